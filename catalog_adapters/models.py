@@ -1,0 +1,1 @@
+"""The merchant contract, the HTTP client base, the ACP client: models."""

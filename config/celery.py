@@ -1,0 +1,41 @@
+"""The Celery app: configured from Django settings (CELERY_*), tasks discovered in every app."""
+
+import os
+
+from celery import Celery, signals
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+
+app = Celery("ordering_assistant")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _ensure_file_broker_folders(sender: Celery, **_: object) -> None:
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            os.makedirs(options[key], exist_ok=True)
+    backend = sender.conf.result_backend or ""
+    if backend.startswith("file://"):
+        os.makedirs(backend.removeprefix("file://"), exist_ok=True)
+
+
+def _connect_tracing() -> None:
+    from config import tracing
+
+    signals.before_task_publish.connect(tracing.celery_attach_trace_header, weak=False)
+    signals.task_prerun.connect(tracing.celery_restore_trace, weak=False)
+    signals.task_postrun.connect(tracing.celery_forget_trace, weak=False)
+
+
+_connect_tracing()
+
+
+@app.task(name="diagnostics.ping")
+def ping() -> dict:
+    """Round-trips through a worker: `manage.py check_worker` and the tests use it."""
+    from config.tracing import get_trace_id
+
+    return {"pong": True, "trace_id": get_trace_id(), "worker_pid": os.getpid()}

@@ -1,0 +1,35 @@
+"""Production: refuses to start without its secrets and passes `manage.py check --deploy`."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_str
+from config.settings.base import *  # noqa: F403
+from config.settings.base import ALLOWED_HOSTS, DATABASE_URL
+
+DEBUG = False
+
+if not env_str("SECRET_KEY") or len(env_str("SECRET_KEY")) < 50:
+    raise ImproperlyConfigured("Production needs SECRET_KEY set to at least 50 random characters.")
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("Production needs ALLOWED_HOSTS (comma-separated host names).")
+if not DATABASE_URL:
+    raise ImproperlyConfigured("Production needs DATABASE_URL (postgres://…); the SQLite default is for local use.")
+
+# TLS ends at the load balancer, which must set X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# Probes and Prometheus scrape over plain HTTP inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

@@ -1,0 +1,20 @@
+"""The pytest suite. Services come from the environment exactly as in production."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-key-" + "x" * 40)
+
+from config.settings.base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["*"]
+
+# SQLite runs (no DATABASE_URL) keep their test database in a file, not memory, so that a worker
+# or server started by a test in another process sees the same data.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(var_dir() / "test-db.sqlite3")}  # noqa: F405
+
+# A queue of this run's own: a Redis shared with other runs never hands us their leftover tasks.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_DEFAULT_QUEUE") or f"test-{os.getpid()}"

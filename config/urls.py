@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import path
+
+from config import health, metrics
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="prometheus-django-metrics"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""Consent grants, spend caps, vault-only payment methods, step-up: models."""

@@ -1,0 +1,4 @@
+"""Consent grants, spend caps, vault-only payment methods, step-up.
+
+Celery tasks, thin: take ids, load the row, call one service; safe to run twice.
+"""

@@ -1,0 +1,4 @@
+"""Consent grants, spend caps, vault-only payment methods, step-up.
+
+HTTP endpoints, thin: parse, call one service or selector, render.
+"""

@@ -1,0 +1,43 @@
+"""The human-in-the-loop queue and the staff who work it: writes."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+
+class StaffUserExists(Exception):
+    """A staff account with that username is already there; pass `replace_device` to re-enrol it."""
+
+
+@transaction.atomic
+def staff_user_create(
+    *,
+    username: str,
+    password: str,
+    email: str = "",
+    superuser: bool = False,
+    replace_device: bool = False,
+) -> tuple[AbstractUser, TOTPDevice]:
+    """Create (or re-enrol) a staff account with one confirmed TOTP device.
+
+    The device is confirmed at once because the person running this prints its provisioning URI on
+    a trusted terminal; the admin still refuses the account until a code from it has been entered.
+    """
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is not None and not replace_device:
+        raise StaffUserExists(username)
+    if user is None:
+        user = user_model(username=username, email=email)
+    validate_password(password, user)
+    user.is_staff = True
+    user.is_superuser = superuser or user.is_superuser
+    user.set_password(password)
+    user.save()
+    TOTPDevice.objects.filter(user=user).delete()
+    device = TOTPDevice.objects.create(user=user, name=f"{username} authenticator", confirmed=True)
+    return user, device

@@ -1,0 +1,1 @@
+"""Conversations, the agent, order flows: HTTP endpoints, thin: parse, call one service or selector, render."""

@@ -1,0 +1,29 @@
+import time
+
+from celery.exceptions import TimeoutError as CeleryTimeout
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from config.celery import ping
+from config.tracing import trace_context
+
+
+class Command(BaseCommand):
+    help = "Send a task through the broker and wait for a Celery worker to run it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the worker")
+
+    def handle(self, *args, timeout: float, **options) -> None:
+        started = time.monotonic()
+        with trace_context() as trace_id:
+            result = ping.delay()
+        try:
+            answer = result.get(timeout=timeout)
+        except CeleryTimeout:
+            raise CommandError(f"No worker ran the task within {timeout:.0f}s (task {result.id}).") from None
+        if answer.get("trace_id") != trace_id:
+            raise CommandError(f"The worker ran the task under trace {answer.get('trace_id')!r}, not {trace_id!r}.")
+        elapsed_ms = (time.monotonic() - started) * 1000
+        self.stdout.write(
+            f"worker ok: task {result.id} ran in pid {answer['worker_pid']} in {elapsed_ms:.0f} ms, trace {trace_id}"
+        )

@@ -1,0 +1,33 @@
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from escalations.management.commands.create_staff_user import terminal_qr
+from escalations.services import staff_user_create
+
+DEMO_STAFF_USERNAME = "support"
+DEMO_STAFF_PASSWORD_ENV = "DEMO_STAFF_PASSWORD"  # noqa: S105 - a variable name
+DEMO_STAFF_PASSWORD_DEFAULT = "support-demo-2026"  # noqa: S105 - demo only, DEBUG only
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent): a support user with a TOTP device. Later apps add theirs."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--force", action="store_true", help="seed even when DEBUG is off")
+
+    def handle(self, *args, force: bool, **options) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError("Demo data has known passwords; refusing without DEBUG=1 or --force.")
+        password = os.environ.get(DEMO_STAFF_PASSWORD_ENV, DEMO_STAFF_PASSWORD_DEFAULT)
+        device = TOTPDevice.objects.filter(user__username=DEMO_STAFF_USERNAME).first()
+        if device is None:
+            _, device = staff_user_create(
+                username=DEMO_STAFF_USERNAME, password=password, superuser=True, replace_device=True
+            )
+            self.stdout.write("Scan this with an authenticator app to sign in to /admin/ as the demo support user:")
+            self.stdout.write(terminal_qr(device.config_url))
+        self.stdout.write(f"Demo staff login: {DEMO_STAFF_USERNAME} / {password} (TOTP required)")
+        self.stdout.write(f"  TOTP provisioning URI: {device.config_url}")

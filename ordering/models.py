@@ -1,0 +1,1 @@
+"""Conversations, the agent, order flows: models."""

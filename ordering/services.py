@@ -1,0 +1,1 @@
+"""Conversations, the agent, order flows: writes. Every change of state goes through a function here."""
