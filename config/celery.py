@@ -1,5 +1,6 @@
 """The Celery app: configured from Django settings (CELERY_*), tasks discovered in every app."""
 
+import logging
 import os
 
 from celery import Celery, signals
@@ -38,4 +39,5 @@ def ping() -> dict:
     """Round-trips through a worker: `manage.py check_worker` and the tests use it."""
     from config.tracing import get_trace_id
 
+    logging.getLogger("diagnostics").info("diagnostics.ping")
     return {"pong": True, "trace_id": get_trace_id(), "worker_pid": os.getpid()}

@@ -96,9 +96,7 @@ def parse_database_url(url: str) -> dict:
         else:
             path = BASE_DIR / raw_path.lstrip("/")
         return sqlite_database(path)
-    raise ImproperlyConfigured(
-        f"DATABASE_URL scheme {scheme!r} is not supported; use postgres://… or sqlite:///…"
-    )
+    raise ImproperlyConfigured(f"DATABASE_URL scheme {scheme!r} is not supported; use postgres://… or sqlite:///…")
 
 
 def sqlite_database(path: Path) -> dict:

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import BASE_DIR, env_bool, env_list, env_str, var_dir
+from config.env import BASE_DIR, env_bool, env_list, env_str
 from config.settings.broker import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
 from config.settings.logging import *  # noqa: F403
@@ -87,7 +87,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = env_str("STATIC_ROOT", str(var_dir() / "static"))
+# Outside production, WhiteNoise serves static files straight from the apps; production collects them.
+STATIC_ROOT = env_str("STATIC_ROOT") or None
+WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,0 +1,82 @@
+"""Suite-wide fixtures and the service markers.
+
+Tests that need a real service carry a marker (`postgres`, `redis`, `browser`). When the service is
+missing they are skipped with the reason, unless REQUIRE_SERVICES=1 (as in CI), which turns any such
+skip, and any other skip, into a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import pytest
+
+from tests.support import services
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
+
+_SERVICE_CHECKS = {
+    "postgres": services.postgres_problem,
+    "redis": services.redis_problem,
+    "browser": services.browser_problem,
+}
+
+
+@functools.cache
+def _service_problem(name: str) -> str | None:
+    return _SERVICE_CHECKS[name]()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for name in _SERVICE_CHECKS:
+        if item.get_closest_marker(name) is None:
+            continue
+        problem = _service_problem(name)
+        if problem is None:
+            continue
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{name} is required (REQUIRE_SERVICES=1) but {problem}", pytrace=False)
+        pytest.skip(f"{name} unavailable: {problem}")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if REQUIRE_SERVICES and report.skipped:
+        # A skip of any kind under REQUIRE_SERVICES is a hole in CI; make it visible as a failure.
+        report.outcome = "failed"
+        report.longrepr = f"skipped under REQUIRE_SERVICES=1: {report.longrepr}"
+
+
+@pytest.fixture
+def celery_worker(django_db_setup, django_db_blocker, tmp_path):
+    """A real Celery worker process on this run's queue, talking to the test database.
+
+    Tests that use it need data committed where the worker can see it: use `transactional_db`.
+    """
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        database_url = services.database_url_for(connection.settings_dict)
+    worker = services.CeleryWorker(database_url=database_url, log_path=tmp_path / "worker.log")
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def chromium():
+    """A headless Chromium driven by Playwright (the system's browser, never a downloaded one)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=services.chromium_path(),
+            args=services.chromium_args(),
+            headless=True,
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

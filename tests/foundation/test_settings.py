@@ -1,0 +1,149 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import BASE_DIR, env_bool, parse_database_url, redact_url
+from tests.support.services import PROJECT_DIR, child_env
+
+
+def test_postgres_url_becomes_a_prometheus_wrapped_postgresql_database():
+    db = parse_database_url("postgres://shop:s%40cret@db.internal:6543/orders?sslmode=require")
+
+    assert db["ENGINE"] == "django_prometheus.db.backends.postgresql"
+    assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
+        "orders",
+        "shop",
+        "s@cret",
+        "db.internal",
+        "6543",
+    )
+    assert db["OPTIONS"]["sslmode"] == "require"
+    assert db["CONN_HEALTH_CHECKS"] is True
+
+
+def test_sqlite_url_relative_and_absolute_paths():
+    relative = parse_database_url("sqlite:///var/other.sqlite3")
+    absolute = parse_database_url("sqlite:////tmp/x/db.sqlite3")
+
+    assert relative["NAME"] == str(BASE_DIR / "var" / "other.sqlite3")
+    assert absolute["NAME"] == "/tmp/x/db.sqlite3"
+    assert "journal_mode=WAL" in relative["OPTIONS"]["init_command"]
+    assert relative["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+@pytest.mark.parametrize("url", ["mysql://root@localhost/x", "postgres://localhost", "sqlite://"])
+def test_unsupported_or_incomplete_database_urls_are_refused_with_the_reason(url):
+    with pytest.raises(ImproperlyConfigured):
+        parse_database_url(url)
+
+
+def test_passwords_are_redacted_from_urls_in_messages():
+    assert redact_url("postgres://u:hunter2@h/db") == "postgres://u:***@h/db"
+    assert redact_url("redis://localhost:6379/0") == "redis://localhost:6379/0"
+
+
+def test_booleans_are_strict(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="SOME_FLAG"):
+        env_bool("SOME_FLAG")
+    monkeypatch.setenv("SOME_FLAG", "Yes")
+    assert env_bool("SOME_FLAG") is True
+
+
+def _settings_in_child(code: str, tmp_path: Path, settings_module: str, **env: str | None):
+    script = "import django, json; django.setup(); from django.conf import settings; " + code
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_DIR,
+        env=child_env(DJANGO_SETTINGS_MODULE=settings_module, VAR_DIR=str(tmp_path), **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_without_database_url_the_default_is_a_wal_mode_sqlite_file_under_var(tmp_path):
+    # given no DATABASE_URL, no REDIS_URL
+    result = _settings_in_child(
+        "from django.db import connection; c = connection.cursor(); c.execute('PRAGMA journal_mode');"
+        "print(json.dumps([settings.DATABASES['default']['NAME'], c.fetchone()[0], settings.CELERY_BROKER_URL]))",
+        tmp_path,
+        "config.settings.dev",
+        DATABASE_URL=None,
+        REDIS_URL=None,
+        CELERY_BROKER_URL=None,
+    )
+
+    assert result.returncode == 0, result.stderr
+    name, journal_mode, broker = __import__("json").loads(result.stdout.strip().splitlines()[-1])
+    assert name == str(tmp_path / "db.sqlite3")
+    assert journal_mode == "wal"
+    assert broker == "filesystem://"
+
+
+def test_redis_url_becomes_the_broker_and_result_backend(tmp_path):
+    result = _settings_in_child(
+        "print(settings.CELERY_BROKER_URL, settings.CELERY_RESULT_BACKEND)",
+        tmp_path,
+        "config.settings.dev",
+        REDIS_URL="redis://cache.internal:6379/3",
+        CELERY_BROKER_URL=None,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["redis://cache.internal:6379/3", "redis://cache.internal:6379/3"]
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = _settings_in_child(
+        "print('started')",
+        tmp_path,
+        "config.settings.production",
+        SECRET_KEY=None,
+        DEBUG=None,
+        DATABASE_URL="postgres://postgres@127.0.0.1/x",
+        ALLOWED_HOSTS="shop.example",
+    )
+
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_debug_alone_does_not_unlock_the_development_key_in_production(tmp_path):
+    result = _settings_in_child(
+        "print('started')",
+        tmp_path,
+        "config.settings.production",
+        SECRET_KEY=None,
+        DEBUG="1",
+        DATABASE_URL="postgres://postgres@127.0.0.1/x",
+        ALLOWED_HOSTS="shop.example",
+    )
+
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_settings_pass_check_deploy(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=PROJECT_DIR,
+        env=child_env(
+            DJANGO_SETTINGS_MODULE="config.settings.production",
+            SECRET_KEY="k7#Qz!v9" * 8,
+            DEBUG=None,
+            DATABASE_URL="postgres://postgres@127.0.0.1/x",
+            ALLOWED_HOSTS="shop.example",
+            VAR_DIR=str(tmp_path),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

@@ -1,0 +1,75 @@
+import json
+import logging
+import os
+
+import pytest
+from celery.result import AsyncResult
+
+from config.logging import JsonFormatter
+from config.tracing import TraceIdLogFilter, get_trace_id, trace_context
+
+GIVEN_TRACE = "trace-0123456789abcdef"
+
+
+def test_a_well_formed_trace_id_from_the_caller_is_kept_and_returned(client):
+    response = client.get("/healthz", headers={"X-Trace-ID": GIVEN_TRACE})
+
+    assert response["X-Trace-ID"] == GIVEN_TRACE
+
+
+@pytest.mark.parametrize("hostile", ["", "short", "has spaces in it", "x" * 65, 'inject"\n{"level":"CRITICAL"}'])
+def test_a_missing_or_malformed_trace_id_is_replaced_by_a_new_one(client, hostile):
+    response = client.get("/healthz", headers={"X-Trace-ID": hostile})
+
+    assert response["X-Trace-ID"] != hostile
+    assert len(response["X-Trace-ID"]) == 32
+
+
+def test_each_request_gets_its_own_trace_id(client):
+    assert client.get("/healthz")["X-Trace-ID"] != client.get("/healthz")["X-Trace-ID"]
+
+
+def test_the_request_log_line_is_json_and_carries_the_trace_id(client, caplog):
+    caplog.set_level(logging.INFO, logger="http.request")
+
+    client.get("/healthz", headers={"X-Trace-ID": GIVEN_TRACE})
+
+    record = next(r for r in caplog.records if r.name == "http.request")
+    TraceIdLogFilter().filter(record)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["trace_id"] == GIVEN_TRACE
+    assert line["message"] == "request.finished"
+    assert (line["path"], line["status"], line["method"]) == ("/healthz", 200, "GET")
+
+
+def test_the_trace_context_is_restored_after_it_ends():
+    with trace_context("outer-trace-0001"):
+        with trace_context("inner-trace-0002"):
+            assert get_trace_id() == "inner-trace-0002"
+        assert get_trace_id() == "outer-trace-0001"
+    assert get_trace_id() is None
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.urls("tests.foundation.urls_tracing")
+def test_a_trace_id_travels_from_a_request_to_its_log_lines_and_into_a_task_run_by_a_real_worker(
+    client, celery_worker, caplog
+):
+    caplog.set_level(logging.INFO, logger="tests.tracing")
+
+    # when a request with a trace id enqueues a task
+    response = client.get("/enqueue-ping", headers={"X-Trace-ID": GIVEN_TRACE})
+
+    # then the view's log line carries the trace id
+    record = next(r for r in caplog.records if r.name == "tests.tracing")
+    TraceIdLogFilter().filter(record)
+    assert record.trace_id == GIVEN_TRACE
+    # and the worker (another process, over Redis) ran the task under the same trace id
+    answer = AsyncResult(response.json()["task_id"]).get(timeout=30)
+    assert answer["trace_id"] == GIVEN_TRACE
+    assert answer["worker_pid"] != os.getpid()
+    # and the line the task logged in the worker carries it too
+    worker_lines = [json.loads(line) for line in celery_worker.log().splitlines() if line.startswith("{")]
+    ping_lines = [line for line in worker_lines if line["message"] == "diagnostics.ping"]
+    assert [line["trace_id"] for line in ping_lines] == [GIVEN_TRACE]
