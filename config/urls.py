@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from config import health, metrics
 
@@ -8,4 +8,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="prometheus-django-metrics"),
     path("admin/", admin.site.urls),
+    path("sandbox-merchant/", include("catalog_adapters.sandbox.urls")),
+    path("webhooks/merchants/", include("catalog_adapters.urls")),
+    path("", include("consent.urls")),
 ]

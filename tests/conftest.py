@@ -14,6 +14,8 @@ import pytest
 
 from tests.support import services
 
+pytest_plugins = ["tests.support.sandbox"]
+
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
 
 _SERVICE_CHECKS = {

@@ -4,8 +4,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import BASE_DIR, env_bool, env_list, env_str
 from config.settings.broker import *  # noqa: F403
+from config.settings.cache import *  # noqa: F403
+from config.settings.consent import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
 from config.settings.logging import *  # noqa: F403
+from config.settings.merchants import *  # noqa: F403
+from config.settings.sandbox_merchant import *  # noqa: F403
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -35,6 +39,7 @@ INSTALLED_APPS = [
     "audit",
     "consent",
     "catalog_adapters",
+    "catalog_adapters.sandbox",
     "ordering",
     "escalations",
 ]

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class SandboxMerchantConfig(AppConfig):
+    """The built-in sandbox ACP merchant: a real merchant server the demo and the tests talk to over HTTP."""
+
+    name = "catalog_adapters.sandbox"
+    label = "sandbox_merchant"
+    verbose_name = "Sandbox merchant"

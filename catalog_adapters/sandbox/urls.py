@@ -1,0 +1,3 @@
+"""The sandbox merchant's URLs, mounted under /sandbox-merchant/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Merchant webhooks received by our app, mounted under /webhooks/merchants/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The account holder's settings page and the consent JSON API."""
+
+urlpatterns: list = []
