@@ -84,7 +84,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -109,6 +108,14 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Agentic ordering assistant API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# Each concern module may define `<NAME>_BEAT_SCHEDULE`; beat runs the union of them.
+CELERY_BEAT_SCHEDULE = {
+    entry: schedule
+    for name, value in dict(globals()).items()
+    if name.endswith("_BEAT_SCHEDULE") and name != "CELERY_BEAT_SCHEDULE"
+    for entry, schedule in value.items()
 }
 
 if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405

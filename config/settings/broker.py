@@ -40,4 +40,3 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep Django's LOGGING (JSON lines with trace ids) in the worker instead of Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(var_dir() / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
