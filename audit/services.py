@@ -1,1 +1,183 @@
-"""Append-only, hash-chained audit log: writes. Every change of state goes through a function here."""
+"""Append-only, hash-chained audit log: writes.
+
+`audit_record` is the only door: nothing else creates AuditEvent rows, and the database refuses to
+change or delete them. Each event's hash covers its canonical JSON plus the previous event's hash,
+so removing, reordering or editing any row breaks the chain at that row.
+
+Writers are serialized so the chain never forks and sequence numbers have no gaps: a transaction
+advisory lock on PostgreSQL, the write lock of an IMMEDIATE transaction on SQLite. The event joins
+the caller's transaction, so it commits or rolls back with the change it describes; callers should
+keep such transactions short, since the lock is held until they end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from audit.models import ActorType, AuditEvent, Outcome
+from config.tracing import get_trace_id
+
+GENESIS_HASH = "0" * 64
+# Any constant shared by all writers; it names the lock in pg_locks ("audit" in ASCII).
+_POSTGRES_LOCK_KEY = 0x6175646974
+REDACTED = "[redacted]"
+
+# Keys whose values never enter the log, whatever their content.
+_SECRET_KEY_PATTERN = re.compile(
+    r"(card.?number|^number$|^pan$|cvc|cvv|security.?code|secret|password|passwd|token|authorization|"
+    r"api.?key|credential|cookie|session.?id|otp|totp)",
+    re.IGNORECASE,
+)
+# Digit runs that look like card numbers (13-19 digits, spaces or dashes allowed) inside any string.
+_PAN_PATTERN = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+
+
+class AuditWriteError(Exception):
+    """The event could not be written; the caller's transaction must not commit without it."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an action came from: the client's address and software, and the channel it used."""
+
+    ip: str | None = None
+    user_agent: str = ""
+    channel: str = ""
+
+    @classmethod
+    def from_request(cls, request: HttpRequest, *, channel: str = "web") -> Origin:
+        # REMOTE_ADDR is the proxy's address behind a load balancer; the real client address is
+        # deliberately not taken from X-Forwarded-For, which the client controls.
+        raw_ip = request.META.get("REMOTE_ADDR") or None
+        try:
+            ip = str(ipaddress.ip_address(raw_ip)) if raw_ip else None
+        except ValueError:
+            ip = None
+        return cls(ip=ip, user_agent=request.headers.get("User-Agent", "")[:256], channel=channel)
+
+
+def redact(value: Any) -> Any:
+    """A JSON-safe copy of `value` with secrets and card-number-like strings removed."""
+    if isinstance(value, Mapping):
+        return {
+            str(key): REDACTED if _SECRET_KEY_PATTERN.search(str(key)) else redact(item) for key, item in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact(item) for item in value]
+    if isinstance(value, str):
+        return _PAN_PATTERN.sub(REDACTED, value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact(json.loads(json.dumps(value, cls=DjangoJSONEncoder)))
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder)
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_hash(event: AuditEvent) -> str:
+    """The hash of an event: SHA-256 over the canonical JSON of its fields and the previous hash."""
+    content = {
+        "sequence": event.sequence,
+        "occurred_at": _timestamp(event.occurred_at),
+        "actor_type": event.actor_type,
+        "actor_id": event.actor_id,
+        "customer_id": event.customer_id,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "outcome": event.outcome,
+        "trace_id": event.trace_id,
+        "origin_ip": event.origin_ip,
+        "origin_user_agent": event.origin_user_agent,
+        "origin_channel": event.origin_channel,
+        "policy_version": event.policy_version,
+        "data": event.data,
+        "previous_hash": event.previous_hash,
+    }
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_POSTGRES_LOCK_KEY])
+    elif connection.vendor == "sqlite":
+        # The transaction began with BEGIN IMMEDIATE, so this connection already holds the write lock.
+        if getattr(connection, "transaction_mode", None) != "IMMEDIATE":
+            raise ImproperlyConfigured("SQLite needs OPTIONS transaction_mode=IMMEDIATE for the audit chain.")
+    else:
+        raise ImproperlyConfigured(f"The audit chain has no writer lock for {connection.vendor}.")
+
+
+def audit_record(
+    *,
+    action: str,
+    actor_type: ActorType | str,
+    actor_id: str | int | None = None,
+    customer_id: int | None = None,
+    target_type: str = "",
+    target_id: str | int | None = None,
+    outcome: Outcome | str = Outcome.OK,
+    data: Mapping[str, Any] | None = None,
+    origin: Origin | None = None,
+    policy_version: str | None = None,
+    trace_id: str | None = None,
+) -> AuditEvent:
+    """Append one event to the audit chain, inside the caller's transaction if there is one.
+
+    `action` is a dotted name (`flow.confirmed`); `customer_id` is the customer the event concerns
+    (it puts the event in their activity log); `data` is redacted before it is stored; the trace id
+    defaults to the current one.
+    """
+    if actor_type not in ActorType.values:
+        raise ValueError(f"unknown actor type {actor_type!r}")
+    if outcome not in Outcome.values:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    if not re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+", action):
+        raise ValueError(f"action {action!r} must be a dotted lower-case name such as 'flow.confirmed'")
+    origin = origin or Origin()
+    # Store exactly what was hashed: a JSON round trip makes the stored data equal the hashed data.
+    clean_data = json.loads(canonical_json(redact(dict(data or {}))))
+
+    with transaction.atomic():
+        _lock_chain()
+        last = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
+        event = AuditEvent(
+            sequence=(last["sequence"] + 1) if last else 1,
+            occurred_at=timezone.now(),
+            actor_type=str(actor_type),
+            actor_id="" if actor_id is None else str(actor_id)[:64],
+            customer_id=customer_id,
+            action=action,
+            target_type=target_type[:64],
+            target_id="" if target_id is None else str(target_id)[:64],
+            outcome=str(outcome),
+            trace_id=(trace_id or get_trace_id() or "")[:64],
+            origin_ip=origin.ip,
+            origin_user_agent=origin.user_agent[:256],
+            origin_channel=origin.channel[:32],
+            policy_version=policy_version,
+            data=clean_data,
+            previous_hash=last["hash"] if last else GENESIS_HASH,
+        )
+        event.hash = event_hash(event)
+        event.save(force_insert=True)
+    return event
