@@ -38,7 +38,8 @@ class AuditEvent(models.Model):
     origin_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
     origin_user_agent = models.CharField(max_length=256, blank=True, editable=False)
     origin_channel = models.CharField(max_length=32, blank=True, editable=False)
-    policy_version = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    # NULL, not "", when no policy decided the event (the issue asks for a nullable version).
+    policy_version = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     data = models.JSONField(default=dict, blank=True, editable=False)
     previous_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, unique=True, editable=False)
