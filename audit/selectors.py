@@ -18,12 +18,17 @@ class ChainReport:
     reason: str = ""
 
 
-def audit_chain_verify() -> ChainReport:
-    """Recompute the whole chain; name the first row whose position, link or content is wrong."""
-    expected_sequence = 1
-    previous_hash = GENESIS_HASH
+def audit_chain_verify(*, after_sequence: int = 0, after_hash: str = GENESIS_HASH) -> ChainReport:
+    """Recompute the chain; name the first row whose position, link or content is wrong.
+
+    After an archive removed rows up to N, pass `after_sequence=N` and the archived hash of row N:
+    the live table must then start at N+1 and link to that hash.
+    """
+    expected_sequence = after_sequence + 1
+    previous_hash = after_hash
     count = 0
-    for event in AuditEvent.objects.order_by("sequence").iterator(chunk_size=2000):
+    events = AuditEvent.objects.filter(sequence__gt=after_sequence).order_by("sequence")
+    for event in events.iterator(chunk_size=2000):
         if event.sequence != expected_sequence:
             return ChainReport(False, count, expected_sequence, f"sequence {expected_sequence} is missing")
         if event.previous_hash != previous_hash:

@@ -82,3 +82,25 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def otp_login(client):
+    """Sign a staff user in to the admin as if they had entered a valid TOTP code.
+
+    `otp_login(user)` returns the test client; pass `client=` to sign in another client.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def login(user, *, client=client):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test device", confirmed=True)
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    return login
