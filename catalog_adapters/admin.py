@@ -1,4 +1,30 @@
-"""The merchant contract, the HTTP client base, the ACP client.
+"""The staff console for merchant webhooks: read-only, they are facts merchants told us."""
 
-The staff console pages. Actions call services; they never save models directly.
-"""
+from django.contrib import admin
+
+from catalog_adapters.models import MerchantWebhookEvent
+
+
+@admin.register(MerchantWebhookEvent)
+class MerchantWebhookEventAdmin(admin.ModelAdmin):
+    list_display = (
+        "received_at",
+        "merchant_id",
+        "event_type",
+        "order_id",
+        "order_status",
+        "deliveries",
+        "processed_at",
+    )
+    list_filter = ("merchant_id", "event_type", "order_status")
+    search_fields = ("order_id", "dedupe_key", "trace_id")
+    readonly_fields = [field.name for field in MerchantWebhookEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,1 +1,120 @@
-"""Merchants we place orders with (catalog_adapters). Filled in by the merchant integration."""
+"""Merchants we place orders with (catalog_adapters.registry reads `MERCHANTS`).
+
+A merchant is configuration, not code: every `MERCHANT_<ID>_BASE_URL` in the environment declares
+merchant `<id>` (lower-cased), and its other values come from `MERCHANT_<ID>_<KNOB>`:
+
+    MERCHANT_ACME_BASE_URL=https://acme.example/acp     (required: declares the merchant)
+    MERCHANT_ACME_TOKEN=...                             bearer token for its API
+    MERCHANT_ACME_API_VERSION=2026-04-17                ACP version we speak to it
+    MERCHANT_ACME_WEBHOOK_SECRET=...                    verifies its signed order webhooks
+    MERCHANT_ACME_CONNECT_TIMEOUT / _READ_TIMEOUT       seconds (3.05 / 10)
+    MERCHANT_ACME_MAX_ATTEMPTS                          requests per logical call, retries included (3)
+    MERCHANT_ACME_BACKOFF_BASE / _BACKOFF_CAP           seconds of exponential backoff (0.25 / 4)
+    MERCHANT_ACME_RETRY_AFTER_CAP                       longest Retry-After we wait inside a call (5)
+    MERCHANT_ACME_BREAKER_THRESHOLD / _BREAKER_COOLDOWN consecutive failures to open / seconds open (5 / 30)
+    MERCHANT_ACME_RATE_LIMIT / _RATE_LIMIT_MAX_WAIT     our own requests per second to it / max wait (10 / 2)
+    MERCHANT_ACME_PAYMENT_HANDLER_ID                    ACP 2026-04-17 payment handler; empty: legacy
+    MERCHANT_ACME_PAYMENT_PROVIDER                      provider of the legacy payment_data form
+    MERCHANT_ACME_CAPABILITIES                          comma list of catalog,checkout,vault,orders
+
+The built-in sandbox merchant is always present as `sandbox` (pointing at this site's
+/sandbox-merchant/ with the sandbox's dev token and webhook secret) unless MERCHANT_SANDBOX_BASE_URL
+overrides it or MERCHANT_SANDBOX_ENABLED=0 (or SANDBOX_MERCHANT_ENABLED=0) removes it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_list, env_str
+
+_DECLARATION = re.compile(r"^MERCHANT_([A-Z0-9][A-Z0-9_]*?)_BASE_URL$")
+
+# Defaults shared by every merchant; a MERCHANT_<ID>_<KNOB> variable overrides one of them.
+_FLOAT_KNOBS = {
+    "CONNECT_TIMEOUT": 3.05,
+    "READ_TIMEOUT": 10.0,
+    "BACKOFF_BASE": 0.25,
+    "BACKOFF_CAP": 4.0,
+    "RETRY_AFTER_CAP": 5.0,
+    "BREAKER_COOLDOWN": 30.0,
+    "RATE_LIMIT": 10.0,
+    "RATE_LIMIT_MAX_WAIT": 2.0,
+}
+_INT_KNOBS = {"MAX_ATTEMPTS": 3, "BREAKER_THRESHOLD": 5}
+_STR_KNOBS = {
+    "TOKEN": "",
+    "API_VERSION": "2026-04-17",
+    "WEBHOOK_SECRET": "",
+    "PAYMENT_HANDLER_ID": "",
+    "PAYMENT_PROVIDER": "",
+    "CAPABILITIES": "catalog,checkout,vault,orders",
+}
+
+# The sandbox merchant's dev defaults (see config/settings/sandbox_merchant.py, which accepts them).
+# Read from the same variables the sandbox reads, so setting its token or secret keeps both sides in step.
+_SANDBOX_DEFAULTS = {
+    "BASE_URL": "http://127.0.0.1:8000/sandbox-merchant",
+    "TOKEN": (env_list("SANDBOX_MERCHANT_API_TOKENS") or ["sandbox-dev-token"])[0],
+    "WEBHOOK_SECRET": env_str("SANDBOX_MERCHANT_WEBHOOK_SECRET", "sandbox-dev-webhook-secret"),
+    "PAYMENT_HANDLER_ID": "sandbox_card",
+    "PAYMENT_PROVIDER": "sandbox",
+}
+
+
+def _knob(prefix: str, name: str, default, cast):
+    variable = f"{prefix}_{name}"
+    raw = os.environ.get(variable)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return cast(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{variable}={raw!r} is not a valid {cast.__name__}.") from None
+
+
+def merchant_from_env(merchant_id: str, defaults: dict | None = None) -> dict:
+    """One merchant's settings: MERCHANT_<ID>_* over `defaults` over the shared defaults."""
+    prefix = f"MERCHANT_{merchant_id.upper()}"
+    defaults = defaults or {}
+    config = {"ID": merchant_id, "BASE_URL": _knob(prefix, "BASE_URL", defaults.get("BASE_URL", ""), str)}
+    for name, default in _STR_KNOBS.items():
+        config[name] = _knob(prefix, name, defaults.get(name, default), str)
+    for name, default in _FLOAT_KNOBS.items():
+        config[name] = _knob(prefix, name, defaults.get(name, default), float)
+    for name, default in _INT_KNOBS.items():
+        config[name] = _knob(prefix, name, defaults.get(name, default), int)
+    if not config["BASE_URL"].startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"{prefix}_BASE_URL={config['BASE_URL']!r} must be an http(s) URL.")
+    if config["MAX_ATTEMPTS"] < 1 or config["BREAKER_THRESHOLD"] < 1:
+        raise ImproperlyConfigured(f"{prefix}_MAX_ATTEMPTS and {prefix}_BREAKER_THRESHOLD must be at least 1.")
+    config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    config["CAPABILITIES"] = [item.strip() for item in config["CAPABILITIES"].split(",") if item.strip()]
+    config["PAYMENT_PROVIDER"] = config["PAYMENT_PROVIDER"] or merchant_id
+    return config
+
+
+def merchants_from_env() -> dict[str, dict]:
+    merchants: dict[str, dict] = {}
+    if env_bool("MERCHANT_SANDBOX_ENABLED", env_bool("SANDBOX_MERCHANT_ENABLED", True)):
+        merchants["sandbox"] = merchant_from_env("sandbox", _SANDBOX_DEFAULTS)
+    for variable in sorted(os.environ):
+        match = _DECLARATION.match(variable)
+        if match and match.group(1) != "SANDBOX":
+            merchant_id = match.group(1).lower()
+            merchants[merchant_id] = merchant_from_env(merchant_id)
+    return merchants
+
+
+MERCHANTS = merchants_from_env()
+DEFAULT_MERCHANT_ID = env_str("DEFAULT_MERCHANT_ID", "sandbox")
+if MERCHANTS and DEFAULT_MERCHANT_ID not in MERCHANTS:
+    raise ImproperlyConfigured(
+        f"DEFAULT_MERCHANT_ID={DEFAULT_MERCHANT_ID!r} names no configured merchant (have: {', '.join(MERCHANTS)})."
+    )
+
+# How far a webhook's signed timestamp may be from our clock before we refuse it as stale (seconds).
+MERCHANT_WEBHOOK_TOLERANCE_SECONDS = 300

@@ -1,0 +1,107 @@
+"""Every failure of a merchant call, normalized into a few named classes.
+
+Callers branch on the class (or on `error_class`, the same name as a string for logs, metrics and
+`FlowStep` rows), never on HTTP details:
+
+- `MerchantClientError` (`client_error`): the merchant answered 4xx. Our request is wrong or not
+  allowed; retrying the same request will not help (except 429 / 409 in flight, which the HTTP base
+  already retried). `code` is the merchant's error code (`idempotency_conflict`, `not_found`, ...).
+- `MerchantServerError` (`server_error`): the merchant answered 5xx, or a 2xx we cannot read. The
+  merchant did not do it (ACP merchants never store 5xx answers), so a retry with the same
+  Idempotency-Key is safe.
+- `MerchantNetworkError` (`network_error`): timeout or connection failure. The outcome is UNKNOWN:
+  the merchant may have done it. Resolve by reading (GET) before anything else; if a retry is needed,
+  it must reuse the same Idempotency-Key.
+- `MerchantCircuitOpen` (`circuit_open`) and `MerchantRateLimited` (`rate_limited`): we refused to
+  send anything (the breaker is open, or our own outbound rate limit stayed full). Nothing happened
+  at the merchant.
+"""
+
+from __future__ import annotations
+
+
+class MerchantError(Exception):
+    """Base class. `attempts` counts HTTP requests actually sent for this logical call."""
+
+    error_class = "merchant_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        merchant_id: str,
+        operation: str,
+        status: int | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        attempts: int = 0,
+        retry_after: float | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.merchant_id = merchant_id
+        self.operation = operation
+        self.status = status
+        self.code = code
+        self.param = param
+        self.attempts = attempts
+        self.retry_after = retry_after
+        self.request_id = request_id
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """True when the merchant may have acted on the request although we got no answer."""
+        return False
+
+    def __str__(self) -> str:
+        parts = [f"{self.error_class} from merchant {self.merchant_id!r} on {self.operation}"]
+        if self.status is not None:
+            parts.append(f"status={self.status}")
+        if self.code:
+            parts.append(f"code={self.code}")
+        parts.append(f"attempts={self.attempts}")
+        return f"{' '.join(parts)}: {self.message}"
+
+
+class MerchantClientError(MerchantError):
+    error_class = "client_error"
+
+
+class MerchantServerError(MerchantError):
+    error_class = "server_error"
+
+
+class MerchantNetworkError(MerchantError):
+    error_class = "network_error"
+
+    @property
+    def outcome_unknown(self) -> bool:
+        return True
+
+
+class MerchantCircuitOpen(MerchantError):
+    error_class = "circuit_open"
+
+
+class MerchantRateLimited(MerchantError):
+    """Our own outbound limit for this merchant stayed full for longer than callers may wait."""
+
+    error_class = "rate_limited"
+
+
+class UnknownMerchant(LookupError):
+    """No merchant with this id is configured (settings.MERCHANTS)."""
+
+
+class CapabilityNotSupported(Exception):
+    """The merchant's wire API lacks this capability (e.g. a plain ACP merchant has no catalog)."""
+
+
+class WebhookRejected(Exception):
+    """A webhook delivery we refuse; `code` is what the receiver answers in its JSON body."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message

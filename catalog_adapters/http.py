@@ -1,0 +1,356 @@
+"""The one HTTP base every merchant adapter sends through.
+
+Per logical call (`MerchantHttpClient.request`): our outbound rate limit, the circuit breaker, explicit
+connect/read timeouts, retries with bounded exponential backoff and full jitter for network errors,
+5xx, 429 and 409 `idempotency_in_flight` only (honouring `Retry-After` up to a cap), an
+`Idempotency-Key` on every POST that is the same on every retry of that call, errors normalized into
+catalog_adapters.errors, and on every attempt `X-Trace-ID`, a fresh `Request-Id`, a metric sample and
+one log line. See docs/merchant-integration.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from catalog_adapters import metrics
+from catalog_adapters.breaker import CircuitBreaker, Permit
+from catalog_adapters.errors import (
+    MerchantCircuitOpen,
+    MerchantClientError,
+    MerchantError,
+    MerchantNetworkError,
+    MerchantRateLimited,
+    MerchantServerError,
+)
+from catalog_adapters.ratelimit import OutboundRateLimiter, RateLimitTimeout
+from config.tracing import TRACE_HEADER, get_trace_id, new_trace_id
+
+logger = logging.getLogger("catalog_adapters.http")
+
+USER_AGENT = "ordering-assistant/1 (catalog_adapters)"
+# 409 with this code means "your first request with this key is still running": wait, then ask again.
+IN_FLIGHT_CODE = "idempotency_in_flight"
+
+
+@dataclass(frozen=True)
+class MerchantResponse:
+    status: int
+    data: Any
+    headers: Mapping[str, str] = field(repr=False)
+    attempts: int
+    request_id: str
+    idempotency_key: str | None = None
+
+    @property
+    def replayed(self) -> bool:
+        return self.headers.get("Idempotent-Replayed", "").lower() == "true"
+
+
+# Called after a network error (outcome unknown) before the retry: returns the call's result if a
+# read shows the merchant already did it, else None to go on retrying with the same key.
+UnknownOutcomeResolver = Callable[[], MerchantResponse | None]
+
+
+def idempotency_key_for(merchant_id: str, operation: str, operation_id: str) -> str:
+    """The Idempotency-Key of a logical call: a function of who asks what, never random per attempt."""
+    return hashlib.sha256(f"{merchant_id}\x1f{operation}\x1f{operation_id}".encode()).hexdigest()
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+class _Attempt:
+    """What one attempt produced: a response to return, or an error plus whether to retry it."""
+
+    def __init__(
+        self, *, response: MerchantResponse | None = None, error: MerchantError | None = None, retryable: bool = False
+    ):
+        self.response = response
+        self.error = error
+        self.retryable = retryable
+
+
+class MerchantHttpClient:
+    def __init__(self, config) -> None:
+        self.config = config
+        self.merchant_id = config.id
+        self.session = requests.Session()
+        # Our own retry loop decides what is retried; urllib3 must never resend a POST on its own.
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=20, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.breaker = CircuitBreaker(config.id, threshold=config.breaker_threshold, cooldown=config.breaker_cooldown)
+        self.rate_limiter = OutboundRateLimiter(
+            config.id, per_second=config.rate_limit, max_wait=config.rate_limit_max_wait
+        )
+        # Tests set this to record backoff delays; production sleeps for real.
+        self.sleep: Callable[[float], None] = time.sleep
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        params: Mapping[str, Any] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        operation_id: str | None = None,
+        read_timeout: float | None = None,
+        resolve_unknown: UnknownOutcomeResolver | None = None,
+    ) -> MerchantResponse:
+        """Send one logical call, retrying as the policy allows; a 2xx response or a MerchantError."""
+        method = method.upper()
+        idempotency_key = None
+        if method == "POST":
+            if not operation_id:
+                raise ValueError(f"POST {operation} needs an operation_id to derive its Idempotency-Key")
+            idempotency_key = idempotency_key_for(self.merchant_id, operation, operation_id)
+        # Serialized once so that every retry sends byte-identical JSON under the same key.
+        body = json.dumps(json_body, separators=(",", ":"), sort_keys=True) if json_body is not None else None
+        trace_id = get_trace_id() or new_trace_id()
+        context = {"operation": operation, "method": method, "path": path}
+
+        last_error: MerchantError | None = None
+        attempt = 0
+        while True:
+            permit = self.breaker.acquire()
+            if permit is None:
+                # Mid-call, the earlier real failure says more (e.g. outcome unknown) than "circuit open".
+                raise self._fail(last_error or self._circuit_open(operation, attempt), operation)
+            try:
+                self.rate_limiter.acquire()
+            except RateLimitTimeout as timeout:
+                raise self._fail(
+                    last_error
+                    or MerchantRateLimited(
+                        f"our outbound rate limit of {self.config.rate_limit}/s stayed full for {timeout.waited:.2f}s",
+                        merchant_id=self.merchant_id,
+                        operation=operation,
+                        attempts=attempt,
+                    ),
+                    operation,
+                ) from None
+            attempt += 1
+            if attempt > 1:
+                metrics.RETRIES.labels(self.merchant_id, operation).inc()
+            result = self._attempt(
+                method,
+                path,
+                params=params,
+                body=body,
+                idempotency_key=idempotency_key,
+                trace_id=trace_id,
+                read_timeout=read_timeout,
+                attempt=attempt,
+                permit=permit,
+                context=context,
+            )
+            if result.response is not None:
+                return result.response
+            last_error = result.error
+            if not result.retryable or attempt >= self.config.max_attempts:
+                raise self._fail(last_error, operation)
+            delay = self._backoff(attempt, last_error)
+            if delay is None:
+                raise self._fail(last_error, operation)
+            if isinstance(last_error, MerchantNetworkError) and resolve_unknown is not None:
+                resolved = self._resolve(resolve_unknown, context)
+                if resolved is not None:
+                    return resolved
+            self.sleep(delay)
+
+    # -- one attempt ---------------------------------------------------------------------------
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        *,
+        params,
+        body: str | None,
+        idempotency_key: str | None,
+        trace_id: str,
+        read_timeout: float | None,
+        attempt: int,
+        permit: Permit,
+        context: dict,
+    ) -> _Attempt:
+        operation = context["operation"]
+        request_id = f"req_{uuid.uuid4().hex}"
+        headers = {
+            "Authorization": f"Bearer {self.config.token}",
+            "API-Version": self.config.api_version,
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            TRACE_HEADER: trace_id,
+            "Request-Id": request_id,
+        }
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        timeout = (self.config.connect_timeout, read_timeout or self.config.read_timeout)
+        started = time.monotonic()
+        status = None
+        try:
+            raw = self.session.request(
+                method,
+                f"{self.config.base_url}{path}",
+                params=params,
+                data=body.encode() if body is not None else None,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+            )
+            status = raw.status_code
+            result = self._classify(
+                raw, operation=operation, attempt=attempt, request_id=request_id, idempotency_key=idempotency_key
+            )
+        except requests.RequestException as exc:
+            result = _Attempt(
+                error=MerchantNetworkError(
+                    f"{type(exc).__name__}: no answer from the merchant, the outcome is unknown",
+                    merchant_id=self.merchant_id,
+                    operation=operation,
+                    attempts=attempt,
+                    request_id=request_id,
+                ),
+                retryable=True,
+            )
+        duration = time.monotonic() - started
+
+        error = result.error
+        if error is None or isinstance(error, MerchantClientError):
+            self.breaker.record_success(permit)
+        else:
+            self.breaker.record_failure(permit)
+        outcome = error.error_class if error else "ok"
+        metrics.REQUEST_DURATION.labels(self.merchant_id, operation).observe(duration)
+        metrics.REQUESTS.labels(self.merchant_id, operation, outcome).inc()
+        logger.log(
+            logging.INFO if error is None else logging.WARNING,
+            "merchant.request",
+            extra={
+                "merchant": self.merchant_id,
+                **context,
+                "status": status,
+                "attempt": attempt,
+                "duration_ms": round(duration * 1000, 1),
+                "error_class": error.error_class if error else None,
+                "error_code": error.code if error else None,
+                "request_id": request_id,
+                "idempotency_key": idempotency_key,
+                "probe": permit.probe,
+            },
+        )
+        return result
+
+    def _classify(
+        self, raw: requests.Response, *, operation: str, attempt: int, request_id: str, idempotency_key: str | None
+    ) -> _Attempt:
+        status = raw.status_code
+        try:
+            data = raw.json() if raw.content else None
+        except ValueError:
+            data = None
+        error_body = data if isinstance(data, dict) else {}
+        common = {
+            "merchant_id": self.merchant_id,
+            "operation": operation,
+            "status": status,
+            "attempts": attempt,
+            "request_id": request_id,
+            "code": error_body.get("code"),
+            "param": error_body.get("param"),
+            "retry_after": retry_after_seconds(raw.headers.get("Retry-After")),
+        }
+        message = str(error_body.get("message") or raw.reason or f"HTTP {status}")
+        if 200 <= status < 300:
+            if raw.content and data is None:
+                # The merchant acted but we cannot read what it did: not retryable, surface it.
+                return _Attempt(error=MerchantServerError("unreadable JSON in a 2xx answer", **common))
+            return _Attempt(
+                response=MerchantResponse(
+                    status=status,
+                    data=data,
+                    headers=raw.headers,
+                    attempts=attempt,
+                    request_id=request_id,
+                    idempotency_key=idempotency_key,
+                )
+            )
+        if 400 <= status < 500:
+            retryable = status == 429 or (status == 409 and common["code"] == IN_FLIGHT_CODE)
+            return _Attempt(error=MerchantClientError(message, **common), retryable=retryable)
+        if status >= 500:
+            return _Attempt(error=MerchantServerError(message, **common), retryable=True)
+        # 1xx/3xx: we never follow redirects with a bearer token; treat as a broken merchant.
+        return _Attempt(error=MerchantServerError(f"unexpected HTTP {status}", **common))
+
+    # -- policy --------------------------------------------------------------------------------
+
+    def _backoff(self, attempt: int, error: MerchantError) -> float | None:
+        """Seconds to wait before the next attempt, or None when we must not wait that long."""
+        if error.retry_after is not None:
+            if error.retry_after > self.config.retry_after_cap:
+                # Waiting less than asked would only earn another refusal; the caller (a task) can
+                # reschedule itself using error.retry_after.
+                return None
+            return error.retry_after
+        ceiling = min(self.config.backoff_cap, self.config.backoff_base * (2 ** (attempt - 1)))
+        return random.uniform(0, ceiling)  # noqa: S311 - full jitter, not security
+
+    def _resolve(self, resolve_unknown: UnknownOutcomeResolver, context: dict) -> MerchantResponse | None:
+        try:
+            return resolve_unknown()
+        except MerchantError as exc:
+            # Still unknown: the retry with the same key is the next safest move.
+            logger.warning(
+                "merchant.unknown_outcome.unresolved",
+                extra={"merchant": self.merchant_id, **context, "error_class": exc.error_class},
+            )
+            return None
+
+    def _circuit_open(self, operation: str, attempts: int) -> MerchantCircuitOpen:
+        return MerchantCircuitOpen(
+            "the circuit breaker is open after repeated failures; nothing was sent",
+            merchant_id=self.merchant_id,
+            operation=operation,
+            attempts=attempts,
+        )
+
+    def _fail(self, error: MerchantError, operation: str) -> MerchantError:
+        metrics.CALL_ERRORS.labels(self.merchant_id, operation, error.error_class).inc()
+        if isinstance(error, MerchantCircuitOpen | MerchantRateLimited):
+            logger.warning(
+                "merchant.request.refused",
+                extra={"merchant": self.merchant_id, "operation": operation, "error_class": error.error_class},
+            )
+        return error
