@@ -8,6 +8,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.models import ActorType
+from audit.services import audit_record
+
 
 class StaffUserExists(Exception):
     """A staff account with that username is already there; pass `replace_device` to re-enrol it."""
@@ -38,6 +41,13 @@ def staff_user_create(
     user.is_superuser = superuser or user.is_superuser
     user.set_password(password)
     user.save()
-    TOTPDevice.objects.filter(user=user).delete()
+    replaced = TOTPDevice.objects.filter(user=user).delete()[0] > 0
     device = TOTPDevice.objects.create(user=user, name=f"{username} authenticator", confirmed=True)
+    audit_record(
+        action="staff.device_replaced" if replaced else "staff.created",
+        actor_type=ActorType.SYSTEM,
+        target_type="user",
+        target_id=user.pk,
+        data={"username": user.username, "superuser": user.is_superuser},
+    )
     return user, device

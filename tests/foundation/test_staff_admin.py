@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.models import AuditEvent
 from escalations.services import staff_user_create
 
 PASSWORD = "correct-horse-battery-9"
@@ -77,6 +78,8 @@ def test_create_staff_user_prints_a_provisioning_uri_and_a_qr_code(monkeypatch):
     assert device.config_url in printed
     assert re.search(r"otpauth://totp/.+secret=[A-Z2-7]+", printed)
     assert "█" in printed  # the terminal QR code
+    event = AuditEvent.objects.get(action="staff.created")
+    assert (event.target_type, event.target_id, event.data["username"]) == ("user", str(user.pk), "dana")
 
 
 @pytest.mark.django_db
@@ -104,3 +107,4 @@ def test_replace_device_gives_the_user_a_new_secret(monkeypatch):
     devices = TOTPDevice.objects.filter(user__username="gail")
     assert devices.count() == 1
     assert devices.get().key != old_key
+    assert AuditEvent.objects.filter(action="staff.device_replaced", data__username="gail").count() == 1
