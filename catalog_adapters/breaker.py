@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from catalog_adapters import metrics
+from catalog_adapters.sharedstate import cache_mutex
 
 logger = logging.getLogger("catalog_adapters.breaker")
 
@@ -55,7 +56,8 @@ class CircuitBreaker:
             return None
         # Cool-down over: one process wins the probe slot; the others keep failing fast meanwhile.
         try:
-            won = cache.add(self._probe_key, 1, timeout=max(1, int(self.cooldown) + 1))
+            with cache_mutex(self._probe_key):
+                won = cache.add(self._probe_key, 1, timeout=max(1, int(self.cooldown) + 1))
         except Exception:
             logger.warning("merchant.breaker.cache_unavailable", extra={"merchant": self.merchant_id}, exc_info=True)
             return Permit()
@@ -78,8 +80,9 @@ class CircuitBreaker:
             self._delete(self._probe_key)
             return
         try:
-            cache.add(self._failures_key, 0, timeout=_STATE_TTL)
-            failures = cache.incr(self._failures_key)
+            with cache_mutex(self._failures_key):
+                cache.add(self._failures_key, 0, timeout=_STATE_TTL)
+                failures = cache.incr(self._failures_key)
         except ValueError:  # expired between add and incr
             failures = 1
         except Exception:

@@ -16,6 +16,7 @@ import time
 from django.core.cache import cache
 
 from catalog_adapters import metrics
+from catalog_adapters.sharedstate import cache_mutex
 
 logger = logging.getLogger("catalog_adapters.ratelimit")
 
@@ -61,6 +62,10 @@ class OutboundRateLimiter:
             time.sleep(min(pause, self.max_wait - waited + 0.001))
 
     def _try_take(self) -> bool:
+        with cache_mutex(self._prefix):
+            return self._take_unlocked()
+
+    def _take_unlocked(self) -> bool:
         now = time.time()
         index = int(now // self.window)
         key = f"{self._prefix}:{index}"
