@@ -1,1 +1,281 @@
-"""Consent grants, spend caps, vault-only payment methods, step-up: models."""
+"""Consent grants, spend caps, vault-only payment methods, step-up: models.
+
+Rows change only through consent.services. Money is integer minor units plus a currency code. Nothing
+here can hold a card number or a security code: a payment method is the vault's reference to a card
+plus what a person needs to recognise it (brand, last four digits, expiry).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+last4_validator = RegexValidator(r"^\d{4}$", "The last four digits of a card are exactly four digits.")
+# Vault references are opaque ids such as "pm_alice_visa"; the prefix and the required letter keep a
+# card number from ever being stored in their place.
+vault_reference_validator = RegexValidator(
+    r"^pm_[A-Za-z0-9_]{1,60}$", "A vault reference looks like 'pm_…' (letters, digits, underscores)."
+)
+# Whatever a field is for, a run of 13-19 digits in it could be a card number: refuse it.
+no_card_number_validator = RegexValidator(
+    r"\d{13}", "This looks like a card number; we never store card numbers, only vault references.", inverse_match=True
+)
+currency_validator = RegexValidator(r"^[A-Z]{3}$", "A currency is a three-letter ISO 4217 code such as USD.")
+
+
+class Scope(models.TextChoices):
+    PLACE_ORDERS = "place_orders", "Place orders for me"
+    USE_SAVED_PAYMENT = "use_saved_payment", "Pay with my saved cards"
+    USE_SAVED_ADDRESS = "use_saved_address", "Ship to my saved addresses"
+
+
+class GrantChannel(models.TextChoices):
+    SETTINGS_PAGE = "settings_page", "Settings page"
+    API = "api", "Chat widget / API"
+    CHAT = "chat", "In chat"
+    STAFF = "staff", "Support staff"
+    SEED = "seed", "Demo data"
+
+
+class CapKind(models.TextChoices):
+    PER_ORDER = "per_order", "Per order"
+    PER_DAY = "per_day", "Per day"
+    PER_MONTH = "per_month", "Per month"
+    PER_SESSION = "per_session", "Per chat session"
+
+
+class ConsentProfile(models.Model):
+    """One per customer: their chosen caps and auto-checkout threshold.
+
+    It is also the row spend reservations lock (`select_for_update`), so concurrent reservations of one
+    customer queue behind each other while other customers' reservations run in parallel.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_profile")
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    # NULL means "the ceiling": the customer has not chosen a lower cap, and a later, lower ceiling
+    # (the rollout phase) applies to them without rewriting their row.
+    cap_per_order = models.PositiveBigIntegerField(null=True, blank=True)
+    cap_per_day = models.PositiveBigIntegerField(null=True, blank=True)
+    cap_per_month = models.PositiveBigIntegerField(null=True, blank=True)
+    cap_per_session = models.PositiveBigIntegerField(null=True, blank=True)
+    auto_checkout_threshold = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"consent profile of user {self.user_id}"
+
+
+class GrantStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    REVOKED = "revoked", "Revoked"
+    # A grant replaced by a new one of the same scope (e.g. granted again after it expired).
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class ConsentGrant(models.Model):
+    """What the assistant may do for a customer, one scope per row. Expiry is derived from expires_at."""
+
+    TRANSITIONS = {
+        GrantStatus.ACTIVE: {GrantStatus.REVOKED, GrantStatus.SUPERSEDED},
+        GrantStatus.REVOKED: set(),
+        GrantStatus.SUPERSEDED: set(),
+    }
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_grants")
+    scope = models.CharField(max_length=32, choices=Scope.choices)
+    status = models.CharField(max_length=16, choices=GrantStatus.choices, default=GrantStatus.ACTIVE)
+    granted_at = models.DateTimeField()
+    granted_via = models.CharField(max_length=16, choices=GrantChannel.choices)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_via = models.CharField(max_length=16, choices=GrantChannel.choices, blank=True)
+    end_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["scope", "-granted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "scope"], condition=Q(status="active"), name="consent_one_active_grant_per_scope"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} for user {self.user_id} ({self.status})"
+
+    def can_become(self, status: str) -> bool:
+        return status in self.TRANSITIONS[GrantStatus(self.status)]
+
+    @property
+    def revoked_at(self):
+        return self.ended_at if self.status == GrantStatus.REVOKED else None
+
+
+class CardBrand(models.TextChoices):
+    VISA = "visa", "Visa"
+    MASTERCARD = "mastercard", "Mastercard"
+    AMEX = "amex", "American Express"
+    DISCOVER = "discover", "Discover"
+    OTHER = "other", "Card"
+
+
+class PaymentMethod(models.Model):
+    """A card the merchant's vault keeps; we hold its reference and what identifies it to a person."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payment_methods")
+    merchant_id = models.CharField(max_length=64)
+    vault_reference = models.CharField(max_length=64, validators=[vault_reference_validator, no_card_number_validator])
+    brand = models.CharField(max_length=16, choices=CardBrand.choices)
+    last4 = models.CharField(max_length=4, validators=[last4_validator])
+    exp_month = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(12)])
+    exp_year = models.PositiveSmallIntegerField(validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Removed cards stay as rows: flows and audit events that name them keep making sense.
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-is_default", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "merchant_id", "vault_reference"],
+                condition=Q(removed_at__isnull=True),
+                name="consent_payment_method_once",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(is_default=True, removed_at__isnull=True),
+                name="consent_one_default_payment_method",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.masked
+
+    @property
+    def masked(self) -> str:
+        return f"{self.get_brand_display()} •••• {self.last4}"
+
+
+class Address(models.Model):
+    """A saved shipping address."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_addresses")
+    label = models.CharField(max_length=40)
+    recipient = models.CharField(max_length=120)
+    line1 = models.CharField(max_length=200)
+    line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    region = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20)
+    country = models.CharField(max_length=2, validators=[RegexValidator(r"^[A-Z]{2}$", "Use a two-letter code.")])
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-is_default", "created_at"]
+        verbose_name_plural = "addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(is_default=True, removed_at__isnull=True),
+                name="consent_one_default_address",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.one_line}"
+
+    @property
+    def one_line(self) -> str:
+        parts = [self.line1, self.line2, self.city, f"{self.region} {self.postal_code}".strip(), self.country]
+        return ", ".join(part for part in parts if part)
+
+
+class MerchantAccount(models.Model):
+    """Who the customer is at a merchant: the merchant's customer reference and the e-mail it knows."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_accounts")
+    merchant_id = models.CharField(max_length=64)
+    customer_ref = models.CharField(max_length=128)
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "merchant_id"], name="consent_one_account_per_merchant"),
+            models.UniqueConstraint(fields=["merchant_id", "customer_ref"], name="consent_merchant_customer_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}:{self.customer_ref}"
+
+
+class SpendKind(models.TextChoices):
+    RESERVE = "reserve", "Reserve"
+    COMMIT = "commit", "Commit"
+    RELEASE = "release", "Release"
+
+
+class SpendEntry(models.Model):
+    """One fact of the spend ledger. Rows are only ever inserted.
+
+    A reservation (kind=reserve) is settled at most once, by one commit or one release row pointing at
+    it. Used spend = committed amounts + reservations that are neither settled nor expired.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="spend_entries")
+    kind = models.CharField(max_length=8, choices=SpendKind.choices)
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    # The flow that reserved (the flow issue passes its flow id); unique per reservation.
+    flow_reference = models.CharField(max_length=100)
+    chat_session_reference = models.CharField(max_length=100, blank=True)
+    reservation = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "spend entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flow_reference"], condition=Q(kind="reserve"), name="consent_one_reservation_per_flow"
+            ),
+            # A reservation is committed or released once, never both: the idempotency of settlement.
+            models.UniqueConstraint(fields=["reservation"], name="consent_reservation_settled_once"),
+            models.CheckConstraint(
+                condition=(Q(kind="reserve", reservation__isnull=True, expires_at__isnull=False))
+                | (Q(kind__in=["commit", "release"], reservation__isnull=False)),
+                name="consent_spend_entry_shape",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="consent_spend_user_time"),
+            models.Index(fields=["user", "chat_session_reference"], name="consent_spend_user_session"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency} for {self.flow_reference}"
+
+
+class StepUpVerification(models.Model):
+    """A successful TOTP check: flows running in workers (no session) ask how recent the last one is."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stepup_verifications")
+    device = models.ForeignKey(
+        "otp_totp.TOTPDevice", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(db_index=True)
+    channel = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["-verified_at"]
+
+    def __str__(self) -> str:
+        return f"step-up of user {self.user_id} at {self.verified_at:%Y-%m-%d %H:%M}"

@@ -1,4 +1,897 @@
 """Consent grants, spend caps, vault-only payment methods, step-up.
 
-Writes. Every change of state goes through a function here.
+Writes. Every change of state goes through a function here, and each one that changes what the
+assistant may do writes an audit event in the same transaction (so the event exists exactly when the
+change does).
+
+Lock order, to stay free of deadlocks: a customer's ConsentProfile row (or a spend reservation row)
+first, the audit chain's lock (taken inside audit_record) last. Callers that wrap these services in
+their own transaction should not write audit events before calling them.
 """
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from audit.models import ActorType, Outcome
+from audit.services import Origin, audit_record
+from config.tracing import get_trace_id
+from consent import hooks
+from consent.exceptions import (
+    CapAboveCeiling,
+    GrantNotActive,
+    InvalidAddress,
+    InvalidPaymentMethod,
+    SpendCapExceeded,
+    SpendCommitExceedsReservation,
+    SpendCurrencyMismatch,
+    SpendReservationConflict,
+    SpendReservationNotFound,
+    SpendReservationSettled,
+    StepUpInvalidCode,
+    StepUpNotEnrolled,
+    StepUpThrottled,
+)
+from consent.formatting import format_money
+from consent.models import (
+    Address,
+    CapKind,
+    CardBrand,
+    ConsentGrant,
+    ConsentProfile,
+    GrantChannel,
+    GrantStatus,
+    MerchantAccount,
+    PaymentMethod,
+    Scope,
+    SpendEntry,
+    SpendKind,
+    StepUpVerification,
+)
+from consent.selectors import (
+    auto_checkout_ceiling,
+    grant_effective_status,
+    spend_cap_ceilings,
+    spend_caps_effective,
+    spend_expired_reservations,
+    spend_used,
+    stepup_device,
+)
+
+logger = logging.getLogger(__name__)
+
+CAP_WORDS = {
+    CapKind.PER_ORDER: "per-order cap",
+    CapKind.PER_DAY: "daily cap",
+    CapKind.PER_MONTH: "monthly cap",
+    CapKind.PER_SESSION: "per-chat-session cap",
+}
+STEPUP_DEVICE_NAME = "customer step-up"
+_SETTLED_WORDS = {SpendKind.COMMIT: "committed", SpendKind.RELEASE: "released"}
+
+
+def _audit(
+    action: str,
+    *,
+    user_id: int,
+    actor_type: ActorType | str,
+    actor_id: int | str | None,
+    target: object | None = None,
+    data: Mapping | None = None,
+    origin: Origin | None = None,
+    outcome: Outcome | str = Outcome.OK,
+) -> None:
+    audit_record(
+        action=action,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        customer_id=user_id,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=getattr(target, "pk", None),
+        outcome=outcome,
+        data=data,
+        origin=origin,
+    )
+
+
+# -- profile -------------------------------------------------------------------------------------
+
+
+def consent_profile_ensure(*, user_id: int) -> ConsentProfile:
+    """The customer's profile row, created on first use (safe under concurrent first uses)."""
+    profile = ConsentProfile.objects.filter(user_id=user_id).first()
+    if profile is not None:
+        return profile
+    try:
+        with transaction.atomic():
+            return ConsentProfile.objects.create(user_id=user_id, currency=settings.CONSENT_CURRENCY)
+    except IntegrityError:
+        return ConsentProfile.objects.get(user_id=user_id)
+
+
+# -- grants --------------------------------------------------------------------------------------
+
+
+def consent_grant(
+    *,
+    user_id: int,
+    scope: Scope | str,
+    via: GrantChannel | str,
+    expires_at: datetime | None = None,
+    actor_type: ActorType | str = ActorType.CUSTOMER,
+    actor_id: int | str | None = None,
+    origin: Origin | None = None,
+) -> ConsentGrant:
+    """Allow the assistant `scope`. Granting what is already live (same expiry) changes nothing.
+
+    A live grant with another expiry, or an expired one, is superseded by the new grant, so the history
+    of what was allowed when stays in the table.
+    """
+    scope = Scope(scope)
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
+        raise GrantNotActive("An expiry must be in the future.", scope=scope)
+    consent_profile_ensure(user_id=user_id)
+    with transaction.atomic():
+        ConsentProfile.objects.select_for_update().get(user_id=user_id)
+        current = ConsentGrant.objects.select_for_update().filter(
+            user_id=user_id, scope=scope, status=GrantStatus.ACTIVE
+        )
+        current = current.first()
+        if current is not None:
+            if grant_effective_status(current, now=now) == "active" and current.expires_at == expires_at:
+                return current
+            current.status = GrantStatus.SUPERSEDED
+            current.ended_at = now
+            current.ended_via = via
+            current.end_reason = "replaced by a new grant"
+            current.save(update_fields=["status", "ended_at", "ended_via", "end_reason"])
+        grant = ConsentGrant.objects.create(
+            user_id=user_id,
+            scope=scope,
+            status=GrantStatus.ACTIVE,
+            granted_at=now,
+            granted_via=via,
+            expires_at=expires_at,
+        )
+        _audit(
+            "consent.grant_created",
+            user_id=user_id,
+            actor_type=actor_type,
+            actor_id=user_id if actor_id is None and actor_type == ActorType.CUSTOMER else actor_id,
+            target=grant,
+            data={
+                "scope": scope.value,
+                "via": str(via),
+                "expires_at": expires_at,
+                "supersedes": getattr(current, "pk", None),
+            },
+            origin=origin,
+        )
+    logger.info("consent grant created", extra={"customer_id": user_id, "scope": scope.value, "grant_id": grant.pk})
+    return grant
+
+
+def consent_revoke(
+    *,
+    user_id: int,
+    grant_id: int,
+    via: GrantChannel | str,
+    actor_type: ActorType | str = ActorType.CUSTOMER,
+    actor_id: int | str | None = None,
+    origin: Origin | None = None,
+    reason: str = "",
+) -> ConsentGrant:
+    """Revoke a grant at once. Idempotent: revoking a revoked grant returns it unchanged.
+
+    The revocation takes effect for every later consent check as soon as this commits. After commit,
+    `consent.hooks.grant_revoked` (flows stop and compensate) and `consent.hooks.customer_notice` (the
+    customer is told in chat) are sent. Another customer's grant is not found (DoesNotExist).
+    """
+    with transaction.atomic():
+        grant = ConsentGrant.objects.select_for_update().get(pk=grant_id, user_id=user_id)
+        if grant.status == GrantStatus.REVOKED:
+            return grant
+        if not grant.can_become(GrantStatus.REVOKED):
+            raise GrantNotActive("This permission was already replaced by a newer one; revoke that one instead.")
+        now = timezone.now()
+        grant.status = GrantStatus.REVOKED
+        grant.ended_at = now
+        grant.ended_via = via
+        grant.end_reason = reason[:200]
+        grant.save(update_fields=["status", "ended_at", "ended_via", "end_reason"])
+        _audit(
+            "consent.grant_revoked",
+            user_id=user_id,
+            actor_type=actor_type,
+            actor_id=user_id if actor_id is None and actor_type == ActorType.CUSTOMER else actor_id,
+            target=grant,
+            data={"scope": grant.scope, "via": str(via), "reason": reason[:200]},
+            origin=origin,
+        )
+        trace_id = get_trace_id() or ""
+        hooks.grant_revoked.send_on_commit(
+            hooks.GrantRevoked(
+                customer_id=user_id, grant_id=grant.pk, scope=grant.scope, revoked_at=now, trace_id=trace_id
+            )
+        )
+        hooks.customer_notice.send_on_commit(
+            hooks.CustomerNotice(
+                customer_id=user_id,
+                kind="grant_revoked",
+                text=(
+                    f"You revoked the permission “{grant.get_scope_display()}”. I have stopped every order "
+                    "that was not placed yet and won't do this again until you allow it on your settings page."
+                ),
+                data={"grant_id": grant.pk, "scope": grant.scope},
+                trace_id=trace_id,
+            )
+        )
+    logger.info("consent grant revoked", extra={"customer_id": user_id, "scope": grant.scope, "grant_id": grant.pk})
+    return grant
+
+
+# -- caps and auto-checkout ----------------------------------------------------------------------
+
+
+def spend_caps_set(
+    *,
+    user_id: int,
+    caps: Mapping[str, int | None],
+    actor_type: ActorType | str = ActorType.CUSTOMER,
+    origin: Origin | None = None,
+) -> ConsentProfile:
+    """Choose caps, each at most its ceiling (None: back to the ceiling). Raises CapAboveCeiling."""
+    ceilings = spend_cap_ceilings()
+    profile = consent_profile_ensure(user_id=user_id)
+    for kind, value in caps.items():
+        if kind not in ceilings:
+            raise CapAboveCeiling(f"There is no cap called {kind!r}; use one of {', '.join(ceilings)}.", cap=kind)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise CapAboveCeiling(f"The {CAP_WORDS[kind]} must be an amount of zero or more.", cap=kind)
+        if value > ceilings[kind]:
+            raise CapAboveCeiling(
+                f"The {CAP_WORDS[kind]} can be at most {format_money(ceilings[kind], profile.currency)}; "
+                f"you asked for {format_money(value, profile.currency)}. You can lower a cap, never raise it "
+                "above that limit.",
+                cap=kind,
+                ceiling=ceilings[kind],
+                requested=value,
+            )
+    with transaction.atomic():
+        profile = ConsentProfile.objects.select_for_update().get(pk=profile.pk)
+        before = {kind: getattr(profile, f"cap_{kind}") for kind in caps}
+        changed = [kind for kind in caps if before[kind] != caps[kind]]
+        if not changed:
+            return profile
+        for kind in changed:
+            setattr(profile, f"cap_{kind}", caps[kind])
+        profile.save(update_fields=[*(f"cap_{kind}" for kind in changed), "updated_at"])
+        _audit(
+            "consent.caps_changed",
+            user_id=user_id,
+            actor_type=actor_type,
+            actor_id=user_id if actor_type == ActorType.CUSTOMER else None,
+            target=profile,
+            data={"before": {k: before[k] for k in changed}, "after": {k: caps[k] for k in changed}},
+            origin=origin,
+        )
+    return profile
+
+
+def auto_checkout_set(
+    *,
+    user_id: int,
+    threshold: int,
+    actor_type: ActorType | str = ActorType.CUSTOMER,
+    origin: Origin | None = None,
+) -> ConsentProfile:
+    """Orders under `threshold` may skip the confirm step (0: always ask). At most the ceiling and per-order cap."""
+    profile = consent_profile_ensure(user_id=user_id)
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
+        raise CapAboveCeiling("The auto-checkout threshold must be an amount of zero or more.", cap="auto_checkout")
+    limit = min(auto_checkout_ceiling(), spend_caps_effective(profile=profile)[CapKind.PER_ORDER])
+    if threshold > limit:
+        raise CapAboveCeiling(
+            f"The auto-checkout threshold can be at most {format_money(limit, profile.currency)} (the lower of the "
+            f"auto-checkout limit and your per-order cap); you asked for {format_money(threshold, profile.currency)}.",
+            cap="auto_checkout",
+            ceiling=limit,
+            requested=threshold,
+        )
+    with transaction.atomic():
+        profile = ConsentProfile.objects.select_for_update().get(pk=profile.pk)
+        before = profile.auto_checkout_threshold
+        if before == threshold:
+            return profile
+        profile.auto_checkout_threshold = threshold
+        profile.save(update_fields=["auto_checkout_threshold", "updated_at"])
+        _audit(
+            "consent.auto_checkout_changed",
+            user_id=user_id,
+            actor_type=actor_type,
+            actor_id=user_id if actor_type == ActorType.CUSTOMER else None,
+            target=profile,
+            data={"before": before, "after": threshold, "currency": profile.currency},
+            origin=origin,
+        )
+    return profile
+
+
+# -- spend ledger --------------------------------------------------------------------------------
+
+
+def _check_caps(*, profile: ConsentProfile, amount: int, chat_session_reference: str, now: datetime) -> None:
+    caps = spend_caps_effective(profile=profile)
+    used = spend_used(
+        user_id=profile.user_id, chat_session_reference=chat_session_reference, currency=profile.currency, now=now
+    )
+    used[CapKind.PER_ORDER] = 0
+    for kind in (CapKind.PER_ORDER, CapKind.PER_DAY, CapKind.PER_MONTH, CapKind.PER_SESSION):
+        if kind == CapKind.PER_SESSION and not chat_session_reference:
+            continue
+        if used[kind] + amount > caps[kind]:
+            money = lambda value: format_money(value, profile.currency)  # noqa: E731
+            left = max(caps[kind] - used[kind], 0)
+            detail = "" if kind == CapKind.PER_ORDER else f" {money(left)} of it is left."
+            raise SpendCapExceeded(
+                f"This order of {money(amount)} is over your {CAP_WORDS[kind]} of {money(caps[kind])}.{detail}",
+                cap=kind.value,
+                limit=caps[kind],
+                used=used[kind],
+                requested=amount,
+                currency=profile.currency,
+            )
+
+
+def _same_reservation(existing: SpendEntry, *, user_id: int, amount: int, currency: str) -> SpendEntry:
+    if existing.user_id != user_id or existing.amount != amount or existing.currency != currency:
+        raise SpendReservationConflict(
+            "This flow reference already holds a different reservation; use a new reference for a new amount.",
+            flow_reference=existing.flow_reference,
+        )
+    return existing
+
+
+def spend_reserve(
+    *,
+    user_id: int,
+    amount: int,
+    currency: str,
+    flow_reference: str,
+    chat_session_reference: str = "",
+    ttl_seconds: int | None = None,
+    actor_type: ActorType | str = ActorType.AGENT,
+    actor_id: str | None = None,
+) -> SpendEntry:
+    """Reserve `amount` against every cap of the customer, or raise SpendCapExceeded naming the cap.
+
+    Atomic under concurrency: the customer's profile row is locked (`select_for_update` on PostgreSQL;
+    SQLite's IMMEDIATE transactions serialize writers anyway) while used spend is summed and the
+    reservation inserted, so concurrent reservations never exceed a cap together. Idempotent per
+    `flow_reference`: the same call again returns the existing reservation (a UniqueConstraint).
+    The reservation stops counting when it expires (`ttl_seconds`, default CONSENT_RESERVATION_TTL_SECONDS).
+    """
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValueError("amount must be a positive integer of minor units")
+    if not flow_reference:
+        raise ValueError("flow_reference is required")
+    currency = currency.upper()
+    existing = SpendEntry.objects.filter(kind=SpendKind.RESERVE, flow_reference=flow_reference).first()
+    if existing is not None:
+        return _same_reservation(existing, user_id=user_id, amount=amount, currency=currency)
+    profile = consent_profile_ensure(user_id=user_id)
+    if currency != profile.currency:
+        raise SpendCurrencyMismatch(
+            f"Your spend caps are in {profile.currency}; this order is in {currency}.",
+            currency=currency,
+            expected=profile.currency,
+        )
+    ttl = timedelta(seconds=ttl_seconds or settings.CONSENT_RESERVATION_TTL_SECONDS)
+    try:
+        with transaction.atomic():
+            profile = ConsentProfile.objects.select_for_update().get(pk=profile.pk)
+            existing = SpendEntry.objects.filter(kind=SpendKind.RESERVE, flow_reference=flow_reference).first()
+            if existing is not None:
+                return _same_reservation(existing, user_id=user_id, amount=amount, currency=currency)
+            now = timezone.now()
+            _check_caps(profile=profile, amount=amount, chat_session_reference=chat_session_reference, now=now)
+            try:
+                with transaction.atomic():
+                    entry = SpendEntry.objects.create(
+                        user_id=user_id,
+                        kind=SpendKind.RESERVE,
+                        amount=amount,
+                        currency=currency,
+                        flow_reference=flow_reference,
+                        chat_session_reference=chat_session_reference,
+                        created_at=now,
+                        expires_at=now + ttl,
+                    )
+            except IntegrityError:
+                # Another customer's call took this reference between our check and insert.
+                existing = SpendEntry.objects.get(kind=SpendKind.RESERVE, flow_reference=flow_reference)
+                return _same_reservation(existing, user_id=user_id, amount=amount, currency=currency)
+            _audit(
+                "spend.reserved",
+                user_id=user_id,
+                actor_type=actor_type,
+                actor_id=actor_id,
+                target=entry,
+                data={
+                    "amount": amount,
+                    "currency": currency,
+                    "flow_reference": flow_reference,
+                    "chat_session_reference": chat_session_reference,
+                    "expires_at": entry.expires_at,
+                },
+            )
+    except SpendCapExceeded as error:
+        # The refusal is recorded after the rollback, so the customer sees in their log why an order stopped.
+        _audit(
+            "spend.reserve_denied",
+            user_id=user_id,
+            actor_type=actor_type,
+            actor_id=actor_id,
+            outcome=Outcome.DENIED,
+            data={**error.details, "flow_reference": flow_reference, "chat_session_reference": chat_session_reference},
+        )
+        logger.info("spend reservation denied", extra={"customer_id": user_id, "cap": error.cap})
+        raise
+    logger.info("spend reserved", extra={"customer_id": user_id, "flow_reference": flow_reference, "amount": amount})
+    return entry
+
+
+def _settle(
+    *, flow_reference: str, kind: SpendKind, amount: int | None, reason: str, actor_type: ActorType | str
+) -> SpendEntry | None:
+    with transaction.atomic():
+        reservation = (
+            SpendEntry.objects.select_for_update().filter(kind=SpendKind.RESERVE, flow_reference=flow_reference).first()
+        )
+        if reservation is None:
+            if kind == SpendKind.RELEASE:
+                return None  # a compensation for a reservation that never happened has nothing to undo
+            raise SpendReservationNotFound(
+                f"No spend reservation for flow {flow_reference!r}.", flow_reference=flow_reference
+            )
+        settlement = SpendEntry.objects.filter(reservation=reservation).first()
+        if settlement is not None:
+            if settlement.kind == kind:
+                return settlement
+            raise SpendReservationSettled(
+                f"The reservation of flow {flow_reference!r} was already {_SETTLED_WORDS[settlement.kind]}.",
+                flow_reference=flow_reference,
+                settled_as=settlement.kind,
+            )
+        amount = reservation.amount if amount is None else amount
+        if kind == SpendKind.COMMIT and (amount <= 0 or amount > reservation.amount):
+            raise SpendCommitExceedsReservation(
+                f"Cannot commit {amount} against a reservation of {reservation.amount}; reserve the new amount.",
+                flow_reference=flow_reference,
+            )
+        entry = SpendEntry.objects.create(
+            user_id=reservation.user_id,
+            kind=kind,
+            amount=amount,
+            currency=reservation.currency,
+            flow_reference=flow_reference,
+            chat_session_reference=reservation.chat_session_reference,
+            reservation=reservation,
+            created_at=timezone.now(),
+            reason=reason[:100],
+        )
+        _audit(
+            f"spend.{'committed' if kind == SpendKind.COMMIT else 'released'}",
+            user_id=reservation.user_id,
+            actor_type=actor_type,
+            actor_id=None,
+            target=entry,
+            data={
+                "amount": amount,
+                "currency": reservation.currency,
+                "flow_reference": flow_reference,
+                "reason": reason[:100],
+            },
+        )
+    logger.info("spend %s", entry.kind, extra={"customer_id": entry.user_id, "flow_reference": flow_reference})
+    return entry
+
+
+def spend_commit(
+    *, flow_reference: str, amount: int | None = None, actor_type: ActorType | str = ActorType.AGENT
+) -> SpendEntry:
+    """Record that the reserved money was spent (the merchant order exists). Idempotent.
+
+    `amount` defaults to the reservation's and may be lower, never higher. A reservation that expired
+    but was not released yet can still be committed: the charge happened and the ledger must say so.
+    Raises SpendReservationNotFound, or SpendReservationSettled if the reservation was released.
+    """
+    entry = _settle(
+        flow_reference=flow_reference, kind=SpendKind.COMMIT, amount=amount, reason="", actor_type=actor_type
+    )
+    assert entry is not None
+    return entry
+
+
+def spend_release(
+    *, flow_reference: str, reason: str = "flow_ended", actor_type: ActorType | str = ActorType.AGENT
+) -> SpendEntry | None:
+    """Give a reservation back (the flow ended without an order, or it expired). Idempotent.
+
+    Returns None when there was no reservation (a compensation of a step that never ran). Raises
+    SpendReservationSettled if the reservation was committed: undoing a charge is a refund, not this.
+    """
+    return _settle(
+        flow_reference=flow_reference, kind=SpendKind.RELEASE, amount=None, reason=reason, actor_type=actor_type
+    )
+
+
+def spend_release_expired(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Write release rows for expired reservations (they already stopped counting). Returns how many."""
+    released = 0
+    for flow_reference in spend_expired_reservations(now=now).values_list("flow_reference", flat=True)[:limit]:
+        try:
+            if spend_release(flow_reference=flow_reference, reason="expired", actor_type=ActorType.SYSTEM):
+                released += 1
+        except SpendReservationSettled:
+            continue  # committed meanwhile: nothing to release
+    return released
+
+
+# -- payment methods -----------------------------------------------------------------------------
+
+
+def payment_method_add(
+    *,
+    user_id: int,
+    merchant_id: str,
+    vault_reference: str,
+    brand: CardBrand | str,
+    last4: str,
+    exp_month: int,
+    exp_year: int,
+    make_default: bool = False,
+    actor_type: ActorType | str = ActorType.CUSTOMER,
+    origin: Origin | None = None,
+) -> PaymentMethod:
+    """Save a card the vault already holds, by its reference. The first card becomes the default.
+
+    Adding the same vault reference again returns the saved card (idempotent).
+    """
+    existing = PaymentMethod.objects.filter(
+        user_id=user_id, merchant_id=merchant_id, vault_reference=vault_reference, removed_at__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    method = PaymentMethod(
+        user_id=user_id,
+        merchant_id=merchant_id,
+        vault_reference=vault_reference,
+        brand=brand,
+        last4=last4,
+        exp_month=exp_month,
+        exp_year=exp_year,
+    )
+    try:
+        method.full_clean(exclude=["user", "is_default"])
+    except ValidationError as error:
+        raise InvalidPaymentMethod(_first_message(error), fields=error.message_dict) from None
+    with transaction.atomic():
+        has_default = PaymentMethod.objects.filter(user_id=user_id, is_default=True, removed_at__isnull=True)
+        if make_default:
+            has_default.update(is_default=False)
+            method.is_default = True
+        else:
+            method.is_default = not has_default.exists()
+        method.save(force_insert=True)
+        _audit(
+            "consent.payment_method_added",
+            user_id=user_id,
+            actor_type=actor_type,
+            actor_id=user_id if actor_type == ActorType.CUSTOMER else None,
+            target=method,
+            data={"card": method.masked, "merchant_id": merchant_id, "default": method.is_default},
+            origin=origin,
+        )
+    logger.info("payment method added", extra={"customer_id": user_id, "payment_method_id": method.pk})
+    return method
+
+
+def payment_method_set_default(*, user_id: int, payment_method_id: int, origin: Origin | None = None) -> PaymentMethod:
+    with transaction.atomic():
+        method = PaymentMethod.objects.select_for_update().get(
+            pk=payment_method_id, user_id=user_id, removed_at__isnull=True
+        )
+        if method.is_default:
+            return method
+        PaymentMethod.objects.filter(user_id=user_id, is_default=True).update(is_default=False)
+        method.is_default = True
+        method.save(update_fields=["is_default"])
+        _audit(
+            "consent.payment_method_default_changed",
+            user_id=user_id,
+            actor_type=ActorType.CUSTOMER,
+            actor_id=user_id,
+            target=method,
+            data={"card": method.masked},
+            origin=origin,
+        )
+    return method
+
+
+def payment_method_remove(*, user_id: int, payment_method_id: int, origin: Origin | None = None) -> PaymentMethod:
+    """Stop using a saved card. If it was the default, the oldest remaining card becomes the default."""
+    with transaction.atomic():
+        method = PaymentMethod.objects.select_for_update().get(
+            pk=payment_method_id, user_id=user_id, removed_at__isnull=True
+        )
+        was_default = method.is_default
+        method.removed_at = timezone.now()
+        method.is_default = False
+        method.save(update_fields=["removed_at", "is_default"])
+        if was_default:
+            successor = (
+                PaymentMethod.objects.filter(user_id=user_id, removed_at__isnull=True).order_by("created_at").first()
+            )
+            if successor is not None:
+                successor.is_default = True
+                successor.save(update_fields=["is_default"])
+        _audit(
+            "consent.payment_method_removed",
+            user_id=user_id,
+            actor_type=ActorType.CUSTOMER,
+            actor_id=user_id,
+            target=method,
+            data={"card": method.masked},
+            origin=origin,
+        )
+    logger.info("payment method removed", extra={"customer_id": user_id, "payment_method_id": method.pk})
+    return method
+
+
+# -- addresses -----------------------------------------------------------------------------------
+
+
+def address_add(
+    *,
+    user_id: int,
+    label: str,
+    recipient: str,
+    line1: str,
+    city: str,
+    postal_code: str,
+    country: str,
+    line2: str = "",
+    region: str = "",
+    make_default: bool = False,
+    actor_type: ActorType | str = ActorType.CUSTOMER,
+    origin: Origin | None = None,
+) -> Address:
+    """Save a shipping address. The first one becomes the default."""
+    address = Address(
+        user_id=user_id,
+        label=label.strip(),
+        recipient=recipient.strip(),
+        line1=line1.strip(),
+        line2=line2.strip(),
+        city=city.strip(),
+        region=region.strip(),
+        postal_code=postal_code.strip(),
+        country=country.strip().upper(),
+    )
+    try:
+        address.full_clean(exclude=["user", "is_default"])
+    except ValidationError as error:
+        raise InvalidAddress(_first_message(error), fields=error.message_dict) from None
+    with transaction.atomic():
+        current_default = Address.objects.filter(user_id=user_id, is_default=True, removed_at__isnull=True)
+        if make_default:
+            current_default.update(is_default=False)
+            address.is_default = True
+        else:
+            address.is_default = not current_default.exists()
+        address.save(force_insert=True)
+        _audit(
+            "consent.address_added",
+            user_id=user_id,
+            actor_type=actor_type,
+            actor_id=user_id if actor_type == ActorType.CUSTOMER else None,
+            target=address,
+            data={"label": address.label, "city": address.city, "country": address.country},
+            origin=origin,
+        )
+    return address
+
+
+def address_set_default(*, user_id: int, address_id: int, origin: Origin | None = None) -> Address:
+    with transaction.atomic():
+        address = Address.objects.select_for_update().get(pk=address_id, user_id=user_id, removed_at__isnull=True)
+        if address.is_default:
+            return address
+        Address.objects.filter(user_id=user_id, is_default=True).update(is_default=False)
+        address.is_default = True
+        address.save(update_fields=["is_default"])
+        _audit(
+            "consent.address_default_changed",
+            user_id=user_id,
+            actor_type=ActorType.CUSTOMER,
+            actor_id=user_id,
+            target=address,
+            data={"label": address.label},
+            origin=origin,
+        )
+    return address
+
+
+def address_remove(*, user_id: int, address_id: int, origin: Origin | None = None) -> Address:
+    with transaction.atomic():
+        address = Address.objects.select_for_update().get(pk=address_id, user_id=user_id, removed_at__isnull=True)
+        was_default = address.is_default
+        address.removed_at = timezone.now()
+        address.is_default = False
+        address.save(update_fields=["removed_at", "is_default"])
+        if was_default:
+            successor = Address.objects.filter(user_id=user_id, removed_at__isnull=True).order_by("created_at").first()
+            if successor is not None:
+                successor.is_default = True
+                successor.save(update_fields=["is_default"])
+        _audit(
+            "consent.address_removed",
+            user_id=user_id,
+            actor_type=ActorType.CUSTOMER,
+            actor_id=user_id,
+            target=address,
+            data={"label": address.label},
+            origin=origin,
+        )
+    return address
+
+
+# -- merchant accounts ---------------------------------------------------------------------------
+
+
+def merchant_account_link(*, user_id: int, merchant_id: str, customer_ref: str, email: str) -> MerchantAccount:
+    """Record who the customer is at a merchant. Idempotent; a changed e-mail is updated."""
+    with transaction.atomic():
+        account, created = MerchantAccount.objects.select_for_update().get_or_create(
+            user_id=user_id, merchant_id=merchant_id, defaults={"customer_ref": customer_ref, "email": email}
+        )
+        if not created and (account.customer_ref != customer_ref or account.email != email):
+            account.customer_ref = customer_ref
+            account.email = email
+            account.save(update_fields=["customer_ref", "email"])
+            created = True
+        if created:
+            _audit(
+                "consent.merchant_account_linked",
+                user_id=user_id,
+                actor_type=ActorType.SYSTEM,
+                actor_id=None,
+                target=account,
+                data={"merchant_id": merchant_id, "customer_ref": customer_ref},
+            )
+    return account
+
+
+# -- step-up -------------------------------------------------------------------------------------
+
+
+def stepup_enrol_begin(*, user_id: int, origin: Origin | None = None) -> TOTPDevice:
+    """Start TOTP enrolment: a new unconfirmed device (replacing an earlier unconfirmed one)."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user_id=user_id, name=STEPUP_DEVICE_NAME, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user_id=user_id, name=STEPUP_DEVICE_NAME, confirmed=False)
+        _audit(
+            "consent.stepup_enrolment_started",
+            user_id=user_id,
+            actor_type=ActorType.CUSTOMER,
+            actor_id=user_id,
+            target=device,
+            origin=origin,
+        )
+    return device
+
+
+def _check_code(device: TOTPDevice, code: str) -> None:
+    code = (code or "").strip().replace(" ", "")
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        raise StepUpThrottled("Too many wrong codes. Wait a minute and try again.")
+    if not code.isdigit() or len(code) != device.digits:
+        raise StepUpInvalidCode(f"Enter the {device.digits}-digit code your authenticator app shows.")
+    # verify_token saves the device (throttle counter, last used step), so it runs outside any
+    # transaction that the failure would roll back.
+    if not device.verify_token(code):
+        raise StepUpInvalidCode("That code is not right (or was already used). Try the next one your app shows.")
+
+
+def stepup_enrol_confirm(*, user_id: int, code: str, origin: Origin | None = None) -> StepUpVerification:
+    """Finish enrolment with a code from the app. Counts as a verification (the customer just proved it)."""
+    device = stepup_device(user_id=user_id, confirmed=False)
+    if device is None:
+        raise StepUpNotEnrolled("Start setting up your authenticator app first.")
+    try:
+        _check_code(device, code)
+    except (StepUpInvalidCode, StepUpThrottled):
+        with transaction.atomic():
+            _audit(
+                "consent.stepup_enrolment_failed",
+                user_id=user_id,
+                actor_type=ActorType.CUSTOMER,
+                actor_id=user_id,
+                target=device,
+                outcome=Outcome.DENIED,
+                origin=origin,
+            )
+        raise
+    with transaction.atomic():
+        # One confirmed step-up device per customer: the newest replaces the old.
+        TOTPDevice.objects.filter(user_id=user_id, name=STEPUP_DEVICE_NAME, confirmed=True).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        verification = StepUpVerification.objects.create(
+            user_id=user_id, device=device, verified_at=timezone.now(), channel=origin.channel if origin else ""
+        )
+        _audit(
+            "consent.stepup_enrolled",
+            user_id=user_id,
+            actor_type=ActorType.CUSTOMER,
+            actor_id=user_id,
+            target=device,
+            origin=origin,
+        )
+    return verification
+
+
+def stepup_verify(*, user_id: int, code: str, origin: Origin | None = None) -> StepUpVerification:
+    """Check a TOTP code and record the verification time that flows read (stepup_verified_within)."""
+    device = stepup_device(user_id=user_id, confirmed=True)
+    if device is None:
+        raise StepUpNotEnrolled("You have not set up an authenticator app yet. Set it up on your settings page.")
+    try:
+        _check_code(device, code)
+    except (StepUpInvalidCode, StepUpThrottled):
+        with transaction.atomic():
+            _audit(
+                "consent.stepup_failed",
+                user_id=user_id,
+                actor_type=ActorType.CUSTOMER,
+                actor_id=user_id,
+                target=device,
+                outcome=Outcome.DENIED,
+                origin=origin,
+            )
+        raise
+    with transaction.atomic():
+        verification = StepUpVerification.objects.create(
+            user_id=user_id, device=device, verified_at=timezone.now(), channel=origin.channel if origin else ""
+        )
+        _audit(
+            "consent.stepup_verified",
+            user_id=user_id,
+            actor_type=ActorType.CUSTOMER,
+            actor_id=user_id,
+            target=device,
+            origin=origin,
+        )
+    return verification
+
+
+def _first_message(error: ValidationError) -> str:
+    if hasattr(error, "message_dict"):
+        for field, messages in error.message_dict.items():
+            if messages:
+                label = field.replace("_", " ")
+                return f"{label.capitalize()}: {messages[0]}"
+    return error.messages[0] if error.messages else "That is not valid."

@@ -1,4 +1,297 @@
 """Consent grants, spend caps, vault-only payment methods, step-up.
 
-HTTP endpoints, thin: parse, call one service or selector, render.
+HTTP endpoints, thin: parse, call one service or selector, render. The settings page is one GET; each
+change is its own small POST form (CSRF-protected) that redirects back with a message a person reads.
+Another customer's object is looked up through the selectors, which filter by the signed-in user: 404.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from audit.services import Origin
+from consent import selectors, services
+from consent.exceptions import ConsentError
+from consent.formatting import format_money
+from consent.forms import AddressForm, AutoCheckoutForm, CapsForm, CodeForm, GrantForm, from_minor_units, to_minor_units
+from consent.models import CapKind, GrantChannel, GrantStatus, Scope
+
+ACTIVITY_ON_PAGE = 50
+
+
+def _origin(request: HttpRequest) -> Origin:
+    return Origin.from_request(request, channel="web")
+
+
+def _back(section: str) -> HttpResponseRedirect:
+    return HttpResponseRedirect(f"{reverse('consent-settings')}#{section}")
+
+
+def _apply(request: HttpRequest, section: str, change: Callable[[], object], success: str) -> HttpResponseRedirect:
+    """Run one service call; show its domain error, if any, as the message of the section."""
+    try:
+        change()
+    except ConsentError as error:
+        messages.error(request, error.message, extra_tags=section)
+    else:
+        messages.success(request, success, extra_tags=section)
+    return _back(section)
+
+
+def _form_error(request: HttpRequest, form, section: str) -> HttpResponseRedirect:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(request, f"{label or 'Form'}: {errors[0]}", extra_tags=section)
+        break
+    return _back(section)
+
+
+@require_GET
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    user_id = request.user.pk
+    usage = selectors.spend_usage(user_id=user_id)
+    currency = usage.currency
+    grants = list(selectors.grants_for_customer(user_id=user_id))
+    current = {grant.scope: grant for grant in grants if grant.status == GrantStatus.ACTIVE}
+    scopes = [
+        {
+            "value": scope.value,
+            "label": scope.label,
+            "grant": current.get(scope.value),
+            "status": selectors.grant_effective_status(current[scope.value])
+            if scope.value in current
+            else "not granted",
+        }
+        for scope in Scope
+    ]
+    caps = [
+        {
+            "kind": kind.value,
+            "label": kind.label,
+            "effective": format_money(usage.caps[kind.value], currency),
+            "ceiling": format_money(usage.ceilings[kind.value], currency),
+            "ceiling_value": from_minor_units(usage.ceilings[kind.value], currency),
+            "chosen_value": from_minor_units(usage.chosen[kind.value], currency),
+            "used": format_money(usage.used[kind.value], currency) if kind.value in usage.used else None,
+        }
+        for kind in CapKind
+    ]
+    stepup_pending = selectors.stepup_device(user_id=user_id, confirmed=False)
+    activity = [
+        {"event": event, "description": selectors.activity_description(event.action)}
+        for event in selectors.activity_for_customer(user_id=user_id)[:ACTIVITY_ON_PAGE]
+    ]
+    context = {
+        "scopes": scopes,
+        "history": [grant for grant in grants if grant.status != GrantStatus.ACTIVE],
+        "currency": currency,
+        "caps": caps,
+        "threshold": format_money(selectors.auto_checkout_threshold(user_id=user_id), currency),
+        "threshold_value": from_minor_units(selectors.auto_checkout_threshold(user_id=user_id), currency),
+        "threshold_ceiling": format_money(selectors.auto_checkout_ceiling(), currency),
+        "payment_methods": selectors.payment_methods_for_customer(user_id=user_id),
+        "addresses": selectors.addresses_for_customer(user_id=user_id),
+        "address_form": AddressForm(),
+        "code_form": CodeForm(),
+        "stepup_enrolled": selectors.stepup_device(user_id=user_id, confirmed=True) is not None,
+        "stepup_pending_svg": selectors.stepup_qr_svg(device=stepup_pending) if stepup_pending else "",
+        "stepup_pending_url": selectors.stepup_config_url(device=stepup_pending) if stepup_pending else "",
+        "stepup_last": selectors.stepup_last_verified_at(user_id=user_id),
+        "stepup_window": settings.CONSENT_STEPUP_WINDOW_MINUTES,
+        "stepup_recent": selectors.stepup_verified_within(user_id=user_id),
+        "activity": activity,
+    }
+    return render(request, "consent/settings.html", context)
+
+
+@require_POST
+@login_required
+def grant_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
+    grant = selectors.grant_get(user_id=request.user.pk, grant_id=grant_id)
+    return _apply(
+        request,
+        "grants",
+        lambda: services.consent_revoke(
+            user_id=request.user.pk, grant_id=grant.pk, via=GrantChannel.SETTINGS_PAGE, origin=_origin(request)
+        ),
+        f"Revoked: “{grant.get_scope_display()}”. The assistant stopped at once.",
+    )
+
+
+@require_POST
+@login_required
+def grant_create(request: HttpRequest) -> HttpResponse:
+    form = GrantForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form, "grants")
+    scope = Scope(form.cleaned_data["scope"])
+    return _apply(
+        request,
+        "grants",
+        lambda: services.consent_grant(
+            user_id=request.user.pk, scope=scope, via=GrantChannel.SETTINGS_PAGE, origin=_origin(request)
+        ),
+        f"Granted: “{scope.label}”.",
+    )
+
+
+@require_POST
+@login_required
+def caps_update(request: HttpRequest) -> HttpResponse:
+    form = CapsForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form, "caps")
+    currency = selectors.spend_usage(user_id=request.user.pk).currency
+    return _apply(
+        request,
+        "caps",
+        lambda: services.spend_caps_set(
+            user_id=request.user.pk, caps=form.caps_in_minor_units(currency), origin=_origin(request)
+        ),
+        "Your spending caps are saved.",
+    )
+
+
+@require_POST
+@login_required
+def auto_checkout_update(request: HttpRequest) -> HttpResponse:
+    form = AutoCheckoutForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form, "caps")
+    currency = selectors.spend_usage(user_id=request.user.pk).currency
+    threshold = to_minor_units(form.cleaned_data["threshold"], currency)
+    return _apply(
+        request,
+        "caps",
+        lambda: services.auto_checkout_set(user_id=request.user.pk, threshold=threshold, origin=_origin(request)),
+        "Auto-checkout threshold saved." if threshold else "The assistant will always ask you to confirm.",
+    )
+
+
+@require_POST
+@login_required
+def payment_method_default(request: HttpRequest, payment_method_id: int) -> HttpResponse:
+    method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id)
+    return _apply(
+        request,
+        "payment-methods",
+        lambda: services.payment_method_set_default(
+            user_id=request.user.pk, payment_method_id=method.pk, origin=_origin(request)
+        ),
+        f"{method.masked} is now your default card.",
+    )
+
+
+@require_POST
+@login_required
+def payment_method_remove(request: HttpRequest, payment_method_id: int) -> HttpResponse:
+    method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id)
+    return _apply(
+        request,
+        "payment-methods",
+        lambda: services.payment_method_remove(
+            user_id=request.user.pk, payment_method_id=method.pk, origin=_origin(request)
+        ),
+        f"{method.masked} removed.",
+    )
+
+
+@require_POST
+@login_required
+def address_create(request: HttpRequest) -> HttpResponse:
+    form = AddressForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form, "addresses")
+    return _apply(
+        request,
+        "addresses",
+        lambda: services.address_add(user_id=request.user.pk, origin=_origin(request), **form.cleaned_data),
+        f"Address “{form.cleaned_data['label']}” saved.",
+    )
+
+
+@require_POST
+@login_required
+def address_default(request: HttpRequest, address_id: int) -> HttpResponse:
+    address = selectors.address_get(user_id=request.user.pk, address_id=address_id)
+    return _apply(
+        request,
+        "addresses",
+        lambda: services.address_set_default(user_id=request.user.pk, address_id=address.pk, origin=_origin(request)),
+        f"“{address.label}” is now your default address.",
+    )
+
+
+@require_POST
+@login_required
+def address_remove(request: HttpRequest, address_id: int) -> HttpResponse:
+    address = selectors.address_get(user_id=request.user.pk, address_id=address_id)
+    return _apply(
+        request,
+        "addresses",
+        lambda: services.address_remove(user_id=request.user.pk, address_id=address.pk, origin=_origin(request)),
+        f"Address “{address.label}” removed.",
+    )
+
+
+@require_POST
+@login_required
+def stepup_enrol(request: HttpRequest) -> HttpResponse:
+    return _apply(
+        request,
+        "step-up",
+        lambda: services.stepup_enrol_begin(user_id=request.user.pk, origin=_origin(request)),
+        "Scan the QR code with your authenticator app, then enter the code it shows.",
+    )
+
+
+@require_POST
+@login_required
+def stepup_confirm(request: HttpRequest) -> HttpResponse:
+    form = CodeForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form, "step-up")
+    return _apply(
+        request,
+        "step-up",
+        lambda: services.stepup_enrol_confirm(
+            user_id=request.user.pk, code=form.cleaned_data["code"], origin=_origin(request)
+        ),
+        "Your authenticator app is set up.",
+    )
+
+
+@require_POST
+@login_required
+def stepup_verify(request: HttpRequest) -> HttpResponse:
+    form = CodeForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form, "step-up")
+    return _apply(
+        request,
+        "step-up",
+        lambda: services.stepup_verify(
+            user_id=request.user.pk, code=form.cleaned_data["code"], origin=_origin(request)
+        ),
+        f"Thanks, you are verified for the next {settings.CONSENT_STEPUP_WINDOW_MINUTES} minutes.",
+    )
+
+
+@require_GET
+@login_required
+def activity_detail(request: HttpRequest, event_id: int) -> HttpResponse:
+    event = selectors.activity_event_get(user_id=request.user.pk, event_id=event_id)
+    return render(
+        request,
+        "consent/activity_detail.html",
+        {"event": event, "description": selectors.activity_description(event.action)},
+    )

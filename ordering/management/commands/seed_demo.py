@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from consent.demo import consent_demo_seed
 from escalations.management.commands.create_staff_user import terminal_qr
 from escalations.services import staff_user_create
 
@@ -31,3 +32,5 @@ class Command(BaseCommand):
             self.stdout.write(terminal_qr(device.config_url))
         self.stdout.write(f"Demo staff login: {DEMO_STAFF_USERNAME} / {password} (TOTP required)")
         self.stdout.write(f"  TOTP provisioning URI: {device.config_url}")
+        for customer in consent_demo_seed():
+            self.stdout.write(f"Demo customer login: {customer.username} / {customer.password} (at /accounts/login/)")

@@ -1,0 +1,430 @@
+"""The consent JSON API under /api/v1/ (the chat widget's view of the settings page).
+
+Thin: parse with a serializer, call one service or selector, answer with plain JSON. Session auth with
+CSRF (DRF's SessionAuthentication). Domain errors become HTTP answers in one place,
+`consent_exception_handler`; every error body is `{"error": <code>, "message": <for a person>, ...}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView, exception_handler
+
+from audit.services import Origin
+from consent import selectors, services
+from consent.exceptions import (
+    CapAboveCeiling,
+    ConsentDenied,
+    ConsentError,
+    GrantNotActive,
+    InvalidAddress,
+    InvalidPaymentMethod,
+    SpendCapExceeded,
+    SpendCommitExceedsReservation,
+    SpendCurrencyMismatch,
+    SpendReservationConflict,
+    SpendReservationNotFound,
+    SpendReservationSettled,
+    StepUpInvalidCode,
+    StepUpNotEnrolled,
+    StepUpThrottled,
+)
+from consent.formatting import format_money
+from consent.models import CapKind, CardBrand, GrantChannel, Scope
+
+# The one mapping from domain errors to HTTP status (most specific class first).
+ERROR_STATUS: list[tuple[type[ConsentError], int]] = [
+    (ConsentDenied, status.HTTP_403_FORBIDDEN),
+    (CapAboveCeiling, status.HTTP_400_BAD_REQUEST),
+    (InvalidPaymentMethod, status.HTTP_400_BAD_REQUEST),
+    (InvalidAddress, status.HTTP_400_BAD_REQUEST),
+    (SpendCurrencyMismatch, status.HTTP_400_BAD_REQUEST),
+    (StepUpInvalidCode, status.HTTP_400_BAD_REQUEST),
+    (SpendCapExceeded, status.HTTP_409_CONFLICT),
+    (SpendReservationConflict, status.HTTP_409_CONFLICT),
+    (SpendReservationSettled, status.HTTP_409_CONFLICT),
+    (SpendCommitExceedsReservation, status.HTTP_409_CONFLICT),
+    (GrantNotActive, status.HTTP_409_CONFLICT),
+    (StepUpNotEnrolled, status.HTTP_409_CONFLICT),
+    (SpendReservationNotFound, status.HTTP_404_NOT_FOUND),
+    (StepUpThrottled, status.HTTP_429_TOO_MANY_REQUESTS),
+]
+
+# Field names a client might use to send raw card data; we refuse the request without echoing it.
+CARD_DATA_FIELDS = {"number", "card_number", "cardnumber", "pan", "cvc", "cvv", "cvc2", "security_code"}
+
+
+def consent_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ConsentError):
+        code = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), status.HTTP_400_BAD_REQUEST)
+        details = {key: value for key, value in exc.details.items() if key != "fields"}
+        body: dict[str, Any] = {"error": exc.code, "message": exc.message, **details}
+        if "fields" in exc.details:
+            body["fields"] = exc.details["fields"]
+        return Response(body, status=code)
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        return Response({"error": "not_found", "message": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        first_field, messages = next(iter(fields.items()), ("", ["That is not valid."]))
+        first = messages[0] if isinstance(messages, list) and messages else str(messages)
+        label = "" if first_field in ("", "non_field_errors") else f"{first_field.replace('_', ' ').capitalize()}: "
+        return Response(
+            {"error": "invalid", "message": f"{label}{first}", "fields": fields}, status=status.HTTP_400_BAD_REQUEST
+        )
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(exc, APIException):
+        response.data = {"error": exc.default_code, "message": str(exc.detail)}
+    return response
+
+
+class ConsentAPIView(APIView):
+    def get_exception_handler(self):
+        return consent_exception_handler
+
+    def origin(self, request: Request) -> Origin:
+        return Origin.from_request(request, channel="api")
+
+
+# -- representations -----------------------------------------------------------------------------
+
+
+def grant_json(grant) -> dict:
+    effective = selectors.grant_effective_status(grant)
+    return {
+        "id": grant.pk,
+        "scope": grant.scope,
+        "scope_label": grant.get_scope_display(),
+        "status": effective,
+        "granted_at": grant.granted_at,
+        "granted_via": grant.granted_via,
+        "expires_at": grant.expires_at,
+        "ended_at": grant.ended_at,
+        "revocable": grant.status == "active",
+    }
+
+
+def caps_json(user_id: int, chat_session_reference: str = "") -> dict:
+    usage = selectors.spend_usage(user_id=user_id, chat_session_reference=chat_session_reference)
+    return {
+        "currency": usage.currency,
+        "caps": {
+            kind: {
+                "label": CapKind(kind).label,
+                "ceiling": usage.ceilings[kind],
+                "chosen": usage.chosen[kind],
+                "effective": usage.caps[kind],
+                "effective_display": format_money(usage.caps[kind], usage.currency),
+                "used": usage.used.get(kind),
+            }
+            for kind in CapKind.values
+        },
+        "auto_checkout_threshold": selectors.auto_checkout_threshold(user_id=user_id),
+        "auto_checkout_ceiling": selectors.auto_checkout_ceiling(),
+    }
+
+
+def payment_method_json(method) -> dict:
+    return {
+        "id": method.pk,
+        "brand": method.brand,
+        "brand_label": method.get_brand_display(),
+        "last4": method.last4,
+        "exp_month": method.exp_month,
+        "exp_year": method.exp_year,
+        "is_default": method.is_default,
+        "display": method.masked,
+        "merchant_id": method.merchant_id,
+    }
+
+
+def address_json(address) -> dict:
+    return {
+        "id": address.pk,
+        "label": address.label,
+        "recipient": address.recipient,
+        "line1": address.line1,
+        "line2": address.line2,
+        "city": address.city,
+        "region": address.region,
+        "postal_code": address.postal_code,
+        "country": address.country,
+        "is_default": address.is_default,
+        "display": address.one_line,
+    }
+
+
+def activity_json(event) -> dict:
+    return {
+        "id": event.pk,
+        "sequence": event.sequence,
+        "occurred_at": event.occurred_at,
+        "action": event.action,
+        "description": selectors.activity_description(event.action),
+        "actor_type": event.actor_type,
+        "outcome": event.outcome,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "channel": event.origin_channel,
+        "trace_id": event.trace_id,
+        "data": event.data,
+    }
+
+
+def stepup_json(user_id: int) -> dict:
+    last = selectors.stepup_last_verified_at(user_id=user_id)
+    return {
+        "enrolled": selectors.stepup_device(user_id=user_id, confirmed=True) is not None,
+        "enrolment_pending": selectors.stepup_device(user_id=user_id, confirmed=False) is not None,
+        "last_verified_at": last,
+        "window_minutes": settings.CONSENT_STEPUP_WINDOW_MINUTES,
+        "verified_within_window": selectors.stepup_verified_within(user_id=user_id),
+    }
+
+
+# -- input ---------------------------------------------------------------------------------------
+
+
+class GrantCreateInput(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=Scope.choices)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class CapsInput(serializers.Serializer):
+    per_order = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    per_day = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    per_month = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    per_session = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    auto_checkout_threshold = serializers.IntegerField(min_value=0, required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise ValidationError(
+                "Send at least one of per_order, per_day, per_month, per_session, auto_checkout_threshold."
+            )
+        return attrs
+
+
+class PaymentMethodInput(serializers.Serializer):
+    merchant_id = serializers.CharField(max_length=64, required=False)
+    vault_reference = serializers.CharField(max_length=64)
+    brand = serializers.ChoiceField(choices=CardBrand.choices)
+    last4 = serializers.RegexField(r"^\d{4}$", error_messages={"invalid": "Give exactly the last four digits."})
+    exp_month = serializers.IntegerField(min_value=1, max_value=12)
+    exp_year = serializers.IntegerField(min_value=2000, max_value=2100)
+    make_default = serializers.BooleanField(required=False, default=False)
+
+
+class AddressInput(serializers.Serializer):
+    label = serializers.CharField(max_length=40)
+    recipient = serializers.CharField(max_length=120)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    postal_code = serializers.CharField(max_length=20)
+    country = serializers.CharField(min_length=2, max_length=2)
+    make_default = serializers.BooleanField(required=False, default=False)
+
+
+class CodeInput(serializers.Serializer):
+    code = serializers.CharField(max_length=12)
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# -- endpoints -----------------------------------------------------------------------------------
+
+
+class GrantListView(ConsentAPIView):
+    def get(self, request: Request) -> Response:
+        grants = selectors.grants_for_customer(user_id=request.user.pk)
+        return Response({"results": [grant_json(grant) for grant in grants]})
+
+    def post(self, request: Request) -> Response:
+        data = _valid(GrantCreateInput, request)
+        grant = services.consent_grant(
+            user_id=request.user.pk,
+            scope=data["scope"],
+            expires_at=data["expires_at"],
+            via=GrantChannel.API,
+            actor_id=request.user.pk,
+            origin=self.origin(request),
+        )
+        return Response(grant_json(grant), status=status.HTTP_201_CREATED)
+
+
+class GrantDetailView(ConsentAPIView):
+    def get(self, request: Request, grant_id: int) -> Response:
+        return Response(grant_json(selectors.grant_get(user_id=request.user.pk, grant_id=grant_id)))
+
+
+class GrantRevokeView(ConsentAPIView):
+    def post(self, request: Request, grant_id: int) -> Response:
+        grant = services.consent_revoke(
+            user_id=request.user.pk,
+            grant_id=grant_id,
+            via=GrantChannel.API,
+            origin=self.origin(request),
+            reason=str(request.data.get("reason", ""))[:200],
+        )
+        return Response(grant_json(grant))
+
+
+class CapsView(ConsentAPIView):
+    def get(self, request: Request) -> Response:
+        return Response(caps_json(request.user.pk, request.query_params.get("chat_session", "")))
+
+    def patch(self, request: Request) -> Response:
+        data = _valid(CapsInput, request)
+        threshold = data.pop("auto_checkout_threshold", None)
+        if data:
+            services.spend_caps_set(user_id=request.user.pk, caps=data, origin=self.origin(request))
+        if threshold is not None:
+            services.auto_checkout_set(user_id=request.user.pk, threshold=threshold, origin=self.origin(request))
+        return Response(caps_json(request.user.pk))
+
+
+class PaymentMethodListView(ConsentAPIView):
+    def get(self, request: Request) -> Response:
+        methods = selectors.payment_methods_for_customer(user_id=request.user.pk)
+        return Response({"results": [payment_method_json(method) for method in methods]})
+
+    def post(self, request: Request) -> Response:
+        sent = {str(key).lower() for key in getattr(request.data, "keys", dict().keys)()}
+        if sent & CARD_DATA_FIELDS:
+            raise InvalidPaymentMethod(
+                "We never accept card numbers or security codes. Save the card with the shop's vault and send its "
+                "vault reference (pm_…), brand, last four digits and expiry."
+            )
+        data = _valid(PaymentMethodInput, request)
+        method = services.payment_method_add(
+            user_id=request.user.pk,
+            merchant_id=data.get("merchant_id") or settings.DEFAULT_MERCHANT_ID,
+            vault_reference=data["vault_reference"],
+            brand=data["brand"],
+            last4=data["last4"],
+            exp_month=data["exp_month"],
+            exp_year=data["exp_year"],
+            make_default=data["make_default"],
+            origin=self.origin(request),
+        )
+        return Response(payment_method_json(method), status=status.HTTP_201_CREATED)
+
+
+class PaymentMethodDetailView(ConsentAPIView):
+    def get(self, request: Request, payment_method_id: int) -> Response:
+        method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id)
+        return Response(payment_method_json(method))
+
+    def delete(self, request: Request, payment_method_id: int) -> Response:
+        services.payment_method_remove(
+            user_id=request.user.pk, payment_method_id=payment_method_id, origin=self.origin(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PaymentMethodDefaultView(ConsentAPIView):
+    def post(self, request: Request, payment_method_id: int) -> Response:
+        method = services.payment_method_set_default(
+            user_id=request.user.pk, payment_method_id=payment_method_id, origin=self.origin(request)
+        )
+        return Response(payment_method_json(method))
+
+
+class AddressListView(ConsentAPIView):
+    def get(self, request: Request) -> Response:
+        addresses = selectors.addresses_for_customer(user_id=request.user.pk)
+        return Response({"results": [address_json(address) for address in addresses]})
+
+    def post(self, request: Request) -> Response:
+        data = _valid(AddressInput, request)
+        address = services.address_add(user_id=request.user.pk, origin=self.origin(request), **data)
+        return Response(address_json(address), status=status.HTTP_201_CREATED)
+
+
+class AddressDetailView(ConsentAPIView):
+    def get(self, request: Request, address_id: int) -> Response:
+        return Response(address_json(selectors.address_get(user_id=request.user.pk, address_id=address_id)))
+
+    def delete(self, request: Request, address_id: int) -> Response:
+        services.address_remove(user_id=request.user.pk, address_id=address_id, origin=self.origin(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AddressDefaultView(ConsentAPIView):
+    def post(self, request: Request, address_id: int) -> Response:
+        address = services.address_set_default(
+            user_id=request.user.pk, address_id=address_id, origin=self.origin(request)
+        )
+        return Response(address_json(address))
+
+
+class StepUpView(ConsentAPIView):
+    def get(self, request: Request) -> Response:
+        return Response(stepup_json(request.user.pk))
+
+
+class StepUpEnrolView(ConsentAPIView):
+    def post(self, request: Request) -> Response:
+        device = services.stepup_enrol_begin(user_id=request.user.pk, origin=self.origin(request))
+        return Response(
+            {
+                "config_url": selectors.stepup_config_url(device=device),
+                "qr_svg": selectors.stepup_qr_svg(device=device),
+                **stepup_json(request.user.pk),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class StepUpConfirmView(ConsentAPIView):
+    def post(self, request: Request) -> Response:
+        code = _valid(CodeInput, request)["code"]
+        services.stepup_enrol_confirm(user_id=request.user.pk, code=code, origin=self.origin(request))
+        return Response(stepup_json(request.user.pk))
+
+
+class StepUpVerifyView(ConsentAPIView):
+    def post(self, request: Request) -> Response:
+        code = _valid(CodeInput, request)["code"]
+        services.stepup_verify(user_id=request.user.pk, code=code, origin=self.origin(request))
+        return Response(stepup_json(request.user.pk))
+
+
+class ActivityListView(ConsentAPIView):
+    def get(self, request: Request) -> Response:
+        events = selectors.activity_for_customer(user_id=request.user.pk)
+        before = request.query_params.get("before")
+        if before:
+            if not before.isdigit():
+                raise ValidationError({"before": ["Give the sequence number of an event."]})
+            events = events.filter(sequence__lt=int(before))
+        try:
+            limit = min(max(int(request.query_params.get("limit", 50)), 1), 200)
+        except ValueError:
+            raise ValidationError({"limit": ["Give a number between 1 and 200."]}) from None
+        page = list(events[:limit])
+        return Response(
+            {
+                "results": [activity_json(event) for event in page],
+                "next_before": page[-1].sequence if len(page) == limit else None,
+            }
+        )
+
+
+class ActivityDetailView(ConsentAPIView):
+    def get(self, request: Request, event_id: int) -> Response:
+        return Response(activity_json(selectors.activity_event_get(user_id=request.user.pk, event_id=event_id)))
