@@ -1,3 +1,64 @@
-"""The sandbox merchant's URLs, mounted under /sandbox-merchant/."""
+"""The sandbox merchant's URLs, mounted under /sandbox-merchant/ (see docs/sandbox-merchant-wire.md)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from catalog_adapters.sandbox import api
+from catalog_adapters.sandbox.models import FaultOperation as Op
+
+app_name = "sandbox_merchant"
+
+urlpatterns = [
+    path("checkout_sessions", api.route(POST=(Op.CREATE, api.checkout_create)), name="checkout-sessions"),
+    path(
+        "checkout_sessions/<str:session_id>",
+        api.route(GET=(Op.GET, api.checkout_get), POST=(Op.UPDATE, api.checkout_update)),
+        name="checkout-session",
+    ),
+    path(
+        "checkout_sessions/<str:session_id>/complete",
+        api.route(POST=(Op.COMPLETE, api.checkout_complete)),
+        name="checkout-session-complete",
+    ),
+    path(
+        "checkout_sessions/<str:session_id>/cancel",
+        api.route(POST=(Op.CANCEL, api.checkout_cancel)),
+        name="checkout-session-cancel",
+    ),
+    path(
+        "agentic_commerce/delegate_payment",
+        api.route(POST=(Op.DELEGATE_PAYMENT, api.delegate_payment)),
+        name="delegate-payment",
+    ),
+    path(
+        "agentic_commerce/delegate_payment/<str:token_id>/revoke",
+        api.route(POST=(Op.REVOKE, api.delegate_payment_revoke)),
+        name="delegate-payment-revoke",
+    ),
+    path("products", api.route(GET=(Op.SEARCH, api.products_search)), name="products"),
+    path("products/<str:product_id>", api.route(GET=(Op.SEARCH, api.product_get)), name="product"),
+    path("customers/<str:customer_id>", api.route(GET=(Op.CUSTOMER, api.customer_get)), name="customer"),
+    path(
+        "customers/<str:customer_id>/saved_items",
+        api.route(GET=(Op.CUSTOMER, api.saved_items)),
+        name="customer-saved-items",
+    ),
+    path(
+        "customers/<str:customer_id>/promotions",
+        api.route(GET=(Op.CUSTOMER, api.customer_promotions)),
+        name="customer-promotions",
+    ),
+    path("orders/<str:order_id>", api.route(GET=(Op.ORDER, api.order_get)), name="order"),
+    path("orders/<str:order_id>/cancel", api.route(POST=(Op.ORDER, api.order_cancel)), name="order-cancel"),
+    path("orders/<str:order_id>/refund", api.route(POST=(Op.ORDER, api.order_refund)), name="order-refund"),
+    # The fault switchboard itself is never subject to faults.
+    path(
+        "sandbox/faults",
+        api.route(
+            faultable=False,
+            GET=("faults", api.faults_list),
+            POST=("faults", api.faults_create),
+            DELETE=("faults", api.faults_clear),
+        ),
+        name="faults",
+    ),
+]

@@ -1,1 +1,86 @@
-"""The built-in sandbox merchant (catalog_adapters.sandbox). Filled in by the sandbox merchant."""
+"""The built-in sandbox merchant (catalog_adapters.sandbox): a real ACP merchant server for demos and tests.
+
+Every value comes from the environment with a safe local default. The defaults are sandbox values
+(a known bearer token, a known webhook secret): the sandbox moves no real money and keeps no card
+data, but a deployment that exposes it should set its own token and secret, or switch it off with
+`SANDBOX_MERCHANT_ENABLED=0`.
+"""
+
+import json
+
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_str
+
+SANDBOX_MERCHANT_ENABLED = env_bool("SANDBOX_MERCHANT_ENABLED", True)
+# The merchant id payment tokens must be minted for (allowance.merchant_id).
+SANDBOX_MERCHANT_ID = env_str("SANDBOX_MERCHANT_ID", "sandbox")
+SANDBOX_MERCHANT_API_TOKENS = env_list("SANDBOX_MERCHANT_API_TOKENS", ["sandbox-dev-token"])
+SANDBOX_MERCHANT_API_VERSIONS = ["2026-04-17", "2025-09-29"]
+
+SANDBOX_MERCHANT_WEBHOOK_URL = env_str(
+    "SANDBOX_MERCHANT_WEBHOOK_URL", "http://127.0.0.1:8000/webhooks/merchants/sandbox/"
+)
+SANDBOX_MERCHANT_WEBHOOK_SECRET = env_str("SANDBOX_MERCHANT_WEBHOOK_SECRET", "sandbox-dev-webhook-secret")
+SANDBOX_MERCHANT_WEBHOOK_TIMEOUT_SECONDS = env_int("SANDBOX_MERCHANT_WEBHOOK_TIMEOUT_SECONDS", 5)
+SANDBOX_MERCHANT_WEBHOOK_MAX_ATTEMPTS = env_int("SANDBOX_MERCHANT_WEBHOOK_MAX_ATTEMPTS", 8)
+
+SANDBOX_MERCHANT_SESSION_TTL_SECONDS = env_int("SANDBOX_MERCHANT_SESSION_TTL_SECONDS", 30 * 60)
+# The wire contract promises keys are kept at least 24 h; the sweeper deletes them after this.
+SANDBOX_MERCHANT_IDEMPOTENCY_TTL_SECONDS = max(env_int("SANDBOX_MERCHANT_IDEMPOTENCY_TTL_SECONDS", 48 * 3600), 86400)
+# An in-flight key older than this belongs to a request whose process died; a retry may take it over.
+SANDBOX_MERCHANT_IN_FLIGHT_STALE_SECONDS = env_int("SANDBOX_MERCHANT_IN_FLIGHT_STALE_SECONDS", 300)
+SANDBOX_MERCHANT_PUBLIC_URL = env_str("SANDBOX_MERCHANT_PUBLIC_URL")  # else taken from the request
+
+# Tax by region in basis points (725 = 7.25 %): "COUNTRY-STATE" first, then "COUNTRY"; else no tax.
+_DEFAULT_TAX_RATES = {"US-CA": 725, "US-NY": 800, "US-WA": 650, "US": 600, "GB": 2000, "DE": 1900, "FR": 2000}
+_tax_rates_json = env_str("SANDBOX_MERCHANT_TAX_RATES_JSON")
+try:
+    SANDBOX_MERCHANT_TAX_RATES = (
+        {key.upper(): int(value) for key, value in json.loads(_tax_rates_json).items()}
+        if _tax_rates_json
+        else dict(_DEFAULT_TAX_RATES)
+    )
+except (ValueError, TypeError, AttributeError) as error:
+    raise ImproperlyConfigured(
+        f'SANDBOX_MERCHANT_TAX_RATES_JSON must be a JSON object like {{"US-CA": 725}}: {error}'
+    ) from None
+
+SANDBOX_MERCHANT_FREE_SHIPPING_OVER = env_int("SANDBOX_MERCHANT_FREE_SHIPPING_OVER", 5000)
+SANDBOX_MERCHANT_SHIPPING_OPTIONS = [
+    {
+        "id": "ship_standard",
+        "title": "Standard shipping",
+        "carrier": "Sandbox Post",
+        "amount": env_int("SANDBOX_MERCHANT_STANDARD_SHIPPING_AMOUNT", 599),
+        "min_days": 3,
+        "max_days": 5,
+        # Only standard shipping becomes free over the threshold; express always costs.
+        "free_over": SANDBOX_MERCHANT_FREE_SHIPPING_OVER,
+    },
+    {
+        "id": "ship_express",
+        "title": "Express shipping",
+        "carrier": "Sandbox Express",
+        "amount": env_int("SANDBOX_MERCHANT_EXPRESS_SHIPPING_AMOUNT", 1499),
+        "min_days": 1,
+        "max_days": 2,
+        "free_over": None,
+    },
+]
+
+SANDBOX_MERCHANT_BEAT_SCHEDULE = {
+    "sandbox-merchant-expire-sessions": {
+        "task": "sandbox_merchant.expire_sessions",
+        "schedule": 60.0,
+    },
+    "sandbox-merchant-resend-stuck-webhooks": {
+        "task": "sandbox_merchant.resend_stuck_webhooks",
+        "schedule": 300.0,
+    },
+    "sandbox-merchant-forget-idempotency-keys": {
+        "task": "sandbox_merchant.forget_idempotency_keys",
+        "schedule": crontab(minute=17),
+    },
+}

@@ -1,1 +1,248 @@
-"""Fixtures for tests that talk to the sandbox merchant over real HTTP (a pytest plugin)."""
+"""Fixtures for tests that talk to the sandbox merchant over real HTTP (a pytest plugin).
+
+Loaded for the whole suite from `tests/conftest.py` (`pytest_plugins`). All of them need a test that
+may use the database across threads, so they pull in `transactional_db` themselves.
+
+`sandbox_merchant` -> `SandboxMerchant`
+    The demo data seeded (`seed_sandbox_merchant`), served by pytest-django's `live_server` on a real
+    socket. Attributes and helpers:
+    - `base_url`: `f"{live_server.url}/sandbox-merchant"`; `token`, `api_version`, `merchant_id`.
+    - `headers(**extra)`: Authorization, API-Version and an `X-Trace-ID`, plus `extra`.
+    - `get(path, **kw)` / `post(path, json=..., idempotency_key=None, **kw)` / `request(method, ...)`:
+      `requests` calls with those headers; POSTs get a fresh Idempotency-Key unless you pass one.
+      Extra headers go in `headers={...}` (e.g. `{"Sandbox-Fault": "server_error;times=2"}`).
+    - `add_fault(kind, operation="any", customer_id=None, vault_reference=None, times=None, delay_ms=None)`,
+      `clear_faults()`, `faults()`: the HTTP fault switchboard (`/sandbox/faults`).
+    - `received_requests(path_contains="")`: the `ReceivedRequest` rows (method, path, trace_id,
+      request_id, idempotency_key, status, faults, replayed), oldest first.
+    - `available(variant_id)`: units on hand minus live reservations, read from the database.
+    - `set_stock(variant_id, units)`: put a variant's stock at a known level for a test.
+    - `create_session(...)`, `ready_session(...)`: an ACP session for alice (blue runner 42 by default),
+      bare or with her home address and standard shipping chosen; returns the JSON body.
+    - `delegate(session_id, max_amount, vault_reference="pm_alice_visa", ...)`: a vault token id.
+    - `deliver_pending_webhooks()`: sends every pending order webhook now, in this process, to
+      `settings.SANDBOX_MERCHANT_WEBHOOK_URL` (for tests without a Celery worker); returns how many.
+    Constants: `ALICE_BUYER`, `ALICE_HOME` (ACP `buyer` / `fulfillment_details`), `BLUE_RUNNER_42`.
+
+`capturing_http_server` -> `CapturingServer`
+    A tiny HTTP server on 127.0.0.1 (its own thread) that records every request (`.requests`: method,
+    path, headers, raw body) and answers `.status` (200 by default). `.url` is its base URL; `.wait_for(n)`
+    blocks until n requests arrived. Point `settings.SANDBOX_MERCHANT_WEBHOOK_URL` at it to capture webhooks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from django.conf import settings
+from django.utils import timezone
+
+BLUE_RUNNER_42 = "var_blue_runner_42"
+ALICE_BUYER = {"email": "alice@example.com", "first_name": "Alice", "last_name": "Example"}
+ALICE_HOME = {
+    "name": "Alice Example",
+    "email": "alice@example.com",
+    "address": {
+        "name": "Alice Example",
+        "line_one": "1 Market Street",
+        "line_two": "Apt 5",
+        "city": "San Francisco",
+        "state": "CA",
+        "country": "US",
+        "postal_code": "94105",
+    },
+}
+
+
+@dataclass
+class SandboxMerchant:
+    base_url: str
+    token: str = field(default_factory=lambda: settings.SANDBOX_MERCHANT_API_TOKENS[0])
+    api_version: str = "2026-04-17"
+    merchant_id: str = field(default_factory=lambda: settings.SANDBOX_MERCHANT_ID)
+    trace_id: str = field(default_factory=lambda: f"trace-{uuid.uuid4().hex[:16]}")
+    timeout: float = 30
+
+    ALICE_BUYER = ALICE_BUYER
+    ALICE_HOME = ALICE_HOME
+    BLUE_RUNNER_42 = BLUE_RUNNER_42
+
+    # -- raw HTTP ---------------------------------------------------------------------------------
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "API-Version": self.api_version,
+            "X-Trace-ID": self.trace_id,
+            **extra,
+        }
+
+    def request(self, method: str, path: str, *, headers: dict | None = None, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        return requests.request(method, f"{self.base_url}{path}", headers=self.headers(**(headers or {})), **kwargs)
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json: dict | None = None, *, idempotency_key: str | None = None, **kwargs):
+        headers = {
+            "Idempotency-Key": idempotency_key or f"key-{uuid.uuid4().hex}",
+            **(kwargs.pop("headers", None) or {}),
+        }
+        return self.request("POST", path, json=json if json is not None else {}, headers=headers, **kwargs)
+
+    # -- faults -----------------------------------------------------------------------------------
+
+    def add_fault(self, kind: str, operation: str = "any", **options) -> dict:
+        body = {"kind": kind, "operation": operation, **{k: v for k, v in options.items() if v is not None}}
+        response = self.post("/sandbox/faults", body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def clear_faults(self) -> None:
+        response = self.request("DELETE", "/sandbox/faults")
+        assert response.status_code == 200, response.text
+
+    def faults(self) -> list[dict]:
+        return self.get("/sandbox/faults").json()["data"]
+
+    # -- database views ---------------------------------------------------------------------------
+
+    def received_requests(self, path_contains: str = "") -> list:
+        from catalog_adapters.sandbox.selectors import received_requests
+
+        return list(received_requests(path_contains=path_contains))
+
+    def available(self, variant_id: str) -> int:
+        from catalog_adapters.sandbox.selectors import variant_available
+
+        return variant_available(variant_id=variant_id)
+
+    def set_stock(self, variant_id: str, units: int) -> None:
+        from catalog_adapters.sandbox.models import Variant
+
+        # Test set-up only: the merchant's own code changes stock through its services.
+        Variant.objects.filter(id=variant_id).update(stock=units)
+
+    def deliver_pending_webhooks(self) -> int:
+        from catalog_adapters.sandbox.models import WebhookDelivery, WebhookStatus
+        from catalog_adapters.sandbox.services import webhook_delivery_send
+
+        pending = list(WebhookDelivery.objects.filter(status=WebhookStatus.PENDING).order_by("created_at"))
+        for delivery in pending:
+            webhook_delivery_send(delivery_id=delivery.id)
+        return len(pending)
+
+    # -- ACP shortcuts ----------------------------------------------------------------------------
+
+    def create_session(self, *, variant_id: str = BLUE_RUNNER_42, quantity: int = 1, **fields) -> dict:
+        body = {"currency": "usd", "line_items": [{"id": variant_id, "quantity": quantity}], "buyer": ALICE_BUYER}
+        body.update(fields)
+        response = self.post("/checkout_sessions", body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def ready_session(self, *, variant_id: str = BLUE_RUNNER_42, quantity: int = 1, **fields) -> dict:
+        fields.setdefault("fulfillment_details", ALICE_HOME)
+        fields.setdefault("selected_fulfillment_options", [{"type": "shipping", "option_id": "ship_standard"}])
+        return self.create_session(variant_id=variant_id, quantity=quantity, **fields)
+
+    def delegate(
+        self,
+        session_id: str,
+        max_amount: int,
+        *,
+        vault_reference: str = "pm_alice_visa",
+        currency: str = "usd",
+        merchant_id: str | None = None,
+        expires_in: timedelta = timedelta(minutes=15),
+    ) -> str:
+        body = {
+            "payment_method": {"type": "card", "vault_reference": vault_reference},
+            "allowance": {
+                "reason": "one_time",
+                "max_amount": max_amount,
+                "currency": currency,
+                "checkout_session_id": session_id,
+                "merchant_id": merchant_id or self.merchant_id,
+                "expires_at": (timezone.now() + expires_in).isoformat(),
+            },
+            "risk_signals": [],
+        }
+        response = self.post("/agentic_commerce/delegate_payment", body)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+
+@pytest.fixture
+def sandbox_merchant(live_server, transactional_db) -> SandboxMerchant:
+    from catalog_adapters.sandbox.demo import demo_data_seed
+
+    demo_data_seed()
+    return SandboxMerchant(base_url=f"{live_server.url}/sandbox-merchant")
+
+
+@dataclass
+class CapturedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class CapturingServer:
+    server: ThreadingHTTPServer
+    requests: list[CapturedRequest] = field(default_factory=list)
+    status: int = 200
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[CapturedRequest]:
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.requests)} of {count} requests arrived within {timeout}s")
+            time.sleep(0.05)
+        return list(self.requests)
+
+
+@pytest.fixture
+def capturing_http_server():
+    captured: CapturingServer | None = None
+
+    class Handler(BaseHTTPRequestHandler):
+        def _capture(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            captured.requests.append(CapturedRequest(self.command, self.path, dict(self.headers.items()), body))
+            self.send_response(captured.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        do_POST = do_GET = do_PUT = _capture
+
+        def log_message(self, *args) -> None:  # keep test output quiet
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    captured = CapturingServer(server=server)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield captured
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from catalog_adapters.sandbox.demo import demo_data_seed
 from consent.demo import consent_demo_seed
 from escalations.management.commands.create_staff_user import terminal_qr
 from escalations.services import staff_user_create
@@ -34,3 +35,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  TOTP provisioning URI: {device.config_url}")
         for customer in consent_demo_seed():
             self.stdout.write(f"Demo customer login: {customer.username} / {customer.password} (at /accounts/login/)")
+        sandbox_counts = demo_data_seed()  # idempotent: converges on the same demo catalog every run
+        self.stdout.write(
+            f"Sandbox merchant: {sandbox_counts['products']} products, customers cus_alice and cus_bob "
+            "(API token and docs: docs/sandbox-merchant.md)"
+        )

@@ -1,0 +1,94 @@
+"""The sandbox merchant in the staff console: read-only views for looking at what clients did.
+
+The sandbox's state changes through its HTTP API (and `seed_sandbox_merchant`); staff look here.
+"""
+
+from django.contrib import admin
+
+from catalog_adapters.sandbox import models
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class VariantInline(admin.TabularInline):
+    model = models.Variant
+    extra = 0
+    can_delete = False
+    readonly_fields = ["id", "sku", "colour", "size", "price_amount", "currency", "stock"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(models.Product)
+class ProductAdmin(ReadOnlyAdmin):
+    list_display = ["id", "title", "category", "brand", "price_amount", "currency"]
+    list_filter = ["category", "brand"]
+    search_fields = ["id", "title", "description"]
+    inlines = [VariantInline]
+
+
+@admin.register(models.Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = ["id", "email", "first_name", "last_name"]
+
+
+@admin.register(models.Promotion)
+class PromotionAdmin(ReadOnlyAdmin):
+    list_display = ["code", "kind", "percent_off", "amount_off", "customer", "category", "minimum_spend_amount"]
+
+
+class CheckoutLineInline(admin.TabularInline):
+    model = models.CheckoutLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ["variant", "position", "quantity", "unit_amount", "reserved_quantity"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(models.CheckoutSession)
+class CheckoutSessionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "status", "customer", "quoted_total", "currency", "expires_at", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["id"]
+    inlines = [CheckoutLineInline]
+
+
+@admin.register(models.VaultToken)
+class VaultTokenAdmin(ReadOnlyAdmin):
+    list_display = ["id", "card", "max_amount", "currency", "checkout_session_id", "expires_at", "used_at"]
+
+
+@admin.register(models.Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = ["id", "session", "customer", "status", "total_amount", "currency", "created_at"]
+    list_filter = ["status"]
+
+
+@admin.register(models.WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "event_type", "order", "status", "attempts", "last_error", "created_at"]
+    list_filter = ["status", "event_type"]
+
+
+@admin.register(models.FaultRule)
+class FaultRuleAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "operation", "customer_id", "vault_reference", "times_remaining", "delay_ms"]
+
+
+@admin.register(models.ReceivedRequest)
+class ReceivedRequestAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "method", "path", "status", "trace_id", "idempotency_key", "faults"]
+    list_filter = ["method", "status", "operation"]
+    search_fields = ["trace_id", "path", "idempotency_key"]

@@ -1,0 +1,378 @@
+"""The sandbox merchant's HTTP API (docs/sandbox-merchant-wire.md): server-to-server JSON, bearer-authenticated.
+
+Every request goes through `_serve`, which does the protocol in one place and in this order:
+record the request, check the bearer token and API-Version, require an Idempotency-Key on POST,
+draw injected faults, claim the idempotency key (replay / 422 / 409), run the handler, store the
+answer (never a 5xx), and echo Request-Id and Idempotency-Key. Handlers are thin: parse, call one
+service or selector, return (status, body). Domain errors become HTTP in `_error_response` only.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from catalog_adapters.sandbox import selectors, services
+from catalog_adapters.sandbox.errors import (
+    IdempotencyConflict,
+    IdempotencyInFlight,
+    IdempotencyKeyRequired,
+    InvalidRequest,
+    MethodNotAllowed,
+    MissingApiVersion,
+    NotFound,
+    OrderConflict,
+    SandboxError,
+    SessionNotOpen,
+    Unauthorized,
+    UnsupportedApiVersion,
+)
+from catalog_adapters.sandbox.models import FaultKind
+from catalog_adapters.sandbox.services import NO_FAULTS, DrawnFaults
+from catalog_adapters.sandbox.wire import (
+    parse_checkout_request,
+    parse_complete_request,
+    parse_delegate_payment_request,
+    parse_fault_header,
+    parse_fault_request,
+    parse_refund_request,
+    rfc3339,
+)
+
+logger = logging.getLogger(__name__)
+
+_ERROR_STATUS: dict[type[SandboxError], int] = {
+    Unauthorized: 401,
+    MissingApiVersion: 400,
+    UnsupportedApiVersion: 400,
+    IdempotencyKeyRequired: 400,
+    InvalidRequest: 400,
+    NotFound: 404,
+    MethodNotAllowed: 405,
+    SessionNotOpen: 405,
+    IdempotencyInFlight: 409,
+    OrderConflict: 409,
+    IdempotencyConflict: 422,
+}
+
+
+def _error_body(error_type: str, code: str, message: str, param: str | None = None, **extra: object) -> dict:
+    body = {"type": error_type, "code": code, "message": message, **extra}
+    if param:
+        body["param"] = param
+    return body
+
+
+def _error_response(error: SandboxError) -> tuple[int, dict, dict]:
+    status = _ERROR_STATUS.get(type(error), 400)
+    extra = {}
+    headers = {}
+    if isinstance(error, UnsupportedApiVersion):
+        extra["supported_versions"] = list(settings.SANDBOX_MERCHANT_API_VERSIONS)
+    if isinstance(error, IdempotencyInFlight):
+        headers["Retry-After"] = "1"
+    return status, _error_body("invalid_request", error.code, error.message, error.param, **extra), headers
+
+
+@dataclass
+class Call:
+    """What a handler gets: the parsed body, the path ids, the drawn faults and the request itself."""
+
+    request: HttpRequest
+    body: dict
+    path_ids: dict
+    faults: DrawnFaults
+
+    @property
+    def public_base_url(self) -> str:
+        return settings.SANDBOX_MERCHANT_PUBLIC_URL or self.request.build_absolute_uri("/sandbox-merchant").rstrip("/")
+
+
+Handler = Callable[[Call], tuple[int, dict]]
+
+
+def _bearer_token(request: HttpRequest) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    token = token.strip()
+    # Compare against every configured token in constant time, without stopping at the first match.
+    matches = [hmac.compare_digest(token.encode(), known.encode()) for known in settings.SANDBOX_MERCHANT_API_TOKENS]
+    return token if any(matches) else None
+
+
+def _parse_body(request: HttpRequest) -> dict:
+    if not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("The body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("The body must be a JSON object.", code="invalid_json")
+    return body
+
+
+def _json(status: int, body: dict, headers: dict | None = None) -> HttpResponse:
+    response = JsonResponse(body, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _serve(request: HttpRequest, operation: str, handler: Handler, path_ids: dict, *, faultable: bool) -> HttpResponse:
+    started = time.monotonic()
+    idempotency_key = request.headers.get("Idempotency-Key", "")
+    received_id = services.received_request_start(
+        method=request.method,
+        path=request.path,
+        query_string=request.META.get("QUERY_STRING", ""),
+        trace_id=request.headers.get("X-Trace-ID", ""),
+        request_id=request.headers.get("Request-Id", ""),
+        idempotency_key=idempotency_key,
+        operation=operation,
+    )
+    state = {"faults": NO_FAULTS, "replayed": False}
+    try:
+        response = _process(request, operation, handler, path_ids, faultable=faultable, state=state)
+    except Exception:
+        logger.exception("sandbox_merchant.unhandled_error", extra={"operation": operation})
+        response = _json(500, _error_body("processing_error", "internal_error", "The sandbox merchant failed."))
+    if request.headers.get("Request-Id"):
+        response["Request-Id"] = request.headers["Request-Id"]
+    if idempotency_key:
+        response["Idempotency-Key"] = idempotency_key
+    services.received_request_finish(
+        received_request_id=received_id,
+        status=response.status_code,
+        faults=state["faults"].names(),
+        replayed=state["replayed"],
+        duration_ms=round((time.monotonic() - started) * 1000),
+    )
+    return response
+
+
+def _process(
+    request: HttpRequest, operation: str, handler: Handler, path_ids: dict, *, faultable: bool, state: dict
+) -> HttpResponse:
+    record_id = None
+    try:
+        bearer_token = _bearer_token(request)
+        if bearer_token is None:
+            raise Unauthorized()
+        version = request.headers.get("API-Version")
+        if not version:
+            raise MissingApiVersion()
+        if version not in settings.SANDBOX_MERCHANT_API_VERSIONS:
+            raise UnsupportedApiVersion(f"API-Version {version} is not supported.")
+        idempotency_key = request.headers.get("Idempotency-Key", "")
+        is_post = request.method == "POST"
+        if is_post and (not idempotency_key or len(idempotency_key) > 255):
+            raise IdempotencyKeyRequired()
+        body = _parse_body(request) if is_post else {}
+
+        faults = NO_FAULTS
+        if faultable:
+            header = parse_fault_header(request.headers.get("Sandbox-Fault"))
+            context = selectors.fault_context(operation=operation, path_ids=path_ids, body=body)
+            scope = idempotency_key or f"{request.method} {request.get_full_path()}"
+            faults = services.fault_draw(context=context, header=header, header_scope=scope)
+            state["faults"] = faults
+        transport = _transport_fault(faults)
+        if transport is not None:
+            return transport
+
+        if is_post:
+            start = services.idempotency_begin(
+                scope=services.idempotency_scope(bearer_token=bearer_token, method="POST", path=request.path),
+                key=idempotency_key,
+                fingerprint=services.request_fingerprint(body),
+            )
+            if start.is_replay:
+                state["replayed"] = True
+                return _json(start.replay_status, start.replay_body, {"Idempotent-Replayed": "true"})
+            record_id = start.record_id
+
+        for kind in (FaultKind.TIMEOUT, FaultKind.SLOW):
+            if faults.has(kind):
+                time.sleep(faults.delay_seconds(kind))
+
+        try:
+            status, payload = handler(Call(request=request, body=body, path_ids=path_ids, faults=faults))
+        except SandboxError as error:
+            status, payload, headers = _error_response(error)
+            if record_id is not None:
+                services.idempotency_complete(record_id=record_id, status=status, body=payload)
+            return _json(status, payload, headers)
+        if record_id is not None:
+            services.idempotency_complete(record_id=record_id, status=status, body=payload)
+            record_id = None
+        if faults.has(FaultKind.TIMEOUT_AFTER_COMMIT):
+            # Done and stored; the client that gives up now does not know that it worked.
+            time.sleep(faults.delay_seconds(FaultKind.TIMEOUT_AFTER_COMMIT))
+        return _json(status, payload)
+    except SandboxError as error:
+        status, payload, headers = _error_response(error)
+        return _json(status, payload, headers)
+    finally:
+        if record_id is not None:
+            # Reached only when the handler raised something unexpected (a 500): the key is released.
+            services.idempotency_abandon(record_id=record_id)
+
+
+def _transport_fault(faults: DrawnFaults) -> HttpResponse | None:
+    if faults.has(FaultKind.SERVER_ERROR):
+        return _json(500, _error_body("processing_error", "internal_error", "Injected fault: server_error."))
+    if faults.has(FaultKind.UNAVAILABLE):
+        return _json(
+            503,
+            _error_body("service_unavailable", "service_unavailable", "Injected fault: unavailable."),
+            {"Retry-After": "1"},
+        )
+    if faults.has(FaultKind.RATE_LIMITED):
+        retry_after = max(1, math.ceil(faults.delay_seconds(FaultKind.RATE_LIMITED)))
+        return _json(
+            429,
+            _error_body("rate_limit_exceeded", "rate_limited", "Injected fault: rate_limited."),
+            {"Retry-After": str(retry_after)},
+        )
+    return None
+
+
+def route(*, faultable: bool = True, **methods: tuple[str, Handler]) -> Callable:
+    """One URL, its methods: `route(GET=("get", handler), POST=("update", handler))`."""
+
+    @csrf_exempt
+    def view(request: HttpRequest, **path_ids: str) -> HttpResponse:
+        if not settings.SANDBOX_MERCHANT_ENABLED:
+            return _json(404, _error_body("invalid_request", "not_found", "The sandbox merchant is switched off."))
+        if request.method not in methods:
+            status, payload, headers = _error_response(MethodNotAllowed(f"{request.method} is not allowed here."))
+            return _json(status, payload, {**headers, "Allow": ", ".join(methods)})
+        operation, handler = methods[request.method]
+        return _serve(request, operation, handler, path_ids, faultable=faultable)
+
+    return view
+
+
+# -- handlers ----------------------------------------------------------------------------------------
+
+
+def checkout_create(call: Call) -> tuple[int, dict]:
+    session = services.checkout_session_create(
+        request=parse_checkout_request(call.body, creating=True), public_base_url=call.public_base_url
+    )
+    return 201, selectors.checkout_session_representation(session)
+
+
+def checkout_update(call: Call) -> tuple[int, dict]:
+    session = services.checkout_session_update(
+        session_id=call.path_ids["session_id"], request=parse_checkout_request(call.body, creating=False)
+    )
+    return 200, selectors.checkout_session_representation(session)
+
+
+def checkout_get(call: Call) -> tuple[int, dict]:
+    return 200, selectors.checkout_session_detail(session_id=call.path_ids["session_id"])
+
+
+def checkout_complete(call: Call) -> tuple[int, dict]:
+    session = services.checkout_session_complete(
+        session_id=call.path_ids["session_id"], request=parse_complete_request(call.body), faults=call.faults
+    )
+    return 200, selectors.checkout_session_representation(session)
+
+
+def checkout_cancel(call: Call) -> tuple[int, dict]:
+    session = services.checkout_session_cancel(session_id=call.path_ids["session_id"])
+    return 200, selectors.checkout_session_representation(session)
+
+
+def delegate_payment(call: Call) -> tuple[int, dict]:
+    token = services.vault_token_create(request=parse_delegate_payment_request(call.body))
+    return 201, {
+        "id": token.id,
+        "created": rfc3339(token.created_at),
+        "expires_at": rfc3339(token.expires_at),
+        "metadata": token.metadata,
+    }
+
+
+def delegate_payment_revoke(call: Call) -> tuple[int, dict]:
+    return 200, services.vault_token_revoke(token_id=call.path_ids["token_id"])
+
+
+def _limit(raw: str | None) -> int:
+    try:
+        return min(max(int(raw or 20), 1), 100)
+    except ValueError:
+        raise InvalidRequest("limit must be an integer from 1 to 100.", param="limit") from None
+
+
+def products_search(call: Call) -> tuple[int, dict]:
+    query = call.request.GET
+    products = selectors.product_search(
+        q=query.get("q", ""),
+        category=query.get("category", ""),
+        colour=query.get("colour", "") or query.get("color", ""),
+        size=query.get("size", ""),
+        limit=_limit(query.get("limit")),
+    )
+    return 200, {"data": products}
+
+
+def product_get(call: Call) -> tuple[int, dict]:
+    return 200, selectors.product_detail(product_id=call.path_ids["product_id"])
+
+
+def customer_get(call: Call) -> tuple[int, dict]:
+    return 200, selectors.customer_detail(customer_id=call.path_ids["customer_id"])
+
+
+def saved_items(call: Call) -> tuple[int, dict]:
+    items = selectors.saved_items_list(
+        customer_id=call.path_ids["customer_id"],
+        kind=call.request.GET.get("kind") or None,
+        since=call.request.GET.get("since") or None,
+    )
+    return 200, {"data": items}
+
+
+def customer_promotions(call: Call) -> tuple[int, dict]:
+    return 200, {"data": selectors.customer_promotions(customer_id=call.path_ids["customer_id"])}
+
+
+def order_get(call: Call) -> tuple[int, dict]:
+    return 200, selectors.order_detail(order_id=call.path_ids["order_id"])
+
+
+def order_cancel(call: Call) -> tuple[int, dict]:
+    order = services.order_cancel(order_id=call.path_ids["order_id"])
+    return 200, selectors.order_representation(order)
+
+
+def order_refund(call: Call) -> tuple[int, dict]:
+    order = services.order_refund(order_id=call.path_ids["order_id"], amount=parse_refund_request(call.body))
+    return 200, selectors.order_representation(order)
+
+
+def faults_list(call: Call) -> tuple[int, dict]:
+    return 200, {"data": selectors.fault_rules_list()}
+
+
+def faults_create(call: Call) -> tuple[int, dict]:
+    rule = services.fault_rule_create(spec=parse_fault_request(call.body))
+    return 201, selectors.fault_rule_representation(rule)
+
+
+def faults_clear(call: Call) -> tuple[int, dict]:
+    return 200, {"deleted": services.fault_rules_clear()}

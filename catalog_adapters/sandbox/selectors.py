@@ -1,0 +1,370 @@
+"""Reads: stock availability, catalog search, customers, sessions and orders as wire representations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from catalog_adapters.sandbox.errors import InvalidRequest, NotFound
+from catalog_adapters.sandbox.models import (
+    OPEN_CHECKOUT_STATUSES,
+    CheckoutLine,
+    CheckoutSession,
+    CheckoutStatus,
+    Customer,
+    FaultOperation,
+    FaultRule,
+    Order,
+    Product,
+    Promotion,
+    ReceivedRequest,
+    SavedItem,
+    SavedItemKind,
+    Variant,
+    VaultToken,
+)
+from catalog_adapters.sandbox.wire import parse_moment, rfc3339
+
+# -- stock -------------------------------------------------------------------------------------------
+
+
+def live_reservations(*, now: datetime) -> QuerySet[CheckoutLine]:
+    """Lines that hold stock now: their session is open and not past its expiry.
+
+    Expiry is applied here, at read time, so a session nobody touched since it lapsed stops
+    holding stock at once, before the sweeper gets round to marking it expired.
+    """
+    return CheckoutLine.objects.filter(
+        reserved_quantity__gt=0, session__status__in=OPEN_CHECKOUT_STATUSES, session__expires_at__gt=now
+    )
+
+
+def reserved_quantities(
+    *, variant_ids: Iterable[str], now: datetime, exclude_session_id: str | None = None
+) -> dict[str, int]:
+    lines = live_reservations(now=now).filter(variant_id__in=list(variant_ids))
+    if exclude_session_id:
+        lines = lines.exclude(session_id=exclude_session_id)
+    return dict(
+        lines.values_list("variant_id").annotate(held=Sum("reserved_quantity")).values_list("variant_id", "held")
+    )
+
+
+def variant_available(*, variant_id: str, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    variant = Variant.objects.get(id=variant_id)
+    held = reserved_quantities(variant_ids=[variant_id], now=now).get(variant_id, 0)
+    return max(variant.stock - held, 0)
+
+
+# -- catalog -----------------------------------------------------------------------------------------
+
+
+def _money(amount: int, currency: str) -> dict:
+    return {"amount": amount, "currency": currency}
+
+
+def _product_representation(product: Product, *, held: dict[str, int]) -> dict:
+    images = list(product.images.all())
+    return {
+        "id": product.id,
+        "title": product.title,
+        "description": product.description,
+        "category": product.category,
+        "brand": product.brand,
+        "image_url": images[0].url if images else None,
+        "images": [{"url": image.url, "alt_text": image.alt_text} for image in images],
+        "price": _money(product.price_amount, product.currency),
+        "variants": [
+            {
+                "id": variant.id,
+                "sku": variant.sku,
+                "colour": variant.colour,
+                "size": variant.size,
+                "price": _money(variant.price_amount, variant.currency),
+                "available": max(variant.stock - held.get(variant.id, 0), 0),
+            }
+            for variant in product.variants.all()
+        ],
+    }
+
+
+def _products_with_availability(products: list[Product]) -> list[dict]:
+    variant_ids = [variant.id for product in products for variant in product.variants.all()]
+    held = reserved_quantities(variant_ids=variant_ids, now=timezone.now())
+    return [_product_representation(product, held=held) for product in products]
+
+
+def product_search(*, q: str = "", category: str = "", colour: str = "", size: str = "", limit: int = 20) -> list[dict]:
+    products = Product.objects.all()
+    # Every word must match somewhere (title, description, category or brand), in any case.
+    for word in q.lower().replace("-", " ").split():
+        products = products.filter(
+            Q(title__icontains=word)
+            | Q(description__icontains=word)
+            | Q(category__icontains=word)
+            | Q(brand__icontains=word)
+        )
+    if category:
+        products = products.filter(category__iexact=category)
+    if colour:
+        products = products.filter(variants__colour__iexact=colour)
+    if size:
+        products = products.filter(variants__size__iexact=size)
+    products = products.distinct().order_by("title", "id").prefetch_related("images", "variants")[:limit]
+    return _products_with_availability(list(products))
+
+
+def product_detail(*, product_id: str) -> dict:
+    product = Product.objects.prefetch_related("images", "variants").filter(id=product_id).first()
+    if product is None:
+        raise NotFound(f"No product {product_id}.")
+    return _products_with_availability([product])[0]
+
+
+# -- customers ---------------------------------------------------------------------------------------
+
+
+def customer_by_email(*, email: str | None) -> Customer | None:
+    if not email:
+        return None
+    return Customer.objects.filter(email__iexact=email.strip()).first()
+
+
+def _customer_or_404(customer_id: str) -> Customer:
+    customer = Customer.objects.filter(id=customer_id).first()
+    if customer is None:
+        raise NotFound(f"No customer {customer_id}.")
+    return customer
+
+
+def saved_items_list(*, customer_id: str, kind: str | None = None, since: str | None = None) -> list[dict]:
+    _customer_or_404(customer_id)
+    items = SavedItem.objects.filter(customer_id=customer_id)
+    if kind:
+        if kind not in SavedItemKind.values:
+            raise InvalidRequest(f"kind must be one of {', '.join(SavedItemKind.values)}.", param="kind")
+        items = items.filter(kind=kind)
+    if since:
+        items = items.filter(saved_at__gte=parse_moment(since, param="since"))
+    return [
+        {
+            "kind": item.kind,
+            "product_id": item.product_id,
+            "variant_id": item.variant_id,
+            "title": item.product.title,
+            "saved_at": rfc3339(item.saved_at),
+        }
+        for item in items.select_related("product").order_by("-saved_at", "id")
+    ]
+
+
+def customer_detail(*, customer_id: str) -> dict:
+    customer = _customer_or_404(customer_id)
+    return {
+        "id": customer.id,
+        "email": customer.email,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "phone_number": customer.phone_number,
+        "addresses": [
+            {
+                "label": address.label,
+                "is_default": address.is_default,
+                "name": address.name,
+                "line_one": address.line_one,
+                "line_two": address.line_two,
+                "city": address.city,
+                "state": address.state,
+                "country": address.country,
+                "postal_code": address.postal_code,
+            }
+            for address in customer.addresses.all()
+        ],
+        "payment_methods": [
+            {
+                "vault_reference": card.reference,
+                "brand": card.brand,
+                "last4": card.last4,
+                "exp_month": card.exp_month,
+                "exp_year": card.exp_year,
+            }
+            for card in customer.cards.order_by("reference")
+        ],
+    }
+
+
+def customer_promotions(*, customer_id: str) -> list[dict]:
+    """The customer's personal codes that are usable now (how an agent learns what "my promo" is)."""
+    _customer_or_404(customer_id)
+    now = timezone.now()
+    promotions = Promotion.objects.filter(customer_id=customer_id, active=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now), Q(starts_at__isnull=True) | Q(starts_at__lte=now)
+    )
+    return [promotion_representation(promotion) for promotion in promotions]
+
+
+def promotion_representation(promotion: Promotion) -> dict:
+    return {
+        "code": promotion.code,
+        "description": promotion.description,
+        "kind": promotion.kind,
+        "percent_off": promotion.percent_off,
+        "amount_off": promotion.amount_off,
+        "currency": promotion.currency,
+        "minimum_spend": promotion.minimum_spend_amount,
+        "category": promotion.category or None,
+        "expires_at": rfc3339(promotion.expires_at),
+    }
+
+
+def promotions_by_code(*, codes: Iterable[str]) -> dict[str, Promotion]:
+    wanted = {code.strip().upper() for code in codes}
+    return {promotion.code: promotion for promotion in Promotion.objects.filter(code__in=wanted)}
+
+
+# -- checkout and orders -----------------------------------------------------------------------------
+
+
+def checkout_session_status(session: CheckoutSession, *, now: datetime) -> str:
+    if session.status in OPEN_CHECKOUT_STATUSES and session.expires_at <= now:
+        return CheckoutStatus.EXPIRED
+    return session.status
+
+
+def checkout_session_representation(session: CheckoutSession, *, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    quote = session.quote or {}
+    body = {
+        "id": session.id,
+        "status": checkout_session_status(session, now=now),
+        "currency": session.currency,
+        "buyer": session.buyer,
+        "line_items": quote.get("line_items", []),
+        "fulfillment_details": session.fulfillment_details,
+        "fulfillment_options": quote.get("fulfillment_options", []),
+        "selected_fulfillment_options": session.selected_fulfillment_options,
+        "discounts": {"codes": session.discount_codes, "applied": quote.get("applied_discounts", [])},
+        "totals": quote.get("totals", []),
+        "messages": session.messages,
+        "links": [
+            {"type": "terms_of_use", "url": f"{session.continue_url.rsplit('/checkout/', 1)[0]}/terms"},
+            {"type": "privacy_policy", "url": f"{session.continue_url.rsplit('/checkout/', 1)[0]}/privacy"},
+        ],
+        "expires_at": rfc3339(session.expires_at),
+        "continue_url": session.continue_url,
+    }
+    order = Order.objects.filter(session_id=session.id).first() if session.status == CheckoutStatus.COMPLETED else None
+    if order is not None:
+        body["order"] = {
+            "id": order.id,
+            "checkout_session_id": session.id,
+            "permalink_url": order.permalink_url,
+            "status": order.status,
+        }
+    return body
+
+
+def checkout_session_detail(*, session_id: str) -> dict:
+    session = CheckoutSession.objects.filter(id=session_id).first()
+    if session is None:
+        raise NotFound(f"No checkout session {session_id}.")
+    return checkout_session_representation(session)
+
+
+def order_representation(order: Order) -> dict:
+    return {
+        "id": order.id,
+        "checkout_session_id": order.session_id,
+        "status": order.status,
+        "currency": order.currency,
+        "totals": order.totals,
+        "line_items": order.line_items,
+        "adjustments": [
+            {"type": adjustment.type, "amount": adjustment.amount, "created": rfc3339(adjustment.created_at)}
+            for adjustment in order.adjustments.all()
+        ],
+        "permalink_url": order.permalink_url,
+        "created": rfc3339(order.created_at),
+    }
+
+
+def order_detail(*, order_id: str) -> dict:
+    order = Order.objects.filter(id=order_id).first()
+    if order is None:
+        raise NotFound(f"No order {order_id}.")
+    return order_representation(order)
+
+
+# -- faults and the request log ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FaultContext:
+    """Who a request concerns, so per-customer and per-card fault rules know whether they match."""
+
+    operation: str
+    customer_id: str | None = None
+    vault_reference: str | None = None
+
+
+def fault_context(*, operation: str, path_ids: dict, body: dict) -> FaultContext:
+    customer_id = None
+    vault_reference = None
+    if operation == FaultOperation.CREATE:
+        buyer = body.get("buyer") if isinstance(body.get("buyer"), dict) else {}
+        customer = customer_by_email(email=buyer.get("email") if isinstance(buyer.get("email"), str) else None)
+        customer_id = customer.id if customer else None
+    elif "session_id" in path_ids:
+        customer_id = (
+            CheckoutSession.objects.filter(id=path_ids["session_id"]).values_list("customer_id", flat=True).first()
+        )
+    elif "customer_id" in path_ids:
+        customer_id = path_ids["customer_id"]
+    elif "order_id" in path_ids:
+        customer_id = Order.objects.filter(id=path_ids["order_id"]).values_list("customer_id", flat=True).first()
+    if operation == FaultOperation.COMPLETE:
+        payment_data = body.get("payment_data") if isinstance(body.get("payment_data"), dict) else {}
+        token = payment_data.get("token") or (
+            ((payment_data.get("instrument") or {}).get("credential") or {}).get("token")
+            if isinstance(payment_data.get("instrument"), dict)
+            else None
+        )
+        if isinstance(token, str):
+            vault_reference = VaultToken.objects.filter(id=token).values_list("card_id", flat=True).first()
+    elif operation == FaultOperation.DELEGATE_PAYMENT:
+        payment_method = body.get("payment_method") if isinstance(body.get("payment_method"), dict) else {}
+        reference = payment_method.get("vault_reference")
+        vault_reference = reference if isinstance(reference, str) else None
+        if vault_reference and customer_id is None:
+            customer_id = Customer.objects.filter(cards__reference=vault_reference).values_list("id", flat=True).first()
+    return FaultContext(operation=operation, customer_id=customer_id, vault_reference=vault_reference)
+
+
+def fault_rule_representation(rule: FaultRule) -> dict:
+    return {
+        "id": rule.id,
+        "kind": rule.kind,
+        "operation": rule.operation,
+        "customer_id": rule.customer_id or None,
+        "vault_reference": rule.vault_reference or None,
+        "times": rule.times_remaining,
+        "delay_ms": rule.delay_ms,
+        "from_header": bool(rule.header_scope),
+        "created": rfc3339(rule.created_at),
+    }
+
+
+def fault_rules_list() -> list[dict]:
+    return [fault_rule_representation(rule) for rule in FaultRule.objects.filter(header_scope="")]
+
+
+def received_requests(*, path_contains: str = "", since_id: int = 0) -> QuerySet[ReceivedRequest]:
+    requests = ReceivedRequest.objects.filter(id__gt=since_id)
+    if path_contains:
+        requests = requests.filter(path__contains=path_contains)
+    return requests.order_by("id")

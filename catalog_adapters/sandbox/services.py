@@ -1,0 +1,849 @@
+"""Writes: checkout sessions and their stock, the vault, orders, webhooks, idempotency, faults, the request log.
+
+Lock order, everywhere, to keep concurrent requests from deadlocking: the checkout session row
+first, then the variants it touches in id order. Stock is reserved only while holding the
+variants' row locks, so two sessions racing for the last unit queue up and the second sees the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import requests
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from catalog_adapters.sandbox import selectors
+from catalog_adapters.sandbox.errors import (
+    IdempotencyConflict,
+    IdempotencyInFlight,
+    InvalidRequest,
+    NotFound,
+    OrderConflict,
+    SessionNotOpen,
+    TransitionInvalid,
+)
+from catalog_adapters.sandbox.models import (
+    CHECKOUT_TRANSITIONS,
+    OPEN_CHECKOUT_STATUSES,
+    ORDER_TRANSITIONS,
+    AdjustmentType,
+    CardBehaviour,
+    CheckoutLine,
+    CheckoutSession,
+    CheckoutStatus,
+    FaultKind,
+    FaultOperation,
+    FaultRule,
+    IdempotencyRecord,
+    IdempotencyState,
+    Order,
+    OrderAdjustment,
+    OrderStatus,
+    ReceivedRequest,
+    SavedItem,
+    SavedItemKind,
+    Variant,
+    VaultCard,
+    VaultToken,
+    WebhookDelivery,
+    WebhookStatus,
+)
+from catalog_adapters.sandbox.pricing import PricedInput, Quote, message, quote_lines
+from catalog_adapters.sandbox.wire import (
+    MISSING,
+    CheckoutRequest,
+    CompleteRequest,
+    DelegatePaymentRequest,
+    FaultHeader,
+    FaultSpec,
+    rfc3339,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+# -- the request log ---------------------------------------------------------------------------------
+
+
+def received_request_start(
+    *, method: str, path: str, query_string: str, trace_id: str, request_id: str, idempotency_key: str, operation: str
+) -> int:
+    # Written before the work, so a request whose client gave up (timeouts) is on record at once.
+    return ReceivedRequest.objects.create(
+        method=method,
+        path=path[:500],
+        query_string=query_string[:1000],
+        trace_id=trace_id[:128],
+        request_id=request_id[:255],
+        idempotency_key=idempotency_key[:255],
+        operation=operation,
+        received_at=timezone.now(),
+    ).id
+
+
+def received_request_finish(
+    *, received_request_id: int, status: int, faults: str, replayed: bool, duration_ms: int
+) -> None:
+    ReceivedRequest.objects.filter(id=received_request_id).update(
+        status=status, faults=faults[:200], replayed=replayed, duration_ms=duration_ms
+    )
+
+
+# -- idempotency -------------------------------------------------------------------------------------
+
+
+def request_fingerprint(body: dict) -> str:
+    """Semantically equal JSON (key order, whitespace) gives the same fingerprint."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotency_scope(*, bearer_token: str, method: str, path: str) -> str:
+    caller = hashlib.sha256(bearer_token.encode()).hexdigest()[:32]
+    return f"{caller} {method} {path}"[:300]
+
+
+@dataclass(frozen=True)
+class IdempotencyStart:
+    record_id: int | None = None
+    replay_status: int | None = None
+    replay_body: dict | None = None
+
+    @property
+    def is_replay(self) -> bool:
+        return self.replay_status is not None
+
+
+def idempotency_begin(*, scope: str, key: str, fingerprint: str) -> IdempotencyStart:
+    """Claim the key before doing the work, committed, so a concurrent duplicate sees it in flight."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                scope=scope, key=key, request_fingerprint=fingerprint, created_at=now
+            )
+        return IdempotencyStart(record_id=record.id)
+    except IntegrityError:
+        pass
+    existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+    if existing is None:
+        # The holder answered 5xx and let the key go between our insert and this read: claim it again.
+        return idempotency_begin(scope=scope, key=key, fingerprint=fingerprint)
+    if existing.request_fingerprint != fingerprint:
+        raise IdempotencyConflict()
+    if existing.state == IdempotencyState.COMPLETED:
+        return IdempotencyStart(replay_status=existing.response_status, replay_body=existing.response_body)
+    stale_before = now - timedelta(seconds=settings.SANDBOX_MERCHANT_IN_FLIGHT_STALE_SECONDS)
+    if existing.created_at < stale_before:
+        # The process that claimed it died mid-request; only one retry wins the takeover.
+        taken = IdempotencyRecord.objects.filter(
+            id=existing.id, state=IdempotencyState.IN_FLIGHT, created_at=existing.created_at
+        ).update(created_at=now)
+        if taken:
+            return IdempotencyStart(record_id=existing.id)
+    raise IdempotencyInFlight()
+
+
+def idempotency_complete(*, record_id: int, status: int, body: dict) -> None:
+    IdempotencyRecord.objects.filter(id=record_id).update(
+        state=IdempotencyState.COMPLETED, response_status=status, response_body=body, completed_at=timezone.now()
+    )
+
+
+def idempotency_abandon(*, record_id: int) -> None:
+    """A 5xx (or 429) is not an answer to keep: forget the key so a retry runs the request again."""
+    IdempotencyRecord.objects.filter(id=record_id, state=IdempotencyState.IN_FLIGHT).delete()
+
+
+def idempotency_records_forget_expired(*, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.SANDBOX_MERCHANT_IDEMPOTENCY_TTL_SECONDS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+# -- faults ------------------------------------------------------------------------------------------
+
+TRANSPORT_FAULTS = {FaultKind.SERVER_ERROR, FaultKind.UNAVAILABLE, FaultKind.RATE_LIMITED}
+DELAY_FAULTS = {FaultKind.TIMEOUT, FaultKind.SLOW, FaultKind.TIMEOUT_AFTER_COMMIT}
+COMPLETE_ONLY_FAULTS = {
+    FaultKind.DECLINE,
+    FaultKind.REQUIRES_3DS,
+    FaultKind.OUT_OF_STOCK_AT_COMPLETE,
+    FaultKind.PRICE_CHANGE,
+}
+DEFAULT_DELAY_MS = {FaultKind.TIMEOUT: 5000, FaultKind.TIMEOUT_AFTER_COMMIT: 5000, FaultKind.SLOW: 1000}
+
+
+@dataclass(frozen=True)
+class DrawnFaults:
+    """The faults that fire on one request: kind -> delay in ms (None for "the default")."""
+
+    kinds: dict[str, int | None] = field(default_factory=dict)
+
+    def has(self, kind: str) -> bool:
+        return kind in self.kinds
+
+    def delay_seconds(self, kind: str) -> float:
+        delay_ms = self.kinds.get(kind)
+        return (DEFAULT_DELAY_MS.get(kind, 1000) if delay_ms is None else delay_ms) / 1000
+
+    def names(self) -> str:
+        return ",".join(sorted(self.kinds))
+
+
+NO_FAULTS = DrawnFaults()
+
+
+def _fault_applies(kind: str, operation: str) -> bool:
+    return kind not in COMPLETE_ONLY_FAULTS or operation == FaultOperation.COMPLETE
+
+
+def fault_rule_create(*, spec: FaultSpec) -> FaultRule:
+    return FaultRule.objects.create(
+        id=_new_id("flt"),
+        kind=spec.kind,
+        operation=spec.operation,
+        customer_id=spec.customer_id,
+        vault_reference=spec.vault_reference,
+        times_remaining=spec.times,
+        delay_ms=spec.delay_ms,
+    )
+
+
+def fault_rules_clear() -> int:
+    deleted, _ = FaultRule.objects.all().delete()
+    return deleted
+
+
+def _fault_spend(rule: FaultRule) -> bool:
+    """Use one of a counted rule's shots; False when another request took the last one first."""
+    if rule.times_remaining is None:
+        return True
+    return bool(
+        FaultRule.objects.filter(id=rule.id, times_remaining__gt=0).update(times_remaining=F("times_remaining") - 1)
+    )
+
+
+def fault_draw(*, context: selectors.FaultContext, header: FaultHeader | None, header_scope: str) -> DrawnFaults:
+    operation = context.operation
+    drawn: dict[str, int | None] = {}
+    rules = FaultRule.objects.filter(header_scope="", operation__in=[operation, FaultOperation.ANY]).exclude(
+        times_remaining=0
+    )
+    for rule in rules:
+        if rule.customer_id and rule.customer_id != context.customer_id:
+            continue
+        if rule.vault_reference and rule.vault_reference != context.vault_reference:
+            continue
+        if not _fault_applies(rule.kind, operation) or rule.kind in drawn:
+            continue
+        if _fault_spend(rule):
+            drawn[rule.kind] = rule.delay_ms
+    if header is not None and _fault_applies(header.kind, operation):
+        if header.times is None:
+            drawn[header.kind] = header.delay_ms
+        else:
+            # `times` on a header counts the retries of one logical call (same key, or same GET).
+            rule, _ = FaultRule.objects.get_or_create(
+                header_scope=header_scope[:400],
+                kind=header.kind,
+                operation=operation,
+                defaults={"id": _new_id("flt"), "times_remaining": header.times, "delay_ms": header.delay_ms},
+            )
+            if _fault_spend(rule):
+                drawn[header.kind] = header.delay_ms
+    return DrawnFaults(drawn)
+
+
+# -- checkout sessions -------------------------------------------------------------------------------
+
+
+def _session_set_status(session: CheckoutSession, status: str) -> None:
+    if status != session.status and status not in CHECKOUT_TRANSITIONS[session.status]:
+        raise TransitionInvalid(f"checkout session {session.id}: {session.status} -> {status}")
+    session.status = status
+
+
+def _session_lock(session_id: str) -> CheckoutSession:
+    session = CheckoutSession.objects.select_for_update().filter(id=session_id).first()
+    if session is None:
+        raise NotFound(f"No checkout session {session_id}.")
+    return session
+
+
+def _session_expire_if_lapsed(session_id: str) -> None:
+    """Lapsed sessions are expired on first touch, in their own commit, before the change is refused."""
+    now = timezone.now()
+    with transaction.atomic():
+        session = _session_lock(session_id)
+        if session.status in OPEN_CHECKOUT_STATUSES and session.expires_at <= now:
+            _session_set_status(session, CheckoutStatus.EXPIRED)
+            session.save(update_fields=["status", "updated_at"])
+            CheckoutLine.objects.filter(session=session).update(reserved_quantity=0)
+
+
+def _lock_variants(variant_ids: set[str]) -> dict[str, Variant]:
+    variants = list(Variant.objects.select_for_update().filter(id__in=variant_ids).order_by("id"))
+    return {variant.id: variant for variant in variants}
+
+
+def _address_complete(details: dict | None) -> bool:
+    address = (details or {}).get("address") or {}
+    return all(str(address.get(name) or "").strip() for name in ("line_one", "city", "country", "postal_code"))
+
+
+def _line_id(variant_id: str) -> str:
+    return f"li_{variant_id.removeprefix('var_')}"
+
+
+def _quote_session(session: CheckoutSession, lines: list[CheckoutLine], *, now: datetime) -> Quote:
+    selected = session.selected_fulfillment_options or []
+    return quote_lines(
+        lines=[
+            PricedInput(
+                line_id=_line_id(line.variant_id),
+                variant_id=line.variant_id,
+                product_id=line.variant.product_id,
+                title=line.variant.product.title,
+                category=line.variant.product.category,
+                colour=line.variant.colour,
+                size=line.variant.size,
+                quantity=line.quantity,
+                unit_amount=line.unit_amount,
+            )
+            for line in lines
+        ],
+        currency=session.currency,
+        customer_id=session.customer_id,
+        codes=session.discount_codes or [],
+        promotions=selectors.promotions_by_code(codes=session.discount_codes or []),
+        address=(session.fulfillment_details or {}).get("address"),
+        selected_option_id=selected[0]["option_id"] if selected else None,
+        now=now,
+    )
+
+
+def _store_quote(session: CheckoutSession, quote: Quote) -> None:
+    session.quote = {
+        "line_items": [
+            {
+                "id": line.source.line_id,
+                "item": {"id": line.source.variant_id, "quantity": line.source.quantity},
+                "title": line.source.title,
+                "product_id": line.source.product_id,
+                "variant": {"colour": line.source.colour, "size": line.source.size},
+                "unit_amount": line.source.unit_amount,
+                "base_amount": line.base_amount,
+                "discount": line.discount,
+                "subtotal": line.subtotal,
+                "tax": line.tax,
+                "total": line.total,
+            }
+            for line in quote.lines
+        ],
+        "fulfillment_options": quote.fulfillment_options,
+        "applied_discounts": quote.applied_discounts,
+        "totals": quote.totals(),
+    }
+    session.quoted_total = quote.total
+
+
+def _reserve(session: CheckoutSession, lines: list[CheckoutLine], variants: dict[str, Variant], *, now) -> list[dict]:
+    """Reserve each line in full or not at all; lines beyond what is available get an out_of_stock message."""
+    held = selectors.reserved_quantities(variant_ids=variants.keys(), now=now, exclude_session_id=session.id)
+    messages = []
+    for index, line in enumerate(lines):
+        available = variants[line.variant_id].stock - held.get(line.variant_id, 0)
+        if available >= line.quantity:
+            line.reserved_quantity = line.quantity
+            held[line.variant_id] = held.get(line.variant_id, 0) + line.quantity
+        else:
+            line.reserved_quantity = 0
+            messages.append(
+                message(
+                    type="error",
+                    code="out_of_stock",
+                    param=f"$.line_items[{index}]",
+                    content=f"Only {max(available, 0)} of {line.variant_id} left; none reserved.",
+                )
+            )
+    return messages
+
+
+def _apply_request(session: CheckoutSession, request: CheckoutRequest) -> None:
+    if request.currency is not MISSING:
+        session.currency = request.currency
+    if request.buyer is not MISSING:
+        session.buyer = request.buyer
+        customer = selectors.customer_by_email(email=(request.buyer or {}).get("email"))
+        session.customer = customer
+    if request.fulfillment_details is not MISSING:
+        session.fulfillment_details = request.fulfillment_details
+    if request.selected_fulfillment_options is not MISSING:
+        session.selected_fulfillment_options = request.selected_fulfillment_options
+    if request.discount_codes is not MISSING:
+        session.discount_codes = request.discount_codes
+
+
+def _fulfillment_messages(session: CheckoutSession) -> list[dict]:
+    messages = []
+    address_given = bool(session.fulfillment_details) and session.fulfillment_details.get("address") is not None
+    if address_given and not _address_complete(session.fulfillment_details):
+        messages.append(
+            message(
+                type="error",
+                code="invalid",
+                param="$.fulfillment_details.address",
+                content="The address needs line_one, city, country and postal_code.",
+            )
+        )
+    known = {option["id"] for option in settings.SANDBOX_MERCHANT_SHIPPING_OPTIONS}
+    for index, selected in enumerate(session.selected_fulfillment_options or []):
+        if selected["option_id"] not in known:
+            messages.append(
+                message(
+                    type="error",
+                    code="invalid",
+                    param=f"$.selected_fulfillment_options[{index}].option_id",
+                    content=f"Unknown fulfillment option; choose one of {', '.join(sorted(known))}.",
+                )
+            )
+    return messages
+
+
+def _readiness(session: CheckoutSession, messages: list[dict]) -> str:
+    ready = (
+        _address_complete(session.fulfillment_details)
+        and bool(session.selected_fulfillment_options)
+        and not any(item["type"] == "error" for item in messages)
+    )
+    return CheckoutStatus.READY_FOR_PAYMENT if ready else CheckoutStatus.NOT_READY_FOR_PAYMENT
+
+
+def _reprice_and_reserve(session: CheckoutSession, request: CheckoutRequest, *, now: datetime) -> None:
+    """Apply a create/update request: replace lines when given, re-reserve, re-price, decide readiness."""
+    existing = {line.variant_id: line for line in session.lines.select_related("variant__product")}
+    wanted = (
+        request.line_items
+        if request.line_items is not MISSING
+        else [(v, line.quantity) for v, line in existing.items()]
+    )
+    variants = _lock_variants({variant_id for variant_id, _ in wanted} | set(existing))
+    for index, (variant_id, _) in enumerate(wanted):
+        if variant_id not in variants:
+            raise InvalidRequest(f"No variant {variant_id}.", param=f"$.line_items[{index}].id", code="not_found")
+
+    CheckoutLine.objects.filter(session=session).exclude(variant_id__in=[v for v, _ in wanted]).delete()
+    lines = []
+    for position, (variant_id, quantity) in enumerate(wanted):
+        variant = variants[variant_id]
+        line = existing.get(variant_id) or CheckoutLine(session=session, variant=variant)
+        line.variant = variant
+        line.position = position
+        line.quantity = quantity
+        line.unit_amount = variant.price_amount
+        lines.append(line)
+    session.expires_at = now + timedelta(seconds=settings.SANDBOX_MERCHANT_SESSION_TTL_SECONDS)
+    stock_messages = _reserve(session, lines, variants, now=now)
+    for line in lines:
+        line.save()
+    quote = _quote_session(session, lines, now=now)
+    _store_quote(session, quote)
+    session.messages = stock_messages + _fulfillment_messages(session) + quote.messages
+    _session_set_status(session, _readiness(session, session.messages))
+
+
+def checkout_session_create(*, request: CheckoutRequest, public_base_url: str) -> CheckoutSession:
+    now = timezone.now()
+    session_id = _new_id("cs")
+    with transaction.atomic():
+        session = CheckoutSession(
+            id=session_id,
+            status=CheckoutStatus.NOT_READY_FOR_PAYMENT,
+            currency="usd",
+            continue_url=f"{public_base_url}/checkout/{session_id}",
+            expires_at=now + timedelta(seconds=settings.SANDBOX_MERCHANT_SESSION_TTL_SECONDS),
+        )
+        _apply_request(session, request)
+        session.save()
+        _reprice_and_reserve(session, request, now=now)
+        session.save()
+    return session
+
+
+def checkout_session_update(*, session_id: str, request: CheckoutRequest) -> CheckoutSession:
+    _session_expire_if_lapsed(session_id)
+    now = timezone.now()
+    with transaction.atomic():
+        session = _session_lock(session_id)
+        if session.status not in OPEN_CHECKOUT_STATUSES:
+            raise SessionNotOpen(f"The checkout session is {session.status}.")
+        _apply_request(session, request)
+        _reprice_and_reserve(session, request, now=now)
+        session.save()
+    return session
+
+
+def checkout_session_cancel(*, session_id: str) -> CheckoutSession:
+    _session_expire_if_lapsed(session_id)
+    with transaction.atomic():
+        session = _session_lock(session_id)
+        if session.status == CheckoutStatus.EXPIRED:
+            # Nothing is held any more; "cancel" has already happened by itself.
+            return session
+        if session.status not in OPEN_CHECKOUT_STATUSES:
+            raise SessionNotOpen(f"The checkout session is {session.status}; it cannot be canceled.")
+        _session_set_status(session, CheckoutStatus.CANCELED)
+        session.save(update_fields=["status", "updated_at"])
+        CheckoutLine.objects.filter(session=session).update(reserved_quantity=0)
+    return session
+
+
+def checkout_sessions_expire(*, now: datetime | None = None) -> int:
+    """The beat sweep: mark lapsed open sessions expired (their stock stopped counting at expires_at)."""
+    now = now or timezone.now()
+    expired = 0
+    lapsed = CheckoutSession.objects.filter(status__in=OPEN_CHECKOUT_STATUSES, expires_at__lte=now)
+    for session_id in lapsed.values_list("id", flat=True)[:500]:
+        _session_expire_if_lapsed(session_id)
+        expired += 1
+    return expired
+
+
+_PAYMENT_MESSAGE_CODES = {"payment_declined", "requires_3ds", "price_changed"}
+
+
+def _session_answer(session: CheckoutSession, *, status: str, extra_messages: list[dict]) -> CheckoutSession:
+    session.messages = [m for m in session.messages if m["code"] not in _PAYMENT_MESSAGE_CODES] + extra_messages
+    _session_set_status(session, status)
+    session.save()
+    return session
+
+
+def _token_refusal(token: VaultToken | None, *, session: CheckoutSession, total: int, now: datetime) -> str | None:
+    if token is None:
+        return "token_unknown"
+    if token.revoked_at is not None:
+        return "token_revoked"
+    if token.used_at is not None:
+        return "already_used"
+    if token.expires_at <= now:
+        return "token_expired"
+    if token.checkout_session_id != session.id:
+        return "wrong_checkout_session"
+    if token.merchant_id != settings.SANDBOX_MERCHANT_ID:
+        return "wrong_merchant"
+    if token.currency != session.currency:
+        return "wrong_currency"
+    if total > token.max_amount:
+        return "over_allowance"
+    return None
+
+
+def checkout_session_complete(
+    *, session_id: str, request: CompleteRequest, faults: DrawnFaults = NO_FAULTS
+) -> CheckoutSession:
+    _session_expire_if_lapsed(session_id)
+    now = timezone.now()
+    with transaction.atomic():
+        session = _session_lock(session_id)
+        if session.status not in OPEN_CHECKOUT_STATUSES:
+            raise SessionNotOpen(f"The checkout session is {session.status}; it cannot be completed.")
+        lines = list(session.lines.select_related("variant__product"))
+        variants = _lock_variants({line.variant_id for line in lines})
+
+        if faults.has(FaultKind.OUT_OF_STOCK_AT_COMPLETE):
+            CheckoutLine.objects.filter(session=session).update(reserved_quantity=0)
+            vanished = [
+                message(
+                    type="error",
+                    code="out_of_stock",
+                    param=f"$.line_items[{index}]",
+                    content=f"{line.variant_id} sold out before the order could be placed; reservation released.",
+                )
+                for index, line in enumerate(lines)
+            ]
+            session.messages = [m for m in session.messages if m["code"] != "out_of_stock"]
+            return _session_answer(session, status=CheckoutStatus.NOT_READY_FOR_PAYMENT, extra_messages=vanished)
+
+        if session.status == CheckoutStatus.NOT_READY_FOR_PAYMENT:
+            # Nothing to charge yet: the session's own messages and status say what is missing.
+            return session
+
+        if faults.has(FaultKind.PRICE_CHANGE):
+            # The merchant really raises its price, as a live shop would between preview and order.
+            for variant in variants.values():
+                variant.price_amount = (variant.price_amount * 105 + 50) // 100
+                variant.save(update_fields=["price_amount"])
+        for line in lines:
+            line.variant = variants[line.variant_id]
+            line.unit_amount = line.variant.price_amount
+        quote = _quote_session(session, lines, now=now)
+        if quote.total != session.quoted_total:
+            for line in lines:
+                line.save(update_fields=["unit_amount"])
+            _store_quote(session, quote)
+            changed = message(
+                type="error",
+                code="price_changed",
+                param="$.totals",
+                content="Prices changed since the last quote; review the new totals. Nothing was charged.",
+            )
+            return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[changed])
+
+        token = VaultToken.objects.select_for_update().select_related("card").filter(id=request.token).first()
+        refusal = _token_refusal(token, session=session, total=quote.total, now=now)
+        if refusal:
+            refused = message(
+                type="error",
+                code="payment_declined",
+                param="$.payment_data.token",
+                content=f"Payment token refused ({refusal}). Nothing was charged.",
+            )
+            return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[refused])
+
+        card: VaultCard = token.card
+        if faults.has(FaultKind.DECLINE) or card.behaviour == CardBehaviour.DECLINE:
+            declined = message(
+                type="error",
+                code="payment_declined",
+                param="$.payment_data",
+                content=f"The {card.brand} card ending {card.last4} was declined. Nothing was charged.",
+            )
+            return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[declined])
+        if (faults.has(FaultKind.REQUIRES_3DS) or card.behaviour == CardBehaviour.REQUIRES_3DS) and not (
+            request.authenticated
+        ):
+            challenge = message(
+                type="error",
+                code="requires_3ds",
+                param="$.authentication_result",
+                content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
+            )
+            return _session_answer(session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[challenge])
+
+        return _charge_and_place_order(session, lines, quote, token, now=now)
+
+
+def _charge_and_place_order(
+    session: CheckoutSession, lines: list[CheckoutLine], quote: Quote, token: VaultToken, *, now: datetime
+) -> CheckoutSession:
+    # Called inside complete's transaction, holding the session, variant and token locks.
+    spent = VaultToken.objects.filter(id=token.id, used_at__isnull=True, revoked_at__isnull=True).update(used_at=now)
+    if not spent:
+        raise TransitionInvalid(f"token {token.id} was spent while locked")
+    for line in lines:
+        sold = Variant.objects.filter(id=line.variant_id, stock__gte=line.quantity).update(
+            stock=F("stock") - line.quantity
+        )
+        if not sold:
+            # A reservation guarantees the units; reaching this means the stock was edited by hand.
+            raise TransitionInvalid(f"variant {line.variant_id} has fewer units than session {session.id} reserved")
+    CheckoutLine.objects.filter(session=session).update(reserved_quantity=0)
+    order_id = _new_id("ord")
+    base = session.continue_url.removesuffix(f"/checkout/{session.id}")
+    order = Order.objects.create(
+        id=order_id,
+        session=session,
+        customer=session.customer,
+        payment_token=token,
+        currency=session.currency,
+        total_amount=quote.total,
+        line_items=session.quote["line_items"],
+        totals=session.quote["totals"],
+        permalink_url=f"{base}/orders/{order_id}",
+    )
+    if session.customer_id:
+        for line in lines:
+            SavedItem.objects.update_or_create(
+                customer_id=session.customer_id,
+                kind=SavedItemKind.PURCHASED,
+                product_id=line.variant.product_id,
+                defaults={"variant_id": line.variant_id, "saved_at": now},
+            )
+    _session_answer(session, status=CheckoutStatus.COMPLETED, extra_messages=[])
+    _webhook_enqueue(order, event_type="order_create")
+    return session
+
+
+# -- the payment vault -------------------------------------------------------------------------------
+
+
+def vault_token_create(*, request: DelegatePaymentRequest) -> VaultToken:
+    card = VaultCard.objects.filter(reference=request.vault_reference).first()
+    if card is None:
+        raise InvalidRequest(
+            f"No vault card {request.vault_reference}.", param="$.payment_method.vault_reference", code="not_found"
+        )
+    return VaultToken.objects.create(
+        id=_new_id("vt"),
+        card=card,
+        max_amount=request.max_amount,
+        currency=request.currency,
+        checkout_session_id=request.checkout_session_id,
+        merchant_id=request.merchant_id,
+        expires_at=request.expires_at,
+        metadata=request.metadata,
+    )
+
+
+def vault_token_revoke(*, token_id: str) -> dict:
+    """Idempotent: an unknown or already revoked token is revoked as far as anyone can tell."""
+    with transaction.atomic():
+        token = VaultToken.objects.select_for_update().filter(id=token_id).first()
+        if token is not None and token.used_at is not None:
+            return {"id": token_id, "revoked": False, "reason": "already_used"}
+        if token is not None and token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+    return {"id": token_id, "revoked": True}
+
+
+# -- orders ------------------------------------------------------------------------------------------
+
+
+def _order_lock(order_id: str) -> Order:
+    order = Order.objects.select_for_update().filter(id=order_id).first()
+    if order is None:
+        raise NotFound(f"No order {order_id}.")
+    return order
+
+
+def _order_set_status(order: Order, status: str) -> None:
+    if status not in ORDER_TRANSITIONS[order.status]:
+        raise OrderConflict(f"The order is {order.status}; it cannot become {status}.")
+    order.status = status
+    order.save(update_fields=["status"])
+
+
+def _order_refunded(order: Order) -> int:
+    return order.adjustments.aggregate(total=Sum("amount"))["total"] or 0
+
+
+def order_refund(*, order_id: str, amount: int | None) -> Order:
+    with transaction.atomic():
+        order = _order_lock(order_id)
+        if order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELED):
+            raise OrderConflict(f"The order is already {order.status}.")
+        remaining = order.total_amount - _order_refunded(order)
+        amount = remaining if amount is None else amount
+        if amount > remaining:
+            raise InvalidRequest(f"At most {remaining} can still be refunded.", param="$.amount")
+        OrderAdjustment.objects.create(order=order, type=AdjustmentType.REFUND, amount=amount)
+        _order_set_status(order, OrderStatus.REFUNDED if amount == remaining else OrderStatus.PARTIALLY_REFUNDED)
+        _webhook_enqueue(order, event_type="order_update")
+    return order
+
+
+def order_cancel(*, order_id: str) -> Order:
+    """Cancel after sale: the goods were sold, so nothing returns to stock; the money is refunded in full."""
+    with transaction.atomic():
+        order = _order_lock(order_id)
+        if order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELED):
+            raise OrderConflict(f"The order is already {order.status}.")
+        remaining = order.total_amount - _order_refunded(order)
+        OrderAdjustment.objects.create(order=order, type=AdjustmentType.CANCEL, amount=remaining)
+        _order_set_status(order, OrderStatus.CANCELED)
+        _webhook_enqueue(order, event_type="order_update")
+    return order
+
+
+# -- webhooks ----------------------------------------------------------------------------------------
+
+
+def webhook_signature(*, secret: str, timestamp: int, raw_body: bytes) -> str:
+    signed = f"{timestamp}.".encode() + raw_body
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def _webhook_enqueue(order: Order, *, event_type: str) -> WebhookDelivery:
+    """Write the event with the change it reports; hand it to Celery only once that change is committed."""
+    from catalog_adapters.sandbox import tasks
+
+    delivery_id = _new_id("evt")
+    delivery = WebhookDelivery.objects.create(
+        id=delivery_id,
+        order=order,
+        event_type=event_type,
+        payload={
+            "id": delivery_id,
+            "type": event_type,
+            "created": rfc3339(timezone.now()),
+            "data": selectors.order_representation(order),
+        },
+    )
+    transaction.on_commit(lambda: tasks.deliver_webhook.delay(delivery_id))
+    return delivery
+
+
+def webhook_delivery_send(*, delivery_id: str) -> bool:
+    """POST one event to our app, signed. True when delivered (now or before). No lock is held meanwhile."""
+    from config.tracing import TRACE_HEADER, get_trace_id
+
+    delivery = WebhookDelivery.objects.filter(id=delivery_id).first()
+    if delivery is None or delivery.status == WebhookStatus.DELIVERED:
+        return True
+    raw_body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    timestamp = int(time.time())
+    signature = webhook_signature(
+        secret=settings.SANDBOX_MERCHANT_WEBHOOK_SECRET, timestamp=timestamp, raw_body=raw_body
+    )
+    headers = {"Content-Type": "application/json", "Merchant-Signature": f"t={timestamp},v1={signature}"}
+    if get_trace_id():
+        headers[TRACE_HEADER] = get_trace_id()
+    error = ""
+    try:
+        response = requests.post(
+            settings.SANDBOX_MERCHANT_WEBHOOK_URL,
+            data=raw_body,
+            headers=headers,
+            timeout=(3, settings.SANDBOX_MERCHANT_WEBHOOK_TIMEOUT_SECONDS),
+        )
+        if not 200 <= response.status_code < 300:
+            error = f"HTTP {response.status_code}: {response.text[:200]}"
+    except requests.RequestException as exception:
+        error = f"{type(exception).__name__}: {exception}"[:500]
+    now = timezone.now()
+    WebhookDelivery.objects.filter(id=delivery_id).exclude(status=WebhookStatus.DELIVERED).update(
+        attempts=F("attempts") + 1,
+        last_attempt_at=now,
+        last_error=error,
+        status=WebhookStatus.PENDING if error else WebhookStatus.DELIVERED,
+        delivered_at=None if error else now,
+    )
+    if error:
+        logger.warning("sandbox_merchant.webhook_failed", extra={"delivery_id": delivery_id, "error": error})
+    return not error
+
+
+def webhook_delivery_give_up(*, delivery_id: str) -> None:
+    WebhookDelivery.objects.filter(id=delivery_id, status=WebhookStatus.PENDING).update(status=WebhookStatus.FAILED)
+
+
+def webhook_deliveries_resend_stuck(*, older_than_seconds: int = 900) -> int:
+    """Re-enqueue events whose task was lost (a crash between commit and enqueue, or a flushed queue)."""
+    from catalog_adapters.sandbox import tasks
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stuck = WebhookDelivery.objects.filter(status=WebhookStatus.PENDING, created_at__lt=cutoff).exclude(
+        last_attempt_at__gt=cutoff
+    )
+    ids = list(stuck.values_list("id", flat=True)[:200])
+    for delivery_id in ids:
+        tasks.deliver_webhook.delay(delivery_id)
+    return len(ids)

@@ -1,0 +1,268 @@
+"""Reading request bodies into typed values, for the views to hand to services.
+
+Malformed input is a protocol error (400 `invalid_request` with the JSONPath of the bad field);
+anything a buyer can fix later is a message in the session instead (services decide those).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from catalog_adapters.sandbox.errors import InvalidRequest
+from catalog_adapters.sandbox.models import FaultKind, FaultOperation
+
+_CURRENCY = re.compile(r"^[a-z]{3}$")
+MISSING = object()
+
+
+def rfc3339(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_moment(value: object, *, param: str) -> datetime:
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    if moment is None:
+        raise InvalidRequest("Expected an RFC 3339 date-time.", param=param)
+    if timezone.is_naive(moment):
+        raise InvalidRequest("The date-time needs a time zone (e.g. Z).", param=param)
+    return moment
+
+
+def _object(value: object, *, param: str) -> dict:
+    if not isinstance(value, dict):
+        raise InvalidRequest("Expected an object.", param=param)
+    return value
+
+
+def _string(value: object, *, param: str, max_length: int = 255) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise InvalidRequest(f"Expected a non-empty string of at most {max_length} characters.", param=param)
+    return value.strip()
+
+
+def _positive_int(value: object, *, param: str) -> int:
+    # bool is an int in Python; a JSON true is not a quantity.
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidRequest("Expected a positive integer.", param=param)
+    return value
+
+
+def _currency(value: object, *, param: str) -> str:
+    if not isinstance(value, str) or not _CURRENCY.match(value):
+        raise InvalidRequest("Expected a lower-case ISO 4217 currency code, e.g. usd.", param=param)
+    return value
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """A create or update. A field left as MISSING keeps its current value on update."""
+
+    line_items: list[tuple[str, int]] | object
+    currency: str | object
+    buyer: dict | object | None
+    fulfillment_details: dict | object | None
+    selected_fulfillment_options: list[dict] | object
+    discount_codes: list[str] | object
+
+
+def parse_checkout_request(body: dict, *, creating: bool) -> CheckoutRequest:
+    line_items: list[tuple[str, int]] | object = MISSING
+    if "line_items" in body:
+        raw_lines = body["line_items"]
+        if not isinstance(raw_lines, list):
+            raise InvalidRequest("Expected a list of {id, quantity}.", param="$.line_items")
+        merged: dict[str, int] = {}
+        for index, raw in enumerate(raw_lines):
+            raw = _object(raw, param=f"$.line_items[{index}]")
+            variant_id = _string(raw.get("id"), param=f"$.line_items[{index}].id", max_length=64)
+            quantity = _positive_int(raw.get("quantity", 1), param=f"$.line_items[{index}].quantity")
+            merged[variant_id] = merged.get(variant_id, 0) + quantity
+        line_items = list(merged.items())
+    if creating and (line_items is MISSING or not line_items):
+        raise InvalidRequest("A checkout session needs at least one line item.", param="$.line_items", code="missing")
+
+    currency: str | object = MISSING
+    if "currency" in body:
+        currency = _currency(body["currency"], param="$.currency")
+        if currency != "usd":
+            raise InvalidRequest("The sandbox sells in usd only.", param="$.currency", code="unsupported_currency")
+
+    buyer: dict | object | None = MISSING
+    if "buyer" in body:
+        buyer = None if body["buyer"] is None else _object(body["buyer"], param="$.buyer")
+
+    fulfillment_details: dict | object | None = MISSING
+    if "fulfillment_details" in body:
+        raw_details = body["fulfillment_details"]
+        fulfillment_details = None if raw_details is None else _object(raw_details, param="$.fulfillment_details")
+        if fulfillment_details and fulfillment_details.get("address") is not None:
+            _object(fulfillment_details["address"], param="$.fulfillment_details.address")
+
+    selected: list[dict] | object = MISSING
+    if "selected_fulfillment_options" in body:
+        raw_selected = body["selected_fulfillment_options"] or []
+        if not isinstance(raw_selected, list):
+            raise InvalidRequest("Expected a list.", param="$.selected_fulfillment_options")
+        selected = []
+        for index, raw in enumerate(raw_selected):
+            raw = _object(raw, param=f"$.selected_fulfillment_options[{index}]")
+            option_id = _string(raw.get("option_id"), param=f"$.selected_fulfillment_options[{index}].option_id")
+            item_ids = raw.get("item_ids") or []
+            if not isinstance(item_ids, list):
+                raise InvalidRequest("Expected a list.", param=f"$.selected_fulfillment_options[{index}].item_ids")
+            selected.append({"type": raw.get("type") or "shipping", "option_id": option_id, "item_ids": item_ids})
+
+    codes: list[str] | object = MISSING
+    if "discounts" in body:
+        discounts = body["discounts"] or {}
+        discounts = _object(discounts, param="$.discounts")
+        raw_codes = discounts.get("codes") or []
+        if not isinstance(raw_codes, list):
+            raise InvalidRequest("Expected a list of codes.", param="$.discounts.codes")
+        codes = [
+            _string(code, param=f"$.discounts.codes[{index}]", max_length=64) for index, code in enumerate(raw_codes)
+        ]
+
+    return CheckoutRequest(
+        line_items=line_items,
+        currency=currency,
+        buyer=buyer,
+        fulfillment_details=fulfillment_details,
+        selected_fulfillment_options=selected,
+        discount_codes=codes,
+    )
+
+
+@dataclass(frozen=True)
+class CompleteRequest:
+    token: str
+    authenticated: bool
+
+
+def parse_complete_request(body: dict) -> CompleteRequest:
+    payment_data = _object(body.get("payment_data"), param="$.payment_data")
+    if "token" in payment_data:
+        token = _string(payment_data["token"], param="$.payment_data.token", max_length=64)
+    else:
+        instrument = _object(payment_data.get("instrument"), param="$.payment_data.instrument")
+        credential = _object(instrument.get("credential"), param="$.payment_data.instrument.credential")
+        token = _string(credential.get("token"), param="$.payment_data.instrument.credential.token", max_length=64)
+    authentication = body.get("authentication_result") or {}
+    authenticated = isinstance(authentication, dict) and authentication.get("outcome") == "authenticated"
+    return CompleteRequest(token=token, authenticated=authenticated)
+
+
+@dataclass(frozen=True)
+class DelegatePaymentRequest:
+    vault_reference: str
+    max_amount: int
+    currency: str
+    checkout_session_id: str
+    merchant_id: str
+    expires_at: datetime
+    metadata: dict
+
+
+def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
+    payment_method = _object(body.get("payment_method"), param="$.payment_method")
+    if payment_method.get("type") != "card":
+        raise InvalidRequest("Only card payment methods are supported.", param="$.payment_method.type")
+    vault_reference = _string(
+        payment_method.get("vault_reference"), param="$.payment_method.vault_reference", max_length=64
+    )
+    allowance = _object(body.get("allowance"), param="$.allowance")
+    if allowance.get("reason") != "one_time":
+        raise InvalidRequest("Only one_time allowances are supported.", param="$.allowance.reason")
+    expires_at = parse_moment(allowance.get("expires_at"), param="$.allowance.expires_at")
+    if expires_at <= timezone.now():
+        raise InvalidRequest("The allowance has already expired.", param="$.allowance.expires_at")
+    metadata = body.get("metadata") or {}
+    return DelegatePaymentRequest(
+        vault_reference=vault_reference,
+        max_amount=_positive_int(allowance.get("max_amount"), param="$.allowance.max_amount"),
+        currency=_currency(allowance.get("currency"), param="$.allowance.currency"),
+        checkout_session_id=_string(
+            allowance.get("checkout_session_id"), param="$.allowance.checkout_session_id", max_length=64
+        ),
+        merchant_id=_string(allowance.get("merchant_id"), param="$.allowance.merchant_id", max_length=64),
+        expires_at=expires_at,
+        metadata=_object(metadata, param="$.metadata"),
+    )
+
+
+def parse_refund_request(body: dict) -> int | None:
+    if body.get("amount") is None:
+        return None
+    return _positive_int(body["amount"], param="$.amount")
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    kind: str
+    operation: str
+    customer_id: str
+    vault_reference: str
+    times: int | None
+    delay_ms: int | None
+
+
+def _optional_count(value: object, *, param: str) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidRequest("Expected a non-negative integer.", param=param)
+    return value
+
+
+def parse_fault_request(body: dict) -> FaultSpec:
+    kind = body.get("kind")
+    if kind not in FaultKind.values:
+        raise InvalidRequest(f"kind must be one of {', '.join(FaultKind.values)}.", param="$.kind")
+    operation = body.get("operation") or FaultOperation.ANY
+    if operation not in FaultOperation.values:
+        raise InvalidRequest(f"operation must be one of {', '.join(FaultOperation.values)}.", param="$.operation")
+    times = _optional_count(body.get("times"), param="$.times")
+    if times == 0:
+        raise InvalidRequest("times must be at least 1 (leave it out for a rule that never runs out).", param="$.times")
+    return FaultSpec(
+        kind=kind,
+        operation=operation,
+        customer_id=str(body.get("customer_id") or ""),
+        vault_reference=str(body.get("vault_reference") or ""),
+        times=times,
+        delay_ms=_optional_count(body.get("delay_ms"), param="$.delay_ms"),
+    )
+
+
+@dataclass(frozen=True)
+class FaultHeader:
+    kind: str
+    times: int | None
+    delay_ms: int | None
+
+
+def parse_fault_header(value: str | None) -> FaultHeader | None:
+    """`Sandbox-Fault: <kind>[;times=<n>][;delay_ms=<n>]`."""
+    if not value:
+        return None
+    kind, *options = (part.strip() for part in value.split(";"))
+    if kind not in FaultKind.values:
+        raise InvalidRequest(f"Sandbox-Fault kind must be one of {', '.join(FaultKind.values)}.", code="invalid_fault")
+    parsed: dict[str, int] = {}
+    for option in options:
+        name, _, raw = option.partition("=")
+        if name.strip() not in ("times", "delay_ms") or not raw.strip().isdigit():
+            raise InvalidRequest(
+                f"Sandbox-Fault option {option!r} is not times=<n> or delay_ms=<n>.", code="invalid_fault"
+            )
+        parsed[name.strip()] = int(raw)
+    if parsed.get("times") == 0:
+        raise InvalidRequest("Sandbox-Fault times must be at least 1.", code="invalid_fault")
+    return FaultHeader(kind=kind, times=parsed.get("times"), delay_ms=parsed.get("delay_ms"))

@@ -1,0 +1,249 @@
+"""The ACP checkout endpoints of the sandbox merchant, over a real socket."""
+
+import pytest
+
+from catalog_adapters.sandbox.models import CheckoutSession, Order, Variant, VaultToken
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _total(session: dict, kind: str = "total") -> int:
+    return next(item["amount"] for item in session["totals"] if item["type"] == kind)
+
+
+def test_create_returns_the_full_session_and_reserves_stock(sandbox_merchant):
+    # given
+    before = sandbox_merchant.available("var_blue_runner_42")
+
+    # when
+    session = sandbox_merchant.create_session(quantity=2)
+
+    # then
+    assert session["id"].startswith("cs_")
+    assert session["status"] == "not_ready_for_payment"
+    line = session["line_items"][0]
+    assert line["item"] == {"id": "var_blue_runner_42", "quantity": 2}
+    assert line["variant"] == {"colour": "blue", "size": "42"}
+    assert (line["base_amount"], line["discount"], line["subtotal"], line["tax"]) == (14400, 0, 14400, 0)
+    assert [total["type"] for total in session["totals"]] == [
+        "items_base_amount",
+        "items_discount",
+        "subtotal",
+        "discount",
+        "fulfillment",
+        "tax",
+        "total",
+    ]
+    assert {option["id"] for option in session["fulfillment_options"]} == {"ship_standard", "ship_express"}
+    for key in ("buyer", "messages", "links", "expires_at", "continue_url", "discounts", "currency"):
+        assert key in session
+    assert sandbox_merchant.available("var_blue_runner_42") == before - 2
+
+
+def test_update_with_address_and_shipping_makes_it_ready_and_prices_tax_and_free_shipping(sandbox_merchant):
+    session = sandbox_merchant.create_session()
+
+    response = sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}",
+        {
+            "fulfillment_details": sandbox_merchant.ALICE_HOME,
+            "selected_fulfillment_options": [{"type": "shipping", "option_id": "ship_standard", "item_ids": []}],
+        },
+    )
+
+    assert response.status_code == 200
+    updated = response.json()
+    assert updated["status"] == "ready_for_payment"
+    # 72.00 is over the 50.00 free-shipping threshold; California tax is 7.25 %.
+    assert _total(updated, "fulfillment") == 0
+    assert _total(updated, "tax") == 522
+    assert _total(updated) == 7200 + 522
+    assert updated["selected_fulfillment_options"][0]["option_id"] == "ship_standard"
+
+
+def test_express_shipping_always_costs_and_a_cheap_cart_pays_standard_shipping(sandbox_merchant):
+    express = sandbox_merchant.ready_session(
+        selected_fulfillment_options=[{"type": "shipping", "option_id": "ship_express"}]
+    )
+    cheap = sandbox_merchant.ready_session(variant_id="var_soft_flask")
+
+    assert _total(express, "fulfillment") == 1499
+    assert _total(cheap, "fulfillment") == 599
+    assert _total(cheap) == 1600 + 599 + 116
+
+
+def test_alice_gets_her_personal_promo_and_bob_cannot_use_it(sandbox_merchant):
+    alice = sandbox_merchant.ready_session(discounts={"codes": ["alice10"]})
+    bob = sandbox_merchant.ready_session(
+        discounts={"codes": ["ALICE10"]}, buyer={"email": "bob@example.com", "first_name": "Bob"}
+    )
+
+    assert alice["discounts"]["applied"] == [
+        {"code": "ALICE10", "amount": 720, "description": "Alice's personal 10% off"}
+    ]
+    assert _total(alice, "subtotal") == 6480
+    assert alice["messages"] == []
+    assert bob["discounts"]["applied"] == []
+    assert [(m["type"], m["code"], m["param"]) for m in bob["messages"]] == [
+        ("warning", "coupon_invalid", "$.discounts.codes[0]")
+    ]
+    assert bob["status"] == "ready_for_payment"
+
+
+def test_promotion_rules_minimum_spend_category_scope_and_expiry(sandbox_merchant):
+    # SAVE10 needs 50.00: a 16.00 flask does not qualify, the 72.00 shoes do.
+    small = sandbox_merchant.ready_session(variant_id="var_soft_flask", discounts={"codes": ["SAVE10"]})
+    big = sandbox_merchant.ready_session(discounts={"codes": ["SAVE10"]})
+    # RUN15 is for running shoes only.
+    mixed = sandbox_merchant.ready_session(
+        line_items=[{"id": "var_blue_runner_42", "quantity": 1}, {"id": "var_soft_flask", "quantity": 1}],
+        discounts={"codes": ["RUN15"]},
+    )
+    expired = sandbox_merchant.ready_session(discounts={"codes": ["SUMMER5"]})
+    unknown = sandbox_merchant.ready_session(discounts={"codes": ["NOPE"]})
+
+    assert [m["code"] for m in small["messages"]] == ["minimum_not_met"]
+    assert big["discounts"]["applied"][0]["amount"] == 1000
+    assert [line["discount"] for line in mixed["line_items"]] == [1080, 0]
+    assert [m["code"] for m in expired["messages"]] == ["coupon_expired"]
+    assert [m["code"] for m in unknown["messages"]] == ["coupon_invalid"]
+
+
+def test_get_returns_the_same_state_and_404_for_an_unknown_session(sandbox_merchant):
+    session = sandbox_merchant.ready_session()
+
+    fetched = sandbox_merchant.get(f"/checkout_sessions/{session['id']}")
+    missing = sandbox_merchant.get("/checkout_sessions/cs_nope")
+
+    assert fetched.status_code == 200
+    assert fetched.json()["totals"] == session["totals"]
+    assert fetched.json()["status"] == "ready_for_payment"
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
+
+
+def test_complete_charges_the_token_sells_the_stock_and_creates_the_order(sandbox_merchant):
+    # given
+    session = sandbox_merchant.ready_session(discounts={"codes": ["ALICE10"]})
+    stock_before = Variant.objects.get(id="var_blue_runner_42").stock
+    token = sandbox_merchant.delegate(session["id"], _total(session))
+
+    # when
+    response = sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}/complete",
+        {
+            "payment_data": {
+                "handler_id": "sandbox_card",
+                "instrument": {"type": "card", "credential": {"type": "spt", "token": token}},
+            }
+        },
+    )
+
+    # then
+    assert response.status_code == 200
+    completed = response.json()
+    assert completed["status"] == "completed"
+    order = completed["order"]
+    assert order["id"].startswith("ord_") and order["checkout_session_id"] == session["id"]
+    assert order["status"] == "confirmed"
+    assert Order.objects.get(id=order["id"]).total_amount == _total(session)
+    assert Variant.objects.get(id="var_blue_runner_42").stock == stock_before - 1
+    assert VaultToken.objects.get(id=token).used_at is not None
+    fetched = sandbox_merchant.get(f"/checkout_sessions/{session['id']}").json()
+    assert fetched["order"]["id"] == order["id"]
+
+
+def test_complete_accepts_the_older_payment_data_form(sandbox_merchant):
+    session = sandbox_merchant.ready_session()
+    token = sandbox_merchant.delegate(session["id"], _total(session))
+
+    response = sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}/complete", {"payment_data": {"token": token, "provider": "sandbox"}}
+    )
+
+    assert response.json()["status"] == "completed"
+
+
+def test_complete_of_a_session_not_ready_charges_nothing(sandbox_merchant):
+    session = sandbox_merchant.create_session()
+    token = sandbox_merchant.delegate(session["id"], 100000)
+
+    response = sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}/complete", {"payment_data": {"token": token, "provider": "sandbox"}}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "not_ready_for_payment"
+    assert "order" not in response.json()
+    assert VaultToken.objects.get(id=token).used_at is None
+
+
+def test_cancel_releases_stock_and_a_second_cancel_or_a_cancel_after_complete_is_405(sandbox_merchant):
+    # given
+    before = sandbox_merchant.available("var_blue_runner_42")
+    session = sandbox_merchant.create_session(quantity=3)
+    assert sandbox_merchant.available("var_blue_runner_42") == before - 3
+
+    # when
+    canceled = sandbox_merchant.post(f"/checkout_sessions/{session['id']}/cancel")
+
+    # then
+    assert canceled.status_code == 200
+    assert canceled.json()["status"] == "canceled"
+    assert sandbox_merchant.available("var_blue_runner_42") == before
+    again = sandbox_merchant.post(f"/checkout_sessions/{session['id']}/cancel")
+    assert again.status_code == 405
+    assert again.json()["type"] == "invalid_request"
+    update = sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}", {"line_items": [{"id": "var_blue_runner_42", "quantity": 1}]}
+    )
+    assert update.status_code == 405
+
+    completed = sandbox_merchant.ready_session()
+    token = sandbox_merchant.delegate(completed["id"], _total(completed))
+    sandbox_merchant.post(f"/checkout_sessions/{completed['id']}/complete", {"payment_data": {"token": token}})
+    assert sandbox_merchant.post(f"/checkout_sessions/{completed['id']}/cancel").status_code == 405
+
+
+def test_update_replaces_lines_and_moves_the_reservation(sandbox_merchant):
+    session = sandbox_merchant.create_session(quantity=2)
+    before_43 = sandbox_merchant.available("var_blue_runner_43")
+    before_42 = sandbox_merchant.available("var_blue_runner_42")
+
+    sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}", {"line_items": [{"id": "var_blue_runner_43", "quantity": 1}]}
+    )
+
+    assert sandbox_merchant.available("var_blue_runner_42") == before_42 + 2
+    assert sandbox_merchant.available("var_blue_runner_43") == before_43 - 1
+
+
+def test_lines_beyond_stock_get_out_of_stock_and_no_reservation(sandbox_merchant):
+    sandbox_merchant.set_stock("var_blue_runner_44", 2)
+
+    session = sandbox_merchant.ready_session(variant_id="var_blue_runner_44", quantity=3)
+
+    assert session["status"] == "not_ready_for_payment"
+    assert [(m["type"], m["code"], m["param"]) for m in session["messages"]] == [
+        ("error", "out_of_stock", "$.line_items[0]")
+    ]
+    assert sandbox_merchant.available("var_blue_runner_44") == 2
+
+
+def test_bad_requests_are_flat_protocol_errors_with_a_param(sandbox_merchant):
+    unknown_variant = sandbox_merchant.post("/checkout_sessions", {"line_items": [{"id": "var_nope", "quantity": 1}]})
+    no_lines = sandbox_merchant.post("/checkout_sessions", {"currency": "usd"})
+    bad_quantity = sandbox_merchant.post(
+        "/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42", "quantity": 0}]}
+    )
+
+    assert unknown_variant.status_code == 400
+    assert unknown_variant.json() == {
+        "type": "invalid_request",
+        "code": "not_found",
+        "message": "No variant var_nope.",
+        "param": "$.line_items[0].id",
+    }
+    assert no_lines.status_code == 400 and no_lines.json()["param"] == "$.line_items"
+    assert bad_quantity.status_code == 400 and bad_quantity.json()["param"] == "$.line_items[0].quantity"
+    assert CheckoutSession.objects.count() == 0
