@@ -1,0 +1,392 @@
+"""The ACP client against the sandbox merchant, over real HTTP (pytest-django's live server).
+
+Faults are switched on through the sandbox's own HTTP switchboard; what the sandbox received (trace
+ids, idempotency keys, how many requests) is read from its `ReceivedRequest` records.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from catalog_adapters.contract import (
+    Address,
+    Allowance,
+    Buyer,
+    CheckoutRequest,
+    FulfillmentDetails,
+    LineItemRequest,
+    Money,
+    PaymentData,
+    SelectedFulfillmentOption,
+)
+from catalog_adapters.errors import (
+    MerchantCircuitOpen,
+    MerchantClientError,
+    MerchantNetworkError,
+    MerchantServerError,
+)
+from catalog_adapters.http import idempotency_key_for
+from catalog_adapters.models import MerchantWebhookEvent
+from config.tracing import trace_context
+
+ALICE = Buyer(email="alice@example.com", first_name="Alice", last_name="Example")
+HOME = FulfillmentDetails(
+    name="Alice Example",
+    email="alice@example.com",
+    address=Address(
+        name="Alice Example",
+        line_one="1 Market Street",
+        line_two="Apt 5",
+        city="San Francisco",
+        state="CA",
+        country="US",
+        postal_code="94105",
+    ),
+)
+BLUE_RUNNER_42 = "var_blue_runner_42"
+
+
+@pytest.fixture
+def acp(sandbox_merchant, configure_merchant, settings):
+    """Our client configured for the live sandbox, as any other merchant would be (tiny backoffs)."""
+    sandbox_merchant.clear_faults()
+    return configure_merchant(
+        sandbox_merchant.base_url,
+        token=sandbox_merchant.token,
+        webhook_secret=settings.SANDBOX_MERCHANT_WEBHOOK_SECRET,
+        payment_handler_id="sandbox_card",
+        read_timeout=10,
+        breaker_threshold=20,
+    )
+
+
+def op() -> str:
+    return f"op-{uuid.uuid4().hex}"
+
+
+def ready_request(quantity: int = 1, codes: tuple[str, ...] | None = None) -> CheckoutRequest:
+    return CheckoutRequest(
+        line_items=(LineItemRequest(id=BLUE_RUNNER_42, quantity=quantity),),
+        currency="usd",
+        buyer=ALICE,
+        fulfillment_details=HOME,
+        selected_fulfillment_options=(SelectedFulfillmentOption(option_id="ship_standard"),),
+        discount_codes=codes,
+    )
+
+
+def token_for(acp, session, vault_reference: str = "pm_alice_visa") -> str:
+    allowance = Allowance(
+        max_amount=session.total(),
+        checkout_session_id=session.id,
+        merchant_id="sandbox",
+        expires_at=timezone.now() + timedelta(minutes=15),
+    )
+    return acp.vault.delegate(vault_reference=vault_reference, allowance=allowance, operation_id=op()).id
+
+
+def received(sandbox_merchant, path_contains: str = "", method: str | None = None) -> list:
+    rows = sandbox_merchant.received_requests(path_contains=path_contains)
+    rows = [row for row in rows if "/sandbox/faults" not in row.path]
+    return [row for row in rows if method is None or row.method == method]
+
+
+# -- the capabilities ------------------------------------------------------------------------------
+
+
+def test_catalog_search_product_and_saved_items(acp):
+    products = acp.catalog.search_products(query="running shoes", colour="blue", size="42", limit=5)
+
+    runner = next(product for product in products if product.id == "prod_blue_runner")
+    assert runner.price.currency == "usd" and isinstance(runner.price.amount, int)
+    assert any(variant.id == BLUE_RUNNER_42 and variant.size == "42" for variant in runner.variants)
+
+    product = acp.catalog.get_product(product_id="prod_blue_runner")
+    assert product.id == runner.id and len(product.variants) > 1
+
+    liked = acp.catalog.list_saved_items(
+        customer_id="cus_alice", kind="liked", since=timezone.now() - timedelta(days=7)
+    )
+    runner_like = next(item for item in liked if item.product_id == "prod_blue_runner")
+    assert runner_like.variant_id == BLUE_RUNNER_42
+    assert timedelta(days=5) < timezone.now() - runner_like.saved_at < timedelta(days=7)
+    assert all(item.kind == "liked" for item in liked)
+
+
+def test_checkout_create_update_get_complete_and_order_refund(acp, sandbox_merchant):
+    session = acp.checkout.create(request=ready_request(codes=("SAVE10",)), operation_id=op())
+    assert session.id.startswith("cs_") and session.status == "ready_for_payment"
+    assert session.total().currency == "usd" and session.total().amount > 0
+    assert {total.type for total in session.totals} >= {"subtotal", "tax", "total"}
+    assert session.line_items[0].item_id == BLUE_RUNNER_42 and session.line_items[0].size == "42"
+
+    express = acp.checkout.update(
+        session_id=session.id,
+        request=CheckoutRequest(selected_fulfillment_options=(SelectedFulfillmentOption(option_id="ship_express"),)),
+        operation_id=op(),
+    )
+    assert express.total().amount > session.total().amount  # express always costs
+    assert acp.checkout.get(session_id=session.id).total() == express.total()
+
+    completed = acp.checkout.complete(
+        session_id=session.id, payment=PaymentData(token=token_for(acp, express)), operation_id=op()
+    )
+    assert completed.status == "completed" and completed.order is not None
+
+    order = acp.orders.get(order_id=completed.order.id)
+    assert order.status == "confirmed" and order.checkout_session_id == session.id
+    refunded = acp.orders.refund(order_id=order.id, amount=Money(500, "usd"), operation_id=op())
+    assert refunded.status == "partially_refunded"
+    assert [(a.type, a.amount) for a in refunded.adjustments] == [("refund", Money(500, "usd"))]
+
+
+def test_cancel_releases_the_session_and_an_unused_token_can_be_revoked(acp, sandbox_merchant):
+    session = acp.checkout.create(request=ready_request(), operation_id=op())
+    token = token_for(acp, session)
+    held = sandbox_merchant.available(BLUE_RUNNER_42)
+
+    canceled = acp.checkout.cancel(session_id=session.id, operation_id=op())
+    revocation = acp.vault.revoke(token_id=token, operation_id=op())
+
+    assert canceled.status == "canceled"
+    assert sandbox_merchant.available(BLUE_RUNNER_42) == held + 1
+    assert revocation.revoked is True
+
+
+def test_business_problems_are_sessions_with_messages_not_exceptions(acp):
+    session = acp.checkout.create(request=ready_request(), operation_id=op())
+
+    declined = acp.checkout.complete(
+        session_id=session.id,
+        payment=PaymentData(token=token_for(acp, session, "pm_alice_decline")),
+        operation_id=op(),
+    )
+    assert declined.status != "completed" and declined.has_message("payment_declined")
+
+    asked = acp.checkout.complete(
+        session_id=session.id, payment=PaymentData(token=token_for(acp, session, "pm_alice_3ds")), operation_id=op()
+    )
+    assert asked.status == "authentication_required" and asked.has_message("requires_3ds")
+
+
+def test_a_second_call_with_the_same_operation_id_is_replayed_not_repeated(acp, sandbox_merchant):
+    operation_id = op()
+
+    first = acp.checkout.create(request=ready_request(), operation_id=operation_id)
+    again = acp.checkout.create(request=ready_request(), operation_id=operation_id)
+
+    assert again.id == first.id
+    posts = received(sandbox_merchant, "/checkout_sessions", "POST")
+    assert [row.replayed for row in posts] == [False, True]
+
+
+def test_the_same_operation_id_with_a_different_body_is_a_client_error_not_retried(acp, sandbox_merchant):
+    operation_id = op()
+    acp.checkout.create(request=ready_request(quantity=1), operation_id=operation_id)
+
+    with pytest.raises(MerchantClientError) as caught:
+        acp.checkout.create(request=ready_request(quantity=2), operation_id=operation_id)
+
+    assert (caught.value.status, caught.value.code, caught.value.attempts) == (422, "idempotency_conflict", 1)
+    assert len(received(sandbox_merchant, "/checkout_sessions", "POST")) == 2
+
+
+# -- faults: error class and attempts ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "error_class", "status"),
+    [
+        ("server_error", {}, MerchantServerError, 500),
+        ("unavailable", {}, MerchantServerError, 503),
+        ("rate_limited", {"delay_ms": 1000}, MerchantClientError, 429),
+        ("timeout", {"delay_ms": 1500}, MerchantNetworkError, None),
+    ],
+)
+def test_each_persistent_fault_maps_to_its_error_class_after_max_attempts(
+    acp, sandbox_merchant, configure_merchant, kind, options, error_class, status
+):
+    session = acp.checkout.create(request=ready_request(), operation_id=op())
+    client = configure_merchant(acp.config.base_url, token=acp.config.token, read_timeout=0.5, max_attempts=3)
+    sandbox_merchant.add_fault(kind, operation="get", **options)
+
+    with pytest.raises(error_class) as caught:
+        client.checkout.get(session_id=session.id)
+
+    assert caught.value.attempts == 3 and caught.value.status == status
+    assert len(received(sandbox_merchant, f"/checkout_sessions/{session.id}", "GET")) == 3
+
+
+def test_a_transient_5xx_is_retried_to_success_with_one_key_and_one_session(acp, sandbox_merchant):
+    from catalog_adapters.sandbox.models import CheckoutSession
+
+    sandbox_merchant.add_fault("server_error", operation="create", times=2)
+    before = CheckoutSession.objects.count()
+    operation_id = op()
+
+    session = acp.checkout.create(request=ready_request(), operation_id=operation_id)
+
+    posts = received(sandbox_merchant, "/checkout_sessions", "POST")
+    assert [row.status for row in posts] == [500, 500, 201]
+    assert {row.idempotency_key for row in posts} == {idempotency_key_for(acp.id, "checkout_create", operation_id)}
+    assert CheckoutSession.objects.count() == before + 1 and CheckoutSession.objects.filter(id=session.id).exists()
+
+
+def test_a_429_with_retry_after_is_waited_out_and_retried(acp, sandbox_merchant):
+    sandbox_merchant.add_fault("rate_limited", operation="create", times=1, delay_ms=1000)
+
+    session = acp.checkout.create(request=ready_request(), operation_id=op())
+
+    first, second = received(sandbox_merchant, "/checkout_sessions", "POST")
+    assert (first.status, second.status) == (429, 201) and session.status == "ready_for_payment"
+    assert (second.received_at - first.received_at).total_seconds() >= 0.95
+    assert first.idempotency_key == second.idempotency_key
+
+
+def test_4xx_is_not_retried_and_never_trips_the_breaker(acp, sandbox_merchant, configure_merchant):
+    client = configure_merchant(acp.config.base_url, token=acp.config.token, breaker_threshold=1)
+
+    for _ in range(3):
+        with pytest.raises(MerchantClientError) as caught:
+            client.checkout.get(session_id="cs_does_not_exist")
+        assert (caught.value.status, caught.value.attempts) == (404, 1)
+
+    assert client.http.breaker.state() == "closed"
+    assert len(received(sandbox_merchant, "/checkout_sessions/cs_does_not_exist")) == 3
+
+
+def test_a_wrong_token_is_a_client_error_with_the_merchants_code(acp, configure_merchant):
+    client = configure_merchant(acp.config.base_url, token="not-the-token")
+
+    with pytest.raises(MerchantClientError) as caught:
+        client.catalog.search_products(query="shoes")
+
+    assert (caught.value.status, caught.value.code, caught.value.attempts) == (401, "unauthorized", 1)
+
+
+# -- the breaker ---------------------------------------------------------------------------------------
+
+
+def test_the_breaker_opens_fails_fast_without_reaching_the_sandbox_and_recovers(
+    acp, sandbox_merchant, configure_merchant
+):
+    session = acp.checkout.create(request=ready_request(), operation_id=op())
+    client = configure_merchant(
+        acp.config.base_url, token=acp.config.token, breaker_threshold=2, breaker_cooldown=1.0, max_attempts=1
+    )
+    path = f"/checkout_sessions/{session.id}"
+    sandbox_merchant.add_fault("server_error", operation="get")
+
+    for _ in range(2):
+        with pytest.raises(MerchantServerError):
+            client.checkout.get(session_id=session.id)
+    assert client.http.breaker.state() == "open"
+    reached = len(received(sandbox_merchant, path, "GET"))
+
+    # open: no request reaches the merchant, for reads and writes alike
+    with pytest.raises(MerchantCircuitOpen):
+        client.checkout.get(session_id=session.id)
+    with pytest.raises(MerchantCircuitOpen):
+        client.checkout.cancel(session_id=session.id, operation_id=op())
+    assert len(received(sandbox_merchant, path)) == reached == 2
+
+    # the merchant recovers; after the cool-down one probe goes through and closes the breaker
+    sandbox_merchant.clear_faults()
+    time.sleep(1.1)
+    assert client.checkout.get(session_id=session.id).id == session.id
+    assert client.http.breaker.state() == "closed"
+    assert len(received(sandbox_merchant, path, "GET")) == 3
+
+
+# -- the lost answer of complete ---------------------------------------------------------------------
+
+
+def test_a_complete_whose_answer_is_lost_is_recovered_by_reading_not_by_a_second_order(
+    acp, sandbox_merchant, configure_merchant
+):
+    from catalog_adapters.sandbox.models import Order
+
+    session = acp.checkout.create(request=ready_request(), operation_id=op())
+    token = token_for(acp, session)
+    client = configure_merchant(acp.config.base_url, token=acp.config.token, payment_handler_id="sandbox_card")
+    sandbox_merchant.add_fault("timeout_after_commit", operation="complete", times=1, delay_ms=3000)
+
+    completed = client.checkout.complete(
+        session_id=session.id, payment=PaymentData(token=token), operation_id=op(), read_timeout=0.5
+    )
+
+    assert completed.status == "completed" and completed.order is not None
+    assert Order.objects.filter(session_id=session.id).count() == 1
+    complete_posts = received(sandbox_merchant, f"/checkout_sessions/{session.id}/complete", "POST")
+    assert len(complete_posts) == 1  # the read showed it done: nothing was resent
+    reads = received(sandbox_merchant, f"/checkout_sessions/{session.id}", "GET")
+    assert len(reads) == 1 and reads[0].received_at > complete_posts[0].received_at
+
+
+def test_a_complete_timing_out_before_the_merchant_acts_is_resent_with_the_same_key(acp, sandbox_merchant):
+    from catalog_adapters.sandbox.models import Order
+
+    session = acp.checkout.create(request=ready_request(), operation_id=op())
+    token = token_for(acp, session)
+    # The first attempt sleeps 1.5 s before acting; our 0.5 s read gives up while it is still running.
+    sandbox_merchant.add_fault("timeout", operation="complete", times=1, delay_ms=1500)
+
+    completed = acp.checkout.complete(
+        session_id=session.id, payment=PaymentData(token=token), operation_id=op(), read_timeout=0.5
+    )
+
+    assert completed.status == "completed"
+    assert Order.objects.filter(session_id=session.id).count() == 1
+    posts = received(sandbox_merchant, f"/checkout_sessions/{session.id}/complete", "POST")
+    assert len(posts) >= 2 and len({row.idempotency_key for row in posts}) == 1
+
+
+# -- every request carries the trace -----------------------------------------------------------------
+
+
+def test_every_request_the_sandbox_received_carried_the_trace_id(acp, sandbox_merchant):
+    sandbox_merchant.add_fault("server_error", operation="create", times=1)
+
+    with trace_context("trace-merchant-e2e-0001") as trace_id:
+        acp.catalog.search_products(query="running shoes")
+        session = acp.checkout.create(request=ready_request(), operation_id=op())
+        acp.checkout.update(
+            session_id=session.id, request=CheckoutRequest(discount_codes=("SAVE10",)), operation_id=op()
+        )
+        session = acp.checkout.get(session_id=session.id)
+        completed = acp.checkout.complete(
+            session_id=session.id, payment=PaymentData(token=token_for(acp, session)), operation_id=op()
+        )
+        acp.orders.get(order_id=completed.order.id)
+
+    rows = received(sandbox_merchant)
+    assert len(rows) >= 8  # search, create twice (one 500), update, get, delegate, complete, order
+    assert {row.trace_id for row in rows} == {trace_id}
+    assert all(row.request_id for row in rows) and len({row.request_id for row in rows}) == len(rows)
+
+
+# -- a real webhook from the sandbox -----------------------------------------------------------------
+
+
+def test_a_real_signed_webhook_from_the_sandbox_is_accepted_and_recorded_once(
+    acp, sandbox_merchant, live_server, settings
+):
+    settings.SANDBOX_MERCHANT_WEBHOOK_URL = f"{live_server.url}/webhooks/merchants/{acp.id}/"
+    session = acp.checkout.create(request=ready_request(), operation_id=op())
+    completed = acp.checkout.complete(
+        session_id=session.id, payment=PaymentData(token=token_for(acp, session)), operation_id=op()
+    )
+    acp.orders.refund(order_id=completed.order.id, amount=Money(100, "usd"), operation_id=op())
+
+    assert sandbox_merchant.deliver_pending_webhooks() >= 2
+
+    events = list(MerchantWebhookEvent.objects.filter(merchant_id=acp.id, order_id=completed.order.id))
+    assert sorted(event.event_type for event in events) == ["order_create", "order_update"]
+    update = next(event for event in events if event.event_type == "order_update")
+    assert update.order_status == "partially_refunded"
+    assert all(event.deliveries == 1 for event in events)
