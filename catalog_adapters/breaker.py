@@ -91,6 +91,11 @@ class CircuitBreaker:
         if failures >= self.threshold and self._get(self._open_until_key) is None:
             self._open()
 
+    def release(self, permit: Permit) -> None:
+        """Give back a permit that sent nothing, so another process may probe at once."""
+        if permit.probe:
+            self._delete(self._probe_key)
+
     def reset(self) -> None:
         self._delete(self._failures_key, self._open_until_key, self._probe_key)
 

@@ -67,6 +67,11 @@ class MerchantError(Exception):
 class MerchantClientError(MerchantError):
     error_class = "client_error"
 
+    @property
+    def outcome_unknown(self) -> bool:
+        # 409 idempotency_in_flight: our first request with this key is still running at the merchant.
+        return self.status == 409 and self.code == "idempotency_in_flight"
+
 
 class MerchantServerError(MerchantError):
     error_class = "server_error"

@@ -147,6 +147,7 @@ class MerchantHttpClient:
             try:
                 self.rate_limiter.acquire()
             except RateLimitTimeout as timeout:
+                self.breaker.release(permit)
                 raise self._fail(
                     last_error
                     or MerchantRateLimited(
@@ -180,7 +181,7 @@ class MerchantHttpClient:
             delay = self._backoff(attempt, last_error)
             if delay is None:
                 raise self._fail(last_error, operation)
-            if isinstance(last_error, MerchantNetworkError) and resolve_unknown is not None:
+            if last_error.outcome_unknown and resolve_unknown is not None:
                 resolved = self._resolve(resolve_unknown, context)
                 if resolved is not None:
                     return resolved

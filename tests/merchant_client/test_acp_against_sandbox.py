@@ -328,15 +328,21 @@ def test_a_complete_whose_answer_is_lost_is_recovered_by_reading_not_by_a_second
     assert len(reads) == 1 and reads[0].received_at > complete_posts[0].received_at
 
 
-def test_a_complete_timing_out_before_the_merchant_acts_is_resent_with_the_same_key(acp, sandbox_merchant):
+def test_a_complete_timing_out_before_the_merchant_acts_is_resent_with_the_same_key(
+    acp, sandbox_merchant, configure_merchant
+):
     from catalog_adapters.sandbox.models import Order
 
     session = acp.checkout.create(request=ready_request(), operation_id=op())
     token = token_for(acp, session)
+    # Enough attempts to outlast the first one, which answers 409 in flight until it finishes.
+    client = configure_merchant(
+        acp.config.base_url, token=acp.config.token, payment_handler_id="sandbox_card", max_attempts=6
+    )
     # The first attempt sleeps 1.5 s before acting; our 0.5 s read gives up while it is still running.
     sandbox_merchant.add_fault("timeout", operation="complete", times=1, delay_ms=1500)
 
-    completed = acp.checkout.complete(
+    completed = client.checkout.complete(
         session_id=session.id, payment=PaymentData(token=token), operation_id=op(), read_timeout=0.5
     )
 
@@ -344,6 +350,8 @@ def test_a_complete_timing_out_before_the_merchant_acts_is_resent_with_the_same_
     assert Order.objects.filter(session_id=session.id).count() == 1
     posts = received(sandbox_merchant, f"/checkout_sessions/{session.id}/complete", "POST")
     assert len(posts) >= 2 and len({row.idempotency_key for row in posts}) == 1
+    # nothing but the first attempt ran the completion: later ones were told "in flight" or got the replay
+    assert all(row.status == 409 or row.replayed for row in posts[1:])
 
 
 # -- every request carries the trace -----------------------------------------------------------------

@@ -15,7 +15,7 @@ from catalog_adapters.errors import (
     MerchantNetworkError,
     MerchantServerError,
 )
-from catalog_adapters.http import idempotency_key_for
+from catalog_adapters.http import idempotency_key_for, retry_after_seconds
 from config.tracing import trace_context
 from tests.merchant_client.scripted import Reply
 from tests.support.services import free_port
@@ -365,3 +365,35 @@ def _session(session_id: str, status: str, order: dict | None = None) -> dict:
     if order:
         body["order"] = order
     return body
+
+
+def test_retry_after_is_read_as_seconds_or_as_an_http_date():
+    from email.utils import formatdate
+
+    assert retry_after_seconds("3") == 3.0
+    assert 8 <= retry_after_seconds(formatdate(time.time() + 10, usegmt=True)) <= 10
+    assert retry_after_seconds(formatdate(time.time() - 10, usegmt=True)) == 0.0
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def test_409_in_flight_exhausted_is_an_unknown_outcome_and_complete_resolves_it_by_reading(
+    scripted, configure_merchant
+):
+    merchant = configure_merchant(scripted.url, max_attempts=2)
+    path = "/checkout_sessions/cs_3/complete"
+    in_flight = Reply(409, {"code": "idempotency_in_flight"}, {"Retry-After": "0.1"}, method="POST", path=path)
+    scripted.then(
+        in_flight,
+        Reply(200, _session("cs_3", "completed", order={"id": "ord_3"}), method="GET", path="/checkout_sessions/cs_3"),
+    )
+    from catalog_adapters.contract import PaymentData
+
+    result = merchant.checkout.complete(session_id="cs_3", payment=PaymentData(token="vt_3"), operation_id="flow-3")
+
+    assert result.order.id == "ord_3"
+    assert [r.method for r in scripted.received] == ["POST", "GET"]
+
+    scripted.then(in_flight, in_flight)
+    with pytest.raises(MerchantClientError) as caught:
+        merchant.http.request("POST", path, operation="checkout_complete", operation_id="flow-4", json_body={})
+    assert caught.value.outcome_unknown and caught.value.attempts == 2
