@@ -1,0 +1,204 @@
+"""The account holder's settings page: login, what it shows, and changes through real CSRF-checked POSTs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from audit.models import AuditEvent
+from consent.exceptions import ConsentRevoked
+from consent.models import ConsentGrant, GrantStatus, PaymentMethod, Scope
+from consent.selectors import consent_require
+from consent.services import spend_caps_set
+from tests.consent.factories import PASSWORD, address, card, grant
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def alice_account(alice):
+    granted = {scope: grant(alice, scope) for scope in Scope.values}
+    card(alice, "pm_alice_visa", "4242")
+    card(alice, "pm_alice_3ds", "3220", brand="mastercard")
+    address(alice, "Home")
+    return granted
+
+
+def login(client: Client, username: str = "alice") -> None:
+    page = client.get("/accounts/login/")
+    response = client.post(
+        "/accounts/login/",
+        {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": csrf_token(page.content.decode())},
+    )
+    assert response.status_code == 302, response.content
+
+
+def test_the_page_requires_login(client):
+    response = client.get("/settings/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/settings/")
+
+
+def test_the_login_page_signs_a_customer_in_with_csrf(alice):
+    client = Client(enforce_csrf_checks=True)
+    login(client)
+
+    assert client.get("/settings/").status_code == 200
+
+
+def test_the_page_shows_grants_caps_cards_addresses_stepup_and_activity(alice_account, alice):
+    client = Client(enforce_csrf_checks=True)
+    login(client)
+
+    response = client.get("/settings/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Place orders for me" in html and "Revoke" in html
+    assert "Per order" in html and "$500.00" in html  # the per-order ceiling
+    assert "Visa •••• 4242" in html and "Mastercard •••• 3220" in html
+    assert "pm_alice_visa" not in html  # vault references stay server-side
+    assert "1 Main St" in html and "Springfield" in html
+    assert "Set up an authenticator app" in html
+    assert "Your activity" in html and "Permission granted" in html and "Card saved" in html
+
+
+def test_revoking_through_a_real_post_with_csrf_stops_the_assistant(alice_account, alice):
+    client = Client(enforce_csrf_checks=True)
+    login(client)
+    page = client.get("/settings/").content.decode()
+    grant_id = alice_account[Scope.PLACE_ORDERS].pk
+    assert f'action="/settings/grants/{grant_id}/revoke/"' in page
+
+    response = client.post(f"/settings/grants/{grant_id}/revoke/", {"csrfmiddlewaretoken": csrf_token(page)})
+
+    assert response.status_code == 302
+    assert ConsentGrant.objects.get(pk=grant_id).status == GrantStatus.REVOKED
+    with pytest.raises(ConsentRevoked):
+        consent_require(user_id=alice.pk)
+    after = client.get(response["Location"]).content.decode()
+    assert "Revoked: “Place orders for me”" in after
+    assert "Permission revoked" in after  # in the activity log, newest first
+    event = AuditEvent.objects.filter(action="consent.grant_revoked").get()
+    assert event.origin_channel == "web"
+    assert event.customer_id == alice.pk
+
+
+def test_a_post_without_the_csrf_token_is_refused(alice_account, alice):
+    client = Client(enforce_csrf_checks=True)
+    login(client)
+    grant_id = alice_account[Scope.PLACE_ORDERS].pk
+
+    response = client.post(f"/settings/grants/{grant_id}/revoke/")
+
+    assert response.status_code == 403
+    assert ConsentGrant.objects.get(pk=grant_id).status == GrantStatus.ACTIVE
+
+
+def test_a_revoked_scope_can_be_allowed_again_from_the_page(alice_account, alice_client, alice):
+    grant_id = alice_account[Scope.PLACE_ORDERS].pk
+    alice_client.post(f"/settings/grants/{grant_id}/revoke/")
+
+    alice_client.post("/settings/grants/", {"scope": "place_orders"})
+
+    consent_require(user_id=alice.pk)
+
+
+def test_caps_can_be_lowered_but_not_raised_above_the_ceiling(alice_client, alice):
+    response = alice_client.post("/settings/caps/", {"per_day": "250.00"}, follow=True)
+    assert "Your spending caps are saved." in response.content.decode()
+    assert alice.consent_profile.cap_per_day == 25_000
+
+    response = alice_client.post("/settings/caps/", {"per_day": "1000.01"}, follow=True)
+
+    html = response.content.decode()
+    assert "The daily cap can be at most $1,000.00" in html
+    alice.consent_profile.refresh_from_db()
+    assert alice.consent_profile.cap_per_day == 25_000
+
+
+def test_the_auto_checkout_threshold_is_saved_and_bounded(alice_client, alice):
+    alice_client.post("/settings/auto-checkout/", {"threshold": "20.00"})
+    alice.refresh_from_db()
+    assert alice.consent_profile.auto_checkout_threshold == 2_000
+
+    response = alice_client.post("/settings/auto-checkout/", {"threshold": "51.00"}, follow=True)
+
+    assert "at most $50.00" in response.content.decode()
+    alice.consent_profile.refresh_from_db()
+    assert alice.consent_profile.auto_checkout_threshold == 2_000
+
+
+def test_the_threshold_follows_a_lowered_per_order_cap(alice_client, alice):
+    alice_client.post("/settings/auto-checkout/", {"threshold": "40.00"})
+    spend_caps_set(user_id=alice.pk, caps={"per_order": 3_000})
+
+    from consent.selectors import auto_checkout_threshold
+
+    assert auto_checkout_threshold(user_id=alice.pk) == 3_000
+
+
+def test_cards_and_addresses_are_managed_from_the_page(alice_account, alice_client, alice):
+    mastercard = PaymentMethod.objects.get(vault_reference="pm_alice_3ds")
+    alice_client.post(f"/settings/payment-methods/{mastercard.pk}/default/")
+    mastercard.refresh_from_db()
+    assert mastercard.is_default
+
+    alice_client.post(f"/settings/payment-methods/{mastercard.pk}/remove/")
+    mastercard.refresh_from_db()
+    assert mastercard.removed_at is not None
+    assert PaymentMethod.objects.get(vault_reference="pm_alice_visa").is_default  # the default moved on
+
+    response = alice_client.post(
+        "/settings/addresses/",
+        {
+            "label": "Work",
+            "recipient": "Alice",
+            "line1": "2 Side St",
+            "city": "Chicago",
+            "region": "IL",
+            "postal_code": "60601",
+            "country": "us",
+        },
+        follow=True,
+    )
+    assert "Address “Work” saved." in response.content.decode()
+    assert alice.saved_addresses.filter(label="Work", country="US").exists()
+
+
+def test_another_customers_objects_are_404_on_the_page(alice_client, bob):
+    bobs_grant = grant(bob)
+    bobs_card = card(bob, "pm_bob_visa", "1881")
+    bobs_address = address(bob)
+    bobs_event = AuditEvent.objects.filter(customer_id=bob.pk).first()
+
+    assert alice_client.post(f"/settings/grants/{bobs_grant.pk}/revoke/").status_code == 404
+    assert alice_client.post(f"/settings/payment-methods/{bobs_card.pk}/remove/").status_code == 404
+    assert alice_client.post(f"/settings/payment-methods/{bobs_card.pk}/default/").status_code == 404
+    assert alice_client.post(f"/settings/addresses/{bobs_address.pk}/remove/").status_code == 404
+    assert alice_client.get(f"/settings/activity/{bobs_event.pk}/").status_code == 404
+    bobs_grant.refresh_from_db()
+    assert bobs_grant.status == GrantStatus.ACTIVE
+    assert "Visa •••• 1881" not in alice_client.get("/settings/").content.decode()
+
+
+def test_an_own_activity_event_has_a_detail_page(alice_client, alice):
+    grant(alice)
+    event = AuditEvent.objects.filter(customer_id=alice.pk).get()
+
+    response = alice_client.get(f"/settings/activity/{event.pk}/")
+
+    assert response.status_code == 200
+    assert "Permission granted" in response.content.decode()
+
+
+def test_the_stylesheet_is_served_by_us(client):
+    response = client.get("/static/consent/consent.css")
+
+    assert response.status_code == 200
+    assert b"--accent" in b"".join(response.streaming_content)

@@ -1,0 +1,118 @@
+"""Step-up: TOTP enrolment (QR code), verification, and the "verified within N minutes" check flows use."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from audit.models import AuditEvent
+from consent.exceptions import StepUpInvalidCode, StepUpNotEnrolled
+from consent.models import StepUpVerification
+from consent.selectors import stepup_verified_within
+from consent.services import stepup_enrol_begin, stepup_enrol_confirm, stepup_verify
+
+
+def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:
+    # The device refuses a code it already accepted, so a second check uses the next time step.
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=steps_ahead):06d}"
+
+
+def wrong_code(device: TOTPDevice) -> str:
+    return f"{(int(code_for(device)) + 500_000) % 1_000_000:06d}"
+
+
+def test_enrolment_through_the_api_shows_a_qr_code_and_a_code_confirms_it(alice_api, alice):
+    begun = alice_api.post("/api/v1/consent/step-up/enrol/")
+
+    assert begun.status_code == 201
+    body = begun.json()
+    assert body["qr_svg"].startswith("<svg") and "<path" in body["qr_svg"]
+    assert body["config_url"].startswith("otpauth://totp/")
+    assert body["enrolled"] is False and body["enrolment_pending"] is True
+    device = TOTPDevice.objects.get(user=alice, confirmed=False)
+
+    confirmed = alice_api.post("/api/v1/consent/step-up/confirm/", {"code": code_for(device)}, format="json")
+
+    assert confirmed.status_code == 200
+    assert confirmed.json()["enrolled"] is True
+    assert confirmed.json()["verified_within_window"] is True
+    device.refresh_from_db()
+    assert device.confirmed
+
+
+def test_a_wrong_code_is_a_400_and_is_recorded_as_denied(alice_api, alice):
+    stepup_enrol_begin(user_id=alice.pk)
+    device = TOTPDevice.objects.get(user=alice)
+
+    response = alice_api.post("/api/v1/consent/step-up/confirm/", {"code": wrong_code(device)}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "stepup_invalid_code"
+    assert "not right" in response.json()["message"]
+    device.refresh_from_db()
+    assert not device.confirmed
+    assert device.throttling_failure_count == 1  # the failure was not rolled back
+    assert AuditEvent.objects.filter(action="consent.stepup_enrolment_failed", outcome="denied").count() == 1
+
+
+def test_verification_is_recorded_and_the_window_closes_after_n_minutes(alice):
+    stepup_enrol_begin(user_id=alice.pk)
+    device = TOTPDevice.objects.get(user=alice)
+    stepup_enrol_confirm(user_id=alice.pk, code=code_for(device))
+    StepUpVerification.objects.all().delete()  # look at verify alone
+    assert not stepup_verified_within(user_id=alice.pk)
+
+    verification = stepup_verify(user_id=alice.pk, code=code_for(device, steps_ahead=1))
+
+    assert stepup_verified_within(user_id=alice.pk, minutes=10)
+    just_inside = verification.verified_at + timedelta(minutes=10)
+    just_outside = verification.verified_at + timedelta(minutes=10, seconds=1)
+    assert stepup_verified_within(user_id=alice.pk, minutes=10, now=just_inside)
+    assert not stepup_verified_within(user_id=alice.pk, minutes=10, now=just_outside)
+    assert stepup_verified_within(user_id=alice.pk, now=just_inside)  # default window from settings
+    assert AuditEvent.objects.filter(action="consent.stepup_verified", customer_id=alice.pk).count() == 1
+
+
+def test_a_code_cannot_be_replayed(alice):
+    stepup_enrol_begin(user_id=alice.pk)
+    device = TOTPDevice.objects.get(user=alice)
+    code = code_for(device)
+    stepup_enrol_confirm(user_id=alice.pk, code=code)
+
+    with pytest.raises(StepUpInvalidCode):
+        stepup_verify(user_id=alice.pk, code=code)
+
+
+def test_verifying_without_an_app_says_so(alice_api, alice):
+    with pytest.raises(StepUpNotEnrolled):
+        stepup_verify(user_id=alice.pk, code="123456")
+
+    response = alice_api.post("/api/v1/consent/step-up/verify/", {"code": "123456"}, format="json")
+    assert response.status_code == 409
+    assert "authenticator" in response.json()["message"]
+
+
+def test_another_customers_verification_does_not_count(alice, bob):
+    StepUpVerification.objects.create(user=bob, verified_at=timezone.now())
+
+    assert not stepup_verified_within(user_id=alice.pk)
+    assert stepup_verified_within(user_id=bob.pk)
+
+
+def test_enrolment_and_verification_on_the_settings_page(alice_client, alice):
+    alice_client.post("/settings/step-up/enrol/")
+    page = alice_client.get("/settings/").content.decode()
+    assert re.search(r"<svg[^>]*>.*<path", page, re.S)
+    device = TOTPDevice.objects.get(user=alice, confirmed=False)
+
+    after = alice_client.post("/settings/step-up/confirm/", {"code": code_for(device)}, follow=True).content.decode()
+    assert "Your authenticator app is set up." in after
+
+    verified = alice_client.post("/settings/step-up/verify/", {"code": code_for(device, 1)}, follow=True)
+    assert "you are verified for the next 10 minutes" in verified.content.decode()
+    assert StepUpVerification.objects.filter(user=alice).count() == 2
