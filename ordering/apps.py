@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class OrderingConfig(AppConfig):
     name = "ordering"
     verbose_name = "Ordering assistant"
+
+    def ready(self) -> None:
+        from consent import hooks
+        from ordering import handlers
+
+        hooks.grant_revoked.register(handlers.stop_flows_on_revocation)
+        hooks.customer_notice.register(handlers.tell_customer_in_chat)

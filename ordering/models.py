@@ -1,1 +1,242 @@
-"""Conversations, the agent, order flows: models."""
+"""Conversations, the agent, order flows: models.
+
+An `OrderFlow` is one attempt to place one order in a conversation. Its status moves only along
+`FLOW_TRANSITIONS` (through `ordering.services`), each step of the placement saga leaves a `FlowStep`
+row per attempt, and each foreign effect that may need undoing is registered as a `FlowCompensation`
+*before* the call that creates it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ConversationStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ESCALATED = "escalated", "With a specialist"
+    CLOSED = "closed", "Closed"
+
+
+class Conversation(models.Model):
+    """A customer's chat with the assistant. The conversation API issue adds messages and the agent's state."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="conversations")
+    status = models.CharField(max_length=16, choices=ConversationStatus.choices, default=ConversationStatus.ACTIVE)
+    trace_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"conversation {self.id} ({self.status})"
+
+
+class MessageRole(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    ASSISTANT = "assistant", "Assistant"
+    STAFF = "staff", "Staff"
+    SYSTEM = "system", "System"
+
+
+class Message(models.Model):
+    """One message of a conversation. The conversation API issue adds cards and the agent's rationale."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=16, choices=MessageRole.choices)
+    text = models.TextField()
+    # Structured content for the widget (a flow outcome, a preview); never card data or secrets.
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.text[:40]}"
+
+
+class FlowStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PREVIEWED = "previewed", "Previewed"
+    CONFIRMED = "confirmed", "Confirmed"
+    PLACING = "placing", "Placing"
+    PLACED = "placed", "Placed"
+    REQUIRES_ACTION = "requires_action", "Requires action"
+    FAILED = "failed", "Failed"
+    COMPENSATING = "compensating", "Compensating"
+    COMPENSATED = "compensated", "Compensated"
+    ESCALATED = "escalated", "Escalated"
+    CANCELED = "canceled", "Canceled"
+    EXPIRED = "expired", "Expired"
+
+
+S = FlowStatus
+# Every allowed move. Anything else is a bug or a race, and is refused loudly.
+FLOW_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.PREVIEWED, S.CANCELED, S.EXPIRED}),
+    # previewed -> previewed: the cart or the merchant's prices changed, so a new preview replaces it.
+    S.PREVIEWED: frozenset({S.PREVIEWED, S.CONFIRMED, S.CANCELED, S.EXPIRED}),
+    S.CONFIRMED: frozenset({S.PLACING, S.CANCELED, S.FAILED, S.EXPIRED}),
+    # placing -> previewed: the merchant's totals drifted from the confirmed preview; ask again.
+    S.PLACING: frozenset({S.PLACED, S.PREVIEWED, S.REQUIRES_ACTION, S.FAILED, S.ESCALATED}),
+    S.REQUIRES_ACTION: frozenset({S.PLACING, S.FAILED, S.ESCALATED, S.CANCELED, S.EXPIRED}),
+    S.FAILED: frozenset({S.COMPENSATING}),
+    S.COMPENSATING: frozenset({S.COMPENSATED, S.ESCALATED}),
+    # A specialist approves (placing), retries, or cancels with compensations.
+    S.ESCALATED: frozenset({S.PLACING, S.COMPENSATING, S.COMPENSATED, S.CANCELED, S.PLACED}),
+    S.PLACED: frozenset(),
+    S.COMPENSATED: frozenset(),
+    S.CANCELED: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+del S
+
+TERMINAL_FLOW_STATUSES = frozenset(status for status, targets in FLOW_TRANSITIONS.items() if not targets)
+# Statuses in which nothing has been placed and a revoked grant must stop the flow.
+NOT_YET_PLACED_STATUSES = frozenset(
+    {
+        FlowStatus.DRAFT,
+        FlowStatus.PREVIEWED,
+        FlowStatus.CONFIRMED,
+        FlowStatus.PLACING,
+        FlowStatus.REQUIRES_ACTION,
+        FlowStatus.ESCALATED,
+    }
+)
+
+
+class ConfirmationChannel(models.TextChoices):
+    BUTTON = "button", "Confirm button"
+    TYPED = "typed", "Typed confirmation"
+    AUTO_CHECKOUT = "auto_checkout", "Auto-checkout grant"
+    STAFF = "staff", "Approved by staff"
+
+
+class OrderFlow(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="order_flows")
+    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="flows")
+    merchant_id = models.CharField(max_length=64)
+    checkout_session_id = models.CharField(max_length=128)
+    status = models.CharField(max_length=20, choices=FlowStatus.choices, default=FlowStatus.DRAFT, db_index=True)
+    # The preview as the customer saw it (lines, totals, address, payment method: all from the
+    # merchant's session and our vault references), and the hash of its canonical JSON.
+    payment_method = models.ForeignKey(
+        "consent.PaymentMethod", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    shipping_address = models.ForeignKey(
+        "consent.Address", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    preview = models.JSONField(default=dict, blank=True)
+    preview_hash = models.CharField(max_length=64, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    total_amount = models.PositiveBigIntegerField(null=True, blank=True)
+    confirmed_hash = models.CharField(max_length=64, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_via = models.CharField(max_length=16, choices=ConfirmationChannel.choices, blank=True)
+    # Each confirmation is a new placement round with its own spend reservation and merchant keys
+    # (after a price change the customer confirms again, and the old round's keys must not replay).
+    confirmations = models.PositiveSmallIntegerField(default=0)
+    # A specialist approved a risk review: the risk step lets this round through.
+    risk_approved_by = models.CharField(max_length=64, blank=True)
+    merchant_order_id = models.CharField(max_length=128, blank=True)
+    placed_at = models.DateTimeField(null=True, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_detail = models.TextField(blank=True)
+    # The saga's recovery point: the step to run next, and until when a worker holds it.
+    next_step = models.CharField(max_length=32, blank=True)
+    step_lease_until = models.DateTimeField(null=True, blank=True)
+    trace_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One flow per merchant order: a second flow can never claim an order already recorded.
+            models.UniqueConstraint(
+                fields=["merchant_id", "merchant_order_id"],
+                condition=~Q(merchant_order_id=""),
+                name="ordering_one_flow_per_merchant_order",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="placed") | ~Q(merchant_order_id=""),
+                name="ordering_placed_flow_has_order_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"flow {self.id} ({self.status})"
+
+    def can_become(self, status: str) -> bool:
+        return status in FLOW_TRANSITIONS[FlowStatus(self.status)]
+
+
+class StepStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class FlowStep(models.Model):
+    """One attempt of one saga step (or compensation) of a flow: the record staff read when things fail."""
+
+    flow = models.ForeignKey(OrderFlow, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(max_length=32)
+    is_compensation = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=StepStatus.choices, default=StepStatus.RUNNING)
+    attempt = models.PositiveSmallIntegerField()
+    # Stable across attempts of the same logical call: the merchant deduplicates on it.
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error_class = models.CharField(max_length=32, blank=True)
+    error_detail = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    trace_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "name", "attempt"], name="ordering_step_attempt_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.attempt} {self.status}"
+
+
+class CompensationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    NOT_NEEDED = "not_needed", "Not needed"
+    FAILED = "failed", "Failed"
+
+
+class FlowCompensation(models.Model):
+    """An undo registered before the foreign call it undoes; run in reverse order when the flow fails."""
+
+    flow = models.ForeignKey(OrderFlow, on_delete=models.CASCADE, related_name="compensations")
+    action = models.CharField(max_length=32)
+    # What to undo at the merchant or in our ledger (a session id, a token id, a flow reference).
+    target_ref = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=CompensationStatus.choices, default=CompensationStatus.PENDING)
+    registered_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["registered_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "action", "target_ref"], name="ordering_compensation_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_ref} ({self.status})"

@@ -1,1 +1,356 @@
-"""Conversations, the agent, order flows: writes. Every change of state goes through a function here."""
+"""Conversations and order flows: writes.
+
+A flow's status changes only through `_transition`, which checks the transition table, saves with
+`update_fields` and writes the audit event in the same transaction. Placement itself is the saga in
+`ordering.saga`, run by Celery tasks that are enqueued only after the confirming transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import ActorType, Outcome
+from audit.services import Origin, audit_record
+from catalog_adapters.contract import CheckoutSession
+from config.tracing import get_trace_id
+from consent.selectors import address_get, auto_checkout_threshold, payment_method_get, stepup_verified_within
+from ordering import metrics
+from ordering.errors import (
+    AutoCheckoutNotAllowed,
+    FlowNotConfirmable,
+    FlowNotFound,
+    InvalidFlowTransition,
+    PreviewExpired,
+    StalePreview,
+)
+from ordering.models import (
+    NOT_YET_PLACED_STATUSES,
+    CompensationStatus,
+    ConfirmationChannel,
+    Conversation,
+    ConversationStatus,
+    FlowCompensation,
+    FlowStatus,
+    Message,
+    MessageRole,
+    OrderFlow,
+)
+from ordering.preview import preview_build, preview_hash
+
+logger = logging.getLogger(__name__)
+
+# The first step of every placement round.
+FIRST_STEP = "check_consent"
+
+
+# -- conversations -------------------------------------------------------------------------------
+
+
+def conversation_start(*, customer_id: int) -> Conversation:
+    conversation = Conversation.objects.create(customer_id=customer_id, trace_id=get_trace_id() or "")
+    audit_record(
+        action="conversation.started",
+        actor_type=ActorType.CUSTOMER,
+        actor_id=customer_id,
+        customer_id=customer_id,
+        target_type="conversation",
+        target_id=conversation.pk,
+    )
+    return conversation
+
+
+def conversation_post(
+    *, conversation_id: object, role: MessageRole | str, text: str, data: dict[str, Any] | None = None
+) -> Message:
+    return Message.objects.create(conversation_id=conversation_id, role=role, text=text, data=data or {})
+
+
+def conversation_mark_escalated(*, conversation_id: object) -> None:
+    Conversation.objects.filter(pk=conversation_id).exclude(status=ConversationStatus.CLOSED).update(
+        status=ConversationStatus.ESCALATED, updated_at=timezone.now()
+    )
+
+
+# -- flow status ---------------------------------------------------------------------------------
+
+
+def _transition(
+    flow: OrderFlow,
+    to: FlowStatus,
+    *,
+    actor_type: ActorType | str,
+    actor_id: object = None,
+    outcome: Outcome | str = Outcome.OK,
+    data: dict[str, Any] | None = None,
+    extra_fields: tuple[str, ...] = (),
+    origin: Origin | None = None,
+) -> OrderFlow:
+    """Move a locked flow to `to`, or raise InvalidFlowTransition. The caller holds the row lock."""
+    if not flow.can_become(to):
+        raise InvalidFlowTransition(
+            f"A flow cannot go from {flow.status} to {to}.", flow_id=str(flow.pk), current=flow.status, requested=to
+        )
+    previous = flow.status
+    flow.status = to
+    flow.save(update_fields=["status", "updated_at", *extra_fields])
+    audit_record(
+        action=f"flow.{to}",
+        actor_type=actor_type,
+        actor_id=actor_id,
+        customer_id=flow.customer_id,
+        target_type="flow",
+        target_id=flow.pk,
+        outcome=outcome,
+        origin=origin,
+        data={"from": previous, "total": flow.total_amount, "currency": flow.currency, **(data or {})},
+    )
+    logger.info("flow %s -> %s", previous, to, extra={"flow_id": str(flow.pk), "from": previous, "to": to})
+    return flow
+
+
+def _locked_flow(*, flow_id: object, customer_id: int | None = None) -> OrderFlow:
+    queryset = OrderFlow.objects.select_for_update()
+    if customer_id is not None:
+        queryset = queryset.filter(customer_id=customer_id)
+    flow = queryset.filter(pk=flow_id).first()
+    if flow is None:
+        raise FlowNotFound("No such order.", flow_id=str(flow_id))
+    return flow
+
+
+def compensation_register(*, flow: OrderFlow, action: str, target_ref: str) -> FlowCompensation:
+    """Register an undo before the foreign call it undoes; registering it twice is harmless."""
+    compensation, _ = FlowCompensation.objects.get_or_create(
+        flow=flow, action=action, target_ref=target_ref, defaults={"registered_at": timezone.now()}
+    )
+    return compensation
+
+
+def _enqueue_advance(flow_id: object, *, countdown: float | None = None) -> None:
+    from ordering import tasks
+
+    transaction.on_commit(lambda: tasks.flow_advance.apply_async(args=[str(flow_id)], countdown=countdown))
+
+
+def _enqueue_compensate(flow_id: object) -> None:
+    from ordering import tasks
+
+    transaction.on_commit(lambda: tasks.flow_compensate.apply_async(args=[str(flow_id)]))
+
+
+# -- flow lifecycle ------------------------------------------------------------------------------
+
+
+def flow_start(*, conversation: Conversation, merchant_id: str, checkout_session_id: str) -> OrderFlow:
+    """A draft flow owning a merchant checkout session the cart tools created (which holds stock)."""
+    with transaction.atomic():
+        flow = OrderFlow.objects.create(
+            customer_id=conversation.customer_id,
+            conversation=conversation,
+            merchant_id=merchant_id,
+            checkout_session_id=checkout_session_id,
+            trace_id=get_trace_id() or "",
+        )
+        # The session already reserves stock at the merchant: whatever happens next, cancel it unless placed.
+        compensation_register(flow=flow, action="cancel_checkout", target_ref=checkout_session_id)
+        audit_record(
+            action="flow.started",
+            actor_type=ActorType.AGENT,
+            customer_id=flow.customer_id,
+            target_type="flow",
+            target_id=flow.pk,
+            data={"merchant_id": merchant_id, "checkout_session_id": checkout_session_id},
+        )
+    metrics.flows_started.labels(merchant=merchant_id).inc()
+    return flow
+
+
+def flow_preview(
+    *, flow_id: object, customer_id: int, session: CheckoutSession, payment_method_id: int, address_id: int
+) -> OrderFlow:
+    """Show the customer a new preview of the merchant's session; any earlier preview stops being confirmable."""
+    payment_method = payment_method_get(user_id=customer_id, payment_method_id=payment_method_id)
+    address = address_get(user_id=customer_id, address_id=address_id)
+    with transaction.atomic():
+        flow = _locked_flow(flow_id=flow_id, customer_id=customer_id)
+        if session.id != flow.checkout_session_id:
+            raise InvalidFlowTransition("That checkout session belongs to another flow.", flow_id=str(flow.pk))
+        preview = preview_build(
+            merchant_id=flow.merchant_id, session=session, payment_method=payment_method, address=address
+        )
+        flow.preview = preview
+        flow.preview_hash = preview_hash(preview)
+        flow.total_amount = preview["total"]
+        flow.currency = preview["currency"]
+        flow.payment_method = payment_method
+        flow.shipping_address = address
+        _transition(
+            flow,
+            FlowStatus.PREVIEWED,
+            actor_type=ActorType.AGENT,
+            data={"preview_hash": flow.preview_hash},
+            extra_fields=("preview", "preview_hash", "total_amount", "currency", "payment_method", "shipping_address"),
+        )
+    return flow
+
+
+def flow_confirm(
+    *,
+    flow_id: object,
+    customer_id: int,
+    preview_hash: str,
+    channel: ConfirmationChannel | str = ConfirmationChannel.BUTTON,
+    origin: Origin | None = None,
+) -> OrderFlow:
+    """Bind the customer's confirmation to the exact preview they saw, and start placing.
+
+    Posting the same confirmation again (a double click, a retried request) returns the flow as it
+    is: the first confirmation already started the one placement. A hash that is not the current
+    preview raises StalePreview and changes nothing.
+    """
+    with transaction.atomic():
+        flow = _locked_flow(flow_id=flow_id, customer_id=customer_id)
+        if flow.status != FlowStatus.PREVIEWED:
+            if flow.confirmed_hash and flow.confirmed_hash == preview_hash:
+                return flow  # a duplicate of the confirmation that started this round
+            raise FlowNotConfirmable(
+                f"This order is {flow.get_status_display().lower()} and cannot be confirmed.",
+                flow_id=str(flow.pk),
+                status=flow.status,
+            )
+        if preview_hash != flow.preview_hash:
+            raise StalePreview(
+                "That preview is out of date; please review the latest one.",
+                flow_id=str(flow.pk),
+                current_preview_hash=flow.preview_hash,
+            )
+        expires_at = flow.preview.get("expires_at")
+        if expires_at and datetime.fromisoformat(expires_at) <= timezone.now():
+            raise PreviewExpired("That preview expired; ask for a fresh one.", flow_id=str(flow.pk))
+        if channel == ConfirmationChannel.AUTO_CHECKOUT:
+            threshold = auto_checkout_threshold(user_id=customer_id)
+            if not (flow.total_amount is not None and flow.total_amount < threshold):
+                raise AutoCheckoutNotAllowed(
+                    "This order is not under your auto-checkout amount, so it needs your confirmation.",
+                    flow_id=str(flow.pk),
+                )
+        flow.confirmed_hash = preview_hash
+        flow.confirmed_at = timezone.now()
+        flow.confirmed_via = channel
+        flow.confirmations += 1
+        flow.next_step = FIRST_STEP
+        flow.step_lease_until = None
+        flow.failure_code = ""
+        flow.failure_detail = ""
+        flow.risk_approved_by = ""
+        _transition(
+            flow,
+            FlowStatus.CONFIRMED,
+            actor_type=ActorType.CUSTOMER if channel != ConfirmationChannel.AUTO_CHECKOUT else ActorType.AGENT,
+            actor_id=customer_id,
+            origin=origin,
+            data={"preview_hash": preview_hash, "channel": channel, "round": flow.confirmations},
+            extra_fields=(
+                "confirmed_hash",
+                "confirmed_at",
+                "confirmed_via",
+                "confirmations",
+                "next_step",
+                "step_lease_until",
+                "failure_code",
+                "failure_detail",
+                "risk_approved_by",
+            ),
+        )
+        _enqueue_advance(flow.pk)
+    return flow
+
+
+def flow_decline(*, flow_id: object, customer_id: int, origin: Origin | None = None) -> OrderFlow:
+    """The customer said no to the preview: nothing is placed and the merchant session is released."""
+    return flow_cancel(
+        flow_id=flow_id,
+        customer_id=customer_id,
+        actor_type=ActorType.CUSTOMER,
+        actor_id=customer_id,
+        reason="declined",
+        origin=origin,
+    )
+
+
+def flow_cancel(
+    *,
+    flow_id: object,
+    actor_type: ActorType | str,
+    reason: str,
+    customer_id: int | None = None,
+    actor_id: object = None,
+    origin: Origin | None = None,
+) -> OrderFlow:
+    """Stop a flow that has not been placed and undo its partial work (in the background)."""
+    with transaction.atomic():
+        flow = _locked_flow(flow_id=flow_id, customer_id=customer_id)
+        if flow.status == FlowStatus.CANCELED:
+            return flow
+        if flow.status == FlowStatus.PLACING:
+            # A step is talking to the merchant right now; the saga re-checks consent before every
+            # foreign mutation, and a revoked grant stops it there.
+            raise FlowNotConfirmable(
+                "This order is being placed right now and cannot be canceled.", flow_id=str(flow.pk)
+            )
+        flow.failure_code = reason[:64]
+        flow.next_step = ""
+        _transition(
+            flow,
+            FlowStatus.CANCELED,
+            actor_type=actor_type,
+            actor_id=actor_id,
+            origin=origin,
+            data={"reason": reason},
+            extra_fields=("failure_code", "next_step"),
+        )
+        if flow.compensations.filter(status=CompensationStatus.PENDING).exists():
+            _enqueue_compensate(flow.pk)
+    return flow
+
+
+def flows_halt_for_customer(*, customer_id: int, reason: str) -> list[str]:
+    """Stop every flow of the customer that is not placed yet (consent revoked). Returns the flow ids stopped."""
+    stopped = []
+    candidates = OrderFlow.objects.filter(customer_id=customer_id, status__in=NOT_YET_PLACED_STATUSES).exclude(
+        status=FlowStatus.PLACING
+    )
+    for flow_id in candidates.values_list("pk", flat=True):
+        try:
+            flow_cancel(flow_id=flow_id, actor_type=ActorType.SYSTEM, reason=reason)
+        except (FlowNotConfirmable, InvalidFlowTransition):
+            continue  # it moved on meanwhile; the saga's own consent checks stop it
+        stopped.append(str(flow_id))
+    return stopped
+
+
+def flow_resume_after_step_up(*, flow_id: object, customer_id: int) -> OrderFlow:
+    """The customer verified with their authenticator: carry on placing the flow that waited for it."""
+    with transaction.atomic():
+        flow = _locked_flow(flow_id=flow_id, customer_id=customer_id)
+        if flow.status != FlowStatus.REQUIRES_ACTION or flow.failure_code != "step_up_required":
+            raise FlowNotConfirmable("This order is not waiting for a verification code.", flow_id=str(flow.pk))
+        if not stepup_verified_within(user_id=customer_id):
+            raise FlowNotConfirmable("Please verify with your authenticator code first.", flow_id=str(flow.pk))
+        flow.next_step = "score_risk"
+        flow.failure_code = ""
+        _transition(
+            flow,
+            FlowStatus.PLACING,
+            actor_type=ActorType.CUSTOMER,
+            actor_id=customer_id,
+            data={"resumed_after": "step_up"},
+            extra_fields=("next_step", "failure_code"),
+        )
+        _enqueue_advance(flow.pk)
+    return flow

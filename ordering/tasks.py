@@ -1,4 +1,33 @@
-"""Conversations, the agent, order flows.
+"""Conversations, the agent, order flows: Celery tasks.
 
-Celery tasks, thin: take ids, load the row, call one service; safe to run twice.
+Thin, id-based and safe to run twice: each loads the flow and calls one saga function, which claims
+the step under a lock and a lease, so a redelivered or duplicated task finds nothing to do.
 """
+
+from celery import shared_task
+
+from ordering import saga, services
+
+# acks_late + reject_on_worker_lost: a task whose worker dies is delivered again, not lost; the
+# saga's claim makes the second delivery harmless.
+_RELIABLE = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+
+
+@shared_task(name="ordering.flow_advance", **_RELIABLE)
+def flow_advance(flow_id: str) -> str:
+    return saga.flow_run_next_step(flow_id=flow_id)
+
+
+@shared_task(name="ordering.flow_compensate", **_RELIABLE)
+def flow_compensate(flow_id: str) -> str:
+    return saga.flow_compensate_run(flow_id=flow_id)
+
+
+@shared_task(name="ordering.flows_sweep", **_RELIABLE)
+def flows_sweep() -> dict:
+    return saga.flows_sweep()
+
+
+@shared_task(name="ordering.flows_halt_for_customer", **_RELIABLE)
+def flows_halt_for_customer(customer_id: int, reason: str) -> list[str]:
+    return services.flows_halt_for_customer(customer_id=customer_id, reason=reason)

@@ -9,6 +9,7 @@ from config.settings.consent import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
 from config.settings.logging import *  # noqa: F403
 from config.settings.merchants import *  # noqa: F403
+from config.settings.ordering import *  # noqa: F403
 from config.settings.sandbox_merchant import *  # noqa: F403
 
 DEBUG = env_bool("DEBUG", False)

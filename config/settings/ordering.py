@@ -1,0 +1,35 @@
+"""Order flows (ordering): the placement saga's timing and the risk rules' thresholds."""
+
+from config.env import env_int
+
+# A worker holds a flow's current step for this long; longer than any merchant call with its retries.
+ORDERING_STEP_LEASE_SECONDS = env_int("ORDERING_STEP_LEASE_SECONDS", 120)
+# Attempts of one step (transient merchant trouble) before the flow fails and compensates.
+ORDERING_STEP_MAX_ATTEMPTS = env_int("ORDERING_STEP_MAX_ATTEMPTS", 5)
+ORDERING_STEP_RETRY_BASE_SECONDS = env_int("ORDERING_STEP_RETRY_BASE_SECONDS", 2)
+ORDERING_STEP_RETRY_MAX_SECONDS = env_int("ORDERING_STEP_RETRY_MAX_SECONDS", 60)
+# The sweeper resumes a flow whose step lease ran out and that has not moved for this long.
+ORDERING_STUCK_AFTER_SECONDS = env_int("ORDERING_STUCK_AFTER_SECONDS", 60)
+ORDERING_SWEEP_INTERVAL_SECONDS = env_int("ORDERING_SWEEP_INTERVAL_SECONDS", 30)
+# The delegated payment token's life (DESIGN: 15 minutes).
+ORDERING_PAYMENT_TOKEN_TTL_SECONDS = env_int("ORDERING_PAYMENT_TOKEN_TTL_SECONDS", 15 * 60)
+
+# Risk rules: points per signal; step-up (TOTP) from ORDERING_RISK_STEP_UP_SCORE, human review from
+# ORDERING_RISK_REVIEW_SCORE.
+ORDERING_RISK_FIRST_ORDER_POINTS = env_int("ORDERING_RISK_FIRST_ORDER_POINTS", 20)
+ORDERING_RISK_NEW_ADDRESS_POINTS = env_int("ORDERING_RISK_NEW_ADDRESS_POINTS", 15)
+ORDERING_RISK_VELOCITY_WINDOW_MINUTES = env_int("ORDERING_RISK_VELOCITY_WINDOW_MINUTES", 60)
+ORDERING_RISK_VELOCITY_MAX_ORDERS = env_int("ORDERING_RISK_VELOCITY_MAX_ORDERS", 3)
+ORDERING_RISK_VELOCITY_POINTS = env_int("ORDERING_RISK_VELOCITY_POINTS", 40)
+# An order this many times the customer's average placed order (or, with no history, over the
+# first-order amount in minor units) scores the amount points.
+ORDERING_RISK_AMOUNT_MULTIPLE = env_int("ORDERING_RISK_AMOUNT_MULTIPLE", 3)
+ORDERING_RISK_FIRST_ORDER_AMOUNT = env_int("ORDERING_RISK_FIRST_ORDER_AMOUNT", 25_000)
+ORDERING_RISK_AMOUNT_POINTS = env_int("ORDERING_RISK_AMOUNT_POINTS", 30)
+ORDERING_RISK_STEP_UP_SCORE = env_int("ORDERING_RISK_STEP_UP_SCORE", 50)
+ORDERING_RISK_REVIEW_SCORE = env_int("ORDERING_RISK_REVIEW_SCORE", 80)
+ORDERING_RISK_POLICY_VERSION = "risk-v1"
+
+ORDERING_BEAT_SCHEDULE = {
+    "ordering-resume-stuck-flows": {"task": "ordering.flows_sweep", "schedule": float(ORDERING_SWEEP_INTERVAL_SECONDS)},
+}

@@ -1,0 +1,50 @@
+"""Named domain errors of the ordering app; the API layer maps them to HTTP once."""
+
+from __future__ import annotations
+
+
+class OrderingError(Exception):
+    code = "ordering_error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class FlowNotFound(OrderingError):
+    """No such flow for this customer (another customer's flow is "not found", never "forbidden")."""
+
+    code = "flow_not_found"
+
+
+class InvalidFlowTransition(OrderingError):
+    """A status change the transition table does not allow: a bug or a race, refused loudly."""
+
+    code = "invalid_flow_transition"
+
+
+class StalePreview(OrderingError):
+    """The customer confirmed a preview that is no longer the current one."""
+
+    code = "stale_preview"
+
+
+class PreviewExpired(OrderingError):
+    code = "preview_expired"
+
+
+class FlowNotConfirmable(OrderingError):
+    code = "flow_not_confirmable"
+
+
+class AutoCheckoutNotAllowed(OrderingError):
+    """An automatic confirmation the customer's grant does not cover (amount at or over the threshold)."""
+
+    code = "auto_checkout_not_allowed"
+
+
+class PreviewIncomplete(OrderingError):
+    """The merchant's session cannot be previewed yet (no total, or an error message stands)."""
+
+    code = "preview_incomplete"

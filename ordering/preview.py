@@ -1,0 +1,115 @@
+"""The deterministic preview: what the customer confirms, built by server code from the merchant's session.
+
+Every amount comes from the merchant's session as it answered; nothing here adds, discounts or
+taxes anything. The preview's canonical JSON is hashed (`preview_hash`); a confirmation binds to that
+hash, so a customer can only ever confirm the exact preview they were shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from catalog_adapters.contract import CheckoutSession
+from consent.models import Address, PaymentMethod
+from ordering.errors import PreviewIncomplete
+from ordering.money import format_money
+
+_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "discover": "Discover"}
+PREVIEW_NEUTRAL_CODES = frozenset({"price_changed"})
+# The parts of a preview that, if the merchant's numbers change, make a new confirmation necessary.
+PRICED_FIELDS = ("currency", "lines", "subtotal", "discount", "promo_codes", "tax", "shipping", "total")
+
+
+def _amount(session: CheckoutSession, total_type: str) -> int:
+    money = session.total(total_type)
+    return money.amount if money is not None else 0
+
+
+def _variant_text(colour: str | None, size: str | None) -> str:
+    return ", ".join(part for part in (colour, size) if part)
+
+
+def preview_build(
+    *, merchant_id: str, session: CheckoutSession, payment_method: PaymentMethod, address: Address
+) -> dict[str, Any]:
+    """The preview of a merchant session, or PreviewIncomplete when the merchant cannot be paid yet."""
+    total = session.total("total")
+    if total is None or not session.line_items:
+        raise PreviewIncomplete("The merchant has not priced this order yet.", session_id=session.id)
+    # "price_changed" says the totals are new; the preview shows exactly those, so it is no obstacle.
+    blocking = [message for message in session.errors if message.code not in PREVIEW_NEUTRAL_CODES]
+    if blocking:
+        first = blocking[0]
+        raise PreviewIncomplete(first.content or first.code, session_id=session.id, code=first.code)
+    lines = []
+    for line in session.line_items:
+        lines.append(
+            {
+                "product_id": line.item_id,
+                "title": line.title,
+                "variant": _variant_text(line.colour, line.size),
+                "quantity": line.quantity,
+                # The merchant's per-unit base price; for quantity > 1 the merchant's line total stays authoritative.
+                "unit_amount": line.base_amount.amount // line.quantity if line.quantity else line.base_amount.amount,
+                "total": line.total.amount,
+            }
+        )
+    return {
+        "merchant_id": merchant_id,
+        "checkout_session_id": session.id,
+        "currency": session.currency.lower(),
+        "lines": lines,
+        "subtotal": _amount(session, "items_base_amount") or _amount(session, "subtotal"),
+        "discount": _amount(session, "items_discount") + _amount(session, "discount"),
+        "promo_codes": sorted(session.discount_codes),
+        "tax": _amount(session, "tax"),
+        "shipping": _amount(session, "fulfillment"),
+        "total": total.amount,
+        "ship_to": {"address_id": address.pk, "label": address.label, "masked": f"{address.label} ({address.city})"},
+        "payment": {
+            "payment_method_id": payment_method.pk,
+            "brand": payment_method.brand,
+            "last4": payment_method.last4,
+        },
+        "expires_at": session.expires_at.isoformat() if session.expires_at else None,
+    }
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def preview_hash(preview: dict[str, Any]) -> str:
+    return hashlib.sha256(_canonical(preview).encode()).hexdigest()
+
+
+def preview_priced_content(preview: dict[str, Any]) -> dict[str, Any]:
+    return {field: preview.get(field) for field in PRICED_FIELDS}
+
+
+def preview_drifted(confirmed: dict[str, Any], current: dict[str, Any]) -> bool:
+    """True when the merchant's numbers differ from what the customer confirmed."""
+    return _canonical(preview_priced_content(confirmed)) != _canonical(preview_priced_content(current))
+
+
+def preview_text(preview: dict[str, Any]) -> str:
+    """The one-sentence preview the assistant says, e.g. "I'll order 1x Blue Runner (42) — $71.10 …"."""
+    currency = preview["currency"]
+    items = ", ".join(
+        f"{line['quantity']}x {line['title']}" + (f" ({line['variant']})" if line["variant"] else "")
+        for line in preview["lines"]
+    )
+    text = f"I'll order {items} — {format_money(preview['total'], currency)}"
+    if preview["promo_codes"] and preview["discount"]:
+        text += f" after {format_money(preview['discount'], currency)} off ({', '.join(preview['promo_codes'])})"
+    shipping = (
+        "free shipping" if preview["shipping"] == 0 else f"{format_money(preview['shipping'], currency)} shipping"
+    )
+    payment = preview["payment"]
+    return (
+        f"{text}, incl. {format_money(preview['tax'], currency)} tax, {shipping}, "
+        f"to {preview['ship_to']['label']}, paid with {_BRANDS.get(payment['brand'], 'Card')} •••• {payment['last4']}. "
+        "Confirm?"
+    )

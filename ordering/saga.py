@@ -1,0 +1,801 @@
+"""The placement saga: check consent → reserve spend → score risk → verify price → mint token → complete.
+
+One Celery task runs one step per delivery (`flow_advance`), then enqueues the next after commit.
+A step runs in three short pieces, never holding a row lock across a merchant call:
+
+1. claim (one transaction): lock the flow, check its status and the step lease, take the lease,
+   insert the `FlowStep` attempt row, register the compensation of what the step is about to do;
+2. the step itself: foreign calls only, under an Idempotency-Key derived from the flow, the
+   placement round and the step, so a repeated attempt (redelivery, sweeper, crash) replays;
+3. finish (one transaction): lock the flow, record the attempt's outcome, move the flow on.
+
+A worker that dies mid-step leaves its lease to run out; the sweeper on beat then resumes the flow
+from its recovery point (`next_step`) with the same keys, so the merchant never places twice.
+Compensations run in reverse registration order and tolerate "it never happened".
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import ActorType, Outcome
+from audit.services import audit_record
+from catalog_adapters.contract import Allowance, CheckoutSession, Money, PaymentData, PaymentToken
+from catalog_adapters.errors import MerchantClientError, MerchantError
+from catalog_adapters.registry import get_merchant
+from config.tracing import get_trace_id
+from consent.exceptions import ConsentDenied, ConsentError, SpendReservationSettled
+from consent.models import Scope
+from consent.selectors import consent_require, stepup_verified_within
+from consent.services import spend_commit, spend_release, spend_reserve
+from escalations.models import EscalationReason
+from escalations.services import escalation_open
+from ordering import metrics
+from ordering.errors import PreviewIncomplete
+from ordering.models import (
+    CompensationStatus,
+    ConfirmationChannel,
+    FlowCompensation,
+    FlowStatus,
+    FlowStep,
+    MessageRole,
+    OrderFlow,
+    StepStatus,
+)
+from ordering.money import format_money
+from ordering.preview import preview_build, preview_drifted, preview_hash, preview_text
+from ordering.risk import ALLOW, REVIEW, risk_assess
+from ordering.services import (
+    _enqueue_advance,
+    _enqueue_compensate,
+    _transition,
+    compensation_register,
+    conversation_mark_escalated,
+    conversation_post,
+)
+
+logger = logging.getLogger(__name__)
+
+STEPS = ("check_consent", "reserve_spend", "score_risk", "verify_price", "mint_token", "complete_checkout")
+NEXT_STEP = dict(itertools.pairwise(STEPS))
+FLOW_SCOPES = (Scope.PLACE_ORDERS, Scope.USE_SAVED_PAYMENT, Scope.USE_SAVED_ADDRESS)
+# Compensations of one placement round; cancel_checkout belongs to the whole flow (the session stays
+# open for a new preview after a price change).
+ROUND_COMPENSATIONS = ("cancel_order", "revoke_token", "release_spend")
+RUNNABLE_STATUSES = (FlowStatus.CONFIRMED, FlowStatus.PLACING)
+
+
+# -- what a step can answer ----------------------------------------------------------------------
+
+
+@dataclass
+class Advance:
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Retry:
+    """Transient trouble (merchant 5xx, network, breaker open): try the same step again later."""
+
+    error_class: str
+    detail: str
+
+
+@dataclass
+class Fail:
+    code: str
+    detail: str
+    error_class: str = "business"
+
+
+@dataclass
+class Repreview:
+    """The merchant's totals differ from the confirmed preview: charge nothing, ask again."""
+
+    session: CheckoutSession
+
+
+@dataclass
+class NeedsAction:
+    code: str
+    detail: str
+    escalate: EscalationReason | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Escalate:
+    reason: EscalationReason
+    code: str
+    detail: str
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Placed:
+    order_id: str
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+StepOutcome = Advance | Retry | Fail | Repreview | NeedsAction | Escalate | Placed
+
+
+@dataclass(frozen=True)
+class Claim:
+    flow_id: Any
+    step_id: int
+    step: str
+    attempt_in_round: int
+    operation_id: str
+    started: float
+
+
+# -- keys ----------------------------------------------------------------------------------------
+
+
+def round_key(flow: OrderFlow, name: str) -> str:
+    """The operation id of one logical call of one placement round (the merchant's Idempotency-Key source)."""
+    return f"flow:{flow.pk}:r{flow.confirmations}:{name}"
+
+
+def spend_reference(flow: OrderFlow) -> str:
+    return f"flow:{flow.pk}:r{flow.confirmations}"
+
+
+# -- claim / run / finish ------------------------------------------------------------------------
+
+
+def flow_run_next_step(*, flow_id: Any) -> str:
+    """Run the flow's next step if it is runnable and nobody else holds it. Returns what happened."""
+    claim = _claim(flow_id)
+    if claim is None:
+        return "skipped"
+    flow = OrderFlow.objects.select_related("payment_method", "shipping_address").get(pk=flow_id)
+    try:
+        outcome = _STEP_FUNCTIONS[claim.step](flow, claim)
+    except MerchantClientError as error:
+        outcome = Fail(code=error.code or "merchant_refused", detail=str(error), error_class=error.error_class)
+    except MerchantError as error:
+        outcome = Retry(error_class=error.error_class, detail=str(error))
+    except Exception as error:
+        # A bug or an outage of our own: record it on the step, then let the sweeper try again later.
+        logger.exception("flow step %s crashed", claim.step, extra={"flow_id": str(flow_id)})
+        outcome = Retry(error_class="internal_error", detail=repr(error)[:500])
+    _finish(claim, outcome)
+    return type(outcome).__name__.lower()
+
+
+def _claim(flow_id: Any) -> Claim | None:
+    with transaction.atomic():
+        flow = OrderFlow.objects.select_for_update().filter(pk=flow_id).first()
+        if flow is None or flow.status not in RUNNABLE_STATUSES or not flow.next_step:
+            return None
+        now = timezone.now()
+        if flow.step_lease_until and flow.step_lease_until > now:
+            return None  # another worker is running this step right now
+        step_name = flow.next_step
+        operation_id = round_key(flow, step_name)
+        # A running row left by a worker that died: close it, the new attempt replaces it.
+        FlowStep.objects.filter(flow=flow, status=StepStatus.RUNNING).update(
+            status=StepStatus.FAILED, finished_at=now, error_class="abandoned", error_detail="the worker stopped"
+        )
+        previous_attempts = FlowStep.objects.filter(flow=flow, name=step_name, idempotency_key=operation_id).count()
+        if flow.status == FlowStatus.CONFIRMED:
+            _transition(flow, FlowStatus.PLACING, actor_type=ActorType.AGENT, data={"round": flow.confirmations})
+        flow.step_lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS)
+        flow.save(update_fields=["step_lease_until", "updated_at"])
+        step = FlowStep.objects.create(
+            flow=flow,
+            name=step_name,
+            attempt=FlowStep.objects.filter(flow=flow, name=step_name).count() + 1,
+            idempotency_key=operation_id,
+            started_at=now,
+            trace_id=get_trace_id() or "",
+        )
+        for action, target in _compensations_before(flow, step_name):
+            compensation_register(flow=flow, action=action, target_ref=target)
+    return Claim(flow.pk, step.pk, step_name, previous_attempts + 1, operation_id, time.monotonic())
+
+
+def _compensations_before(flow: OrderFlow, step_name: str) -> list[tuple[str, str]]:
+    """What to register before a step's foreign effect, so the undo exists before the thing it undoes."""
+    if step_name == "reserve_spend":
+        return [("release_spend", spend_reference(flow))]
+    if step_name == "mint_token":
+        return [("revoke_token", round_key(flow, "mint_token"))]
+    if step_name == "complete_checkout":
+        return [("cancel_order", f"{flow.checkout_session_id}:r{flow.confirmations}")]
+    return []
+
+
+def _retry_delay(attempt: int) -> float:
+    base = settings.ORDERING_STEP_RETRY_BASE_SECONDS
+    cap = settings.ORDERING_STEP_RETRY_MAX_SECONDS
+    # Full jitter: many flows failing together against one merchant do not retry in lockstep.
+    return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))  # noqa: S311 - jitter, not security
+
+
+def _finish(claim: Claim, outcome: StepOutcome) -> None:
+    elapsed = time.monotonic() - claim.started
+    if isinstance(outcome, Retry) and claim.attempt_in_round >= settings.ORDERING_STEP_MAX_ATTEMPTS:
+        outcome = Fail(
+            code="internal_error" if outcome.error_class == "internal_error" else "merchant_unavailable",
+            detail=f"{claim.step} failed {claim.attempt_in_round} times: {outcome.detail}",
+            error_class=outcome.error_class,
+        )
+    succeeded = isinstance(outcome, Advance | Placed | Repreview | NeedsAction | Escalate)
+    with transaction.atomic():
+        flow = OrderFlow.objects.select_for_update().get(pk=claim.flow_id)
+        step = FlowStep.objects.select_for_update().get(pk=claim.step_id)
+        if step.status != StepStatus.RUNNING or flow.status not in RUNNABLE_STATUSES:
+            # The sweeper gave our step away (lease ran out), or the flow was stopped meanwhile:
+            # whoever holds it now decides. Our foreign calls were idempotent, nothing is lost.
+            logger.warning("flow step finished after losing its claim", extra={"flow_id": str(flow.pk)})
+            if step.status == StepStatus.RUNNING:
+                step.status = StepStatus.FAILED
+                step.finished_at = timezone.now()
+                step.error_class = "superseded"
+                step.error_detail = f"the flow became {flow.status} while the step ran"
+                step.save(update_fields=["status", "finished_at", "error_class", "error_detail"])
+            return
+        step.status = StepStatus.SUCCEEDED if succeeded else StepStatus.FAILED
+        step.finished_at = timezone.now()
+        step.result = getattr(outcome, "result", {}) or {}
+        if isinstance(outcome, Retry | Fail):
+            step.error_class = outcome.error_class
+            step.error_detail = outcome.detail[:2000]
+        step.save(update_fields=["status", "finished_at", "result", "error_class", "error_detail"])
+        flow.step_lease_until = None
+        flow.save(update_fields=["step_lease_until", "updated_at"])
+        metrics.step_seconds.labels(step=claim.step, status=step.status).observe(elapsed)
+        _apply(flow, claim, outcome)
+
+
+def _apply(flow: OrderFlow, claim: Claim, outcome: StepOutcome) -> None:
+    """Move the (locked) flow on according to a step's outcome."""
+    if isinstance(outcome, Advance):
+        flow.next_step = NEXT_STEP[claim.step]
+        flow.save(update_fields=["next_step", "updated_at"])
+        _enqueue_advance(flow.pk)
+    elif isinstance(outcome, Retry):
+        _enqueue_advance(flow.pk, countdown=_retry_delay(claim.attempt_in_round))
+    elif isinstance(outcome, Placed):
+        _placed(flow, outcome)
+    elif isinstance(outcome, Fail):
+        _failed(flow, claim.step, outcome)
+    elif isinstance(outcome, Repreview):
+        _repreview(flow, outcome.session)
+    elif isinstance(outcome, NeedsAction):
+        _needs_action(flow, outcome)
+    elif isinstance(outcome, Escalate):
+        _escalate(flow, outcome)
+
+
+def _placed(flow: OrderFlow, outcome: Placed) -> None:
+    flow.merchant_order_id = outcome.order_id
+    flow.placed_at = timezone.now()
+    flow.next_step = ""
+    _transition(
+        flow,
+        FlowStatus.PLACED,
+        actor_type=ActorType.AGENT,
+        data={"merchant_order_id": outcome.order_id, "round": flow.confirmations},
+        extra_fields=("merchant_order_id", "placed_at", "next_step"),
+    )
+    spend_commit(flow_reference=spend_reference(flow), amount=flow.total_amount)
+    # The order stands: nothing of this flow is to be undone any more.
+    flow.compensations.filter(status=CompensationStatus.PENDING).update(
+        status=CompensationStatus.NOT_NEEDED, finished_at=timezone.now()
+    )
+    conversation_post(
+        conversation_id=flow.conversation_id,
+        role=MessageRole.ASSISTANT,
+        text=f"Your order is placed. The merchant's order number is {outcome.order_id}.",
+        data={"kind": "flow_placed", "flow_id": str(flow.pk), "merchant_order_id": outcome.order_id},
+    )
+    metrics.flows_placed.labels(merchant=flow.merchant_id).inc()
+    metrics.flow_outcomes.labels(outcome="placed").inc()
+    metrics.order_value.labels(currency=flow.currency).observe(flow.total_amount or 0)
+
+
+_FAILURE_TEXT = {
+    "payment_declined": (
+        "Your card was declined, so nothing was charged. You can pick another card, finish at the merchant's "
+        "checkout page, or talk to a person."
+    ),
+    "out_of_stock": "Sorry, that item sold out before the order went through. Nothing was charged.",
+    "merchant_unavailable": (
+        "The shop is not answering right now, so I could not place the order and nothing was charged. "
+        "Please try again in a little while, or ask for a person."
+    ),
+    "spend_cap_exceeded": "This order would go over one of your spending limits, so I did not place it.",
+}
+
+
+def _failed(flow: OrderFlow, step: str, outcome: Fail) -> None:
+    flow.failure_code = outcome.code[:64]
+    flow.failure_detail = outcome.detail
+    flow.next_step = ""
+    _transition(
+        flow,
+        FlowStatus.FAILED,
+        actor_type=ActorType.AGENT,
+        outcome=Outcome.FAILED,
+        data={"step": step, "code": outcome.code, "error_class": outcome.error_class},
+        extra_fields=("failure_code", "failure_detail", "next_step"),
+    )
+    text = _FAILURE_TEXT.get(outcome.code) or (
+        outcome.detail
+        if outcome.error_class in ("consent", "spend")
+        else "I could not place this order; nothing was charged."
+    )
+    data = {"kind": "flow_failed", "flow_id": str(flow.pk), "code": outcome.code}
+    if outcome.code == "payment_declined":
+        data["options"] = ["another_card", "manual_checkout", "talk_to_human"]
+        continue_url = flow.preview.get("continue_url")
+        if continue_url:
+            data["manual_checkout_url"] = continue_url
+    conversation_post(conversation_id=flow.conversation_id, role=MessageRole.ASSISTANT, text=text, data=data)
+    metrics.flows_failed.labels(step=step, error_class=outcome.error_class).inc()
+    metrics.flow_outcomes.labels(outcome="failed").inc()
+    _enqueue_compensate(flow.pk)
+
+
+def _repreview(flow: OrderFlow, session: CheckoutSession) -> None:
+    preview = preview_build(
+        merchant_id=flow.merchant_id, session=session, payment_method=flow.payment_method, address=flow.shipping_address
+    )
+    old_total = flow.total_amount
+    flow.preview = preview
+    flow.preview_hash = preview_hash(preview)
+    flow.total_amount = preview["total"]
+    flow.currency = preview["currency"]
+    flow.next_step = ""
+    _transition(
+        flow,
+        FlowStatus.PREVIEWED,
+        actor_type=ActorType.AGENT,
+        data={"reason": "price_changed", "old_total": old_total, "preview_hash": flow.preview_hash},
+        extra_fields=("preview", "preview_hash", "total_amount", "currency", "next_step"),
+    )
+    conversation_post(
+        conversation_id=flow.conversation_id,
+        role=MessageRole.ASSISTANT,
+        text=(
+            f"The shop's price changed from {format_money(old_total or 0, flow.currency)}, so nothing was charged. "
+            + preview_text(preview)
+        ),
+        data={"kind": "preview", "flow_id": str(flow.pk), "preview": preview, "preview_hash": flow.preview_hash},
+    )
+    metrics.flow_outcomes.labels(outcome="repreviewed").inc()
+    _enqueue_compensate(flow.pk)
+
+
+def _needs_action(flow: OrderFlow, outcome: NeedsAction) -> None:
+    flow.failure_code = outcome.code
+    flow.failure_detail = outcome.detail
+    _transition(
+        flow,
+        FlowStatus.REQUIRES_ACTION,
+        actor_type=ActorType.AGENT,
+        data={"code": outcome.code},
+        extra_fields=("failure_code", "failure_detail"),
+    )
+    if outcome.escalate is not None:
+        escalation_open(
+            reason=outcome.escalate,
+            customer_id=flow.customer_id,
+            flow_id=flow.pk,
+            conversation_id=flow.conversation_id,
+            detail=outcome.detail,
+        )
+        conversation_mark_escalated(conversation_id=flow.conversation_id)
+        text = "Your bank wants to verify this payment. A specialist is looking at this and will get back to you here."
+    else:
+        text = "Before I place this order, please confirm it's you with the code from your authenticator app."
+    conversation_post(
+        conversation_id=flow.conversation_id,
+        role=MessageRole.ASSISTANT,
+        text=text,
+        data={"kind": "flow_requires_action", "flow_id": str(flow.pk), "code": outcome.code},
+    )
+    metrics.flow_outcomes.labels(outcome="requires_action").inc()
+
+
+def _escalate(flow: OrderFlow, outcome: Escalate) -> None:
+    flow.failure_code = outcome.code
+    flow.failure_detail = outcome.detail
+    _transition(
+        flow,
+        FlowStatus.ESCALATED,
+        actor_type=ActorType.AGENT,
+        data={"code": outcome.code, **outcome.result},
+        extra_fields=("failure_code", "failure_detail"),
+    )
+    escalation_open(
+        reason=outcome.reason,
+        customer_id=flow.customer_id,
+        flow_id=flow.pk,
+        conversation_id=flow.conversation_id,
+        detail=outcome.detail,
+    )
+    conversation_mark_escalated(conversation_id=flow.conversation_id)
+    conversation_post(
+        conversation_id=flow.conversation_id,
+        role=MessageRole.ASSISTANT,
+        text="A specialist needs to look at this order before it goes through. They will reply here.",
+        data={"kind": "flow_escalated", "flow_id": str(flow.pk), "code": outcome.code},
+    )
+    metrics.flow_outcomes.labels(outcome="escalated").inc()
+
+
+# -- the steps -----------------------------------------------------------------------------------
+
+
+def _consent_outcome(flow: OrderFlow) -> Fail | None:
+    try:
+        consent_require(user_id=flow.customer_id, scopes=FLOW_SCOPES)
+    except ConsentDenied as denied:
+        return Fail(code=f"consent_{denied.reason}", detail=denied.message, error_class="consent")
+    return None
+
+
+def step_check_consent(flow: OrderFlow, claim: Claim) -> StepOutcome:
+    return _consent_outcome(flow) or Advance()
+
+
+def step_reserve_spend(flow: OrderFlow, claim: Claim) -> StepOutcome:
+    try:
+        reservation = spend_reserve(
+            user_id=flow.customer_id,
+            amount=flow.total_amount or 0,
+            currency=flow.currency,
+            flow_reference=spend_reference(flow),
+            chat_session_reference=str(flow.conversation_id),
+        )
+    except ConsentError as error:
+        return Fail(code=error.code, detail=error.message, error_class="spend")
+    return Advance({"reservation_id": reservation.pk, "amount": reservation.amount})
+
+
+def step_score_risk(flow: OrderFlow, claim: Claim) -> StepOutcome:
+    if flow.risk_approved_by:
+        return Advance({"decision": "approved_by_staff", "by": flow.risk_approved_by})
+    assessment = risk_assess(flow=flow)
+    audit_record(
+        action="risk.assessed",
+        actor_type=ActorType.SYSTEM,
+        customer_id=flow.customer_id,
+        target_type="flow",
+        target_id=flow.pk,
+        policy_version=assessment.policy_version,
+        data=assessment.as_dict(),
+    )
+    if assessment.decision == ALLOW:
+        return Advance(assessment.as_dict())
+    if assessment.decision == REVIEW:
+        return Escalate(
+            reason=EscalationReason.RISK_REVIEW,
+            code="risk_review",
+            detail="Risk review: " + ", ".join(assessment.reasons),
+            result=assessment.as_dict(),
+        )
+    if stepup_verified_within(user_id=flow.customer_id):
+        return Advance({**assessment.as_dict(), "step_up": "verified"})
+    return NeedsAction(code="step_up_required", detail=", ".join(assessment.reasons), result=assessment.as_dict())
+
+
+def step_verify_price(flow: OrderFlow, claim: Claim) -> StepOutcome:
+    session = get_merchant(flow.merchant_id).checkout.get(session_id=flow.checkout_session_id)
+    if session.status in ("canceled", "expired", "completed"):
+        return Fail(code=f"session_{session.status}", detail=f"The merchant's checkout session is {session.status}.")
+    try:
+        current = preview_build(
+            merchant_id=flow.merchant_id,
+            session=session,
+            payment_method=flow.payment_method,
+            address=flow.shipping_address,
+        )
+    except PreviewIncomplete as incomplete:
+        return Fail(code=str(incomplete.details.get("code") or "preview_incomplete"), detail=incomplete.message)
+    if preview_drifted(flow.preview, current):
+        return Repreview(session)
+    return Advance({"total": current["total"]})
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """Everything the vault's delegate body is made of, recorded on the mint step (no secret in it)."""
+
+    round_number: int
+    amount: int
+    currency: str
+    expires_at: datetime
+
+    def as_result(self) -> dict[str, Any]:
+        return {
+            "round": self.round_number,
+            "max_amount": self.amount,
+            "currency": self.currency,
+            "token_expires_at": self.expires_at.isoformat(),
+        }
+
+    @classmethod
+    def from_result(cls, result: dict[str, Any]) -> TokenRequest:
+        return cls(
+            round_number=result["round"],
+            amount=result["max_amount"],
+            currency=result["currency"],
+            expires_at=datetime.fromisoformat(result["token_expires_at"]),
+        )
+
+
+def _mint_token(flow: OrderFlow, request: TokenRequest) -> PaymentToken:
+    """Delegate the saved card into a one-time token; the same round replays the same token.
+
+    The token is never stored: whoever needs it (complete, or the revoke compensation) asks the vault
+    again with the same Idempotency-Key and the same body, and gets the same token back.
+    """
+    return get_merchant(flow.merchant_id).vault.delegate(
+        vault_reference=flow.payment_method.vault_reference,
+        allowance=Allowance(
+            max_amount=Money(request.amount, request.currency),
+            checkout_session_id=flow.checkout_session_id,
+            merchant_id=flow.merchant_id,
+            expires_at=request.expires_at,
+        ),
+        operation_id=f"flow:{flow.pk}:r{request.round_number}:mint_token",
+        metadata={"flow_id": str(flow.pk)},
+    )
+
+
+def _recorded_token_request(flow: OrderFlow, operation_id: str) -> TokenRequest | None:
+    step = (
+        FlowStep.objects.filter(flow=flow, idempotency_key=operation_id).exclude(result={}).order_by("-attempt").first()
+    )
+    return TokenRequest.from_result(step.result) if step else None
+
+
+def step_mint_token(flow: OrderFlow, claim: Claim) -> StepOutcome:
+    denied = _consent_outcome(flow)
+    if denied:
+        return denied
+    # A replay must send the identical body, so a retried attempt reuses the first recorded request.
+    request = _recorded_token_request(flow, claim.operation_id) or TokenRequest(
+        round_number=flow.confirmations,
+        amount=flow.total_amount or 0,
+        currency=flow.currency,
+        expires_at=(timezone.now() + timedelta(seconds=settings.ORDERING_PAYMENT_TOKEN_TTL_SECONDS)).replace(
+            microsecond=0
+        ),
+    )
+    _mint_token(flow, request)
+    return Advance(request.as_result())
+
+
+def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
+    denied = _consent_outcome(flow)
+    if denied:
+        return denied
+    request = _recorded_token_request(flow, round_key(flow, "mint_token"))
+    if request is None or request.expires_at <= timezone.now():
+        return Fail(code="payment_token_expired", detail="The one-time payment token expired before completion.")
+    token = _mint_token(flow, request)
+    checkout = get_merchant(flow.merchant_id).checkout
+    try:
+        session = checkout.complete(
+            session_id=flow.checkout_session_id, payment=PaymentData(token=token.id), operation_id=claim.operation_id
+        )
+    except MerchantClientError as error:
+        if error.status != 405:
+            raise
+        # "Already completed": an earlier attempt whose answer we lost did complete it. Read the
+        # session and carry on with what the merchant holds.
+        session = checkout.get(session_id=flow.checkout_session_id)
+    if session.status == "completed" and session.order is not None:
+        total = session.total("total")
+        if total is None or total.amount != flow.total_amount:
+            # The merchant charged something else than the customer confirmed: undo the order.
+            return Fail(
+                code="total_mismatch",
+                detail=f"The merchant completed at {total} instead of the confirmed {flow.total_amount}.",
+            )
+        return Placed(order_id=session.order.id, result={"merchant_order_id": session.order.id})
+    if session.has_message("price_changed"):
+        return Repreview(session)
+    if session.status == "authentication_required" or session.has_message("requires_3ds"):
+        return NeedsAction(
+            code="payment_verification",
+            detail="The card issuer asked for 3-D Secure verification.",
+            escalate=EscalationReason.PAYMENT_VERIFICATION,
+        )
+    for code in ("payment_declined", "out_of_stock"):
+        if session.has_message(code):
+            return Fail(code=code, detail=next(m.content for m in session.messages if m.code == code))
+    first_error = session.errors[0] if session.errors else None
+    return Fail(
+        code=first_error.code if first_error else "not_completed",
+        detail=first_error.content if first_error else f"The merchant left the session {session.status}.",
+    )
+
+
+_STEP_FUNCTIONS = {
+    "check_consent": step_check_consent,
+    "reserve_spend": step_reserve_spend,
+    "score_risk": step_score_risk,
+    "verify_price": step_verify_price,
+    "mint_token": step_mint_token,
+    "complete_checkout": step_complete_checkout,
+}
+
+
+# -- compensations -------------------------------------------------------------------------------
+
+
+def _compensate_one(flow: OrderFlow, compensation: FlowCompensation) -> tuple[str, str]:
+    """Undo one thing; returns (status, note). Raises MerchantError on transient trouble."""
+    merchant = get_merchant(flow.merchant_id)
+    operation_id = f"flow:{flow.pk}:undo:{compensation.action}:{compensation.target_ref}"
+    if compensation.action == "cancel_checkout":
+        try:
+            merchant.checkout.cancel(session_id=compensation.target_ref, operation_id=operation_id)
+        except MerchantClientError as error:
+            if error.status in (404, 405):
+                return CompensationStatus.NOT_NEEDED, f"session already {error.code or 'closed'}"
+            raise
+        return CompensationStatus.DONE, "checkout session canceled, stock released"
+    if compensation.action == "release_spend":
+        try:
+            entry = spend_release(flow_reference=compensation.target_ref, reason=flow.failure_code or "flow_ended")
+        except SpendReservationSettled:
+            return CompensationStatus.NOT_NEEDED, "the spend was committed by a placed order"
+        return (CompensationStatus.DONE, "reservation released") if entry else (CompensationStatus.NOT_NEEDED, "none")
+    if compensation.action == "revoke_token":
+        request = _recorded_token_request(flow, compensation.target_ref)
+        if request is None:
+            return CompensationStatus.NOT_NEEDED, "no token was minted"
+        token = _mint_token(flow, request)
+        revocation = merchant.vault.revoke(token_id=token.id, operation_id=operation_id)
+        if revocation.revoked:
+            return CompensationStatus.DONE, "token revoked"
+        return CompensationStatus.NOT_NEEDED, revocation.reason or "token not revocable"
+    if compensation.action == "cancel_order":
+        session_id = compensation.target_ref.rsplit(":r", 1)[0]
+        session = merchant.checkout.get(session_id=session_id)
+        if session.order is None:
+            return CompensationStatus.NOT_NEEDED, "no order was created"
+        merchant.orders.cancel(order_id=session.order.id, operation_id=operation_id)
+        return CompensationStatus.DONE, f"order {session.order.id} canceled and refunded"
+    raise ValueError(f"unknown compensation {compensation.action!r}")
+
+
+def flow_compensate_run(*, flow_id: Any) -> str:
+    """Run the flow's pending compensations, newest first; escalate when one keeps failing."""
+    with transaction.atomic():
+        flow = OrderFlow.objects.select_for_update().get(pk=flow_id)
+        if flow.status == FlowStatus.FAILED:
+            _transition(flow, FlowStatus.COMPENSATING, actor_type=ActorType.AGENT)
+    flow = OrderFlow.objects.select_related("payment_method").get(pk=flow_id)
+    pending = flow.compensations.filter(status__in=(CompensationStatus.PENDING, CompensationStatus.FAILED))
+    if flow.status in (FlowStatus.PREVIEWED, FlowStatus.PLACED):
+        # A price change keeps the session for the new preview; only this round's effects are undone.
+        pending = pending.filter(action__in=ROUND_COMPENSATIONS)
+    exhausted = False
+    for compensation in pending.order_by("-registered_at", "-id"):
+        try:
+            status, note = _compensate_one(flow, compensation)
+        except MerchantError as error:
+            status, note = CompensationStatus.FAILED, str(error)
+        compensation.status = status
+        compensation.attempts += 1
+        compensation.last_error = note if status == CompensationStatus.FAILED else ""
+        compensation.finished_at = timezone.now() if status != CompensationStatus.FAILED else None
+        compensation.save(update_fields=["status", "attempts", "last_error", "finished_at"])
+        audit_record(
+            action=f"compensation.{compensation.action}",
+            actor_type=ActorType.AGENT,
+            customer_id=flow.customer_id,
+            target_type="flow",
+            target_id=flow.pk,
+            outcome=Outcome.FAILED if status == CompensationStatus.FAILED else Outcome.OK,
+            data={
+                "status": status,
+                "note": note[:300],
+                "target": compensation.target_ref,
+                "attempt": compensation.attempts,
+            },
+        )
+        metrics.compensations.labels(action=compensation.action, outcome=status).inc()
+        if status == CompensationStatus.FAILED and compensation.attempts >= settings.ORDERING_STEP_MAX_ATTEMPTS:
+            exhausted = True
+    failed = flow.compensations.filter(status=CompensationStatus.FAILED)
+    with transaction.atomic():
+        flow = OrderFlow.objects.select_for_update().get(pk=flow_id)
+        if exhausted:
+            escalation_open(
+                reason=EscalationReason.COMPENSATION_FAILED,
+                customer_id=flow.customer_id,
+                flow_id=flow.pk,
+                conversation_id=flow.conversation_id,
+                detail="; ".join(f"{c.action}: {c.last_error[:200]}" for c in failed),
+            )
+            conversation_mark_escalated(conversation_id=flow.conversation_id)
+            if flow.status == FlowStatus.COMPENSATING:
+                _transition(
+                    flow, FlowStatus.ESCALATED, actor_type=ActorType.AGENT, data={"code": "compensation_failed"}
+                )
+            return "escalated"
+        if failed.exists():
+            worst = max(c.attempts for c in failed)
+            from ordering import tasks
+
+            transaction.on_commit(
+                lambda: tasks.flow_compensate.apply_async(args=[str(flow_id)], countdown=_retry_delay(worst))
+            )
+            return "retrying"
+        if flow.status == FlowStatus.COMPENSATING:
+            _transition(flow, FlowStatus.COMPENSATED, actor_type=ActorType.AGENT)
+    return "compensated"
+
+
+# -- the sweeper ---------------------------------------------------------------------------------
+
+
+def flows_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Resume flows left behind: a lost enqueue after commit, a worker killed mid-step, a stuck undo."""
+    now = now or timezone.now()
+    quiet_since = now - timedelta(seconds=settings.ORDERING_STUCK_AFTER_SECONDS)
+    stuck = (
+        OrderFlow.objects.filter(status__in=RUNNABLE_STATUSES, updated_at__lt=quiet_since)
+        .exclude(next_step="")
+        .exclude(step_lease_until__gt=now)
+        .values_list("pk", flat=True)
+    )
+    undo = (
+        OrderFlow.objects.filter(
+            status__in=(FlowStatus.FAILED, FlowStatus.COMPENSATING, FlowStatus.CANCELED), updated_at__lt=quiet_since
+        )
+        .filter(compensations__status=CompensationStatus.PENDING)
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    from ordering import tasks
+
+    resumed = [str(pk) for pk in stuck[:500]]
+    compensating = [str(pk) for pk in undo[:500]]
+    for flow_id in resumed:
+        tasks.flow_advance.apply_async(args=[flow_id])
+    for flow_id in compensating:
+        tasks.flow_compensate.apply_async(args=[flow_id])
+    if resumed or compensating:
+        logger.info("sweeper resumed flows", extra={"resumed": len(resumed), "compensating": len(compensating)})
+    return {"resumed": len(resumed), "compensating": len(compensating)}
+
+
+def flow_staff_approve(*, flow_id: Any, staff_id: int) -> OrderFlow:
+    """A specialist approved a risk review: place this round (the risk step lets it through)."""
+    with transaction.atomic():
+        flow = OrderFlow.objects.select_for_update().get(pk=flow_id)
+        flow.risk_approved_by = str(staff_id)
+        flow.next_step = "score_risk"
+        flow.confirmed_via = flow.confirmed_via or ConfirmationChannel.STAFF
+        _transition(
+            flow,
+            FlowStatus.PLACING,
+            actor_type=ActorType.STAFF,
+            actor_id=staff_id,
+            data={"approved": "risk_review"},
+            extra_fields=("risk_approved_by", "next_step", "confirmed_via"),
+        )
+        _enqueue_advance(flow.pk)
+    return flow

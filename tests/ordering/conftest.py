@@ -1,0 +1,117 @@
+"""A shop for flow tests: the sandbox merchant on a live socket, alice seeded, the registry pointed at it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from catalog_adapters.contract import (
+    Address as AcpAddress,
+)
+from catalog_adapters.contract import (
+    Buyer,
+    CheckoutRequest,
+    FulfillmentDetails,
+    LineItemRequest,
+    SelectedFulfillmentOption,
+)
+from catalog_adapters.registry import get_merchant, reset_merchants
+from config.celery import app as celery_app
+from consent.demo import consent_demo_seed
+from consent.models import Address, PaymentMethod
+from ordering.models import OrderFlow
+from ordering.services import conversation_start, flow_preview, flow_start
+from tests.support.sandbox import BLUE_RUNNER_42
+
+QUICK_MERCHANT = {
+    "CONNECT_TIMEOUT": 1.0,
+    "READ_TIMEOUT": 2.0,
+    "MAX_ATTEMPTS": 3,
+    "BACKOFF_BASE": 0.01,
+    "BACKOFF_CAP": 0.02,
+    "RETRY_AFTER_CAP": 1.0,
+    "BREAKER_THRESHOLD": 50,
+    "RATE_LIMIT": 0.0,
+}
+
+
+@dataclass
+class Shop:
+    sandbox: object
+    alice: object
+
+    def card(self, vault_reference: str = "pm_alice_visa") -> PaymentMethod:
+        return PaymentMethod.objects.get(user=self.alice, vault_reference=vault_reference)
+
+    def home(self) -> Address:
+        return Address.objects.get(user=self.alice, label="Home")
+
+    def start_flow(
+        self, *, card: str = "pm_alice_visa", variant: str = BLUE_RUNNER_42, quantity: int = 1, codes=()
+    ) -> OrderFlow:
+        """A previewed flow for alice: a real checkout session at the sandbox, priced by it."""
+        home = self.home()
+        session = get_merchant("sandbox").checkout.create(
+            request=CheckoutRequest(
+                line_items=(LineItemRequest(id=variant, quantity=quantity),),
+                currency="usd",
+                buyer=Buyer(email="alice@example.com", first_name="Alice"),
+                fulfillment_details=FulfillmentDetails(
+                    name=home.recipient,
+                    email="alice@example.com",
+                    address=AcpAddress(
+                        name=home.recipient,
+                        line_one=home.line1,
+                        city=home.city,
+                        state=home.region,
+                        country=home.country,
+                        postal_code=home.postal_code,
+                    ),
+                ),
+                selected_fulfillment_options=(SelectedFulfillmentOption(option_id="ship_standard"),),
+                discount_codes=tuple(codes),
+            ),
+            operation_id=f"test-create-{uuid.uuid4().hex}",
+        )
+        conversation = conversation_start(customer_id=self.alice.pk)
+        flow = flow_start(conversation=conversation, merchant_id="sandbox", checkout_session_id=session.id)
+        return flow_preview(
+            flow_id=flow.pk,
+            customer_id=self.alice.pk,
+            session=session,
+            payment_method_id=self.card(card).pk,
+            address_id=home.pk,
+        )
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in-process at enqueue time (after commit), for tests that are not about the queue."""
+    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = True
+    # A task's failure stays in its result, as in a worker; the merchant's webhook retries must not
+    # surface inside the request that enqueued them.
+    celery_app.conf.task_eager_propagates = False
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture
+def shop(sandbox_merchant, live_server, settings):
+    settings.SANDBOX_MERCHANT_WEBHOOK_URL = f"{live_server.url}/webhooks/merchants/sandbox/"
+    settings.MERCHANTS = {
+        **settings.MERCHANTS,
+        "sandbox": {**settings.MERCHANTS["sandbox"], **QUICK_MERCHANT, "BASE_URL": sandbox_merchant.base_url},
+    }
+    settings.ORDERING_STEP_RETRY_BASE_SECONDS = 0
+    settings.ORDERING_STEP_MAX_ATTEMPTS = 3
+    reset_merchants()
+    consent_demo_seed()
+    yield Shop(sandbox=sandbox_merchant, alice=get_user_model().objects.get(username="alice"))
+    merchant = get_merchant("sandbox")
+    merchant.http.breaker.reset()
+    merchant.http.rate_limiter.reset()
+    reset_merchants()

@@ -1,0 +1,183 @@
+"""The placement saga against the sandbox merchant over HTTP; merchant state and ledger checked after each."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.models import AuditEvent
+from audit.selectors import audit_chain_verify
+from catalog_adapters.sandbox.models import CheckoutSession as MerchantSession
+from catalog_adapters.sandbox.models import Order as MerchantOrder
+from catalog_adapters.sandbox.models import VaultToken
+from consent.models import SpendEntry, SpendKind
+from consent.selectors import spend_usage
+from escalations.models import Escalation
+from ordering.models import CompensationStatus, ConversationStatus, FlowStatus, FlowStep, OrderFlow
+from ordering.services import flow_confirm
+from tests.support.sandbox import BLUE_RUNNER_42
+
+pytestmark = pytest.mark.usefixtures("eager_tasks")
+
+
+def _confirm(shop, flow) -> OrderFlow:
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    return OrderFlow.objects.get(pk=flow.pk)
+
+
+def _ledger(flow) -> dict[str, int]:
+    totals = {kind: 0 for kind in SpendKind.values}
+    for entry in SpendEntry.objects.filter(flow_reference__startswith=f"flow:{flow.pk}:"):
+        totals[entry.kind] += entry.amount
+    return totals
+
+
+def _messages(flow) -> list[dict]:
+    return list(flow.conversation.messages.values("role", "text", "data"))
+
+
+def test_happy_path_places_one_order_commits_spend_and_tells_the_customer(shop):
+    # given a previewed flow holding one unit at the merchant
+    before = shop.sandbox.available(BLUE_RUNNER_42)
+    flow = shop.start_flow()
+    assert shop.sandbox.available(BLUE_RUNNER_42) == before - 1
+    assert flow.status == FlowStatus.PREVIEWED
+
+    # when alice confirms the exact preview
+    flow = _confirm(shop, flow)
+
+    # then the merchant has exactly one order for the session, at the confirmed total
+    assert flow.status == FlowStatus.PLACED
+    order = MerchantOrder.objects.get(session_id=flow.checkout_session_id)
+    assert flow.merchant_order_id == order.id
+    assert order.total_amount == flow.total_amount == flow.preview["total"]
+    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "completed"
+    # stock stays sold (not released), the token was used once, not revoked
+    assert shop.sandbox.available(BLUE_RUNNER_42) == before - 1
+    token = VaultToken.objects.get(checkout_session_id=flow.checkout_session_id)
+    assert token.used_at is not None and token.revoked_at is None
+    assert token.max_amount == flow.total_amount
+    # the spend ledger: reserved then committed, nothing live
+    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0}
+    assert spend_usage(user_id=shop.alice.pk).used["per_day"] == flow.total_amount
+    # every step succeeded once, with a stable key; nothing left to undo
+    assert list(FlowStep.objects.filter(flow=flow).values_list("name", "status")) == [
+        ("check_consent", "succeeded"),
+        ("reserve_spend", "succeeded"),
+        ("score_risk", "succeeded"),
+        ("verify_price", "succeeded"),
+        ("mint_token", "succeeded"),
+        ("complete_checkout", "succeeded"),
+    ]
+    assert not flow.compensations.filter(status=CompensationStatus.PENDING).exists()
+    assert order.id in _messages(flow)[-1]["text"]
+    actions = list(
+        AuditEvent.objects.filter(target_type="flow", target_id=str(flow.pk)).values_list("action", flat=True)
+    )
+    assert actions[:0] == [] and {"flow.previewed", "flow.confirmed", "flow.placing", "flow.placed"} <= set(actions)
+    assert audit_chain_verify().intact
+
+
+def test_a_declined_card_charges_nothing_releases_everything_and_offers_options(shop):
+    before = shop.sandbox.available(BLUE_RUNNER_42)
+    flow = shop.start_flow(card="pm_alice_decline")
+
+    flow = _confirm(shop, flow)
+
+    assert flow.status == FlowStatus.COMPENSATED
+    assert flow.failure_code == "payment_declined"
+    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
+    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
+    assert shop.sandbox.available(BLUE_RUNNER_42) == before
+    assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).revoked_at is not None
+    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount}
+    told = _messages(flow)[-1]
+    assert "declined" in told["text"] and told["data"]["options"] == [
+        "another_card",
+        "manual_checkout",
+        "talk_to_human",
+    ]
+    done = dict(flow.compensations.values_list("action", "status"))
+    assert done == {
+        "cancel_checkout": "done",
+        "release_spend": "done",
+        "revoke_token": "done",
+        "cancel_order": "not_needed",
+    }
+
+
+def test_3ds_required_waits_for_a_person_and_says_so(shop):
+    flow = shop.start_flow(card="pm_alice_3ds")
+
+    flow = _confirm(shop, flow)
+
+    assert flow.status == FlowStatus.REQUIRES_ACTION
+    escalation = Escalation.objects.get(flow=flow)
+    assert (escalation.reason, escalation.status) == ("payment_verification", "open")
+    assert flow.conversation.status == ConversationStatus.ESCALATED
+    assert "specialist is looking at this" in _messages(flow)[-1]["text"]
+    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
+
+
+def test_two_server_errors_at_complete_then_success_is_three_attempts_and_one_order(shop):
+    shop.sandbox.add_fault("server_error", operation="complete", times=2)
+    flow = shop.start_flow()
+
+    flow = _confirm(shop, flow)
+
+    assert flow.status == FlowStatus.PLACED
+    completes = shop.sandbox.received_requests(path_contains=f"{flow.checkout_session_id}/complete")
+    assert [request.status for request in completes] == [500, 500, 200]
+    assert len({request.idempotency_key for request in completes}) == 1
+    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+
+
+def test_a_lost_complete_response_is_recovered_by_reading_the_session_without_a_second_order(shop):
+    # the merchant completes and commits, then answers after our read timeout (2 s)
+    shop.sandbox.add_fault("timeout_after_commit", operation="complete", times=1, delay_ms=3000)
+    flow = shop.start_flow()
+
+    flow = _confirm(shop, flow)
+
+    assert flow.status == FlowStatus.PLACED
+    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert flow.merchant_order_id == MerchantOrder.objects.get(session_id=flow.checkout_session_id).id
+    assert _ledger(flow)["commit"] == flow.total_amount
+
+
+def test_out_of_stock_at_complete_releases_stock_token_and_spend_and_tells_the_customer(shop):
+    before = shop.sandbox.available(BLUE_RUNNER_42)
+    shop.sandbox.add_fault("out_of_stock_at_complete", operation="complete", times=1)
+    flow = shop.start_flow()
+
+    flow = _confirm(shop, flow)
+
+    assert (flow.status, flow.failure_code) == (FlowStatus.COMPENSATED, "out_of_stock")
+    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
+    assert shop.sandbox.available(BLUE_RUNNER_42) <= before  # the fault made the held unit vanish
+    assert MerchantSession.objects.get(pk=flow.checkout_session_id).lines.filter(reserved_quantity__gt=0).count() == 0
+    assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).revoked_at is not None
+    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount}
+    assert "sold out" in _messages(flow)[-1]["text"]
+
+
+def test_a_price_change_charges_nothing_and_shows_a_new_preview_to_confirm(shop):
+    shop.sandbox.add_fault("price_change", operation="complete", times=1)
+    flow = shop.start_flow()
+    confirmed_total, confirmed_hash = flow.total_amount, flow.preview_hash
+
+    flow = _confirm(shop, flow)
+
+    assert flow.status == FlowStatus.PREVIEWED
+    assert flow.total_amount > confirmed_total and flow.preview_hash != confirmed_hash
+    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
+    assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).revoked_at is not None
+    assert _ledger(flow) == {"reserve": confirmed_total, "commit": 0, "release": confirmed_total}
+    # the session stays open for the new preview, and confirming that one places the order
+    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status != "canceled"
+    assert _messages(flow)[-1]["data"]["preview_hash"] == flow.preview_hash
+
+    flow = _confirm(shop, flow)
+
+    assert flow.status == FlowStatus.PLACED
+    assert MerchantOrder.objects.get(session_id=flow.checkout_session_id).total_amount == flow.total_amount
+    assert _ledger(flow)["commit"] == flow.total_amount
