@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
@@ -198,6 +199,10 @@ class GrantCreateInput(serializers.Serializer):
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
+class RevokeInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
 class CapsInput(serializers.Serializer):
     per_order = serializers.IntegerField(min_value=0, required=False, allow_null=True)
     per_day = serializers.IntegerField(min_value=0, required=False, allow_null=True)
@@ -245,14 +250,115 @@ def _valid(serializer_class: type[serializers.Serializer], request: Request) -> 
     return dict(serializer.validated_data)
 
 
+# -- schema (documents the JSON above for /api/schema/; the functions above produce it) -----------
+
+
+class ErrorOut(serializers.Serializer):
+    error = serializers.CharField()
+    message = serializers.CharField()
+
+
+class GrantOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    scope = serializers.ChoiceField(choices=Scope.choices)
+    scope_label = serializers.CharField()
+    status = serializers.ChoiceField(choices=["active", "expired", "revoked", "superseded"])
+    granted_at = serializers.DateTimeField()
+    granted_via = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    revocable = serializers.BooleanField()
+
+
+class CapOut(serializers.Serializer):
+    label = serializers.CharField()
+    ceiling = serializers.IntegerField()
+    chosen = serializers.IntegerField(allow_null=True)
+    effective = serializers.IntegerField()
+    effective_display = serializers.CharField()
+    used = serializers.IntegerField(allow_null=True)
+
+
+class CapsOut(serializers.Serializer):
+    currency = serializers.CharField()
+    caps = serializers.DictField(child=CapOut())
+    auto_checkout_threshold = serializers.IntegerField()
+    auto_checkout_ceiling = serializers.IntegerField()
+
+
+class PaymentMethodOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    brand = serializers.ChoiceField(choices=CardBrand.choices)
+    brand_label = serializers.CharField()
+    last4 = serializers.CharField()
+    exp_month = serializers.IntegerField()
+    exp_year = serializers.IntegerField()
+    is_default = serializers.BooleanField()
+    display = serializers.CharField()
+    merchant_id = serializers.CharField()
+
+
+class AddressOut(AddressInput):
+    id = serializers.IntegerField()
+    is_default = serializers.BooleanField()
+    display = serializers.CharField()
+    make_default = None
+
+
+class StepUpOut(serializers.Serializer):
+    enrolled = serializers.BooleanField()
+    enrolment_pending = serializers.BooleanField()
+    last_verified_at = serializers.DateTimeField(allow_null=True)
+    window_minutes = serializers.IntegerField()
+    verified_within_window = serializers.BooleanField()
+
+
+class StepUpEnrolOut(StepUpOut):
+    config_url = serializers.CharField()
+    qr_svg = serializers.CharField()
+
+
+class ActivityOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    sequence = serializers.IntegerField()
+    occurred_at = serializers.DateTimeField()
+    action = serializers.CharField()
+    description = serializers.CharField()
+    actor_type = serializers.CharField()
+    outcome = serializers.CharField()
+    target_type = serializers.CharField()
+    target_id = serializers.CharField()
+    channel = serializers.CharField()
+    trace_id = serializers.CharField()
+    data = serializers.JSONField()
+
+
+def _listed(name: str, item: type[serializers.Serializer], **extra: serializers.Field):
+    return inline_serializer(name=name, fields={"results": item(many=True), **extra})
+
+
+_ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+def _doc(operation_id: str, response, request=None, status_code: int = 200):
+    return extend_schema(
+        operation_id=operation_id,
+        request=request,
+        responses={status_code: response, **_ERRORS},
+        tags=["consent"],
+    )
+
+
 # -- endpoints -----------------------------------------------------------------------------------
 
 
 class GrantListView(ConsentAPIView):
+    @_doc("consent_grants_list", _listed("GrantList", GrantOut))
     def get(self, request: Request) -> Response:
         grants = selectors.grants_for_customer(user_id=request.user.pk)
         return Response({"results": [grant_json(grant) for grant in grants]})
 
+    @_doc("consent_grants_create", GrantOut, GrantCreateInput, 201)
     def post(self, request: Request) -> Response:
         data = _valid(GrantCreateInput, request)
         grant = services.consent_grant(
@@ -267,11 +373,17 @@ class GrantListView(ConsentAPIView):
 
 
 class GrantDetailView(ConsentAPIView):
+    @_doc("consent_grant_retrieve", GrantOut)
     def get(self, request: Request, grant_id: int) -> Response:
         return Response(grant_json(selectors.grant_get(user_id=request.user.pk, grant_id=grant_id)))
 
 
 class GrantRevokeView(ConsentAPIView):
+    @_doc(
+        "consent_grant_revoke",
+        GrantOut,
+        inline_serializer("RevokeInput", {"reason": serializers.CharField(required=False)}),
+    )
     def post(self, request: Request, grant_id: int) -> Response:
         grant = services.consent_revoke(
             user_id=request.user.pk,
@@ -284,9 +396,11 @@ class GrantRevokeView(ConsentAPIView):
 
 
 class CapsView(ConsentAPIView):
+    @_doc("consent_caps_retrieve", CapsOut)
     def get(self, request: Request) -> Response:
         return Response(caps_json(request.user.pk, request.query_params.get("chat_session", "")))
 
+    @_doc("consent_caps_update", CapsOut, CapsInput)
     def patch(self, request: Request) -> Response:
         data = _valid(CapsInput, request)
         threshold = data.pop("auto_checkout_threshold", None)
@@ -298,10 +412,12 @@ class CapsView(ConsentAPIView):
 
 
 class PaymentMethodListView(ConsentAPIView):
+    @_doc("consent_payment_methods_list", _listed("PaymentMethodList", PaymentMethodOut))
     def get(self, request: Request) -> Response:
         methods = selectors.payment_methods_for_customer(user_id=request.user.pk)
         return Response({"results": [payment_method_json(method) for method in methods]})
 
+    @_doc("consent_payment_methods_create", PaymentMethodOut, PaymentMethodInput, 201)
     def post(self, request: Request) -> Response:
         sent = {str(key).lower() for key in getattr(request.data, "keys", dict().keys)()}
         if sent & CARD_DATA_FIELDS:
@@ -325,10 +441,12 @@ class PaymentMethodListView(ConsentAPIView):
 
 
 class PaymentMethodDetailView(ConsentAPIView):
+    @_doc("consent_payment_method_retrieve", PaymentMethodOut)
     def get(self, request: Request, payment_method_id: int) -> Response:
         method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id)
         return Response(payment_method_json(method))
 
+    @_doc("consent_payment_method_remove", None, None, 204)
     def delete(self, request: Request, payment_method_id: int) -> Response:
         services.payment_method_remove(
             user_id=request.user.pk, payment_method_id=payment_method_id, origin=self.origin(request)
@@ -337,6 +455,7 @@ class PaymentMethodDetailView(ConsentAPIView):
 
 
 class PaymentMethodDefaultView(ConsentAPIView):
+    @_doc("consent_payment_method_make_default", PaymentMethodOut)
     def post(self, request: Request, payment_method_id: int) -> Response:
         method = services.payment_method_set_default(
             user_id=request.user.pk, payment_method_id=payment_method_id, origin=self.origin(request)
@@ -345,10 +464,12 @@ class PaymentMethodDefaultView(ConsentAPIView):
 
 
 class AddressListView(ConsentAPIView):
+    @_doc("consent_addresses_list", _listed("AddressList", AddressOut))
     def get(self, request: Request) -> Response:
         addresses = selectors.addresses_for_customer(user_id=request.user.pk)
         return Response({"results": [address_json(address) for address in addresses]})
 
+    @_doc("consent_addresses_create", AddressOut, AddressInput, 201)
     def post(self, request: Request) -> Response:
         data = _valid(AddressInput, request)
         address = services.address_add(user_id=request.user.pk, origin=self.origin(request), **data)
@@ -356,15 +477,18 @@ class AddressListView(ConsentAPIView):
 
 
 class AddressDetailView(ConsentAPIView):
+    @_doc("consent_address_retrieve", AddressOut)
     def get(self, request: Request, address_id: int) -> Response:
         return Response(address_json(selectors.address_get(user_id=request.user.pk, address_id=address_id)))
 
+    @_doc("consent_address_remove", None, None, 204)
     def delete(self, request: Request, address_id: int) -> Response:
         services.address_remove(user_id=request.user.pk, address_id=address_id, origin=self.origin(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AddressDefaultView(ConsentAPIView):
+    @_doc("consent_address_make_default", AddressOut)
     def post(self, request: Request, address_id: int) -> Response:
         address = services.address_set_default(
             user_id=request.user.pk, address_id=address_id, origin=self.origin(request)
@@ -373,11 +497,13 @@ class AddressDefaultView(ConsentAPIView):
 
 
 class StepUpView(ConsentAPIView):
+    @_doc("consent_stepup_status", StepUpOut)
     def get(self, request: Request) -> Response:
         return Response(stepup_json(request.user.pk))
 
 
 class StepUpEnrolView(ConsentAPIView):
+    @_doc("consent_stepup_enrol", StepUpEnrolOut, None, 201)
     def post(self, request: Request) -> Response:
         device = services.stepup_enrol_begin(user_id=request.user.pk, origin=self.origin(request))
         return Response(
@@ -391,6 +517,7 @@ class StepUpEnrolView(ConsentAPIView):
 
 
 class StepUpConfirmView(ConsentAPIView):
+    @_doc("consent_stepup_confirm", StepUpOut, CodeInput)
     def post(self, request: Request) -> Response:
         code = _valid(CodeInput, request)["code"]
         services.stepup_enrol_confirm(user_id=request.user.pk, code=code, origin=self.origin(request))
@@ -398,6 +525,7 @@ class StepUpConfirmView(ConsentAPIView):
 
 
 class StepUpVerifyView(ConsentAPIView):
+    @_doc("consent_stepup_verify", StepUpOut, CodeInput)
     def post(self, request: Request) -> Response:
         code = _valid(CodeInput, request)["code"]
         services.stepup_verify(user_id=request.user.pk, code=code, origin=self.origin(request))
@@ -405,6 +533,7 @@ class StepUpVerifyView(ConsentAPIView):
 
 
 class ActivityListView(ConsentAPIView):
+    @_doc("activity_list", _listed("ActivityList", ActivityOut, next_before=serializers.IntegerField(allow_null=True)))
     def get(self, request: Request) -> Response:
         events = selectors.activity_for_customer(user_id=request.user.pk)
         before = request.query_params.get("before")
@@ -426,5 +555,6 @@ class ActivityListView(ConsentAPIView):
 
 
 class ActivityDetailView(ConsentAPIView):
+    @_doc("activity_retrieve", ActivityOut)
     def get(self, request: Request, event_id: int) -> Response:
         return Response(activity_json(selectors.activity_event_get(user_id=request.user.pk, event_id=event_id)))

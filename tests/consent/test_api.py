@@ -216,3 +216,17 @@ def test_the_activity_log_is_the_customers_own_newest_first_and_pages(alice_api,
     assert events[0]["description"] == "Permission granted"
     assert rest["next_before"] is None
     assert alice_api.get("/api/v1/activity/?limit=lots").status_code == 400
+
+
+def test_the_consent_api_is_fully_described_in_the_openapi_schema(db):
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+
+    GENERATOR_STATS.reset()
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    ours = [path for path in schema["paths"] if path.startswith(("/api/v1/consent/", "/api/v1/activity/"))]
+    assert len(ours) == 16
+    assert "results" in schema["components"]["schemas"]["GrantList"]["properties"]
+    complaints = [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache]
+    assert [message for message in complaints if "consent/" in message or "Activity" in message] == []
