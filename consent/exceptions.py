@@ -47,6 +47,12 @@ class ConsentExpired(ConsentDenied):
     reason = "expired"
 
 
+class InvalidGrant(ConsentError):
+    """A grant that cannot be given as asked (an expiry in the past)."""
+
+    code = "invalid_grant"
+
+
 class GrantNotActive(ConsentError):
     """A transition the grant's status does not allow (revoking a revoked grant is not this: that is a no-op)."""
 

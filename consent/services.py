@@ -29,6 +29,7 @@ from consent.exceptions import (
     CapAboveCeiling,
     GrantNotActive,
     InvalidAddress,
+    InvalidGrant,
     InvalidPaymentMethod,
     SpendCapExceeded,
     SpendCommitExceedsReservation,
@@ -138,7 +139,7 @@ def consent_grant(
     scope = Scope(scope)
     now = timezone.now()
     if expires_at is not None and expires_at <= now:
-        raise GrantNotActive("An expiry must be in the future.", scope=scope)
+        raise InvalidGrant("The expiry must be in the future.", scope=scope)
     consent_profile_ensure(user_id=user_id)
     with transaction.atomic():
         ConsentProfile.objects.select_for_update().get(user_id=user_id)

@@ -45,6 +45,15 @@ def test_a_grant_is_created_and_bad_scopes_get_a_clear_400(alice_api):
     assert response.status_code == 400
     assert response.json()["error"] == "invalid"
     assert response.json()["message"].startswith("Scope:")
+    past = alice_api.post(
+        "/api/v1/consent/grants/", {"scope": "place_orders", "expires_at": "2020-01-01T00:00:00Z"}, format="json"
+    )
+    assert past.status_code == 400
+    assert past.json() == {
+        "error": "invalid_grant",
+        "message": "The expiry must be in the future.",
+        "scope": "place_orders",
+    }
 
 
 def test_the_api_enforces_csrf_for_session_auth(alice):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from consent import hooks
-from consent.exceptions import ConsentExpired, ConsentMissing, ConsentRevoked, GrantNotActive
+from consent.exceptions import ConsentExpired, ConsentMissing, ConsentRevoked, InvalidGrant
 from consent.models import ConsentGrant, GrantChannel, GrantStatus, Scope
 from consent.selectors import consent_allows, consent_require
 from consent.services import consent_revoke
@@ -100,7 +100,7 @@ def test_granting_what_is_already_granted_changes_nothing(alice):
 
 
 def test_an_expiry_in_the_past_is_refused(alice):
-    with pytest.raises(GrantNotActive):
+    with pytest.raises(InvalidGrant):
         grant(alice, expires_at=timezone.now() - timedelta(minutes=1))
 
 

@@ -248,3 +248,24 @@ def test_twenty_concurrent_reservations_never_exceed_the_daily_cap():
     assert set(SpendEntry.objects.filter(kind=SpendKind.RESERVE).values_list("flow_reference", flat=True)) == set(
         accepted
     )
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_the_release_task_runs_in_a_real_worker_and_releases_expired_reservations(celery_worker):
+    import time
+
+    from config.celery import app
+
+    user = UserFactory(username="dave")
+    spend_reserve(user_id=user.pk, amount=1_000, currency="USD", flow_reference="flow-stale", ttl_seconds=60)
+    SpendEntry.objects.filter(flow_reference="flow-stale").update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    app.send_task("consent.release_expired_reservations")
+
+    # The task keeps no result (beat fires it every minute); its effect is the ledger row.
+    deadline = time.monotonic() + 60
+    while not SpendEntry.objects.filter(kind=SpendKind.RELEASE).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    release = SpendEntry.objects.get(kind=SpendKind.RELEASE, flow_reference="flow-stale")
+    assert release.reason == "expired"
