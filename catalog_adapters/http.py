@@ -176,15 +176,16 @@ class MerchantHttpClient:
             if result.response is not None:
                 return result.response
             last_error = result.error
+            if last_error.outcome_unknown and resolve_unknown is not None:
+                # Read before anything else, even when out of attempts: it may have worked.
+                resolved = self._resolve(resolve_unknown, context)
+                if resolved is not None:
+                    return resolved
             if not result.retryable or attempt >= self.config.max_attempts:
                 raise self._fail(last_error, operation)
             delay = self._backoff(attempt, last_error)
             if delay is None:
                 raise self._fail(last_error, operation)
-            if last_error.outcome_unknown and resolve_unknown is not None:
-                resolved = self._resolve(resolve_unknown, context)
-                if resolved is not None:
-                    return resolved
             self.sleep(delay)
 
     # -- one attempt ---------------------------------------------------------------------------

@@ -398,3 +398,31 @@ def test_a_real_signed_webhook_from_the_sandbox_is_accepted_and_recorded_once(
     update = next(event for event in events if event.event_type == "order_update")
     assert update.order_status == "partially_refunded"
     assert all(event.deliveries == 1 for event in events)
+
+
+def test_the_default_sandbox_merchant_settings_work_against_the_sandbox_end_to_end(
+    sandbox_merchant, live_server, settings
+):
+    from catalog_adapters.registry import get_merchant
+
+    # given: the shipped `sandbox` merchant settings, only pointed at this test's live server
+    settings.MERCHANTS = {**settings.MERCHANTS, "sandbox": {**settings.MERCHANTS["sandbox"]}}
+    settings.MERCHANTS["sandbox"]["BASE_URL"] = sandbox_merchant.base_url
+    settings.SANDBOX_MERCHANT_WEBHOOK_URL = f"{live_server.url}/webhooks/merchants/sandbox/"
+    sandbox_merchant.clear_faults()
+    merchant = get_merchant()
+    merchant.http.breaker.reset()
+    try:
+        # when: an order is placed with its token, API version and payment handler
+        assert merchant.id == "sandbox"
+        session = merchant.checkout.create(request=ready_request(), operation_id=op())
+        completed = merchant.checkout.complete(
+            session_id=session.id, payment=PaymentData(token=token_for(merchant, session)), operation_id=op()
+        )
+        sandbox_merchant.deliver_pending_webhooks()
+    finally:
+        merchant.http.breaker.reset()
+
+    # then: it completes, and the sandbox's webhook verifies with the default secret
+    assert completed.status == "completed"
+    assert MerchantWebhookEvent.objects.filter(merchant_id="sandbox", order_id=completed.order.id).exists()

@@ -397,3 +397,24 @@ def test_409_in_flight_exhausted_is_an_unknown_outcome_and_complete_resolves_it_
     with pytest.raises(MerchantClientError) as caught:
         merchant.http.request("POST", path, operation="checkout_complete", operation_id="flow-4", json_body={})
     assert caught.value.outcome_unknown and caught.value.attempts == 2
+
+
+def test_complete_out_of_attempts_still_reads_before_reporting_an_unknown_outcome(scripted, configure_merchant):
+    merchant = configure_merchant(scripted.url, read_timeout=0.3, max_attempts=1)
+    path = "/checkout_sessions/cs_5/complete"
+    scripted.then(
+        Reply(200, {}, delay=0.8, method="POST", path=path),
+        Reply(200, _session("cs_5", "completed", order={"id": "ord_5"}), method="GET", path="/checkout_sessions/cs_5"),
+        Reply(200, {}, delay=0.8, method="POST", path=path),
+        Reply(200, _session("cs_5", "ready_for_payment"), method="GET", path="/checkout_sessions/cs_5"),
+    )
+    from catalog_adapters.contract import PaymentData
+
+    done = merchant.checkout.complete(session_id="cs_5", payment=PaymentData(token="vt_5"), operation_id="flow-5")
+    assert done.order.id == "ord_5"
+
+    # when the read shows it not done and no attempt is left, the caller learns the outcome is unknown
+    with pytest.raises(MerchantNetworkError) as caught:
+        merchant.checkout.complete(session_id="cs_5", payment=PaymentData(token="vt_5"), operation_id="flow-6")
+    assert caught.value.outcome_unknown and caught.value.attempts == 1
+    assert [r.method for r in scripted.received] == ["POST", "GET", "POST", "GET"]
