@@ -399,6 +399,17 @@ def test_a_real_signed_webhook_from_the_sandbox_is_accepted_and_recorded_once(
     assert update.order_status == "partially_refunded"
     assert all(event.deliveries == 1 for event in events)
 
+    # when: the sandbox delivers the same event again (as after a lost 200), freshly signed
+    from catalog_adapters.sandbox.models import WebhookDelivery, WebhookStatus
+
+    WebhookDelivery.objects.filter(id=update.dedupe_key).update(status=WebhookStatus.PENDING)  # test set-up only
+    assert sandbox_merchant.deliver_pending_webhooks() == 1
+
+    # then: accepted, and still one event
+    assert WebhookDelivery.objects.get(id=update.dedupe_key).status == WebhookStatus.DELIVERED
+    events = MerchantWebhookEvent.objects.filter(merchant_id=acp.id, order_id=completed.order.id)
+    assert events.count() == 2 and events.get(pk=update.pk).deliveries == 2
+
 
 def test_the_default_sandbox_merchant_settings_work_against_the_sandbox_end_to_end(
     sandbox_merchant, live_server, settings
