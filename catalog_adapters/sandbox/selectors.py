@@ -101,13 +101,10 @@ def _products_with_availability(products: list[Product]) -> list[dict]:
 
 def product_search(*, q: str = "", category: str = "", colour: str = "", size: str = "", limit: int = 20) -> list[dict]:
     products = Product.objects.all()
-    # Every word must match somewhere (title, description, category or brand), in any case.
+    # Every word must match somewhere (title, description or category), in any case.
     for word in q.lower().replace("-", " ").split():
         products = products.filter(
-            Q(title__icontains=word)
-            | Q(description__icontains=word)
-            | Q(category__icontains=word)
-            | Q(brand__icontains=word)
+            Q(title__icontains=word) | Q(description__icontains=word) | Q(category__icontains=word)
         )
     if category:
         products = products.filter(category__iexact=category)
