@@ -126,7 +126,10 @@ def caps_json(user_id: int, chat_session_reference: str = "") -> dict:
                 "chosen": usage.chosen[kind],
                 "effective": usage.caps[kind],
                 "effective_display": format_money(usage.caps[kind], usage.currency),
-                "used": usage.used.get(kind),
+                # No history for per-order; per-session only when the caller names the session.
+                "used": None
+                if kind == CapKind.PER_ORDER or (kind == CapKind.PER_SESSION and not chat_session_reference)
+                else usage.used[kind],
             }
             for kind in CapKind.values
         },

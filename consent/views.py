@@ -81,7 +81,10 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "ceiling": format_money(usage.ceilings[kind.value], currency),
             "ceiling_value": from_minor_units(usage.ceilings[kind.value], currency),
             "chosen_value": from_minor_units(usage.chosen[kind.value], currency),
-            "used": format_money(usage.used[kind.value], currency) if kind.value in usage.used else None,
+            # Per-session use only means something inside a chat; the page shows the calendar windows.
+            "used": format_money(usage.used[kind.value], currency)
+            if kind in (CapKind.PER_DAY, CapKind.PER_MONTH)
+            else None,
         }
         for kind in CapKind
     ]

@@ -239,3 +239,20 @@ def test_the_consent_api_is_fully_described_in_the_openapi_schema(db):
     assert "results" in schema["components"]["schemas"]["GrantList"]["properties"]
     complaints = [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache]
     assert [message for message in complaints if "consent/" in message or "Activity" in message] == []
+
+
+def test_caps_show_used_spend_per_window_and_for_a_named_chat_session(alice_api, alice):
+    from consent.services import spend_reserve
+
+    spend_reserve(user_id=alice.pk, amount=7_110, currency="USD", flow_reference="f1", chat_session_reference="chat-9")
+
+    overall = alice_api.get("/api/v1/consent/caps/").json()["caps"]
+    in_chat = alice_api.get("/api/v1/consent/caps/?chat_session=chat-9").json()["caps"]
+
+    assert (overall["per_day"]["used"], overall["per_month"]["used"], overall["per_session"]["used"]) == (
+        7_110,
+        7_110,
+        None,
+    )
+    assert in_chat["per_session"]["used"] == 7_110
+    assert overall["per_order"]["used"] is None
