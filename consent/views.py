@@ -62,15 +62,19 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     currency = usage.currency
     grants = list(selectors.grants_for_customer(user_id=user_id))
     current = {grant.scope: grant for grant in grants if grant.status == GrantStatus.ACTIVE}
+    latest: dict[str, object] = {}
+    for grant in sorted(grants, key=lambda grant: grant.granted_at):
+        latest[grant.scope] = grant
+
+    def scope_status(scope: Scope) -> str:
+        if scope.value in current:
+            return selectors.grant_effective_status(current[scope.value])
+        # Say "revoked" rather than "not granted" when the customer took it back: it is what they did.
+        previous = latest.get(scope.value)
+        return "revoked" if previous is not None and previous.status == GrantStatus.REVOKED else "not granted"
+
     scopes = [
-        {
-            "value": scope.value,
-            "label": scope.label,
-            "grant": current.get(scope.value),
-            "status": selectors.grant_effective_status(current[scope.value])
-            if scope.value in current
-            else "not granted",
-        }
+        {"value": scope.value, "label": scope.label, "grant": current.get(scope.value), "status": scope_status(scope)}
         for scope in Scope
     ]
     caps = [
