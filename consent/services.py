@@ -118,6 +118,12 @@ def consent_profile_ensure(*, user_id: int) -> ConsentProfile:
         return ConsentProfile.objects.get(user_id=user_id)
 
 
+def _lock_customer(user_id: int) -> ConsentProfile:
+    """Serialize one customer's writes to their cards and addresses (defaults, duplicates) on their profile row."""
+    consent_profile_ensure(user_id=user_id)
+    return ConsentProfile.objects.select_for_update().get(user_id=user_id)
+
+
 # -- grants --------------------------------------------------------------------------------------
 
 
@@ -570,11 +576,6 @@ def payment_method_add(
 
     Adding the same vault reference again returns the saved card (idempotent).
     """
-    existing = PaymentMethod.objects.filter(
-        user_id=user_id, merchant_id=merchant_id, vault_reference=vault_reference, removed_at__isnull=True
-    ).first()
-    if existing is not None:
-        return existing
     method = PaymentMethod(
         user_id=user_id,
         merchant_id=merchant_id,
@@ -589,6 +590,12 @@ def payment_method_add(
     except ValidationError as error:
         raise InvalidPaymentMethod(_first_message(error), fields=error.message_dict) from None
     with transaction.atomic():
+        _lock_customer(user_id)
+        existing = PaymentMethod.objects.filter(
+            user_id=user_id, merchant_id=merchant_id, vault_reference=vault_reference, removed_at__isnull=True
+        ).first()
+        if existing is not None:
+            return existing
         has_default = PaymentMethod.objects.filter(user_id=user_id, is_default=True, removed_at__isnull=True)
         if make_default:
             has_default.update(is_default=False)
@@ -611,6 +618,7 @@ def payment_method_add(
 
 def payment_method_set_default(*, user_id: int, payment_method_id: int, origin: Origin | None = None) -> PaymentMethod:
     with transaction.atomic():
+        _lock_customer(user_id)
         method = PaymentMethod.objects.select_for_update().get(
             pk=payment_method_id, user_id=user_id, removed_at__isnull=True
         )
@@ -634,6 +642,7 @@ def payment_method_set_default(*, user_id: int, payment_method_id: int, origin: 
 def payment_method_remove(*, user_id: int, payment_method_id: int, origin: Origin | None = None) -> PaymentMethod:
     """Stop using a saved card. If it was the default, the oldest remaining card becomes the default."""
     with transaction.atomic():
+        _lock_customer(user_id)
         method = PaymentMethod.objects.select_for_update().get(
             pk=payment_method_id, user_id=user_id, removed_at__isnull=True
         )
@@ -696,6 +705,7 @@ def address_add(
     except ValidationError as error:
         raise InvalidAddress(_first_message(error), fields=error.message_dict) from None
     with transaction.atomic():
+        _lock_customer(user_id)
         current_default = Address.objects.filter(user_id=user_id, is_default=True, removed_at__isnull=True)
         if make_default:
             current_default.update(is_default=False)
@@ -717,6 +727,7 @@ def address_add(
 
 def address_set_default(*, user_id: int, address_id: int, origin: Origin | None = None) -> Address:
     with transaction.atomic():
+        _lock_customer(user_id)
         address = Address.objects.select_for_update().get(pk=address_id, user_id=user_id, removed_at__isnull=True)
         if address.is_default:
             return address
@@ -737,6 +748,7 @@ def address_set_default(*, user_id: int, address_id: int, origin: Origin | None 
 
 def address_remove(*, user_id: int, address_id: int, origin: Origin | None = None) -> Address:
     with transaction.atomic():
+        _lock_customer(user_id)
         address = Address.objects.select_for_update().get(pk=address_id, user_id=user_id, removed_at__isnull=True)
         was_default = address.is_default
         address.removed_at = timezone.now()

@@ -256,3 +256,14 @@ def test_caps_show_used_spend_per_window_and_for_a_named_chat_session(alice_api,
     )
     assert in_chat["per_session"]["used"] == 7_110
     assert overall["per_order"]["used"] is None
+
+
+def test_adding_the_same_card_twice_saves_it_once(alice_api):
+    body = {"vault_reference": "pm_alice_visa", "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}
+
+    first = alice_api.post("/api/v1/consent/payment-methods/", body, format="json")
+    second = alice_api.post("/api/v1/consent/payment-methods/", body, format="json")
+
+    assert first.json()["id"] == second.json()["id"]
+    assert PaymentMethod.objects.count() == 1
+    assert AuditEvent.objects.filter(action="consent.payment_method_added").count() == 1
