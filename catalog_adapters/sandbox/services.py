@@ -787,7 +787,9 @@ def _webhook_enqueue(order: Order, *, event_type: str) -> WebhookDelivery:
             "data": selectors.order_representation(order),
         },
     )
-    transaction.on_commit(lambda: tasks.deliver_webhook.delay(delivery_id))
+    # robust: a broker hiccup must not turn a committed order into a 500 (the client would retry a
+    # completed session); the event stays pending and the sweeper sends it later.
+    transaction.on_commit(lambda: tasks.deliver_webhook.delay(delivery_id), robust=True)
     return delivery
 
 

@@ -82,6 +82,8 @@ def test_alice_gets_her_personal_promo_and_bob_cannot_use_it(sandbox_merchant):
         {"code": "ALICE10", "amount": 720, "description": "Alice's personal 10% off"}
     ]
     assert _total(alice, "subtotal") == 6480
+    # the demo's sentence: 64.80 after the promo, 4.70 California tax, free standard shipping
+    assert (_total(alice, "tax"), _total(alice, "fulfillment"), _total(alice)) == (470, 0, 6950)
     assert alice["messages"] == []
     assert bob["discounts"]["applied"] == []
     assert [(m["type"], m["code"], m["param"]) for m in bob["messages"]] == [
