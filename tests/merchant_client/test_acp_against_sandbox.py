@@ -437,3 +437,65 @@ def test_the_default_sandbox_merchant_settings_work_against_the_sandbox_end_to_e
     # then: it completes, and the sandbox's webhook verifies with the default secret
     assert completed.status == "completed"
     assert MerchantWebhookEvent.objects.filter(merchant_id="sandbox", order_id=completed.order.id).exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "message"),
+    [
+        ("decline", "ready_for_payment", "payment_declined"),
+        ("requires_3ds", "authentication_required", "requires_3ds"),
+        ("out_of_stock_at_complete", "not_ready_for_payment", "out_of_stock"),
+        ("price_change", "ready_for_payment", "price_changed"),
+    ],
+)
+def test_business_faults_at_complete_come_back_as_session_state_in_one_attempt(
+    acp, sandbox_merchant, kind, status, message
+):
+    from catalog_adapters.sandbox.models import Order
+
+    session = acp.checkout.create(request=ready_request(), operation_id=op())
+    token = token_for(acp, session)
+    sandbox_merchant.add_fault(kind, operation="complete", times=1)
+
+    result = acp.checkout.complete(session_id=session.id, payment=PaymentData(token=token), operation_id=op())
+
+    assert result.status == status and result.has_message(message) and result.order is None
+    assert not Order.objects.filter(session_id=session.id).exists()
+    assert len(received(sandbox_merchant, f"/checkout_sessions/{session.id}/complete", "POST")) == 1
+
+
+def test_3ds_then_complete_again_with_the_authentication_result(acp, sandbox_merchant):
+    session = acp.checkout.create(request=ready_request(), operation_id=op())
+    token = token_for(acp, session, "pm_alice_3ds")
+
+    asked = acp.checkout.complete(session_id=session.id, payment=PaymentData(token=token), operation_id=op())
+    done = acp.checkout.complete(
+        session_id=session.id,
+        payment=PaymentData(token=token),
+        operation_id=op(),  # a new logical call: its body differs (the authentication result)
+        authentication_result={"outcome": "authenticated"},
+    )
+
+    assert asked.status == "authentication_required" and done.status == "completed" and done.order is not None
+
+
+def test_a_slow_answer_within_the_read_timeout_is_one_attempt(acp, sandbox_merchant):
+    sandbox_merchant.add_fault("slow", operation="search", times=1, delay_ms=300)
+
+    products = acp.catalog.search_products(query="running shoes")
+
+    assert products and len(received(sandbox_merchant, "/products", "GET")) == 1
+
+
+def test_a_create_whose_answer_is_lost_yields_the_one_session_it_made(acp, sandbox_merchant, configure_merchant):
+    from catalog_adapters.sandbox.models import CheckoutSession
+
+    client = configure_merchant(acp.config.base_url, token=acp.config.token, read_timeout=0.5, max_attempts=6)
+    sandbox_merchant.add_fault("timeout_after_commit", operation="create", times=1, delay_ms=1500)
+    before = CheckoutSession.objects.count()
+
+    session = client.checkout.create(request=ready_request(), operation_id=op())
+
+    assert CheckoutSession.objects.count() == before + 1 and CheckoutSession.objects.filter(id=session.id).exists()
+    posts = received(sandbox_merchant, "/checkout_sessions", "POST")
+    assert len({row.idempotency_key for row in posts}) == 1 and posts[-1].replayed
