@@ -169,6 +169,13 @@ def idempotency_abandon(*, record_id: int) -> None:
     IdempotencyRecord.objects.filter(id=record_id, state=IdempotencyState.IN_FLIGHT).delete()
 
 
+def received_requests_forget_old(*, older_than_days: int = 7) -> int:
+    deleted, _ = ReceivedRequest.objects.filter(
+        received_at__lt=timezone.now() - timedelta(days=older_than_days)
+    ).delete()
+    return deleted
+
+
 def idempotency_records_forget_expired(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SANDBOX_MERCHANT_IDEMPOTENCY_TTL_SECONDS)

@@ -38,3 +38,8 @@ def resend_stuck_webhooks() -> int:
 @shared_task(name="sandbox_merchant.forget_idempotency_keys")
 def forget_idempotency_keys() -> int:
     return services.idempotency_records_forget_expired()
+
+
+@shared_task(name="sandbox_merchant.forget_old_received_requests")
+def forget_old_received_requests() -> int:
+    return services.received_requests_forget_old()

@@ -83,4 +83,8 @@ SANDBOX_MERCHANT_BEAT_SCHEDULE = {
         "task": "sandbox_merchant.forget_idempotency_keys",
         "schedule": crontab(minute=17),
     },
+    "sandbox-merchant-forget-old-received-requests": {
+        "task": "sandbox_merchant.forget_old_received_requests",
+        "schedule": crontab(hour=3, minute=41),
+    },
 }

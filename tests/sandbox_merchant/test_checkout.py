@@ -249,3 +249,18 @@ def test_bad_requests_are_flat_protocol_errors_with_a_param(sandbox_merchant):
     assert no_lines.status_code == 400 and no_lines.json()["param"] == "$.line_items"
     assert bad_quantity.status_code == 400 and bad_quantity.json()["param"] == "$.line_items[0].quantity"
     assert CheckoutSession.objects.count() == 0
+
+
+def test_an_amount_off_is_spread_over_lines_and_codes_stack_in_order(sandbox_merchant):
+    # given two lines (72.00 shoes, 16.00 flask) and alice's 10 % then 10.00 off
+    session = sandbox_merchant.ready_session(
+        line_items=[{"id": "var_blue_runner_42", "quantity": 1}, {"id": "var_soft_flask", "quantity": 1}],
+        discounts={"codes": ["ALICE10", "SAVE10"]},
+    )
+
+    # then 10 % of 88.00 = 8.80, and 10.00 more spread by what each line had left
+    applied = {item["code"]: item["amount"] for item in session["discounts"]["applied"]}
+    assert applied == {"ALICE10": 880, "SAVE10": 1000}
+    assert [line["discount"] for line in session["line_items"]] == [720 + 818, 160 + 182]
+    assert _total(session, "items_discount") == _total(session, "discount") == 1880
+    assert _total(session, "subtotal") == 8800 - 1880
