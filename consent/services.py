@@ -818,9 +818,15 @@ def stepup_enrol_begin(*, user_id: int, origin: Origin | None = None) -> TOTPDev
 
 def _check_code(device: TOTPDevice, code: str) -> None:
     code = (code or "").strip().replace(" ", "")
-    allowed, _ = device.verify_is_allowed()
+    allowed, info = device.verify_is_allowed()
     if not allowed:
-        raise StepUpThrottled("Too many wrong codes. Wait a minute and try again.")
+        # django-otp doubles the wait after each wrong code, which makes guessing 10^6 codes hopeless.
+        locked_until = (info or {}).get("locked_until")
+        seconds = max(int((locked_until - timezone.now()).total_seconds()) + 1, 1) if locked_until else 60
+        raise StepUpThrottled(
+            f"Too many wrong codes. Wait {seconds} second{'s' if seconds != 1 else ''} and try again.",
+            retry_after=seconds,
+        )
     if not code.isdigit() or len(code) != device.digits:
         raise StepUpInvalidCode(f"Enter the {device.digits}-digit code your authenticator app shows.")
     # verify_token saves the device (throttle counter, last used step), so it runs outside any

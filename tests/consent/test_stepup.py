@@ -116,3 +116,19 @@ def test_enrolment_and_verification_on_the_settings_page(alice_client, alice):
     verified = alice_client.post("/settings/step-up/verify/", {"code": code_for(device, 1)}, follow=True)
     assert "you are verified for the next 10 minutes" in verified.content.decode()
     assert StepUpVerification.objects.filter(user=alice).count() == 2
+
+
+def test_guessing_is_throttled_with_a_429_that_says_how_long_to_wait(alice_api, alice):
+    stepup_enrol_begin(user_id=alice.pk)
+    device = TOTPDevice.objects.get(user=alice)
+    alice_api.post("/api/v1/consent/step-up/confirm/", {"code": wrong_code(device)}, format="json")
+    alice_api.post("/api/v1/consent/step-up/confirm/", {"code": wrong_code(device)}, format="json")
+
+    response = alice_api.post("/api/v1/consent/step-up/confirm/", {"code": code_for(device)}, format="json")
+
+    assert response.status_code == 429
+    assert response.json()["error"] == "stepup_throttled"
+    assert response.json()["message"].startswith("Too many wrong codes. Wait ")
+    assert response.json()["retry_after"] >= 1
+    device.refresh_from_db()
+    assert not device.confirmed
