@@ -269,3 +269,69 @@ def test_the_release_task_runs_in_a_real_worker_and_releases_expired_reservation
         time.sleep(0.2)
     release = SpendEntry.objects.get(kind=SpendKind.RELEASE, flow_reference="flow-stale")
     assert release.reason == "expired"
+
+
+def run_concurrently(calls) -> tuple[list, list[BaseException]]:
+    """Start every call at the same moment, each thread on its own database connection."""
+    barrier = threading.Barrier(len(calls))
+    results: list = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run(call) -> None:
+        try:
+            barrier.wait(timeout=30)
+            result = call()
+            with lock:
+                results.append(result)
+        except BaseException as error:
+            with lock:
+                errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results, errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_duplicate_reservations_make_one():
+    user = UserFactory(username="twin")
+
+    results, errors = run_concurrently(
+        [
+            lambda: spend_reserve(user_id=user.pk, amount=1_234, currency="USD", flow_reference="flow-dup")
+            for _ in range(10)
+        ]
+    )
+
+    assert errors == []
+    assert len({entry.pk for entry in results}) == 1
+    assert SpendEntry.objects.filter(kind=SpendKind.RESERVE).count() == 1
+    assert spend_used(user_id=user.pk)["per_day"] == 1_234
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_commits_and_releases_settle_a_reservation_exactly_once():
+    user = UserFactory(username="settler")
+    spend_reserve(user_id=user.pk, amount=5_000, currency="USD", flow_reference="flow-race")
+
+    results, errors = run_concurrently(
+        [lambda: spend_commit(flow_reference="flow-race") for _ in range(5)]
+        + [lambda: spend_release(flow_reference="flow-race", reason="compensation") for _ in range(5)]
+    )
+
+    settlements = SpendEntry.objects.filter(reservation__flow_reference="flow-race")
+    assert settlements.count() == 1
+    winner = settlements.get()
+    # every caller either got the one settlement or was told the reservation was settled the other way
+    assert all(result.pk == winner.pk for result in results)
+    assert all(isinstance(error, SpendReservationSettled) for error in errors)
+    assert len(results) == 5 and len(errors) == 5
+    assert spend_used(user_id=user.pk)["per_day"] == (5_000 if winner.kind == SpendKind.COMMIT else 0)
