@@ -70,7 +70,10 @@ class OutboundRateLimiter:
         index = int(now // self.window)
         key = f"{self._prefix}:{index}"
         ttl = int(self.window * 3) + 1
-        cache.add(key, 0, timeout=ttl)
+        if cache.add(key, 0, timeout=ttl):
+            # First in a new window: drop the one before last now, so that the file cache (which culls
+            # random entries once full) is not filled with stale windows that could push out breaker state.
+            cache.delete(f"{self._prefix}:{index - 2}")
         try:
             current = cache.incr(key)
         except ValueError:  # the key expired between add and incr
