@@ -54,6 +54,15 @@ class MerchantError(Exception):
         """True when the merchant may have acted on the request although we got no answer."""
         return False
 
+    @property
+    def retry_later(self) -> bool:
+        """True when the same call (same operation_id) may succeed later: a task should reschedule it.
+
+        Every class but a plain client_error; a 429 or a 409 in flight is a client_error that is
+        still worth retrying later (use `retry_after` when set).
+        """
+        return True
+
     def __str__(self) -> str:
         parts = [f"{self.error_class} from merchant {self.merchant_id!r} on {self.operation}"]
         if self.status is not None:
@@ -71,6 +80,10 @@ class MerchantClientError(MerchantError):
     def outcome_unknown(self) -> bool:
         # 409 idempotency_in_flight: our first request with this key is still running at the merchant.
         return self.status == 409 and self.code == "idempotency_in_flight"
+
+    @property
+    def retry_later(self) -> bool:
+        return self.status == 429 or self.outcome_unknown
 
 
 class MerchantServerError(MerchantError):

@@ -418,3 +418,25 @@ def test_complete_out_of_attempts_still_reads_before_reporting_an_unknown_outcom
         merchant.checkout.complete(session_id="cs_5", payment=PaymentData(token="vt_5"), operation_id="flow-6")
     assert caught.value.outcome_unknown and caught.value.attempts == 1
     assert [r.method for r in scripted.received] == ["POST", "GET", "POST", "GET"]
+
+
+def test_retry_later_tells_a_task_which_failures_are_worth_rescheduling(scripted, configure_merchant):
+    merchant = configure_merchant(scripted.url, max_attempts=1)
+    scripted.then(
+        Reply(422, {"code": "idempotency_conflict"}),
+        Reply(429, {"code": "rate_limited"}, {"Retry-After": "60"}),
+        Reply(409, {"code": "idempotency_in_flight"}),
+        Reply(503),
+    )
+    errors = []
+    for _ in range(4):
+        with pytest.raises((MerchantClientError, MerchantServerError)) as caught:
+            merchant.http.request("POST", "/x", operation="checkout_update", operation_id="op", json_body={})
+        errors.append(caught.value)
+
+    assert [(error.status, error.retry_later) for error in errors] == [
+        (422, False),
+        (429, True),
+        (409, True),
+        (503, True),
+    ]
