@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from catalog_adapters.sandbox.models import Promotion, PromotionKind
+from catalog_adapters.sandbox.wire import rfc3339
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,12 @@ def _promotion_refusal(
 
 
 def _spread(amount: int, weights: list[int]) -> list[int]:
-    """Split an amount over lines in proportion to their weights, the remainder to the largest lines."""
+    """Split an amount over lines in proportion to their weights (largest remainder), summing exactly."""
     total = sum(weights)
     if total == 0:
         return [0 for _ in weights]
     shares = [amount * weight // total for weight in weights]
-    order = sorted(range(len(weights)), key=lambda index: -weights[index])
+    order = sorted(range(len(weights)), key=lambda index: (-(amount * weights[index] % total), index))
     for index in order[: amount - sum(shares)]:
         shares[index] += 1
     return shares
@@ -197,8 +198,8 @@ def quote_lines(
                 "id": option["id"],
                 "title": option["title"] + (" (free)" if free else ""),
                 "carrier": option["carrier"],
-                "earliest_delivery_time": _rfc3339(now + timedelta(days=option["min_days"])),
-                "latest_delivery_time": _rfc3339(now + timedelta(days=option["max_days"])),
+                "earliest_delivery_time": rfc3339(now + timedelta(days=option["min_days"])),
+                "latest_delivery_time": rfc3339(now + timedelta(days=option["max_days"])),
                 "totals": [
                     {"type": "fulfillment", "display_text": "Shipping", "amount": amount},
                     {"type": "total", "display_text": "Total", "amount": amount},
@@ -208,7 +209,3 @@ def quote_lines(
         if option["id"] == selected_option_id:
             quote.fulfillment_amount = amount
     return quote
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
