@@ -441,6 +441,14 @@ class FaultRule(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            # Concurrent retries carrying the same header share one counter, never two.
+            models.UniqueConstraint(
+                fields=["header_scope", "kind", "operation"],
+                condition=~Q(header_scope=""),
+                name="sandbox_fault_header_counter_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind}@{self.operation}"

@@ -236,6 +236,7 @@ def checkout_session_status(session: CheckoutSession, *, now: datetime) -> str:
 def checkout_session_representation(session: CheckoutSession, *, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     quote = session.quote or {}
+    public_base_url = session.continue_url.removesuffix(f"/checkout/{session.id}")
     body = {
         "id": session.id,
         "status": checkout_session_status(session, now=now),
@@ -249,8 +250,8 @@ def checkout_session_representation(session: CheckoutSession, *, now: datetime |
         "totals": quote.get("totals", []),
         "messages": session.messages,
         "links": [
-            {"type": "terms_of_use", "url": f"{session.continue_url.rsplit('/checkout/', 1)[0]}/terms"},
-            {"type": "privacy_policy", "url": f"{session.continue_url.rsplit('/checkout/', 1)[0]}/privacy"},
+            {"type": "terms_of_use", "url": f"{public_base_url}/terms"},
+            {"type": "privacy_policy", "url": f"{public_base_url}/privacy"},
         ],
         "expires_at": rfc3339(session.expires_at),
         "continue_url": session.continue_url,
