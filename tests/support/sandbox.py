@@ -14,7 +14,9 @@ may use the database across threads, so they pull in `transactional_db` themselv
     - `add_fault(kind, operation="any", customer_id=None, vault_reference=None, times=None, delay_ms=None)`,
       `clear_faults()`, `faults()`: the HTTP fault switchboard (`/sandbox/faults`).
     - `received_requests(path_contains="")`: the `ReceivedRequest` rows (method, path, trace_id,
-      request_id, idempotency_key, status, faults, replayed), oldest first.
+      request_id, idempotency_key, operation, status, faults, replayed), oldest first.
+    - `wait_until_answered(timeout=30)`: block until no received request is still being answered
+      (use it after a client timeout, so the sandbox's sleeping thread does not outlive the test).
     - `available(variant_id)`: units on hand minus live reservations, read from the database.
     - `set_stock(variant_id, units)`: put a variant's stock at a known level for a test.
     - `create_session(...)`, `ready_session(...)`: an ACP session for alice (blue runner 42 by default),
@@ -119,6 +121,16 @@ class SandboxMerchant:
         from catalog_adapters.sandbox.selectors import received_requests
 
         return list(received_requests(path_contains=path_contains))
+
+    def wait_until_answered(self, timeout: float = 30) -> None:
+        """Wait until every request the sandbox received has been answered (after a client gave up on one)."""
+        from catalog_adapters.sandbox.models import ReceivedRequest
+
+        deadline = time.monotonic() + timeout
+        while ReceivedRequest.objects.filter(status__isnull=True).exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the sandbox still had requests in progress after {timeout}s")
+            time.sleep(0.05)
 
     def available(self, variant_id: str) -> int:
         from catalog_adapters.sandbox.selectors import variant_available
