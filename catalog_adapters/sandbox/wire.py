@@ -97,6 +97,8 @@ def parse_checkout_request(body: dict, *, creating: bool) -> CheckoutRequest:
     buyer: dict | object | None = MISSING
     if "buyer" in body:
         buyer = None if body["buyer"] is None else _object(body["buyer"], param="$.buyer")
+        if buyer and buyer.get("email") is not None:
+            _string(buyer["email"], param="$.buyer.email")
 
     fulfillment_details: dict | object | None = MISSING
     if "fulfillment_details" in body:

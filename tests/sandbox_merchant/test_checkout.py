@@ -248,6 +248,10 @@ def test_bad_requests_are_flat_protocol_errors_with_a_param(sandbox_merchant):
     }
     assert no_lines.status_code == 400 and no_lines.json()["param"] == "$.line_items"
     assert bad_quantity.status_code == 400 and bad_quantity.json()["param"] == "$.line_items[0].quantity"
+    bad_email = sandbox_merchant.post(
+        "/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42", "quantity": 1}], "buyer": {"email": 42}}
+    )
+    assert bad_email.status_code == 400 and bad_email.json()["param"] == "$.buyer.email"
     assert CheckoutSession.objects.count() == 0
 
 

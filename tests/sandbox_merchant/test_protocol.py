@@ -216,3 +216,45 @@ def test_switched_off_the_sandbox_answers_404(sandbox_merchant, settings):
     settings.SANDBOX_MERCHANT_ENABLED = False
 
     assert sandbox_merchant.get("/products").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/checkout_sessions", {"line_items": "x"}),
+        ("/checkout_sessions", {"line_items": [5]}),
+        ("/checkout_sessions", {"line_items": [{"id": 7, "quantity": 1}]}),
+        ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42", "quantity": True}]}),
+        ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "currency": "USD"}),
+        ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "buyer": "alice"}),
+        ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "discounts": {"codes": "SAVE10"}}),
+        ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "fulfillment_details": {"address": 1}}),
+        ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "selected_fulfillment_options": [{}]}),
+        ("/agentic_commerce/delegate_payment", {"payment_method": "card"}),
+        ("/agentic_commerce/delegate_payment", {}),
+        ("/sandbox/faults", {"kind": "server_error", "times": "twice"}),
+    ],
+)
+def test_malformed_bodies_are_400_never_500(sandbox_merchant, path, body):
+    response = sandbox_merchant.post(path, body)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"payment_data": "vt_x"},
+        {"payment_data": {"instrument": {"credential": {}}}},
+        {"payment_data": {"token": 5}},
+    ],
+)
+def test_malformed_complete_bodies_are_400(sandbox_merchant, body):
+    session = sandbox_merchant.ready_session()
+
+    response = sandbox_merchant.post(f"/checkout_sessions/{session['id']}/complete", body)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["param"].startswith("$.payment_data")
