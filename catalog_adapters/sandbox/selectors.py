@@ -310,12 +310,21 @@ class FaultContext:
     vault_reference: str | None = None
 
 
+def _dig(value: object, *keys: str) -> object:
+    """value[k1][k2]… or None when any level is missing or not an object (bodies are untrusted here)."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
 def fault_context(*, operation: str, path_ids: dict, body: dict) -> FaultContext:
     customer_id = None
     vault_reference = None
     if operation == FaultOperation.CREATE:
-        buyer = body.get("buyer") if isinstance(body.get("buyer"), dict) else {}
-        customer = customer_by_email(email=buyer.get("email") if isinstance(buyer.get("email"), str) else None)
+        email = _dig(body, "buyer", "email")
+        customer = customer_by_email(email=email if isinstance(email, str) else None)
         customer_id = customer.id if customer else None
     elif "session_id" in path_ids:
         customer_id = (
@@ -326,19 +335,13 @@ def fault_context(*, operation: str, path_ids: dict, body: dict) -> FaultContext
     elif "order_id" in path_ids:
         customer_id = Order.objects.filter(id=path_ids["order_id"]).values_list("customer_id", flat=True).first()
     if operation == FaultOperation.COMPLETE:
-        payment_data = body.get("payment_data") if isinstance(body.get("payment_data"), dict) else {}
-        token = payment_data.get("token") or (
-            ((payment_data.get("instrument") or {}).get("credential") or {}).get("token")
-            if isinstance(payment_data.get("instrument"), dict)
-            else None
-        )
+        token = _dig(body, "payment_data", "token") or _dig(body, "payment_data", "instrument", "credential", "token")
         if isinstance(token, str):
             vault_reference = VaultToken.objects.filter(id=token).values_list("card_id", flat=True).first()
     elif operation == FaultOperation.DELEGATE_PAYMENT:
-        payment_method = body.get("payment_method") if isinstance(body.get("payment_method"), dict) else {}
-        reference = payment_method.get("vault_reference")
+        reference = _dig(body, "payment_method", "vault_reference")
         vault_reference = reference if isinstance(reference, str) else None
-        if vault_reference and customer_id is None:
+        if vault_reference:
             customer_id = Customer.objects.filter(cards__reference=vault_reference).values_list("id", flat=True).first()
     return FaultContext(operation=operation, customer_id=customer_id, vault_reference=vault_reference)
 
