@@ -189,10 +189,11 @@ class CeleryWorker:
     queue: str = field(default_factory=lambda: settings.CELERY_TASK_DEFAULT_QUEUE)
     name: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex[:8]}@localhost")
     concurrency: int = 2
+    extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> CeleryWorker:
-        env = child_env(DATABASE_URL=self.database_url, CELERY_DEFAULT_QUEUE=self.queue)
+        env = child_env(DATABASE_URL=self.database_url, CELERY_DEFAULT_QUEUE=self.queue, **self.extra_env)
         self.process = subprocess.Popen(
             [
                 sys.executable,

@@ -1,0 +1,254 @@
+"""Confirming, declining, canceling, stale previews, risk, revocation, compensation failures."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connections
+
+from audit.models import AuditEvent
+from catalog_adapters.sandbox.models import CheckoutSession as MerchantSession
+from catalog_adapters.sandbox.models import Order as MerchantOrder
+from consent.models import Scope
+from consent.selectors import grants_for_customer
+from consent.services import consent_revoke
+from escalations.models import Escalation
+from ordering import saga
+from ordering.errors import FlowNotConfirmable, InvalidFlowTransition, StalePreview
+from ordering.models import FLOW_TRANSITIONS, FlowStatus, FlowStep, OrderFlow
+from ordering.services import _transition, flow_confirm, flow_decline
+from tests.support.sandbox import BLUE_RUNNER_42
+
+
+def _refresh(flow) -> OrderFlow:
+    return OrderFlow.objects.get(pk=flow.pk)
+
+
+def _drive(flow) -> OrderFlow:
+    """Run the saga in this process until it stops moving (the queue itself is not under test here)."""
+    for _ in range(20):
+        if saga.flow_run_next_step(flow_id=flow.pk) == "skipped":
+            break
+    return _refresh(flow)
+
+
+def test_every_status_has_a_row_in_the_transition_table():
+    assert set(FLOW_TRANSITIONS) == set(FlowStatus.values)
+    assert FLOW_TRANSITIONS[FlowStatus.PLACED] == frozenset()
+
+
+def test_an_invalid_transition_is_refused_loudly(shop):
+    flow = shop.start_flow()
+
+    with pytest.raises(InvalidFlowTransition, match="previewed to placed"):
+        _transition(flow, FlowStatus.PLACED, actor_type="agent")
+
+    assert _refresh(flow).status == FlowStatus.PREVIEWED
+
+
+def test_a_stale_preview_hash_is_refused_and_changes_nothing(shop):
+    flow = shop.start_flow()
+
+    with pytest.raises(StalePreview):
+        flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash="0" * 64)
+
+    flow = _refresh(flow)
+    assert flow.status == FlowStatus.PREVIEWED and flow.confirmations == 0
+    assert not FlowStep.objects.filter(flow=flow).exists()
+
+
+def test_another_customer_cannot_confirm_alices_flow(shop, django_user_model):
+    from ordering.errors import FlowNotFound
+
+    mallory = django_user_model.objects.create_user("mallory", password="irrelevant-9")
+    flow = shop.start_flow()
+
+    with pytest.raises(FlowNotFound):
+        flow_confirm(flow_id=flow.pk, customer_id=mallory.pk, preview_hash=flow.preview_hash)
+    assert _refresh(flow).status == FlowStatus.PREVIEWED
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_declining_the_preview_places_nothing_and_releases_the_stock(shop):
+    before = shop.sandbox.available(BLUE_RUNNER_42)
+    flow = shop.start_flow()
+
+    flow_decline(flow_id=flow.pk, customer_id=shop.alice.pk)
+
+    flow = _refresh(flow)
+    assert (flow.status, flow.failure_code) == (FlowStatus.CANCELED, "declined")
+    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
+    assert shop.sandbox.available(BLUE_RUNNER_42) == before
+    assert not MerchantOrder.objects.exists()
+    with pytest.raises(FlowNotConfirmable):
+        flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+
+
+def test_confirming_twice_starts_one_placement_round(shop):
+    flow = shop.start_flow()
+
+    first = flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    second = flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+
+    assert first.pk == second.pk
+    assert _refresh(flow).confirmations == 1
+    assert AuditEvent.objects.filter(action="flow.confirmed", target_id=str(flow.pk)).count() == 1
+
+
+@pytest.mark.postgres
+def test_ten_concurrent_confirms_and_ten_concurrent_workers_place_one_order(shop):
+    flow = shop.start_flow()
+    barrier = threading.Barrier(10)
+    errors: list[BaseException] = []
+
+    def confirm_then_run() -> None:
+        try:
+            barrier.wait()
+            flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+            barrier.wait()
+            # every thread also plays a worker that received the task (redelivery, duplicates)
+            for _ in range(10):
+                saga.flow_run_next_step(flow_id=flow.pk)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=confirm_then_run) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    flow = _drive(flow)
+
+    assert errors == []
+    assert flow.status == FlowStatus.PLACED
+    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert AuditEvent.objects.filter(action="flow.confirmed", target_id=str(flow.pk)).count() == 1
+    assert FlowStep.objects.filter(flow=flow, name="complete_checkout", status="succeeded").count() == 1
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_consent_revoked_between_confirm_and_placement_stops_the_flow(shop, settings):
+    # given a confirmed flow whose placement has not run yet (no eager tasks until revocation)
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    flow = shop.start_flow()
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    app.conf.task_always_eager = True
+    grant = grants_for_customer(user_id=shop.alice.pk).get(scope=Scope.PLACE_ORDERS, status="active")
+
+    # when alice revokes the ordering grant (the hook halts her flows after commit)
+    consent_revoke(user_id=shop.alice.pk, grant_id=grant.pk, via="settings_page")
+    # and a worker picks the already-queued placement task up afterwards
+    saga.flow_run_next_step(flow_id=flow.pk)
+
+    flow = _refresh(flow)
+    assert flow.status == FlowStatus.CANCELED
+    assert flow.failure_code.startswith("consent_revoked")
+    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
+    assert not MerchantOrder.objects.exists()
+    assert not FlowStep.objects.filter(flow=flow, name="complete_checkout").exists()
+    # and alice is told in her chat
+    assert "revoked" in flow.conversation.messages.last().text
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_consent_revoked_while_placing_is_caught_before_the_payment(shop):
+    flow = shop.start_flow()
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    for _ in range(3):  # check_consent, reserve_spend, score_risk
+        saga.flow_run_next_step(flow_id=flow.pk)
+    assert _refresh(flow).status == FlowStatus.PLACING
+    grant = grants_for_customer(user_id=shop.alice.pk).get(scope=Scope.PLACE_ORDERS, status="active")
+    consent_revoke(user_id=shop.alice.pk, grant_id=grant.pk, via="settings_page")
+    app.conf.task_always_eager = True
+
+    flow = _drive(flow)
+
+    assert (flow.status, flow.failure_code) == (FlowStatus.COMPENSATED, "consent_revoked")
+    assert not MerchantOrder.objects.exists()
+    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
+    assert dict(flow.compensations.values_list("action", "status"))["release_spend"] == "done"
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_compensation_that_keeps_failing_escalates_to_a_person(shop):
+    shop.sandbox.add_fault("server_error", operation="cancel", times=50)
+    flow = shop.start_flow(card="pm_alice_decline")
+
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+
+    flow = _refresh(flow)
+    assert flow.status == FlowStatus.ESCALATED
+    escalation = Escalation.objects.get(flow=flow)
+    assert escalation.reason == "compensation_failed"
+    assert "cancel_checkout" in escalation.detail
+    compensations = dict(flow.compensations.values_list("action", "status"))
+    assert compensations["cancel_checkout"] == "failed"
+    assert compensations["release_spend"] == "done" and compensations["revoke_token"] == "done"
+    assert AuditEvent.objects.filter(action="compensation.cancel_checkout", outcome="failed").exists()
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_risky_order_needs_a_fresh_authenticator_code(shop, settings):
+    settings.ORDERING_RISK_STEP_UP_SCORE = 10  # a first order is enough to ask
+    flow = shop.start_flow()
+
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+
+    flow = _refresh(flow)
+    assert (flow.status, flow.failure_code) == (FlowStatus.REQUIRES_ACTION, "step_up_required")
+    assert not MerchantOrder.objects.exists()
+    assert "authenticator" in flow.conversation.messages.last().text
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_very_risky_order_goes_to_human_review_and_staff_approval_places_it(shop, settings, django_user_model):
+    settings.ORDERING_RISK_REVIEW_SCORE = 10
+    flow = shop.start_flow()
+
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+
+    flow = _refresh(flow)
+    assert flow.status == FlowStatus.ESCALATED
+    assert Escalation.objects.get(flow=flow).reason == "risk_review"
+    assert not MerchantOrder.objects.exists()
+    risk = AuditEvent.objects.get(action="risk.assessed", target_id=str(flow.pk))
+    assert risk.policy_version == "risk-v1" and risk.data["decision"] == "review"
+
+    staff = django_user_model.objects.create_user("reviewer", password="irrelevant-9", is_staff=True)
+    saga.flow_staff_approve(flow_id=flow.pk, staff_id=staff.pk)
+
+    flow = _refresh(flow)
+    assert flow.status == FlowStatus.PLACED
+    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+
+
+def test_the_sweeper_resumes_a_flow_whose_worker_vanished(shop, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    flow = shop.start_flow()
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    # a worker claimed the first step and died: its lease ran out long ago
+    claim = saga._claim(flow.pk)
+    assert claim is not None
+    OrderFlow.objects.filter(pk=flow.pk).update(
+        step_lease_until=timezone.now() - timedelta(seconds=1), updated_at=timezone.now() - timedelta(hours=1)
+    )
+
+    result = saga.flows_sweep()
+    flow = _drive(flow)
+
+    assert result["resumed"] == 1
+    assert flow.status == FlowStatus.PLACED
+    abandoned = FlowStep.objects.get(pk=claim.step_id)
+    assert (abandoned.status, abandoned.error_class) == ("failed", "abandoned")
+    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
