@@ -166,6 +166,8 @@ def _process(
 ) -> HttpResponse:
     record_id = None
     try:
+        if handler is _method_not_allowed:
+            raise MethodNotAllowed(f"{request.method} is not allowed here.")
         bearer_token = _bearer_token(request)
         if bearer_token is None:
             raise Unauthorized()
@@ -212,6 +214,7 @@ def _process(
             status, payload, headers = _error_response(error)
             if record_id is not None:
                 services.idempotency_complete(record_id=record_id, status=status, body=payload)
+                record_id = None
             return _json(status, payload, headers)
         if record_id is not None:
             services.idempotency_complete(record_id=record_id, status=status, body=payload)
@@ -248,6 +251,10 @@ def _transport_fault(faults: DrawnFaults) -> HttpResponse | None:
     return None
 
 
+def _method_not_allowed(call: Call) -> tuple[int, dict]:
+    raise MethodNotAllowed()
+
+
 def route(*, faultable: bool = True, **methods: tuple[str, Handler]) -> Callable:
     """One URL, its methods: `route(GET=("get", handler), POST=("update", handler))`."""
 
@@ -256,8 +263,10 @@ def route(*, faultable: bool = True, **methods: tuple[str, Handler]) -> Callable
         if not settings.SANDBOX_MERCHANT_ENABLED:
             return _json(404, _error_body("invalid_request", "not_found", "The sandbox merchant is switched off."))
         if request.method not in methods:
-            status, payload, headers = _error_response(MethodNotAllowed(f"{request.method} is not allowed here."))
-            return _json(status, payload, {**headers, "Allow": ", ".join(methods)})
+            # Still recorded: the request log is of everything the sandbox received.
+            response = _serve(request, "", _method_not_allowed, path_ids, faultable=False)
+            response["Allow"] = ", ".join(methods)
+            return response
         operation, handler = methods[request.method]
         return _serve(request, operation, handler, path_ids, faultable=faultable)
 

@@ -198,6 +198,8 @@ def test_an_unsupported_method_is_405_with_allow(sandbox_merchant):
 
     assert response.status_code == 405
     assert response.headers["Allow"] == "POST"
+    assert response.json()["code"] == "method_not_allowed"
+    assert [(r.method, r.status) for r in sandbox_merchant.received_requests()] == [("DELETE", 405)]
 
 
 def test_a_body_that_is_not_a_json_object_is_400(sandbox_merchant):
