@@ -163,10 +163,13 @@ def flow_run_next_step(*, flow_id: Any) -> str:
     flow = OrderFlow.objects.select_related("payment_method", "shipping_address").get(pk=flow_id)
     try:
         outcome = _STEP_FUNCTIONS[claim.step](flow, claim)
-    except MerchantClientError as error:
-        outcome = Fail(code=error.code or "merchant_refused", detail=str(error), error_class=error.error_class)
     except MerchantError as error:
-        outcome = Retry(error_class=error.error_class, detail=str(error))
+        # A 429 past our wait cap or a request still in flight is a 4xx worth retrying later; other
+        # 4xx mean the merchant refuses this request as it is.
+        if isinstance(error, MerchantClientError) and not error.retry_later:
+            outcome = Fail(code=error.code or "merchant_refused", detail=str(error), error_class=error.error_class)
+        else:
+            outcome = Retry(error_class=error.error_class, detail=str(error))
     except Exception as error:
         # A bug or an outage of our own: record it on the step, then let the sweeper try again later.
         logger.exception("flow step %s crashed", claim.step, extra={"flow_id": str(flow_id)})

@@ -181,3 +181,16 @@ def test_a_price_change_charges_nothing_and_shows_a_new_preview_to_confirm(shop)
     assert flow.status == FlowStatus.PLACED
     assert MerchantOrder.objects.get(session_id=flow.checkout_session_id).total_amount == flow.total_amount
     assert _ledger(flow)["commit"] == flow.total_amount
+
+
+def test_a_long_rate_limit_at_complete_is_retried_later_not_failed(shop):
+    # Retry-After 5 s is past the client's wait cap (1 s): the step is rescheduled, not failed
+    shop.sandbox.add_fault("rate_limited", operation="complete", times=1, delay_ms=5000)
+    flow = shop.start_flow()
+
+    flow = _confirm(shop, flow)
+
+    assert flow.status == FlowStatus.PLACED
+    attempts = list(FlowStep.objects.filter(flow=flow, name="complete_checkout").values_list("status", "error_class"))
+    assert attempts == [("failed", "client_error"), ("succeeded", "")]
+    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
