@@ -10,7 +10,8 @@ from django.db import connections
 from audit.models import AuditEvent
 from catalog_adapters.sandbox.models import CheckoutSession as MerchantSession
 from catalog_adapters.sandbox.models import Order as MerchantOrder
-from consent.models import Scope
+from catalog_adapters.sandbox.models import VaultToken
+from consent.models import Scope, SpendEntry
 from consent.selectors import grants_for_customer
 from consent.services import consent_revoke
 from escalations.models import Escalation
@@ -151,6 +152,8 @@ def test_consent_revoked_between_confirm_and_placement_stops_the_flow(shop, sett
     assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
     assert not MerchantOrder.objects.exists()
     assert not FlowStep.objects.filter(flow=flow, name="complete_checkout").exists()
+    assert not SpendEntry.objects.filter(flow_reference__startswith=f"flow:{flow.pk}:").exists()
+    assert not VaultToken.objects.filter(checkout_session_id=flow.checkout_session_id).exists()
     # and alice is told in her chat
     assert "revoked" in flow.conversation.messages.last().text
 

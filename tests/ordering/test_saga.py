@@ -116,6 +116,11 @@ def test_3ds_required_waits_for_a_person_and_says_so(shop):
     assert flow.conversation.status == ConversationStatus.ESCALATED
     assert "specialist is looking at this" in _messages(flow)[-1]["text"]
     assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
+    # the specialist decides: the stock, the reservation and the unused token stay in place meanwhile
+    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "authentication_required"
+    token = VaultToken.objects.get(checkout_session_id=flow.checkout_session_id)
+    assert token.used_at is None and token.revoked_at is None
+    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": 0}
 
 
 def test_two_server_errors_at_complete_then_success_is_three_attempts_and_one_order(shop):
@@ -129,6 +134,8 @@ def test_two_server_errors_at_complete_then_success_is_three_attempts_and_one_or
     assert [request.status for request in completes] == [500, 500, 200]
     assert len({request.idempotency_key for request in completes}) == 1
     assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).used_at is not None
+    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0}
 
 
 def test_a_lost_complete_response_is_recovered_by_reading_the_session_without_a_second_order(shop):
@@ -141,7 +148,8 @@ def test_a_lost_complete_response_is_recovered_by_reading_the_session_without_a_
     assert flow.status == FlowStatus.PLACED
     assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
     assert flow.merchant_order_id == MerchantOrder.objects.get(session_id=flow.checkout_session_id).id
-    assert _ledger(flow)["commit"] == flow.total_amount
+    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0}
+    assert VaultToken.objects.filter(checkout_session_id=flow.checkout_session_id).count() == 1
 
 
 def test_out_of_stock_at_complete_releases_stock_token_and_spend_and_tells_the_customer(shop):
@@ -194,3 +202,36 @@ def test_a_long_rate_limit_at_complete_is_retried_later_not_failed(shop):
     attempts = list(FlowStep.objects.filter(flow=flow, name="complete_checkout").values_list("status", "error_class"))
     assert attempts == [("failed", "client_error"), ("succeeded", "")]
     assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+
+
+def test_a_merchant_that_stays_down_fails_the_flow_undoes_it_and_says_so(shop):
+    before = shop.sandbox.available(BLUE_RUNNER_42)
+    shop.sandbox.add_fault("server_error", operation="complete", times=100)
+    flow = shop.start_flow()
+
+    flow = _confirm(shop, flow)
+
+    assert (flow.status, flow.failure_code) == (FlowStatus.COMPENSATED, "merchant_unavailable")
+    attempts = FlowStep.objects.filter(flow=flow, name="complete_checkout")
+    assert attempts.count() == 3 and set(attempts.values_list("error_class", flat=True)) == {"server_error"}
+    assert not MerchantOrder.objects.exists()
+    assert shop.sandbox.available(BLUE_RUNNER_42) == before
+    assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).revoked_at is not None
+    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount}
+    assert "not answering" in _messages(flow)[-1]["text"]
+
+
+def test_flow_metrics_count_placed_and_failed_flows(shop, client):
+    def metric(body: str, name: str) -> float:
+        return sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines() if line.startswith(name))
+
+    body = client.get("/metrics").content.decode()
+    placed, failed = metric(body, "ordering_flows_placed_total"), metric(body, "ordering_flows_failed_total")
+
+    _confirm(shop, shop.start_flow())
+    _confirm(shop, shop.start_flow(card="pm_alice_decline"))
+
+    body = client.get("/metrics").content.decode()
+    assert metric(body, "ordering_flows_placed_total") == placed + 1
+    assert metric(body, "ordering_flows_failed_total") == failed + 1
+    assert 'ordering_compensations_total{action="revoke_token",outcome="done"}' in body
