@@ -146,6 +146,10 @@ class OrderFlow(models.Model):
     confirmations = models.PositiveSmallIntegerField(default=0)
     # A specialist approved a risk review: the risk step lets this round through.
     risk_approved_by = models.CharField(max_length=64, blank=True)
+    # A specialist verified the payment with the customer (3-D Secure): the next payment attempt of
+    # this round mints a fresh token and completes with an authentication result, under new keys.
+    payment_verified_by = models.CharField(max_length=64, blank=True)
+    payment_attempt = models.PositiveSmallIntegerField(default=0)
     merchant_order_id = models.CharField(max_length=128, blank=True)
     placed_at = models.DateTimeField(null=True, blank=True)
     failure_code = models.CharField(max_length=64, blank=True)

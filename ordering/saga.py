@@ -41,10 +41,9 @@ from consent.services import spend_commit, spend_release, spend_reserve
 from escalations.models import EscalationReason
 from escalations.services import escalation_open
 from ordering import metrics
-from ordering.errors import PreviewIncomplete
+from ordering.errors import FlowNotConfirmable, PreviewIncomplete
 from ordering.models import (
     CompensationStatus,
-    ConfirmationChannel,
     FlowCompensation,
     FlowStatus,
     FlowStep,
@@ -143,9 +142,19 @@ class Claim:
 # -- keys ----------------------------------------------------------------------------------------
 
 
+PAYMENT_STEPS = ("mint_token", "complete_checkout")
+
+
 def round_key(flow: OrderFlow, name: str) -> str:
-    """The operation id of one logical call of one placement round (the merchant's Idempotency-Key source)."""
-    return f"flow:{flow.pk}:r{flow.confirmations}:{name}"
+    """The operation id of one logical call of one placement round (the merchant's Idempotency-Key source).
+
+    A payment retried after a specialist verified it is a new logical call (new token, a complete
+    with an authentication result), so its steps carry the payment attempt number too.
+    """
+    key = f"flow:{flow.pk}:r{flow.confirmations}:{name}"
+    if name in PAYMENT_STEPS and flow.payment_attempt:
+        key += f":p{flow.payment_attempt}"
+    return key
 
 
 def spend_reference(flow: OrderFlow) -> str:
@@ -521,6 +530,7 @@ class TokenRequest:
     """Everything the vault's delegate body is made of, recorded on the mint step (no secret in it)."""
 
     round_number: int
+    payment_attempt: int
     amount: int
     currency: str
     expires_at: datetime
@@ -528,6 +538,7 @@ class TokenRequest:
     def as_result(self) -> dict[str, Any]:
         return {
             "round": self.round_number,
+            "payment_attempt": self.payment_attempt,
             "max_amount": self.amount,
             "currency": self.currency,
             "token_expires_at": self.expires_at.isoformat(),
@@ -537,6 +548,7 @@ class TokenRequest:
     def from_result(cls, result: dict[str, Any]) -> TokenRequest:
         return cls(
             round_number=result["round"],
+            payment_attempt=result.get("payment_attempt", 0),
             amount=result["max_amount"],
             currency=result["currency"],
             expires_at=datetime.fromisoformat(result["token_expires_at"]),
@@ -557,7 +569,8 @@ def _mint_token(flow: OrderFlow, request: TokenRequest) -> PaymentToken:
             merchant_id=flow.merchant_id,
             expires_at=request.expires_at,
         ),
-        operation_id=f"flow:{flow.pk}:r{request.round_number}:mint_token",
+        operation_id=f"flow:{flow.pk}:r{request.round_number}:mint_token"
+        + (f":p{request.payment_attempt}" if request.payment_attempt else ""),
         metadata={"flow_id": str(flow.pk)},
     )
 
@@ -576,6 +589,7 @@ def step_mint_token(flow: OrderFlow, claim: Claim) -> StepOutcome:
     # A replay must send the identical body, so a retried attempt reuses the first recorded request.
     request = _recorded_token_request(flow, claim.operation_id) or TokenRequest(
         round_number=flow.confirmations,
+        payment_attempt=flow.payment_attempt,
         amount=flow.total_amount or 0,
         currency=flow.currency,
         expires_at=(timezone.now() + timedelta(seconds=settings.ORDERING_PAYMENT_TOKEN_TTL_SECONDS)).replace(
@@ -597,7 +611,11 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
     checkout = get_merchant(flow.merchant_id).checkout
     try:
         session = checkout.complete(
-            session_id=flow.checkout_session_id, payment=PaymentData(token=token.id), operation_id=claim.operation_id
+            session_id=flow.checkout_session_id,
+            payment=PaymentData(token=token.id),
+            operation_id=claim.operation_id,
+            # A specialist completed the issuer's verification with the customer.
+            authentication_result={"outcome": "authenticated"} if flow.payment_verified_by else None,
         )
     except MerchantClientError as error:
         if error.status != 405:
@@ -785,20 +803,59 @@ def flows_sweep(*, now: datetime | None = None) -> dict[str, int]:
     return {"resumed": len(resumed), "compensating": len(compensating)}
 
 
+def _staff_resume(flow: OrderFlow, *, staff_id: int, next_step: str, approved: str, fields: tuple[str, ...]) -> None:
+    flow.next_step = next_step
+    flow.failure_code = ""
+    flow.failure_detail = ""
+    _transition(
+        flow,
+        FlowStatus.PLACING,
+        actor_type=ActorType.STAFF,
+        actor_id=staff_id,
+        data={"approved": approved},
+        extra_fields=("next_step", "failure_code", "failure_detail", *fields),
+    )
+    _enqueue_advance(flow.pk)
+
+
 def flow_staff_approve(*, flow_id: Any, staff_id: int) -> OrderFlow:
-    """A specialist approved a risk review: place this round (the risk step lets it through)."""
+    """A specialist approved a risk review (or vouched for the customer instead of a step-up code)."""
     with transaction.atomic():
         flow = OrderFlow.objects.select_for_update().get(pk=flow_id)
+        if flow.failure_code not in ("risk_review", "step_up_required"):
+            raise FlowNotConfirmable("This order is not waiting for a risk decision.", flow_id=str(flow.pk))
         flow.risk_approved_by = str(staff_id)
-        flow.next_step = "score_risk"
-        flow.confirmed_via = flow.confirmed_via or ConfirmationChannel.STAFF
-        _transition(
+        _staff_resume(flow, staff_id=staff_id, next_step="score_risk", approved="risk", fields=("risk_approved_by",))
+    return flow
+
+
+def flow_staff_verify_payment(*, flow_id: Any, staff_id: int) -> OrderFlow:
+    """A specialist completed the card issuer's verification with the customer: pay again, authenticated."""
+    with transaction.atomic():
+        flow = OrderFlow.objects.select_for_update().get(pk=flow_id)
+        if flow.status != FlowStatus.REQUIRES_ACTION or flow.failure_code != "payment_verification":
+            raise FlowNotConfirmable("This order is not waiting for a payment verification.", flow_id=str(flow.pk))
+        flow.payment_verified_by = str(staff_id)
+        flow.payment_attempt += 1
+        _staff_resume(
             flow,
-            FlowStatus.PLACING,
-            actor_type=ActorType.STAFF,
-            actor_id=staff_id,
-            data={"approved": "risk_review"},
-            extra_fields=("risk_approved_by", "next_step", "confirmed_via"),
+            staff_id=staff_id,
+            next_step="mint_token",
+            approved="payment_verification",
+            fields=("payment_verified_by", "payment_attempt"),
         )
-        _enqueue_advance(flow.pk)
+    return flow
+
+
+def flow_staff_retry_compensations(*, flow_id: Any, staff_id: int) -> OrderFlow:
+    """After the merchant recovered, run the undo steps that had given up, once more."""
+    with transaction.atomic():
+        flow = OrderFlow.objects.select_for_update().get(pk=flow_id)
+        failed = flow.compensations.filter(status=CompensationStatus.FAILED)
+        if not failed.exists():
+            raise FlowNotConfirmable("Nothing of this order is waiting to be undone.", flow_id=str(flow.pk))
+        failed.update(status=CompensationStatus.PENDING, attempts=0)
+        if flow.status == FlowStatus.ESCALATED:
+            _transition(flow, FlowStatus.COMPENSATING, actor_type=ActorType.STAFF, actor_id=staff_id)
+        _enqueue_compensate(flow.pk)
     return flow

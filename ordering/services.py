@@ -70,6 +70,51 @@ def conversation_post(
     return Message.objects.create(conversation_id=conversation_id, role=role, text=text, data=data or {})
 
 
+def conversation_staff_reply(*, conversation_id: object, staff_id: int, text: str) -> Message:
+    """A specialist writes to the customer; the widget shows it like any other message."""
+    text = text.strip()
+    if not text:
+        raise ValueError("A reply needs some text.")
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        message = conversation_post(conversation_id=conversation.pk, role=MessageRole.STAFF, text=text)
+        audit_record(
+            action="conversation.staff_replied",
+            actor_type=ActorType.STAFF,
+            actor_id=staff_id,
+            customer_id=conversation.customer_id,
+            target_type="conversation",
+            target_id=conversation.pk,
+            data={"message_id": message.pk, "length": len(text)},
+        )
+    return message
+
+
+def conversation_hand_back(*, conversation_id: object, staff_id: int) -> Conversation:
+    """A specialist is done: the assistant answers the customer again."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        if conversation.status != ConversationStatus.ESCALATED:
+            return conversation
+        conversation.status = ConversationStatus.ACTIVE
+        conversation.save(update_fields=["status", "updated_at"])
+        conversation_post(
+            conversation_id=conversation.pk,
+            role=MessageRole.SYSTEM,
+            text="The specialist handed you back to the assistant. How can I help?",
+            data={"kind": "handed_back"},
+        )
+        audit_record(
+            action="conversation.handed_back",
+            actor_type=ActorType.STAFF,
+            actor_id=staff_id,
+            customer_id=conversation.customer_id,
+            target_type="conversation",
+            target_id=conversation.pk,
+        )
+    return conversation
+
+
 def conversation_mark_escalated(*, conversation_id: object) -> None:
     Conversation.objects.filter(pk=conversation_id).exclude(status=ConversationStatus.CLOSED).update(
         status=ConversationStatus.ESCALATED, updated_at=timezone.now()
@@ -314,7 +359,9 @@ def flow_cancel(
             data={"reason": reason},
             extra_fields=("failure_code", "next_step"),
         )
-        if flow.compensations.filter(status=CompensationStatus.PENDING).exists():
+        undo = flow.compensations.filter(status__in=(CompensationStatus.PENDING, CompensationStatus.FAILED))
+        if undo.exists():
+            undo.filter(status=CompensationStatus.FAILED).update(status=CompensationStatus.PENDING, attempts=0)
             _enqueue_compensate(flow.pk)
     return flow
 

@@ -255,3 +255,57 @@ def test_the_sweeper_resumes_a_flow_whose_worker_vanished(shop, settings):
     abandoned = FlowStep.objects.get(pk=claim.step_id)
     assert (abandoned.status, abandoned.error_class) == ("failed", "abandoned")
     assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_specialist_verifies_a_3ds_payment_and_the_order_is_placed_once(shop, django_user_model):
+    flow = shop.start_flow(card="pm_alice_3ds")
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    assert _refresh(flow).status == FlowStatus.REQUIRES_ACTION
+    staff = django_user_model.objects.create_user("specialist", password="irrelevant-9", is_staff=True)
+
+    saga.flow_staff_verify_payment(flow_id=flow.pk, staff_id=staff.pk)
+
+    flow = _refresh(flow)
+    assert flow.status == FlowStatus.PLACED
+    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    completes = shop.sandbox.received_requests(path_contains=f"{flow.checkout_session_id}/complete")
+    assert len({request.idempotency_key for request in completes}) == 2  # the authenticated retry is a new call
+    with pytest.raises(FlowNotConfirmable):
+        saga.flow_staff_verify_payment(flow_id=flow.pk, staff_id=staff.pk)
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_retrying_failed_compensations_after_the_merchant_recovers_compensates_the_flow(shop, django_user_model):
+    shop.sandbox.add_fault("server_error", operation="cancel", times=50)
+    flow = shop.start_flow(card="pm_alice_decline")
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    assert _refresh(flow).status == FlowStatus.ESCALATED
+    shop.sandbox.clear_faults()
+    staff = django_user_model.objects.create_user("specialist", password="irrelevant-9", is_staff=True)
+
+    saga.flow_staff_retry_compensations(flow_id=flow.pk, staff_id=staff.pk)
+
+    flow = _refresh(flow)
+    assert flow.status == FlowStatus.COMPENSATED
+    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
+    assert dict(flow.compensations.values_list("action", "status"))["cancel_checkout"] == "done"
+
+
+def test_staff_reply_and_hand_back_reach_the_conversation(shop, django_user_model):
+    from ordering.models import ConversationStatus
+    from ordering.services import conversation_hand_back, conversation_mark_escalated, conversation_staff_reply
+
+    flow = shop.start_flow()
+    staff = django_user_model.objects.create_user("specialist", password="irrelevant-9", is_staff=True)
+    conversation_mark_escalated(conversation_id=flow.conversation_id)
+
+    message = conversation_staff_reply(conversation_id=flow.conversation_id, staff_id=staff.pk, text=" Hi Alice! ")
+    conversation = conversation_hand_back(conversation_id=flow.conversation_id, staff_id=staff.pk)
+
+    assert (message.role, message.text) == ("staff", "Hi Alice!")
+    assert conversation.status == ConversationStatus.ACTIVE
+    assert conversation.messages.last().data == {"kind": "handed_back"}
+    assert AuditEvent.objects.filter(action="conversation.staff_replied", actor_id=str(staff.pk)).count() == 1
+    with pytest.raises(ValueError):
+        conversation_staff_reply(conversation_id=flow.conversation_id, staff_id=staff.pk, text="   ")
