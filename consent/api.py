@@ -2,24 +2,22 @@
 
 Thin: parse with a serializer, call one service or selector, answer with plain JSON. Session auth with
 CSRF (DRF's SessionAuthentication). Domain errors become HTTP answers in one place,
-`consent_exception_handler`; every error body is `{"error": <code>, "message": <for a person>, ...}`.
+`config.api.api_exception_handler`, with the statuses registered below; every error body is
+`{"error": <code>, "message": <for a person>, ...}`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView, exception_handler
+from rest_framework.views import APIView
 
 from audit.services import Origin
+from config.api import register_error_statuses
 from consent import selectors, services
 from consent.exceptions import (
     CapAboveCeiling,
@@ -61,38 +59,13 @@ ERROR_STATUS: list[tuple[type[ConsentError], int]] = [
     (StepUpThrottled, status.HTTP_429_TOO_MANY_REQUESTS),
 ]
 
+register_error_statuses(ERROR_STATUS)
+
 # Field names a client might use to send raw card data; we refuse the request without echoing it.
 CARD_DATA_FIELDS = {"number", "card_number", "cardnumber", "pan", "cvc", "cvv", "cvc2", "security_code"}
 
 
-def consent_exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, ConsentError):
-        code = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), status.HTTP_400_BAD_REQUEST)
-        details = {key: value for key, value in exc.details.items() if key != "fields"}
-        body: dict[str, Any] = {"error": exc.code, "message": exc.message, **details}
-        if "fields" in exc.details:
-            body["fields"] = exc.details["fields"]
-        return Response(body, status=code)
-    if isinstance(exc, Http404 | ObjectDoesNotExist):
-        return Response({"error": "not_found", "message": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-    if isinstance(exc, ValidationError):
-        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        first_field, messages = next(iter(fields.items()), ("", ["That is not valid."]))
-        first = messages[0] if isinstance(messages, list) and messages else str(messages)
-        label = "" if first_field in ("", "non_field_errors") else f"{first_field.replace('_', ' ').capitalize()}: "
-        return Response(
-            {"error": "invalid", "message": f"{label}{first}", "fields": fields}, status=status.HTTP_400_BAD_REQUEST
-        )
-    response = exception_handler(exc, context)
-    if response is not None and isinstance(exc, APIException):
-        response.data = {"error": exc.default_code, "message": str(exc.detail)}
-    return response
-
-
 class ConsentAPIView(APIView):
-    def get_exception_handler(self):
-        return consent_exception_handler
-
     def origin(self, request: Request) -> Origin:
         return Origin.from_request(request, channel="api")
 

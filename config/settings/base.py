@@ -7,6 +7,7 @@ from config.settings.broker import *  # noqa: F403
 from config.settings.cache import *  # noqa: F403
 from config.settings.consent import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
+from config.settings.llm import *  # noqa: F403
 from config.settings.logging import *  # noqa: F403
 from config.settings.merchants import *  # noqa: F403
 from config.settings.ordering import *  # noqa: F403
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "audit",
     "consent",
     "catalog_adapters",
@@ -104,11 +106,16 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Agentic ordering assistant API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files come from drf-spectacular-sidecar, served by us: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Each concern module may define `<NAME>_BEAT_SCHEDULE`; beat runs the union of them.

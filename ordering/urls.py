@@ -1,0 +1,3 @@
+"""The conversation and flow JSON API, mounted under /api/v1/."""
+
+urlpatterns: list = []
