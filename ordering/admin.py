@@ -1,4 +1,113 @@
 """Conversations, the agent, order flows.
 
-The staff console pages. Actions call services; they never save models directly.
+The staff console pages. Actions call services; they never save models directly. Conversations and
+flows are read-only here: staff read the transcript, the agent's decisions with their rationale,
+and the flow's steps and compensations; they act through the escalation console.
 """
+
+from django.contrib import admin
+
+from ordering.models import AgentDecision, Conversation, FlowCompensation, FlowStep, Message, OrderFlow
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MessageInline(ReadOnlyInline):
+    model = Message
+    fields = ("created_at", "role", "text", "data")
+    readonly_fields = fields
+
+
+class DecisionInline(ReadOnlyInline):
+    model = AgentDecision
+    verbose_name = "agent decision"
+    verbose_name_plural = "agent decisions (what the assistant did and why)"
+    fields = ("created_at", "planner", "kind", "name", "rationale", "ok", "arguments", "error")
+    readonly_fields = fields
+
+
+class FlowInline(ReadOnlyInline):
+    model = OrderFlow
+    fields = ("id", "status", "total_amount", "currency", "merchant_order_id", "created_at")
+    readonly_fields = fields
+    show_change_link = True
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(ReadOnlyAdmin):
+    list_display = ("id", "customer", "status", "created_at", "updated_at")
+    list_filter = ("status",)
+    search_fields = ("id", "customer__username", "trace_id")
+    readonly_fields = ("id", "customer", "status", "trace_id", "agent_state", "created_at", "updated_at")
+    inlines = [MessageInline, DecisionInline, FlowInline]
+
+
+@admin.register(AgentDecision)
+class AgentDecisionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "conversation", "planner", "kind", "name", "ok", "rationale")
+    list_filter = ("kind", "ok", "planner", "name")
+    search_fields = ("conversation__id", "rationale", "name")
+    readonly_fields = (
+        "conversation",
+        "turn",
+        "kind",
+        "name",
+        "arguments",
+        "rationale",
+        "ok",
+        "result",
+        "error",
+        "planner",
+        "created_at",
+    )
+
+
+class StepInline(ReadOnlyInline):
+    model = FlowStep
+    fields = (
+        "name",
+        "is_compensation",
+        "status",
+        "attempt",
+        "started_at",
+        "finished_at",
+        "error_class",
+        "error_detail",
+    )
+    readonly_fields = fields
+
+
+class CompensationInline(ReadOnlyInline):
+    model = FlowCompensation
+    fields = ("action", "target_ref", "status", "attempts", "registered_at", "finished_at", "last_error")
+    readonly_fields = fields
+
+
+@admin.register(OrderFlow)
+class OrderFlowAdmin(ReadOnlyAdmin):
+    list_display = ("id", "customer", "status", "total_amount", "currency", "merchant_order_id", "updated_at")
+    list_filter = ("status", "merchant_id", "confirmed_via")
+    search_fields = ("id", "merchant_order_id", "checkout_session_id", "customer__username")
+    readonly_fields = [field.name for field in OrderFlow._meta.fields]
+    inlines = [StepInline, CompensationInline]

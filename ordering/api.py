@@ -1,1 +1,255 @@
-"""Conversations, the agent, order flows: HTTP endpoints, thin: parse, call one service or selector, render."""
+"""Conversations, the agent, order flows: HTTP endpoints, thin: parse, call one service or selector, render.
+
+Session auth with CSRF (the site default). Domain errors become HTTP answers in one place,
+`config.api.api_exception_handler`, with the statuses registered below. Customer turns are
+throttled per user (`REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["conversation_turns"]`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from audit.services import Origin
+from config.api import register_error_statuses
+from ordering import selectors, services
+from ordering.agent.errors import ConversationNotFound, NothingToConfirm, TurnInProgress
+from ordering.errors import (
+    AutoCheckoutNotAllowed,
+    FlowNotConfirmable,
+    FlowNotFound,
+    InvalidFlowTransition,
+    PreviewExpired,
+    PreviewIncomplete,
+    StalePreview,
+)
+from ordering.models import Message
+from ordering.serializers import (
+    ConfirmInput,
+    ConversationCreatedOut,
+    ConversationOut,
+    DeclinedOut,
+    EventsOut,
+    FlowOut,
+    MessageInput,
+    OrderingErrorOut,
+    RatingInput,
+    RatingOut,
+    TurnOut,
+    flow_brief_json,
+    flow_json,
+    message_json,
+)
+
+ERROR_STATUS = [
+    (ConversationNotFound, status.HTTP_404_NOT_FOUND),
+    (FlowNotFound, status.HTTP_404_NOT_FOUND),
+    (StalePreview, status.HTTP_409_CONFLICT),
+    (PreviewExpired, status.HTTP_409_CONFLICT),
+    (FlowNotConfirmable, status.HTTP_409_CONFLICT),
+    (InvalidFlowTransition, status.HTTP_409_CONFLICT),
+    (AutoCheckoutNotAllowed, status.HTTP_409_CONFLICT),
+    (PreviewIncomplete, status.HTTP_409_CONFLICT),
+    (NothingToConfirm, status.HTTP_409_CONFLICT),
+    (TurnInProgress, status.HTTP_409_CONFLICT),
+]
+register_error_statuses(ERROR_STATUS)
+
+_ERRORS = {400: OrderingErrorOut, 403: OrderingErrorOut, 404: OrderingErrorOut, 409: OrderingErrorOut}
+
+
+class TurnRateThrottle(UserRateThrottle):
+    """Customer turns per user (posting messages and confirming), shared by all processes through the cache."""
+
+    scope = "conversation_turns"
+
+    def get_rate(self) -> str | None:
+        # Read at request time, so a changed setting (or a test's override) applies without a restart.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class OrderingAPIView(APIView):
+    def origin(self, request: Request) -> Origin:
+        return Origin.from_request(request, channel="api")
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        seconds = max(1, math.ceil(wait or 1))
+        raise Throttled(
+            wait=seconds,
+            detail=f"You're sending messages faster than I can answer; please wait {seconds} seconds and try again.",
+        )
+
+
+def _doc(operation_id: str, response, request=None, status_code: int = 200, **extra):
+    return extend_schema(
+        operation_id=operation_id,
+        request=request,
+        responses={status_code: response, **_ERRORS, **extra.pop("more", {})},
+        tags=["conversations"],
+        **extra,
+    )
+
+
+def _messages_json(messages) -> list[dict]:
+    return [message_json(message) for message in messages]
+
+
+class ConversationListView(OrderingAPIView):
+    @_doc("conversations_create", ConversationCreatedOut, None, 201)
+    def post(self, request: Request) -> Response:
+        conversation = services.conversation_open(customer_id=request.user.pk)
+        return Response(
+            {
+                "id": conversation.pk,
+                "trace_id": conversation.trace_id,
+                "status": conversation.status,
+                "messages": _messages_json(selectors.messages_for(conversation=conversation)),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ConversationDetailView(OrderingAPIView):
+    @_doc("conversations_retrieve", ConversationOut)
+    def get(self, request: Request, conversation_id: str) -> Response:
+        conversation = selectors.conversation_get(customer_id=request.user.pk, conversation_id=conversation_id)
+        flow = selectors.conversation_current_flow(conversation=conversation)
+        return Response(
+            {
+                "id": conversation.pk,
+                "status": conversation.status,
+                "messages": _messages_json(selectors.messages_for(conversation=conversation)),
+                "pending_confirmation": selectors.pending_confirmation(conversation=conversation),
+                "flow": flow_brief_json(flow) if flow else None,
+            }
+        )
+
+
+class ConversationMessagesView(OrderingAPIView):
+    throttle_classes = [TurnRateThrottle]
+
+    @_doc(
+        "conversations_messages_create",
+        TurnOut,
+        MessageInput,
+        201,
+        more={429: OrderingErrorOut},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="A retried post with the same key returns the first answer instead of a second turn.",
+            )
+        ],
+    )
+    def post(self, request: Request, conversation_id: str) -> Response:
+        serializer = MessageInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 255:
+            raise ValidationError({"idempotency_key": ["An Idempotency-Key is at most 255 characters."]})
+        turn, replayed = services.conversation_message_post(
+            conversation_id=conversation_id,
+            customer_id=request.user.pk,
+            text=serializer.validated_data["text"],
+            idempotency_key=key,
+        )
+        ids = turn.response.get("message_ids", [])
+        messages = sorted(Message.objects.filter(pk__in=ids), key=lambda message: ids.index(message.pk))
+        response = Response(
+            {"messages": _messages_json(messages), "pending_confirmation": turn.response.get("pending_confirmation")},
+            status=status.HTTP_201_CREATED,
+        )
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class ConversationConfirmView(OrderingAPIView):
+    throttle_classes = [TurnRateThrottle]
+
+    @_doc(
+        "conversations_confirm",
+        FlowOut,
+        ConfirmInput,
+        202,
+        more={200: DeclinedOut, 429: OrderingErrorOut},
+        description="202 with the flow when confirmed (placement runs in the background), 200 when declined, "
+        "409 when the hash is not the current preview.",
+    )
+    def post(self, request: Request, conversation_id: str) -> Response:
+        serializer = ConfirmInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        decision = serializer.validated_data["decision"]
+        flow = services.conversation_decide(
+            conversation_id=conversation_id,
+            customer_id=request.user.pk,
+            preview_hash=serializer.validated_data["preview_hash"],
+            decision=decision,
+            origin=self.origin(request),
+        )
+        flow.refresh_from_db()
+        if decision == "confirm":
+            return Response(flow_json(flow), status=status.HTTP_202_ACCEPTED)
+        return Response({"flow": flow_json(flow), "decision": "declined"}, status=status.HTTP_200_OK)
+
+
+class ConversationEventsView(OrderingAPIView):
+    @_doc(
+        "conversations_events",
+        EventsOut,
+        parameters=[
+            OpenApiParameter(
+                "after", OpenApiTypes.INT, OpenApiParameter.QUERY, description="The last message id the client has."
+            )
+        ],
+    )
+    def get(self, request: Request, conversation_id: str) -> Response:
+        conversation = selectors.conversation_get(customer_id=request.user.pk, conversation_id=conversation_id)
+        raw_after = request.query_params.get("after", "0") or "0"
+        if not raw_after.isdigit():
+            raise ValidationError({"after": ["Give the id of the last message you have (a whole number)."]})
+        after = int(raw_after)
+        messages = list(selectors.messages_for(conversation=conversation, after_id=after)[:200])
+        since_message = conversation.messages.filter(pk=after).first() if after else None
+        flows = selectors.flows_changed_since(
+            conversation=conversation, since=since_message.created_at if since_message else None
+        )
+        return Response(
+            {
+                "status": conversation.status,
+                "messages": _messages_json(messages),
+                "flows": [flow_brief_json(flow) for flow in flows[:20]],
+                "pending_confirmation": selectors.pending_confirmation(conversation=conversation),
+                "last_message_id": messages[-1].pk if messages else after,
+            }
+        )
+
+
+class ConversationRatingView(OrderingAPIView):
+    @_doc("conversations_csat", RatingOut, RatingInput, 201)
+    def post(self, request: Request, conversation_id: str) -> Response:
+        serializer = RatingInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rating = services.conversation_rate(
+            conversation_id=conversation_id,
+            customer_id=request.user.pk,
+            score=serializer.validated_data["score"],
+            comment=serializer.validated_data["comment"],
+        )
+        return Response({"score": rating.score, "comment": rating.comment}, status=status.HTTP_201_CREATED)
+
+
+class FlowDetailView(OrderingAPIView):
+    @_doc("flows_retrieve", FlowOut)
+    def get(self, request: Request, flow_id: str) -> Response:
+        return Response(flow_json(selectors.flow_get(customer_id=request.user.pk, flow_id=flow_id)))

@@ -28,6 +28,10 @@ class Conversation(models.Model):
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="conversations")
     status = models.CharField(max_length=16, choices=ConversationStatus.choices, default=ConversationStatus.ACTIVE)
     trace_id = models.CharField(max_length=64, blank=True)
+    # The agent's working memory, kept here and not in any prompt: the cart (our copy of the lines we
+    # sent the merchant), promo codes, shipping choice, the flow owning the checkout session, the one
+    # pending clarifying question and the count of failed clarifications. Bounded by ordering.agent.state.
+    agent_state = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -53,6 +57,10 @@ class Message(models.Model):
     text = models.TextField()
     # Structured content for the widget (a flow outcome, a preview); never card data or secrets.
     data = models.JSONField(default=dict, blank=True)
+    # The customer turn this message belongs to (its question or one of its answers), if any.
+    turn = models.ForeignKey(
+        "ConversationTurn", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -244,3 +252,93 @@ class FlowCompensation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_ref} ({self.status})"
+
+
+class TurnStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ConversationTurn(models.Model):
+    """One customer message and the assistant's answer to it.
+
+    The row is committed (status running) before the agent works, so a retried post with the same
+    Idempotency-Key finds it: replayed when done, refused while still running. Only one turn per
+    conversation runs at a time (the partial unique constraint), so two tabs cannot interleave cart edits.
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=TurnStatus.choices, default=TurnStatus.RUNNING)
+    planner = models.CharField(max_length=32, blank=True)
+    # The answer exactly as first returned, for replays.
+    response = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="ordering_turn_idempotency_key_once",
+            ),
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=Q(status="running"),
+                name="ordering_one_running_turn_per_conversation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"turn {self.pk} ({self.status})"
+
+
+class DecisionKind(models.TextChoices):
+    TOOL = "tool", "Tool call"
+    CONFIRMATION = "confirmation", "Confirmation"
+    CLARIFICATION = "clarification", "Clarifying question"
+    HANDOVER = "handover", "Hand-over"
+    RULE = "rule", "Rule"
+
+
+class AgentDecision(models.Model):
+    """What the agent did in a turn and why, in words a specialist can read (never a secret)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="decisions")
+    turn = models.ForeignKey(ConversationTurn, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=16, choices=DecisionKind.choices)
+    name = models.CharField(max_length=64)
+    arguments = models.JSONField(default=dict, blank=True)
+    rationale = models.TextField(blank=True)
+    ok = models.BooleanField(default=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    planner = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+class ConversationRating(models.Model):
+    """The customer's satisfaction score for a conversation (one per conversation; a new score replaces it)."""
+
+    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, related_name="rating")
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=1) & Q(score__lte=5), name="ordering_rating_score_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score}/5"

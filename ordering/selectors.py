@@ -1,1 +1,97 @@
-"""Conversations, the agent, order flows: reads, as querysets and plain values for views, tasks and other apps."""
+"""Conversations, the agent, order flows: reads, as querysets and plain values for views, tasks and other apps.
+
+Every read of a customer's data takes the customer's id and filters by it: another customer's
+conversation or flow is simply not found (a 404 upstream, never a 403 that confirms it exists).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from ordering.agent.errors import ConversationNotFound
+from ordering.errors import FlowNotFound
+from ordering.models import Conversation, FlowStatus, Message, OrderFlow
+from ordering.preview import preview_text
+
+
+def _uuid(value: object) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def conversation_get(*, customer_id: int, conversation_id: object) -> Conversation:
+    pk = _uuid(conversation_id)
+    conversation = Conversation.objects.filter(pk=pk, customer_id=customer_id).first() if pk else None
+    if conversation is None:
+        raise ConversationNotFound("No such conversation.", conversation_id=str(conversation_id))
+    return conversation
+
+
+def flow_get(*, customer_id: int, flow_id: object) -> OrderFlow:
+    pk = _uuid(flow_id)
+    flow = OrderFlow.objects.filter(pk=pk, customer_id=customer_id).first() if pk else None
+    if flow is None:
+        raise FlowNotFound("No such order.", flow_id=str(flow_id))
+    return flow
+
+
+def messages_for(*, conversation: Conversation, after_id: int = 0) -> QuerySet[Message]:
+    return conversation.messages.filter(pk__gt=after_id).order_by("created_at", "id")
+
+
+def conversation_current_flow(*, conversation: Conversation) -> OrderFlow | None:
+    """The flow the conversation is about: the cart's flow, else its latest."""
+    flow_id = (conversation.agent_state or {}).get("flow_id")
+    if flow_id:
+        flow = conversation.flows.filter(pk=flow_id).first()
+        if flow is not None:
+            return flow
+    return conversation.flows.order_by("-created_at").first()
+
+
+def flows_changed_since(*, conversation: Conversation, since: datetime | None) -> QuerySet[OrderFlow]:
+    flows = conversation.flows.order_by("updated_at")
+    return flows.filter(updated_at__gt=since) if since else flows
+
+
+def preview_public(flow: OrderFlow) -> dict[str, Any] | None:
+    """The preview as the customer sees it: the merchant's amounts, a masked address, brand and last 4."""
+    preview = flow.preview
+    if not preview:
+        return None
+    return {
+        "lines": [
+            {key: line.get(key) for key in ("product_id", "title", "variant", "quantity", "unit_amount", "total")}
+            for line in preview.get("lines", [])[:50]
+        ],
+        "subtotal": preview["subtotal"],
+        "discount": preview["discount"],
+        "promo_codes": list(preview["promo_codes"]),
+        "tax": preview["tax"],
+        "shipping": preview["shipping"],
+        "total": preview["total"],
+        "currency": preview["currency"],
+        "ship_to": preview["ship_to"]["masked"],
+        "payment": {"brand": preview["payment"]["brand"], "last4": preview["payment"]["last4"]},
+        "expires_at": preview.get("expires_at"),
+        "preview_hash": flow.preview_hash,
+    }
+
+
+def pending_confirmation(*, conversation: Conversation) -> dict[str, Any] | None:
+    """The preview waiting for the customer's decision, if any (what the Confirm button confirms)."""
+    flow = conversation_current_flow(conversation=conversation)
+    if flow is None or flow.status != FlowStatus.PREVIEWED or not flow.preview:
+        return None
+    return {
+        "flow_id": str(flow.pk),
+        "preview_hash": flow.preview_hash,
+        "text": preview_text(flow.preview),
+        "preview": preview_public(flow),
+    }

@@ -8,10 +8,10 @@ A flow's status changes only through `_transition`, which checks the transition 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.models import ActorType, Outcome
@@ -20,6 +20,7 @@ from catalog_adapters.contract import CheckoutSession
 from config.tracing import get_trace_id
 from consent.selectors import address_get, auto_checkout_threshold, payment_method_get, stepup_verified_within
 from ordering import metrics
+from ordering.agent import metrics as agent_metrics
 from ordering.errors import (
     AutoCheckoutNotAllowed,
     FlowNotConfirmable,
@@ -33,12 +34,15 @@ from ordering.models import (
     CompensationStatus,
     ConfirmationChannel,
     Conversation,
+    ConversationRating,
     ConversationStatus,
+    ConversationTurn,
     FlowCompensation,
     FlowStatus,
     Message,
     MessageRole,
     OrderFlow,
+    TurnStatus,
 )
 from ordering.preview import preview_build, preview_hash
 
@@ -401,3 +405,157 @@ def flow_resume_after_step_up(*, flow_id: object, customer_id: int) -> OrderFlow
         )
         _enqueue_advance(flow.pk)
     return flow
+
+
+# -- the conversation API ------------------------------------------------------------------------
+
+GREETING = (
+    "Hi! I'm an ordering assistant acting for you at the shop: I can find products, build your cart and "
+    "place orders for you, always after showing you a preview priced by the shop. What would you like?"
+)
+# A running turn older than this was left by a crashed process; a new turn may take over.
+TURN_STALE_AFTER_SECONDS = 120
+
+
+def conversation_open(*, customer_id: int) -> Conversation:
+    """A new conversation with the assistant's greeting (which says whom it acts for)."""
+    with transaction.atomic():
+        conversation = conversation_start(customer_id=customer_id)
+        conversation_post(
+            conversation_id=conversation.pk, role=MessageRole.ASSISTANT, text=GREETING, data={"kind": "greeting"}
+        )
+    return conversation
+
+
+def _turn_claim(*, conversation: Conversation, idempotency_key: str) -> tuple[ConversationTurn, bool]:
+    """Commit the turn's claim before any work: (the turn, True) to run it, (the earlier turn, False) to replay it."""
+    from ordering.agent.errors import TurnInProgress
+
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                return ConversationTurn.objects.create(conversation=conversation, idempotency_key=idempotency_key), True
+        except IntegrityError:
+            pass
+        if idempotency_key:
+            earlier = ConversationTurn.objects.filter(
+                conversation=conversation, idempotency_key=idempotency_key
+            ).first()
+            if earlier is not None:
+                if earlier.status == TurnStatus.RUNNING:
+                    raise TurnInProgress(
+                        "I'm still answering this message; ask again in a moment.", retry_after_seconds=1
+                    )
+                return earlier, False
+        stale_before = timezone.now() - timedelta(seconds=TURN_STALE_AFTER_SECONDS)
+        abandoned = ConversationTurn.objects.filter(
+            conversation=conversation, status=TurnStatus.RUNNING, started_at__lt=stale_before
+        ).update(status=TurnStatus.FAILED, finished_at=timezone.now())
+        if not abandoned:
+            break
+    raise TurnInProgress("I'm still answering your previous message; send this one in a moment.", retry_after_seconds=1)
+
+
+def conversation_message_post(
+    *, conversation_id: object, customer_id: int, text: str, idempotency_key: str = ""
+) -> tuple[ConversationTurn, bool]:
+    """One customer turn: record the message, let the agent answer, keep the answer for replays.
+
+    Returns (the turn, replayed). A retried post with the same Idempotency-Key returns the first
+    answer and runs nothing; a post while another turn of the conversation runs is refused.
+    """
+    from ordering.agent.pipeline import turn_run
+    from ordering.selectors import conversation_get, pending_confirmation
+
+    conversation = conversation_get(customer_id=customer_id, conversation_id=conversation_id)
+    record, fresh = _turn_claim(conversation=conversation, idempotency_key=idempotency_key[:255])
+    if not fresh:
+        return record, True
+    try:
+        question = conversation_post(conversation_id=conversation.pk, role=MessageRole.CUSTOMER, text=text)
+        Message.objects.filter(pk=question.pk).update(turn=record)
+        turn = turn_run(conversation=conversation, record=record, text=text)
+        conversation.refresh_from_db()
+        said = [question.pk, *(message.pk for message in turn.messages_said())]
+        record.planner = turn.planner_name[:32]
+        agent_metrics.turn_seconds.labels(planner=record.planner or "none").observe(
+            (timezone.now() - record.started_at).total_seconds()
+        )
+        record.response = {"message_ids": said, "pending_confirmation": pending_confirmation(conversation=conversation)}
+        record.status = TurnStatus.DONE
+    except BaseException:
+        record.status = TurnStatus.FAILED
+        record.finished_at = timezone.now()
+        record.save(update_fields=["status", "finished_at"])
+        raise
+    record.finished_at = timezone.now()
+    record.save(update_fields=["planner", "response", "status", "finished_at"])
+    return record, False
+
+
+def conversation_decide(
+    *, conversation_id: object, customer_id: int, preview_hash: str, decision: str, origin: Origin | None = None
+) -> OrderFlow:
+    """The Confirm or Cancel button on a preview: bound to the preview's hash (StalePreview otherwise)."""
+    from ordering.agent.errors import NothingToConfirm
+    from ordering.agent.state import state_load
+    from ordering.selectors import conversation_current_flow, conversation_get
+
+    conversation = conversation_get(customer_id=customer_id, conversation_id=conversation_id)
+    flow = conversation.flows.filter(preview_hash=preview_hash).first() if preview_hash else None
+    flow = flow or conversation_current_flow(conversation=conversation)
+    if flow is None:
+        raise NothingToConfirm("There is no order preview to decide on.")
+    with transaction.atomic():
+        if decision == "confirm":
+            flow = flow_confirm(flow_id=flow.pk, customer_id=customer_id, preview_hash=preview_hash, origin=origin)
+            text, kind = "Thank you, confirmed. I'm placing your order with the shop now.", "flow_confirmed"
+        else:
+            if flow.preview_hash != preview_hash:
+                raise StalePreview(
+                    "That preview is out of date; please review the latest one.",
+                    flow_id=str(flow.pk),
+                    current_preview_hash=flow.preview_hash,
+                )
+            flow = flow_decline(flow_id=flow.pk, customer_id=customer_id, origin=origin)
+            text, kind = "OK, I won't order it. Nothing was charged and the items are released.", "flow_declined"
+            state = state_load(conversation.agent_state)
+            if state.get("flow_id") == str(flow.pk):
+                state.update(cart=[], flow_id=None, shown_preview_hash="")
+                conversation.agent_state = state
+                conversation.save(update_fields=["agent_state", "updated_at"])
+        already = conversation.messages.filter(data__kind=kind, data__flow_id=str(flow.pk)).exists()
+        if not already:
+            conversation_post(
+                conversation_id=conversation.pk,
+                role=MessageRole.ASSISTANT,
+                text=text,
+                data={"kind": kind, "flow_id": str(flow.pk), "channel": "button"},
+            )
+    return flow
+
+
+def conversation_rate(
+    *, conversation_id: object, customer_id: int, score: int, comment: str = ""
+) -> ConversationRating:
+    """The customer's satisfaction score (1..5); rating again replaces the earlier score."""
+    from ordering.selectors import conversation_get
+
+    if not 1 <= score <= 5:
+        raise ValueError("A score is 1 to 5.")
+    conversation = conversation_get(customer_id=customer_id, conversation_id=conversation_id)
+    with transaction.atomic():
+        rating, _ = ConversationRating.objects.update_or_create(
+            conversation=conversation, defaults={"score": score, "comment": comment[:2000]}
+        )
+        audit_record(
+            action="conversation.rated",
+            actor_type=ActorType.CUSTOMER,
+            actor_id=customer_id,
+            customer_id=customer_id,
+            target_type="conversation",
+            target_id=conversation.pk,
+            data={"score": score},
+        )
+    agent_metrics.csat_scores.observe(score)
+    return rating

@@ -1,3 +1,29 @@
 """The conversation and flow JSON API, mounted under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from ordering import api
+
+urlpatterns = [
+    path("conversations/", api.ConversationListView.as_view(), name="api-conversations"),
+    path("conversations/<str:conversation_id>/", api.ConversationDetailView.as_view(), name="api-conversation"),
+    path(
+        "conversations/<str:conversation_id>/messages/",
+        api.ConversationMessagesView.as_view(),
+        name="api-conversation-messages",
+    ),
+    path(
+        "conversations/<str:conversation_id>/confirm/",
+        api.ConversationConfirmView.as_view(),
+        name="api-conversation-confirm",
+    ),
+    path(
+        "conversations/<str:conversation_id>/events/",
+        api.ConversationEventsView.as_view(),
+        name="api-conversation-events",
+    ),
+    path(
+        "conversations/<str:conversation_id>/csat/", api.ConversationRatingView.as_view(), name="api-conversation-csat"
+    ),
+    path("flows/<str:flow_id>/", api.FlowDetailView.as_view(), name="api-flow"),
+]

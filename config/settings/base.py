@@ -7,6 +7,7 @@ from config.settings.broker import *  # noqa: F403
 from config.settings.cache import *  # noqa: F403
 from config.settings.consent import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
+from config.settings.escalations import *  # noqa: F403
 from config.settings.llm import *  # noqa: F403
 from config.settings.logging import *  # noqa: F403
 from config.settings.merchants import *  # noqa: F403
@@ -107,6 +108,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    # Customer turns (chat messages and confirmations) per user; views opt in with ordering.api.TurnRateThrottle.
+    "DEFAULT_THROTTLE_RATES": {"conversation_turns": env_str("ORDERING_TURNS_RATE", "30/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Agentic ordering assistant API",

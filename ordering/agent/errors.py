@@ -1,0 +1,23 @@
+"""Named errors of the conversation API (mapped to HTTP once, in ordering/api.py)."""
+
+from __future__ import annotations
+
+from ordering.errors import OrderingError
+
+
+class ConversationNotFound(OrderingError):
+    """No such conversation for this customer (another customer's is "not found", never "forbidden")."""
+
+    code = "conversation_not_found"
+
+
+class TurnInProgress(OrderingError):
+    """The assistant is still answering an earlier message of this conversation (or this very one)."""
+
+    code = "turn_in_progress"
+
+
+class NothingToConfirm(OrderingError):
+    """The conversation has no order preview waiting for a decision."""
+
+    code = "nothing_to_confirm"

@@ -1,0 +1,182 @@
+"""The agent's calls to the merchant that are not plain contract calls: the cart as a checkout session,
+and the customer's personal promotions.
+
+The cart is one merchant checkout session owned by a draft flow (`flow_start`). Every change sends
+the whole cart again under an operation id derived from the conversation and the cart version, so a
+retried call replays at the merchant instead of changing the session twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from catalog_adapters.contract import (
+    Address as AcpAddress,
+)
+from catalog_adapters.contract import (
+    Buyer,
+    CheckoutRequest,
+    CheckoutSession,
+    FulfillmentDetails,
+    LineItemRequest,
+    SelectedFulfillmentOption,
+)
+from catalog_adapters.registry import get_merchant
+from consent.models import Address
+from consent.selectors import address_default, address_get, merchant_account_for_customer
+from ordering.errors import PreviewIncomplete
+from ordering.models import Conversation, FlowStatus, OrderFlow
+from ordering.services import flow_cancel, flow_preview, flow_start
+
+# Flows whose checkout session is still the customer's cart.
+CART_FLOW_STATUSES = (FlowStatus.DRAFT, FlowStatus.PREVIEWED)
+
+
+def merchant_id_default() -> str:
+    return settings.DEFAULT_MERCHANT_ID
+
+
+@dataclass(frozen=True)
+class Promotion:
+    code: str
+    description: str
+    kind: str
+    percent_off: int | None
+    amount_off: int | None
+
+
+def promotions_for_customer(*, customer_id: int, merchant_id: str) -> list[Promotion]:
+    """The customer's personal codes usable now (the merchant's promotions extension).
+
+    The ACP client has no call for it, so this asks the merchant's HTTP client directly (timeouts,
+    retries, breaker and trace id included). No merchant account known: no personal promotions.
+    """
+    account = merchant_account_for_customer(user_id=customer_id, merchant_id=merchant_id)
+    if account is None or not account.customer_ref:
+        return []
+    response = get_merchant(merchant_id).http.request(
+        "GET",
+        f"/customers/{quote(account.customer_ref, safe='')}/promotions",
+        operation="list_promotions",
+    )
+    promotions = []
+    for item in (response.data or {}).get("data") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("code"), str):
+            continue
+        promotions.append(
+            Promotion(
+                code=item["code"][:40],
+                description=str(item.get("description") or "")[:200],
+                kind=str(item.get("kind") or ""),
+                percent_off=item.get("percent_off") if isinstance(item.get("percent_off"), int) else None,
+                amount_off=item.get("amount_off") if isinstance(item.get("amount_off"), int) else None,
+            )
+        )
+    return promotions
+
+
+def merchant_customer_ref(*, customer_id: int, merchant_id: str) -> str | None:
+    account = merchant_account_for_customer(user_id=customer_id, merchant_id=merchant_id)
+    return account.customer_ref if account and account.customer_ref else None
+
+
+def cart_flow(conversation: Conversation, state: dict[str, Any]) -> OrderFlow | None:
+    """The flow that owns the cart's checkout session, if it still is a cart (not placed or stopped)."""
+    if not state.get("flow_id"):
+        return None
+    flow = OrderFlow.objects.filter(pk=state["flow_id"], conversation=conversation).first()
+    if flow is None or flow.status not in CART_FLOW_STATUSES:
+        return None
+    return flow
+
+
+def shipping_address(*, customer_id: int, state: dict[str, Any]) -> Address | None:
+    if state.get("address_id"):
+        return address_get(user_id=customer_id, address_id=state["address_id"])
+    return address_default(user_id=customer_id)
+
+
+def _checkout_request(*, conversation: Conversation, state: dict[str, Any], with_currency: bool) -> CheckoutRequest:
+    customer = get_user_model().objects.get(pk=conversation.customer_id)
+    merchant_id = merchant_id_default()
+    account = merchant_account_for_customer(user_id=customer.pk, merchant_id=merchant_id)
+    address = shipping_address(customer_id=customer.pk, state=state)
+    details = None
+    if address is not None:
+        details = FulfillmentDetails(
+            name=address.recipient,
+            email=(account.email if account else "") or customer.email,
+            address=AcpAddress(
+                name=address.recipient,
+                line_one=address.line1,
+                line_two=address.line2,
+                city=address.city,
+                state=address.region,
+                country=address.country,
+                postal_code=address.postal_code,
+            ),
+        )
+    return CheckoutRequest(
+        line_items=tuple(LineItemRequest(id=line["variant_id"], quantity=line["quantity"]) for line in state["cart"]),
+        currency=(state["cart"][0].get("currency") or "usd") if with_currency else None,
+        buyer=Buyer(
+            email=(account.email if account else "") or customer.email,
+            first_name=customer.first_name,
+            last_name=customer.last_name,
+        ),
+        fulfillment_details=details,
+        selected_fulfillment_options=(SelectedFulfillmentOption(option_id=state["shipping"]),),
+        discount_codes=tuple(state["promo_codes"]),
+    )
+
+
+def cart_sync(*, conversation: Conversation, state: dict[str, Any]) -> tuple[OrderFlow | None, CheckoutSession | None]:
+    """Send the cart to the merchant (create the session and its draft flow, or update it).
+
+    An emptied cart cancels its flow, which releases the merchant's stock hold. A flow that was
+    previewed is previewed again at once, so the preview the customer saw before the change can no
+    longer be confirmed.
+    """
+    flow = cart_flow(conversation, state)
+    if not state["cart"]:
+        if flow is not None:
+            flow_cancel(
+                flow_id=flow.pk, actor_type="agent", reason="cart_emptied", customer_id=conversation.customer_id
+            )
+        state["flow_id"] = None
+        state["shown_preview_hash"] = ""
+        return None, None
+    checkout = get_merchant(merchant_id_default()).checkout
+    state["cart_version"] += 1
+    operation_id = f"conversation:{conversation.pk}:cart:v{state['cart_version']}"
+    if flow is None:
+        session = checkout.create(
+            request=_checkout_request(conversation=conversation, state=state, with_currency=True),
+            operation_id=operation_id,
+        )
+        flow = flow_start(conversation=conversation, merchant_id=merchant_id_default(), checkout_session_id=session.id)
+        state["flow_id"] = str(flow.pk)
+        state["shown_preview_hash"] = ""
+        return flow, session
+    session = checkout.update(
+        session_id=flow.checkout_session_id,
+        request=_checkout_request(conversation=conversation, state=state, with_currency=False),
+        operation_id=operation_id,
+    )
+    if flow.status == FlowStatus.PREVIEWED and flow.payment_method_id and flow.shipping_address_id:
+        # Incomplete: the shown hash no longer matches either way; the next preview tells the customer why.
+        with contextlib.suppress(PreviewIncomplete):
+            flow = flow_preview(
+                flow_id=flow.pk,
+                customer_id=conversation.customer_id,
+                session=session,
+                payment_method_id=flow.payment_method_id,
+                address_id=flow.shipping_address_id,
+            )
+    return flow, session

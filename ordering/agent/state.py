@@ -1,0 +1,52 @@
+"""The agent's working memory for one conversation, kept on `Conversation.agent_state` and bounded.
+
+Only small, structured facts live here (cart lines as we sent them to the merchant, codes, choices,
+the pending question); every price stays at the merchant and is read back from its session.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+MAX_CART_LINES = 20
+MAX_QUANTITY = 20
+MAX_PROMO_CODES = 5
+MAX_CANDIDATES = 5
+
+DEFAULT_SHIPPING = "ship_standard"
+SHIPPING_OPTIONS = {"standard": "ship_standard", "express": "ship_express"}
+
+
+def state_load(raw: dict[str, Any] | None) -> dict[str, Any]:
+    state = copy.deepcopy(raw or {})
+    state.setdefault("cart", [])
+    state.setdefault("promo_codes", [])
+    state.setdefault("shipping", DEFAULT_SHIPPING)
+    state.setdefault("address_id", None)
+    state.setdefault("payment_method_id", None)
+    state.setdefault("flow_id", None)
+    state.setdefault("cart_version", 0)
+    state.setdefault("pending", None)
+    state.setdefault("failed_clarifications", 0)
+    state.setdefault("shown_preview_hash", "")
+    return state
+
+
+def state_bounded(state: dict[str, Any]) -> dict[str, Any]:
+    """Cut the state down to its limits before it is saved, so it never grows with the conversation."""
+    state["cart"] = state["cart"][:MAX_CART_LINES]
+    state["promo_codes"] = state["promo_codes"][:MAX_PROMO_CODES]
+    pending = state.get("pending")
+    if pending and "candidates" in pending:
+        pending["candidates"] = pending["candidates"][:MAX_CANDIDATES]
+    return state
+
+
+def cart_reset(state: dict[str, Any]) -> None:
+    """A new cart (the previous flow was placed, canceled or expired): choices made for it go too."""
+    state["cart"] = []
+    state["promo_codes"] = []
+    state["shipping"] = DEFAULT_SHIPPING
+    state["flow_id"] = None
+    state["shown_preview_hash"] = ""

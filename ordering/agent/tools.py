@@ -1,0 +1,654 @@
+"""The tools: everything a planner (the deterministic parser or a language model) can do.
+
+A tool takes validated JSON arguments and answers a `ToolResult`: `data` is facts for the planner
+(JSON-safe, never instructions; merchant text in it is quoted data), `say` is text rendered here,
+by server code, for the customer (every amount comes from the merchant's session). **No tool places
+an order**: placement happens only through the confirm endpoint, a typed confirmation recognized by
+`ordering.agent.pipeline`, or an auto-checkout grant, all outside the planner's reach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog_adapters.contract import Product
+from catalog_adapters.errors import MerchantError
+from catalog_adapters.registry import get_merchant
+from consent.selectors import (
+    addresses_for_customer,
+    payment_method_default,
+    payment_methods_for_customer,
+)
+from escalations.models import EscalationReason
+from escalations.services import escalation_open
+from ordering.agent import merchant as shop
+from ordering.agent import metrics as agent_metrics
+from ordering.agent.state import MAX_QUANTITY, SHIPPING_OPTIONS, cart_reset
+from ordering.errors import FlowNotConfirmable, OrderingError, PreviewIncomplete
+from ordering.models import FlowStatus, OrderFlow
+from ordering.money import format_money
+from ordering.preview import preview_text
+from ordering.selectors import preview_public
+from ordering.services import conversation_mark_escalated, flow_cancel, flow_preview
+
+if TYPE_CHECKING:
+    from ordering.agent.turn import Turn
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    parameters: dict  # JSON Schema of the arguments
+    handler: Callable[[Turn, dict], ToolResult]
+
+
+@dataclass
+class ToolCall:
+    name: str
+    arguments: dict
+    rationale: str = ""
+
+
+@dataclass
+class ToolResult:
+    ok: bool
+    data: dict  # JSON-safe facts for the model, never instructions
+    say: str | None = None  # server-rendered text for the customer
+    error: str | None = None
+    # Structured content for the customer's message when `say` is posted (product cards, the preview).
+    message_data: dict | None = field(default=None, repr=False)
+
+
+def _failed(error: str, **data: Any) -> ToolResult:
+    return ToolResult(ok=False, data=data, error=error)
+
+
+def _merchant_failed(error: MerchantError) -> ToolResult:
+    return _failed("The shop did not answer properly; please try again in a moment.", error_class=error.error_class)
+
+
+# -- representations (data for planners, cards for the widget) -----------------------------------
+
+
+def _product_data(product: Product, *, with_description: bool = False) -> dict[str, Any]:
+    data = {
+        "product_id": product.id,
+        "title": product.title[:120],
+        "category": product.category,
+        "brand": product.brand,
+        "price": product.price.amount,
+        "currency": product.price.currency,
+        "price_display": format_money(product.price.amount, product.price.currency),
+        "colours": sorted({variant.colour for variant in product.variants if variant.colour}),
+        "sizes_available": [variant.size for variant in product.variants if variant.size and variant.available > 0],
+    }
+    if with_description:
+        # Catalog text is data to show, quoted; nothing in it is ever followed.
+        data["description"] = product.description[:300]
+        data["variants"] = [
+            {
+                "variant_id": variant.id,
+                "colour": variant.colour,
+                "size": variant.size,
+                "available": variant.available,
+                "price": variant.price.amount,
+            }
+            for variant in product.variants[:30]
+        ]
+    return data
+
+
+def product_card(product: Product, *, variant_id: str | None = None) -> dict[str, Any]:
+    variant = next((v for v in product.variants if v.id == variant_id), None)
+    price = variant.price if variant else product.price
+    return {
+        "type": "product",
+        "product_id": product.id,
+        "title": product.title[:120],
+        "image_url": product.image_url,
+        "price": price.amount,
+        "currency": price.currency,
+        "price_display": format_money(price.amount, price.currency),
+        "variant": ", ".join(part for part in ((variant.colour, variant.size) if variant else ()) if part),
+    }
+
+
+def _cart_data(state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "variant_id": line["variant_id"],
+            "title": line["title"],
+            "variant": line["variant"],
+            "quantity": line["quantity"],
+        }
+        for line in state["cart"]
+    ]
+
+
+def _session_facts(session) -> dict[str, Any]:
+    if session is None:
+        return {}
+    return {
+        "session_status": session.status,
+        "merchant_messages": [{"type": m.type, "code": m.code, "content": m.content[:200]} for m in session.messages][
+            :5
+        ],
+        "applied_codes": [applied.code for applied in session.applied_discounts],
+    }
+
+
+# -- catalog ---------------------------------------------------------------------------------------
+
+
+def search_products(turn: Turn, args: dict) -> ToolResult:
+    try:
+        products = get_merchant(shop.merchant_id_default()).catalog.search_products(
+            query=args.get("query", ""),
+            colour=args.get("colour") or None,
+            size=args.get("size") or None,
+            category=args.get("category") or None,
+            limit=args.get("limit", 5),
+        )
+    except MerchantError as error:
+        return _merchant_failed(error)
+    return ToolResult(
+        ok=True,
+        data={"products": [_product_data(product) for product in products], "count": len(products)},
+        message_data={"cards": [product_card(product) for product in products[:5]]},
+    )
+
+
+def show_product(turn: Turn, args: dict) -> ToolResult:
+    try:
+        product = get_merchant(shop.merchant_id_default()).catalog.get_product(product_id=args["product_id"])
+    except MerchantError as error:
+        if getattr(error, "status", None) == 404:
+            return _failed("No such product.", product_id=args["product_id"])
+        return _merchant_failed(error)
+    return ToolResult(
+        ok=True,
+        data={"product": _product_data(product, with_description=True)},
+        say=f"{product.title[:120]}: {format_money(product.price.amount, product.price.currency)}.",
+        message_data={"cards": [product_card(product)]},
+    )
+
+
+def list_saved_items(turn: Turn, args: dict) -> ToolResult:
+    merchant_id = shop.merchant_id_default()
+    customer_ref = shop.merchant_customer_ref(customer_id=turn.customer_id, merchant_id=merchant_id)
+    if customer_ref is None:
+        return ToolResult(ok=True, data={"items": [], "note": "no account at this shop is linked"})
+    since = timezone.now() - timedelta(days=args["since_days"]) if args.get("since_days") else None
+    catalog = get_merchant(merchant_id).catalog
+    try:
+        saved = catalog.list_saved_items(customer_id=customer_ref, kind=args["kind"], since=since)[:10]
+        items = []
+        for item in saved:
+            product = catalog.get_product(product_id=item.product_id)
+            items.append(
+                {
+                    "kind": item.kind,
+                    "product_id": item.product_id,
+                    "variant_id": item.variant_id,
+                    "saved_at": item.saved_at.isoformat() if item.saved_at else None,
+                    "title": product.title[:120],
+                    "category": product.category,
+                    "colours": sorted({v.colour for v in product.variants if v.colour}),
+                }
+            )
+    except MerchantError as error:
+        return _merchant_failed(error)
+    return ToolResult(ok=True, data={"items": items, "count": len(items)})
+
+
+# -- the cart --------------------------------------------------------------------------------------
+
+
+def _sync(turn: Turn) -> ToolResult | Any:
+    try:
+        with transaction.atomic():
+            _, session = shop.cart_sync(conversation=turn.conversation, state=turn.state)
+    except MerchantError as error:
+        return _merchant_failed(error)
+    except OrderingError as error:
+        return _failed(error.message)
+    finally:
+        turn.save_state()
+    return session
+
+
+def _fresh_cart(turn: Turn) -> None:
+    """Start a new cart when the previous one became an order (or was stopped)."""
+    if turn.state["flow_id"] and shop.cart_flow(turn.conversation, turn.state) is None:
+        cart_reset(turn.state)
+
+
+def add_to_cart(turn: Turn, args: dict) -> ToolResult:
+    _fresh_cart(turn)
+    try:
+        product = get_merchant(shop.merchant_id_default()).catalog.get_product(product_id=args["product_id"])
+    except MerchantError as error:
+        return _merchant_failed(error)
+    variant = next((v for v in product.variants if v.id == args["variant_id"]), None)
+    if variant is None:
+        return _failed("That variant does not belong to that product.", product_id=product.id)
+    if variant.available < args["quantity"]:
+        return _failed("Not enough in stock.", available=variant.available, variant_id=variant.id)
+    existing = next((line for line in turn.state["cart"] if line["variant_id"] == variant.id), None)
+    if existing is not None:
+        existing["quantity"] = min(MAX_QUANTITY, existing["quantity"] + args["quantity"])
+    else:
+        turn.state["cart"].append(
+            {
+                "variant_id": variant.id,
+                "product_id": product.id,
+                "title": product.title[:120],
+                "variant": ", ".join(part for part in (variant.colour, variant.size) if part),
+                "quantity": args["quantity"],
+                "currency": variant.price.currency,
+            }
+        )
+    session = _sync(turn)
+    if isinstance(session, ToolResult):
+        return session
+    return ToolResult(
+        ok=True,
+        data={"cart": _cart_data(turn.state), **_session_facts(session)},
+        message_data={"cards": [product_card(product, variant_id=variant.id)]},
+    )
+
+
+def update_cart_line(turn: Turn, args: dict) -> ToolResult:
+    line = next((line for line in turn.state["cart"] if line["variant_id"] == args["variant_id"]), None)
+    if line is None:
+        return _failed("That item is not in the cart.", cart=_cart_data(turn.state))
+    line["quantity"] = args["quantity"]
+    session = _sync(turn)
+    if isinstance(session, ToolResult):
+        return session
+    return ToolResult(ok=True, data={"cart": _cart_data(turn.state), **_session_facts(session)})
+
+
+def remove_from_cart(turn: Turn, args: dict) -> ToolResult:
+    before = len(turn.state["cart"])
+    turn.state["cart"] = [line for line in turn.state["cart"] if line["variant_id"] != args["variant_id"]]
+    if len(turn.state["cart"]) == before:
+        return _failed("That item is not in the cart.", cart=_cart_data(turn.state))
+    session = _sync(turn)
+    if isinstance(session, ToolResult):
+        return session
+    return ToolResult(ok=True, data={"cart": _cart_data(turn.state), **_session_facts(session)})
+
+
+def list_my_promotions(turn: Turn, args: dict) -> ToolResult:
+    try:
+        promotions = shop.promotions_for_customer(customer_id=turn.customer_id, merchant_id=shop.merchant_id_default())
+    except MerchantError as error:
+        return _merchant_failed(error)
+    return ToolResult(
+        ok=True,
+        data={
+            "promotions": [
+                {
+                    "code": promotion.code,
+                    "description": promotion.description,
+                    "kind": promotion.kind,
+                    "percent_off": promotion.percent_off,
+                    "amount_off": promotion.amount_off,
+                }
+                for promotion in promotions[:10]
+            ]
+        },
+    )
+
+
+def apply_promo(turn: Turn, args: dict) -> ToolResult:
+    _fresh_cart(turn)
+    code = args["code"].strip().upper()
+    if code not in turn.state["promo_codes"]:
+        turn.state["promo_codes"].append(code)
+    if not turn.state["cart"]:
+        turn.save_state()
+        return ToolResult(ok=True, data={"code": code, "applied": None, "note": "applied when the cart has items"})
+    session = _sync(turn)
+    if isinstance(session, ToolResult):
+        return session
+    applied = any(applied.code.upper() == code for applied in session.applied_discounts)
+    if not applied:
+        # The merchant refused it (unknown, expired, minimum not met): do not keep sending it.
+        turn.state["promo_codes"] = [c for c in turn.state["promo_codes"] if c != code]
+        turn.save_state()
+        reason = next((m.content[:200] for m in session.messages if m.code.startswith(("coupon", "minimum"))), "")
+        return _failed(f"The shop did not accept the code {code}.", code=code, applied=False, merchant_reason=reason)
+    return ToolResult(ok=True, data={"code": code, "applied": True, **_session_facts(session)})
+
+
+def choose_shipping(turn: Turn, args: dict) -> ToolResult:
+    _fresh_cart(turn)
+    turn.state["shipping"] = SHIPPING_OPTIONS[args["option"]]
+    if not turn.state["cart"]:
+        turn.save_state()
+        return ToolResult(ok=True, data={"shipping": args["option"]})
+    session = _sync(turn)
+    if isinstance(session, ToolResult):
+        return session
+    return ToolResult(ok=True, data={"shipping": args["option"], **_session_facts(session)})
+
+
+def choose_address(turn: Turn, args: dict) -> ToolResult:
+    addresses = addresses_for_customer(user_id=turn.customer_id)
+    if args.get("address_id") is not None:
+        address = addresses.filter(pk=args["address_id"]).first()
+    else:
+        address = addresses.filter(label__iexact=(args.get("label") or "").strip()).first()
+    if address is None:
+        return _failed(
+            "No saved address like that.", saved=[{"address_id": a.pk, "label": a.label} for a in addresses[:10]]
+        )
+    _fresh_cart(turn)
+    turn.state["address_id"] = address.pk
+    if not turn.state["cart"]:
+        turn.save_state()
+        return ToolResult(ok=True, data={"address": address.label})
+    session = _sync(turn)
+    if isinstance(session, ToolResult):
+        return session
+    return ToolResult(ok=True, data={"address": address.label, **_session_facts(session)})
+
+
+def choose_payment_method(turn: Turn, args: dict) -> ToolResult:
+    methods = payment_methods_for_customer(user_id=turn.customer_id)
+    if args.get("payment_method_id") is not None:
+        method = methods.filter(pk=args["payment_method_id"]).first()
+    else:
+        method = methods.filter(last4=(args.get("last4") or "").strip()).first()
+    if method is None:
+        return _failed(
+            "No saved card like that.",
+            saved=[{"payment_method_id": m.pk, "brand": m.brand, "last4": m.last4} for m in methods[:10]],
+        )
+    turn.state["payment_method_id"] = method.pk
+    turn.save_state()
+    return ToolResult(ok=True, data={"payment": {"brand": method.brand, "last4": method.last4}})
+
+
+# -- preview, status, cancel, hand-over ----------------------------------------------------------
+
+
+def preview_order(turn: Turn, args: dict) -> ToolResult:
+    flow = shop.cart_flow(turn.conversation, turn.state)
+    if flow is None or not turn.state["cart"]:
+        return _failed("The cart is empty; there is nothing to preview.")
+    payment_method_id = turn.state["payment_method_id"] or getattr(
+        payment_method_default(user_id=turn.customer_id), "pk", None
+    )
+    address = shop.shipping_address(customer_id=turn.customer_id, state=turn.state)
+    if payment_method_id is None or address is None:
+        return _failed("A saved card and a saved address are needed; add them on the settings page.")
+    try:
+        session = get_merchant(flow.merchant_id).checkout.get(session_id=flow.checkout_session_id)
+        flow = flow_preview(
+            flow_id=flow.pk,
+            customer_id=turn.customer_id,
+            session=session,
+            payment_method_id=payment_method_id,
+            address_id=address.pk,
+        )
+    except MerchantError as error:
+        return _merchant_failed(error)
+    except PreviewIncomplete as error:
+        return _failed(f"The shop cannot price this order yet: {error.message}", code=error.details.get("code"))
+    except OrderingError as error:
+        return _failed(error.message)
+    turn.state["shown_preview_hash"] = flow.preview_hash
+    turn.save_state()
+    preview = flow.preview
+    return ToolResult(
+        ok=True,
+        data={
+            "flow_id": str(flow.pk),
+            "preview_hash": flow.preview_hash,
+            "total": preview["total"],
+            "currency": preview["currency"],
+            "lines": len(preview["lines"]),
+        },
+        say=preview_text(preview),
+        message_data={"kind": "preview", "flow_id": str(flow.pk), "preview": preview_public(flow)},
+    )
+
+
+_STATUS_WORDS = {
+    FlowStatus.DRAFT: "is a cart, not ordered yet",
+    FlowStatus.PREVIEWED: "is waiting for your confirmation",
+    FlowStatus.CONFIRMED: "is confirmed and about to be placed",
+    FlowStatus.PLACING: "is being placed with the shop",
+    FlowStatus.PLACED: "is placed",
+    FlowStatus.REQUIRES_ACTION: "needs a verification before it can go through",
+    FlowStatus.FAILED: "did not go through; nothing was charged",
+    FlowStatus.COMPENSATING: "did not go through; I am undoing what was started",
+    FlowStatus.COMPENSATED: "did not go through; everything was undone",
+    FlowStatus.ESCALATED: "is with a specialist",
+    FlowStatus.CANCELED: "was canceled",
+    FlowStatus.EXPIRED: "expired before it was confirmed",
+}
+
+
+def _flow_for(turn: Turn, flow_id: str | None) -> OrderFlow | None:
+    flows = OrderFlow.objects.filter(conversation=turn.conversation, customer_id=turn.customer_id)
+    if flow_id:
+        return flows.filter(pk=flow_id).first()
+    return flows.order_by("-created_at").first()
+
+
+def order_status(turn: Turn, args: dict) -> ToolResult:
+    try:
+        flow = _flow_for(turn, args.get("flow_id"))
+    except Exception:  # a malformed id is simply not found
+        flow = None
+    if flow is None:
+        return ToolResult(ok=True, data={"flow": None}, say="There is no order in this conversation yet.")
+    words = _STATUS_WORDS.get(flow.status, flow.status)
+    text = f"Your order {words}."
+    if flow.merchant_order_id:
+        text = f"Your order {words}; the shop's order number is {flow.merchant_order_id}."
+    return ToolResult(
+        ok=True,
+        data={"flow_id": str(flow.pk), "status": flow.status, "merchant_order_id": flow.merchant_order_id},
+        say=text,
+        message_data={"kind": "flow_status", "flow_id": str(flow.pk), "status": flow.status},
+    )
+
+
+def cancel_order(turn: Turn, args: dict) -> ToolResult:
+    try:
+        flow = _flow_for(turn, args.get("flow_id"))
+    except Exception:
+        flow = None
+    if flow is None:
+        return _failed("There is no order to cancel.")
+    if flow.status == FlowStatus.PLACED:
+        return _failed("This order is already placed; a specialist can cancel and refund it.", status=flow.status)
+    if flow.status == FlowStatus.CANCELED:
+        return ToolResult(ok=True, data={"status": flow.status}, say="That order was already canceled.")
+    try:
+        flow = flow_cancel(
+            flow_id=flow.pk,
+            actor_type="customer",
+            actor_id=turn.customer_id,
+            reason="customer_canceled",
+            customer_id=turn.customer_id,
+        )
+    except (FlowNotConfirmable, OrderingError) as error:
+        return _failed(error.message, status=flow.status)
+    cart_reset(turn.state)
+    turn.save_state()
+    return ToolResult(
+        ok=True,
+        data={"flow_id": str(flow.pk), "status": flow.status},
+        say="Canceled. Nothing was ordered or charged, and the items are released.",
+        message_data={"kind": "flow_canceled", "flow_id": str(flow.pk)},
+    )
+
+
+HANDOVER_TEXT = "A specialist has this conversation now and will answer you here."
+
+
+def hand_over(turn: Turn, args: dict) -> ToolResult:
+    reason = EscalationReason(args["reason"])
+    flow = shop.cart_flow(turn.conversation, turn.state)
+    with transaction.atomic():
+        escalation = escalation_open(
+            reason=reason,
+            customer_id=turn.customer_id,
+            conversation_id=turn.conversation.pk,
+            detail=(args.get("detail") or "")[:500],
+            actor_type="agent",
+        )
+        conversation_mark_escalated(conversation_id=turn.conversation.pk)
+    turn.conversation.refresh_from_db(fields=["status"])
+    agent_metrics.handovers.labels(reason=reason.value).inc()
+    return ToolResult(
+        ok=True,
+        data={"escalation_id": escalation.pk, "reason": reason.value, "flow_id": str(flow.pk) if flow else None},
+        say=HANDOVER_TEXT,
+        message_data={"kind": "handed_over", "reason": reason.value},
+    )
+
+
+# -- the registry ----------------------------------------------------------------------------------
+
+_ID = {"type": "string", "minLength": 1, "maxLength": 128}
+_QUANTITY = {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
+_NOTHING = {"type": "object", "properties": {}, "additionalProperties": False}
+
+
+def _object(properties: dict, required: tuple[str, ...] = ()) -> dict:
+    return {"type": "object", "properties": properties, "required": list(required), "additionalProperties": False}
+
+
+TOOLS: dict[str, ToolSpec] = {
+    spec.name: spec
+    for spec in (
+        ToolSpec(
+            "search_products",
+            "Search the shop's catalog by words, optionally filtered by colour, size or category.",
+            _object(
+                {
+                    "query": {"type": "string", "maxLength": 100},
+                    "colour": {"type": "string", "maxLength": 30},
+                    "size": {"type": "string", "maxLength": 10},
+                    "category": {"type": "string", "maxLength": 40},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 10},
+                },
+                ("query",),
+            ),
+            search_products,
+        ),
+        ToolSpec(
+            "show_product",
+            "Show one product with its variants (colour, size, stock) and price.",
+            _object({"product_id": _ID}, ("product_id",)),
+            show_product,
+        ),
+        ToolSpec(
+            "list_saved_items",
+            "The customer's liked, viewed or purchased items at the shop, newest first, optionally only the last "
+            "N days.",
+            _object(
+                {
+                    "kind": {"type": "string", "enum": ["liked", "viewed", "purchased"]},
+                    "since_days": {"type": "integer", "minimum": 1, "maximum": 365},
+                },
+                ("kind",),
+            ),
+            list_saved_items,
+        ),
+        ToolSpec(
+            "add_to_cart",
+            "Put a product variant (a specific colour and size) in the cart.",
+            _object(
+                {"product_id": _ID, "variant_id": _ID, "quantity": _QUANTITY}, ("product_id", "variant_id", "quantity")
+            ),
+            add_to_cart,
+        ),
+        ToolSpec(
+            "update_cart_line",
+            "Change the quantity of an item already in the cart.",
+            _object({"variant_id": _ID, "quantity": _QUANTITY}, ("variant_id", "quantity")),
+            update_cart_line,
+        ),
+        ToolSpec(
+            "remove_from_cart",
+            "Take an item out of the cart.",
+            _object({"variant_id": _ID}, ("variant_id",)),
+            remove_from_cart,
+        ),
+        ToolSpec(
+            "list_my_promotions",
+            "The customer's personal promotion codes usable now (to resolve 'my 10% promo').",
+            _NOTHING,
+            list_my_promotions,
+        ),
+        ToolSpec(
+            "apply_promo",
+            "Apply a promotion code to the cart; the shop decides whether it is valid.",
+            _object({"code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,40}$"}}, ("code",)),
+            apply_promo,
+        ),
+        ToolSpec(
+            "choose_shipping",
+            "Choose standard or express shipping.",
+            _object({"option": {"type": "string", "enum": sorted(SHIPPING_OPTIONS)}}, ("option",)),
+            choose_shipping,
+        ),
+        ToolSpec(
+            "choose_address",
+            "Ship to one of the customer's saved addresses (by id or label, e.g. 'Home').",
+            _object({"address_id": {"type": "integer"}, "label": {"type": "string", "maxLength": 40}}),
+            choose_address,
+        ),
+        ToolSpec(
+            "choose_payment_method",
+            "Pay with one of the customer's saved cards (by id or last four digits).",
+            _object({"payment_method_id": {"type": "integer"}, "last4": {"type": "string", "pattern": "^[0-9]{4}$"}}),
+            choose_payment_method,
+        ),
+        ToolSpec(
+            "preview_order",
+            "Show the customer the order preview priced by the shop (it asks them to confirm; it places nothing).",
+            _NOTHING,
+            preview_order,
+        ),
+        ToolSpec(
+            "order_status",
+            "The status of the order in this conversation (the latest one unless flow_id is given).",
+            _object({"flow_id": _ID}),
+            order_status,
+        ),
+        ToolSpec(
+            "cancel_order",
+            "Cancel the order of this conversation that is not placed yet; releases the items.",
+            _object({"flow_id": _ID}),
+            cancel_order,
+        ),
+        ToolSpec(
+            "hand_over",
+            "Hand the conversation to a human specialist (the customer asked, or you cannot help).",
+            _object(
+                {
+                    "reason": {"type": "string", "enum": ["customer_request", "agent_stuck"]},
+                    "detail": {"type": "string", "maxLength": 500},
+                },
+                ("reason",),
+            ),
+            hand_over,
+        ),
+    )
+}

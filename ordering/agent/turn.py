@@ -1,0 +1,194 @@
+"""One customer turn: the only door through which a planner acts and speaks.
+
+`call_tool` checks the arguments against the tool's JSON Schema before anything runs, and records
+every call with the planner's rationale (an `AgentDecision` for staff, an audit event for the
+customer's activity log). `say` and `ask` post assistant messages; text from tools is rendered by
+server code, and merchant text only ever travels as data.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import jsonschema
+from django.db import transaction
+
+from audit.models import ActorType, Outcome
+from audit.services import audit_record
+from ordering.agent import metrics as agent_metrics
+from ordering.agent.state import state_bounded, state_load
+from ordering.agent.tools import TOOLS, ToolCall, ToolResult
+from ordering.models import (
+    AgentDecision,
+    Conversation,
+    ConversationTurn,
+    DecisionKind,
+    FlowStatus,
+    Message,
+    MessageRole,
+    OrderFlow,
+)
+from ordering.services import conversation_post
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 2000
+MAX_RESULT_CHARS = 4000
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Turn:
+    def __init__(self, *, conversation: Conversation, record: ConversationTurn | None, customer_text: str) -> None:
+        self.conversation = conversation
+        self.record = record
+        self.customer_id: int = conversation.customer_id
+        self.customer_text = customer_text
+        self.state: dict[str, Any] = state_load(conversation.agent_state)
+        self.planner_name = ""
+        self._said: list[Message] = []
+
+    # -- the planner's interface --------------------------------------------------------------------
+
+    def call_tool(self, call: ToolCall, *, speak: bool = True) -> ToolResult:
+        """Run one tool call; its server-rendered `say` is posted to the customer unless `speak` is False."""
+        spec = TOOLS.get(call.name)
+        if spec is None:
+            result = ToolResult(ok=False, data={}, error=f"There is no tool named {call.name!r}.")
+            self._record_tool(call, result)
+            return result
+        arguments = call.arguments if isinstance(call.arguments, dict) else {}
+        try:
+            jsonschema.validate(arguments, spec.parameters)
+        except jsonschema.ValidationError as error:
+            result = ToolResult(ok=False, data={}, error=f"Invalid arguments for {call.name}: {error.message}")
+            self._record_tool(call, result)
+            return result
+        try:
+            result = spec.handler(self, dict(arguments))
+        except Exception:
+            logger.exception("tool %s crashed", call.name, extra={"conversation_id": str(self.conversation.pk)})
+            result = ToolResult(ok=False, data={}, error="That did not work on our side; please try again.")
+        self._record_tool(call, result)
+        agent_metrics.tool_calls.labels(tool=call.name, ok=str(result.ok).lower()).inc()
+        if result.say and speak:
+            self.say(result.say, data=result.message_data)
+        return result
+
+    def say(self, text: str, *, data: dict | None = None) -> None:
+        self._post(MessageRole.ASSISTANT, text, data)
+
+    def ask(self, question: str, *, pending: dict | None = None) -> None:
+        """One clarifying question; remembered as the pending question until answered."""
+        self.state["pending"] = {**(pending or {}), "question": _short(question, 500)}
+        self.save_state()
+        self.record_decision(DecisionKind.CLARIFICATION, "ask", rationale=question, arguments=pending or {})
+        self._post(MessageRole.ASSISTANT, question, {"kind": "question"})
+
+    def state_summary(self) -> dict[str, Any]:
+        flow = OrderFlow.objects.filter(pk=self.state["flow_id"]).first() if self.state["flow_id"] else None
+        preview = None
+        if flow is not None and flow.status == FlowStatus.PREVIEWED and flow.preview:
+            preview = {"total": flow.preview["total"], "currency": flow.preview["currency"], "hash": flow.preview_hash}
+        pending = self.state.get("pending")
+        return {
+            "cart": [
+                {
+                    "title": line["title"],
+                    "variant": line["variant"],
+                    "quantity": line["quantity"],
+                    "variant_id": line["variant_id"],
+                }
+                for line in self.state["cart"]
+            ],
+            "promo_codes": list(self.state["promo_codes"]),
+            "shipping": self.state["shipping"],
+            "preview": preview,
+            "pending_question": pending.get("question") if pending else None,
+            "flow_status": flow.status if flow else None,
+            "conversation_status": self.conversation.status,
+        }
+
+    def recent_messages(self, limit: int) -> list[dict]:
+        messages = list(
+            Message.objects.filter(conversation=self.conversation).order_by("-created_at", "-id")[: max(0, limit)]
+        )
+        return [{"role": message.role, "text": _short(message.text, 1000)} for message in reversed(messages)]
+
+    def messages_said(self) -> list[Message]:
+        return list(self._said)
+
+    # -- for the pipeline and the tools ---------------------------------------------------------------
+
+    def save_state(self) -> None:
+        self.conversation.agent_state = state_bounded(self.state)
+        self.conversation.save(update_fields=["agent_state", "updated_at"])
+
+    def record_decision(
+        self,
+        kind: str,
+        name: str,
+        *,
+        rationale: str,
+        arguments: dict | None = None,
+        ok: bool = True,
+        result: dict | None = None,
+        error: str = "",
+    ) -> AgentDecision:
+        with transaction.atomic():
+            decision = AgentDecision.objects.create(
+                conversation=self.conversation,
+                turn=self.record,
+                kind=kind,
+                name=name[:64],
+                arguments=arguments or {},
+                rationale=_short(rationale, 1000),
+                ok=ok,
+                result=_bounded_json(result or {}),
+                error=_short(error or "", 1000),
+                planner=self.planner_name,
+            )
+            audit_record(
+                action="agent.decided" if kind != DecisionKind.TOOL else "agent.tool_called",
+                actor_type=ActorType.AGENT,
+                customer_id=self.customer_id,
+                target_type="conversation",
+                target_id=self.conversation.pk,
+                outcome=Outcome.OK if ok else Outcome.FAILED,
+                data={"kind": kind, "name": name, "rationale": _short(rationale), "decision_id": decision.pk},
+            )
+        return decision
+
+    def _record_tool(self, call: ToolCall, result: ToolResult) -> None:
+        self.record_decision(
+            DecisionKind.TOOL,
+            call.name,
+            rationale=call.rationale or "(no rationale given)",
+            arguments=call.arguments if isinstance(call.arguments, dict) else {"raw": _short(call.arguments)},
+            ok=result.ok,
+            result=result.data,
+            error=result.error or "",
+        )
+
+    def _post(self, role: str, text: str, data: dict | None) -> Message:
+        message = conversation_post(
+            conversation_id=self.conversation.pk, role=role, text=_short(text, MAX_TEXT), data=data or {}
+        )
+        if self.record is not None:
+            Message.objects.filter(pk=message.pk).update(turn=self.record)
+            message.turn = self.record
+        self._said.append(message)
+        return message
+
+
+def _bounded_json(value: dict) -> dict:
+    import json
+
+    text = json.dumps(value, default=str)
+    if len(text) <= MAX_RESULT_CHARS:
+        return json.loads(text)
+    return {"truncated": text[:MAX_RESULT_CHARS]}

@@ -1,0 +1,225 @@
+"""The conversation API's JSON: input serializers, the representations, and their schema for /api/schema/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from ordering.models import Message, MessageRole, OrderFlow
+from ordering.selectors import preview_public
+
+
+def message_max_chars() -> int:
+    return int(getattr(settings, "ORDERING_MESSAGE_MAX_CHARS", 2000))
+
+
+# -- input -----------------------------------------------------------------------------------------
+
+
+class MessageInput(serializers.Serializer):
+    text = serializers.CharField(trim_whitespace=True)
+
+    def validate_text(self, value: str) -> str:
+        limit = message_max_chars()
+        if len(value) > limit:
+            raise serializers.ValidationError(
+                f"A message can be at most {limit} characters long; this one has {len(value)}. Please shorten it."
+            )
+        return value
+
+
+class ConfirmInput(serializers.Serializer):
+    preview_hash = serializers.RegexField(r"^[0-9a-f]{64}$", error_messages={"invalid": "Not a preview hash."})
+    decision = serializers.ChoiceField(choices=["confirm", "decline"])
+
+
+class RatingInput(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+# -- representations ---------------------------------------------------------------------------------
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    data = message.data or {}
+    return {
+        "id": message.pk,
+        "role": message.role,
+        "text": message.text,
+        "created_at": message.created_at,
+        "kind": data.get("kind", ""),
+        "cards": data.get("cards", []),
+        "preview": data.get("preview"),
+        "flow_id": data.get("flow_id"),
+    }
+
+
+def flow_brief_json(flow: OrderFlow) -> dict[str, Any]:
+    return {
+        "id": str(flow.pk),
+        "status": flow.status,
+        "merchant_order_id": flow.merchant_order_id,
+        "failure_code": flow.failure_code,
+        "updated_at": flow.updated_at,
+    }
+
+
+def flow_json(flow: OrderFlow) -> dict[str, Any]:
+    return {
+        **flow_brief_json(flow),
+        "conversation_id": str(flow.conversation_id),
+        "created_at": flow.created_at,
+        "placed_at": flow.placed_at,
+        "confirmed_via": flow.confirmed_via,
+        "total": flow.total_amount,
+        "currency": flow.currency,
+        "preview": preview_public(flow),
+        "steps": [
+            {
+                "name": step.name,
+                "status": step.status,
+                "attempt": step.attempt,
+                "is_compensation": step.is_compensation,
+                "started_at": step.started_at,
+                "finished_at": step.finished_at,
+                "error_class": step.error_class,
+            }
+            for step in flow.steps.all()[:100]
+        ],
+    }
+
+
+# -- schema ------------------------------------------------------------------------------------------
+
+
+class OrderingErrorOut(serializers.Serializer):
+    error = serializers.CharField()
+    message = serializers.CharField()
+
+
+class CardOut(serializers.Serializer):
+    type = serializers.CharField()
+    product_id = serializers.CharField()
+    title = serializers.CharField()
+    image_url = serializers.CharField(allow_null=True)
+    price = serializers.IntegerField()
+    currency = serializers.CharField()
+    price_display = serializers.CharField()
+    variant = serializers.CharField()
+
+
+class PreviewLineOut(serializers.Serializer):
+    product_id = serializers.CharField()
+    title = serializers.CharField()
+    variant = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_amount = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class PaymentOut(serializers.Serializer):
+    brand = serializers.CharField()
+    last4 = serializers.CharField()
+
+
+class PreviewOut(serializers.Serializer):
+    lines = PreviewLineOut(many=True)
+    subtotal = serializers.IntegerField()
+    discount = serializers.IntegerField()
+    promo_codes = serializers.ListField(child=serializers.CharField())
+    tax = serializers.IntegerField()
+    shipping = serializers.IntegerField()
+    total = serializers.IntegerField()
+    currency = serializers.CharField()
+    ship_to = serializers.CharField(help_text="Masked: the address label and city.")
+    payment = PaymentOut()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    preview_hash = serializers.CharField()
+
+
+class MessageOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    role = serializers.ChoiceField(choices=MessageRole.choices)
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    kind = serializers.CharField(help_text="greeting, question, preview, flow_placed, flow_failed, handed_over, …")
+    cards = CardOut(many=True)
+    preview = PreviewOut(allow_null=True)
+    flow_id = serializers.CharField(allow_null=True)
+
+
+class PendingConfirmationOut(serializers.Serializer):
+    flow_id = serializers.CharField()
+    preview_hash = serializers.CharField()
+    text = serializers.CharField()
+    preview = PreviewOut()
+
+
+class FlowBriefOut(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.CharField(help_text="draft, previewed, confirmed, placing, placed, requires_action, failed, …")
+    merchant_order_id = serializers.CharField()
+    failure_code = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+
+
+class FlowStepOut(serializers.Serializer):
+    name = serializers.CharField()
+    status = serializers.CharField()
+    attempt = serializers.IntegerField()
+    is_compensation = serializers.BooleanField()
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    error_class = serializers.CharField()
+
+
+class FlowOut(FlowBriefOut):
+    conversation_id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    placed_at = serializers.DateTimeField(allow_null=True)
+    confirmed_via = serializers.CharField()
+    total = serializers.IntegerField(allow_null=True)
+    currency = serializers.CharField()
+    preview = PreviewOut(allow_null=True)
+    steps = FlowStepOut(many=True)
+
+
+class ConversationCreatedOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    trace_id = serializers.CharField()
+    status = serializers.CharField()
+    messages = MessageOut(many=True)
+
+
+class ConversationOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    messages = MessageOut(many=True)
+    pending_confirmation = PendingConfirmationOut(allow_null=True)
+    flow = FlowBriefOut(allow_null=True)
+
+
+class TurnOut(serializers.Serializer):
+    messages = MessageOut(many=True)
+    pending_confirmation = PendingConfirmationOut(allow_null=True)
+
+
+class EventsOut(serializers.Serializer):
+    status = serializers.CharField()
+    messages = MessageOut(many=True)
+    flows = FlowBriefOut(many=True)
+    pending_confirmation = PendingConfirmationOut(allow_null=True)
+    last_message_id = serializers.IntegerField()
+
+
+class DeclinedOut(serializers.Serializer):
+    flow = FlowOut()
+    decision = serializers.CharField()
+
+
+class RatingOut(serializers.Serializer):
+    score = serializers.IntegerField()
+    comment = serializers.CharField()

@@ -1,0 +1,66 @@
+"""The seed conversation, end to end through the HTTP API with the deterministic parser."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog_adapters.sandbox.models import Order as MerchantOrder
+from ordering.models import AgentDecision, FlowStatus, OrderFlow
+
+pytestmark = pytest.mark.usefixtures("eager_tasks")
+
+SEED = "Buy the blue running shoes I liked last week and apply my 10% promo"
+
+
+def test_seed_conversation_confirmed_with_the_button_is_placed(shop, chat):
+    # given a new conversation
+    started = chat.start()
+    assert "ordering assistant" in started["messages"][0]["text"]
+    assert "for you" in started["messages"][0]["text"]
+
+    # when alice asks for the blue running shoes she liked, with her 10% promo
+    answer = chat.say(SEED)
+
+    # then she sees one preview, priced by the merchant, with her promo applied
+    pending = answer["pending_confirmation"]
+    assert pending is not None, chat.assistant_texts(answer)
+    preview = pending["preview"]
+    assert preview["promo_codes"] == ["ALICE10"]
+    assert [(line["title"], line["variant"], line["quantity"]) for line in preview["lines"]] == [
+        ("Blue Runner", "blue, 42", 1)
+    ]
+    flow = OrderFlow.objects.get(pk=pending["flow_id"])
+    merchant = shop.sandbox.get(f"/checkout_sessions/{flow.checkout_session_id}").json()
+    totals = {total["type"]: total["amount"] for total in merchant["totals"]}
+    assert preview["total"] == totals["total"]
+    assert preview["tax"] == totals["tax"]
+    assert preview["shipping"] == totals["fulfillment"]
+    assert preview["subtotal"] == totals["items_base_amount"] == 7200
+    assert [(a["code"], a["amount"]) for a in merchant["discounts"]["applied"]] == [("ALICE10", 720)]
+    preview_message = [m for m in answer["messages"] if m["preview"]][-1]
+    assert preview_message["text"].startswith("I'll order 1x Blue Runner (blue, 42)")
+    assert preview_message["text"].endswith("Confirm?")
+    assert preview_message["preview"]["preview_hash"] == pending["preview_hash"]
+    assert flow.status == FlowStatus.PREVIEWED
+
+    # when she confirms with the button
+    response = chat.confirm(pending["preview_hash"])
+
+    # then the flow is accepted and placed at the merchant at the previewed total
+    assert response.status_code == 202, response.content
+    flow.refresh_from_db()
+    assert flow.status == FlowStatus.PLACED
+    order = MerchantOrder.objects.get(session_id=flow.checkout_session_id)
+    assert order.total_amount == preview["total"]
+    assert flow.confirmed_via == "button"
+    events = chat.events()
+    assert any(f["id"] == str(flow.pk) and f["status"] == "placed" for f in events["flows"])
+    assert any(order.id in m["text"] for m in events["messages"])
+    # the flow detail endpoint tells the same story
+    detail = chat.client.get(f"/api/v1/flows/{flow.pk}/").json()
+    assert detail["status"] == "placed" and detail["merchant_order_id"] == order.id
+    assert [step["name"] for step in detail["steps"]][-1] == "complete_checkout"
+    # and every decision was recorded with a rationale naming the customer's words
+    rationales = list(AgentDecision.objects.filter(conversation_id=chat.id).values_list("name", "rationale"))
+    assert any(name == "list_saved_items" and '"liked"' in why for name, why in rationales)
+    assert any(name == "apply_promo" and "ALICE10" in why and "10%" in why for name, why in rationales)
