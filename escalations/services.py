@@ -1,21 +1,83 @@
-"""The human-in-the-loop queue and the staff who work it: writes."""
+"""The human-in-the-loop queue and the staff who work it: writes.
+
+Every staff action is one service here: it locks the escalation, checks that the action fits the
+escalation's state and reason (`escalation_action_refusal`, which the console also uses to show
+only the buttons that fit), calls the ordering service that does the work on the flow or the
+conversation, and writes an `escalation.<action>` audit event, all in one transaction. A refused action
+changes nothing, raises `EscalationActionRefused` with a message for the person, and is audited as
+denied.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.contrib.auth.password_validation import validate_password
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from audit.models import ActorType
-from audit.services import audit_record
+from audit.models import ActorType, Outcome
+from audit.services import Origin, audit_record
 from config.tracing import get_trace_id
-from escalations.models import OPEN_STATUSES, Escalation, EscalationReason
+from escalations import metrics
+from escalations.models import (
+    OPEN_STATUSES,
+    Escalation,
+    EscalationPriority,
+    EscalationReason,
+    EscalationStatus,
+    ResolutionCode,
+)
+
+logger = logging.getLogger(__name__)
+
+# The permissions of the support group (app label, codename); the data migration 0003 grants the same.
+SUPPORT_PERMISSIONS = (
+    ("escalations", "view_escalation"),
+    ("escalations", "work_escalation"),
+    ("audit", "view_auditevent"),
+)
+WORK_PERMISSION = "escalations.work_escalation"
 
 
 class StaffUserExists(Exception):
     """A staff account with that username is already there; pass `replace_device` to re-enrol it."""
+
+
+class EscalationError(Exception):
+    code = "escalation_error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class EscalationNotFound(EscalationError):
+    code = "escalation_not_found"
+
+
+class EscalationActionRefused(EscalationError):
+    """The action does not fit the escalation's state or reason (or the order's); nothing changed."""
+
+    code = "escalation_action_refused"
+
+
+class InvalidEscalationTransition(EscalationError):
+    """A status change the transition table does not allow: a bug or a race, refused loudly."""
+
+    code = "invalid_escalation_transition"
+
+
+# -- staff accounts ------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -26,11 +88,13 @@ def staff_user_create(
     email: str = "",
     superuser: bool = False,
     replace_device: bool = False,
+    support: bool = False,
 ) -> tuple[AbstractUser, TOTPDevice]:
     """Create (or re-enrol) a staff account with one confirmed TOTP device.
 
     The device is confirmed at once because the person running this prints its provisioning URI on
     a trusted terminal; the admin still refuses the account until a code from it has been entered.
+    With `support`, the account joins the support group and may work the escalation queue.
     """
     user_model = get_user_model()
     user = user_model.objects.filter(username=username).first()
@@ -41,18 +105,41 @@ def staff_user_create(
     validate_password(password, user)
     user.is_staff = True
     user.is_superuser = superuser or user.is_superuser
+    if email:
+        user.email = email
     user.set_password(password)
     user.save()
     replaced = TOTPDevice.objects.filter(user=user).delete()[0] > 0
     device = TOTPDevice.objects.create(user=user, name=f"{username} authenticator", confirmed=True)
+    if support:
+        user.groups.add(support_group_ensure())
     audit_record(
         action="staff.device_replaced" if replaced else "staff.created",
         actor_type=ActorType.SYSTEM,
         target_type="user",
         target_id=user.pk,
-        data={"username": user.username, "superuser": user.is_superuser},
+        data={"username": user.username, "superuser": user.is_superuser, "support": support},
     )
     return user, device
+
+
+def support_group_ensure() -> Group:
+    """The support group with exactly its permissions (also after a test flush or a group rename)."""
+    group, _ = Group.objects.get_or_create(name=settings.ESCALATIONS_SUPPORT_GROUP)
+    for app_label, codename in SUPPORT_PERMISSIONS:
+        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return group
+
+
+# -- opening -------------------------------------------------------------------------------------
+
+
+def escalation_priority_for(reason: EscalationReason | str) -> EscalationPriority:
+    return EscalationPriority(settings.ESCALATIONS_REASON_PRIORITY.get(str(reason), EscalationPriority.NORMAL))
+
+
+def escalation_sla_due(*, opened_at: datetime, priority: EscalationPriority | str) -> datetime:
+    return opened_at + timedelta(minutes=settings.ESCALATIONS_SLA_MINUTES[str(priority)])
 
 
 def escalation_open(
@@ -64,16 +151,24 @@ def escalation_open(
     detail: str = "",
     actor_type: ActorType | str = ActorType.SYSTEM,
 ) -> Escalation:
-    """Open an escalation, or return the one already open for this flow and reason (idempotent)."""
+    """Open an escalation, or return the one already open for this flow and reason (idempotent).
+
+    A new escalation gets the priority of its reason and the SLA of that priority, and the support
+    group is e-mailed once the opening transaction commits.
+    """
     reason = EscalationReason(reason)
     if flow_id is not None:
         existing = Escalation.objects.filter(flow_id=flow_id, reason=reason, status__in=OPEN_STATUSES).first()
         if existing is not None:
             return existing
+    priority = escalation_priority_for(reason)
+    now = timezone.now()
     try:
         with transaction.atomic():
             escalation = Escalation.objects.create(
                 reason=reason,
+                priority=priority,
+                sla_due_at=escalation_sla_due(opened_at=now, priority=priority),
                 customer_id=customer_id,
                 flow_id=flow_id,
                 conversation_id=conversation_id,
@@ -86,9 +181,547 @@ def escalation_open(
                 customer_id=customer_id,
                 target_type="escalation",
                 target_id=escalation.pk,
-                data={"reason": reason.value, "flow_id": str(flow_id) if flow_id else None, "detail": detail[:500]},
+                data={
+                    "reason": reason.value,
+                    "priority": priority.value,
+                    "flow_id": str(flow_id) if flow_id else None,
+                    "detail": detail[:500],
+                },
             )
     except IntegrityError:
         # A concurrent caller opened it between our check and insert.
         return Escalation.objects.get(flow_id=flow_id, reason=reason, status__in=OPEN_STATUSES)
+    _enqueue_notify(escalation.pk)
+    transaction.on_commit(lambda: metrics.escalations_opened.labels(reason=reason.value, priority=priority.value).inc())
     return escalation
+
+
+def _enqueue_notify(escalation_id: int) -> None:
+    from escalations import tasks
+
+    transaction.on_commit(lambda: tasks.escalation_notify.delay(escalation_id))
+
+
+# -- notification --------------------------------------------------------------------------------
+
+
+def support_notification_recipients() -> list[str]:
+    """The configured addresses, or else every active support group member's e-mail address."""
+    if settings.ESCALATIONS_NOTIFY_EMAILS:
+        return list(settings.ESCALATIONS_NOTIFY_EMAILS)
+    members = get_user_model().objects.filter(
+        groups__name=settings.ESCALATIONS_SUPPORT_GROUP, is_active=True, is_staff=True
+    )
+    return sorted({email for email in members.exclude(email="").values_list("email", flat=True)})
+
+
+def escalation_console_url(escalation_id: int) -> str:
+    path = reverse("admin:escalations_escalation_change", args=[escalation_id])
+    return f"{settings.ESCALATIONS_CONSOLE_URL}{path}"
+
+
+def _notification_text(escalation: Escalation) -> tuple[str, str]:
+    customer = escalation.customer
+    subject = (
+        f"[{escalation.get_priority_display()}] Escalation #{escalation.pk}: "
+        f"{escalation.get_reason_display()} for {customer.get_username()}"
+    )
+    due = timezone.localtime(escalation.sla_due_at).strftime("%Y-%m-%d %H:%M %Z") if escalation.sla_due_at else "—"
+    lines = [
+        f"A new escalation needs a specialist: {escalation.get_reason_display()}.",
+        "",
+        f"Customer: {customer.get_username()}",
+        f"Priority: {escalation.get_priority_display()} (resolve by {due})",
+    ]
+    if escalation.flow_id:
+        lines.append(f"Order flow: {escalation.flow_id}")
+    if escalation.detail:
+        lines += ["", escalation.detail[:1000]]
+    lines += ["", f"Open it in the console: {escalation_console_url(escalation.pk)}"]
+    return subject, "\n".join(lines)
+
+
+def escalation_notify(*, escalation_id: int) -> str:
+    """E-mail the support group about a new escalation, at most once (safe to run twice, or concurrently).
+
+    The conditional update claims the notification before sending, so two deliveries of the task
+    send one e-mail; a send that fails gives the claim back and raises, for the task to retry.
+    """
+    now = timezone.now()
+    claimed = Escalation.objects.filter(pk=escalation_id, notified_at__isnull=True).update(notified_at=now)
+    if not claimed:
+        return "already_notified" if Escalation.objects.filter(pk=escalation_id).exists() else "missing"
+    escalation = Escalation.objects.select_related("customer").get(pk=escalation_id)
+    recipients = support_notification_recipients()
+    if not recipients:
+        logger.warning("no one to notify about an escalation", extra={"escalation_id": escalation_id})
+        return "no_recipients"
+    subject, body = _notification_text(escalation)
+    try:
+        send_mail(subject, body, settings.ESCALATIONS_NOTIFY_FROM, recipients)
+    except Exception:
+        Escalation.objects.filter(pk=escalation_id, notified_at=now).update(notified_at=None)
+        raise
+    logger.info("support notified of escalation", extra={"escalation_id": escalation_id, "to": len(recipients)})
+    return "sent"
+
+
+def escalations_notify_pending(*, older_than_seconds: int = 60) -> list[int]:
+    """Active escalations nobody was told about (the enqueue after commit was lost): enqueue them now."""
+    from escalations import tasks
+
+    quiet_since = timezone.now() - timedelta(seconds=older_than_seconds)
+    pending = list(
+        Escalation.objects.filter(status__in=OPEN_STATUSES, notified_at__isnull=True, created_at__lt=quiet_since)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:200]
+    )
+    for escalation_id in pending:
+        tasks.escalation_notify.delay(escalation_id)
+    return pending
+
+
+# -- which actions fit ---------------------------------------------------------------------------
+
+ACTIONS = (
+    "claim",
+    "release",
+    "set_priority",
+    "reply",
+    "approve",
+    "retry_compensations",
+    "cancel_flow",
+    "hand_back",
+    "resolve",
+)
+
+
+def _flow_hold(flow) -> str | None:
+    """Why the order keeps the escalation from closing, or None when it may close."""
+    from ordering.models import FlowStatus
+
+    if flow is None:
+        return None
+    if flow.status == FlowStatus.ESCALATED or (
+        flow.status == FlowStatus.REQUIRES_ACTION and flow.failure_code == "payment_verification"
+    ):
+        return (
+            f"The order is still waiting for a specialist ({flow.get_status_display().lower()}): "
+            "approve it, retry it or cancel it first."
+        )
+    if flow.status in (FlowStatus.CONFIRMED, FlowStatus.PLACING, FlowStatus.FAILED, FlowStatus.COMPENSATING):
+        return (
+            f"The order is {flow.get_status_display().lower()} right now; "
+            "wait until it is placed, undone or canceled, then reload."
+        )
+    return None
+
+
+def escalation_action_refusal(escalation: Escalation, action: str, *, staff_id: int) -> str | None:
+    """Why `action` does not fit this escalation now (a sentence for the person), or None when it fits."""
+    from ordering.models import CompensationStatus, FlowStatus
+
+    if action not in ACTIONS:
+        return f"Unknown action {action!r}."
+    if not escalation.is_active:
+        return f"This escalation is already {escalation.get_status_display().lower()}; nothing more can be done on it."
+    held_by_other = escalation.status == EscalationStatus.CLAIMED and escalation.assignee_id != staff_id
+    if action == "claim":
+        if escalation.status == EscalationStatus.CLAIMED and not held_by_other:
+            return "You already hold this escalation."
+        return None
+    if held_by_other:
+        name = escalation.assignee.get_username() if escalation.assignee else "someone else"
+        return f"{name} is working on this escalation. Take it over first if you need to act on it."
+    if action == "release":
+        return None if escalation.status == EscalationStatus.CLAIMED else "Nobody holds this escalation."
+    if action == "set_priority":
+        return None
+    flow = escalation.flow
+    if action == "reply":
+        if escalation.conversation_id is None and (flow is None or flow.conversation_id is None):
+            return "This escalation has no conversation to reply in."
+        return None
+    if action == "approve":
+        if escalation.reason not in (EscalationReason.RISK_REVIEW, EscalationReason.PAYMENT_VERIFICATION):
+            return (
+                "Approve and place is for risk reviews and payment verifications, "
+                f"not for “{escalation.get_reason_display()}”."
+            )
+        if flow is None:
+            return "This escalation has no order to approve."
+        if escalation.reason == EscalationReason.RISK_REVIEW:
+            waiting = flow.failure_code in ("risk_review", "step_up_required") and flow.status in (
+                FlowStatus.ESCALATED,
+                FlowStatus.REQUIRES_ACTION,
+            )
+            if not waiting:
+                return f"The order is not waiting for a risk decision (it is {flow.get_status_display().lower()})."
+        elif not (flow.status == FlowStatus.REQUIRES_ACTION and flow.failure_code == "payment_verification"):
+            return f"The order is not waiting for a payment verification (it is {flow.get_status_display().lower()})."
+        return None
+    if action == "retry_compensations":
+        if escalation.reason != EscalationReason.COMPENSATION_FAILED:
+            return (
+                "Retry the failed step is for failed undo steps (compensation failed), "
+                f"not for “{escalation.get_reason_display()}”."
+            )
+        if flow is None or not flow.compensations.filter(status=CompensationStatus.FAILED).exists():
+            return "Nothing of this order is waiting to be undone."
+        return None
+    if action == "cancel_flow":
+        if flow is None:
+            return "This escalation has no order to cancel."
+        if flow.status == FlowStatus.PLACED:
+            return "The order was placed; it can only be canceled at the merchant now."
+        if not flow.can_become(FlowStatus.CANCELED):
+            return f"The order is {flow.get_status_display().lower()}; it cannot be canceled from here."
+        return None
+    # hand_back, resolve
+    return _flow_hold(flow)
+
+
+# -- the actions ---------------------------------------------------------------------------------
+
+
+def _locked(escalation_id: int) -> Escalation:
+    escalation = (
+        Escalation.objects.select_for_update(of=("self",))
+        .select_related("flow", "assignee", "customer")
+        .filter(pk=escalation_id)
+        .first()
+    )
+    if escalation is None:
+        raise EscalationNotFound("No such escalation.", escalation_id=escalation_id)
+    return escalation
+
+
+def _transition(
+    escalation: Escalation,
+    to: EscalationStatus,
+    *,
+    staff_id: int,
+    fields: tuple[str, ...] = (),
+    data: dict[str, Any] | None = None,
+    origin: Origin | None = None,
+    action: str | None = None,
+) -> None:
+    if not escalation.can_become(to):
+        raise InvalidEscalationTransition(
+            f"An escalation cannot go from {escalation.status} to {to}.", current=escalation.status, requested=to
+        )
+    previous = escalation.status
+    escalation.status = to
+    escalation.save(update_fields=["status", "updated_at", *fields])
+    _audit(
+        escalation,
+        action or f"escalation.{to}",
+        staff_id=staff_id,
+        origin=origin,
+        data={"from": previous, **(data or {})},
+    )
+
+
+def _audit(
+    escalation: Escalation,
+    action: str,
+    *,
+    staff_id: int,
+    data: dict[str, Any] | None = None,
+    outcome: Outcome | str = Outcome.OK,
+    origin: Origin | None = None,
+) -> None:
+    audit_record(
+        action=action,
+        actor_type=ActorType.STAFF,
+        actor_id=staff_id,
+        customer_id=escalation.customer_id,
+        target_type="escalation",
+        target_id=escalation.pk,
+        outcome=outcome,
+        origin=origin,
+        data={"reason": escalation.reason, **(data or {})},
+        trace_id=escalation.trace_id or None,
+    )
+
+
+def _refuse(escalation_id: int, action: str, *, staff_id: int, message: str, origin: Origin | None) -> None:
+    """Record a refused attempt (after the attempt's own transaction rolled back) and raise."""
+    escalation = Escalation.objects.filter(pk=escalation_id).first()
+    if escalation is not None:
+        _audit(
+            escalation,
+            f"escalation.{action}",
+            staff_id=staff_id,
+            outcome=Outcome.DENIED,
+            origin=origin,
+            data={"refused": message[:300]},
+        )
+    raise EscalationActionRefused(message, escalation_id=escalation_id, action=action)
+
+
+def _claim_for(escalation: Escalation, *, staff_id: int, origin: Origin | None) -> None:
+    previous_assignee = escalation.assignee_id
+    escalation.assignee_id = staff_id
+    escalation.claimed_at = timezone.now()
+    _transition(
+        escalation,
+        EscalationStatus.CLAIMED,
+        staff_id=staff_id,
+        fields=("assignee", "claimed_at"),
+        data={"previous_assignee": previous_assignee},
+        origin=origin,
+        action="escalation.claimed",
+    )
+
+
+def _responded(escalation: Escalation) -> None:
+    if escalation.first_response_at is not None:
+        return
+    escalation.first_response_at = timezone.now()
+    escalation.save(update_fields=["first_response_at", "updated_at"])
+    seconds = (escalation.first_response_at - escalation.created_at).total_seconds()
+    reason = escalation.reason
+    transaction.on_commit(lambda: metrics.time_to_first_response.labels(reason=reason).observe(seconds))
+
+
+def _closed(escalation: Escalation) -> None:
+    seconds = (escalation.resolved_at - escalation.created_at).total_seconds()
+    reason, status = escalation.reason, escalation.status
+    transaction.on_commit(lambda: metrics.time_to_resolution.labels(reason=reason, outcome=status).observe(seconds))
+
+
+def _act(escalation_id: int, action: str, *, staff_id: int, origin: Origin | None, work) -> Any:
+    """Run one staff action: lock, check it fits, take an open escalation, do the work, audit; or refuse."""
+    from ordering.errors import OrderingError
+
+    refusal = None
+    try:
+        with transaction.atomic():
+            escalation = _locked(escalation_id)
+            refusal = escalation_action_refusal(escalation, action, staff_id=staff_id)
+            if refusal is None:
+                if escalation.status == EscalationStatus.OPEN and action not in ("claim", "set_priority"):
+                    _claim_for(escalation, staff_id=staff_id, origin=origin)
+                return work(escalation)
+    except OrderingError as error:
+        # The ordering services re-check under their own lock; a race there is refused the same way.
+        refusal = getattr(error, "message", None) or str(error)
+    _refuse(escalation_id, action, staff_id=staff_id, message=refusal, origin=origin)
+    return None
+
+
+def escalation_claim(*, escalation_id: int, staff_id: int, origin: Origin | None = None) -> Escalation:
+    """Take an escalation: from the queue, or over from a colleague."""
+
+    def work(escalation: Escalation) -> Escalation:
+        _claim_for(escalation, staff_id=staff_id, origin=origin)
+        return escalation
+
+    return _act(escalation_id, "claim", staff_id=staff_id, origin=origin, work=work)
+
+
+def escalation_release(*, escalation_id: int, staff_id: int, origin: Origin | None = None) -> Escalation:
+    """Put a claimed escalation back in the queue for someone else."""
+
+    def work(escalation: Escalation) -> Escalation:
+        escalation.assignee = None
+        escalation.claimed_at = None
+        _transition(
+            escalation,
+            EscalationStatus.OPEN,
+            staff_id=staff_id,
+            fields=("assignee", "claimed_at"),
+            origin=origin,
+            action="escalation.released",
+        )
+        return escalation
+
+    return _act(escalation_id, "release", staff_id=staff_id, origin=origin, work=work)
+
+
+def escalation_set_priority(
+    *, escalation_id: int, staff_id: int, priority: EscalationPriority | str, origin: Origin | None = None
+) -> Escalation:
+    """Change the priority; the SLA due time follows (counted from when the escalation opened)."""
+    if priority not in EscalationPriority.values:
+        raise EscalationActionRefused(f"Unknown priority {priority!r}.", escalation_id=escalation_id)
+
+    def work(escalation: Escalation) -> Escalation:
+        previous = escalation.priority
+        escalation.priority = EscalationPriority(priority)
+        escalation.sla_due_at = escalation_sla_due(opened_at=escalation.created_at, priority=priority)
+        escalation.save(update_fields=["priority", "sla_due_at", "updated_at"])
+        _audit(
+            escalation,
+            "escalation.priority_changed",
+            staff_id=staff_id,
+            origin=origin,
+            data={"from": previous, "to": escalation.priority, "sla_due_at": escalation.sla_due_at},
+        )
+        return escalation
+
+    return _act(escalation_id, "set_priority", staff_id=staff_id, origin=origin, work=work)
+
+
+def _conversation_id(escalation: Escalation) -> object:
+    return escalation.conversation_id or (escalation.flow.conversation_id if escalation.flow else None)
+
+
+def escalation_reply(*, escalation_id: int, staff_id: int, text: str, origin: Origin | None = None):
+    """Write to the customer in their chat (the widget shows it like any other message)."""
+    from ordering.services import conversation_staff_reply
+
+    if not (text or "").strip():
+        _refuse(escalation_id, "reply", staff_id=staff_id, origin=origin, message="Write a reply first.")
+
+    def work(escalation: Escalation):
+        message = conversation_staff_reply(conversation_id=_conversation_id(escalation), staff_id=staff_id, text=text)
+        _responded(escalation)
+        _audit(escalation, "escalation.replied", staff_id=staff_id, origin=origin, data={"message_id": message.pk})
+        return message
+
+    return _act(escalation_id, "reply", staff_id=staff_id, origin=origin, work=work)
+
+
+def escalation_approve(*, escalation_id: int, staff_id: int, origin: Origin | None = None):
+    """Approve and place: a risk review is approved, or a payment was verified with the customer (3-D Secure)."""
+    from ordering.saga import flow_staff_approve, flow_staff_verify_payment
+
+    def work(escalation: Escalation):
+        if escalation.reason == EscalationReason.RISK_REVIEW:
+            flow = flow_staff_approve(flow_id=escalation.flow_id, staff_id=staff_id)
+            action = "escalation.risk_approved"
+        else:
+            flow = flow_staff_verify_payment(flow_id=escalation.flow_id, staff_id=staff_id)
+            action = "escalation.payment_verified"
+        _responded(escalation)
+        _audit(escalation, action, staff_id=staff_id, origin=origin, data={"flow_id": str(flow.pk)})
+        return flow
+
+    return _act(escalation_id, "approve", staff_id=staff_id, origin=origin, work=work)
+
+
+def escalation_retry_compensations(*, escalation_id: int, staff_id: int, origin: Origin | None = None):
+    """Run the order's failed undo steps once more (after the merchant recovered)."""
+    from ordering.saga import flow_staff_retry_compensations
+
+    def work(escalation: Escalation):
+        flow = flow_staff_retry_compensations(flow_id=escalation.flow_id, staff_id=staff_id)
+        _responded(escalation)
+        _audit(
+            escalation,
+            "escalation.compensations_retried",
+            staff_id=staff_id,
+            origin=origin,
+            data={"flow_id": str(flow.pk)},
+        )
+        return flow
+
+    return _act(escalation_id, "retry_compensations", staff_id=staff_id, origin=origin, work=work)
+
+
+def escalation_cancel_flow(*, escalation_id: int, staff_id: int, note: str = "", origin: Origin | None = None):
+    """Cancel the order; whatever it had done at the merchant and in the spend ledger is undone."""
+    from ordering.services import flow_cancel
+
+    def work(escalation: Escalation):
+        flow = flow_cancel(
+            flow_id=escalation.flow_id,
+            actor_type=ActorType.STAFF,
+            actor_id=staff_id,
+            reason="staff_canceled",
+            origin=origin,
+        )
+        _responded(escalation)
+        _audit(
+            escalation,
+            "escalation.flow_canceled",
+            staff_id=staff_id,
+            origin=origin,
+            data={"flow_id": str(flow.pk), "note": note[:500]},
+        )
+        return flow
+
+    return _act(escalation_id, "cancel_flow", staff_id=staff_id, origin=origin, work=work)
+
+
+def _hand_conversation_back(escalation: Escalation, *, staff_id: int) -> None:
+    """The assistant answers the customer again, unless another escalation still holds the conversation."""
+    from ordering.services import conversation_hand_back
+
+    conversation_id = _conversation_id(escalation)
+    if conversation_id is None:
+        return
+    others = Escalation.objects.filter(status__in=OPEN_STATUSES).exclude(pk=escalation.pk)
+    if (
+        others.filter(conversation_id=conversation_id).exists()
+        or others.filter(flow__conversation_id=conversation_id).exists()
+    ):
+        return
+    conversation_hand_back(conversation_id=conversation_id, staff_id=staff_id)
+
+
+def escalation_hand_back(*, escalation_id: int, staff_id: int, note: str = "", origin: Origin | None = None):
+    """The specialist is done with the conversation: the assistant takes it again."""
+
+    def work(escalation: Escalation) -> Escalation:
+        _responded(escalation)
+        escalation.resolved_at = timezone.now()
+        escalation.resolution_code = ResolutionCode.HANDED_BACK
+        escalation.resolution_note = note.strip()
+        _transition(
+            escalation,
+            EscalationStatus.HANDED_BACK,
+            staff_id=staff_id,
+            fields=("resolved_at", "resolution_code", "resolution_note"),
+            origin=origin,
+            data={"note": note[:500]},
+        )
+        _hand_conversation_back(escalation, staff_id=staff_id)
+        _closed(escalation)
+        return escalation
+
+    return _act(escalation_id, "hand_back", staff_id=staff_id, origin=origin, work=work)
+
+
+def escalation_resolve(
+    *, escalation_id: int, staff_id: int, code: ResolutionCode | str, note: str, origin: Origin | None = None
+) -> Escalation:
+    """Close the escalation with what was done and a note for whoever reads it later."""
+    note = (note or "").strip()
+    if code not in ResolutionCode.values or code == ResolutionCode.HANDED_BACK:
+        _refuse(
+            escalation_id,
+            "resolve",
+            staff_id=staff_id,
+            origin=origin,
+            message="Choose what resolved it (the resolution code).",
+        )
+    if not note:
+        _refuse(
+            escalation_id,
+            "resolve",
+            staff_id=staff_id,
+            origin=origin,
+            message="Write a short resolution note: what you did and why.",
+        )
+
+    def work(escalation: Escalation) -> Escalation:
+        _responded(escalation)
+        escalation.resolved_at = timezone.now()
+        escalation.resolution_code = ResolutionCode(code)
+        escalation.resolution_note = note
+        _transition(
+            escalation,
+            EscalationStatus.RESOLVED,
+            staff_id=staff_id,
+            fields=("resolved_at", "resolution_code", "resolution_note"),
+            origin=origin,
+            data={"code": code, "note": note[:500]},
+        )
+        _hand_conversation_back(escalation, staff_id=staff_id)
+        _closed(escalation)
+        return escalation
+
+    return _act(escalation_id, "resolve", staff_id=staff_id, origin=origin, work=work)

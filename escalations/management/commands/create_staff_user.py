@@ -21,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--email", default="")
         parser.add_argument("--superuser", action="store_true", help="also grant every permission")
+        parser.add_argument("--support", action="store_true", help="join the support group: work the escalation queue")
         parser.add_argument(
             "--replace-device",
             action="store_true",
@@ -28,7 +29,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-qr", action="store_true", help="print only the provisioning URI")
 
-    def handle(self, *args, username: str, email: str, superuser: bool, replace_device: bool, no_qr: bool, **kw):
+    def handle(
+        self, *args, username: str, email: str, superuser: bool, support: bool, replace_device: bool, no_qr: bool, **kw
+    ):
         password = os.environ.get(PASSWORD_ENV) or self._prompt_password()
         try:
             user, device = staff_user_create(
@@ -37,6 +40,7 @@ class Command(BaseCommand):
                 email=email,
                 superuser=superuser,
                 replace_device=replace_device,
+                support=support,
             )
         except StaffUserExists:
             raise CommandError(f"User {username!r} exists. Use --replace-device to re-enrol them.") from None

@@ -1,0 +1,273 @@
+"""Each console action, posted as staff do, against real flows at the sandbox merchant.
+
+Every test checks the action's effect on the flow, the conversation and the audit log.
+"""
+
+from __future__ import annotations
+
+from audit.models import AuditEvent
+from catalog_adapters.sandbox.models import CheckoutSession as MerchantSession
+from catalog_adapters.sandbox.models import Order as MerchantOrder
+from consent.models import SpendEntry
+from escalations.models import Escalation
+from ordering.models import ConversationStatus, Message, OrderFlow
+from tests.escalations.conftest import act_url, detail_url, fresh
+
+
+def _post(client, escalation: Escalation, action: str, data: dict | None = None) -> list[str]:
+    """Press a console button; returns the messages shown on the detail page it lands on."""
+    response = client.post(act_url(escalation, action), data or {}, follow=True)
+    assert response.redirect_chain == [(detail_url(escalation), 302)]
+    assert response.status_code == 200
+    return [str(message) for message in response.context["messages"]]
+
+
+def _events(escalation: Escalation, action: str, **filters) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(action=action, **filters).filter(
+            target_id__in=[str(escalation.pk), str(escalation.flow_id)]
+        )
+    )
+
+
+def test_claiming_takes_the_escalation_and_is_audited(payment_verification, sam, sam_client):
+    escalation = payment_verification
+
+    response = _post(sam_client, escalation, "claim")
+
+    assert response == [f"You hold escalation #{escalation.pk} now."]
+    escalation = fresh(escalation)
+    assert (escalation.status, escalation.assignee_id) == ("claimed", sam.pk)
+    assert escalation.claimed_at is not None and escalation.first_response_at is None
+    event = AuditEvent.objects.get(action="escalation.claimed", target_id=str(escalation.pk))
+    assert (event.actor_type, event.actor_id, event.customer_id) == ("staff", str(sam.pk), escalation.customer_id)
+    assert event.origin_channel == "admin"
+    # the staff action joins the flow's trace, so the trace timeline shows it
+    assert event.trace_id == escalation.trace_id != ""
+
+
+def test_verifying_a_3ds_payment_places_the_order_once(payment_verification, sam, sam_client, shop):
+    escalation = payment_verification
+
+    response = _post(sam_client, escalation, "approve")
+
+    assert response == ["Payment marked verified: the order is being placed. The order is placed now."]
+    flow = fresh(escalation.flow)
+    assert flow.status == "placed" and flow.payment_verified_by == str(sam.pk)
+    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    escalation = fresh(escalation)
+    # acting on an open escalation claims it for the actor first
+    assert (escalation.status, escalation.assignee_id) == ("claimed", sam.pk)
+    assert escalation.first_response_at is not None
+    assert AuditEvent.objects.filter(action="escalation.payment_verified", target_id=str(escalation.pk)).count() == 1
+    staff_move = AuditEvent.objects.get(action="flow.placing", target_id=str(flow.pk), actor_type="staff")
+    assert staff_move.actor_id == str(sam.pk) and staff_move.data["approved"] == "payment_verification"
+    assert "order is placed" in flow.conversation.messages.filter(role="assistant").last().text
+
+    # the same button pressed again (a double click) places nothing more and says why
+    again = _post(sam_client, escalation, "approve")
+
+    assert again == ["The order is not waiting for a payment verification (it is placed)."]
+    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    denied = AuditEvent.objects.get(action="escalation.approve", target_id=str(escalation.pk))
+    assert denied.outcome == "denied"
+
+
+def test_approving_a_risk_review_places_the_order(risk_review, sam, sam_client):
+    escalation = risk_review
+
+    response = _post(sam_client, escalation, "approve")
+
+    assert response[0].startswith("Approved: the order is being placed.")
+    flow = fresh(escalation.flow)
+    assert flow.status == "placed" and flow.risk_approved_by == str(sam.pk)
+    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert AuditEvent.objects.filter(action="escalation.risk_approved", actor_id=str(sam.pk)).count() == 1
+    assert AuditEvent.objects.filter(action="flow.placing", target_id=str(flow.pk), actor_type="staff").exists()
+
+
+def test_retrying_failed_undo_steps_after_the_merchant_recovers(compensation_failed, sam, sam_client, shop):
+    escalation = compensation_failed
+    shop.sandbox.clear_faults()
+
+    response = _post(sam_client, escalation, "retry_compensations")
+
+    assert response == ["The failed undo steps are running again. The order is compensated now."]
+    flow = fresh(escalation.flow)
+    assert flow.status == "compensated"
+    assert dict(flow.compensations.values_list("action", "status"))["cancel_checkout"] == "done"
+    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
+    assert AuditEvent.objects.filter(action="escalation.compensations_retried", target_id=str(escalation.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="compensation.cancel_checkout", target_id=str(flow.pk), outcome="ok"
+    ).exists()
+    assert AuditEvent.objects.filter(action="flow.compensating", target_id=str(flow.pk), actor_type="staff").exists()
+
+
+def test_canceling_the_order_undoes_its_holds(payment_verification, sam, sam_client, shop):
+    escalation = payment_verification
+    flow = escalation.flow
+    reference = f"flow:{flow.pk}:r1"
+    assert SpendEntry.objects.filter(flow_reference=reference, kind="reserve").exists()
+
+    response = _post(sam_client, escalation, "cancel_flow", {"note": "customer changed their mind"})
+
+    assert response[0].startswith("Order canceled;")
+    flow = fresh(flow)
+    assert (flow.status, flow.failure_code) == ("canceled", "staff_canceled")
+    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
+    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
+    assert SpendEntry.objects.filter(flow_reference=reference, kind="release").exists()
+    canceled = AuditEvent.objects.get(action="flow.canceled", target_id=str(flow.pk))
+    assert (canceled.actor_type, canceled.actor_id) == ("staff", str(sam.pk))
+    event = AuditEvent.objects.get(action="escalation.flow_canceled", target_id=str(escalation.pk))
+    assert event.data["note"] == "customer changed their mind"
+
+
+def test_a_reply_reaches_the_customers_chat(payment_verification, sam, sam_client):
+    escalation = payment_verification
+
+    response = _post(sam_client, escalation, "reply", {"text": "  Hi Alice, I'm checking with your bank.  "})
+
+    assert response == ["Reply sent: alice sees it in their chat."]
+    message = Message.objects.filter(conversation_id=escalation.flow.conversation_id).last()
+    assert (message.role, message.text) == ("staff", "Hi Alice, I'm checking with your bank.")
+    assert fresh(escalation).first_response_at is not None
+    assert AuditEvent.objects.filter(action="conversation.staff_replied", actor_id=str(sam.pk)).count() == 1
+    assert AuditEvent.objects.get(action="escalation.replied").data["message_id"] == message.pk
+
+    empty = _post(sam_client, escalation, "reply", {"text": "   "})
+
+    assert empty == ["Write a reply first."]
+    assert Message.objects.filter(conversation_id=escalation.flow.conversation_id, role="staff").count() == 1
+
+
+def test_handing_back_returns_the_conversation_to_the_assistant(payment_verification, sam, sam_client):
+    escalation = payment_verification
+    _post(sam_client, escalation, "cancel_flow")
+    conversation = escalation.flow.conversation
+    assert fresh(conversation).status == ConversationStatus.ESCALATED
+
+    response = _post(sam_client, escalation, "hand_back", {"note": "order canceled, nothing else to do"})
+
+    assert response == [f"Escalation #{escalation.pk} handed back: the assistant answers alice again."]
+    escalation = fresh(escalation)
+    assert (escalation.status, escalation.resolution_code) == ("handed_back", "handed_back")
+    assert escalation.resolved_at is not None and escalation.resolution_note == "order canceled, nothing else to do"
+    assert fresh(conversation).status == ConversationStatus.ACTIVE
+    assert conversation.messages.last().data == {"kind": "handed_back"}
+    assert AuditEvent.objects.filter(action="conversation.handed_back", target_id=str(conversation.pk)).exists()
+    assert AuditEvent.objects.filter(action="escalation.handed_back", target_id=str(escalation.pk)).exists()
+
+
+def test_resolving_with_a_note_closes_it_once_the_order_is_settled(payment_verification, sam, sam_client):
+    escalation = payment_verification
+    _post(sam_client, escalation, "approve")
+
+    no_note = _post(sam_client, escalation, "resolve", {"code": "order_placed", "note": " "})
+    response = _post(
+        sam_client, escalation, "resolve", {"code": "order_placed", "note": "Verified with alice by phone; placed."}
+    )
+
+    assert no_note == ["Write a short resolution note: what you did and why."]
+    assert response == [f"Escalation #{escalation.pk} resolved."]
+    escalation = fresh(escalation)
+    assert (escalation.status, escalation.resolution_code) == ("resolved", "order_placed")
+    assert escalation.resolution_note == "Verified with alice by phone; placed."
+    assert escalation.first_response_at <= escalation.resolved_at
+    # nobody holds the conversation any more: the assistant answers again
+    assert fresh(escalation.flow.conversation).status == ConversationStatus.ACTIVE
+    resolved = AuditEvent.objects.get(action="escalation.resolved", target_id=str(escalation.pk))
+    assert resolved.data["code"] == "order_placed" and resolved.data["from"] == "claimed"
+
+
+def test_set_priority_moves_the_sla_due_time(payment_verification, sam_client, settings):
+    escalation = payment_verification
+    assert escalation.priority == "high"
+
+    response = _post(sam_client, escalation, "set_priority", {"priority": "urgent"})
+
+    assert response[0].startswith("Priority is urgent now; resolve by")
+    updated = fresh(escalation)
+    minutes = (updated.sla_due_at - updated.created_at).total_seconds() / 60
+    assert updated.priority == "urgent" and round(minutes) == settings.ESCALATIONS_SLA_MINUTES["urgent"]
+    event = AuditEvent.objects.get(action="escalation.priority_changed", target_id=str(escalation.pk))
+    assert (event.data["from"], event.data["to"]) == ("high", "urgent")
+
+
+# -- actions that do not fit are refused with a message, never a 500 ------------------------------
+
+
+def test_actions_that_do_not_fit_the_reason_are_refused(payment_verification, compensation_failed, sam_client):
+    retry = _post(sam_client, payment_verification, "retry_compensations")
+    approve = _post(sam_client, compensation_failed, "approve")
+
+    assert retry == [
+        "Retry the failed step is for failed undo steps (compensation failed), not for “Payment needs verification”."
+    ]
+    assert approve == [
+        "Approve and place is for risk reviews and payment verifications, not for “Undoing a failed order failed”."
+    ]
+    # nothing changed: not even the implicit claim
+    assert fresh(payment_verification).status == fresh(compensation_failed).status == "open"
+    assert fresh(payment_verification.flow).status == "requires_action"
+    assert fresh(compensation_failed.flow).status == "escalated"
+    assert set(AuditEvent.objects.filter(outcome="denied").values_list("action", flat=True)) == {
+        "escalation.retry_compensations",
+        "escalation.approve",
+    }
+
+
+def test_closing_while_the_order_still_waits_for_a_decision_is_refused(risk_review, sam_client):
+    escalation = risk_review
+
+    hand_back = _post(sam_client, escalation, "hand_back")
+    resolve = _post(sam_client, escalation, "resolve", {"code": "customer_helped", "note": "done"})
+
+    expected = "The order is still waiting for a specialist (escalated): approve it, retry it or cancel it first."
+    assert hand_back == [expected] and resolve == [expected]
+    assert fresh(escalation).status == "open"
+    assert fresh(escalation.flow.conversation).status == ConversationStatus.ESCALATED
+
+
+def test_nothing_more_is_done_on_a_closed_escalation(payment_verification, sam_client):
+    escalation = payment_verification
+    _post(sam_client, escalation, "cancel_flow")
+    _post(sam_client, escalation, "resolve", {"code": "order_canceled", "note": "canceled at alice's request"})
+
+    shown = {
+        action: _post(sam_client, escalation, action, {"text": "hello"})
+        for action in ("claim", "reply", "cancel_flow", "approve")
+    }
+
+    for messages in shown.values():
+        assert messages == ["This escalation is already resolved; nothing more can be done on it."]
+    assert Message.objects.filter(conversation_id=escalation.flow.conversation_id, role="staff").count() == 0
+
+
+def test_an_escalation_held_by_a_colleague_must_be_taken_over_first(
+    payment_verification, make_staff, otp_login, sam_client, sam
+):
+    escalation = payment_verification
+    _post(sam_client, escalation, "claim")
+    kim = make_staff("kim")
+    kim_client = otp_login(kim, client=type(sam_client)())
+
+    refused = _post(kim_client, escalation, "approve")
+    taken = _post(kim_client, escalation, "claim")
+    approved = _post(kim_client, escalation, "approve")
+
+    assert refused == ["sam is working on this escalation. Take it over first if you need to act on it."]
+    assert taken == [f"You took escalation #{escalation.pk} over from sam."]
+    assert approved[0].startswith("Payment marked verified")
+    assert fresh(escalation).assignee_id == kim.pk
+    assert OrderFlow.objects.get(pk=escalation.flow_id).status == "placed"
+    takeover = AuditEvent.objects.filter(action="escalation.claimed", target_id=str(escalation.pk)).first()
+    assert takeover.data["previous_assignee"] == sam.pk and takeover.actor_id == str(kim.pk)
+
+
+def test_unknown_actions_and_get_requests_are_refused(payment_verification, sam_client):
+    assert sam_client.post(act_url(payment_verification, "delete")).status_code == 404
+    assert sam_client.get(act_url(payment_verification, "approve")).status_code == 405
+    assert sam_client.post("/admin/escalations/escalation/999999/act/claim/").status_code == 404
+    assert fresh(payment_verification.flow).status == "requires_action"
