@@ -66,12 +66,12 @@ class ParserPlanner:
                 f"the customer asked for a person: {_quoted(reading, 'wants_human')}",
             )
             return
-        if reading.asks_status and not reading.buy:
+        if reading.asks_status and not reading.words:
             self._call(
                 turn, "order_status", {}, f"the customer asked about their order: {_quoted(reading, 'asks_status')}"
             )
             return
-        if reading.cancel and not reading.buy:
+        if reading.cancel and not reading.words:
             self._clear_pending(turn)
             result = self._call(turn, "cancel_order", {}, f"the customer said {_quoted(reading, 'cancel')}")
             if not result.ok:
@@ -81,6 +81,10 @@ class ParserPlanner:
         pending = turn.state.get("pending")
         if pending and self._answer_pending(turn, reading, pending):
             self._finish(turn)
+            return
+
+        if not pending and (parser.is_affirmative(reading.text) or parser.is_negative(reading.text)):
+            turn.say("There is nothing waiting for your confirmation right now. What would you like to order?")
             return
 
         acted = self._choices(turn, reading)
@@ -101,9 +105,6 @@ class ParserPlanner:
         if not acted:
             if pending:
                 self._clarification_failed(turn, reading, pending)
-                return
-            if parser.is_affirmative(reading.text):
-                turn.say("There is nothing waiting for your confirmation right now. What would you like to order?")
                 return
             turn.say(HELP_TEXT)
             return
@@ -181,6 +182,8 @@ class ParserPlanner:
         """Say what became of a code; when the same message also buys something, the preview says it."""
         if not result.ok:
             turn.say(result.error or "That code did not work.")
+            # The cart was sent again without the code: show the preview as it stands now.
+            self.changed = self.changed or bool(turn.state["cart"])
         elif result.data.get("applied") is None and not quiet:
             turn.say(f"I'll apply {result.data['code']} to your order.")
 

@@ -324,7 +324,9 @@ def apply_promo(turn: Turn, args: dict) -> ToolResult:
     if not applied:
         # The merchant refused it (unknown, expired, minimum not met): do not keep sending it.
         turn.state["promo_codes"] = [c for c in turn.state["promo_codes"] if c != code]
-        turn.save_state()
+        resent = _sync(turn)
+        if isinstance(resent, ToolResult):
+            return resent
         reason = next((m.content[:200] for m in session.messages if m.code.startswith(("coupon", "minimum"))), "")
         return _failed(f"The shop did not accept the code {code}.", code=code, applied=False, merchant_reason=reason)
     return ToolResult(ok=True, data={"code": code, "applied": True, **_session_facts(session)})

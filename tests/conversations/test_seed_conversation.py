@@ -64,3 +64,66 @@ def test_seed_conversation_confirmed_with_the_button_is_placed(shop, chat):
     rationales = list(AgentDecision.objects.filter(conversation_id=chat.id).values_list("name", "rationale"))
     assert any(name == "list_saved_items" and '"liked"' in why for name, why in rationales)
     assert any(name == "apply_promo" and "ALICE10" in why and "10%" in why for name, why in rationales)
+
+
+def test_seed_conversation_with_a_size_question_and_a_typed_yes_is_placed(shop, chat):
+    # given a conversation where alice names the product but not the size
+    chat.start()
+    answer = chat.say("Buy the Blue Runner and apply my 10% promo")
+
+    # then she is asked exactly one question: which size
+    texts = chat.assistant_texts(answer)
+    assert len(texts) == 1 and "size" in texts[0].lower() and "42" in texts[0]
+    assert answer["pending_confirmation"] is None
+    assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
+
+    # when she answers "42"
+    answer = chat.say("42")
+
+    # then the preview shows size 42 with her promo, priced by the merchant
+    pending = answer["pending_confirmation"]
+    assert pending is not None, chat.assistant_texts(answer)
+    assert pending["preview"]["lines"][0]["variant"] == "blue, 42"
+    assert pending["preview"]["promo_codes"] == ["ALICE10"]
+    flow = OrderFlow.objects.get(pk=pending["flow_id"])
+    merchant = shop.sandbox.get(f"/checkout_sessions/{flow.checkout_session_id}").json()
+    assert pending["preview"]["total"] == {t["type"]: t["amount"] for t in merchant["totals"]}["total"]
+
+    # when she types "yes"
+    answer = chat.say("yes")
+
+    # then deterministic code confirmed that exact preview and the flow is placed
+    assert any("placing your order" in text for text in chat.assistant_texts(answer))
+    flow.refresh_from_db()
+    assert flow.status == FlowStatus.PLACED
+    assert flow.confirmed_via == "typed"
+    assert flow.confirmed_hash == pending["preview_hash"]
+    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    decision = AgentDecision.objects.get(conversation_id=chat.id, name="confirm_typed")
+    assert '"yes"' in decision.rationale and pending["preview_hash"][:12] in decision.rationale
+    # the rationale reaches alice's activity log too
+    from audit.models import AuditEvent
+
+    logged = AuditEvent.objects.filter(customer_id=shop.alice.pk, action__startswith="agent.")
+    assert logged.filter(action="agent.decided", data__name="confirm_typed").exists()
+    assert logged.filter(action="agent.tool_called", data__name="add_to_cart").exists()
+
+
+def test_my_usual_under_the_auto_checkout_amount_is_placed_without_asking_and_says_so(shop, chat):
+    from consent.services import auto_checkout_set
+
+    # given alice lets orders under $50.00 skip the confirmation
+    auto_checkout_set(user_id=shop.alice.pk, threshold=5000)
+    chat.start()
+
+    # when she asks for her usual (her last purchase: running socks, white, M)
+    answer = chat.say("my usual please")
+
+    # then the preview is confirmed by her grant, and the message says so
+    texts = chat.assistant_texts(answer)
+    assert any("Running Socks 3-pack (white, M)" in text for text in texts)
+    assert any("auto-checkout" in text for text in texts)
+    flow = OrderFlow.objects.get(conversation_id=chat.id)
+    assert flow.confirmed_via == "auto_checkout"
+    assert flow.total_amount < 5000
+    assert flow.status == FlowStatus.PLACED

@@ -1,0 +1,100 @@
+"""Declines, stale previews, and previews that changed under the customer."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog_adapters.sandbox.models import CheckoutSession as MerchantSession
+from catalog_adapters.sandbox.models import Order as MerchantOrder
+from ordering.models import FlowStatus, OrderFlow
+from tests.support.sandbox import BLUE_RUNNER_42
+
+pytestmark = pytest.mark.usefixtures("eager_tasks")
+
+
+def _preview(chat, text="Buy the Blue Runner in size 42") -> dict:
+    chat.start()
+    pending = chat.say(text)["pending_confirmation"]
+    assert pending is not None
+    return pending
+
+
+def test_decline_with_the_button_orders_nothing_and_releases_the_stock(shop, chat):
+    before = shop.sandbox.available(BLUE_RUNNER_42)
+    pending = _preview(chat)
+    assert shop.sandbox.available(BLUE_RUNNER_42) == before - 1
+
+    response = chat.confirm(pending["preview_hash"], decision="decline")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["decision"] == "declined"
+    flow = OrderFlow.objects.get(pk=pending["flow_id"])
+    assert flow.status == FlowStatus.CANCELED
+    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
+    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
+    assert shop.sandbox.available(BLUE_RUNNER_42) == before
+    state = chat.get()
+    assert state["pending_confirmation"] is None
+    assert "won't order" in state["messages"][-1]["text"]
+    # a confirm after the decline is refused, not placed
+    assert chat.confirm(pending["preview_hash"]).status_code == 409
+
+
+def test_a_typed_no_declines_the_preview(shop, chat):
+    pending = _preview(chat)
+
+    answer = chat.say("no thanks")
+
+    assert "won't order" in chat.assistant_texts(answer)[-1]
+    assert OrderFlow.objects.get(pk=pending["flow_id"]).status == FlowStatus.CANCELED
+
+
+def test_a_stale_hash_is_409_and_changes_nothing(shop, chat):
+    # given a preview, then a change of quantity that makes a new one
+    old = _preview(chat)
+    new = chat.say("make it 2")["pending_confirmation"]
+    assert new["preview"]["lines"][0]["quantity"] == 2
+    assert new["preview_hash"] != old["preview_hash"]
+
+    # when the old preview is confirmed
+    response = chat.confirm(old["preview_hash"])
+
+    # then it is refused with the current hash, and nothing moved
+    assert response.status_code == 409, response.content
+    assert response.json()["error"] == "stale_preview"
+    assert response.json()["current_preview_hash"] == new["preview_hash"]
+    flow = OrderFlow.objects.get(pk=new["flow_id"])
+    assert flow.status == FlowStatus.PREVIEWED and flow.confirmations == 0
+    # and the current one goes through
+    assert chat.confirm(new["preview_hash"]).status_code == 202
+    flow.refresh_from_db()
+    assert flow.status == FlowStatus.PLACED
+    assert MerchantOrder.objects.get(session_id=flow.checkout_session_id).total_amount == new["preview"]["total"]
+
+
+def test_a_confirmation_twice_starts_one_placement(shop, chat):
+    pending = _preview(chat)
+
+    first = chat.confirm(pending["preview_hash"])
+    second = chat.confirm(pending["preview_hash"])
+
+    assert first.status_code == second.status_code == 202
+    flow = OrderFlow.objects.get(pk=pending["flow_id"])
+    assert flow.confirmations == 1 and flow.status == FlowStatus.PLACED
+    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    kinds = [m["kind"] for m in chat.get()["messages"]]
+    assert kinds.count("flow_confirmed") == 1
+
+
+def test_a_typed_yes_with_no_preview_places_nothing(shop, chat):
+    chat.start()
+    answer = chat.say("yes")
+    assert "nothing waiting for your confirmation" in chat.assistant_texts(answer)[0]
+    assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
+
+
+def test_a_malformed_hash_is_a_400(shop, chat):
+    _preview(chat)
+    response = chat.confirm("not-a-hash")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid"
