@@ -44,7 +44,15 @@ class LLMFailure(Exception):
         self.detail = detail
 
 
+# Tools that only read: a turn that called nothing else can safely be handed to the parser.
+READ_ONLY_TOOLS = frozenset(
+    {"search_products", "show_product", "list_saved_items", "list_my_promotions", "order_status"}
+)
+
+
 class LLMPlanner:
+    name = "llm"
+
     def __init__(self, *, fallback: Any, client: openai.OpenAI | None = None) -> None:
         self.fallback = fallback
         self.client = client or openai.OpenAI(
@@ -65,6 +73,7 @@ class LLMPlanner:
                 "llm.fallback",
                 extra={"reason": reason, "error": str(error)[:300], "conversation_id": str(turn.conversation.pk)},
             )
+            turn.planner_name = "llm>parser"
             if changed_something:
                 # The parser would act on the same words again; say where things stand instead.
                 turn.say("Sorry, I lost my train of thought there. Here is where we are; tell me what to do next.")
@@ -125,7 +134,7 @@ class LLMPlanner:
                         rationale=f"the model chose {name} for the customer's words: {turn.customer_text[:120]!r}",
                     )
                 )
-                if result.ok:
+                if result.ok and name not in READ_ONLY_TOOLS:
                     changed_something.append(name)
                 messages.append(
                     tool_result_message(call_id=call.id, ok=result.ok, data=result.data, error=result.error)

@@ -47,6 +47,7 @@ _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, 
 
 # Words that say what to do or when, not what to buy.
 _STOPWORD_TEXT = (
+    "pay paid paying using card ending visa mastercard amex send deliver address "
     "a an the i me my i'd id to and or of for in on with please can could you would like want need buy "
     "order add get purchase grab put some that this those these it them one ones pair pairs size sizes "
     "colour color again also apply use promo promotion discount code coupon voucher off liked like likes "
@@ -204,6 +205,8 @@ def read(text: str) -> Reading:
         if not token or token in skip or token in NUMBER_WORDS or token.isdigit() or token in COLOURS:
             continue
         if reading.size and token == reading.size.lower():
+            continue
+        if token in (reading.address_label, reading.card_last4):
             continue
         if token in ("talk", "speak", "human", "person", "cancel", "remove", "status", "track", "where"):
             continue
