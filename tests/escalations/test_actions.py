@@ -5,6 +5,8 @@ Every test checks the action's effect on the flow, the conversation and the audi
 
 from __future__ import annotations
 
+from django.test import Client
+
 from audit.models import AuditEvent
 from catalog_adapters.sandbox.models import CheckoutSession as MerchantSession
 from catalog_adapters.sandbox.models import Order as MerchantOrder
@@ -124,14 +126,23 @@ def test_canceling_the_order_undoes_its_holds(payment_verification, sam, sam_cli
     assert event.data["note"] == "customer changed their mind"
 
 
-def test_a_reply_reaches_the_customers_chat(payment_verification, sam, sam_client):
+def test_a_reply_reaches_the_customers_chat_through_the_events_api(payment_verification, sam, sam_client, shop):
     escalation = payment_verification
+    conversation_id = escalation.flow.conversation_id
+    last_seen = Message.objects.filter(conversation_id=conversation_id).order_by("id").last().pk
+    widget = Client()
+    widget.force_login(shop.alice)
 
     response = _post(sam_client, escalation, "reply", {"text": "  Hi Alice, I'm checking with your bank.  "})
+    events = widget.get(f"/api/v1/conversations/{conversation_id}/events/?after={last_seen}")
 
     assert response == ["Reply sent: alice sees it in their chat."]
-    message = Message.objects.filter(conversation_id=escalation.flow.conversation_id).last()
-    assert (message.role, message.text) == ("staff", "Hi Alice, I'm checking with your bank.")
+    assert events.status_code == 200
+    body = events.json()
+    assert [(m["role"], m["text"]) for m in body["messages"]] == [("staff", "Hi Alice, I'm checking with your bank.")]
+    assert body["status"] == "escalated"  # the widget keeps showing "a specialist is looking at this"
+    message = Message.objects.get(pk=body["messages"][0]["id"])
+    assert message.conversation_id == conversation_id
     assert fresh(escalation).first_response_at is not None
     assert AuditEvent.objects.filter(action="conversation.staff_replied", actor_id=str(sam.pk)).count() == 1
     assert AuditEvent.objects.get(action="escalation.replied").data["message_id"] == message.pk
@@ -139,7 +150,8 @@ def test_a_reply_reaches_the_customers_chat(payment_verification, sam, sam_clien
     empty = _post(sam_client, escalation, "reply", {"text": "   "})
 
     assert empty == ["Write a reply first."]
-    assert Message.objects.filter(conversation_id=escalation.flow.conversation_id, role="staff").count() == 1
+    assert Message.objects.filter(conversation_id=conversation_id, role="staff").count() == 1
+    assert AuditEvent.objects.get(action="escalation.reply", outcome="denied").data["refused"] == "Write a reply first."
 
 
 def test_handing_back_returns_the_conversation_to_the_assistant(payment_verification, sam, sam_client):

@@ -1,0 +1,231 @@
+"""The queue and the detail page, as support staff see them; who may see and who may act."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from consent.models import PaymentMethod
+from escalations.models import Escalation
+from escalations.services import escalation_open
+from ordering.services import conversation_start
+from tests.escalations.conftest import CHANGELIST, act_url, detail_url, fresh
+
+
+@pytest.fixture
+def bobs_request(shop):
+    """Bob asked for a person 2 h 20 min ago and nobody answered: 20 minutes past its 2-hour SLA."""
+    bob = get_user_model().objects.get(username="bob")
+    conversation = conversation_start(customer_id=bob.pk)
+    escalation = escalation_open(
+        reason="customer_request", customer_id=bob.pk, conversation_id=conversation.pk, detail="Wants a person"
+    )
+    long_ago = timezone.now() - timedelta(minutes=140)
+    Escalation.objects.filter(pk=escalation.pk).update(created_at=long_ago, sla_due_at=long_ago + timedelta(hours=2))
+    return fresh(escalation)
+
+
+def _listed(response) -> list[int]:
+    return [escalation.pk for escalation in response.context["cl"].result_list]
+
+
+# -- the queue -----------------------------------------------------------------------------------
+
+
+def test_the_queue_lists_active_escalations_most_pressing_sla_first(
+    payment_verification, compensation_failed, bobs_request, sam_client
+):
+    response = sam_client.get(CHANGELIST)
+
+    assert response.status_code == 200
+    # bob's is past due, the failed undo is urgent (15 min), the 3-D Secure check high (30 min)
+    assert _listed(response) == [bobs_request.pk, compensation_failed.pk, payment_verification.pk]
+    page = response.content.decode()
+    assert "Escalation queue" in page
+    for text in ("Payment needs verification", "Undoing a failed order failed", "Customer asked for a person"):
+        assert text in page
+    assert "Alice (alice)" in page and "Bob (bob)" in page
+    assert "Urgent" in page and "High" in page
+    # the breached row is marked (the stylesheet highlights the row that holds the mark), the others are not
+    assert page.count('<span class="esc-sla esc-breached">') == 1
+    assert re.search(r'<span class="esc-sla esc-breached">breached 20 min ago</span>', page)
+    assert response.context["queue_counts"] == {"open": 3, "mine": 0, "breached": 1}
+    assert "2 h 20 min" in page  # bob's age
+
+
+def test_the_queue_filters_by_status_reason_breach_and_assignee(
+    payment_verification, compensation_failed, bobs_request, sam_client
+):
+    sam_client.post(act_url(payment_verification, "claim"))
+    sam_client.post(act_url(bobs_request, "reply"), {"text": "Hello Bob, how can I help?"})
+    sam_client.post(act_url(bobs_request, "resolve"), {"code": "customer_helped", "note": "Answered his question."})
+
+    active = sam_client.get(CHANGELIST)
+    resolved = sam_client.get(CHANGELIST, {"status": "resolved"})
+    everything = sam_client.get(CHANGELIST, {"status": "all"})
+    breached = sam_client.get(CHANGELIST, {"status": "all", "breached": "yes"})
+    mine = sam_client.get(CHANGELIST, {"assignee": "me"})
+    unassigned = sam_client.get(CHANGELIST, {"assignee": "nobody"})
+    by_reason = sam_client.get(CHANGELIST, {"reason": "compensation_failed"})
+
+    assert _listed(active) == [compensation_failed.pk, payment_verification.pk]
+    assert _listed(resolved) == [bobs_request.pk]
+    assert set(_listed(everything)) == {bobs_request.pk, compensation_failed.pk, payment_verification.pk}
+    assert _listed(breached) == [bobs_request.pk]  # resolved, but after its SLA
+    assert _listed(mine) == [payment_verification.pk]
+    assert _listed(unassigned) == [compensation_failed.pk]
+    assert _listed(by_reason) == [compensation_failed.pk]
+    assert "Assigned to me" in mine.content.decode()
+
+
+def test_claiming_several_from_the_queue_at_once(payment_verification, compensation_failed, sam, sam_client):
+    response = sam_client.post(
+        CHANGELIST,
+        {"action": "claim_selected", "_selected_action": [payment_verification.pk, compensation_failed.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert {fresh(payment_verification).assignee_id, fresh(compensation_failed).assignee_id} == {sam.pk}
+    assert AuditEvent.objects.filter(action="escalation.claimed", actor_id=str(sam.pk)).count() == 2
+    assert "You hold" in response.content.decode()
+
+
+def test_search_finds_an_escalation_by_customer_and_by_flow(payment_verification, bobs_request, sam_client):
+    by_customer = sam_client.get(CHANGELIST, {"q": "bob"})
+    by_flow = sam_client.get(CHANGELIST, {"q": str(payment_verification.flow_id)})
+
+    assert _listed(by_customer) == [bobs_request.pk]
+    assert _listed(by_flow) == [payment_verification.pk]
+
+
+# -- the detail page -----------------------------------------------------------------------------
+
+
+def test_the_detail_page_shows_the_whole_context(payment_verification, sam_client, shop):
+    escalation = payment_verification
+    flow = escalation.flow
+    card = PaymentMethod.objects.get(user=shop.alice, vault_reference="pm_alice_3ds")
+
+    response = sam_client.get(detail_url(escalation))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"Escalation #{escalation.pk}: Payment needs verification" in page
+    # the transcript, with the assistant's last word to alice
+    assert "Your bank wants to verify this payment." in page
+    # the cart and the preview the customer confirmed
+    assert "Blue Runner" in page and f"${flow.total_amount / 100:.2f}" in page
+    # the flow's steps with the one that stopped it, and its undo steps
+    assert "complete_checkout" in page and "mint_token" in page
+    assert "payment_verification" in page and "3-D Secure" in page
+    assert "cancel_checkout" in page and "release_spend" in page
+    # consent and caps, and the cards as brand and last four only
+    assert "Place orders for me" in page and "Per day" in page and "Auto-checkout under" in page
+    assert f"Mastercard •••• {card.last4}" in page and "Visa •••• 4242" in page
+    assert "pm_alice" not in page  # no vault references either
+    # the buttons that fit a 3-D Secure check, and not the ones that do not
+    assert "Payment verified: pay and place" in page and "Cancel the order" in page and "Send reply" in page
+    assert "Retry the failed undo steps" not in page
+    # the history of the escalation and the way to the audit timeline of its trace
+    assert "escalation.opened" in page
+    trace_url = f"/admin/audit/auditevent/trace/{escalation.trace_id}/"
+    assert f'href="{trace_url}"' in page
+    timeline = sam_client.get(trace_url)
+    assert timeline.status_code == 200
+    assert "escalation.opened" in timeline.content.decode() and "flow.requires_action" in timeline.content.decode()
+
+
+def test_the_detail_page_of_a_failed_undo_offers_retry_and_shows_the_errors(compensation_failed, sam_client):
+    page = sam_client.get(detail_url(compensation_failed)).content.decode()
+
+    assert "Retry the failed undo steps" in page
+    assert "Approve and place" not in page and "Payment verified" not in page
+    assert "payment_declined" in page  # why the order stopped
+    assert "server_error from merchant &#x27;sandbox&#x27; on checkout_cancel status=500" in page  # why its undo failed
+    assert "Undoing a failed order failed" in page
+    # closing it now would leave the order stuck: the page says so
+    assert "The order is still waiting for a specialist (escalated)" in page
+
+
+def test_a_closed_escalation_shows_its_resolution_and_no_buttons(bobs_request, sam_client):
+    sam_client.post(act_url(bobs_request, "resolve"), {"code": "customer_helped", "note": "Told him about returns."})
+
+    page = sam_client.get(detail_url(bobs_request)).content.decode()
+
+    assert "Customer helped, order unchanged: Told him about returns." in page
+    assert "Closed after its SLA" in page
+    assert 'action="' + act_url(bobs_request, "reply") not in page
+    assert "Nothing more to do here." in page
+
+
+def test_unknown_and_malformed_escalation_ids_are_404(sam_client, db):
+    assert sam_client.get(f"{CHANGELIST}424242/change/").status_code == 404
+    assert sam_client.get(f"{CHANGELIST}abc/change/").status_code == 404
+
+
+# -- who may see, who may act --------------------------------------------------------------------
+
+
+def test_staff_outside_the_support_group_can_neither_see_nor_act(payment_verification, make_staff, otp_login):
+    outsider = otp_login(make_staff("ops", support=False))
+
+    assert outsider.get(CHANGELIST).status_code == 403
+    assert outsider.get(detail_url(payment_verification)).status_code == 403
+    assert outsider.post(act_url(payment_verification, "approve")).status_code == 403
+    assert outsider.post(act_url(payment_verification, "claim")).status_code == 403
+    assert b"Escalations" not in outsider.get("/admin/").content
+    assert fresh(payment_verification).status == "open"
+    assert fresh(payment_verification.flow).status == "requires_action"
+    assert not AuditEvent.objects.filter(action__startswith="escalation.", actor_type="staff").exists()
+
+
+def test_a_support_user_who_has_not_entered_a_totp_code_is_sent_to_log_in(payment_verification, sam):
+    unverified = Client()
+    unverified.force_login(sam)  # password only: no OTP device verified in this session
+
+    queue = unverified.get(CHANGELIST)
+    approve = unverified.post(act_url(payment_verification, "approve"))
+    reply = unverified.post(act_url(payment_verification, "reply"), {"text": "hi"})
+
+    for response in (queue, approve, reply):
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert fresh(payment_verification).status == "open"
+    assert fresh(payment_verification.flow).status == "requires_action"
+    assert not payment_verification.flow.conversation.messages.filter(role="staff").exists()
+    assert not AuditEvent.objects.filter(action__startswith="escalation.", actor_type="staff").exists()
+
+
+def test_a_customer_cannot_reach_the_console(payment_verification, shop):
+    customer = Client()
+    customer.force_login(shop.alice)
+
+    assert customer.get(CHANGELIST)["Location"].startswith("/admin/login/")
+    assert customer.post(act_url(payment_verification, "approve"))["Location"].startswith("/admin/login/")
+    assert fresh(payment_verification.flow).status == "requires_action"
+
+
+def test_staff_who_may_only_look_see_the_page_but_cannot_act(payment_verification, make_staff, otp_login):
+    viewer = make_staff("auditor", support=False)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_escalation"))
+    client = otp_login(viewer)
+
+    page = client.get(detail_url(payment_verification))
+    queue = client.get(CHANGELIST)
+    approve = client.post(act_url(payment_verification, "approve"))
+    bulk = client.post(CHANGELIST, {"action": "claim_selected", "_selected_action": [payment_verification.pk]})
+
+    assert page.status_code == 200 and queue.status_code == 200
+    assert "working escalations needs the support group" in page.content.decode()
+    assert "Payment verified: pay and place" not in page.content.decode()
+    assert approve.status_code == 403
+    assert bulk.status_code in (200, 302)  # the admin ignores an action the user does not have
+    assert fresh(payment_verification).status == "open"
+    assert fresh(payment_verification.flow).status == "requires_action"

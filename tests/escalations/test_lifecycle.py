@@ -1,0 +1,198 @@
+"""Statuses, priorities and SLAs, the support group, metrics, and a race between two specialists."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import IntegrityError, connections, transaction
+from prometheus_client import REGISTRY
+
+from catalog_adapters.sandbox.models import Order as MerchantOrder
+from escalations.models import ESCALATION_TRANSITIONS, Escalation, EscalationReason, EscalationStatus
+from escalations.services import (
+    EscalationActionRefused,
+    escalation_approve,
+    escalation_claim,
+    escalation_open,
+    escalation_release,
+    escalation_reply,
+    escalation_resolve,
+)
+from ordering.services import conversation_start
+from tests.escalations.conftest import act_url, fresh
+
+
+@pytest.fixture
+def carol(db):
+    return get_user_model().objects.create_user("carol", password="irrelevant-pass-9")
+
+
+def test_the_transition_table_is_the_documented_lifecycle():
+    assert set(ESCALATION_TRANSITIONS) == set(EscalationStatus.values)
+    assert ESCALATION_TRANSITIONS["open"] == {"claimed"}
+    assert ESCALATION_TRANSITIONS["claimed"] == {"claimed", "open", "resolved", "handed_back"}
+    assert ESCALATION_TRANSITIONS["resolved"] == ESCALATION_TRANSITIONS["handed_back"] == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("reason", "priority", "minutes"),
+    [
+        ("compensation_failed", "urgent", 15),
+        ("payment_verification", "high", 30),
+        ("risk_review", "high", 30),
+        ("merchant_unavailable", "normal", 120),
+        ("customer_request", "normal", 120),
+        ("agent_stuck", "low", 480),
+    ],
+)
+def test_priority_comes_from_the_reason_and_the_sla_from_the_priority(carol, reason, priority, minutes):
+    escalation = escalation_open(reason=reason, customer_id=carol.pk)
+
+    assert escalation.priority == priority
+    assert escalation.sla_due_at - escalation.created_at == pytest.approx(
+        timedelta(minutes=minutes), abs=timedelta(seconds=1)
+    )
+    assert escalation.status == "open" and escalation.assignee is None
+
+
+def test_sla_minutes_come_from_settings(carol, settings):
+    settings.ESCALATIONS_SLA_MINUTES = {**settings.ESCALATIONS_SLA_MINUTES, "normal": 45}
+
+    escalation = escalation_open(reason="customer_request", customer_id=carol.pk)
+
+    assert round((escalation.sla_due_at - escalation.created_at).total_seconds() / 60) == 45
+
+
+def test_the_database_refuses_a_claimed_escalation_without_an_assignee(carol):
+    escalation = escalation_open(reason="customer_request", customer_id=carol.pk)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Escalation.objects.filter(pk=escalation.pk).update(status="claimed")
+
+
+def test_release_puts_a_claimed_escalation_back_in_the_queue(carol, make_staff):
+    sam = make_staff("sam")
+    escalation = escalation_open(reason="customer_request", customer_id=carol.pk)
+    escalation_claim(escalation_id=escalation.pk, staff_id=sam.pk)
+
+    escalation_release(escalation_id=escalation.pk, staff_id=sam.pk)
+
+    escalation = fresh(escalation)
+    assert (escalation.status, escalation.assignee_id, escalation.claimed_at) == ("open", None, None)
+    with pytest.raises(EscalationActionRefused, match="Nobody holds this escalation"):
+        escalation_release(escalation_id=escalation.pk, staff_id=sam.pk)
+
+
+def test_an_escalation_without_a_conversation_cannot_be_replied_to(carol, make_staff):
+    sam = make_staff("sam")
+    escalation = escalation_open(reason="customer_request", customer_id=carol.pk)
+
+    with pytest.raises(EscalationActionRefused, match="no conversation to reply in"):
+        escalation_reply(escalation_id=escalation.pk, staff_id=sam.pk, text="hello")
+    assert fresh(escalation).status == "open"
+
+
+def test_the_migration_creates_the_support_group_with_its_permissions(db):
+    group = Group.objects.get(name="support")
+
+    assert set(group.permissions.values_list("content_type__app_label", "codename")) == {
+        ("escalations", "view_escalation"),
+        ("escalations", "work_escalation"),
+        ("audit", "view_auditevent"),
+    }
+
+
+def test_create_staff_user_can_enrol_a_support_specialist(db, monkeypatch):
+    monkeypatch.setenv("STAFF_PASSWORD", "correct-horse-battery-9")
+
+    call_command("create_staff_user", "sam", "--email", "sam@support.example", "--support", "--no-qr")
+
+    sam = get_user_model().objects.get(username="sam")
+    assert sam.is_staff and not sam.is_superuser
+    assert sam.has_perm("escalations.work_escalation") and sam.has_perm("audit.view_auditevent")
+    assert not sam.has_perm("audit.export_auditevent")
+
+
+# -- metrics -------------------------------------------------------------------------------------
+
+
+def _sample(name: str, **labels) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_open_escalations_by_reason_are_counted_from_the_database(carol, make_staff, client):
+    conversation = conversation_start(customer_id=carol.pk)
+    first = escalation_open(reason="customer_request", customer_id=carol.pk, conversation_id=conversation.pk)
+    escalation_open(reason="agent_stuck", customer_id=carol.pk)
+    Escalation.objects.filter(pk=first.pk).update(sla_due_at=first.created_at - timedelta(minutes=1))
+
+    assert _sample("escalations_open", reason="customer_request") == 1
+    assert _sample("escalations_open", reason="agent_stuck") == 1
+    assert _sample("escalations_open", reason="risk_review") == 0
+    assert _sample("escalations_sla_breached", reason="customer_request") == 1
+
+    sam = make_staff("sam")
+    escalation_reply(escalation_id=first.pk, staff_id=sam.pk, text="Hello Carol")
+    escalation_resolve(escalation_id=first.pk, staff_id=sam.pk, code="customer_helped", note="Answered.")
+
+    assert _sample("escalations_open", reason="customer_request") == 0
+    scraped = client.get("/metrics").content.decode()
+    assert 'escalations_open{reason="agent_stuck"} 1.0' in scraped
+
+
+def test_time_to_first_response_and_to_resolution_are_observed_once(payment_verification, sam_client):
+    reason = EscalationReason.PAYMENT_VERIFICATION
+    responses_before = _sample("escalations_time_to_first_response_seconds_count", reason=reason)
+    resolutions_before = _sample("escalations_time_to_resolution_seconds_count", reason=reason, outcome="resolved")
+
+    sam_client.post(act_url(payment_verification, "reply"), {"text": "Checking with your bank."})
+    sam_client.post(act_url(payment_verification, "reply"), {"text": "Still on it."})
+    sam_client.post(act_url(payment_verification, "cancel_flow"))
+    sam_client.post(act_url(payment_verification, "resolve"), {"code": "order_canceled", "note": "Bank refused."})
+
+    assert fresh(payment_verification).status == "resolved"
+    assert _sample("escalations_time_to_first_response_seconds_count", reason=reason) == responses_before + 1
+    assert (
+        _sample("escalations_time_to_resolution_seconds_count", reason=reason, outcome="resolved")
+        == resolutions_before + 1
+    )
+    assert _sample("escalations_opened_total", reason=reason, priority="high") >= 1
+
+
+# -- a race --------------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_two_specialists_approving_at_once_place_one_order(payment_verification, make_staff):
+    specialists = [make_staff("sam"), make_staff("kim")]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def approve(staff) -> None:
+        try:
+            barrier.wait()
+            escalation_approve(escalation_id=payment_verification.pk, staff_id=staff.pk)
+            outcomes.append("approved")
+        except EscalationActionRefused as refusal:
+            outcomes.append(refusal.message)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=approve, args=(staff,)) for staff in specialists]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    flow = fresh(payment_verification.flow)
+    assert "approved" in outcomes and len(outcomes) == 2
+    # the loser finds the escalation held by the winner, or the order no longer waiting
+    loser = next(outcome for outcome in outcomes if outcome != "approved")
+    assert loser.endswith("is working on this escalation. Take it over first if you need to act on it.")
+    assert flow.status == "placed"
+    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
