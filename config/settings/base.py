@@ -97,6 +97,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 # Outside production, WhiteNoise serves static files straight from the apps; production collects them.
 STATIC_ROOT = env_str("STATIC_ROOT") or None
+# Project-wide assets (the chat widget), beside each app's own static/ folder.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
