@@ -79,6 +79,13 @@ class ParserPlanner:
             return
 
         pending = turn.state.get("pending")
+        if pending and reading.buy and reading.words and not self._about_pending(reading, pending):
+            # A new request, not an answer: the open question is dropped rather than answered by accident.
+            turn.record_decision(
+                DecisionKind.RULE, "question_dropped", rationale=f'"{reading.text[:60]}" asks for something else'
+            )
+            self._clear_pending(turn)
+            pending = None
         if pending and self._answer_pending(turn, reading, pending):
             self._finish(turn)
             return
@@ -403,6 +410,10 @@ class ParserPlanner:
         return True
 
     # -- answers to the pending question -----------------------------------------------------------
+
+    def _about_pending(self, reading: Reading, pending: dict) -> bool:
+        titles = [pending.get("title", "")] + [c.get("title", "") for c in pending.get("candidates") or []]
+        return any(title and parser.matches_all(reading.words, title) for title in titles)
 
     def _answer_pending(self, turn: Turn, reading: Reading, pending: dict) -> bool:
         kind = pending.get("kind")

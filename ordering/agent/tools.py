@@ -9,6 +9,7 @@ an order**: placement happens only through the confirm endpoint, a typed confirm
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -211,17 +212,25 @@ def list_saved_items(turn: Turn, args: dict) -> ToolResult:
 # -- the cart --------------------------------------------------------------------------------------
 
 
-def _sync(turn: Turn) -> ToolResult | Any:
+def _sync(turn: Turn, before: dict[str, Any]) -> ToolResult | Any:
+    """Send the cart; when the merchant refuses or fails, the cart is put back as it was (`before`)."""
     try:
         with transaction.atomic():
             _, session = shop.cart_sync(conversation=turn.conversation, state=turn.state)
-    except MerchantError as error:
-        return _merchant_failed(error)
-    except OrderingError as error:
-        return _failed(error.message)
-    finally:
+    except (MerchantError, OrderingError) as error:
+        version = turn.state["cart_version"]
+        turn.state.clear()
+        turn.state.update(before, cart_version=version)  # never reuse an operation id for another body
         turn.save_state()
+        if isinstance(error, MerchantError):
+            return _merchant_failed(error)
+        return _failed(error.message)
+    turn.save_state()
     return session
+
+
+def _snapshot(turn: Turn) -> dict[str, Any]:
+    return copy.deepcopy(turn.state)
 
 
 def _fresh_cart(turn: Turn) -> None:
@@ -231,6 +240,7 @@ def _fresh_cart(turn: Turn) -> None:
 
 
 def add_to_cart(turn: Turn, args: dict) -> ToolResult:
+    before = _snapshot(turn)
     _fresh_cart(turn)
     try:
         product = get_merchant(shop.merchant_id_default()).catalog.get_product(product_id=args["product_id"])
@@ -255,7 +265,7 @@ def add_to_cart(turn: Turn, args: dict) -> ToolResult:
                 "currency": variant.price.currency,
             }
         )
-    session = _sync(turn)
+    session = _sync(turn, before)
     if isinstance(session, ToolResult):
         return session
     return ToolResult(
@@ -266,22 +276,24 @@ def add_to_cart(turn: Turn, args: dict) -> ToolResult:
 
 
 def update_cart_line(turn: Turn, args: dict) -> ToolResult:
+    before = _snapshot(turn)
     line = next((line for line in turn.state["cart"] if line["variant_id"] == args["variant_id"]), None)
     if line is None:
         return _failed("That item is not in the cart.", cart=_cart_data(turn.state))
     line["quantity"] = args["quantity"]
-    session = _sync(turn)
+    session = _sync(turn, before)
     if isinstance(session, ToolResult):
         return session
     return ToolResult(ok=True, data={"cart": _cart_data(turn.state), **_session_facts(session)})
 
 
 def remove_from_cart(turn: Turn, args: dict) -> ToolResult:
+    before = _snapshot(turn)
     before = len(turn.state["cart"])
     turn.state["cart"] = [line for line in turn.state["cart"] if line["variant_id"] != args["variant_id"]]
     if len(turn.state["cart"]) == before:
         return _failed("That item is not in the cart.", cart=_cart_data(turn.state))
-    session = _sync(turn)
+    session = _sync(turn, before)
     if isinstance(session, ToolResult):
         return session
     return ToolResult(ok=True, data={"cart": _cart_data(turn.state), **_session_facts(session)})
@@ -310,6 +322,7 @@ def list_my_promotions(turn: Turn, args: dict) -> ToolResult:
 
 
 def apply_promo(turn: Turn, args: dict) -> ToolResult:
+    before = _snapshot(turn)
     _fresh_cart(turn)
     code = args["code"].strip().upper()
     if code not in turn.state["promo_codes"]:
@@ -317,14 +330,14 @@ def apply_promo(turn: Turn, args: dict) -> ToolResult:
     if not turn.state["cart"]:
         turn.save_state()
         return ToolResult(ok=True, data={"code": code, "applied": None, "note": "applied when the cart has items"})
-    session = _sync(turn)
+    session = _sync(turn, before)
     if isinstance(session, ToolResult):
         return session
     applied = any(applied.code.upper() == code for applied in session.applied_discounts)
     if not applied:
         # The merchant refused it (unknown, expired, minimum not met): do not keep sending it.
         turn.state["promo_codes"] = [c for c in turn.state["promo_codes"] if c != code]
-        resent = _sync(turn)
+        resent = _sync(turn, before)
         if isinstance(resent, ToolResult):
             return resent
         reason = next((m.content[:200] for m in session.messages if m.code.startswith(("coupon", "minimum"))), "")
@@ -333,18 +346,20 @@ def apply_promo(turn: Turn, args: dict) -> ToolResult:
 
 
 def choose_shipping(turn: Turn, args: dict) -> ToolResult:
+    before = _snapshot(turn)
     _fresh_cart(turn)
     turn.state["shipping"] = SHIPPING_OPTIONS[args["option"]]
     if not turn.state["cart"]:
         turn.save_state()
         return ToolResult(ok=True, data={"shipping": args["option"]})
-    session = _sync(turn)
+    session = _sync(turn, before)
     if isinstance(session, ToolResult):
         return session
     return ToolResult(ok=True, data={"shipping": args["option"], **_session_facts(session)})
 
 
 def choose_address(turn: Turn, args: dict) -> ToolResult:
+    before = _snapshot(turn)
     addresses = addresses_for_customer(user_id=turn.customer_id)
     if args.get("address_id") is not None:
         address = addresses.filter(pk=args["address_id"]).first()
@@ -359,7 +374,7 @@ def choose_address(turn: Turn, args: dict) -> ToolResult:
     if not turn.state["cart"]:
         turn.save_state()
         return ToolResult(ok=True, data={"address": address.label})
-    session = _sync(turn)
+    session = _sync(turn, before)
     if isinstance(session, ToolResult):
         return session
     return ToolResult(ok=True, data={"address": address.label, **_session_facts(session)})

@@ -65,7 +65,8 @@ class Turn:
         try:
             jsonschema.validate(arguments, spec.parameters)
         except jsonschema.ValidationError as error:
-            result = ToolResult(ok=False, data={}, error=f"Invalid arguments for {call.name}: {error.message}")
+            where = ".".join(str(part) for part in error.absolute_path) or "arguments"
+            result = ToolResult(ok=False, data={}, error=f"Invalid arguments for {call.name}: {where}: {error.message}")
             self._record_tool(call, result)
             return result
         try:
