@@ -110,6 +110,12 @@ class Escalation(models.Model):
                 condition=Q(status__in=["open", "claimed"]) & Q(flow__isnull=False),
                 name="escalations_one_open_per_flow_reason",
             ),
+            # Without a flow, one open escalation per conversation and reason (the customer asked twice).
+            models.UniqueConstraint(
+                fields=["conversation", "reason"],
+                condition=Q(status__in=["open", "claimed"]) & Q(flow__isnull=True) & Q(conversation__isnull=False),
+                name="escalations_one_open_per_conversation_reason",
+            ),
             # Claimed means someone holds it; open means nobody does.
             models.CheckConstraint(
                 condition=~Q(status="claimed") | Q(assignee__isnull=False),

@@ -82,6 +82,7 @@ class ConsentSummary:
     caps: list[dict[str, Any]]
     currency: str
     auto_checkout_threshold: int
+    auto_checkout_text: str
     payment_methods: list[dict[str, Any]]
 
 
@@ -95,6 +96,7 @@ def escalation_consent_summary(*, customer_id: int, chat_session_reference: str 
         payment_methods_for_customer,
         spend_usage,
     )
+    from ordering.money import format_money
 
     grants = [
         {
@@ -106,15 +108,19 @@ def escalation_consent_summary(*, customer_id: int, chat_session_reference: str 
         for grant in grants_for_customer(user_id=customer_id)
     ]
     usage = spend_usage(user_id=customer_id, chat_session_reference=chat_session_reference)
-    caps = [
-        {
-            "kind": CapKind(kind).label,
-            "cap": usage.caps[kind],
-            "used": usage.used.get(kind),
-            "chosen_by_customer": usage.chosen.get(kind) is not None,
-        }
-        for kind in CapKind.values
-    ]
+    caps = []
+    for kind in CapKind.values:
+        used = usage.used.get(kind)
+        caps.append(
+            {
+                "kind": CapKind(kind).label,
+                "cap": usage.caps[kind],
+                "used": used,
+                "cap_text": format_money(usage.caps[kind], usage.currency),
+                "used_text": "—" if used is None else format_money(used, usage.currency),
+                "chosen_by_customer": usage.chosen.get(kind) is not None,
+            }
+        )
     cards = [
         {
             "brand": method.get_brand_display(),
@@ -124,11 +130,13 @@ def escalation_consent_summary(*, customer_id: int, chat_session_reference: str 
         }
         for method in payment_methods_for_customer(user_id=customer_id)
     ]
+    threshold = auto_checkout_threshold(user_id=customer_id)
     return ConsentSummary(
         grants=grants,
         caps=caps,
         currency=usage.currency,
-        auto_checkout_threshold=auto_checkout_threshold(user_id=customer_id),
+        auto_checkout_threshold=threshold,
+        auto_checkout_text=format_money(threshold, usage.currency) if threshold else "off (always asks)",
         payment_methods=cards,
     )
 

@@ -151,16 +151,16 @@ def escalation_open(
     detail: str = "",
     actor_type: ActorType | str = ActorType.SYSTEM,
 ) -> Escalation:
-    """Open an escalation, or return the one already open for this flow and reason (idempotent).
+    """Open an escalation, or return the one already open for this flow (or, without a flow, this
+    conversation) and reason (idempotent).
 
     A new escalation gets the priority of its reason and the SLA of that priority, and the support
     group is e-mailed once the opening transaction commits.
     """
     reason = EscalationReason(reason)
-    if flow_id is not None:
-        existing = Escalation.objects.filter(flow_id=flow_id, reason=reason, status__in=OPEN_STATUSES).first()
-        if existing is not None:
-            return existing
+    existing = _open_twin(reason=reason, flow_id=flow_id, conversation_id=conversation_id)
+    if existing is not None:
+        return existing
     priority = escalation_priority_for(reason)
     now = timezone.now()
     try:
@@ -190,10 +190,24 @@ def escalation_open(
             )
     except IntegrityError:
         # A concurrent caller opened it between our check and insert.
-        return Escalation.objects.get(flow_id=flow_id, reason=reason, status__in=OPEN_STATUSES)
+        twin = _open_twin(reason=reason, flow_id=flow_id, conversation_id=conversation_id)
+        if twin is None:
+            raise
+        return twin
     _enqueue_notify(escalation.pk)
     transaction.on_commit(lambda: metrics.escalations_opened.labels(reason=reason.value, priority=priority.value).inc())
     return escalation
+
+
+def _open_twin(*, reason: EscalationReason, flow_id: object, conversation_id: object) -> Escalation | None:
+    """The active escalation that already asks for the same thing: same flow and reason, or, without a flow,
+    same conversation and reason (a customer asking twice for a person gets one specialist)."""
+    active = Escalation.objects.filter(reason=reason, status__in=OPEN_STATUSES)
+    if flow_id is not None:
+        return active.filter(flow_id=flow_id).first()
+    if conversation_id is not None:
+        return active.filter(flow__isnull=True, conversation_id=conversation_id).first()
+    return None
 
 
 def _enqueue_notify(escalation_id: int) -> None:

@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from consent.models import PaymentMethod
+from consent.selectors import spend_usage
 from escalations.models import Escalation
 from escalations.services import escalation_open
+from ordering.money import format_money
 from ordering.services import conversation_start
 from tests.escalations.conftest import CHANGELIST, act_url, detail_url, fresh
 
@@ -129,6 +131,11 @@ def test_the_detail_page_shows_the_whole_context(payment_verification, sam_clien
     assert "cancel_checkout" in page and "release_spend" in page
     # consent and caps, and the cards as brand and last four only
     assert "Place orders for me" in page and "Per day" in page and "Auto-checkout under" in page
+    per_day_cap = spend_usage(user_id=shop.alice.pk).caps["per_day"]
+    assert (
+        f"<td>Per day</td><td>{format_money(per_day_cap, 'usd')}</td><td>{format_money(flow.total_amount, 'usd')}</td>"
+        in page
+    )
     assert f"Mastercard •••• {card.last4}" in page and "Visa •••• 4242" in page
     assert "pm_alice" not in page  # no vault references either
     # the buttons that fit a 3-D Secure check, and not the ones that do not

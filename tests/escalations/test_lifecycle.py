@@ -196,3 +196,19 @@ def test_two_specialists_approving_at_once_place_one_order(payment_verification,
     assert loser.endswith("is working on this escalation. Take it over first if you need to act on it.")
     assert flow.status == "placed"
     assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+
+
+def test_asking_twice_for_a_person_in_one_conversation_opens_one_escalation(carol):
+    conversation = conversation_start(customer_id=carol.pk)
+
+    first = escalation_open(reason="customer_request", customer_id=carol.pk, conversation_id=conversation.pk)
+    second = escalation_open(reason="customer_request", customer_id=carol.pk, conversation_id=conversation.pk)
+    other_reason = escalation_open(reason="agent_stuck", customer_id=carol.pk, conversation_id=conversation.pk)
+
+    assert second.pk == first.pk and other_reason.pk != first.pk
+    assert Escalation.objects.filter(conversation=conversation).count() == 2
+    # the database holds the line against a racing second insert
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Escalation.objects.create(
+            reason="customer_request", customer=carol, conversation=conversation, sla_due_at=first.sla_due_at
+        )
