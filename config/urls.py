@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[]), name="api-docs"),
     path("api/v1/", include("ordering.urls")),
+    path("", include("catalog_adapters.sandbox.storefront")),
     path("", include("consent.urls")),
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from catalog_adapters.sandbox.models import (
@@ -222,7 +223,8 @@ def demo_data_seed() -> dict[str, int]:
         ProductImage.objects.update_or_create(
             product=product,
             position=0,
-            defaults={"url": f"https://images.sandbox.invalid/{slug}.jpg", "alt_text": title},
+            # Served by this site (catalog_adapters/sandbox/storefront.py): no page loads an outside image.
+            defaults={"url": reverse("sandbox_merchant:product-image", args=[slug]), "alt_text": title},
         )
         for colour in colours:
             for size in sizes:

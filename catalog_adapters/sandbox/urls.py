@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from catalog_adapters.sandbox import api
+from catalog_adapters.sandbox import api, storefront
 from catalog_adapters.sandbox.models import FaultOperation as Op
 
 app_name = "sandbox_merchant"
@@ -34,6 +34,7 @@ urlpatterns = [
         api.route(POST=(Op.REVOKE, api.delegate_payment_revoke)),
         name="delegate-payment-revoke",
     ),
+    path("images/<slug:slug>.svg", storefront.product_image, name="product-image"),
     path("products", api.route(GET=(Op.SEARCH, api.products_search)), name="products"),
     path("products/<str:product_id>", api.route(GET=(Op.SEARCH, api.product_get)), name="product"),
     path("customers/<str:customer_id>", api.route(GET=(Op.CUSTOMER, api.customer_get)), name="customer"),

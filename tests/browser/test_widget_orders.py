@@ -1,0 +1,126 @@
+"""The chat widget on the storefront, end to end in headless Chromium: order, decline, 3-D Secure hand-over."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from catalog_adapters.sandbox.models import Order as MerchantOrder
+from ordering.models import ConversationRating, FlowStatus, OrderFlow
+from ordering.services import conversation_staff_reply
+from tests.browser.conftest import SEED, Storefront, in_thread, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
+
+
+def alice_orders(shop) -> list[MerchantOrder]:
+    return list(MerchantOrder.objects.order_by("created_at"))  # each test starts with an empty shop
+
+
+def test_alice_orders_the_blue_running_shoes_with_her_promo_and_sees_the_order_id(shop, live_server, chromium):
+    store = Storefront(chromium.new_page(), live_server.url)
+
+    # given alice signed in through the login form, on the shop
+    store.sign_in("alice")
+    assert store.page.get_by_role("heading", name="Blue Runner").is_visible()
+
+    # when she opens the widget and asks for the shoes she liked, with her 10% promo
+    store.open_chat()
+    assert "ordering assistant" in store.messages("assistant").first.inner_text()
+    store.say(SEED)
+
+    # then she sees a preview priced by the merchant, with Confirm and Cancel
+    preview = store.last_preview()
+    preview.wait_for()
+    assert "Blue Runner" in preview.inner_text() and "blue, 42" in preview.inner_text()
+    assert "ALICE10" in preview.inner_text()
+    flow = in_thread(OrderFlow.objects.get, conversation_id=store.conversation_id())
+    assert f"${flow.total_amount / 100:.2f}" in preview.locator(".oaw-total").last.inner_text()
+    assert preview.get_by_role("button", name="Cancel this order").is_visible()
+
+    # when she confirms
+    preview.get_by_role("button", name="Confirm").click()
+
+    # then the widget says the order is placed, with the merchant's order id
+    store.log.locator(".oaw-message[data-kind=flow_placed]").wait_for()
+    [order] = in_thread(alice_orders, shop)
+    assert order.total_amount == flow.total_amount
+    placed = store.log.locator(".oaw-message[data-kind=flow_placed]")
+    assert order.id in placed.inner_text()
+    assert preview.locator(".oaw-progress").inner_text() == f"Order placed · {order.id}"
+    assert not preview.get_by_role("button", name="Confirm").is_visible()  # a decided preview has no buttons
+    assert in_thread(lambda: OrderFlow.objects.get(pk=flow.pk).status) == FlowStatus.PLACED
+
+    # and she is asked for a rating, which reaches the server
+    placed.get_by_role("button", name="Rate 5 out of 5").click()
+    store.panel.get_by_text("Thanks for rating us 5 out of 5.").wait_for()
+    rating = in_thread(ConversationRating.objects.get, conversation_id=store.conversation_id())
+    assert rating.score == 5
+    # no request left this site (product pictures included) and no script error happened
+    store.assert_no_outside_requests()
+    screenshot(store.page, "order-placed")
+
+
+def test_a_declined_preview_leaves_no_order_at_the_merchant(shop, live_server, chromium):
+    store = Storefront(chromium.new_page(), live_server.url)
+    store.sign_in("alice")
+    store.open_chat()
+    store.say(SEED)
+    preview = store.last_preview()
+    preview.wait_for()
+
+    # when she presses Cancel on the preview
+    preview.get_by_role("button", name="Cancel this order").click()
+
+    # then she is told nothing was ordered, and the merchant has no order
+    store.panel.get_by_text("OK, I won't order it").wait_for()
+    store.wait_until_idle()
+    assert in_thread(alice_orders, shop) == []
+    flow = in_thread(OrderFlow.objects.get, conversation_id=store.conversation_id())
+    assert flow.status == FlowStatus.CANCELED
+    assert not preview.get_by_role("button", name="Confirm").is_visible()
+    assert "Cancelled" in preview.locator(".oaw-progress").inner_text()
+    assert store.page.locator(".oaw-rating").count() == 0  # nothing to rate without an order
+    screenshot(store.page, "declined")
+
+
+def test_a_3ds_payment_is_handed_to_a_specialist_whose_reply_appears_in_the_widget(shop, live_server, chromium):
+    staff = in_thread(
+        lambda: get_user_model().objects.create_user(username="sam", password="x", is_staff=True, first_name="Sam")
+    )
+    store = Storefront(chromium.new_page(), live_server.url)
+    store.sign_in("alice")
+    store.open_chat()
+
+    # given alice asks to pay with her Mastercard, which the bank wants to verify (3-D Secure)
+    store.say("Buy the Blue Runner in size 42, pay with my card ending 3220")
+    preview = store.last_preview()
+    preview.wait_for()
+    assert "Mastercard •••• 3220" in preview.inner_text()
+
+    # when she confirms
+    preview.get_by_role("button", name="Confirm").click()
+
+    # then the widget says a specialist is looking at it, and nothing was ordered
+    store.panel.get_by_text("A specialist is looking at this", exact=False).first.wait_for()
+    banner = store.panel.locator(".oaw-banner")
+    banner.wait_for()
+    assert banner.inner_text().startswith("A specialist is looking at this.")
+    assert in_thread(alice_orders, shop) == []
+    flow = in_thread(OrderFlow.objects.get, conversation_id=store.conversation_id())
+    assert flow.status == FlowStatus.REQUIRES_ACTION
+
+    # when a specialist replies through the service
+    in_thread(
+        conversation_staff_reply,
+        conversation_id=store.conversation_id(),
+        staff_id=staff.pk,
+        text="Hi Alice, Sam here. Your bank sent you a code; can you read it to me?",
+    )
+
+    # then the reply appears in the widget (by polling), marked as from a specialist
+    staff_message = store.messages("staff").last
+    staff_message.wait_for()
+    assert "Sam here" in staff_message.locator(".oaw-bubble").inner_text()
+    assert staff_message.locator(".oaw-who").inner_text() == "Specialist"
+    screenshot(store.page, "3ds-specialist")
