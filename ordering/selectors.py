@@ -62,9 +62,15 @@ def flows_changed_since(*, conversation: Conversation, since: datetime | None) -
 
 def preview_public(flow: OrderFlow) -> dict[str, Any] | None:
     """The preview as the customer sees it: the merchant's amounts, a masked address, brand and last 4."""
-    preview = flow.preview
+    return preview_public_from(flow.preview, flow.preview_hash)
+
+
+def preview_public_from(preview: dict[str, Any] | None, preview_hash: str) -> dict[str, Any] | None:
     if not preview:
         return None
+    ship_to = preview.get("ship_to")
+    if "preview_hash" in preview and isinstance(ship_to, str):
+        return preview  # already the public shape
     return {
         "lines": [
             {key: line.get(key) for key in ("product_id", "title", "variant", "quantity", "unit_amount", "total")}
@@ -77,11 +83,19 @@ def preview_public(flow: OrderFlow) -> dict[str, Any] | None:
         "shipping": preview["shipping"],
         "total": preview["total"],
         "currency": preview["currency"],
-        "ship_to": preview["ship_to"]["masked"],
+        "ship_to": ship_to["masked"] if isinstance(ship_to, dict) else ship_to,
         "payment": {"brand": preview["payment"]["brand"], "last4": preview["payment"]["last4"]},
         "expires_at": preview.get("expires_at"),
-        "preview_hash": flow.preview_hash,
+        "preview_hash": preview_hash,
     }
+
+
+def preview_shown_hash(*, conversation: Conversation, flow: OrderFlow) -> str:
+    """The hash of the latest preview of this flow the customer was shown in the chat (by us or by the saga)."""
+    message = conversation.messages.filter(data__kind="preview", data__flow_id=str(flow.pk)).order_by("-id").first()
+    if message is None:
+        return ""
+    return message.data.get("preview_hash") or (message.data.get("preview") or {}).get("preview_hash") or ""
 
 
 def pending_confirmation(*, conversation: Conversation) -> dict[str, Any] | None:

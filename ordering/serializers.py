@@ -8,7 +8,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from ordering.models import Message, MessageRole, OrderFlow
-from ordering.selectors import preview_public
+from ordering.selectors import preview_public, preview_public_from
 
 
 def message_max_chars() -> int:
@@ -52,7 +52,8 @@ def message_json(message: Message) -> dict[str, Any]:
         "created_at": message.created_at,
         "kind": data.get("kind", ""),
         "cards": data.get("cards", []),
-        "preview": data.get("preview"),
+        # The saga's re-preview messages carry the internal preview; the API always answers the public shape.
+        "preview": preview_public_from(data.get("preview"), data.get("preview_hash", "")),
         "flow_id": data.get("flow_id"),
     }
 

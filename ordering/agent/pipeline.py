@@ -30,7 +30,7 @@ from ordering.models import (
 )
 from ordering.money import format_money
 from ordering.preview import preview_text
-from ordering.selectors import preview_public
+from ordering.selectors import preview_public, preview_shown_hash
 from ordering.services import flow_confirm, flow_decline
 
 logger = logging.getLogger(__name__)
@@ -61,9 +61,11 @@ def turn_run(*, conversation: Conversation, record: ConversationTurn | None, tex
 
 def _while_escalated(turn: Turn) -> None:
     """A specialist has the conversation: the agent does nothing, and says so once, not at every message."""
-    last = turn.conversation.messages.exclude(role=MessageRole.CUSTOMER).order_by("-created_at", "-id").first()
-    if last is not None and last.data.get("kind") in ("handed_over", "specialist_has_it"):
-        return
+    messages = turn.conversation.messages.all()
+    handed_back = messages.filter(data__kind="handed_back").order_by("-id").values_list("id", flat=True).first()
+    said = messages.filter(data__kind__in=("handed_over", "specialist_has_it"), id__gt=handed_back or 0)
+    if said.exists():
+        return  # told once since the specialist took over; the customer is talking to a person now
     turn.record_decision(
         DecisionKind.HANDOVER, "silent_while_escalated", rationale="the conversation is with a specialist"
     )
@@ -76,7 +78,8 @@ def _typed_decision(turn: Turn) -> bool:
         return False
     words = turn.customer_text.strip()[:80]
     if parser.is_affirmative(turn.customer_text):
-        if flow.preview_hash != turn.state.get("shown_preview_hash"):
+        shown = {turn.state.get("shown_preview_hash"), preview_shown_hash(conversation=turn.conversation, flow=flow)}
+        if flow.preview_hash not in shown:
             # The cart or the shop's prices changed after the customer's preview: show the new one first.
             turn.record_decision(
                 DecisionKind.CONFIRMATION, "typed_confirmation_refused", ok=False,

@@ -215,8 +215,8 @@ def list_saved_items(turn: Turn, args: dict) -> ToolResult:
 def _sync(turn: Turn, before: dict[str, Any]) -> ToolResult | Any:
     """Send the cart; when the merchant refuses or fails, the cart is put back as it was (`before`)."""
     try:
-        with transaction.atomic():
-            _, session = shop.cart_sync(conversation=turn.conversation, state=turn.state)
+        # No transaction around it: the merchant is called here, and a lock must never wait on a foreign call.
+        _, session = shop.cart_sync(conversation=turn.conversation, state=turn.state)
     except (MerchantError, OrderingError) as error:
         version = turn.state["cart_version"]
         turn.state.clear()

@@ -98,3 +98,29 @@ def test_a_malformed_hash_is_a_400(shop, chat):
     response = chat.confirm("not-a-hash")
     assert response.status_code == 400
     assert response.json()["error"] == "invalid"
+
+
+def test_a_price_change_at_placement_shows_a_new_preview_and_a_typed_yes_confirms_that_one(shop, chat):
+    # given the shop raises its prices when the order is completed (once)
+    pending = _preview(chat)
+    shop.sandbox.add_fault("price_change", operation="complete", times=1)
+
+    # when alice confirms the first preview
+    assert chat.confirm(pending["preview_hash"]).status_code == 202
+
+    # then nothing is placed; the saga showed a new preview in the public shape
+    flow = OrderFlow.objects.get(pk=pending["flow_id"])
+    assert flow.status == FlowStatus.PREVIEWED
+    events = chat.events()
+    repreview = [m for m in events["messages"] if m["kind"] == "preview"][-1]
+    assert repreview["preview"]["preview_hash"] == flow.preview_hash != pending["preview_hash"]
+    assert isinstance(repreview["preview"]["ship_to"], str)
+    assert set(repreview["preview"]["payment"]) == {"brand", "last4"}
+    assert repreview["preview"]["total"] > pending["preview"]["total"]
+
+    # when she types yes, the new preview (the one she was shown) is confirmed and placed
+    chat.say("yes, go ahead")
+    flow.refresh_from_db()
+    assert flow.status == FlowStatus.PLACED
+    assert flow.confirmed_hash == repreview["preview"]["preview_hash"]
+    assert MerchantOrder.objects.get(session_id=flow.checkout_session_id).total_amount == repreview["preview"]["total"]

@@ -42,6 +42,8 @@ def test_asking_for_a_human_hands_over_and_the_agent_stops_until_handed_back(sho
     assert [(m["role"], m["text"]) for m in events["messages"]] == [("staff", "Hi Alice, Sam here. Size 42?")]
     assert events["status"] == "escalated"
     assert chat.events(after=events["last_message_id"])["messages"] == []
+    # her answer to the specialist gets no word from the agent
+    assert [m["role"] for m in chat.say("Yes, 42 please")["messages"]] == ["customer"]
 
     # when staff hand it back, the agent answers again
     conversation_hand_back(conversation_id=chat.id, staff_id=staff.pk)
