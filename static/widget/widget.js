@@ -356,7 +356,9 @@
       var what = el("span", "oaw-preview-what", line.quantity + "× " + line.title);
       if (line.variant) what.appendChild(el("span", "oaw-preview-variant", " (" + line.variant + ")"));
       item.appendChild(what);
-      item.appendChild(el("span", "oaw-amount", money(line.total, preview.currency)));
+      // The shop's unit price, as it priced it; discounts, tax and shipping are in the totals below.
+      var each = money(line.unit_amount, preview.currency);
+      item.appendChild(el("span", "oaw-amount", line.quantity > 1 ? line.quantity + " × " + each : each));
       lines.appendChild(item);
     });
     box.appendChild(lines);
@@ -399,7 +401,13 @@
   }
 
   function renderFailureOptions(message) {
+    var flow = state.flows[message.flow_id] || {};
+    var code = message.code || flow.failure_code || "";
     var options = message.options || ["retry", "manual_checkout", "talk_to_human"];
+    if (/^(consent|spend)/.test(code)) {
+      // Trying again changes nothing until the customer changes their permissions or caps.
+      options = ["settings", "talk_to_human"];
+    }
     var box = el("div", "oaw-actions oaw-options");
     box.setAttribute("role", "group");
     box.setAttribute("aria-label", "What next");
@@ -419,6 +427,10 @@
         link.target = "_blank";
         link.rel = "noopener noreferrer";
         box.appendChild(link);
+      } else if (option === "settings") {
+        var settings = el("a", "oaw-button oaw-secondary", "Open your settings");
+        settings.href = config.settingsUrl;
+        box.appendChild(settings);
       } else if (option === "talk_to_human") {
         var human = el("button", "oaw-button oaw-secondary", "Talk to a person");
         human.type = "button";

@@ -43,9 +43,9 @@ def _fresh_throttle():
     cache.clear()
 
 
-def screenshot(page, name: str) -> None:
+def screenshot(page, name: str, *, full_page: bool = False) -> None:
     ARTIFACTS_DIR.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS_DIR / f"widget-{name}.png"))
+    page.screenshot(path=str(ARTIFACTS_DIR / f"widget-{name}.png"), full_page=full_page)
 
 
 class Storefront:

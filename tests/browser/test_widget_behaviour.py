@@ -1,0 +1,188 @@
+"""The widget's behaviour around the order path: consent revoked on the settings page, a phone-sized
+screen, a reload, errors the API returns, the network going away, signed-out visitors and the keyboard."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog_adapters.sandbox.models import Order as MerchantOrder
+from consent.models import ConsentGrant, GrantStatus
+from ordering.models import Message, OrderFlow
+from tests.browser.conftest import SEED, Storefront, in_thread, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
+
+
+def test_after_revoking_the_ordering_grant_on_the_settings_page_the_widget_refuses_with_a_reason(
+    shop, live_server, chromium
+):
+    store = Storefront(chromium.new_page(), live_server.url)
+    store.sign_in("alice")
+
+    # given alice revokes "Place orders for me" on the settings page, with a click
+    store.page.get_by_role("link", name="What the assistant may do").click()
+    store.page.get_by_role("button", name="Revoke: Place orders for me").click()
+    store.page.get_by_text("Revoked: “Place orders for me”").wait_for()
+    grant = in_thread(ConsentGrant.objects.filter(user=shop.alice, scope="place_orders").latest, "granted_at")
+    assert grant.status == GrantStatus.REVOKED
+    screenshot(store.page, "settings-revoked", full_page=True)
+
+    # when she goes back to the shop and asks the assistant to order
+    store.open_shop()
+    store.open_chat()
+    store.say(SEED)
+    preview = store.log.locator(".oaw-preview")
+    if preview.count():
+        # the agent may still show what it would order; placing it is what consent governs
+        preview.last.get_by_role("button", name="Confirm").click()
+
+    # then the widget tells her it may not order for her, and why, and nothing is ordered
+    refusal = store.log.get_by_text("You revoked the assistant's permission to place orders").last
+    refusal.wait_for()
+    store.wait_until_idle()
+    assert "settings page" in refusal.inner_text()
+    failed = store.log.locator(".oaw-message[data-kind=flow_failed]").last
+    assert failed.get_by_role("link", name="Open your settings").get_attribute("href") == "/settings/"
+    assert failed.get_by_role("button", name="Try again").count() == 0  # retrying cannot help until she allows it
+    assert in_thread(MerchantOrder.objects.count) == 0
+    assert store.page.locator(".oaw-message[data-kind=flow_placed]").count() == 0
+    screenshot(store.page, "revoked-refused")
+
+
+def test_at_375_px_wide_the_panel_fits_the_screen_and_sending_works(shop, live_server, chromium):
+    page = chromium.new_page(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    store = Storefront(page, live_server.url)
+    store.sign_in("alice")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # the shop itself fits too
+    screenshot(page, "375px-shop")
+
+    store.open_chat()
+    store.say("Buy the Blue Runner in size 42")
+
+    preview = store.last_preview()
+    preview.wait_for()
+    panel = store.panel.bounding_box()
+    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= 375
+    assert panel["y"] >= 0 and panel["y"] + panel["height"] <= 740
+    box = preview.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+    # nothing in the panel is wider than the screen (no sideways scrolling)
+    assert page.evaluate("(log => log.scrollWidth <= log.clientWidth)(document.querySelector('.oaw-log'))")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    send = store.send_button.bounding_box()
+    assert send["x"] + send["width"] <= 375
+    assert preview.get_by_role("button", name="Confirm").is_visible()
+    screenshot(page, "375px")
+
+
+def test_the_conversation_survives_a_reload_and_its_preview_can_still_be_confirmed(shop, live_server, chromium):
+    store = Storefront(chromium.new_page(), live_server.url)
+    store.sign_in("alice")
+    store.open_chat()
+    store.say("Buy the Blue Runner in size 42")
+    store.last_preview().wait_for()
+    conversation_id = store.conversation_id()
+    shown = store.log.locator(".oaw-message").count()
+
+    # when the page is reloaded
+    store.page.reload()
+
+    # then the panel comes back open with the same conversation, and the preview still works
+    store.panel.wait_for(state="visible")
+    store.last_preview().wait_for()
+    store.wait_until_idle()
+    assert store.conversation_id() == conversation_id
+    assert store.log.locator(".oaw-message").count() == shown
+    assert store.messages("customer").last.inner_text().endswith("Buy the Blue Runner in size 42")
+    store.last_preview().get_by_role("button", name="Confirm").click()
+    store.log.locator(".oaw-message[data-kind=flow_placed]").wait_for()
+    assert in_thread(MerchantOrder.objects.count) == 1
+    assert in_thread(OrderFlow.objects.filter(conversation_id=conversation_id).count) == 1
+    screenshot(store.page, "after-reload")
+
+
+def test_api_errors_limits_and_a_lost_network_are_told_to_the_person(shop, live_server, chromium, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"conversation_turns": "4/min"},
+    }
+    store = Storefront(chromium.new_page(), live_server.url)
+    store.sign_in("alice")
+    store.open_chat()
+    alert = store.panel.get_by_role("alert")
+
+    # a message over the length limit: the API's 400 message is shown, and the text is kept to shorten it
+    store.input.fill("x" * 2001)
+    store.send_button.click()
+    alert.get_by_text("A message can be at most 2000 characters long; this one has 2001.").wait_for()
+    assert store.input.input_value() == "x" * 2001
+
+    # text that looks like markup is shown as text, never run or rendered
+    store.say('<img src="/nowhere.png" onerror="window.__injected = 1"><b>bold?</b>')
+    assert store.messages("customer").last.locator(".oaw-bubble").inner_text() == (
+        '<img src="/nowhere.png" onerror="window.__injected = 1"><b>bold?</b>'
+    )
+    assert store.log.locator("img[src='/nowhere.png'], b").count() == 0
+    assert store.page.evaluate("window.__injected === undefined")
+
+    # the turn limit (4 a minute here; the too-long message counted too): 429, said in words, and Send waits
+    store.say("hello")
+    store.say("hello again")
+    store.input.fill("and once more")
+    store.send_button.click()
+    alert.get_by_text("You're sending messages faster than I can answer").wait_for()
+    assert store.send_button.is_disabled()
+    assert in_thread(Message.objects.filter(text="and once more").count) == 0
+
+    # the network goes away: the widget says so; when it is back, it says so and carries on
+    store.page.context.set_offline(True)
+    alert.get_by_text("You seem to be offline").wait_for()
+    assert "oaw-offline" in store.panel.get_attribute("class")
+    screenshot(store.page, "offline")
+    store.page.context.set_offline(False)
+    store.page.wait_for_function("() => !document.querySelector('.oaw-panel').classList.contains('oaw-offline')")
+    assert not alert.is_visible()
+
+
+def test_a_signed_out_visitor_is_asked_to_sign_in_instead_of_chatting(shop, live_server, chromium):
+    store = Storefront(chromium.new_page(), live_server.url)
+    store.open_shop()
+    requests: list[str] = []
+    store.page.on("request", lambda request: requests.append(request.url))
+
+    store.launcher.click()
+
+    store.panel.get_by_text("Sign in to chat").wait_for()
+    assert not store.panel.get_by_label("Your message").is_visible()
+    assert not any("/api/v1/" in url for url in requests)  # no conversation is opened for nobody
+    store.panel.get_by_role("link", name="Sign in").click()
+    store.page.wait_for_url("**/accounts/login/?next=/")
+    screenshot(store.page, "signed-out-login")
+
+
+def test_the_widget_works_from_the_keyboard(shop, live_server, chromium):
+    store = Storefront(chromium.new_page(), live_server.url)
+    store.sign_in("alice")
+
+    # the launcher is reachable and opens the panel with Enter; focus lands in the message box
+    launcher = store.page.locator(".oaw-launcher")  # hidden while the panel is open: the panel has Close
+    store.launcher.focus()
+    store.page.keyboard.press("Enter")
+    store.panel.wait_for(state="visible")
+    store.wait_until_idle()
+    assert store.page.evaluate("document.activeElement.id") == "oaw-input"
+    assert launcher.get_attribute("aria-expanded") == "true"
+
+    # typing and Enter sends; the reply is added to the live log
+    store.page.keyboard.type("Buy the Blue Runner in size 42")
+    store.page.keyboard.press("Enter")
+    store.last_preview().wait_for()
+    store.wait_until_idle()
+    assert store.log.get_attribute("aria-live") == "polite"
+    assert store.page.evaluate("document.activeElement.id") == "oaw-input"
+
+    # Escape closes the panel and gives focus back to the launcher
+    store.page.keyboard.press("Escape")
+    assert not store.panel.is_visible()
+    assert store.page.evaluate("document.activeElement.classList.contains('oaw-launcher')")
+    assert launcher.get_attribute("aria-expanded") == "false"
