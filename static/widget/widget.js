@@ -34,6 +34,7 @@
   var POLL_FAST_MS = 1000;
   var POLL_SLOW_MS = 15000;
   var POLL_OFFLINE_MAX_MS = 30000;
+  var POLL_ESCALATED_MAX_MS = 4000; // a specialist may answer at any moment: keep looking often
   var FLOW_IN_PROGRESS = ["confirmed", "placing", "compensating"];
   var FLOW_WORDS = {
     previewed: "Waiting for your confirmation",
@@ -752,6 +753,7 @@
     ).then(function () {
       setBusy(false);
       input.focus();
+      schedulePoll(POLL_FAST_MS);
     });
   }
 
@@ -773,8 +775,10 @@
         var active = Object.keys(state.flows).some(function (id) {
           return FLOW_IN_PROGRESS.indexOf(state.flows[id].status) !== -1;
         });
-        // New messages or an order in progress: look again soon. Quiet: back off, up to 15 s.
-        state.pollDelay = changed || active ? POLL_FAST_MS : Math.min(state.pollDelay * 2, POLL_SLOW_MS);
+        // New messages or an order in progress: look again soon. Quiet: back off, up to 15 s (4 s while a
+        // specialist has the conversation).
+        var ceiling = state.conversationStatus === "escalated" ? POLL_ESCALATED_MAX_MS : POLL_SLOW_MS;
+        state.pollDelay = changed || active ? POLL_FAST_MS : Math.min(state.pollDelay * 2, ceiling);
         if (!now) schedulePoll(state.pollDelay);
       },
       function (error) {

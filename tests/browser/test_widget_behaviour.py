@@ -3,6 +3,9 @@ screen, a reload, errors the API returns, the network going away, signed-out vis
 
 from __future__ import annotations
 
+import itertools
+import time
+
 import pytest
 
 from catalog_adapters.sandbox.models import Order as MerchantOrder
@@ -186,3 +189,19 @@ def test_the_widget_works_from_the_keyboard(shop, live_server, chromium):
     assert not store.panel.is_visible()
     assert store.page.evaluate("document.activeElement.classList.contains('oaw-launcher')")
     assert launcher.get_attribute("aria-expanded") == "false"
+
+
+def test_the_widget_polls_for_events_and_backs_off_while_nothing_happens(shop, live_server, chromium):
+    store = Storefront(chromium.new_page(), live_server.url)
+    store.sign_in("alice")
+    polls: list[float] = []
+    store.page.on("request", lambda request: polls.append(time.monotonic()) if "/events/" in request.url else None)
+
+    store.open_chat()
+    store.page.wait_for_timeout(7_800)
+
+    # quiet: 1 s, then 2 s, then 4 s between looks (not a steady hammering)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(polls)]
+    assert len(polls) >= 3, polls
+    assert gaps == sorted(gaps), gaps
+    assert gaps[-1] >= 1.8 * gaps[0], gaps
