@@ -55,6 +55,9 @@ def message_json(message: Message) -> dict[str, Any]:
         # The saga's re-preview messages carry the internal preview; the API always answers the public shape.
         "preview": preview_public_from(data.get("preview"), data.get("preview_hash", "")),
         "flow_id": data.get("flow_id"),
+        # What the widget offers after a failure (another card, the shop's checkout page, a person).
+        "options": [option for option in data.get("options", []) if isinstance(option, str)],
+        "merchant_order_id": data.get("merchant_order_id"),
     }
 
 
@@ -150,6 +153,8 @@ class MessageOut(serializers.Serializer):
     cards = CardOut(many=True)
     preview = PreviewOut(allow_null=True)
     flow_id = serializers.CharField(allow_null=True)
+    options = serializers.ListField(child=serializers.CharField(), help_text="another_card, manual_checkout, …")
+    merchant_order_id = serializers.CharField(allow_null=True)
 
 
 class PendingConfirmationOut(serializers.Serializer):

@@ -124,3 +124,27 @@ def test_a_price_change_at_placement_shows_a_new_preview_and_a_typed_yes_confirm
     assert flow.status == FlowStatus.PLACED
     assert flow.confirmed_hash == repreview["preview"]["preview_hash"]
     assert MerchantOrder.objects.get(session_id=flow.checkout_session_id).total_amount == repreview["preview"]["total"]
+
+
+def test_a_declined_card_offers_options_and_the_next_request_starts_a_new_cart(shop, chat):
+    # given alice pays with the card that always declines
+    chat.start()
+    pending = chat.say("Buy the Blue Runner in size 42 with card ending 0002")["pending_confirmation"]
+    assert pending["preview"]["payment"]["last4"] == "0002"
+
+    assert chat.confirm(pending["preview_hash"]).status_code == 202
+
+    # then the failure reaches the widget with what she can do next
+    failed = [m for m in chat.events()["messages"] if m["kind"] == "flow_failed"]
+    assert failed and failed[-1]["options"] == ["another_card", "manual_checkout", "talk_to_human"]
+    first = OrderFlow.objects.get(pk=pending["flow_id"])
+    assert first.status in (FlowStatus.COMPENSATED, FlowStatus.COMPENSATING, FlowStatus.FAILED)
+
+    # when she asks again with her working card, a new cart and flow are made and placed
+    again = chat.say("Buy the Blue Runner in size 42 with card ending 4242")["pending_confirmation"]
+    assert again["flow_id"] != pending["flow_id"]
+    assert [line["quantity"] for line in again["preview"]["lines"]] == [1]
+    chat.say("confirm")
+    assert OrderFlow.objects.get(pk=again["flow_id"]).status == FlowStatus.PLACED
+    placed = [m for m in chat.events()["messages"] if m["kind"] == "flow_placed"]
+    assert placed[-1]["merchant_order_id"] == OrderFlow.objects.get(pk=again["flow_id"]).merchant_order_id
