@@ -484,9 +484,11 @@ def conversation_message_post(
         record.response = {"message_ids": said, "pending_confirmation": pending_confirmation(conversation=conversation)}
         record.status = TurnStatus.DONE
     except BaseException:
+        # A retry with the same key replays what this turn managed to record (at least the question).
         record.status = TurnStatus.FAILED
         record.finished_at = timezone.now()
-        record.save(update_fields=["status", "finished_at"])
+        record.response = {"message_ids": list(record.messages.order_by("id").values_list("id", flat=True))}
+        record.save(update_fields=["status", "finished_at", "response"])
         raise
     record.finished_at = timezone.now()
     record.save(update_fields=["planner", "response", "status", "finished_at"])
