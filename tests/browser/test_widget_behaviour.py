@@ -145,6 +145,7 @@ def test_api_errors_limits_and_a_lost_network_are_told_to_the_person(shop, live_
     store.page.context.set_offline(False)
     store.page.wait_for_function("() => !document.querySelector('.oaw-panel').classList.contains('oaw-offline')")
     assert not alert.is_visible()
+    screenshot(store.page, "back-online")
 
 
 def test_a_signed_out_visitor_is_asked_to_sign_in_instead_of_chatting(shop, live_server, chromium):
@@ -189,6 +190,7 @@ def test_the_widget_works_from_the_keyboard(shop, live_server, chromium):
     assert not store.panel.is_visible()
     assert store.page.evaluate("document.activeElement.classList.contains('oaw-launcher')")
     assert launcher.get_attribute("aria-expanded") == "false"
+    screenshot(store.page, "keyboard-closed")
 
 
 def test_the_widget_polls_for_events_and_backs_off_while_nothing_happens(shop, live_server, chromium):
@@ -205,3 +207,29 @@ def test_the_widget_polls_for_events_and_backs_off_while_nothing_happens(shop, l
     assert len(polls) >= 3, polls
     assert gaps == sorted(gaps), gaps
     assert gaps[-1] >= 1.8 * gaps[0], gaps
+    screenshot(store.page, "polling-quiet")
+
+
+def test_while_the_assistant_answers_send_is_disabled_and_a_typing_indicator_shows(shop, live_server, chromium):
+    store = Storefront(chromium.new_page(), live_server.url)
+    store.sign_in("alice")
+    store.open_chat()
+    # the shop answers its product search slowly, once: the turn takes a while
+    shop.sandbox.add_fault("slow", operation="search", delay_ms=1200, times=1)
+
+    store.input.fill("Buy the Blue Runner in size 42")
+    store.input.press("Enter")
+
+    typing = store.panel.locator(".oaw-typing")
+    typing.wait_for(state="visible")
+    assert store.send_button.is_disabled()
+    assert store.log.get_attribute("aria-busy") == "true"
+    assert store.panel.get_by_role("status").filter(has_text="The assistant is typing").count() == 1
+    store.input.press("Enter")  # an impatient second Enter sends nothing more
+    store.last_preview().wait_for()
+    store.wait_until_idle()
+    assert not typing.is_visible()
+    assert store.log.get_attribute("aria-busy") == "false"
+    conversation_id = store.conversation_id()
+    assert in_thread(Message.objects.filter(conversation_id=conversation_id, role="customer").count) == 1
+    screenshot(store.page, "answered-after-typing")
