@@ -24,8 +24,8 @@ from catalog_adapters.sandbox.selectors import product_search
 SHOP_PRODUCT_LIMIT = 40
 EXAMPLE_REQUESTS = [
     "Buy the blue running shoes I liked last week and apply my 10% promo",
+    "Buy the Blue Runner in size 43, pay with my card ending 3220",
     "My usual please",
-    "Show me rain jackets",
     "Talk to a human",
 ]
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
+from catalog_adapters.registry import get_merchant
 from catalog_adapters.sandbox.models import Order as MerchantOrder
-from ordering.models import ConversationRating, FlowStatus, OrderFlow
-from ordering.services import conversation_staff_reply
+from ordering.agent.tools import product_card
+from ordering.models import ConversationRating, FlowStatus, MessageRole, OrderFlow
+from ordering.services import conversation_post, conversation_staff_reply
 from tests.browser.conftest import SEED, Storefront, in_thread, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
@@ -124,3 +126,52 @@ def test_a_3ds_payment_is_handed_to_a_specialist_whose_reply_appears_in_the_widg
     assert "Sam here" in staff_message.locator(".oaw-bubble").inner_text()
     assert staff_message.locator(".oaw-who").inner_text() == "Specialist"
     screenshot(store.page, "3ds-specialist")
+
+
+def test_product_cards_show_picture_title_variant_and_price_and_text_is_never_markup(shop, live_server, chromium):
+    # The deterministic parser goes straight to the preview; the LLM path shows products as cards.
+    # These are the agent's own cards (ordering.agent.tools.product_card) for real catalog products.
+    store = Storefront(chromium.new_page(), live_server.url)
+    store.sign_in("alice")
+    store.open_chat()
+
+    def post_cards():
+        catalog = get_merchant("sandbox").catalog
+        runner = catalog.get_product(product_id="prod_blue_runner")
+        jacket = catalog.get_product(product_id="prod_rain_jacket")
+        conversation_post(
+            conversation_id=store_conversation_id,
+            role=MessageRole.ASSISTANT,
+            text="Here is what I found. <script>window.__injected = 1</script>",
+            data={
+                "cards": [
+                    product_card(runner, variant_id="var_blue_runner_42"),
+                    {**product_card(jacket), "title": '<img src="/x" onerror="window.__injected = 2">Jacket'},
+                ]
+            },
+        )
+
+    store_conversation_id = store.conversation_id()
+    in_thread(post_cards)
+
+    # the widget picks the message up by polling and shows each product as a card
+    cards = store.log.locator(".oaw-card")
+    cards.nth(1).wait_for()
+    runner = cards.nth(0)
+    assert runner.locator(".oaw-card-title").inner_text() == "Blue Runner"
+    assert runner.locator(".oaw-card-variant").inner_text() == "blue, 42"
+    assert runner.locator(".oaw-card-price").inner_text() == "$72.00"
+    picture = runner.locator("img")
+    assert picture.get_attribute("src").endswith("/sandbox-merchant/images/blue_runner.svg")
+    store.page.wait_for_function(
+        "image => image.complete && image.naturalWidth > 0", arg=picture.element_handle(), timeout=10_000
+    )
+    # catalog and message text are shown as text, never as markup
+    assert (
+        cards.nth(1).locator(".oaw-card-title").inner_text() == '<img src="/x" onerror="window.__injected = 2">Jacket'
+    )
+    assert "<script>" in store.messages("assistant").last.locator(".oaw-bubble").inner_text()
+    assert store.log.locator("script, img[src='/x']").count() == 0
+    assert store.page.evaluate("window.__injected === undefined")
+    store.assert_no_outside_requests()
+    screenshot(store.page, "product-cards")
