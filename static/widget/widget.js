@@ -300,6 +300,9 @@
     offline: false,
     retryAfterUntil: 0,
     lastPlacedMessage: null,
+    lastCustomerText: "",
+    requestFor: {}, // flow id -> the customer's words that led to it (what "Try again" sends again)
+    previewFor: {}, // flow id -> its preview
   };
   var conversationKey = "conversation:" + config.userId;
 
@@ -401,25 +404,77 @@
     return box;
   }
 
+  function stripCardChoice(text) {
+    return text.replace(/[,;]?\s*(and\s+)?pay(ing)?\s+with\s+(my\s+)?(the\s+)?card\s+ending(\s+in)?\s+\d{4}/gi, "");
+  }
+
+  function renderCardChooser(message, box) {
+    var preview = state.previewFor[message.flow_id];
+    var failedLast4 = preview && preview.payment ? preview.payment.last4 : "";
+    var request = stripCardChoice(state.requestFor[message.flow_id] || "").trim();
+    api("GET", "consent/payment-methods/").then(
+      function (data) {
+        var cards = (data.results || []).filter(function (card) {
+          return card.last4 !== failedLast4;
+        });
+        var chooser = el("div", "oaw-actions oaw-cards-choice");
+        chooser.setAttribute("role", "group");
+        chooser.setAttribute("aria-label", "Pay with another card");
+        if (!cards.length || !request) {
+          chooser.appendChild(el("p", "oaw-note", "You have no other saved card. Add one in your settings."));
+        }
+        cards.forEach(function (card) {
+          var button = el("button", "oaw-button oaw-secondary", "Pay with " + card.display);
+          button.type = "button";
+          button.hidden = !request;
+          button.addEventListener("click", function () {
+            chooser.remove();
+            send(request + ", pay with my card ending " + card.last4);
+          });
+          chooser.appendChild(button);
+        });
+        box.parentNode.insertBefore(chooser, box.nextSibling);
+        var first = chooser.querySelector("button:not([hidden])");
+        if (first) first.focus();
+      },
+      function (error) {
+        showAlert(explain(error));
+      }
+    );
+  }
+
   function renderFailureOptions(message) {
     var flow = state.flows[message.flow_id] || {};
     var code = message.code || flow.failure_code || "";
-    var options = message.options || ["retry", "manual_checkout", "talk_to_human"];
-    if (/^(consent|spend)/.test(code)) {
+    var options = message.options;
+    if (!options) {
+      if (code === "payment_declined") options = ["another_card", "manual_checkout", "talk_to_human"];
       // Trying again changes nothing until the customer changes their permissions or caps.
-      options = ["settings", "talk_to_human"];
+      else if (/^(consent|spend)/.test(code)) options = ["settings", "talk_to_human"];
+      else options = ["retry", "talk_to_human"];
     }
     var box = el("div", "oaw-actions oaw-options");
     box.setAttribute("role", "group");
     box.setAttribute("aria-label", "What next");
     options.forEach(function (option) {
-      if (option === "retry" || option === "another_card") {
-        var retry = el("button", "oaw-button oaw-secondary", option === "another_card" ? "Use another card" : "Try again");
+      if (option === "retry") {
+        // Asking again the way the customer first asked builds a fresh cart and preview.
+        var request = state.requestFor[message.flow_id];
+        if (!request) return;
+        var retry = el("button", "oaw-button oaw-secondary", "Try again");
         retry.type = "button";
         retry.addEventListener("click", function () {
-          send(option === "another_card" ? "Pay with another card" : "Try again");
+          send(request);
         });
         box.appendChild(retry);
+      } else if (option === "another_card") {
+        var another = el("button", "oaw-button oaw-secondary", "Use another card");
+        another.type = "button";
+        another.addEventListener("click", function () {
+          another.disabled = true;
+          renderCardChooser(message, box);
+        });
+        box.appendChild(another);
       } else if (option === "manual_checkout") {
         var url = message.manual_checkout_url && sameSiteOrHttps(message.manual_checkout_url);
         if (!url) return;
@@ -495,6 +550,11 @@
     if (message.id > state.lastMessageId) state.lastMessageId = message.id;
 
     var role = message.role || "assistant";
+    if (role === "customer") state.lastCustomerText = message.text || "";
+    if (message.preview && message.flow_id) {
+      state.previewFor[message.flow_id] = message.preview;
+      if (!state.requestFor[message.flow_id]) state.requestFor[message.flow_id] = state.lastCustomerText;
+    }
     var item = el("div", "oaw-message oaw-" + role);
     item.setAttribute("data-message-id", message.id);
     if (message.kind) item.setAttribute("data-kind", message.kind);

@@ -175,3 +175,40 @@ def test_product_cards_show_picture_title_variant_and_price_and_text_is_never_ma
     assert store.page.evaluate("window.__injected === undefined")
     store.assert_no_outside_requests()
     screenshot(store.page, "product-cards")
+
+
+def test_a_declined_card_offers_another_saved_card_and_the_order_goes_through_with_it(shop, live_server, chromium):
+    store = Storefront(chromium.new_page(), live_server.url)
+    store.sign_in("alice")
+    store.open_chat()
+
+    # given alice pays with the card her bank declines
+    store.say("Buy the Blue Runner in size 42, pay with my card ending 0002")
+    store.last_preview().get_by_role("button", name="Confirm").click()
+
+    # then the failure says nothing was charged and offers what she can do
+    failed = store.log.locator(".oaw-message[data-kind=flow_failed]")
+    failed.wait_for()
+    store.wait_until_idle()
+    assert "declined" in failed.inner_text() and "nothing was charged" in failed.inner_text()
+    options = failed.get_by_role("group", name="What next")
+    assert options.get_by_role("button", name="Talk to a person").is_visible()
+    assert in_thread(MerchantOrder.objects.count) == 0
+
+    # when she picks another saved card
+    options.get_by_role("button", name="Use another card").click()
+    chooser = failed.get_by_role("group", name="Pay with another card")
+    chooser.wait_for()
+    assert chooser.get_by_role("button", name="Pay with Visa •••• 0002").count() == 0  # not the declined one
+    chooser.get_by_role("button", name="Pay with Visa •••• 4242").click()
+
+    # then a new preview with that card comes, and confirming it places the order
+    store.page.wait_for_function("() => document.querySelectorAll('.oaw-preview').length === 2", timeout=20_000)
+    store.wait_until_idle()
+    preview = store.last_preview()
+    assert "Visa •••• 4242" in preview.inner_text()
+    preview.get_by_role("button", name="Confirm").click()
+    store.log.locator(".oaw-message[data-kind=flow_placed]").wait_for()
+    [order] = in_thread(alice_orders, shop)
+    assert order.id in store.log.locator(".oaw-message[data-kind=flow_placed]").inner_text()
+    screenshot(store.page, "declined-card-then-another")
