@@ -446,12 +446,13 @@
   function renderFailureOptions(message) {
     var flow = state.flows[message.flow_id] || {};
     var code = message.code || flow.failure_code || "";
-    var options = message.options;
-    if (!options) {
-      if (code === "payment_declined") options = ["another_card", "manual_checkout", "talk_to_human"];
+    // The server names the options when it has some (a declined card); otherwise they follow the failure.
+    var options = message.options && message.options.length ? message.options.slice() : null;
+    if (/^(consent|spend)/.test(code)) {
       // Trying again changes nothing until the customer changes their permissions or caps.
-      else if (/^(consent|spend)/.test(code)) options = ["settings", "talk_to_human"];
-      else options = ["retry", "talk_to_human"];
+      options = ["settings", "talk_to_human"];
+    } else if (!options) {
+      options = code === "payment_declined" ? ["another_card", "manual_checkout", "talk_to_human"] : ["retry", "talk_to_human"];
     }
     var box = el("div", "oaw-actions oaw-options");
     box.setAttribute("role", "group");
