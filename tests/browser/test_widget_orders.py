@@ -212,3 +212,36 @@ def test_a_declined_card_offers_another_saved_card_and_the_order_goes_through_wi
     [order] = in_thread(alice_orders, shop)
     assert order.id in store.log.locator(".oaw-message[data-kind=flow_placed]").inner_text()
     screenshot(store.page, "declined-card-then-another")
+
+
+def test_when_the_shop_fails_to_place_the_order_try_again_asks_anew_and_it_goes_through(shop, live_server, chromium):
+    store = Storefront(chromium.new_page(), live_server.url)
+    store.sign_in("alice")
+    store.open_chat()
+    store.say("Buy the Blue Runner in size 42")
+    store.last_preview().wait_for()
+
+    # given the shop keeps failing to complete checkouts
+    shop.sandbox.add_fault("server_error", operation="complete", times=50)
+    store.last_preview().get_by_role("button", name="Confirm").click()
+
+    # then she reads that nothing was charged, and the preview says it was not placed
+    failed = store.log.locator(".oaw-message[data-kind=flow_failed]")
+    failed.wait_for()
+    store.wait_until_idle()
+    assert "nothing was charged" in failed.inner_text()
+    assert store.last_preview().locator(".oaw-progress").inner_text().startswith("Not placed")
+    assert in_thread(MerchantOrder.objects.count) == 0
+
+    # when the shop is back and she presses Try again
+    shop.sandbox.clear_faults()
+    failed.get_by_role("button", name="Try again").click()
+
+    # then her request is asked again, a new preview comes, and confirming it places the order
+    store.page.wait_for_function("() => document.querySelectorAll('.oaw-preview').length === 2", timeout=20_000)
+    store.wait_until_idle()
+    assert store.messages("customer").last.inner_text().endswith("Buy the Blue Runner in size 42")
+    store.last_preview().get_by_role("button", name="Confirm").click()
+    store.log.locator(".oaw-message[data-kind=flow_placed]").wait_for()
+    assert in_thread(MerchantOrder.objects.count) == 1
+    screenshot(store.page, "failed-then-retried")
