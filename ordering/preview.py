@@ -62,7 +62,8 @@ def preview_build(
         "currency": session.currency.lower(),
         "lines": lines,
         "subtotal": _amount(session, "items_base_amount") or _amount(session, "subtotal"),
-        "discount": _amount(session, "items_discount") + _amount(session, "discount"),
+        # ACP's `discount` total repeats the item discounts for display; count them once.
+        "discount": _amount(session, "items_discount") or _amount(session, "discount"),
         "promo_codes": sorted(session.discount_codes),
         "tax": _amount(session, "tax"),
         "shipping": _amount(session, "fulfillment"),

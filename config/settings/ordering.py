@@ -30,6 +30,9 @@ ORDERING_RISK_STEP_UP_SCORE = env_int("ORDERING_RISK_STEP_UP_SCORE", 50)
 ORDERING_RISK_REVIEW_SCORE = env_int("ORDERING_RISK_REVIEW_SCORE", 80)
 ORDERING_RISK_POLICY_VERSION = "risk-v1"
 
+# The longest customer message the assistant reads; longer ones get a clear 400.
+ORDERING_MESSAGE_MAX_CHARS = env_int("ORDERING_MESSAGE_MAX_CHARS", 2000)
+
 ORDERING_BEAT_SCHEDULE = {
     "ordering-resume-stuck-flows": {"task": "ordering.flows_sweep", "schedule": float(ORDERING_SWEEP_INTERVAL_SECONDS)},
 }

@@ -37,6 +37,7 @@ def test_seed_conversation_confirmed_with_the_button_is_placed(shop, chat):
     assert preview["shipping"] == totals["fulfillment"]
     assert preview["subtotal"] == totals["items_base_amount"] == 7200
     assert [(a["code"], a["amount"]) for a in merchant["discounts"]["applied"]] == [("ALICE10", 720)]
+    assert preview["discount"] == 720
     preview_message = [m for m in answer["messages"] if m["preview"]][-1]
     assert preview_message["text"].startswith("I'll order 1x Blue Runner (blue, 42)")
     assert preview_message["text"].endswith("Confirm?")

@@ -22,7 +22,7 @@ def test_search_matches_every_word_in_any_case_and_reports_availability(sandbox_
     assert runner["title"] == "Blue Runner"
     assert runner["category"] == "running-shoes"
     assert runner["price"] == {"amount": 7200, "currency": "usd"}
-    assert runner["image_url"].endswith("blue_runner.jpg")
+    assert runner["image_url"].endswith("/sandbox-merchant/images/blue_runner.svg")
     assert [v["size"] for v in runner["variants"]] == ["40", "41", "42", "43", "44", "45"]
     assert {v["colour"] for v in runner["variants"]} == {"blue"}
     assert all(v["available"] == 8 for v in runner["variants"])
