@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -37,6 +38,7 @@ from catalog_adapters.errors import (
 from catalog_adapters.ratelimit import OutboundRateLimiter, RateLimitTimeout
 from config.tracing import TRACE_HEADER, get_trace_id, new_trace_id
 
+_TOKEN_IN_PATH = re.compile(r"vt_[A-Za-z0-9]+")
 logger = logging.getLogger("catalog_adapters.http")
 
 USER_AGENT = "ordering-assistant/1 (catalog_adapters)"
@@ -135,7 +137,8 @@ class MerchantHttpClient:
         # Serialized once so that every retry sends byte-identical JSON under the same key.
         body = json.dumps(json_body, separators=(",", ":"), sort_keys=True) if json_body is not None else None
         trace_id = get_trace_id() or new_trace_id()
-        context = {"operation": operation, "method": method, "path": path}
+        # Delegated payment tokens are credentials; their ids stay out of log lines and metrics.
+        context = {"operation": operation, "method": method, "path": _TOKEN_IN_PATH.sub("vt_[redacted]", path)}
 
         last_error: MerchantError | None = None
         attempt = 0

@@ -236,6 +236,9 @@ class FlowCompensation(models.Model):
 
     flow = models.ForeignKey(OrderFlow, on_delete=models.CASCADE, related_name="compensations")
     action = models.CharField(max_length=32)
+    # The placement round whose effect this undoes (0: the whole flow, e.g. the checkout session).
+    # A later round never runs an earlier round's undo against its own effects, nor the reverse.
+    placement_round = models.PositiveSmallIntegerField(default=0)
     # What to undo at the merchant or in our ledger (a session id, a token id, a flow reference).
     target_ref = models.CharField(max_length=255)
     status = models.CharField(max_length=16, choices=CompensationStatus.choices, default=CompensationStatus.PENDING)

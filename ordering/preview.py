@@ -19,7 +19,9 @@ from ordering.money import format_money
 _BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "discover": "Discover"}
 PREVIEW_NEUTRAL_CODES = frozenset({"price_changed"})
 # The parts of a preview that, if the merchant's numbers change, make a new confirmation necessary.
-PRICED_FIELDS = ("currency", "lines", "subtotal", "discount", "promo_codes", "tax", "shipping", "total")
+PRICED_FIELDS = (
+    "currency", "lines", "subtotal", "discount", "promo_codes", "tax", "shipping", "total", "fulfillment",
+)  # fmt: skip
 
 
 def _amount(session: CheckoutSession, total_type: str) -> int:
@@ -29,6 +31,19 @@ def _amount(session: CheckoutSession, total_type: str) -> int:
 
 def _variant_text(colour: str | None, size: str | None) -> str:
     return ", ".join(part for part in (colour, size) if part)
+
+
+def _fulfillment(session: CheckoutSession) -> dict[str, str] | None:
+    details = session.fulfillment_details
+    if details is None:
+        return None
+    address = details.address
+    return {
+        "line_one": address.line_one,
+        "city": address.city,
+        "postal_code": address.postal_code,
+        "country": address.country,
+    }
 
 
 def preview_build(
@@ -69,6 +84,8 @@ def preview_build(
         "shipping": _amount(session, "fulfillment"),
         "total": total.amount,
         "ship_to": {"address_id": address.pk, "label": address.label, "masked": f"{address.label} ({address.city})"},
+        # Where the merchant will actually ship (its session, not our address book): part of what is confirmed.
+        "fulfillment": _fulfillment(session),
         "payment": {
             "payment_method_id": payment_method.pk,
             "brand": payment_method.brand,

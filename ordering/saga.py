@@ -26,6 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.models import ActorType, Outcome
@@ -36,7 +37,12 @@ from catalog_adapters.registry import get_merchant
 from config.tracing import get_trace_id
 from consent.exceptions import ConsentDenied, ConsentError, SpendReservationSettled
 from consent.models import Scope
-from consent.selectors import consent_require, stepup_verified_within
+from consent.selectors import (
+    consent_require,
+    spend_reservation_get,
+    spend_reservation_settlement,
+    stepup_verified_within,
+)
 from consent.services import spend_commit, spend_release, spend_reserve
 from escalations.models import EscalationReason
 from escalations.services import escalation_open
@@ -143,6 +149,8 @@ class Claim:
 
 
 PAYMENT_STEPS = ("mint_token", "complete_checkout")
+# A reservation must outlive the complete call by this much, or the round stops before paying.
+RESERVATION_MARGIN = timedelta(seconds=60)
 
 
 def round_key(flow: OrderFlow, name: str) -> str:
@@ -206,6 +214,20 @@ def _claim(flow_id: Any) -> Claim | None:
             _transition(flow, FlowStatus.PLACING, actor_type=ActorType.AGENT, data={"round": flow.confirmations})
         flow.step_lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS)
         flow.save(update_fields=["step_lease_until", "updated_at"])
+        result: dict[str, Any] = {}
+        if step_name == "mint_token":
+            # Fixed before the first call and reused by every later attempt: a replay must send the
+            # identical body, even when an attempt died before it could record anything.
+            request = _recorded_token_request(flow, operation_id) or TokenRequest(
+                round_number=flow.confirmations,
+                payment_attempt=flow.payment_attempt,
+                amount=flow.total_amount or 0,
+                currency=flow.currency,
+                expires_at=(now + timedelta(seconds=settings.ORDERING_PAYMENT_TOKEN_TTL_SECONDS)).replace(
+                    microsecond=0
+                ),
+            )
+            result = request.as_result()
         step = FlowStep.objects.create(
             flow=flow,
             name=step_name,
@@ -213,9 +235,10 @@ def _claim(flow_id: Any) -> Claim | None:
             idempotency_key=operation_id,
             started_at=now,
             trace_id=get_trace_id() or "",
+            result=result,
         )
         for action, target in _compensations_before(flow, step_name):
-            compensation_register(flow=flow, action=action, target_ref=target)
+            compensation_register(flow=flow, action=action, target_ref=target, placement_round=flow.confirmations)
     return Claim(flow.pk, step.pk, step_name, previous_attempts + 1, operation_id, time.monotonic())
 
 
@@ -262,7 +285,7 @@ def _finish(claim: Claim, outcome: StepOutcome) -> None:
             return
         step.status = StepStatus.SUCCEEDED if succeeded else StepStatus.FAILED
         step.finished_at = timezone.now()
-        step.result = getattr(outcome, "result", {}) or {}
+        step.result = getattr(outcome, "result", None) or step.result
         if isinstance(outcome, Retry | Fail):
             step.error_class = outcome.error_class
             step.error_detail = outcome.detail[:2000]
@@ -270,7 +293,32 @@ def _finish(claim: Claim, outcome: StepOutcome) -> None:
         flow.step_lease_until = None
         flow.save(update_fields=["step_lease_until", "updated_at"])
         metrics.step_seconds.labels(step=claim.step, status=step.status).observe(elapsed)
-        _apply(flow, claim, outcome)
+        try:
+            with transaction.atomic():
+                _apply(flow, claim, outcome)
+        except Exception as error:
+            # Recording the outcome failed (our database, the ledger): a person must look, and the
+            # outcome goes to them verbatim, an order id included, so nothing is done twice or lost.
+            logger.exception("recording a flow step's outcome failed", extra={"flow_id": str(flow.pk)})
+            flow.refresh_from_db()
+            flow.failure_code = "internal_error"
+            flow.failure_detail = f"{claim.step} ended with {outcome!r} but recording it failed: {error!r}"[:2000]
+            flow.next_step = ""
+            _transition(
+                flow,
+                FlowStatus.ESCALATED,
+                actor_type=ActorType.SYSTEM,
+                outcome=Outcome.FAILED,
+                data={"step": claim.step, "outcome": type(outcome).__name__},
+                extra_fields=("failure_code", "failure_detail", "next_step"),
+            )
+            escalation_open(
+                reason=EscalationReason.AGENT_STUCK,
+                customer_id=flow.customer_id,
+                flow_id=flow.pk,
+                conversation_id=flow.conversation_id,
+                detail=flow.failure_detail,
+            )
 
 
 def _apply(flow: OrderFlow, claim: Claim, outcome: StepOutcome) -> None:
@@ -294,6 +342,8 @@ def _apply(flow: OrderFlow, claim: Claim, outcome: StepOutcome) -> None:
 
 
 def _placed(flow: OrderFlow, outcome: Placed) -> None:
+    # The ledger first: it locks the reservation before the audit chain, the order every writer keeps.
+    spend_commit(flow_reference=spend_reference(flow), amount=flow.total_amount)
     flow.merchant_order_id = outcome.order_id
     flow.placed_at = timezone.now()
     flow.next_step = ""
@@ -304,11 +354,13 @@ def _placed(flow: OrderFlow, outcome: Placed) -> None:
         data={"merchant_order_id": outcome.order_id, "round": flow.confirmations},
         extra_fields=("merchant_order_id", "placed_at", "next_step"),
     )
-    spend_commit(flow_reference=spend_reference(flow), amount=flow.total_amount)
-    # The order stands: nothing of this flow is to be undone any more.
-    flow.compensations.filter(status=CompensationStatus.PENDING).update(
-        status=CompensationStatus.NOT_NEEDED, finished_at=timezone.now()
-    )
+    # The order stands: this round's and the flow's own undo steps are retired. An earlier round's
+    # (a token or a reservation left by a price change) still runs.
+    flow.compensations.filter(
+        status__in=(CompensationStatus.PENDING, CompensationStatus.FAILED), placement_round__in=(0, flow.confirmations)
+    ).update(status=CompensationStatus.NOT_NEEDED, finished_at=timezone.now())
+    if flow.compensations.filter(status=CompensationStatus.PENDING).exists():
+        _enqueue_compensate(flow.pk)
     conversation_post(
         conversation_id=flow.conversation_id,
         role=MessageRole.ASSISTANT,
@@ -586,16 +638,7 @@ def step_mint_token(flow: OrderFlow, claim: Claim) -> StepOutcome:
     denied = _consent_outcome(flow)
     if denied:
         return denied
-    # A replay must send the identical body, so a retried attempt reuses the first recorded request.
-    request = _recorded_token_request(flow, claim.operation_id) or TokenRequest(
-        round_number=flow.confirmations,
-        payment_attempt=flow.payment_attempt,
-        amount=flow.total_amount or 0,
-        currency=flow.currency,
-        expires_at=(timezone.now() + timedelta(seconds=settings.ORDERING_PAYMENT_TOKEN_TTL_SECONDS)).replace(
-            microsecond=0
-        ),
-    )
+    request = _recorded_token_request(flow, claim.operation_id)  # fixed when the step was claimed
     _mint_token(flow, request)
     return Advance(request.as_result())
 
@@ -607,6 +650,20 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
     request = _recorded_token_request(flow, round_key(flow, "mint_token"))
     if request is None or request.expires_at <= timezone.now():
         return Fail(code="payment_token_expired", detail="The one-time payment token expired before completion.")
+    if claim.attempt_in_round == 1:
+        # Nothing can have been charged yet: make sure the spend reservation still stands, so the
+        # charge can be committed against it (a flow that waited long for a person may have outlived it).
+        reservation = spend_reservation_get(flow_reference=spend_reference(flow))
+        if (
+            reservation is None
+            or spend_reservation_settlement(reservation=reservation) is not None
+            or (reservation.expires_at and reservation.expires_at <= timezone.now() + RESERVATION_MARGIN)
+        ):
+            return Fail(
+                code="spend_reservation_expired",
+                detail="This order waited too long and its spending reservation ran out; please confirm it again.",
+                error_class="spend",
+            )
     token = _mint_token(flow, request)
     checkout = get_merchant(flow.merchant_id).checkout
     try:
@@ -631,6 +688,18 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
                 code="total_mismatch",
                 detail=f"The merchant completed at {total} instead of the confirmed {flow.total_amount}.",
             )
+        try:
+            completed = preview_build(
+                merchant_id=flow.merchant_id,
+                session=session,
+                payment_method=flow.payment_method,
+                address=flow.shipping_address,
+            )
+        except PreviewIncomplete:
+            completed = None
+        if completed is None or preview_drifted(flow.preview, completed):
+            # Same total, other content (a line or the address changed after the price check).
+            return Fail(code="content_mismatch", detail="The merchant completed an order other than the one confirmed.")
         return Placed(order_id=session.order.id, result={"merchant_order_id": session.order.id})
     if session.has_message("price_changed"):
         return Repreview(session)
@@ -691,6 +760,8 @@ def _compensate_one(flow: OrderFlow, compensation: FlowCompensation) -> tuple[st
             return CompensationStatus.DONE, "token revoked"
         return CompensationStatus.NOT_NEEDED, revocation.reason or "token not revocable"
     if compensation.action == "cancel_order":
+        if flow.merchant_order_id or flow.status == FlowStatus.PLACED:
+            return CompensationStatus.NOT_NEEDED, "the flow's order stands"
         session_id = compensation.target_ref.rsplit(":r", 1)[0]
         session = merchant.checkout.get(session_id=session_id)
         if session.order is None:
@@ -700,6 +771,26 @@ def _compensate_one(flow: OrderFlow, compensation: FlowCompensation) -> tuple[st
     raise ValueError(f"unknown compensation {compensation.action!r}")
 
 
+def _flow_is_ending(flow: OrderFlow) -> bool:
+    """A flow that will not place anything: all of its effects are to be undone."""
+    if flow.merchant_order_id:
+        return False
+    if flow.status in (FlowStatus.FAILED, FlowStatus.COMPENSATING, FlowStatus.CANCELED, FlowStatus.EXPIRED):
+        return True
+    # Escalated because undoing failed (not a risk review waiting for a person).
+    return flow.status == FlowStatus.ESCALATED and flow.failure_code != "risk_review"
+
+
+def _runnable_compensations(flow: OrderFlow):
+    pending = flow.compensations.filter(status__in=(CompensationStatus.PENDING, CompensationStatus.FAILED))
+    if _flow_is_ending(flow):
+        return pending
+    # A flow still alive (a new preview, a later round placing or placed) undoes only rounds that are
+    # over: never its checkout session, never the effects of the round in progress.
+    finished_rounds = flow.confirmations if flow.status == FlowStatus.PREVIEWED else flow.confirmations - 1
+    return pending.filter(action__in=ROUND_COMPENSATIONS, placement_round__gte=1, placement_round__lte=finished_rounds)
+
+
 def flow_compensate_run(*, flow_id: Any) -> str:
     """Run the flow's pending compensations, newest first; escalate when one keeps failing."""
     with transaction.atomic():
@@ -707,10 +798,7 @@ def flow_compensate_run(*, flow_id: Any) -> str:
         if flow.status == FlowStatus.FAILED:
             _transition(flow, FlowStatus.COMPENSATING, actor_type=ActorType.AGENT)
     flow = OrderFlow.objects.select_related("payment_method").get(pk=flow_id)
-    pending = flow.compensations.filter(status__in=(CompensationStatus.PENDING, CompensationStatus.FAILED))
-    if flow.status in (FlowStatus.PREVIEWED, FlowStatus.PLACED):
-        # A price change keeps the session for the new preview; only this round's effects are undone.
-        pending = pending.filter(action__in=ROUND_COMPENSATIONS)
+    pending = _runnable_compensations(flow)
     exhausted = False
     for compensation in pending.order_by("-registered_at", "-id"):
         try:
@@ -782,11 +870,22 @@ def flows_sweep(*, now: datetime | None = None) -> dict[str, int]:
         .exclude(step_lease_until__gt=now)
         .values_list("pk", flat=True)
     )
+    undo_left = Q(compensations__status=CompensationStatus.PENDING) | Q(
+        compensations__status=CompensationStatus.FAILED,
+        compensations__attempts__lt=settings.ORDERING_STEP_MAX_ATTEMPTS,
+    )
+    ending = Q(status__in=(FlowStatus.FAILED, FlowStatus.COMPENSATING, FlowStatus.CANCELED, FlowStatus.EXPIRED)) | (
+        Q(status=FlowStatus.ESCALATED) & ~Q(failure_code="risk_review")
+    )
+    # A live flow only undoes rounds that are over (see _runnable_compensations).
+    old_round = Q(compensations__action__in=ROUND_COMPENSATIONS, compensations__placement_round__gte=1) & (
+        Q(status=FlowStatus.PREVIEWED, compensations__placement_round__lte=F("confirmations"))
+        | Q(status__in=(FlowStatus.PLACED, *RUNNABLE_STATUSES, FlowStatus.REQUIRES_ACTION),
+            compensations__placement_round__lt=F("confirmations"))
+    )  # fmt: skip
     undo = (
-        OrderFlow.objects.filter(
-            status__in=(FlowStatus.FAILED, FlowStatus.COMPENSATING, FlowStatus.CANCELED), updated_at__lt=quiet_since
-        )
-        .filter(compensations__status=CompensationStatus.PENDING)
+        OrderFlow.objects.filter(updated_at__lt=quiet_since)
+        .filter(undo_left & (ending | old_round))
         .distinct()
         .values_list("pk", flat=True)
     )

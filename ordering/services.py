@@ -172,10 +172,15 @@ def _locked_flow(*, flow_id: object, customer_id: int | None = None) -> OrderFlo
     return flow
 
 
-def compensation_register(*, flow: OrderFlow, action: str, target_ref: str) -> FlowCompensation:
+def compensation_register(
+    *, flow: OrderFlow, action: str, target_ref: str, placement_round: int = 0
+) -> FlowCompensation:
     """Register an undo before the foreign call it undoes; registering it twice is harmless."""
     compensation, _ = FlowCompensation.objects.get_or_create(
-        flow=flow, action=action, target_ref=target_ref, defaults={"registered_at": timezone.now()}
+        flow=flow,
+        action=action,
+        target_ref=target_ref,
+        defaults={"registered_at": timezone.now(), "placement_round": placement_round},
     )
     return compensation
 
@@ -229,6 +234,13 @@ def flow_preview(
         flow = _locked_flow(flow_id=flow_id, customer_id=customer_id)
         if session.id != flow.checkout_session_id:
             raise InvalidFlowTransition("That checkout session belongs to another flow.", flow_id=str(flow.pk))
+        if flow.status not in (FlowStatus.DRAFT, FlowStatus.PREVIEWED):
+            # A confirmed or placing flow keeps the preview the customer confirmed; only the saga may
+            # show a new one (after a price change).
+            raise FlowNotConfirmable(
+                f"This order is {flow.get_status_display().lower()}; its preview cannot change now.",
+                flow_id=str(flow.pk),
+            )
         preview = preview_build(
             merchant_id=flow.merchant_id, session=session, payment_method=payment_method, address=address
         )

@@ -309,3 +309,106 @@ def test_staff_reply_and_hand_back_reach_the_conversation(shop, django_user_mode
     assert AuditEvent.objects.filter(action="conversation.staff_replied", actor_id=str(staff.pk)).count() == 1
     with pytest.raises(ValueError):
         conversation_staff_reply(conversation_id=flow.conversation_id, staff_id=staff.pk, text="   ")
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_an_earlier_rounds_undo_never_touches_the_order_a_later_round_placed(shop, django_user_model):
+    # round 1: the price changes at complete, and revoking its token keeps failing
+    shop.sandbox.add_fault("price_change", operation="complete", times=1)
+    shop.sandbox.add_fault("server_error", operation="revoke", times=50)
+    flow = shop.start_flow()
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    flow = _refresh(flow)
+    assert flow.status == FlowStatus.PREVIEWED
+    assert dict(flow.compensations.values_list("action", "status"))["revoke_token"] == "failed"
+    shop.sandbox.clear_faults()
+
+    # round 2 is confirmed and placed
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    flow = _refresh(flow)
+    assert flow.status == FlowStatus.PLACED
+    # then a specialist retries the undo steps that had given up
+    staff = django_user_model.objects.create_user("specialist", password="irrelevant-9", is_staff=True)
+    saga.flow_staff_retry_compensations(flow_id=flow.pk, staff_id=staff.pk)
+
+    flow = _refresh(flow)
+    order = MerchantOrder.objects.get(session_id=flow.checkout_session_id)
+    assert flow.status == FlowStatus.PLACED and order.status == "confirmed"
+    tokens = VaultToken.objects.filter(checkout_session_id=flow.checkout_session_id).order_by("created_at")
+    assert [(t.used_at is not None, t.revoked_at is not None) for t in tokens] == [(False, True), (True, False)]
+    by_round = {(c.action, c.placement_round): c.status for c in flow.compensations.all()}
+    assert by_round[("revoke_token", 1)] == "done"
+    assert by_round[("cancel_checkout", 0)] == "not_needed"
+    assert by_round[("cancel_order", 2)] == "not_needed"
+
+
+def test_a_confirmed_flow_keeps_the_preview_that_was_confirmed(shop):
+    from catalog_adapters.registry import get_merchant
+    from ordering.services import flow_preview
+
+    flow = shop.start_flow()
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    session = get_merchant("sandbox").checkout.get(session_id=flow.checkout_session_id)
+
+    with pytest.raises(FlowNotConfirmable):
+        flow_preview(
+            flow_id=flow.pk,
+            customer_id=shop.alice.pk,
+            session=session,
+            payment_method_id=shop.card().pk,
+            address_id=shop.home().pk,
+        )
+    assert _refresh(flow).status == FlowStatus.CONFIRMED
+
+
+def test_the_token_request_is_fixed_when_the_mint_step_is_claimed(shop):
+    flow = shop.start_flow()
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    for _ in range(4):  # check_consent, reserve_spend, score_risk, verify_price
+        saga.flow_run_next_step(flow_id=flow.pk)
+
+    claim = saga._claim(flow.pk)
+
+    assert claim.step == "mint_token"
+    recorded = FlowStep.objects.get(pk=claim.step_id).result
+    assert recorded["max_amount"] == flow.total_amount and "token_expires_at" in recorded
+    assert not VaultToken.objects.exists()  # recorded before any call to the vault
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_flow_that_outlived_its_spend_reservation_is_not_charged(shop, django_user_model):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    flow = shop.start_flow(card="pm_alice_3ds")
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    assert _refresh(flow).status == FlowStatus.REQUIRES_ACTION
+    # the specialist takes longer than the reservation lives
+    SpendEntry.objects.filter(flow_reference=f"flow:{flow.pk}:r1", kind="reserve").update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    staff = django_user_model.objects.create_user("specialist", password="irrelevant-9", is_staff=True)
+
+    saga.flow_staff_verify_payment(flow_id=flow.pk, staff_id=staff.pk)
+
+    flow = _refresh(flow)
+    assert flow.failure_code == "spend_reservation_expired"
+    assert flow.status == FlowStatus.COMPENSATED
+    assert not MerchantOrder.objects.exists()
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_payment_token_ids_stay_out_of_the_merchant_call_log(shop, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="catalog_adapters.http")
+    flow = shop.start_flow(card="pm_alice_decline")
+
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+
+    token = VaultToken.objects.get(checkout_session_id=flow.checkout_session_id)
+    assert token.revoked_at is not None
+    lines = [str(vars(record)) for record in caplog.records if record.name == "catalog_adapters.http"]
+    assert any("vt_[redacted]" in line for line in lines)
+    assert not any(token.id in line for line in lines)
