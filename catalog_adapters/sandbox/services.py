@@ -553,6 +553,9 @@ def _token_refusal(token: VaultToken | None, *, session: CheckoutSession, total:
         return "token_expired"
     if token.checkout_session_id != session.id:
         return "wrong_checkout_session"
+    if session.customer_id is None or token.card.customer_id != session.customer_id:
+        # A saved card pays only for its own holder's checkout, whoever knows its reference.
+        return "card_not_owned_by_buyer"
     if token.merchant_id != settings.SANDBOX_MERCHANT_ID:
         return "wrong_merchant"
     if token.currency != session.currency:

@@ -164,3 +164,16 @@ def test_revoking_a_used_token_says_so(sandbox_merchant):
     response = sandbox_merchant.post(f"/agentic_commerce/delegate_payment/{token}/revoke")
 
     assert response.json() == {"id": token, "revoked": False, "reason": "already_used"}
+
+
+def test_a_card_pays_only_for_its_own_holders_checkout(sandbox_merchant):
+    # bob knows (or guesses) the reference of alice's saved card
+    bob = {"email": "bob@example.com", "first_name": "Bob", "last_name": "Example"}
+    session = sandbox_merchant.ready_session(buyer=bob)
+    token = sandbox_merchant.delegate(session["id"], _total(session), vault_reference="pm_alice_visa")
+
+    result = _complete(sandbox_merchant, session["id"], token)
+
+    assert "card_not_owned_by_buyer" in _refusal(result)
+    assert result["status"] != "completed"
+    assert VaultToken.objects.get(id=token).used_at is None
