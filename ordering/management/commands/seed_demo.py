@@ -27,7 +27,12 @@ class Command(BaseCommand):
         device = TOTPDevice.objects.filter(user__username=DEMO_STAFF_USERNAME).first()
         if device is None:
             _, device = staff_user_create(
-                username=DEMO_STAFF_USERNAME, password=password, superuser=True, replace_device=True
+                username=DEMO_STAFF_USERNAME,
+                password=password,
+                email="support@shop.example",
+                superuser=True,
+                replace_device=True,
+                support=True,
             )
             self.stdout.write("Scan this with an authenticator app to sign in to /admin/ as the demo support user:")
             self.stdout.write(terminal_qr(device.config_url))
