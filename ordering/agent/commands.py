@@ -1,0 +1,505 @@
+"""Commands: what a customer's message asks for, as data, whoever read it.
+
+A command generator (the offline one grounded in the merchant's catalog, `ordering.agent.understand`,
+or a language model, `ordering.agent.llm`) turns one message into a list of commands; the policy
+(`ordering.agent.policy`) executes them with the tools. The generator never acts and never decides
+that an order may be placed: it only says what it read. The pattern is Rasa CALM's command generator
+(start flow / set slot / cancel / clarify / chit-chat / human hand-off / cannot handle).
+
+Every command is a frozen dataclass with a `kind`; `command_to_dict` / `command_from_dict` are the
+wire form (the LLM's tool arguments, the widget's structured posts, the evaluation corpus), checked
+against `COMMAND_SCHEMA` (JSON Schema) before the policy sees it. A value the shop may not sell (a
+quantity of 0, -2 or 10000) is still carried as the customer said it: the policy refuses it in words,
+it is never clamped or replaced here.
+
+Reference to a product (`ItemSpec`): the generator fills what it read. `product_ids` are catalog
+matches the generator is sure of (best first; several means "one of these", the policy asks which);
+`query` is the customer's words for the thing when no product was resolved (the policy searches).
+`saved` points at the customer's liked / viewed / purchased items ("the shoes I liked last week").
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any, ClassVar, Literal
+
+import jsonschema
+
+SavedKind = Literal["liked", "viewed", "purchased"]
+Slot = Literal["size", "colour", "quantity", "product"]
+Aspect = Literal["price", "availability", "sizes", "colours", "details"]
+Which = Literal["current", "last", "all"]
+Sort = Literal["relevance", "price_asc", "price_desc"]
+
+MAX_ITEMS_PER_COMMAND = 10
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One thing the customer named: a product (resolved or in words) with the variant and quantity asked."""
+
+    product_ids: tuple[str, ...] = ()
+    query: str = ""
+    category: str | None = None
+    colour: str | None = None
+    size: str | None = None  # the shop's own size label ("42", "M"), after any US/UK → EU conversion
+    quantity: int | None = None  # None: not said (one); anything said is kept as said, even 0 or -2
+    saved: SavedKind | None = None
+    since_days: int | None = None
+    # The line of the cart this refers to, when the customer points at one ("the socks", "the second item").
+    variant_id: str | None = None
+
+    def describe(self) -> str:
+        return self.query or ", ".join(self.product_ids) or (self.saved or "")
+
+
+class Command:
+    kind: ClassVar[str]
+    # Commands that change the cart or its choices; after them the policy shows a fresh preview.
+    changes_cart: ClassVar[bool] = False
+
+
+# -- the cart -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddItems(Command):
+    """Put one or more things in the cart ("2 pairs of the blue runners in 42 and a cap")."""
+
+    kind: ClassVar[str] = "add_items"
+    changes_cart: ClassVar[bool] = True
+    items: tuple[ItemSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class SetSlot(Command):
+    """Set or correct one attribute: an answer to a question ("43", "the grey one") or a repair
+    ("actually size 43", "make it 2", "make it the Trail Blazer"). `target` says which cart line when
+    the customer named one; otherwise the line under discussion (the pending question's, or the only or
+    last-added line)."""
+
+    kind: ClassVar[str] = "set_slot"
+    changes_cart: ClassVar[bool] = True
+    slot: Slot = "size"
+    value: str = ""
+    target: ItemSpec | None = None
+    correction: bool = False  # the customer said it as a change ("actually", "instead", "make it")
+
+
+@dataclass(frozen=True)
+class Select(Command):
+    """Pick one of the options the assistant just offered: by position (0-based, -1 = last) or by value."""
+
+    kind: ClassVar[str] = "select"
+    changes_cart: ClassVar[bool] = True
+    index: int | None = None
+    value: str = ""  # a product id, size or colour among the offered options
+
+
+@dataclass(frozen=True)
+class RemoveItem(Command):
+    """Take a line out ("remove the socks"); no target: the only line, or ask which."""
+
+    kind: ClassVar[str] = "remove_item"
+    changes_cart: ClassVar[bool] = True
+    target: ItemSpec | None = None
+
+
+@dataclass(frozen=True)
+class ShowCart(Command):
+    """"What's in my cart?" (also "show my order", "preview"): the current preview, shown again."""
+
+    kind: ClassVar[str] = "show_cart"
+
+
+@dataclass(frozen=True)
+class ClearCart(Command):
+    """"Empty my cart", "start over": the cart goes, nothing is ordered."""
+
+    kind: ClassVar[str] = "clear_cart"
+
+
+# -- choices -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplyCode(Command):
+    kind: ClassVar[str] = "apply_code"
+    changes_cart: ClassVar[bool] = True
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class UseMyPromotion(Command):
+    """"My 10% promo", "my discount": the customer's personal promotion (the policy looks it up)."""
+
+    kind: ClassVar[str] = "use_my_promotion"
+    changes_cart: ClassVar[bool] = True
+    percent: int | None = None
+
+
+@dataclass(frozen=True)
+class ListPromotions(Command):
+    """"Do I have any coupons?", "what discounts are there?"."""
+
+    kind: ClassVar[str] = "list_promotions"
+
+
+@dataclass(frozen=True)
+class ChooseCard(Command):
+    kind: ClassVar[str] = "choose_card"
+    changes_cart: ClassVar[bool] = True
+    last4: str | None = None
+    brand: str | None = None
+
+
+@dataclass(frozen=True)
+class ChooseAddress(Command):
+    kind: ClassVar[str] = "choose_address"
+    changes_cart: ClassVar[bool] = True
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ChooseShipping(Command):
+    kind: ClassVar[str] = "choose_shipping"
+    changes_cart: ClassVar[bool] = True
+    option: Literal["standard", "express"] = "standard"
+
+
+# -- browsing and questions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Search(Command):
+    """Browse the catalog ("show me trail shoes under $100", "cheapest running shoes")."""
+
+    kind: ClassVar[str] = "search"
+    query: str = ""
+    category: str | None = None
+    colour: str | None = None
+    size: str | None = None
+    price_min: int | None = None  # minor units
+    price_max: int | None = None
+    sort: Sort = "relevance"
+    product_ids: tuple[str, ...] = ()  # catalog matches the generator already resolved
+
+
+@dataclass(frozen=True)
+class ProductQuestion(Command):
+    """"How much is the GPS watch?", "do you have the hoodie in XL?", "what sizes does it come in?"."""
+
+    kind: ClassVar[str] = "product_question"
+    item: ItemSpec = field(default_factory=ItemSpec)
+    aspect: Aspect = "details"
+
+
+# -- the preview and the decision -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview(Command):
+    """"Check out", "I'm done", "that's all": show the preview (it asks to confirm; it places nothing)."""
+
+    kind: ClassVar[str] = "preview"
+
+
+@dataclass(frozen=True)
+class Confirm(Command):
+    """An explicit yes to the preview ("yes", "place it", "go ahead"). Politeness alone is not this."""
+
+    kind: ClassVar[str] = "confirm"
+
+
+@dataclass(frozen=True)
+class Decline(Command):
+    """An explicit no to the preview ("no", "don't order it")."""
+
+    kind: ClassVar[str] = "decline"
+
+
+# -- orders ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CancelOrder(Command):
+    """"Cancel", "cancel my last order": the cart in this conversation, or the customer's latest order."""
+
+    kind: ClassVar[str] = "cancel_order"
+    which: Which = "current"
+
+
+@dataclass(frozen=True)
+class OrderStatus(Command):
+    """"Where is my order?", "track my order", "my orders": from any conversation of the customer."""
+
+    kind: ClassVar[str] = "order_status"
+    which: Which = "last"
+
+
+# -- conversation -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Greet(Command):
+    kind: ClassVar[str] = "greet"
+
+
+@dataclass(frozen=True)
+class Help(Command):
+    """"What can you do?", "help"."""
+
+    kind: ClassVar[str] = "help"
+
+
+@dataclass(frozen=True)
+class Thanks(Command):
+    """"Thanks", "ok thanks", "please": politeness. Never a confirmation."""
+
+    kind: ClassVar[str] = "thanks"
+
+
+@dataclass(frozen=True)
+class OutOfScope(Command):
+    """A question the assistant is not for ("what's the weather?", "write me a poem")."""
+
+    kind: ClassVar[str] = "out_of_scope"
+    topic: str = ""
+
+
+@dataclass(frozen=True)
+class Human(Command):
+    """The customer wants a person."""
+
+    kind: ClassVar[str] = "human"
+
+
+@dataclass(frozen=True)
+class CannotHandle(Command):
+    """The generator could not read the message (or part of it): the policy says so and asks."""
+
+    kind: ClassVar[str] = "cannot_handle"
+    text: str = ""  # the words that were not understood, for the reply and the decision log
+    reason: str = ""
+
+
+COMMAND_TYPES: dict[str, type[Command]] = {
+    cls.kind: cls
+    for cls in (
+        AddItems, SetSlot, Select, RemoveItem, ShowCart, ClearCart, ApplyCode, UseMyPromotion, ListPromotions,
+        ChooseCard, ChooseAddress, ChooseShipping, Search, ProductQuestion, Preview, Confirm, Decline,
+        CancelOrder, OrderStatus, Greet, Help, Thanks, OutOfScope, Human, CannotHandle,
+    )
+}  # fmt: skip
+
+
+# -- the wire form ----------------------------------------------------------------------------------
+
+_SHORT = {"type": "string", "maxLength": 100}
+_OPTIONAL_SHORT = {"type": ["string", "null"], "maxLength": 100}
+_OPTIONAL_INT = {"type": ["integer", "null"]}
+_IDS = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 128}, "maxItems": 10}
+
+ITEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "product_ids": _IDS,
+        "query": _SHORT,
+        "category": _OPTIONAL_SHORT,
+        "colour": _OPTIONAL_SHORT,
+        "size": {"type": ["string", "null"], "maxLength": 10},
+        "quantity": _OPTIONAL_INT,
+        "saved": {"enum": ["liked", "viewed", "purchased", None]},
+        "since_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650},
+        "variant_id": {"type": ["string", "null"], "maxLength": 128},
+    },
+}
+_OPTIONAL_ITEM = {"anyOf": [ITEM_SCHEMA, {"type": "null"}]}
+
+_PROPERTIES: dict[str, dict[str, Any]] = {
+    "add_items": {
+        "items": {"type": "array", "items": ITEM_SCHEMA, "minItems": 1, "maxItems": MAX_ITEMS_PER_COMMAND}
+    },
+    "set_slot": {
+        "slot": {"enum": ["size", "colour", "quantity", "product"]},
+        "value": {"type": "string", "minLength": 1, "maxLength": 100},
+        "target": _OPTIONAL_ITEM,
+        "correction": {"type": "boolean"},
+    },
+    "select": {"index": {"type": ["integer", "null"], "minimum": -1, "maximum": 20}, "value": _SHORT},
+    "remove_item": {"target": _OPTIONAL_ITEM},
+    "apply_code": {"code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,40}$"}},
+    "use_my_promotion": {"percent": {"type": ["integer", "null"], "minimum": 1, "maximum": 100}},
+    "choose_card": {
+        "last4": {"type": ["string", "null"], "pattern": "^[0-9]{4}$"},
+        "brand": {"type": ["string", "null"], "maxLength": 20},
+    },
+    "choose_address": {"label": {"type": "string", "minLength": 1, "maxLength": 40}},
+    "choose_shipping": {"option": {"enum": ["standard", "express"]}},
+    "search": {
+        "query": _SHORT,
+        "category": _OPTIONAL_SHORT,
+        "colour": _OPTIONAL_SHORT,
+        "size": {"type": ["string", "null"], "maxLength": 10},
+        "price_min": {"type": ["integer", "null"], "minimum": 0},
+        "price_max": {"type": ["integer", "null"], "minimum": 0},
+        "sort": {"enum": ["relevance", "price_asc", "price_desc"]},
+        "product_ids": _IDS,
+    },
+    "product_question": {
+        "item": ITEM_SCHEMA,
+        "aspect": {"enum": ["price", "availability", "sizes", "colours", "details"]},
+    },
+    "cancel_order": {"which": {"enum": ["current", "last", "all"]}},
+    "order_status": {"which": {"enum": ["current", "last", "all"]}},
+    "out_of_scope": {"topic": _SHORT},
+    "cannot_handle": {"text": {"type": "string", "maxLength": 300}, "reason": _SHORT},
+}
+_REQUIRED: dict[str, list[str]] = {
+    "add_items": ["items"],
+    "set_slot": ["slot", "value"],
+    "apply_code": ["code"],
+    "choose_address": ["label"],
+    "choose_shipping": ["option"],
+    "product_question": ["item"],
+}
+
+
+def command_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of one command's arguments (without `kind`): the LLM's tool parameters."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": dict(_PROPERTIES.get(kind, {})),
+        "required": list(_REQUIRED.get(kind, [])),
+    }
+
+
+COMMAND_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {
+            **command_schema(kind),
+            "properties": {"kind": {"const": kind}, **_PROPERTIES.get(kind, {})},
+            "required": ["kind", *_REQUIRED.get(kind, [])],
+        }
+        for kind in COMMAND_TYPES
+    ]
+}
+
+
+class CommandError(ValueError):
+    """A command in wire form that does not fit its schema; `message` names the field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _item_from_dict(raw: dict[str, Any] | None) -> ItemSpec | None:
+    if raw is None:
+        return None
+    values = dict(raw)
+    values["product_ids"] = tuple(values.get("product_ids") or ())
+    return ItemSpec(**values)
+
+
+def command_from_dict(raw: Any) -> Command:
+    """A command from its wire form; raises CommandError with a message naming what is wrong."""
+    if not isinstance(raw, dict):
+        raise CommandError("A command must be a JSON object with a 'kind'.")
+    kind = raw.get("kind")
+    cls = COMMAND_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise CommandError(f"Unknown command kind {kind!r}; known: {', '.join(sorted(COMMAND_TYPES))}.")
+    arguments = {key: value for key, value in raw.items() if key != "kind"}
+    try:
+        jsonschema.validate(arguments, command_schema(kind))
+    except jsonschema.ValidationError as error:
+        where = ".".join(str(part) for part in error.absolute_path) or "arguments"
+        raise CommandError(f"Invalid {kind} command: {where}: {error.message}") from None
+    if kind == "add_items":
+        arguments["items"] = tuple(_item_from_dict(item) for item in arguments["items"])
+    for name in ("target", "item"):
+        if name in arguments:
+            arguments[name] = _item_from_dict(arguments[name])
+    if "product_ids" in arguments:
+        arguments["product_ids"] = tuple(arguments["product_ids"])
+    return cls(**arguments)
+
+
+def command_to_dict(command: Command) -> dict[str, Any]:
+    """The wire form: `{"kind": …, **fields}` with defaults left out, JSON-safe."""
+    values: dict[str, Any] = {"kind": command.kind}
+    for spec in fields(command):  # type: ignore[arg-type]
+        value = getattr(command, spec.name)
+        default = spec.default_factory() if spec.default_factory is not MISSING else spec.default
+        if value == default and spec.name not in _REQUIRED.get(command.kind, ()):
+            continue
+        values[spec.name] = _jsonable(value)
+    return values
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, ItemSpec):
+        return {key: _jsonable(item) for key, item in asdict(value).items() if item not in (None, "", ())}
+    if isinstance(value, tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def commands_describe(commands: list[Command]) -> str:
+    """A short, readable line for decision logs: `add_items(blue runner ×2), apply_code(RUN15)`."""
+    parts = []
+    for command in commands:
+        wire = command_to_dict(command)
+        wire.pop("kind")
+        parts.append(f"{command.kind}({', '.join(f'{k}={v}' for k, v in wire.items())})")
+    return ", ".join(parts) or "(nothing)"
+
+
+# -- what a generator may know about the conversation ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CartLine:
+    variant_id: str
+    product_id: str
+    title: str
+    colour: str | None
+    size: str | None
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice the assistant offered: `value` is what a Select/SetSlot carries (a product id, a size,
+    a colour, a variant id), `label` what the customer saw."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class PendingQuestion:
+    """The one open question: which `slot` it asks for ("product", "size", "colour", "quantity", "line"
+    for "which item?", "code" for "which promotion?"), about which product, with the options offered."""
+
+    slot: str
+    options: tuple[Option, ...] = ()
+    product_id: str | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class DialogueContext:
+    """What a command generator may read besides the message: small, structured, no prices decided."""
+
+    cart: tuple[CartLine, ...] = ()
+    pending: PendingQuestion | None = None
+    # True only while the assistant's latest message is the preview waiting for a yes or no.
+    awaiting_confirmation: bool = False
+    # Products the assistant showed last (search results, in order), for "the first one", "that one".
+    last_shown: tuple[Option, ...] = ()
+    cards: tuple[Option, ...] = ()  # value: last four digits, label: "visa ending 4242"
+    addresses: tuple[str, ...] = ()  # saved address labels ("Home", "Work")
