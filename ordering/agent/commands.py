@@ -43,6 +43,10 @@ class ItemSpec:
     category: str | None = None
     colour: str | None = None
     size: str | None = None  # the shop's own size label ("42", "M"), after any US/UK → EU conversion
+    # A size said but not mapped for sure ("size 9" for shoes: US 9 is EU 42, UK 9 is EU 43): the words as
+    # said, and the shop sizes it could be; the policy asks which, naming them.
+    size_said: str | None = None
+    size_options: tuple[str, ...] = ()
     quantity: int | None = None  # None: not said (one); anything said is kept as said, even 0 or -2
     saved: SavedKind | None = None
     since_days: int | None = None
@@ -309,6 +313,8 @@ ITEM_SCHEMA: dict[str, Any] = {
         "category": _OPTIONAL_SHORT,
         "colour": _OPTIONAL_SHORT,
         "size": {"type": ["string", "null"], "maxLength": 10},
+        "size_said": {"type": ["string", "null"], "maxLength": 20},
+        "size_options": {"type": "array", "items": {"type": "string", "maxLength": 10}, "maxItems": 6},
         "quantity": _OPTIONAL_INT,
         "saved": {"enum": ["liked", "viewed", "purchased", None]},
         "since_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650},
@@ -401,6 +407,7 @@ def _item_from_dict(raw: dict[str, Any] | None) -> ItemSpec | None:
         return None
     values = dict(raw)
     values["product_ids"] = tuple(values.get("product_ids") or ())
+    values["size_options"] = tuple(values.get("size_options") or ())
     return ItemSpec(**values)
 
 
