@@ -55,6 +55,19 @@ def conversation_current_flow(*, conversation: Conversation) -> OrderFlow | None
     return conversation.flows.order_by("-created_at").first()
 
 
+def orders_for_customer(*, customer_id: int, limit: int = 20) -> QuerySet[OrderFlow]:
+    """The customer's orders across every conversation, newest first: flows the customer confirmed
+    (placed, placing, failed, canceled after confirmation…), not carts that were never confirmed."""
+    return OrderFlow.objects.filter(customer_id=customer_id, confirmed_at__isnull=False).order_by(
+        "-confirmed_at", "-created_at"
+    )[:limit]
+
+
+def order_latest_for_customer(*, customer_id: int) -> OrderFlow | None:
+    """The order "my last order" means: the newest confirmed flow of any conversation."""
+    return orders_for_customer(customer_id=customer_id, limit=1).first()
+
+
 def flows_changed_since(*, conversation: Conversation, since: datetime | None) -> QuerySet[OrderFlow]:
     flows = conversation.flows.order_by("updated_at")
     return flows.filter(updated_at__gt=since) if since else flows

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from ordering.agent.commands import CommandError, command_from_dict
 from ordering.models import Message, MessageRole, OrderFlow
 from ordering.selectors import preview_public, preview_public_from
 
@@ -20,6 +21,19 @@ def message_max_chars() -> int:
 
 class MessageInput(serializers.Serializer):
     text = serializers.CharField(trim_whitespace=True)
+    # A structured command from the widget (cart editing on the preview card, a quick reply): executed
+    # by the same policy as typed words, in wire form (`ordering.agent.commands`). `text` is what the
+    # customer's message shows.
+    command = serializers.JSONField(required=False, default=None)
+
+    def validate_command(self, value: Any) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        try:
+            command_from_dict(value)
+        except CommandError as error:
+            raise serializers.ValidationError(error.message) from None
+        return value
 
     def validate_text(self, value: str) -> str:
         limit = message_max_chars()
@@ -58,6 +72,10 @@ def message_json(message: Message) -> dict[str, Any]:
         # What the widget offers after a failure (another card, the shop's checkout page, a person).
         "options": [option for option in data.get("options", []) if isinstance(option, str)],
         "merchant_order_id": data.get("merchant_order_id"),
+        # Chips for the answer: each posts its `text` (and its `command`, when it has one) as the customer.
+        "quick_replies": [reply for reply in data.get("quick_replies", []) if isinstance(reply, dict)],
+        # On a preview: what each line may be changed to from the card (quantity, size, colour, remove).
+        "cart_edit": [line for line in data.get("cart_edit", []) if isinstance(line, dict)],
     }
 
 
@@ -68,6 +86,9 @@ def flow_brief_json(flow: OrderFlow) -> dict[str, Any]:
         "merchant_order_id": flow.merchant_order_id,
         "failure_code": flow.failure_code,
         "updated_at": flow.updated_at,
+        # Which preview the customer confirmed: only that one shows the order's progress, earlier
+        # (superseded) previews of the same flow say they were replaced.
+        "confirmed_preview_hash": flow.confirmed_hash or None,
     }
 
 
@@ -144,6 +165,24 @@ class PreviewOut(serializers.Serializer):
     preview_hash = serializers.CharField()
 
 
+class QuickReplyOut(serializers.Serializer):
+    label = serializers.CharField()
+    text = serializers.CharField(help_text="Posted as the customer's message when chosen.")
+    command = serializers.JSONField(required=False, help_text="A structured command posted with the text.")
+
+
+class CartEditLineOut(serializers.Serializer):
+    variant_id = serializers.CharField()
+    product_id = serializers.CharField()
+    title = serializers.CharField()
+    quantity = serializers.IntegerField()
+    max_quantity = serializers.IntegerField(help_text="The most the shop can sell of this line now.")
+    size = serializers.CharField(allow_null=True)
+    sizes = serializers.ListField(child=serializers.CharField(), help_text="Sizes in stock for this colour.")
+    colour = serializers.CharField(allow_null=True)
+    colours = serializers.ListField(child=serializers.CharField(), help_text="Colours in stock in this size.")
+
+
 class MessageOut(serializers.Serializer):
     id = serializers.IntegerField()
     role = serializers.ChoiceField(choices=MessageRole.choices)
@@ -155,6 +194,8 @@ class MessageOut(serializers.Serializer):
     flow_id = serializers.CharField(allow_null=True)
     options = serializers.ListField(child=serializers.CharField(), help_text="another_card, manual_checkout, …")
     merchant_order_id = serializers.CharField(allow_null=True)
+    quick_replies = QuickReplyOut(many=True)
+    cart_edit = CartEditLineOut(many=True)
 
 
 class PendingConfirmationOut(serializers.Serializer):
@@ -170,6 +211,7 @@ class FlowBriefOut(serializers.Serializer):
     merchant_order_id = serializers.CharField()
     failure_code = serializers.CharField()
     updated_at = serializers.DateTimeField()
+    confirmed_preview_hash = serializers.CharField(allow_null=True, help_text="The preview the customer confirmed.")
 
 
 class FlowStepOut(serializers.Serializer):
