@@ -1,0 +1,885 @@
+"""Multi-turn evaluation: whole shopping conversations run end to end, judged by what the shop ends up with.
+
+Each task of `corpus/tasks.yaml` is one customer (alice or bob) talking to the assistant through the
+real conversation JSON API (DRF's test client, signed in as a fresh user linked to the merchant
+customer), with the sandbox merchant answering over real HTTP (a live server thread serving this
+site) and the placement saga run eagerly (Celery `task_always_eager`). After the last turn the runner
+reads the end state *at the merchant* through the merchant contract (the checkout sessions of the
+task's flows, the orders they became) and compares it with the task's `expect`.
+
+The task format (see `corpus/tasks.yaml` for ~100 examples):
+
+    - id: correction-size-43
+      category: correction
+      customer: alice                      # alice | bob (the demo customers)
+      setup:                               # optional, applied before the first turn
+        caps: {per_order: 10000}           #   spend caps in minor units (consent.services.spend_caps_set)
+        auto_checkout: 5000                #   orders under this skip the confirm step
+        revoke: [place_orders]             #   grants revoked before the conversation
+        stock: {var_blue_runner_42: 2}     #   units on hand at the sandbox
+      turns:
+        - "I want the blue runners in 42"  # a customer message
+        - "actually size 43"
+        - {say: "ok do it", confirms: true}  # a message, marked as an explicit confirmation
+        - {click: confirm}                 # the preview card's Confirm (or decline) button
+        - {new_conversation: true}         # later turns go to a new conversation of the same customer
+      expect:
+        order:                             # exactly one live order at the merchant, with exactly:
+          lines: [{variant_id: var_blue_runner_43, quantity: 1}]
+          codes: []                        #   the discount codes the merchant applied (default none)
+          card_last4: "4242"               #   default: the customer's default card
+          address_label: Home              #   default: the customer's default address
+          shipping: standard               #   standard | express (default standard)
+        # or: `order: none` and the last reply's class (one or a list), see `reply_class`
+        reply: question
+        reply_mentions: ["2"]              # words the last assistant reply must contain (case-insensitive)
+        mentions: ["FAKE99"]               # words some assistant message of the task must contain
+        canceled_orders: 1                 # orders placed in the task and then canceled/refunded (default 0)
+
+Counted per task: success (everything in `expect` holds), WRONG ORDER (a live order that differs
+from `expect.order`, more than one, or any when `order: none`), UNCONFIRMED CHARGE (an order whose
+placement was not preceded, in the same step, by an explicit confirmation: a Confirm click, a
+message the corpus marks as a confirmation, or an auto-checkout set up by the task with a total under
+it), clarifications (assistant questions), turns, and LLM calls (the `ordering_llm_calls_total`
+counter before/after; 0 offline).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+TASKS_PATH = CORPUS_DIR / "tasks.yaml"
+
+MERCHANT_ID = "sandbox"
+CUSTOMERS = ("alice", "bob")
+
+# The class of an assistant message, from its `kind` (the API's `message.kind`). A task's `reply`
+# names the class its last assistant/system message must have.
+#   question  the assistant asks the customer something (a clarification, "which size?", "how many?")
+#   preview   the order preview waiting for a yes or no
+#   placed    the order was confirmed or placed (flow_confirmed, flow_placed)
+#   handover  a person takes over (handed_over, specialist_has_it, flow_escalated, flow_requires_action)
+#   refusal   the assistant refuses what was asked and says why (kind "refusal"; a failed placement)
+#   info      anything else: an answer, a status, help, a declined preview, out-of-scope, a greeting
+REPLY_CLASSES = ("question", "preview", "placed", "handover", "refusal", "info")
+KIND_CLASSES: dict[str, str] = {
+    "question": "question",
+    "clarification": "question",
+    "preview": "preview",
+    "flow_confirmed": "placed",
+    "flow_placed": "placed",
+    "handed_over": "handover",
+    "specialist_has_it": "handover",
+    "flow_escalated": "handover",
+    "flow_requires_action": "handover",
+    "refusal": "refusal",
+    "flow_failed": "refusal",
+}
+
+# Messages that are explicit confirmations as typed (lower-cased, trailing punctuation and spaces
+# dropped). Anything else counts as a confirmation only when the corpus marks it (`confirms: true`):
+# the corpus, not the system under test, says what the customer meant.
+CONFIRMATION_PHRASES = frozenset(
+    {
+        "yes", "yes please", "yes place it", "yes place the order", "yes, place it", "yes, place the order",
+        "yep", "yeah", "yup", "y", "confirm", "confirmed", "i confirm", "place it", "place the order",
+        "place my order", "go ahead", "yes go ahead", "do it", "ok do it", "order it", "buy it", "sure",
+        "ok place it", "okay place it", "yes confirm", "confirm the order", "confirm order",
+        "yes, go ahead", "sounds good, place it", "perfect, place it",
+    }
+)  # fmt: skip
+
+# Our side of the demo customers: the demo seeds (consent/demo.py) plus alice's Work address, which
+# the shop knows (catalog_adapters/sandbox/demo.py) and the corpus ships to.
+EXTRA_ADDRESSES: dict[str, list[dict[str, str]]] = {
+    "alice": [
+        {
+            "label": "Work",
+            "recipient": "Alice Example",
+            "line1": "500 Howard Street",
+            "city": "San Francisco",
+            "region": "CA",
+            "postal_code": "94105",
+            "country": "US",
+        }
+    ]
+}
+
+# The merchant client as the flow tests configure it: short timeouts and backoff, no rate limit.
+QUICK_MERCHANT = {
+    "CONNECT_TIMEOUT": 2.0,
+    "READ_TIMEOUT": 10.0,
+    "MAX_ATTEMPTS": 3,
+    "BACKOFF_BASE": 0.01,
+    "BACKOFF_CAP": 0.02,
+    "RETRY_AFTER_CAP": 1.0,
+    "BREAKER_THRESHOLD": 50,
+    "RATE_LIMIT": 0.0,
+}
+
+TURN_WAIT_SECONDS = 60
+
+
+class CorpusError(ValueError):
+    """The corpus file does not fit the task format; the message names the task and the field."""
+
+
+# -- the corpus -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing the customer does: say something, click a preview button, or open a new conversation."""
+
+    say: str | None = None
+    click: str | None = None  # "confirm" | "decline"
+    confirms: bool = False  # an explicit confirmation (Confirm click, or a message the corpus marks so)
+    new_conversation: bool = False
+
+    def describe(self) -> str:
+        if self.click:
+            return f"[click {self.click}]"
+        if self.new_conversation:
+            return "[new conversation]"
+        return self.say or ""
+
+
+@dataclass(frozen=True)
+class ExpectedOrder:
+    lines: tuple[tuple[str, int], ...]
+    codes: tuple[str, ...] = ()
+    card_last4: str | None = None  # None: the customer's default card
+    address_label: str | None = None  # None: the customer's default address
+    shipping: str = "standard"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    order: ExpectedOrder | None  # None: no live order at the merchant
+    reply: tuple[str, ...] = ()  # accepted classes of the last reply; empty: not checked
+    reply_mentions: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
+    canceled_orders: int = 0
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    category: str
+    customer: str
+    steps: tuple[Step, ...]
+    expect: Expectation
+    setup: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def turns(self) -> int:
+        return sum(1 for step in self.steps if not step.new_conversation)
+
+
+def _normalized(text: str) -> str:
+    return re.sub(r"[\s.!]+$", "", " ".join(text.lower().split()))
+
+
+def _step_from(raw: Any, where: str) -> Step:
+    if isinstance(raw, str):
+        return Step(say=raw, confirms=_normalized(raw) in CONFIRMATION_PHRASES)
+    if not isinstance(raw, dict):
+        raise CorpusError(f"{where}: a turn is a message (string) or a mapping (say/click/new_conversation).")
+    unknown = set(raw) - {"say", "confirms", "click", "new_conversation"}
+    if unknown:
+        raise CorpusError(f"{where}: unknown keys {sorted(unknown)}.")
+    if "click" in raw:
+        if raw["click"] not in ("confirm", "decline"):
+            raise CorpusError(f"{where}: click is 'confirm' or 'decline', not {raw['click']!r}.")
+        return Step(click=raw["click"], confirms=raw["click"] == "confirm")
+    if raw.get("new_conversation"):
+        return Step(new_conversation=True)
+    text = raw.get("say")
+    if not isinstance(text, str) or not text.strip():
+        raise CorpusError(f"{where}: 'say' needs the message text.")
+    confirms = raw.get("confirms")
+    return Step(say=text, confirms=_normalized(text) in CONFIRMATION_PHRASES if confirms is None else bool(confirms))
+
+
+def _words(raw: Any, where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, (str, int)):
+        return (str(raw),)
+    if isinstance(raw, list) and all(isinstance(item, (str, int)) for item in raw):
+        return tuple(str(item) for item in raw)
+    raise CorpusError(f"{where}: a word or a list of words.")
+
+
+def _expectation_from(raw: Any, where: str) -> Expectation:
+    if not isinstance(raw, dict):
+        raise CorpusError(f"{where}: expect is a mapping with 'order'.")
+    unknown = set(raw) - {"order", "reply", "reply_mentions", "mentions", "canceled_orders"}
+    if unknown:
+        raise CorpusError(f"{where}: unknown keys {sorted(unknown)}.")
+    if "order" not in raw:
+        raise CorpusError(f"{where}: say which order the shop should end with ('order: none' for none).")
+    order_raw = raw["order"]
+    order = None
+    if order_raw not in (None, "none"):
+        if not isinstance(order_raw, dict) or not order_raw.get("lines"):
+            raise CorpusError(f"{where}.order: 'none' or a mapping with lines.")
+        unknown = set(order_raw) - {"lines", "codes", "card_last4", "address_label", "shipping"}
+        if unknown:
+            raise CorpusError(f"{where}.order: unknown keys {sorted(unknown)}.")
+        lines = []
+        for line in order_raw["lines"]:
+            if not isinstance(line, dict) or not isinstance(line.get("variant_id"), str):
+                raise CorpusError(f"{where}.order.lines: each line has a variant_id and a quantity.")
+            quantity = line.get("quantity", 1)
+            if not isinstance(quantity, int) or quantity < 1:
+                raise CorpusError(f"{where}.order.lines: quantity {quantity!r} is not a positive whole number.")
+            lines.append((line["variant_id"], quantity))
+        shipping = order_raw.get("shipping", "standard")
+        if shipping not in ("standard", "express"):
+            raise CorpusError(f"{where}.order.shipping: standard or express.")
+        card = order_raw.get("card_last4")
+        order = ExpectedOrder(
+            lines=tuple(sorted(lines)),
+            codes=tuple(sorted(code.upper() for code in _words(order_raw.get("codes"), f"{where}.order.codes"))),
+            card_last4=str(card) if card is not None else None,
+            address_label=order_raw.get("address_label"),
+            shipping=shipping,
+        )
+    reply = _words(raw.get("reply"), f"{where}.reply")
+    for name in reply:
+        if name not in REPLY_CLASSES:
+            raise CorpusError(f"{where}.reply: {name!r} is not one of {', '.join(REPLY_CLASSES)}.")
+    if order is None and not reply:
+        raise CorpusError(f"{where}: with 'order: none', say what the last reply must be ('reply').")
+    return Expectation(
+        order=order,
+        reply=reply,
+        reply_mentions=_words(raw.get("reply_mentions"), f"{where}.reply_mentions"),
+        mentions=_words(raw.get("mentions"), f"{where}.mentions"),
+        canceled_orders=int(raw.get("canceled_orders", 0)),
+    )
+
+
+SETUP_KEYS = {"caps", "auto_checkout", "revoke", "stock"}
+
+
+def task_from_dict(raw: Any, index: int = 0) -> Task:
+    where = f"task #{index + 1}"
+    if not isinstance(raw, dict):
+        raise CorpusError(f"{where}: a task is a mapping.")
+    task_id = raw.get("id")
+    if not isinstance(task_id, str) or not task_id:
+        raise CorpusError(f"{where}: needs an id.")
+    where = f"task {task_id!r}"
+    unknown = set(raw) - {"id", "category", "customer", "setup", "turns", "expect", "note"}
+    if unknown:
+        raise CorpusError(f"{where}: unknown keys {sorted(unknown)}.")
+    customer = raw.get("customer", "alice")
+    if customer not in CUSTOMERS:
+        raise CorpusError(f"{where}: customer is one of {', '.join(CUSTOMERS)}.")
+    if not isinstance(raw.get("category"), str):
+        raise CorpusError(f"{where}: needs a category.")
+    setup = raw.get("setup") or {}
+    if not isinstance(setup, dict) or set(setup) - SETUP_KEYS:
+        raise CorpusError(f"{where}.setup: a mapping of {', '.join(sorted(SETUP_KEYS))}.")
+    turns = raw.get("turns")
+    if not isinstance(turns, list) or not turns:
+        raise CorpusError(f"{where}: needs turns.")
+    steps = tuple(_step_from(turn, f"{where}.turns[{position}]") for position, turn in enumerate(turns))
+    return Task(
+        id=task_id,
+        category=raw["category"],
+        customer=customer,
+        steps=steps,
+        expect=_expectation_from(raw.get("expect"), f"{where}.expect"),
+        setup=setup,
+        note=str(raw.get("note", "")),
+    )
+
+
+def tasks_load(
+    path: Path = TASKS_PATH, *, categories: list[str] | None = None, task_ids: list[str] | None = None
+) -> list[Task]:
+    """The corpus' tasks, optionally only some categories or ids (an unknown one is an error)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entries = raw.get("tasks") if isinstance(raw, dict) else raw
+    if not isinstance(entries, list):
+        raise CorpusError(f"{path}: expected a list of tasks (or a mapping with 'tasks').")
+    tasks = [task_from_dict(entry, index) for index, entry in enumerate(entries)]
+    seen: set[str] = set()
+    for task in tasks:
+        if task.id in seen:
+            raise CorpusError(f"task id {task.id!r} appears twice.")
+        seen.add(task.id)
+    if categories:
+        known = {task.category for task in tasks}
+        missing = sorted(set(categories) - known)
+        if missing:
+            raise CorpusError(f"no category {', '.join(missing)}; known: {', '.join(sorted(known))}.")
+        tasks = [task for task in tasks if task.category in categories]
+    if task_ids:
+        missing = sorted(set(task_ids) - seen)
+        if missing:
+            raise CorpusError(f"no task {', '.join(missing)}.")
+        tasks = [task for task in tasks if task.id in task_ids]
+    return tasks
+
+
+# -- the outcome of one task ---------------------------------------------------------------------------
+
+
+@dataclass
+class PlacedOrder:
+    """One order at the merchant that a flow of the task led to, read back through the merchant contract."""
+
+    order_id: str
+    status: str
+    lines: tuple[tuple[str, int], ...]
+    codes: tuple[str, ...]
+    card_last4: str | None
+    address_label: str | None
+    shipping: str | None
+    total: int | None
+    flow_id: str
+    confirmed_via: str
+    confirmed_at: datetime | None
+
+    @property
+    def live(self) -> bool:
+        return self.status not in ("canceled", "refunded")
+
+    def describe(self) -> str:
+        lines = ", ".join(f"{quantity}x {variant}" for variant, quantity in self.lines)
+        codes = f" codes {','.join(self.codes)}" if self.codes else ""
+        return (
+            f"{self.order_id} [{self.status}] {lines}{codes} card {self.card_last4} to {self.address_label} "
+            f"{self.shipping} via {self.confirmed_via or '?'}"
+        )
+
+
+@dataclass
+class TaskOutcome:
+    task_id: str
+    category: str
+    success: bool = False
+    wrong_order: bool = False
+    unconfirmed_charge: bool = False
+    clarifications: int = 0
+    turns: int = 0
+    llm_calls: int = 0
+    seconds: float = 0.0
+    last_reply_class: str = ""
+    failures: list[str] = field(default_factory=list)
+    orders: list[PlacedOrder] = field(default_factory=list)
+    transcript: list[str] = field(default_factory=list)
+    error: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task_id,
+            "category": self.category,
+            "success": self.success,
+            "wrong_order": self.wrong_order,
+            "unconfirmed_charge": self.unconfirmed_charge,
+            "clarifications": self.clarifications,
+            "turns": self.turns,
+            "llm_calls": self.llm_calls,
+            "seconds": round(self.seconds, 2),
+            "last_reply_class": self.last_reply_class,
+            "failures": self.failures,
+            "orders": [order.describe() for order in self.orders],
+            "transcript": self.transcript,
+            "error": self.error,
+        }
+
+
+def reply_class(kind: str) -> str:
+    return KIND_CLASSES.get(kind or "", "info")
+
+
+# -- the environment: a merchant on a live socket, eager tasks --------------------------------------------
+
+
+@contextlib.contextmanager
+def evaluation_environment(*, server_url: str) -> Iterator[None]:
+    """Point the sandbox merchant and its webhooks at `server_url` (a live server of this site) and run
+    Celery tasks eagerly; everything is put back on exit."""
+    from catalog_adapters.registry import get_merchant, reset_merchants
+    from config.celery import app as celery_app
+
+    names = ("MERCHANTS", "SANDBOX_MERCHANT_WEBHOOK_URL", "ORDERING_STEP_RETRY_BASE_SECONDS")
+    missing = object()
+    saved = {name: getattr(settings, name, missing) for name in names}
+    eager = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    settings.MERCHANTS = {
+        **settings.MERCHANTS,
+        MERCHANT_ID: {
+            **settings.MERCHANTS[MERCHANT_ID],
+            **QUICK_MERCHANT,
+            "BASE_URL": f"{server_url}/sandbox-merchant",
+        },
+    }
+    settings.SANDBOX_MERCHANT_WEBHOOK_URL = f"{server_url}/webhooks/merchants/{MERCHANT_ID}/"
+    settings.ORDERING_STEP_RETRY_BASE_SECONDS = 0
+    celery_app.conf.task_always_eager = True
+    # A task's failure stays in its result, as in a worker (the merchant's webhook retries included).
+    celery_app.conf.task_eager_propagates = False
+    reset_merchants()
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            merchant = get_merchant(MERCHANT_ID)
+            merchant.http.breaker.reset()
+            merchant.http.rate_limiter.reset()
+        celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = eager
+        for name, value in saved.items():
+            if value is missing:
+                delattr(settings, name)
+            else:
+                setattr(settings, name, value)
+        reset_merchants()
+
+
+def llm_calls_so_far() -> int:
+    """The `ordering_llm_calls_total` counter of this process, all outcomes (0 when the LLM module is absent)."""
+    try:
+        from ordering.agent.llm import llm_calls
+    except ImportError:
+        return 0
+    total = 0.0
+    for metric in llm_calls.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total"):
+                total += sample.value
+    return int(total)
+
+
+# -- one task ------------------------------------------------------------------------------------------
+
+
+def sandbox_reset() -> None:
+    """The shop as the demo seeds it: demo stock, prices, promotions and saved items; no faults; no holds."""
+    from catalog_adapters.sandbox.demo import demo_data_seed
+    from catalog_adapters.sandbox.selectors import live_reservations
+    from catalog_adapters.sandbox.services import checkout_session_cancel, fault_rules_clear
+
+    # Sessions a task left open would keep stock reserved for the next task: the runner cancels
+    # each task's sessions through the contract; any left (a crashed task) are canceled here.
+    for session_id in set(live_reservations(now=timezone.now()).values_list("session_id", flat=True)):
+        with contextlib.suppress(Exception):
+            checkout_session_cancel(session_id=session_id)
+    fault_rules_clear()
+    demo_data_seed()
+
+
+def customer_prepare(*, customer: str, setup: dict[str, Any]) -> Any:
+    """A fresh user who is `customer` at the shop: the demo grants, cards and addresses, then `setup`.
+
+    The shop's customer (cus_alice, cus_bob) can be linked to one of our users at a time, so the link of
+    an earlier task's user is removed first (test set-up only; no service unlinks an account).
+    """
+    from audit.models import ActorType
+    from consent.demo import DEMO_CARD_EXPIRY, DEMO_CUSTOMERS
+    from consent.models import ConsentGrant, GrantChannel, MerchantAccount, Scope
+    from consent.services import (
+        address_add,
+        auto_checkout_set,
+        consent_grant,
+        consent_profile_ensure,
+        consent_revoke,
+        merchant_account_link,
+        payment_method_add,
+        spend_caps_set,
+    )
+
+    spec = DEMO_CUSTOMERS[customer]
+    MerchantAccount.objects.filter(merchant_id=MERCHANT_ID, customer_ref=spec["customer_ref"]).delete()
+    user = get_user_model().objects.create(
+        username=f"eval-{customer}-{uuid.uuid4().hex[:10]}", email=spec["email"], first_name=spec["first_name"]
+    )
+    consent_profile_ensure(user_id=user.pk)
+    merchant_account_link(
+        user_id=user.pk, merchant_id=MERCHANT_ID, customer_ref=spec["customer_ref"], email=spec["email"]
+    )
+    for scope in Scope.values:
+        consent_grant(user_id=user.pk, scope=scope, via=GrantChannel.SEED, actor_type=ActorType.SYSTEM)
+    for vault_reference, brand, last4, default in spec["cards"]:
+        payment_method_add(
+            user_id=user.pk,
+            merchant_id=MERCHANT_ID,
+            vault_reference=vault_reference,
+            brand=brand,
+            last4=last4,
+            exp_month=DEMO_CARD_EXPIRY[0],
+            exp_year=DEMO_CARD_EXPIRY[1],
+            make_default=default,
+            actor_type=ActorType.SYSTEM,
+        )
+    for address in [*spec["addresses"], *EXTRA_ADDRESSES.get(customer, [])]:
+        address_add(user_id=user.pk, actor_type=ActorType.SYSTEM, **address)
+
+    if setup.get("caps"):
+        spend_caps_set(user_id=user.pk, caps=dict(setup["caps"]), actor_type=ActorType.SYSTEM)
+    if setup.get("auto_checkout"):
+        auto_checkout_set(user_id=user.pk, threshold=int(setup["auto_checkout"]), actor_type=ActorType.SYSTEM)
+    for scope in setup.get("revoke") or ():
+        grant = ConsentGrant.objects.get(user_id=user.pk, scope=scope, status="active")
+        consent_revoke(
+            user_id=user.pk, grant_id=grant.pk, via=GrantChannel.SEED, actor_type=ActorType.SYSTEM, reason="evaluation"
+        )
+    if setup.get("stock"):
+        from catalog_adapters.sandbox.models import Variant
+
+        for variant_id, units in setup["stock"].items():
+            # Test set-up only: the merchant's own code changes stock through its services.
+            if not Variant.objects.filter(id=variant_id).update(stock=int(units)):
+                raise CorpusError(f"setup.stock: the shop has no variant {variant_id!r}.")
+    return user
+
+
+@dataclass
+class _StepWindow:
+    step: Step
+    started: datetime
+    finished: datetime
+
+
+class TaskRunner:
+    """Runs tasks one after another against the site served at `server_url` (inside `evaluation_environment`)."""
+
+    def __init__(self) -> None:
+        from rest_framework.test import APIClient
+
+        self._client_class = APIClient
+
+    # -- the conversation through the API --------------------------------------------------------------
+
+    def _start(self, client: Any) -> str:
+        response = client.post("/api/v1/conversations/", format="json")
+        if response.status_code != 201:
+            raise RuntimeError(f"starting a conversation answered {response.status_code}: {response.content[:300]!r}")
+        return response.json()["id"]
+
+    def _conversation(self, client: Any, conversation_id: str) -> dict:
+        response = client.get(f"/api/v1/conversations/{conversation_id}/")
+        if response.status_code != 200:
+            raise RuntimeError(f"reading the conversation answered {response.status_code}")
+        return response.json()
+
+    def _wait_for_turn(self, conversation_id: str) -> None:
+        """A turn may run as background work (the widget polls); wait until none of this conversation runs."""
+        from ordering.models import ConversationTurn, TurnStatus
+
+        deadline = time.monotonic() + TURN_WAIT_SECONDS
+        while ConversationTurn.objects.filter(conversation_id=conversation_id, status=TurnStatus.RUNNING).exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"a turn was still running after {TURN_WAIT_SECONDS}s")
+            time.sleep(0.05)
+
+    def _latest_preview_hash(self, client: Any, conversation_id: str) -> str:
+        """The hash on the newest preview card of the transcript: what the customer's button would send."""
+        for message in reversed(self._conversation(client, conversation_id)["messages"]):
+            preview = message.get("preview")
+            if message.get("kind") == "preview" and preview and preview.get("preview_hash"):
+                return preview["preview_hash"]
+        return ""
+
+    def _do(self, client: Any, conversation_id: str, step: Step, outcome: TaskOutcome) -> None:
+        if step.say is not None:
+            response = client.post(
+                f"/api/v1/conversations/{conversation_id}/messages/",
+                {"text": step.say},
+                format="json",
+                headers={"Idempotency-Key": f"eval-{uuid.uuid4().hex}"},
+            )
+            if response.status_code not in (200, 201, 202):
+                answer = response.content[:200]
+                outcome.failures.append(f"posting {step.say!r} answered {response.status_code}: {answer!r}")
+            self._wait_for_turn(conversation_id)
+            return
+        preview_hash = self._latest_preview_hash(client, conversation_id)
+        if not preview_hash:
+            outcome.transcript.append(f"   (no preview card to click {step.click} on)")
+            return
+        response = client.post(
+            f"/api/v1/conversations/{conversation_id}/confirm/",
+            {"preview_hash": preview_hash, "decision": step.click},
+            format="json",
+        )
+        if response.status_code not in (200, 202):
+            is_json = response.headers.get("Content-Type", "").startswith("application/json")
+            error = response.json().get("error", "") if is_json else ""
+            outcome.transcript.append(f"   (click {step.click} answered {response.status_code} {error})")
+        self._wait_for_turn(conversation_id)
+
+    # -- the task ----------------------------------------------------------------------------------------
+
+    def run(self, task: Task) -> TaskOutcome:
+        outcome = TaskOutcome(task_id=task.id, category=task.category, turns=task.turns)
+        started = time.monotonic()
+        user = None
+        try:
+            sandbox_reset()
+            user = customer_prepare(customer=task.customer, setup=task.setup)
+            client = self._client_class()
+            client.force_login(user)
+            llm_before = llm_calls_so_far()
+            conversations = [self._start(client)]
+            windows: list[_StepWindow] = []
+            for step in task.steps:
+                if step.new_conversation:
+                    conversations.append(self._start(client))
+                    continue
+                begun = timezone.now()
+                self._do(client, conversations[-1], step, outcome)
+                windows.append(_StepWindow(step, begun, timezone.now()))
+            outcome.llm_calls = llm_calls_so_far() - llm_before
+            messages = [m for cid in conversations for m in self._conversation(client, cid)["messages"]]
+            self._transcribe(outcome, messages)
+            outcome.orders = merchant_orders_for(user=user)
+            self._judge(task, outcome, user=user, messages=messages, windows=windows)
+        except Exception as error:  # a crash is a failed task with its reason, never a crashed run
+            logger.exception("evaluation task %s crashed", task.id)
+            outcome.error = f"{type(error).__name__}: {error}"[:500]
+            outcome.failures.append(f"the run crashed: {outcome.error}")
+            outcome.success = False
+        finally:
+            if user is not None:
+                sessions_release(user=user)
+            outcome.seconds = time.monotonic() - started
+        return outcome
+
+    def _transcribe(self, outcome: TaskOutcome, messages: list[dict]) -> None:
+        for message in messages:
+            role = message["role"]
+            if role == "customer":
+                outcome.transcript.append(f"C: {message['text']}")
+            else:
+                kind = message.get("kind") or ""
+                outcome.transcript.append(f"A[{kind or '-'}]: {' '.join(message['text'].split())[:300]}")
+                if reply_class(kind) == "question":
+                    outcome.clarifications += 1
+
+    def _judge(
+        self, task: Task, outcome: TaskOutcome, *, user: Any, messages: list[dict], windows: list[_StepWindow]
+    ) -> None:
+        expect = task.expect
+        failures = outcome.failures
+        live = [order for order in outcome.orders if order.live]
+        canceled = [order for order in outcome.orders if not order.live]
+
+        # Wrong orders: judged on every live order, whatever the rest of the task did.
+        if expect.order is None:
+            if live:
+                outcome.wrong_order = True
+                failures.append("an order was placed but none was expected: " + "; ".join(o.describe() for o in live))
+        else:
+            wanted = _resolved(expect.order, user=user)
+            if not live:
+                failures.append(f"no order at the shop; expected {_describe_expected(wanted)}")
+            else:
+                matching = [order for order in live if not _differences(order, wanted)]
+                if len(live) > 1:
+                    outcome.wrong_order = True
+                    placed = "; ".join(o.describe() for o in live)
+                    failures.append(f"{len(live)} orders placed, expected one: {placed}")
+                elif not matching:
+                    outcome.wrong_order = True
+                    failures.append(f"wrong order: {live[0].describe()}: " + "; ".join(_differences(live[0], wanted)))
+        if len(canceled) != expect.canceled_orders:
+            failures.append(f"{len(canceled)} canceled orders at the shop, expected {expect.canceled_orders}")
+
+        # Unconfirmed charges: every order the task led to, live or canceled since.
+        threshold = int(task.setup.get("auto_checkout") or 0)
+        for order in outcome.orders:
+            reason = _unconfirmed(order, windows=windows, auto_checkout=threshold)
+            if reason:
+                outcome.unconfirmed_charge = True
+                failures.append(f"UNCONFIRMED CHARGE {order.order_id}: {reason}")
+
+        replies = [m for m in messages if m["role"] in ("assistant", "system")]
+        last = replies[-1] if replies else None
+        outcome.last_reply_class = reply_class(last.get("kind", "")) if last else ""
+        if expect.reply and outcome.last_reply_class not in expect.reply:
+            kind = (last or {}).get("kind") or "-"
+            got = outcome.last_reply_class or "missing"
+            failures.append(f"last reply is {got} (kind {kind}), expected {'/'.join(expect.reply)}")
+        last_text = (last or {}).get("text", "").lower()
+        for word in expect.reply_mentions:
+            if word.lower() not in last_text:
+                failures.append(f"the last reply does not mention {word!r}")
+        all_text = " ".join(m["text"].lower() for m in replies)
+        for word in expect.mentions:
+            if word.lower() not in all_text:
+                failures.append(f"no assistant message mentions {word!r}")
+        outcome.success = not failures and not outcome.wrong_order and not outcome.unconfirmed_charge
+
+
+def _resolved(expected: ExpectedOrder, *, user: Any) -> ExpectedOrder:
+    """Fill the defaults: the customer's default card and address."""
+    from consent.selectors import address_default, payment_method_default
+
+    card = expected.card_last4
+    if card is None:
+        default_card = payment_method_default(user_id=user.pk)
+        card = default_card.last4 if default_card else None
+    address = expected.address_label
+    if address is None:
+        default_address = address_default(user_id=user.pk)
+        address = default_address.label if default_address else None
+    return ExpectedOrder(expected.lines, expected.codes, card, address, expected.shipping)
+
+
+def _describe_expected(expected: ExpectedOrder) -> str:
+    lines = ", ".join(f"{quantity}x {variant}" for variant, quantity in expected.lines)
+    codes = f" codes {','.join(expected.codes)}" if expected.codes else ""
+    return f"{lines}{codes} card {expected.card_last4} to {expected.address_label} {expected.shipping}"
+
+
+def _differences(order: PlacedOrder, expected: ExpectedOrder) -> list[str]:
+    differences = []
+    if order.lines != expected.lines:
+        got = ", ".join(f"{q}x {v}" for v, q in order.lines)
+        want = ", ".join(f"{q}x {v}" for v, q in expected.lines)
+        differences.append(f"lines {got}, expected {want}")
+    if order.codes != expected.codes:
+        differences.append(f"codes {list(order.codes)}, expected {list(expected.codes)}")
+    if expected.card_last4 and order.card_last4 != expected.card_last4:
+        differences.append(f"card {order.card_last4}, expected {expected.card_last4}")
+    if expected.address_label and (order.address_label or "").lower() != expected.address_label.lower():
+        differences.append(f"address {order.address_label}, expected {expected.address_label}")
+    if order.shipping != expected.shipping:
+        differences.append(f"shipping {order.shipping}, expected {expected.shipping}")
+    return differences
+
+
+def _unconfirmed(order: PlacedOrder, *, windows: list[_StepWindow], auto_checkout: int) -> str:
+    """Why this order's placement was not confirmed by the customer in the task ("" when it was)."""
+    if order.confirmed_via == "auto_checkout":
+        if auto_checkout and order.total is not None and order.total < auto_checkout:
+            return ""
+        return f"placed by auto-checkout, but the task allows auto-checkout only under {auto_checkout}"
+    if order.confirmed_at is None:
+        return "the flow records no confirmation"
+    step = next((w.step for w in windows if w.started <= order.confirmed_at <= w.finished), None)
+    if step is None:
+        return "confirmed outside any customer step"
+    if order.confirmed_via == "button" and step.click != "confirm":
+        return f"confirmed by the button, but the step was {step.describe()!r}"
+    if not step.confirms:
+        return f"confirmed during {step.describe()!r}, which is not an explicit confirmation"
+    return ""
+
+
+# -- the end state at the merchant -----------------------------------------------------------------------
+
+
+SHIPPING_NAMES = {"ship_standard": "standard", "ship_express": "express"}
+
+
+def merchant_orders_for(*, user: Any) -> list[PlacedOrder]:
+    """Every order at the merchant that one of `user`'s flows led to, read through the merchant contract.
+
+    A flow's checkout session is asked for its order (so an order the flow failed to record is found
+    too); the order and the session give the lines, the applied codes, the address and the shipping.
+    ACP's order carries no payment field, so the card is the sandbox's own record of the token it
+    charged (for another merchant: the card on our flow).
+    """
+    from catalog_adapters.registry import get_merchant
+    from consent.models import Address
+    from ordering.models import OrderFlow
+
+    merchant = get_merchant(MERCHANT_ID)
+    addresses = {(a.line1.strip().lower(), a.postal_code.strip()): a.label for a in Address.objects.filter(user=user)}
+    found: list[PlacedOrder] = []
+    seen: set[str] = set()
+    for flow in OrderFlow.objects.filter(customer=user).select_related("payment_method").order_by("created_at"):
+        if not flow.checkout_session_id:
+            continue
+        session = merchant.checkout.get(session_id=flow.checkout_session_id)
+        order_id = flow.merchant_order_id or (session.order.id if session.order else "")
+        if not order_id or order_id in seen:
+            continue
+        seen.add(order_id)
+        order = merchant.orders.get(order_id=order_id)
+        raw_lines = order.raw.get("line_items") or []
+        if raw_lines:
+            lines = [(line["item"]["id"], int(line["item"]["quantity"])) for line in raw_lines]
+        else:
+            lines = [(line.item_id, line.quantity) for line in session.line_items]
+        address = session.fulfillment_details.address if session.fulfillment_details else None
+        label = None
+        if address is not None:
+            label = addresses.get((address.line_one.strip().lower(), address.postal_code.strip()), address.line_one)
+        selected = session.selected_fulfillment_options
+        total = order.total()
+        found.append(
+            PlacedOrder(
+                order_id=order_id,
+                status=order.status,
+                lines=tuple(sorted(lines)),
+                codes=tuple(sorted(discount.code.upper() for discount in session.applied_discounts)),
+                card_last4=_charged_card_last4(order_id) or (flow.payment_method and flow.payment_method.last4),
+                address_label=label,
+                shipping=SHIPPING_NAMES.get(selected[0].option_id, selected[0].option_id) if selected else None,
+                total=total.amount if total else None,
+                flow_id=str(flow.pk),
+                confirmed_via=flow.confirmed_via,
+                confirmed_at=flow.confirmed_at,
+            )
+        )
+    return found
+
+
+def _charged_card_last4(order_id: str) -> str | None:
+    from catalog_adapters.sandbox.models import Order
+
+    order = Order.objects.filter(id=order_id).select_related("payment_token__card").first()
+    return order.payment_token.card.last4 if order is not None else None
+
+
+def sessions_release(*, user: Any) -> None:
+    """Cancel the task's open checkout sessions at the merchant, so their stock holds end with the task."""
+    from catalog_adapters.registry import get_merchant
+    from ordering.models import OrderFlow
+
+    merchant = get_merchant(MERCHANT_ID)
+    for flow in OrderFlow.objects.filter(customer=user).exclude(checkout_session_id=""):
+        with contextlib.suppress(Exception):
+            session = merchant.checkout.get(session_id=flow.checkout_session_id)
+            if session.status not in ("completed", "canceled", "expired"):
+                merchant.checkout.cancel(
+                    session_id=flow.checkout_session_id, operation_id=f"eval-release-{flow.pk}-{uuid.uuid4().hex[:8]}"
+                )
+
+
+def tasks_run(tasks: list[Task], *, progress: Any = None) -> list[TaskOutcome]:
+    """Run `tasks` in order (inside `evaluation_environment`); `progress(outcome)` after each."""
+    runner = TaskRunner()
+    outcomes = []
+    for task in tasks:
+        outcome = runner.run(task)
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome)
+    return outcomes
