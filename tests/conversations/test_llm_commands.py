@@ -249,9 +249,8 @@ def test_calls_that_are_not_commands_get_the_error_back_and_one_more_chance(llm_
 
 def test_an_unknown_tool_twice_is_a_failure_not_an_action(llm_settings):
     invented = tool_calls(("confirm_order", {}), ("checkout", {}))
-    with ScriptedLLM(scripted(invented, invented)) as llm:
-        with pytest.raises(LLMFailure) as failure:
-            llm_settings(llm).generate(text="just do it", context=AFTER_PREVIEW, recent=[])
+    with ScriptedLLM(scripted(invented, invented)) as llm, pytest.raises(LLMFailure) as failure:
+        llm_settings(llm).generate(text="just do it", context=AFTER_PREVIEW, recent=[])
 
     assert failure.value.reason == "invalid_commands"
     assert "confirm_order" in failure.value.detail and len(llm.requests) == 2
@@ -327,9 +326,8 @@ def test_an_answer_to_the_open_question_reaches_the_model_with_its_options(llm_s
 
 def test_more_commands_than_one_message_can_hold_is_a_failure(llm_settings):
     flood = tool_calls(*[("apply_code", {"code": f"CODE{number}"}) for number in range(12)])
-    with ScriptedLLM(scripted(flood)) as llm:
-        with pytest.raises(LLMFailure) as failure:
-            llm_settings(llm).generate(text="apply all the codes", context=EMPTY, recent=[])
+    with ScriptedLLM(scripted(flood)) as llm, pytest.raises(LLMFailure) as failure:
+        llm_settings(llm).generate(text="apply all the codes", context=EMPTY, recent=[])
 
     assert failure.value.reason == "too_many_commands"
 

@@ -232,9 +232,7 @@ def recent_from_body(body: dict) -> list[dict]:
     messages = [m for m in body["messages"] if m["role"] in roles and not m.get("tool_calls")]
     last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=None)
     return [
-        {"role": roles[m["role"]], "text": m.get("content") or ""}
-        for i, m in enumerate(messages)
-        if i != last_user
+        {"role": roles[m["role"]], "text": m.get("content") or ""} for i, m in enumerate(messages) if i != last_user
     ]
 
 
