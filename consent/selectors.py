@@ -16,7 +16,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from consent.exceptions import ConsentDenied, ConsentExpired, ConsentMissing, ConsentRevoked
+from consent.exceptions import ConsentDenied, ConsentExpired, ConsentMissing, ConsentRevoked, SpendCapExceeded
+from consent.formatting import format_money
 from consent.models import (
     Address,
     CapKind,
@@ -181,6 +182,61 @@ def spend_used(
         _used(entries.filter(chat_session_reference=chat_session_reference), now=now) if chat_session_reference else 0
     )
     return used
+
+
+CAP_WORDS = {
+    CapKind.PER_ORDER: "per-order cap",
+    CapKind.PER_DAY: "daily cap",
+    CapKind.PER_MONTH: "monthly cap",
+    CapKind.PER_SESSION: "per-chat-session cap",
+}
+
+
+def spend_check(
+    *,
+    user_id: int,
+    amount: int,
+    currency: str,
+    chat_session_reference: str = "",
+    profile: ConsentProfile | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Raise SpendCapExceeded (naming the cap, its amount and what is left) when `amount` would go over one.
+
+    A read: it reserves nothing. `spend_reserve` runs it again under the customer's lock; the agent runs
+    it before offering a preview, so a customer is never asked to confirm an order that cannot be placed.
+    """
+    now = now or timezone.now()
+    profile = profile if profile is not None else profile_for_customer(user_id=user_id)
+    caps = spend_caps_effective(profile=profile)
+    used = spend_used(user_id=user_id, chat_session_reference=chat_session_reference, currency=currency, now=now)
+    used[CapKind.PER_ORDER] = 0
+    for kind in (CapKind.PER_ORDER, CapKind.PER_DAY, CapKind.PER_MONTH, CapKind.PER_SESSION):
+        if kind == CapKind.PER_SESSION and not chat_session_reference:
+            continue
+        if used[kind] + amount > caps[kind]:
+            left = max(caps[kind] - used[kind], 0)
+            detail = "" if kind == CapKind.PER_ORDER else f" {format_money(left, currency)} of it is left."
+            raise SpendCapExceeded(
+                f"This order of {format_money(amount, currency)} is over your {CAP_WORDS[kind]} of "
+                f"{format_money(caps[kind], currency)}.{detail}",
+                cap=kind.value,
+                limit=caps[kind],
+                used=used[kind],
+                requested=amount,
+                currency=currency,
+            )
+
+
+ORDER_SCOPES = (Scope.PLACE_ORDERS, Scope.USE_SAVED_PAYMENT, Scope.USE_SAVED_ADDRESS)
+
+
+def order_placement_check(*, user_id: int, amount: int, currency: str, chat_session_reference: str = "") -> None:
+    """Everything the customer's own settings say about placing this order now, checked without reserving:
+    the grants an assistant order needs, then every spend cap. Raises ConsentDenied or SpendCapExceeded
+    with a message that names what stands in the way."""
+    consent_require(user_id=user_id, scopes=ORDER_SCOPES)
+    spend_check(user_id=user_id, amount=amount, currency=currency, chat_session_reference=chat_session_reference)
 
 
 def spend_usage(*, user_id: int, chat_session_reference: str = "") -> SpendUsage:

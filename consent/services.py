@@ -58,23 +58,18 @@ from consent.models import (
     StepUpVerification,
 )
 from consent.selectors import (
+    CAP_WORDS,
     auto_checkout_ceiling,
     grant_effective_status,
     spend_cap_ceilings,
     spend_caps_effective,
+    spend_check,
     spend_expired_reservations,
-    spend_used,
     stepup_device,
 )
 
 logger = logging.getLogger(__name__)
 
-CAP_WORDS = {
-    CapKind.PER_ORDER: "per-order cap",
-    CapKind.PER_DAY: "daily cap",
-    CapKind.PER_MONTH: "monthly cap",
-    CapKind.PER_SESSION: "per-chat-session cap",
-}
 STEPUP_DEVICE_NAME = "customer step-up"
 _SETTLED_WORDS = {SpendKind.COMMIT: "committed", SpendKind.RELEASE: "released"}
 
@@ -339,26 +334,14 @@ def auto_checkout_set(
 
 
 def _check_caps(*, profile: ConsentProfile, amount: int, chat_session_reference: str, now: datetime) -> None:
-    caps = spend_caps_effective(profile=profile)
-    used = spend_used(
-        user_id=profile.user_id, chat_session_reference=chat_session_reference, currency=profile.currency, now=now
+    spend_check(
+        user_id=profile.user_id,
+        amount=amount,
+        currency=profile.currency,
+        chat_session_reference=chat_session_reference,
+        profile=profile,
+        now=now,
     )
-    used[CapKind.PER_ORDER] = 0
-    for kind in (CapKind.PER_ORDER, CapKind.PER_DAY, CapKind.PER_MONTH, CapKind.PER_SESSION):
-        if kind == CapKind.PER_SESSION and not chat_session_reference:
-            continue
-        if used[kind] + amount > caps[kind]:
-            money = lambda value: format_money(value, profile.currency)  # noqa: E731
-            left = max(caps[kind] - used[kind], 0)
-            detail = "" if kind == CapKind.PER_ORDER else f" {money(left)} of it is left."
-            raise SpendCapExceeded(
-                f"This order of {money(amount)} is over your {CAP_WORDS[kind]} of {money(caps[kind])}.{detail}",
-                cap=kind.value,
-                limit=caps[kind],
-                used=used[kind],
-                requested=amount,
-                currency=profile.currency,
-            )
 
 
 def _same_reservation(existing: SpendEntry, *, user_id: int, amount: int, currency: str) -> SpendEntry:

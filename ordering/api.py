@@ -162,6 +162,7 @@ class ConversationMessagesView(OrderingAPIView):
             customer_id=request.user.pk,
             text=serializer.validated_data["text"],
             idempotency_key=key,
+            command=serializer.validated_data.get("command"),
         )
         ids = turn.response.get("message_ids", [])
         messages = sorted(Message.objects.filter(pk__in=ids), key=lambda message: ids.index(message.pk))

@@ -18,7 +18,13 @@ from audit.models import ActorType, Outcome
 from audit.services import Origin, audit_record
 from catalog_adapters.contract import CheckoutSession
 from config.tracing import get_trace_id
-from consent.selectors import address_get, auto_checkout_threshold, payment_method_get, stepup_verified_within
+from consent.selectors import (
+    address_get,
+    auto_checkout_threshold,
+    order_placement_check,
+    payment_method_get,
+    stepup_verified_within,
+)
 from ordering import metrics
 from ordering.agent import metrics as agent_metrics
 from ordering.errors import (
@@ -293,6 +299,15 @@ def flow_confirm(
         expires_at = flow.preview.get("expires_at")
         if expires_at and datetime.fromisoformat(expires_at) <= timezone.now():
             raise PreviewExpired("That preview expired; ask for a fresh one.", flow_id=str(flow.pk))
+        # The customer's own limits are checked before anything starts, so a confirmation that could never
+        # be placed is refused with what stands in the way (which grant, which cap and what is left); the
+        # saga checks again, atomically, when it reserves.
+        order_placement_check(
+            user_id=customer_id,
+            amount=flow.total_amount or 0,
+            currency=flow.currency or "usd",
+            chat_session_reference=str(flow.conversation_id),
+        )
         if channel == ConfirmationChannel.AUTO_CHECKOUT:
             threshold = auto_checkout_threshold(user_id=customer_id)
             if not (flow.total_amount is not None and flow.total_amount < threshold):
@@ -469,7 +484,7 @@ def _turn_claim(*, conversation: Conversation, idempotency_key: str) -> tuple[Co
 
 
 def conversation_message_post(
-    *, conversation_id: object, customer_id: int, text: str, idempotency_key: str = ""
+    *, conversation_id: object, customer_id: int, text: str, idempotency_key: str = "", command: dict | None = None
 ) -> tuple[ConversationTurn, bool]:
     """One customer turn: record the message, let the agent answer, keep the answer for replays.
 
@@ -486,7 +501,7 @@ def conversation_message_post(
     try:
         question = conversation_post(conversation_id=conversation.pk, role=MessageRole.CUSTOMER, text=text)
         Message.objects.filter(pk=question.pk).update(turn=record)
-        turn = turn_run(conversation=conversation, record=record, text=text)
+        turn = turn_run(conversation=conversation, record=record, text=text, command=command)
         conversation.refresh_from_db()
         said = [question.pk, *(message.pk for message in turn.messages_said())]
         record.planner = turn.planner_name[:32]

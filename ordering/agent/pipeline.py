@@ -1,20 +1,27 @@
-"""One customer turn, end to end: the decisions that are code, not planner.
+"""One customer turn, end to end: read the message into commands, let the policy act, then auto-checkout.
 
-Before any planner runs: an escalated conversation is with a person (the agent stays silent), and a
-typed "yes"/"no" while a preview waits is a confirmation or a decline, bound by deterministic code to
-the exact preview the customer was shown. After the planner: an auto-checkout grant that covers a
-fresh preview confirms it, and the message says so. Nothing else can start a placement.
+1. An escalated conversation is with a person: the agent stays silent (it says so once).
+2. The message becomes commands: a structured command posted by the widget is taken as it is;
+   otherwise a command generator reads the words: the language model when `LLM_*` is configured
+   (falling back to the offline reader on any failure), else the offline reader grounded in the
+   merchant's catalog (`ordering.agent.understand`).
+3. The policy (`ordering.agent.policy`) executes the commands with the tools. A typed yes confirms
+   only the preview that is the assistant's latest message (code, not a generator, decides).
+4. A preview shown in this turn under the customer's auto-checkout amount, and placeable under their
+   grants and caps, is confirmed without asking, and the message says so.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import transaction
 
-from ordering.agent import parser
-from ordering.agent.dialog import planner_for_settings
-from ordering.agent.merchant import cart_flow
+from consent.exceptions import ConsentError
+from ordering.agent import commands as c
+from ordering.agent.merchant import cart_flow, merchant_id_default
+from ordering.agent.policy import Policy
 from ordering.agent.tools import HANDOVER_TEXT
 from ordering.agent.turn import Turn
 from ordering.errors import OrderingError
@@ -29,8 +36,6 @@ from ordering.models import (
     OrderFlow,
 )
 from ordering.money import format_money
-from ordering.preview import preview_text
-from ordering.selectors import preview_public, preview_shown_hash
 from ordering.services import flow_confirm, flow_decline
 
 logger = logging.getLogger(__name__)
@@ -39,24 +44,92 @@ PLACING_TEXT = "Thank you, confirmed. I'm placing your order with the shop now."
 DECLINED_TEXT = "OK, I won't order it. Nothing was charged and the items are released."
 
 
-def turn_run(*, conversation: Conversation, record: ConversationTurn | None, text: str) -> Turn:
+def turn_run(
+    *, conversation: Conversation, record: ConversationTurn | None, text: str, command: dict | None = None
+) -> Turn:
     turn = Turn(conversation=conversation, record=record, customer_text=text)
     if conversation.status == ConversationStatus.ESCALATED:
         _while_escalated(turn)
         return turn
-    if _typed_decision(turn):
-        return turn
-    planner = planner_for_settings()
-    turn.planner_name = getattr(planner, "name", type(planner).__name__)[:32]
     try:
-        planner.run(turn)
+        commands = _read(turn, command)
+        Policy().run(turn, commands)
     except Exception:
-        logger.exception("planner crashed", extra={"conversation_id": str(conversation.pk)})
+        logger.exception("turn crashed", extra={"conversation_id": str(conversation.pk)})
         turn.say("Sorry, something went wrong on my side. Please try again, or ask for a person.")
     conversation.refresh_from_db(fields=["status"])
     if conversation.status != ConversationStatus.ESCALATED:
         _auto_checkout(turn)
     return turn
+
+
+def _read(turn: Turn, command: dict | None) -> list[c.Command]:
+    """The message as commands: the widget's structured command, the model's, or the offline reader's."""
+    if command is not None:
+        turn.planner_name = "widget"
+        return [c.command_from_dict(command)]
+    context = dialogue_context(turn)
+    from ordering.agent import llm
+
+    factory = getattr(llm, "llm_generator_for_settings", None)
+    generator = factory() if factory is not None else None
+    if generator is not None:
+        turn.planner_name = generator.name
+        try:
+            return generator.generate(text=turn.customer_text, context=context, recent=turn.recent_messages(8))
+        except llm.LLMFailure as failure:
+            logger.warning(
+                "llm.fallback",
+                extra={"reason": failure.reason, "conversation_id": str(turn.conversation.pk)},
+            )
+            turn.planner_name = "llm>offline"
+    else:
+        turn.planner_name = "offline"
+    return offline_generator().generate(text=turn.customer_text, context=context)
+
+
+def offline_generator() -> Any:
+    from ordering.agent.understand import OfflineGenerator, catalog_lexicon
+
+    return OfflineGenerator(catalog_lexicon(merchant_id_default()))
+
+
+def dialogue_context(turn: Turn) -> c.DialogueContext:
+    """What a generator may know: the cart, the open question, whether a preview waits, what was shown."""
+    from consent.selectors import addresses_for_customer, payment_methods_for_customer
+
+    state = turn.state
+    pending = state.get("pending")
+    flow = turn.cart_flow()
+    awaiting = bool(flow and flow.status == FlowStatus.PREVIEWED and turn.latest_preview_hash() == flow.preview_hash)
+    return c.DialogueContext(
+        cart=tuple(
+            c.CartLine(
+                variant_id=line["variant_id"],
+                product_id=line["product_id"],
+                title=line["title"],
+                colour=line.get("colour"),
+                size=line.get("size"),
+                quantity=line["quantity"],
+            )
+            for line in state["cart"]
+        ),
+        pending=c.PendingQuestion(
+            slot=pending.get("slot") or "product",
+            options=tuple(c.Option(value=o["value"], label=o["label"]) for o in pending.get("options") or []),
+            product_id=pending.get("product_id"),
+            title=pending.get("title") or "",
+        )
+        if pending
+        else None,
+        awaiting_confirmation=awaiting,
+        last_shown=tuple(c.Option(value=o["value"], label=o["label"]) for o in state.get("last_shown") or []),
+        cards=tuple(
+            c.Option(value=m.last4, label=f"{m.brand} ending {m.last4}")
+            for m in payment_methods_for_customer(user_id=turn.customer_id)[:10]
+        ),
+        addresses=tuple(a.label for a in addresses_for_customer(user_id=turn.customer_id)[:10]),
+    )
 
 
 def _while_escalated(turn: Turn) -> None:
@@ -72,50 +145,31 @@ def _while_escalated(turn: Turn) -> None:
     turn._post(MessageRole.SYSTEM, HANDOVER_TEXT, {"kind": "specialist_has_it"})
 
 
-def _typed_decision(turn: Turn) -> bool:
-    flow = cart_flow(turn.conversation, turn.state)
-    if flow is None or flow.status != FlowStatus.PREVIEWED:
-        return False
-    words = turn.customer_text.strip()[:80]
-    if parser.is_affirmative(turn.customer_text):
-        shown = {turn.state.get("shown_preview_hash"), preview_shown_hash(conversation=turn.conversation, flow=flow)}
-        if flow.preview_hash not in shown:
-            # The cart or the shop's prices changed after the customer's preview: show the new one first.
+def confirm_typed(turn: Turn, flow: OrderFlow) -> None:
+    _confirm(
+        turn,
+        flow,
+        ConfirmationChannel.TYPED,
+        f'the customer typed "{turn.customer_text.strip()[:80]}" right after preview {flow.preview_hash[:12]}',
+    )
+
+
+def decline_typed(turn: Turn, flow: OrderFlow) -> None:
+    try:
+        with transaction.atomic():
+            flow_decline(flow_id=flow.pk, customer_id=turn.customer_id)
             turn.record_decision(
-                DecisionKind.CONFIRMATION, "typed_confirmation_refused", ok=False,
-                rationale=f'"{words}" would confirm a preview the customer has not seen; showing the current one',
+                DecisionKind.CONFIRMATION, "typed_decline",
+                rationale=f'the customer typed "{turn.customer_text.strip()[:80]}" while preview '
+                f"{flow.preview_hash[:12]} was shown",
             )  # fmt: skip
-            turn.state["shown_preview_hash"] = flow.preview_hash
+            turn.state["cart"] = []
+            turn.state["flow_id"] = None
+            turn.state["shown_preview_hash"] = ""
             turn.save_state()
-            turn.say(
-                "The order changed since the preview you saw. " + preview_text(flow.preview),
-                data={"kind": "preview", "flow_id": str(flow.pk), "preview": preview_public(flow)},
-            )
-            return True
-        _confirm(
-            turn,
-            flow,
-            ConfirmationChannel.TYPED,
-            f'the customer typed "{words}" while preview {flow.preview_hash[:12]} was shown',
-        )
-        return True
-    if parser.is_negative(turn.customer_text):
-        try:
-            with transaction.atomic():
-                flow_decline(flow_id=flow.pk, customer_id=turn.customer_id)
-                turn.record_decision(
-                    DecisionKind.CONFIRMATION, "typed_decline",
-                    rationale=f'the customer typed "{words}" while preview {flow.preview_hash[:12]} was shown',
-                )  # fmt: skip
-                turn.state["cart"] = []
-                turn.state["flow_id"] = None
-                turn.state["shown_preview_hash"] = ""
-                turn.save_state()
-                turn.say(DECLINED_TEXT, data={"kind": "flow_declined", "flow_id": str(flow.pk)})
-        except OrderingError as error:
-            turn.say(error.message)
-        return True
-    return False
+            turn.say(DECLINED_TEXT, data={"kind": "flow_declined", "flow_id": str(flow.pk)})
+    except OrderingError as error:
+        turn.say(error.message)
 
 
 def _confirm(turn: Turn, flow: OrderFlow, channel: str, rationale: str, text: str = PLACING_TEXT) -> None:
@@ -130,11 +184,12 @@ def _confirm(turn: Turn, flow: OrderFlow, channel: str, rationale: str, text: st
                 arguments={"preview_hash": flow.preview_hash, "flow_id": str(flow.pk)},
             )  # fmt: skip
             turn.say(text, data={"kind": "flow_confirmed", "flow_id": str(flow.pk), "channel": channel})
-    except OrderingError as error:
+    except (OrderingError, ConsentError) as error:
         turn.record_decision(
             DecisionKind.CONFIRMATION, f"confirm_{channel}", rationale=rationale, ok=False, error=error.message
         )
-        turn.say(error.message)
+        if channel != ConfirmationChannel.AUTO_CHECKOUT:
+            turn.say(error.message)
 
 
 def _auto_checkout(turn: Turn) -> None:

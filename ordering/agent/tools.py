@@ -16,13 +16,16 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from catalog_adapters.contract import Product
 from catalog_adapters.errors import MerchantError
 from catalog_adapters.registry import get_merchant
+from consent.exceptions import ConsentDenied, SpendCapExceeded
 from consent.selectors import (
     addresses_for_customer,
+    order_placement_check,
     payment_method_default,
     payment_methods_for_customer,
 )
@@ -35,7 +38,7 @@ from ordering.errors import FlowNotConfirmable, OrderingError, PreviewIncomplete
 from ordering.models import FlowStatus, OrderFlow
 from ordering.money import format_money
 from ordering.preview import preview_text
-from ordering.selectors import preview_public
+from ordering.selectors import order_latest_for_customer, orders_for_customer, preview_public
 from ordering.services import conversation_mark_escalated, flow_cancel, flow_preview
 
 if TYPE_CHECKING:
@@ -148,27 +151,62 @@ def _session_facts(session) -> dict[str, Any]:
 # -- catalog ---------------------------------------------------------------------------------------
 
 
+def _product_get(turn: Turn, product_id: str) -> Product:
+    """One fetch per product per turn: the policy and the cart tools share what the shop answered."""
+    cache = turn.products
+    if product_id not in cache:
+        cache[product_id] = get_merchant(shop.merchant_id_default()).catalog.get_product(product_id=product_id)
+    return cache[product_id]
+
+
 def search_products(turn: Turn, args: dict) -> ToolResult:
+    price_filtered = args.get("price_min") is not None or args.get("price_max") is not None
+    sort = args.get("sort", "relevance")
+    limit = args.get("limit", 5)
     try:
         products = get_merchant(shop.merchant_id_default()).catalog.search_products(
             query=args.get("query", ""),
             colour=args.get("colour") or None,
             size=args.get("size") or None,
             category=args.get("category") or None,
-            limit=args.get("limit", 5),
+            # The merchant's search knows no prices: filter and sort a wider page here.
+            limit=100 if (price_filtered or sort != "relevance" or args.get("product_ids")) else limit,
         )
     except MerchantError as error:
         return _merchant_failed(error)
+    if args.get("product_ids"):
+        wanted = list(args["product_ids"])
+        products = sorted((p for p in products if p.id in wanted), key=lambda p: wanted.index(p.id))
+    if args.get("price_min") is not None:
+        products = [p for p in products if p.price.amount >= args["price_min"]]
+    if args.get("price_max") is not None:
+        products = [p for p in products if p.price.amount <= args["price_max"]]
+    if sort == "price_asc":
+        products = sorted(products, key=lambda p: (p.price.amount, p.title))
+    elif sort == "price_desc":
+        products = sorted(products, key=lambda p: (-p.price.amount, p.title))
+    products = products[:limit]
+    for product in products:
+        turn.products.setdefault(product.id, product)
+    say = None
+    if products:
+        listed = ", ".join(f"{p.title[:60]} ({format_money(p.price.amount, p.price.currency)})" for p in products[:6])
+        say = f"Here is what I found: {listed}."
     return ToolResult(
         ok=True,
         data={"products": [_product_data(product) for product in products], "count": len(products)},
-        message_data={"cards": [product_card(product) for product in products[:5]]},
+        say=say,
+        message_data={
+            "kind": "products",
+            "cards": [product_card(product) for product in products[:6]],
+            "quick_replies": [{"label": p.title[:60], "text": f"I'll take the {p.title[:60]}"} for p in products[:4]],
+        },
     )
 
 
 def show_product(turn: Turn, args: dict) -> ToolResult:
     try:
-        product = get_merchant(shop.merchant_id_default()).catalog.get_product(product_id=args["product_id"])
+        product = _product_get(turn, args["product_id"])
     except MerchantError as error:
         if getattr(error, "status", None) == 404:
             return _failed("No such product.", product_id=args["product_id"])
@@ -192,7 +230,7 @@ def list_saved_items(turn: Turn, args: dict) -> ToolResult:
         saved = catalog.list_saved_items(customer_id=customer_ref, kind=args["kind"], since=since)[:10]
         items = []
         for item in saved:
-            product = catalog.get_product(product_id=item.product_id)
+            product = _product_get(turn, item.product_id)
             items.append(
                 {
                     "kind": item.kind,
@@ -243,7 +281,7 @@ def add_to_cart(turn: Turn, args: dict) -> ToolResult:
     before = _snapshot(turn)
     _fresh_cart(turn)
     try:
-        product = get_merchant(shop.merchant_id_default()).catalog.get_product(product_id=args["product_id"])
+        product = _product_get(turn, args["product_id"])
     except MerchantError as error:
         return _merchant_failed(error)
     variant = next((v for v in product.variants if v.id == args["variant_id"]), None)
@@ -253,18 +291,12 @@ def add_to_cart(turn: Turn, args: dict) -> ToolResult:
         return _failed("Not enough in stock.", available=variant.available, variant_id=variant.id)
     existing = next((line for line in turn.state["cart"] if line["variant_id"] == variant.id), None)
     if existing is not None:
-        existing["quantity"] = min(MAX_QUANTITY, existing["quantity"] + args["quantity"])
+        if existing["quantity"] + args["quantity"] > min(MAX_QUANTITY, variant.available):
+            # Never clamped: the customer is told what is possible instead (ordering.agent.policy).
+            return _failed("Not enough in stock.", available=variant.available, variant_id=variant.id)
+        existing["quantity"] += args["quantity"]
     else:
-        turn.state["cart"].append(
-            {
-                "variant_id": variant.id,
-                "product_id": product.id,
-                "title": product.title[:120],
-                "variant": ", ".join(part for part in (variant.colour, variant.size) if part),
-                "quantity": args["quantity"],
-                "currency": variant.price.currency,
-            }
-        )
+        turn.state["cart"].append(_cart_line(product, variant, args["quantity"]))
     session = _sync(turn, before)
     if isinstance(session, ToolResult):
         return session
@@ -275,12 +307,45 @@ def add_to_cart(turn: Turn, args: dict) -> ToolResult:
     )
 
 
+def _cart_line(product: Product, variant, quantity: int) -> dict[str, Any]:
+    return {
+        "variant_id": variant.id,
+        "product_id": product.id,
+        "title": product.title[:120],
+        "variant": ", ".join(part for part in (variant.colour, variant.size) if part),
+        "colour": variant.colour,
+        "size": variant.size or None,
+        "quantity": quantity,
+        "currency": variant.price.currency,
+    }
+
+
 def update_cart_line(turn: Turn, args: dict) -> ToolResult:
+    """A new quantity for a line, or the line changed to another variant (or product) in the same place."""
     before = _snapshot(turn)
-    line = next((line for line in turn.state["cart"] if line["variant_id"] == args["variant_id"]), None)
-    if line is None:
+    index = next((i for i, line in enumerate(turn.state["cart"]) if line["variant_id"] == args["variant_id"]), None)
+    if index is None:
         return _failed("That item is not in the cart.", cart=_cart_data(turn.state))
-    line["quantity"] = args["quantity"]
+    line = turn.state["cart"][index]
+    quantity = args.get("quantity", line["quantity"])
+    if args.get("new_variant_id"):
+        try:
+            product = _product_get(turn, args.get("product_id") or line["product_id"])
+        except MerchantError as error:
+            return _merchant_failed(error)
+        variant = next((v for v in product.variants if v.id == args["new_variant_id"]), None)
+        if variant is None:
+            return _failed("That variant does not belong to that product.", product_id=product.id)
+        if variant.available < quantity:
+            return _failed("Not enough in stock.", available=variant.available, variant_id=variant.id)
+        if any(other["variant_id"] == variant.id for other in turn.state["cart"] if other is not line):
+            turn.state["cart"] = [other for other in turn.state["cart"] if other is not line]
+            merged = next(other for other in turn.state["cart"] if other["variant_id"] == variant.id)
+            merged["quantity"] += quantity
+        else:
+            turn.state["cart"][index] = _cart_line(product, variant, quantity)
+    else:
+        line["quantity"] = quantity
     session = _sync(turn, before)
     if isinstance(session, ToolResult):
         return session
@@ -289,10 +354,21 @@ def update_cart_line(turn: Turn, args: dict) -> ToolResult:
 
 def remove_from_cart(turn: Turn, args: dict) -> ToolResult:
     before = _snapshot(turn)
-    before = len(turn.state["cart"])
+    count = len(turn.state["cart"])
     turn.state["cart"] = [line for line in turn.state["cart"] if line["variant_id"] != args["variant_id"]]
-    if len(turn.state["cart"]) == before:
+    if len(turn.state["cart"]) == count:
         return _failed("That item is not in the cart.", cart=_cart_data(turn.state))
+    session = _sync(turn, before)
+    if isinstance(session, ToolResult):
+        return session
+    return ToolResult(ok=True, data={"cart": _cart_data(turn.state), **_session_facts(session)})
+
+
+def sync_cart(turn: Turn, args: dict) -> ToolResult:
+    """Send the cart as it stands (after a refused code was taken off)."""
+    before = _snapshot(turn)
+    if not turn.state["cart"]:
+        return ToolResult(ok=True, data={"cart": []})
     session = _sync(turn, before)
     if isinstance(session, ToolResult):
         return session
@@ -340,7 +416,12 @@ def apply_promo(turn: Turn, args: dict) -> ToolResult:
         resent = _sync(turn, before)
         if isinstance(resent, ToolResult):
             return resent
-        reason = next((m.content[:200] for m in session.messages if m.code.startswith(("coupon", "minimum"))), "")
+        reason = next(
+            (m.content[:200] for m in session.messages if code.lower() in m.content.lower()),
+            next(
+                (m.content[:200] for m in session.messages if m.code.startswith(("coupon", "discount", "minimum"))), ""
+            ),
+        )
         return _failed(f"The shop did not accept the code {code}.", code=code, applied=False, merchant_reason=reason)
     return ToolResult(ok=True, data={"code": code, "applied": True, **_session_facts(session)})
 
@@ -382,15 +463,17 @@ def choose_address(turn: Turn, args: dict) -> ToolResult:
 
 def choose_payment_method(turn: Turn, args: dict) -> ToolResult:
     methods = payment_methods_for_customer(user_id=turn.customer_id)
+    saved = [{"payment_method_id": m.pk, "brand": m.brand, "last4": m.last4} for m in methods[:10]]
     if args.get("payment_method_id") is not None:
-        method = methods.filter(pk=args["payment_method_id"]).first()
+        matching = list(methods.filter(pk=args["payment_method_id"]))
+    elif args.get("last4"):
+        matching = list(methods.filter(last4=args["last4"].strip()))
     else:
-        method = methods.filter(last4=(args.get("last4") or "").strip()).first()
-    if method is None:
-        return _failed(
-            "No saved card like that.",
-            saved=[{"payment_method_id": m.pk, "brand": m.brand, "last4": m.last4} for m in methods[:10]],
-        )
+        matching = list(methods.filter(brand__iexact=(args.get("brand") or "").strip()))
+    if len(matching) != 1:
+        return _failed("No saved card like that.", saved=saved, ambiguous=len(matching) > 1)
+    method = matching[0]
+    # The card is not sent to the shop before payment; the next preview shows it (and replaces an older one).
     turn.state["payment_method_id"] = method.pk
     turn.save_state()
     return ToolResult(ok=True, data={"payment": {"brand": method.brand, "last4": method.last4}})
@@ -424,9 +507,28 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
         return _failed(f"The shop cannot price this order yet: {error.message}", code=error.details.get("code"))
     except OrderingError as error:
         return _failed(error.message)
+    preview = flow.preview
+    message_data = {
+        "kind": "preview",
+        "flow_id": str(flow.pk),
+        "preview": preview_public(flow),
+        "cart_edit": _cart_edit(turn),
+    }
+    blocked = _placement_blocker(turn, flow)
+    if blocked is not None:
+        # Invariant: a preview that can never be placed is not offered for confirmation; it says why.
+        turn.state["shown_preview_hash"] = ""
+        turn.save_state()
+        message_data.update(kind="preview_blocked", blocked=blocked)
+        return ToolResult(
+            ok=True,
+            data={"flow_id": str(flow.pk), "blocked": blocked, "total": preview["total"]},
+            say=f"{preview_text(preview).rsplit(' Confirm', 1)[0]} I can't place this order: {blocked['message']} "
+            f"You can change this on your settings page: {blocked['settings_url']}",
+            message_data=message_data,
+        )
     turn.state["shown_preview_hash"] = flow.preview_hash
     turn.save_state()
-    preview = flow.preview
     return ToolResult(
         ok=True,
         data={
@@ -437,8 +539,61 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
             "lines": len(preview["lines"]),
         },
         say=preview_text(preview),
-        message_data={"kind": "preview", "flow_id": str(flow.pk), "preview": preview_public(flow)},
+        message_data=message_data,
     )
+
+
+def _placement_blocker(turn: Turn, flow: OrderFlow) -> dict[str, Any] | None:
+    """What in the customer's own settings stands in the way of placing this preview, if anything."""
+    try:
+        order_placement_check(
+            user_id=turn.customer_id,
+            amount=flow.total_amount or 0,
+            currency=flow.currency,
+            chat_session_reference=str(flow.conversation_id),
+        )
+    except ConsentDenied as error:
+        return {"reason": error.code, "scope": str(error.scope), "message": error.message,
+                "settings_url": reverse("consent-settings")}  # fmt: skip
+    except SpendCapExceeded as error:
+        return {
+            "reason": error.code,
+            "cap": error.cap,
+            "limit": error.limit,
+            "left": max(error.limit - error.used, 0),
+            "currency": error.currency,
+            "message": error.message,
+            "settings_url": reverse("consent-settings"),
+        }
+    return None
+
+
+def _cart_edit(turn: Turn) -> list[dict[str, Any]]:
+    """What each line can be changed to from the preview card, from products already fetched this turn
+    (a line whose product was not fetched offers quantity and remove only)."""
+    lines = []
+    for line in turn.state["cart"]:
+        product = turn.products.get(line["product_id"])
+        variants = product.variants if product else ()
+        same = next((v for v in variants if v.id == line["variant_id"]), None)
+        available = same.available if same else line["quantity"]
+        colour, size = line.get("colour"), line.get("size")
+        lines.append(
+            {
+                "variant_id": line["variant_id"],
+                "product_id": line["product_id"],
+                "title": line["title"],
+                "quantity": line["quantity"],
+                "max_quantity": max(line["quantity"], min(MAX_QUANTITY, available)),
+                "size": size,
+                "sizes": sorted({v.size for v in variants if v.size and v.colour == colour and v.available > 0}),
+                "colour": colour,
+                "colours": sorted(
+                    {v.colour for v in variants if v.colour and (v.size or None) == size and v.available > 0}
+                ),
+            }
+        )
+    return lines
 
 
 _STATUS_WORDS = {
@@ -457,41 +612,81 @@ _STATUS_WORDS = {
 }
 
 
-def _flow_for(turn: Turn, flow_id: str | None) -> OrderFlow | None:
-    flows = OrderFlow.objects.filter(conversation=turn.conversation, customer_id=turn.customer_id)
-    if flow_id:
-        return flows.filter(pk=flow_id).first()
-    return flows.order_by("-created_at").first()
+def _flow_for(turn: Turn, which: str) -> OrderFlow | None:
+    """The order a customer means: this conversation's cart, else their latest order of any conversation."""
+    if which == "current":
+        flow = shop.cart_flow(turn.conversation, turn.state)
+        if flow is not None:
+            return flow
+    return order_latest_for_customer(customer_id=turn.customer_id) or (
+        OrderFlow.objects.filter(conversation=turn.conversation).order_by("-created_at").first()
+    )
+
+
+def _merchant_order_status(flow: OrderFlow) -> str:
+    """The shop's own word on a placed order (shipped, canceled…), when it answers."""
+    if not flow.merchant_order_id:
+        return ""
+    try:
+        order = get_merchant(flow.merchant_id).orders.get(order_id=flow.merchant_order_id)
+    except MerchantError:
+        return ""
+    return str(getattr(order, "status", "") or "")
+
+
+def _order_line(flow: OrderFlow) -> str:
+    preview = flow.preview or {}
+    items = ", ".join(f"{line['quantity']}x {line['title']}" for line in preview.get("lines", [])[:5]) or "your order"
+    total = f" ({format_money(flow.total_amount, flow.currency)})" if flow.total_amount is not None else ""
+    words = _STATUS_WORDS.get(flow.status, flow.status)
+    text = f"{items}{total} {words}"
+    if flow.merchant_order_id:
+        shop_status = _merchant_order_status(flow)
+        text += f"; the shop's order number is {flow.merchant_order_id}"
+        if shop_status and shop_status not in ("confirmed", "created", "placed"):
+            text += f" and the shop says it is {shop_status.replace('_', ' ')}"
+    return text
 
 
 def order_status(turn: Turn, args: dict) -> ToolResult:
-    try:
-        flow = _flow_for(turn, args.get("flow_id"))
-    except Exception:  # a malformed id is simply not found
-        flow = None
+    which = args.get("which", "last")
+    if which == "all":
+        flows = list(orders_for_customer(customer_id=turn.customer_id, limit=5))
+        if not flows:
+            return ToolResult(ok=True, data={"orders": []}, say="You have no orders yet.")
+        said = (
+            "Your latest orders: "
+            + "; ".join(f"{flow.confirmed_at:%b %d}: {_order_line(flow)}" for flow in flows)
+            + "."
+        )
+        return ToolResult(
+            ok=True,
+            data={"orders": [{"flow_id": str(f.pk), "status": f.status} for f in flows]},
+            say=said,
+            message_data={"kind": "order_history"},
+        )
+    flow = _flow_for(turn, which)
     if flow is None:
-        return ToolResult(ok=True, data={"flow": None}, say="There is no order in this conversation yet.")
-    words = _STATUS_WORDS.get(flow.status, flow.status)
-    text = f"Your order {words}."
-    if flow.merchant_order_id:
-        text = f"Your order {words}; the shop's order number is {flow.merchant_order_id}."
+        return ToolResult(ok=True, data={"flow": None}, say="You have no orders yet.")
     return ToolResult(
         ok=True,
         data={"flow_id": str(flow.pk), "status": flow.status, "merchant_order_id": flow.merchant_order_id},
-        say=text,
+        say=f"Your order: {_order_line(flow)}.",
         message_data={"kind": "flow_status", "flow_id": str(flow.pk), "status": flow.status},
     )
 
 
 def cancel_order(turn: Turn, args: dict) -> ToolResult:
-    try:
-        flow = _flow_for(turn, args.get("flow_id"))
-    except Exception:
-        flow = None
+    flow = _flow_for(turn, args.get("which", "current"))
     if flow is None:
         return _failed("There is no order to cancel.")
     if flow.status == FlowStatus.PLACED:
-        return _failed("This order is already placed; a specialist can cancel and refund it.", status=flow.status)
+        return _failed(
+            f"Your order {flow.merchant_order_id} is already placed with the shop, so I can't cancel it myself; "
+            "a specialist can cancel and refund it.",
+            status=flow.status,
+            suggest=["Talk to a person"],
+        )
     if flow.status == FlowStatus.CANCELED:
         return ToolResult(ok=True, data={"status": flow.status}, say="That order was already canceled.")
     try:
@@ -504,13 +699,67 @@ def cancel_order(turn: Turn, args: dict) -> ToolResult:
         )
     except (FlowNotConfirmable, OrderingError) as error:
         return _failed(error.message, status=flow.status)
-    cart_reset(turn.state)
-    turn.save_state()
+    if str(flow.pk) == turn.state.get("flow_id"):
+        cart_reset(turn.state)
+        turn.save_state()
     return ToolResult(
         ok=True,
         data={"flow_id": str(flow.pk), "status": flow.status},
         say="Canceled. Nothing was ordered or charged, and the items are released.",
         message_data={"kind": "flow_canceled", "flow_id": str(flow.pk)},
+    )
+
+
+def answer_product_question(turn: Turn, args: dict) -> ToolResult:
+    """Price, stock, sizes, colours or details of one product, in words rendered here from the shop's data."""
+    try:
+        product = _product_get(turn, args["product_id"])
+    except MerchantError as error:
+        if getattr(error, "status", None) == 404:
+            return _failed("No such product.", product_id=args["product_id"])
+        return _merchant_failed(error)
+    aspect = args.get("aspect", "details")
+    size = (args.get("size") or "").upper()
+    colour = (args.get("colour") or "").lower()
+    title = product.title[:120]
+    in_stock = [v for v in product.variants if v.available > 0]
+    sizes = sorted({v.size for v in in_stock if v.size}, key=lambda s: (len(s), s))
+    colours = sorted({v.colour for v in in_stock if v.colour})
+    price = format_money(product.price.amount, product.price.currency)
+    if size or colour:
+        fitting = [
+            v for v in in_stock if (not size or (v.size or "").upper() == size) and (not colour or v.colour == colour)
+        ]
+        what = " ".join(part for part in (colour, f"size {size}" if size else "") if part)
+        if fitting:
+            units = sum(v.available for v in fitting)
+            say = f"Yes, the {title} is in stock in {what} ({units} left), at {price}."
+        else:
+            say = f"Sorry, the {title} is not available in {what}."
+            if sizes:
+                say += f" In stock: sizes {', '.join(sizes)}"
+                say += f"; colours {', '.join(colours)}." if colours else "."
+    elif aspect == "price":
+        say = f"The {title} costs {price}."
+    elif aspect in ("availability", "sizes"):
+        if not in_stock:
+            say = f"Sorry, the {title} is sold out."
+        elif sizes:
+            say = f"The {title} is in stock in sizes {', '.join(sizes)}" + (
+                f" ({', '.join(colours)})." if colours else "."
+            )
+        else:
+            say = f"The {title} is in stock" + (f" in {', '.join(colours)}." if colours else ".")
+    elif aspect == "colours":
+        say = f"The {title} comes in {', '.join(colours) or 'one colour'}."
+    else:
+        # Catalog text is quoted as data for the customer; nothing in it is followed.
+        say = f"{title} ({price}): {product.description[:300]}"
+    return ToolResult(
+        ok=True,
+        data={"product": _product_data(product)},
+        say=say,
+        message_data={"kind": "product_answer", "cards": [product_card(product)]},
     )
 
 
@@ -562,7 +811,11 @@ TOOLS: dict[str, ToolSpec] = {
                     "colour": {"type": "string", "maxLength": 30},
                     "size": {"type": "string", "maxLength": 10},
                     "category": {"type": "string", "maxLength": 40},
-                    "limit": {"type": "integer", "minimum": 1, "maximum": 10},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 40},
+                    "price_min": {"type": "integer", "minimum": 0},
+                    "price_max": {"type": "integer", "minimum": 0},
+                    "sort": {"type": "string", "enum": ["relevance", "price_asc", "price_desc"]},
+                    "product_ids": {"type": "array", "items": _ID, "maxItems": 10},
                 },
                 ("query",),
             ),
@@ -597,10 +850,13 @@ TOOLS: dict[str, ToolSpec] = {
         ),
         ToolSpec(
             "update_cart_line",
-            "Change the quantity of an item already in the cart.",
-            _object({"variant_id": _ID, "quantity": _QUANTITY}, ("variant_id", "quantity")),
+            "Change the quantity of an item already in the cart, or change it to another variant or product.",
+            _object(
+                {"variant_id": _ID, "quantity": _QUANTITY, "new_variant_id": _ID, "product_id": _ID}, ("variant_id",)
+            ),
             update_cart_line,
         ),
+        ToolSpec("sync_cart", "Send the cart to the shop again as it stands.", _NOTHING, sync_cart),
         ToolSpec(
             "remove_from_cart",
             "Take an item out of the cart.",
@@ -633,8 +889,14 @@ TOOLS: dict[str, ToolSpec] = {
         ),
         ToolSpec(
             "choose_payment_method",
-            "Pay with one of the customer's saved cards (by id or last four digits).",
-            _object({"payment_method_id": {"type": "integer"}, "last4": {"type": "string", "pattern": "^[0-9]{4}$"}}),
+            "Pay with one of the customer's saved cards (by id, last four digits, or brand when only one has it).",
+            _object(
+                {
+                    "payment_method_id": {"type": "integer"},
+                    "last4": {"type": "string", "pattern": "^[0-9]{4}$"},
+                    "brand": {"type": "string", "maxLength": 20},
+                }
+            ),
             choose_payment_method,
         ),
         ToolSpec(
@@ -645,15 +907,29 @@ TOOLS: dict[str, ToolSpec] = {
         ),
         ToolSpec(
             "order_status",
-            "The status of the order in this conversation (the latest one unless flow_id is given).",
-            _object({"flow_id": _ID}),
+            "The customer's orders from any conversation: this cart's (current), the latest (last) or the last few (all).",
+            _object({"which": {"type": "string", "enum": ["current", "last", "all"]}}),
             order_status,
         ),
         ToolSpec(
             "cancel_order",
-            "Cancel the order of this conversation that is not placed yet; releases the items.",
-            _object({"flow_id": _ID}),
+            "Cancel this conversation's cart (current) or the customer's latest order (last) if not placed yet.",
+            _object({"which": {"type": "string", "enum": ["current", "last"]}}),
             cancel_order,
+        ),
+        ToolSpec(
+            "answer_product_question",
+            "Answer a question about one product: price, availability, sizes, colours or details.",
+            _object(
+                {
+                    "product_id": _ID,
+                    "aspect": {"type": "string", "enum": ["price", "availability", "sizes", "colours", "details"]},
+                    "size": {"type": "string", "maxLength": 10},
+                    "colour": {"type": "string", "maxLength": 30},
+                },
+                ("product_id",),
+            ),
+            answer_product_question,
         ),
         ToolSpec(
             "hand_over",

@@ -51,6 +51,8 @@ class Turn:
         self.state: dict[str, Any] = state_load(conversation.agent_state)
         self.planner_name = ""
         self._said: list[Message] = []
+        # Products the shop answered during this turn (one fetch per product per turn).
+        self.products: dict[str, Any] = {}
 
     # -- the planner's interface --------------------------------------------------------------------
 
@@ -83,12 +85,35 @@ class Turn:
     def say(self, text: str, *, data: dict | None = None) -> None:
         self._post(MessageRole.ASSISTANT, text, data)
 
-    def ask(self, question: str, *, pending: dict | None = None) -> None:
+    def ask(self, question: str, *, pending: dict | None = None, quick_replies: list[dict] | None = None) -> None:
         """One clarifying question; remembered as the pending question until answered."""
         self.state["pending"] = {**(pending or {}), "question": _short(question, 500)}
         self.save_state()
         self.record_decision(DecisionKind.CLARIFICATION, "ask", rationale=question, arguments=pending or {})
-        self._post(MessageRole.ASSISTANT, question, {"kind": "question"})
+        data: dict[str, Any] = {"kind": "question"}
+        if quick_replies:
+            data["quick_replies"] = quick_replies
+        self._post(MessageRole.ASSISTANT, question, data)
+
+    def cart_flow(self) -> OrderFlow | None:
+        from ordering.agent.merchant import cart_flow
+
+        return cart_flow(self.conversation, self.state)
+
+    def latest_preview_hash(self) -> str:
+        """The preview hash when the assistant's latest message (before this turn's) is a preview waiting for
+        a decision, or a reminder of it; "" when the latest message is anything else."""
+        latest = (
+            Message.objects.filter(conversation=self.conversation)
+            .exclude(role=MessageRole.CUSTOMER)
+            .exclude(pk__in=[message.pk for message in self._said])
+            .order_by("-id")
+            .first()
+        )
+        if latest is None or (latest.data or {}).get("kind") not in ("preview", "preview_reminder"):
+            return ""
+        data = latest.data
+        return data.get("preview_hash") or (data.get("preview") or {}).get("preview_hash") or ""
 
     def state_summary(self) -> dict[str, Any]:
         flow = OrderFlow.objects.filter(pk=self.state["flow_id"]).first() if self.state["flow_id"] else None

@@ -1,0 +1,1017 @@
+"""The dialog policy: executes a turn's commands with the tools, deterministically, and repairs.
+
+Whatever generated the commands (the offline reader or a language model), this code decides what
+happens, and the invariants live here:
+
+1. A typed confirmation places an order only when the assistant's latest message is the preview
+   waiting for a decision (or a reminder of that same preview) and the command is an explicit
+   Confirm on its own. Anything else after a preview (a change, a question, words not understood)
+   means the preview must be shown again before a typed yes counts.
+2. Nothing is substituted: the product, variant, quantity, card, address and shipping in the cart are
+   what the customer asked for, or the customer is asked, with what is possible (stock left, sizes and
+   colours in stock, the closest matches).
+3. Every code, card, address or shipping choice named is applied or refused in the same reply, with
+   the shop's reason.
+4. Consent and spend caps are checked before a preview is offered; a preview that cannot be placed
+   says which limit stands in the way and links to the settings page (`tools.preview_order`).
+
+Repair: corrections ("actually size 43", "make it the grey one"), answers to the one open question,
+digressions (a question in the middle of a cart keeps the cart and the question), cancellation, and
+cannot-handle (two unanswered clarifications in a row hand over to a person).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ordering.agent import commands as c
+from ordering.agent.state import MAX_QUANTITY
+from ordering.agent.tools import ToolCall, ToolResult
+from ordering.agent.turn import Turn
+from ordering.models import DecisionKind, FlowStatus
+
+# After this many failed clarifications in a row, a person takes over.
+MAX_FAILED_CLARIFICATIONS = 2
+MAX_QUICK_REPLIES = 8
+
+HELP_TEXT = (
+    "I'm your ordering assistant and I act for you at the shop. I can find products (\"show me trail shoes "
+    'under $100"), answer questions about them ("how much is the GPS watch?"), build your cart ("2 pairs of '
+    'the Blue Runner in size 42", "the shoes I liked last week"), apply your codes, pick your saved card and '
+    "address, and tell you where your orders are. Nothing is ordered until you confirm a preview priced by "
+    "the shop."
+)
+HELP_EXAMPLES = ("Show me running shoes", "What's in my cart?", "Where is my order?", "Talk to a person")
+OUT_OF_SCOPE_TEXT = (
+    "I can only help with shopping here: finding products, your cart, codes, and your orders. "
+    "I can't help with that, sorry."
+)
+NOTHING_TO_CONFIRM = "There is nothing waiting for your confirmation right now. What would you like to order?"
+CART_TOOLS = frozenset(
+    {"add_to_cart", "update_cart_line", "remove_from_cart", "apply_promo", "choose_shipping", "choose_address",
+     "choose_payment_method"}
+)  # fmt: skip
+
+_CHOICES = (c.ApplyCode, c.UseMyPromotion, c.ChooseCard, c.ChooseAddress, c.ChooseShipping)
+_CART = (c.AddItems, c.SetSlot, c.Select, c.RemoveItem, c.ClearCart)
+_INFO = (c.Search, c.ProductQuestion, c.ListPromotions, c.OrderStatus, c.Help, c.Greet, c.OutOfScope)
+
+
+def _or_list(items: list[str]) -> str:
+    items = [item for item in items if item]
+    if not items:
+        return ""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _item_wire(spec: c.ItemSpec) -> dict[str, Any]:
+    return c._jsonable(spec)  # noqa: SLF001 - the same wire form as the commands'
+
+
+def _item_from_wire(raw: dict[str, Any] | None) -> c.ItemSpec:
+    return c._item_from_dict(raw or {}) or c.ItemSpec()  # noqa: SLF001
+
+
+def _quantity(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+class Policy:
+    """One instance per turn: `run(turn, commands)`."""
+
+    def __init__(self) -> None:
+        self.changed = False  # the cart or a choice changed: a fresh preview ends the turn
+        self.asked = False  # a question was asked: it ends the turn
+        self.products: dict[str, dict] = {}
+
+    # -- entry ----------------------------------------------------------------------------------
+
+    def run(self, turn: Turn, commands: list[c.Command]) -> None:
+        turn.record_decision(
+            DecisionKind.RULE,
+            "read_commands",
+            rationale=f'"{turn.customer_text[:80]}" read as {c.commands_describe(commands)[:400]}',
+            arguments={"commands": [c.command_to_dict(command) for command in commands][:10]},
+        )
+        commands = list(commands) or [c.CannotHandle(text=turn.customer_text[:100], reason="nothing read")]
+
+        if any(isinstance(command, c.Human) for command in commands):
+            self._call(turn, "hand_over", {"reason": "customer_request"}, "the customer asked for a person")
+            return
+
+        decision = [command for command in commands if isinstance(command, c.Confirm | c.Decline)]
+        others = [command for command in commands if not isinstance(command, c.Confirm | c.Decline | c.Thanks)]
+        if decision and not others:
+            self._decide(turn, decision[-1])
+            return
+        if decision and isinstance(decision[-1], c.Confirm) and others:
+            turn.record_decision(
+                DecisionKind.CONFIRMATION, "confirmation_with_changes", ok=False,
+                rationale="a yes together with other requests confirms nothing; the result is shown first",
+            )  # fmt: skip
+
+        pending = turn.state.get("pending")
+        if pending:
+            answered = self._answer(turn, commands, pending)
+            if answered is None:
+                return  # the open question was asked again or handed over
+            commands = answered
+
+        for command in sorted(commands, key=self._order):
+            if self.asked and isinstance(command, _CART):
+                self._queue(turn, command)
+                continue
+            self._execute(turn, command)
+        self._finish(turn)
+
+    @staticmethod
+    def _order(command: c.Command) -> int:
+        # Cart first (the session exists when codes are checked), then choices, then everything else.
+        if isinstance(command, _CART):
+            return 0
+        if isinstance(command, _CHOICES):
+            return 1
+        return 2
+
+    def _execute(self, turn: Turn, command: c.Command) -> None:
+        handler = getattr(self, f"_do_{command.kind}", None)
+        if handler is None:
+            turn.say(HELP_TEXT)
+            return
+        handler(turn, command)
+
+    def _finish(self, turn: Turn) -> None:
+        """After the cart changed and no question is open: show the preview (which asks to confirm)."""
+        if self.changed and turn.state["cart"] and not turn.state.get("pending"):
+            self._preview(turn, "the cart changed, so the customer sees the new preview")
+        elif self.changed and not turn.state["cart"] and not turn.messages_said():
+            turn.say("Your cart is empty now; nothing will be ordered.")
+        if not turn.messages_said():
+            turn.say(HELP_TEXT, data={"kind": "help", "quick_replies": _replies(HELP_EXAMPLES)})
+
+    # -- tools ----------------------------------------------------------------------------------
+
+    def _call(self, turn: Turn, name: str, arguments: dict, rationale: str, *, speak: bool = True) -> ToolResult:
+        result = turn.call_tool(ToolCall(name=name, arguments=arguments, rationale=rationale), speak=speak)
+        if result.ok and name in CART_TOOLS:
+            self.changed = True
+        if name in CART_TOOLS:
+            self._check_codes(turn, result)
+        return result
+
+    def _preview(self, turn: Turn, why: str) -> None:
+        result = self._call(turn, "preview_order", {}, why)
+        if not result.ok:
+            turn.say(result.error or "I could not prepare a preview.")
+
+    def _check_codes(self, turn: Turn, result: ToolResult) -> None:
+        """Invariant 3: a code the shop did not apply is taken off and the customer told why, at once."""
+        applied = result.data.get("applied_codes")
+        if applied is None or not turn.state["cart"]:
+            return
+        refused = [code for code in turn.state["promo_codes"] if code not in {a.upper() for a in applied}]
+        if not refused:
+            return
+        messages = result.data.get("merchant_messages") or []
+        turn.state["promo_codes"] = [code for code in turn.state["promo_codes"] if code not in refused]
+        turn.save_state()
+        for code in refused:
+            reason = next(
+                (m["content"] for m in messages if code.lower() in m.get("content", "").lower()),
+                next(
+                    (m["content"] for m in messages if m.get("code", "").startswith(("coupon", "discount", "minimum"))),
+                    "",
+                ),
+            )
+            turn.say(f"The shop did not accept the code {code}" + (f": {reason}" if reason else "."))
+        self._resync(turn)
+
+    def _resync(self, turn: Turn) -> None:
+        result = turn.call_tool(
+            ToolCall(name="sync_cart", arguments={}, rationale="send the cart again without the refused code"),
+            speak=False,
+        )
+        if not result.ok:
+            turn.say(result.error or "The shop did not answer properly; please try again in a moment.")
+        self.changed = True
+
+    # -- confirmation (invariant 1) ---------------------------------------------------------------
+
+    def _decide(self, turn: Turn, command: c.Command) -> None:
+        from ordering.agent.pipeline import confirm_typed, decline_typed
+
+        flow = turn.cart_flow()
+        if flow is None or flow.status != FlowStatus.PREVIEWED:
+            if isinstance(command, c.Decline) and turn.state.get("pending"):
+                self._clear_pending(turn)
+                turn.say("OK, let's leave that. What would you like instead?")
+                return
+            turn.say(NOTHING_TO_CONFIRM)
+            return
+        if isinstance(command, c.Decline):
+            decline_typed(turn, flow)
+            return
+        latest = turn.latest_preview_hash()
+        if latest != flow.preview_hash:
+            turn.record_decision(
+                DecisionKind.CONFIRMATION, "typed_confirmation_refused", ok=False,
+                rationale=f'"{turn.customer_text[:60]}" came after a message that is not the current preview; '
+                "showing it again before anything is placed",
+            )  # fmt: skip
+            turn.say("Before I place anything, please check the order once more.", data={"kind": "notice"})
+            self._preview(turn, "a typed yes must follow the preview it confirms")
+            return
+        confirm_typed(turn, flow)
+
+    # -- the open question ----------------------------------------------------------------------
+
+    def _ask(self, turn: Turn, question: str, pending: dict[str, Any], options: list[dict[str, str]]) -> None:
+        pending = {**pending, "options": options[:MAX_QUICK_REPLIES]}
+        turn.ask(question, pending=pending, quick_replies=_replies([o["label"] for o in options]))
+        self.asked = True
+
+    def _clear_pending(self, turn: Turn) -> None:
+        turn.state["pending"] = None
+        turn.state["failed_clarifications"] = 0
+        turn.save_state()
+
+    def _queue(self, turn: Turn, command: c.Command) -> None:
+        """A second item in the same message waits until the open question is answered."""
+        pending = turn.state.get("pending")
+        if pending is None or not isinstance(command, c.AddItems):
+            return
+        pending.setdefault("queue", []).extend(_item_wire(item) for item in command.items)
+        turn.save_state()
+
+    def _answer(self, turn: Turn, commands: list[c.Command], pending: dict) -> list[c.Command] | None:
+        """Commands that answer the open question are applied to it; the rest run as usual.
+
+        Returns the commands left to run, or None when the turn is over (asked again, handed over).
+        """
+        answers = [
+            command
+            for command in commands
+            if isinstance(command, c.Select) or (isinstance(command, c.SetSlot) and command.target is None)
+        ]
+        new_request = any(isinstance(command, c.AddItems | c.ClearCart | c.CancelOrder) for command in commands)
+        if answers:
+            rest = [command for command in commands if command not in answers]
+            self._clear_pending(turn)
+            self._resume(turn, pending, answers)
+            return rest
+        if new_request:
+            # A new request, not an answer: the open question is dropped rather than answered by accident.
+            turn.record_decision(
+                DecisionKind.RULE, "question_dropped", rationale=f'"{turn.customer_text[:60]}" asks for something else'
+            )
+            self._clear_pending(turn)
+            return commands
+        understood = [command for command in commands if not isinstance(command, c.CannotHandle)]
+        if understood:
+            # A digression: answer it, and the question stays open (asked again at the end).
+            for command in sorted(understood, key=self._order):
+                self._execute(turn, command)
+            if turn.state.get("pending"):
+                question = turn.state["pending"].get("question", "")
+                turn.say(
+                    f"Back to your order: {question}",
+                    data={
+                        "kind": "question",
+                        "quick_replies": _replies([o["label"] for o in pending.get("options", [])]),
+                    },
+                )
+            self._finish(turn)
+            return None
+        self._clarification_failed(turn, pending)
+        return None
+
+    def _clarification_failed(self, turn: Turn, pending: dict) -> None:
+        failed = int(turn.state.get("failed_clarifications") or 0) + 1
+        turn.state["failed_clarifications"] = failed
+        turn.save_state()
+        if failed >= MAX_FAILED_CLARIFICATIONS:
+            turn.record_decision(
+                DecisionKind.HANDOVER, "clarifications_failed",
+                rationale=f"{failed} answers in a row did not answer: {pending.get('question', '')[:120]}",
+            )  # fmt: skip
+            self._clear_pending(turn)
+            self._call(
+                turn,
+                "hand_over",
+                {"reason": "agent_stuck", "detail": f"Could not clarify: {pending.get('question', '')[:200]}"},
+                f'two clarifications in a row failed (last answer: "{turn.customer_text[:60]}")',
+            )
+            return
+        question = pending.get("question") or "Could you say that differently?"
+        turn.record_decision(
+            DecisionKind.CLARIFICATION,
+            "ask_again",
+            rationale=f'"{turn.customer_text[:60]}" did not answer the question',
+        )
+        turn.say(
+            f"Sorry, I didn't get that. {question}",
+            data={"kind": "question", "quick_replies": _replies([o["label"] for o in pending.get("options", [])])},
+        )
+
+    def _resume(self, turn: Turn, pending: dict, answers: list[c.Command]) -> None:
+        slot = pending.get("slot")
+        spec = _item_from_wire(pending.get("item"))
+        options = pending.get("options") or []
+        values = {}
+        for answer in answers:
+            if isinstance(answer, c.Select):
+                chosen = None
+                if answer.index is not None and options:
+                    index = answer.index if answer.index >= 0 else len(options) - 1
+                    chosen = options[index]["value"] if 0 <= index < len(options) else None
+                elif answer.value:
+                    chosen = next((o["value"] for o in options if o["value"].lower() == answer.value.lower()), None)
+                if chosen is None:
+                    self._clarification_failed(turn, pending)
+                    return
+                values[slot] = chosen
+            else:
+                values[answer.slot] = answer.value
+        turn.record_decision(
+            DecisionKind.RULE, "answer", rationale=f'"{turn.customer_text[:40]}" answered {slot}: {values}'
+        )
+        queue = [_item_from_wire(raw) for raw in pending.get("queue") or []]
+        if slot == "line":
+            self._line_answer(turn, pending, values.get("line") or values.get(slot))
+            self._add_queue(turn, queue)
+            return
+        if "product" in values:
+            spec = c.ItemSpec(**{**spec.__dict__, "product_ids": (values["product"],), "query": ""})
+        if "size" in values:
+            spec = c.ItemSpec(
+                **{**spec.__dict__, "size": values["size"].upper(), "size_said": None, "size_options": ()}
+            )
+        if "colour" in values:
+            spec = c.ItemSpec(**{**spec.__dict__, "colour": values["colour"].lower()})
+        if "quantity" in values:
+            spec = c.ItemSpec(**{**spec.__dict__, "quantity": _quantity(values["quantity"])})
+        if pending.get("line_variant_id"):
+            # The question was about changing a line already in the cart.
+            self._change_line(turn, pending["line_variant_id"], spec)
+        else:
+            self._add_one(turn, spec, queue)
+            return
+        self._add_queue(turn, queue)
+
+    def _add_queue(self, turn: Turn, queue: list[c.ItemSpec]) -> None:
+        for index, spec in enumerate(queue):
+            if self.asked:
+                pending = turn.state.get("pending")
+                if pending is not None:
+                    pending.setdefault("queue", []).extend(_item_wire(rest) for rest in queue[index:])
+                    turn.save_state()
+                return
+            self._add_one(turn, spec, [])
+
+    # -- the cart -------------------------------------------------------------------------------
+
+    def _do_add_items(self, turn: Turn, command: c.AddItems) -> None:
+        items = list(command.items)
+        for index, spec in enumerate(items):
+            if self.asked:
+                self._queue(turn, c.AddItems(items=tuple(items[index:])))
+                return
+            self._add_one(turn, spec, [])
+
+    def _add_one(self, turn: Turn, spec: c.ItemSpec, queue: list[c.ItemSpec]) -> None:
+        candidates = self._candidates(turn, spec)
+        if candidates is None:
+            return
+        if not candidates:
+            self._not_found(turn, spec)
+            return
+        if len(candidates) > 1:
+            options = [{"value": cand["product_id"], "label": cand["title"]} for cand in candidates[:6]]
+            self._ask(
+                turn,
+                f"I found several: {_or_list([o['label'] for o in options])}. Which one do you mean?",
+                {"slot": "product", "item": _item_wire(spec), "queue": [_item_wire(q) for q in queue]},
+                options,
+            )
+            return
+        candidate = candidates[0]
+        spec = c.ItemSpec(**{**spec.__dict__, "product_ids": (candidate["product_id"],), "query": ""})
+        self._choose_variant(turn, spec, candidate.get("variant_id"), queue)
+
+    def _candidates(self, turn: Turn, spec: c.ItemSpec) -> list[dict] | None:
+        """Products the spec may mean, best first; None when the customer was already told something."""
+        if spec.saved:
+            arguments: dict[str, Any] = {"kind": spec.saved}
+            if spec.since_days:
+                arguments["since_days"] = spec.since_days
+            result = self._call(
+                turn, "list_saved_items", arguments, f"the customer referred to items they {spec.saved}"
+            )
+            if not result.ok:
+                turn.say(result.error or "I could not look up your saved items.")
+                return None
+            items = result.data["items"]
+            if spec.product_ids:
+                items = [i for i in items if i["product_id"] in spec.product_ids] or (
+                    [] if spec.saved != "purchased" else items
+                )
+            elif spec.category:
+                items = [i for i in items if i["category"] == spec.category]
+            if spec.colour:
+                items = [i for i in items if spec.colour in i["colours"]] or items
+            if not items:
+                when = f" in the last {spec.since_days} days" if spec.since_days else ""
+                turn.say(f"I couldn't find anything you {spec.saved}{when} like that.")
+                return None
+            if spec.saved == "purchased":
+                items = items[:1]  # "my usual": the most recent purchase
+            unique: dict[str, dict] = {}
+            for item in items:
+                unique.setdefault(item["product_id"], item)
+            return list(unique.values())
+        if spec.product_ids:
+            found = []
+            for product_id in spec.product_ids[:6]:
+                product = self._product(turn, product_id)
+                if product is not None:
+                    found.append({"product_id": product_id, "title": product["title"]})
+            return found
+        query = spec.query or (spec.category or "")
+        if not query:
+            self._ask(turn, "What would you like to buy?", {"slot": "product", "item": _item_wire(spec)}, [])
+            return None
+        arguments = {"query": query, "limit": 6}
+        if spec.category:
+            arguments["category"] = spec.category
+        result = self._call(turn, "search_products", arguments, f"the customer asked for {query!r}", speak=False)
+        if not result.ok:
+            turn.say(result.error or "I could not search the shop.")
+            return None
+        return [{"product_id": p["product_id"], "title": p["title"]} for p in result.data["products"]]
+
+    def _not_found(self, turn: Turn, spec: c.ItemSpec) -> None:
+        words = spec.query or spec.category or "that"
+        result = self._call(turn, "search_products", {"query": "", "limit": 40}, "closest matches", speak=False)
+        close: list[str] = []
+        if result.ok:
+            from rapidfuzz import fuzz, process
+
+            titles = [p["title"] for p in result.data["products"]]
+            close = [
+                title for title, score, _ in process.extract(words, titles, scorer=fuzz.WRatio, limit=3) if score > 50
+            ]
+        text = f'I couldn\'t find "{words}" in the shop.'
+        if close:
+            text += f" The closest I have: {_or_list(close)}."
+        turn.say(text, data={"kind": "not_found", "quick_replies": _replies(close)})
+
+    def _product(self, turn: Turn, product_id: str) -> dict | None:
+        if product_id not in self.products:
+            result = self._call(turn, "show_product", {"product_id": product_id}, f"look at {product_id}", speak=False)
+            if not result.ok:
+                return None
+            self.products[product_id] = result.data["product"]
+        return self.products[product_id]
+
+    def _choose_variant(
+        self, turn: Turn, spec: c.ItemSpec, remembered: str | None, queue: list[c.ItemSpec], line: str | None = None
+    ) -> dict | None:
+        """Pick the one variant the spec names, or ask; returns the variant when one is chosen."""
+        product_id = spec.product_ids[0]
+        product = self._product(turn, product_id)
+        if product is None:
+            turn.say("I could not open that product at the shop.")
+            return None
+        title = product["title"]
+        base = {"item": _item_wire(spec), "queue": [_item_wire(q) for q in queue], "product_id": product_id,
+                "title": title, "line_variant_id": line}  # fmt: skip
+        variants = product["variants"]
+        in_stock = [v for v in variants if v["available"] > 0]
+        if not in_stock:
+            turn.say(f"Sorry, the {title} is sold out.")
+            return None
+        if remembered and not spec.size and not spec.colour:
+            same = [v for v in in_stock if v["variant_id"] == remembered]
+            if same:
+                spec = c.ItemSpec(**{**spec.__dict__, "size": same[0]["size"] or None, "colour": same[0]["colour"]})
+        sized_product = any(v["size"] for v in variants)
+        colours = sorted({v["colour"] for v in variants if v["colour"]})
+        fitting = in_stock
+        if spec.colour and len(colours) > 0:
+            if spec.colour not in colours:
+                options = sorted({v["colour"] for v in in_stock if v["colour"]})
+                self._ask(turn, f"The {title} doesn't come in {spec.colour}. Which colour: {_or_list(options)}?",
+                          {**base, "slot": "colour"}, [{"value": o, "label": o} for o in options])  # fmt: skip
+                return None
+            fitting = [v for v in fitting if v["colour"] == spec.colour]
+            if not fitting:
+                options = sorted({v["colour"] for v in in_stock if v["colour"]})
+                self._ask(turn, f"The {title} is sold out in {spec.colour}. Which colour: {_or_list(options)}?",
+                          {**base, "slot": "colour"}, [{"value": o, "label": o} for o in options])  # fmt: skip
+                return None
+        if sized_product:
+            if spec.size_options and not spec.size:
+                options = [s for s in spec.size_options if any(v["size"] == s for v in fitting)]
+                said = spec.size_said or ""
+                if len(options) == 1:
+                    spec = c.ItemSpec(**{**spec.__dict__, "size": options[0]})
+                else:
+                    labels = [{"value": s, "label": s} for s in (options or sorted({v["size"] for v in fitting}))]
+                    self._ask(
+                        turn,
+                        f"Size {said} could mean different sizes here; the {title} comes in EU sizes. "
+                        f"Which one: {_or_list([o['label'] for o in labels])}?",
+                        {**base, "slot": "size"},
+                        labels,
+                    )
+                    return None
+            if spec.size:
+                sizes_all = {v["size"].upper() for v in variants if v["size"]}
+                if spec.size.upper() not in sizes_all:
+                    options = _sizes(fitting)
+                    self._ask(turn, f"The {title} doesn't come in size {spec.size}. Which size: {_or_list(options)}?",
+                              {**base, "slot": "size"}, [{"value": o, "label": o} for o in options])  # fmt: skip
+                    return None
+                sized = [v for v in fitting if (v["size"] or "").upper() == spec.size.upper()]
+                if not sized:
+                    options = _sizes(fitting)
+                    what = f"in {spec.colour}, size {spec.size}" if spec.colour else f"in size {spec.size}"
+                    self._ask(turn, f"The {title} is sold out {what}. In stock: {_or_list(options)}. Which size?",
+                              {**base, "slot": "size"}, [{"value": o, "label": o} for o in options])  # fmt: skip
+                    return None
+                fitting = sized
+        colours_left = sorted({v["colour"] for v in fitting if v["colour"]})
+        if len(colours_left) > 1:
+            self._ask(turn, f"Which colour would you like the {title} in: {_or_list(colours_left)}?",
+                      {**base, "slot": "colour"}, [{"value": o, "label": o} for o in colours_left])  # fmt: skip
+            return None
+        sizes_left = _sizes(fitting)
+        if len(sizes_left) > 1:
+            self._ask(turn, f"Which size would you like the {title} in? In stock: {_or_list(sizes_left)}.",
+                      {**base, "slot": "size"}, [{"value": o, "label": o} for o in sizes_left])  # fmt: skip
+            return None
+        variant = fitting[0]
+        quantity = 1 if spec.quantity is None else spec.quantity
+        if line is None:
+            existing = next((row for row in turn.state["cart"] if row["variant_id"] == variant["variant_id"]), None)
+            total = quantity + (existing["quantity"] if existing else 0)
+        else:
+            total = quantity
+        problem = _quantity_problem(quantity, total, variant, title)
+        if problem:
+            most = min(MAX_QUANTITY, variant["available"])
+            options = [str(n) for n in (1, 2, most) if 1 <= n <= most]
+            self._ask(turn, problem, {**base, "slot": "quantity", "item": _item_wire(
+                c.ItemSpec(**{**spec.__dict__, "size": variant["size"] or None, "colour": variant["colour"]}))},
+                [{"value": o, "label": o} for o in dict.fromkeys(options)])  # fmt: skip
+            return None
+        if line is not None:
+            return variant
+        self._clear_pending_if_any(turn)
+        result = self._call(
+            turn,
+            "add_to_cart",
+            {"product_id": product_id, "variant_id": variant["variant_id"], "quantity": quantity},
+            f"{spec.describe() or title}: exactly one variant fits ({variant['variant_id']})",
+        )
+        if not result.ok:
+            turn.say(result.error or "I could not add that to your cart.")
+            return None
+        turn.state["focus"] = variant["variant_id"]
+        turn.save_state()
+        return variant
+
+    def _clear_pending_if_any(self, turn: Turn) -> None:
+        if turn.state.get("pending"):
+            self._clear_pending(turn)
+
+    def _target_line(self, turn: Turn, target: c.ItemSpec | None) -> dict | None | str:
+        """The cart line a command is about: named, the one under discussion, or the only one.
+        Returns "ask" when the customer must say which."""
+        cart = turn.state["cart"]
+        if not cart:
+            return None
+        if target is not None:
+            if target.variant_id:
+                return next((row for row in cart if row["variant_id"] == target.variant_id), None)
+            named = [
+                row
+                for row in cart
+                if (target.product_ids and row["product_id"] in target.product_ids)
+                or (target.query and _words_match(target.query, row["title"]))
+            ]
+            if target.size:
+                named = [row for row in named if (row.get("size") or "").upper() == target.size.upper()] or named
+            if target.colour:
+                named = [row for row in named if row.get("colour") == target.colour] or named
+            if len(named) == 1:
+                return named[0]
+            if len(named) > 1:
+                return "ask"
+            if target.product_ids or target.query:
+                return None
+        if len(cart) == 1:
+            return cart[0]
+        focus = turn.state.get("focus")
+        line = next((row for row in cart if row["variant_id"] == focus), None)
+        return line if line is not None else "ask"
+
+    def _ask_line(self, turn: Turn, action: str, value: str = "") -> None:
+        options = [{"value": row["variant_id"], "label": _line_label(row)} for row in turn.state["cart"]]
+        verb = {"remove": "remove", "quantity": f"change to {value}", "size": f"change to size {value}",
+                "colour": f"change to {value}"}.get(action, "change")  # fmt: skip
+        self._ask(turn, f"Which item should I {verb}: {_or_list([o['label'] for o in options])}?",
+                  {"slot": "line", "action": action, "value": value}, options)  # fmt: skip
+
+    def _line_answer(self, turn: Turn, pending: dict, variant_id: str | None) -> None:
+        line = next((row for row in turn.state["cart"] if row["variant_id"] == variant_id), None)
+        if line is None:
+            turn.say("That item is no longer in your cart.")
+            return
+        action = pending.get("action")
+        if action == "remove":
+            self._remove_line(turn, line)
+        else:
+            self._set_on_line(turn, line, action, pending.get("value", ""))
+
+    def _do_set_slot(self, turn: Turn, command: c.SetSlot) -> None:
+        if command.slot == "product" and not turn.state["cart"]:
+            self._add_one(turn, c.ItemSpec(product_ids=(command.value,)) if command.value.startswith("prod_")
+                          else c.ItemSpec(query=command.value), [])  # fmt: skip
+            return
+        line = self._target_line(turn, command.target)
+        if line is None:
+            if not turn.state["cart"]:
+                turn.say("Your cart is empty, so there is nothing to change yet. What would you like to order?")
+            else:
+                turn.say(
+                    f"I can't find that in your cart. It has: {_or_list([_line_label(r) for r in turn.state['cart']])}."
+                )
+            return
+        if line == "ask":
+            self._ask_line(turn, command.slot, command.value)
+            return
+        self._set_on_line(turn, line, command.slot, command.value)
+
+    def _set_on_line(self, turn: Turn, line: dict, slot: str, value: str) -> None:
+        if slot == "quantity":
+            quantity = _quantity(value)
+            product = self._product(turn, line["product_id"])
+            variant = next(
+                (v for v in (product or {}).get("variants", []) if v["variant_id"] == line["variant_id"]), None
+            )
+            available = variant["available"] if variant else MAX_QUANTITY
+            problem = _quantity_problem(
+                quantity, quantity, {"available": available, "size": line.get("size")}, line["title"]
+            )
+            if problem:
+                # Said, not asked: the cart keeps its quantity and the customer knows what is possible.
+                turn.say(problem, data={"kind": "question"})
+                return
+            result = self._call(
+                turn, "update_cart_line", {"variant_id": line["variant_id"], "quantity": quantity},
+                f'the customer asked for {quantity} of {line["title"]}',
+            )  # fmt: skip
+            if not result.ok:
+                turn.say(result.error or "I could not change that.")
+            return
+        spec = c.ItemSpec(
+            product_ids=(line["product_id"],),
+            size=line.get("size") or None,
+            colour=line.get("colour"),
+            quantity=line["quantity"],
+        )
+        if slot == "size":
+            spec = c.ItemSpec(**{**spec.__dict__, "size": value.upper()})
+        elif slot == "colour":
+            spec = c.ItemSpec(**{**spec.__dict__, "colour": value.lower()})
+        elif slot == "product":
+            candidates = self._candidates(turn, c.ItemSpec(product_ids=(value,)) if value.startswith("prod_")
+                                          else c.ItemSpec(query=value))  # fmt: skip
+            if candidates is None:
+                return
+            if len(candidates) != 1:
+                if not candidates:
+                    self._not_found(turn, c.ItemSpec(query=value))
+                    return
+                options = [{"value": cand["product_id"], "label": cand["title"]} for cand in candidates[:6]]
+                self._ask(turn, f"Which one should replace the {line['title']}: {_or_list([o['label'] for o in options])}?",
+                          {"slot": "product", "item": _item_wire(c.ItemSpec(size=spec.size, colour=spec.colour,
+                           quantity=line["quantity"])), "line_variant_id": line["variant_id"]}, options)  # fmt: skip
+                return
+            spec = c.ItemSpec(product_ids=(candidates[0]["product_id"],), size=spec.size, colour=None,
+                              quantity=line["quantity"])  # fmt: skip
+            product = self._product(turn, candidates[0]["product_id"])
+            if product and spec.size and not any(v["size"] == spec.size for v in product["variants"]):
+                spec = c.ItemSpec(**{**spec.__dict__, "size": None})
+        self._change_line(turn, line["variant_id"], spec)
+
+    def _change_line(self, turn: Turn, variant_id: str, spec: c.ItemSpec) -> None:
+        variant = self._choose_variant(turn, spec, None, [], line=variant_id)
+        if variant is None:
+            return
+        if variant["variant_id"] == variant_id:
+            turn.say("That is already what's in your cart.")
+            self.changed = True
+            return
+        result = self._call(
+            turn,
+            "update_cart_line",
+            {"variant_id": variant_id, "new_variant_id": variant["variant_id"], "product_id": spec.product_ids[0],
+             "quantity": 1 if spec.quantity is None else spec.quantity},
+            f"the customer changed the line to {variant['variant_id']}",
+        )  # fmt: skip
+        if not result.ok:
+            turn.say(result.error or "I could not change that.")
+            return
+        turn.state["focus"] = variant["variant_id"]
+        turn.save_state()
+
+    def _do_select(self, turn: Turn, command: c.Select) -> None:
+        """A choice with no open question: among the products shown last ("the second one")."""
+        shown = turn.state.get("last_shown") or []
+        chosen = None
+        if command.index is not None and shown:
+            index = command.index if command.index >= 0 else len(shown) - 1
+            chosen = shown[index]["value"] if 0 <= index < len(shown) else None
+        elif command.value:
+            chosen = next((o["value"] for o in shown if o["value"] == command.value), None)
+            chosen = chosen or (command.value if command.value.startswith("prod_") else None)
+        if chosen is None:
+            turn.say("Which product do you mean? Tell me its name, or ask me to show you some.")
+            return
+        self._add_one(turn, c.ItemSpec(product_ids=(chosen,)), [])
+
+    def _do_remove_item(self, turn: Turn, command: c.RemoveItem) -> None:
+        line = self._target_line(turn, command.target)
+        if line is None:
+            if not turn.state["cart"]:
+                turn.say("Your cart is empty.")
+            else:
+                turn.say(f"That isn't in your cart. It has: {_or_list([_line_label(r) for r in turn.state['cart']])}.")
+            return
+        if line == "ask":
+            self._ask_line(turn, "remove")
+            return
+        self._remove_line(turn, line)
+
+    def _remove_line(self, turn: Turn, line: dict) -> None:
+        result = self._call(turn, "remove_from_cart", {"variant_id": line["variant_id"]}, f"remove {line['title']}")
+        if not result.ok:
+            turn.say(result.error or "I could not remove that.")
+            return
+        if not turn.state["cart"]:
+            turn.say("I removed it. Your cart is empty now; nothing will be ordered.")
+
+    def _do_clear_cart(self, turn: Turn, command: c.ClearCart) -> None:
+        if not turn.state["cart"]:
+            turn.say("Your cart is already empty.")
+            return
+        for line in list(turn.state["cart"]):
+            self._call(turn, "remove_from_cart", {"variant_id": line["variant_id"]}, "the customer emptied the cart")
+        turn.say("Done, your cart is empty. Nothing was ordered.")
+
+    def _do_show_cart(self, turn: Turn, command: c.Command) -> None:
+        if not turn.state["cart"]:
+            turn.say("Your cart is empty. What would you like to order?")
+            return
+        self._preview(turn, "the customer asked to see the cart")
+        self.changed = False
+
+    _do_preview = _do_show_cart
+
+    # -- choices (invariant 3) --------------------------------------------------------------------
+
+    def _do_apply_code(self, turn: Turn, command: c.ApplyCode) -> None:
+        code = command.code.strip().upper()
+        result = self._call(turn, "apply_promo", {"code": code}, f"the customer gave the code {code}")
+        if not result.ok:
+            reason = result.data.get("merchant_reason") or ""
+            turn.say(f"The shop did not accept the code {code}" + (f": {reason}" if reason else "."))
+            self.changed = self.changed or bool(turn.state["cart"])
+        elif result.data.get("applied") is None:
+            turn.say(f"I'll apply {code} as soon as your cart has something in it.")
+
+    def _do_use_my_promotion(self, turn: Turn, command: c.UseMyPromotion) -> None:
+        result = self._call(turn, "list_my_promotions", {}, "the customer referred to their own promotion")
+        if not result.ok:
+            turn.say(result.error or "I could not look up your promotions.")
+            return
+        promotions = result.data["promotions"]
+        if command.percent is not None:
+            promotions = [p for p in promotions if p["percent_off"] == command.percent]
+        if len(promotions) != 1:
+            if not promotions:
+                what = f"a {command.percent}% promotion" if command.percent else "a personal promotion"
+                turn.say(f"I couldn't find {what} on your account, so I didn't apply any code.")
+            else:
+                codes = [p["code"] for p in promotions]
+                self._ask(turn, f"You have several promotions: {_or_list(codes)}. Which code should I use?",
+                          {"slot": "code"}, [{"value": code, "label": code} for code in codes])  # fmt: skip
+            return
+        self._do_apply_code(turn, c.ApplyCode(code=promotions[0]["code"]))
+
+    def _do_list_promotions(self, turn: Turn, command: c.Command) -> None:
+        result = self._call(turn, "list_my_promotions", {}, "the customer asked about their promotions")
+        if not result.ok:
+            turn.say(result.error or "I could not look up your promotions.")
+            return
+        promotions = result.data["promotions"]
+        if not promotions:
+            turn.say("You have no personal promotion codes right now.")
+            return
+        listed = "; ".join(f"{p['code']} ({p['description']})" if p["description"] else p["code"] for p in promotions)
+        turn.say(f"Your promotions: {listed}.", data={"kind": "info", "quick_replies": _replies(
+            [f"Use {p['code']}" for p in promotions[:4]])})  # fmt: skip
+
+    def _do_choose_card(self, turn: Turn, command: c.ChooseCard) -> None:
+        arguments = {"last4": command.last4} if command.last4 else {"brand": command.brand or ""}
+        result = self._call(turn, "choose_payment_method", arguments, "the customer named a card")
+        if not result.ok:
+            saved = result.data.get("saved") or []
+            cards = [f"{s['brand'].title()} ending {s['last4']}" for s in saved]
+            turn.say(
+                ("You have several cards like that: " if result.data.get("ambiguous") else
+                 "I don't have a saved card like that. ") + (f"Your saved cards: {_or_list(cards)}." if cards else
+                 "You have no saved cards; add one on your settings page."),
+                data={"kind": "question", "quick_replies": _replies([f"Pay with the card ending {s['last4']}"
+                                                                      for s in saved])},
+            )  # fmt: skip
+            return
+        if not turn.state["cart"]:
+            payment = result.data["payment"]
+            turn.say(f"OK, I'll pay with your {payment['brand'].title()} ending {payment['last4']}.")
+
+    def _do_choose_address(self, turn: Turn, command: c.ChooseAddress) -> None:
+        result = self._call(turn, "choose_address", {"label": command.label}, f"the customer said {command.label!r}")
+        if not result.ok:
+            labels = [a["label"] for a in result.data.get("saved", [])]
+            turn.say(
+                f'I don\'t know an address called "{command.label}". Your saved addresses: {_or_list(labels) or "none"}.',
+                data={"kind": "question", "quick_replies": _replies([f"Ship to {label}" for label in labels])},
+            )
+            return
+        if not turn.state["cart"]:
+            turn.say(f"OK, I'll ship to your {result.data['address']} address.")
+
+    def _do_choose_shipping(self, turn: Turn, command: c.ChooseShipping) -> None:
+        result = self._call(turn, "choose_shipping", {"option": command.option}, f"the customer chose {command.option}")
+        if not result.ok:
+            turn.say(result.error or "I could not change the shipping.")
+        elif not turn.state["cart"]:
+            turn.say(f"OK, {command.option} shipping.")
+
+    # -- browsing and questions --------------------------------------------------------------------
+
+    def _do_search(self, turn: Turn, command: c.Search) -> None:
+        arguments: dict[str, Any] = {"query": command.query, "limit": 10}
+        for name in ("category", "colour", "size", "price_min", "price_max"):
+            value = getattr(command, name)
+            if value not in (None, ""):
+                arguments[name] = value
+        if command.sort != "relevance":
+            arguments["sort"] = command.sort
+        if command.product_ids and not command.query and not command.category:
+            arguments["product_ids"] = list(command.product_ids)
+        result = self._call(turn, "search_products", arguments, f"the customer browsed {command_words(command)}")
+        if not result.ok:
+            turn.say(result.error or "I could not search the shop.")
+            return
+        products = result.data["products"]
+        turn.state["last_shown"] = [{"value": p["product_id"], "label": p["title"]} for p in products[:6]]
+        turn.save_state()
+        if not products:
+            self._not_found(turn, c.ItemSpec(query=command_words(command)))
+
+    def _do_product_question(self, turn: Turn, command: c.ProductQuestion) -> None:
+        spec = command.item
+        candidates = self._candidates(turn, spec)
+        if candidates is None:
+            return
+        if not candidates:
+            self._not_found(turn, spec)
+            return
+        if len(candidates) > 1 and command.aspect == "price":
+            lines = []
+            for cand in candidates[:6]:
+                product = self._product(turn, cand["product_id"])
+                if product:
+                    lines.append(f"{product['title']}: {product['price_display']}")
+            turn.say("; ".join(lines) + ".", data={"kind": "info"})
+            return
+        if len(candidates) > 1:
+            options = [{"value": cand["product_id"], "label": cand["title"]} for cand in candidates[:6]]
+            turn.say(f"Which one do you mean: {_or_list([o['label'] for o in options])}?",
+                     data={"kind": "info", "quick_replies": _replies([o["label"] for o in options])})  # fmt: skip
+            turn.state["last_shown"] = options
+            turn.save_state()
+            return
+        product_id = candidates[0]["product_id"]
+        result = self._call(turn, "answer_product_question",
+                            {"product_id": product_id, "aspect": command.aspect, "size": spec.size or "",
+                             "colour": spec.colour or ""}, f"the customer asked about {candidates[0]['title']}")  # fmt: skip
+        if not result.ok:
+            turn.say(result.error or "I could not look that up.")
+            return
+        turn.state["last_shown"] = [{"value": product_id, "label": candidates[0]["title"]}]
+        turn.save_state()
+
+    def _do_order_status(self, turn: Turn, command: c.OrderStatus) -> None:
+        self._call(turn, "order_status", {"which": command.which}, "the customer asked about their orders")
+
+    def _do_cancel_order(self, turn: Turn, command: c.CancelOrder) -> None:
+        if command.which == "current" and turn.state["cart"]:
+            self._clear_pending_if_any(turn)
+            result = self._call(turn, "cancel_order", {}, "the customer canceled the cart")
+        else:
+            result = self._call(turn, "cancel_order", {"which": "last"}, "the customer canceled their last order")
+        if not result.ok:
+            turn.say(result.error or "There is nothing to cancel.",
+                     data={"kind": "info", "quick_replies": _replies(result.data.get("suggest") or [])})  # fmt: skip
+
+    def _do_greet(self, turn: Turn, command: c.Command) -> None:
+        turn.say("Hi! What would you like to order today?",
+                 data={"kind": "help", "quick_replies": _replies(HELP_EXAMPLES)})  # fmt: skip
+
+    def _do_help(self, turn: Turn, command: c.Command) -> None:
+        turn.say(HELP_TEXT, data={"kind": "help", "quick_replies": _replies(HELP_EXAMPLES)})
+
+    def _do_out_of_scope(self, turn: Turn, command: c.Command) -> None:
+        turn.say(OUT_OF_SCOPE_TEXT, data={"kind": "out_of_scope", "quick_replies": _replies(HELP_EXAMPLES)})
+
+    def _do_thanks(self, turn: Turn, command: c.Command) -> None:
+        flow = turn.cart_flow()
+        if flow is not None and flow.status == FlowStatus.PREVIEWED and turn.latest_preview_hash() == flow.preview_hash:
+            # Politeness never confirms: say so, about the very same preview (it stays the one to confirm).
+            turn.say(
+                'You\'re welcome! Nothing is ordered yet: reply "yes" to place this order, or "no" to drop it.',
+                data={"kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash},
+            )
+            return
+        if not turn.messages_said():
+            turn.say("You're welcome! Anything else I can find for you?")
+
+    def _do_cannot_handle(self, turn: Turn, command: c.CannotHandle) -> None:
+        words = (command.text or turn.customer_text)[:80]
+        flow = turn.cart_flow()
+        text = f'Sorry, I didn\'t understand "{words}".'
+        if flow is not None and flow.status == FlowStatus.PREVIEWED:
+            text += ' Nothing has been ordered. Say "show my order" to see your order again, or tell me what to change.'
+        else:
+            text += " I can find products, build your cart and place orders after you confirm a preview."
+        turn.record_decision(DecisionKind.CLARIFICATION, "not_understood", rationale=f'"{words}" was not understood')
+        turn.say(text, data={"kind": "not_understood", "quick_replies": _replies(
+            ["Show my order"] if flow is not None else list(HELP_EXAMPLES))})  # fmt: skip
+
+
+def command_words(command: c.Search) -> str:
+    parts = [command.query or (command.category or "").replace("-", " ") or "products"]
+    if command.colour:
+        parts.insert(0, command.colour)
+    if command.price_max is not None:
+        parts.append(f"under ${command.price_max / 100:g}")
+    return " ".join(parts)
+
+
+def _replies(labels: list[str] | tuple[str, ...]) -> list[dict[str, str]]:
+    return [{"label": label, "text": label} for label in list(dict.fromkeys(labels))[:MAX_QUICK_REPLIES] if label]
+
+
+def _sizes(variants: list[dict]) -> list[str]:
+    order = {"XS": 0, "S": 1, "M": 2, "L": 3, "XL": 4, "XXL": 5}
+    sizes = {v["size"] for v in variants if v["size"]}
+    return sorted(sizes, key=lambda s: (order.get(s, 99), float(s) if s.replace(".", "").isdigit() else 0, s))
+
+
+def _line_label(row: dict) -> str:
+    return f"{row['title']}" + (f" ({row['variant']})" if row.get("variant") else "")
+
+
+def _words_match(words: str, title: str) -> bool:
+    from rapidfuzz import fuzz
+
+    title_l = title.lower()
+    return words.lower() in title_l or fuzz.partial_ratio(words.lower(), title_l) >= 85
+
+
+def _quantity_problem(quantity: int | None, total: int | None, variant: dict, title: str) -> str:
+    """Invariant 2 for quantities: what the shop cannot sell is refused in words, never replaced."""
+    if quantity is None:
+        return f"How many {title} would you like?"
+    if quantity < 1:
+        return f"I can't order {quantity} of the {title}. How many would you like?"
+    available = variant["available"]
+    size = f" in size {variant['size']}" if variant.get("size") else ""
+    if total is not None and total > MAX_QUANTITY and available >= MAX_QUANTITY:
+        return f"I can put at most {MAX_QUANTITY} of one item in an order. How many {title} would you like?"
+    if total is not None and total > available:
+        return f"The shop has only {available} of the {title}{size} left. How many would you like?"
+    return ""
+
+
+def copy_state(state: dict) -> dict:
+    return copy.deepcopy(state)
