@@ -23,8 +23,35 @@ from consent.exceptions import ConsentError
 from consent.formatting import format_money
 from consent.forms import AddressForm, AutoCheckoutForm, CapsForm, CodeForm, GrantForm, from_minor_units, to_minor_units
 from consent.models import CapKind, GrantChannel, GrantStatus, Scope
+from ordering.models import FlowStatus, OrderFlow
+from ordering.money import format_money as format_order_money
+from ordering.selectors import orders_for_customer
 
 ACTIVITY_ON_PAGE = 50
+ORDERS_ON_PAGE = 20
+# An order's state as the customer would say it (the flow's statuses are the saga's words).
+ORDER_STATUS_WORDS = {
+    FlowStatus.PREVIEWED: "Waiting for you to confirm the new price",
+    FlowStatus.CONFIRMED: "Being placed",
+    FlowStatus.PLACING: "Being placed",
+    FlowStatus.PLACED: "Placed",
+    FlowStatus.REQUIRES_ACTION: "Waiting for a payment check",
+    FlowStatus.ESCALATED: "A specialist is looking at it",
+    FlowStatus.FAILED: "Not placed",
+    FlowStatus.COMPENSATING: "Not placed; being undone",
+    FlowStatus.COMPENSATED: "Not placed; nothing was charged",
+    FlowStatus.CANCELED: "Cancelled",
+    FlowStatus.EXPIRED: "Expired",
+}
+# The badge colour (classes of consent.css): green placed, red not placed, amber stopped.
+ORDER_STATUS_TONES = {
+    FlowStatus.PLACED: "ok",
+    FlowStatus.FAILED: "failed",
+    FlowStatus.COMPENSATING: "failed",
+    FlowStatus.COMPENSATED: "failed",
+    FlowStatus.CANCELED: "expired",
+    FlowStatus.EXPIRED: "expired",
+}
 
 
 def _origin(request: HttpRequest) -> Origin:
@@ -44,6 +71,24 @@ def _apply(request: HttpRequest, section: str, change: Callable[[], object], suc
     else:
         messages.success(request, success, extra_tags=section)
     return _back(section)
+
+
+def _order_line(line: dict[str, object]) -> str:
+    """One line as the customer confirmed it: "2 x Blue Runner (blue, 43)", with a times sign."""
+    variant = f" ({line['variant']})" if line.get("variant") else ""
+    return f"{line.get('quantity')} \N{MULTIPLICATION SIGN} {line.get('title')}{variant}"
+
+
+def _order_row(flow: OrderFlow) -> dict[str, object]:
+    return {
+        "date": flow.placed_at or flow.confirmed_at or flow.created_at,
+        "items": [_order_line(line) for line in (flow.preview or {}).get("lines", [])],
+        "total": format_order_money(flow.total_amount, flow.currency) if flow.total_amount is not None else "—",
+        "status": flow.status,
+        "status_words": ORDER_STATUS_WORDS.get(flow.status, flow.get_status_display()),
+        "tone": ORDER_STATUS_TONES.get(flow.status, "pending"),
+        "order_number": flow.merchant_order_id if flow.status == FlowStatus.PLACED else "",
+    }
 
 
 def _form_error(request: HttpRequest, form, section: str) -> HttpResponseRedirect:
@@ -116,6 +161,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "stepup_window": settings.CONSENT_STEPUP_WINDOW_MINUTES,
         "stepup_recent": selectors.stepup_verified_within(user_id=user_id),
         "activity": activity,
+        # Orders of every conversation, only this customer's (the selector filters by the signed-in user).
+        "orders": [_order_row(flow) for flow in orders_for_customer(customer_id=user_id, limit=ORDERS_ON_PAGE)],
     }
     return render(request, "consent/settings.html", context)
 
