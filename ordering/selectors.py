@@ -116,6 +116,16 @@ def pending_confirmation(*, conversation: Conversation) -> dict[str, Any] | None
     flow = conversation_current_flow(conversation=conversation)
     if flow is None or flow.status != FlowStatus.PREVIEWED or not flow.preview:
         return None
+    shown = (
+        conversation.messages.filter(data__flow_id=str(flow.pk), data__kind__in=("preview", "preview_blocked"))
+        .order_by("-id")
+        .values_list("data", flat=True)
+        .first()
+    )
+    if shown and shown.get("kind") == "preview_blocked" and (shown.get("preview") or {}).get("preview_hash") == (
+        flow.preview_hash
+    ):
+        return None  # shown as one that cannot be placed (a cap or a grant stands in the way): nothing to confirm
     return {
         "flow_id": str(flow.pk),
         "preview_hash": flow.preview_hash,

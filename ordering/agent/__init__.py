@@ -1,8 +1,8 @@
-"""The ordering agent: the tools a planner may call, the turn they run in, and the dialog managers.
+"""The ordering agent: a command-based dialog manager.
 
-`tools.TOOLS` is everything a planner can do (no tool places an order); `turn.Turn` runs tool calls
-(schema-checked, recorded with their rationale) and collects what the assistant says; `dialog`
-holds the deterministic `ParserPlanner` and picks the LLM planner when one is configured;
-`pipeline.turn_run` is one customer turn: hand-over and typed confirmations are decided by code
-before any planner runs, auto-checkout after it.
+`commands` is what a customer's message asks for, as data; `understand` is the offline command
+generator grounded in the merchant's catalog and `llm` the language-model one (both only read);
+`policy` executes commands with the `tools` inside a `turn` and keeps the invariants (explicit
+confirmation of the latest preview, nothing substituted, every named choice answered, limits checked
+before a preview); `pipeline.turn_run` is one customer turn. See docs/conversation-api.md.
 """

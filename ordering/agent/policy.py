@@ -215,6 +215,17 @@ class Policy:
         if isinstance(command, c.Decline):
             decline_typed(turn, flow)
             return
+        if not _explicit_confirmation(turn):
+            # A model (or a posted command) said "confirm", but the customer's words are not a yes: nothing is placed.
+            turn.record_decision(
+                DecisionKind.CONFIRMATION, "confirmation_not_explicit", ok=False,
+                rationale=f'"{turn.customer_text[:60]}" is not an explicit confirmation in the customer\'s own words',
+            )  # fmt: skip
+            turn.say(
+                'Nothing is ordered yet. To place this order, reply "yes" or press Confirm on the preview.',
+                data={"kind": "notice"},
+            )
+            return
         latest = turn.latest_preview_hash()
         if latest != flow.preview_hash:
             turn.record_decision(
@@ -454,7 +465,7 @@ class Policy:
         return [{"product_id": p["product_id"], "title": p["title"]} for p in result.data["products"]]
 
     def _not_found(self, turn: Turn, spec: c.ItemSpec) -> None:
-        words = spec.query or spec.category or "that"
+        words = spec.query or (spec.category or "").replace("-", " ") or "that product"
         result = self._call(turn, "search_products", {"query": "", "limit": 40}, "closest matches", speak=False)
         close: list[str] = []
         if result.ok:
@@ -966,6 +977,22 @@ class Policy:
         turn.record_decision(DecisionKind.CLARIFICATION, "not_understood", rationale=f'"{words}" was not understood')
         turn.say(text, data={"kind": "not_understood", "quick_replies": _replies(
             ["Show my order"] if flow is not None else list(HELP_EXAMPLES))})  # fmt: skip
+
+
+def _explicit_confirmation(turn: Turn) -> bool:
+    """The customer's own words are a yes: read again by the offline reader whoever produced the Confirm,
+    so neither a model nor a posted command can turn "thanks" into a purchase."""
+    if turn.planner_name == "offline":
+        return True
+    from ordering.agent import commands as wire
+    from ordering.agent.pipeline import offline_generator
+
+    read = offline_generator().generate(
+        text=turn.customer_text, context=wire.DialogueContext(awaiting_confirmation=True)
+    )
+    return any(isinstance(command, c.Confirm) for command in read) and not any(
+        isinstance(command, c.Decline | c.CannotHandle) for command in read
+    )
 
 
 def command_words(command: c.Search) -> str:

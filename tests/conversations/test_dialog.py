@@ -7,8 +7,6 @@ from django.test import override_settings
 
 from catalog_adapters.sandbox.models import Product as MerchantProduct
 from escalations.models import Escalation
-from ordering.agent.dialog import ParserPlanner, planner_for_settings
-from ordering.agent.parser import is_affirmative, is_negative, read
 from ordering.models import AgentDecision, ConversationStatus, FlowStatus, OrderFlow
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
@@ -121,24 +119,10 @@ def test_express_shipping_and_a_code_are_sent_to_the_merchant(shop, chat):
     assert chat.get()["pending_confirmation"]["preview"]["promo_codes"] == ["RUN15"]
 
 
-def test_the_parser_reads_the_seed_sentence():
-    reading = read("Buy the blue running shoes I liked last week and apply my 10% promo")
-    assert reading.buy and reading.liked and reading.my_promo
-    assert reading.my_promo_percent == 10
-    assert reading.since_days == 14
-    assert reading.colour == "blue"
-    assert reading.size is None  # "10%" is not a size
-    assert reading.quantity is None
-    assert reading.words == ["running", "shoes"]
-    assert is_affirmative("Yes, go ahead!") and is_affirmative("confirm") and not is_affirmative("yes but size 43")
-    assert is_negative("no") and not is_negative("no, size 43 instead")
-    assert read("talk to a human please").wants_human
+def test_the_generator_is_the_offline_reader_without_an_llm_and_the_llm_with_one():
+    from ordering.agent.llm import LLMGenerator, llm_generator_for_settings
 
-
-def test_the_planner_is_the_parser_without_an_llm_and_the_llm_with_one():
     with override_settings(LLM_BASE_URL="", LLM_MODEL=""):
-        assert isinstance(planner_for_settings(), ParserPlanner)
+        assert llm_generator_for_settings() is None
     with override_settings(LLM_BASE_URL="http://127.0.0.1:9/v1", LLM_MODEL="scripted", LLM_API_KEY="x"):
-        planner = planner_for_settings()
-        assert type(planner).__name__ == "LLMPlanner"
-        assert isinstance(planner.fallback, ParserPlanner)
+        assert isinstance(llm_generator_for_settings(), LLMGenerator)
