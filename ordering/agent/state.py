@@ -30,6 +30,8 @@ def state_load(raw: dict[str, Any] | None) -> dict[str, Any]:
     state.setdefault("pending", None)
     state.setdefault("failed_clarifications", 0)
     state.setdefault("shown_preview_hash", "")
+    state.setdefault("focus", None)  # the cart line under discussion (the last one added or changed)
+    state.setdefault("last_shown", [])  # products shown last, for "the second one"
     return state
 
 
@@ -37,9 +39,11 @@ def state_bounded(state: dict[str, Any]) -> dict[str, Any]:
     """Cut the state down to its limits before it is saved, so it never grows with the conversation."""
     state["cart"] = state["cart"][:MAX_CART_LINES]
     state["promo_codes"] = state["promo_codes"][:MAX_PROMO_CODES]
+    state["last_shown"] = state.get("last_shown", [])[:MAX_CANDIDATES + 1]
     pending = state.get("pending")
-    if pending and "candidates" in pending:
-        pending["candidates"] = pending["candidates"][:MAX_CANDIDATES]
+    if pending:
+        pending["options"] = (pending.get("options") or [])[:8]
+        pending["queue"] = (pending.get("queue") or [])[:MAX_CART_LINES]
     return state
 
 
