@@ -456,7 +456,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def commands_describe(commands: list[Command]) -> str:
-    """A short, readable line for decision logs: `add_items(blue runner ×2), apply_code(RUN15)`."""
+    """A short, readable line for decision logs: `add_items(items=[...]), apply_code(RUN15)`."""
     parts = []
     for command in commands:
         wire = command_to_dict(command)
