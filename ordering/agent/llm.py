@@ -30,9 +30,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import openai
@@ -40,13 +40,7 @@ from django.conf import settings
 from prometheus_client import Counter, Histogram
 
 from ordering.agent.commands import COMMAND_TYPES, Command, CommandError, DialogueContext, command_from_dict
-from ordering.agent.prompt import (
-    command_prompt,
-    command_tools,
-    prompt_messages,
-    tool_definitions,
-    tool_result_message,
-)
+from ordering.agent.prompt import command_prompt, command_tools
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +86,33 @@ def llm_generator_for_settings() -> LLMGenerator | None:
     return None
 
 
+def catalog_index_from_lexicon(lexicon: Any) -> list[dict]:
+    """The products of an offline `CatalogLexicon` as the prompt's catalog index entries."""
+    return [
+        {
+            "id": product.id,
+            "title": product.title,
+            "category": product.category,
+            "colours": list(product.colours),
+            "sizes": list(product.sizes),
+        }
+        for product in lexicon.products
+    ]
+
+
+def catalog_index_default() -> list[dict] | None:
+    """The default merchant's catalog index, from the offline reader's lexicon; None when it cannot be had
+    (the model then names products in words, and the policy searches)."""
+    try:
+        from ordering.agent.merchant import merchant_id_default
+        from ordering.agent.understand import catalog_lexicon
+
+        return catalog_index_from_lexicon(catalog_lexicon(merchant_id_default()))
+    except Exception as error:  # the index only helps the model; a turn never fails for want of it
+        logger.warning("llm.no_catalog_index", extra={"error": f"{type(error).__name__}: {error}"[:300]})
+        return None
+
+
 class LLMGenerator:
     """Reads one customer message into commands with a language model (see the module docstring)."""
 
@@ -103,6 +124,7 @@ class LLMGenerator:
         client: openai.OpenAI | None = None,
         model: str | None = None,
         tool_choice: str = "required",
+        catalog: Callable[[], list[dict] | None] | None = None,
     ) -> None:
         self.client = client or _client(
             settings.LLM_BASE_URL, settings.LLM_API_KEY or "not-needed", float(settings.LLM_TIMEOUT_SECONDS)
@@ -111,6 +133,7 @@ class LLMGenerator:
         # "required": the answer must be tool calls. An endpoint that cannot force them may take "auto";
         # a reply with text only is then a failure ("no_commands") and the offline generator answers.
         self.tool_choice = tool_choice
+        self.catalog = catalog or catalog_index_default
         self.calls = 0  # requests made by the last `generate`, for the evaluation's calls-per-turn
 
     def generate(
@@ -125,8 +148,11 @@ class LLMGenerator:
 
         `recent` is the conversation's last messages (`{"role", "text"}`, oldest first); `catalog_index`
         the shop's products (`{"id", "title", "category", "colours", "sizes"}`), listed for the model
-        when there are at most `prompt.MAX_CATALOG_PRODUCTS`."""
+        when there are at most `prompt.MAX_CATALOG_PRODUCTS`; by default the offline reader's lexicon
+        of the default merchant (cached there)."""
         self.calls = 0
+        if catalog_index is None:
+            catalog_index = self.catalog()
         try:
             return self._generate(text=text, context=context, recent=recent, catalog_index=catalog_index)
         except LLMFailure as failure:
@@ -279,140 +305,3 @@ def _bounded(commands: list[Command]) -> list[Command]:
     if len(commands) > MAX_COMMANDS_PER_MESSAGE:
         raise LLMFailure("too_many_commands", f"{len(commands)} commands from one message")
     return commands
-
-
-# -- the previous tool-calling planner, until the pipeline runs the generator -------------------------
-
-# Amounts in free text ("$71.10", "71.10 USD", "€5"): the model must not be the source of a price.
-_MONEY_TEXT = re.compile(r"([$€£¥]\s?\d)|(\d+[.,]\d{2}\s?(usd|eur|gbp|dollars?)\b)", re.IGNORECASE)
-
-
-# Tools that only read: a turn that called nothing else can safely be handed to the parser.
-READ_ONLY_TOOLS = frozenset(
-    {"search_products", "show_product", "list_saved_items", "list_my_promotions", "order_status"}
-)
-
-
-class LLMPlanner:
-    name = "llm"
-
-    def __init__(self, *, fallback: Any, client: openai.OpenAI | None = None) -> None:
-        self.fallback = fallback
-        self.client = client or openai.OpenAI(
-            base_url=settings.LLM_BASE_URL,
-            api_key=settings.LLM_API_KEY or "not-needed",
-            timeout=settings.LLM_TIMEOUT_SECONDS,
-            max_retries=1,
-        )
-
-    def run(self, turn: Any) -> None:
-        changed_something = []
-        try:
-            self._run(turn, changed_something)
-        except (openai.OpenAIError, LLMFailure) as error:
-            reason = error.reason if isinstance(error, LLMFailure) else type(error).__name__
-            llm_fallbacks.labels(reason=reason).inc()
-            logger.warning(
-                "llm.fallback",
-                extra={"reason": reason, "error": str(error)[:300], "conversation_id": str(turn.conversation.pk)},
-            )
-            turn.planner_name = "llm>parser"
-            if changed_something:
-                # The parser would act on the same words again; say where things stand instead.
-                turn.say("Sorry, I lost my train of thought there. Here is where we are; tell me what to do next.")
-            else:
-                self.fallback.run(turn)
-
-    def _run(self, turn: Any, changed_something: list) -> None:
-        from ordering.agent.tools import TOOLS, ToolCall
-
-        messages = prompt_messages(
-            state=turn.state_summary(),
-            recent=turn.recent_messages(settings.LLM_RECENT_MESSAGES),
-            customer_text=turn.customer_text,
-        )
-        tools = tool_definitions(TOOLS)
-        for _ in range(settings.LLM_MAX_TOOL_ROUNDS):
-            message = self._complete(messages, tools)
-            calls = message.tool_calls or []
-            if not calls:
-                self._speak(turn, message.content or "")
-                return
-            messages.append(
-                {
-                    "role": "assistant",
-                    "content": message.content,
-                    "tool_calls": [
-                        {
-                            "id": c.id,
-                            "type": "function",
-                            "function": {"name": c.function.name, "arguments": c.function.arguments},
-                        }
-                        for c in calls
-                    ],
-                }
-            )
-            for call in calls:
-                name = call.function.name
-                if name not in TOOLS:
-                    messages.append(
-                        tool_result_message(call_id=call.id, ok=False, data=None, error=f"no tool {name!r}")
-                    )
-                    continue
-                try:
-                    arguments = json.loads(call.function.arguments or "{}")
-                    if not isinstance(arguments, dict):
-                        raise ValueError("arguments must be a JSON object")
-                except ValueError as error:
-                    messages.append(
-                        tool_result_message(
-                            call_id=call.id, ok=False, data=None, error=f"arguments are not JSON: {error}"
-                        )
-                    )
-                    continue
-                result = turn.call_tool(
-                    ToolCall(
-                        name=name,
-                        arguments=arguments,
-                        rationale=f"the model chose {name} for the customer's words: {turn.customer_text[:120]!r}",
-                    )
-                )
-                if result.ok and name not in READ_ONLY_TOOLS:
-                    changed_something.append(name)
-                messages.append(
-                    tool_result_message(call_id=call.id, ok=result.ok, data=result.data, error=result.error)
-                )
-        raise LLMFailure("too_many_rounds", f"no answer after {settings.LLM_MAX_TOOL_ROUNDS} rounds")
-
-    def _complete(self, messages: list[dict], tools: list[dict]) -> Any:
-        started = time.monotonic()
-        try:
-            response = self.client.chat.completions.create(
-                model=settings.LLM_MODEL, messages=messages, tools=tools, tool_choice="auto", temperature=0
-            )
-        except openai.OpenAIError:
-            llm_calls.labels(outcome="error").inc()
-            raise
-        finally:
-            llm_latency.observe(time.monotonic() - started)
-        llm_calls.labels(outcome="ok").inc()
-        if response.usage is not None:
-            llm_tokens.labels(kind="prompt").inc(response.usage.prompt_tokens or 0)
-            llm_tokens.labels(kind="completion").inc(response.usage.completion_tokens or 0)
-        if not response.choices:
-            raise LLMFailure("empty_response")
-        return response.choices[0].message
-
-    def _speak(self, turn: Any, text: str) -> None:
-        text = text.strip()
-        if not text:
-            if not turn.messages_said():
-                raise LLMFailure("empty_reply")
-            return
-        if _MONEY_TEXT.search(text):
-            # Only server-rendered text may carry amounts; the tools already said what matters.
-            logger.info("llm.money_text_suppressed", extra={"conversation_id": str(turn.conversation.pk)})
-            if not turn.messages_said():
-                turn.say("Here is what I have so far.")
-            return
-        turn.say(text)

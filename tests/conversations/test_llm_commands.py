@@ -74,9 +74,9 @@ def llm_settings(settings):
         settings.LLM_API_KEY = "test-key"
         settings.LLM_TIMEOUT_SECONDS = timeout
         settings.LLM_RECENT_MESSAGES = recent
-        generator = llm_generator_for_settings()
-        assert isinstance(generator, LLMGenerator)
-        return generator
+        assert isinstance(llm_generator_for_settings(), LLMGenerator)
+        # the sandbox shop's products, as the offline reader's lexicon lists them (the default source)
+        return LLMGenerator(catalog=lambda: CATALOG)
 
     return configure
 
@@ -294,7 +294,7 @@ def test_a_body_that_is_not_json_and_a_closed_port_are_failures(llm_settings, se
     closed = llm.base_url  # the server is gone: nothing listens on that port now
     settings.LLM_BASE_URL = closed
     with pytest.raises(LLMFailure) as failure:
-        LLMGenerator().generate(text=SEED, context=EMPTY, recent=[])
+        LLMGenerator(catalog=lambda: None).generate(text=SEED, context=EMPTY, recent=[])
     assert failure.value.reason == "connection"
 
 

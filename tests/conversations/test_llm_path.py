@@ -44,7 +44,8 @@ def generator_for(settings):
         settings.LLM_API_KEY = "test-key"
         settings.LLM_TIMEOUT_SECONDS = timeout
         settings.LLM_RECENT_MESSAGES = 8
-        return llm_generator_for_settings()
+        assert isinstance(llm_generator_for_settings(), LLMGenerator)
+        return LLMGenerator(catalog=lambda: CATALOG)
 
     return configure
 

@@ -27,10 +27,11 @@ Public API (other tests and `manage.py eval_conversations --llm` rely on it; kee
     brain, called with the body); a request beyond the script gets a 500 and is counted in
     `.overrun` of the returned `Script`.
   - `offline_brain(generate=None)`: a "model" that answers what the offline command generator
-    (`ordering.agent.understand`) reads in the last user message, given the context parsed back from
-    the request, as tool calls. `generate(text=, context=, recent=)` may be passed explicitly; by
-    default the offline generator is imported when the first request arrives (the server then runs
-    in a process where Django is set up, like the evaluation command).
+    (`ordering.agent.understand`, built as `ordering.agent.pipeline.offline_generator()` builds it)
+    reads in the last user message, given the context parsed back from the request, as tool calls.
+    `generate(text=, context=, recent=)` may be passed instead. The offline generator is imported
+    when a request arrives: the server must run in a process where Django is set up (the tests, the
+    evaluation command). It reads the repair round's request the same way (same answer).
 - Helpers for brains: `last_user_text(body)`, `recent_from_body(body)`,
   `tool_results_since_last_user(body)`.
 """
@@ -247,17 +248,17 @@ def tool_results_since_last_user(body: dict) -> list[dict]:
     return list(reversed(results))
 
 
-def _default_offline_generate() -> Callable[..., list]:
-    from ordering.agent import understand
+def _offline_generate(*, text: str, context: Any, recent: list[dict]) -> list:
+    """The offline generator the pipeline uses, built per request as the pipeline builds it per turn (its
+    lexicon is cached), so a catalog change between tests is seen."""
+    import inspect
 
-    for name in ("offline_generator", "OfflineGenerator"):
-        factory = getattr(understand, name, None)
-        if factory is not None:
-            return factory().generate
-    generate = getattr(understand, "generate", None)
-    if generate is None:
-        raise RuntimeError("ordering.agent.understand has no offline generator to answer with")
-    return generate
+    from ordering.agent.pipeline import offline_generator
+
+    generate = offline_generator().generate
+    if "recent" in inspect.signature(generate).parameters:
+        return generate(text=text, context=context, recent=recent)
+    return generate(text=text, context=context)
 
 
 def offline_brain(generate: Callable[..., list] | None = None) -> Brain:
@@ -265,13 +266,11 @@ def offline_brain(generate: Callable[..., list] | None = None) -> Brain:
     from ordering.agent.commands import command_to_dict
     from ordering.agent.prompt import context_from_prompt
 
-    holder: dict[str, Callable[..., list]] = {}
+    read = generate or _offline_generate
 
     def brain(body: dict) -> dict:
-        if "generate" not in holder:
-            holder["generate"] = generate or _default_offline_generate()
         context, _catalog = context_from_prompt(body["messages"])
-        commands = holder["generate"](text=last_user_text(body), context=context, recent=recent_from_body(body))
+        commands = read(text=last_user_text(body), context=context, recent=recent_from_body(body))
         calls = []
         for command in commands:
             arguments = command_to_dict(command)
