@@ -66,11 +66,11 @@ def _or_list(items: list[str]) -> str:
 
 
 def _item_wire(spec: c.ItemSpec) -> dict[str, Any]:
-    return c._jsonable(spec)  # noqa: SLF001 - the same wire form as the commands'
+    return c._jsonable(spec)
 
 
 def _item_from_wire(raw: dict[str, Any] | None) -> c.ItemSpec:
-    return c._item_from_dict(raw or {}) or c.ItemSpec()  # noqa: SLF001
+    return c._item_from_dict(raw or {}) or c.ItemSpec()
 
 
 def _quantity(value: Any) -> int | None:
@@ -268,7 +268,9 @@ class Policy:
             for command in commands
             if isinstance(command, c.Select) or (isinstance(command, c.SetSlot) and command.target is None)
         ]
-        new_request = any(isinstance(command, c.AddItems | c.ClearCart | c.CancelOrder) for command in commands)
+        new_request = any(isinstance(command, c.AddItems | c.ClearCart | c.CancelOrder) for command in commands) or (
+            pending.get("slot") == "code" and any(isinstance(command, c.ApplyCode) for command in commands)
+        )
         if answers:
             rest = [command for command in commands if command not in answers]
             self._clear_pending(turn)
@@ -352,8 +354,16 @@ class Policy:
         )
         queue = [_item_from_wire(raw) for raw in pending.get("queue") or []]
         if slot == "line":
-            self._line_answer(turn, pending, values.get("line") or values.get(slot))
+            variant_id = values.get("line")
+            if variant_id is None and values.get("product"):
+                variant_id = next(
+                    (row["variant_id"] for row in turn.state["cart"] if row["product_id"] == values["product"]), None
+                )
+            self._line_answer(turn, pending, variant_id)
             self._add_queue(turn, queue)
+            return
+        if slot == "code":
+            self._do_apply_code(turn, c.ApplyCode(code=values.get("code") or next(iter(values.values()), "")))
             return
         if "product" in values:
             spec = c.ItemSpec(**{**spec.__dict__, "product_ids": (values["product"],), "query": ""})
@@ -600,7 +610,7 @@ class Policy:
         if turn.state.get("pending"):
             self._clear_pending(turn)
 
-    def _target_line(self, turn: Turn, target: c.ItemSpec | None) -> dict | None | str:
+    def _target_line(self, turn: Turn, target: c.ItemSpec | None) -> dict | str | None:
         """The cart line a command is about: named, the one under discussion, or the only one.
         Returns "ask" when the customer must say which."""
         cart = turn.state["cart"]
@@ -710,7 +720,8 @@ class Policy:
                     self._not_found(turn, c.ItemSpec(query=value))
                     return
                 options = [{"value": cand["product_id"], "label": cand["title"]} for cand in candidates[:6]]
-                self._ask(turn, f"Which one should replace the {line['title']}: {_or_list([o['label'] for o in options])}?",
+                names = _or_list([o["label"] for o in options])
+                self._ask(turn, f"Which one should replace the {line['title']}: {names}?",
                           {"slot": "product", "item": _item_wire(c.ItemSpec(size=spec.size, colour=spec.colour,
                            quantity=line["quantity"])), "line_variant_id": line["variant_id"]}, options)  # fmt: skip
                 return
@@ -862,7 +873,8 @@ class Policy:
         if not result.ok:
             labels = [a["label"] for a in result.data.get("saved", [])]
             turn.say(
-                f'I don\'t know an address called "{command.label}". Your saved addresses: {_or_list(labels) or "none"}.',
+                f'I don\'t know an address called "{command.label}". '
+                f"Your saved addresses: {_or_list(labels) or 'none'}.",
                 data={"kind": "question", "quick_replies": _replies([f"Ship to {label}" for label in labels])},
             )
             return
@@ -924,7 +936,8 @@ class Policy:
         product_id = candidates[0]["product_id"]
         result = self._call(turn, "answer_product_question",
                             {"product_id": product_id, "aspect": command.aspect, "size": spec.size or "",
-                             "colour": spec.colour or ""}, f"the customer asked about {candidates[0]['title']}")  # fmt: skip
+                             "colour": spec.colour or ""},
+                            f"the customer asked about {candidates[0]['title']}")  # fmt: skip
         if not result.ok:
             turn.say(result.error or "I could not look that up.")
             return
