@@ -116,6 +116,13 @@
     }
   }
 
+  function control(tag, className, text) {
+    // A control in the conversation: disabled while a turn runs (see syncControls).
+    var node = el(tag, className + " oaw-control", text);
+    if (tag === "button") node.type = "button";
+    return node;
+  }
+
   function capitalise(text) {
     return text ? text.charAt(0).toUpperCase() + text.slice(1) : text;
   }
@@ -258,6 +265,9 @@
   sendButton.type = "submit";
   var hint = el("p", "oaw-visually-hidden", "Press Enter to send, Shift and Enter for a new line.");
   hint.id = "oaw-hint";
+  var editHint = el("p", "oaw-visually-hidden", "Choose with the arrow keys, then press Enter to change it.");
+  editHint.id = "oaw-edit-hint";
+  form.appendChild(editHint);
   form.appendChild(label);
   form.appendChild(input);
   form.appendChild(sendButton);
@@ -301,6 +311,7 @@
     retryAfterUntil: 0,
     lastPlacedMessage: null,
     lastCustomerText: "",
+    lastCustomerMessageId: 0, // chips of messages before it are answered: they stop working
     requestFor: {}, // flow id -> the customer's words that led to it (what "Try again" sends again)
     previewFor: {}, // flow id -> its preview
   };
@@ -314,9 +325,11 @@
     log.scrollTop = log.scrollHeight;
   }
 
-  function renderCards(cards) {
-    var list = el("ul", "oaw-cards");
+  function renderCards(cards, message) {
+    var list = el("ul", "oaw-cards" + (cards.length > 1 ? " oaw-cards-grid" : ""));
     list.setAttribute("aria-label", "Products");
+    // Cards that answer "which one?" are a choice; search and browse results are things to add.
+    var verb = message && message.kind === "question" ? "Choose" : "Add";
     cards.forEach(function (card) {
       var item = el("li", "oaw-card");
       var image = sameSiteImage(card.image_url);
@@ -336,9 +349,190 @@
       if (card.variant) body.appendChild(el("p", "oaw-card-variant", card.variant));
       body.appendChild(el("p", "oaw-card-price", card.price_display || money(card.price, card.currency)));
       item.appendChild(body);
+      if (card.product_id && card.title) {
+        var add = control("button", "oaw-button oaw-secondary oaw-card-add", verb);
+        add.setAttribute("aria-label", verb === "Add" ? "Add " + card.title + " to your order" : "Choose " + card.title);
+        add.addEventListener("click", function () {
+          send(takeText(card), {
+            kind: "add_items",
+            items: [{ product_ids: [String(card.product_id)] }],
+          });
+        });
+        item.appendChild(add);
+      }
       list.appendChild(item);
     });
     return list;
+  }
+
+  function takeText(card) {
+    return "I'll take the " + card.title;
+  }
+
+  function renderQuickReplies(message) {
+    // A chip that says what a card's own button already does ("I'll take the Blue Runner") is left out.
+    var onCards = (message.cards || [])
+      .filter(function (card) {
+        return card && card.product_id && card.title;
+      })
+      .map(takeText);
+    var replies = (message.quick_replies || []).filter(function (reply) {
+      return reply && typeof reply.text === "string" && reply.text.trim() && onCards.indexOf(reply.text) === -1;
+    });
+    if (!replies.length) return null;
+    var group = el("div", "oaw-replies");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Quick replies");
+    group.setAttribute("data-message-id", message.id);
+    replies.forEach(function (reply) {
+      var chip = control("button", "oaw-reply", reply.label || reply.text);
+      chip.addEventListener("click", function () {
+        var command = reply.command && typeof reply.command === "object" ? reply.command : null;
+        if (send(reply.text, command)) chip.setAttribute("data-chosen", "");
+      });
+      group.appendChild(chip);
+    });
+    return group;
+  }
+
+  function lineName(line) {
+    var variant = [line.colour, line.size].filter(Boolean).join(", ");
+    return line.title + (variant ? " (" + variant + ")" : "");
+  }
+
+  function renderChoice(line, slot, options, current, words) {
+    // A native select: the size or colour is changed when the customer commits a choice (a click in the
+    // list, or Enter); stepping through the options with the arrow keys does not post each one.
+    var select = control("select", "oaw-edit-select");
+    select.setAttribute("aria-label", words.label + " of " + lineName(line));
+    select.setAttribute("aria-describedby", "oaw-edit-hint");
+    options.forEach(function (option) {
+      var choice = el("option", "", words.option(option));
+      choice.value = option;
+      if (option === current) choice.selected = true;
+      select.appendChild(choice);
+    });
+    var stepping = false;
+    function commit() {
+      stepping = false;
+      var value = select.value;
+      if (!value || value === current) return;
+      var command = {
+        kind: "set_slot",
+        slot: slot,
+        value: value,
+        target: { variant_id: String(line.variant_id) },
+        correction: true,
+      };
+      if (!send(words.text(line.title, value), command)) select.value = current || "";
+    }
+    select.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        commit();
+      } else if (/^(Arrow|Page|Home|End)/.test(event.key) || event.key.length === 1) {
+        stepping = true;
+      }
+    });
+    select.addEventListener("change", function () {
+      if (!stepping) commit();
+    });
+    select.addEventListener("blur", function () {
+      if (stepping) {
+        stepping = false;
+        select.value = current || "";
+      }
+    });
+    return select;
+  }
+
+  var SIZE_WORDS = {
+    label: "Size",
+    option: function (size) {
+      return "Size " + size;
+    },
+    text: function (title, size) {
+      return title + " in size " + size;
+    },
+  };
+  var COLOUR_WORDS = {
+    label: "Colour",
+    option: capitalise,
+    text: function (title, colour) {
+      return title + " in " + colour;
+    },
+  };
+
+  function renderCartEdit(lines) {
+    var box = el("div", "oaw-cart-edit");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "Change your order");
+    box.appendChild(el("p", "oaw-edit-title", "Change something?"));
+    var list = el("ul", "oaw-edit-lines");
+    lines.forEach(function (line) {
+      if (!line || !line.variant_id || !line.title) return;
+      var name = lineName(line);
+      var quantity = Number(line.quantity) || 1;
+      var most = typeof line.max_quantity === "number" ? line.max_quantity : Infinity;
+      var item = el("li", "oaw-edit-line");
+      item.setAttribute("data-variant-id", line.variant_id);
+      item.appendChild(el("p", "oaw-edit-name", name));
+      var controls = el("div", "oaw-edit-controls");
+
+      var stepper = el("div", "oaw-stepper");
+      stepper.setAttribute("role", "group");
+      stepper.setAttribute("aria-label", "Quantity of " + name);
+      function setQuantity(value) {
+        send(value + " × " + line.title, {
+          kind: "set_slot",
+          slot: "quantity",
+          value: String(value),
+          target: { variant_id: String(line.variant_id) },
+          correction: true,
+        });
+      }
+      var fewer = control("button", "oaw-step", "−");
+      fewer.setAttribute("aria-label", "One fewer " + name + ", now " + quantity);
+      // Below one is Remove's job: the shop never gets a quantity of 0.
+      if (quantity <= 1) fewer.setAttribute("data-blocked", "");
+      fewer.addEventListener("click", function () {
+        if (quantity > 1) setQuantity(quantity - 1);
+      });
+      var count = el("span", "oaw-step-count", quantity);
+      count.setAttribute("aria-hidden", "true");
+      var more = control("button", "oaw-step", "+");
+      more.setAttribute("aria-label", "One more " + name + ", now " + quantity);
+      if (quantity + 1 > most) {
+        more.setAttribute("data-blocked", "");
+        more.title = "The shop has no more of this one";
+      }
+      more.addEventListener("click", function () {
+        if (quantity + 1 <= most) setQuantity(quantity + 1);
+      });
+      stepper.appendChild(fewer);
+      stepper.appendChild(count);
+      stepper.appendChild(more);
+      controls.appendChild(stepper);
+
+      var sizes = Array.isArray(line.sizes) ? line.sizes.map(String) : [];
+      if (sizes.length > 1) controls.appendChild(renderChoice(line, "size", sizes, line.size || "", SIZE_WORDS));
+      var colours = Array.isArray(line.colours) ? line.colours.map(String) : [];
+      if (colours.length > 1) {
+        controls.appendChild(renderChoice(line, "colour", colours, line.colour || "", COLOUR_WORDS));
+      }
+
+      var remove = control("button", "oaw-link-button oaw-remove", "Remove");
+      remove.setAttribute("aria-label", "Remove " + name);
+      remove.addEventListener("click", function () {
+        send("Remove the " + line.title, { kind: "remove_item", target: { variant_id: String(line.variant_id) } });
+      });
+      controls.appendChild(remove);
+      item.appendChild(controls);
+      list.appendChild(item);
+    });
+    if (!list.childNodes.length) return null;
+    box.appendChild(list);
+    return box;
   }
 
   function row(list, name, value, className) {
@@ -380,6 +574,19 @@
     if (preview.ship_to) row(facts, "Ship to", preview.ship_to);
     if (preview.payment) row(facts, "Pay with", capitalise(preview.payment.brand) + " •••• " + preview.payment.last4);
     box.appendChild(facts);
+    if (message.kind === "preview_blocked") {
+      // Consent or a spending cap stands in the way: nothing to confirm; the reason is in the message above.
+      box.setAttribute("data-blocked-preview", "");
+      var blocked = el("div", "oaw-blocked-note");
+      blocked.appendChild(el("p", "", "This order can't be placed with your current settings."));
+      var settingsLink = el("a", "oaw-button oaw-secondary", "Open your settings");
+      settingsLink.href = config.settingsUrl;
+      blocked.appendChild(settingsLink);
+      box.appendChild(blocked);
+    }
+    // Editing the cart from the card posts the same commands as words would; shown only on the live preview.
+    var edit = message.cart_edit && message.cart_edit.length ? renderCartEdit(message.cart_edit) : null;
+    if (edit) box.appendChild(edit);
 
     var actions = el("div", "oaw-actions");
     var confirm = el("button", "oaw-button oaw-confirm", "Confirm");
@@ -551,7 +758,10 @@
     if (message.id > state.lastMessageId) state.lastMessageId = message.id;
 
     var role = message.role || "assistant";
-    if (role === "customer") state.lastCustomerText = message.text || "";
+    if (role === "customer") {
+      state.lastCustomerText = message.text || "";
+      state.lastCustomerMessageId = Math.max(state.lastCustomerMessageId, message.id);
+    }
     if (message.preview && message.flow_id) {
       state.previewFor[message.flow_id] = message.preview;
       if (!state.requestFor[message.flow_id]) state.requestFor[message.flow_id] = state.lastCustomerText;
@@ -566,8 +776,12 @@
     var bubble = el("p", "oaw-bubble");
     bubble.textContent = message.text || "";
     item.appendChild(bubble);
-    if (message.cards && message.cards.length) item.appendChild(renderCards(message.cards));
+    if (message.cards && message.cards.length) item.appendChild(renderCards(message.cards, message));
     if (message.preview) item.appendChild(renderPreview(message.preview, message));
+    if (role === "assistant" || role === "system") {
+      var replies = renderQuickReplies(message);
+      if (replies) item.appendChild(replies);
+    }
     if (message.kind === "flow_placed") {
       var placed = el("p", "oaw-chip oaw-chip-ok");
       placed.appendChild(el("span", "", "Order placed · "));
@@ -589,27 +803,55 @@
   }
 
   function refreshPreviews() {
-    // A preview's buttons work only while it is the preview waiting for a decision.
+    // A preview's buttons and cart editing work only while it is the preview waiting for a decision.
     var current = state.pending ? state.pending.preview_hash : "";
-    Array.prototype.forEach.call(log.querySelectorAll(".oaw-preview"), function (box) {
-      var live = box.getAttribute("data-preview-hash") === current && current !== "";
+    var boxes = log.querySelectorAll(".oaw-preview");
+    var newestOfFlow = {};
+    var newestOfHash = {};
+    Array.prototype.forEach.call(boxes, function (box) {
+      newestOfFlow[box.getAttribute("data-flow-id")] = box;
+      newestOfHash[box.getAttribute("data-preview-hash")] = box;
+    });
+    Array.prototype.forEach.call(boxes, function (box) {
+      var hash = box.getAttribute("data-preview-hash");
+      // The same preview shown again ("what's in my cart?"): only its newest copy is the one to act on.
+      var repeated = hash && newestOfHash[hash] !== box;
+      var live = hash === current && current !== "" && !repeated;
       var actions = box.querySelector(".oaw-actions");
       if (actions) actions.hidden = !live;
-      var flow = state.flows[box.getAttribute("data-flow-id")];
+      var edit = box.querySelector(".oaw-cart-edit");
+      if (edit) edit.hidden = !live;
+      var flowId = box.getAttribute("data-flow-id");
+      var flow = state.flows[flowId];
       var progress = box.querySelector(".oaw-progress");
-      if (!live && flow && box.getAttribute("data-preview-hash")) {
-        progress.hidden = false;
-        progress.className = "oaw-progress oaw-progress-" + flow.status;
-        var words = FLOW_WORDS[flow.status] || capitalise(flow.status);
-        if (flow.status === "placed" && flow.merchant_order_id) words += " · " + flow.merchant_order_id;
-        progress.textContent = words;
-        progress.setAttribute("data-status", flow.status);
-      } else if (!live && !flow && box.getAttribute("data-preview-hash") !== current) {
-        progress.hidden = false;
-        progress.textContent = "This preview is no longer current.";
+      var words = null;
+      var status = "";
+      if (live || !hash) {
+        words = null;
+      } else if (repeated) {
+        words = "Shown again below.";
+      } else if (!flow) {
+        words = "This preview is no longer current.";
+      } else if (flow.confirmed_preview_hash) {
+        // Only the preview the customer confirmed carries the order's progress; the ones it replaced say so.
+        if (hash === flow.confirmed_preview_hash && flow.status !== "previewed") status = flow.status;
+        else words = "Replaced by a newer preview";
+      } else if (box === newestOfFlow[flowId] && box.hasAttribute("data-blocked-preview")) {
+        words = flow.status === "previewed" ? null : FLOW_WORDS[flow.status] || capitalise(flow.status);
+      } else if (box === newestOfFlow[flowId] && flow.status !== "previewed") {
+        status = flow.status; // never confirmed: declined, cancelled, expired
       } else {
-        progress.hidden = true;
+        words = "This preview is no longer current.";
       }
+      if (status) {
+        words = FLOW_WORDS[status] || capitalise(status);
+        if (status === "placed" && flow.merchant_order_id) words += " · " + flow.merchant_order_id;
+      }
+      progress.hidden = !words;
+      progress.className = "oaw-progress" + (status ? " oaw-progress-" + status : words ? " oaw-progress-stale" : "");
+      progress.textContent = words || "";
+      if (status) progress.setAttribute("data-status", status);
+      else progress.removeAttribute("data-status");
     });
     // Fill in order ids that arrived after their message, and offer a rating after the last order.
     Array.prototype.forEach.call(log.querySelectorAll(".oaw-order-id"), function (node) {
@@ -655,6 +897,7 @@
     });
     if ("pending_confirmation" in data || options.pendingKnown) state.pending = data.pending_confirmation || null;
     refreshPreviews();
+    syncControls();
     if (added) scrollToEnd();
     return added;
   }
@@ -670,7 +913,23 @@
     Array.prototype.forEach.call(log.querySelectorAll(".oaw-actions button"), function (button) {
       button.disabled = busy;
     });
+    syncControls();
     if (busy) scrollToEnd();
+  }
+
+  function syncControls() {
+    // Chips of a message the customer already answered stay on screen but no longer work; a quantity
+    // step past what the shop sells (or below one) never works; nothing works while a turn runs.
+    Array.prototype.forEach.call(log.querySelectorAll(".oaw-replies"), function (group) {
+      var answered = Number(group.getAttribute("data-message-id")) < state.lastCustomerMessageId;
+      group.classList.toggle("oaw-replies-answered", answered);
+      Array.prototype.forEach.call(group.querySelectorAll("button"), function (chip) {
+        if (answered) chip.setAttribute("data-blocked", "");
+      });
+    });
+    Array.prototype.forEach.call(log.querySelectorAll(".oaw-control"), function (node) {
+      node.disabled = state.busy || node.hasAttribute("data-blocked");
+    });
   }
 
   function updateSendButton() {
@@ -732,8 +991,8 @@
     });
   }
 
-  function post(text, key, attempt) {
-    return api("POST", "conversations/" + state.conversationId + "/messages/", { text: text }, {
+  function post(body, key, attempt) {
+    return api("POST", "conversations/" + state.conversationId + "/messages/", body, {
       "Idempotency-Key": key,
     }).catch(function (error) {
       // Outcome unknown when the network dropped: ask again with the same key, never a second turn.
@@ -741,24 +1000,29 @@
         return new Promise(function (resolve) {
           setTimeout(resolve, 1000 * attempt);
         }).then(function () {
-          return post(text, key, attempt + 1);
+          return post(body, key, attempt + 1);
         });
       }
       throw error;
     });
   }
 
-  function send(text) {
+  function send(text, command, typed) {
+    // Typed words, a chip, a card's Add or a cart edit: one post, one turn. `command` (wire form, see
+    // ordering/agent/commands.py) goes with the text when the widget knows exactly what is meant.
+    // Returns whether the message went out.
     text = (text || "").trim();
-    if (!text || state.busy || !state.conversationId) return;
-    if (Date.now() < state.retryAfterUntil) return;
+    if (!text || state.busy || !state.conversationId) return false;
+    if (Date.now() < state.retryAfterUntil) return false;
     showAlert("");
     setBusy(true);
     var key = newKey();
-    post(text, key, 1).then(
+    var body = { text: text };
+    if (command) body.command = command;
+    post(body, key, 1).then(
       function (data) {
         setOffline(false);
-        if (input.value.trim() === text) input.value = "";
+        if (typed && input.value.trim() === text) input.value = "";
         autosize();
         apply(data, { pendingKnown: true });
         setBusy(false);
@@ -774,6 +1038,7 @@
         schedulePoll(state.pollDelay);
       }
     );
+    return true;
   }
 
   function holdFor(seconds) {
@@ -923,7 +1188,7 @@
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
-      form.requestSubmit ? form.requestSubmit() : send(input.value);
+      form.requestSubmit ? form.requestSubmit() : send(input.value, null, true);
     }
   });
   input.addEventListener("input", autosize);
@@ -934,7 +1199,7 @@
       input.focus();
       return;
     }
-    send(input.value);
+    send(input.value, null, true);
   });
   window.addEventListener("online", function () {
     schedulePoll(POLL_FAST_MS);
