@@ -1,0 +1,1244 @@
+"""The offline command generator: a customer's message → commands, grounded in the merchant's catalog.
+
+Pure: it reads the message, the `DialogueContext` and the `CatalogLexicon`; no I/O, no database, no
+clock. It never decides that anything may be ordered: it says what it read, and the policy acts.
+
+How a message is read, in order:
+1. Instructions aimed at the assistant ("ignore your rules", "system:") are not obeyed: CannotHandle.
+2. Whole-message replies: a greeting, politeness (Thanks: "thanks", "please", "ok", "cheers", 👍 — never a
+   confirmation), an explicit yes (Confirm: every word is a yes word such as "yes", "yep go ahead",
+   "place the order"), an explicit no (Decline).
+3. Parts that stand on their own are taken out of the message wherever they are: a promotion code
+   ("with code RUN15", "use SAVE10"), the customer's own promotion ("my 10% promo"), a card, an
+   address, a shipping option, "and check out".
+4. What is left is read as one request: a person, out of scope, order status, cancel, clear or show the
+   cart, help, remove, a correction ("actually size 43", "make it 2"), an answer to the pending question
+   ("43", "the grey one", "the second one"), a pick from what was shown, a product question, a search, or
+   items to add (several in one sentence, each with its quantity, size, colour, saved-item pointer).
+5. Anything not read is a CannotHandle with the words, so the policy says so and asks.
+
+Encodings the policy relies on:
+- Positions are 0-based, -1 = last: "the second one" → Select(index=1), "the last one" → Select(index=-1).
+- A pending answer that names a size, colour or quantity is SetSlot(slot, value) (correction=False); one
+  that names a product or an offered option (product, line, code questions) is Select(value=option value).
+- A correction that names a product: SetSlot(slot="product", value=<product id>) when exactly one product
+  matches, otherwise value = the customer's words (the policy searches / asks).
+- An ambiguous shoe size ("size 9"): in an item, size=None, size_said="9", size_options=("42", "43"); in a
+  SetSlot, value="9" and target=ItemSpec(size_said="9", size_options=(…)).
+- Address labels are lower case ("home", "work"; "office" → "work"); codes are upper case.
+- Quantities are carried as said (0, -2, 10000), never clamped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from rapidfuzz import fuzz
+
+from ordering.agent.commands import (
+    AddItems,
+    ApplyCode,
+    CancelOrder,
+    CannotHandle,
+    CartLine,
+    ChooseAddress,
+    ChooseCard,
+    ChooseShipping,
+    ClearCart,
+    Command,
+    Confirm,
+    Decline,
+    DialogueContext,
+    Greet,
+    Help,
+    Human,
+    ItemSpec,
+    ListPromotions,
+    OrderStatus,
+    OutOfScope,
+    Preview,
+    ProductQuestion,
+    RemoveItem,
+    Search,
+    Select,
+    SetSlot,
+    ShowCart,
+    Thanks,
+    UseMyPromotion,
+)
+from ordering.agent.understand.dates import since_days
+from ordering.agent.understand.lexicon import COMMON_WORDS, CatalogLexicon, colour_of
+from ordering.agent.understand.numbers import parse_quantity
+from ordering.agent.understand.sizes import (
+    SizeReading,
+    bare_shoe_size,
+    find_clothing_size,
+    find_shoe_size,
+    normalize_clothing,
+)
+from ordering.agent.understand.text import normalize
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+# -- whole-message vocabularies -------------------------------------------------------------------------
+
+GREETINGS = (
+    "good morning", "good afternoon", "good evening", "hi there", "hello there", "hey there", "greetings",
+    "hiya", "howdy", "hello", "hey", "hi", "yo", "sup", "morning", "evening", "heya", "hallo", "hola",
+)  # fmt: skip
+POLITE = (
+    "thank you so much", "thank you very much", "thanks a lot", "thanks so much", "many thanks", "thank you",
+    "thanks", "thank", "cheers", "ta", "please", "much appreciated", "appreciate it", "appreciated", "great",
+    "cool", "nice", "awesome", "lovely", "brilliant", "perfect", "ok", "okay", "k", "kk", "alright", "all right",
+    "got it", "noted", "good", "fine", "sounds good", "looks good", "great stuff", "wonderful", "super",
+    "amazing", "excellent", "fantastic", "you are the best", "you rock", "very", "so", "much", "then", "oh",
+    "well", "and", "hmm", "um", "ah", "i see", "understood", "fair enough", "no problem", "np", "sweet",
+)  # fmt: skip
+YES = (
+    "yes", "yeah", "yep", "yup", "yea", "ya", "yess", "yesss", "y", "sure", "absolutely", "definitely",
+    "of course", "affirmative", "indeed", "correct", "that is correct", "that is right", "right",
+    "confirm", "confirmed", "i confirm", "confirm it", "confirm the order", "confirm my order", "confirm order",
+    "confirm purchase", "confirm the purchase", "go ahead", "go for it", "go on", "do it", "let us do it",
+    "place it", "place the order", "place my order", "place order", "order it", "buy it", "purchase it",
+    "complete the order", "complete my order", "complete the purchase", "submit", "submit the order",
+    "submit order", "yes please", "proceed with the order", "go ahead and place it", "you can place it",
+    "please place it", "place the order now", "order now", "buy now", "i do", "let us go", "ship it",
+    "make it so", "approved", "approve", "accept", "that is fine go ahead", "all good", "now", "it", "please do",
+)  # fmt: skip
+NO = (
+    "no", "nope", "nah", "n", "no thanks", "no thank you", "no way", "do not", "do not order it",
+    "do not order", "do not place it", "do not place the order", "do not buy it", "do not do it", "not now",
+    "not yet", "hold on", "hold off", "wait", "stop", "decline", "declined", "no do not", "reject",
+    "do not want it", "i do not want it", "not right now", "not today", "negative", "i changed my mind",
+    "changed my mind", "i have changed my mind", "not that", "no stop", "maybe later", "later", "a sec",
+    "a second", "a minute", "please", "it", "that",
+)  # fmt: skip
+NEVER_MIND = ("never mind", "nevermind", "forget it", "forget about it", "scrap that", "scratch that")
+
+
+def _covers(text: str, phrases: tuple[str, ...]) -> bool:
+    """True when `text` is made only of `phrases` (longest first), and is not empty."""
+    words = text.split()
+    if not words:
+        return False
+    ordered = sorted({tuple(phrase.split()) for phrase in phrases}, key=len, reverse=True)
+    index = 0
+    while index < len(words):
+        for phrase in ordered:
+            if tuple(words[index : index + len(phrase)]) == phrase:
+                index += len(phrase)
+                break
+        else:
+            return False
+    return True
+
+
+def _strip_phrases(text: str, phrases: tuple[str, ...]) -> tuple[str, bool]:
+    """Remove leading and trailing `phrases` from text; (rest, whether any were removed)."""
+    words = text.split()
+    ordered = sorted({tuple(phrase.split()) for phrase in phrases}, key=len, reverse=True)
+    removed = False
+    changed = True
+    while changed and words:
+        changed = False
+        for phrase in ordered:
+            if tuple(words[: len(phrase)]) == phrase:
+                words = words[len(phrase) :]
+                removed = changed = True
+                break
+            if len(words) >= len(phrase) and tuple(words[-len(phrase) :]) == phrase:
+                words = words[: -len(phrase)]
+                removed = changed = True
+                break
+    return " ".join(words), removed
+
+
+# -- patterns ---------------------------------------------------------------------------------------
+
+INSTRUCTION = _rx(
+    r"\b(?:ignore|disregard|forget|override|bypass)\b.{0,40}\b(?:rules?|instructions?|previous|prompt|policy|"
+    r"policies|guidelines?|limits?|restrictions?|confirmation|everything above|safety|settings)\b"
+    r"|\bsystem\s*(?:prompt|message|:)|\b(?:you are now|pretend (?:you are|to be)|act as (?:an?|the) |developer mode|"
+    r"jailbreak|admin mode|god mode|dan mode)\b|\bwithout (?:asking|confirm\w*|my confirmation|showing)\b"
+    r"|\bskip (?:the )?(?:confirm\w*|preview|checks?|verification)\b|\bauto-?confirm\w*\b"
+    r"|\b(?:the )?(?:user|customer) (?:has |already )?(?:confirmed|approved|agreed)\b|\bassistant\s*:|\buser\s*:"
+    r"|\bno need to (?:confirm|ask)\b|\bdo not ask\b.{0,20}\bconfirm|\bconfirm (?:all|any|every) (?:future )?orders?\b"
+    r"|\bplace (?:it|the order|orders?) automatically\b|\btreat (?:this|my next message) as\b"
+)
+HUMAN = _rx(
+    r"\b(?:human|humans|real person|a person|actual person|live person|live agent|live chat|someone real|"
+    r"real human|representative|rep|operator|customer service|customer support|customer care|support team|"
+    r"support staff|support agent|an agent|the agent|a manager|your manager|the manager|supervisor|"
+    r"somebody|someone|staff member|member of staff|a real one)\b"
+)
+HUMAN_VERB = _rx(
+    r"\b(?:talk|speak|chat|connect|transfer|put me through|get|want|need|give|let me|can i|could i|escalate|"
+    r"call|contact|reach)\b"
+)
+HUMAN_ALONE = _rx(r"^(?:human|agent|operator|representative|customer service|support|live agent|a human|person|"
+                  r"real person|speak to human|human please|agent please)$")
+REFUND = _rx(r"\b(?:refund|return|exchange|complaint|complain|broken|damaged|faulty|arrived wrong|wrong item|"
+             r"never arrived|charged twice|double charged|money back)\b")
+OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
+    ("weather", _rx(r"\b(?:weather|forecast|rain(?:ing)? today|temperature outside|sunny)\b")),
+    ("joke", _rx(r"\b(?:joke|jokes|something funny|make me laugh|riddle)\b")),
+    ("writing", _rx(r"\b(?:essay|poem|poetry|story|stories|homework|assignment|cover letter|resume|cv|song lyrics|"
+                    r"haiku|limerick|write me|write my|write a)\b")),
+    ("news", _rx(r"\b(?:news|election|president|prime minister|politic\w*|war in)\b")),
+    ("finance", _rx(r"\b(?:bitcoin|crypto\w*|stock market|stock price|shares of|invest\w*|mortgage)\b")),
+    ("sports", _rx(r"\b(?:score of|who won|match last night|world cup|super bowl|premier league|nba|nfl)\b")),
+    ("cooking", _rx(r"\b(?:recipe|cook|bake|dinner ideas?|pizza|burger|sushi|restaurant)\b")),
+    ("maths", _rx(r"\b(?:what is \d+\s*(?:plus|minus|times|x|divided by)\s*\d+|square root|solve|equation|calculus)\b")),
+    ("code", _rx(r"\b(?:python|javascript|sql|program(?:ming)?|code snippet|function that|regex)\b")),
+    ("trivia", _rx(r"\b(?:capital of|meaning of life|who invented|how far is|how old is|tallest|population of|"
+                   r"translate|translation|horoscope|zodiac|dating advice|girlfriend|boyfriend|movie|movies|film|"
+                   r"netflix|tv show|music|song|sing|your favou?rite|are you (?:alive|real|sentient|human)|do you love|"
+                   r"time is it|what day is it|date today|flight|hotel|taxi|uber|doctor|medical|diagnos\w*|"
+                   r"lawyer|legal advice|tax return|book a table)\b")),
+]
+HELP = _rx(
+    r"^(?:help|help me|help please|can you help|can you help me|what can you do|what do you do|what are you|"
+    r"who are you|how does this work|how do(?:es)? (?:this|it) work|how do i use (?:this|you)|what can i (?:ask|say|do)|"
+    r"how can you help(?: me)?|what are my options|options|menu|commands|instructions|how do i order|how to order|"
+    r"what is this|are you a (?:bot|robot|person|human|ai)|i need help|i am (?:lost|confused)|info|\?)$"
+)
+STATUS_ALL = _rx(
+    r"\b(?:my orders|all (?:of )?my orders|order history|past orders|previous orders|my past orders|"
+    r"my previous orders|list (?:of )?my orders|what (?:have|did) i (?:order|ordered|buy|bought)|show (?:me )?my orders|"
+    r"my purchases|purchase history|recent orders|my recent orders|orders i (?:have )?placed)\b"
+)
+STATUS = _rx(
+    r"\b(?:where is my (?:order|package|parcel|stuff|delivery|shipment)|where are my (?:things|shoes|items|stuff)|"
+    r"track(?:ing)? (?:my |the )?(?:order|package|parcel|shipment|delivery)|tracking (?:number|info|information)|"
+    r"order status|status of my (?:last |latest )?order|status of (?:the|my) order|has my order (?:shipped|arrived|been)|"
+    r"did my order (?:go through|ship|arrive)|when (?:will|does|is) my (?:order|package|parcel|stuff) (?:arrive|come|ship|get here|due)|"
+    r"when will it (?:arrive|come|ship)|is my order (?:on its way|shipped|coming)|what happened to my order|"
+    r"my (?:last|latest) order|did (?:it|the order) go through|was my order placed|has it shipped)\b"
+)
+CANCEL = _rx(r"\bcancel(?:l?ed|l?ing|lation)?\b")
+CANCEL_LAST = _rx(
+    r"\b(?:last|latest|previous|recent|earlier|yesterday's|other) (?:order|purchase)|order (?:i|that i) (?:just )?(?:placed|made)|"
+    r"the order from (?:yesterday|last week|earlier)|my placed order|already placed\b"
+)
+CANCEL_ALL = _rx(r"\ball (?:of )?my orders\b|\bevery order\b")
+CLEAR = _rx(
+    r"\b(?:start over|start again|start from scratch|begin again|empty (?:my |the )?(?:cart|basket|bag)|"
+    r"clear (?:my |the |out (?:my |the )?)?(?:cart|basket|bag)|clear (?:it|everything|all)|reset (?:my |the )?(?:cart|basket|order)?|"
+    r"remove everything|delete everything|remove all(?: items)?|delete all(?: items)?|get rid of everything|"
+    r"wipe (?:my |the )?(?:cart|basket)|throw (?:it all|everything) out|fresh start|clean slate|from scratch|"
+    r"empty it|drop everything)\b"
+)
+SHOW_CART = _rx(
+    r"\b(?:what is in my (?:cart|basket|bag|order)|what(?: is|'s)? in the (?:cart|basket)|show (?:me )?(?:my |the )?(?:cart|basket|bag)|"
+    r"show (?:me )?my order|view (?:my |the )?(?:cart|basket|order)|see (?:my |the )?(?:cart|basket)|my cart|my basket|"
+    r"what did i add|what have i (?:got|added|chosen|picked)|what do i have(?: so far)?|review (?:my |the )?(?:cart|order)|"
+    r"what is my total|what is the total|how much is (?:my |the )?(?:total|order|cart)|cart summary|order summary|"
+    r"what am i (?:buying|ordering|getting)|recap|summary|show (?:me )?(?:the )?preview|preview|current order|"
+    r"cart contents|whats in (?:my )?cart)\b"
+)
+PREVIEW = _rx(
+    r"\b(?:check out|checkout|check-out|that is all|that is it|that is everything|that will be all|that is all for now|"
+    r"i am done|i am finished|done shopping|i am ready|ready to (?:pay|order|check out|checkout|buy)|let us check out|"
+    r"proceed to (?:checkout|check out|payment)|go to (?:checkout|check out|payment)|take me to (?:checkout|payment)|"
+    r"finish (?:my |the )?order|finish up|wrap (?:it )?up|nothing else|all set|that should be it|proceed|"
+    r"let us pay|i want to pay|pay now|how do i pay|let me pay)\b"
+)
+PREVIEW_ALONE = _rx(r"^(?:done|finished|that is all|checkout|check out|ready|pay|complete|finish|that is it|total)$")
+
+REMOVE = _rx(
+    r"\b(?:remove|delete|drop|take (?:out|off|away)|get rid of|ditch|lose|scrap|minus|no more|without)\b|"
+    r"\btake\b.+\b(?:out|off)\b|\bdo not (?:want|need)\b.+\b(?:anymore|any more|after all)\b|"
+    r"\bi (?:do not|no longer) (?:want|need)\b"
+)
+CORRECTION = _rx(
+    r"^(?:actually|actualy|actually,|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thought|"
+    r"i meant|i mean|no i meant|no,|no)\b|\b(?:make (?:it|that|them|those|this|the \w+(?: \w+)?)|change (?:it|that|them|this|the \w+(?: \w+)?)"
+    r"|switch (?:it|that|them|to)|swap (?:it|that|them)|instead|rather|i meant|i mean|correction|update (?:it|that|the \w+)|"
+    r"can you make|could you make|let us make|let us do|not \w+ but|go with|i will go with|change (?:the )?(?:size|colou?r|quantity)|"
+    r"different (?:size|colou?r)|wrong size|wrong colou?r|i said|only (?:want|need))\b"
+)
+ADD_VERB = _rx(
+    r"\b(?:buy|order|add|get|want|need|take|grab|purchase|put|like|have|reorder|pick up|throw in|chuck in|"
+    r"include|give me|send me|i will have|i will take|i would like|can i have|could i have|can i get|could i get|"
+    r"one more|another|also|too|as well|re-?order|same again|again)\b"
+)
+QUESTION_START = _rx(
+    r"^(?:how much|how many|how expensive|what is the price|what does|what do|what colou?rs?|which colou?rs?|"
+    r"what sizes?|which sizes?|do you have|do you sell|do you carry|do you stock|have you got|got any|is there|"
+    r"are there|is the|are the|is it|are they|does the|does it|do they|do the|can i get the \w+ in|tell me (?:about|more)|"
+    r"what is|what are|info on|information on|details (?:on|of|about)|describe|any info|price of|cost of|the price|"
+    r"in stock|is that|are those|what about|how about|compare|difference between|which is|which one is|what kind|"
+    r"what type|what brand|who makes|is this|are these|will the|would the|can the)\b"
+)
+PRICE_WORDS = _rx(r"\b(?:how much|price|prices|priced|cost|costs|how expensive|pricey)\b")
+SIZES_WORDS = _rx(r"\b(?:what sizes?|which sizes?|sizes? (?:do|does|are|is) (?:it|they|there|available)|come in (?:what|which) sizes?|"
+                  r"sizes (?:available|in stock|left)|size range|available sizes|in what sizes?|what size)\b")
+COLOURS_WORDS = _rx(r"\b(?:what colou?rs?|which colou?rs?|colou?rs? (?:do|does|are|is)|other colou?rs?|come in (?:what|which|any|other) colou?rs?|"
+                    r"available colou?rs?|colou?r options|any other colou?rs?|in what colou?rs?)\b")
+AVAILABILITY_WORDS = _rx(r"\b(?:in stock|available|availability|sold out|any left|have any left|left in stock|out of stock|"
+                         r"do you have|have you got|got any|is there|are there|can i get|stock)\b")
+SEARCH_WORDS = _rx(
+    r"\b(?:show me|show|browse|looking for|look for|look at|search|find|find me|recommend|recommendations?|suggest|"
+    r"suggestions?|ideas?|options for|what (?:\w+ ){0,3}do you (?:have|sell|carry|stock|got)|what (?:\w+ ){0,2}have you got|"
+    r"do you (?:have|sell|carry|stock)|have you got|got any|any good|cheapest|cheap|cheaper|budget|affordable|inexpensive|"
+    r"most expensive|priciest|premium|under|below|less than|cheaper than|over|above|more than|between|list|see all|"
+    r"see your|catalog|catalogue|range of|selection of|what else|anything)\b"
+)
+SORT_ASC = _rx(r"\b(?:cheapest|cheap|cheaper|lowest price|least expensive|budget|affordable|inexpensive|lowest cost|low to high)\b")
+SORT_DESC = _rx(r"\b(?:most expensive|priciest|premium|highest price|top of the range|high to low|best you have|fanciest)\b")
+PRICE_MAX = _rx(r"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|no more than|at most|within|for less than|"
+                r"not more than|below)\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd|\$)?")
+PRICE_MAX_AFTER = _rx(r"\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd)?\s*(?:or less|or under|or below|max|tops)\b")
+PRICE_MIN = _rx(r"\b(?:over|above|more than|at least|from|min(?:imum)?|starting at)\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd|\$)?")
+PRICE_BETWEEN = _rx(r"\bbetween\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd)?\s*(?:and|to|-)\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd)?")
+PRICE_RANGE = _rx(r"\$\s*(\d+(?:\.\d{1,2})?)\s*(?:-|to)\s*\$?\s*(\d+(?:\.\d{1,2})?)")
+
+CODE_AFTER_WORD = _rx(
+    r"\b(?:promo code|discount code|coupon code|voucher code|promotion code|gift code|code|coupon|promo|voucher)"
+    r"\s*(?:is|=|:|#)?\s*([a-z0-9][a-z0-9_-]{1,39})\b"
+)
+CODE_AFTER_VERB = _rx(r"\b(?:use|apply|with|add|enter|try|redeem|using)\s+(?:the\s+)?([a-z]{2,}[0-9]+[a-z0-9_-]*|[a-z]+-[a-z0-9-]+)\b")
+NOT_CODES = frozenset(
+    "for please i me my it the a an on to is and or that this at code coupon promo please thanks pls from with "
+    "in of off discount percent you we please now too also here applied apply again".split()
+)
+UNIT_LIKE = _rx(r"^(?:\d+(?:kg|l|ml|mm|cm|inch|in|pack|k|x|s)|(?:us|uk|eu|size|sz|x)\d+(?:\.\d)?|\d+(?:st|nd|rd|th)|t-shirt|x-large|"
+                r"x-small|xx-large|hi-top|high-top|low-top|e-mail|off-white|see-through|re-order|t-shirts|check-out)$")
+MY_PROMO = _rx(
+    r"\b(?:my|the)\s+(?:personal\s+|own\s+|special\s+|member\s+|loyalty\s+)?(?:(\d{1,3})\s*(?:%|percent|pc)\s*(?:off\s+)?)?"
+    r"(?:personal\s+)?(?:promo|promotion|discount|coupon|voucher|offer|deal|promo code|discount code|code)\b(?!\s+(?:is|=|:))"
+    r"|\b(\d{1,3})\s*(?:%|percent)\s*(?:off\s+)?(?:promo|promotion|discount|coupon|voucher|offer|deal)\b"
+)
+LIST_PROMOS = _rx(
+    r"\b(?:any|what|which|are there|is there|got|have i got|do i have|available|list|show me|current)\b.{0,30}\b"
+    r"(?:discounts?|coupons?|promos?|promotions?|deals?|offers?|vouchers?|codes?|sales?)\b"
+    r"|\b(?:discounts?|coupons?|promos?|promotions?|deals?|offers?|vouchers?)\b.{0,20}\b(?:for me|available|do i have|are there)\b"
+    r"|\b(?:anything|something) on sale\b|\bsave (?:some )?money\b"
+)
+CARD = _rx(
+    r"\b(?:(visa|mastercard|master card|mc|amex|american express|discover)\s*(?:card)?|card|credit card|debit card)"
+    r"\s*(?:that\s+)?(?:ending|ends|ending in|ends in|ends with|finishing in|with last (?:four|4)(?: digits)?|last (?:four|4)(?: digits)?|"
+    r"number|no|#)?\s*(?:in|with|of|is)?\s*:?\s*(\d{4})\b"
+    r"|\b(\d{4})\s*(visa|mastercard|amex)?\s*card\b|\bthe (?:one|card) ending (?:in )?(\d{4})\b|\bending (?:in )?(\d{4})\b"
+)
+CARD_BRAND = _rx(r"\b(?:use|pay(?: it)? (?:with|by|using)|with|charge|on|put it on|via)\s+(?:my|the)?\s*(visa|mastercard|master card|mc|amex|american express|discover)\b"
+                 r"|\b(?:my|the)\s+(visa|mastercard|master card|amex|american express|discover)\b")
+ADDRESS = _rx(
+    r"\b(?:ship|send|deliver|post|mail|bring)\w*\s+(?:it|them|this|that|everything|the order|my order|all|those|these)?\s*"
+    r"(?:to|at)\s+(?:my|the|our)\s+([a-z']+)(?:'s)?(?:\s+(?:address|place|location))?\b"
+    r"|\b(?:ship|send|deliver)\w*\s+(?:it\s+|them\s+)?(?:to|at)\s+(home|work|the office|office)\b"
+    r"|\b(?:use|to|at|with|choose|pick)\s+(?:my|the)\s+([a-z']+)\s+address\b"
+    r"|\b(?:address|deliver(?:y)? address|shipping address)\s*(?::|is|should be|=)?\s*(?:my\s+)?(home|work|office)\b"
+)
+ADDRESS_WORDS = {"office": "work", "job": "work", "workplace": "work", "house": "home", "place": "home", "flat": "home",
+                 "apartment": "home", "home": "home", "work": "work"}  # fmt: skip
+NOT_ADDRESS = frozenset("cart basket bag friend email phone inbox me you it order account".split())
+EXPRESS = _rx(r"\b(?:express|next day|next-day|overnight|fastest|expedited|priority|rush|same day|asap delivery|"
+              r"fast (?:shipping|delivery)|quick (?:shipping|delivery)|quickest|ship it fast|ship fast|1 day|one day)\b")
+STANDARD = _rx(r"\b(?:standard|regular|normal|free|slow|slowest|cheapest|cheap|economy|ground|basic)\s+(?:shipping|delivery|post)\b"
+               r"|\b(?:shipping|delivery)\s*:?\s*(?:standard|regular|normal|free|economy)\b|^standard$|^standard please$")
+
+SAVED_LIKED = _rx(r"\b(?:liked|like[ds]? it|i like|i liked|favou?rited|favou?rites|fav(?:e|ou?rite)?s?|faves|saved|loved|hearted|"
+                  r"wish ?list(?:ed)?|bookmarked|starred)\b")
+SAVED_VIEWED = _rx(r"\b(?:viewed|looked at|was looking at|were looking at|been looking at|checked out|saw|browsed|"
+                   r"had a look at|was eyeing|eyed|recently viewed|i viewed)\b")
+SAVED_PURCHASED = _rx(r"\b(?:my usual|the usual|usual one|usual ones|same as last time|same again|same as before|same ones?|"
+                      r"bought|purchased|ordered (?:before|last time|previously)|i ordered|re-?order|again|last time|"
+                      r"previous order|last order)\b")
+
+# Words left over once a code, card, address or shipping choice was taken out: nothing more to read.
+LEFTOVER = frozenset(
+    "apply use using pay paying with via by please and the my a to it for me can you i want would like also then "
+    "card code coupon promo shipping delivery ship send do that this charge put on let us go as well too "
+    "thanks thank ok okay , is add enter try redeem in my order choose pick".split()
+)
+ORDINALS = {
+    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4,
+    "5th": 4, "sixth": 5, "6th": 5, "last": -1, "final": -1, "bottom": -1, "top": 0,
+}  # fmt: skip
+POSITIONAL = _rx(
+    r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th|last|final|top|bottom)\s*(?:one|ones|option|item|"
+    r"line|pair|choice|result|product|size|colou?r)?\b|\b(?:number|option|no|#|item|choice)\s*(\d)\b|^(\d)$"
+)
+ITEM_SPLIT = _rx(r"\s*(?:,|\band then\b|\band also\b|\bplus\b|\bas well as\b|\balong with\b|\band\b|\balso\b|\bwith\b|;)\s*")
+FILLER = _rx(
+    r"\b(?:i would like|i would love|i will have|i will take|i want|i need|i am after|can i have|can i get|could i have|"
+    r"could i get|may i have|please|pls|can you|could you|would you|add|buy|order|get me|get|grab|purchase|put|"
+    r"give me|send me|to my (?:cart|basket|bag|order)|in my (?:cart|basket|bag)|into my (?:cart|basket|bag)|"
+    r"to the (?:cart|basket|bag|order)|in the (?:cart|basket)|i also want|also|too|as well|for me|thanks|thank you|"
+    r"hi|hello|hey|let me get|let me have|i will go for|go for|lets get|let us get|take|some|i|me|just|"
+    r"throw in|chuck in|include|reorder|re-order)\b"
+)
+
+
+@dataclass
+class _Found:
+    """Commands found in parts of the message, and the message with those parts taken out."""
+
+    commands: list[Command]
+    rest: str
+
+
+class OfflineGenerator:
+    """Commands from a message, read against the merchant's catalog (see the module docstring)."""
+
+    name = "offline"
+
+    def __init__(self, lexicon: CatalogLexicon) -> None:
+        self.lexicon = lexicon
+
+    def generate(self, *, text: str, context: DialogueContext) -> list[Command]:
+        return _Reader(self.lexicon, text, context).read()
+
+
+class _Reader:
+    def __init__(self, lexicon: CatalogLexicon, text: str, context: DialogueContext) -> None:
+        self.lexicon = lexicon
+        self.raw = text
+        self.context = context
+        self.text = normalize(text)
+        self.question = "?" in text
+        self._exact: dict[int, bool] = {}  # id(item) → the item was named by a whole title
+
+    # -- the whole message ------------------------------------------------------------------------
+
+    def read(self) -> list[Command]:
+        text = self.text
+        if not text:
+            if self.raw.strip():
+                return [Thanks()]  # an emoji alone ("👍"): politeness, never a yes
+            return [CannotHandle(text="", reason="empty message")]
+        if INSTRUCTION.search(text):
+            return [CannotHandle(text=self.raw[:300], reason="instructions to the assistant are not followed")]
+        core, greeted = _strip_phrases(text, GREETINGS)
+        core_polite, polite = _strip_phrases(core, POLITE)
+        if not core_polite:
+            return [Greet()] if greeted and not polite else [Thanks()]
+        if _covers(core_polite, YES) and not _covers(core_polite, ("it", "now", "please")):
+            return [Confirm()]
+        if _covers(core_polite, NO) and not _covers(core_polite, ("please", "it", "that")):
+            return [Decline()]
+        if _covers(core_polite, NEVER_MIND):
+            return [Decline()] if self.context.awaiting_confirmation else [CancelOrder(which="current")]
+        if HELP.match(core_polite):
+            return [Help()]
+        return self.read_request(core)
+
+    def read_request(self, text: str) -> list[Command]:
+        if self._wants_human(text):
+            return [Human()]
+        topic = self._out_of_scope(text)
+        if topic:
+            return [OutOfScope(topic=topic)]
+        found = self._parts(text)
+        rest = found.rest
+        commands = found.commands
+        main = self._main(rest, had_parts=bool(commands)) if _content(rest) else []
+        # A preview asked for with changes ("add a cap and check out") comes after them.
+        previews = [command for command in commands if isinstance(command, Preview)]
+        others = [command for command in commands if not isinstance(command, Preview)]
+        result = main + others + previews
+        if not result:
+            return [CannotHandle(text=self.raw[:300], reason="not understood")]
+        return _dedupe(result)
+
+    def _wants_human(self, text: str) -> bool:
+        if HUMAN_ALONE.match(text):
+            return True
+        if REFUND.search(text) and not self._mentions_adding(text):
+            return True
+        return bool(HUMAN.search(text) and HUMAN_VERB.search(text) and not self._names_product(text, strict=True))
+
+    def _out_of_scope(self, text: str) -> str | None:
+        for topic, pattern in OUT_OF_SCOPE:
+            if pattern.search(text):
+                if topic in ("cooking", "trivia", "writing") and self._names_product(text, strict=True):
+                    continue
+                return topic
+        return None
+
+    def _mentions_adding(self, text: str) -> bool:
+        return bool(re.search(r"\b(?:add|buy|order|want)\b", text)) and self._names_product(text, strict=True)
+
+    def _names_product(self, text: str, *, strict: bool = False) -> bool:
+        resolution = self.lexicon.resolve(self.lexicon.words(text))
+        if strict:
+            return bool(resolution.product_ids) and len(resolution.product_ids) <= 3
+        return bool(resolution.product_ids)
+
+    # -- parts that stand on their own --------------------------------------------------------------
+
+    def _parts(self, text: str) -> _Found:
+        commands: list[Command] = []
+        rest = text
+
+        def take(match: re.Match[str]) -> None:
+            nonlocal rest
+            rest = (rest[: match.start()] + " " + rest[match.end() :]).strip()
+
+        # Promotion codes.
+        for pattern in (CODE_AFTER_WORD, CODE_AFTER_VERB):
+            while True:
+                match = next((m for m in pattern.finditer(rest) if self._is_code(m.group(1), m.group(0))), None)
+                if match is None:
+                    break
+                commands.append(ApplyCode(code=match.group(1).upper()))
+                take(match)
+        for match in re.finditer(r"\b[A-Z]{2,}[0-9]+[A-Z0-9]*\b", self.raw):
+            code = match.group(0).lower()
+            if re.search(rf"\b{re.escape(code)}\b", rest) and self._is_code(code, code):
+                commands.append(ApplyCode(code=code.upper()))
+                rest = re.sub(rf"\b{re.escape(code)}\b", " ", rest).strip()
+        # The customer's own promotion.
+        match = MY_PROMO.search(rest)
+        if match:
+            percent_text = match.group(1) or match.group(2)
+            percent = int(percent_text) if percent_text else None
+            if percent is not None and not 1 <= percent <= 100:
+                percent = None
+            commands.append(UseMyPromotion(percent=percent))
+            take(match)
+            rest = re.sub(r"\b(?:apply|use|redeem|with|and)\s*$", "", rest).strip()
+        elif LIST_PROMOS.search(rest) and not self._names_product(rest, strict=True):
+            commands.append(ListPromotions())
+            rest = LIST_PROMOS.sub(" ", rest).strip()
+        # Card.
+        match = CARD.search(rest)
+        if match:
+            last4 = match.group(2) or match.group(3) or match.group(5) or match.group(6)
+            brand = _brand(match.group(1) or match.group(4))
+            commands.append(ChooseCard(last4=last4, brand=brand))
+            take(match)
+        else:
+            match = CARD_BRAND.search(rest)
+            if match:
+                commands.append(ChooseCard(brand=_brand(match.group(1) or match.group(2))))
+                take(match)
+        # Address.
+        match = ADDRESS.search(rest)
+        if match:
+            word = next(group for group in match.groups() if group)
+            label = self._address_label(word)
+            if label:
+                commands.append(ChooseAddress(label=label))
+                take(match)
+        # Shipping.
+        match = EXPRESS.search(rest)
+        if match and not re.search(r"\bamerican express\b", rest):
+            commands.append(ChooseShipping(option="express"))
+            take(match)
+        else:
+            match = STANDARD.search(rest)
+            if match:
+                commands.append(ChooseShipping(option="standard"))
+                take(match)
+        rest = re.sub(r"\b(?:shipping|delivery|ship it|send it)\s*$", "", rest).strip() if commands else rest
+        # "… and check out".
+        match = PREVIEW.search(rest)
+        if match and (commands or _content(rest[: match.start()] + rest[match.end() :])):
+            commands.append(Preview())
+            take(match)
+        elif PREVIEW.search(rest) or PREVIEW_ALONE.match(rest):
+            commands.append(Preview())
+            rest = ""
+        rest = re.sub(r"^(?:and|then|also|plus|please|,)\s+|\s+(?:and|then|please|,)$", "", rest).strip(" ,")
+        if commands and all(word in LEFTOVER for word in rest.split()):
+            rest = ""
+        return _Found(commands=commands, rest=rest)
+
+    def _is_code(self, candidate: str, matched: str) -> bool:
+        if candidate in NOT_CODES or UNIT_LIKE.match(candidate) or candidate.isdigit() and len(candidate) < 3:
+            return False
+        if normalize_clothing(candidate) or colour_of(candidate):
+            return False
+        if self.lexicon.is_known(candidate) or candidate in COMMON_WORDS:
+            return False
+        has_digit = any(ch.isdigit() for ch in candidate)
+        explicit = bool(re.match(r"(?:promo code|discount code|coupon code|voucher code|promotion code|code|coupon|voucher|promo)", matched))
+        return has_digit or (explicit and len(candidate) >= 4 and candidate.isalpha() and candidate not in COMMON_WORDS)
+
+    def _address_label(self, word: str) -> str | None:
+        word = word.strip().removesuffix("'s").removeprefix("the ")
+        for label in self.context.addresses:
+            if label.lower() == word:
+                return label.lower()
+        if word in ADDRESS_WORDS:
+            return ADDRESS_WORDS[word]
+        if word in NOT_ADDRESS or word in COMMON_WORDS:
+            return None
+        return word
+
+    # -- the request --------------------------------------------------------------------------------
+
+    def _main(self, text: str, *, had_parts: bool) -> list[Command]:
+        context = self.context
+        if STATUS_ALL.search(text) and not CANCEL.search(text):
+            return [OrderStatus(which="all")]
+        if STATUS.search(text) and not CANCEL.search(text):
+            return [OrderStatus(which="last")]
+        if CANCEL.search(text):
+            return self._cancel(text)
+        if CLEAR.search(text):
+            return [ClearCart()]
+        if SHOW_CART.search(text) and not self._is_question_about_product(text):
+            return [ShowCart()]
+        if REMOVE.search(text) and not QUESTION_START.match(text):
+            removed = self._remove(text)
+            if removed:
+                return removed
+        if context.pending is not None:
+            answer = self._answer(text)
+            if answer:
+                return answer
+        if CORRECTION.search(text) and not re.search(r"\b(?:also|too|as well|another|one more|add)\b", text):
+            correction = self._correction(text)
+            if correction:
+                return correction
+        positional = self._positional(text)
+        if positional:
+            return positional
+        if self._is_question(text):
+            return self._product_question(text)
+        if self._is_search(text):
+            return [self._search(text)]
+        items = self._items(text)
+        if items and (ADD_VERB.search(text) or self._plain_items(items)):
+            return [AddItems(items=tuple(items[:10]))]
+        if items and any(item.product_ids for item in items):
+            return [self._search(text)]
+        bare = self._bare_slot(text)
+        if bare:
+            return bare
+        if items and ADD_VERB.search(text):
+            return [AddItems(items=tuple(items[:10]))]
+        if items:
+            return [CannotHandle(text=self.raw[:300], reason="no product matched these words")]
+        core, greeted = _strip_phrases(text, GREETINGS)
+        if not core:
+            return [Greet()]
+        if _covers(core, POLITE):
+            return [Thanks()]
+        if had_parts and not _content(text):
+            return []
+        return [CannotHandle(text=self.raw[:300], reason="not understood")]
+
+    # cancel / remove ----------------------------------------------------------------------------
+
+    def _cancel(self, text: str) -> list[Command]:
+        if CANCEL_ALL.search(text):
+            return [CancelOrder(which="all")]
+        if CANCEL_LAST.search(text):
+            return [CancelOrder(which="last")]
+        remainder = re.sub(r"\bcancel\w*\b", " ", text)
+        target = self._cart_target(remainder)
+        if target is not None and target.variant_id:
+            return [RemoveItem(target=target)]
+        if self._names_product(remainder, strict=True) and self.context.cart:
+            return [RemoveItem(target=self._target_spec(remainder))]
+        if re.search(r"\bmy order\b|\bthe order\b", text) and not self.context.cart and not self.context.awaiting_confirmation:
+            return [CancelOrder(which="last")]
+        return [CancelOrder(which="current")]
+
+    def _remove(self, text: str) -> list[Command]:
+        remainder = REMOVE.sub(" ", text)
+        remainder = re.sub(r"\b(?:take|out|off|from|my|the|cart|basket|bag|order|please|it|of|anymore|any more|after all|"
+                           r"want|need|i|do|not|no|longer|thanks)\b", " ", remainder)
+        remainder = re.sub(r"\s+", " ", remainder).strip()
+        if not remainder or remainder in ("that", "this", "them", "those", "these", "that one", "this one"):
+            if re.search(r"\b(?:it|that|this|them)\b", text) or not remainder:
+                return [RemoveItem()]
+        position = POSITIONAL.search(remainder)
+        if position and self.context.cart and not self._names_product(remainder):
+            index = _position_index(position)
+            if index is not None and -len(self.context.cart) <= index < len(self.context.cart):
+                line = self.context.cart[index]
+                return [RemoveItem(target=ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id))]
+        target = self._cart_target(remainder)
+        if target is not None:
+            return [RemoveItem(target=target)]
+        spec = self._target_spec(remainder)
+        if spec.product_ids or spec.query:
+            return [RemoveItem(target=spec)]
+        return []
+
+    def _target_spec(self, text: str) -> ItemSpec:
+        item = self._item(text)
+        if item is None:
+            return ItemSpec()
+        return ItemSpec(product_ids=item.product_ids, query=item.query if not item.product_ids else "",
+                        category=item.category, colour=item.colour, size=item.size)  # fmt: skip
+
+    def _cart_target(self, text: str) -> ItemSpec | None:
+        """The cart line the words point at ("the socks", "the blue runners in 42"), when exactly one fits."""
+        cart = self.context.cart
+        if not cart or not _content(text):
+            return None
+        item = self._item(text)
+        if item is None:
+            return None
+        lines = list(cart)
+        if item.product_ids:
+            lines = [line for line in lines if line.product_id in item.product_ids]
+        else:
+            lines = [line for line in lines if _fuzzy_title(text, line)]
+        if item.size:
+            sized = [line for line in lines if line.size == item.size]
+            lines = sized or lines
+        if item.colour:
+            coloured = [line for line in lines if (line.colour or "").lower() == item.colour]
+            lines = coloured or lines
+        if len(lines) == 1:
+            line = lines[0]
+            return ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
+        if lines:
+            return ItemSpec(product_ids=tuple(dict.fromkeys(line.product_id for line in lines)))
+        return None
+
+    # answers, corrections, positions ------------------------------------------------------------
+
+    def _answer(self, text: str) -> list[Command]:
+        pending = self.context.pending
+        assert pending is not None
+        words = text.split()
+        if len(words) > 8 or self._is_question(text) and not POSITIONAL.search(text):
+            return []
+        position = POSITIONAL.search(text)
+        if position and pending.options and not (pending.slot in ("size", "quantity") and text.strip().isdigit()):
+            index = _position_index(position)
+            if index is not None:
+                return [Select(index=index)]
+        slot = pending.slot
+        if slot == "size":
+            reading = self._size(text, letters_alone=True, shoe=self._pending_is_shoe(), bare_number=True)
+            if reading is not None:
+                return [_size_slot(reading, correction=False)]
+        if slot == "colour":
+            colour = self._colour(text)
+            if colour:
+                return [SetSlot(slot="colour", value=_option_value(colour, pending.options))]
+        if slot == "quantity":
+            quantity = self._number(text)
+            if quantity is not None:
+                return [SetSlot(slot="quantity", value=str(quantity))]
+        if slot in ("product", "line", "code") or pending.options:
+            choice = self._option_by_words(text, pending.options)
+            if choice is not None:
+                return [Select(value=choice)]
+            if slot == "product":
+                item = self._item(text)
+                if item is not None and len(item.product_ids) == 1 and not ADD_VERB.search(text):
+                    return [Select(value=item.product_ids[0])]
+        # An answer with no question-specific word: a size or a colour said for the product asked about.
+        if slot in ("product", "line") and not ADD_VERB.search(text):
+            return []
+        return []
+
+    def _pending_is_shoe(self) -> bool:
+        pending = self.context.pending
+        if pending is None:
+            return False
+        entry = self.lexicon.by_id.get(pending.product_id or "")
+        if entry is not None:
+            return entry.size_kind == "shoe"
+        return any(option.value.replace(".", "").isdigit() for option in pending.options)
+
+    def _option_by_words(self, text: str, options) -> str | None:
+        if not options:
+            return None
+        words = self.lexicon.words(text)
+        resolution = self.lexicon.resolve(words)
+        values = [option.value for option in options]
+        if resolution.product_ids:
+            hits = [pid for pid in resolution.product_ids if pid in values]
+            if len(hits) == 1:
+                return hits[0]
+        cleaned = " ".join(word for word in text.split() if word not in ("the", "one", "a", "please", "i", "want"))
+        if not cleaned:
+            return None
+        scored = sorted(
+            ((fuzz.token_set_ratio(cleaned, option.label.lower()), option.value) for option in options), reverse=True
+        )
+        colour = self._colour(text)
+        if colour:
+            coloured = [option.value for option in options if colour in option.label.lower().split()
+                        or colour in option.value.lower().split("_")]  # fmt: skip
+            if len(coloured) == 1:
+                return coloured[0]
+        if scored and scored[0][0] >= 80 and (len(scored) == 1 or scored[1][0] < scored[0][0]):
+            return scored[0][1]
+        return None
+
+    def _correction(self, text: str) -> list[Command]:
+        body = re.sub(
+            r"^(?:actually|actualy|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thought|"
+            r"i meant|i mean|no i meant|no)\b\s*,?\s*",
+            "",
+            text,
+        )
+        target: ItemSpec | None = None
+        value_text = body
+        match = re.search(r"\b(?:make|change|switch|swap|update)\s+(.+?)\s+(?:to|into|for)\s+(.+)$", body)
+        if match and match.group(1) not in ("it", "that", "them", "this", "those"):
+            target = self._cart_target(match.group(1)) or (self._target_spec(match.group(1)) if _content(match.group(1)) else None)
+            value_text = match.group(2)
+        else:
+            match = re.search(r"\bmake\s+(?:the\s+)?(.+?)\s+(size\s+.+|in\s+.+|a\s+.+|\d+.*)$", body)
+            if match and match.group(1) not in ("it", "that", "them", "this", "those") and self._names_product(match.group(1)):
+                target = self._cart_target(match.group(1)) or self._target_spec(match.group(1))
+                value_text = match.group(2)
+        value_text = re.sub(
+            r"\b(?:make|change|switch|swap|update|it|that|them|this|those|to|into|instead|rather|please|i|want|meant|mean|"
+            r"go with|will|let us|can you|could you|not \w+ but|the|one|ones|pair|pairs|of them|actually|no|wait|"
+            r"different|wrong|i said|only|need|just|size is|should be|is)\b",
+            " ",
+            value_text,
+        )
+        value_text = re.sub(r"\s+", " ", value_text).strip(" ,")
+        shoe = self._line_is_shoe(target)
+        commands: list[Command] = []
+        reading = self._size(value_text, letters_alone=len(value_text.split()) <= 3, shoe=shoe, bare_number=shoe)
+        numbers_text = value_text
+        if reading is not None:
+            commands.append(_size_slot(reading, correction=True, target=target))
+            numbers_text = (value_text[: reading.start] + " " + value_text[reading.end :]).strip()
+        quantity = self._number(numbers_text)
+        if quantity is not None:
+            commands.append(SetSlot(slot="quantity", value=str(quantity), target=target, correction=True))
+        colour = self._colour(value_text)
+        item = self._item(numbers_text)
+        if item is not None and item.product_ids and not (colour and _only_colour(numbers_text)):
+            if len(item.product_ids) == 1:
+                commands.append(SetSlot(slot="product", value=item.product_ids[0], target=target, correction=True))
+            else:
+                words = " ".join(word for word in item.query.split() if word) or _content_words(numbers_text)
+                commands.append(SetSlot(slot="product", value=words[:100], target=target, correction=True))
+        if colour:
+            commands.append(SetSlot(slot="colour", value=colour, target=target, correction=True))
+        return commands
+
+    def _line_is_shoe(self, target: ItemSpec | None) -> bool:
+        candidates: list[str] = []
+        if target is not None and target.product_ids:
+            candidates = list(target.product_ids)
+        elif self.context.pending is not None and self.context.pending.product_id:
+            candidates = [self.context.pending.product_id]
+        elif self.context.cart:
+            candidates = [self.context.cart[-1].product_id]
+        return any(
+            entry is not None and entry.size_kind == "shoe" for entry in (self.lexicon.by_id.get(pid) for pid in candidates)
+        )
+
+    def _positional(self, text: str) -> list[Command]:
+        position = POSITIONAL.search(text)
+        if position is None or not (self.context.last_shown or self.context.pending):
+            return []
+        stripped = POSITIONAL.sub(" ", text)
+        if self._is_question(text):
+            return []
+        if self._names_product(stripped, strict=True):
+            return []
+        index = _position_index(position)
+        if index is None:
+            return []
+        return [Select(index=index)]
+
+    def _bare_slot(self, text: str) -> list[Command]:
+        """A size, colour or quantity said alone while there is a cart line to apply it to."""
+        if not self.context.cart and self.context.pending is None:
+            return []
+        words = text.split()
+        if len(words) > 4:
+            return []
+        shoe = self._line_is_shoe(None)
+        reading = self._size(text, letters_alone=True, shoe=shoe, bare_number=shoe)
+        if reading is not None:
+            return [_size_slot(reading, correction=False)]
+        colour = self._colour(text)
+        if colour and _only_colour(text):
+            return [SetSlot(slot="colour", value=colour)]
+        quantity = self._number(text)
+        if quantity is not None and re.fullmatch(r"[-\d]+|\w+ (?:of them|please|pairs?|units?)|x\d+|\d+x", text):
+            return [SetSlot(slot="quantity", value=str(quantity))]
+        return []
+
+    # questions and search ---------------------------------------------------------------------
+
+    def _is_question_about_product(self, text: str) -> bool:
+        return bool(QUESTION_START.match(text)) and self._names_product(text, strict=True)
+
+    def _is_question(self, text: str) -> bool:
+        if QUESTION_START.match(text) or PRICE_WORDS.search(text) and not ADD_VERB.search(text):
+            return not self._is_browse_question(text)
+        if SIZES_WORDS.search(text) or COLOURS_WORDS.search(text):
+            return True
+        if self.question and not ADD_VERB.search(text):
+            return not self._is_browse_question(text)
+        return False
+
+    def _is_browse_question(self, text: str) -> bool:
+        """"What t-shirts do you have", "do you sell yoga mats", "any hoodies under $50": a search."""
+        if PRICE_MAX.search(text) or PRICE_MIN.search(text) or PRICE_BETWEEN.search(text) or SORT_ASC.search(text):
+            return not re.search(r"\bhow much\b", text)
+        if re.search(r"\bwhat (?:\w+ ){1,3}do you (?:have|sell|carry|stock|got)\b|\bwhat (?:\w+ ){1,3}have you got\b", text):
+            return not (SIZES_WORDS.search(text) or COLOURS_WORDS.search(text))
+        if re.search(r"^(?:do you (?:have|sell|carry|stock)|have you got|got any|is there|are there|any)\b", text):
+            item = self._item(text)
+            if item is None:
+                return True
+            if item.size or item.colour or SIZES_WORDS.search(text) or COLOURS_WORDS.search(text):
+                return False
+            if re.search(r"\b(?:in stock|available|left)\b", text):
+                return False
+            return True
+        return False
+
+    def _product_question(self, text: str) -> list[Command]:
+        if SIZES_WORDS.search(text):
+            aspect = "sizes"
+        elif COLOURS_WORDS.search(text):
+            aspect = "colours"
+        elif PRICE_WORDS.search(text):
+            aspect = "price"
+        elif AVAILABILITY_WORDS.search(text) or re.search(r"\b(?:in|come in)\s+(?:size\s+)?\w+\s*$", text):
+            aspect = "availability"
+        else:
+            aspect = "details"
+        body = re.sub(
+            r"\b(?:how much|what is the price of|what is the price|the price of|price of|cost of|how expensive|what sizes?|"
+            r"which sizes?|what colou?rs?|which colou?rs?|do you have|have you got|in stock|available|is there|are there|"
+            r"come in|comes in|does|do|is|are|it|they|the|what|tell me about|tell me more about|what about|how about|"
+            r"cost|costs|price|prices|sizes?|colou?rs?|left|any|of|for|there|you|have|got|sell|stock|can i get|"
+            r"info on|information on|details on|details|describe|waterproof|good|comfortable|worth it)\b",
+            " ",
+            text,
+        )
+        first_shown = self._shown_reference(text)
+        item = self._item(body) or ItemSpec()
+        if first_shown and not item.product_ids:
+            item = replace(item, product_ids=(first_shown,), query="")
+        return [ProductQuestion(item=item, aspect=aspect)]
+
+    def _shown_reference(self, text: str) -> str | None:
+        position = POSITIONAL.search(text)
+        options = self.context.last_shown or (self.context.pending.options if self.context.pending else ())
+        if position is None or not options:
+            return None
+        index = _position_index(position)
+        if index is None or not -len(options) <= index < len(options):
+            return None
+        return options[index].value
+
+    def _is_search(self, text: str) -> bool:
+        if not SEARCH_WORDS.search(text):
+            return False
+        if re.search(r"\b(?:show me|show)\b", text) and not (self._names_product(text) or PRICE_MAX.search(text)
+                                                               or SORT_ASC.search(text) or SORT_DESC.search(text)):
+            return bool(re.search(r"\b(?:what you have|everything|all|products|catalog|catalogue|stuff|items)\b", text))
+        if ADD_VERB.search(text) and not re.search(
+            r"\b(?:show|browse|looking for|look for|search|find|recommend|suggest|cheapest|under|below|less than|"
+            r"do you (?:have|sell|carry)|what \w+ do you|over|above|between)\b",
+            text,
+        ):
+            return False
+        return True
+
+    def _search(self, text: str) -> Search:
+        price_min = price_max = None
+        between = PRICE_BETWEEN.search(text) or PRICE_RANGE.search(text)
+        body = text
+        if between:
+            price_min, price_max = _cents(between.group(1)), _cents(between.group(2))
+            body = body.replace(between.group(0), " ")
+        else:
+            match = PRICE_MAX.search(body) or PRICE_MAX_AFTER.search(body)
+            if match:
+                price_max = _cents(match.group(1))
+                body = body.replace(match.group(0), " ")
+            match = PRICE_MIN.search(body)
+            if match and not re.match(r"from", match.group(0)):
+                price_min = _cents(match.group(1))
+                body = body.replace(match.group(0), " ")
+        sort = "price_asc" if SORT_ASC.search(text) else "price_desc" if SORT_DESC.search(text) else "relevance"
+        body = re.sub(
+            r"\b(?:show me|show|browse|looking for|look for|look at|search for|search|find me|find|recommend|suggest|"
+            r"what|do you have|do you sell|do you carry|do you stock|have you got|got any|any|some|cheapest|cheap|cheaper|"
+            r"budget|affordable|inexpensive|most expensive|priciest|premium|options for|ideas for|i am|for|me|you|have|"
+            r"sell|carry|stock|got|your|the|a|an|please|can|could|in stock|available)\b",
+            " ",
+            body,
+        )
+        item = self._item(body) or ItemSpec()
+        query = _content_words(body)
+        return Search(
+            query=query[:100],
+            category=item.category,
+            colour=item.colour,
+            size=item.size,
+            price_min=price_min,
+            price_max=price_max,
+            sort=sort,
+            product_ids=item.product_ids[:10],
+        )
+
+    # items ---------------------------------------------------------------------------------
+
+    def _plain_items(self, items: list[ItemSpec]) -> bool:
+        """Items said without a verb count as an order when each names one product, or a quantity or a
+        size ("blue runners 42", "2 tech tees"); a bare category ("running shoes") is a browse."""
+        return all(
+            item.saved is not None
+            or (item.product_ids and (item.quantity is not None or item.size or item.size_said))
+            or (len(item.product_ids) == 1 and self._exact.get(id(item), False))
+            for item in items
+        )
+
+    def _items(self, text: str) -> list[ItemSpec]:
+        text = re.sub(r"\b(?:to|in|into) (?:my|the) (?:cart|basket|bag|order)\b", " ", text)
+        chunks = [chunk.strip() for chunk in ITEM_SPLIT.split(text) if chunk and chunk.strip()]
+        items: list[ItemSpec] = []
+        headers: list[int] = []
+        for chunk in chunks:
+            item = self._item(chunk, previous=items[-1] if items else None)
+            if item is None:
+                continue
+            if item.product_ids or item.query or item.saved:
+                items.append(item)
+                continue
+            # "one in 42 and one in 43": a chunk with no product is another of the previous product.
+            if items and (item.size or item.size_said or item.colour or item.quantity is not None):
+                previous = items[-1]
+                inherited = ItemSpec(
+                    product_ids=previous.product_ids, query=previous.query, category=previous.category,
+                    colour=item.colour or previous.colour, size=item.size, size_said=item.size_said,
+                    size_options=item.size_options, quantity=item.quantity, saved=previous.saved,
+                    since_days=previous.since_days,
+                )  # fmt: skip
+                if not (previous.size or previous.size_said) and item.size and previous.colour == inherited.colour:
+                    if len(items) - 1 not in headers:
+                        headers.append(len(items) - 1)
+                items.append(inherited)
+        if headers:
+            # "2 blue runners, one in 42 and one in 43": the first mention only announced the lines.
+            items = [item for index, item in enumerate(items) if index not in headers or not _header_split(items, index)]
+        return items
+
+    def _item(self, chunk: str, previous: ItemSpec | None = None) -> ItemSpec | None:
+        """One item's product, quantity, size, colour and saved-item pointer from a piece of the message."""
+        text = " " + chunk.strip() + " "
+        saved = None
+        for kind, pattern in (("liked", SAVED_LIKED), ("viewed", SAVED_VIEWED), ("purchased", SAVED_PURCHASED)):
+            match = pattern.search(text)
+            if match:
+                saved = kind
+                text = text[: match.start()] + " " + text[match.end() :]
+                break
+        days = None
+        if saved:
+            days, span = since_days(text)
+            if span:
+                text = text[: span[0]] + " " + text[span[1] :]
+        text = PRICE_MAX.sub(" ", text)
+        text = PRICE_MIN.sub(" ", text)
+        text = re.sub(r"\$\s*\d+(?:\.\d+)?|\d+\s*%", " ", text)
+        # Explicit sizes first ("us 9", "size 42", "in m").
+        reading = find_shoe_size(text, self.lexicon.shoe_sizes)
+        if reading is None:
+            reading = find_clothing_size(text)
+        if reading is not None:
+            text = text[: reading.start] + " " + text[reading.end :]
+        # Explicit quantity markers ("x2", "qty 3", "3 pairs of", "three of them").
+        quantity = None
+        match = re.search(r"(?:^|\s)(?:x|qty|quantity|qty:|quantity:)\s*(-?\d+)\b|\b(-?\d+)\s*x\b|\bx(-?\d+)\b", text)
+        if match:
+            quantity = int(next(group for group in match.groups() if group))
+            text = text[: match.start()] + " " + text[match.end() :]
+        words = text.split()
+        resolution_words = self.lexicon.words(" ".join(word for word in words if not _numberish(word)))
+        colour = next((c for c in self.lexicon.colour_words(resolution_words)), None)
+        resolution = self.lexicon.resolve(resolution_words, colour=colour)
+        if resolution.exact and colour and colour in resolution.used:
+            colour = None  # "blue runner": the colour is part of the name
+        entry_kinds = {self.lexicon.by_id[pid].size_kind for pid in resolution.product_ids}
+        shoe = entry_kinds == {"shoe"} or (not resolution.product_ids and bool(
+            re.search(r"\b(?:shoes?|runners?|trainers?|sneakers?|boots?)\b", chunk)))  # fmt: skip
+        if previous is not None and not resolution.product_ids and previous.product_ids:
+            shoe = shoe or {self.lexicon.by_id[pid].size_kind for pid in previous.product_ids} == {"shoe"}
+        # Numbers left: the quantity, and for shoes a size said without "size" ("blue runners 42").
+        index = 0
+        while index < len(words):
+            word = words[index]
+            if word in ("one", "ones") and index > 0 and (
+                words[index - 1] in ("the", "that", "this", "which", "other") or colour_of(words[index - 1])
+            ):
+                index += 1
+                continue
+            value, used = parse_quantity(words, index)
+            if value is None or word in ("a", "an", "another", "single") and used == 1:
+                index += 1
+                continue
+            if words[index : index + used] in (["a", "pair", "of"], ["pair", "of"], ["a", "single"]):
+                index += used
+                continue
+            number_text = words[index]
+            if reading is None and shoe and used == 1 and number_text.replace(".", "").isdigit():
+                candidate = bare_shoe_size(number_text, shop_sizes=self.lexicon.shoe_sizes)
+                if candidate is not None and (candidate.size or quantity is not None or index > 0 and not
+                                              _before_product(words, index)):  # fmt: skip
+                    if candidate.size or quantity is not None:
+                        reading = candidate
+                        index += used
+                        continue
+            if quantity is None:
+                quantity = value
+            index += used
+        if reading is not None and reading.kind == "shoe" and reading.size is None and not reading.options:
+            reading = None
+        content = resolution.words
+        query = ""
+        if not resolution.product_ids:
+            query = " ".join(word for word in content if colour_of(word) is None or len(content) == 1)
+            if not query and not saved and reading is None and quantity is None and colour is None:
+                return None
+        size = size_said = None
+        options: tuple[str, ...] = ()
+        if reading is not None:
+            size, options = reading.size, reading.options
+            if reading.size is None:
+                size_said = reading.said.replace("size ", "").strip() if reading.said else None
+                if reading.kind == "shoe" and resolution.product_ids:
+                    sizes = set().union(*(self.lexicon.by_id[pid].sizes for pid in resolution.product_ids))
+                    options = tuple(option for option in options if option in sizes) or options
+        item = ItemSpec(
+            product_ids=resolution.product_ids,
+            query=query[:100],
+            category=resolution.category,
+            colour=colour,
+            size=size,
+            size_said=size_said,
+            size_options=options[:6],
+            quantity=quantity,
+            saved=saved,  # type: ignore[arg-type]
+            since_days=days,
+        )
+        self._exact[id(item)] = resolution.exact
+        return item
+
+    # small readers -----------------------------------------------------------------------------
+
+    def _size(self, text: str, *, letters_alone: bool, shoe: bool, bare_number: bool) -> SizeReading | None:
+        reading = find_shoe_size(text, self.lexicon.shoe_sizes)
+        if reading is not None and (reading.size or reading.options):
+            return reading
+        reading = find_clothing_size(text, letters_alone=letters_alone)
+        if reading is not None:
+            return reading
+        if bare_number:
+            match = re.search(r"(?<![\w.$-])(\d{1,2}(?:\.5)?)(?![\w.%])", text)
+            if match:
+                value = float(match.group(1))
+                if value == int(value) and 35 <= value <= 50 or shoe and 3 <= value <= 16 and not re.search(
+                    r"\b(?:of them|pairs?|units?|x)\b", text
+                ):
+                    candidate = bare_shoe_size(match.group(1), shop_sizes=self.lexicon.shoe_sizes)
+                    if candidate is not None:
+                        return replace(candidate, start=match.start(), end=match.end())
+        return None
+
+    def _colour(self, text: str) -> str | None:
+        words = self.lexicon.words(text)
+        colours = self.lexicon.colour_words(words)
+        return colours[0] if colours else None
+
+    def _number(self, text: str) -> int | None:
+        words = text.split()
+        for index, word in enumerate(words):
+            if word in ("a", "an", "another", "single"):
+                continue
+            if word == "one" and index > 0 and (words[index - 1] in ("the", "that", "this") or colour_of(words[index - 1])):
+                continue
+            value, _ = parse_quantity(words, index)
+            if value is not None:
+                return value
+        return None
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+
+
+def _content(text: str) -> bool:
+    return any(word not in ("and", "then", "also", "please", ",", "the", "a", "to", "it", "with") for word in text.split())
+
+
+def _content_words(text: str) -> str:
+    return " ".join(word for word in text.split() if word not in COMMON_WORDS and word != ",")
+
+
+def _numberish(word: str) -> bool:
+    value, _ = parse_quantity([word])
+    return value is not None and word not in ("a", "an", "another", "single", "both")
+
+
+def _before_product(words: list[str], index: int) -> bool:
+    return index + 1 < len(words) and not words[index + 1].replace(".", "").isdigit()
+
+
+def _only_colour(text: str) -> bool:
+    words = [word for word in text.split() if word not in ("the", "one", "in", "a", "please", "colour", "color", "instead",
+                                                             "make", "it", "that", "ones", "pair", "i", "want", "go", "with")]
+    return bool(words) and all(colour_of(word) for word in words)
+
+
+def _position_index(match: re.Match[str]) -> int | None:
+    if match.group(1):
+        return ORDINALS.get(match.group(1))
+    digit = match.group(2) or match.group(3)
+    if digit:
+        return int(digit) - 1 if int(digit) > 0 else None
+    return None
+
+
+def _option_value(value: str, options) -> str:
+    for option in options:
+        if option.value.lower() == value or option.label.lower() == value:
+            return option.value
+    return value
+
+
+def _size_slot(reading: SizeReading, *, correction: bool, target: ItemSpec | None = None) -> SetSlot:
+    if reading.size:
+        return SetSlot(slot="size", value=reading.size, target=target, correction=correction)
+    said = reading.said.replace("size ", "").strip() or reading.said
+    spec = replace(target or ItemSpec(), size_said=said, size_options=reading.options[:6])
+    return SetSlot(slot="size", value=said[:100], target=spec, correction=correction)
+
+
+def _brand(word: str | None) -> str | None:
+    if not word:
+        return None
+    word = word.lower()
+    return {"master card": "mastercard", "mc": "mastercard", "american express": "amex"}.get(word, word)
+
+
+def _cents(amount: str) -> int:
+    return round(float(amount) * 100)
+
+
+def _fuzzy_title(text: str, line: CartLine) -> bool:
+    return fuzz.partial_ratio(text.lower(), line.title.lower()) >= 80
+
+
+def _header_split(items: list[ItemSpec], index: int) -> bool:
+    following = items[index + 1 :]
+    return len(following) >= 2 and all(item.product_ids == items[index].product_ids for item in following[:2])
+
+
+def _dedupe(commands: list[Command]) -> list[Command]:
+    seen: list[Command] = []
+    for command in commands:
+        if command not in seen:
+            seen.append(command)
+    return seen

@@ -1,0 +1,449 @@
+"""The merchant's catalog as words: what a customer may call each product, typo-tolerant.
+
+Built only from titles, categories, brands, colours and sizes (never descriptions: a description is the
+merchant's text, not something to read as an instruction or a name). Plurals fold to one form
+("runners" → "runner"), synonyms map to the catalog's own words ("trainers" → sneakers, "tee" /
+"t-shirt" / "shirt" → t-shirts, "sweatshirt" → hoodies, "backpack" → the day pack), and a word the
+lexicon does not know is corrected to the closest catalog word when it is close enough ("runer" →
+"runner", "wach" → "watch"), using rapidfuzz.
+
+`resolve(words)` names the products the words mean, best first:
+1. a whole title ("blue runner", "trail blazer", "gps running watch") → that product;
+2. a category or generic word ("running shoes", "shoes", "hoodie", "hat") → every product it covers,
+   those whose titles share the other words first, kept to the colour said when one was said;
+3. a distinctive title word alone ("blazer", "gps", "pullover") → the products that have it;
+4. nothing → no ids (the caller keeps the words as a query, so the policy searches and says what it
+   found).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from catalog_adapters.contract import Product
+from ordering.agent.understand.text import normalize
+
+# Colours a shopper may name, with their usual variants folded onto one word.
+COLOUR_ALIASES: dict[str, str] = {
+    "gray": "grey", "grey": "grey", "navy blue": "navy", "dark blue": "navy", "navy": "navy", "blu": "blue",
+    "light blue": "blue", "sky blue": "blue", "royal blue": "blue", "olive green": "olive", "neon green": "lime",
+    "lime green": "lime", "transparent": "clear", "see-through": "clear", "violet": "purple",
+    "charcoal": "grey", "off white": "white", "off-white": "white", "blk": "black", "wht": "white",
+}  # fmt: skip
+BASIC_COLOURS = frozenset(
+    "red orange yellow green blue navy purple pink brown tan beige khaki olive lime black white grey silver gold "
+    "clear teal maroon cream".split()
+)
+
+# Several words written as one thing, joined before matching.
+PHRASES: dict[str, str] = {
+    "t shirt": "tshirt", "t-shirt": "tshirt", "tee shirt": "tshirt", "tee-shirt": "tshirt",
+    "ear buds": "earbud", "ear bud": "earbud", "ear phones": "earbud", "earphones": "earbud",
+    "head lamp": "headlamp", "head torch": "headlamp", "head light": "headlamp", "headtorch": "headlamp",
+    "sun glasses": "sunglasses", "kettle bell": "kettlebell", "back pack": "backpack", "day pack": "day pack",
+    "rain coat": "rain jacket", "raincoat": "rain jacket", "rain shell": "rain jacket",
+    "wind breaker": "wind shell", "windbreaker": "wind shell", "wind jacket": "wind shell",
+    "puffer jacket": "down jacket", "puffer": "down jacket", "down coat": "down jacket",
+    "hi top": "high sneaker", "hi-top": "high sneaker", "high top": "high sneaker", "high-top": "high sneaker",
+    "high tops": "high sneaker", "low top": "low sneaker", "low-top": "low sneaker", "gym bag": "gym duffel", "duffle bag": "duffel", "duffel bag": "duffel",
+    "water bottle": "bottle", "drink bottle": "bottle", "smart watch": "watch", "smartwatch": "watch",
+    "sports watch": "watch", "fitness tracker": "fitness band", "activity tracker": "fitness band",
+    "hydration pack": "vest", "running vest": "vest", "yoga mat": "yoga mat", "foam roller": "foam roller",
+    "running trainers": "running shoes", "running sneakers": "running shoes", "jogging shoes": "running shoes",
+    "running shoe": "running shoes", "road shoes": "running shoes", "trail shoes": "trail shoes",
+    "hooded sweatshirt": "hoodie", "knit hat": "beanie", "wooly hat": "beanie", "woolly hat": "beanie",
+    "baseball cap": "cap", "running hat": "running cap", "hiking boots": "hiking boot",
+}  # fmt: skip
+
+# A word → the catalog word(s) it stands for (applied after plurals fold).
+WORD_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "tshirt": ("tee",), "shirt": ("tee",), "tees": ("tee",), "top": ("tee",),
+    "hoody": ("hoodie",), "sweatshirt": ("hoodie",), "sweater": ("hoodie",), "jumper": ("hoodie",),
+    "coat": ("jacket",), "anorak": ("jacket",), "parka": ("jacket",),
+    "legging": ("tight",), "trouser": ("pant",), "pants": ("pant",),
+    "backpack": ("day", "pack"), "rucksack": ("day", "pack"), "daypack": ("day", "pack"), "knapsack": ("day", "pack"),
+    "duffle": ("duffel",), "headphones": ("headphone",), "headset": ("headphone",), "airpod": ("earbud",),
+    "earbuds": ("earbud",), "bud": ("earbud",), "sunglasses": ("sunglass",), "shades": ("sunglass",),
+    "glasses": ("sunglass",), "torch": ("headlamp",), "tracker": ("fitness", "band"), "kick": ("sneaker",),
+    "trainer": ("sneaker",), "sneaks": ("sneaker",), "runners": ("runner",), "bottles": ("bottle",),
+    "weight": ("kettlebell",), "flasks": ("flask",),
+}  # fmt: skip
+
+# A word → what it covers: categories ("cat:") or products whose titles have a word ("tok:").
+GROUPS: dict[str, tuple[str, ...]] = {
+    "shoe": ("cat:running-shoes", "cat:sneakers", "cat:boots"),
+    "footwear": ("cat:running-shoes", "cat:sneakers", "cat:boots"),
+    "runner": ("cat:running-shoes",),
+    "sneaker": ("cat:sneakers",),
+    "boot": ("cat:boots",),
+    "tee": ("cat:t-shirts",),
+    "hoodie": ("cat:hoodies",),
+    "jacket": ("cat:jackets",),
+    "short": ("cat:shorts",),
+    "pant": ("cat:pants",),
+    "sock": ("cat:socks",),
+    "bag": ("cat:bags",),
+    "pack": ("cat:bags",),
+    "bottle": ("cat:bottles",),
+    "watch": ("cat:watches",),
+    "hat": ("tok:cap", "tok:beanie"),
+    "headwear": ("tok:cap", "tok:beanie"),
+    "audio": ("cat:audio",),
+}
+# Two-word category phrases (checked before their words alone).
+GROUP_PHRASES: dict[str, tuple[str, ...]] = {
+    "running shoe": ("cat:running-shoes",),
+    "trail shoe": ("tok:trail",),
+}
+
+# Words that carry no product meaning: never corrected to a catalog word, never a product on their own.
+COMMON_WORDS = frozenset(
+    """a an the i me my mine you your we our us it its this that these those them they one ones some any
+    all every each both other another of for in on at to from by with without and or but if so as than
+    then too also just only really very much many more most less least few lot lots please pls thanks thank
+    hi hello hey hiya yo yes yeah yep yup no nope nah ok okay sure is are was were be been being am do does
+    did done have has had having get got getting give gave want wanted need needed like liked likes love
+    loved would could should will can may might must shall let lets let's buy bought order ordered ordering
+    orders add added put take took make made change changed set switch swap instead actually wait sorry
+    oops hmm um uh pair pairs size sizes sized colour colours color colors coloured colored what which who
+    whom whose when where why how there here about into over under above below up down out off again
+    quick quickly new same usual last next first second third fourth fifth previous before after ago day
+    days week weeks month months year years today yesterday tonight time times cart basket checkout
+    check show see look looking looked find search browse tell know think price prices cost costs much
+    cheap cheapest expensive dollars dollar bucks usd eur euro euros money total stock available
+    availability sell sold carry have has got item items thing things stuff product products something
+    anything everything nothing shop store help ship shipping send deliver delivery address card visa
+    mastercard amex pay paying paid code coupon promo promotion discount voucher deal deals offer sale
+    express standard free fast slow remove delete drop cancel clear empty start over confirm place
+    placed go ahead proceed fine good great nice cool awesome perfect right wrong correct sounds looks
+    okay alright not don't dont do not can't cannot won't x qty quantity units unit pcs piece pieces
+    each per via men's mens women's womens us uk eu kid kids mean meant rather well also plus minus
+    gift present someone friend wife husband son daughter mom dad brother sister girlfriend boyfriend""".split()
+)
+# Title words too common to name a product alone ("day", "down", "low", "soft", "classic", "running").
+WEAK_TITLE_WORDS = frozenset(
+    "day down low high soft slim classic running street court cloud organic thermal sport over ear insulated "
+    "steel 3-pack 5-inch 20l 12kg 500ml hiking trail".split()
+)
+_SINGULAR_KEEP = frozenset(
+    "yes this is was has gps its us plus less bus does goes canvas dress express address process thanks "
+    "glass boss kiss class chinos jeans kids lbs always perhaps series mens womens".split()
+)
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9'\-.]*")
+
+
+def singular(word: str) -> str:
+    """Fold a plural onto its singular, the same way for titles and for what a customer writes."""
+    if word in _SINGULAR_KEEP or len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-1]  # hoodies → hoodie, accessories → accessorie (same on both sides)
+    if word.endswith(("ches", "shes", "xes", "sses")):
+        return word[:-2]
+    if word.endswith("ss") or word.endswith("us"):
+        return word
+    if word.endswith("s"):
+        return word[:-1]
+    return word
+
+
+def join_phrases(text: str) -> str:
+    """Replace several-word names with the catalog's one (normalized, lower-case text)."""
+    for phrase, replacement in sorted(PHRASES.items(), key=lambda item: -len(item[0])):
+        text = re.sub(rf"(?<![a-z0-9]){re.escape(phrase)}(?:e?s)?(?![a-z0-9])", replacement, text)
+    return text
+
+
+def colour_of(word: str) -> str | None:
+    if word in COLOUR_ALIASES:
+        return COLOUR_ALIASES[word]
+    if word in BASIC_COLOURS:
+        return word
+    return None
+
+
+@dataclass(frozen=True)
+class VariantEntry:
+    id: str
+    colour: str | None
+    size: str | None
+    available: int
+
+
+@dataclass(frozen=True)
+class ProductEntry:
+    id: str
+    title: str
+    category: str
+    brand: str
+    price: int
+    colours: tuple[str, ...]
+    sizes: tuple[str, ...]
+    variants: tuple[VariantEntry, ...]
+    title_words: tuple[str, ...]  # singular, lower case
+    required_words: frozenset[str]  # the title words a customer must say for the whole title
+
+    @property
+    def size_kind(self) -> str:
+        """"shoe" (numeric sizes), "clothing" (letters) or "one_size"."""
+        labels = [size for size in self.sizes if size]
+        if not labels:
+            return "one_size"
+        if all(label.replace(".", "").isdigit() for label in labels):
+            return "shoe"
+        return "clothing"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What some words name in the catalog."""
+
+    product_ids: tuple[str, ...] = ()
+    category: str | None = None
+    exact: bool = False  # a whole title was said
+    used: frozenset[str] = frozenset()  # the words that named it
+    words: tuple[str, ...] = ()  # the content words (corrected), for a query
+
+
+@dataclass
+class CatalogLexicon:
+    """Product names, categories, brands, colours and sizes of one merchant's catalog, as words."""
+
+    products: tuple[ProductEntry, ...] = ()
+    by_id: dict[str, ProductEntry] = field(default_factory=dict)
+    categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    colours: frozenset[str] = frozenset()
+    brands: dict[str, str] = field(default_factory=dict)
+    vocabulary: tuple[str, ...] = ()
+    shoe_sizes: tuple[str, ...] = ()
+    clothing_sizes: tuple[str, ...] = ()
+    _category_words: dict[str, str] = field(default_factory=dict)
+    _corrections: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_products(cls, products: Iterable[Product]) -> CatalogLexicon:
+        entries: list[ProductEntry] = []
+        for product in products:
+            variants = tuple(
+                VariantEntry(id=variant.id, colour=(variant.colour or None), size=(variant.size or None),
+                             available=variant.available)  # fmt: skip
+                for variant in product.variants
+            )
+            colours = tuple(dict.fromkeys(v.colour.lower() for v in variants if v.colour))
+            sizes = tuple(dict.fromkeys(v.size for v in variants if v.size))
+            words = tuple(singular(word) for word in _WORD.findall(join_phrases(normalize(product.title))))
+            required = frozenset(word for word in words if not any(ch.isdigit() for ch in word)) or frozenset(words)
+            entries.append(
+                ProductEntry(
+                    id=product.id, title=product.title, category=product.category, brand=product.brand,
+                    price=product.price.amount, colours=colours, sizes=sizes, variants=variants,
+                    title_words=words, required_words=required,
+                )  # fmt: skip
+            )
+        lexicon = cls(products=tuple(entries))
+        lexicon.by_id = {entry.id: entry for entry in entries}
+        categories: dict[str, list[str]] = {}
+        for entry in entries:
+            categories.setdefault(entry.category, []).append(entry.id)
+        lexicon.categories = {name: tuple(ids) for name, ids in categories.items()}
+        lexicon.colours = frozenset(colour for entry in entries for colour in entry.colours)
+        lexicon.brands = {entry.brand.lower(): entry.brand for entry in entries if entry.brand}
+        # "running-shoes" → "running shoe", "t-shirts" → "tshirt": each category's own name as words.
+        lexicon._category_words = {}
+        for name in lexicon.categories:
+            spoken = " ".join(singular(word) for word in join_phrases(name.replace("-", " ")).split())
+            lexicon._category_words[spoken] = name
+            if spoken.replace(" ", "") != spoken:
+                lexicon._category_words[spoken.replace(" ", "")] = name
+        shoe = {size for entry in entries if entry.size_kind == "shoe" for size in entry.sizes}
+        clothing = {size for entry in entries if entry.size_kind == "clothing" for size in entry.sizes}
+        lexicon.shoe_sizes = tuple(sorted(shoe, key=float))
+        lexicon.clothing_sizes = tuple(sorted(clothing))
+        vocabulary = {word for entry in entries for word in entry.title_words if word.isalpha() and len(word) > 2}
+        vocabulary |= set(lexicon.brands) | set(BASIC_COLOURS) | set(lexicon.colours)
+        vocabulary |= {word for spoken in lexicon._category_words for word in spoken.split()}
+        vocabulary |= {word for word in WORD_SYNONYMS if word.isalpha()} | set(GROUPS)
+        vocabulary |= {"tshirt", "sneaker", "trainer", "hoodie", "jacket", "backpack", "bottle", "watch"}
+        lexicon.vocabulary = tuple(sorted(vocabulary))
+        return lexicon
+
+    # -- words -------------------------------------------------------------------------------------
+
+    def correct(self, word: str) -> str:
+        """The catalog word a typo most likely means ("runer" → "runner"); the word itself otherwise."""
+        if word in self._corrections:
+            return self._corrections[word]
+        result = word
+        if (
+            len(word) >= 4
+            and word.isalpha()
+            and word not in COMMON_WORDS
+            and word not in self.vocabulary
+            and singular(word) not in self.vocabulary
+        ):
+            cutoff = 80 if len(word) >= 5 else 85
+            match = process.extractOne(singular(word), self.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
+            if match is not None:
+                result = match[0]
+        self._corrections[word] = result
+        return result
+
+    def words(self, text: str) -> list[str]:
+        """Normalized, phrase-joined, singular, typo-corrected, synonym-mapped words of `text`."""
+        result: list[str] = []
+        for word in _WORD.findall(join_phrases(normalize(text))):
+            word = singular(self.correct(word))
+            result.extend(WORD_SYNONYMS.get(word, (word,)))
+        return result
+
+    def is_known(self, word: str) -> bool:
+        return word in self.vocabulary or singular(word) in self.vocabulary
+
+    def colour_words(self, words: Sequence[str]) -> list[str]:
+        return [colour for colour in (colour_of(word) for word in words) if colour]
+
+    def category_ids(self, category: str) -> tuple[str, ...]:
+        return self.categories.get(category, ())
+
+    # -- resolution --------------------------------------------------------------------------------
+
+    def resolve(self, words: Sequence[str], *, colour: str | None = None) -> Resolution:
+        """The products `words` (from `self.words`) name, best first; see the module docstring."""
+        present = set(words)
+        content = tuple(word for word in words if word not in COMMON_WORDS)
+        content = tuple(word for word in content if not word.isdigit())
+        # 1. A whole title.
+        exact = [entry for entry in self.products if entry.required_words and entry.required_words <= present]
+        if exact:
+            longest = max(len(entry.required_words) for entry in exact)
+            chosen = [entry for entry in exact if len(entry.required_words) == longest]
+            used = frozenset().union(*(entry.required_words for entry in chosen))
+            categories = {entry.category for entry in chosen}
+            return Resolution(
+                product_ids=tuple(entry.id for entry in chosen),
+                category=categories.pop() if len(categories) == 1 else None,
+                exact=True,
+                used=used,
+                words=content,
+            )
+        # 2. Categories and generic words.
+        covered: list[str] = []  # product ids, in catalog order
+        used_words: set[str] = set()
+        categories_said: list[str] = []
+        sequence = list(content)
+        index = 0
+        while index < len(sequence):
+            pair = " ".join(sequence[index : index + 2])
+            targets: tuple[str, ...] | None = None
+            width = 1
+            if pair in self._category_words:
+                targets, width = (f"cat:{self._category_words[pair]}",), 2
+            elif pair in GROUP_PHRASES:
+                targets, width = GROUP_PHRASES[pair], 2
+            elif sequence[index] in self._category_words:
+                targets = (f"cat:{self._category_words[sequence[index]]}",)
+            elif sequence[index] in GROUPS:
+                targets = GROUPS[sequence[index]]
+            if targets:
+                for target in targets:
+                    kind, _, name = target.partition(":")
+                    if kind == "cat" and name in self.categories:
+                        categories_said.append(name)
+                        covered.extend(self.categories[name])
+                    elif kind == "tok":
+                        covered.extend(entry.id for entry in self.products if name in entry.title_words)
+                used_words.update(sequence[index : index + width])
+                index += width
+            else:
+                index += 1
+        covered = list(dict.fromkeys(covered))
+        # 3. Distinctive title (and brand) words.
+        distinctive = [
+            word for word in content
+            if word not in used_words and colour_of(word) is None and (
+                word in self.brands or any(word in entry.title_words for entry in self.products)
+            )
+        ]  # fmt: skip
+        scope = [self.by_id[pid] for pid in covered] if covered else list(self.products)
+        chosen_entries: list[ProductEntry] = []
+        if distinctive:
+            scored = []
+            for entry in scope:
+                score = sum(1 for word in distinctive if word in entry.title_words or word == entry.brand.lower())
+                strong = any(
+                    word not in WEAK_TITLE_WORDS
+                    for word in distinctive
+                    if word in entry.title_words or word == entry.brand.lower()
+                )
+                scored.append((score, strong, entry))
+            best = max((score for score, _, _ in scored), default=0)
+            if best > 0:
+                chosen_entries = [entry for score, strong, entry in scored if score == best and (strong or covered)]
+                if not chosen_entries and not covered:
+                    chosen_entries = []
+            if not chosen_entries and covered:
+                chosen_entries = scope
+        elif covered:
+            chosen_entries = scope
+        if not chosen_entries:
+            return Resolution(words=content)
+        if colour:
+            chosen_entries = [entry for entry in chosen_entries if colour in entry.colours]
+            # The product named by its colour first ("blue" → Blue Runner among running shoes).
+            chosen_entries.sort(key=lambda entry: colour not in entry.title_words)
+        category = None
+        if len(categories_said) == 1:
+            category = categories_said[0]
+        elif chosen_entries and len({entry.category for entry in chosen_entries}) == 1:
+            category = chosen_entries[0].category
+        return Resolution(
+            product_ids=tuple(entry.id for entry in chosen_entries[:10]),
+            category=category,
+            used=frozenset(used_words | set(distinctive)),
+            words=content,
+        )
+
+    def find(self, text: str, *, colour: str | None = None) -> Resolution:
+        return self.resolve(self.words(text), colour=colour)
+
+
+# -- the merchant's lexicon, cached per process -------------------------------------------------------
+
+_CACHE: dict[str, tuple[float, CatalogLexicon]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def catalog_lexicon(merchant_id: str) -> CatalogLexicon:
+    """The lexicon of a merchant's catalog, fetched through the contract and kept for
+    `ORDERING_LEXICON_TTL_SECONDS` (default 300) so a turn does not fetch the catalog again."""
+    from django.conf import settings
+
+    from catalog_adapters.registry import get_merchant
+
+    ttl = float(getattr(settings, "ORDERING_LEXICON_TTL_SECONDS", 300))
+    now = time.monotonic()
+    with _CACHE_LOCK:
+        cached = _CACHE.get(merchant_id)
+        if cached and now - cached[0] < ttl:
+            return cached[1]
+    products = get_merchant(merchant_id).catalog.search_products(query="", limit=100)
+    lexicon = CatalogLexicon.from_products(products)
+    with _CACHE_LOCK:
+        _CACHE[merchant_id] = (now, lexicon)
+    return lexicon
+
+
+def catalog_lexicon_forget(merchant_id: str | None = None) -> None:
+    """Drop the cached lexicon (one merchant's, or all): after a catalog change, and in tests."""
+    with _CACHE_LOCK:
+        if merchant_id is None:
+            _CACHE.clear()
+        else:
+            _CACHE.pop(merchant_id, None)

@@ -1,0 +1,41 @@
+"""Normalizing a customer's message: lower case, plain apostrophes, contractions spelled out, emoji and
+punctuation dropped (commas kept as item separators; dots, commas and hyphens inside numbers kept)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+CONTRACTIONS = {
+    "what's": "what is", "whats": "what is", "where's": "where is", "wheres": "where is",
+    "how's": "how is", "there's": "there is", "that's": "that is", "thats": "that is", "it's": "it is",
+    "i'm": "i am", "im": "i am", "i've": "i have", "ive": "i have", "i'd": "i would", "i'll": "i will",
+    "you're": "you are", "we're": "we are", "they're": "they are", "let's": "let us", "lets": "let us",
+    "don't": "do not", "dont": "do not", "doesn't": "does not", "doesnt": "does not", "didn't": "did not",
+    "didnt": "did not", "isn't": "is not", "isnt": "is not", "aren't": "are not", "can't": "can not",
+    "cant": "can not", "cannot": "can not", "won't": "will not", "wouldn't": "would not",
+    "shouldn't": "should not", "haven't": "have not", "wasn't": "was not", "who's": "who is",
+    "u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
+    "wanna": "want to", "gonna": "going to", "gimme": "give me", "lemme": "let me", "gotta": "got to",
+}  # fmt: skip
+
+
+def normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"[\u2018\u2019\u02bc`´]", "'", text)
+    text = text.replace("&", " and ").replace("×", "x")
+    text = re.sub(r"(?<=\d)\+(?=\d)", " plus ", text)
+    text = text.replace("+", " and ")
+    text = re.sub(r"[^a-z0-9$%',.\-# ]+", " ", text)
+    text = re.sub(r"(?<!\d)[.,]|[.,](?!\d)", lambda m: " , " if m.group(0) == "," else " ", text)
+    text = re.sub(r"(?<![a-z0-9])'|'(?![a-z])", " ", text)
+    text = re.sub(r"(?<![a-z0-9])-(?!\d)|(?<=[a-z])-(?![a-z0-9])", " ", text)
+    text = re.sub(r"#(?!\d)", " ", text)
+    words = []
+    for word in text.split():
+        words.append(CONTRACTIONS.get(word, word))
+    return " ".join(words)
+
+
+def has_question_mark(text: str) -> bool:
+    return "?" in text
