@@ -21,7 +21,8 @@ The task format (see `corpus/tasks.yaml` for ~100 examples):
         - "I want the blue runners in 42"  # a customer message
         - "actually size 43"
         - {say: "ok do it", confirms: true}  # a message, marked as an explicit confirmation
-        - {click: confirm}                 # the preview card's Confirm (or decline) button
+        - {click: confirm}                 # the latest preview card's Confirm (or decline) button
+        - {click: confirm, preview: 1}     # ... on the first preview card of the conversation (stale?)
         - {new_conversation: true}         # later turns go to a new conversation of the same customer
       expect:
         order:                             # exactly one live order at the merchant, with exactly:
@@ -32,7 +33,7 @@ The task format (see `corpus/tasks.yaml` for ~100 examples):
           shipping: standard               #   standard | express (default standard)
         # or: `order: none` and the last reply's class (one or a list), see `reply_class`
         reply: question
-        reply_mentions: ["2"]              # words the last assistant reply must contain (case-insensitive)
+        reply_mentions: ["2"]              # words the last assistant reply must contain (whole, any case)
         mentions: ["FAKE99"]               # words some assistant message of the task must contain
         canceled_orders: 1                 # orders placed in the task and then canceled/refunded (default 0)
 
@@ -70,19 +71,25 @@ TASKS_PATH = CORPUS_DIR / "tasks.yaml"
 MERCHANT_ID = "sandbox"
 CUSTOMERS = ("alice", "bob")
 
-# The class of an assistant message, from its `kind` (the API's `message.kind`). A task's `reply`
-# names the class its last assistant/system message must have.
-#   question  the assistant asks the customer something (a clarification, "which size?", "how many?")
-#   preview   the order preview waiting for a yes or no
+# The class of an assistant message, from its `kind` (the API's `message.kind`, see
+# docs/conversation-api.md). A task's `reply` names the class(es) its last assistant/system message may have.
+#   question  the assistant asks: a clarification ("which size?"), a quantity it cannot sell ("only 2
+#             left, how many?"), words it did not understand, or no match with the closest ones offered
+#   preview   the order preview waiting for a yes or no (also shown again as a reminder)
 #   placed    the order was confirmed or placed (flow_confirmed, flow_placed)
 #   handover  a person takes over (handed_over, specialist_has_it, flow_escalated, flow_requires_action)
-#   refusal   the assistant refuses what was asked and says why (kind "refusal"; a failed placement)
-#   info      anything else: an answer, a status, help, a declined preview, out-of-scope, a greeting
+#   refusal   the assistant refuses and says why: a preview that cannot be placed (a cap, a revoked
+#             grant: preview_blocked), a failed placement (flow_failed), or a message of kind "refusal"
+#   info      anything else: an answer, search results, a status, help, out-of-scope, a greeting, a
+#             declined or canceled cart, and any message without a kind
 REPLY_CLASSES = ("question", "preview", "placed", "handover", "refusal", "info")
 KIND_CLASSES: dict[str, str] = {
     "question": "question",
     "clarification": "question",
+    "not_understood": "question",
+    "not_found": "question",
     "preview": "preview",
+    "preview_reminder": "preview",
     "flow_confirmed": "placed",
     "flow_placed": "placed",
     "handed_over": "handover",
@@ -90,6 +97,7 @@ KIND_CLASSES: dict[str, str] = {
     "flow_escalated": "handover",
     "flow_requires_action": "handover",
     "refusal": "refusal",
+    "preview_blocked": "refusal",
     "flow_failed": "refusal",
 }
 
@@ -101,7 +109,7 @@ CONFIRMATION_PHRASES = frozenset(
         "yes", "yes please", "yes place it", "yes place the order", "yes, place it", "yes, place the order",
         "yep", "yeah", "yup", "y", "confirm", "confirmed", "i confirm", "place it", "place the order",
         "place my order", "go ahead", "yes go ahead", "do it", "ok do it", "order it", "buy it", "sure",
-        "ok place it", "okay place it", "yes confirm", "confirm the order", "confirm order",
+        "ok place it", "okay place it", "ok place the order", "ok, place the order", "ok, place it", "yes confirm", "confirm the order", "confirm order",
         "yes, go ahead", "sounds good, place it", "perfect, place it",
     }
 )  # fmt: skip
@@ -152,6 +160,8 @@ class Step:
     click: str | None = None  # "confirm" | "decline"
     confirms: bool = False  # an explicit confirmation (Confirm click, or a message the corpus marks so)
     new_conversation: bool = False
+    # Which preview card of the conversation the click is on: 1 = the first shown, -1 = the latest.
+    preview: int = -1
 
     def describe(self) -> str:
         if self.click:
@@ -203,13 +213,16 @@ def _step_from(raw: Any, where: str) -> Step:
         return Step(say=raw, confirms=_normalized(raw) in CONFIRMATION_PHRASES)
     if not isinstance(raw, dict):
         raise CorpusError(f"{where}: a turn is a message (string) or a mapping (say/click/new_conversation).")
-    unknown = set(raw) - {"say", "confirms", "click", "new_conversation"}
+    unknown = set(raw) - {"say", "confirms", "click", "preview", "new_conversation"}
     if unknown:
         raise CorpusError(f"{where}: unknown keys {sorted(unknown)}.")
     if "click" in raw:
         if raw["click"] not in ("confirm", "decline"):
             raise CorpusError(f"{where}: click is 'confirm' or 'decline', not {raw['click']!r}.")
-        return Step(click=raw["click"], confirms=raw["click"] == "confirm")
+        preview = raw.get("preview", -1)
+        if not isinstance(preview, int) or preview == 0:
+            raise CorpusError(f"{where}: preview is the card's position, 1 for the first, -1 for the latest.")
+        return Step(click=raw["click"], confirms=raw["click"] == "confirm", preview=preview)
     if raw.get("new_conversation"):
         return Step(new_conversation=True)
     text = raw.get("say")
@@ -416,6 +429,11 @@ def reply_class(kind: str) -> str:
     return KIND_CLASSES.get(kind or "", "info")
 
 
+def mentions(text: str, word: str) -> bool:
+    """`word` appears in `text` as a whole (case-insensitive): "4" is in "only 4 left", not in "43" or "$72.54"."""
+    return re.search(rf"(?<![\w.]){re.escape(word)}(?![\w])", text, re.IGNORECASE) is not None
+
+
 # -- the environment: a merchant on a live socket, eager tasks --------------------------------------------
 
 
@@ -596,13 +614,15 @@ class TaskRunner:
                 raise RuntimeError(f"a turn was still running after {TURN_WAIT_SECONDS}s")
             time.sleep(0.05)
 
-    def _latest_preview_hash(self, client: Any, conversation_id: str) -> str:
-        """The hash on the newest preview card of the transcript: what the customer's button would send."""
-        for message in reversed(self._conversation(client, conversation_id)["messages"]):
-            preview = message.get("preview")
-            if message.get("kind") == "preview" and preview and preview.get("preview_hash"):
-                return preview["preview_hash"]
-        return ""
+    def _preview_hash(self, client: Any, conversation_id: str, position: int) -> str:
+        """The hash on a preview card of the transcript (1 = the first, -1 = the latest): what its button sends."""
+        hashes = [
+            message["preview"]["preview_hash"]
+            for message in self._conversation(client, conversation_id)["messages"]
+            if message.get("kind") == "preview" and (message.get("preview") or {}).get("preview_hash")
+        ]
+        index = position - 1 if position > 0 else position
+        return hashes[index] if -len(hashes) <= index < len(hashes) else ""
 
     def _do(self, client: Any, conversation_id: str, step: Step, outcome: TaskOutcome) -> None:
         if step.say is not None:
@@ -617,7 +637,7 @@ class TaskRunner:
                 outcome.failures.append(f"posting {step.say!r} answered {response.status_code}: {answer!r}")
             self._wait_for_turn(conversation_id)
             return
-        preview_hash = self._latest_preview_hash(client, conversation_id)
+        preview_hash = self._preview_hash(client, conversation_id, step.preview)
         if not preview_hash:
             outcome.transcript.append(f"   (no preview card to click {step.click} on)")
             return
@@ -724,13 +744,12 @@ class TaskRunner:
             kind = (last or {}).get("kind") or "-"
             got = outcome.last_reply_class or "missing"
             failures.append(f"last reply is {got} (kind {kind}), expected {'/'.join(expect.reply)}")
-        last_text = (last or {}).get("text", "").lower()
+        last_text = (last or {}).get("text", "")
         for word in expect.reply_mentions:
-            if word.lower() not in last_text:
+            if not mentions(last_text, word):
                 failures.append(f"the last reply does not mention {word!r}")
-        all_text = " ".join(m["text"].lower() for m in replies)
         for word in expect.mentions:
-            if word.lower() not in all_text:
+            if not any(mentions(m["text"], word) for m in replies):
                 failures.append(f"no assistant message mentions {word!r}")
         outcome.success = not failures and not outcome.wrong_order and not outcome.unconfirmed_charge
 

@@ -50,6 +50,10 @@ def _window(count: int, unit: str) -> int:
 
 def since_days(text: str) -> tuple[int | None, tuple[int, int] | None]:
     """(days to look back, span of the words in text) for the first relative date in normalized text."""
+    for pattern, days in _FIXED[4:5]:  # "a few days ago", "a couple of days ago": the table, not a count
+        match = pattern.search(text)
+        if match:
+            return days, (match.start(), match.end())
     for pattern in (_AGO, _PAST):
         match = pattern.search(text)
         if match:

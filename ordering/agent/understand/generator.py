@@ -69,8 +69,9 @@ from ordering.agent.commands import (
 )
 from ordering.agent.understand.dates import since_days
 from ordering.agent.understand.lexicon import COMMON_WORDS, CatalogLexicon, colour_of
-from ordering.agent.understand.numbers import parse_quantity
+from ordering.agent.understand.numbers import NUMBER_WORDS, parse_quantity
 from ordering.agent.understand.sizes import (
+    CLOTHING_WORDS,
     SizeReading,
     bare_shoe_size,
     find_clothing_size,
@@ -96,7 +97,8 @@ POLITE = (
     "cool", "nice", "awesome", "lovely", "brilliant", "perfect", "ok", "okay", "k", "kk", "alright", "all right",
     "got it", "noted", "good", "fine", "sounds good", "looks good", "great stuff", "wonderful", "super",
     "amazing", "excellent", "fantastic", "you are the best", "you rock", "very", "so", "much", "then", "oh",
-    "well", "and", "hmm", "um", "ah", "i see", "understood", "fair enough", "no problem", "np", "sweet",
+    "well", "and", "hmm", "um", "ah", "i see", "understood", "fair enough", "no problem", "np", "sweet", "bye",
+    "goodbye", "bye bye", "see you", "see ya", "have a nice day", "have a good day", "take care", "lol", "haha",
 )  # fmt: skip
 YES = (
     "yes", "yeah", "yep", "yup", "yea", "ya", "yess", "yesss", "y", "sure", "absolutely", "definitely",
@@ -117,6 +119,12 @@ NO = (
     "changed my mind", "i have changed my mind", "not that", "no stop", "maybe later", "later", "a sec",
     "a second", "a minute", "please", "it", "that",
 )  # fmt: skip
+NEGATED_CONFIRM = _rx(
+    r"^(?:no\s+)?(?:please\s+)?(?:do not|dont|never|not)\s+(?:confirm|place|order|buy|submit|proceed|go ahead|charge|pay)"
+    r"(?:\s+(?:it|that|this|the order|my order|anything|yet|now|for now|just yet|please|thanks|thank you))*$"
+)
+CONDITIONAL = _rx(r"\b(?:if|unless|as long as|provided|only when|only if|assuming)\b")
+YES_START = _rx(r"^(?:yes|yeah|yep|yup|sure|ok|okay|confirm|go ahead)\b")
 NEVER_MIND = ("never mind", "nevermind", "forget it", "forget about it", "scrap that", "scratch that")
 
 
@@ -234,12 +242,13 @@ CLEAR = _rx(
 )
 SHOW_CART = _rx(
     r"\b(?:what is in my (?:cart|basket|bag|order)|what(?: is|'s)? in the (?:cart|basket)|show (?:me )?(?:my |the )?(?:cart|basket|bag)|"
-    r"show (?:me )?my order|view (?:my |the )?(?:cart|basket|order)|see (?:my |the )?(?:cart|basket)|my cart|my basket|"
+    r"show (?:me )?my order|view (?:my |the )?(?:cart|basket|order)|see (?:my |the )?(?:cart|basket)|^(?:my )?(?:cart|basket)$|"
     r"what did i add|what have i (?:got|added|chosen|picked)|what do i have(?: so far)?|review (?:my |the )?(?:cart|order)|"
     r"what is my total|what is the total|how much is (?:my |the )?(?:total|order|cart)|cart summary|order summary|"
     r"what am i (?:buying|ordering|getting)|recap|summary|show (?:me )?(?:the )?preview|preview|current order|"
     r"cart contents|whats in (?:my )?cart)\b"
 )
+SHOW_CART_PART = _rx(r"\b(?:and\s+)?(?:then\s+)?show (?:me )?(?:my |the )?(?:cart|basket)\b|\b(?:and\s+)?what is in my (?:cart|basket)\b")
 PREVIEW = _rx(
     r"\b(?:check out|checkout|check-out|that is all|that is it|that is everything|that will be all|that is all for now|"
     r"i am done|i am finished|done shopping|i am ready|ready to (?:pay|order|check out|checkout|buy)|let us check out|"
@@ -250,9 +259,13 @@ PREVIEW = _rx(
 PREVIEW_ALONE = _rx(r"^(?:done|finished|that is all|checkout|check out|ready|pay|complete|finish|that is it|total)$")
 
 REMOVE = _rx(
-    r"\b(?:remove|delete|drop|take (?:out|off|away)|get rid of|ditch|lose|scrap|minus|no more|without)\b|"
+    r"\b(?:remove|delete|drop|take (?:out|off|away)|get rid of|ditch|scrap|minus|no more|without)\b|"
     r"\btake\b.+\b(?:out|off)\b|\bdo not (?:want|need)\b.+\b(?:anymore|any more|after all)\b|"
     r"\bi (?:do not|no longer) (?:want|need)\b"
+)
+REMOVE_WORDS = _rx(
+    r"\b(?:remove|delete|drop|take|out|off|away|get rid of|ditch|scrap|minus|no more|without|anymore|any more|"
+    r"after all|do not|no longer|want|need)\b"
 )
 CORRECTION = _rx(
     r"^(?:actually|actualy|actually,|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thought|"
@@ -285,7 +298,7 @@ SEARCH_WORDS = _rx(
     r"\b(?:show me|show|browse|looking for|look for|look at|search|find|find me|recommend|recommendations?|suggest|"
     r"suggestions?|ideas?|options for|what (?:\w+ ){0,3}do you (?:have|sell|carry|stock|got)|what (?:\w+ ){0,2}have you got|"
     r"do you (?:have|sell|carry|stock)|have you got|got any|any good|cheapest|cheap|cheaper|budget|affordable|inexpensive|"
-    r"most expensive|priciest|premium|under|below|less than|cheaper than|over|above|more than|between|list|see all|"
+    r"most expensive|priciest|premium|(?:under|below|less than|cheaper than|over|above|more than|between)\s*\$?\d|see all|"
     r"see your|catalog|catalogue|range of|selection of|what else|anything)\b"
 )
 SORT_ASC = _rx(r"\b(?:cheapest|cheap|cheaper|lowest price|least expensive|budget|affordable|inexpensive|lowest cost|low to high)\b")
@@ -297,8 +310,9 @@ PRICE_MIN = _rx(r"\b(?:over|above|more than|at least|from|min(?:imum)?|starting 
 PRICE_BETWEEN = _rx(r"\bbetween\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd)?\s*(?:and|to|-)\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd)?")
 PRICE_RANGE = _rx(r"\$\s*(\d+(?:\.\d{1,2})?)\s*(?:-|to)\s*\$?\s*(\d+(?:\.\d{1,2})?)")
 
+_USE = r"(?:(?:and\s+|then\s+)?(?:use|apply|with|add|enter|try|redeem|using|pay with|pay using|pay by|charge it to|charge|put it on|and)\s+(?:the\s+|my\s+|this\s+)?)?"
 CODE_AFTER_WORD = _rx(
-    r"\b(?:promo code|discount code|coupon code|voucher code|promotion code|gift code|code|coupon|promo|voucher)"
+    _USE + r"\b(?:promo code|discount code|coupon code|voucher code|promotion code|gift code|code|coupon|promo|voucher)"
     r"\s*(?:is|=|:|#)?\s*([a-z0-9][a-z0-9_-]{1,39})\b"
 )
 CODE_AFTER_VERB = _rx(r"\b(?:use|apply|with|add|enter|try|redeem|using)\s+(?:the\s+)?([a-z]{2,}[0-9]+[a-z0-9_-]*|[a-z]+-[a-z0-9-]+)\b")
@@ -309,7 +323,7 @@ NOT_CODES = frozenset(
 UNIT_LIKE = _rx(r"^(?:\d+(?:kg|l|ml|mm|cm|inch|in|pack|k|x|s)|(?:us|uk|eu|size|sz|x)\d+(?:\.\d)?|\d+(?:st|nd|rd|th)|t-shirt|x-large|"
                 r"x-small|xx-large|hi-top|high-top|low-top|e-mail|off-white|see-through|re-order|t-shirts|check-out)$")
 MY_PROMO = _rx(
-    r"\b(?:my|the)\s+(?:personal\s+|own\s+|special\s+|member\s+|loyalty\s+)?(?:(\d{1,3})\s*(?:%|percent|pc)\s*(?:off\s+)?)?"
+    _USE + r"\b(?:my|the)\s+(?:personal\s+|own\s+|special\s+|member\s+|loyalty\s+)?(?:(\d{1,3})\s*(?:%|percent|pc)\s*(?:off\s+)?)?"
     r"(?:personal\s+)?(?:promo|promotion|discount|coupon|voucher|offer|deal|promo code|discount code|code)\b(?!\s+(?:is|=|:))"
     r"|\b(\d{1,3})\s*(?:%|percent)\s*(?:off\s+)?(?:promo|promotion|discount|coupon|voucher|offer|deal)\b"
 )
@@ -320,12 +334,12 @@ LIST_PROMOS = _rx(
     r"|\b(?:anything|something) on sale\b|\bsave (?:some )?money\b"
 )
 CARD = _rx(
-    r"\b(?:(visa|mastercard|master card|mc|amex|american express|discover)\s*(?:card)?|card|credit card|debit card)"
+    _USE + r"\b(?:(visa|mastercard|master card|mc|amex|american express|discover)\s*(?:card)?|card|credit card|debit card)"
     r"\s*(?:that\s+)?(?:ending|ends|ending in|ends in|ends with|finishing in|with last (?:four|4)(?: digits)?|last (?:four|4)(?: digits)?|"
     r"number|no|#)?\s*(?:in|with|of|is)?\s*:?\s*(\d{4})\b"
     r"|\b(\d{4})\s*(visa|mastercard|amex)?\s*card\b|\bthe (?:one|card) ending (?:in )?(\d{4})\b|\bending (?:in )?(\d{4})\b"
 )
-CARD_BRAND = _rx(r"\b(?:use|pay(?: it)? (?:with|by|using)|with|charge|on|put it on|via)\s+(?:my|the)?\s*(visa|mastercard|master card|mc|amex|american express|discover)\b"
+CARD_BRAND = _rx(r"(?:and\s+)?\b(?:use|pay(?: it)? (?:with|by|using)|with|charge|on|put it on|via)\s+(?:my|the)?\s*(visa|mastercard|master card|mc|amex|american express|discover)\b"
                  r"|\b(?:my|the)\s+(visa|mastercard|master card|amex|american express|discover)\b")
 ADDRESS = _rx(
     r"\b(?:ship|send|deliver|post|mail|bring)\w*\s+(?:it|them|this|that|everything|the order|my order|all|those|these)?\s*"
@@ -354,7 +368,8 @@ SAVED_PURCHASED = _rx(r"\b(?:my usual|the usual|usual one|usual ones|same as las
 LEFTOVER = frozenset(
     "apply use using pay paying with via by please and the my a to it for me can you i want would like also then "
     "card code coupon promo shipping delivery ship send do that this charge put on let us go as well too "
-    "thanks thank ok okay , is add enter try redeem in my order choose pick".split()
+    "thanks thank ok okay , is add enter try redeem in my order choose pick fine good great on at the moment now "
+    "currently right available are there any what which today".split()
 )
 ORDINALS = {
     "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4,
@@ -363,6 +378,11 @@ ORDINALS = {
 POSITIONAL = _rx(
     r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th|last|final|top|bottom)\s*(?:one|ones|option|item|"
     r"line|pair|choice|result|product|size|colou?r)?\b|\b(?:number|option|no|#|item|choice)\s*(\d)\b|^(\d)$"
+)
+CLAUSE_SPLIT = _rx(
+    r"\s*,?\s*\b(?:and then|and|then|but)\s+(?=(?:add|also|get|buy|remove|take|delete|drop|i want|i would like|order|"
+    r"how much|what sizes?|what colou?rs?|show|make|change|switch|size|actually|put|throw|grab)\b)"
+    r"|\s+(?=how much is it\b|how much are they\b)"
 )
 ITEM_SPLIT = _rx(r"\s*(?:,|\band then\b|\band also\b|\bplus\b|\bas well as\b|\balong with\b|\band\b|\balso\b|\bwith\b|;)\s*")
 FILLER = _rx(
@@ -400,9 +420,9 @@ class _Reader:
         self.lexicon = lexicon
         self.raw = text
         self.context = context
-        self.text = normalize(text)
+        self.text = lexicon.correct_text(normalize(text), GENERATOR_WORDS)
         self.question = "?" in text
-        self._exact: dict[int, bool] = {}  # id(item) → the item was named by a whole title
+        self._named: dict[int, bool] = {}  # id(item) → named by a title or a distinctive title word
 
     # -- the whole message ------------------------------------------------------------------------
 
@@ -412,9 +432,10 @@ class _Reader:
             if self.raw.strip():
                 return [Thanks()]  # an emoji alone ("👍"): politeness, never a yes
             return [CannotHandle(text="", reason="empty message")]
-        if INSTRUCTION.search(text):
+        if INSTRUCTION.search(text) or INSTRUCTION.search(self.raw.lower()):
             return [CannotHandle(text=self.raw[:300], reason="instructions to the assistant are not followed")]
-        core, greeted = _strip_phrases(text, GREETINGS)
+        flat = re.sub(r"\s*,\s*", " ", text).strip()
+        core, greeted = _strip_phrases(flat, GREETINGS)
         core_polite, polite = _strip_phrases(core, POLITE)
         if not core_polite:
             return [Greet()] if greeted and not polite else [Thanks()]
@@ -422,11 +443,17 @@ class _Reader:
             return [Confirm()]
         if _covers(core_polite, NO) and not _covers(core_polite, ("please", "it", "that")):
             return [Decline()]
+        if NEGATED_CONFIRM.match(core_polite) and not self._names_product(core_polite, strict=True):
+            return [Decline()]
+        if CONDITIONAL.search(core_polite) and (self.context.awaiting_confirmation or YES_START.match(core_polite)):
+            # "yes if it's under $50": a condition is not a yes; the policy asks again.
+            return [CannotHandle(text=self.raw[:300], reason="a conditional answer is not a confirmation")]
         if _covers(core_polite, NEVER_MIND):
             return [Decline()] if self.context.awaiting_confirmation else [CancelOrder(which="current")]
         if HELP.match(core_polite):
             return [Help()]
-        return self.read_request(core)
+        request, _ = _strip_phrases(text, GREETINGS)
+        return self.read_request(request.strip(" ,") or core)
 
     def read_request(self, text: str) -> list[Command]:
         if self._wants_human(text):
@@ -437,7 +464,15 @@ class _Reader:
         found = self._parts(text)
         rest = found.rest
         commands = found.commands
-        main = self._main(rest, had_parts=bool(commands)) if _content(rest) else []
+        main: list[Command] = []
+        for clause in CLAUSE_SPLIT.split(rest) if _content(rest) else []:
+            clause = clause.strip(" ,")
+            if not _content(clause):
+                continue
+            if _covers(clause, YES + POLITE + GREETINGS):
+                continue  # "yes and add a cap": a yes with a change is not a confirmation (the change needs a preview)
+            main.extend(self._main(clause, had_parts=bool(commands or main)))
+        main = _merge_adds(main)
         # A preview asked for with changes ("add a cap and check out") comes after them.
         previews = [command for command in commands if isinstance(command, Preview)]
         others = [command for command in commands if not isinstance(command, Preview)]
@@ -456,7 +491,7 @@ class _Reader:
     def _out_of_scope(self, text: str) -> str | None:
         for topic, pattern in OUT_OF_SCOPE:
             if pattern.search(text):
-                if topic in ("cooking", "trivia", "writing") and self._names_product(text, strict=True):
+                if topic in ("cooking", "trivia") and self._names_product(text, strict=True):
                     continue
                 return topic
         return None
@@ -505,7 +540,7 @@ class _Reader:
             rest = re.sub(r"\b(?:apply|use|redeem|with|and)\s*$", "", rest).strip()
         elif LIST_PROMOS.search(rest) and not self._names_product(rest, strict=True):
             commands.append(ListPromotions())
-            rest = LIST_PROMOS.sub(" ", rest).strip()
+            rest = ""
         # Card.
         match = CARD.search(rest)
         if match:
@@ -537,6 +572,11 @@ class _Reader:
                 commands.append(ChooseShipping(option="standard"))
                 take(match)
         rest = re.sub(r"\b(?:shipping|delivery|ship it|send it)\s*$", "", rest).strip() if commands else rest
+        # "… and show me my cart".
+        match = SHOW_CART_PART.search(rest)
+        if match and _content(rest[: match.start()] + rest[match.end() :]):
+            commands.append(ShowCart())
+            take(match)
         # "… and check out".
         match = PREVIEW.search(rest)
         if match and (commands or _content(rest[: match.start()] + rest[match.end() :])):
@@ -644,7 +684,7 @@ class _Reader:
         return [CancelOrder(which="current")]
 
     def _remove(self, text: str) -> list[Command]:
-        remainder = REMOVE.sub(" ", text)
+        remainder = REMOVE_WORDS.sub(" ", text)
         remainder = re.sub(r"\b(?:take|out|off|from|my|the|cart|basket|bag|order|please|it|of|anymore|any more|after all|"
                            r"want|need|i|do|not|no|longer|thanks)\b", " ", remainder)
         remainder = re.sub(r"\s+", " ", remainder).strip()
@@ -661,9 +701,9 @@ class _Reader:
         if target is not None:
             return [RemoveItem(target=target)]
         spec = self._target_spec(remainder)
-        if spec.product_ids or spec.query:
+        if spec.product_ids:
             return [RemoveItem(target=spec)]
-        return []
+        return [CannotHandle(text=self.raw[:300], reason="nothing in the cart or the catalog matches what to remove")]
 
     def _target_spec(self, text: str) -> ItemSpec:
         item = self._item(text)
@@ -756,16 +796,27 @@ class _Reader:
             hits = [pid for pid in resolution.product_ids if pid in values]
             if len(hits) == 1:
                 return hits[0]
+        variants = self.lexicon.variant_products
+        if resolution.product_ids:
+            hits = [option.value for option in options if variants.get(option.value) in resolution.product_ids]
+            if len(hits) == 1:
+                return hits[0]
         cleaned = " ".join(word for word in text.split() if word not in ("the", "one", "a", "please", "i", "want"))
         if not cleaned:
             return None
+        # A word that appears in exactly one option's label ("uk" → "43 (UK 9)", "zip" → "Zip Hoodie").
+        label_words = [set(re.findall(r"[a-z0-9]+", option.label.lower())) for option in options]
+        for word in cleaned.split():
+            holders = [option.value for option, words in zip(options, label_words, strict=True) if word in words]
+            if len(holders) == 1 and word not in ("in", "and", "of", "size"):
+                return holders[0]
         scored = sorted(
             ((fuzz.token_set_ratio(cleaned, option.label.lower()), option.value) for option in options), reverse=True
         )
         colour = self._colour(text)
         if colour:
-            coloured = [option.value for option in options if colour in option.label.lower().split()
-                        or colour in option.value.lower().split("_")]  # fmt: skip
+            coloured = [option.value for option, words in zip(options, label_words, strict=True)
+                        if colour in words or colour in option.value.lower().split("_")]  # fmt: skip
             if len(coloured) == 1:
                 return coloured[0]
         if scored and scored[0][0] >= 80 and (len(scored) == 1 or scored[1][0] < scored[0][0]):
@@ -781,8 +832,12 @@ class _Reader:
         )
         target: ItemSpec | None = None
         value_text = body
+        instead = re.search(r"^(.+?)\s+(?:instead of|rather than|not)\s+(?:the\s+)?(.+)$", body)
         match = re.search(r"\b(?:make|change|switch|swap|update)\s+(.+?)\s+(?:to|into|for)\s+(.+)$", body)
-        if match and match.group(1) not in ("it", "that", "them", "this", "those"):
+        if instead and self._names_product(instead.group(2), strict=True):
+            target = self._cart_target(instead.group(2)) or self._target_spec(instead.group(2))
+            value_text = instead.group(1)
+        elif match and match.group(1) not in ("it", "that", "them", "this", "those"):
             target = self._cart_target(match.group(1)) or (self._target_spec(match.group(1)) if _content(match.group(1)) else None)
             value_text = match.group(2)
         else:
@@ -790,17 +845,19 @@ class _Reader:
             if match and match.group(1) not in ("it", "that", "them", "this", "those") and self._names_product(match.group(1)):
                 target = self._cart_target(match.group(1)) or self._target_spec(match.group(1))
                 value_text = match.group(2)
+        value_text = re.sub(r"\b(?:the|that|this|a)\s+(\w+)\s+ones?\b", r"\1", value_text)
         value_text = re.sub(
             r"\b(?:make|change|switch|swap|update|it|that|them|this|those|to|into|instead|rather|please|i|want|meant|mean|"
-            r"go with|will|let us|can you|could you|not \w+ but|the|one|ones|pair|pairs|of them|actually|no|wait|"
-            r"different|wrong|i said|only|need|just|size is|should be|is)\b",
+            r"go with|will|let us|can you|could you|not \w+ but|the|pair|pairs|of them|actually|no|wait|"
+            r"different|wrong|i said|only|need|just|size is|should be|is|ones)\b",
             " ",
             value_text,
         )
         value_text = re.sub(r"\s+", " ", value_text).strip(" ,")
         shoe = self._line_is_shoe(target)
         commands: list[Command] = []
-        reading = self._size(value_text, letters_alone=len(value_text.split()) <= 3, shoe=shoe, bare_number=shoe)
+        reading = self._size(value_text, letters_alone=len(value_text.split()) <= 3, shoe=shoe, bare_number=shoe,
+                             small=False)  # fmt: skip
         numbers_text = value_text
         if reading is not None:
             commands.append(_size_slot(reading, correction=True, target=target))
@@ -881,9 +938,10 @@ class _Reader:
 
     def _is_browse_question(self, text: str) -> bool:
         """"What t-shirts do you have", "do you sell yoga mats", "any hoodies under $50": a search."""
-        if PRICE_MAX.search(text) or PRICE_MIN.search(text) or PRICE_BETWEEN.search(text) or SORT_ASC.search(text):
+        if (PRICE_MAX.search(text) or PRICE_MIN.search(text) or PRICE_BETWEEN.search(text) or SORT_ASC.search(text)
+                or SORT_DESC.search(text)):
             return not re.search(r"\bhow much\b", text)
-        if re.search(r"\bwhat (?:\w+ ){1,3}do you (?:have|sell|carry|stock|got)\b|\bwhat (?:\w+ ){1,3}have you got\b", text):
+        if re.search(r"\bwhat (?:\w+ ){0,3}do you (?:have|sell|carry|stock|got)\b|\bwhat (?:\w+ ){0,3}have you got\b", text):
             return not (SIZES_WORDS.search(text) or COLOURS_WORDS.search(text))
         if re.search(r"^(?:do you (?:have|sell|carry|stock)|have you got|got any|is there|are there|any)\b", text):
             item = self._item(text)
@@ -991,8 +1049,8 @@ class _Reader:
         size ("blue runners 42", "2 tech tees"); a bare category ("running shoes") is a browse."""
         return all(
             item.saved is not None
-            or (item.product_ids and (item.quantity is not None or item.size or item.size_said))
-            or (len(item.product_ids) == 1 and self._exact.get(id(item), False))
+            or (item.product_ids and item.quantity is not None)
+            or (len(item.product_ids) == 1 and self._named.get(id(item), False))
             for item in items
         )
 
@@ -1001,30 +1059,51 @@ class _Reader:
         chunks = [chunk.strip() for chunk in ITEM_SPLIT.split(text) if chunk and chunk.strip()]
         items: list[ItemSpec] = []
         headers: list[int] = []
+        carried: ItemSpec | None = None  # said before any product: "I'm a men's 10, want the cloud jogger"
         for chunk in chunks:
             item = self._item(chunk, previous=items[-1] if items else None)
             if item is None:
                 continue
             if item.product_ids or item.query or item.saved:
+                if carried is not None:
+                    item = self._derive(_fill(item, carried), item)
+                    carried = None
                 items.append(item)
                 continue
-            # "one in 42 and one in 43": a chunk with no product is another of the previous product.
-            if items and (item.size or item.size_said or item.colour or item.quantity is not None):
-                previous = items[-1]
-                inherited = ItemSpec(
-                    product_ids=previous.product_ids, query=previous.query, category=previous.category,
-                    colour=item.colour or previous.colour, size=item.size, size_said=item.size_said,
-                    size_options=item.size_options, quantity=item.quantity, saved=previous.saved,
-                    since_days=previous.since_days,
-                )  # fmt: skip
-                if not (previous.size or previous.size_said) and item.size and previous.colour == inherited.colour:
-                    if len(items) - 1 not in headers:
-                        headers.append(len(items) - 1)
-                items.append(inherited)
+            if not (item.size or item.size_said or item.colour or item.quantity is not None):
+                continue
+            if not items:
+                carried = item if carried is None else _fill(carried, item)
+                continue
+            previous = items[-1]
+            sized = bool(item.size or item.size_said)
+            clash = (sized and bool(previous.size or previous.size_said)) or bool(
+                item.colour and previous.colour and item.colour != previous.colour
+            )
+            count_only = item.quantity is not None and not sized and not item.colour
+            if not clash and (item.quantity is None or count_only and previous.quantity is None):
+                # More about the same item: "tempo racer, red, size 44", "socks, 2 packs".
+                items[-1] = self._derive(_fill(previous, item), previous)
+                continue
+            # "one in 42 and one in 43": another of the previous product.
+            inherited = ItemSpec(
+                product_ids=previous.product_ids, query=previous.query, category=previous.category,
+                colour=item.colour or previous.colour, size=item.size, size_said=item.size_said,
+                size_options=item.size_options, quantity=item.quantity, saved=previous.saved,
+                since_days=previous.since_days,
+            )  # fmt: skip
+            if not (previous.size or previous.size_said) and sized and previous.colour == inherited.colour:
+                if len(items) - 1 not in headers:
+                    headers.append(len(items) - 1)
+            items.append(self._derive(inherited, previous))
         if headers:
             # "2 blue runners, one in 42 and one in 43": the first mention only announced the lines.
             items = [item for index, item in enumerate(items) if index not in headers or not _header_split(items, index)]
         return items
+
+    def _derive(self, new: ItemSpec, old: ItemSpec) -> ItemSpec:
+        self._named[id(new)] = self._named.get(id(old), False)
+        return new
 
     def _item(self, chunk: str, previous: ItemSpec | None = None) -> ItemSpec | None:
         """One item's product, quantity, size, colour and saved-item pointer from a piece of the message."""
@@ -1100,7 +1179,7 @@ class _Reader:
         content = resolution.words
         query = ""
         if not resolution.product_ids:
-            query = " ".join(word for word in content if colour_of(word) is None or len(content) == 1)
+            query = " ".join(word for word in content if colour_of(word) is None)
             if not query and not saved and reading is None and quantity is None and colour is None:
                 return None
         size = size_said = None
@@ -1124,12 +1203,16 @@ class _Reader:
             saved=saved,  # type: ignore[arg-type]
             since_days=days,
         )
-        self._exact[id(item)] = resolution.exact
+        self._named[id(item)] = resolution.named
         return item
 
     # small readers -----------------------------------------------------------------------------
 
-    def _size(self, text: str, *, letters_alone: bool, shoe: bool, bare_number: bool) -> SizeReading | None:
+    def _size(
+        self, text: str, *, letters_alone: bool, shoe: bool, bare_number: bool, small: bool = True
+    ) -> SizeReading | None:
+        """A size in `text`; with `bare_number`, a number alone counts (35–50 as EU; with `small`, 3–16 as
+        an ambiguous US/UK shoe size)."""
         reading = find_shoe_size(text, self.lexicon.shoe_sizes)
         if reading is not None and (reading.size or reading.options):
             return reading
@@ -1140,7 +1223,7 @@ class _Reader:
             match = re.search(r"(?<![\w.$-])(\d{1,2}(?:\.5)?)(?![\w.%])", text)
             if match:
                 value = float(match.group(1))
-                if value == int(value) and 35 <= value <= 50 or shoe and 3 <= value <= 16 and not re.search(
+                if value == int(value) and 35 <= value <= 50 or small and shoe and 3 <= value <= 16 and not re.search(
                     r"\b(?:of them|pairs?|units?|x)\b", text
                 ):
                     candidate = bare_shoe_size(match.group(1), shop_sizes=self.lexicon.shoe_sizes)
@@ -1236,9 +1319,58 @@ def _header_split(items: list[ItemSpec], index: int) -> bool:
     return len(following) >= 2 and all(item.product_ids == items[index].product_ids for item in following[:2])
 
 
+def _merge_adds(commands: list[Command]) -> list[Command]:
+    """Items added in several clauses of one message are one AddItems."""
+    adds = [command for command in commands if isinstance(command, AddItems)]
+    if len(adds) < 2:
+        return commands
+    merged = AddItems(items=tuple(item for command in adds for item in command.items)[:10])
+    result: list[Command] = []
+    for command in commands:
+        if isinstance(command, AddItems):
+            if merged not in result:
+                result.append(merged)
+        else:
+            result.append(command)
+    return result
+
+
+def _fill(base: ItemSpec, extra: ItemSpec) -> ItemSpec:
+    """`base` with what it lacks taken from `extra`."""
+    values = {}
+    for name in ("colour", "size", "size_said", "size_options", "quantity", "saved", "since_days"):
+        if getattr(base, name) in (None, "", ()) and getattr(extra, name) not in (None, "", ()):
+            values[name] = getattr(extra, name)
+    if "size" in values or "size_said" in values:
+        values.setdefault("size_options", extra.size_options)
+    return replace(base, **values) if values else base
+
+
 def _dedupe(commands: list[Command]) -> list[Command]:
     seen: list[Command] = []
     for command in commands:
         if command not in seen:
             seen.append(command)
     return seen
+
+
+def _generator_words() -> frozenset[str]:
+    """Every word this module's patterns and phrase lists look for: a typo is corrected towards them
+    ("ordr" → "order", "crat" → "cart", "checkot" → "checkout"), and they are never corrected away."""
+    words: set[str] = set()
+    for value in globals().values():
+        if isinstance(value, re.Pattern):
+            words |= set(re.findall(r"[a-z]{3,}", value.pattern))
+        elif isinstance(value, tuple) and value and all(isinstance(item, str) for item in value):
+            words |= {word for phrase in value for word in re.findall(r"[a-z]{3,}", phrase)}
+        elif isinstance(value, list) and value and all(isinstance(item, tuple) for item in value):
+            for item in value:
+                for part in item:
+                    if isinstance(part, re.Pattern):
+                        words |= set(re.findall(r"[a-z]{3,}", part.pattern))
+    words |= set(ORDINALS) | set(ADDRESS_WORDS) | set(NUMBER_WORDS) | set(CLOTHING_WORDS)
+    # Fragments of regular expressions that are not words.
+    return frozenset(word for word in words if word not in {"sss", "xxs"})
+
+
+GENERATOR_WORDS = _generator_words()

@@ -24,7 +24,8 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from catalog_adapters.contract import Product
 from ordering.agent.understand.text import normalize
@@ -124,12 +125,15 @@ COMMON_WORDS = frozenset(
     placed go ahead proceed fine good great nice cool awesome perfect right wrong correct sounds looks
     okay alright not don't dont do not can't cannot won't x qty quantity units unit pcs piece pieces
     each per via men's mens women's womens us uk eu kid kids mean meant rather well also plus minus
-    gift present someone friend wife husband son daughter mom dad brother sister girlfriend boyfriend""".split()
+    gift present someone friend wife husband son daughter mom dad brother sister girlfriend boyfriend use used
+    best bank test rest list fast cast past mask task hand land kind mind bind rent sent went cent care core
+    more sore song pack packs bye goodbye tell said says team game name same came come home work life wife
+    five fire hire line mine nine wine pine fine dine bike like hike mike site note vote live love move""".split()
 )
 # Title words too common to name a product alone ("day", "down", "low", "soft", "classic", "running").
 WEAK_TITLE_WORDS = frozenset(
     "day down low high soft slim classic running street court cloud organic thermal sport over ear insulated "
-    "steel 3-pack 5-inch 20l 12kg 500ml hiking trail".split()
+    "steel 3-pack 5-inch 20l 12kg 500ml hiking trail pack".split()
 )
 _SINGULAR_KEEP = frozenset(
     "yes this is was has gps its us plus less bus does goes canvas dress express address process thanks "
@@ -208,6 +212,7 @@ class Resolution:
     product_ids: tuple[str, ...] = ()
     category: str | None = None
     exact: bool = False  # a whole title was said
+    named: bool = False  # a whole title or a distinctive title word was said (not only a category)
     used: frozenset[str] = frozenset()  # the words that named it
     words: tuple[str, ...] = ()  # the content words (corrected), for a query
 
@@ -221,11 +226,12 @@ class CatalogLexicon:
     categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
     colours: frozenset[str] = frozenset()
     brands: dict[str, str] = field(default_factory=dict)
-    vocabulary: tuple[str, ...] = ()
+    vocabulary: frozenset[str] = frozenset()
     shoe_sizes: tuple[str, ...] = ()
     clothing_sizes: tuple[str, ...] = ()
     _category_words: dict[str, str] = field(default_factory=dict)
-    _corrections: dict[str, str] = field(default_factory=dict)
+    variant_products: dict[str, str] = field(default_factory=dict)  # variant id → product id
+    _corrections: dict[tuple[str, frozenset[str]], str] = field(default_factory=dict)
 
     @classmethod
     def from_products(cls, products: Iterable[Product]) -> CatalogLexicon:
@@ -249,6 +255,7 @@ class CatalogLexicon:
             )
         lexicon = cls(products=tuple(entries))
         lexicon.by_id = {entry.id: entry for entry in entries}
+        lexicon.variant_products = {variant.id: entry.id for entry in entries for variant in entry.variants}
         categories: dict[str, list[str]] = {}
         for entry in entries:
             categories.setdefault(entry.category, []).append(entry.id)
@@ -270,36 +277,53 @@ class CatalogLexicon:
         vocabulary |= set(lexicon.brands) | set(BASIC_COLOURS) | set(lexicon.colours)
         vocabulary |= {word for spoken in lexicon._category_words for word in spoken.split()}
         vocabulary |= {word for word in WORD_SYNONYMS if word.isalpha()} | set(GROUPS)
-        vocabulary |= {"tshirt", "sneaker", "trainer", "hoodie", "jacket", "backpack", "bottle", "watch"}
-        lexicon.vocabulary = tuple(sorted(vocabulary))
+        vocabulary |= {"tshirt", "sneaker", "trainer", "hoodie", "jacket", "backpack", "bottle", "watch", "sunglasses"}
+        lexicon.vocabulary = frozenset(vocabulary)
         return lexicon
 
     # -- words -------------------------------------------------------------------------------------
 
-    def correct(self, word: str) -> str:
-        """The catalog word a typo most likely means ("runer" → "runner"); the word itself otherwise."""
-        if word in self._corrections:
-            return self._corrections[word]
+    def correct(self, word: str, extra: frozenset[str] = frozenset()) -> str:
+        """The word a typo most likely means ("runer" → "runner", "gery" → "grey", and with `extra`, the
+        caller's own words: "ordr" → "order"); the word itself when nothing is close enough. Close: one
+        edit (a transposition counts as one) for words of 4–6 letters, two for longer words."""
+        key = (word, extra)
+        if key in self._corrections:
+            return self._corrections[key]
         result = word
         if (
             len(word) >= 4
             and word.isalpha()
             and word not in COMMON_WORDS
-            and word not in self.vocabulary
-            and singular(word) not in self.vocabulary
+            and word not in extra
+            and not self.is_known(word)
+            and colour_of(word) is None
         ):
-            cutoff = 80 if len(word) >= 5 else 85
-            match = process.extractOne(singular(word), self.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
-            if match is not None:
-                result = match[0]
-        self._corrections[word] = result
+            limit = 1 if len(word) <= 6 else 2
+            best: tuple[int, float, str] | None = None
+            for candidate in (*self.vocabulary, *extra):
+                if abs(len(candidate) - len(word)) > limit or candidate[0] != word[0] and len(word) <= 5:
+                    continue
+                distance = OSA.distance(word, candidate, score_cutoff=limit)
+                if distance > limit:
+                    continue
+                rank = (distance, -fuzz.ratio(word, candidate), candidate)
+                if best is None or rank < best:
+                    best = rank
+            if best is not None:
+                result = best[2]
+        self._corrections[key] = result
         return result
+
+    def correct_text(self, text: str, extra: frozenset[str] = frozenset()) -> str:
+        """Normalized text with each unknown word replaced by its correction (see `correct`)."""
+        return " ".join(self.correct(word, extra) for word in text.split())
 
     def words(self, text: str) -> list[str]:
         """Normalized, phrase-joined, singular, typo-corrected, synonym-mapped words of `text`."""
         result: list[str] = []
         for word in _WORD.findall(join_phrases(normalize(text))):
-            word = singular(self.correct(word))
+            word = colour_of(word) or singular(self.correct(word))
             result.extend(WORD_SYNONYMS.get(word, (word,)))
         return result
 
@@ -330,6 +354,7 @@ class CatalogLexicon:
                 product_ids=tuple(entry.id for entry in chosen),
                 category=categories.pop() if len(categories) == 1 else None,
                 exact=True,
+                named=True,
                 used=used,
                 words=content,
             )
@@ -373,6 +398,7 @@ class CatalogLexicon:
         ]  # fmt: skip
         scope = [self.by_id[pid] for pid in covered] if covered else list(self.products)
         chosen_entries: list[ProductEntry] = []
+        best_score = 0
         if distinctive:
             scored = []
             for entry in scope:
@@ -386,8 +412,7 @@ class CatalogLexicon:
             best = max((score for score, _, _ in scored), default=0)
             if best > 0:
                 chosen_entries = [entry for score, strong, entry in scored if score == best and (strong or covered)]
-                if not chosen_entries and not covered:
-                    chosen_entries = []
+                best_score = best if chosen_entries else 0
             if not chosen_entries and covered:
                 chosen_entries = scope
         elif covered:
@@ -406,6 +431,7 @@ class CatalogLexicon:
         return Resolution(
             product_ids=tuple(entry.id for entry in chosen_entries[:10]),
             category=category,
+            named=bool(distinctive) and best_score > 0,
             used=frozenset(used_words | set(distinctive)),
             words=content,
         )
