@@ -25,20 +25,21 @@ The task format (see `corpus/tasks.yaml` for ~100 examples):
         - {click: confirm, preview: 1}     # ... on the first preview card of the conversation (stale?)
         - {new_conversation: true}         # later turns go to a new conversation of the same customer
       expect:
-        order:                             # exactly one live order at the merchant, with exactly:
+        order:                             # exactly one order at the merchant, with exactly:
           lines: [{variant_id: var_blue_runner_43, quantity: 1}]
           codes: []                        #   the discount codes the merchant applied (default none)
           card_last4: "4242"               #   default: the customer's default card
           address_label: Home              #   default: the customer's default address
           shipping: standard               #   standard | express (default standard)
+          canceled: false                  #   true: the customer had it canceled later in the task
         # or: `order: none` and the last reply's class (one or a list), see `reply_class`
         reply: question
         reply_mentions: ["2"]              # words the last assistant reply must contain (whole, any case)
         mentions: ["FAKE99"]               # words some assistant message of the task must contain
-        canceled_orders: 1                 # orders placed in the task and then canceled/refunded (default 0)
 
-Counted per task: success (everything in `expect` holds), WRONG ORDER (a live order that differs
-from `expect.order`, more than one, or any when `order: none`), UNCONFIRMED CHARGE (an order whose
+Counted per task: success (everything in `expect` holds), WRONG ORDER (an order placed in the task
+that differs from `expect.order`, more than one, or any when `order: none`; an order canceled later
+still counts: it was charged), UNCONFIRMED CHARGE (an order whose
 placement was not preceded, in the same step, by an explicit confirmation: a Confirm click, a
 message the corpus marks as a confirmation, or an auto-checkout set up by the task with a total under
 it), clarifications (assistant questions), turns, and LLM calls (the `ordering_llm_calls_total`
@@ -109,7 +110,8 @@ CONFIRMATION_PHRASES = frozenset(
         "yes", "yes please", "yes place it", "yes place the order", "yes, place it", "yes, place the order",
         "yep", "yeah", "yup", "y", "confirm", "confirmed", "i confirm", "place it", "place the order",
         "place my order", "go ahead", "yes go ahead", "do it", "ok do it", "order it", "buy it", "sure",
-        "ok place it", "okay place it", "ok place the order", "ok, place the order", "ok, place it", "yes confirm", "confirm the order", "confirm order",
+        "ok place it", "okay place it", "ok place the order", "ok, place the order", "ok, place it",
+        "yes confirm", "confirm the order", "confirm order",
         "yes, go ahead", "sounds good, place it", "perfect, place it",
     }
 )  # fmt: skip
@@ -178,15 +180,15 @@ class ExpectedOrder:
     card_last4: str | None = None  # None: the customer's default card
     address_label: str | None = None  # None: the customer's default address
     shipping: str = "standard"
+    canceled: bool = False  # the order ends canceled (or refunded) at the merchant
 
 
 @dataclass(frozen=True)
 class Expectation:
-    order: ExpectedOrder | None  # None: no live order at the merchant
+    order: ExpectedOrder | None  # None: no order placed at the merchant in the task
     reply: tuple[str, ...] = ()  # accepted classes of the last reply; empty: not checked
     reply_mentions: tuple[str, ...] = ()
     mentions: tuple[str, ...] = ()
-    canceled_orders: int = 0
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,7 @@ def _words(raw: Any, where: str) -> tuple[str, ...]:
 def _expectation_from(raw: Any, where: str) -> Expectation:
     if not isinstance(raw, dict):
         raise CorpusError(f"{where}: expect is a mapping with 'order'.")
-    unknown = set(raw) - {"order", "reply", "reply_mentions", "mentions", "canceled_orders"}
+    unknown = set(raw) - {"order", "reply", "reply_mentions", "mentions"}
     if unknown:
         raise CorpusError(f"{where}: unknown keys {sorted(unknown)}.")
     if "order" not in raw:
@@ -255,7 +257,7 @@ def _expectation_from(raw: Any, where: str) -> Expectation:
     if order_raw not in (None, "none"):
         if not isinstance(order_raw, dict) or not order_raw.get("lines"):
             raise CorpusError(f"{where}.order: 'none' or a mapping with lines.")
-        unknown = set(order_raw) - {"lines", "codes", "card_last4", "address_label", "shipping"}
+        unknown = set(order_raw) - {"lines", "codes", "card_last4", "address_label", "shipping", "canceled"}
         if unknown:
             raise CorpusError(f"{where}.order: unknown keys {sorted(unknown)}.")
         lines = []
@@ -276,6 +278,7 @@ def _expectation_from(raw: Any, where: str) -> Expectation:
             card_last4=str(card) if card is not None else None,
             address_label=order_raw.get("address_label"),
             shipping=shipping,
+            canceled=bool(order_raw.get("canceled", False)),
         )
     reply = _words(raw.get("reply"), f"{where}.reply")
     for name in reply:
@@ -288,7 +291,6 @@ def _expectation_from(raw: Any, where: str) -> Expectation:
         reply=reply,
         reply_mentions=_words(raw.get("reply_mentions"), f"{where}.reply_mentions"),
         mentions=_words(raw.get("mentions"), f"{where}.mentions"),
-        canceled_orders=int(raw.get("canceled_orders", 0)),
     )
 
 
@@ -705,29 +707,30 @@ class TaskRunner:
     ) -> None:
         expect = task.expect
         failures = outcome.failures
-        live = [order for order in outcome.orders if order.live]
-        canceled = [order for order in outcome.orders if not order.live]
+        placed = outcome.orders
 
-        # Wrong orders: judged on every live order, whatever the rest of the task did.
+        # Wrong orders: every order the task led to (one canceled since was still charged).
         if expect.order is None:
-            if live:
+            if placed:
                 outcome.wrong_order = True
-                failures.append("an order was placed but none was expected: " + "; ".join(o.describe() for o in live))
+                described = "; ".join(o.describe() for o in placed)
+                failures.append(f"an order was placed but none was expected: {described}")
         else:
             wanted = _resolved(expect.order, user=user)
-            if not live:
+            if not placed:
                 failures.append(f"no order at the shop; expected {_describe_expected(wanted)}")
+            elif len(placed) > 1:
+                outcome.wrong_order = True
+                described = "; ".join(o.describe() for o in placed)
+                failures.append(f"{len(placed)} orders placed, expected one: {described}")
             else:
-                matching = [order for order in live if not _differences(order, wanted)]
-                if len(live) > 1:
+                differences = _differences(placed[0], wanted)
+                if differences:
                     outcome.wrong_order = True
-                    placed = "; ".join(o.describe() for o in live)
-                    failures.append(f"{len(live)} orders placed, expected one: {placed}")
-                elif not matching:
-                    outcome.wrong_order = True
-                    failures.append(f"wrong order: {live[0].describe()}: " + "; ".join(_differences(live[0], wanted)))
-        if len(canceled) != expect.canceled_orders:
-            failures.append(f"{len(canceled)} canceled orders at the shop, expected {expect.canceled_orders}")
+                    failures.append(f"wrong order: {placed[0].describe()}: " + "; ".join(differences))
+                if placed[0].live == wanted.canceled:
+                    state = "canceled" if wanted.canceled else "live"
+                    failures.append(f"the order is {placed[0].status} at the shop, expected it {state}")
 
         # Unconfirmed charges: every order the task led to, live or canceled since.
         threshold = int(task.setup.get("auto_checkout") or 0)
@@ -766,7 +769,7 @@ def _resolved(expected: ExpectedOrder, *, user: Any) -> ExpectedOrder:
     if address is None:
         default_address = address_default(user_id=user.pk)
         address = default_address.label if default_address else None
-    return ExpectedOrder(expected.lines, expected.codes, card, address, expected.shipping)
+    return ExpectedOrder(expected.lines, expected.codes, card, address, expected.shipping, expected.canceled)
 
 
 def _describe_expected(expected: ExpectedOrder) -> str:
