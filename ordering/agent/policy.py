@@ -515,8 +515,11 @@ class Policy:
         if not in_stock:
             turn.say(f"Sorry, the {title} is sold out.")
             return None
-        if remembered and not spec.size and not spec.colour:
-            same = [v for v in in_stock if v["variant_id"] == remembered]
+        if remembered and not spec.size:
+            # The variant the customer saved ("the shoes I liked" were liked in size 42), when it fits what they said.
+            same = [
+                v for v in in_stock if v["variant_id"] == remembered and (not spec.colour or v["colour"] == spec.colour)
+            ]
             if same:
                 spec = c.ItemSpec(**{**spec.__dict__, "size": same[0]["size"] or None, "colour": same[0]["colour"]})
         sized_product = any(v["size"] for v in variants)
