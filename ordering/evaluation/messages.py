@@ -44,9 +44,15 @@ def demo_lexicon() -> CatalogLexicon:
         )
         products.append(
             Product(
-                id=f"prod_{slug}", title=title, description=description, category=category, brand=brand,
-                image_url=None, price=Money(price, "usd"), variants=variants,
-            )  # fmt: skip
+                id=f"prod_{slug}",
+                title=title,
+                description=description,
+                category=category,
+                brand=brand,
+                image_url=None,
+                price=Money(price, "usd"),
+                variants=variants,
+            )
         )
     return CatalogLexicon.from_products(products)
 
@@ -110,9 +116,7 @@ class MessageReport:
         lines = [f"{'category':<24}{'passed':>8}{'total':>8}{'accuracy':>10}{'dangerous':>11}"]
         for name, (passed, total, dangerous) in self.by_category().items():
             lines.append(f"{name:<24}{passed:>8}{total:>8}{passed / total:>10.1%}{dangerous:>11}")
-        lines.append(
-            f"{'all':<24}{self.passed:>8}{self.total:>8}{self.accuracy:>10.1%}{len(self.dangerous):>11}"
-        )
+        lines.append(f"{'all':<24}{self.passed:>8}{self.total:>8}{self.accuracy:>10.1%}{len(self.dangerous):>11}")
         return "\n".join(lines)
 
 
@@ -255,6 +259,8 @@ def dangers_of(expected: list[dict[str, Any]], actual: list[dict[str, Any]], lex
         found.append("confirm not asked for")
     expected_adds = [item for command in expected if command["kind"] == "add_items" for item in command["items"]]
     actual_adds = [item for command in actual if command["kind"] == "add_items" for item in command.get("items", [])]
+    if expected_adds and len(actual_adds) > len(expected_adds):
+        found.append(f"{len(actual_adds) - len(expected_adds)} item(s) more than asked for")
     for index, got in enumerate(actual_adds):
         ids = set(got.get("product_ids") or [])
         want = expected_adds[index] if index < len(expected_adds) else None
@@ -268,17 +274,15 @@ def dangers_of(expected: list[dict[str, Any]], actual: list[dict[str, Any]], lex
         if wanted_quantity != got_quantity:
             found.append(f"quantity {got_quantity} for {wanted_quantity}")
     for kind, slot in (("set_slot", "product"), ("set_slot", "quantity"), ("select", None)):
-        wanted = [c for c in expected if c["kind"] == kind and (slot is None or c.get("slot") == slot)]
+        wanted = {c.get("value") for c in expected if c["kind"] == kind and (slot is None or c.get("slot") == slot)}
         for got in (c for c in actual if c["kind"] == kind and (slot is None or c.get("slot") == slot)):
             value = got.get("value")
-            if not value or not wanted:
+            if not value or value in wanted:
                 continue
-            if slot == "product" and value not in lexicon.by_id:
-                continue
-            if kind == "select" and value not in lexicon.by_id and not value.startswith("var_"):
-                continue
-            if all(value != want.get("value") for want in wanted):
-                found.append(f"{kind} {slot or ''} {value!r} not expected".replace("  ", " "))
+            if slot == "quantity":
+                found.append(f"quantity set to {value!r}, not asked for")
+            elif value in lexicon.by_id or value in lexicon.variant_products:
+                found.append(f"{kind} of {value!r}, not asked for")
     return found
 
 
@@ -291,7 +295,7 @@ def evaluate_messages(generator: Any, lexicon: CatalogLexicon | None = None,
         try:
             commands = generator.generate(text=case.text, context=case.context)
             actual = tuple(command_to_dict(command) for command in commands)
-        except Exception as error:  # noqa: BLE001 - a crash on one message is a miss, recorded with its error
+        except Exception as error:
             actual = ({"kind": "error", "error": f"{type(error).__name__}: {error}"},)
         passed = any(commands_match(list(expected), list(actual), lexicon) for expected in case.expected)
         dangers: list[str] = []

@@ -30,7 +30,12 @@ _FIXED: list[tuple[re.Pattern[str], int]] = [
     (re.compile(r"\b(?:yesterday|last night|yday)\b"), 2),
     (re.compile(rf"\b(?:last|past)\s+{_WEEKDAY}\b"), 14),
     (re.compile(rf"\b(?:on\s+)?{_WEEKDAY}\b"), 8),
-    (re.compile(r"\b(?:this week|the other day|a few days ago|few days ago|couple (?:of )?days ago|a couple of days)\b"), 8),
+    (
+        re.compile(
+            r"\b(?:this week|the other day|a few days ago|few days ago|couple (?:of )?days ago|a couple of days)\b"
+        ),
+        8,
+    ),
     (re.compile(r"\b(?:last week|a week ago|past week|previous week|one week ago|the week before)\b"), 14),
     (re.compile(r"\b(?:recently|lately|this month|a while ago|a while back)\b"), 31),
     (re.compile(r"\b(?:last month|a month ago|past month|previous month|one month ago)\b"), 62),

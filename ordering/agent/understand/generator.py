@@ -79,6 +79,7 @@ from ordering.agent.understand.sizes import (
     normalize_clothing,
 )
 from ordering.agent.understand.text import normalize
+from ordering.agent.understand.text import word_list as _words
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -109,7 +110,8 @@ YES = (
     "complete the order", "complete my order", "complete the purchase", "submit", "submit the order",
     "submit order", "yes please", "proceed with the order", "go ahead and place it", "you can place it",
     "please place it", "place the order now", "order now", "buy now", "i do", "let us go", "ship it",
-    "make it so", "approved", "approve", "accept", "that is fine go ahead", "all good", "now", "it", "please do",
+    "make it so", "sure thing", "yes sure", "approved", "approve", "accept", "that is fine go ahead", "all"
+    " good", "now", "it", "please do",
 )  # fmt: skip
 NO = (
     "no", "nope", "nah", "n", "no thanks", "no thank you", "no way", "do not", "do not order it",
@@ -120,7 +122,8 @@ NO = (
     "a second", "a minute", "please", "it", "that",
 )  # fmt: skip
 NEGATED_CONFIRM = _rx(
-    r"^(?:no\s+)?(?:please\s+)?(?:do not|dont|never|not)\s+(?:confirm|place|order|buy|submit|proceed|go ahead|charge|pay)"
+    r"^(?:no\s+)?(?:please\s+)?(?:do not|dont|never|not)\s+(?:confirm|place|order|buy|submit|proceed|go ahead|"
+    r"charge|pay)"
     r"(?:\s+(?:it|that|this|the order|my order|anything|yet|now|for now|just yet|please|thanks|thank you))*$"
 )
 CONDITIONAL = _rx(r"\b(?:if|unless|as long as|provided|only when|only if|assuming)\b")
@@ -187,68 +190,96 @@ HUMAN_VERB = _rx(
     r"\b(?:talk|speak|chat|connect|transfer|put me through|get|want|need|give|let me|can i|could i|escalate|"
     r"call|contact|reach)\b"
 )
-HUMAN_ALONE = _rx(r"^(?:human|agent|operator|representative|customer service|support|live agent|a human|person|"
-                  r"real person|speak to human|human please|agent please)$")
-REFUND = _rx(r"\b(?:refund|return|exchange|complaint|complain|broken|damaged|faulty|arrived wrong|wrong item|"
-             r"never arrived|charged twice|double charged|money back)\b")
+HUMAN_ALONE = _rx(
+    r"^(?:human|agent|operator|representative|customer service|support|live agent|a human|person|"
+    r"real person|speak to human|human please|agent please)$"
+)
+REFUND = _rx(
+    r"\b(?:refund|return|exchange|complaint|complain|broken|damaged|faulty|arrived wrong|wrong item|"
+    r"never arrived|charged twice|double charged|money back)\b"
+)
 OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
     ("weather", _rx(r"\b(?:weather|forecast|rain(?:ing)? today|temperature outside|sunny)\b")),
     ("joke", _rx(r"\b(?:joke|jokes|something funny|make me laugh|riddle)\b")),
-    ("writing", _rx(r"\b(?:essay|poem|poetry|story|stories|homework|assignment|cover letter|resume|cv|song lyrics|"
-                    r"haiku|limerick|write me|write my|write a)\b")),
+    (
+        "writing",
+        _rx(
+            r"\b(?:essay|poem|poetry|story|stories|homework|assignment|cover letter|resume|cv|song lyrics|"
+            r"haiku|limerick|write me|write my|write a)\b"
+        ),
+    ),
     ("news", _rx(r"\b(?:news|election|president|prime minister|politic\w*|war in)\b")),
     ("finance", _rx(r"\b(?:bitcoin|crypto\w*|stock market|stock price|shares of|invest\w*|mortgage)\b")),
     ("sports", _rx(r"\b(?:score of|who won|match last night|world cup|super bowl|premier league|nba|nfl)\b")),
     ("cooking", _rx(r"\b(?:recipe|cook|bake|dinner ideas?|pizza|burger|sushi|restaurant)\b")),
-    ("maths", _rx(r"\b(?:what is \d+\s*(?:plus|minus|times|x|divided by)\s*\d+|square root|solve|equation|calculus)\b")),
+    (
+        "maths",
+        _rx(r"\b(?:what is \d+\s*(?:plus|minus|times|x|divided by)\s*\d+|square root|solve|equation|calculus)\b"),
+    ),
     ("code", _rx(r"\b(?:python|javascript|sql|program(?:ming)?|code snippet|function that|regex)\b")),
-    ("trivia", _rx(r"\b(?:capital of|meaning of life|who invented|how far is|how old is|tallest|population of|"
-                   r"translate|translation|horoscope|zodiac|dating advice|girlfriend|boyfriend|movie|movies|film|"
-                   r"netflix|tv show|music|song|sing|your favou?rite|are you (?:alive|real|sentient|human)|do you love|"
-                   r"time is it|what day is it|date today|flight|hotel|taxi|uber|doctor|medical|diagnos\w*|"
-                   r"lawyer|legal advice|tax return|book a table)\b")),
+    (
+        "trivia",
+        _rx(
+            r"\b(?:capital of|meaning of life|who invented|how far is|how old is|tallest|population of|"
+            r"translate|translation|horoscope|zodiac|dating advice|girlfriend|boyfriend|movie|movies|film|"
+            r"netflix|tv show|music|song|sing|your favou?rite|are you (?:alive|real|sentient|human)|do you love|"
+            r"time is it|what day is it|date today|flight|hotel|taxi|uber|doctor|medical|diagnos\w*|"
+            r"lawyer|legal advice|tax return|book a table)\b"
+        ),
+    ),
 ]
 HELP = _rx(
     r"^(?:help|help me|help please|can you help|can you help me|what can you do|what do you do|what are you|"
-    r"who are you|how does this work|how do(?:es)? (?:this|it) work|how do i use (?:this|you)|what can i (?:ask|say|do)|"
+    r"who are you|how does this work|how do(?:es)? (?:this|it) work|how do i use (?:this|you)|what can i (?:ask|say|"
+    r"do)|"
     r"how can you help(?: me)?|what are my options|options|menu|commands|instructions|how do i order|how to order|"
     r"what is this|are you a (?:bot|robot|person|human|ai)|i need help|i am (?:lost|confused)|info|\?)$"
 )
 STATUS_ALL = _rx(
     r"\b(?:my orders|all (?:of )?my orders|order history|past orders|previous orders|my past orders|"
-    r"my previous orders|list (?:of )?my orders|what (?:have|did) i (?:order|ordered|buy|bought)|show (?:me )?my orders|"
+    r"my previous orders|list (?:of )?my orders|what (?:have|did) i (?:order|ordered|buy|bought)|show (?:me )?my"
+    r" orders|"
     r"my purchases|purchase history|recent orders|my recent orders|orders i (?:have )?placed)\b"
 )
 STATUS = _rx(
     r"\b(?:where is my (?:order|package|parcel|stuff|delivery|shipment)|where are my (?:things|shoes|items|stuff)|"
     r"track(?:ing)? (?:my |the )?(?:order|package|parcel|shipment|delivery)|tracking (?:number|info|information)|"
-    r"order status|status of my (?:last |latest )?order|status of (?:the|my) order|has my order (?:shipped|arrived|been)|"
-    r"did my order (?:go through|ship|arrive)|when (?:will|does|is) my (?:order|package|parcel|stuff) (?:arrive|come|ship|get here|due)|"
+    r"order status|status of my (?:last |latest )?order|status of (?:the|my) order|has my order (?:shipped|arrived|"
+    r"been)|"
+    r"did my order (?:go through|ship|arrive)|when (?:will|does|is) my (?:order|package|parcel|stuff) (?:arrive|"
+    r"come|ship|get here|due)|"
     r"when will it (?:arrive|come|ship)|is my order (?:on its way|shipped|coming)|what happened to my order|"
     r"my (?:last|latest) order|did (?:it|the order) go through|was my order placed|has it shipped)\b"
 )
 CANCEL = _rx(r"\bcancel(?:l?ed|l?ing|lation)?\b")
 CANCEL_LAST = _rx(
-    r"\b(?:last|latest|previous|recent|earlier|yesterday's|other) (?:order|purchase)|order (?:i|that i) (?:just )?(?:placed|made)|"
+    r"\b(?:last|latest|previous|recent|earlier|yesterday's|other) (?:order|purchase)|order (?:i|that i) (?:just"
+    r" )?(?:placed|made)|"
     r"the order from (?:yesterday|last week|earlier)|my placed order|already placed\b"
 )
 CANCEL_ALL = _rx(r"\ball (?:of )?my orders\b|\bevery order\b")
 CLEAR = _rx(
     r"\b(?:start over|start again|start from scratch|begin again|empty (?:my |the )?(?:cart|basket|bag)|"
-    r"clear (?:my |the |out (?:my |the )?)?(?:cart|basket|bag)|clear (?:it|everything|all)|reset (?:my |the )?(?:cart|basket|order)?|"
+    r"clear (?:my |the |out (?:my |the )?)?(?:cart|basket|bag)|clear (?:it|everything|all)|reset (?:my |the"
+    r" )?(?:cart|basket|order)?|"
     r"remove everything|delete everything|remove all(?: items)?|delete all(?: items)?|get rid of everything|"
     r"wipe (?:my |the )?(?:cart|basket)|throw (?:it all|everything) out|fresh start|clean slate|from scratch|"
     r"empty it|drop everything)\b"
 )
 SHOW_CART = _rx(
-    r"\b(?:what is in my (?:cart|basket|bag|order)|what(?: is|'s)? in the (?:cart|basket)|show (?:me )?(?:my |the )?(?:cart|basket|bag)|"
-    r"show (?:me )?my order|view (?:my |the )?(?:cart|basket|order)|see (?:my |the )?(?:cart|basket)|^(?:my )?(?:cart|basket)$|"
-    r"what did i add|what have i (?:got|added|chosen|picked)|what do i have(?: so far)?|review (?:my |the )?(?:cart|order)|"
+    r"\b(?:what is in my (?:cart|basket|bag|order)|what(?: is|'s)? in the (?:cart|basket)|show (?:me )?(?:my |the"
+    r" )?(?:cart|basket|bag)|"
+    r"show (?:me )?my order|view (?:my |the )?(?:cart|basket|order)|see (?:my |the )?(?:cart|basket)|^(?:my"
+    r" )?(?:cart|basket)$|"
+    r"what did i add|what have i (?:got|added|chosen|picked)|what do i have(?: so far)?|review (?:my |the )?(?:cart|"
+    r"order)|"
     r"what is my total|what is the total|how much is (?:my |the )?(?:total|order|cart)|cart summary|order summary|"
     r"what am i (?:buying|ordering|getting)|recap|summary|show (?:me )?(?:the )?preview|preview|current order|"
     r"cart contents|whats in (?:my )?cart)\b"
 )
-SHOW_CART_PART = _rx(r"\b(?:and\s+)?(?:then\s+)?show (?:me )?(?:my |the )?(?:cart|basket)\b|\b(?:and\s+)?what is in my (?:cart|basket)\b")
+SHOW_CART_PART = _rx(
+    r"\b(?:and\s+)?(?:then\s+)?show (?:me )?(?:my |the )?(?:cart|basket)\b|\b(?:and\s+)?what is in my (?:cart|basket)\b"
+)
 PREVIEW = _rx(
     r"\b(?:check out|checkout|check-out|that is all|that is it|that is everything|that will be all|that is all for now|"
     r"i am done|i am finished|done shopping|i am ready|ready to (?:pay|order|check out|checkout|buy)|let us check out|"
@@ -269,9 +300,12 @@ REMOVE_WORDS = _rx(
 )
 CORRECTION = _rx(
     r"^(?:actually|actualy|actually,|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thought|"
-    r"i meant|i mean|no i meant|no,|no)\b|\b(?:make (?:it|that|them|those|this|the \w+(?: \w+)?)|change (?:it|that|them|this|the \w+(?: \w+)?)"
-    r"|switch (?:it|that|them|to)|swap (?:it|that|them)|instead|rather|i meant|i mean|correction|update (?:it|that|the \w+)|"
-    r"can you make|could you make|let us make|let us do|not \w+ but|go with|i will go with|change (?:the )?(?:size|colou?r|quantity)|"
+    r"i meant|i mean|no i meant|no,|no)\b|\b(?:make (?:it|that|them|those|this|the \w+(?: \w+)?)|change (?:it|that|"
+    r"them|this|the \w+(?: \w+)?)"
+    r"|switch (?:it|that|them|to)|swap (?:it|that|them)|instead|rather|i meant|i mean|correction|update (?:it|that|"
+    r"the \w+)|"
+    r"can you make|could you make|let us make|let us do|not \w+ but|go with|i will go with|change (?:the )?(?:size|"
+    r"colou?r|quantity)|"
     r"different (?:size|colou?r)|wrong size|wrong colou?r|i said|only (?:want|need))\b"
 )
 ADD_VERB = _rx(
@@ -282,67 +316,112 @@ ADD_VERB = _rx(
 QUESTION_START = _rx(
     r"^(?:how much|how many|how expensive|what is the price|what does|what do|what colou?rs?|which colou?rs?|"
     r"what sizes?|which sizes?|do you have|do you sell|do you carry|do you stock|have you got|got any|is there|"
-    r"are there|is the|are the|is it|are they|does the|does it|do they|do the|can i get the \w+ in|tell me (?:about|more)|"
+    r"are there|is the|are the|is it|are they|does the|does it|do they|do the|can i get the \w+ in|tell me (?:about|"
+    r"more)|"
     r"what is|what are|info on|information on|details (?:on|of|about)|describe|any info|price of|cost of|the price|"
     r"in stock|is that|are those|what about|how about|compare|difference between|which is|which one is|what kind|"
     r"what type|what brand|who makes|is this|are these|will the|would the|can the)\b"
 )
 PRICE_WORDS = _rx(r"\b(?:how much|price|prices|priced|cost|costs|how expensive|pricey)\b")
-SIZES_WORDS = _rx(r"\b(?:what sizes?|which sizes?|sizes? (?:do|does|are|is) (?:it|they|there|available)|come in (?:what|which) sizes?|"
-                  r"sizes (?:available|in stock|left)|size range|available sizes|in what sizes?|what size)\b")
-COLOURS_WORDS = _rx(r"\b(?:what colou?rs?|which colou?rs?|colou?rs? (?:do|does|are|is)|other colou?rs?|come in (?:what|which|any|other) colou?rs?|"
-                    r"available colou?rs?|colou?r options|any other colou?rs?|in what colou?rs?)\b")
-AVAILABILITY_WORDS = _rx(r"\b(?:in stock|available|availability|sold out|any left|have any left|left in stock|out of stock|"
-                         r"do you have|have you got|got any|is there|are there|can i get|stock)\b")
+SIZES_WORDS = _rx(
+    r"\b(?:what sizes?|which sizes?|sizes? (?:do|does|are|is) (?:it|they|there|available)|come in (?:what|which)"
+    r" sizes?|"
+    r"sizes (?:available|in stock|left)|size range|available sizes|in what sizes?|what size)\b"
+)
+COLOURS_WORDS = _rx(
+    r"\b(?:what colou?rs?|which colou?rs?|colou?rs? (?:do|does|are|is)|other colou?rs?|come in (?:what|which|any|"
+    r"other) colou?rs?|"
+    r"available colou?rs?|colou?r options|any other colou?rs?|in what colou?rs?)\b"
+)
+AVAILABILITY_WORDS = _rx(
+    r"\b(?:in stock|available|availability|sold out|any left|have any left|left in stock|out of stock|"
+    r"do you have|have you got|got any|is there|are there|can i get|stock)\b"
+)
 SEARCH_WORDS = _rx(
     r"\b(?:show me|show|browse|looking for|look for|look at|search|find|find me|recommend|recommendations?|suggest|"
-    r"suggestions?|ideas?|options for|what (?:\w+ ){0,3}do you (?:have|sell|carry|stock|got)|what (?:\w+ ){0,2}have you got|"
-    r"do you (?:have|sell|carry|stock)|have you got|got any|any good|cheapest|cheap|cheaper|budget|affordable|inexpensive|"
-    r"most expensive|priciest|premium|(?:under|below|less than|cheaper than|over|above|more than|between)\s*\$?\d|see all|"
+    r"suggestions?|ideas?|options for|what (?:\w+ ){0,3}do you (?:have|sell|carry|stock|got)|what (?:\w+ ){0,2}have"
+    r" you got|"
+    r"do you (?:have|sell|carry|stock)|have you got|got any|any good|cheapest|cheap|cheaper|budget|affordable|"
+    r"inexpensive|"
+    r"most expensive|priciest|premium|(?:under|below|less than|cheaper than|over|above|more than|between)\s*\$?\d|"
+    r"see all|"
     r"see your|catalog|catalogue|range of|selection of|what else|anything)\b"
 )
-SORT_ASC = _rx(r"\b(?:cheapest|cheap|cheaper|lowest price|least expensive|budget|affordable|inexpensive|lowest cost|low to high)\b")
-SORT_DESC = _rx(r"\b(?:most expensive|priciest|premium|highest price|top of the range|high to low|best you have|fanciest)\b")
-PRICE_MAX = _rx(r"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|no more than|at most|within|for less than|"
-                r"not more than|below)\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd|\$)?")
+SORT_ASC = _rx(
+    r"\b(?:cheapest|cheap|cheaper|lowest price|least expensive|budget|affordable|inexpensive|lowest cost|low to high)\b"
+)
+SORT_DESC = _rx(
+    r"\b(?:most expensive|priciest|premium|highest price|top of the range|high to low|best you have|fanciest)\b"
+)
+PRICE_MAX = _rx(
+    r"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|no more than|at most|within|for less than|"
+    r"not more than|below)\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd|\$)?"
+)
 PRICE_MAX_AFTER = _rx(r"\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd)?\s*(?:or less|or under|or below|max|tops)\b")
-PRICE_MIN = _rx(r"\b(?:over|above|more than|at least|from|min(?:imum)?|starting at)\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd|\$)?")
-PRICE_BETWEEN = _rx(r"\bbetween\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd)?\s*(?:and|to|-)\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd)?")
+PRICE_MIN = _rx(
+    r"\b(?:over|above|more than|at least|from|min(?:imum)?|starting at)\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|"
+    r"bucks|usd|\$)?"
+)
+PRICE_BETWEEN = _rx(
+    r"\bbetween\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd)?\s*(?:and|to|"
+    r"-)\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd)?"
+)
 PRICE_RANGE = _rx(r"\$\s*(\d+(?:\.\d{1,2})?)\s*(?:-|to)\s*\$?\s*(\d+(?:\.\d{1,2})?)")
 
-_USE = r"(?:(?:and\s+|then\s+)?(?:use|apply|with|add|enter|try|redeem|using|pay with|pay using|pay by|charge it to|charge|put it on|and)\s+(?:the\s+|my\s+|this\s+)?)?"
+_USE = (
+    r"(?:(?:and\s+|then\s+)?(?:use|apply|with|add|enter|try|redeem|using|pay with|pay using|pay by|charge it to|"
+    r"charge|put it on|and)\s+(?:the\s+|my\s+|this\s+)?)?"
+)
 CODE_AFTER_WORD = _rx(
     _USE + r"\b(?:promo code|discount code|coupon code|voucher code|promotion code|gift code|code|coupon|promo|voucher)"
     r"\s*(?:is|=|:|#)?\s*([a-z0-9][a-z0-9_-]{1,39})\b"
 )
-CODE_AFTER_VERB = _rx(r"\b(?:use|apply|with|add|enter|try|redeem|using)\s+(?:the\s+)?([a-z]{2,}[0-9]+[a-z0-9_-]*|[a-z]+-[a-z0-9-]+)\b")
-NOT_CODES = frozenset(
-    "for please i me my it the a an on to is and or that this at code coupon promo please thanks pls from with "
-    "in of off discount percent you we please now too also here applied apply again".split()
+CODE_AFTER_VERB = _rx(
+    r"\b(?:use|apply|with|add|enter|try|redeem|using)\s+(?:the\s+)?([a-z]{2,}[0-9]+[a-z0-9_-]*|[a-z]+-[a-z0-9-]+)\b"
 )
-UNIT_LIKE = _rx(r"^(?:\d+(?:kg|l|ml|mm|cm|inch|in|pack|k|x|s)|(?:us|uk|eu|size|sz|x)\d+(?:\.\d)?|\d+(?:st|nd|rd|th)|t-shirt|x-large|"
-                r"x-small|xx-large|hi-top|high-top|low-top|e-mail|off-white|see-through|re-order|t-shirts|check-out)$")
+NOT_CODES = frozenset(
+    _words("""
+    for please i me my it the a an on to is and or that this at code coupon promo please thanks pls from with
+    in of off discount percent you we please now too also here applied apply again
+    """)
+)
+UNIT_LIKE = _rx(
+    r"^(?:\d+(?:kg|l|ml|mm|cm|inch|in|pack|k|x|s)|(?:us|uk|eu|size|sz|x)\d+(?:\.\d)?|\d+(?:st|nd|rd|th)|t-shirt|"
+    r"x-large|"
+    r"x-small|xx-large|hi-top|high-top|low-top|e-mail|off-white|see-through|re-order|t-shirts|check-out)$"
+)
 MY_PROMO = _rx(
-    _USE + r"\b(?:my|the)\s+(?:personal\s+|own\s+|special\s+|member\s+|loyalty\s+)?(?:(\d{1,3})\s*(?:%|percent|pc)\s*(?:off\s+)?)?"
-    r"(?:personal\s+)?(?:promo|promotion|discount|coupon|voucher|offer|deal|promo code|discount code|code)\b(?!\s+(?:is|=|:))"
+    _USE + r"\b(?:my|the)\s+(?:personal\s+|own\s+|special\s+|member\s+|loyalty\s+)?(?:(\d{1,3})\s*(?:%|percent|"
+    r"pc)\s*(?:off\s+)?)?"
+    r"(?:personal\s+)?(?:promo|promotion|discount|coupon|voucher|offer|deal|promo code|discount code|"
+    r"code)\b(?!\s+(?:is|=|:))"
     r"|\b(\d{1,3})\s*(?:%|percent)\s*(?:off\s+)?(?:promo|promotion|discount|coupon|voucher|offer|deal)\b"
+    r"|\bmy\s+(\d{1,3})\s*(?:%|percent)(?:\s*off)?\b"
 )
 LIST_PROMOS = _rx(
     r"\b(?:any|what|which|are there|is there|got|have i got|do i have|available|list|show me|current)\b.{0,30}\b"
     r"(?:discounts?|coupons?|promos?|promotions?|deals?|offers?|vouchers?|codes?|sales?)\b"
-    r"|\b(?:discounts?|coupons?|promos?|promotions?|deals?|offers?|vouchers?)\b.{0,20}\b(?:for me|available|do i have|are there)\b"
+    r"|\b(?:discounts?|coupons?|promos?|promotions?|deals?|offers?|vouchers?)\b.{0,20}\b(?:for me|available|do i"
+    r" have|are there)\b"
     r"|\b(?:anything|something) on sale\b|\bsave (?:some )?money\b"
 )
 CARD = _rx(
-    _USE + r"\b(?:(visa|mastercard|master card|mc|amex|american express|discover)\s*(?:card)?|card|credit card|debit card)"
-    r"\s*(?:that\s+)?(?:ending|ends|ending in|ends in|ends with|finishing in|with last (?:four|4)(?: digits)?|last (?:four|4)(?: digits)?|"
+    _USE
+    + r"\b(?:(visa|mastercard|master card|mc|amex|american express|discover)\s*(?:card)?|card|credit card|debit card)"
+    r"\s*(?:that\s+)?(?:ending|ends|ending in|ends in|ends with|finishing in|with last (?:four|4)(?: digits)?|last"
+    r" (?:four|4)(?: digits)?|"
     r"number|no|#)?\s*(?:in|with|of|is)?\s*:?\s*(\d{4})\b"
-    r"|\b(\d{4})\s*(visa|mastercard|amex)?\s*card\b|\bthe (?:one|card) ending (?:in )?(\d{4})\b|\bending (?:in )?(\d{4})\b"
+    r"|\b(\d{4})\s*(visa|mastercard|amex)?\s*card\b|\bthe (?:one|card) ending (?:in )?(\d{4})\b|\bending (?:in"
+    r" )?(\d{4})\b"
 )
-CARD_BRAND = _rx(r"(?:and\s+)?\b(?:use|pay(?: it)? (?:with|by|using)|with|charge|on|put it on|via)\s+(?:my|the)?\s*(visa|mastercard|master card|mc|amex|american express|discover)\b"
-                 r"|\b(?:my|the)\s+(visa|mastercard|master card|amex|american express|discover)\b")
+CARD_BRAND = _rx(
+    r"(?:and\s+)?\b(?:use|pay(?: it)? (?:with|by|using)|with|charge|on|put it on|via)\s+(?:my|the)?\s*(visa|"
+    r"mastercard|master card|mc|amex|american express|discover)\b"
+    r"|\b(?:my|the)\s+(visa|mastercard|master card|amex|american express|discover)\b"
+)
 ADDRESS = _rx(
-    r"\b(?:ship|send|deliver|post|mail|bring)\w*\s+(?:it|them|this|that|everything|the order|my order|all|those|these)?\s*"
+    r"\b(?:ship|send|deliver|post|mail|bring)\w*\s+(?:it|them|this|that|everything|the order|my order|all|those|"
+    r"these)?\s*"
     r"(?:to|at)\s+(?:my|the|our)\s+([a-z']+)(?:'s)?(?:\s+(?:address|place|location))?\b"
     r"|\b(?:ship|send|deliver)\w*\s+(?:it\s+|them\s+)?(?:to|at)\s+(home|work|the office|office)\b"
     r"|\b(?:use|to|at|with|choose|pick)\s+(?:my|the)\s+([a-z']+)\s+address\b"
@@ -350,43 +429,65 @@ ADDRESS = _rx(
 )
 ADDRESS_WORDS = {"office": "work", "job": "work", "workplace": "work", "house": "home", "place": "home", "flat": "home",
                  "apartment": "home", "home": "home", "work": "work"}  # fmt: skip
-NOT_ADDRESS = frozenset("cart basket bag friend email phone inbox me you it order account".split())
-EXPRESS = _rx(r"\b(?:express|next day|next-day|overnight|fastest|expedited|priority|rush|same day|asap delivery|"
-              r"fast (?:shipping|delivery)|quick (?:shipping|delivery)|quickest|ship it fast|ship fast|1 day|one day)\b")
-STANDARD = _rx(r"\b(?:standard|regular|normal|free|slow|slowest|cheapest|cheap|economy|ground|basic)\s+(?:shipping|delivery|post)\b"
-               r"|\b(?:shipping|delivery)\s*:?\s*(?:standard|regular|normal|free|economy)\b|^standard$|^standard please$")
+NOT_ADDRESS = frozenset(
+    _words("""
+    cart basket bag friend email phone inbox me you it order account
+    """)
+)
+EXPRESS = _rx(
+    r"\b(?:express|next day|next-day|overnight|fastest|expedited|priority|rush|same day|asap delivery|"
+    r"fast (?:shipping|delivery)|quick (?:shipping|delivery)|quickest|ship it fast|ship fast|1 day|one day)\b"
+)
+STANDARD = _rx(
+    r"\b(?:standard|regular|normal|free|slow|slowest|cheapest|cheap|economy|ground|basic)\s+(?:shipping|delivery|"
+    r"post)\b"
+    r"|\b(?:shipping|delivery)\s*:?\s*(?:standard|regular|normal|free|economy)\b|^standard$|^standard please$"
+)
 
-SAVED_LIKED = _rx(r"\b(?:liked|like[ds]? it|i like|i liked|favou?rited|favou?rites|fav(?:e|ou?rite)?s?|faves|saved|loved|hearted|"
-                  r"wish ?list(?:ed)?|bookmarked|starred)\b")
-SAVED_VIEWED = _rx(r"\b(?:viewed|looked at|was looking at|were looking at|been looking at|checked out|saw|browsed|"
-                   r"had a look at|was eyeing|eyed|recently viewed|i viewed)\b")
-SAVED_PURCHASED = _rx(r"\b(?:my usual|the usual|usual one|usual ones|same as last time|same again|same as before|same ones?|"
-                      r"bought|purchased|ordered (?:before|last time|previously)|i ordered|re-?order|again|last time|"
-                      r"previous order|last order)\b")
+SAVED_LIKED = _rx(
+    r"\b(?:liked|like[ds]? it|i like|i liked|favou?rited|favou?rites|fav(?:e|ou?rite)?s?|faves|saved|loved|hearted|"
+    r"wish ?list(?:ed)?|bookmarked|starred)\b"
+)
+SAVED_VIEWED = _rx(
+    r"\b(?:viewed|looked at|was looking at|were looking at|been looking at|checked out|saw|browsed|"
+    r"had a look at|was eyeing|eyed|recently viewed|i viewed)\b"
+)
+SAVED_PURCHASED = _rx(
+    r"\b(?:my usual|the usual|usual one|usual ones|same as last time|same again|same as before|same ones?|"
+    r"bought|purchased|ordered (?:before|last time|previously)|i ordered|re-?order|again|last time|"
+    r"previous order|last order)\b"
+)
 
 # Words left over once a code, card, address or shipping choice was taken out: nothing more to read.
 LEFTOVER = frozenset(
-    "apply use using pay paying with via by please and the my a to it for me can you i want would like also then "
-    "card code coupon promo shipping delivery ship send do that this charge put on let us go as well too "
-    "thanks thank ok okay , is add enter try redeem in my order choose pick fine good great on at the moment now "
-    "currently right available are there any what which today".split()
+    _words("""
+    apply use using pay paying with via by please and the my a to it for me can you i want would like also
+    then card code coupon promo shipping delivery ship send do that this charge put on let us go as well too
+    thanks thank ok okay , is add enter try redeem in my order choose pick fine good great on at the moment
+    now currently right available are there any what which today am ready
+    """)
 )
 ORDINALS = {
     "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4,
     "5th": 4, "sixth": 5, "6th": 5, "last": -1, "final": -1, "bottom": -1, "top": 0,
 }  # fmt: skip
 POSITIONAL = _rx(
-    r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th|last|final|top|bottom)\s*(?:one|ones|option|item|"
+    r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th|last|final|top|bottom)\s*(?:one|ones|option|"
+    r"item|"
     r"line|pair|choice|result|product|size|colou?r)?\b|\b(?:number|option|no|#|item|choice)\s*(\d)\b|^(\d)$"
 )
 CLAUSE_SPLIT = _rx(
-    r"\s*,?\s*\b(?:and then|and|then|but)\s+(?=(?:add|also|get|buy|remove|take|delete|drop|i want|i would like|order|"
+    r"\s*\b(?:and then|and|then|but)\s+(?=(?:add|also|get|buy|remove|take|delete|drop|i want|i would like|order|"
     r"how much|what sizes?|what colou?rs?|show|make|change|switch|size|actually|put|throw|grab)\b)"
+    r"|\s*,\s*(?=(?:add|also add|remove|take|delete|drop|make|change|switch|show|put|throw|grab)\b)"
     r"|\s+(?=how much is it\b|how much are they\b)"
 )
-ITEM_SPLIT = _rx(r"\s*(?:,|\band then\b|\band also\b|\bplus\b|\bas well as\b|\balong with\b|\band\b|\balso\b|\bwith\b|;)\s*")
+ITEM_SPLIT = _rx(
+    r"\s*(?:,|\band then\b|\band also\b|\bplus\b|\bas well as\b|\balong with\b|\band\b|\balso\b|\bwith\b|;)\s*"
+)
 FILLER = _rx(
-    r"\b(?:i would like|i would love|i will have|i will take|i want|i need|i am after|can i have|can i get|could i have|"
+    r"\b(?:i would like|i would love|i will have|i will take|i want|i need|i am after|can i have|can i get|could i"
+    r" have|"
     r"could i get|may i have|please|pls|can you|could you|would you|add|buy|order|get me|get|grab|purchase|put|"
     r"give me|send me|to my (?:cart|basket|bag|order)|in my (?:cart|basket|bag)|into my (?:cart|basket|bag)|"
     r"to the (?:cart|basket|bag|order)|in the (?:cart|basket)|i also want|also|too|as well|for me|thanks|thank you|"
@@ -420,8 +521,10 @@ class _Reader:
         self.lexicon = lexicon
         self.raw = text
         self.context = context
-        self.text = lexicon.correct_text(normalize(text), GENERATOR_WORDS)
+        self.uncorrected = normalize(text)
+        self.text = lexicon.correct_text(self.uncorrected, GENERATOR_WORDS)
         self.question = "?" in text
+        self._unread: list[str] = []  # parts of an item list that could not be read
         self._named: dict[int, bool] = {}  # id(item) → named by a title or a distinctive title word
 
     # -- the whole message ------------------------------------------------------------------------
@@ -458,7 +561,7 @@ class _Reader:
     def read_request(self, text: str) -> list[Command]:
         if self._wants_human(text):
             return [Human()]
-        topic = self._out_of_scope(text)
+        topic = self._out_of_scope(text) or self._out_of_scope(self.uncorrected)
         if topic:
             return [OutOfScope(topic=topic)]
         found = self._parts(text)
@@ -531,7 +634,7 @@ class _Reader:
         # The customer's own promotion.
         match = MY_PROMO.search(rest)
         if match:
-            percent_text = match.group(1) or match.group(2)
+            percent_text = match.group(1) or match.group(2) or match.group(3)
             percent = int(percent_text) if percent_text else None
             if percent is not None and not 1 <= percent <= 100:
                 percent = None
@@ -581,7 +684,9 @@ class _Reader:
         match = PREVIEW.search(rest)
         if match and (commands or _content(rest[: match.start()] + rest[match.end() :])):
             commands.append(Preview())
-            take(match)
+            while match:
+                take(match)
+                match = PREVIEW.search(rest)
         elif PREVIEW.search(rest) or PREVIEW_ALONE.match(rest):
             commands.append(Preview())
             rest = ""
@@ -591,14 +696,19 @@ class _Reader:
         return _Found(commands=commands, rest=rest)
 
     def _is_code(self, candidate: str, matched: str) -> bool:
-        if candidate in NOT_CODES or UNIT_LIKE.match(candidate) or candidate.isdigit() and len(candidate) < 3:
+        if candidate in NOT_CODES or UNIT_LIKE.match(candidate) or (candidate.isdigit() and len(candidate) < 3):
             return False
         if normalize_clothing(candidate) or colour_of(candidate):
             return False
         if self.lexicon.is_known(candidate) or candidate in COMMON_WORDS:
             return False
         has_digit = any(ch.isdigit() for ch in candidate)
-        explicit = bool(re.match(r"(?:promo code|discount code|coupon code|voucher code|promotion code|code|coupon|voucher|promo)", matched))
+        explicit = bool(
+            re.match(
+                r"(?:promo code|discount code|coupon code|voucher code|promotion code|code|coupon|voucher|promo)",
+                matched,
+            )
+        )
         return has_digit or (explicit and len(candidate) >= 4 and candidate.isalpha() and candidate not in COMMON_WORDS)
 
     def _address_label(self, word: str) -> str | None:
@@ -608,7 +718,7 @@ class _Reader:
                 return label.lower()
         if word in ADDRESS_WORDS:
             return ADDRESS_WORDS[word]
-        if word in NOT_ADDRESS or word in COMMON_WORDS:
+        if word in NOT_ADDRESS or word in ("my", "the", "a", "an", "this", "that", "them", "us", "him", "her"):
             return None
         return word
 
@@ -646,6 +756,8 @@ class _Reader:
         if self._is_search(text):
             return [self._search(text)]
         items = self._items(text)
+        if items and self._unread:
+            return [CannotHandle(text=self.raw[:300], reason=f"not understood: {', '.join(self._unread)}"[:100])]
         if items and (ADD_VERB.search(text) or self._plain_items(items)):
             return [AddItems(items=tuple(items[:10]))]
         if items and any(item.product_ids for item in items):
@@ -657,7 +769,7 @@ class _Reader:
             return [AddItems(items=tuple(items[:10]))]
         if items:
             return [CannotHandle(text=self.raw[:300], reason="no product matched these words")]
-        core, greeted = _strip_phrases(text, GREETINGS)
+        core, _greeted = _strip_phrases(text, GREETINGS)
         if not core:
             return [Greet()]
         if _covers(core, POLITE):
@@ -679,18 +791,26 @@ class _Reader:
             return [RemoveItem(target=target)]
         if self._names_product(remainder, strict=True) and self.context.cart:
             return [RemoveItem(target=self._target_spec(remainder))]
-        if re.search(r"\bmy order\b|\bthe order\b", text) and not self.context.cart and not self.context.awaiting_confirmation:
+        if (
+            re.search(r"\bmy order\b|\bthe order\b", text)
+            and not self.context.cart
+            and not self.context.awaiting_confirmation
+        ):
             return [CancelOrder(which="last")]
         return [CancelOrder(which="current")]
 
     def _remove(self, text: str) -> list[Command]:
         remainder = REMOVE_WORDS.sub(" ", text)
-        remainder = re.sub(r"\b(?:take|out|off|from|my|the|cart|basket|bag|order|please|it|of|anymore|any more|after all|"
-                           r"want|need|i|do|not|no|longer|thanks)\b", " ", remainder)
+        remainder = re.sub(
+            r"\b(?:take|out|off|from|my|the|cart|basket|bag|order|please|it|of|anymore|any more|after all|"
+            r"want|need|i|do|not|no|longer|thanks)\b",
+            " ",
+            remainder,
+        )
         remainder = re.sub(r"\s+", " ", remainder).strip()
-        if not remainder or remainder in ("that", "this", "them", "those", "these", "that one", "this one"):
-            if re.search(r"\b(?:it|that|this|them)\b", text) or not remainder:
-                return [RemoveItem()]
+        pronoun = remainder in ("that", "this", "them", "those", "these", "that one", "this one")
+        if not remainder or (pronoun and re.search(r"\b(?:it|that|this|them)\b", text)):
+            return [RemoveItem()]
         position = POSITIONAL.search(remainder)
         if position and self.context.cart and not self._names_product(remainder):
             index = _position_index(position)
@@ -744,7 +864,7 @@ class _Reader:
         pending = self.context.pending
         assert pending is not None
         words = text.split()
-        if len(words) > 8 or self._is_question(text) and not POSITIONAL.search(text):
+        if len(words) > 8 or (self._is_question(text) and not POSITIONAL.search(text)):
             return []
         position = POSITIONAL.search(text)
         if position and pending.options and not (pending.slot in ("size", "quantity") and text.strip().isdigit()):
@@ -838,16 +958,25 @@ class _Reader:
             target = self._cart_target(instead.group(2)) or self._target_spec(instead.group(2))
             value_text = instead.group(1)
         elif match and match.group(1) not in ("it", "that", "them", "this", "those"):
-            target = self._cart_target(match.group(1)) or (self._target_spec(match.group(1)) if _content(match.group(1)) else None)
+            target = self._cart_target(match.group(1)) or (
+                self._target_spec(match.group(1)) if _content(match.group(1)) else None
+            )
             value_text = match.group(2)
         else:
             match = re.search(r"\bmake\s+(?:the\s+)?(.+?)\s+(size\s+.+|in\s+.+|a\s+.+|\d+.*)$", body)
-            if match and match.group(1) not in ("it", "that", "them", "this", "those") and self._names_product(match.group(1)):
+            if (
+                match
+                and match.group(1) not in ("it", "that", "them", "this", "those")
+                and self._names_product(match.group(1))
+            ):
                 target = self._cart_target(match.group(1)) or self._target_spec(match.group(1))
                 value_text = match.group(2)
+        # "42 not 43", "black instead of blue": the value said second is the one replaced, not a value.
+        value_text = re.sub(r"\b(?:not|instead of|rather than)\s+(?:the\s+)?[\w.-]+(?:\s+ones?)?\s*$", " ", value_text)
         value_text = re.sub(r"\b(?:the|that|this|a)\s+(\w+)\s+ones?\b", r"\1", value_text)
         value_text = re.sub(
-            r"\b(?:make|change|switch|swap|update|it|that|them|this|those|to|into|instead|rather|please|i|want|meant|mean|"
+            r"\b(?:make|change|switch|swap|update|it|that|them|this|those|to|into|instead|rather|please|i|want|"
+            r"meant|mean|"
             r"go with|will|let us|can you|could you|not \w+ but|the|pair|pairs|of them|actually|no|wait|"
             r"different|wrong|i said|only|need|just|size is|should be|is|ones)\b",
             " ",
@@ -886,7 +1015,8 @@ class _Reader:
         elif self.context.cart:
             candidates = [self.context.cart[-1].product_id]
         return any(
-            entry is not None and entry.size_kind == "shoe" for entry in (self.lexicon.by_id.get(pid) for pid in candidates)
+            entry is not None and entry.size_kind == "shoe"
+            for entry in (self.lexicon.by_id.get(pid) for pid in candidates)
         )
 
     def _positional(self, text: str) -> list[Command]:
@@ -928,7 +1058,7 @@ class _Reader:
         return bool(QUESTION_START.match(text)) and self._names_product(text, strict=True)
 
     def _is_question(self, text: str) -> bool:
-        if QUESTION_START.match(text) or PRICE_WORDS.search(text) and not ADD_VERB.search(text):
+        if QUESTION_START.match(text) or (PRICE_WORDS.search(text) and not ADD_VERB.search(text)):
             return not self._is_browse_question(text)
         if SIZES_WORDS.search(text) or COLOURS_WORDS.search(text):
             return True
@@ -937,11 +1067,18 @@ class _Reader:
         return False
 
     def _is_browse_question(self, text: str) -> bool:
-        """"What t-shirts do you have", "do you sell yoga mats", "any hoodies under $50": a search."""
-        if (PRICE_MAX.search(text) or PRICE_MIN.search(text) or PRICE_BETWEEN.search(text) or SORT_ASC.search(text)
-                or SORT_DESC.search(text)):
+        """ "What t-shirts do you have", "do you sell yoga mats", "any hoodies under $50": a search."""
+        if (
+            PRICE_MAX.search(text)
+            or PRICE_MIN.search(text)
+            or PRICE_BETWEEN.search(text)
+            or SORT_ASC.search(text)
+            or SORT_DESC.search(text)
+        ):
             return not re.search(r"\bhow much\b", text)
-        if re.search(r"\bwhat (?:\w+ ){0,3}do you (?:have|sell|carry|stock|got)\b|\bwhat (?:\w+ ){0,3}have you got\b", text):
+        if re.search(
+            r"\bwhat (?:\w+ ){0,3}do you (?:have|sell|carry|stock|got)\b|\bwhat (?:\w+ ){0,3}have you got\b", text
+        ):
             return not (SIZES_WORDS.search(text) or COLOURS_WORDS.search(text))
         if re.search(r"^(?:do you (?:have|sell|carry|stock)|have you got|got any|is there|are there|any)\b", text):
             item = self._item(text)
@@ -949,9 +1086,7 @@ class _Reader:
                 return True
             if item.size or item.colour or SIZES_WORDS.search(text) or COLOURS_WORDS.search(text):
                 return False
-            if re.search(r"\b(?:in stock|available|left)\b", text):
-                return False
-            return True
+            return not re.search(r"\b(?:in stock|available|left)\b", text)
         return False
 
     def _product_question(self, text: str) -> list[Command]:
@@ -966,8 +1101,10 @@ class _Reader:
         else:
             aspect = "details"
         body = re.sub(
-            r"\b(?:how much|what is the price of|what is the price|the price of|price of|cost of|how expensive|what sizes?|"
-            r"which sizes?|what colou?rs?|which colou?rs?|do you have|have you got|in stock|available|is there|are there|"
+            r"\b(?:how much|what is the price of|what is the price|the price of|price of|cost of|how expensive|what"
+            r" sizes?|"
+            r"which sizes?|what colou?rs?|which colou?rs?|do you have|have you got|in stock|available|is there|are"
+            r" there|"
             r"come in|comes in|does|do|is|are|it|they|the|what|tell me about|tell me more about|what about|how about|"
             r"cost|costs|price|prices|sizes?|colou?rs?|left|any|of|for|there|you|have|got|sell|stock|can i get|"
             r"info on|information on|details on|details|describe|waterproof|good|comfortable|worth it)\b",
@@ -993,16 +1130,18 @@ class _Reader:
     def _is_search(self, text: str) -> bool:
         if not SEARCH_WORDS.search(text):
             return False
-        if re.search(r"\b(?:show me|show)\b", text) and not (self._names_product(text) or PRICE_MAX.search(text)
-                                                               or SORT_ASC.search(text) or SORT_DESC.search(text)):
-            return bool(re.search(r"\b(?:what you have|everything|all|products|catalog|catalogue|stuff|items)\b", text))
-        if ADD_VERB.search(text) and not re.search(
-            r"\b(?:show|browse|looking for|look for|search|find|recommend|suggest|cheapest|under|below|less than|"
-            r"do you (?:have|sell|carry)|what \w+ do you|over|above|between)\b",
-            text,
+        if re.search(r"\b(?:show me|show)\b", text) and not (
+            self._names_product(text) or PRICE_MAX.search(text) or SORT_ASC.search(text) or SORT_DESC.search(text)
         ):
-            return False
-        return True
+            return bool(re.search(r"\b(?:what you have|everything|all|products|catalog|catalogue|stuff|items)\b", text))
+        return not (
+            ADD_VERB.search(text)
+            and not re.search(
+                r"\b(?:show|browse|looking for|look for|search|find|recommend|suggest|cheapest|under|below|less than|"
+                r"do you (?:have|sell|carry)|what \w+ do you|over|above|between)\b",
+                text,
+            )
+        )
 
     def _search(self, text: str) -> Search:
         price_min = price_max = None
@@ -1023,7 +1162,8 @@ class _Reader:
         sort = "price_asc" if SORT_ASC.search(text) else "price_desc" if SORT_DESC.search(text) else "relevance"
         body = re.sub(
             r"\b(?:show me|show|browse|looking for|look for|look at|search for|search|find me|find|recommend|suggest|"
-            r"what|do you have|do you sell|do you carry|do you stock|have you got|got any|any|some|cheapest|cheap|cheaper|"
+            r"what|do you have|do you sell|do you carry|do you stock|have you got|got any|any|some|cheapest|cheap|"
+            r"cheaper|"
             r"budget|affordable|inexpensive|most expensive|priciest|premium|options for|ideas for|i am|for|me|you|have|"
             r"sell|carry|stock|got|your|the|a|an|please|can|could|in stock|available)\b",
             " ",
@@ -1081,7 +1221,11 @@ class _Reader:
                 item.colour and previous.colour and item.colour != previous.colour
             )
             count_only = item.quantity is not None and not sized and not item.colour
-            if not clash and (item.quantity is None or count_only and previous.quantity is None):
+            if count_only and previous.quantity is not None:
+                # "3 cotton tees, one of each colour": a second count for the same thing is not read as a line.
+                self._unread.append(chunk)
+                continue
+            if not clash and (item.quantity is None or (count_only and previous.quantity is None)):
                 # More about the same item: "tempo racer, red, size 44", "socks, 2 packs".
                 items[-1] = self._derive(_fill(previous, item), previous)
                 continue
@@ -1092,13 +1236,15 @@ class _Reader:
                 size_options=item.size_options, quantity=item.quantity, saved=previous.saved,
                 since_days=previous.since_days,
             )  # fmt: skip
-            if not (previous.size or previous.size_said) and sized and previous.colour == inherited.colour:
-                if len(items) - 1 not in headers:
-                    headers.append(len(items) - 1)
+            announced = not (previous.size or previous.size_said) and sized and previous.colour == inherited.colour
+            if announced and len(items) - 1 not in headers:
+                headers.append(len(items) - 1)
             items.append(self._derive(inherited, previous))
         if headers:
             # "2 blue runners, one in 42 and one in 43": the first mention only announced the lines.
-            items = [item for index, item in enumerate(items) if index not in headers or not _header_split(items, index)]
+            items = [
+                item for index, item in enumerate(items) if index not in headers or not _header_split(items, index)
+            ]
         return items
 
     def _derive(self, new: ItemSpec, old: ItemSpec) -> ItemSpec:
@@ -1150,13 +1296,15 @@ class _Reader:
         index = 0
         while index < len(words):
             word = words[index]
-            if word in ("one", "ones") and index > 0 and (
-                words[index - 1] in ("the", "that", "this", "which", "other") or colour_of(words[index - 1])
+            if (
+                word in ("one", "ones")
+                and index > 0
+                and (words[index - 1] in ("the", "that", "this", "which", "other") or colour_of(words[index - 1]))
             ):
                 index += 1
                 continue
             value, used = parse_quantity(words, index)
-            if value is None or word in ("a", "an", "another", "single") and used == 1:
+            if value is None or (word in ("a", "an", "another", "single") and used == 1):
                 index += 1
                 continue
             if words[index : index + used] in (["a", "pair", "of"], ["pair", "of"], ["a", "single"]):
@@ -1165,15 +1313,19 @@ class _Reader:
             number_text = words[index]
             if reading is None and shoe and used == 1 and number_text.replace(".", "").isdigit():
                 candidate = bare_shoe_size(number_text, shop_sizes=self.lexicon.shoe_sizes)
-                if candidate is not None and (candidate.size or quantity is not None or index > 0 and not
-                                              _before_product(words, index)):  # fmt: skip
-                    if candidate.size or quantity is not None:
-                        reading = candidate
-                        index += used
-                        continue
+                # "blue runners 42": an EU size; "2 blue runners 9": the count is said, so 9 is a size.
+                if candidate is not None and (candidate.size or quantity is not None):
+                    reading = candidate
+                    index += used
+                    continue
             if quantity is None:
                 quantity = value
             index += used
+        if reading is None and entry_kinds == {"clothing"} and words:
+            # "running socks L": a size letter at the end of a clothing item.
+            letter = find_clothing_size(words[-1], letters_alone=True)
+            if letter is not None and words[-1] in ("s", "m", "l", "xl", "xs", "xxl"):
+                reading = letter
         if reading is not None and reading.kind == "shoe" and reading.size is None and not reading.options:
             reading = None
         content = resolution.words
@@ -1211,7 +1363,7 @@ class _Reader:
     def _size(
         self, text: str, *, letters_alone: bool, shoe: bool, bare_number: bool, small: bool = True
     ) -> SizeReading | None:
-        """A size in `text`; with `bare_number`, a number alone counts (35–50 as EU; with `small`, 3–16 as
+        """A size in `text`; with `bare_number`, a number alone counts (35 to 50 as EU; with `small`, 3 to 16 as
         an ambiguous US/UK shoe size)."""
         reading = find_shoe_size(text, self.lexicon.shoe_sizes)
         if reading is not None and (reading.size or reading.options):
@@ -1223,8 +1375,8 @@ class _Reader:
             match = re.search(r"(?<![\w.$-])(\d{1,2}(?:\.5)?)(?![\w.%])", text)
             if match:
                 value = float(match.group(1))
-                if value == int(value) and 35 <= value <= 50 or small and shoe and 3 <= value <= 16 and not re.search(
-                    r"\b(?:of them|pairs?|units?|x)\b", text
+                if (value == int(value) and 35 <= value <= 50) or (
+                    small and shoe and 3 <= value <= 16 and not re.search(r"\b(?:of them|pairs?|units?|x)\b", text)
                 ):
                     candidate = bare_shoe_size(match.group(1), shop_sizes=self.lexicon.shoe_sizes)
                     if candidate is not None:
@@ -1241,7 +1393,11 @@ class _Reader:
         for index, word in enumerate(words):
             if word in ("a", "an", "another", "single"):
                 continue
-            if word == "one" and index > 0 and (words[index - 1] in ("the", "that", "this") or colour_of(words[index - 1])):
+            if (
+                word == "one"
+                and index > 0
+                and (words[index - 1] in ("the", "that", "this") or colour_of(words[index - 1]))
+            ):
                 continue
             value, _ = parse_quantity(words, index)
             if value is not None:
@@ -1253,7 +1409,9 @@ class _Reader:
 
 
 def _content(text: str) -> bool:
-    return any(word not in ("and", "then", "also", "please", ",", "the", "a", "to", "it", "with") for word in text.split())
+    return any(
+        word not in ("and", "then", "also", "please", ",", "the", "a", "to", "it", "with") for word in text.split()
+    )
 
 
 def _content_words(text: str) -> str:
@@ -1265,13 +1423,31 @@ def _numberish(word: str) -> bool:
     return value is not None and word not in ("a", "an", "another", "single", "both")
 
 
-def _before_product(words: list[str], index: int) -> bool:
-    return index + 1 < len(words) and not words[index + 1].replace(".", "").isdigit()
-
-
 def _only_colour(text: str) -> bool:
-    words = [word for word in text.split() if word not in ("the", "one", "in", "a", "please", "colour", "color", "instead",
-                                                             "make", "it", "that", "ones", "pair", "i", "want", "go", "with")]
+    words = [
+        word
+        for word in text.split()
+        if word
+        not in (
+            "the",
+            "one",
+            "in",
+            "a",
+            "please",
+            "colour",
+            "color",
+            "instead",
+            "make",
+            "it",
+            "that",
+            "ones",
+            "pair",
+            "i",
+            "want",
+            "go",
+            "with",
+        )
+    ]
     return bool(words) and all(colour_of(word) for word in words)
 
 

@@ -29,6 +29,7 @@ from rapidfuzz.distance import OSA
 
 from catalog_adapters.contract import Product
 from ordering.agent.understand.text import normalize
+from ordering.agent.understand.text import word_list as _words
 
 # Colours a shopper may name, with their usual variants folded onto one word.
 COLOUR_ALIASES: dict[str, str] = {
@@ -38,8 +39,10 @@ COLOUR_ALIASES: dict[str, str] = {
     "charcoal": "grey", "off white": "white", "off-white": "white", "blk": "black", "wht": "white",
 }  # fmt: skip
 BASIC_COLOURS = frozenset(
-    "red orange yellow green blue navy purple pink brown tan beige khaki olive lime black white grey silver gold "
-    "clear teal maroon cream".split()
+    _words("""
+    red orange yellow green blue navy purple pink brown tan beige khaki olive lime black white grey silver
+    gold clear teal maroon cream
+    """)
 )
 
 # Several words written as one thing, joined before matching.
@@ -52,7 +55,8 @@ PHRASES: dict[str, str] = {
     "wind breaker": "wind shell", "windbreaker": "wind shell", "wind jacket": "wind shell",
     "puffer jacket": "down jacket", "puffer": "down jacket", "down coat": "down jacket",
     "hi top": "high sneaker", "hi-top": "high sneaker", "high top": "high sneaker", "high-top": "high sneaker",
-    "high tops": "high sneaker", "low top": "low sneaker", "low-top": "low sneaker", "gym bag": "gym duffel", "duffle bag": "duffel", "duffel bag": "duffel",
+    "high tops": "high sneaker", "low top": "low sneaker", "low-top": "low sneaker", "gym bag": "gym"
+    " duffel", "duffle bag": "duffel", "duffel bag": "duffel",
     "water bottle": "bottle", "drink bottle": "bottle", "smart watch": "watch", "smartwatch": "watch",
     "sports watch": "watch", "fitness tracker": "fitness band", "activity tracker": "fitness band",
     "hydration pack": "vest", "running vest": "vest", "yoga mat": "yoga mat", "foam roller": "foam roller",
@@ -105,39 +109,45 @@ GROUP_PHRASES: dict[str, tuple[str, ...]] = {
 
 # Words that carry no product meaning: never corrected to a catalog word, never a product on their own.
 COMMON_WORDS = frozenset(
-    """a an the i me my mine you your we our us it its this that these those them they one ones some any
-    all every each both other another of for in on at to from by with without and or but if so as than
-    then too also just only really very much many more most less least few lot lots please pls thanks thank
-    hi hello hey hiya yo yes yeah yep yup no nope nah ok okay sure is are was were be been being am do does
-    did done have has had having get got getting give gave want wanted need needed like liked likes love
-    loved would could should will can may might must shall let lets let's buy bought order ordered ordering
-    orders add added put take took make made change changed set switch swap instead actually wait sorry
-    oops hmm um uh pair pairs size sizes sized colour colours color colors coloured colored what which who
-    whom whose when where why how there here about into over under above below up down out off again
-    quick quickly new same usual last next first second third fourth fifth previous before after ago day
-    days week weeks month months year years today yesterday tonight time times cart basket checkout
-    check show see look looking looked find search browse tell know think price prices cost costs much
-    cheap cheapest expensive dollars dollar bucks usd eur euro euros money total stock available
-    availability sell sold carry have has got item items thing things stuff product products something
-    anything everything nothing shop store help ship shipping send deliver delivery address card visa
-    mastercard amex pay paying paid code coupon promo promotion discount voucher deal deals offer sale
-    express standard free fast slow remove delete drop cancel clear empty start over confirm place
-    placed go ahead proceed fine good great nice cool awesome perfect right wrong correct sounds looks
-    okay alright not don't dont do not can't cannot won't x qty quantity units unit pcs piece pieces
-    each per via men's mens women's womens us uk eu kid kids mean meant rather well also plus minus
+    _words("""
+    a an the i me my mine you your we our us it its this that these those them they one ones some any all
+    every each both other another of for in on at to from by with without and or but if so as than then too
+    also just only really very much many more most less least few lot lots please pls thanks thank hi hello
+    hey hiya yo yes yeah yep yup no nope nah ok okay sure is are was were be been being am do does did done
+    have has had having get got getting give gave want wanted need needed like liked likes love loved would
+    could should will can may might must shall let lets let's buy bought order ordered ordering orders add
+    added put take took make made change changed set switch swap instead actually wait sorry oops hmm um uh
+    pair pairs size sizes sized colour colours color colors coloured colored what which who whom whose when
+    where why how there here about into over under above below up down out off again quick quickly new same
+    usual last next first second third fourth fifth previous before after ago day days week weeks month months
+    year years today yesterday tonight time times cart basket checkout check show see look looking looked find
+    search browse tell know think price prices cost costs much cheap cheapest expensive dollars dollar bucks
+    usd eur euro euros money total stock available availability sell sold carry have has got item items thing
+    things stuff product products something anything everything nothing shop store help ship shipping send
+    deliver delivery address card visa mastercard amex pay paying paid code coupon promo promotion discount
+    voucher deal deals offer sale express standard free fast slow remove delete drop cancel clear empty start
+    over confirm place placed go ahead proceed fine good great nice cool awesome perfect right wrong correct
+    sounds looks okay alright not don't dont do not can't cannot won't x qty quantity units unit pcs piece
+    pieces each per via men's mens women's womens us uk eu kid kids mean meant rather well also plus minus
     gift present someone friend wife husband son daughter mom dad brother sister girlfriend boyfriend use used
     best bank test rest list fast cast past mask task hand land kind mind bind rent sent went cent care core
     more sore song pack packs bye goodbye tell said says team game name same came come home work life wife
-    five fire hire line mine nine wine pine fine dine bike like hike mike site note vote live love move""".split()
+    five fire hire line mine nine wine pine fine dine bike like hike mike site note vote live love move book
+    books look took cook hook boat road load
+    """)
 )
 # Title words too common to name a product alone ("day", "down", "low", "soft", "classic", "running").
 WEAK_TITLE_WORDS = frozenset(
-    "day down low high soft slim classic running street court cloud organic thermal sport over ear insulated "
-    "steel 3-pack 5-inch 20l 12kg 500ml hiking trail pack".split()
+    _words("""
+    day down low high soft slim classic running street court cloud organic thermal sport over ear insulated
+    steel 3-pack 5-inch 20l 12kg 500ml hiking trail pack
+    """)
 )
 _SINGULAR_KEEP = frozenset(
-    "yes this is was has gps its us plus less bus does goes canvas dress express address process thanks "
-    "glass boss kiss class chinos jeans kids lbs always perhaps series mens womens".split()
+    _words("""
+    yes this is was has gps its us plus less bus does goes canvas dress express address process thanks glass
+    boss kiss class chinos jeans kids lbs always perhaps series mens womens
+    """)
 )
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-.]*")
@@ -196,7 +206,7 @@ class ProductEntry:
 
     @property
     def size_kind(self) -> str:
-        """"shoe" (numeric sizes), "clothing" (letters) or "one_size"."""
+        """ "shoe" (numeric sizes), "clothing" (letters) or "one_size"."""
         labels = [size for size in self.sizes if size]
         if not labels:
             return "one_size"
@@ -238,8 +248,12 @@ class CatalogLexicon:
         entries: list[ProductEntry] = []
         for product in products:
             variants = tuple(
-                VariantEntry(id=variant.id, colour=(variant.colour or None), size=(variant.size or None),
-                             available=variant.available)  # fmt: skip
+                VariantEntry(
+                    id=variant.id,
+                    colour=(variant.colour or None),
+                    size=(variant.size or None),
+                    available=variant.available,
+                )
                 for variant in product.variants
             )
             colours = tuple(dict.fromkeys(v.colour.lower() for v in variants if v.colour))
@@ -248,10 +262,17 @@ class CatalogLexicon:
             required = frozenset(word for word in words if not any(ch.isdigit() for ch in word)) or frozenset(words)
             entries.append(
                 ProductEntry(
-                    id=product.id, title=product.title, category=product.category, brand=product.brand,
-                    price=product.price.amount, colours=colours, sizes=sizes, variants=variants,
-                    title_words=words, required_words=required,
-                )  # fmt: skip
+                    id=product.id,
+                    title=product.title,
+                    category=product.category,
+                    brand=product.brand,
+                    price=product.price.amount,
+                    colours=colours,
+                    sizes=sizes,
+                    variants=variants,
+                    title_words=words,
+                    required_words=required,
+                )
             )
         lexicon = cls(products=tuple(entries))
         lexicon.by_id = {entry.id: entry for entry in entries}
@@ -286,7 +307,7 @@ class CatalogLexicon:
     def correct(self, word: str, extra: frozenset[str] = frozenset()) -> str:
         """The word a typo most likely means ("runer" → "runner", "gery" → "grey", and with `extra`, the
         caller's own words: "ordr" → "order"); the word itself when nothing is close enough. Close: one
-        edit (a transposition counts as one) for words of 4–6 letters, two for longer words."""
+        edit (a transposition counts as one) for words of 4 to 6 letters, two for longer words."""
         key = (word, extra)
         if key in self._corrections:
             return self._corrections[key]
@@ -302,7 +323,7 @@ class CatalogLexicon:
             limit = 1 if len(word) <= 6 else 2
             best: tuple[int, float, str] | None = None
             for candidate in (*self.vocabulary, *extra):
-                if abs(len(candidate) - len(word)) > limit or candidate[0] != word[0] and len(word) <= 5:
+                if abs(len(candidate) - len(word)) > limit or (candidate[0] != word[0] and len(word) <= 5):
                     continue
                 distance = OSA.distance(word, candidate, score_cutoff=limit)
                 if distance > limit:

@@ -35,12 +35,12 @@ PHRASES = {
 }
 NUMBER_WORDS = frozenset(UNITS) | frozenset(TENS) | frozenset(SCALES)
 
-_DIGITS = re.compile(r"^[-−]?\d{1,9}$")
+_DIGITS = re.compile(r"^[-\u2212]?\d{1,9}$")
 
 
 def number_from_digits(token: str) -> int | None:
-    """"3" → 3, "-2" → -2, "10,000" → 10000; anything else → None."""
-    cleaned = token.replace(",", "").replace("−", "-")
+    """ "3" → 3, "-2" → -2, "10,000" → 10000; anything else → None."""
+    cleaned = token.replace(",", "").replace("\u2212", "-")
     if _DIGITS.match(cleaned):
         return int(cleaned)
     return None
@@ -55,20 +55,21 @@ def parse_number_words(tokens: list[str], start: int = 0) -> tuple[int | None, i
     index = start
     seen = False
     while index < len(tokens):
-        token = tokens[index]
-        if token in UNITS:
-            current += UNITS[token]
-        elif token in TENS:
-            current += TENS[token]
-        elif token in SCALES and seen:
-            scale = SCALES[token]
+        word = tokens[index]
+        if word in UNITS:
+            current += UNITS[word]
+        elif word in TENS:
+            current += TENS[word]
+        elif word in SCALES and seen:
+            scale = SCALES[word]
             if scale == 100:
                 current *= 100
             else:
                 total += current * scale
                 current = 0
-        elif token == "and" and seen and index + 1 < len(tokens) and tokens[index + 1] in NUMBER_WORDS:
-            pass
+        elif seen and word == "and" and index + 1 < len(tokens) and tokens[index + 1] in NUMBER_WORDS:
+            index += 1  # "one hundred and five": the "and" inside a number
+            continue
         else:
             break
         seen = True
@@ -84,7 +85,7 @@ def parse_quantity(tokens: list[str], start: int = 0) -> tuple[int | None, int]:
     ("a couple of", "a pair of", "a dozen"). Returns (value, tokens used) or (None, 0)."""
     if start >= len(tokens):
         return None, 0
-    token = tokens[start]
+    word = tokens[start]
     for phrase, value in sorted(PHRASES.items(), key=lambda item: -len(item[0])):
         words = phrase.split()
         if tokens[start : start + len(words)] == words:
@@ -93,10 +94,10 @@ def parse_quantity(tokens: list[str], start: int = 0) -> tuple[int | None, int]:
                 # "a hundred", "a thousand": the scale is the number.
                 return SCALES[tokens[start + 1]], 2
             return value, len(words)
-    match = re.match(r"^(?:x|×)([-−]?\d{1,9})$|^([-−]?\d{1,9})(?:x|×)$", token)
+    match = re.match(r"^(?:x|\u00d7)([-\u2212]?\d{1,9})$|^([-\u2212]?\d{1,9})(?:x|\u00d7)$", word)
     if match:
-        return int((match.group(1) or match.group(2)).replace("−", "-")), 1
-    value = number_from_digits(token)
+        return int((match.group(1) or match.group(2)).replace("\u2212", "-")), 1
+    value = number_from_digits(word)
     if value is not None:
         return value, 1
     return parse_number_words(tokens, start)

@@ -142,7 +142,7 @@ def find_shoe_size(text: str, shop_sizes: tuple[str, ...] = ()) -> SizeReading |
 def bare_shoe_size(
     value_text: str, *, said: str | None = None, start: int = 0, end: int = 0, shop_sizes: tuple[str, ...] = ()
 ) -> SizeReading | None:
-    """A number alone as a shoe size: 35–50 is EU; a small one (3–16) is US or UK, not guessed."""
+    """A number alone as a shoe size: 35 to 50 is EU; a small one (3 to 16) is US or UK, not guessed."""
     try:
         value = float(value_text)
     except ValueError:

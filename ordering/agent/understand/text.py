@@ -20,10 +20,15 @@ CONTRACTIONS = {
 }  # fmt: skip
 
 
+def word_list(text: str) -> list[str]:
+    """Words written as one string (easier to read and edit than a list of quoted words)."""
+    return text.split()
+
+
 def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
-    text = re.sub(r"[\u2018\u2019\u02bc`´]", "'", text)
-    text = text.replace("&", " and ").replace("×", "x")
+    text = re.sub(r"[\u2018\u2019\u02bc`\u00b4]", "'", text)
+    text = text.replace("&", " and ").replace("\u00d7", "x")
     text = re.sub(r"(?<=\d)\+(?=\d)", " plus ", text)
     text = text.replace("+", " and ")
     text = re.sub(r"[^a-z0-9$%',.\-# ]+", " ", text)
