@@ -167,3 +167,11 @@ def test_the_generator_is_pure_and_repeatable(generator):
     assert first == second
     item = first[0].items[0]
     assert (item.saved, item.since_days, item.colour) == ("liked", 14, "blue")
+
+
+def test_a_product_question_with_the_word_cancel_does_not_cancel(generator):
+    context = DialogueContext(cart=(RUNNER_LINE, SOCKS_LINE))
+    (command,) = read(generator, "are the headphones noise cancelling?", context)
+    assert command.kind == "product_question"
+    assert command.item.product_ids == ("prod_headphones",)
+    assert read(generator, "cancel", context)[0].kind == "cancel_order"

@@ -252,6 +252,7 @@ STATUS = _rx(
     r"my (?:last|latest) order|did (?:it|the order) go through|was my order placed|has it shipped)\b"
 )
 CANCEL = _rx(r"\bcancel(?:l?ed|l?ing|lation)?\b")
+NOT_CANCEL = _rx(r"\bnoise[ -]?cancel\w*|\bcancel\w* (?:policy|fee|fees)\b")
 CANCEL_LAST = _rx(
     r"\b(?:last|latest|previous|recent|earlier|yesterday's|other) (?:order|purchase)|order (?:i|that i) (?:just"
     r" )?(?:placed|made)|"
@@ -730,7 +731,9 @@ class _Reader:
             return [OrderStatus(which="all")]
         if STATUS.search(text) and not CANCEL.search(text):
             return [OrderStatus(which="last")]
-        if CANCEL.search(text):
+        if CANCEL.search(NOT_CANCEL.sub(" ", text)) and not (
+            self._is_question(text) and self._names_product(text, strict=True)
+        ):
             return self._cancel(text)
         if CLEAR.search(text):
             return [ClearCart()]
