@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint migrate clean
+.PHONY: run test install lint migrate clean eval
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ run: install
 test: install
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The conversation corpus end to end on a throw-away database (see README, "Evaluation").
+# EVAL_ARGS: e.g. --category promo_codes, --task <id> --transcripts, --llm, --json out.json.
+eval: install
+	$(PY) manage.py eval_conversations $(EVAL_ARGS)
 
 lint: install
 	$(PY) -m ruff check .

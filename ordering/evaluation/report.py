@@ -160,8 +160,10 @@ def failures_text(summary: Summary, *, transcripts: bool = True, limit: int = 20
 
 
 def messages_table(result: Any) -> str:
-    """The single-message table from `ordering.evaluation.messages.evaluate_messages`, whatever shape it
-    returns: a mapping category → accuracy, or an object with `per_category` (and optionally `overall`)."""
+    """The single-message table from `ordering.evaluation.messages.evaluate_messages`: its report's own
+    `table()` when it has one, else a mapping category → accuracy (or an object with `per_category`)."""
+    if callable(getattr(result, "table", None)):
+        return "Single messages (expected commands and slots):\n\n" + result.table()
     per_category = getattr(result, "per_category", None)
     if per_category is None and isinstance(result, dict):
         per_category = result.get("per_category", result)

@@ -464,6 +464,10 @@ def evaluation_environment(*, server_url: str) -> Iterator[None]:
     # A task's failure stays in its result, as in a worker (the merchant's webhook retries included).
     celery_app.conf.task_eager_propagates = False
     reset_merchants()
+    # The breaker and the rate limiter live in the shared cache; an earlier run's state must not leak in.
+    merchant = get_merchant(MERCHANT_ID)
+    merchant.http.breaker.reset()
+    merchant.http.rate_limiter.reset()
     try:
         yield
     finally:

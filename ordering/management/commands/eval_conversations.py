@@ -1,0 +1,215 @@
+"""`manage.py eval_conversations` (`make eval`): the multi-turn corpus end to end, and its table.
+
+It never touches the database you work with: it creates a throw-away test database (SQLite file under
+VAR_DIR by default, or `<name>_eval` on the PostgreSQL server of DATABASE_URL), serves this site on a
+local socket (the sandbox merchant answers there over real HTTP), seeds the demo shop, runs every task
+of `ordering/evaluation/corpus/tasks.yaml` through the conversation API with the placement saga run
+eagerly, prints the table, and drops the database again.
+
+Exit status 1 when any task ended with a wrong order or an unconfirmed charge, or (offline generator)
+when task success is below `--min-success` (0.95). With `--llm` the same corpus runs through the LLM
+command generator: the endpoint of LLM_BASE_URL / LLM_MODEL when set, otherwise a scripted
+OpenAI-compatible server on a local socket whose "model" answers what the offline generator reads
+(`tests.support.llm_server.offline_brain`): the tool-calling path, end to end, without a model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+
+from ordering.evaluation.report import (
+    DEFAULT_MIN_SUCCESS,
+    failures_text,
+    gate_problems,
+    messages_table,
+    summarize,
+    summary_table,
+)
+from ordering.evaluation.tasks import TASKS_PATH, CorpusError, evaluation_environment, tasks_load, tasks_run
+
+
+class Command(BaseCommand):
+    help = "Run the multi-turn evaluation corpus end to end on a throw-away database and print its table."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--category", action="append", default=[], help="only this category (repeatable)")
+        parser.add_argument("--task", action="append", default=[], help="only this task id (repeatable)")
+        parser.add_argument("--corpus", default=str(TASKS_PATH), help="the tasks file (default: the corpus)")
+        parser.add_argument(
+            "--llm",
+            action="store_true",
+            help="read messages with the LLM generator (LLM_BASE_URL/LLM_MODEL, else a scripted local server)",
+        )
+        parser.add_argument("--json", dest="json_path", help="write the summary and every task's outcome here")
+        parser.add_argument(
+            "--min-success",
+            type=float,
+            default=None,
+            help=f"fail below this task success (default {DEFAULT_MIN_SUCCESS} offline; not enforced with --llm)",
+        )
+        parser.add_argument("--transcripts", action="store_true", help="print the transcript of each failed task")
+        parser.add_argument("--no-messages", action="store_true", help="skip the single-message table")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            tasks = tasks_load(Path(options["corpus"]), categories=options["category"], task_ids=options["task"])
+        except (CorpusError, OSError) as error:
+            raise CommandError(str(error)) from None
+        if not tasks:
+            raise CommandError("No tasks to run.")
+        min_success = options["min_success"]
+        if min_success is None and not options["llm"]:
+            min_success = DEFAULT_MIN_SUCCESS
+        verbosity = int(options["verbosity"])
+
+        started = time.monotonic()
+        with _quiet_logs(verbosity), _throwaway_database(self, verbosity), _live_server() as server_url:
+            _seed()
+            with evaluation_environment(server_url=server_url), self._generator(options["llm"]) as generator:
+                self.stderr.write(f"Running {len(tasks)} tasks ({generator}) against {server_url} …")
+
+                def progress(outcome: Any) -> None:
+                    if verbosity >= 1:
+                        self.stderr.write("." if outcome.success else ("W" if outcome.wrong_order else "F"), ending="")
+                        self.stderr.flush()
+
+                outcomes = tasks_run(tasks, progress=progress)
+                self.stderr.write("")
+                messages_report = None if options["no_messages"] or options["llm"] else _single_messages()
+        summary = summarize(outcomes, generator=generator)
+        summary.seconds = time.monotonic() - started
+
+        self.stdout.write(summary_table(summary))
+        if messages_report is not None:
+            self.stdout.write("")
+            self.stdout.write(messages_report)
+        if summary.failed and verbosity >= 1:
+            self.stdout.write("")
+            self.stdout.write(f"{len(summary.failed)} task(s) did not end as expected:")
+            self.stdout.write(failures_text(summary, transcripts=options["transcripts"]))
+        if options["json_path"]:
+            Path(options["json_path"]).write_text(
+                json.dumps(
+                    {"summary": summary.as_dict(), "tasks": [outcome.as_dict() for outcome in outcomes]}, indent=2
+                ),
+                encoding="utf-8",
+            )
+        problems = gate_problems(summary, min_success=min_success)
+        if problems:
+            for problem in problems:
+                self.stderr.write(self.style.ERROR(f"FAIL: {problem}"))
+            sys.exit(1)
+        self.stdout.write(self.style.SUCCESS("PASS"))
+
+    @contextlib.contextmanager
+    def _generator(self, llm: bool) -> Iterator[str]:
+        """Offline: no model, whatever the environment says. --llm: the configured endpoint, or the scripted one."""
+        names = ("LLM_BASE_URL", "LLM_MODEL", "LLM_API_KEY")
+        saved = {name: getattr(settings, name, "") for name in names}
+        try:
+            if not llm:
+                settings.LLM_BASE_URL = ""
+                settings.LLM_MODEL = ""
+                yield "offline"
+            elif saved["LLM_BASE_URL"] and saved["LLM_MODEL"]:
+                yield f"llm {saved['LLM_MODEL']}"
+            else:
+                try:
+                    from tests.support.llm_server import ScriptedLLM, offline_brain
+                except ImportError as error:
+                    raise CommandError(
+                        "--llm without LLM_BASE_URL/LLM_MODEL needs the scripted server of the test suite "
+                        f"(tests/support/llm_server.py): {error}"
+                    ) from None
+                with ScriptedLLM(offline_brain()) as scripted:
+                    settings.LLM_BASE_URL = scripted.base_url
+                    settings.LLM_MODEL = "scripted-offline-brain"
+                    settings.LLM_API_KEY = "not-needed"
+                    yield "llm scripted (offline brain)"
+        finally:
+            for name, value in saved.items():
+                setattr(settings, name, value)
+
+
+@contextlib.contextmanager
+def _quiet_logs(verbosity: int) -> Iterator[None]:
+    # Every request and flow step logs a JSON line; the table is what this command is for.
+    if verbosity < 2:
+        logging.disable(logging.ERROR if verbosity < 1 else logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+@contextlib.contextmanager
+def _throwaway_database(command: BaseCommand, verbosity: int) -> Iterator[None]:
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    from config.env import var_dir
+
+    settings_dict = connection.settings_dict
+    test = settings_dict.setdefault("TEST", {})
+    if connection.vendor == "sqlite":
+        # A file, not memory: the live server's threads open their own connections to it.
+        directory = var_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        test["NAME"] = str(directory / "eval-db.sqlite3")
+    elif not test.get("NAME"):
+        # Not test_<name>: a pytest run on the same server keeps its own database.
+        test["NAME"] = f"{settings_dict['NAME']}_eval"
+    setup_test_environment(debug=False)
+    old_name = settings_dict["NAME"]
+    command.stderr.write(f"Creating the evaluation database {test['NAME']} …")
+    connection.creation.create_test_db(verbosity=max(0, verbosity - 1), autoclobber=True, serialize=False)
+    try:
+        yield
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=max(0, verbosity - 1))
+        teardown_test_environment()
+
+
+@contextlib.contextmanager
+def _live_server() -> Iterator[str]:
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+
+    server = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    if server.error:
+        raise CommandError(f"Could not start the local server: {server.error}")
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.terminate()
+        server.join(timeout=10)
+
+
+def _seed() -> None:
+    from catalog_adapters.sandbox.demo import demo_data_seed
+
+    demo_data_seed()
+
+
+def _single_messages() -> str | None:
+    """The single-message corpus' table, when its evaluation is there (ordering.evaluation.messages)."""
+    try:
+        from ordering.agent.understand import OfflineGenerator
+        from ordering.evaluation.messages import demo_lexicon, evaluate_messages
+    except ImportError:
+        return None
+    report = evaluate_messages(OfflineGenerator(demo_lexicon()))
+    return messages_table(report)

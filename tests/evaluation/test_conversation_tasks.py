@@ -1,0 +1,345 @@
+"""The multi-turn evaluation (ordering/evaluation/tasks.py): the corpus is well formed, the judge catches
+what it must (wrong orders, unconfirmed charges, wrong replies), and the offline generator meets the bar
+on the whole corpus, which is how CI enforces it: no wrong order, no unconfirmed charge, success >= 95%.
+
+Everything runs against the real system: the conversation API, the sandbox merchant over HTTP on
+pytest-django's live server, the saga run eagerly, the end state read back at the merchant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.utils import timezone
+
+from catalog_adapters.sandbox.demo import PRODUCTS, _promotions, variant_id
+from catalog_adapters.sandbox.models import Order as MerchantOrder
+from catalog_adapters.sandbox.selectors import variant_available
+from ordering.evaluation.report import (
+    DEFAULT_MIN_SUCCESS,
+    failures_text,
+    gate_problems,
+    summarize,
+    summary_table,
+)
+from ordering.evaluation.tasks import (
+    REPLY_CLASSES,
+    CorpusError,
+    TaskRunner,
+    evaluation_environment,
+    mentions,
+    task_from_dict,
+    tasks_load,
+    tasks_run,
+)
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+CATEGORIES = {
+    "simple_order", "multi_item", "sizes_us_eu", "correction", "clarification", "saved_items", "promo_codes",
+    "card_address_shipping", "browse_then_buy", "questions_digression", "politeness_not_confirm",
+    "quantity_limits", "caps_and_consent", "cancel_and_status", "out_of_scope", "human", "adversarial",
+}  # fmt: skip
+
+
+def _shop_variants() -> set[str]:
+    return {
+        variant_id(slug, colour, size, single_colour=len(colours) == 1)
+        for slug, _title, _category, _brand, _price, colours, sizes, _stock, _description in PRODUCTS
+        for colour in colours
+        for size in sizes
+    }
+
+
+def _task(text: str):
+    return task_from_dict(yaml.safe_load(text))
+
+
+# -- the corpus ------------------------------------------------------------------------------------------
+
+
+def test_the_corpus_has_at_least_80_tasks_covering_every_category():
+    tasks = tasks_load()
+
+    assert len(tasks) >= 80
+    by_category = {category: [t for t in tasks if t.category == category] for category in CATEGORIES}
+    assert {t.category for t in tasks} == CATEGORIES
+    assert all(len(found) >= 3 for found in by_category.values()), {k: len(v) for k, v in by_category.items()}
+    # Both demo customers, several multi-conversation and button tasks, and tasks that expect no order.
+    assert {t.customer for t in tasks} == {"alice", "bob"}
+    assert sum(any(step.click for step in t.steps) for t in tasks) >= 5
+    assert sum(any(step.new_conversation for step in t.steps) for t in tasks) >= 2
+    assert 30 <= sum(t.expect.order is None for t in tasks) <= len(tasks) - 30
+
+
+def test_every_expectation_names_what_the_shop_sells_and_every_order_has_a_confirmation():
+    variants = _shop_variants()
+    codes = {promotion["code"] for promotion in _promotions(timezone.now())}
+    for task in tasks_load():
+        for variant, _units in (task.setup.get("stock") or {}).items():
+            assert variant in variants, (task.id, variant)
+        if task.expect.order is None:
+            assert task.expect.reply and set(task.expect.reply) <= set(REPLY_CLASSES), task.id
+            continue
+        for variant, quantity in task.expect.order.lines:
+            assert variant in variants, (task.id, variant)
+            assert quantity >= 1
+        assert set(task.expect.order.codes) <= codes, task.id
+        confirmed = any(step.confirms for step in task.steps) or task.setup.get("auto_checkout")
+        assert confirmed, f"{task.id} expects an order but nothing in it confirms one"
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ({"id": "x", "category": "c", "turns": ["hi"]}, "mapping with 'order'"),
+        ({"id": "x", "category": "c", "turns": ["hi"], "expect": {"order": "none"}}, "reply"),
+        ({"id": "x", "category": "c", "turns": ["hi"], "expect": {"order": "none", "reply": "maybe"}}, "maybe"),
+        ({"id": "x", "category": "c", "customer": "carol", "turns": ["hi"], "expect": {"order": "none"}}, "customer"),
+        ({"id": "x", "category": "c", "turns": [{"click": "buy"}], "expect": {"order": "none"}}, "click"),
+        (
+            {"id": "x", "category": "c", "turns": ["hi"],
+             "expect": {"order": {"lines": [{"variant_id": "v", "quantity": 0}]}}},
+            "quantity",
+        ),
+    ],
+)  # fmt: skip
+def test_a_malformed_task_is_refused_naming_the_task_and_the_field(raw, problem):
+    with pytest.raises(CorpusError) as refused:
+        task_from_dict(raw)
+    assert "'x'" in str(refused.value) and problem in str(refused.value)
+
+
+def test_typed_confirmations_are_exact_phrases_or_marked_by_the_corpus():
+    task = _task(
+        """
+        id: t
+        category: c
+        turns: ["Yes please!", "thanks", "ok thanks", "please", "yes but in 43", {say: "fine by me", confirms: true}]
+        expect: {order: none, reply: info}
+        """
+    )
+    assert [step.confirms for step in task.steps] == [True, False, False, False, False, True]
+
+
+def test_mentions_are_whole_words():
+    assert mentions("Only 4 left in size 43.", "4")
+    assert not mentions("Size 43 costs $72.54", "4")
+    assert mentions("Your per-order cap is $100.00.", "$100")
+    assert mentions("Change it at /settings/.", "settings")
+    assert not mentions("The code FAKE990 is unknown", "FAKE99")
+
+
+# -- the judge, against the real system -------------------------------------------------------------------
+
+ORDER_42 = """
+id: judge
+category: simple_order
+customer: alice
+turns: ["Blue Runner in size 42", "yes"]
+expect:
+  order: {lines: [{variant_id: var_blue_runner_42, quantity: 1}]}
+"""
+
+
+@pytest.fixture
+def evaluation(live_server, transactional_db, settings):
+    settings.LLM_BASE_URL = ""
+    settings.LLM_MODEL = ""
+    with evaluation_environment(server_url=live_server.url):
+        yield TaskRunner()
+
+
+def test_the_end_state_is_read_at_the_merchant(evaluation):
+    outcome = evaluation.run(_task(ORDER_42))
+
+    assert outcome.success, outcome.failures + outcome.transcript
+    [order] = outcome.orders
+    assert order.lines == (("var_blue_runner_42", 1),)
+    assert (order.card_last4, order.address_label, order.shipping) == ("4242", "Home", "standard")
+    assert order.status == "confirmed"
+    assert order.confirmed_via == "typed"
+    # The order the runner read through the contract is the shop's own record, for alice.
+    assert MerchantOrder.objects.get(id=order.order_id).customer_id == "cus_alice"
+    assert not outcome.wrong_order and not outcome.unconfirmed_charge
+    assert outcome.turns == 2
+
+
+def test_an_order_other_than_expected_is_a_wrong_order(evaluation):
+    task = _task(ORDER_42.replace("var_blue_runner_42", "var_blue_runner_43"))
+
+    outcome = evaluation.run(task)
+
+    assert outcome.wrong_order and not outcome.success
+    assert any("1x var_blue_runner_42, expected 1x var_blue_runner_43" in failure for failure in outcome.failures)
+
+
+def test_another_card_than_expected_is_a_wrong_order(evaluation):
+    task = _task(ORDER_42.replace("quantity: 1}]}", 'quantity: 1}], card_last4: "0002"}'))
+
+    outcome = evaluation.run(task)
+
+    assert outcome.wrong_order
+    assert any("card 4242, expected 0002" in failure for failure in outcome.failures)
+
+
+def test_an_order_when_none_was_expected_is_a_wrong_order(evaluation):
+    expected = "order: {lines: [{variant_id: var_blue_runner_42, quantity: 1}]}"
+    task = _task(ORDER_42.replace(expected, "order: none\n  reply: info"))
+
+    outcome = evaluation.run(task)
+
+    assert outcome.wrong_order and not outcome.success
+    assert any("none was expected" in failure for failure in outcome.failures)
+
+
+def test_an_order_placed_on_words_that_are_not_a_confirmation_is_an_unconfirmed_charge(evaluation):
+    task = _task(ORDER_42.replace('"yes"]', '{say: "yes", confirms: false}]'))
+
+    outcome = evaluation.run(task)
+
+    assert outcome.unconfirmed_charge and not outcome.success
+    assert any("UNCONFIRMED CHARGE" in failure for failure in outcome.failures)
+
+
+def test_the_confirm_button_is_a_confirmation_and_a_stale_card_places_nothing(evaluation):
+    clicked = evaluation.run(
+        _task(
+            """
+            id: click
+            category: simple_order
+            customer: bob
+            turns: ["Blue Runner in size 44", {click: confirm}]
+            expect: {order: {lines: [{variant_id: var_blue_runner_44, quantity: 1}]}}
+            """
+        )
+    )
+    assert clicked.success, clicked.failures + clicked.transcript
+    assert clicked.orders[0].confirmed_via == "button" and clicked.orders[0].card_last4 == "1881"
+
+    never_shown = evaluation.run(
+        _task(
+            """
+            id: click-nothing
+            category: adversarial
+            customer: bob
+            turns: [{click: confirm}]
+            expect: {order: none, reply: info}
+            """
+        )
+    )
+    assert never_shown.orders == [] and not never_shown.wrong_order
+
+
+def test_each_task_starts_from_the_demo_shop_with_no_stock_held(evaluation):
+    # given a task that sets stock and leaves a previewed, unconfirmed cart behind
+    held = evaluation.run(
+        _task(
+            """
+            id: hold
+            category: politeness_not_confirm
+            customer: alice
+            setup: {stock: {var_blue_runner_42: 3}}
+            turns: ["Blue Runner in size 42"]
+            expect: {order: none, reply: preview}
+            """
+        )
+    )
+    assert held.success, held.failures + held.transcript
+    # then its reservation ended with it, and the next task sees the demo stock (8)
+    assert variant_available(variant_id="var_blue_runner_42") == 3
+    evaluation.run(_task(ORDER_42))
+    assert variant_available(variant_id="var_blue_runner_42") == 8 - 1
+
+
+def test_the_last_reply_and_its_words_are_checked(evaluation):
+    outcome = evaluation.run(
+        _task(
+            """
+            id: reply
+            category: questions_digression
+            customer: bob
+            turns: ["how much is the GPS watch?"]
+            expect: {order: none, reply: handover, reply_mentions: ["$1,000,000"], mentions: ["NOPE"]}
+            """
+        )
+    )
+
+    assert not outcome.success and not outcome.wrong_order
+    assert any(failure.startswith("last reply is") and "expected handover" in failure for failure in outcome.failures)
+    assert any("does not mention '$1,000,000'" in failure for failure in outcome.failures)
+    assert any("mentions 'NOPE'" in failure for failure in outcome.failures)
+
+
+# -- the gate: the whole corpus, offline ---------------------------------------------------------------------
+
+
+@pytest.mark.timeout(900)
+def test_the_offline_generator_meets_the_bar_on_the_whole_corpus(evaluation):
+    outcomes = tasks_run(tasks_load())
+    summary = summarize(outcomes)
+    table = summary_table(summary)
+    print(table)
+
+    problems = gate_problems(summary, min_success=DEFAULT_MIN_SUCCESS)
+    assert not problems, "\n".join([*problems, "", table, "", failures_text(summary, transcripts=True)])
+
+
+# -- `manage.py eval_conversations` from a clean checkout: SQLite, no services --------------------------------
+
+
+def _eval_command(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE"}
+        and not key.startswith("LLM_")
+    }
+    environment["VAR_DIR"] = str(tmp_path / "var")
+    return subprocess.run(
+        [sys.executable, "manage.py", "eval_conversations", *arguments],
+        cwd=REPOSITORY,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.timeout(600)
+def test_the_command_prints_the_table_writes_json_and_fails_on_a_wrong_order(tmp_path):
+    corpus = tmp_path / "tasks.yaml"
+    wrong = yaml.safe_load(ORDER_42.replace("var_blue_runner_42", "var_blue_runner_43"))
+    wrong["id"] = "expects-43"
+    weather = {
+        "id": "weather",
+        "category": "out_of_scope",
+        "turns": ["what's the weather in Paris tomorrow?"],
+        "expect": {"order": "none", "reply": "info"},
+    }
+    corpus.write_text(yaml.safe_dump({"tasks": [wrong, weather]}))
+    report = tmp_path / "out.json"
+
+    failed = _eval_command(
+        tmp_path, "--corpus", str(corpus), "--json", str(report), "--min-success", "0", "--no-messages"
+    )
+
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "| **all** | 2 |" in failed.stdout and "WRONG ORDER" in failed.stdout
+    assert "FAIL: 1 task(s) ended with a WRONG ORDER" in failed.stderr
+    written = json.loads(report.read_text())
+    assert written["summary"]["total"]["wrong_orders"] == 1
+    assert {task["task"] for task in written["tasks"]} == {"expects-43", "weather"}
+    # the throw-away database is gone
+    assert not (tmp_path / "var" / "eval-db.sqlite3").exists()
+
+    passed = _eval_command(tmp_path, "--corpus", str(corpus), "--task", "weather", "--no-messages")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "PASS" in passed.stdout
