@@ -430,7 +430,10 @@ class Policy:
             if spec.since_days:
                 arguments["since_days"] = spec.since_days
             result = self._call(
-                turn, "list_saved_items", arguments, f"the customer referred to items they {spec.saved}"
+                turn,
+                "list_saved_items",
+                arguments,
+                f'the customer referred to items they "{spec.saved}" ({turn.customer_text[:60]!r})',
             )
             if not result.ok:
                 turn.say(result.error or "I could not look up your saved items.")
@@ -811,9 +814,9 @@ class Policy:
 
     # -- choices (invariant 3) --------------------------------------------------------------------
 
-    def _do_apply_code(self, turn: Turn, command: c.ApplyCode) -> None:
+    def _do_apply_code(self, turn: Turn, command: c.ApplyCode, why: str = "") -> None:
         code = command.code.strip().upper()
-        result = self._call(turn, "apply_promo", {"code": code}, f"the customer gave the code {code}")
+        result = self._call(turn, "apply_promo", {"code": code}, f"{code}: {why or 'the code the customer gave'}")
         if not result.ok:
             reason = result.data.get("merchant_reason") or ""
             turn.say(f"The shop did not accept the code {code}" + (f": {reason}" if reason else "."))
@@ -838,7 +841,14 @@ class Policy:
                 self._ask(turn, f"You have several promotions: {_or_list(codes)}. Which code should I use?",
                           {"slot": "code"}, [{"value": code, "label": code} for code in codes])  # fmt: skip
             return
-        self._do_apply_code(turn, c.ApplyCode(code=promotions[0]["code"]))
+        code = promotions[0]["code"]
+        rule = f"{command.percent}% off" if command.percent is not None else "the only personal promotion"
+        turn.record_decision(
+            DecisionKind.RULE,
+            "my_promotion",
+            rationale=f"{turn.customer_text[:60]!r} matched {code}, the customer's personal promotion with {rule}",
+        )
+        self._do_apply_code(turn, c.ApplyCode(code=code), why=f"the customer's personal promotion with {rule}")
 
     def _do_list_promotions(self, turn: Turn, command: c.Command) -> None:
         result = self._call(turn, "list_my_promotions", {}, "the customer asked about their promotions")

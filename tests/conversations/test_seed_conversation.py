@@ -1,4 +1,4 @@
-"""The seed conversation, end to end through the HTTP API with the deterministic parser."""
+"""The seed conversation, end to end through the HTTP API with the offline command generator."""
 
 from __future__ import annotations
 
@@ -72,9 +72,11 @@ def test_seed_conversation_with_a_size_question_and_a_typed_yes_is_placed(shop, 
     chat.start()
     answer = chat.say("Buy the Blue Runner and apply my 10% promo")
 
-    # then she is asked exactly one question: which size
+    # then she is asked exactly one question, which size, and told the code waits for the cart
     texts = chat.assistant_texts(answer)
-    assert len(texts) == 1 and "size" in texts[0].lower() and "42" in texts[0]
+    questions = [m for m in answer["messages"] if m["kind"] == "question"]
+    assert len(questions) == 1 and "size" in questions[0]["text"].lower() and "42" in questions[0]["text"]
+    assert any("ALICE10" in text for text in texts)
     assert answer["pending_confirmation"] is None
     assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
 

@@ -16,6 +16,8 @@ EXPECTED_TOOLS = {
     "search_products",
     "show_product",
     "list_saved_items",
+    "answer_product_question",
+    "sync_cart",
     "add_to_cart",
     "update_cart_line",
     "remove_from_cart",

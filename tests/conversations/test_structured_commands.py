@@ -1,0 +1,94 @@
+"""Commands posted by the widget (the preview card's controls, chips): the same policy as typed words."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.models import AgentDecision, FlowStatus, OrderFlow
+
+pytestmark = pytest.mark.usefixtures("eager_tasks")
+
+
+def _post(chat, text, command):
+    return chat.client.post(
+        f"/api/v1/conversations/{chat.id}/messages/", {"text": text, "command": command}, format="json"
+    )
+
+
+def test_the_preview_card_changes_quantity_and_size_and_removes_through_commands(shop, chat):
+    chat.start()
+    answer = chat.say("buy the blue runner in size 42")
+    edit = next(m for m in answer["messages"] if m["kind"] == "preview")["cart_edit"]
+    assert edit == [
+        {
+            "variant_id": "var_blue_runner_42",
+            "product_id": "prod_blue_runner",
+            "title": "Blue Runner",
+            "quantity": 1,
+            "max_quantity": 8,
+            "size": "42",
+            "sizes": ["40", "41", "42", "43", "44", "45"],
+            "colour": "blue",
+            "colours": ["blue"],
+        }
+    ]
+
+    # + on the card
+    response = _post(
+        chat,
+        "2 × Blue Runner",
+        {"kind": "set_slot", "slot": "quantity", "value": "2", "target": {"variant_id": "var_blue_runner_42"}},
+    )
+    assert response.status_code == 201, response.content
+    lines = response.json()["pending_confirmation"]["preview"]["lines"]
+    assert [(line["quantity"], line["variant"]) for line in lines] == [(2, "blue, 42")]
+
+    # the size select on the card swaps the variant in place, keeping the quantity
+    response = _post(
+        chat,
+        "Size 44",
+        {"kind": "set_slot", "slot": "size", "value": "44", "target": {"variant_id": "var_blue_runner_42"}},
+    )
+    lines = response.json()["pending_confirmation"]["preview"]["lines"]
+    assert [(line["quantity"], line["variant"]) for line in lines] == [(2, "blue, 44")]
+    assert chat.get()["messages"][-2]["text"] == "Size 44"  # the transcript shows the words, not the command
+
+    # Remove
+    response = _post(
+        chat, "Remove Blue Runner", {"kind": "remove_item", "target": {"variant_id": "var_blue_runner_44"}}
+    )
+    assert response.json()["pending_confirmation"] is None
+    assert OrderFlow.objects.get(conversation_id=chat.id).status == FlowStatus.CANCELED
+    assert AgentDecision.objects.filter(conversation_id=chat.id, name="read_commands", ok=True).count() == 4
+
+
+def test_a_posted_confirm_command_is_not_a_confirmation_unless_the_words_are(shop, chat):
+    chat.start()
+    chat.say("buy the blue runner in size 42")
+
+    response = _post(chat, "thanks", {"kind": "confirm"})
+
+    assert response.status_code == 201
+    assert OrderFlow.objects.get(conversation_id=chat.id).confirmations == 0
+    assert "Nothing is ordered yet" in " ".join(m["text"] for m in response.json()["messages"])
+
+
+@pytest.mark.parametrize(
+    "command, field",
+    [
+        ({"kind": "fly_to_the_moon"}, "Unknown command kind"),
+        ({"kind": "set_slot", "slot": "price", "value": "1"}, "slot"),
+        ({"kind": "apply_code", "code": "no spaces allowed"}, "code"),
+        ({"kind": "add_items", "items": []}, "items"),
+        ("add_items", "JSON object"),
+    ],
+)
+def test_a_command_that_does_not_fit_is_400_naming_the_field_and_runs_nothing(shop, chat, command, field):
+    chat.start()
+
+    response = _post(chat, "hello", command)
+
+    assert response.status_code == 400
+    assert field in response.json()["message"]
+    assert not AgentDecision.objects.filter(conversation_id=chat.id).exists()
+    assert [m["role"] for m in chat.get()["messages"]] == ["assistant"]  # only the greeting: nothing was lost or run
