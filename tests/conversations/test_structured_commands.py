@@ -36,7 +36,7 @@ def test_the_preview_card_changes_quantity_and_size_and_removes_through_commands
     # + on the card
     response = _post(
         chat,
-        "2 × Blue Runner",
+        "2 x Blue Runner",
         {"kind": "set_slot", "slot": "quantity", "value": "2", "target": {"variant_id": "var_blue_runner_42"}},
     )
     assert response.status_code == 201, response.content
