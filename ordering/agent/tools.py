@@ -907,7 +907,8 @@ TOOLS: dict[str, ToolSpec] = {
         ),
         ToolSpec(
             "order_status",
-            "The customer's orders from any conversation: this cart's (current), the latest (last) or the last few (all).",
+            "The customer's orders from any conversation: this cart's (current), the latest (last) or the "
+            "last few (all).",
             _object({"which": {"type": "string", "enum": ["current", "last", "all"]}}),
             order_status,
         ),
