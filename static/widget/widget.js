@@ -848,6 +848,7 @@
         if (status === "placed" && flow.merchant_order_id) words += " · " + flow.merchant_order_id;
       }
       progress.hidden = !words;
+      box.classList.toggle("oaw-preview-stale", !live && !status && !!words);
       progress.className = "oaw-progress" + (status ? " oaw-progress-" + status : words ? " oaw-progress-stale" : "");
       progress.textContent = words || "";
       if (status) progress.setAttribute("data-status", status);
