@@ -312,6 +312,8 @@
     lastPlacedMessage: null,
     lastCustomerText: "",
     lastCustomerMessageId: 0, // chips of messages before it are answered: they stop working
+    requestText: "", // the customer's words that started the current request
+    requestOpen: false,
     requestFor: {}, // flow id -> the customer's words that led to it (what "Try again" sends again)
     previewFor: {}, // flow id -> its preview
   };
@@ -319,6 +321,7 @@
 
   // -- rendering --------------------------------------------------------------------------------
 
+  var REQUEST_OPEN_KINDS = ["", "question", "notice"];
   var WHO = { customer: "You", assistant: "Assistant", staff: "Specialist", system: "Assistant" };
 
   function scrollToEnd() {
@@ -761,11 +764,18 @@
     if (role === "customer") {
       state.lastCustomerText = message.text || "";
       state.lastCustomerMessageId = Math.max(state.lastCustomerMessageId, message.id);
+      // The words that started this request: "buy the blue runner", not the "43" chip that answered it.
+      if (!state.requestOpen) state.requestText = state.lastCustomerText;
+      state.requestOpen = true;
     }
     if (message.preview && message.flow_id) {
       state.previewFor[message.flow_id] = message.preview;
-      if (!state.requestFor[message.flow_id]) state.requestFor[message.flow_id] = state.lastCustomerText;
+      if (!state.requestFor[message.flow_id]) {
+        state.requestFor[message.flow_id] = state.requestText || state.lastCustomerText;
+      }
     }
+    // A question (or a remark beside it) keeps the request open; any other answer closes it.
+    if (role !== "customer" && REQUEST_OPEN_KINDS.indexOf(message.kind || "") === -1) state.requestOpen = false;
     var item = el("div", "oaw-message oaw-" + role);
     item.setAttribute("data-message-id", message.id);
     if (message.kind) item.setAttribute("data-kind", message.kind);

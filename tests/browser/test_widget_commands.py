@@ -380,3 +380,33 @@ def test_chips_and_cards_from_the_server_are_text_and_post_exactly_their_command
     # and once answered, the other chip of that question no longer posts anything
     assert question.get_by_role("button", name="Show me sneakers").is_disabled()
     store.assert_no_outside_requests()
+
+
+def test_try_again_after_a_failure_asks_again_with_the_request_not_the_chip_that_answered_it(
+    shop, live_server, chromium
+):
+    store = Storefront(chromium.new_page(), live_server.url)
+    store.sign_in("alice")
+    store.open_chat()
+
+    # given alice asked for the shoes and answered the size question with a chip
+    store.say("buy the blue runner")
+    question = pinned(store, store.messages("assistant").last)
+    click_and_wait(store, question.locator(".oaw-reply", has_text="44"))
+    preview = live_preview(store)
+    assert "blue, 44" in preview.inner_text()
+
+    # and the shop fails to complete the order she confirms
+    shop.sandbox.add_fault("server_error", operation="complete", times=50)
+    preview.get_by_role("button", name="Confirm").click()
+    failed = store.log.locator(".oaw-message[data-kind=flow_failed]")
+    failed.wait_for()
+    store.wait_until_idle()
+    shop.sandbox.clear_faults()
+
+    # when she presses Try again
+    click_and_wait(store, failed.get_by_role("button", name="Try again"))
+
+    # then her request is asked again in her own words (a bare "44" would mean nothing to a fresh cart)
+    assert store.messages("customer").last.locator(".oaw-bubble").inner_text() == "buy the blue runner"
+    assert in_thread(MerchantOrder.objects.count) == 0
