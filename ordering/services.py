@@ -397,6 +397,47 @@ def flow_cancel(
     return flow
 
 
+def flow_order_cancel(*, flow_id: object, customer_id: int) -> str:
+    """Ask the merchant to cancel a placed order at the customer's explicit request; returns the shop's status.
+
+    The customer confirmed this cancellation in words (`ordering.agent.policy`). No lock is held across
+    the merchant call; the operation id is stable, so a retry replays at the merchant instead of
+    cancelling twice. Refund and spend adjustments follow the merchant's order events.
+    """
+    from catalog_adapters.errors import MerchantError
+    from catalog_adapters.registry import get_merchant
+
+    flow = OrderFlow.objects.filter(pk=flow_id, customer_id=customer_id).first()
+    if flow is None or flow.status != FlowStatus.PLACED or not flow.merchant_order_id:
+        raise FlowNotConfirmable("Only an order that is placed with the shop can be canceled there.")
+    try:
+        order = get_merchant(flow.merchant_id).orders.cancel(
+            order_id=flow.merchant_order_id, operation_id=f"flow:{flow.pk}:customer-cancel"
+        )
+    except MerchantError as error:
+        audit_record(
+            action="flow.order_cancel_requested",
+            actor_type=ActorType.CUSTOMER,
+            actor_id=customer_id,
+            customer_id=customer_id,
+            target_type="flow",
+            target_id=flow.pk,
+            outcome=Outcome.FAILED,
+            data={"merchant_order_id": flow.merchant_order_id, "error_class": error.error_class},
+        )
+        raise
+    audit_record(
+        action="flow.order_cancel_requested",
+        actor_type=ActorType.CUSTOMER,
+        actor_id=customer_id,
+        customer_id=customer_id,
+        target_type="flow",
+        target_id=flow.pk,
+        data={"merchant_order_id": flow.merchant_order_id, "merchant_status": order.status},
+    )
+    return order.status
+
+
 def flows_halt_for_customer(*, customer_id: int, reason: str) -> list[str]:
     """Stop every flow of the customer that is not placed yet (consent revoked). Returns the flow ids stopped."""
     stopped = []

@@ -86,6 +86,8 @@ class Policy:
     def __init__(self) -> None:
         self.changed = False  # the cart or a choice changed: a fresh preview ends the turn
         self.asked = False  # a question was asked: it ends the turn
+        # A card or address the customer named was refused: no preview with another one in its place.
+        self.refused_choice = False
         self.products: dict[str, dict] = {}
 
     # -- entry ----------------------------------------------------------------------------------
@@ -105,6 +107,12 @@ class Policy:
 
         decision = [command for command in commands if isinstance(command, c.Confirm | c.Decline)]
         others = [command for command in commands if not isinstance(command, c.Confirm | c.Decline | c.Thanks)]
+        pending = turn.state.get("pending")
+        if pending and pending.get("slot") == "cancel_order":
+            self._clear_pending(turn)
+            if decision and not [o for o in others if not isinstance(o, c.CancelOrder)]:  # "yes, cancel it"
+                self._cancel_placed(turn, pending, decision[-1])
+                return
         if decision and not others:
             self._decide(turn, decision[-1])
             return
@@ -146,7 +154,7 @@ class Policy:
 
     def _finish(self, turn: Turn) -> None:
         """After the cart changed and no question is open: show the preview (which asks to confirm)."""
-        if self.changed and turn.state["cart"] and not turn.state.get("pending"):
+        if self.changed and turn.state["cart"] and not turn.state.get("pending") and not self.refused_choice:
             self._preview(turn, "the cart changed, so the customer sees the new preview")
         elif self.changed and not turn.state["cart"] and not turn.messages_said():
             turn.say("Your cart is empty now; nothing will be ordered.")
@@ -583,12 +591,11 @@ class Policy:
             return None
         variant = fitting[0]
         quantity = 1 if spec.quantity is None else spec.quantity
-        if line is None:
-            existing = next((row for row in turn.state["cart"] if row["variant_id"] == variant["variant_id"]), None)
-            total = quantity + (existing["quantity"] if existing else 0)
-        else:
-            total = quantity
-        problem = _quantity_problem(quantity, total, variant, title)
+        # The shop's stock figure leaves out what this cart already holds of the variant (it is reserved for it).
+        existing = next((row for row in turn.state["cart"] if row["variant_id"] == variant["variant_id"]), None)
+        held = existing["quantity"] if existing else 0
+        total = quantity + held if line is None else quantity
+        problem = _quantity_problem(quantity, total, {**variant, "available": variant["available"] + held}, title)
         if problem:
             most = min(MAX_QUANTITY, variant["available"])
             options = [str(n) for n in (1, 2, most) if 1 <= n <= most]
@@ -691,7 +698,8 @@ class Policy:
             variant = next(
                 (v for v in (product or {}).get("variants", []) if v["variant_id"] == line["variant_id"]), None
             )
-            available = variant["available"] if variant else MAX_QUANTITY
+            # What this line holds is reserved for it: it may keep those units plus what is still on hand.
+            available = variant["available"] + line["quantity"] if variant else MAX_QUANTITY
             problem = _quantity_problem(
                 quantity, quantity, {"available": available, "size": line.get("size")}, line["title"]
             )
@@ -867,6 +875,7 @@ class Policy:
         arguments = {"last4": command.last4} if command.last4 else {"brand": command.brand or ""}
         result = self._call(turn, "choose_payment_method", arguments, "the customer named a card")
         if not result.ok:
+            self.refused_choice = True
             saved = result.data.get("saved") or []
             cards = [f"{s['brand'].title()} ending {s['last4']}" for s in saved]
             turn.say(
@@ -884,6 +893,7 @@ class Policy:
     def _do_choose_address(self, turn: Turn, command: c.ChooseAddress) -> None:
         result = self._call(turn, "choose_address", {"label": command.label}, f"the customer said {command.label!r}")
         if not result.ok:
+            self.refused_choice = True
             labels = [a["label"] for a in result.data.get("saved", [])]
             turn.say(
                 f'I don\'t know an address called "{command.label}". '
@@ -967,8 +977,32 @@ class Policy:
         else:
             result = self._call(turn, "cancel_order", {"which": "last"}, "the customer canceled their last order")
         if not result.ok:
-            turn.say(result.error or "There is nothing to cancel.",
-                     data={"kind": "info", "quick_replies": _replies(result.data.get("suggest") or [])})  # fmt: skip
+            turn.say(result.error or "There is nothing to cancel.", data={"kind": "info"})
+        elif result.data.get("needs_confirmation"):
+            turn.state["pending"] = {
+                "slot": "cancel_order",
+                "flow_id": result.data["flow_id"],
+                "question": "Should I ask the shop to cancel it?",
+            }
+            turn.save_state()
+            self.asked = True
+
+    def _cancel_placed(self, turn: Turn, pending: dict, decision: c.Command) -> None:
+        if isinstance(decision, c.Decline):
+            turn.say("OK, I won't cancel it; your order stays as it is.")
+            return
+        if not _explicit_confirmation(turn):
+            turn.say('I haven\'t canceled anything. Say "yes, cancel it" if you want the shop to cancel the order.')
+            return
+        result = self._call(
+            turn,
+            "cancel_placed_order",
+            {"flow_id": pending["flow_id"]},
+            f'the customer said "{turn.customer_text[:60]}" to canceling their placed order',
+        )
+        if not result.ok:
+            turn.say(result.error or "The shop did not cancel it; a specialist can help.",
+                     data={"kind": "info", "quick_replies": _replies(["Talk to a person"])})  # fmt: skip
 
     def _do_greet(self, turn: Turn, command: c.Command) -> None:
         turn.say("Hi! What would you like to order today?",

@@ -39,7 +39,7 @@ from ordering.models import FlowStatus, OrderFlow
 from ordering.money import format_money
 from ordering.preview import preview_text
 from ordering.selectors import order_latest_for_customer, orders_for_customer, preview_public
-from ordering.services import conversation_mark_escalated, flow_cancel, flow_preview
+from ordering.services import conversation_mark_escalated, flow_cancel, flow_order_cancel, flow_preview
 
 if TYPE_CHECKING:
     from ordering.agent.turn import Turn
@@ -291,7 +291,8 @@ def add_to_cart(turn: Turn, args: dict) -> ToolResult:
         return _failed("Not enough in stock.", available=variant.available, variant_id=variant.id)
     existing = next((line for line in turn.state["cart"] if line["variant_id"] == variant.id), None)
     if existing is not None:
-        if existing["quantity"] + args["quantity"] > min(MAX_QUANTITY, variant.available):
+        # The shop's `available` already leaves out what this cart holds: only the extra units must be there.
+        if existing["quantity"] + args["quantity"] > MAX_QUANTITY or args["quantity"] > variant.available:
             # Never clamped: the customer is told what is possible instead (ordering.agent.policy).
             return _failed("Not enough in stock.", available=variant.available, variant_id=variant.id)
         existing["quantity"] += args["quantity"]
@@ -576,7 +577,8 @@ def _cart_edit(turn: Turn) -> list[dict[str, Any]]:
         product = turn.products.get(line["product_id"])
         variants = product.variants if product else ()
         same = next((v for v in variants if v.id == line["variant_id"]), None)
-        available = same.available if same else line["quantity"]
+        # What this cart holds is reserved for it: it can keep those units plus what is still on hand.
+        available = (same.available + line["quantity"]) if same else line["quantity"]
         colour, size = line.get("colour"), line.get("size")
         lines.append(
             {
@@ -681,11 +683,12 @@ def cancel_order(turn: Turn, args: dict) -> ToolResult:
     if flow is None:
         return _failed("There is no order to cancel.")
     if flow.status == FlowStatus.PLACED:
-        return _failed(
-            f"Your order {flow.merchant_order_id} is already placed with the shop, so I can't cancel it myself; "
-            "a specialist can cancel and refund it.",
-            status=flow.status,
-            suggest=["Talk to a person"],
+        # A placed order is canceled at the shop only after the customer says yes to this very order.
+        return ToolResult(
+            ok=True,
+            data={"flow_id": str(flow.pk), "status": flow.status, "needs_confirmation": True},
+            say=f"Your order {_order_line(flow)}. Should I ask the shop to cancel it? Reply yes to cancel it.",
+            message_data={"kind": "question", "flow_id": str(flow.pk)},
         )
     if flow.status == FlowStatus.CANCELED:
         return ToolResult(ok=True, data={"status": flow.status}, say="That order was already canceled.")
@@ -707,6 +710,31 @@ def cancel_order(turn: Turn, args: dict) -> ToolResult:
         data={"flow_id": str(flow.pk), "status": flow.status},
         say="Canceled. Nothing was ordered or charged, and the items are released.",
         message_data={"kind": "flow_canceled", "flow_id": str(flow.pk)},
+    )
+
+
+def cancel_placed_order(turn: Turn, args: dict) -> ToolResult:
+    """Cancel a placed order at the shop; the policy calls it only after the customer's explicit yes."""
+    flow = OrderFlow.objects.filter(pk=args["flow_id"], customer_id=turn.customer_id).first()
+    if flow is None:
+        return _failed("There is no such order.")
+    try:
+        status = flow_order_cancel(flow_id=flow.pk, customer_id=turn.customer_id)
+    except MerchantError as error:
+        return _merchant_failed(error)
+    except OrderingError as error:
+        return _failed(error.message)
+    if status in ("canceled", "refunded"):
+        say = f"Done: the shop canceled order {flow.merchant_order_id}" + (
+            " and refunded it." if status == "refunded" else "; your refund follows from the shop."
+        )
+    else:
+        say = f"I asked the shop to cancel order {flow.merchant_order_id}; it says the order is {status}."
+    return ToolResult(
+        ok=True,
+        data={"flow_id": str(flow.pk), "merchant_status": status},
+        say=say,
+        message_data={"kind": "order_canceled", "flow_id": str(flow.pk)},
     )
 
 
@@ -917,6 +945,12 @@ TOOLS: dict[str, ToolSpec] = {
             "Cancel this conversation's cart (current) or the customer's latest order (last) if not placed yet.",
             _object({"which": {"type": "string", "enum": ["current", "last"]}}),
             cancel_order,
+        ),
+        ToolSpec(
+            "cancel_placed_order",
+            "Cancel a placed order at the shop (only after the customer said yes to canceling that order).",
+            _object({"flow_id": _ID}, ("flow_id",)),
+            cancel_placed_order,
         ),
         ToolSpec(
             "answer_product_question",

@@ -236,16 +236,17 @@ def test_invariant_3_card_and_address_named_are_applied_or_refused(shop, chat, g
 
     answer = chat.say("blue runner size 42, ship it to work and pay with the card ending 9999")
 
-    # alice's address book has only Home: "work" is refused naming it; the card ending 9999 does not exist
+    # alice's address book has only Home: "work" is refused naming it; the card ending 9999 does not exist.
+    # Nothing is previewed with another address or card in their place: she is asked instead.
     text = _texts(chat, answer)
     assert 'address called "work"' in text and "Home" in text, text
-    assert "saved card like that" in text and "4242" in text, text
-    preview = answer["pending_confirmation"]["preview"]
-    assert preview["ship_to"].startswith("Home")
-    assert preview["payment"]["last4"] == "4242"  # the default card, as the refusal said
+    assert "saved card like that" in text and "4242" in text and "3220" in text, text
+    assert answer["pending_confirmation"] is None
+    assert not any(m["kind"] == "preview" for m in answer["messages"])
 
     answer = chat.say("use the card ending 3220")
-    assert answer["pending_confirmation"]["preview"]["payment"]["last4"] == "3220"
+    preview = answer["pending_confirmation"]["preview"]
+    assert preview["payment"]["last4"] == "3220" and preview["ship_to"].startswith("Home")
 
 
 def test_invariant_4_auto_checkout_never_places_an_order_over_a_cap(shop, chat, generator):
@@ -308,3 +309,22 @@ def test_a_model_that_invents_a_product_id_orders_nothing(shop, chat, wrong_mode
     assert answer["pending_confirmation"] is None
     assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
     assert not MerchantSession.objects.exists()
+
+
+def test_cancel_my_last_order_from_another_conversation_asks_then_cancels_at_the_shop(shop, chat, generator):
+    chat.start()
+    chat.say("buy the blue runner in size 42")
+    chat.say("yes")
+    order = MerchantOrder.objects.get()
+
+    chat.start()  # a new conversation
+    asked = chat.say("please cancel my last order")
+    assert order.id in _texts(chat, asked) and "cancel" in _texts(chat, asked)
+    assert MerchantOrder.objects.get(pk=order.pk).status == "confirmed"  # nothing before the yes
+
+    done = chat.say("yes")
+
+    assert MerchantOrder.objects.get(pk=order.pk).status in ("canceled", "refunded")
+    assert "canceled" in _texts(chat, done)
+    status = chat.say("where is my order?")
+    assert "canceled" in _texts(chat, status) or "refunded" in _texts(chat, status)

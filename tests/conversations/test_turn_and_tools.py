@@ -18,6 +18,7 @@ EXPECTED_TOOLS = {
     "list_saved_items",
     "answer_product_question",
     "sync_cart",
+    "cancel_placed_order",
     "add_to_cart",
     "update_cart_line",
     "remove_from_cart",
@@ -43,7 +44,9 @@ def test_the_tool_registry_is_the_issue_list_and_nothing_places_an_order():
     for name, spec in TOOLS.items():
         assert spec.name == name
         assert spec.parameters["type"] == "object" and spec.parameters["additionalProperties"] is False
-        assert not any(word in name for word in ("confirm", "place", "complete", "checkout"))
+        assert not any(word in name for word in ("confirm", "place", "complete", "checkout")) or (
+            name == "cancel_placed_order"  # cancels at the shop after the customer's yes; it orders nothing
+        )
 
 
 def test_invalid_arguments_are_refused_without_running_the_tool_and_recorded(customer):
