@@ -871,7 +871,26 @@ class Policy:
         turn.say(f"Your promotions: {listed}.", data={"kind": "info", "quick_replies": _replies(
             [f"Use {p['code']}" for p in promotions[:4]])})  # fmt: skip
 
+    def _revive_cart(self, turn: Turn) -> None:
+        """After a placement that failed (a declined card), the same items go into a new cart with the new
+        choice, instead of being lost; a placed, declined or canceled cart is never revived."""
+        from ordering.models import OrderFlow
+
+        if not turn.state["cart"] or not turn.state.get("flow_id") or turn.cart_flow() is not None:
+            return
+        flow = OrderFlow.objects.filter(pk=turn.state["flow_id"], conversation=turn.conversation).first()
+        if flow is None or flow.status not in (FlowStatus.FAILED, FlowStatus.COMPENSATING, FlowStatus.COMPENSATED):
+            return
+        turn.state["flow_id"] = None
+        turn.state["shown_preview_hash"] = ""
+        turn.save_state()
+        turn.record_decision(
+            DecisionKind.RULE, "cart_revived", rationale=f"the order {flow.pk} did not go through; same items, new cart"
+        )
+        self._resync(turn)
+
     def _do_choose_card(self, turn: Turn, command: c.ChooseCard) -> None:
+        self._revive_cart(turn)
         arguments = {"last4": command.last4} if command.last4 else {"brand": command.brand or ""}
         result = self._call(turn, "choose_payment_method", arguments, "the customer named a card")
         if not result.ok:
@@ -891,6 +910,7 @@ class Policy:
             turn.say(f"OK, I'll pay with your {payment['brand'].title()} ending {payment['last4']}.")
 
     def _do_choose_address(self, turn: Turn, command: c.ChooseAddress) -> None:
+        self._revive_cart(turn)
         result = self._call(turn, "choose_address", {"label": command.label}, f"the customer said {command.label!r}")
         if not result.ok:
             self.refused_choice = True

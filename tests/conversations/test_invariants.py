@@ -328,3 +328,18 @@ def test_cancel_my_last_order_from_another_conversation_asks_then_cancels_at_the
     assert "canceled" in _texts(chat, done)
     status = chat.say("where is my order?")
     assert "canceled" in _texts(chat, status) or "refunded" in _texts(chat, status)
+
+
+def test_after_a_declined_card_another_card_previews_the_same_items_again(shop, chat, generator):
+    chat.start()
+    chat.say("blue runner size 42, pay with the card ending 0002")
+    declined = chat.say("yes")
+    assert any(m["kind"] == "flow_failed" for m in chat.events()["messages"]), declined
+
+    answer = chat.say("pay with the card ending 4242")
+
+    preview = answer["pending_confirmation"]["preview"]
+    assert [(line["quantity"], line["variant"]) for line in preview["lines"]] == [(1, "blue, 42")]
+    assert preview["payment"]["last4"] == "4242"
+    chat.say("yes")
+    assert MerchantOrder.objects.count() == 1
