@@ -34,19 +34,16 @@ def test_after_revoking_the_ordering_grant_on_the_settings_page_the_widget_refus
     store.open_shop()
     store.open_chat()
     store.say(SEED)
-    preview = store.log.locator(".oaw-preview")
-    if preview.count():
-        # the agent may still show what it would order; placing it is what consent governs
-        preview.last.get_by_role("button", name="Confirm").click()
 
-    # then the widget tells her it may not order for her, and why, and nothing is ordered
+    # then the widget shows what it would order, says it may not order for her and why, offers no Confirm,
+    # and links to the settings page; nothing is ordered
     refusal = store.log.get_by_text("You revoked the assistant's permission to place orders").last
     refusal.wait_for()
     store.wait_until_idle()
     assert "settings page" in refusal.inner_text()
-    failed = store.log.locator(".oaw-message[data-kind=flow_failed]").last
-    assert failed.get_by_role("link", name="Open your settings").get_attribute("href") == "/settings/"
-    assert failed.get_by_role("button", name="Try again").count() == 0  # retrying cannot help until she allows it
+    blocked = store.log.locator(".oaw-message[data-kind=preview_blocked]").last
+    assert blocked.get_by_role("link", name="Open your settings").get_attribute("href") == "/settings/"
+    assert blocked.get_by_role("button", name="Confirm").count() == 0
     assert in_thread(MerchantOrder.objects.count) == 0
     assert store.page.locator(".oaw-message[data-kind=flow_placed]").count() == 0
     screenshot(store.page, "revoked-refused")
