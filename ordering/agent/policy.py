@@ -107,6 +107,20 @@ class Policy:
 
         decision = [command for command in commands if isinstance(command, c.Confirm | c.Decline)]
         others = [command for command in commands if not isinstance(command, c.Confirm | c.Decline | c.Thanks)]
+        conflict = _conflicting_slots(commands)
+        if conflict:
+            # "1 in black and 1 in orange" read as two values for one slot: applying either would change the
+            # order into something the customer did not ask for.
+            slot, values = conflict
+            turn.record_decision(
+                DecisionKind.CLARIFICATION, "conflicting_values", rationale=f"{slot}: {values} in one message"
+            )
+            turn.say(
+                f"I'm not sure which {slot} you want: {_or_list(values)}. Nothing changed; tell me the one you "
+                'want, or name each item separately (e.g. "add one in orange").',
+                data={"kind": "question", "quick_replies": _replies(values)},
+            )
+            return
         pending = turn.state.get("pending")
         if pending and pending.get("slot") == "cancel_order":
             self._clear_pending(turn)
@@ -437,6 +451,8 @@ class Policy:
             arguments: dict[str, Any] = {"kind": spec.saved}
             if spec.since_days:
                 arguments["since_days"] = spec.since_days
+            if spec.product_ids:
+                arguments["product_ids"] = list(spec.product_ids)[:40]
             result = self._call(
                 turn,
                 "list_saved_items",
@@ -448,16 +464,15 @@ class Policy:
                 return None
             items = result.data["items"]
             if spec.product_ids:
-                items = [i for i in items if i["product_id"] in spec.product_ids] or (
-                    [] if spec.saved != "purchased" else items
-                )
+                items = [i for i in items if i["product_id"] in spec.product_ids]
             elif spec.category:
                 items = [i for i in items if i["category"] == spec.category]
             if spec.colour:
                 items = [i for i in items if spec.colour in i["colours"]] or items
             if not items:
                 when = f" in the last {spec.since_days} days" if spec.since_days else ""
-                turn.say(f"I couldn't find anything you {spec.saved}{when} like that.")
+                verb = {"liked": "liked", "viewed": "looked at", "purchased": "bought"}[spec.saved]
+                turn.say(f"I couldn't find anything like that among the items you {verb}{when}.")
                 return None
             if spec.saved == "purchased":
                 items = items[:1]  # "my usual": the most recent purchase
@@ -1057,6 +1072,20 @@ class Policy:
         turn.record_decision(DecisionKind.CLARIFICATION, "not_understood", rationale=f'"{words}" was not understood')
         turn.say(text, data={"kind": "not_understood", "quick_replies": _replies(
             ["Show my order"] if flow is not None else list(HELP_EXAMPLES))})  # fmt: skip
+
+
+def _conflicting_slots(commands: list[c.Command]) -> tuple[str, list[str]] | None:
+    seen: dict[tuple[str, str | None], list[str]] = {}
+    for command in commands:
+        if isinstance(command, c.SetSlot):
+            key = (command.slot, command.target.variant_id if command.target else None)
+            values = seen.setdefault(key, [])
+            if command.value.lower() not in (value.lower() for value in values):
+                values.append(command.value)
+    for (slot, _), values in seen.items():
+        if len(values) > 1:
+            return slot, values
+    return None
 
 
 def _explicit_confirmation(turn: Turn) -> bool:

@@ -227,7 +227,11 @@ def list_saved_items(turn: Turn, args: dict) -> ToolResult:
     since = timezone.now() - timedelta(days=args["since_days"]) if args.get("since_days") else None
     catalog = get_merchant(merchant_id).catalog
     try:
-        saved = catalog.list_saved_items(customer_id=customer_ref, kind=args["kind"], since=since)[:10]
+        saved = catalog.list_saved_items(customer_id=customer_ref, kind=args["kind"], since=since)
+        if args.get("product_ids"):
+            # Only the products the customer named, however long their history: never the newest of something else.
+            saved = [item for item in saved if item.product_id in args["product_ids"]]
+        saved = saved[:10]
         items = []
         for item in saved:
             product = _product_get(turn, item.product_id)
@@ -863,6 +867,7 @@ TOOLS: dict[str, ToolSpec] = {
                 {
                     "kind": {"type": "string", "enum": ["liked", "viewed", "purchased"]},
                     "since_days": {"type": "integer", "minimum": 1, "maximum": 365},
+                    "product_ids": {"type": "array", "items": _ID, "maxItems": 40},
                 },
                 ("kind",),
             ),
