@@ -68,7 +68,7 @@ from ordering.agent.commands import (
     UseMyPromotion,
 )
 from ordering.agent.understand.dates import since_days
-from ordering.agent.understand.lexicon import COMMON_WORDS, CatalogLexicon, colour_of
+from ordering.agent.understand.lexicon import COMMON_WORDS, CatalogLexicon, colour_of, singular
 from ordering.agent.understand.numbers import NUMBER_WORDS, parse_quantity
 from ordering.agent.understand.sizes import (
     CLOTHING_WORDS,
@@ -412,7 +412,8 @@ CARD = _rx(
     r"\s*(?:that\s+)?(?:ending|ends|ending in|ends in|ends with|finishing in|with last (?:four|4)(?: digits)?|last"
     r" (?:four|4)(?: digits)?|"
     r"number|no|#)?\s*(?:in|with|of|is)?\s*:?\s*(\d{4})\b"
-    r"|\b(\d{4})\s*(visa|mastercard|amex)?\s*card\b|\bthe (?:one|card) ending (?:in )?(\d{4})\b|\bending (?:in"
+    r"|\b(\d{4})\s*(?:(visa|mastercard|master card|amex|american express|discover)(?:\s*card)?|card)\b"
+    r"|\bthe (?:one|card) ending (?:in )?(\d{4})\b|\bending (?:in"
     r" )?(\d{4})\b"
 )
 CARD_BRAND = _rx(
@@ -468,6 +469,13 @@ LEFTOVER = frozenset(
     now currently right available are there any what which today am ready
     """)
 )
+# Words that count a thing rather than name it ("2 packs of socks", "a dozen pairs"): never a product query.
+UNIT_WORDS = frozenset(
+    _words("""
+    pack packs pair pairs dozen dozens box boxes bundle bundles unit units piece pieces pcs pc set sets lot lots
+    """)
+)
+SIZE_LETTERS = ("xs", "s", "m", "l", "xl", "xxl", "2xl")
 ORDINALS = {
     "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4,
     "5th": 4, "sixth": 5, "6th": 5, "last": -1, "final": -1, "bottom": -1, "top": 0,
@@ -694,6 +702,11 @@ class _Reader:
         rest = re.sub(r"^(?:and|then|also|plus|please|,)\s+|\s+(?:and|then|please|,)$", "", rest).strip(" ,")
         if commands and all(word in LEFTOVER for word in rest.split()):
             rest = ""
+        elif commands and "," in rest:
+            # "zip hoodie navy m, …, and charge the 4242 visa": a piece left only with the words around a part
+            # taken out ("and charge the") says nothing more.
+            pieces = [piece.strip() for piece in rest.split(",")]
+            rest = " , ".join(piece for piece in pieces if piece and not all(w in LEFTOVER for w in piece.split()))
         return _Found(commands=commands, rest=rest)
 
     def _is_code(self, candidate: str, matched: str) -> bool:
@@ -873,16 +886,23 @@ class _Reader:
         if position and pending.options and not (pending.slot in ("size", "quantity") and text.strip().isdigit()):
             index = _position_index(position)
             if index is not None:
-                return [Select(index=index)]
+                chosen = pending.options[index].value if -len(pending.options) <= index < len(pending.options) else None
+                rest = text[: position.start()] + " " + text[position.end() :]
+                return [Select(index=index), *self._answer_extras(rest, pending.slot, chosen)]
         slot = pending.slot
         if slot == "size":
+            system = self._size_system_answer(text)
+            if system is not None:
+                return [SetSlot(slot="size", value=system)]
             reading = self._size(text, letters_alone=True, shoe=self._pending_is_shoe(), bare_number=True)
             if reading is not None:
-                return [_size_slot(reading, correction=False)]
+                rest = text[: reading.start] + " " + text[reading.end :]
+                return [_size_slot(reading, correction=False), *self._answer_extras(rest, slot, pending.product_id)]
         if slot == "colour":
             colour = self._colour(text)
             if colour:
-                return [SetSlot(slot="colour", value=_option_value(colour, pending.options))]
+                answer = SetSlot(slot="colour", value=_option_value(colour, pending.options))
+                return [answer, *self._answer_extras(text, slot, pending.product_id)]
         if slot == "quantity":
             quantity = self._number(text)
             if quantity is not None:
@@ -890,15 +910,65 @@ class _Reader:
         if slot in ("product", "line", "code") or pending.options:
             choice = self._option_by_words(text, pending.options)
             if choice is not None:
-                return [Select(value=choice)]
+                return [Select(value=choice), *self._answer_extras(text, slot, choice)]
             if slot == "product":
                 item = self._item(text)
                 if item is not None and len(item.product_ids) == 1 and not ADD_VERB.search(text):
-                    return [Select(value=item.product_ids[0])]
+                    return [Select(value=item.product_ids[0]), *self._answer_extras(text, slot, item.product_ids[0])]
         # An answer with no question-specific word: a size or a colour said for the product asked about.
         if slot in ("product", "line") and not ADD_VERB.search(text):
             return []
         return []
+
+    def _answer_extras(self, text: str, slot: str, product_id: str | None) -> list[Command]:
+        """The other slots said along with an answer ("green, size 43" to "which colour?", "the pullover one,
+        red, L" to "which one?"): SetSlots without target, so the policy applies them together with the
+        answer to the item the question is about. Only for a question about an item to add (product, size,
+        colour); a size that is not sure ("9") is left to the question the policy asks next."""
+        if slot not in ("product", "size", "colour"):
+            return []
+        entry = self.lexicon.by_id.get(product_id or "")
+        if entry is None and product_id in self.lexicon.variant_products:
+            entry = self.lexicon.by_id.get(self.lexicon.variant_products[product_id or ""])
+        title_words = set(entry.title_words) if entry is not None else set()
+        words = [word for word in text.split() if singular(word) not in title_words]
+        rest = " ".join(words)
+        extras: list[Command] = []
+        if slot != "size":
+            shoe = entry.size_kind == "shoe" if entry is not None else self._pending_is_shoe()
+            sized = entry is None or entry.size_kind != "one_size"
+            reading = self._size(rest, letters_alone=True, shoe=shoe, bare_number=shoe) if sized else None
+            if reading is not None and reading.size:
+                extras.append(SetSlot(slot="size", value=reading.size))
+                rest = rest[: reading.start] + " " + rest[reading.end :]
+        if slot != "colour":
+            colour = self._colour(rest)
+            if colour:
+                extras.append(SetSlot(slot="colour", value=colour))
+        return extras
+
+    def _size_system_answer(self, text: str) -> str | None:
+        """ "US" / "UK" answering "Size 9 could mean different sizes here… Which one: 42 or 43?".
+
+        The question offers the EU sizes one bare size could be, US first: US n is EU n+33 and UK n is EU
+        n+34 (sizes.py). So with exactly two whole EU sizes one apart, "US" is the smaller and "UK" the
+        larger, whatever n was. Anything else (a half size, three options, a label that says which is
+        which) is not read here."""
+        pending = self.context.pending
+        filler = ("size", "sizes", "sizing", "please", "it", "is", "the", "i", "mean", "meant", "men's", "mens", "one")
+        words = [word for word in text.split() if word not in filler]
+        if pending is None or len(words) != 1:
+            return None
+        system = {"us": "us", "american": "us", "usa": "us", "uk": "uk", "british": "uk", "english": "uk"}.get(words[0])
+        values = [option.value for option in pending.options]
+        if system is None or len(values) != 2 or not all(value.isdigit() for value in values):
+            return None
+        if any(option.label.strip() != option.value for option in pending.options):
+            return None  # the labels say which is which ("42 (US 9)"): read by the labels
+        low, high = sorted(values, key=int)
+        if int(high) - int(low) != 1:
+            return None
+        return low if system == "us" else high
 
     def _pending_is_shoe(self) -> bool:
         pending = self.context.pending
@@ -1324,17 +1394,28 @@ class _Reader:
             if quantity is None:
                 quantity = value
             index += used
-        if reading is None and entry_kinds == {"clothing"} and words:
-            # "running socks L": a size letter at the end of a clothing item.
-            letter = find_clothing_size(words[-1], letters_alone=True)
-            if letter is not None and words[-1] in ("s", "m", "l", "xl", "xs", "xxl"):
-                reading = letter
+        clothing = entry_kinds == {"clothing"} or (
+            not resolution.product_ids
+            and previous is not None
+            and bool(previous.product_ids)
+            and {self.lexicon.by_id[pid].size_kind for pid in previous.product_ids} == {"clothing"}
+        )
+        letter_word = None
+        if reading is None and clothing and words and words[-1] in SIZE_LETTERS:
+            # "running socks L", "…, black, M", "and one pack black L": a size letter at the end of a clothing
+            # item (or of more about the clothing item said just before).
+            reading = find_clothing_size(words[-1], letters_alone=True)
+            letter_word = words[-1] if reading is not None else None
         if reading is not None and reading.kind == "shoe" and reading.size is None and not reading.options:
             reading = None
         content = resolution.words
         query = ""
         if not resolution.product_ids:
-            query = " ".join(word for word in content if colour_of(word) is None)
+            # The customer's words for the thing, without what is not the thing: colours, the size letter
+            # read above, units ("2 packs of", "a dozen pairs").
+            query = " ".join(
+                word for word in content if colour_of(word) is None and word != letter_word and word not in UNIT_WORDS
+            )
             if not query and not saved and reading is None and quantity is None and colour is None:
                 return None
         size = size_said = None
