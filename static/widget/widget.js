@@ -812,6 +812,11 @@
     return flow ? flow.merchant_order_id || "" : "";
   }
 
+  function blockedNow(box, flow, newest) {
+    // The latest preview of its cart, shown as one the customer's settings would refuse.
+    return box.hasAttribute("data-blocked-preview") && box === newest && (!flow || flow.status === "previewed");
+  }
+
   function refreshPreviews() {
     // A preview's buttons and cart editing work only while it is the preview waiting for a decision.
     var current = state.pending ? state.pending.preview_hash : "";
@@ -840,14 +845,14 @@
         words = null;
       } else if (repeated) {
         words = "Shown again below.";
+      } else if (blockedNow(box, flow, newestOfFlow[flowId])) {
+        words = null; // its own note says why it cannot be placed
       } else if (!flow) {
         words = "This preview is no longer current.";
       } else if (flow.confirmed_preview_hash) {
         // Only the preview the customer confirmed carries the order's progress; the ones it replaced say so.
         if (hash === flow.confirmed_preview_hash && flow.status !== "previewed") status = flow.status;
         else words = "Replaced by a newer preview";
-      } else if (box === newestOfFlow[flowId] && box.hasAttribute("data-blocked-preview")) {
-        words = flow.status === "previewed" ? null : FLOW_WORDS[flow.status] || capitalise(flow.status);
       } else if (box === newestOfFlow[flowId] && flow.status !== "previewed") {
         status = flow.status; // never confirmed: declined, cancelled, expired
       } else {

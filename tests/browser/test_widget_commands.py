@@ -410,3 +410,32 @@ def test_try_again_after_a_failure_asks_again_with_the_request_not_the_chip_that
     # then her request is asked again in her own words (a bare "44" would mean nothing to a fresh cart)
     assert store.messages("customer").last.locator(".oaw-bubble").inner_text() == "buy the blue runner"
     assert in_thread(MerchantOrder.objects.count) == 0
+
+
+def test_a_preview_the_settings_would_refuse_has_no_confirm_and_links_to_the_settings(shop, live_server, chromium):
+    store = Storefront(chromium.new_page(), live_server.url)
+    store.sign_in("alice")
+
+    # given alice revoked "Place orders for me" on the settings page
+    store.page.get_by_role("link", name="What the assistant may do").click()
+    store.page.get_by_role("button", name="Revoke: Place orders for me").click()
+    store.page.get_by_text("Revoked: “Place orders for me”").wait_for()
+
+    # when she asks the assistant for an order
+    store.open_shop()
+    store.open_chat()
+    store.say("Buy the Blue Runner in size 42")
+
+    # then she sees what it would cost, why it cannot be placed, and where to change that; nothing to confirm
+    preview = store.last_preview()
+    assert "Blue Runner" in preview.inner_text()
+    assert "revoked" in store.messages("assistant").last.locator(".oaw-bubble").inner_text()
+    assert preview.get_by_role("button", name="Confirm").count() == 0 or not (
+        preview.get_by_role("button", name="Confirm").is_visible()
+    )
+    assert preview.get_by_text("This order can't be placed with your current settings.").is_visible()
+    assert preview.get_by_role("link", name="Open your settings").get_attribute("href") == "/settings/"
+    assert not preview.locator(".oaw-progress").is_visible()  # not "no longer current": it is the latest
+    assert not preview.locator(".oaw-cart-edit").is_visible()
+    assert in_thread(MerchantOrder.objects.count) == 0
+    screenshot(store.page, "preview-blocked")
