@@ -55,13 +55,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -501,9 +502,16 @@ def llm_calls_so_far() -> int:
 # -- one task ------------------------------------------------------------------------------------------
 
 
-def sandbox_reset() -> None:
-    """The shop as the demo seeds it: demo stock, prices, promotions and saved items; no faults; no holds."""
-    from catalog_adapters.sandbox.demo import demo_data_seed
+def sandbox_reset(*, full: bool = False) -> None:
+    """The shop as the demo seeds it, for the next task: no faults, no stock held, the demo stock and
+    prices, and exactly the demo's saved items (an order adds a "purchased" item, which would change
+    what "the socks I bought last time" means for every later task).
+
+    `full` runs the demo seed itself (`demo_data_seed`, done once per run); between tasks only what a
+    task can change is put back, in one transaction (the full seed costs about a second on PostgreSQL).
+    """
+    from catalog_adapters.sandbox import demo
+    from catalog_adapters.sandbox.models import SavedItem, Variant
     from catalog_adapters.sandbox.selectors import live_reservations
     from catalog_adapters.sandbox.services import checkout_session_cancel, fault_rules_clear
 
@@ -513,7 +521,24 @@ def sandbox_reset() -> None:
         with contextlib.suppress(Exception):
             checkout_session_cancel(session_id=session_id)
     fault_rules_clear()
-    demo_data_seed()
+    if full:
+        demo.demo_data_seed()
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        for slug, _title, _category, _brand, price, _colours, _sizes, stock, _text in demo.PRODUCTS:
+            # Test set-up only: the merchant's own code changes stock through its services.
+            Variant.objects.filter(product_id=f"prod_{slug}").update(stock=stock, price_amount=price)
+        kept = []
+        for customer_id, kind, slug, variant, days_ago in demo.SAVED_ITEMS:
+            item, _ = SavedItem.objects.update_or_create(
+                customer_id=customer_id,
+                kind=kind,
+                product_id=f"prod_{slug}",
+                defaults={"variant_id": variant, "saved_at": now - timedelta(days=days_ago)},
+            )
+            kept.append(item.pk)
+        SavedItem.objects.exclude(pk__in=kept).delete()
 
 
 def customer_prepare(*, customer: str, setup: dict[str, Any]) -> Any:
@@ -595,6 +620,7 @@ class TaskRunner:
         from rest_framework.test import APIClient
 
         self._client_class = APIClient
+        self._seeded = False
 
     # -- the conversation through the API --------------------------------------------------------------
 
@@ -665,7 +691,8 @@ class TaskRunner:
         started = time.monotonic()
         user = None
         try:
-            sandbox_reset()
+            sandbox_reset(full=not self._seeded)
+            self._seeded = True
             user = customer_prepare(customer=task.customer, setup=task.setup)
             client = self._client_class()
             client.force_login(user)
