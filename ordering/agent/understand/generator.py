@@ -100,6 +100,10 @@ POLITE = (
     "amazing", "excellent", "fantastic", "you are the best", "you rock", "very", "so", "much", "then", "oh",
     "well", "and", "hmm", "um", "ah", "i see", "understood", "fair enough", "no problem", "np", "sweet", "bye",
     "goodbye", "bye bye", "see you", "see ya", "have a nice day", "have a good day", "take care", "lol", "haha",
+    # Browsing without buying: nothing to do, and never a yes or a no.
+    "just looking", "just browsing", "only looking", "only browsing", "just having a look", "having a look",
+    "window shopping", "just window shopping", "just looking around", "i am just looking", "i am just browsing",
+    "i am only looking", "for now", "for the moment",
 )  # fmt: skip
 YES = (
     "yes", "yeah", "yep", "yup", "yea", "ya", "yess", "yesss", "y", "sure", "absolutely", "definitely",
@@ -174,11 +178,28 @@ INSTRUCTION = _rx(
     r"\b(?:ignore|disregard|forget|override|bypass)\b.{0,40}\b(?:rules?|instructions?|previous|prompt|policy|"
     r"policies|guidelines?|limits?|restrictions?|confirmation|everything above|safety|settings)\b"
     r"|\bsystem\s*(?:prompt|message|:)|\b(?:you are now|pretend (?:you are|to be)|act as (?:an?|the) |developer mode|"
-    r"jailbreak|admin mode|god mode|dan mode)\b|\bwithout (?:asking|confirm\w*|my confirmation|showing)\b"
-    r"|\bskip (?:the )?(?:confirm\w*|preview|checks?|verification)\b|\bauto-?confirm\w*\b"
+    r"jailbreak|admin mode|god mode|dan mode)\b"
+    r"|\bskip (?:the )?(?:checks?|verification)\b|\bauto-?confirm\w*\b"
     r"|\b(?:the )?(?:user|customer) (?:has |already )?(?:confirmed|approved|agreed)\b|\bassistant\s*:|\buser\s*:"
-    r"|\bno need to (?:confirm|ask)\b|\bdo not ask\b.{0,20}\bconfirm|\bconfirm (?:all|any|every) (?:future )?orders?\b"
-    r"|\bplace (?:it|the order|orders?) automatically\b|\btreat (?:this|my next message) as\b"
+    r"|\bconfirm (?:all|any|every) (?:future )?orders?\b"
+    r"|\btreat (?:this|my next message) as\b"
+)
+# Asking to be spared the preview or the confirmation ("… and confirm it without showing me anything",
+# "skip the preview", "don't ask me"): not something the assistant can do, so not a command; the words are
+# taken out together with the yes they come with, and the rest of the message is read. A message that is
+# only that (or only that and a yes) is not understood: it never becomes a Confirm.
+SKIP_CONFIRMATION = _rx(
+    r"\b(?:without (?:asking|confirm\w*|my confirmation|showing|a preview|previewing|checking)(?: with)?(?: me)?"
+    r"(?: anything| first| again| the preview)?|skip(?:ping)? (?:the )?(?:confirm\w*|preview|questions?)(?: step)?"
+    r"|no need to (?:confirm|ask|show)(?: me)?(?: anything| first)?|do not (?:ask|bother asking|show)(?: me)?"
+    r"(?: anything| first| to confirm| for (?:a )?confirmation| again)?|(?:place|order|buy) (?:it|the order|orders?) "
+    r"automatically)\b"
+)
+# The yes that comes with such a request ("and confirm it", "place the order straight away").
+CONFIRM_TAIL = _rx(
+    r"(?:\b(?:and|then)\s+)?(?:\bjust\s+)?\b(?:confirm|place|complete|submit|finish|process|proceed with)"
+    r"(?:\s+(?:it|them|that|this|the order|my order|the purchase|everything|all))?"
+    r"(?:\s+(?:right away|straight away|immediately|directly|now|at once|for me|too))*\b"
 )
 HUMAN = _rx(
     r"\b(?:human|humans|real person|a person|actual person|live person|live agent|live chat|someone real|"
@@ -460,15 +481,22 @@ SAVED_PURCHASED = _rx(
     r"previous order|last order)\b"
 )
 
+ONE_MORE = _rx(r"\b(?:one|ones|another|one more|pair|same)\b")
+REORDER = _rx(r"\b(?:same|again|as (?:in|on|from)?|from|like (?:in|on)?|re-?order|one more|another)\b")
+
 # Words left over once a code, card, address or shipping choice was taken out: nothing more to read.
 LEFTOVER = frozenset(
     _words("""
     apply use using pay paying with via by please and the my a to it for me can you i want would like also
     then card code coupon promo shipping delivery ship send do that this charge put on let us go as well too
     thanks thank ok okay , is add enter try redeem in my order choose pick fine good great on at the moment
-    now currently right available are there any what which today am ready
+    now currently right available are there any what which today am ready make change switch swap set upgrade
+    instead rather could would actually just deliver address then
     """)
 )
+# An address said by its label alone ("ok then home is fine", "work address then"), read only when nothing
+# else is left but words like these.
+BARE_ADDRESS = _rx(r"\b(?:(?:my|the|our)\s+)?(home|work|office)(?:\s+address)?\b")
 # Words that count a thing rather than name it ("2 packs of socks", "a dozen pairs"): never a product query.
 UNIT_WORDS = frozenset(
     _words("""
@@ -546,6 +574,13 @@ class _Reader:
             return [CannotHandle(text="", reason="empty message")]
         if INSTRUCTION.search(text) or INSTRUCTION.search(self.raw.lower()):
             return [CannotHandle(text=self.raw[:300], reason="instructions to the assistant are not followed")]
+        if SKIP_CONFIRMATION.search(text):
+            text = CONFIRM_TAIL.sub(" ", SKIP_CONFIRMATION.sub(" ", text))
+            text = re.sub(r"(?:\s*,)+", " ,", re.sub(r"\s+", " ", text)).strip(" ,")
+            text = re.sub(r"\s+(?:and|then|,)$", "", text).strip(" ,")
+            remainder, _ = _strip_phrases(re.sub(r"\s*,\s*", " ", text), GREETINGS + POLITE)
+            if not _content(remainder) or _covers(remainder, YES + NO):
+                return [CannotHandle(text=self.raw[:300], reason="the preview and the confirmation cannot be skipped")]
         flat = re.sub(r"\s*,\s*", " ", text).strip()
         core, greeted = _strip_phrases(flat, GREETINGS)
         core_polite, polite = _strip_phrases(core, POLITE)
@@ -700,6 +735,11 @@ class _Reader:
             commands.append(Preview())
             rest = ""
         rest = re.sub(r"^(?:and|then|also|plus|please|,)\s+|\s+(?:and|then|please|,)$", "", rest).strip(" ,")
+        if not any(isinstance(command, ChooseAddress) for command in commands):
+            address = self._bare_address(rest)
+            if address is not None:
+                commands.append(ChooseAddress(label=address))
+                rest = ""
         if commands and all(word in LEFTOVER for word in rest.split()):
             rest = ""
         elif commands and "," in rest:
@@ -725,6 +765,21 @@ class _Reader:
         )
         return has_digit or (explicit and len(candidate) >= 4 and candidate.isalpha() and candidate not in COMMON_WORDS)
 
+    def _bare_address(self, text: str) -> str | None:
+        """ "ok then home is fine": an address label with nothing else said, while there is an order to ship
+        (a cart or saved addresses to choose from)."""
+        if not (self.context.cart or self.context.addresses or self.context.awaiting_confirmation):
+            return None
+        labels = "|".join(re.escape(label.lower()) for label in self.context.addresses if label.strip())
+        pattern = re.compile(rf"\b(?:(?:my|the|our)\s+)?({labels})(?:\s+address)?\b") if labels else BARE_ADDRESS
+        match = pattern.search(text) or BARE_ADDRESS.search(text)
+        if match is None:
+            return None
+        others = (text[: match.start()] + " " + text[match.end() :]).split()
+        if not all(word in LEFTOVER for word in others):
+            return None
+        return self._address_label(match.group(1))
+
     def _address_label(self, word: str) -> str | None:
         word = word.strip().removesuffix("'s").removeprefix("the ")
         for label in self.context.addresses:
@@ -740,9 +795,10 @@ class _Reader:
 
     def _main(self, text: str, *, had_parts: bool) -> list[Command]:
         context = self.context
-        if STATUS_ALL.search(text) and not CANCEL.search(text):
+        reorder = self._is_reorder(text)
+        if STATUS_ALL.search(text) and not CANCEL.search(text) and not reorder:
             return [OrderStatus(which="all")]
-        if STATUS.search(text) and not CANCEL.search(text):
+        if STATUS.search(text) and not CANCEL.search(text) and not reorder:
             return [OrderStatus(which="last")]
         if CANCEL.search(NOT_CANCEL.sub(" ", text)) and not (
             self._is_question(text) and self._names_product(text, strict=True)
@@ -778,6 +834,9 @@ class _Reader:
             return [AddItems(items=tuple(items[:10]))]
         if items and any(item.product_ids for item in items):
             return [self._search(text)]
+        pointed = self._pointed_item(text) if not items else None
+        if pointed is not None:
+            return [AddItems(items=(pointed,))]
         bare = self._bare_slot(text)
         if bare:
             return bare
@@ -793,6 +852,16 @@ class _Reader:
         if had_parts and not _content(text):
             return []
         return [CannotHandle(text=self.raw[:300], reason="not understood")]
+
+    def _is_reorder(self, text: str) -> bool:
+        """ "Same sneakers as my last order", "the socks from my previous order again": a product named
+        together with a past order is buying it again, not asking where the order is."""
+        return bool(
+            SAVED_PURCHASED.search(text)
+            and REORDER.search(text)
+            and not re.search(r"\b(?:where|when|status|track\w*|arriv\w*|ship|shipped|deliver\w*)\b|^(?:did|has|was)\b", text)
+            and self._names_product(text)
+        )
 
     # cancel / remove ----------------------------------------------------------------------------
 
@@ -1105,6 +1174,45 @@ class _Reader:
         if index is None:
             return []
         return [Select(index=index)]
+
+    def _pointed_item(self, text: str) -> ItemSpec | None:
+        """ "Add a pink one too", "another pair in 44", "one more in black": another of the product under
+        discussion (the one product just shown, or the cart's latest line), with what was said. The product
+        must come in the colour and size said; when both could, both are named (the policy asks which)."""
+        if not (ADD_VERB.search(text) and ONE_MORE.search(text)):
+            return None
+        item = self._item(text)
+        said = item is not None and bool(item.colour or item.size or item.size_said)
+        if item is not None and (item.product_ids or item.query or item.saved):
+            return None
+        line = self.context.cart[-1] if self.context.cart else None
+        shown = [option.value for option in self.context.last_shown if option.value in self.lexicon.by_id]
+        if not said:
+            if line is None or not re.search(r"\b(?:another|one more|same)\b", text):
+                return None
+            # "add another one": one more of the latest line, as it is.
+            return ItemSpec(product_ids=(line.product_id,), colour=line.colour, size=line.size,
+                            quantity=item.quantity if item is not None else None)  # fmt: skip
+        assert item is not None
+
+        def fits(product_id: str) -> bool:
+            entry = self.lexicon.by_id.get(product_id)
+            if entry is None:
+                return False
+            if item.colour and item.colour not in entry.colours:
+                return False
+            if item.size and item.size not in entry.sizes:
+                return False
+            return not (item.size_options and not set(item.size_options) & set(entry.sizes))
+
+        pool = list(dict.fromkeys([*(shown[:1] if len(shown) == 1 else shown), *([line.product_id] if line else [])]))
+        fitting = [product_id for product_id in pool if fits(product_id)]
+        if not fitting:
+            return None
+        spec = replace(item, product_ids=tuple(fitting[:6]), query="")
+        if line is not None and fitting == [line.product_id] and not (item.size or item.size_said):
+            spec = replace(spec, size=line.size)  # "a black one too": the same thing, in black
+        return spec
 
     def _bare_slot(self, text: str) -> list[Command]:
         """A size, colour or quantity said alone while there is a cart line to apply it to."""
