@@ -481,6 +481,7 @@ SAVED_PURCHASED = _rx(
     r"previous order|last order)\b"
 )
 
+STATUS_WORDS = _rx(r"\b(?:where|when|status|track\w*|arriv\w*|ship|shipped|deliver\w*)\b|^(?:did|has|was)\b")
 ONE_MORE = _rx(r"\b(?:one|ones|another|one more|pair|same)\b")
 REORDER = _rx(r"\b(?:same|again|as (?:in|on|from)?|from|like (?:in|on)?|re-?order|one more|another)\b")
 
@@ -859,7 +860,7 @@ class _Reader:
         return bool(
             SAVED_PURCHASED.search(text)
             and REORDER.search(text)
-            and not re.search(r"\b(?:where|when|status|track\w*|arriv\w*|ship|shipped|deliver\w*)\b|^(?:did|has|was)\b", text)
+            and not STATUS_WORDS.search(text)
             and self._names_product(text)
         )
 
