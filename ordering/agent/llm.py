@@ -203,6 +203,10 @@ class LLMGenerator:
         repaired, still_wrong = _read_calls(repaired_calls)
         if still_wrong:
             raise LLMFailure("invalid_commands", "; ".join(still_wrong.values())[:300])
+        if len([command for command in repaired if command not in accepted]) < len(problems):
+            # A failed call the repair left out would be words of the customer's silently dropped (a code
+            # never answered); the offline generator reads the whole message instead.
+            raise LLMFailure("invalid_commands", f"the repair answered {len(repaired)} of {len(problems)} calls")
         return _bounded(_merge(calls, accepted, problems, repaired))
 
     def _complete(self, messages: list[dict], *, retries: bool) -> Any:

@@ -212,6 +212,16 @@ def test_a_repair_that_repeats_every_call_does_not_double_the_accepted_ones(llm_
     assert commands == [ApplyCode(code="RUN15"), ChooseCard(last4="4242")]
 
 
+def test_a_repair_that_leaves_a_failed_call_out_is_a_failure_not_a_dropped_request(llm_settings):
+    # two things asked, both calls broken; the repair fixes one and forgets the code
+    first = tool_calls(("choose_card", {"last4": "42"}), ("apply_code", {"code": "RUN 15"}))
+    only_the_card = tool_calls(("choose_card", {"last4": "4242"}))
+    with ScriptedLLM(scripted(first, only_the_card)) as llm, pytest.raises(LLMFailure) as failure:
+        llm_settings(llm).generate(text="visa 4242 and code RUN 15", context=EMPTY, recent=[])
+
+    assert failure.value.reason == "invalid_commands" and "1 of 2" in failure.value.detail
+
+
 def test_arguments_invalid_twice_fail_after_exactly_two_requests(llm_settings):
     broken = tool_calls(("set_slot", {"slot": "shoe size", "value": "43"}))
     before = sample("ordering_llm_fallbacks_total", reason="invalid_commands")
