@@ -264,7 +264,16 @@ class Policy:
 
     def _ask(self, turn: Turn, question: str, pending: dict[str, Any], options: list[dict[str, str]]) -> None:
         pending = {**pending, "options": options[:MAX_QUICK_REPLIES]}
-        turn.ask(question, pending=pending, quick_replies=_replies([o["label"] for o in options]))
+        slot = pending.get("slot")
+        replies = []
+        for option in options[:MAX_QUICK_REPLIES]:
+            # A chip carries its answer as a command, so it does not depend on how its words are read.
+            if slot in ("size", "colour", "quantity"):
+                command = {"kind": "set_slot", "slot": slot, "value": option["value"]}
+            else:
+                command = {"kind": "select", "value": option["value"]}
+            replies.append({"label": option["label"], "text": option["label"], "command": command})
+        turn.ask(question, pending=pending, quick_replies=replies)
         self.asked = True
 
     def _clear_pending(self, turn: Turn) -> None:
