@@ -817,7 +817,13 @@ class _Reader:
             answer = self._answer(text)
             if answer:
                 return answer
-        if CORRECTION.search(text) and not re.search(r"\b(?:also|too|as well|another|one more|add)\b", text):
+        # A correction changes something already there; with an empty cart, "I'll go with the cotton tee in
+        # grey" is a choice, read below as items.
+        if (
+            CORRECTION.search(text)
+            and (context.cart or context.pending is not None)
+            and not re.search(r"\b(?:also|too|as well|another|one more|add)\b", text)
+        ):
             correction = self._correction(text)
             if correction:
                 return correction
@@ -1093,6 +1099,9 @@ class _Reader:
             "",
             text,
         )
+        split = self._split_line(body)
+        if split is not None:
+            return split
         target: ItemSpec | None = None
         value_text = body
         instead = re.search(r"^(.+?)\s+(?:instead of|rather than|not)\s+(?:the\s+)?(.+)$", body)
@@ -1147,6 +1156,66 @@ class _Reader:
                 commands.append(SetSlot(slot="product", value=words[:100], target=target, correction=True))
         if colour:
             commands.append(SetSlot(slot="colour", value=colour, target=target, correction=True))
+        return commands
+
+    def _split_line(self, body: str) -> list[Command] | None:
+        """ "Actually 1 in black and 1 in orange, both M" about a line of 2 black M tees: the line becomes the
+        parts said. A part that is the line's own variant keeps the line with its new quantity; the others
+        are added; when none is, the line goes and all parts are added. None when the message is not parts
+        with counts; CannotHandle when it is but a part cannot be read (never a reading that drops one)."""
+        body = re.sub(
+            r"^(?:make|change|switch|swap|update|split)\s+(?:it|that|them|this|those)\s+(?:to|into|for)?\s*", "", body
+        )
+        chunks = [chunk.strip() for chunk in ITEM_SPLIT.split(body) if chunk and chunk.strip()]
+        counted = [chunk for chunk in chunks if re.match(r"(?:-?\d+|one|two|three|four|five|a|an)\b", chunk)]
+        if len(counted) < 2:
+            return None
+        unread = [CannotHandle(text=self.raw[:300], reason="a line split into parts that were not all read")]
+        cart = self.context.cart
+        named = self._item(body)
+        lines = list(cart)
+        if named is not None and named.product_ids:
+            lines = [line for line in lines if line.product_id in named.product_ids]
+            if not lines:
+                return None  # other products: not parts of a line
+        if len(lines) != 1:
+            return unread
+        line = lines[0]
+        seed = ItemSpec(product_ids=(line.product_id,))
+        parts: list[ItemSpec] = []
+        shared: list[ItemSpec] = []
+        for chunk in chunks:
+            together = re.match(r"(?:both|all|each)(?: of them)?\b\s*(?:in\s+)?(.*)$", chunk)
+            item = self._item(together.group(1) if together else chunk, previous=seed)
+            if item is not None and item.product_ids and line.product_id not in item.product_ids:
+                return None  # another product named: not parts of this line
+            if item is None or item.query:
+                return unread
+            if together:
+                shared.append(item)
+                continue
+            if item.quantity is None or not (item.colour or item.size):
+                return unread
+            parts.append(item)
+        for extra in shared:
+            parts = [_fill(part, replace(extra, quantity=None)) for part in parts]
+        commands: list[Command] = []
+        added: list[ItemSpec] = []
+        kept = False
+        for part in parts:
+            colour = part.colour or line.colour
+            size = part.size or line.size
+            if not kept and colour == (line.colour or None) and size == (line.size or None):
+                kept = True
+                if part.quantity != line.quantity:
+                    target = ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
+                    commands.append(SetSlot(slot="quantity", value=str(part.quantity), target=target, correction=True))
+                continue
+            added.append(ItemSpec(product_ids=(line.product_id,), colour=colour, size=size, quantity=part.quantity))
+        if not kept:
+            commands.append(RemoveItem(target=ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)))
+        if added:
+            commands.append(AddItems(items=tuple(added[:10])))
         return commands
 
     def _line_is_shoe(self, target: ItemSpec | None) -> bool:
