@@ -82,7 +82,7 @@ def _client(base_url: str, api_key: str, timeout: float) -> openai.OpenAI:
 def llm_generator_for_settings() -> LLMGenerator | None:
     """The LLM generator when `LLM_BASE_URL` and `LLM_MODEL` are set; None: the offline generator alone."""
     if settings.LLM_BASE_URL and settings.LLM_MODEL:
-        return LLMGenerator()
+        return LLMGenerator(tool_choice=getattr(settings, "LLM_TOOL_CHOICE", "") or "required")
     return None
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from consent.exceptions import ConsentError
@@ -76,7 +77,9 @@ def _read(turn: Turn, command: dict | None) -> list[c.Command]:
     if generator is not None:
         turn.planner_name = generator.name
         try:
-            return generator.generate(text=turn.customer_text, context=context, recent=turn.recent_messages(8))
+            return generator.generate(
+                text=turn.customer_text, context=context, recent=turn.recent_messages(settings.LLM_RECENT_MESSAGES)
+            )
         except llm.LLMFailure as failure:
             logger.warning(
                 "llm.fallback",
