@@ -495,6 +495,21 @@ class Policy:
                 product = self._product(turn, product_id)
                 if product is not None:
                     found.append({"product_id": product_id, "title": product["title"]})
+            if spec.query and found and turn.planner_name == "llm":
+                # A model may name a real but wrong id ("blue runners" -> the Tempo Racer): the customer's own
+                # words must fit the product, else the words are searched instead.
+                fitting = [
+                    f
+                    for f in found
+                    if _words_match(spec.query, f"{f['title']} {self.products[f['product_id']].get('category', '')}")
+                ]
+                if not fitting:
+                    turn.record_decision(
+                        DecisionKind.RULE, "ids_not_matching_words", ok=False,
+                        rationale=f"{spec.query!r} does not fit {[f['title'] for f in found]}; searching the words",
+                    )  # fmt: skip
+                    return self._candidates(turn, c.ItemSpec(**{**spec.__dict__, "product_ids": ()}))
+                found = fitting
             return found
         query = spec.query or (spec.category or "")
         if not query:
@@ -1139,8 +1154,12 @@ def _line_label(row: dict) -> str:
 def _words_match(words: str, title: str) -> bool:
     from rapidfuzz import fuzz
 
-    title_l = title.lower()
-    return words.lower() in title_l or fuzz.partial_ratio(words.lower(), title_l) >= 85
+    title_l = title.lower().replace("-", " ")
+    return (
+        words.lower() in title_l
+        or fuzz.partial_ratio(words.lower(), title_l) >= 85
+        or fuzz.token_set_ratio(words.lower(), title_l) >= 70
+    )
 
 
 def _quantity_problem(quantity: int | None, total: int | None, variant: dict, title: str) -> str:

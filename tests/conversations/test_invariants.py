@@ -343,3 +343,19 @@ def test_after_a_declined_card_another_card_previews_the_same_items_again(shop, 
     assert preview["payment"]["last4"] == "4242"
     chat.say("yes")
     assert MerchantOrder.objects.count() == 1
+
+
+def test_a_model_that_names_a_real_but_wrong_product_id_gets_the_words_searched(shop, chat, wrong_model):
+    llm = wrong_model(
+        tool_calls(
+            ("add_items", {"items": [{"product_ids": ["prod_tempo_racer"], "query": "blue runner", "size": "42"}]})
+        ),
+    )
+    try:
+        chat.start()
+        answer = chat.say("buy the blue runner in 42")
+    finally:
+        llm.__exit__(None, None, None)
+
+    assert _preview_lines(answer) == [(1, "blue, 42")]
+    assert answer["pending_confirmation"]["preview"]["lines"][0]["title"] == "Blue Runner"
