@@ -564,6 +564,7 @@ class _Reader:
         self.question = "?" in text
         self._unread: list[str] = []  # parts of an item list that could not be read
         self._named: dict[int, bool] = {}  # id(item) → named by a title or a distinctive title word
+        self._one: dict[int, bool] = {}  # id(item) → said as one thing ("a jacket"), not a kind ("jackets")
 
     # -- the whole message ------------------------------------------------------------------------
 
@@ -587,6 +588,10 @@ class _Reader:
         core_polite, polite = _strip_phrases(core, POLITE)
         if not core_polite:
             return [Greet()] if greeted and not polite else [Thanks()]
+        if self.context.pending is not None and self.context.pending.slot == "cancel_order":
+            answer = self._cancel_answer(core_polite)
+            if answer:
+                return answer
         if _covers(core_polite, YES) and not _covers(core_polite, ("it", "now", "please")):
             return [Confirm()]
         if _covers(core_polite, NO) and not _covers(core_polite, ("please", "it", "that")):
@@ -602,6 +607,21 @@ class _Reader:
             return [Help()]
         request, _ = _strip_phrases(text, GREETINGS)
         return self.read_request(request.strip(" ,") or core)
+
+    def _cancel_answer(self, text: str) -> list[Command]:
+        """The answer to "Should I ask the shop to cancel it?" (a placed order): "yes, cancel it" is a yes to
+        that question; "no, keep it" a no. Anything else is read as usual."""
+        if re.search(r"\b(?:do not|dont|never|not)\s+cancel\b|\b(?:keep|leave)\s+(?:it|the order|my order)\b", text):
+            rest = re.sub(r"\b(?:do not|dont|never|not)\s+cancel\b|\b(?:keep|leave)\b", " ", text)
+            rest = re.sub(r"\b(?:it|that|the order|my order|as it is|please|no|thanks|actually)\b", " ", rest).strip()
+            return [Decline()] if not rest else []
+        said_cancel = bool(CANCEL.search(text))
+        what = r"(?:\s+(?:it|that|this|the order|my order|my last order|the last order))?"
+        rest = re.sub(r"\bcancel\w*\b" + what, " ", text)
+        rest = re.sub(r"\s+", " ", rest).strip()
+        if (said_cancel and not rest) or (rest and _covers(rest, YES)):
+            return [Confirm()]
+        return []
 
     def read_request(self, text: str) -> list[Command]:
         if self._wants_human(text):
@@ -1421,7 +1441,17 @@ class _Reader:
             body,
         )
         item = self._item(body) or ItemSpec()
-        query = _content_words(body)
+        reading = self._size(body, letters_alone=False, shoe=False, bare_number=False)
+        if reading is not None and item.size:
+            body = body[: reading.start] + " " + body[reading.end :]
+        # The query is the thing looked for; its colour and size are filters of their own.
+        query = " ".join(
+            word
+            for word in _content_words(body).split()
+            if not (item.colour and colour_of(word) == item.colour)
+            and word not in UNIT_WORDS
+            and not (item.size and word.upper() == item.size)
+        )
         return Search(
             query=query[:100],
             category=item.category,
@@ -1441,6 +1471,9 @@ class _Reader:
         return all(
             item.saved is not None
             or (item.product_ids and item.quantity is not None)
+            # "a jacket in M": one of a category, with its size: an order (the policy asks which);
+            # "black hoodies in L" stays a browse.
+            or (item.product_ids and bool(item.size or item.size_said) and self._one.get(id(item), False))
             or (len(item.product_ids) == 1 and self._named.get(id(item), False))
             for item in items
         )
@@ -1500,6 +1533,7 @@ class _Reader:
 
     def _derive(self, new: ItemSpec, old: ItemSpec) -> ItemSpec:
         self._named[id(new)] = self._named.get(id(old), False)
+        self._one[id(new)] = self._one.get(id(old), False)
         return new
 
     def _item(self, chunk: str, previous: ItemSpec | None = None) -> ItemSpec | None:
@@ -1618,6 +1652,7 @@ class _Reader:
             since_days=days,
         )
         self._named[id(item)] = resolution.named
+        self._one[id(item)] = bool(words) and words[0] in ("a", "an", "one", "single")
         return item
 
     # small readers -----------------------------------------------------------------------------
