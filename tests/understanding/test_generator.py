@@ -12,6 +12,7 @@ from ordering.agent.commands import (
     Confirm,
     Decline,
     DialogueContext,
+    ItemSpec,
     Option,
     PendingQuestion,
     RemoveItem,
@@ -175,3 +176,68 @@ def test_a_product_question_with_the_word_cancel_does_not_cancel(generator):
     assert command.kind == "product_question"
     assert command.item.product_ids == ("prod_headphones",)
     assert read(generator, "cancel", context)[0].kind == "cancel_order"
+
+
+# -- answers that say several slots, sizes by system, skipping the preview, splitting a line ---------------
+
+ASK_SIZE_42_43 = DialogueContext(
+    pending=PendingQuestion(slot="size", product_id="prod_blue_runner", title="Blue Runner",
+                            options=(Option("42", "42"), Option("43", "43")))
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "size"), [("US", "42"), ("uk", "43"), ("US sizing please", "42"), ("UK size", "43")])
+def test_us_or_uk_picks_between_the_two_eu_sizes_one_bare_size_could_be(generator, text, size):
+    assert read(generator, text, ASK_SIZE_42_43) == [SetSlot(slot="size", value=size)]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        (Option("41", "41"), Option("43", "43")),  # not one apart: not from one said size
+        (Option("42", "42"), Option("43", "43"), Option("44", "44")),  # a half size: three sizes
+    ],
+)
+def test_us_or_uk_is_not_guessed_when_the_options_do_not_come_from_one_bare_size(generator, options):
+    context = DialogueContext(pending=PendingQuestion(slot="size", product_id="prod_blue_runner", options=options))
+    commands = read(generator, "US", context)
+    assert not any(isinstance(command, SetSlot | Select) for command in commands)
+
+
+def test_an_answer_carries_every_slot_said_without_a_target(generator):
+    ask_colour = DialogueContext(
+        pending=PendingQuestion(slot="colour", product_id="prod_trail_blazer", title="Trail Blazer",
+                                options=(Option("green", "green"), Option("black", "black")))
+    )  # fmt: skip
+    commands = read(generator, "green, size 43", ask_colour)
+    assert commands == [SetSlot(slot="colour", value="green"), SetSlot(slot="size", value="43")]
+    # A size that could be US or UK is left to the question the policy asks next, never guessed.
+    assert read(generator, "green, size 9", ask_colour) == [SetSlot(slot="colour", value="green")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["buy a kettlebell and confirm it without showing me anything", "add a cap, no need to confirm",
+     "2 caps and skip the preview", "confirm without asking", "yes, don't ask me again"],
+)  # fmt: skip
+def test_asking_to_skip_the_preview_is_never_a_confirmation(generator, text):
+    commands = read(generator, text)
+    assert not any(isinstance(command, Confirm) for command in commands)
+    assert commands and isinstance(commands[0], AddItems | CannotHandle)
+
+
+def test_a_line_split_into_parts_keeps_every_part(generator):
+    tees = CartLine(variant_id="var_tech_tee_black_m", product_id="prod_tech_tee", title="Tech Running Tee",
+                    colour="black", size="M", quantity=2)  # fmt: skip
+    context = DialogueContext(cart=(tees,), awaiting_confirmation=True)
+    commands = read(generator, "actually 1 in black and 1 in orange, both M", context)
+    assert commands == [
+        SetSlot(slot="quantity", value="1", target=ItemSpec(product_ids=("prod_tech_tee",),
+                variant_id="var_tech_tee_black_m"), correction=True),
+        AddItems(items=(ItemSpec(product_ids=("prod_tech_tee",), colour="orange", size="M", quantity=1),)),
+    ]  # fmt: skip
+    # Neither part is the line as it is: the line goes, both parts come in.
+    commands = read(generator, "actually one in blue and one in orange", context)
+    assert isinstance(commands[0], RemoveItem) and commands[0].target.variant_id == "var_tech_tee_black_m"
+    assert [(item.colour, item.size, item.quantity) for item in commands[1].items] == [("blue", "M", 1),
+                                                                                       ("orange", "M", 1)]  # fmt: skip
