@@ -4,7 +4,10 @@ Pure: it reads the message, the `DialogueContext` and the `CatalogLexicon`; no I
 clock. It never decides that anything may be ordered: it says what it read, and the policy acts.
 
 How a message is read, in order:
-1. Instructions aimed at the assistant ("ignore your rules", "system:") are not obeyed: CannotHandle.
+1. Instructions aimed at the assistant ("ignore your rules", "system:") are not obeyed: CannotHandle. Asking
+   to be spared the preview or the confirmation ("… and confirm it without showing me anything", "skip the
+   preview") is not a command: those words go, with the yes they come with, and the rest is read; a message
+   that is nothing else is CannotHandle, never a Confirm.
 2. Whole-message replies: a greeting, politeness (Thanks: "thanks", "please", "ok", "cheers", 👍 — never a
    confirmation), an explicit yes (Confirm: every word is a yes word such as "yes", "yep go ahead",
    "place the order"), an explicit no (Decline).
@@ -21,6 +24,16 @@ Encodings the policy relies on:
 - Positions are 0-based, -1 = last: "the second one" → Select(index=1), "the last one" → Select(index=-1).
 - A pending answer that names a size, colour or quantity is SetSlot(slot, value) (correction=False); one
   that names a product or an offered option (product, line, code questions) is Select(value=option value).
+  The other slots said with it follow as SetSlots without target ("green, size 43" to "which colour?" →
+  SetSlot colour + SetSlot size; "the pullover one, red, L" → Select + SetSlot colour + SetSlot size): the
+  policy applies them together to the item asked about.
+- "US" / "UK" answering "Size 9 could mean … Which one: 42 or 43?" (two whole EU sizes one apart, labels
+  without the system): US n is EU n+33 and UK n is EU n+34, so US is the smaller and UK the larger.
+- A line split into parts ("actually 1 in black and 1 in orange, both M" about 2 black M tees): SetSlot
+  quantity with the line as target for the part that is the line's own variant, AddItems for the others
+  (RemoveItem of the line when no part is it); CannotHandle when a part is not read, never a partial reading.
+- "Yes, cancel it" / "no, keep it" to the question about canceling a placed order (pending slot
+  "cancel_order"): Confirm / Decline.
 - A correction that names a product: SetSlot(slot="product", value=<product id>) when exactly one product
   matches, otherwise value = the customer's words (the policy searches / asks).
 - An ambiguous shoe size ("size 9"): in an item, size=None, size_said="9", size_options=("42", "43"); in a
