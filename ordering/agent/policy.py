@@ -634,7 +634,8 @@ class Policy:
         existing = next((row for row in turn.state["cart"] if row["variant_id"] == variant["variant_id"]), None)
         held = existing["quantity"] if existing else 0
         total = quantity + held if line is None else quantity
-        problem = _quantity_problem(quantity, total, {**variant, "available": variant["available"] + held}, title)
+        room = variant["available"] + held - turn.reserved_since_fetch.get(variant["variant_id"], 0)
+        problem = _quantity_problem(quantity, total, {**variant, "available": room}, title)
         if problem:
             most = min(MAX_QUANTITY, variant["available"])
             options = [str(n) for n in (1, 2, most) if 1 <= n <= most]
@@ -738,7 +739,8 @@ class Policy:
                 (v for v in (product or {}).get("variants", []) if v["variant_id"] == line["variant_id"]), None
             )
             # What this line holds is reserved for it: it may keep those units plus what is still on hand.
-            available = variant["available"] + line["quantity"] if variant else MAX_QUANTITY
+            held = line["quantity"] - turn.reserved_since_fetch.get(line["variant_id"], 0)
+            available = variant["available"] + held if variant else MAX_QUANTITY
             problem = _quantity_problem(
                 quantity, quantity, {"available": available, "size": line.get("size")}, line["title"]
             )

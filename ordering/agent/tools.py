@@ -268,6 +268,13 @@ def _sync(turn: Turn, before: dict[str, Any]) -> ToolResult | Any:
             return _merchant_failed(error)
         return _failed(error.message)
     turn.save_state()
+    # Products fetched earlier in this turn predate these reservations: remember what changed since.
+    held_before = {line["variant_id"]: line["quantity"] for line in before.get("cart", [])}
+    for line in turn.state["cart"]:
+        delta = line["quantity"] - held_before.pop(line["variant_id"], 0)
+        turn.reserved_since_fetch[line["variant_id"]] = turn.reserved_since_fetch.get(line["variant_id"], 0) + delta
+    for variant_id, quantity in held_before.items():
+        turn.reserved_since_fetch[variant_id] = turn.reserved_since_fetch.get(variant_id, 0) - quantity
     return session
 
 
@@ -582,7 +589,8 @@ def _cart_edit(turn: Turn) -> list[dict[str, Any]]:
         variants = product.variants if product else ()
         same = next((v for v in variants if v.id == line["variant_id"]), None)
         # What this cart holds is reserved for it: it can keep those units plus what is still on hand.
-        available = (same.available + line["quantity"]) if same else line["quantity"]
+        held_here = line["quantity"] - turn.reserved_since_fetch.get(line["variant_id"], 0)
+        available = (same.available + held_here) if same else line["quantity"]
         colour, size = line.get("colour"), line.get("size")
         lines.append(
             {

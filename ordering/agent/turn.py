@@ -53,6 +53,9 @@ class Turn:
         self._said: list[Message] = []
         # Products the shop answered during this turn (one fetch per product per turn).
         self.products: dict[str, Any] = {}
+        # Units reserved (or released) at the shop by this turn's cart changes, per variant, after the
+        # products above were fetched: their stock figures do not include them yet.
+        self.reserved_since_fetch: dict[str, int] = {}
 
     # -- the planner's interface --------------------------------------------------------------------
 
