@@ -111,14 +111,14 @@ class RemoveItem(Command):
 
 @dataclass(frozen=True)
 class ShowCart(Command):
-    """"What's in my cart?" (also "show my order", "preview"): the current preview, shown again."""
+    """ "What's in my cart?" (also "show my order", "preview"): the current preview, shown again."""
 
     kind: ClassVar[str] = "show_cart"
 
 
 @dataclass(frozen=True)
 class ClearCart(Command):
-    """"Empty my cart", "start over": the cart goes, nothing is ordered."""
+    """ "Empty my cart", "start over": the cart goes, nothing is ordered."""
 
     kind: ClassVar[str] = "clear_cart"
 
@@ -135,7 +135,7 @@ class ApplyCode(Command):
 
 @dataclass(frozen=True)
 class UseMyPromotion(Command):
-    """"My 10% promo", "my discount": the customer's personal promotion (the policy looks it up)."""
+    """ "My 10% promo", "my discount": the customer's personal promotion (the policy looks it up)."""
 
     kind: ClassVar[str] = "use_my_promotion"
     changes_cart: ClassVar[bool] = True
@@ -144,7 +144,7 @@ class UseMyPromotion(Command):
 
 @dataclass(frozen=True)
 class ListPromotions(Command):
-    """"Do I have any coupons?", "what discounts are there?"."""
+    """ "Do I have any coupons?", "what discounts are there?"."""
 
     kind: ClassVar[str] = "list_promotions"
 
@@ -191,7 +191,7 @@ class Search(Command):
 
 @dataclass(frozen=True)
 class ProductQuestion(Command):
-    """"How much is the GPS watch?", "do you have the hoodie in XL?", "what sizes does it come in?"."""
+    """ "How much is the GPS watch?", "do you have the hoodie in XL?", "what sizes does it come in?"."""
 
     kind: ClassVar[str] = "product_question"
     item: ItemSpec = field(default_factory=ItemSpec)
@@ -203,7 +203,7 @@ class ProductQuestion(Command):
 
 @dataclass(frozen=True)
 class Preview(Command):
-    """"Check out", "I'm done", "that's all": show the preview (it asks to confirm; it places nothing)."""
+    """ "Check out", "I'm done", "that's all": show the preview (it asks to confirm; it places nothing)."""
 
     kind: ClassVar[str] = "preview"
 
@@ -227,7 +227,7 @@ class Decline(Command):
 
 @dataclass(frozen=True)
 class CancelOrder(Command):
-    """"Cancel", "cancel my last order": the cart in this conversation, or the customer's latest order."""
+    """ "Cancel", "cancel my last order": the cart in this conversation, or the customer's latest order."""
 
     kind: ClassVar[str] = "cancel_order"
     which: Which = "current"
@@ -235,7 +235,7 @@ class CancelOrder(Command):
 
 @dataclass(frozen=True)
 class OrderStatus(Command):
-    """"Where is my order?", "track my order", "my orders": from any conversation of the customer."""
+    """ "Where is my order?", "track my order", "my orders": from any conversation of the customer."""
 
     kind: ClassVar[str] = "order_status"
     which: Which = "last"
@@ -251,14 +251,14 @@ class Greet(Command):
 
 @dataclass(frozen=True)
 class Help(Command):
-    """"What can you do?", "help"."""
+    """ "What can you do?", "help"."""
 
     kind: ClassVar[str] = "help"
 
 
 @dataclass(frozen=True)
 class Thanks(Command):
-    """"Thanks", "ok thanks", "please": politeness. Never a confirmation."""
+    """ "Thanks", "ok thanks", "please": politeness. Never a confirmation."""
 
     kind: ClassVar[str] = "thanks"
 
@@ -324,9 +324,7 @@ ITEM_SCHEMA: dict[str, Any] = {
 _OPTIONAL_ITEM = {"anyOf": [ITEM_SCHEMA, {"type": "null"}]}
 
 _PROPERTIES: dict[str, dict[str, Any]] = {
-    "add_items": {
-        "items": {"type": "array", "items": ITEM_SCHEMA, "minItems": 1, "maxItems": MAX_ITEMS_PER_COMMAND}
-    },
+    "add_items": {"items": {"type": "array", "items": ITEM_SCHEMA, "minItems": 1, "maxItems": MAX_ITEMS_PER_COMMAND}},
     "set_slot": {
         "slot": {"enum": ["size", "colour", "quantity", "product"]},
         "value": {"type": "string", "minLength": 1, "maxLength": 100},
@@ -490,7 +488,8 @@ class Option:
 @dataclass(frozen=True)
 class PendingQuestion:
     """The one open question: which `slot` it asks for ("product", "size", "colour", "quantity", "line"
-    for "which item?", "code" for "which promotion?"), about which product, with the options offered."""
+    for "which item?", "code" for "which promotion?", "cancel_order" for "should I cancel your placed
+    order?"), about which product, with the options offered."""
 
     slot: str
     options: tuple[Option, ...] = ()

@@ -1052,7 +1052,7 @@ class Policy:
         if isinstance(decision, c.Decline):
             turn.say("OK, I won't cancel it; your order stays as it is.")
             return
-        if not _explicit_confirmation(turn):
+        if not _explicit_confirmation(turn, question="cancel_order"):
             turn.say('I haven\'t canceled anything. Say "yes, cancel it" if you want the shop to cancel the order.')
             return
         result = self._call(
@@ -1114,17 +1114,19 @@ def _conflicting_slots(commands: list[c.Command]) -> tuple[str, list[str]] | Non
     return None
 
 
-def _explicit_confirmation(turn: Turn) -> bool:
+def _explicit_confirmation(turn: Turn, question: str | None = None) -> bool:
     """The customer's own words are a yes: read again by the offline reader whoever produced the Confirm,
-    so neither a model nor a posted command can turn "thanks" into a purchase."""
+    so neither a model nor a posted command can turn "thanks" into a purchase. `question` is the slot of
+    the question the yes answers ("cancel_order"), when it is not the preview."""
     if turn.planner_name == "offline":
         return True
-    from ordering.agent import commands as wire
     from ordering.agent.pipeline import offline_generator
 
-    read = offline_generator().generate(
-        text=turn.customer_text, context=wire.DialogueContext(awaiting_confirmation=True)
+    context = c.DialogueContext(
+        awaiting_confirmation=question is None,
+        pending=c.PendingQuestion(slot=question) if question else None,
     )
+    read = offline_generator().generate(text=turn.customer_text, context=context)
     return any(isinstance(command, c.Confirm) for command in read) and not any(
         isinstance(command, c.Decline | c.CannotHandle) for command in read
     )

@@ -359,3 +359,26 @@ def test_a_model_that_names_a_real_but_wrong_product_id_gets_the_words_searched(
 
     assert _preview_lines(answer) == [(1, "blue, 42")]
     assert answer["pending_confirmation"]["preview"]["lines"][0]["title"] == "Blue Runner"
+
+
+def test_a_model_can_cancel_a_placed_order_only_on_the_customers_yes(shop, chat, wrong_model):
+    chat.start()
+    chat.say("buy the blue runner in size 42")
+    chat.say("yes")  # offline: placed
+    order = MerchantOrder.objects.get()
+    llm = wrong_model(
+        tool_calls(("cancel_order", {"which": "last"})),
+        tool_calls(("confirm", {})),  # said to "thanks": nothing is canceled
+        tool_calls(("cancel_order", {"which": "last"})),
+        tool_calls(("confirm", {})),  # said to "yes, cancel it": canceled
+    )
+    try:
+        chat.say("cancel my last order")
+        chat.say("thanks")
+        assert MerchantOrder.objects.get(pk=order.pk).status == "confirmed"
+        chat.say("cancel my last order")
+        chat.say("yes, cancel it")
+    finally:
+        llm.__exit__(None, None, None)
+
+    assert MerchantOrder.objects.get(pk=order.pk).status in ("canceled", "refunded")
