@@ -119,7 +119,8 @@ POLITE = (
     "i am only looking", "for now", "for the moment",
 )  # fmt: skip
 YES = (
-    "yes", "yeah", "yep", "yup", "yea", "ya", "yess", "yesss", "y", "sure", "absolutely", "definitely",
+    "yes", "yeah", "yep", "yup", "yea", "ya", "ye", "yeh", "yah", "yse", "yess", "yesss", "y", "sure",
+    "absolutely", "definitely",
     "of course", "affirmative", "indeed", "correct", "that is correct", "that is right", "right",
     "confirm", "confirmed", "i confirm", "confirm it", "confirm the order", "confirm my order", "confirm order",
     "confirm purchase", "confirm the purchase", "go ahead", "go for it", "go on", "do it", "let us do it",
@@ -131,7 +132,8 @@ YES = (
     " good", "now", "it", "please do",
 )  # fmt: skip
 NO = (
-    "no", "nope", "nah", "n", "no thanks", "no thank you", "no way", "do not", "do not order it",
+    "no", "nope", "nah", "n", "no actually", "actually no", "no wait", "no sorry", "sorry no",
+    "no thanks", "no thank you", "no way", "do not", "do not order it",
     "do not order", "do not place it", "do not place the order", "do not buy it", "do not do it", "not now",
     "not yet", "hold on", "hold off", "wait", "stop", "decline", "declined", "no do not", "reject",
     "do not want it", "i do not want it", "not right now", "not today", "negative", "i changed my mind",
