@@ -80,6 +80,33 @@ class DemoCustomer:
     created: bool
 
 
+def demo_wallet_give(*, user_id: int, spec: dict, extra_addresses: tuple[dict, ...] = ()) -> None:
+    """Link a user to a demo customer of the sandbox shop and give them that customer's grants, cards and
+    addresses (grants and addresses only when they have none; cards are added idempotently)."""
+    consent_profile_ensure(user_id=user_id)
+    merchant_account_link(
+        user_id=user_id, merchant_id=SANDBOX_MERCHANT_ID, customer_ref=spec["customer_ref"], email=spec["email"]
+    )
+    if not grants_for_customer(user_id=user_id).exists():
+        for scope in Scope.values:
+            consent_grant(user_id=user_id, scope=scope, via=GrantChannel.SEED, actor_type=ActorType.SYSTEM)
+    for vault_reference, brand, last4, default in spec["cards"]:
+        payment_method_add(
+            user_id=user_id,
+            merchant_id=SANDBOX_MERCHANT_ID,
+            vault_reference=vault_reference,
+            brand=brand,
+            last4=last4,
+            exp_month=DEMO_CARD_EXPIRY[0],
+            exp_year=DEMO_CARD_EXPIRY[1],
+            make_default=default,
+            actor_type=ActorType.SYSTEM,
+        )
+    if not addresses_for_customer(user_id=user_id).exists():
+        for address in [*spec["addresses"], *extra_addresses]:
+            address_add(user_id=user_id, actor_type=ActorType.SYSTEM, **address)
+
+
 def consent_demo_seed() -> list[DemoCustomer]:
     """Create (or leave as they are) the demo customers and everything the assistant needs for them."""
     user_model = get_user_model()
@@ -93,27 +120,6 @@ def consent_demo_seed() -> list[DemoCustomer]:
                 user = user_model(username=username, email=spec["email"], first_name=spec["first_name"])
                 user.set_password(password)
                 user.save()
-            consent_profile_ensure(user_id=user.pk)
-            merchant_account_link(
-                user_id=user.pk, merchant_id=SANDBOX_MERCHANT_ID, customer_ref=spec["customer_ref"], email=spec["email"]
-            )
-            if not grants_for_customer(user_id=user.pk).exists():
-                for scope in Scope.values:
-                    consent_grant(user_id=user.pk, scope=scope, via=GrantChannel.SEED, actor_type=ActorType.SYSTEM)
-            for vault_reference, brand, last4, default in spec["cards"]:
-                payment_method_add(
-                    user_id=user.pk,
-                    merchant_id=SANDBOX_MERCHANT_ID,
-                    vault_reference=vault_reference,
-                    brand=brand,
-                    last4=last4,
-                    exp_month=DEMO_CARD_EXPIRY[0],
-                    exp_year=DEMO_CARD_EXPIRY[1],
-                    make_default=default,
-                    actor_type=ActorType.SYSTEM,
-                )
-            if not addresses_for_customer(user_id=user.pk).exists():
-                for address in spec["addresses"]:
-                    address_add(user_id=user.pk, actor_type=ActorType.SYSTEM, **address)
+            demo_wallet_give(user_id=user.pk, spec=spec)
         seeded.append(DemoCustomer(username=username, password=password, created=created))
     return seeded

@@ -548,16 +548,11 @@ def customer_prepare(*, customer: str, setup: dict[str, Any]) -> Any:
     an earlier task's user is removed first (test set-up only; no service unlinks an account).
     """
     from audit.models import ActorType
-    from consent.demo import DEMO_CARD_EXPIRY, DEMO_CUSTOMERS
-    from consent.models import ConsentGrant, GrantChannel, MerchantAccount, Scope
+    from consent.demo import DEMO_CUSTOMERS, demo_wallet_give
+    from consent.models import ConsentGrant, GrantChannel, MerchantAccount
     from consent.services import (
-        address_add,
         auto_checkout_set,
-        consent_grant,
-        consent_profile_ensure,
         consent_revoke,
-        merchant_account_link,
-        payment_method_add,
         spend_caps_set,
     )
 
@@ -566,26 +561,7 @@ def customer_prepare(*, customer: str, setup: dict[str, Any]) -> Any:
     user = get_user_model().objects.create(
         username=f"eval-{customer}-{uuid.uuid4().hex[:10]}", email=spec["email"], first_name=spec["first_name"]
     )
-    consent_profile_ensure(user_id=user.pk)
-    merchant_account_link(
-        user_id=user.pk, merchant_id=MERCHANT_ID, customer_ref=spec["customer_ref"], email=spec["email"]
-    )
-    for scope in Scope.values:
-        consent_grant(user_id=user.pk, scope=scope, via=GrantChannel.SEED, actor_type=ActorType.SYSTEM)
-    for vault_reference, brand, last4, default in spec["cards"]:
-        payment_method_add(
-            user_id=user.pk,
-            merchant_id=MERCHANT_ID,
-            vault_reference=vault_reference,
-            brand=brand,
-            last4=last4,
-            exp_month=DEMO_CARD_EXPIRY[0],
-            exp_year=DEMO_CARD_EXPIRY[1],
-            make_default=default,
-            actor_type=ActorType.SYSTEM,
-        )
-    for address in [*spec["addresses"], *EXTRA_ADDRESSES.get(customer, [])]:
-        address_add(user_id=user.pk, actor_type=ActorType.SYSTEM, **address)
+    demo_wallet_give(user_id=user.pk, spec=spec, extra_addresses=tuple(EXTRA_ADDRESSES.get(customer, [])))
 
     if setup.get("caps"):
         spend_caps_set(user_id=user.pk, caps=dict(setup["caps"]), actor_type=ActorType.SYSTEM)
