@@ -410,11 +410,8 @@ def flow_order_cancel(*, flow_id: object, customer_id: int) -> str:
     flow = OrderFlow.objects.filter(pk=flow_id, customer_id=customer_id).first()
     if flow is None or flow.status != FlowStatus.PLACED or not flow.merchant_order_id:
         raise FlowNotConfirmable("Only an order that is placed with the shop can be canceled there.")
-    try:
-        order = get_merchant(flow.merchant_id).orders.cancel(
-            order_id=flow.merchant_order_id, operation_id=f"flow:{flow.pk}:customer-cancel"
-        )
-    except MerchantError as error:
+
+    def record(outcome: str, **data: object) -> None:
         audit_record(
             action="flow.order_cancel_requested",
             actor_type=ActorType.CUSTOMER,
@@ -422,19 +419,18 @@ def flow_order_cancel(*, flow_id: object, customer_id: int) -> str:
             customer_id=customer_id,
             target_type="flow",
             target_id=flow.pk,
-            outcome=Outcome.FAILED,
-            data={"merchant_order_id": flow.merchant_order_id, "error_class": error.error_class},
+            outcome=outcome,
+            data={"merchant_order_id": flow.merchant_order_id, **data},
         )
+
+    try:
+        order = get_merchant(flow.merchant_id).orders.cancel(
+            order_id=flow.merchant_order_id, operation_id=f"flow:{flow.pk}:customer-cancel"
+        )
+    except MerchantError as error:
+        record(Outcome.FAILED, error_class=error.error_class)
         raise
-    audit_record(
-        action="flow.order_cancel_requested",
-        actor_type=ActorType.CUSTOMER,
-        actor_id=customer_id,
-        customer_id=customer_id,
-        target_type="flow",
-        target_id=flow.pk,
-        data={"merchant_order_id": flow.merchant_order_id, "merchant_status": order.status},
-    )
+    record(Outcome.OK, merchant_status=order.status)
     return order.status
 
 

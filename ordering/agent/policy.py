@@ -434,12 +434,17 @@ class Policy:
                 return
             self._add_one(turn, spec, [])
 
-    def _add_one(self, turn: Turn, spec: c.ItemSpec, queue: list[c.ItemSpec]) -> None:
+    def _found(self, turn: Turn, spec: c.ItemSpec) -> list[dict] | None:
+        """The products a spec may mean, or None when the customer was told there are none (or something else)."""
         candidates = self._candidates(turn, spec)
-        if candidates is None:
-            return
-        if not candidates:
+        if candidates == []:
             self._not_found(turn, spec)
+            return None
+        return candidates
+
+    def _add_one(self, turn: Turn, spec: c.ItemSpec, queue: list[c.ItemSpec]) -> None:
+        candidates = self._found(turn, spec)
+        if candidates is None:
             return
         if len(candidates) > 1:
             options = [{"value": cand["product_id"], "label": cand["title"]} for cand in candidates[:6]]
@@ -996,11 +1001,8 @@ class Policy:
 
     def _do_product_question(self, turn: Turn, command: c.ProductQuestion) -> None:
         spec = command.item
-        candidates = self._candidates(turn, spec)
+        candidates = self._found(turn, spec)
         if candidates is None:
-            return
-        if not candidates:
-            self._not_found(turn, spec)
             return
         if len(candidates) > 1 and command.aspect == "price":
             lines = []

@@ -204,13 +204,19 @@ def search_products(turn: Turn, args: dict) -> ToolResult:
     )
 
 
-def show_product(turn: Turn, args: dict) -> ToolResult:
+def _product_or_failure(turn: Turn, product_id: str) -> Product | ToolResult:
     try:
-        product = _product_get(turn, args["product_id"])
+        return _product_get(turn, product_id)
     except MerchantError as error:
         if getattr(error, "status", None) == 404:
-            return _failed("No such product.", product_id=args["product_id"])
+            return _failed("No such product.", product_id=product_id)
         return _merchant_failed(error)
+
+
+def show_product(turn: Turn, args: dict) -> ToolResult:
+    product = _product_or_failure(turn, args["product_id"])
+    if isinstance(product, ToolResult):
+        return product
     return ToolResult(
         ok=True,
         data={"product": _product_data(product, with_description=True)},
@@ -752,12 +758,9 @@ def cancel_placed_order(turn: Turn, args: dict) -> ToolResult:
 
 def answer_product_question(turn: Turn, args: dict) -> ToolResult:
     """Price, stock, sizes, colours or details of one product, in words rendered here from the shop's data."""
-    try:
-        product = _product_get(turn, args["product_id"])
-    except MerchantError as error:
-        if getattr(error, "status", None) == 404:
-            return _failed("No such product.", product_id=args["product_id"])
-        return _merchant_failed(error)
+    product = _product_or_failure(turn, args["product_id"])
+    if isinstance(product, ToolResult):
+        return product
     aspect = args.get("aspect", "details")
     size = (args.get("size") or "").upper()
     colour = (args.get("colour") or "").lower()
