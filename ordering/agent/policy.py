@@ -518,6 +518,19 @@ class Policy:
             return found
         query = spec.query or (spec.category or "")
         if not query:
+            # "it", "that one": the product under discussion (the one just shown, answered about or added).
+            topic = turn.state.get("topic")
+            if topic:
+                return [topic]
+            shown = turn.state.get("last_shown") or []
+            if len(shown) > 1:
+                self._ask(
+                    turn,
+                    f"Which one do you mean: {_or_list([o['label'] for o in shown])}?",
+                    {"slot": "product", "item": _item_wire(spec)},
+                    shown,
+                )
+                return None
             self._ask(turn, "What would you like to buy?", {"slot": "product", "item": _item_wire(spec)}, [])
             return None
         arguments = {"query": query, "limit": 6}
@@ -661,6 +674,7 @@ class Policy:
             turn.say(result.error or "I could not add that to your cart.")
             return None
         turn.state["focus"] = variant["variant_id"]
+        turn.state["topic"] = {"product_id": product_id, "title": title}
         turn.save_state()
         return variant
 
@@ -995,6 +1009,9 @@ class Policy:
             return
         products = result.data["products"]
         turn.state["last_shown"] = [{"value": p["product_id"], "label": p["title"]} for p in products[:6]]
+        turn.state["topic"] = (
+            {"product_id": products[0]["product_id"], "title": products[0]["title"]} if len(products) == 1 else None
+        )
         turn.save_state()
         if not products:
             self._not_found(turn, c.ItemSpec(query=command_words(command)))
@@ -1017,6 +1034,7 @@ class Policy:
             turn.say(f"Which one do you mean: {_or_list([o['label'] for o in options])}?",
                      data={"kind": "info", "quick_replies": _replies([o["label"] for o in options])})  # fmt: skip
             turn.state["last_shown"] = options
+            turn.state["topic"] = None
             turn.save_state()
             return
         product_id = candidates[0]["product_id"]
@@ -1028,6 +1046,7 @@ class Policy:
             turn.say(result.error or "I could not look that up.")
             return
         turn.state["last_shown"] = [{"value": product_id, "label": candidates[0]["title"]}]
+        turn.state["topic"] = {"product_id": product_id, "title": candidates[0]["title"]}
         turn.save_state()
 
     def _do_order_status(self, turn: Turn, command: c.OrderStatus) -> None:

@@ -32,6 +32,7 @@ def state_load(raw: dict[str, Any] | None) -> dict[str, Any]:
     state.setdefault("shown_preview_hash", "")
     state.setdefault("focus", None)  # the cart line under discussion (the last one added or changed)
     state.setdefault("last_shown", [])  # products shown last, for "the second one"
+    state.setdefault("topic", None)  # the one product under discussion, for "how much is it?"
     return state
 
 
@@ -39,7 +40,7 @@ def state_bounded(state: dict[str, Any]) -> dict[str, Any]:
     """Cut the state down to its limits before it is saved, so it never grows with the conversation."""
     state["cart"] = state["cart"][:MAX_CART_LINES]
     state["promo_codes"] = state["promo_codes"][:MAX_PROMO_CODES]
-    state["last_shown"] = state.get("last_shown", [])[:MAX_CANDIDATES + 1]
+    state["last_shown"] = state.get("last_shown", [])[: MAX_CANDIDATES + 1]
     pending = state.get("pending")
     if pending:
         pending["options"] = (pending.get("options") or [])[:8]

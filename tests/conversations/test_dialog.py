@@ -126,3 +126,17 @@ def test_the_generator_is_the_offline_reader_without_an_llm_and_the_llm_with_one
         assert llm_generator_for_settings() is None
     with override_settings(LLM_BASE_URL="http://127.0.0.1:9/v1", LLM_MODEL="scripted", LLM_API_KEY="x"):
         assert isinstance(llm_generator_for_settings(), LLMGenerator)
+
+
+def test_it_means_the_product_just_shown_and_is_asked_about_when_several_were(shop, chat):
+    chat.start()
+    chat.say("is the down jacket warm?")
+
+    answer = chat.say("how much is it?")
+
+    assert chat.assistant_texts(answer) == ["The Down Jacket costs $199.00."]
+    chat.say("show me running shoes")
+    answer = chat.say("how much is it")
+    texts = chat.assistant_texts(answer)
+    assert "Which one do you mean" in texts[0] and "Blue Runner" in texts[0] and "Trail Blazer" in texts[0]
+    assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
