@@ -330,6 +330,13 @@ class Policy:
                 )
             self._finish(turn)
             return None
+        chosen = _option_named(turn.customer_text, pending.get("options") or [])
+        if chosen is not None:
+            # Words the reader did not take as an answer still name exactly one of the offered options.
+            self._clear_pending(turn)
+            self._resume(turn, pending, [c.Select(value=chosen)])
+            self._finish(turn)
+            return None
         self._clarification_failed(turn, pending)
         return None
 
@@ -446,6 +453,10 @@ class Policy:
         candidates = self._found(turn, spec)
         if candidates is None:
             return
+        if len(candidates) > 1 and (spec.colour or spec.size):
+            # "a hoodie in grey": only the products that come in what the customer said are candidates.
+            fitting = [cand for cand in candidates if self._offers(turn, cand["product_id"], spec)]
+            candidates = fitting or candidates
         if len(candidates) > 1:
             options = [{"value": cand["product_id"], "label": cand["title"]} for cand in candidates[:6]]
             self._ask(
@@ -458,6 +469,16 @@ class Policy:
         candidate = candidates[0]
         spec = c.ItemSpec(**{**spec.__dict__, "product_ids": (candidate["product_id"],), "query": ""})
         self._choose_variant(turn, spec, candidate.get("variant_id"), queue)
+
+    def _offers(self, turn: Turn, product_id: str, spec: c.ItemSpec) -> bool:
+        product = self._product(turn, product_id)
+        if product is None:
+            return False
+        return any(
+            (not spec.colour or v["colour"] == spec.colour)
+            and (not spec.size or (v["size"] or "").upper() == spec.size.upper())
+            for v in product["variants"]
+        )
 
     def _candidates(self, turn: Turn, spec: c.ItemSpec) -> list[dict] | None:
         """Products the spec may mean, best first; None when the customer was already told something."""
@@ -1119,6 +1140,19 @@ class Policy:
         turn.record_decision(DecisionKind.CLARIFICATION, "not_understood", rationale=f'"{words}" was not understood')
         turn.say(text, data={"kind": "not_understood", "quick_replies": _replies(
             ["Show my order"] if flow is not None else list(HELP_EXAMPLES))})  # fmt: skip
+
+
+def _option_named(text: str, options: list[dict]) -> str | None:
+    """The one offered option whose label the customer's words name (typos and plurals forgiven), if exactly one."""
+    from rapidfuzz import fuzz
+
+    words = [w for w in text.lower().replace("-", " ").split() if len(w) > 3]
+    hits = []
+    for option in options:
+        label_words = option["label"].lower().replace("-", " ").split()
+        if any(fuzz.ratio(w.rstrip("s"), lw) >= 85 for w in words for lw in label_words if len(lw) > 3):
+            hits.append(option["value"])
+    return hits[0] if len(hits) == 1 else None
 
 
 def _conflicting_slots(commands: list[c.Command]) -> tuple[str, list[str]] | None:

@@ -140,3 +140,21 @@ def test_it_means_the_product_just_shown_and_is_asked_about_when_several_were(sh
     texts = chat.assistant_texts(answer)
     assert "Which one do you mean" in texts[0] and "Blue Runner" in texts[0] and "Trail Blazer" in texts[0]
     assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
+
+
+def test_the_colour_said_narrows_which_product_is_meant(shop, chat):
+    chat.start()
+
+    answer = chat.say("i want a hoodie in grey, size L")  # of the two hoodies only the Zip Hoodie comes in grey
+
+    lines = answer["pending_confirmation"]["preview"]["lines"]
+    assert [(line["title"], line["variant"]) for line in lines] == [("Zip Hoodie", "grey, L")]
+
+
+def test_an_answer_that_names_one_offered_option_loosely_is_taken(shop, chat):
+    chat.start()
+    chat.say("I want to buy shoes")
+
+    answer = chat.say("the ones for trails")
+
+    assert "Trail Blazer" in chat.assistant_texts(answer)[0] and "colour" in chat.assistant_texts(answer)[0]
