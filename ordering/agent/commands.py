@@ -400,7 +400,7 @@ class CommandError(ValueError):
         self.message = message
 
 
-def _item_from_dict(raw: dict[str, Any] | None) -> ItemSpec | None:
+def item_from_dict(raw: dict[str, Any] | None) -> ItemSpec | None:
     if raw is None:
         return None
     values = dict(raw)
@@ -424,10 +424,10 @@ def command_from_dict(raw: Any) -> Command:
         where = ".".join(str(part) for part in error.absolute_path) or "arguments"
         raise CommandError(f"Invalid {kind} command: {where}: {error.message}") from None
     if kind == "add_items":
-        arguments["items"] = tuple(_item_from_dict(item) for item in arguments["items"])
+        arguments["items"] = tuple(item_from_dict(item) for item in arguments["items"])
     for name in ("target", "item"):
         if name in arguments:
-            arguments[name] = _item_from_dict(arguments[name])
+            arguments[name] = item_from_dict(arguments[name])
     if "product_ids" in arguments:
         arguments["product_ids"] = tuple(arguments["product_ids"])
     return cls(**arguments)
@@ -443,6 +443,11 @@ def command_to_dict(command: Command) -> dict[str, Any]:
             continue
         values[spec.name] = _jsonable(value)
     return values
+
+
+def item_to_dict(spec: ItemSpec) -> dict[str, Any]:
+    """An item in wire form (defaults left out), as the agent's state keeps a pending item."""
+    return _jsonable(spec)
 
 
 def _jsonable(value: Any) -> Any:

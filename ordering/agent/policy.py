@@ -22,7 +22,6 @@ cannot-handle (two unanswered clarifications in a row hand over to a person).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from ordering.agent import commands as c
@@ -66,11 +65,11 @@ def _or_list(items: list[str]) -> str:
 
 
 def _item_wire(spec: c.ItemSpec) -> dict[str, Any]:
-    return c._jsonable(spec)
+    return c.item_to_dict(spec)
 
 
 def _item_from_wire(raw: dict[str, Any] | None) -> c.ItemSpec:
-    return c._item_from_dict(raw or {}) or c.ItemSpec()
+    return c.item_from_dict(raw or {}) or c.ItemSpec()
 
 
 def _quantity(value: Any) -> int | None:
@@ -1234,7 +1233,3 @@ def _quantity_problem(quantity: int | None, total: int | None, variant: dict, ti
     if total is not None and total > available:
         return f"The shop has only {available} of the {title}{size} left. How many would you like?"
     return ""
-
-
-def copy_state(state: dict) -> dict:
-    return copy.deepcopy(state)
