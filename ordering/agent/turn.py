@@ -24,7 +24,6 @@ from ordering.models import (
     Conversation,
     ConversationTurn,
     DecisionKind,
-    FlowStatus,
     Message,
     MessageRole,
     OrderFlow,
@@ -117,30 +116,6 @@ class Turn:
             return ""
         data = latest.data
         return data.get("preview_hash") or (data.get("preview") or {}).get("preview_hash") or ""
-
-    def state_summary(self) -> dict[str, Any]:
-        flow = OrderFlow.objects.filter(pk=self.state["flow_id"]).first() if self.state["flow_id"] else None
-        preview = None
-        if flow is not None and flow.status == FlowStatus.PREVIEWED and flow.preview:
-            preview = {"total": flow.preview["total"], "currency": flow.preview["currency"], "hash": flow.preview_hash}
-        pending = self.state.get("pending")
-        return {
-            "cart": [
-                {
-                    "title": line["title"],
-                    "variant": line["variant"],
-                    "quantity": line["quantity"],
-                    "variant_id": line["variant_id"],
-                }
-                for line in self.state["cart"]
-            ],
-            "promo_codes": list(self.state["promo_codes"]),
-            "shipping": self.state["shipping"],
-            "preview": preview,
-            "pending_question": pending.get("question") if pending else None,
-            "flow_status": flow.status if flow else None,
-            "conversation_status": self.conversation.status,
-        }
 
     def recent_messages(self, limit: int) -> list[dict]:
         messages = list(

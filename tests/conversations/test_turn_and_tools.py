@@ -73,7 +73,9 @@ def test_invalid_arguments_are_refused_without_running_the_tool_and_recorded(cus
     assert extra.ok is False and "Invalid arguments" in extra.error
 
 
-def test_state_summary_and_recent_messages_stay_small(customer):
+def test_the_state_and_recent_messages_stay_small(customer):
+    from ordering.agent.pipeline import dialogue_context
+
     conversation = conversation_open(customer_id=customer.pk)
     for index in range(40):
         conversation_post(conversation_id=conversation.pk, role=MessageRole.CUSTOMER, text=f"message {index}")
@@ -84,17 +86,15 @@ def test_state_summary_and_recent_messages_stay_small(customer):
     ]
     turn.save_state()
 
-    summary = turn.state_summary()
+    context = dialogue_context(turn)
     recent = turn.recent_messages(5)
 
-    assert len(summary["cart"]) == 20
-    assert set(summary) == {
-        "cart", "promo_codes", "shipping", "preview", "pending_question", "flow_status", "conversation_status",
-    }  # fmt: skip
+    assert len(context.cart) == 20 and len(conversation.agent_state["cart"]) == 20
     assert [m["text"] for m in recent] == [f"message {i}" for i in range(35, 40)]
     assert recent[-1] == {"role": "customer", "text": "message 39"}
-    turn.ask("Which size?", pending={"kind": "size", "options": ["42"]})
-    assert turn.state_summary()["pending_question"] == "Which size?"
+    turn.ask("Which size?", pending={"slot": "size", "options": [{"value": "42", "label": "42"}]})
+    assert dialogue_context(turn).pending.slot == "size"
+    assert turn.state["pending"]["question"] == "Which size?"
     assert [m.text for m in turn.messages_said()] == ["Which size?"]
 
 
