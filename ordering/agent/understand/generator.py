@@ -44,8 +44,9 @@ Encodings the policy relies on:
 
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
@@ -520,6 +521,23 @@ UNIT_WORDS = frozenset(
     """)
 )
 SIZE_LETTERS = ("xs", "s", "m", "l", "xl", "xxl", "2xl")
+# "It", "them", "that one": the product under discussion (see `_Reader._topic`). "That" and "this" are not
+# pronouns when a verb follows ("that is all", "this is for my son").
+PRONOUN = _rx(
+    r"\b(?:it|them|that one|this one|those ones|these ones|that pair|this pair|that|this|those|these)\b"
+    r"(?!\s+(?:is|are|was|were|will|would|i|you|we|they|has|have|should|could|can)\b)"
+)
+# Words that describe without naming anything the shop sells ("something cushioned", "a comfy hoodie", "nice
+# warm socks"): dropped, unless the catalog itself uses the word. Never a product query of their own.
+DESCRIPTIVE = frozenset(
+    _words("""
+    cushioned cushioning cushy comfy comfortable comfort cozy cosy warm warmer warmest cool cooler light
+    lightweight durable sturdy solid reliable stylish cute pretty fancy decent quality nice nicer good better
+    great new newer brand-new cheap cheaper affordable inexpensive simple basic plain casual sporty breathable
+    padded supportive grippy sleek trendy lovely awesome proper everyday versatile practical high-quality
+    top-quality well-made premium something anything
+    """)
+)
 ORDINALS = {
     "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4,
     "5th": 4, "sixth": 5, "6th": 5, "last": -1, "final": -1, "bottom": -1, "top": 0,
@@ -529,12 +547,23 @@ POSITIONAL = _rx(
     r"item|"
     r"line|pair|choice|result|product|size|colou?r)?\b|\b(?:number|option|no|#|item|choice)\s*(\d)\b|^(\d)$"
 )
+_QUESTION_AHEAD = (
+    r"does (?:it|the|that|this|they)|do (?:they|the|you have)|is (?:it|the|that|there)|are (?:they|the|there)|"
+    r"how much|what sizes?|what colou?rs?|which sizes?|which colou?rs?"
+)
 CLAUSE_SPLIT = _rx(
     r"\s*\b(?:and then|and|then|but)\s+(?=(?:add|also|get|buy|remove|take|delete|drop|i want|i would like|order|"
-    r"how much|what sizes?|what colou?rs?|show|make|change|switch|size|actually|put|throw|grab)\b)"
-    r"|\s*,\s*(?=(?:add|also add|remove|take|delete|drop|make|change|switch|show|put|throw|grab)\b)"
+    r"how much|what sizes?|what colou?rs?|show|make|change|switch|size|actually|put|throw|grab|"
+    + _QUESTION_AHEAD
+    + r")\b)"
+    r"|\s*,\s*(?=(?:add|also add|remove|take|delete|drop|make|change|switch|show|put|throw|grab|"
+    + _QUESTION_AHEAD
+    + r")\b)"
     r"|\s+(?=how much is it\b|how much are they\b)"
 )
+# "Does the zip hoodie come in navy? If so add one in M": what follows depends on the answer, and is about
+# the same product with what was asked (`_Reader._asked`).
+IF_SO = _rx(r"\s*,?\s*\b(?:if so|if yes|if it does|if they do|if you do|if it is|if they are)\b\s*,?\s*")
 ITEM_SPLIT = _rx(
     r"\s*(?:,|\band then\b|\band also\b|\bplus\b|\bas well as\b|\balong with\b|\band\b|\balso\b|\bwith\b|;)\s*"
 )
@@ -547,6 +576,18 @@ FILLER = _rx(
     r"hi|hello|hey|let me get|let me have|i will go for|go for|lets get|let us get|take|some|i|me|just|"
     r"throw in|chuck in|include|reorder|re-order)\b"
 )
+
+
+# "both L", "all size M", "each in navy": what the parts of a split count share.
+SHARED_SLOTS = _rx(r"^(?:both|all|each)(?:\s+of them)?\s+(.+)$")
+
+
+@dataclass
+class _Group:
+    """An item whose count is split into the parts said after it ("2 beanies, one grey one red")."""
+
+    header: int
+    parts: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -580,6 +621,11 @@ class _Reader:
         self._unread: list[str] = []  # parts of an item list that could not be read
         self._named: dict[int, bool] = {}  # id(item) → named by a title or a distinctive title word
         self._one: dict[int, bool] = {}  # id(item) → said as one thing ("a jacket"), not a kind ("jackets")
+        self._pointer: dict[int, bool] = {}  # id(item) → said with a pronoun ("buy it in olive L")
+        # The product a question earlier in this message was about, with what it asked ("does the zip hoodie
+        # come in navy? if so add one in M").
+        self._asked: ItemSpec | None = None
+        self._if_so = False
 
     # -- the whole message ------------------------------------------------------------------------
 
@@ -648,13 +694,16 @@ class _Reader:
         rest = found.rest
         commands = found.commands
         main: list[Command] = []
-        for clause in CLAUSE_SPLIT.split(rest) if _content(rest) else []:
-            clause = clause.strip(" ,")
-            if not _content(clause):
-                continue
-            if _covers(clause, YES + POLITE + GREETINGS):
-                continue  # "yes and add a cap": a yes with a change is not a confirmation (the change needs a preview)
-            main.extend(self._main(clause, had_parts=bool(commands or main)))
+        for number, piece in enumerate(IF_SO.split(rest) if _content(rest) else []):
+            # After "if so", the request is about what the question before it asked (`_asked`).
+            self._if_so = number > 0
+            for clause in CLAUSE_SPLIT.split(piece):
+                clause = clause.strip(" ,")
+                if not _content(clause):
+                    continue
+                if _covers(clause, YES + POLITE + GREETINGS):
+                    continue  # "yes and add a cap": a yes with a change is not a confirmation (it needs a preview)
+                main.extend(self._main(clause, had_parts=bool(commands or main)))
         main = _merge_adds(main)
         # A preview asked for with changes ("add a cap and check out") comes after them.
         previews = [command for command in commands if isinstance(command, Preview)]
@@ -870,6 +919,11 @@ class _Reader:
         if self._is_search(text):
             return [self._search(text)]
         items = self._items(text)
+        if self._if_so and self._asked is not None:
+            # "Does it come in navy? If so add one in M": in navy.
+            asked = replace(self._asked, quantity=None)
+            items = [self._derive(_fill(item, asked), item) if item.product_ids == asked.product_ids else item
+                     for item in items]  # fmt: skip
         if items and self._unread:
             return [CannotHandle(text=self.raw[:300], reason=f"not understood: {', '.join(self._unread)}"[:100])]
         if items and (ADD_VERB.search(text) or self._plain_items(items)):
@@ -877,6 +931,9 @@ class _Reader:
         if items and any(item.product_ids for item in items):
             return [self._search(text)]
         pointed = self._pointed_item(text) if not items else None
+        asked = self._asked if self._if_so else None
+        if pointed is not None and asked is not None and pointed.product_ids == asked.product_ids:
+            pointed = _fill(pointed, replace(asked, quantity=None))
         if pointed is not None:
             return [AddItems(items=(pointed,))]
         bare = self._bare_slot(text)
@@ -1310,7 +1367,9 @@ class _Reader:
                 return False
             return not (item.size_options and not set(item.size_options) & set(entry.sizes))
 
+        asked = list(self._asked.product_ids[:1]) if self._asked and len(self._asked.product_ids) == 1 else []
         pool = list(dict.fromkeys([*(shown[:1] if len(shown) == 1 else shown), *([line.product_id] if line else [])]))
+        pool = asked or pool
         fitting = [product_id for product_id in pool if fits(product_id)]
         if not fitting:
             return None
@@ -1401,6 +1460,14 @@ class _Reader:
         item = self._item(body) or ItemSpec()
         if first_shown and not item.product_ids:
             item = replace(item, product_ids=(first_shown,), query="")
+        if not (item.product_ids or item.query or item.category or item.saved):
+            # "How much is it?", "does it come in olive?": the product under discussion (left empty when the
+            # context does not say which: the policy knows what was said last, or asks).
+            topic = self._topic()
+            if topic:
+                item = replace(item, product_ids=(topic,))
+        if item.product_ids:
+            self._asked = item
         return [ProductQuestion(item=item, aspect=aspect)]
 
     def _shown_reference(self, text: str) -> str | None:
@@ -1463,7 +1530,8 @@ class _Reader:
         query = " ".join(
             word
             for word in _content_words(body).split()
-            if not (item.colour and colour_of(word) == item.colour)
+            if not self._descriptive(word)
+            and not (item.colour and colour_of(word) == item.colour)
             and word not in UNIT_WORDS
             and not (item.size and word.upper() == item.size)
         )
@@ -1495,27 +1563,64 @@ class _Reader:
 
     def _items(self, text: str) -> list[ItemSpec]:
         text = re.sub(r"\b(?:to|in|into) (?:my|the) (?:cart|basket|bag|order)\b", " ", text)
-        chunks = [chunk.strip() for chunk in ITEM_SPLIT.split(text) if chunk and chunk.strip()]
+        chunks = [piece for chunk in ITEM_SPLIT.split(text) if chunk and chunk.strip()
+                  for piece in self._count_split(chunk.strip())]  # fmt: skip
         items: list[ItemSpec] = []
-        headers: list[int] = []
+        groups: list[_Group] = []
+        group: _Group | None = None
         carried: ItemSpec | None = None  # said before any product: "I'm a men's 10, want the cloud jogger"
         for chunk in chunks:
-            item = self._item(chunk, previous=items[-1] if items else None)
+            together = SHARED_SLOTS.match(chunk)
+            item = self._item(together.group(1) if together else chunk, previous=items[-1] if items else None,
+                              pointing=True)  # fmt: skip
             if item is None:
                 continue
-            if item.product_ids or item.query or item.saved:
+            if item.product_ids or item.query or item.saved or self._pointer.get(id(item)):
                 if carried is not None:
                     item = self._derive(_fill(item, carried), item)
                     carried = None
                 items.append(item)
+                group = None
                 continue
             if not (item.size or item.size_said or item.colour or item.quantity is not None):
                 continue
             if not items:
                 carried = item if carried is None else _fill(carried, item)
                 continue
+            if together and group is not None and group.parts:
+                # "…, one navy one grey, both L": what the parts share.
+                for index in group.parts:
+                    items[index] = self._derive(_fill(items[index], replace(item, quantity=None)), items[index])
+                continue
             previous = items[-1]
             sized = bool(item.size or item.size_said)
+            counted = item.quantity is not None or self._one.get(id(item), False)
+            distinct = sized or bool(item.colour)
+            if (
+                group is None
+                and counted
+                and distinct
+                and previous.quantity is not None
+                and previous.quantity >= 2
+                and not (sized and (previous.size or previous.size_said))
+                and not (item.colour and previous.colour)
+            ):
+                # "2 wool beanies, one grey one red": the count said first is split into the parts that follow.
+                group = _Group(header=len(items) - 1)
+                groups.append(group)
+            if group is not None and counted and distinct:
+                header = items[group.header]
+                part = ItemSpec(
+                    product_ids=self._fitting(header.product_ids, item), query=header.query, category=header.category,
+                    colour=item.colour or header.colour, size=item.size if sized else header.size,
+                    size_said=item.size_said if sized else header.size_said,
+                    size_options=item.size_options if sized else header.size_options,
+                    quantity=item.quantity if item.quantity is not None else 1, saved=header.saved,
+                    since_days=header.since_days,
+                )  # fmt: skip
+                items.append(self._derive(part, header))
+                group.parts.append(len(items) - 1)
+                continue
             clash = (sized and bool(previous.size or previous.size_said)) or bool(
                 item.colour and previous.colour and item.colour != previous.colour
             )
@@ -1524,8 +1629,9 @@ class _Reader:
                 # "3 cotton tees, one of each colour": a second count for the same thing is not read as a line.
                 self._unread.append(chunk)
                 continue
-            if not clash and (item.quantity is None or (count_only and previous.quantity is None)):
-                # More about the same item: "tempo racer, red, size 44", "socks, 2 packs".
+            if not clash and (item.quantity is None or previous.quantity is None):
+                # More about the same item: "tempo racer, red, size 44", "socks, 2 packs", "the blue runners, one
+                # in 42 (and one in 43)".
                 items[-1] = self._derive(_fill(previous, item), previous)
                 continue
             # "one in 42 and one in 43": another of the previous product.
@@ -1535,24 +1641,106 @@ class _Reader:
                 size_options=item.size_options, quantity=item.quantity, saved=previous.saved,
                 since_days=previous.since_days,
             )  # fmt: skip
-            announced = not (previous.size or previous.size_said) and sized and previous.colour == inherited.colour
-            if announced and len(items) - 1 not in headers:
-                headers.append(len(items) - 1)
             items.append(self._derive(inherited, previous))
-        if headers:
-            # "2 blue runners, one in 42 and one in 43": the first mention only announced the lines.
-            items = [
-                item for index, item in enumerate(items) if index not in headers or not _header_split(items, index)
-            ]
-        return items
+        dropped: set[int] = set()
+        for group in groups:
+            dropped |= self._settle(items, group)
+        return [item for index, item in enumerate(items) if index not in dropped]
+
+    def _count_split(self, chunk: str) -> list[str]:
+        """ "one grey one red", "2 zip hoodies one navy one grey both L", "running socks 2 white": a chunk cut
+        before each count that is followed only by a colour or a size, and before "both / all / each" + a size
+        or colour, so each part is read on its own."""
+        words = chunk.split()
+        cuts = []
+        for index in range(1, len(words)):
+            if words[index - 1] in ("size", "sz", "us", "uk", "eu", "in", "of", "x", "qty", "the", "and"):
+                continue
+            rest = words[index + 1 :]
+            if words[index] in ("both", "all", "each"):
+                if rest and rest[:2] != ["of", "them"] and self._only_slots(rest):
+                    cuts.append(index)
+                continue
+            value, used = parse_quantity(words, index)
+            if value is None or used != 1 or not 0 < value <= 20 or words[index] == "another":
+                continue
+            # "a black one" is a count; "a cap" is not.
+            if words[index] in ("a", "an") and not (
+                len(rest) >= 2 and colour_of(rest[0]) and rest[1] in ("one", "pair")
+            ):
+                continue
+            following = []
+            for word in rest:
+                if (parse_quantity([word])[0] is not None and word not in ("a", "an")) or word in (
+                    "both",
+                    "all",
+                    "each",
+                ):
+                    break
+                following.append(word)
+            if following and self._only_slots(following):
+                cuts.append(index)
+        if not cuts:
+            return [chunk]
+        bounds = [0, *cuts, len(words)]
+        return [" ".join(words[start:end]) for start, end in itertools.pairwise(bounds) if start < end]
+
+    def _only_slots(self, words: list[str]) -> bool:
+        """Words that say only a colour or a size ("navy", "in L", "size 42", "white ones")."""
+        filler = ("in", "size", "sz", "one", "ones", "pair", "pairs", "of", "them", "the", "colour", "color", "us",
+                  "uk", "eu", "please")  # fmt: skip
+        content = [word for word in words if word not in filler]
+        return bool(content) and all(
+            colour_of(word) or word in SIZE_LETTERS or normalize_clothing(word) or re.fullmatch(r"\d{1,2}(\.5)?", word)
+            for word in content
+        )
+
+    def _fitting(self, product_ids: tuple[str, ...], item: ItemSpec) -> tuple[str, ...]:
+        """Of `product_ids`, those that come in the colour and size of `item` ("two tees, … a white one": the
+        tees made in white); all of them when none does (the policy says what there is)."""
+        fitting = tuple(
+            pid
+            for pid in product_ids
+            if (entry := self.lexicon.by_id.get(pid)) is not None
+            and (not item.colour or item.colour in entry.colours)
+            and (not item.size or item.size in entry.sizes)
+        )
+        return fitting or product_ids
+
+    def _settle(self, items: list[ItemSpec], group: _Group) -> set[int]:
+        """A count split into parts: a slot said only with the last part is everyone's ("one red one black size
+        m"); when the parts add up to the count, the count only announced them and goes. Parts that do not add
+        up ("2 beanies, one grey", "3 socks: 2 white and 2 black") are not read: the customer is asked, never
+        given a quantity they did not say."""
+        parts = group.parts
+        if len(parts) >= 2:
+            last = items[parts[-1]]
+            for name in ("colour", "size"):
+
+                def said(spec: ItemSpec, name: str = name) -> bool:
+                    return bool(getattr(spec, name) or (name == "size" and spec.size_said))
+
+                if said(last) and not any(said(items[index]) for index in parts[:-1]):
+                    for index in parts[:-1]:
+                        spread = {name: getattr(last, name)}
+                        if name == "size":
+                            spread.update(size_said=last.size_said, size_options=last.size_options)
+                        items[index] = self._derive(replace(items[index], **spread), items[index])
+        total = items[group.header].quantity or 0
+        said = sum(items[index].quantity or 1 for index in parts)
+        if said == total:
+            return {group.header}
+        self._unread.append(f"{total} split into {said}")
+        return set()
 
     def _derive(self, new: ItemSpec, old: ItemSpec) -> ItemSpec:
         self._named[id(new)] = self._named.get(id(old), False)
         self._one[id(new)] = self._one.get(id(old), False)
         return new
 
-    def _item(self, chunk: str, previous: ItemSpec | None = None) -> ItemSpec | None:
-        """One item's product, quantity, size, colour and saved-item pointer from a piece of the message."""
+    def _item(self, chunk: str, previous: ItemSpec | None = None, *, pointing: bool = False) -> ItemSpec | None:
+        """One item's product, quantity, size, colour and saved-item pointer from a piece of the message. With
+        `pointing`, "it" / "them" / "that one" is the product under discussion (`_topic`)."""
         text = " " + chunk.strip() + " "
         saved = None
         for kind, pattern in (("liked", SAVED_LIKED), ("viewed", SAVED_VIEWED), ("purchased", SAVED_PURCHASED)):
@@ -1581,16 +1769,20 @@ class _Reader:
         if match:
             quantity = int(next(group for group in match.groups() if group))
             text = text[: match.start()] + " " + text[match.end() :]
-        words = text.split()
+        words = [word for word in text.split() if not self._descriptive(word)]
         resolution_words = self.lexicon.words(" ".join(word for word in words if not _numberish(word)))
         colour = next((c for c in self.lexicon.colour_words(resolution_words)), None)
         resolution = self.lexicon.resolve(resolution_words, colour=colour)
         if resolution.exact and colour and colour in resolution.used:
             colour = None  # "blue runner": the colour is part of the name
-        entry_kinds = {self.lexicon.by_id[pid].size_kind for pid in resolution.product_ids}
-        shoe = entry_kinds == {"shoe"} or (not resolution.product_ids and bool(
+        pointer = pointing and not resolution.product_ids and not saved and bool(PRONOUN.search(chunk))
+        topic = self._topic() if pointer else None
+        product_ids = (topic,) if topic else resolution.product_ids
+        kinds_of = product_ids or (self._topic_pool() if pointer else ())
+        entry_kinds = {self.lexicon.by_id[pid].size_kind for pid in kinds_of}
+        shoe = entry_kinds == {"shoe"} or (not product_ids and bool(
             re.search(r"\b(?:shoes?|runners?|trainers?|sneakers?|boots?)\b", chunk)))  # fmt: skip
-        if previous is not None and not resolution.product_ids and previous.product_ids:
+        if previous is not None and not product_ids and previous.product_ids:
             shoe = shoe or {self.lexicon.by_id[pid].size_kind for pid in previous.product_ids} == {"shoe"}
         # Numbers left: the quantity, and for shoes a size said without "size" ("blue runners 42").
         index = 0
@@ -1622,7 +1814,7 @@ class _Reader:
                 quantity = value
             index += used
         clothing = entry_kinds == {"clothing"} or (
-            not resolution.product_ids
+            not product_ids
             and previous is not None
             and bool(previous.product_ids)
             and {self.lexicon.by_id[pid].size_kind for pid in previous.product_ids} == {"clothing"}
@@ -1637,7 +1829,12 @@ class _Reader:
             reading = None
         content = resolution.words
         query = ""
-        if not resolution.product_ids:
+        if pointer and not product_ids:
+            # "buy it in blue 42" with several products shown: which one is for the policy to ask; the words
+            # left ("it", a size letter) are not a product.
+            if reading is None and colour is None and quantity is None and self._pointer_would_repeat(None):
+                return None
+        elif not product_ids:
             # The customer's words for the thing, without what is not the thing: colours, the size letter
             # read above, units ("2 packs of", "a dozen pairs").
             query = " ".join(
@@ -1651,13 +1848,15 @@ class _Reader:
             size, options = reading.size, reading.options
             if reading.size is None:
                 size_said = reading.said.replace("size ", "").strip() if reading.said else None
-                if reading.kind == "shoe" and resolution.product_ids:
-                    sizes = set().union(*(self.lexicon.by_id[pid].sizes for pid in resolution.product_ids))
+                if reading.kind == "shoe" and product_ids:
+                    sizes = set().union(*(self.lexicon.by_id[pid].sizes for pid in product_ids))
                     options = tuple(option for option in options if option in sizes) or options
+        if topic and reading is None and colour is None and quantity is None and self._pointer_would_repeat(topic):
+            return None
         item = ItemSpec(
-            product_ids=resolution.product_ids,
+            product_ids=product_ids,
             query=query[:100],
-            category=resolution.category,
+            category=None if topic else resolution.category,
             colour=colour,
             size=size,
             size_said=size_said,
@@ -1668,7 +1867,41 @@ class _Reader:
         )
         self._named[id(item)] = resolution.named
         self._one[id(item)] = bool(words) and words[0] in ("a", "an", "one", "single")
+        self._pointer[id(item)] = pointer
         return item
+
+    def _descriptive(self, word: str) -> bool:
+        """A word that describes without naming anything the shop sells ("cushioned", "comfy", "nice")."""
+        return word in DESCRIPTIVE and not self.lexicon.is_known(word)
+
+    def _topic_pool(self) -> tuple[str, ...]:
+        """The products "it" may be: those shown last, and the cart's."""
+        shown = [option.value for option in self.context.last_shown if option.value in self.lexicon.by_id]
+        lines = [line.product_id for line in self.context.cart if line.product_id in self.lexicon.by_id]
+        return tuple(dict.fromkeys([*shown, *lines]))
+
+    def _topic(self) -> str | None:
+        """The product under discussion, when the context says which for sure: the one product the assistant
+        just showed or answered about (with nothing else in the cart), or the cart's one product (with
+        nothing shown). None when it could be several: the policy knows what was said last, or asks."""
+        if self._asked is not None and len(self._asked.product_ids) == 1:
+            return self._asked.product_ids[0]  # "how much is the gps watch? ok add it": asked about just now
+        shown = [option.value for option in self.context.last_shown]
+        lines = {line.product_id for line in self.context.cart}
+        if len(shown) == 1 and shown[0] in self.lexicon.by_id and lines <= {shown[0]}:
+            return shown[0]
+        if not shown and len(lines) == 1:
+            (product_id,) = lines
+            return product_id if product_id in self.lexicon.by_id else None
+        return None
+
+    def _pointer_would_repeat(self, topic: str | None) -> bool:
+        """ "I'll take it" with nothing new said, about what is already in the cart (or at the preview): more
+        likely a yes than a second one, so it is not read as an order (never a Confirm either)."""
+        if self.context.awaiting_confirmation:
+            return True
+        lines = {line.product_id for line in self.context.cart}
+        return bool(lines) and (topic is None or topic in lines)
 
     # small readers -----------------------------------------------------------------------------
 
