@@ -556,7 +556,8 @@ CLAUSE_SPLIT = _rx(
     r"how much|what sizes?|what colou?rs?|show|make|change|switch|size|actually|put|throw|grab|"
     + _QUESTION_AHEAD
     + r")\b)"
-    r"|\s*,\s*(?=(?:add|also add|remove|take|delete|drop|make|change|switch|show|put|throw|grab|"
+    r"|\s*,\s*(?=(?:(?:ok|okay|great|cool|perfect|nice|alright|so|then|also|and)\s+)?"
+    r"(?:add|remove|take|delete|drop|make|change|switch|show|put|throw|grab|get|buy|order|i will take|i will have|"
     + _QUESTION_AHEAD
     + r")\b)"
     r"|\s+(?=how much is it\b|how much are they\b)"
@@ -588,6 +589,7 @@ class _Group:
 
     header: int
     parts: list[int] = field(default_factory=list)
+    counted: list[bool] = field(default_factory=list)  # whether each part came with its own count ("one grey")
 
 
 @dataclass
@@ -615,7 +617,8 @@ class _Reader:
         self.lexicon = lexicon
         self.raw = text
         self.context = context
-        self.uncorrected = normalize(text)
+        # A question mark with more after it ends a clause ("how much is the gps watch? ok add it in black").
+        self.uncorrected = normalize(re.sub(r"\?+(?=\s*[A-Za-z0-9])", " , ", text))
         self.text = lexicon.correct_text(self.uncorrected, GENERATOR_WORDS)
         self.question = "?" in text
         self._unread: list[str] = []  # parts of an item list that could not be read
@@ -694,11 +697,16 @@ class _Reader:
         rest = found.rest
         commands = found.commands
         main: list[Command] = []
-        for number, piece in enumerate(IF_SO.split(rest) if _content(rest) else []):
+        asking = self.question
+        pieces = IF_SO.split(rest) if _content(rest) else []
+        for number, piece in enumerate(pieces):
             # After "if so", the request is about what the question before it asked (`_asked`).
             self._if_so = number > 0
-            for clause in CLAUSE_SPLIT.split(piece):
-                clause = clause.strip(" ,")
+            clauses = CLAUSE_SPLIT.split(piece)
+            for position, clause in enumerate(clauses):
+                # The question mark ends the last clause: "the yoga mat, also is the kettlebell in stock?".
+                self.question = asking and number == len(pieces) - 1 and position == len(clauses) - 1
+                clause = re.sub(rf"^(?:also|and|so|then)\s+(?=(?:{_QUESTION_AHEAD})\b)", "", clause.strip(" ,"))
                 if not _content(clause):
                     continue
                 if _covers(clause, YES + POLITE + GREETINGS):
@@ -1598,17 +1606,28 @@ class _Reader:
             distinct = sized or bool(item.colour)
             if (
                 group is None
-                and counted
                 and distinct
                 and previous.quantity is not None
                 and previous.quantity >= 2
                 and not (sized and (previous.size or previous.size_said))
                 and not (item.colour and previous.colour)
             ):
-                # "2 wool beanies, one grey one red": the count said first is split into the parts that follow.
+                # "2 wool beanies, one grey one red", "2 zip hoodies, grey M and navy L": the count said first
+                # may be split into the parts that follow (`_settle` decides).
                 group = _Group(header=len(items) - 1)
                 groups.append(group)
-            if group is not None and counted and distinct:
+            if group is not None and distinct:
+                last = items[group.parts[-1]] if group.parts else None
+                new_part = (
+                    last is None
+                    or counted
+                    or (sized and bool(last.size or last.size_said))
+                    or bool(item.colour and last.colour and item.colour != last.colour)
+                )
+                if not new_part:
+                    assert last is not None
+                    items[group.parts[-1]] = self._derive(_fill(last, replace(item, quantity=None)), last)
+                    continue
                 header = items[group.header]
                 part = ItemSpec(
                     product_ids=self._fitting(header.product_ids, item), query=header.query, category=header.category,
@@ -1620,6 +1639,7 @@ class _Reader:
                 )  # fmt: skip
                 items.append(self._derive(part, header))
                 group.parts.append(len(items) - 1)
+                group.counted.append(counted)
                 continue
             clash = (sized and bool(previous.size or previous.size_said)) or bool(
                 item.colour and previous.colour and item.colour != previous.colour
@@ -1713,6 +1733,11 @@ class _Reader:
         up ("2 beanies, one grey", "3 socks: 2 white and 2 black") are not read: the customer is asked, never
         given a quantity they did not say."""
         parts = group.parts
+        if len(parts) == 1 and not group.counted[0]:
+            # "2 blue runners, size 42": more about the counted item, not a part of it.
+            header = items[group.header]
+            items[group.header] = self._derive(_fill(header, replace(items[parts[0]], quantity=None)), header)
+            return {parts[0]}
         if len(parts) >= 2:
             last = items[parts[-1]]
             for name in ("colour", "size"):
@@ -2089,7 +2114,7 @@ def _generator_words() -> frozenset[str]:
                 for part in item:
                     if isinstance(part, re.Pattern):
                         words |= set(re.findall(r"[a-z]{3,}", part.pattern))
-    words |= set(ORDINALS) | set(ADDRESS_WORDS) | set(NUMBER_WORDS) | set(CLOTHING_WORDS)
+    words |= set(ORDINALS) | set(ADDRESS_WORDS) | set(NUMBER_WORDS) | set(CLOTHING_WORDS) | DESCRIPTIVE
     # Fragments of regular expressions that are not words.
     return frozenset(word for word in words if word not in {"sss", "xxs"})
 
