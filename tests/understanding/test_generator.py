@@ -241,3 +241,91 @@ def test_a_line_split_into_parts_keeps_every_part(generator):
     assert isinstance(commands[0], RemoveItem) and commands[0].target.variant_id == "var_tech_tee_black_m"
     assert [(item.colour, item.size, item.quantity) for item in commands[1].items] == [("blue", "M", 1),
                                                                                        ("orange", "M", 1)]  # fmt: skip
+
+
+# -- the product under discussion, counts split into parts, words that describe ---------------------------
+
+JACKET_SHOWN = DialogueContext(last_shown=(Option(value="prod_down_jacket", label="Down Jacket"),))
+HOODIES_SHOWN = DialogueContext(
+    last_shown=(
+        Option(value="prod_zip_hoodie", label="Zip Hoodie"),
+        Option(value="prod_pullover_hoodie", label="Pullover Hoodie"),
+    )
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "colour", "size"),
+    [("buy it in olive L", "olive", "L"), ("ok get it in S", None, "S"), ("I want that in black", "black", None),
+     ("can i have it in xl please", None, "XL"), ("add it to my cart", None, None)],
+)  # fmt: skip
+def test_it_is_the_one_product_just_shown(generator, text, colour, size):
+    [command] = read(generator, text, JACKET_SHOWN)
+    assert command == AddItems(items=(ItemSpec(product_ids=("prod_down_jacket",), colour=colour, size=size),))
+
+
+def test_it_among_several_shown_is_left_to_the_policy_and_a_size_letter_is_never_a_query(generator):
+    [command] = read(generator, "buy it in olive L", HOODIES_SHOWN)
+    assert command == AddItems(items=(ItemSpec(colour="olive", size="L"),))
+
+
+def test_a_question_about_it_is_about_the_product_shown_or_the_only_cart_product(generator):
+    [price] = read(generator, "how much is it", JACKET_SHOWN)
+    assert price.item.product_ids == ("prod_down_jacket",) and price.aspect == "price"
+    [colours] = read(generator, "what colours does it come in", DialogueContext(cart=(RUNNER_LINE,)))
+    assert colours.item.product_ids == ("prod_blue_runner",) and colours.aspect == "colours"
+    # Shown one thing, but the cart holds another: which one "it" is, the context cannot say.
+    [unsure] = read(
+        generator, "how much is it", DialogueContext(cart=(SOCKS_LINE,), last_shown=JACKET_SHOWN.last_shown)
+    )
+    assert unsure.item == ItemSpec()
+
+
+@pytest.mark.parametrize("context", [AWAITING, DialogueContext(cart=(RUNNER_LINE, SOCKS_LINE))])
+def test_i_will_take_it_about_the_cart_is_not_a_second_one_nor_a_confirmation(generator, context):
+    commands = read(generator, "I'll take it", context)
+    assert [type(command) for command in commands] == [CannotHandle]
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [("i'd like 2 wool beanies, one grey one red", [("grey", None, 1), ("red", None, 1)]),
+     ("3 pairs of running socks: 2 white and 1 black, all size M", [("white", "M", 2), ("black", "M", 1)]),
+     ("2 zip hoodies one navy one grey both L", [("navy", "L", 1), ("grey", "L", 1)]),
+     ("2 pullover hoodies one red one black size m", [("red", "M", 1), ("black", "M", 1)]),
+     ("2 zip hoodies, grey M and navy L", [("grey", "M", 1), ("navy", "L", 1)]),
+     ("two cotton tees, a black one and a white one, size M", [("black", "M", 1), ("white", "M", 1)])],
+)  # fmt: skip
+def test_a_count_split_into_parts_is_the_parts(generator, text, parts):
+    [command] = read(generator, text, DialogueContext())
+    assert isinstance(command, AddItems)
+    assert [(item.colour, item.size, item.quantity) for item in command.items] == parts
+    assert all(len(item.product_ids) == 1 for item in command.items)
+
+
+@pytest.mark.parametrize("text", ["2 beanies, one grey", "3 pairs of running socks: 2 white and 2 black"])
+def test_parts_that_do_not_add_up_to_the_count_are_not_read(generator, text):
+    commands = read(generator, text, DialogueContext())
+    assert [type(command) for command in commands] == [CannotHandle]
+
+
+def test_more_about_a_counted_item_is_not_a_part(generator):
+    [command] = read(generator, "2 blue runners, size 42", DialogueContext())
+    assert command == AddItems(
+        items=(ItemSpec(product_ids=("prod_blue_runner",), category="running-shoes", size="42", quantity=2),)
+    )
+
+
+def test_words_that_describe_are_never_an_item_of_their_own(generator):
+    [command] = read(generator, "I need new running shoes, something cushioned, size 10 US", DialogueContext())
+    assert isinstance(command, AddItems) and len(command.items) == 1
+    assert command.items[0].size == "43" and not command.items[0].query
+    [search] = read(generator, "looking for a comfy hoodie in L", DialogueContext())
+    assert search.query == "hoodie" and search.size == "L"
+
+
+def test_if_so_after_a_question_is_about_what_was_asked(generator):
+    question, add = read(generator, "does the zip hoodie come in navy? if so add one in M", DialogueContext())
+    assert question.item.product_ids == ("prod_zip_hoodie",)
+    [item] = add.items
+    assert (item.product_ids, item.colour, item.size, item.quantity) == (("prod_zip_hoodie",), "navy", "M", 1)
