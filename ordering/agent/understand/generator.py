@@ -38,6 +38,19 @@ Encodings the policy relies on:
   matches, otherwise value = the customer's words (the policy searches / asks).
 - An ambiguous shoe size ("size 9"): in an item, size=None, size_said="9", size_options=("42", "43"); in a
   SetSlot, value="9" and target=ItemSpec(size_said="9", size_options=(…)).
+- "It" / "them" / "that one" ("how much is it", "buy it in olive L", "I'll take them in 43"): the product under
+  discussion when the context says which for sure (the one product in `last_shown` with nothing else in the
+  cart, or the cart's one product with nothing shown); otherwise the item has no product_ids and no query
+  (only the slots said, or nothing: an empty ItemSpec), and the policy resolves it or asks. "I'll take it" at
+  the preview, or about a product already in the cart, with nothing new said, is CannotHandle (never a second
+  one, never a Confirm). A size letter is never a query.
+- A count split into parts ("2 wool beanies, one grey one red", "3 packs: 2 white and 1 black, all size M",
+  "2 zip hoodies, grey M and navy L"): one item per part, each with its own quantity and the slots the parts
+  share; the count said first is not an item of its own. Parts that do not add up to the count ("2 beanies,
+  one grey") are CannotHandle, never a guessed quantity.
+- Words that describe without naming anything the catalog has ("something cushioned", "comfy", "warm") are
+  dropped, never an item or a search query of their own ("cheap", "cheapest" sort a search by price).
+- "Does the zip hoodie come in navy? If so add one in M": the question, then the item with what it asked.
 - Address labels are lower case ("home", "work"; "office" → "work"); codes are upper case.
 - Quantities are carried as said (0, -2, 10000), never clamped.
 """
@@ -354,7 +367,8 @@ ADD_VERB = _rx(
 QUESTION_START = _rx(
     r"^(?:how much|how many|how expensive|what is the price|what does|what do|what colou?rs?|which colou?rs?|"
     r"what sizes?|which sizes?|do you have|do you sell|do you carry|do you stock|have you got|got any|is there|"
-    r"are there|is the|are the|is it|are they|does the|does it|do they|do the|can i get the \w+ in|tell me (?:about|"
+    r"are there|is the|are the|is it|are they|does the|does it|does that|does this|do they|do the|do those|do these|"
+    r"can i get the \w+ in|tell me (?:about|"
     r"more)|"
     r"what is|what are|info on|information on|details (?:on|of|about)|describe|any info|price of|cost of|the price|"
     r"in stock|is that|are those|what about|how about|compare|difference between|which is|which one is|what kind|"
@@ -527,6 +541,7 @@ PRONOUN = _rx(
     r"\b(?:it|them|that one|this one|those ones|these ones|that pair|this pair|that|this|those|these)\b"
     r"(?!\s+(?:is|are|was|were|will|would|i|you|we|they|has|have|should|could|can)\b)"
 )
+NEGATION = _rx(r"\b(?:not|no|nah|nope|never|do not|without)\b")
 # Words that describe without naming anything the shop sells ("something cushioned", "a comfy hoodie", "nice
 # warm socks"): dropped, unless the catalog itself uses the word. Never a product query of their own.
 DESCRIPTIVE = frozenset(
@@ -936,6 +951,8 @@ class _Reader:
             return [CannotHandle(text=self.raw[:300], reason=f"not understood: {', '.join(self._unread)}"[:100])]
         if items and (ADD_VERB.search(text) or self._plain_items(items)):
             return [AddItems(items=tuple(items[:10]))]
+        # "That one", "nah not that one": pointing at a product without asking for anything is not an order.
+        items = [item for item in items if not self._pointer.get(id(item))]
         if items and any(item.product_ids for item in items):
             return [self._search(text)]
         pointed = self._pointed_item(text) if not items else None
@@ -1561,6 +1578,13 @@ class _Reader:
         size ("blue runners 42", "2 tech tees"); a bare category ("running shoes") is a browse."""
         return all(
             item.saved is not None
+            # "two of those please", "that one in M please": the product under discussion, with what was said.
+            or (
+                self._pointer.get(id(item), False)
+                and bool(item.product_ids)
+                and bool(item.quantity is not None or item.size or item.size_said or item.colour)
+                and not NEGATION.search(self.text)
+            )
             or (item.product_ids and item.quantity is not None)
             # "a jacket in M": one of a category, with its size: an order (the policy asks which);
             # "black hoodies in L" stays a browse.
@@ -1800,7 +1824,14 @@ class _Reader:
         resolution = self.lexicon.resolve(resolution_words, colour=colour)
         if resolution.exact and colour and colour in resolution.used:
             colour = None  # "blue runner": the colour is part of the name
-        pointer = pointing and not resolution.product_ids and not saved and bool(PRONOUN.search(chunk))
+        # "Another one of those" / "one more": the latest line as it is (`_pointed_item`), not only its product.
+        pointer = (
+            pointing
+            and not resolution.product_ids
+            and not saved
+            and bool(PRONOUN.search(chunk))
+            and not re.search(r"\b(?:another|one more|same)\b", chunk)
+        )
         topic = self._topic() if pointer else None
         product_ids = (topic,) if topic else resolution.product_ids
         kinds_of = product_ids or (self._topic_pool() if pointer else ())
