@@ -134,6 +134,15 @@ class ApplyCode(Command):
 
 
 @dataclass(frozen=True)
+class RemoveCode(Command):
+    """ "Remove the code", "take SAVE10 off": a code comes off the order (no code named: every code)."""
+
+    kind: ClassVar[str] = "remove_code"
+    changes_cart: ClassVar[bool] = True
+    code: str = ""
+
+
+@dataclass(frozen=True)
 class UseMyPromotion(Command):
     """ "My 10% promo", "my discount": the customer's personal promotion (the policy looks it up)."""
 
@@ -290,7 +299,8 @@ class CannotHandle(Command):
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.kind: cls
     for cls in (
-        AddItems, SetSlot, Select, RemoveItem, ShowCart, ClearCart, ApplyCode, UseMyPromotion, ListPromotions,
+        AddItems, SetSlot, Select, RemoveItem, ShowCart, ClearCart, ApplyCode, RemoveCode, UseMyPromotion,
+        ListPromotions,
         ChooseCard, ChooseAddress, ChooseShipping, Search, ProductQuestion, Preview, Confirm, Decline,
         CancelOrder, OrderStatus, Greet, Help, Thanks, OutOfScope, Human, CannotHandle,
     )
@@ -334,6 +344,7 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
     "select": {"index": {"type": ["integer", "null"], "minimum": -1, "maximum": 20}, "value": _SHORT},
     "remove_item": {"target": _OPTIONAL_ITEM},
     "apply_code": {"code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,40}$"}},
+    "remove_code": {"code": {"type": "string", "pattern": "^([A-Za-z0-9_-]{2,40})?$"}},
     "use_my_promotion": {"percent": {"type": ["integer", "null"], "minimum": 1, "maximum": 100}},
     "choose_card": {
         "last4": {"type": ["string", "null"], "pattern": "^[0-9]{4}$"},

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from ordering.agent import commands as c
-from ordering.agent.state import MAX_QUANTITY
+from ordering.agent.state import MAX_QUANTITY, cart_reset
 from ordering.agent.tools import ToolCall, ToolResult
 from ordering.agent.turn import Turn
 from ordering.models import DecisionKind, FlowStatus
@@ -52,7 +52,7 @@ CART_TOOLS = frozenset(
      "choose_payment_method"}
 )  # fmt: skip
 
-_CHOICES = (c.ApplyCode, c.UseMyPromotion, c.ChooseCard, c.ChooseAddress, c.ChooseShipping)
+_CHOICES = (c.ApplyCode, c.RemoveCode, c.UseMyPromotion, c.ChooseCard, c.ChooseAddress, c.ChooseShipping)
 _CART = (c.AddItems, c.SetSlot, c.Select, c.RemoveItem, c.ClearCart)
 _INFO = (c.Search, c.ProductQuestion, c.ListPromotions, c.OrderStatus, c.Help, c.Greet, c.OutOfScope)
 
@@ -87,6 +87,8 @@ class Policy:
         self.asked = False  # a question was asked: it ends the turn
         # A card or address the customer named was refused: no preview with another one in its place.
         self.refused_choice = False
+        self.product_change_slots: dict[str, str] = {}
+        self.ordered_flow = None  # this conversation's cart became an order since the last message
         self.products: dict[str, dict] = {}
 
     # -- entry ----------------------------------------------------------------------------------
@@ -99,6 +101,7 @@ class Policy:
             arguments={"commands": [c.command_to_dict(command) for command in commands][:10]},
         )
         commands = list(commands) or [c.CannotHandle(text=turn.customer_text[:100], reason="nothing read")]
+        self._settle_cart(turn)
 
         if any(isinstance(command, c.Human) for command in commands):
             self._call(turn, "hand_over", {"reason": "customer_request"}, "the customer asked for a person")
@@ -120,6 +123,8 @@ class Policy:
                 data={"kind": "question", "quick_replies": _replies(values)},
             )
             return
+        if not turn.state.get("pending"):
+            commands = self._with_product_change(commands)
         pending = turn.state.get("pending")
         if pending and pending.get("slot") == "cancel_order":
             self._clear_pending(turn)
@@ -148,6 +153,51 @@ class Policy:
                 continue
             self._execute(turn, command)
         self._finish(turn)
+
+    def _settle_cart(self, turn: Turn) -> None:
+        """A cart whose flow went on to be an order (or expired) is no longer the customer's cart: a change
+        now must never build a second order of those items by accident."""
+        from ordering.models import OrderFlow
+
+        if not turn.state["cart"] or not turn.state.get("flow_id") or turn.cart_flow() is not None:
+            return
+        flow = OrderFlow.objects.filter(pk=turn.state["flow_id"], conversation=turn.conversation).first()
+        if flow is not None and flow.status in (FlowStatus.FAILED, FlowStatus.COMPENSATING, FlowStatus.COMPENSATED):
+            return  # kept: another card puts the same items in a new cart (`_revive_cart`)
+        if flow is not None and flow.confirmed_at is not None and flow.status != FlowStatus.CANCELED:
+            self.ordered_flow = flow
+        cart_reset(turn.state)
+        turn.state["focus"] = None
+        turn.save_state()
+
+    def _cart_already_ordered(self, turn: Turn) -> bool:
+        flow = self.ordered_flow
+        if flow is None or turn.state["cart"]:
+            return False
+        number = f" {flow.merchant_order_id}" if flow.merchant_order_id else ""
+        turn.say(
+            f"Your order{number} is already with the shop, so I can't change it here. I can ask the shop to cancel "
+            'it ("cancel my last order"), and then order what you want.',
+            data={"kind": "info", "quick_replies": _replies(["Cancel my last order"])},
+        )
+        return True
+
+    def _with_product_change(self, commands: list[c.Command]) -> list[c.Command]:
+        """ "The pullover hoodie instead, black, L": the colour, size and quantity said with a product change
+        belong to the new product (applied together), not to the line as it was."""
+        change = next((cmd for cmd in commands if isinstance(cmd, c.SetSlot) and cmd.slot == "product"), None)
+        if change is None:
+            return commands
+        same_line = [
+            cmd
+            for cmd in commands
+            if isinstance(cmd, c.SetSlot)
+            and cmd is not change
+            and cmd.slot != "product"
+            and cmd.target == change.target
+        ]
+        self.product_change_slots = {cmd.slot: cmd.value for cmd in same_line}
+        return [cmd for cmd in commands if cmd not in same_line]
 
     @staticmethod
     def _order(command: c.Command) -> int:
@@ -211,9 +261,9 @@ class Policy:
             turn.say(f"The shop did not accept the code {code}" + (f": {reason}" if reason else "."))
         self._resync(turn)
 
-    def _resync(self, turn: Turn) -> None:
+    def _resync(self, turn: Turn, why: str = "send the cart again without the refused code") -> None:
         result = turn.call_tool(
-            ToolCall(name="sync_cart", arguments={}, rationale="send the cart again without the refused code"),
+            ToolCall(name="sync_cart", arguments={}, rationale=why),
             speak=False,
         )
         if not result.ok:
@@ -380,6 +430,14 @@ class Policy:
                     chosen = options[index]["value"] if 0 <= index < len(options) else None
                 elif answer.value:
                     chosen = next((o["value"] for o in options if o["value"].lower() == answer.value.lower()), None)
+                if chosen is None and answer.value.startswith("prod_") and slot == "product":
+                    # Another product than the ones offered: a new request, not a failed answer.
+                    turn.record_decision(
+                        DecisionKind.RULE, "question_dropped", rationale=f"{answer.value} was not among the options"
+                    )
+                    self._add_one(turn, c.ItemSpec(**{**_item_from_wire(pending.get("item")).__dict__,
+                                                      "product_ids": (answer.value,), "query": ""}), [])  # fmt: skip
+                    return
                 if chosen is None:
                     self._clarification_failed(turn, pending)
                     return
@@ -416,8 +474,8 @@ class Policy:
             # The question was about changing a line already in the cart.
             self._change_line(turn, pending["line_variant_id"], spec)
         else:
-            self._add_one(turn, spec, queue)
-            return
+            self._add_one(turn, spec, [])
+        # The other items named in the same message as the question's item come next, none forgotten.
         self._add_queue(turn, queue)
 
     def _add_queue(self, turn: Turn, queue: list[c.ItemSpec]) -> None:
@@ -752,6 +810,8 @@ class Policy:
             self._set_on_line(turn, line, action, pending.get("value", ""))
 
     def _do_set_slot(self, turn: Turn, command: c.SetSlot) -> None:
+        if self._cart_already_ordered(turn):
+            return
         if command.slot == "product" and not turn.state["cart"]:
             self._add_one(turn, c.ItemSpec(product_ids=(command.value,)) if command.value.startswith("prod_")
                           else c.ItemSpec(query=command.value), [])  # fmt: skip
@@ -768,9 +828,9 @@ class Policy:
         if line == "ask":
             self._ask_line(turn, command.slot, command.value)
             return
-        self._set_on_line(turn, line, command.slot, command.value)
+        self._set_on_line(turn, line, command.slot, command.value, also=self.product_change_slots)
 
-    def _set_on_line(self, turn: Turn, line: dict, slot: str, value: str) -> None:
+    def _set_on_line(self, turn: Turn, line: dict, slot: str, value: str, also: dict | None = None) -> None:
         if slot == "quantity":
             quantity = _quantity(value)
             product = self._product(turn, line["product_id"])
@@ -819,8 +879,13 @@ class Policy:
                           {"slot": "product", "item": _item_wire(c.ItemSpec(size=spec.size, colour=spec.colour,
                            quantity=line["quantity"])), "line_variant_id": line["variant_id"]}, options)  # fmt: skip
                 return
-            spec = c.ItemSpec(product_ids=(candidates[0]["product_id"],), size=spec.size, colour=None,
-                              quantity=line["quantity"])  # fmt: skip
+            also = also or {}
+            spec = c.ItemSpec(
+                product_ids=(candidates[0]["product_id"],),
+                size=(also.get("size") or "").upper() or spec.size,
+                colour=(also.get("colour") or "").lower() or None,
+                quantity=_quantity(also.get("quantity")) or line["quantity"],
+            )
             product = self._product(turn, candidates[0]["product_id"])
             if product and spec.size and not any(v["size"] == spec.size for v in product["variants"]):
                 spec = c.ItemSpec(**{**spec.__dict__, "size": None})
@@ -863,6 +928,8 @@ class Policy:
         self._add_one(turn, c.ItemSpec(product_ids=(chosen,)), [])
 
     def _do_remove_item(self, turn: Turn, command: c.RemoveItem) -> None:
+        if self._cart_already_ordered(turn):
+            return
         line = self._target_line(turn, command.target)
         if line is None:
             if not turn.state["cart"]:
@@ -911,6 +978,21 @@ class Policy:
             self.changed = self.changed or bool(turn.state["cart"])
         elif result.data.get("applied") is None:
             turn.say(f"I'll apply {code} as soon as your cart has something in it.")
+
+    def _do_remove_code(self, turn: Turn, command: c.RemoveCode) -> None:
+        code = command.code.strip().upper()
+        codes = turn.state["promo_codes"]
+        gone = [existing for existing in codes if not code or existing == code]
+        if not gone:
+            turn.say(f"There is no code {code} on your order." if code else "There is no code on your order.")
+            return
+        turn.state["promo_codes"] = [existing for existing in codes if existing not in gone]
+        turn.save_state()
+        turn.record_decision(DecisionKind.RULE, "code_removed", rationale=f"the customer asked to remove {gone}")
+        if turn.state["cart"]:
+            self._resync(turn, why=f"send the cart again without {', '.join(gone)}")
+        else:
+            turn.say(f"OK, I took {_or_list(gone)} off.")
 
     def _do_use_my_promotion(self, turn: Turn, command: c.UseMyPromotion) -> None:
         result = self._call(turn, "list_my_promotions", {}, "the customer referred to their own promotion")

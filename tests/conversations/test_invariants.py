@@ -382,3 +382,22 @@ def test_a_model_can_cancel_a_placed_order_only_on_the_customers_yes(shop, chat,
         llm.__exit__(None, None, None)
 
     assert MerchantOrder.objects.get(pk=order.pk).status in ("canceled", "refunded")
+
+
+def test_a_product_change_carries_the_colour_said_with_it(shop, chat, wrong_model):
+    llm = wrong_model(
+        tool_calls(("add_items", {"items": [{"product_ids": ["prod_zip_hoodie"], "colour": "navy", "size": "L"}]})),
+        tool_calls(
+            ("set_slot", {"slot": "product", "value": "prod_pullover_hoodie", "correction": True}),
+            ("set_slot", {"slot": "colour", "value": "black", "correction": True}),
+        ),
+    )
+    try:
+        chat.start()
+        chat.say("zip hoodie navy L")
+        answer = chat.say("no wait, the pullover hoodie instead, black")
+    finally:
+        llm.__exit__(None, None, None)
+
+    assert _preview_lines(answer) == [(1, "black, L")]
+    assert answer["pending_confirmation"]["preview"]["lines"][0]["title"] == "Pullover Hoodie"

@@ -92,3 +92,52 @@ def test_a_command_that_does_not_fit_is_400_naming_the_field_and_runs_nothing(sh
     assert field in response.json()["message"]
     assert not AgentDecision.objects.filter(conversation_id=chat.id).exists()
     assert [m["role"] for m in chat.get()["messages"]] == ["assistant"]  # only the greeting: nothing was lost or run
+
+
+def test_every_item_of_a_message_is_added_after_the_question_about_the_first(shop, chat):
+    chat.start()
+    asked = _post(
+        chat,
+        "Blue Runner, US 8.5, and the Trail Blazer US 11 in green",
+        {
+            "kind": "add_items",
+            "items": [
+                {"product_ids": ["prod_blue_runner"], "size_said": "8.5", "size_options": ["41", "42"]},
+                {"product_ids": ["prod_trail_blazer"], "colour": "green", "size": "45"},
+            ],
+        },
+    ).json()
+    assert "41 or 42" in asked["messages"][-1]["text"]
+
+    answer = _post(chat, "42", {"kind": "set_slot", "slot": "size", "value": "42"}).json()
+
+    lines = answer["pending_confirmation"]["preview"]["lines"]
+    assert [(line["title"], line["variant"]) for line in lines] == [
+        ("Blue Runner", "blue, 42"),
+        ("Trail Blazer", "green, 45"),
+    ]
+
+
+def test_a_change_after_the_order_is_placed_never_builds_a_second_order(shop, chat):
+    chat.start()
+    chat.say("buy the blue runner in size 42")
+    chat.say("yes")
+    assert OrderFlow.objects.get(conversation_id=chat.id).status == FlowStatus.PLACED
+
+    answer = _post(chat, "oops i meant 43", {"kind": "set_slot", "slot": "size", "value": "43", "correction": True})
+
+    texts = " ".join(m["text"] for m in answer.json()["messages"])
+    assert "already with the shop" in texts and "cancel my last order" in texts
+    assert answer.json()["pending_confirmation"] is None
+    assert OrderFlow.objects.filter(conversation_id=chat.id).count() == 1  # no new cart was started
+
+
+def test_remove_the_code_takes_the_code_off_not_the_item(shop, chat):
+    chat.start()
+    chat.say("blue runner size 42 with code RUN15")
+
+    answer = _post(chat, "remove the code", {"kind": "remove_code"}).json()
+
+    preview = answer["pending_confirmation"]["preview"]
+    assert preview["promo_codes"] == [] and preview["discount"] == 0
+    assert [line["variant"] for line in preview["lines"]] == ["blue, 42"]
