@@ -121,7 +121,10 @@ def _promotion_refusal(
     if eligible_base == 0:
         return "coupon_invalid", f"No item in the cart is in the code's category ({promotion.category})."
     if eligible_base < promotion.minimum_spend_amount:
-        return "minimum_not_met", f"This code needs a minimum spend of {promotion.minimum_spend_amount} minor units."
+        minimum = promotion.minimum_spend_amount
+        return "minimum_not_met", (
+            f"This code needs a minimum spend of {minimum // 100}.{minimum % 100:02d} {currency.upper()}."
+        )
     return None
 
 

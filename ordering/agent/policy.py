@@ -654,6 +654,7 @@ class Policy:
             turn.say("I could not open that product at the shop.")
             return None
         title = product["title"]
+        turn.state["topic"] = {"product_id": product_id, "title": title}  # "how much is it?" while asked about it
         base = {"item": _item_wire(spec), "queue": [_item_wire(q) for q in queue], "product_id": product_id,
                 "title": title, "line_variant_id": line}  # fmt: skip
         variants = product["variants"]
@@ -977,7 +978,7 @@ class Policy:
             turn.say(f"The shop did not accept the code {code}" + (f": {reason}" if reason else "."))
             self.changed = self.changed or bool(turn.state["cart"])
         elif result.data.get("applied") is None:
-            turn.say(f"I'll apply {code} as soon as your cart has something in it.")
+            turn.say(f"I'll give the shop the code {code} as soon as your cart has something in it; it decides then.")
 
     def _do_remove_code(self, turn: Turn, command: c.RemoveCode) -> None:
         code = command.code.strip().upper()
