@@ -1215,7 +1215,13 @@ class Policy:
         words = (command.text or turn.customer_text)[:80]
         flow = turn.cart_flow()
         text = f'Sorry, I didn\'t understand "{words}".'
-        if flow is not None and flow.status == FlowStatus.PREVIEWED:
+        if "split" in command.reason:
+            # "2 beanies, one grey": the parts do not add up to the count, so nothing is guessed.
+            text = (
+                f'I couldn\'t tell how many of each you want in "{words}". '
+                'Could you say it per item, e.g. "one grey and one red"?'
+            )
+        elif flow is not None and flow.status == FlowStatus.PREVIEWED:
             text += ' Nothing has been ordered. Say "show my order" to see your order again, or tell me what to change.'
         else:
             text += " I can find products, build your cart and place orders after you confirm a preview."
