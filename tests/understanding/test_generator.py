@@ -75,9 +75,22 @@ def test_only_explicit_words_confirm(generator, text):
     assert read(generator, text) == [Confirm()]
 
 
-@pytest.mark.parametrize("text", ["no", "don't order it", "not yet", "no thanks", "don't confirm"])
+@pytest.mark.parametrize("text", ["no", "don't order it", "no thanks", "don't confirm", "no wait, sorry no"])
 def test_explicit_no_declines(generator, text):
     assert read(generator, text) == [Decline()]
+
+
+@pytest.mark.parametrize(
+    "text", ["not yet", "wait", "hold on", "a sec", "later", "hang on, let me check something", "give me a minute"]
+)
+def test_a_hold_is_neither_a_no_nor_a_yes(generator, text):
+    # A no throws the cart away; "wait" keeps it, and the policy says that nothing is ordered yet.
+    assert read(generator, text) == [Thanks()]
+
+
+def test_a_yes_among_politeness_in_broken_english_confirms(generator):
+    assert read(generator, "ok is good, yes buy") == [Confirm()]
+    assert read(generator, "ok is good") == [Thanks()]
 
 
 def test_a_yes_with_a_change_is_the_change_not_a_confirmation(generator):

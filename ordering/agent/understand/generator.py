@@ -86,6 +86,7 @@ from ordering.agent.commands import (
     OutOfScope,
     Preview,
     ProductQuestion,
+    RemoveCode,
     RemoveItem,
     Search,
     Select,
@@ -131,6 +132,8 @@ POLITE = (
     "just looking", "just browsing", "only looking", "only browsing", "just having a look", "having a look",
     "window shopping", "just window shopping", "just looking around", "i am just looking", "i am just browsing",
     "i am only looking", "for now", "for the moment",
+    # "ok is good, yes buy": "it is good" said without the "it".
+    "is good", "it is good", "is ok", "is okay", "is fine", "it is fine", "that is good", "that is fine",
 )  # fmt: skip
 YES = (
     "yes", "yeah", "yep", "yup", "yea", "ya", "ye", "yeh", "yah", "yse", "yess", "yesss", "y", "sure",
@@ -143,16 +146,26 @@ YES = (
     "submit order", "yes please", "proceed with the order", "go ahead and place it", "you can place it",
     "please place it", "place the order now", "order now", "buy now", "i do", "let us go", "ship it",
     "make it so", "sure thing", "yes sure", "approved", "approve", "accept", "that is fine go ahead", "all"
-    " good", "now", "it", "please do",
+    " good", "now", "it", "please do", "yes buy", "yes buy it", "yes order", "yes order it",
 )  # fmt: skip
 NO = (
     "no", "nope", "nah", "n", "no actually", "actually no", "no wait", "no sorry", "sorry no",
     "no thanks", "no thank you", "no way", "do not", "do not order it",
     "do not order", "do not place it", "do not place the order", "do not buy it", "do not do it", "not now",
     "not yet", "hold on", "hold off", "wait", "stop", "decline", "declined", "no do not", "reject",
-    "do not want it", "i do not want it", "not right now", "not today", "negative", "i changed my mind",
-    "changed my mind", "i have changed my mind", "not that", "no stop", "maybe later", "later", "a sec",
-    "a second", "a minute", "please", "it", "that",
+    "do not want it", "i do not want it", "negative", "i changed my mind",
+    "changed my mind", "i have changed my mind", "not that", "no stop", "please", "it", "that",
+)  # fmt: skip
+# Not done deciding ("wait", "hold on", "not yet", "a sec", "later"): not a no (a no throws the cart away),
+# and never a yes. Read as politeness: the policy says nothing is ordered and how to order or drop it.
+HOLD = (
+    "wait", "wait a sec", "wait a second", "wait a minute", "wait a moment", "hold on", "hold off", "hang on",
+    "not yet", "not just yet", "not now", "not right now", "not today", "maybe later", "later", "not for now",
+    "a sec", "a second", "a minute", "a moment", "one sec", "one second", "one minute", "one moment", "a min",
+    "just a sec", "just a second", "just a minute", "just a moment", "give me a sec", "give me a second",
+    "give me a minute", "give me a moment", "brb", "be right back", "let me think", "let me think about it",
+    "i will think about it", "let me check", "let me check something", "let me see", "let me look",
+    "i need to think", "i need to think about it", "i will come back later", "i will get back to you",
 )  # fmt: skip
 NEGATED_CONFIRM = _rx(
     r"^(?:no\s+)?(?:please\s+)?(?:do not|dont|never|not)\s+(?:confirm|place|order|buy|submit|proceed|go ahead|"
@@ -428,6 +441,23 @@ CODE_AFTER_WORD = _rx(
     _USE + r"\b(?:promo code|discount code|coupon code|voucher code|promotion code|gift code|code|coupon|promo|voucher)"
     r"\s*(?:is|=|:|#)?\s*([a-z0-9][a-z0-9_-]{1,39})\b"
 )
+_CODE_NOUN = r"(?:(?:promo|discount|coupon|voucher|promotion)\s+)?(?:codes?|coupons?|promos?|vouchers?|discounts?)"
+_TAKE_OFF = (
+    r"(?:remove|delete|drop|cancel|undo|scrap|ditch|lose|get rid of|take (?:off|out|away)|do not (?:use|apply|want)|"
+    r"forget)"
+)
+# "Remove the code", "drop the discount code", "no code please", "take the code off": every code comes off.
+REMOVE_CODE = _rx(
+    rf"\b{_TAKE_OFF}\s+(?:the\s+|my\s+|that\s+|this\s+|your\s+|any\s+)?{_CODE_NOUN}(?:\s+([a-z0-9][a-z0-9_-]{{1,39}}))?"
+    r"(?:\s+(?:off|out|away))?\b"
+    rf"|\btake\s+(?:the\s+|my\s+|that\s+)?{_CODE_NOUN}\s+(?:off|out|away)\b"
+    rf"|\b(?:no|without(?: the| a| any)?)\s+{_CODE_NOUN}\b"
+)
+# "Take SAVE10 off", "remove BIG20": that code comes off (the word must read as a code).
+REMOVE_NAMED_CODE = _rx(
+    rf"\b{_TAKE_OFF}\s+(?:the\s+)?(?:code\s+)?([a-z0-9][a-z0-9_-]{{1,39}})\b(?:\s+(?:code|off|out|away))*"
+    r"|\btake\s+(?:the\s+)?(?:code\s+)?([a-z0-9][a-z0-9_-]{1,39})\s+(?:code\s+)?(?:off|out|away)\b"
+)
 CODE_AFTER_VERB = _rx(
     r"\b(?:use|apply|with|add|enter|try|redeem|using)\s+(?:the\s+)?([a-z]{2,}[0-9]+[a-z0-9_-]*|[a-z]+-[a-z0-9-]+)\b"
 )
@@ -471,6 +501,13 @@ CARD_BRAND = _rx(
     r"(?:and\s+)?\b(?:use|pay(?: it)? (?:with|by|using)|with|charge|on|put it on|via)\s+(?:my|the)?\s*(visa|"
     r"mastercard|master card|mc|amex|american express|discover)\b"
     r"|\b(?:my|the)\s+(visa|mastercard|master card|amex|american express|discover)\b"
+)
+# "Try my other visa", "use a different card", "another card": a card other than the one chosen. With a brand,
+# that brand (the policy asks which when there are several); without, ChooseCard with nothing set (the
+# policy lists the saved cards).
+OTHER_CARD = _rx(
+    _USE + r"\b(?:(?:my|the|a|an)\s+)?(?:other|another|different|second|new|backup|2nd)\s+"
+    r"(?:(visa|mastercard|master card|mc|amex|american express|discover)(?:\s+card)?|(?:credit |debit )?card)\b"
 )
 ADDRESS = _rx(
     r"\b(?:ship|send|deliver|post|mail|bring)\w*\s+(?:it|them|this|that|everything|the order|my order|all|those|"
@@ -522,7 +559,8 @@ LEFTOVER = frozenset(
     then card code coupon promo shipping delivery ship send do that this charge put on let us go as well too
     thanks thank ok okay , is add enter try redeem in my order choose pick fine good great on at the moment
     now currently right available are there any what which today am ready make change switch swap set upgrade
-    instead rather could would actually just deliver address then
+    instead rather could would actually just deliver address then ugh argh hmm meh oh oops sigh damn well so
+    again
     """)
 )
 # An address said by its label alone ("ok then home is fine", "work address then"), read only when nothing
@@ -671,6 +709,8 @@ class _Reader:
             answer = self._cancel_answer(core_polite)
             if answer:
                 return answer
+        if _covers(core_polite, HOLD + POLITE):
+            return [Thanks()]
         if _covers(core_polite, YES) and not _covers(core_polite, ("it", "now", "please")):
             return [Confirm()]
         if _covers(core_polite, NO) and not _covers(core_polite, ("please", "it", "that")):
@@ -770,6 +810,25 @@ class _Reader:
             nonlocal rest
             rest = (rest[: match.start()] + " " + rest[match.end() :]).strip()
 
+        # A code taken off ("remove the code", "take SAVE10 off", "no code please"): before any code is applied,
+        # so that the code named there is not read as one to apply.
+        for pattern in (REMOVE_NAMED_CODE, REMOVE_CODE):
+            for match in list(pattern.finditer(rest)):
+                named = next((group for group in match.groups() if group), None)
+                said = f"code {named}" if named and re.search(r"\bcodes?\b", match.group(0)) else (named or "")
+                is_code = bool(named) and self._is_code(named or "", said)
+                if pattern is REMOVE_NAMED_CODE and not is_code:
+                    continue
+                code = (named or "").upper() if is_code else ""
+                commands.append(RemoveCode(code=code))
+                if named and not code:
+                    # "remove the code please": the word after is not a code, it stays to be read.
+                    rest = (rest[: match.start()] + " " + rest[match.start(match.lastindex or 0) :]).strip()
+                else:
+                    take(match)
+                break
+            if any(isinstance(command, RemoveCode) for command in commands):
+                break
         # Promotion codes.
         for pattern in (CODE_AFTER_WORD, CODE_AFTER_VERB):
             while True:
@@ -783,6 +842,9 @@ class _Reader:
             if re.search(rf"\b{re.escape(code)}\b", rest) and self._is_code(code, code):
                 commands.append(ApplyCode(code=code.upper()))
                 rest = re.sub(rf"\b{re.escape(code)}\b", " ", rest).strip()
+        if any(isinstance(command, ApplyCode) for command in commands):
+            # "try BIG20 again", "apply SAVE10 once more": a code tried again, not a reorder.
+            rest = re.sub(r"\b(?:again|once more|one more time|another time|now)\b", " ", rest).strip()
         # The customer's own promotion.
         match = MY_PROMO.search(rest)
         if match:
@@ -798,7 +860,11 @@ class _Reader:
             rest = ""
         # Card.
         match = CARD.search(rest)
-        if match:
+        other = OTHER_CARD.search(rest)
+        if other and not match:
+            commands.append(ChooseCard(brand=_brand(other.group(1))))
+            take(other)
+        elif match:
             last4 = match.group(2) or match.group(3) or match.group(5) or match.group(6)
             brand = _brand(match.group(1) or match.group(4))
             commands.append(ChooseCard(last4=last4, brand=brand))
