@@ -291,6 +291,114 @@ OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
 ]
+# Questions about the shop rather than its products (returns, shipping countries, opening hours, gift
+# wrapping, price matching, ways to pay): out of scope for the assistant, never a product search. A return or
+# a refund of the customer's own order is a person's job (REFUND, HUMAN).
+SHOP_POLICY: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "returns",
+        _rx(
+            r"\b(?:return|returns|refund|refunds|exchange|exchanges) (?:policy|policies|window|period|process)\b"
+            r"|\bhow (?:do|does|can) (?:i )?(?:returns?|refunds?|exchanges?)(?: work)?\b|\bfree returns\b"
+            r"|\bhow long do i have to (?:return|exchange)\b|\bcan i return (?:things|items|stuff|products)\b"
+        ),
+    ),
+    (
+        "shipping",
+        _rx(
+            r"\bdo you (?:ship|deliver|send)\b|\b(?:delivery|shipping) (?:time|times|days|speed|policy|options|"
+            r"countries|zones?|estimate)\b|\bhow (?:long|fast|quick(?:ly)?) (?:does|do|will|is) (?:the )?(?:shipping|"
+            r"delivery|it take)\b|\bdeliver(?:y)? on (?:weekends?|saturdays?|sundays?|holidays?)\b"
+            r"|\binternational (?:shipping|delivery)\b|\bship(?:ping)? (?:internationally|abroad|overseas|worldwide)\b"
+            r"|\b(?:ship|deliver|send|post)\w*\s+(?:it\s+|them\s+|this\s+|that\s+|the order\s+)?to\s+(?:his|her|their|"
+            r"someone|somebody|another|a different|a friend|a gift)\b"
+        ),
+    ),
+    (
+        "store",
+        _rx(
+            r"\b(?:store|shop|opening|business|working) hours\b|\bwhen (?:are|is) (?:you|the (?:store|shop)) open\b"
+            r"|\bare you open\b|\b(?:physical|real|brick and mortar) (?:store|shop)\b|\bstore locations?\b"
+            r"|\bwhere (?:is|are) (?:your|the) (?:store|shop)s?\b"
+        ),
+    ),
+    (
+        "gift wrapping",
+        _rx(
+            r"\bgift ?-?wrap\w*|\bwrap (?:it|them|this|that)\b|\bgift (?:cards?|vouchers?|certificates?|receipts?|"
+            r"message|note|box)\b"
+        ),
+    ),
+    ("guarantees", _rx(r"\bprice ?match\w*|\bwarrant(?:y|ies)\b|\bguarantee\b|\bloyalty (?:program|points)\b")),
+    ("payment", _rx(r"\b(?:paypal|apple pay|google pay|klarna|afterpay|cash on delivery|pay in instal\w*)\b")),
+]
+# Brands shoppers ask for by name. One the catalog does not know ("do you sell nike", "adidas?") is a brand
+# the shop does not carry: out of scope, never a search that answers with unrelated products.
+KNOWN_BRANDS = frozenset(
+    _words("""
+    nike adidas puma reebok asics brooks hoka saucony mizuno salomon newbalance underarmour lululemon
+    patagonia columbia northface garmin fitbit polar suunto coros apple samsung bose sony beats jbl oakley
+    rayban converse vans timberland skechers fila champion levis uniqlo gucci prada
+    """)
+)
+BRAND_SPELLINGS = {"new balance": "newbalance", "under armour": "underarmour", "under armor": "underarmour",
+                   "the north face": "northface", "north face": "northface", "ray ban": "rayban",
+                   "ray-ban": "rayban", "levi's": "levis", "levi": "levis"}  # fmt: skip
+# "I ordered socks last month", "I bought a zip hoodie from you last week": something said about a past
+# order, not a request (no "again", "want", "reorder", …): the customer's orders, never a new one.
+PAST_STATEMENT = _rx(
+    r"^(?:so |well |um |hmm |ok |okay )?(?:i|we) (?:already |just |once |recently |previously )?(?:ordered|bought|"
+    r"purchased)\b"
+)
+REQUEST_WORDS = _rx(
+    r"\b(?:want|wanted|need|would like|like to|add|buy|reorder|re-order|again|same|another|one more|more|can i|"
+    r"could i|give me|get me|please|cancel\w*|return|refund|where|when|status|track\w*|arriv\w*)\b"
+)
+# "Can I cancel it?", "I want to cancel": a request to cancel, even said as a question about a product.
+CANCEL_ASK = _rx(
+    r"\b(?:can|could|may|how do|how can|want to|would like to|need to|please|still)\s+(?:i\s+|you\s+|we\s+)?"
+    r"(?:still\s+)?cancel\b|\bcancel (?:it|that|this|them|my)\b"
+)
+ORDERED_BEFORE = _rx(
+    r"\b(?:ordered|bought|purchased|placed|already|changed my mind|delivered|shipped|arrived|received)\b"
+)
+# "Which is cheaper, the zip hoodie or the pullover hoodie?", "compare X and Y", "difference between X and Y":
+# one question about every product named (the policy answers with each one's price, or asks).
+COMPARE = _rx(
+    r"\b(?:compare|comparison|difference between|differences between|(?:which|what)(?: one)?(?: is)? (?:cheaper|"
+    r"cheapest|more expensive|less expensive|pricier|better|lighter|warmer|best)|(?:cheaper|more expensive|less "
+    r"expensive|pricier|better|lighter|warmer) than|versus|vs)\b"
+)
+COMPARE_PRICE = _rx(r"\b(?:cheaper|cheapest|expensive|pricier|price|prices|cost|costs|costlier)\b")
+COMPARE_SPLIT = _rx(r"\s*(?:,|\bor\b|\band\b|\bvs\b|\bversus\b|\bthan\b|\bcompared (?:to|with)\b|\bto\b)\s*")
+# "He wears a US 10, what size is that here?": a size system converted; asked as whether the product under
+# discussion comes in that size (the answer names it).
+SIZE_CONVERT = _rx(
+    r"\bwhat(?: is)? (?:that|this|it)(?: size)? (?:here|in eu\w*|in european|in your sizes?|for you)\b"
+    r"|\bwhat size (?:is|would) (?:that|it|this|he|she|i)(?: be)?\b|\b(?:convert\w*|conversion|equivalent)\b"
+    r"|\bin eu(?:ropean)? sizes?\b"
+)
+# "What would you recommend?", "any suggestions?", "gift for my husband who runs": a browse, with the activity
+# said as what to look for.
+RECOMMEND = _rx(
+    r"\b(?:recommend\w*|suggest\w*|suggestions?|ideas?|advice|advise|gift|gifts|present|presents|what should i "
+    r"(?:get|buy)|what do you (?:think|have for))\b"
+)
+ACTIVITIES = {
+    **dict.fromkeys(_words("run runs runner runners running jog jogs jogging jogger joggers marathon"), "running"),
+    **dict.fromkeys(_words("hike hikes hiker hikers hiking trek trekking"), "hiking"),
+    **dict.fromkeys(_words("yoga pilates"), "yoga"),
+}  # fmt: skip
+# "Too expensive", "a bit pricey": the customer wants cheaper.
+TOO_EXPENSIVE = _rx(
+    r"\b(?:too|a bit|bit|way too|rather|quite|very) (?:expensive|pricey|costly|dear)\b|\bout of my budget\b"
+    r"|\bcan not afford (?:it|that|them|this)\b"
+)
+# "Anything cheaper that tracks heart rate": what the thing does is the words to look for, not the verb.
+FEATURE_VERB = _rx(
+    r"\b(?:that|which|with|who)\s+(?:tracks?|has|have|does|measures?|counts?|monitors?|shows?|comes? with|"
+    r"includes?|can)\b"
+)
 HELP = _rx(
     r"^(?:help|help me|help please|can you help|can you help me|what can you do|what do you do|what are you|"
     r"who are you|how does this work|how do(?:es)? (?:this|it) work|how do i use (?:this|you)|what can i (?:ask|say|"
@@ -743,11 +851,21 @@ class _Reader:
         return []
 
     def read_request(self, text: str) -> list[Command]:
+        policy = self._shop_policy(text)
+        if policy:
+            return [OutOfScope(topic=policy)]
+        brand = self._brand_not_carried()
+        if brand:
+            return [OutOfScope(topic=f"brand not carried: {brand}")]
         if self._wants_human(text):
             return [Human()]
         topic = self._out_of_scope(text) or self._out_of_scope(self.uncorrected)
         if topic:
             return [OutOfScope(topic=topic)]
+        conversion = self._size_conversion(text)
+        if conversion:
+            return conversion
+        text = TOO_EXPENSIVE.sub(" cheaper ", text)
         found = self._parts(text)
         rest = found.rest
         commands = found.commands
@@ -775,6 +893,31 @@ class _Reader:
         if not result:
             return [CannotHandle(text=self.raw[:300], reason="not understood")]
         return _dedupe(result)
+
+    def _shop_policy(self, text: str) -> str | None:
+        for topic, pattern in SHOP_POLICY:
+            if pattern.search(text):
+                if topic == "shipping" and ADDRESS.search(text) and self._address_label(
+                    next(group for group in ADDRESS.search(text).groups() if group)  # type: ignore[union-attr]
+                ) in {label.lower() for label in self.context.addresses} | {"home", "work"}:
+                    continue  # "do you ship to my work address": a choice of address
+                return topic
+        return None
+
+    def _brand_not_carried(self) -> str | None:
+        """A brand the shop does not carry, asked for by name ("do you sell nike", "adidas?", "any asics
+        running shoes"); None when the message names one of the shop's products."""
+        text = self.uncorrected
+        for spelling, joined in BRAND_SPELLINGS.items():
+            text = re.sub(rf"\b{re.escape(spelling)}\b", joined, text)
+        words = text.split()
+        brands = [word for word in words if word in KNOWN_BRANDS and word not in self.lexicon.brands]
+        if not brands:
+            return None
+        rest = " ".join(word for word in words if word not in brands)
+        if self.lexicon.resolve(self.lexicon.words(rest)).exact:
+            return None  # "the blue runner, like my old nike ones": the shop's own product
+        return brands[0]
 
     def _wants_human(self, text: str) -> bool:
         if HUMAN_ALONE.match(text):
@@ -970,12 +1113,14 @@ class _Reader:
     def _main(self, text: str, *, had_parts: bool) -> list[Command]:
         context = self.context
         reorder = self._is_reorder(text)
+        if PAST_STATEMENT.search(text) and not REQUEST_WORDS.search(PAST_STATEMENT.sub(" ", text, count=1)):
+            return [OrderStatus(which="all")]
         if STATUS_ALL.search(text) and not CANCEL.search(text) and not reorder:
             return [OrderStatus(which="all")]
         if STATUS.search(text) and not CANCEL.search(text) and not reorder:
             return [OrderStatus(which="last")]
         if CANCEL.search(NOT_CANCEL.sub(" ", text)) and not (
-            self._is_question(text) and self._names_product(text, strict=True)
+            self._is_question(text) and self._names_product(text, strict=True) and not CANCEL_ASK.search(text)
         ):
             return self._cancel(text)
         if CLEAR.search(text):
@@ -1003,6 +1148,13 @@ class _Reader:
         positional = self._positional(text)
         if positional:
             return positional
+        comparison = self._comparison(text)
+        if comparison:
+            return comparison
+        if RECOMMEND.search(text):
+            recommendation = self._recommendation(text)
+            if recommendation:
+                return recommendation
         if self._is_question(text):
             return self._product_question(text)
         if self._is_search(text):
@@ -1064,8 +1216,16 @@ class _Reader:
         target = self._cart_target(remainder)
         if target is not None and target.variant_id:
             return [RemoveItem(target=target)]
-        if self._names_product(remainder, strict=True) and self.context.cart:
-            return [RemoveItem(target=self._target_spec(remainder))]
+        named = self._target_spec(remainder) if self._names_product(remainder, strict=True) else None
+        in_cart = named is not None and bool(
+            {line.product_id for line in self.context.cart} & set(named.product_ids)
+        )
+        if named is not None and not in_cart and (not self.context.cart or ORDERED_BEFORE.search(text)):
+            # "I changed my mind about the foam roller, can I cancel it?" with no foam roller in the cart: the
+            # order it was placed in.
+            return [CancelOrder(which="last")]
+        if named is not None and self.context.cart:
+            return [RemoveItem(target=named)]
         if (
             re.search(r"\bmy order\b|\bthe order\b", text)
             and not self.context.cart
@@ -1561,6 +1721,54 @@ class _Reader:
             self._asked = item
         return [ProductQuestion(item=item, aspect=aspect)]
 
+    def _comparison(self, text: str) -> list[Command]:
+        """ "Which is cheaper, the zip hoodie or the pullover hoodie?": one question about every product named,
+        each part naming one product; nothing when fewer than two are named that way."""
+        if not COMPARE.search(text):
+            return []
+        body = COMPARE.sub(" , ", text)
+        body = re.sub(r"\b(?:what is|which is|which one is|which|is|are|the|between|difference|one|please)\b", " ", body)
+        product_ids: list[str] = []
+        for part in COMPARE_SPLIT.split(body):
+            if not _content(part):
+                continue
+            item = self._item(part)
+            if item is not None and len(item.product_ids) == 1 and item.product_ids[0] not in product_ids:
+                product_ids.append(item.product_ids[0])
+        if len(product_ids) < 2:
+            return []
+        aspect = "price" if COMPARE_PRICE.search(text) else "details"
+        return [ProductQuestion(item=ItemSpec(product_ids=tuple(product_ids[:10])), aspect=aspect)]
+
+    def _recommendation(self, text: str) -> list[Command]:
+        """ "What would you recommend?", "gift for my husband who runs": a browse. A product or a category
+        named is searched as usual; otherwise the activity said ("runs" → running) is what to look for."""
+        resolution = self.lexicon.resolve(self.lexicon.words(text))
+        if resolution.exact:
+            return []
+        if resolution.product_ids:
+            search = self._search(text)
+            # "What do you suggest for a beginner runner?": the category said is what to browse; the other words
+            # describe the shopper, and the shop's search wants every word of a query.
+            return [replace(search, query="") if search.category else search]
+        activity = next((ACTIVITIES[word] for word in text.split() if word in ACTIVITIES), "")
+        return [Search(query=activity)]
+
+    def _size_conversion(self, text: str) -> list[Command]:
+        """ "He wears a US 10 usually, what size is that here?": whether the product named or under discussion
+        comes in the converted size (US 10 → 43); without a product, the size alone (the policy knows which
+        product was talked about, or asks)."""
+        if not SIZE_CONVERT.search(text):
+            return []
+        reading = find_shoe_size(text, self.lexicon.shoe_sizes)
+        if reading is None or not (reading.size or reading.options):
+            return []
+        item = self._item(text) or ItemSpec()
+        if not item.product_ids:
+            topic = self._topic()
+            item = replace(item, product_ids=(topic,) if topic else (), query="", category=None)
+        return [ProductQuestion(item=replace(item, quantity=None), aspect="sizes")]
+
     def _shown_reference(self, text: str) -> str | None:
         position = POSITIONAL.search(text)
         options = self.context.last_shown or (self.context.pending.options if self.context.pending else ())
@@ -1604,6 +1812,7 @@ class _Reader:
                 price_min = _cents(match.group(1))
                 body = body.replace(match.group(0), " ")
         sort = "price_asc" if SORT_ASC.search(text) else "price_desc" if SORT_DESC.search(text) else "relevance"
+        body = FEATURE_VERB.sub(" ", body)
         body = re.sub(
             r"\b(?:show me|show|browse|looking for|look for|look at|search for|search|find me|find|recommend|suggest|"
             r"what|do you have|do you sell|do you carry|do you stock|have you got|got any|any|some|cheapest|cheap|"
@@ -2201,16 +2410,22 @@ def _generator_words() -> frozenset[str]:
     """Every word this module's patterns and phrase lists look for: a typo is corrected towards them
     ("ordr" → "order", "crat" → "cart", "checkot" → "checkout"), and they are never corrected away."""
     words: set[str] = set()
+    def pattern_words(pattern: str) -> set[str]:
+        # "favou?rite" is "favourite" and "favorite", never the fragments "favou" and "rite".
+        return set(re.findall(r"[a-z]{3,}", pattern.replace("?", ""))) | set(
+            re.findall(r"[a-z]{3,}", re.sub(r"[a-z]\?", "", pattern))
+        )
+
     for value in globals().values():
         if isinstance(value, re.Pattern):
-            words |= set(re.findall(r"[a-z]{3,}", value.pattern))
+            words |= pattern_words(value.pattern)
         elif isinstance(value, tuple) and value and all(isinstance(item, str) for item in value):
             words |= {word for phrase in value for word in re.findall(r"[a-z]{3,}", phrase)}
         elif isinstance(value, list) and value and all(isinstance(item, tuple) for item in value):
             for item in value:
                 for part in item:
                     if isinstance(part, re.Pattern):
-                        words |= set(re.findall(r"[a-z]{3,}", part.pattern))
+                        words |= pattern_words(part.pattern)
     words |= set(ORDINALS) | set(ADDRESS_WORDS) | set(NUMBER_WORDS) | set(CLOTHING_WORDS) | DESCRIPTIVE
     # Fragments of regular expressions that are not words.
     return frozenset(word for word in words if word not in {"sss", "xxs"})
