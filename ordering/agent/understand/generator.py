@@ -399,6 +399,22 @@ FEATURE_VERB = _rx(
     r"\b(?:that|which|with|who)\s+(?:tracks?|has|have|does|measures?|counts?|monitors?|shows?|comes? with|"
     r"includes?|can)\b"
 )
+# "Sorry, one more change: black instead of tan": announcing a change is not asking for one more item.
+CHANGE_PREAMBLE = _rx(
+    r"\b(?:one more|another|one last|a last|a small|a quick|small|quick|one) (?:change|thing|correction|edit)\b"
+)
+# "Yes but in white", "ok but size 43": a change, never a yes (what follows is read as the change).
+YES_BUT = _rx(r"^(?:yes|yeah|yep|yup|ok|okay|sure|fine|great)\s*,?\s*(?:but|except|only)\s+(?=\S)")
+# "Both please", "I'll take both": the two products just offered.
+BOTH = _rx(
+    r"^(?:(?:i will take|i will have|i want|i would like|give me|add|get|take|can i (?:get|have)|let us do|"
+    r"let me get)\s+)?(?:both|both of them|both of those|both of these|the two of them|both ones)"
+    r"(?:\s+(?:please|then|thanks|thank you))*$"
+)
+# "Reorder them but size L this time": words that only say when, around a slot said about the item before.
+SLOT_FILLER = _rx(r"\b(?:this time|instead|though|please|for (?:me|him|her)|this one|but|then|now)\b")
+# "Shoe for run", "socks for running": the activity names the kind ("running shoes").
+FOR_ACTIVITY = _rx(r"\b([a-z]+) for (?:the )?(run|runs|running|runners?|jog|jogging|hike|hikes|hiking|yoga)\b")
 HELP = _rx(
     r"^(?:help|help me|help please|can you help|can you help me|what can you do|what do you do|what are you|"
     r"who are you|how does this work|how do(?:es)? (?:this|it) work|how do i use (?:this|you)|what can i (?:ask|say|"
@@ -779,7 +795,9 @@ class _Reader:
         self.raw = text
         self.context = context
         # A question mark with more after it ends a clause ("how much is the gps watch? ok add it in black").
-        self.uncorrected = normalize(re.sub(r"\?+(?=\s*[A-Za-z0-9])", " , ", text))
+        self.uncorrected = FOR_ACTIVITY.sub(
+            self._activity_kind, normalize(re.sub(r"\?+(?=\s*[A-Za-z0-9])", " , ", text))
+        )
         self.text = lexicon.correct_text(self.uncorrected, GENERATOR_WORDS)
         self.question = "?" in text
         self._unread: list[str] = []  # parts of an item list that could not be read
@@ -791,6 +809,13 @@ class _Reader:
         self._asked: ItemSpec | None = None
         self._if_so = False
 
+    def _activity_kind(self, match: re.Match[str]) -> str:
+        """ "shoe for run" → "running shoe", when the word before names something the shop sells."""
+        thing, activity = match.group(1), ACTIVITIES.get(match.group(2), match.group(2))
+        if not self.lexicon.resolve(self.lexicon.words(thing)).product_ids:
+            return match.group(0)
+        return f"{activity} {thing}"
+
     # -- the whole message ------------------------------------------------------------------------
 
     def read(self) -> list[Command]:
@@ -801,6 +826,10 @@ class _Reader:
             return [CannotHandle(text="", reason="empty message")]
         if INSTRUCTION.search(text) or INSTRUCTION.search(self.raw.lower()):
             return [CannotHandle(text=self.raw[:300], reason="instructions to the assistant are not followed")]
+        if self._mostly_unknown():
+            # "hola quiero zapatillas para correr talla 42": another language is not guessed at (a fuzzy match
+            # would read "zapatillas" as a jacket); the customer is asked.
+            return [CannotHandle(text=self.raw[:300], reason="not understood: most words are unknown")]
         if SKIP_CONFIRMATION.search(text):
             text = CONFIRM_TAIL.sub(" ", SKIP_CONFIRMATION.sub(" ", text))
             text = re.sub(r"(?:\s*,)+", " ,", re.sub(r"\s+", " ", text)).strip(" ,")
@@ -835,6 +864,22 @@ class _Reader:
         request, _ = _strip_phrases(text, GREETINGS)
         return self.read_request(request.strip(" ,") or core)
 
+    def _mostly_unknown(self) -> bool:
+        """Most words (three or more) are neither English nor the shop's: a sentence in another language."""
+        words = [word for word in self.uncorrected.split() if re.fullmatch(r"[a-z]+", word)]
+        unknown = [
+            word
+            for word in words
+            if word not in COMMON_WORDS
+            and word not in GENERATOR_WORDS
+            and word not in NUMBER_WORDS
+            and not self.lexicon.is_known(word)
+            and colour_of(word) is None
+            and not normalize_clothing(word)
+            and not any(word in phrase.split() for phrase in GREETINGS + POLITE + YES + NO + HOLD)
+        ]
+        return len(unknown) >= 3 and len(unknown) >= 0.6 * len(words)
+
     def _cancel_answer(self, text: str) -> list[Command]:
         """The answer to "Should I ask the shop to cancel it?" (a placed order): "yes, cancel it" is a yes to
         that question; "no, keep it" a no. Anything else is read as usual."""
@@ -866,6 +911,7 @@ class _Reader:
         if conversion:
             return conversion
         text = TOO_EXPENSIVE.sub(" cheaper ", text)
+        text = CHANGE_PREAMBLE.sub(" ", YES_BUT.sub("", text)).strip()
         found = self._parts(text)
         rest = found.rest
         commands = found.commands
@@ -884,6 +930,23 @@ class _Reader:
                     continue
                 if _covers(clause, YES + POLITE + GREETINGS):
                     continue  # "yes and add a cap": a yes with a change is not a confirmation (it needs a preview)
+                slots = self._slots_only(clause) if main and isinstance(main[-1], AddItems) else None
+                if slots is not None:
+                    # "Reorder them but size L this time": more about the item just asked for.
+                    last = main[-1]
+                    assert isinstance(last, AddItems)
+                    main[-1] = AddItems(
+                        items=(
+                            *last.items[:-1],
+                            _fill(
+                                replace(last.items[-1], size=None, size_said=None, size_options=())
+                                if slots.size or slots.size_said
+                                else last.items[-1],
+                                slots,
+                            ),
+                        )
+                    )
+                    continue
                 main.extend(self._main(clause, had_parts=bool(commands or main)))
         main = _merge_adds(main)
         # A preview asked for with changes ("add a cap and check out") comes after them.
@@ -897,9 +960,14 @@ class _Reader:
     def _shop_policy(self, text: str) -> str | None:
         for topic, pattern in SHOP_POLICY:
             if pattern.search(text):
-                if topic == "shipping" and ADDRESS.search(text) and self._address_label(
-                    next(group for group in ADDRESS.search(text).groups() if group)  # type: ignore[union-attr]
-                ) in {label.lower() for label in self.context.addresses} | {"home", "work"}:
+                if (
+                    topic == "shipping"
+                    and ADDRESS.search(text)
+                    and self._address_label(
+                        next(group for group in ADDRESS.search(text).groups() if group)  # type: ignore[union-attr]
+                    )
+                    in {label.lower() for label in self.context.addresses} | {"home", "work"}
+                ):
                     continue  # "do you ship to my work address": a choice of address
                 return topic
         return None
@@ -1131,6 +1199,9 @@ class _Reader:
             removed = self._remove(text)
             if removed:
                 return removed
+        both = self._both(text)
+        if both:
+            return both
         if context.pending is not None:
             answer = self._answer(text)
             if answer:
@@ -1140,7 +1211,10 @@ class _Reader:
         if (
             CORRECTION.search(text)
             and (context.cart or context.pending is not None)
-            and not re.search(r"\b(?:also|too|as well|another|one more|add)\b", text)
+            and (
+                not re.search(r"\b(?:also|too|as well|another|one more|add)\b", text)
+                or re.search(r"\b(?:instead of|rather than)\b", text)
+            )
         ):
             correction = self._correction(text)
             if correction:
@@ -1179,6 +1253,9 @@ class _Reader:
             pointed = _fill(pointed, replace(asked, quantity=None))
         if pointed is not None:
             return [AddItems(items=(pointed,))]
+        about_topic = self._slots_for_topic(text)
+        if about_topic:
+            return about_topic
         bare = self._bare_slot(text)
         if bare:
             return bare
@@ -1217,9 +1294,7 @@ class _Reader:
         if target is not None and target.variant_id:
             return [RemoveItem(target=target)]
         named = self._target_spec(remainder) if self._names_product(remainder, strict=True) else None
-        in_cart = named is not None and bool(
-            {line.product_id for line in self.context.cart} & set(named.product_ids)
-        )
+        in_cart = named is not None and bool({line.product_id for line in self.context.cart} & set(named.product_ids))
         if named is not None and not in_cart and (not self.context.cart or ORDERED_BEFORE.search(text)):
             # "I changed my mind about the foam roller, can I cancel it?" with no foam roller in the cart: the
             # order it was placed in.
@@ -1629,6 +1704,44 @@ class _Reader:
             spec = replace(spec, size=line.size)  # "a black one too": the same thing, in black
         return spec
 
+    def _both(self, text: str) -> list[Command]:
+        """ "Both please" to two products offered (a "which one?" or two shown): one of each."""
+        if not BOTH.match(text):
+            return []
+        pending = self.context.pending
+        options = pending.options if pending is not None and pending.slot == "product" else self.context.last_shown
+        products = [option.value for option in options if option.value in self.lexicon.by_id]
+        if len(products) != 2 or len(options) != 2:
+            return []
+        return [AddItems(items=tuple(ItemSpec(product_ids=(product_id,)) for product_id in products))]
+
+    def _slots_only(self, text: str) -> ItemSpec | None:
+        """A size or colour said alone ("size L this time", "in white"), or None."""
+        rest = re.sub(r"\s+", " ", SLOT_FILLER.sub(" ", text)).strip()
+        if not rest:
+            return None
+        item = self._item(rest)
+        if item is None or item.product_ids or item.query or item.saved or item.quantity is not None:
+            return None
+        return item if (item.size or item.size_said or item.colour) else None
+
+    def _slots_for_topic(self, text: str) -> list[Command]:
+        """ "1 pair size 41" after a question about the Blue Runner (nothing in the cart, nothing asked): the
+        product under discussion in that size or colour."""
+        if self.context.cart or self.context.pending is not None:
+            return []
+        topic = self._topic()
+        item = self._item(text) if topic else None
+        if topic is None or item is None or item.product_ids or item.query or item.saved:
+            return []
+        if not (item.size or item.size_said or item.colour):
+            return []
+        entry = self.lexicon.by_id[topic]
+        if item.size_said and entry.size_kind == "shoe":
+            options = tuple(option for option in item.size_options if option in entry.sizes) or item.size_options
+            item = replace(item, size_options=options)
+        return [AddItems(items=(replace(item, product_ids=(topic,), category=None),))]
+
     def _bare_slot(self, text: str) -> list[Command]:
         """A size, colour or quantity said alone while there is a cart line to apply it to."""
         if not self.context.cart and self.context.pending is None:
@@ -1644,7 +1757,9 @@ class _Reader:
         if colour and _only_colour(text):
             return [SetSlot(slot="colour", value=colour)]
         quantity = self._number(text)
-        if quantity is not None and re.fullmatch(r"[-\d]+|\w+ (?:of them|please|pairs?|units?)|x\d+|\d+x", text):
+        if quantity is not None and re.fullmatch(
+            r"[-\d]+|\w+ (?:of them|please|pairs?|units?|packs?|boxes?|sets?|pieces?)|x\d+|\d+x", text
+        ):
             return [SetSlot(slot="quantity", value=str(quantity))]
         return []
 
@@ -1727,7 +1842,7 @@ class _Reader:
         if not COMPARE.search(text):
             return []
         body = COMPARE.sub(" , ", text)
-        body = re.sub(r"\b(?:what is|which is|which one is|which|is|are|the|between|difference|one|please)\b", " ", body)
+        body = re.sub(r"\b(?:what is|which is|which|is|are|the|between|difference|one|please)\b", " ", body)
         product_ids: list[str] = []
         for part in COMPARE_SPLIT.split(body):
             if not _content(part):
@@ -1865,6 +1980,13 @@ class _Reader:
             # "black hoodies in L" stays a browse.
             or (item.product_ids and bool(item.size or item.size_said) and self._one.get(id(item), False))
             or (len(item.product_ids) == 1 and self._named.get(id(item), False))
+            # "running socks x3 white M, run shorts blue L, tech tee orange L": in a list of several, one product
+            # with its variant said is an item of the order.
+            or (
+                len(items) >= 2
+                and len(item.product_ids) == 1
+                and bool(item.size or item.size_said or item.colour or item.quantity is not None)
+            )
             for item in items
         )
 
@@ -2410,6 +2532,7 @@ def _generator_words() -> frozenset[str]:
     """Every word this module's patterns and phrase lists look for: a typo is corrected towards them
     ("ordr" → "order", "crat" → "cart", "checkot" → "checkout"), and they are never corrected away."""
     words: set[str] = set()
+
     def pattern_words(pattern: str) -> set[str]:
         # "favou?rite" is "favourite" and "favorite", never the fragments "favou" and "rite".
         return set(re.findall(r"[a-z]{3,}", pattern.replace("?", ""))) | set(

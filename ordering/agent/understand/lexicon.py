@@ -441,7 +441,10 @@ class CatalogLexicon:
         if not chosen_entries:
             return Resolution(words=content)
         if colour:
-            chosen_entries = [entry for entry in chosen_entries if colour in entry.colours]
+            coloured = [entry for entry in chosen_entries if colour in entry.colours]
+            # The one product named, in a colour it is not made in ("a black beanie"), is still that product: the
+            # policy says which colours it comes in (a search for the words would only find it again).
+            chosen_entries = coloured if coloured or len(chosen_entries) != 1 else chosen_entries
             # The product named by its colour first ("blue" → Blue Runner among running shoes).
             chosen_entries.sort(key=lambda entry: colour not in entry.title_words)
         category = None
