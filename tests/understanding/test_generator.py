@@ -7,15 +7,23 @@ import pytest
 
 from ordering.agent.commands import (
     AddItems,
+    ApplyCode,
+    CancelOrder,
     CannotHandle,
     CartLine,
+    ChooseCard,
     Confirm,
     Decline,
     DialogueContext,
     ItemSpec,
     Option,
+    OrderStatus,
+    OutOfScope,
     PendingQuestion,
+    ProductQuestion,
+    RemoveCode,
     RemoveItem,
+    Search,
     Select,
     SetSlot,
     Thanks,
@@ -342,3 +350,148 @@ def test_if_so_after_a_question_is_about_what_was_asked(generator):
     assert question.item.product_ids == ("prod_zip_hoodie",)
     [item] = add.items
     assert (item.product_ids, item.colour, item.size, item.quantity) == (("prod_zip_hoodie",), "navy", "M", 1)
+
+
+# -- what shoppers did to an exploratory tester (each family in other words than the corpus) ---------------
+
+BOOT_LINE = CartLine(
+    variant_id="var_chelsea_boot_tan_43", product_id="prod_chelsea_boot", title="Chelsea Boot", colour="tan",
+    size="43", quantity=1,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ["redeem RUN15 again", "ok try SAVE10 one more time"])
+def test_a_code_tried_again_is_only_the_code(generator, text):
+    [command] = read(generator, text)
+    assert isinstance(command, ApplyCode)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("please remove the promo code", ""), ("get rid of the coupon", ""), ("without any code", ""),
+     ("remove RUN15", "RUN15"), ("take the code BIG20 off", "BIG20")],
+)  # fmt: skip
+def test_taking_a_code_off_is_never_removing_an_item(generator, text, code):
+    assert read(generator, text) == [RemoveCode(code=code)]
+
+
+def test_a_word_after_drop_is_not_a_code_to_take_off(generator):
+    assert not any(isinstance(c, RemoveCode) for c in read(generator, "drop the socks", DialogueContext()))
+
+
+@pytest.mark.parametrize(
+    ("text", "brand"), [("let me try my other mastercard", "mastercard"), ("charge a different card", None),
+                        ("can i use another card", None)]
+)  # fmt: skip
+def test_another_card_is_a_card_choice(generator, text, brand):
+    assert read(generator, text) == [ChooseCard(brand=brand)]
+
+
+@pytest.mark.parametrize("text", ["oops, one more thing: black rather than tan", "black instead of the tan please"])
+def test_x_instead_of_y_changes_the_line_never_adds(generator, text):
+    commands = read(generator, text, DialogueContext(cart=(BOOT_LINE,), awaiting_confirmation=True))
+    assert commands == [SetSlot(slot="colour", value="black", correction=True)]
+
+
+def test_yes_but_a_change_is_the_change(generator):
+    commands = read(generator, "ok but size 43", AWAITING)
+    assert commands == [SetSlot(slot="size", value="43")]
+
+
+@pytest.mark.parametrize("text", ["we bought two beanies here last winter", "I purchased a gps watch in march"])
+def test_a_past_order_said_as_a_statement_is_never_an_order(generator, text):
+    assert read(generator, text, DialogueContext()) == [OrderStatus(which="all")]
+
+
+def test_a_slot_said_after_a_reorder_is_the_reorders(generator):
+    [command] = read(generator, "order the same again but in M", DialogueContext())
+    [item] = command.items
+    assert (item.saved, item.size) == ("purchased", "M")
+
+
+def test_items_separated_only_by_commas_are_each_an_item(generator):
+    [command] = read(generator, "zip hoodie navy L, cargo shorts M, steel bottle x2 black", DialogueContext())
+    assert [(item.product_ids, item.colour, item.size, item.quantity) for item in command.items] == [
+        (("prod_zip_hoodie",), "navy", "L", None),
+        (("prod_cargo_shorts",), None, "M", None),
+        (("prod_steel_bottle",), "black", None, 2),
+    ]
+
+
+def test_both_is_one_of_each_product_offered_and_never_a_quantity(generator):
+    offered = DialogueContext(last_shown=(Option("prod_run_cap", "Running Cap"), Option("prod_beanie", "Wool Beanie")))
+    [command] = read(generator, "I'll take both", offered)
+    assert [item.product_ids for item in command.items] == [("prod_run_cap",), ("prod_beanie",)]
+    three = DialogueContext(last_shown=(*offered.last_shown, Option("prod_gloves", "Gloves")))
+    assert not any(isinstance(c, AddItems | SetSlot) for c in read(generator, "both please", three))
+
+
+def test_a_size_said_about_the_product_just_answered_is_that_product(generator):
+    shown = DialogueContext(last_shown=(Option("prod_trail_blazer", "Trail Blazer"),))
+    [command] = read(generator, "ok one pair in black size 44", shown)
+    [item] = command.items
+    assert (item.product_ids, item.colour, item.size) == (("prod_trail_blazer",), "black", "44")
+
+
+def test_a_hold_keeps_a_deferral_out_of_decline_even_with_politeness(generator):
+    assert read(generator, "ok thanks, not right now") == [Thanks()]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["how long does shipping take", "do you have gift cards", "are you open on sundays", "do you price match",
+     "do you sell new balance", "any hoka trail shoes?"],
+)  # fmt: skip
+def test_questions_about_the_shop_and_brands_it_lacks_are_out_of_scope(generator, text):
+    [command] = read(generator, text, DialogueContext())
+    assert isinstance(command, OutOfScope)
+
+
+def test_a_refund_of_their_own_order_still_goes_to_a_person(generator):
+    from ordering.agent.commands import Human
+
+    assert read(generator, "i want a refund for my order", DialogueContext()) == [Human()]
+
+
+def test_canceling_a_product_ordered_earlier_cancels_the_last_order(generator):
+    assert read(generator, "can i cancel the headlamp i bought?", DialogueContext()) == [CancelOrder(which="last")]
+    # The same words about a line of the cart take that line out.
+    [command] = read(generator, "can i cancel the socks?", DialogueContext(cart=(RUNNER_LINE, SOCKS_LINE)))
+    assert isinstance(command, RemoveItem)
+
+
+@pytest.mark.parametrize(
+    ("text", "products", "aspect"),
+    [("what costs more, the down jacket or the rain jacket", ("prod_down_jacket", "prod_rain_jacket"), "price"),
+     ("gps watch vs fitness band", ("prod_gps_watch", "prod_fitness_band"), "details")],
+)  # fmt: skip
+def test_a_comparison_is_one_question_about_both(generator, text, products, aspect):
+    [command] = read(generator, text, DialogueContext())
+    assert command == ProductQuestion(item=ItemSpec(product_ids=products), aspect=aspect)
+
+
+def test_a_size_to_convert_is_a_question_about_that_size(generator):
+    shown = DialogueContext(last_shown=(Option("prod_cloud_jogger", "Cloud Jogger"),))
+    [command] = read(generator, "I'm a UK 9, what is that in EU sizes?", shown)
+    assert isinstance(command, ProductQuestion)
+    assert (command.item.product_ids, command.item.size) == (("prod_cloud_jogger",), "43")
+
+
+@pytest.mark.parametrize(
+    ("text", "query", "category"),
+    [("any recommendations for my wife? she does yoga", "", "fitness"), ("any ideas for my dad? he hikes a lot",
+     "hiking", None), ("what should i get?", "", None)],
+)  # fmt: skip
+def test_recommendations_browse_what_the_activity_names(generator, text, query, category):
+    [command] = read(generator, text, DialogueContext())
+    assert isinstance(command, Search) and (command.query, command.category) == (query, category)
+
+
+def test_too_pricey_asks_for_cheaper_with_what_it_should_do(generator):
+    [command] = read(generator, "way too pricey, anything cheaper which has gps?", DialogueContext())
+    assert isinstance(command, Search) and command.sort == "price_asc" and "gps" in command.query.split()
+
+
+def test_another_language_is_not_guessed_at(generator):
+    [command] = read(generator, "ich möchte laufschuhe in größe 42 kaufen", DialogueContext())
+    assert isinstance(command, CannotHandle)

@@ -366,7 +366,8 @@ ORDERED_BEFORE = _rx(
 # one question about every product named (the policy answers with each one's price, or asks).
 COMPARE = _rx(
     r"\b(?:compare|comparison|difference between|differences between|(?:which|what)(?: one)?(?: is)? (?:cheaper|"
-    r"cheapest|more expensive|less expensive|pricier|better|lighter|warmer|best)|(?:cheaper|more expensive|less "
+    r"cheapest|more expensive|less expensive|pricier|better|lighter|warmer|best)|(?:which|what)(?: one)? (?:costs?|"
+    r"is priced) (?:more|less)|(?:cheaper|more expensive|less "
     r"expensive|pricier|better|lighter|warmer) than|versus|vs)\b"
 )
 COMPARE_PRICE = _rx(r"\b(?:cheaper|cheapest|expensive|pricier|price|prices|cost|costs|costlier)\b")
