@@ -348,7 +348,7 @@ BRAND_SPELLINGS = {"new balance": "newbalance", "under armour": "underarmour", "
 # order, not a request (no "again", "want", "reorder", …): the customer's orders, never a new one.
 PAST_STATEMENT = _rx(
     r"^(?:so |well |um |hmm |ok |okay )?(?:i|we) (?:already |just |once |recently |previously )?(?:ordered|bought|"
-    r"purchased)\b"
+    r"purchased|(?:got|received)\b(?=.*\bfrom (?:you|your (?:shop|store|site))\b))\b"
 )
 REQUEST_WORDS = _rx(
     r"\b(?:want|wanted|need|would like|like to|add|buy|reorder|re-order|again|same|another|one more|more|can i|"
@@ -377,13 +377,14 @@ COMPARE_SPLIT = _rx(r"\s*(?:,|\bor\b|\band\b|\bvs\b|\bversus\b|\bthan\b|\bcompar
 SIZE_CONVERT = _rx(
     r"\bwhat(?: is)? (?:that|this|it)(?: size)? (?:here|in eu\w*|in european|in your sizes?|for you)\b"
     r"|\bwhat size (?:is|would) (?:that|it|this|he|she|i)(?: be)?\b|\b(?:convert\w*|conversion|equivalent)\b"
-    r"|\bin eu(?:ropean)? sizes?\b"
+    r"|\bin eu(?:ropean)? sizes?\b|\bwhat (?:would|will|is) (?:that|this|it) be\b|\bin your siz\w+\b"
 )
 # "What would you recommend?", "any suggestions?", "gift for my husband who runs": a browse, with the activity
 # said as what to look for.
 RECOMMEND = _rx(
     r"\b(?:recommend\w*|suggest\w*|suggestions?|ideas?|advice|advise|gift|gifts|present|presents|what should i "
-    r"(?:get|buy)|what do you (?:think|have for))\b"
+    r"(?:get|buy)|what do you (?:think|have for)|(?:anything|something|stuff|things) for (?:someone|somebody|a person|"
+    r"people|my \w+|him|her|them))\b"
 )
 ACTIVITIES = {
     **dict.fromkeys(_words("run runs runner runners running jog jogs jogging jogger joggers marathon"), "running"),
@@ -496,6 +497,7 @@ CORRECTION = _rx(
     r"can you make|could you make|let us make|let us do|not \w+ but|go with|i will go with|change (?:the )?(?:size|"
     r"colou?r|quantity)|"
     r"different (?:size|colou?r)|wrong size|wrong colou?r|i said|only (?:want|need))\b"
+    r"|^[\w.]+ not (?:the )?[\w.]+$"
 )
 ADD_VERB = _rx(
     r"\b(?:buy|order|add|get|want|need|take|grab|purchase|put|like|have|reorder|pick up|throw in|chuck in|"

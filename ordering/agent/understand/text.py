@@ -32,7 +32,7 @@ def normalize(text: str) -> str:
     text = re.sub(r"[\u2018\u2019\u02bc`\u00b4]", "'", text)
     text = text.replace("&", " and ").replace("\u00d7", "x")
     text = re.sub(r"(?<=\d)\+(?=\d)", " plus ", text)
-    text = text.replace("+", " and ")
+    text = text.replace("+", " and ").replace(";", ",")  # "gps watch black; fitness band pink": a list
     text = re.sub(r"[^a-z0-9$%',.\-# ]+", " ", text)
     text = re.sub(r"(?<!\d)[.,]|[.,](?!\d)", lambda m: " , " if m.group(0) == "," else " ", text)
     text = re.sub(r"(?<![a-z0-9])'|'(?![a-z])", " ", text)
