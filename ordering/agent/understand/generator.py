@@ -51,6 +51,27 @@ Encodings the policy relies on:
 - Words that describe without naming anything the catalog has ("something cushioned", "comfy", "warm") are
   dropped, never an item or a search query of their own ("cheap", "cheapest" sort a search by price).
 - "Does the zip hoodie come in navy? If so add one in M": the question, then the item with what it asked.
+- A hold after a preview ("wait", "hold on", "not yet", "a sec", "later") is Thanks, never Decline (a no throws
+  the cart away) nor Confirm; only an explicit no declines. "Yes but in white" is the change alone.
+- "Remove the code" / "no code please" → RemoveCode(code=""); "take SAVE10 off" → RemoveCode(code="SAVE10"). A
+  code said with "again" ("try BIG20 again") is ApplyCode alone, never a reorder.
+- "Try my other visa" → ChooseCard(brand="visa"); "a different card" → ChooseCard() with nothing set (the
+  policy lists the saved cards).
+- A past order said as a statement ("i ordered socks last month") → OrderStatus(which="all"), never AddItems;
+  "can I cancel it?" about a product not in the cart → CancelOrder(which="last").
+- "Which is cheaper, X or Y" / "compare X and Y" → one ProductQuestion whose item has both product ids
+  (aspect "price" when price is asked, else "details").
+- "He wears a US 10, what size is that here?" (no command converts sizes) → ProductQuestion(aspect="sizes")
+  with the converted size (43) and the product named or under discussion (empty when none: the policy knows
+  what was talked about, or asks).
+- Questions about the shop (returns policy, shipping countries and times, opening hours, gift wrapping, price
+  matching, ways to pay) and brands the catalog does not carry ("do you sell nike") → OutOfScope(topic); a
+  return or refund of the customer's own order stays Human.
+- Recommendations and gifts ("what would you recommend?", "gift for my husband who runs") → Search: the
+  category said, else the activity ("running"), else everything.
+- A message mostly in another language ("hola quiero zapatillas…") → CannotHandle, never a fuzzy guess.
+- In a list of several items ("running socks x3 white M, run shorts blue L, tech tee orange L"), each part
+  that names one product with a variant, colour or count is an item of the order.
 - Address labels are lower case ("home", "work"; "office" → "work"); codes are upper case.
 - Quantities are carried as said (0, -2, 10000), never clamped.
 """
