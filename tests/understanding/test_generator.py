@@ -455,6 +455,9 @@ def test_a_refund_of_their_own_order_still_goes_to_a_person(generator):
 
 def test_canceling_a_product_ordered_earlier_cancels_the_last_order(generator):
     assert read(generator, "can i cancel the headlamp i bought?", DialogueContext()) == [CancelOrder(which="last")]
+    # About all there is in the cart (maybe just placed from it: the policy knows): that order.
+    boot = DialogueContext(cart=(BOOT_LINE,))
+    assert read(generator, "i changed my mind about the chelsea boots, can i cancel?", boot) == [CancelOrder()]
     # The same words about a line of the cart take that line out.
     [command] = read(generator, "can i cancel the socks?", DialogueContext(cart=(RUNNER_LINE, SOCKS_LINE)))
     assert isinstance(command, RemoveItem)

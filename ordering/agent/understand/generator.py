@@ -1314,14 +1314,18 @@ class _Reader:
         if CANCEL_LAST.search(text):
             return [CancelOrder(which="last")]
         remainder = re.sub(r"\bcancel\w*\b", " ", text)
+        named = self._target_spec(remainder) if self._names_product(remainder, strict=True) else None
+        lines = {line.product_id for line in self.context.cart}
+        in_cart = named is not None and bool(lines & set(named.product_ids))
+        if named is not None and ORDERED_BEFORE.search(text) and (not in_cart or lines <= set(named.product_ids)):
+            # "I changed my mind about the foam roller, can I cancel it?": the order it is in. Not in the cart:
+            # the order placed before; all there is in the cart: the cart's order (or the one just placed from
+            # it, which the policy knows).
+            return [CancelOrder(which="current" if in_cart else "last")]
         target = self._cart_target(remainder)
         if target is not None and target.variant_id:
             return [RemoveItem(target=target)]
-        named = self._target_spec(remainder) if self._names_product(remainder, strict=True) else None
-        in_cart = named is not None and bool({line.product_id for line in self.context.cart} & set(named.product_ids))
-        if named is not None and not in_cart and (not self.context.cart or ORDERED_BEFORE.search(text)):
-            # "I changed my mind about the foam roller, can I cancel it?" with no foam roller in the cart: the
-            # order it was placed in.
+        if named is not None and not in_cart and not self.context.cart:
             return [CancelOrder(which="last")]
         if named is not None and self.context.cart:
             return [RemoveItem(target=named)]
