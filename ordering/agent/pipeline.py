@@ -53,8 +53,11 @@ def turn_run(
         _while_escalated(turn)
         return turn
     try:
+        policy = Policy()
+        # Before anything is read: a cart that has become an order is no longer the cart the reader sees.
+        policy.settle_cart(turn)
         commands = _read(turn, command)
-        Policy().run(turn, commands)
+        policy.run(turn, commands)
     except Exception:
         logger.exception("turn crashed", extra={"conversation_id": str(conversation.pk)})
         turn.say("Sorry, something went wrong on my side. Please try again, or ask for a person.")

@@ -101,7 +101,6 @@ class Policy:
             arguments={"commands": [c.command_to_dict(command) for command in commands][:10]},
         )
         commands = list(commands) or [c.CannotHandle(text=turn.customer_text[:100], reason="nothing read")]
-        self._settle_cart(turn)
 
         if any(isinstance(command, c.Human) for command in commands):
             self._call(turn, "hand_over", {"reason": "customer_request"}, "the customer asked for a person")
@@ -154,7 +153,7 @@ class Policy:
             self._execute(turn, command)
         self._finish(turn)
 
-    def _settle_cart(self, turn: Turn) -> None:
+    def settle_cart(self, turn: Turn) -> None:
         """A cart whose flow went on to be an order (or expired) is no longer the customer's cart: a change
         now must never build a second order of those items by accident."""
         from ordering.models import OrderFlow
@@ -662,13 +661,17 @@ class Policy:
         if not in_stock:
             turn.say(f"Sorry, the {title} is sold out.")
             return None
-        if remembered and not spec.size:
-            # The variant the customer saved ("the shoes I liked" were liked in size 42), when it fits what they said.
-            same = [
-                v for v in in_stock if v["variant_id"] == remembered and (not spec.colour or v["colour"] == spec.colour)
-            ]
-            if same:
-                spec = c.ItemSpec(**{**spec.__dict__, "size": same[0]["size"] or None, "colour": same[0]["colour"]})
+        saved_variant = next((v for v in variants if v["variant_id"] == remembered), None) if remembered else None
+        # The variant the customer saved or bought ("the shoes I liked" were liked in size 42): what they did
+        # not say now is taken from it ("reorder them but size L" keeps the colour they bought).
+        if saved_variant is not None and (not spec.colour or spec.colour == saved_variant["colour"]):
+            spec = c.ItemSpec(
+                **{
+                    **spec.__dict__,
+                    "colour": saved_variant["colour"],
+                    "size": spec.size or saved_variant["size"] or None,
+                }
+            )
         sized_product = any(v["size"] for v in variants)
         colours = sorted({v["colour"] for v in variants if v["colour"]})
         fitting = in_stock
@@ -1054,6 +1057,21 @@ class Policy:
 
     def _do_choose_card(self, turn: Turn, command: c.ChooseCard) -> None:
         self._revive_cart(turn)
+        if not command.last4 and not command.brand:
+            # "another card": which one is the customer's to say; the one used last is not offered again.
+            result = self._call(turn, "choose_payment_method", {}, "the customer asked for another card: list them")
+            current = turn.state.get("payment_method_id")
+            saved = [s for s in result.data.get("saved") or [] if s["payment_method_id"] != current]
+            self.refused_choice = True
+            names = [f"{card['brand'].title()} ending {card['last4']}" for card in saved]
+            turn.say(
+                "Which card should I use? "
+                + (f"Your saved cards: {_or_list(names)}." if saved else
+                   "You have no other saved card; add one on your settings page."),
+                data={"kind": "question",
+                      "quick_replies": _replies([f"Pay with the card ending {card['last4']}" for card in saved])},
+            )  # fmt: skip
+            return
         arguments = {"last4": command.last4} if command.last4 else {"brand": command.brand or ""}
         result = self._call(turn, "choose_payment_method", arguments, "the customer named a card")
         if not result.ok:
@@ -1124,12 +1142,15 @@ class Policy:
         candidates = self._found(turn, spec)
         if candidates is None:
             return
-        if len(candidates) > 1 and command.aspect == "price":
+        if len(candidates) > 1 and (command.aspect == "price" or (command.aspect == "details" and spec.product_ids)):
+            # A comparison ("which is cheaper, X or Y?", "compare X and Y"): each one, from the shop's data.
             lines = []
             for cand in candidates[:6]:
                 product = self._product(turn, cand["product_id"])
-                if product:
+                if product and command.aspect == "price":
                     lines.append(f"{product['title']}: {product['price_display']}")
+                elif product:
+                    lines.append(f"{product['title']} ({product['price_display']}): {product['description'][:160]}")
             turn.say("; ".join(lines) + ".", data={"kind": "info"})
             return
         if len(candidates) > 1:
@@ -1196,8 +1217,12 @@ class Policy:
     def _do_help(self, turn: Turn, command: c.Command) -> None:
         turn.say(HELP_TEXT, data={"kind": "help", "quick_replies": _replies(HELP_EXAMPLES)})
 
-    def _do_out_of_scope(self, turn: Turn, command: c.Command) -> None:
-        turn.say(OUT_OF_SCOPE_TEXT, data={"kind": "out_of_scope", "quick_replies": _replies(HELP_EXAMPLES)})
+    def _do_out_of_scope(self, turn: Turn, command: c.OutOfScope) -> None:
+        text = OUT_OF_SCOPE_TEXT
+        if command.topic.startswith("brand not carried:"):
+            brand = command.topic.split(":", 1)[1].strip().title()
+            text = f"The shop doesn't carry {brand}. I can show you what it has, e.g. its running shoes or sneakers."
+        turn.say(text, data={"kind": "out_of_scope", "quick_replies": _replies(HELP_EXAMPLES)})
 
     def _do_thanks(self, turn: Turn, command: c.Command) -> None:
         flow = turn.cart_flow()

@@ -141,3 +141,19 @@ def test_remove_the_code_takes_the_code_off_not_the_item(shop, chat):
     preview = answer["pending_confirmation"]["preview"]
     assert preview["promo_codes"] == [] and preview["discount"] == 0
     assert [line["variant"] for line in preview["lines"]] == ["blue, 42"]
+
+
+def test_another_card_lists_the_saved_ones_but_the_one_just_used(shop, chat):
+    chat.start()
+    chat.say("blue runner size 42, pay with the card ending 0002")
+    chat.say("yes")  # declined
+
+    answer = _post(chat, "try another card", {"kind": "choose_card"}).json()
+
+    question = answer["messages"][-1]
+    assert question["text"].startswith("Which card should I use?")
+    assert [reply["label"] for reply in question["quick_replies"]] == [
+        "Pay with the card ending 4242",
+        "Pay with the card ending 3220",
+    ]
+    assert answer["pending_confirmation"] is None  # nothing previewed with a card she did not choose
