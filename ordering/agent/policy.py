@@ -1229,7 +1229,7 @@ class Policy:
         if flow is not None and flow.status == FlowStatus.PREVIEWED and turn.latest_preview_hash() == flow.preview_hash:
             # Politeness never confirms: say so, about the very same preview (it stays the one to confirm).
             turn.say(
-                'You\'re welcome! Nothing is ordered yet: reply "yes" to place this order, or "no" to drop it.',
+                'No problem. Nothing is ordered yet: reply "yes" to place this order, or "no" to drop it.',
                 data={"kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash},
             )
             return
