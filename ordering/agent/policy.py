@@ -1237,6 +1237,8 @@ class Policy:
             turn.say("You're welcome! Anything else I can find for you?")
 
     def _do_cannot_handle(self, turn: Turn, command: c.CannotHandle) -> None:
+        if self._cart_already_ordered(turn):
+            return  # right after the order was placed, an unread change is most likely about that order
         words = (command.text or turn.customer_text)[:80]
         flow = turn.cart_flow()
         text = f'Sorry, I didn\'t understand "{words}".'

@@ -158,3 +158,14 @@ def test_an_answer_that_names_one_offered_option_loosely_is_taken(shop, chat):
     answer = chat.say("the ones for trails")
 
     assert "Trail Blazer" in chat.assistant_texts(answer)[0] and "colour" in chat.assistant_texts(answer)[0]
+
+
+def test_a_change_asked_in_words_right_after_placing_is_answered_about_the_placed_order(shop, chat):
+    chat.start()
+    chat.say("blue runner 42")
+    chat.say("yes")
+
+    answer = chat.say("oops i meant 43, can you change the order?")
+
+    assert "already with the shop" in " ".join(chat.assistant_texts(answer))
+    assert OrderFlow.objects.filter(conversation_id=chat.id).count() == 1
