@@ -498,3 +498,20 @@ def test_too_pricey_asks_for_cheaper_with_what_it_should_do(generator):
 def test_another_language_is_not_guessed_at(generator):
     [command] = read(generator, "ich möchte laufschuhe in größe 42 kaufen", DialogueContext())
     assert isinstance(command, CannotHandle)
+
+
+@pytest.mark.parametrize("words", ["ok 45 then", "I will take 45", "45 then"])
+def test_a_size_said_alone_about_the_one_product_just_answered_is_that_product(generator, words):
+    shown = DialogueContext(last_shown=(Option(value="prod_hiking_boot", label="Summit Hiking Boot"),))
+
+    commands = generator.generate(text=words, context=shown)
+
+    assert [command_to_dict(command) for command in commands] == [
+        {"kind": "add_items", "items": [{"product_ids": ["prod_hiking_boot"], "size": "45"}]}
+    ]
+
+
+def test_a_size_said_alone_with_nothing_under_discussion_orders_nothing(generator):
+    commands = generator.generate(text="ok 45 then", context=DialogueContext())
+
+    assert not any(command.kind == "add_items" for command in commands)

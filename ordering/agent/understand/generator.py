@@ -164,7 +164,9 @@ YES = (
     "confirm purchase", "confirm the purchase", "go ahead", "go for it", "go on", "do it", "let us do it",
     "place it", "place the order", "place my order", "place order", "order it", "buy it", "purchase it",
     "complete the order", "complete my order", "complete the purchase", "submit", "submit the order",
-    "submit order", "yes please", "proceed with the order", "go ahead and place it", "you can place it",
+    "submit order", "yes please", "proceed with the order", "go ahead and order", "go ahead and order it",
+    "go ahead and buy it", "go ahead and place the order", "go ahead and place my order", "go ahead and place it",
+    "you can place it",
     "please place it", "place the order now", "order now", "buy now", "i do", "let us go", "ship it",
     "make it so", "sure thing", "yes sure", "approved", "approve", "accept", "that is fine go ahead", "all"
     " good", "now", "it", "please do", "yes buy", "yes buy it", "yes order", "yes order it",
@@ -485,6 +487,8 @@ SHOW_CART = _rx(
     r"what did i add|what have i (?:got|added|chosen|picked)|what do i have(?: so far)?|review (?:my |the )?(?:cart|"
     r"order)|"
     r"what is my total|what is the total|how much is (?:my |the )?(?:total|order|cart)|cart summary|order summary|"
+    r"how much (?:is it |will it be |does it come to |altogether )?(?:with|including|incl|after) (?:the )?(?:shipping|"
+    r"delivery|tax|taxes|everything)|how much (?:in total|altogether|all in)|"
     r"what am i (?:buying|ordering|getting)|recap|summary|show (?:me )?(?:the )?preview|preview|current order|"
     r"cart contents|whats in (?:my )?cart)\b"
 )
@@ -1760,6 +1764,16 @@ class _Reader:
             return []
         topic = self._topic()
         item = self._item(text) if topic else None
+        if topic is not None and (item is None or not (item.size or item.size_said or item.colour)):
+            # "ok 45 then", "I'll take 45": a size said alone, about the one product just answered about.
+            shoe = self.lexicon.by_id[topic].size_kind == "shoe"
+            filler = re.sub(
+                r"\b(?:ok|okay|then|i will take|i'll take|ill take|take|please|pls|in|size|the|one)\b", " ", text
+            )
+            if len(filler.split()) == 1:
+                reading = self._size(filler, letters_alone=True, shoe=shoe, bare_number=shoe)
+                if reading is not None and reading.size:
+                    item = ItemSpec(size=reading.size)
         if topic is None or item is None or item.product_ids or item.query or item.saved:
             return []
         if not (item.size or item.size_said or item.colour):
