@@ -133,7 +133,7 @@ COMMON_WORDS = frozenset(
     best bank test rest list fast cast past mask task hand land kind mind bind rent sent went cent care core
     more sore song pack packs bye goodbye tell said says team game name same came come home work life wife
     five fire hire line mine nine wine pine fine dine bike like hike mike site note vote live love move book
-    back pack track black-out lack rack stack oop whoops woops
+    back oop whoops woops
     books look took cook hook boat road load
     """)
 )
@@ -174,6 +174,19 @@ def join_phrases(text: str) -> str:
     for phrase, replacement in sorted(PHRASES.items(), key=lambda item: -len(item[0])):
         text = re.sub(rf"(?<![a-z0-9]){re.escape(phrase)}(?:e?s)?(?![a-z0-9])", replacement, text)
     return text
+
+
+def _swapped(word: str, candidate: str) -> bool:
+    """True when `candidate` is `word` with two neighbouring letters swapped."""
+    if len(word) != len(candidate):
+        return False
+    differ = [index for index, (a, b) in enumerate(zip(word, candidate, strict=True)) if a != b]
+    return (
+        len(differ) == 2
+        and differ[1] == differ[0] + 1
+        and word[differ[0]] == candidate[differ[1]]
+        and (word[differ[1]] == candidate[differ[0]])
+    )
 
 
 def colour_of(word: str) -> str | None:
@@ -322,18 +335,26 @@ class CatalogLexicon:
             and colour_of(word) is None
         ):
             limit = 1 if len(word) <= 6 else 2
-            best: tuple[int, float, str] | None = None
+            best: tuple[int, int, float, str] | None = None
             for candidate in (*self.vocabulary, *extra):
                 if abs(len(candidate) - len(word)) > limit or (candidate[0] != word[0] and len(word) <= 5):
                     continue
                 distance = OSA.distance(word, candidate, score_cutoff=limit)
                 if distance > limit:
                     continue
-                rank = (distance, -fuzz.ratio(word, candidate), candidate)
+                # At the same distance two swapped letters are the likeliest typo ("balck" is black, not back;
+                # "crat" is cart, not coat), then a catalog word over one of the caller's own.
+                rank = (
+                    distance,
+                    0 if _swapped(word, candidate) else 1,
+                    0 if candidate in self.vocabulary else 1,
+                    -fuzz.ratio(word, candidate),
+                    candidate,
+                )
                 if best is None or rank < best:
                     best = rank
             if best is not None:
-                result = best[2]
+                result = best[4]
         self._corrections[key] = result
         return result
 
