@@ -8,28 +8,17 @@ from __future__ import annotations
 
 import html
 import re
-import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from catalog_adapters.contract import Address as AcpAddress
-from catalog_adapters.contract import (
-    Buyer,
-    CheckoutRequest,
-    FulfillmentDetails,
-    LineItemRequest,
-    SelectedFulfillmentOption,
-)
-from catalog_adapters.registry import get_merchant
 from catalog_adapters.sandbox.demo import variant_id
 from catalog_adapters.sandbox.models import Order as MerchantOrder
 from catalog_adapters.sandbox.models import Product
-from consent.models import Address, PaymentMethod
 from ordering.models import FlowStatus, OrderFlow
 from ordering.money import format_money
-from ordering.services import conversation_start, flow_confirm, flow_preview, flow_start
+from ordering.services import flow_confirm
 from tests.ordering import conftest as ordering_fixtures
 
 # The flow tests' fixtures, reused as they are: the sandbox merchant on a live socket with the demo
@@ -47,37 +36,7 @@ CANVAS_LOW_BLACK_40 = variant_id("canvas_low", "black", "40", single_colour=Fals
 def previewed(username: str, *, card: str, variant: str, quantity: int = 1) -> OrderFlow:
     """A previewed flow in a conversation of its own: a real session at the sandbox, priced by it."""
     user = get_user_model().objects.get(username=username)
-    home = Address.objects.get(user=user, label="Home")
-    session = get_merchant("sandbox").checkout.create(
-        request=CheckoutRequest(
-            line_items=(LineItemRequest(id=variant, quantity=quantity),),
-            currency="usd",
-            buyer=Buyer(email=user.email, first_name=user.first_name),
-            fulfillment_details=FulfillmentDetails(
-                name=home.recipient,
-                email=user.email,
-                address=AcpAddress(
-                    name=home.recipient,
-                    line_one=home.line1,
-                    city=home.city,
-                    state=home.region,
-                    country=home.country,
-                    postal_code=home.postal_code,
-                ),
-            ),
-            selected_fulfillment_options=(SelectedFulfillmentOption(option_id="ship_standard"),),
-        ),
-        operation_id=f"test-create-{uuid.uuid4().hex}",
-    )
-    conversation = conversation_start(customer_id=user.pk)
-    flow = flow_start(conversation=conversation, merchant_id="sandbox", checkout_session_id=session.id)
-    return flow_preview(
-        flow_id=flow.pk,
-        customer_id=user.pk,
-        session=session,
-        payment_method_id=PaymentMethod.objects.get(user=user, vault_reference=card).pk,
-        address_id=home.pk,
-    )
+    return ordering_fixtures.previewed_flow(user=user, card=card, variant=variant, quantity=quantity)
 
 
 def confirmed(flow: OrderFlow) -> OrderFlow:

@@ -50,41 +50,46 @@ class Shop:
         return Address.objects.get(user=self.alice, label="Home")
 
     def start_flow(
-        self, *, card: str = "pm_alice_visa", variant: str = BLUE_RUNNER_42, quantity: int = 1, codes=()
+        self, *, card: str = "pm_alice_visa", variant: str = BLUE_RUNNER_42, quantity: int = 1, codes=(), user=None
     ) -> OrderFlow:
-        """A previewed flow for alice: a real checkout session at the sandbox, priced by it."""
-        home = self.home()
-        session = get_merchant("sandbox").checkout.create(
-            request=CheckoutRequest(
-                line_items=(LineItemRequest(id=variant, quantity=quantity),),
-                currency="usd",
-                buyer=Buyer(email="alice@example.com", first_name="Alice"),
-                fulfillment_details=FulfillmentDetails(
+        """A previewed flow in a conversation of its own: a real checkout session at the sandbox, priced by it
+        (alice's unless another demo `user` is given)."""
+        return previewed_flow(user=user or self.alice, card=card, variant=variant, quantity=quantity, codes=codes)
+
+
+def previewed_flow(*, user, card: str, variant: str, quantity: int = 1, codes=()) -> OrderFlow:
+    home = Address.objects.get(user=user, label="Home")
+    session = get_merchant("sandbox").checkout.create(
+        request=CheckoutRequest(
+            line_items=(LineItemRequest(id=variant, quantity=quantity),),
+            currency="usd",
+            buyer=Buyer(email=user.email, first_name=user.first_name),
+            fulfillment_details=FulfillmentDetails(
+                name=home.recipient,
+                email=user.email,
+                address=AcpAddress(
                     name=home.recipient,
-                    email="alice@example.com",
-                    address=AcpAddress(
-                        name=home.recipient,
-                        line_one=home.line1,
-                        city=home.city,
-                        state=home.region,
-                        country=home.country,
-                        postal_code=home.postal_code,
-                    ),
+                    line_one=home.line1,
+                    city=home.city,
+                    state=home.region,
+                    country=home.country,
+                    postal_code=home.postal_code,
                 ),
-                selected_fulfillment_options=(SelectedFulfillmentOption(option_id="ship_standard"),),
-                discount_codes=tuple(codes),
             ),
-            operation_id=f"test-create-{uuid.uuid4().hex}",
-        )
-        conversation = conversation_start(customer_id=self.alice.pk)
-        flow = flow_start(conversation=conversation, merchant_id="sandbox", checkout_session_id=session.id)
-        return flow_preview(
-            flow_id=flow.pk,
-            customer_id=self.alice.pk,
-            session=session,
-            payment_method_id=self.card(card).pk,
-            address_id=home.pk,
-        )
+            selected_fulfillment_options=(SelectedFulfillmentOption(option_id="ship_standard"),),
+            discount_codes=tuple(codes),
+        ),
+        operation_id=f"test-create-{uuid.uuid4().hex}",
+    )
+    conversation = conversation_start(customer_id=user.pk)
+    flow = flow_start(conversation=conversation, merchant_id="sandbox", checkout_session_id=session.id)
+    return flow_preview(
+        flow_id=flow.pk,
+        customer_id=user.pk,
+        session=session,
+        payment_method_id=PaymentMethod.objects.get(user=user, vault_reference=card).pk,
+        address_id=home.pk,
+    )
 
 
 @pytest.fixture
