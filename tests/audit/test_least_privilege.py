@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +30,7 @@ from audit.selectors import audit_chain_verify
 from audit.services import audit_record
 from consent.models import ConsentGrant, GrantChannel, GrantStatus, Scope
 from consent.services import consent_grant, consent_revoke
-from tests.support.services import PROJECT_DIR, child_env
+from tests.support.services import PROJECT_DIR, CeleryWorker, child_env
 
 pytestmark = pytest.mark.postgres
 
@@ -265,3 +267,33 @@ def test_the_grant_command_refuses_roles_that_could_lift_the_triggers(deployment
     finally:
         with deployment.connect(deployment.superuser) as admin:
             admin.execute(f'DROP ROLE IF EXISTS "{member}"')
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_a_worker_running_as_the_app_role_exports_the_head_for_verify_to_check(deployment, tmp_path):
+    from config.celery import app
+
+    anchors = tmp_path / "audit-head.jsonl"
+    _append_as_app(deployment)
+    head_sequence, head_hash = _audit_rows(deployment)[-1][0], _audit_rows(deployment)[-1][3]
+    worker = CeleryWorker(
+        database_url=deployment.url(deployment.app),
+        log_path=tmp_path / "worker.log",
+        extra_env={"AUDIT_HEAD_EXPORT_PATH": str(anchors)},
+    ).start()
+    try:
+        app.send_task("audit.export_head")
+        deadline = time.monotonic() + 60
+        while not (anchors.exists() and anchors.read_text().endswith("\n")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        worker.stop()
+
+    assert anchors.exists(), worker.log()
+    line = json.loads(anchors.read_text())
+    assert (line["sequence"], line["hash"]) == (head_sequence, head_hash)
+    out = io.StringIO()
+    with django_connected_as(deployment, deployment.app):
+        call_command("audit_verify", "--anchors", str(anchors), stdout=out)
+    assert "1 anchors match" in out.getvalue()
