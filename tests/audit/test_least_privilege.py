@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.checks import run_checks
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connections
 
@@ -297,3 +298,26 @@ def test_a_worker_running_as_the_app_role_exports_the_head_for_verify_to_check(d
     with django_connected_as(deployment, deployment.app):
         call_command("audit_verify", "--anchors", str(anchors), stdout=out)
     assert "1 anchors match" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_check_deploy_warns_when_the_app_runs_as_a_role_that_can_lift_the_triggers(deployment):
+    def warnings() -> list[str]:
+        messages = run_checks(include_deployment_checks=True, databases=["default"])
+        return [message.msg for message in messages if message.id == "audit.W001"]
+
+    as_superuser = warnings()
+    with django_connected_as(deployment, deployment.owner):
+        as_owner = warnings()
+    with django_connected_as(deployment, deployment.app):
+        as_app = warnings()
+
+    assert len(as_superuser) == 1
+    assert "a superuser" in as_superuser[0]
+    assert as_owner == [
+        f"The database role {deployment.owner!r} (owner of audit_auditevent) can disable the audit log's "
+        "triggers and rewrite its history."
+    ]
+    assert as_app == []
+    # without --database (plain `check --deploy`, `migrate`) the database is not asked
+    assert not [m for m in run_checks(include_deployment_checks=True) if m.id == "audit.W001"]
