@@ -1,8 +1,10 @@
 """Append-only, hash-chained audit log: models.
 
 Rows are written only by `audit.services.audit_record`. The database itself refuses UPDATE, DELETE
-and TRUNCATE on the table (triggers installed by migration 0002), so not even a bug or a superuser's
-shell can rewrite history; `manage.py audit_verify` proves the hash chain unbroken.
+and TRUNCATE on the table (triggers installed by migration 0002), so not even a bug or a shell can
+rewrite history; in production the app's role holds only SELECT and INSERT here and cannot lift the
+triggers (audit/roles.py). `manage.py audit_verify` proves the hash chain unbroken, and with
+`--anchors` that it still ends in the heads exported out of the database's reach.
 """
 
 from django.db import models

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
 from audit.models import AuditEvent
-from audit.services import GENESIS_HASH, event_hash
+from audit.services import GENESIS_HASH, HeadAnchor, event_hash
+
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,82 @@ def audit_chain_verify(*, after_sequence: int = 0, after_hash: str = GENESIS_HAS
         expected_sequence += 1
         count += 1
     return ChainReport(True, count)
+
+
+class AnchorFileError(Exception):
+    """The anchor file cannot be read or a line of it is not an anchor."""
+
+
+@dataclass(frozen=True)
+class AnchorReport:
+    intact: bool
+    checked: int
+    skipped: int
+    chain_head: int
+    broken_line: int | None = None
+    broken_anchor: HeadAnchor | None = None
+    reason: str = ""
+
+
+def audit_anchors_read(*, path: str | os.PathLike) -> list[tuple[int, HeadAnchor]]:
+    """The anchors in an exported head file, with their line numbers, in file (= export) order."""
+    try:
+        with open(path, encoding="utf-8") as lines:
+            raw_lines = list(lines)
+    except OSError as error:
+        raise AnchorFileError(f"Cannot read the anchor file {path}: {error.strerror}") from error
+    anchors = []
+    for number, line in enumerate(raw_lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            anchor = HeadAnchor(sequence=record["sequence"], hash=record["hash"], at=str(record.get("at", "")))
+        except (ValueError, KeyError, TypeError):
+            raise AnchorFileError(f"{path} line {number} is not an anchor {{sequence, hash, at}}.") from None
+        if not isinstance(anchor.sequence, int) or anchor.sequence < 1 or not _HASH.fullmatch(str(anchor.hash)):
+            raise AnchorFileError(f"{path} line {number} has no valid sequence and SHA-256 hash.")
+        anchors.append((number, anchor))
+    return anchors
+
+
+def audit_anchors_verify(*, anchors: Iterable[tuple[int, HeadAnchor]], after_sequence: int = 0) -> AnchorReport:
+    """Check that the chain holds, at every anchored sequence, exactly the anchored hash.
+
+    A re-chained history (rows rewritten and every hash recomputed) passes `audit_chain_verify` but
+    not this; nor does a chain whose tail was cut off (it ends before the last anchor). Anchors at or
+    below `after_sequence` point into an archive and are skipped. The first broken anchor is named.
+    """
+    anchors = list(anchors)
+    chain_head = AuditEvent.objects.aggregate(head=Max("sequence"))["head"] or 0
+    wanted = sorted({anchor.sequence for _, anchor in anchors if anchor.sequence > after_sequence})
+    hashes: dict[int, str] = {}
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start : start + 5000]
+        hashes.update(AuditEvent.objects.filter(sequence__in=chunk).values_list("sequence", "hash"))
+    checked = skipped = 0
+    for number, anchor in anchors:
+        if anchor.sequence <= after_sequence:
+            skipped += 1
+            continue
+        actual = hashes.get(anchor.sequence)
+        reason = ""
+        if actual is None and anchor.sequence > chain_head:
+            reason = (
+                f"the chain ends at sequence {chain_head}, before this anchor: "
+                f"events {chain_head + 1}..{anchor.sequence} were removed"
+            )
+        elif actual is None:
+            reason = f"sequence {anchor.sequence} is missing from the chain"
+        elif actual != anchor.hash:
+            reason = (
+                f"the chain has hash {actual[:16]}… at sequence {anchor.sequence}, the anchor {anchor.hash[:16]}…: "
+                f"history up to sequence {anchor.sequence} was rewritten"
+            )
+        if reason:
+            return AnchorReport(False, checked, skipped, chain_head, number, anchor, reason)
+        checked += 1
+    return AnchorReport(True, checked, skipped, chain_head)
 
 
 def audit_events_for_customer(*, customer_id: int) -> QuerySet[AuditEvent]:

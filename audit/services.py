@@ -15,12 +15,15 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import logging
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -29,6 +32,8 @@ from django.utils import timezone
 
 from audit.models import ActorType, AuditEvent, Outcome
 from config.tracing import get_trace_id
+
+logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 # Any constant shared by all writers; it names the lock in pg_locks ("audit" in ASCII).
@@ -47,6 +52,22 @@ _PAN_PATTERN = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 
 class AuditWriteError(Exception):
     """The event could not be written; the caller's transaction must not commit without it."""
+
+
+class AuditExportError(Exception):
+    """The chain head could not be exported (no destination configured, or it cannot be appended to)."""
+
+
+@dataclass(frozen=True)
+class HeadAnchor:
+    """The chain head at a moment: the last event's sequence and hash, as exported out of the app's reach."""
+
+    sequence: int
+    hash: str
+    at: str
+
+    def to_json_line(self) -> str:
+        return json.dumps({"sequence": self.sequence, "hash": self.hash, "at": self.at}, sort_keys=True) + "\n"
 
 
 @dataclass(frozen=True)
@@ -181,3 +202,34 @@ def audit_record(
         event.hash = event_hash(event)
         event.save(force_insert=True)
     return event
+
+
+def audit_head_export(*, path: str | os.PathLike | None = None) -> HeadAnchor | None:
+    """Append the current chain head as one JSON line to `path` (default AUDIT_HEAD_EXPORT_PATH).
+
+    The file is only ever opened for appending (O_APPEND, one write per line), so it works on a file
+    made append-only with `chattr +a` and never rewrites an earlier line. The same anchor goes to the
+    log, for deployments that ship logs to a store the app cannot change. An empty chain has no head:
+    nothing is written and None is returned.
+    """
+    destination = path or getattr(settings, "AUDIT_HEAD_EXPORT_PATH", "")
+    if not destination:
+        raise AuditExportError("No destination for the audit head: set AUDIT_HEAD_EXPORT_PATH or pass a path.")
+    head = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
+    if head is None:
+        return None
+    anchor = HeadAnchor(sequence=head["sequence"], hash=head["hash"], at=_timestamp(timezone.now()))
+    try:
+        descriptor = os.open(destination, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(descriptor, anchor.to_json_line().encode())
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    except OSError as error:
+        raise AuditExportError(f"Cannot append the audit head to {destination}: {error.strerror}") from error
+    logger.info(
+        "audit head exported",
+        extra={"audit_head_sequence": anchor.sequence, "audit_head_hash": anchor.hash, "audit_head_at": anchor.at},
+    )
+    return anchor

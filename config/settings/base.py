@@ -3,6 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import BASE_DIR, env_bool, env_list, env_str
+from config.settings.audit import *  # noqa: F403
 from config.settings.broker import *  # noqa: F403
 from config.settings.cache import *  # noqa: F403
 from config.settings.consent import *  # noqa: F403

@@ -1,7 +1,14 @@
 from config.env import env_str, parse_database_url, sqlite_database, var_dir
 
+# The role in this URL is the one the process runs as. In a least-privilege deployment (see
+# docs/security/database-roles.md) the web and worker processes use the app role's URL, and only
+# the migrate job uses the owner's URL (DATABASE_URL=$DATABASE_OWNER_URL manage.py migrate).
 DATABASE_URL = env_str("DATABASE_URL")
 
 DATABASES = {"default": parse_database_url(DATABASE_URL) if DATABASE_URL else sqlite_database(var_dir() / "db.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The app's role. When set, `migrate` (run as the owner) ends by granting it exactly the app's
+# privileges (`manage.py db_grant_app_role`), so a new table is never left without its grant.
+DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE")
