@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from consent import hooks
 from consent.exceptions import ConsentDenied, ConsentExpired, ConsentMissing, ConsentRevoked, SpendCapExceeded
 from consent.formatting import format_money
 from consent.models import (
@@ -150,13 +151,27 @@ def _start_of_month(now: datetime) -> datetime:
 
 
 def _used(entries: QuerySet[SpendEntry], *, now: datetime) -> int:
-    """Committed amounts plus reservations that are neither settled nor expired, summed by the database."""
+    """Committed amounts plus reservations that are neither settled nor expired, summed by the database.
+
+    An expired reservation still counts while its flow holds it (placing: the charge may land any
+    moment); otherwise a concurrent order could take the room and the charge would then exceed the cap.
+    """
     settled = SpendEntry.objects.filter(reservation=OuterRef("pk"))
-    live_reserved = entries.filter(kind=SpendKind.RESERVE, expires_at__gt=now).exclude(Exists(settled))
+    unsettled = entries.filter(kind=SpendKind.RESERVE).exclude(Exists(settled))
+    live_reserved = unsettled.filter(expires_at__gt=now)
     committed = entries.filter(kind=SpendKind.COMMIT)
-    return int(live_reserved.aggregate(total=Sum("amount"))["total"] or 0) + int(
-        committed.aggregate(total=Sum("amount"))["total"] or 0
+    overdue = dict(unsettled.filter(expires_at__lte=now).values_list("flow_reference", "amount"))
+    held = spend_reservations_held(flow_references=overdue)
+    return (
+        int(live_reserved.aggregate(total=Sum("amount"))["total"] or 0)
+        + int(committed.aggregate(total=Sum("amount"))["total"] or 0)
+        + sum(overdue[reference] for reference in held)
     )
+
+
+def spend_reservations_held(*, flow_references) -> frozenset[str]:
+    """Which of these reservations a flow still holds (consent.hooks.spend_reservations_held): never expire those."""
+    return hooks.spend_reservations_held.ask(frozenset(flow_references))
 
 
 @dataclass(frozen=True)
@@ -259,6 +274,7 @@ def spend_reservation_settlement(*, reservation: SpendEntry) -> SpendEntry | Non
 
 
 def spend_expired_reservations(*, now: datetime | None = None) -> QuerySet[SpendEntry]:
+    """Unsettled reservations past their expiry, held by a flow or not (the sweeper asks under the lock)."""
     settled = SpendEntry.objects.filter(reservation=OuterRef("pk"))
     return (
         SpendEntry.objects.filter(kind=SpendKind.RESERVE, expires_at__lte=now or timezone.now())
