@@ -622,7 +622,10 @@ def spend_release_expired(*, now: datetime | None = None, limit: int = 500) -> i
     may complete any moment and must find the reservation standing.
     """
     released = 0
-    for flow_reference in spend_expired_reservations(now=now).values_list("flow_reference", flat=True)[:limit]:
+    candidates = list(spend_expired_reservations(now=now).values_list("flow_reference", flat=True)[: limit * 4])
+    # Held ones are skipped up front too, so a crowd of placing flows cannot take every slot of a sweep.
+    held = spend_reservations_held(flow_references=candidates)
+    for flow_reference in [reference for reference in candidates if reference not in held][:limit]:
         try:
             entry = _settle(
                 flow_reference=flow_reference,
