@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from catalog_adapters.contract import (
     SAVED_ITEM_KINDS,
@@ -38,12 +37,7 @@ from catalog_adapters.contract import (
     Total,
 )
 from catalog_adapters.errors import MerchantServerError
-from catalog_adapters.http import MerchantHttpClient, MerchantResponse
-
-
-def _segment(value: str) -> str:
-    # Ids go into the path; quoting keeps an odd id from escaping into another endpoint.
-    return quote(str(value), safe="")
+from catalog_adapters.http import MerchantHttpClient, MerchantResponse, path_segment
 
 
 def _rfc3339(value: datetime) -> str:
@@ -297,6 +291,10 @@ class _Capability:
     def merchant_id(self) -> str:
         return self.http.merchant_id
 
+    def _segment(self, value: str, operation: str) -> str:
+        # Ids go into the path: only the safe alphabet, or MerchantIdInvalid before anything is sent.
+        return path_segment(value, merchant_id=self.merchant_id, operation=operation)
+
     def _parse(self, operation: str, build, response: MerchantResponse):
         return _Parser(self.merchant_id, operation)(build, response.data)
 
@@ -321,7 +319,9 @@ class AcpCatalog(_Capability):
         return self._parse("search_products", lambda data: [product_from_wire(p) for p in data["data"]], response)
 
     def get_product(self, *, product_id: str) -> Product:
-        response = self.http.request("GET", f"/products/{_segment(product_id)}", operation="get_product")
+        response = self.http.request(
+            "GET", f"/products/{self._segment(product_id, 'get_product')}", operation="get_product"
+        )
         return self._parse("get_product", product_from_wire, response)
 
     def list_saved_items(self, *, customer_id: str, kind: str, since: datetime | None = None) -> list[SavedItem]:
@@ -331,7 +331,10 @@ class AcpCatalog(_Capability):
         if since is not None:
             params["since"] = _rfc3339(since)
         response = self.http.request(
-            "GET", f"/customers/{_segment(customer_id)}/saved_items", operation="list_saved_items", params=params
+            "GET",
+            f"/customers/{self._segment(customer_id, 'list_saved_items')}/saved_items",
+            operation="list_saved_items",
+            params=params,
         )
 
         def build(data):
@@ -364,7 +367,7 @@ class AcpCheckout(_Capability):
     def update(self, *, session_id: str, request: CheckoutRequest, operation_id: str) -> CheckoutSession:
         response = self.http.request(
             "POST",
-            f"/checkout_sessions/{_segment(session_id)}",
+            f"/checkout_sessions/{self._segment(session_id, 'checkout_update')}",
             operation="checkout_update",
             operation_id=operation_id,
             json_body=checkout_request_to_wire(request),
@@ -376,7 +379,10 @@ class AcpCheckout(_Capability):
 
     def _get_response(self, session_id: str, read_timeout: float | None = None) -> MerchantResponse:
         return self.http.request(
-            "GET", f"/checkout_sessions/{_segment(session_id)}", operation="checkout_get", read_timeout=read_timeout
+            "GET",
+            f"/checkout_sessions/{self._segment(session_id, 'checkout_get')}",
+            operation="checkout_get",
+            read_timeout=read_timeout,
         )
 
     def complete(
@@ -402,7 +408,7 @@ class AcpCheckout(_Capability):
 
         response = self.http.request(
             "POST",
-            f"/checkout_sessions/{_segment(session_id)}/complete",
+            f"/checkout_sessions/{self._segment(session_id, 'checkout_complete')}/complete",
             operation="checkout_complete",
             operation_id=operation_id,
             json_body=body,
@@ -414,7 +420,7 @@ class AcpCheckout(_Capability):
     def cancel(self, *, session_id: str, operation_id: str) -> CheckoutSession:
         response = self.http.request(
             "POST",
-            f"/checkout_sessions/{_segment(session_id)}/cancel",
+            f"/checkout_sessions/{self._segment(session_id, 'checkout_cancel')}/cancel",
             operation="checkout_cancel",
             operation_id=operation_id,
             json_body={},
@@ -482,7 +488,7 @@ class AcpPaymentVault(_Capability):
     def revoke(self, *, token_id: str, operation_id: str) -> TokenRevocation:
         response = self.http.request(
             "POST",
-            f"/agentic_commerce/delegate_payment/{_segment(token_id)}/revoke",
+            f"/agentic_commerce/delegate_payment/{self._segment(token_id, 'vault_revoke')}/revoke",
             operation="vault_revoke",
             operation_id=operation_id,
             json_body={},
@@ -498,13 +504,13 @@ class AcpPaymentVault(_Capability):
 
 class AcpOrders(_Capability):
     def get(self, *, order_id: str) -> Order:
-        response = self.http.request("GET", f"/orders/{_segment(order_id)}", operation="order_get")
+        response = self.http.request("GET", f"/orders/{self._segment(order_id, 'order_get')}", operation="order_get")
         return self._parse("order_get", order_from_wire, response)
 
     def cancel(self, *, order_id: str, operation_id: str) -> Order:
         response = self.http.request(
             "POST",
-            f"/orders/{_segment(order_id)}/cancel",
+            f"/orders/{self._segment(order_id, 'order_cancel')}/cancel",
             operation="order_cancel",
             operation_id=operation_id,
             json_body={},
@@ -517,7 +523,7 @@ class AcpOrders(_Capability):
             body["amount"] = amount.amount
         response = self.http.request(
             "POST",
-            f"/orders/{_segment(order_id)}/refund",
+            f"/orders/{self._segment(order_id, 'order_refund')}/refund",
             operation="order_refund",
             operation_id=operation_id,
             json_body=body,

@@ -86,6 +86,19 @@ class MerchantClientError(MerchantError):
         return self.status == 429 or self.outcome_unknown
 
 
+class MerchantIdInvalid(MerchantClientError):
+    """An id we were about to put into a merchant URL path is outside the safe alphabet: nothing was sent.
+
+    A client error (retrying the same id cannot help), raised before any request, so an id from a
+    customer, the LLM or a merchant's own answer can never walk the path (`../`, `/`, `?`, `%2F`).
+    """
+
+    def __init__(self, message: str, *, merchant_id: str, operation: str, value: str) -> None:
+        super().__init__(message, merchant_id=merchant_id, operation=operation, code="invalid_id")
+        # Kept short and printable: the refused value ends up in logs and step rows.
+        self.value = value[:40].encode("ascii", "backslashreplace").decode()
+
+
 class MerchantServerError(MerchantError):
     error_class = "server_error"
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -31,6 +32,7 @@ from catalog_adapters.errors import (
     MerchantCircuitOpen,
     MerchantClientError,
     MerchantError,
+    MerchantIdInvalid,
     MerchantNetworkError,
     MerchantRateLimited,
     MerchantServerError,
@@ -39,6 +41,12 @@ from catalog_adapters.ratelimit import OutboundRateLimiter, RateLimitTimeout
 from config.tracing import TRACE_HEADER, get_trace_id, new_trace_id
 
 _TOKEN_IN_PATH = re.compile(r"vt_[A-Za-z0-9]+")
+# The only ids we put into a URL path: letters, digits, '_' and '-'. Merchants' ids (cs_..., ord_...,
+# vt_..., prod_<slug>, cus_...) fit; anything else ('../', '/', '?', '%2F', spaces, unicode) could
+# address another resource than the one meant, so it is refused before a request is built.
+SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# Every path we send is made of such segments (fixed endpoint names included).
+_SAFE_PATH = re.compile(r"(?:/[A-Za-z0-9_-]+)+/?")
 logger = logging.getLogger("catalog_adapters.http")
 
 USER_AGENT = "ordering-assistant/1 (catalog_adapters)"
@@ -96,6 +104,20 @@ class _Attempt:
         self.retryable = retryable
 
 
+def path_segment(value: object, *, merchant_id: str, operation: str) -> str:
+    """An id checked against SAFE_ID, ready to go into a URL path; MerchantIdInvalid otherwise."""
+    text = value if isinstance(value, str) else ""
+    if not SAFE_ID.fullmatch(text):
+        raise MerchantIdInvalid(
+            f"refused to send the id {str(value)[:40]!r}: ids in a URL path may only hold letters, digits, '_' and '-'",
+            merchant_id=merchant_id,
+            operation=operation,
+            value=str(value),
+        )
+    # Quoting is a no-op for the safe alphabet; it stays so that a wider alphabet later cannot forget it.
+    return quote(text, safe="")
+
+
 class MerchantHttpClient:
     def __init__(self, config) -> None:
         self.config = config
@@ -129,6 +151,14 @@ class MerchantHttpClient:
     ) -> MerchantResponse:
         """Send one logical call, retrying as the policy allows; a 2xx response or a MerchantError."""
         method = method.upper()
+        if not _SAFE_PATH.fullmatch(path):
+            # The second fence: a caller that built a path without path_segment sends nothing either.
+            raise MerchantIdInvalid(
+                f"refused to send the path {path[:80]!r}: it holds characters outside the safe alphabet",
+                merchant_id=self.merchant_id,
+                operation=operation,
+                value=path,
+            )
         idempotency_key = None
         if method == "POST":
             if not operation_id:

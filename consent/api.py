@@ -141,20 +141,19 @@ def address_json(address) -> dict:
     }
 
 
-def activity_json(event) -> dict:
+def activity_json(entry: selectors.ActivityEntry) -> dict:
+    # Only the entry's own fields: the audit event behind it (actor, trace, data) never leaves the server.
     return {
-        "id": event.pk,
-        "sequence": event.sequence,
-        "occurred_at": event.occurred_at,
-        "action": event.action,
-        "description": selectors.activity_description(event.action),
-        "actor_type": event.actor_type,
-        "outcome": event.outcome,
-        "target_type": event.target_type,
-        "target_id": event.target_id,
-        "channel": event.origin_channel,
-        "trace_id": event.trace_id,
-        "data": event.data,
+        "id": entry.id,
+        "sequence": entry.sequence,
+        "at": entry.at,
+        "kind": entry.kind,
+        "text": entry.text,
+        "amount": entry.amount,
+        "currency": entry.currency or None,
+        "amount_display": entry.amount_display or None,
+        "order_reference": entry.order_reference or None,
+        "card_last4": entry.card_last4 or None,
     }
 
 
@@ -299,16 +298,14 @@ class StepUpEnrolOut(StepUpOut):
 class ActivityOut(serializers.Serializer):
     id = serializers.IntegerField()
     sequence = serializers.IntegerField()
-    occurred_at = serializers.DateTimeField()
-    action = serializers.CharField()
-    description = serializers.CharField()
-    actor_type = serializers.CharField()
-    outcome = serializers.CharField()
-    target_type = serializers.CharField()
-    target_id = serializers.CharField()
-    channel = serializers.CharField()
-    trace_id = serializers.CharField()
-    data = serializers.JSONField()
+    at = serializers.DateTimeField()
+    kind = serializers.CharField(help_text="A stable name of what happened: order_placed, card_declined, …")
+    text = serializers.CharField(help_text="What happened, in plain words.")
+    amount = serializers.IntegerField(allow_null=True, help_text="Minor units.")
+    currency = serializers.CharField(allow_null=True)
+    amount_display = serializers.CharField(allow_null=True)
+    order_reference = serializers.CharField(allow_null=True)
+    card_last4 = serializers.CharField(allow_null=True)
 
 
 def _listed(name: str, item: type[serializers.Serializer], **extra: serializers.Field):
@@ -513,26 +510,20 @@ class StepUpVerifyView(ConsentAPIView):
 class ActivityListView(ConsentAPIView):
     @_doc("activity_list", _listed("ActivityList", ActivityOut, next_before=serializers.IntegerField(allow_null=True)))
     def get(self, request: Request) -> Response:
-        events = selectors.activity_for_customer(user_id=request.user.pk)
         before = request.query_params.get("before")
-        if before:
-            if not before.isdigit():
-                raise ValidationError({"before": ["Give the sequence number of an event."]})
-            events = events.filter(sequence__lt=int(before))
+        if before and not before.isdigit():
+            raise ValidationError({"before": ["Give the sequence number of an event."]})
         try:
-            limit = min(max(int(request.query_params.get("limit", 50)), 1), 200)
+            limit = min(max(int(request.query_params.get("limit", 50)), 1), selectors.ACTIVITY_PAGE_MAX)
         except ValueError:
             raise ValidationError({"limit": ["Give a number between 1 and 200."]}) from None
-        page = list(events[:limit])
-        return Response(
-            {
-                "results": [activity_json(event) for event in page],
-                "next_before": page[-1].sequence if len(page) == limit else None,
-            }
+        entries, next_before = selectors.activity_page(
+            user_id=request.user.pk, before=int(before) if before else None, limit=limit
         )
+        return Response({"results": [activity_json(entry) for entry in entries], "next_before": next_before})
 
 
 class ActivityDetailView(ConsentAPIView):
     @_doc("activity_retrieve", ActivityOut)
     def get(self, request: Request, event_id: int) -> Response:
-        return Response(activity_json(selectors.activity_event_get(user_id=request.user.pk, event_id=event_id)))
+        return Response(activity_json(selectors.activity_entry_get(user_id=request.user.pk, event_id=event_id)))

@@ -84,5 +84,42 @@ class Hook(Generic[Event]):
                 logger.exception("consent hook %s handler %r failed", self.name, handler)
 
 
+class HeldReservations:
+    """A question consent asks, synchronously: which of these spend reservations does a flow still hold?
+
+    The flow app answers it (a reservation whose flow is placing may be charged any moment), so consent
+    never expires it, neither in the caps arithmetic nor in the sweeper, without importing ordering.
+    Handlers take a set of flow references and return the subset they hold. A handler that raises
+    holds every reference asked about: a reservation kept too long only blocks spend, one dropped
+    too early lets a charge exceed a cap.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._handlers: list[Callable[[frozenset[str]], set[str] | frozenset[str]]] = []
+
+    def register(self, handler: Callable[[frozenset[str]], set[str] | frozenset[str]]) -> Callable:
+        if handler not in self._handlers:
+            self._handlers.append(handler)
+        return handler
+
+    def unregister(self, handler: Callable) -> None:
+        if handler in self._handlers:
+            self._handlers.remove(handler)
+
+    def ask(self, flow_references: frozenset[str]) -> frozenset[str]:
+        held: set[str] = set()
+        if not flow_references:
+            return frozenset()
+        for handler in tuple(self._handlers):
+            try:
+                held |= set(handler(flow_references)) & flow_references
+            except Exception:
+                logger.exception("consent hook %s handler %r failed; holding every reservation", self.name, handler)
+                return flow_references
+        return frozenset(held)
+
+
 grant_revoked: Hook[GrantRevoked] = Hook("consent.grant_revoked")
 customer_notice: Hook[CustomerNotice] = Hook("consent.customer_notice")
+spend_reservations_held = HeldReservations("consent.spend_reservations_held")

@@ -65,6 +65,7 @@ from consent.selectors import (
     spend_caps_effective,
     spend_check,
     spend_expired_reservations,
+    spend_reservations_held,
     stepup_device,
 )
 
@@ -442,8 +443,19 @@ def spend_reserve(
     return entry
 
 
+# A charge that completes after its reservation was released is committed against a reservation of
+# this derived reference (the released one can be settled only once): the commit still counts.
+LATE_COMMIT_SUFFIX = ":late"
+
+
 def _settle(
-    *, flow_reference: str, kind: SpendKind, amount: int | None, reason: str, actor_type: ActorType | str
+    *,
+    flow_reference: str,
+    kind: SpendKind,
+    amount: int | None,
+    reason: str,
+    actor_type: ActorType | str,
+    unless_held: bool = False,
 ) -> SpendEntry | None:
     with transaction.atomic():
         reservation = (
@@ -459,17 +471,20 @@ def _settle(
         if settlement is not None:
             if settlement.kind == kind:
                 return settlement
+            if kind == SpendKind.COMMIT:
+                # The merchant charged although the reservation was given back: the ledger records the
+                # charge anyway, or the caps would not know about money that was spent.
+                return _commit_late(reservation=reservation, released=settlement, amount=amount, actor_type=actor_type)
             raise SpendReservationSettled(
                 f"The reservation of flow {flow_reference!r} was already {_SETTLED_WORDS[settlement.kind]}.",
                 flow_reference=flow_reference,
                 settled_as=settlement.kind,
             )
-        amount = reservation.amount if amount is None else amount
-        if kind == SpendKind.COMMIT and (amount <= 0 or amount > reservation.amount):
-            raise SpendCommitExceedsReservation(
-                f"Cannot commit {amount} against a reservation of {reservation.amount}; reserve the new amount.",
-                flow_reference=flow_reference,
-            )
+        # Asked under the reservation's lock: a flow that completes commits under the same lock, so the
+        # sweeper either sees the flow still placing (and keeps the reservation) or sees the commit.
+        if unless_held and spend_reservations_held(flow_references={flow_reference}):
+            return None
+        amount = _commit_amount(reservation, amount) if kind == SpendKind.COMMIT else reservation.amount
         entry = SpendEntry.objects.create(
             user_id=reservation.user_id,
             kind=kind,
@@ -498,14 +513,87 @@ def _settle(
     return entry
 
 
+def _commit_amount(reservation: SpendEntry, amount: int | None) -> int:
+    amount = reservation.amount if amount is None else amount
+    if amount <= 0 or amount > reservation.amount:
+        raise SpendCommitExceedsReservation(
+            f"Cannot commit {amount} against a reservation of {reservation.amount}; reserve the new amount.",
+            flow_reference=reservation.flow_reference,
+        )
+    return amount
+
+
+def _commit_late(
+    *, reservation: SpendEntry, released: SpendEntry, amount: int | None, actor_type: ActorType | str
+) -> SpendEntry:
+    """Commit a charge whose reservation was already released. The caller holds the reservation's lock.
+
+    A fresh reservation under a derived reference is settled at once by the commit (so it never
+    counts as a reservation, only the commit does); a second call finds that commit (idempotent).
+    """
+    amount = _commit_amount(reservation, amount)
+    late_reference = f"{reservation.flow_reference}{LATE_COMMIT_SUFFIX}"
+    late = SpendEntry.objects.filter(kind=SpendKind.RESERVE, flow_reference=late_reference).first()
+    if late is not None:
+        existing = SpendEntry.objects.filter(reservation=late).first()
+        if existing is not None:
+            return existing
+    now = timezone.now()
+    if late is None:
+        late = SpendEntry.objects.create(
+            user_id=reservation.user_id,
+            kind=SpendKind.RESERVE,
+            amount=amount,
+            currency=reservation.currency,
+            flow_reference=late_reference,
+            chat_session_reference=reservation.chat_session_reference,
+            created_at=now,
+            expires_at=now,
+            reason="late_commit",
+        )
+    entry = SpendEntry.objects.create(
+        user_id=reservation.user_id,
+        kind=SpendKind.COMMIT,
+        amount=amount,
+        currency=reservation.currency,
+        flow_reference=late_reference,
+        chat_session_reference=reservation.chat_session_reference,
+        reservation=late,
+        created_at=now,
+        reason="late_commit",
+    )
+    # The signal for a person: a charge landed after its reservation was given back, so the caps may
+    # have been passed by whatever used the room meanwhile.
+    _audit(
+        "spend.committed_late",
+        user_id=reservation.user_id,
+        actor_type=actor_type,
+        actor_id=None,
+        target=entry,
+        data={
+            "amount": amount,
+            "currency": reservation.currency,
+            "flow_reference": reservation.flow_reference,
+            "released_at": released.created_at,
+            "released_because": released.reason,
+        },
+    )
+    logger.warning(
+        "spend committed after its reservation was released",
+        extra={"customer_id": reservation.user_id, "flow_reference": reservation.flow_reference, "amount": amount},
+    )
+    return entry
+
+
 def spend_commit(
     *, flow_reference: str, amount: int | None = None, actor_type: ActorType | str = ActorType.AGENT
 ) -> SpendEntry:
     """Record that the reserved money was spent (the merchant order exists). Idempotent.
 
-    `amount` defaults to the reservation's and may be lower, never higher. A reservation that expired
-    but was not released yet can still be committed: the charge happened and the ledger must say so.
-    Raises SpendReservationNotFound, or SpendReservationSettled if the reservation was released.
+    `amount` defaults to the reservation's and may be lower, never higher. A completed charge always
+    counts against the caps: a reservation that expired is committed as usual, and one already
+    released gets a late commit (`spend.committed_late` in the audit log). Raises
+    SpendReservationNotFound when the flow never reserved.
     """
     entry = _settle(
         flow_reference=flow_reference, kind=SpendKind.COMMIT, amount=amount, reason="", actor_type=actor_type
@@ -528,14 +616,29 @@ def spend_release(
 
 
 def spend_release_expired(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Write release rows for expired reservations (they already stopped counting). Returns how many."""
+    """Write release rows for expired reservations no flow holds any more. Returns how many.
+
+    A reservation whose flow is placing is skipped (consent.hooks.spend_reservations_held): its charge
+    may complete any moment and must find the reservation standing.
+    """
     released = 0
-    for flow_reference in spend_expired_reservations(now=now).values_list("flow_reference", flat=True)[:limit]:
+    candidates = list(spend_expired_reservations(now=now).values_list("flow_reference", flat=True)[: limit * 4])
+    # Held ones are skipped up front too, so a crowd of placing flows cannot take every slot of a sweep.
+    held = spend_reservations_held(flow_references=candidates)
+    for flow_reference in [reference for reference in candidates if reference not in held][:limit]:
         try:
-            if spend_release(flow_reference=flow_reference, reason="expired", actor_type=ActorType.SYSTEM):
-                released += 1
+            entry = _settle(
+                flow_reference=flow_reference,
+                kind=SpendKind.RELEASE,
+                amount=None,
+                reason="expired",
+                actor_type=ActorType.SYSTEM,
+                unless_held=True,
+            )
         except SpendReservationSettled:
             continue  # committed meanwhile: nothing to release
+        if entry is not None and entry.reason == "expired":
+            released += 1
     return released
 
 

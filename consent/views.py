@@ -138,10 +138,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         for kind in CapKind
     ]
     stepup_pending = selectors.stepup_device(user_id=user_id, confirmed=False)
-    activity = [
-        {"event": event, "description": selectors.activity_description(event.action)}
-        for event in selectors.activity_for_customer(user_id=user_id)[:ACTIVITY_ON_PAGE]
-    ]
+    activity, _ = selectors.activity_page(user_id=user_id, limit=ACTIVITY_ON_PAGE)
     context = {
         "scopes": scopes,
         "history": [grant for grant in grants if grant.status != GrantStatus.ACTIVE],
@@ -343,9 +340,5 @@ def stepup_verify(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def activity_detail(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = selectors.activity_event_get(user_id=request.user.pk, event_id=event_id)
-    return render(
-        request,
-        "consent/activity_detail.html",
-        {"event": event, "description": selectors.activity_description(event.action)},
-    )
+    entry = selectors.activity_entry_get(user_id=request.user.pk, event_id=event_id)
+    return render(request, "consent/activity_detail.html", {"entry": entry})

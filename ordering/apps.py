@@ -11,3 +11,4 @@ class OrderingConfig(AppConfig):
 
         hooks.grant_revoked.register(handlers.stop_flows_on_revocation)
         hooks.customer_notice.register(handlers.tell_customer_in_chat)
+        hooks.spend_reservations_held.register(handlers.spend_reservations_of_placing_flows)

@@ -390,12 +390,16 @@ def _failed(flow: OrderFlow, step: str, outcome: Fail) -> None:
     flow.failure_code = outcome.code[:64]
     flow.failure_detail = outcome.detail
     flow.next_step = ""
+    facts = {"step": step, "code": outcome.code, "error_class": outcome.error_class}
+    if outcome.code == "payment_declined" and flow.payment_method is not None:
+        # The customer's activity says which card was declined (brand and last four, nothing more).
+        facts["card"] = flow.payment_method.masked
     _transition(
         flow,
         FlowStatus.FAILED,
         actor_type=ActorType.AGENT,
         outcome=Outcome.FAILED,
-        data={"step": step, "code": outcome.code, "error_class": outcome.error_class},
+        data=facts,
         extra_fields=("failure_code", "failure_detail", "next_step"),
     )
     text = _FAILURE_TEXT.get(outcome.code) or (

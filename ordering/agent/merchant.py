@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,6 +26,7 @@ from catalog_adapters.contract import (
     LineItemRequest,
     SelectedFulfillmentOption,
 )
+from catalog_adapters.http import path_segment
 from catalog_adapters.registry import get_merchant
 from consent.models import Address
 from consent.selectors import address_default, address_get, merchant_account_for_customer
@@ -60,9 +60,10 @@ def promotions_for_customer(*, customer_id: int, merchant_id: str) -> list[Promo
     account = merchant_account_for_customer(user_id=customer_id, merchant_id=merchant_id)
     if account is None or not account.customer_ref:
         return []
+    customer_ref = path_segment(account.customer_ref, merchant_id=merchant_id, operation="list_promotions")
     response = get_merchant(merchant_id).http.request(
         "GET",
-        f"/customers/{quote(account.customer_ref, safe='')}/promotions",
+        f"/customers/{customer_ref}/promotions",
         operation="list_promotions",
     )
     promotions = []

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog_adapters.contract import Product
-from catalog_adapters.errors import MerchantError
+from catalog_adapters.errors import MerchantError, MerchantIdInvalid
 from catalog_adapters.registry import get_merchant
 from consent.exceptions import ConsentDenied, SpendCapExceeded
 from consent.selectors import (
@@ -75,6 +75,13 @@ def _failed(error: str, **data: Any) -> ToolResult:
 
 
 def _merchant_failed(error: MerchantError) -> ToolResult:
+    if isinstance(error, MerchantIdInvalid):
+        # An id from the customer or the model that no shop uses: refused before anything was sent.
+        return _failed(
+            "That is not an id the shop uses (only letters, digits, '_' and '-'); nothing was looked up.",
+            error_class=error.error_class,
+            code=error.code,
+        )
     return _failed("The shop did not answer properly; please try again in a moment.", error_class=error.error_class)
 
 
@@ -208,7 +215,7 @@ def _product_or_failure(turn: Turn, product_id: str) -> Product | ToolResult:
     try:
         return _product_get(turn, product_id)
     except MerchantError as error:
-        if getattr(error, "status", None) == 404:
+        if getattr(error, "status", None) == 404 or isinstance(error, MerchantIdInvalid):
             return _failed("No such product.", product_id=product_id)
         return _merchant_failed(error)
 

@@ -221,8 +221,12 @@ def test_the_activity_log_is_the_customers_own_newest_first_and_pages(alice_api,
     rest = alice_api.get(f"/api/v1/activity/?before={first_page['next_before']}").json()
 
     events = first_page["results"] + rest["results"]
-    assert [event["data"]["scope"] for event in events] == ["use_saved_address", "use_saved_payment", "place_orders"]
-    assert events[0]["description"] == "Permission granted"
+    assert [event["text"] for event in events] == [
+        "You allowed the assistant to ship to your saved addresses",
+        "You allowed the assistant to pay with your saved cards",
+        "You allowed the assistant to place orders for you",
+    ]
+    assert events[0]["kind"] == "permission_granted"
     assert rest["next_before"] is None
     assert alice_api.get("/api/v1/activity/?limit=lots").status_code == 400
 
