@@ -410,6 +410,10 @@ def _payment_verification_refusal(escalation: Escalation, action: str, *, staff_
 
     if escalation.reason != EscalationReason.PAYMENT_VERIFICATION:
         return f"Payment verification is for 3-D Secure payments, not for “{escalation.get_reason_display()}”."
+    # Both people of the four-eyes rule must be allowed to work escalations, whoever calls the service.
+    staff = get_user_model().objects.filter(pk=staff_id, is_active=True, is_staff=True).first()
+    if staff is None or not staff.has_perm(WORK_PERMISSION):
+        return "Verifying a payment needs the permission to work escalations."
     flow = escalation.flow
     if flow is None:
         return "This escalation has no order to verify."

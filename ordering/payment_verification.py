@@ -152,6 +152,27 @@ def flow_payment_challenge_finish(
     PaymentChallengeUsed (a result already used or failed) and FlowNotConfirmable (the order moved on).
     """
     flow = flow_get(customer_id=customer_id, flow_id=flow_id)
+    try:
+        return _finish(flow, customer_id=customer_id, cres=cres, signature=signature, origin=origin)
+    except (PaymentChallengeRefused, PaymentChallengeUsed) as refused:
+        # A forged, stale or replayed result is worth knowing about: recorded, then refused.
+        audit_record(
+            action="flow.payment_challenge_refused",
+            actor_type=ActorType.CUSTOMER,
+            actor_id=customer_id,
+            customer_id=customer_id,
+            target_type="flow",
+            target_id=flow.pk,
+            outcome=Outcome.DENIED,
+            origin=origin,
+            data={"code": refused.code, "reason": str(refused.details.get("reason", ""))[:64]},
+        )
+        raise
+
+
+def _finish(
+    flow: OrderFlow, *, customer_id: int, cres: str, signature: str, origin: Origin | None
+) -> tuple[OrderFlow, bool]:
     response = _signed_cres(flow=flow, cres=cres, signature=signature)
     challenge = PaymentChallenge.objects.filter(
         flow=flow, authentication_session_id=response.authentication_session_id

@@ -5,6 +5,7 @@ Every test checks the action's effect on the flow, the conversation and the audi
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client
 from django.utils.html import escape
 
@@ -13,6 +14,7 @@ from catalog_adapters.sandbox.models import CheckoutSession as MerchantSession
 from catalog_adapters.sandbox.models import Order as MerchantOrder
 from consent.models import SpendEntry
 from escalations.models import Escalation, PaymentVerification
+from escalations.services import EscalationActionRefused, escalation_payment_verification_confirm
 from ordering.models import ConversationStatus, Message, OrderFlow
 from tests.escalations.conftest import act_url, detail_url, fresh
 
@@ -101,6 +103,18 @@ def test_the_same_specialist_cannot_confirm_their_own_verification(payment_verif
     assert PaymentVerification.objects.get(flow=flow).confirmed_at is None
     denied = AuditEvent.objects.get(action="escalation.confirm_payment", target_id=str(escalation.pk))
     assert (denied.outcome, denied.actor_id) == ("denied", str(sam.pk))
+
+
+def test_a_second_approval_needs_the_permission_to_work_escalations(payment_verification, sam, sam_client, make_staff):
+    escalation = payment_verification
+    _post(sam_client, escalation, "verify_payment", {"note": NOTE})
+    outsider = make_staff("outsider", support=False)  # staff, but not in the support group
+
+    with pytest.raises(EscalationActionRefused, match="needs the permission to work escalations"):
+        escalation_payment_verification_confirm(escalation_id=escalation.pk, staff_id=outsider.pk)
+
+    assert fresh(escalation.flow).status == "requires_action"
+    assert PaymentVerification.objects.get(flow=escalation.flow).confirmed_at is None
 
 
 def test_two_different_specialists_place_a_3ds_payment_once(

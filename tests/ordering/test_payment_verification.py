@@ -116,6 +116,8 @@ def test_the_customer_passes_the_banks_challenge_and_the_merchants_result_places
 
     # then it is refused, and nothing more happens
     assert replayed.status_code == 409 and "already used" in replayed.text
+    replay = AuditEvent.objects.get(action="flow.payment_challenge_refused", target_id=str(flow.pk))
+    assert (replay.outcome, replay.data["code"]) == ("denied", "payment_challenge_used")
     assert orders(flow) == 1 and OrderFlow.objects.get(pk=flow.pk).payment_attempt == flow.payment_attempt
 
 
@@ -159,6 +161,15 @@ def test_forged_expired_and_other_customers_results_are_refused_and_change_nothi
     )
     assert PaymentChallenge.objects.get(flow=flow).status == "pending"
     assert orders(flow) == 0 and IssuerChallenge.objects.get(pk=issued.pk).used_at is None
+    refusals = AuditEvent.objects.filter(action="flow.payment_challenge_refused", target_id=str(flow.pk))
+    # each refusal is audited (the signature is checked first, so the tampered CRes fails it too)
+    assert sorted(event.data["reason"] for event in refusals) == [
+        "signature_invalid",
+        "signature_invalid",
+        "signature_missing",
+        "signature_stale",
+    ]
+    assert all(event.outcome == "denied" for event in refusals)
 
     # and alice's genuine result still works afterwards: the refusals consumed nothing
     assert alice.get(back, timeout=30).status_code == 200
