@@ -12,9 +12,7 @@ from tests.browser.conftest import Storefront, in_thread, screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
 
-def test_alice_verifies_a_3ds_payment_with_her_bank_from_the_chat_and_the_order_is_placed(
-    shop, live_server, chromium
-):
+def test_alice_verifies_a_3ds_payment_with_her_bank_from_the_chat_and_the_order_is_placed(shop, live_server, chromium):
     store = Storefront(chromium.new_page(), live_server.url)
     store.sign_in("alice")
     store.open_chat()
