@@ -16,6 +16,7 @@ from catalog_adapters.contract import (
     Address,
     Allowance,
     AppliedDiscount,
+    AuthenticationSession,
     Buyer,
     CheckoutLineItem,
     CheckoutRequest,
@@ -283,6 +284,19 @@ def order_from_wire(data: Mapping[str, Any]) -> Order:
     )
 
 
+def authentication_from_wire(data: Mapping[str, Any]) -> AuthenticationSession:
+    action = data.get("action") or {}
+    challenge = (action.get("challenge") or {}) if action.get("type") == "challenge" else {}
+    result = data.get("authentication_result") or {}
+    return AuthenticationSession(
+        id=data["authentication_session_id"],
+        status=data["status"],
+        checkout_session_id=data.get("checkout_session_id"),
+        challenge_url=challenge.get("acs_url"),
+        result=dict(result) if isinstance(result, Mapping) else {},
+    )
+
+
 class _Capability:
     def __init__(self, http: MerchantHttpClient) -> None:
         self.http = http
@@ -426,6 +440,31 @@ class AcpCheckout(_Capability):
             json_body={},
         )
         return self._parse("checkout_cancel", session_from_wire, response)
+
+    def authentication_create(
+        self, *, session_id: str, notification_url: str, operation_id: str
+    ) -> AuthenticationSession:
+        """Open a 3-D Secure challenge for a session in `authentication_required` (delegate_authentication)."""
+        response = self.http.request(
+            "POST",
+            "/delegate_authentication",
+            operation="authentication_create",
+            operation_id=operation_id,
+            json_body={
+                "checkout_session_id": session_id,
+                "challenge_notification_url": notification_url,
+                "flow_preference": {"type": "challenge", "challenge": {"type": "mandated"}},
+            },
+        )
+        return self._parse("authentication_create", authentication_from_wire, response)
+
+    def authentication_get(self, *, authentication_session_id: str) -> AuthenticationSession:
+        response = self.http.request(
+            "GET",
+            f"/delegate_authentication/{_segment(authentication_session_id)}",
+            operation="authentication_get",
+        )
+        return self._parse("authentication_get", authentication_from_wire, response)
 
     def _payment_data(self, payment: PaymentData) -> dict[str, Any]:
         config = self.http.config

@@ -245,6 +245,22 @@ class PaymentData:
     billing_address: Address | None = None
 
 
+@dataclass(frozen=True)
+class AuthenticationSession:
+    """An ACP delegate-authentication (3-D Secure) session, as the merchant's provider reports it.
+
+    `challenge_url` is where the shopper answers the issuer (action.challenge.acs_url) while the status
+    is `action_required`; `result` is the provider's authentication_result once answered (trans_status,
+    electronic_commerce_indicator, three_ds_cryptogram, transaction_id, version): no card data.
+    """
+
+    id: str
+    status: str
+    checkout_session_id: str | None = None
+    challenge_url: str | None = None
+    result: Mapping[str, Any] = field(default_factory=dict)
+
+
 @runtime_checkable
 class Checkout(Protocol):
     def create(self, *, request: CheckoutRequest, operation_id: str) -> CheckoutSession: ...
@@ -263,6 +279,12 @@ class Checkout(Protocol):
     ) -> CheckoutSession: ...
 
     def cancel(self, *, session_id: str, operation_id: str) -> CheckoutSession: ...
+
+    def authentication_create(
+        self, *, session_id: str, notification_url: str, operation_id: str
+    ) -> AuthenticationSession: ...
+
+    def authentication_get(self, *, authentication_session_id: str) -> AuthenticationSession: ...
 
 
 # -- payment vault -------------------------------------------------------------------------------

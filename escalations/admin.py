@@ -32,7 +32,6 @@ from escalations.models import (
     PRIORITY_RANK,
     Escalation,
     EscalationPriority,
-    EscalationReason,
     EscalationStatus,
     ResolutionCode,
 )
@@ -317,11 +316,9 @@ class EscalationAdmin(admin.ModelAdmin):
             "can_work": can_work,
             "refusals": refusals,
             "fits": {action: refusal is None for action, refusal in refusals.items()},
-            "approve_label": (
-                "Payment verified: pay and place"
-                if escalation.reason == EscalationReason.PAYMENT_VERIFICATION
-                else "Approve and place"
-            ),
+            "approve_label": "Approve and place",
+            # 3-D Secure: a recorded verification waits for a second specialist's confirmation.
+            "pending_verification": services.pending_payment_verification(escalation),
             "resolution_codes": [
                 choice for choice in ResolutionCode.choices if choice[0] != ResolutionCode.HANDED_BACK
             ],
@@ -407,8 +404,21 @@ def _reply(request: HttpRequest, escalation: Escalation, origin: Origin) -> str:
 
 def _approve(request: HttpRequest, escalation: Escalation, origin: Origin) -> str:
     services.escalation_approve(escalation_id=escalation.pk, staff_id=request.user.pk, origin=origin)
-    what = "Payment marked verified" if escalation.reason == EscalationReason.PAYMENT_VERIFICATION else "Approved"
-    return f"{what}: the order is being placed.{_flow_now(escalation)}"
+    return f"Approved: the order is being placed.{_flow_now(escalation)}"
+
+
+def _verify_payment(request: HttpRequest, escalation: Escalation, origin: Origin) -> str:
+    services.escalation_payment_verification_record(
+        escalation_id=escalation.pk, staff_id=request.user.pk, note=request.POST.get("note", ""), origin=origin
+    )
+    return "Verification recorded. It takes effect when a second specialist confirms it; nothing is paid yet."
+
+
+def _confirm_payment(request: HttpRequest, escalation: Escalation, origin: Origin) -> str:
+    services.escalation_payment_verification_confirm(
+        escalation_id=escalation.pk, staff_id=request.user.pk, origin=origin
+    )
+    return f"Verification confirmed by a second specialist: the order is being paid again.{_flow_now(escalation)}"
 
 
 def _retry(request: HttpRequest, escalation: Escalation, origin: Origin) -> str:
@@ -448,6 +458,8 @@ _ACTION_HANDLERS: dict[str, Callable[[HttpRequest, Escalation, Origin], str]] = 
     "set_priority": _set_priority,
     "reply": _reply,
     "approve": _approve,
+    "verify_payment": _verify_payment,
+    "confirm_payment": _confirm_payment,
     "retry_compensations": _retry,
     "cancel_flow": _cancel,
     "hand_back": _hand_back,

@@ -138,3 +138,43 @@ class Escalation(models.Model):
 
     def can_become(self, status: str) -> bool:
         return status in ESCALATION_TRANSITIONS[EscalationStatus(self.status)]
+
+
+class PaymentVerification(models.Model):
+    """Two specialists' evidence that a 3-D Secure payment was verified with the customer.
+
+    The first records how they verified it (`note`, required); it takes effect only when a different
+    specialist confirms it, and then exactly once: one row per payment attempt of a flow, confirmed at
+    most once (`escalations.services.escalation_payment_verification_*`).
+    """
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.PROTECT, related_name="payment_verifications")
+    flow = models.ForeignKey("ordering.OrderFlow", on_delete=models.PROTECT, related_name="+")
+    payment_attempt = models.PositiveSmallIntegerField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flow", "payment_attempt"], name="escalations_one_verification_per_attempt"
+            ),
+            # Four eyes: whoever confirms is never whoever recorded.
+            models.CheckConstraint(
+                condition=Q(confirmed_by__isnull=True) | ~Q(confirmed_by=models.F("recorded_by")),
+                name="escalations_verification_confirmed_by_another",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"verification of flow {self.flow_id} attempt {self.payment_attempt}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.confirmed_at is None

@@ -34,6 +34,7 @@ from escalations.models import (
     EscalationPriority,
     EscalationReason,
     EscalationStatus,
+    PaymentVerification,
     ResolutionCode,
 )
 
@@ -303,6 +304,8 @@ ACTIONS = (
     "set_priority",
     "reply",
     "approve",
+    "verify_payment",
+    "confirm_payment",
     "retry_compensations",
     "cancel_flow",
     "hand_back",
@@ -344,7 +347,8 @@ def escalation_action_refusal(escalation: Escalation, action: str, *, staff_id: 
         if escalation.status == EscalationStatus.CLAIMED and not held_by_other:
             return "You already hold this escalation."
         return None
-    if held_by_other:
+    # Confirming a colleague's payment verification is the one action meant for someone else than its holder.
+    if held_by_other and action != "confirm_payment":
         name = escalation.assignee.get_username() if escalation.assignee else "someone else"
         return f"{name} is working on this escalation. Take it over first if you need to act on it."
     if action == "release":
@@ -371,9 +375,15 @@ def escalation_action_refusal(escalation: Escalation, action: str, *, staff_id: 
             )
             if not waiting:
                 return f"The order is not waiting for a risk decision (it is {flow.get_status_display().lower()})."
-        elif not (flow.status == FlowStatus.REQUIRES_ACTION and flow.failure_code == "payment_verification"):
-            return f"The order is not waiting for a payment verification (it is {flow.get_status_display().lower()})."
+        else:
+            return (
+                "A payment verification needs evidence, not one click: record how you verified it with the "
+                "customer and a second specialist confirms it, or the customer finishes their bank's check "
+                "from the link in the chat."
+            )
         return None
+    if action in ("verify_payment", "confirm_payment"):
+        return _payment_verification_refusal(escalation, action, staff_id=staff_id)
     if action == "retry_compensations":
         if escalation.reason != EscalationReason.COMPENSATION_FAILED:
             return (
@@ -393,6 +403,46 @@ def escalation_action_refusal(escalation: Escalation, action: str, *, staff_id: 
         return None
     # hand_back, resolve
     return _flow_hold(flow)
+
+
+def _payment_verification_refusal(escalation: Escalation, action: str, *, staff_id: int) -> str | None:
+    from ordering.models import FlowStatus
+
+    if escalation.reason != EscalationReason.PAYMENT_VERIFICATION:
+        return f"Payment verification is for 3-D Secure payments, not for “{escalation.get_reason_display()}”."
+    # Both people of the four-eyes rule must be allowed to work escalations, whoever calls the service.
+    staff = get_user_model().objects.filter(pk=staff_id, is_active=True, is_staff=True).first()
+    if staff is None or not staff.has_perm(WORK_PERMISSION):
+        return "Verifying a payment needs the permission to work escalations."
+    flow = escalation.flow
+    if flow is None:
+        return "This escalation has no order to verify."
+    if not (flow.status == FlowStatus.REQUIRES_ACTION and flow.failure_code == "payment_verification"):
+        return f"The order is not waiting for a payment verification (it is {flow.get_status_display().lower()})."
+    pending = pending_payment_verification(escalation)
+    if action == "verify_payment":
+        if pending is not None:
+            return (
+                f"{pending.recorded_by.get_username()} already recorded a verification of this payment; "
+                "a second specialist confirms it."
+            )
+        return None
+    if pending is None:
+        return "Nobody has recorded a verification of this payment yet: record how you verified it first."
+    if pending.recorded_by_id == staff_id:
+        return "You recorded this verification yourself; a different specialist must confirm it."
+    return None
+
+
+def pending_payment_verification(escalation: Escalation) -> PaymentVerification | None:
+    """The verification recorded for the order's current payment attempt and not yet confirmed, if any."""
+    if escalation.flow_id is None or escalation.flow is None:
+        return None
+    return (
+        PaymentVerification.objects.select_related("recorded_by")
+        .filter(flow_id=escalation.flow_id, payment_attempt=escalation.flow.payment_attempt, confirmed_at__isnull=True)
+        .first()
+    )
 
 
 # -- the actions ---------------------------------------------------------------------------------
@@ -599,21 +649,95 @@ def escalation_reply(*, escalation_id: int, staff_id: int, text: str, origin: Or
 
 
 def escalation_approve(*, escalation_id: int, staff_id: int, origin: Origin | None = None):
-    """Approve and place: a risk review is approved, or a payment was verified with the customer (3-D Secure)."""
-    from ordering.saga import flow_staff_approve, flow_staff_verify_payment
+    """Approve and place a risk review. (A 3-D Secure payment needs evidence: see escalation_payment_verification_*.)"""
+    from ordering.saga import flow_staff_approve
 
     def work(escalation: Escalation):
-        if escalation.reason == EscalationReason.RISK_REVIEW:
-            flow = flow_staff_approve(flow_id=escalation.flow_id, staff_id=staff_id)
-            action = "escalation.risk_approved"
-        else:
-            flow = flow_staff_verify_payment(flow_id=escalation.flow_id, staff_id=staff_id)
-            action = "escalation.payment_verified"
+        flow = flow_staff_approve(flow_id=escalation.flow_id, staff_id=staff_id)
         _responded(escalation)
-        _audit(escalation, action, staff_id=staff_id, origin=origin, data={"flow_id": str(flow.pk)})
+        _audit(escalation, "escalation.risk_approved", staff_id=staff_id, origin=origin, data={"flow_id": str(flow.pk)})
         return flow
 
     return _act(escalation_id, "approve", staff_id=staff_id, origin=origin, work=work)
+
+
+def escalation_payment_verification_record(
+    *, escalation_id: int, staff_id: int, note: str, origin: Origin | None = None
+) -> PaymentVerification:
+    """The first specialist says the payment is verified, and how: pending until a colleague confirms it."""
+    note = (note or "").strip()
+    if not note:
+        _refuse(
+            escalation_id,
+            "verify_payment",
+            staff_id=staff_id,
+            origin=origin,
+            message=(
+                "Write how you verified the payment with the customer (who you spoke to, how, what they confirmed)."
+            ),
+        )
+
+    def work(escalation: Escalation) -> PaymentVerification:
+        verification = PaymentVerification.objects.create(
+            escalation=escalation,
+            flow=escalation.flow,
+            payment_attempt=escalation.flow.payment_attempt,
+            recorded_by_id=staff_id,
+            note=note,
+        )
+        _responded(escalation)
+        _audit(
+            escalation,
+            "escalation.payment_verification_recorded",
+            staff_id=staff_id,
+            origin=origin,
+            data={"flow_id": str(escalation.flow_id), "verification_id": verification.pk, "note": note[:500]},
+        )
+        return verification
+
+    return _act(escalation_id, "verify_payment", staff_id=staff_id, origin=origin, work=work)
+
+
+def escalation_payment_verification_confirm(*, escalation_id: int, staff_id: int, origin: Origin | None = None):
+    """A second specialist confirms a colleague's verification: the order is paid again, authenticated."""
+    from ordering.errors import FlowNotConfirmable
+    from ordering.saga import flow_staff_verify_payment
+
+    def work(escalation: Escalation):
+        verification = (
+            PaymentVerification.objects.select_for_update()
+            .filter(
+                flow_id=escalation.flow_id, payment_attempt=escalation.flow.payment_attempt, confirmed_at__isnull=True
+            )
+            .first()
+        )
+        if verification is None:
+            raise FlowNotConfirmable("No verification of this payment is waiting for a second specialist.")
+        verification.confirmed_by_id = staff_id
+        verification.confirmed_at = timezone.now()
+        verification.save(update_fields=["confirmed_by", "confirmed_at"])
+        flow = flow_staff_verify_payment(
+            flow_id=escalation.flow_id,
+            staff_id=staff_id,
+            recorded_by=verification.recorded_by_id,
+            note=verification.note,
+        )
+        _responded(escalation)
+        _audit(
+            escalation,
+            "escalation.payment_verified",
+            staff_id=staff_id,
+            origin=origin,
+            data={
+                "flow_id": str(flow.pk),
+                "verification_id": verification.pk,
+                "recorded_by": verification.recorded_by_id,
+                "confirmed_by": staff_id,
+            },
+        )
+        return flow
+
+    return _act(escalation_id, "confirm_payment", staff_id=staff_id, origin=origin, work=work)
 
 
 def escalation_retry_compensations(*, escalation_id: int, staff_id: int, origin: Origin | None = None):

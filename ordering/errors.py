@@ -48,3 +48,21 @@ class PreviewIncomplete(OrderingError):
     """The merchant's session cannot be previewed yet (no total, or an error message stands)."""
 
     code = "preview_incomplete"
+
+
+class PaymentChallengeRefused(OrderingError):
+    """A 3-D Secure result that does not prove anything for this order (bad signature, stale, not ours)."""
+
+    code = "payment_challenge_refused"
+
+
+class PaymentChallengeUsed(OrderingError):
+    """The challenge's result was already used (or failed): a result counts once."""
+
+    code = "payment_challenge_used"
+
+
+class PaymentChallengeLimit(OrderingError):
+    """Too many challenges opened for one payment attempt: a specialist takes over."""
+
+    code = "payment_challenge_limit"

@@ -158,6 +158,12 @@ class OrderFlow(models.Model):
     # this round mints a fresh token and completes with an authentication result, under new keys.
     payment_verified_by = models.CharField(max_length=64, blank=True)
     payment_attempt = models.PositiveSmallIntegerField(default=0)
+    # What the next complete sends as ACP `authentication_result`: the issuer's result the merchant
+    # returned for the customer's challenge, or the outcome two specialists vouched for. Empty: none.
+    payment_authentication_result = models.JSONField(default=dict, blank=True)
+    # Why the payment counts as verified (kind customer_challenge or staff_two_person, who, when, which
+    # merchant result): never a bare click. Kept after placing, for whoever reads the order later.
+    payment_verification_evidence = models.JSONField(default=dict, blank=True)
     merchant_order_id = models.CharField(max_length=128, blank=True)
     placed_at = models.DateTimeField(null=True, blank=True)
     failure_code = models.CharField(max_length=64, blank=True)
@@ -189,6 +195,38 @@ class OrderFlow(models.Model):
 
     def can_become(self, status: str) -> bool:
         return status in FLOW_TRANSITIONS[FlowStatus(self.status)]
+
+
+class PaymentChallengeStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the customer"
+    AUTHENTICATED = "authenticated", "Authenticated by the issuer"
+    FAILED = "failed", "Not authenticated"
+
+
+class PaymentChallenge(models.Model):
+    """One 3-D Secure challenge the customer was sent to, at the merchant's authentication provider.
+
+    Created when the customer opens the link in the chat; answered once, by the merchant's signed
+    result coming back to our callback (`ordering.payment_verification`). A result for a challenge
+    that is not pending (used, failed) is refused: the callback is one-time.
+    """
+
+    flow = models.ForeignKey(OrderFlow, on_delete=models.CASCADE, related_name="payment_challenges")
+    authentication_session_id = models.CharField(max_length=128, unique=True)
+    payment_attempt = models.PositiveSmallIntegerField()
+    status = models.CharField(
+        max_length=16, choices=PaymentChallengeStatus.choices, default=PaymentChallengeStatus.PENDING
+    )
+    # The provider's status when it answered (authenticated, not_authenticated, challenge_abandoned...).
+    outcome = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.authentication_session_id} ({self.status})"
 
 
 class StepStatus(models.TextChoices):

@@ -471,12 +471,14 @@ def _needs_action(flow: OrderFlow, outcome: NeedsAction) -> None:
         text = "Your bank wants to verify this payment. A specialist is looking at this and will get back to you here."
     else:
         text = "Before I place this order, please confirm it's you with the code from your authenticator app."
-    conversation_post(
-        conversation_id=flow.conversation_id,
-        role=MessageRole.ASSISTANT,
-        text=text,
-        data={"kind": "flow_requires_action", "flow_id": str(flow.pk), "code": outcome.code},
-    )
+    data: dict[str, Any] = {"kind": "flow_requires_action", "flow_id": str(flow.pk), "code": outcome.code}
+    if outcome.code == "payment_verification":
+        text = (
+            "Your bank wants to verify this payment. Open the link to confirm it with your bank; nothing is "
+            "charged until you do. A specialist is also looking at this and will get back to you here."
+        )
+        data["link"] = payment_verification_link(flow)
+    conversation_post(conversation_id=flow.conversation_id, role=MessageRole.ASSISTANT, text=text, data=data)
     metrics.flow_outcomes.labels(outcome="requires_action").inc()
 
 
@@ -675,8 +677,9 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
             session_id=flow.checkout_session_id,
             payment=PaymentData(token=token.id),
             operation_id=claim.operation_id,
-            # A specialist completed the issuer's verification with the customer.
-            authentication_result={"outcome": "authenticated"} if flow.payment_verified_by else None,
+            # The issuer's result from the customer's challenge, or what two specialists vouched for;
+            # set only with its evidence (see flow_payment_verified).
+            authentication_result=flow.payment_authentication_result or None,
         )
     except MerchantClientError as error:
         if error.status != 405:
@@ -932,20 +935,88 @@ def flow_staff_approve(*, flow_id: Any, staff_id: int) -> OrderFlow:
     return flow
 
 
-def flow_staff_verify_payment(*, flow_id: Any, staff_id: int) -> OrderFlow:
-    """A specialist completed the card issuer's verification with the customer: pay again, authenticated."""
+def payment_verification_link(flow: OrderFlow) -> dict[str, str]:
+    """The chat's link to the issuer's challenge: our own URL, which opens a fresh challenge when followed."""
+    from django.urls import reverse
+
+    return {
+        "url": reverse("flow-payment-verification", args=[flow.pk]),
+        "label": "Verify the payment with your bank",
+    }
+
+
+def flow_waiting_for_payment_verification(flow: OrderFlow) -> bool:
+    return flow.status == FlowStatus.REQUIRES_ACTION and flow.failure_code == "payment_verification"
+
+
+def flow_payment_verified(
+    flow: OrderFlow,
+    *,
+    evidence: dict[str, Any],
+    authentication_result: dict[str, Any],
+    actor_type: ActorType,
+    actor_id: Any,
+    verified_by: str,
+) -> None:
+    """Pay again with the evidence's authentication result (the flow is locked and waiting for it).
+
+    The only way out of a payment verification: a new payment attempt (a fresh token, new keys) that
+    completes with `authentication_result`, with the evidence recorded on the flow and in the audit event.
+    """
+    if not flow_waiting_for_payment_verification(flow):
+        raise FlowNotConfirmable("This order is not waiting for a payment verification.", flow_id=str(flow.pk))
+    flow.payment_verified_by = verified_by[:64]
+    flow.payment_verification_evidence = evidence
+    flow.payment_authentication_result = authentication_result
+    flow.payment_attempt += 1
+    flow.next_step = "mint_token"
+    flow.failure_code = ""
+    flow.failure_detail = ""
+    _transition(
+        flow,
+        FlowStatus.PLACING,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        data={"approved": "payment_verification", "evidence": evidence},
+        extra_fields=(
+            "next_step",
+            "failure_code",
+            "failure_detail",
+            "payment_verified_by",
+            "payment_verification_evidence",
+            "payment_authentication_result",
+            "payment_attempt",
+        ),
+    )
+    _enqueue_advance(flow.pk)
+
+
+def flow_staff_verify_payment(*, flow_id: Any, staff_id: int, recorded_by: int, note: str) -> OrderFlow:
+    """A second specialist confirms the first one's verification of the payment: pay again, authenticated.
+
+    Called only by `escalations.services.escalation_payment_verification_confirm`, which holds the
+    recorded verification; the two people must differ (checked there and here).
+    """
+    if staff_id == recorded_by:
+        raise FlowNotConfirmable(
+            "A payment verification needs a second specialist: you recorded it yourself.", flow_id=str(flow_id)
+        )
     with transaction.atomic():
         flow = OrderFlow.objects.select_for_update().get(pk=flow_id)
-        if flow.status != FlowStatus.REQUIRES_ACTION or flow.failure_code != "payment_verification":
-            raise FlowNotConfirmable("This order is not waiting for a payment verification.", flow_id=str(flow.pk))
-        flow.payment_verified_by = str(staff_id)
-        flow.payment_attempt += 1
-        _staff_resume(
+        flow_payment_verified(
             flow,
-            staff_id=staff_id,
-            next_step="mint_token",
-            approved="payment_verification",
-            fields=("payment_verified_by", "payment_attempt"),
+            evidence={
+                "kind": "staff_two_person",
+                "recorded_by": recorded_by,
+                "confirmed_by": staff_id,
+                "note": note[:500],
+                "at": timezone.now().isoformat(),
+            },
+            # Specialists have no issuer result to hand on: the merchant takes the verified outcome.
+            authentication_result={"outcome": "authenticated"},
+            actor_type=ActorType.STAFF,
+            actor_id=staff_id,
+            verified_by=f"{recorded_by}+{staff_id}",
         )
     return flow
 

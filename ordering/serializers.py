@@ -76,7 +76,18 @@ def message_json(message: Message) -> dict[str, Any]:
         "quick_replies": [reply for reply in data.get("quick_replies", []) if isinstance(reply, dict)],
         # On a preview: what each line may be changed to from the card (quantity, size, colour, remove).
         "cart_edit": [line for line in data.get("cart_edit", []) if isinstance(line, dict)],
+        # A link the customer follows (the bank's 3-D Secure check): only our own paths, with a label.
+        "link": _site_link(data.get("link")),
     }
+
+
+def _site_link(link: Any) -> dict[str, str] | None:
+    if not isinstance(link, dict):
+        return None
+    url, label = link.get("url"), link.get("label")
+    if not (isinstance(url, str) and isinstance(label, str) and url.startswith("/") and not url.startswith("//")):
+        return None
+    return {"url": url, "label": label}
 
 
 def flow_brief_json(flow: OrderFlow) -> dict[str, Any]:
@@ -183,6 +194,11 @@ class CartEditLineOut(serializers.Serializer):
     colours = serializers.ListField(child=serializers.CharField(), help_text="Colours in stock in this size.")
 
 
+class LinkOut(serializers.Serializer):
+    url = serializers.CharField(help_text="A path on this site.")
+    label = serializers.CharField()
+
+
 class MessageOut(serializers.Serializer):
     id = serializers.IntegerField()
     role = serializers.ChoiceField(choices=MessageRole.choices)
@@ -196,6 +212,7 @@ class MessageOut(serializers.Serializer):
     merchant_order_id = serializers.CharField(allow_null=True)
     quick_replies = QuickReplyOut(many=True)
     cart_edit = CartEditLineOut(many=True)
+    link = LinkOut(allow_null=True, help_text="A page of this site to open, e.g. the bank's payment verification.")
 
 
 class PendingConfirmationOut(serializers.Serializer):

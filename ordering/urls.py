@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ordering import api
+from ordering import api, views
 
 urlpatterns = [
     path("conversations/", api.ConversationListView.as_view(), name="api-conversations"),
@@ -26,4 +26,15 @@ urlpatterns = [
         "conversations/<str:conversation_id>/csat/", api.ConversationRatingView.as_view(), name="api-conversation-csat"
     ),
     path("flows/<str:flow_id>/", api.FlowDetailView.as_view(), name="api-flow"),
+    # 3-D Secure: the chat's link to the bank's challenge, and where the bank sends the customer back.
+    path(
+        "flows/<str:flow_id>/payment-verification/",
+        views.payment_verification_start,
+        name="flow-payment-verification",
+    ),
+    path(
+        "flows/<str:flow_id>/payment-verification/done/",
+        views.payment_verification_done,
+        name="flow-payment-verification-done",
+    ),
 ]

@@ -39,6 +39,7 @@ from catalog_adapters.sandbox.errors import (
 from catalog_adapters.sandbox.models import FaultKind
 from catalog_adapters.sandbox.services import NO_FAULTS, DrawnFaults
 from catalog_adapters.sandbox.wire import (
+    parse_authentication_create_request,
     parse_checkout_request,
     parse_complete_request,
     parse_delegate_payment_request,
@@ -318,6 +319,19 @@ def delegate_payment(call: Call) -> tuple[int, dict]:
 
 def delegate_payment_revoke(call: Call) -> tuple[int, dict]:
     return 200, services.vault_token_revoke(token_id=call.path_ids["token_id"])
+
+
+def authentication_create(call: Call) -> tuple[int, dict]:
+    challenge = services.issuer_challenge_create(
+        request=parse_authentication_create_request(call.body), public_base_url=call.public_base_url
+    )
+    return 201, selectors.issuer_challenge_representation(challenge, public_base_url=call.public_base_url)
+
+
+def authentication_get(call: Call) -> tuple[int, dict]:
+    return 200, selectors.issuer_challenge_detail(
+        authentication_session_id=call.path_ids["authentication_session_id"], public_base_url=call.public_base_url
+    )
 
 
 def _limit(raw: str | None) -> int:

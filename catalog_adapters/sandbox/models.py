@@ -284,6 +284,48 @@ class VaultToken(models.Model):
         return self.id
 
 
+class IssuerChallengeStatus(models.TextChoices):
+    # The delegate-authentication statuses of ACP (rfc.delegate_authentication, retrieve).
+    ACTION_REQUIRED = "action_required"
+    AUTHENTICATED = "authenticated"
+    NOT_AUTHENTICATED = "not_authenticated"
+    CHALLENGE_ABANDONED = "challenge_abandoned"
+    EXPIRED = "expired"
+
+
+class IssuerChallenge(models.Model):
+    """A simulated issuer's 3-D Secure challenge of one checkout session (an ACP authentication session).
+
+    The client creates it when a complete answered `authentication_required`; the shopper answers it on
+    the issuer's page (`acs_trans_id` is the unguessable part of that page's URL); the issuer sends the
+    shopper back to the client's `notification_url` with a signed CRes; the client reads the result and
+    completes with it. A result pays once: `used_at` is set by the complete that charged with it.
+    """
+
+    id = models.CharField(primary_key=True, max_length=64)  # authentication_session_id
+    session = models.ForeignKey(CheckoutSession, related_name="issuer_challenges", on_delete=models.CASCADE)
+    acs_trans_id = models.CharField(max_length=64, unique=True)
+    three_ds_server_trans_id = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=32, choices=IssuerChallengeStatus.choices, default=IssuerChallengeStatus.ACTION_REQUIRED
+    )
+    notification_url = models.URLField(max_length=500)
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    # What the issuer returned (transaction id, ECI, cryptogram): a simulated value, never card data.
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
+
 # -- orders ----------------------------------------------------------------------------------------
 
 

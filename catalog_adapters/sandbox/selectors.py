@@ -18,6 +18,8 @@ from catalog_adapters.sandbox.models import (
     Customer,
     FaultOperation,
     FaultRule,
+    IssuerChallenge,
+    IssuerChallengeStatus,
     Order,
     Product,
     Promotion,
@@ -256,6 +258,8 @@ def checkout_session_representation(session: CheckoutSession, *, now: datetime |
         "expires_at": rfc3339(session.expires_at),
         "continue_url": session.continue_url,
     }
+    if body["status"] == CheckoutStatus.AUTHENTICATION_REQUIRED:
+        body["authentication_metadata"] = _authentication_metadata(session)
     order = Order.objects.filter(session_id=session.id).first() if session.status == CheckoutStatus.COMPLETED else None
     if order is not None:
         body["order"] = {
@@ -265,6 +269,55 @@ def checkout_session_representation(session: CheckoutSession, *, now: datetime |
             "status": order.status,
         }
     return body
+
+
+_DIRECTORY_SERVERS = {"visa": "visa", "mastercard": "mastercard", "amex": "american_express"}
+
+
+def _authentication_metadata(session: CheckoutSession) -> dict:
+    """ACP AuthenticationMetadata: what a 3-D Secure provider needs, for the card of the last payment token."""
+    token = VaultToken.objects.filter(checkout_session_id=session.id).select_related("card").order_by("-created_at")
+    brand = token[0].card.brand.lower() if token else "visa"
+    return {
+        "acquirer_details": {
+            "acquirer_bin": "400000",
+            "acquirer_country": "US",
+            "acquirer_merchant_id": "sandbox-merchant-001",
+            "merchant_name": "Sandbox Merchant",
+        },
+        "directory_server": _DIRECTORY_SERVERS.get(brand, "visa"),
+        "flow_preference": {"type": "challenge", "challenge": {"type": "mandated"}},
+    }
+
+
+def issuer_challenge_representation(challenge: IssuerChallenge, *, public_base_url: str) -> dict:
+    """ACP delegate_authentication: the session, its status, the challenge action or the issuer's result."""
+    body: dict = {"authentication_session_id": challenge.id, "status": challenge.status}
+    if challenge.status == IssuerChallengeStatus.ACTION_REQUIRED:
+        if challenge.expires_at <= timezone.now():
+            body["status"] = IssuerChallengeStatus.EXPIRED
+        else:
+            body["action"] = {
+                "type": "challenge",
+                "challenge": {
+                    "acs_url": f"{public_base_url}/issuer/challenge/{challenge.acs_trans_id}",
+                    "acs_trans_id": challenge.acs_trans_id,
+                    "three_ds_server_trans_id": challenge.three_ds_server_trans_id,
+                    "message_version": "2.2.0",
+                },
+            }
+    if challenge.result:
+        body["authentication_result"] = challenge.result
+    body["checkout_session_id"] = challenge.session_id
+    body["amount"] = {"value": challenge.amount, "currency": challenge.currency}
+    return body
+
+
+def issuer_challenge_detail(*, authentication_session_id: str, public_base_url: str) -> dict:
+    challenge = IssuerChallenge.objects.filter(id=authentication_session_id).first()
+    if challenge is None:
+        raise NotFound(f"No authentication session {authentication_session_id}.")
+    return issuer_challenge_representation(challenge, public_base_url=public_base_url)
 
 
 def checkout_session_detail(*, session_id: str) -> dict:

@@ -7,14 +7,17 @@ variants' row locks, so two sessions racing for the last unit queue up and the s
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import logging
 import secrets
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
@@ -46,6 +49,8 @@ from catalog_adapters.sandbox.models import (
     FaultRule,
     IdempotencyRecord,
     IdempotencyState,
+    IssuerChallenge,
+    IssuerChallengeStatus,
     Order,
     OrderAdjustment,
     OrderStatus,
@@ -61,6 +66,7 @@ from catalog_adapters.sandbox.models import (
 from catalog_adapters.sandbox.pricing import PricedInput, Quote, message, quote_lines
 from catalog_adapters.sandbox.wire import (
     MISSING,
+    AuthenticationCreateRequest,
     CheckoutRequest,
     CompleteRequest,
     DelegatePaymentRequest,
@@ -636,18 +642,55 @@ def checkout_session_complete(
                 content=f"The {card.brand} card ending {card.last4} was declined. Nothing was charged.",
             )
             return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[declined])
-        if (faults.has(FaultKind.REQUIRES_3DS) or card.behaviour == CardBehaviour.REQUIRES_3DS) and not (
-            request.authenticated
-        ):
-            challenge = message(
-                type="error",
-                code="requires_3ds",
-                param="$.authentication_result",
-                content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
-            )
-            return _session_answer(session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[challenge])
+        issuer_result = None
+        if faults.has(FaultKind.REQUIRES_3DS) or card.behaviour == CardBehaviour.REQUIRES_3DS:
+            accepted, issuer_result = _authentication_accepted(session, request)
+            if not accepted:
+                challenge = message(
+                    type="error",
+                    code="requires_3ds",
+                    param="$.authentication_result",
+                    content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
+                )
+                return _session_answer(
+                    session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[challenge]
+                )
 
-        return _charge_and_place_order(session, lines, quote, token, now=now)
+        placed = _charge_and_place_order(session, lines, quote, token, now=now)
+        if issuer_result is not None:
+            # An issuer's result pays once: a second complete cannot reuse it.
+            issuer_result.used_at = now
+            issuer_result.save(update_fields=["used_at"])
+        return placed
+
+
+def _authentication_accepted(session: CheckoutSession, request: CompleteRequest) -> tuple[bool, IssuerChallenge | None]:
+    """Whether the complete carries an authentication the issuer gave for this session (and which one).
+
+    An `authenticated` outcome with details must match an answered, unused challenge of this session
+    (transaction id and cryptogram); without details the sandbox takes the client's word, as a merchant
+    may for a payment its client verified out of band (a specialist on the phone with the cardholder).
+    """
+    if not request.authenticated:
+        return False, None
+    details = request.authentication_details
+    if details is None:
+        return True, None
+    issued = (
+        IssuerChallenge.objects.select_for_update()
+        .filter(
+            session=session,
+            status=IssuerChallengeStatus.AUTHENTICATED,
+            used_at__isnull=True,
+            result__transaction_id=details.get("transaction_id"),
+        )
+        .first()
+    )
+    if issued is None or not hmac.compare_digest(
+        str(issued.result.get("three_ds_cryptogram", "")), str(details.get("three_ds_cryptogram", ""))
+    ):
+        return False, None
+    return True, issued
 
 
 def _charge_and_place_order(
@@ -689,6 +732,106 @@ def _charge_and_place_order(
     _session_answer(session, status=CheckoutStatus.COMPLETED, extra_messages=[])
     _webhook_enqueue(order, event_type="order_create")
     return session
+
+
+# -- the issuer's 3-D Secure challenge ---------------------------------------------------------------
+
+# The simulated issuer asks for this one-time code (shown on its page: it is a sandbox).
+ISSUER_CHALLENGE_CODE = "123456"
+ISSUER_CHALLENGE_TTL = timedelta(minutes=10)
+THREE_DS_VERSION = "2.2.0"
+
+
+def issuer_challenge_create(*, request: AuthenticationCreateRequest, public_base_url: str) -> IssuerChallenge:
+    """Open a challenge for a session that asked for authentication (ACP delegate_authentication, create)."""
+    _session_expire_if_lapsed(request.checkout_session_id)
+    session = CheckoutSession.objects.filter(id=request.checkout_session_id).first()
+    if session is None:
+        raise NotFound(f"No checkout session {request.checkout_session_id}.")
+    if session.status != CheckoutStatus.AUTHENTICATION_REQUIRED:
+        raise SessionNotOpen(f"The checkout session is {session.status}; it does not need authentication.")
+    now = timezone.now()
+    return IssuerChallenge.objects.create(
+        id=_new_id("auth"),
+        session=session,
+        acs_trans_id=secrets.token_urlsafe(24),
+        three_ds_server_trans_id=_new_id("3dss"),
+        notification_url=request.challenge_notification_url,
+        amount=session.quoted_total,
+        currency=session.currency,
+        expires_at=now + ISSUER_CHALLENGE_TTL,
+    )
+
+
+def issuer_challenge_answer(*, acs_trans_id: str, code: str, abandon: bool) -> IssuerChallenge:
+    """The shopper answered the issuer's page: the right code authenticates, a wrong one or Cancel does not.
+
+    Raises NotFound for an unknown challenge and SessionNotOpen when it was answered already or expired.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        challenge = IssuerChallenge.objects.select_for_update().filter(acs_trans_id=acs_trans_id).first()
+        if challenge is None:
+            raise NotFound("No such verification.")
+        if challenge.status == IssuerChallengeStatus.ACTION_REQUIRED and challenge.expires_at <= now:
+            challenge.status = IssuerChallengeStatus.EXPIRED
+            challenge.save(update_fields=["status"])
+            return challenge
+        if challenge.status != IssuerChallengeStatus.ACTION_REQUIRED:
+            raise SessionNotOpen(f"This verification is already {challenge.status.replace('_', ' ')}.")
+        transaction_id = str(uuid.uuid4())
+        if abandon:
+            challenge.status = IssuerChallengeStatus.CHALLENGE_ABANDONED
+        elif hmac.compare_digest(code.strip(), ISSUER_CHALLENGE_CODE):
+            challenge.status = IssuerChallengeStatus.AUTHENTICATED
+            challenge.result = {
+                "trans_status": "Y",
+                "electronic_commerce_indicator": "05",
+                "three_ds_cryptogram": base64.b64encode(secrets.token_bytes(20)).decode(),
+                "transaction_id": transaction_id,
+                "three_ds_server_trans_id": challenge.three_ds_server_trans_id,
+                "version": THREE_DS_VERSION,
+            }
+        else:
+            challenge.status = IssuerChallengeStatus.NOT_AUTHENTICATED
+            challenge.result = {
+                "trans_status": "N",
+                "electronic_commerce_indicator": "07",
+                "transaction_id": transaction_id,
+                "three_ds_server_trans_id": challenge.three_ds_server_trans_id,
+                "version": THREE_DS_VERSION,
+                "trans_status_reason": "01",
+                "cardholder_info": "The code did not match.",
+            }
+        challenge.answered_at = now
+        challenge.save(update_fields=["status", "result", "answered_at"])
+    return challenge
+
+
+def issuer_challenge_return_url(*, challenge: IssuerChallenge, now: float | None = None) -> str:
+    """Where the issuer sends the shopper back: the client's notification URL with a signed CRes.
+
+    The CRes names the authentication session, the checkout session and the outcome; it is signed like
+    the merchant's webhooks (HMAC-SHA256 with the webhook secret over `t.cres`), so the client knows the
+    merchant sent it and when. The client then reads the full result from GET /delegate_authentication.
+    """
+    cres = {
+        "messageType": "CRes",
+        "messageVersion": THREE_DS_VERSION,
+        "authentication_session_id": challenge.id,
+        "checkout_session_id": challenge.session_id,
+        "acsTransID": challenge.acs_trans_id,
+        "threeDSServerTransID": challenge.three_ds_server_trans_id,
+        "status": challenge.status,
+    }
+    encoded = base64.urlsafe_b64encode(json.dumps(cres, separators=(",", ":")).encode()).decode().rstrip("=")
+    timestamp = int(time.time() if now is None else now)
+    signature = webhook_signature(
+        secret=settings.SANDBOX_MERCHANT_WEBHOOK_SECRET, timestamp=timestamp, raw_body=encoded.encode()
+    )
+    separator = "&" if "?" in challenge.notification_url else "?"
+    query = urlencode({"cres": encoded, "signature": f"t={timestamp},v1={signature}"})
+    return f"{challenge.notification_url}{separator}{query}"
 
 
 # -- the payment vault -------------------------------------------------------------------------------

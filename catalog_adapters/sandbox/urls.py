@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from catalog_adapters.sandbox import api, storefront
+from catalog_adapters.sandbox import api, issuer, storefront
 from catalog_adapters.sandbox.models import FaultOperation as Op
 
 app_name = "sandbox_merchant"
@@ -34,6 +34,19 @@ urlpatterns = [
         api.route(POST=(Op.REVOKE, api.delegate_payment_revoke)),
         name="delegate-payment-revoke",
     ),
+    # ACP delegate authentication (3-D Secure), served by the sandbox as its own authentication provider.
+    path(
+        "delegate_authentication",
+        api.route(faultable=False, POST=("authenticate", api.authentication_create)),
+        name="delegate-authentication",
+    ),
+    path(
+        "delegate_authentication/<str:authentication_session_id>",
+        api.route(faultable=False, GET=("authenticate", api.authentication_get)),
+        name="delegate-authentication-session",
+    ),
+    # The simulated issuer's challenge page: the shopper's browser, not an API client, comes here.
+    path("issuer/challenge/<str:acs_trans_id>", issuer.challenge_page, name="issuer-challenge"),
     path("images/<slug:slug>.svg", storefront.product_image, name="product-image"),
     path("products", api.route(GET=(Op.SEARCH, api.products_search)), name="products"),
     path("products/<str:product_id>", api.route(GET=(Op.SEARCH, api.product_get)), name="product"),

@@ -146,6 +146,8 @@ def parse_checkout_request(body: dict, *, creating: bool) -> CheckoutRequest:
 class CompleteRequest:
     token: str
     authenticated: bool
+    # The issuer's result the client completes with (ACP AuthenticationResult.outcome_details), if any.
+    authentication_details: dict | None = None
 
 
 def parse_complete_request(body: dict) -> CompleteRequest:
@@ -158,7 +160,35 @@ def parse_complete_request(body: dict) -> CompleteRequest:
         token = _string(credential.get("token"), param="$.payment_data.instrument.credential.token", max_length=64)
     authentication = body.get("authentication_result") or {}
     authenticated = isinstance(authentication, dict) and authentication.get("outcome") == "authenticated"
-    return CompleteRequest(token=token, authenticated=authenticated)
+    details = authentication.get("outcome_details") if isinstance(authentication, dict) else None
+    if details is not None:
+        details = _object(details, param="$.authentication_result.outcome_details")
+        for name in ("three_ds_cryptogram", "transaction_id"):
+            _string(details.get(name), param=f"$.authentication_result.outcome_details.{name}", max_length=64)
+    return CompleteRequest(token=token, authenticated=authenticated, authentication_details=details)
+
+
+@dataclass(frozen=True)
+class AuthenticationCreateRequest:
+    checkout_session_id: str
+    challenge_notification_url: str
+
+
+def parse_authentication_create_request(body: dict) -> AuthenticationCreateRequest:
+    """POST /delegate_authentication: the session to authenticate and where the issuer sends the shopper back.
+
+    The card is the one the session's last payment token delegated (the sandbox never sees a card
+    number), so the RFC's `payment_method` and `amount` are taken from the session, not the body.
+    """
+    notification_url = _string(
+        body.get("challenge_notification_url"), param="$.challenge_notification_url", max_length=500
+    )
+    if not notification_url.startswith(("https://", "http://")):
+        raise InvalidRequest("challenge_notification_url must be an http(s) URL.", param="$.challenge_notification_url")
+    return AuthenticationCreateRequest(
+        checkout_session_id=_string(body.get("checkout_session_id"), param="$.checkout_session_id", max_length=64),
+        challenge_notification_url=notification_url,
+    )
 
 
 @dataclass(frozen=True)

@@ -710,6 +710,29 @@
     return box.childNodes.length ? box : null;
   }
 
+  function renderLink(link) {
+    // A page of this site the server asks the customer to open (the bank's payment verification):
+    // only a path of this origin, its label as text, in a new tab so the chat stays open.
+    var url = link && typeof link.url === "string" && sameOrigin(link.url);
+    if (!url || typeof link.label !== "string" || !link.label) return null;
+    var box = el("div", "oaw-actions oaw-link");
+    var anchor = el("a", "oaw-button", link.label);
+    anchor.href = url;
+    anchor.target = "_blank";
+    anchor.rel = "noopener";
+    box.appendChild(anchor);
+    return box;
+  }
+
+  function sameOrigin(url) {
+    try {
+      var parsed = new URL(url, window.location.href);
+      return parsed.origin === window.location.origin && /^https?:$/.test(parsed.protocol) ? parsed.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
   function sameSiteOrHttps(url) {
     try {
       var parsed = new URL(url, window.location.href);
@@ -791,6 +814,10 @@
     if (role === "assistant" || role === "system") {
       var replies = renderQuickReplies(message);
       if (replies) item.appendChild(replies);
+    }
+    if (message.link) {
+      var link = renderLink(message.link);
+      if (link) item.appendChild(link);
     }
     if (message.kind === "flow_placed") {
       var placed = el("p", "oaw-chip oaw-chip-ok");

@@ -5,13 +5,16 @@ Every test checks the action's effect on the flow, the conversation and the audi
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client
+from django.utils.html import escape
 
 from audit.models import AuditEvent
 from catalog_adapters.sandbox.models import CheckoutSession as MerchantSession
 from catalog_adapters.sandbox.models import Order as MerchantOrder
 from consent.models import SpendEntry
-from escalations.models import Escalation
+from escalations.models import Escalation, PaymentVerification
+from escalations.services import EscalationActionRefused, escalation_payment_verification_confirm
 from ordering.models import ConversationStatus, Message, OrderFlow
 from tests.escalations.conftest import act_url, detail_url, fresh
 
@@ -48,31 +51,113 @@ def test_claiming_takes_the_escalation_and_is_audited(payment_verification, sam,
     assert event.trace_id == escalation.trace_id != ""
 
 
-def test_verifying_a_3ds_payment_places_the_order_once(payment_verification, sam, sam_client, shop):
+NOTE = "Called alice on the number on file; she read back the bank's code and confirmed the order."
+
+
+def test_a_single_click_no_longer_places_a_3ds_payment(payment_verification, sam, sam_client, shop):
     escalation = payment_verification
 
-    response = _post(sam_client, escalation, "approve")
+    # the old one-click "payment verified" is refused, and says what is needed instead
+    clicked = _post(sam_client, escalation, "approve")
+    # recording a verification without saying how is refused too
+    no_note = _post(sam_client, escalation, "verify_payment", {"note": "  "})
+    recorded = _post(sam_client, escalation, "verify_payment", {"note": NOTE})
 
-    assert response == ["Payment marked verified: the order is being placed. The order is placed now."]
+    assert clicked == [
+        "A payment verification needs evidence, not one click: record how you verified it with the customer and "
+        "a second specialist confirms it, or the customer finishes their bank's check from the link in the chat."
+    ]
+    assert no_note == [
+        "Write how you verified the payment with the customer (who you spoke to, how, what they confirmed)."
+    ]
+    assert recorded == [
+        "Verification recorded. It takes effect when a second specialist confirms it; nothing is paid yet."
+    ]
     flow = fresh(escalation.flow)
-    assert flow.status == "placed" and flow.payment_verified_by == str(sam.pk)
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
-    escalation = fresh(escalation)
-    # acting on an open escalation claims it for the actor first
-    assert (escalation.status, escalation.assignee_id) == ("claimed", sam.pk)
-    assert escalation.first_response_at is not None
-    assert AuditEvent.objects.filter(action="escalation.payment_verified", target_id=str(escalation.pk)).count() == 1
-    staff_move = AuditEvent.objects.get(action="flow.placing", target_id=str(flow.pk), actor_type="staff")
-    assert staff_move.actor_id == str(sam.pk) and staff_move.data["approved"] == "payment_verification"
-    assert "order is placed" in flow.conversation.messages.filter(role="assistant").last().text
+    assert flow.status == "requires_action" and flow.payment_attempt == 0 and flow.payment_verification_evidence == {}
+    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
+    [pending] = PaymentVerification.objects.filter(flow=flow)
+    assert (pending.recorded_by_id, pending.note, pending.confirmed_at) == (sam.pk, NOTE, None)
+    event = AuditEvent.objects.get(action="escalation.payment_verification_recorded", target_id=str(escalation.pk))
+    assert (event.actor_id, event.data["note"]) == (str(sam.pk), NOTE)
+    assert AuditEvent.objects.get(action="escalation.approve", target_id=str(escalation.pk)).outcome == "denied"
+    # the console shows the pending state, and no confirm button for the one who recorded it
+    page = sam_client.get(detail_url(escalation)).content.decode()
+    assert "Waiting for a second specialist." in page and escape(NOTE) in page
+    assert "Confirm the verification: pay and place" not in page
+    assert "You recorded this verification yourself; a different specialist must confirm it." in page
 
-    # the same button pressed again (a double click) places nothing more and says why
-    again = _post(sam_client, escalation, "approve")
+
+def test_the_same_specialist_cannot_confirm_their_own_verification(payment_verification, sam, sam_client):
+    escalation = payment_verification
+    _post(sam_client, escalation, "verify_payment", {"note": NOTE})
+
+    twice = _post(sam_client, escalation, "confirm_payment")
+    again = _post(sam_client, escalation, "verify_payment", {"note": "and again"})
+
+    assert twice == ["You recorded this verification yourself; a different specialist must confirm it."]
+    assert again == ["sam already recorded a verification of this payment; a second specialist confirms it."]
+    flow = fresh(escalation.flow)
+    assert flow.status == "requires_action" and flow.payment_verified_by == ""
+    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
+    assert PaymentVerification.objects.get(flow=flow).confirmed_at is None
+    denied = AuditEvent.objects.get(action="escalation.confirm_payment", target_id=str(escalation.pk))
+    assert (denied.outcome, denied.actor_id) == ("denied", str(sam.pk))
+
+
+def test_a_second_approval_needs_the_permission_to_work_escalations(payment_verification, sam, sam_client, make_staff):
+    escalation = payment_verification
+    _post(sam_client, escalation, "verify_payment", {"note": NOTE})
+    outsider = make_staff("outsider", support=False)  # staff, but not in the support group
+
+    with pytest.raises(EscalationActionRefused, match="needs the permission to work escalations"):
+        escalation_payment_verification_confirm(escalation_id=escalation.pk, staff_id=outsider.pk)
+
+    assert fresh(escalation.flow).status == "requires_action"
+    assert PaymentVerification.objects.get(flow=escalation.flow).confirmed_at is None
+
+
+def test_two_different_specialists_place_a_3ds_payment_once(
+    payment_verification, sam, sam_client, make_staff, otp_login, shop
+):
+    escalation = payment_verification
+    kim = make_staff("kim")
+    kim_client = otp_login(kim, client=Client())
+    _post(sam_client, escalation, "verify_payment", {"note": NOTE})
+
+    # kim confirms while sam holds the escalation: the second approval is meant for someone else
+    page = kim_client.get(detail_url(escalation)).content.decode()
+    confirmed = _post(kim_client, escalation, "confirm_payment")
+
+    assert "Confirm the verification: pay and place" in page
+    assert confirmed == [
+        "Verification confirmed by a second specialist: the order is being paid again. The order is placed now."
+    ]
+    flow = fresh(escalation.flow)
+    assert flow.status == "placed" and flow.payment_verified_by == f"{sam.pk}+{kim.pk}"
+    assert flow.payment_verification_evidence["kind"] == "staff_two_person"
+    assert flow.payment_verification_evidence["note"] == NOTE
+    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    verification = PaymentVerification.objects.get(flow=flow)
+    assert (verification.recorded_by_id, verification.confirmed_by_id) == (sam.pk, kim.pk)
+    verified = AuditEvent.objects.get(action="escalation.payment_verified", target_id=str(escalation.pk))
+    assert (verified.actor_id, verified.data["recorded_by"], verified.data["confirmed_by"]) == (
+        str(kim.pk),
+        sam.pk,
+        kim.pk,
+    )
+    staff_move = AuditEvent.objects.get(action="flow.placing", target_id=str(flow.pk), actor_type="staff")
+    assert staff_move.actor_id == str(kim.pk) and staff_move.data["approved"] == "payment_verification"
+    assert staff_move.data["evidence"]["recorded_by"] == sam.pk
+    assert "order is placed" in flow.conversation.messages.filter(role="assistant").last().text
+    # the evidence is on the order's card in the console
+    assert "two specialists" in kim_client.get(detail_url(escalation)).content.decode()
+
+    # pressed again (a double click): nothing more is placed, and it says why
+    again = _post(kim_client, escalation, "confirm_payment")
 
     assert again == ["The order is not waiting for a payment verification (it is placed)."]
     assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
-    denied = AuditEvent.objects.get(action="escalation.approve", target_id=str(escalation.pk))
-    assert denied.outcome == "denied"
 
 
 def test_approving_a_risk_review_places_the_order(risk_review, sam, sam_client):
@@ -172,9 +257,12 @@ def test_handing_back_returns_the_conversation_to_the_assistant(payment_verifica
     assert AuditEvent.objects.filter(action="escalation.handed_back", target_id=str(escalation.pk)).exists()
 
 
-def test_resolving_with_a_note_closes_it_once_the_order_is_settled(payment_verification, sam, sam_client):
+def test_resolving_with_a_note_closes_it_once_the_order_is_settled(
+    payment_verification, sam, sam_client, make_staff, otp_login
+):
     escalation = payment_verification
-    _post(sam_client, escalation, "approve")
+    _post(sam_client, escalation, "verify_payment", {"note": NOTE})
+    _post(otp_login(make_staff("kim"), client=Client()), escalation, "confirm_payment")
 
     no_note = _post(sam_client, escalation, "resolve", {"code": "order_placed", "note": " "})
     response = _post(
@@ -265,13 +353,15 @@ def test_an_escalation_held_by_a_colleague_must_be_taken_over_first(
     kim = make_staff("kim")
     kim_client = otp_login(kim, client=type(sam_client)())
 
-    refused = _post(kim_client, escalation, "approve")
+    refused = _post(kim_client, escalation, "verify_payment", {"note": NOTE})
     taken = _post(kim_client, escalation, "claim")
-    approved = _post(kim_client, escalation, "approve")
+    recorded = _post(kim_client, escalation, "verify_payment", {"note": NOTE})
+    confirmed = _post(sam_client, escalation, "confirm_payment")
 
     assert refused == ["sam is working on this escalation. Take it over first if you need to act on it."]
     assert taken == [f"You took escalation #{escalation.pk} over from sam."]
-    assert approved[0].startswith("Payment marked verified")
+    assert recorded[0].startswith("Verification recorded.")
+    assert confirmed[0].startswith("Verification confirmed by a second specialist")
     assert fresh(escalation).assignee_id == kim.pk
     assert OrderFlow.objects.get(pk=escalation.flow_id).status == "placed"
     takeover = AuditEvent.objects.filter(action="escalation.claimed", target_id=str(escalation.pk)).first()

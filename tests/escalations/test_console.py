@@ -139,7 +139,8 @@ def test_the_detail_page_shows_the_whole_context(payment_verification, sam_clien
     assert f"Mastercard •••• {card.last4}" in page and "Visa •••• 4242" in page
     assert "pm_alice" not in page  # no vault references either
     # the buttons that fit a 3-D Secure check, and not the ones that do not
-    assert "Payment verified: pay and place" in page and "Cancel the order" in page and "Send reply" in page
+    assert "Payment verified (needs a second specialist)" in page and "Cancel the order" in page
+    assert "Send reply" in page and "Approve and place" not in page  # no one-click payment verification
     assert "Retry the failed undo steps" not in page
     # the history of the escalation and the way to the audit timeline of its trace
     assert "escalation.opened" in page
@@ -231,7 +232,7 @@ def test_staff_who_may_only_look_see_the_page_but_cannot_act(payment_verificatio
 
     assert page.status_code == 200 and queue.status_code == 200
     assert "working escalations needs the support group" in page.content.decode()
-    assert "Payment verified: pay and place" not in page.content.decode()
+    assert "Payment verified (needs a second specialist)" not in page.content.decode()
     assert approve.status_code == 403
     assert bulk.status_code in (200, 302)  # the admin ignores an action the user does not have
     assert fresh(payment_verification).status == "open"

@@ -13,12 +13,18 @@ from django.db import IntegrityError, connections, transaction
 from prometheus_client import REGISTRY
 
 from catalog_adapters.sandbox.models import Order as MerchantOrder
-from escalations.models import ESCALATION_TRANSITIONS, Escalation, EscalationReason, EscalationStatus
+from escalations.models import (
+    ESCALATION_TRANSITIONS,
+    Escalation,
+    EscalationReason,
+    EscalationStatus,
+    PaymentVerification,
+)
 from escalations.services import (
     EscalationActionRefused,
-    escalation_approve,
     escalation_claim,
     escalation_open,
+    escalation_payment_verification_record,
     escalation_release,
     escalation_reply,
     escalation_resolve,
@@ -168,34 +174,37 @@ def test_time_to_first_response_and_to_resolution_are_observed_once(payment_veri
 
 
 @pytest.mark.postgres
-def test_two_specialists_approving_at_once_place_one_order(payment_verification, make_staff):
+def test_two_specialists_recording_a_verification_at_once_record_one(payment_verification, make_staff):
     specialists = [make_staff("sam"), make_staff("kim")]
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
-    def approve(staff) -> None:
+    def record(staff) -> None:
         try:
             barrier.wait()
-            escalation_approve(escalation_id=payment_verification.pk, staff_id=staff.pk)
-            outcomes.append("approved")
+            escalation_payment_verification_record(
+                escalation_id=payment_verification.pk, staff_id=staff.pk, note=f"{staff.username} called alice"
+            )
+            outcomes.append("recorded")
         except EscalationActionRefused as refusal:
             outcomes.append(refusal.message)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=approve, args=(staff,)) for staff in specialists]
+    threads = [threading.Thread(target=record, args=(staff,)) for staff in specialists]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
-    flow = fresh(payment_verification.flow)
-    assert "approved" in outcomes and len(outcomes) == 2
-    # the loser finds the escalation held by the winner, or the order no longer waiting
-    loser = next(outcome for outcome in outcomes if outcome != "approved")
+    assert "recorded" in outcomes and len(outcomes) == 2
+    # the loser finds the escalation held by the winner; nothing is paid by recording
+    loser = next(outcome for outcome in outcomes if outcome != "recorded")
     assert loser.endswith("is working on this escalation. Take it over first if you need to act on it.")
-    assert flow.status == "placed"
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    flow = fresh(payment_verification.flow)
+    assert flow.status == "requires_action"
+    assert PaymentVerification.objects.filter(flow=flow).count() == 1
+    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
 
 
 def test_asking_twice_for_a_person_in_one_conversation_opens_one_escalation(carol):

@@ -258,21 +258,32 @@ def test_the_sweeper_resumes_a_flow_whose_worker_vanished(shop, settings):
 
 
 @pytest.mark.usefixtures("eager_tasks")
-def test_a_specialist_verifies_a_3ds_payment_and_the_order_is_placed_once(shop, django_user_model):
+def test_two_specialists_verify_a_3ds_payment_and_the_order_is_placed_once(shop, django_user_model):
     flow = shop.start_flow(card="pm_alice_3ds")
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
     assert _refresh(flow).status == FlowStatus.REQUIRES_ACTION
-    staff = django_user_model.objects.create_user("specialist", password="irrelevant-9", is_staff=True)
+    first = django_user_model.objects.create_user("specialist", password="irrelevant-9", is_staff=True)
+    second = django_user_model.objects.create_user("colleague", password="irrelevant-9", is_staff=True)
 
-    saga.flow_staff_verify_payment(flow_id=flow.pk, staff_id=staff.pk)
+    # one person alone cannot make it effective
+    with pytest.raises(FlowNotConfirmable, match="second specialist"):
+        saga.flow_staff_verify_payment(flow_id=flow.pk, staff_id=first.pk, recorded_by=first.pk, note="called her")
+    assert _refresh(flow).status == FlowStatus.REQUIRES_ACTION
+
+    saga.flow_staff_verify_payment(flow_id=flow.pk, staff_id=second.pk, recorded_by=first.pk, note="called her")
 
     flow = _refresh(flow)
     assert flow.status == FlowStatus.PLACED
+    assert flow.payment_verification_evidence["kind"] == "staff_two_person"
+    assert (flow.payment_verification_evidence["recorded_by"], flow.payment_verification_evidence["confirmed_by"]) == (
+        first.pk,
+        second.pk,
+    )
     assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
     completes = shop.sandbox.received_requests(path_contains=f"{flow.checkout_session_id}/complete")
     assert len({request.idempotency_key for request in completes}) == 2  # the authenticated retry is a new call
     with pytest.raises(FlowNotConfirmable):
-        saga.flow_staff_verify_payment(flow_id=flow.pk, staff_id=staff.pk)
+        saga.flow_staff_verify_payment(flow_id=flow.pk, staff_id=second.pk, recorded_by=first.pk, note="again")
 
 
 @pytest.mark.usefixtures("eager_tasks")
@@ -389,8 +400,9 @@ def test_a_flow_that_outlived_its_spend_reservation_is_not_charged(shop, django_
         expires_at=timezone.now() - timedelta(minutes=1)
     )
     staff = django_user_model.objects.create_user("specialist", password="irrelevant-9", is_staff=True)
+    colleague = django_user_model.objects.create_user("colleague", password="irrelevant-9", is_staff=True)
 
-    saga.flow_staff_verify_payment(flow_id=flow.pk, staff_id=staff.pk)
+    saga.flow_staff_verify_payment(flow_id=flow.pk, staff_id=colleague.pk, recorded_by=staff.pk, note="by phone")
 
     flow = _refresh(flow)
     assert flow.failure_code == "spend_reservation_expired"

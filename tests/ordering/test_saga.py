@@ -114,7 +114,12 @@ def test_3ds_required_waits_for_a_person_and_says_so(shop):
     escalation = Escalation.objects.get(flow=flow)
     assert (escalation.reason, escalation.status) == ("payment_verification", "open")
     assert flow.conversation.status == ConversationStatus.ESCALATED
-    assert "specialist is looking at this" in _messages(flow)[-1]["text"]
+    assert "specialist is also looking at this" in _messages(flow)[-1]["text"]
+    # and the customer gets a link to their bank's check, our own page (it opens the challenge)
+    assert _messages(flow)[-1]["data"]["link"] == {
+        "url": f"/api/v1/flows/{flow.pk}/payment-verification/",
+        "label": "Verify the payment with your bank",
+    }
     assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
     # the specialist decides: the stock, the reservation and the unused token stay in place meanwhile
     assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "authentication_required"
