@@ -34,6 +34,7 @@ from catalog_adapters.contract import (
     ProductVariant,
     SavedItem,
     SelectedFulfillmentOption,
+    StoredCard,
     TokenRevocation,
     Total,
 )
@@ -539,6 +540,25 @@ class AcpPaymentVault(_Capability):
             )
 
         return self._parse("vault_revoke", build, response)
+
+    def customer_cards(self, *, customer_id: str) -> list[StoredCard]:
+        # The sandbox's customer extension lists the vault's cards of that customer (docs/sandbox-merchant-wire.md);
+        # an unknown customer is the merchant's 404, raised as MerchantClientError.
+        response = self.http.request("GET", f"/customers/{_segment(customer_id)}", operation="vault_customer_cards")
+
+        def build(data):
+            return [
+                StoredCard(
+                    vault_reference=str(card["vault_reference"]),
+                    brand=str(card["brand"]),
+                    last4=str(card["last4"]),
+                    exp_month=int(card["exp_month"]),
+                    exp_year=int(card["exp_year"]),
+                )
+                for card in data["payment_methods"]
+            ]
+
+        return self._parse("vault_customer_cards", build, response)
 
 
 class AcpOrders(_Capability):

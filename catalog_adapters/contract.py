@@ -316,6 +316,17 @@ class TokenRevocation:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class StoredCard:
+    """A card the merchant's vault keeps for one customer, as the merchant describes it (no card number)."""
+
+    vault_reference: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
 @runtime_checkable
 class PaymentVault(Protocol):
     def delegate(
@@ -330,6 +341,10 @@ class PaymentVault(Protocol):
     ) -> PaymentToken: ...
 
     def revoke(self, *, token_id: str, operation_id: str) -> TokenRevocation: ...
+
+    def customer_cards(self, *, customer_id: str) -> list[StoredCard]:
+        """The cards the merchant's vault keeps for its customer `customer_id` (who owns which reference)."""
+        ...
 
 
 # -- orders --------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from consent.exceptions import (
     InvalidAddress,
     InvalidGrant,
     InvalidPaymentMethod,
+    MerchantVaultUnavailable,
     SpendCapExceeded,
     SpendCommitExceedsReservation,
     SpendCurrencyMismatch,
@@ -35,6 +36,8 @@ from consent.exceptions import (
     SpendReservationSettled,
     StepUpInvalidCode,
     StepUpNotEnrolled,
+    StepUpProofInvalid,
+    StepUpProofRequired,
     StepUpThrottled,
 )
 from consent.formatting import format_money
@@ -43,6 +46,9 @@ from consent.models import CapKind, CardBrand, GrantChannel, Scope
 # The one mapping from domain errors to HTTP status (most specific class first).
 ERROR_STATUS: list[tuple[type[ConsentError], int]] = [
     (ConsentDenied, status.HTTP_403_FORBIDDEN),
+    (StepUpProofRequired, status.HTTP_403_FORBIDDEN),
+    (StepUpProofInvalid, status.HTTP_403_FORBIDDEN),
+    (MerchantVaultUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
     (CapAboveCeiling, status.HTTP_400_BAD_REQUEST),
     (InvalidPaymentMethod, status.HTTP_400_BAD_REQUEST),
     (InvalidAddress, status.HTTP_400_BAD_REQUEST),
@@ -63,6 +69,8 @@ register_error_statuses(ERROR_STATUS)
 
 # Field names a client might use to send raw card data; we refuse the request without echoing it.
 CARD_DATA_FIELDS = {"number", "card_number", "cardnumber", "pan", "cvc", "cvv", "cvc2", "security_code"}
+# What the shop says about a card; a request that tries to say it is refused rather than silently ignored.
+MERCHANT_CARD_FIELDS = {"brand", "last4", "exp_month", "exp_year"}
 
 
 class ConsentAPIView(APIView):
@@ -119,6 +127,7 @@ def payment_method_json(method) -> dict:
         "last4": method.last4,
         "exp_month": method.exp_month,
         "exp_year": method.exp_year,
+        "nickname": method.nickname,
         "is_default": method.is_default,
         "display": method.masked,
         "merchant_id": method.merchant_id,
@@ -196,12 +205,11 @@ class CapsInput(serializers.Serializer):
 
 
 class PaymentMethodInput(serializers.Serializer):
+    """Only the shop's reference to one of the customer's cards; brand, last four and expiry come from the shop."""
+
     merchant_id = serializers.CharField(max_length=64, required=False)
-    vault_reference = serializers.CharField(max_length=64)
-    brand = serializers.ChoiceField(choices=CardBrand.choices)
-    last4 = serializers.RegexField(r"^\d{4}$", error_messages={"invalid": "Give exactly the last four digits."})
-    exp_month = serializers.IntegerField(min_value=1, max_value=12)
-    exp_year = serializers.IntegerField(min_value=2000, max_value=2100)
+    vault_reference = serializers.CharField(max_length=64, help_text="The shop's vault reference of the card (pm_…).")
+    nickname = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     make_default = serializers.BooleanField(required=False, default=False)
 
 
@@ -219,6 +227,24 @@ class AddressInput(serializers.Serializer):
 
 class CodeInput(serializers.Serializer):
     code = serializers.CharField(max_length=12)
+
+
+class EnrolInput(serializers.Serializer):
+    """Replacing a confirmed authenticator needs one of these; the first enrolment needs neither."""
+
+    current_code = serializers.CharField(
+        max_length=12, required=False, allow_blank=True, default="", help_text="A code from the current app."
+    )
+    password = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        write_only=True,
+        help_text="The account password, instead of a code (e.g. the old phone is lost).",
+    )
 
 
 def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict:
@@ -270,6 +296,7 @@ class PaymentMethodOut(serializers.Serializer):
     last4 = serializers.CharField()
     exp_month = serializers.IntegerField()
     exp_year = serializers.IntegerField()
+    nickname = serializers.CharField()
     is_default = serializers.BooleanField()
     display = serializers.CharField()
     merchant_id = serializers.CharField()
@@ -312,7 +339,7 @@ def _listed(name: str, item: type[serializers.Serializer], **extra: serializers.
     return inline_serializer(name=name, fields={"results": item(many=True), **extra})
 
 
-_ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+_ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 503: ErrorOut}
 
 
 def _doc(operation_id: str, response, request=None, status_code: int = 200):
@@ -398,17 +425,20 @@ class PaymentMethodListView(ConsentAPIView):
         if sent & CARD_DATA_FIELDS:
             raise InvalidPaymentMethod(
                 "We never accept card numbers or security codes. Save the card with the shop's vault and send its "
-                "vault reference (pm_…), brand, last four digits and expiry."
+                "vault reference (pm_…)."
+            )
+        if sent & MERCHANT_CARD_FIELDS:
+            raise InvalidPaymentMethod(
+                "Send only the card's vault reference (pm_…) and, if you like, a nickname: the brand, last four "
+                "digits and expiry are what the shop says they are.",
+                fields={field: ["Not accepted; the shop says this."] for field in sorted(sent & MERCHANT_CARD_FIELDS)},
             )
         data = _valid(PaymentMethodInput, request)
         method = services.payment_method_add(
             user_id=request.user.pk,
             merchant_id=data.get("merchant_id") or settings.DEFAULT_MERCHANT_ID,
             vault_reference=data["vault_reference"],
-            brand=data["brand"],
-            last4=data["last4"],
-            exp_month=data["exp_month"],
-            exp_year=data["exp_year"],
+            nickname=data["nickname"],
             make_default=data["make_default"],
             origin=self.origin(request),
         )
@@ -478,9 +508,15 @@ class StepUpView(ConsentAPIView):
 
 
 class StepUpEnrolView(ConsentAPIView):
-    @_doc("consent_stepup_enrol", StepUpEnrolOut, None, 201)
+    @_doc("consent_stepup_enrol", StepUpEnrolOut, EnrolInput, 201)
     def post(self, request: Request) -> Response:
-        device = services.stepup_enrol_begin(user_id=request.user.pk, origin=self.origin(request))
+        proof = _valid(EnrolInput, request)
+        device = services.stepup_enrol_begin(
+            user_id=request.user.pk,
+            current_code=proof["current_code"],
+            password=proof["password"],
+            origin=self.origin(request),
+        )
         return Response(
             {
                 "config_url": selectors.stepup_config_url(device=device),

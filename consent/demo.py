@@ -2,7 +2,9 @@
 
 Idempotent: running it again changes nothing that exists (passwords included). The cards are
 references to the sandbox merchant's vault (catalog_adapters/sandbox), which fixes each card's
-behaviour: pm_alice_decline always declines, pm_alice_3ds asks for 3-D Secure.
+behaviour: pm_alice_decline always declines, pm_alice_3ds asks for 3-D Secure. Their brand, last four
+and expiry here mirror that vault's demo data (catalog_adapters/sandbox/demo.py), so seeding needs no
+running merchant; a customer adding a card goes through payment_method_add, which asks the merchant.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from audit.models import ActorType
+from catalog_adapters.contract import StoredCard
 from consent.models import GrantChannel, Scope
 from consent.selectors import addresses_for_customer, grants_for_customer
 from consent.services import (
@@ -21,7 +24,7 @@ from consent.services import (
     consent_grant,
     consent_profile_ensure,
     merchant_account_link,
-    payment_method_add,
+    payment_method_store,
 )
 
 SANDBOX_MERCHANT_ID = "sandbox"
@@ -91,14 +94,16 @@ def demo_wallet_give(*, user_id: int, spec: dict, extra_addresses: tuple[dict, .
         for scope in Scope.values:
             consent_grant(user_id=user_id, scope=scope, via=GrantChannel.SEED, actor_type=ActorType.SYSTEM)
     for vault_reference, brand, last4, default in spec["cards"]:
-        payment_method_add(
+        payment_method_store(
             user_id=user_id,
             merchant_id=SANDBOX_MERCHANT_ID,
-            vault_reference=vault_reference,
-            brand=brand,
-            last4=last4,
-            exp_month=DEMO_CARD_EXPIRY[0],
-            exp_year=DEMO_CARD_EXPIRY[1],
+            card=StoredCard(
+                vault_reference=vault_reference,
+                brand=brand,
+                last4=last4,
+                exp_month=DEMO_CARD_EXPIRY[0],
+                exp_year=DEMO_CARD_EXPIRY[1],
+            ),
             make_default=default,
             actor_type=ActorType.SYSTEM,
         )

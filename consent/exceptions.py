@@ -115,6 +115,24 @@ class InvalidAddress(ConsentError):
     code = "invalid_address"
 
 
+class PaymentMethodNotAtMerchant(InvalidPaymentMethod):
+    """The merchant does not confirm that this vault reference is one of this customer's cards."""
+
+    code = "payment_method_not_found_at_merchant"
+
+
+class MerchantAccountMissing(InvalidPaymentMethod):
+    """We do not know who the customer is at this merchant, so no card of theirs can be confirmed."""
+
+    code = "merchant_account_missing"
+
+
+class MerchantVaultUnavailable(ConsentError):
+    """The merchant could not be asked about the card just now (down, timing out); nothing was saved."""
+
+    code = "merchant_vault_unavailable"
+
+
 # -- step-up -------------------------------------------------------------------------------------
 
 
@@ -128,3 +146,15 @@ class StepUpInvalidCode(ConsentError):
 
 class StepUpThrottled(ConsentError):
     code = "stepup_throttled"
+
+
+class StepUpProofRequired(ConsentError):
+    """Replacing a confirmed authenticator needs its current code or the account password."""
+
+    code = "stepup_proof_required"
+
+
+class StepUpProofInvalid(ConsentError):
+    """The current code or the password given to replace the authenticator is wrong."""
+
+    code = "stepup_proof_invalid"

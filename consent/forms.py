@@ -71,3 +71,31 @@ class CodeForm(forms.Form):
         label="6-digit code",
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}),
     )
+
+
+class PaymentMethodForm(forms.Form):
+    """A card is saved by the shop's reference to it; the shop tells us its brand, last four and expiry."""
+
+    vault_reference = forms.CharField(
+        max_length=64, label="Shop's card reference", help_text="The reference the shop shows for the card (pm_…)."
+    )
+    nickname = forms.CharField(max_length=40, required=False, label="Nickname (optional)")
+    make_default = forms.BooleanField(required=False, label="Make it my default card")
+
+
+class ReplaceAuthenticatorForm(forms.Form):
+    """Proof that the person replacing the authenticator owns the current one: its code or the password."""
+
+    current_code = forms.CharField(
+        max_length=12,
+        required=False,
+        label="Code from your current app",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}),
+    )
+    password = forms.CharField(
+        max_length=200,
+        required=False,
+        strip=False,
+        label="or your password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

@@ -12,6 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
+from audit.models import ActorType
+
 last4_validator = RegexValidator(r"^\d{4}$", "The last four digits of a card are exactly four digits.")
 # Vault references are opaque ids such as "pm_alice_visa"; the prefix and the required letter keep a
 # card number from ever being stored in their place.
@@ -132,7 +134,12 @@ class PaymentMethod(models.Model):
     last4 = models.CharField(max_length=4, validators=[last4_validator])
     exp_month = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(12)])
     exp_year = models.PositiveSmallIntegerField(validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    # The customer's own name for the card ("work card"); brand, last four and expiry are the merchant's.
+    nickname = models.CharField(max_length=40, blank=True, validators=[no_card_number_validator])
     is_default = models.BooleanField(default=False)
+    # Who added it (audit ActorType): a card a customer (or someone with their session) just added raises
+    # the risk of an order paid with it; one seeded by the system does not.
+    added_by = models.CharField(max_length=16, blank=True, choices=ActorType.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     # Removed cards stay as rows: flows and audit events that name them keep making sense.
     removed_at = models.DateTimeField(null=True, blank=True)
@@ -173,6 +180,8 @@ class Address(models.Model):
     postal_code = models.CharField(max_length=20)
     country = models.CharField(max_length=2, validators=[RegexValidator(r"^[A-Z]{2}$", "Use a two-letter code.")])
     is_default = models.BooleanField(default=False)
+    # Who added it (audit ActorType); see PaymentMethod.added_by.
+    added_by = models.CharField(max_length=16, blank=True, choices=ActorType.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     removed_at = models.DateTimeField(null=True, blank=True)
 
@@ -279,3 +288,34 @@ class StepUpVerification(models.Model):
 
     def __str__(self) -> str:
         return f"step-up of user {self.user_id} at {self.verified_at:%Y-%m-%d %H:%M}"
+
+
+class SecurityNoticeKind(models.TextChoices):
+    AUTHENTICATOR_ENROLLED = "authenticator_enrolled", "Authenticator app set up"
+    CARD_ADDED = "card_added", "Card added"
+    ADDRESS_ADDED = "address_added", "Address added"
+
+
+class SecurityNotice(models.Model):
+    """An e-mail telling the customer that their account changed ("a new card ending 4242 was added").
+
+    Written in the transaction of the change (an outbox row), sent by a task after commit; `sent_at` is
+    claimed before sending so a task delivered twice sends one e-mail, and a sweep sends what a crash
+    between commit and enqueue left behind. The text names no secret and no card beyond its last four.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_notices")
+    kind = models.CharField(max_length=32, choices=SecurityNoticeKind.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Why nothing was sent, when nothing was (e.g. the customer has no e-mail address).
+    skipped_reason = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["sent_at", "created_at"], name="consent_notice_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} notice to user {self.user_id}"

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.models import ActorType
 from consent import hooks
 from consent.exceptions import ConsentDenied, ConsentExpired, ConsentMissing, ConsentRevoked, SpendCapExceeded
 from consent.formatting import format_money
@@ -340,9 +341,21 @@ def stepup_verified_within(*, user_id: int, minutes: int | None = None, now: dat
     """Did the customer pass a TOTP check in the last `minutes` (default CONSENT_STEPUP_WINDOW_MINUTES)?
 
     Flows run in Celery workers, without a session, so this reads the recorded verifications.
+    A verification older than the customer's newest card or address (added by a person, not the seed)
+    does not count: whoever holds the session could add their own and ride on an earlier code.
     """
     minutes = settings.CONSENT_STEPUP_WINDOW_MINUTES if minutes is None else minutes
     since = (now or timezone.now()) - timedelta(minutes=minutes)
+    for model in (PaymentMethod, Address):
+        added = (
+            model.objects.filter(user_id=user_id, created_at__gte=since)
+            .exclude(added_by=ActorType.SYSTEM)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if added is not None and added > since:
+            since = added
     return StepUpVerification.objects.filter(user_id=user_id, verified_at__gte=since).exists()
 
 

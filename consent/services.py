@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import ActorType, Outcome
 from audit.services import Origin, audit_record
+from catalog_adapters.contract import StoredCard
 from config.tracing import get_trace_id
 from consent import hooks
 from consent.exceptions import (
@@ -31,6 +33,9 @@ from consent.exceptions import (
     InvalidAddress,
     InvalidGrant,
     InvalidPaymentMethod,
+    MerchantAccountMissing,
+    MerchantVaultUnavailable,
+    PaymentMethodNotAtMerchant,
     SpendCapExceeded,
     SpendCommitExceedsReservation,
     SpendCurrencyMismatch,
@@ -39,6 +44,8 @@ from consent.exceptions import (
     SpendReservationSettled,
     StepUpInvalidCode,
     StepUpNotEnrolled,
+    StepUpProofInvalid,
+    StepUpProofRequired,
     StepUpThrottled,
 )
 from consent.formatting import format_money
@@ -53,14 +60,19 @@ from consent.models import (
     MerchantAccount,
     PaymentMethod,
     Scope,
+    SecurityNotice,
+    SecurityNoticeKind,
     SpendEntry,
     SpendKind,
     StepUpVerification,
+    no_card_number_validator,
+    vault_reference_validator,
 )
 from consent.selectors import (
     CAP_WORDS,
     auto_checkout_ceiling,
     grant_effective_status,
+    merchant_account_for_customer,
     spend_cap_ceilings,
     spend_caps_effective,
     spend_check,
@@ -650,26 +662,134 @@ def payment_method_add(
     user_id: int,
     merchant_id: str,
     vault_reference: str,
-    brand: CardBrand | str,
-    last4: str,
-    exp_month: int,
-    exp_year: int,
+    nickname: str = "",
     make_default: bool = False,
-    actor_type: ActorType | str = ActorType.CUSTOMER,
     origin: Origin | None = None,
 ) -> PaymentMethod:
-    """Save a card the vault already holds, by its reference. The first card becomes the default.
+    """Save one of the customer's cards at the merchant, by the merchant's vault reference.
 
-    Adding the same vault reference again returns the saved card (idempotent).
+    The merchant is asked (over HTTP, its vault's list of this customer's cards, found through our
+    MerchantAccount) whether the reference is theirs; brand, last four digits and expiry come from its
+    answer, never from the request, so nobody can save another customer's card or dress a card up as
+    another. A reference the merchant does not confirm raises PaymentMethodNotAtMerchant (audited,
+    nothing stored). Adding a saved reference again returns the saved card (idempotent, no call).
     """
+    vault_reference = (vault_reference or "").strip()
+    nickname = (nickname or "").strip()
+    try:
+        # Checked before the call: a card number typed in the wrong field never leaves our side.
+        vault_reference_validator(vault_reference)
+        no_card_number_validator(vault_reference)
+    except ValidationError as error:
+        raise InvalidPaymentMethod(
+            f"Vault reference: {error.messages[0]}", fields={"vault_reference": error.messages}
+        ) from None
+    try:
+        no_card_number_validator(nickname)
+    except ValidationError as error:
+        raise InvalidPaymentMethod(f"Nickname: {error.messages[0]}", fields={"nickname": error.messages}) from None
+    if len(nickname) > 40:
+        raise InvalidPaymentMethod("Nickname: at most 40 characters.", fields={"nickname": ["Too long."]})
+    existing = PaymentMethod.objects.filter(
+        user_id=user_id, merchant_id=merchant_id, vault_reference=vault_reference, removed_at__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    card = _merchant_card(user_id=user_id, merchant_id=merchant_id, vault_reference=vault_reference, origin=origin)
+    return payment_method_store(
+        user_id=user_id,
+        merchant_id=merchant_id,
+        card=card,
+        nickname=nickname,
+        make_default=make_default,
+        actor_type=ActorType.CUSTOMER,
+        origin=origin,
+    )
+
+
+def _card_refused(*, user_id: int, merchant_id: str, vault_reference: str, reason: str, origin: Origin | None) -> None:
+    with transaction.atomic():
+        _audit(
+            "consent.payment_method_refused",
+            user_id=user_id,
+            actor_type=ActorType.CUSTOMER,
+            actor_id=user_id,
+            data={"merchant_id": merchant_id, "vault_reference": vault_reference, "reason": reason},
+            origin=origin,
+            outcome=Outcome.DENIED,
+        )
+
+
+def _merchant_card(*, user_id: int, merchant_id: str, vault_reference: str, origin: Origin | None) -> StoredCard:
+    """The merchant's description of its card `vault_reference`, if the merchant says it is this customer's."""
+    from catalog_adapters.errors import MerchantClientError, MerchantError, UnknownMerchant
+    from catalog_adapters.registry import get_merchant
+
+    account = merchant_account_for_customer(user_id=user_id, merchant_id=merchant_id)
+    if account is None:
+        _card_refused(
+            user_id=user_id,
+            merchant_id=merchant_id,
+            vault_reference=vault_reference,
+            reason="no_account",
+            origin=origin,
+        )
+        raise MerchantAccountMissing(
+            f"Your account is not linked to the shop {merchant_id!r} yet, so we cannot check that the card is yours. "
+            "Nothing was saved."
+        )
+    try:
+        cards = get_merchant(merchant_id).vault.customer_cards(customer_id=account.customer_ref)
+    except UnknownMerchant:
+        raise InvalidPaymentMethod(f"There is no shop called {merchant_id!r}.") from None
+    except MerchantClientError as error:
+        if error.status != 404:
+            raise MerchantVaultUnavailable(
+                "The shop could not confirm the card just now. Nothing was saved; please try again in a minute."
+            ) from error
+        cards = []  # the shop does not know the customer: no card of theirs to confirm
+    except MerchantError as error:
+        raise MerchantVaultUnavailable(
+            "The shop could not confirm the card just now. Nothing was saved; please try again in a minute."
+        ) from error
+    for card in cards:
+        if card.vault_reference == vault_reference:
+            return card
+    _card_refused(
+        user_id=user_id, merchant_id=merchant_id, vault_reference=vault_reference, reason="not_yours", origin=origin
+    )
+    raise PaymentMethodNotAtMerchant(
+        "The shop does not know this card as one of yours. Add the card at the shop first, then save it here with "
+        "the reference the shop gives it. Nothing was saved."
+    )
+
+
+def payment_method_store(
+    *,
+    user_id: int,
+    merchant_id: str,
+    card: StoredCard,
+    nickname: str = "",
+    make_default: bool = False,
+    actor_type: ActorType | str = ActorType.SYSTEM,
+    origin: Origin | None = None,
+) -> PaymentMethod:
+    """Save a card as the merchant describes it: from payment_method_add's answer, or from seed data that
+    mirrors the merchant's vault (consent.demo). Never called with details a request sent.
+
+    The first card becomes the default. Saving a saved reference again returns it (idempotent).
+    """
+    brand = card.brand.lower() if card.brand.lower() in CardBrand.values else CardBrand.OTHER
     method = PaymentMethod(
         user_id=user_id,
         merchant_id=merchant_id,
-        vault_reference=vault_reference,
+        vault_reference=card.vault_reference,
         brand=brand,
-        last4=last4,
-        exp_month=exp_month,
-        exp_year=exp_year,
+        last4=card.last4,
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
+        nickname=nickname,
+        added_by=str(actor_type),
     )
     try:
         method.full_clean(exclude=["user", "is_default"])
@@ -678,7 +798,7 @@ def payment_method_add(
     with transaction.atomic():
         _lock_customer(user_id)
         existing = PaymentMethod.objects.filter(
-            user_id=user_id, merchant_id=merchant_id, vault_reference=vault_reference, removed_at__isnull=True
+            user_id=user_id, merchant_id=merchant_id, vault_reference=card.vault_reference, removed_at__isnull=True
         ).first()
         if existing is not None:
             return existing
@@ -698,6 +818,14 @@ def payment_method_add(
             data={"card": method.masked, "merchant_id": merchant_id, "default": method.is_default},
             origin=origin,
         )
+        if actor_type != ActorType.SYSTEM:
+            _security_notice(
+                user_id=user_id,
+                kind=SecurityNoticeKind.CARD_ADDED,
+                subject="A new card was added to your account",
+                what=f"A new card ending {method.last4} ({method.get_brand_display()}) was added to your account",
+                undo="remove the card on your settings page",
+            )
     logger.info("payment method added", extra={"customer_id": user_id, "payment_method_id": method.pk})
     return method
 
@@ -785,6 +913,7 @@ def address_add(
         region=region.strip(),
         postal_code=postal_code.strip(),
         country=country.strip().upper(),
+        added_by=str(actor_type),
     )
     try:
         address.full_clean(exclude=["user", "is_default"])
@@ -808,6 +937,17 @@ def address_add(
             data={"label": address.label, "city": address.city, "country": address.country},
             origin=origin,
         )
+        if actor_type != ActorType.SYSTEM:
+            _security_notice(
+                user_id=user_id,
+                kind=SecurityNoticeKind.ADDRESS_ADDED,
+                subject="A new shipping address was added to your account",
+                what=(
+                    f"A new shipping address “{address.label}” ({address.city}, {address.country}) was added to "
+                    "your account"
+                ),
+                undo="remove the address on your settings page",
+            )
     return address
 
 
@@ -883,11 +1023,87 @@ def merchant_account_link(*, user_id: int, merchant_id: str, customer_ref: str, 
     return account
 
 
+# -- security notices (e-mail to the customer) ---------------------------------------------------
+
+
+def _security_notice(*, user_id: int, kind: SecurityNoticeKind, subject: str, what: str, undo: str) -> SecurityNotice:
+    """Write the e-mail about an account change inside the change's transaction; send it after commit.
+
+    `what` names the change as the customer would recognise it (never a secret, never more of a card
+    than its last four digits); `undo` is what to do if it was not them.
+    """
+    from consent import tasks
+
+    body = (
+        f"{what}. If this was you, there is nothing to do.\n\n"
+        f"If this wasn't you, sign in at {settings.CONSENT_SITE_URL}/settings/ now, {undo}, revoke the assistant's "
+        "permissions there and change your password. Someone may be using your account.\n"
+    )
+    notice = SecurityNotice.objects.create(user_id=user_id, kind=kind, subject=subject, body=body)
+    notice_id = notice.pk
+    transaction.on_commit(lambda: tasks.security_notice_send.delay(notice_id))
+    return notice
+
+
+def security_notice_send(*, notice_id: int) -> str:
+    """E-mail one notice, at most once (safe to run twice, or concurrently).
+
+    The conditional update claims the notice before sending, so two deliveries send one e-mail; a send
+    that fails gives the claim back and raises, for the task to retry.
+    """
+    from django.core.mail import send_mail
+
+    now = timezone.now()
+    claimed = SecurityNotice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=now)
+    if not claimed:
+        return "already_sent" if SecurityNotice.objects.filter(pk=notice_id).exists() else "missing"
+    notice = SecurityNotice.objects.select_related("user").get(pk=notice_id)
+    email = (notice.user.email or "").strip()
+    if not email:
+        SecurityNotice.objects.filter(pk=notice_id).update(skipped_reason="no e-mail address")
+        logger.warning("no e-mail address for a security notice", extra={"customer_id": notice.user_id})
+        return "no_address"
+    try:
+        send_mail(notice.subject, notice.body, settings.CONSENT_NOTICE_FROM, [email])
+    except Exception:
+        SecurityNotice.objects.filter(pk=notice_id, sent_at=now).update(sent_at=None)
+        raise
+    logger.info("security notice sent", extra={"customer_id": notice.user_id, "kind": notice.kind})
+    return "sent"
+
+
+def security_notices_send_pending(*, older_than_seconds: int = 60) -> list[int]:
+    """Notices nobody sent (the enqueue after commit was lost): enqueue them now."""
+    from consent import tasks
+
+    quiet_since = timezone.now() - timedelta(seconds=older_than_seconds)
+    pending = list(
+        SecurityNotice.objects.filter(sent_at__isnull=True, created_at__lt=quiet_since)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:200]
+    )
+    for notice_id in pending:
+        tasks.security_notice_send.delay(notice_id)
+    return pending
+
+
 # -- step-up -------------------------------------------------------------------------------------
 
 
-def stepup_enrol_begin(*, user_id: int, origin: Origin | None = None) -> TOTPDevice:
-    """Start TOTP enrolment: a new unconfirmed device (replacing an earlier unconfirmed one)."""
+def stepup_enrol_begin(
+    *, user_id: int, current_code: str = "", password: str = "", origin: Origin | None = None
+) -> TOTPDevice:
+    """Start TOTP enrolment: a new unconfirmed device (replacing an earlier unconfirmed one).
+
+    With a confirmed authenticator already set up, only its owner may start replacing it: the request
+    must carry a code from the current app or the account password (someone holding a stolen session
+    could otherwise put their own app in its place). Missing proof raises StepUpProofRequired, wrong
+    proof StepUpProofInvalid; both are audited and change nothing. Wrong passwords count against the
+    current device's throttle, like wrong codes.
+    """
+    current = stepup_device(user_id=user_id, confirmed=True)
+    if current is not None:
+        _prove_authenticator_owner(user_id=user_id, device=current, code=current_code, password=password, origin=origin)
     with transaction.atomic():
         TOTPDevice.objects.filter(user_id=user_id, name=STEPUP_DEVICE_NAME, confirmed=False).delete()
         device = TOTPDevice.objects.create(user_id=user_id, name=STEPUP_DEVICE_NAME, confirmed=False)
@@ -897,9 +1113,63 @@ def stepup_enrol_begin(*, user_id: int, origin: Origin | None = None) -> TOTPDev
             actor_type=ActorType.CUSTOMER,
             actor_id=user_id,
             target=device,
+            data={"replacing": current is not None},
             origin=origin,
         )
     return device
+
+
+def _replacement_refused(*, user_id: int, device: TOTPDevice, reason: str, origin: Origin | None) -> None:
+    with transaction.atomic():
+        _audit(
+            "consent.stepup_replacement_refused",
+            user_id=user_id,
+            actor_type=ActorType.CUSTOMER,
+            actor_id=user_id,
+            target=device,
+            data={"reason": reason},
+            outcome=Outcome.DENIED,
+            origin=origin,
+        )
+
+
+def _prove_authenticator_owner(
+    *, user_id: int, device: TOTPDevice, code: str, password: str, origin: Origin | None
+) -> None:
+    if (code or "").strip():
+        try:
+            _check_code(device, code)
+        except StepUpInvalidCode as error:
+            _replacement_refused(user_id=user_id, device=device, reason="wrong_code", origin=origin)
+            raise StepUpProofInvalid(
+                f"{error.message} Use the app you set up before (or your password) to replace it."
+            ) from None
+        except StepUpThrottled:
+            _replacement_refused(user_id=user_id, device=device, reason="throttled", origin=origin)
+            raise
+        return
+    if password:
+        allowed, info = device.verify_is_allowed()
+        if not allowed:
+            _replacement_refused(user_id=user_id, device=device, reason="throttled", origin=origin)
+            locked_until = (info or {}).get("locked_until")
+            seconds = max(int((locked_until - timezone.now()).total_seconds()) + 1, 1) if locked_until else 60
+            raise StepUpThrottled(
+                f"Too many wrong attempts. Wait {seconds} second{'s' if seconds != 1 else ''} and try again.",
+                retry_after=seconds,
+            )
+        user = get_user_model().objects.get(pk=user_id)
+        if not user.check_password(password):
+            device.throttle_increment()
+            _replacement_refused(user_id=user_id, device=device, reason="wrong_password", origin=origin)
+            raise StepUpProofInvalid("That password is not right. Nothing was changed.")
+        device.throttle_reset()
+        return
+    _replacement_refused(user_id=user_id, device=device, reason="no_proof", origin=origin)
+    raise StepUpProofRequired(
+        "You already have an authenticator app set up. To replace it, enter a code from that app or your "
+        "account password."
+    )
 
 
 def _check_code(device: TOTPDevice, code: str) -> None:
@@ -921,8 +1191,13 @@ def _check_code(device: TOTPDevice, code: str) -> None:
         raise StepUpInvalidCode("That code is not right (or was already used). Try the next one your app shows.")
 
 
-def stepup_enrol_confirm(*, user_id: int, code: str, origin: Origin | None = None) -> StepUpVerification:
-    """Finish enrolment with a code from the app. Counts as a verification (the customer just proved it)."""
+def stepup_enrol_confirm(*, user_id: int, code: str, origin: Origin | None = None) -> TOTPDevice:
+    """Finish enrolment with a code from the app.
+
+    This is not a step-up verification: whoever holds the session can enrol an app of their own (when
+    none is set up yet), so a freshly enrolled app vouches for nothing until a later code from it is
+    checked by stepup_verify. The customer is e-mailed that an authenticator was set up.
+    """
     device = stepup_device(user_id=user_id, confirmed=False)
     if device is None:
         raise StepUpNotEnrolled("Start setting up your authenticator app first.")
@@ -941,22 +1216,32 @@ def stepup_enrol_confirm(*, user_id: int, code: str, origin: Origin | None = Non
             )
         raise
     with transaction.atomic():
-        # One confirmed step-up device per customer: the newest replaces the old.
-        TOTPDevice.objects.filter(user_id=user_id, name=STEPUP_DEVICE_NAME, confirmed=True).delete()
+        # One step-up device per customer: the newest replaces the old, and any other pending one goes (a
+        # pending device started before this one was confirmed must not replace it later without proof).
+        replaced = (
+            TOTPDevice.objects.filter(user_id=user_id, name__startswith=STEPUP_DEVICE_NAME)
+            .exclude(pk=device.pk)
+            .delete()[0]
+        )
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        verification = StepUpVerification.objects.create(
-            user_id=user_id, device=device, verified_at=timezone.now(), channel=origin.channel if origin else ""
-        )
         _audit(
             "consent.stepup_enrolled",
             user_id=user_id,
             actor_type=ActorType.CUSTOMER,
             actor_id=user_id,
             target=device,
+            data={"replaced": bool(replaced)},
             origin=origin,
         )
-    return verification
+        _security_notice(
+            user_id=user_id,
+            kind=SecurityNoticeKind.AUTHENTICATOR_ENROLLED,
+            subject="An authenticator app was set up for your account",
+            what="An authenticator app was set up for the extra verification of your orders",
+            undo="set up your own app in its place there (your password lets you replace it)",
+        )
+    return device
 
 
 def stepup_verify(*, user_id: int, code: str, origin: Origin | None = None) -> StepUpVerification:

@@ -3,8 +3,12 @@
 Celery tasks, thin: take ids, load the row, call one service; safe to run twice.
 """
 
-from celery import shared_task
+import smtplib
 
+from celery import shared_task
+from django.conf import settings
+
+from consent import services
 from consent.services import spend_release_expired
 
 
@@ -12,3 +16,25 @@ from consent.services import spend_release_expired
 def release_expired_reservations() -> int:
     """Beat, every minute: write release rows for expired reservations (idempotent per reservation)."""
     return spend_release_expired()
+
+
+@shared_task(
+    name="consent.security_notice_send",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    # A mail server that is down or refusing for a moment: try again, a little later each time.
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def security_notice_send(notice_id: int) -> str:
+    """E-mail the customer about a change to their account (a card, an address, an authenticator)."""
+    return services.security_notice_send(notice_id=notice_id)
+
+
+@shared_task(name="consent.security_notices_send_pending", ignore_result=True)
+def security_notices_send_pending() -> list[int]:
+    # Older than one sweep interval: younger ones may still have their own task in flight.
+    return services.security_notices_send_pending(older_than_seconds=settings.CONSENT_NOTICE_SWEEP_SECONDS)

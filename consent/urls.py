@@ -19,6 +19,7 @@ urlpatterns = [
     path("settings/grants/<int:grant_id>/revoke/", views.grant_revoke, name="consent-grant-revoke"),
     path("settings/caps/", views.caps_update, name="consent-caps-update"),
     path("settings/auto-checkout/", views.auto_checkout_update, name="consent-auto-checkout-update"),
+    path("settings/payment-methods/", views.payment_method_create, name="consent-payment-method-create"),
     path(
         "settings/payment-methods/<int:payment_method_id>/default/",
         views.payment_method_default,

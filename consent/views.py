@@ -21,7 +21,17 @@ from audit.services import Origin
 from consent import selectors, services
 from consent.exceptions import ConsentError
 from consent.formatting import format_money
-from consent.forms import AddressForm, AutoCheckoutForm, CapsForm, CodeForm, GrantForm, from_minor_units, to_minor_units
+from consent.forms import (
+    AddressForm,
+    AutoCheckoutForm,
+    CapsForm,
+    CodeForm,
+    GrantForm,
+    PaymentMethodForm,
+    ReplaceAuthenticatorForm,
+    from_minor_units,
+    to_minor_units,
+)
 from consent.models import CapKind, GrantChannel, GrantStatus, Scope
 from ordering.models import FlowStatus, OrderFlow
 from ordering.money import format_money as format_order_money
@@ -150,7 +160,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "payment_methods": selectors.payment_methods_for_customer(user_id=user_id),
         "addresses": selectors.addresses_for_customer(user_id=user_id),
         "address_form": AddressForm(),
+        "payment_method_form": PaymentMethodForm(),
         "code_form": CodeForm(),
+        "replace_form": ReplaceAuthenticatorForm(),
         "stepup_enrolled": selectors.stepup_device(user_id=user_id, confirmed=True) is not None,
         "stepup_pending_svg": selectors.stepup_qr_svg(device=stepup_pending) if stepup_pending else "",
         "stepup_pending_url": selectors.stepup_config_url(device=stepup_pending) if stepup_pending else "",
@@ -258,6 +270,27 @@ def payment_method_remove(request: HttpRequest, payment_method_id: int) -> HttpR
 
 @require_POST
 @login_required
+def payment_method_create(request: HttpRequest) -> HttpResponse:
+    form = PaymentMethodForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form, "payment-methods")
+    try:
+        method = services.payment_method_add(
+            user_id=request.user.pk,
+            merchant_id=settings.DEFAULT_MERCHANT_ID,
+            origin=_origin(request),
+            **form.cleaned_data,
+        )
+    except ConsentError as error:
+        messages.error(request, error.message, extra_tags="payment-methods")
+    else:
+        # Named in the shop's words (its brand and last four), so the customer sees which card it confirmed.
+        messages.success(request, f"{method.masked} saved.", extra_tags="payment-methods")
+    return _back("payment-methods")
+
+
+@require_POST
+@login_required
 def address_create(request: HttpRequest) -> HttpResponse:
     form = AddressForm(request.POST)
     if not form.is_valid():
@@ -297,10 +330,13 @@ def address_remove(request: HttpRequest, address_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def stepup_enrol(request: HttpRequest) -> HttpResponse:
+    form = ReplaceAuthenticatorForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form, "step-up")
     return _apply(
         request,
         "step-up",
-        lambda: services.stepup_enrol_begin(user_id=request.user.pk, origin=_origin(request)),
+        lambda: services.stepup_enrol_begin(user_id=request.user.pk, origin=_origin(request), **form.cleaned_data),
         "Scan the QR code with your authenticator app, then enter the code it shows.",
     )
 
@@ -317,7 +353,7 @@ def stepup_confirm(request: HttpRequest) -> HttpResponse:
         lambda: services.stepup_enrol_confirm(
             user_id=request.user.pk, code=form.cleaned_data["code"], origin=_origin(request)
         ),
-        "Your authenticator app is set up.",
+        "Your authenticator app is set up. When the assistant asks, verify with a new code from it.",
     )
 
 

@@ -1,8 +1,9 @@
 """Risk scoring of a placement round: deterministic rules with thresholds from settings.
 
 Signals: velocity (orders placed recently), the amount against the customer's history, a shipping
-address never used for a placed order, and a first order. Points add up; the decision is allow,
-step-up (a TOTP code within the last N minutes), or review by a person.
+address never used for a placed order, a first order, and a card or shipping address the customer
+added recently (someone holding a stolen session adds their own address or card first). Points add up;
+the decision is allow, step-up (a TOTP code within the last N minutes), or review by a person.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.db.models import Avg
 from django.utils import timezone
 
+from audit.models import ActorType
 from ordering.models import FlowStatus, OrderFlow
 
 ALLOW = "allow"
@@ -30,6 +32,16 @@ class RiskAssessment:
 
     def as_dict(self) -> dict:
         return {"decision": self.decision, "score": self.score, "reasons": self.reasons}
+
+
+def _recently_added(flow: OrderFlow) -> list[str]:
+    """Which of the flow's card and shipping address a person (not the demo seed) added within the window."""
+    since = timezone.now() - timedelta(hours=settings.ORDERING_RISK_RECENT_INSTRUMENT_HOURS)
+    recent = []
+    for words, instrument in (("card", flow.payment_method), ("shipping address", flow.shipping_address)):
+        if instrument is not None and instrument.added_by != ActorType.SYSTEM and instrument.created_at >= since:
+            recent.append(words)
+    return recent
 
 
 def risk_assess(*, flow: OrderFlow) -> RiskAssessment:
@@ -50,7 +62,19 @@ def risk_assess(*, flow: OrderFlow) -> RiskAssessment:
             score += settings.ORDERING_RISK_AMOUNT_POINTS
             reasons.append(f"amount over {settings.ORDERING_RISK_AMOUNT_MULTIPLE}x the customer's average order")
 
-    if flow.shipping_address_id and not placed.filter(shipping_address_id=flow.shipping_address_id).exists():
+    just_added = _recently_added(flow)
+    if just_added:
+        score += settings.ORDERING_RISK_RECENT_INSTRUMENT_POINTS
+        reasons.append(
+            f"{' and '.join(just_added)} added in the last {settings.ORDERING_RISK_RECENT_INSTRUMENT_HOURS} hours"
+        )
+
+    # A just-added address is new by definition; the signal above already scored it.
+    if (
+        flow.shipping_address_id
+        and "shipping address" not in just_added
+        and not placed.filter(shipping_address_id=flow.shipping_address_id).exists()
+    ):
         score += settings.ORDERING_RISK_NEW_ADDRESS_POINTS
         reasons.append("address not used for an order before")
 

@@ -32,6 +32,13 @@ CONSENT_RESERVATION_TTL_SECONDS = env_int("CONSENT_RESERVATION_TTL_SECONDS", 30 
 # Risky flows require a TOTP verification no older than this.
 CONSENT_STEPUP_WINDOW_MINUTES = env_int("CONSENT_STEPUP_WINDOW_MINUTES", 10)
 
+# E-mails telling a customer that a card, an address or an authenticator was added to their account:
+# the sender, the site address their "sign in and check" link points at, and how often the sweep sends
+# notices whose task was lost (a crash between commit and enqueue).
+CONSENT_NOTICE_FROM = env_str("CONSENT_NOTICE_FROM", env_str("DEFAULT_FROM_EMAIL", "ordering-assistant@localhost"))
+CONSENT_SITE_URL = env_str("CONSENT_SITE_URL", "http://localhost:8000").rstrip("/")
+CONSENT_NOTICE_SWEEP_SECONDS = env_int("CONSENT_NOTICE_SWEEP_SECONDS", 120)
+
 for _name, _value in [
     *((f"CONSENT_CEILING_{kind.upper()}", value) for kind, value in CONSENT_CAP_CEILINGS.items()),
     ("CONSENT_AUTO_CHECKOUT_CEILING", CONSENT_AUTO_CHECKOUT_CEILING),
@@ -52,5 +59,9 @@ CONSENT_BEAT_SCHEDULE = {
     "consent-release-expired-reservations": {
         "task": "consent.release_expired_reservations",
         "schedule": float(env_int("CONSENT_RELEASE_EXPIRED_EVERY_SECONDS", 60)),
+    },
+    "consent-send-pending-security-notices": {
+        "task": "consent.security_notices_send_pending",
+        "schedule": float(CONSENT_NOTICE_SWEEP_SECONDS),
     },
 }

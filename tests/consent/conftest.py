@@ -4,6 +4,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.consent.factories import UserFactory
+from tests.ordering import conftest as ordering_fixtures
+from tests.ordering.conftest import QUICK_MERCHANT
+
+eager_tasks = ordering_fixtures.eager_tasks
 
 CEILINGS = {"per_order": 50_000, "per_day": 100_000, "per_month": 300_000, "per_session": 50_000}
 
@@ -40,3 +44,30 @@ def alice_api(alice):
 def alice_client(client, alice):
     client.force_login(alice)
     return client
+
+
+@pytest.fixture
+def vault(sandbox_merchant, settings):
+    """The sandbox merchant on a live socket as the default merchant, and a way to link a user to one of
+    its customers (cus_alice has pm_alice_visa, pm_alice_decline, pm_alice_3ds; cus_bob has pm_bob_visa)."""
+    from catalog_adapters.registry import get_merchant, reset_merchants
+    from consent.services import merchant_account_link
+
+    settings.MERCHANTS = {
+        **settings.MERCHANTS,
+        "sandbox": {**settings.MERCHANTS["sandbox"], **QUICK_MERCHANT, "BASE_URL": sandbox_merchant.base_url},
+    }
+    settings.DEFAULT_MERCHANT_ID = "sandbox"
+    reset_merchants()
+
+    def link(user, customer_ref: str = "cus_alice"):
+        return merchant_account_link(
+            user_id=user.pk, merchant_id="sandbox", customer_ref=customer_ref, email=f"{customer_ref}@example.com"
+        )
+
+    sandbox_merchant.link = link
+    yield sandbox_merchant
+    merchant = get_merchant("sandbox")
+    merchant.http.breaker.reset()
+    merchant.http.rate_limiter.reset()
+    reset_merchants()

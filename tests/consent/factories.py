@@ -5,8 +5,10 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
+from audit.models import ActorType
+from catalog_adapters.contract import StoredCard
 from consent.models import GrantChannel, Scope
-from consent.services import address_add, consent_grant, payment_method_add
+from consent.services import address_add, consent_grant, payment_method_store
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -32,14 +34,19 @@ def grant(user, scope: str = Scope.PLACE_ORDERS, **kwargs):
 
 
 def card(user, vault_reference: str = "pm_test_visa", last4: str = "4242", brand: str = "visa", **kwargs):
-    return payment_method_add(
+    """A saved card as the merchant would describe it (set-up only: a customer's own card goes through
+    payment_method_add, which asks the sandbox merchant; see test_payment_methods.py)."""
+    return payment_method_store(
         user_id=user.pk,
         merchant_id=kwargs.pop("merchant_id", "sandbox"),
-        vault_reference=vault_reference,
-        brand=brand,
-        last4=last4,
-        exp_month=kwargs.pop("exp_month", 12),
-        exp_year=kwargs.pop("exp_year", 2030),
+        card=StoredCard(
+            vault_reference=vault_reference,
+            brand=brand,
+            last4=last4,
+            exp_month=kwargs.pop("exp_month", 12),
+            exp_year=kwargs.pop("exp_year", 2030),
+        ),
+        actor_type=kwargs.pop("actor_type", ActorType.CUSTOMER),
         **kwargs,
     )
 

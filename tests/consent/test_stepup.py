@@ -40,7 +40,9 @@ def test_enrolment_through_the_api_shows_a_qr_code_and_a_code_confirms_it(alice_
 
     assert confirmed.status_code == 200
     assert confirmed.json()["enrolled"] is True
-    assert confirmed.json()["verified_within_window"] is True
+    # setting up an app proves only that whoever holds the session has that app: not a verification
+    assert confirmed.json()["verified_within_window"] is False
+    assert confirmed.json()["last_verified_at"] is None
     device.refresh_from_db()
     assert device.confirmed
 
@@ -64,7 +66,6 @@ def test_verification_is_recorded_and_the_window_closes_after_n_minutes(alice):
     stepup_enrol_begin(user_id=alice.pk)
     device = TOTPDevice.objects.get(user=alice)
     stepup_enrol_confirm(user_id=alice.pk, code=code_for(device))
-    StepUpVerification.objects.all().delete()  # look at verify alone
     assert not stepup_verified_within(user_id=alice.pk)
 
     verification = stepup_verify(user_id=alice.pk, code=code_for(device, steps_ahead=1))
@@ -113,9 +114,11 @@ def test_enrolment_and_verification_on_the_settings_page(alice_client, alice):
     after = alice_client.post("/settings/step-up/confirm/", {"code": code_for(device)}, follow=True).content.decode()
     assert "Your authenticator app is set up." in after
 
+    assert not StepUpVerification.objects.filter(user=alice).exists()
+
     verified = alice_client.post("/settings/step-up/verify/", {"code": code_for(device, 1)}, follow=True)
     assert "you are verified for the next 10 minutes" in verified.content.decode()
-    assert StepUpVerification.objects.filter(user=alice).count() == 2
+    assert StepUpVerification.objects.filter(user=alice).count() == 1
 
 
 def test_guessing_is_throttled_with_a_429_that_says_how_long_to_wait(alice_api, alice):
@@ -132,3 +135,132 @@ def test_guessing_is_throttled_with_a_429_that_says_how_long_to_wait(alice_api, 
     assert response.json()["retry_after"] >= 1
     device.refresh_from_db()
     assert not device.confirmed
+
+
+# -- enrolment is not a verification ---------------------------------------------------------------
+
+
+def test_enrolling_an_app_does_not_pass_step_up_until_a_later_code_is_verified(alice):
+    # given someone with the session sets up an app of their own and confirms it
+    stepup_enrol_begin(user_id=alice.pk)
+    device = TOTPDevice.objects.get(user=alice)
+
+    stepup_enrol_confirm(user_id=alice.pk, code=code_for(device))
+
+    # then flows still see no verification
+    assert not stepup_verified_within(user_id=alice.pk)
+    assert not StepUpVerification.objects.filter(user=alice).exists()
+    # until a later code from the app is checked
+    stepup_verify(user_id=alice.pk, code=code_for(device, steps_ahead=1))
+    assert stepup_verified_within(user_id=alice.pk)
+
+
+# -- replacing a confirmed app needs the current code or the password -------------------------------
+
+
+@pytest.fixture
+def enrolled(alice):
+    stepup_enrol_begin(user_id=alice.pk)
+    device = TOTPDevice.objects.get(user=alice)
+    stepup_enrol_confirm(user_id=alice.pk, code=code_for(device))
+    device.refresh_from_db()
+    return device
+
+
+def _devices(user) -> list[tuple[int, bool]]:
+    return list(TOTPDevice.objects.filter(user=user).order_by("pk").values_list("pk", "confirmed"))
+
+
+def test_replacing_the_app_without_proof_is_refused_and_changes_nothing(alice_api, alice, enrolled):
+    before = _devices(alice)
+
+    response = alice_api.post("/api/v1/consent/step-up/enrol/", {}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "stepup_proof_required"
+    assert "code from that app or your account password" in response.json()["message"]
+    assert _devices(alice) == before
+    refused = AuditEvent.objects.get(action="consent.stepup_replacement_refused")
+    assert (refused.outcome, refused.data["reason"]) == ("denied", "no_proof")
+
+
+@pytest.mark.parametrize(
+    ("proof", "reason", "message"),
+    [
+        ("code", "wrong_code", "That code is not right"),
+        ("password", "wrong_password", "That password is not right"),
+    ],
+)
+def test_replacing_the_app_with_wrong_proof_is_refused(alice_api, alice, enrolled, proof, reason, message):
+    before = _devices(alice)
+    body = {"current_code": wrong_code(enrolled)} if proof == "code" else {"password": "not-the-password"}
+
+    response = alice_api.post("/api/v1/consent/step-up/enrol/", body, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "stepup_proof_invalid"
+    assert response.json()["message"].startswith(message)
+    assert "not-the-password" not in response.content.decode()
+    assert _devices(alice) == before
+    enrolled.refresh_from_db()
+    assert enrolled.throttling_failure_count == 1  # wrong passwords are throttled like wrong codes
+    assert AuditEvent.objects.get(action="consent.stepup_replacement_refused").data["reason"] == reason
+
+
+def test_guessing_the_password_to_replace_the_app_is_throttled(alice_api, alice, enrolled, settings):
+    from tests.consent.factories import PASSWORD
+
+    settings.OTP_TOTP_THROTTLE_FACTOR = 60  # a wait far longer than this test, whatever the machine's speed
+
+    alice_api.post("/api/v1/consent/step-up/enrol/", {"password": "guess-1"}, format="json")
+
+    response = alice_api.post("/api/v1/consent/step-up/enrol/", {"password": PASSWORD}, format="json")
+
+    assert response.status_code == 429
+    assert response.json()["message"].startswith("Too many wrong attempts. Wait ")
+    assert _devices(alice) == [(enrolled.pk, True)]
+
+
+@pytest.mark.parametrize("proof", ["code", "password"])
+def test_the_owner_replaces_the_app_with_its_code_or_the_password(alice_api, alice, enrolled, proof):
+    from tests.consent.factories import PASSWORD
+
+    body = {"current_code": code_for(enrolled, steps_ahead=1)} if proof == "code" else {"password": PASSWORD}
+
+    begun = alice_api.post("/api/v1/consent/step-up/enrol/", body, format="json")
+
+    assert begun.status_code == 201
+    assert begun.json()["enrolled"] is True and begun.json()["enrolment_pending"] is True
+    new = TOTPDevice.objects.get(user=alice, confirmed=False)
+    # the old app keeps working until the new one is confirmed
+    assert TOTPDevice.objects.filter(pk=enrolled.pk, confirmed=True).exists()
+
+    confirmed = alice_api.post("/api/v1/consent/step-up/confirm/", {"code": code_for(new)}, format="json")
+
+    assert confirmed.status_code == 200
+    assert _devices(alice) == [(new.pk, True)]
+    assert confirmed.json()["verified_within_window"] is False
+    assert AuditEvent.objects.get(action="consent.stepup_enrolled", target_id=str(new.pk)).data == {"replaced": True}
+
+
+def test_the_settings_page_asks_for_the_code_or_password_to_replace_the_app(alice_client, alice, enrolled):
+    from tests.consent.factories import PASSWORD
+
+    page = alice_client.get("/settings/").content.decode()
+    assert "Replace your authenticator app" in page and 'name="password"' in page and 'name="current_code"' in page
+
+    refused = alice_client.post("/settings/step-up/enrol/", {}, follow=True).content.decode()
+    assert "To replace it, enter a code from that app or your account password." in refused
+    assert _devices(alice) == [(enrolled.pk, True)]
+
+    accepted = alice_client.post("/settings/step-up/enrol/", {"password": PASSWORD}, follow=True).content.decode()
+    assert "Scan the QR code with your authenticator app" in accepted
+    assert re.search(r"<svg[^>]*>.*<path", accepted, re.S)
+    assert TOTPDevice.objects.filter(user=alice, confirmed=False).count() == 1
+
+
+def test_the_first_app_needs_no_proof(alice_api, alice):
+    assert alice_api.post("/api/v1/consent/step-up/enrol/", {}, format="json").status_code == 201
+    # and starting again before confirming replaces the pending one, still without proof
+    assert alice_api.post("/api/v1/consent/step-up/enrol/", {}, format="json").status_code == 201
+    assert TOTPDevice.objects.filter(user=alice).count() == 1

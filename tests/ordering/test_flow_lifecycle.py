@@ -223,7 +223,7 @@ def test_a_very_risky_order_goes_to_human_review_and_staff_approval_places_it(sh
     assert Escalation.objects.get(flow=flow).reason == "risk_review"
     assert not MerchantOrder.objects.exists()
     risk = AuditEvent.objects.get(action="risk.assessed", target_id=str(flow.pk))
-    assert risk.policy_version == "risk-v1" and risk.data["decision"] == "review"
+    assert risk.policy_version == "risk-v2" and risk.data["decision"] == "review"
 
     staff = django_user_model.objects.create_user("reviewer", password="irrelevant-9", is_staff=True)
     saga.flow_staff_approve(flow_id=flow.pk, staff_id=staff.pk)
