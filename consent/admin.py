@@ -39,7 +39,9 @@ class ConsentGrantAdmin(ReadOnlyAdmin):
     search_fields = ["user__username", "user__email"]
     actions = ["revoke_selected"]
 
-    @admin.action(description="Revoke selected grants (the customer is told)")
+    # Revoking changes the customer's consent: change permission, not view (Django offers and runs an
+    # action without `permissions` for anyone who can see the list).
+    @admin.action(description="Revoke selected grants (the customer is told)", permissions=["change"])
     def revoke_selected(self, request, queryset) -> None:
         revoked = 0
         for grant in queryset.filter(status=GrantStatus.ACTIVE):

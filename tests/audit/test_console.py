@@ -88,7 +88,9 @@ def test_filters_and_search_narrow_the_list(events, otp_login):
     assert listed(action="grant.revoked") == {"grant.revoked"}
     assert listed(q="trace-console-0002") == {"grant.revoked", "flow.failed"}
     assert listed(q="12") == {"flow.failed"}
-    assert listed(**{"occurred_at__gte": "2000-01-01T00:00:00+00:00"}) == {e.action for e in events}
+    # (creating and signing in the auditor wrote identity events of their own)
+    since_2000 = listed(**{"occurred_at__gte": "2000-01-01T00:00:00+00:00"})
+    assert {action for action in since_2000 if not action.startswith("identity.")} == {e.action for e in events}
     assert listed(**{"occurred_at__lt": "2000-01-01T00:00:00+00:00"}) == set()
 
 
