@@ -81,7 +81,7 @@ def _site(request: HttpRequest | None) -> str:
     match = getattr(request, "resolver_match", None)
     if match is None:
         return "other"
-    return "admin" if match.namespace == "admin" else "customer"
+    return "admin" if "admin" in match.app_names else "customer"
 
 
 def _origin(request: HttpRequest | None, site: str) -> Origin | None:
@@ -354,6 +354,21 @@ def _device_deleted(sender, instance: TOTPDevice, **kwargs) -> None:
     )
 
 
+# -- lockouts lifted by staff -----------------------------------------------------------------------
+
+
+def _attempt_deleted(sender, instance, **kwargs) -> None:
+    # django-axes deletes counters itself (expiry, a successful sign-in); only staff lifting one is news.
+    if _admin_actor.get() is None:
+        return
+    _record(
+        action="identity.lockout_cleared",
+        target_type="user",
+        target_id=None,
+        data={"username": instance.username or "", "address": instance.ip_address or ""},
+    )
+
+
 def connect() -> None:
     """Called once from the audit app's `ready`; dispatch_uid keeps a second call harmless."""
     user_model = get_user_model()
@@ -403,3 +418,7 @@ def connect() -> None:
     pre_save.connect(_device_before_save, sender=TOTPDevice, dispatch_uid="identity-audit-device-pre")
     post_save.connect(_device_after_save, sender=TOTPDevice, dispatch_uid="identity-audit-device-post")
     post_delete.connect(_device_deleted, sender=TOTPDevice, dispatch_uid="identity-audit-device-delete")
+
+    from axes.models import AccessAttempt
+
+    post_delete.connect(_attempt_deleted, sender=AccessAttempt, dispatch_uid="identity-audit-lockout-cleared")

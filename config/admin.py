@@ -15,6 +15,7 @@ from functools import update_wrapper
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
 from django_otp import devices_for_user
@@ -38,7 +39,10 @@ class StaffSignInForm(AdminAuthenticationForm):
         **AdminAuthenticationForm.error_messages,
         "code_required": "Enter the 6-digit code from your authenticator app along with your password.",
         "code_invalid": "That code is wrong or has expired. Enter the code your authenticator app shows now.",
-        "code_throttled": "Too many wrong codes in a row: wait a minute, then enter the code your app shows now.",
+        "code_throttled": (
+            "After a wrong code, codes for this account are refused for a few seconds (longer after each wrong "
+            "one): wait a moment, then enter the code your authenticator app shows now."
+        ),
         "no_device": (
             "This account has no authenticator set up, so it cannot sign in here. Ask an administrator to run "
             "`manage.py create_staff_user <username> --replace-device` for it."
@@ -60,13 +64,16 @@ class StaffSignInForm(AdminAuthenticationForm):
             # Locked, so two sign-ins racing with the same code cannot both use it.
             devices = list(devices_for_user(user, confirmed=True, for_verify=True))
             if not devices:
-                self._fail(user, reason="no_device")
-            if not any(device.verify_is_allowed()[0] for device in devices):
-                self._fail(user, reason="code_throttled")
-            for device in devices:
-                if device.verify_token(token):
-                    return device
-        self._fail(user, reason="code_invalid")
+                refusal = "no_device"
+            elif not any(device.verify_is_allowed()[0] for device in devices):
+                refusal = "code_throttled"
+            else:
+                for device in devices:
+                    if device.verify_token(token):
+                        return device
+                refusal = "code_invalid"
+        # Outside the block: the failure's count and audit event must not roll back with it.
+        self._fail(user, reason=refusal)
         return None  # not reached: _fail raises
 
     def _fail(self, user, *, reason: str) -> None:
@@ -96,3 +103,16 @@ class StaffAdminSite(OTPAdminSite):
                 return view(request, *args, **kwargs)
 
         return super().admin_view(update_wrapper(acting, view), cacheable)
+
+
+class RefuseUnofferedActionsMixin:
+    """A POST naming an action this staff member is not offered is a 403, not a silently redrawn list.
+
+    Django already never runs such an action; this makes the refusal visible to whoever sent it.
+    """
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        action = request.POST.get("action") if request.method == "POST" else None
+        if action and action not in self.get_actions(request):
+            raise PermissionDenied(f"You may not use the action {action!r} here.")
+        return super().changelist_view(request, extra_context)

@@ -9,6 +9,8 @@ These replace the pages django.contrib.auth and django-otp register (`config.app
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -69,12 +71,23 @@ class StaffTOTPDeviceAdmin(TOTPDeviceAdmin):
         return request.user.is_superuser
 
 
+class StaffAccessAttemptAdmin(AccessAttemptAdmin):
+    """Failed sign-in counters: clearing them lifts a lockout, which needs the delete permission."""
+
+    actions = ["cleanup_expired_attempts"]
+
+    @admin.action(description="Clean up expired attempts", permissions=["delete"])
+    def cleanup_expired_attempts(self, request: HttpRequest, queryset) -> None:
+        super().cleanup_expired_attempts(request, queryset)
+
+
 def accounts_register(site: admin.AdminSite) -> None:
-    """Replace the account pages that django.contrib.auth and django-otp registered with the guarded ones."""
+    """Replace the pages django.contrib.auth, django-otp and django-axes registered with the guarded ones."""
     for model, model_admin in (
         (get_user_model(), StaffUserAdmin),
         (Group, StaffGroupAdmin),
         (TOTPDevice, StaffTOTPDeviceAdmin),
+        (AccessAttempt, StaffAccessAttemptAdmin),
     ):
         if site.is_registered(model):
             site.unregister(model)

@@ -7,6 +7,7 @@ read-only for staff: consent, money and identity change only through the custome
 from django.contrib import admin, messages
 
 from audit.models import ActorType
+from config.admin import RefuseUnofferedActionsMixin
 from consent.models import (
     Address,
     ConsentGrant,
@@ -33,7 +34,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentGrant)
-class ConsentGrantAdmin(ReadOnlyAdmin):
+class ConsentGrantAdmin(RefuseUnofferedActionsMixin, ReadOnlyAdmin):
     list_display = ["id", "user", "scope", "status", "granted_at", "granted_via", "expires_at", "ended_at"]
     list_filter = ["scope", "status", "granted_via"]
     search_fields = ["user__username", "user__email"]
