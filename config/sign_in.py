@@ -7,12 +7,27 @@ form's errors replaced by the lockout message and status 429, so a person sees w
 
 from __future__ import annotations
 
+from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from audit.services import Origin
+
+
+class SignInThrottleBackend(AxesStandaloneBackend):
+    """django-axes' gate, first in AUTHENTICATION_BACKENDS: refuses a locked-out username or address.
+
+    Every sign-in page passes its request. `authenticate()` without one (a shell, a script, the test
+    client's `login()`) has no address to count and no person at a form to lock out, so it is let
+    through to the password check instead of failing with axes' "requires a request" error.
+    """
+
+    def authenticate(self, request: HttpRequest | None, username: str | None = None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username, password, **kwargs)
 
 
 def client_address(request: HttpRequest) -> str | None:

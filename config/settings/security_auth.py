@@ -7,7 +7,7 @@ from config.env import env_int, env_str
 
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out username or address is refused before any password is checked.
-    "axes.backends.AxesStandaloneBackend",
+    "config.sign_in.SignInThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 

@@ -114,3 +114,14 @@ def test_wrong_authenticator_codes_lock_a_staff_member_out(client):
         "failures": 5,
         "minutes": 15,
     }
+
+
+def test_authenticating_without_a_request_still_checks_the_password(client):
+    # a shell or a script has no address to count; the test client's login() is one of those
+    from django.contrib.auth import authenticate
+
+    UserFactory(username="carol")
+
+    assert authenticate(username="carol", password=PASSWORD) is not None
+    assert authenticate(username="carol", password="wrong-password-1") is None
+    assert client.login(username="carol", password=PASSWORD)
