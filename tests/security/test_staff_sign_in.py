@@ -113,3 +113,28 @@ def test_right_after_a_wrong_code_the_right_one_waits_a_moment(client, sam):
 
     assert response.status_code == 200
     assert _errors(response)[0].startswith("After a wrong code, codes for this account are refused for a few seconds")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sign_ins_racing_with_the_same_code_let_one_in():
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connections
+
+    _, device = staff_user_create(username="sam", password=PASSWORD)
+    code = current_code(device)
+    start = Barrier(2)
+
+    def sign_in() -> int:
+        try:
+            client = Client()
+            start.wait()
+            return client.post(LOGIN, {"username": "sam", "password": PASSWORD, "otp_token": code}).status_code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = sorted(pool.map(lambda _: sign_in(), range(2)))
+
+    assert statuses == [200, 302]  # one signed in; the other was told the code is used
