@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from audit.models import ActorType, AuditEvent
 from audit.selectors import audit_events_for_trace
 from audit.services import Origin, audit_record
+from config.admin import RefuseUnofferedActionsMixin
 
 EXPORT_FIELDS = [
     "sequence",
@@ -64,7 +65,7 @@ def _event_row(event: AuditEvent) -> dict:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(RefuseUnofferedActionsMixin, admin.ModelAdmin):
     list_display = ["sequence", "occurred_at", "actor", "action", "target", "outcome", "trace"]
     list_display_links = ["sequence"]
     list_filter = ["actor_type", "outcome", "action", "occurred_at"]

@@ -19,6 +19,10 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self) -> None:
-        from audit import checks  # noqa: F401 - registers the deploy check
+        from audit import (
+            checks,  # noqa: F401 - registers the deploy check
+            identity,
+        )
 
         post_migrate.connect(_grant_app_role, sender=self, dispatch_uid="audit.grant_app_role")
+        identity.connect()

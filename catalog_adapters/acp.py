@@ -462,7 +462,7 @@ class AcpCheckout(_Capability):
     def authentication_get(self, *, authentication_session_id: str) -> AuthenticationSession:
         response = self.http.request(
             "GET",
-            f"/delegate_authentication/{_segment(authentication_session_id)}",
+            f"/delegate_authentication/{self._segment(authentication_session_id, 'authentication_get')}",
             operation="authentication_get",
         )
         return self._parse("authentication_get", authentication_from_wire, response)
@@ -544,7 +544,9 @@ class AcpPaymentVault(_Capability):
     def customer_cards(self, *, customer_id: str) -> list[StoredCard]:
         # The sandbox's customer extension lists the vault's cards of that customer (docs/sandbox-merchant-wire.md);
         # an unknown customer is the merchant's 404, raised as MerchantClientError.
-        response = self.http.request("GET", f"/customers/{_segment(customer_id)}", operation="vault_customer_cards")
+        response = self.http.request(
+            "GET", f"/customers/{self._segment(customer_id, 'vault_customer_cards')}", operation="vault_customer_cards"
+        )
 
         def build(data):
             return [

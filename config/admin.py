@@ -1,4 +1,90 @@
+"""The staff console's site: one-step sign-in with an authenticator code.
+
+Signing in takes the username, the password and the current code from the person's authenticator app
+in one form: the device is the user's own confirmed one (each is tried when there are several), never a
+choice sent by the browser. A wrong code is a failed sign-in like a wrong password: audited, and
+counted by django-axes towards the lockout.
+
+Who may change accounts, groups and devices: `config.admin_accounts`.
+"""
+
+from __future__ import annotations
+
+from functools import update_wrapper
+
+from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest
+from django_otp import devices_for_user
 from django_otp.admin import OTPAdminSite
+
+from audit.identity import acting_in_admin
+
+
+class StaffSignInForm(AdminAuthenticationForm):
+    """Username, password and authenticator code, checked in that order in one submission."""
+
+    otp_token = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=16,
+        required=False,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "code_required": "Enter the 6-digit code from your authenticator app along with your password.",
+        "code_invalid": "That code is wrong or has expired. Enter the code your authenticator app shows now.",
+        "code_throttled": (
+            "After a wrong code, codes for this account are refused for a few seconds (longer after each wrong "
+            "one): wait a moment, then enter the code your authenticator app shows now."
+        ),
+        "no_device": (
+            "This account has no authenticator set up, so it cannot sign in here. Ask an administrator to run "
+            "`manage.py create_staff_user <username> --replace-device` for it."
+        ),
+    }
+
+    def clean(self):
+        # No code, no password check: a missing code never tells anyone whether the password was right.
+        if not (self.data.get("otp_token") or "").strip():
+            raise forms.ValidationError(self.error_messages["code_required"], code="code_required")
+        cleaned_data = super().clean()  # the password (django-axes refuses a locked-out sign-in first)
+        user = self.get_user()
+        if user is not None:
+            user.otp_device = self._verified_device(user, cleaned_data.get("otp_token", ""))
+        return cleaned_data
+
+    def _verified_device(self, user, token: str):
+        with transaction.atomic():
+            # Locked, so two sign-ins racing with the same code cannot both use it.
+            devices = list(devices_for_user(user, confirmed=True, for_verify=True))
+            if not devices:
+                refusal = "no_device"
+            elif not any(device.verify_is_allowed()[0] for device in devices):
+                refusal = "code_throttled"
+            else:
+                for device in devices:
+                    if device.verify_token(token):
+                        return device
+                refusal = "code_invalid"
+        # Outside the block: the failure's count and audit event must not roll back with it.
+        self._fail(user, reason=refusal)
+        return None  # not reached: _fail raises
+
+    def _fail(self, user, *, reason: str) -> None:
+        # A failed sign-in like a wrong password: django-axes counts it, the audit log records it.
+        user_login_failed.send(
+            sender=__name__,
+            credentials={"username": user.get_username()},
+            request=self.request,
+            stage=reason,
+        )
+        raise forms.ValidationError(self.error_messages[reason], code=reason)
 
 
 class StaffAdminSite(OTPAdminSite):
@@ -7,3 +93,26 @@ class StaffAdminSite(OTPAdminSite):
     site_header = "Ordering assistant: staff console"
     site_title = "Staff console"
     index_title = "Support and audit"
+    login_form = StaffSignInForm
+    login_template = "admin/login.html"
+
+    def admin_view(self, view, cacheable=False):
+        # Account changes made through any admin page are audited as this staff member's (audit.identity).
+        def acting(request: HttpRequest, *args, **kwargs):
+            with acting_in_admin(request):
+                return view(request, *args, **kwargs)
+
+        return super().admin_view(update_wrapper(acting, view), cacheable)
+
+
+class RefuseUnofferedActionsMixin:
+    """A POST naming an action this staff member is not offered is a 403, not a silently redrawn list.
+
+    Django already never runs such an action; this makes the refusal visible to whoever sent it.
+    """
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        action = request.POST.get("action") if request.method == "POST" else None
+        if action and action not in self.get_actions(request):
+            raise PermissionDenied(f"You may not use the action {action!r} here.")
+        return super().changelist_view(request, extra_context)

@@ -7,6 +7,7 @@ read-only for staff: consent, money and identity change only through the custome
 from django.contrib import admin, messages
 
 from audit.models import ActorType
+from config.admin import RefuseUnofferedActionsMixin
 from consent.models import (
     Address,
     ConsentGrant,
@@ -33,13 +34,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentGrant)
-class ConsentGrantAdmin(ReadOnlyAdmin):
+class ConsentGrantAdmin(RefuseUnofferedActionsMixin, ReadOnlyAdmin):
     list_display = ["id", "user", "scope", "status", "granted_at", "granted_via", "expires_at", "ended_at"]
     list_filter = ["scope", "status", "granted_via"]
     search_fields = ["user__username", "user__email"]
     actions = ["revoke_selected"]
 
-    @admin.action(description="Revoke selected grants (the customer is told)")
+    # Revoking changes the customer's consent: change permission, not view (Django offers and runs an
+    # action without `permissions` for anyone who can see the list).
+    @admin.action(description="Revoke selected grants (the customer is told)", permissions=["change"])
     def revoke_selected(self, request, queryset) -> None:
         revoked = 0
         for grant in queryset.filter(status=GrantStatus.ACTIVE):

@@ -125,10 +125,19 @@ def staff_user_create(
 
 
 def support_group_ensure() -> Group:
-    """The support group with exactly its permissions (also after a test flush or a group rename)."""
+    """The support group with exactly its permissions (also after a test flush or a group rename).
+
+    Exactly: anything else found on the group is taken away, so a permission added by hand (a user or
+    group permission would let a member create accounts or give themselves powers) does not survive the
+    next `create_staff_user --support`.
+    """
     group, _ = Group.objects.get_or_create(name=settings.ESCALATIONS_SUPPORT_GROUP)
-    for app_label, codename in SUPPORT_PERMISSIONS:
-        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    group.permissions.set(
+        [
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            for app_label, codename in SUPPORT_PERMISSIONS
+        ]
+    )
     return group
 
 

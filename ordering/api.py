@@ -2,13 +2,15 @@
 
 Session auth with CSRF (the site default). Domain errors become HTTP answers in one place,
 `config.api.api_exception_handler`, with the statuses registered below. Customer turns are
-throttled per user (`REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["conversation_turns"]`).
+throttled per user (`REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["conversation_turns"]`), and so is starting
+conversations (`ORDERING_CONVERSATIONS_RATE`).
 """
 
 from __future__ import annotations
 
 import math
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import Throttled, ValidationError
@@ -76,6 +78,16 @@ class TurnRateThrottle(UserRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
 
+class ConversationStartRateThrottle(UserRateThrottle):
+    """New conversations per user: each one opens an agent session, so a loop of them costs like turns do."""
+
+    scope = "conversation_starts"
+
+    def get_rate(self) -> str | None:
+        # Read at request time, so a changed setting (or a test's override) applies without a restart.
+        return settings.ORDERING_CONVERSATIONS_RATE
+
+
 class OrderingAPIView(APIView):
     def origin(self, request: Request) -> Origin:
         return Origin.from_request(request, channel="api")
@@ -103,6 +115,15 @@ def _messages_json(messages) -> list[dict]:
 
 
 class ConversationListView(OrderingAPIView):
+    throttle_classes = [ConversationStartRateThrottle]
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        seconds = max(1, math.ceil(wait or 1))
+        raise Throttled(
+            wait=seconds,
+            detail=f"You've started many conversations in a short time; please wait {seconds} seconds and try again.",
+        )
+
     @_doc("conversations_create", ConversationCreatedOut, None, 201)
     def post(self, request: Request) -> Response:
         conversation = services.conversation_open(customer_id=request.user.pk)

@@ -14,6 +14,7 @@ from config.settings.logging import *  # noqa: F403
 from config.settings.merchants import *  # noqa: F403
 from config.settings.ordering import *  # noqa: F403
 from config.settings.sandbox_merchant import *  # noqa: F403
+from config.settings.security_auth import *  # noqa: F403
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -62,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Last: turns a sign-in refused for too many failures into the sign-in page with a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

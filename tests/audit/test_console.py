@@ -72,7 +72,7 @@ def test_superusers_cannot_add_change_or_delete_either(events, otp_login):
     assert client.post(f"{CHANGELIST}{event.pk}/delete/", {"post": "yes"}).status_code == 403
     response = client.post(CHANGELIST, {"action": "delete_selected", "_selected_action": [event.pk]})
     assert AuditEvent.objects.filter(pk=event.pk, action="flow.confirmed").exists()
-    assert response.status_code in (200, 302)
+    assert response.status_code == 403  # an action the staff member is not offered is refused visibly
 
 
 def test_filters_and_search_narrow_the_list(events, otp_login):
@@ -88,7 +88,9 @@ def test_filters_and_search_narrow_the_list(events, otp_login):
     assert listed(action="grant.revoked") == {"grant.revoked"}
     assert listed(q="trace-console-0002") == {"grant.revoked", "flow.failed"}
     assert listed(q="12") == {"flow.failed"}
-    assert listed(**{"occurred_at__gte": "2000-01-01T00:00:00+00:00"}) == {e.action for e in events}
+    # (creating and signing in the auditor wrote identity events of their own)
+    since_2000 = listed(**{"occurred_at__gte": "2000-01-01T00:00:00+00:00"})
+    assert {action for action in since_2000 if not action.startswith("identity.")} == {e.action for e in events}
     assert listed(**{"occurred_at__lt": "2000-01-01T00:00:00+00:00"}) == set()
 
 

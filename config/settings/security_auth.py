@@ -1,0 +1,41 @@
+"""Sign-in abuse: failed attempts are counted per username and per address (django-axes), and
+starting conversations is rate-limited per customer like turns are."""
+
+from datetime import timedelta
+
+from config.env import env_int, env_str
+
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username or address is refused before any password is checked.
+    "config.sign_in.SignInThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Failures (a wrong password, or at /admin/login/ a wrong authenticator code) before a lockout. A
+# username and an address are counted apart: either reaching the limit locks it, so one address cannot
+# try many usernames and many addresses cannot hammer one username.
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
+SIGN_IN_LOCKOUT_MINUTES = env_int("SIGN_IN_LOCKOUT_MINUTES", 15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Failures older than this are forgotten, and a lockout ends this long after the failure that caused it.
+AXES_COOLOFF_TIME = timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
+# Attempts during a lockout are refused without extending it, so the minutes we promise hold.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A correct sign-in clears that username's and address's failures.
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_COOLOFF_MESSAGE = f"Too many failed sign-in attempts; try again in {SIGN_IN_LOCKOUT_MINUTES} minutes."
+# The sign-in page itself, with that message, instead of a bare text page.
+AXES_LOCKOUT_CALLABLE = "config.sign_in.sign_in_locked_out"
+# The connecting address, as the audit log takes it: never X-Forwarded-For, which the client controls.
+AXES_CLIENT_IP_CALLABLE = "config.sign_in.client_address"
+# Successful sign-ins are in the audit log already; axes keeps only the failure counters.
+AXES_DISABLE_ACCESS_LOG = True
+# Axes keeps the POSTed form of a failed attempt; never with a password or a code in it.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+
+# New conversations per customer (POST /api/v1/conversations/), a DRF rate such as "10/min".
+ORDERING_CONVERSATIONS_RATE = env_str("ORDERING_CONVERSATIONS_RATE", "10/min")
+
+# The staff console never shows an existing authenticator's secret or QR code again (enrol anew instead).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
