@@ -122,8 +122,10 @@ def pending_confirmation(*, conversation: Conversation) -> dict[str, Any] | None
         .values_list("data", flat=True)
         .first()
     )
-    if shown and shown.get("kind") == "preview_blocked" and (shown.get("preview") or {}).get("preview_hash") == (
-        flow.preview_hash
+    if (
+        shown
+        and shown.get("kind") == "preview_blocked"
+        and (shown.get("preview") or {}).get("preview_hash") == (flow.preview_hash)
     ):
         return None  # shown as one that cannot be placed (a cap or a grant stands in the way): nothing to confirm
     return {
