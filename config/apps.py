@@ -5,3 +5,8 @@ class OrderingAdminConfig(AdminConfig):
     """The Django admin, with the OTP-verified site as `admin.site` so every app registers on it."""
 
     default_site = "config.admin.StaffAdminSite"
+
+    def ready(self) -> None:
+        super().ready()
+        # The project's own system checks (`check --deploy` reports dangerous production settings).
+        from config import checks  # noqa: F401

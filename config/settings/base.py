@@ -43,7 +43,8 @@ INSTALLED_APPS = [
     "audit",
     "consent",
     "catalog_adapters",
-    "catalog_adapters.sandbox",
+    # Switched off (production's default), the sandbox is not installed at all: no models, admin or tasks.
+    *(["catalog_adapters.sandbox"] if SANDBOX_MERCHANT_ENABLED else []),  # noqa: F405
     "ordering",
     "escalations",
 ]
@@ -140,3 +141,7 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Ordering assistant")
 
 # /metrics is for Prometheus; when a token is set, scrapes must send `Authorization: Bearer <token>`.
 METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN")
+
+# A public demo deployment of the sandbox shop: lets production run the sandbox merchant with its
+# published dev token and secret and as the default merchant (config/checks.py). Never for real money.
+DEMO_MODE = env_bool("DEMO_MODE", False)
