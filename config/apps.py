@@ -8,5 +8,6 @@ class OrderingAdminConfig(AdminConfig):
 
     def ready(self) -> None:
         super().ready()
-        # The project's own system checks (`check --deploy` reports dangerous production settings).
-        from config import checks  # noqa: F401
+        # The project's own system checks (`check --deploy` reports dangerous production settings), and
+        # the sign-in hook that starts a staff session's working-day clock.
+        from config import checks, staff_sessions  # noqa: F401

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import BASE_DIR, env_bool, env_list, env_str
+from config.env import BASE_DIR, env_bool, env_int, env_list, env_str
 from config.settings.broker import *  # noqa: F403
 from config.settings.cache import *  # noqa: F403
 from config.settings.consent import *  # noqa: F403
@@ -53,12 +53,16 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.tracing.TraceIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that can answer (the error pages included), so every response gets the policy.
+    "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After OTP: it sees the signed-in staff user and ends their session after a working day.
+    "config.staff_sessions.StaffSessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -78,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.csp.nonce",
             ],
         },
     },
@@ -145,3 +150,22 @@ METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN")
 # A public demo deployment of the sandbox shop: lets production run the sandbox merchant with its
 # published dev token and secret and as the default merchant (config/checks.py). Never for real money.
 DEMO_MODE = env_bool("DEMO_MODE", False)
+
+# The Content-Security-Policy of every page (config/csp.py); "'nonce'" becomes the request's nonce.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", "'nonce'"],
+    "style-src": ["'self'", "'nonce'"],
+    "style-src-attr": ["'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+
+# A staff session ends this long after sign-in, however active (config/staff_sessions.py); customers
+# keep SESSION_COOKIE_AGE.
+STAFF_SESSION_MAX_AGE_SECONDS = env_int("STAFF_SESSION_MAX_AGE_SECONDS", 8 * 3600)
