@@ -97,6 +97,52 @@ def test_the_staff_sign_in_works_under_the_policy(live_server, chromium):
     watched.assert_clean()
 
 
+def test_the_staff_console_works_under_the_policy(shop, live_server, chromium):
+    from django_otp.oath import totp
+
+    from escalations.services import escalation_open
+
+    _user, device = in_thread(staff_user_create, username="sam", password="correct-horse-battery-9", superuser=True)
+    escalation = in_thread(escalation_open, reason="customer_request", customer_id=shop.alice.pk, detail="help")
+    page = chromium.new_page()
+    watched = Watched(page)
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    # Today the form asks for the device only after a first try ("Please select a device"; being fixed
+    # on its own branch): choose it when the form shows the choice, and send the form again.
+    for _attempt in range(2):
+        page.locator("input[name=username]").fill("sam")
+        page.locator("input[name=password]").fill("correct-horse-battery-9")
+        if page.locator("select[name=otp_device]").count():
+            page.locator("select[name=otp_device]").select_option(device.persistent_id)
+        code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+        page.locator("input[name=otp_token]").fill(f"{code:0{device.digits}d}")
+        page.locator("input[type=submit], button[type=submit]").first.click()
+        page.wait_for_load_state()
+        if page.url == f"{live_server.url}/admin/":
+            break
+    assert page.url == f"{live_server.url}/admin/", page.locator("#content").inner_text()
+
+    pages = {
+        "index": "/admin/",
+        "escalation queue": "/admin/escalations/escalation/",
+        "escalation detail": f"/admin/escalations/escalation/{escalation.pk}/change/",
+        "audit log": "/admin/audit/auditevent/",
+        "users": "/admin/auth/user/",
+    }
+    for name, path in pages.items():
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, name
+        assert "script-src 'self' 'nonce-" in response.headers["content-security-policy"], name
+        assert watched.violations() == [], name
+    # the escalation pages' own styles (nonce'd <style> blocks) applied
+    page.goto(f"{live_server.url}/admin/escalations/escalation/")
+    assert page.locator(".esc-queue-summary").evaluate("el => getComputedStyle(el).display") == "flex"
+    screenshot(page, "csp-escalation-queue")
+
+    watched.assert_clean()
+
+
 def test_the_api_docs_render_under_the_policy(shop, live_server, chromium):
     page = chromium.new_page()
     watched = Watched(page)

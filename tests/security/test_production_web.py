@@ -234,3 +234,18 @@ def test_a_customer_keeps_the_normal_session_age(client, customer, settings):
     assert SIGNED_IN_AT_KEY not in client.session
     expiry = _stored_expiry(client)
     assert expiry > timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE - 60)
+
+
+def test_the_csrf_failure_page_needs_no_inline_style(customer):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/accounts/login/", {"username": "cora", "password": PASSWORD})
+
+    assert response.status_code == 403
+    _assert_strict(response)
+    body = response.content.decode()
+    assert "Please try again" in body
+    assert "<style" not in body
+    assert "style=" not in body
