@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
@@ -47,6 +48,10 @@ class StaffSessionLifetimeMiddleware:
                 # Made staff during a customer session, or signed in before this limit existed.
                 _start(request, time.time())
             elif time.time() - signed_in_at >= settings.STAFF_SESSION_MAX_AGE_SECONDS:
-                # Signed out: the admin then asks for username, password and code again.
+                # Signed out: the admin then asks for username, password and code again, and says why.
                 logout(request)
+                hours = settings.STAFF_SESSION_MAX_AGE_SECONDS / 3600
+                messages.warning(
+                    request, f"Your staff session ended {hours:g} hours after you signed in. Please sign in again."
+                )
         return self.get_response(request)

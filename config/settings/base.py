@@ -61,9 +61,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    # After OTP: it sees the signed-in staff user and ends their session after a working day.
-    "config.staff_sessions.StaffSessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After OTP and messages: it sees the signed-in staff user, ends their session after a working day
+    # and says so on the sign-in page.
+    "config.staff_sessions.StaffSessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

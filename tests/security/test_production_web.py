@@ -216,6 +216,9 @@ def test_a_staff_session_ends_eight_hours_after_sign_in_however_active(client, s
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
     assert not Session.objects.filter(session_key=old_key).exists()  # signed out, not just bounced
+    sign_in_page = client.get(response["Location"])
+    notice = "Your staff session ended 8 hours after you signed in. Please sign in again."
+    assert notice in sign_in_page.content.decode()
 
 
 def test_a_staff_session_just_inside_the_working_day_still_works(client, staff):
