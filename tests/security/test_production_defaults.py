@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from config.checks import check_production_defaults
 from tests.support.services import PROJECT_DIR
 
@@ -175,6 +177,22 @@ print(json.dumps({
     assert "auth" in seen["admin_apps"]  # the admin itself is there
     assert not [entry for entry in seen["beat"] if entry.startswith("sandbox")]
     assert seen["merchants"] == ["acme"]
+
+
+@pytest.mark.postgres
+def test_without_the_sandbox_the_migrations_plan_without_it(tmp_path):
+    # nothing else depends on the sandbox's tables: a production database never gets them
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--plan"],
+        cwd=PROJECT_DIR,
+        env=production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "sandbox" not in result.stdout
 
 
 def test_a_correct_production_environment_passes_check_deploy_clean(tmp_path):
