@@ -10,6 +10,9 @@ class OrderingAdminConfig(AdminConfig):
         super().ready()  # registers every app's admin pages, django.contrib.auth's among them
         from django.contrib import admin
 
+        # The project's own system checks (`check --deploy` reports dangerous production settings), and
+        # the sign-in hook that starts a staff session's working-day clock.
+        from config import checks, staff_sessions  # noqa: F401
         from config.admin_accounts import accounts_register
 
         accounts_register(admin.site)

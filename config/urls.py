@@ -1,6 +1,10 @@
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.permissions import IsAuthenticated
 
 from config import health, metrics
 
@@ -9,11 +13,29 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="prometheus-django-metrics"),
     path("admin/", admin.site.urls),
-    path("sandbox-merchant/", include("catalog_adapters.sandbox.urls")),
     path("webhooks/merchants/", include("catalog_adapters.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[]), name="api-docs"),
+    # The API's description is for signed-in users: the schema answers 403 to anyone else, the page
+    # sends them to sign in. The split view serves Swagger UI's start-up script as a file (no inline
+    # script), so the page runs under the site's Content-Security-Policy.
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="api-schema"),
+    path(
+        "api/docs/",
+        login_required(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[IsAuthenticated])
+        ),
+        name="api-docs",
+    ),
     path("api/v1/", include("ordering.urls")),
-    path("", include("catalog_adapters.sandbox.storefront")),
-    path("", include("consent.urls")),
 ]
+
+if settings.SANDBOX_MERCHANT_ENABLED:
+    urlpatterns += [
+        path("sandbox-merchant/", include("catalog_adapters.sandbox.urls")),
+        path("", include("catalog_adapters.sandbox.storefront")),
+    ]
+else:
+    # No sandbox, no shop: a real shop embeds the widget in its own pages, and `/` here is the
+    # customer's settings page (which asks them to sign in first).
+    urlpatterns += [path("", RedirectView.as_view(pattern_name="consent-settings"), name="storefront")]
+
+urlpatterns += [path("", include("consent.urls"))]

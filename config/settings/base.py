@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import BASE_DIR, env_bool, env_list, env_str
+from config.env import BASE_DIR, env_bool, env_int, env_list, env_str
 from config.settings.audit import *  # noqa: F403
 from config.settings.broker import *  # noqa: F403
 from config.settings.cache import *  # noqa: F403
@@ -46,7 +46,8 @@ INSTALLED_APPS = [
     "audit",
     "consent",
     "catalog_adapters",
-    "catalog_adapters.sandbox",
+    # Switched off (production's default), the sandbox is not installed at all: no models, admin or tasks.
+    *(["catalog_adapters.sandbox"] if SANDBOX_MERCHANT_ENABLED else []),  # noqa: F405
     "ordering",
     "escalations",
 ]
@@ -55,6 +56,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.tracing.TraceIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that can answer (the error pages included), so every response gets the policy.
+    "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -62,6 +65,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After OTP and messages: it sees the signed-in staff user, ends their session after a working day
+    # and says so on the sign-in page.
+    "config.staff_sessions.StaffSessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last: turns a sign-in refused for too many failures into the sign-in page with a 429.
@@ -82,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.csp.nonce",
             ],
         },
     },
@@ -145,3 +152,26 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Ordering assistant")
 
 # /metrics is for Prometheus; when a token is set, scrapes must send `Authorization: Bearer <token>`.
 METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN")
+
+# A public demo deployment of the sandbox shop: lets production run the sandbox merchant with its
+# published dev token and secret and as the default merchant (config/checks.py). Never for real money.
+DEMO_MODE = env_bool("DEMO_MODE", False)
+
+# The Content-Security-Policy of every page (config/csp.py); "'nonce'" becomes the request's nonce.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", "'nonce'"],
+    "style-src": ["'self'", "'nonce'"],
+    "style-src-attr": ["'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+
+# A staff session ends this long after sign-in, however active (config/staff_sessions.py); customers
+# keep SESSION_COOKIE_AGE.
+STAFF_SESSION_MAX_AGE_SECONDS = env_int("STAFF_SESSION_MAX_AGE_SECONDS", 8 * 3600)

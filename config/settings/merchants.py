@@ -30,6 +30,7 @@ import re
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_list, env_str
+from config.settings.sandbox_merchant import SANDBOX_MERCHANT_DEV_API_TOKEN, SANDBOX_MERCHANT_DEV_WEBHOOK_SECRET
 
 _DECLARATION = re.compile(r"^MERCHANT_([A-Z0-9][A-Z0-9_]*?)_BASE_URL$")
 
@@ -58,8 +59,8 @@ _STR_KNOBS = {
 # Read from the same variables the sandbox reads, so setting its token or secret keeps both sides in step.
 _SANDBOX_DEFAULTS = {
     "BASE_URL": "http://127.0.0.1:8000/sandbox-merchant",
-    "TOKEN": (env_list("SANDBOX_MERCHANT_API_TOKENS") or ["sandbox-dev-token"])[0],
-    "WEBHOOK_SECRET": env_str("SANDBOX_MERCHANT_WEBHOOK_SECRET", "sandbox-dev-webhook-secret"),
+    "TOKEN": (env_list("SANDBOX_MERCHANT_API_TOKENS") or [SANDBOX_MERCHANT_DEV_API_TOKEN])[0],
+    "WEBHOOK_SECRET": env_str("SANDBOX_MERCHANT_WEBHOOK_SECRET", SANDBOX_MERCHANT_DEV_WEBHOOK_SECRET),
     "PAYMENT_HANDLER_ID": "sandbox_card",
     "PAYMENT_PROVIDER": "sandbox",
 }

@@ -1,10 +1,19 @@
 """Production: refuses to start without its secrets and passes `manage.py check --deploy`."""
 
+import os
+from types import SimpleNamespace
+
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import BASE_DIR, env_bool, env_int, env_str
+
+# The built-in sandbox merchant is a demo: off in production unless the deployment says it is a demo.
+# Decided before base reads SANDBOX_MERCHANT_ENABLED (an explicit value still wins, and is checked below).
+os.environ.setdefault("SANDBOX_MERCHANT_ENABLED", "1" if env_bool("DEMO_MODE", False) else "0")
+
+from config import checks
 from config.settings.base import *  # noqa: F403
-from config.settings.base import ALLOWED_HOSTS, DATABASE_URL
+from config.settings.base import ALLOWED_HOSTS, DATABASE_URL, DEMO_MODE, METRICS_BEARER_TOKEN
 
 DEBUG = False
 
@@ -14,6 +23,19 @@ if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Production needs ALLOWED_HOSTS (comma-separated host names).")
 if not DATABASE_URL:
     raise ImproperlyConfigured("Production needs DATABASE_URL (postgres://…); the SQLite default is for local use.")
+
+if not DEMO_MODE:
+    _problems = checks.sandbox_exposure_problems_from(SimpleNamespace(**globals()))
+    if _problems:
+        raise ImproperlyConfigured("Production refuses the sandbox merchant's public defaults. " + " ".join(_problems))
+
+# Prometheus scrapes over plain HTTP inside the cluster (SECURE_REDIRECT_EXEMPT below), so /metrics is
+# never anonymous in production: refusing to start makes a forgotten token a deploy failure, not a leak.
+if len(METRICS_BEARER_TOKEN) < 16:
+    raise ImproperlyConfigured(
+        "Production needs METRICS_BEARER_TOKEN (16+ random characters); Prometheus sends it as "
+        "`Authorization: Bearer <token>` when scraping /metrics."
+    )
 
 # TLS ends at the load balancer, which must set X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

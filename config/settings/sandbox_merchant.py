@@ -2,8 +2,9 @@
 
 Every value comes from the environment with a safe local default. The defaults are sandbox values
 (a known bearer token, a known webhook secret): the sandbox moves no real money and keeps no card
-data, but a deployment that exposes it should set its own token and secret, or switch it off with
-`SANDBOX_MERCHANT_ENABLED=0`.
+data, but anyone who knows those public values can read its customers, charge their saved cards and
+forge its webhooks. Production therefore switches it off unless DEMO_MODE=1, and refuses to start
+with these public values (config/checks.py); `manage.py check --deploy` reports them anywhere.
 """
 
 import json
@@ -14,15 +15,18 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_bool, env_int, env_list, env_str
 
 SANDBOX_MERCHANT_ENABLED = env_bool("SANDBOX_MERCHANT_ENABLED", True)
+# The public development values: fine on a laptop, refused in production (config/checks.py).
+SANDBOX_MERCHANT_DEV_API_TOKEN = "sandbox-dev-token"  # noqa: S105 - a published dev value, refused in production
+SANDBOX_MERCHANT_DEV_WEBHOOK_SECRET = "sandbox-dev-webhook-secret"  # noqa: S105 - as above
 # The merchant id payment tokens must be minted for (allowance.merchant_id).
 SANDBOX_MERCHANT_ID = env_str("SANDBOX_MERCHANT_ID", "sandbox")
-SANDBOX_MERCHANT_API_TOKENS = env_list("SANDBOX_MERCHANT_API_TOKENS", ["sandbox-dev-token"])
+SANDBOX_MERCHANT_API_TOKENS = env_list("SANDBOX_MERCHANT_API_TOKENS", [SANDBOX_MERCHANT_DEV_API_TOKEN])
 SANDBOX_MERCHANT_API_VERSIONS = ["2026-04-17", "2025-09-29"]
 
 SANDBOX_MERCHANT_WEBHOOK_URL = env_str(
     "SANDBOX_MERCHANT_WEBHOOK_URL", "http://127.0.0.1:8000/webhooks/merchants/sandbox/"
 )
-SANDBOX_MERCHANT_WEBHOOK_SECRET = env_str("SANDBOX_MERCHANT_WEBHOOK_SECRET", "sandbox-dev-webhook-secret")
+SANDBOX_MERCHANT_WEBHOOK_SECRET = env_str("SANDBOX_MERCHANT_WEBHOOK_SECRET", SANDBOX_MERCHANT_DEV_WEBHOOK_SECRET)
 SANDBOX_MERCHANT_WEBHOOK_TIMEOUT_SECONDS = env_int("SANDBOX_MERCHANT_WEBHOOK_TIMEOUT_SECONDS", 5)
 SANDBOX_MERCHANT_WEBHOOK_MAX_ATTEMPTS = env_int("SANDBOX_MERCHANT_WEBHOOK_MAX_ATTEMPTS", 8)
 
@@ -70,6 +74,7 @@ SANDBOX_MERCHANT_SHIPPING_OPTIONS = [
     },
 ]
 
+# Beat runs these only while the sandbox is on: switched off, nothing of it is scheduled.
 SANDBOX_MERCHANT_BEAT_SCHEDULE = {
     "sandbox-merchant-expire-sessions": {
         "task": "sandbox_merchant.expire_sessions",
@@ -88,3 +93,5 @@ SANDBOX_MERCHANT_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=41),
     },
 }
+if not SANDBOX_MERCHANT_ENABLED:
+    SANDBOX_MERCHANT_BEAT_SCHEDULE = {}

@@ -1,0 +1,100 @@
+"""Dangerous production configurations: refused by config/settings/production.py at start-up, and
+reported by `manage.py check --deploy` under any settings.
+
+The built-in sandbox merchant ships with a published bearer token and webhook secret. Anyone who
+knows them can read its customers, charge their saved cards to any address, cancel orders, inject
+faults, and forge the webhooks we accept from it. So a deployment may run it with those values, or
+make it the default merchant, only when it says it is a public demo (DEMO_MODE=1).
+"""
+
+from __future__ import annotations
+
+from django.core.checks import Error, Tags, Warning, register
+
+SANDBOX_MERCHANT_ID = "sandbox"
+DEMO_HINT = "or DEMO_MODE=1 if this deployment is a public demo of the sandbox shop that moves no real money"
+
+
+def sandbox_exposure_problems(
+    *,
+    sandbox_enabled: bool,
+    sandbox_api_tokens: list[str],
+    sandbox_webhook_secret: str,
+    dev_api_token: str,
+    dev_webhook_secret: str,
+    merchants: dict[str, dict],
+    default_merchant_id: str,
+) -> list[str]:
+    """Each problem says what is wrong and exactly which variable to set."""
+    problems: list[str] = []
+    if sandbox_enabled and dev_api_token in sandbox_api_tokens:
+        problems.append(
+            f"The sandbox merchant is on and accepts its public dev bearer token {dev_api_token!r}. "
+            "Set SANDBOX_MERCHANT_ENABLED=0 (a real shop needs no sandbox), or set SANDBOX_MERCHANT_API_TOKENS "
+            f"to a random token of your own, {DEMO_HINT}."
+        )
+    if sandbox_enabled and sandbox_webhook_secret == dev_webhook_secret:
+        problems.append(
+            f"The sandbox merchant is on and signs its webhooks with the public dev secret {dev_webhook_secret!r}. "
+            "Set SANDBOX_MERCHANT_ENABLED=0, or set SANDBOX_MERCHANT_WEBHOOK_SECRET to a random secret of your own, "
+            f"{DEMO_HINT}."
+        )
+    client = merchants.get(SANDBOX_MERCHANT_ID)
+    # The client side of the sandbox can be kept (MERCHANT_SANDBOX_ENABLED=1) with the app off.
+    if (
+        client is not None
+        and not sandbox_enabled
+        and (client.get("TOKEN") == dev_api_token or client.get("WEBHOOK_SECRET") == dev_webhook_secret)
+    ):
+        problems.append(
+            "The merchant 'sandbox' is configured with the public dev token or webhook secret, so anyone can "
+            "forge its webhooks. Set MERCHANT_SANDBOX_ENABLED=0, or set MERCHANT_SANDBOX_TOKEN and "
+            f"MERCHANT_SANDBOX_WEBHOOK_SECRET to values of your own, {DEMO_HINT}."
+        )
+    if default_merchant_id == SANDBOX_MERCHANT_ID:
+        problems.append(
+            "DEFAULT_MERCHANT_ID is 'sandbox', the built-in demo merchant. Declare your merchant "
+            "(MERCHANT_<ID>_BASE_URL, MERCHANT_<ID>_TOKEN, MERCHANT_<ID>_WEBHOOK_SECRET) and set "
+            f"DEFAULT_MERCHANT_ID=<id>, {DEMO_HINT}."
+        )
+    return problems
+
+
+def sandbox_exposure_problems_from(settings) -> list[str]:
+    return sandbox_exposure_problems(
+        sandbox_enabled=settings.SANDBOX_MERCHANT_ENABLED,
+        sandbox_api_tokens=list(settings.SANDBOX_MERCHANT_API_TOKENS),
+        sandbox_webhook_secret=settings.SANDBOX_MERCHANT_WEBHOOK_SECRET,
+        dev_api_token=settings.SANDBOX_MERCHANT_DEV_API_TOKEN,
+        dev_webhook_secret=settings.SANDBOX_MERCHANT_DEV_WEBHOOK_SECRET,
+        merchants=settings.MERCHANTS,
+        default_merchant_id=settings.DEFAULT_MERCHANT_ID,
+    )
+
+
+@register(Tags.security, deploy=True)
+def check_production_defaults(app_configs, **kwargs) -> list:
+    from django.conf import settings
+
+    messages: list = []
+    problems = sandbox_exposure_problems_from(settings)
+    if getattr(settings, "DEMO_MODE", False):
+        messages.append(
+            Warning(
+                "DEMO_MODE is on: the sandbox merchant may run with its public dev token and secret and be the "
+                "default merchant. Anyone who knows them can read its customers and place or cancel its orders.",
+                hint="Unset DEMO_MODE for any deployment that serves real customers.",
+                id="config.W001",
+            )
+        )
+    else:
+        messages.extend(Error(problem, id="config.E001") for problem in problems)
+    if not getattr(settings, "METRICS_BEARER_TOKEN", ""):
+        messages.append(
+            Error(
+                "/metrics is served without authentication.",
+                hint="Set METRICS_BEARER_TOKEN and configure Prometheus to send Authorization: Bearer <token>.",
+                id="config.E002",
+            )
+        )
+    return messages

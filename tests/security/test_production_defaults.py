@@ -1,0 +1,241 @@
+"""Production's defaults: the sandbox merchant is off and unmounted, its public secrets are refused,
+/metrics needs its token, and `check --deploy` reports what is dangerous.
+
+Each production configuration is loaded in a child process, exactly as the server would load it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from config.checks import check_production_defaults
+from tests.support.services import PROJECT_DIR
+
+METRICS_TOKEN = "scrape-token-0123456789"
+# A correct production environment: its own merchant is the default, no sandbox.
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "SECRET_KEY": "k7#Qz!v9" * 8,
+    "ALLOWED_HOSTS": "shop.example,testserver",
+    "METRICS_BEARER_TOKEN": METRICS_TOKEN,
+    "MERCHANT_ACME_BASE_URL": "https://acme.example/acp",
+    "MERCHANT_ACME_TOKEN": "acme-token-from-the-vault",
+    "MERCHANT_ACME_WEBHOOK_SECRET": "acme-webhook-secret-from-the-vault",
+    "DEFAULT_MERCHANT_ID": "acme",
+}
+
+
+def production_env(tmp_path, **overrides: str | None) -> dict[str, str]:
+    # Nothing merchant-, sandbox- or demo-related leaks in from the environment running the tests.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("MERCHANT_", "SANDBOX_MERCHANT_", "DEMO_MODE", "DEFAULT_MERCHANT", "METRICS_"))
+        and key not in ("DEBUG", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(PRODUCTION_ENV, VAR_DIR=str(tmp_path))
+    env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1/x")
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def run_production(code: str, tmp_path, **overrides: str | None) -> subprocess.CompletedProcess:
+    script = "import django, json; django.setup(); from django.conf import settings; " + code
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_DIR,
+        env=production_env(tmp_path, **overrides),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def check_deploy(tmp_path, **overrides: str | None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=PROJECT_DIR,
+        env=production_env(tmp_path, **overrides),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+# -- the sandbox merchant ---------------------------------------------------------------------------
+
+
+def test_production_refuses_the_sandbox_as_default_merchant_and_says_what_to_set(tmp_path):
+    result = run_production("print('started')", tmp_path, DEFAULT_MERCHANT_ID=None, MERCHANT_ACME_BASE_URL=None)
+
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DEFAULT_MERCHANT_ID is 'sandbox'" in result.stderr
+    assert "set DEFAULT_MERCHANT_ID=<id>" in result.stderr
+    assert "DEMO_MODE=1" in result.stderr
+
+
+def test_production_refuses_the_sandbox_switched_on_with_its_public_token_and_secret(tmp_path):
+    result = run_production("print('started')", tmp_path, SANDBOX_MERCHANT_ENABLED="1")
+
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    assert "set SANDBOX_MERCHANT_API_TOKENS" in result.stderr
+    assert "set SANDBOX_MERCHANT_WEBHOOK_SECRET" in result.stderr
+    assert "SANDBOX_MERCHANT_ENABLED=0" in result.stderr
+
+
+def test_production_refuses_a_sandbox_client_that_would_accept_webhooks_signed_with_the_public_secret(tmp_path):
+    # the sandbox app is off, but the merchant entry `sandbox` is kept with the dev values
+    result = run_production("print('started')", tmp_path, MERCHANT_SANDBOX_ENABLED="1")
+
+    assert result.returncode != 0
+    assert "MERCHANT_SANDBOX_WEBHOOK_SECRET" in result.stderr
+
+
+def test_production_accepts_a_sandbox_with_its_own_token_and_secret_when_it_is_not_the_default(tmp_path):
+    result = run_production(
+        "from django.apps import apps; print(json.dumps([apps.is_installed('catalog_adapters.sandbox'),"
+        " sorted(settings.MERCHANTS), settings.DEFAULT_MERCHANT_ID]))",
+        tmp_path,
+        SANDBOX_MERCHANT_ENABLED="1",
+        SANDBOX_MERCHANT_API_TOKENS="staging-sandbox-token-123",
+        SANDBOX_MERCHANT_WEBHOOK_SECRET="staging-sandbox-secret-456",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == [True, ["acme", "sandbox"], "acme"]
+
+
+def test_production_with_demo_mode_runs_the_sandbox_shop_and_check_deploy_warns(tmp_path):
+    started = run_production(
+        "from django.apps import apps; print(json.dumps([apps.is_installed('catalog_adapters.sandbox'),"
+        " settings.DEFAULT_MERCHANT_ID, settings.SANDBOX_MERCHANT_API_TOKENS]))",
+        tmp_path,
+        DEMO_MODE="1",
+        DEFAULT_MERCHANT_ID=None,
+        MERCHANT_ACME_BASE_URL=None,
+    )
+    checked = check_deploy(tmp_path, DEMO_MODE="1", DEFAULT_MERCHANT_ID=None, MERCHANT_ACME_BASE_URL=None)
+
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout.splitlines()[-1]) == [True, "sandbox", ["sandbox-dev-token"]]
+    assert checked.returncode != 0  # --fail-level WARNING: a demo is never a clean production deploy
+    assert "config.W001" in checked.stderr + checked.stdout
+    assert "DEMO_MODE is on" in checked.stderr + checked.stdout
+
+
+def test_with_the_sandbox_off_nothing_of_it_is_mounted_installed_or_scheduled(tmp_path):
+    code = """
+from django.apps import apps
+from django.contrib import admin
+from django.test import Client
+from django.urls import Resolver404, resolve
+client = Client()
+def status(path):
+    response = client.get(path, secure=True)
+    return [response.status_code, response.get('Location', '')]
+try:
+    resolve('/sandbox-merchant/products')
+    resolved = True
+except Resolver404:
+    resolved = False
+print(json.dumps({
+    'installed': apps.is_installed('catalog_adapters.sandbox'),
+    'resolved': resolved,
+    'api': status('/sandbox-merchant/products'),
+    'faults': status('/sandbox-merchant/sandbox/faults'),
+    'image': status('/sandbox-merchant/images/blue-runner.svg'),
+    'root': status('/'),
+    'admin_apps': sorted({model._meta.app_label for model in admin.site._registry}),
+    'beat': sorted(settings.CELERY_BEAT_SCHEDULE),
+    'merchants': sorted(settings.MERCHANTS),
+}))
+"""
+    result = run_production(code, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.splitlines()[-1])
+    assert seen["installed"] is False
+    assert seen["resolved"] is False
+    assert seen["api"][0] == 404
+    assert seen["faults"][0] == 404
+    assert seen["image"][0] == 404
+    # `/` is no shop: it sends the customer to their settings page (which asks them to sign in)
+    assert seen["root"] == [302, "/settings/"]
+    assert "sandbox_merchant" not in seen["admin_apps"]
+    assert "auth" in seen["admin_apps"]  # the admin itself is there
+    assert not [entry for entry in seen["beat"] if entry.startswith("sandbox")]
+    assert seen["merchants"] == ["acme"]
+
+
+@pytest.mark.postgres
+def test_without_the_sandbox_the_migrations_plan_without_it(tmp_path):
+    # nothing else depends on the sandbox's tables: a production database never gets them
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--plan"],
+        cwd=PROJECT_DIR,
+        env=production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "sandbox" not in result.stdout
+
+
+def test_a_correct_production_environment_passes_check_deploy_clean(tmp_path):
+    result = check_deploy(tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_reports_the_sandbox_defaults_and_anonymous_metrics_under_any_settings(settings):
+    # the test settings are the development defaults: sandbox on with its public values, no metrics token
+    settings.DEMO_MODE = False
+    settings.METRICS_BEARER_TOKEN = ""
+
+    found = {(message.id, message.msg.split(".")[0]) for message in check_production_defaults(None)}
+
+    assert ("config.E001", "DEFAULT_MERCHANT_ID is 'sandbox', the built-in demo merchant") in found
+    assert ("config.E002", "/metrics is served without authentication") in found
+    assert len([message_id for message_id, _ in found if message_id == "config.E001"]) == 3
+
+
+# -- /metrics ---------------------------------------------------------------------------------------
+
+
+def test_production_refuses_to_start_without_a_metrics_token(tmp_path):
+    result = run_production("print('started')", tmp_path, METRICS_BEARER_TOKEN=None)
+
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    assert "Production needs METRICS_BEARER_TOKEN" in result.stderr
+
+
+def test_production_metrics_answer_only_with_the_bearer_token(tmp_path):
+    code = f"""
+from django.test import Client
+client = Client()
+print(json.dumps([
+    client.get('/metrics').status_code,
+    client.get('/metrics', headers={{'Authorization': 'Bearer wrong'}}).status_code,
+    client.get('/metrics', headers={{'Authorization': 'Bearer {METRICS_TOKEN}'}}).status_code,
+]))
+"""
+    result = run_production(code, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == [401, 401, 200]
