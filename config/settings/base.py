@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.csp.nonce",
+                "config.context_processors.site",
             ],
         },
     },
@@ -146,6 +147,9 @@ CELERY_BEAT_SCHEDULE = {
 if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     # The file transport has no host; kombu warns about that on every connection.
     LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}  # noqa: F405
+
+# The shop's name in page headers and titles.
+SHOP_NAME = env_str("SHOP_NAME", "Stride & Ridge")
 
 # The staff OTP issuer shown in authenticator apps.
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Ordering assistant")

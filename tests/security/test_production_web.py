@@ -252,3 +252,28 @@ def test_the_csrf_failure_page_needs_no_inline_style(customer):
     assert "Please try again" in body
     assert "<style" not in body
     assert "style=" not in body
+
+
+# --- What the pages say about the deployment --------------------------------------------------------
+
+
+@pytest.mark.parametrize("sandbox_on", [True, False])
+def test_pages_call_it_a_sandbox_shop_only_while_the_sandbox_merchant_runs(client, settings, sandbox_on):
+    settings.SANDBOX_MERCHANT_ENABLED = sandbox_on
+    settings.SHOP_NAME = "Harbour Outfitters"
+
+    page = client.get("/accounts/login/").content.decode()
+
+    assert "Harbour Outfitters" in page
+    # A real shop must never tell its customers that nothing is really charged.
+    assert ("nothing is really charged" in page) is sandbox_on
+    assert ("sandbox shop" in page) is sandbox_on
+
+
+def test_seed_demo_says_why_it_cannot_run_without_the_sandbox(db, settings):
+    from django.core.management import CommandError, call_command
+
+    settings.SANDBOX_MERCHANT_ENABLED = False
+
+    with pytest.raises(CommandError, match="sandbox merchant, which is off"):
+        call_command("seed_demo", force=True)

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from catalog_adapters.sandbox.demo import demo_data_seed
 from consent.demo import consent_demo_seed
 from escalations.management.commands.create_staff_user import terminal_qr
 from escalations.services import staff_user_create
@@ -23,6 +22,14 @@ class Command(BaseCommand):
     def handle(self, *args, force: bool, **options) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("Demo data has known passwords; refusing without DEBUG=1 or --force.")
+        if not settings.SANDBOX_MERCHANT_ENABLED:
+            raise CommandError(
+                "The demo data lives in the sandbox merchant, which is off here "
+                "(production turns it off unless DEMO_MODE=1)."
+            )
+        # Imported here: with the sandbox off its app is not installed and its models cannot load.
+        from catalog_adapters.sandbox.demo import demo_data_seed
+
         password = os.environ.get(DEMO_STAFF_PASSWORD_ENV, DEMO_STAFF_PASSWORD_DEFAULT)
         device = TOTPDevice.objects.filter(user__username=DEMO_STAFF_USERNAME).first()
         if device is None:
