@@ -21,8 +21,10 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_COOLOFF_TIME = timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
 # Attempts during a lockout are refused without extending it, so the minutes we promise hold.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-# A correct sign-in clears that username's and address's failures.
-AXES_RESET_ON_SUCCESS = True
+# A correct sign-in clears that username's failures only (config.sign_in.sign_in_clears_own_failures).
+# Axes' own reset also deletes every failure from the address, whichever username they named, so signing
+# in to one's own account between guesses at someone else's would allow unlimited guessing.
+AXES_RESET_ON_SUCCESS = False
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_COOLOFF_MESSAGE = f"Too many failed sign-in attempts; try again in {SIGN_IN_LOCKOUT_MINUTES} minutes."
 # The sign-in page itself, with that message, instead of a bare text page.
