@@ -1,5 +1,5 @@
-"""What django-axes asks of us: the client's address, the page shown to a locked-out sign-in, and
-which failures a correct sign-in forgives.
+"""What django-axes asks of us: the page shown to a locked-out sign-in, and which failures a correct
+sign-in forgives. (The client's address is `config.client_ip.client_ip`, the audit log's.)
 
 Both sign-in pages (the customer's `/accounts/login/` and the staff console's `/admin/login/`) are
 Django login views that render a form; when axes refuses an attempt, the same page comes back with the
@@ -17,8 +17,6 @@ from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from audit.services import Origin
-
 
 class SignInThrottleBackend(AxesStandaloneBackend):
     """django-axes' gate, first in AUTHENTICATION_BACKENDS: refuses a locked-out username or address.
@@ -32,11 +30,6 @@ class SignInThrottleBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username, password, **kwargs)
-
-
-def client_address(request: HttpRequest) -> str | None:
-    """The address failures are counted against: the audit log's, so the two always agree."""
-    return Origin.from_request(request).ip
 
 
 @receiver(user_logged_in, dispatch_uid="config.sign_in.sign_in_clears_own_failures")
