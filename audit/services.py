@@ -13,7 +13,6 @@ keep such transactions short, since the lock is held until they end.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import logging
 import os
@@ -31,6 +30,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.models import ActorType, AuditEvent, Outcome
+from config.client_ip import client_ip
 from config.tracing import get_trace_id
 
 logger = logging.getLogger(__name__)
@@ -80,14 +80,9 @@ class Origin:
 
     @classmethod
     def from_request(cls, request: HttpRequest, *, channel: str = "web") -> Origin:
-        # REMOTE_ADDR is the proxy's address behind a load balancer; the real client address is
-        # deliberately not taken from X-Forwarded-For, which the client controls.
-        raw_ip = request.META.get("REMOTE_ADDR") or None
-        try:
-            ip = str(ipaddress.ip_address(raw_ip)) if raw_ip else None
-        except ValueError:
-            ip = None
-        return cls(ip=ip, user_agent=request.headers.get("User-Agent", "")[:256], channel=channel)
+        # The address sign-in lockouts count too: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the
+        # entry of X-Forwarded-For they appended (never one the client wrote).
+        return cls(ip=client_ip(request), user_agent=request.headers.get("User-Agent", "")[:256], channel=channel)
 
 
 def redact(value: Any) -> Any:

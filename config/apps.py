@@ -11,8 +11,8 @@ class OrderingAdminConfig(AdminConfig):
         from django.contrib import admin
 
         # The project's own system checks (`check --deploy` reports dangerous production settings), and
-        # the sign-in hook that starts a staff session's working-day clock.
-        from config import checks, staff_sessions  # noqa: F401
+        # the sign-in hooks that start a staff session's working-day clock and clear one's own failures.
+        from config import checks, sign_in, staff_sessions  # noqa: F401
         from config.admin_accounts import accounts_register
 
         accounts_register(admin.site)

@@ -5,6 +5,9 @@ The built-in sandbox merchant ships with a published bearer token and webhook se
 knows them can read its customers, charge their saved cards to any address, cancel orders, inject
 faults, and forge the webhooks we accept from it. So a deployment may run it with those values, or
 make it the default merchant, only when it says it is a public demo (DEMO_MODE=1).
+
+Behind the load balancer, a deployment that does not trust it for the client's address
+(TRUSTED_PROXY_COUNT) counts every client's failed sign-ins against one address: a warning.
 """
 
 from __future__ import annotations
@@ -95,6 +98,17 @@ def check_production_defaults(app_configs, **kwargs) -> list:
                 "/metrics is served without authentication.",
                 hint="Set METRICS_BEARER_TOKEN and configure Prometheus to send Authorization: Bearer <token>.",
                 id="config.E002",
+            )
+        )
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and getattr(settings, "TRUSTED_PROXY_COUNT", 0) <= 0:
+        messages.append(
+            Warning(
+                "The app runs behind a proxy (SECURE_PROXY_SSL_HEADER is set) but TRUSTED_PROXY_COUNT is 0, so "
+                "every client has the proxy's address: five failed sign-ins from anyone lock everyone out, and "
+                "the audit log records the proxy's address instead of the client's.",
+                hint="Set TRUSTED_PROXY_COUNT to the number of proxies in front of the app that append to "
+                "X-Forwarded-For (1 for a single load balancer), and let no request reach the app around them.",
+                id="config.W002",
             )
         )
     return messages

@@ -1,4 +1,5 @@
-"""What django-axes asks of us: the client's address, and the page shown to a locked-out sign-in.
+"""What django-axes asks of us: the page shown to a locked-out sign-in, and which failures a correct
+sign-in forgives. (The client's address is `config.client_ip.client_ip`, the audit log's.)
 
 Both sign-in pages (the customer's `/accounts/login/` and the staff console's `/admin/login/`) are
 Django login views that render a form; when axes refuses an attempt, the same page comes back with the
@@ -8,12 +9,13 @@ form's errors replaced by the lockout message and status 429, so a person sees w
 from __future__ import annotations
 
 from axes.backends import AxesStandaloneBackend
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-
-from audit.services import Origin
 
 
 class SignInThrottleBackend(AxesStandaloneBackend):
@@ -30,9 +32,16 @@ class SignInThrottleBackend(AxesStandaloneBackend):
         return super().authenticate(request, username, password, **kwargs)
 
 
-def client_address(request: HttpRequest) -> str | None:
-    """The address failures are counted against: the audit log's, so the two always agree."""
-    return Origin.from_request(request).ip
+@receiver(user_logged_in, dispatch_uid="config.sign_in.sign_in_clears_own_failures")
+def sign_in_clears_own_failures(sender, request, user, **kwargs) -> None:
+    """A correct sign-in forgives that username's failures, from every address, and nothing else.
+
+    Axes counts an address's failures over all the usernames tried from it, so the failures other
+    usernames had from the same address stay counted: knowing one password must not buy more guesses
+    at another (AXES_RESET_ON_SUCCESS, which deletes the address's too, is off for that reason). The
+    per-address count drops only by this user's own mistakes.
+    """
+    AccessAttempt.objects.filter(username=user.get_username()).delete()
 
 
 def sign_in_locked_out(

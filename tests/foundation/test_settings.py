@@ -145,6 +145,8 @@ def test_production_settings_pass_check_deploy(tmp_path):
             MERCHANT_ACME_WEBHOOK_SECRET="acme-webhook-secret",
             DEFAULT_MERCHANT_ID="acme",
             METRICS_BEARER_TOKEN="scrape-token-0123456789",
+            # behind the load balancer, trusted for the client's address in X-Forwarded-For
+            TRUSTED_PROXY_COUNT="1",
             SANDBOX_MERCHANT_ENABLED=None,
             DEMO_MODE=None,
         ),

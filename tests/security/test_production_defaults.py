@@ -27,6 +27,8 @@ PRODUCTION_ENV = {
     "MERCHANT_ACME_TOKEN": "acme-token-from-the-vault",
     "MERCHANT_ACME_WEBHOOK_SECRET": "acme-webhook-secret-from-the-vault",
     "DEFAULT_MERCHANT_ID": "acme",
+    # behind the load balancer, which appends the client's address to X-Forwarded-For
+    "TRUSTED_PROXY_COUNT": "1",
 }
 
 
@@ -200,6 +202,25 @@ def test_a_correct_production_environment_passes_check_deploy_clean(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_the_balancers_forwarded_client_addresses_are_not_trusted(tmp_path):
+    # every client would have the balancer's address: one client's failures lock everyone out
+    unset = check_deploy(tmp_path, TRUSTED_PROXY_COUNT=None)
+    zero = check_deploy(tmp_path, TRUSTED_PROXY_COUNT="0")
+
+    for result in (unset, zero):
+        assert result.returncode != 0
+        assert "config.W002" in result.stderr + result.stdout
+        assert "TRUSTED_PROXY_COUNT" in result.stderr + result.stdout
+
+
+def test_production_refuses_a_negative_trusted_proxy_count(tmp_path):
+    result = run_production("print('started')", tmp_path, TRUSTED_PROXY_COUNT="-1")
+
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    assert "TRUSTED_PROXY_COUNT" in result.stderr
 
 
 def test_check_deploy_reports_the_sandbox_defaults_and_anonymous_metrics_under_any_settings(settings):

@@ -76,6 +76,48 @@ def test_a_successful_sign_in_clears_the_earlier_failures(client):
     assert _customer_sign_in(client, "carol", PASSWORD).status_code == 302
 
 
+def test_signing_in_as_another_user_does_not_clear_the_failures_against_a_victim():
+    # The attack: four guesses at the victim's password, sign in correctly as one's own account (which,
+    # with axes' reset on success, wiped every failure from the address), sign out, and again.
+    UserFactory(username="victim")
+    UserFactory(username="mallory")
+    attacker = Client(REMOTE_ADDR="198.51.100.20")
+    outcomes = []
+    for _ in range(3):
+        outcomes.extend(_customer_sign_in(attacker, "victim", "guess-1").status_code for _ in range(4))
+        if outcomes[-1] == 429:
+            break
+        assert _customer_sign_in(attacker, "mallory", PASSWORD).status_code == 302
+        attacker.post("/accounts/logout/")
+
+    # the fifth guess at the victim's password is the last one, whatever happened in between
+    assert outcomes == [200, 200, 200, 200, 429, 429, 429, 429]
+    assert _customer_sign_in(Client(REMOTE_ADDR="203.0.113.20"), "victim", PASSWORD).status_code == 429
+    assert AuditEvent.objects.get(action="identity.locked_out").data["username"] == "victim"
+
+
+def test_a_users_own_success_clears_their_failures_from_every_address_but_not_the_addresss_other_failures():
+    UserFactory(username="carol")
+    UserFactory(username="dave")
+    shared = Client(REMOTE_ADDR="198.51.100.21")  # an office: carol mistypes, someone guesses at dave
+    for _ in range(2):
+        _customer_sign_in(shared, "dave", "guess-1")
+    for _ in range(2):
+        _customer_sign_in(shared, "carol", "wrong-password-1")
+    for _ in range(2):
+        _customer_sign_in(Client(REMOTE_ADDR="203.0.113.21"), "carol", "wrong-password-1")
+
+    assert _customer_sign_in(shared, "carol", PASSWORD).status_code == 302
+    shared.post("/accounts/logout/")
+
+    # carol's four failures are gone: she has five again, from anywhere
+    elsewhere = Client(REMOTE_ADDR="203.0.113.23")
+    assert [_customer_sign_in(elsewhere, "carol", "wrong-password-1").status_code for _ in range(4)] == [200] * 4
+    assert _customer_sign_in(elsewhere, "carol", PASSWORD).status_code == 302
+    # the office still has the two guesses at dave against it: three more failures lock it
+    assert [_customer_sign_in(shared, "erin", "guess-1").status_code for _ in range(3)] == [200, 200, 429]
+
+
 def test_the_lockout_ends_after_its_minutes(client, settings):
     from datetime import timedelta
 
