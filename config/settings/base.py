@@ -123,6 +123,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    # DRF's own client address (anonymous throttles) trusts X-Forwarded-For exactly as config.client_ip does.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # noqa: F405
     # Customer turns (chat messages and confirmations) per user; views opt in with ordering.api.TurnRateThrottle.
     "DEFAULT_THROTTLE_RATES": {"conversation_turns": env_str("ORDERING_TURNS_RATE", "30/min")},
 }
