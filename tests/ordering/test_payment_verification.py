@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from catalog_adapters.sandbox import services as sandbox_services
@@ -53,12 +54,19 @@ def chat_link(flow: OrderFlow) -> str:
     return flow.conversation.messages.filter(data__kind="flow_requires_action").last().data["link"]["url"]
 
 
-def answer_the_bank(browser: requests.Session, live_server, flow: OrderFlow, *, code="123456", cancel=False) -> str:
-    """Follow the chat's link to the issuer's page and answer it; returns the URL the bank sends us back to."""
+def open_challenge(browser: requests.Session, live_server, flow: OrderFlow) -> str:
+    """Follow the chat's link to the bank; returns the issuer's challenge page URL."""
     to_bank = browser.get(f"{live_server.url}{chat_link(flow)}", allow_redirects=False, timeout=30)
     assert to_bank.status_code == 302, to_bank.text[:300]
     acs_url = to_bank.headers["Location"]
     assert acs_url.startswith(f"{live_server.url}/sandbox-merchant/issuer/challenge/")
+    return acs_url
+
+
+def answer_challenge(
+    browser: requests.Session, live_server, flow: OrderFlow, acs_url: str, *, code="123456", cancel=False
+) -> str:
+    """Answer the issuer's page; returns the URL the bank sends us back to."""
     page = browser.get(acs_url, timeout=30)
     assert page.status_code == 200 and "Verify a payment" in page.text
     form = {"csrfmiddlewaretoken": CSRF_FIELD.search(page.text).group(1), "code": code}
@@ -69,6 +77,12 @@ def answer_the_bank(browser: requests.Session, live_server, flow: OrderFlow, *, 
     back = answered.headers["Location"]
     assert back.startswith(f"{live_server.url}/api/v1/flows/{flow.pk}/payment-verification/done/?")
     return back
+
+
+def answer_the_bank(browser: requests.Session, live_server, flow: OrderFlow, *, code="123456", cancel=False) -> str:
+    """Follow the chat's link to the issuer's page and answer it; returns the URL the bank sends us back to."""
+    acs_url = open_challenge(browser, live_server, flow)
+    return answer_challenge(browser, live_server, flow, acs_url, code=code, cancel=cancel)
 
 
 def orders(flow: OrderFlow) -> int:
@@ -242,3 +256,46 @@ def test_the_merchant_refuses_an_authentication_result_it_did_not_issue(shop, li
     assert answer.json()["status"] == "authentication_required"
     assert answer.json()["authentication_metadata"]["directory_server"] == "mastercard"
     assert orders(flow) == 0
+
+
+def test_a_challenge_left_pending_from_an_earlier_payment_attempt_cannot_pay_a_later_one(shop, live_server):
+    # given alice opened the bank's challenge A and answered it, but never came back from the bank with it
+    flow = waiting_3ds_flow(shop)
+    alice = signed_in(live_server, "alice")
+    back_a = answer_the_bank(alice, live_server, flow)
+    # and she then passed challenge B, whose result paid a new payment attempt, but the merchant asked for
+    # 3-D Secure again on that attempt (here: it holds B's result as spent, as an issuer may on a retry)
+    back_b = answer_the_bank(alice, live_server, flow)
+    b_id = PaymentChallenge.objects.filter(flow=flow).order_by("id").last().authentication_session_id
+    IssuerChallenge.objects.filter(id=b_id).update(used_at=timezone.now())
+    assert alice.get(back_b, timeout=30).status_code == 200
+    flow = OrderFlow.objects.get(pk=flow.pk)
+    assert (flow.status, flow.failure_code, flow.payment_attempt) == (
+        FlowStatus.REQUIRES_ACTION,
+        "payment_verification",
+        1,
+    )
+    challenge_a = PaymentChallenge.objects.filter(flow=flow).order_by("id").first()
+    assert (challenge_a.payment_attempt, challenge_a.status) == (0, "pending")
+
+    # when A's result (signed, fresh, authenticated at the issuer) comes back now
+    late = alice.get(back_a, timeout=30)
+
+    # then it is refused, says why, and nothing changes: the order still waits for this attempt's verification
+    assert late.status_code == 409, late.text[:300]
+    assert "earlier payment attempt" in late.text
+    after = OrderFlow.objects.get(pk=flow.pk)
+    assert (after.status, after.failure_code, after.payment_attempt) == (
+        FlowStatus.REQUIRES_ACTION,
+        "payment_verification",
+        1,
+    )
+    assert after.payment_verification_evidence["authentication_session_id"] == b_id
+    assert PaymentChallenge.objects.get(pk=challenge_a.pk).status == "pending"
+    assert orders(flow) == 0
+    refused = AuditEvent.objects.get(action="flow.payment_challenge_refused", target_id=str(flow.pk))
+    assert (refused.outcome, refused.data["reason"]) == ("denied", "earlier_attempt")
+
+    # and a challenge opened for the current attempt still pays it, once
+    assert alice.get(answer_the_bank(alice, live_server, flow), timeout=30).status_code == 200
+    assert OrderFlow.objects.get(pk=flow.pk).status == FlowStatus.PLACED and orders(flow) == 1
