@@ -1,7 +1,8 @@
 """3-D Secure: the customer answers their card issuer's challenge, and the merchant's result pays.
 
 When the merchant answers a complete with `authentication_required`, the flow waits in
-requires_action/payment_verification and the chat carries a link to `flow_payment_challenge_start`,
+requires_action/payment_verification and the chat carries a link to a page that shows the order
+(`flow_payment_challenge_offer`, it opens nothing); its button POSTs to `flow_payment_challenge_start`,
 which opens an ACP delegate-authentication session at the merchant and sends the customer to the
 issuer's page. The issuer sends the customer back to our callback with a CRes signed with the
 merchant's webhook secret; `flow_payment_challenge_finish` checks the signature (and its age), that
@@ -58,6 +59,16 @@ def _waiting(flow: OrderFlow) -> None:
             f"This order is not waiting for a payment verification (it is {flow.get_status_display().lower()}).",
             flow_id=str(flow.pk),
         )
+
+
+def flow_payment_challenge_offer(*, flow_id: Any, customer_id: int) -> OrderFlow:
+    """The customer's flow, for the page that offers to open a challenge (opens nothing at the merchant).
+
+    Raises FlowNotFound (not this customer's) and FlowNotConfirmable (not waiting for a verification).
+    """
+    flow = flow_get(customer_id=customer_id, flow_id=flow_id)
+    _waiting(flow)
+    return flow
 
 
 def flow_payment_challenge_start(

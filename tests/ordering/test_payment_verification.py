@@ -5,12 +5,14 @@ session signed in through the login form, as a browser would be).
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
+from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -19,12 +21,14 @@ from catalog_adapters.sandbox.models import IssuerChallenge
 from catalog_adapters.sandbox.models import Order as MerchantOrder
 from escalations.models import Escalation
 from ordering.models import FlowStatus, OrderFlow, PaymentChallenge
+from ordering.money import format_money
 from ordering.services import flow_confirm
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
 PASSWORDS = {"alice": "alice-demo-2026", "bob": "bob-demo-2026"}
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+BANK_LINK = re.compile(r'id="payment-verification-bank" href="([^"]+)"')
 
 
 def signed_in(live_server, username: str) -> requests.Session:
@@ -55,10 +59,16 @@ def chat_link(flow: OrderFlow) -> str:
 
 
 def open_challenge(browser: requests.Session, live_server, flow: OrderFlow) -> str:
-    """Follow the chat's link to the bank; returns the issuer's challenge page URL."""
-    to_bank = browser.get(f"{live_server.url}{chat_link(flow)}", allow_redirects=False, timeout=30)
-    assert to_bank.status_code == 302, to_bank.text[:300]
-    acs_url = to_bank.headers["Location"]
+    """Follow the chat's link and press "Continue to your bank"; returns the issuer's challenge page URL."""
+    link = f"{live_server.url}{chat_link(flow)}"
+    page = browser.get(link, allow_redirects=False, timeout=30)
+    assert page.status_code == 200 and "Verify this payment with your bank" in page.text, page.text[:300]
+    to_bank = browser.post(
+        link, data={"csrfmiddlewaretoken": CSRF_FIELD.search(page.text).group(1)}, allow_redirects=False, timeout=30
+    )
+    assert to_bank.status_code == 200, to_bank.text[:300]
+    acs_url = html.unescape(BANK_LINK.search(to_bank.text).group(1))
+    assert f'<meta http-equiv="refresh" content="0;url={html.escape(acs_url)}">' in to_bank.text
     assert acs_url.startswith(f"{live_server.url}/sandbox-merchant/issuer/challenge/")
     return acs_url
 
@@ -224,9 +234,15 @@ def test_the_link_is_only_for_the_orders_customer_and_only_while_it_waits(shop, 
     flow = waiting_3ds_flow(shop)
     link = f"{live_server.url}{chat_link(flow)}"
 
-    bobs = signed_in(live_server, "bob").get(link, allow_redirects=False, timeout=30)
+    bob = signed_in(live_server, "bob")
+    bobs = bob.get(link, allow_redirects=False, timeout=30)
+    token = bob.get(f"{live_server.url}/accounts/login/", timeout=30)  # any page of ours carries bob's token
+    bobs_press = bob.post(
+        link, data={"csrfmiddlewaretoken": CSRF_FIELD.search(token.text).group(1)}, allow_redirects=False, timeout=30
+    )
 
     assert bobs.status_code == 404
+    assert bobs_press.status_code == 404
     assert not PaymentChallenge.objects.filter(flow=flow).exists()
     assert not IssuerChallenge.objects.filter(session_id=flow.checkout_session_id).exists()
 
@@ -299,3 +315,52 @@ def test_a_challenge_left_pending_from_an_earlier_payment_attempt_cannot_pay_a_l
     # and a challenge opened for the current attempt still pays it, once
     assert alice.get(answer_the_bank(alice, live_server, flow), timeout=30).status_code == 200
     assert OrderFlow.objects.get(pk=flow.pk).status == FlowStatus.PLACED and orders(flow) == 1
+
+
+def test_opening_the_link_shows_the_order_and_opens_nothing_until_she_presses_continue(shop, live_server):
+    # A GET is what another site can make her browser send (a link, an image, a prefetch): it must not
+    # open a challenge at the merchant, each of which counts toward the attempt's limit of 5.
+    flow = waiting_3ds_flow(shop)
+    alice = signed_in(live_server, "alice")
+    link = f"{live_server.url}{chat_link(flow)}"
+    asked_before = len(shop.sandbox.received_requests("delegate_authentication"))
+
+    pages = [alice.get(link, allow_redirects=False, timeout=30) for _ in range(6)]
+
+    page = pages[-1].text
+    assert {response.status_code for response in pages} == {200}
+    assert "Verify this payment with your bank" in page
+    assert "Blue Runner" in page and format_money(flow.total_amount, flow.currency) in page
+    assert 'type="submit">Continue to your bank</button>' in page and 'name="csrfmiddlewaretoken"' in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page)  # no inline script: the CSP would block it
+    assert not PaymentChallenge.objects.filter(flow=flow).exists()
+    assert not IssuerChallenge.objects.filter(session_id=flow.checkout_session_id).exists()
+    assert len(shop.sandbox.received_requests("delegate_authentication")) == asked_before
+    assert not AuditEvent.objects.filter(action="flow.payment_challenge_started").exists()
+
+    # and pressing the button still opens one (the limit was not burned) and leads to the bank
+    assert open_challenge(alice, live_server, flow)
+    assert PaymentChallenge.objects.filter(flow=flow).count() == 1
+    assert len(shop.sandbox.received_requests("delegate_authentication")) > asked_before
+
+
+def test_continuing_to_the_bank_without_the_csrf_token_is_refused_and_opens_nothing(shop, live_server):
+    flow = waiting_3ds_flow(shop)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(shop.alice)
+
+    forged = browser.post(chat_link(flow))
+
+    assert forged.status_code == 403
+    assert not PaymentChallenge.objects.filter(flow=flow).exists()
+    assert not IssuerChallenge.objects.filter(session_id=flow.checkout_session_id).exists()
+    flow = OrderFlow.objects.get(pk=flow.pk)
+    assert (flow.status, flow.failure_code) == (FlowStatus.REQUIRES_ACTION, "payment_verification")
+
+    # while the same press with the page's token is what opens the challenge (the 403 was the token's)
+    page = browser.get(chat_link(flow))
+    token = CSRF_FIELD.search(page.content.decode()).group(1)
+    pressed = browser.post(chat_link(flow), {"csrfmiddlewaretoken": token})
+
+    assert pressed.status_code == 200 and b'id="payment-verification-bank"' in pressed.content
+    assert PaymentChallenge.objects.filter(flow=flow).count() == 1
