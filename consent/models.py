@@ -290,6 +290,21 @@ class StepUpVerification(models.Model):
         return f"step-up of user {self.user_id} at {self.verified_at:%Y-%m-%d %H:%M}"
 
 
+class StepUpEnrolment(models.Model):
+    """How a pending step-up device was begun: with proof of the confirmed one it is to replace, or not.
+
+    A device begun while no authenticator was set up needed no proof; it must not be confirmed over one
+    that was set up meanwhile (consent.services.stepup_enrol_confirm). Goes with its device.
+    """
+
+    device = models.OneToOneField("otp_totp.TOTPDevice", on_delete=models.CASCADE, related_name="stepup_enrolment")
+    begun_with_proof = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"enrolment of device {self.device_id} ({'with' if self.begun_with_proof else 'without'} proof)"
+
+
 class SecurityNoticeKind(models.TextChoices):
     AUTHENTICATOR_ENROLLED = "authenticator_enrolled", "Authenticator app set up"
     CARD_ADDED = "card_added", "Card added"

@@ -64,6 +64,7 @@ from consent.models import (
     SecurityNoticeKind,
     SpendEntry,
     SpendKind,
+    StepUpEnrolment,
     StepUpVerification,
     no_card_number_validator,
     vault_reference_validator,
@@ -1099,22 +1100,38 @@ def stepup_enrol_begin(
     must carry a code from the current app or the account password (someone holding a stolen session
     could otherwise put their own app in its place). Missing proof raises StepUpProofRequired, wrong
     proof StepUpProofInvalid; both are audited and change nothing. Wrong passwords count against the
-    current device's throttle, like wrong codes.
+    current device's throttle, like wrong codes. Whether proof was given is recorded with the new
+    device (StepUpEnrolment): stepup_enrol_confirm lets only a proven one replace a confirmed app.
     """
     current = stepup_device(user_id=user_id, confirmed=True)
     if current is not None:
         _prove_authenticator_owner(user_id=user_id, device=current, code=current_code, password=password, origin=origin)
     with transaction.atomic():
-        TOTPDevice.objects.filter(user_id=user_id, name=STEPUP_DEVICE_NAME, confirmed=False).delete()
-        device = TOTPDevice.objects.create(user_id=user_id, name=STEPUP_DEVICE_NAME, confirmed=False)
-        _audit(
-            "consent.stepup_enrolment_started",
-            user_id=user_id,
-            actor_type=ActorType.CUSTOMER,
-            actor_id=user_id,
-            target=device,
-            data={"replacing": current is not None},
-            origin=origin,
+        # Begin and confirm both hold the customer's row: an app confirmed between the check above and
+        # here (the customer's own, in another tab) is seen now, and this unproven begin is refused.
+        get_user_model().objects.select_for_update().get(pk=user_id)
+        now_current = stepup_device(user_id=user_id, confirmed=True)
+        changed = now_current is not None and (current is None or now_current.pk != current.pk)
+        if changed:
+            refused = now_current
+        else:
+            TOTPDevice.objects.filter(user_id=user_id, name=STEPUP_DEVICE_NAME, confirmed=False).delete()
+            device = TOTPDevice.objects.create(user_id=user_id, name=STEPUP_DEVICE_NAME, confirmed=False)
+            StepUpEnrolment.objects.create(device=device, begun_with_proof=current is not None)
+            _audit(
+                "consent.stepup_enrolment_started",
+                user_id=user_id,
+                actor_type=ActorType.CUSTOMER,
+                actor_id=user_id,
+                target=device,
+                data={"replacing": current is not None},
+                origin=origin,
+            )
+    if changed:
+        _replacement_refused(user_id=user_id, device=refused, reason="no_proof", origin=origin)
+        raise StepUpProofRequired(
+            "An authenticator app was just set up for your account. To replace it, enter a code from that app "
+            "or your account password."
         )
     return device
 
@@ -1197,6 +1214,10 @@ def stepup_enrol_confirm(*, user_id: int, code: str, origin: Origin | None = Non
     This is not a step-up verification: whoever holds the session can enrol an app of their own (when
     none is set up yet), so a freshly enrolled app vouches for nothing until a later code from it is
     checked by stepup_verify. The customer is e-mailed that an authenticator was set up.
+
+    A device begun without proof (no app was set up then) is refused (StepUpProofRequired, audited)
+    when an app has been confirmed since: in a race with the customer's own enrolment, an app begun
+    by someone else holding the session must not later replace hers.
     """
     device = stepup_device(user_id=user_id, confirmed=False)
     if device is None:
@@ -1216,30 +1237,55 @@ def stepup_enrol_confirm(*, user_id: int, code: str, origin: Origin | None = Non
             )
         raise
     with transaction.atomic():
-        # One step-up device per customer: the newest replaces the old, and any other pending one goes (a
-        # pending device started before this one was confirmed must not replace it later without proof).
-        replaced = (
-            TOTPDevice.objects.filter(user_id=user_id, name__startswith=STEPUP_DEVICE_NAME)
+        # Holding the customer's row (as stepup_enrol_begin does), re-read what is set up now.
+        get_user_model().objects.select_for_update().get(pk=user_id)
+        device = TOTPDevice.objects.filter(pk=device.pk, confirmed=False).first()
+        if device is None:
+            raise StepUpNotEnrolled("Start setting up your authenticator app again: this one was replaced.")
+        others_confirmed = (
+            TOTPDevice.objects.filter(user_id=user_id, name__startswith=STEPUP_DEVICE_NAME, confirmed=True)
             .exclude(pk=device.pk)
-            .delete()[0]
+            .exists()
         )
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        _audit(
-            "consent.stepup_enrolled",
-            user_id=user_id,
-            actor_type=ActorType.CUSTOMER,
-            actor_id=user_id,
-            target=device,
-            data={"replaced": bool(replaced)},
-            origin=origin,
-        )
-        _security_notice(
-            user_id=user_id,
-            kind=SecurityNoticeKind.AUTHENTICATOR_ENROLLED,
-            subject="An authenticator app was set up for your account",
-            what="An authenticator app was set up for the extra verification of your orders",
-            undo="set up your own app in its place there (your password lets you replace it)",
+        proven = StepUpEnrolment.objects.filter(device=device, begun_with_proof=True).exists()
+        if others_confirmed and not proven:
+            # Begun with no app set up (so with no proof), and an app was confirmed since: this one may
+            # not take its place. Whoever began it must start again, with that app's code or the password.
+            # (A pending device deleted meanwhile and written back by django-otp's plain save() of its
+            # throttle state has lost its StepUpEnrolment, so it counts as unproven too.)
+            refused = device
+        else:
+            refused = None
+            # One step-up device per customer: the newest replaces the old, and any other pending one goes
+            # (a pending device started before this one was confirmed must not replace it later without proof).
+            replaced = (
+                TOTPDevice.objects.filter(user_id=user_id, name__startswith=STEPUP_DEVICE_NAME)
+                .exclude(pk=device.pk)
+                .delete()[0]
+            )
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            _audit(
+                "consent.stepup_enrolled",
+                user_id=user_id,
+                actor_type=ActorType.CUSTOMER,
+                actor_id=user_id,
+                target=device,
+                data={"replaced": bool(replaced)},
+                origin=origin,
+            )
+            _security_notice(
+                user_id=user_id,
+                kind=SecurityNoticeKind.AUTHENTICATOR_ENROLLED,
+                subject="An authenticator app was set up for your account",
+                what="An authenticator app was set up for the extra verification of your orders",
+                undo="set up your own app in its place there (your password lets you replace it)",
+            )
+    if refused is not None:
+        _replacement_refused(user_id=user_id, device=refused, reason="no_proof", origin=origin)
+        raise StepUpProofRequired(
+            "An authenticator app is already set up for your account. To replace it, start again and enter a "
+            "code from that app or your account password."
         )
     return device
 

@@ -1,13 +1,15 @@
 """3-D Secure: the customer answers their card issuer's challenge, and the merchant's result pays.
 
 When the merchant answers a complete with `authentication_required`, the flow waits in
-requires_action/payment_verification and the chat carries a link to `flow_payment_challenge_start`,
+requires_action/payment_verification and the chat carries a link to a page that shows the order
+(`flow_payment_challenge_offer`, it opens nothing); its button POSTs to `flow_payment_challenge_start`,
 which opens an ACP delegate-authentication session at the merchant and sends the customer to the
 issuer's page. The issuer sends the customer back to our callback with a CRes signed with the
 merchant's webhook secret; `flow_payment_challenge_finish` checks the signature (and its age), that
-the CRes names this flow's checkout session and a challenge we opened for it that is still pending,
-reads the authoritative result from the merchant, and only then resumes placement with that result as
-ACP `authentication_result`. Anything else is refused and changes nothing.
+the CRes names this flow's checkout session and a challenge we opened for it that is still pending
+and was opened for the flow's current payment attempt, reads the authoritative result from the
+merchant, and only then resumes placement with that result as ACP `authentication_result`. Anything
+else is refused and changes nothing.
 
 The other way out is two specialists (escalations.services.escalation_payment_verification_*).
 Lock order: the flow, then its challenge (as every flow writer: flow first).
@@ -57,6 +59,16 @@ def _waiting(flow: OrderFlow) -> None:
             f"This order is not waiting for a payment verification (it is {flow.get_status_display().lower()}).",
             flow_id=str(flow.pk),
         )
+
+
+def flow_payment_challenge_offer(*, flow_id: Any, customer_id: int) -> OrderFlow:
+    """The customer's flow, for the page that offers to open a challenge (opens nothing at the merchant).
+
+    Raises FlowNotFound (not this customer's) and FlowNotConfirmable (not waiting for a verification).
+    """
+    flow = flow_get(customer_id=customer_id, flow_id=flow_id)
+    _waiting(flow)
+    return flow
 
 
 def flow_payment_challenge_start(
@@ -170,6 +182,19 @@ def flow_payment_challenge_finish(
         raise
 
 
+def _current_attempt(flow: OrderFlow, challenge: PaymentChallenge) -> None:
+    # A challenge proves the cardholder was there for the payment attempt it was opened for. One left
+    # pending from an earlier attempt (opened, never answered back) must not pay a later one: after that
+    # attempt the order was paid again and the merchant asked again, and only a challenge opened since counts.
+    if challenge.payment_attempt != flow.payment_attempt:
+        raise PaymentChallengeUsed(
+            "This verification was for an earlier payment attempt of this order and no longer counts. "
+            "Open the link in the chat to verify the payment again.",
+            flow_id=str(flow.pk),
+            reason="earlier_attempt",
+        )
+
+
 def _finish(
     flow: OrderFlow, *, customer_id: int, cres: str, signature: str, origin: Origin | None
 ) -> tuple[OrderFlow, bool]:
@@ -181,6 +206,7 @@ def _finish(
         raise PaymentChallengeRefused("This verification was not opened for this order.", flow_id=str(flow.pk))
     if challenge.status != PaymentChallengeStatus.PENDING:
         raise PaymentChallengeUsed("This verification result was already used.", flow_id=str(flow.pk))
+    _current_attempt(flow, challenge)
     # The authoritative result, from the merchant's server and not from the browser's URL.
     session = get_merchant(flow.merchant_id).checkout.authentication_get(
         authentication_session_id=challenge.authentication_session_id
@@ -194,6 +220,7 @@ def _finish(
         if challenge.status != PaymentChallengeStatus.PENDING:
             raise PaymentChallengeUsed("This verification result was already used.", flow_id=str(flow.pk))
         _waiting(flow)
+        _current_attempt(flow, challenge)
         result = dict(session.result)
         details = {name: result[name] for name in _DETAIL_FIELDS if isinstance(result.get(name), str)}
         authenticated = session.status == "authenticated" and result.get("trans_status") == "Y" and len(details) == 4

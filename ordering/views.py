@@ -1,19 +1,21 @@
 """Browser pages of the ordering app (the JSON API is in api.py): the 3-D Secure verification round trip.
 
-The chat's link leads to `payment_verification_start`, which sends the customer to their bank's
-challenge page; the bank sends them back to `payment_verification_done` with the merchant's signed
-result. Both need the signed-in owner of the order (another customer's order is "not found"). Each
-answers a small page in words; a refused result changes nothing and says why, with its 4xx status.
+The chat's link leads to `payment_verification_start`: a page showing the order, whose button (a
+CSRF-checked POST) opens the challenge and sends the customer on to their bank's page; the bank
+sends them back to `payment_verification_done` with the merchant's signed result. Both need the
+signed-in owner of the order (another customer's order is "not found"). Each answers a small page in
+words; a refused result changes nothing and says why, with its 4xx status.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.services import Origin
 from catalog_adapters.errors import MerchantError
@@ -24,7 +26,12 @@ from ordering.errors import (
     PaymentChallengeRefused,
     PaymentChallengeUsed,
 )
-from ordering.payment_verification import flow_payment_challenge_finish, flow_payment_challenge_start
+from ordering.money import format_money
+from ordering.payment_verification import (
+    flow_payment_challenge_finish,
+    flow_payment_challenge_offer,
+    flow_payment_challenge_start,
+)
 
 _STATUS = {
     FlowNotFound: 404,
@@ -54,10 +61,34 @@ def _merchant_down(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@csrf_protect
+@require_http_methods(["GET", "POST"])
 def payment_verification_start(request: HttpRequest, flow_id: str) -> HttpResponse:
+    """GET shows the order and a button; only its POST (CSRF-checked) opens a challenge at the merchant.
+
+    Opening one counts toward the attempt's limit, so a link another site makes the browser follow (an
+    image, a prefetch, a top-level GET carrying the Lax cookie) must not open one. The POST answers a
+    page that moves on to the bank with a meta refresh and a link, not a redirect: the issuer's page is
+    on another site, and the Content-Security-Policy's `form-action 'self'` blocks a form's navigation
+    that is redirected off-site.
+    """
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
+        return redirect_to_login(request.path)
+    if request.method == "GET":
+        try:
+            flow = flow_payment_challenge_offer(flow_id=flow_id, customer_id=request.user.pk)
+        except tuple(_STATUS) as error:
+            return _refused(request, error)
+        preview = flow.preview or {}
+        return render(
+            request,
+            "ordering/payment_verification_start.html",
+            {
+                "lines": preview.get("lines", []),
+                "total": format_money(flow.total_amount or 0, flow.currency or "usd"),
+                "card": preview.get("payment", {}),
+            },
+        )
     notification_url = request.build_absolute_uri(reverse("flow-payment-verification-done", args=[flow_id]))
     try:
         url = flow_payment_challenge_start(
@@ -70,7 +101,7 @@ def payment_verification_start(request: HttpRequest, flow_id: str) -> HttpRespon
         return _refused(request, error)
     except MerchantError:
         return _merchant_down(request)
-    return HttpResponseRedirect(url)
+    return render(request, "ordering/payment_verification_to_bank.html", {"bank_url": url})
 
 
 @never_cache

@@ -1,15 +1,23 @@
-"""3-D Secure from the chat widget in headless Chromium: the link in the chat, the bank's page, the order placed."""
+"""3-D Secure from the chat widget in headless Chromium: the link in the chat, our page with the order and
+"Continue to your bank", the bank's page, the order placed."""
 
 from __future__ import annotations
 
 import pytest
 
 from catalog_adapters.sandbox.models import Order as MerchantOrder
-from ordering.models import FlowStatus, MessageRole, OrderFlow
+from ordering.models import FlowStatus, MessageRole, OrderFlow, PaymentChallenge
 from ordering.services import conversation_post
 from tests.browser.conftest import Storefront, in_thread, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
+
+
+def record_csp_violations(page) -> list[str]:
+    """Policy violations on this page (a blocked form or script), as Chromium reports them in the console."""
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    return violations
 
 
 def test_alice_verifies_a_3ds_payment_with_her_bank_from_the_chat_and_the_order_is_placed(shop, live_server, chromium):
@@ -32,12 +40,21 @@ def test_alice_verifies_a_3ds_payment_with_her_bank_from_the_chat_and_the_order_
     assert in_thread(lambda: MerchantOrder.objects.count()) == 0
     screenshot(store.page, "3ds-link")
 
-    # when she opens it, enters the bank's code on the bank's page and verifies
+    # when she opens it, she sees the order first, and nothing is opened at the bank yet
     with store.page.context.expect_page() as opened:
         link.click()
     bank = opened.value
     bank.set_default_timeout(20_000)
+    violations = record_csp_violations(bank)
+    bank.get_by_role("heading", name="Verify this payment with your bank").wait_for()
+    assert "Blue Runner" in bank.locator("#payment-verification-order").inner_text()
+    assert in_thread(lambda: PaymentChallenge.objects.filter(flow_id=flow.pk).count()) == 0
+    screenshot(bank, "3ds-start")
+
+    # and when she continues to her bank, enters the bank's code on the bank's page and verifies
+    bank.get_by_role("button", name="Continue to your bank").click()
     bank.get_by_role("heading", name="Verify a payment").wait_for()
+    assert violations == []
     assert bank.url.startswith(f"{live_server.url}/sandbox-merchant/issuer/challenge/")
     bank.get_by_label("Enter the one-time code we sent to your phone").fill("123456")
     bank.get_by_role("button", name="Verify").click()

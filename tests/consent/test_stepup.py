@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -264,3 +265,116 @@ def test_the_first_app_needs_no_proof(alice_api, alice):
     # and starting again before confirming replaces the pending one, still without proof
     assert alice_api.post("/api/v1/consent/step-up/enrol/", {}, format="json").status_code == 201
     assert TOTPDevice.objects.filter(user=alice).count() == 1
+
+
+# -- a pending app begun with no proof never replaces one confirmed since ----------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unproven_enrolment_racing_the_customers_confirmation_cannot_replace_her_app(alice, monkeypatch):
+    # Someone holding alice's session starts enrolling their own app while she has none: no proof is asked.
+    # Between that check and the creation of their pending device, alice confirms her own app. Their
+    # device must not be created then, and must never replace hers. Real PostgreSQL, two connections;
+    # the only thing added is a pause at the check, to hold the other thread exactly inside that window.
+    from django.db import connections
+
+    from consent import services
+    from consent.exceptions import StepUpProofRequired
+
+    stepup_enrol_begin(user_id=alice.pk)
+    hers = TOTPDevice.objects.get(user=alice)
+    checked, her_app_confirmed = threading.Event(), threading.Event()
+    real_stepup_device = services.stepup_device
+
+    def stepup_device_pausing_the_other_thread(*, user_id, confirmed=True):
+        found = real_stepup_device(user_id=user_id, confirmed=confirmed)
+        if threading.current_thread().name == "other" and confirmed is True and not checked.is_set():
+            checked.set()
+            her_app_confirmed.wait(30)
+        return found
+
+    monkeypatch.setattr(services, "stepup_device", stepup_device_pausing_the_other_thread)
+    outcome: dict[str, object] = {}
+
+    def other_begins() -> None:
+        try:
+            outcome["device"] = stepup_enrol_begin(user_id=alice.pk)
+        except Exception as error:  # the assertion below says which one was expected
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=other_begins, name="other")
+    other.start()
+    assert checked.wait(30)  # they were told no proof is needed: no app is set up yet
+    stepup_enrol_confirm(user_id=alice.pk, code=code_for(hers))
+    her_app_confirmed.set()
+    other.join(30)
+
+    if "device" in outcome:  # their app was begun after all: they go on to confirm it with its code
+        stepup_enrol_confirm(user_id=alice.pk, code=code_for(outcome["device"]))
+    assert isinstance(outcome.get("error"), StepUpProofRequired), outcome
+    assert "To replace it, enter a code from that app or your account password." in str(outcome["error"])
+    assert _devices(alice) == [(hers.pk, True)]
+    refused = AuditEvent.objects.get(action="consent.stepup_replacement_refused")
+    assert (refused.outcome, refused.data["reason"]) == ("denied", "no_proof")
+    assert AuditEvent.objects.filter(action="consent.stepup_enrolment_started").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_begin_and_confirm_racing_many_times_never_leave_another_app_in_place_of_hers(alice):
+    # No pause: the two run at once on two connections, round after round. Whatever the interleaving,
+    # once her confirmation succeeded the only app left is hers.
+    from django.db import connections
+
+    from consent.exceptions import ConsentError
+
+    def her_confirmation(device):
+        return stepup_enrol_confirm(user_id=alice.pk, code=code_for(device))
+
+    def their_enrolment(_hers):
+        device = stepup_enrol_begin(user_id=alice.pk)
+        return stepup_enrol_confirm(user_id=alice.pk, code=code_for(device))
+
+    for _round in range(10):
+        TOTPDevice.objects.filter(user=alice).delete()
+        stepup_enrol_begin(user_id=alice.pk)
+        hers = TOTPDevice.objects.get(user=alice)
+        start = threading.Barrier(2)
+        results: dict[str, object] = {}
+
+        def run(name, call, device, start, results):
+            start.wait(10)
+            try:
+                results[name] = call(device)
+            except ConsentError as error:
+                results[name] = error
+            finally:
+                connections.close_all()
+
+        threads = [
+            threading.Thread(target=run, args=(name, call, hers, start, results))
+            for name, call in (("hers", her_confirmation), ("theirs", their_enrolment))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+
+        if isinstance(results["hers"], TOTPDevice):
+            assert _devices(alice) == [(hers.pk, True)], results
+
+
+def test_a_pending_app_begun_without_proof_is_not_confirmed_over_an_app_set_up_since(alice, enrolled):
+    # A pending device with no record of proof (begun before this rule, or in the window above on an
+    # older version) next to a confirmed app: confirming it is refused and changes nothing.
+    from consent.exceptions import StepUpProofRequired
+
+    unproven = TOTPDevice.objects.create(user=alice, name=enrolled.name, confirmed=False)
+
+    with pytest.raises(StepUpProofRequired, match="start again and enter a code from that app or your account"):
+        stepup_enrol_confirm(user_id=alice.pk, code=code_for(unproven))
+
+    assert _devices(alice) == [(enrolled.pk, True), (unproven.pk, False)]
+    assert AuditEvent.objects.get(action="consent.stepup_replacement_refused").data["reason"] == "no_proof"
+    assert not AuditEvent.objects.filter(action="consent.stepup_enrolled", target_id=str(unproven.pk)).exists()

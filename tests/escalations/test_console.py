@@ -237,3 +237,38 @@ def test_staff_who_may_only_look_see_the_page_but_cannot_act(payment_verificatio
     assert bulk.status_code in (200, 302)  # the admin ignores an action the user does not have
     assert fresh(payment_verification).status == "open"
     assert fresh(payment_verification.flow).status == "requires_action"
+
+
+# An attribute that runs script (`onclick=`, `onsubmit=`...) or a `javascript:` URL inside a tag: the
+# Content-Security-Policy silently drops both, so whatever they were for (a confirmation) never happens.
+INLINE_SCRIPT = re.compile(r"<[^>]*?(\son[a-z]+\s*=|javascript:)[^>]*>", re.IGNORECASE)
+
+
+def test_no_template_has_an_inline_event_handler_or_javascript_url():
+    from django.conf import settings
+
+    root = settings.BASE_DIR
+    templates = [
+        path
+        for path in root.rglob("*.html")
+        if "templates" in path.relative_to(root).parts and not path.relative_to(root).parts[0].startswith(".")
+    ]
+    assert any(path.match("templates/admin/escalations/escalation/detail.html") for path in templates)
+
+    found = {
+        f"{path.relative_to(root)}: {match.group(0)[:80]}"
+        for path in templates
+        for match in INLINE_SCRIPT.finditer(path.read_text())
+    }
+
+    assert found == set()
+
+
+def test_cancel_the_order_asks_through_the_consoles_script(payment_verification, sam_client):
+    response = sam_client.get(detail_url(payment_verification))
+
+    page = response.content.decode()
+    form = re.search(r'<form[^>]*cancel_flow/"[^>]*>', page).group(0)
+    assert 'data-confirm="Cancel this order and undo what it did?"' in form
+    assert '<script src="/static/escalations/console.js" defer></script>' in page
+    assert not INLINE_SCRIPT.search(page)

@@ -5,12 +5,15 @@ session signed in through the login form, as a browser would be).
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
+from django.test import Client
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from catalog_adapters.sandbox import services as sandbox_services
@@ -18,12 +21,14 @@ from catalog_adapters.sandbox.models import IssuerChallenge
 from catalog_adapters.sandbox.models import Order as MerchantOrder
 from escalations.models import Escalation
 from ordering.models import FlowStatus, OrderFlow, PaymentChallenge
+from ordering.money import format_money
 from ordering.services import flow_confirm
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
 PASSWORDS = {"alice": "alice-demo-2026", "bob": "bob-demo-2026"}
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+BANK_LINK = re.compile(r'id="payment-verification-bank" href="([^"]+)"')
 
 
 def signed_in(live_server, username: str) -> requests.Session:
@@ -53,12 +58,25 @@ def chat_link(flow: OrderFlow) -> str:
     return flow.conversation.messages.filter(data__kind="flow_requires_action").last().data["link"]["url"]
 
 
-def answer_the_bank(browser: requests.Session, live_server, flow: OrderFlow, *, code="123456", cancel=False) -> str:
-    """Follow the chat's link to the issuer's page and answer it; returns the URL the bank sends us back to."""
-    to_bank = browser.get(f"{live_server.url}{chat_link(flow)}", allow_redirects=False, timeout=30)
-    assert to_bank.status_code == 302, to_bank.text[:300]
-    acs_url = to_bank.headers["Location"]
+def open_challenge(browser: requests.Session, live_server, flow: OrderFlow) -> str:
+    """Follow the chat's link and press "Continue to your bank"; returns the issuer's challenge page URL."""
+    link = f"{live_server.url}{chat_link(flow)}"
+    page = browser.get(link, allow_redirects=False, timeout=30)
+    assert page.status_code == 200 and "Verify this payment with your bank" in page.text, page.text[:300]
+    to_bank = browser.post(
+        link, data={"csrfmiddlewaretoken": CSRF_FIELD.search(page.text).group(1)}, allow_redirects=False, timeout=30
+    )
+    assert to_bank.status_code == 200, to_bank.text[:300]
+    acs_url = html.unescape(BANK_LINK.search(to_bank.text).group(1))
+    assert f'<meta http-equiv="refresh" content="0;url={html.escape(acs_url)}">' in to_bank.text
     assert acs_url.startswith(f"{live_server.url}/sandbox-merchant/issuer/challenge/")
+    return acs_url
+
+
+def answer_challenge(
+    browser: requests.Session, live_server, flow: OrderFlow, acs_url: str, *, code="123456", cancel=False
+) -> str:
+    """Answer the issuer's page; returns the URL the bank sends us back to."""
     page = browser.get(acs_url, timeout=30)
     assert page.status_code == 200 and "Verify a payment" in page.text
     form = {"csrfmiddlewaretoken": CSRF_FIELD.search(page.text).group(1), "code": code}
@@ -69,6 +87,12 @@ def answer_the_bank(browser: requests.Session, live_server, flow: OrderFlow, *, 
     back = answered.headers["Location"]
     assert back.startswith(f"{live_server.url}/api/v1/flows/{flow.pk}/payment-verification/done/?")
     return back
+
+
+def answer_the_bank(browser: requests.Session, live_server, flow: OrderFlow, *, code="123456", cancel=False) -> str:
+    """Follow the chat's link to the issuer's page and answer it; returns the URL the bank sends us back to."""
+    acs_url = open_challenge(browser, live_server, flow)
+    return answer_challenge(browser, live_server, flow, acs_url, code=code, cancel=cancel)
 
 
 def orders(flow: OrderFlow) -> int:
@@ -210,9 +234,15 @@ def test_the_link_is_only_for_the_orders_customer_and_only_while_it_waits(shop, 
     flow = waiting_3ds_flow(shop)
     link = f"{live_server.url}{chat_link(flow)}"
 
-    bobs = signed_in(live_server, "bob").get(link, allow_redirects=False, timeout=30)
+    bob = signed_in(live_server, "bob")
+    bobs = bob.get(link, allow_redirects=False, timeout=30)
+    token = bob.get(f"{live_server.url}/accounts/login/", timeout=30)  # any page of ours carries bob's token
+    bobs_press = bob.post(
+        link, data={"csrfmiddlewaretoken": CSRF_FIELD.search(token.text).group(1)}, allow_redirects=False, timeout=30
+    )
 
     assert bobs.status_code == 404
+    assert bobs_press.status_code == 404
     assert not PaymentChallenge.objects.filter(flow=flow).exists()
     assert not IssuerChallenge.objects.filter(session_id=flow.checkout_session_id).exists()
 
@@ -242,3 +272,95 @@ def test_the_merchant_refuses_an_authentication_result_it_did_not_issue(shop, li
     assert answer.json()["status"] == "authentication_required"
     assert answer.json()["authentication_metadata"]["directory_server"] == "mastercard"
     assert orders(flow) == 0
+
+
+def test_a_challenge_left_pending_from_an_earlier_payment_attempt_cannot_pay_a_later_one(shop, live_server):
+    # given alice opened the bank's challenge A and answered it, but never came back from the bank with it
+    flow = waiting_3ds_flow(shop)
+    alice = signed_in(live_server, "alice")
+    back_a = answer_the_bank(alice, live_server, flow)
+    # and she then passed challenge B, whose result paid a new payment attempt, but the merchant asked for
+    # 3-D Secure again on that attempt (here: it holds B's result as spent, as an issuer may on a retry)
+    back_b = answer_the_bank(alice, live_server, flow)
+    b_id = PaymentChallenge.objects.filter(flow=flow).order_by("id").last().authentication_session_id
+    IssuerChallenge.objects.filter(id=b_id).update(used_at=timezone.now())
+    assert alice.get(back_b, timeout=30).status_code == 200
+    flow = OrderFlow.objects.get(pk=flow.pk)
+    assert (flow.status, flow.failure_code, flow.payment_attempt) == (
+        FlowStatus.REQUIRES_ACTION,
+        "payment_verification",
+        1,
+    )
+    challenge_a = PaymentChallenge.objects.filter(flow=flow).order_by("id").first()
+    assert (challenge_a.payment_attempt, challenge_a.status) == (0, "pending")
+
+    # when A's result (signed, fresh, authenticated at the issuer) comes back now
+    late = alice.get(back_a, timeout=30)
+
+    # then it is refused, says why, and nothing changes: the order still waits for this attempt's verification
+    assert late.status_code == 409, late.text[:300]
+    assert "earlier payment attempt" in late.text
+    after = OrderFlow.objects.get(pk=flow.pk)
+    assert (after.status, after.failure_code, after.payment_attempt) == (
+        FlowStatus.REQUIRES_ACTION,
+        "payment_verification",
+        1,
+    )
+    assert after.payment_verification_evidence["authentication_session_id"] == b_id
+    assert PaymentChallenge.objects.get(pk=challenge_a.pk).status == "pending"
+    assert orders(flow) == 0
+    refused = AuditEvent.objects.get(action="flow.payment_challenge_refused", target_id=str(flow.pk))
+    assert (refused.outcome, refused.data["reason"]) == ("denied", "earlier_attempt")
+
+    # and a challenge opened for the current attempt still pays it, once
+    assert alice.get(answer_the_bank(alice, live_server, flow), timeout=30).status_code == 200
+    assert OrderFlow.objects.get(pk=flow.pk).status == FlowStatus.PLACED and orders(flow) == 1
+
+
+def test_opening_the_link_shows_the_order_and_opens_nothing_until_she_presses_continue(shop, live_server):
+    # A GET is what another site can make her browser send (a link, an image, a prefetch): it must not
+    # open a challenge at the merchant, each of which counts toward the attempt's limit of 5.
+    flow = waiting_3ds_flow(shop)
+    alice = signed_in(live_server, "alice")
+    link = f"{live_server.url}{chat_link(flow)}"
+    asked_before = len(shop.sandbox.received_requests("delegate_authentication"))
+
+    pages = [alice.get(link, allow_redirects=False, timeout=30) for _ in range(6)]
+
+    page = pages[-1].text
+    assert {response.status_code for response in pages} == {200}
+    assert "Verify this payment with your bank" in page
+    assert "Blue Runner" in page and format_money(flow.total_amount, flow.currency) in page
+    assert 'type="submit">Continue to your bank</button>' in page and 'name="csrfmiddlewaretoken"' in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page)  # no inline script: the CSP would block it
+    assert not PaymentChallenge.objects.filter(flow=flow).exists()
+    assert not IssuerChallenge.objects.filter(session_id=flow.checkout_session_id).exists()
+    assert len(shop.sandbox.received_requests("delegate_authentication")) == asked_before
+    assert not AuditEvent.objects.filter(action="flow.payment_challenge_started").exists()
+
+    # and pressing the button still opens one (the limit was not burned) and leads to the bank
+    assert open_challenge(alice, live_server, flow)
+    assert PaymentChallenge.objects.filter(flow=flow).count() == 1
+    assert len(shop.sandbox.received_requests("delegate_authentication")) > asked_before
+
+
+def test_continuing_to_the_bank_without_the_csrf_token_is_refused_and_opens_nothing(shop, live_server):
+    flow = waiting_3ds_flow(shop)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(shop.alice)
+
+    forged = browser.post(chat_link(flow))
+
+    assert forged.status_code == 403
+    assert not PaymentChallenge.objects.filter(flow=flow).exists()
+    assert not IssuerChallenge.objects.filter(session_id=flow.checkout_session_id).exists()
+    flow = OrderFlow.objects.get(pk=flow.pk)
+    assert (flow.status, flow.failure_code) == (FlowStatus.REQUIRES_ACTION, "payment_verification")
+
+    # while the same press with the page's token is what opens the challenge (the 403 was the token's)
+    page = browser.get(chat_link(flow))
+    token = CSRF_FIELD.search(page.content.decode()).group(1)
+    pressed = browser.post(chat_link(flow), {"csrfmiddlewaretoken": token})
+
+    assert pressed.status_code == 200 and b'id="payment-verification-bank"' in pressed.content
+    assert PaymentChallenge.objects.filter(flow=flow).count() == 1

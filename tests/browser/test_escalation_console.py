@@ -1,0 +1,88 @@
+"""The staff console's "Cancel the order" in real Chromium under the Content-Security-Policy.
+
+The policy runs no inline handler, so an `onsubmit="return confirm(...)"` on the form is silently dropped
+and one click cancels the order without asking. The form says what to ask in `data-confirm` and the
+console's own script (a file, which 'self' allows) asks it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from config.tracing import trace_context
+from escalations.models import Escalation
+from ordering.models import OrderFlow
+from ordering.services import flow_confirm
+from tests.browser.conftest import in_thread, screenshot
+from tests.browser.test_csp_pages import Watched
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
+
+QUESTION = "Cancel this order and undo what it did?"
+
+
+def _payment_verification(shop) -> Escalation:
+    """A flow the card issuer stopped for 3-D Secure, with its escalation (what support is asked to look at)."""
+    with trace_context():
+        flow = shop.start_flow(card="pm_alice_3ds")
+        flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    return Escalation.objects.get(flow_id=flow.pk, reason="payment_verification")
+
+
+def _staff_page(chromium, live_server, otp_login):
+    """A browser page signed in to the console as a support user who entered a TOTP code."""
+    from django.contrib.auth import get_user_model
+
+    from escalations.services import support_group_ensure
+
+    def staff_session() -> str:
+        user = get_user_model().objects.create_user("sam", password="irrelevant-pass-9", is_staff=True)
+        user.groups.add(support_group_ensure())
+        return otp_login(user).cookies["sessionid"].value
+
+    session_id = in_thread(staff_session)
+    context = chromium.new_context()
+    context.add_cookies([{"name": "sessionid", "value": session_id, "url": live_server.url}])
+    return context.new_page()
+
+
+def _cancel_the_order(page, live_server, escalation: Escalation, *, answer: str) -> list[str]:
+    asked: list[str] = []
+
+    def dialog(d) -> None:
+        asked.append(d.message)
+        d.accept() if answer == "accept" else d.dismiss()
+
+    page.on("dialog", dialog)
+    page.goto(f"{live_server.url}/admin/escalations/escalation/{escalation.pk}/change/")
+    button = page.get_by_role("button", name="Cancel the order")
+    if answer == "accept":
+        with page.expect_navigation():
+            button.click()
+    else:
+        button.click()
+        # a submitted form would be on its way now; give it the time a real post takes here
+        page.wait_for_timeout(1500)
+    page.remove_listener("dialog", dialog)
+    return asked
+
+
+def test_cancel_the_order_asks_first_and_dismissing_keeps_the_order(shop, live_server, chromium, otp_login):
+    escalation = in_thread(_payment_verification, shop)
+    page = _staff_page(chromium, live_server, otp_login)
+    watched = Watched(page)
+
+    asked = _cancel_the_order(page, live_server, escalation, answer="dismiss")
+
+    assert asked == [QUESTION]
+    assert in_thread(lambda: OrderFlow.objects.get(pk=escalation.flow_id).status) == "requires_action"
+    assert page.url.endswith(f"/admin/escalations/escalation/{escalation.pk}/change/")
+    watched.assert_clean()
+
+    asked = _cancel_the_order(page, live_server, escalation, answer="accept")
+    screenshot(page, "escalation-canceled")
+
+    assert asked == [QUESTION]
+    flow = in_thread(lambda: OrderFlow.objects.get(pk=escalation.flow_id))
+    assert (flow.status, flow.failure_code) == ("canceled", "staff_canceled")
+    watched.assert_clean()
