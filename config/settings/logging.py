@@ -25,5 +25,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.db.backends": {"level": "WARNING"},
         "celery": {"level": LOG_LEVEL},
+        # django-axes says hello on every process start at INFO; its lockouts (WARNING) still show, and
+        # the audit log has every sign-in event.
+        "axes": {"level": "WARNING"},
     },
 }
