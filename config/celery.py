@@ -2,10 +2,23 @@
 
 import logging
 import os
+import smtplib
 
 from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+
+# Options of every task that sends e-mail: acknowledged after the send, and a mail server that is down
+# or refusing for a moment is tried again, a little later each time.
+MAIL_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+    "autoretry_for": (smtplib.SMTPException, OSError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+}
 
 app = Celery("ordering_assistant")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -3,11 +3,10 @@
 Celery tasks, thin: take ids, load the row, call one service; safe to run twice.
 """
 
-import smtplib
-
 from celery import shared_task
 from django.conf import settings
 
+from config.celery import MAIL_TASK_OPTIONS
 from consent import services
 from consent.services import spend_release_expired
 
@@ -18,17 +17,7 @@ def release_expired_reservations() -> int:
     return spend_release_expired()
 
 
-@shared_task(
-    name="consent.security_notice_send",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    # A mail server that is down or refusing for a moment: try again, a little later each time.
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+@shared_task(name="consent.security_notice_send", **MAIL_TASK_OPTIONS)
 def security_notice_send(notice_id: int) -> str:
     """E-mail the customer about a change to their account (a card, an address, an authenticator)."""
     return services.security_notice_send(notice_id=notice_id)

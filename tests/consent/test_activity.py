@@ -9,11 +9,9 @@ exactly the expected sentences and none of the staff note, risk, score, tool or 
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connections
 from django.test import Client
 from django.utils.html import escape
 from rest_framework.test import APIClient
@@ -29,6 +27,7 @@ from ordering.agent.tools import ToolCall
 from ordering.agent.turn import Turn
 from ordering.models import FlowStatus, OrderFlow
 from ordering.services import conversation_open, flow_confirm
+from tests.browser.conftest import in_thread
 from tests.ordering.conftest import eager_tasks, shop  # noqa: F401 - alice's shop on the live sandbox
 
 STAFF_NOTE = "Velocity pattern matches card testing ring 7; do not approve"
@@ -262,19 +261,6 @@ def test_no_hidden_action_is_on_the_allow_list_and_unknown_actions_are_not_shown
     for event in AuditEvent.objects.filter(customer_id=user.pk):
         assert activity_entry(event) is None, event.action
     assert _api(user).get("/api/v1/activity/").json() == {"results": [], "next_before": None}
-
-
-def in_thread(function):
-    """Playwright's sync API runs an event loop in this thread, where Django refuses ORM calls."""
-
-    def call():
-        try:
-            return function()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(call).result()
 
 
 @pytest.mark.browser

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connections
 
 from consent.demo import consent_demo_seed
 from consent.models import ConsentGrant, GrantStatus
+from tests.browser.conftest import in_thread
 from tests.support.services import ARTIFACTS_DIR
-
-
-def in_thread(function):
-    """Playwright's sync API runs an event loop in this thread, where Django refuses ORM calls."""
-
-    def call():
-        try:
-            return function()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(call).result()
 
 
 @pytest.mark.browser
