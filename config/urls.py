@@ -30,8 +30,13 @@ urlpatterns = [
 
 if settings.SANDBOX_MERCHANT_ENABLED:
     urlpatterns += [
-        path("sandbox-merchant/", include("catalog_adapters.sandbox.urls")),
-        path("", include("catalog_adapters.sandbox.storefront")),
+        # The API on this site only when asked (the test suite); otherwise just the shop's pictures here,
+        # and the API from the sandbox's own process (sandbox_merchant/server_urls.py).
+        path(
+            "sandbox-merchant/",
+            include("sandbox_merchant.urls" if settings.SANDBOX_MERCHANT_IN_PROCESS else "sandbox_merchant.shop_urls"),
+        ),
+        path("", include("sandbox_merchant.storefront")),
     ]
 else:
     # No sandbox, no shop: a real shop embeds the widget in its own pages, and `/` here is the

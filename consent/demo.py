@@ -1,9 +1,9 @@
 """Demo customers for `manage.py seed_demo`: alice and bob, with grants, vault cards and addresses.
 
 Idempotent: running it again changes nothing that exists (passwords included). The cards are
-references to the sandbox merchant's vault (catalog_adapters/sandbox), which fixes each card's
+references to the sandbox merchant's vault (sandbox_merchant), which fixes each card's
 behaviour: pm_alice_decline always declines, pm_alice_3ds asks for 3-D Secure. Their brand, last four
-and expiry here mirror that vault's demo data (catalog_adapters/sandbox/demo.py), so seeding needs no
+and expiry here mirror that vault's demo data (sandbox_merchant/demo.py), so seeding needs no
 running merchant; a customer adding a card goes through payment_method_add, which asks the merchant.
 """
 

@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "consent",
     "catalog_adapters",
     # Switched off (production's default), the sandbox is not installed at all: no models, admin or tasks.
-    *(["catalog_adapters.sandbox"] if SANDBOX_MERCHANT_ENABLED else []),  # noqa: F405
+    *(["sandbox_merchant"] if SANDBOX_MERCHANT_ENABLED else []),  # noqa: F405
     "ordering",
     "escalations",
 ]
@@ -74,7 +74,13 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+# One project, two servers: our site (config.urls), and in a demo the sandbox merchant as its own process
+# on its own port (DJANGO_ROOT_URLCONF=sandbox_merchant.server_urls, see scripts/run).
+ROOT_URLCONF = env_str("DJANGO_ROOT_URLCONF", "config.urls")
+if ROOT_URLCONF not in ("config.urls", "sandbox_merchant.server_urls"):
+    raise ImproperlyConfigured(
+        f"DJANGO_ROOT_URLCONF={ROOT_URLCONF!r}: use config.urls or sandbox_merchant.server_urls."
+    )
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 

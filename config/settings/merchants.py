@@ -17,8 +17,8 @@ merchant `<id>` (lower-cased), and its other values come from `MERCHANT_<ID>_<KN
     MERCHANT_ACME_PAYMENT_PROVIDER                      provider of the legacy payment_data form
     MERCHANT_ACME_CAPABILITIES                          comma list of catalog,checkout,vault,orders
 
-The built-in sandbox merchant is always present as `sandbox` (pointing at this site's
-/sandbox-merchant/ with the sandbox's dev token and webhook secret) unless MERCHANT_SANDBOX_BASE_URL
+The built-in sandbox merchant is always present as `sandbox` (pointing at its own server,
+http://127.0.0.1:8001, with the sandbox's dev token and webhook secret) unless MERCHANT_SANDBOX_BASE_URL
 overrides it or MERCHANT_SANDBOX_ENABLED=0 (or SANDBOX_MERCHANT_ENABLED=0) removes it.
 """
 
@@ -58,7 +58,7 @@ _STR_KNOBS = {
 # The sandbox merchant's dev defaults (see config/settings/sandbox_merchant.py, which accepts them).
 # Read from the same variables the sandbox reads, so setting its token or secret keeps both sides in step.
 _SANDBOX_DEFAULTS = {
-    "BASE_URL": "http://127.0.0.1:8000/sandbox-merchant",
+    "BASE_URL": "http://127.0.0.1:8001",
     "TOKEN": (env_list("SANDBOX_MERCHANT_API_TOKENS") or [SANDBOX_MERCHANT_DEV_API_TOKEN])[0],
     "WEBHOOK_SECRET": env_str("SANDBOX_MERCHANT_WEBHOOK_SECRET", SANDBOX_MERCHANT_DEV_WEBHOOK_SECRET),
     "PAYMENT_HANDLER_ID": "sandbox_card",

@@ -1,4 +1,4 @@
-"""The built-in sandbox merchant (catalog_adapters.sandbox): a real ACP merchant server for demos and tests.
+"""The built-in sandbox merchant (sandbox_merchant): a real ACP merchant server for demos and tests.
 
 Every value comes from the environment with a safe local default. The defaults are sandbox values
 (a known bearer token, a known webhook secret): the sandbox moves no real money and keeps no card
@@ -15,6 +15,11 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_bool, env_int, env_list, env_str
 
 SANDBOX_MERCHANT_ENABLED = env_bool("SANDBOX_MERCHANT_ENABLED", True)
+# Where its ACP API is served. Normally by its own process on its own port (`make run` starts it with
+# DJANGO_ROOT_URLCONF=sandbox_merchant.server_urls), reached over HTTP like any shop; our site then
+# serves only the shop's public pages (storefront, product pictures). The test suite sets this so one
+# live server answers both sides under /sandbox-merchant/ (still over real HTTP).
+SANDBOX_MERCHANT_IN_PROCESS = env_bool("SANDBOX_MERCHANT_IN_PROCESS", False)
 # The public development values: fine on a laptop, refused in production (config/checks.py).
 SANDBOX_MERCHANT_DEV_API_TOKEN = "sandbox-dev-token"  # noqa: S105 - a published dev value, refused in production
 SANDBOX_MERCHANT_DEV_WEBHOOK_SECRET = "sandbox-dev-webhook-secret"  # noqa: S105 - as above

@@ -2,6 +2,8 @@
 
 import os
 
+# The sandbox merchant answers from the live server under /sandbox-merchant/ (config/urls.py).
+os.environ.setdefault("SANDBOX_MERCHANT_IN_PROCESS", "1")
 os.environ.setdefault("SECRET_KEY", "test-only-key-" + "x" * 40)
 
 from config.settings.base import *  # noqa: F403

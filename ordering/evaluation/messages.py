@@ -26,7 +26,7 @@ from ordering.agent.understand.lexicon import CatalogLexicon
 def demo_lexicon() -> CatalogLexicon:
     """The lexicon of the sandbox's demo catalog, built from its data without a database, the way the
     sandbox serves it (variant ids from `variant_id()`)."""
-    from catalog_adapters.sandbox.demo import PRODUCTS, variant_id
+    from sandbox_merchant.demo import PRODUCTS, variant_id
 
     products = []
     for slug, title, category, brand, price, colours, sizes, stock, description in PRODUCTS:

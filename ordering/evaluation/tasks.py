@@ -118,7 +118,7 @@ CONFIRMATION_PHRASES = frozenset(
 )  # fmt: skip
 
 # Our side of the demo customers: the demo seeds (consent/demo.py) plus alice's Work address, which
-# the shop knows (catalog_adapters/sandbox/demo.py) and the corpus ships to.
+# the shop knows (sandbox_merchant/demo.py) and the corpus ships to.
 EXTRA_ADDRESSES: dict[str, list[dict[str, str]]] = {
     "alice": [
         {
@@ -510,10 +510,10 @@ def sandbox_reset(*, full: bool = False) -> None:
     `full` runs the demo seed itself (`demo_data_seed`, done once per run); between tasks only what a
     task can change is put back, in one transaction (the full seed costs about a second on PostgreSQL).
     """
-    from catalog_adapters.sandbox import demo
-    from catalog_adapters.sandbox.models import SavedItem, Variant
-    from catalog_adapters.sandbox.selectors import live_reservations
-    from catalog_adapters.sandbox.services import checkout_session_cancel, fault_rules_clear
+    from sandbox_merchant import demo
+    from sandbox_merchant.models import SavedItem, Variant
+    from sandbox_merchant.selectors import live_reservations
+    from sandbox_merchant.services import checkout_session_cancel, fault_rules_clear
 
     # Sessions a task left open would keep stock reserved for the next task: the runner cancels
     # each task's sessions through the contract; any left (a crashed task) are canceled here.
@@ -573,7 +573,7 @@ def customer_prepare(*, customer: str, setup: dict[str, Any]) -> Any:
             user_id=user.pk, grant_id=grant.pk, via=GrantChannel.SEED, actor_type=ActorType.SYSTEM, reason="evaluation"
         )
     if setup.get("stock"):
-        from catalog_adapters.sandbox.models import Variant
+        from sandbox_merchant.models import Variant
 
         for variant_id, units in setup["stock"].items():
             # Test set-up only: the merchant's own code changes stock through its services.
@@ -881,7 +881,7 @@ def merchant_orders_for(*, user: Any) -> list[PlacedOrder]:
 
 
 def _charged_card_last4(order_id: str) -> str | None:
-    from catalog_adapters.sandbox.models import Order
+    from sandbox_merchant.models import Order
 
     order = Order.objects.filter(id=order_id).select_related("payment_token__card").first()
     return order.payment_token.card.last4 if order is not None else None

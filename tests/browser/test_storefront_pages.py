@@ -7,9 +7,9 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
-from catalog_adapters.sandbox.demo import demo_data_seed
-from catalog_adapters.sandbox.models import Product, ProductImage
-from catalog_adapters.sandbox.storefront import product_image_svg
+from sandbox_merchant.demo import demo_data_seed
+from sandbox_merchant.models import Product, ProductImage
+from sandbox_merchant.storefront import product_image_svg
 
 pytestmark = pytest.mark.django_db
 

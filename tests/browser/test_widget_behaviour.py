@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from catalog_adapters.sandbox.models import Order as MerchantOrder
 from consent.models import ConsentGrant, GrantStatus
 from ordering.models import Message, OrderFlow
+from sandbox_merchant.models import Order as MerchantOrder
 from tests.browser.conftest import SEED, Storefront, in_thread, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]

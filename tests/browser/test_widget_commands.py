@@ -10,12 +10,12 @@ import json
 import pytest
 
 from catalog_adapters.registry import get_merchant
-from catalog_adapters.sandbox.demo import SHOE_SIZES
-from catalog_adapters.sandbox.models import CheckoutSession as MerchantSession
-from catalog_adapters.sandbox.models import Order as MerchantOrder
 from ordering.agent.tools import product_card
 from ordering.models import FlowStatus, MessageRole, OrderFlow
 from ordering.services import conversation_post
+from sandbox_merchant.demo import SHOE_SIZES
+from sandbox_merchant.models import CheckoutSession as MerchantSession
+from sandbox_merchant.models import Order as MerchantOrder
 from tests.browser.conftest import TIMEOUT_MS, Storefront, in_thread, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]

@@ -6,10 +6,10 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from catalog_adapters.registry import get_merchant
-from catalog_adapters.sandbox.models import Order as MerchantOrder
 from ordering.agent.tools import product_card
 from ordering.models import ConversationRating, FlowStatus, MessageRole, OrderFlow
 from ordering.services import conversation_post, conversation_staff_reply
+from sandbox_merchant.models import Order as MerchantOrder
 from tests.browser.conftest import SEED, Storefront, in_thread, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from catalog_adapters.sandbox.models import Order as MerchantOrder
 from ordering.models import FlowStatus, MessageRole, OrderFlow, PaymentChallenge
 from ordering.services import conversation_post
+from sandbox_merchant.models import Order as MerchantOrder
 from tests.browser.conftest import Storefront, in_thread, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]

@@ -13,12 +13,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from catalog_adapters.sandbox.demo import variant_id
-from catalog_adapters.sandbox.models import Order as MerchantOrder
-from catalog_adapters.sandbox.models import Product
 from ordering.models import FlowStatus, OrderFlow
 from ordering.money import format_money
 from ordering.services import flow_confirm
+from sandbox_merchant.demo import variant_id
+from sandbox_merchant.models import Order as MerchantOrder
+from sandbox_merchant.models import Product
 from tests.ordering import conftest as ordering_fixtures
 
 # The flow tests' fixtures, reused as they are: the sandbox merchant on a live socket with the demo

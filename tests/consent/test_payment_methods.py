@@ -9,10 +9,10 @@ import pytest
 from django.db import connections
 
 from audit.models import AuditEvent
-from catalog_adapters.sandbox.models import VaultCard
 from consent.exceptions import PaymentMethodNotAtMerchant
 from consent.models import PaymentMethod
 from consent.services import payment_method_add
+from sandbox_merchant.models import VaultCard
 
 pytestmark = pytest.mark.postgres
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from catalog_adapters.sandbox.models import CheckoutSession as MerchantSession
-from catalog_adapters.sandbox.models import Order as MerchantOrder
 from ordering.models import FlowStatus, OrderFlow
+from sandbox_merchant.models import CheckoutSession as MerchantSession
+from sandbox_merchant.models import Order as MerchantOrder
 from tests.support.sandbox import BLUE_RUNNER_42
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from catalog_adapters.sandbox.models import Product as MerchantProduct
 from escalations.models import Escalation
 from ordering.models import AgentDecision, ConversationStatus, FlowStatus, OrderFlow
+from sandbox_merchant.models import Product as MerchantProduct
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 

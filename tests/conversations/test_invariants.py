@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from catalog_adapters.sandbox.models import CheckoutSession as MerchantSession
-from catalog_adapters.sandbox.models import Order as MerchantOrder
 from consent.models import Scope
 from consent.selectors import grants_for_customer
 from consent.services import consent_revoke, spend_caps_set
 from ordering.models import FlowStatus, OrderFlow
+from sandbox_merchant.models import CheckoutSession as MerchantSession
+from sandbox_merchant.models import Order as MerchantOrder
 from tests.support.llm_server import ScriptedLLM, offline_brain, scripted, tool_calls
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")

@@ -14,7 +14,6 @@ import time
 import pytest
 from prometheus_client import REGISTRY
 
-from catalog_adapters.sandbox.demo import PRODUCTS
 from ordering.agent import prompt
 from ordering.agent.commands import (
     COMMAND_TYPES,
@@ -36,6 +35,7 @@ from ordering.agent.commands import (
     command_schema,
 )
 from ordering.agent.llm import LLMFailure, LLMGenerator, llm_generator_for_settings
+from sandbox_merchant.demo import PRODUCTS
 from tests.support.llm_server import (
     HttpFailure,
     ScriptedLLM,

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from catalog_adapters.sandbox.models import Order as MerchantOrder
 from ordering.agent.prompt import context_from_prompt
 from ordering.agent.state import state_load
 from ordering.models import Conversation, ConversationTurn, FlowStatus, OrderFlow
+from sandbox_merchant.models import Order as MerchantOrder
 from tests.support.llm_server import (
     HttpFailure,
     ScriptedLLM,

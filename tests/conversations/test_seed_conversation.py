@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from catalog_adapters.sandbox.models import Order as MerchantOrder
 from ordering.models import AgentDecision, FlowStatus, OrderFlow
+from sandbox_merchant.models import Order as MerchantOrder
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 

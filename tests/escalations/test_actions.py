@@ -10,12 +10,12 @@ from django.test import Client
 from django.utils.html import escape
 
 from audit.models import AuditEvent
-from catalog_adapters.sandbox.models import CheckoutSession as MerchantSession
-from catalog_adapters.sandbox.models import Order as MerchantOrder
 from consent.models import SpendEntry
 from escalations.models import Escalation, PaymentVerification
 from escalations.services import EscalationActionRefused, escalation_payment_verification_confirm
 from ordering.models import ConversationStatus, Message, OrderFlow
+from sandbox_merchant.models import CheckoutSession as MerchantSession
+from sandbox_merchant.models import Order as MerchantOrder
 from tests.escalations.conftest import act_url, detail_url, fresh
 
 

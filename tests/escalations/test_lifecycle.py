@@ -12,7 +12,6 @@ from django.core.management import call_command
 from django.db import IntegrityError, connections, transaction
 from prometheus_client import REGISTRY
 
-from catalog_adapters.sandbox.models import Order as MerchantOrder
 from escalations.models import (
     ESCALATION_TRANSITIONS,
     Escalation,
@@ -30,6 +29,7 @@ from escalations.services import (
     escalation_resolve,
 )
 from ordering.services import conversation_start
+from sandbox_merchant.models import Order as MerchantOrder
 from tests.escalations.conftest import act_url, fresh
 
 

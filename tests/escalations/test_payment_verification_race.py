@@ -9,7 +9,6 @@ import requests
 from django.db import connections
 
 from audit.models import AuditEvent
-from catalog_adapters.sandbox.models import Order as MerchantOrder
 from escalations.models import PaymentVerification
 from escalations.services import (
     EscalationActionRefused,
@@ -17,6 +16,7 @@ from escalations.services import (
     escalation_payment_verification_record,
 )
 from ordering.models import FlowStatus, OrderFlow
+from sandbox_merchant.models import Order as MerchantOrder
 from tests.escalations.conftest import fresh
 from tests.ordering.test_payment_verification import answer_the_bank, signed_in
 

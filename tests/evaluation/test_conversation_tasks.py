@@ -19,9 +19,6 @@ import pytest
 import yaml
 from django.utils import timezone
 
-from catalog_adapters.sandbox.demo import PRODUCTS, _promotions, variant_id
-from catalog_adapters.sandbox.models import Order as MerchantOrder
-from catalog_adapters.sandbox.selectors import variant_available
 from ordering.evaluation.report import (
     DEFAULT_MIN_SUCCESS,
     failures_text,
@@ -39,6 +36,9 @@ from ordering.evaluation.tasks import (
     tasks_load,
     tasks_run,
 )
+from sandbox_merchant.demo import PRODUCTS, _promotions, variant_id
+from sandbox_merchant.models import Order as MerchantOrder
+from sandbox_merchant.selectors import variant_available
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 

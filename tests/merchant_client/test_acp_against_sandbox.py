@@ -223,7 +223,7 @@ def test_each_persistent_fault_maps_to_its_error_class_after_max_attempts(
 
 
 def test_a_transient_5xx_is_retried_to_success_with_one_key_and_one_session(acp, sandbox_merchant):
-    from catalog_adapters.sandbox.models import CheckoutSession
+    from sandbox_merchant.models import CheckoutSession
 
     sandbox_merchant.add_fault("server_error", operation="create", times=2)
     before = CheckoutSession.objects.count()
@@ -309,7 +309,7 @@ def test_the_breaker_opens_fails_fast_without_reaching_the_sandbox_and_recovers(
 def test_a_complete_whose_answer_is_lost_is_recovered_by_reading_not_by_a_second_order(
     acp, sandbox_merchant, configure_merchant
 ):
-    from catalog_adapters.sandbox.models import Order
+    from sandbox_merchant.models import Order
 
     session = acp.checkout.create(request=ready_request(), operation_id=op())
     token = token_for(acp, session)
@@ -331,7 +331,7 @@ def test_a_complete_whose_answer_is_lost_is_recovered_by_reading_not_by_a_second
 def test_a_complete_timing_out_before_the_merchant_acts_is_resent_with_the_same_key(
     acp, sandbox_merchant, configure_merchant
 ):
-    from catalog_adapters.sandbox.models import Order
+    from sandbox_merchant.models import Order
 
     session = acp.checkout.create(request=ready_request(), operation_id=op())
     token = token_for(acp, session)
@@ -400,7 +400,7 @@ def test_a_real_signed_webhook_from_the_sandbox_is_accepted_and_recorded_once(
     assert all(event.deliveries == 1 for event in events)
 
     # when: the sandbox delivers the same event again (as after a lost 200), freshly signed
-    from catalog_adapters.sandbox.models import WebhookDelivery, WebhookStatus
+    from sandbox_merchant.models import WebhookDelivery, WebhookStatus
 
     WebhookDelivery.objects.filter(id=update.dedupe_key).update(status=WebhookStatus.PENDING)  # test set-up only
     assert sandbox_merchant.deliver_pending_webhooks() == 1
@@ -451,7 +451,7 @@ def test_the_default_sandbox_merchant_settings_work_against_the_sandbox_end_to_e
 def test_business_faults_at_complete_come_back_as_session_state_in_one_attempt(
     acp, sandbox_merchant, kind, status, message
 ):
-    from catalog_adapters.sandbox.models import Order
+    from sandbox_merchant.models import Order
 
     session = acp.checkout.create(request=ready_request(), operation_id=op())
     token = token_for(acp, session)
@@ -488,7 +488,7 @@ def test_a_slow_answer_within_the_read_timeout_is_one_attempt(acp, sandbox_merch
 
 
 def test_a_create_whose_answer_is_lost_yields_the_one_session_it_made(acp, sandbox_merchant, configure_merchant):
-    from catalog_adapters.sandbox.models import CheckoutSession
+    from sandbox_merchant.models import CheckoutSession
 
     client = configure_merchant(acp.config.base_url, token=acp.config.token, read_timeout=0.5, max_attempts=6)
     sandbox_merchant.add_fault("timeout_after_commit", operation="create", times=1, delay_ms=1500)

@@ -46,7 +46,8 @@ def test_the_sandbox_merchant_defaults_match_the_sandbox_servers_own_defaults(mo
 
     sandbox = merchants_from_env()["sandbox"]
 
-    assert sandbox["BASE_URL"] == "http://127.0.0.1:8000/sandbox-merchant"
+    # Its own process on its own port (scripts/run starts it there).
+    assert sandbox["BASE_URL"] == "http://127.0.0.1:8001"
     assert sandbox["TOKEN"] == "sandbox-dev-token" == settings.SANDBOX_MERCHANT_API_TOKENS[0]
     assert sandbox["WEBHOOK_SECRET"] == settings.SANDBOX_MERCHANT_WEBHOOK_SECRET
     assert settings.DEFAULT_MERCHANT_ID == "sandbox"

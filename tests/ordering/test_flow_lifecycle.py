@@ -8,9 +8,6 @@ import pytest
 from django.db import connections
 
 from audit.models import AuditEvent
-from catalog_adapters.sandbox.models import CheckoutSession as MerchantSession
-from catalog_adapters.sandbox.models import Order as MerchantOrder
-from catalog_adapters.sandbox.models import VaultToken
 from consent.models import Scope, SpendEntry
 from consent.selectors import grants_for_customer
 from consent.services import consent_revoke
@@ -19,6 +16,9 @@ from ordering import saga
 from ordering.errors import FlowNotConfirmable, InvalidFlowTransition, StalePreview
 from ordering.models import FLOW_TRANSITIONS, FlowStatus, FlowStep, OrderFlow
 from ordering.services import _transition, flow_confirm, flow_decline
+from sandbox_merchant.models import CheckoutSession as MerchantSession
+from sandbox_merchant.models import Order as MerchantOrder
+from sandbox_merchant.models import VaultToken
 from tests.support.sandbox import BLUE_RUNNER_42
 
 

@@ -9,12 +9,12 @@ from django.db import connections
 
 from audit.models import AuditEvent
 from catalog_adapters.errors import MerchantError
-from catalog_adapters.sandbox.models import Order as MerchantOrder
-from catalog_adapters.sandbox.models import OrderAdjustment
 from ordering import saga
 from ordering.errors import FlowNotConfirmable
 from ordering.models import FlowStatus, OrderFlow
 from ordering.services import flow_confirm, flow_order_cancel
+from sandbox_merchant.models import Order as MerchantOrder
+from sandbox_merchant.models import OrderAdjustment
 
 
 def _placed(shop) -> OrderFlow:

@@ -16,13 +16,13 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from catalog_adapters.sandbox import services as sandbox_services
-from catalog_adapters.sandbox.models import IssuerChallenge
-from catalog_adapters.sandbox.models import Order as MerchantOrder
 from escalations.models import Escalation
 from ordering.models import FlowStatus, OrderFlow, PaymentChallenge
 from ordering.money import format_money
 from ordering.services import flow_confirm
+from sandbox_merchant import services as sandbox_services
+from sandbox_merchant.models import IssuerChallenge
+from sandbox_merchant.models import Order as MerchantOrder
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 

@@ -9,13 +9,13 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from catalog_adapters.sandbox.models import Order as MerchantOrder
-from catalog_adapters.sandbox.models import VaultCard
 from consent.models import Address, PaymentMethod
 from consent.services import address_add, payment_method_add, stepup_enrol_begin, stepup_enrol_confirm, stepup_verify
 from ordering.models import FlowStatus, OrderFlow
 from ordering.risk import ALLOW, REVIEW, STEP_UP, risk_assess
 from ordering.services import flow_confirm, flow_resume_after_step_up
+from sandbox_merchant.models import Order as MerchantOrder
+from sandbox_merchant.models import VaultCard
 
 pytestmark = pytest.mark.postgres
 

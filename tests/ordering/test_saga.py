@@ -6,14 +6,14 @@ import pytest
 
 from audit.models import AuditEvent
 from audit.selectors import audit_chain_verify
-from catalog_adapters.sandbox.models import CheckoutSession as MerchantSession
-from catalog_adapters.sandbox.models import Order as MerchantOrder
-from catalog_adapters.sandbox.models import VaultToken
 from consent.models import SpendEntry, SpendKind
 from consent.selectors import spend_usage
 from escalations.models import Escalation
 from ordering.models import CompensationStatus, ConversationStatus, FlowStatus, FlowStep, OrderFlow
 from ordering.services import flow_confirm
+from sandbox_merchant.models import CheckoutSession as MerchantSession
+from sandbox_merchant.models import Order as MerchantOrder
+from sandbox_merchant.models import VaultToken
 from tests.support.sandbox import BLUE_RUNNER_42
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")

@@ -7,10 +7,10 @@ import time
 import pytest
 from django.db import connection
 
-from catalog_adapters.sandbox.models import Order as MerchantOrder
 from ordering import saga
 from ordering.models import FlowStatus, FlowStep, OrderFlow
 from ordering.services import flow_confirm
+from sandbox_merchant.models import Order as MerchantOrder
 from tests.support.services import CeleryWorker, database_url_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from catalog_adapters.sandbox import models
+from sandbox_merchant import models
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

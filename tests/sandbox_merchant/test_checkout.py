@@ -2,7 +2,7 @@
 
 import pytest
 
-from catalog_adapters.sandbox.models import CheckoutSession, Order, Variant, VaultToken
+from sandbox_merchant.models import CheckoutSession, Order, Variant, VaultToken
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from catalog_adapters.sandbox.models import CheckoutSession, Order, Variant, VaultToken
+from sandbox_merchant.models import CheckoutSession, Order, Variant, VaultToken
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from catalog_adapters.sandbox import tasks
-from catalog_adapters.sandbox.models import IdempotencyRecord, ReceivedRequest, WebhookDelivery, WebhookStatus
 from config.celery import app
+from sandbox_merchant import tasks
+from sandbox_merchant.models import IdempotencyRecord, ReceivedRequest, WebhookDelivery, WebhookStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from catalog_adapters.sandbox.models import WebhookDelivery, WebhookStatus
+from sandbox_merchant.models import WebhookDelivery, WebhookStatus
 from tests.support.services import CeleryWorker, database_url_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from catalog_adapters.sandbox.models import Promotion, PromotionKind
-from catalog_adapters.sandbox.pricing import PricedInput, quote_lines, round_half_up, tax_rate_basis_points
+from sandbox_merchant.models import Promotion, PromotionKind
+from sandbox_merchant.pricing import PricedInput, quote_lines, round_half_up, tax_rate_basis_points
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 CA = {"country": "US", "state": "CA", "postal_code": "94105", "city": "SF", "line_one": "1 Market"}

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from catalog_adapters.sandbox.models import CheckoutSession, IdempotencyRecord, ReceivedRequest
+from sandbox_merchant.models import CheckoutSession, IdempotencyRecord, ReceivedRequest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

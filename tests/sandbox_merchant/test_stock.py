@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from catalog_adapters.sandbox import tasks
-from catalog_adapters.sandbox.models import CheckoutSession, CheckoutStatus, Variant
+from sandbox_merchant import tasks
+from sandbox_merchant.models import CheckoutSession, CheckoutStatus, Variant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from catalog_adapters.sandbox.models import Order, VaultToken
+from sandbox_merchant.models import Order, VaultToken
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

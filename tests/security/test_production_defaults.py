@@ -107,7 +107,7 @@ def test_production_refuses_a_sandbox_client_that_would_accept_webhooks_signed_w
 
 def test_production_accepts_a_sandbox_with_its_own_token_and_secret_when_it_is_not_the_default(tmp_path):
     result = run_production(
-        "from django.apps import apps; print(json.dumps([apps.is_installed('catalog_adapters.sandbox'),"
+        "from django.apps import apps; print(json.dumps([apps.is_installed('sandbox_merchant'),"
         " sorted(settings.MERCHANTS), settings.DEFAULT_MERCHANT_ID]))",
         tmp_path,
         SANDBOX_MERCHANT_ENABLED="1",
@@ -121,7 +121,7 @@ def test_production_accepts_a_sandbox_with_its_own_token_and_secret_when_it_is_n
 
 def test_production_with_demo_mode_runs_the_sandbox_shop_and_check_deploy_warns(tmp_path):
     started = run_production(
-        "from django.apps import apps; print(json.dumps([apps.is_installed('catalog_adapters.sandbox'),"
+        "from django.apps import apps; print(json.dumps([apps.is_installed('sandbox_merchant'),"
         " settings.DEFAULT_MERCHANT_ID, settings.SANDBOX_MERCHANT_API_TOKENS]))",
         tmp_path,
         DEMO_MODE="1",
@@ -153,7 +153,7 @@ try:
 except Resolver404:
     resolved = False
 print(json.dumps({
-    'installed': apps.is_installed('catalog_adapters.sandbox'),
+    'installed': apps.is_installed('sandbox_merchant'),
     'resolved': resolved,
     'api': status('/sandbox-merchant/products'),
     'faults': status('/sandbox-merchant/sandbox/faults'),

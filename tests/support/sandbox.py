@@ -118,13 +118,13 @@ class SandboxMerchant:
     # -- database views ---------------------------------------------------------------------------
 
     def received_requests(self, path_contains: str = "") -> list:
-        from catalog_adapters.sandbox.selectors import received_requests
+        from sandbox_merchant.selectors import received_requests
 
         return list(received_requests(path_contains=path_contains))
 
     def wait_until_answered(self, timeout: float = 30) -> None:
         """Wait until every request the sandbox received has been answered (after a client gave up on one)."""
-        from catalog_adapters.sandbox.models import ReceivedRequest
+        from sandbox_merchant.models import ReceivedRequest
 
         deadline = time.monotonic() + timeout
         while ReceivedRequest.objects.filter(status__isnull=True).exists():
@@ -133,19 +133,19 @@ class SandboxMerchant:
             time.sleep(0.05)
 
     def available(self, variant_id: str) -> int:
-        from catalog_adapters.sandbox.selectors import variant_available
+        from sandbox_merchant.selectors import variant_available
 
         return variant_available(variant_id=variant_id)
 
     def set_stock(self, variant_id: str, units: int) -> None:
-        from catalog_adapters.sandbox.models import Variant
+        from sandbox_merchant.models import Variant
 
         # Test set-up only: the merchant's own code changes stock through its services.
         Variant.objects.filter(id=variant_id).update(stock=units)
 
     def deliver_pending_webhooks(self) -> int:
-        from catalog_adapters.sandbox.models import WebhookDelivery, WebhookStatus
-        from catalog_adapters.sandbox.services import webhook_delivery_send
+        from sandbox_merchant.models import WebhookDelivery, WebhookStatus
+        from sandbox_merchant.services import webhook_delivery_send
 
         pending = list(WebhookDelivery.objects.filter(status=WebhookStatus.PENDING).order_by("created_at"))
         for delivery in pending:
@@ -195,7 +195,7 @@ class SandboxMerchant:
 
 @pytest.fixture
 def sandbox_merchant(live_server, transactional_db) -> SandboxMerchant:
-    from catalog_adapters.sandbox.demo import demo_data_seed
+    from sandbox_merchant.demo import demo_data_seed
 
     demo_data_seed()
     return SandboxMerchant(base_url=f"{live_server.url}/sandbox-merchant")

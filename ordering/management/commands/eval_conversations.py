@@ -199,7 +199,7 @@ def _live_server() -> Iterator[str]:
 
 
 def _seed() -> None:
-    from catalog_adapters.sandbox.demo import demo_data_seed
+    from sandbox_merchant.demo import demo_data_seed
 
     demo_data_seed()
 

@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 "(production turns it off unless DEMO_MODE=1)."
             )
         # Imported here: with the sandbox off its app is not installed and its models cannot load.
-        from catalog_adapters.sandbox.demo import demo_data_seed
+        from sandbox_merchant.demo import demo_data_seed
 
         password = os.environ.get(DEMO_STAFF_PASSWORD_ENV, DEMO_STAFF_PASSWORD_DEFAULT)
         device = TOTPDevice.objects.filter(user__username=DEMO_STAFF_USERNAME).first()

@@ -9,8 +9,8 @@ from datetime import datetime
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from catalog_adapters.sandbox.errors import InvalidRequest, NotFound
-from catalog_adapters.sandbox.models import (
+from sandbox_merchant.errors import InvalidRequest, NotFound
+from sandbox_merchant.models import (
     OPEN_CHECKOUT_STATUSES,
     CheckoutLine,
     CheckoutSession,
@@ -29,7 +29,7 @@ from catalog_adapters.sandbox.models import (
     Variant,
     VaultToken,
 )
-from catalog_adapters.sandbox.wire import parse_moment, rfc3339
+from sandbox_merchant.wire import parse_moment, rfc3339
 
 # -- stock -------------------------------------------------------------------------------------------
 

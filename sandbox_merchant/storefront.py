@@ -18,8 +18,8 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
-from catalog_adapters.sandbox.models import Product
-from catalog_adapters.sandbox.selectors import product_search
+from sandbox_merchant.models import Product
+from sandbox_merchant.selectors import product_search
 
 SHOP_PRODUCT_LIMIT = 40
 EXAMPLE_REQUESTS = [

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from catalog_adapters.sandbox.models import Promotion, PromotionKind
-from catalog_adapters.sandbox.wire import rfc3339
+from sandbox_merchant.models import Promotion, PromotionKind
+from sandbox_merchant.wire import rfc3339
 
 
 @dataclass(frozen=True)

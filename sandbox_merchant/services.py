@@ -25,8 +25,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from catalog_adapters.sandbox import selectors
-from catalog_adapters.sandbox.errors import (
+from sandbox_merchant import selectors
+from sandbox_merchant.errors import (
     IdempotencyConflict,
     IdempotencyInFlight,
     InvalidRequest,
@@ -35,7 +35,7 @@ from catalog_adapters.sandbox.errors import (
     SessionNotOpen,
     TransitionInvalid,
 )
-from catalog_adapters.sandbox.models import (
+from sandbox_merchant.models import (
     CHECKOUT_TRANSITIONS,
     OPEN_CHECKOUT_STATUSES,
     ORDER_TRANSITIONS,
@@ -63,8 +63,8 @@ from catalog_adapters.sandbox.models import (
     WebhookDelivery,
     WebhookStatus,
 )
-from catalog_adapters.sandbox.pricing import PricedInput, Quote, message, quote_lines
-from catalog_adapters.sandbox.wire import (
+from sandbox_merchant.pricing import PricedInput, Quote, message, quote_lines
+from sandbox_merchant.wire import (
     MISSING,
     AuthenticationCreateRequest,
     CheckoutRequest,
@@ -926,7 +926,7 @@ def webhook_signature(*, secret: str, timestamp: int, raw_body: bytes) -> str:
 
 def _webhook_enqueue(order: Order, *, event_type: str) -> WebhookDelivery:
     """Write the event with the change it reports; hand it to Celery only once that change is committed."""
-    from catalog_adapters.sandbox import tasks
+    from sandbox_merchant import tasks
 
     delivery_id = _new_id("evt")
     delivery = WebhookDelivery.objects.create(
@@ -992,7 +992,7 @@ def webhook_delivery_give_up(*, delivery_id: str) -> None:
 
 def webhook_deliveries_resend_stuck(*, older_than_seconds: int = 900) -> int:
     """Re-enqueue events whose task was lost (a crash between commit and enqueue, or a flushed queue)."""
-    from catalog_adapters.sandbox import tasks
+    from sandbox_merchant import tasks
 
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     stuck = WebhookDelivery.objects.filter(status=WebhookStatus.PENDING, created_at__lt=cutoff).exclude(

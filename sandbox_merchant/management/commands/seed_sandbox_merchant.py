@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from catalog_adapters.sandbox.demo import demo_data_seed
+from sandbox_merchant.demo import demo_data_seed
 
 
 class Command(BaseCommand):

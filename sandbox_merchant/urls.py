@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from catalog_adapters.sandbox import api, issuer, storefront
-from catalog_adapters.sandbox.models import FaultOperation as Op
+from sandbox_merchant import api, issuer, storefront
+from sandbox_merchant.models import FaultOperation as Op
 
 app_name = "sandbox_merchant"
 

@@ -5,7 +5,7 @@ The sandbox's state changes through its HTTP API (and `seed_sandbox_merchant`); 
 
 from django.contrib import admin
 
-from catalog_adapters.sandbox import models
+from sandbox_merchant import models
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from catalog_adapters.sandbox import selectors, services
-from catalog_adapters.sandbox.errors import (
+from sandbox_merchant import selectors, services
+from sandbox_merchant.errors import (
     IdempotencyConflict,
     IdempotencyInFlight,
     IdempotencyKeyRequired,
@@ -36,9 +37,9 @@ from catalog_adapters.sandbox.errors import (
     Unauthorized,
     UnsupportedApiVersion,
 )
-from catalog_adapters.sandbox.models import FaultKind
-from catalog_adapters.sandbox.services import NO_FAULTS, DrawnFaults
-from catalog_adapters.sandbox.wire import (
+from sandbox_merchant.models import FaultKind
+from sandbox_merchant.services import NO_FAULTS, DrawnFaults
+from sandbox_merchant.wire import (
     parse_authentication_create_request,
     parse_checkout_request,
     parse_complete_request,
@@ -95,7 +96,9 @@ class Call:
 
     @property
     def public_base_url(self) -> str:
-        return settings.SANDBOX_MERCHANT_PUBLIC_URL or self.request.build_absolute_uri("/sandbox-merchant").rstrip("/")
+        # Where this API is mounted: the root of its own server, or /sandbox-merchant/ inside ours (tests).
+        mount = reverse("sandbox_merchant:checkout-sessions").removesuffix("checkout_sessions")
+        return settings.SANDBOX_MERCHANT_PUBLIC_URL or self.request.build_absolute_uri(mount).rstrip("/")
 
 
 Handler = Callable[[Call], tuple[int, dict]]

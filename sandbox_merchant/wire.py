@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from catalog_adapters.sandbox.errors import InvalidRequest
-from catalog_adapters.sandbox.models import FaultKind, FaultOperation
+from sandbox_merchant.errors import InvalidRequest
+from sandbox_merchant.models import FaultKind, FaultOperation
 
 _CURRENCY = re.compile(r"^[a-z]{3}$")
 MISSING = object()

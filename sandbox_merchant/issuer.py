@@ -14,9 +14,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from catalog_adapters.sandbox import services
-from catalog_adapters.sandbox.errors import NotFound, SessionNotOpen
-from catalog_adapters.sandbox.models import IssuerChallenge, IssuerChallengeStatus
+from sandbox_merchant import services
+from sandbox_merchant.errors import NotFound, SessionNotOpen
+from sandbox_merchant.models import IssuerChallenge, IssuerChallengeStatus
 
 
 def _amount_words(amount: int, currency: str) -> str:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog_adapters.sandbox.models import (
+from sandbox_merchant.models import (
     CardBehaviour,
     Customer,
     CustomerAddress,
@@ -223,7 +223,7 @@ def demo_data_seed() -> dict[str, int]:
         ProductImage.objects.update_or_create(
             product=product,
             position=0,
-            # Served by this site (catalog_adapters/sandbox/storefront.py): no page loads an outside image.
+            # Served by this site (sandbox_merchant/storefront.py): no page loads an outside image.
             defaults={"url": reverse("sandbox_merchant:product-image", args=[slug]), "alt_text": title},
         )
         for colour in colours:

@@ -7,7 +7,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from catalog_adapters.sandbox import services
+from sandbox_merchant import services
 
 
 def _backoff_seconds(retries: int) -> float:
