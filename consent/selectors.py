@@ -189,15 +189,33 @@ class SpendUsage:
 def spend_used(
     *, user_id: int, chat_session_reference: str = "", currency: str | None = None, now: datetime | None = None
 ) -> dict[str, int]:
-    """Used spend per window: today, this month (calendar, TIME_ZONE) and this chat session."""
+    """Used spend per window: today, this month (calendar, TIME_ZONE) and this chat session, net of refunds."""
     now = now or timezone.now()
     entries = SpendEntry.objects.filter(user_id=user_id, currency=currency or settings.CONSENT_CURRENCY)
+    # A refund counts where its charge counted (the commit it points at), never in a later window.
+    refunds = entries.filter(kind=SpendKind.REFUND)
+
+    def net(window: QuerySet[SpendEntry], refunded: QuerySet[SpendEntry]) -> int:
+        given_back = int(refunded.aggregate(total=Sum("amount"))["total"] or 0)
+        return max(_used(window, now=now) - given_back, 0)
+
     used = {
-        CapKind.PER_DAY.value: _used(entries.filter(created_at__gte=_start_of_day(now)), now=now),
-        CapKind.PER_MONTH.value: _used(entries.filter(created_at__gte=_start_of_month(now)), now=now),
+        CapKind.PER_DAY.value: net(
+            entries.filter(created_at__gte=_start_of_day(now)),
+            refunds.filter(reservation__created_at__gte=_start_of_day(now)),
+        ),
+        CapKind.PER_MONTH.value: net(
+            entries.filter(created_at__gte=_start_of_month(now)),
+            refunds.filter(reservation__created_at__gte=_start_of_month(now)),
+        ),
     }
     used[CapKind.PER_SESSION.value] = (
-        _used(entries.filter(chat_session_reference=chat_session_reference), now=now) if chat_session_reference else 0
+        net(
+            entries.filter(chat_session_reference=chat_session_reference),
+            refunds.filter(chat_session_reference=chat_session_reference),
+        )
+        if chat_session_reference
+        else 0
     )
     return used
 
