@@ -42,6 +42,8 @@ def webhook_event_order(*, event: MerchantWebhookEvent, currency: str, order_id:
     # Until the client's parser reads adjustment ids and statuses itself (#14, acp/client), take them
     # from the wire here; a parser that already does wins.
     wire_adjustments = data.get("adjustments") if isinstance(data.get("adjustments"), list) else []
+    if not getattr(order, "order_number", "") and data.get("order_number"):
+        order = dataclasses.replace(order, order_number=str(data["order_number"]))
     if len(order.adjustments) == len(wire_adjustments):
         order = dataclasses.replace(
             order,

@@ -161,7 +161,8 @@ def _apply(event: MerchantWebhookEvent) -> str:
     refunded_total = order.total("amount_refunded")
     unexplained = 0
     if refunded_total is not None and refunded_total.currency == currency:
-        unexplained = refunded_total.amount - flow.refunded_amount
+        # A merchant's cumulative figure past the charge is its own business; we count up to the charge.
+        unexplained = min(refunded_total.amount, flow.total_amount or 0) - flow.refunded_amount
     if unexplained > 0:
         _give_back(
             flow,
