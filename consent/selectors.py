@@ -653,6 +653,28 @@ def _order_undone(event, data: dict, currency: str) -> _Said | None:
     return _Said("order_refunded", "An order that could not be completed as confirmed was cancelled and refunded")
 
 
+def _shop_changed_order(event, data: dict, currency: str) -> _Said:
+    reference = _text(data.get("merchant_order_id"), 64)
+    number = f" {reference}" if reference else ""
+    refunded, money_currency = _money(data, "refunded")
+    back = f"; {format_money(refunded, money_currency)} refunded" if refunded else ""
+    if event.action == "flow.order_canceled_by_merchant":
+        return _Said(
+            "order_canceled_by_shop",
+            f"The shop cancelled your order{number}{back}",
+            amount=refunded,
+            currency=money_currency,
+            order_reference=reference,
+        )
+    return _Said(
+        "order_refunded_by_shop",
+        f"The shop refunded {format_money(refunded or 0, money_currency)} of your order{number}",
+        amount=refunded,
+        currency=money_currency,
+        order_reference=reference,
+    )
+
+
 _ACTIVITY = {
     "consent.grant_created": _grant_created,
     "consent.grant_revoked": _grant_revoked,
@@ -689,6 +711,8 @@ _ACTIVITY = {
     "flow.expired": _flow_words("order_expired", "An order{of} you had not confirmed expired"),
     "flow.order_cancel_requested": _order_cancel_requested,
     "compensation.cancel_order": _order_undone,
+    "flow.order_canceled_by_merchant": _shop_changed_order,
+    "flow.order_refunded": _shop_changed_order,
 }
 # Every other action the code records is deliberately not shown, e.g. conversation.started,
 # flow.started/previewed/placing/compensating/compensated, spend.reserved/committed/released,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from catalog_adapters.models import MerchantWebhookEvent, WebhookOutcome
 from consent.models import SpendEntry, SpendKind
-from consent.selectors import spend_used
+from consent.selectors import activity_page, spend_used
 from ordering.models import FlowOrderAdjustment, FlowStatus, Message, OrderFlow
 from tests.support.acp_schema import example
 from tests.webhooks.conftest import adjustment, order_event
@@ -81,8 +81,10 @@ def test_a_shop_cancel_of_a_placed_order_is_recorded_told_given_back_to_the_caps
     assert AuditEvent.objects.filter(action="spend.refunded").count() == 1
     stored = MerchantWebhookEvent.objects.get()
     assert stored.processed_at is not None and stored.outcome == WebhookOutcome.APPLIED
-    # and their orders page says what happened
+    # and their orders page and activity log say what happened
     assert orders_status_on_settings_page(flow) == "Cancelled by the shop; $50.00 refunded"
+    entries, _ = activity_page(user_id=flow.customer_id)
+    assert entries[0].text == f"The shop cancelled your order {flow.merchant_order_id}; $50.00 refunded"
 
 
 def test_a_cancel_without_a_money_adjustment_gives_the_whole_charge_back_once(send, place):
@@ -135,6 +137,11 @@ def test_partial_refunds_add_up_are_told_each_time_and_never_pass_the_charge(sen
         "amount back.",
     ]
     assert AuditEvent.objects.filter(action="flow.order_refunded", target_id=str(flow.pk)).count() == 3
+    entries, _ = activity_page(user_id=flow.customer_id)
+    newest_first = ("$15.00", "$15.00", "$20.00")
+    assert [entry.text for entry in entries[:3]] == [
+        f"The shop refunded {amount} of your order {flow.merchant_order_id}" for amount in newest_first
+    ]
     assert list(FlowOrderAdjustment.objects.filter(flow=flow).values_list("adjustment_id", "amount", "credited")) == [
         ("adj_1", 2000, 2000),
         ("adj_2", 1500, 1500),
