@@ -15,9 +15,10 @@ class MerchantWebhookEventAdmin(admin.ModelAdmin):
         "order_status",
         "deliveries",
         "processed_at",
+        "outcome",
     )
-    list_filter = ("merchant_id", "event_type", "order_status")
-    search_fields = ("order_id", "dedupe_key", "trace_id")
+    list_filter = ("merchant_id", "event_type", "order_status", "outcome")
+    search_fields = ("order_id", "dedupe_key", "trace_id", "request_id")
     readonly_fields = [field.name for field in MerchantWebhookEvent._meta.fields]
 
     def has_add_permission(self, request) -> bool:

@@ -352,21 +352,27 @@ class PaymentVault(Protocol):
 
 @dataclass(frozen=True)
 class OrderAdjustment:
-    type: str  # "refund" or "cancel"
+    """A post-order change (ACP Adjustment): type refund, cancellation, credit, dispute... (open list)."""
+
+    type: str
     amount: Money
-    created: datetime | None
+    created: datetime | None  # the wire's occurred_at
+    id: str = ""  # the merchant's adjustment id: what makes applying it once possible
+    status: str = ""  # completed, pending, failed (open list); only a completed one moved money
+    reason: str = ""
 
 
 @dataclass(frozen=True)
 class Order:
     id: str
     checkout_session_id: str
-    status: str  # confirmed, canceled, refunded, partially_refunded
+    status: str  # created, confirmed, processing, shipped, completed, canceled... (open list)
     currency: str
     totals: tuple[Total, ...]
     adjustments: tuple[OrderAdjustment, ...]
     permalink_url: str
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    order_number: str = ""
 
     def total(self, type_: str = "total") -> Money | None:
         for entry in self.totals:

@@ -130,9 +130,28 @@ class CapabilityNotSupported(Exception):
 
 
 class WebhookRejected(Exception):
-    """A webhook delivery we refuse; `code` is what the receiver answers in its JSON body."""
+    """A webhook delivery we refuse, answered with the spec's flat Error body once, in the receiver.
+
+    `code` is our precise reason (for logs and metrics: `signature_stale`, `payload_invalid`...);
+    `wire_code` and `status` are what the merchant reads (ACP 2026-04-17 webhook API: every signature
+    problem is 401 `invalid_signature`, a body we cannot read is 400).
+    """
+
+    status = 400
+    wire_code = "invalid_payload"
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class WebhookSignatureInvalid(WebhookRejected):
+    """Missing, malformed, wrong or stale Merchant-Signature (or no secret to check it with)."""
+
+    status = 401
+    wire_code = "invalid_signature"
+
+
+class WebhookPayloadInvalid(WebhookRejected):
+    """A validly signed body that is not an ACP webhook event."""

@@ -3,6 +3,15 @@
 from django.db import models
 
 
+class WebhookOutcome(models.TextChoices):
+    APPLIED = "applied", "Applied to the order"
+    NO_CHANGE = "no_change", "Nothing new for the order"
+    UNKNOWN_ORDER = "unknown_order", "No order of ours"
+    NOT_PLACED = "not_placed", "Order not placed by us (flow not placed)"
+    IGNORED_TYPE = "ignored_type", "Event type not applied"
+    UNREADABLE = "unreadable", "Order data unreadable"
+
+
 class MerchantWebhookEvent(models.Model):
     """One verified webhook delivery from a merchant, kept once however often it is delivered.
 
@@ -11,7 +20,7 @@ class MerchantWebhookEvent(models.Model):
     """
 
     merchant_id = models.CharField(max_length=64)
-    # The event's own id when the merchant sends one, else the SHA-256 of the raw body.
+    # The SHA-256 of the raw body: the official event carries no id, and a retry resends the same bytes.
     dedupe_key = models.CharField(max_length=128)
     event_type = models.CharField(max_length=64)
     order_id = models.CharField(max_length=128, blank=True, db_index=True)
@@ -21,8 +30,12 @@ class MerchantWebhookEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     deliveries = models.PositiveIntegerField(default=1, help_text="How many times this event was delivered.")
     trace_id = models.CharField(max_length=64, blank=True)
-    # Set by whatever reacts to the event (later issues); null means nobody has handled it yet.
+    # The merchant's Request-Id header of the first delivery, for their support and ours.
+    request_id = models.CharField(max_length=128, blank=True)
+    # Set once the event was handled (ordering.order_events applies order events to the customer's
+    # order); null means nobody has handled it yet and the sweeper will. `outcome` says how.
     processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=32, choices=WebhookOutcome.choices, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

@@ -10,6 +10,7 @@ placed and compensate its partial work); the conversation issue registers one fo
         def ready(self):
             hooks.grant_revoked.register(ordering.handlers.stop_flows_on_revocation)
 
+The mechanism is `config.hooks.Hook` (shared with the merchant integration's hooks).
 Handlers run in the web or worker process right after commit, so they must be quick: enqueue a Celery
 task (by id) and return. A handler that raises is logged and does not stop the others; the revocation
 itself already took effect, because every consent check reads the database.
@@ -21,13 +22,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from django.db import transaction
+from config.hooks import Hook
 
 logger = logging.getLogger(__name__)
-
-Event = TypeVar("Event")
 
 
 @dataclass(frozen=True)
@@ -48,40 +47,6 @@ class CustomerNotice:
     text: str
     data: dict[str, Any]
     trace_id: str
-
-
-class Hook(Generic[Event]):
-    """An explicit list of handlers, sent one event after the current transaction commits."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._handlers: list[Callable[[Event], object]] = []
-
-    def register(self, handler: Callable[[Event], object]) -> Callable[[Event], object]:
-        if handler not in self._handlers:
-            self._handlers.append(handler)
-        return handler
-
-    def unregister(self, handler: Callable[[Event], object]) -> None:
-        if handler in self._handlers:
-            self._handlers.remove(handler)
-
-    @property
-    def handlers(self) -> tuple[Callable[[Event], object], ...]:
-        return tuple(self._handlers)
-
-    def send_on_commit(self, event: Event) -> None:
-        # Never announce a change that may still roll back; outside a transaction this runs at once.
-        transaction.on_commit(lambda: self.send(event))
-
-    def send(self, event: Event) -> None:
-        if not self._handlers:
-            logger.info("consent hook %s has no handlers", self.name, extra={"hook": self.name})
-        for handler in self.handlers:
-            try:
-                handler(event)
-            except Exception:
-                logger.exception("consent hook %s handler %r failed", self.name, handler)
 
 
 class HeldReservations:

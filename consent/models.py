@@ -228,13 +228,16 @@ class SpendKind(models.TextChoices):
     RESERVE = "reserve", "Reserve"
     COMMIT = "commit", "Commit"
     RELEASE = "release", "Release"
+    REFUND = "refund", "Refund"
 
 
 class SpendEntry(models.Model):
     """One fact of the spend ledger. Rows are only ever inserted.
 
     A reservation (kind=reserve) is settled at most once, by one commit or one release row pointing at
-    it. Used spend = committed amounts + reservations that are neither settled nor expired.
+    it. A refund row (kind=refund) points at the commit whose money the merchant gave back, once per
+    `refund_key` (the merchant's adjustment), and counts in the windows of that commit.
+    Used spend = committed amounts - their refunds + reservations that are neither settled nor expired.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="spend_entries")
@@ -248,6 +251,8 @@ class SpendEntry(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=100, blank=True)
+    # A refund's idempotency key: the merchant, its order and its adjustment (unique among refunds).
+    refund_key = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -257,10 +262,19 @@ class SpendEntry(models.Model):
                 fields=["flow_reference"], condition=Q(kind="reserve"), name="consent_one_reservation_per_flow"
             ),
             # A reservation is committed or released once, never both: the idempotency of settlement.
-            models.UniqueConstraint(fields=["reservation"], name="consent_reservation_settled_once"),
+            models.UniqueConstraint(
+                fields=["reservation"],
+                condition=Q(kind__in=["commit", "release"]),
+                name="consent_reservation_settled_once",
+            ),
+            # A merchant's refund gives money back to the caps once, however often it is reported.
+            models.UniqueConstraint(
+                fields=["refund_key"], condition=Q(kind="refund"), name="consent_refund_applied_once"
+            ),
             models.CheckConstraint(
                 condition=(Q(kind="reserve", reservation__isnull=True, expires_at__isnull=False))
-                | (Q(kind__in=["commit", "release"], reservation__isnull=False)),
+                | (Q(kind__in=["commit", "release"], reservation__isnull=False))
+                | (Q(kind="refund", reservation__isnull=False) & ~Q(refund_key="")),
                 name="consent_spend_entry_shape",
             ),
         ]

@@ -189,15 +189,33 @@ class SpendUsage:
 def spend_used(
     *, user_id: int, chat_session_reference: str = "", currency: str | None = None, now: datetime | None = None
 ) -> dict[str, int]:
-    """Used spend per window: today, this month (calendar, TIME_ZONE) and this chat session."""
+    """Used spend per window: today, this month (calendar, TIME_ZONE) and this chat session, net of refunds."""
     now = now or timezone.now()
     entries = SpendEntry.objects.filter(user_id=user_id, currency=currency or settings.CONSENT_CURRENCY)
+    # A refund counts where its charge counted (the commit it points at), never in a later window.
+    refunds = entries.filter(kind=SpendKind.REFUND)
+
+    def net(window: QuerySet[SpendEntry], refunded: QuerySet[SpendEntry]) -> int:
+        given_back = int(refunded.aggregate(total=Sum("amount"))["total"] or 0)
+        return max(_used(window, now=now) - given_back, 0)
+
     used = {
-        CapKind.PER_DAY.value: _used(entries.filter(created_at__gte=_start_of_day(now)), now=now),
-        CapKind.PER_MONTH.value: _used(entries.filter(created_at__gte=_start_of_month(now)), now=now),
+        CapKind.PER_DAY.value: net(
+            entries.filter(created_at__gte=_start_of_day(now)),
+            refunds.filter(reservation__created_at__gte=_start_of_day(now)),
+        ),
+        CapKind.PER_MONTH.value: net(
+            entries.filter(created_at__gte=_start_of_month(now)),
+            refunds.filter(reservation__created_at__gte=_start_of_month(now)),
+        ),
     }
     used[CapKind.PER_SESSION.value] = (
-        _used(entries.filter(chat_session_reference=chat_session_reference), now=now) if chat_session_reference else 0
+        net(
+            entries.filter(chat_session_reference=chat_session_reference),
+            refunds.filter(chat_session_reference=chat_session_reference),
+        )
+        if chat_session_reference
+        else 0
     )
     return used
 
@@ -635,6 +653,28 @@ def _order_undone(event, data: dict, currency: str) -> _Said | None:
     return _Said("order_refunded", "An order that could not be completed as confirmed was cancelled and refunded")
 
 
+def _shop_changed_order(event, data: dict, currency: str) -> _Said:
+    reference = _text(data.get("merchant_order_id"), 64)
+    number = f" {reference}" if reference else ""
+    refunded, money_currency = _money(data, "refunded")
+    back = f"; {format_money(refunded, money_currency)} refunded" if refunded else ""
+    if event.action == "flow.order_canceled_by_merchant":
+        return _Said(
+            "order_canceled_by_shop",
+            f"The shop cancelled your order{number}{back}",
+            amount=refunded,
+            currency=money_currency,
+            order_reference=reference,
+        )
+    return _Said(
+        "order_refunded_by_shop",
+        f"The shop refunded {format_money(refunded or 0, money_currency)} of your order{number}",
+        amount=refunded,
+        currency=money_currency,
+        order_reference=reference,
+    )
+
+
 _ACTIVITY = {
     "consent.grant_created": _grant_created,
     "consent.grant_revoked": _grant_revoked,
@@ -671,6 +711,8 @@ _ACTIVITY = {
     "flow.expired": _flow_words("order_expired", "An order{of} you had not confirmed expired"),
     "flow.order_cancel_requested": _order_cancel_requested,
     "compensation.cancel_order": _order_undone,
+    "flow.order_canceled_by_merchant": _shop_changed_order,
+    "flow.order_refunded": _shop_changed_order,
 }
 # Every other action the code records is deliberately not shown, e.g. conversation.started,
 # flow.started/previewed/placing/compensating/compensated, spend.reserved/committed/released,

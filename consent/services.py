@@ -655,6 +655,83 @@ def spend_release_expired(*, now: datetime | None = None, limit: int = 500) -> i
     return released
 
 
+def spend_refund(
+    *,
+    flow_reference: str,
+    amount: int,
+    refund_key: str,
+    reason: str = "merchant_refund",
+    actor_type: ActorType | str = ActorType.SYSTEM,
+    actor_id: str | None = None,
+) -> tuple[SpendEntry | None, bool]:
+    """Give money the merchant returned (a refund, a cancellation) back to the caps; (entry, created).
+
+    `flow_reference` is the reservation whose charge was committed. The refund row points at that
+    commit and counts in the windows of the charge (a refund today of last month's order frees last
+    month's room, not today's), so used spend never goes below zero. Exactly once per `refund_key`
+    (a UniqueConstraint), and never more than was committed for the flow in total: a refund reported
+    twice, or a cancellation and a refund of the same money, is credited once. Under the reservation's
+    lock, like every settlement, so concurrent refunds of one order add up without passing the charge.
+    Returns (None, False) when nothing was charged or everything was already given back.
+    """
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValueError("amount must be a positive integer of minor units")
+    if not refund_key:
+        raise ValueError("refund_key is required")
+    refund_key = refund_key[:255]
+    with transaction.atomic():
+        reservation = (
+            SpendEntry.objects.select_for_update().filter(kind=SpendKind.RESERVE, flow_reference=flow_reference).first()
+        )
+        existing = SpendEntry.objects.filter(kind=SpendKind.REFUND, refund_key=refund_key).first()
+        if existing is not None:
+            return existing, False
+        if reservation is None:
+            return None, False
+        commits = list(
+            SpendEntry.objects.filter(
+                kind=SpendKind.COMMIT, flow_reference__in=[flow_reference, f"{flow_reference}{LATE_COMMIT_SUFFIX}"]
+            ).order_by("created_at", "id")
+        )
+        charged = sum(commit.amount for commit in commits)
+        refunded = sum(
+            SpendEntry.objects.filter(kind=SpendKind.REFUND, reservation__in=commits).values_list("amount", flat=True)
+        )
+        credit = min(amount, charged - refunded)
+        if credit <= 0:
+            return None, False
+        commit = commits[0]
+        entry = SpendEntry.objects.create(
+            user_id=commit.user_id,
+            kind=SpendKind.REFUND,
+            amount=credit,
+            currency=commit.currency,
+            flow_reference=flow_reference,
+            chat_session_reference=commit.chat_session_reference,
+            reservation=commit,
+            created_at=timezone.now(),
+            reason=reason[:100],
+            refund_key=refund_key,
+        )
+        _audit(
+            "spend.refunded",
+            user_id=commit.user_id,
+            actor_type=actor_type,
+            actor_id=actor_id,
+            target=entry,
+            data={
+                "amount": credit,
+                "reported": amount,
+                "currency": commit.currency,
+                "flow_reference": flow_reference,
+                "refund_key": refund_key,
+                "reason": reason[:100],
+            },
+        )
+    logger.info("spend refunded", extra={"customer_id": entry.user_id, "flow_reference": flow_reference})
+    return entry, True
+
+
 # -- payment methods -----------------------------------------------------------------------------
 
 

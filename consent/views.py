@@ -89,14 +89,33 @@ def _order_line(line: dict[str, object]) -> str:
     return f"{line.get('quantity')} \N{MULTIPLICATION SIGN} {line.get('title')}{variant}"
 
 
+def _order_status(flow: OrderFlow) -> tuple[str, str, str]:
+    """(status, words, tone): ours until placed, then what the shop later did to the order (its webhooks)."""
+    if flow.status == FlowStatus.PLACED:
+        refunded = format_order_money(flow.refunded_amount, flow.currency) if flow.refunded_amount else ""
+        if flow.merchant_order_status in ("canceled", "cancelled"):
+            words = "Cancelled by the shop" + (f"; {refunded} refunded" if refunded else "")
+            return "canceled_by_shop", words, "expired"
+        if flow.refunded_amount and flow.refunded_amount >= (flow.total_amount or 0):
+            return "refunded", f"Refunded ({refunded})", "expired"
+        if flow.refunded_amount:
+            return "partly_refunded", f"Placed; {refunded} refunded", "ok"
+    return (
+        flow.status,
+        ORDER_STATUS_WORDS.get(flow.status, flow.get_status_display()),
+        ORDER_STATUS_TONES.get(flow.status, "pending"),
+    )
+
+
 def _order_row(flow: OrderFlow) -> dict[str, object]:
+    status, words, tone = _order_status(flow)
     return {
         "date": flow.placed_at or flow.confirmed_at or flow.created_at,
         "items": [_order_line(line) for line in (flow.preview or {}).get("lines", [])],
         "total": format_order_money(flow.total_amount, flow.currency) if flow.total_amount is not None else "—",
-        "status": flow.status,
-        "status_words": ORDER_STATUS_WORDS.get(flow.status, flow.get_status_display()),
-        "tone": ORDER_STATUS_TONES.get(flow.status, "pending"),
+        "status": status,
+        "status_words": words,
+        "tone": tone,
         "order_number": flow.merchant_order_id if flow.status == FlowStatus.PLACED else "",
     }
 

@@ -7,7 +7,15 @@ and the flow's steps and compensations; they act through the escalation console.
 
 from django.contrib import admin
 
-from ordering.models import AgentDecision, Conversation, FlowCompensation, FlowStep, Message, OrderFlow
+from ordering.models import (
+    AgentDecision,
+    Conversation,
+    FlowCompensation,
+    FlowOrderAdjustment,
+    FlowStep,
+    Message,
+    OrderFlow,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -104,10 +112,27 @@ class CompensationInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class OrderAdjustmentInline(ReadOnlyInline):
+    """A shop's refunds and cancellations applied to the order (from its webhooks)."""
+
+    model = FlowOrderAdjustment
+    fields = ("adjustment_id", "type", "amount", "credited", "currency", "webhook_event_id", "applied_at")
+    readonly_fields = fields
+
+
 @admin.register(OrderFlow)
 class OrderFlowAdmin(ReadOnlyAdmin):
-    list_display = ("id", "customer", "status", "total_amount", "currency", "merchant_order_id", "updated_at")
-    list_filter = ("status", "merchant_id", "confirmed_via")
+    list_display = (
+        "id",
+        "customer",
+        "status",
+        "total_amount",
+        "currency",
+        "merchant_order_id",
+        "merchant_order_status",
+        "updated_at",
+    )
+    list_filter = ("status", "merchant_id", "confirmed_via", "merchant_order_status")
     search_fields = ("id", "merchant_order_id", "checkout_session_id", "customer__username")
     readonly_fields = [field.name for field in OrderFlow._meta.fields]
-    inlines = [StepInline, CompensationInline]
+    inlines = [StepInline, CompensationInline, OrderAdjustmentInline]

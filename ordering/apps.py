@@ -6,8 +6,11 @@ class OrderingConfig(AppConfig):
     verbose_name = "Ordering assistant"
 
     def ready(self) -> None:
+        from catalog_adapters import hooks as merchant_hooks
         from consent import hooks
         from ordering import handlers
+
+        merchant_hooks.merchant_order_event.register(handlers.apply_merchant_order_event)
 
         hooks.grant_revoked.register(handlers.stop_flows_on_revocation)
         hooks.customer_notice.register(handlers.tell_customer_in_chat)

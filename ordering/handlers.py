@@ -1,9 +1,11 @@
-"""What ordering does when consent changes (registered on consent's hooks in OrderingConfig.ready)."""
+"""What ordering does when consent changes or a merchant reports on an order (hooks, registered in
+OrderingConfig.ready)."""
 
 from __future__ import annotations
 
 import uuid
 
+from catalog_adapters.hooks import MerchantOrderEvent
 from consent.hooks import CustomerNotice, GrantRevoked
 from ordering.models import Conversation, ConversationStatus, FlowStatus, MessageRole, OrderFlow
 
@@ -12,6 +14,12 @@ def stop_flows_on_revocation(event: GrantRevoked) -> None:
     from ordering import tasks
 
     tasks.flows_halt_for_customer.apply_async(args=[event.customer_id, f"consent_revoked:{event.scope}"])
+
+
+def apply_merchant_order_event(event: MerchantOrderEvent) -> None:
+    from ordering import tasks
+
+    tasks.merchant_order_event_apply.apply_async(args=[event.event_id])
 
 
 def tell_customer_in_chat(event: CustomerNotice) -> None:

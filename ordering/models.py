@@ -128,6 +128,19 @@ class ConfirmationChannel(models.TextChoices):
 
 
 class OrderFlow(models.Model):
+    """One attempt to place one order, and (once placed) the order as the shop later reports it.
+
+    `status` is the placement saga's: did we get an order placed, and what of our own work must be
+    undone. PLACED is terminal on purpose: from then on the order belongs to the merchant, whose order
+    status is an open list (ACP: "accept unrecognized values gracefully") that moves in any direction
+    (processing, shipped, completed, canceled) and whose refunds can arrive on any of them. Mirroring
+    that into FLOW_TRANSITIONS would need edges out of a terminal state and would make the saga's
+    sweeper, compensations and "is it placed?" checks reason about the shop's fulfilment. So a merchant
+    cancel or refund is recorded in `merchant_order_status` and `refunded_amount` (and one
+    `FlowOrderAdjustment` per merchant adjustment), written only by `ordering.order_events`; the flow
+    stays PLACED, which remains true: the order was placed and charged, then canceled or refunded by the shop.
+    """
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="order_flows")
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="flows")
@@ -166,6 +179,13 @@ class OrderFlow(models.Model):
     payment_verification_evidence = models.JSONField(default=dict, blank=True)
     merchant_order_id = models.CharField(max_length=128, blank=True)
     placed_at = models.DateTimeField(null=True, blank=True)
+    # The order's life after placing, as the merchant reports it in its order webhooks
+    # (ordering.order_events): its status in the shop's words (confirmed, shipped, canceled...) and how
+    # much of the charge came back (refunds and cancellations applied, in minor units of `currency`).
+    # Kept beside `status`, not in it: see `OrderFlow` for why PLACED stays terminal.
+    merchant_order_status = models.CharField(max_length=32, blank=True)
+    merchant_order_updated_at = models.DateTimeField(null=True, blank=True)
+    refunded_amount = models.PositiveBigIntegerField(default=0)
     failure_code = models.CharField(max_length=64, blank=True)
     failure_detail = models.TextField(blank=True)
     # The saga's recovery point: the step to run next, and until when a worker holds it.
@@ -195,6 +215,35 @@ class OrderFlow(models.Model):
 
     def can_become(self, status: str) -> bool:
         return status in FLOW_TRANSITIONS[FlowStatus(self.status)]
+
+
+class FlowOrderAdjustment(models.Model):
+    """A merchant adjustment of a placed order (refund, cancellation) that we applied: told, credited, audited.
+
+    One row per (flow, merchant adjustment id): the unique constraint is what makes a webhook delivered
+    twice, or two events racing, tell the customer and give money back to the caps once. Cancellations
+    or refunds the merchant reports without an adjustment id get a derived one (`canceled`,
+    `amount_refunded:<cumulative>`).
+    """
+
+    flow = models.ForeignKey(OrderFlow, on_delete=models.PROTECT, related_name="order_adjustments")
+    adjustment_id = models.CharField(max_length=128)
+    type = models.CharField(max_length=32)
+    # What the merchant reported, and what went back to the spend caps (never more than was charged).
+    amount = models.PositiveBigIntegerField()
+    credited = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    webhook_event_id = models.BigIntegerField(null=True, blank=True)
+    applied_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["applied_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "adjustment_id"], name="ordering_order_adjustment_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.adjustment_id} of flow {self.flow_id}"
 
 
 class PaymentChallengeStatus(models.TextChoices):

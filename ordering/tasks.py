@@ -6,7 +6,7 @@ the step under a lock and a lease, so a redelivered or duplicated task finds not
 
 from celery import shared_task
 
-from ordering import saga, services
+from ordering import order_events, saga, services
 
 # acks_late + reject_on_worker_lost: a task whose worker dies is delivered again, not lost; the
 # saga's claim makes the second delivery harmless.
@@ -31,3 +31,13 @@ def flows_sweep() -> dict:
 @shared_task(name="ordering.flows_halt_for_customer", **_RELIABLE)
 def flows_halt_for_customer(customer_id: int, reason: str) -> list[str]:
     return services.flows_halt_for_customer(customer_id=customer_id, reason=reason)
+
+
+@shared_task(name="ordering.merchant_order_event_apply", **_RELIABLE)
+def merchant_order_event_apply(event_id: int) -> str:
+    return order_events.merchant_order_event_apply(event_id=event_id)
+
+
+@shared_task(name="ordering.merchant_order_events_sweep", **_RELIABLE)
+def merchant_order_events_sweep() -> dict:
+    return order_events.merchant_order_events_sweep()

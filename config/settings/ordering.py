@@ -39,4 +39,9 @@ ORDERING_MESSAGE_MAX_CHARS = env_int("ORDERING_MESSAGE_MAX_CHARS", 2000)
 
 ORDERING_BEAT_SCHEDULE = {
     "ordering-resume-stuck-flows": {"task": "ordering.flows_sweep", "schedule": float(ORDERING_SWEEP_INTERVAL_SECONDS)},
+    # Merchant order webhooks whose enqueue was lost, or that came before the saga recorded the order.
+    "ordering-apply-merchant-order-events": {
+        "task": "ordering.merchant_order_events_sweep",
+        "schedule": float(ORDERING_SWEEP_INTERVAL_SECONDS),
+    },
 }

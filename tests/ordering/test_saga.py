@@ -57,7 +57,7 @@ def test_happy_path_places_one_order_commits_spend_and_tells_the_customer(shop):
     assert token.used_at is not None and token.revoked_at is None
     assert token.max_amount == flow.total_amount
     # the spend ledger: reserved then committed, nothing live
-    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0}
+    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0, "refund": 0}
     assert spend_usage(user_id=shop.alice.pk).used["per_day"] == flow.total_amount
     # every step succeeded once, with a stable key; nothing left to undo
     assert list(FlowStep.objects.filter(flow=flow).values_list("name", "status")) == [
@@ -89,7 +89,7 @@ def test_a_declined_card_charges_nothing_releases_everything_and_offers_options(
     assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
     assert shop.sandbox.available(BLUE_RUNNER_42) == before
     assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).revoked_at is not None
-    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount}
+    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount, "refund": 0}
     told = _messages(flow)[-1]
     assert "declined" in told["text"] and told["data"]["options"] == [
         "another_card",
@@ -125,7 +125,7 @@ def test_3ds_required_waits_for_a_person_and_says_so(shop):
     assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "authentication_required"
     token = VaultToken.objects.get(checkout_session_id=flow.checkout_session_id)
     assert token.used_at is None and token.revoked_at is None
-    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": 0}
+    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": 0, "refund": 0}
 
 
 def test_two_server_errors_at_complete_then_success_is_three_attempts_and_one_order(shop):
@@ -140,7 +140,7 @@ def test_two_server_errors_at_complete_then_success_is_three_attempts_and_one_or
     assert len({request.idempotency_key for request in completes}) == 1
     assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
     assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).used_at is not None
-    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0}
+    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0, "refund": 0}
 
 
 def test_a_lost_complete_response_is_recovered_by_reading_the_session_without_a_second_order(shop):
@@ -153,7 +153,7 @@ def test_a_lost_complete_response_is_recovered_by_reading_the_session_without_a_
     assert flow.status == FlowStatus.PLACED
     assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
     assert flow.merchant_order_id == MerchantOrder.objects.get(session_id=flow.checkout_session_id).id
-    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0}
+    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0, "refund": 0}
     assert VaultToken.objects.filter(checkout_session_id=flow.checkout_session_id).count() == 1
 
 
@@ -169,7 +169,7 @@ def test_out_of_stock_at_complete_releases_stock_token_and_spend_and_tells_the_c
     assert shop.sandbox.available(BLUE_RUNNER_42) <= before  # the fault made the held unit vanish
     assert MerchantSession.objects.get(pk=flow.checkout_session_id).lines.filter(reserved_quantity__gt=0).count() == 0
     assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).revoked_at is not None
-    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount}
+    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount, "refund": 0}
     assert "sold out" in _messages(flow)[-1]["text"]
 
 
@@ -184,7 +184,7 @@ def test_a_price_change_charges_nothing_and_shows_a_new_preview_to_confirm(shop)
     assert flow.total_amount > confirmed_total and flow.preview_hash != confirmed_hash
     assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
     assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).revoked_at is not None
-    assert _ledger(flow) == {"reserve": confirmed_total, "commit": 0, "release": confirmed_total}
+    assert _ledger(flow) == {"reserve": confirmed_total, "commit": 0, "release": confirmed_total, "refund": 0}
     # the session stays open for the new preview, and confirming that one places the order
     assert MerchantSession.objects.get(pk=flow.checkout_session_id).status != "canceled"
     assert _messages(flow)[-1]["data"]["preview_hash"] == flow.preview_hash
@@ -222,7 +222,7 @@ def test_a_merchant_that_stays_down_fails_the_flow_undoes_it_and_says_so(shop):
     assert not MerchantOrder.objects.exists()
     assert shop.sandbox.available(BLUE_RUNNER_42) == before
     assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).revoked_at is not None
-    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount}
+    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount, "refund": 0}
     assert "not answering" in _messages(flow)[-1]["text"]
 
 

@@ -1,0 +1,283 @@
+"""A merchant's order webhooks applied to the customer's placed order: a cancel or a refund by the shop.
+
+The receiver (catalog_adapters) verifies and stores each event and announces it after commit; a
+task (`ordering.tasks.merchant_order_event_apply`, by event id) calls `merchant_order_event_apply`, and
+`merchant_order_events_sweep` picks up events whose enqueue was lost. For the flow of the order:
+
+- the shop's order status is recorded (`OrderFlow.merchant_order_status`; the flow stays PLACED,
+  see `OrderFlow`'s docstring);
+- every completed `refund` or `cancellation` adjustment, once per adjustment id, adds to
+  `refunded_amount` (never past the charged total) and gives the money back to the spend caps
+  (`consent.services.spend_refund`, once per adjustment id, never past what was committed);
+- growth of the `amount_refunded` total that no adjustment explains counts as a refund of the difference;
+- a cancellation the shop reports without a money adjustment gives the rest of the charge back
+  (a canceled order is no spend);
+- the customer reads what happened in their conversation, and an audit event records it.
+
+Exactly once, whatever is delivered twice or races: the event row is locked (an event is applied once),
+then the flow row (events of one order apply one after the other), and `FlowOrderAdjustment` and the
+refund ledger row are unique per adjustment. Lock order: webhook event, flow, spend reservation (inside
+spend_refund), audit chain last: the flow -> ledger -> audit order the saga keeps. No foreign call is
+made while the locks are held.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import ActorType
+from audit.services import audit_record
+from catalog_adapters.errors import MerchantError
+from catalog_adapters.models import MerchantWebhookEvent, WebhookOutcome
+from catalog_adapters.selectors import webhook_event_order, webhook_event_order_data
+from catalog_adapters.services import webhook_event_mark_processed
+from consent.services import spend_refund
+from ordering.models import FlowOrderAdjustment, FlowStatus, MessageRole, OrderFlow
+from ordering.money import format_money
+from ordering.saga import spend_reference
+from ordering.services import conversation_post
+
+logger = logging.getLogger(__name__)
+
+ORDER_EVENT_TYPES = frozenset({"order_create", "order_update"})
+CANCELED_STATUSES = frozenset({"canceled", "cancelled"})
+# Adjustments that give the customer money back. Credits, disputes, exchanges and price adjustments are
+# recorded by the merchant but are not money back on the card this order was charged to.
+MONEY_BACK_TYPES = frozenset({"refund", "cancellation"})
+# A flow that may still become PLACED: an event for its order waits (unprocessed) for the sweeper.
+NOT_PLACED_YET = frozenset({FlowStatus.CONFIRMED, FlowStatus.PLACING, FlowStatus.REQUIRES_ACTION, FlowStatus.ESCALATED})
+PENDING = "pending"
+
+
+@dataclass
+class _Applied:
+    refunded: int = 0  # what the shop gave back in this event (capped at the order's total)
+    credited: int = 0  # of it, what went back to the spend caps
+    adjustment_ids: list[str] = field(default_factory=list)
+
+
+def merchant_order_event_apply(*, event_id: int) -> str:
+    """Apply one stored order webhook; returns its outcome (a WebhookOutcome, or `pending`). Safe to run twice."""
+    with transaction.atomic():
+        event = MerchantWebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None:
+            return WebhookOutcome.UNKNOWN_ORDER
+        if event.processed_at is not None:
+            return event.outcome
+        outcome = _apply(event)
+        if outcome != PENDING:
+            webhook_event_mark_processed(event=event, outcome=outcome)
+    logger.info(
+        "merchant.webhook.applied",
+        extra={"merchant": event.merchant_id, "event_id": event.pk, "order_id": event.order_id, "outcome": outcome},
+    )
+    return outcome
+
+
+def merchant_order_events_sweep(
+    *, older_than_seconds: int = 60, give_up_after_seconds: int = 86400, now: datetime | None = None, limit: int = 200
+) -> dict[str, int]:
+    """Apply events nobody handled: a lost enqueue, or an order the saga had not recorded yet when it came.
+
+    An event still waiting for its flow after `give_up_after_seconds` is closed as not_placed.
+    """
+    now = now or timezone.now()
+    waiting = MerchantWebhookEvent.objects.filter(
+        processed_at__isnull=True, received_at__lt=now - timedelta(seconds=older_than_seconds)
+    ).order_by("received_at")
+    counts: dict[str, int] = {}
+    for event_id, received_at in waiting.values_list("pk", "received_at")[:limit]:
+        outcome = merchant_order_event_apply(event_id=event_id)
+        if outcome == PENDING and received_at < now - timedelta(seconds=give_up_after_seconds):
+            with transaction.atomic():
+                event = MerchantWebhookEvent.objects.select_for_update().get(pk=event_id)
+                if event.processed_at is None:
+                    webhook_event_mark_processed(event=event, outcome=WebhookOutcome.NOT_PLACED)
+            outcome = WebhookOutcome.NOT_PLACED
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def _flow_for(event: MerchantWebhookEvent, data: dict) -> OrderFlow | None:
+    """The flow of the event's order, locked: by the merchant's order id, else (the spec's examples carry
+    no id) by the checkout session the order came from."""
+    flows = OrderFlow.objects.select_for_update().filter(merchant_id=event.merchant_id)
+    order_id = str(data.get("id") or "")
+    if order_id:
+        flow = flows.filter(merchant_order_id=order_id).first()
+        if flow is not None:
+            return flow
+    session_id = str(data.get("checkout_session_id") or "")
+    if session_id:
+        return flows.filter(checkout_session_id=session_id).order_by("-created_at").first()
+    return None
+
+
+def _apply(event: MerchantWebhookEvent) -> str:
+    if event.event_type not in ORDER_EVENT_TYPES:
+        logger.info("merchant.webhook.type_ignored", extra={"merchant": event.merchant_id, "type": event.event_type})
+        return WebhookOutcome.IGNORED_TYPE
+    data = webhook_event_order_data(event=event)
+    flow = _flow_for(event, data)
+    if flow is None:
+        logger.warning(
+            "merchant.webhook.unknown_order", extra={"merchant": event.merchant_id, "order_id": event.order_id}
+        )
+        return WebhookOutcome.UNKNOWN_ORDER
+    if flow.status != FlowStatus.PLACED:
+        return PENDING if flow.status in NOT_PLACED_YET else WebhookOutcome.NOT_PLACED
+    if data.get("id") and str(data["id"]) != flow.merchant_order_id:
+        # Same checkout session, another order id: not the order we placed.
+        return WebhookOutcome.UNKNOWN_ORDER
+    try:
+        order = webhook_event_order(event=event, currency=flow.currency, order_id=flow.merchant_order_id)
+    except (KeyError, TypeError, ValueError, AttributeError, MerchantError):
+        logger.warning(
+            "merchant.webhook.unreadable_order",
+            extra={"merchant": event.merchant_id, "event_id": event.pk, "order_id": flow.merchant_order_id},
+        )
+        return WebhookOutcome.UNREADABLE
+
+    status = (order.status or "").strip().lower()[:32]
+    canceled_now = bool(status) and status in CANCELED_STATUSES and flow.merchant_order_status not in CANCELED_STATUSES
+    status_changed = bool(status) and status != flow.merchant_order_status
+    applied = _Applied()
+    currency = flow.currency.lower()
+    for adjustment in order.adjustments:
+        if adjustment.type not in MONEY_BACK_TYPES or adjustment.status != "completed" or not adjustment.id:
+            continue
+        if adjustment.amount.currency != currency:
+            logger.warning(
+                "merchant.webhook.adjustment_currency",
+                extra={"merchant": event.merchant_id, "order_id": flow.merchant_order_id, "adjustment": adjustment.id},
+            )
+            continue
+        _give_back(flow, event, applied, adjustment_id=adjustment.id, kind=adjustment.type, amount=adjustment.amount)
+    refunded_total = order.total("amount_refunded")
+    unexplained = 0
+    if refunded_total is not None and refunded_total.currency == currency:
+        # A merchant's cumulative figure past the charge is its own business; we count up to the charge.
+        unexplained = min(refunded_total.amount, flow.total_amount or 0) - flow.refunded_amount
+    if unexplained > 0:
+        _give_back(
+            flow,
+            event,
+            applied,
+            adjustment_id=f"amount_refunded:{flow.refunded_amount + unexplained}",
+            kind="refund",
+            amount=unexplained,
+        )
+    if status in CANCELED_STATUSES and (flow.total_amount or 0) > flow.refunded_amount:
+        _give_back(
+            flow,
+            event,
+            applied,
+            adjustment_id="canceled",
+            kind="cancellation",
+            amount=(flow.total_amount or 0) - flow.refunded_amount,
+        )
+    if not (status_changed or applied.adjustment_ids):
+        return WebhookOutcome.NO_CHANGE
+    if status_changed:
+        flow.merchant_order_status = status
+    flow.merchant_order_updated_at = timezone.now()
+    flow.save(update_fields=["merchant_order_status", "merchant_order_updated_at", "refunded_amount", "updated_at"])
+    if canceled_now or applied.refunded:
+        _tell(flow, event, applied, canceled=canceled_now, order_number=order.order_number)
+    return WebhookOutcome.APPLIED
+
+
+def _give_back(
+    flow: OrderFlow, event: MerchantWebhookEvent, applied: _Applied, *, adjustment_id: str, kind: str, amount
+) -> None:
+    """Record one adjustment once: the money back on the order (up to its total) and in the caps."""
+    amount = amount if isinstance(amount, int) else amount.amount
+    adjustment_id = adjustment_id[:128]
+    if amount <= 0 or FlowOrderAdjustment.objects.filter(flow=flow, adjustment_id=adjustment_id).exists():
+        return
+    refunded = min(amount, max((flow.total_amount or 0) - flow.refunded_amount, 0))
+    credited = 0
+    if refunded:
+        entry, _ = spend_refund(
+            flow_reference=spend_reference(flow),
+            amount=refunded,
+            refund_key=f"{flow.merchant_id}:{flow.merchant_order_id}:{adjustment_id}",
+            reason=f"merchant_{kind}"[:100],
+            actor_type=ActorType.SYSTEM,
+            actor_id=f"merchant:{flow.merchant_id}",
+        )
+        credited = entry.amount if entry is not None else 0
+    FlowOrderAdjustment.objects.create(
+        flow=flow,
+        adjustment_id=adjustment_id,
+        type=kind[:32],
+        amount=amount,
+        credited=credited,
+        currency=flow.currency,
+        webhook_event_id=event.pk,
+        applied_at=timezone.now(),
+    )
+    flow.refunded_amount += refunded
+    applied.refunded += refunded
+    applied.credited += credited
+    applied.adjustment_ids.append(adjustment_id)
+
+
+def _tell(
+    flow: OrderFlow, event: MerchantWebhookEvent, applied: _Applied, *, canceled: bool, order_number: str
+) -> None:
+    reference = order_number or flow.merchant_order_id
+    money = format_money(applied.refunded, flow.currency)
+    total = flow.total_amount or 0
+    if canceled:
+        text = f"The shop canceled your order {reference}."
+        if applied.refunded:
+            text += f" You get a refund of {money} to the card you paid with."
+        action, kind = "flow.order_canceled_by_merchant", "order_canceled_by_shop"
+    else:
+        text = f"The shop refunded {money} for your order {reference}."
+        if flow.refunded_amount < total:
+            text += (
+                f" So far {format_money(flow.refunded_amount, flow.currency)} of "
+                f"{format_money(total, flow.currency)} has come back."
+            )
+        action, kind = "flow.order_refunded", "order_refunded_by_shop"
+    if applied.credited:
+        text += " Your spending limits have that amount back."
+    conversation_post(
+        conversation_id=flow.conversation_id,
+        role=MessageRole.SYSTEM,
+        text=text,
+        data={
+            "kind": kind,
+            "flow_id": str(flow.pk),
+            "merchant_order_id": flow.merchant_order_id,
+            "refunded": applied.refunded,
+            "refunded_total": flow.refunded_amount,
+            "currency": flow.currency,
+        },
+    )
+    audit_record(
+        action=action,
+        actor_type=ActorType.SYSTEM,
+        actor_id=f"merchant:{flow.merchant_id}",
+        customer_id=flow.customer_id,
+        target_type="flow",
+        target_id=flow.pk,
+        data={
+            "merchant_order_id": flow.merchant_order_id,
+            "merchant_status": flow.merchant_order_status,
+            "refunded": applied.refunded,
+            "refunded_total": flow.refunded_amount,
+            "credited": applied.credited,
+            "total": total,
+            "currency": flow.currency,
+            "adjustment_ids": applied.adjustment_ids,
+            "webhook_event_id": event.pk,
+        },
+    )
