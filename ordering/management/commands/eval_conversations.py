@@ -74,19 +74,24 @@ class Command(BaseCommand):
         verbosity = int(options["verbosity"])
 
         started = time.monotonic()
-        with _quiet_logs(verbosity), _throwaway_database(self, verbosity), _live_server() as server_url:
-            _seed()
-            with evaluation_environment(server_url=server_url), self._generator(options["llm"]) as generator:
-                self.stderr.write(f"Running {len(tasks)} tasks ({generator}) against {server_url} …")
+        with (
+            _quiet_logs(verbosity),
+            _throwaway_database(self, verbosity),
+            _live_server() as server_url,
+            # The first task has the sandbox run its demo seed, over HTTP (its control API).
+            evaluation_environment(server_url=server_url),
+            self._generator(options["llm"]) as generator,
+        ):
+            self.stderr.write(f"Running {len(tasks)} tasks ({generator}) against {server_url} …")
 
-                def progress(outcome: Any) -> None:
-                    if verbosity >= 1:
-                        self.stderr.write("." if outcome.success else ("W" if outcome.wrong_order else "F"), ending="")
-                        self.stderr.flush()
+            def progress(outcome: Any) -> None:
+                if verbosity >= 1:
+                    self.stderr.write("." if outcome.success else ("W" if outcome.wrong_order else "F"), ending="")
+                    self.stderr.flush()
 
-                outcomes = tasks_run(tasks, progress=progress)
-                self.stderr.write("")
-                messages_report = None if options["no_messages"] or options["llm"] else _single_messages()
+            outcomes = tasks_run(tasks, progress=progress)
+            self.stderr.write("")
+            messages_report = None if options["no_messages"] or options["llm"] else _single_messages()
         summary = summarize(outcomes, generator=generator)
         summary.seconds = time.monotonic() - started
 
@@ -196,12 +201,6 @@ def _live_server() -> Iterator[str]:
     finally:
         server.terminate()
         server.join(timeout=10)
-
-
-def _seed() -> None:
-    from sandbox_merchant.demo import demo_data_seed
-
-    demo_data_seed()
 
 
 def _single_messages() -> str | None:
