@@ -25,6 +25,16 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+def _is_dynamic_import(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")
+        and bool(node.args)
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    )
+
+
 def imported_modules(path: Path) -> list[tuple[int, str]]:
     """(line, module) for every import in the file; `from . import x` resolved against the file's package."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -43,13 +53,9 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
                 module = node.module or ""
             found.append((node.lineno, module))
             found.extend((node.lineno, f"{module}.{alias.name}") for alias in node.names)
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
-            "import_module",
-            "__import__",
-        ):
+        elif _is_dynamic_import(node):
             # importlib.import_module("sandbox_merchant...") is an import too.
-            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                found.append((node.lineno, node.args[0].value))
+            found.append((node.lineno, node.args[0].value))
     return found
 
 
