@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from catalog_adapters.contract import Checkout, Orders, PaymentVault
 from catalog_adapters.contract import Catalog as CatalogProtocol
+from catalog_adapters.contract import Checkout, Orders, PaymentVault
 from catalog_adapters.registry import get_merchant
 from consent.demo import consent_demo_seed
 from consent.models import SpendEntry
