@@ -1,15 +1,18 @@
 """The sandbox's control API: a sandbox extension, not part of ACP (docs/sandbox-merchant.md, "Control API").
 
 What a test harness or the conversation evaluation asks of the sandbox shop that no real merchant
-offers: put it back to its demo state, set a variant's stock, and list the orders it took with the card
-each one charged. Served next to the fault switchboard under `sandbox/`, with the same protocol as
-every other sandbox endpoint (bearer token, API-Version, an Idempotency-Key on POST), only while the
-sandbox is enabled (`SANDBOX_MERCHANT_ENABLED`), and never subject to injected faults.
+offers: put it back to its demo state, set a variant's stock, list the orders it took with the card
+each one charged, and the payment tokens delegated to it (spent or revoked). Served next to the fault
+switchboard under `sandbox/`, with the same protocol as every other sandbox endpoint (bearer token,
+API-Version, an Idempotency-Key on POST), only while the sandbox is enabled (`SANDBOX_MERCHANT_ENABLED`),
+and never subject to injected faults.
 
     POST sandbox/reset   {"full": false}           -> 200 {"canceled_sessions": n, "faults_cleared": n, "full": bool}
     POST sandbox/stock   {"stock": {variant: n}}    -> 200 {"stock": {variant: n}}  (404 for an unknown variant)
     GET  sandbox/orders  [?customer=cus_alice]      -> 200 {"data": [{id, checkout_session_id, customer,
                                                             status, currency, total, payment}]}, newest first
+    GET  sandbox/tokens  [?checkout_session_id=cs_…] -> 200 {"data": [{id, checkout_session_id, vault_reference,
+                                                            max_amount, currency, used, revoked}]}, oldest first
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from django.utils import timezone
 
 from sandbox_merchant import api, demo
 from sandbox_merchant.errors import InvalidRequest, NotFound, SandboxError
-from sandbox_merchant.models import Order, SavedItem, Variant
+from sandbox_merchant.models import Order, SavedItem, Variant, VaultToken
 from sandbox_merchant.selectors import live_reservations
 from sandbox_merchant.services import checkout_session_cancel, fault_rules_clear
 
@@ -89,6 +92,25 @@ def orders_list(*, customer_id: str = "") -> list[dict]:
     ]
 
 
+def tokens_list(*, checkout_session_id: str = "") -> list[dict]:
+    """The delegated payment tokens (never a card number), and whether each was spent or revoked."""
+    tokens = VaultToken.objects.select_related("card").order_by("created_at")
+    if checkout_session_id:
+        tokens = tokens.filter(checkout_session_id=checkout_session_id)
+    return [
+        {
+            "id": token.id,
+            "checkout_session_id": token.checkout_session_id,
+            "vault_reference": token.card.reference,
+            "max_amount": token.max_amount,
+            "currency": token.currency,
+            "used": token.used_at is not None,
+            "revoked": token.revoked_at is not None,
+        }
+        for token in tokens
+    ]
+
+
 # -- HTTP ---------------------------------------------------------------------------------------------
 
 
@@ -113,8 +135,13 @@ def _orders(call: api.Call) -> tuple[int, dict]:
     return 200, {"data": orders_list(customer_id=call.request.GET.get("customer", ""))}
 
 
+def _tokens(call: api.Call) -> tuple[int, dict]:
+    return 200, {"data": tokens_list(checkout_session_id=call.request.GET.get("checkout_session_id", ""))}
+
+
 urlpatterns = [
     path("reset", api.route(faultable=False, POST=("control", _reset)), name="control-reset"),
     path("stock", api.route(faultable=False, POST=("control", _stock)), name="control-stock"),
     path("orders", api.route(faultable=False, GET=("control", _orders)), name="control-orders"),
+    path("tokens", api.route(faultable=False, GET=("control", _tokens)), name="control-tokens"),
 ]

@@ -35,6 +35,19 @@ class SandboxOrder:
     vault_reference: str
 
 
+@dataclass(frozen=True)
+class SandboxToken:
+    """A payment token delegated to the sandbox, and whether it was spent (an order) or revoked."""
+
+    id: str
+    checkout_session_id: str
+    vault_reference: str
+    max_amount: int
+    currency: str
+    used: bool
+    revoked: bool
+
+
 class SandboxControl:
     def __init__(self, merchant_id: str = "sandbox", *, timeout: float = 60.0) -> None:
         config = get_merchant_config(merchant_id)
@@ -82,6 +95,11 @@ class SandboxControl:
             )
             for row in body["data"]
         ]
+
+    def tokens(self, *, checkout_session_id: str = "") -> list[SandboxToken]:
+        """The payment tokens delegated to the sandbox (for one checkout session, or all), oldest first."""
+        params = {"checkout_session_id": checkout_session_id} if checkout_session_id else None
+        return [SandboxToken(**row) for row in self._call("GET", "tokens", params=params)["data"]]
 
     def order(self, order_id: str) -> SandboxOrder | None:
         return next((order for order in self.orders() if order.id == order_id), None)
