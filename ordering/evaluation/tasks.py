@@ -440,9 +440,10 @@ def mentions(text: str, word: str) -> bool:
 
 
 @contextlib.contextmanager
-def evaluation_environment(*, server_url: str) -> Iterator[None]:
-    """Point the sandbox merchant and its webhooks at `server_url` (a live server of this site) and run
-    Celery tasks eagerly; everything is put back on exit."""
+def evaluation_environment(*, server_url: str, merchant_url: str | None = None) -> Iterator[None]:
+    """Point the sandbox merchant at `merchant_url` (default: `server_url`/sandbox-merchant, the sandbox
+    served in-process by a live server of this site) and its webhooks at `server_url`, and run Celery
+    tasks eagerly; everything is put back on exit."""
     from catalog_adapters.registry import get_merchant, reset_merchants
     from config.celery import app as celery_app
 
@@ -455,7 +456,7 @@ def evaluation_environment(*, server_url: str) -> Iterator[None]:
         MERCHANT_ID: {
             **settings.MERCHANTS[MERCHANT_ID],
             **QUICK_MERCHANT,
-            "BASE_URL": f"{server_url}/sandbox-merchant",
+            "BASE_URL": merchant_url or f"{server_url}/sandbox-merchant",
         },
     }
     settings.SANDBOX_MERCHANT_WEBHOOK_URL = f"{server_url}/webhooks/merchants/{MERCHANT_ID}/"

@@ -61,3 +61,14 @@ def available(variant_id: str) -> int:
     product, _ = demo_variant(variant_id)
     served = get_merchant(MERCHANT_ID).catalog.get_product(product_id=product.id)
     return next(variant.available for variant in served.variants if variant.id == variant_id)
+
+
+def only_order() -> Order:
+    """The one order the shop took (AssertionError when it took none or several), through the contract."""
+    [placed] = merchant_orders()
+    return merchant_order(placed.id)
+
+
+def cancellations(order: Order) -> list:
+    """The order's cancellation adjustments (ACP adjustment type "cancellation"; the sandbox's "cancel")."""
+    return [adjustment for adjustment in order.adjustments if adjustment.type.startswith("cancel")]
