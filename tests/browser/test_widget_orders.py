@@ -47,7 +47,7 @@ def test_alice_orders_the_blue_running_shoes_with_her_promo_and_sees_the_order_i
     # then the widget says the order is placed, with the merchant's order id
     store.log.locator(".oaw-message[data-kind=flow_placed]").wait_for()
     [order] = in_thread(alice_orders, shop)
-    assert order.total_amount == flow.total_amount
+    assert order.total == flow.total_amount
     placed = store.log.locator(".oaw-message[data-kind=flow_placed]")
     assert order.id in placed.inner_text()
     assert preview.locator(".oaw-progress").inner_text() == f"Order placed · {order.id}"

@@ -275,7 +275,9 @@ class FakeVault(_Capability):
                 expires_at=allowance.expires_at,
                 metadata=dict(metadata or {}),
             )
-            self._merchant.tokens[token.id] = FakeToken(token, vault_reference=vault_reference, allowance=allowance)
+            self._merchant.tokens[token.id] = FakeToken(
+                token=token, vault_reference=vault_reference, allowance=allowance
+            )
             return token
 
         return self._once("delegate", operation_id, run)
@@ -401,7 +403,11 @@ class FakeMerchant:
         for index, wanted in enumerate(request.line_items or ()):
             found = self._variant(wanted.id)
             if found is None:
-                messages.append(Message("error", "invalid", f"No item {wanted.id}.", f"$.line_items[{index}]"))
+                messages.append(
+                    Message(
+                        type="error", code="invalid", content=f"No item {wanted.id}.", param=f"$.line_items[{index}]"
+                    )
+                )
                 continue
             product, variant = found
             if state.status in ("", *OPEN_STATUSES):
@@ -412,7 +418,12 @@ class FakeMerchant:
                 )
                 if self.stock[variant.id] - other_holds < wanted.quantity:
                     messages.append(
-                        Message("error", "out_of_stock", f"{product.title} is out of stock.", f"$.line_items[{index}]")
+                        Message(
+                            type="error",
+                            code="out_of_stock",
+                            content=f"{product.title} is out of stock.",
+                            param=f"$.line_items[{index}]",
+                        )
                     )
                     continue
             amount = variant.price.amount * wanted.quantity
@@ -437,9 +448,20 @@ class FakeMerchant:
         for code in request.discount_codes or ():
             if code.upper() in CODES:
                 codes.append(code.upper())
-                applied.append(AppliedDiscount(code.upper(), Money(CODES[code.upper()], currency), "Demo code"))
+                applied.append(
+                    AppliedDiscount(
+                        code=code.upper(), amount=Money(CODES[code.upper()], currency), description="Demo code"
+                    )
+                )
             else:
-                messages.append(Message("warning", "coupon_invalid", "This code does not exist.", "$.discount_codes"))
+                messages.append(
+                    Message(
+                        type="warning",
+                        code="coupon_invalid",
+                        content="This code does not exist.",
+                        param="$.discount_codes",
+                    )
+                )
         discount = min(sum(d.amount.amount for d in applied), base)
         options = tuple(
             FulfillmentOption(
@@ -449,19 +471,23 @@ class FakeMerchant:
                 carrier="Fake Post",
                 earliest_delivery_time=None,
                 latest_delivery_time=None,
-                totals=(Total("total", "Shipping", Money(self._shipping(option_id, base), currency)),),
+                totals=(
+                    Total(
+                        type="total", display_text="Shipping", amount=Money(self._shipping(option_id, base), currency)
+                    ),
+                ),
             )
             for option_id, (title, _price) in SHIPPING.items()
         )
         selected = tuple(request.selected_fulfillment_options or ())
         shipping = self._shipping(selected[0].option_id, base) if selected else 0
         totals = (
-            Total("items_base_amount", "Items", Money(base, currency)),
-            Total("items_discount", "Discount", Money(discount, currency)),
-            Total("subtotal", "Subtotal", Money(base - discount, currency)),
-            Total("fulfillment", "Shipping", Money(shipping, currency)),
-            Total("tax", "Tax", Money(0, currency)),
-            Total("total", "Total", Money(base - discount + shipping, currency)),
+            Total(type="items_base_amount", display_text="Items", amount=Money(base, currency)),
+            Total(type="items_discount", display_text="Discount", amount=Money(discount, currency)),
+            Total(type="subtotal", display_text="Subtotal", amount=Money(base - discount, currency)),
+            Total(type="fulfillment", display_text="Shipping", amount=Money(shipping, currency)),
+            Total(type="tax", display_text="Tax", amount=Money(0, currency)),
+            Total(type="total", display_text="Total", amount=Money(base - discount + shipping, currency)),
         )
         if state.status in ("", *OPEN_STATUSES):
             ready = lines and request.fulfillment_details is not None and selected
@@ -485,7 +511,11 @@ class FakeMerchant:
             buyer=request.buyer,
             fulfillment_details=request.fulfillment_details,
             expires_at=timezone.now() + timedelta(minutes=30),
-            order=OrderRef(order.id, session_id, order.permalink_url, order.status) if order else None,
+            order=OrderRef(
+                id=order.id, checkout_session_id=session_id, permalink_url=order.permalink_url, status=order.status
+            )
+            if order
+            else None,
         )
         self.sessions[session_id] = session
         return session
@@ -493,7 +523,9 @@ class FakeMerchant:
     def answer(self, session_id: str, status: str, code: str, content: str) -> CheckoutSession:
         """The session with one error message, left in `status` (a declined card, a 3-D Secure request)."""
         self.session_states[session_id].status = status
-        return self.requote(session_id, extra=(Message("error", code, content, "$.payment_data"),))
+        return self.requote(
+            session_id, extra=(Message(type="error", code=code, content=content, param="$.payment_data"),)
+        )
 
     @staticmethod
     def _shipping(option_id: str, base: int) -> int:
