@@ -154,3 +154,14 @@ def _on_setting_changed(*, setting: str, **_: object) -> None:
 
 
 setting_changed.connect(_on_setting_changed)
+
+
+def register_merchant_for_tests(merchant_id: str, merchant: object | None) -> None:
+    """Tests only: from now on `get_merchant(merchant_id)` returns `merchant` (an object offering the
+    contract's capabilities, e.g. tests/support/fake_merchant.py); `None` forgets it again. A reset of
+    the registry (a change to settings.MERCHANTS) forgets it too."""
+    with _lock:
+        if merchant is None:
+            _merchants.pop(merchant_id, None)
+        else:
+            _merchants[merchant_id] = merchant

@@ -1,10 +1,10 @@
 """Demo customers for `manage.py seed_demo`: alice and bob, with grants, vault cards and addresses.
 
 Idempotent: running it again changes nothing that exists (passwords included). The cards are
-references to the sandbox merchant's vault (sandbox_merchant), which fixes each card's
-behaviour: pm_alice_decline always declines, pm_alice_3ds asks for 3-D Secure. Their brand, last four
-and expiry here mirror that vault's demo data (sandbox_merchant/demo.py), so seeding needs no
-running merchant; a customer adding a card goes through payment_method_add, which asks the merchant.
+references to the sandbox merchant's vault, which fixes each card's behaviour: pm_alice_decline always
+declines, pm_alice_3ds asks for 3-D Secure. Their brand, last four and expiry here mirror the cards the
+sandbox seeds for its customers cus_alice and cus_bob (`manage.py seed_sandbox_merchant`), so seeding
+needs no running merchant; a customer adding a card goes through payment_method_add, which asks the merchant.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The sandbox merchant's URLs, mounted under /sandbox-merchant/ (see docs/sandbox-merchant-wire.md)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from sandbox_merchant import api, issuer, storefront
 from sandbox_merchant.models import FaultOperation as Op
@@ -75,4 +75,6 @@ urlpatterns = [
         ),
         name="faults",
     ),
+    # The sandbox's control API (reset, stock, orders): a sandbox extension, see sandbox_merchant/control.py.
+    path("sandbox/", include("sandbox_merchant.control")),
 ]

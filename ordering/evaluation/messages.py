@@ -10,7 +10,6 @@ from typing import Any
 
 import yaml
 
-from catalog_adapters.contract import Money, Product, ProductVariant
 from ordering.agent.commands import (
     COMMAND_TYPES,
     CartLine,
@@ -20,41 +19,14 @@ from ordering.agent.commands import (
     command_to_dict,
 )
 from ordering.agent.understand.lexicon import CatalogLexicon
+from ordering.evaluation.catalog import demo_products
 
 
 @functools.cache
 def demo_lexicon() -> CatalogLexicon:
-    """The lexicon of the sandbox's demo catalog, built from its data without a database, the way the
-    sandbox serves it (variant ids from `variant_id()`)."""
-    from sandbox_merchant.demo import PRODUCTS, variant_id
-
-    products = []
-    for slug, title, category, brand, price, colours, sizes, stock, description in PRODUCTS:
-        variants = tuple(
-            ProductVariant(
-                id=variant_id(slug, colour, size, single_colour=len(colours) == 1),
-                sku=variant_id(slug, colour, size, single_colour=len(colours) == 1).removeprefix("var_").upper(),
-                colour=colour,
-                size=size or None,
-                price=Money(price, "usd"),
-                available=stock,
-            )
-            for colour in colours
-            for size in sizes
-        )
-        products.append(
-            Product(
-                id=f"prod_{slug}",
-                title=title,
-                description=description,
-                category=category,
-                brand=brand,
-                image_url=None,
-                price=Money(price, "usd"),
-                variants=variants,
-            )
-        )
-    return CatalogLexicon.from_products(products)
+    """The lexicon of the sandbox's demo catalog, built from our copy of it (corpus/catalog.json) without a
+    database or a running shop."""
+    return CatalogLexicon.from_products(demo_products())
 
 
 # -- the corpus -----------------------------------------------------------------------------------------

@@ -55,14 +55,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -118,7 +117,7 @@ CONFIRMATION_PHRASES = frozenset(
 )  # fmt: skip
 
 # Our side of the demo customers: the demo seeds (consent/demo.py) plus alice's Work address, which
-# the shop knows (sandbox_merchant/demo.py) and the corpus ships to.
+# the shop knows (its demo customer cus_alice) and the corpus ships to.
 EXTRA_ADDRESSES: dict[str, list[dict[str, str]]] = {
     "alice": [
         {
@@ -441,9 +440,10 @@ def mentions(text: str, word: str) -> bool:
 
 
 @contextlib.contextmanager
-def evaluation_environment(*, server_url: str) -> Iterator[None]:
-    """Point the sandbox merchant and its webhooks at `server_url` (a live server of this site) and run
-    Celery tasks eagerly; everything is put back on exit."""
+def evaluation_environment(*, server_url: str, merchant_url: str | None = None) -> Iterator[None]:
+    """Point the sandbox merchant at `merchant_url` (default: `server_url`/sandbox-merchant, the sandbox
+    served in-process by a live server of this site) and its webhooks at `server_url`, and run Celery
+    tasks eagerly; everything is put back on exit."""
     from catalog_adapters.registry import get_merchant, reset_merchants
     from config.celery import app as celery_app
 
@@ -456,7 +456,7 @@ def evaluation_environment(*, server_url: str) -> Iterator[None]:
         MERCHANT_ID: {
             **settings.MERCHANTS[MERCHANT_ID],
             **QUICK_MERCHANT,
-            "BASE_URL": f"{server_url}/sandbox-merchant",
+            "BASE_URL": merchant_url or f"{server_url}/sandbox-merchant",
         },
     }
     settings.SANDBOX_MERCHANT_WEBHOOK_URL = f"{server_url}/webhooks/merchants/{MERCHANT_ID}/"
@@ -507,38 +507,13 @@ def sandbox_reset(*, full: bool = False) -> None:
     prices, and exactly the demo's saved items (an order adds a "purchased" item, which would change
     what "the socks I bought last time" means for every later task).
 
-    `full` runs the demo seed itself (`demo_data_seed`, done once per run); between tasks only what a
-    task can change is put back, in one transaction (the full seed costs about a second on PostgreSQL).
+    Asked of the sandbox over HTTP, through its control API (a sandbox extension): `full` runs its demo
+    seed (done once per run); between tasks it puts back only what a task can change. The runner cancels
+    each task's sessions through the contract; any a crashed task left open are canceled by the sandbox.
     """
-    from sandbox_merchant import demo
-    from sandbox_merchant.models import SavedItem, Variant
-    from sandbox_merchant.selectors import live_reservations
-    from sandbox_merchant.services import checkout_session_cancel, fault_rules_clear
+    from ordering.evaluation.sandbox_control import SandboxControl
 
-    # Sessions a task left open would keep stock reserved for the next task: the runner cancels
-    # each task's sessions through the contract; any left (a crashed task) are canceled here.
-    for session_id in set(live_reservations(now=timezone.now()).values_list("session_id", flat=True)):
-        with contextlib.suppress(Exception):
-            checkout_session_cancel(session_id=session_id)
-    fault_rules_clear()
-    if full:
-        demo.demo_data_seed()
-        return
-    now = timezone.now()
-    with transaction.atomic():
-        for slug, _title, _category, _brand, price, _colours, _sizes, stock, _text in demo.PRODUCTS:
-            # Test set-up only: the merchant's own code changes stock through its services.
-            Variant.objects.filter(product_id=f"prod_{slug}").update(stock=stock, price_amount=price)
-        kept = []
-        for customer_id, kind, slug, variant, days_ago in demo.SAVED_ITEMS:
-            item, _ = SavedItem.objects.update_or_create(
-                customer_id=customer_id,
-                kind=kind,
-                product_id=f"prod_{slug}",
-                defaults={"variant_id": variant, "saved_at": now - timedelta(days=days_ago)},
-            )
-            kept.append(item.pk)
-        SavedItem.objects.exclude(pk__in=kept).delete()
+    SandboxControl(MERCHANT_ID).reset(full=full)
 
 
 def customer_prepare(*, customer: str, setup: dict[str, Any]) -> Any:
@@ -573,12 +548,12 @@ def customer_prepare(*, customer: str, setup: dict[str, Any]) -> Any:
             user_id=user.pk, grant_id=grant.pk, via=GrantChannel.SEED, actor_type=ActorType.SYSTEM, reason="evaluation"
         )
     if setup.get("stock"):
-        from sandbox_merchant.models import Variant
+        from ordering.evaluation.sandbox_control import SandboxControl, SandboxControlError
 
-        for variant_id, units in setup["stock"].items():
-            # Test set-up only: the merchant's own code changes stock through its services.
-            if not Variant.objects.filter(id=variant_id).update(stock=int(units)):
-                raise CorpusError(f"setup.stock: the shop has no variant {variant_id!r}.")
+        try:
+            SandboxControl(MERCHANT_ID).set_stock({variant: int(units) for variant, units in setup["stock"].items()})
+        except SandboxControlError as error:
+            raise CorpusError(f"setup.stock: {error}") from None
     return user
 
 
@@ -881,10 +856,11 @@ def merchant_orders_for(*, user: Any) -> list[PlacedOrder]:
 
 
 def _charged_card_last4(order_id: str) -> str | None:
-    from sandbox_merchant.models import Order
+    """The card the sandbox charged for this order, from its control API (ACP's order names no card)."""
+    from ordering.evaluation.sandbox_control import SandboxControl
 
-    order = Order.objects.filter(id=order_id).select_related("payment_token__card").first()
-    return order.payment_token.card.last4 if order is not None else None
+    order = SandboxControl(MERCHANT_ID).order(order_id)
+    return order.card_last4 if order is not None else None
 
 
 def sessions_release(*, user: Any) -> None:

@@ -10,8 +10,8 @@ import pytest
 
 from consent.models import ConsentGrant, GrantStatus
 from ordering.models import Message, OrderFlow
-from sandbox_merchant.models import Order as MerchantOrder
 from tests.browser.conftest import SEED, Storefront, in_thread, screenshot
+from tests.support.merchant_state import merchant_order_count
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
@@ -44,7 +44,7 @@ def test_after_revoking_the_ordering_grant_on_the_settings_page_the_widget_refus
     blocked = store.log.locator(".oaw-message[data-kind=preview_blocked]").last
     assert blocked.get_by_role("link", name="Open your settings").get_attribute("href") == "/settings/"
     assert blocked.get_by_role("button", name="Confirm").count() == 0
-    assert in_thread(MerchantOrder.objects.count) == 0
+    assert merchant_order_count() == 0
     assert store.page.locator(".oaw-message[data-kind=flow_placed]").count() == 0
     screenshot(store.page, "revoked-refused")
 
@@ -96,7 +96,7 @@ def test_the_conversation_survives_a_reload_and_its_preview_can_still_be_confirm
     assert store.messages("customer").last.inner_text().endswith("Buy the Blue Runner in size 42")
     store.last_preview().get_by_role("button", name="Confirm").click()
     store.log.locator(".oaw-message[data-kind=flow_placed]").wait_for()
-    assert in_thread(MerchantOrder.objects.count) == 1
+    assert merchant_order_count() == 1
     assert in_thread(OrderFlow.objects.filter(conversation_id=conversation_id).count) == 1
     screenshot(store.page, "after-reload")
 

@@ -13,12 +13,11 @@ from catalog_adapters.registry import get_merchant
 from ordering.agent.tools import product_card
 from ordering.models import FlowStatus, MessageRole, OrderFlow
 from ordering.services import conversation_post
-from sandbox_merchant.demo import SHOE_SIZES
-from sandbox_merchant.models import CheckoutSession as MerchantSession
-from sandbox_merchant.models import Order as MerchantOrder
 from tests.browser.conftest import TIMEOUT_MS, Storefront, in_thread, screenshot
+from tests.support.merchant_state import checkout_session, merchant_order_count, merchant_orders
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
+SHOE_SIZES = ["40", "41", "42", "43", "44", "45"]  # the demo shop's shoe sizes (corpus/catalog.json)
 
 TIMES = "\N{MULTIPLICATION SIGN}"
 
@@ -62,8 +61,8 @@ def live_preview(store: Storefront):
 def merchant_lines(conversation_id: str) -> list[tuple[str, int]]:
     """The lines of the conversation's checkout session as the merchant holds them: (variant, quantity)."""
     flow = OrderFlow.objects.filter(conversation_id=conversation_id).order_by("-created_at").first()
-    session = MerchantSession.objects.get(pk=flow.checkout_session_id)
-    return sorted((line.variant_id, line.quantity) for line in session.lines.all())
+    session = checkout_session(flow.checkout_session_id)  # through the merchant contract
+    return sorted((line.item_id, line.quantity) for line in session.line_items)
 
 
 def test_size_chips_then_the_preview_card_changes_quantity_and_size_and_removes_the_line(shop, live_server, chromium):
@@ -162,7 +161,7 @@ def test_size_chips_then_the_preview_card_changes_quantity_and_size_and_removes_
     assert posts.last["command"] == {"kind": "remove_item", "target": {"variant_id": "var_blue_runner_42"}}
     assert live_preview(store).count() == 0
     assert store.log.locator(".oaw-cart-edit:visible").count() == 0
-    assert in_thread(MerchantOrder.objects.count) == 0
+    assert merchant_order_count() == 0
     # every post had its own Idempotency-Key
     keys = [key for _, key in posts.sent]
     assert all(keys) and len(set(keys)) == len(keys)
@@ -212,7 +211,7 @@ def test_search_results_are_cards_with_an_add_button_that_puts_that_product_in_t
     reply = store.messages("assistant").last
     assert "Trail Blazer" in reply.inner_text()
     assert reply.get_by_role("group", name="Quick replies").get_by_role("button").count() >= 2
-    assert in_thread(MerchantOrder.objects.count) == 0
+    assert merchant_order_count() == 0
     store.assert_no_outside_requests()
 
 
@@ -236,7 +235,7 @@ def test_after_a_confirmation_only_the_confirmed_preview_says_order_placed(shop,
     store.wait_until_idle()
 
     # then only that preview says the order is placed; the one it replaced says so
-    [order] = in_thread(lambda: list(MerchantOrder.objects.all()))
+    [order] = merchant_orders()
     flow = in_thread(OrderFlow.objects.get, merchant_order_id=order.id)
     assert flow.status == FlowStatus.PLACED and flow.confirmed_hash == latest.get_attribute("data-preview-hash")
     store.page.wait_for_function(
@@ -409,7 +408,7 @@ def test_try_again_after_a_failure_asks_again_with_the_request_not_the_chip_that
 
     # then her request is asked again in her own words (a bare "44" would mean nothing to a fresh cart)
     assert store.messages("customer").last.locator(".oaw-bubble").inner_text() == "buy the blue runner"
-    assert in_thread(MerchantOrder.objects.count) == 0
+    assert merchant_order_count() == 0
 
 
 def test_a_preview_the_settings_would_refuse_has_no_confirm_and_links_to_the_settings(shop, live_server, chromium):
@@ -437,5 +436,5 @@ def test_a_preview_the_settings_would_refuse_has_no_confirm_and_links_to_the_set
     assert preview.get_by_role("link", name="Open your settings").get_attribute("href") == "/settings/"
     assert not preview.locator(".oaw-progress").is_visible()  # not "no longer current": it is the latest
     assert not preview.locator(".oaw-cart-edit").is_visible()
-    assert in_thread(MerchantOrder.objects.count) == 0
+    assert merchant_order_count() == 0
     screenshot(store.page, "preview-blocked")

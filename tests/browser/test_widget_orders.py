@@ -7,16 +7,17 @@ from django.contrib.auth import get_user_model
 
 from catalog_adapters.registry import get_merchant
 from ordering.agent.tools import product_card
+from ordering.evaluation.sandbox_control import SandboxOrder
 from ordering.models import ConversationRating, FlowStatus, MessageRole, OrderFlow
 from ordering.services import conversation_post, conversation_staff_reply
-from sandbox_merchant.models import Order as MerchantOrder
 from tests.browser.conftest import SEED, Storefront, in_thread, screenshot
+from tests.support.merchant_state import merchant_order_count, merchant_orders
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
 
-def alice_orders(shop) -> list[MerchantOrder]:
-    return list(MerchantOrder.objects.order_by("created_at"))  # each test starts with an empty shop
+def alice_orders(shop) -> list[SandboxOrder]:
+    return merchant_orders(customer="cus_alice")[::-1]  # oldest first; each test starts with an empty shop
 
 
 def test_alice_orders_the_blue_running_shoes_with_her_promo_and_sees_the_order_id(shop, live_server, chromium):
@@ -46,7 +47,7 @@ def test_alice_orders_the_blue_running_shoes_with_her_promo_and_sees_the_order_i
     # then the widget says the order is placed, with the merchant's order id
     store.log.locator(".oaw-message[data-kind=flow_placed]").wait_for()
     [order] = in_thread(alice_orders, shop)
-    assert order.total_amount == flow.total_amount
+    assert order.total == flow.total_amount
     placed = store.log.locator(".oaw-message[data-kind=flow_placed]")
     assert order.id in placed.inner_text()
     assert preview.locator(".oaw-progress").inner_text() == f"Order placed · {order.id}"
@@ -193,7 +194,7 @@ def test_a_declined_card_offers_another_saved_card_and_the_order_goes_through_wi
     assert "declined" in failed.inner_text() and "nothing was charged" in failed.inner_text()
     options = failed.get_by_role("group", name="What next")
     assert options.get_by_role("button", name="Talk to a person").is_visible()
-    assert in_thread(MerchantOrder.objects.count) == 0
+    assert merchant_order_count() == 0
 
     # when she picks another saved card
     options.get_by_role("button", name="Use another card").click()
@@ -231,7 +232,7 @@ def test_when_the_shop_fails_to_place_the_order_try_again_asks_anew_and_it_goes_
     store.wait_until_idle()
     assert "nothing was charged" in failed.inner_text()
     assert store.last_preview().locator(".oaw-progress").inner_text().startswith("Not placed")
-    assert in_thread(MerchantOrder.objects.count) == 0
+    assert merchant_order_count() == 0
 
     # when the shop is back and she presses Try again
     shop.sandbox.clear_faults()
@@ -243,5 +244,5 @@ def test_when_the_shop_fails_to_place_the_order_try_again_asks_anew_and_it_goes_
     assert store.messages("customer").last.inner_text().endswith("Buy the Blue Runner in size 42")
     store.last_preview().get_by_role("button", name="Confirm").click()
     store.log.locator(".oaw-message[data-kind=flow_placed]").wait_for()
-    assert in_thread(MerchantOrder.objects.count) == 1
+    assert merchant_order_count() == 1
     screenshot(store.page, "failed-then-retried")

@@ -7,8 +7,8 @@ import pytest
 
 from ordering.models import FlowStatus, MessageRole, OrderFlow, PaymentChallenge
 from ordering.services import conversation_post
-from sandbox_merchant.models import Order as MerchantOrder
 from tests.browser.conftest import Storefront, in_thread, screenshot
+from tests.support.merchant_state import merchant_order_count, merchant_orders
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
@@ -37,7 +37,7 @@ def test_alice_verifies_a_3ds_payment_with_her_bank_from_the_chat_and_the_order_
     flow = in_thread(OrderFlow.objects.get, conversation_id=store.conversation_id())
     assert link.get_attribute("href") == f"{live_server.url}/api/v1/flows/{flow.pk}/payment-verification/"
     assert link.get_attribute("target") == "_blank"
-    assert in_thread(lambda: MerchantOrder.objects.count()) == 0
+    assert merchant_order_count() == 0
     screenshot(store.page, "3ds-link")
 
     # when she opens it, she sees the order first, and nothing is opened at the bank yet
@@ -67,7 +67,7 @@ def test_alice_verifies_a_3ds_payment_with_her_bank_from_the_chat_and_the_order_
     flow = in_thread(OrderFlow.objects.get, pk=flow.pk)
     assert flow.status == FlowStatus.PLACED
     assert flow.payment_verification_evidence["kind"] == "customer_challenge"
-    [order] = in_thread(lambda: list(MerchantOrder.objects.all()))
+    [order] = merchant_orders()
     assert order.id in store.log.locator(".oaw-message[data-kind=flow_placed]").inner_text()
     store.assert_no_outside_requests()
 

@@ -13,13 +13,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from ordering.evaluation.catalog import demo_variant
 from ordering.models import FlowStatus, OrderFlow
 from ordering.money import format_money
 from ordering.services import flow_confirm
-from sandbox_merchant.demo import variant_id
-from sandbox_merchant.models import Order as MerchantOrder
 from sandbox_merchant.models import Product
 from tests.ordering import conftest as ordering_fixtures
+from tests.support.merchant_state import only_order
 
 # The flow tests' fixtures, reused as they are: the sandbox merchant on a live socket with the demo
 # customers, and Celery tasks run in-process.
@@ -28,9 +28,9 @@ eager_tasks = ordering_fixtures.eager_tasks
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 TIMES = "\N{MULTIPLICATION SIGN}"
 
-BLUE_RUNNER_42 = variant_id("blue_runner", "blue", "42", single_colour=True)
-TRAIL_BLAZER_GREEN_43 = variant_id("trail_blazer", "green", "43", single_colour=False)
-CANVAS_LOW_BLACK_40 = variant_id("canvas_low", "black", "40", single_colour=False)
+BLUE_RUNNER_42 = demo_variant("var_blue_runner_42")[1].id
+TRAIL_BLAZER_GREEN_43 = demo_variant("var_trail_blazer_green_43")[1].id
+CANVAS_LOW_BLACK_40 = demo_variant("var_canvas_low_black_40")[1].id
 
 
 def previewed(username: str, *, card: str, variant: str, quantity: int = 1) -> OrderFlow:
@@ -78,7 +78,7 @@ def test_your_orders_lists_every_conversation_s_orders_newest_first_with_items_t
     assert placed.status == FlowStatus.PLACED
     assert declined.status in (FlowStatus.FAILED, FlowStatus.COMPENSATING, FlowStatus.COMPENSATED)
     assert placed.conversation_id != declined.conversation_id
-    order = MerchantOrder.objects.get()
+    order = only_order()  # the shop's record, read through the contract
 
     # when she opens her settings page
     section = orders_section("alice")
@@ -93,7 +93,7 @@ def test_your_orders_lists_every_conversation_s_orders_newest_first_with_items_t
     assert "Canvas Low" not in section
     failed, done = listed
     # the placed one: the shop's total, in plain words, with the shop's order number
-    assert done["Total"] == format_money(order.total_amount, "usd") == format_money(placed.total_amount, "usd")
+    assert done["Total"] == format_money(order.total().amount, "usd") == format_money(placed.total_amount, "usd")
     assert done["Status"] == "Placed"
     assert done["Order number"] == order.id
     assert done["Date"] == placed.placed_at.strftime("%Y-%m-%d %H:%M")  # UTC in tests, as the page shows it

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ordering.models import FlowStatus, OrderFlow
-from sandbox_merchant.models import CheckoutSession as MerchantSession
-from sandbox_merchant.models import Order as MerchantOrder
+from tests.support.merchant_state import available, merchant_order_count, session_order, session_status
 from tests.support.sandbox import BLUE_RUNNER_42
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
@@ -20,9 +19,9 @@ def _preview(chat, text="Buy the Blue Runner in size 42") -> dict:
 
 
 def test_decline_with_the_button_orders_nothing_and_releases_the_stock(shop, chat):
-    before = shop.sandbox.available(BLUE_RUNNER_42)
+    before = available(BLUE_RUNNER_42)
     pending = _preview(chat)
-    assert shop.sandbox.available(BLUE_RUNNER_42) == before - 1
+    assert available(BLUE_RUNNER_42) == before - 1
 
     response = chat.confirm(pending["preview_hash"], decision="decline")
 
@@ -30,9 +29,9 @@ def test_decline_with_the_button_orders_nothing_and_releases_the_stock(shop, cha
     assert response.json()["decision"] == "declined"
     flow = OrderFlow.objects.get(pk=pending["flow_id"])
     assert flow.status == FlowStatus.CANCELED
-    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
-    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
-    assert shop.sandbox.available(BLUE_RUNNER_42) == before
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 0
+    assert session_status(flow.checkout_session_id) == "canceled"
+    assert available(BLUE_RUNNER_42) == before
     state = chat.get()
     assert state["pending_confirmation"] is None
     assert "won't order" in state["messages"][-1]["text"]
@@ -69,7 +68,7 @@ def test_a_stale_hash_is_409_and_changes_nothing(shop, chat):
     assert chat.confirm(new["preview_hash"]).status_code == 202
     flow.refresh_from_db()
     assert flow.status == FlowStatus.PLACED
-    assert MerchantOrder.objects.get(session_id=flow.checkout_session_id).total_amount == new["preview"]["total"]
+    assert session_order(flow.checkout_session_id).total().amount == new["preview"]["total"]
 
 
 def test_a_confirmation_twice_starts_one_placement(shop, chat):
@@ -81,7 +80,7 @@ def test_a_confirmation_twice_starts_one_placement(shop, chat):
     assert first.status_code == second.status_code == 202
     flow = OrderFlow.objects.get(pk=pending["flow_id"])
     assert flow.confirmations == 1 and flow.status == FlowStatus.PLACED
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
     kinds = [m["kind"] for m in chat.get()["messages"]]
     assert kinds.count("flow_confirmed") == 1
 
@@ -123,7 +122,7 @@ def test_a_price_change_at_placement_shows_a_new_preview_and_a_typed_yes_confirm
     flow.refresh_from_db()
     assert flow.status == FlowStatus.PLACED
     assert flow.confirmed_hash == repreview["preview"]["preview_hash"]
-    assert MerchantOrder.objects.get(session_id=flow.checkout_session_id).total_amount == repreview["preview"]["total"]
+    assert session_order(flow.checkout_session_id).total().amount == repreview["preview"]["total"]
 
 
 def test_a_declined_card_offers_options_and_the_next_request_starts_a_new_cart(shop, chat):

@@ -35,7 +35,7 @@ from ordering.agent.commands import (
     command_schema,
 )
 from ordering.agent.llm import LLMFailure, LLMGenerator, llm_generator_for_settings
-from sandbox_merchant.demo import PRODUCTS
+from ordering.evaluation.catalog import demo_products
 from tests.support.llm_server import (
     HttpFailure,
     ScriptedLLM,
@@ -49,8 +49,14 @@ from tests.support.llm_server import (
 SEED = "Buy the blue running shoes I liked last week and apply my 10% promo"
 
 CATALOG = [
-    {"id": f"prod_{slug}", "title": title, "category": category, "colours": colours, "sizes": sizes}
-    for slug, title, category, _brand, _price, colours, sizes, _stock, _description in PRODUCTS
+    {
+        "id": product.id,
+        "title": product.title,
+        "category": product.category,
+        "colours": list(dict.fromkeys(variant.colour for variant in product.variants)),
+        "sizes": list(dict.fromkeys(variant.size or "" for variant in product.variants)),
+    }
+    for product in demo_products()
 ]
 
 AFTER_PREVIEW = DialogueContext(

@@ -12,8 +12,8 @@ import pytest
 
 from ordering.agent.prompt import context_from_prompt
 from ordering.agent.state import state_load
+from ordering.evaluation.sandbox_control import SandboxOrder
 from ordering.models import Conversation, ConversationTurn, FlowStatus, OrderFlow
-from sandbox_merchant.models import Order as MerchantOrder
 from tests.support.llm_server import (
     HttpFailure,
     ScriptedLLM,
@@ -24,6 +24,7 @@ from tests.support.llm_server import (
     scripted,
     tool_calls,
 )
+from tests.support.merchant_state import merchant_orders
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
@@ -69,8 +70,8 @@ def _turn_calls(llm: ScriptedLLM, chat, text: str) -> tuple[dict, int]:
     return answer, len(llm.requests) - before
 
 
-def _placed() -> list[MerchantOrder]:
-    return list(MerchantOrder.objects.all())
+def _placed() -> list[SandboxOrder]:
+    return merchant_orders()
 
 
 def test_the_seed_conversation_through_the_model_previews_and_orders_only_after_a_typed_yes(shop, chat, llm_settings):
@@ -97,7 +98,7 @@ def test_the_seed_conversation_through_the_model_previews_and_orders_only_after_
 
     flow.refresh_from_db()
     assert flow.status == FlowStatus.PLACED
-    assert [order.total_amount for order in _placed()] == [pending["preview"]["total"]]
+    assert [order.total for order in _placed()] == [pending["preview"]["total"]]
     assert calls_yes <= 2
     assert ConversationTurn.objects.filter(conversation_id=chat.id, planner="llm").count() == 2
     # the model was sent the shop's catalog from the offline reader's lexicon, and the preview was awaiting a yes
@@ -217,4 +218,4 @@ def test_the_offline_brain_answers_like_the_offline_generator(shop, chat, llm_se
 
     assert ConversationTurn.objects.filter(conversation_id=chat.id, planner="llm").count() == 3
     assert len(llm.requests) == 3 and all(request.tool_choice == "required" for request in llm.requests)
-    assert [order.total_amount for order in _placed()] == [pending["preview"]["total"]]
+    assert [order.total for order in _placed()] == [pending["preview"]["total"]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ordering.models import AgentDecision, FlowStatus, OrderFlow
-from sandbox_merchant.models import Order as MerchantOrder
+from tests.support.merchant_state import merchant_order_count, session_order
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
@@ -51,8 +51,8 @@ def test_seed_conversation_confirmed_with_the_button_is_placed(shop, chat):
     assert response.status_code == 202, response.content
     flow.refresh_from_db()
     assert flow.status == FlowStatus.PLACED
-    order = MerchantOrder.objects.get(session_id=flow.checkout_session_id)
-    assert order.total_amount == preview["total"]
+    order = session_order(flow.checkout_session_id)
+    assert order.total().amount == preview["total"]
     assert flow.confirmed_via == "button"
     events = chat.events()
     assert any(f["id"] == str(flow.pk) and f["status"] == "placed" for f in events["flows"])
@@ -101,7 +101,7 @@ def test_seed_conversation_with_a_size_question_and_a_typed_yes_is_placed(shop, 
     assert flow.status == FlowStatus.PLACED
     assert flow.confirmed_via == "typed"
     assert flow.confirmed_hash == pending["preview_hash"]
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
     decision = AgentDecision.objects.get(conversation_id=chat.id, name="confirm_typed")
     assert '"yes"' in decision.rationale and pending["preview_hash"][:12] in decision.rationale
     # the rationale reaches alice's activity log too

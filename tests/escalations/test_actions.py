@@ -14,9 +14,8 @@ from consent.models import SpendEntry
 from escalations.models import Escalation, PaymentVerification
 from escalations.services import EscalationActionRefused, escalation_payment_verification_confirm
 from ordering.models import ConversationStatus, Message, OrderFlow
-from sandbox_merchant.models import CheckoutSession as MerchantSession
-from sandbox_merchant.models import Order as MerchantOrder
 from tests.escalations.conftest import act_url, detail_url, fresh
+from tests.support.merchant_state import merchant_order_count, session_status
 
 
 def _post(client, escalation: Escalation, action: str, data: dict | None = None) -> list[str]:
@@ -75,7 +74,7 @@ def test_a_single_click_no_longer_places_a_3ds_payment(payment_verification, sam
     ]
     flow = fresh(escalation.flow)
     assert flow.status == "requires_action" and flow.payment_attempt == 0 and flow.payment_verification_evidence == {}
-    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 0
     [pending] = PaymentVerification.objects.filter(flow=flow)
     assert (pending.recorded_by_id, pending.note, pending.confirmed_at) == (sam.pk, NOTE, None)
     event = AuditEvent.objects.get(action="escalation.payment_verification_recorded", target_id=str(escalation.pk))
@@ -99,7 +98,7 @@ def test_the_same_specialist_cannot_confirm_their_own_verification(payment_verif
     assert again == ["sam already recorded a verification of this payment; a second specialist confirms it."]
     flow = fresh(escalation.flow)
     assert flow.status == "requires_action" and flow.payment_verified_by == ""
-    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 0
     assert PaymentVerification.objects.get(flow=flow).confirmed_at is None
     denied = AuditEvent.objects.get(action="escalation.confirm_payment", target_id=str(escalation.pk))
     assert (denied.outcome, denied.actor_id) == ("denied", str(sam.pk))
@@ -137,7 +136,7 @@ def test_two_different_specialists_place_a_3ds_payment_once(
     assert flow.status == "placed" and flow.payment_verified_by == f"{sam.pk}+{kim.pk}"
     assert flow.payment_verification_evidence["kind"] == "staff_two_person"
     assert flow.payment_verification_evidence["note"] == NOTE
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
     verification = PaymentVerification.objects.get(flow=flow)
     assert (verification.recorded_by_id, verification.confirmed_by_id) == (sam.pk, kim.pk)
     verified = AuditEvent.objects.get(action="escalation.payment_verified", target_id=str(escalation.pk))
@@ -157,7 +156,7 @@ def test_two_different_specialists_place_a_3ds_payment_once(
     again = _post(kim_client, escalation, "confirm_payment")
 
     assert again == ["The order is not waiting for a payment verification (it is placed)."]
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
 
 
 def test_approving_a_risk_review_places_the_order(risk_review, sam, sam_client):
@@ -168,7 +167,7 @@ def test_approving_a_risk_review_places_the_order(risk_review, sam, sam_client):
     assert response[0].startswith("Approved: the order is being placed.")
     flow = fresh(escalation.flow)
     assert flow.status == "placed" and flow.risk_approved_by == str(sam.pk)
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
     assert AuditEvent.objects.filter(action="escalation.risk_approved", actor_id=str(sam.pk)).count() == 1
     assert AuditEvent.objects.filter(action="flow.placing", target_id=str(flow.pk), actor_type="staff").exists()
 
@@ -183,7 +182,7 @@ def test_retrying_failed_undo_steps_after_the_merchant_recovers(compensation_fai
     flow = fresh(escalation.flow)
     assert flow.status == "compensated"
     assert dict(flow.compensations.values_list("action", "status"))["cancel_checkout"] == "done"
-    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
+    assert session_status(flow.checkout_session_id) == "canceled"
     assert AuditEvent.objects.filter(action="escalation.compensations_retried", target_id=str(escalation.pk)).exists()
     assert AuditEvent.objects.filter(
         action="compensation.cancel_checkout", target_id=str(flow.pk), outcome="ok"
@@ -202,8 +201,8 @@ def test_canceling_the_order_undoes_its_holds(payment_verification, sam, sam_cli
     assert response[0].startswith("Order canceled;")
     flow = fresh(flow)
     assert (flow.status, flow.failure_code) == ("canceled", "staff_canceled")
-    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
-    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
+    assert session_status(flow.checkout_session_id) == "canceled"
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 0
     assert SpendEntry.objects.filter(flow_reference=reference, kind="release").exists()
     canceled = AuditEvent.objects.get(action="flow.canceled", target_id=str(flow.pk))
     assert (canceled.actor_type, canceled.actor_id) == ("staff", str(sam.pk))

@@ -29,8 +29,8 @@ from escalations.services import (
     escalation_resolve,
 )
 from ordering.services import conversation_start
-from sandbox_merchant.models import Order as MerchantOrder
 from tests.escalations.conftest import act_url, fresh
+from tests.support.merchant_state import merchant_order_count
 
 
 @pytest.fixture
@@ -204,7 +204,7 @@ def test_two_specialists_recording_a_verification_at_once_record_one(payment_ver
     flow = fresh(payment_verification.flow)
     assert flow.status == "requires_action"
     assert PaymentVerification.objects.filter(flow=flow).count() == 1
-    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 0
 
 
 def test_asking_twice_for_a_person_in_one_conversation_opens_one_escalation(carol):

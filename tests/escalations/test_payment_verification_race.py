@@ -16,9 +16,9 @@ from escalations.services import (
     escalation_payment_verification_record,
 )
 from ordering.models import FlowStatus, OrderFlow
-from sandbox_merchant.models import Order as MerchantOrder
 from tests.escalations.conftest import fresh
 from tests.ordering.test_payment_verification import answer_the_bank, signed_in
+from tests.support.merchant_state import merchant_order_count
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("eager_tasks")]
 
@@ -62,7 +62,7 @@ def test_concurrent_second_approvals_place_exactly_once(payment_verification, sa
     assert (len(placed), len(refused)) == (1, 3), results
     flow = fresh(escalation.flow)
     assert flow.status == FlowStatus.PLACED
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
     verification = PaymentVerification.objects.get(flow=flow)
     assert verification.confirmed_by_id in {staff.pk for staff in colleagues}
     assert AuditEvent.objects.filter(action="escalation.payment_verified", target_id=str(escalation.pk)).count() == 1
@@ -90,7 +90,7 @@ def test_the_customers_result_and_a_second_approval_together_place_once(
     assert customer.status_code in (200, 409)
     flow = fresh(flow)
     assert flow.status == FlowStatus.PLACED and flow.payment_attempt == 1
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
 
 
 def test_the_same_result_arriving_twice_at_once_places_once(shop, live_server):
@@ -107,4 +107,4 @@ def test_the_same_result_arriving_twice_at_once_places_once(shop, live_server):
     assert sorted([first.status_code, second.status_code]) == [200, 409]
     flow = fresh(flow)
     assert flow.status == FlowStatus.PLACED and flow.payment_attempt == 1
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1

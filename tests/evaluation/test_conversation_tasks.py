@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.utils import timezone
 
+from catalog_adapters.registry import get_merchant
+from ordering.evaluation.catalog import demo_products, demo_promotion_codes, demo_variant
 from ordering.evaluation.report import (
     DEFAULT_MIN_SUCCESS,
     failures_text,
@@ -26,6 +27,7 @@ from ordering.evaluation.report import (
     summarize,
     summary_table,
 )
+from ordering.evaluation.sandbox_control import SandboxControl
 from ordering.evaluation.tasks import (
     REPLY_CLASSES,
     CorpusError,
@@ -36,9 +38,6 @@ from ordering.evaluation.tasks import (
     tasks_load,
     tasks_run,
 )
-from sandbox_merchant.demo import PRODUCTS, _promotions, variant_id
-from sandbox_merchant.models import Order as MerchantOrder
-from sandbox_merchant.selectors import variant_available
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -50,12 +49,14 @@ CATEGORIES = {
 
 
 def _shop_variants() -> set[str]:
-    return {
-        variant_id(slug, colour, size, single_colour=len(colours) == 1)
-        for slug, _title, _category, _brand, _price, colours, sizes, _stock, _description in PRODUCTS
-        for colour in colours
-        for size in sizes
-    }
+    return {variant.id for product in demo_products() for variant in product.variants}
+
+
+def _available(variant_id: str) -> int:
+    """Units the shop offers now (stock less live holds), read through the merchant contract."""
+    product, _ = demo_variant(variant_id)
+    served = get_merchant("sandbox").catalog.get_product(product_id=product.id)
+    return next(variant.available for variant in served.variants if variant.id == variant_id)
 
 
 def _task(text: str):
@@ -81,7 +82,7 @@ def test_the_corpus_has_at_least_80_tasks_covering_every_category():
 
 def test_every_expectation_names_what_the_shop_sells_and_every_order_has_a_confirmation():
     variants = _shop_variants()
-    codes = {promotion["code"] for promotion in _promotions(timezone.now())}
+    codes = demo_promotion_codes()
     for task in tasks_load():
         for variant, _units in (task.setup.get("stock") or {}).items():
             assert variant in variants, (task.id, variant)
@@ -167,7 +168,7 @@ def test_the_end_state_is_read_at_the_merchant(evaluation):
     assert order.status == "confirmed"
     assert order.confirmed_via == "typed"
     # The order the runner read through the contract is the shop's own record, for alice.
-    assert MerchantOrder.objects.get(id=order.order_id).customer_id == "cus_alice"
+    assert [placed.id for placed in SandboxControl().orders(customer="cus_alice")] == [order.order_id]
     assert not outcome.wrong_order and not outcome.unconfirmed_charge
     assert outcome.turns == 2
 
@@ -254,9 +255,9 @@ def test_each_task_starts_from_the_demo_shop_with_no_stock_held(evaluation):
     )
     assert held.success, held.failures + held.transcript
     # then its reservation ended with it, and the next task sees the demo stock (8)
-    assert variant_available(variant_id="var_blue_runner_42") == 3
+    assert _available("var_blue_runner_42") == 3
     evaluation.run(_task(ORDER_42))
-    assert variant_available(variant_id="var_blue_runner_42") == 8 - 1
+    assert _available("var_blue_runner_42") == 8 - 1
 
 
 def test_the_last_reply_and_its_words_are_checked(evaluation):

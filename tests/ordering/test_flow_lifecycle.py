@@ -16,9 +16,14 @@ from ordering import saga
 from ordering.errors import FlowNotConfirmable, InvalidFlowTransition, StalePreview
 from ordering.models import FLOW_TRANSITIONS, FlowStatus, FlowStep, OrderFlow
 from ordering.services import _transition, flow_confirm, flow_decline
-from sandbox_merchant.models import CheckoutSession as MerchantSession
-from sandbox_merchant.models import Order as MerchantOrder
-from sandbox_merchant.models import VaultToken
+from tests.support.merchant_state import (
+    available,
+    merchant_order_count,
+    merchant_token,
+    merchant_tokens,
+    session_order,
+    session_status,
+)
 from tests.support.sandbox import BLUE_RUNNER_42
 
 
@@ -72,16 +77,16 @@ def test_another_customer_cannot_confirm_alices_flow(shop, django_user_model):
 
 @pytest.mark.usefixtures("eager_tasks")
 def test_declining_the_preview_places_nothing_and_releases_the_stock(shop):
-    before = shop.sandbox.available(BLUE_RUNNER_42)
+    before = available(BLUE_RUNNER_42)
     flow = shop.start_flow()
 
     flow_decline(flow_id=flow.pk, customer_id=shop.alice.pk)
 
     flow = _refresh(flow)
     assert (flow.status, flow.failure_code) == (FlowStatus.CANCELED, "declined")
-    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
-    assert shop.sandbox.available(BLUE_RUNNER_42) == before
-    assert not MerchantOrder.objects.exists()
+    assert session_status(flow.checkout_session_id) == "canceled"
+    assert available(BLUE_RUNNER_42) == before
+    assert merchant_order_count() == 0
     with pytest.raises(FlowNotConfirmable):
         flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
 
@@ -125,7 +130,7 @@ def test_ten_concurrent_confirms_and_ten_concurrent_workers_place_one_order(shop
 
     assert errors == []
     assert flow.status == FlowStatus.PLACED
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
     assert AuditEvent.objects.filter(action="flow.confirmed", target_id=str(flow.pk)).count() == 1
     assert FlowStep.objects.filter(flow=flow, name="complete_checkout", status="succeeded").count() == 1
 
@@ -149,11 +154,11 @@ def test_consent_revoked_between_confirm_and_placement_stops_the_flow(shop, sett
     flow = _refresh(flow)
     assert flow.status == FlowStatus.CANCELED
     assert flow.failure_code.startswith("consent_revoked")
-    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
-    assert not MerchantOrder.objects.exists()
+    assert session_status(flow.checkout_session_id) == "canceled"
+    assert merchant_order_count() == 0
     assert not FlowStep.objects.filter(flow=flow, name="complete_checkout").exists()
     assert not SpendEntry.objects.filter(flow_reference__startswith=f"flow:{flow.pk}:").exists()
-    assert not VaultToken.objects.filter(checkout_session_id=flow.checkout_session_id).exists()
+    assert not merchant_tokens(session_id=flow.checkout_session_id)
     # and alice is told in her chat
     assert "revoked" in flow.conversation.messages.last().text
 
@@ -175,8 +180,8 @@ def test_consent_revoked_while_placing_is_caught_before_the_payment(shop):
     flow = _drive(flow)
 
     assert (flow.status, flow.failure_code) == (FlowStatus.COMPENSATED, "consent_revoked")
-    assert not MerchantOrder.objects.exists()
-    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
+    assert merchant_order_count() == 0
+    assert session_status(flow.checkout_session_id) == "canceled"
     assert dict(flow.compensations.values_list("action", "status"))["release_spend"] == "done"
 
 
@@ -207,7 +212,7 @@ def test_a_risky_order_needs_a_fresh_authenticator_code(shop, settings):
 
     flow = _refresh(flow)
     assert (flow.status, flow.failure_code) == (FlowStatus.REQUIRES_ACTION, "step_up_required")
-    assert not MerchantOrder.objects.exists()
+    assert merchant_order_count() == 0
     assert "authenticator" in flow.conversation.messages.last().text
 
 
@@ -221,7 +226,7 @@ def test_a_very_risky_order_goes_to_human_review_and_staff_approval_places_it(sh
     flow = _refresh(flow)
     assert flow.status == FlowStatus.ESCALATED
     assert Escalation.objects.get(flow=flow).reason == "risk_review"
-    assert not MerchantOrder.objects.exists()
+    assert merchant_order_count() == 0
     risk = AuditEvent.objects.get(action="risk.assessed", target_id=str(flow.pk))
     assert risk.policy_version == "risk-v2" and risk.data["decision"] == "review"
 
@@ -230,7 +235,7 @@ def test_a_very_risky_order_goes_to_human_review_and_staff_approval_places_it(sh
 
     flow = _refresh(flow)
     assert flow.status == FlowStatus.PLACED
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
 
 
 def test_the_sweeper_resumes_a_flow_whose_worker_vanished(shop, settings):
@@ -254,7 +259,7 @@ def test_the_sweeper_resumes_a_flow_whose_worker_vanished(shop, settings):
     assert flow.status == FlowStatus.PLACED
     abandoned = FlowStep.objects.get(pk=claim.step_id)
     assert (abandoned.status, abandoned.error_class) == ("failed", "abandoned")
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
 
 
 @pytest.mark.usefixtures("eager_tasks")
@@ -279,7 +284,7 @@ def test_two_specialists_verify_a_3ds_payment_and_the_order_is_placed_once(shop,
         first.pk,
         second.pk,
     )
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
     completes = shop.sandbox.received_requests(path_contains=f"{flow.checkout_session_id}/complete")
     assert len({request.idempotency_key for request in completes}) == 2  # the authenticated retry is a new call
     with pytest.raises(FlowNotConfirmable):
@@ -299,7 +304,7 @@ def test_retrying_failed_compensations_after_the_merchant_recovers_compensates_t
 
     flow = _refresh(flow)
     assert flow.status == FlowStatus.COMPENSATED
-    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
+    assert session_status(flow.checkout_session_id) == "canceled"
     assert dict(flow.compensations.values_list("action", "status"))["cancel_checkout"] == "done"
 
 
@@ -343,10 +348,10 @@ def test_an_earlier_rounds_undo_never_touches_the_order_a_later_round_placed(sho
     saga.flow_staff_retry_compensations(flow_id=flow.pk, staff_id=staff.pk)
 
     flow = _refresh(flow)
-    order = MerchantOrder.objects.get(session_id=flow.checkout_session_id)
+    order = session_order(flow.checkout_session_id)
     assert flow.status == FlowStatus.PLACED and order.status == "confirmed"
-    tokens = VaultToken.objects.filter(checkout_session_id=flow.checkout_session_id).order_by("created_at")
-    assert [(t.used_at is not None, t.revoked_at is not None) for t in tokens] == [(False, True), (True, False)]
+    tokens = merchant_tokens(session_id=flow.checkout_session_id)
+    assert [(t.used, t.revoked) for t in tokens] == [(False, True), (True, False)]
     by_round = {(c.action, c.placement_round): c.status for c in flow.compensations.all()}
     assert by_round[("revoke_token", 1)] == "done"
     assert by_round[("cancel_checkout", 0)] == "not_needed"
@@ -383,7 +388,7 @@ def test_the_token_request_is_fixed_when_the_mint_step_is_claimed(shop):
     assert claim.step == "mint_token"
     recorded = FlowStep.objects.get(pk=claim.step_id).result
     assert recorded["max_amount"] == flow.total_amount and "token_expires_at" in recorded
-    assert not VaultToken.objects.exists()  # recorded before any call to the vault
+    assert not merchant_tokens()  # recorded before any call to the vault
 
 
 @pytest.mark.usefixtures("eager_tasks")
@@ -407,7 +412,7 @@ def test_a_flow_that_outlived_its_spend_reservation_is_not_charged(shop, django_
     flow = _refresh(flow)
     assert flow.failure_code == "spend_reservation_expired"
     assert flow.status == FlowStatus.COMPENSATED
-    assert not MerchantOrder.objects.exists()
+    assert merchant_order_count() == 0
 
 
 @pytest.mark.usefixtures("eager_tasks")
@@ -419,8 +424,8 @@ def test_payment_token_ids_stay_out_of_the_merchant_call_log(shop, caplog):
 
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
 
-    token = VaultToken.objects.get(checkout_session_id=flow.checkout_session_id)
-    assert token.revoked_at is not None
+    token = merchant_token(flow.checkout_session_id)
+    assert token.revoked
     lines = [str(vars(record)) for record in caplog.records if record.name == "catalog_adapters.http"]
     assert any("vt_[redacted]" in line for line in lines)
     assert not any(token.id in line for line in lines)

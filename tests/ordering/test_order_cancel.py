@@ -13,8 +13,7 @@ from ordering import saga
 from ordering.errors import FlowNotConfirmable
 from ordering.models import FlowStatus, OrderFlow
 from ordering.services import flow_confirm, flow_order_cancel
-from sandbox_merchant.models import Order as MerchantOrder
-from sandbox_merchant.models import OrderAdjustment
+from tests.support.merchant_state import cancellations, merchant_order
 
 
 def _placed(shop) -> OrderFlow:
@@ -35,9 +34,9 @@ def test_a_repeated_cancel_is_one_cancel_at_the_shop(shop):
     second = flow_order_cancel(flow_id=flow.pk, customer_id=shop.alice.pk)  # a retried request
 
     assert first == second == "canceled"
-    order = MerchantOrder.objects.get(pk=flow.merchant_order_id)
+    order = merchant_order(flow.merchant_order_id)
     assert order.status == "canceled"
-    assert OrderAdjustment.objects.filter(order=order, type="cancel").count() == 1
+    assert len(cancellations(order)) == 1
     assert AuditEvent.objects.filter(action="flow.order_cancel_requested", target_id=str(flow.pk)).count() == 2
 
 
@@ -48,7 +47,7 @@ def test_only_the_customers_own_placed_order_can_be_canceled(shop, django_user_m
     with pytest.raises(FlowNotConfirmable):
         flow_order_cancel(flow_id=flow.pk, customer_id=mallory.pk)
 
-    assert MerchantOrder.objects.get(pk=flow.merchant_order_id).status == "confirmed"
+    assert merchant_order(flow.merchant_order_id).status == "confirmed"
 
 
 @pytest.mark.postgres
@@ -77,5 +76,4 @@ def test_concurrent_cancels_cancel_once(shop):
 
     assert unexpected == []
     assert "canceled" in outcomes
-    order = MerchantOrder.objects.get(pk=flow.merchant_order_id)
-    assert OrderAdjustment.objects.filter(order=order, type="cancel").count() == 1
+    assert len(cancellations(merchant_order(flow.merchant_order_id))) == 1

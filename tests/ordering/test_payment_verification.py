@@ -22,7 +22,7 @@ from ordering.money import format_money
 from ordering.services import flow_confirm
 from sandbox_merchant import services as sandbox_services
 from sandbox_merchant.models import IssuerChallenge
-from sandbox_merchant.models import Order as MerchantOrder
+from tests.support.merchant_state import merchant_order_count
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
@@ -96,7 +96,7 @@ def answer_the_bank(browser: requests.Session, live_server, flow: OrderFlow, *, 
 
 
 def orders(flow: OrderFlow) -> int:
-    return MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count()
+    return merchant_order_count(session_id=flow.checkout_session_id)
 
 
 def test_the_customer_passes_the_banks_challenge_and_the_merchants_result_places_the_order(shop, live_server):

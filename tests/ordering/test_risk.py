@@ -14,8 +14,8 @@ from consent.services import address_add, payment_method_add, stepup_enrol_begin
 from ordering.models import FlowStatus, OrderFlow
 from ordering.risk import ALLOW, REVIEW, STEP_UP, risk_assess
 from ordering.services import flow_confirm, flow_resume_after_step_up
-from sandbox_merchant.models import Order as MerchantOrder
 from sandbox_merchant.models import VaultCard
+from tests.support.merchant_state import merchant_order_count
 
 pytestmark = pytest.mark.postgres
 
@@ -106,7 +106,7 @@ def test_an_order_paid_with_a_just_added_card_waits_for_a_code_then_places(shop,
 
     flow = OrderFlow.objects.get(pk=flow.pk)
     assert (flow.status, flow.failure_code) == (FlowStatus.REQUIRES_ACTION, "step_up_required")
-    assert MerchantOrder.objects.count() == 1  # only the earlier order
+    assert merchant_order_count() == 1  # only the earlier order
 
     # setting up an authenticator now is not enough: that is what a thief holding the session could do
     device = _authenticator(shop.alice)
@@ -117,7 +117,7 @@ def test_an_order_paid_with_a_just_added_card_waits_for_a_code_then_places(shop,
     flow_resume_after_step_up(flow_id=flow.pk, customer_id=shop.alice.pk)
 
     assert OrderFlow.objects.get(pk=flow.pk).status == FlowStatus.PLACED
-    assert MerchantOrder.objects.count() == 2  # the earlier one and this one
+    assert merchant_order_count() == 2  # the earlier one and this one
 
 
 @pytest.mark.usefixtures("eager_tasks")

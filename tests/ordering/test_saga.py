@@ -11,9 +11,14 @@ from consent.selectors import spend_usage
 from escalations.models import Escalation
 from ordering.models import CompensationStatus, ConversationStatus, FlowStatus, FlowStep, OrderFlow
 from ordering.services import flow_confirm
-from sandbox_merchant.models import CheckoutSession as MerchantSession
-from sandbox_merchant.models import Order as MerchantOrder
-from sandbox_merchant.models import VaultToken
+from tests.support.merchant_state import (
+    available,
+    merchant_order_count,
+    merchant_token,
+    merchant_tokens,
+    session_order,
+    session_status,
+)
 from tests.support.sandbox import BLUE_RUNNER_42
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
@@ -37,9 +42,9 @@ def _messages(flow) -> list[dict]:
 
 def test_happy_path_places_one_order_commits_spend_and_tells_the_customer(shop):
     # given a previewed flow holding one unit at the merchant
-    before = shop.sandbox.available(BLUE_RUNNER_42)
+    before = available(BLUE_RUNNER_42)
     flow = shop.start_flow()
-    assert shop.sandbox.available(BLUE_RUNNER_42) == before - 1
+    assert available(BLUE_RUNNER_42) == before - 1
     assert flow.status == FlowStatus.PREVIEWED
 
     # when alice confirms the exact preview
@@ -47,14 +52,14 @@ def test_happy_path_places_one_order_commits_spend_and_tells_the_customer(shop):
 
     # then the merchant has exactly one order for the session, at the confirmed total
     assert flow.status == FlowStatus.PLACED
-    order = MerchantOrder.objects.get(session_id=flow.checkout_session_id)
+    order = session_order(flow.checkout_session_id)
     assert flow.merchant_order_id == order.id
-    assert order.total_amount == flow.total_amount == flow.preview["total"]
-    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "completed"
+    assert order.total().amount == flow.total_amount == flow.preview["total"]
+    assert session_status(flow.checkout_session_id) == "completed"
     # stock stays sold (not released), the token was used once, not revoked
-    assert shop.sandbox.available(BLUE_RUNNER_42) == before - 1
-    token = VaultToken.objects.get(checkout_session_id=flow.checkout_session_id)
-    assert token.used_at is not None and token.revoked_at is None
+    assert available(BLUE_RUNNER_42) == before - 1
+    token = merchant_token(flow.checkout_session_id)
+    assert token.used and not token.revoked
     assert token.max_amount == flow.total_amount
     # the spend ledger: reserved then committed, nothing live
     assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0, "refund": 0}
@@ -78,17 +83,17 @@ def test_happy_path_places_one_order_commits_spend_and_tells_the_customer(shop):
 
 
 def test_a_declined_card_charges_nothing_releases_everything_and_offers_options(shop):
-    before = shop.sandbox.available(BLUE_RUNNER_42)
+    before = available(BLUE_RUNNER_42)
     flow = shop.start_flow(card="pm_alice_decline")
 
     flow = _confirm(shop, flow)
 
     assert flow.status == FlowStatus.COMPENSATED
     assert flow.failure_code == "payment_declined"
-    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
-    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "canceled"
-    assert shop.sandbox.available(BLUE_RUNNER_42) == before
-    assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).revoked_at is not None
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 0
+    assert session_status(flow.checkout_session_id) == "canceled"
+    assert available(BLUE_RUNNER_42) == before
+    assert merchant_token(flow.checkout_session_id).revoked
     assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount, "refund": 0}
     told = _messages(flow)[-1]
     assert "declined" in told["text"] and told["data"]["options"] == [
@@ -120,11 +125,11 @@ def test_3ds_required_waits_for_a_person_and_says_so(shop):
         "url": f"/api/v1/flows/{flow.pk}/payment-verification/",
         "label": "Verify the payment with your bank",
     }
-    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 0
     # the specialist decides: the stock, the reservation and the unused token stay in place meanwhile
-    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status == "authentication_required"
-    token = VaultToken.objects.get(checkout_session_id=flow.checkout_session_id)
-    assert token.used_at is None and token.revoked_at is None
+    assert session_status(flow.checkout_session_id) == "authentication_required"
+    token = merchant_token(flow.checkout_session_id)
+    assert not token.used and not token.revoked
     assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": 0, "refund": 0}
 
 
@@ -138,8 +143,8 @@ def test_two_server_errors_at_complete_then_success_is_three_attempts_and_one_or
     completes = shop.sandbox.received_requests(path_contains=f"{flow.checkout_session_id}/complete")
     assert [request.status for request in completes] == [500, 500, 200]
     assert len({request.idempotency_key for request in completes}) == 1
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
-    assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).used_at is not None
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
+    assert merchant_token(flow.checkout_session_id).used
     assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0, "refund": 0}
 
 
@@ -151,24 +156,24 @@ def test_a_lost_complete_response_is_recovered_by_reading_the_session_without_a_
     flow = _confirm(shop, flow)
 
     assert flow.status == FlowStatus.PLACED
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
-    assert flow.merchant_order_id == MerchantOrder.objects.get(session_id=flow.checkout_session_id).id
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
+    assert flow.merchant_order_id == session_order(flow.checkout_session_id).id
     assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0, "refund": 0}
-    assert VaultToken.objects.filter(checkout_session_id=flow.checkout_session_id).count() == 1
+    assert len(merchant_tokens(session_id=flow.checkout_session_id)) == 1
 
 
 def test_out_of_stock_at_complete_releases_stock_token_and_spend_and_tells_the_customer(shop):
-    before = shop.sandbox.available(BLUE_RUNNER_42)
+    before = available(BLUE_RUNNER_42)
     shop.sandbox.add_fault("out_of_stock_at_complete", operation="complete", times=1)
     flow = shop.start_flow()
 
     flow = _confirm(shop, flow)
 
     assert (flow.status, flow.failure_code) == (FlowStatus.COMPENSATED, "out_of_stock")
-    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
-    assert shop.sandbox.available(BLUE_RUNNER_42) <= before  # the fault made the held unit vanish
-    assert MerchantSession.objects.get(pk=flow.checkout_session_id).lines.filter(reserved_quantity__gt=0).count() == 0
-    assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).revoked_at is not None
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 0
+    assert available(BLUE_RUNNER_42) <= before  # the fault made the held unit vanish
+    assert session_status(flow.checkout_session_id) == "canceled"  # holding nothing
+    assert merchant_token(flow.checkout_session_id).revoked
     assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount, "refund": 0}
     assert "sold out" in _messages(flow)[-1]["text"]
 
@@ -182,17 +187,17 @@ def test_a_price_change_charges_nothing_and_shows_a_new_preview_to_confirm(shop)
 
     assert flow.status == FlowStatus.PREVIEWED
     assert flow.total_amount > confirmed_total and flow.preview_hash != confirmed_hash
-    assert not MerchantOrder.objects.filter(session_id=flow.checkout_session_id).exists()
-    assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).revoked_at is not None
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 0
+    assert merchant_token(flow.checkout_session_id).revoked
     assert _ledger(flow) == {"reserve": confirmed_total, "commit": 0, "release": confirmed_total, "refund": 0}
     # the session stays open for the new preview, and confirming that one places the order
-    assert MerchantSession.objects.get(pk=flow.checkout_session_id).status != "canceled"
+    assert session_status(flow.checkout_session_id) != "canceled"
     assert _messages(flow)[-1]["data"]["preview_hash"] == flow.preview_hash
 
     flow = _confirm(shop, flow)
 
     assert flow.status == FlowStatus.PLACED
-    assert MerchantOrder.objects.get(session_id=flow.checkout_session_id).total_amount == flow.total_amount
+    assert session_order(flow.checkout_session_id).total().amount == flow.total_amount
     assert _ledger(flow)["commit"] == flow.total_amount
 
 
@@ -206,11 +211,11 @@ def test_a_long_rate_limit_at_complete_is_retried_later_not_failed(shop):
     assert flow.status == FlowStatus.PLACED
     attempts = list(FlowStep.objects.filter(flow=flow, name="complete_checkout").values_list("status", "error_class"))
     assert attempts == [("failed", "client_error"), ("succeeded", "")]
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
 
 
 def test_a_merchant_that_stays_down_fails_the_flow_undoes_it_and_says_so(shop):
-    before = shop.sandbox.available(BLUE_RUNNER_42)
+    before = available(BLUE_RUNNER_42)
     shop.sandbox.add_fault("server_error", operation="complete", times=100)
     flow = shop.start_flow()
 
@@ -219,9 +224,9 @@ def test_a_merchant_that_stays_down_fails_the_flow_undoes_it_and_says_so(shop):
     assert (flow.status, flow.failure_code) == (FlowStatus.COMPENSATED, "merchant_unavailable")
     attempts = FlowStep.objects.filter(flow=flow, name="complete_checkout")
     assert attempts.count() == 3 and set(attempts.values_list("error_class", flat=True)) == {"server_error"}
-    assert not MerchantOrder.objects.exists()
-    assert shop.sandbox.available(BLUE_RUNNER_42) == before
-    assert VaultToken.objects.get(checkout_session_id=flow.checkout_session_id).revoked_at is not None
+    assert merchant_order_count() == 0
+    assert available(BLUE_RUNNER_42) == before
+    assert merchant_token(flow.checkout_session_id).revoked
     assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount, "refund": 0}
     assert "not answering" in _messages(flow)[-1]["text"]
 

@@ -10,7 +10,7 @@ from django.db import connection
 from ordering import saga
 from ordering.models import FlowStatus, FlowStep, OrderFlow
 from ordering.services import flow_confirm
-from sandbox_merchant.models import Order as MerchantOrder
+from tests.support.merchant_state import merchant_order_count, session_order
 from tests.support.services import CeleryWorker, database_url_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -69,8 +69,8 @@ def test_a_worker_killed_during_complete_leaves_one_order_after_restart(shop, li
         second.stop()
 
     flow = OrderFlow.objects.get(pk=flow.pk)
-    assert MerchantOrder.objects.filter(session_id=flow.checkout_session_id).count() == 1
-    assert flow.merchant_order_id == MerchantOrder.objects.get(session_id=flow.checkout_session_id).id
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
+    assert flow.merchant_order_id == session_order(flow.checkout_session_id).id
     attempts = list(FlowStep.objects.filter(flow=flow, name="complete_checkout").values_list("status", "error_class"))
     assert attempts[0] == ("failed", "abandoned")
     assert attempts[-1] == ("succeeded", "")

@@ -157,11 +157,14 @@ def test_the_seed_command_is_idempotent_and_restores_demo_prices_and_stock(trans
     assert "Sandbox merchant seeded" in capsys.readouterr().out
 
 
-def test_the_project_demo_seed_seeds_the_sandbox_too(transactional_db, settings):
+def test_the_project_demo_seed_leaves_the_sandbox_to_its_own_command(transactional_db, settings):
+    # the sandbox is its own service: our seed_demo seeds our side only; scripts/run seeds the sandbox
     settings.DEBUG = True
 
     call_command("seed_demo")
-    call_command("seed_demo")
+    assert not models.Product.objects.exists()
+    call_command("seed_sandbox_merchant")
+    call_command("seed_sandbox_merchant")
 
     assert models.Product.objects.filter(id="prod_blue_runner").exists()
     assert models.SavedItem.objects.filter(customer_id="cus_alice", kind="liked").count() == 2

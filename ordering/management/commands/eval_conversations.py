@@ -2,7 +2,8 @@
 
 It never touches the database you work with: it creates a throw-away test database (SQLite file under
 VAR_DIR by default, or `<name>_eval` on the PostgreSQL server of DATABASE_URL), serves this site on a
-local socket (the sandbox merchant answers there over real HTTP), seeds the demo shop, runs every task
+local socket and the sandbox merchant on its own (its own process on its own port, as in `make run`;
+in the test suite, under /sandbox-merchant/ of the same live server), has it seed its demo shop, runs every task
 of `ordering/evaluation/corpus/tasks.yaml` through the conversation API with the placement saga run
 eagerly, prints the table, and drops the database again.
 
@@ -18,11 +19,16 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
+import socket
+import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -74,19 +80,25 @@ class Command(BaseCommand):
         verbosity = int(options["verbosity"])
 
         started = time.monotonic()
-        with _quiet_logs(verbosity), _throwaway_database(self, verbosity), _live_server() as server_url:
-            _seed()
-            with evaluation_environment(server_url=server_url), self._generator(options["llm"]) as generator:
-                self.stderr.write(f"Running {len(tasks)} tasks ({generator}) against {server_url} …")
+        with (
+            _quiet_logs(verbosity),
+            _throwaway_database(self, verbosity),
+            _live_server() as server_url,
+            _sandbox_server(server_url) as merchant_url,
+            # The first task has the sandbox run its demo seed, over HTTP (its control API).
+            evaluation_environment(server_url=server_url, merchant_url=merchant_url),
+            self._generator(options["llm"]) as generator,
+        ):
+            self.stderr.write(f"Running {len(tasks)} tasks ({generator}) against {server_url} …")
 
-                def progress(outcome: Any) -> None:
-                    if verbosity >= 1:
-                        self.stderr.write("." if outcome.success else ("W" if outcome.wrong_order else "F"), ending="")
-                        self.stderr.flush()
+            def progress(outcome: Any) -> None:
+                if verbosity >= 1:
+                    self.stderr.write("." if outcome.success else ("W" if outcome.wrong_order else "F"), ending="")
+                    self.stderr.flush()
 
-                outcomes = tasks_run(tasks, progress=progress)
-                self.stderr.write("")
-                messages_report = None if options["no_messages"] or options["llm"] else _single_messages()
+            outcomes = tasks_run(tasks, progress=progress)
+            self.stderr.write("")
+            messages_report = None if options["no_messages"] or options["llm"] else _single_messages()
         summary = summarize(outcomes, generator=generator)
         summary.seconds = time.monotonic() - started
 
@@ -198,10 +210,70 @@ def _live_server() -> Iterator[str]:
         server.join(timeout=10)
 
 
-def _seed() -> None:
-    from sandbox_merchant.demo import demo_data_seed
+# The sandbox's own server for the run, its background work (order webhooks) done at once, as the
+# evaluation runs ours: `manage.py runserver` with the sandbox's URLconf, in a process of its own.
+_SANDBOX_SERVER = (
+    "import sys, django; django.setup(); "
+    "from config.celery import app; app.conf.task_always_eager = True; app.conf.task_eager_propagates = False; "
+    "from django.core.management import call_command; call_command('runserver', sys.argv[1], '--noreload')"
+)
 
-    demo_data_seed()
+
+def _database_url(settings_dict: dict) -> str:
+    """A DATABASE_URL that points another process at the database this process uses now."""
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings_dict['NAME']}"
+    user, password = quote(settings_dict.get("USER") or ""), quote(settings_dict.get("PASSWORD") or "")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{credentials}{settings_dict.get('HOST') or 'localhost'}{port}/{settings_dict['NAME']}"
+
+
+@contextlib.contextmanager
+def _sandbox_server(server_url: str) -> Iterator[str]:
+    """Where the sandbox shop answers for the run. With SANDBOX_MERCHANT_IN_PROCESS (the test suite) our
+    live server serves it under /sandbox-merchant/; otherwise it is its own process on its own port, as in
+    `make run`, on the evaluation database, sending its order webhooks to our live server."""
+    if settings.SANDBOX_MERCHANT_IN_PROCESS:
+        yield f"{server_url}/sandbox-merchant"
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.dev"),
+        "DJANGO_ROOT_URLCONF": "sandbox_merchant.server_urls",
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "SANDBOX_MERCHANT_WEBHOOK_URL": f"{server_url}/webhooks/merchants/sandbox/",
+        "LOG_LEVEL": "ERROR",
+    }
+    process = subprocess.Popen(  # noqa: S603 - our own manage.py code, no shell
+        [sys.executable, "-c", _SANDBOX_SERVER, f"127.0.0.1:{port}"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base_url}/healthz", timeout=1)  # noqa: S310 - our own local server
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise CommandError(f"The sandbox merchant's server did not start on {base_url}.") from None
+                time.sleep(0.2)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _single_messages() -> str | None:

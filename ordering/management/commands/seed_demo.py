@@ -14,7 +14,10 @@ DEMO_STAFF_PASSWORD_DEFAULT = "support-demo-2026"  # noqa: S105 - demo only, DEB
 
 
 class Command(BaseCommand):
-    help = "Load the demo data (idempotent): a support user with a TOTP device. Later apps add theirs."
+    help = (
+        "Load our side's demo data (idempotent): a support user with a TOTP device, and the demo customers "
+        "alice and bob. The sandbox shop seeds its own (seed_sandbox_merchant)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--force", action="store_true", help="seed even when DEBUG is off")
@@ -24,12 +27,9 @@ class Command(BaseCommand):
             raise CommandError("Demo data has known passwords; refusing without DEBUG=1 or --force.")
         if not settings.SANDBOX_MERCHANT_ENABLED:
             raise CommandError(
-                "The demo data lives in the sandbox merchant, which is off here "
+                "The demo customers are customers of the sandbox merchant, which is off here "
                 "(production turns it off unless DEMO_MODE=1)."
             )
-        # Imported here: with the sandbox off its app is not installed and its models cannot load.
-        from sandbox_merchant.demo import demo_data_seed
-
         password = os.environ.get(DEMO_STAFF_PASSWORD_ENV, DEMO_STAFF_PASSWORD_DEFAULT)
         device = TOTPDevice.objects.filter(user__username=DEMO_STAFF_USERNAME).first()
         if device is None:
@@ -47,8 +47,5 @@ class Command(BaseCommand):
         self.stdout.write(f"  TOTP provisioning URI: {device.config_url}")
         for customer in consent_demo_seed():
             self.stdout.write(f"Demo customer login: {customer.username} / {customer.password} (at /accounts/login/)")
-        sandbox_counts = demo_data_seed()  # idempotent: converges on the same demo catalog every run
-        self.stdout.write(
-            f"Sandbox merchant: {sandbox_counts['products']} products, customers cus_alice and cus_bob "
-            "(API token and docs: docs/sandbox-merchant.md)"
-        )
+        # The shop's side (catalog, its customers cus_alice and cus_bob, their vault cards) is the sandbox's
+        # own data: `manage.py seed_sandbox_merchant`, which scripts/run runs before starting the sandbox.
