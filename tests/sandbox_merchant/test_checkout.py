@@ -3,6 +3,7 @@
 import pytest
 
 from sandbox_merchant.models import CheckoutSession, Order, Variant, VaultToken
+from tests.support.sandbox import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -160,7 +161,7 @@ def test_complete_accepts_the_older_payment_data_form(sandbox_merchant):
     token = sandbox_merchant.delegate(session["id"], _total(session))
 
     response = sandbox_merchant.post(
-        f"/checkout_sessions/{session['id']}/complete", {"payment_data": {"token": token, "provider": "sandbox"}}
+        f"/checkout_sessions/{session['id']}/complete", {"payment_data": payment_data(token)}
     )
 
     assert response.json()["status"] == "completed"
@@ -171,7 +172,7 @@ def test_complete_of_a_session_not_ready_charges_nothing(sandbox_merchant):
     token = sandbox_merchant.delegate(session["id"], 100000)
 
     response = sandbox_merchant.post(
-        f"/checkout_sessions/{session['id']}/complete", {"payment_data": {"token": token, "provider": "sandbox"}}
+        f"/checkout_sessions/{session['id']}/complete", {"payment_data": payment_data(token)}
     )
 
     assert response.status_code == 200
@@ -203,7 +204,7 @@ def test_cancel_releases_stock_and_a_second_cancel_or_a_cancel_after_complete_is
 
     completed = sandbox_merchant.ready_session()
     token = sandbox_merchant.delegate(completed["id"], _total(completed))
-    sandbox_merchant.post(f"/checkout_sessions/{completed['id']}/complete", {"payment_data": {"token": token}})
+    sandbox_merchant.post(f"/checkout_sessions/{completed['id']}/complete", {"payment_data": payment_data(token)})
     assert sandbox_merchant.post(f"/checkout_sessions/{completed['id']}/cancel").status_code == 405
 
 

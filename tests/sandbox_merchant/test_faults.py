@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from sandbox_merchant.models import CheckoutSession, Order, Variant, VaultToken
+from tests.support.sandbox import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +20,7 @@ def _total(session: dict) -> int:
 def _complete(sandbox_merchant, session: dict, token: str, **kwargs) -> requests.Response:
     return sandbox_merchant.post(
         f"/checkout_sessions/{session['id']}/complete",
-        {"payment_data": {"token": token, "provider": "sandbox"}},
+        {"payment_data": payment_data(token)},
         **kwargs,
     )
 
@@ -183,7 +184,7 @@ def test_requires_3ds_asks_for_authentication_then_an_authenticated_complete_suc
     challenged = _complete(sandbox_merchant, session, token, headers=fault).json()
     authenticated = sandbox_merchant.post(
         f"/checkout_sessions/{session['id']}/complete",
-        {"payment_data": {"token": token}, "authentication_result": {"outcome": "authenticated"}},
+        {"payment_data": payment_data(token), "authentication_result": {"outcome": "authenticated"}},
         headers=fault,
     ).json()
 

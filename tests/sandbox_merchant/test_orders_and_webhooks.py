@@ -9,6 +9,7 @@ import pytest
 
 from sandbox_merchant.models import WebhookDelivery, WebhookStatus
 from tests.support.services import CeleryWorker, database_url_for
+from tests.support.sandbox import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +22,7 @@ def _place_order(sandbox_merchant, **session_fields) -> dict:
     session = sandbox_merchant.ready_session(**session_fields)
     token = sandbox_merchant.delegate(session["id"], _total(session))
     completed = sandbox_merchant.post(
-        f"/checkout_sessions/{session['id']}/complete", {"payment_data": {"token": token}}
+        f"/checkout_sessions/{session['id']}/complete", {"payment_data": payment_data(token)}
     ).json()
     assert completed["status"] == "completed", completed
     return completed

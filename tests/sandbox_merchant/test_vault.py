@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from sandbox_merchant.models import Order, VaultToken
+from tests.support.sandbox import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -15,9 +16,7 @@ def _total(session: dict) -> int:
 
 
 def _complete(sandbox_merchant, session_id: str, token: str) -> dict:
-    response = sandbox_merchant.post(
-        f"/checkout_sessions/{session_id}/complete", {"payment_data": {"token": token, "provider": "sandbox"}}
-    )
+    response = sandbox_merchant.post(f"/checkout_sessions/{session_id}/complete", {"payment_data": payment_data(token)})
     assert response.status_code == 200, response.text
     return response.json()
 
