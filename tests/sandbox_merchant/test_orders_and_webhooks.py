@@ -8,8 +8,8 @@ import time
 import pytest
 
 from sandbox_merchant.models import WebhookDelivery, WebhookStatus
-from tests.support.services import CeleryWorker, database_url_for
 from tests.support.sandbox import payment_data
+from tests.support.services import CeleryWorker, database_url_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -185,10 +185,10 @@ class SandboxMerchant:
         fields.setdefault("selected_fulfillment_options", [{"type": "shipping", "option_id": "ship_standard"}])
         return self.create_session(variant_id=variant_id, quantity=quantity, **fields)
 
-    def complete(self, session_id: str, token: str, **fields) -> requests.Response:
-        """POST complete with the official payment_data for the sandbox's handler (plus `fields`)."""
+    def complete(self, session_id: str, token: str, *, headers: dict | None = None, **fields) -> requests.Response:
+        """POST complete with the official payment_data for the sandbox's handler (plus body `fields`)."""
         body = {"payment_data": payment_data(token), **fields}
-        return self.post(f"/checkout_sessions/{session_id}/complete", body)
+        return self.post(f"/checkout_sessions/{session_id}/complete", body, headers=headers)
 
     def delegate(
         self,
