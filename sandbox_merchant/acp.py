@@ -58,7 +58,6 @@ def payment_handler(*, public_base_url: str) -> dict:
             "delegate_payment_url": f"{public_base_url}/agentic_commerce/delegate_payment",
             "credential_types": ["spt"],
         },
-        "display_order": 1,
     }
 
 

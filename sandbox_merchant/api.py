@@ -89,6 +89,9 @@ _DELEGATE_PAYMENT_CODES = {
 }
 
 
+_DELEGATE_AUTHENTICATION_CODES = {"invalid_card", "duplicate_request", "idempotency_conflict"}
+
+
 def _error_response(error: SandboxError, operation: str = "") -> tuple[int, dict, dict]:
     status = _ERROR_STATUS.get(type(error), 400)
     extra = {}
@@ -99,6 +102,10 @@ def _error_response(error: SandboxError, operation: str = "") -> tuple[int, dict
         headers["Retry-After"] = "1"
     code = error.code
     if operation == "delegate_payment" and isinstance(error, InvalidRequest) and code not in _DELEGATE_PAYMENT_CODES:
+        code = "invalid_card"
+    if operation == "authenticate" and code not in _DELEGATE_AUTHENTICATION_CODES:
+        # The delegate_authentication Error `code` enum has no "not found" or "missing": the closest is
+        # invalid_card (docs/sandbox-merchant-wire.md, "Inconsistencies"); the message and param say more.
         code = "invalid_card"
     return status, _error_body("invalid_request", code, error.message, error.param, **extra), headers
 
@@ -141,7 +148,33 @@ def _parse_body(request: HttpRequest) -> dict:
         raise InvalidRequest("The body is not valid JSON.", code="invalid_json") from None
     if not isinstance(body, dict):
         raise InvalidRequest("The body must be a JSON object.", code="invalid_json")
+    bad = _unstorable_text(body, "$")
+    if bad is not None:
+        raise InvalidRequest("Text may not contain NUL characters or unpaired surrogates.", param=bad)
     return body
+
+
+def _unstorable_text(value: object, path: str) -> str | None:
+    """The JSONPath of the first string (key or value) PostgreSQL cannot store as text, if any."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return path
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            bad = _unstorable_text(key, path) or _unstorable_text(item, f"{path}.{key}")
+            if bad is not None:
+                return bad
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            bad = _unstorable_text(item, f"{path}[{index}]")
+            if bad is not None:
+                return bad
+    return None
 
 
 def _json(status: int, body: dict, headers: dict | None = None) -> HttpResponse:
@@ -353,6 +386,14 @@ def authentication_create(call: Call) -> tuple[int, dict]:
         request=parse_authentication_create_request(call.body), public_base_url=call.public_base_url
     )
     return 201, selectors.issuer_challenge_representation(challenge, public_base_url=call.public_base_url)
+
+
+def authentication_authenticate(call: Call) -> tuple[int, dict]:
+    """POST /delegate_authentication/{id}/authenticate: the sandbox's issuer skips the 3DS Method
+    (fingerprint) step, so this answers the session as it stands (its challenge, or its result)."""
+    if call.body.get("fingerprint_completion") not in ("Y", "N", "U"):
+        raise InvalidRequest("fingerprint_completion must be Y, N or U.", param="$.fingerprint_completion")
+    return authentication_get(call)
 
 
 def authentication_get(call: Call) -> tuple[int, dict]:

@@ -348,8 +348,6 @@ def issuer_challenge_representation(challenge: IssuerChallenge, *, public_base_u
             }
     if challenge.result:
         body["authentication_result"] = challenge.result
-    body["checkout_session_id"] = challenge.session_id
-    body["amount"] = {"value": challenge.amount, "currency": challenge.currency}
     return body
 
 
