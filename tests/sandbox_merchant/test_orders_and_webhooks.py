@@ -179,3 +179,28 @@ def test_a_real_worker_delivers_the_order_create_webhook_after_commit(
     while WebhookDelivery.objects.get().status != WebhookStatus.DELIVERED:
         assert time.monotonic() < deadline, webhook_worker.log()
         time.sleep(0.1)
+
+
+def test_staff_cancel_an_order_as_the_merchant_from_the_admin(sandbox_merchant, otp_login, django_user_model):
+    # given a placed order and a signed-in superuser
+    order_id = _place_order(sandbox_merchant)["order"]["id"]
+    staff = django_user_model.objects.create_superuser("shopkeeper", "shop@example.com", "pw-123-long-enough")
+    client = otp_login(staff)
+
+    # when they run the admin action
+    response = client.post(
+        "/admin/sandbox_merchant/order/", {"action": "cancel_as_merchant", "_selected_action": [order_id]}
+    )
+
+    # then the order is canceled with a cancellation adjustment, and an order_update event says so
+    assert response.status_code == 302
+    order = sandbox_merchant.get(f"/orders/{order_id}").json()
+    assert order["status"] == "canceled"
+    [adjustment] = order["adjustments"]
+    assert (adjustment["type"], adjustment["status"], adjustment["reason"]) == (
+        "cancellation",
+        "completed",
+        "by the shop (staff shopkeeper)",
+    )
+    event = WebhookDelivery.objects.get(order_id=order_id, event_type="order_update").payload
+    assert event["data"]["adjustments"] == order["adjustments"]
