@@ -431,3 +431,28 @@ def test_signed_requests_are_verified_when_signing_keys_are_set(sandbox_merchant
     for response in (unsigned, wrong):
         assert _error(response, 401)["code"] == "invalid_signature"
     assert CheckoutSession.objects.count() == 1
+
+
+def test_our_receiver_accepts_the_sandbox_events_and_reads_their_adjustments(sandbox_merchant, live_server, settings):
+    # given the sandbox's events go to our own webhook receiver (catalog_adapters), over HTTP
+    from catalog_adapters.models import MerchantWebhookEvent
+    from catalog_adapters.selectors import webhook_event_order
+
+    settings.SANDBOX_MERCHANT_WEBHOOK_URL = f"{live_server.url}/webhooks/merchants/sandbox/"
+    session = sandbox_merchant.ready_session()
+    token = sandbox_merchant.delegate(session["id"], _total(session))
+    order_id = _session(sandbox_merchant.complete(session["id"], token))["order"]["id"]
+    assert sandbox_merchant.post(f"/orders/{order_id}/refund", {"amount": 300}).status_code == 200
+
+    # when they are sent
+    assert sandbox_merchant.deliver_pending_webhooks() == 2
+
+    # then both were accepted (2xx: nothing left pending) and the receiver's parser reads the refund
+    from sandbox_merchant.models import WebhookDelivery
+
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"}
+    update = MerchantWebhookEvent.objects.get(merchant_id="sandbox", order_id=order_id, event_type="order_update")
+    order = webhook_event_order(event=update, currency="usd", order_id=order_id)
+    [refund] = order.adjustments
+    assert (refund.type, refund.amount.amount, refund.status) == ("refund", 300, "completed")
+    assert refund.id.startswith("adj_")
