@@ -1,6 +1,6 @@
 """The official ACP 2026-04-17 wire: what the sandbox declares, and requests checked against the spec's schemas.
 
-The request schemas are the spec's own (`spec/schema.*.json`, a copy of the official JSON schemas,
+The request schemas are the spec's own (`spec/schema.agentic_checkout.json`, a copy of the official JSON schema,
 Apache-2.0, see spec/NOTICE). A request that does not validate is a 400 `invalid_request` naming the
 first offending field as a JSONPath; the few leniencies the sandbox allows (docs/sandbox-merchant-wire.md,
 "Leniencies") are taken out of the body before it is checked.
@@ -20,7 +20,7 @@ from sandbox_merchant.errors import InvalidRequest
 
 PROTOCOL_VERSION = "2026-04-17"
 SPEC_DIR = Path(__file__).resolve().parent / "spec"
-_BUNDLES = {"agentic_checkout": "schema.agentic_checkout.json", "delegate_payment": "schema.delegate_payment.json"}
+_BUNDLES = {"agentic_checkout": "schema.agentic_checkout.json"}
 
 # The one payment handler the sandbox offers (docs/sandbox-merchant-wire.md, "Payment handler"): a card
 # delegated to the sandbox's vault (POST /agentic_commerce/delegate_payment), spent once as an `spt` credential.

@@ -479,3 +479,11 @@ def test_our_receiver_accepts_the_sandbox_events_and_reads_their_adjustments(san
     [refund] = order.adjustments
     assert (refund.type, refund.amount.amount, refund.status) == ("refund", 300, "completed")
     assert refund.id.startswith("adj_")
+
+
+def test_the_sandbox_checks_requests_with_the_same_schema_the_tests_use():
+    from sandbox_merchant.acp import SPEC_DIR
+    from tests.support.acp_schema import SCHEMA_DIR
+
+    name = "schema.agentic_checkout.json"
+    assert (SPEC_DIR / name).read_bytes() == (SCHEMA_DIR / name).read_bytes()
