@@ -224,6 +224,8 @@ def parse_complete_request(body: dict) -> CompleteRequest:
             param="$.payment_data.handler_id",
             code="invalid",
         )
+    if "instrument" not in payment_data:
+        raise InvalidRequest("instrument is required.", param="$.payment_data.instrument", code="missing")
     token = _string(
         payment_data["instrument"]["credential"]["token"],
         param="$.payment_data.instrument.credential.token",

@@ -292,7 +292,17 @@ def test_the_old_payment_data_is_refused_naming_handler_id(sandbox_merchant):
         400,
     )
 
+    # (found by schemathesis: a purchase order number satisfies the schema's anyOf without an instrument)
+    no_instrument = _error(
+        sandbox_merchant.post(
+            f"/checkout_sessions/{session['id']}/complete",
+            {"payment_data": {"handler_id": "card_tokenized", "purchase_order_number": "PO-1"}},
+        ),
+        400,
+    )
+
     assert old["param"] == unknown_handler["param"] == "$.payment_data.handler_id"
+    assert no_instrument["param"] == "$.payment_data.instrument"
 
 
 def test_protocol_errors_are_flat_errors(sandbox_merchant):
