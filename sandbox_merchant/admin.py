@@ -1,11 +1,14 @@
 """The sandbox merchant in the staff console: read-only views for looking at what clients did.
 
-The sandbox's state changes through its HTTP API (and `seed_sandbox_merchant`); staff look here.
+The sandbox's state changes through its HTTP API (and `seed_sandbox_merchant`); staff look here. The
+one exception is the merchant's own side of an order: staff may cancel or refund an order as the shop
+would (admin actions on orders), which sends the client an `order_update` webhook with the adjustment.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from sandbox_merchant import models
+from sandbox_merchant import models, services
+from sandbox_merchant.errors import SandboxError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -70,10 +73,52 @@ class VaultTokenAdmin(ReadOnlyAdmin):
     list_display = ["id", "card", "max_amount", "currency", "checkout_session_id", "expires_at", "used_at"]
 
 
+class OrderAdjustmentInline(admin.TabularInline):
+    model = models.OrderAdjustment
+    extra = 0
+    can_delete = False
+    readonly_fields = ["type", "amount", "reason", "created_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(models.Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = ["id", "session", "customer", "status", "total_amount", "currency", "created_at"]
     list_filter = ["status"]
+    inlines = [OrderAdjustmentInline]
+    actions = ["cancel_as_merchant", "refund_in_full_as_merchant"]
+
+    def has_merchant_permission(self, request) -> bool:
+        return request.user.has_perm("sandbox_merchant.change_order")
+
+    def _each(self, request, queryset, change, done: str) -> None:
+        changed = 0
+        for order_id in queryset.values_list("id", flat=True):
+            try:
+                change(order_id=order_id, reason=f"by the shop (staff {request.user.get_username()})")
+                changed += 1
+            except SandboxError as error:
+                self.message_user(request, f"{order_id}: {error.message}", messages.WARNING)
+        if changed:
+            self.message_user(request, f"{changed} order(s) {done}; the client is sent an order_update webhook.")
+
+    @admin.action(description="Cancel as the merchant (refunds the rest)", permissions=["merchant"])
+    def cancel_as_merchant(self, request, queryset) -> None:
+        self._each(request, queryset, services.order_cancel, "canceled")
+
+    @admin.action(description="Refund in full as the merchant", permissions=["merchant"])
+    def refund_in_full_as_merchant(self, request, queryset) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda order_id, reason: services.order_refund(order_id=order_id, amount=None, reason=reason),
+            "refunded",
+        )
 
 
 @admin.register(models.WebhookDelivery)

@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox_merchant import selectors, services
+from sandbox_merchant import selectors, services, signing
 from sandbox_merchant.errors import (
     IdempotencyConflict,
     IdempotencyInFlight,
@@ -34,6 +34,7 @@ from sandbox_merchant.errors import (
     OrderConflict,
     SandboxError,
     SessionNotOpen,
+    SignatureInvalid,
     Unauthorized,
     UnsupportedApiVersion,
 )
@@ -46,6 +47,7 @@ from sandbox_merchant.wire import (
     parse_delegate_payment_request,
     parse_fault_header,
     parse_fault_request,
+    parse_reason,
     parse_refund_request,
     rfc3339,
 )
@@ -54,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 _ERROR_STATUS: dict[type[SandboxError], int] = {
     Unauthorized: 401,
+    SignatureInvalid: 401,
     MissingApiVersion: 400,
     UnsupportedApiVersion: 400,
     IdempotencyKeyRequired: 400,
@@ -74,15 +77,37 @@ def _error_body(error_type: str, code: str, message: str, param: str | None = No
     return body
 
 
-def _error_response(error: SandboxError) -> tuple[int, dict, dict]:
+# delegate_payment's Error `code` is an enum (schema.delegate_payment.json): a malformed request is
+# `invalid_card` there, whatever field is wrong (the `param` still names it).
+_DELEGATE_PAYMENT_CODES = {
+    "invalid_card",
+    "duplicate_request",
+    "idempotency_conflict",
+    "too_many_requests",
+    "idempotency_key_required",
+    "idempotency_in_flight",
+}
+
+
+_DELEGATE_AUTHENTICATION_CODES = {"invalid_card", "duplicate_request", "idempotency_conflict"}
+
+
+def _error_response(error: SandboxError, operation: str = "") -> tuple[int, dict, dict]:
     status = _ERROR_STATUS.get(type(error), 400)
     extra = {}
     headers = {}
-    if isinstance(error, UnsupportedApiVersion):
+    if isinstance(error, UnsupportedApiVersion | MissingApiVersion):
         extra["supported_versions"] = list(settings.SANDBOX_MERCHANT_API_VERSIONS)
     if isinstance(error, IdempotencyInFlight):
         headers["Retry-After"] = "1"
-    return status, _error_body("invalid_request", error.code, error.message, error.param, **extra), headers
+    code = error.code
+    if operation == "delegate_payment" and isinstance(error, InvalidRequest) and code not in _DELEGATE_PAYMENT_CODES:
+        code = "invalid_card"
+    if operation == "authenticate" and code not in _DELEGATE_AUTHENTICATION_CODES:
+        # The delegate_authentication Error `code` enum has no "not found" or "missing": the closest is
+        # invalid_card (docs/sandbox-merchant-wire.md, "Inconsistencies"); the message and param say more.
+        code = "invalid_card"
+    return status, _error_body("invalid_request", code, error.message, error.param, **extra), headers
 
 
 @dataclass
@@ -123,7 +148,33 @@ def _parse_body(request: HttpRequest) -> dict:
         raise InvalidRequest("The body is not valid JSON.", code="invalid_json") from None
     if not isinstance(body, dict):
         raise InvalidRequest("The body must be a JSON object.", code="invalid_json")
+    bad = _unstorable_text(body, "$")
+    if bad is not None:
+        raise InvalidRequest("Text may not contain NUL characters or unpaired surrogates.", param=bad)
     return body
+
+
+def _unstorable_text(value: object, path: str) -> str | None:
+    """The JSONPath of the first string (key or value) PostgreSQL cannot store as text, if any."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return path
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            bad = _unstorable_text(key, path) or _unstorable_text(item, f"{path}.{key}")
+            if bad is not None:
+                return bad
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            bad = _unstorable_text(item, f"{path}[{index}]")
+            if bad is not None:
+                return bad
+    return None
 
 
 def _json(status: int, body: dict, headers: dict | None = None) -> HttpResponse:
@@ -180,6 +231,7 @@ def _process(
             raise MissingApiVersion()
         if version not in settings.SANDBOX_MERCHANT_API_VERSIONS:
             raise UnsupportedApiVersion(f"API-Version {version} is not supported.")
+        signing.request_signature_verify(request)
         idempotency_key = request.headers.get("Idempotency-Key", "")
         is_post = request.method == "POST"
         if is_post and (not idempotency_key or len(idempotency_key) > 255):
@@ -193,7 +245,7 @@ def _process(
             scope = idempotency_key or f"{request.method} {request.get_full_path()}"
             faults = services.fault_draw(context=context, header=header, header_scope=scope)
             state["faults"] = faults
-        transport = _transport_fault(faults)
+        transport = _transport_fault(faults, operation)
         if transport is not None:
             return transport
 
@@ -215,7 +267,7 @@ def _process(
         try:
             status, payload = handler(Call(request=request, body=body, path_ids=path_ids, faults=faults))
         except SandboxError as error:
-            status, payload, headers = _error_response(error)
+            status, payload, headers = _error_response(error, operation)
             if record_id is not None:
                 services.idempotency_complete(record_id=record_id, status=status, body=payload)
                 record_id = None
@@ -228,7 +280,7 @@ def _process(
             time.sleep(faults.delay_seconds(FaultKind.TIMEOUT_AFTER_COMMIT))
         return _json(status, payload)
     except SandboxError as error:
-        status, payload, headers = _error_response(error)
+        status, payload, headers = _error_response(error, operation)
         return _json(status, payload, headers)
     finally:
         if record_id is not None:
@@ -236,7 +288,7 @@ def _process(
             services.idempotency_abandon(record_id=record_id)
 
 
-def _transport_fault(faults: DrawnFaults) -> HttpResponse | None:
+def _transport_fault(faults: DrawnFaults, operation: str = "") -> HttpResponse | None:
     if faults.has(FaultKind.SERVER_ERROR):
         return _json(500, _error_body("processing_error", "internal_error", "Injected fault: server_error."))
     if faults.has(FaultKind.UNAVAILABLE):
@@ -247,11 +299,12 @@ def _transport_fault(faults: DrawnFaults) -> HttpResponse | None:
         )
     if faults.has(FaultKind.RATE_LIMITED):
         retry_after = max(1, math.ceil(faults.delay_seconds(FaultKind.RATE_LIMITED)))
-        return _json(
-            429,
-            _error_body("rate_limit_exceeded", "rate_limited", "Injected fault: rate_limited."),
-            {"Retry-After": str(retry_after)},
-        )
+        # The checkout Error has no rate-limit type; delegate_payment's has (and its code enum).
+        if operation == "delegate_payment":
+            body = _error_body("rate_limit_exceeded", "too_many_requests", "Injected fault: rate_limited.")
+        else:
+            body = _error_body("service_unavailable", "rate_limited", "Injected fault: rate_limited.")
+        return _json(429, body, {"Retry-After": str(retry_after)})
     return None
 
 
@@ -302,6 +355,15 @@ def checkout_complete(call: Call) -> tuple[int, dict]:
     session = services.checkout_session_complete(
         session_id=call.path_ids["session_id"], request=parse_complete_request(call.body), faults=call.faults
     )
+    if getattr(session, "requires_3ds", False):
+        # ACP: a complete the issuer wants authenticated answers 4XX requires_3ds; the session (GET) is
+        # now authentication_required with its authentication_metadata.
+        return 400, _error_body(
+            "invalid_request",
+            "requires_3ds",
+            "The card issuer asks for 3-D Secure authentication; complete again with authentication_result.",
+            "$.authentication_result",
+        )
     return 200, selectors.checkout_session_representation(session)
 
 
@@ -312,12 +374,7 @@ def checkout_cancel(call: Call) -> tuple[int, dict]:
 
 def delegate_payment(call: Call) -> tuple[int, dict]:
     token = services.vault_token_create(request=parse_delegate_payment_request(call.body))
-    return 201, {
-        "id": token.id,
-        "created": rfc3339(token.created_at),
-        "expires_at": rfc3339(token.expires_at),
-        "metadata": token.metadata,
-    }
+    return 201, {"id": token.id, "created": rfc3339(token.created_at), "metadata": token.metadata}
 
 
 def delegate_payment_revoke(call: Call) -> tuple[int, dict]:
@@ -329,6 +386,14 @@ def authentication_create(call: Call) -> tuple[int, dict]:
         request=parse_authentication_create_request(call.body), public_base_url=call.public_base_url
     )
     return 201, selectors.issuer_challenge_representation(challenge, public_base_url=call.public_base_url)
+
+
+def authentication_authenticate(call: Call) -> tuple[int, dict]:
+    """POST /delegate_authentication/{id}/authenticate: the sandbox's issuer skips the 3DS Method
+    (fingerprint) step, so this answers the session as it stands (its challenge, or its result)."""
+    if call.body.get("fingerprint_completion") not in ("Y", "N", "U"):
+        raise InvalidRequest("fingerprint_completion must be Y, N or U.", param="$.fingerprint_completion")
+    return authentication_get(call)
 
 
 def authentication_get(call: Call) -> tuple[int, dict]:
@@ -382,12 +447,14 @@ def order_get(call: Call) -> tuple[int, dict]:
 
 
 def order_cancel(call: Call) -> tuple[int, dict]:
-    order = services.order_cancel(order_id=call.path_ids["order_id"])
+    order = services.order_cancel(order_id=call.path_ids["order_id"], reason=parse_reason(call.body))
     return 200, selectors.order_representation(order)
 
 
 def order_refund(call: Call) -> tuple[int, dict]:
-    order = services.order_refund(order_id=call.path_ids["order_id"], amount=parse_refund_request(call.body))
+    order = services.order_refund(
+        order_id=call.path_ids["order_id"], amount=parse_refund_request(call.body), reason=parse_reason(call.body)
+    )
     return 200, selectors.order_representation(order)
 
 

@@ -77,3 +77,10 @@ class MethodNotAllowed(SandboxError):
 
 class TransitionInvalid(Exception):
     """A programming error: a service tried a status change the transition table forbids."""
+
+
+class SignatureInvalid(SandboxError):
+    """Request signing is on (SANDBOX_MERCHANT_SIGNING_KEYS) and the Signature/Timestamp do not verify."""
+
+    code = "invalid_signature"
+    default_message = "Request signature verification failed."

@@ -200,6 +200,8 @@ class CheckoutSession(models.Model):
     fulfillment_details = models.JSONField(null=True, blank=True)
     selected_fulfillment_options = models.JSONField(default=list, blank=True)
     discount_codes = models.JSONField(default=list, blank=True)
+    # What the agent declared on create (ACP Capabilities); the session answers the merchant's side of it.
+    capabilities = models.JSONField(default=dict, blank=True)
     # The priced state of the last response (line amounts, options, applied discounts, totals):
     # GET answers exactly what the last write computed, and complete compares its re-pricing to it.
     quote = models.JSONField(default=dict, blank=True)
@@ -376,6 +378,7 @@ class OrderAdjustment(models.Model):
     order = models.ForeignKey(Order, related_name="adjustments", on_delete=models.CASCADE)
     type = models.CharField(max_length=16, choices=AdjustmentType.choices)
     amount = models.PositiveBigIntegerField()
+    reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

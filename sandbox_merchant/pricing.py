@@ -49,6 +49,7 @@ class PricedLine:
 class Quote:
     lines: list[PricedLine]
     applied_discounts: list[dict] = field(default_factory=list)
+    rejected_discounts: list[dict] = field(default_factory=list)
     fulfillment_options: list[dict] = field(default_factory=list)
     fulfillment_amount: int = 0
     messages: list[dict] = field(default_factory=list)
@@ -86,8 +87,26 @@ class Quote:
         ]
 
 
-def message(*, type: str, code: str, param: str | None, content: str) -> dict:
-    return {"type": type, "code": code, "param": param, "content_type": "plain", "content": content}
+# How a buyer gets past each message (ACP `resolution`).
+_RESOLUTIONS = {
+    "out_of_stock": "requires_buyer_input",
+    "payment_declined": "requires_buyer_input",
+    "requires_3ds": "requires_buyer_input",
+    "invalid": "requires_buyer_input",
+    "missing": "requires_buyer_input",
+    "price_change": "requires_buyer_review",
+}
+
+
+def message(*, type: str, code: str, param: str | None, content: str, resolution: str | None = None) -> dict:
+    """An ACP MessageWarning/MessageError (codes from the spec's enums); no `param` key when there is none."""
+    body = {"type": type, "code": code, "content_type": "plain", "content": content}
+    if param:
+        body["param"] = param
+    resolution = resolution or _RESOLUTIONS.get(code) or ("recoverable" if code.startswith("discount_code") else None)
+    if resolution:
+        body["resolution"] = resolution
+    return body
 
 
 def round_half_up(numerator: int, denominator: int) -> int:
@@ -106,23 +125,23 @@ def tax_rate_basis_points(address: dict | None) -> int:
 def _promotion_refusal(
     promotion: Promotion | None, *, customer_id: str | None, currency: str, eligible_base: int, now: datetime
 ) -> tuple[str, str] | None:
-    """Why a code does not apply (message code, explanation), or None when it does."""
+    """Why a code does not apply (ACP DiscountErrorCode, explanation), or None when it does."""
     if promotion is None or not promotion.active:
-        return "coupon_invalid", "This code does not exist."
+        return "discount_code_invalid", "This code does not exist."
     if promotion.customer_id and promotion.customer_id != customer_id:
         # A personal promo is not revealed to anyone else: to them it simply does not exist.
-        return "coupon_invalid", "This code does not exist."
+        return "discount_code_invalid", "This code does not exist."
     if promotion.starts_at and promotion.starts_at > now:
-        return "coupon_invalid", "This code is not active yet."
+        return "discount_code_invalid", "This code is not active yet."
     if promotion.expires_at and promotion.expires_at <= now:
-        return "coupon_expired", "This code has expired."
+        return "discount_code_expired", "This code has expired."
     if promotion.kind == PromotionKind.AMOUNT and promotion.currency != currency:
-        return "coupon_invalid", "This code is for another currency."
+        return "discount_code_invalid", "This code is for another currency."
     if eligible_base == 0:
-        return "coupon_invalid", f"No item in the cart is in the code's category ({promotion.category})."
+        return "discount_code_invalid", f"No item in the cart is in the code's category ({promotion.category})."
     if eligible_base < promotion.minimum_spend_amount:
         minimum = promotion.minimum_spend_amount
-        return "minimum_not_met", (
+        return "discount_code_minimum_not_met", (
             f"This code needs a minimum spend of {minimum // 100}.{minimum % 100:02d} {currency.upper()}."
         )
     return None
@@ -159,6 +178,17 @@ def quote_lines(
         code = raw_code.strip().upper()
         param = f"$.discounts.codes[{index}]"
         if code in seen:
+            quote.rejected_discounts.append(
+                {"code": code, "reason": "discount_code_already_applied", "message": "This code is already applied."}
+            )
+            quote.messages.append(
+                message(
+                    type="warning",
+                    code="discount_code_already_applied",
+                    param=param,
+                    content="This code is already applied.",
+                )
+            )
             continue
         seen.add(code)
         promotion = promotions.get(code)
@@ -172,6 +202,7 @@ def quote_lines(
             promotion, customer_id=customer_id, currency=currency, eligible_base=eligible_base, now=now
         )
         if refusal:
+            quote.rejected_discounts.append({"code": code, "reason": refusal[0], "message": refusal[1]})
             quote.messages.append(message(type="warning", code=refusal[0], param=param, content=refusal[1]))
             continue
         if promotion.kind == PromotionKind.PERCENT:
@@ -180,13 +211,28 @@ def quote_lines(
             remaining = [line.subtotal for line in eligible]
             shares = _spread(min(promotion.amount_off, sum(remaining)), remaining)
         applied = 0
+        allocations = []
         for line, share in zip(eligible, shares, strict=True):
             share = min(share, line.subtotal)
             line.discount += share
             applied += share
-        quote.applied_discounts.append(
-            {"code": promotion.code, "amount": applied, "description": promotion.description}
-        )
+            allocations.append({"path": f"$.line_items[{quote.lines.index(line)}]", "amount": share})
+        coupon = {"id": f"promo_{promotion.code.lower()}", "name": promotion.description or promotion.code}
+        if promotion.kind == PromotionKind.PERCENT:
+            coupon["percent_off"] = promotion.percent_off
+        else:
+            coupon.update(amount_off=promotion.amount_off, currency=promotion.currency)
+        applied_discount = {
+            "id": f"disc_{promotion.code.lower()}",
+            "code": promotion.code,
+            "coupon": coupon,
+            "amount": applied,
+            "method": "across",
+            "allocations": allocations,
+        }
+        if promotion.expires_at:
+            applied_discount["end"] = rfc3339(promotion.expires_at)
+        quote.applied_discounts.append(applied_discount)
 
     rate = tax_rate_basis_points(address)
     for line in quote.lines:

@@ -236,39 +236,79 @@ def checkout_session_status(session: CheckoutSession, *, now: datetime) -> str:
 
 
 def checkout_session_representation(session: CheckoutSession, *, now: datetime | None = None) -> dict:
+    """The official ACP CheckoutSession (CheckoutSessionWithOrder once completed). Absent objects are omitted."""
+    from sandbox_merchant.acp import PROTOCOL_VERSION, session_capabilities
+
     now = now or timezone.now()
     quote = session.quote or {}
     public_base_url = session.continue_url.removesuffix(f"/checkout/{session.id}")
-    body = {
+    body: dict = {
         "id": session.id,
+        "protocol": {"version": PROTOCOL_VERSION},
+        "capabilities": session_capabilities(agent=session.capabilities, public_base_url=public_base_url),
         "status": checkout_session_status(session, now=now),
         "currency": session.currency,
-        "buyer": session.buyer,
-        "line_items": quote.get("line_items", []),
-        "fulfillment_details": session.fulfillment_details,
-        "fulfillment_options": quote.get("fulfillment_options", []),
-        "selected_fulfillment_options": session.selected_fulfillment_options,
-        "discounts": {"codes": session.discount_codes, "applied": quote.get("applied_discounts", [])},
-        "totals": quote.get("totals", []),
-        "messages": session.messages,
-        "links": [
-            {"type": "terms_of_use", "url": f"{public_base_url}/terms"},
-            {"type": "privacy_policy", "url": f"{public_base_url}/privacy"},
-        ],
-        "expires_at": rfc3339(session.expires_at),
-        "continue_url": session.continue_url,
     }
+    if session.buyer:
+        body["buyer"] = session.buyer
+    body["line_items"] = [_official_line(line) for line in quote.get("line_items", [])]
+    if session.fulfillment_details:
+        body["fulfillment_details"] = session.fulfillment_details
+    body.update(
+        {
+            "fulfillment_options": quote.get("fulfillment_options", []),
+            "selected_fulfillment_options": session.selected_fulfillment_options or [],
+            "discounts": {
+                "codes": session.discount_codes or [],
+                "applied": quote.get("applied_discounts", []),
+                "rejected": quote.get("rejected_discounts", []),
+            },
+            "totals": quote.get("totals", []),
+            "messages": session.messages or [],
+            "links": [
+                {"type": "terms_of_use", "url": f"{public_base_url}/terms"},
+                {"type": "privacy_policy", "url": f"{public_base_url}/privacy"},
+            ],
+            "created_at": rfc3339(session.created_at),
+            "updated_at": rfc3339(session.updated_at),
+            "expires_at": rfc3339(session.expires_at),
+            "continue_url": session.continue_url,
+        }
+    )
     if body["status"] == CheckoutStatus.AUTHENTICATION_REQUIRED:
         body["authentication_metadata"] = _authentication_metadata(session)
     order = Order.objects.filter(session_id=session.id).first() if session.status == CheckoutStatus.COMPLETED else None
     if order is not None:
         body["order"] = {
+            "type": "order",
             "id": order.id,
             "checkout_session_id": session.id,
+            "order_number": order.id.removeprefix("ord_")[:12].upper(),
             "permalink_url": order.permalink_url,
             "status": order.status,
         }
     return body
+
+
+def _official_line(line: dict) -> dict:
+    """A stored line as an ACP LineItem (lines stored before 2026-04-17 carried `title` and flat amounts)."""
+    if "totals" in line and "quantity" in line:
+        return line
+    quantity = int((line.get("item") or {}).get("quantity") or 1)
+    return {
+        "id": line["id"],
+        "item": {"id": (line.get("item") or {}).get("id", line["id"])},
+        "quantity": quantity,
+        "name": line.get("title", ""),
+        "unit_amount": line.get("unit_amount", 0),
+        "totals": [
+            {"type": "items_base_amount", "display_text": "Items", "amount": line.get("base_amount", 0)},
+            {"type": "items_discount", "display_text": "Item discounts", "amount": line.get("discount", 0)},
+            {"type": "subtotal", "display_text": "Subtotal", "amount": line.get("subtotal", 0)},
+            {"type": "tax", "display_text": "Tax", "amount": line.get("tax", 0)},
+            {"type": "total", "display_text": "Total", "amount": line.get("total", 0)},
+        ],
+    }
 
 
 _DIRECTORY_SERVERS = {"visa": "visa", "mastercard": "mastercard", "amex": "american_express"}
@@ -308,8 +348,6 @@ def issuer_challenge_representation(challenge: IssuerChallenge, *, public_base_u
             }
     if challenge.result:
         body["authentication_result"] = challenge.result
-    body["checkout_session_id"] = challenge.session_id
-    body["amount"] = {"value": challenge.amount, "currency": challenge.currency}
     return body
 
 
@@ -327,20 +365,57 @@ def checkout_session_detail(*, session_id: str) -> dict:
     return checkout_session_representation(session)
 
 
+_ADJUSTMENT_TYPES = {"refund": "refund", "cancel": "cancellation"}
+
+
 def order_representation(order: Order) -> dict:
+    """The official ACP Order (no currency field: each adjustment carries its own)."""
+    adjustments = list(order.adjustments.all())
+    canceled = order.status == "canceled"
+    refunded = sum(adjustment.amount for adjustment in adjustments)
+    line_items = []
+    for raw in order.line_items:
+        line = _official_line(raw)
+        line_items.append(
+            {
+                "id": line["id"],
+                "title": line.get("name") or line["id"],
+                "product_id": line.get("product_id") or line["item"]["id"],
+                "quantity": {
+                    "ordered": line["quantity"],
+                    "current": 0 if canceled else line["quantity"],
+                    "fulfilled": 0,
+                },
+                "unit_price": line.get("unit_amount", 0),
+                "subtotal": next((t["amount"] for t in line["totals"] if t["type"] == "subtotal"), 0),
+                "totals": line["totals"],
+                "status": "canceled" if canceled else "confirmed",
+            }
+        )
+    totals = list(order.totals)
+    if refunded:
+        totals.append({"type": "amount_refunded", "display_text": "Refunded", "amount": refunded})
     return {
+        "type": "order",
         "id": order.id,
         "checkout_session_id": order.session_id,
-        "status": order.status,
-        "currency": order.currency,
-        "totals": order.totals,
-        "line_items": order.line_items,
-        "adjustments": [
-            {"type": adjustment.type, "amount": adjustment.amount, "created": rfc3339(adjustment.created_at)}
-            for adjustment in order.adjustments.all()
-        ],
+        "order_number": order.id.removeprefix("ord_")[:12].upper(),
         "permalink_url": order.permalink_url,
-        "created": rfc3339(order.created_at),
+        "status": order.status,
+        "line_items": line_items,
+        "adjustments": [
+            {
+                "id": f"adj_{adjustment.pk}",
+                "type": _ADJUSTMENT_TYPES.get(adjustment.type, adjustment.type),
+                "occurred_at": rfc3339(adjustment.created_at),
+                "status": "completed",
+                "amount": adjustment.amount,
+                "currency": order.currency,
+                **({"reason": adjustment.reason} if adjustment.reason else {}),
+            }
+            for adjustment in adjustments
+        ],
+        "totals": totals,
     }
 
 

@@ -351,26 +351,41 @@ def _quote_session(session: CheckoutSession, lines: list[CheckoutLine], *, now: 
     )
 
 
+def _line_representation(line) -> dict:
+    """An ACP LineItem: the Item, its quantity, name, unit amount and totals (sandbox detail alongside)."""
+    source = line.source
+    totals = [
+        {"type": "items_base_amount", "display_text": "Items", "amount": line.base_amount},
+        {"type": "items_discount", "display_text": "Item discounts", "amount": line.discount},
+        {"type": "subtotal", "display_text": "Subtotal", "amount": line.subtotal},
+        {"type": "tax", "display_text": "Tax", "amount": line.tax},
+        {"type": "total", "display_text": "Total", "amount": line.total},
+    ]
+    options = [
+        {"name": name, "value": value} for name, value in (("Colour", source.colour), ("Size", source.size)) if value
+    ]
+    body = {
+        "id": source.line_id,
+        "item": {"id": source.variant_id, "name": source.title, "unit_amount": source.unit_amount},
+        "quantity": source.quantity,
+        "name": source.title,
+        "unit_amount": source.unit_amount,
+        "product_id": source.product_id,
+        "variant_id": source.variant_id,
+        "category": source.category,
+        "totals": totals,
+    }
+    if options:
+        body["variant_options"] = options
+    return body
+
+
 def _store_quote(session: CheckoutSession, quote: Quote) -> None:
     session.quote = {
-        "line_items": [
-            {
-                "id": line.source.line_id,
-                "item": {"id": line.source.variant_id, "quantity": line.source.quantity},
-                "title": line.source.title,
-                "product_id": line.source.product_id,
-                "variant": {"colour": line.source.colour, "size": line.source.size},
-                "unit_amount": line.source.unit_amount,
-                "base_amount": line.base_amount,
-                "discount": line.discount,
-                "subtotal": line.subtotal,
-                "tax": line.tax,
-                "total": line.total,
-            }
-            for line in quote.lines
-        ],
+        "line_items": [_line_representation(line) for line in quote.lines],
         "fulfillment_options": quote.fulfillment_options,
         "applied_discounts": quote.applied_discounts,
+        "rejected_discounts": quote.rejected_discounts,
         "totals": quote.totals(),
     }
     session.quoted_total = quote.total
@@ -409,6 +424,8 @@ def _apply_request(session: CheckoutSession, request: CheckoutRequest) -> None:
         session.fulfillment_details = request.fulfillment_details
     if request.selected_fulfillment_options is not MISSING:
         session.selected_fulfillment_options = request.selected_fulfillment_options
+    if request.capabilities is not MISSING:
+        session.capabilities = request.capabilities
     if request.discount_codes is not MISSING:
         session.discount_codes = request.discount_codes
 
@@ -538,7 +555,7 @@ def checkout_sessions_expire(*, now: datetime | None = None) -> int:
     return expired
 
 
-_PAYMENT_MESSAGE_CODES = {"payment_declined", "requires_3ds", "price_changed"}
+_PAYMENT_MESSAGE_CODES = {"payment_declined", "requires_3ds", "price_change"}
 
 
 def _session_answer(session: CheckoutSession, *, status: str, extra_messages: list[dict]) -> CheckoutSession:
@@ -615,8 +632,8 @@ def checkout_session_complete(
                 line.save(update_fields=["unit_amount"])
             _store_quote(session, quote)
             changed = message(
-                type="error",
-                code="price_changed",
+                type="warning",
+                code="price_change",
                 param="$.totals",
                 content="Prices changed since the last quote; review the new totals. Nothing was charged.",
             )
@@ -628,7 +645,7 @@ def checkout_session_complete(
             refused = message(
                 type="error",
                 code="payment_declined",
-                param="$.payment_data.token",
+                param="$.payment_data.instrument.credential.token",
                 content=f"Payment token refused ({refusal}). Nothing was charged.",
             )
             return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[refused])
@@ -644,17 +661,32 @@ def checkout_session_complete(
             return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[declined])
         issuer_result = None
         if faults.has(FaultKind.REQUIRES_3DS) or card.behaviour == CardBehaviour.REQUIRES_3DS:
-            accepted, issuer_result = _authentication_accepted(session, request)
-            if not accepted:
+            if request.authentication_outcome is None:
+                # ACP: the session asks for authentication (authentication_metadata), and the complete
+                # itself answers 400 requires_3ds (api.py), with that state committed.
                 challenge = message(
                     type="error",
                     code="requires_3ds",
                     param="$.authentication_result",
                     content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
                 )
-                return _session_answer(
+                session = _session_answer(
                     session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[challenge]
                 )
+                session.requires_3ds = True
+                return session
+            accepted, issuer_result = _authentication_accepted(session, request)
+            if not accepted:
+                failed = message(
+                    type="error",
+                    code="payment_declined",
+                    param="$.authentication_result",
+                    content=(
+                        f"3-D Secure authentication did not succeed ({request.authentication_outcome}). "
+                        "Nothing was charged; authenticate again or use another card."
+                    ),
+                )
+                return _session_answer(session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[failed])
 
         placed = _charge_and_place_order(session, lines, quote, token, now=now)
         if issuer_result is not None:
@@ -888,7 +920,7 @@ def _order_refunded(order: Order) -> int:
     return order.adjustments.aggregate(total=Sum("amount"))["total"] or 0
 
 
-def order_refund(*, order_id: str, amount: int | None) -> Order:
+def order_refund(*, order_id: str, amount: int | None, reason: str = "") -> Order:
     with transaction.atomic():
         order = _order_lock(order_id)
         if order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELED):
@@ -897,20 +929,20 @@ def order_refund(*, order_id: str, amount: int | None) -> Order:
         amount = remaining if amount is None else amount
         if amount > remaining:
             raise InvalidRequest(f"At most {remaining} can still be refunded.", param="$.amount")
-        OrderAdjustment.objects.create(order=order, type=AdjustmentType.REFUND, amount=amount)
+        OrderAdjustment.objects.create(order=order, type=AdjustmentType.REFUND, amount=amount, reason=reason[:200])
         _order_set_status(order, OrderStatus.REFUNDED if amount == remaining else OrderStatus.PARTIALLY_REFUNDED)
         _webhook_enqueue(order, event_type="order_update")
     return order
 
 
-def order_cancel(*, order_id: str) -> Order:
+def order_cancel(*, order_id: str, reason: str = "") -> Order:
     """Cancel after sale: the goods were sold, so nothing returns to stock; the money is refunded in full."""
     with transaction.atomic():
         order = _order_lock(order_id)
         if order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELED):
             raise OrderConflict(f"The order is already {order.status}.")
         remaining = order.total_amount - _order_refunded(order)
-        OrderAdjustment.objects.create(order=order, type=AdjustmentType.CANCEL, amount=remaining)
+        OrderAdjustment.objects.create(order=order, type=AdjustmentType.CANCEL, amount=remaining, reason=reason[:200])
         _order_set_status(order, OrderStatus.CANCELED)
         _webhook_enqueue(order, event_type="order_update")
     return order
@@ -933,12 +965,8 @@ def _webhook_enqueue(order: Order, *, event_type: str) -> WebhookDelivery:
         id=delivery_id,
         order=order,
         event_type=event_type,
-        payload={
-            "id": delivery_id,
-            "type": event_type,
-            "created": rfc3339(timezone.now()),
-            "data": selectors.order_representation(order),
-        },
+        # The official WebhookEvent: {type, data: Order}, nothing else (the delivery id stays ours).
+        payload={"type": event_type, "data": selectors.order_representation(order)},
     )
     # robust: a broker hiccup must not turn a committed order into a 500 (the client would retry a
     # completed session); the event stays pending and the sweeper sends it later.
@@ -958,7 +986,12 @@ def webhook_delivery_send(*, delivery_id: str) -> bool:
     signature = webhook_signature(
         secret=settings.SANDBOX_MERCHANT_WEBHOOK_SECRET, timestamp=timestamp, raw_body=raw_body
     )
-    headers = {"Content-Type": "application/json", "Merchant-Signature": f"t={timestamp},v1={signature}"}
+    headers = {
+        "Content-Type": "application/json",
+        "Merchant-Signature": f"t={timestamp},v1={signature}",
+        "Request-Id": delivery.id,
+        "Timestamp": rfc3339(timezone.now()),
+    }
     if get_trace_id():
         headers[TRACE_HEADER] = get_trace_id()
     error = ""

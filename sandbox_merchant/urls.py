@@ -45,6 +45,11 @@ urlpatterns = [
         api.route(faultable=False, GET=("authenticate", api.authentication_get)),
         name="delegate-authentication-session",
     ),
+    path(
+        "delegate_authentication/<str:authentication_session_id>/authenticate",
+        api.route(faultable=False, POST=("authenticate", api.authentication_authenticate)),
+        name="delegate-authentication-authenticate",
+    ),
     # The simulated issuer's challenge page: the shopper's browser, not an API client, comes here.
     path("issuer/challenge/<str:acs_trans_id>", issuer.challenge_page, name="issuer-challenge"),
     path("images/<slug:slug>.svg", storefront.product_image, name="product-image"),

@@ -70,21 +70,65 @@ class CheckoutRequest:
     fulfillment_details: dict | object | None
     selected_fulfillment_options: list[dict] | object
     discount_codes: list[str] | object
+    capabilities: dict | object = MISSING
+
+
+def _group_items(raw_lines: object) -> list[tuple[str, int]] | None:
+    """Official `Item`s, one per unit: equal ids become one line with a quantity, in first-seen order.
+
+    Leniency: an item may carry a positive integer `quantity` (the pre-2026 shape); it counts as that
+    many repeats. Returns None when the list is not a list (the schema check names the problem).
+    """
+    if not isinstance(raw_lines, list):
+        return None
+    merged: dict[str, int] = {}
+    for index, raw in enumerate(raw_lines):
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            return None
+        variant_id = _string(raw["id"], param=f"$.line_items[{index}].id", max_length=64)
+        quantity = _positive_int(raw.get("quantity", 1), param=f"$.line_items[{index}].quantity")
+        merged[variant_id] = merged.get(variant_id, 0) + quantity
+    return list(merged.items())
+
+
+def _without_leniencies(body: dict, *, creating: bool) -> dict:
+    """The body as the official schema sees it, once the documented leniencies are taken out."""
+    nullable = ("buyer", "fulfillment_details", "discounts")  # leniency: null means "not given" / "clear"
+    checked = {key: value for key, value in body.items() if value is not None or key not in nullable}
+    if isinstance(checked.get("line_items"), list):
+        checked["line_items"] = [
+            {key: value for key, value in item.items() if key != "quantity"} if isinstance(item, dict) else item
+            for item in checked["line_items"]
+        ]
+    if creating:
+        checked.setdefault("currency", "usd")
+        checked.setdefault("capabilities", {})
+        checked.pop("selected_fulfillment_options", None)  # validated below, as on update
+    if isinstance(checked.get("selected_fulfillment_options"), list):
+        checked["selected_fulfillment_options"] = [
+            {"item_ids": [], **item} if isinstance(item, dict) else item
+            for item in checked["selected_fulfillment_options"]
+        ]
+    return checked
 
 
 def parse_checkout_request(body: dict, *, creating: bool) -> CheckoutRequest:
+    from sandbox_merchant.acp import schema_check
+
+    grouped = _group_items(body["line_items"]) if "line_items" in body else None
+    schema_check(
+        _without_leniencies(body, creating=creating),
+        "CheckoutSessionCreateRequest" if creating else "CheckoutSessionUpdateRequest",
+    )
+    if creating and "selected_fulfillment_options" in body:
+        schema_check(
+            _without_leniencies({"selected_fulfillment_options": body["selected_fulfillment_options"]}, creating=False),
+            "CheckoutSessionUpdateRequest",
+        )
+
     line_items: list[tuple[str, int]] | object = MISSING
     if "line_items" in body:
-        raw_lines = body["line_items"]
-        if not isinstance(raw_lines, list):
-            raise InvalidRequest("Expected a list of {id, quantity}.", param="$.line_items")
-        merged: dict[str, int] = {}
-        for index, raw in enumerate(raw_lines):
-            raw = _object(raw, param=f"$.line_items[{index}]")
-            variant_id = _string(raw.get("id"), param=f"$.line_items[{index}].id", max_length=64)
-            quantity = _positive_int(raw.get("quantity", 1), param=f"$.line_items[{index}].quantity")
-            merged[variant_id] = merged.get(variant_id, 0) + quantity
-        line_items = list(merged.items())
+        line_items = grouped or []
     if creating and (line_items is MISSING or not line_items):
         raise InvalidRequest("A checkout session needs at least one line item.", param="$.line_items", code="missing")
 
@@ -96,38 +140,24 @@ def parse_checkout_request(body: dict, *, creating: bool) -> CheckoutRequest:
 
     buyer: dict | object | None = MISSING
     if "buyer" in body:
-        buyer = None if body["buyer"] is None else _object(body["buyer"], param="$.buyer")
-        if buyer and buyer.get("email") is not None:
+        buyer = body["buyer"]  # None (leniency) clears it
+        if buyer is not None:
             _string(buyer["email"], param="$.buyer.email")
 
     fulfillment_details: dict | object | None = MISSING
     if "fulfillment_details" in body:
-        raw_details = body["fulfillment_details"]
-        fulfillment_details = None if raw_details is None else _object(raw_details, param="$.fulfillment_details")
-        if fulfillment_details and fulfillment_details.get("address") is not None:
-            _object(fulfillment_details["address"], param="$.fulfillment_details.address")
+        fulfillment_details = body["fulfillment_details"]
 
     selected: list[dict] | object = MISSING
     if "selected_fulfillment_options" in body:
-        raw_selected = body["selected_fulfillment_options"] or []
-        if not isinstance(raw_selected, list):
-            raise InvalidRequest("Expected a list.", param="$.selected_fulfillment_options")
-        selected = []
-        for index, raw in enumerate(raw_selected):
-            raw = _object(raw, param=f"$.selected_fulfillment_options[{index}]")
-            option_id = _string(raw.get("option_id"), param=f"$.selected_fulfillment_options[{index}].option_id")
-            item_ids = raw.get("item_ids") or []
-            if not isinstance(item_ids, list):
-                raise InvalidRequest("Expected a list.", param=f"$.selected_fulfillment_options[{index}].item_ids")
-            selected.append({"type": raw.get("type") or "shipping", "option_id": option_id, "item_ids": item_ids})
+        selected = [
+            {"type": raw["type"], "option_id": raw["option_id"], "item_ids": list(raw.get("item_ids") or [])}
+            for raw in body["selected_fulfillment_options"]
+        ]
 
     codes: list[str] | object = MISSING
-    if "discounts" in body:
-        discounts = body["discounts"] or {}
-        discounts = _object(discounts, param="$.discounts")
-        raw_codes = discounts.get("codes") or []
-        if not isinstance(raw_codes, list):
-            raise InvalidRequest("Expected a list of codes.", param="$.discounts.codes")
+    if "discounts" in body or "coupons" in body:
+        raw_codes = list((body.get("discounts") or {}).get("codes") or []) + list(body.get("coupons") or [])
         codes = [
             _string(code, param=f"$.discounts.codes[{index}]", max_length=64) for index, code in enumerate(raw_codes)
         ]
@@ -139,33 +169,74 @@ def parse_checkout_request(body: dict, *, creating: bool) -> CheckoutRequest:
         fulfillment_details=fulfillment_details,
         selected_fulfillment_options=selected,
         discount_codes=codes,
+        capabilities=body.get("capabilities") or {} if creating else MISSING,
     )
 
 
 @dataclass(frozen=True)
 class CompleteRequest:
     token: str
-    authenticated: bool
-    # The issuer's result the client completes with (ACP AuthenticationResult.outcome_details), if any.
+    # The ACP AuthenticationResult the client completes with, if any: its outcome and outcome_details.
+    authentication_outcome: str | None = None
     authentication_details: dict | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        return self.authentication_outcome == "authenticated"
 
 
 def parse_complete_request(body: dict) -> CompleteRequest:
-    payment_data = _object(body.get("payment_data"), param="$.payment_data")
-    if "token" in payment_data:
-        token = _string(payment_data["token"], param="$.payment_data.token", max_length=64)
-    else:
-        instrument = _object(payment_data.get("instrument"), param="$.payment_data.instrument")
-        credential = _object(instrument.get("credential"), param="$.payment_data.instrument.credential")
-        token = _string(credential.get("token"), param="$.payment_data.instrument.credential.token", max_length=64)
-    authentication = body.get("authentication_result") or {}
-    authenticated = isinstance(authentication, dict) and authentication.get("outcome") == "authenticated"
-    details = authentication.get("outcome_details") if isinstance(authentication, dict) else None
-    if details is not None:
-        details = _object(details, param="$.authentication_result.outcome_details")
-        for name in ("three_ds_cryptogram", "transaction_id"):
-            _string(details.get(name), param=f"$.authentication_result.outcome_details.{name}", max_length=64)
-    return CompleteRequest(token=token, authenticated=authenticated, authentication_details=details)
+    from sandbox_merchant.acp import PAYMENT_HANDLER_ID, schema_check
+
+    payment_data = body.get("payment_data")
+    if isinstance(payment_data, dict) and not {"handler_id", "purchase_order_number"} & set(payment_data):
+        # The pre-2026 {token, provider} shape lands here: name the field the current shape needs.
+        raise InvalidRequest(
+            "payment_data needs handler_id and instrument (see the session's capabilities.payment.handlers).",
+            param="$.payment_data.handler_id",
+            code="missing",
+        )
+    checked = body
+    authentication = body.get("authentication_result")
+    if (
+        isinstance(authentication, dict)
+        and authentication.get("outcome") == "authenticated"
+        and "outcome_details" not in authentication
+    ):
+        # Leniency: an out-of-band verification (two specialists) has no issuer result to pass on.
+        checked = {**body, "authentication_result": {"outcome": "authenticated"}}
+        checked["authentication_result"]["outcome_details"] = {
+            "three_ds_cryptogram": "-",
+            "electronic_commerce_indicator": "05",
+            "transaction_id": "-",
+            "version": "-",
+        }
+    schema_check(checked, "CheckoutSessionCompleteRequest")
+    if "handler_id" not in payment_data:
+        raise InvalidRequest(
+            "The sandbox takes card payments only; purchase orders are not supported.",
+            param="$.payment_data.handler_id",
+            code="missing",
+        )
+    if payment_data["handler_id"] != PAYMENT_HANDLER_ID:
+        raise InvalidRequest(
+            f"Unknown payment handler; this merchant offers {PAYMENT_HANDLER_ID}.",
+            param="$.payment_data.handler_id",
+            code="invalid",
+        )
+    if "instrument" not in payment_data:
+        raise InvalidRequest("instrument is required.", param="$.payment_data.instrument", code="missing")
+    token = _string(
+        payment_data["instrument"]["credential"]["token"],
+        param="$.payment_data.instrument.credential.token",
+        max_length=64,
+    )
+    authentication = body.get("authentication_result")
+    return CompleteRequest(
+        token=token,
+        authentication_outcome=authentication["outcome"] if authentication else None,
+        authentication_details=(authentication or {}).get("outcome_details"),
+    )
 
 
 @dataclass(frozen=True)
@@ -215,7 +286,10 @@ def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
     expires_at = parse_moment(allowance.get("expires_at"), param="$.allowance.expires_at")
     if expires_at <= timezone.now():
         raise InvalidRequest("The allowance has already expired.", param="$.allowance.expires_at")
-    metadata = body.get("metadata") or {}
+    metadata = _object(body.get("metadata") or {}, param="$.metadata")
+    for key, value in metadata.items():
+        if not isinstance(value, str):
+            raise InvalidRequest("metadata values are strings.", param=f"$.metadata.{key}")
     return DelegatePaymentRequest(
         vault_reference=vault_reference,
         max_amount=_positive_int(allowance.get("max_amount"), param="$.allowance.max_amount"),
@@ -227,6 +301,13 @@ def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
         expires_at=expires_at,
         metadata=_object(metadata, param="$.metadata"),
     )
+
+
+def parse_reason(body: dict) -> str:
+    reason = body.get("reason")
+    if reason is None:
+        return ""
+    return _string(reason, param="$.reason", max_length=200)
 
 
 def parse_refund_request(body: dict) -> int | None:

@@ -27,6 +27,8 @@ SANDBOX_MERCHANT_DEV_WEBHOOK_SECRET = "sandbox-dev-webhook-secret"  # noqa: S105
 SANDBOX_MERCHANT_ID = env_str("SANDBOX_MERCHANT_ID", "sandbox")
 SANDBOX_MERCHANT_API_TOKENS = env_list("SANDBOX_MERCHANT_API_TOKENS", [SANDBOX_MERCHANT_DEV_API_TOKEN])
 SANDBOX_MERCHANT_API_VERSIONS = ["2026-04-17", "2025-09-29"]
+# Request signing (Signature + Timestamp, sandbox_merchant/signing.py): required when any key is set.
+SANDBOX_MERCHANT_SIGNING_KEYS = env_list("SANDBOX_MERCHANT_SIGNING_KEYS", [])
 
 SANDBOX_MERCHANT_WEBHOOK_URL = env_str(
     "SANDBOX_MERCHANT_WEBHOOK_URL", "http://127.0.0.1:8000/webhooks/merchants/sandbox/"

@@ -446,7 +446,7 @@ def test_the_default_sandbox_merchant_settings_work_against_the_sandbox_end_to_e
         ("decline", "ready_for_payment", "payment_declined"),
         ("requires_3ds", "authentication_required", "requires_3ds"),
         ("out_of_stock_at_complete", "not_ready_for_payment", "out_of_stock"),
-        ("price_change", "ready_for_payment", "price_changed"),
+        ("price_change", "ready_for_payment", "price_change"),
     ],
 )
 def test_business_faults_at_complete_come_back_as_session_state_in_one_attempt(

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from sandbox_merchant import models
+from tests.support.sandbox import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,7 +86,7 @@ def test_a_purchase_becomes_a_purchased_saved_item(sandbox_merchant):
     session = sandbox_merchant.ready_session(variant_id="var_tempo_racer_red_44")
     total = next(t["amount"] for t in session["totals"] if t["type"] == "total")
     token = sandbox_merchant.delegate(session["id"], total)
-    sandbox_merchant.post(f"/checkout_sessions/{session['id']}/complete", {"payment_data": {"token": token}})
+    sandbox_merchant.post(f"/checkout_sessions/{session['id']}/complete", {"payment_data": payment_data(token)})
 
     purchased = sandbox_merchant.get("/customers/cus_alice/saved_items", params={"kind": "purchased"}).json()["data"]
 

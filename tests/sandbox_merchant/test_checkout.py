@@ -3,8 +3,13 @@
 import pytest
 
 from sandbox_merchant.models import CheckoutSession, Order, Variant, VaultToken
+from tests.support.sandbox import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _line_total(line: dict, kind: str) -> int:
+    return next(total["amount"] for total in line["totals"] if total["type"] == kind)
 
 
 def _total(session: dict, kind: str = "total") -> int:
@@ -22,9 +27,15 @@ def test_create_returns_the_full_session_and_reserves_stock(sandbox_merchant):
     assert session["id"].startswith("cs_")
     assert session["status"] == "not_ready_for_payment"
     line = session["line_items"][0]
-    assert line["item"] == {"id": "var_blue_runner_42", "quantity": 2}
-    assert line["variant"] == {"colour": "blue", "size": "42"}
-    assert (line["base_amount"], line["discount"], line["subtotal"], line["tax"]) == (14400, 0, 14400, 0)
+    assert (line["item"]["id"], line["quantity"], line["unit_amount"]) == ("var_blue_runner_42", 2, 7200)
+    assert line["variant_options"] == [{"name": "Colour", "value": "blue"}, {"name": "Size", "value": "42"}]
+    line_totals = {total["type"]: total["amount"] for total in line["totals"]}
+    assert (line_totals["items_base_amount"], line_totals["items_discount"], line_totals["subtotal"]) == (
+        14400,
+        0,
+        14400,
+    )
+    assert (line_totals["tax"], line_totals["total"]) == (0, 14400)
     assert [total["type"] for total in session["totals"]] == [
         "items_base_amount",
         "items_discount",
@@ -35,8 +46,9 @@ def test_create_returns_the_full_session_and_reserves_stock(sandbox_merchant):
         "total",
     ]
     assert {option["id"] for option in session["fulfillment_options"]} == {"ship_standard", "ship_express"}
-    for key in ("buyer", "messages", "links", "expires_at", "continue_url", "discounts", "currency"):
+    for key in ("buyer", "messages", "links", "expires_at", "continue_url", "discounts", "currency", "capabilities"):
         assert key in session
+    assert "fulfillment_details" not in session  # absent, not null
     assert sandbox_merchant.available("var_blue_runner_42") == before - 2
 
 
@@ -78,16 +90,23 @@ def test_alice_gets_her_personal_promo_and_bob_cannot_use_it(sandbox_merchant):
         discounts={"codes": ["ALICE10"]}, buyer={"email": "bob@example.com", "first_name": "Bob"}
     )
 
-    assert alice["discounts"]["applied"] == [
-        {"code": "ALICE10", "amount": 720, "description": "Alice's personal 10% off"}
-    ]
+    [applied] = alice["discounts"]["applied"]
+    assert (applied["code"], applied["amount"], applied["coupon"]["name"]) == (
+        "ALICE10",
+        720,
+        "Alice's personal 10% off",
+    )
+    assert applied["allocations"] == [{"path": "$.line_items[0]", "amount": 720}]
     assert _total(alice, "subtotal") == 6480
     # the demo's sentence: 64.80 after the promo, 4.70 California tax, free standard shipping
     assert (_total(alice, "tax"), _total(alice, "fulfillment"), _total(alice)) == (470, 0, 6950)
     assert alice["messages"] == []
     assert bob["discounts"]["applied"] == []
     assert [(m["type"], m["code"], m["param"]) for m in bob["messages"]] == [
-        ("warning", "coupon_invalid", "$.discounts.codes[0]")
+        ("warning", "discount_code_invalid", "$.discounts.codes[0]")
+    ]
+    assert bob["discounts"]["rejected"] == [
+        {"code": "ALICE10", "reason": "discount_code_invalid", "message": "This code does not exist."}
     ]
     assert bob["status"] == "ready_for_payment"
 
@@ -98,17 +117,18 @@ def test_promotion_rules_minimum_spend_category_scope_and_expiry(sandbox_merchan
     big = sandbox_merchant.ready_session(discounts={"codes": ["SAVE10"]})
     # RUN15 is for running shoes only.
     mixed = sandbox_merchant.ready_session(
-        line_items=[{"id": "var_blue_runner_42", "quantity": 1}, {"id": "var_soft_flask", "quantity": 1}],
+        line_items=[{"id": "var_blue_runner_42"}, {"id": "var_soft_flask"}],
         discounts={"codes": ["RUN15"]},
     )
     expired = sandbox_merchant.ready_session(discounts={"codes": ["SUMMER5"]})
     unknown = sandbox_merchant.ready_session(discounts={"codes": ["NOPE"]})
 
-    assert [m["code"] for m in small["messages"]] == ["minimum_not_met"]
+    assert [m["code"] for m in small["messages"]] == ["discount_code_minimum_not_met"]
     assert big["discounts"]["applied"][0]["amount"] == 1000
-    assert [line["discount"] for line in mixed["line_items"]] == [1080, 0]
-    assert [m["code"] for m in expired["messages"]] == ["coupon_expired"]
-    assert [m["code"] for m in unknown["messages"]] == ["coupon_invalid"]
+    assert [_line_total(line, "items_discount") for line in mixed["line_items"]] == [1080, 0]
+    assert [m["code"] for m in expired["messages"]] == ["discount_code_expired"]
+    assert [m["code"] for m in unknown["messages"]] == ["discount_code_invalid"]
+    assert [r["reason"] for r in expired["discounts"]["rejected"]] == ["discount_code_expired"]
 
 
 def test_get_returns_the_same_state_and_404_for_an_unknown_session(sandbox_merchant):
@@ -135,7 +155,7 @@ def test_complete_charges_the_token_sells_the_stock_and_creates_the_order(sandbo
         f"/checkout_sessions/{session['id']}/complete",
         {
             "payment_data": {
-                "handler_id": "sandbox_card",
+                "handler_id": "card_tokenized",
                 "instrument": {"type": "card", "credential": {"type": "spt", "token": token}},
             }
         },
@@ -155,7 +175,7 @@ def test_complete_charges_the_token_sells_the_stock_and_creates_the_order(sandbo
     assert fetched["order"]["id"] == order["id"]
 
 
-def test_complete_accepts_the_older_payment_data_form(sandbox_merchant):
+def test_complete_refuses_the_older_payment_data_form_and_charges_nothing(sandbox_merchant):
     session = sandbox_merchant.ready_session()
     token = sandbox_merchant.delegate(session["id"], _total(session))
 
@@ -163,7 +183,10 @@ def test_complete_accepts_the_older_payment_data_form(sandbox_merchant):
         f"/checkout_sessions/{session['id']}/complete", {"payment_data": {"token": token, "provider": "sandbox"}}
     )
 
-    assert response.json()["status"] == "completed"
+    assert response.status_code == 400
+    assert (response.json()["code"], response.json()["param"]) == ("missing", "$.payment_data.handler_id")
+    assert VaultToken.objects.get(id=token).used_at is None
+    assert sandbox_merchant.complete(session["id"], token).json()["status"] == "completed"
 
 
 def test_complete_of_a_session_not_ready_charges_nothing(sandbox_merchant):
@@ -171,7 +194,7 @@ def test_complete_of_a_session_not_ready_charges_nothing(sandbox_merchant):
     token = sandbox_merchant.delegate(session["id"], 100000)
 
     response = sandbox_merchant.post(
-        f"/checkout_sessions/{session['id']}/complete", {"payment_data": {"token": token, "provider": "sandbox"}}
+        f"/checkout_sessions/{session['id']}/complete", {"payment_data": payment_data(token)}
     )
 
     assert response.status_code == 200
@@ -203,7 +226,7 @@ def test_cancel_releases_stock_and_a_second_cancel_or_a_cancel_after_complete_is
 
     completed = sandbox_merchant.ready_session()
     token = sandbox_merchant.delegate(completed["id"], _total(completed))
-    sandbox_merchant.post(f"/checkout_sessions/{completed['id']}/complete", {"payment_data": {"token": token}})
+    sandbox_merchant.post(f"/checkout_sessions/{completed['id']}/complete", {"payment_data": payment_data(token)})
     assert sandbox_merchant.post(f"/checkout_sessions/{completed['id']}/cancel").status_code == 405
 
 
@@ -258,13 +281,13 @@ def test_bad_requests_are_flat_protocol_errors_with_a_param(sandbox_merchant):
 def test_an_amount_off_is_spread_over_lines_and_codes_stack_in_order(sandbox_merchant):
     # given two lines (72.00 shoes, 16.00 flask) and alice's 10 % then 10.00 off
     session = sandbox_merchant.ready_session(
-        line_items=[{"id": "var_blue_runner_42", "quantity": 1}, {"id": "var_soft_flask", "quantity": 1}],
+        line_items=[{"id": "var_blue_runner_42"}, {"id": "var_soft_flask"}],
         discounts={"codes": ["ALICE10", "SAVE10"]},
     )
 
     # then 10 % of 88.00 = 8.80, and 10.00 more spread by what each line had left
     applied = {item["code"]: item["amount"] for item in session["discounts"]["applied"]}
     assert applied == {"ALICE10": 880, "SAVE10": 1000}
-    assert [line["discount"] for line in session["line_items"]] == [720 + 818, 160 + 182]
+    assert [_line_total(line, "items_discount") for line in session["line_items"]] == [720 + 818, 160 + 182]
     assert _total(session, "items_discount") == _total(session, "discount") == 1880
     assert _total(session, "subtotal") == 8800 - 1880

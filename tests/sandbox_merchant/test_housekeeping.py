@@ -8,6 +8,7 @@ from django.utils import timezone
 from config.celery import app
 from sandbox_merchant import tasks
 from sandbox_merchant.models import IdempotencyRecord, ReceivedRequest, WebhookDelivery, WebhookStatus
+from tests.support.sandbox import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,7 +23,9 @@ def _place_order(sandbox_merchant) -> str:
     session = sandbox_merchant.ready_session()
     total = next(t["amount"] for t in session["totals"] if t["type"] == "total")
     token = sandbox_merchant.delegate(session["id"], total)
-    response = sandbox_merchant.post(f"/checkout_sessions/{session['id']}/complete", {"payment_data": {"token": token}})
+    response = sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}/complete", {"payment_data": payment_data(token)}
+    )
     return response.json()["order"]["id"]
 
 

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from sandbox_merchant.models import WebhookDelivery, WebhookStatus
+from tests.support.sandbox import payment_data
 from tests.support.services import CeleryWorker, database_url_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,7 +22,7 @@ def _place_order(sandbox_merchant, **session_fields) -> dict:
     session = sandbox_merchant.ready_session(**session_fields)
     token = sandbox_merchant.delegate(session["id"], _total(session))
     completed = sandbox_merchant.post(
-        f"/checkout_sessions/{session['id']}/complete", {"payment_data": {"token": token}}
+        f"/checkout_sessions/{session['id']}/complete", {"payment_data": payment_data(token)}
     ).json()
     assert completed["status"] == "completed", completed
     return completed
@@ -43,9 +44,14 @@ def test_get_order_shows_what_was_sold(sandbox_merchant):
     order = response.json()
     assert order["checkout_session_id"] == completed["id"]
     assert order["status"] == "confirmed"
-    assert order["currency"] == "usd"
+    assert order["type"] == "order"
     assert order["totals"] == completed["totals"]
-    assert order["line_items"][0]["item"] == {"id": "var_blue_runner_42", "quantity": 1}
+    line = order["line_items"][0]
+    assert (line["id"], line["quantity"], line["unit_price"]) == (
+        completed["line_items"][0]["id"],
+        {"ordered": 1, "current": 1, "fulfilled": 0},
+        7200,
+    )
     assert order["adjustments"] == []
     assert order["permalink_url"].endswith(f"/sandbox-merchant/orders/{order['id']}")
     assert sandbox_merchant.get("/orders/ord_nope").status_code == 404
@@ -80,8 +86,13 @@ def test_cancel_refunds_the_rest_and_keeps_the_stock_sold(sandbox_merchant):
     canceled = sandbox_merchant.post(f"/orders/{order_id}/cancel").json()
 
     assert canceled["status"] == "canceled"
-    total = canceled["totals"][-1]["amount"]
-    assert [(a["type"], a["amount"]) for a in canceled["adjustments"]] == [("refund", 500), ("cancel", total - 500)]
+    total = next(t["amount"] for t in canceled["totals"] if t["type"] == "total")
+    assert [(a["type"], a["amount"]) for a in canceled["adjustments"]] == [
+        ("refund", 500),
+        ("cancellation", total - 500),
+    ]
+    assert all(a["status"] == "completed" and a["currency"] == "usd" for a in canceled["adjustments"])
+    assert next(t["amount"] for t in canceled["totals"] if t["type"] == "amount_refunded") == total
     assert sandbox_merchant.available("var_blue_runner_42") == available
     assert sandbox_merchant.post(f"/orders/{order_id}/cancel").status_code == 409
 
@@ -111,7 +122,8 @@ def test_order_events_are_written_with_the_change_and_sent_signed(sandbox_mercha
     assert update["type"] == "order_update"
     assert update["data"]["status"] == "partially_refunded"
     assert update["data"]["adjustments"][0]["amount"] == 700
-    assert create["id"] != update["id"]
+    assert set(create) == set(update) == {"type", "data"}  # the official WebhookEvent, nothing more
+    assert first.headers["Request-Id"] != second.headers["Request-Id"]
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {WebhookStatus.DELIVERED}
     # and a second run sends nothing again
     assert sandbox_merchant.deliver_pending_webhooks() == 0
@@ -167,3 +179,28 @@ def test_a_real_worker_delivers_the_order_create_webhook_after_commit(
     while WebhookDelivery.objects.get().status != WebhookStatus.DELIVERED:
         assert time.monotonic() < deadline, webhook_worker.log()
         time.sleep(0.1)
+
+
+def test_staff_cancel_an_order_as_the_merchant_from_the_admin(sandbox_merchant, otp_login, django_user_model):
+    # given a placed order and a signed-in superuser
+    order_id = _place_order(sandbox_merchant)["order"]["id"]
+    staff = django_user_model.objects.create_superuser("shopkeeper", "shop@example.com", "pw-123-long-enough")
+    client = otp_login(staff)
+
+    # when they run the admin action
+    response = client.post(
+        "/admin/sandbox_merchant/order/", {"action": "cancel_as_merchant", "_selected_action": [order_id]}
+    )
+
+    # then the order is canceled with a cancellation adjustment, and an order_update event says so
+    assert response.status_code == 302
+    order = sandbox_merchant.get(f"/orders/{order_id}").json()
+    assert order["status"] == "canceled"
+    [adjustment] = order["adjustments"]
+    assert (adjustment["type"], adjustment["status"], adjustment["reason"]) == (
+        "cancellation",
+        "completed",
+        "by the shop (staff shopkeeper)",
+    )
+    event = WebhookDelivery.objects.get(order_id=order_id, event_type="order_update").payload
+    assert event["data"]["adjustments"] == order["adjustments"]

@@ -57,9 +57,10 @@ def test_a_promotion_not_started_or_in_another_currency_is_refused():
 
     assert quote.applied_discounts == []
     assert [(m["code"], m["param"]) for m in quote.messages] == [
-        ("coupon_invalid", "$.discounts.codes[0]"),
-        ("coupon_invalid", "$.discounts.codes[1]"),
+        ("discount_code_invalid", "$.discounts.codes[0]"),
+        ("discount_code_invalid", "$.discounts.codes[1]"),
     ]
+    assert [d["reason"] for d in quote.rejected_discounts] == ["discount_code_invalid"] * 2
 
 
 def test_stacked_discounts_never_take_a_line_below_zero_and_a_code_counts_once():
@@ -71,6 +72,9 @@ def test_stacked_discounts_never_take_a_line_below_zero_and_a_code_counts_once()
     assert quote.lines[0].discount == 800
     assert quote.subtotal == 0
     assert [d["amount"] for d in quote.applied_discounts] == [800, 0]
+    assert quote.rejected_discounts == [
+        {"code": "ALL", "reason": "discount_code_already_applied", "message": "This code is already applied."}
+    ]
 
 
 def test_free_standard_shipping_from_the_threshold_on_the_discounted_subtotal():

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from sandbox_merchant.models import CheckoutSession, IdempotencyRecord, ReceivedRequest
+from tests.support.sandbox import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -250,7 +251,7 @@ def test_malformed_bodies_are_400_never_500(sandbox_merchant, path, body):
         {},
         {"payment_data": "vt_x"},
         {"payment_data": {"instrument": {"credential": {}}}},
-        {"payment_data": {"token": 5}},
+        {"payment_data": payment_data(5)},
     ],
 )
 def test_malformed_complete_bodies_are_400(sandbox_merchant, body):

@@ -7,6 +7,7 @@ import pytest
 
 from sandbox_merchant import tasks
 from sandbox_merchant.models import CheckoutSession, CheckoutStatus, Variant
+from tests.support.sandbox import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +40,9 @@ def test_an_expired_session_cannot_be_updated_or_completed(sandbox_merchant, set
     time.sleep(1.3)
 
     update = sandbox_merchant.post(f"/checkout_sessions/{session['id']}", {"discounts": {"codes": []}})
-    complete = sandbox_merchant.post(f"/checkout_sessions/{session['id']}/complete", {"payment_data": {"token": token}})
+    complete = sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}/complete", {"payment_data": payment_data(token)}
+    )
     cancel = sandbox_merchant.post(f"/checkout_sessions/{session['id']}/cancel")
 
     assert update.status_code == complete.status_code == 405
@@ -116,7 +119,7 @@ def test_two_sessions_completing_the_last_unit_sell_it_once(sandbox_merchant):
     def complete(index):
         barrier.wait()
         results[index] = sandbox_merchant.post(
-            f"/checkout_sessions/{sessions[index]['id']}/complete", {"payment_data": {"token": tokens[index]}}
+            f"/checkout_sessions/{sessions[index]['id']}/complete", {"payment_data": payment_data(tokens[index])}
         ).json()
 
     # when both complete at once

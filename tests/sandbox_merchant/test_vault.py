@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from sandbox_merchant.models import Order, VaultToken
+from tests.support.sandbox import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -15,16 +16,18 @@ def _total(session: dict) -> int:
 
 
 def _complete(sandbox_merchant, session_id: str, token: str) -> dict:
-    response = sandbox_merchant.post(
-        f"/checkout_sessions/{session_id}/complete", {"payment_data": {"token": token, "provider": "sandbox"}}
-    )
+    response = sandbox_merchant.post(f"/checkout_sessions/{session_id}/complete", {"payment_data": payment_data(token)})
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def _refusal(result: dict) -> str:
     [message] = result["messages"]
-    assert (message["type"], message["code"], message["param"]) == ("error", "payment_declined", "$.payment_data.token")
+    assert (message["type"], message["code"], message["param"]) == (
+        "error",
+        "payment_declined",
+        "$.payment_data.instrument.credential.token",
+    )
     return message["content"]
 
 
@@ -49,10 +52,11 @@ def test_delegate_payment_mints_a_scoped_token(sandbox_merchant):
     assert response.status_code == 201
     body = response.json()
     assert body["id"].startswith("vt_")
-    assert body["expires_at"] == "2099-01-01T00:00:00Z"
+    assert set(body) == {"id", "created", "metadata"}  # the official DelegatePaymentResponse
     assert body["metadata"] == {"flow": "f-1"}
     token = VaultToken.objects.get(id=body["id"])
     assert (token.max_amount, token.checkout_session_id, token.card_id) == (8000, "cs_123", "pm_alice_visa")
+    assert token.expires_at.year == 2099
 
 
 @pytest.mark.parametrize(

@@ -22,9 +22,11 @@ may use the database across threads, so they pull in `transactional_db` themselv
     - `create_session(...)`, `ready_session(...)`: an ACP session for alice (blue runner 42 by default),
       bare or with her home address and standard shipping chosen; returns the JSON body.
     - `delegate(session_id, max_amount, vault_reference="pm_alice_visa", ...)`: a vault token id.
+    - `complete(session_id, token, **fields)`: POST complete with the official `payment_data(token)`.
     - `deliver_pending_webhooks()`: sends every pending order webhook now, in this process, to
       `settings.SANDBOX_MERCHANT_WEBHOOK_URL` (for tests without a Celery worker); returns how many.
-    Constants: `ALICE_BUYER`, `ALICE_HOME` (ACP `buyer` / `fulfillment_details`), `BLUE_RUNNER_42`.
+    Constants: `ALICE_BUYER`, `ALICE_HOME` (ACP `buyer` / `fulfillment_details`), `BLUE_RUNNER_42`,
+    `AGENT_CAPABILITIES`; `payment_data(token)` builds the official PaymentData.
 
 `capturing_http_server` -> `CapturingServer`
     A tiny HTTP server on 127.0.0.1 (its own thread) that records every request (`.requests`: method,
@@ -61,6 +63,17 @@ ALICE_HOME = {
         "postal_code": "94105",
     },
 }
+
+
+AGENT_CAPABILITIES = {"interventions": {"supported": ["3ds"], "display_context": "webview"}, "extensions": ["discount"]}
+
+
+def payment_data(token: str) -> dict:
+    """ACP PaymentData for the sandbox's `card_tokenized` handler, spending a delegated vault token."""
+    return {
+        "handler_id": "card_tokenized",
+        "instrument": {"type": "card", "credential": {"type": "spt", "token": token}},
+    }
 
 
 @dataclass
@@ -155,7 +168,13 @@ class SandboxMerchant:
     # -- ACP shortcuts ----------------------------------------------------------------------------
 
     def create_session(self, *, variant_id: str = BLUE_RUNNER_42, quantity: int = 1, **fields) -> dict:
-        body = {"currency": "usd", "line_items": [{"id": variant_id, "quantity": quantity}], "buyer": ALICE_BUYER}
+        # Official ACP 2026-04-17: one Item per unit, and the agent's capabilities.
+        body = {
+            "currency": "usd",
+            "line_items": [{"id": variant_id}] * quantity,
+            "buyer": ALICE_BUYER,
+            "capabilities": AGENT_CAPABILITIES,
+        }
         body.update(fields)
         response = self.post("/checkout_sessions", body)
         assert response.status_code == 201, response.text
@@ -165,6 +184,11 @@ class SandboxMerchant:
         fields.setdefault("fulfillment_details", ALICE_HOME)
         fields.setdefault("selected_fulfillment_options", [{"type": "shipping", "option_id": "ship_standard"}])
         return self.create_session(variant_id=variant_id, quantity=quantity, **fields)
+
+    def complete(self, session_id: str, token: str, *, headers: dict | None = None, **fields) -> requests.Response:
+        """POST complete with the official payment_data for the sandbox's handler (plus body `fields`)."""
+        body = {"payment_data": payment_data(token), **fields}
+        return self.post(f"/checkout_sessions/{session_id}/complete", body, headers=headers)
 
     def delegate(
         self,

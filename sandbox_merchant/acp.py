@@ -1,0 +1,127 @@
+"""The official ACP 2026-04-17 wire: what the sandbox declares, and requests checked against the spec's schemas.
+
+The request schemas are the spec's own (`spec/schema.agentic_checkout.json`, a copy of the official JSON schema,
+Apache-2.0, see spec/NOTICE). A request that does not validate is a 400 `invalid_request` naming the
+first offending field as a JSONPath; the few leniencies the sandbox allows (docs/sandbox-merchant-wire.md,
+"Leniencies") are taken out of the body before it is checked.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from django.conf import settings
+
+from sandbox_merchant.errors import InvalidRequest
+
+PROTOCOL_VERSION = "2026-04-17"
+SPEC_DIR = Path(__file__).resolve().parent / "spec"
+_BUNDLES = {"agentic_checkout": "schema.agentic_checkout.json"}
+
+# The one payment handler the sandbox offers (docs/sandbox-merchant-wire.md, "Payment handler"): a card
+# delegated to the sandbox's vault (POST /agentic_commerce/delegate_payment), spent once as an `spt` credential.
+PAYMENT_HANDLER_ID = "card_tokenized"
+PAYMENT_HANDLER_NAME = "dev.acp.tokenized.card"
+_SPEC_BASE = "https://agenticcommerce.dev/spec/2026-04-17"
+
+# What the sandbox can handle when the agent also can (the session answers the intersection).
+MERCHANT_INTERVENTIONS = ("3ds",)
+DISCOUNT_EXTENSION = {
+    "name": "discount",
+    "extends": [
+        "$.CheckoutSessionCreateRequest.discounts",
+        "$.CheckoutSessionUpdateRequest.discounts",
+        "$.CheckoutSession.discounts",
+    ],
+    "spec": f"{_SPEC_BASE}/rfcs/rfc.discount_extension.md",
+}
+
+
+def payment_handler(*, public_base_url: str) -> dict:
+    return {
+        "id": PAYMENT_HANDLER_ID,
+        "name": PAYMENT_HANDLER_NAME,
+        "display_name": "Card (sandbox vault)",
+        "version": PROTOCOL_VERSION,
+        "spec": f"{_SPEC_BASE}/rfcs/rfc.payment_handlers.md",
+        "requires_delegate_payment": True,
+        "requires_pci_compliance": False,
+        "psp": "sandbox",
+        "config_schema": f"{_SPEC_BASE}/json-schema/schema.delegate_payment.json",
+        "instrument_schemas": [f"{_SPEC_BASE}/json-schema/schema.delegate_payment.json#/$defs/PaymentMethodCard"],
+        "config": {
+            "merchant_id": settings.SANDBOX_MERCHANT_ID,
+            "delegate_payment_url": f"{public_base_url}/agentic_commerce/delegate_payment",
+            "credential_types": ["spt"],
+        },
+    }
+
+
+def session_capabilities(*, agent: dict | None, public_base_url: str) -> dict:
+    """The merchant's capabilities for one session: its handlers, the interventions both sides support,
+    and its extensions as declaration objects."""
+    declared = ((agent or {}).get("interventions") or {}).get("supported") or []
+    interventions: dict[str, Any] = {"supported": [name for name in MERCHANT_INTERVENTIONS if name in declared]}
+    display_context = ((agent or {}).get("interventions") or {}).get("display_context")
+    if "3ds" in interventions["supported"] and display_context in ("webview", "redirect", "modal", "native"):
+        interventions["display_context"] = display_context
+    return {
+        "payment": {"handlers": [payment_handler(public_base_url=public_base_url)]},
+        "interventions": interventions,
+        "extensions": [dict(DISCOUNT_EXTENSION)],
+    }
+
+
+# -- request validation ------------------------------------------------------------------------------
+
+
+@cache
+def _validator(definition: str, bundle: str) -> jsonschema.Draft202012Validator:
+    schema = json.loads((SPEC_DIR / _BUNDLES[bundle]).read_text())
+    root = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
+    return jsonschema.Draft202012Validator(root)
+
+
+def _json_path(path) -> str:
+    return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
+
+
+def _first_error(instance: Any, definition: str, bundle: str) -> jsonschema.ValidationError | None:
+    errors = list(_validator(definition, bundle).iter_errors(instance))
+    if not errors:
+        return None
+    return jsonschema.exceptions.best_match(errors)
+
+
+def schema_check(instance: Any, definition: str, *, bundle: str = "agentic_checkout", code: str = "invalid") -> None:
+    """Raise InvalidRequest for the first way `instance` breaks the official `definition`, with its JSONPath."""
+    error = _first_error(instance, definition, bundle)
+    if error is None:
+        return
+    path = list(error.absolute_path)
+    # Descend into an anyOf/oneOf to name the field that is really wrong.
+    while error.context:
+        deeper = jsonschema.exceptions.best_match(error.context)
+        if deeper is None:
+            break
+        error = deeper
+        path = list(error.absolute_path)
+    message = error.message[:300]
+    error_code = code
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [name for name in error.validator_value if name not in error.instance]
+        if missing:
+            path.append(missing[0])
+            message = f"{missing[0]} is required."
+            error_code = "missing" if code == "invalid" else code
+    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set((error.schema or {}).get("properties") or {})
+        extra = sorted(name for name in error.instance if name not in allowed)
+        if extra:
+            path.append(extra[0])
+            message = f"{extra[0]} is not a field of this object."
+    raise InvalidRequest(message, param=_json_path(path), code=error_code)
