@@ -18,6 +18,7 @@ from catalog_adapters.contract import (
     Address,
     Allowance,
     AppliedDiscount,
+    AuthenticationCard,
     AuthenticationMetadata,
     AuthenticationSession,
     Buyer,
@@ -835,19 +836,63 @@ class AcpCheckout(_Capability):
         return self._parse("checkout_cancel", session_from_wire, response)
 
     def authentication_create(
-        self, *, session_id: str, notification_url: str, operation_id: str
+        self,
+        *,
+        session_id: str,
+        notification_url: str,
+        operation_id: str,
+        card: AuthenticationCard | None = None,
+        session: CheckoutSession | None = None,
     ) -> AuthenticationSession:
-        """Open a 3-D Secure challenge for a session in `authentication_required` (delegate_authentication)."""
+        """Open a 3-D Secure challenge for a session in `authentication_required` (delegate_authentication).
+
+        The ACP DelegateAuthenticationCreateRequest: our merchant id, the card (the vault's reference as
+        its number: we hold no card number), the session's total as `amount`, and the acquirer details
+        and flow preference from the session's `authentication_metadata` (read when `session` is None).
+        """
+        session = session or self.get(session_id=session_id)
+        total = session.total("total")
+        body: dict[str, Any] = {
+            "merchant_id": self.merchant_id,
+            "checkout_session_id": session_id,
+            "challenge_notification_url": notification_url,
+            "amount": {"value": total.amount if total else 0, "currency": session.currency.upper()},
+            "flow_preference": {"type": "challenge", "challenge": {"type": "mandated"}},
+        }
+        if card is not None:
+            body["payment_method"] = {
+                "type": "card",
+                "number": card.vault_reference,
+                "exp_month": f"{card.exp_month:02d}",
+                "exp_year": f"{card.exp_year:04d}",
+                "name": card.name,
+            }
+        metadata = session.authentication_metadata
+        if metadata is not None:
+            acquirer = {
+                "acquirer_bin": metadata.acquirer_bin,
+                "acquirer_country": metadata.acquirer_country,
+                "acquirer_merchant_id": metadata.acquirer_merchant_id,
+                "merchant_name": metadata.merchant_name,
+            }
+            if all(acquirer.values()):
+                if metadata.requestor_id:
+                    acquirer["requestor_id"] = metadata.requestor_id
+                body["acquirer_details"] = acquirer
+            if metadata.flow_preference in ("challenge", "frictionless"):
+                preference: dict[str, Any] = {"type": metadata.flow_preference}
+                if metadata.flow_preference == "challenge" and metadata.flow_preference_subtype in (
+                    "mandated",
+                    "preferred",
+                ):
+                    preference["challenge"] = {"type": metadata.flow_preference_subtype}
+                body["flow_preference"] = preference
         response = self.http.request(
             "POST",
             "/delegate_authentication",
             operation="authentication_create",
             operation_id=operation_id,
-            json_body={
-                "checkout_session_id": session_id,
-                "challenge_notification_url": notification_url,
-                "flow_preference": {"type": "challenge", "challenge": {"type": "mandated"}},
-            },
+            json_body=body,
         )
         return self._parse("authentication_create", authentication_from_wire, response)
 

@@ -389,6 +389,16 @@ class AuthenticationSession:
     result: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class AuthenticationCard:
+    """The card a 3-D Secure authentication is for, as we know it: the vault's reference, never its number."""
+
+    vault_reference: str
+    exp_month: int
+    exp_year: int
+    name: str
+
+
 @runtime_checkable
 class Checkout(Protocol):
     def create(self, *, request: CheckoutRequest, operation_id: str) -> CheckoutSession: ...
@@ -409,7 +419,13 @@ class Checkout(Protocol):
     def cancel(self, *, session_id: str, operation_id: str) -> CheckoutSession: ...
 
     def authentication_create(
-        self, *, session_id: str, notification_url: str, operation_id: str
+        self,
+        *,
+        session_id: str,
+        notification_url: str,
+        operation_id: str,
+        card: AuthenticationCard | None = None,
+        session: CheckoutSession | None = None,
     ) -> AuthenticationSession: ...
 
     def authentication_get(self, *, authentication_session_id: str) -> AuthenticationSession: ...
