@@ -562,7 +562,13 @@ def order_from_wire(data: Mapping[str, Any], currency: str | None = None) -> Ord
         or next((a.get("currency") for a in data.get("adjustments") or () if a.get("currency")), None)
     )
     if not currency:
-        raise ValueError("an Order carries no currency: pass the currency it was charged in")
+        priced = data.get("totals") or data.get("adjustments") or any(
+            isinstance(line, Mapping) and (line.get("unit_price") is not None or line.get("subtotal") is not None)
+            for line in data.get("line_items") or ()
+        )
+        if priced:
+            raise ValueError("an Order carries no currency: pass the currency it was charged in")
+        currency = "xxx"  # ISO 4217 "no currency": this order states no amount at all
     line_items = []
     for line in data.get("line_items") or ():
         quantity = line.get("quantity")
@@ -1007,11 +1013,34 @@ class AcpPaymentVault(_Capability):
 
 
 class AcpOrders(_Capability):
-    def get(self, *, order_id: str) -> Order:
-        response = self.http.request("GET", f"/orders/{self._segment(order_id, 'order_get')}", operation="order_get")
-        return self._parse("order_get", order_from_wire, response)
+    """Orders: ACP `Order` objects (the sandbox's GET/cancel/refund extensions answer with them).
 
-    def cancel(self, *, order_id: str, operation_id: str) -> Order:
+    The official Order carries no currency of its own. Pass the one it was charged in when known;
+    otherwise an adjustment's currency is used, and failing that the order's checkout session is read.
+    """
+
+    def _order(self, operation: str, response: MerchantResponse, currency: str | None) -> Order:
+        data = response.data
+        if currency is None and isinstance(data, dict) and not data.get("currency"):
+            has_adjustment_currency = any(
+                isinstance(a, dict) and a.get("currency") for a in data.get("adjustments") or ()
+            )
+            session_id = data.get("checkout_session_id")
+            if not has_adjustment_currency and isinstance(session_id, str) and session_id:
+                currency = self._session_currency(session_id)
+        return self._parse(operation, lambda wire: order_from_wire(wire, currency=currency), response)
+
+    def _session_currency(self, session_id: str) -> str | None:
+        response = self.http.request(
+            "GET", f"/checkout_sessions/{self._segment(session_id, 'checkout_get')}", operation="checkout_get"
+        )
+        return response.data.get("currency") if isinstance(response.data, dict) else None
+
+    def get(self, *, order_id: str, currency: str | None = None) -> Order:
+        response = self.http.request("GET", f"/orders/{self._segment(order_id, 'order_get')}", operation="order_get")
+        return self._order("order_get", response, currency)
+
+    def cancel(self, *, order_id: str, operation_id: str, currency: str | None = None) -> Order:
         response = self.http.request(
             "POST",
             f"/orders/{self._segment(order_id, 'order_cancel')}/cancel",
@@ -1019,9 +1048,11 @@ class AcpOrders(_Capability):
             operation_id=operation_id,
             json_body={},
         )
-        return self._parse("order_cancel", order_from_wire, response)
+        return self._order("order_cancel", response, currency)
 
-    def refund(self, *, order_id: str, operation_id: str, amount: Money | None = None) -> Order:
+    def refund(
+        self, *, order_id: str, operation_id: str, amount: Money | None = None, currency: str | None = None
+    ) -> Order:
         body: dict[str, Any] = {}
         if amount is not None:
             body["amount"] = amount.amount
@@ -1032,4 +1063,4 @@ class AcpOrders(_Capability):
             operation_id=operation_id,
             json_body=body,
         )
-        return self._parse("order_refund", order_from_wire, response)
+        return self._order("order_refund", response, currency or (amount.currency if amount else None))
