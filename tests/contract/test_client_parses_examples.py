@@ -78,7 +78,9 @@ def assert_session_matches(session: CheckoutSession, wire: dict[str, Any]) -> No
             assert (name, value) in line.attributes
     _totals(session.totals, wire["totals"])
     # Messages, with their resolution and severity.
-    messages = [(m.type, m.code, m.content, m.param, m.resolution, m.severity, m.content_type) for m in session.messages]
+    messages = [
+        (m.type, m.code, m.content, m.param, m.resolution, m.severity, m.content_type) for m in session.messages
+    ]
     assert messages == [
         (
             m["type"],
