@@ -562,9 +562,13 @@ def order_from_wire(data: Mapping[str, Any], currency: str | None = None) -> Ord
         or next((a.get("currency") for a in data.get("adjustments") or () if a.get("currency")), None)
     )
     if not currency:
-        priced = data.get("totals") or data.get("adjustments") or any(
-            isinstance(line, Mapping) and (line.get("unit_price") is not None or line.get("subtotal") is not None)
-            for line in data.get("line_items") or ()
+        priced = (
+            data.get("totals")
+            or data.get("adjustments")
+            or any(
+                isinstance(line, Mapping) and (line.get("unit_price") is not None or line.get("subtotal") is not None)
+                for line in data.get("line_items") or ()
+            )
         )
         if priced:
             raise ValueError("an Order carries no currency: pass the currency it was charged in")
