@@ -1,7 +1,8 @@
 """A scripted ACP merchant for whole-saga tests: the official example session on a real socket.
 
 `ScriptedShop` answers like an ACP 2026-04-17 merchant from a mutable session dict (an official example):
-GET/POST of the session, delegate_payment (always the same token id), complete (from a queue of
+GET/POST of the session, delegate_payment (always the same token id), delegate_authentication (the
+spec's challenge-required, then authenticated examples), complete (from a queue of
 scripted answers, else a completed session with an order), cancel, token revoke, delegate_authentication.
 It records every request (ScriptedServer.received), so tests validate what our client sent.
 """
@@ -16,6 +17,8 @@ from typing import Any
 from tests.merchant_client.scripted import Reply, ScriptedServer
 from tests.support.acp_schema import example
 
+_AUTH = "examples.delegate_authentication.json"
+
 
 class ScriptedShop(ScriptedServer):
     def __init__(self, session: dict[str, Any] | None = None) -> None:
@@ -26,7 +29,7 @@ class ScriptedShop(ScriptedServer):
             session = example("create_multi_item_checkout_response", file="examples.multi_item_checkout.json")
             session["capabilities"] = example("create_checkout_session_response")["capabilities"]
         self.session = session
-        self.complete_answers: deque[Reply] = deque()
+        self.complete_answers: deque[Reply | tuple[Reply, dict[str, Any]]] = deque()
         self.get_answers: deque[dict[str, Any]] = deque()
         self._state_lock = threading.Lock()
         self.tokens_minted = 0
@@ -53,7 +56,16 @@ class ScriptedShop(ScriptedServer):
                 body = self.get_answers.popleft() if self.get_answers else self.session
                 return Reply(200, copy.deepcopy(body))
             if method == "POST" and path == f"{base}/complete":
-                return self.complete_answers.popleft() if self.complete_answers else Reply(200, self.completed())
+                if not self.complete_answers:
+                    return Reply(200, self.completed())
+                answer = self.complete_answers.popleft()
+                if isinstance(answer, tuple):  # (reply, the session as the merchant holds it afterwards)
+                    answer, self.session = answer
+                return answer
+            if method == "POST" and path == "/delegate_authentication":
+                return Reply(201, example("authenticate_response_challenge_required", file=_AUTH))
+            if method == "GET" and path.startswith("/delegate_authentication/"):
+                return Reply(200, example("retrieve_session_response_authenticated", file=_AUTH))
             if method == "POST" and path in (base, f"{base}/cancel"):
                 answer = copy.deepcopy(self.session)
                 if path.endswith("/cancel"):
