@@ -1028,8 +1028,10 @@ def flow_staff_verify_payment(*, flow_id: Any, staff_id: int, recorded_by: int, 
                 "note": note[:500],
                 "at": timezone.now().isoformat(),
             },
-            # Specialists have no issuer result to hand on: the merchant takes the verified outcome.
-            authentication_result={"outcome": "authenticated"},
+            # Specialists have no issuer result to hand on. ACP's `authenticated` needs the issuer's
+            # outcome_details (cryptogram, ECI, transaction id, version), which only a real challenge
+            # yields; `not_supported` says "no 3-D Secure result exists", and the merchant decides.
+            authentication_result={"outcome": "not_supported"},
             actor_type=ActorType.STAFF,
             actor_id=staff_id,
             verified_by=f"{recorded_by}+{staff_id}",

@@ -59,7 +59,6 @@ def acp(sandbox_merchant, configure_merchant, settings):
         sandbox_merchant.base_url,
         token=sandbox_merchant.token,
         webhook_secret=settings.SANDBOX_MERCHANT_WEBHOOK_SECRET,
-        payment_handler_id="sandbox_card",
         read_timeout=10,
         breaker_threshold=20,
     )
@@ -171,7 +170,8 @@ def test_business_problems_are_sessions_with_messages_not_exceptions(acp):
     asked = acp.checkout.complete(
         session_id=session.id, payment=PaymentData(token=token_for(acp, session, "pm_alice_3ds")), operation_id=op()
     )
-    assert asked.status == "authentication_required" and asked.has_message("requires_3ds")
+    # ACP 2026-04-17: complete answers 400 requires_3ds; the client hands back the session it then reads.
+    assert asked.status == "authentication_required" and asked.authentication_metadata is not None
 
 
 def test_a_second_call_with_the_same_operation_id_is_replayed_not_repeated(acp, sandbox_merchant):
@@ -336,9 +336,7 @@ def test_a_complete_timing_out_before_the_merchant_acts_is_resent_with_the_same_
     session = acp.checkout.create(request=ready_request(), operation_id=op())
     token = token_for(acp, session)
     # Enough attempts to outlast the first one, which answers 409 in flight until it finishes.
-    client = configure_merchant(
-        acp.config.base_url, token=acp.config.token, payment_handler_id="sandbox_card", max_attempts=6
-    )
+    client = configure_merchant()
     # The first attempt sleeps 1.5 s before acting; our 0.5 s read gives up while it is still running.
     sandbox_merchant.add_fault("timeout", operation="complete", times=1, delay_ms=1500)
 
@@ -444,9 +442,9 @@ def test_the_default_sandbox_merchant_settings_work_against_the_sandbox_end_to_e
     ("kind", "status", "message"),
     [
         ("decline", "ready_for_payment", "payment_declined"),
-        ("requires_3ds", "authentication_required", "requires_3ds"),
+        ("requires_3ds", "authentication_required", None),
         ("out_of_stock_at_complete", "not_ready_for_payment", "out_of_stock"),
-        ("price_change", "ready_for_payment", "price_changed"),
+        ("price_change", "ready_for_payment", "price_change"),
     ],
 )
 def test_business_faults_at_complete_come_back_as_session_state_in_one_attempt(
@@ -460,7 +458,11 @@ def test_business_faults_at_complete_come_back_as_session_state_in_one_attempt(
 
     result = acp.checkout.complete(session_id=session.id, payment=PaymentData(token=token), operation_id=op())
 
-    assert result.status == status and result.has_message(message) and result.order is None
+    assert result.status == status and result.order is None
+    if message is None:  # requires_3ds: a 400, then the session with the metadata the challenge needs
+        assert result.authentication_metadata is not None
+    else:
+        assert result.has_message(message)
     assert not Order.objects.filter(session_id=session.id).exists()
     assert len(received(sandbox_merchant, f"/checkout_sessions/{session.id}/complete", "POST")) == 1
 
@@ -474,7 +476,15 @@ def test_3ds_then_complete_again_with_the_authentication_result(acp, sandbox_mer
         session_id=session.id,
         payment=PaymentData(token=token),
         operation_id=op(),  # a new logical call: its body differs (the authentication result)
-        authentication_result={"outcome": "authenticated"},
+        authentication_result={
+            "outcome": "authenticated",
+            "outcome_details": {
+                "three_ds_cryptogram": "AQIDBAUGBwgJCgsMDQ4PEBESExQ=",
+                "electronic_commerce_indicator": "05",
+                "transaction_id": "ds-trans-1",
+                "version": "2.2.0",
+            },
+        },
     )
 
     assert asked.status == "authentication_required" and done.status == "completed" and done.order is not None
