@@ -313,7 +313,7 @@ def test_a_complete_whose_answer_is_lost_is_recovered_by_reading_not_by_a_second
 
     session = acp.checkout.create(request=ready_request(), operation_id=op())
     token = token_for(acp, session)
-    client = configure_merchant(acp.config.base_url, token=acp.config.token, payment_handler_id="sandbox_card")
+    client = configure_merchant(acp.config.base_url, token=acp.config.token)
     sandbox_merchant.add_fault("timeout_after_commit", operation="complete", times=1, delay_ms=3000)
 
     completed = client.checkout.complete(
