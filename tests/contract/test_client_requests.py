@@ -316,3 +316,24 @@ def test_delegate_authentication_create_sends_an_official_request_from_the_sessi
     assert body["acquirer_details"]["acquirer_bin"] == "123456"
     assert body["flow_preference"] == {"type": "challenge", "challenge": {"type": "preferred"}}
     assert started.status == "action_required" and started.challenge_url == "https://acs.issuer.com/challenge"
+
+
+def test_an_update_choosing_another_option_sends_the_selection_with_the_sessions_line_ids(scripted, merchant):
+    answer = session_example("update_checkout_session_response")  # option 456 selected
+    scripted.then(Reply(200, answer), Reply(200, answer))
+
+    merchant.checkout.update(session_id=SESSION_ID, request=cart(option="fulfillment_option_123"), operation_id=op())
+
+    first, second = scripted.requests_to("POST")
+    assert_valid(first.json(), "CheckoutSessionUpdateRequest")
+    assert "selected_fulfillment_options" not in first.json()
+    assert_valid(second.json(), "CheckoutSessionUpdateRequest")
+    assert second.json() == {
+        "selected_fulfillment_options": [
+            {
+                "type": "shipping",
+                "option_id": "fulfillment_option_123",
+                "item_ids": [line["id"] for line in answer["line_items"]],
+            }
+        ]
+    }
