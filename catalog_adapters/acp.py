@@ -50,7 +50,12 @@ from catalog_adapters.contract import (
     TokenRevocation,
     Total,
 )
-from catalog_adapters.errors import MerchantClientError, MerchantServerError, PaymentHandlerUnavailable
+from catalog_adapters.errors import (
+    MerchantClientError,
+    MerchantRequestInvalid,
+    MerchantServerError,
+    PaymentHandlerUnavailable,
+)
 from catalog_adapters.http import MerchantHttpClient, MerchantResponse, path_segment
 
 
@@ -801,10 +806,19 @@ class AcpCheckout(_Capability):
     ) -> CheckoutSession:
         """Pay with the negotiated handler. A merchant asking for 3-D Secure (400 `requires_3ds`) gives back
         the session in `authentication_required` with its `authentication_metadata`, not an exception."""
-        handler_id = payment.handler_id or self.payment_handler(self.get(session_id=session_id)).id
-        body: dict[str, Any] = {"payment_data": self._payment_data(payment, handler_id)}
+        body: dict[str, Any] = {}
         if authentication_result is not None:
-            body["authentication_result"] = authentication_result_to_wire(authentication_result)
+            try:
+                body["authentication_result"] = authentication_result_to_wire(authentication_result)
+            except ValueError as invalid:
+                raise MerchantRequestInvalid(
+                    str(invalid),
+                    merchant_id=self.merchant_id,
+                    operation="checkout_complete",
+                    code="invalid_authentication_result",
+                ) from None
+        handler_id = payment.handler_id or self.payment_handler(self.get(session_id=session_id)).id
+        body["payment_data"] = self._payment_data(payment, handler_id)
 
         def completed_already() -> MerchantResponse | None:
             # The lost answer may have been a success: read before resending, so a completed session

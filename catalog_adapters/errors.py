@@ -99,6 +99,14 @@ class MerchantIdInvalid(MerchantClientError):
         self.value = value[:40].encode("ascii", "backslashreplace").decode()
 
 
+class MerchantRequestInvalid(MerchantClientError, ValueError):
+    """What we were about to send would not be a valid ACP request (e.g. an `authenticated` outcome without
+    its outcome_details): nothing was sent, and sending it again cannot help."""
+
+    def __init__(self, message: str, *, merchant_id: str, operation: str, code: str = "invalid_request") -> None:
+        super().__init__(message, merchant_id=merchant_id, operation=operation, code=code)
+
+
 class PaymentHandlerUnavailable(MerchantClientError):
     """The merchant offers no payment handler this client can pay with: nothing was sent, nothing charged.
 

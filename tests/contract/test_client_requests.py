@@ -23,7 +23,7 @@ from catalog_adapters.contract import (
     PaymentData,
     SelectedFulfillmentOption,
 )
-from catalog_adapters.errors import PaymentHandlerUnavailable
+from catalog_adapters.errors import MerchantRequestInvalid, PaymentHandlerUnavailable
 from tests.contract.conftest import serve_session, session_example
 from tests.merchant_client.scripted import Reply
 from tests.support.acp_schema import assert_valid, example
@@ -236,13 +236,15 @@ def test_the_spec_example_complete_with_authentication_result_is_what_we_would_s
 
 
 def test_an_authenticated_outcome_without_details_is_refused_before_sending(scripted, merchant):
-    with pytest.raises(ValueError, match="outcome_details"):
+    with pytest.raises(MerchantRequestInvalid, match="outcome_details") as raised:
         merchant.checkout.complete(
             session_id=SESSION_ID,
             payment=PaymentData(token="vt_abc123", handler_id="card_tokenized"),
             operation_id=op(),
             authentication_result={"outcome": "authenticated"},
         )
+    # A client error that a retry cannot fix: the saga fails the step instead of retrying it forever.
+    assert raised.value.code == "invalid_authentication_result" and not raised.value.retry_later
     assert scripted.received == []
 
 
