@@ -17,7 +17,7 @@ merchant `<id>` (lower-cased), and its other values come from `MERCHANT_<ID>_<KN
     MERCHANT_ACME_CAPABILITIES                          comma list of catalog,checkout,vault,orders
 
 The payment handler is not configured: it is negotiated per session (the merchant's
-capabilities.payment.handlers, catalog_adapters.acp.SUPPORTED_PAYMENT_HANDLERS).
+capabilities.payment.handlers; catalog_adapters.contract.SUPPORTED_PAYMENT_HANDLERS).
 
 The built-in sandbox merchant is always present as `sandbox` (pointing at its own server,
 http://127.0.0.1:8001, with the sandbox's dev token and webhook secret) unless MERCHANT_SANDBOX_BASE_URL
