@@ -12,13 +12,12 @@ from consent.models import Address, PaymentMethod, SpendEntry, SpendKind
 from ordering.models import FlowStatus, OrderFlow
 from ordering.services import conversation_start, flow_confirm, flow_preview, flow_start
 from tests.merchant_client.scripted_shop import ScriptedShop
-from tests.ordering.conftest import eager_tasks  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
 
 
 @pytest.fixture
-def shop(configure_merchant, settings, eager_tasks):  # noqa: F811
+def shop(configure_merchant, settings, eager_tasks):
     settings.ORDERING_STEP_RETRY_BASE_SECONDS = 0
     server = ScriptedShop().start()
     server.merchant = configure_merchant(server.url, max_attempts=1)

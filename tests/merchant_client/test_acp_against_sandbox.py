@@ -476,12 +476,13 @@ def test_business_faults_at_complete_come_back_as_session_state_in_one_attempt(
     assert len(received(sandbox_merchant, f"/checkout_sessions/{session.id}/complete", "POST")) == 1
 
 
-def test_3ds_then_complete_again_with_the_authentication_result(acp, sandbox_merchant):
+def test_3ds_then_an_authentication_result_the_issuer_did_not_give_is_refused(acp, sandbox_merchant):
+    # The paying path (a real challenge, then its result) is tests/ordering/test_payment_verification.py.
     session = acp.checkout.create(request=ready_request(), operation_id=op())
     token = token_for(acp, session, "pm_alice_3ds")
 
     asked = acp.checkout.complete(session_id=session.id, payment=PaymentData(token=token), operation_id=op())
-    done = acp.checkout.complete(
+    refused = acp.checkout.complete(
         session_id=session.id,
         payment=PaymentData(token=token),
         operation_id=op(),  # a new logical call: its body differs (the authentication result)
@@ -490,13 +491,14 @@ def test_3ds_then_complete_again_with_the_authentication_result(acp, sandbox_mer
             "outcome_details": {
                 "three_ds_cryptogram": "AQIDBAUGBwgJCgsMDQ4PEBESExQ=",
                 "electronic_commerce_indicator": "05",
-                "transaction_id": "ds-trans-1",
+                "transaction_id": "ds-trans-never-issued",
                 "version": "2.2.0",
             },
         },
     )
 
-    assert asked.status == "authentication_required" and done.status == "completed" and done.order is not None
+    assert asked.status == "authentication_required" and asked.authentication_metadata is not None
+    assert refused.status != "completed" and refused.order is None and refused.has_message("payment_declined")
 
 
 def test_a_slow_answer_within_the_read_timeout_is_one_attempt(acp, sandbox_merchant):
