@@ -302,7 +302,8 @@ def test_the_breaker_opens_fails_fast_without_reaching_the_sandbox_and_recovers(
         client.checkout.get(session_id=session.id)
     with pytest.raises(MerchantCircuitOpen):
         client.checkout.cancel(session_id=session.id, operation_id=op())
-    assert len(received(sandbox_merchant, path)) == reached == 2
+    assert len(received(sandbox_merchant, path, "GET")) == reached == 2
+    assert received(sandbox_merchant, f"{path}/cancel") == []
 
     # the merchant recovers; after the cool-down one probe goes through and closes the breaker
     sandbox_merchant.clear_faults()
@@ -325,8 +326,12 @@ def test_a_complete_whose_answer_is_lost_is_recovered_by_reading_not_by_a_second
     client = configure_merchant(acp.config.base_url, token=acp.config.token)
     sandbox_merchant.add_fault("timeout_after_commit", operation="complete", times=1, delay_ms=3000)
 
+    # The handler negotiated from the session we hold: complete sends no read of its own before the POST.
     completed = client.checkout.complete(
-        session_id=session.id, payment=PaymentData(token=token), operation_id=op(), read_timeout=0.5
+        session_id=session.id,
+        payment=PaymentData(token=token, handler_id=session.payment_handler.id),
+        operation_id=op(),
+        read_timeout=0.5,
     )
 
     assert completed.status == "completed" and completed.order is not None
@@ -345,12 +350,16 @@ def test_a_complete_timing_out_before_the_merchant_acts_is_resent_with_the_same_
     session = acp.checkout.create(request=ready_request(), operation_id=op())
     token = token_for(acp, session)
     # Enough attempts to outlast the first one, which answers 409 in flight until it finishes.
-    client = configure_merchant()
+    client = configure_merchant(acp.config.base_url, token=acp.config.token, max_attempts=6)
     # The first attempt sleeps 1.5 s before acting; our 0.5 s read gives up while it is still running.
     sandbox_merchant.add_fault("timeout", operation="complete", times=1, delay_ms=1500)
 
+    # The handler negotiated from the session we hold: complete sends no read of its own before the POST.
     completed = client.checkout.complete(
-        session_id=session.id, payment=PaymentData(token=token), operation_id=op(), read_timeout=0.5
+        session_id=session.id,
+        payment=PaymentData(token=token, handler_id=session.payment_handler.id),
+        operation_id=op(),
+        read_timeout=0.5,
     )
 
     assert completed.status == "completed"
