@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
+# Payment handlers this client can pay with (ACP capabilities.payment.handlers[].name): a delegated
+# one-time token sent as an `spt` card credential.
+SUPPORTED_PAYMENT_HANDLERS: tuple[str, ...] = ("dev.acp.tokenized.card",)
+
 SavedItemKind = Literal["liked", "viewed", "purchased"]
 SAVED_ITEM_KINDS: tuple[str, ...] = ("liked", "viewed", "purchased")
 
@@ -120,6 +124,8 @@ class FulfillmentDetails:
 
 @dataclass(frozen=True)
 class LineItemRequest:
+    """One line of the cart. On the wire (ACP `Item` has no quantity) it is the Item repeated `quantity` times."""
+
     id: str  # the merchant's item id; for the sandbox, a variant id
     quantity: int
 
@@ -148,14 +154,17 @@ class Total:
     type: str
     display_text: str
     amount: Money
+    description: str = ""
 
 
 @dataclass(frozen=True)
 class CheckoutLineItem:
+    """An ACP LineItem: `base_amount` ... `total` are the line's totals (items_base_amount, discount, ...)."""
+
     id: str
     item_id: str
     quantity: int
-    title: str
+    title: str  # the wire's `name`
     colour: str | None
     size: str | None
     base_amount: Money
@@ -163,6 +172,15 @@ class CheckoutLineItem:
     subtotal: Money
     tax: Money
     total: Money
+    unit_amount: Money | None = None
+    description: str = ""
+    images: tuple[str, ...] = ()
+    product_id: str = ""
+    variant_id: str = ""
+    sku: str = ""
+    # (display_name, value) pairs: custom_attributes, then variant_options.
+    attributes: tuple[tuple[str, str], ...] = ()
+    totals: tuple[Total, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,13 +202,90 @@ class Message:
     code: str
     content: str
     param: str | None = None
+    # recoverable, requires_buyer_input or requires_buyer_review (empty when the merchant sent none).
+    resolution: str = ""
+    severity: str = ""
+    content_type: str = "plain"
+
+
+@dataclass(frozen=True)
+class Coupon:
+    id: str
+    name: str
+    percent_off: float | None = None
+    amount_off: int | None = None
+    currency: str | None = None
+    duration: str = ""
+
+
+@dataclass(frozen=True)
+class DiscountAllocation:
+    path: str  # JSONPath of what got the money, e.g. $.line_items[0]
+    amount: int
 
 
 @dataclass(frozen=True)
 class AppliedDiscount:
+    """A discount the merchant applied (ACP discount extension): code-based or automatic."""
+
     code: str
     amount: Money
-    description: str
+    description: str  # the coupon's name
+    id: str = ""
+    coupon: Coupon | None = None
+    automatic: bool = False
+    method: str = ""
+    priority: int | None = None
+    allocations: tuple[DiscountAllocation, ...] = ()
+
+
+@dataclass(frozen=True)
+class RejectedDiscount:
+    code: str
+    reason: str  # the spec's DiscountErrorCode, e.g. discount_code_expired
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentHandler:
+    """A payment handler the merchant offers (capabilities.payment.handlers[])."""
+
+    id: str
+    name: str  # reverse-DNS, e.g. dev.acp.tokenized.card
+    version: str = ""
+    display_name: str = ""
+    psp: str = ""
+    requires_delegate_payment: bool = False
+    requires_pci_compliance: bool = False
+    display_order: int | None = None
+    spec: str = ""
+    config: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class SessionCapabilities:
+    """The merchant's side of the negotiation, as a session carries it."""
+
+    payment_handlers: tuple[PaymentHandler, ...] = ()
+    interventions: tuple[str, ...] = ()  # the intersection of what both sides support
+    interventions_required: tuple[str, ...] = ()
+    enforcement: str = ""
+    extensions: tuple[str, ...] = ()  # names of the active extensions
+
+
+@dataclass(frozen=True)
+class AuthenticationMetadata:
+    """What the merchant tells about a 3-D Secure it requires (acquirer, directory server, flow)."""
+
+    directory_server: str
+    acquirer_bin: str = ""
+    acquirer_country: str = ""
+    acquirer_merchant_id: str = ""
+    merchant_name: str = ""
+    requestor_id: str = ""
+    flow_preference: str = ""  # challenge or frictionless
+    flow_preference_subtype: str = ""  # mandated, preferred, low_risk
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -199,6 +294,8 @@ class OrderRef:
     checkout_session_id: str
     permalink_url: str
     status: str
+    order_number: str = ""
+    confirmation_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -222,6 +319,11 @@ class CheckoutSession:
     order: OrderRef | None = None
     # The wire JSON as received, for hashing a preview or for debugging; never for business logic.
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    rejected_discounts: tuple[RejectedDiscount, ...] = ()
+    capabilities: SessionCapabilities = field(default_factory=SessionCapabilities)
+    authentication_metadata: AuthenticationMetadata | None = None
+    protocol_version: str = ""
+    links: tuple[tuple[str, str], ...] = ()  # (type, url)
 
     def total(self, type_: str = "total") -> Money | None:
         for entry in self.totals:
@@ -236,13 +338,39 @@ class CheckoutSession:
     def has_message(self, code: str) -> bool:
         return any(message.code == code for message in self.messages)
 
+    @property
+    def price_changed(self) -> bool:
+        """The merchant says its prices moved (ACP warning `price_change`; `price_changed` of older merchants)."""
+        return self.has_message("price_change") or self.has_message("price_changed")
+
+    @property
+    def payment_handlers(self) -> tuple[PaymentHandler, ...]:
+        return self.capabilities.payment_handlers
+
+    @property
+    def payment_handler(self) -> PaymentHandler | None:
+        """The negotiated handler: the merchant's preferred one (display_order, then its order) we support."""
+        ranked = sorted(
+            enumerate(self.payment_handlers),
+            key=lambda pair: (pair[1].display_order is None, pair[1].display_order or 0, pair[0]),
+        )
+        for _, handler in ranked:
+            if handler.name in SUPPORTED_PAYMENT_HANDLERS:
+                return handler
+        return None
+
 
 @dataclass(frozen=True)
 class PaymentData:
-    """What pays at complete: a delegated one-time token (never card data)."""
+    """What pays at complete: a delegated one-time token (never card data).
+
+    `handler_id` is the negotiated payment handler (`catalog_adapters.acp.payment_handler_select`);
+    left empty, the client reads the session and negotiates it itself before sending anything.
+    """
 
     token: str
     billing_address: Address | None = None
+    handler_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -259,6 +387,16 @@ class AuthenticationSession:
     checkout_session_id: str | None = None
     challenge_url: str | None = None
     result: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuthenticationCard:
+    """The card a 3-D Secure authentication is for, as we know it: the vault's reference, never its number."""
+
+    vault_reference: str
+    exp_month: int
+    exp_year: int
+    name: str
 
 
 @runtime_checkable
@@ -281,7 +419,13 @@ class Checkout(Protocol):
     def cancel(self, *, session_id: str, operation_id: str) -> CheckoutSession: ...
 
     def authentication_create(
-        self, *, session_id: str, notification_url: str, operation_id: str
+        self,
+        *,
+        session_id: str,
+        notification_url: str,
+        operation_id: str,
+        card: AuthenticationCard | None = None,
+        session: CheckoutSession | None = None,
     ) -> AuthenticationSession: ...
 
     def authentication_get(self, *, authentication_session_id: str) -> AuthenticationSession: ...
@@ -360,6 +504,36 @@ class OrderAdjustment:
     id: str = ""  # the merchant's adjustment id: what makes applying it once possible
     status: str = ""  # completed, pending, failed (open list); only a completed one moved money
     reason: str = ""
+    description: str = ""
+    line_items: tuple[tuple[str, int], ...] = ()  # (order line item id, quantity)
+
+
+@dataclass(frozen=True)
+class OrderLineItem:
+    """An ACP OrderLineItem: what was ordered and how much of it is still on, and delivered."""
+
+    id: str
+    title: str
+    quantity_ordered: int
+    quantity_current: int
+    quantity_fulfilled: int = 0
+    product_id: str = ""
+    unit_price: Money | None = None
+    subtotal: Money | None = None
+    status: str = ""  # processing, partial, fulfilled, removed (open list)
+    totals: tuple[Total, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderFulfillment:
+    id: str
+    type: str
+    status: str = ""
+    carrier: str = ""
+    tracking_number: str = ""
+    tracking_url: str = ""
+    line_items: tuple[tuple[str, int], ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -373,6 +547,10 @@ class Order:
     permalink_url: str
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     order_number: str = ""
+    line_items: tuple[OrderLineItem, ...] = ()
+    fulfillments: tuple[OrderFulfillment, ...] = ()
+    confirmation_number: str = ""
+    client_reference_id: str = ""
 
     def total(self, type_: str = "total") -> Money | None:
         for entry in self.totals:
@@ -383,8 +561,12 @@ class Order:
 
 @runtime_checkable
 class Orders(Protocol):
-    def get(self, *, order_id: str) -> Order: ...
+    """`currency`: the one the order was charged in, when the caller knows it (an ACP Order has none)."""
 
-    def cancel(self, *, order_id: str, operation_id: str) -> Order: ...
+    def get(self, *, order_id: str, currency: str | None = None) -> Order: ...
 
-    def refund(self, *, order_id: str, operation_id: str, amount: Money | None = None) -> Order: ...
+    def cancel(self, *, order_id: str, operation_id: str, currency: str | None = None) -> Order: ...
+
+    def refund(
+        self, *, order_id: str, operation_id: str, amount: Money | None = None, currency: str | None = None
+    ) -> Order: ...

@@ -99,6 +99,27 @@ class MerchantIdInvalid(MerchantClientError):
         self.value = value[:40].encode("ascii", "backslashreplace").decode()
 
 
+class MerchantRequestInvalid(MerchantClientError, ValueError):
+    """What we were about to send would not be a valid ACP request (e.g. an `authenticated` outcome without
+    its outcome_details): nothing was sent, and sending it again cannot help."""
+
+    def __init__(self, message: str, *, merchant_id: str, operation: str, code: str = "invalid_request") -> None:
+        super().__init__(message, merchant_id=merchant_id, operation=operation, code=code)
+
+
+class PaymentHandlerUnavailable(MerchantClientError):
+    """The merchant offers no payment handler this client can pay with: nothing was sent, nothing charged.
+
+    Raised by checkout.complete before any request (and checked by the saga before a token is minted).
+    `offered` lists the handler names the merchant advertised (capabilities.payment.handlers[].name).
+    Retrying cannot help; the customer has to pay at the merchant's own checkout.
+    """
+
+    def __init__(self, message: str, *, merchant_id: str, operation: str, offered: tuple[str, ...] = ()) -> None:
+        super().__init__(message, merchant_id=merchant_id, operation=operation, code="payment_handler_unavailable")
+        self.offered = tuple(offered)
+
+
 class MerchantServerError(MerchantError):
     error_class = "server_error"
 

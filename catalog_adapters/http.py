@@ -10,7 +10,9 @@ one log line. See docs/merchant-integration.md.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import logging
 import random
@@ -19,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
@@ -76,6 +79,25 @@ UnknownOutcomeResolver = Callable[[], MerchantResponse | None]
 def idempotency_key_for(merchant_id: str, operation: str, operation_id: str) -> str:
     """The Idempotency-Key of a logical call: a function of who asks what, never random per attempt."""
     return hashlib.sha256(f"{merchant_id}\x1f{operation}\x1f{operation_id}".encode()).hexdigest()
+
+
+SIGNATURE_HEADER = "Signature"
+TIMESTAMP_HEADER = "Timestamp"
+
+
+def request_signature(*, key: str, timestamp: str, body: str | None) -> str:
+    """ACP request signing: base64url (unpadded) HMAC-SHA256 over f"{Timestamp}.{canonical JSON body}".
+
+    The body is the exact bytes sent (compact, sorted-key JSON: canonical); a GET signs the empty body.
+    The same timestamp-dot-body form as the merchants' webhook signatures (Merchant-Signature).
+    """
+    payload = f"{timestamp}.".encode() + (body or "").encode()
+    digest = hmac.new(key.encode(), payload, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _rfc3339_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -251,6 +273,11 @@ class MerchantHttpClient:
             headers["Idempotency-Key"] = idempotency_key
         if body is not None:
             headers["Content-Type"] = "application/json"
+        if self.config.signing_key:
+            # Fresh per attempt (the merchant bounds the clock skew); the key itself never leaves this line.
+            timestamp = _rfc3339_now()
+            headers[TIMESTAMP_HEADER] = timestamp
+            headers[SIGNATURE_HEADER] = request_signature(key=self.config.signing_key, timestamp=timestamp, body=body)
         timeout = (self.config.connect_timeout, read_timeout or self.config.read_timeout)
         started = time.monotonic()
         status = None

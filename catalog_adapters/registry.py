@@ -34,8 +34,8 @@ class MerchantConfig:
     breaker_cooldown: float = 30.0
     rate_limit: float = 10.0
     rate_limit_max_wait: float = 2.0
-    payment_handler_id: str = ""
-    payment_provider: str = ""
+    # Signs every request (Signature/Timestamp) when set; MERCHANT_<ID>_SIGNING_KEY. Never logged.
+    signing_key: str = field(default="", repr=False)
     capabilities: tuple[str, ...] = ("catalog", "checkout", "vault", "orders")
 
     @classmethod
@@ -56,8 +56,7 @@ class MerchantConfig:
             breaker_cooldown=float(values.get("BREAKER_COOLDOWN", 30.0)),
             rate_limit=float(values.get("RATE_LIMIT", 10.0)),
             rate_limit_max_wait=float(values.get("RATE_LIMIT_MAX_WAIT", 2.0)),
-            payment_handler_id=values.get("PAYMENT_HANDLER_ID", ""),
-            payment_provider=values.get("PAYMENT_PROVIDER", "") or values["ID"],
+            signing_key=values.get("SIGNING_KEY", ""),
             capabilities=tuple(values.get("CAPABILITIES", ("catalog", "checkout", "vault", "orders"))),
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from django.db.models import QuerySet
@@ -35,29 +34,11 @@ def webhook_event_order(*, event: MerchantWebhookEvent, currency: str, order_id:
 
     The official Order has no `currency` (only adjustments carry one) and the spec's own example events
     have no `id`, so the caller passes what it knows: the currency it was charged in and the order id
-    it holds. Raises KeyError/TypeError/ValueError when the data is not an Order.
+    it holds (used only when the event names none). Raises KeyError/TypeError/ValueError when the data
+    is not an Order.
     """
     data = webhook_event_order_data(event=event)
-    order = order_from_wire({"currency": currency, "id": order_id, **data})
-    # Until the client's parser reads adjustment ids and statuses itself (#14, acp/client), take them
-    # from the wire here; a parser that already does wins.
-    wire_adjustments = data.get("adjustments") if isinstance(data.get("adjustments"), list) else []
-    if not getattr(order, "order_number", "") and data.get("order_number"):
-        order = dataclasses.replace(order, order_number=str(data["order_number"]))
-    if len(order.adjustments) == len(wire_adjustments):
-        order = dataclasses.replace(
-            order,
-            adjustments=tuple(
-                dataclasses.replace(
-                    adjustment,
-                    id=getattr(adjustment, "id", "") or str(wire.get("id") or ""),
-                    status=getattr(adjustment, "status", "") or str(wire.get("status") or ""),
-                    reason=getattr(adjustment, "reason", "") or str(wire.get("reason") or ""),
-                )
-                for adjustment, wire in zip(order.adjustments, wire_adjustments, strict=True)
-            ),
-        )
-    return order
+    return order_from_wire({"id": order_id, **data}, currency=currency)
 
 
 def merchant_circuit_state(*, merchant_id: str) -> str:

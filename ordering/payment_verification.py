@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from audit.models import ActorType, Outcome
 from audit.services import Origin, audit_record
+from catalog_adapters.contract import AuthenticationCard
 from catalog_adapters.errors import WebhookRejected
 from catalog_adapters.registry import get_merchant, get_merchant_config
 from catalog_adapters.services import webhook_signature_verify
@@ -84,9 +85,19 @@ def flow_payment_challenge_start(
             flow_id=str(flow.pk),
         )
     # No lock across the merchant call; the key makes a repeated click within one count replay.
+    card = flow.payment_method
     session = get_merchant(flow.merchant_id).checkout.authentication_create(
         session_id=flow.checkout_session_id,
         notification_url=notification_url,
+        # The cardholder's name is not stored with the card: the order's recipient stands in.
+        card=AuthenticationCard(
+            vault_reference=card.vault_reference,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+            name=flow.shipping_address.recipient if flow.shipping_address else "",
+        )
+        if card is not None
+        else None,
         operation_id=f"flow:{flow.pk}:r{flow.confirmations}:p{flow.payment_attempt}:authenticate:{opened + 1}",
     )
     url = session.challenge_url or ""

@@ -17,7 +17,7 @@ from ordering.errors import PreviewIncomplete
 from ordering.money import format_money
 
 _BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "discover": "Discover"}
-PREVIEW_NEUTRAL_CODES = frozenset({"price_changed"})
+PREVIEW_NEUTRAL_CODES = frozenset({"price_change", "price_changed"})
 # The parts of a preview that, if the merchant's numbers change, make a new confirmation necessary.
 PRICED_FIELDS = (
     "currency", "lines", "subtotal", "discount", "promo_codes", "tax", "shipping", "total", "fulfillment",
@@ -53,7 +53,7 @@ def preview_build(
     total = session.total("total")
     if total is None or not session.line_items:
         raise PreviewIncomplete("The merchant has not priced this order yet.", session_id=session.id)
-    # "price_changed" says the totals are new; the preview shows exactly those, so it is no obstacle.
+    # "price_change" says the totals are new; the preview shows exactly those, so it is no obstacle.
     blocking = [message for message in session.errors if message.code not in PREVIEW_NEUTRAL_CODES]
     if blocking:
         first = blocking[0]
@@ -66,8 +66,10 @@ def preview_build(
                 "title": line.title,
                 "variant": _variant_text(line.colour, line.size),
                 "quantity": line.quantity,
-                # The merchant's per-unit base price; for quantity > 1 the merchant's line total stays authoritative.
-                "unit_amount": line.base_amount.amount // line.quantity if line.quantity else line.base_amount.amount,
+                # The merchant's unit price (ACP unit_amount); the merchant's line total stays authoritative.
+                "unit_amount": line.unit_amount.amount
+                if line.unit_amount is not None
+                else (line.base_amount.amount // line.quantity if line.quantity else line.base_amount.amount),
                 "total": line.total.amount,
             }
         )

@@ -383,6 +383,10 @@ _FAILURE_TEXT = {
         "Please try again in a little while, or ask for a person."
     ),
     "spend_cap_exceeded": "This order would go over one of your spending limits, so I did not place it.",
+    "payment_handler_unavailable": (
+        "This shop does not take the kind of payment I can make for you, so I did not place the order and "
+        "nothing was charged. You can finish at the shop's own checkout page, or talk to a person."
+    ),
 }
 
 
@@ -408,8 +412,12 @@ def _failed(flow: OrderFlow, step: str, outcome: Fail) -> None:
         else "I could not place this order; nothing was charged."
     )
     data = {"kind": "flow_failed", "flow_id": str(flow.pk), "code": outcome.code}
-    if outcome.code == "payment_declined":
-        data["options"] = ["another_card", "manual_checkout", "talk_to_human"]
+    if outcome.code in ("payment_declined", "payment_handler_unavailable"):
+        data["options"] = (
+            ["another_card", "manual_checkout", "talk_to_human"]
+            if outcome.code == "payment_declined"
+            else ["manual_checkout", "talk_to_human"]
+        )
         continue_url = flow.preview.get("continue_url")
         if continue_url:
             data["manual_checkout_url"] = continue_url
@@ -580,6 +588,13 @@ def step_verify_price(flow: OrderFlow, claim: Claim) -> StepOutcome:
         return Fail(code=str(incomplete.details.get("code") or "preview_incomplete"), detail=incomplete.message)
     if preview_drifted(flow.preview, current):
         return Repreview(session)
+    if session.payment_handler is None:
+        # Negotiation found no payment handler both sides support: stop before a token is minted.
+        offered = ", ".join(handler.name for handler in session.payment_handlers) or "none"
+        return Fail(
+            code="payment_handler_unavailable",
+            detail=f"The merchant offers no payment handler we can pay with (offered: {offered}).",
+        )
     return Advance({"total": current["total"]})
 
 
@@ -708,7 +723,8 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
             # Same total, other content (a line or the address changed after the price check).
             return Fail(code="content_mismatch", detail="The merchant completed an order other than the one confirmed.")
         return Placed(order_id=session.order.id, result={"merchant_order_id": session.order.id})
-    if session.has_message("price_changed"):
+    if session.price_changed:
+        # ACP warning `price_change` (the lines carry the new unit amounts): charge nothing, ask again.
         return Repreview(session)
     if session.status == "authentication_required" or session.has_message("requires_3ds"):
         return NeedsAction(
@@ -1012,8 +1028,10 @@ def flow_staff_verify_payment(*, flow_id: Any, staff_id: int, recorded_by: int, 
                 "note": note[:500],
                 "at": timezone.now().isoformat(),
             },
-            # Specialists have no issuer result to hand on: the merchant takes the verified outcome.
-            authentication_result={"outcome": "authenticated"},
+            # Specialists have no issuer result to hand on. ACP's `authenticated` needs the issuer's
+            # outcome_details (cryptogram, ECI, transaction id, version), which only a real challenge
+            # yields; `not_supported` says "no 3-D Secure result exists", and the merchant decides.
+            authentication_result={"outcome": "not_supported"},
             actor_type=ActorType.STAFF,
             actor_id=staff_id,
             verified_by=f"{recorded_by}+{staff_id}",

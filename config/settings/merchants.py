@@ -13,9 +13,11 @@ merchant `<id>` (lower-cased), and its other values come from `MERCHANT_<ID>_<KN
     MERCHANT_ACME_RETRY_AFTER_CAP                       longest Retry-After we wait inside a call (5)
     MERCHANT_ACME_BREAKER_THRESHOLD / _BREAKER_COOLDOWN consecutive failures to open / seconds open (5 / 30)
     MERCHANT_ACME_RATE_LIMIT / _RATE_LIMIT_MAX_WAIT     our own requests per second to it / max wait (10 / 2)
-    MERCHANT_ACME_PAYMENT_HANDLER_ID                    ACP 2026-04-17 payment handler; empty: legacy
-    MERCHANT_ACME_PAYMENT_PROVIDER                      provider of the legacy payment_data form
+    MERCHANT_ACME_SIGNING_KEY=...                       signs our requests (Signature/Timestamp); empty: unsigned
     MERCHANT_ACME_CAPABILITIES                          comma list of catalog,checkout,vault,orders
+
+The payment handler is not configured: it is negotiated per session (the merchant's
+capabilities.payment.handlers; catalog_adapters.contract.SUPPORTED_PAYMENT_HANDLERS).
 
 The built-in sandbox merchant is always present as `sandbox` (pointing at its own server,
 http://127.0.0.1:8001, with the sandbox's dev token and webhook secret) unless MERCHANT_SANDBOX_BASE_URL
@@ -50,8 +52,7 @@ _STR_KNOBS = {
     "TOKEN": "",
     "API_VERSION": "2026-04-17",
     "WEBHOOK_SECRET": "",
-    "PAYMENT_HANDLER_ID": "",
-    "PAYMENT_PROVIDER": "",
+    "SIGNING_KEY": "",
     "CAPABILITIES": "catalog,checkout,vault,orders",
 }
 
@@ -61,8 +62,8 @@ _SANDBOX_DEFAULTS = {
     "BASE_URL": "http://127.0.0.1:8001",
     "TOKEN": (env_list("SANDBOX_MERCHANT_API_TOKENS") or [SANDBOX_MERCHANT_DEV_API_TOKEN])[0],
     "WEBHOOK_SECRET": env_str("SANDBOX_MERCHANT_WEBHOOK_SECRET", SANDBOX_MERCHANT_DEV_WEBHOOK_SECRET),
-    "PAYMENT_HANDLER_ID": "sandbox_card",
-    "PAYMENT_PROVIDER": "sandbox",
+    # The sandbox checks request signatures with any of its keys when it has some; we sign with the first.
+    "SIGNING_KEY": (env_list("SANDBOX_MERCHANT_SIGNING_KEYS") or [""])[0],
 }
 
 
@@ -94,7 +95,6 @@ def merchant_from_env(merchant_id: str, defaults: dict | None = None) -> dict:
         raise ImproperlyConfigured(f"{prefix}_MAX_ATTEMPTS and {prefix}_BREAKER_THRESHOLD must be at least 1.")
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
     config["CAPABILITIES"] = [item.strip() for item in config["CAPABILITIES"].split(",") if item.strip()]
-    config["PAYMENT_PROVIDER"] = config["PAYMENT_PROVIDER"] or merchant_id
     return config
 
 

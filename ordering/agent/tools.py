@@ -441,7 +441,9 @@ def apply_promo(turn: Turn, args: dict) -> ToolResult:
         resent = _sync(turn, before)
         if isinstance(resent, ToolResult):
             return resent
-        reason = next(
+        rejected = next((r for r in session.rejected_discounts if r.code.upper() == code), None)
+        reason = (rejected.message or rejected.reason.replace("_", " "))[:200] if rejected else ""
+        reason = reason or next(
             (m.content[:200] for m in session.messages if code.lower() in m.content.lower()),
             next(
                 (m.content[:200] for m in session.messages if m.code.startswith(("coupon", "discount", "minimum"))), ""

@@ -24,8 +24,6 @@ FAST = {
     "BREAKER_COOLDOWN": 30.0,
     "RATE_LIMIT": 0.0,
     "RATE_LIMIT_MAX_WAIT": 1.0,
-    "PAYMENT_HANDLER_ID": "",
-    "PAYMENT_PROVIDER": "",
     "CAPABILITIES": ["catalog", "checkout", "vault", "orders"],
 }
 

@@ -59,7 +59,6 @@ def acp(sandbox_merchant, configure_merchant, settings):
         sandbox_merchant.base_url,
         token=sandbox_merchant.token,
         webhook_secret=settings.SANDBOX_MERCHANT_WEBHOOK_SECRET,
-        payment_handler_id="sandbox_card",
         read_timeout=10,
         breaker_threshold=20,
     )
@@ -88,6 +87,15 @@ def token_for(acp, session, vault_reference: str = "pm_alice_visa") -> str:
         expires_at=timezone.now() + timedelta(minutes=15),
     )
     return acp.vault.delegate(vault_reference=vault_reference, allowance=allowance, operation_id=op()).id
+
+
+def creates(sandbox_merchant) -> list:
+    """The create requests only (a chosen fulfillment option follows a create as an update)."""
+    return [
+        row
+        for row in received(sandbox_merchant, "/checkout_sessions", "POST")
+        if row.path.endswith("/checkout_sessions")
+    ]
 
 
 def received(sandbox_merchant, path_contains: str = "", method: str | None = None) -> list:
@@ -171,7 +179,8 @@ def test_business_problems_are_sessions_with_messages_not_exceptions(acp):
     asked = acp.checkout.complete(
         session_id=session.id, payment=PaymentData(token=token_for(acp, session, "pm_alice_3ds")), operation_id=op()
     )
-    assert asked.status == "authentication_required" and asked.has_message("requires_3ds")
+    # ACP 2026-04-17: complete answers 400 requires_3ds; the client hands back the session it then reads.
+    assert asked.status == "authentication_required" and asked.authentication_metadata is not None
 
 
 def test_a_second_call_with_the_same_operation_id_is_replayed_not_repeated(acp, sandbox_merchant):
@@ -181,7 +190,7 @@ def test_a_second_call_with_the_same_operation_id_is_replayed_not_repeated(acp, 
     again = acp.checkout.create(request=ready_request(), operation_id=operation_id)
 
     assert again.id == first.id
-    posts = received(sandbox_merchant, "/checkout_sessions", "POST")
+    posts = creates(sandbox_merchant)
     assert [row.replayed for row in posts] == [False, True]
 
 
@@ -193,7 +202,7 @@ def test_the_same_operation_id_with_a_different_body_is_a_client_error_not_retri
         acp.checkout.create(request=ready_request(quantity=2), operation_id=operation_id)
 
     assert (caught.value.status, caught.value.code, caught.value.attempts) == (422, "idempotency_conflict", 1)
-    assert len(received(sandbox_merchant, "/checkout_sessions", "POST")) == 2
+    assert len(creates(sandbox_merchant)) == 2
 
 
 # -- faults: error class and attempts ----------------------------------------------------------------
@@ -231,7 +240,7 @@ def test_a_transient_5xx_is_retried_to_success_with_one_key_and_one_session(acp,
 
     session = acp.checkout.create(request=ready_request(), operation_id=operation_id)
 
-    posts = received(sandbox_merchant, "/checkout_sessions", "POST")
+    posts = creates(sandbox_merchant)
     assert [row.status for row in posts] == [500, 500, 201]
     assert {row.idempotency_key for row in posts} == {idempotency_key_for(acp.id, "checkout_create", operation_id)}
     assert CheckoutSession.objects.count() == before + 1 and CheckoutSession.objects.filter(id=session.id).exists()
@@ -242,7 +251,7 @@ def test_a_429_with_retry_after_is_waited_out_and_retried(acp, sandbox_merchant)
 
     session = acp.checkout.create(request=ready_request(), operation_id=op())
 
-    first, second = received(sandbox_merchant, "/checkout_sessions", "POST")
+    first, second = creates(sandbox_merchant)
     assert (first.status, second.status) == (429, 201) and session.status == "ready_for_payment"
     assert (second.received_at - first.received_at).total_seconds() >= 0.95
     assert first.idempotency_key == second.idempotency_key
@@ -293,7 +302,8 @@ def test_the_breaker_opens_fails_fast_without_reaching_the_sandbox_and_recovers(
         client.checkout.get(session_id=session.id)
     with pytest.raises(MerchantCircuitOpen):
         client.checkout.cancel(session_id=session.id, operation_id=op())
-    assert len(received(sandbox_merchant, path)) == reached == 2
+    assert len(received(sandbox_merchant, path, "GET")) == reached == 2
+    assert received(sandbox_merchant, f"{path}/cancel") == []
 
     # the merchant recovers; after the cool-down one probe goes through and closes the breaker
     sandbox_merchant.clear_faults()
@@ -313,11 +323,15 @@ def test_a_complete_whose_answer_is_lost_is_recovered_by_reading_not_by_a_second
 
     session = acp.checkout.create(request=ready_request(), operation_id=op())
     token = token_for(acp, session)
-    client = configure_merchant(acp.config.base_url, token=acp.config.token, payment_handler_id="sandbox_card")
+    client = configure_merchant(acp.config.base_url, token=acp.config.token)
     sandbox_merchant.add_fault("timeout_after_commit", operation="complete", times=1, delay_ms=3000)
 
+    # The handler negotiated from the session we hold: complete sends no read of its own before the POST.
     completed = client.checkout.complete(
-        session_id=session.id, payment=PaymentData(token=token), operation_id=op(), read_timeout=0.5
+        session_id=session.id,
+        payment=PaymentData(token=token, handler_id=session.payment_handler.id),
+        operation_id=op(),
+        read_timeout=0.5,
     )
 
     assert completed.status == "completed" and completed.order is not None
@@ -336,14 +350,16 @@ def test_a_complete_timing_out_before_the_merchant_acts_is_resent_with_the_same_
     session = acp.checkout.create(request=ready_request(), operation_id=op())
     token = token_for(acp, session)
     # Enough attempts to outlast the first one, which answers 409 in flight until it finishes.
-    client = configure_merchant(
-        acp.config.base_url, token=acp.config.token, payment_handler_id="sandbox_card", max_attempts=6
-    )
+    client = configure_merchant(acp.config.base_url, token=acp.config.token, max_attempts=6)
     # The first attempt sleeps 1.5 s before acting; our 0.5 s read gives up while it is still running.
     sandbox_merchant.add_fault("timeout", operation="complete", times=1, delay_ms=1500)
 
+    # The handler negotiated from the session we hold: complete sends no read of its own before the POST.
     completed = client.checkout.complete(
-        session_id=session.id, payment=PaymentData(token=token), operation_id=op(), read_timeout=0.5
+        session_id=session.id,
+        payment=PaymentData(token=token, handler_id=session.payment_handler.id),
+        operation_id=op(),
+        read_timeout=0.5,
     )
 
     assert completed.status == "completed"
@@ -444,7 +460,7 @@ def test_the_default_sandbox_merchant_settings_work_against_the_sandbox_end_to_e
     ("kind", "status", "message"),
     [
         ("decline", "ready_for_payment", "payment_declined"),
-        ("requires_3ds", "authentication_required", "requires_3ds"),
+        ("requires_3ds", "authentication_required", None),
         ("out_of_stock_at_complete", "not_ready_for_payment", "out_of_stock"),
         ("price_change", "ready_for_payment", "price_change"),
     ],
@@ -460,24 +476,38 @@ def test_business_faults_at_complete_come_back_as_session_state_in_one_attempt(
 
     result = acp.checkout.complete(session_id=session.id, payment=PaymentData(token=token), operation_id=op())
 
-    assert result.status == status and result.has_message(message) and result.order is None
+    assert result.status == status and result.order is None
+    if message is None:  # requires_3ds: a 400, then the session with the metadata the challenge needs
+        assert result.authentication_metadata is not None
+    else:
+        assert result.has_message(message)
     assert not Order.objects.filter(session_id=session.id).exists()
     assert len(received(sandbox_merchant, f"/checkout_sessions/{session.id}/complete", "POST")) == 1
 
 
-def test_3ds_then_complete_again_with_the_authentication_result(acp, sandbox_merchant):
+def test_3ds_then_an_authentication_result_the_issuer_did_not_give_is_refused(acp, sandbox_merchant):
+    # The paying path (a real challenge, then its result) is tests/ordering/test_payment_verification.py.
     session = acp.checkout.create(request=ready_request(), operation_id=op())
     token = token_for(acp, session, "pm_alice_3ds")
 
     asked = acp.checkout.complete(session_id=session.id, payment=PaymentData(token=token), operation_id=op())
-    done = acp.checkout.complete(
+    refused = acp.checkout.complete(
         session_id=session.id,
         payment=PaymentData(token=token),
         operation_id=op(),  # a new logical call: its body differs (the authentication result)
-        authentication_result={"outcome": "authenticated"},
+        authentication_result={
+            "outcome": "authenticated",
+            "outcome_details": {
+                "three_ds_cryptogram": "AQIDBAUGBwgJCgsMDQ4PEBESExQ=",
+                "electronic_commerce_indicator": "05",
+                "transaction_id": "ds-trans-never-issued",
+                "version": "2.2.0",
+            },
+        },
     )
 
-    assert asked.status == "authentication_required" and done.status == "completed" and done.order is not None
+    assert asked.status == "authentication_required" and asked.authentication_metadata is not None
+    assert refused.status != "completed" and refused.order is None and refused.has_message("payment_declined")
 
 
 def test_a_slow_answer_within_the_read_timeout_is_one_attempt(acp, sandbox_merchant):
@@ -498,5 +528,5 @@ def test_a_create_whose_answer_is_lost_yields_the_one_session_it_made(acp, sandb
     session = client.checkout.create(request=ready_request(), operation_id=op())
 
     assert CheckoutSession.objects.count() == before + 1 and CheckoutSession.objects.filter(id=session.id).exists()
-    posts = received(sandbox_merchant, "/checkout_sessions", "POST")
+    posts = creates(sandbox_merchant)
     assert len({row.idempotency_key for row in posts}) == 1 and posts[-1].replayed

@@ -291,7 +291,9 @@ def test_complete_with_a_lost_answer_reads_the_session_before_resending(scripted
     )
     from catalog_adapters.contract import PaymentData
 
-    result = merchant.checkout.complete(session_id="cs_1", payment=PaymentData(token="vt_1"), operation_id="flow-1")
+    result = merchant.checkout.complete(
+        session_id="cs_1", payment=PaymentData(token="vt_1", handler_id="card_tokenized"), operation_id="flow-1"
+    )
 
     assert result.status == "completed" and result.order.id == "ord_1"
     assert len(scripted.requests_to("POST")) == 1  # never resent: the read showed it was done
@@ -308,7 +310,9 @@ def test_complete_resends_with_the_same_key_when_the_read_shows_it_not_done(scri
     )
     from catalog_adapters.contract import PaymentData
 
-    result = merchant.checkout.complete(session_id="cs_2", payment=PaymentData(token="vt_2"), operation_id="flow-2")
+    result = merchant.checkout.complete(
+        session_id="cs_2", payment=PaymentData(token="vt_2", handler_id="card_tokenized"), operation_id="flow-2"
+    )
 
     assert result.order.id == "ord_2"
     posts = scripted.requests_to("POST", path)
@@ -388,7 +392,9 @@ def test_409_in_flight_exhausted_is_an_unknown_outcome_and_complete_resolves_it_
     )
     from catalog_adapters.contract import PaymentData
 
-    result = merchant.checkout.complete(session_id="cs_3", payment=PaymentData(token="vt_3"), operation_id="flow-3")
+    result = merchant.checkout.complete(
+        session_id="cs_3", payment=PaymentData(token="vt_3", handler_id="card_tokenized"), operation_id="flow-3"
+    )
 
     assert result.order.id == "ord_3"
     assert [r.method for r in scripted.received] == ["POST", "GET"]
@@ -410,12 +416,16 @@ def test_complete_out_of_attempts_still_reads_before_reporting_an_unknown_outcom
     )
     from catalog_adapters.contract import PaymentData
 
-    done = merchant.checkout.complete(session_id="cs_5", payment=PaymentData(token="vt_5"), operation_id="flow-5")
+    done = merchant.checkout.complete(
+        session_id="cs_5", payment=PaymentData(token="vt_5", handler_id="card_tokenized"), operation_id="flow-5"
+    )
     assert done.order.id == "ord_5"
 
     # when the read shows it not done and no attempt is left, the caller learns the outcome is unknown
     with pytest.raises(MerchantNetworkError) as caught:
-        merchant.checkout.complete(session_id="cs_5", payment=PaymentData(token="vt_5"), operation_id="flow-6")
+        merchant.checkout.complete(
+            session_id="cs_5", payment=PaymentData(token="vt_5", handler_id="card_tokenized"), operation_id="flow-6"
+        )
     assert caught.value.outcome_unknown and caught.value.attempts == 1
     assert [r.method for r in scripted.received] == ["POST", "GET", "POST", "GET"]
 

@@ -46,7 +46,9 @@ def _calls(acp):  # noqa: F811 - the fixture's value
         (
             "checkout_complete",
             lambda bad: acp.checkout.complete(
-                session_id=bad, payment=PaymentData(token="vt_x"), operation_id=f"op-{uuid.uuid4().hex}"
+                session_id=bad,
+                payment=PaymentData(token="vt_x", handler_id="card_tokenized"),
+                operation_id=f"op-{uuid.uuid4().hex}",
             ),
         ),
         ("checkout_cancel", lambda bad: acp.checkout.cancel(session_id=bad, operation_id=f"op-{uuid.uuid4().hex}")),
