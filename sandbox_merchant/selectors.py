@@ -29,7 +29,7 @@ from sandbox_merchant.models import (
     Variant,
     VaultToken,
 )
-from sandbox_merchant.wire import parse_moment, rfc3339
+from sandbox_merchant.wire import parse_moment, rfc3339, vault_reference_in
 
 # -- stock -------------------------------------------------------------------------------------------
 
@@ -467,7 +467,8 @@ def fault_context(*, operation: str, path_ids: dict, body: dict) -> FaultContext
         if isinstance(token, str):
             vault_reference = VaultToken.objects.filter(id=token).values_list("card_id", flat=True).first()
     elif operation == FaultOperation.DELEGATE_PAYMENT:
-        reference = _dig(body, "payment_method", "vault_reference")
+        payment_method = body.get("payment_method") if isinstance(body, dict) else None
+        reference = vault_reference_in(payment_method)[0] if isinstance(payment_method, dict) else None
         vault_reference = reference if isinstance(reference, str) else None
         if vault_reference:
             customer_id = Customer.objects.filter(cards__reference=vault_reference).values_list("id", flat=True).first()

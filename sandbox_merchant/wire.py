@@ -273,13 +273,28 @@ class DelegatePaymentRequest:
     metadata: dict
 
 
+def vault_reference_in(payment_method: dict) -> tuple[object, str]:
+    """The sandbox vault card a delegate_payment names, and where it was read (for the error's param).
+
+    The sandbox keeps no card numbers: an agent names a card it already vaulted. The official card object
+    has no field for that, so the reference travels where the schema allows one: `metadata.vault_reference`
+    or, as a network token, `number` with `card_number_type: "network_token"`. The older
+    `payment_method.vault_reference` (an extension) is still read.
+    """
+    metadata = payment_method.get("metadata")
+    if isinstance(metadata, dict) and metadata.get("vault_reference") is not None:
+        return metadata["vault_reference"], "$.payment_method.metadata.vault_reference"
+    if payment_method.get("card_number_type") == "network_token" and payment_method.get("number") is not None:
+        return payment_method["number"], "$.payment_method.number"
+    return payment_method.get("vault_reference"), "$.payment_method.vault_reference"
+
+
 def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
     payment_method = _object(body.get("payment_method"), param="$.payment_method")
     if payment_method.get("type") != "card":
         raise InvalidRequest("Only card payment methods are supported.", param="$.payment_method.type")
-    vault_reference = _string(
-        payment_method.get("vault_reference"), param="$.payment_method.vault_reference", max_length=64
-    )
+    reference, param = vault_reference_in(payment_method)
+    vault_reference = _string(reference, param=param, max_length=64)
     allowance = _object(body.get("allowance"), param="$.allowance")
     if allowance.get("reason") != "one_time":
         raise InvalidRequest("Only one_time allowances are supported.", param="$.allowance.reason")

@@ -826,11 +826,9 @@ def merchant_orders_for(*, user: Any) -> list[PlacedOrder]:
             continue
         seen.add(order_id)
         order = merchant.orders.get(order_id=order_id)
-        raw_lines = order.raw.get("line_items") or []
-        if raw_lines:
-            lines = [(line["item"]["id"], int(line["item"]["quantity"])) for line in raw_lines]
-        else:
-            lines = [(line.item_id, line.quantity) for line in session.line_items]
+        # What was bought, by variant: the completed session's lines (an official Order's lines name the
+        # product, not the variant the customer chose).
+        lines = [(line.item_id, line.quantity) for line in session.line_items]
         address = session.fulfillment_details.address if session.fulfillment_details else None
         label = None
         if address is not None:

@@ -23,6 +23,7 @@ from ordering.services import flow_confirm
 from sandbox_merchant import services as sandbox_services
 from sandbox_merchant.models import IssuerChallenge
 from tests.support.merchant_state import merchant_order_count
+from tests.support.sandbox import payment_data
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
@@ -255,7 +256,7 @@ def test_the_merchant_refuses_an_authentication_result_it_did_not_issue(shop, li
     answer = shop.sandbox.post(
         f"/checkout_sessions/{flow.checkout_session_id}/complete",
         json={
-            "payment_data": {"token": token, "provider": "sandbox"},
+            "payment_data": payment_data(token),
             "authentication_result": {
                 "outcome": "authenticated",
                 "outcome_details": {
