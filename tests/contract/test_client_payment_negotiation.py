@@ -5,13 +5,10 @@ before any token is minted or any complete sent, and the customer is told plainl
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from consent.demo import consent_demo_seed
-from consent.models import Address, PaymentMethod, SpendEntry, SpendKind
-from ordering.models import FlowStatus, OrderFlow
-from ordering.services import conversation_start, flow_confirm, flow_preview, flow_start
-from tests.merchant_client.scripted_shop import ScriptedShop
+from consent.models import SpendEntry, SpendKind
+from ordering.models import FlowStatus
+from tests.merchant_client.scripted_shop import confirmed_flow, scripted_shop_running
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
 
@@ -19,32 +16,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pyt
 @pytest.fixture
 def shop(configure_merchant, settings, eager_tasks):
     settings.ORDERING_STEP_RETRY_BASE_SECONDS = 0
-    server = ScriptedShop().start()
-    server.merchant = configure_merchant(server.url, max_attempts=1)
-    try:
+    with scripted_shop_running(configure_merchant) as server:
         yield server
-    finally:
-        server.stop()
-
-
-def confirmed(shop) -> OrderFlow:
-    consent_demo_seed()
-    alice = get_user_model().objects.get(username="alice")
-    session = shop.merchant.checkout.get(session_id=shop.session_id)
-    flow = flow_start(
-        conversation=conversation_start(customer_id=alice.pk),
-        merchant_id=shop.merchant.id,
-        checkout_session_id=session.id,
-    )
-    flow = flow_preview(
-        flow_id=flow.pk,
-        customer_id=alice.pk,
-        session=session,
-        payment_method_id=PaymentMethod.objects.filter(user=alice, brand="visa").order_by("pk").first().pk,
-        address_id=Address.objects.get(user=alice, label="Home").pk,
-    )
-    flow_confirm(flow_id=flow.pk, customer_id=alice.pk, preview_hash=flow.preview_hash)
-    return OrderFlow.objects.get(pk=flow.pk)
 
 
 @pytest.mark.parametrize(
@@ -64,7 +37,7 @@ def test_no_common_payment_handler_fails_before_charging_and_tells_the_customer(
     else:
         shop.session["capabilities"] = capabilities
 
-    flow = confirmed(shop)
+    flow = confirmed_flow(shop)
 
     assert flow.status in (FlowStatus.COMPENSATED, FlowStatus.FAILED, FlowStatus.COMPENSATING)
     assert flow.failure_code == "payment_handler_unavailable"

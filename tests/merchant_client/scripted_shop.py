@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections import deque
+from contextlib import contextmanager
 from typing import Any
 
 from tests.merchant_client.scripted import Reply, ScriptedServer
@@ -77,3 +78,49 @@ class ScriptedShop(ScriptedServer):
             if method == "POST" and path.startswith("/agentic_commerce/delegate_payment/") and path.endswith("/revoke"):
                 return Reply(200, {"id": path.split("/")[3], "revoked": True})
         return super()._take(method, path)
+
+
+@contextmanager
+def scripted_shop_running(configure_merchant, session: dict[str, Any] | None = None):
+    """A ScriptedShop on a real socket, configured as our merchant (one attempt per call); `.merchant` is ours."""
+    server = ScriptedShop(session).start()
+    server.merchant = configure_merchant(server.url, max_attempts=1)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def previewed_flow(shop: ScriptedShop):
+    """Alice's flow on the scripted shop's session, previewed with her Visa and home address (demo data)."""
+    from django.contrib.auth import get_user_model
+
+    from consent.demo import consent_demo_seed
+    from consent.models import Address, PaymentMethod
+    from ordering.services import conversation_start, flow_preview, flow_start
+
+    consent_demo_seed()
+    alice = get_user_model().objects.get(username="alice")
+    session = shop.merchant.checkout.get(session_id=shop.session_id)
+    flow = flow_start(
+        conversation=conversation_start(customer_id=alice.pk),
+        merchant_id=shop.merchant.id,
+        checkout_session_id=session.id,
+    )
+    return flow_preview(
+        flow_id=flow.pk,
+        customer_id=alice.pk,
+        session=session,
+        payment_method_id=PaymentMethod.objects.filter(user=alice, brand="visa").order_by("pk").first().pk,
+        address_id=Address.objects.get(user=alice, label="Home").pk,
+    )
+
+
+def confirmed_flow(shop: ScriptedShop):
+    """`previewed_flow`, confirmed by alice: the saga runs (eagerly, in tests using eager_tasks)."""
+    from ordering.models import OrderFlow
+    from ordering.services import flow_confirm
+
+    flow = previewed_flow(shop)
+    flow_confirm(flow_id=flow.pk, customer_id=flow.customer_id, preview_hash=flow.preview_hash)
+    return OrderFlow.objects.get(pk=flow.pk)

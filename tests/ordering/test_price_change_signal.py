@@ -10,15 +10,12 @@ from __future__ import annotations
 import copy
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from consent.demo import consent_demo_seed
-from consent.models import Address, PaymentMethod
 from ordering.models import FlowStatus, FlowStep, OrderFlow
-from ordering.services import conversation_start, flow_confirm, flow_preview, flow_start
+from ordering.services import flow_confirm
 from tests.merchant_client.conftest import configure_merchant  # noqa: F401 (fixture)
 from tests.merchant_client.scripted import Reply
-from tests.merchant_client.scripted_shop import ScriptedShop
+from tests.merchant_client.scripted_shop import previewed_flow, scripted_shop_running
 from tests.support.acp_schema import assert_valid
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
@@ -28,27 +25,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pyt
 def shop(configure_merchant, settings, eager_tasks):  # noqa: F811
     settings.ORDERING_STEP_RETRY_BASE_SECONDS = 0
     settings.ORDERING_STEP_MAX_ATTEMPTS = 3
-    server = ScriptedShop().start()
-    server.merchant = configure_merchant(server.url, max_attempts=1)
-    try:
+    with scripted_shop_running(configure_merchant) as server:
         yield server
-    finally:
-        server.stop()
-
-
-def previewed(shop) -> OrderFlow:
-    consent_demo_seed()
-    alice = get_user_model().objects.get(username="alice")
-    session = shop.merchant.checkout.get(session_id=shop.session_id)
-    conversation = conversation_start(customer_id=alice.pk)
-    flow = flow_start(conversation=conversation, merchant_id=shop.merchant.id, checkout_session_id=session.id)
-    return flow_preview(
-        flow_id=flow.pk,
-        customer_id=alice.pk,
-        session=session,
-        payment_method_id=PaymentMethod.objects.filter(user=alice, brand="visa").order_by("pk").first().pk,
-        address_id=Address.objects.get(user=alice, label="Home").pk,
-    )
 
 
 def repriced(session: dict, *, with_warning: bool = True) -> dict:
@@ -91,7 +69,7 @@ def confirm(flow: OrderFlow) -> OrderFlow:
 
 
 def test_a_price_change_warning_at_complete_charges_nothing_and_asks_again_with_the_new_prices(shop):
-    flow = previewed(shop)
+    flow = previewed_flow(shop)
     assert flow.total_amount == 1305
     shop.complete_answers.append(Reply(200, repriced(shop.session)))
 
@@ -111,7 +89,7 @@ def test_a_price_change_warning_at_complete_charges_nothing_and_asks_again_with_
 
 
 def test_new_prices_at_the_price_check_stop_before_any_token_is_minted(shop):
-    flow = previewed(shop)
+    flow = previewed_flow(shop)
     shop.get_answers.append(repriced(shop.session))  # what verify_price reads
 
     flow = confirm(flow)
@@ -123,7 +101,7 @@ def test_new_prices_at_the_price_check_stop_before_any_token_is_minted(shop):
 
 
 def test_the_new_preview_can_be_confirmed_and_places_at_the_new_total(shop):
-    flow = previewed(shop)
+    flow = previewed_flow(shop)
     shop.complete_answers.append(Reply(200, repriced(shop.session)))
     flow = confirm(flow)
     assert flow.status == FlowStatus.PREVIEWED

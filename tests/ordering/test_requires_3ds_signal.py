@@ -16,17 +16,13 @@ import json
 import time
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from consent.demo import consent_demo_seed
-from consent.models import Address, PaymentMethod
 from escalations.models import Escalation
 from ordering.models import FlowStatus, OrderFlow
 from ordering.payment_verification import flow_payment_challenge_finish, flow_payment_challenge_start
-from ordering.services import conversation_start, flow_confirm, flow_preview, flow_start
 from tests.merchant_client.conftest import FAST, configure_merchant  # noqa: F401 (fixture)
 from tests.merchant_client.scripted import Reply
-from tests.merchant_client.scripted_shop import ScriptedShop
+from tests.merchant_client.scripted_shop import confirmed_flow, scripted_shop_running
 from tests.support.acp_schema import assert_valid, example
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
@@ -37,29 +33,8 @@ AUTH = "examples.delegate_authentication.json"
 def shop(configure_merchant, settings, eager_tasks):  # noqa: F811
     settings.ORDERING_STEP_RETRY_BASE_SECONDS = 0
     settings.ORDERING_STEP_MAX_ATTEMPTS = 3
-    server = ScriptedShop().start()
-    server.merchant = configure_merchant(server.url, max_attempts=1)
-    try:
+    with scripted_shop_running(configure_merchant) as server:
         yield server
-    finally:
-        server.stop()
-
-
-def confirmed(shop) -> OrderFlow:
-    consent_demo_seed()
-    alice = get_user_model().objects.get(username="alice")
-    session = shop.merchant.checkout.get(session_id=shop.session_id)
-    conversation = conversation_start(customer_id=alice.pk)
-    flow = flow_start(conversation=conversation, merchant_id=shop.merchant.id, checkout_session_id=session.id)
-    flow = flow_preview(
-        flow_id=flow.pk,
-        customer_id=alice.pk,
-        session=session,
-        payment_method_id=PaymentMethod.objects.filter(user=alice, brand="visa").order_by("pk").first().pk,
-        address_id=Address.objects.get(user=alice, label="Home").pk,
-    )
-    flow_confirm(flow_id=flow.pk, customer_id=alice.pk, preview_hash=flow.preview_hash)
-    return OrderFlow.objects.get(pk=flow.pk)
 
 
 def needs_3ds(shop) -> dict:
@@ -94,7 +69,7 @@ def test_requires_3ds_hands_the_challenge_to_the_customer_and_completes_with_her
     shop.complete_answers.append((Reply(400, example("error_400_requires_3ds")), needs_3ds(shop)))
 
     # when alice confirms and the merchant answers complete with 400 requires_3ds
-    flow = confirmed(shop)
+    flow = confirmed_flow(shop)
 
     # then nothing is placed: the order waits for her bank, and the chat gives her the way there
     assert (flow.status, flow.failure_code) == (FlowStatus.REQUIRES_ACTION, "payment_verification")
@@ -147,7 +122,7 @@ def test_a_requires_3ds_error_without_an_authentication_session_stays_an_error(s
     # The merchant says requires_3ds but its session does not: nothing to hand over, the order fails safely.
     shop.complete_answers.append(Reply(400, example("error_400_requires_3ds")))
 
-    flow = confirmed(shop)
+    flow = confirmed_flow(shop)
 
     assert flow.status in (FlowStatus.FAILED, FlowStatus.COMPENSATING, FlowStatus.COMPENSATED)
     assert flow.failure_code == "requires_3ds"
