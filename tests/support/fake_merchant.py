@@ -44,10 +44,12 @@ from catalog_adapters.contract import (
     OrderAdjustment,
     OrderRef,
     PaymentData,
+    PaymentHandler,
     PaymentToken,
     Product,
     SavedItem,
     SelectedFulfillmentOption,
+    SessionCapabilities,
     StoredCard,
     TokenRevocation,
     Total,
@@ -59,6 +61,16 @@ OPEN_STATUSES = ("not_ready_for_payment", "ready_for_payment", "authentication_r
 SHIPPING = {"ship_standard": ("Standard", 500), "ship_express": ("Express", 1500)}
 FREE_SHIPPING_FROM = 5000
 CODES = {"SAVE10": 1000}
+# What the fake shop offers in the negotiation: the delegated-token card handler our client pays with.
+CAPABILITIES = SessionCapabilities(
+    payment_handlers=(
+        PaymentHandler(
+            id="card_tokenized", name="dev.acp.tokenized.card", version="2026-04-17", requires_delegate_payment=True
+        ),
+    ),
+    interventions=("3ds",),
+    extensions=("discount",),
+)
 
 
 def _card(reference: str, brand: str, last4: str) -> StoredCard:
@@ -511,6 +523,7 @@ class FakeMerchant:
             buyer=request.buyer,
             fulfillment_details=request.fulfillment_details,
             expires_at=timezone.now() + timedelta(minutes=30),
+            capabilities=CAPABILITIES,
             order=OrderRef(
                 id=order.id, checkout_session_id=session_id, permalink_url=order.permalink_url, status=order.status
             )
