@@ -879,7 +879,7 @@ def vault_token_create(*, request: DelegatePaymentRequest) -> VaultToken:
     if card is None:
         raise InvalidRequest(
             f"No vault card {request.vault_reference}.",
-            param="$.payment_method.metadata.vault_reference",
+            param=request.vault_reference_param,
             code="not_found",
         )
     return VaultToken.objects.create(

@@ -271,6 +271,7 @@ class DelegatePaymentRequest:
     merchant_id: str
     expires_at: datetime
     metadata: dict
+    vault_reference_param: str = "$.payment_method.metadata.vault_reference"  # where it was read, for errors
 
 
 def vault_reference_in(payment_method: dict) -> tuple[object, str]:
@@ -307,6 +308,7 @@ def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
             raise InvalidRequest("metadata values are strings.", param=f"$.metadata.{key}")
     return DelegatePaymentRequest(
         vault_reference=vault_reference,
+        vault_reference_param=param,
         max_amount=_positive_int(allowance.get("max_amount"), param="$.allowance.max_amount"),
         currency=_currency(allowance.get("currency"), param="$.allowance.currency"),
         checkout_session_id=_string(
