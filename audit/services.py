@@ -166,7 +166,9 @@ def _lock_chain() -> None:
 def _require_sqlite_write_lock() -> None:
     # Transactions begin with BEGIN IMMEDIATE, so the connection holds SQLite's one write lock from
     # the start: writers are serialized and commit in the order they take numbers.
-    if getattr(connection, "transaction_mode", None) != "IMMEDIATE":
+    # Read from the settings: the connection learns its mode only when it first connects.
+    mode = str(connection.settings_dict.get("OPTIONS", {}).get("transaction_mode") or "").upper()
+    if mode != "IMMEDIATE":
         raise ImproperlyConfigured("SQLite needs OPTIONS transaction_mode=IMMEDIATE for the audit chain.")
 
 
