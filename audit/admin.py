@@ -3,6 +3,7 @@
 Nobody adds, changes or deletes events here, superusers included; the database would refuse anyway.
 Staff with the view permission browse, filter, search and open a trace's timeline; staff with the
 export permission download the selection as JSON Lines or CSV (the export is itself audited).
+An event the sealer has not reached yet shows "pending" in its chain columns.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from audit.models import ActorType, AuditEvent
+from audit.models import ActorType, AuditEvent, AuditSeal
 from audit.selectors import audit_events_for_trace
 from audit.services import Origin, audit_record
 from config.admin import RefuseUnofferedActionsMixin
@@ -41,9 +42,12 @@ EXPORT_FIELDS = [
     "origin_channel",
     "policy_version",
     "data",
+    "chain_position",
     "previous_hash",
     "hash",
 ]
+# Read from the event's seal (None while it is pending).
+CHAIN_FIELDS = {"chain_position": "position", "previous_hash": "previous_hash", "hash": "hash"}
 
 
 class _Echo:
@@ -60,13 +64,25 @@ def _spreadsheet_safe(value: object) -> object:
     return value
 
 
+def _seal_of(event: AuditEvent) -> AuditSeal | None:
+    try:
+        return event.seal
+    except AuditSeal.DoesNotExist:
+        return None
+
+
 def _event_row(event: AuditEvent) -> dict:
-    return {field: getattr(event, field) for field in EXPORT_FIELDS}
+    seal = _seal_of(event)
+    row = {field: getattr(event, field) for field in EXPORT_FIELDS if field not in CHAIN_FIELDS}
+    for field, seal_field in CHAIN_FIELDS.items():
+        row[field] = getattr(seal, seal_field) if seal else None
+    return {field: row[field] for field in EXPORT_FIELDS}
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(RefuseUnofferedActionsMixin, admin.ModelAdmin):
-    list_display = ["sequence", "occurred_at", "actor", "action", "target", "outcome", "trace"]
+    list_display = ["sequence", "chain", "occurred_at", "actor", "action", "target", "outcome", "trace"]
+    list_select_related = ["seal"]
     list_display_links = ["sequence"]
     list_filter = ["actor_type", "outcome", "action", "occurred_at"]
     date_hierarchy = "occurred_at"
@@ -92,7 +108,30 @@ class AuditEventAdmin(RefuseUnofferedActionsMixin, admin.ModelAdmin):
     def has_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("audit.export_auditevent")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("seal")
+
     # -- columns ---------------------------------------------------------------------------------
+
+    @admin.display(description="chain")
+    def chain(self, event: AuditEvent) -> str:
+        seal = _seal_of(event)
+        return f"#{seal.position}" if seal else "pending"
+
+    @admin.display(description="chain position")
+    def chain_position(self, event: AuditEvent) -> str:
+        seal = _seal_of(event)
+        return str(seal.position) if seal else "pending (not sealed yet)"
+
+    @admin.display(description="previous hash")
+    def previous_hash(self, event: AuditEvent) -> str:
+        seal = _seal_of(event)
+        return seal.previous_hash if seal else "pending"
+
+    @admin.display(description="hash")
+    def hash(self, event: AuditEvent) -> str:
+        seal = _seal_of(event)
+        return seal.hash if seal else "pending"
 
     @admin.display(description="actor", ordering="actor_type")
     def actor(self, event: AuditEvent) -> str:
@@ -147,7 +186,7 @@ class AuditEventAdmin(RefuseUnofferedActionsMixin, admin.ModelAdmin):
         self._audit_export(request, queryset, "jsonl")
 
         def lines() -> Iterator[str]:
-            for event in queryset.order_by("sequence").iterator(chunk_size=2000):
+            for event in queryset.select_related("seal").order_by("sequence").iterator(chunk_size=2000):
                 yield json.dumps(_event_row(event), cls=DjangoJSONEncoder, sort_keys=True) + "\n"
 
         response = StreamingHttpResponse(lines(), content_type="application/x-ndjson")
@@ -161,7 +200,7 @@ class AuditEventAdmin(RefuseUnofferedActionsMixin, admin.ModelAdmin):
 
         def rows() -> Iterator[str]:
             yield writer.writerow(EXPORT_FIELDS)
-            for event in queryset.order_by("sequence").iterator(chunk_size=2000):
+            for event in queryset.select_related("seal").order_by("sequence").iterator(chunk_size=2000):
                 row = _event_row(event)
                 row["data"] = json.dumps(row["data"], sort_keys=True)
                 yield writer.writerow([_spreadsheet_safe(row[field]) for field in EXPORT_FIELDS])

@@ -1,13 +1,42 @@
 """Append-only, hash-chained audit log: models.
 
-Rows are written only by `audit.services.audit_record`. The database itself refuses UPDATE, DELETE
-and TRUNCATE on the table (triggers installed by migration 0002), so not even a bug or a shell can
-rewrite history; in production the app's role holds only SELECT and INSERT here and cannot lift the
-triggers (audit/roles.py). `manage.py audit_verify` proves the hash chain unbroken, and with
-`--anchors` that it still ends in the heads exported out of the database's reach.
+Events are written only by `audit.services.audit_record`, seals only by `audit.services.audit_seal`.
+The database itself refuses UPDATE, DELETE and TRUNCATE on both tables (triggers, audit/triggers.py),
+so not even a bug or a shell can rewrite history; in production the app's role holds only SELECT and
+INSERT here and cannot lift the triggers (audit/roles.py). `manage.py audit_verify` proves the hash
+chain unbroken, and with `--anchors` that it still ends in the heads exported out of the database's reach.
+
+An event is written unsealed (one INSERT, no lock, no read) in the caller's transaction; the sealer
+later gives it its place in the chain by inserting its `AuditSeal`. Events are never changed.
 """
 
 from django.db import models
+from django.db.models import Func
+
+
+class NextEventSequence(Func):
+    """The database default of `AuditEvent.sequence` on PostgreSQL: the next value of its own sequence.
+
+    SQLite has no sequences; there `audit_record` passes the number itself (SQLite serializes writers).
+    """
+
+    template = "nextval('audit_auditevent_sequence_seq')"
+    arity = 0
+    output_field = models.BigIntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return "NULL", []
+
+
+class CurrentTransaction(Func):
+    """The database default of `AuditEvent.xact` on PostgreSQL: the inserting transaction's id (64-bit)."""
+
+    template = "(pg_current_xact_id()::text)::bigint"
+    arity = 0
+    output_field = models.BigIntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return "NULL", []
 
 
 class ActorType(models.TextChoices):
@@ -24,9 +53,13 @@ class Outcome(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    # The chain position: dense, gap-free, assigned under the writers' lock (not the primary key,
-    # whose sequence may skip values after a rolled-back insert).
-    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
+    # The event's number, taken when it is written: unique and increasing, what pages and timelines
+    # sort by. It may skip values (a rolled-back write uses one up), and a lower number may commit
+    # after a higher one; the event's place in the hash chain is its seal's `position`.
+    sequence = models.PositiveBigIntegerField(unique=True, editable=False, db_default=NextEventSequence())
+    # The writing transaction (PostgreSQL's 64-bit xid; on SQLite the sequence): tells the sealer
+    # which events may still be in flight.
+    xact = models.BigIntegerField(db_index=True, editable=False, db_default=CurrentTransaction())
     occurred_at = models.DateTimeField(db_index=True, editable=False)
     actor_type = models.CharField(max_length=16, choices=ActorType.choices, editable=False)
     actor_id = models.CharField(max_length=64, blank=True, editable=False)
@@ -43,8 +76,6 @@ class AuditEvent(models.Model):
     # NULL, not "", when no policy decided the event (the issue asks for a nullable version).
     policy_version = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     data = models.JSONField(default=dict, blank=True, editable=False)
-    previous_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, unique=True, editable=False)
 
     class Meta:
         ordering = ["-sequence"]
@@ -56,3 +87,27 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.outcome}"
+
+
+class AuditSeal(models.Model):
+    """An event's place in the hash chain: position 1, 2, 3 … without gaps, in the order it was sealed.
+
+    `hash` is SHA-256 over the event's canonical content, its position and `previous_hash` (the hash
+    of the seal at position - 1; 64 zeros for the first). Seals are inserted by the sealer, one batch
+    per lock, and never changed; each event has at most one.
+    """
+
+    position = models.PositiveBigIntegerField(primary_key=True, editable=False)
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="seal", editable=False)
+    previous_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Bookkeeping, not hashed: every event written by a transaction below this id is sealed (the
+    # sealer scans from here next time). Only the newest seal's horizon is read.
+    horizon = models.BigIntegerField(editable=False)
+    sealed_at = models.DateTimeField(editable=False)
+
+    class Meta:
+        ordering = ["-position"]
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.hash[:12]}"

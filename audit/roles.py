@@ -1,7 +1,7 @@
 """The least-privilege database role the web and worker processes run as (PostgreSQL).
 
 The owner role owns the schema and runs `migrate`; the app role gets, from `app_role_grant`, normal
-DML on the application's tables but only SELECT and INSERT on the append-only audit table and no
+DML on the application's tables but only SELECT and INSERT on the append-only audit tables and no
 ownership anywhere. PostgreSQL lets only a table's owner (or a member of the owner's role, or a
 superuser) ALTER or DROP the table, create, drop or disable its triggers, or replace their function;
 so the app role can add audit events and read them, and nothing more, even with arbitrary SQL.
@@ -18,9 +18,10 @@ from django.db import connection as default_connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from audit.triggers import TABLE as AUDIT_TABLE
+from audit.triggers import TABLES as AUDIT_TABLES
 
-# Tables the app may only read and append to. Their rows are history.
-APPEND_ONLY_TABLES = frozenset({AUDIT_TABLE})
+# Tables the app may only read and append to. Their rows are history: the events and their seals.
+APPEND_ONLY_TABLES = frozenset(AUDIT_TABLES)
 # Tables only `migrate` (the owner) writes; the app reads them (e.g. `migrate --check` in a probe).
 READ_ONLY_TABLES = frozenset({"django_migrations"})
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from django.db.models import Max, QuerySet
 
-from audit.models import AuditEvent
-from audit.services import GENESIS_HASH, HeadAnchor, event_hash
+from audit.models import AuditEvent, AuditSeal
+from audit.services import GENESIS_HASH, HeadAnchor, seal_hash
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 
@@ -20,31 +20,50 @@ _HASH = re.compile(r"[0-9a-f]{64}")
 class ChainReport:
     intact: bool
     count: int
-    first_bad_sequence: int | None = None
+    first_bad_sequence: int | None = None  # the chain position of the first bad row
     reason: str = ""
+    # Events committed after the last seal looked: not in the chain yet, which is not a fault.
+    pending: int = 0
 
 
 def audit_chain_verify(*, after_sequence: int = 0, after_hash: str = GENESIS_HASH) -> ChainReport:
-    """Recompute the chain; name the first row whose position, link or content is wrong.
+    """Recompute the chain; name the first position whose place, link or content is wrong.
 
-    After an archive removed rows up to N, pass `after_sequence=N` and the archived hash of row N:
-    the live table must then start at N+1 and link to that hash.
+    Run `audit_seal` first to include everything committed so far (`manage.py audit_verify` does).
+    After an archive removed positions up to N, pass `after_sequence=N` and the archived hash of
+    position N: the live chain must then start at N+1 and link to that hash. An event left out of
+    the chain although every transaction before it has ended (it was slipped in under the sealer's
+    horizon, or its seal was removed) breaks the chain too.
     """
-    expected_sequence = after_sequence + 1
+    expected_position = after_sequence + 1
     previous_hash = after_hash
     count = 0
-    events = AuditEvent.objects.filter(sequence__gt=after_sequence).order_by("sequence")
-    for event in events.iterator(chunk_size=2000):
-        if event.sequence != expected_sequence:
-            return ChainReport(False, count, expected_sequence, f"sequence {expected_sequence} is missing")
-        if event.previous_hash != previous_hash:
-            return ChainReport(False, count, event.sequence, "its previous_hash does not match the row before it")
-        if event_hash(event) != event.hash:
-            return ChainReport(False, count, event.sequence, "its content does not match its hash")
-        previous_hash = event.hash
-        expected_sequence += 1
+    seals = AuditSeal.objects.filter(position__gt=after_sequence).select_related("event").order_by("position")
+    for seal in seals.iterator(chunk_size=2000):
+        if seal.position != expected_position:
+            return ChainReport(
+                False, count, expected_position, f"position {expected_position} is missing (its seal or its event)"
+            )
+        if seal.previous_hash != previous_hash:
+            return ChainReport(False, count, seal.position, "its previous_hash does not match the row before it")
+        if seal_hash(seal.event, position=seal.position, previous_hash=seal.previous_hash) != seal.hash:
+            return ChainReport(False, count, seal.position, "its content does not match its hash")
+        previous_hash = seal.hash
+        expected_position += 1
         count += 1
-    return ChainReport(True, count)
+    head = AuditSeal.objects.order_by("-position").values("horizon").first()
+    unsealed = AuditEvent.objects.filter(seal__isnull=True)
+    if head is not None:
+        outside = unsealed.filter(xact__lt=head["horizon"]).order_by("sequence").values("sequence").first()
+        if outside is not None:
+            return ChainReport(
+                False,
+                count,
+                None,
+                f"event sequence {outside['sequence']} is not in the chain, though it was committed before the "
+                "chain's last seal",
+            )
+    return ChainReport(True, count, pending=unsealed.count())
 
 
 class AnchorFileError(Exception):
@@ -92,12 +111,12 @@ def audit_anchors_verify(*, anchors: Iterable[tuple[int, HeadAnchor]], after_seq
     below `after_sequence` point into an archive and are skipped. The first broken anchor is named.
     """
     anchors = list(anchors)
-    chain_head = AuditEvent.objects.aggregate(head=Max("sequence"))["head"] or 0
+    chain_head = AuditSeal.objects.aggregate(head=Max("position"))["head"] or 0
     wanted = sorted({anchor.sequence for _, anchor in anchors if anchor.sequence > after_sequence})
     hashes: dict[int, str] = {}
     for start in range(0, len(wanted), 5000):
         chunk = wanted[start : start + 5000]
-        hashes.update(AuditEvent.objects.filter(sequence__in=chunk).values_list("sequence", "hash"))
+        hashes.update(AuditSeal.objects.filter(position__in=chunk).values_list("position", "hash"))
     checked = skipped = 0
     for number, anchor in anchors:
         if anchor.sequence <= after_sequence:
@@ -126,6 +145,11 @@ def audit_anchors_verify(*, anchors: Iterable[tuple[int, HeadAnchor]], after_seq
 def audit_events_for_customer(*, customer_id: int) -> QuerySet[AuditEvent]:
     """A customer's own activity: events about them, newest first. Nobody else's events, ever."""
     return AuditEvent.objects.filter(customer_id=customer_id).order_by("-sequence")
+
+
+def audit_event_seal(*, event: AuditEvent) -> AuditSeal | None:
+    """The event's place in the chain, or None while it waits for the sealer."""
+    return AuditSeal.objects.filter(event=event).first()
 
 
 def audit_events_for_trace(*, trace_id: str) -> QuerySet[AuditEvent]:

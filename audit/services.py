@@ -1,13 +1,24 @@
 """Append-only, hash-chained audit log: writes.
 
-`audit_record` is the only door: nothing else creates AuditEvent rows, and the database refuses to
-change or delete them. Each event's hash covers its canonical JSON plus the previous event's hash,
-so removing, reordering or editing any row breaks the chain at that row.
+`audit_record` is the only door for events: nothing else creates AuditEvent rows, and the database
+refuses to change or delete them. It writes the event *unsealed*, with one INSERT inside the
+caller's transaction (so it commits or rolls back with the change it describes), taking no lock and
+reading nothing: appends from any number of processes do not wait for each other.
 
-Writers are serialized so the chain never forks and sequence numbers have no gaps: a transaction
-advisory lock on PostgreSQL, the write lock of an IMMEDIATE transaction on SQLite. The event joins
-the caller's transaction, so it commits or rolls back with the change it describes; callers should
-keep such transactions short, since the lock is held until they end.
+`audit_seal` gives committed events their place in the chain: under one lock per batch (a
+PostgreSQL transaction advisory lock; SQLite's write lock) it inserts an `AuditSeal` per event with
+the next position and a hash over the event's content, that position and the previous seal's hash,
+so removing, reordering or editing any row breaks the chain at that row. It runs in a worker soon
+after a commit (`audit.seal`, debounced: one task per AUDIT_SEAL_DELAY_SECONDS per process), on
+beat every AUDIT_SEAL_EVERY_SECONDS as a fallback, and before `audit_verify` and the head export read.
+
+Which events are safe to seal: event numbers are taken at insert, not at commit, so a lower number
+may still commit after a higher one. The sealer seals every committed event it can see, whatever its
+number, and remembers a horizon (the oldest transaction id still running when it looked, PostgreSQL's
+snapshot xmin): every event written by a transaction below it is sealed, so the next run scans only
+events of transactions from the horizon on. Chain order is therefore seal order, not number order.
+
+Lock order: the sealer takes the chain lock first, then reads; writers take none.
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,10 +38,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.models import BigIntegerField, Func
 from django.http import HttpRequest
 from django.utils import timezone
 
-from audit.models import ActorType, AuditEvent, Outcome
+from audit.models import ActorType, AuditEvent, AuditSeal, Outcome
 from config.client_ip import client_ip
 from config.tracing import get_trace_id
 
@@ -60,7 +73,8 @@ class AuditExportError(Exception):
 
 @dataclass(frozen=True)
 class HeadAnchor:
-    """The chain head at a moment: the last event's sequence and hash, as exported out of the app's reach."""
+    """The chain head at a moment: the last seal's position (`sequence` in the file) and hash, exported out
+    of the app's reach."""
 
     sequence: int
     hash: str
@@ -108,10 +122,16 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def event_hash(event: AuditEvent) -> str:
-    """The hash of an event: SHA-256 over the canonical JSON of its fields and the previous hash."""
+def seal_hash(event: AuditEvent, *, position: int, previous_hash: str) -> str:
+    """The hash of an event at a chain position: SHA-256 over the canonical JSON of its fields, its
+    position and the previous hash.
+
+    The event's own number is covered too, under its own key when it differs from the position. Where
+    they are equal (every event written before sealing became asynchronous) the content is exactly
+    what the synchronous chain hashed, so those hashes, and the heads exported from them, still verify.
+    """
     content = {
-        "sequence": event.sequence,
+        "sequence": position,
         "occurred_at": _timestamp(event.occurred_at),
         "actor_type": event.actor_type,
         "actor_id": event.actor_id,
@@ -126,8 +146,10 @@ def event_hash(event: AuditEvent) -> str:
         "origin_channel": event.origin_channel,
         "policy_version": event.policy_version,
         "data": event.data,
-        "previous_hash": event.previous_hash,
+        "previous_hash": previous_hash,
     }
+    if event.sequence != position:
+        content["event_sequence"] = event.sequence
     return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
@@ -136,11 +158,36 @@ def _lock_chain() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_POSTGRES_LOCK_KEY])
     elif connection.vendor == "sqlite":
-        # The transaction began with BEGIN IMMEDIATE, so this connection already holds the write lock.
-        if getattr(connection, "transaction_mode", None) != "IMMEDIATE":
-            raise ImproperlyConfigured("SQLite needs OPTIONS transaction_mode=IMMEDIATE for the audit chain.")
+        _require_sqlite_write_lock()
     else:
         raise ImproperlyConfigured(f"The audit chain has no writer lock for {connection.vendor}.")
+
+
+def _require_sqlite_write_lock() -> None:
+    # Transactions begin with BEGIN IMMEDIATE, so the connection holds SQLite's one write lock from
+    # the start: writers are serialized and commit in the order they take numbers.
+    # Read from the settings: the connection learns its mode only when it first connects.
+    mode = str(connection.settings_dict.get("OPTIONS", {}).get("transaction_mode") or "").upper()
+    if mode != "IMMEDIATE":
+        raise ImproperlyConfigured("SQLite needs OPTIONS transaction_mode=IMMEDIATE for the audit chain.")
+
+
+class _SqliteNextSequence(Func):
+    # SQLite has no sequences and serializes writers: the next number is read inside the INSERT itself.
+    template = "(SELECT COALESCE(MAX(sequence), 0) + 1 FROM audit_auditevent)"
+    arity = 0
+    output_field = BigIntegerField()
+
+
+def _finished_below() -> int:
+    """A transaction id below which every transaction has ended (committed or rolled back)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")
+        else:
+            # Under SQLite's write lock (held by the sealer) no other writer is in flight.
+            cursor.execute("SELECT COALESCE(MAX(xact), 0) + 1 FROM audit_auditevent")
+        return int(cursor.fetchone()[0])
 
 
 def audit_record(
@@ -173,34 +220,117 @@ def audit_record(
     # Store exactly what was hashed: a JSON round trip makes the stored data equal the hashed data.
     clean_data = json.loads(canonical_json(redact(dict(data or {}))))
 
-    with transaction.atomic():
-        _lock_chain()
-        last = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
-        event = AuditEvent(
-            sequence=(last["sequence"] + 1) if last else 1,
-            occurred_at=timezone.now(),
-            actor_type=str(actor_type),
-            actor_id="" if actor_id is None else str(actor_id)[:64],
-            customer_id=customer_id,
-            action=action,
-            target_type=target_type[:64],
-            target_id="" if target_id is None else str(target_id)[:64],
-            outcome=str(outcome),
-            trace_id=(trace_id or get_trace_id() or "")[:64],
-            origin_ip=origin.ip,
-            origin_user_agent=origin.user_agent[:256],
-            origin_channel=origin.channel[:32],
-            policy_version=policy_version,
-            data=clean_data,
-            previous_hash=last["hash"] if last else GENESIS_HASH,
-        )
-        event.hash = event_hash(event)
-        event.save(force_insert=True)
+    event = AuditEvent(
+        occurred_at=timezone.now(),
+        actor_type=str(actor_type),
+        actor_id="" if actor_id is None else str(actor_id)[:64],
+        customer_id=customer_id,
+        action=action,
+        target_type=target_type[:64],
+        target_id="" if target_id is None else str(target_id)[:64],
+        outcome=str(outcome),
+        trace_id=(trace_id or get_trace_id() or "")[:64],
+        origin_ip=origin.ip,
+        origin_user_agent=origin.user_agent[:256],
+        origin_channel=origin.channel[:32],
+        policy_version=policy_version,
+        data=clean_data,
+    )
+    if connection.vendor == "sqlite":
+        _require_sqlite_write_lock()
+        event.sequence = _SqliteNextSequence()
+        event.xact = _SqliteNextSequence()
+    # One INSERT … RETURNING (the number and transaction id come back from the database), atomic on
+    # its own: no savepoint, no lock, no read.
+    event.save(force_insert=True)
+    if getattr(settings, "AUDIT_SEAL_ON_COMMIT", True):
+        transaction.on_commit(_seal_soon)
     return event
 
 
+# -- sealing ---------------------------------------------------------------------------------------
+
+# When the seal task this process last enqueued is due (wall clock, as Celery's ETA is).
+_seal_due_at = 0.0
+# A task due this close to now might already have looked: enqueue another rather than rely on it.
+_SEAL_DUE_MARGIN_SECONDS = 0.05
+
+
+def _seal_soon() -> None:
+    """After a commit with events: have a worker seal them soon, one task per delay window per process."""
+    global _seal_due_at
+    now = time.time()
+    if now < _seal_due_at - _SEAL_DUE_MARGIN_SECONDS:
+        return  # the task already enqueued runs after this commit and will see its events
+    delay = float(getattr(settings, "AUDIT_SEAL_DELAY_SECONDS", 0.2))
+    _seal_due_at = now + delay
+    from audit.tasks import seal
+
+    try:
+        seal.apply_async(countdown=delay)
+    except Exception:
+        # The event is committed; beat's periodic seal picks it up.
+        _seal_due_at = 0.0
+        logger.warning("could not enqueue the audit seal; the periodic seal will catch up", exc_info=True)
+
+
+def audit_seal(*, batch_size: int | None = None, max_batches: int | None = None) -> int:
+    """Seal every committed, unsealed event into the chain; returns how many were sealed.
+
+    Safe to run concurrently and twice (batches are serialized by the chain lock and skip sealed
+    events). Each batch is its own short transaction, so appends never wait for a long seal.
+    """
+    batch_size = batch_size or int(getattr(settings, "AUDIT_SEAL_BATCH_SIZE", 5000))
+    sealed = 0
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        count = _seal_batch(batch_size=batch_size)
+        sealed += count
+        batches += 1
+        if count < batch_size:
+            break
+    return sealed
+
+
+def _seal_batch(*, batch_size: int) -> int:
+    with transaction.atomic():
+        _lock_chain()
+        head = AuditSeal.objects.order_by("-position").values("position", "hash", "horizon").first()
+        finished_below = _finished_below()
+        horizon = head["horizon"] if head else 0
+        events = list(
+            AuditEvent.objects.filter(xact__gte=horizon, seal__isnull=True).order_by("xact", "sequence")[:batch_size]
+        )
+        if not events:
+            return 0
+        # Every transaction below `finished_below` has ended, and its committed events are all in this
+        # batch, except (when the batch is full) those of the last transaction read or after it.
+        next_horizon = finished_below if len(events) < batch_size else min(finished_below, events[-1].xact)
+        next_horizon = max(next_horizon, horizon)
+        position = head["position"] if head else 0
+        previous_hash = head["hash"] if head else GENESIS_HASH
+        now = timezone.now()
+        seals = []
+        for event in events:
+            position += 1
+            digest = seal_hash(event, position=position, previous_hash=previous_hash)
+            seals.append(
+                AuditSeal(
+                    position=position,
+                    event_id=event.pk,
+                    previous_hash=previous_hash,
+                    hash=digest,
+                    horizon=next_horizon,
+                    sealed_at=now,
+                )
+            )
+            previous_hash = digest
+        AuditSeal.objects.bulk_create(seals)
+    return len(seals)
+
+
 def audit_head_export(*, path: str | os.PathLike | None = None) -> HeadAnchor | None:
-    """Append the current chain head as one JSON line to `path` (default AUDIT_HEAD_EXPORT_PATH).
+    """Seal, then append the chain head (position, hash) as one JSON line to `path` (AUDIT_HEAD_EXPORT_PATH).
 
     The file is only ever opened for appending (O_APPEND, one write per line), so it works on a file
     made append-only with `chattr +a` and never rewrites an earlier line. The same anchor goes to the
@@ -210,10 +340,12 @@ def audit_head_export(*, path: str | os.PathLike | None = None) -> HeadAnchor | 
     destination = path or getattr(settings, "AUDIT_HEAD_EXPORT_PATH", "")
     if not destination:
         raise AuditExportError("No destination for the audit head: set AUDIT_HEAD_EXPORT_PATH or pass a path.")
-    head = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
+    # Seal first: the head exported is the chain's, including every event committed until now.
+    audit_seal()
+    head = AuditSeal.objects.order_by("-position").values("position", "hash").first()
     if head is None:
         return None
-    anchor = HeadAnchor(sequence=head["sequence"], hash=head["hash"], at=_timestamp(timezone.now()))
+    anchor = HeadAnchor(sequence=head["position"], hash=head["hash"], at=_timestamp(timezone.now()))
     try:
         descriptor = os.open(destination, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
         try:

@@ -5,8 +5,8 @@ import json
 import pytest
 from django.contrib.auth.models import Permission, User
 
-from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.models import AuditEvent, AuditSeal
+from audit.services import audit_record, audit_seal
 from config.tracing import trace_context
 
 CHANGELIST = "/admin/audit/auditevent/"
@@ -116,8 +116,9 @@ def test_export_as_json_lines_and_csv_is_audited(events, otp_login):
     as_csv = _export(client, "export_csv", pks)
     table = list(csv.DictReader(io.StringIO(b"".join(as_csv.streaming_content).decode())))
 
-    assert [row["sequence"] for row in rows] == [1, 2, 3, 4]
-    assert rows[0]["hash"] == events[0].hash and rows[1]["data"]["formula"].startswith("=HYPERLINK")
+    assert [row["sequence"] for row in rows] == [event.sequence for event in events]
+    assert [row["chain_position"] for row in rows] == [None] * 4  # not sealed yet
+    assert rows[1]["data"]["formula"].startswith("=HYPERLINK")
     assert [row["action"] for row in table] == ["flow.confirmed", "flow.placed", "grant.revoked", "flow.failed"]
     # a formula in the data cannot run in a spreadsheet: the cell is JSON, and JSON starts with "{"
     assert table[1]["data"].startswith("{")
@@ -133,3 +134,35 @@ def test_staff_without_the_export_permission_cannot_export(events, otp_login):
 
     assert not hasattr(response, "streaming_content")
     assert not AuditEvent.objects.filter(action="audit.exported").exists()
+
+
+def test_the_console_shows_unsealed_events_as_pending_and_sealed_ones_with_their_place(events, otp_login):
+    client = otp_login(_staff("auditor", "view_auditevent"))
+
+    pending = client.get(CHANGELIST).content.decode()
+    pending_detail = client.get(f"{CHANGELIST}{events[0].pk}/change/").content.decode()
+    audit_seal()
+    sealed = client.get(CHANGELIST).content.decode()
+    first_seal = AuditSeal.objects.get(event=events[0])
+    sealed_detail = client.get(f"{CHANGELIST}{events[0].pk}/change/").content.decode()
+
+    # every event is pending until sealed, the sign-in's own events included
+    assert pending.count(">pending<") == AuditEvent.objects.count() >= 4
+    assert "pending (not sealed yet)" in pending_detail
+    assert ">pending<" not in sealed
+    assert ">#1<" in sealed and ">#4<" in sealed
+    assert first_seal.hash in sealed_detail
+
+
+def test_an_export_of_sealed_events_carries_their_chain_position_and_hash(events, otp_login):
+    audit_seal()
+    client = otp_login(_staff("exporter", "view_auditevent", "export_auditevent"))
+
+    jsonl = _export(client, "export_jsonl", [event.pk for event in events])
+    rows = [json.loads(line) for line in b"".join(jsonl.streaming_content).decode().splitlines()]
+
+    seals = {seal.event_id: seal for seal in AuditSeal.objects.all()}
+    assert [(row["chain_position"], row["hash"]) for row in rows] == [
+        (seals[event.pk].position, seals[event.pk].hash) for event in events
+    ]
+    assert rows[1]["previous_hash"] == rows[0]["hash"]

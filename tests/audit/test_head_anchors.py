@@ -16,9 +16,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from audit import triggers
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditSeal
 from audit.selectors import audit_anchors_read, audit_anchors_verify, audit_chain_verify
-from audit.services import GENESIS_HASH, AuditExportError, audit_head_export, audit_record, event_hash
+from audit.services import GENESIS_HASH, AuditExportError, audit_head_export, audit_record, audit_seal, seal_hash
 
 
 def _record(n: int) -> list[AuditEvent]:
@@ -30,20 +30,32 @@ def _lines(path) -> list[dict]:
 
 
 def _rechain(*, from_sequence: int, data: dict) -> None:
-    """What someone who can lift the triggers does to hide a change: rewrite a row and re-hash every row after it."""
+    """What someone who can lift the triggers does to hide a change: rewrite a row and re-hash every seal after it."""
     triggers.uninstall(connection)
-    previous = AuditEvent.objects.get(sequence=from_sequence - 1).hash if from_sequence > 1 else GENESIS_HASH
+    previous = AuditSeal.objects.get(position=from_sequence - 1).hash if from_sequence > 1 else GENESIS_HASH
     with connection.cursor() as cursor:
-        for event in AuditEvent.objects.filter(sequence__gte=from_sequence).order_by("sequence"):
-            if event.sequence == from_sequence:
+        for seal in AuditSeal.objects.filter(position__gte=from_sequence).select_related("event").order_by("position"):
+            event = seal.event
+            if seal.position == from_sequence:
                 event.data = data
-            event.previous_hash = previous
-            event.hash = event_hash(event)
+                cursor.execute("UPDATE audit_auditevent SET data = %s WHERE id = %s", [json.dumps(data), event.pk])
+            digest = seal_hash(event, position=seal.position, previous_hash=previous)
             cursor.execute(
-                "UPDATE audit_auditevent SET data = %s, previous_hash = %s, hash = %s WHERE id = %s",
-                [json.dumps(event.data), event.previous_hash, event.hash, event.pk],
+                "UPDATE audit_auditseal SET previous_hash = %s, hash = %s WHERE position = %s",
+                [previous, digest, seal.position],
             )
-            previous = event.hash
+            previous = digest
+    triggers.install(connection)
+
+
+def _remove_positions(where: str) -> None:
+    """Remove chain positions and their events, as the owner role can (and as archiving does)."""
+    triggers.uninstall(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM audit_auditevent WHERE id IN (SELECT event_id FROM audit_auditseal WHERE position {where})"
+        )
+        cursor.execute(f"DELETE FROM audit_auditseal WHERE position {where}")
     triggers.install(connection)
 
 
@@ -68,8 +80,10 @@ def test_export_appends_the_head_and_never_rewrites_earlier_lines(tmp_path):
     assert content.startswith(before)
     lines = _lines(anchors)
     assert len(lines) == 3
-    assert lines[1] == {"sequence": 3, "hash": events[2].hash, "at": first.at}
-    assert (lines[2]["sequence"], lines[2]["hash"]) == (5, events[4].hash)
+    # the export sealed the events first: the head is the last of them, at its chain position
+    seals = {seal.event_id: seal for seal in AuditSeal.objects.all()}
+    assert lines[1] == {"sequence": 3, "hash": seals[events[2].pk].hash, "at": first.at}
+    assert (lines[2]["sequence"], lines[2]["hash"]) == (5, seals[events[4].pk].hash)
     assert lines[2]["at"] >= lines[1]["at"]
 
 
@@ -114,11 +128,12 @@ def test_a_rechained_history_passes_the_chain_check_but_not_the_anchors(tmp_path
     audit_head_export(path=anchors)
     _record(2)
 
+    audit_seal()
     _rechain(from_sequence=5, data={"n": "forged"})
 
     # The forgery is consistent: every link and every hash checks out...
     assert _verify() == "audit chain intact: 8 events verified\n"
-    assert AuditEvent.objects.get(sequence=5).data == {"n": "forged"}
+    assert AuditSeal.objects.get(position=5).event.data == {"n": "forged"}
     # ...but the head exported at sequence 6 is no longer in the chain; the one at 3 still is.
     with pytest.raises(CommandError) as broken:
         _verify("--anchors", str(anchors))
@@ -134,10 +149,7 @@ def test_a_chain_cut_short_before_the_last_anchor_is_detected(tmp_path):
     anchors = tmp_path / "audit-head.jsonl"
     _record(5)
     audit_head_export(path=anchors)
-    triggers.uninstall(connection)
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM audit_auditevent WHERE sequence > 3")
-    triggers.install(connection)
+    _remove_positions("> 3")
 
     # Removing the newest rows leaves a valid, shorter chain...
     assert _verify() == "audit chain intact: 3 events verified\n"
@@ -153,12 +165,10 @@ def test_a_cut_tail_written_again_is_detected_too(tmp_path):
     anchors = tmp_path / "audit-head.jsonl"
     _record(5)
     audit_head_export(path=anchors)
-    triggers.uninstall(connection)
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM audit_auditevent WHERE sequence > 3")
-    triggers.install(connection)
+    _remove_positions("> 3")
     audit_record(action="test.replacement", actor_type="system")
     audit_record(action="test.replacement", actor_type="system")
+    audit_seal()  # the replacements take positions 4 and 5
 
     report = audit_anchors_verify(anchors=audit_anchors_read(path=anchors))
 
@@ -174,12 +184,10 @@ def test_anchors_inside_an_archived_range_are_skipped(tmp_path):
     audit_head_export(path=anchors)
     events += _record(3)
     audit_head_export(path=anchors)
-    triggers.uninstall(connection)
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM audit_auditevent WHERE sequence <= 3")
-    triggers.install(connection)
+    archived_head = AuditSeal.objects.get(position=3).hash
+    _remove_positions("<= 3")
 
-    output = _verify("--after-sequence", "3", "--after-hash", events[2].hash, "--anchors", str(anchors))
+    output = _verify("--after-sequence", "3", "--after-hash", archived_head, "--anchors", str(anchors))
 
     assert output == "audit chain intact: 3 events verified; 1 anchors match, 1 in the archive skipped\n"
 
@@ -220,5 +228,6 @@ def test_beat_exports_the_head_only_when_a_destination_is_configured(monkeypatch
     monkeypatch.delenv("AUDIT_HEAD_EXPORT_PATH")
     unconfigured = importlib.reload(audit_settings).AUDIT_BEAT_SCHEDULE
 
-    assert configured == {"audit-export-head": {"task": "audit.export_head", "schedule": 120.0}}
-    assert unconfigured == {}
+    seal = {"audit-seal": {"task": "audit.seal", "schedule": 10.0}}
+    assert configured == {**seal, "audit-export-head": {"task": "audit.export_head", "schedule": 120.0}}
+    assert unconfigured == seal

@@ -26,9 +26,9 @@ from django.core.checks import run_checks
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connections
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditSeal
 from audit.selectors import audit_chain_verify
-from audit.services import audit_record
+from audit.services import audit_record, audit_seal
 from consent.models import ConsentGrant, GrantChannel, GrantStatus, Scope
 from consent.services import consent_grant, consent_revoke
 from tests.support.services import PROJECT_DIR, CeleryWorker, child_env
@@ -118,7 +118,11 @@ def django_connected_as(deployment: Deployment, role: str) -> Iterator[None]:
 
 def _audit_rows(deployment: Deployment) -> list[tuple]:
     with deployment.connect(deployment.owner) as owner:
-        rows = owner.execute("SELECT sequence, outcome, data::text, hash FROM audit_auditevent ORDER BY sequence")
+        rows = owner.execute(
+            "SELECT event.sequence, event.outcome, event.data::text, seal.position, seal.hash "
+            "FROM audit_auditevent event LEFT JOIN audit_auditseal seal ON seal.event_id = event.id "
+            "ORDER BY event.sequence"
+        )
         return rows.fetchall()
 
 
@@ -132,14 +136,20 @@ def test_the_app_role_appends_and_reads_audit_events_through_the_real_service(de
     with django_connected_as(deployment, deployment.app):
         first = audit_record(action="lp.first", actor_type="system", data={"n": 1})
         second = audit_record(action="lp.second", actor_type="system", data={"n": 2})
+        sealed = audit_seal()
+        first_seal = AuditSeal.objects.get(event_id=first.pk)
+        second_seal = AuditSeal.objects.get(event_id=second.pk)
         report = audit_chain_verify()
 
-    # The advisory lock, the read of the last row and the insert all work with SELECT + INSERT.
-    assert second.sequence == first.sequence + 1
-    assert second.previous_hash == first.hash
+    # The insert (with its sequence), and the sealer's advisory lock, reads and seal inserts, all work
+    # with SELECT + INSERT.
+    assert second.sequence > first.sequence
+    assert sealed >= 2
+    assert second_seal.position == first_seal.position + 1
+    assert second_seal.previous_hash == first_seal.hash
     assert report.intact
     assert report.count >= 2
-    assert _audit_rows(deployment)[-1][0] == second.sequence
+    assert _audit_rows(deployment)[-1][:4] == (second.sequence, "ok", '{"n": 2}', second_seal.position)
 
 
 @pytest.mark.django_db
@@ -179,10 +189,16 @@ def test_ordinary_app_work_still_works_as_the_app_role(deployment):
         ),
         ("ALTER TABLE audit_auditevent OWNER TO CURRENT_USER", "must be owner of table audit_auditevent"),
         ("INSERT INTO django_migrations (app, name, applied) VALUES ('audit', '9999_x', now())", "permission denied"),
+        ("UPDATE audit_auditseal SET hash = repeat('0', 64)", "permission denied for table audit_auditseal"),
+        ("DELETE FROM audit_auditseal", "permission denied for table audit_auditseal"),
+        ("TRUNCATE audit_auditseal", "permission denied for table audit_auditseal"),
+        ("ALTER TABLE audit_auditseal DISABLE TRIGGER USER", "must be owner of table audit_auditseal"),
     ],
 )
 def test_the_app_role_cannot_rewrite_audit_rows_or_touch_the_triggers(deployment, statement, message):
     _append_as_app(deployment)
+    with django_connected_as(deployment, deployment.app):
+        audit_seal()
     before = _audit_rows(deployment)
 
     with deployment.connect(deployment.app) as app, pytest.raises(psycopg.errors.InsufficientPrivilege) as refused:
@@ -227,10 +243,16 @@ def test_the_grant_command_gives_select_and_insert_only_on_the_audit_table(deplo
     assert f"granted {deployment.app}" in out.getvalue()
     assert "SELECT+INSERT only on audit_auditevent" in out.getvalue()
     assert f'GRANT SELECT, INSERT ON TABLE "audit_auditevent" TO "{deployment.app}"' in sql.getvalue()
+    assert f'GRANT SELECT, INSERT ON TABLE "audit_auditseal" TO "{deployment.app}"' in sql.getvalue()
     with deployment.connect(deployment.owner) as owner:
         granted = owner.execute(
             "SELECT privilege_type FROM information_schema.role_table_grants "
             "WHERE grantee = %s AND table_name = 'audit_auditevent' ORDER BY privilege_type",
+            [deployment.app],
+        ).fetchall()
+        seal_granted = owner.execute(
+            "SELECT privilege_type FROM information_schema.role_table_grants "
+            "WHERE grantee = %s AND table_name = 'audit_auditseal' ORDER BY privilege_type",
             [deployment.app],
         ).fetchall()
         owns = owner.execute(
@@ -244,6 +266,7 @@ def test_the_grant_command_gives_select_and_insert_only_on_the_audit_table(deplo
             [deployment.app, deployment.app],
         ).fetchone()
     assert granted == [("INSERT",), ("SELECT",)]
+    assert seal_granted == [("INSERT",), ("SELECT",)]
     assert owns == 0
     assert consent_privileges == (True, False)
 
@@ -277,7 +300,6 @@ def test_a_worker_running_as_the_app_role_exports_the_head_for_verify_to_check(d
 
     anchors = tmp_path / "audit-head.jsonl"
     _append_as_app(deployment)
-    head_sequence, head_hash = _audit_rows(deployment)[-1][0], _audit_rows(deployment)[-1][3]
     worker = CeleryWorker(
         database_url=deployment.url(deployment.app),
         log_path=tmp_path / "worker.log",
@@ -293,7 +315,9 @@ def test_a_worker_running_as_the_app_role_exports_the_head_for_verify_to_check(d
 
     assert anchors.exists(), worker.log()
     line = json.loads(anchors.read_text())
-    assert (line["sequence"], line["hash"]) == (head_sequence, head_hash)
+    # the worker sealed everything before exporting: the head is the newest event's seal
+    head_position, head_hash = _audit_rows(deployment)[-1][3:]
+    assert (line["sequence"], line["hash"]) == (head_position, head_hash)
     out = io.StringIO()
     with django_connected_as(deployment, deployment.app):
         call_command("audit_verify", "--anchors", str(anchors), stdout=out)
