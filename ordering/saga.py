@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -152,6 +152,7 @@ class Claim:
     # mint_token: the delegate body fixed at the claim; complete_checkout: the round's recorded one.
     token_request: TokenRequest | None = None
     flow: OrderFlow | None = field(default=None, compare=False, repr=False)
+    history: _StepHistory | None = field(default=None, compare=False, repr=False)
 
 
 # -- keys ----------------------------------------------------------------------------------------
@@ -279,29 +280,15 @@ def _step_transaction(
 
     Returns (the claim to run now or None, the units used, the name of the last outcome recorded).
     """
-    used = 0
-    name: str | None = None
     with transaction.atomic():
+        if finished is not None:
+            return _finish_and_continue(*finished, budget=budget)
         flow = _lock_flow(flow_id)
         now = timezone.now()
-        if finished is not None:
-            claim, outcome = finished
-            name = type(outcome).__name__.lower()
-            if not _holds(flow, claim):
-                _superseded(flow, claim, now)
-                return None, 0, name
-            if not _record(flow, claim, outcome, now):
-                return None, 0, name
-        elif flow is None or flow.status not in RUNNABLE_STATUSES or not flow.next_step:
+        if flow is None or flow.status not in RUNNABLE_STATUSES or not flow.next_step:
             return None, 0, None
-        elif flow.step_lease_until and flow.step_lease_until > now:
+        if flow.step_lease_until and flow.step_lease_until > now:
             return None, 0, None  # another worker is running this flow's step right now
-        if budget <= 0:
-            # This task had its share: the rest goes to the back of the queue, behind the other flows.
-            flow.step_lease_until = None
-            flow.save(update_fields=["next_step", "step_lease_until", "updated_at"])
-            _enqueue_advance(flow.pk)
-            return None, 0, name
         history = _StepHistory.read(flow)
         if history.running:
             # Rows left running by a worker that died: closed, the new attempt replaces them.
@@ -309,34 +296,62 @@ def _step_transaction(
                 status=StepStatus.FAILED, finished_at=now, error_class="abandoned", error_detail="the worker stopped"
             )
         rows: list[FlowStep] = []
+        used, name = 0, None
         if flow.next_step in LOCAL_STEPS:
-            used += 1
+            used, name = 1, "advance"
             outcome, attempt_in_round = _run_local_steps(flow, history, rows)
             _ensure_placing(flow)
-            if outcome is not None:
-                name = type(outcome).__name__.lower()
+            if outcome is not None or used >= budget:
                 FlowStep.objects.bulk_create(rows)
                 flow.step_lease_until = None
+                if outcome is None:
+                    # This task had its share: the rest goes to the back of the queue.
+                    flow.save(update_fields=["next_step", "step_lease_until", "updated_at"])
+                    _enqueue_advance(flow.pk)
+                    return None, used, name
                 _apply(flow, rows[-1].name, attempt_in_round, outcome)
-                return None, used, name
-            name = "advance"
-            if used >= budget:
-                FlowStep.objects.bulk_create(rows)
-                flow.step_lease_until = None
-                flow.save(update_fields=["next_step", "step_lease_until", "updated_at"])
-                _enqueue_advance(flow.pk)
-                return None, used, name
+                return None, used, type(outcome).__name__.lower()
         _ensure_placing(flow)
-        used += 1
-        claim = _claim_remote(flow, history, rows, now)
-    return claim, used, name
+        lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS)
+        claim = _claim_remote(flow, history, rows, lease_until=lease_until, save_flow=True)
+    return claim, used + 1, name
 
 
-def _superseded(flow: OrderFlow | None, claim: Claim, now: datetime) -> None:
+def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> tuple[Claim | None, int, str]:
+    """Record a merchant step's outcome and, when the next step is ready and the task has budget, claim it."""
+    name = type(outcome).__name__.lower()
+    outcome = _given_up(outcome, claim.step, claim.attempt_in_round)
+    now = timezone.now()
+    advancing = isinstance(outcome, Advance)
+    next_step = NEXT_STEP[claim.step] if advancing else claim.step
+    chain = advancing and budget > 0 and next_step not in LOCAL_STEPS
+    lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS) if chain else None
+    # One statement checks that the claim is still ours (a takeover always writes a later lease, a stop
+    # changes the status), takes the flow's row lock, and moves the flow on: no re-read.
+    held = OrderFlow.objects.filter(
+        pk=claim.flow_id, status__in=RUNNABLE_STATUSES, next_step=claim.step, step_lease_until=claim.lease_until
+    ).update(next_step=next_step, step_lease_until=lease_until, updated_at=now)
+    if not held:
+        _superseded(claim, now)
+        return None, 0, name
+    flow = claim.flow
+    flow.next_step, flow.step_lease_until, flow.updated_at = next_step, lease_until, now
+    FlowStep.objects.filter(pk=claim.step_id).update(**_step_fields(outcome, claim.result))
+    metrics.step_seconds.labels(step=claim.step, status=_step_status(outcome)).observe(time.monotonic() - claim.started)
+    if not advancing:
+        _apply(flow, claim.step, claim.attempt_in_round, outcome)
+        return None, 0, name
+    if not chain:
+        _enqueue_advance(flow.pk)  # this task had its share: the rest goes to the back of the queue
+        return None, 0, name
+    return _claim_remote(flow, claim.history, [], lease_until=lease_until, save_flow=False), 1, name
+
+
+def _superseded(claim: Claim, now: datetime) -> None:
     # The sweeper gave our step away (lease ran out), or the flow was stopped meanwhile: whoever holds
     # it now decides. Our foreign calls were idempotent, nothing is lost.
-    status = flow.status if flow is not None else "gone"
     logger.warning("flow step finished after losing its claim", extra={"flow_id": str(claim.flow_id)})
+    status = OrderFlow.objects.filter(pk=claim.flow_id).values_list("status", flat=True).first() or "gone"
     FlowStep.objects.filter(pk=claim.step_id, status=StepStatus.RUNNING).update(
         status=StepStatus.FAILED,
         finished_at=now,
@@ -372,26 +387,14 @@ def _step_fields(outcome: StepOutcome, claimed_result: dict[str, Any]) -> dict[s
     return fields
 
 
-def _record(flow: OrderFlow, claim: Claim, outcome: StepOutcome, now: datetime) -> bool:
-    """Record a merchant step's outcome on its row and the flow; True when the next step may run now."""
-    outcome = _given_up(outcome, claim.step, claim.attempt_in_round)
-    FlowStep.objects.filter(pk=claim.step_id).update(**_step_fields(outcome, claim.result))
-    metrics.step_seconds.labels(step=claim.step, status=_step_status(outcome)).observe(time.monotonic() - claim.started)
-    if isinstance(outcome, Advance):
-        flow.next_step = NEXT_STEP[claim.step]
-        return True
-    flow.step_lease_until = None
-    _apply(flow, claim.step, claim.attempt_in_round, outcome)
-    return False
-
-
 def _run_local_steps(flow: OrderFlow, history: _StepHistory, rows: list[FlowStep]) -> tuple[StepOutcome | None, int]:
     """Run consent, spend and risk in the caller's transaction: (the outcome that stopped them, its attempt).
 
     The outcome is None when they all advanced.
 
-    Each step keeps its own row, its compensation registered before it, and its savepoint: a step that
-    crashes is rolled back alone and retried later, as a merchant step would be.
+    Each step keeps its own row and its compensation, registered before it. A step that crashes (a bug)
+    is recorded and retried later, as a merchant step would be; its database writes are atomic on their
+    own (the spend reservation is a savepoint inside `spend_reserve`).
     """
     while flow.next_step in LOCAL_STEPS:
         step_name = flow.next_step
@@ -405,8 +408,11 @@ def _run_local_steps(flow: OrderFlow, history: _StepHistory, rows: list[FlowStep
         started_at, started = timezone.now(), time.monotonic()
         claim = Claim(flow.pk, None, step_name, attempt_in_round, key, started, flow=flow)
         try:
-            with transaction.atomic():
-                outcome = _STEP_FUNCTIONS[step_name](flow, claim)
+            outcome = _STEP_FUNCTIONS[step_name](flow, claim)
+        except DatabaseError:
+            # Our database failed mid-transaction: nothing of this run is kept (the spend reservation
+            # included), and the sweeper resumes the flow from the same step.
+            raise
         except Exception as error:
             logger.exception("flow step %s crashed", step_name, extra={"flow_id": str(flow.pk)})
             outcome = Retry(error_class="internal_error", detail=repr(error)[:500])
@@ -428,7 +434,9 @@ def _run_local_steps(flow: OrderFlow, history: _StepHistory, rows: list[FlowStep
     return None, 0
 
 
-def _claim_remote(flow: OrderFlow, history: _StepHistory, rows: list[FlowStep], now: datetime) -> Claim:
+def _claim_remote(
+    flow: OrderFlow, history: _StepHistory, rows: list[FlowStep], *, lease_until: datetime, save_flow: bool
+) -> Claim:
     """Take the lease on the flow's next merchant step; its row and its undo are written before the call."""
     step_name = flow.next_step
     operation_id = round_key(flow, step_name)
@@ -446,7 +454,7 @@ def _claim_remote(flow: OrderFlow, history: _StepHistory, rows: list[FlowStep], 
                 payment_attempt=flow.payment_attempt,
                 amount=flow.total_amount or 0,
                 currency=flow.currency,
-                expires_at=(now + timedelta(seconds=settings.ORDERING_PAYMENT_TOKEN_TTL_SECONDS)).replace(
+                expires_at=(timezone.now() + timedelta(seconds=settings.ORDERING_PAYMENT_TOKEN_TTL_SECONDS)).replace(
                     microsecond=0
                 ),
             )
@@ -455,6 +463,8 @@ def _claim_remote(flow: OrderFlow, history: _StepHistory, rows: list[FlowStep], 
         recorded = history.token_requests.get(round_key(flow, "mint_token"))
         token_request = TokenRequest.from_result(recorded) if recorded else None
     result = token_request.as_result() if step_name == "mint_token" and token_request else {}
+    if result:
+        history.token_requests[operation_id] = result  # what the complete claimed next in this task pays with
     step = FlowStep(
         flow=flow,
         name=step_name,
@@ -466,8 +476,9 @@ def _claim_remote(flow: OrderFlow, history: _StepHistory, rows: list[FlowStep], 
     )
     FlowStep.objects.bulk_create([*rows, step])
     compensations_register(flow=flow, undo=_compensations_before(flow, step_name), placement_round=flow.confirmations)
-    flow.step_lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS)
-    flow.save(update_fields=["next_step", "step_lease_until", "updated_at"])
+    if save_flow:
+        flow.step_lease_until = lease_until
+        flow.save(update_fields=["next_step", "step_lease_until", "updated_at"])
     return Claim(
         flow.pk,
         step.pk,
@@ -475,10 +486,11 @@ def _claim_remote(flow: OrderFlow, history: _StepHistory, rows: list[FlowStep], 
         attempt_in_round,
         operation_id,
         time.monotonic(),
-        lease_until=flow.step_lease_until,
+        lease_until=lease_until,
         result=result,
         token_request=token_request,
         flow=flow,
+        history=history,
     )
 
 

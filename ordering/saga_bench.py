@@ -1,0 +1,84 @@
+"""Measuring the placement saga: its cost per order (queries, commits, queue hops) and its throughput.
+
+`SagaMeter` counts what one process does while it is open; tests use it for the saga's query budgets
+and `saga_burst` (below) for the per-order cost it prints beside the placed orders per second.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from celery.signals import task_prerun
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.test.utils import CaptureQueriesContext
+
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+@dataclass
+class SagaMeter:
+    """What the saga cost on this process's database connection, and how often a flow task started here."""
+
+    queries: list[str] = field(default_factory=list)
+    commits: int = 0
+    hops: int = 0
+
+    @property
+    def query_count(self) -> int:
+        # Savepoints are round trips too; they are counted like any statement.
+        return len(self.queries)
+
+    def by_area(self) -> dict[str, int]:
+        """Queries per app (by the first table named), transaction control (BEGIN, SAVEPOINT...) apart."""
+        areas: dict[str, int] = {}
+        for sql in self.queries:
+            areas[_area(sql)] = areas.get(_area(sql), 0) + 1
+        return areas
+
+
+def _area(sql: str) -> str:
+    words = sql.lstrip().split(None, 1)
+    if not words or words[0].upper() in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"):
+        return "transaction"
+    if "pg_advisory" in sql:
+        return "audit"  # the audit chain's lock
+    match = re.search(r'"([a-z_]+?)_[a-z]+"', sql)
+    return match.group(1) if match else "other"
+
+
+@contextmanager
+def saga_meter(*, using: str = DEFAULT_DB_ALIAS) -> Iterator[SagaMeter]:
+    """Count queries, commits (explicit transactions and autocommitted writes) and `flow_advance` starts.
+
+    Hops are counted where the task runs: in this process, so with eager tasks (a worker's hops are
+    its deliveries, which `saga_burst` reads from the flows' step rows instead).
+    """
+    connection = connections[using]
+    meter = SagaMeter()
+    real_commit = connection.commit
+
+    def counting_commit() -> None:
+        meter.commits += 1
+        real_commit()
+
+    def count_autocommitted(execute, sql, params, many, context):
+        if not connection.in_atomic_block and sql.lstrip().upper().startswith(_WRITES):
+            meter.commits += 1
+        return execute(sql, params, many, context)
+
+    def count_hop(sender=None, **kwargs) -> None:
+        if getattr(sender, "name", "") == "ordering.flow_advance":
+            meter.hops += 1
+
+    task_prerun.connect(count_hop, weak=False)
+    connection.commit = counting_commit
+    try:
+        with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(count_autocommitted):
+            yield meter
+            meter.queries = [query["sql"] for query in captured.captured_queries]
+    finally:
+        del connection.commit
+        task_prerun.disconnect(count_hop)
