@@ -1,13 +1,17 @@
 """The placement saga: check consent → reserve spend → score risk → verify price → mint token → complete.
 
-One Celery task runs one step per delivery (`flow_advance`), then enqueues the next after commit.
-A step runs in three short pieces, never holding a row lock across a merchant call:
+One Celery task (`flow_advance`) runs the flow on while its next step is ready (`flow_run`): the local
+steps (consent, spend, risk) together in one transaction, then each merchant step.
+A merchant step runs in short pieces, never holding a row lock across a merchant call:
 
 1. claim (one transaction): lock the flow, check its status and the step lease, take the lease,
    insert the `FlowStep` attempt row, register the compensation of what the step is about to do;
 2. the step itself: foreign calls only, under an Idempotency-Key derived from the flow, the
    placement round and the step, so a repeated attempt (redelivery, sweeper, crash) replays;
-3. finish (one transaction): lock the flow, record the attempt's outcome, move the flow on.
+3. finish (one transaction, which also claims the next step when it is ready): a conditional update
+   proves the lease is still ours and locks the flow, then the attempt's outcome is recorded.
+
+Lock order: the flow, then the customer's consent profile / spend rows, then the audit chain.
 
 A worker that dies mid-step leaves its lease to run out; the sweeper on beat then resumes the flow
 from its recovery point (`next_step`) with the same keys, so the merchant never places twice.
