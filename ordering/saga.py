@@ -1,13 +1,17 @@
 """The placement saga: check consent → reserve spend → score risk → verify price → mint token → complete.
 
-One Celery task runs one step per delivery (`flow_advance`), then enqueues the next after commit.
-A step runs in three short pieces, never holding a row lock across a merchant call:
+One Celery task (`flow_advance`) runs the flow on while its next step is ready (`flow_run`): the local
+steps (consent, spend, risk) together in one transaction, then each merchant step.
+A merchant step runs in short pieces, never holding a row lock across a merchant call:
 
 1. claim (one transaction): lock the flow, check its status and the step lease, take the lease,
    insert the `FlowStep` attempt row, register the compensation of what the step is about to do;
 2. the step itself: foreign calls only, under an Idempotency-Key derived from the flow, the
    placement round and the step, so a repeated attempt (redelivery, sweeper, crash) replays;
-3. finish (one transaction): lock the flow, record the attempt's outcome, move the flow on.
+3. finish (one transaction, which also claims the next step when it is ready): a conditional update
+   proves the lease is still ours and locks the flow, then the attempt's outcome is recorded.
+
+Lock order: the flow, then the customer's consent profile / spend rows, then the audit chain.
 
 A worker that dies mid-step leaves its lease to run out; the sweeper on beat then resumes the flow
 from its recovery point (`next_step`) with the same keys, so the merchant never places twice.
@@ -25,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -64,7 +68,7 @@ from ordering.services import (
     _enqueue_advance,
     _enqueue_compensate,
     _transition,
-    compensation_register,
+    compensations_register,
     conversation_mark_escalated,
     conversation_post,
 )
@@ -72,6 +76,8 @@ from ordering.services import (
 logger = logging.getLogger(__name__)
 
 STEPS = ("check_consent", "reserve_spend", "score_risk", "verify_price", "mint_token", "complete_checkout")
+# Steps that make no merchant call: they run together, in one transaction under the flow's lock.
+LOCAL_STEPS = frozenset({"check_consent", "reserve_spend", "score_risk"})
 NEXT_STEP = dict(itertools.pairwise(STEPS))
 FLOW_SCOPES = (Scope.PLACE_ORDERS, Scope.USE_SAVED_PAYMENT, Scope.USE_SAVED_ADDRESS)
 # Compensations of one placement round; cancel_checkout belongs to the whole flow (the session stays
@@ -137,12 +143,20 @@ StepOutcome = Advance | Retry | Fail | Repreview | NeedsAction | Escalate | Plac
 
 @dataclass(frozen=True)
 class Claim:
+    """A step this worker runs: its row, its keys, and the lease that proves the flow is still ours."""
+
     flow_id: Any
-    step_id: int
+    step_id: int | None  # None for a local step (its row is written with its outcome)
     step: str
     attempt_in_round: int
     operation_id: str
     started: float
+    lease_until: datetime | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+    # mint_token: the delegate body fixed at the claim; complete_checkout: the round's recorded one.
+    token_request: TokenRequest | None = None
+    flow: OrderFlow | None = field(default=None, compare=False, repr=False)
+    history: _StepHistory | None = field(default=None, compare=False, repr=False)
 
 
 # -- keys ----------------------------------------------------------------------------------------
@@ -172,74 +186,332 @@ def spend_reference(flow: OrderFlow) -> str:
 # -- claim / run / finish ------------------------------------------------------------------------
 
 
+@dataclass
+class _StepHistory:
+    """The flow's earlier step rows, read once per claim: attempt numbers, dead workers' rows, token requests."""
+
+    totals: dict[str, int] = field(default_factory=dict)
+    per_key: dict[str, int] = field(default_factory=dict)
+    running: list[int] = field(default_factory=list)
+    token_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, flow: OrderFlow) -> _StepHistory:
+        history = cls()
+        rows = FlowStep.objects.filter(flow=flow).order_by("attempt", "id")
+        for pk, name, key, status, result in rows.values_list("pk", "name", "idempotency_key", "status", "result"):
+            history.totals[name] = history.totals.get(name, 0) + 1
+            history.per_key[key] = history.per_key.get(key, 0) + 1
+            if status == StepStatus.RUNNING:
+                history.running.append(pk)
+            if name == "mint_token" and result:
+                history.token_requests[key] = result  # the latest attempt's wins
+        return history
+
+    def next_attempt(self, name: str, key: str) -> tuple[int, int]:
+        """(the attempt number of the step's new row, its attempt number within this logical call)."""
+        self.totals[name] = self.totals.get(name, 0) + 1
+        self.per_key[key] = self.per_key.get(key, 0) + 1
+        return self.totals[name], self.per_key[key]
+
+
+def flow_run(*, flow_id: Any, max_units: int | None = None, max_seconds: float | None = None) -> str:
+    """Run the flow on this worker while its next step is runnable now; returns the last outcome's name.
+
+    A unit is one claim: the local steps (consent, spend, risk) together in one transaction, or one
+    merchant step. The flow goes back to the queue only to wait (a retry's backoff; step-up, payment
+    verification and human review wait for a person and are resumed by whoever answers) or when
+    this task reached its bound (`ORDERING_FLOW_UNITS_PER_TASK`, `ORDERING_FLOW_SECONDS_PER_TASK`),
+    so other flows in a burst get their turn. "skipped": nothing to run, or someone else holds it.
+    """
+    units = max_units or settings.ORDERING_FLOW_UNITS_PER_TASK
+    deadline = time.monotonic() + (settings.ORDERING_FLOW_SECONDS_PER_TASK if max_seconds is None else max_seconds)
+    finished: tuple[Claim, StepOutcome] | None = None
+    last = "skipped"
+    while True:
+        budget = units if time.monotonic() < deadline else 0
+        claim, used, name = _step_transaction(flow_id, finished=finished, budget=budget)
+        units -= used
+        last = name or last
+        if claim is None:
+            return last
+        outcome = _run_remote(claim)
+        finished = (claim, outcome)
+
+
 def flow_run_next_step(*, flow_id: Any) -> str:
-    """Run the flow's next step if it is runnable and nobody else holds it. Returns what happened."""
-    claim = _claim(flow_id)
-    if claim is None:
-        return "skipped"
-    flow = OrderFlow.objects.select_related("payment_method", "shipping_address").get(pk=flow_id)
-    try:
-        outcome = _STEP_FUNCTIONS[claim.step](flow, claim)
-    except MerchantError as error:
-        # A 429 past our wait cap or a request still in flight is a 4xx worth retrying later; other
-        # 4xx mean the merchant refuses this request as it is.
-        if isinstance(error, MerchantClientError) and not error.retry_later:
-            outcome = Fail(code=error.code or "merchant_refused", detail=str(error), error_class=error.error_class)
-        else:
-            outcome = Retry(error_class=error.error_class, detail=str(error))
-    except Exception as error:
-        # A bug or an outage of our own: record it on the step, then let the sweeper try again later.
-        logger.exception("flow step %s crashed", claim.step, extra={"flow_id": str(flow_id)})
-        outcome = Retry(error_class="internal_error", detail=repr(error)[:500])
-    _finish(claim, outcome)
-    return type(outcome).__name__.lower()
+    """Run one unit of the flow (the local steps, or one merchant step) and enqueue the rest."""
+    return flow_run(flow_id=flow_id, max_units=1)
 
 
 def _claim(flow_id: Any) -> Claim | None:
+    """Run the local steps if they are next, and claim the next merchant step (tests and tools)."""
+    claim, _, _ = _step_transaction(flow_id, finished=None, budget=2)
+    return claim
+
+
+def _lock_flow(flow_id: Any) -> OrderFlow | None:
+    # `of=self`: the card and address are read in the same round trip but never locked.
+    return (
+        OrderFlow.objects.select_for_update(of=("self",))
+        .select_related("payment_method", "shipping_address")
+        .filter(pk=flow_id)
+        .first()
+    )
+
+
+def _holds(flow: OrderFlow | None, claim: Claim) -> bool:
+    """Whether the claim is still the flow's current one: a takeover always writes a later lease."""
+    return (
+        flow is not None
+        and flow.status in RUNNABLE_STATUSES
+        and flow.next_step == claim.step
+        and flow.step_lease_until == claim.lease_until
+    )
+
+
+def _ensure_placing(flow: OrderFlow) -> None:
+    # Written after the spend reservation, never before: the consent services lock the customer's
+    # profile and only then the audit chain, so no audit event may precede them in this transaction.
+    if flow.status == FlowStatus.CONFIRMED:
+        _transition(flow, FlowStatus.PLACING, actor_type=ActorType.AGENT, data={"round": flow.confirmations})
+
+
+def _step_transaction(
+    flow_id: Any, *, finished: tuple[Claim, StepOutcome] | None, budget: int
+) -> tuple[Claim | None, int, str | None]:
+    """One transaction: record the step that just ran, run the local steps, claim the next merchant step.
+
+    Returns (the claim to run now or None, the units used, the name of the last outcome recorded).
+    """
     with transaction.atomic():
-        flow = OrderFlow.objects.select_for_update().filter(pk=flow_id).first()
-        if flow is None or flow.status not in RUNNABLE_STATUSES or not flow.next_step:
-            return None
+        if finished is not None:
+            return _finish_and_continue(*finished, budget=budget)
+        flow = _lock_flow(flow_id)
         now = timezone.now()
+        if flow is None or flow.status not in RUNNABLE_STATUSES or not flow.next_step:
+            return None, 0, None
         if flow.step_lease_until and flow.step_lease_until > now:
-            return None  # another worker is running this step right now
-        step_name = flow.next_step
-        operation_id = round_key(flow, step_name)
-        # A running row left by a worker that died: close it, the new attempt replaces it.
-        FlowStep.objects.filter(flow=flow, status=StepStatus.RUNNING).update(
-            status=StepStatus.FAILED, finished_at=now, error_class="abandoned", error_detail="the worker stopped"
+            return None, 0, None  # another worker is running this flow's step right now
+        history = _StepHistory.read(flow)
+        if history.running:
+            # Rows left running by a worker that died: closed, the new attempt replaces them.
+            FlowStep.objects.filter(pk__in=history.running).update(
+                status=StepStatus.FAILED, finished_at=now, error_class="abandoned", error_detail="the worker stopped"
+            )
+        rows: list[FlowStep] = []
+        used, name = 0, None
+        if flow.next_step in LOCAL_STEPS:
+            used, name = 1, "advance"
+            outcome, attempt_in_round = _run_local_steps(flow, history, rows)
+            _ensure_placing(flow)
+            if outcome is not None or used >= budget:
+                FlowStep.objects.bulk_create(rows)
+                flow.step_lease_until = None
+                if outcome is None:
+                    # This task had its share: the rest goes to the back of the queue.
+                    flow.save(update_fields=["next_step", "step_lease_until", "updated_at"])
+                    _enqueue_advance(flow.pk)
+                    return None, used, name
+                _apply(flow, rows[-1].name, attempt_in_round, outcome)
+                return None, used, type(outcome).__name__.lower()
+        _ensure_placing(flow)
+        lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS)
+        claim = _claim_remote(flow, history, rows, lease_until=lease_until, save_flow=True)
+    return claim, used + 1, name
+
+
+def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> tuple[Claim | None, int, str]:
+    """Record a merchant step's outcome and, when the next step is ready and the task has budget, claim it."""
+    name = type(outcome).__name__.lower()
+    outcome = _given_up(outcome, claim.step, claim.attempt_in_round)
+    now = timezone.now()
+    advancing = isinstance(outcome, Advance)
+    next_step = NEXT_STEP[claim.step] if advancing else claim.step
+    chain = advancing and budget > 0 and next_step not in LOCAL_STEPS
+    lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS) if chain else None
+    # One statement checks that the claim is still ours (a takeover always writes a later lease, a stop
+    # changes the status), takes the flow's row lock, and moves the flow on: no re-read.
+    held = OrderFlow.objects.filter(
+        pk=claim.flow_id, status__in=RUNNABLE_STATUSES, next_step=claim.step, step_lease_until=claim.lease_until
+    ).update(next_step=next_step, step_lease_until=lease_until, updated_at=now)
+    if not held:
+        _superseded(claim, now)
+        return None, 0, name
+    flow = claim.flow
+    flow.next_step, flow.step_lease_until, flow.updated_at = next_step, lease_until, now
+    FlowStep.objects.filter(pk=claim.step_id).update(**_step_fields(outcome, claim.result))
+    metrics.step_seconds.labels(step=claim.step, status=_step_status(outcome)).observe(time.monotonic() - claim.started)
+    if not advancing:
+        _apply(flow, claim.step, claim.attempt_in_round, outcome)
+        return None, 0, name
+    if not chain:
+        _enqueue_advance(flow.pk)  # this task had its share: the rest goes to the back of the queue
+        return None, 0, name
+    return _claim_remote(flow, claim.history, [], lease_until=lease_until, save_flow=False), 1, name
+
+
+def _superseded(claim: Claim, now: datetime) -> None:
+    # The sweeper gave our step away (lease ran out), or the flow was stopped meanwhile: whoever holds
+    # it now decides. Our foreign calls were idempotent, nothing is lost.
+    logger.warning("flow step finished after losing its claim", extra={"flow_id": str(claim.flow_id)})
+    status = OrderFlow.objects.filter(pk=claim.flow_id).values_list("status", flat=True).first() or "gone"
+    FlowStep.objects.filter(pk=claim.step_id, status=StepStatus.RUNNING).update(
+        status=StepStatus.FAILED,
+        finished_at=now,
+        error_class="superseded",
+        error_detail=f"the flow became {status} while the step ran",
+    )
+
+
+def _given_up(outcome: StepOutcome, step: str, attempt_in_round: int) -> StepOutcome:
+    if isinstance(outcome, Retry) and attempt_in_round >= settings.ORDERING_STEP_MAX_ATTEMPTS:
+        return Fail(
+            code="internal_error" if outcome.error_class == "internal_error" else "merchant_unavailable",
+            detail=f"{step} failed {attempt_in_round} times: {outcome.detail}",
+            error_class=outcome.error_class,
         )
-        previous_attempts = FlowStep.objects.filter(flow=flow, name=step_name, idempotency_key=operation_id).count()
-        if flow.status == FlowStatus.CONFIRMED:
-            _transition(flow, FlowStatus.PLACING, actor_type=ActorType.AGENT, data={"round": flow.confirmations})
-        flow.step_lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS)
-        flow.save(update_fields=["step_lease_until", "updated_at"])
-        result: dict[str, Any] = {}
-        if step_name == "mint_token":
-            # Fixed before the first call and reused by every later attempt: a replay must send the
-            # identical body, even when an attempt died before it could record anything.
-            request = _recorded_token_request(flow, operation_id) or TokenRequest(
+    return outcome
+
+
+def _step_status(outcome: StepOutcome) -> str:
+    succeeded = isinstance(outcome, Advance | Placed | Repreview | NeedsAction | Escalate)
+    return StepStatus.SUCCEEDED if succeeded else StepStatus.FAILED
+
+
+def _step_fields(outcome: StepOutcome, claimed_result: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "status": _step_status(outcome),
+        "finished_at": timezone.now(),
+        "result": getattr(outcome, "result", None) or claimed_result,
+    }
+    if isinstance(outcome, Retry | Fail):
+        fields["error_class"] = outcome.error_class
+        fields["error_detail"] = outcome.detail[:2000]
+    return fields
+
+
+def _run_local_steps(flow: OrderFlow, history: _StepHistory, rows: list[FlowStep]) -> tuple[StepOutcome | None, int]:
+    """Run consent, spend and risk in the caller's transaction: (the outcome that stopped them, its attempt).
+
+    The outcome is None when they all advanced.
+
+    Each step keeps its own row and its compensation, registered before it. A step that crashes (a bug)
+    is recorded and retried later, as a merchant step would be; its database writes are atomic on their
+    own (the spend reservation is a savepoint inside `spend_reserve`).
+    """
+    while flow.next_step in LOCAL_STEPS:
+        step_name = flow.next_step
+        if step_name == "score_risk":
+            _ensure_placing(flow)
+        key = round_key(flow, step_name)
+        attempt, attempt_in_round = history.next_attempt(step_name, key)
+        compensations_register(
+            flow=flow, undo=_compensations_before(flow, step_name), placement_round=flow.confirmations
+        )
+        started_at, started = timezone.now(), time.monotonic()
+        claim = Claim(flow.pk, None, step_name, attempt_in_round, key, started, flow=flow)
+        try:
+            outcome = _STEP_FUNCTIONS[step_name](flow, claim)
+        except DatabaseError:
+            # Our database failed mid-transaction: nothing of this run is kept (the spend reservation
+            # included), and the sweeper resumes the flow from the same step.
+            raise
+        except Exception as error:
+            logger.exception("flow step %s crashed", step_name, extra={"flow_id": str(flow.pk)})
+            outcome = Retry(error_class="internal_error", detail=repr(error)[:500])
+        outcome = _given_up(outcome, step_name, attempt_in_round)
+        row = FlowStep(
+            flow=flow,
+            name=step_name,
+            attempt=attempt,
+            idempotency_key=key,
+            started_at=started_at,
+            trace_id=get_trace_id() or "",
+            **_step_fields(outcome, {}),
+        )
+        rows.append(row)
+        metrics.step_seconds.labels(step=step_name, status=row.status).observe(time.monotonic() - started)
+        if not isinstance(outcome, Advance):
+            return outcome, attempt_in_round
+        flow.next_step = NEXT_STEP[step_name]
+    return None, 0
+
+
+def _claim_remote(
+    flow: OrderFlow, history: _StepHistory, rows: list[FlowStep], *, lease_until: datetime, save_flow: bool
+) -> Claim:
+    """Take the lease on the flow's next merchant step; its row and its undo are written before the call."""
+    step_name = flow.next_step
+    operation_id = round_key(flow, step_name)
+    attempt, attempt_in_round = history.next_attempt(step_name, operation_id)
+    token_request = None
+    if step_name == "mint_token":
+        # Fixed before the first call and reused by every later attempt: a replay must send the
+        # identical body, even when an attempt died before it could record anything.
+        recorded = history.token_requests.get(operation_id)
+        token_request = (
+            TokenRequest.from_result(recorded)
+            if recorded
+            else TokenRequest(
                 round_number=flow.confirmations,
                 payment_attempt=flow.payment_attempt,
                 amount=flow.total_amount or 0,
                 currency=flow.currency,
-                expires_at=(now + timedelta(seconds=settings.ORDERING_PAYMENT_TOKEN_TTL_SECONDS)).replace(
+                expires_at=(timezone.now() + timedelta(seconds=settings.ORDERING_PAYMENT_TOKEN_TTL_SECONDS)).replace(
                     microsecond=0
                 ),
             )
-            result = request.as_result()
-        step = FlowStep.objects.create(
-            flow=flow,
-            name=step_name,
-            attempt=FlowStep.objects.filter(flow=flow, name=step_name).count() + 1,
-            idempotency_key=operation_id,
-            started_at=now,
-            trace_id=get_trace_id() or "",
-            result=result,
         )
-        for action, target in _compensations_before(flow, step_name):
-            compensation_register(flow=flow, action=action, target_ref=target, placement_round=flow.confirmations)
-    return Claim(flow.pk, step.pk, step_name, previous_attempts + 1, operation_id, time.monotonic())
+    elif step_name == "complete_checkout":
+        recorded = history.token_requests.get(round_key(flow, "mint_token"))
+        token_request = TokenRequest.from_result(recorded) if recorded else None
+    result = token_request.as_result() if step_name == "mint_token" and token_request else {}
+    if result:
+        history.token_requests[operation_id] = result  # what the complete claimed next in this task pays with
+    step = FlowStep(
+        flow=flow,
+        name=step_name,
+        attempt=attempt,
+        idempotency_key=operation_id,
+        started_at=timezone.now(),  # after the local steps of this transaction, as the rows' order says
+        trace_id=get_trace_id() or "",
+        result=result,
+    )
+    FlowStep.objects.bulk_create([*rows, step])
+    compensations_register(flow=flow, undo=_compensations_before(flow, step_name), placement_round=flow.confirmations)
+    if save_flow:
+        flow.step_lease_until = lease_until
+        flow.save(update_fields=["next_step", "step_lease_until", "updated_at"])
+    return Claim(
+        flow.pk,
+        step.pk,
+        step_name,
+        attempt_in_round,
+        operation_id,
+        time.monotonic(),
+        lease_until=lease_until,
+        result=result,
+        token_request=token_request,
+        flow=flow,
+        history=history,
+    )
+
+
+def _run_remote(claim: Claim) -> StepOutcome:
+    """A merchant step, with no lock held and no transaction open."""
+    try:
+        return _STEP_FUNCTIONS[claim.step](claim.flow, claim)
+    except MerchantError as error:
+        # A 429 past our wait cap or a request still in flight is a 4xx worth retrying later; other
+        # 4xx mean the merchant refuses this request as it is.
+        if isinstance(error, MerchantClientError) and not error.retry_later:
+            return Fail(code=error.code or "merchant_refused", detail=str(error), error_class=error.error_class)
+        return Retry(error_class=error.error_class, detail=str(error))
+    except Exception as error:
+        # A bug or an outage of our own: record it on the step, then let the sweeper try again later.
+        logger.exception("flow step %s crashed", claim.step, extra={"flow_id": str(claim.flow_id)})
+        return Retry(error_class="internal_error", detail=repr(error)[:500])
 
 
 def _compensations_before(flow: OrderFlow, step_name: str) -> list[tuple[str, str]]:
@@ -260,85 +532,47 @@ def _retry_delay(attempt: int) -> float:
     return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))  # noqa: S311 - jitter, not security
 
 
-def _finish(claim: Claim, outcome: StepOutcome) -> None:
-    elapsed = time.monotonic() - claim.started
-    if isinstance(outcome, Retry) and claim.attempt_in_round >= settings.ORDERING_STEP_MAX_ATTEMPTS:
-        outcome = Fail(
-            code="internal_error" if outcome.error_class == "internal_error" else "merchant_unavailable",
-            detail=f"{claim.step} failed {claim.attempt_in_round} times: {outcome.detail}",
-            error_class=outcome.error_class,
-        )
-    succeeded = isinstance(outcome, Advance | Placed | Repreview | NeedsAction | Escalate)
-    with transaction.atomic():
-        flow = OrderFlow.objects.select_for_update().get(pk=claim.flow_id)
-        step = FlowStep.objects.select_for_update().get(pk=claim.step_id)
-        if step.status != StepStatus.RUNNING or flow.status not in RUNNABLE_STATUSES:
-            # The sweeper gave our step away (lease ran out), or the flow was stopped meanwhile:
-            # whoever holds it now decides. Our foreign calls were idempotent, nothing is lost.
-            logger.warning("flow step finished after losing its claim", extra={"flow_id": str(flow.pk)})
-            if step.status == StepStatus.RUNNING:
-                step.status = StepStatus.FAILED
-                step.finished_at = timezone.now()
-                step.error_class = "superseded"
-                step.error_detail = f"the flow became {flow.status} while the step ran"
-                step.save(update_fields=["status", "finished_at", "error_class", "error_detail"])
-            return
-        step.status = StepStatus.SUCCEEDED if succeeded else StepStatus.FAILED
-        step.finished_at = timezone.now()
-        step.result = getattr(outcome, "result", None) or step.result
-        if isinstance(outcome, Retry | Fail):
-            step.error_class = outcome.error_class
-            step.error_detail = outcome.detail[:2000]
-        step.save(update_fields=["status", "finished_at", "result", "error_class", "error_detail"])
+def _apply(flow: OrderFlow, step: str, attempt_in_round: int, outcome: StepOutcome) -> None:
+    """Move the (locked) flow on according to a step's outcome that ends this task's run of it."""
+    try:
+        with transaction.atomic():
+            if isinstance(outcome, Retry):
+                flow.save(update_fields=["step_lease_until", "updated_at"])
+                _enqueue_advance(flow.pk, countdown=_retry_delay(attempt_in_round))
+            elif isinstance(outcome, Placed):
+                _placed(flow, outcome)
+            elif isinstance(outcome, Fail):
+                _failed(flow, step, outcome)
+            elif isinstance(outcome, Repreview):
+                _repreview(flow, outcome.session)
+            elif isinstance(outcome, NeedsAction):
+                _needs_action(flow, outcome)
+            elif isinstance(outcome, Escalate):
+                _escalate(flow, outcome)
+    except Exception as error:
+        # Recording the outcome failed (our database, the ledger): a person must look, and the
+        # outcome goes to them verbatim, an order id included, so nothing is done twice or lost.
+        logger.exception("recording a flow step's outcome failed", extra={"flow_id": str(flow.pk)})
+        flow.refresh_from_db()
+        flow.failure_code = "internal_error"
+        flow.failure_detail = f"{step} ended with {outcome!r} but recording it failed: {error!r}"[:2000]
+        flow.next_step = ""
         flow.step_lease_until = None
-        flow.save(update_fields=["step_lease_until", "updated_at"])
-        metrics.step_seconds.labels(step=claim.step, status=step.status).observe(elapsed)
-        try:
-            with transaction.atomic():
-                _apply(flow, claim, outcome)
-        except Exception as error:
-            # Recording the outcome failed (our database, the ledger): a person must look, and the
-            # outcome goes to them verbatim, an order id included, so nothing is done twice or lost.
-            logger.exception("recording a flow step's outcome failed", extra={"flow_id": str(flow.pk)})
-            flow.refresh_from_db()
-            flow.failure_code = "internal_error"
-            flow.failure_detail = f"{claim.step} ended with {outcome!r} but recording it failed: {error!r}"[:2000]
-            flow.next_step = ""
-            _transition(
-                flow,
-                FlowStatus.ESCALATED,
-                actor_type=ActorType.SYSTEM,
-                outcome=Outcome.FAILED,
-                data={"step": claim.step, "outcome": type(outcome).__name__},
-                extra_fields=("failure_code", "failure_detail", "next_step"),
-            )
-            escalation_open(
-                reason=EscalationReason.AGENT_STUCK,
-                customer_id=flow.customer_id,
-                flow_id=flow.pk,
-                conversation_id=flow.conversation_id,
-                detail=flow.failure_detail,
-            )
-
-
-def _apply(flow: OrderFlow, claim: Claim, outcome: StepOutcome) -> None:
-    """Move the (locked) flow on according to a step's outcome."""
-    if isinstance(outcome, Advance):
-        flow.next_step = NEXT_STEP[claim.step]
-        flow.save(update_fields=["next_step", "updated_at"])
-        _enqueue_advance(flow.pk)
-    elif isinstance(outcome, Retry):
-        _enqueue_advance(flow.pk, countdown=_retry_delay(claim.attempt_in_round))
-    elif isinstance(outcome, Placed):
-        _placed(flow, outcome)
-    elif isinstance(outcome, Fail):
-        _failed(flow, claim.step, outcome)
-    elif isinstance(outcome, Repreview):
-        _repreview(flow, outcome.session)
-    elif isinstance(outcome, NeedsAction):
-        _needs_action(flow, outcome)
-    elif isinstance(outcome, Escalate):
-        _escalate(flow, outcome)
+        _transition(
+            flow,
+            FlowStatus.ESCALATED,
+            actor_type=ActorType.SYSTEM,
+            outcome=Outcome.FAILED,
+            data={"step": step, "outcome": type(outcome).__name__},
+            extra_fields=("failure_code", "failure_detail", "next_step", "step_lease_until"),
+        )
+        escalation_open(
+            reason=EscalationReason.AGENT_STUCK,
+            customer_id=flow.customer_id,
+            flow_id=flow.pk,
+            conversation_id=flow.conversation_id,
+            detail=flow.failure_detail,
+        )
 
 
 def _placed(flow: OrderFlow, outcome: Placed) -> None:
@@ -352,7 +586,7 @@ def _placed(flow: OrderFlow, outcome: Placed) -> None:
         FlowStatus.PLACED,
         actor_type=ActorType.AGENT,
         data={"merchant_order_id": outcome.order_id, "round": flow.confirmations},
-        extra_fields=("merchant_order_id", "placed_at", "next_step"),
+        extra_fields=("merchant_order_id", "placed_at", "next_step", "step_lease_until"),
     )
     # The order stands: this round's and the flow's own undo steps are retired. An earlier round's
     # (a token or a reservation left by a price change) still runs.
@@ -404,7 +638,7 @@ def _failed(flow: OrderFlow, step: str, outcome: Fail) -> None:
         actor_type=ActorType.AGENT,
         outcome=Outcome.FAILED,
         data=facts,
-        extra_fields=("failure_code", "failure_detail", "next_step"),
+        extra_fields=("failure_code", "failure_detail", "next_step", "step_lease_until"),
     )
     text = _FAILURE_TEXT.get(outcome.code) or (
         outcome.detail
@@ -442,7 +676,7 @@ def _repreview(flow: OrderFlow, session: CheckoutSession) -> None:
         FlowStatus.PREVIEWED,
         actor_type=ActorType.AGENT,
         data={"reason": "price_changed", "old_total": old_total, "preview_hash": flow.preview_hash},
-        extra_fields=("preview", "preview_hash", "total_amount", "currency", "next_step"),
+        extra_fields=("preview", "preview_hash", "total_amount", "currency", "next_step", "step_lease_until"),
     )
     conversation_post(
         conversation_id=flow.conversation_id,
@@ -465,7 +699,7 @@ def _needs_action(flow: OrderFlow, outcome: NeedsAction) -> None:
         FlowStatus.REQUIRES_ACTION,
         actor_type=ActorType.AGENT,
         data={"code": outcome.code},
-        extra_fields=("failure_code", "failure_detail"),
+        extra_fields=("failure_code", "failure_detail", "step_lease_until"),
     )
     if outcome.escalate is not None:
         escalation_open(
@@ -498,7 +732,7 @@ def _escalate(flow: OrderFlow, outcome: Escalate) -> None:
         FlowStatus.ESCALATED,
         actor_type=ActorType.AGENT,
         data={"code": outcome.code, **outcome.result},
-        extra_fields=("failure_code", "failure_detail"),
+        extra_fields=("failure_code", "failure_detail", "step_lease_until"),
     )
     escalation_open(
         reason=outcome.reason,
@@ -659,7 +893,7 @@ def step_mint_token(flow: OrderFlow, claim: Claim) -> StepOutcome:
     denied = _consent_outcome(flow)
     if denied:
         return denied
-    request = _recorded_token_request(flow, claim.operation_id)  # fixed when the step was claimed
+    request = claim.token_request  # fixed when the step was claimed
     _mint_token(flow, request)
     return Advance(request.as_result())
 
@@ -668,7 +902,7 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
     denied = _consent_outcome(flow)
     if denied:
         return denied
-    request = _recorded_token_request(flow, round_key(flow, "mint_token"))
+    request = claim.token_request  # what the round's mint step delegated
     if request is None or request.expires_at <= timezone.now():
         return Fail(code="payment_token_expired", detail="The one-time payment token expired before completion.")
     if claim.attempt_in_round == 1:

@@ -191,6 +191,22 @@ def compensation_register(
     return compensation
 
 
+def compensations_register(*, flow: OrderFlow, undo: list[tuple[str, str]], placement_round: int = 0) -> None:
+    """Register several undo steps (action, target) in one statement; any already registered stays as it is."""
+    if not undo:
+        return
+    now = timezone.now()
+    FlowCompensation.objects.bulk_create(
+        [
+            FlowCompensation(
+                flow=flow, action=action, target_ref=target, registered_at=now, placement_round=placement_round
+            )
+            for action, target in undo
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def _enqueue_advance(flow_id: object, *, countdown: float | None = None) -> None:
     from ordering import tasks
 

@@ -4,6 +4,11 @@ from config.env import env_int
 
 # A worker holds a flow's current step for this long; longer than any merchant call with its retries.
 ORDERING_STEP_LEASE_SECONDS = env_int("ORDERING_STEP_LEASE_SECONDS", 120)
+# One task runs a flow on while its next step is ready, up to this many units (the local steps
+# together count as one, each merchant step as one; a placement is 4) and this many seconds; then the
+# flow goes back to the queue so the other flows of a burst get a worker too.
+ORDERING_FLOW_UNITS_PER_TASK = env_int("ORDERING_FLOW_UNITS_PER_TASK", 8)
+ORDERING_FLOW_SECONDS_PER_TASK = env_int("ORDERING_FLOW_SECONDS_PER_TASK", 30)
 # Attempts of one step (transient merchant trouble) before the flow fails and compensates.
 ORDERING_STEP_MAX_ATTEMPTS = env_int("ORDERING_STEP_MAX_ATTEMPTS", 5)
 ORDERING_STEP_RETRY_BASE_SECONDS = env_int("ORDERING_STEP_RETRY_BASE_SECONDS", 2)

@@ -170,8 +170,7 @@ def test_consent_revoked_while_placing_is_caught_before_the_payment(shop):
 
     app.conf.task_always_eager = False
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
-    for _ in range(3):  # check_consent, reserve_spend, score_risk
-        saga.flow_run_next_step(flow_id=flow.pk)
+    saga.flow_run_next_step(flow_id=flow.pk)  # check_consent, reserve_spend, score_risk: one transaction
     assert _refresh(flow).status == FlowStatus.PLACING
     grant = grants_for_customer(user_id=shop.alice.pk).get(scope=Scope.PLACE_ORDERS, status="active")
     consent_revoke(user_id=shop.alice.pk, grant_id=grant.pk, via="settings_page")
@@ -380,8 +379,8 @@ def test_a_confirmed_flow_keeps_the_preview_that_was_confirmed(shop):
 def test_the_token_request_is_fixed_when_the_mint_step_is_claimed(shop):
     flow = shop.start_flow()
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
-    for _ in range(4):  # check_consent, reserve_spend, score_risk, verify_price
-        saga.flow_run_next_step(flow_id=flow.pk)
+    saga.flow_run_next_step(flow_id=flow.pk)  # the local steps (consent, spend, risk) together
+    saga.flow_run_next_step(flow_id=flow.pk)  # verify_price
 
     claim = saga._claim(flow.pk)
 

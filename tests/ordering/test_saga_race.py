@@ -1,0 +1,100 @@
+"""Two workers on one flow (real PostgreSQL, threads): one claim, one spend reservation, one order."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from consent.models import SpendEntry
+from ordering import saga
+from ordering.models import FlowStatus, FlowStep, OrderFlow
+from ordering.services import flow_confirm
+from tests.support.merchant_state import merchant_order_count
+
+pytestmark = pytest.mark.postgres
+
+
+def _together(count: int, work) -> tuple[list, list[BaseException]]:
+    barrier = threading.Barrier(count)
+    results: list = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(work())
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+def _confirmed(shop) -> OrderFlow:
+    flow = shop.start_flow()
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    return flow
+
+
+def test_two_workers_claiming_one_flow_at_once_get_one_claim(shop):
+    flow = _confirmed(shop)
+
+    claims, errors = _together(2, lambda: saga._claim(flow.pk))
+
+    assert errors == []
+    won = [claim for claim in claims if claim is not None]
+    assert len(won) == 1 and won[0].step == "verify_price"
+    # the local steps ran once: one row each, one reservation
+    assert list(FlowStep.objects.filter(flow=flow).values_list("name", "status")) == [
+        ("check_consent", "succeeded"),
+        ("reserve_spend", "succeeded"),
+        ("score_risk", "succeeded"),
+        ("verify_price", "running"),
+    ]
+    assert SpendEntry.objects.filter(flow_reference=f"flow:{flow.pk}:r1", kind="reserve").count() == 1
+
+
+def test_two_deliveries_of_the_same_task_at_once_place_one_order(shop):
+    flow = _confirmed(shop)
+
+    outcomes, errors = _together(2, lambda: saga.flow_run(flow_id=flow.pk))
+
+    assert errors == []
+    assert sorted(outcomes) == ["placed", "skipped"]
+    flow = OrderFlow.objects.get(pk=flow.pk)
+    assert flow.status == FlowStatus.PLACED
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 1
+    names = list(FlowStep.objects.filter(flow=flow).values_list("name", flat=True))
+    assert names == list(saga.STEPS)  # each step exactly once
+
+
+def test_a_worker_that_lost_its_lease_cannot_record_over_the_one_that_took_over(shop):
+    flow = _confirmed(shop)
+    slow = saga._claim(flow.pk)  # the local steps, then verify_price is claimed by a slow worker
+    # its lease runs out; another worker takes the step over
+    OrderFlow.objects.filter(pk=flow.pk).update(step_lease_until=timezone.now() - timedelta(seconds=1))
+    fresh = saga._claim(flow.pk)
+    assert fresh is not None and fresh.step == slow.step == "verify_price"
+
+    # the slow worker comes back with its outcome: refused, its row says why
+    late, _, _ = saga._step_transaction(flow.pk, finished=(slow, saga.Advance()), budget=0)
+    assert late is None
+    assert FlowStep.objects.get(pk=slow.step_id).error_class == "abandoned"
+    assert OrderFlow.objects.get(pk=flow.pk).next_step == "verify_price"
+
+    # the worker holding the step now finishes it and the flow moves on once
+    _, _, name = saga._step_transaction(flow.pk, finished=(fresh, saga.Advance()), budget=0)
+    assert name == "advance"
+    flow = OrderFlow.objects.get(pk=flow.pk)
+    assert (flow.next_step, flow.step_lease_until) == ("mint_token", None)
+    assert FlowStep.objects.filter(flow=flow, name="verify_price", status="succeeded").count() == 1
