@@ -439,6 +439,9 @@ def saved_items(call: Call) -> tuple[int, dict]:
 
 
 def saved_products(call: Call) -> tuple[int, dict]:
+    if not getattr(settings, "SANDBOX_MERCHANT_SAVED_PRODUCTS", True):
+        # Tests switch the extension off to play a merchant without it: then it is an unknown path.
+        raise NotFound("No such endpoint.")
     query = call.request.GET
     product_ids = [part.strip() for part in (query.get("product_ids") or "").split(",") if part.strip()]
     if len(product_ids) > 100:
