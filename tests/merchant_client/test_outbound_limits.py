@@ -206,3 +206,44 @@ def test_a_merchants_allowance_defaults_to_100_per_second_and_is_set_by_its_vari
     config = merchant_from_env("acme", {"BASE_URL": "https://acme.example"})
     limiter = OutboundRateLimiter("acme", per_second=config["RATE_LIMIT"], burst=config["RATE_LIMIT_BURST"], max_wait=1)
     assert (limiter.per_second, limiter.burst, limiter.max_lease) == (250.0, 50.0, 25)
+
+
+# -- the file cache of `make run` ------------------------------------------------------------------
+
+
+@pytest.fixture
+def file_state(settings, tmp_path):
+    from catalog_adapters.sharedstate import CacheSharedState
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(tmp_path)}
+    }
+    return CacheSharedState(prefix=f"t{uuid.uuid4().hex}")
+
+
+def test_on_the_file_cache_concurrent_failures_are_all_counted_under_the_file_lock(file_state):
+    breaker = CircuitBreaker(_merchant_id(), threshold=1000, cooldown=30, state=file_state)
+
+    def fail_25_times():
+        for _ in range(25):
+            breaker.record_failure(breaker.acquire())
+
+    threads = [threading.Thread(target=fail_25_times) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert breaker._read()[1] == 100
+
+
+def test_on_the_file_cache_the_breaker_opens_for_everyone_and_the_budget_is_shared(file_state):
+    merchant_id = _merchant_id()
+    breaker = CircuitBreaker(merchant_id, threshold=2, cooldown=30, state=file_state)
+    breaker.record_failure(breaker.acquire())
+    breaker.record_failure(breaker.acquire())
+    here = OutboundRateLimiter(merchant_id, per_second=0.1, burst=3, max_wait=0.05, state=file_state)
+    there = OutboundRateLimiter(merchant_id, per_second=0.1, burst=3, max_wait=0.05, state=file_state)
+
+    assert CircuitBreaker(merchant_id, threshold=2, cooldown=30, state=file_state).acquire() is None
+    assert _admitted(here, 2) + _admitted(there, 5) == 3
