@@ -8,6 +8,9 @@ without those capabilities (MERCHANT_<ID>_CAPABILITIES). All HTTP goes through M
 from __future__ import annotations
 
 import dataclasses
+import logging
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -44,6 +47,7 @@ from catalog_adapters.contract import (
     ProductVariant,
     RejectedDiscount,
     SavedItem,
+    SavedProduct,
     SelectedFulfillmentOption,
     SessionCapabilities,
     StoredCard,
@@ -57,6 +61,12 @@ from catalog_adapters.errors import (
     PaymentHandlerUnavailable,
 )
 from catalog_adapters.http import MerchantHttpClient, MerchantResponse, path_segment
+
+logger = logging.getLogger("catalog_adapters.acp")
+
+# A merchant found without the saved_products extension is asked the one-by-one way for this long
+# before we look for the extension again (it may have been deployed since).
+SAVED_PRODUCTS_RECHECK_SECONDS = 3600.0
 
 
 def _rfc3339(value: datetime) -> str:
@@ -721,6 +731,93 @@ class AcpCatalog(_Capability):
             ]
 
         return self._parse("list_saved_items", build, response)
+
+    def list_saved_products(
+        self,
+        *,
+        customer_id: str,
+        kind: str,
+        since: datetime | None = None,
+        product_ids: Sequence[str] | None = None,
+        limit: int = 10,
+        known_products: Mapping[str, Product] | None = None,
+    ) -> list[SavedProduct]:
+        if kind not in SAVED_ITEM_KINDS:
+            raise ValueError(f"kind must be one of {SAVED_ITEM_KINDS}, not {kind!r}")
+        if time.monotonic() < _saved_products_missing.get(self.merchant_id, 0.0):
+            return self._saved_products_one_by_one(customer_id, kind, since, product_ids, limit, known_products)
+        params: dict[str, Any] = {"kind": kind, "limit": limit}
+        if since is not None:
+            params["since"] = _rfc3339(since)
+        if product_ids:
+            # Ids travel comma-separated: each must be a plain id (MerchantIdInvalid before anything is sent).
+            params["product_ids"] = ",".join(self._segment(pid, "list_saved_products") for pid in product_ids)
+        try:
+            response = self.http.request(
+                "GET",
+                f"/customers/{self._segment(customer_id, 'list_saved_products')}/saved_products",
+                operation="list_saved_products",
+                params=params,
+            )
+        except MerchantClientError as error:
+            if error.status not in (404, 405, 501):
+                raise
+            # Either no such extension or no such customer: the one-by-one path tells which (its own 404).
+            found = self._saved_products_one_by_one(customer_id, kind, since, product_ids, limit, known_products)
+            with _saved_products_lock:
+                _saved_products_missing[self.merchant_id] = time.monotonic() + SAVED_PRODUCTS_RECHECK_SECONDS
+            logger.info("merchant.saved_products.not_offered", extra={"merchant": self.merchant_id})
+            return found
+
+        def build(data):
+            return [
+                SavedProduct(
+                    item=SavedItem(
+                        kind=item["kind"],
+                        product_id=item["product_id"],
+                        variant_id=item.get("variant_id"),
+                        saved_at=_parse_time(item["saved_at"]),
+                    ),
+                    product=product_from_wire(item["product"]),
+                )
+                for item in data["data"]
+            ]
+
+        return self._parse("list_saved_products", build, response)[:limit]
+
+    def _saved_products_one_by_one(
+        self,
+        customer_id: str,
+        kind: str,
+        since: datetime | None,
+        product_ids: Sequence[str] | None,
+        limit: int,
+        known_products: Mapping[str, Product] | None,
+    ) -> list[SavedProduct]:
+        items = self.list_saved_items(customer_id=customer_id, kind=kind, since=since)
+        if product_ids:
+            items = [item for item in items if item.product_id in product_ids]
+        fetched: dict[str, Product] = dict(known_products or {})
+        found = []
+        for item in items[:limit]:
+            if item.product_id not in fetched:
+                fetched[item.product_id] = self.get_product(product_id=item.product_id)
+            found.append(SavedProduct(item=item, product=fetched[item.product_id]))
+        return found
+
+
+# Per process: merchants seen without the saved_products extension, until when we believe it.
+_saved_products_missing: dict[str, float] = {}
+_saved_products_lock = threading.Lock()
+
+
+def saved_products_forget(merchant_id: str | None = None) -> None:
+    """Forget what we learnt about merchants' saved_products extension (tests; a merchant that changed)."""
+    with _saved_products_lock:
+        if merchant_id is None:
+            _saved_products_missing.clear()
+        else:
+            _saved_products_missing.pop(merchant_id, None)
 
 
 class AcpCheckout(_Capability):

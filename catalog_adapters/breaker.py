@@ -1,11 +1,16 @@
-"""A circuit breaker per merchant, its state in Django's cache so every process agrees.
+"""A circuit breaker per merchant, its state shared by every process (catalog_adapters.sharedstate).
 
-With Redis as the cache (REDIS_URL), web and worker processes on every machine share one breaker
-per merchant; with the file cache, the processes of one machine do. Closed: requests flow and
-consecutive server/network failures are counted. Open (after `threshold` of them): requests fail
-fast without touching the network. Half-open (after `cooldown` seconds): exactly one request, the
-probe, is let through; its success closes the breaker, its failure opens it for another cool-down.
-A 4xx answer proves the merchant is up, so it counts as a success, never a failure.
+With Redis (REDIS_URL), web and worker processes on every machine share one breaker per merchant;
+with the file cache, the processes of one machine do. Closed: requests flow and consecutive
+server/network failures are counted. Open (after `threshold` of them): requests fail fast without
+touching the network. Half-open (after `cooldown` seconds): exactly one request, the probe, is let
+through; its success closes the breaker, its failure opens it for another cool-down. A 4xx answer
+proves the merchant is up, so it counts as a success, never a failure.
+
+Cost per request: `acquire` reads the whole state in one round trip (MGET of the open mark and the
+failure count) and the permit remembers what it saw, so the common case (closed, no failures) records
+its success without asking again; a failure is one more round trip (INCR with its expiry), opening
+the breaker one more (SET NX, so two processes never restart each other's cool-down).
 """
 
 from __future__ import annotations
@@ -14,10 +19,8 @@ import logging
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
-
 from catalog_adapters import metrics
-from catalog_adapters.sharedstate import cache_mutex
+from catalog_adapters.sharedstate import CacheSharedState, RedisSharedState, SharedStateUnavailable, shared_state
 
 logger = logging.getLogger("catalog_adapters.breaker")
 
@@ -29,67 +32,77 @@ _STATE_TTL = 3600
 @dataclass(frozen=True)
 class Permit:
     probe: bool = False
+    # What `acquire` read: whether anything needs clearing when this request succeeds.
+    failures_seen: int = 0
+    open_seen: bool = False
 
 
 class CircuitBreaker:
-    def __init__(self, merchant_id: str, *, threshold: int, cooldown: float) -> None:
+    def __init__(
+        self,
+        merchant_id: str,
+        *,
+        threshold: int,
+        cooldown: float,
+        state: RedisSharedState | CacheSharedState | None = None,
+    ) -> None:
         self.merchant_id = merchant_id
         self.threshold = threshold
         self.cooldown = cooldown
-        prefix = f"merchant-breaker:{merchant_id}"
+        self._state = state
+        prefix = f"breaker:{merchant_id}"
         self._failures_key = f"{prefix}:failures"
         self._open_until_key = f"{prefix}:open-until"
         self._probe_key = f"{prefix}:probe"
 
+    @property
+    def store(self) -> RedisSharedState | CacheSharedState:
+        return self._state or shared_state()
+
     def state(self) -> str:
-        open_until = self._get(self._open_until_key)
+        open_until, _ = self._read()
         if open_until is None:
             return CLOSED
         return OPEN if time.time() < open_until else HALF_OPEN
 
     def acquire(self) -> Permit | None:
         """A permit to send one request, or None: fail fast, send nothing."""
-        open_until = self._get(self._open_until_key)
+        open_until, failures = self._read()
         if open_until is None:
-            return Permit()
+            return Permit(failures_seen=failures)
         if time.time() < open_until:
             return None
         # Cool-down over: one process wins the probe slot; the others keep failing fast meanwhile.
         try:
-            with cache_mutex(self._probe_key):
-                won = cache.add(self._probe_key, 1, timeout=max(1, int(self.cooldown) + 1))
-        except Exception:
-            logger.warning("merchant.breaker.cache_unavailable", extra={"merchant": self.merchant_id}, exc_info=True)
+            won = self.store.add(self._probe_key, "1", ttl=max(1.0, self.cooldown + 1))
+        except SharedStateUnavailable:
+            self._unavailable()
             return Permit()
         if won:
             metrics.CIRCUIT_TRANSITIONS.labels(self.merchant_id, HALF_OPEN).inc()
-            return Permit(probe=True)
+            return Permit(probe=True, failures_seen=failures, open_seen=True)
         return None
 
     def record_success(self, permit: Permit) -> None:
-        if permit.probe or self._get(self._open_until_key) is not None:
+        if permit.probe or permit.open_seen:
             metrics.CIRCUIT_TRANSITIONS.labels(self.merchant_id, CLOSED).inc()
             logger.info("merchant.breaker.closed", extra={"merchant": self.merchant_id})
-            self._delete(self._open_until_key, self._probe_key)
-        if self._get(self._failures_key):
+            self._delete(self._open_until_key, self._probe_key, self._failures_key)
+        elif permit.failures_seen:
             self._delete(self._failures_key)
 
     def record_failure(self, permit: Permit) -> None:
         if permit.probe:
-            self._open()
+            self._open(restart=True)
             self._delete(self._probe_key)
             return
         try:
-            with cache_mutex(self._failures_key):
-                cache.add(self._failures_key, 0, timeout=_STATE_TTL)
-                failures = cache.incr(self._failures_key)
-        except ValueError:  # expired between add and incr
-            failures = 1
-        except Exception:
-            logger.warning("merchant.breaker.cache_unavailable", extra={"merchant": self.merchant_id}, exc_info=True)
+            failures = self.store.incr(self._failures_key, ttl=_STATE_TTL)
+        except SharedStateUnavailable:
+            self._unavailable()
             return
-        if failures >= self.threshold and self._get(self._open_until_key) is None:
-            self._open()
+        if failures >= self.threshold:
+            self._open(restart=False)
 
     def release(self, permit: Permit) -> None:
         """Give back a permit that sent nothing, so another process may probe at once."""
@@ -99,25 +112,34 @@ class CircuitBreaker:
     def reset(self) -> None:
         self._delete(self._failures_key, self._open_until_key, self._probe_key)
 
-    def _open(self) -> None:
+    def _open(self, *, restart: bool) -> None:
+        """Open for a cool-down; `restart` (a failed probe) starts a new one, else an open breaker stays as is."""
+        value, ttl = repr(time.time() + self.cooldown), self.cooldown + _STATE_TTL
         try:
-            cache.set(self._open_until_key, time.time() + self.cooldown, timeout=int(self.cooldown) + _STATE_TTL)
-        except Exception:
-            logger.warning("merchant.breaker.cache_unavailable", extra={"merchant": self.merchant_id}, exc_info=True)
+            if restart:
+                self.store.set(self._open_until_key, value, ttl=ttl)
+            elif not self.store.add(self._open_until_key, value, ttl=ttl):
+                return  # already open (another process, or a request that started before it opened)
+        except SharedStateUnavailable:
+            self._unavailable()
             return
         metrics.CIRCUIT_TRANSITIONS.labels(self.merchant_id, OPEN).inc()
         logger.warning("merchant.breaker.opened", extra={"merchant": self.merchant_id, "cooldown_s": self.cooldown})
 
-    def _get(self, key: str):
-        # A cache outage must not stop all merchant traffic: the breaker then reads as closed.
+    def _read(self) -> tuple[float | None, int]:
+        # A store outage must not stop all merchant traffic: the breaker then reads as closed.
         try:
-            return cache.get(key)
-        except Exception:
-            logger.warning("merchant.breaker.cache_unavailable", extra={"merchant": self.merchant_id}, exc_info=True)
-            return None
+            open_until, failures = self.store.get_many([self._open_until_key, self._failures_key])
+        except SharedStateUnavailable:
+            self._unavailable()
+            return None, 0
+        return (float(open_until) if open_until is not None else None), int(failures or 0)
 
     def _delete(self, *keys: str) -> None:
         try:
-            cache.delete_many(keys)
-        except Exception:
-            logger.warning("merchant.breaker.cache_unavailable", extra={"merchant": self.merchant_id}, exc_info=True)
+            self.store.delete(*keys)
+        except SharedStateUnavailable:
+            self._unavailable()
+
+    def _unavailable(self) -> None:
+        logger.warning("merchant.breaker.state_unavailable", extra={"merchant": self.merchant_id})

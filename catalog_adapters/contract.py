@@ -73,6 +73,14 @@ class SavedItem:
     saved_at: datetime
 
 
+@dataclass(frozen=True)
+class SavedProduct:
+    """A saved item with its product (variants, stock) as the merchant answers it now."""
+
+    item: SavedItem
+    product: Product
+
+
 @runtime_checkable
 class Catalog(Protocol):
     def search_products(
@@ -90,6 +98,22 @@ class Catalog(Protocol):
     def list_saved_items(
         self, *, customer_id: str, kind: SavedItemKind, since: datetime | None = None
     ) -> list[SavedItem]: ...
+
+    def list_saved_products(
+        self,
+        *,
+        customer_id: str,
+        kind: SavedItemKind,
+        since: datetime | None = None,
+        product_ids: Sequence[str] | None = None,
+        limit: int = 10,
+        known_products: Mapping[str, Product] | None = None,
+    ) -> list[SavedProduct]:
+        """Saved items, newest first (only `product_ids` when given, at most `limit`), each with its product.
+
+        One request where the merchant offers it; else the saved items and then each product not in
+        `known_products` (products the caller already fetched, which are used as they are)."""
+        ...
 
 
 # -- checkout (ACP) ------------------------------------------------------------------------------

@@ -151,7 +151,11 @@ class MerchantHttpClient:
         self.session.mount("https://", adapter)
         self.breaker = CircuitBreaker(config.id, threshold=config.breaker_threshold, cooldown=config.breaker_cooldown)
         self.rate_limiter = OutboundRateLimiter(
-            config.id, per_second=config.rate_limit, max_wait=config.rate_limit_max_wait
+            config.id,
+            per_second=config.rate_limit,
+            max_wait=config.rate_limit_max_wait,
+            burst=config.rate_limit_burst or None,
+            lease=config.rate_limit_lease or None,
         )
         # Tests set this to record backoff delays; production sleeps for real.
         self.sleep: Callable[[float], None] = time.sleep

@@ -1,24 +1,37 @@
-"""Our own outbound rate limit per merchant, shared across processes through Django's cache.
+"""Our own outbound rate limit per merchant: a local token bucket per process plus a shared budget.
 
-A sliding-window counter: requests in the current window plus the previous window's count weighted
-by how much of it still overlaps. A burst of customers (or of retries) therefore queues here, for at
-most `max_wait` seconds, instead of tripping the merchant's own limits; past that the caller gets
-`MerchantRateLimited`, having sent nothing.
+The merchant's allowance (`MERCHANT_<ID>_RATE_LIMIT` requests/s, `_RATE_LIMIT_BURST` at once) is a
+token bucket kept twice:
+
+- **Shared budget** (catalog_adapters.sharedstate: Redis, or the file cache of one machine): one
+  bucket per merchant for the whole deployment, refilled at the rate up to the burst, on Redis's own
+  clock. A process does not ask it per request: it *leases* a batch of tokens in one round trip (a Lua
+  script) and spends them locally. The batch starts at one token and doubles while the process keeps
+  spending whole batches within a lease's lifetime (up to `_RATE_LIMIT_LEASE`); an unspent rest
+  expires after `LEASE_LIFETIME` and halves the next batch, so idle processes do not hoard the budget.
+  The deployment therefore never sends more than burst + rate x t, whatever the number of processes.
+- **Local bucket** (rate and burst, per process, in memory): smooths a process's own bursts and is
+  what still holds when the shared store is unavailable (each process then keeps to the full
+  allowance on its own; the merchant's 429 + Retry-After handling in the HTTP base is the backstop).
+
+A burst of customers (or of retries) queues here, for at most `max_wait` seconds, instead of tripping
+the merchant's own limits; when the wait it would need is longer, the caller gets `MerchantRateLimited`
+at once, having sent nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
+import math
 import random
+import threading
 import time
 
-from django.core.cache import cache
-
 from catalog_adapters import metrics
-from catalog_adapters.sharedstate import cache_mutex
+from catalog_adapters.sharedstate import CacheSharedState, RedisSharedState, SharedStateUnavailable, shared_state
 
-logger = logging.getLogger("catalog_adapters.ratelimit")
+# Leased tokens not spent within this many seconds go back to nobody (they were already counted).
+LEASE_LIFETIME = 1.0
 
 
 class RateLimitTimeout(Exception):
@@ -28,65 +41,97 @@ class RateLimitTimeout(Exception):
 
 
 class OutboundRateLimiter:
-    def __init__(self, merchant_id: str, *, per_second: float, max_wait: float) -> None:
+    def __init__(
+        self,
+        merchant_id: str,
+        *,
+        per_second: float,
+        max_wait: float,
+        burst: float | None = None,
+        lease: int | None = None,
+        state: RedisSharedState | CacheSharedState | None = None,
+    ) -> None:
         self.merchant_id = merchant_id
         self.per_second = per_second
         self.max_wait = max_wait
-        # Below one request per second a one-second window could never admit anyone.
-        self.window = max(1.0, 1.0 / per_second) if per_second > 0 else 1.0
-        self.capacity = per_second * self.window
-        self._prefix = f"merchant-ratelimit:{merchant_id}"
+        # A bucket holds at least one request, else nothing could ever be sent; by default one second's worth.
+        self.burst = max(1.0, float(burst) if burst else per_second)
+        self.max_lease = max(1, min(int(self.burst), int(lease) if lease else math.ceil(per_second / 10)))
+        self._state = state
+        self._name = f"ratelimit:{merchant_id}"
+        self._lock = threading.Lock()
+        self._tokens = self.burst
+        self._refilled_at = time.monotonic()
+        self._leased = 0
+        self._lease_expires_at = 0.0
+        self._lease_size = 1
+
+    @property
+    def store(self) -> RedisSharedState | CacheSharedState:
+        return self._state or shared_state()
 
     def acquire(self) -> float:
-        """Wait for a slot; returns the seconds waited, or raises RateLimitTimeout."""
+        """Take one token (waiting if needed); returns the seconds waited, or raises RateLimitTimeout."""
         if self.per_second <= 0:
             return 0.0
         started = time.monotonic()
         while True:
-            try:
-                if self._try_take():
-                    waited = time.monotonic() - started
-                    metrics.RATE_LIMIT_WAIT.labels(self.merchant_id).observe(waited)
-                    return waited
-            except Exception:
-                # Throttling protects the merchant; it is not worth refusing every call over a cache outage.
-                logger.warning(
-                    "merchant.ratelimit.cache_unavailable", extra={"merchant": self.merchant_id}, exc_info=True
-                )
-                return 0.0
+            wait = self._try_take()
             waited = time.monotonic() - started
-            if waited >= self.max_wait:
+            if wait <= 0:
+                metrics.RATE_LIMIT_WAIT.labels(self.merchant_id).observe(waited)
+                return waited
+            if waited + wait > self.max_wait:
+                # The wait needed is known: failing now sends nothing and frees the caller sooner.
                 raise RateLimitTimeout(waited)
-            # Jitter so that waiting processes do not all retry at the same instant.
-            pause = random.uniform(0.5, 1.5) / self.per_second  # noqa: S311 - jitter, not security
-            time.sleep(min(pause, self.max_wait - waited + 0.001))
+            # Jitter so that waiting threads and processes do not all come back at the same instant.
+            time.sleep(wait * random.uniform(1.0, 1.2))  # noqa: S311 - jitter, not security
 
-    def _try_take(self) -> bool:
-        with cache_mutex(self._prefix):
-            return self._take_unlocked()
+    def _try_take(self) -> float:
+        """0 when a token was taken, else the seconds to wait before the next one can be."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._refilled_at) * self.per_second)
+            self._refilled_at = now
+            if self._tokens < 1:
+                return (1 - self._tokens) / self.per_second
+            if self._leased <= 0 or now >= self._lease_expires_at:
+                wait = self._lease(now)
+                if wait > 0:
+                    return wait
+            self._leased -= 1
+            self._tokens -= 1
+            return 0.0
 
-    def _take_unlocked(self) -> bool:
-        now = time.time()
-        index = int(now // self.window)
-        key = f"{self._prefix}:{index}"
-        ttl = int(self.window * 3) + 1
-        if cache.add(key, 0, timeout=ttl):
-            # First in a new window: drop the one before last now, so that the file cache (which culls
-            # random entries once full) is not filled with stale windows that could push out breaker state.
-            cache.delete(f"{self._prefix}:{index - 2}")
+    def _lease(self, now: float) -> float:
+        """Lease a batch from the shared budget: 0 when tokens are in hand, else the seconds to wait."""
+        if self._leased > 0:
+            # The last batch expired half-spent: this process needs less than it asked for.
+            self._lease_size = max(1, self._lease_size // 2)
+        elif self._lease_expires_at and now < self._lease_expires_at:
+            self._lease_size = min(self.max_lease, self._lease_size * 2)
+        self._leased = 0
         try:
-            current = cache.incr(key)
-        except ValueError:  # the key expired between add and incr
-            cache.add(key, 1, timeout=ttl)
-            current = 1
-        previous = cache.get(f"{self._prefix}:{index - 1}") or 0
-        overlap = 1.0 - (now - index * self.window) / self.window
-        if previous * overlap + current <= self.capacity:
-            return True
-        with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
-            cache.decr(key)  # give the slot back: we are not sending now
-        return False
+            granted, wait = self.store.lease(
+                self._name,
+                want=self._lease_size,
+                rate=self.per_second,
+                capacity=self.burst,
+                ttl=self.burst / self.per_second + 60,
+            )
+        except SharedStateUnavailable:
+            # Throttling protects the merchant; a store outage must not refuse every call: the local bucket holds.
+            self._leased, self._lease_expires_at = 1, now + LEASE_LIFETIME
+            return 0.0
+        if granted <= 0:
+            self._lease_expires_at = 0.0
+            return max(wait, 0.001)
+        self._leased, self._lease_expires_at = granted, now + LEASE_LIFETIME
+        return 0.0
 
     def reset(self) -> None:
-        index = int(time.time() // self.window)
-        cache.delete_many([f"{self._prefix}:{index + offset}" for offset in (-2, -1, 0, 1)])
+        with self._lock:
+            self._tokens, self._refilled_at = self.burst, time.monotonic()
+            self._leased, self._lease_expires_at, self._lease_size = 0, 0.0, 1
+        with contextlib.suppress(SharedStateUnavailable):
+            self.store.delete(self._name)

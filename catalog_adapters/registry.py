@@ -32,7 +32,9 @@ class MerchantConfig:
     retry_after_cap: float = 5.0
     breaker_threshold: int = 5
     breaker_cooldown: float = 30.0
-    rate_limit: float = 10.0
+    rate_limit: float = 100.0
+    rate_limit_burst: float = 0.0  # 0: the rate
+    rate_limit_lease: int = 0  # 0: a tenth of the rate
     rate_limit_max_wait: float = 2.0
     # Signs every request (Signature/Timestamp) when set; MERCHANT_<ID>_SIGNING_KEY. Never logged.
     signing_key: str = field(default="", repr=False)
@@ -54,7 +56,9 @@ class MerchantConfig:
             retry_after_cap=float(values.get("RETRY_AFTER_CAP", 5.0)),
             breaker_threshold=int(values.get("BREAKER_THRESHOLD", 5)),
             breaker_cooldown=float(values.get("BREAKER_COOLDOWN", 30.0)),
-            rate_limit=float(values.get("RATE_LIMIT", 10.0)),
+            rate_limit=float(values.get("RATE_LIMIT", 100.0)),
+            rate_limit_burst=float(values.get("RATE_LIMIT_BURST", 0.0)),
+            rate_limit_lease=int(values.get("RATE_LIMIT_LEASE", 0)),
             rate_limit_max_wait=float(values.get("RATE_LIMIT_MAX_WAIT", 2.0)),
             signing_key=values.get("SIGNING_KEY", ""),
             capabilities=tuple(values.get("CAPABILITIES", ("catalog", "checkout", "vault", "orders"))),

@@ -438,6 +438,24 @@ def saved_items(call: Call) -> tuple[int, dict]:
     return 200, {"data": items}
 
 
+def saved_products(call: Call) -> tuple[int, dict]:
+    if not getattr(settings, "SANDBOX_MERCHANT_SAVED_PRODUCTS", True):
+        # Tests switch the extension off to play a merchant without it: then it is an unknown path.
+        raise NotFound("No such endpoint.")
+    query = call.request.GET
+    product_ids = [part.strip() for part in (query.get("product_ids") or "").split(",") if part.strip()]
+    if len(product_ids) > 100:
+        raise InvalidRequest("product_ids names at most 100 products.", param="product_ids")
+    items = selectors.saved_products_list(
+        customer_id=call.path_ids["customer_id"],
+        kind=query.get("kind") or None,
+        since=query.get("since") or None,
+        product_ids=product_ids or None,
+        limit=_limit(query.get("limit") or "10"),
+    )
+    return 200, {"data": items}
+
+
 def customer_promotions(call: Call) -> tuple[int, dict]:
     return 200, {"data": selectors.customer_promotions(customer_id=call.path_ids["customer_id"])}
 

@@ -162,6 +162,26 @@ def saved_items_list(*, customer_id: str, kind: str | None = None, since: str | 
     ]
 
 
+def saved_products_list(
+    *,
+    customer_id: str,
+    kind: str | None = None,
+    since: str | None = None,
+    product_ids: list[str] | None = None,
+    limit: int = 10,
+) -> list[dict]:
+    """Saved items with their products (the `saved_products` extension): one answer instead of one
+    product request per item. Newest first, only `product_ids` when given, at most `limit` items."""
+    items = saved_items_list(customer_id=customer_id, kind=kind, since=since)
+    if product_ids:
+        items = [item for item in items if item["product_id"] in product_ids]
+    items = items[:limit]
+    wanted = {item["product_id"] for item in items}
+    products = Product.objects.filter(id__in=wanted).order_by("id").prefetch_related("images", "variants")
+    by_id = {product["id"]: product for product in _products_with_availability(list(products))}
+    return [{**item, "product": by_id[item["product_id"]]} for item in items if item["product_id"] in by_id]
+
+
 def customer_detail(*, customer_id: str) -> dict:
     customer = _customer_or_404(customer_id)
     return {

@@ -465,6 +465,18 @@ def _readiness(session: CheckoutSession, messages: list[dict]) -> str:
     return CheckoutStatus.READY_FOR_PAYMENT if ready else CheckoutStatus.NOT_READY_FOR_PAYMENT
 
 
+def _select_default_fulfillment(session: CheckoutSession, request: CheckoutRequest, lines: list[CheckoutLine]) -> None:
+    """With a complete address and no option chosen yet, the first option (standard shipping) is selected,
+    as in the spec's own create example; a client that wants it sends no second request to choose it."""
+    if request.selected_fulfillment_options is not MISSING or session.selected_fulfillment_options:
+        return
+    if not _address_complete(session.fulfillment_details):
+        return
+    default = settings.SANDBOX_MERCHANT_SHIPPING_OPTIONS[0]["id"]
+    item_ids = [_line_id(line.variant_id) for line in lines]
+    session.selected_fulfillment_options = [{"type": "shipping", "option_id": default, "item_ids": item_ids}]
+
+
 def _reprice_and_reserve(session: CheckoutSession, request: CheckoutRequest, *, now: datetime) -> None:
     """Apply a create/update request: replace lines when given, re-reserve, re-price, decide readiness."""
     existing = {line.variant_id: line for line in session.lines.select_related("variant__product")}
@@ -492,6 +504,7 @@ def _reprice_and_reserve(session: CheckoutSession, request: CheckoutRequest, *, 
     stock_messages = _reserve(session, lines, variants, now=now)
     for line in lines:
         line.save()
+    _select_default_fulfillment(session, request, lines)
     quote = _quote_session(session, lines, now=now)
     _store_quote(session, quote)
     session.messages = stock_messages + _fulfillment_messages(session) + quote.messages

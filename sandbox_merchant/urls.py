@@ -61,6 +61,12 @@ urlpatterns = [
         api.route(GET=(Op.CUSTOMER, api.saved_items)),
         name="customer-saved-items",
     ),
+    # Extension: saved items with their products, one request for what saved_items + N product reads return.
+    path(
+        "customers/<str:customer_id>/saved_products",
+        api.route(GET=(Op.CUSTOMER, api.saved_products)),
+        name="customer-saved-products",
+    ),
     path(
         "customers/<str:customer_id>/promotions",
         api.route(GET=(Op.CUSTOMER, api.customer_promotions)),

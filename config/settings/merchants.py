@@ -12,7 +12,11 @@ merchant `<id>` (lower-cased), and its other values come from `MERCHANT_<ID>_<KN
     MERCHANT_ACME_BACKOFF_BASE / _BACKOFF_CAP           seconds of exponential backoff (0.25 / 4)
     MERCHANT_ACME_RETRY_AFTER_CAP                       longest Retry-After we wait inside a call (5)
     MERCHANT_ACME_BREAKER_THRESHOLD / _BREAKER_COOLDOWN consecutive failures to open / seconds open (5 / 30)
-    MERCHANT_ACME_RATE_LIMIT / _RATE_LIMIT_MAX_WAIT     our own requests per second to it / max wait (10 / 2)
+    MERCHANT_ACME_RATE_LIMIT                            its allowance: our requests/s to it, all processes (100)
+    MERCHANT_ACME_RATE_LIMIT_BURST                      requests at once after a quiet spell (default: the rate)
+    MERCHANT_ACME_RATE_LIMIT_LEASE                      most tokens a process takes per shared-budget round trip
+                                                        (default: a tenth of the rate)
+    MERCHANT_ACME_RATE_LIMIT_MAX_WAIT                   longest a call queues for a token before failing (2)
     MERCHANT_ACME_SIGNING_KEY=...                       signs our requests (Signature/Timestamp); empty: unsigned
     MERCHANT_ACME_CAPABILITIES                          comma list of catalog,checkout,vault,orders
 
@@ -44,10 +48,14 @@ _FLOAT_KNOBS = {
     "BACKOFF_CAP": 4.0,
     "RETRY_AFTER_CAP": 5.0,
     "BREAKER_COOLDOWN": 30.0,
-    "RATE_LIMIT": 10.0,
+    # 100/s: the usual allowance of commerce APIs (Stripe's default live-mode limit is 100 requests/s); an
+    # add-to-cart turn makes at most 2 calls, so this is ~50 turns/s, above what a 2-core deployment serves.
+    # A merchant that allows less (or more) says so in MERCHANT_<ID>_RATE_LIMIT; 0 switches our limit off.
+    "RATE_LIMIT": 100.0,
+    "RATE_LIMIT_BURST": 0.0,  # 0: the rate (a bucket holding one second of allowance)
     "RATE_LIMIT_MAX_WAIT": 2.0,
 }
-_INT_KNOBS = {"MAX_ATTEMPTS": 3, "BREAKER_THRESHOLD": 5}
+_INT_KNOBS = {"MAX_ATTEMPTS": 3, "BREAKER_THRESHOLD": 5, "RATE_LIMIT_LEASE": 0}  # lease 0: a tenth of the rate
 _STR_KNOBS = {
     "TOKEN": "",
     "API_VERSION": "2026-04-17",
@@ -91,6 +99,8 @@ def merchant_from_env(merchant_id: str, defaults: dict | None = None) -> dict:
         config[name] = _knob(prefix, name, defaults.get(name, default), int)
     if not config["BASE_URL"].startswith(("http://", "https://")):
         raise ImproperlyConfigured(f"{prefix}_BASE_URL={config['BASE_URL']!r} must be an http(s) URL.")
+    if min(config["RATE_LIMIT"], config["RATE_LIMIT_BURST"], config["RATE_LIMIT_LEASE"]) < 0:
+        raise ImproperlyConfigured(f"{prefix}_RATE_LIMIT, _RATE_LIMIT_BURST and _RATE_LIMIT_LEASE cannot be negative.")
     if config["MAX_ATTEMPTS"] < 1 or config["BREAKER_THRESHOLD"] < 1:
         raise ImproperlyConfigured(f"{prefix}_MAX_ATTEMPTS and {prefix}_BREAKER_THRESHOLD must be at least 1.")
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")

@@ -238,29 +238,34 @@ def list_saved_items(turn: Turn, args: dict) -> ToolResult:
     if customer_ref is None:
         return ToolResult(ok=True, data={"items": [], "note": "no account at this shop is linked"})
     since = timezone.now() - timedelta(days=args["since_days"]) if args.get("since_days") else None
-    catalog = get_merchant(merchant_id).catalog
     try:
-        saved = catalog.list_saved_items(customer_id=customer_ref, kind=args["kind"], since=since)
-        if args.get("product_ids"):
-            # Only the products the customer named, however long their history: never the newest of something else.
-            saved = [item for item in saved if item.product_id in args["product_ids"]]
-        saved = saved[:10]
-        items = []
-        for item in saved:
-            product = _product_get(turn, item.product_id)
-            items.append(
-                {
-                    "kind": item.kind,
-                    "product_id": item.product_id,
-                    "variant_id": item.variant_id,
-                    "saved_at": item.saved_at.isoformat() if item.saved_at else None,
-                    "title": product.title[:120],
-                    "category": product.category,
-                    "colours": sorted({v.colour for v in product.variants if v.colour}),
-                }
-            )
+        # One call with the products (or, at a merchant without that extension, the saved items and then
+        # each product not fetched yet this turn). Only the products the customer named, however long
+        # their history: never the newest of something else.
+        saved = get_merchant(merchant_id).catalog.list_saved_products(
+            customer_id=customer_ref,
+            kind=args["kind"],
+            since=since,
+            product_ids=args.get("product_ids") or None,
+            limit=10,
+            known_products=turn.products,
+        )
     except MerchantError as error:
         return _merchant_failed(error)
+    items = []
+    for entry in saved:
+        item, product = entry.item, turn.products.setdefault(entry.product.id, entry.product)
+        items.append(
+            {
+                "kind": item.kind,
+                "product_id": item.product_id,
+                "variant_id": item.variant_id,
+                "saved_at": item.saved_at.isoformat() if item.saved_at else None,
+                "title": product.title[:120],
+                "category": product.category,
+                "colours": sorted({v.colour for v in product.variants if v.colour}),
+            }
+        )
     return ToolResult(ok=True, data={"items": items, "count": len(items)})
 
 
@@ -273,6 +278,8 @@ def _sync(turn: Turn, before: dict[str, Any]) -> ToolResult | Any:
         # No transaction around it: the merchant is called here, and a lock must never wait on a foreign call.
         _, session = shop.cart_sync(conversation=turn.conversation, state=turn.state)
     except (MerchantError, OrderingError) as error:
+        # The session may have changed at the shop anyway (an unknown outcome): a preview reads it afresh.
+        turn.checkout_sessions.clear()
         version = turn.state["cart_version"]
         turn.state.clear()
         turn.state.update(before, cart_version=version)  # never reuse an operation id for another body
@@ -281,6 +288,9 @@ def _sync(turn: Turn, before: dict[str, Any]) -> ToolResult | Any:
             return _merchant_failed(error)
         return _failed(error.message)
     turn.save_state()
+    turn.checkout_sessions.clear()
+    if session is not None:
+        turn.checkout_sessions[session.id] = session
     # Products fetched earlier in this turn predate these reservations: remember what changed since.
     held_before = {line["variant_id"]: line["quantity"] for line in before.get("cart", [])}
     for line in turn.state["cart"]:
@@ -520,7 +530,10 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
     if payment_method_id is None or address is None:
         return _failed("A saved card and a saved address are needed; add them on the settings page.")
     try:
-        session = get_merchant(flow.merchant_id).checkout.get(session_id=flow.checkout_session_id)
+        # The shop's answer to this turn's cart change is its latest word on the session: no second read.
+        session = turn.checkout_sessions.get(flow.checkout_session_id) or get_merchant(flow.merchant_id).checkout.get(
+            session_id=flow.checkout_session_id
+        )
         flow = flow_preview(
             flow_id=flow.pk,
             customer_id=turn.customer_id,

@@ -55,6 +55,8 @@ class Turn:
         # Units reserved (or released) at the shop by this turn's cart changes, per variant, after the
         # products above were fetched: their stock figures do not include them yet.
         self.reserved_since_fetch: dict[str, int] = {}
+        # The shop's latest answer per checkout session this turn sent the cart to (a preview reads no more).
+        self.checkout_sessions: dict[str, Any] = {}
 
     # -- the planner's interface --------------------------------------------------------------------
 

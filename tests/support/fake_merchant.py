@@ -48,6 +48,7 @@ from catalog_adapters.contract import (
     PaymentToken,
     Product,
     SavedItem,
+    SavedProduct,
     SelectedFulfillmentOption,
     SessionCapabilities,
     StoredCard,
@@ -158,6 +159,22 @@ class FakeCatalog(_Capability):
             for customer, item in self._merchant.saved_items
             if customer == customer_id and item.kind == kind and (since is None or item.saved_at >= since)
         ]
+
+    def list_saved_products(
+        self,
+        *,
+        customer_id: str,
+        kind: str,
+        since: datetime | None = None,
+        product_ids=None,
+        limit: int = 10,
+        known_products=None,
+    ) -> list[SavedProduct]:
+        items = self.list_saved_items(customer_id=customer_id, kind=kind, since=since)
+        self._merchant.calls[-1] = ("catalog", "list_saved_products")
+        if product_ids:
+            items = [item for item in items if item.product_id in product_ids]
+        return [SavedProduct(item=item, product=self._merchant.product(item.product_id)) for item in items[:limit]]
 
 
 class FakeCheckout(_Capability):
