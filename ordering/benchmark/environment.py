@@ -28,8 +28,11 @@ from django.db import connection
 
 BENCH_DIR = Path(settings.BASE_DIR) / "var" / "bench"
 LOG_DIR = BENCH_DIR / "logs"
-MAIN_DATABASE = "bench_main"
-PEER_DATABASE = "bench_peer"
+# BENCH_DATABASE names the run's database (the harness's own test runs use another); always bench_*.
+MAIN_DATABASE = os.environ.get("BENCH_DATABASE", "bench_main")
+PEER_DATABASE = f"{MAIN_DATABASE}_peer"
+if not MAIN_DATABASE.startswith("bench_"):
+    raise ImportError(f"BENCH_DATABASE={MAIN_DATABASE!r}: the bench only creates and drops bench_* databases.")
 SANDBOX_QUEUE = "bench-sandbox-webhooks"
 
 
