@@ -167,6 +167,22 @@ def chat_load(*, base_url: str, sessions: list[Any], texts: list[str], think: fl
     return _run(sessions=sessions, think=think, timeout=timeout, body=body, base_url=base_url)
 
 
+def server_idle(*, base_url: str, signed_in: Any, within: float = 0.5, timeout: float = 300) -> None:
+    """Waits until the floor answers within `within` seconds: requests a timed-out client left behind are
+    still being served, and the floor must not be measured behind them."""
+    session = _Session(base_url, signed_in, timeout=30)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            ok = session.post("/bench/floor/", {"text": "idle?"}).status_code == 201
+        except requests.RequestException:
+            ok = False
+        if ok and time.monotonic() - started < within:
+            return
+        time.sleep(1)
+
+
 def floor_load(*, base_url: str, sessions: list[Any], count: int, think: float, timeout: float) -> LoadResult:
     """The same sessions and pacing against the floor (one insert, one update per request)."""
 

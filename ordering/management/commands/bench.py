@@ -426,7 +426,7 @@ class Bench:
     # -- row 6: the production deployment under chat load -------------------------------------------------
 
     def load_row(self) -> None:
-        from ordering.benchmark.load import chat_load, floor_load
+        from ordering.benchmark.load import chat_load, floor_load, server_idle
 
         config = self.config
         self.say(f"Row 6: {config.sessions} customers, gunicorn ({config.web_workers} workers), 2 Celery workers …")
@@ -444,6 +444,7 @@ class Bench:
                 result = chat_load(
                     base_url=base_url, sessions=sessions, texts=texts, think=config.think, timeout=config.timeout
                 )
+                server_idle(base_url=base_url, signed_in=sessions[0])
                 floor = floor_load(
                     base_url=base_url, sessions=sessions, count=len(texts), think=config.think, timeout=config.timeout
                 )
