@@ -100,12 +100,13 @@ class Command(BaseCommand):
             rows=rows,
         )
         self.verbosity = int(options["verbosity"])
+        commit = _commit()  # before the run: the code measured, whatever is committed meanwhile
         started = time.monotonic()
         bench_rows = Bench(self, config).run()
         elapsed = time.monotonic() - started
 
         self.stdout.write(table(bench_rows))
-        meta = _meta(config, elapsed)
+        meta = _meta(config, elapsed, commit)
         self.stdout.write(
             f"\n{meta['commit']} · {meta['machine']} · repeat {config.repeat} · {elapsed:.0f} s. "
             "Cells: median (min–max of the repeats). See docs/performance.md."
@@ -121,7 +122,7 @@ class Command(BaseCommand):
             self.stderr.flush()
 
 
-def _meta(config: Config, elapsed: float) -> dict[str, Any]:
+def _commit() -> str:
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
@@ -132,8 +133,19 @@ def _meta(config: Config, elapsed: float) -> dict[str, Any]:
         ).stdout.strip()
     except OSError:
         commit = ""
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return f"{commit or 'unknown'}{' (with uncommitted changes)' if dirty else ''}"
+
+
+def _meta(config: Config, elapsed: float, commit: str) -> dict[str, Any]:
     return {
-        "commit": f"commit {commit or 'unknown'}",
+        "commit": f"commit {commit}",
         "machine": f"{platform.machine()} · {os.cpu_count()} CPUs · {platform.python_implementation()} "
         f"{platform.python_version()} · {platform.system()}",
         "config": config.__dict__,
