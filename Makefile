@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint migrate clean eval
+.PHONY: run test install lint migrate clean eval bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,9 @@ migrate: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache test-artifacts
+
+# Issue #15's measures against their goals, beside the floor and the LangGraph peer (docs/performance.md).
+# Needs PostgreSQL (DATABASE_URL's server) and Redis (BENCH_REDIS_URL, default index 15); creates and drops
+# its own bench_* databases. BENCH_ARGS: e.g. --quick, --repeat 5, --rows 1,2,3,8, --json out.json.
+bench: install
+	DJANGO_SETTINGS_MODULE=config.settings.bench $(PY) manage.py bench $(BENCH_ARGS)

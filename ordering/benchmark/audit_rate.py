@@ -1,0 +1,45 @@
+"""Row 9: audit events per second from N writer processes, each appending in its own transactions.
+
+Every writer is its own process (`python -m ordering.benchmark.audit_rate SECONDS START_AT`) on the
+bench's database; they start together at START_AT (a wall-clock time), call
+`audit.services.audit_record` in a transaction of its own per event for SECONDS, and print how many
+they appended. Events/s is the sum over the writers divided by SECONDS.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+def writer(seconds: float, start_at: float) -> int:
+    from django.db import transaction
+
+    from audit.models import ActorType
+    from audit.services import audit_record
+
+    time.sleep(max(0.0, start_at - time.time()))
+    end = time.monotonic() + seconds
+    count = 0
+    while time.monotonic() < end:
+        with transaction.atomic():
+            audit_record(
+                action="bench.event_appended",
+                actor_type=ActorType.SYSTEM,
+                target_type="bench",
+                target_id=count,
+                data={"writer": count},
+            )
+        count += 1
+    return count
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    print(writer(float(sys.argv[1]), float(sys.argv[2])))
+
+
+if __name__ == "__main__":
+    main()

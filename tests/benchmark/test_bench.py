@@ -1,0 +1,197 @@
+"""The bench harness (`manage.py bench`): its arithmetic, its load client, and a tiny run end to end.
+
+Nothing here is timed: the numbers the bench prints are not asserted, only that it measures and reports
+every row it was asked for (docs/performance.md).
+"""
+
+# ruff: noqa: RUF001 - the table's en dashes (spreads) and multiplication signs (ratios) are what is asserted
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ordering.benchmark.load import chat_load
+from ordering.benchmark.report import Row, Samples, at_most, ratio_at_least, table
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_samples_show_the_median_and_the_spread_of_the_repeats():
+    samples = Samples([3.0, 1.0, 2.0], unit="ms")
+
+    assert (samples.median, samples.low, samples.high) == (2.0, 1.0, 3.0)
+    assert samples.text() == "2 ms (1–3)"
+    assert Samples([0.5], unit="s").text() == "0.50 s"
+    assert Samples().text() == "—"
+
+
+def test_a_row_passes_or_fails_on_its_median_and_an_unmeasured_row_neither():
+    cheap = Row("2a", "queries", "≤ 20", ours=Samples([18, 25, 19]), check=at_most(20))
+    dear = Row("2a", "queries", "≤ 20", ours=Samples([21, 25, 19]), check=at_most(20))
+    broken = Row("4", "orders/s", "≥ 0.6×", error="the workers did not start", check=ratio_at_least(0.6))
+    slow = Row(
+        "4",
+        "orders/s",
+        "≥ 0.6×",
+        ours=Samples([1.0]),
+        ratio=Samples([0.3, 0.5, 0.7], unit="×"),
+        check=ratio_at_least(0.6),
+    )
+
+    assert cheap.passed is True
+    assert dear.passed is False
+    assert broken.passed is None
+    assert slow.passed is False
+
+    printed = table([cheap, broken, slow])
+    header = [cell.strip() for cell in printed.splitlines()[0].split("|")[1:-1]]
+    assert header == ["measure", "ours", "floor/peer", "ratio", "goal", "pass"]
+    assert "error: the workers did not start" in printed
+    assert "0.50 × (0.30–0.70)" in printed
+    assert [line.split("|")[-2].strip() for line in printed.splitlines()[2:]] == ["PASS", "—", "FAIL"]
+
+
+class _Site:
+    """A stand-in for the conversation API on a real socket: answers turns as today (201) or as the turn
+    contract (202, then `running`, then `done` when polled), or fails them (500)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.polls = 0
+        self.posts = 0
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> str:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path == "/api/v1/conversations/":
+                    self._send(201, {"id": "c1", "messages": []})
+                    return
+                with site.lock:
+                    site.posts += 1
+                if site.mode == "201":
+                    self._send(201, {"messages": [{"role": "assistant", "text": "hi"}]})
+                elif site.mode == "202":
+                    url = "/api/v1/conversations/c1/turns/7/"
+                    self._send(202, {"turn": {"id": 7, "status": "queued", "url": url}, "messages": []})
+                else:
+                    self._send(500, {"error": "boom"})
+
+            def do_GET(self) -> None:
+                with site.lock:
+                    site.polls += 1
+                    status = "done" if site.polls % 2 == 0 else "running"
+                self._send(200, {"turn": {"id": 7, "status": status, "url": self.path}, "messages": []})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _SignedIn:
+    cookie = "sessionid=x; csrftoken=y"
+    csrf = "y"
+
+
+@pytest.mark.parametrize("mode", ["201", "202"])
+def test_the_load_client_completes_turns_answered_now_or_in_the_background(mode):
+    with _Site(mode) as base_url:
+        result = chat_load(base_url=base_url, sessions=[_SignedIn()] * 3, texts=["a", "b"], think=0, timeout=10)
+
+    assert (result.turns, result.failed) == (6, 0)
+    assert len(result.latencies) == 6
+
+
+def test_the_load_client_counts_a_turn_the_server_refuses_as_failed():
+    with _Site("500") as base_url:
+        result = chat_load(base_url=base_url, sessions=[_SignedIn()] * 2, texts=["a"], think=0, timeout=10)
+
+    assert (result.turns, result.failed, result.errors) == (2, 2, {"HTTP 500": 2})
+    assert result.p95 is None
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_the_command_runs_a_tiny_configuration_end_to_end_and_reports_every_row(tmp_path):
+    # given the bench's settings on this run's PostgreSQL server and Redis index, with a database of its own
+    out = tmp_path / "bench.json"
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
+        "BENCH_DATABASE": f"bench_harness_{os.getpid()}",
+        "BENCH_REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
+    }
+
+    # when it runs the rows that need neither the peer's virtualenv nor the load servers
+    argv = ["manage.py", "bench", "--rows", "2,3,8,9", "--repeat", "1", "--audit-seconds", "0.5"]
+    completed = subprocess.run(
+        [sys.executable, *argv, "--json", str(out)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    # then it prints each of those rows with its goal and a verdict, and measured every one
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    printed = completed.stdout
+    for measure, goal in [
+        ("database queries per turn: add-to-cart turn", "≤ 20"),
+        ("database queries per turn: confirm", "≤ 8"),
+        ("merchant calls per add-to-cart turn", "≤ 2"),
+        ("LLM requests for the seed turn", "≤ 2"),
+        ("audit events/s", "≥ 5,000 and growing"),
+    ]:
+        line = next((line for line in printed.splitlines() if measure in line), None)
+        assert line is not None, printed
+        assert goal in line and ("PASS" in line or "FAIL" in line), line
+    rows = json.loads(out.read_text())["rows"]
+    assert [row["key"] for row in rows] == ["2a", "2b", "3", "8", "9"]
+    assert all(row["ours"]["values"] and not row["error"] for row in rows), rows
+    assert all(isinstance(row["pass"], bool) for row in rows)
+    # and it left no database behind
+    assert not _databases_named(environment["BENCH_DATABASE"])
+
+
+def _databases_named(prefix: str) -> list[str]:
+    import psycopg
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    with psycopg.connect(
+        dbname="postgres",
+        user=database.get("USER") or None,
+        password=database.get("PASSWORD") or None,
+        host=database.get("HOST") or None,
+        port=database.get("PORT") or None,
+    ) as admin:
+        rows = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [prefix + "%"]).fetchall()
+    return [row[0] for row in rows]
