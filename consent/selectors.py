@@ -73,11 +73,23 @@ def consent_require(*, user_id: int, scopes: Iterable[str] = (Scope.PLACE_ORDERS
     so a revocation committed a moment ago already denies. Raises ConsentRevoked, ConsentExpired or
     ConsentMissing (all ConsentDenied, with `.reason` and `.scope`) and a message the customer can be shown.
     """
-    now = timezone.now()
     scopes = [Scope(scope) for scope in scopes]
+    return _live_grants(_latest_grants(user_id=user_id, scopes=scopes), scopes=scopes)
+
+
+def _latest_grants(*, user_id: int, scopes: list[Scope], with_profile: bool = False) -> dict[str, ConsentGrant]:
+    """The newest grant per scope, in one query (with the customer's profile joined in, when asked)."""
+    grants = ConsentGrant.objects.filter(user_id=user_id, scope__in=scopes).order_by("-granted_at", "-id")
+    if with_profile:
+        grants = grants.select_related("user__consent_profile")
     latest: dict[str, ConsentGrant] = {}
-    for grant in ConsentGrant.objects.filter(user_id=user_id, scope__in=scopes).order_by("-granted_at", "-id"):
+    for grant in grants:
         latest.setdefault(grant.scope, grant)
+    return latest
+
+
+def _live_grants(latest: dict[str, ConsentGrant], *, scopes: list[Scope]) -> list[ConsentGrant]:
+    now = timezone.now()
     granted = []
     for scope in scopes:
         words = _SCOPE_WORDS[scope]
@@ -232,7 +244,9 @@ def spend_totals(
     used = {kind: (totals[f"{kind}_reserved"] or 0) + (totals[f"{kind}_committed"] or 0) for kind in windows}
     if totals["overdue"]:
         overdue = list(
-            SpendEntry.objects.filter(relevant, user_id=user_id, kind=SpendKind.RESERVE, expires_at__lte=now)
+            SpendEntry.objects.filter(
+                relevant, user_id=user_id, currency=currency, kind=SpendKind.RESERVE, expires_at__lte=now
+            )
             .exclude(Exists(SpendEntry.objects.filter(reservation=OuterRef("pk"))))
             .values_list("flow_reference", "amount", "created_at", "chat_session_reference")
         )
@@ -330,10 +344,13 @@ def order_placement_check(
 ) -> ConsentProfile | None:
     """Everything the customer's own settings say about placing this order now, checked without reserving:
     the grants an assistant order needs, then every spend cap. Raises ConsentDenied or SpendCapExceeded
-    with a message that names what stands in the way. Three queries (grants, profile, sums); returns the
+    with a message that names what stands in the way. Two queries (the grants with the profile, the sums); returns the
     profile it read, for the caller's other questions (`auto_checkout_threshold(profile=...)`)."""
-    consent_require(user_id=user_id, scopes=ORDER_SCOPES)
-    profile = profile_for_customer(user_id=user_id)
+    grants = _live_grants(
+        _latest_grants(user_id=user_id, scopes=list(ORDER_SCOPES), with_profile=True), scopes=list(ORDER_SCOPES)
+    )
+    # The profile came with the grants (one query); a customer without one has the ceilings as caps.
+    profile = getattr(grants[0].user, "consent_profile", None)
     spend_check(
         user_id=user_id,
         amount=amount,

@@ -4,9 +4,9 @@ Writes. Every change of state goes through a function here, and each one that ch
 assistant may do writes an audit event in the same transaction (so the event exists exactly when the
 change does).
 
-Lock order, to stay free of deadlocks: a customer's ConsentProfile row (or a spend reservation row)
-first, the audit chain's lock (taken inside audit_record) last. Callers that wrap these services in
-their own transaction should not write audit events before calling them.
+Lock order, to stay free of deadlocks: the caller's own rows (an order flow) first, then a customer's
+ConsentProfile row or a spend reservation row. audit_record takes no lock (one INSERT; the chain is
+sealed later), so audit events may come before or after these services in a caller's transaction.
 """
 
 from __future__ import annotations
@@ -481,58 +481,89 @@ def _settle(
     actor_type: ActorType | str,
     unless_held: bool = False,
 ) -> SpendEntry | None:
-    with transaction.atomic():
-        reservation = (
-            SpendEntry.objects.select_for_update().filter(kind=SpendKind.RESERVE, flow_reference=flow_reference).first()
-        )
-        if reservation is None:
-            if kind == SpendKind.RELEASE:
-                return None  # a compensation for a reservation that never happened has nothing to undo
-            raise SpendReservationNotFound(
-                f"No spend reservation for flow {flow_reference!r}.", flow_reference=flow_reference
-            )
-        settlement = SpendEntry.objects.filter(reservation=reservation).first()
-        if settlement is not None:
-            if settlement.kind == kind:
-                return settlement
-            if kind == SpendKind.COMMIT:
-                # The merchant charged although the reservation was given back: the ledger records the
-                # charge anyway, or the caps would not know about money that was spent.
-                return _commit_late(reservation=reservation, released=settlement, amount=amount, actor_type=actor_type)
-            raise SpendReservationSettled(
-                f"The reservation of flow {flow_reference!r} was already {_SETTLED_WORDS[settlement.kind]}.",
+    # No savepoint of its own inside a caller's transaction (two round trips fewer per placed order):
+    # a refusal is returned out of the block and raised after it, so it never spoils the caller's
+    # transaction; a database error spoils it as it would anyway.
+    with transaction.atomic(savepoint=False):
+        try:
+            outcome = _settle_locked(
                 flow_reference=flow_reference,
-                settled_as=settlement.kind,
+                kind=kind,
+                amount=amount,
+                reason=reason,
+                actor_type=actor_type,
+                unless_held=unless_held,
             )
-        # Asked under the reservation's lock: a flow that completes commits under the same lock, so the
-        # sweeper either sees the flow still placing (and keeps the reservation) or sees the commit.
-        if unless_held and spend_reservations_held(flow_references={flow_reference}):
-            return None
-        amount = _commit_amount(reservation, amount) if kind == SpendKind.COMMIT else reservation.amount
-        entry = SpendEntry.objects.create(
-            user_id=reservation.user_id,
-            kind=kind,
-            amount=amount,
-            currency=reservation.currency,
+        except (SpendCommitExceedsReservation, SpendReservationNotFound, SpendReservationSettled) as refusal:
+            # Raised before anything was written (amount checks, a missing or settled reservation).
+            outcome = refusal
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def _settle_locked(
+    *,
+    flow_reference: str,
+    kind: SpendKind,
+    amount: int | None,
+    reason: str,
+    actor_type: ActorType | str,
+    unless_held: bool,
+) -> SpendEntry | None:
+    """`_settle` inside its transaction: lock the reservation, then read its settlement (a statement of its
+    own: in READ COMMITTED it sees a settlement committed while we waited for the lock)."""
+    reservation = (
+        SpendEntry.objects.select_for_update().filter(kind=SpendKind.RESERVE, flow_reference=flow_reference).first()
+    )
+    if reservation is None:
+        if kind == SpendKind.RELEASE:
+            return None  # a compensation for a reservation that never happened has nothing to undo
+        raise SpendReservationNotFound(
+            f"No spend reservation for flow {flow_reference!r}.", flow_reference=flow_reference
+        )
+    settlement = SpendEntry.objects.filter(reservation=reservation).first()
+    if settlement is not None:
+        if settlement.kind == kind:
+            return settlement
+        if kind == SpendKind.COMMIT:
+            # The merchant charged although the reservation was given back: the ledger records the
+            # charge anyway, or the caps would not know about money that was spent.
+            return _commit_late(reservation=reservation, released=settlement, amount=amount, actor_type=actor_type)
+        raise SpendReservationSettled(
+            f"The reservation of flow {flow_reference!r} was already {_SETTLED_WORDS[settlement.kind]}.",
             flow_reference=flow_reference,
-            chat_session_reference=reservation.chat_session_reference,
-            reservation=reservation,
-            created_at=timezone.now(),
-            reason=reason[:100],
+            settled_as=settlement.kind,
         )
-        _audit(
-            f"spend.{'committed' if kind == SpendKind.COMMIT else 'released'}",
-            user_id=reservation.user_id,
-            actor_type=actor_type,
-            actor_id=None,
-            target=entry,
-            data={
-                "amount": amount,
-                "currency": reservation.currency,
-                "flow_reference": flow_reference,
-                "reason": reason[:100],
-            },
-        )
+    # Asked under the reservation's lock: a flow that completes commits under the same lock, so the
+    # sweeper either sees the flow still placing (and keeps the reservation) or sees the commit.
+    if unless_held and spend_reservations_held(flow_references={flow_reference}):
+        return None
+    amount = _commit_amount(reservation, amount) if kind == SpendKind.COMMIT else reservation.amount
+    entry = SpendEntry.objects.create(
+        user_id=reservation.user_id,
+        kind=kind,
+        amount=amount,
+        currency=reservation.currency,
+        flow_reference=flow_reference,
+        chat_session_reference=reservation.chat_session_reference,
+        reservation=reservation,
+        created_at=timezone.now(),
+        reason=reason[:100],
+    )
+    _audit(
+        f"spend.{'committed' if kind == SpendKind.COMMIT else 'released'}",
+        user_id=reservation.user_id,
+        actor_type=actor_type,
+        actor_id=None,
+        target=entry,
+        data={
+            "amount": amount,
+            "currency": reservation.currency,
+            "flow_reference": flow_reference,
+            "reason": reason[:100],
+        },
+    )
     logger.info("spend %s", entry.kind, extra={"customer_id": entry.user_id, "flow_reference": flow_reference})
     return entry
 
