@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -69,31 +69,46 @@ _SCOPE_WORDS = {
 def consent_require(*, user_id: int, scopes: Iterable[str] = (Scope.PLACE_ORDERS,)) -> list[ConsentGrant]:
     """The customer's live grants for `scopes`, or the first denial as a named exception.
 
-    This is the flows' consent check: it reads the database every time, so a revocation committed a
-    moment ago already denies. Raises ConsentRevoked, ConsentExpired or ConsentMissing (all
-    ConsentDenied, with `.reason` and `.scope`) and a message the customer can be shown.
+    This is the flows' consent check: it reads the database every time (one query for all the scopes),
+    so a revocation committed a moment ago already denies. Raises ConsentRevoked, ConsentExpired or
+    ConsentMissing (all ConsentDenied, with `.reason` and `.scope`) and a message the customer can be shown.
     """
+    scopes = [Scope(scope) for scope in scopes]
+    return _live_grants(_latest_grants(user_id=user_id, scopes=scopes), scopes=scopes)
+
+
+def _latest_grants(*, user_id: int, scopes: list[Scope], with_profile: bool = False) -> dict[str, ConsentGrant]:
+    """The newest grant per scope, in one query (with the customer's profile joined in, when asked)."""
+    grants = ConsentGrant.objects.filter(user_id=user_id, scope__in=scopes).order_by("-granted_at", "-id")
+    if with_profile:
+        grants = grants.select_related("user__consent_profile")
+    latest: dict[str, ConsentGrant] = {}
+    for grant in grants:
+        latest.setdefault(grant.scope, grant)
+    return latest
+
+
+def _live_grants(latest: dict[str, ConsentGrant], *, scopes: list[Scope]) -> list[ConsentGrant]:
     now = timezone.now()
     granted = []
     for scope in scopes:
-        scope = Scope(scope)
         words = _SCOPE_WORDS[scope]
-        latest = ConsentGrant.objects.filter(user_id=user_id, scope=scope).order_by("-granted_at", "-id").first()
-        if latest is None or latest.status == GrantStatus.SUPERSEDED:
+        grant = latest.get(scope)
+        if grant is None or grant.status == GrantStatus.SUPERSEDED:
             raise ConsentMissing(f"You have not allowed the assistant to {words}.", scope=scope)
-        if latest.status == GrantStatus.REVOKED:
+        if grant.status == GrantStatus.REVOKED:
             raise ConsentRevoked(
                 f"You revoked the assistant's permission to {words}. Grant it again on your settings page to continue.",
                 scope=scope,
-                grant_id=latest.pk,
+                grant_id=grant.pk,
             )
-        if grant_is_expired(latest, now=now):
+        if grant_is_expired(grant, now=now):
             raise ConsentExpired(
-                f"Your permission for the assistant to {words} expired on {latest.expires_at:%Y-%m-%d %H:%M} UTC.",
+                f"Your permission for the assistant to {words} expired on {grant.expires_at:%Y-%m-%d %H:%M} UTC.",
                 scope=scope,
-                grant_id=latest.pk,
+                grant_id=grant.pk,
             )
-        granted.append(latest)
+        granted.append(grant)
     return granted
 
 
@@ -136,7 +151,11 @@ def spend_caps_effective(*, profile: ConsentProfile | None) -> dict[str, int]:
 
 def auto_checkout_threshold(*, user_id: int) -> int:
     """Orders strictly under this may skip the confirm step; 0 means always ask."""
-    profile = profile_for_customer(user_id=user_id)
+    return auto_checkout_threshold_of(profile=profile_for_customer(user_id=user_id))
+
+
+def auto_checkout_threshold_of(*, profile: ConsentProfile | None) -> int:
+    """`auto_checkout_threshold` of a profile already read (None: the customer has none, so always ask)."""
     if profile is None:
         return 0
     # A lower ceiling (or per-order cap) set later wins over an older, higher choice.
@@ -153,25 +172,6 @@ def _start_of_month(now: datetime) -> datetime:
     return _start_of_day(now).replace(day=1)
 
 
-def _used(entries: QuerySet[SpendEntry], *, now: datetime) -> int:
-    """Committed amounts plus reservations that are neither settled nor expired, summed by the database.
-
-    An expired reservation still counts while its flow holds it (placing: the charge may land any
-    moment); otherwise a concurrent order could take the room and the charge would then exceed the cap.
-    """
-    settled = SpendEntry.objects.filter(reservation=OuterRef("pk"))
-    unsettled = entries.filter(kind=SpendKind.RESERVE).exclude(Exists(settled))
-    live_reserved = unsettled.filter(expires_at__gt=now)
-    committed = entries.filter(kind=SpendKind.COMMIT)
-    overdue = dict(unsettled.filter(expires_at__lte=now).values_list("flow_reference", "amount"))
-    held = spend_reservations_held(flow_references=overdue)
-    return (
-        int(live_reserved.aggregate(total=Sum("amount"))["total"] or 0)
-        + int(committed.aggregate(total=Sum("amount"))["total"] or 0)
-        + sum(overdue[reference] for reference in held)
-    )
-
-
 def spend_reservations_held(*, flow_references) -> frozenset[str]:
     """Which of these reservations a flow still holds (consent.hooks.spend_reservations_held): never expire those."""
     return hooks.spend_reservations_held.ask(frozenset(flow_references))
@@ -186,38 +186,96 @@ class SpendUsage:
     chosen: dict[str, int | None]
 
 
+@dataclass(frozen=True)
+class SpendTotals:
+    """Used spend per window (today, this month, this chat session) and this flow's reservation, if any."""
+
+    used: dict[str, int]
+    reservation_id: int | None = None
+
+
+def spend_totals(
+    *,
+    user_id: int,
+    currency: str,
+    chat_session_reference: str = "",
+    now: datetime,
+    flow_reference: str = "",
+) -> SpendTotals:
+    """Every window's used spend in one aggregate query (conditional sums), net of refunds.
+
+    Used spend = committed amounts - their refunds + reservations that are neither settled nor expired.
+    A refund counts where its charge counted (the commit it points at), never in a later window. An
+    expired reservation still counts while its flow holds it (placing: the charge may land any moment);
+    otherwise a concurrent order could take the room and the charge would then exceed the cap. Those
+    are rare, so they cost a second query (and the hook's) only when there are any.
+
+    `spend_reserve` calls this under the customer's profile lock, in a statement of its own after the
+    lock is granted: in READ COMMITTED that statement sees every reservation committed before it, which
+    a sum taken in the locking statement itself would not. With `flow_reference`, the same query also
+    finds the flow's reservation (the idempotent replay).
+    """
+    currency = currency.upper()
+    day, month = _start_of_day(now), _start_of_month(now)
+    in_currency = Q(currency=currency)
+    windows = {CapKind.PER_DAY.value: Q(created_at__gte=day), CapKind.PER_MONTH.value: Q(created_at__gte=month)}
+    # A refund's window is its charge's: the commit it points at.
+    refund_windows = {
+        CapKind.PER_DAY.value: Q(reservation__created_at__gte=day),
+        CapKind.PER_MONTH.value: Q(reservation__created_at__gte=month),
+    }
+    if chat_session_reference:
+        windows[CapKind.PER_SESSION.value] = Q(chat_session_reference=chat_session_reference)
+        refund_windows[CapKind.PER_SESSION.value] = Q(chat_session_reference=chat_session_reference)
+    # Every row any window can count (a refund is never older than its charge), and the flow's reservation.
+    relevant = in_currency & (Q(created_at__gte=month) | Q(chat_session_reference=chat_session_reference or None))
+    if flow_reference:
+        relevant |= Q(kind=SpendKind.RESERVE, flow_reference=flow_reference)
+    unsettled = Q(kind=SpendKind.RESERVE) & ~Exists(SpendEntry.objects.filter(reservation=OuterRef("pk")))
+    sums = {}
+    for kind, window in windows.items():
+        sums[f"{kind}_reserved"] = Sum("amount", filter=in_currency & unsettled & Q(expires_at__gt=now) & window)
+        sums[f"{kind}_committed"] = Sum("amount", filter=in_currency & Q(kind=SpendKind.COMMIT) & window)
+        sums[f"{kind}_refunded"] = Sum("amount", filter=in_currency & Q(kind=SpendKind.REFUND) & refund_windows[kind])
+    sums["overdue"] = Count("pk", filter=in_currency & unsettled & Q(expires_at__lte=now))
+    if flow_reference:
+        sums["reservation_id"] = Max("pk", filter=Q(kind=SpendKind.RESERVE, flow_reference=flow_reference))
+    totals = SpendEntry.objects.filter(relevant, user_id=user_id).aggregate(**sums)
+    used = {kind: (totals[f"{kind}_reserved"] or 0) + (totals[f"{kind}_committed"] or 0) for kind in windows}
+    if totals["overdue"]:
+        overdue = list(
+            SpendEntry.objects.filter(
+                relevant, user_id=user_id, currency=currency, kind=SpendKind.RESERVE, expires_at__lte=now
+            )
+            .exclude(Exists(SpendEntry.objects.filter(reservation=OuterRef("pk"))))
+            .values_list("flow_reference", "amount", "created_at", "chat_session_reference")
+        )
+        held = spend_reservations_held(flow_references={row[0] for row in overdue})
+        for reference, amount, created_at, session in overdue:
+            if reference not in held:
+                continue
+            if created_at >= day:
+                used[CapKind.PER_DAY.value] += amount
+            if created_at >= month:
+                used[CapKind.PER_MONTH.value] += amount
+            if chat_session_reference and session == chat_session_reference:
+                used[CapKind.PER_SESSION.value] += amount
+    for kind in windows:
+        used[kind] = max(used[kind] - (totals[f"{kind}_refunded"] or 0), 0)
+    used.setdefault(CapKind.PER_SESSION.value, 0)
+    return SpendTotals(used=used, reservation_id=totals.get("reservation_id"))
+
+
 def spend_used(
     *, user_id: int, chat_session_reference: str = "", currency: str | None = None, now: datetime | None = None
 ) -> dict[str, int]:
     """Used spend per window: today, this month (calendar, TIME_ZONE) and this chat session, net of refunds."""
-    now = now or timezone.now()
-    entries = SpendEntry.objects.filter(user_id=user_id, currency=currency or settings.CONSENT_CURRENCY)
-    # A refund counts where its charge counted (the commit it points at), never in a later window.
-    refunds = entries.filter(kind=SpendKind.REFUND)
-
-    def net(window: QuerySet[SpendEntry], refunded: QuerySet[SpendEntry]) -> int:
-        given_back = int(refunded.aggregate(total=Sum("amount"))["total"] or 0)
-        return max(_used(window, now=now) - given_back, 0)
-
-    used = {
-        CapKind.PER_DAY.value: net(
-            entries.filter(created_at__gte=_start_of_day(now)),
-            refunds.filter(reservation__created_at__gte=_start_of_day(now)),
-        ),
-        CapKind.PER_MONTH.value: net(
-            entries.filter(created_at__gte=_start_of_month(now)),
-            refunds.filter(reservation__created_at__gte=_start_of_month(now)),
-        ),
-    }
-    used[CapKind.PER_SESSION.value] = (
-        net(
-            entries.filter(chat_session_reference=chat_session_reference),
-            refunds.filter(chat_session_reference=chat_session_reference),
-        )
-        if chat_session_reference
-        else 0
-    )
-    return used
+    return spend_totals(
+        user_id=user_id,
+        currency=currency or settings.CONSENT_CURRENCY,
+        chat_session_reference=chat_session_reference,
+        now=now or timezone.now(),
+    ).used
 
 
 CAP_WORDS = {
@@ -228,25 +286,11 @@ CAP_WORDS = {
 }
 
 
-def spend_check(
-    *,
-    user_id: int,
-    amount: int,
-    currency: str,
-    chat_session_reference: str = "",
-    profile: ConsentProfile | None = None,
-    now: datetime | None = None,
+def spend_caps_verify(
+    *, caps: dict[str, int], used: dict[str, int], amount: int, currency: str, chat_session_reference: str = ""
 ) -> None:
-    """Raise SpendCapExceeded (naming the cap, its amount and what is left) when `amount` would go over one.
-
-    A read: it reserves nothing. `spend_reserve` runs it again under the customer's lock; the agent runs
-    it before offering a preview, so a customer is never asked to confirm an order that cannot be placed.
-    """
-    now = now or timezone.now()
-    profile = profile if profile is not None else profile_for_customer(user_id=user_id)
-    caps = spend_caps_effective(profile=profile)
-    used = spend_used(user_id=user_id, chat_session_reference=chat_session_reference, currency=currency, now=now)
-    used[CapKind.PER_ORDER] = 0
+    """Raise SpendCapExceeded (naming the cap, its amount and what is left) when `amount` would go over one."""
+    used = {**used, CapKind.PER_ORDER.value: 0}
     for kind in (CapKind.PER_ORDER, CapKind.PER_DAY, CapKind.PER_MONTH, CapKind.PER_SESSION):
         if kind == CapKind.PER_SESSION and not chat_session_reference:
             continue
@@ -264,15 +308,57 @@ def spend_check(
             )
 
 
+def spend_check(
+    *,
+    user_id: int,
+    amount: int,
+    currency: str,
+    chat_session_reference: str = "",
+    profile: ConsentProfile | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Raise SpendCapExceeded (naming the cap, its amount and what is left) when `amount` would go over one.
+
+    A read: it reserves nothing (two queries: the profile, unless given, and the sums). `spend_reserve`
+    checks again under the customer's lock; the agent runs this before offering a preview, so a customer
+    is never asked to confirm an order that cannot be placed.
+    """
+    now = now or timezone.now()
+    currency = currency.upper()
+    profile = profile if profile is not None else profile_for_customer(user_id=user_id)
+    totals = spend_totals(user_id=user_id, currency=currency, chat_session_reference=chat_session_reference, now=now)
+    spend_caps_verify(
+        caps=spend_caps_effective(profile=profile),
+        used=totals.used,
+        amount=amount,
+        currency=currency,
+        chat_session_reference=chat_session_reference,
+    )
+
+
 ORDER_SCOPES = (Scope.PLACE_ORDERS, Scope.USE_SAVED_PAYMENT, Scope.USE_SAVED_ADDRESS)
 
 
-def order_placement_check(*, user_id: int, amount: int, currency: str, chat_session_reference: str = "") -> None:
+def order_placement_check(
+    *, user_id: int, amount: int, currency: str, chat_session_reference: str = ""
+) -> ConsentProfile | None:
     """Everything the customer's own settings say about placing this order now, checked without reserving:
     the grants an assistant order needs, then every spend cap. Raises ConsentDenied or SpendCapExceeded
-    with a message that names what stands in the way."""
-    consent_require(user_id=user_id, scopes=ORDER_SCOPES)
-    spend_check(user_id=user_id, amount=amount, currency=currency, chat_session_reference=chat_session_reference)
+    with a message that names what stands in the way. Two queries (the grants with the profile, the sums); returns the
+    profile it read, for the caller's other questions (`auto_checkout_threshold(profile=...)`)."""
+    grants = _live_grants(
+        _latest_grants(user_id=user_id, scopes=list(ORDER_SCOPES), with_profile=True), scopes=list(ORDER_SCOPES)
+    )
+    # The profile came with the grants (one query); a customer without one has the ceilings as caps.
+    profile = getattr(grants[0].user, "consent_profile", None)
+    spend_check(
+        user_id=user_id,
+        amount=amount,
+        currency=currency,
+        chat_session_reference=chat_session_reference,
+        profile=profile,
+    )
+    return profile
 
 
 def spend_usage(*, user_id: int, chat_session_reference: str = "") -> SpendUsage:
@@ -292,6 +378,15 @@ def spend_reservation_get(*, flow_reference: str) -> SpendEntry | None:
 
 def spend_reservation_settlement(*, reservation: SpendEntry) -> SpendEntry | None:
     return SpendEntry.objects.filter(reservation=reservation).first()
+
+
+def spend_reservation_unsettled(*, flow_reference: str) -> SpendEntry | None:
+    """The flow's reservation if nothing settled it yet (no commit, no release), in one query; else None."""
+    return (
+        SpendEntry.objects.filter(kind=SpendKind.RESERVE, flow_reference=flow_reference)
+        .exclude(Exists(SpendEntry.objects.filter(reservation=OuterRef("pk"))))
+        .first()
+    )
 
 
 def spend_expired_reservations(*, now: datetime | None = None) -> QuerySet[SpendEntry]:

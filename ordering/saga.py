@@ -41,12 +41,7 @@ from catalog_adapters.registry import get_merchant
 from config.tracing import get_trace_id
 from consent.exceptions import ConsentDenied, ConsentError, SpendReservationSettled
 from consent.models import Scope
-from consent.selectors import (
-    consent_require,
-    spend_reservation_get,
-    spend_reservation_settlement,
-    stepup_verified_within,
-)
+from consent.selectors import consent_require, spend_reservation_unsettled, stepup_verified_within
 from consent.services import spend_commit, spend_release, spend_reserve
 from escalations.models import EscalationReason
 from escalations.services import escalation_open
@@ -908,11 +903,9 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
     if claim.attempt_in_round == 1:
         # Nothing can have been charged yet: make sure the spend reservation still stands, so the
         # charge can be committed against it (a flow that waited long for a person may have outlived it).
-        reservation = spend_reservation_get(flow_reference=spend_reference(flow))
-        if (
-            reservation is None
-            or spend_reservation_settlement(reservation=reservation) is not None
-            or (reservation.expires_at and reservation.expires_at <= timezone.now() + RESERVATION_MARGIN)
+        reservation = spend_reservation_unsettled(flow_reference=spend_reference(flow))
+        if reservation is None or (
+            reservation.expires_at and reservation.expires_at <= timezone.now() + RESERVATION_MARGIN
         ):
             return Fail(
                 code="spend_reservation_expired",

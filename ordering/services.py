@@ -20,7 +20,7 @@ from catalog_adapters.contract import CheckoutSession
 from config.tracing import get_trace_id
 from consent.selectors import (
     address_get,
-    auto_checkout_threshold,
+    auto_checkout_threshold_of,
     order_placement_check,
     payment_method_get,
     stepup_verified_within,
@@ -318,14 +318,14 @@ def flow_confirm(
         # The customer's own limits are checked before anything starts, so a confirmation that could never
         # be placed is refused with what stands in the way (which grant, which cap and what is left); the
         # saga checks again, atomically, when it reserves.
-        order_placement_check(
+        profile = order_placement_check(
             user_id=customer_id,
             amount=flow.total_amount or 0,
             currency=flow.currency or "usd",
             chat_session_reference=str(flow.conversation_id),
         )
         if channel == ConfirmationChannel.AUTO_CHECKOUT:
-            threshold = auto_checkout_threshold(user_id=customer_id)
+            threshold = auto_checkout_threshold_of(profile=profile)
             if not (flow.total_amount is not None and flow.total_amount < threshold):
                 raise AutoCheckoutNotAllowed(
                     "This order is not under your auto-checkout amount, so it needs your confirmation.",

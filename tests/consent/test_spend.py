@@ -252,6 +252,38 @@ def test_twenty_concurrent_reservations_never_exceed_the_daily_cap():
     )
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("cap", ["per_month", "per_session"])
+def test_concurrent_reservations_never_exceed_the_monthly_or_the_session_cap(cap):
+    # given: a $50.00 cap of one kind (the others at the ceiling), $7.00 already committed in the window,
+    # and twelve $7.00 orders of one chat session racing (sum $84.00): exactly 6 more fit
+    user = UserFactory(username=f"racer-{cap}")
+    spend_caps_set(user_id=user.pk, caps={cap: 5_000})
+    spend_reserve(user_id=user.pk, amount=700, currency="USD", flow_reference="earlier", chat_session_reference="chat")
+    spend_commit(flow_reference="earlier")
+
+    results, errors = run_concurrently(
+        [
+            lambda index=index: spend_reserve(
+                user_id=user.pk,
+                amount=700,
+                currency="USD",
+                flow_reference=f"race-{cap}-{index}",
+                chat_session_reference="chat",
+            )
+            for index in range(12)
+        ]
+    )
+
+    # then: the refusals name the cap, and the windows' sums (one aggregate) agree with the ledger
+    assert len(results) == 6
+    assert len(errors) == 6 and all(isinstance(error, SpendCapExceeded) and error.cap == cap for error in errors)
+    used = spend_used(user_id=user.pk, chat_session_reference="chat")
+    assert used[cap] == 700 + 6 * 700
+    assert SpendEntry.objects.filter(kind=SpendKind.RESERVE, flow_reference__startswith="race-").count() == 6
+
+
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_the_release_task_runs_in_a_real_worker_and_releases_expired_reservations(celery_worker):
