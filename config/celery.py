@@ -42,10 +42,11 @@ def _consume_every_queue(sender: Celery, **_: object) -> None:
     chat turn queue (ORDERING_TURN_QUEUE): a burst of placements then waits behind nothing on the turn
     side, and each queue is fetched in turn, so neither starves the other."""
     from django.conf import settings
-    from kombu import Queue
+    from kombu import Exchange, Queue
 
     names = dict.fromkeys((sender.conf.task_default_queue, getattr(settings, "ORDERING_TURN_QUEUE", "")))
-    sender.conf.task_queues = tuple(Queue(name, routing_key=name) for name in names if name)
+    # Declared as Celery declares its default queue: a direct exchange of the queue's name.
+    sender.conf.task_queues = tuple(Queue(name, Exchange(name), routing_key=name) for name in names if name)
 
 
 def _connect_tracing() -> None:

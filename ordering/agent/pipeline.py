@@ -68,9 +68,7 @@ def turn_run(
     except Exception:
         logger.exception("turn crashed", extra={"conversation_id": str(conversation.pk)})
         turn.say("Sorry, something went wrong on my side. Please try again, or ask for a person.")
-    conversation.refresh_from_db(fields=["status"])
-    if conversation.status != ConversationStatus.ESCALATED:
-        _auto_checkout(turn)
+    _auto_checkout(turn)
     # A turn that overran its deadline is failed as a whole (the caller undoes what it left), even if it
     # got to the end: the customer was told nothing yet, and the widget stopped waiting at the deadline.
     deadline_check()
@@ -219,6 +217,10 @@ def _auto_checkout(turn: Turn) -> None:
 
     if not any(message.data.get("kind") == "preview" for message in turn.messages_said()):
         return  # only a preview shown in this very turn
+    # A specialist may have taken the conversation meanwhile (a hand-over in this turn, or the saga's).
+    turn.conversation.refresh_from_db(fields=["status"])
+    if turn.conversation.status == ConversationStatus.ESCALATED:
+        return
     flow = turn.cart_flow()
     if flow is None or flow.status != FlowStatus.PREVIEWED or flow.total_amount is None:
         return
