@@ -1221,6 +1221,12 @@
     state.pollDelay = delay;
     if (panel.hidden || !state.conversationId) return;
     state.pollTimer = setTimeout(function () {
+      // While a turn runs, its own url is being polled; an events poll now would catch the cart's flow
+      // half way (a draft that the turn is about to preview) and keep that stale status afterwards.
+      if (state.busy) {
+        schedulePoll(state.pollDelay);
+        return;
+      }
       poll(false);
     }, delay);
   }
