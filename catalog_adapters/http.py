@@ -41,6 +41,7 @@ from catalog_adapters.errors import (
     MerchantServerError,
 )
 from catalog_adapters.ratelimit import OutboundRateLimiter, RateLimitTimeout
+from config.deadline import timeout_capped
 from config.tracing import TRACE_HEADER, get_trace_id, new_trace_id
 
 _TOKEN_IN_PATH = re.compile(r"vt_[A-Za-z0-9]+")
@@ -282,7 +283,8 @@ class MerchantHttpClient:
             timestamp = _rfc3339_now()
             headers[TIMESTAMP_HEADER] = timestamp
             headers[SIGNATURE_HEADER] = request_signature(key=self.config.signing_key, timestamp=timestamp, body=body)
-        timeout = (self.config.connect_timeout, read_timeout or self.config.read_timeout)
+        # A chat turn's deadline (config.deadline) caps both waits: the shop cannot hold a turn past it.
+        timeout = timeout_capped((self.config.connect_timeout, read_timeout or self.config.read_timeout))
         started = time.monotonic()
         status = None
         try:

@@ -36,6 +36,19 @@ def _ensure_file_broker_folders(sender: Celery, **_: object) -> None:
         os.makedirs(backend.removeprefix("file://"), exist_ok=True)
 
 
+@app.on_after_configure.connect
+def _consume_every_queue(sender: Celery, **_: object) -> None:
+    """A worker started without -Q consumes the default queue (order placements, e-mail, sweeps) and the
+    chat turn queue (ORDERING_TURN_QUEUE): a burst of placements then waits behind nothing on the turn
+    side, and each queue is fetched in turn, so neither starves the other."""
+    from django.conf import settings
+    from kombu import Exchange, Queue
+
+    names = dict.fromkeys((sender.conf.task_default_queue, getattr(settings, "ORDERING_TURN_QUEUE", "")))
+    # Declared as Celery declares its default queue: a direct exchange of the queue's name.
+    sender.conf.task_queues = tuple(Queue(name, Exchange(name), routing_key=name) for name in names if name)
+
+
 def _connect_tracing() -> None:
     from config import tracing
 

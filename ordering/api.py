@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import Throttled, ValidationError
@@ -23,7 +24,7 @@ from rest_framework.views import APIView
 from audit.services import Origin
 from config.api import register_error_statuses
 from ordering import selectors, services
-from ordering.agent.errors import ConversationNotFound, NothingToConfirm, TurnInProgress
+from ordering.agent.errors import ConversationNotFound, NothingToConfirm, TurnInProgress, TurnNotFound
 from ordering.errors import (
     AutoCheckoutNotAllowed,
     FlowNotConfirmable,
@@ -33,7 +34,7 @@ from ordering.errors import (
     PreviewIncomplete,
     StalePreview,
 )
-from ordering.models import Message
+from ordering.models import ConversationTurn, TurnStatus
 from ordering.serializers import (
     ConfirmInput,
     ConversationCreatedOut,
@@ -53,6 +54,7 @@ from ordering.serializers import (
 
 ERROR_STATUS = [
     (ConversationNotFound, status.HTTP_404_NOT_FOUND),
+    (TurnNotFound, status.HTTP_404_NOT_FOUND),
     (FlowNotFound, status.HTTP_404_NOT_FOUND),
     (StalePreview, status.HTTP_409_CONFLICT),
     (PreviewExpired, status.HTTP_409_CONFLICT),
@@ -154,6 +156,21 @@ class ConversationDetailView(OrderingAPIView):
         )
 
 
+def _turn_json(turn: ConversationTurn) -> dict:
+    """The one body of a turn (the POST's 202 and the turn url's 200): its status and url, its messages, and
+    the pending confirmation as it stood when the turn finished."""
+    finished = turn.status == TurnStatus.DONE
+    return {
+        "turn": {
+            "id": turn.pk,
+            "status": turn.status,
+            "url": reverse("api-conversation-turn", args=[turn.conversation_id, turn.pk]),
+        },
+        "messages": _messages_json(selectors.turn_messages(turn=turn)),
+        "pending_confirmation": (turn.response or {}).get("pending_confirmation") if finished else None,
+    }
+
+
 class ConversationMessagesView(OrderingAPIView):
     throttle_classes = [TurnRateThrottle]
 
@@ -161,14 +178,17 @@ class ConversationMessagesView(OrderingAPIView):
         "conversations_messages_create",
         TurnOut,
         MessageInput,
-        201,
+        202,
         more={429: OrderingErrorOut},
+        description="Stores the message and its turn and answers 202 at once; a worker runs the turn under a "
+        "deadline. Poll the turn's url until its status is done or failed (in synchronous mode it already is).",
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
-                description="A retried post with the same key returns the first answer instead of a second turn.",
+                description="A retried post with the same key returns the same turn (Idempotent-Replayed: true) "
+                "instead of a second turn.",
             )
         ],
     )
@@ -185,15 +205,18 @@ class ConversationMessagesView(OrderingAPIView):
             idempotency_key=key,
             command=serializer.validated_data.get("command"),
         )
-        ids = turn.response.get("message_ids", [])
-        messages = sorted(Message.objects.filter(pk__in=ids), key=lambda message: ids.index(message.pk))
-        response = Response(
-            {"messages": _messages_json(messages), "pending_confirmation": turn.response.get("pending_confirmation")},
-            status=status.HTTP_201_CREATED,
-        )
+        response = Response(_turn_json(turn), status=status.HTTP_202_ACCEPTED)
+        response["Location"] = response.data["turn"]["url"]
         if replayed:
             response["Idempotent-Replayed"] = "true"
         return response
+
+
+class ConversationTurnView(OrderingAPIView):
+    @_doc("conversations_turns_retrieve", TurnOut)
+    def get(self, request: Request, conversation_id: str, turn_id: str) -> Response:
+        turn = selectors.turn_get(customer_id=request.user.pk, conversation_id=conversation_id, turn_id=turn_id)
+        return Response(_turn_json(turn))
 
 
 class ConversationConfirmView(OrderingAPIView):

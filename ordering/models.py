@@ -345,6 +345,7 @@ class FlowCompensation(models.Model):
 
 
 class TurnStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
@@ -353,14 +354,17 @@ class TurnStatus(models.TextChoices):
 class ConversationTurn(models.Model):
     """One customer message and the assistant's answer to it.
 
-    The row is committed (status running) before the agent works, so a retried post with the same
-    Idempotency-Key finds it: replayed when done, refused while still running. Only one turn per
-    conversation runs at a time (the partial unique constraint), so two tabs cannot interleave cart edits.
+    The row is committed (status queued, with the customer's message) before the agent works, and a
+    worker runs it (queued -> running -> done | failed), so a retried post with the same Idempotency-Key
+    finds it and answers the same turn. Only one turn per conversation is queued or running at a time
+    (the partial unique constraint), so two tabs cannot interleave cart edits.
     """
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
     idempotency_key = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=16, choices=TurnStatus.choices, default=TurnStatus.RUNNING)
+    status = models.CharField(max_length=16, choices=TurnStatus.choices, default=TurnStatus.QUEUED)
+    # The widget's structured command sent with the text, if any (ordering/agent/commands.py wire form).
+    command = models.JSONField(null=True, blank=True)
     planner = models.CharField(max_length=32, blank=True)
     # The answer exactly as first returned, for replays.
     response = models.JSONField(default=dict, blank=True)
@@ -377,7 +381,7 @@ class ConversationTurn(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["conversation"],
-                condition=Q(status="running"),
+                condition=Q(status__in=["queued", "running"]),
                 name="ordering_one_running_turn_per_conversation",
             ),
         ]

@@ -12,9 +12,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from ordering.agent.errors import ConversationNotFound
+from ordering.agent.errors import ConversationNotFound, TurnNotFound
 from ordering.errors import FlowNotFound
-from ordering.models import Conversation, FlowStatus, Message, OrderFlow
+from ordering.models import Conversation, ConversationTurn, FlowStatus, Message, OrderFlow, TurnStatus
 from ordering.preview import preview_text
 
 
@@ -31,6 +31,24 @@ def conversation_get(*, customer_id: int, conversation_id: object) -> Conversati
     if conversation is None:
         raise ConversationNotFound("No such conversation.", conversation_id=str(conversation_id))
     return conversation
+
+
+def turn_get(*, customer_id: int, conversation_id: object, turn_id: object) -> ConversationTurn:
+    """A turn of one of the customer's conversations (another customer's is simply not found)."""
+    conversation = conversation_get(customer_id=customer_id, conversation_id=conversation_id)
+    turn = conversation.turns.filter(pk=turn_id).first() if str(turn_id).isdigit() else None
+    if turn is None:
+        raise TurnNotFound("No such message in this conversation.", turn_id=str(turn_id)[:32])
+    return turn
+
+
+def turn_messages(*, turn: ConversationTurn) -> list[Message]:
+    """The turn's messages as the API answers them: the customer's own, plus the answers once it finished
+    (exactly those first answered, for replays)."""
+    if turn.status in (TurnStatus.DONE, TurnStatus.FAILED) and "message_ids" in (turn.response or {}):
+        ids = turn.response["message_ids"]
+        return sorted(Message.objects.filter(pk__in=ids), key=lambda message: ids.index(message.pk))
+    return list(turn.messages.order_by("id"))
 
 
 def flow_get(*, customer_id: int, flow_id: object) -> OrderFlow:
@@ -111,17 +129,33 @@ def preview_shown_hash(*, conversation: Conversation, flow: OrderFlow) -> str:
     return message.data.get("preview_hash") or (message.data.get("preview") or {}).get("preview_hash") or ""
 
 
-def pending_confirmation(*, conversation: Conversation) -> dict[str, Any] | None:
-    """The preview waiting for the customer's decision, if any (what the Confirm button confirms)."""
-    flow = conversation_current_flow(conversation=conversation)
+def pending_confirmation(
+    *, conversation: Conversation, flow: OrderFlow | None = None, said: list[Message] | None = None
+) -> dict[str, Any] | None:
+    """The preview waiting for the customer's decision, if any (what the Confirm button confirms).
+
+    A turn that has just read the cart's `flow` and posted the messages `said` passes them, which spares
+    the reads they answer; without them (or with no cart flow) everything is read here."""
+    if flow is None:
+        flow = conversation_current_flow(conversation=conversation)
     if flow is None or flow.status != FlowStatus.PREVIEWED or not flow.preview:
         return None
-    shown = (
-        conversation.messages.filter(data__flow_id=str(flow.pk), data__kind__in=("preview", "preview_blocked"))
-        .order_by("-id")
-        .values_list("data", flat=True)
-        .first()
+    kinds = ("preview", "preview_blocked")
+    shown = next(
+        (
+            message.data
+            for message in reversed(said or [])
+            if (message.data or {}).get("flow_id") == str(flow.pk) and message.data.get("kind") in kinds
+        ),
+        None,
     )
+    if shown is None:
+        shown = (
+            conversation.messages.filter(data__flow_id=str(flow.pk), data__kind__in=kinds)
+            .order_by("-id")
+            .values_list("data", flat=True)
+            .first()
+        )
     if (
         shown
         and shown.get("kind") == "preview_blocked"

@@ -267,9 +267,16 @@ class ConversationOut(serializers.Serializer):
     flow = FlowBriefOut(allow_null=True)
 
 
+class TurnRefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["queued", "running", "done", "failed"])
+    url = serializers.CharField(help_text="Poll this (GET) until the status is done or failed.")
+
+
 class TurnOut(serializers.Serializer):
-    messages = MessageOut(many=True)
-    pending_confirmation = PendingConfirmationOut(allow_null=True)
+    turn = TurnRefOut()
+    messages = MessageOut(many=True, help_text="The customer's message, plus the answers once the turn is done.")
+    pending_confirmation = PendingConfirmationOut(allow_null=True, help_text="As after the turn; null until done.")
 
 
 class EventsOut(serializers.Serializer):

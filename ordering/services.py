@@ -75,9 +75,14 @@ def conversation_start(*, customer_id: int) -> Conversation:
 
 
 def conversation_post(
-    *, conversation_id: object, role: MessageRole | str, text: str, data: dict[str, Any] | None = None
+    *,
+    conversation_id: object,
+    role: MessageRole | str,
+    text: str,
+    data: dict[str, Any] | None = None,
+    turn: ConversationTurn | None = None,
 ) -> Message:
-    return Message.objects.create(conversation_id=conversation_id, role=role, text=text, data=data or {})
+    return Message.objects.create(conversation_id=conversation_id, role=role, text=text, data=data or {}, turn=turn)
 
 
 def conversation_staff_reply(*, conversation_id: object, staff_id: int, text: str) -> Message:
@@ -493,8 +498,6 @@ GREETING = (
     "Hi! I'm an ordering assistant acting for you at the shop: I can find products, build your cart and "
     "place orders for you, always after showing you a preview priced by the shop. What would you like?"
 )
-# A running turn older than this was left by a crashed process; a new turn may take over.
-TURN_STALE_AFTER_SECONDS = 120
 
 
 def conversation_open(*, customer_id: int) -> Conversation:
@@ -507,14 +510,30 @@ def conversation_open(*, customer_id: int) -> Conversation:
     return conversation
 
 
-def _turn_claim(*, conversation: Conversation, idempotency_key: str) -> tuple[ConversationTurn, bool]:
-    """Commit the turn's claim before any work: (the turn, True) to run it, (the earlier turn, False) to replay it."""
+TURN_FAILED_TEXT = (
+    "Sorry, I couldn't finish answering that in time, so I stopped. Nothing from that message is left half "
+    "done: any cart change I had started is undone. Please send it again."
+)
+# A turn that fails drops its cart at the shop (if the turn touched it) and starts the next cart version
+# well past any the lost turn may have sent, so no operation id is ever reused with another cart.
+CART_VERSION_SKIP_AFTER_FAILURE = 50
+
+
+def turn_claim(
+    *, conversation: Conversation, idempotency_key: str, text: str, command: dict | None
+) -> tuple[ConversationTurn, bool]:
+    """Commit the turn (queued) with the customer's message before any work: (the turn, True) to run it, or
+    (the earlier turn with this Idempotency-Key, False) to answer it again, whatever its status."""
     from ordering.agent.errors import TurnInProgress
 
     for _ in range(2):
         try:
             with transaction.atomic():
-                return ConversationTurn.objects.create(conversation=conversation, idempotency_key=idempotency_key), True
+                record = ConversationTurn.objects.create(
+                    conversation=conversation, idempotency_key=idempotency_key, command=command
+                )
+                conversation_post(conversation_id=conversation.pk, role=MessageRole.CUSTOMER, text=text, turn=record)
+                return record, True
         except IntegrityError:
             pass
         if idempotency_key:
@@ -522,16 +541,10 @@ def _turn_claim(*, conversation: Conversation, idempotency_key: str) -> tuple[Co
                 conversation=conversation, idempotency_key=idempotency_key
             ).first()
             if earlier is not None:
-                if earlier.status == TurnStatus.RUNNING:
-                    raise TurnInProgress(
-                        "I'm still answering this message; ask again in a moment.", retry_after_seconds=1
-                    )
                 return earlier, False
-        stale_before = timezone.now() - timedelta(seconds=TURN_STALE_AFTER_SECONDS)
-        abandoned = ConversationTurn.objects.filter(
-            conversation=conversation, status=TurnStatus.RUNNING, started_at__lt=stale_before
-        ).update(status=TurnStatus.FAILED, finished_at=timezone.now())
-        if not abandoned:
+        # A turn left queued or running far too long was lost with its process; it is failed (with an
+        # apology) and the new message may go ahead.
+        if not turns_abandon(conversation_id=conversation.pk):
             break
     raise TurnInProgress("I'm still answering your previous message; send this one in a moment.", retry_after_seconds=1)
 
@@ -539,40 +552,192 @@ def _turn_claim(*, conversation: Conversation, idempotency_key: str) -> tuple[Co
 def conversation_message_post(
     *, conversation_id: object, customer_id: int, text: str, idempotency_key: str = "", command: dict | None = None
 ) -> tuple[ConversationTurn, bool]:
-    """One customer turn: record the message, let the agent answer, keep the answer for replays.
+    """Record the customer's message and its turn (queued), and have it run: by a worker on the turn queue
+    once the claim commits, or right here in synchronous mode (ORDERING_TURNS_INLINE).
 
-    Returns (the turn, replayed). A retried post with the same Idempotency-Key returns the first
-    answer and runs nothing; a post while another turn of the conversation runs is refused.
+    Returns (the turn, replayed). A retried post with the same Idempotency-Key returns the first turn,
+    whatever its status, and runs nothing; a post while another turn of the conversation is queued or
+    running is refused (TurnInProgress).
     """
-    from ordering.agent.pipeline import turn_run
-    from ordering.selectors import conversation_get, pending_confirmation
+    from django.conf import settings
+
+    from ordering.selectors import conversation_get
 
     conversation = conversation_get(customer_id=customer_id, conversation_id=conversation_id)
-    record, fresh = _turn_claim(conversation=conversation, idempotency_key=idempotency_key[:255])
+    record, fresh = turn_claim(
+        conversation=conversation, idempotency_key=idempotency_key[:255], text=text, command=command
+    )
     if not fresh:
         return record, True
-    try:
-        question = conversation_post(conversation_id=conversation.pk, role=MessageRole.CUSTOMER, text=text)
-        Message.objects.filter(pk=question.pk).update(turn=record)
-        turn = turn_run(conversation=conversation, record=record, text=text, command=command)
-        conversation.refresh_from_db()
-        said = [question.pk, *(message.pk for message in turn.messages_said())]
-        record.planner = turn.planner_name[:32]
-        agent_metrics.turn_seconds.labels(planner=record.planner or "none").observe(
-            (timezone.now() - record.started_at).total_seconds()
+    if settings.ORDERING_TURNS_INLINE:
+        turn_execute(turn_id=record.pk, conversation=conversation)
+        record.refresh_from_db()
+    else:
+        turn_enqueue(turn_id=record.pk)
+    return record, False
+
+
+def turn_enqueue(*, turn_id: int) -> None:
+    """Send the turn to the workers on the turn queue (after the surrounding transaction commits, if any)."""
+    from django.conf import settings
+
+    from ordering import tasks
+
+    deadline = settings.ORDERING_TURN_DEADLINE_SECONDS
+    transaction.on_commit(
+        lambda: tasks.turn_run.apply_async(
+            args=[turn_id],
+            queue=settings.ORDERING_TURN_QUEUE,
+            # Past its deadline the turn stops by itself; these limits only catch a turn stuck in a
+            # place that never checks it (the soft one still ends it as failed, with the apology).
+            soft_time_limit=deadline + 15,
+            time_limit=deadline + 30,
         )
-        record.response = {"message_ids": said, "pending_confirmation": pending_confirmation(conversation=conversation)}
+    )
+
+
+def turn_execute(*, turn_id: int, conversation: Conversation | None = None) -> str:
+    """Run one queued turn under its deadline (the turn task, or the synchronous mode); returns its status.
+
+    Safe to run twice: only a queued turn is taken (queued -> running under a row lock), so a duplicate
+    or redelivered task finds nothing to do. Past the deadline (ORDERING_TURN_DEADLINE_SECONDS) the turn
+    stops before its next step and ends failed with an apology (`_turn_fail`).
+    """
+    from django.conf import settings
+
+    from config.deadline import DeadlineExceeded, deadline_scope
+    from ordering.agent.pipeline import turn_run
+    from ordering.selectors import pending_confirmation
+
+    # Taken with one conditional UPDATE (queued -> running): of two deliveries of the task, one runs it.
+    taken = ConversationTurn.objects.filter(pk=turn_id, status=TurnStatus.QUEUED).update(
+        status=TurnStatus.RUNNING, started_at=timezone.now()
+    )
+    record = ConversationTurn.objects.select_related("conversation").filter(pk=turn_id).first()
+    if not taken or record is None:
+        return record.status if record is not None else "missing"
+    if conversation is None or conversation.pk != record.conversation_id:
+        conversation = record.conversation
+    question = record.messages.filter(role=MessageRole.CUSTOMER).order_by("id").first()
+    try:
+        with deadline_scope(settings.ORDERING_TURN_DEADLINE_SECONDS):
+            turn = turn_run(
+                conversation=conversation, record=record, text=question.text if question else "", command=record.command
+            )
+        said = [*([question.pk] if question else []), *(message.pk for message in turn.messages_said())]
+        record.planner = turn.planner_name[:32]
+        record.response = {
+            "message_ids": said,
+            "pending_confirmation": pending_confirmation(
+                conversation=conversation, flow=turn.cart_flow(), said=turn.messages_said()
+            ),
+        }
         record.status = TurnStatus.DONE
-    except BaseException:
-        # A retry with the same key replays what this turn managed to record (at least the question).
+        record.finished_at = timezone.now()
+        record.save(update_fields=["planner", "response", "status", "finished_at"])
+    except (Exception, DeadlineExceeded) as error:
+        if not isinstance(error, DeadlineExceeded):
+            logger.exception(
+                "turn failed", extra={"conversation_id": str(record.conversation_id), "turn_id": record.pk}
+            )
+        _turn_fail(record=record, reason=type(error).__name__)
+    agent_metrics.turn_seconds.labels(planner=record.planner or "none").observe(
+        ((record.finished_at or timezone.now()) - record.started_at).total_seconds()
+    )
+    return record.status
+
+
+def _turn_fail(*, record: ConversationTurn, reason: str) -> None:
+    """End a turn as failed: undo the cart changes it made that the customer was not shown, apologise once.
+
+    A flow of the conversation still a cart (draft or previewed) and changed since the turn started is
+    canceled (its merchant session released by the compensation), and the conversation's cart is reset,
+    so neither a half-built cart nor an unseen preview waits for a yes.
+    """
+    from ordering.agent.state import cart_reset, state_bounded, state_load
+
+    with transaction.atomic():
+        record = ConversationTurn.objects.select_for_update().get(pk=record.pk)
+        if record.status in (TurnStatus.DONE, TurnStatus.FAILED):
+            return
+        conversation = Conversation.objects.select_for_update().get(pk=record.conversation_id)
+        touched = list(
+            conversation.flows.filter(
+                status__in=(FlowStatus.DRAFT, FlowStatus.PREVIEWED), updated_at__gte=record.started_at
+            ).values_list("pk", flat=True)
+        )
+        for flow_id in touched:
+            try:
+                flow_cancel(flow_id=flow_id, actor_type=ActorType.AGENT, reason="turn_failed")
+            except (FlowNotConfirmable, InvalidFlowTransition):
+                continue
+        # The state is saved once, at the end of a turn that finished: the one kept is the state before this
+        # turn. Its cart goes if the turn touched the cart's flow; its next cart version skips past any the
+        # lost turn may have sent to the shop.
+        state = state_load(conversation.agent_state)
+        if touched:
+            cart_reset(state)
+        state["pending"] = None
+        state["cart_version"] = int(state.get("cart_version") or 0) + CART_VERSION_SKIP_AFTER_FAILURE
+        conversation.agent_state = state_bounded(state)
+        conversation.save(update_fields=["agent_state", "updated_at"])
+        apology = conversation_post(
+            conversation_id=conversation.pk,
+            role=MessageRole.ASSISTANT,
+            text=TURN_FAILED_TEXT,
+            data={"kind": "turn_failed"},
+            turn=record,
+        )
+        said = list(record.messages.order_by("id").values_list("id", flat=True))
         record.status = TurnStatus.FAILED
         record.finished_at = timezone.now()
-        record.response = {"message_ids": list(record.messages.order_by("id").values_list("id", flat=True))}
+        record.response = {"message_ids": said, "pending_confirmation": None, "error": reason[:64]}
         record.save(update_fields=["status", "finished_at", "response"])
-        raise
-    record.finished_at = timezone.now()
-    record.save(update_fields=["planner", "response", "status", "finished_at"])
-    return record, False
+        audit_record(
+            action="conversation.turn_failed",
+            actor_type=ActorType.SYSTEM,
+            customer_id=conversation.customer_id,
+            target_type="conversation",
+            target_id=conversation.pk,
+            outcome=Outcome.FAILED,
+            data={"turn_id": record.pk, "reason": reason[:64], "carts_dropped": len(touched), "message_id": apology.pk},
+        )
+
+
+def turns_abandon(*, conversation_id: object | None = None) -> int:
+    """Fail turns lost with their process: queued or running for longer than ORDERING_TURN_GIVE_UP_AFTER_SECONDS.
+
+    Returns how many were failed (each with its apology and its cart changes undone)."""
+    from django.conf import settings
+
+    stale_before = timezone.now() - timedelta(seconds=settings.ORDERING_TURN_GIVE_UP_AFTER_SECONDS)
+    lost = ConversationTurn.objects.filter(
+        status__in=(TurnStatus.QUEUED, TurnStatus.RUNNING), started_at__lt=stale_before
+    )
+    if conversation_id is not None:
+        lost = lost.filter(conversation_id=conversation_id)
+    count = 0
+    for record in lost:
+        _turn_fail(record=record, reason="abandoned")
+        count += 1
+    return count
+
+
+def turns_sweep() -> dict:
+    """The beat's sweep: enqueue again a queued turn whose task was lost (a crash between commit and
+    enqueue, a purged queue) and fail turns lost for good. A duplicate enqueue is harmless (`turn_execute`)."""
+    from django.conf import settings
+
+    abandoned = turns_abandon()
+    waiting_since = timezone.now() - timedelta(seconds=settings.ORDERING_TURN_REQUEUE_AFTER_SECONDS)
+    requeued = list(
+        ConversationTurn.objects.filter(status=TurnStatus.QUEUED, started_at__lt=waiting_since).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    for turn_id in requeued:
+        turn_enqueue(turn_id=turn_id)
+    return {"requeued": len(requeued), "abandoned": abandoned}
 
 
 def conversation_decide(

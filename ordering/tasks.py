@@ -42,3 +42,16 @@ def merchant_order_event_apply(event_id: int) -> str:
 @shared_task(name="ordering.merchant_order_events_sweep", **_RELIABLE)
 def merchant_order_events_sweep() -> dict:
     return order_events.merchant_order_events_sweep()
+
+
+# A redelivered or duplicated task finds the turn no longer queued and does nothing: a turn half run by a
+# worker that died is never run again from the start (it may have changed the cart); the sweep fails it
+# with an apology. A task lost before it started is enqueued again by the sweep (`turns_sweep`).
+@shared_task(name="ordering.turn_run", **_RELIABLE)
+def turn_run(turn_id: int) -> str:
+    return services.turn_execute(turn_id=turn_id)
+
+
+@shared_task(name="ordering.turns_sweep", **_RELIABLE)
+def turns_sweep() -> dict:
+    return services.turns_sweep()

@@ -13,6 +13,11 @@ urlpatterns = [
         name="api-conversation-messages",
     ),
     path(
+        "conversations/<str:conversation_id>/turns/<str:turn_id>/",
+        api.ConversationTurnView.as_view(),
+        name="api-conversation-turn",
+    ),
+    path(
         "conversations/<str:conversation_id>/confirm/",
         api.ConversationConfirmView.as_view(),
         name="api-conversation-confirm",

@@ -1,6 +1,6 @@
 """Order flows (ordering): the placement saga's timing and the risk rules' thresholds."""
 
-from config.env import env_int
+from config.env import env_bool, env_int, env_str
 
 # A worker holds a flow's current step for this long; longer than any merchant call with its retries.
 ORDERING_STEP_LEASE_SECONDS = env_int("ORDERING_STEP_LEASE_SECONDS", 120)
@@ -42,7 +42,22 @@ ORDERING_RISK_POLICY_VERSION = "risk-v2"
 # The longest customer message the assistant reads; longer ones get a clear 400.
 ORDERING_MESSAGE_MAX_CHARS = env_int("ORDERING_MESSAGE_MAX_CHARS", 2000)
 
+# Chat turns run as background work on their own queue, so a burst of order placements (the default
+# queue) cannot starve chat; a worker started without -Q consumes both (config/celery.py).
+ORDERING_TURN_QUEUE = env_str("ORDERING_TURN_QUEUE", "turns")
+# A turn stops starting new work after this many seconds, and every LLM or merchant request it makes is
+# cut to the time left; well under the web server's timeout, as the synchronous mode runs turns in requests.
+ORDERING_TURN_DEADLINE_SECONDS = env_int("ORDERING_TURN_DEADLINE_SECONDS", 15)
+# Synchronous mode: the turn runs inside the request that posted the message (the answer is the same
+# 202 body, already done). For tests and single-process setups; production runs turns on workers.
+ORDERING_TURNS_INLINE = env_bool("ORDERING_TURNS_INLINE", False)
+# A queued turn whose task was lost (a crash between commit and enqueue) is enqueued again by the sweep
+# after this long, and given up (failed, with an apology) when the customer has waited this long.
+ORDERING_TURN_REQUEUE_AFTER_SECONDS = env_int("ORDERING_TURN_REQUEUE_AFTER_SECONDS", 20)
+ORDERING_TURN_GIVE_UP_AFTER_SECONDS = env_int("ORDERING_TURN_GIVE_UP_AFTER_SECONDS", 120)
+
 ORDERING_BEAT_SCHEDULE = {
+    "ordering-sweep-turns": {"task": "ordering.turns_sweep", "schedule": 10.0},
     "ordering-resume-stuck-flows": {"task": "ordering.flows_sweep", "schedule": float(ORDERING_SWEEP_INTERVAL_SECONDS)},
     # Merchant order webhooks whose enqueue was lost, or that came before the saga recorded the order.
     "ordering-apply-merchant-order-events": {

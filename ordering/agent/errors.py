@@ -11,6 +11,12 @@ class ConversationNotFound(OrderingError):
     code = "conversation_not_found"
 
 
+class TurnNotFound(OrderingError):
+    """No such turn in this customer's conversation."""
+
+    code = "turn_not_found"
+
+
 class TurnInProgress(OrderingError):
     """The assistant is still answering an earlier message of this conversation (or this very one)."""
 

@@ -17,7 +17,9 @@ anything. It never sees card data beyond the last four digits the customer sees 
 
 Bounds: each request waits at most `LLM_TIMEOUT_SECONDS` and is retried once by the `openai` client on
 a timeout, a connection error or a 5xx; the repair request is not retried. A turn therefore waits at
-most about three times the timeout before the offline generator takes over.
+most about three times the timeout before the offline generator takes over, and never past the turn's
+deadline (`config.deadline`): each request's timeout is capped by the time left, and no retry is made
+when the time left would not cover it.
 
 Metrics: `ordering_llm_calls_total{outcome}` (ok, timeout, connection, http_error, bad_response),
 `ordering_llm_tokens_total{kind}` (prompt, completion), `ordering_llm_call_seconds`, and
@@ -39,6 +41,7 @@ import openai
 from django.conf import settings
 from prometheus_client import Counter, Histogram
 
+from config.deadline import time_left, timeout_capped
 from ordering.agent.commands import COMMAND_TYPES, Command, CommandError, DialogueContext, command_from_dict
 from ordering.agent.prompt import command_prompt, command_tools
 
@@ -210,6 +213,12 @@ class LLMGenerator:
         return _bounded(_merge(calls, accepted, problems, repaired))
 
     def _complete(self, messages: list[dict], *, retries: bool) -> Any:
+        left = time_left()
+        if left is not None and left <= 0:
+            # The turn's deadline passed: no request at all (the offline reader answers, if time allows).
+            raise LLMFailure("timeout", "the turn's deadline passed before the request")
+        if left is not None and retries and left < 2 * float(settings.LLM_TIMEOUT_SECONDS):
+            retries = False  # a retry would only run into the deadline; the time left goes to one attempt
         client = self.client if retries else self.client.with_options(max_retries=0)
         self.calls += 1
         started = time.monotonic()
@@ -220,6 +229,8 @@ class LLMGenerator:
                 tools=command_tools(),
                 tool_choice=self.tool_choice,
                 temperature=0,
+                # Each attempt waits at most LLM_TIMEOUT_SECONDS, and never past the turn's deadline.
+                timeout=timeout_capped(float(settings.LLM_TIMEOUT_SECONDS)),
             )
         except openai.APITimeoutError as error:
             llm_calls.labels(outcome="timeout").inc()

@@ -9,6 +9,11 @@
    only the preview that is the assistant's latest message (code, not a generator, decides).
 4. A preview shown in this turn under the customer's auto-checkout amount, and placeable under their
    grants and caps, is confirmed without asking, and the message says so.
+5. The conversation's state is written once, at the end (`Turn.state_flush`).
+
+The caller (`ordering.services.turn_execute`) runs this under the turn's deadline: once it has passed,
+`config.deadline.DeadlineExceeded` stops the turn before its next step and is not caught here (a turn
+that ran out of time is failed by the caller, which undoes its cart changes and apologises).
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from config.deadline import deadline_check
 from consent.exceptions import ConsentError
 from ordering.agent import commands as c
-from ordering.agent.merchant import cart_flow, merchant_id_default
+from ordering.agent.merchant import merchant_id_default
 from ordering.agent.policy import Policy
 from ordering.agent.tools import HANDOVER_TEXT
 from ordering.agent.turn import Turn
@@ -57,13 +63,16 @@ def turn_run(
         # Before anything is read: a cart that has become an order is no longer the cart the reader sees.
         policy.settle_cart(turn)
         commands = _read(turn, command)
+        deadline_check()
         policy.run(turn, commands)
     except Exception:
         logger.exception("turn crashed", extra={"conversation_id": str(conversation.pk)})
         turn.say("Sorry, something went wrong on my side. Please try again, or ask for a person.")
-    conversation.refresh_from_db(fields=["status"])
-    if conversation.status != ConversationStatus.ESCALATED:
-        _auto_checkout(turn)
+    _auto_checkout(turn)
+    # A turn that overran its deadline is failed as a whole (the caller undoes what it left), even if it
+    # got to the end: the customer was told nothing yet, and the widget stopped waiting at the deadline.
+    deadline_check()
+    turn.state_flush()
     return turn
 
 
@@ -176,6 +185,8 @@ def decline_typed(turn: Turn, flow: OrderFlow) -> None:
             turn.say(DECLINED_TEXT, data={"kind": "flow_declined", "flow_id": str(flow.pk)})
     except OrderingError as error:
         turn.say(error.message)
+    finally:
+        turn.forget_cart_flow()
 
 
 def _confirm(turn: Turn, flow: OrderFlow, channel: str, rationale: str, text: str = PLACING_TEXT) -> None:
@@ -196,19 +207,26 @@ def _confirm(turn: Turn, flow: OrderFlow, channel: str, rationale: str, text: st
         )
         if channel != ConfirmationChannel.AUTO_CHECKOUT:
             turn.say(error.message)
+    finally:
+        turn.forget_cart_flow()
 
 
 def _auto_checkout(turn: Turn) -> None:
     """A fresh preview under the customer's auto-checkout amount is placed without asking, and says so."""
     from consent.selectors import auto_checkout_threshold
 
-    flow = cart_flow(turn.conversation, turn.state)
+    if not any(message.data.get("kind") == "preview" for message in turn.messages_said()):
+        return  # only a preview shown in this very turn
+    # A specialist may have taken the conversation meanwhile (a hand-over in this turn, or the saga's).
+    turn.conversation.refresh_from_db(fields=["status"])
+    if turn.conversation.status == ConversationStatus.ESCALATED:
+        return
+    flow = turn.cart_flow()
     if flow is None or flow.status != FlowStatus.PREVIEWED or flow.total_amount is None:
         return
     if flow.preview_hash != turn.state.get("shown_preview_hash"):
         return
-    if not any(message.data.get("kind") == "preview" for message in turn.messages_said()):
-        return  # only a preview shown in this very turn
+    deadline_check()
     threshold = auto_checkout_threshold(user_id=turn.customer_id)
     if not flow.total_amount < threshold:
         return

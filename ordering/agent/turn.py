@@ -1,13 +1,21 @@
 """One customer turn: the only door through which a planner acts and speaks.
 
-`call_tool` checks the arguments against the tool's JSON Schema before anything runs, and records
-every call with the planner's rationale (an `AgentDecision` for staff, an audit event for the
-customer's activity log). `say` and `ask` post assistant messages; text from tools is rendered by
-server code, and merchant text only ever travels as data.
+`call_tool` checks the arguments against the tool's JSON Schema before anything runs (a validator
+built once per tool and kept), and records every call with the planner's rationale (an
+`AgentDecision` for staff, an audit event for the customer's activity log). `say` and `ask` post
+assistant messages; text from tools is rendered by server code, and merchant text only ever travels
+as data.
+
+Cheap by construction: the conversation's state is written once, at the end of the turn
+(`state_flush`; `save_state` only marks it changed), the cart's flow is read once between two tool
+calls (`cart_flow`), and no new tool call starts once the turn's deadline has passed
+(`config.deadline`).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from typing import Any
 
@@ -16,6 +24,7 @@ from django.db import transaction
 
 from audit.models import ActorType, Outcome
 from audit.services import audit_record
+from config.deadline import deadline_check
 from ordering.agent import metrics as agent_metrics
 from ordering.agent.state import state_bounded, state_load
 from ordering.agent.tools import TOOLS, ToolCall, ToolResult
@@ -34,6 +43,15 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT = 2000
 MAX_RESULT_CHARS = 4000
+
+
+@functools.cache
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    """The tool's argument validator, built once per process (tool schemas are constants)."""
+    schema = TOOLS[name].parameters
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
 
 
 def _short(value: Any, limit: int = 300) -> str:
@@ -57,6 +75,9 @@ class Turn:
         self.reserved_since_fetch: dict[str, int] = {}
         # The shop's latest answer per checkout session this turn sent the cart to (a preview reads no more).
         self.checkout_sessions: dict[str, Any] = {}
+        self._state_saved = json.dumps(self.state, sort_keys=True, default=str)
+        # The cart's flow as read since the last tool call: (flow id it was read for, the flow or None).
+        self._cart_flow: tuple[str | None, OrderFlow | None] | None = None
 
     # -- the planner's interface --------------------------------------------------------------------
 
@@ -67,9 +88,14 @@ class Turn:
             result = ToolResult(ok=False, data={}, error=f"There is no tool named {call.name!r}.")
             self._record_tool(call, result)
             return result
+        deadline_check()
+        # A tool may change the cart's flow (create, preview, cancel it): read it again after any tool.
+        self._cart_flow = None
         arguments = call.arguments if isinstance(call.arguments, dict) else {}
         try:
-            jsonschema.validate(arguments, spec.parameters)
+            error = jsonschema.exceptions.best_match(_validator(call.name).iter_errors(arguments))
+            if error is not None:
+                raise error
         except jsonschema.ValidationError as error:
             where = ".".join(str(part) for part in error.absolute_path) or "arguments"
             result = ToolResult(ok=False, data={}, error=f"Invalid arguments for {call.name}: {where}: {error.message}")
@@ -100,9 +126,17 @@ class Turn:
         self._post(MessageRole.ASSISTANT, question, data)
 
     def cart_flow(self) -> OrderFlow | None:
+        """The flow owning the cart's checkout session, read once between two tool calls."""
         from ordering.agent.merchant import cart_flow
 
-        return cart_flow(self.conversation, self.state)
+        flow_id = self.state.get("flow_id")
+        if self._cart_flow is None or self._cart_flow[0] != flow_id:
+            self._cart_flow = (flow_id, cart_flow(self.conversation, self.state))
+        return self._cart_flow[1]
+
+    def forget_cart_flow(self) -> None:
+        """The cart's flow changed outside a tool call (a confirmation, a decline): read it again next time."""
+        self._cart_flow = None
 
     def latest_preview_hash(self) -> str:
         """The preview hash when the assistant's latest message (before this turn's) is a preview waiting for
@@ -131,8 +165,18 @@ class Turn:
     # -- for the pipeline and the tools ---------------------------------------------------------------
 
     def save_state(self) -> None:
+        """The state changed: keep it bounded; it is written once, at the end of the turn (`state_flush`)."""
         self.conversation.agent_state = state_bounded(self.state)
+
+    def state_flush(self) -> bool:
+        """Write the state if the turn changed it (one UPDATE per turn at most); returns whether it wrote."""
+        self.conversation.agent_state = state_bounded(self.state)
+        current = json.dumps(self.state, sort_keys=True, default=str)
+        if current == self._state_saved:
+            return False
         self.conversation.save(update_fields=["agent_state", "updated_at"])
+        self._state_saved = current
+        return True
 
     def record_decision(
         self,
@@ -182,18 +226,17 @@ class Turn:
 
     def _post(self, role: str, text: str, data: dict | None) -> Message:
         message = conversation_post(
-            conversation_id=self.conversation.pk, role=role, text=_short(text, MAX_TEXT), data=data or {}
+            conversation_id=self.conversation.pk,
+            role=role,
+            text=_short(text, MAX_TEXT),
+            data=data or {},
+            turn=self.record,
         )
-        if self.record is not None:
-            Message.objects.filter(pk=message.pk).update(turn=self.record)
-            message.turn = self.record
         self._said.append(message)
         return message
 
 
 def _bounded_json(value: dict) -> dict:
-    import json
-
     text = json.dumps(value, default=str)
     if len(text) <= MAX_RESULT_CHARS:
         return json.loads(text)

@@ -592,7 +592,8 @@ class TaskRunner:
         from ordering.models import ConversationTurn, TurnStatus
 
         deadline = time.monotonic() + TURN_WAIT_SECONDS
-        while ConversationTurn.objects.filter(conversation_id=conversation_id, status=TurnStatus.RUNNING).exists():
+        waiting = (TurnStatus.QUEUED, TurnStatus.RUNNING)
+        while ConversationTurn.objects.filter(conversation_id=conversation_id, status__in=waiting).exists():
             if time.monotonic() > deadline:
                 raise RuntimeError(f"a turn was still running after {TURN_WAIT_SECONDS}s")
             time.sleep(0.05)

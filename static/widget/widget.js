@@ -35,6 +35,8 @@
   var POLL_SLOW_MS = 15000;
   var POLL_OFFLINE_MAX_MS = 30000;
   var POLL_ESCALATED_MAX_MS = 4000; // a specialist may answer at any moment: keep looking often
+  var TURN_POLL_MS = 500; // a posted message's turn (202): how often to look until it is done or failed
+  var TURN_WAIT_MAX_MS = 90000; // the server gives up on a turn well before this (its deadline)
   var FLOW_IN_PROGRESS = ["confirmed", "placing", "compensating"];
   var FLOW_WORDS = {
     previewed: "Waiting for your confirmation",
@@ -1050,6 +1052,42 @@
     });
   }
 
+  function turnFinished(data) {
+    return !data.turn || data.turn.status === "done" || data.turn.status === "failed";
+  }
+
+  function applyTurn(data) {
+    // A turn still queued or running has no answer yet: its customer message shows, and the preview that
+    // may be waiting stays as it is until the turn says otherwise.
+    if (turnFinished(data)) return apply(data, { pendingKnown: true });
+    return apply({ messages: data.messages || [] });
+  }
+
+  function waitForTurn(data, startedAt) {
+    // 202 Accepted: the assistant works in the background. Look at the turn's url until it is done or
+    // failed; a dropped connection is not the end of the turn, so keep looking (the same turn, never a new one).
+    if (turnFinished(data)) return Promise.resolve(data);
+    if (Date.now() - startedAt > TURN_WAIT_MAX_MS) {
+      return Promise.reject(new ApiError(504, { message: "The assistant is taking too long. Please try again." }));
+    }
+    return new Promise(function (resolve) {
+      setTimeout(resolve, TURN_POLL_MS);
+    }).then(function () {
+      return api("GET", "conversations/" + state.conversationId + "/turns/" + data.turn.id + "/").then(
+        function (next) {
+          setOffline(false);
+          applyTurn(next);
+          return waitForTurn(next, startedAt);
+        },
+        function (error) {
+          if (!error.networkDown) throw error;
+          setOffline(true);
+          return waitForTurn(data, startedAt);
+        }
+      );
+    });
+  }
+
   function send(text, command, typed) {
     // Typed words, a chip, a card's Add or a cart edit: one post, one turn. `command` (wire form, see
     // ordering/agent/commands.py) goes with the text when the widget knows exactly what is meant.
@@ -1062,25 +1100,36 @@
     var key = newKey();
     var body = { text: text };
     if (command) body.command = command;
-    post(body, key, 1).then(
-      function (data) {
+    var startedAt = Date.now();
+    post(body, key, 1)
+      .then(function (data) {
         setOffline(false);
         if (typed && input.value.trim() === text) input.value = "";
         autosize();
-        apply(data, { pendingKnown: true });
-        setBusy(false);
-        input.focus();
-        schedulePoll(POLL_FAST_MS);
-      },
-      function (error) {
-        setBusy(false);
-        if (error.networkDown) setOffline(true);
-        if (error.status === 429) holdFor(error.body.retry_after_seconds);
-        showAlert(explain(error));
-        input.focus();
-        schedulePoll(state.pollDelay);
-      }
-    );
+        applyTurn(data); // the customer's own message at once; the typing indicator stays on
+        return waitForTurn(data, startedAt);
+      })
+      .then(
+        function (data) {
+          setBusy(false);
+          if (data.turn && data.turn.status === "failed") {
+            // The apology is in the chat; the words are back in the box, one press of Send tries again.
+            if (!input.value.trim()) input.value = text;
+            autosize();
+            showAlert("That message was not answered. Press Send to try it again.");
+          }
+          input.focus();
+          schedulePoll(POLL_FAST_MS);
+        },
+        function (error) {
+          setBusy(false);
+          if (error.networkDown) setOffline(true);
+          if (error.status === 429) holdFor(error.body.retry_after_seconds);
+          showAlert(explain(error));
+          input.focus();
+          schedulePoll(state.pollDelay);
+        }
+      );
     return true;
   }
 
@@ -1172,6 +1221,12 @@
     state.pollDelay = delay;
     if (panel.hidden || !state.conversationId) return;
     state.pollTimer = setTimeout(function () {
+      // While a turn runs, its own url is being polled; an events poll now would catch the cart's flow
+      // half way (a draft that the turn is about to preview) and keep that stale status afterwards.
+      if (state.busy) {
+        schedulePoll(state.pollDelay);
+        return;
+      }
       poll(false);
     }, delay);
   }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -32,12 +33,22 @@ class Chat:
         self.id = response.json()["id"]
         return response.json()
 
-    def say(self, text: str, *, key: str | None = None, expect: int = 201) -> dict:
+    def say(self, text: str, *, key: str | None = None, expect: int = 202) -> dict:
+        """Post a message; in synchronous mode (the test default) the 202 answer already holds the turn, done."""
         headers = {"Idempotency-Key": key} if key else {}
         response = self.client.post(
             f"/api/v1/conversations/{self.id}/messages/", {"text": text}, format="json", headers=headers
         )
         assert response.status_code == expect, response.content
+        body = response.json()
+        if response.status_code == 202 and settings.ORDERING_TURNS_INLINE:
+            assert body["turn"]["status"] in ("done", "failed"), body  # the turn ran inside the request
+            assert body["turn"]["url"] == f"/api/v1/conversations/{self.id}/turns/{body['turn']['id']}/"
+        return body
+
+    def turn(self, url: str) -> dict:
+        response = self.client.get(url)
+        assert response.status_code == 200, response.content
         return response.json()
 
     def assistant_texts(self, answer: dict) -> list[str]:

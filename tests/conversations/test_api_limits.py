@@ -99,7 +99,7 @@ def test_a_retried_post_with_the_same_idempotency_key_replays_the_answer(shop, c
         headers={"Idempotency-Key": unique},
     )
 
-    assert first.status_code == second.status_code == 201
+    assert first.status_code == second.status_code == 202
     assert second.json() == first.json()
     assert second.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers

@@ -44,12 +44,17 @@ def test_ten_concurrent_retries_of_one_message_make_one_turn(shop, chat, unique)
 
     results = _post_together(shop, chat.id, [("Buy the Blue Runner in size 42", unique)] * 10)
 
-    statuses = sorted(result.status_code for result in results)
-    assert set(statuses) <= {201, 409}, statuses
-    assert 201 in statuses
-    answers = [result.json() for result in results if result.status_code == 201]
-    assert all(answer == answers[0] for answer in answers)
-    assert all(r.json()["error"] == "turn_in_progress" for r in results if r.status_code == 409)
+    # every retry is answered with the one turn (202); only one of them ran it, the others replay it
+    assert [result.status_code for result in results] == [202] * 10
+    answers = [result.json() for result in results]
+    assert len({answer["turn"]["id"] for answer in answers}) == 1
+    ran = [result for result in results if "Idempotent-Replayed" not in result.headers]
+    assert len(ran) == 1 and ran[0].json()["turn"]["status"] == "done"
+    for answer in answers:
+        assert answer["messages"][0]["role"] == "customer"
+        # a replay answers the turn as it stands: still running (the customer's message alone), or the same answer
+        still_running = answer["turn"]["status"] in ("queued", "running") and len(answer["messages"]) == 1
+        assert answer == ran[0].json() or still_running
     assert ConversationTurn.objects.filter(conversation_id=chat.id).count() == 1
     assert chat.get()["messages"][1]["role"] == "customer"
     customer_messages = [m for m in chat.get()["messages"] if m["role"] == MessageRole.CUSTOMER]
@@ -64,7 +69,8 @@ def test_concurrent_different_messages_run_one_at_a_time(shop, chat, unique):
         shop, chat.id, [(f"Buy the Blue Runner in size {40 + i}", f"{unique}-{i}") for i in range(5)]
     )
 
-    done = [result for result in results if result.status_code == 201]
+    done = [result for result in results if result.status_code == 202]
+    assert all(result.json()["turn"]["status"] == "done" for result in done)
     refused = [result for result in results if result.status_code == 409]
     assert len(done) + len(refused) == 5 and done
     # every turn that ran did so alone: one cart, one flow, as many turns as answers

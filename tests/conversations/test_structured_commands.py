@@ -39,7 +39,7 @@ def test_the_preview_card_changes_quantity_and_size_and_removes_through_commands
         "2 x Blue Runner",
         {"kind": "set_slot", "slot": "quantity", "value": "2", "target": {"variant_id": "var_blue_runner_42"}},
     )
-    assert response.status_code == 201, response.content
+    assert response.status_code == 202, response.content
     lines = response.json()["pending_confirmation"]["preview"]["lines"]
     assert [(line["quantity"], line["variant"]) for line in lines] == [(2, "blue, 42")]
 
@@ -68,7 +68,7 @@ def test_a_posted_confirm_command_is_not_a_confirmation_unless_the_words_are(sho
 
     response = _post(chat, "thanks", {"kind": "confirm"})
 
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert OrderFlow.objects.get(conversation_id=chat.id).confirmations == 0
     assert "Nothing is ordered yet" in " ".join(m["text"] for m in response.json()["messages"])
 

@@ -187,13 +187,20 @@ class CeleryWorker:
     database_url: str
     log_path: Path
     queue: str = field(default_factory=lambda: settings.CELERY_TASK_DEFAULT_QUEUE)
+    # Chat turns have their own queue (ORDERING_TURN_QUEUE); the worker consumes both, as in production.
+    turn_queue: str = field(default_factory=lambda: settings.ORDERING_TURN_QUEUE)
     name: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex[:8]}@localhost")
     concurrency: int = 2
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> CeleryWorker:
-        env = child_env(DATABASE_URL=self.database_url, CELERY_DEFAULT_QUEUE=self.queue, **self.extra_env)
+        env = child_env(
+            DATABASE_URL=self.database_url,
+            CELERY_DEFAULT_QUEUE=self.queue,
+            ORDERING_TURN_QUEUE=self.turn_queue,
+            **self.extra_env,
+        )
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -205,7 +212,7 @@ class CeleryWorker:
                 "--loglevel=INFO",
                 f"--concurrency={self.concurrency}",
                 "-Q",
-                self.queue,
+                f"{self.queue},{self.turn_queue}",
                 "-n",
                 self.name,
                 "--without-gossip",

@@ -1,0 +1,96 @@
+"""Database queries per turn, by turn type: what one turn costs the database, measured on the turn's own work
+(`turn_execute`, as a worker runs it), with the sandbox merchant on a real socket.
+
+Budgets are ceilings at the numbers reached (issue #15: add-to-cart <= 20, confirm <= 8 once audit appends
+are cheap). `audit` counts the audit chain's own statements (its lock, its head read, its insert); the
+rest is the turn's. A budget that fails means a change added reads or writes to a turn: look at the
+queries printed with the failure.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from config.celery import app as celery_app
+from ordering import services
+from ordering.models import Conversation, ConversationTurn, FlowStatus, OrderFlow, TurnStatus
+
+pytestmark = [pytest.mark.postgres]
+
+# Per turn type: (all queries, queries besides the audit chain's own statements). Measured before #15
+# (same turns, the HTTP request included): small talk 25, search 34, add-to-cart 100, preview 70,
+# confirm 19 without the placement, cancel 64.
+# After: the turn's own work as a worker runs it (the request that stores the message is ~8 more).
+# Most of what remains besides the audit statements is outside ordering/agent: the consent checks of a
+# preview and a confirmation (~16), the transactions and savepoints around each audit append (4-5 per
+# event), and the merchant tools' reads (ordering/agent/tools.py, merchant.py).
+BUDGETS = {
+    "small_talk": (16, 13),
+    "search": (25, 19),
+    "add_to_cart": (88, 70),
+    "preview": (58, 49),
+    "confirm": (55, 46),
+    "cancel": (39, 30),
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_tasks():
+    # a confirmation enqueues the placement on this run's own queue; no worker runs here, so drop it after
+    yield
+    celery_app.control.purge()
+
+
+def _audit(sql: str) -> bool:
+    return "audit_auditevent" in sql or "pg_advisory_xact_lock" in sql
+
+
+def run_turn(chat, text: str, budget: tuple[int, int]) -> ConversationTurn:
+    total, own = budget
+    conversation = Conversation.objects.get(pk=chat.id)
+    record, _ = services.turn_claim(conversation=conversation, idempotency_key="", text=text, command=None)
+    with CaptureQueriesContext(connection) as captured:
+        services.turn_execute(turn_id=record.pk)
+    record.refresh_from_db()
+    assert record.status == TurnStatus.DONE
+    queries = [query["sql"] for query in captured.captured_queries]
+    mine = [sql for sql in queries if not _audit(sql)]
+    listing = "\n".join(sql[:160] for sql in queries)
+    assert len(queries) <= total, f"{text!r}: {len(queries)} queries (budget {total}):\n{listing}"
+    assert len(mine) <= own, f"{text!r}: {len(mine)} queries besides the audit chain (budget {own}):\n{listing}"
+    return record
+
+
+def _texts(chat, record: ConversationTurn) -> list[str]:
+    return list(record.messages.exclude(role="customer").values_list("text", flat=True))
+
+
+def test_small_talk_and_search(shop, chat):
+    chat.start()
+    record = run_turn(chat, "hi", BUDGETS["small_talk"])
+    assert _texts(chat, record)
+    record = run_turn(chat, "show me running shoes", BUDGETS["search"])
+    assert "Blue Runner" in " ".join(_texts(chat, record)) or record.messages.filter(data__kind="products").exists()
+
+
+def test_add_to_cart_preview_and_a_typed_yes(shop, chat):
+    chat.start()
+    record = run_turn(chat, "add the Blue Runner in size 42", BUDGETS["add_to_cart"])
+    assert record.response["pending_confirmation"] is not None  # added and previewed in the one turn
+    record = run_turn(chat, "checkout", BUDGETS["preview"])
+    assert record.messages.filter(data__kind="preview").exists()
+    record = run_turn(chat, "yes", BUDGETS["confirm"])
+    flow = OrderFlow.objects.get(conversation_id=chat.id)
+    assert flow.status == FlowStatus.CONFIRMED and flow.confirmed_via == "typed"
+    # one state write per turn at most
+    assert Conversation.objects.get(pk=chat.id).agent_state["flow_id"] == str(flow.pk)
+
+
+def test_cancel(shop, chat):
+    chat.start()
+    run_turn(chat, "add the Blue Runner in size 42", BUDGETS["add_to_cart"])
+    record = run_turn(chat, "cancel", BUDGETS["cancel"])
+    assert OrderFlow.objects.get(conversation_id=chat.id).status == FlowStatus.CANCELED
+    assert record.response["pending_confirmation"] is None
