@@ -2,8 +2,9 @@
 
 Every writer is its own process (`python -m ordering.benchmark.audit_rate SECONDS START_AT`) on the
 bench's database; they start together at START_AT (a wall-clock time), call
-`audit.services.audit_record` in a transaction of its own per event for SECONDS, and print how many
-they appended. Events/s is the sum over the writers divided by SECONDS.
+`audit.services.audit_record` PER_TRANSACTION times per transaction (the appends of one unit of work, such
+as a chat turn, commit together with it) for SECONDS, and print how many they appended. Events/s is the sum
+over the writers divided by SECONDS.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 import time
 
 
-def writer(seconds: float, start_at: float) -> int:
+def writer(seconds: float, start_at: float, per_transaction: int = 1) -> int:
     from django.db import transaction
 
     from audit.models import ActorType
@@ -23,14 +24,15 @@ def writer(seconds: float, start_at: float) -> int:
     count = 0
     while time.monotonic() < end:
         with transaction.atomic():
-            audit_record(
-                action="bench.event_appended",
-                actor_type=ActorType.SYSTEM,
-                target_type="bench",
-                target_id=count,
-                data={"writer": count},
-            )
-        count += 1
+            for _ in range(per_transaction):
+                audit_record(
+                    action="bench.event_appended",
+                    actor_type=ActorType.SYSTEM,
+                    target_type="bench",
+                    target_id=count,
+                    data={"writer": count},
+                )
+                count += 1
     return count
 
 
@@ -38,7 +40,8 @@ def main() -> None:
     import django
 
     django.setup()
-    print(writer(float(sys.argv[1]), float(sys.argv[2])))
+    per_transaction = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    print(writer(float(sys.argv[1]), float(sys.argv[2]), per_transaction))
 
 
 if __name__ == "__main__":
