@@ -11,7 +11,7 @@ A merchant step runs in short pieces, never holding a row lock across a merchant
 3. finish (one transaction, which also claims the next step when it is ready): a conditional update
    proves the lease is still ours and locks the flow, then the attempt's outcome is recorded.
 
-Lock order: the flow, then the customer's consent profile / spend rows, then the audit chain.
+Lock order: the flow, then the customer's consent profile / spend rows (audit appends take no lock).
 
 A worker that dies mid-step leaves its lease to run out; the sweeper on beat then resumes the flow
 from its recovery point (`next_step`) with the same keys, so the merchant never places twice.
@@ -266,8 +266,8 @@ def _holds(flow: OrderFlow | None, claim: Claim) -> bool:
 
 
 def _ensure_placing(flow: OrderFlow) -> None:
-    # Written after the spend reservation, never before: the consent services lock the customer's
-    # profile and only then the audit chain, so no audit event may precede them in this transaction.
+    # Written after the spend reservation: the events of this run are in the order they happened
+    # (audit appends take no lock since #15, so the order is not needed against deadlocks any more).
     if flow.status == FlowStatus.CONFIRMED:
         _transition(flow, FlowStatus.PLACING, actor_type=ActorType.AGENT, data={"round": flow.confirmations})
 
@@ -571,7 +571,7 @@ def _apply(flow: OrderFlow, step: str, attempt_in_round: int, outcome: StepOutco
 
 
 def _placed(flow: OrderFlow, outcome: Placed) -> None:
-    # The ledger first: it locks the reservation before the audit chain, the order every writer keeps.
+    # The ledger first: it locks the reservation after the flow, the order every writer keeps.
     spend_commit(flow_reference=spend_reference(flow), amount=flow.total_amount)
     flow.merchant_order_id = outcome.order_id
     flow.placed_at = timezone.now()
