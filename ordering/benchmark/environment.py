@@ -205,12 +205,16 @@ class Stack(contextlib.ExitStack):
         return process
 
 
-def gunicorn_argv(port: int, *, workers: int) -> list[str]:
-    # The production command of the README (`--workers 4 --timeout 60`), on a local port.
-    return [
-        sys.executable, "-m", "gunicorn", "config.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "60",
+def gunicorn_argv(port: int, *, workers: int | None = None) -> list[str]:
+    """The README's production web command (`gunicorn -c config/gunicorn.py config.wsgi:application`: gthread,
+    a process per core, WEB_THREADS threads each) on a local port; `workers` overrides WEB_CONCURRENCY."""
+    argv = [
+        sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application",
+        "--bind", f"127.0.0.1:{port}",
     ]  # fmt: skip
+    if workers:
+        argv += ["--workers", str(workers)]
+    return argv
 
 
 def celery_argv(*, concurrency: int, queues: str | None = None, name: str = "bench") -> list[str]:
@@ -222,6 +226,15 @@ def celery_argv(*, concurrency: int, queues: str | None = None, name: str = "ben
     if queues:
         argv.append(f"--queues={queues}")
     return argv
+
+
+def production_worker_argvs(*, turn_concurrency: int, default_concurrency: int) -> dict[str, list[str]]:
+    """The README's production worker roles: a turn worker on the turn queue alone (chat never waits behind
+    placements) and a worker for the default queue (placements, sweeps, e-mail)."""
+    return {
+        "turn-worker": celery_argv(concurrency=turn_concurrency, queues=settings.ORDERING_TURN_QUEUE, name="turns"),
+        "worker": celery_argv(concurrency=default_concurrency, queues="default", name="default"),
+    }
 
 
 def run_directory() -> Path:
