@@ -461,9 +461,9 @@ class Bench:
             stack.start("web", env.gunicorn_argv(self.web_port, workers=config.web_workers), env=self.server_env(),
                         health_url=f"{base_url}/healthz")  # fmt: skip
             # The README's worker roles: turns on their own worker, placements and sweeps on the default queue's.
-            workers = env.production_worker_argvs(turn_concurrency=config.turn_workers, default_concurrency=2)
-            for name, argv in workers.items():
-                stack.start(name, argv, env=self.server_env())
+            workers = env.production_workers(turn_concurrency=config.turn_workers, default_concurrency=2)
+            for name, argv, queue, processes in workers:
+                env.wait_worker(stack.start(name, argv, env=self.server_env()), queue=queue, processes=processes)
             for repeat in range(config.repeat):
                 self.say(f"  repeat {repeat + 1}/{config.repeat}: {len(sessions)} sessions × {len(texts)} turns …")
                 result = chat_load(
