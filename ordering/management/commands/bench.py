@@ -71,7 +71,7 @@ class Command(BaseCommand):
             "--web-workers", type=int, help="gunicorn processes (default: config/gunicorn.py's, one per core)"
         )
         parser.add_argument(
-            "--turn-workers", type=int, default=4, help="row 6: processes of the turn worker (default 4, as the README)"
+            "--turn-workers", type=int, default=8, help="row 6: processes of the turn worker (default 8, as the README)"
         )
         parser.add_argument("--timeout", type=float, default=60.0, help="a turn without an answer by then failed")
         parser.add_argument("--rows", default=",".join(ROWS), help="only these rows, e.g. 1,2,3,8")
