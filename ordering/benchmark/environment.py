@@ -194,6 +194,26 @@ def server_env(*, base: str, database_url: str | None, extra: dict[str, str] | N
     return env
 
 
+def wait_worker(process: Process, *, queue: str, processes: int, timeout: float = 180) -> None:
+    """Returns once the worker runs tasks from `queue`: one ping per process of it, all answered. A worker
+    starts its processes one import of Django at a time each; load sent before that would measure the
+    start-up, not the deployment."""
+    from celery.exceptions import TimeoutError as CeleryTimeout
+
+    from config.celery import ping
+
+    deadline = time.monotonic() + timeout
+    pending = [ping.apply_async(queue=queue) for _ in range(processes)]
+    for result in pending:
+        while True:
+            try:
+                result.get(timeout=2)
+                break
+            except CeleryTimeout:
+                if not process.alive() or time.monotonic() > deadline:
+                    raise BenchError(f"{process.name} ran no task from {queue!r}:\n{process.log_tail()}") from None
+
+
 class Stack(contextlib.ExitStack):
     """The processes of one configuration, stopped in reverse order on exit."""
 
@@ -205,12 +225,16 @@ class Stack(contextlib.ExitStack):
         return process
 
 
-def gunicorn_argv(port: int, *, workers: int) -> list[str]:
-    # The production command of the README (`--workers 4 --timeout 60`), on a local port.
-    return [
-        sys.executable, "-m", "gunicorn", "config.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "60",
+def gunicorn_argv(port: int, *, workers: int | None = None) -> list[str]:
+    """The README's production web command (`gunicorn -c config/gunicorn.py config.wsgi:application`: gthread,
+    a process per core, WEB_THREADS threads each) on a local port; `workers` overrides WEB_CONCURRENCY."""
+    argv = [
+        sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application",
+        "--bind", f"127.0.0.1:{port}",
     ]  # fmt: skip
+    if workers:
+        argv += ["--workers", str(workers)]
+    return argv
 
 
 def celery_argv(*, concurrency: int, queues: str | None = None, name: str = "bench") -> list[str]:
@@ -222,6 +246,17 @@ def celery_argv(*, concurrency: int, queues: str | None = None, name: str = "ben
     if queues:
         argv.append(f"--queues={queues}")
     return argv
+
+
+def production_workers(*, turn_concurrency: int, default_concurrency: int) -> list[tuple[str, list[str], str, int]]:
+    """The README's production worker roles, as (name, argv, queue, processes): a turn worker on the turn queue
+    alone (chat never waits behind placements) and a worker for the default queue (placements, sweeps, e-mail)."""
+    turns = settings.ORDERING_TURN_QUEUE
+    return [
+        ("turn-worker", celery_argv(concurrency=turn_concurrency, queues=turns, name="turns"), turns, turn_concurrency),
+        ("worker", celery_argv(concurrency=default_concurrency, queues="default", name="default"), "default",
+         default_concurrency),
+    ]  # fmt: skip
 
 
 def run_directory() -> Path:

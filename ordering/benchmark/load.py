@@ -24,7 +24,8 @@ from typing import Any
 
 import requests
 
-POLL_SECONDS = 0.25
+# As the widget does (static/widget/widget.js, TURN_POLL_MS): the load is what real clients send.
+POLL_SECONDS = 0.5
 
 
 @dataclass

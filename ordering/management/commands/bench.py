@@ -49,7 +49,8 @@ class Config:
     peer_turns: int
     audit_seconds: float
     audit_batch: int
-    web_workers: int
+    web_workers: int | None
+    turn_workers: int
     timeout: float
     rows: tuple[str, ...]
 
@@ -72,7 +73,12 @@ class Command(BaseCommand):
             type=int,
             help="row 9: events per writer transaction (default 7, the appends of one chat turn before #15)",
         )
-        parser.add_argument("--web-workers", type=int, default=4, help="gunicorn workers (default 4, as the README)")
+        parser.add_argument(
+            "--web-workers", type=int, help="gunicorn processes (default: config/gunicorn.py's, one per core)"
+        )
+        parser.add_argument(
+            "--turn-workers", type=int, default=8, help="row 6: processes of the turn worker (default 8, as the README)"
+        )
         parser.add_argument("--timeout", type=float, default=60.0, help="a turn without an answer by then failed")
         parser.add_argument("--rows", default=",".join(ROWS), help="only these rows, e.g. 1,2,3,8")
         parser.add_argument("--json", dest="json_path", help="also write the rows as JSON here")
@@ -103,6 +109,7 @@ class Command(BaseCommand):
             audit_seconds=pick("audit_seconds", 10.0, 2.0),
             audit_batch=max(1, pick("audit_batch", 7, 7)),
             web_workers=options["web_workers"],
+            turn_workers=options["turn_workers"],
             timeout=options["timeout"],
             rows=rows,
         )
@@ -465,7 +472,10 @@ class Bench:
         from ordering.benchmark.load import chat_load, floor_load, server_idle
 
         config = self.config
-        self.say(f"Row 6: {config.sessions} customers, gunicorn ({config.web_workers} workers), 2 Celery workers …")
+        self.say(
+            f"Row 6: {config.sessions} customers, gunicorn ({config.web_workers or 'one per core'} gthread processes),"
+            f" a turn worker ({config.turn_workers} processes), a default-queue worker (2) …"
+        )
         sessions = self.customers(config.sessions, "load")
         base_url = f"http://127.0.0.1:{self.web_port}"
         texts = CHAT_TEXTS[: config.turns]
@@ -474,7 +484,10 @@ class Bench:
         with env.Stack() as stack:
             stack.start("web", env.gunicorn_argv(self.web_port, workers=config.web_workers), env=self.server_env(),
                         health_url=f"{base_url}/healthz")  # fmt: skip
-            stack.start("worker", env.celery_argv(concurrency=2, queues="default"), env=self.server_env())
+            # The README's worker roles: turns on their own worker, placements and sweeps on the default queue's.
+            workers = env.production_workers(turn_concurrency=config.turn_workers, default_concurrency=2)
+            for name, argv, queue, processes in workers:
+                env.wait_worker(stack.start(name, argv, env=self.server_env()), queue=queue, processes=processes)
             for repeat in range(config.repeat):
                 self.say(f"  repeat {repeat + 1}/{config.repeat}: {len(sessions)} sessions × {len(texts)} turns …")
                 result = chat_load(

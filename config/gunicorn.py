@@ -1,0 +1,36 @@
+"""gunicorn's settings for the web role: `gunicorn -c config/gunicorn.py config.wsgi:application`.
+
+Since turns run on workers (the message endpoint answers 202 and the widget polls the turn's url), a web
+request is short and mostly waits on PostgreSQL and Redis: threads (gthread) serve those waits, so a
+poll never holds a whole process and a slow client does not take a worker away from everyone else.
+A process per core runs Python in parallel; each thread keeps its own database connection
+(CONN_MAX_AGE), so PostgreSQL sees WEB_CONCURRENCY times WEB_THREADS connections per machine at most.
+
+Every value comes from the environment (README, "Production"); the command line still wins.
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
+# One process per core: requests are short, so more processes than cores only add context switches
+# and connections; threads cover the waiting.
+workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count())
+worker_class = "gthread"
+threads = _int("WEB_THREADS", 8)
+# A request never runs a turn any more; 60 s is for the rare slow page (the admin's exports).
+timeout = _int("WEB_TIMEOUT_SECONDS", 60)
+graceful_timeout = 30
+# The widget polls a turn every half second over one connection: keep it open between polls.
+keepalive = _int("WEB_KEEPALIVE_SECONDS", 5)
+# Connections queued at the socket while every thread is busy, before the kernel refuses more.
+backlog = _int("WEB_BACKLOG", 2048)
+# Gunicorn's access log duplicates django-prometheus's metrics and our JSON logs; errors go to stderr.
+accesslog = None
+errorlog = "-"
