@@ -65,3 +65,6 @@ ORDERING_BEAT_SCHEDULE = {
         "schedule": float(ORDERING_SWEEP_INTERVAL_SECONDS),
     },
 }
+
+# Each new Celery worker process fetches the merchants' catalog lexicons as it starts (config/celery.py).
+ORDERING_WARM_LEXICON = env_bool("ORDERING_WARM_LEXICON", True)

@@ -29,3 +29,5 @@ ORDERING_TURNS_INLINE = env_bool("ORDERING_TURNS_INLINE", True)
 # Django's test runner empties every table between transactional tests with `flush`; the audit app's
 # flush lifts the append-only triggers for that alone, and only when this is set.
 AUDIT_ALLOW_FLUSH = True
+# Test workers start often and tests count merchant requests: no catalog warm-up unless a test asks for it.
+ORDERING_WARM_LEXICON = env_bool("ORDERING_WARM_LEXICON", False)

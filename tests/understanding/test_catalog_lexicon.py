@@ -45,3 +45,19 @@ def test_lexicon_is_cached_for_its_ttl(sandbox_catalog, settings):
     fresh = catalog_lexicon("sandbox")
     assert fresh is not first
     assert len(sandbox_catalog.received_requests("/products")) == searches + 1
+
+
+def test_a_worker_process_warms_every_merchants_lexicon_before_its_first_turn(sandbox_catalog, settings):
+    from config.celery import warm_catalog_lexicons
+
+    settings.MERCHANTS = {
+        **settings.MERCHANTS,
+        "gone": {**settings.MERCHANTS["sandbox"], "ID": "gone", "BASE_URL": "http://127.0.0.1:9", "MAX_ATTEMPTS": 1},
+    }
+    reset_merchants()
+    searches = len(sandbox_catalog.received_requests("/products"))
+    # An unreachable merchant is skipped, not fatal: its first turn fetches the catalog as before.
+    assert warm_catalog_lexicons() == ["sandbox"]
+    assert len(sandbox_catalog.received_requests("/products")) == searches + 1
+    catalog_lexicon("sandbox")  # the turn's read: from the cache, no request
+    assert len(sandbox_catalog.received_requests("/products")) == searches + 1
