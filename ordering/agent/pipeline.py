@@ -55,9 +55,24 @@ def turn_run(
     *, conversation: Conversation, record: ConversationTurn | None, text: str, command: dict | None = None
 ) -> Turn:
     turn = Turn(conversation=conversation, record=record, customer_text=text)
-    if conversation.status == ConversationStatus.ESCALATED:
+    try:
+        _turn_body(turn, command)
+    except BaseException:
+        # A failed turn (its deadline passed, a crash) keeps the record of what it decided and why.
+        try:
+            turn.decisions_flush()
+        except Exception:
+            logger.exception("decisions of a failed turn not written", extra={"conversation_id": str(conversation.pk)})
+        raise
+    turn.decisions_flush()
+    turn.state_flush()
+    return turn
+
+
+def _turn_body(turn: Turn, command: dict | None) -> None:
+    if turn.conversation.status == ConversationStatus.ESCALATED:
         _while_escalated(turn)
-        return turn
+        return
     try:
         policy = Policy()
         # Before anything is read: a cart that has become an order is no longer the cart the reader sees.
@@ -66,14 +81,12 @@ def turn_run(
         deadline_check()
         policy.run(turn, commands)
     except Exception:
-        logger.exception("turn crashed", extra={"conversation_id": str(conversation.pk)})
+        logger.exception("turn crashed", extra={"conversation_id": str(turn.conversation.pk)})
         turn.say("Sorry, something went wrong on my side. Please try again, or ask for a person.")
     _auto_checkout(turn)
     # A turn that overran its deadline is failed as a whole (the caller undoes what it left), even if it
     # got to the end: the customer was told nothing yet, and the widget stopped waiting at the deadline.
     deadline_check()
-    turn.state_flush()
-    return turn
 
 
 def _read(turn: Turn, command: dict | None) -> list[c.Command]:

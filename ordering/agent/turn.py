@@ -14,6 +14,7 @@ calls (`cart_flow`), and no new tool call starts once the turn's deadline has pa
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -23,7 +24,7 @@ import jsonschema
 from django.db import transaction
 
 from audit.models import ActorType, Outcome
-from audit.services import audit_record
+from audit.services import audit_record_many
 from config.deadline import deadline_check
 from ordering.agent import metrics as agent_metrics
 from ordering.agent.state import state_bounded, state_load
@@ -78,6 +79,9 @@ class Turn:
         self._state_saved = json.dumps(self.state, sort_keys=True, default=str)
         # The cart's flow as read since the last tool call: (flow id it was read for, the flow or None).
         self._cart_flow: tuple[str | None, OrderFlow | None] | None = None
+        # Decisions recorded and not written yet, and those written inside a transaction not committed yet.
+        self._decisions: list[AgentDecision] = []
+        self._decisions_in_flight: list[AgentDecision] = []
 
     # -- the planner's interface --------------------------------------------------------------------
 
@@ -189,29 +193,69 @@ class Turn:
         result: dict | None = None,
         error: str = "",
     ) -> AgentDecision:
-        with transaction.atomic():
-            decision = AgentDecision.objects.create(
-                conversation=self.conversation,
-                turn=self.record,
-                kind=kind,
-                name=name[:64],
-                arguments=arguments or {},
-                rationale=_short(rationale, 1000),
-                ok=ok,
-                result=_bounded_json(result or {}),
-                error=_short(error or "", 1000),
-                planner=self.planner_name,
-            )
-            audit_record(
-                action="agent.decided" if kind != DecisionKind.TOOL else "agent.tool_called",
-                actor_type=ActorType.AGENT,
-                customer_id=self.customer_id,
-                target_type="conversation",
-                target_id=self.conversation.pk,
-                outcome=Outcome.OK if ok else Outcome.FAILED,
-                data={"kind": kind, "name": name, "rationale": _short(rationale), "decision_id": decision.pk},
-            )
+        """Record a decision; it is written with its audit event at the turn's next safe point
+        (`decisions_flush`: before a message is posted, and at the end of the turn, failed or not)."""
+        decision = AgentDecision(
+            conversation=self.conversation,
+            turn=self.record,
+            kind=kind,
+            name=name[:64],
+            arguments=arguments or {},
+            rationale=_short(rationale, 1000),
+            ok=ok,
+            result=_bounded_json(result or {}),
+            error=_short(error or "", 1000),
+            planner=self.planner_name,
+        )
+        self._decisions.append(decision)
         return decision
+
+    def decisions_flush(self) -> None:
+        """Write the decisions recorded since the last flush, and their audit events, in one transaction
+        (one multi-row INSERT each).
+
+        Inside a caller's transaction (a confirmation) they count as written only once it commits: if it
+        rolls back, the next flush outside any transaction writes them again, so none is ever lost.
+        """
+        if self._decisions_in_flight and not transaction.get_connection().in_atomic_block:
+            for decision in self._decisions_in_flight:
+                decision.pk = None
+                decision._state.adding = True
+            self._decisions[:0] = self._decisions_in_flight
+            self._decisions_in_flight = []
+        decisions, self._decisions = self._decisions, []
+        if not decisions:
+            return
+        for decision in decisions:
+            decision.planner = decision.planner or self.planner_name
+        with transaction.atomic(savepoint=False):
+            AgentDecision.objects.bulk_create(decisions)
+            audit_record_many(
+                [
+                    {
+                        "action": "agent.decided" if decision.kind != DecisionKind.TOOL else "agent.tool_called",
+                        "actor_type": ActorType.AGENT,
+                        "customer_id": self.customer_id,
+                        "target_type": "conversation",
+                        "target_id": self.conversation.pk,
+                        "outcome": Outcome.OK if decision.ok else Outcome.FAILED,
+                        "data": {
+                            "kind": decision.kind,
+                            "name": decision.name,
+                            "rationale": _short(decision.rationale),
+                            "decision_id": decision.pk,
+                        },
+                    }
+                    for decision in decisions
+                ]
+            )
+        if transaction.get_connection().in_atomic_block:
+            self._decisions_in_flight.extend(decisions)
+            transaction.on_commit(lambda: self._written(decisions))
+
+    def _written(self, decisions: list[AgentDecision]) -> None:
+        written = {id(decision) for decision in decisions}
+        self._decisions_in_flight = [d for d in self._decisions_in_flight if id(d) not in written]
 
     def _record_tool(self, call: ToolCall, result: ToolResult) -> None:
         self.record_decision(
@@ -225,13 +269,16 @@ class Turn:
         )
 
     def _post(self, role: str, text: str, data: dict | None) -> Message:
-        message = conversation_post(
-            conversation_id=self.conversation.pk,
-            role=role,
-            text=_short(text, MAX_TEXT),
-            data=data or {},
-            turn=self.record,
-        )
+        # The customer reads the message only with the decisions that led to it already on record.
+        with transaction.atomic() if self._decisions else contextlib.nullcontext():
+            self.decisions_flush()
+            message = conversation_post(
+                conversation_id=self.conversation.pk,
+                role=role,
+                text=_short(text, MAX_TEXT),
+                data=data or {},
+                turn=self.record,
+            )
         self._said.append(message)
         return message
 

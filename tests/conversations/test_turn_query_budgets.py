@@ -58,6 +58,8 @@ def run_turn(chat, text: str, budget: tuple[int, int]) -> ConversationTurn:
     queries = [query["sql"] for query in captured.captured_queries]
     mine = [sql for sql in queries if not _audit(sql)]
     listing = "\n".join(sql[:160] for sql in queries)
+    print(f"\nTURN {text!r}: {len(queries)} queries, {len(mine)} besides the audit chain")
+    print(listing)
     assert len(queries) <= total, f"{text!r}: {len(queries)} queries (budget {total}):\n{listing}"
     assert len(mine) <= own, f"{text!r}: {len(mine)} queries besides the audit chain (budget {own}):\n{listing}"
     return record
