@@ -18,6 +18,7 @@ from audit.models import ActorType, Outcome
 from audit.services import Origin, audit_record
 from catalog_adapters.contract import CheckoutSession
 from config.tracing import get_trace_id
+from consent.models import Address, PaymentMethod
 from consent.selectors import (
     address_get,
     auto_checkout_threshold_of,
@@ -238,7 +239,10 @@ def flow_start(*, conversation: Conversation, merchant_id: str, checkout_session
             trace_id=get_trace_id() or "",
         )
         # The session already reserves stock at the merchant: whatever happens next, cancel it unless placed.
-        compensation_register(flow=flow, action="cancel_checkout", target_ref=checkout_session_id)
+        # (A new flow has no compensation yet: a plain INSERT, no look-up.)
+        FlowCompensation.objects.create(
+            flow=flow, action="cancel_checkout", target_ref=checkout_session_id, registered_at=timezone.now()
+        )
         audit_record(
             action="flow.started",
             actor_type=ActorType.AGENT,
@@ -252,11 +256,23 @@ def flow_start(*, conversation: Conversation, merchant_id: str, checkout_session
 
 
 def flow_preview(
-    *, flow_id: object, customer_id: int, session: CheckoutSession, payment_method_id: int, address_id: int
+    *,
+    flow_id: object,
+    customer_id: int,
+    session: CheckoutSession,
+    payment_method_id: int,
+    address_id: int,
+    payment_method: PaymentMethod | None = None,
+    address: Address | None = None,
 ) -> OrderFlow:
-    """Show the customer a new preview of the merchant's session; any earlier preview stops being confirmable."""
-    payment_method = payment_method_get(user_id=customer_id, payment_method_id=payment_method_id)
-    address = address_get(user_id=customer_id, address_id=address_id)
+    """Show the customer a new preview of the merchant's session; any earlier preview stops being confirmable.
+
+    `payment_method` and `address` are the card and address with those ids when the caller has read them
+    already (this customer's, not removed); otherwise they are read here."""
+    if not _usable(payment_method, pk=payment_method_id, customer_id=customer_id):
+        payment_method = payment_method_get(user_id=customer_id, payment_method_id=payment_method_id)
+    if not _usable(address, pk=address_id, customer_id=customer_id):
+        address = address_get(user_id=customer_id, address_id=address_id)
     with transaction.atomic():
         flow = _locked_flow(flow_id=flow_id, customer_id=customer_id)
         if session.id != flow.checkout_session_id:
@@ -285,6 +301,10 @@ def flow_preview(
             extra_fields=("preview", "preview_hash", "total_amount", "currency", "payment_method", "shipping_address"),
         )
     return flow
+
+
+def _usable(record: PaymentMethod | Address | None, *, pk: int, customer_id: int) -> bool:
+    return record is not None and record.pk == pk and record.user_id == customer_id and record.removed_at is None
 
 
 def flow_confirm(
@@ -613,12 +633,21 @@ def turn_execute(*, turn_id: int, conversation: Conversation | None = None) -> s
     taken = ConversationTurn.objects.filter(pk=turn_id, status=TurnStatus.QUEUED).update(
         status=TurnStatus.RUNNING, started_at=timezone.now()
     )
-    record = ConversationTurn.objects.select_related("conversation").filter(pk=turn_id).first()
+    # The turn, its conversation (with the customer) and the customer's message, in one read.
+    question = (
+        Message.objects.select_related("turn__conversation__customer")
+        .filter(turn_id=turn_id, role=MessageRole.CUSTOMER)
+        .order_by("id")
+        .first()
+    )
+    if question is not None:
+        record = question.turn
+    else:
+        record = ConversationTurn.objects.select_related("conversation__customer").filter(pk=turn_id).first()
     if not taken or record is None:
         return record.status if record is not None else "missing"
-    if conversation is None or conversation.pk != record.conversation_id:
+    if conversation is None or conversation.pk != record.conversation_id or not _customer_loaded(conversation):
         conversation = record.conversation
-    question = record.messages.filter(role=MessageRole.CUSTOMER).order_by("id").first()
     try:
         with deadline_scope(settings.ORDERING_TURN_DEADLINE_SECONDS):
             turn = turn_run(
@@ -645,6 +674,10 @@ def turn_execute(*, turn_id: int, conversation: Conversation | None = None) -> s
         ((record.finished_at or timezone.now()) - record.started_at).total_seconds()
     )
     return record.status
+
+
+def _customer_loaded(conversation: Conversation) -> bool:
+    return Conversation.customer.is_cached(conversation)
 
 
 def _turn_fail(*, record: ConversationTurn, reason: str) -> None:
