@@ -150,10 +150,7 @@ def dialogue_context(turn: Turn) -> c.DialogueContext:
         else None,
         awaiting_confirmation=awaiting,
         last_shown=tuple(c.Option(value=o["value"], label=o["label"]) for o in state.get("last_shown") or []),
-        cards=tuple(
-            c.Option(value=m.last4, label=f"{m.brand} ending {m.last4}")
-            for m in turn.payment_methods()[:10]
-        ),
+        cards=tuple(c.Option(value=m.last4, label=f"{m.brand} ending {m.last4}") for m in turn.payment_methods()[:10]),
         addresses=tuple(a.label for a in turn.addresses()[:10]),
     )
 
