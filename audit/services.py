@@ -29,7 +29,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -222,6 +222,27 @@ def _insert_postgres(event: AuditEvent) -> None:
     event._state.db = connection.alias
 
 
+def _insert_many_postgres(events: list[AuditEvent]) -> None:
+    """Several appends as one multi-row INSERT … RETURNING; PostgreSQL numbers and returns the rows in the
+    order of the VALUES list (the order bulk inserts rely on)."""
+    single = _postgres_insert_sql()
+    head, _, returning = single.partition(" VALUES ")
+    row, _, returning = returning.partition(" RETURNING ")
+    params: list[Any] = []
+    for event in events:
+        for name in _INSERT_FIELDS:
+            value = getattr(event, name)
+            params.append(canonical_json(value) if name == "data" else value)
+    sql = f"{head} VALUES {', '.join([row] * len(events))} RETURNING {returning}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for event, (event_id, sequence, xact) in zip(events, rows, strict=True):
+        event.id, event.sequence, event.xact = event_id, sequence, xact
+        event._state.adding = False
+        event._state.db = connection.alias
+
+
 class _SqliteNextSequence(Func):
     # SQLite has no sequences and serializes writers: the next number is read inside the INSERT itself.
     template = "(SELECT COALESCE(MAX(sequence), 0) + 1 FROM audit_auditevent)"
@@ -238,6 +259,61 @@ def _finished_below() -> int:
             # Under SQLite's write lock (held by the sealer) no other writer is in flight.
             cursor.execute("SELECT COALESCE(MAX(xact), 0) + 1 FROM audit_auditevent")
         return int(cursor.fetchone()[0])
+
+
+def _event_build(
+    *,
+    action: str,
+    actor_type: ActorType | str,
+    actor_id: str | int | None = None,
+    customer_id: int | None = None,
+    target_type: str = "",
+    target_id: str | int | None = None,
+    outcome: Outcome | str = Outcome.OK,
+    data: Mapping[str, Any] | None = None,
+    origin: Origin | None = None,
+    policy_version: str | None = None,
+    trace_id: str | None = None,
+) -> AuditEvent:
+    """The event as it will be stored (checked, redacted), not saved yet."""
+    if actor_type not in _ACTOR_TYPES:
+        raise ValueError(f"unknown actor type {actor_type!r}")
+    if outcome not in _OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    if not _ACTION_PATTERN.fullmatch(action):
+        raise ValueError(f"action {action!r} must be a dotted lower-case name such as 'flow.confirmed'")
+    origin = origin or Origin()
+    # Store exactly what was hashed: a JSON round trip makes the stored data equal the hashed data.
+    clean_data = json.loads(canonical_json(redact(dict(data or {}))))
+    return AuditEvent(
+        occurred_at=timezone.now(),
+        actor_type=str(actor_type),
+        actor_id="" if actor_id is None else str(actor_id)[:64],
+        customer_id=customer_id,
+        action=action,
+        target_type=target_type[:64],
+        target_id="" if target_id is None else str(target_id)[:64],
+        outcome=str(outcome),
+        trace_id=(trace_id or get_trace_id() or "")[:64],
+        origin_ip=origin.ip,
+        origin_user_agent=origin.user_agent[:256],
+        origin_channel=origin.channel[:32],
+        policy_version=policy_version,
+        data=clean_data,
+    )
+
+
+def _insert_one(event: AuditEvent) -> None:
+    if connection.vendor == "postgresql":
+        _insert_postgres(event)
+        return
+    if connection.vendor == "sqlite":
+        _require_sqlite_write_lock()
+    event.sequence = _SqliteNextSequence()
+    event.xact = _SqliteNextSequence()
+    # One INSERT … RETURNING (the number and transaction id come back from the database), atomic on
+    # its own: no savepoint, no lock, no read.
+    event.save(force_insert=True)
 
 
 def audit_record(
@@ -260,45 +336,43 @@ def audit_record(
     (it puts the event in their activity log); `data` is redacted before it is stored; the trace id
     defaults to the current one.
     """
-    if actor_type not in _ACTOR_TYPES:
-        raise ValueError(f"unknown actor type {actor_type!r}")
-    if outcome not in _OUTCOMES:
-        raise ValueError(f"unknown outcome {outcome!r}")
-    if not _ACTION_PATTERN.fullmatch(action):
-        raise ValueError(f"action {action!r} must be a dotted lower-case name such as 'flow.confirmed'")
-    origin = origin or Origin()
-    # Store exactly what was hashed: a JSON round trip makes the stored data equal the hashed data.
-    clean_data = json.loads(canonical_json(redact(dict(data or {}))))
-
-    event = AuditEvent(
-        occurred_at=timezone.now(),
-        actor_type=str(actor_type),
-        actor_id="" if actor_id is None else str(actor_id)[:64],
-        customer_id=customer_id,
+    event = _event_build(
         action=action,
-        target_type=target_type[:64],
-        target_id="" if target_id is None else str(target_id)[:64],
-        outcome=str(outcome),
-        trace_id=(trace_id or get_trace_id() or "")[:64],
-        origin_ip=origin.ip,
-        origin_user_agent=origin.user_agent[:256],
-        origin_channel=origin.channel[:32],
+        actor_type=actor_type,
+        actor_id=actor_id,
+        customer_id=customer_id,
+        target_type=target_type,
+        target_id=target_id,
+        outcome=outcome,
+        data=data,
+        origin=origin,
         policy_version=policy_version,
-        data=clean_data,
+        trace_id=trace_id,
     )
-    if connection.vendor == "postgresql":
-        _insert_postgres(event)
-    else:
-        if connection.vendor == "sqlite":
-            _require_sqlite_write_lock()
-        event.sequence = _SqliteNextSequence()
-        event.xact = _SqliteNextSequence()
-        # One INSERT … RETURNING (the number and transaction id come back from the database), atomic on
-        # its own: no savepoint, no lock, no read.
-        event.save(force_insert=True)
+    _insert_one(event)
     if getattr(settings, "AUDIT_SEAL_ON_COMMIT", True):
         transaction.on_commit(_seal_soon)
     return event
+
+
+def audit_record_many(events: Sequence[Mapping[str, Any]]) -> list[AuditEvent]:
+    """Append several events at once, in the given order, inside the caller's transaction if there is one.
+
+    Each item holds `audit_record`'s keyword arguments and is checked and redacted the same way. On
+    PostgreSQL the events go in one multi-row INSERT … RETURNING (numbers in the given order); elsewhere
+    one INSERT each. Nothing is written if any item is invalid.
+    """
+    built = [_event_build(**event) for event in events]
+    if not built:
+        return []
+    if connection.vendor == "postgresql":
+        _insert_many_postgres(built)
+    else:
+        for event in built:
+            _insert_one(event)
+    if getattr(settings, "AUDIT_SEAL_ON_COMMIT", True):
+        transaction.on_commit(_seal_soon)
+    return built
 
 
 # -- sealing ---------------------------------------------------------------------------------------

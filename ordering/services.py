@@ -18,6 +18,7 @@ from audit.models import ActorType, Outcome
 from audit.services import Origin, audit_record
 from catalog_adapters.contract import CheckoutSession
 from config.tracing import get_trace_id
+from consent.models import Address, PaymentMethod
 from consent.selectors import (
     address_get,
     auto_checkout_threshold_of,
@@ -238,7 +239,10 @@ def flow_start(*, conversation: Conversation, merchant_id: str, checkout_session
             trace_id=get_trace_id() or "",
         )
         # The session already reserves stock at the merchant: whatever happens next, cancel it unless placed.
-        compensation_register(flow=flow, action="cancel_checkout", target_ref=checkout_session_id)
+        # (A new flow has no compensation yet: a plain INSERT, no look-up.)
+        FlowCompensation.objects.create(
+            flow=flow, action="cancel_checkout", target_ref=checkout_session_id, registered_at=timezone.now()
+        )
         audit_record(
             action="flow.started",
             actor_type=ActorType.AGENT,
@@ -252,11 +256,23 @@ def flow_start(*, conversation: Conversation, merchant_id: str, checkout_session
 
 
 def flow_preview(
-    *, flow_id: object, customer_id: int, session: CheckoutSession, payment_method_id: int, address_id: int
+    *,
+    flow_id: object,
+    customer_id: int,
+    session: CheckoutSession,
+    payment_method_id: int,
+    address_id: int,
+    payment_method: PaymentMethod | None = None,
+    address: Address | None = None,
 ) -> OrderFlow:
-    """Show the customer a new preview of the merchant's session; any earlier preview stops being confirmable."""
-    payment_method = payment_method_get(user_id=customer_id, payment_method_id=payment_method_id)
-    address = address_get(user_id=customer_id, address_id=address_id)
+    """Show the customer a new preview of the merchant's session; any earlier preview stops being confirmable.
+
+    `payment_method` and `address` are the card and address with those ids when the caller has read them
+    already (this customer's, not removed); otherwise they are read here."""
+    if not _usable(payment_method, pk=payment_method_id, customer_id=customer_id):
+        payment_method = payment_method_get(user_id=customer_id, payment_method_id=payment_method_id)
+    if not _usable(address, pk=address_id, customer_id=customer_id):
+        address = address_get(user_id=customer_id, address_id=address_id)
     with transaction.atomic():
         flow = _locked_flow(flow_id=flow_id, customer_id=customer_id)
         if session.id != flow.checkout_session_id:
@@ -287,6 +303,10 @@ def flow_preview(
     return flow
 
 
+def _usable(record: PaymentMethod | Address | None, *, pk: int, customer_id: int) -> bool:
+    return record is not None and record.pk == pk and record.user_id == customer_id and record.removed_at is None
+
+
 def flow_confirm(
     *,
     flow_id: object,
@@ -303,69 +323,83 @@ def flow_confirm(
     """
     with transaction.atomic():
         flow = _locked_flow(flow_id=flow_id, customer_id=customer_id)
-        if flow.status != FlowStatus.PREVIEWED:
-            if flow.confirmed_hash and flow.confirmed_hash == preview_hash:
-                return flow  # a duplicate of the confirmation that started this round
-            raise FlowNotConfirmable(
-                f"This order is {flow.get_status_display().lower()} and cannot be confirmed.",
-                flow_id=str(flow.pk),
-                status=flow.status,
-            )
-        if preview_hash != flow.preview_hash:
-            raise StalePreview(
-                "That preview is out of date; please review the latest one.",
-                flow_id=str(flow.pk),
-                current_preview_hash=flow.preview_hash,
-            )
-        expires_at = flow.preview.get("expires_at")
-        if expires_at and datetime.fromisoformat(expires_at) <= timezone.now():
-            raise PreviewExpired("That preview expired; ask for a fresh one.", flow_id=str(flow.pk))
-        # The customer's own limits are checked before anything starts, so a confirmation that could never
-        # be placed is refused with what stands in the way (which grant, which cap and what is left); the
-        # saga checks again, atomically, when it reserves.
-        profile = order_placement_check(
-            user_id=customer_id,
-            amount=flow.total_amount or 0,
-            currency=flow.currency or "usd",
-            chat_session_reference=str(flow.conversation_id),
-        )
-        if channel == ConfirmationChannel.AUTO_CHECKOUT:
-            threshold = auto_checkout_threshold_of(profile=profile)
-            if not (flow.total_amount is not None and flow.total_amount < threshold):
-                raise AutoCheckoutNotAllowed(
-                    "This order is not under your auto-checkout amount, so it needs your confirmation.",
-                    flow_id=str(flow.pk),
-                )
-        flow.confirmed_hash = preview_hash
-        flow.confirmed_at = timezone.now()
-        flow.confirmed_via = channel
-        flow.confirmations += 1
-        flow.next_step = FIRST_STEP
-        flow.step_lease_until = None
-        flow.failure_code = ""
-        flow.failure_detail = ""
-        flow.risk_approved_by = ""
-        _transition(
-            flow,
-            FlowStatus.CONFIRMED,
-            actor_type=ActorType.CUSTOMER if channel != ConfirmationChannel.AUTO_CHECKOUT else ActorType.AGENT,
-            actor_id=customer_id,
-            origin=origin,
-            data={"preview_hash": preview_hash, "channel": channel, "round": flow.confirmations},
-            extra_fields=(
-                "confirmed_hash",
-                "confirmed_at",
-                "confirmed_via",
-                "confirmations",
-                "next_step",
-                "step_lease_until",
-                "failure_code",
-                "failure_detail",
-                "risk_approved_by",
-            ),
-        )
-        _enqueue_advance(flow.pk)
+        _flow_confirm_locked(flow, customer_id=customer_id, preview_hash=preview_hash, channel=channel, origin=origin)
     return flow
+
+
+def _flow_confirm_locked(
+    flow: OrderFlow,
+    *,
+    customer_id: int,
+    preview_hash: str,
+    channel: ConfirmationChannel | str = ConfirmationChannel.BUTTON,
+    origin: Origin | None = None,
+) -> bool:
+    """`flow_confirm` on a flow the caller locked, in the caller's transaction: True when this call confirmed
+    it, False for a duplicate of the confirmation that started this round; refusals raise."""
+    if flow.status != FlowStatus.PREVIEWED:
+        if flow.confirmed_hash and flow.confirmed_hash == preview_hash:
+            return False  # a duplicate of the confirmation that started this round
+        raise FlowNotConfirmable(
+            f"This order is {flow.get_status_display().lower()} and cannot be confirmed.",
+            flow_id=str(flow.pk),
+            status=flow.status,
+        )
+    if preview_hash != flow.preview_hash:
+        raise StalePreview(
+            "That preview is out of date; please review the latest one.",
+            flow_id=str(flow.pk),
+            current_preview_hash=flow.preview_hash,
+        )
+    expires_at = flow.preview.get("expires_at")
+    if expires_at and datetime.fromisoformat(expires_at) <= timezone.now():
+        raise PreviewExpired("That preview expired; ask for a fresh one.", flow_id=str(flow.pk))
+    # The customer's own limits are checked before anything starts, so a confirmation that could never
+    # be placed is refused with what stands in the way (which grant, which cap and what is left); the
+    # saga checks again, atomically, when it reserves.
+    profile = order_placement_check(
+        user_id=customer_id,
+        amount=flow.total_amount or 0,
+        currency=flow.currency or "usd",
+        chat_session_reference=str(flow.conversation_id),
+    )
+    if channel == ConfirmationChannel.AUTO_CHECKOUT:
+        threshold = auto_checkout_threshold_of(profile=profile)
+        if not (flow.total_amount is not None and flow.total_amount < threshold):
+            raise AutoCheckoutNotAllowed(
+                "This order is not under your auto-checkout amount, so it needs your confirmation.",
+                flow_id=str(flow.pk),
+            )
+    flow.confirmed_hash = preview_hash
+    flow.confirmed_at = timezone.now()
+    flow.confirmed_via = channel
+    flow.confirmations += 1
+    flow.next_step = FIRST_STEP
+    flow.step_lease_until = None
+    flow.failure_code = ""
+    flow.failure_detail = ""
+    flow.risk_approved_by = ""
+    _transition(
+        flow,
+        FlowStatus.CONFIRMED,
+        actor_type=ActorType.CUSTOMER if channel != ConfirmationChannel.AUTO_CHECKOUT else ActorType.AGENT,
+        actor_id=customer_id,
+        origin=origin,
+        data={"preview_hash": preview_hash, "channel": channel, "round": flow.confirmations},
+        extra_fields=(
+            "confirmed_hash",
+            "confirmed_at",
+            "confirmed_via",
+            "confirmations",
+            "next_step",
+            "step_lease_until",
+            "failure_code",
+            "failure_detail",
+            "risk_approved_by",
+        ),
+    )
+    _enqueue_advance(flow.pk)
+    return True
 
 
 def flow_decline(*, flow_id: object, customer_id: int, origin: Origin | None = None) -> OrderFlow:
@@ -613,12 +647,21 @@ def turn_execute(*, turn_id: int, conversation: Conversation | None = None) -> s
     taken = ConversationTurn.objects.filter(pk=turn_id, status=TurnStatus.QUEUED).update(
         status=TurnStatus.RUNNING, started_at=timezone.now()
     )
-    record = ConversationTurn.objects.select_related("conversation").filter(pk=turn_id).first()
+    # The turn, its conversation (with the customer) and the customer's message, in one read.
+    question = (
+        Message.objects.select_related("turn__conversation__customer")
+        .filter(turn_id=turn_id, role=MessageRole.CUSTOMER)
+        .order_by("id")
+        .first()
+    )
+    if question is not None:
+        record = question.turn
+    else:
+        record = ConversationTurn.objects.select_related("conversation__customer").filter(pk=turn_id).first()
     if not taken or record is None:
         return record.status if record is not None else "missing"
-    if conversation is None or conversation.pk != record.conversation_id:
+    if conversation is None or conversation.pk != record.conversation_id or not _customer_loaded(conversation):
         conversation = record.conversation
-    question = record.messages.filter(role=MessageRole.CUSTOMER).order_by("id").first()
     try:
         with deadline_scope(settings.ORDERING_TURN_DEADLINE_SECONDS):
             turn = turn_run(
@@ -645,6 +688,10 @@ def turn_execute(*, turn_id: int, conversation: Conversation | None = None) -> s
         ((record.finished_at or timezone.now()) - record.started_at).total_seconds()
     )
     return record.status
+
+
+def _customer_loaded(conversation: Conversation) -> bool:
+    return Conversation.customer.is_cached(conversation)
 
 
 def _turn_fail(*, record: ConversationTurn, reason: str) -> None:
@@ -748,36 +795,72 @@ def conversation_decide(
     from ordering.agent.state import state_load
     from ordering.selectors import conversation_current_flow, conversation_get
 
+    if decision == "confirm":
+        return _conversation_confirm(
+            conversation_id=conversation_id, customer_id=customer_id, preview_hash=preview_hash, origin=origin
+        )
     conversation = conversation_get(customer_id=customer_id, conversation_id=conversation_id)
     flow = conversation.flows.filter(preview_hash=preview_hash).first() if preview_hash else None
     flow = flow or conversation_current_flow(conversation=conversation)
     if flow is None:
         raise NothingToConfirm("There is no order preview to decide on.")
     with transaction.atomic():
-        if decision == "confirm":
-            flow = flow_confirm(flow_id=flow.pk, customer_id=customer_id, preview_hash=preview_hash, origin=origin)
-            text, kind = "Thank you, confirmed. I'm placing your order with the shop now.", "flow_confirmed"
-        else:
-            if flow.preview_hash != preview_hash:
-                raise StalePreview(
-                    "That preview is out of date; please review the latest one.",
-                    flow_id=str(flow.pk),
-                    current_preview_hash=flow.preview_hash,
-                )
-            flow = flow_decline(flow_id=flow.pk, customer_id=customer_id, origin=origin)
-            text, kind = "OK, I won't order it. Nothing was charged and the items are released.", "flow_declined"
-            state = state_load(conversation.agent_state)
-            if state.get("flow_id") == str(flow.pk):
-                state.update(cart=[], flow_id=None, shown_preview_hash="")
-                conversation.agent_state = state
-                conversation.save(update_fields=["agent_state", "updated_at"])
-        already = conversation.messages.filter(data__kind=kind, data__flow_id=str(flow.pk)).exists()
-        if not already:
+        if flow.preview_hash != preview_hash:
+            raise StalePreview(
+                "That preview is out of date; please review the latest one.",
+                flow_id=str(flow.pk),
+                current_preview_hash=flow.preview_hash,
+            )
+        flow = flow_decline(flow_id=flow.pk, customer_id=customer_id, origin=origin)
+        state = state_load(conversation.agent_state)
+        if state.get("flow_id") == str(flow.pk):
+            state.update(cart=[], flow_id=None, shown_preview_hash="")
+            conversation.agent_state = state
+            conversation.save(update_fields=["agent_state", "updated_at"])
+        kind = "flow_declined"
+        if not conversation.messages.filter(data__kind=kind, data__flow_id=str(flow.pk)).exists():
             conversation_post(
                 conversation_id=conversation.pk,
                 role=MessageRole.ASSISTANT,
-                text=text,
+                text="OK, I won't order it. Nothing was charged and the items are released.",
                 data={"kind": kind, "flow_id": str(flow.pk), "channel": "button"},
+            )
+    return flow
+
+
+def _conversation_confirm(
+    *, conversation_id: object, customer_id: int, preview_hash: str, origin: Origin | None
+) -> OrderFlow:
+    """The Confirm button: the flow is found and locked by conversation, customer and hash in one query
+    (a flow is its conversation's customer's, so this also proves the conversation is theirs); the
+    confirmation message is posted by the call that confirmed, once."""
+    from ordering.agent.errors import NothingToConfirm
+    from ordering.selectors import _uuid, conversation_current_flow, conversation_get
+
+    with transaction.atomic():
+        pk = _uuid(conversation_id)
+        flow = (
+            OrderFlow.objects.select_for_update()
+            .filter(conversation_id=pk, customer_id=customer_id, preview_hash=preview_hash)
+            .first()
+            if pk and preview_hash
+            else None
+        )
+        if flow is None:
+            # No flow of theirs with that preview: the conversation's own flow answers why (stale, not
+            # confirmable), as before; another customer's conversation is not found.
+            conversation = conversation_get(customer_id=customer_id, conversation_id=conversation_id)
+            current = conversation_current_flow(conversation=conversation)
+            if current is None:
+                raise NothingToConfirm("There is no order preview to decide on.")
+            flow = _locked_flow(flow_id=current.pk, customer_id=customer_id)
+        confirmed = _flow_confirm_locked(flow, customer_id=customer_id, preview_hash=preview_hash, origin=origin)
+        if confirmed:
+            conversation_post(
+                conversation_id=flow.conversation_id,
+                role=MessageRole.ASSISTANT,
+                text="Thank you, confirmed. I'm placing your order with the shop now.",
+                data={"kind": "flow_confirmed", "flow_id": str(flow.pk), "channel": "button"},
             )
     return flow
 

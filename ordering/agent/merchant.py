@@ -28,7 +28,7 @@ from catalog_adapters.contract import (
 )
 from catalog_adapters.http import path_segment
 from catalog_adapters.registry import get_merchant
-from consent.models import Address
+from consent.models import Address, MerchantAccount, PaymentMethod
 from consent.selectors import address_default, address_get, merchant_account_for_customer
 from ordering.errors import PreviewIncomplete
 from ordering.models import Conversation, FlowStatus, OrderFlow
@@ -92,9 +92,7 @@ def cart_flow(conversation: Conversation, state: dict[str, Any]) -> OrderFlow | 
     if not state.get("flow_id"):
         return None
     flow = OrderFlow.objects.filter(pk=state["flow_id"], conversation=conversation).first()
-    if flow is None or flow.status not in CART_FLOW_STATUSES:
-        return None
-    return flow
+    return flow if flow is not None and flow.status in CART_FLOW_STATUSES else None
 
 
 def shipping_address(*, customer_id: int, state: dict[str, Any]) -> Address | None:
@@ -103,16 +101,35 @@ def shipping_address(*, customer_id: int, state: dict[str, Any]) -> Address | No
     return address_default(user_id=customer_id)
 
 
-def _checkout_request(*, conversation: Conversation, state: dict[str, Any], with_currency: bool) -> CheckoutRequest:
+@dataclass(frozen=True)
+class CartBuyer:
+    """Who the cart is for, as a turn read it once: the customer, their account at the shop, where it ships,
+    and their saved cards and addresses (for a preview made again after a change)."""
+
+    customer: Any
+    account: MerchantAccount | None
+    address: Address | None
+    payment_methods: tuple[PaymentMethod, ...] = ()
+    addresses: tuple[Address, ...] = ()
+
+
+def buyer_read(*, conversation: Conversation, state: dict[str, Any]) -> CartBuyer:
     customer = get_user_model().objects.get(pk=conversation.customer_id)
-    merchant_id = merchant_id_default()
-    account = merchant_account_for_customer(user_id=customer.pk, merchant_id=merchant_id)
-    address = shipping_address(customer_id=customer.pk, state=state)
+    return CartBuyer(
+        customer=customer,
+        account=merchant_account_for_customer(user_id=customer.pk, merchant_id=merchant_id_default()),
+        address=shipping_address(customer_id=customer.pk, state=state),
+    )
+
+
+def _checkout_request(*, buyer: CartBuyer, state: dict[str, Any], with_currency: bool) -> CheckoutRequest:
+    customer, account, address = buyer.customer, buyer.account, buyer.address
+    email = (account.email if account else "") or customer.email
     details = None
     if address is not None:
         details = FulfillmentDetails(
             name=address.recipient,
-            email=(account.email if account else "") or customer.email,
+            email=email,
             address=AcpAddress(
                 name=address.recipient,
                 line_one=address.line1,
@@ -126,40 +143,47 @@ def _checkout_request(*, conversation: Conversation, state: dict[str, Any], with
     return CheckoutRequest(
         line_items=tuple(LineItemRequest(id=line["variant_id"], quantity=line["quantity"]) for line in state["cart"]),
         currency=(state["cart"][0].get("currency") or "usd") if with_currency else None,
-        buyer=Buyer(
-            email=(account.email if account else "") or customer.email,
-            first_name=customer.first_name,
-            last_name=customer.last_name,
-        ),
+        buyer=Buyer(email=email, first_name=customer.first_name, last_name=customer.last_name),
         fulfillment_details=details,
         selected_fulfillment_options=(SelectedFulfillmentOption(option_id=state["shipping"]),),
         discount_codes=tuple(state["promo_codes"]),
     )
 
 
-def cart_sync(*, conversation: Conversation, state: dict[str, Any]) -> tuple[OrderFlow | None, CheckoutSession | None]:
+_UNREAD: Any = object()
+
+
+def cart_sync(
+    *,
+    conversation: Conversation,
+    state: dict[str, Any],
+    flow: OrderFlow | None = _UNREAD,
+    buyer: CartBuyer | None = None,
+) -> tuple[OrderFlow | None, CheckoutSession | None]:
     """Send the cart to the merchant (create the session and its draft flow, or update it).
 
-    An emptied cart cancels its flow, which releases the merchant's stock hold. A flow that was
+    `flow` is the cart's flow (`cart_flow`) and `buyer` who it is for, when the caller has read them
+    already. An emptied cart cancels its flow, which releases the merchant's stock hold. A flow that was
     previewed is previewed again at once, so the preview the customer saw before the change can no
     longer be confirmed.
     """
-    flow = cart_flow(conversation, state)
+    if flow is _UNREAD:
+        flow = cart_flow(conversation, state)
     if not state["cart"]:
         if flow is not None:
-            flow_cancel(
+            flow = flow_cancel(
                 flow_id=flow.pk, actor_type="agent", reason="cart_emptied", customer_id=conversation.customer_id
             )
         state["flow_id"] = None
         state["shown_preview_hash"] = ""
         return None, None
+    buyer = buyer or buyer_read(conversation=conversation, state=state)
     checkout = get_merchant(merchant_id_default()).checkout
     state["cart_version"] += 1
     operation_id = f"conversation:{conversation.pk}:cart:v{state['cart_version']}"
     if flow is None:
         session = checkout.create(
-            request=_checkout_request(conversation=conversation, state=state, with_currency=True),
-            operation_id=operation_id,
+            request=_checkout_request(buyer=buyer, state=state, with_currency=True), operation_id=operation_id
         )
         flow = flow_start(conversation=conversation, merchant_id=merchant_id_default(), checkout_session_id=session.id)
         state["flow_id"] = str(flow.pk)
@@ -167,7 +191,7 @@ def cart_sync(*, conversation: Conversation, state: dict[str, Any]) -> tuple[Ord
         return flow, session
     session = checkout.update(
         session_id=flow.checkout_session_id,
-        request=_checkout_request(conversation=conversation, state=state, with_currency=False),
+        request=_checkout_request(buyer=buyer, state=state, with_currency=False),
         operation_id=operation_id,
     )
     if flow.status == FlowStatus.PREVIEWED and flow.payment_method_id and flow.shipping_address_id:
@@ -179,5 +203,7 @@ def cart_sync(*, conversation: Conversation, state: dict[str, Any]) -> tuple[Ord
                 session=session,
                 payment_method_id=flow.payment_method_id,
                 address_id=flow.shipping_address_id,
+                payment_method=next((m for m in buyer.payment_methods if m.pk == flow.payment_method_id), None),
+                address=next((a for a in buyer.addresses if a.pk == flow.shipping_address_id), None),
             )
     return flow, session

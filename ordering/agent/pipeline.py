@@ -55,9 +55,24 @@ def turn_run(
     *, conversation: Conversation, record: ConversationTurn | None, text: str, command: dict | None = None
 ) -> Turn:
     turn = Turn(conversation=conversation, record=record, customer_text=text)
-    if conversation.status == ConversationStatus.ESCALATED:
+    try:
+        _turn_body(turn, command)
+    except BaseException:
+        # A failed turn (its deadline passed, a crash) keeps the record of what it decided and why.
+        try:
+            turn.decisions_flush()
+        except Exception:
+            logger.exception("decisions of a failed turn not written", extra={"conversation_id": str(conversation.pk)})
+        raise
+    turn.decisions_flush()
+    turn.state_flush()
+    return turn
+
+
+def _turn_body(turn: Turn, command: dict | None) -> None:
+    if turn.conversation.status == ConversationStatus.ESCALATED:
         _while_escalated(turn)
-        return turn
+        return
     try:
         policy = Policy()
         # Before anything is read: a cart that has become an order is no longer the cart the reader sees.
@@ -66,14 +81,12 @@ def turn_run(
         deadline_check()
         policy.run(turn, commands)
     except Exception:
-        logger.exception("turn crashed", extra={"conversation_id": str(conversation.pk)})
+        logger.exception("turn crashed", extra={"conversation_id": str(turn.conversation.pk)})
         turn.say("Sorry, something went wrong on my side. Please try again, or ask for a person.")
     _auto_checkout(turn)
     # A turn that overran its deadline is failed as a whole (the caller undoes what it left), even if it
     # got to the end: the customer was told nothing yet, and the widget stopped waiting at the deadline.
     deadline_check()
-    turn.state_flush()
-    return turn
 
 
 def _read(turn: Turn, command: dict | None) -> list[c.Command]:
@@ -111,8 +124,6 @@ def offline_generator() -> Any:
 
 def dialogue_context(turn: Turn) -> c.DialogueContext:
     """What a generator may know: the cart, the open question, whether a preview waits, what was shown."""
-    from consent.selectors import addresses_for_customer, payment_methods_for_customer
-
     state = turn.state
     pending = state.get("pending")
     flow = turn.cart_flow()
@@ -139,11 +150,8 @@ def dialogue_context(turn: Turn) -> c.DialogueContext:
         else None,
         awaiting_confirmation=awaiting,
         last_shown=tuple(c.Option(value=o["value"], label=o["label"]) for o in state.get("last_shown") or []),
-        cards=tuple(
-            c.Option(value=m.last4, label=f"{m.brand} ending {m.last4}")
-            for m in payment_methods_for_customer(user_id=turn.customer_id)[:10]
-        ),
-        addresses=tuple(a.label for a in addresses_for_customer(user_id=turn.customer_id)[:10]),
+        cards=tuple(c.Option(value=m.last4, label=f"{m.brand} ending {m.last4}") for m in turn.payment_methods()[:10]),
+        addresses=tuple(a.label for a in turn.addresses()[:10]),
     )
 
 
@@ -213,22 +221,26 @@ def _confirm(turn: Turn, flow: OrderFlow, channel: str, rationale: str, text: st
 
 def _auto_checkout(turn: Turn) -> None:
     """A fresh preview under the customer's auto-checkout amount is placed without asking, and says so."""
-    from consent.selectors import auto_checkout_threshold
+    from consent.selectors import auto_checkout_threshold, auto_checkout_threshold_of
 
     if not any(message.data.get("kind") == "preview" for message in turn.messages_said()):
         return  # only a preview shown in this very turn
-    # A specialist may have taken the conversation meanwhile (a hand-over in this turn, or the saga's).
-    turn.conversation.refresh_from_db(fields=["status"])
-    if turn.conversation.status == ConversationStatus.ESCALATED:
-        return
     flow = turn.cart_flow()
     if flow is None or flow.status != FlowStatus.PREVIEWED or flow.total_amount is None:
         return
     if flow.preview_hash != turn.state.get("shown_preview_hash"):
         return
     deadline_check()
-    threshold = auto_checkout_threshold(user_id=turn.customer_id)
+    # The preview's placement check read the customer's settings moments ago (flow_confirm checks again).
+    if turn.placement_profile is not None:
+        threshold = auto_checkout_threshold_of(profile=turn.placement_profile[0])
+    else:
+        threshold = auto_checkout_threshold(user_id=turn.customer_id)
     if not flow.total_amount < threshold:
+        return
+    # A specialist may have taken the conversation meanwhile (a hand-over in this turn, or the saga's).
+    turn.conversation.refresh_from_db(fields=["status"])
+    if turn.conversation.status == ConversationStatus.ESCALATED:
         return
     currency = flow.currency
     _confirm(

@@ -26,7 +26,6 @@ from consent.exceptions import ConsentDenied, SpendCapExceeded
 from consent.selectors import (
     addresses_for_customer,
     order_placement_check,
-    payment_method_default,
     payment_methods_for_customer,
 )
 from escalations.models import EscalationReason
@@ -234,7 +233,8 @@ def show_product(turn: Turn, args: dict) -> ToolResult:
 
 def list_saved_items(turn: Turn, args: dict) -> ToolResult:
     merchant_id = shop.merchant_id_default()
-    customer_ref = shop.merchant_customer_ref(customer_id=turn.customer_id, merchant_id=merchant_id)
+    account = turn.merchant_account(merchant_id)
+    customer_ref = account.customer_ref if account and account.customer_ref else None
     if customer_ref is None:
         return ToolResult(ok=True, data={"items": [], "note": "no account at this shop is linked"})
     since = timezone.now() - timedelta(days=args["since_days"]) if args.get("since_days") else None
@@ -276,7 +276,9 @@ def _sync(turn: Turn, before: dict[str, Any]) -> ToolResult | Any:
     """Send the cart; when the merchant refuses or fails, the cart is put back as it was (`before`)."""
     try:
         # No transaction around it: the merchant is called here, and a lock must never wait on a foreign call.
-        _, session = shop.cart_sync(conversation=turn.conversation, state=turn.state)
+        flow, session = shop.cart_sync(
+            conversation=turn.conversation, state=turn.state, flow=turn.cart_flow(), buyer=turn.buyer()
+        )
     except (MerchantError, OrderingError) as error:
         # The session may have changed at the shop anyway (an unknown outcome): a preview reads it afresh.
         turn.checkout_sessions.clear()
@@ -288,6 +290,7 @@ def _sync(turn: Turn, before: dict[str, Any]) -> ToolResult | Any:
             return _merchant_failed(error)
         return _failed(error.message)
     turn.save_state()
+    turn.cart_flow_written(flow)
     turn.checkout_sessions.clear()
     if session is not None:
         turn.checkout_sessions[session.id] = session
@@ -307,7 +310,7 @@ def _snapshot(turn: Turn) -> dict[str, Any]:
 
 def _fresh_cart(turn: Turn) -> None:
     """Start a new cart when the previous one became an order (or was stopped)."""
-    if turn.state["flow_id"] and shop.cart_flow(turn.conversation, turn.state) is None:
+    if turn.state["flow_id"] and turn.cart_flow() is None:
         cart_reset(turn.state)
 
 
@@ -520,13 +523,11 @@ def choose_payment_method(turn: Turn, args: dict) -> ToolResult:
 
 
 def preview_order(turn: Turn, args: dict) -> ToolResult:
-    flow = shop.cart_flow(turn.conversation, turn.state)
+    flow = turn.cart_flow()
     if flow is None or not turn.state["cart"]:
         return _failed("The cart is empty; there is nothing to preview.")
-    payment_method_id = turn.state["payment_method_id"] or getattr(
-        payment_method_default(user_id=turn.customer_id), "pk", None
-    )
-    address = shop.shipping_address(customer_id=turn.customer_id, state=turn.state)
+    payment_method_id = turn.state["payment_method_id"] or getattr(turn.payment_method_default(), "pk", None)
+    address = turn.shipping_address()
     if payment_method_id is None or address is None:
         return _failed("A saved card and a saved address are needed; add them on the settings page.")
     try:
@@ -540,6 +541,8 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
             session=session,
             payment_method_id=payment_method_id,
             address_id=address.pk,
+            payment_method=next((m for m in turn.payment_methods() if m.pk == payment_method_id), None),
+            address=address,
         )
     except MerchantError as error:
         return _merchant_failed(error)
@@ -547,6 +550,7 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
         return _failed(f"The shop cannot price this order yet: {error.message}", code=error.details.get("code"))
     except OrderingError as error:
         return _failed(error.message)
+    turn.cart_flow_written(flow)
     preview = flow.preview
     message_data = {
         "kind": "preview",
@@ -586,7 +590,7 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
 def _placement_blocker(turn: Turn, flow: OrderFlow) -> dict[str, Any] | None:
     """What in the customer's own settings stands in the way of placing this preview, if anything."""
     try:
-        order_placement_check(
+        profile = order_placement_check(
             user_id=turn.customer_id,
             amount=flow.total_amount or 0,
             currency=flow.currency,
@@ -605,6 +609,7 @@ def _placement_blocker(turn: Turn, flow: OrderFlow) -> dict[str, Any] | None:
             "message": error.message,
             "settings_url": reverse("consent-settings"),
         }
+    turn.placement_profile = (profile,)
     return None
 
 
@@ -657,7 +662,7 @@ _STATUS_WORDS = {
 def _flow_for(turn: Turn, which: str) -> OrderFlow | None:
     """The order a customer means: this conversation's cart, else their latest order of any conversation."""
     if which == "current":
-        flow = shop.cart_flow(turn.conversation, turn.state)
+        flow = turn.cart_flow()
         if flow is not None:
             return flow
     return order_latest_for_customer(customer_id=turn.customer_id) or (
@@ -833,7 +838,7 @@ HANDOVER_TEXT = "A specialist has this conversation now and will answer you here
 
 def hand_over(turn: Turn, args: dict) -> ToolResult:
     reason = EscalationReason(args["reason"])
-    flow = shop.cart_flow(turn.conversation, turn.state)
+    flow = turn.cart_flow()
     with transaction.atomic():
         escalation = escalation_open(
             reason=reason,

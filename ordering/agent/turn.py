@@ -14,17 +14,25 @@ calls (`cart_flow`), and no new tool call starts once the turn's deadline has pa
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from django.db import transaction
 
 from audit.models import ActorType, Outcome
-from audit.services import audit_record
+from audit.services import audit_record_many
 from config.deadline import deadline_check
+from consent.models import Address, MerchantAccount, PaymentMethod
+from consent.selectors import (
+    address_get,
+    addresses_for_customer,
+    merchant_account_for_customer,
+    payment_methods_for_customer,
+)
 from ordering.agent import metrics as agent_metrics
 from ordering.agent.state import state_bounded, state_load
 from ordering.agent.tools import TOOLS, ToolCall, ToolResult
@@ -39,10 +47,15 @@ from ordering.models import (
 )
 from ordering.services import conversation_post
 
+if TYPE_CHECKING:
+    from ordering.agent.merchant import CartBuyer
+
 logger = logging.getLogger(__name__)
 
 MAX_TEXT = 2000
 MAX_RESULT_CHARS = 4000
+# Saved cards or addresses a turn reads (the settings page keeps far fewer).
+MAX_SAVED = 50
 
 
 @functools.cache
@@ -78,6 +91,15 @@ class Turn:
         self._state_saved = json.dumps(self.state, sort_keys=True, default=str)
         # The cart's flow as read since the last tool call: (flow id it was read for, the flow or None).
         self._cart_flow: tuple[str | None, OrderFlow | None] | None = None
+        self._cart_flow_written = False
+        # The customer's consent profile as this turn's last placement check read it (a 1-tuple once read).
+        self.placement_profile: tuple[Any] | None = None
+        self._payment_methods: list[PaymentMethod] | None = None
+        self._addresses: list[Address] | None = None
+        self._merchant_account: tuple[str, MerchantAccount | None] | None = None
+        # Decisions recorded and not written yet, and those written inside a transaction not committed yet.
+        self._decisions: list[AgentDecision] = []
+        self._decisions_in_flight: list[AgentDecision] = []
 
     # -- the planner's interface --------------------------------------------------------------------
 
@@ -89,8 +111,11 @@ class Turn:
             self._record_tool(call, result)
             return result
         deadline_check()
-        # A tool may change the cart's flow (create, preview, cancel it): read it again after any tool.
-        self._cart_flow = None
+        # A tool may change the cart's flow (create, preview, cancel it): read it again after any tool, unless
+        # the last one wrote it and kept it as saved (`cart_flow_written`).
+        if not self._cart_flow_written:
+            self._cart_flow = None
+        self._cart_flow_written = False
         arguments = call.arguments if isinstance(call.arguments, dict) else {}
         try:
             error = jsonschema.exceptions.best_match(_validator(call.name).iter_errors(arguments))
@@ -126,17 +151,77 @@ class Turn:
         self._post(MessageRole.ASSISTANT, question, data)
 
     def cart_flow(self) -> OrderFlow | None:
-        """The flow owning the cart's checkout session, read once between two tool calls."""
+        """The flow owning the cart's checkout session, read once between two tool calls (or as the last tool
+        wrote it)."""
         from ordering.agent.merchant import cart_flow
 
         flow_id = self.state.get("flow_id")
         if self._cart_flow is None or self._cart_flow[0] != flow_id:
             self._cart_flow = (flow_id, cart_flow(self.conversation, self.state))
+            self._cart_flow_written = False
         return self._cart_flow[1]
+
+    def cart_flow_written(self, flow: OrderFlow | None) -> None:
+        """A tool has just written the cart's flow (started, previewed or stopped it) and holds it as saved:
+        the next tool call starts from it instead of reading it again."""
+        from ordering.agent.merchant import CART_FLOW_STATUSES
+
+        if flow is not None and str(flow.pk) != self.state.get("flow_id"):
+            return
+        cart = flow if flow is not None and flow.status in CART_FLOW_STATUSES else None
+        self._cart_flow = (self.state.get("flow_id"), cart)
+        self._cart_flow_written = True
 
     def forget_cart_flow(self) -> None:
         """The cart's flow changed outside a tool call (a confirmation, a decline): read it again next time."""
         self._cart_flow = None
+        self._cart_flow_written = False
+
+    # -- the customer's saved details, read once per turn ---------------------------------------------
+
+    def payment_methods(self) -> list[PaymentMethod]:
+        """The customer's saved cards, default first (read once per turn)."""
+        if self._payment_methods is None:
+            self._payment_methods = list(payment_methods_for_customer(user_id=self.customer_id)[:MAX_SAVED])
+        return self._payment_methods
+
+    def addresses(self) -> list[Address]:
+        """The customer's saved addresses, default first (read once per turn)."""
+        if self._addresses is None:
+            self._addresses = list(addresses_for_customer(user_id=self.customer_id)[:MAX_SAVED])
+        return self._addresses
+
+    def payment_method_default(self) -> PaymentMethod | None:
+        return next((method for method in self.payment_methods() if method.is_default), None)
+
+    def shipping_address(self) -> Address | None:
+        """The address chosen in this conversation, else the default one (as `merchant.shipping_address`)."""
+        address_id = self.state.get("address_id")
+        if not address_id:
+            return next((address for address in self.addresses() if address.is_default), None)
+        known = next((address for address in self.addresses() if address.pk == address_id), None)
+        return known or address_get(user_id=self.customer_id, address_id=address_id)
+
+    def merchant_account(self, merchant_id: str) -> MerchantAccount | None:
+        """Who the customer is at the shop (read once per turn)."""
+        if self._merchant_account is None or self._merchant_account[0] != merchant_id:
+            self._merchant_account = (
+                merchant_id,
+                merchant_account_for_customer(user_id=self.customer_id, merchant_id=merchant_id),
+            )
+        return self._merchant_account[1]
+
+    def buyer(self) -> CartBuyer:
+        """Who the cart is for, from what this turn has read (the account at the shop read once)."""
+        from ordering.agent.merchant import CartBuyer, merchant_id_default
+
+        return CartBuyer(
+            customer=self.conversation.customer,
+            account=self.merchant_account(merchant_id_default()),
+            address=self.shipping_address(),
+            payment_methods=tuple(self.payment_methods()),
+            addresses=tuple(self.addresses()),
+        )
 
     def latest_preview_hash(self) -> str:
         """The preview hash when the assistant's latest message (before this turn's) is a preview waiting for
@@ -189,29 +274,69 @@ class Turn:
         result: dict | None = None,
         error: str = "",
     ) -> AgentDecision:
-        with transaction.atomic():
-            decision = AgentDecision.objects.create(
-                conversation=self.conversation,
-                turn=self.record,
-                kind=kind,
-                name=name[:64],
-                arguments=arguments or {},
-                rationale=_short(rationale, 1000),
-                ok=ok,
-                result=_bounded_json(result or {}),
-                error=_short(error or "", 1000),
-                planner=self.planner_name,
-            )
-            audit_record(
-                action="agent.decided" if kind != DecisionKind.TOOL else "agent.tool_called",
-                actor_type=ActorType.AGENT,
-                customer_id=self.customer_id,
-                target_type="conversation",
-                target_id=self.conversation.pk,
-                outcome=Outcome.OK if ok else Outcome.FAILED,
-                data={"kind": kind, "name": name, "rationale": _short(rationale), "decision_id": decision.pk},
-            )
+        """Record a decision; it is written with its audit event at the turn's next safe point
+        (`decisions_flush`: before a message is posted, and at the end of the turn, failed or not)."""
+        decision = AgentDecision(
+            conversation=self.conversation,
+            turn=self.record,
+            kind=kind,
+            name=name[:64],
+            arguments=arguments or {},
+            rationale=_short(rationale, 1000),
+            ok=ok,
+            result=_bounded_json(result or {}),
+            error=_short(error or "", 1000),
+            planner=self.planner_name,
+        )
+        self._decisions.append(decision)
         return decision
+
+    def decisions_flush(self) -> None:
+        """Write the decisions recorded since the last flush, and their audit events, in one transaction
+        (one multi-row INSERT each).
+
+        Inside a caller's transaction (a confirmation) they count as written only once it commits: if it
+        rolls back, the next flush outside any transaction writes them again, so none is ever lost.
+        """
+        if self._decisions_in_flight and not transaction.get_connection().in_atomic_block:
+            for decision in self._decisions_in_flight:
+                decision.pk = None
+                decision._state.adding = True
+            self._decisions[:0] = self._decisions_in_flight
+            self._decisions_in_flight = []
+        decisions, self._decisions = self._decisions, []
+        if not decisions:
+            return
+        for decision in decisions:
+            decision.planner = decision.planner or self.planner_name
+        with transaction.atomic(savepoint=False):
+            AgentDecision.objects.bulk_create(decisions)
+            audit_record_many(
+                [
+                    {
+                        "action": "agent.decided" if decision.kind != DecisionKind.TOOL else "agent.tool_called",
+                        "actor_type": ActorType.AGENT,
+                        "customer_id": self.customer_id,
+                        "target_type": "conversation",
+                        "target_id": self.conversation.pk,
+                        "outcome": Outcome.OK if decision.ok else Outcome.FAILED,
+                        "data": {
+                            "kind": decision.kind,
+                            "name": decision.name,
+                            "rationale": _short(decision.rationale),
+                            "decision_id": decision.pk,
+                        },
+                    }
+                    for decision in decisions
+                ]
+            )
+        if transaction.get_connection().in_atomic_block:
+            self._decisions_in_flight.extend(decisions)
+            transaction.on_commit(lambda: self._written(decisions))
+
+    def _written(self, decisions: list[AgentDecision]) -> None:
+        written = {id(decision) for decision in decisions}
+        self._decisions_in_flight = [d for d in self._decisions_in_flight if id(d) not in written]
 
     def _record_tool(self, call: ToolCall, result: ToolResult) -> None:
         self.record_decision(
@@ -225,13 +350,16 @@ class Turn:
         )
 
     def _post(self, role: str, text: str, data: dict | None) -> Message:
-        message = conversation_post(
-            conversation_id=self.conversation.pk,
-            role=role,
-            text=_short(text, MAX_TEXT),
-            data=data or {},
-            turn=self.record,
-        )
+        # The customer reads the message only with the decisions that led to it already on record.
+        with transaction.atomic() if self._decisions else contextlib.nullcontext():
+            self.decisions_flush()
+            message = conversation_post(
+                conversation_id=self.conversation.pk,
+                role=role,
+                text=_short(text, MAX_TEXT),
+                data=data or {},
+                turn=self.record,
+            )
         self._said.append(message)
         return message
 

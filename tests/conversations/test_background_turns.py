@@ -12,11 +12,20 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.models import AuditEvent
 from catalog_adapters.errors import MerchantNetworkError
 from catalog_adapters.registry import get_merchant
 from config.deadline import DeadlineExceeded, deadline_check, deadline_scope, time_left, timeout_capped
 from ordering import services
-from ordering.models import Conversation, ConversationTurn, FlowStatus, MessageRole, OrderFlow, TurnStatus
+from ordering.models import (
+    AgentDecision,
+    Conversation,
+    ConversationTurn,
+    FlowStatus,
+    MessageRole,
+    OrderFlow,
+    TurnStatus,
+)
 from tests.support.services import CeleryWorker, database_url_for
 
 pytestmark = [pytest.mark.postgres]
@@ -172,7 +181,17 @@ def test_a_turn_past_its_deadline_fails_with_an_apology_and_leaves_nothing_pendi
     conversation = Conversation.objects.get(pk=chat.id)
     assert conversation.agent_state.get("cart", []) == [] and not conversation.agent_state.get("flow_id")
     assert chat.get()["pending_confirmation"] is None
-    assert ConversationTurn.objects.get(conversation_id=chat.id).status == TurnStatus.FAILED
+    failed_turn = ConversationTurn.objects.get(conversation_id=chat.id)
+    assert failed_turn.status == TurnStatus.FAILED
+    # what the turn decided before it ran out of time is on record, each decision with its audit event
+    decisions = list(AgentDecision.objects.filter(turn=failed_turn))
+    assert decisions
+    logged = set(
+        AuditEvent.objects.filter(target_id=chat.id, action__startswith="agent.").values_list(
+            "data__decision_id", flat=True
+        )
+    )
+    assert {decision.pk for decision in decisions} <= logged
 
     # and the customer can simply send it again once the shop is quick again
     shop.sandbox.clear_faults()

@@ -62,6 +62,8 @@ def test_invalid_arguments_are_refused_without_running_the_tool_and_recorded(cus
     assert "quantity" in result.error and "Invalid arguments" in result.error
     assert turn.state["cart"] == []
     assert not OrderFlow.objects.filter(conversation=conversation).exists()
+    # decisions are written at the turn's next safe point (a message, the end of the turn)
+    turn.decisions_flush()
     decision = AgentDecision.objects.get(conversation=conversation)
     assert (decision.name, decision.ok, decision.rationale) == ("add_to_cart", False, '"a lot" read as a quantity')
     event = AuditEvent.objects.get(action="agent.tool_called", customer_id=customer.pk)

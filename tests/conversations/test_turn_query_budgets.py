@@ -22,17 +22,21 @@ pytestmark = [pytest.mark.postgres]
 # Per turn type: (all queries, queries besides the audit chain's own statements). Measured before #15
 # (same turns, the HTTP request included): small talk 25, search 34, add-to-cart 100, preview 70,
 # confirm 19 without the placement, cancel 64.
-# After: the turn's own work as a worker runs it (the request that stores the message is ~8 more).
-# Most of what remains besides the audit statements is outside ordering/agent: the consent checks of a
-# preview and a confirmation (~16), the transactions and savepoints around each audit append (4-5 per
-# event), and the merchant tools' reads (ordering/agent/tools.py, merchant.py).
+# After the background-turn merges (turn_execute as a worker runs it): small talk 12, search 17,
+# add-to-cart 50, preview 32, typed yes 29, cancel 27. Then (#15, perf/turncost): a turn's decisions and
+# their audit events are written in bulk with the next message (one multi-row INSERT each, not a
+# transaction per decision), the customer's cards, addresses and shop account are read once per turn,
+# the cart's flow is not read again after a tool wrote it, and the preview's placement check answers
+# the auto-checkout question. What remains in an add-to-cart turn: the turn's claim and its read (2),
+# cards, addresses, shop account (3), the draft flow with its compensation and event (5), the preview
+# (5), the consent check (2), the decisions with the message (5), the state and the turn's end (2).
 BUDGETS = {
-    "small_talk": (16, 13),
-    "search": (25, 19),
-    "add_to_cart": (88, 70),
-    "preview": (58, 49),
-    "confirm": (55, 46),
-    "cancel": (39, 30),
+    "small_talk": (11, 10),
+    "search": (12, 11),
+    "add_to_cart": (24, 21),
+    "preview": (20, 18),
+    "confirm": (24, 22),
+    "cancel": (22, 20),
 }
 
 
@@ -58,6 +62,8 @@ def run_turn(chat, text: str, budget: tuple[int, int]) -> ConversationTurn:
     queries = [query["sql"] for query in captured.captured_queries]
     mine = [sql for sql in queries if not _audit(sql)]
     listing = "\n".join(sql[:160] for sql in queries)
+    print(f"\nTURN {text!r}: {len(queries)} queries, {len(mine)} besides the audit chain")
+    print(listing)
     assert len(queries) <= total, f"{text!r}: {len(queries)} queries (budget {total}):\n{listing}"
     assert len(mine) <= own, f"{text!r}: {len(mine)} queries besides the audit chain (budget {own}):\n{listing}"
     return record

@@ -25,9 +25,10 @@ PLACED_ORDER_CONSENT_QUERIES = 12
 PLACED_ORDER_AUDIT_QUERIES = 6
 PLACED_ORDER_COMMITS = 5
 PLACED_ORDER_HOPS = 1
-# The customer's confirm request (`conversation_decide`): 13, of which flow_confirm's own transaction
-# (lock, grants with the profile, the spend sums, the update, its audit event) takes 7 when called alone.
-CONFIRM_REQUEST_QUERIES = 13
+# The customer's confirm request (`conversation_decide`): 8 (was 13): the flow locked by conversation,
+# customer and hash in one query, the grants with the profile, the spend sums, the update, its audit event,
+# the confirmation message, in one transaction with no savepoint. flow_confirm alone takes 7.
+CONFIRM_REQUEST_QUERIES = 8
 FLOW_CONFIRM_QUERIES = 7
 # (all queries, ordering's own) per unit, each run by itself (so each ends with a hand-over to the queue)
 UNIT_QUERIES = {
