@@ -1,8 +1,8 @@
 """Bench customers: a customer of the sandbox shop (an address, an approving card, the blue running
 shoes liked a week ago) and our user linked to it with the demo's grants, signed in.
 
-The sandbox's rows are written straight into its tables: the bench prepares the merchant's data as its
-demo seed does (sandbox_merchant/demo.py), it does not go through our product code. Our side goes
+The sandbox's rows are written by the shop's own bench seed (`manage.py seed_sandbox_bench_customers`,
+sandbox_merchant/benchmark.py), as `make run` calls its demo seed: nothing of ours imports the sandbox. Our side goes
 through the same services as the demo seed (consent.demo.demo_wallet_give).
 
 Run as a script (`python -m ordering.benchmark.customers COUNT PREFIX`) it does the same in the
@@ -15,11 +15,9 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 SANDBOX = "sandbox"
@@ -35,44 +33,26 @@ class SignedIn:
 
 def shop_stock_plenty() -> None:
     """Every variant in stock for the whole run: 200 sessions buying the same shoes must not run out."""
-    from sandbox_merchant.models import Variant
+    from django.core.management import call_command
 
-    Variant.objects.update(stock=1_000_000)
+    call_command("seed_sandbox_bench_customers", stock_plenty=True, verbosity=0)
 
 
 def customers_create(count: int, *, prefix: str = "bench") -> list[SignedIn]:
+    from django.core.management import call_command
     from django.test import Client
 
     from consent.demo import demo_wallet_give
-    from sandbox_merchant.models import (
-        CardBehaviour,
-        Customer,
-        CustomerAddress,
-        SavedItem,
-        SavedItemKind,
-        VaultCard,
-    )
 
-    now = timezone.now()
     user_model = get_user_model()
     signed_in = []
+    names = [f"{prefix}{index:05d}" for index in range(count)]
+    if names:
+        call_command("seed_sandbox_bench_customers", *names, verbosity=0)
     for index in range(count):
         name = f"{prefix}{index:05d}"
         customer_id, card = f"cus_{name}", f"pm_{name}_visa"
         email = f"{name}@bench.example"
-        customer = Customer.objects.create(id=customer_id, email=email, first_name="Bench", last_name=name)
-        CustomerAddress.objects.create(
-            customer=customer, label="home", is_default=True, name=f"Bench {name}", line_one="1 Market Street",
-            city="San Francisco", state="CA", country="US", postal_code="94105",
-        )  # fmt: skip
-        VaultCard.objects.create(
-            reference=card, customer=customer, brand="visa", last4="4242", exp_month=12, exp_year=now.year + 3,
-            behaviour=CardBehaviour.APPROVE,
-        )  # fmt: skip
-        SavedItem.objects.create(
-            customer=customer, kind=SavedItemKind.LIKED, product_id="prod_blue_runner",
-            variant_id="var_blue_runner_42", saved_at=now - timedelta(days=6),
-        )  # fmt: skip
         user = user_model.objects.create(username=name, email=email, first_name="Bench")
         spec = {
             "customer_ref": customer_id,
