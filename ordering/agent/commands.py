@@ -20,6 +20,7 @@ matches the generator is sure of (best first; several means "one of these", the 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, ClassVar, Literal
 
@@ -420,6 +421,15 @@ def item_from_dict(raw: dict[str, Any] | None) -> ItemSpec | None:
     return ItemSpec(**values)
 
 
+@functools.cache
+def _command_validator(kind: str) -> jsonschema.protocols.Validator:
+    """One command's argument validator, checked and built once per process (the schemas are constants)."""
+    schema = command_schema(kind)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
 def command_from_dict(raw: Any) -> Command:
     """A command from its wire form; raises CommandError with a message naming what is wrong."""
     if not isinstance(raw, dict):
@@ -429,9 +439,8 @@ def command_from_dict(raw: Any) -> Command:
     if cls is None:
         raise CommandError(f"Unknown command kind {kind!r}; known: {', '.join(sorted(COMMAND_TYPES))}.")
     arguments = {key: value for key, value in raw.items() if key != "kind"}
-    try:
-        jsonschema.validate(arguments, command_schema(kind))
-    except jsonschema.ValidationError as error:
+    error = jsonschema.exceptions.best_match(_command_validator(kind).iter_errors(arguments))
+    if error is not None:
         where = ".".join(str(part) for part in error.absolute_path) or "arguments"
         raise CommandError(f"Invalid {kind} command: {where}: {error.message}") from None
     if kind == "add_items":

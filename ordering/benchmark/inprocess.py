@@ -10,18 +10,23 @@ middleware, the view, the services, the database), with the sandbox merchant as 
 Merchant calls are counted and timed by wrapping `requests.Session.request` for the merchant's base
 URL: every attempt on the wire is one call, and the limiter's wait (outside the call) stays ours.
 A turn runs as Celery runs it here (eagerly, inside the request), so its queries are counted wherever
-the product runs them: the request and, once turns are background work, the turn's task.
+the product runs them: the request and, once turns are background work, the turn's task. The audit
+seal is the one task left out: in production a worker seals every process's events in one batch a
+moment later (docs/audit.md), so it is no part of a turn's time or queries; here it runs after each
+turn, outside the measure (row 9 measures appends with their sealing).
 """
 
 from __future__ import annotations
 
 import contextlib
+import cProfile
 import statistics
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -31,6 +36,30 @@ from django.test.utils import CaptureQueriesContext
 SEED_TEXT = "Buy the blue running shoes I liked last week and apply my 10% promo"
 ADD_TO_CART_TEXT = "I want the blue runners in 42"
 TURN_WAIT_SECONDS = 60
+
+
+# `make bench ARGS="--profile PATH"`: the timed seed turns (row 1) run under this profiler.
+_profiler: cProfile.Profile | None = None
+_profile_path: Path | None = None
+
+
+def profile_to(path: Path) -> None:
+    global _profiler, _profile_path
+    _profiler, _profile_path = cProfile.Profile(), path
+
+
+@contextlib.contextmanager
+def profiled(on: bool) -> Iterator[None]:
+    if not on or _profiler is None or _profile_path is None:
+        yield
+        return
+    _profiler.enable()
+    try:
+        yield
+    finally:
+        _profiler.disable()
+        _profile_path.parent.mkdir(parents=True, exist_ok=True)
+        _profiler.dump_stats(_profile_path)
 
 
 @dataclass
@@ -69,14 +98,27 @@ def merchant_meter(base_url: str) -> Iterator[MerchantMeter]:
 
 @contextlib.contextmanager
 def eager(on: bool) -> Iterator[None]:
+    """Celery tasks run inline (`on`), except the audit seal: `seal_after` runs it outside the measure."""
+    from django.conf import settings
+
     from config.celery import app
 
     saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    saved_seal = settings.AUDIT_SEAL_ON_COMMIT
     app.conf.task_always_eager, app.conf.task_eager_propagates = on, False
+    settings.AUDIT_SEAL_ON_COMMIT = saved_seal and not on
     try:
         yield
     finally:
         app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+        settings.AUDIT_SEAL_ON_COMMIT = saved_seal
+
+
+def seal_after() -> None:
+    """What a worker does a moment after a turn: seal its audit events into the chain."""
+    from audit.services import audit_seal
+
+    audit_seal()
 
 
 @contextlib.contextmanager
@@ -106,6 +148,7 @@ class Chat:
         self.client.force_login(user)
         self.user_id = user.pk
         self.id = ""
+        self.slept = 0.0
 
     def start(self) -> None:
         # One customer sends the timed turns back to back, faster than a person may (ORDERING_TURNS_RATE,
@@ -135,7 +178,9 @@ class Chat:
         while turn and turn.get("status") not in ("done", "failed"):
             if time.monotonic() > deadline:
                 raise RuntimeError("a turn did not finish in time")
+            started = time.perf_counter()
             time.sleep(0.02)
+            self.slept += time.perf_counter() - started  # the client's wait between polls is no server time
             body = self.client.get(turn["url"]).json()
             turn = body.get("turn") or {}
         if turn.get("status") == "failed":
@@ -161,14 +206,16 @@ class TurnSample:
     pending: dict | None
 
 
-def turn_measure(chat: Chat, text: str, *, meter: MerchantMeter, llm: Any = None) -> TurnSample:
+def turn_measure(chat: Chat, text: str, *, meter: MerchantMeter, llm: Any = None, profile: bool = False) -> TurnSample:
     chat.start()
     calls_before, seconds_before = meter.snapshot()
     llm_before = len(llm.requests) if llm is not None else 0
     with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
-        body = chat.say(text)
-        elapsed = time.perf_counter() - started
+        started, slept = time.perf_counter(), chat.slept
+        with profiled(profile):
+            body = chat.say(text)
+        elapsed = time.perf_counter() - started - (chat.slept - slept)
+    seal_after()
     calls, seconds = meter.snapshot()
     merchant = seconds - seconds_before
     return TurnSample(
@@ -187,6 +234,7 @@ def confirm_queries(chat: Chat, pending: dict | None) -> int | None:
         return None
     with eager(False), CaptureQueriesContext(connection) as queries:
         status = chat.confirm(pending["preview_hash"])
+    seal_after()
     if status not in (200, 202):
         raise RuntimeError(f"the confirmation answered {status}")
     return len(queries)

@@ -83,6 +83,11 @@ class Command(BaseCommand):
         parser.add_argument("--rows", default=",".join(ROWS), help="only these rows, e.g. 1,2,3,8")
         parser.add_argument("--json", dest="json_path", help="also write the rows as JSON here")
         parser.add_argument("--strict", action="store_true", help="exit 1 when a row misses its goal")
+        parser.add_argument(
+            "--profile",
+            dest="profile_path",
+            help="row 1: write a cProfile of the timed seed turns here (read it with pstats or snakeviz)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not getattr(settings, "BENCH", False):
@@ -116,6 +121,10 @@ class Command(BaseCommand):
         self.verbosity = int(options["verbosity"])
         commit = _commit()  # before the run: the code measured, whatever is committed meanwhile
         started = time.monotonic()
+        if options["profile_path"]:
+            from ordering.benchmark import inprocess
+
+            inprocess.profile_to(Path(options["profile_path"]))
         bench_rows = Bench(self, config).run()
         elapsed = time.monotonic() - started
 
@@ -349,7 +358,7 @@ class Bench:
                         for _ in range(2 if repeat == 0 else 1):
                             inprocess.turn_measure(chat, inprocess.SEED_TEXT, meter=meter, llm=llm)  # warm-up
                         seed = [
-                            inprocess.turn_measure(chat, inprocess.SEED_TEXT, meter=meter, llm=llm)
+                            inprocess.turn_measure(chat, inprocess.SEED_TEXT, meter=meter, llm=llm, profile=True)
                             for _ in range(config.peer_turns if want_peer else 1)
                         ]
                     self.rows["8"].ours.add(statistics.median(s.llm_requests for s in seed))
