@@ -111,10 +111,11 @@ def test_breaker_refusals_use_up_no_attempt_of_a_step_which_comes_back_when_the_
     assert len(shop.sandbox.received_requests()) == sent
     attempts = list(FlowStep.objects.filter(flow=flow, name="verify_price").values_list("error_class", flat=True))
     assert attempts == ["server_error"] + ["circuit_open"] * (settings.ORDERING_STEP_MAX_ATTEMPTS + 2)
-    # and each retry is queued for when the breaker half-opens, not sooner
+    # and each retry is queued for when the breaker half-opens, not sooner (the queue's clock starts at commit)
     reopens_at = _reopens_at(breaker)
     refused_etas = _queued_advance_etas(flow)[: settings.ORDERING_STEP_MAX_ATTEMPTS + 2]
-    assert all(reopens_at - 0.3 <= eta <= reopens_at + saga.REFUSAL_JITTER_SECONDS + 0.3 for eta in refused_etas), (
+    assert len(refused_etas) == settings.ORDERING_STEP_MAX_ATTEMPTS + 2
+    assert all(reopens_at - 0.3 <= eta <= reopens_at + saga.REFUSAL_JITTER_SECONDS + 1.0 for eta in refused_etas), (
         reopens_at,
         refused_etas,
     )
@@ -301,6 +302,8 @@ def test_a_merchant_outage_during_undo_ends_with_the_stock_released_and_no_escal
         "ORDERING_STUCK_AFTER_SECONDS": "1",
     }
     before = available(BLUE_RUNNER_42)
+    # Tasks earlier tests of this run left in its queue would keep the worker busy past the outage.
+    celery_app.control.purge()
     # given a failed flow whose undo task waits in the queue, and a merchant that just went down
     flow = _confirmed_and_failed(shop)
     shop.sandbox.add_fault("server_error", operation="any")
@@ -308,9 +311,17 @@ def test_a_merchant_outage_during_undo_ends_with_the_stock_released_and_no_escal
         database_url=database_url_for(connection.settings_dict), log_path=tmp_path / "worker.log", extra_env=worker_env
     )
 
+    def merchant_failures() -> list:
+        return [r for r in shop.sandbox.received_requests() if r.status == 500 and "server_error" in r.faults]
+
+    comes_back = None
     try:
-        # when a worker runs the undo (it takes the task as it starts) and the merchant comes back 5 s later
+        # when a worker runs the undo (it takes the task as it starts) and the merchant comes back 5 s after
+        # the undo first met the outage
         worker.start()
+        deadline = time.monotonic() + 30
+        while not merchant_failures() and time.monotonic() < deadline:
+            time.sleep(0.05)
         comes_back = threading.Timer(outage, shop.sandbox.clear_faults)
         comes_back.start()
         deadline = time.monotonic() + outage + 4 * cooldown + 10
@@ -319,8 +330,9 @@ def test_a_merchant_outage_during_undo_ends_with_the_stock_released_and_no_escal
             if _refresh(flow).status in (FlowStatus.COMPENSATED, FlowStatus.ESCALATED):
                 break
             time.sleep(0.5)
-        comes_back.join()
     finally:
+        if comes_back is not None:
+            comes_back.join()
         worker.stop()
 
     # then the stock is released at the merchant and nobody was paged
@@ -333,8 +345,7 @@ def test_a_merchant_outage_during_undo_ends_with_the_stock_released_and_no_escal
     assert merchant_token(flow.checkout_session_id).revoked
     # and it was a real outage: the merchant failed requests, our breaker opened and refused undo steps at
     # least as often as the old rule allowed attempts before paging someone
-    failed = [r for r in shop.sandbox.received_requests() if r.status == 500 and "server_error" in r.faults]
-    assert len(failed) >= 3
+    assert len(merchant_failures()) >= 3
     refusals = _refusals(flow)
     assert len(refusals) >= 3
     # each undo step's attempts are the tries that reached the merchant (or our ledger), refusals left out
