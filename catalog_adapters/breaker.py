@@ -27,6 +27,8 @@ logger = logging.getLogger("catalog_adapters.breaker")
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 # Failure counts and open marks outlive the cool-down so that, once it passes, we know to probe.
 _STATE_TTL = 3600
+# Half-open with another process's probe in flight: its answer decides soon; come back after this long.
+PROBE_WAIT = 1.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,19 @@ class CircuitBreaker:
         if open_until is None:
             return CLOSED
         return OPEN if time.time() < open_until else HALF_OPEN
+
+    def retry_in(self) -> float:
+        """Seconds until a request refused now could be let through: the rest of the cool-down.
+
+        0 when closed. Half-open with the probe taken by another process: a short wait, the probe's
+        answer decides then (closed, or open for a new cool-down). Callers that schedule work for later
+        (the order saga, its undo steps) come back at this time instead of spending attempts on refusals.
+        """
+        open_until, _ = self._read()
+        if open_until is None:
+            return 0.0
+        remaining = open_until - time.time()
+        return remaining if remaining > 0 else min(PROBE_WAIT, self.cooldown)
 
     def acquire(self) -> Permit | None:
         """A permit to send one request, or None: fail fast, send nothing."""

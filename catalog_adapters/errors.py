@@ -14,7 +14,8 @@ Callers branch on the class (or on `error_class`, the same name as a string for 
   it must reuse the same Idempotency-Key.
 - `MerchantCircuitOpen` (`circuit_open`) and `MerchantRateLimited` (`rate_limited`): we refused to
   send anything (the breaker is open, or our own outbound rate limit stayed full). Nothing happened
-  at the merchant.
+  at the merchant; `refused_locally` says so, and `retry_after` is when our side will let the call
+  through again (the breaker's half-open time, or the limiter's next token).
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ class MerchantError(Exception):
     def outcome_unknown(self) -> bool:
         """True when the merchant may have acted on the request although we got no answer."""
         return False
+
+    # True when our own side refused to send anything (breaker open, outbound limit full): the merchant
+    # saw nothing, so the refusal is no evidence about the merchant and must not use up a retry budget.
+    refused_locally = False
 
     @property
     def retry_later(self) -> bool:
@@ -133,13 +138,20 @@ class MerchantNetworkError(MerchantError):
 
 
 class MerchantCircuitOpen(MerchantError):
+    """Our breaker for this merchant is open: nothing was sent. `retry_after`: seconds until it half-opens."""
+
     error_class = "circuit_open"
+    refused_locally = True
 
 
 class MerchantRateLimited(MerchantError):
-    """Our own outbound limit for this merchant stayed full for longer than callers may wait."""
+    """Our own outbound limit for this merchant stayed full for longer than callers may wait: nothing was sent.
+
+    Not the merchant's 429 (that one is a `MerchantClientError` with status 429).
+    """
 
     error_class = "rate_limited"
+    refused_locally = True
 
 
 class UnknownMerchant(LookupError):

@@ -215,6 +215,7 @@ class MerchantHttpClient:
                         merchant_id=self.merchant_id,
                         operation=operation,
                         attempts=attempt,
+                        retry_after=timeout.needed,
                     ),
                     operation,
                 ) from None
@@ -407,11 +408,15 @@ class MerchantHttpClient:
             return None
 
     def _circuit_open(self, operation: str, attempts: int) -> MerchantCircuitOpen:
+        retry_in = self.breaker.retry_in()
         return MerchantCircuitOpen(
-            "the circuit breaker is open after repeated failures; nothing was sent",
+            f"the circuit breaker is open after repeated failures; nothing was sent (it half-opens in {retry_in:.1f}s)",
             merchant_id=self.merchant_id,
             operation=operation,
             attempts=attempts,
+            # Read on refusal only (one more round trip): when a task that must not give up on a
+            # refusal (the saga, its undo steps) should come back.
+            retry_after=retry_in,
         )
 
     def _fail(self, error: MerchantError, operation: str) -> MerchantError:

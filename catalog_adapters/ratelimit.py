@@ -35,9 +35,11 @@ LEASE_LIFETIME = 1.0
 
 
 class RateLimitTimeout(Exception):
-    def __init__(self, waited: float) -> None:
+    def __init__(self, waited: float, needed: float = 0.0) -> None:
         super().__init__(f"outbound rate limit still full after {waited:.2f}s")
         self.waited = waited
+        # How much longer it would have had to wait for a token: when to come back.
+        self.needed = needed
 
 
 class OutboundRateLimiter:
@@ -83,7 +85,7 @@ class OutboundRateLimiter:
                 return waited
             if waited + wait > self.max_wait:
                 # The wait needed is known: failing now sends nothing and frees the caller sooner.
-                raise RateLimitTimeout(waited)
+                raise RateLimitTimeout(waited, wait)
             # Jitter so that waiting threads and processes do not all come back at the same instant.
             time.sleep(wait * random.uniform(1.0, 1.2))  # noqa: S311 - jitter, not security
 

@@ -108,7 +108,18 @@ class StepInline(ReadOnlyInline):
 
 class CompensationInline(ReadOnlyInline):
     model = FlowCompensation
-    fields = ("action", "target_ref", "status", "attempts", "registered_at", "finished_at", "last_error")
+    fields = (
+        "action",
+        "target_ref",
+        "status",
+        "attempts",
+        "registered_at",
+        "failing_since",
+        "retry_at",
+        "gave_up_at",
+        "finished_at",
+        "last_error",
+    )
     readonly_fields = fields
 
 

@@ -319,7 +319,13 @@ class CompensationStatus(models.TextChoices):
 
 
 class FlowCompensation(models.Model):
-    """An undo registered before the foreign call it undoes; run in reverse order when the flow fails."""
+    """An undo registered before the foreign call it undoes; run in reverse order when the flow fails.
+
+    A failing undo keeps trying (`retry_at`) until it has failed for ORDERING_UNDO_GIVE_UP_SECONDS since
+    `failing_since`; then it gives up (`gave_up_at`) and a person owns it (a `compensation_failed`
+    escalation) until they retry it. `attempts` counts tries that reached the merchant (or our ledger):
+    refusals by our own breaker or rate limit, which send nothing, are not attempts.
+    """
 
     flow = models.ForeignKey(OrderFlow, on_delete=models.CASCADE, related_name="compensations")
     action = models.CharField(max_length=32)
@@ -333,6 +339,13 @@ class FlowCompensation(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Nobody tries it before this time: a retry's due time (backoff, or our breaker's half-open time), or
+    # the lease of the worker trying it now, so two workers never run the same undo at once. Null: due.
+    retry_at = models.DateTimeField(null=True, blank=True)
+    # When its current run of failures began (the give-up deadline counts from here), and when it gave
+    # up and was handed to a person (the sweeper leaves it alone from then on).
+    failing_since = models.DateTimeField(null=True, blank=True)
+    gave_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["registered_at", "id"]

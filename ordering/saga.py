@@ -16,6 +16,12 @@ Lock order: the flow, then the customer's consent profile / spend rows (audit ap
 A worker that dies mid-step leaves its lease to run out; the sweeper on beat then resumes the flow
 from its recovery point (`next_step`) with the same keys, so the merchant never places twice.
 Compensations run in reverse registration order and tolerate "it never happened".
+
+A refusal by our own circuit breaker or outbound rate limit sends nothing to the merchant: it is no
+attempt, neither of a step nor of an undo step. The step or undo comes back when the breaker half-opens
+(`MerchantError.retry_after`), within a deadline (ORDERING_STEP_GIVE_UP_SECONDS for a step,
+ORDERING_UNDO_GIVE_UP_SECONDS for an undo step), so a short merchant outage neither fails a flow on
+refusals nor escalates its undo; a long one still does, after the deadline.
 """
 
 from __future__ import annotations
@@ -30,13 +36,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from audit.models import ActorType, Outcome
 from audit.services import audit_record
 from catalog_adapters.contract import Allowance, CheckoutSession, Money, PaymentData, PaymentToken
-from catalog_adapters.errors import MerchantClientError, MerchantError
+from catalog_adapters.errors import MerchantCircuitOpen, MerchantClientError, MerchantError, MerchantRateLimited
 from catalog_adapters.registry import get_merchant
 from config.tracing import get_trace_id
 from consent.exceptions import ConsentDenied, ConsentError, SpendReservationSettled
@@ -79,6 +85,10 @@ FLOW_SCOPES = (Scope.PLACE_ORDERS, Scope.USE_SAVED_PAYMENT, Scope.USE_SAVED_ADDR
 # open for a new preview after a price change).
 ROUND_COMPENSATIONS = ("cancel_order", "revoke_token", "release_spend")
 RUNNABLE_STATUSES = (FlowStatus.CONFIRMED, FlowStatus.PLACING)
+# Step rows whose call our own side refused (nothing sent): not attempts of the step.
+REFUSED_CLASSES = frozenset({MerchantCircuitOpen.error_class, MerchantRateLimited.error_class})
+# Spread over this many seconds, flows waiting for one breaker do not all come back at the same instant.
+REFUSAL_JITTER_SECONDS = 1.0
 
 
 # -- what a step can answer ----------------------------------------------------------------------
@@ -91,10 +101,16 @@ class Advance:
 
 @dataclass
 class Retry:
-    """Transient trouble (merchant 5xx, network, breaker open): try the same step again later."""
+    """Transient trouble (merchant 5xx, network, breaker open): try the same step again later.
+
+    `refused`: our own breaker or rate limit sent nothing; not an attempt, and the retry waits
+    `retry_after` seconds (the breaker's half-open time) instead of a backoff.
+    """
 
     error_class: str
     detail: str
+    refused: bool = False
+    retry_after: float | None = None
 
 
 @dataclass
@@ -152,6 +168,8 @@ class Claim:
     token_request: TokenRequest | None = None
     flow: OrderFlow | None = field(default=None, compare=False, repr=False)
     history: _StepHistory | None = field(default=None, compare=False, repr=False)
+    # When this logical call was first attempted: refusals wait at most ORDERING_STEP_GIVE_UP_SECONDS from it.
+    since: datetime | None = None
 
 
 # -- keys ----------------------------------------------------------------------------------------
@@ -183,20 +201,28 @@ def spend_reference(flow: OrderFlow) -> str:
 
 @dataclass
 class _StepHistory:
-    """The flow's earlier step rows, read once per claim: attempt numbers, dead workers' rows, token requests."""
+    """The flow's earlier step rows, read once per claim: attempt numbers, dead workers' rows, token requests.
+
+    `per_key` counts the attempts of each logical call that may have reached the merchant; rows our own
+    breaker or rate limit refused (nothing sent) are left out, so they use up no attempt.
+    """
 
     totals: dict[str, int] = field(default_factory=dict)
     per_key: dict[str, int] = field(default_factory=dict)
     running: list[int] = field(default_factory=list)
     token_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    first_started: dict[str, datetime] = field(default_factory=dict)
 
     @classmethod
     def read(cls, flow: OrderFlow) -> _StepHistory:
         history = cls()
         rows = FlowStep.objects.filter(flow=flow).order_by("attempt", "id")
-        for pk, name, key, status, result in rows.values_list("pk", "name", "idempotency_key", "status", "result"):
+        columns = ("pk", "name", "idempotency_key", "status", "result", "error_class", "started_at")
+        for pk, name, key, status, result, error_class, started_at in rows.values_list(*columns):
             history.totals[name] = history.totals.get(name, 0) + 1
-            history.per_key[key] = history.per_key.get(key, 0) + 1
+            history.first_started.setdefault(key, started_at)
+            if error_class not in REFUSED_CLASSES:
+                history.per_key[key] = history.per_key.get(key, 0) + 1
             if status == StepStatus.RUNNING:
                 history.running.append(pk)
             if name == "mint_token" and result:
@@ -204,7 +230,10 @@ class _StepHistory:
         return history
 
     def next_attempt(self, name: str, key: str) -> tuple[int, int]:
-        """(the attempt number of the step's new row, its attempt number within this logical call)."""
+        """(the attempt number of the step's new row, its attempt number within this logical call).
+
+        The second counts only earlier attempts that may have reached the merchant (see `per_key`).
+        """
         self.totals[name] = self.totals.get(name, 0) + 1
         self.per_key[key] = self.per_key.get(key, 0) + 1
         return self.totals[name], self.per_key[key]
@@ -319,7 +348,7 @@ def _step_transaction(
 def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> tuple[Claim | None, int, str]:
     """Record a merchant step's outcome and, when the next step is ready and the task has budget, claim it."""
     name = type(outcome).__name__.lower()
-    outcome = _given_up(outcome, claim.step, claim.attempt_in_round)
+    outcome = _given_up(outcome, claim.step, claim.attempt_in_round, since=claim.since)
     now = timezone.now()
     advancing = isinstance(outcome, Advance)
     next_step = NEXT_STEP[claim.step] if advancing else claim.step
@@ -338,7 +367,7 @@ def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> 
     FlowStep.objects.filter(pk=claim.step_id).update(**_step_fields(outcome, claim.result))
     metrics.step_seconds.labels(step=claim.step, status=_step_status(outcome)).observe(time.monotonic() - claim.started)
     if not advancing:
-        _apply(flow, claim.step, claim.attempt_in_round, outcome)
+        _apply(flow, claim.step, claim.attempt_in_round, outcome, since=claim.since)
         return None, 0, name
     if not chain:
         _enqueue_advance(flow.pk)  # this task had its share: the rest goes to the back of the queue
@@ -359,8 +388,20 @@ def _superseded(claim: Claim, now: datetime) -> None:
     )
 
 
-def _given_up(outcome: StepOutcome, step: str, attempt_in_round: int) -> StepOutcome:
-    if isinstance(outcome, Retry) and attempt_in_round >= settings.ORDERING_STEP_MAX_ATTEMPTS:
+def _given_up(outcome: StepOutcome, step: str, attempt_in_round: int, *, since: datetime | None = None) -> StepOutcome:
+    """A retry past the step's budget becomes a failure: real attempts by count, refusals by the deadline."""
+    if not isinstance(outcome, Retry):
+        return outcome
+    if outcome.refused:
+        waited = (timezone.now() - since).total_seconds() if since else 0.0
+        if waited < settings.ORDERING_STEP_GIVE_UP_SECONDS:
+            return outcome
+        return Fail(
+            code="merchant_unavailable",
+            detail=f"{step} waited {waited:.0f}s for the merchant to be reachable: {outcome.detail}",
+            error_class=outcome.error_class,
+        )
+    if attempt_in_round >= settings.ORDERING_STEP_MAX_ATTEMPTS:
         return Fail(
             code="internal_error" if outcome.error_class == "internal_error" else "merchant_unavailable",
             detail=f"{step} failed {attempt_in_round} times: {outcome.detail}",
@@ -490,6 +531,7 @@ def _claim_remote(
         token_request=token_request,
         flow=flow,
         history=history,
+        since=history.first_started.get(operation_id) or step.started_at,
     )
 
 
@@ -502,7 +544,12 @@ def _run_remote(claim: Claim) -> StepOutcome:
         # 4xx mean the merchant refuses this request as it is.
         if isinstance(error, MerchantClientError) and not error.retry_later:
             return Fail(code=error.code or "merchant_refused", detail=str(error), error_class=error.error_class)
-        return Retry(error_class=error.error_class, detail=str(error))
+        return Retry(
+            error_class=error.error_class,
+            detail=str(error),
+            refused=error.refused_locally,
+            retry_after=error.retry_after,
+        )
     except Exception as error:
         # A bug or an outage of our own: record it on the step, then let the sweeper try again later.
         logger.exception("flow step %s crashed", claim.step, extra={"flow_id": str(claim.flow_id)})
@@ -527,13 +574,35 @@ def _retry_delay(attempt: int) -> float:
     return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))  # noqa: S311 - jitter, not security
 
 
-def _apply(flow: OrderFlow, step: str, attempt_in_round: int, outcome: StepOutcome) -> None:
+def _refusal_wait(retry_after: float | None, *, deadline: datetime | None) -> float:
+    """Seconds until a refused call should come back: when our breaker half-opens, never past the deadline.
+
+    Coming back earlier would only be refused again; coming back at the deadline (refused or not)
+    settles it. A little jitter spreads the flows that wait for the same breaker.
+    """
+    wait = (retry_after or 0.0) + random.uniform(0, REFUSAL_JITTER_SECONDS)  # noqa: S311 - jitter
+    if deadline is not None:
+        wait = min(wait, max(0.0, (deadline - timezone.now()).total_seconds()))
+    return wait
+
+
+def _step_retry_countdown(outcome: Retry, attempt_in_round: int, since: datetime | None) -> float:
+    if outcome.refused:
+        deadline = since + timedelta(seconds=settings.ORDERING_STEP_GIVE_UP_SECONDS) if since else None
+        return _refusal_wait(outcome.retry_after, deadline=deadline)
+    # A merchant that said when to come back (429 / 503 Retry-After) is not asked sooner.
+    return max(_retry_delay(attempt_in_round), outcome.retry_after or 0.0)
+
+
+def _apply(
+    flow: OrderFlow, step: str, attempt_in_round: int, outcome: StepOutcome, *, since: datetime | None = None
+) -> None:
     """Move the (locked) flow on according to a step's outcome that ends this task's run of it."""
     try:
         with transaction.atomic():
             if isinstance(outcome, Retry):
                 flow.save(update_fields=["step_lease_until", "updated_at"])
-                _enqueue_advance(flow.pk, countdown=_retry_delay(attempt_in_round))
+                _enqueue_advance(flow.pk, countdown=_step_retry_countdown(outcome, attempt_in_round, since))
             elif isinstance(outcome, Placed):
                 _placed(flow, outcome)
             elif isinstance(outcome, Fail):
@@ -1041,25 +1110,113 @@ def _runnable_compensations(flow: OrderFlow):
     return pending.filter(action__in=ROUND_COMPENSATIONS, placement_round__gte=1, placement_round__lte=finished_rounds)
 
 
+UNDO_OPEN = (CompensationStatus.PENDING, CompensationStatus.FAILED)
+
+
 def flow_compensate_run(*, flow_id: Any) -> str:
-    """Run the flow's pending compensations, newest first; escalate when one keeps failing."""
+    """Run the flow's undo steps that are due, newest first; then finish the flow, wait, or escalate.
+
+    Each undo step is claimed before it runs (`retry_at` becomes this run's lease), so a scheduled retry
+    and the sweeper never run one at the same time, and no lock is held across a merchant call. Its
+    outcome is written with its audit event. The flow's own move is decided last, from the rows, so a
+    run that finds nothing due still finishes a flow whose undo steps all settled (the run that settled
+    the last one died before its final transaction).
+
+    Returns "compensated" (nothing left to undo), "retrying" (undo steps left, their retry scheduled or
+    left to the sweeper), "waiting" (nothing was due now) or "escalated" (an undo step gave up).
+    """
     with transaction.atomic():
         flow = OrderFlow.objects.select_for_update().get(pk=flow_id)
         if flow.status == FlowStatus.FAILED:
             _transition(flow, FlowStatus.COMPENSATING, actor_type=ActorType.AGENT)
     flow = OrderFlow.objects.select_related("payment_method").get(pk=flow_id)
-    pending = _runnable_compensations(flow)
-    exhausted = False
-    for compensation in pending.order_by("-registered_at", "-id"):
-        try:
-            status, note = _compensate_one(flow, compensation)
-        except MerchantError as error:
-            status, note = CompensationStatus.FAILED, str(error)
-        compensation.status = status
-        compensation.attempts += 1
-        compensation.last_error = note if status == CompensationStatus.FAILED else ""
-        compensation.finished_at = timezone.now() if status != CompensationStatus.FAILED else None
-        compensation.save(update_fields=["status", "attempts", "last_error", "finished_at"])
+    ran, gave_up = 0, False
+    for candidate in _runnable_compensations(flow).order_by("-registered_at", "-id"):
+        claimed = _undo_claim(candidate.pk)
+        if claimed is None:
+            continue  # not due yet, or another worker runs it right now
+        compensation, lease = claimed
+        ran += 1
+        gave_up |= _undo_attempt(flow, compensation, lease=lease)
+    return _undo_settle(flow_id, ran=ran, gave_up=gave_up)
+
+
+def _undo_claim(compensation_id: int) -> tuple[FlowCompensation, datetime] | None:
+    """Take a due undo step for this run: (its row as claimed, the lease that proves it ours), or None."""
+    now = timezone.now()
+    with transaction.atomic():
+        compensation = (
+            FlowCompensation.objects.select_for_update(skip_locked=True)
+            .filter(pk=compensation_id, status__in=UNDO_OPEN, gave_up_at__isnull=True)
+            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+            .first()
+        )
+        if compensation is None:
+            return None
+        # A worker that dies while undoing leaves this lease to run out; the sweeper then finds it due.
+        compensation.retry_at = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS)
+        compensation.save(update_fields=["retry_at"])
+    return compensation, compensation.retry_at
+
+
+def _undo_attempt(flow: OrderFlow, compensation: FlowCompensation, *, lease: datetime) -> bool:
+    """Try one claimed undo step; record its outcome with its audit event. True when it gives up.
+
+    A refusal by our own breaker or rate limit (nothing sent) is not an attempt: the undo comes back when
+    the breaker half-opens. A real failure is retried with backoff up to ORDERING_STEP_MAX_ATTEMPTS, then
+    on every sweeper pass. It gives up only ORDERING_UNDO_GIVE_UP_SECONDS after its first failure, or,
+    for a merchant answer that retrying cannot change (a 4xx other than 429 / in flight), once its
+    attempts are spent.
+    """
+    merchant_error: MerchantError | None = None
+    try:
+        status, note = _compensate_one(flow, compensation)
+    except MerchantError as failure:
+        merchant_error, status, note = failure, CompensationStatus.FAILED, str(failure)
+    except DatabaseError:
+        raise  # our own database: nothing can be recorded; the lease runs out and the sweeper retries
+    except Exception as failure:
+        # A bug must not keep the other undo steps from running: recorded, retried, escalated in time.
+        logger.exception("undo step %s crashed", compensation.action, extra={"flow_id": str(flow.pk)})
+        status, note = CompensationStatus.FAILED, repr(failure)[:500]
+    now = timezone.now()
+    refused = merchant_error is not None and merchant_error.refused_locally
+    attempts = compensation.attempts + (0 if refused else 1)
+    fields: dict[str, Any] = {"status": status, "attempts": attempts}
+    gives_up = False
+    if status == CompensationStatus.FAILED:
+        failing_since = compensation.failing_since or now
+        deadline = failing_since + timedelta(seconds=settings.ORDERING_UNDO_GIVE_UP_SECONDS)
+        retry_after = merchant_error.retry_after if merchant_error is not None else None
+        budget_spent = attempts >= settings.ORDERING_STEP_MAX_ATTEMPTS
+        hopeless = merchant_error is not None and not refused and not merchant_error.retry_later
+        gives_up = now >= deadline or (budget_spent and hopeless)
+        if refused and not gives_up:
+            retry_at = now + timedelta(seconds=_refusal_wait(retry_after, deadline=deadline))
+        elif gives_up or budget_spent:
+            # Due at once: past its quick retries the sweeper tries it on every pass until the deadline; one
+            # that gives up but whose escalation is never committed (the task died) is tried and judged again.
+            retry_at = now
+        else:
+            delay = max(_retry_delay(attempts), retry_after or 0.0)
+            retry_at = min(now + timedelta(seconds=delay), deadline)
+        fields.update(last_error=note, failing_since=failing_since, retry_at=retry_at, finished_at=None)
+    else:
+        fields.update(last_error="", failing_since=None, retry_at=None, finished_at=now)
+    facts: dict[str, Any] = {
+        "status": status,
+        "note": note[:300],
+        "target": compensation.target_ref,
+        "attempt": attempts,
+    }
+    if refused:
+        facts.update(refused=True, retry_at=fields["retry_at"].isoformat())
+    with transaction.atomic():
+        # Recorded only while the claim is ours: a lease that ran out went to another run, which records.
+        held = FlowCompensation.objects.filter(pk=compensation.pk, retry_at=lease).update(**fields)
+        if not held:
+            logger.warning("undo step finished after losing its claim", extra={"flow_id": str(flow.pk)})
+            return False
         audit_record(
             action=f"compensation.{compensation.action}",
             actor_type=ActorType.AGENT,
@@ -1067,26 +1224,30 @@ def flow_compensate_run(*, flow_id: Any) -> str:
             target_type="flow",
             target_id=flow.pk,
             outcome=Outcome.FAILED if status == CompensationStatus.FAILED else Outcome.OK,
-            data={
-                "status": status,
-                "note": note[:300],
-                "target": compensation.target_ref,
-                "attempt": compensation.attempts,
-            },
+            data=facts,
         )
-        metrics.compensations.labels(action=compensation.action, outcome=status).inc()
-        if status == CompensationStatus.FAILED and compensation.attempts >= settings.ORDERING_STEP_MAX_ATTEMPTS:
-            exhausted = True
-    failed = flow.compensations.filter(status=CompensationStatus.FAILED)
+    metrics.compensations.labels(action=compensation.action, outcome="refused" if refused else status).inc()
+    return gives_up
+
+
+def _undo_settle(flow_id: Any, *, ran: int, gave_up: bool) -> str:
+    """The flow's move after a run, decided under its lock from its undo rows (see flow_compensate_run)."""
+    now = timezone.now()
     with transaction.atomic():
         flow = OrderFlow.objects.select_for_update().get(pk=flow_id)
-        if exhausted:
+        left = list(_runnable_compensations(flow))
+        open_undo = [c for c in left if c.gave_up_at is None]
+        given_up = [c for c in left if c.gave_up_at is not None]
+        if gave_up or (given_up and flow.status == FlowStatus.COMPENSATING):
+            failing = [c for c in open_undo if c.status == CompensationStatus.FAILED]
+            # A person owns the flow's failing undo from now on: the sweeper leaves it to them.
+            FlowCompensation.objects.filter(pk__in=[c.pk for c in failing]).update(gave_up_at=now, retry_at=None)
             escalation_open(
                 reason=EscalationReason.COMPENSATION_FAILED,
                 customer_id=flow.customer_id,
                 flow_id=flow.pk,
                 conversation_id=flow.conversation_id,
-                detail="; ".join(f"{c.action}: {c.last_error[:200]}" for c in failed),
+                detail="; ".join(f"{c.action}: {c.last_error[:200]}" for c in (*failing, *given_up)),
             )
             conversation_mark_escalated(conversation_id=flow.conversation_id)
             if flow.status == FlowStatus.COMPENSATING:
@@ -1094,13 +1255,24 @@ def flow_compensate_run(*, flow_id: Any) -> str:
                     flow, FlowStatus.ESCALATED, actor_type=ActorType.AGENT, data={"code": "compensation_failed"}
                 )
             return "escalated"
-        if failed.exists():
-            worst = max(c.attempts for c in failed)
-            from ordering import tasks
+        if open_undo:
+            if not ran:
+                return "waiting"  # whoever holds or scheduled them settles the flow
+            # Undo steps within their quick retries come back on their own; the others on the sweeper.
+            scheduled = [
+                c.retry_at
+                for c in open_undo
+                if c.status == CompensationStatus.FAILED
+                and c.retry_at is not None
+                and c.attempts < settings.ORDERING_STEP_MAX_ATTEMPTS
+            ]
+            if scheduled:
+                countdown = max(0.0, (min(scheduled) - now).total_seconds())
+                from ordering import tasks
 
-            transaction.on_commit(
-                lambda: tasks.flow_compensate.apply_async(args=[str(flow_id)], countdown=_retry_delay(worst))
-            )
+                transaction.on_commit(
+                    lambda: tasks.flow_compensate.apply_async(args=[str(flow_id)], countdown=countdown)
+                )
             return "retrying"
         if flow.status == FlowStatus.COMPENSATING:
             _transition(flow, FlowStatus.COMPENSATED, actor_type=ActorType.AGENT)
@@ -1111,7 +1283,12 @@ def flow_compensate_run(*, flow_id: Any) -> str:
 
 
 def flows_sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """Resume flows left behind: a lost enqueue after commit, a worker killed mid-step, a stuck undo."""
+    """Resume flows left behind: a lost enqueue after commit, a worker killed mid-step, undo left to do.
+
+    Undo is picked up when an undo step is due (never run, its retry time came, or a dead worker's lease
+    ran out; an undo step past its quick retries is retried here, on every pass, until its deadline), and
+    when a failed or compensating flow has no undo left but never reached its final status.
+    """
     now = now or timezone.now()
     quiet_since = now - timedelta(seconds=settings.ORDERING_STUCK_AFTER_SECONDS)
     stuck = (
@@ -1120,9 +1297,8 @@ def flows_sweep(*, now: datetime | None = None) -> dict[str, int]:
         .exclude(step_lease_until__gt=now)
         .values_list("pk", flat=True)
     )
-    undo_left = Q(compensations__status=CompensationStatus.PENDING) | Q(
-        compensations__status=CompensationStatus.FAILED,
-        compensations__attempts__lt=settings.ORDERING_STEP_MAX_ATTEMPTS,
+    undo_due = Q(compensations__status__in=UNDO_OPEN, compensations__gave_up_at__isnull=True) & (
+        Q(compensations__retry_at__isnull=True) | Q(compensations__retry_at__lte=now)
     )
     ending = Q(status__in=(FlowStatus.FAILED, FlowStatus.COMPENSATING, FlowStatus.CANCELED, FlowStatus.EXPIRED)) | (
         Q(status=FlowStatus.ESCALATED) & ~Q(failure_code="risk_review")
@@ -1135,21 +1311,31 @@ def flows_sweep(*, now: datetime | None = None) -> dict[str, int]:
     )  # fmt: skip
     undo = (
         OrderFlow.objects.filter(updated_at__lt=quiet_since)
-        .filter(undo_left & (ending | old_round))
+        .filter(undo_due & (ending | old_round))
         .distinct()
+        .values_list("pk", flat=True)
+    )
+    open_undo = FlowCompensation.objects.filter(flow=OuterRef("pk"), status__in=UNDO_OPEN, gave_up_at__isnull=True)
+    settled = (
+        OrderFlow.objects.filter(status__in=(FlowStatus.FAILED, FlowStatus.COMPENSATING), updated_at__lt=quiet_since)
+        .exclude(Exists(open_undo))
         .values_list("pk", flat=True)
     )
     from ordering import tasks
 
     resumed = [str(pk) for pk in stuck[:500]]
     compensating = [str(pk) for pk in undo[:500]]
+    finishing = [str(pk) for pk in settled[:500] if str(pk) not in compensating]
     for flow_id in resumed:
         tasks.flow_advance.apply_async(args=[flow_id])
-    for flow_id in compensating:
+    for flow_id in (*compensating, *finishing):
         tasks.flow_compensate.apply_async(args=[flow_id])
-    if resumed or compensating:
-        logger.info("sweeper resumed flows", extra={"resumed": len(resumed), "compensating": len(compensating)})
-    return {"resumed": len(resumed), "compensating": len(compensating)}
+    if resumed or compensating or finishing:
+        logger.info(
+            "sweeper resumed flows",
+            extra={"resumed": len(resumed), "compensating": len(compensating), "finishing": len(finishing)},
+        )
+    return {"resumed": len(resumed), "compensating": len(compensating), "finishing": len(finishing)}
 
 
 def _staff_resume(flow: OrderFlow, *, staff_id: int, next_step: str, approved: str, fields: tuple[str, ...]) -> None:
@@ -1273,7 +1459,8 @@ def flow_staff_retry_compensations(*, flow_id: Any, staff_id: int) -> OrderFlow:
         failed = flow.compensations.filter(status=CompensationStatus.FAILED)
         if not failed.exists():
             raise FlowNotConfirmable("Nothing of this order is waiting to be undone.", flow_id=str(flow.pk))
-        failed.update(status=CompensationStatus.PENDING, attempts=0)
+        # A fresh start: its own attempts, its own deadline, and no longer a person's to hold.
+        failed.update(status=CompensationStatus.PENDING, attempts=0, retry_at=None, failing_since=None, gave_up_at=None)
         if flow.status == FlowStatus.ESCALATED:
             _transition(flow, FlowStatus.COMPENSATING, actor_type=ActorType.STAFF, actor_id=staff_id)
         _enqueue_compensate(flow.pk)

@@ -447,7 +447,9 @@ def flow_cancel(
         )
         undo = flow.compensations.filter(status__in=(CompensationStatus.PENDING, CompensationStatus.FAILED))
         if undo.exists():
-            undo.filter(status=CompensationStatus.FAILED).update(status=CompensationStatus.PENDING, attempts=0)
+            undo.filter(status=CompensationStatus.FAILED).update(
+                status=CompensationStatus.PENDING, attempts=0, retry_at=None, failing_since=None, gave_up_at=None
+            )
             _enqueue_compensate(flow.pk)
     return flow
 

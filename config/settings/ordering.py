@@ -9,11 +9,25 @@ ORDERING_STEP_LEASE_SECONDS = env_int("ORDERING_STEP_LEASE_SECONDS", 120)
 # flow goes back to the queue so the other flows of a burst get a worker too.
 ORDERING_FLOW_UNITS_PER_TASK = env_int("ORDERING_FLOW_UNITS_PER_TASK", 8)
 ORDERING_FLOW_SECONDS_PER_TASK = env_int("ORDERING_FLOW_SECONDS_PER_TASK", 30)
-# Attempts of one step (transient merchant trouble) before the flow fails and compensates.
+# Attempts of one step (transient merchant trouble) before the flow fails and compensates. Only calls
+# that reached the merchant count: a refusal by our own circuit breaker or outbound rate limit (nothing
+# was sent) is not an attempt; the step comes back when the breaker half-opens instead.
 ORDERING_STEP_MAX_ATTEMPTS = env_int("ORDERING_STEP_MAX_ATTEMPTS", 5)
 ORDERING_STEP_RETRY_BASE_SECONDS = env_int("ORDERING_STEP_RETRY_BASE_SECONDS", 2)
 ORDERING_STEP_RETRY_MAX_SECONDS = env_int("ORDERING_STEP_RETRY_MAX_SECONDS", 60)
-# The sweeper resumes a flow whose step lease ran out and that has not moved for this long.
+# How long a step may keep waiting on such refusals, counted from its first attempt, before the flow
+# fails as merchant_unavailable: the customer is waiting in the chat, and the token lives 15 minutes.
+ORDERING_STEP_GIVE_UP_SECONDS = env_int("ORDERING_STEP_GIVE_UP_SECONDS", 300)
+# Undo steps (compensations: cancel the checkout session, revoke the token, release the spend, cancel
+# an order) never escalate on refusals nor on a short outage. An undo step that keeps failing is
+# retried with backoff up to ORDERING_STEP_MAX_ATTEMPTS real attempts, then by the sweeper on every
+# pass, and escalates (compensation_failed, urgent) only once it has been failing for this long, counted
+# from its first failure. A 4xx that retrying cannot fix escalates as soon as those attempts are spent.
+# 10 minutes: well inside the merchant's 30-minute stock hold and the token's 15-minute life.
+ORDERING_UNDO_GIVE_UP_SECONDS = env_int("ORDERING_UNDO_GIVE_UP_SECONDS", 600)
+# The sweeper resumes a flow whose step lease ran out and that has not moved for this long; it also
+# runs undo steps that are due (a lost retry, or past their attempts) and finishes a flow left in
+# failed or compensating whose undo steps are all settled.
 ORDERING_STUCK_AFTER_SECONDS = env_int("ORDERING_STUCK_AFTER_SECONDS", 60)
 ORDERING_SWEEP_INTERVAL_SECONDS = env_int("ORDERING_SWEEP_INTERVAL_SECONDS", 30)
 # The delegated payment token's life (DESIGN: 15 minutes).

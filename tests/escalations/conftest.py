@@ -85,8 +85,9 @@ def risk_review(shop, eager_tasks, settings):
 
 
 @pytest.fixture
-def compensation_failed(shop, eager_tasks):
+def compensation_failed(shop, eager_tasks, settings):
     """A declined order whose stock hold could not be released (the merchant's cancel keeps failing)."""
+    settings.ORDERING_UNDO_GIVE_UP_SECONDS = 0  # no deadline: it gives up at its first failure
     shop.sandbox.add_fault("server_error", operation="cancel", times=50)
     flow = _confirm(shop, card="pm_alice_decline")
     assert flow.status == "escalated"

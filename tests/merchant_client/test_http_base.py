@@ -13,6 +13,7 @@ from catalog_adapters.errors import (
     MerchantCircuitOpen,
     MerchantClientError,
     MerchantNetworkError,
+    MerchantRateLimited,
     MerchantServerError,
 )
 from catalog_adapters.http import idempotency_key_for, retry_after_seconds
@@ -268,6 +269,26 @@ def test_only_one_probe_is_let_through_while_half_open(scripted, configure_merch
     probe.join()
 
     assert results == [200] and merchant.http.breaker.state() == "closed"
+    assert len(scripted.received) == 2
+
+
+def test_our_own_refusals_say_that_nothing_was_sent_and_when_to_come_back(scripted, configure_merchant):
+    # Tasks that must not give up on a refusal (the order saga, its undo steps) schedule their retry by this.
+    breaker = configure_merchant(scripted.url, breaker_threshold=1, breaker_cooldown=5.0, max_attempts=1)
+    limited = configure_merchant(scripted.url, rate_limit=0.2, rate_limit_burst=1, rate_limit_max_wait=0.05)
+    scripted.then(Reply(500), Reply(200))
+
+    with pytest.raises(MerchantServerError) as failed:
+        breaker.http.request("GET", "/things", operation="thing_get")
+    with pytest.raises(MerchantCircuitOpen) as open_:
+        breaker.http.request("GET", "/things", operation="thing_get")
+    assert limited.http.request("GET", "/things", operation="thing_get").status == 200
+    with pytest.raises(MerchantRateLimited) as throttled:
+        limited.http.request("GET", "/things", operation="thing_get")
+
+    assert not failed.value.refused_locally  # the merchant answered: that failure is evidence
+    assert open_.value.refused_locally and 4.0 < open_.value.retry_after <= 5.0  # the rest of the cool-down
+    assert throttled.value.refused_locally and 4.0 < throttled.value.retry_after <= 5.0  # the next token (0.2/s)
     assert len(scripted.received) == 2
 
 

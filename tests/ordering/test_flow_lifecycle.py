@@ -185,11 +185,26 @@ def test_consent_revoked_while_placing_is_caught_before_the_payment(shop):
 
 
 @pytest.mark.usefixtures("eager_tasks")
-def test_a_compensation_that_keeps_failing_escalates_to_a_person(shop):
+def test_a_compensation_that_keeps_failing_escalates_to_a_person_once_its_deadline_passed(shop, settings):
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    settings.ORDERING_STUCK_AFTER_SECONDS = 0
     shop.sandbox.add_fault("server_error", operation="cancel", times=50)
     flow = shop.start_flow(card="pm_alice_decline")
 
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+
+    # its quick retries are spent, but a short outage must not page anyone: it waits for the sweeper
+    flow = _refresh(flow)
+    assert flow.status == FlowStatus.COMPENSATING
+    assert not Escalation.objects.filter(flow=flow).exists()
+    # when it is still failing ORDERING_UNDO_GIVE_UP_SECONDS after its first failure
+    flow.compensations.filter(action="cancel_checkout").update(
+        failing_since=F("failing_since") - timedelta(seconds=settings.ORDERING_UNDO_GIVE_UP_SECONDS)
+    )
+    saga.flows_sweep()
 
     flow = _refresh(flow)
     assert flow.status == FlowStatus.ESCALATED
@@ -199,7 +214,12 @@ def test_a_compensation_that_keeps_failing_escalates_to_a_person(shop):
     compensations = dict(flow.compensations.values_list("action", "status"))
     assert compensations["cancel_checkout"] == "failed"
     assert compensations["release_spend"] == "done" and compensations["revoke_token"] == "done"
+    assert flow.compensations.get(action="cancel_checkout").gave_up_at is not None
     assert AuditEvent.objects.filter(action="compensation.cancel_checkout", outcome="failed").exists()
+    # and from then on a person owns it: the sweeper leaves it alone
+    cancels = len(shop.sandbox.received_requests(path_contains="/cancel"))
+    assert saga.flows_sweep()["compensating"] == 0
+    assert len(shop.sandbox.received_requests(path_contains="/cancel")) == cancels
 
 
 @pytest.mark.usefixtures("eager_tasks")
@@ -291,7 +311,10 @@ def test_two_specialists_verify_a_3ds_payment_and_the_order_is_placed_once(shop,
 
 
 @pytest.mark.usefixtures("eager_tasks")
-def test_retrying_failed_compensations_after_the_merchant_recovers_compensates_the_flow(shop, django_user_model):
+def test_retrying_failed_compensations_after_the_merchant_recovers_compensates_the_flow(
+    shop, django_user_model, settings
+):
+    settings.ORDERING_UNDO_GIVE_UP_SECONDS = 0  # give up at the first failure: a person has it at once
     shop.sandbox.add_fault("server_error", operation="cancel", times=50)
     flow = shop.start_flow(card="pm_alice_decline")
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
