@@ -69,6 +69,9 @@ def test_a_redis_outage_keeps_the_api_answering_and_it_recovers_by_itself(site):
     # then: what needs only PostgreSQL still works (the session is read from the database) ...
     assert alice.get(f"{api}/conversations/{conversation}/", timeout=30).status_code == 200
     assert alice.get(f"{api}/consent/grants/", timeout=30).status_code == 200
+    # ... signing in makes a new session in the database alone ...
+    bob = site.sign_in("bob")
+    assert bob.get(f"{api}/consent/grants/", timeout=30).status_code == 200
     # ... the throttle counts in the web process instead of refusing: a conversation still starts ...
     assert alice.post(f"{api}/conversations/", json={}, timeout=30).status_code == 201
     # ... and what needs the broker is a JSON 503 with Retry-After, never an HTML 500
