@@ -78,7 +78,8 @@ _ERRORS = {
 
 
 class TurnRateThrottle(UserRateThrottleWithLocalFallback):
-    """Customer turns per user (posting messages and confirming), shared by all processes through the cache."""
+    """Customer turns per user (posting messages and confirming), shared by all processes through the cache
+    (counted per process while the cache is unreachable: config/throttling.py)."""
 
     scope = "conversation_turns"
 
