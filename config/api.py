@@ -1,21 +1,35 @@
-"""The JSON API's one error mapping: domain errors, validation errors and 404s to HTTP.
+"""The JSON API's one error mapping: domain errors, validation errors, 404s and outages to HTTP.
 
 Every app's domain errors carry `code` and `message` (for a person) and `details`. An app registers
 which of its error classes answer which status with `register_error_statuses` (most specific class
 first); the handler below is DRF's EXCEPTION_HANDLER for the whole site, so every error body has one
-shape: `{"error": <code>, "message": <for a person>, ...details}`.
+shape: `{"error": <code>, "message": <for a person>, ...details}`. An error that asks the client to wait
+also carries `retry_after_seconds` and the `Retry-After` header. Errors raised before or outside a DRF
+view (a URL that matches nothing, a body too large, a middleware that cannot reach the database) get the
+same shape from `config.error_views` for every address under /api/.
+
+Bodies: every endpoint takes a JSON object (or a form), so `JSONObjectParser` refuses any other JSON
+value (`[null, null]`, `"x"`, `null`, `true`, `1`) with a 400 before a view sees it. A body over
+DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 at every endpoint (config.error_views.APIRequestSizeLimitMiddleware):
+Django itself checks that limit only for forms, when one is read.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, ParseError, Throttled, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.utils import json
+from rest_framework.views import exception_handler, set_rollback
+
+from config.outages import outage_body, outage_reported, unavailable_dependency
 
 _ERROR_STATUS: list[tuple[type[Exception], int]] = []
 
@@ -30,6 +44,37 @@ def _domain_status(exc: Exception) -> int | None:
     return next((code for kind, code in _ERROR_STATUS if isinstance(exc, kind)), None)
 
 
+class RequestTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+    def __init__(self, limit: int | None = None) -> None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE if limit is None else limit
+        super().__init__(f"The request body is larger than the {limit:,} bytes this API accepts.")
+
+
+def throttled(*, wait: float | None, message: str) -> Throttled:
+    """A 429 whose message states the wait once: `message` may say `{seconds}`.
+
+    DRF's Throttled appends "Expected available in N seconds." to any message it is given; ours already
+    says how long to wait, in words, so the wait goes on the exception (the Retry-After header and
+    `retry_after_seconds`) and not a second time into the message.
+    """
+    seconds = max(1, math.ceil(wait or 1))
+    error = Throttled(detail=message.format(seconds=seconds))
+    error.wait = seconds
+    return error
+
+
+def _with_wait(response: Response, body: dict[str, Any]) -> Response:
+    """Any error that asks the client to wait says so the same way: the body's seconds and Retry-After."""
+    seconds = body.get("retry_after_seconds", body.get("retry_after"))
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
+        body["retry_after_seconds"] = math.ceil(seconds)
+        response["Retry-After"] = str(math.ceil(seconds))
+    return response
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     domain_status = _domain_status(exc)
     if domain_status is not None:
@@ -37,7 +82,14 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         body: dict[str, Any] = {"error": exc.code, "message": exc.message, **details}
         if "fields" in getattr(exc, "details", {}):
             body["fields"] = exc.details["fields"]
-        return Response(body, status=domain_status)
+        response = Response(body, status=domain_status)
+        return _with_wait(response, body)
+    dependency = unavailable_dependency(exc)
+    if dependency is not None:
+        set_rollback()
+        seconds = outage_reported(request=context.get("request"), dependency=dependency, error=exc)
+        body = outage_body(seconds)
+        return _with_wait(Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE), body)
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         return Response({"error": "not_found", "message": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, ValidationError):
@@ -56,3 +108,25 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             body["retry_after_seconds"] = int(exc.wait)
         response.data = body
     return response
+
+
+# -- bodies ----------------------------------------------------------------------------------------
+
+
+_JSON_KINDS = {list: "a list", str: "a string", bool: "true or false", int: "a number", float: "a number"}
+
+
+class JSONObjectParser(JSONParser):
+    """JSON bodies that are objects; any other JSON value, or no JSON at all, is a 400 in our shape."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> dict:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        raw = stream.read()
+        try:
+            data = json.loads(raw.decode(encoding), parse_constant=json.strict_constant if self.strict else None)
+        except ValueError as error:
+            raise ParseError(f"The body is not valid JSON ({error}).") from None
+        if not isinstance(data, dict):
+            kind = "null" if data is None else _JSON_KINDS.get(type(data), type(data).__name__)
+            raise ParseError(f'The body must be a JSON object, like {{"name": "value"}}; this one is {kind}.')
+        return data

@@ -8,6 +8,13 @@ from rest_framework.permissions import IsAuthenticated
 
 from config import health, metrics
 
+# Under /api/ these answer JSON in the API's error shape (a 503 with Retry-After when a dependency is
+# down); every other page keeps Django's HTML error pages (config/error_views.py).
+handler400 = "config.error_views.bad_request"
+handler403 = "config.error_views.permission_denied"
+handler404 = "config.error_views.page_not_found"
+handler500 = "config.error_views.server_error"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

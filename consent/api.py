@@ -381,18 +381,15 @@ class GrantDetailView(ConsentAPIView):
 
 
 class GrantRevokeView(ConsentAPIView):
-    @_doc(
-        "consent_grant_revoke",
-        GrantOut,
-        inline_serializer("RevokeInput", {"reason": serializers.CharField(required=False)}),
-    )
+    @_doc("consent_grant_revoke", GrantOut, RevokeInput)
     def post(self, request: Request, grant_id: int) -> Response:
+        data = _valid(RevokeInput, request)
         grant = services.consent_revoke(
             user_id=request.user.pk,
             grant_id=grant_id,
             via=GrantChannel.API,
             origin=self.origin(request),
-            reason=str(request.data.get("reason", ""))[:200],
+            reason=data.get("reason", ""),
         )
         return Response(grant_json(grant))
 

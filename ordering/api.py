@@ -8,27 +8,26 @@ conversations (`ORDERING_CONVERSATIONS_RATE`).
 
 from __future__ import annotations
 
-import math
-
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from audit.services import Origin
-from config.api import register_error_statuses
+from config.api import register_error_statuses, throttled
+from config.throttling import UserRateThrottleWithLocalFallback
 from ordering import selectors, services
 from ordering.agent.errors import ConversationNotFound, NothingToConfirm, TurnInProgress, TurnNotFound
 from ordering.errors import (
     AutoCheckoutNotAllowed,
     FlowNotConfirmable,
     FlowNotFound,
+    IdempotencyConflict,
     InvalidFlowTransition,
     PreviewExpired,
     PreviewIncomplete,
@@ -64,14 +63,23 @@ ERROR_STATUS = [
     (PreviewIncomplete, status.HTTP_409_CONFLICT),
     (NothingToConfirm, status.HTTP_409_CONFLICT),
     (TurnInProgress, status.HTTP_409_CONFLICT),
+    (IdempotencyConflict, status.HTTP_422_UNPROCESSABLE_ENTITY),
 ]
 register_error_statuses(ERROR_STATUS)
 
-_ERRORS = {400: OrderingErrorOut, 403: OrderingErrorOut, 404: OrderingErrorOut, 409: OrderingErrorOut}
+_ERRORS = {
+    400: OrderingErrorOut,
+    403: OrderingErrorOut,
+    404: OrderingErrorOut,
+    409: OrderingErrorOut,
+    # PostgreSQL, Redis or the broker unreachable: try again after Retry-After (config/outages.py).
+    503: OrderingErrorOut,
+}
 
 
-class TurnRateThrottle(UserRateThrottle):
-    """Customer turns per user (posting messages and confirming), shared by all processes through the cache."""
+class TurnRateThrottle(UserRateThrottleWithLocalFallback):
+    """Customer turns per user (posting messages and confirming), shared by all processes through the cache
+    (counted per process while the cache is unreachable: config/throttling.py)."""
 
     scope = "conversation_turns"
 
@@ -80,7 +88,7 @@ class TurnRateThrottle(UserRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
 
-class ConversationStartRateThrottle(UserRateThrottle):
+class ConversationStartRateThrottle(UserRateThrottleWithLocalFallback):
     """New conversations per user: each one opens an agent session, so a loop of them costs like turns do."""
 
     scope = "conversation_starts"
@@ -95,10 +103,9 @@ class OrderingAPIView(APIView):
         return Origin.from_request(request, channel="api")
 
     def throttled(self, request: Request, wait: float | None) -> None:
-        seconds = max(1, math.ceil(wait or 1))
-        raise Throttled(
-            wait=seconds,
-            detail=f"You're sending messages faster than I can answer; please wait {seconds} seconds and try again.",
+        raise throttled(
+            wait=wait,
+            message="You're sending messages faster than I can answer; please wait {seconds} seconds and try again.",
         )
 
 
@@ -120,13 +127,12 @@ class ConversationListView(OrderingAPIView):
     throttle_classes = [ConversationStartRateThrottle]
 
     def throttled(self, request: Request, wait: float | None) -> None:
-        seconds = max(1, math.ceil(wait or 1))
-        raise Throttled(
-            wait=seconds,
-            detail=f"You've started many conversations in a short time; please wait {seconds} seconds and try again.",
+        raise throttled(
+            wait=wait,
+            message="You've started many conversations in a short time; please wait {seconds} seconds and try again.",
         )
 
-    @_doc("conversations_create", ConversationCreatedOut, None, 201)
+    @_doc("conversations_create", ConversationCreatedOut, None, 201, more={429: OrderingErrorOut})
     def post(self, request: Request) -> Response:
         conversation = services.conversation_open(customer_id=request.user.pk)
         return Response(
@@ -179,16 +185,17 @@ class ConversationMessagesView(OrderingAPIView):
         TurnOut,
         MessageInput,
         202,
-        more={429: OrderingErrorOut},
+        more={422: OrderingErrorOut, 429: OrderingErrorOut},
         description="Stores the message and its turn and answers 202 at once; a worker runs the turn under a "
-        "deadline. Poll the turn's url until its status is done or failed (in synchronous mode it already is).",
+        "deadline. Poll the turn's url until its status is done or failed (in synchronous mode it already is). "
+        "422 idempotency_conflict: the Idempotency-Key was already used with another message.",
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
-                description="A retried post with the same key returns the same turn (Idempotent-Replayed: true) "
-                "instead of a second turn.",
+                description="A retried post with the same key and the same body returns the same turn "
+                "(Idempotent-Replayed: true) instead of a second turn; the same key with another body is a 422.",
             )
         ],
     )

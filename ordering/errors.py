@@ -24,6 +24,13 @@ class InvalidFlowTransition(OrderingError):
     code = "invalid_flow_transition"
 
 
+class IdempotencyConflict(OrderingError):
+    """An Idempotency-Key sent again with a different message: a retry must repeat its request exactly, so
+    this is a client bug (a reused key), refused rather than answered with the first message's turn."""
+
+    code = "idempotency_conflict"
+
+
 class StalePreview(OrderingError):
     """The customer confirmed a preview that is no longer the current one."""
 

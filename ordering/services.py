@@ -32,6 +32,7 @@ from ordering.errors import (
     AutoCheckoutNotAllowed,
     FlowNotConfirmable,
     FlowNotFound,
+    IdempotencyConflict,
     InvalidFlowTransition,
     PreviewExpired,
     StalePreview,
@@ -559,7 +560,11 @@ def turn_claim(
     *, conversation: Conversation, idempotency_key: str, text: str, command: dict | None
 ) -> tuple[ConversationTurn, bool]:
     """Commit the turn (queued) with the customer's message before any work: (the turn, True) to run it, or
-    (the earlier turn with this Idempotency-Key, False) to answer it again, whatever its status."""
+    (the earlier turn with this Idempotency-Key, False) to answer it again, whatever its status.
+
+    The earlier turn answers only a repeat of its own request (the same text and command, as the sandbox
+    merchant compares request bodies): the same key with another message is IdempotencyConflict, never the
+    first message's turn in place of the second one."""
     from ordering.agent.errors import TurnInProgress
 
     for _ in range(2):
@@ -577,12 +582,25 @@ def turn_claim(
                 conversation=conversation, idempotency_key=idempotency_key
             ).first()
             if earlier is not None:
+                if not _turn_repeats(earlier, text=text, command=command):
+                    raise IdempotencyConflict(
+                        "This Idempotency-Key was already used for a different message. Send a new message with a "
+                        "new key; repeat a key only to retry exactly the same message.",
+                        turn_id=earlier.pk,
+                    )
                 return earlier, False
         # A turn left queued or running far too long was lost with its process; it is failed (with an
         # apology) and the new message may go ahead.
         if not turns_abandon(conversation_id=conversation.pk):
             break
     raise TurnInProgress("I'm still answering your previous message; send this one in a moment.", retry_after_seconds=1)
+
+
+def _turn_repeats(turn: ConversationTurn, *, text: str, command: dict | None) -> bool:
+    """Whether a post is the same request as the one that made `turn`: its customer message and command."""
+    customer_messages = Message.objects.filter(turn=turn, role=MessageRole.CUSTOMER).order_by("id")
+    asked = customer_messages.values_list("text", flat=True).first()
+    return asked == text and (turn.command or None) == (command or None)
 
 
 def conversation_message_post(

@@ -14,7 +14,7 @@ import pytest
 
 from tests.support import services
 
-pytest_plugins = ["tests.support.sandbox", "tests.support.fake_merchant"]
+pytest_plugins = ["tests.support.sandbox", "tests.support.fake_merchant", "tests.support.private_servers"]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
 

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     # Outside everything that can answer (the error pages included), so every response gets the policy.
     "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # An API body over DATA_UPLOAD_MAX_MEMORY_SIZE is a JSON 413 at every endpoint, before anything reads it.
+    "config.error_views.APIRequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -129,11 +131,20 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    # JSON objects and forms only: a JSON body of another shape is a 400 before any view reads it (config/api.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api.JSONObjectParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # DRF's own client address (anonymous throttles) trusts X-Forwarded-For exactly as config.client_ip does.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # noqa: F405
     # Customer turns (chat messages and confirmations) per user; views opt in with ordering.api.TurnRateThrottle.
     "DEFAULT_THROTTLE_RATES": {"conversation_turns": env_str("ORDERING_TURNS_RATE", "30/min")},
 }
+# While PostgreSQL, Redis or the broker cannot be reached, the API answers 503 with this Retry-After
+# (config/outages.py); the chat widget waits that long and tries again.
+API_OUTAGE_RETRY_AFTER_SECONDS = env_int("API_OUTAGE_RETRY_AFTER_SECONDS", 5)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Agentic ordering assistant API",
     "VERSION": "1",

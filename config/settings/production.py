@@ -39,9 +39,10 @@ if len(METRICS_BEARER_TOKEN) < 16:
 
 # Every request reads the signed-in session; with Redis as the cache it is read from there (written through
 # to the database, so a flushed cache signs nobody out) instead of one more PostgreSQL query per request,
-# which under chat load is mostly the widget polling its turn.
+# which under chat load is mostly the widget polling its turn. Django's cached_db, except that while Redis
+# is down sessions are read from the database alone (config/sessions.py).
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "config.sessions"
 
 # TLS ends at the load balancer, which must set X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -37,6 +37,11 @@
   var POLL_ESCALATED_MAX_MS = 4000; // a specialist may answer at any moment: keep looking often
   var TURN_POLL_MS = 500; // a posted message's turn (202): how often to look until it is done or failed
   var TURN_WAIT_MAX_MS = 90000; // the server gives up on a turn well before this (its deadline)
+  // A dependency of the shop down for a moment (the API's 503 with Retry-After, or a proxy's 502/504): the
+  // widget says so in the API's words, waits as asked and sends the same request again, for this long.
+  var UNAVAILABLE_STATUSES = [502, 503, 504];
+  var UNAVAILABLE_WAIT_DEFAULT_S = 5;
+  var UNAVAILABLE_RETRY_MAX_MS = 120000;
   var FLOW_IN_PROGRESS = ["confirmed", "placing", "compensating"];
   var FLOW_WORDS = {
     previewed: "Waiting for your confirmation",
@@ -170,9 +175,32 @@
     );
   }
 
+  function unavailable(error) {
+    return !!error && !error.networkDown && UNAVAILABLE_STATUSES.indexOf(error.status) !== -1;
+  }
+
+  function unavailableWaitSeconds(error) {
+    var seconds = Number(error.body && error.body.retry_after_seconds);
+    return seconds > 0 ? Math.min(Math.ceil(seconds), 60) : UNAVAILABLE_WAIT_DEFAULT_S;
+  }
+
+  function sleep(ms) {
+    return new Promise(function (resolve) {
+      setTimeout(resolve, ms);
+    });
+  }
+
   function explain(error) {
     if (error.networkDown) {
       return "You seem to be offline, or the shop can't be reached. I'll keep trying; your message was not lost.";
+    }
+    if (unavailable(error)) {
+      return (
+        error.message ||
+        "We're having a brief technical problem on our side. Please try again in " +
+          unavailableWaitSeconds(error) +
+          " seconds."
+      );
     }
     if (error.status === 429) {
       return error.message || "You're sending messages too quickly. Please wait a moment and try again.";
@@ -181,7 +209,7 @@
       if (error.body && error.body.error === "not_authenticated") return "Please sign in again to keep chatting.";
       return error.message || "That was refused. Please reload the page and try again.";
     }
-    if (error.status >= 500) return "Something went wrong on our side. Please try again in a moment.";
+    if (error.status >= 500) return error.message || "Something went wrong on our side. Please try again in a moment.";
     return error.message || "That didn't work. Please try again.";
   }
 
@@ -310,6 +338,7 @@
     pollTimer: null,
     pollDelay: POLL_FAST_MS,
     offline: false,
+    unavailableText: "", // the API's words about an outage, while the widget waits to try again
     retryAfterUntil: 0,
     lastPlacedMessage: null,
     lastCustomerText: "",
@@ -988,6 +1017,41 @@
     alertBox.hidden = !text;
   }
 
+  function setUnavailable(error) {
+    // Said once per outage in the API's own words; the status line says the widget is on it.
+    var text = error ? explain(error) : "";
+    if (text) {
+      state.unavailableText = text;
+      showAlert(text);
+      status.textContent = "Trying again in " + unavailableWaitSeconds(error) + " seconds…";
+      return;
+    }
+    if (!state.unavailableText) return;
+    if (alertBox.textContent === state.unavailableText) showAlert("");
+    state.unavailableText = "";
+    status.textContent = "Connected again.";
+  }
+
+  function whileUnavailable(call, startedAt) {
+    // `call` makes one request; while the shop answers that it is briefly unavailable, wait as long as it
+    // asks and make the same request again (a message keeps its Idempotency-Key, a confirmation its
+    // preview hash, so a repeat never does anything twice), for up to two minutes.
+    startedAt = startedAt || Date.now();
+    return call().then(
+      function (data) {
+        setUnavailable(null);
+        return data;
+      },
+      function (error) {
+        if (!unavailable(error) || Date.now() - startedAt > UNAVAILABLE_RETRY_MAX_MS) throw error;
+        setUnavailable(error);
+        return sleep(unavailableWaitSeconds(error) * 1000).then(function () {
+          return whileUnavailable(call, startedAt);
+        });
+      }
+    );
+  }
+
   // -- talking to the server --------------------------------------------------------------------
 
   function start() {
@@ -995,7 +1059,9 @@
     state.started = true;
     var stored = recall(local, conversationKey);
     var opening = stored
-      ? api("GET", "conversations/" + encodeURIComponent(stored) + "/").then(
+      ? whileUnavailable(function () {
+          return api("GET", "conversations/" + encodeURIComponent(stored) + "/");
+        }).then(
           function (data) {
             state.conversationId = data.id;
             apply(data, { pendingKnown: true });
@@ -1029,7 +1095,9 @@
   }
 
   function create() {
-    return api("POST", "conversations/").then(function (data) {
+    return whileUnavailable(function () {
+      return api("POST", "conversations/");
+    }).then(function (data) {
       state.conversationId = data.id;
       remember(local, conversationKey, data.id);
       apply(data);
@@ -1076,10 +1144,18 @@
       return api("GET", "conversations/" + state.conversationId + "/turns/" + data.turn.id + "/").then(
         function (next) {
           setOffline(false);
+          setUnavailable(null);
           applyTurn(next);
           return waitForTurn(next, startedAt);
         },
         function (error) {
+          if (unavailable(error)) {
+            // The turn goes on at the server; ask again once the shop says it can answer.
+            setUnavailable(error);
+            return sleep(unavailableWaitSeconds(error) * 1000).then(function () {
+              return waitForTurn(data, startedAt);
+            });
+          }
           if (!error.networkDown) throw error;
           setOffline(true);
           return waitForTurn(data, startedAt);
@@ -1101,7 +1177,9 @@
     var body = { text: text };
     if (command) body.command = command;
     var startedAt = Date.now();
-    post(body, key, 1)
+    whileUnavailable(function () {
+      return post(body, key, 1);
+    })
       .then(function (data) {
         setOffline(false);
         if (typed && input.value.trim() === text) input.value = "";
@@ -1150,9 +1228,11 @@
       progress.hidden = false;
       progress.textContent = FLOW_WORDS.placing;
     }
-    api("POST", "conversations/" + state.conversationId + "/confirm/", {
-      preview_hash: previewHash,
-      decision: decision,
+    whileUnavailable(function () {
+      return api("POST", "conversations/" + state.conversationId + "/confirm/", {
+        preview_hash: previewHash,
+        decision: decision,
+      });
     }).then(
       function (data) {
         var flow = data.flow || data;
@@ -1187,8 +1267,9 @@
     if (!state.conversationId) return Promise.resolve();
     return api("GET", "conversations/" + state.conversationId + "/events/?after=" + state.lastMessageId).then(
       function (data) {
-        var wasOffline = state.offline;
+        var wasOffline = state.offline || !!state.unavailableText;
         setOffline(false);
+        setUnavailable(null);
         var changed = apply(data, { pendingKnown: true }) > 0 || wasOffline;
         var active = Object.keys(state.flows).some(function (id) {
           return FLOW_IN_PROGRESS.indexOf(state.flows[id].status) !== -1;
@@ -1204,6 +1285,9 @@
           setOffline(true);
           showAlert(explain(error));
           state.pollDelay = Math.min(Math.max(state.pollDelay, POLL_FAST_MS) * 2, POLL_OFFLINE_MAX_MS);
+        } else if (unavailable(error)) {
+          setUnavailable(error);
+          state.pollDelay = unavailableWaitSeconds(error) * 1000;
         } else if (error.status === 404) {
           remember(local, conversationKey, null);
           showAlert("This conversation is no longer available. Close and reopen the chat to start a new one.");

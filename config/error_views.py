@@ -1,0 +1,107 @@
+"""Error answers for what never reaches a DRF view: JSON under /api/, Django's pages everywhere else.
+
+DRF's exception handler (config.api) shapes every error a view raises. These handlers (handler400, 403,
+404 and 500 in config/urls.py) shape the rest the same way for the API: a URL that matches no route
+(`/api/v1/consent/grants/abc/`), a body over the size limit found by a middleware, and an exception in a
+middleware, such as the session or the signed-in user read while PostgreSQL is down, which is the
+outage's 503 with Retry-After (config.outages). The two browser pages under /api/ (the 3-D Secure
+round trip in ordering/views.py) and every page outside it keep Django's HTML error pages.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views import defaults
+from rest_framework.views import APIView
+
+from config.api import RequestTooLarge
+from config.outages import outage_response, unavailable_dependency
+
+API_PREFIX = "/api/"
+
+
+def answers_json(request: HttpRequest) -> bool:
+    """An API address: under /api/, and either no route at all or a route to a DRF view (not a page)."""
+    if not request.path_info.startswith(API_PREFIX):
+        return False
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        try:
+            match = resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            return True
+    view_class = getattr(match.func, "cls", None)
+    return isinstance(view_class, type) and issubclass(view_class, APIView)
+
+
+def _json(status: int, error: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": error, "message": message}, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not answers_json(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return _json(413, "request_too_large", str(RequestTooLarge().detail))
+    if isinstance(exception, TooManyFieldsSent):
+        return _json(400, "too_many_fields", "The request has more fields than this API accepts.")
+    return _json(400, "bad_request", "The request could not be read.")
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not answers_json(request):
+        return defaults.permission_denied(request, exception)
+    return _json(403, "permission_denied", "You do not have permission to do this.")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not answers_json(request):
+        return defaults.page_not_found(request, exception)
+    return _json(404, "not_found", "Not found.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this while handling the exception, so it is still the current one.
+    error = sys.exc_info()[1]
+    if not answers_json(request):
+        return defaults.server_error(request)
+    dependency = unavailable_dependency(error)
+    if dependency is not None:
+        return outage_response(request=request, dependency=dependency, error=error)
+    # The trace id is what support looks the failure up by (it is in every log line of the request).
+    return JsonResponse(
+        {
+            "error": "server_error",
+            "message": "Something went wrong on our side. Please try again in a moment; if it keeps happening, "
+            "contact us and give this reference: " + str(getattr(request, "trace_id", "") or "none") + ".",
+            "trace_id": getattr(request, "trace_id", None),
+        },
+        status=500,
+    )
+
+
+class APIRequestSizeLimitMiddleware:
+    """Refuses an API request whose declared body is over DATA_UPLOAD_MAX_MEMORY_SIZE, before anything reads it.
+
+    Django checks that limit only when a form is read, and an endpoint that takes no body never reads one:
+    without this, the same oversized body would be a 413 at one endpoint and accepted at the next. A body
+    sent without a length is still stopped when it is read (config.api's parsers)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and request.path_info.startswith(API_PREFIX):
+            try:
+                declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                declared = 0
+            if declared > limit:
+                return _json(413, "request_too_large", str(RequestTooLarge(limit).detail))
+        return self.get_response(request)
