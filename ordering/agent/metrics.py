@@ -13,3 +13,8 @@ turn_seconds = Histogram(
 )
 tool_calls = Counter("ordering_agent_tool_calls_total", "Tool calls made by planners", ["tool", "ok"])
 handovers = Counter("ordering_agent_handovers_total", "Conversations handed to a person", ["reason"])
+turns_unanswered = Counter(
+    "ordering_agent_turns_unanswered_total",
+    "Turns that would have ended without an answer and were given the fallback answer instead",
+    ["planner"],
+)

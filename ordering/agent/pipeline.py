@@ -9,7 +9,11 @@
    only the preview that is the assistant's latest message (code, not a generator, decides).
 4. A preview shown in this turn under the customer's auto-checkout amount, and placeable under their
    grants and caps, is confirmed without asking, and the message says so.
-5. The conversation's state is written once, at the end (`Turn.state_flush`).
+5. Every turn ends with an answer: one that would end without an assistant message (a tool that failed
+   on a path that returns early, a handler that forgot to speak) gets a fallback answer, and why is
+   recorded (a `no_answer_fallback` decision, a warning log, `ordering_agent_turns_unanswered_total`).
+   A conversation with a specialist is the one exception: the agent stays silent there on purpose.
+6. The conversation's state is written once, at the end (`Turn.state_flush`).
 
 The caller (`ordering.services.turn_execute`) runs this under the turn's deadline: once it has passed,
 `config.deadline.DeadlineExceeded` stops the turn before its next step and is not caught here (a turn
@@ -27,8 +31,9 @@ from django.db import transaction
 from config.deadline import deadline_check
 from consent.exceptions import ConsentError
 from ordering.agent import commands as c
+from ordering.agent import metrics as agent_metrics
 from ordering.agent.merchant import merchant_id_default
-from ordering.agent.policy import Policy
+from ordering.agent.policy import Policy, _replies
 from ordering.agent.tools import HANDOVER_TEXT
 from ordering.agent.turn import Turn
 from ordering.errors import OrderingError
@@ -48,6 +53,10 @@ from ordering.services import flow_confirm, flow_decline
 logger = logging.getLogger(__name__)
 
 PLACING_TEXT = "Thank you, confirmed. I'm placing your order with the shop now."
+NO_ANSWER_TEXT = (
+    "Sorry, I couldn't answer that properly just now. Please try again in other words, or say "
+    '"show my order" to see your cart as it is, or "talk to a person".'
+)
 DECLINED_TEXT = "OK, I won't order it. Nothing was charged and the items are released."
 
 
@@ -84,9 +93,39 @@ def _turn_body(turn: Turn, command: dict | None) -> None:
         logger.exception("turn crashed", extra={"conversation_id": str(turn.conversation.pk)})
         turn.say("Sorry, something went wrong on my side. Please try again, or ask for a person.")
     _auto_checkout(turn)
+    _answer_if_silent(turn)
     # A turn that overran its deadline is failed as a whole (the caller undoes what it left), even if it
     # got to the end: the customer was told nothing yet, and the widget stopped waiting at the deadline.
     deadline_check()
+
+
+def _answer_if_silent(turn: Turn) -> None:
+    """A turn that would end without a word to the customer ends with a fallback answer, and why is on record.
+
+    Silence reads to the customer as a message that was lost (they send it again, or leave); the fallback
+    tells them what they can do. Staff read the decision naming what failed in the turn; operators see the
+    counter and the log line. A conversation with a specialist stays silent on purpose (`_while_escalated`).
+    """
+    if turn.messages_said() or turn.conversation.status == ConversationStatus.ESCALATED:
+        return
+    failed = [f"{d.name}: {d.error or 'failed'}" for d in turn.decisions_unwritten() if not d.ok]
+    decided = [d.name for d in turn.decisions_unwritten()]
+    why = "; ".join(failed) if failed else f"no step answered (decisions: {', '.join(decided) or 'none'})"
+    logger.warning(
+        "turn.no_answer",
+        extra={"conversation_id": str(turn.conversation.pk), "planner": turn.planner_name, "why": why[:300]},
+    )
+    agent_metrics.turns_unanswered.labels(planner=turn.planner_name or "none").inc()
+    turn.record_decision(
+        DecisionKind.RULE,
+        "no_answer_fallback",
+        rationale=f'"{turn.customer_text[:80]}" would have ended without an answer ({why})',
+        ok=False,
+        error=why,
+    )
+    turn.say(
+        NO_ANSWER_TEXT, data={"kind": "no_answer", "quick_replies": _replies(["Show my order", "Talk to a person"])}
+    )
 
 
 def _read(turn: Turn, command: dict | None) -> list[c.Command]:

@@ -291,6 +291,10 @@ class Turn:
         self._decisions.append(decision)
         return decision
 
+    def decisions_unwritten(self) -> list[AgentDecision]:
+        """The decisions recorded since the last flush (all of the turn's, when it has posted nothing yet)."""
+        return list(self._decisions)
+
     def decisions_flush(self) -> None:
         """Write the decisions recorded since the last flush, and their audit events, in one transaction
         (one multi-row INSERT each).

@@ -515,3 +515,32 @@ def test_a_size_said_alone_with_nothing_under_discussion_orders_nothing(generato
     commands = generator.generate(text="ok 45 then", context=DialogueContext())
 
     assert not any(command.kind == "add_items" for command in commands)
+
+
+@pytest.mark.parametrize(
+    "text, quantity",
+    [
+        ("make it 50", "50"),  # the Blue Runner comes in 40 to 45: 50 is how many, not a size
+        ("50", "50"),
+        ("actually 50 of them", "50"),
+        ("make it 50 pairs", "50"),
+        ("change the quantity to 50", "50"),
+        ("change the quantity to 500", "500"),
+        ("qty 50", "50"),
+        ("qty 44", "44"),  # a count word makes even a size the shoe comes in a count
+        ("44 pairs", "44"),
+    ],
+)
+def test_a_count_about_a_shoe_line_is_a_quantity_not_a_size(generator, text, quantity):
+    # issue #16: "make it 50" about shoes was read as size 50, so the answer was about sizes and never
+    # named how many can be ordered
+    commands = read(generator, text)
+
+    assert [(c.slot, c.value) for c in commands if isinstance(c, SetSlot)] == [("quantity", quantity)]
+
+
+@pytest.mark.parametrize("text", ["make it 44", "sorry i meant 44", "44", "make it size 50"])
+def test_a_number_the_shoe_comes_in_or_said_as_a_size_stays_a_size(generator, text):
+    commands = read(generator, text)
+
+    assert [(c.slot, c.value) for c in commands if isinstance(c, SetSlot)] == [("size", text.split()[-1])]

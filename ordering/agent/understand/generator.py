@@ -38,6 +38,10 @@ Encodings the policy relies on:
   matches, otherwise value = the customer's words (the policy searches / asks).
 - An ambiguous shoe size ("size 9"): in an item, size=None, size_said="9", size_options=("42", "43"); in a
   SetSlot, value="9" and target=ItemSpec(size_said="9", size_options=(…)).
+- A number alone in a correction or as a bare reply about a shoe line ("make it 44", "i meant 50") is a size
+  only when the line's product comes in it; otherwise it is how many ("make it 50" about shoes sold in 40 to
+  45 is 50 pairs, which the policy refuses naming the maximum). Said with a count word ("50 of them",
+  "50 pairs", "change the quantity to 50", "qty 50", "50x") a number is always how many, never a size.
 - "It" / "them" / "that one" ("how much is it", "buy it in olive L", "I'll take them in 43"): the product under
   discussion when the context says which for sure (the one product in `last_shown` with nothing else in the
   cart, or the cart's one product with nothing shown); otherwise the item has no product_ids and no query
@@ -435,6 +439,10 @@ BOTH = _rx(
     r"^(?:(?:i will take|i will have|i want|i would like|give me|add|get|take|can i (?:get|have)|let us do|"
     r"let me get)\s+)?(?:both|both of them|both of those|both of these|the two of them|both ones)"
     r"(?:\s+(?:please|then|thanks|thank you))*$"
+)
+# Words that make the number said with them a count, never a size ("50 of them", "the quantity to 50", "50x").
+COUNT_WORDS = _rx(
+    r"\b(?:quantity|qty|of them|of those|of these|pairs?|units?|pieces?|packs?|items?)\b|\d\s*x\b|\bx\s*\d"
 )
 # "Reorder them but size L this time": words that only say when, around a slot said about the item before.
 SLOT_FILLER = _rx(r"\b(?:this time|instead|though|please|for (?:me|him|her)|this one|but|then|now)\b")
@@ -1587,8 +1595,11 @@ class _Reader:
         value_text = re.sub(r"\s+", " ", value_text).strip(" ,")
         shoe = self._line_is_shoe(target)
         commands: list[Command] = []
-        reading = self._size(value_text, letters_alone=len(value_text.split()) <= 3, shoe=shoe, bare_number=shoe,
-                             small=False)  # fmt: skip
+        # The count words are gone from value_text by now: whether the number was a count is read from the body.
+        counted = bool(COUNT_WORDS.search(body))
+        reading = self._size(value_text, letters_alone=len(value_text.split()) <= 3, shoe=shoe,
+                             bare_number=shoe and not counted, small=False,
+                             sizes=self._line_sizes(target))  # fmt: skip
         numbers_text = value_text
         if reading is not None:
             commands.append(_size_slot(reading, correction=True, target=target))
@@ -1668,18 +1679,28 @@ class _Reader:
             commands.append(AddItems(items=tuple(added[:10])))
         return commands
 
-    def _line_is_shoe(self, target: ItemSpec | None) -> bool:
-        candidates: list[str] = []
+    def _line_products(self, target: ItemSpec | None) -> list[str]:
+        """The product(s) a correction or a bare reply is about: the target's, the one asked about, or the
+        cart's latest line."""
         if target is not None and target.product_ids:
-            candidates = list(target.product_ids)
-        elif self.context.pending is not None and self.context.pending.product_id:
-            candidates = [self.context.pending.product_id]
-        elif self.context.cart:
-            candidates = [self.context.cart[-1].product_id]
+            return list(target.product_ids)
+        if self.context.pending is not None and self.context.pending.product_id:
+            return [self.context.pending.product_id]
+        if self.context.cart:
+            return [self.context.cart[-1].product_id]
+        return []
+
+    def _line_is_shoe(self, target: ItemSpec | None) -> bool:
         return any(
             entry is not None and entry.size_kind == "shoe"
-            for entry in (self.lexicon.by_id.get(pid) for pid in candidates)
+            for entry in (self.lexicon.by_id.get(pid) for pid in self._line_products(target))
         )
+
+    def _line_sizes(self, target: ItemSpec | None) -> tuple[str, ...] | None:
+        """The sizes the product(s) of `_line_products` come in; None when the catalog does not know them."""
+        entries = [self.lexicon.by_id.get(pid) for pid in self._line_products(target)]
+        sizes = tuple(size for entry in entries if entry is not None for size in entry.sizes if size)
+        return sizes or None
 
     def _positional(self, text: str) -> list[Command]:
         position = POSITIONAL.search(text)
@@ -1792,7 +1813,8 @@ class _Reader:
         if len(words) > 4:
             return []
         shoe = self._line_is_shoe(None)
-        reading = self._size(text, letters_alone=True, shoe=shoe, bare_number=shoe)
+        reading = self._size(text, letters_alone=True, shoe=shoe, bare_number=shoe and not COUNT_WORDS.search(text),
+                             sizes=self._line_sizes(None))  # fmt: skip
         if reading is not None:
             return [_size_slot(reading, correction=False)]
         colour = self._colour(text)
@@ -1800,7 +1822,9 @@ class _Reader:
             return [SetSlot(slot="colour", value=colour)]
         quantity = self._number(text)
         if quantity is not None and re.fullmatch(
-            r"[-\d]+|\w+ (?:of them|please|pairs?|units?|packs?|boxes?|sets?|pieces?)|x\d+|\d+x", text
+            r"[-\d]+|\w+ (?:of them|please|pairs?|units?|packs?|boxes?|sets?|pieces?)|x\d+|\d+x"
+            r"|(?:qty|quantity):? -?\d+",
+            text,
         ):
             return [SetSlot(slot="quantity", value=str(quantity))]
         return []
@@ -2401,10 +2425,18 @@ class _Reader:
     # small readers -----------------------------------------------------------------------------
 
     def _size(
-        self, text: str, *, letters_alone: bool, shoe: bool, bare_number: bool, small: bool = True
+        self,
+        text: str,
+        *,
+        letters_alone: bool,
+        shoe: bool,
+        bare_number: bool,
+        small: bool = True,
+        sizes: tuple[str, ...] | None = None,
     ) -> SizeReading | None:
         """A size in `text`; with `bare_number`, a number alone counts (35 to 50 as EU; with `small`, 3 to 16 as
-        an ambiguous US/UK shoe size)."""
+        an ambiguous US/UK shoe size). With `sizes` (the product's own), a number alone in 35 to 50 counts only
+        when the product comes in it: "make it 50" about shoes sold in 40 to 45 is how many, not a size."""
         reading = find_shoe_size(text, self.lexicon.shoe_sizes)
         if reading is not None and (reading.size or reading.options):
             return reading
@@ -2415,7 +2447,7 @@ class _Reader:
             match = re.search(r"(?<![\w.$-])(\d{1,2}(?:\.5)?)(?![\w.%])", text)
             if match:
                 value = float(match.group(1))
-                if (value == int(value) and 35 <= value <= 50) or (
+                if (value == int(value) and 35 <= value <= 50 and (sizes is None or str(int(value)) in sizes)) or (
                     small and shoe and 3 <= value <= 16 and not re.search(r"\b(?:of them|pairs?|units?|x)\b", text)
                 ):
                     candidate = bare_shoe_size(match.group(1), shop_sizes=self.lexicon.shoe_sizes)
