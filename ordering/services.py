@@ -610,7 +610,8 @@ def conversation_message_post(
     once the claim commits, or right here in synchronous mode (ORDERING_TURNS_INLINE).
 
     Returns (the turn, replayed). A retried post with the same Idempotency-Key returns the first turn,
-    whatever its status, and runs nothing; a post while another turn of the conversation is queued or
+    whatever its status, and runs nothing new (a turn still queued after a few seconds has its task sent
+    again: the first may have been lost with the broker); a post while another turn of the conversation is queued or
     running is refused (TurnInProgress).
     """
     from django.conf import settings
@@ -622,6 +623,17 @@ def conversation_message_post(
         conversation=conversation, idempotency_key=idempotency_key[:255], text=text, command=command
     )
     if not fresh:
+        if record.status == TurnStatus.QUEUED and record.started_at < timezone.now() - timedelta(
+            seconds=settings.ORDERING_TURN_REPLAY_REQUEUE_AFTER_SECONDS
+        ):
+            # The client sent the same request again (the widget does after a 503) and its turn is still
+            # queued: its task may never have reached the broker (down at the time). Send it again rather
+            # than wait for the sweep; a duplicate delivery finds the turn taken and does nothing.
+            if settings.ORDERING_TURNS_INLINE:
+                turn_execute(turn_id=record.pk, conversation=conversation)
+                record.refresh_from_db()
+            else:
+                turn_enqueue(turn_id=record.pk)
         return record, True
     if settings.ORDERING_TURNS_INLINE:
         turn_execute(turn_id=record.pk, conversation=conversation)

@@ -69,6 +69,9 @@ ORDERING_TURNS_INLINE = env_bool("ORDERING_TURNS_INLINE", False)
 # after this long, and given up (failed, with an apology) when the customer has waited this long.
 ORDERING_TURN_REQUEUE_AFTER_SECONDS = env_int("ORDERING_TURN_REQUEUE_AFTER_SECONDS", 20)
 ORDERING_TURN_GIVE_UP_AFTER_SECONDS = env_int("ORDERING_TURN_GIVE_UP_AFTER_SECONDS", 120)
+# A retried post (same Idempotency-Key) of a turn still queued this long sends its task again at once
+# (the widget retries after a 503 while the broker was down), instead of waiting for the sweep.
+ORDERING_TURN_REPLAY_REQUEUE_AFTER_SECONDS = env_int("ORDERING_TURN_REPLAY_REQUEUE_AFTER_SECONDS", 3)
 
 ORDERING_BEAT_SCHEDULE = {
     "ordering-sweep-turns": {"task": "ordering.turns_sweep", "schedule": 10.0},

@@ -246,3 +246,30 @@ def test_a_turn_lost_with_its_process_is_failed_with_an_apology_and_the_next_mes
     assert apology.data["kind"] == "turn_failed"
     # a redelivery of the dead worker's task does not run it again
     assert services.turn_execute(turn_id=record.pk) == TurnStatus.FAILED
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_retried_post_of_a_turn_still_queued_sends_its_task_again(shop, chat, settings):
+    """The broker was down when the message was posted (503 after the turn committed): the widget sends
+    the same request again, and that retry, not the sweep 20 s later, gets the turn run."""
+    settings.ORDERING_TURNS_INLINE = False
+    chat.start()
+    conversation = Conversation.objects.get(pk=chat.id)
+    record, fresh = services.turn_claim(
+        conversation=conversation, idempotency_key="retry-1", text="Buy the Blue Runner in size 42", command=None
+    )
+    assert fresh and record.status == TurnStatus.QUEUED
+    # a retry within a moment of the post is a plain replay: the first task may still be on its way
+    chat.say("Buy the Blue Runner in size 42", key="retry-1")
+    record.refresh_from_db()
+    assert record.status == TurnStatus.QUEUED
+
+    ConversationTurn.objects.filter(pk=record.pk).update(
+        started_at=timezone.now() - timedelta(seconds=settings.ORDERING_TURN_REPLAY_REQUEUE_AFTER_SECONDS + 1)
+    )
+    chat.say("Buy the Blue Runner in size 42", key="retry-1")
+    record.refresh_from_db()
+    assert record.status == TurnStatus.DONE
+    assert chat.turn(f"/api/v1/conversations/{chat.id}/turns/{record.pk}/")["pending_confirmation"] is not None
+    # one answer, however many times the request was sent
+    assert conversation.messages.filter(turn=record, role="assistant").count() == 1
