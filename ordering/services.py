@@ -230,8 +230,14 @@ def _enqueue_compensate(flow_id: object) -> None:
 
 
 def flow_start(*, conversation: Conversation, merchant_id: str, checkout_session_id: str) -> OrderFlow:
-    """A draft flow owning a merchant checkout session the cart tools created (which holds stock)."""
+    """A draft flow owning a merchant checkout session the cart tools created (which holds stock).
+
+    The customer's oldest carts beyond ORDERING_MAX_OPEN_PREVIEWS are released first, in this transaction
+    (`ordering.holds.holds_make_room`)."""
+    from ordering.holds import holds_make_room
+
     with transaction.atomic():
+        holds_make_room(customer_id=conversation.customer_id)
         flow = OrderFlow.objects.create(
             customer_id=conversation.customer_id,
             conversation=conversation,
@@ -341,6 +347,10 @@ def _flow_confirm_locked(
     if flow.status != FlowStatus.PREVIEWED:
         if flow.confirmed_hash and flow.confirmed_hash == preview_hash:
             return False  # a duplicate of the confirmation that started this round
+        from ordering.holds import flow_released_refusal
+
+        # A preview whose stock hold was released says so (and how to get a fresh one), not just "expired".
+        flow_released_refusal(flow, customer_id=customer_id)
         raise FlowNotConfirmable(
             f"This order is {flow.get_status_display().lower()} and cannot be confirmed.",
             flow_id=str(flow.pk),
