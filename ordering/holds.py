@@ -88,9 +88,10 @@ def _released_text(reason: str) -> str:
             f"this one. {_KEPT}"
         )
     minutes = max(round(settings.ORDERING_PREVIEW_IDLE_RELEASE_SECONDS / 60), 1)
+    quiet = "a minute" if minutes == 1 else f"{minutes} minutes"
     return (
-        f"Nothing was ordered: we haven't talked for {minutes} minutes, so I asked the shop to stop holding the "
-        f"items of your order preview for you. {_KEPT}"
+        f"Nothing was ordered: we haven't talked for {quiet}, so I asked the shop to stop holding the items of "
+        f"your order preview for you. {_KEPT}"
     )
 
 

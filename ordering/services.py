@@ -437,8 +437,8 @@ def flow_cancel(
     """Stop a flow that has not been placed and undo its partial work (in the background)."""
     with transaction.atomic():
         flow = _locked_flow(flow_id=flow_id, customer_id=customer_id)
-        if flow.status == FlowStatus.CANCELED:
-            return flow
+        if flow.status in (FlowStatus.CANCELED, FlowStatus.EXPIRED):
+            return flow  # already stopped (an expired cart's hold was released with it: ordering/holds.py)
         if flow.status == FlowStatus.PLACING:
             # A step is talking to the merchant right now; the saga re-checks consent before every
             # foreign mutation, and a revoked grant stops it there.
@@ -855,8 +855,9 @@ def conversation_decide(
             )
         flow = flow_decline(flow_id=flow.pk, customer_id=customer_id, origin=origin)
         state = state_load(conversation.agent_state)
-        if state.get("flow_id") == str(flow.pk):
-            state.update(cart=[], flow_id=None, shown_preview_hash="")
+        # The cart's flow, or the one whose hold was released while its lines stayed in the cart.
+        if str(flow.pk) in (state.get("flow_id"), (state.get("released") or {}).get("flow_id")):
+            state.update(cart=[], flow_id=None, shown_preview_hash="", released=None)
             conversation.agent_state = state
             conversation.save(update_fields=["agent_state", "updated_at"])
         kind = "flow_declined"
