@@ -150,11 +150,16 @@ def _release_locked(flow: OrderFlow, *, reason: str, actor_type: ActorType | str
     if flow.compensations.filter(status__in=(CompensationStatus.PENDING, CompensationStatus.FAILED)).exists():
         _enqueue_compensate(flow.pk)
     if tell_customer:
-        conversation_post(
-            conversation_id=flow.conversation_id,
-            role=MessageRole.ASSISTANT,
-            text=_released_text(reason),
-            data={"kind": "preview_released", "flow_id": str(flow.pk), "reason": reason},
+        # After the commit, not inside it: the message's row takes a share lock on its conversation, which a
+        # failing turn of that conversation may hold while it waits for this very flow (`_turn_fail`).
+        transaction.on_commit(
+            lambda: conversation_post(
+                conversation_id=flow.conversation_id,
+                role=MessageRole.ASSISTANT,
+                text=_released_text(reason),
+                data={"kind": "preview_released", "flow_id": str(flow.pk), "reason": reason},
+            ),
+            robust=True,
         )
     transaction.on_commit(lambda: metrics.holds_released.labels(reason=reason).inc())
     logger.info("hold released", extra={"flow_id": str(flow.pk), "reason": reason})
@@ -201,7 +206,9 @@ def holds_make_room(*, customer_id: int) -> list[OrderFlow]:
     confirmed at this moment is waited for, and then no longer counted.
     """
     limit = settings.ORDERING_MAX_OPEN_PREVIEWS
-    list(get_user_model().objects.select_for_update().filter(pk=customer_id).values_list("pk", flat=True))
+    # FOR NO KEY UPDATE: two of these wait for each other, but rows that merely refer to the customer (their
+    # spend entries, escalations, conversations) can still be written meanwhile.
+    list(get_user_model().objects.select_for_update(no_key=True).filter(pk=customer_id).values_list("pk", flat=True))
     holds = list(
         OrderFlow.objects.select_for_update()
         .filter(customer_id=customer_id, status__in=HOLD_STATUSES)

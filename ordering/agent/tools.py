@@ -591,18 +591,18 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
     if blocked is not None:
         # Invariant: a preview that can never be placed is not offered for confirmation; it says why. Nor does
         # it hold the items at the shop: its session is canceled (the lines stay in the cart, for a change).
-        flow_hold_release(
+        released = flow_hold_release(
             flow_id=flow.pk,
             reason=PREVIEW_BLOCKED,
             customer_id=turn.customer_id,
             actor_type="agent",
             tell_customer=False,
         )
-        turn.state.update(
-            flow_id=None, shown_preview_hash="", released={"flow_id": str(flow.pk), "reason": PREVIEW_BLOCKED}
-        )
+        turn.state["shown_preview_hash"] = ""
+        if released is not None:
+            turn.state.update(flow_id=None, released={"flow_id": str(flow.pk), "reason": PREVIEW_BLOCKED})
+            turn.cart_flow_written(None)
         turn.save_state()
-        turn.cart_flow_written(None)
         message_data.update(kind="preview_blocked", blocked=blocked)
         return ToolResult(
             ok=True,
