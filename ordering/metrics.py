@@ -25,3 +25,8 @@ order_value = Histogram(
     ["currency"],
     buckets=(1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000),
 )
+holds_released = Counter(
+    "ordering_holds_released_total",
+    "Carts and previews whose merchant stock hold we released before any order, by why (ordering/holds.py)",
+    ["reason"],
+)

@@ -230,8 +230,14 @@ def _enqueue_compensate(flow_id: object) -> None:
 
 
 def flow_start(*, conversation: Conversation, merchant_id: str, checkout_session_id: str) -> OrderFlow:
-    """A draft flow owning a merchant checkout session the cart tools created (which holds stock)."""
+    """A draft flow owning a merchant checkout session the cart tools created (which holds stock).
+
+    The customer's oldest carts beyond ORDERING_MAX_OPEN_PREVIEWS are released first, in this transaction
+    (`ordering.holds.holds_make_room`)."""
+    from ordering.holds import holds_make_room
+
     with transaction.atomic():
+        holds_make_room(customer_id=conversation.customer_id)
         flow = OrderFlow.objects.create(
             customer_id=conversation.customer_id,
             conversation=conversation,
@@ -341,6 +347,10 @@ def _flow_confirm_locked(
     if flow.status != FlowStatus.PREVIEWED:
         if flow.confirmed_hash and flow.confirmed_hash == preview_hash:
             return False  # a duplicate of the confirmation that started this round
+        from ordering.holds import flow_released_refusal
+
+        # A preview whose stock hold was released says so (and how to get a fresh one), not just "expired".
+        flow_released_refusal(flow, customer_id=customer_id)
         raise FlowNotConfirmable(
             f"This order is {flow.get_status_display().lower()} and cannot be confirmed.",
             flow_id=str(flow.pk),
@@ -427,8 +437,8 @@ def flow_cancel(
     """Stop a flow that has not been placed and undo its partial work (in the background)."""
     with transaction.atomic():
         flow = _locked_flow(flow_id=flow_id, customer_id=customer_id)
-        if flow.status == FlowStatus.CANCELED:
-            return flow
+        if flow.status in (FlowStatus.CANCELED, FlowStatus.EXPIRED):
+            return flow  # already stopped (an expired cart's hold was released with it: ordering/holds.py)
         if flow.status == FlowStatus.PLACING:
             # A step is talking to the merchant right now; the saga re-checks consent before every
             # foreign mutation, and a revoked grant stops it there.
@@ -845,8 +855,9 @@ def conversation_decide(
             )
         flow = flow_decline(flow_id=flow.pk, customer_id=customer_id, origin=origin)
         state = state_load(conversation.agent_state)
-        if state.get("flow_id") == str(flow.pk):
-            state.update(cart=[], flow_id=None, shown_preview_hash="")
+        # The cart's flow, or the one whose hold was released while its lines stayed in the cart.
+        if str(flow.pk) in (state.get("flow_id"), (state.get("released") or {}).get("flow_id")):
+            state.update(cart=[], flow_id=None, shown_preview_hash="", released=None)
             conversation.agent_state = state
             conversation.save(update_fields=["agent_state", "updated_at"])
         kind = "flow_declined"

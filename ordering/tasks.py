@@ -6,7 +6,7 @@ the step under a lock and a lease, so a redelivered or duplicated task finds not
 
 from celery import shared_task
 
-from ordering import order_events, saga, services
+from ordering import holds, order_events, saga, services
 
 # acks_late + reject_on_worker_lost: a task whose worker dies is delivered again, not lost; the
 # saga's claim makes the second delivery harmless.
@@ -27,6 +27,12 @@ def flow_compensate(flow_id: str) -> str:
 @shared_task(name="ordering.flows_sweep", **_RELIABLE)
 def flows_sweep() -> dict:
     return saga.flows_sweep()
+
+
+# Carts and previews whose conversation went quiet give their stock back to the shop early (ordering/holds.py).
+@shared_task(name="ordering.holds_release_idle", **_RELIABLE)
+def holds_release_idle() -> dict:
+    return holds.holds_release_idle()
 
 
 @shared_task(name="ordering.flows_halt_for_customer", **_RELIABLE)

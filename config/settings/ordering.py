@@ -73,9 +73,22 @@ ORDERING_TURN_GIVE_UP_AFTER_SECONDS = env_int("ORDERING_TURN_GIVE_UP_AFTER_SECON
 # (the widget retries after a 503 while the broker was down), instead of waiting for the sweep.
 ORDERING_TURN_REPLAY_REQUEUE_AFTER_SECONDS = env_int("ORDERING_TURN_REPLAY_REQUEUE_AFTER_SECONDS", 3)
 
+# Stock holds (ordering/holds.py). Every cart or preview not confirmed yet keeps its items reserved at the
+# merchant (the sandbox holds a session 30 minutes). A customer keeps at most this many such carts at a
+# time, over all their conversations: starting one more releases the oldest (canceled at the merchant,
+# the flow expired). At least 1.
+ORDERING_MAX_OPEN_PREVIEWS = max(env_int("ORDERING_MAX_OPEN_PREVIEWS", 3), 1)
+# A cart or preview whose conversation has been quiet this long is released by the beat's sweep (every
+# ORDERING_SWEEP_INTERVAL_SECONDS), well before the merchant's own expiry; a later "yes" gets a fresh preview.
+ORDERING_PREVIEW_IDLE_RELEASE_SECONDS = env_int("ORDERING_PREVIEW_IDLE_RELEASE_SECONDS", 10 * 60)
+
 ORDERING_BEAT_SCHEDULE = {
     "ordering-sweep-turns": {"task": "ordering.turns_sweep", "schedule": 10.0},
     "ordering-resume-stuck-flows": {"task": "ordering.flows_sweep", "schedule": float(ORDERING_SWEEP_INTERVAL_SECONDS)},
+    "ordering-release-idle-holds": {
+        "task": "ordering.holds_release_idle",
+        "schedule": float(ORDERING_SWEEP_INTERVAL_SECONDS),
+    },
     # Merchant order webhooks whose enqueue was lost, or that came before the saga recorded the order.
     "ordering-apply-merchant-order-events": {
         "task": "ordering.merchant_order_events_sweep",

@@ -26,8 +26,9 @@ from typing import Any
 
 from ordering.agent import commands as c
 from ordering.agent.state import MAX_QUANTITY, cart_reset
-from ordering.agent.tools import ToolCall, ToolResult
+from ordering.agent.tools import ToolCall, ToolResult, cart_released_noted
 from ordering.agent.turn import Turn
+from ordering.holds import PREVIEW_BLOCKED
 from ordering.models import DecisionKind, FlowStatus
 
 # After this many failed clarifications in a row, a person takes over.
@@ -47,6 +48,10 @@ OUT_OF_SCOPE_TEXT = (
     "I can't help with that, sorry."
 )
 NOTHING_TO_CONFIRM = "There is nothing waiting for your confirmation right now. What would you like to order?"
+PREVIEW_EXPIRED_TEXT = (
+    "That preview expired, so I haven't ordered anything: the shop was no longer holding its items. Here is a "
+    "fresh preview with the shop's current prices; reply yes if you want me to place it."
+)
 CART_TOOLS = frozenset(
     {"add_to_cart", "update_cart_line", "remove_from_cart", "apply_promo", "choose_shipping", "choose_address",
      "choose_payment_method"}
@@ -160,6 +165,8 @@ class Policy:
 
         if not turn.state["cart"] or not turn.state.get("flow_id") or turn.cart_flow() is not None:
             return
+        if cart_released_noted(turn):
+            return  # kept without its hold: a change or a "yes" opens a fresh session (`_after_release`)
         flow = OrderFlow.objects.filter(pk=turn.state["flow_id"], conversation=turn.conversation).first()
         if flow is not None and flow.status in (FlowStatus.FAILED, FlowStatus.COMPENSATING, FlowStatus.COMPENSATED):
             return  # kept: another card puts the same items in a new cart (`_revive_cart`)
@@ -275,6 +282,9 @@ class Policy:
         from ordering.agent.pipeline import confirm_typed, decline_typed
 
         flow = turn.cart_flow()
+        if flow is None and turn.state["cart"] and turn.state.get("released"):
+            self._after_release(turn, command)
+            return
         if flow is None or flow.status != FlowStatus.PREVIEWED:
             if isinstance(command, c.Decline) and turn.state.get("pending"):
                 self._clear_pending(turn)
@@ -307,6 +317,29 @@ class Policy:
             self._preview(turn, "a typed yes must follow the preview it confirms")
             return
         confirm_typed(turn, flow)
+
+    def _after_release(self, turn: Turn, command: c.Command) -> None:
+        """A yes or no to a preview whose stock hold was released (ordering/holds.py): a no drops the cart; a
+        yes places nothing and gets a fresh preview from the shop (new session, today's prices), which the
+        customer confirms in turn."""
+        from ordering.agent.pipeline import DECLINED_TEXT
+
+        released = turn.state["released"]
+        if isinstance(command, c.Decline):
+            cart_reset(turn.state)
+            turn.save_state()
+            turn.say(DECLINED_TEXT, data={"kind": "flow_declined", "flow_id": released.get("flow_id")})
+            return
+        turn.record_decision(
+            DecisionKind.CONFIRMATION, "released_preview_not_confirmed", ok=False,
+            rationale=f"preview of flow {released.get('flow_id')} was released ({released.get('reason')}); "
+            "a fresh preview is shown instead of placing anything",
+        )  # fmt: skip
+        if released.get("reason") == PREVIEW_BLOCKED:
+            turn.say("Before I place anything, please check the order once more.", data={"kind": "notice"})
+        else:
+            turn.say(PREVIEW_EXPIRED_TEXT, data={"kind": "preview_expired", "flow_id": released.get("flow_id")})
+        self._preview(turn, "the preview the customer said yes to had expired: a fresh one from the shop")
 
     # -- the open question ----------------------------------------------------------------------
 

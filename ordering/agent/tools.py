@@ -34,6 +34,7 @@ from ordering.agent import merchant as shop
 from ordering.agent import metrics as agent_metrics
 from ordering.agent.state import MAX_QUANTITY, SHIPPING_OPTIONS, cart_reset
 from ordering.errors import FlowNotConfirmable, OrderingError, PreviewIncomplete
+from ordering.holds import PREVIEW_BLOCKED, flow_hold_release, flow_hold_was_released
 from ordering.models import FlowStatus, OrderFlow
 from ordering.money import format_money
 from ordering.preview import preview_text
@@ -289,6 +290,8 @@ def _sync(turn: Turn, before: dict[str, Any]) -> ToolResult | Any:
         if isinstance(error, MerchantError):
             return _merchant_failed(error)
         return _failed(error.message)
+    if flow is not None:
+        turn.state["released"] = None  # the cart holds stock again, under a session of its own
     turn.save_state()
     turn.cart_flow_written(flow)
     turn.checkout_sessions.clear()
@@ -522,8 +525,34 @@ def choose_payment_method(turn: Turn, args: dict) -> ToolResult:
 # -- preview, status, cancel, hand-over ----------------------------------------------------------
 
 
+def cart_released_noted(turn: Turn) -> bool:
+    """When the cart's flow ended because its stock hold was released (ordering/holds.py), the cart keeps its
+    lines without a flow and remembers why (`released`), so the next change or preview opens a fresh session.
+    True when it did; any other ended flow is left to the caller."""
+    flow_id = turn.state.get("flow_id")
+    if not flow_id or not turn.state["cart"] or turn.cart_flow() is not None:
+        return False
+    flow = OrderFlow.objects.filter(pk=flow_id, conversation=turn.conversation).first()
+    if flow is None or not flow_hold_was_released(flow):
+        return False
+    turn.state.update(
+        flow_id=None, shown_preview_hash="", released={"flow_id": str(flow.pk), "reason": flow.failure_code}
+    )
+    turn.save_state()
+    return True
+
+
 def preview_order(turn: Turn, args: dict) -> ToolResult:
     flow = turn.cart_flow()
+    if flow is None:
+        cart_released_noted(turn)  # released while this turn ran
+    if flow is None and turn.state["cart"] and not turn.state["flow_id"]:
+        # The cart's stock hold was released (a blocked preview, an idle chat, the customer's limit of open
+        # carts): a fresh session reserves the items again, unless what blocked it still stands.
+        reopened = _reopen_released_cart(turn)
+        if isinstance(reopened, ToolResult):
+            return reopened
+        flow = reopened
     if flow is None or not turn.state["cart"]:
         return _failed("The cart is empty; there is nothing to preview.")
     payment_method_id = turn.state["payment_method_id"] or getattr(turn.payment_method_default(), "pk", None)
@@ -560,13 +589,24 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
     }
     blocked = _placement_blocker(turn, flow)
     if blocked is not None:
-        # Invariant: a preview that can never be placed is not offered for confirmation; it says why.
+        # Invariant: a preview that can never be placed is not offered for confirmation; it says why. Nor does
+        # it hold the items at the shop: its session is canceled (the lines stay in the cart, for a change).
+        released = flow_hold_release(
+            flow_id=flow.pk,
+            reason=PREVIEW_BLOCKED,
+            customer_id=turn.customer_id,
+            actor_type="agent",
+            tell_customer=False,
+        )
         turn.state["shown_preview_hash"] = ""
+        if released is not None:
+            turn.state.update(flow_id=None, released={"flow_id": str(flow.pk), "reason": PREVIEW_BLOCKED})
+            turn.cart_flow_written(None)
         turn.save_state()
         message_data.update(kind="preview_blocked", blocked=blocked)
         return ToolResult(
             ok=True,
-            data={"flow_id": str(flow.pk), "blocked": blocked, "total": preview["total"]},
+            data={"flow_id": str(flow.pk), "blocked": blocked, "total": preview["total"], "held": False},
             say=f"{preview_text(preview).rsplit(' Confirm', 1)[0]} I can't place this order: {blocked['message']} "
             f"You can change this on your settings page: {blocked['settings_url']}",
             message_data=message_data,
@@ -585,6 +625,29 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
         say=preview_text(preview),
         message_data=message_data,
     )
+
+
+def _reopen_released_cart(turn: Turn) -> OrderFlow | ToolResult:
+    """A new checkout session (and flow) for a cart whose hold was released; for a preview released because it
+    could not be placed, only once nothing stands in the way any more (the customer's limits are checked on
+    the released preview's total first, so a refused yes does not hold the items again)."""
+    released = turn.state.get("released") or {}
+    if released.get("reason") == PREVIEW_BLOCKED:
+        earlier = OrderFlow.objects.filter(pk=released.get("flow_id"), conversation=turn.conversation).first()
+        blocked = _placement_blocker(turn, earlier) if earlier is not None else None
+        if blocked is not None:
+            return ToolResult(
+                ok=True,
+                data={"flow_id": None, "blocked": blocked, "held": False},
+                say=f"I still can't place this order: {blocked['message']} "
+                f"You can change this on your settings page: {blocked['settings_url']}",
+                message_data={"kind": "refusal", "blocked": blocked},
+            )
+    session = _sync(turn, _snapshot(turn))
+    if isinstance(session, ToolResult):
+        return session
+    flow = turn.cart_flow()
+    return flow if flow is not None else _failed("The cart is empty; there is nothing to preview.")
 
 
 def _placement_blocker(turn: Turn, flow: OrderFlow) -> dict[str, Any] | None:
@@ -724,6 +787,18 @@ def order_status(turn: Turn, args: dict) -> ToolResult:
 
 
 def cancel_order(turn: Turn, args: dict) -> ToolResult:
+    if args.get("which", "current") == "current" and turn.state["cart"] and turn.cart_flow() is None:
+        cart_released_noted(turn)
+    if args.get("which", "current") == "current" and turn.state["cart"] and not turn.state["flow_id"]:
+        # A cart whose hold was released already: nothing is held or ordered, only the lines go.
+        cart_reset(turn.state)
+        turn.save_state()
+        return ToolResult(
+            ok=True,
+            data={"flow_id": None, "status": "canceled"},
+            say="Canceled. Nothing was ordered or charged, and the items are released.",
+            message_data={"kind": "flow_canceled"},
+        )
     flow = _flow_for(turn, args.get("which", "current"))
     if flow is None:
         return _failed("There is no order to cancel.")

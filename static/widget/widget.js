@@ -871,8 +871,10 @@
   }
 
   function blockedNow(box, flow, newest) {
-    // The latest preview of its cart, shown as one the customer's settings would refuse.
-    return box.hasAttribute("data-blocked-preview") && box === newest && (!flow || flow.status === "previewed");
+    // The latest preview of its cart, shown as one the customer's settings would refuse (whose flow the server
+    // ended at once, so the shop holds nothing for it: its own note says why, not "Cancelled").
+    var ended = flow && flow.status === "canceled" && flow.failure_code === "preview_blocked";
+    return box.hasAttribute("data-blocked-preview") && box === newest && (!flow || flow.status === "previewed" || ended);
   }
 
   function refreshPreviews() {

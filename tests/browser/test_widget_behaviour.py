@@ -44,6 +44,15 @@ def test_after_revoking_the_ordering_grant_on_the_settings_page_the_widget_refus
     blocked = store.log.locator(".oaw-message[data-kind=preview_blocked]").last
     assert blocked.get_by_role("link", name="Open your settings").get_attribute("href") == "/settings/"
     assert blocked.get_by_role("button", name="Confirm").count() == 0
+    # the shop holds nothing for it (its flow was ended at once); after a reload, with the flow's status known
+    # to the widget, the card still says why it cannot be placed, not "Cancelled"
+    store.page.reload()
+    store.panel.wait_for(state="visible")
+    store.wait_until_idle()
+    blocked = store.log.locator(".oaw-message[data-kind=preview_blocked]").last
+    blocked.wait_for()
+    assert blocked.get_by_role("link", name="Open your settings").is_visible()
+    assert blocked.locator(".oaw-progress").is_hidden()
     assert merchant_order_count() == 0
     assert store.page.locator(".oaw-message[data-kind=flow_placed]").count() == 0
     screenshot(store.page, "revoked-refused")

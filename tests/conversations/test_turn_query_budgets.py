@@ -30,10 +30,12 @@ pytestmark = [pytest.mark.postgres]
 # the auto-checkout question. What remains in an add-to-cart turn: the turn's claim and its read (2),
 # cards, addresses, shop account (3), the draft flow with its compensation and event (5), the preview
 # (5), the consent check (2), the decisions with the message (5), the state and the turn's end (2).
+# Then (#16, stock holds): a new cart first locks the customer's row and reads their open carts, to release
+# the oldest beyond ORDERING_MAX_OPEN_PREVIEWS (ordering/holds.py): 2 more, only in the turn that starts a cart.
 BUDGETS = {
     "small_talk": (11, 10),
     "search": (12, 11),
-    "add_to_cart": (24, 21),
+    "add_to_cart": (26, 23),
     "preview": (20, 18),
     "confirm": (24, 22),
     "cancel": (22, 20),
