@@ -278,12 +278,19 @@ def test_the_sweeper_finishes_a_flow_left_compensating_after_its_last_undo_step(
 # -- fault injection: a merchant outage during undo, with a real worker -----------------------------------
 
 
+@pytest.mark.parametrize(
+    ("cooldown", "outage"),
+    [
+        pytest.param(2.0, 5.0, id="5s-outage"),
+        # The issue's case at its own length: a 30 s outage, the breaker half-opening twice inside it.
+        pytest.param(12.0, 30.0, id="30s-outage"),
+    ],
+)
 def test_a_merchant_outage_during_undo_ends_with_the_stock_released_and_no_escalation(
-    shop, live_server, settings, tmp_path
+    shop, live_server, settings, tmp_path, cooldown, outage
 ):
-    """The issue's 30 s outage against a 30 s breaker, shortened: the breaker opens for 2 s and the merchant is
-    down for 2.5 cool-downs (5 s), so the undo meets the open breaker three times (two failed probes)."""
-    cooldown, outage = 2.0, 5.0
+    """The merchant is down for 2.5 breaker cool-downs, so the undo meets the open breaker three times (two
+    failed probes) before the shop answers again: once scaled down (5 s), once at the issue's 30 s."""
     breaker = _breaker_opens_on_one_call(settings, cooldown=cooldown)
     settings.ORDERING_STUCK_AFTER_SECONDS = 1  # beat's sweeper runs in this process
     worker_env = {
