@@ -14,7 +14,12 @@ import pytest
 
 from tests.support import services
 
-pytest_plugins = ["tests.support.sandbox", "tests.support.fake_merchant", "tests.support.private_servers"]
+pytest_plugins = [
+    "tests.support.sandbox",
+    "tests.support.fake_merchant",
+    "tests.support.private_servers",
+    "tests.support.eager",
+]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
 

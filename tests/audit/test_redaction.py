@@ -21,7 +21,7 @@ from audit.redaction import SECRET_KEYS, key_is_secret, luhn_valid, redact, reda
 from audit.services import REDACTED, audit_record
 from ordering.models import FlowStatus, OrderFlow
 from tests.conversations.conftest import _fresh_throttle, chat  # noqa: F401 - fixtures reused as they are
-from tests.ordering.conftest import eager_tasks, shop  # noqa: F401 - fixtures reused as they are
+from tests.ordering.conftest import shop  # noqa: F401 - fixtures reused as they are
 from tests.support.merchant_state import merchant_order
 
 # Test card numbers of the card networks (all pass Luhn).

@@ -14,7 +14,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connections
 
-from tests.ordering.conftest import eager_tasks, shop  # noqa: F401 - fixtures reused as they are
+from tests.ordering.conftest import shop  # noqa: F401 - fixtures reused as they are
 from tests.support.services import ARTIFACTS_DIR
 
 SEED = "Buy the blue running shoes I liked last week and apply my 10% promo"

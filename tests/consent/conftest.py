@@ -4,10 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.consent.factories import UserFactory
-from tests.ordering import conftest as ordering_fixtures
 from tests.ordering.conftest import QUICK_MERCHANT
-
-eager_tasks = ordering_fixtures.eager_tasks
 
 CEILINGS = {"per_order": 50_000, "per_day": 100_000, "per_month": 300_000, "per_session": 50_000}
 

@@ -28,7 +28,7 @@ from ordering.agent.turn import Turn
 from ordering.models import FlowStatus, OrderFlow
 from ordering.services import conversation_open, flow_confirm
 from tests.browser.conftest import in_thread
-from tests.ordering.conftest import eager_tasks, shop  # noqa: F401 - alice's shop on the live sandbox
+from tests.ordering.conftest import shop  # noqa: F401 - alice's shop on the live sandbox
 
 STAFF_NOTE = "Velocity pattern matches card testing ring 7; do not approve"
 STAFF_REPLY = "Hello Alice, a specialist is checking your order."

@@ -21,10 +21,9 @@ from sandbox_merchant.models import Product
 from tests.ordering import conftest as ordering_fixtures
 from tests.support.merchant_state import only_order
 
-# The flow tests' fixtures, reused as they are: the sandbox merchant on a live socket with the demo
-# customers, and Celery tasks run in-process.
+# The flow tests' sandbox merchant on a live socket with the demo customers; Celery tasks run
+# in-process (`eager_tasks` is suite-wide).
 shop = ordering_fixtures.shop
-eager_tasks = ordering_fixtures.eager_tasks
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 TIMES = "\N{MULTIPLICATION SIGN}"
 

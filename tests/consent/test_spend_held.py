@@ -26,7 +26,7 @@ from ordering.saga import Placed, _placed, spend_reference
 from ordering.services import conversation_start, flow_confirm
 from tests.consent.factories import UserFactory
 from tests.consent.test_spend import run_concurrently
-from tests.ordering.conftest import eager_tasks, shop  # noqa: F401 - alice's shop on the live sandbox
+from tests.ordering.conftest import shop  # noqa: F401 - alice's shop on the live sandbox
 
 
 def placing_flow(user, *, total: int = 5_000, confirmations: int = 1) -> OrderFlow:
@@ -188,7 +188,7 @@ def test_the_sweeper_racing_completing_flows_never_loses_a_charge():
 @pytest.mark.postgres
 def test_a_reservation_running_out_during_a_slow_complete_is_not_swept_and_the_order_counts(
     shop,  # noqa: F811
-    eager_tasks,  # noqa: F811
+    eager_tasks,
     settings,
 ):
     # given: the merchant takes 3 s over the complete call

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from config.celery import app as celery_app
 from tests.merchant_client.conftest import configure_merchant, scripted  # noqa: F401 (fixtures)
 from tests.merchant_client.scripted import Reply, ScriptedServer
 from tests.support.acp_schema import example
@@ -32,13 +31,3 @@ def serve_session(server: ScriptedServer, session: dict[str, Any], *, times: int
 def merchant(scripted, configure_merchant):  # noqa: F811
     """Our client for the scripted merchant (one attempt per call: every request recorded is one call)."""
     return configure_merchant(scripted.url, max_attempts=1)
-
-
-@pytest.fixture
-def eager_tasks():
-    """Run Celery tasks in-process at enqueue time (after commit), as tests/ordering does."""
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = False
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous

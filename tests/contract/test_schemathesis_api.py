@@ -30,7 +30,7 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis.core import NOT_SET
 from schemathesis.generation.modes import GenerationMode
 
-from tests.ordering.conftest import eager_tasks, shop  # noqa: F401 - fixtures reused as they are
+from tests.ordering.conftest import shop  # noqa: F401 - fixtures reused as they are
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 

@@ -12,9 +12,8 @@ from ordering.models import OrderFlow
 from ordering.services import flow_confirm
 from tests.ordering import conftest as ordering_fixtures
 
-# The order-flow tests' fixtures: a sandbox shop on a live socket, and Celery tasks run in-process.
+# The order-flow tests' sandbox shop on a live socket (`eager_tasks` is suite-wide).
 shop = ordering_fixtures.shop
-eager_tasks = ordering_fixtures.eager_tasks
 
 CHANGELIST = "/admin/escalations/escalation/"
 

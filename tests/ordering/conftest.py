@@ -19,7 +19,6 @@ from catalog_adapters.contract import (
     SelectedFulfillmentOption,
 )
 from catalog_adapters.registry import get_merchant, reset_merchants
-from config.celery import app as celery_app
 from consent.demo import consent_demo_seed
 from consent.models import Address, PaymentMethod
 from ordering.models import OrderFlow
@@ -90,18 +89,6 @@ def previewed_flow(*, user, card: str, variant: str, quantity: int = 1, codes=()
         payment_method_id=PaymentMethod.objects.get(user=user, vault_reference=card).pk,
         address_id=home.pk,
     )
-
-
-@pytest.fixture
-def eager_tasks():
-    """Run Celery tasks in-process at enqueue time (after commit), for tests that are not about the queue."""
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager = True
-    # A task's failure stays in its result, as in a worker; the merchant's webhook retries must not
-    # surface inside the request that enqueued them.
-    celery_app.conf.task_eager_propagates = False
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
 
 
 @pytest.fixture

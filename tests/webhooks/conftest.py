@@ -20,7 +20,6 @@ from ordering.saga import spend_reference
 from ordering.services import conversation_start
 from tests.consent.factories import UserFactory
 from tests.merchant_client.conftest import configure_merchant  # noqa: F401  (a fixture)
-from tests.ordering.conftest import eager_tasks  # noqa: F401  (a fixture)
 from tests.support.acp_schema import assert_valid
 
 SECRET = "whsec-webhooks-test"
@@ -156,7 +155,7 @@ def place(customer, merchant_id):
 
 
 @pytest.fixture
-def send(client, merchant_id, eager_tasks, django_capture_on_commit_callbacks):  # noqa: F811
+def send(client, merchant_id, eager_tasks, django_capture_on_commit_callbacks):
     """`send(event, **deliver_kwargs)`: deliver to the configured merchant's receiver and run what its commit
     enqueues (the hook, then the apply task, in-process), as the web process and a worker would."""
 

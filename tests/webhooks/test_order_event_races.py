@@ -6,7 +6,6 @@ import json
 import threading
 
 import pytest
-from celery._state import _set_task_join_will_block
 from django.db import connections
 from django.test import Client
 
@@ -40,10 +39,6 @@ def in_threads(count: int, work) -> list[int]:
         thread.start()
     for thread in threads:
         thread.join()
-    # Celery's eager run guards `.get()` with a process-wide flag it saves and restores around each task;
-    # tasks run eagerly in racing threads can restore it in the wrong order and leave it set, which would
-    # make a later test's `result.get()` fail with "Never call result.get() within a task".
-    _set_task_join_will_block(False)
     assert unexpected == []
     return statuses
 
