@@ -1,6 +1,6 @@
 """Suite-wide fixtures and the service markers.
 
-Tests that need a real service carry a marker (`postgres`, `redis`, `browser`). When the service is
+Tests that need a real service carry a marker (`postgres`, `redis`, `browser`, `promtool`). When the service is
 missing they are skipped with the reason, unless REQUIRE_SERVICES=1 (as in CI), which turns any such
 skip, and any other skip, into a failure.
 """
@@ -27,6 +27,7 @@ _SERVICE_CHECKS = {
     "postgres": services.postgres_problem,
     "redis": services.redis_problem,
     "browser": services.browser_problem,
+    "promtool": services.promtool_problem,
 }
 
 

@@ -59,6 +59,12 @@ def browser_problem() -> str | None:
     return None
 
 
+def promtool_problem() -> str | None:
+    if shutil.which("promtool") is None:
+        return "no promtool on PATH (apt-get install prometheus provides it; the service need not run)"
+    return None
+
+
 def chromium_args() -> list[str]:
     """Flags these machines need. Playwright adds --headless and a fresh --user-data-dir itself.
 

@@ -1,0 +1,75 @@
+"""The Prometheus rules in deploy/prometheus pass promtool's checks and its unit tests.
+
+`promtool test rules` feeds each test file's series through the rules and compares the alerts and
+recorded values with what the file expects: series that must fire and series that must not.
+Without promtool these tests are skipped, and fail under REQUIRE_SERVICES=1 (as in CI, which installs it).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+import yaml
+
+from tests.ops.promql import PROJECT_DIR, PROMETHEUS_DIR, RULE_FILES, RULE_TEST_FILES, alert_rules
+
+pytestmark = pytest.mark.promtool
+
+
+def _promtool(*args: str, cwd=PROMETHEUS_DIR) -> None:
+    run = subprocess.run(["promtool", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+    if run.returncode != 0:
+        pytest.fail(f"promtool {' '.join(args)} failed ({run.returncode}):\n{run.stdout}\n{run.stderr}", pytrace=False)
+
+
+def test_the_rule_files_pass_promtool_check_rules():
+    assert RULE_FILES
+    _promtool("check", "rules", *map(str, RULE_FILES))
+
+
+def test_the_rules_pass_their_promtool_unit_tests():
+    assert RULE_TEST_FILES
+    _promtool("test", "rules", *(str(path.relative_to(PROMETHEUS_DIR)) for path in RULE_TEST_FILES))
+
+
+def test_the_example_prometheus_yml_passes_promtool_check_config(tmp_path):
+    # The example reads the scrape token from a file on the Prometheus host; give it one here.
+    config = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
+    token = tmp_path / "token"
+    token.write_text("an-example-token-of-16+chars\n")
+    for job in config["scrape_configs"]:
+        if "authorization" in job:
+            job["authorization"]["credentials_file"] = str(token)
+    config["rule_files"] = [str(PROMETHEUS_DIR / path) for path in config["rule_files"]]
+    assert sorted(config["rule_files"]) == sorted(map(str, RULE_FILES))
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+
+    _promtool("check", "config", str(tmp_path / "prometheus.yml"), cwd=tmp_path)
+
+
+def test_every_alert_has_a_unit_test_where_it_fires_and_one_where_it_must_not():
+    fired, silent = set(), set()
+    for path in RULE_TEST_FILES:
+        for case in yaml.safe_load(path.read_text())["tests"]:
+            for check in case.get("alert_rule_test", []):
+                (fired if check.get("exp_alerts") else silent).add(check["alertname"])
+
+    alerts = set(alert_rules())
+    assert not alerts - fired, f"alerts with no unit test in which they fire: {sorted(alerts - fired)}"
+    assert not alerts - silent, f"alerts with no unit test in which they must stay silent: {sorted(alerts - silent)}"
+
+
+def test_every_alert_links_its_runbook_section_and_says_how_bad_it_is():
+    headings = {
+        re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in (PROJECT_DIR / "docs" / "operations.md").read_text().splitlines()
+        if line.startswith("#")
+    }
+    for name, rule in alert_rules().items():
+        anchor = rule["annotations"]["runbook"]
+        assert anchor == f"docs/operations.md#{name.lower()}", name
+        assert name.lower() in headings, f"docs/operations.md has no section {name}"
+        assert rule["labels"]["severity"] in ("page", "ticket"), name
+        assert rule["annotations"]["summary"], name
