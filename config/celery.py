@@ -7,6 +7,8 @@ import threading
 
 from celery import Celery, signals
 
+from config import worker_metrics
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 # Options of every task that sends e-mail: acknowledged after the send, and a mail server that is down
@@ -24,6 +26,8 @@ MAIL_TASK_OPTIONS = {
 app = Celery("ordering_assistant")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# A worker node's /metrics (CELERY_METRICS_PORT) and the publish time the queue age is read from.
+worker_metrics.install(app)
 
 
 @app.on_after_configure.connect

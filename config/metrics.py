@@ -6,15 +6,21 @@ from django.http import HttpRequest, HttpResponse
 from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
+from config.queue_metrics import CeleryQueueCollector, register_collector
+
+# The Celery queues' backlog, read from the broker per scrape (config/queue_metrics.py).
+register_collector()
+
 
 def _multiprocess_metrics() -> HttpResponse:
     # Several gunicorn workers: their counters live in PROMETHEUS_MULTIPROC_DIR and are summed per
-    # scrape into a fresh registry, which also needs the collectors that read the database.
+    # scrape into a fresh registry, which also needs the collectors that read the database and the broker.
     from escalations.metrics import OpenEscalationsCollector
 
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     registry.register(OpenEscalationsCollector())
+    registry.register(CeleryQueueCollector())
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 

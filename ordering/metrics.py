@@ -31,3 +31,49 @@ holds_released = Counter(
     "Carts and previews whose merchant stock hold we released before any order, by why (ordering/holds.py)",
     ["reason"],
 )
+
+# Why a flow failed (ordering_flows_failed_total's error_class): the customer's or the shop's answer, then
+# the technical classes of catalog_adapters/errors.py and our own.
+FAILURE_CLASSES = (
+    "consent",
+    "spend",
+    "business",
+    "client_error",
+    "server_error",
+    "network_error",
+    "circuit_open",
+    "rate_limited",
+    "merchant_error",
+    "internal_error",
+)
+FLOW_OUTCOMES = ("placed", "failed", "repreviewed", "requires_action", "escalated")
+
+
+def metrics_create_known_series(*, merchant_ids: list[str]) -> None:
+    """Create every label combination the alert rules read, at zero, when a process starts.
+
+    A labelled series exists only after its first increment, so the first placement (or failure, or undo
+    step) after a restart would be a lone sample, invisible to rate() and increase(). With the series at
+    0 from the start, that first event is a step from 0 to 1. The label values are bounded: configured
+    merchants, the saga's steps, its undo kinds and outcomes.
+    """
+    from ordering.holds import HOLD_IDLE, HOLD_LIMIT
+    from ordering.models import CompensationStatus, StepStatus
+    from ordering.saga import ROUND_COMPENSATIONS, STEPS
+
+    for merchant in merchant_ids:
+        flows_started.labels(merchant=merchant)
+        flows_placed.labels(merchant=merchant)
+    for step in STEPS:
+        for error_class in FAILURE_CLASSES:
+            flows_failed.labels(step=step, error_class=error_class)
+        for status in (StepStatus.SUCCEEDED, StepStatus.FAILED):
+            step_seconds.labels(step=step, status=status)
+    for outcome in FLOW_OUTCOMES:
+        flow_outcomes.labels(outcome=outcome)
+    undo_outcomes = [value for value in CompensationStatus.values if value != CompensationStatus.PENDING]
+    for action in (*ROUND_COMPENSATIONS, "cancel_checkout"):
+        for outcome in (*undo_outcomes, "refused"):
+            compensations.labels(action=action, outcome=outcome)
+    for reason in (HOLD_LIMIT, HOLD_IDLE):
+        holds_released.labels(reason=reason)

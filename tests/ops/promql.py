@@ -25,7 +25,8 @@ RULE_FILES = sorted((PROMETHEUS_DIR / "rules").glob("*.yml"))
 RULE_TEST_FILES = sorted((PROMETHEUS_DIR / "tests").glob("*.test.yml"))
 DASHBOARD = PROJECT_DIR / "deploy" / "grafana" / "assistant.json"
 
-# Modules whose import registers our metrics (the escalation collector registers when the app is ready).
+# Modules whose import registers our metrics (the escalation collector registers when the app is ready;
+# config.metrics registers the Celery queue collector).
 METRIC_MODULES = (
     "ordering.metrics",
     "ordering.agent.metrics",
@@ -34,6 +35,7 @@ METRIC_MODULES = (
     "escalations.metrics",
     "config.outages",
     "config.throttling",
+    "config.metrics",
 )
 # Series Prometheus itself makes, not our code.
 PROMETHEUS_SERIES = frozenset({"up", "scrape_duration_seconds", "scrape_samples_scraped"})

@@ -25,6 +25,7 @@ TOPICS = (
     "llm",
     "satisfaction",
     "order value",
+    "celery queue",
 )
 
 
