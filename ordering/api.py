@@ -50,6 +50,7 @@ from ordering.serializers import (
     flow_json,
     message_json,
 )
+from ordering.turn_wait import turn_wait_ended
 
 ERROR_STATUS = [
     (ConversationNotFound, status.HTTP_404_NOT_FOUND),
@@ -219,10 +220,44 @@ class ConversationMessagesView(OrderingAPIView):
         return response
 
 
+def _turn_wait_seconds(request: Request) -> float:
+    """`?wait=N`: how long the client lets the request wait for the turn to end (0 to
+    ORDERING_TURN_WAIT_MAX_SECONDS; more is cut to that)."""
+    raw = request.query_params.get("wait", "").strip()
+    if not raw:
+        return 0.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ValidationError({"wait": ["Give how many seconds to wait for the turn to end (a number, 0 or more)."]})
+    return min(seconds, float(settings.ORDERING_TURN_WAIT_MAX_SECONDS))
+
+
 class ConversationTurnView(OrderingAPIView):
-    @_doc("conversations_turns_retrieve", TurnOut)
+    @_doc(
+        "conversations_turns_retrieve",
+        TurnOut,
+        description="The turn as it stands. With wait=N the request waits up to N seconds (at most "
+        "ORDERING_TURN_WAIT_MAX_SECONDS, 20 by default) for the turn to end and answers as soon as it has; the "
+        "status may still be queued or running when the time is up, or at once when the server cannot wait.",
+        parameters=[
+            OpenApiParameter(
+                "wait",
+                OpenApiTypes.NUMBER,
+                OpenApiParameter.QUERY,
+                description="Seconds to wait for the turn to end before answering (long-poll); 0 or absent: at once.",
+            )
+        ],
+    )
     def get(self, request: Request, conversation_id: str, turn_id: str) -> Response:
+        wait = _turn_wait_seconds(request)
         turn = selectors.turn_get(customer_id=request.user.pk, conversation_id=conversation_id, turn_id=turn_id)
+        # Only a turn this customer may see is waited for, and only while it can still change.
+        if wait and turn.status in (TurnStatus.QUEUED, TurnStatus.RUNNING):
+            turn_wait_ended(turn_id=turn.pk, seconds=wait)
+            turn.refresh_from_db()
         return Response(_turn_json(turn))
 
 
