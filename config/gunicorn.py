@@ -27,9 +27,9 @@ bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 # and connections; threads cover the waiting.
 workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count())
 worker_class = "gthread"
-# Enough threads for the turns in progress (each long-poll holds one while its turn runs, about a second) plus
-# the short requests: 24 serve ~16 waiting chats and 8 requests at once per process.
-threads = _int("WEB_THREADS", 24)
+# Enough threads for the turns in progress (each long-poll holds one while its turn runs, but no database
+# connection) plus the short requests: 32 serve 24 waiting chats and 8 requests at once per process.
+threads = _int("WEB_THREADS", 32)
 # Threads a long-poll may never take (see post_fork).
 reserved_threads = _int("WEB_RESERVED_THREADS", 8)
 # A request never runs a turn any more; 60 s is for the rare slow page (the admin's exports).

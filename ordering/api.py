@@ -9,6 +9,7 @@ conversations (`ORDERING_CONVERSATIONS_RATE`).
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import status
@@ -235,6 +236,11 @@ def _turn_wait_seconds(request: Request) -> float:
     return min(seconds, float(settings.ORDERING_TURN_WAIT_MAX_SECONDS))
 
 
+def _close_database_connection() -> None:
+    if not connection.in_atomic_block:  # never in the middle of a transaction (a test's, or a caller's)
+        connection.close()
+
+
 class ConversationTurnView(OrderingAPIView):
     @_doc(
         "conversations_turns_retrieve",
@@ -255,10 +261,16 @@ class ConversationTurnView(OrderingAPIView):
         wait = _turn_wait_seconds(request)
         turn = selectors.turn_get(customer_id=request.user.pk, conversation_id=conversation_id, turn_id=turn_id)
         # Only a turn this customer may see is waited for, and only while it can still change.
-        if wait and turn.status in (TurnStatus.QUEUED, TurnStatus.RUNNING):
-            turn_wait_ended(turn_id=turn.pk, seconds=wait)
-            turn.refresh_from_db()
-        return Response(_turn_json(turn))
+        if not wait or turn.status not in (TurnStatus.QUEUED, TurnStatus.RUNNING):
+            return Response(_turn_json(turn))
+        # A waiting request holds its thread but not a PostgreSQL connection: with many threads per process
+        # waiting, persistent connections would otherwise grow with the waiters, not with the work.
+        _close_database_connection()
+        turn_wait_ended(turn_id=turn.pk, seconds=wait)
+        turn.refresh_from_db()
+        body = _turn_json(turn)
+        _close_database_connection()
+        return Response(body)
 
 
 class ConversationConfirmView(OrderingAPIView):

@@ -76,7 +76,7 @@ ORDERING_TURN_REPLAY_REQUEUE_AFTER_SECONDS = env_int("ORDERING_TURN_REPLAY_REQUE
 # and how many requests of one web process may wait at once (config/gunicorn.py sets it below its threads so
 # waiting polls never take the threads other requests need; without a free slot a poll answers at once).
 ORDERING_TURN_WAIT_MAX_SECONDS = max(env_int("ORDERING_TURN_WAIT_MAX_SECONDS", 20), 0)
-ORDERING_TURN_WAIT_SLOTS = max(env_int("ORDERING_TURN_WAIT_SLOTS", 16), 0)
+ORDERING_TURN_WAIT_SLOTS = max(env_int("ORDERING_TURN_WAIT_SLOTS", 24), 0)
 
 # Stock holds (ordering/holds.py). Every cart or preview not confirmed yet keeps its items reserved at the
 # merchant (the sandbox holds a session 30 minutes). A customer keeps at most this many such carts at a
