@@ -13,6 +13,7 @@ within `timeout`; its latency is from the first send to the complete answer.
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import threading
@@ -27,7 +28,8 @@ import requests
 # As the widget does (static/widget/widget.js, TURN_WAIT_S and TURN_POLL_MS): the load is what real clients
 # send. Each look at the turn url waits at the server up to WAIT_SECONDS for the turn to end (long-poll);
 # looks start at least POLL_SECONDS apart, so a server that answers at once is polled twice a second.
-WAIT_SECONDS = 20
+# BENCH_TURN_WAIT_SECONDS=0 measures the plain polling of before the long-poll (the same server, no waiting).
+WAIT_SECONDS = int(os.environ.get("BENCH_TURN_WAIT_SECONDS", "20"))
 POLL_SECONDS = 0.5
 
 
@@ -93,12 +95,16 @@ class _Session:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TurnFailed("timeout")
-            if looked_at is not None:
-                time.sleep(max(0.0, POLL_SECONDS - (time.monotonic() - looked_at)))
+            if WAIT_SECONDS:
+                # As the widget: the first look at once (the server waits), the next ones POLL_SECONDS apart at least.
+                if looked_at is not None:
+                    time.sleep(max(0.0, POLL_SECONDS - (time.monotonic() - looked_at)))
+                params = {"wait": min(WAIT_SECONDS, max(1, int(left)))}
+            else:
+                time.sleep(POLL_SECONDS)  # plain polling, as before the long-poll
+                params = None
             looked_at = time.monotonic()
-            answer = self.http.get(
-                self.base_url + turn["url"], params={"wait": min(WAIT_SECONDS, max(1, int(left)))}, timeout=self.timeout
-            )
+            answer = self.http.get(self.base_url + turn["url"], params=params, timeout=self.timeout)
             if answer.status_code != 200:
                 raise TurnFailed(f"poll HTTP {answer.status_code}")
             turn = answer.json().get("turn") or {}
