@@ -265,11 +265,17 @@ class ConversationTurnView(OrderingAPIView):
             return Response(_turn_json(turn))
         # A waiting request holds its thread but not a PostgreSQL connection: with many threads per process
         # waiting, persistent connections would otherwise grow with the waiters, not with the work.
-        _close_database_connection()
-        turn_wait_ended(turn_id=turn.pk, seconds=wait)
+        waited = []
+
+        def give_back_connection() -> None:
+            waited.append(True)
+            _close_database_connection()
+
+        turn_wait_ended(turn_id=turn.pk, seconds=wait, before_waiting=give_back_connection)
         turn.refresh_from_db()
         body = _turn_json(turn)
-        _close_database_connection()
+        if waited:
+            _close_database_connection()  # taken again for the read: give it back too
         return Response(body)
 
 
