@@ -51,7 +51,7 @@ from ordering.serializers import (
     flow_json,
     message_json,
 )
-from ordering.turn_wait import turn_wait_ended
+from ordering.turn_wait import BUSY_RETRY_AFTER_SECONDS, turn_wait_ended
 
 ERROR_STATUS = [
     (ConversationNotFound, status.HTTP_404_NOT_FOUND),
@@ -271,7 +271,9 @@ class ConversationTurnView(OrderingAPIView):
             waited.append(True)
             _close_database_connection()
 
-        turn_wait_ended(turn_id=turn.pk, seconds=wait, before_waiting=give_back_connection)
+        outcome = turn_wait_ended(turn_id=turn.pk, seconds=wait, before_waiting=give_back_connection)
+        if outcome == "busy":  # no wait slot free: the turn as it stands, and when to ask again
+            return Response(_turn_json(turn), headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
         turn.refresh_from_db()
         body = _turn_json(turn)
         if waited:

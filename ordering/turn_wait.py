@@ -9,9 +9,10 @@ puts the token back, so a second waiter on the same turn (another tab, a retried
 
 Bounded on every side: at most ORDERING_TURN_WAIT_MAX_SECONDS per request, and at most
 ORDERING_TURN_WAIT_SLOTS requests of one process waiting at once (config/gunicorn.py sets it below the
-process's threads, so waiting polls never take the threads other requests need). Without a free slot, with
-no Redis configured (`make run`), or with Redis unreachable, the request does not wait: it answers the turn
-as it stands, as a plain poll does, and the client asks again after its usual interval.
+process's threads, so waiting polls never take the threads other requests need). With no Redis configured
+(`make run`) or Redis unreachable, the request does not wait: it answers the turn as it stands, as a plain
+poll does, and the client asks again after its usual interval; without a free slot it does the same with
+`Retry-After: 2`, so a busy deployment is not polled twice a second by every client it could not hold.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ waits = Counter(
 
 # A token lives long enough for a poll that read the turn just before it ended, not for ever.
 _TOKEN_SECONDS = 60
+# A poll that found every wait slot taken says how long to wait before the next (the `Retry-After` of its 200):
+# the deployment is busy, and twice a second from every waiting client would take CPU from the turns themselves.
+BUSY_RETRY_AFTER_SECONDS = 2
 # After Redis failed, polls answer at once for this long instead of each paying a connect timeout.
 _RETRY_AFTER_FAILURE_SECONDS = 5.0
 

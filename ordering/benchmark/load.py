@@ -27,7 +27,8 @@ import requests
 
 # As the widget does (static/widget/widget.js, TURN_WAIT_S and TURN_POLL_MS): the load is what real clients
 # send. Each look at the turn url waits at the server up to WAIT_SECONDS for the turn to end (long-poll);
-# looks start at least POLL_SECONDS apart, so a server that answers at once is polled twice a second.
+# looks start at least POLL_SECONDS apart (or the Retry-After of a busy server's answer), so a server that
+# answers at once is polled twice a second.
 # BENCH_TURN_WAIT_SECONDS=0 measures the plain polling of before the long-poll (the same server, no waiting).
 WAIT_SECONDS = int(os.environ.get("BENCH_TURN_WAIT_SECONDS", "20"))
 POLL_SECONDS = 0.5
@@ -90,7 +91,7 @@ class _Session:
         if response.status_code != 202:
             raise TurnFailed(f"HTTP {response.status_code}")
         turn = response.json().get("turn") or {}
-        looked_at = None
+        looked_at, gap = None, POLL_SECONDS
         while turn.get("status") not in ("done", "failed"):
             left = deadline - time.monotonic()
             if left <= 0:
@@ -98,7 +99,7 @@ class _Session:
             if WAIT_SECONDS:
                 # As the widget: the first look at once (the server waits), the next ones POLL_SECONDS apart at least.
                 if looked_at is not None:
-                    time.sleep(max(0.0, POLL_SECONDS - (time.monotonic() - looked_at)))
+                    time.sleep(max(0.0, gap - (time.monotonic() - looked_at)))
                 params = {"wait": min(WAIT_SECONDS, max(1, int(left)))}
             else:
                 time.sleep(POLL_SECONDS)  # plain polling, as before the long-poll
@@ -107,6 +108,8 @@ class _Session:
             answer = self.http.get(self.base_url + turn["url"], params=params, timeout=self.timeout)
             if answer.status_code != 200:
                 raise TurnFailed(f"poll HTTP {answer.status_code}")
+            # A busy server that could not hold the look says when to ask again, as the widget honours it.
+            gap = max(POLL_SECONDS, min(float(answer.headers.get("Retry-After") or 0), 10.0))
             turn = answer.json().get("turn") or {}
         if turn["status"] == "failed":
             raise TurnFailed("turn failed")

@@ -99,7 +99,7 @@ class _Site:
                     site.posts += 1
                 if site.mode == "201":
                     self._send(201, {"messages": [{"role": "assistant", "text": "hi"}]})
-                elif site.mode in ("202", "long-poll"):
+                elif site.mode in ("202", "long-poll", "busy"):
                     url = "/api/v1/conversations/c1/turns/7/"
                     self._send(202, {"turn": {"id": 7, "status": "queued", "url": url}, "messages": []})
                 else:
@@ -114,7 +114,14 @@ class _Site:
                 if site.mode == "long-poll":
                     time.sleep(0.2)  # the server held the look until the turn ended
                     status = "done"
-                self._send(200, {"turn": {"id": 7, "status": status, "url": self.path}, "messages": []})
+                body = json.dumps({"turn": {"id": 7, "status": status, "url": self.path}, "messages": []}).encode()
+                self.send_response(200)
+                if site.mode == "busy":
+                    self.send_header("Retry-After", "1")  # it could not hold the look: ask again in a second
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -162,6 +169,17 @@ def test_the_load_client_looks_at_most_twice_a_second_when_the_server_answers_at
     # the first look of a turn goes at once; the second half a second after the first was sent (seen here a
     # little later or sooner, as the machine schedules the two requests), never straight after its answer
     assert all(second - first >= 0.35 for first, second in zip(times[0::2], times[1::2], strict=True)), times
+
+
+def test_the_load_client_waits_as_long_as_a_busy_server_asks_before_looking_again():
+    with _Site("busy") as base_url:
+        site = _Site.last
+        result = chat_load(base_url=base_url, sessions=[_SignedIn()], texts=["a", "b"], think=0, timeout=30)
+
+    assert (result.turns, result.failed) == (2, 0)
+    times = [when for when, _ in site.looks]
+    assert len(times) == 4
+    assert all(second - first >= 0.85 for first, second in zip(times[0::2], times[1::2], strict=True)), times
 
 
 def test_the_load_client_counts_a_turn_the_server_refuses_as_failed():
