@@ -1,8 +1,12 @@
 """gunicorn's settings for the web role: `gunicorn -c config/gunicorn.py config.wsgi:application`.
 
-Since turns run on workers (the message endpoint answers 202 and the widget polls the turn's url), a web
-request is short and mostly waits on PostgreSQL and Redis: threads (gthread) serve those waits, so a
+Since turns run on workers (the message endpoint answers 202 and the widget long-polls the turn's url), a
+web request is short and mostly waits on PostgreSQL and Redis: threads (gthread) serve those waits, so a
 poll never holds a whole process and a slow client does not take a worker away from everyone else.
+A long-poll (`…/turns/<id>/?wait=N`, ordering/turn_wait.py) holds its thread while it waits on Redis for
+the turn to end, costing no CPU: at most ORDERING_TURN_WAIT_SLOTS threads of a process wait at once, by
+default all but WEB_RESERVED_THREADS, so the posts, pages and other polls always have threads; a poll that
+finds no free slot answers at once, as a plain poll.
 A process per core runs Python in parallel; each thread keeps its own database connection
 (CONN_MAX_AGE), so PostgreSQL sees WEB_CONCURRENCY times WEB_THREADS connections per machine at most.
 
@@ -23,14 +27,24 @@ bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 # and connections; threads cover the waiting.
 workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count())
 worker_class = "gthread"
-threads = _int("WEB_THREADS", 8)
+# Enough threads for the turns in progress (each long-poll holds one while its turn runs, but no database
+# connection) plus the short requests: 32 serve 24 waiting chats and 8 requests at once per process.
+threads = _int("WEB_THREADS", 32)
+# Threads a long-poll may never take (see post_fork).
+reserved_threads = _int("WEB_RESERVED_THREADS", 8)
 # A request never runs a turn any more; 60 s is for the rare slow page (the admin's exports).
 timeout = _int("WEB_TIMEOUT_SECONDS", 60)
 graceful_timeout = 30
-# The widget polls a turn every half second over one connection: keep it open between polls.
+# The widget looks at a turn again at once after a long-poll, over one connection: keep it open between looks.
 keepalive = _int("WEB_KEEPALIVE_SECONDS", 5)
 # Connections queued at the socket while every thread is busy, before the kernel refuses more.
 backlog = _int("WEB_BACKLOG", 2048)
 # Gunicorn's access log duplicates django-prometheus's metrics and our JSON logs; errors go to stderr.
 accesslog = None
 errorlog = "-"
+
+
+def post_fork(server, worker) -> None:
+    """Before the worker loads Django: its long-polls may take every thread but the reserved ones (the thread
+    count is known here even when `--threads` on the command line overrode the value above)."""
+    os.environ.setdefault("ORDERING_TURN_WAIT_SLOTS", str(max(worker.cfg.threads - reserved_threads, 0)))

@@ -9,6 +9,7 @@ conversations (`ORDERING_CONVERSATIONS_RATE`).
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import status
@@ -50,6 +51,7 @@ from ordering.serializers import (
     flow_json,
     message_json,
 )
+from ordering.turn_wait import BUSY_RETRY_AFTER_SECONDS, turn_wait_ended
 
 ERROR_STATUS = [
     (ConversationNotFound, status.HTTP_404_NOT_FOUND),
@@ -219,11 +221,64 @@ class ConversationMessagesView(OrderingAPIView):
         return response
 
 
+def _turn_wait_seconds(request: Request) -> float:
+    """`?wait=N`: how long the client lets the request wait for the turn to end (0 to
+    ORDERING_TURN_WAIT_MAX_SECONDS; more is cut to that)."""
+    raw = request.query_params.get("wait", "").strip()
+    if not raw:
+        return 0.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ValidationError({"wait": ["Give how many seconds to wait for the turn to end (a number, 0 or more)."]})
+    return min(seconds, float(settings.ORDERING_TURN_WAIT_MAX_SECONDS))
+
+
+def _close_database_connection() -> None:
+    if not connection.in_atomic_block:  # never in the middle of a transaction (a test's, or a caller's)
+        connection.close()
+
+
 class ConversationTurnView(OrderingAPIView):
-    @_doc("conversations_turns_retrieve", TurnOut)
+    @_doc(
+        "conversations_turns_retrieve",
+        TurnOut,
+        description="The turn as it stands. With wait=N the request waits up to N seconds (at most "
+        "ORDERING_TURN_WAIT_MAX_SECONDS, 20 by default) for the turn to end and answers as soon as it has; the "
+        "status may still be queued or running when the time is up, or at once when the server cannot wait.",
+        parameters=[
+            OpenApiParameter(
+                "wait",
+                OpenApiTypes.NUMBER,
+                OpenApiParameter.QUERY,
+                description="Seconds to wait for the turn to end before answering (long-poll); 0 or absent: at once.",
+            )
+        ],
+    )
     def get(self, request: Request, conversation_id: str, turn_id: str) -> Response:
+        wait = _turn_wait_seconds(request)
         turn = selectors.turn_get(customer_id=request.user.pk, conversation_id=conversation_id, turn_id=turn_id)
-        return Response(_turn_json(turn))
+        # Only a turn this customer may see is waited for, and only while it can still change.
+        if not wait or turn.status not in (TurnStatus.QUEUED, TurnStatus.RUNNING):
+            return Response(_turn_json(turn))
+        # A waiting request holds its thread but not a PostgreSQL connection: with many threads per process
+        # waiting, persistent connections would otherwise grow with the waiters, not with the work.
+        waited = []
+
+        def give_back_connection() -> None:
+            waited.append(True)
+            _close_database_connection()
+
+        outcome = turn_wait_ended(turn_id=turn.pk, seconds=wait, before_waiting=give_back_connection)
+        if outcome == "busy":  # no wait slot free: the turn as it stands, and when to ask again
+            return Response(_turn_json(turn), headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
+        turn.refresh_from_db()
+        body = _turn_json(turn)
+        if waited:
+            _close_database_connection()  # taken again for the read: give it back too
+        return Response(body)
 
 
 class ConversationConfirmView(OrderingAPIView):

@@ -7,6 +7,7 @@ the step under a lock and a lease, so a redelivered or duplicated task finds not
 from celery import shared_task
 
 from ordering import holds, order_events, saga, services
+from ordering.turn_wait import turn_ended_notify
 
 # acks_late + reject_on_worker_lost: a task whose worker dies is delivered again, not lost; the
 # saga's claim makes the second delivery harmless.
@@ -55,7 +56,10 @@ def merchant_order_events_sweep() -> dict:
 # with an apology. A task lost before it started is enqueued again by the sweep (`turns_sweep`).
 @shared_task(name="ordering.turn_run", **_RELIABLE)
 def turn_run(turn_id: int) -> str:
-    return services.turn_execute(turn_id=turn_id)
+    status = services.turn_execute(turn_id=turn_id)
+    if status in ("done", "failed"):
+        turn_ended_notify(turn_id=turn_id)  # its end is committed: wake the long-polls of its url (turn_wait.py)
+    return status
 
 
 @shared_task(name="ordering.turns_sweep", **_RELIABLE)

@@ -72,6 +72,11 @@ ORDERING_TURN_GIVE_UP_AFTER_SECONDS = env_int("ORDERING_TURN_GIVE_UP_AFTER_SECON
 # A retried post (same Idempotency-Key) of a turn still queued this long sends its task again at once
 # (the widget retries after a 503 while the broker was down), instead of waiting for the sweep.
 ORDERING_TURN_REPLAY_REQUEUE_AFTER_SECONDS = env_int("ORDERING_TURN_REPLAY_REQUEUE_AFTER_SECONDS", 3)
+# The turn url's long-poll (`?wait=N`, ordering/turn_wait.py): the longest a request may wait for its turn to end,
+# and how many requests of one web process may wait at once (config/gunicorn.py sets it below its threads so
+# waiting polls never take the threads other requests need; without a free slot a poll answers at once).
+ORDERING_TURN_WAIT_MAX_SECONDS = max(env_int("ORDERING_TURN_WAIT_MAX_SECONDS", 20), 0)
+ORDERING_TURN_WAIT_SLOTS = max(env_int("ORDERING_TURN_WAIT_SLOTS", 24), 0)
 
 # Stock holds (ordering/holds.py). Every cart or preview not confirmed yet keeps its items reserved at the
 # merchant (the sandbox holds a session 30 minutes). A customer keeps at most this many such carts at a

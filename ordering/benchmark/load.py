@@ -5,7 +5,7 @@ then sends its turns one after another, waiting `think` seconds (±25 %) after e
 reading and typing. Sessions start spread over the first think period, as people arrive.
 
 A turn is complete when the answer is there: today's `201` with the messages, or under the turn
-contract (docs: notes/turn-contract) a `202` whose turn is polled until `done` or `failed`. A `409`
+contract (docs/conversation-api.md) a `202` whose turn url is long-polled (`?wait=`) until `done` or `failed`. A `409`
 (a turn of the conversation still running) is waited out (Retry-After) and sent again with the same
 Idempotency-Key. A turn fails on any other status, a `failed` turn, a network error or no answer
 within `timeout`; its latency is from the first send to the complete answer.
@@ -13,6 +13,7 @@ within `timeout`; its latency is from the first send to the complete answer.
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import threading
@@ -24,7 +25,12 @@ from typing import Any
 
 import requests
 
-# As the widget does (static/widget/widget.js, TURN_POLL_MS): the load is what real clients send.
+# As the widget does (static/widget/widget.js, TURN_WAIT_S and TURN_POLL_MS): the load is what real clients
+# send. Each look at the turn url waits at the server up to WAIT_SECONDS for the turn to end (long-poll);
+# looks start at least POLL_SECONDS apart (or the Retry-After of a busy server's answer), so a server that
+# answers at once is polled twice a second.
+# BENCH_TURN_WAIT_SECONDS=0 measures the plain polling of before the long-poll (the same server, no waiting).
+WAIT_SECONDS = int(os.environ.get("BENCH_TURN_WAIT_SECONDS", "20"))
 POLL_SECONDS = 0.5
 
 
@@ -85,13 +91,25 @@ class _Session:
         if response.status_code != 202:
             raise TurnFailed(f"HTTP {response.status_code}")
         turn = response.json().get("turn") or {}
+        looked_at, gap = None, POLL_SECONDS
         while turn.get("status") not in ("done", "failed"):
-            if time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise TurnFailed("timeout")
-            time.sleep(POLL_SECONDS)
-            answer = self.http.get(self.base_url + turn["url"], timeout=self.timeout)
+            if WAIT_SECONDS:
+                # As the widget: the first look at once (the server waits), the next ones POLL_SECONDS apart at least.
+                if looked_at is not None:
+                    time.sleep(max(0.0, gap - (time.monotonic() - looked_at)))
+                params = {"wait": min(WAIT_SECONDS, max(1, int(left)))}
+            else:
+                time.sleep(POLL_SECONDS)  # plain polling, as before the long-poll
+                params = None
+            looked_at = time.monotonic()
+            answer = self.http.get(self.base_url + turn["url"], params=params, timeout=self.timeout)
             if answer.status_code != 200:
                 raise TurnFailed(f"poll HTTP {answer.status_code}")
+            # A busy server that could not hold the look says when to ask again, as the widget honours it.
+            gap = max(POLL_SECONDS, min(float(answer.headers.get("Retry-After") or 0), 10.0))
             turn = answer.json().get("turn") or {}
         if turn["status"] == "failed":
             raise TurnFailed("turn failed")

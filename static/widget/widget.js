@@ -35,7 +35,11 @@
   var POLL_SLOW_MS = 15000;
   var POLL_OFFLINE_MAX_MS = 30000;
   var POLL_ESCALATED_MAX_MS = 4000; // a specialist may answer at any moment: keep looking often
-  var TURN_POLL_MS = 500; // a posted message's turn (202): how often to look until it is done or failed
+  // A posted message's turn (202): each look at its url waits at the server up to TURN_WAIT_S for the turn to
+  // end and answers as soon as it has (long-poll); looks start at least TURN_POLL_MS apart, so a server that
+  // cannot wait (no Redis) is asked twice a second, as before; one that is busy says when (Retry-After).
+  var TURN_WAIT_S = 20;
+  var TURN_POLL_MS = 500;
   var TURN_WAIT_MAX_MS = 90000; // the server gives up on a turn well before this (its deadline)
   // A dependency of the shop down for a moment (the API's 503 with Retry-After, or a proxy's 502/504): the
   // widget says so in the API's words, waits as asked and sends the same request again, for this long.
@@ -143,7 +147,7 @@
     this.message = (body && body.message) || "";
   }
 
-  function api(method, path, body, headers) {
+  function api(method, path, body, headers, meta) {
     var options = {
       method: method,
       credentials: "same-origin",
@@ -159,6 +163,7 @@
     });
     return fetch(config.api + path, options).then(
       function (response) {
+        if (meta) meta.retryAfter = Number(response.headers.get("Retry-After")) || 0;
         return response
           .json()
           .catch(function () {
@@ -1133,34 +1138,38 @@
     return apply({ messages: data.messages || [] });
   }
 
-  function waitForTurn(data, startedAt) {
+  function waitForTurn(data, startedAt, lookedAt, askAfterMs) {
     // 202 Accepted: the assistant works in the background. Look at the turn's url until it is done or
     // failed; a dropped connection is not the end of the turn, so keep looking (the same turn, never a new one).
     if (turnFinished(data)) return Promise.resolve(data);
     if (Date.now() - startedAt > TURN_WAIT_MAX_MS) {
       return Promise.reject(new ApiError(504, { message: "The assistant is taking too long. Please try again." }));
     }
-    return new Promise(function (resolve) {
-      setTimeout(resolve, TURN_POLL_MS);
-    }).then(function () {
-      return api("GET", "conversations/" + state.conversationId + "/turns/" + data.turn.id + "/").then(
+    // The first look goes at once (it waits at the server); the next ones no sooner than TURN_POLL_MS after the last.
+    // A busy server that could not hold the look says when to ask again (Retry-After on its 200).
+    var gap = Math.max(TURN_POLL_MS, askAfterMs || 0);
+    return sleep(lookedAt ? Math.max(0, gap - (Date.now() - lookedAt)) : 0).then(function () {
+      var lookingAt = Date.now();
+      var url = "conversations/" + state.conversationId + "/turns/" + data.turn.id + "/?wait=" + TURN_WAIT_S;
+      var meta = {};
+      return api("GET", url, null, null, meta).then(
         function (next) {
           setOffline(false);
           setUnavailable(null);
           applyTurn(next);
-          return waitForTurn(next, startedAt);
+          return waitForTurn(next, startedAt, lookingAt, Math.min(meta.retryAfter, 10) * 1000);
         },
         function (error) {
           if (unavailable(error)) {
             // The turn goes on at the server; ask again once the shop says it can answer.
             setUnavailable(error);
             return sleep(unavailableWaitSeconds(error) * 1000).then(function () {
-              return waitForTurn(data, startedAt);
+              return waitForTurn(data, startedAt, Date.now());
             });
           }
           if (!error.networkDown) throw error;
           setOffline(true);
-          return waitForTurn(data, startedAt);
+          return waitForTurn(data, startedAt, lookingAt);
         }
       );
     });

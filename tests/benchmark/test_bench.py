@@ -13,9 +13,11 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -69,9 +71,12 @@ class _Site:
         self.polls = 0
         self.posts = 0
         self.lock = threading.Lock()
+        self.looks: list[tuple[float, str]] = []  # (when, the `wait` asked for) of every look at a turn url
+
+    last: _Site | None = None
 
     def __enter__(self) -> str:
-        site = self
+        site = _Site.last = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:
@@ -94,17 +99,29 @@ class _Site:
                     site.posts += 1
                 if site.mode == "201":
                     self._send(201, {"messages": [{"role": "assistant", "text": "hi"}]})
-                elif site.mode == "202":
+                elif site.mode in ("202", "long-poll", "busy"):
                     url = "/api/v1/conversations/c1/turns/7/"
                     self._send(202, {"turn": {"id": 7, "status": "queued", "url": url}, "messages": []})
                 else:
                     self._send(500, {"error": "boom"})
 
             def do_GET(self) -> None:
+                wait = parse_qs(urlsplit(self.path).query).get("wait", [""])[0]
                 with site.lock:
                     site.polls += 1
+                    site.looks.append((time.monotonic(), wait))
                     status = "done" if site.polls % 2 == 0 else "running"
-                self._send(200, {"turn": {"id": 7, "status": status, "url": self.path}, "messages": []})
+                if site.mode == "long-poll":
+                    time.sleep(0.2)  # the server held the look until the turn ended
+                    status = "done"
+                body = json.dumps({"turn": {"id": 7, "status": status, "url": self.path}, "messages": []}).encode()
+                self.send_response(200)
+                if site.mode == "busy":
+                    self.send_header("Retry-After", "1")  # it could not hold the look: ask again in a second
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -127,6 +144,42 @@ def test_the_load_client_completes_turns_answered_now_or_in_the_background(mode)
 
     assert (result.turns, result.failed) == (6, 0)
     assert len(result.latencies) == 6
+
+
+def test_the_load_client_long_polls_the_turn_url_as_the_widget_does():
+    # a server that holds each look until the turn ends: one look per turn, each asking to wait
+    with _Site("long-poll") as base_url:
+        site = _Site.last
+        result = chat_load(base_url=base_url, sessions=[_SignedIn()] * 2, texts=["a", "b"], think=0, timeout=30)
+
+    assert (result.turns, result.failed) == (4, 0)
+    assert site.polls == site.posts == 4
+    assert {wait for _, wait in site.looks} == {"20"}
+
+
+def test_the_load_client_looks_at_most_twice_a_second_when_the_server_answers_at_once():
+    # a server that answers every look at once (it cannot wait), the turn done on every second look
+    with _Site("202") as base_url:
+        site = _Site.last
+        result = chat_load(base_url=base_url, sessions=[_SignedIn()], texts=["a", "b", "c"], think=0, timeout=30)
+
+    assert (result.turns, result.failed) == (3, 0)
+    times = [when for when, _ in site.looks]
+    assert len(times) == 6
+    # the first look of a turn goes at once; the second half a second after the first was sent (seen here a
+    # little later or sooner, as the machine schedules the two requests), never straight after its answer
+    assert all(second - first >= 0.35 for first, second in zip(times[0::2], times[1::2], strict=True)), times
+
+
+def test_the_load_client_waits_as_long_as_a_busy_server_asks_before_looking_again():
+    with _Site("busy") as base_url:
+        site = _Site.last
+        result = chat_load(base_url=base_url, sessions=[_SignedIn()], texts=["a", "b"], think=0, timeout=30)
+
+    assert (result.turns, result.failed) == (2, 0)
+    times = [when for when, _ in site.looks]
+    assert len(times) == 4
+    assert all(second - first >= 0.85 for first, second in zip(times[0::2], times[1::2], strict=True)), times
 
 
 def test_the_load_client_counts_a_turn_the_server_refuses_as_failed():

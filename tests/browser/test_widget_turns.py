@@ -1,5 +1,6 @@
 """The widget and turns as background work: the 202 answer, the typing indicator while a real worker
-answers, and a failed turn (past its deadline) that the customer can send again."""
+answers (the widget long-polling the turn url), and a failed turn (past its deadline) that the customer can
+send again."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ def test_the_customer_message_shows_at_once_and_the_worker_answer_follows(
         # the shop answers its product search slowly, once: the worker takes a while over the turn
         shop.sandbox.add_fault("slow", operation="search", delay_ms=2000, times=1)
 
+        looks: list[str] = []  # the widget's requests to the turn url
+        store.page.on("request", lambda request: looks.append(request.url) if "/turns/" in request.url else None)
+
         # when alice sends a message
         store.input.fill("Buy the Blue Runner in size 42")
         store.input.press("Enter")
@@ -47,6 +51,10 @@ def test_the_customer_message_shows_at_once_and_the_worker_answer_follows(
         conversation_id = store.conversation_id()
         turn = in_thread(lambda: ConversationTurn.objects.get(conversation_id=conversation_id))
         assert turn.status == "done" and turn.planner == "offline"
+        # the widget long-polled the turn: a look the server held until the worker said the turn ended, not
+        # one every half second over the two seconds and more the turn took
+        assert looks and all("wait=20" in url for url in looks), looks
+        assert len(looks) <= 2, looks
         store.assert_no_outside_requests()
     finally:
         worker.stop()
