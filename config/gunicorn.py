@@ -27,9 +27,13 @@ bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 # and connections; threads cover the waiting.
 workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count())
 worker_class = "gthread"
-# Enough threads for the turns in progress (each long-poll holds one while its turn runs, but no database
-# connection) plus the short requests: 32 serve 24 waiting chats and 8 requests at once per process.
-threads = _int("WEB_THREADS", 32)
+# Threads for the turns in progress (each long-poll holds one while its turn runs, but no database
+# connection) plus the short requests: 16 serve 8 waiting chats and 8 requests at once per process. A
+# thread that served a request keeps its database connection (CONN_MAX_AGE), so the thread count is also
+# the connection count: 16 per core keeps a 4-core web machine at 64 connections, under PostgreSQL's
+# default max_connections (100) with the workers beside it. A poll finding every wait slot taken is
+# answered at once with Retry-After: 2 and costs one short request; raise both with a connection pooler.
+threads = _int("WEB_THREADS", 16)
 # Threads a long-poll may never take (see post_fork).
 reserved_threads = _int("WEB_RESERVED_THREADS", 8)
 # A request never runs a turn any more; 60 s is for the rare slow page (the admin's exports).
