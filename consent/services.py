@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -391,80 +391,145 @@ def spend_reserve(
         raise ValueError("flow_reference is required")
     currency = currency.upper()
     ttl = timedelta(seconds=ttl_seconds or settings.CONSENT_RESERVATION_TTL_SECONDS)
-    try:
-        # Two queries decide: the profile's lock, then (a statement of its own, so it sees every
-        # reservation committed while we waited) the sums of every window and this flow's reservation.
-        with transaction.atomic():
-            profile = _lock_profile(user_id)
-            now = timezone.now()
-            totals = spend_totals(
-                user_id=user_id,
-                currency=currency,
-                chat_session_reference=chat_session_reference,
-                now=now,
-                flow_reference=flow_reference,
-            )
-            if totals.reservation_id is not None:
-                existing = SpendEntry.objects.get(pk=totals.reservation_id)
-                return _same_reservation(existing, user_id=user_id, amount=amount, currency=currency)
-            if currency != profile.currency:
-                raise SpendCurrencyMismatch(
-                    f"Your spend caps are in {profile.currency}; this order is in {currency}.",
-                    currency=currency,
-                    expected=profile.currency,
-                )
-            spend_caps_verify(
-                caps=spend_caps_effective(profile=profile),
-                used=totals.used,
-                amount=amount,
-                currency=currency,
-                chat_session_reference=chat_session_reference,
-            )
-            entry = SpendEntry.objects.create(
-                user_id=user_id,
-                kind=SpendKind.RESERVE,
-                amount=amount,
-                currency=currency,
-                flow_reference=flow_reference,
-                chat_session_reference=chat_session_reference,
-                created_at=now,
-                expires_at=now + ttl,
-            )
-            _audit(
-                "spend.reserved",
-                user_id=user_id,
-                actor_type=actor_type,
-                actor_id=actor_id,
-                target=entry,
-                data={
-                    "amount": amount,
-                    "currency": currency,
-                    "flow_reference": flow_reference,
-                    "chat_session_reference": chat_session_reference,
-                    "expires_at": entry.expires_at,
-                },
-            )
-    except IntegrityError:
-        # Another customer's reservation holds this reference (ours would have been found under our
-        # lock). The block above was rolled back to its savepoint, so the caller's transaction goes on.
-        existing = SpendEntry.objects.filter(kind=SpendKind.RESERVE, flow_reference=flow_reference).first()
-        if existing is None:
-            raise
-        return _same_reservation(existing, user_id=user_id, amount=amount, currency=currency)
-    except SpendCapExceeded as error:
-        # The refusal is recorded after the rollback, so the customer sees in their log why an order stopped.
+    # No savepoint of its own inside a caller's transaction (two round trips fewer per placed order): every
+    # refusal is decided before anything is written and returned out of the block, then raised, so it never
+    # spoils the caller's transaction; the insert itself cannot fail on the reference (ON CONFLICT DO NOTHING).
+    with transaction.atomic(savepoint=False):
+        outcome = _reserve_locked(
+            user_id=user_id,
+            amount=amount,
+            currency=currency,
+            flow_reference=flow_reference,
+            chat_session_reference=chat_session_reference,
+            ttl=ttl,
+            actor_type=actor_type,
+            actor_id=actor_id,
+        )
+    if isinstance(outcome, SpendCapExceeded):
+        # The refusal is recorded after the locked block (which wrote nothing), so the customer sees in their
+        # log why an order stopped.
         _audit(
             "spend.reserve_denied",
             user_id=user_id,
             actor_type=actor_type,
             actor_id=actor_id,
             outcome=Outcome.DENIED,
-            data={**error.details, "flow_reference": flow_reference, "chat_session_reference": chat_session_reference},
+            data={
+                **outcome.details,
+                "flow_reference": flow_reference,
+                "chat_session_reference": chat_session_reference,
+            },
         )
-        logger.info("spend reservation denied", extra={"customer_id": user_id, "cap": error.cap})
-        raise
-    logger.info("spend reserved", extra={"customer_id": user_id, "flow_reference": flow_reference, "amount": amount})
+        logger.info("spend reservation denied", extra={"customer_id": user_id, "cap": outcome.cap})
+        raise outcome
+    if isinstance(outcome, Exception):
+        raise outcome
+    entry, created = outcome
+    if created:
+        logger.info(
+            "spend reserved", extra={"customer_id": user_id, "flow_reference": flow_reference, "amount": amount}
+        )
     return entry
+
+
+def _reserve_locked(
+    *,
+    user_id: int,
+    amount: int,
+    currency: str,
+    flow_reference: str,
+    chat_session_reference: str,
+    ttl: timedelta,
+    actor_type: ActorType | str,
+    actor_id: str | None,
+) -> tuple[SpendEntry, bool] | SpendCapExceeded | SpendCurrencyMismatch | SpendReservationConflict:
+    """`spend_reserve` inside its transaction: (the reservation, whether this call made it), or the refusal.
+
+    Two queries decide: the profile's lock, then (a statement of its own, so it sees every reservation
+    committed while we waited) the sums of every window and this flow's reservation.
+    """
+    try:
+        profile = _lock_profile(user_id)
+        now = timezone.now()
+        totals = spend_totals(
+            user_id=user_id,
+            currency=currency,
+            chat_session_reference=chat_session_reference,
+            now=now,
+            flow_reference=flow_reference,
+        )
+        if totals.reservation_id is not None:
+            existing = SpendEntry.objects.get(pk=totals.reservation_id)
+            return _same_reservation(existing, user_id=user_id, amount=amount, currency=currency), False
+        if currency != profile.currency:
+            raise SpendCurrencyMismatch(
+                f"Your spend caps are in {profile.currency}; this order is in {currency}.",
+                currency=currency,
+                expected=profile.currency,
+            )
+        spend_caps_verify(
+            caps=spend_caps_effective(profile=profile),
+            used=totals.used,
+            amount=amount,
+            currency=currency,
+            chat_session_reference=chat_session_reference,
+        )
+        entry = SpendEntry(
+            user_id=user_id,
+            kind=SpendKind.RESERVE,
+            amount=amount,
+            currency=currency,
+            flow_reference=flow_reference,
+            chat_session_reference=chat_session_reference,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+        if not _insert_unless_taken(entry):
+            # Another customer's reservation holds this reference (ours would have been found under our lock).
+            existing = SpendEntry.objects.filter(kind=SpendKind.RESERVE, flow_reference=flow_reference).first()
+            if existing is None:
+                raise IntegrityError(f"the reservation of {flow_reference!r} conflicts with a row that is gone")
+            return _same_reservation(existing, user_id=user_id, amount=amount, currency=currency), False
+    except (SpendCapExceeded, SpendCurrencyMismatch, SpendReservationConflict) as refusal:
+        return refusal
+    _audit(
+        "spend.reserved",
+        user_id=user_id,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        target=entry,
+        data={
+            "amount": amount,
+            "currency": currency,
+            "flow_reference": flow_reference,
+            "chat_session_reference": chat_session_reference,
+            "expires_at": entry.expires_at,
+        },
+    )
+    return entry, True
+
+
+def _insert_unless_taken(entry: SpendEntry) -> bool:
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING id`: True, with `entry.pk` set, when the row went in; False when
+    a unique constraint holds its place already (nothing raised, so the caller's transaction goes on)."""
+    options = SpendEntry._meta
+    quote = connection.ops.quote_name
+    fields = [field for field in options.concrete_fields if not field.primary_key]
+    values = [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields]
+    # Identifiers only are formatted in; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(options.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING RETURNING {quote(options.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    entry.pk = row[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    return True
 
 
 # A charge that completes after its reservation was released is committed against a reservation of

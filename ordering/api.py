@@ -304,9 +304,10 @@ class ConversationConfirmView(OrderingAPIView):
             decision=decision,
             origin=self.origin(request),
         )
-        flow.refresh_from_db()
         if decision == "confirm":
+            # The flow as the confirmation left it (its transaction's own values): no read back.
             return Response(flow_json(flow), status=status.HTTP_202_ACCEPTED)
+        flow.refresh_from_db()
         return Response({"flow": flow_json(flow), "decision": "declined"}, status=status.HTTP_200_OK)
 
 

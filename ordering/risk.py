@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Avg
+from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from audit.models import ActorType
@@ -44,20 +44,36 @@ def _recently_added(flow: OrderFlow) -> list[str]:
     return recent
 
 
+def _placed_history(flow: OrderFlow, *, window_start) -> dict:
+    """The customer's other placed orders, in one query: how many, their average amount in this currency,
+    how many went to this flow's address, and how many were placed since `window_start`."""
+    return (
+        OrderFlow.objects.filter(customer_id=flow.customer_id, status=FlowStatus.PLACED)
+        .exclude(pk=flow.pk)
+        .aggregate(
+            orders=Count("pk"),
+            average=Avg("total_amount", filter=Q(currency=flow.currency)),
+            to_address=Count("pk", filter=Q(shipping_address_id=flow.shipping_address_id)),
+            recent=Count("pk", filter=Q(placed_at__gte=window_start)),
+        )
+    )
+
+
 def risk_assess(*, flow: OrderFlow) -> RiskAssessment:
-    placed = OrderFlow.objects.filter(customer_id=flow.customer_id, status=FlowStatus.PLACED).exclude(pk=flow.pk)
     amount = flow.total_amount or 0
     score = 0
     reasons: list[str] = []
+    window_start = timezone.now() - timedelta(minutes=settings.ORDERING_RISK_VELOCITY_WINDOW_MINUTES)
+    placed = _placed_history(flow, window_start=window_start)
 
-    if not placed.exists():
+    if not placed["orders"]:
         score += settings.ORDERING_RISK_FIRST_ORDER_POINTS
         reasons.append("first order")
         if amount > settings.ORDERING_RISK_FIRST_ORDER_AMOUNT:
             score += settings.ORDERING_RISK_AMOUNT_POINTS
             reasons.append(f"first order over {settings.ORDERING_RISK_FIRST_ORDER_AMOUNT} minor units")
     else:
-        average = placed.filter(currency=flow.currency).aggregate(average=Avg("total_amount"))["average"]
+        average = placed["average"]
         if average and amount > settings.ORDERING_RISK_AMOUNT_MULTIPLE * average:
             score += settings.ORDERING_RISK_AMOUNT_POINTS
             reasons.append(f"amount over {settings.ORDERING_RISK_AMOUNT_MULTIPLE}x the customer's average order")
@@ -70,16 +86,11 @@ def risk_assess(*, flow: OrderFlow) -> RiskAssessment:
         )
 
     # A just-added address is new by definition; the signal above already scored it.
-    if (
-        flow.shipping_address_id
-        and "shipping address" not in just_added
-        and not placed.filter(shipping_address_id=flow.shipping_address_id).exists()
-    ):
+    if flow.shipping_address_id and "shipping address" not in just_added and not placed["to_address"]:
         score += settings.ORDERING_RISK_NEW_ADDRESS_POINTS
         reasons.append("address not used for an order before")
 
-    window_start = timezone.now() - timedelta(minutes=settings.ORDERING_RISK_VELOCITY_WINDOW_MINUTES)
-    recent = placed.filter(placed_at__gte=window_start).count()
+    recent = placed["recent"]
     if recent >= settings.ORDERING_RISK_VELOCITY_MAX_ORDERS:
         score += settings.ORDERING_RISK_VELOCITY_POINTS
         reasons.append(f"{recent} orders in the last {settings.ORDERING_RISK_VELOCITY_WINDOW_MINUTES} minutes")

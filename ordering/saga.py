@@ -170,6 +170,8 @@ class Claim:
     history: _StepHistory | None = field(default=None, compare=False, repr=False)
     # When this logical call was first attempted: refusals wait at most ORDERING_STEP_GIVE_UP_SECONDS from it.
     since: datetime | None = None
+    # complete_checkout: the handler the round's verify_price negotiated ("": the client negotiates it again).
+    payment_handler: str = ""
 
 
 # -- keys ----------------------------------------------------------------------------------------
@@ -212,6 +214,11 @@ class _StepHistory:
     running: list[int] = field(default_factory=list)
     token_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     first_started: dict[str, datetime] = field(default_factory=dict)
+    # verify_price's key -> the payment handler it negotiated (complete pays with it without reading the session)
+    payment_handlers: dict[str, str] = field(default_factory=dict)
+    # mint_token's key -> the token this task minted: held in memory only, never stored, so the complete that
+    # follows in the same task pays with it instead of asking the vault again for the same token.
+    minted: dict[str, PaymentToken] = field(default_factory=dict, repr=False)
 
     @classmethod
     def read(cls, flow: OrderFlow) -> _StepHistory:
@@ -227,7 +234,14 @@ class _StepHistory:
                 history.running.append(pk)
             if name == "mint_token" and result:
                 history.token_requests[key] = result  # the latest attempt's wins
+            elif name == "verify_price" and status == StepStatus.SUCCEEDED and result.get("payment_handler"):
+                history.payment_handlers[key] = result["payment_handler"]
         return history
+
+    def record(self, name: str, key: str, result: dict[str, Any]) -> None:
+        """What a step that just succeeded in this task tells the steps claimed after it in the same task."""
+        if name == "verify_price" and result.get("payment_handler"):
+            self.payment_handlers[key] = result["payment_handler"]
 
     def next_attempt(self, name: str, key: str) -> tuple[int, int]:
         """(the attempt number of the step's new row, its attempt number within this logical call).
@@ -372,6 +386,7 @@ def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> 
     if not chain:
         _enqueue_advance(flow.pk)  # this task had its share: the rest goes to the back of the queue
         return None, 0, name
+    claim.history.record(claim.step, claim.operation_id, outcome.result)
     return _claim_remote(flow, claim.history, [], lease_until=lease_until, save_flow=False), 1, name
 
 
@@ -482,6 +497,7 @@ def _claim_remote(
     operation_id = round_key(flow, step_name)
     attempt, attempt_in_round = history.next_attempt(step_name, operation_id)
     token_request = None
+    payment_handler = ""
     if step_name == "mint_token":
         # Fixed before the first call and reused by every later attempt: a replay must send the
         # identical body, even when an attempt died before it could record anything.
@@ -502,6 +518,7 @@ def _claim_remote(
     elif step_name == "complete_checkout":
         recorded = history.token_requests.get(round_key(flow, "mint_token"))
         token_request = TokenRequest.from_result(recorded) if recorded else None
+        payment_handler = history.payment_handlers.get(round_key(flow, "verify_price"), "")
     result = token_request.as_result() if step_name == "mint_token" and token_request else {}
     if result:
         history.token_requests[operation_id] = result  # what the complete claimed next in this task pays with
@@ -532,6 +549,7 @@ def _claim_remote(
         flow=flow,
         history=history,
         since=history.first_started.get(operation_id) or step.started_at,
+        payment_handler=payment_handler,
     )
 
 
@@ -657,7 +675,8 @@ def _placed(flow: OrderFlow, outcome: Placed) -> None:
     flow.compensations.filter(
         status__in=(CompensationStatus.PENDING, CompensationStatus.FAILED), placement_round__in=(0, flow.confirmations)
     ).update(status=CompensationStatus.NOT_NEEDED, finished_at=timezone.now())
-    if flow.compensations.filter(status=CompensationStatus.PENDING).exists():
+    # Only a flow confirmed more than once can have an earlier round left to undo.
+    if flow.confirmations > 1 and flow.compensations.filter(status=CompensationStatus.PENDING).exists():
         _enqueue_compensate(flow.pk)
     conversation_post(
         conversation_id=flow.conversation_id,
@@ -893,7 +912,8 @@ def step_verify_price(flow: OrderFlow, claim: Claim) -> StepOutcome:
             code="payment_handler_unavailable",
             detail=f"The merchant offers no payment handler we can pay with (offered: {offered}).",
         )
-    return Advance({"total": current["total"]})
+    # Recorded with the step: the complete pays with this handler instead of reading the session again.
+    return Advance({"total": current["total"], "payment_handler": session.payment_handler.id})
 
 
 @dataclass(frozen=True)
@@ -958,7 +978,9 @@ def step_mint_token(flow: OrderFlow, claim: Claim) -> StepOutcome:
     if denied:
         return denied
     request = claim.token_request  # fixed when the step was claimed
-    _mint_token(flow, request)
+    token = _mint_token(flow, request)
+    if claim.history is not None:
+        claim.history.minted[claim.operation_id] = token
     return Advance(request.as_result())
 
 
@@ -981,12 +1003,14 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
                 detail="This order waited too long and its spending reservation ran out; please confirm it again.",
                 error_class="spend",
             )
-    token = _mint_token(flow, request)
+    # The token this task's mint step got, else the same token again from the vault (same key, same body).
+    minted = claim.history.minted.get(round_key(flow, "mint_token")) if claim.history is not None else None
+    token = minted or _mint_token(flow, request)
     checkout = get_merchant(flow.merchant_id).checkout
     try:
         session = checkout.complete(
             session_id=flow.checkout_session_id,
-            payment=PaymentData(token=token.id),
+            payment=PaymentData(token=token.id, handler_id=claim.payment_handler),
             operation_id=claim.operation_id,
             # The issuer's result from the customer's challenge, or what two specialists vouched for;
             # set only with its evidence (see flow_payment_verified).

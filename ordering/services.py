@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from audit.models import ActorType, Outcome
@@ -47,6 +47,7 @@ from ordering.models import (
     ConversationTurn,
     FlowCompensation,
     FlowStatus,
+    FlowStep,
     Message,
     MessageRole,
     OrderFlow,
@@ -328,10 +329,164 @@ def flow_confirm(
     is: the first confirmation already started the one placement. A hash that is not the current
     preview raises StalePreview and changes nothing.
     """
+    from ordering.selectors import _uuid
+
     with transaction.atomic():
-        flow = _locked_flow(flow_id=flow_id, customer_id=customer_id)
-        _flow_confirm_locked(flow, customer_id=customer_id, preview_hash=preview_hash, channel=channel, origin=origin)
+        pk = _uuid(flow_id)
+        flow = (
+            _flow_confirm_previewed(
+                match={"id": pk}, customer_id=customer_id, preview_hash=preview_hash, channel=channel, origin=origin
+            )
+            if pk
+            else None
+        )
+        if flow is None:
+            flow = _locked_flow(flow_id=flow_id, customer_id=customer_id)
+            _flow_confirm_locked(
+                flow, customer_id=customer_id, preview_hash=preview_hash, channel=channel, origin=origin
+            )
     return flow
+
+
+# What a confirmation writes on the flow (with `confirmations` + 1): a new placement round from its first step.
+def _confirmation_changes(*, preview_hash: str, channel: ConfirmationChannel | str) -> dict[str, object]:
+    return {
+        "confirmed_hash": preview_hash,
+        "confirmed_at": timezone.now(),
+        "confirmed_via": str(channel),
+        "next_step": FIRST_STEP,
+        "step_lease_until": None,
+        "failure_code": "",
+        "failure_detail": "",
+        "risk_approved_by": "",
+    }
+
+
+def _flow_confirm_previewed(
+    *,
+    match: dict[str, object],
+    customer_id: int,
+    preview_hash: str,
+    channel: ConfirmationChannel | str,
+    origin: Origin | None,
+) -> OrderFlow | None:
+    """The usual confirmation in one round trip, in the caller's transaction: the customer's previewed flow
+    with this preview hash is confirmed by a conditional `UPDATE … RETURNING`, which also locks the row and
+    reads it. The checks run after it under that lock, and a refusal raises and rolls the update back
+    with the caller's transaction, so the outcome is the locked read's. None when no such flow matched
+    (already confirmed, stale, another customer's…): the caller locks the flow and says why."""
+    if not preview_hash:
+        return None
+    flow = _flow_update_returning(
+        match={**match, "customer": customer_id, "preview_hash": preview_hash},
+        guard={"status": FlowStatus.PREVIEWED.value},
+        changes={
+            "status": FlowStatus.CONFIRMED.value,
+            **_confirmation_changes(preview_hash=preview_hash, channel=channel),
+            "updated_at": timezone.now(),
+        },
+        increment="confirmations",
+    )
+    if flow is None:
+        return None
+    _confirmation_checks(flow, customer_id=customer_id, channel=channel)
+    _confirmation_recorded(flow, previous=FlowStatus.PREVIEWED, customer_id=customer_id, channel=channel, origin=origin)
+    return flow
+
+
+def _flow_update_returning(
+    *, match: dict[str, object], guard: dict[str, object], changes: dict[str, object], increment: str
+) -> OrderFlow | None:
+    """`UPDATE … RETURNING *` of the newest flow that `match`es, if it also passes `guard` (Django's `update()`
+    returns only a count). The guard is evaluated again on the locked row, so of two racing calls one wins."""
+    options = OrderFlow._meta
+    quote = connection.ops.quote_name
+    table, pk = quote(options.db_table), quote(options.pk.column)
+
+    def conditions(fields: dict[str, object]) -> tuple[list[str], list[object]]:
+        sql, values = [], []
+        for name, value in fields.items():
+            field = options.get_field(name)
+            sql.append(f"{quote(field.column)} = %s")
+            values.append(field.get_db_prep_value(value, connection, prepared=False))
+        return sql, values
+
+    assignments, params = [], []
+    for name, value in changes.items():
+        field = options.get_field(name)
+        assignments.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    column = quote(options.get_field(increment).column)
+    assignments.append(f"{column} = {column} + 1")
+    matched, match_params = conditions(match)
+    guarded, guard_params = conditions(guard)
+    created = quote(options.get_field("created_at").column)
+    # Identifiers and fixed fragments only are formatted in; every value is a parameter.
+    sql = (
+        f"UPDATE {table} SET {', '.join(assignments)} WHERE {pk} = ("  # noqa: S608
+        f"SELECT {pk} FROM {table} WHERE {' AND '.join(matched)} ORDER BY {created} DESC LIMIT 1"
+        f") AND {' AND '.join(guarded)} RETURNING *"
+    )
+    return next(iter(OrderFlow.objects.raw(sql, [*params, *match_params, *guard_params])), None)
+
+
+def _confirmation_checks(flow: OrderFlow, *, customer_id: int, channel: ConfirmationChannel | str) -> None:
+    """What a previewed flow with the right hash must still pass to be confirmed: raises the refusal."""
+    expires_at = flow.preview.get("expires_at")
+    if expires_at and datetime.fromisoformat(expires_at) <= timezone.now():
+        raise PreviewExpired("That preview expired; ask for a fresh one.", flow_id=str(flow.pk))
+    # The customer's own limits are checked before anything starts, so a confirmation that could never
+    # be placed is refused with what stands in the way (which grant, which cap and what is left); the
+    # saga checks again, atomically, when it reserves.
+    profile = order_placement_check(
+        user_id=customer_id,
+        amount=flow.total_amount or 0,
+        currency=flow.currency or "usd",
+        chat_session_reference=str(flow.conversation_id),
+    )
+    if channel == ConfirmationChannel.AUTO_CHECKOUT:
+        threshold = auto_checkout_threshold_of(profile=profile)
+        if not (flow.total_amount is not None and flow.total_amount < threshold):
+            raise AutoCheckoutNotAllowed(
+                "This order is not under your auto-checkout amount, so it needs your confirmation.",
+                flow_id=str(flow.pk),
+            )
+
+
+def _confirmation_recorded(
+    flow: OrderFlow,
+    *,
+    previous: str,
+    customer_id: int,
+    channel: ConfirmationChannel | str,
+    origin: Origin | None,
+) -> None:
+    """The audit event of a confirmation already written on the flow (as `_transition` writes it); the saga starts."""
+    audit_record(
+        action=f"flow.{FlowStatus.CONFIRMED}",
+        actor_type=ActorType.CUSTOMER if channel != ConfirmationChannel.AUTO_CHECKOUT else ActorType.AGENT,
+        actor_id=customer_id,
+        customer_id=flow.customer_id,
+        target_type="flow",
+        target_id=flow.pk,
+        outcome=Outcome.OK,
+        origin=origin,
+        data={
+            "from": previous,
+            "total": flow.total_amount,
+            "currency": flow.currency,
+            "preview_hash": flow.confirmed_hash,
+            "channel": channel,
+            "round": flow.confirmations,
+        },
+    )
+    logger.info(
+        "flow %s -> %s",
+        previous,
+        FlowStatus.CONFIRMED,
+        extra={"flow_id": str(flow.pk), "from": previous, "to": FlowStatus.CONFIRMED},
+    )
+    _enqueue_advance(flow.pk)
 
 
 def _flow_confirm_locked(
@@ -362,34 +517,10 @@ def _flow_confirm_locked(
             flow_id=str(flow.pk),
             current_preview_hash=flow.preview_hash,
         )
-    expires_at = flow.preview.get("expires_at")
-    if expires_at and datetime.fromisoformat(expires_at) <= timezone.now():
-        raise PreviewExpired("That preview expired; ask for a fresh one.", flow_id=str(flow.pk))
-    # The customer's own limits are checked before anything starts, so a confirmation that could never
-    # be placed is refused with what stands in the way (which grant, which cap and what is left); the
-    # saga checks again, atomically, when it reserves.
-    profile = order_placement_check(
-        user_id=customer_id,
-        amount=flow.total_amount or 0,
-        currency=flow.currency or "usd",
-        chat_session_reference=str(flow.conversation_id),
-    )
-    if channel == ConfirmationChannel.AUTO_CHECKOUT:
-        threshold = auto_checkout_threshold_of(profile=profile)
-        if not (flow.total_amount is not None and flow.total_amount < threshold):
-            raise AutoCheckoutNotAllowed(
-                "This order is not under your auto-checkout amount, so it needs your confirmation.",
-                flow_id=str(flow.pk),
-            )
-    flow.confirmed_hash = preview_hash
-    flow.confirmed_at = timezone.now()
-    flow.confirmed_via = channel
+    _confirmation_checks(flow, customer_id=customer_id, channel=channel)
+    for name, value in _confirmation_changes(preview_hash=preview_hash, channel=channel).items():
+        setattr(flow, name, value)
     flow.confirmations += 1
-    flow.next_step = FIRST_STEP
-    flow.step_lease_until = None
-    flow.failure_code = ""
-    flow.failure_detail = ""
-    flow.risk_approved_by = ""
     _transition(
         flow,
         FlowStatus.CONFIRMED,
@@ -874,30 +1005,45 @@ def conversation_decide(
 def _conversation_confirm(
     *, conversation_id: object, customer_id: int, preview_hash: str, origin: Origin | None
 ) -> OrderFlow:
-    """The Confirm button: the flow is found and locked by conversation, customer and hash in one query
-    (a flow is its conversation's customer's, so this also proves the conversation is theirs); the
-    confirmation message is posted by the call that confirmed, once."""
+    """The Confirm button: the customer's previewed flow in this conversation with this hash is confirmed in
+    one statement (`_flow_confirm_previewed`; a flow is its conversation's customer's, so this also proves
+    the conversation is theirs); the confirmation message is posted by the call that confirmed, once."""
+    from django.db.models import Prefetch, prefetch_related_objects
+
     from ordering.agent.errors import NothingToConfirm
     from ordering.selectors import _uuid, conversation_current_flow, conversation_get
 
     with transaction.atomic():
         pk = _uuid(conversation_id)
         flow = (
-            OrderFlow.objects.select_for_update()
-            .filter(conversation_id=pk, customer_id=customer_id, preview_hash=preview_hash)
-            .first()
-            if pk and preview_hash
+            _flow_confirm_previewed(
+                match={"conversation": pk},
+                customer_id=customer_id,
+                preview_hash=preview_hash,
+                channel=ConfirmationChannel.BUTTON,
+                origin=origin,
+            )
+            if pk
             else None
         )
+        confirmed = flow is not None
         if flow is None:
-            # No flow of theirs with that preview: the conversation's own flow answers why (stale, not
-            # confirmable), as before; another customer's conversation is not found.
-            conversation = conversation_get(customer_id=customer_id, conversation_id=conversation_id)
-            current = conversation_current_flow(conversation=conversation)
-            if current is None:
-                raise NothingToConfirm("There is no order preview to decide on.")
-            flow = _locked_flow(flow_id=current.pk, customer_id=customer_id)
-        confirmed = _flow_confirm_locked(flow, customer_id=customer_id, preview_hash=preview_hash, origin=origin)
+            # No previewed flow of theirs with that preview: the conversation's own flow answers why (a
+            # duplicate, stale, not confirmable), as before; another customer's conversation is not found.
+            flow = (
+                OrderFlow.objects.select_for_update()
+                .filter(conversation_id=pk, customer_id=customer_id, preview_hash=preview_hash)
+                .first()
+                if pk and preview_hash
+                else None
+            )
+            if flow is None:
+                conversation = conversation_get(customer_id=customer_id, conversation_id=conversation_id)
+                current = conversation_current_flow(conversation=conversation)
+                if current is None:
+                    raise NothingToConfirm("There is no order preview to decide on.")
+                flow = _locked_flow(flow_id=current.pk, customer_id=customer_id)
+            confirmed = _flow_confirm_locked(flow, customer_id=customer_id, preview_hash=preview_hash, origin=origin)
         if confirmed:
             conversation_post(
                 conversation_id=flow.conversation_id,
@@ -905,6 +1051,10 @@ def _conversation_confirm(
                 text="Thank you, confirmed. I'm placing your order with the shop now.",
                 data={"kind": "flow_confirmed", "flow_id": str(flow.pk), "channel": "button"},
             )
+    if confirmed and flow.confirmations == 1:
+        # The answer shows the flow as this call left it. A first round has no steps yet (only the saga
+        # writes them, after this commit): said without a query (a `none()` prefetch runs none).
+        prefetch_related_objects([flow], Prefetch("steps", queryset=FlowStep.objects.none()))
     return flow
 
 

@@ -7,35 +7,44 @@ when a change brings back a per-step re-read, a second lock or a hop per step.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from ordering import saga
 from ordering.models import FlowStatus, FlowStep, OrderFlow
 from ordering.saga_bench import saga_meter
 from ordering.services import conversation_decide, flow_confirm
 
-# Reached on PostgreSQL (#15): 57 queries from confirm to placed, the audit sealer left out (see the
-# test). Ordering's own tables take 24; consent 12 (the grants once per unit of work, in one query; every
+# Reached on PostgreSQL (#15): 51 queries from confirm to placed, the audit sealer left out (see the
+# test). Ordering's own tables take 21; consent 12 (the grants once per unit of work, in one query; every
 # spend window in one aggregate); the audit log 6 (one INSERT per event); the rest is transaction control.
 # Before #15's consent work the same order cost 96 (consent 47: three grant reads per check, twelve sums
-# per cap check).
-PLACED_ORDER_QUERIES = 58
-PLACED_ORDER_ORDERING_QUERIES = 24
+# per cap check); 57 before the confirmation became one UPDATE … RETURNING, risk one aggregate and the
+# spend reservation lost its savepoint.
+PLACED_ORDER_QUERIES = 52
+PLACED_ORDER_ORDERING_QUERIES = 21
 PLACED_ORDER_CONSENT_QUERIES = 12
 PLACED_ORDER_AUDIT_QUERIES = 6
 PLACED_ORDER_COMMITS = 5
 PLACED_ORDER_HOPS = 1
-# The customer's confirm request (`conversation_decide`): 8 (was 13): the flow locked by conversation,
-# customer and hash in one query, the grants with the profile, the spend sums, the update, its audit event,
-# the confirmation message, in one transaction with no savepoint. flow_confirm alone takes 7.
-CONFIRM_REQUEST_QUERIES = 8
-FLOW_CONFIRM_QUERIES = 7
+# The customer's confirm request (`conversation_decide`): 7 (was 13, then 8): the flow confirmed by
+# conversation, customer and hash in one UPDATE … RETURNING (which locks and reads it), the grants with the
+# profile, the spend sums, its audit event, the confirmation message, in one transaction with no savepoint.
+# flow_confirm alone takes 6. The whole HTTP request adds the signed-in user's row (the session comes from
+# Redis in production) and reads nothing back: 8.
+CONFIRM_REQUEST_QUERIES = 7
+CONFIRM_HTTP_REQUEST_QUERIES = 8
+FLOW_CONFIRM_QUERIES = 6
 # (all queries, ordering's own) per unit, each run by itself (so each ends with a hand-over to the queue)
 UNIT_QUERIES = {
-    "local": (21, 8),
+    "local": (16, 7),
     "verify_price": (10, 6),
     "mint_token": (12, 7),
-    "complete_checkout": (25, 11),
+    "complete_checkout": (23, 10),
 }
 
 
@@ -131,3 +140,64 @@ def test_flow_confirm_checks_grants_and_every_cap_in_two_queries(shop, settings)
     consent = [sql for sql in meter.queries if '"consent_' in sql]
     assert len(consent) == 2, "\n".join(consent)
     assert meter.query_count <= FLOW_CONFIRM_QUERIES, "\n".join(meter.queries)
+
+
+@pytest.mark.postgres
+def test_the_confirm_buttons_http_request_stays_within_its_query_budget_and_reads_nothing_back(shop, settings):
+    # production's session engine: the signed-in session is read from Redis, not from the database
+    settings.SESSION_ENGINE = "config.sessions"
+    settings.AUDIT_SEAL_ON_COMMIT = False
+    flow = shop.start_flow()
+    client = APIClient()
+    client.force_login(shop.alice)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            f"/api/v1/conversations/{flow.conversation_id}/confirm/",
+            {"preview_hash": flow.preview_hash, "decision": "confirm"},
+            format="json",
+        )
+
+    print(f"confirm HTTP request: {len(queries)} queries")
+    assert response.status_code == 202, response.content
+    assert len(queries) <= CONFIRM_HTTP_REQUEST_QUERIES, "\n".join(query["sql"] for query in queries)
+    # the answer is the flow as stored by the confirmation (no worker ran: eager tasks are off here)
+    stored = OrderFlow.objects.get(pk=flow.pk)
+    body = response.json()
+    assert stored.status == FlowStatus.CONFIRMED and stored.confirmations == 1
+    assert body["status"] == "confirmed" and body["steps"] == []
+    assert body["confirmed_preview_hash"] == stored.confirmed_hash == flow.preview_hash
+    assert datetime.fromisoformat(body["updated_at"].replace("Z", "+00:00")) == stored.updated_at
+    assert body["total"] == stored.total_amount and body["confirmed_via"] == "button"
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_placed_order_asks_the_merchant_three_times(shop, settings, monkeypatch):
+    # verify_price reads the session; mint_token delegates the card; complete_checkout pays with the token and
+    # the payment handler of the same task (no second delegate for the same token, no second session read).
+    import requests
+
+    settings.AUDIT_SEAL_ON_COMMIT = False
+    base = settings.MERCHANTS["sandbox"]["BASE_URL"].rstrip("/")
+    flow = shop.start_flow()
+    calls = []
+    original = requests.Session.request
+
+    def counting(self, method, url, *args, **kwargs):
+        if str(url).startswith(base):
+            calls.append((method, str(url)[len(base) :]))
+        return original(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", counting)
+
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+
+    assert OrderFlow.objects.get(pk=flow.pk).status == FlowStatus.PLACED
+    session = flow.checkout_session_id
+    print(calls)
+    assert [(method, path.split("?")[0]) for method, path in calls] == [
+        ("GET", f"/checkout_sessions/{session}"),
+        ("POST", "/agentic_commerce/delegate_payment"),
+        ("POST", f"/checkout_sessions/{session}/complete"),
+    ]
