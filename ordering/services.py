@@ -7,11 +7,14 @@ A flow's status changes only through `_transition`, which checks the transition 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import TextField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from audit.models import ActorType, Outcome
@@ -24,6 +27,8 @@ from consent.selectors import (
     auto_checkout_threshold_of,
     order_placement_check,
     payment_method_get,
+    saved_details_parse,
+    saved_details_sql,
     stepup_verified_within,
 )
 from ordering import metrics
@@ -56,6 +61,8 @@ from ordering.preview import preview_build, preview_hash
 
 logger = logging.getLogger(__name__)
 
+# Saved cards or addresses a turn reads (ordering.agent.turn.MAX_SAVED; the settings page keeps far fewer).
+SAVED_PER_TURN = 50
 # The first step of every placement round.
 FIRST_STEP = "check_consent"
 
@@ -579,11 +586,14 @@ def turn_claim(
 
     for _ in range(2):
         try:
-            with transaction.atomic():
-                record = ConversationTurn.objects.create(
-                    conversation=conversation, idempotency_key=idempotency_key, command=command
-                )
-                conversation_post(conversation_id=conversation.pk, role=MessageRole.CUSTOMER, text=text, turn=record)
+            _, record = _turn_insert(
+                conversation_id=conversation.pk,
+                customer_id=conversation.customer_id,
+                idempotency_key=idempotency_key,
+                text=text,
+                command=command,
+            )
+            if record is not None:
                 return record, True
         except IntegrityError:
             pass
@@ -606,6 +616,77 @@ def turn_claim(
     raise TurnInProgress("I'm still answering your previous message; send this one in a moment.", retry_after_seconds=1)
 
 
+def _insert_select(obj: Any, *, computed: dict[str, str]) -> tuple[str, str, list[Any]]:
+    """The column list, the SELECT list and its parameters that insert `obj` as `Model.objects.create` would
+    (defaults and `auto_now_add` included), with the columns in `computed` taken from SQL instead."""
+    columns, values, params = [], [], []
+    for field in obj._meta.concrete_fields:
+        if field.primary_key and field.db_returning:
+            continue  # a serial id: the database's
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname in computed:
+            values.append(computed[field.attname])
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    return ", ".join(columns), ", ".join(values), params
+
+
+def _saved(obj: Any, pk: Any) -> Any:
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+def _turn_insert(
+    *, conversation_id: object, customer_id: int, idempotency_key: str, text: str, command: dict | None
+) -> tuple[Conversation | None, ConversationTurn | None]:
+    """The customer's conversation and, committed with the customer's message, a new queued turn: one statement
+    (the conversation read, both inserts). (None, None) when the customer has no such conversation; raises
+    IntegrityError when the conversation already has a turn queued or running, or one with this key."""
+    from ordering.selectors import _uuid
+
+    pk = _uuid(conversation_id)
+    if pk is None:
+        return None, None
+    turn = ConversationTurn(conversation_id=pk, idempotency_key=idempotency_key, command=command)
+    message = Message(conversation_id=pk, role=MessageRole.CUSTOMER, text=text, data={})
+    turn_columns, turn_values, turn_params = _insert_select(turn, computed={"conversation_id": "c.id"})
+    message_columns, message_values, message_params = _insert_select(message, computed={"turn_id": "t.id"})
+    fields = Conversation._meta.concrete_fields
+    quote = connection.ops.quote_name
+    # Only our own table and column names are interpolated; values are parameters.
+    conversation_table, turn_table = quote(Conversation._meta.db_table), quote(ConversationTurn._meta.db_table)
+    read = f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {conversation_table}"  # noqa: S608
+    insert_turn = f"INSERT INTO {turn_table} ({turn_columns}) SELECT {turn_values} FROM c"  # noqa: S608
+    message_table = quote(Message._meta.db_table)
+    insert_message = f"INSERT INTO {message_table} ({message_columns}) SELECT {message_values} FROM t"  # noqa: S608
+    sql = (
+        f"WITH c AS ({read} WHERE id = %s AND customer_id = %s), t AS ({insert_turn} RETURNING id), "  # noqa: S608
+        f"m AS ({insert_message} RETURNING id) SELECT c.*, (SELECT id FROM t), (SELECT id FROM m) FROM c"
+    )
+    # A failure inside a caller's transaction must not spoil it: a savepoint there (none needed in autocommit).
+    savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    with savepoint, connection.cursor() as cursor:
+        cursor.execute(sql, [pk, customer_id, *turn_params, *message_params])
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    values = []
+    for field, value in zip(fields, row, strict=False):
+        for converter in field.get_db_converters(connection):
+            value = converter(value, None, connection)
+        values.append(value)
+    conversation = Conversation.from_db(connection.alias, [f.attname for f in fields], values)
+    turn_id, message_id = row[len(fields)], row[len(fields) + 1]
+    record = _saved(turn, turn_id)
+    record.conversation = conversation
+    message.turn_id = turn_id
+    _saved(message, message_id)
+    return conversation, record
+
+
 def _turn_repeats(turn: ConversationTurn, *, text: str, command: dict | None) -> bool:
     """Whether a post is the same request as the one that made `turn`: its customer message and command."""
     customer_messages = Message.objects.filter(turn=turn, role=MessageRole.CUSTOMER).order_by("id")
@@ -626,12 +707,29 @@ def conversation_message_post(
     """
     from django.conf import settings
 
+    from ordering.agent.errors import ConversationNotFound
     from ordering.selectors import conversation_get
 
-    conversation = conversation_get(customer_id=customer_id, conversation_id=conversation_id)
-    record, fresh = turn_claim(
-        conversation=conversation, idempotency_key=idempotency_key[:255], text=text, command=command
-    )
+    idempotency_key = idempotency_key[:255]
+    try:
+        # The usual case in one statement: the conversation read, the turn and the message written.
+        conversation, record = _turn_insert(
+            conversation_id=conversation_id,
+            customer_id=customer_id,
+            idempotency_key=idempotency_key,
+            text=text,
+            command=command,
+        )
+    except IntegrityError:
+        # A turn is queued or running, or this key was used: `turn_claim` says which, and what to answer.
+        conversation = conversation_get(customer_id=customer_id, conversation_id=conversation_id)
+        record, fresh = turn_claim(
+            conversation=conversation, idempotency_key=idempotency_key, text=text, command=command
+        )
+    else:
+        if conversation is None or record is None:
+            raise ConversationNotFound("No such conversation.", conversation_id=str(conversation_id))
+        fresh = True
     if not fresh:
         if record.status == TurnStatus.QUEUED and record.started_at < timezone.now() - timedelta(
             seconds=settings.ORDERING_TURN_REPLAY_REQUEUE_AFTER_SECONDS
@@ -689,25 +787,44 @@ def turn_execute(*, turn_id: int, conversation: Conversation | None = None) -> s
     taken = ConversationTurn.objects.filter(pk=turn_id, status=TurnStatus.QUEUED).update(
         status=TurnStatus.RUNNING, started_at=timezone.now()
     )
-    # The turn, its conversation (with the customer) and the customer's message, in one read.
+    # The turn, its conversation (with the customer), the customer's message, and the customer's saved
+    # cards, addresses and shop account, in one read.
+    merchant_id = settings.DEFAULT_MERCHANT_ID
+    saved_sql = RawSQL(  # noqa: S611 - no value is interpolated
+        saved_details_sql(user_column='"ordering_conversation"."customer_id"', limit=SAVED_PER_TURN),
+        (merchant_id,),
+        output_field=TextField(),
+    )
     question = (
         Message.objects.select_related("turn__conversation__customer")
+        .annotate(saved=saved_sql)
         .filter(turn_id=turn_id, role=MessageRole.CUSTOMER)
         .order_by("id")
         .first()
     )
     if question is not None:
-        record = question.turn
+        record, saved_raw = question.turn, question.saved
     else:
-        record = ConversationTurn.objects.select_related("conversation__customer").filter(pk=turn_id).first()
+        record = (
+            ConversationTurn.objects.select_related("conversation__customer")
+            .annotate(saved=saved_sql)
+            .filter(pk=turn_id)
+            .first()
+        )
+        saved_raw = record.saved if record is not None else None
     if not taken or record is None:
         return record.status if record is not None else "missing"
     if conversation is None or conversation.pk != record.conversation_id or not _customer_loaded(conversation):
         conversation = record.conversation
+    saved = saved_details_parse(saved_raw, merchant_id=merchant_id) if saved_raw else None
     try:
         with deadline_scope(settings.ORDERING_TURN_DEADLINE_SECONDS):
             turn = turn_run(
-                conversation=conversation, record=record, text=question.text if question else "", command=record.command
+                conversation=conversation,
+                record=record,
+                text=question.text if question else "",
+                command=record.command,
+                saved=saved,
             )
         said = [*([question.pk] if question else []), *(message.pk for message in turn.messages_said())]
         record.planner = turn.planner_name[:32]

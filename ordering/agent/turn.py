@@ -28,6 +28,7 @@ from audit.services import audit_record_many
 from config.deadline import deadline_check
 from consent.models import Address, MerchantAccount, PaymentMethod
 from consent.selectors import (
+    SavedDetails,
     address_get,
     addresses_for_customer,
     merchant_account_for_customer,
@@ -73,7 +74,14 @@ def _short(value: Any, limit: int = 300) -> str:
 
 
 class Turn:
-    def __init__(self, *, conversation: Conversation, record: ConversationTurn | None, customer_text: str) -> None:
+    def __init__(
+        self,
+        *,
+        conversation: Conversation,
+        record: ConversationTurn | None,
+        customer_text: str,
+        saved: SavedDetails | None = None,
+    ) -> None:
         self.conversation = conversation
         self.record = record
         self.customer_id: int = conversation.customer_id
@@ -97,6 +105,11 @@ class Turn:
         self._payment_methods: list[PaymentMethod] | None = None
         self._addresses: list[Address] | None = None
         self._merchant_account: tuple[str, MerchantAccount | None] | None = None
+        if saved is not None:
+            # Read with the turn itself (`ordering.services.turn_execute`): no read of their own.
+            self._payment_methods = list(saved.payment_methods[:MAX_SAVED])
+            self._addresses = list(saved.addresses[:MAX_SAVED])
+            self._merchant_account = (saved.merchant_id, saved.account)
         # Decisions recorded and not written yet, and those written inside a transaction not committed yet.
         self._decisions: list[AgentDecision] = []
         self._decisions_in_flight: list[AgentDecision] = []
