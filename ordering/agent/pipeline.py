@@ -68,8 +68,10 @@ def turn_run(
     text: str,
     command: dict | None = None,
     saved: SavedDetails | None = None,
+    write_state: bool = True,
 ) -> Turn:
-    """`saved`: the customer's saved cards, addresses and shop account when the caller read them with the turn."""
+    """`saved`: the customer's saved cards, addresses and shop account when the caller read them with the turn.
+    `write_state` False: the caller writes the conversation's state if `turn.state_changed` (with the turn's end)."""
     turn = Turn(conversation=conversation, record=record, customer_text=text, saved=saved)
     try:
         _turn_body(turn, command)
@@ -81,7 +83,7 @@ def turn_run(
             logger.exception("decisions of a failed turn not written", extra={"conversation_id": str(conversation.pk)})
         raise
     turn.decisions_flush()
-    turn.state_flush()
+    turn.state_changed = turn.state_flush(write=write_state)
     return turn
 
 

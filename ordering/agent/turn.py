@@ -97,6 +97,8 @@ class Turn:
         # The shop's latest answer per checkout session this turn sent the cart to (a preview reads no more).
         self.checkout_sessions: dict[str, Any] = {}
         self._state_saved = json.dumps(self.state, sort_keys=True, default=str)
+        # Whether the turn's end found the state changed (`ordering.agent.pipeline.turn_run`).
+        self.state_changed = False
         # The cart's flow as read since the last tool call: (flow id it was read for, the flow or None).
         self._cart_flow: tuple[str | None, OrderFlow | None] | None = None
         self._cart_flow_written = False
@@ -266,13 +268,16 @@ class Turn:
         """The state changed: keep it bounded; it is written once, at the end of the turn (`state_flush`)."""
         self.conversation.agent_state = state_bounded(self.state)
 
-    def state_flush(self) -> bool:
-        """Write the state if the turn changed it (one UPDATE per turn at most); returns whether it wrote."""
+    def state_flush(self, *, write: bool = True) -> bool:
+        """Write the state if the turn changed it (one UPDATE per turn at most); returns whether it changed.
+
+        With `write` False the caller writes `conversation.agent_state` itself (with the turn's end)."""
         self.conversation.agent_state = state_bounded(self.state)
         current = json.dumps(self.state, sort_keys=True, default=str)
         if current == self._state_saved:
             return False
-        self.conversation.save(update_fields=["agent_state", "updated_at"])
+        if write:
+            self.conversation.save(update_fields=["agent_state", "updated_at"])
         self._state_saved = current
         return True
 
