@@ -257,15 +257,15 @@ def flow_start(*, conversation: Conversation, merchant_id: str, checkout_session
         undo = FlowCompensation(
             flow=flow, action="cancel_checkout", target_ref=checkout_session_id, registered_at=timezone.now()
         )
-        flow_columns, flow_values, flow_params = _insert_select(flow, computed={})
-        undo_columns, undo_values, undo_params = _insert_select(undo, computed={"flow_id": "f.id"})
+        flow_columns, flow_values, flow_params = insert_select(flow, computed={})
+        undo_columns, undo_values, undo_params = insert_select(undo, computed={"flow_id": "f.id"})
         quote = connection.ops.quote_name
         insert_flow = f"INSERT INTO {quote(OrderFlow._meta.db_table)} ({flow_columns}) SELECT {flow_values}"
         undo_table = quote(FlowCompensation._meta.db_table)
         insert_undo = f"INSERT INTO {undo_table} ({undo_columns}) SELECT {undo_values} FROM f"  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute(f"WITH f AS ({insert_flow} RETURNING id) {insert_undo}", [*flow_params, *undo_params])
-        _saved(flow, flow.pk)
+        mark_saved(flow, flow.pk)
         audit_record(
             action="flow.started",
             actor_type=ActorType.AGENT,
@@ -384,7 +384,7 @@ def _flow_preview_update(
             row = cursor.fetchone()
         if row is None:
             return None  # nothing was written: the transaction is empty
-        previous, updated = row[0], _model_from_row(OrderFlow, row[1:])
+        previous, updated = row[0], model_from_row(OrderFlow, row[1:])
         audit_record(
             action=f"flow.{FlowStatus.PREVIEWED}",
             actor_type=ActorType.AGENT,
@@ -410,7 +410,7 @@ def _flow_preview_update(
     return updated
 
 
-def _model_from_row(model: type, row: Any) -> Any:
+def model_from_row(model: type, row: Any) -> Any:
     """An instance of `model` from a row of its concrete columns in order, as the ORM would load it."""
     fields = model._meta.concrete_fields
     values = []
@@ -720,7 +720,7 @@ def turn_claim(
     raise TurnInProgress("I'm still answering your previous message; send this one in a moment.", retry_after_seconds=1)
 
 
-def _insert_select(obj: Any, *, computed: dict[str, str]) -> tuple[str, str, list[Any]]:
+def insert_select(obj: Any, *, computed: dict[str, str]) -> tuple[str, str, list[Any]]:
     """The column list, the SELECT list and its parameters that insert `obj` as `Model.objects.create` would
     (defaults and `auto_now_add` included), with the columns in `computed` taken from SQL instead."""
     columns, values, params = [], [], []
@@ -736,7 +736,7 @@ def _insert_select(obj: Any, *, computed: dict[str, str]) -> tuple[str, str, lis
     return ", ".join(columns), ", ".join(values), params
 
 
-def _saved(obj: Any, pk: Any) -> Any:
+def mark_saved(obj: Any, pk: Any) -> Any:
     obj.pk = pk
     obj._state.adding = False
     obj._state.db = connection.alias
@@ -756,8 +756,8 @@ def _turn_insert(
         return None, None
     turn = ConversationTurn(conversation_id=pk, idempotency_key=idempotency_key, command=command)
     message = Message(conversation_id=pk, role=MessageRole.CUSTOMER, text=text, data={})
-    turn_columns, turn_values, turn_params = _insert_select(turn, computed={"conversation_id": "c.id"})
-    message_columns, message_values, message_params = _insert_select(message, computed={"turn_id": "t.id"})
+    turn_columns, turn_values, turn_params = insert_select(turn, computed={"conversation_id": "c.id"})
+    message_columns, message_values, message_params = insert_select(message, computed={"turn_id": "t.id"})
     fields = Conversation._meta.concrete_fields
     quote = connection.ops.quote_name
     # Only our own table and column names are interpolated; values are parameters.
@@ -777,12 +777,12 @@ def _turn_insert(
         row = cursor.fetchone()
     if row is None:
         return None, None
-    conversation = _model_from_row(Conversation, row[: len(fields)])
+    conversation = model_from_row(Conversation, row[: len(fields)])
     turn_id, message_id = row[len(fields)], row[len(fields) + 1]
-    record = _saved(turn, turn_id)
+    record = mark_saved(turn, turn_id)
     record.conversation = conversation
     message.turn_id = turn_id
-    _saved(message, message_id)
+    mark_saved(message, message_id)
     return conversation, record
 
 
@@ -848,8 +848,21 @@ def conversation_message_post(
     elif turn_enqueue(turn_id=record.pk):
         # The task ran in this very process (Celery eager: tests, the benchmark): answer the turn as it ended,
         # as the synchronous mode does, rather than a queued turn that has in fact finished.
-        record.refresh_from_db()
+        record = _turn_reread(record)
     return record, False
+
+
+def _turn_reread(record: ConversationTurn) -> ConversationTurn:
+    """The turn as it stands now with its messages (for `selectors.turn_messages`), in one read."""
+    messages = list(Message.objects.select_related("turn").filter(turn_id=record.pk).order_by("id"))
+    if not messages:
+        record.refresh_from_db()
+        return record
+    fresh = messages[0].turn
+    for message in messages:
+        message.turn = fresh
+    fresh._prefetched_objects_cache = {"messages": messages}
+    return fresh
 
 
 def turn_enqueue(*, turn_id: int) -> list[bool]:
@@ -995,7 +1008,7 @@ def _turn_take(
     instances = []
     for model, _ in parts:
         width = len(model._meta.concrete_fields)
-        instances.append(_model_from_row(model, row[:width]) if row[0] is not None else None)
+        instances.append(model_from_row(model, row[:width]) if row[0] is not None else None)
         row = row[width:]
     record, conversation, customer, question_row = instances
     conversation.customer = customer

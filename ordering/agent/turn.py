@@ -21,7 +21,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
-from django.db import transaction
+from django.db import connection, transaction
 
 from audit.models import ActorType, Outcome
 from audit.services import audit_record_many
@@ -46,7 +46,6 @@ from ordering.models import (
     MessageRole,
     OrderFlow,
 )
-from ordering.services import conversation_post
 
 if TYPE_CHECKING:
     from ordering.agent.merchant import CartBuyer
@@ -313,9 +312,9 @@ class Turn:
         """The decisions recorded since the last flush (all of the turn's, when it has posted nothing yet)."""
         return list(self._decisions)
 
-    def decisions_flush(self) -> None:
+    def decisions_flush(self, *, message: Message | None = None) -> None:
         """Write the decisions recorded since the last flush, and their audit events, in one transaction
-        (one multi-row INSERT each).
+        (one multi-row INSERT each). A `message` (not saved yet) is written in the decisions' INSERT statement.
 
         Inside a caller's transaction (a confirmation) they count as written only once it commits: if it
         rolls back, the next flush outside any transaction writes them again, so none is ever lost.
@@ -328,11 +327,16 @@ class Turn:
             self._decisions_in_flight = []
         decisions, self._decisions = self._decisions, []
         if not decisions:
+            if message is not None:
+                message.save(force_insert=True)
             return
         for decision in decisions:
             decision.planner = decision.planner or self.planner_name
         with transaction.atomic(savepoint=False):
-            AgentDecision.objects.bulk_create(decisions)
+            if message is None:
+                AgentDecision.objects.bulk_create(decisions)
+            else:
+                _insert_with_message(decisions, message)
             audit_record_many(
                 [
                     {
@@ -373,17 +377,41 @@ class Turn:
 
     def _post(self, role: str, text: str, data: dict | None) -> Message:
         # The customer reads the message only with the decisions that led to it already on record.
+        message = Message(
+            conversation_id=self.conversation.pk,
+            role=role,
+            text=_short(text, MAX_TEXT),
+            data=data or {},
+            turn=self.record,
+        )
         with transaction.atomic() if self._decisions else contextlib.nullcontext():
-            self.decisions_flush()
-            message = conversation_post(
-                conversation_id=self.conversation.pk,
-                role=role,
-                text=_short(text, MAX_TEXT),
-                data=data or {},
-                turn=self.record,
-            )
+            self.decisions_flush(message=message)
         self._said.append(message)
         return message
+
+
+def _insert_with_message(decisions: list[AgentDecision], message: Message) -> None:
+    """The decisions (one multi-row INSERT, as `bulk_create`) and the message they led to, in one statement."""
+    from ordering.services import insert_select, mark_saved
+
+    quote = connection.ops.quote_name
+    rows, params = [], []
+    for decision in decisions:
+        columns, values, row_params = insert_select(decision, computed={})
+        rows.append(f"({values})")
+        params.extend(row_params)
+    message_columns, message_values, message_params = insert_select(message, computed={})
+    # Only our own table and column names are interpolated; values are parameters.
+    decisions_insert = f"INSERT INTO {quote(AgentDecision._meta.db_table)} ({columns}) VALUES {', '.join(rows)}"  # noqa: S608
+    message_insert = f"INSERT INTO {quote(Message._meta.db_table)} ({message_columns}) VALUES ({message_values})"  # noqa: S608
+    ctes = f"d AS ({decisions_insert} RETURNING id), m AS ({message_insert} RETURNING id)"
+    sql = f"WITH {ctes} SELECT (SELECT array_agg(id ORDER BY id) FROM d), (SELECT id FROM m)"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *message_params])
+        decision_ids, message_id = cursor.fetchone()
+    for decision, pk in zip(decisions, decision_ids, strict=True):
+        mark_saved(decision, pk)
+    mark_saved(message, message_id)
 
 
 def _bounded_json(value: dict) -> dict:
