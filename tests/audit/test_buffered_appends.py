@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from audit.selectors import audit_chain_verify
-from audit.services import audit_flush, audit_record, audit_record_many, audit_seal
+from audit.services import Origin, audit_flush, audit_record, audit_record_many, audit_seal
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -156,3 +156,36 @@ def test_outside_a_transaction_an_event_is_written_at_once():
         event = audit_record(action="test.autocommit", actor_type="system")
         assert len(_inserts(queries)) == 1
     assert "sequence" in event.__dict__ and event.sequence > 0
+
+
+def test_every_column_reads_back_exactly_and_many_events_keep_their_order():
+    awkward = 'it\'s "quoted", back\\slashed,\nmulti-line, ünïcødé 🚀 and {braces} [1, 2]'
+    origin = Origin(ip="2001:db8::7", user_agent=awkward, channel="web")
+    with transaction.atomic():
+        odd = audit_record(
+            action="test.awkward",
+            actor_type="customer",
+            actor_id=awkward,
+            customer_id=2**40,
+            target_type="flow",
+            target_id=awkward,
+            outcome="denied",
+            origin=origin,
+            policy_version="caps-v2",
+            trace_id="trace-awkward",
+            data={"text": awkward, "nested": {"list": [1, 2.5, None, True]}, "empty": {}},
+        )
+        plain = audit_record(action="test.plain", actor_type="system")
+        many = audit_record_many([{"action": "test.many", "actor_type": "system", "data": {"i": i}} for i in range(40)])
+
+    stored = AuditEvent.objects.get(pk=odd.pk)
+    for name in ("occurred_at", "actor_id", "customer_id", "target_id", "outcome", "origin_ip", "origin_user_agent",
+                 "origin_channel", "policy_version", "trace_id", "data"):  # fmt: skip
+        assert getattr(stored, name) == getattr(odd, name), name
+    assert stored.actor_id == awkward[:64] and stored.data["text"] == awkward
+    assert AuditEvent.objects.get(pk=plain.pk).origin_ip is None
+    assert AuditEvent.objects.get(pk=plain.pk).customer_id is None
+    assert [event.sequence for event in many] == sorted(event.sequence for event in many)
+    assert [row.data["i"] for row in AuditEvent.objects.filter(action="test.many").order_by("sequence")] == list(
+        range(40)
+    )
