@@ -445,13 +445,11 @@ class _Batch:
 
 # Attributes on Django's connection object (one per thread and database) and on a buffered event.
 _BATCH = "_audit_batch"
-_HOOKED = "_audit_hooked"
 _PENDING = "_audit_pending"
 
 
 def _open_batch(db: Any) -> _Batch:
-    if not db.__dict__.get(_HOOKED):
-        _hook(db)
+    _hook(db)
     batch = db.__dict__.get(_BATCH)
     if batch is not None and not _batch_open(db, batch):
         # Its transaction ended without a query or commit of ours seeing it (a rollback, a closed
@@ -517,17 +515,32 @@ def _flush_before_query(execute: Any, sql: Any, params: Any, many: bool, context
 
 
 def _hook(db: Any) -> None:
-    """Once per connection object: write the buffer before each statement and before COMMIT."""
-    # First in the list (outermost); `connection.execute_wrapper()` blocks push and pop at the end.
-    db.execute_wrappers.insert(0, _flush_before_query)
-    commit = db.commit
+    """Make sure this connection object writes the buffer before each statement and before COMMIT."""
+    if _flush_before_query not in db.execute_wrappers:
+        # First in the list (outermost); `connection.execute_wrapper()` blocks push and pop at the end.
+        db.execute_wrappers.insert(0, _flush_before_query)
+    if not getattr(type(db), "_audit_writes_before_commit", False):
+        # The connection's class becomes a subclass whose commit() writes the buffer first: a method of the
+        # class, so code that wraps `connection.commit` on the instance and later deletes its wrapper (as
+        # the saga meter does) cannot take it away.
+        db.__class__ = _writing_before_commit(type(db))
 
-    def commit_with_events() -> None:
-        _write_pending(db)
-        commit()
 
-    db.commit = commit_with_events
-    db.__dict__[_HOOKED] = True
+_hooked_classes: dict[type, type] = {}
+
+
+def _writing_before_commit(base: type) -> type:
+    hooked = _hooked_classes.get(base)
+    if hooked is None:
+
+        def commit(self: Any) -> None:
+            _write_pending(self)
+            base.commit(self)
+
+        hooked = type(base.__name__, (base,), {"commit": commit, "_audit_writes_before_commit": True})
+        hooked.__module__ = base.__module__
+        _hooked_classes[base] = hooked
+    return hooked
 
 
 # -- sealing ---------------------------------------------------------------------------------------

@@ -189,3 +189,19 @@ def test_every_column_reads_back_exactly_and_many_events_keep_their_order():
     assert [row.data["i"] for row in AuditEvent.objects.filter(action="test.many").order_by("sequence")] == list(
         range(40)
     )
+
+
+def test_code_that_wraps_and_unwraps_connection_commit_does_not_lose_events():
+    with transaction.atomic():
+        audit_record(action="test.first", actor_type="system")  # hooks this connection
+    real_commit = connection.commit
+    connection.commit = lambda: real_commit()  # as the saga meter does
+    try:
+        with transaction.atomic():
+            audit_record(action="test.second", actor_type="system")
+    finally:
+        del connection.commit
+    with transaction.atomic():
+        audit_record(action="test.third", actor_type="system")  # the last statement before COMMIT
+
+    assert _actions() == ["test.first", "test.second", "test.third"]
