@@ -198,15 +198,15 @@ def _postgres_insert_sql() -> str:
     return _insert_sql
 
 
-def _insert_postgres(event: AuditEvent) -> None:
+def _insert_postgres(event: AuditEvent, db: Any = connection) -> None:
     """The append as one prepared-shape INSERT … RETURNING: the ORM's insert compiler costs more than the
     round trip for a row this simple, and appends are on every hot path. Same row, same one query."""
     params = _insert_params(event)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(_postgres_insert_sql(), params)
         event.id, event.sequence, event.xact = cursor.fetchone()
     event._state.adding = False
-    event._state.db = connection.alias
+    event._state.db = db.alias
 
 
 # Several rows in one parameter: a JSON array of rows, each a JSON array of the columns in `_INSERT_FIELDS`
@@ -483,7 +483,10 @@ def _write_pending(db: Any) -> None:
         _forget(db, batch, popped=True)
         return
     try:
-        _insert_many_postgres(batch.events, db)
+        if len(batch.events) == 1:
+            _insert_postgres(batch.events[0], db)  # a lone event: the plain one-row INSERT
+        else:
+            _insert_many_postgres(batch.events, db)
     except BaseException:
         _forget(db, batch, popped=True)
         raise
