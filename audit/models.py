@@ -6,12 +6,16 @@ so not even a bug or a shell can rewrite history; in production the app's role h
 INSERT here and cannot lift the triggers (audit/roles.py). `manage.py audit_verify` proves the hash
 chain unbroken, and with `--anchors` that it still ends in the heads exported out of the database's reach.
 
-An event is written unsealed (one INSERT, no lock, no read) in the caller's transaction; the sealer
-later gives it its place in the chain by inserting its `AuditSeal`. Events are never changed.
+An event is written unsealed (no lock, no read) in the caller's transaction; the sealer later gives
+it its place in the chain by inserting its `AuditSeal`. Events are never changed. Inside a transaction
+on PostgreSQL, `audit_record` buffers the event and writes it, with the others recorded since the
+transaction's last query, as one INSERT just before its next query or its commit (audit/services.py);
+until then the event's `id`, `sequence` and `xact` are not set, and reading one of them writes it.
 """
 
 from django.db import models
 from django.db.models import Func
+from django.db.models.query_utils import DeferredAttribute
 
 
 class NextEventSequence(Func):
@@ -87,6 +91,32 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.outcome}"
+
+
+class _WrittenWhenRead(DeferredAttribute):
+    """The descriptor of the columns the database fills in at INSERT (`id`, `sequence`, `xact`).
+
+    An event still buffered in its transaction has none of them in its `__dict__` and holds the
+    connection in `_audit_pending`: reading one writes the buffered events first (the same INSERT the
+    next query would have sent) and then returns the value; read from another thread, it is None until
+    the event's own transaction writes it. Every other instance behaves as Django's own
+    descriptor does (an instance's `__dict__` wins over this non-data descriptor, so reads cost nothing).
+    """
+
+    def __get__(self, instance, cls=None):
+        if instance is not None and self.field.attname not in instance.__dict__:
+            pending = instance.__dict__.get("_audit_pending")
+            if pending is not None:
+                from audit.services import _write_pending  # here: audit.services imports this module
+
+                _write_pending(pending)
+                if self.field.attname not in instance.__dict__:
+                    return None  # read from another thread than its transaction's: not written yet
+        return super().__get__(instance, cls)
+
+
+for _name in ("id", "sequence", "xact"):
+    setattr(AuditEvent, _name, _WrittenWhenRead(AuditEvent._meta.get_field(_name)))
 
 
 class AuditSeal(models.Model):

@@ -22,6 +22,7 @@ Numbers stored as JSON numbers (amounts, ids, counts) are not touched: card data
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -54,12 +55,25 @@ _SEPARATORS = re.compile(r"[\s.\-]+")
 _DIGIT_RUN = re.compile(r"[0-9]+(?:[ -][0-9]+)*")
 _SECURITY_CODE = re.compile(r"(?i)\b(cvc2?|cvv2?|security code)(\W{0,3})[0-9]{3,4}(?![0-9])")
 _CARD_DIGITS = range(13, 20)
+_ANY_DIGIT = re.compile(r"[0-9]")
 
 
 def key_is_secret(key: object) -> bool:
     """Whether a value under `key` is a secret (one of `SECRET_KEYS`, however the key is cased or joined)."""
-    normal = _SEPARATORS.sub("_", _CAMEL.sub("_", str(key))).strip("_").lower()
-    return normal in SECRET_KEYS
+    if type(key) is str:
+        return _str_key_is_secret(key)
+    return _normal_key(str(key)) in SECRET_KEYS
+
+
+def _normal_key(key: str) -> str:
+    return _SEPARATORS.sub("_", _CAMEL.sub("_", key)).strip("_").lower()
+
+
+# Payload keys come from a small set our code writes: remember the answer (plain strings only, so `1` and
+# `True`, equal as keys, are never confused; the cache is bounded for keys that come from outside).
+@functools.lru_cache(maxsize=4096)
+def _str_key_is_secret(key: str) -> bool:
+    return _normal_key(key) in SECRET_KEYS
 
 
 def luhn_valid(digits: str) -> bool:
@@ -129,6 +143,9 @@ def _card_spans(text: str, chunks: list[tuple[int, int]]) -> list[tuple[int, int
 
 def redact_text(text: str) -> str:
     """`text` without the card numbers and security codes it holds (see the module docstring)."""
+    if _ANY_DIGIT.search(text) is None:
+        # Card numbers and security codes are digits: text without an ASCII digit has neither.
+        return str.__str__(text)
     spans: list[tuple[int, int]] = []
     for run in _DIGIT_RUN.finditer(text):
         chunks = [(run.start() + m.start(), run.start() + m.end()) for m in re.finditer(r"[^ ]+", run.group())]

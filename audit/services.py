@@ -1,9 +1,19 @@
 """Append-only, hash-chained audit log: writes.
 
 `audit_record` is the only door for events: nothing else creates AuditEvent rows, and the database
-refuses to change or delete them. It writes the event *unsealed*, with one INSERT inside the
-caller's transaction (so it commits or rolls back with the change it describes), taking no lock and
-reading nothing: appends from any number of processes do not wait for each other.
+refuses to change or delete them. It writes the event *unsealed* inside the caller's transaction (so
+it commits or rolls back with the change it describes), taking no lock and reading nothing: appends
+from any number of processes do not wait for each other.
+
+Inside a transaction (an atomic block) on PostgreSQL the event is buffered on the connection, and the
+events recorded since the transaction's last query go to the database as one multi-row INSERT just
+before the next query of that connection (whatever it reads or writes, savepoints included) or before
+the COMMIT. The transaction therefore sees its events in every later read, exactly as if each had been
+inserted at once, and an event still commits or rolls back with its unit of work; what it saves is a
+round trip per event (a chat turn's or an order step's events take one). A ROLLBACK TO SAVEPOINT
+discards the buffer instead (it would undo those rows anyway). Reading a buffered event's `id`,
+`sequence` or `xact` writes it first (audit/models.py); `audit_flush()` writes the buffer now. Outside
+a transaction, and on SQLite, an event is one INSERT at once, as before.
 
 `audit_seal` gives committed events their place in the chain: under one lock per batch (a
 PostgreSQL transaction advisory lock; SQLite's write lock) it inserts an `AuditSeal` per event with
@@ -37,7 +47,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import BigIntegerField, Func
 from django.http import HttpRequest
 from django.utils import timezone
@@ -171,6 +181,9 @@ _INSERT_FIELDS = (
     "data",
 )
 _insert_sql: str | None = None
+# The event's data as the INSERT sends it (its canonical JSON, computed once when the event is built).
+_DATA_JSON = "_audit_data_json"
+_NO_ORIGIN = Origin()
 
 
 def _postgres_insert_sql() -> str:
@@ -185,39 +198,67 @@ def _postgres_insert_sql() -> str:
     return _insert_sql
 
 
-def _insert_postgres(event: AuditEvent) -> None:
+def _insert_postgres(event: AuditEvent, db: Any = connection) -> None:
     """The append as one prepared-shape INSERT … RETURNING: the ORM's insert compiler costs more than the
     round trip for a row this simple, and appends are on every hot path. Same row, same one query."""
-    params = []
-    for name in _INSERT_FIELDS:
-        value = getattr(event, name)
-        params.append(canonical_json(value) if name == "data" else value)
-    with connection.cursor() as cursor:
+    params = _insert_params(event)
+    with db.cursor() as cursor:
         cursor.execute(_postgres_insert_sql(), params)
         event.id, event.sequence, event.xact = cursor.fetchone()
     event._state.adding = False
-    event._state.db = connection.alias
+    event._state.db = db.alias
 
 
-def _insert_many_postgres(events: list[AuditEvent]) -> None:
-    """Several appends as one multi-row INSERT … RETURNING; PostgreSQL numbers and returns the rows in the
-    order of the VALUES list (the order bulk inserts rely on)."""
-    single = _postgres_insert_sql()
-    head, _, returning = single.partition(" VALUES ")
-    row, _, returning = returning.partition(" RETURNING ")
-    params: list[Any] = []
+# Several rows in one parameter: a JSON array of rows, each a JSON array of the columns in `_INSERT_FIELDS`
+# order. One parameter keeps the statement's shape fixed (the driver parses it once and caches it, where a
+# VALUES list of 14 parameters a row is parsed again each time), and encoding the rows is one call.
+_COLUMN_TYPES = {"occurred_at": "timestamptz", "customer_id": "bigint", "origin_ip": "inet"}
+_insert_rows_sql: str | None = None
+
+
+def _postgres_insert_rows_sql() -> str:
+    global _insert_rows_sql
+    if _insert_rows_sql is None:
+        meta = AuditEvent._meta
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(meta.get_field(name).column) for name in _INSERT_FIELDS)
+        values = ", ".join(
+            f"row -> {index}" if name == "data" else f"(row ->> {index})::{_COLUMN_TYPES.get(name, 'text')}"
+            for index, name in enumerate(_INSERT_FIELDS)
+        )
+        returning = ", ".join(quote(meta.get_field(name).column) for name in ("id", "sequence", "xact"))
+        _insert_rows_sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - names from the model, values bound
+            f"SELECT {values} FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS rows(row, position) "
+            f"ORDER BY position RETURNING {returning}"
+        )
+    return _insert_rows_sql
+
+
+def _insert_many_postgres(events: list[AuditEvent], db: Any = connection) -> None:
+    """Several appends as one INSERT … SELECT … RETURNING, inserted (and so numbered) in the given order."""
+    rows = []
     for event in events:
-        for name in _INSERT_FIELDS:
-            value = getattr(event, name)
-            params.append(canonical_json(value) if name == "data" else value)
-    sql = f"{head} VALUES {', '.join([row] * len(events))} RETURNING {returning}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    for event, (event_id, sequence, xact) in zip(events, rows, strict=True):
+        values = event.__dict__
+        head = [values["occurred_at"].isoformat(), *(values[name] for name in _INSERT_FIELDS[1:-1])]
+        data = values.get(_DATA_JSON) or canonical_json(event.data)
+        rows.append(f"{json.dumps(head, ensure_ascii=False, default=str)[:-1]},{data}]")
+    with db.cursor() as cursor:
+        cursor.execute(_postgres_insert_rows_sql(), [f"[{','.join(rows)}]"])
+        returned = cursor.fetchall()
+    # Numbers are taken row by row in insertion order: the lowest is the first event's.
+    returned.sort(key=lambda row: row[1])
+    for event, (event_id, sequence, xact) in zip(events, returned, strict=True):
         event.id, event.sequence, event.xact = event_id, sequence, xact
         event._state.adding = False
-        event._state.db = connection.alias
+        event._state.db = db.alias
+
+
+def _insert_params(event: AuditEvent) -> list[Any]:
+    values = event.__dict__
+    params = [values[name] for name in _INSERT_FIELDS]
+    params[-1] = values.get(_DATA_JSON) or canonical_json(event.data)  # "data" is the last column
+    return params
 
 
 class _SqliteNextSequence(Func):
@@ -259,25 +300,32 @@ def _event_build(
         raise ValueError(f"unknown outcome {outcome!r}")
     if not _ACTION_PATTERN.fullmatch(action):
         raise ValueError(f"action {action!r} must be a dotted lower-case name such as 'flow.confirmed'")
-    origin = origin or Origin()
+    origin = origin or _NO_ORIGIN
     # Store exactly what was hashed: a JSON round trip makes the stored data equal the hashed data.
-    clean_data = json.loads(canonical_json(redact(dict(data or {}))))
-    return AuditEvent(
-        occurred_at=timezone.now(),
-        actor_type=str(actor_type),
-        actor_id="" if actor_id is None else str(actor_id)[:64],
-        customer_id=customer_id,
-        action=action,
-        target_type=target_type[:64],
-        target_id="" if target_id is None else str(target_id)[:64],
-        outcome=str(outcome),
-        trace_id=(trace_id or get_trace_id() or "")[:64],
-        origin_ip=origin.ip,
-        origin_user_agent=origin.user_agent[:256],
-        origin_channel=origin.channel[:32],
-        policy_version=policy_version,
-        data=clean_data,
+    data_json = canonical_json(redact(dict(data or {})))
+    # Positional, in the model's column order (Django's fast path, as when loading a row); the id, the
+    # number and the transaction id come from the database.
+    event = AuditEvent(
+        None,
+        None,
+        None,
+        timezone.now(),
+        str(actor_type),
+        "" if actor_id is None else str(actor_id)[:64],
+        customer_id,
+        action,
+        target_type[:64],
+        "" if target_id is None else str(target_id)[:64],
+        str(outcome),
+        (trace_id or get_trace_id() or "")[:64],
+        origin.ip,
+        origin.user_agent[:256],
+        origin.channel[:32],
+        policy_version,
+        json.loads(data_json),
     )
+    event.__dict__[_DATA_JSON] = data_json  # what the INSERT sends: encoded once
+    return event
 
 
 def _insert_one(event: AuditEvent) -> None:
@@ -326,9 +374,7 @@ def audit_record(
         policy_version=policy_version,
         trace_id=trace_id,
     )
-    _insert_one(event)
-    if getattr(settings, "AUDIT_SEAL_ON_COMMIT", True):
-        transaction.on_commit(_seal_soon)
+    _append([event])
     return event
 
 
@@ -340,16 +386,164 @@ def audit_record_many(events: Sequence[Mapping[str, Any]]) -> list[AuditEvent]:
     one INSERT each. Nothing is written if any item is invalid.
     """
     built = [_event_build(**event) for event in events]
-    if not built:
-        return []
-    if connection.vendor == "postgresql":
-        _insert_many_postgres(built)
-    else:
-        for event in built:
-            _insert_one(event)
-    if getattr(settings, "AUDIT_SEAL_ON_COMMIT", True):
-        transaction.on_commit(_seal_soon)
+    if built:
+        _append(built)
     return built
+
+
+def audit_flush() -> None:
+    """Write the events this connection's transaction has buffered now (they are written before its next
+    query or its commit anyway; this is for code about to reach the database by other means)."""
+    _write_pending(connections[DEFAULT_DB_ALIAS])
+
+
+# -- the per-transaction buffer --------------------------------------------------------------------------
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Write `events` in the caller's transaction: buffered inside an atomic block on PostgreSQL, at once
+    otherwise."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        if len(events) > 1 and connection.vendor == "postgresql":
+            _insert_many_postgres(events)
+        else:
+            for event in events:
+                _insert_one(event)
+        if getattr(settings, "AUDIT_SEAL_ON_COMMIT", True):
+            transaction.on_commit(_seal_soon)
+        return
+    # A transaction that can no longer commit refuses the event now, as the INSERT would have.
+    connection.validate_no_broken_transaction()
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's connection object itself, not the `connection` proxy
+    batch = _open_batch(db)
+    for event in events:
+        values = event.__dict__
+        del values["id"], values["sequence"], values["xact"]  # filled in by the INSERT (audit/models.py)
+        values[_PENDING] = db
+    batch.events += events
+
+
+class _SealAfterCommit:
+    """The on-commit callback of one batch of buffered events. Django drops it when the transaction (or the
+    savepoint it was registered in) rolls back or the connection closes, so while it is still listed in
+    `connection.run_on_commit` the batch belongs to a transaction that is still open."""
+
+    __slots__ = ()
+
+    def __call__(self) -> None:
+        if getattr(settings, "AUDIT_SEAL_ON_COMMIT", True):
+            _seal_soon()
+
+
+class _Batch:
+    __slots__ = ("events", "marker")
+
+    def __init__(self, marker: _SealAfterCommit) -> None:
+        self.events: list[AuditEvent] = []
+        self.marker = marker
+
+
+# Attributes on Django's connection object (one per thread and database) and on a buffered event.
+_BATCH = "_audit_batch"
+_PENDING = "_audit_pending"
+
+
+def _open_batch(db: Any) -> _Batch:
+    _hook(db)
+    batch = db.__dict__.get(_BATCH)
+    if batch is not None and not _batch_open(db, batch):
+        # Its transaction ended without a query or commit of ours seeing it (a rollback, a closed
+        # connection): its events went with it.
+        _forget(db, batch)
+        batch = None
+    if batch is None:
+        batch = _Batch(_SealAfterCommit())
+        db.on_commit(batch.marker)
+        db.__dict__[_BATCH] = batch
+    return batch
+
+
+def _batch_open(db: Any, batch: _Batch) -> bool:
+    # Not `in_atomic_block`: the outermost atomic block clears it just before it commits.
+    marker = batch.marker
+    return any(func is marker for _, func, _ in db.run_on_commit)
+
+
+def _write_pending(db: Any) -> None:
+    """Write the connection's buffered events (one INSERT), or drop them if their transaction is gone.
+
+    Only the thread that owns the connection writes: from any other thread its transaction (and so the
+    event's number) is out of reach and the event simply is not written yet."""
+    if db is not connections[db.alias]:
+        return
+    batch = db.__dict__.pop(_BATCH, None)
+    if batch is None:
+        return
+    if not _batch_open(db, batch):
+        _forget(db, batch, popped=True)
+        return
+    try:
+        if len(batch.events) == 1:
+            _insert_postgres(batch.events[0], db)  # a lone event: the plain one-row INSERT
+        else:
+            _insert_many_postgres(batch.events, db)
+    except BaseException:
+        _forget(db, batch, popped=True)
+        raise
+    for event in batch.events:
+        del event.__dict__[_PENDING]
+
+
+def _forget(db: Any, batch: _Batch, *, popped: bool = False) -> None:
+    """Drop a batch that will never be written: its events keep no id, number or transaction."""
+    if not popped:
+        db.__dict__.pop(_BATCH, None)
+    for event in batch.events:
+        values = event.__dict__
+        values.pop(_PENDING, None)
+        values["id"] = values["sequence"] = values["xact"] = None
+
+
+def _flush_before_query(execute: Any, sql: Any, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    """Execute wrapper: the buffered events go before any other statement of their transaction, so it reads
+    them; a ROLLBACK (TO SAVEPOINT) would undo them, so it drops them instead."""
+    db = context["connection"]
+    batch = db.__dict__.get(_BATCH)
+    if batch is not None:
+        if isinstance(sql, str) and sql[:8].upper() == "ROLLBACK":
+            _forget(db, batch)
+        else:
+            _write_pending(db)
+    return execute(sql, params, many, context)
+
+
+def _hook(db: Any) -> None:
+    """Make sure this connection object writes the buffer before each statement and before COMMIT."""
+    if _flush_before_query not in db.execute_wrappers:
+        # First in the list (outermost); `connection.execute_wrapper()` blocks push and pop at the end.
+        db.execute_wrappers.insert(0, _flush_before_query)
+    if not getattr(type(db), "_audit_writes_before_commit", False):
+        # The connection's class becomes a subclass whose commit() writes the buffer first: a method of the
+        # class, so code that wraps `connection.commit` on the instance and later deletes its wrapper (as
+        # the saga meter does) cannot take it away.
+        db.__class__ = _writing_before_commit(type(db))
+
+
+_hooked_classes: dict[type, type] = {}
+
+
+def _writing_before_commit(base: type) -> type:
+    hooked = _hooked_classes.get(base)
+    if hooked is None:
+
+        def commit(self: Any) -> None:
+            _write_pending(self)
+            base.commit(self)
+
+        hooked = type(base.__name__, (base,), {"commit": commit, "_audit_writes_before_commit": True})
+        hooked.__module__ = base.__module__
+        _hooked_classes[base] = hooked
+    return hooked
 
 
 # -- sealing ---------------------------------------------------------------------------------------

@@ -65,7 +65,9 @@ def saga_meter(*, using: str = DEFAULT_DB_ALIAS) -> Iterator[SagaMeter]:
         real_commit()
 
     def count_autocommitted(execute, sql, params, many, context):
-        if not connection.in_atomic_block and sql.lstrip().upper().startswith(_WRITES):
+        # Autocommit, not "outside an atomic block": a block's own COMMIT may send statements first (the
+        # audit events it buffered), when Django has already left the block but not yet committed.
+        if connection.get_autocommit() and sql.lstrip().upper().startswith(_WRITES):
             meter.commits += 1
         return execute(sql, params, many, context)
 

@@ -4,7 +4,9 @@ Every writer is its own process (`python -m ordering.benchmark.audit_rate SECOND
 bench's database; they start together at START_AT (a wall-clock time), call
 `audit.services.audit_record` PER_TRANSACTION times per transaction (the appends of one unit of work, such
 as a chat turn, commit together with it) for SECONDS, and print how many they appended. Events/s is the sum
-over the writers divided by SECONDS.
+over the writers divided by SECONDS. `audit_record` is the product's own: inside the transaction it
+buffers the events and writes them as one INSERT before the COMMIT, as it does in a chat turn or an
+order step (docs/audit.md).
 """
 
 from __future__ import annotations
