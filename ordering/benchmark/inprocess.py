@@ -158,10 +158,26 @@ class Chat:
         cache.delete_many(
             [f"throttle_{scope}_{self.user_id}" for scope in ("conversation_turns", "conversation_starts")]
         )
+        self.release_carts()
         response = self.client.post("/api/v1/conversations/", format="json")
         if response.status_code != 201:
             raise RuntimeError(f"starting a conversation answered {response.status_code}")
         self.id = response.json()["id"]
+
+    def release_carts(self) -> None:
+        """End the customer's carts left by earlier timed turns, outside the timing.
+
+        Every timed turn is the same customer in a new conversation: past ORDERING_MAX_OPEN_PREVIEWS open
+        carts, each new cart would release the oldest, and with Celery eager its undo (the saga's writes and
+        the merchant's cancel) would run inside the timed turn, where in production a worker does it later.
+        The customer's own conversations ending quietly (the idle release) is what this stands for.
+        """
+        from ordering.holds import HOLD_IDLE, HOLD_STATUSES, flow_hold_release
+        from ordering.models import OrderFlow
+
+        carts = OrderFlow.objects.filter(customer_id=self.user_id, status__in=HOLD_STATUSES)
+        for flow_id in carts.values_list("pk", flat=True):
+            flow_hold_release(flow_id=flow_id, reason=HOLD_IDLE, customer_id=self.user_id, tell_customer=False)
 
     def say(self, text: str) -> dict:
         response = self.client.post(
