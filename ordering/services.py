@@ -488,9 +488,12 @@ def _flow_confirm_previewed(
     (already confirmed, stale, another customer's…): the caller locks the flow and says why."""
     if not preview_hash:
         return None
+    # The guard repeats the customer and the hash: PostgreSQL re-evaluates only the outer conditions on a row
+    # that another transaction changed while this one waited for its lock (the sub-select keeps what it saw
+    # when the statement began), so a preview replaced meanwhile must fail them here, not be confirmed.
     flow = _flow_update_returning(
         match={**match, "customer": customer_id, "preview_hash": preview_hash},
-        guard={"status": FlowStatus.PREVIEWED.value},
+        guard={"status": FlowStatus.PREVIEWED.value, "customer": customer_id, "preview_hash": preview_hash},
         changes={
             "status": FlowStatus.CONFIRMED.value,
             **_confirmation_changes(preview_hash=preview_hash, channel=channel),
@@ -509,7 +512,8 @@ def _flow_update_returning(
     *, match: dict[str, object], guard: dict[str, object], changes: dict[str, object], increment: str
 ) -> OrderFlow | None:
     """`UPDATE … RETURNING *` of the newest flow that `match`es, if it also passes `guard` (Django's `update()`
-    returns only a count). The guard is evaluated again on the locked row, so of two racing calls one wins."""
+    returns only a count). Only the guard is evaluated again on the locked row (of two racing calls one wins):
+    every condition that must still hold after waiting for the lock belongs in it, not only in `match`."""
     options = OrderFlow._meta
     quote = connection.ops.quote_name
     table, pk = quote(options.db_table), quote(options.pk.column)

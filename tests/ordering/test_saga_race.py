@@ -98,3 +98,68 @@ def test_a_worker_that_lost_its_lease_cannot_record_over_the_one_that_took_over(
     flow = OrderFlow.objects.get(pk=flow.pk)
     assert (flow.next_step, flow.step_lease_until) == ("mint_token", None)
     assert FlowStep.objects.filter(flow=flow, name="verify_price", status="succeeded").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_confirmation_that_waits_on_a_new_preview_confirms_nothing(shop):
+    """The customer confirms the preview they saw while a turn is writing a new one (another card, another
+    total) on the same flow: the confirmation waits for the flow's row lock and must then refuse, never
+    confirm the new preview under the old hash."""
+    from django.db import connection, transaction
+
+    from ordering.errors import StalePreview
+
+    flow = shop.start_flow()
+    seen = flow.preview_hash
+    new_hash = "f" * 64
+    locked, release = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def re_preview() -> None:
+        try:
+            with transaction.atomic():
+                row = OrderFlow.objects.select_for_update().get(pk=flow.pk)
+                row.preview = {**row.preview, "total": row.total_amount + 1500}
+                row.preview_hash, row.total_amount = new_hash, row.total_amount + 1500
+                row.save(update_fields=["preview", "preview_hash", "total_amount"])
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def confirm() -> None:
+        outcome["backend"] = connection.cursor().connection.info.backend_pid
+        try:
+            flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=seen)
+            outcome["result"] = "confirmed"
+        except StalePreview:
+            outcome["result"] = "stale"
+        except BaseException as error:  # anything else is a failure of this test, shown as it is
+            outcome["result"] = repr(error)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=re_preview)
+    writer.start()
+    assert locked.wait(10)
+    confirmer = threading.Thread(target=confirm)
+    confirmer.start()
+    # release the new preview only once the confirmation really waits for the row lock
+    deadline = timezone.now() + timedelta(seconds=10)
+    waiting = False
+    while not waiting and timezone.now() < deadline:
+        backend = outcome.get("backend")
+        if backend is not None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [backend])
+                row = cursor.fetchone()
+            waiting = row is not None and row[0] == "Lock"
+    release.set()
+    writer.join(15)
+    confirmer.join(15)
+
+    assert waiting, "the confirmation never waited for the flow's lock"
+    assert outcome["result"] == "stale"
+    flow.refresh_from_db()
+    assert flow.status == FlowStatus.PREVIEWED
+    assert flow.preview_hash == new_hash and flow.confirmed_hash in ("", None)
