@@ -274,7 +274,8 @@ class ConversationTurnView(OrderingAPIView):
         outcome = turn_wait_ended(turn_id=turn.pk, seconds=wait, before_waiting=give_back_connection)
         if outcome == "busy":  # no wait slot free: the turn as it stands, and when to ask again
             return Response(_turn_json(turn), headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
-        turn.refresh_from_db()
+        # Read again as at first: a conversation erased meanwhile is the same 404, not an error.
+        turn = selectors.turn_get(customer_id=request.user.pk, conversation_id=conversation_id, turn_id=turn_id)
         body = _turn_json(turn)
         if waited:
             _close_database_connection()  # taken again for the read: give it back too

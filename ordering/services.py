@@ -8,6 +8,7 @@ A flow's status changes only through `_transition`, which checks the transition 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -1228,9 +1229,13 @@ def turns_abandon(*, conversation_id: object | None = None) -> int:
     )
     if conversation_id is not None:
         lost = lost.filter(conversation_id=conversation_id)
+    from ordering.turn_wait import turn_ended_notify
+
     count = 0
     for record in lost:
         _turn_fail(record=record, reason="abandoned")
+        # A client long-polling this turn learns it failed now, not when its wait runs out.
+        transaction.on_commit(functools.partial(turn_ended_notify, turn_id=record.pk))
         count += 1
     return count
 

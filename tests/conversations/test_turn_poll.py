@@ -247,3 +247,54 @@ def test_a_long_poll_is_reads_only(shop, chat, django_assert_max_num_queries):
     assert body["turn"]["status"] == "queued"
     statements = [query["sql"].lstrip().upper() for query in queries.captured_queries]
     assert all(statement.startswith("SELECT") for statement in statements), statements
+
+
+@pytest.mark.redis
+def test_a_turn_the_sweep_gives_up_on_wakes_its_long_poll(shop, chat, settings):
+    # given a queued turn whose worker was lost, and alice's widget waiting on it for up to 15 s
+    turn = _queued_turn(chat)
+    url = f"/api/v1/conversations/{chat.id}/turns/{turn.pk}/"
+    swept: dict = {}
+
+    def sweep_later() -> None:
+        try:
+            time.sleep(1.0)
+            settings.ORDERING_TURN_GIVE_UP_AFTER_SECONDS = 0
+            swept["count"] = services.turns_abandon(conversation_id=chat.id)
+            swept["at"] = time.monotonic()
+        finally:
+            connection.close()
+
+    sweeper = threading.Thread(target=sweep_later)
+    sweeper.start()
+    status_code, body, elapsed = _get(chat.client, url, wait=15)
+    answered_at = time.monotonic()
+    sweeper.join()
+
+    # then the sweep's failure reaches the widget at once, not when its 15 s run out
+    assert swept["count"] == 1
+    assert status_code == 200 and body["turn"]["status"] == "failed", body
+    assert elapsed >= 1.0  # it did wait: the turn was still queued when the request came
+    assert answered_at - swept["at"] < 2.0, "woken by the sweep, not by the end of the wait"
+
+
+@pytest.mark.redis
+def test_a_conversation_erased_during_a_long_poll_is_404_not_an_error(shop, chat):
+    turn = _queued_turn(chat)
+    url = f"/api/v1/conversations/{chat.id}/turns/{turn.pk}/"
+
+    def erase_later() -> None:
+        try:
+            time.sleep(0.5)
+            Conversation.objects.filter(pk=chat.id).delete()
+        finally:
+            connection.close()
+
+    eraser = threading.Thread(target=erase_later)
+    eraser.start()
+    response = chat.client.get(url, {"wait": 2})
+    eraser.join()
+
+    assert not Conversation.objects.filter(pk=chat.id).exists()
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
