@@ -30,7 +30,6 @@ from django.db import transaction
 
 from config.deadline import deadline_check
 from consent.exceptions import ConsentError
-from consent.selectors import SavedDetails
 from ordering.agent import commands as c
 from ordering.agent import metrics as agent_metrics
 from ordering.agent.merchant import merchant_id_default
@@ -62,17 +61,9 @@ DECLINED_TEXT = "OK, I won't order it. Nothing was charged and the items are rel
 
 
 def turn_run(
-    *,
-    conversation: Conversation,
-    record: ConversationTurn | None,
-    text: str,
-    command: dict | None = None,
-    saved: SavedDetails | None = None,
-    write_state: bool = True,
+    *, conversation: Conversation, record: ConversationTurn | None, text: str, command: dict | None = None
 ) -> Turn:
-    """`saved`: the customer's saved cards, addresses and shop account when the caller read them with the turn.
-    `write_state` False: the caller writes the conversation's state if `turn.state_changed` (with the turn's end)."""
-    turn = Turn(conversation=conversation, record=record, customer_text=text, saved=saved)
+    turn = Turn(conversation=conversation, record=record, customer_text=text)
     try:
         _turn_body(turn, command)
     except BaseException:
@@ -83,7 +74,7 @@ def turn_run(
             logger.exception("decisions of a failed turn not written", extra={"conversation_id": str(conversation.pk)})
         raise
     turn.decisions_flush()
-    turn.state_changed = turn.state_flush(write=write_state)
+    turn.state_flush()
     return turn
 
 
