@@ -511,6 +511,11 @@ class ExperimentEventKind(models.TextChoices):
     ORDER_PLACED = "order_placed", "Order placed"
 
 
+class ExperimentChannel(models.TextChoices):
+    ASSISTANT = "assistant", "Assistant"
+    STOREFRONT = "storefront", "Shop checkout"
+
+
 class ExperimentEvent(models.Model):
     """One step of a customer's funnel in one arm: what the A/B report compares (OCR, conversion, AOV).
 
@@ -523,6 +528,9 @@ class ExperimentEvent(models.Model):
     phase = models.PositiveSmallIntegerField(choices=RolloutPhase.choices)
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=24, choices=ExperimentEventKind.choices)
+    # Where it happened: the assistant, or the shop's own (traditional) checkout. A customer in the
+    # assistant arm may still use the shop's checkout; conversion per arm counts both channels.
+    channel = models.CharField(max_length=16, choices=ExperimentChannel.choices)
     conversation = models.ForeignKey(Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     flow = models.ForeignKey(OrderFlow, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     order_ref = models.CharField(max_length=128, blank=True)
