@@ -36,11 +36,20 @@ class Conversation(models.Model):
     # (ordering.rollout.assignment); null/blank for conversations from before the rollout existed.
     rollout_phase = models.PositiveSmallIntegerField(null=True, blank=True)
     rollout_arm = models.CharField(max_length=16, blank=True)
+    # Set once the conversation has been quiet for ORDERING_SESSION_IDLE_SECONDS and its session was counted
+    # (ordering/sessions.py: duration, conversion). A conversation is one session.
+    session_ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The sessions sweep reads only conversations whose session is still open.
+            models.Index(
+                fields=["created_at"], condition=Q(session_ended_at__isnull=True), name="ordering_conv_session_open"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"conversation {self.id} ({self.status})"
