@@ -1109,11 +1109,22 @@ class Policy:
         result = self._call(turn, "choose_payment_method", arguments, "the customer named a card")
         if not result.ok:
             self.refused_choice = True
+            matching = result.data.get("matching") or []
+            if result.data.get("ambiguous") and matching:
+                # "the visa" with two Visas: name only those, and ask which.
+                brands = {card["brand"].title() for card in matching}
+                kind = f"{next(iter(brands))} cards" if len(brands) == 1 else "cards like that"
+                endings = _or_list([f"ending {card['last4']}" for card in matching])
+                turn.say(
+                    f"You have {len(matching)} {kind}: {endings}. Which one should I use?",
+                    data={"kind": "question", "quick_replies": _replies([f"Pay with the card ending {card['last4']}"
+                                                                          for card in matching])},
+                )  # fmt: skip
+                return
             saved = result.data.get("saved") or []
             cards = [f"{s['brand'].title()} ending {s['last4']}" for s in saved]
             turn.say(
-                ("You have several cards like that: " if result.data.get("ambiguous") else
-                 "I don't have a saved card like that. ") + (f"Your saved cards: {_or_list(cards)}." if cards else
+                "I don't have a saved card like that. " + (f"Your saved cards: {_or_list(cards)}." if cards else
                  "You have no saved cards; add one on your settings page."),
                 data={"kind": "question", "quick_replies": _replies([f"Pay with the card ending {s['last4']}"
                                                                       for s in saved])},

@@ -157,3 +157,19 @@ def test_another_card_lists_the_saved_ones_but_the_one_just_used(shop, chat):
         "Pay with the card ending 3220",
     ]
     assert answer["pending_confirmation"] is None  # nothing previewed with a card she did not choose
+
+
+def test_the_visa_with_two_visas_saved_asks_which_naming_only_the_visas(shop, chat):
+    chat.start()
+    chat.say("blue runner size 42")
+
+    answer = chat.say("pay with the visa")
+
+    question = answer["messages"][-1]
+    assert question["text"] == "You have 2 Visa cards: ending 4242 or ending 0002. Which one should I use?"
+    assert [reply["label"] for reply in question["quick_replies"]] == [
+        "Pay with the card ending 4242",
+        "Pay with the card ending 0002",
+    ]
+    answer = chat.say("the one ending 0002")
+    assert answer["pending_confirmation"]["preview"]["payment"]["last4"] == "0002"
