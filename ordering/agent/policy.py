@@ -398,9 +398,21 @@ class Policy:
         understood = [command for command in commands if not isinstance(command, c.CannotHandle)]
         if understood:
             # A digression: answer it, and the question stays open (asked again at the end).
+            deferred = self._checkout_waits_for_item(turn, pending, understood)
+            if deferred:
+                understood = [command for command in understood if not isinstance(command, c.Preview)]
             for command in sorted(understood, key=self._order):
                 self._execute(turn, command)
-            if turn.state.get("pending"):
+            if deferred and turn.state.get("pending"):
+                turn.say(
+                    f"Before I show your order: {pending.get('question', '')} "
+                    'Or say "check out" again to order without it.',
+                    data={
+                        "kind": "question",
+                        "quick_replies": _replies([o["label"] for o in pending.get("options", [])]),
+                    },
+                )
+            elif turn.state.get("pending"):
                 question = turn.state["pending"].get("question", "")
                 turn.say(
                     f"Back to your order: {question}",
@@ -420,6 +432,31 @@ class Policy:
             return None
         self._clarification_failed(turn, pending)
         return None
+
+    def _checkout_waits_for_item(self, turn: Turn, pending: dict, commands: list[c.Command]) -> bool:
+        """ "Check out" while something the customer asked for still waits on a question (which colour, which
+        product): a preview now would leave it out without them noticing. Ask the question first, once; a
+        second "check out" orders without it (the question is dropped and the preview shown)."""
+        if not pending.get("item") or not turn.state["cart"]:
+            return False
+        if not any(isinstance(command, c.Preview) for command in commands):
+            return False
+        if pending.get("checkout_asked"):
+            self._clear_pending(turn)
+            turn.record_decision(
+                DecisionKind.RULE,
+                "question_dropped",
+                rationale="checked out again: the order goes without the item the open question was about",
+            )
+            return False
+        pending["checkout_asked"] = True
+        turn.save_state()
+        turn.record_decision(
+            DecisionKind.CLARIFICATION,
+            "checkout_waits_for_item",
+            rationale=f"asked for checkout before answering: {pending.get('question', '')[:120]}",
+        )
+        return True
 
     def _clarification_failed(self, turn: Turn, pending: dict) -> None:
         failed = int(turn.state.get("failed_clarifications") or 0) + 1

@@ -173,3 +173,36 @@ def test_the_visa_with_two_visas_saved_asks_which_naming_only_the_visas(shop, ch
     ]
     answer = chat.say("the one ending 0002")
     assert answer["pending_confirmation"]["preview"]["payment"]["last4"] == "0002"
+
+
+def test_checkout_while_an_item_waits_on_its_colour_asks_first(shop, chat):
+    chat.start()
+    answer = chat.say("blue runner size 42")
+    assert answer["pending_confirmation"] is not None
+    asked = chat.say("and a running socks 3-pack")
+    assert "black or white" in asked["messages"][-1]["text"]
+
+    # "check out" now would preview the shoes alone, and the socks would silently be left out
+    answer = chat.say("ok checkout")
+    text = answer["messages"][-1]["text"]
+    assert text.startswith("Before I show your order:") and "black or white" in text, text
+    assert not any(m["kind"] == "preview" for m in answer["messages"])
+    assert [reply["label"] for reply in answer["messages"][-1]["quick_replies"]] == ["black", "white"]
+
+    # answering puts the socks in, and the preview has both
+    answer = chat.say("white, size M")
+    lines = answer["pending_confirmation"]["preview"]["lines"]
+    assert sorted(line["title"] for line in lines) == ["Blue Runner", "Running Socks 3-pack"]
+
+
+def test_a_second_checkout_orders_without_the_item_still_waiting(shop, chat):
+    chat.start()
+    chat.say("blue runner size 42")
+    chat.say("and a running socks 3-pack")
+    chat.say("checkout")
+
+    answer = chat.say("checkout")
+
+    lines = answer["pending_confirmation"]["preview"]["lines"]
+    assert [line["title"] for line in lines] == ["Blue Runner"]
+    assert "black or white" not in " ".join(m["text"] for m in answer["messages"])
