@@ -94,6 +94,7 @@ class Policy:
         self.refused_choice = False
         self.product_change_slots: dict[str, str] = {}
         self.ordered_flow = None  # this conversation's cart became an order since the last message
+        self.dropped_question: dict | None = None  # the open question a new request dropped this turn
         self.products: dict[str, dict] = {}
 
     # -- entry ----------------------------------------------------------------------------------
@@ -394,6 +395,7 @@ class Policy:
                 DecisionKind.RULE, "question_dropped", rationale=f'"{turn.customer_text[:60]}" asks for something else'
             )
             self._clear_pending(turn)
+            self.dropped_question = pending
             return commands
         understood = [command for command in commands if not isinstance(command, c.CannotHandle)]
         if understood:
@@ -1258,6 +1260,11 @@ class Policy:
         self._call(turn, "order_status", {"which": command.which}, "the customer asked about their orders")
 
     def _do_cancel_order(self, turn: Turn, command: c.CancelOrder) -> None:
+        if command.which == "current" and not turn.state["cart"] and (self.dropped_question or {}).get("item"):
+            # "Cancel everything" while the only thing going was an item still being chosen: that item is what
+            # the customer cancels, not an order they placed before.
+            turn.say("OK, I've dropped that. Your cart is empty, so nothing will be ordered.", data={"kind": "info"})
+            return
         if command.which == "current" and turn.state["cart"]:
             self._clear_pending_if_any(turn)
             result = self._call(turn, "cancel_order", {}, "the customer canceled the cart")

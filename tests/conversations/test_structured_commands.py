@@ -206,3 +206,20 @@ def test_a_second_checkout_orders_without_the_item_still_waiting(shop, chat):
     lines = answer["pending_confirmation"]["preview"]["lines"]
     assert [line["title"] for line in lines] == ["Blue Runner"]
     assert "black or white" not in " ".join(m["text"] for m in answer["messages"])
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_cancel_everything_while_choosing_an_item_drops_it_and_leaves_the_placed_order_alone(shop, chat):
+    chat.start()
+    chat.say("blue runner size 42")
+    placed = chat.say("yes")
+    assert any(m["kind"] == "flow_placed" for m in chat.get()["messages"]), placed
+    asked = chat.say("now the cloud jogger in 43")
+    assert "blue or grey" in asked["messages"][-1]["text"]
+
+    answer = chat.say("actually cancel everything")
+
+    text = " ".join(m["text"] for m in answer["messages"] if m["role"] == "assistant")
+    assert "dropped that" in text and "nothing will be ordered" in text, text
+    assert "cancel it?" not in text  # the order placed before is not offered for cancelling
+    assert OrderFlow.objects.filter(conversation_id=chat.id, status=FlowStatus.PLACED).count() == 1
