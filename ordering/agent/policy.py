@@ -22,6 +22,7 @@ cannot-handle (two unanswered clarifications in a row hand over to a person).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ordering.agent import commands as c
@@ -60,6 +61,17 @@ CART_TOOLS = frozenset(
 _CHOICES = (c.ApplyCode, c.RemoveCode, c.UseMyPromotion, c.ChooseCard, c.ChooseAddress, c.ChooseShipping)
 _CART = (c.AddItems, c.SetSlot, c.Select, c.RemoveItem, c.ClearCart)
 _INFO = (c.Search, c.ProductQuestion, c.ListPromotions, c.OrderStatus, c.Help, c.Greet, c.OutOfScope)
+
+
+def _said_as(text: str, label: str) -> str:
+    """The customer's own word for an address label ("office" for the label "work"), else the label."""
+    from ordering.agent.understand.generator import ADDRESS_WORDS
+
+    lowered = text.lower()
+    for word, canonical in ADDRESS_WORDS.items():
+        if canonical == label.lower() and re.search(rf"\b{re.escape(word)}\b", lowered):
+            return word
+    return label
 
 
 def _or_list(items: list[str]) -> str:
@@ -1180,8 +1192,8 @@ class Policy:
             self.refused_choice = True
             labels = [a["label"] for a in result.data.get("saved", [])]
             turn.say(
-                f'I don\'t know an address called "{command.label}". '
-                f"Your saved addresses: {_or_list(labels) or 'none'}.",
+                f'You have no saved address called "{_said_as(turn.customer_text, command.label)}". '
+                f"Your saved addresses: {_or_list(labels) or 'none'}. You can add one on your settings page.",
                 data={"kind": "question", "quick_replies": _replies([f"Ship to {label}" for label in labels])},
             )
             return

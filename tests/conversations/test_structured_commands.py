@@ -223,3 +223,15 @@ def test_cancel_everything_while_choosing_an_item_drops_it_and_leaves_the_placed
     assert "dropped that" in text and "nothing will be ordered" in text, text
     assert "cancel it?" not in text  # the order placed before is not offered for cancelling
     assert OrderFlow.objects.filter(conversation_id=chat.id, status=FlowStatus.PLACED).count() == 1
+
+
+def test_an_unknown_address_is_named_as_the_customer_said_it(shop, chat):
+    chat.start()
+    chat.say("blue runner size 42")
+
+    answer = chat.say("ship to my office")
+
+    text = answer["messages"][-1]["text"]
+    assert text.startswith('You have no saved address called "office". Your saved addresses: Home.'), text
+    assert "settings page" in text
+    assert [reply["label"] for reply in answer["messages"][-1]["quick_replies"]] == ["Ship to Home"]
