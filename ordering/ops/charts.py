@@ -79,7 +79,7 @@ def _scale_top(panel: Panel, stacked_totals: Sequence[float]) -> float:
     return top
 
 
-def _text(x: float, y: float, content: str, *, size: int = 12, anchor: str = "middle", fill: str = "#333", extra=""):
+def _text(x: float, y: float, content: str, *, size: int = 13, anchor: str = "middle", fill: str = "#333", extra=""):
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{fill}" {FONT}{extra}>'
         f"{escape(content)}</text>"
@@ -180,7 +180,7 @@ def _bars(panel: Panel, buckets: Buckets, slot: float, x_of, y_of, stacked: Sequ
             base += value
         if stacked[index]:
             parts.append(
-                _text(x_of(index), y_of(stacked[index]) - 6, format_value(stacked[index], panel.unit), size=12,
+                _text(x_of(index), y_of(stacked[index]) - 6, format_value(stacked[index], panel.unit), size=13,
                       extra=' font-weight="600" class="ops-value"')
             )  # fmt: skip
     return parts
@@ -211,7 +211,7 @@ def _lines(panel: Panel, buckets: Buckets, x_of, y_of) -> list[str]:
             label_y = y - 9 if all(abs(y - 9 - other) > 13 for other in taken) else y + 18
             taken.append(label_y)
             parts.append(
-                _text(x, label_y, format_value(value, panel.unit), size=11, fill=colour,
+                _text(x, label_y, format_value(value, panel.unit), size=13, fill=colour,
                       extra=' font-weight="600" class="ops-value"')
             )  # fmt: skip
     return parts

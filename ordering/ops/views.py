@@ -75,6 +75,8 @@ def ops_dashboard_view(request: HttpRequest, *, site: AdminSite) -> TemplateResp
     context = {
         **site.each_context(request),
         "title": "Ops dashboard",
+        # the charts get the whole width: at 1280 px the side bar would shrink their text by a quarter
+        "is_nav_sidebar_enabled": False,
         "windows": WINDOWS.values(),
         "window": WINDOWS[window_key],
         "dashboard": dashboard,
@@ -100,6 +102,7 @@ def trace_lookup_view(request: HttpRequest, *, site: AdminSite) -> TemplateRespo
     context = {
         **site.each_context(request),
         "title": "Trace lookup",
+        "is_nav_sidebar_enabled": False,
         "query": query.strip()[:200],
         "story": story,
         "problem": problem,
