@@ -68,6 +68,9 @@ class ToolResult:
     error: str | None = None
     # Structured content for the customer's message when `say` is posted (product cards, the preview).
     message_data: dict | None = field(default=None, repr=False)
+    # The shop failed to answer (catalog_adapters' error class): counted as a failure of the tool's step
+    # (ordering_turn_step_failures_total). Not for the model: `data` says what it needs.
+    shop_error_class: str | None = field(default=None, repr=False)
 
 
 def _failed(error: str, **data: Any) -> ToolResult:
@@ -82,7 +85,9 @@ def _merchant_failed(error: MerchantError) -> ToolResult:
             error_class=error.error_class,
             code=error.code,
         )
-    return _failed("The shop did not answer properly; please try again in a moment.", error_class=error.error_class)
+    result = _failed("The shop did not answer properly; please try again in a moment.", error_class=error.error_class)
+    result.shop_error_class = error.error_class
+    return result
 
 
 # -- representations (data for planners, cards for the widget) -----------------------------------
@@ -1097,4 +1102,23 @@ TOOLS: dict[str, ToolSpec] = {
             hand_over,
         ),
     )
+}
+
+# The step of the customer's journey each tool's shop calls belong to, for failures by step
+# (ordering_turn_step_failures_total). Order look-ups and cancellations are after-sale, not counted here.
+TOOL_STEPS: dict[str, str] = {
+    "search_products": "catalog",
+    "show_product": "catalog",
+    "list_saved_items": "catalog",
+    "answer_product_question": "catalog",
+    "add_to_cart": "cart",
+    "update_cart_line": "cart",
+    "sync_cart": "cart",
+    "remove_from_cart": "cart",
+    "list_my_promotions": "cart",
+    "apply_promo": "cart",
+    "choose_shipping": "cart",
+    "choose_address": "cart",
+    "choose_payment_method": "cart",
+    "preview_order": "pricing",
 }
