@@ -7,9 +7,10 @@ whatever the window or the traffic, and the same ORM expressions run on PostgreS
 (`make run`). Latency percentiles are read from counts per latency class (the Prometheus histograms'
 bounds) and interpolated within the class the way `histogram_quantile` does.
 
-Every selector takes a `cohort`: the rollout's phase and arm (ordering/rollout, another part of #17)
-narrow the flows, and what hangs off them (steps, undo steps, escalations, turns, ratings), through
-`Cohort.q`. While `OrderFlow` and `Conversation` have no rollout fields, pass `Cohort()` (no filter).
+Every selector takes a `cohort`: the rollout phase and arm recorded on each conversation and flow
+(ordering.rollout.assignment) narrow the flows and what hangs off them (steps, undo steps, escalations)
+or the conversations (turns, ratings), through `Cohort.q`. `EVERYONE` filters nothing, rows from before
+the rollout (no phase, no arm) included.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from ordering.models import Conversation, OrderFlow
+from ordering.models import RolloutArm, RolloutPhase
 from ordering.ops.charts import chart_table, render_chart
 from ordering.ops.selectors import DEFAULT_WINDOW, EVERYONE, WINDOWS, Cohort, ops_dashboard
 from ordering.ops.trace import TraceQueryInvalid, trace_story
@@ -29,27 +29,17 @@ def _require_operations(request: HttpRequest) -> None:
         )
 
 
-def rollout_fields_exist() -> bool:
-    """Whether flows and conversations carry the rollout's phase and arm yet (another part of #17 adds them)."""
-    names = {field.name for field in OrderFlow._meta.get_fields()} & {
-        field.name for field in Conversation._meta.get_fields()
-    }
-    return {"rollout_phase", "rollout_arm"} <= names
-
-
 def _cohort_from(request: HttpRequest) -> tuple[Cohort, str]:
-    """The phase and arm asked for (ignored while the rollout fields do not exist), and an error to show."""
-    if not rollout_fields_exist():
-        return EVERYONE, ""
+    """The rollout phase and arm asked for (empty: all), and what to tell the person when one does not exist."""
     phase_text = request.GET.get("phase", "").strip()
     arm = request.GET.get("arm", "").strip()
     phase = None
     if phase_text:
-        if not phase_text.isdigit() or int(phase_text) > 3:
-            return EVERYONE, f"Phase {phase_text[:10]!r} does not exist: choose 0, 1, 2 or 3."
+        if phase_text not in {str(value) for value in RolloutPhase.values}:
+            return EVERYONE, f"There is no phase {phase_text[:10]!r}: choose 0, 1, 2 or 3. Showing every phase."
         phase = int(phase_text)
-    if arm and arm not in ("assistant", "control"):
-        return EVERYONE, f"Arm {arm[:20]!r} does not exist: choose assistant or control."
+    if arm and arm not in RolloutArm.values:
+        return Cohort(phase=phase), f"There is no arm {arm[:20]!r}: choose assistant or control. Showing both."
     return Cohort(phase=phase, arm=arm or None), ""
 
 
@@ -82,9 +72,8 @@ def ops_dashboard_view(request: HttpRequest, *, site: AdminSite) -> TemplateResp
         "dashboard": dashboard,
         "charts": charts,
         "problems": [message for message in (problem, cohort_problem) if message],
-        "cohort_filters": rollout_fields_exist(),
-        "phases": (0, 1, 2, 3),
-        "arms": ("assistant", "control"),
+        "phases": RolloutPhase.choices,
+        "arms": RolloutArm.choices,
     }
     return TemplateResponse(request, "admin/ops/dashboard.html", context)
 

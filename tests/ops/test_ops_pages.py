@@ -125,6 +125,26 @@ def test_an_unknown_window_is_said_and_the_day_shown(ops_client):
     assert response.context["window"].key == "day"
 
 
+def test_the_phase_and_arm_controls_narrow_the_page_and_unknown_ones_are_said(ops_client, shop):
+    with trace_context():
+        flow = shop.start_flow()
+        flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    OrderFlow.objects.filter(pk=flow.pk).update(rollout_phase=2, rollout_arm="assistant")
+
+    assistant = ops_client.get(OPS, {"window": "day", "phase": "2", "arm": "assistant"})
+    control = ops_client.get(OPS, {"window": "day", "phase": "2", "arm": "control"})
+    unknown = ops_client.get(OPS, {"window": "day", "phase": "7", "arm": "robots"})
+
+    assert dict(assistant.context["dashboard"].panel("ocr").totals)["Placed"] == "1"
+    assert "for phase 2 and the assistant arm only" in " ".join(assistant.content.decode().split())
+    assert '<option value="control" selected>' in control.content.decode()
+    assert control.context["dashboard"].panel("ocr").is_empty
+    assert "No order flow was started in this window." in control.content.decode()
+    assert unknown.status_code == 200
+    assert "There is no phase &#x27;7&#x27;: choose 0, 1, 2 or 3." in unknown.content.decode()
+    assert unknown.context["dashboard"].cohort.is_everyone
+
+
 # -- trace lookup ----------------------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ from ordering.models import (
     OrderFlow,
 )
 from ordering.ops.charts import render_chart
-from ordering.ops.selectors import WINDOWS, latency_quantile, ops_buckets, ops_dashboard
+from ordering.ops.selectors import WINDOWS, Cohort, latency_quantile, ops_buckets, ops_dashboard
 
 pytestmark = pytest.mark.django_db
 
@@ -42,16 +42,29 @@ class Traffic:
         self.customer = get_user_model().objects.create_user("carol", password="irrelevant-pass-9")
         self._sessions = 0
 
-    def conversation(self, *, started: datetime) -> Conversation:
-        conversation = Conversation.objects.create(customer=self.customer, trace_id=f"trace-{self._sessions}")
+    def conversation(self, *, started: datetime, phase: int | None = None, arm: str = "") -> Conversation:
+        conversation = Conversation.objects.create(
+            customer=self.customer, trace_id=f"trace-{self._sessions}", rollout_phase=phase, rollout_arm=arm
+        )
         Conversation.objects.filter(pk=conversation.pk).update(created_at=started)
         return conversation
 
-    def flow(self, *, started: datetime, status: str, total: int = 0, placed: datetime | None = None) -> OrderFlow:
+    def flow(
+        self,
+        *,
+        started: datetime,
+        status: str,
+        total: int = 0,
+        placed: datetime | None = None,
+        phase: int | None = None,
+        arm: str = "",
+    ) -> OrderFlow:
         self._sessions += 1
         flow = OrderFlow.objects.create(
             customer=self.customer,
-            conversation=self.conversation(started=started),
+            conversation=self.conversation(started=started, phase=phase, arm=arm),
+            rollout_phase=phase,
+            rollout_arm=arm,
             merchant_id="sandbox",
             checkout_session_id=f"cs_{self._sessions}",
             status=status,
@@ -262,6 +275,39 @@ def test_the_charts_draw_the_values_with_labelled_axes(morning):
     assert ">complete_checkout</text>" in failures and 'class="ops-value">2</text>' in failures
     aov = render_chart(dashboard.panel("aov"), dashboard.buckets)
     assert ">70.00</text>" in aov and "USD (major units)" in aov
+
+
+def test_a_cohort_narrows_every_panel_to_its_phase_and_arm(db):
+    traffic = Traffic()
+    # phase 2: the assistant arm placed two of three, the control arm one of two; phase 1 placed its one
+    for status in ("placed", "placed", "failed"):
+        flow = traffic.flow(
+            started=at(10, 5), status=status, total=5000, placed=at(10, 6) if status == "placed" else None, phase=2,
+            arm="assistant",
+        )  # fmt: skip
+    traffic.rating(flow.conversation, score=2, given=at(10, 7))
+    traffic.escalation(reason="risk_review", opened=at(10, 8), resolved=None, flow=flow)
+    for status in ("placed", "failed"):
+        flow = traffic.flow(
+            started=at(10, 5), status=status, total=8000, placed=at(10, 6) if status == "placed" else None, phase=2,
+            arm="control",
+        )  # fmt: skip
+    traffic.rating(flow.conversation, score=5, given=at(10, 7))
+    traffic.flow(started=at(10, 5), status="placed", total=1000, placed=at(10, 6), phase=1, arm="assistant")
+
+    def totals(key: str, cohort: Cohort) -> dict:
+        return dict(ops_dashboard(window=DAY, now=NOW, cohort=cohort).panel(key).totals)
+
+    assert totals("ocr", Cohort())["Order completion rate"] == "66.7%"  # 4 of 6
+    assert totals("ocr", Cohort(phase=2, arm="assistant"))["Order completion rate"] == "66.7%"  # 2 of 3
+    assert totals("ocr", Cohort(phase=2, arm="control"))["Order completion rate"] == "50.0%"
+    assert totals("ocr", Cohort(phase=2))["Flows started"] == "5"
+    assert totals("ocr", Cohort(arm="assistant"))["Flows started"] == "4"
+    assert totals("aov", Cohort(arm="control"))["USD AOV"] == "$80.00"
+    assert totals("csat", Cohort(arm="assistant"))["Mean score"] == "2.00 / 5"
+    assert totals("csat", Cohort(arm="control"))["Mean score"] == "5.00 / 5"
+    assert totals("escalations", Cohort(arm="assistant")) == {"risk_review": "1"}
+    assert totals("escalations", Cohort(arm="control")) == {}
 
 
 def test_latency_quantile_interpolates_within_the_class_like_prometheus():
