@@ -2,13 +2,12 @@
 
 from django.db import migrations
 
-# The ops page's permission (ordering/ops). Numbered 0010 because 0009 is another part of #17's; when
-# both are merged this one depends on that one (the lead renumbers the dependency).
+# The ops page's permission (ordering/ops).
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ordering", "0008_compensation_retry"),
+        ("ordering", "0010_conversation_session_end"),
     ]
 
     operations = [

@@ -8,22 +8,27 @@ the `risk.assessed` audit events), the flows with their steps, undo steps and co
 the merchant's webhook events for the orders, and the audit events of the traces and targets involved.
 Nothing of another conversation appears. A fixed number of queries, each capped at `limit` rows.
 
-Individual HTTP attempts to the merchant are not stored: the saga's steps that call the merchant
-(`MERCHANT_STEPS`) are their record here, with the idempotency key the merchant saw; the attempts
-themselves are the `merchant.request` log lines of the same trace id.
+Our side stores no row per HTTP attempt to a merchant: the flow's steps and undo steps that call the
+shop are marked as merchant calls, with their idempotency key, and the attempts themselves are the
+`merchant.request` log lines of the same trace id. When the built-in sandbox merchant is installed (the
+demo, the tests) its own record of every request it received (`ReceivedRequest`: method, path, status,
+duration, trace id) is shown for the story's trace ids: what the shop saw, attempt by attempt.
 
 Text and JSON shown go through audit.redaction first (a card number a customer typed into the chat,
-a `token` key in a step's result): this page never shows a secret, whatever a row holds.
+a `token` key in a step's result), and delegated payment token ids (`vt_…`, credentials) are masked
+wherever they appear: this page never shows a secret, whatever a row holds.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 
@@ -48,6 +53,8 @@ DEFAULT_LIMIT = 500
 # Undo steps that are our own ledger, not a call to the shop.
 LOCAL_COMPENSATIONS = frozenset({"release_spend"})
 RISK_ACTION = "risk.assessed"
+# A delegated payment token's id is a credential (catalog_adapters.http keeps it out of logs the same way).
+_TOKEN_ID = re.compile(r"vt_[A-Za-z0-9]+")
 
 
 class TraceQueryInvalid(ValueError):
@@ -81,6 +88,7 @@ KIND_LABELS = {
     "compensation": "compensation",
     "escalation": "escalation",
     "webhook": "merchant webhook",
+    "merchant_request": "merchant received",
     "audit": "audit event",
 }
 # Ties in time (the same transaction) read cause before effect.
@@ -336,6 +344,9 @@ def trace_story(*, query: str, limit: int = DEFAULT_LIMIT) -> TraceStory:
         | Q(target_type="escalation", target_id__in=[str(escalation.pk) for escalation in escalations])
     )
     _add_audit_events(story, audit_match, limit=limit)
+    # The turns' and staff's requests left their trace ids only on audit events: the shop saw those too.
+    trace_ids |= {entry.trace_id for entry in story.entries if entry.trace_id}
+    _add_sandbox_requests(story, trace_ids=trace_ids, limit=limit)
     story.truncated = story.truncated or truncated
     _finish(story, limit=limit)
     return story
@@ -417,7 +428,54 @@ def _add_audit_events(story: TraceStory, match: Q, *, limit: int) -> None:
         )
 
 
+def _add_sandbox_requests(story: TraceStory, *, trace_ids: set[str], limit: int) -> None:
+    if not trace_ids or not apps.is_installed("sandbox_merchant"):
+        return
+    received = apps.get_model("sandbox_merchant", "ReceivedRequest")
+    requests = list(received.objects.filter(trace_id__in=sorted(trace_ids)).order_by("received_at", "id")[: limit + 1])
+    if len(requests) > limit:
+        story.truncated = True
+        requests = requests[:limit]
+    for request in requests:
+        status = request.status
+        story.entries.append(
+            StoryEntry(
+                at=request.received_at,
+                kind="merchant_request",
+                title=f"{request.method} {request.path} → {status or 'no answer'}",
+                detail="; ".join(
+                    part
+                    for part in (
+                        f"sandbox merchant, operation {request.operation or '-'}",
+                        f"{request.duration_ms} ms" if request.duration_ms is not None else "",
+                        "replayed for a repeated Idempotency-Key" if request.replayed else "",
+                        f"faults {request.faults}" if request.faults else "",
+                        f"Request-Id {request.request_id}" if request.request_id else "",
+                    )
+                    if part
+                ),
+                outcome="" if status is None else ("ok" if status < 400 else "failed"),
+                trace_id=request.trace_id,
+                merchant_call=True,
+            )
+        )
+
+
+def _without_token_ids(text: str) -> str:
+    return _TOKEN_ID.sub("vt_[redacted]", text) if "vt_" in text else text
+
+
 def _finish(story: TraceStory, *, limit: int) -> None:
+    # A token id can sit anywhere (a shop's path, an audit event's data): none leaves this page.
+    story.entries = [
+        replace(
+            entry,
+            title=_without_token_ids(entry.title),
+            detail=_without_token_ids(entry.detail),
+            data=_without_token_ids(entry.data),
+        )
+        for entry in story.entries
+    ]
     story.entries.sort(key=lambda entry: (entry.at, _KIND_ORDER.get(entry.kind, 99)))
     traces = {entry.trace_id for entry in story.entries if entry.trace_id}
     traces |= {conversation.trace_id for conversation in story.conversations if conversation.trace_id}

@@ -172,6 +172,14 @@ def two_orders(shop):
         data={"decision": "allow", "score": 5, "reasons": ["first order"]},
         trace_id=placed_trace,
     )
+    audit_record(
+        action="compensation.revoke_token",
+        actor_type=ActorType.SYSTEM,
+        target_type="flow",
+        target_id=placed.pk,
+        data={"token_ref": "vt_0123456789abcdef"},
+        trace_id=placed_trace,
+    )
     with trace_context("trace-declined-0002"):
         declined = shop.start_flow(card="pm_alice_decline")
         flow_confirm(flow_id=declined.pk, customer_id=shop.alice.pk, preview_hash=declined.preview_hash)
@@ -199,6 +207,11 @@ def test_a_trace_id_shows_the_whole_story_of_its_conversation_and_nothing_of_ano
     assert "complete_checkout (attempt 1) succeeded" in page
     assert "flow.started" in page and "flow.placed" in page and "conversation.started" in page
     assert '<span class="trace-merchant"' in page
+    # the sandbox merchant's own record of each request it received under the story's traces
+    assert re.search(r"POST /[\w/-]*checkout_sessions/cs_\w+/complete → 200", page)
+    # nor a delegated payment token's id (a credential), wherever a row holds one
+    assert "vt_0123456789abcdef" not in page and "vt_[redacted]" in page
+    assert not re.search(r"vt_[A-Za-z0-9]{4,}", page)
     # another conversation's order is not in it
     assert str(declined.pk) not in page and "trace-declined-0002" not in page
     # and no card number, from the chat or from a decision's arguments
