@@ -533,8 +533,9 @@ def ops_turn_latency(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
         key="turn_latency",
         title="Chat turn latency",
         how=(
-            "A customer message's turn from being received (queued) to the assistant's answer, finished turns "
-            "only, by the time the message came in." + _LATENCY_HOW
+            "A customer message's turn from a worker taking it to the assistant's answer (the wait in the queue "
+            "is not included: a turn's started_at is reset when it starts running), finished turns only, failed "
+            "ones included, by the time it started." + _LATENCY_HOW
         ),
         empty="No chat turn finished in this window.",
     )
