@@ -398,9 +398,21 @@ class Policy:
         understood = [command for command in commands if not isinstance(command, c.CannotHandle)]
         if understood:
             # A digression: answer it, and the question stays open (asked again at the end).
+            deferred = self._checkout_waits_for_item(turn, pending, understood)
+            if deferred:
+                understood = [command for command in understood if not isinstance(command, c.Preview)]
             for command in sorted(understood, key=self._order):
                 self._execute(turn, command)
-            if turn.state.get("pending"):
+            if deferred and turn.state.get("pending"):
+                turn.say(
+                    f"Before I show your order: {pending.get('question', '')} "
+                    'Or say "check out" again to order without it.',
+                    data={
+                        "kind": "question",
+                        "quick_replies": _replies([o["label"] for o in pending.get("options", [])]),
+                    },
+                )
+            elif turn.state.get("pending"):
                 question = turn.state["pending"].get("question", "")
                 turn.say(
                     f"Back to your order: {question}",
@@ -420,6 +432,31 @@ class Policy:
             return None
         self._clarification_failed(turn, pending)
         return None
+
+    def _checkout_waits_for_item(self, turn: Turn, pending: dict, commands: list[c.Command]) -> bool:
+        """ "Check out" while something the customer asked for still waits on a question (which colour, which
+        product): a preview now would leave it out without them noticing. Ask the question first, once; a
+        second "check out" orders without it (the question is dropped and the preview shown)."""
+        if not pending.get("item") or not turn.state["cart"]:
+            return False
+        if not any(isinstance(command, c.Preview) for command in commands):
+            return False
+        if pending.get("checkout_asked"):
+            self._clear_pending(turn)
+            turn.record_decision(
+                DecisionKind.RULE,
+                "question_dropped",
+                rationale="checked out again: the order goes without the item the open question was about",
+            )
+            return False
+        pending["checkout_asked"] = True
+        turn.save_state()
+        turn.record_decision(
+            DecisionKind.CLARIFICATION,
+            "checkout_waits_for_item",
+            rationale=f"asked for checkout before answering: {pending.get('question', '')[:120]}",
+        )
+        return True
 
     def _clarification_failed(self, turn: Turn, pending: dict) -> None:
         failed = int(turn.state.get("failed_clarifications") or 0) + 1
@@ -1109,11 +1146,22 @@ class Policy:
         result = self._call(turn, "choose_payment_method", arguments, "the customer named a card")
         if not result.ok:
             self.refused_choice = True
+            matching = result.data.get("matching") or []
+            if result.data.get("ambiguous") and matching:
+                # "the visa" with two Visas: name only those, and ask which.
+                brands = {card["brand"].title() for card in matching}
+                kind = f"{next(iter(brands))} cards" if len(brands) == 1 else "cards like that"
+                endings = _or_list([f"ending {card['last4']}" for card in matching])
+                turn.say(
+                    f"You have {len(matching)} {kind}: {endings}. Which one should I use?",
+                    data={"kind": "question", "quick_replies": _replies([f"Pay with the card ending {card['last4']}"
+                                                                          for card in matching])},
+                )  # fmt: skip
+                return
             saved = result.data.get("saved") or []
             cards = [f"{s['brand'].title()} ending {s['last4']}" for s in saved]
             turn.say(
-                ("You have several cards like that: " if result.data.get("ambiguous") else
-                 "I don't have a saved card like that. ") + (f"Your saved cards: {_or_list(cards)}." if cards else
+                "I don't have a saved card like that. " + (f"Your saved cards: {_or_list(cards)}." if cards else
                  "You have no saved cards; add one on your settings page."),
                 data={"kind": "question", "quick_replies": _replies([f"Pay with the card ending {s['last4']}"
                                                                       for s in saved])},

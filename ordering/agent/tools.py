@@ -518,8 +518,11 @@ def choose_payment_method(turn: Turn, args: dict) -> ToolResult:
         matching = list(methods.filter(last4=args["last4"].strip()))
     else:
         matching = list(methods.filter(brand__iexact=(args.get("brand") or "").strip()))
-    if len(matching) != 1:
-        return _failed("No saved card like that.", saved=saved, ambiguous=len(matching) > 1)
+    if len(matching) > 1:
+        candidates = [{"payment_method_id": m.pk, "brand": m.brand, "last4": m.last4} for m in matching[:10]]
+        return _failed("Several saved cards match.", saved=saved, ambiguous=True, matching=candidates)
+    if not matching:
+        return _failed("No saved card like that.", saved=saved, ambiguous=False)
     method = matching[0]
     # The card is not sent to the shop before payment; the next preview shows it (and replaces an older one).
     turn.state["payment_method_id"] = method.pk

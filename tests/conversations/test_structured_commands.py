@@ -157,3 +157,52 @@ def test_another_card_lists_the_saved_ones_but_the_one_just_used(shop, chat):
         "Pay with the card ending 3220",
     ]
     assert answer["pending_confirmation"] is None  # nothing previewed with a card she did not choose
+
+
+def test_the_visa_with_two_visas_saved_asks_which_naming_only_the_visas(shop, chat):
+    chat.start()
+    chat.say("blue runner size 42")
+
+    answer = chat.say("pay with the visa")
+
+    question = answer["messages"][-1]
+    assert question["text"] == "You have 2 Visa cards: ending 4242 or ending 0002. Which one should I use?"
+    assert [reply["label"] for reply in question["quick_replies"]] == [
+        "Pay with the card ending 4242",
+        "Pay with the card ending 0002",
+    ]
+    answer = chat.say("the one ending 0002")
+    assert answer["pending_confirmation"]["preview"]["payment"]["last4"] == "0002"
+
+
+def test_checkout_while_an_item_waits_on_its_colour_asks_first(shop, chat):
+    chat.start()
+    answer = chat.say("blue runner size 42")
+    assert answer["pending_confirmation"] is not None
+    asked = chat.say("and a running socks 3-pack")
+    assert "black or white" in asked["messages"][-1]["text"]
+
+    # "check out" now would preview the shoes alone, and the socks would silently be left out
+    answer = chat.say("ok checkout")
+    text = answer["messages"][-1]["text"]
+    assert text.startswith("Before I show your order:") and "black or white" in text, text
+    assert not any(m["kind"] == "preview" for m in answer["messages"])
+    assert [reply["label"] for reply in answer["messages"][-1]["quick_replies"]] == ["black", "white"]
+
+    # answering puts the socks in, and the preview has both
+    answer = chat.say("white, size M")
+    lines = answer["pending_confirmation"]["preview"]["lines"]
+    assert sorted(line["title"] for line in lines) == ["Blue Runner", "Running Socks 3-pack"]
+
+
+def test_a_second_checkout_orders_without_the_item_still_waiting(shop, chat):
+    chat.start()
+    chat.say("blue runner size 42")
+    chat.say("and a running socks 3-pack")
+    chat.say("checkout")
+
+    answer = chat.say("checkout")
+
+    lines = answer["pending_confirmation"]["preview"]["lines"]
+    assert [line["title"] for line in lines] == ["Blue Runner"]
+    assert "black or white" not in " ".join(m["text"] for m in answer["messages"])
