@@ -11,7 +11,9 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import ActorType
 from audit.services import audit_record
@@ -115,6 +117,22 @@ def test_the_ops_page_draws_every_chart_for_each_window(ops_client, shop):
         assert "No customer rated a conversation in this window." in page
         assert "No escalation was opened in this window." in page
     assert "aria-current" in page and "Last week</a>" in page
+
+
+def test_the_ops_page_costs_the_same_queries_with_or_without_traffic(ops_client, shop):
+    def queries(window: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert ops_client.get(OPS, {"window": window}).status_code == 200
+        return len(captured)
+
+    empty = queries("week")
+    for card in ("pm_alice_visa", "pm_alice_decline"):
+        with trace_context():
+            flow = shop.start_flow(card=card)
+            flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+
+    assert queries("week") == empty
+    assert queries("hour") == empty
 
 
 def test_an_unknown_window_is_said_and_the_day_shown(ops_client):
