@@ -112,6 +112,16 @@ class Buckets:
     def within(self, field_name: str) -> Q:
         return Q(**{f"{field_name}__gte": self.start, f"{field_name}__lt": self.end})
 
+    def per_bucket(self, queryset: QuerySet, time_field: str, *keys: str, **aggregates) -> list[dict]:
+        """The rows of `queryset` whose `time_field` is in the window, aggregated per bucket and `keys`: one query."""
+        return list(
+            queryset.filter(self.within(time_field))
+            .annotate(bucket=self.case(time_field))
+            .values("bucket", *keys)
+            .annotate(**aggregates)
+            .order_by("bucket", *keys)
+        )
+
 
 def ops_buckets(*, window: Window, now: datetime | None = None) -> Buckets:
     """The window ending at the end of the bucket that holds `now` (the current bucket is still filling)."""
@@ -203,12 +213,11 @@ def _ordered(names: Iterable[str], preferred: Sequence[str]) -> list[str]:
 
 def ops_order_completion(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
     """Flows started in each bucket, and how many of those are placed now: OCR = placed / started."""
-    rows = (
-        OrderFlow.objects.filter(buckets.within("created_at"), cohort.q())
-        .annotate(bucket=buckets.case("created_at"))
-        .values("bucket")
-        .annotate(started=Count("pk"), placed=Count("pk", filter=Q(status=FlowStatus.PLACED)))
-        .order_by("bucket")
+    rows = buckets.per_bucket(
+        OrderFlow.objects.filter(cohort.q()),
+        "created_at",
+        started=Count("pk"),
+        placed=Count("pk", filter=Q(status=FlowStatus.PLACED)),
     )
     started = [0] * buckets.count
     placed = [0] * buckets.count
@@ -241,14 +250,12 @@ def ops_order_completion(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Pane
 
 def ops_step_failures(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
     """Failed attempts of the placement saga's steps (FlowStep rows with an error), by step."""
-    rows = list(
-        FlowStep.objects.filter(
-            buckets.within("started_at"), cohort.q("flow__"), status=StepStatus.FAILED, is_compensation=False
-        )
-        .annotate(bucket=buckets.case("started_at"))
-        .values("bucket", "name", "error_class")
-        .annotate(count=Count("pk"))
-        .order_by("bucket", "name", "error_class")
+    rows = buckets.per_bucket(
+        FlowStep.objects.filter(cohort.q("flow__"), status=StepStatus.FAILED, is_compensation=False),
+        "started_at",
+        "name",
+        "error_class",
+        count=Count("pk"),
     )
     per_step: dict[str, list[float | None]] = defaultdict(lambda: [0] * buckets.count)
     per_class: dict[tuple[str, str], int] = defaultdict(int)
@@ -279,12 +286,8 @@ def ops_step_failures(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
 
 def ops_compensations(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
     """Undo steps registered in each bucket, by action; totals by action and where they stand now."""
-    rows = list(
-        FlowCompensation.objects.filter(buckets.within("registered_at"), cohort.q("flow__"))
-        .annotate(bucket=buckets.case("registered_at"))
-        .values("bucket", "action", "status")
-        .annotate(count=Count("pk"))
-        .order_by("bucket", "action", "status")
+    rows = buckets.per_bucket(
+        FlowCompensation.objects.filter(cohort.q("flow__")), "registered_at", "action", "status", count=Count("pk")
     )
     per_action: dict[str, list[float | None]] = defaultdict(lambda: [0] * buckets.count)
     per_outcome: dict[tuple[str, str], int] = defaultdict(int)
@@ -321,12 +324,8 @@ def _escalation_cohort(cohort: Cohort) -> Q:
 
 
 def ops_escalations_opened(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
-    rows = list(
-        Escalation.objects.filter(buckets.within("created_at"), _escalation_cohort(cohort))
-        .annotate(bucket=buckets.case("created_at"))
-        .values("bucket", "reason")
-        .annotate(count=Count("pk"))
-        .order_by("bucket", "reason")
+    rows = buckets.per_bucket(
+        Escalation.objects.filter(_escalation_cohort(cohort)), "created_at", "reason", count=Count("pk")
     )
     per_reason: dict[str, list[float | None]] = defaultdict(lambda: [0] * buckets.count)
     for row in rows:
@@ -348,12 +347,11 @@ def ops_escalations_opened(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Pa
 def ops_escalation_mttr(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
     """Mean time to resolution of the escalations resolved (or handed back) in each bucket."""
     took = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
-    rows = list(
-        Escalation.objects.filter(buckets.within("resolved_at"), _escalation_cohort(cohort))
-        .annotate(bucket=buckets.case("resolved_at"), took=took)
-        .values("bucket")
-        .annotate(count=Count("pk"), total=Sum("took"))
-        .order_by("bucket")
+    rows = buckets.per_bucket(
+        Escalation.objects.filter(_escalation_cohort(cohort)).annotate(took=took),
+        "resolved_at",
+        count=Count("pk"),
+        total=Sum("took"),
     )
     mean: list[float | None] = [None] * buckets.count
     count = 0
@@ -384,12 +382,11 @@ def ops_escalation_mttr(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel
 
 def ops_csat(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
     """The mean 1..5 score of the ratings given (or last changed) in each bucket."""
-    rows = list(
-        ConversationRating.objects.filter(buckets.within("updated_at"), cohort.q("conversation__"))
-        .annotate(bucket=buckets.case("updated_at"))
-        .values("bucket")
-        .annotate(count=Count("pk"), total=Sum("score"))
-        .order_by("bucket")
+    rows = buckets.per_bucket(
+        ConversationRating.objects.filter(cohort.q("conversation__")),
+        "updated_at",
+        count=Count("pk"),
+        total=Sum("score"),
     )
     mean: list[float | None] = [None] * buckets.count
     for row in rows:
@@ -414,13 +411,12 @@ def ops_csat(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
 
 def ops_order_value(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
     """Average order value of the orders placed in each bucket, one series per currency (never mixed)."""
-    rows = list(
-        OrderFlow.objects.filter(buckets.within("placed_at"), cohort.q(), status=FlowStatus.PLACED)
-        .exclude(total_amount__isnull=True)
-        .annotate(bucket=buckets.case("placed_at"))
-        .values("bucket", "currency")
-        .annotate(count=Count("pk"), total=Sum("total_amount"))
-        .order_by("bucket", "currency")
+    rows = buckets.per_bucket(
+        OrderFlow.objects.filter(cohort.q(), status=FlowStatus.PLACED, total_amount__isnull=False),
+        "placed_at",
+        "currency",
+        count=Count("pk"),
+        total=Sum("total_amount"),
     )
     per_currency: dict[str, list[float | None]] = defaultdict(lambda: [None] * buckets.count)
     sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -481,13 +477,11 @@ def _latency_panel(
         default=Value(len(LATENCY_BOUNDS)),
         output_field=IntegerField(),
     )
-    rows = (
-        queryset.filter(buckets.within(start_field), finished_at__isnull=False)
-        .annotate(took=took)
-        .annotate(bucket=buckets.case(start_field), latency_class=latency_class)
-        .values("bucket", "latency_class")
-        .annotate(count=Count("pk"))
-        .order_by("bucket", "latency_class")
+    rows = buckets.per_bucket(
+        queryset.filter(finished_at__isnull=False).annotate(took=took).annotate(latency_class=latency_class),
+        start_field,
+        "latency_class",
+        count=Count("pk"),
     )
     counts = [[0] * (len(LATENCY_BOUNDS) + 1) for _ in range(buckets.count)]
     overall = [0] * (len(LATENCY_BOUNDS) + 1)
