@@ -225,6 +225,11 @@ class OrderFlow(models.Model):
                 name="ordering_placed_flow_has_order_id",
             ),
         ]
+        permissions = [
+            # The staff console's ops page and trace lookup (ordering/ops): numbers and stories across
+            # every customer, so not part of the support group's everyday permissions.
+            ("view_operations", "Can view the ops page and look up traces"),
+        ]
 
     def __str__(self) -> str:
         return f"flow {self.id} ({self.status})"
