@@ -112,3 +112,5 @@ ORDERING_ROLLOUT_EXPERIMENT = env_str("ORDERING_ROLLOUT_EXPERIMENT", "assistant-
 # Each process re-reads the rollout settings at most this often; a change made in this process applies
 # at once. So the kill switch takes effect everywhere within this many seconds.
 ORDERING_ROLLOUT_CACHE_SECONDS = env_int("ORDERING_ROLLOUT_CACHE_SECONDS", 2)
+# The A/B report (ordering.rollout.report) claims no difference while an arm has fewer exposed customers.
+ORDERING_ROLLOUT_REPORT_MIN_CUSTOMERS = env_int("ORDERING_ROLLOUT_REPORT_MIN_CUSTOMERS", 30)
