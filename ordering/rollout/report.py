@@ -17,13 +17,15 @@ its numbers are shown, but no difference is claimed from it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, Sum
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from ordering.models import (
     ConversationRating,
@@ -216,6 +218,25 @@ def experiment_report(
         arms=arms,
         differences=differences,
     )
+
+
+def parse_moment(text: str, *, now: datetime | None = None) -> datetime:
+    """`7d`, `12h`, `30m` (ago), an ISO date (its midnight) or an ISO date-time (UTC unless it says)."""
+    now = now or timezone.now()
+    text = (text or "").strip()
+    relative = re.fullmatch(r"(\d+)([dhm])", text)
+    if relative:
+        amount, unit = int(relative.group(1)), relative.group(2)
+        return now - timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
+    moment = parse_datetime(text)
+    if moment is None:
+        day = parse_date(text)
+        if day is None:
+            raise ValueError(f"{text!r} is not a date (2026-11-01), a date-time or a span like 7d, 12h, 30m.")
+        moment = datetime.combine(day, time.min)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.UTC)
+    return moment
 
 
 # -- presentation (shared by the management command and the admin page) ------------------------------

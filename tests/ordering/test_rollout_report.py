@@ -192,3 +192,42 @@ def test_an_empty_window_says_not_enough_data(db):
     out = io.StringIO()
     call_command("rollout_report", "--since", "1d", stdout=out)
     assert "not enough data" in out.getvalue()
+
+
+# -- the staff console page ----------------------------------------------------------------------------
+
+REPORT_URL = "/admin/ordering/abreport/"
+
+
+def _staff(username: str, *permissions: str):
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user(username, password="irrelevant-pass-1", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=permissions))
+    return user
+
+
+def test_the_admin_page_shows_the_same_numbers_to_otp_staff_with_the_permission(seeded, otp_login, settings):
+    settings.ORDERING_ROLLOUT_REPORT_MIN_CUSTOMERS = 30
+    client = otp_login(_staff("analyst", "view_abreport"))
+
+    page = client.get(REPORT_URL, {"since": "7d", "phase": "2"})
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "A/B report" in html and "Customers exposed" in html
+    assert "+20.0 pts [+5.2, +33.4]" in html and "assistant higher" in html
+    assert "80.0 % [69.2, 87.7]" in html  # assistant OCR with its Wilson interval
+    assert "<script" not in html.split('id="content-main"')[1]  # server-rendered, no script of its own
+    # a bad filter is a 400 with a message, not a crash
+    bad = client.get(REPORT_URL, {"since": "yesterday-ish"})
+    assert bad.status_code == 400 and "is not a date" in bad.content.decode()
+    # nothing to add, change or delete
+    assert client.get(f"{REPORT_URL}add/").status_code == 403
+
+
+def test_the_admin_page_needs_the_permission_and_a_verified_device(seeded, otp_login, client):
+    assert otp_login(_staff("helpdesk")).get(REPORT_URL).status_code == 403
+    client.force_login(_staff("no-device", "view_abreport"))  # signed in without a TOTP device
+    answer = client.get(REPORT_URL)
+    assert answer.status_code == 302 and "/admin/login/" in answer["Location"]

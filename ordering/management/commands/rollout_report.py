@@ -10,33 +10,17 @@ See docs/operations.md "A/B report" for what each number means and how to read a
 from __future__ import annotations
 
 import json
-import re
-from datetime import datetime, time, timedelta
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
-from ordering.rollout.report import ARMS, ExperimentReport, difference_rows, experiment_report, report_rows
-
-
-def parse_moment(text: str, *, now: datetime | None = None) -> datetime:
-    """`7d`, `12h`, `30m` (ago), an ISO date (its midnight) or an ISO date-time (UTC unless it says)."""
-    now = now or timezone.now()
-    text = (text or "").strip()
-    relative = re.fullmatch(r"(\d+)([dhm])", text)
-    if relative:
-        amount, unit = int(relative.group(1)), relative.group(2)
-        return now - timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
-    moment = parse_datetime(text)
-    if moment is None:
-        day = parse_date(text)
-        if day is None:
-            raise ValueError(f"{text!r} is not a date (2026-11-01), a date-time or a span like 7d, 12h, 30m.")
-        moment = datetime.combine(day, time.min)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.UTC)
-    return moment
+from ordering.rollout.report import (
+    ARMS,
+    ExperimentReport,
+    difference_rows,
+    experiment_report,
+    parse_moment,
+    report_rows,
+)
 
 
 def report_json(report: ExperimentReport) -> dict:
