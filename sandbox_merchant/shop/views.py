@@ -153,7 +153,12 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
                 }
                 for entry in session.totals
             ],
-            "problems": [services.problem_text(session, message) for message in session.errors],
+            # A refused payment was said once, when it happened; the session keeps it until the next attempt.
+            "problems": [
+                services.problem_text(session, message)
+                for message in session.errors
+                if message.code not in ("payment_declined", "requires_3ds")
+            ],
             "expected_total": total.amount if total else "",
             "ready": session.status == "ready_for_payment",
             "default_card": cards[0].pk if cards else None,
