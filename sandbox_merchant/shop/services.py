@@ -310,7 +310,7 @@ def _summary(session: CheckoutSession) -> dict:
                 "colour": line.colour or "",
                 "size": line.size or "",
                 "quantity": line.quantity,
-                "total": format_money(line.total.amount, line.total.currency),
+                "total": format_money(line.subtotal.amount, line.subtotal.currency),
             }
             for line in session.line_items
         ],

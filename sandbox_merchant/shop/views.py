@@ -141,7 +141,7 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
                     "title": line.title,
                     "options": ", ".join(part for part in (line.colour, line.size) if part),
                     "quantity": line.quantity,
-                    "total": format_money(line.total.amount, line.total.currency),
+                    "total": format_money(line.subtotal.amount, line.subtotal.currency),
                 }
                 for line in session.line_items
             ],
