@@ -259,3 +259,52 @@ def test_pages_need_a_signed_in_customer_and_orders_are_private(shop, control_al
     bob = Client()
     bob.force_login(get_user_model().objects.get(username="bob"))
     assert bob.get(f"/shop/orders/{checkout.key}/").status_code == 404
+
+
+def test_a_placement_that_died_midway_is_finished_once_by_the_next_click(shop, control_alice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    alice = shop.alice
+    _add(control_alice, "var_blue_runner_42")
+    total = _expected_total(control_alice.get("/shop/checkout/").content.decode())
+    checkout = ShopCheckout.objects.get(user=alice)
+    # given a "Place order" that claimed the checkout moments ago and is still talking to the shop
+    ShopCheckout.objects.filter(pk=checkout.pk).update(status="placing", placing_since=timezone.now())
+    card = _card_id(alice, "pm_alice_visa")
+
+    # a second click waits for it: no call to the shop, the order page says it is being placed
+    busy = control_alice.post("/shop/checkout/place", {"card": card, "expected_total": total}, follow=True)
+    assert "being placed" in busy.content.decode()
+    assert merchant_orders(customer="cus_alice") == []
+
+    # when the first one died (its claim is older than PLACING_STALE_SECONDS), the next click finishes it, once
+    ShopCheckout.objects.filter(pk=checkout.pk).update(placing_since=timezone.now() - timedelta(minutes=5))
+    placed = control_alice.post("/shop/checkout/place", {"card": card, "expected_total": total}, follow=True)
+    assert "your order is placed" in placed.content.decode()
+    assert len(merchant_orders(customer="cus_alice")) == 1
+    assert ExperimentEvent.objects.filter(customer=alice, kind="order_placed").count() == 1
+
+
+def test_a_price_change_at_the_merchant_charges_nothing_and_shows_the_new_total(shop, control_alice):
+    alice = shop.alice
+    _add(control_alice, "var_blue_runner_42")
+    total = _expected_total(control_alice.get("/shop/checkout/").content.decode())
+    shop.sandbox.add_fault("price_change", operation="complete", times=1)
+
+    answer = control_alice.post(
+        "/shop/checkout/place", {"card": _card_id(alice, "pm_alice_visa"), "expected_total": total}, follow=True
+    )
+
+    html = answer.content.decode()
+    assert "prices changed" in html and "Nothing was charged" in html
+    assert merchant_orders(customer="cus_alice") == []
+    new_total = _expected_total(html)
+    assert new_total > total  # the page now shows the merchant's new total, to place again
+    placed = control_alice.post(
+        "/shop/checkout/place", {"card": _card_id(alice, "pm_alice_visa"), "expected_total": new_total}
+    )
+    assert "/shop/orders/" in placed["Location"]
+    [order] = merchant_orders(customer="cus_alice")
+    assert order.total == new_total
