@@ -60,9 +60,17 @@ OPEN_SESSION_STATUSES = ("not_ready_for_payment", "ready_for_payment")
 class ShopError(Exception):
     """Something the customer must be told on the page; `message` says what happened and what to do."""
 
+    status = 200  # the page still renders (the cart, the message); see ShopUnavailable
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class ShopUnavailable(ShopError):
+    """The merchant could not be reached or failed (5xx, timeout, breaker open): worth trying again later."""
+
+    status = 503
 
 
 class CheckoutBusy(ShopError):
@@ -234,7 +242,7 @@ def _unavailable(error: MerchantError) -> ShopError:
     logger.warning("shop checkout: merchant call failed", extra={"error_class": error.error_class})
     if error.status and 400 <= error.status < 500 and error.status not in (409, 429):
         return ShopError("The shop could not take that request. Your cart is kept; please check it and try again.")
-    return ShopError("The shop is not answering just now. Your cart is kept; please try again in a minute.")
+    return ShopUnavailable("The shop is not answering just now. Your cart is kept; please try again in a minute.")
 
 
 def checkout_sync(*, checkout: ShopCheckout, user: Any, lines: list[dict], fulfillment: dict) -> CheckoutSession:

@@ -123,7 +123,7 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         session = services.checkout_sync(checkout=checkout, user=request.user, lines=lines, fulfillment=fulfillment)
     except services.ShopError as error:
         messages.error(request, error.message)
-        return render(request, "storefront/checkout.html", context, status=503 if "answering" in error.message else 200)
+        return render(request, "storefront/checkout.html", context, status=error.status)
     total = session.total()
     checkout.refresh_from_db()
     choice = _fulfillment_choice(checkout, addresses)

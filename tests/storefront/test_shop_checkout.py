@@ -221,6 +221,7 @@ def test_the_merchant_down_is_a_clear_message_and_the_cart_stays(shop, control_a
 
     page = control_alice.get("/shop/checkout/")
 
+    assert page.status_code == 503
     assert "not answering just now" in page.content.decode()
     assert "Blue Runner" in control_alice.get("/shop/cart/").content.decode()
 
