@@ -6,8 +6,12 @@ and the flow's steps and compensations; they act through the escalation console.
 """
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from ordering.models import (
+    ABReport,
     AgentDecision,
     Conversation,
     FlowCompensation,
@@ -147,3 +151,58 @@ class OrderFlowAdmin(ReadOnlyAdmin):
     search_fields = ("id", "merchant_order_id", "checkout_session_id", "customer__username")
     readonly_fields = [field.name for field in OrderFlow._meta.fields]
     inlines = [StepInline, CompensationInline, OrderAdjustmentInline]
+
+
+# -- the A/B report (ordering.rollout.report) -----------------------------------------------------------
+
+
+@admin.register(ABReport)
+class ABReportAdmin(admin.ModelAdmin):
+    """The A/B report as a page: the experiment's arms side by side with 95 % intervals; nothing to edit.
+
+    Who sees it: staff with `ordering.view_abreport` (superusers have it), on the OTP-verified site."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> TemplateResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        from ordering.rollout.report import ARMS, difference_rows, experiment_report, parse_moment, report_rows
+
+        since_text = request.GET.get("since", "30d").strip() or "30d"
+        until_text = request.GET.get("until", "").strip()
+        phase_text = request.GET.get("phase", "").strip()
+        error = ""
+        try:
+            since = parse_moment(since_text)
+            until = parse_moment(until_text) if until_text else None
+            phase = int(phase_text) if phase_text else None
+            if phase is not None and phase not in (0, 1, 2, 3):
+                raise ValueError("The phase is 0, 1, 2 or 3.")
+            if until is not None and until <= since:
+                raise ValueError("“Until” must be after “since”.")
+        except ValueError as problem:
+            error = str(problem)
+            since, until, phase = parse_moment("30d"), None, None
+        report = experiment_report(since=since, until=until, phase=phase)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "A/B report",
+            "opts": self.model._meta,
+            "report": report,
+            "arms": ARMS,
+            "rows": report_rows(report),
+            "differences": difference_rows(report),
+            "since_text": since_text,
+            "until_text": until_text,
+            "phase_text": phase_text,
+            "error": error,
+        }
+        return TemplateResponse(request, "admin/ordering/ab_report.html", context, status=400 if error else 200)

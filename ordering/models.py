@@ -558,3 +558,14 @@ class ExperimentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.experiment}/{self.arm}: {self.kind}"
+
+
+class ABReport(ExperimentEvent):
+    """The A/B report's page in the staff console (ordering.rollout.report); no rows of its own.
+
+    A proxy, so the page has its own view permission (`ordering.view_abreport`) to give to whoever reads it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "A/B report"
+        verbose_name_plural = "A/B report"

@@ -7,6 +7,7 @@ Statuses change only through services, which check the transition tables below.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -520,3 +521,46 @@ class ReceivedRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} {self.status}"
+
+
+# -- the storefront's own checkout (the traditional path; sandbox_merchant/shop/) -------------------------
+
+
+class ShopCheckoutStatus(models.TextChoices):
+    OPEN = "open"  # the customer is choosing address and card
+    PLACING = "placing"  # one "Place order" is talking to the checkout API; others wait for it
+    PLACED = "placed"
+
+
+class ShopCheckout(models.Model):
+    """One visit to the storefront's checkout page, from opening it to the order it placed.
+
+    `key` is the checkout's idempotency key: every checkout API call is named after it (and the
+    revision or attempt it belongs to), so a repeated "Place order" can never charge twice. The shop
+    page is a client of the checkout API over HTTP like any frontend; this row is its own state."""
+
+    key = models.UUIDField(unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    customer_ref = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=ShopCheckoutStatus.choices, default=ShopCheckoutStatus.OPEN)
+    checkout_session_id = models.CharField(max_length=64, blank=True)
+    # What the checkout session was last given: [{"variant_id", "quantity"}] and the ACP fulfillment details.
+    lines = models.JSONField(default=list, blank=True)
+    fulfillment = models.JSONField(default=dict, blank=True)
+    revision = models.PositiveIntegerField(default=0)  # checkout session updates sent so far
+    attempt = models.PositiveIntegerField(default=0)  # placements that ended without an order
+    placing_since = models.DateTimeField(null=True, blank=True)
+    order_id = models.CharField(max_length=64, blank=True)
+    order_number = models.CharField(max_length=64, blank=True)
+    total_amount = models.PositiveBigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    # The merchant's lines and totals at placement, for the confirmation page.
+    summary = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"shop checkout {self.key} ({self.status})"

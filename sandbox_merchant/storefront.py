@@ -18,8 +18,11 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from ordering.rollout.assignment import assign_user
 from sandbox_merchant.models import Product
 from sandbox_merchant.selectors import product_search
+from sandbox_merchant.shop import urls as shop_urls
+from sandbox_merchant.shop.cart import cart_quantity
 
 SHOP_PRODUCT_LIMIT = 40
 EXAMPLE_REQUESTS = [
@@ -94,6 +97,12 @@ def _shop_product(product: dict) -> dict:
         "colours": [{"name": name, "hex": COLOURS.get(name, DEFAULT_COLOUR)} for name in colours],
         "sizes": _sizes(product),
         "in_stock": any(variant["available"] > 0 for variant in product["variants"]),
+        # What "Add to cart" offers: each variant the shop has on hand, by its colour and size.
+        "variants": [
+            {"id": variant["id"], "label": ", ".join(part for part in (variant["colour"], variant["size"]) if part)}
+            for variant in product["variants"]
+            if variant["available"] > 0
+        ],
     }
 
 
@@ -112,8 +121,14 @@ def _demo_logins() -> list[dict]:
 @ensure_csrf_cookie  # the widget sends Django's csrftoken cookie back as X-CSRFToken
 def storefront_page(request: HttpRequest) -> HttpResponse:
     products = [_shop_product(product) for product in product_search(limit=SHOP_PRODUCT_LIMIT)]
+    # The chat widget only for customers the rollout gives the assistant (ordering.rollout); the others
+    # (the A/B experiment's control arm) shop with the plain cart and checkout. Signed out, the widget
+    # stays: it asks them to sign in.
+    signed_in = request.user.is_authenticated
     context = {
         "products": products,
+        "assistant": not signed_in or assign_user(request.user).assistant,
+        "cart_count": cart_quantity(request.session) if signed_in else 0,
         "demo_logins": _demo_logins() if not request.user.is_authenticated else [],
         "examples": EXAMPLE_REQUESTS,
     }
@@ -181,4 +196,4 @@ def product_image(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-urlpatterns = [path("", storefront_page, name="storefront")]
+urlpatterns = [path("", storefront_page, name="storefront"), *shop_urls.urlpatterns]

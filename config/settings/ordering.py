@@ -120,3 +120,5 @@ ORDERING_ROLLOUT_CACHE_SECONDS = env_int("ORDERING_ROLLOUT_CACHE_SECONDS", 2)
 # A chat session ends when its conversation has been quiet this long (the usual web-analytics 30 minutes);
 # the beat's sweep then counts it: its duration and whether it placed an order (ordering/sessions.py).
 ORDERING_SESSION_IDLE_SECONDS = env_int("ORDERING_SESSION_IDLE_SECONDS", 30 * 60)
+# The A/B report (ordering.rollout.report) claims no difference while an arm has fewer exposed customers.
+ORDERING_ROLLOUT_REPORT_MIN_CUSTOMERS = env_int("ORDERING_ROLLOUT_REPORT_MIN_CUSTOMERS", 30)
