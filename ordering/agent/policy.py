@@ -319,6 +319,24 @@ class Policy:
                 data={"kind": "notice"},
             )
             return
+        pending = turn.state.get("pending")
+        if pending and pending.get("item"):
+            # A yes while something the customer asked for still waits on a question: the preview would go
+            # without it. Nothing is placed; the question comes back, and "check out" orders without it.
+            pending["checkout_asked"] = True
+            turn.save_state()
+            turn.record_decision(
+                DecisionKind.CONFIRMATION, "confirmation_waits_for_item", ok=False,
+                rationale=f"an item still waits on a question: {pending.get('question', '')[:120]}",
+            )  # fmt: skip
+            turn.say(
+                f'Nothing is ordered yet. {pending.get("question", "")} Or say "check out" to order without it.',
+                data={
+                    "kind": "question",
+                    "quick_replies": _replies([o["label"] for o in pending.get("options", [])]),
+                },
+            )
+            return
         latest = turn.latest_preview_hash()
         if latest != flow.preview_hash:
             turn.record_decision(

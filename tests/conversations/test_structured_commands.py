@@ -235,3 +235,18 @@ def test_an_unknown_address_is_named_as_the_customer_said_it(shop, chat):
     assert text.startswith('You have no saved address called "office". Your saved addresses: Home.'), text
     assert "settings page" in text
     assert [reply["label"] for reply in answer["messages"][-1]["quick_replies"]] == ["Ship to Home"]
+
+
+def test_a_yes_while_an_item_waits_on_its_colour_places_nothing_and_asks_again(shop, chat):
+    chat.start()
+    chat.say("blue runner size 42")
+    chat.say("and a running socks 3-pack")
+
+    answer = chat.say("yes")
+
+    text = answer["messages"][-1]["text"]
+    assert text.startswith("Nothing is ordered yet.") and "black or white" in text, text
+    assert not OrderFlow.objects.filter(conversation_id=chat.id, confirmations__gt=0).exists()
+    # "check out" then orders without the socks: the preview has the shoes alone
+    answer = chat.say("check out")
+    assert [line["title"] for line in answer["pending_confirmation"]["preview"]["lines"]] == ["Blue Runner"]
