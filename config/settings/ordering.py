@@ -112,3 +112,6 @@ ORDERING_ROLLOUT_EXPERIMENT = env_str("ORDERING_ROLLOUT_EXPERIMENT", "assistant-
 # Each process re-reads the rollout settings at most this often; a change made in this process applies
 # at once. So the kill switch takes effect everywhere within this many seconds.
 ORDERING_ROLLOUT_CACHE_SECONDS = env_int("ORDERING_ROLLOUT_CACHE_SECONDS", 2)
+# Where a customer the assistant cannot serve (not in its arm, or the kill switch on) is sent instead: the
+# shop's own checkout page (the demo storefront's by default).
+ORDERING_ROLLOUT_CHECKOUT_URL = env_str("ORDERING_ROLLOUT_CHECKOUT_URL", "/shop/checkout/")

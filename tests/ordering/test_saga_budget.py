@@ -25,8 +25,10 @@ from ordering.services import conversation_decide, flow_confirm
 # Before #15's consent work the same order cost 96 (consent 47: three grant reads per check, twelve sums
 # per cap check); 57 before the confirmation became one UPDATE … RETURNING, risk one aggregate and the
 # spend reservation lost its savepoint.
-PLACED_ORDER_QUERIES = 52
-PLACED_ORDER_ORDERING_QUERIES = 21
+# Then (#17, rollout): the placed order's `order_placed` ExperimentEvent (the A/B report's row), one INSERT
+# in the transaction that records the placement: 52 reached, ordering's tables 22.
+PLACED_ORDER_QUERIES = 53
+PLACED_ORDER_ORDERING_QUERIES = 22
 PLACED_ORDER_CONSENT_QUERIES = 12
 PLACED_ORDER_AUDIT_QUERIES = 6
 PLACED_ORDER_COMMITS = 5
@@ -44,8 +46,21 @@ UNIT_QUERIES = {
     "local": (16, 7),
     "verify_price": (10, 6),
     "mint_token": (12, 7),
-    "complete_checkout": (23, 10),
+    # +1 (#17): the placed order's `order_placed` ExperimentEvent, in the transaction recording the placement.
+    "complete_checkout": (24, 11),
 }
+
+
+@pytest.fixture(autouse=True)
+def _rollout_settings_cached(settings):
+    """The rollout settings (the kill switch a confirmation checks) are this process' copy, read at most every
+    ORDERING_ROLLOUT_CACHE_SECONDS, not per request: kept for the test, so a slow machine counts no re-read."""
+    from ordering.rollout.assignment import rollout_settings_forget
+
+    settings.ORDERING_ROLLOUT_CACHE_SECONDS = 3600
+    rollout_settings_forget()
+    yield
+    rollout_settings_forget()
 
 
 @pytest.mark.postgres
