@@ -81,9 +81,7 @@ def conversation_start(
         if is_staff is None:
             from django.contrib.auth import get_user_model
 
-            is_staff = bool(
-                get_user_model().objects.filter(pk=customer_id).values_list("is_staff", flat=True).first()
-            )
+            is_staff = bool(get_user_model().objects.filter(pk=customer_id).values_list("is_staff", flat=True).first())
         assignment = assign(customer_id=customer_id, is_staff=is_staff)
     with transaction.atomic():
         conversation = Conversation.objects.create(

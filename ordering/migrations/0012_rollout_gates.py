@@ -6,44 +6,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ordering', '0009_rollout'),
+        ("ordering", "0009_rollout"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='rolloutsettings',
-            name='beta_session_ceiling',
+            model_name="rolloutsettings",
+            name="beta_session_ceiling",
             field=models.PositiveBigIntegerField(default=10000),
         ),
         migrations.AddField(
-            model_name='rolloutsettings',
-            name='gate_escalation_percent',
+            model_name="rolloutsettings",
+            name="gate_escalation_percent",
             field=models.PositiveSmallIntegerField(default=5),
         ),
         migrations.AddField(
-            model_name='rolloutsettings',
-            name='gate_min_flows',
+            model_name="rolloutsettings",
+            name="gate_min_flows",
             field=models.PositiveIntegerField(default=20),
         ),
         migrations.AddField(
-            model_name='rolloutsettings',
-            name='gate_ocr_floor_percent',
+            model_name="rolloutsettings",
+            name="gate_ocr_floor_percent",
             field=models.PositiveSmallIntegerField(default=60),
         ),
         migrations.AddField(
-            model_name='rolloutsettings',
-            name='gate_payment_p95_ms',
+            model_name="rolloutsettings",
+            name="gate_payment_p95_ms",
             field=models.PositiveIntegerField(default=2000),
         ),
         migrations.AddField(
-            model_name='rolloutsettings',
-            name='gate_window_hours',
+            model_name="rolloutsettings",
+            name="gate_window_hours",
             field=models.PositiveSmallIntegerField(default=24),
         ),
         migrations.AddConstraint(
-            model_name='rolloutsettings',
-            constraint=models.CheckConstraint(condition=models.Q(('gate_escalation_percent__lte', 100), ('gate_ocr_floor_percent__lte', 100)), name='ordering_rollout_gate_percent_max'),
+            model_name="rolloutsettings",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("gate_escalation_percent__lte", 100), ("gate_ocr_floor_percent__lte", 100)),
+                name="ordering_rollout_gate_percent_max",
+            ),
         ),
     ]

@@ -25,8 +25,7 @@ from ordering.models import ARM_INTERNAL, FlowStatus, OrderFlow, RolloutPhase
 from ordering.rollout.assignment import Assignment, RolloutState, assign_user, rollout_state
 
 NOT_AVAILABLE_TEXT = (
-    "The ordering assistant isn't available for your account yet. You can order as usual at the shop's "
-    "checkout: {url}"
+    "The ordering assistant isn't available for your account yet. You can order as usual at the shop's checkout: {url}"
 )
 PAUSED_TEXT = (
     "The ordering assistant is paused for a moment and is not taking new orders. Orders already on their way "

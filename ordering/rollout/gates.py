@@ -137,8 +137,7 @@ def gates_evaluate(*, row: RolloutSettings, now: datetime | None = None) -> list
     from escalations.models import Escalation
 
     escalations = Escalation.objects.filter(
-        Q(flow__in=flows)
-        | Q(flow__isnull=True, conversation__rollout_phase=phase, conversation__rollout_arm__in=arms),
+        Q(flow__in=flows) | Q(flow__isnull=True, conversation__rollout_phase=phase, conversation__rollout_arm__in=arms),
         created_at__gte=since,
         created_at__lt=now,
     ).count()

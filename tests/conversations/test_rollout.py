@@ -10,8 +10,8 @@ from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from config.celery import app as celery_app
 from catalog_adapters.registry import get_merchant
+from config.celery import app as celery_app
 from ordering import saga
 from ordering.models import Conversation, ExperimentEvent, FlowStatus, OrderFlow, RolloutSettings
 from ordering.rollout.access import PAUSED_TEXT
@@ -85,8 +85,9 @@ def test_conversation_flow_and_order_record_the_arm_and_the_funnel(shop, chat, s
     placed = events[2]
     assert (placed.amount, placed.currency, placed.order_ref) == (flow.total_amount, flow.currency,
                                                                    flow.merchant_order_id)  # fmt: skip
-    assert _counter("ordering_flows_started_total", merchant="sandbox", phase="3", arm="assistant") == started_before + 1
-    assert _counter("ordering_flows_placed_total", merchant="sandbox", phase="3", arm="assistant") == placed_before + 1
+    labels = {"merchant": "sandbox", "phase": "3", "arm": "assistant"}
+    assert _counter("ordering_flows_started_total", **labels) == started_before + 1
+    assert _counter("ordering_flows_placed_total", **labels) == placed_before + 1
 
 
 def test_staff_in_an_early_phase_use_the_assistant_but_are_not_in_the_experiment(shop, settings):

@@ -44,5 +44,5 @@ class Command(BaseCommand):
 def _login() -> str:
     try:
         return f"command:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no login name in some containers
+    except Exception:
         return "command"
