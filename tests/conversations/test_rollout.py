@@ -135,8 +135,11 @@ def test_a_conversation_started_in_the_assistants_arm_is_refused_once_the_custom
 def test_the_kill_switch_refuses_new_confirmations_while_a_placing_flow_finishes(shop, chat, settings):
     settings.ORDERING_TURNS_INLINE = True
     placing = shop.start_flow()
-    # confirmed before the switch: its saga is on its way (the queue's task, run here by hand)
+    # confirmed before the switch, and placing: its local steps ran (the queue's task, run here by hand)
     flow_confirm(flow_id=placing.pk, customer_id=shop.alice.pk, preview_hash=placing.preview_hash)
+    saga.flow_run(flow_id=placing.pk, max_units=1)
+    placing.refresh_from_db()
+    assert placing.status == FlowStatus.PLACING and placing.next_step == "verify_price"
     waiting = shop.start_flow()  # previewed, not confirmed yet
     chat.start()
     chat.say("add the Blue Runner in size 42")
