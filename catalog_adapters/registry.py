@@ -39,6 +39,8 @@ class MerchantConfig:
     # Signs every request (Signature/Timestamp) when set; MERCHANT_<ID>_SIGNING_KEY. Never logged.
     signing_key: str = field(default="", repr=False)
     capabilities: tuple[str, ...] = ("catalog", "checkout", "vault", "orders")
+    # A test merchant taking no real payments (MERCHANT_<ID>_SANDBOX; the built-in sandbox is one).
+    sandbox: bool = False
 
     @classmethod
     def from_settings(cls, values: dict) -> MerchantConfig:
@@ -62,6 +64,8 @@ class MerchantConfig:
             rate_limit_max_wait=float(values.get("RATE_LIMIT_MAX_WAIT", 2.0)),
             signing_key=values.get("SIGNING_KEY", ""),
             capabilities=tuple(values.get("CAPABILITIES", ("catalog", "checkout", "vault", "orders"))),
+            # The built-in sandbox is one even when a configuration (a test's) leaves the flag out.
+            sandbox=bool(values.get("SANDBOX", values["ID"] == "sandbox")),
         )
 
 
@@ -127,6 +131,14 @@ def get_merchant_config(merchant_id: str) -> MerchantConfig:
     except KeyError:
         raise UnknownMerchant(f"no merchant {merchant_id!r} is configured (MERCHANT_<ID>_BASE_URL)") from None
     return MerchantConfig.from_settings({**values, "ID": merchant_id})
+
+
+def merchant_is_sandbox(merchant_id: str) -> bool:
+    """Whether the merchant takes no real payments (rollout phase 0 places orders only with these)."""
+    try:
+        return get_merchant_config(merchant_id).sandbox
+    except UnknownMerchant:
+        return False
 
 
 def get_merchant(merchant_id: str | None = None) -> Merchant:

@@ -5,11 +5,16 @@ flows are read-only here: staff read the transcript, the agent's decisions with 
 and the flow's steps and compensations; they act through the escalation console.
 """
 
-from django.contrib import admin
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path
 
+from audit.models import ActorType
+from audit.services import Origin
 from ordering.models import (
     ABReport,
     AgentDecision,
@@ -19,6 +24,17 @@ from ordering.models import (
     FlowStep,
     Message,
     OrderFlow,
+    RolloutPhase,
+    RolloutSettings,
+)
+from ordering.rollout.gates import STATUS_TEXT, gates_evaluate, gates_met
+from ordering.rollout.services import EDITABLE as ROLLOUT_EDITABLE
+from ordering.rollout.services import (
+    RolloutChangeRefused,
+    kill_switch_set,
+    rollout_settings_row,
+    rollout_settings_update,
+    rollout_values_check,
 )
 
 
@@ -206,3 +222,135 @@ class ABReportAdmin(admin.ModelAdmin):
             "error": error,
         }
         return TemplateResponse(request, "admin/ordering/ab_report.html", context, status=400 if error else 200)
+
+
+# -- rollout: the phase, the shares, the limits, the gates and the kill switch (ordering.rollout) -------
+
+
+class RolloutSettingsForm(forms.ModelForm):
+    """The operator's settings; validated here for clear messages, and again by the service that saves them."""
+
+    force = forms.BooleanField(
+        required=False,
+        label="Force the phase change past its gates",
+        help_text="Only when the gates are not met and you know why; the reason and the unmet gates are audited.",
+    )
+    reason = forms.CharField(required=False, max_length=255, label="Reason (kept in the audit log)")
+
+    class Meta:
+        model = RolloutSettings
+        fields = list(ROLLOUT_EDITABLE)
+        help_texts = {
+            "beta_percent": "Phase 1: the share of customers (by stable bucket) who get the assistant, 0-100.",
+            "assistant_percent": "Phase 2: the share given the assistant; the rest use the shop's checkout, 0-100.",
+            "beta_session_ceiling": "Phase 1: what one chat may order in total, in minor units (10000 = $100.00).",
+            "gate_window_hours": "The gates look at this many past hours.",
+            "gate_min_flows": "Fewer flows than this in the window: 'not enough data' (not met).",
+            "gate_ocr_floor_percent": "Order completion (placed / started flows) at least this, 0-100.",
+            "gate_payment_p95_ms": "The payment step's p95 at most this many milliseconds.",
+            "gate_escalation_percent": "Escalations per 100 flows at most this, 0-100.",
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, problem in rollout_values_check(
+            {name: cleaned[name] for name in ROLLOUT_EDITABLE if cleaned.get(name) is not None}
+        ).items():
+            self.add_error(name, problem)
+        return cleaned
+
+
+class KillSwitchForm(forms.Form):
+    on = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    reason = forms.CharField(required=False, max_length=255, label="Reason (kept in the audit log)")
+
+
+@admin.register(RolloutSettings)
+class RolloutSettingsAdmin(admin.ModelAdmin):
+    """One page: the settings form, each gate of the current phase with its numbers, and the kill switch.
+
+    Viewing needs `ordering.view_rolloutsettings`; changing anything (the kill switch too) needs
+    `ordering.change_rolloutsettings`. Every change goes through ordering.rollout.services (audited)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.rollout_view)
+        return [path("", view, name="ordering_rolloutsettings_changelist"),
+                path("<path:object_id>/change/", view, name="ordering_rolloutsettings_change")]  # fmt: skip
+
+    def rollout_view(self, request: HttpRequest, object_id: str | None = None) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        row = rollout_settings_row()
+        can_change = self.has_change_permission(request, row)
+        form = RolloutSettingsForm(instance=row)
+        kill_form = KillSwitchForm(initial={"on": not row.kill_switch})
+        if request.method == "POST":
+            if not can_change:
+                raise PermissionDenied
+            origin = Origin.from_request(request, channel="admin")
+            name = request.user.get_username()
+            if "kill_switch" in request.POST:
+                kill_form = KillSwitchForm(request.POST)
+                if kill_form.is_valid():
+                    try:
+                        kill_switch_set(
+                            on=kill_form.cleaned_data["on"],
+                            reason=kill_form.cleaned_data["reason"],
+                            actor_type=ActorType.STAFF,
+                            actor_id=request.user.pk,
+                            actor_name=name,
+                            origin=origin,
+                        )
+                    except RolloutChangeRefused as refusal:
+                        kill_form.add_error("reason", refusal.message)
+                    else:
+                        on = kill_form.cleaned_data["on"]
+                        messages.success(
+                            request,
+                            "The kill switch is ON: the assistant takes no new orders (within "
+                            f"{settings.ORDERING_ROLLOUT_CACHE_SECONDS} s everywhere); orders already placing finish."
+                            if on
+                            else "The kill switch is off: the assistant takes orders again.",
+                        )
+                        return HttpResponseRedirect(request.path)
+            else:
+                form = RolloutSettingsForm(request.POST, instance=rollout_settings_row())
+                if form.is_valid():
+                    try:
+                        rollout_settings_update(
+                            staff_id=request.user.pk,
+                            staff_name=name,
+                            changes={field: form.cleaned_data[field] for field in ROLLOUT_EDITABLE},
+                            force=form.cleaned_data["force"],
+                            reason=form.cleaned_data["reason"],
+                            origin=origin,
+                        )
+                    except RolloutChangeRefused as refusal:
+                        fields = refusal.details.get("fields") or {}
+                        form.add_error("phase" if "phase" in fields else None, refusal.message)
+                    else:
+                        messages.success(request, "The rollout settings are saved (and audited).")
+                        return HttpResponseRedirect(request.path)
+        row = rollout_settings_row()
+        gates = gates_evaluate(row=row)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Rollout",
+            "row": row,
+            "form": form,
+            "kill_form": kill_form,
+            "can_change": can_change,
+            "gates": [{"gate": gate, "status_text": STATUS_TEXT[gate.status]} for gate in gates],
+            "gates_met": gates_met(gates),
+            "next_phase": row.phase + 1 if row.phase < RolloutPhase.EVERYONE else None,
+            "checkout_url": settings.ORDERING_ROLLOUT_CHECKOUT_URL,
+            "cache_seconds": settings.ORDERING_ROLLOUT_CACHE_SECONDS,
+        }
+        return TemplateResponse(request, "admin/ordering/rolloutsettings/rollout.html", context)

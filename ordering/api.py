@@ -25,6 +25,8 @@ from config.throttling import UserRateThrottleWithLocalFallback
 from ordering import selectors, services
 from ordering.agent.errors import ConversationNotFound, NothingToConfirm, TurnInProgress, TurnNotFound
 from ordering.errors import (
+    AssistantNotAvailable,
+    AssistantPaused,
     AutoCheckoutNotAllowed,
     FlowNotConfirmable,
     FlowNotFound,
@@ -32,9 +34,11 @@ from ordering.errors import (
     InvalidFlowTransition,
     PreviewExpired,
     PreviewIncomplete,
+    RolloutCeilingExceeded,
     StalePreview,
 )
 from ordering.models import ConversationTurn, TurnStatus
+from ordering.rollout.access import assistant_access_check, availability
 from ordering.serializers import (
     ConfirmInput,
     ConversationCreatedOut,
@@ -66,6 +70,11 @@ ERROR_STATUS = [
     (NothingToConfirm, status.HTTP_409_CONFLICT),
     (TurnInProgress, status.HTTP_409_CONFLICT),
     (IdempotencyConflict, status.HTTP_422_UNPROCESSABLE_ENTITY),
+    # The rollout (ordering.rollout.access): not this customer's assistant in this phase; the kill switch;
+    # over the phase's own limit. Each carries `checkout_url`, the shop's own checkout.
+    (AssistantNotAvailable, status.HTTP_403_FORBIDDEN),
+    (AssistantPaused, status.HTTP_409_CONFLICT),
+    (RolloutCeilingExceeded, status.HTTP_409_CONFLICT),
 ]
 register_error_statuses(ERROR_STATUS)
 
@@ -101,6 +110,17 @@ class ConversationStartRateThrottle(UserRateThrottleWithLocalFallback):
 
 
 class OrderingAPIView(APIView):
+    # Views a customer outside the assistant's arm may not use (403 assistant_not_available): starting and
+    # opening a conversation, writing to it, confirming. Reading a turn, the events, a flow and rating stay
+    # open, so an order already under way can still be followed when the phase changes.
+    assistant_only = False
+    assignment = None
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
+        if self.assistant_only:
+            self.assignment = assistant_access_check(request.user)
+
     def origin(self, request: Request) -> Origin:
         return Origin.from_request(request, channel="api")
 
@@ -127,6 +147,7 @@ def _messages_json(messages) -> list[dict]:
 
 class ConversationListView(OrderingAPIView):
     throttle_classes = [ConversationStartRateThrottle]
+    assistant_only = True
 
     def throttled(self, request: Request, wait: float | None) -> None:
         raise throttled(
@@ -136,19 +157,22 @@ class ConversationListView(OrderingAPIView):
 
     @_doc("conversations_create", ConversationCreatedOut, None, 201, more={429: OrderingErrorOut})
     def post(self, request: Request) -> Response:
-        conversation = services.conversation_open(customer_id=request.user.pk)
+        conversation = services.conversation_open(customer_id=request.user.pk, assignment=self.assignment)
         return Response(
             {
                 "id": conversation.pk,
                 "trace_id": conversation.trace_id,
                 "status": conversation.status,
                 "messages": _messages_json(selectors.messages_for(conversation=conversation)),
+                "ordering": availability(),
             },
             status=status.HTTP_201_CREATED,
         )
 
 
 class ConversationDetailView(OrderingAPIView):
+    assistant_only = True
+
     @_doc("conversations_retrieve", ConversationOut)
     def get(self, request: Request, conversation_id: str) -> Response:
         conversation = selectors.conversation_get(customer_id=request.user.pk, conversation_id=conversation_id)
@@ -160,6 +184,7 @@ class ConversationDetailView(OrderingAPIView):
                 "messages": _messages_json(selectors.messages_for(conversation=conversation)),
                 "pending_confirmation": selectors.pending_confirmation(conversation=conversation),
                 "flow": flow_brief_json(flow) if flow else None,
+                "ordering": availability(),
             }
         )
 
@@ -181,6 +206,7 @@ def _turn_json(turn: ConversationTurn) -> dict:
 
 class ConversationMessagesView(OrderingAPIView):
     throttle_classes = [TurnRateThrottle]
+    assistant_only = True
 
     @_doc(
         "conversations_messages_create",
@@ -284,6 +310,7 @@ class ConversationTurnView(OrderingAPIView):
 
 class ConversationConfirmView(OrderingAPIView):
     throttle_classes = [TurnRateThrottle]
+    assistant_only = True
 
     @_doc(
         "conversations_confirm",
@@ -292,7 +319,8 @@ class ConversationConfirmView(OrderingAPIView):
         202,
         more={200: DeclinedOut, 429: OrderingErrorOut},
         description="202 with the flow when confirmed (placement runs in the background), 200 when declined, "
-        "409 when the hash is not the current preview.",
+        "409 when the hash is not the current preview, 409 assistant_paused while the kill switch is on, 409 "
+        "rollout_limit over the rollout phase's limit, 403 assistant_not_available outside the assistant's arm.",
     )
     def post(self, request: Request, conversation_id: str) -> Response:
         serializer = ConfirmInput(data=request.data)

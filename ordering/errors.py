@@ -73,3 +73,21 @@ class PaymentChallengeLimit(OrderingError):
     """Too many challenges opened for one payment attempt: a specialist takes over."""
 
     code = "payment_challenge_limit"
+
+
+class AssistantNotAvailable(OrderingError):
+    """The customer is not in the assistant's arm of the rollout (phase 0-2): the shop's checkout serves them."""
+
+    code = "assistant_not_available"
+
+
+class AssistantPaused(OrderingError):
+    """The kill switch is on: the assistant takes no new orders (previews, confirmations) for now."""
+
+    code = "assistant_paused"
+
+
+class RolloutCeilingExceeded(OrderingError):
+    """An order over the rollout phase's own limit (the beta's per-session ceiling, phase 0's sandbox only)."""
+
+    code = "rollout_limit"

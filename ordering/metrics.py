@@ -2,13 +2,23 @@
 
 from prometheus_client import Counter, Histogram
 
-flows_started = Counter("ordering_flows_started_total", "Order flows started", ["merchant"])
-flows_placed = Counter("ordering_flows_placed_total", "Order flows that placed a merchant order", ["merchant"])
+# `phase` and `arm`: the rollout phase and experiment arm the flow started in (ordering.rollout), bounded:
+# phase 0-3 or "none" (a flow from before the rollout), arm assistant, internal (staff outside the
+# experiment) or "none". The alert rules sum them away; the OCR per phase and arm is a recording rule.
+ROLLOUT = ["phase", "arm"]
+flows_started = Counter("ordering_flows_started_total", "Order flows started", ["merchant", *ROLLOUT])
+flows_placed = Counter(
+    "ordering_flows_placed_total", "Order flows that placed a merchant order", ["merchant", *ROLLOUT]
+)
 flows_failed = Counter(
-    "ordering_flows_failed_total", "Order flows that failed, by the step and error class", ["step", "error_class"]
+    "ordering_flows_failed_total",
+    "Order flows that failed, by the step and error class",
+    ["step", "error_class", *ROLLOUT],
 )
 flow_outcomes = Counter(
-    "ordering_flow_outcomes_total", "How placement rounds ended (placed, repreviewed, requires_action, …)", ["outcome"]
+    "ordering_flow_outcomes_total",
+    "How placement rounds ended (placed, repreviewed, requires_action, …)",
+    ["outcome", *ROLLOUT],
 )
 compensations = Counter(
     "ordering_compensations_total", "Compensations run, by action and outcome", ["action", "outcome"]
@@ -47,6 +57,21 @@ FAILURE_CLASSES = (
     "internal_error",
 )
 FLOW_OUTCOMES = ("placed", "failed", "repreviewed", "requires_action", "escalated")
+ROLLOUT_PHASES = ("0", "1", "2", "3")
+ROLLOUT_ARMS = ("assistant", "internal")
+
+
+def rollout_labels(flow) -> dict[str, str]:
+    """The flow's `phase` and `arm` labels (bounded: see ROLLOUT above); never an id."""
+    phase = flow.rollout_phase
+    arm = flow.rollout_arm if flow.rollout_arm in (*ROLLOUT_ARMS, "control") else ""
+    return {"phase": str(phase) if phase in (0, 1, 2, 3) else "none", "arm": arm or "none"}
+
+
+def _rollout_label_sets() -> list[dict[str, str]]:
+    return [{"phase": "none", "arm": "none"}] + [
+        {"phase": phase, "arm": arm} for phase in ROLLOUT_PHASES for arm in ROLLOUT_ARMS
+    ]
 
 
 def metrics_create_known_series(*, merchant_ids: list[str]) -> None:
@@ -61,16 +86,23 @@ def metrics_create_known_series(*, merchant_ids: list[str]) -> None:
     from ordering.models import CompensationStatus, StepStatus
     from ordering.saga import ROUND_COMPENSATIONS, STEPS
 
+    rollout = _rollout_label_sets()
     for merchant in merchant_ids:
-        flows_started.labels(merchant=merchant)
-        flows_placed.labels(merchant=merchant)
+        for labels in rollout:
+            flows_started.labels(merchant=merchant, **labels)
+            flows_placed.labels(merchant=merchant, **labels)
     for step in STEPS:
         for error_class in FAILURE_CLASSES:
-            flows_failed.labels(step=step, error_class=error_class)
+            # Failures by phase for the assistant arm (and flows from before the rollout); staff's are rare
+            # enough to appear on their first increment.
+            for labels in rollout:
+                if labels["arm"] != "internal":
+                    flows_failed.labels(step=step, error_class=error_class, **labels)
         for status in (StepStatus.SUCCEEDED, StepStatus.FAILED):
             step_seconds.labels(step=step, status=status)
     for outcome in FLOW_OUTCOMES:
-        flow_outcomes.labels(outcome=outcome)
+        for labels in rollout:
+            flow_outcomes.labels(outcome=outcome, **labels)
     undo_outcomes = [value for value in CompensationStatus.values if value != CompensationStatus.PENDING]
     for action in (*ROUND_COMPENSATIONS, "cancel_checkout"):
         for outcome in (*undo_outcomes, "refused"):

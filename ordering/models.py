@@ -487,6 +487,11 @@ class RolloutArm(models.TextChoices):
     CONTROL = "control", "Traditional checkout"
 
 
+# Conversation.rollout_arm / OrderFlow.rollout_arm of staff in phases 0-2: they use the assistant but are
+# not part of the experiment (no ExperimentEvent), and the metrics count them apart.
+ARM_INTERNAL = "internal"
+
+
 class RolloutSettings(models.Model):
     """The one row (pk=1) operators change in the admin; every change is audited (ordering.rollout.services).
 
@@ -501,6 +506,20 @@ class RolloutSettings(models.Model):
     # The kill switch: on, the assistant takes no new orders (flows already placing finish).
     kill_switch = models.BooleanField(default=False)
     kill_switch_reason = models.CharField(max_length=255, blank=True)
+    # Phase 1: what one chat session may order in total (minor units of the order's currency), below the
+    # customer's own caps; phase 0 needs no ceiling: it places orders with sandbox merchants only.
+    beta_session_ceiling = models.PositiveBigIntegerField(default=10000)
+    # Gates (ordering.rollout.gates): the current phase's SLOs over the last `gate_window_hours`, with at
+    # least `gate_min_flows` flows, before the next phase may start.
+    gate_window_hours = models.PositiveSmallIntegerField(default=24)
+    gate_min_flows = models.PositiveIntegerField(default=20)
+    # Order completion (placed / started flows) of the assistant: at least this, and (phase 2) at least the
+    # control arm's checkout completion.
+    gate_ocr_floor_percent = models.PositiveSmallIntegerField(default=60)
+    # The payment step (complete_checkout) p95, in milliseconds.
+    gate_payment_p95_ms = models.PositiveIntegerField(default=2000)
+    # Flows that needed a person, per 100 flows.
+    gate_escalation_percent = models.PositiveSmallIntegerField(default=5)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.CharField(max_length=150, blank=True)
 
@@ -512,6 +531,10 @@ class RolloutSettings(models.Model):
             models.CheckConstraint(condition=Q(beta_percent__lte=100), name="ordering_rollout_beta_percent_max"),
             models.CheckConstraint(
                 condition=Q(assistant_percent__lte=100), name="ordering_rollout_assistant_percent_max"
+            ),
+            models.CheckConstraint(
+                condition=Q(gate_ocr_floor_percent__lte=100, gate_escalation_percent__lte=100),
+                name="ordering_rollout_gate_percent_max",
             ),
         ]
 

@@ -55,6 +55,7 @@ from ordering import metrics
 from ordering.errors import FlowNotConfirmable, PreviewIncomplete
 from ordering.models import (
     CompensationStatus,
+    ExperimentEventKind,
     FlowCompensation,
     FlowStatus,
     FlowStep,
@@ -65,6 +66,7 @@ from ordering.models import (
 from ordering.money import format_money
 from ordering.preview import preview_build, preview_drifted, preview_hash, preview_text
 from ordering.risk import ALLOW, REVIEW, risk_assess
+from ordering.rollout.events import experiment_event_of
 from ordering.services import (
     _enqueue_advance,
     _enqueue_compensate,
@@ -684,8 +686,16 @@ def _placed(flow: OrderFlow, outcome: Placed) -> None:
         text=f"Your order is placed. The merchant's order number is {outcome.order_id}.",
         data={"kind": "flow_placed", "flow_id": str(flow.pk), "merchant_order_id": outcome.order_id},
     )
-    metrics.flows_placed.labels(merchant=flow.merchant_id).inc()
-    metrics.flow_outcomes.labels(outcome="placed").inc()
+    # The A/B report's order: in the phase and arm stored on the flow, in this transaction.
+    experiment_event_of(
+        flow,
+        kind=ExperimentEventKind.ORDER_PLACED,
+        order_ref=outcome.order_id,
+        amount=flow.total_amount,
+        currency=flow.currency,
+    )
+    metrics.flows_placed.labels(merchant=flow.merchant_id, **metrics.rollout_labels(flow)).inc()
+    metrics.flow_outcomes.labels(outcome="placed", **metrics.rollout_labels(flow)).inc()
     metrics.order_value.labels(currency=flow.currency).observe(flow.total_amount or 0)
     if flow.confirmed_at:
         metrics.confirm_to_placed.observe(max((flow.placed_at - flow.confirmed_at).total_seconds(), 0.0))
@@ -745,8 +755,8 @@ def _failed(flow: OrderFlow, step: str, outcome: Fail) -> None:
         if continue_url:
             data["manual_checkout_url"] = continue_url
     conversation_post(conversation_id=flow.conversation_id, role=MessageRole.ASSISTANT, text=text, data=data)
-    metrics.flows_failed.labels(step=step, error_class=outcome.error_class).inc()
-    metrics.flow_outcomes.labels(outcome="failed").inc()
+    metrics.flows_failed.labels(step=step, error_class=outcome.error_class, **metrics.rollout_labels(flow)).inc()
+    metrics.flow_outcomes.labels(outcome="failed", **metrics.rollout_labels(flow)).inc()
     _enqueue_compensate(flow.pk)
 
 
@@ -776,7 +786,7 @@ def _repreview(flow: OrderFlow, session: CheckoutSession) -> None:
         ),
         data={"kind": "preview", "flow_id": str(flow.pk), "preview": preview, "preview_hash": flow.preview_hash},
     )
-    metrics.flow_outcomes.labels(outcome="repreviewed").inc()
+    metrics.flow_outcomes.labels(outcome="repreviewed", **metrics.rollout_labels(flow)).inc()
     _enqueue_compensate(flow.pk)
 
 
@@ -810,7 +820,7 @@ def _needs_action(flow: OrderFlow, outcome: NeedsAction) -> None:
         )
         data["link"] = payment_verification_link(flow)
     conversation_post(conversation_id=flow.conversation_id, role=MessageRole.ASSISTANT, text=text, data=data)
-    metrics.flow_outcomes.labels(outcome="requires_action").inc()
+    metrics.flow_outcomes.labels(outcome="requires_action", **metrics.rollout_labels(flow)).inc()
 
 
 def _escalate(flow: OrderFlow, outcome: Escalate) -> None:
@@ -837,7 +847,7 @@ def _escalate(flow: OrderFlow, outcome: Escalate) -> None:
         text="A specialist needs to look at this order before it goes through. They will reply here.",
         data={"kind": "flow_escalated", "flow_id": str(flow.pk), "code": outcome.code},
     )
-    metrics.flow_outcomes.labels(outcome="escalated").inc()
+    metrics.flow_outcomes.labels(outcome="escalated", **metrics.rollout_labels(flow)).inc()
 
 
 # -- the steps -----------------------------------------------------------------------------------

@@ -134,6 +134,10 @@ def flow_json(flow: OrderFlow) -> dict[str, Any]:
 class OrderingErrorOut(serializers.Serializer):
     error = serializers.CharField()
     message = serializers.CharField()
+    checkout_url = serializers.CharField(
+        required=False,
+        help_text="assistant_not_available, assistant_paused, rollout_limit: the shop's own checkout page",
+    )
 
 
 class CardOut(serializers.Serializer):
@@ -252,11 +256,21 @@ class FlowOut(FlowBriefOut):
     steps = FlowStepOut(many=True)
 
 
+class OrderingAvailabilityOut(serializers.Serializer):
+    """Whether the assistant takes new orders now (false while the kill switch is on), and the shop's checkout."""
+
+    taking_orders = serializers.BooleanField()
+    code = serializers.CharField(required=False, help_text="assistant_paused when not taking orders")
+    message = serializers.CharField(required=False, help_text="what to tell the customer when not taking orders")
+    checkout_url = serializers.CharField()
+
+
 class ConversationCreatedOut(serializers.Serializer):
     id = serializers.UUIDField()
     trace_id = serializers.CharField()
     status = serializers.CharField()
     messages = MessageOut(many=True)
+    ordering = OrderingAvailabilityOut()
 
 
 class ConversationOut(serializers.Serializer):
@@ -265,6 +279,7 @@ class ConversationOut(serializers.Serializer):
     messages = MessageOut(many=True)
     pending_confirmation = PendingConfirmationOut(allow_null=True)
     flow = FlowBriefOut(allow_null=True)
+    ordering = OrderingAvailabilityOut()
 
 
 class TurnRefOut(serializers.Serializer):

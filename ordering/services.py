@@ -46,6 +46,8 @@ from ordering.models import (
     ConversationRating,
     ConversationStatus,
     ConversationTurn,
+    ExperimentChannel,
+    ExperimentEventKind,
     FlowCompensation,
     FlowStatus,
     FlowStep,
@@ -55,6 +57,9 @@ from ordering.models import (
     TurnStatus,
 )
 from ordering.preview import preview_build, preview_hash
+from ordering.rollout.access import orders_paused_check, phase_limits_check, recorded_arm
+from ordering.rollout.assignment import Assignment, assign
+from ordering.rollout.events import experiment_event_of, experiment_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -65,16 +70,41 @@ FIRST_STEP = "check_consent"
 # -- conversations -------------------------------------------------------------------------------
 
 
-def conversation_start(*, customer_id: int) -> Conversation:
-    conversation = Conversation.objects.create(customer_id=customer_id, trace_id=get_trace_id() or "")
-    audit_record(
-        action="conversation.started",
-        actor_type=ActorType.CUSTOMER,
-        actor_id=customer_id,
-        customer_id=customer_id,
-        target_type="conversation",
-        target_id=conversation.pk,
-    )
+def conversation_start(
+    *, customer_id: int, is_staff: bool | None = None, assignment: Assignment | None = None
+) -> Conversation:
+    """A new conversation, in the rollout phase and experiment arm the customer is in now (recorded on it,
+    and as the funnel's `session_started` event unless the customer is staff outside the experiment).
+
+    `assignment` when the caller has it (the API checked it); otherwise from `is_staff` (read if not given)."""
+    if assignment is None:
+        if is_staff is None:
+            from django.contrib.auth import get_user_model
+
+            is_staff = bool(get_user_model().objects.filter(pk=customer_id).values_list("is_staff", flat=True).first())
+        assignment = assign(customer_id=customer_id, is_staff=is_staff)
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            customer_id=customer_id,
+            trace_id=get_trace_id() or "",
+            rollout_phase=assignment.phase,
+            rollout_arm=recorded_arm(assignment),
+        )
+        audit_record(
+            action="conversation.started",
+            actor_type=ActorType.CUSTOMER,
+            actor_id=customer_id,
+            customer_id=customer_id,
+            target_type="conversation",
+            target_id=conversation.pk,
+        )
+        experiment_event_record(
+            assignment=assignment,
+            customer_id=customer_id,
+            kind=ExperimentEventKind.SESSION_STARTED,
+            channel=ExperimentChannel.ASSISTANT,
+            conversation_id=conversation.pk,
+        )
     return conversation
 
 
@@ -246,6 +276,9 @@ def flow_start(*, conversation: Conversation, merchant_id: str, checkout_session
             merchant_id=merchant_id,
             checkout_session_id=checkout_session_id,
             trace_id=get_trace_id() or "",
+            # The flow counts for the phase and arm its conversation started in (never assigned again).
+            rollout_phase=conversation.rollout_phase,
+            rollout_arm=conversation.rollout_arm,
         )
         # The session already reserves stock at the merchant: whatever happens next, cancel it unless placed.
         # (A new flow has no compensation yet: a plain INSERT, no look-up.)
@@ -260,7 +293,8 @@ def flow_start(*, conversation: Conversation, merchant_id: str, checkout_session
             target_id=flow.pk,
             data={"merchant_id": merchant_id, "checkout_session_id": checkout_session_id},
         )
-    metrics.flows_started.labels(merchant=merchant_id).inc()
+        experiment_event_of(flow, kind=ExperimentEventKind.CHECKOUT_STARTED)
+    metrics.flows_started.labels(merchant=merchant_id, **metrics.rollout_labels(flow)).inc()
     return flow
 
 
@@ -293,9 +327,11 @@ def flow_preview(
                 f"This order is {flow.get_status_display().lower()}; its preview cannot change now.",
                 flow_id=str(flow.pk),
             )
+        orders_paused_check()  # the kill switch: no new preview to confirm
         preview = preview_build(
             merchant_id=flow.merchant_id, session=session, payment_method=payment_method, address=address
         )
+        phase_limits_check(flow=flow, total=preview["total"], currency=preview["currency"])
         flow.preview = preview
         flow.preview_hash = preview_hash(preview)
         flow.total_amount = preview["total"]
@@ -437,9 +473,12 @@ def _flow_update_returning(
 
 def _confirmation_checks(flow: OrderFlow, *, customer_id: int, channel: ConfirmationChannel | str) -> None:
     """What a previewed flow with the right hash must still pass to be confirmed: raises the refusal."""
+    # The kill switch first: while it is on, no confirmation starts a placement (those already placing finish).
+    orders_paused_check()
     expires_at = flow.preview.get("expires_at")
     if expires_at and datetime.fromisoformat(expires_at) <= timezone.now():
         raise PreviewExpired("That preview expired; ask for a fresh one.", flow_id=str(flow.pk))
+    phase_limits_check(flow=flow, total=flow.total_amount, currency=flow.currency or "usd")
     # The customer's own limits are checked before anything starts, so a confirmation that could never
     # be placed is refused with what stands in the way (which grant, which cap and what is left); the
     # saga checks again, atomically, when it reserves.
@@ -683,10 +722,12 @@ GREETING = (
 )
 
 
-def conversation_open(*, customer_id: int) -> Conversation:
+def conversation_open(
+    *, customer_id: int, is_staff: bool | None = None, assignment: Assignment | None = None
+) -> Conversation:
     """A new conversation with the assistant's greeting (which says whom it acts for)."""
     with transaction.atomic():
-        conversation = conversation_start(customer_id=customer_id)
+        conversation = conversation_start(customer_id=customer_id, is_staff=is_staff, assignment=assignment)
         conversation_post(
             conversation_id=conversation.pk, role=MessageRole.ASSISTANT, text=GREETING, data={"kind": "greeting"}
         )

@@ -72,6 +72,8 @@ _SANDBOX_DEFAULTS = {
     "WEBHOOK_SECRET": env_str("SANDBOX_MERCHANT_WEBHOOK_SECRET", SANDBOX_MERCHANT_DEV_WEBHOOK_SECRET),
     # The sandbox checks request signatures with any of its keys when it has some; we sign with the first.
     "SIGNING_KEY": (env_list("SANDBOX_MERCHANT_SIGNING_KEYS") or [""])[0],
+    # Takes no real payments: the only kind of merchant that may take orders in rollout phase 0.
+    "SANDBOX": True,
 }
 
 
@@ -104,6 +106,8 @@ def merchant_from_env(merchant_id: str, defaults: dict | None = None) -> dict:
     if config["MAX_ATTEMPTS"] < 1 or config["BREAKER_THRESHOLD"] < 1:
         raise ImproperlyConfigured(f"{prefix}_MAX_ATTEMPTS and {prefix}_BREAKER_THRESHOLD must be at least 1.")
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    # MERCHANT_<ID>_SANDBOX=1: a test merchant taking no real payments (rollout phase 0 orders only there).
+    config["SANDBOX"] = env_bool(f"{prefix}_SANDBOX", bool(defaults.get("SANDBOX", False)))
     config["CAPABILITIES"] = [item.strip() for item in config["CAPABILITIES"].split(",") if item.strip()]
     return config
 

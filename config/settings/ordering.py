@@ -122,3 +122,6 @@ ORDERING_ROLLOUT_CACHE_SECONDS = env_int("ORDERING_ROLLOUT_CACHE_SECONDS", 2)
 ORDERING_SESSION_IDLE_SECONDS = env_int("ORDERING_SESSION_IDLE_SECONDS", 30 * 60)
 # The A/B report (ordering.rollout.report) claims no difference while an arm has fewer exposed customers.
 ORDERING_ROLLOUT_REPORT_MIN_CUSTOMERS = env_int("ORDERING_ROLLOUT_REPORT_MIN_CUSTOMERS", 30)
+# Where a customer the assistant cannot serve (not in its arm, or the kill switch on) is sent instead: the
+# shop's own checkout page (the demo storefront's by default).
+ORDERING_ROLLOUT_CHECKOUT_URL = env_str("ORDERING_ROLLOUT_CHECKOUT_URL", "/shop/checkout/")

@@ -30,7 +30,7 @@ from catalog_adapters.http import path_segment
 from catalog_adapters.registry import get_merchant
 from consent.models import Address, MerchantAccount, PaymentMethod
 from consent.selectors import address_default, address_get, merchant_account_for_customer
-from ordering.errors import PreviewIncomplete
+from ordering.errors import AssistantPaused, PreviewIncomplete, RolloutCeilingExceeded
 from ordering.models import Conversation, FlowStatus, OrderFlow
 from ordering.services import flow_cancel, flow_preview, flow_start
 
@@ -195,8 +195,9 @@ def cart_sync(
         operation_id=operation_id,
     )
     if flow.status == FlowStatus.PREVIEWED and flow.payment_method_id and flow.shipping_address_id:
-        # Incomplete: the shown hash no longer matches either way; the next preview tells the customer why.
-        with contextlib.suppress(PreviewIncomplete):
+        # Incomplete (or refused by the rollout: paused, over the phase's limit): the shown hash no longer
+        # matches the cart either way (the saga checks the final price); the next preview tells the customer why.
+        with contextlib.suppress(PreviewIncomplete, AssistantPaused, RolloutCeilingExceeded):
             flow = flow_preview(
                 flow_id=flow.pk,
                 customer_id=conversation.customer_id,

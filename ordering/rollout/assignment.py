@@ -37,6 +37,7 @@ class RolloutState:
     assistant_percent: int
     kill_switch: bool
     kill_switch_reason: str
+    beta_session_ceiling: int = 10000
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def _default_state() -> RolloutState:
         assistant_percent=defaults["assistant_percent"],
         kill_switch=False,
         kill_switch_reason="",
+        beta_session_ceiling=defaults["beta_session_ceiling"],
     )
 
 
@@ -77,6 +79,7 @@ def state_from_row(row: RolloutSettings | None) -> RolloutState:
         assistant_percent=row.assistant_percent,
         kill_switch=row.kill_switch,
         kill_switch_reason=row.kill_switch_reason,
+        beta_session_ceiling=row.beta_session_ceiling,
     )
 
 

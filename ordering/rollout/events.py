@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ordering.models import ExperimentEvent
+from django.conf import settings
+
+from ordering.models import ExperimentChannel, ExperimentEvent, OrderFlow, RolloutArm
 from ordering.rollout.assignment import Assignment
 
 
@@ -38,6 +40,30 @@ def experiment_event_record(
         channel=channel,
         conversation_id=conversation_id,
         flow_id=flow_id,
+        order_ref=order_ref,
+        amount=amount,
+        currency=currency,
+    )
+
+
+def experiment_event_of(
+    flow: OrderFlow, *, kind: str, order_ref: str = "", amount: int | None = None, currency: str = ""
+) -> ExperimentEvent | None:
+    """The assistant's funnel event for a flow, in the phase and arm stored on it when it started (never
+    assigned again: a later change of phase or share does not move an order to another arm). None for a
+    flow from before the rollout or of staff outside the experiment (`internal`)."""
+    if flow.rollout_phase is None or flow.rollout_arm not in RolloutArm.values:
+        return None
+    assignment = Assignment(
+        experiment=settings.ORDERING_ROLLOUT_EXPERIMENT, phase=flow.rollout_phase, arm=flow.rollout_arm, bucket=0
+    )
+    return experiment_event_record(
+        assignment=assignment,
+        customer_id=flow.customer_id,
+        kind=kind,
+        channel=ExperimentChannel.ASSISTANT,
+        conversation_id=flow.conversation_id,
+        flow_id=flow.pk,
         order_ref=order_ref,
         amount=amount,
         currency=currency,

@@ -262,6 +262,17 @@
   banner.hidden = true;
   banner.setAttribute("role", "status");
 
+  // The rollout (docs/widget.md): the assistant is not available to this customer yet (no chat box at all),
+  // or paused by the shop's kill switch (the chat stays, to follow orders already on their way). Either way
+  // the customer reads why and gets the shop's own checkout.
+  var notice = el("div", "oaw-notice");
+  notice.hidden = true;
+  notice.setAttribute("role", "status");
+  var noticeText = el("p", "oaw-notice-text");
+  var noticeLink = el("a", "oaw-button oaw-notice-link", "Go to the checkout");
+  notice.appendChild(noticeText);
+  notice.appendChild(noticeLink);
+
   var log = el("div", "oaw-log");
   log.setAttribute("role", "log");
   log.setAttribute("aria-live", "polite");
@@ -320,6 +331,7 @@
 
   panel.appendChild(header);
   panel.appendChild(banner);
+  panel.appendChild(notice);
   panel.appendChild(signIn);
   panel.appendChild(log);
   panel.appendChild(typing);
@@ -969,6 +981,7 @@
   function apply(data, options) {
     options = options || {};
     if (data.status) setConversationStatus(data.status);
+    applyOrdering(data.ordering);
     if (data.flow) applyFlows([data.flow]);
     applyFlows(data.flows);
     var added = 0;
@@ -1092,6 +1105,7 @@
       function (error) {
         state.started = false;
         setBusy(false);
+        if (rolloutRefusal(error)) return;
         if (error.status === 401 || error.status === 403) {
           showSignIn();
           return;
@@ -1214,7 +1228,7 @@
           setBusy(false);
           if (error.networkDown) setOffline(true);
           if (error.status === 429) holdFor(error.body.retry_after_seconds);
-          showAlert(explain(error));
+          if (!rolloutRefusal(error)) showAlert(explain(error));
           input.focus();
           schedulePoll(state.pollDelay);
         }
@@ -1256,7 +1270,7 @@
         return poll(true);
       },
       function (error) {
-        showAlert(explain(error));
+        if (!rolloutRefusal(error)) showAlert(explain(error));
         return poll(true);
       }
     ).then(function () {
@@ -1327,6 +1341,47 @@
   }
 
   // -- open, close, keyboard --------------------------------------------------------------------
+
+  function sameSitePath(url) {
+    // Only a page of this site: a refusal must never send the customer to a third party.
+    if (!url || typeof url !== "string") return null;
+    try {
+      var parsed = new URL(url, window.location.href);
+      return parsed.origin === window.location.origin ? parsed.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function showNotice(body, kind) {
+    noticeText.textContent =
+      body.message || "The ordering assistant can't take orders right now. You can order at the shop's checkout.";
+    var href = sameSitePath(body.checkout_url);
+    noticeLink.hidden = !href;
+    if (href) noticeLink.href = href;
+    notice.setAttribute("data-kind", kind);
+    notice.hidden = false;
+    if (kind === "assistant_not_available") {
+      log.hidden = true;
+      form.hidden = true;
+      typing.hidden = true;
+    }
+  }
+
+  function rolloutRefusal(error) {
+    // True when the error is the rollout's (not available, paused): shown as the notice, not as an alert.
+    var code = error && error.body && error.body.error;
+    if (code !== "assistant_not_available" && code !== "assistant_paused") return false;
+    showNotice(error.body, code);
+    showAlert("");
+    return true;
+  }
+
+  function applyOrdering(ordering) {
+    if (!ordering) return;
+    if (ordering.taking_orders === false) showNotice(ordering, ordering.code || "assistant_paused");
+    else if (notice.getAttribute("data-kind") === "assistant_paused") notice.hidden = true;
+  }
 
   function showSignIn() {
     signIn.hidden = false;

@@ -27,6 +27,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 TOKEN = "worker-scrape-token-of-test"
 
+ASSISTANT = ("arm", "assistant")
+PHASE_3 = ("phase", "3")
+
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return {
@@ -72,7 +75,13 @@ def test_a_turn_run_by_a_real_worker_is_counted_on_the_workers_own_metrics(
     stale = tmp_path / "worker-metrics" / str(port)
     stale.mkdir(parents=True)
     leftover = MmapedDict(str(stale / "counter_999999.db"))
-    key = mmap_key("ordering_flows_placed_total", "ordering_flows_placed_total", ["merchant"], ["stale"], "x")
+    key = mmap_key(
+        "ordering_flows_placed_total",
+        "ordering_flows_placed_total",
+        ["merchant", "phase", "arm"],
+        ["stale", "3", "assistant"],
+        "x",
+    )
     leftover.write_value(key, 42.0, 0.0)
     leftover.close()
     settings.ORDERING_TURNS_INLINE = False
@@ -99,11 +108,15 @@ def test_a_turn_run_by_a_real_worker_is_counted_on_the_workers_own_metrics(
             _scrape(url, token=None)
         assert refused.value.code == 401
         before = _samples(_wait_for(lambda: _scrape(url), timeout=30, what="the worker's /metrics answering"))
-        assert ("ordering_flows_placed_total", (("merchant", "stale"),)) not in before
-        assert before[("ordering_flows_started_total", (("merchant", "sandbox"),))] == 0
-        assert before[("ordering_flows_placed_total", (("merchant", "sandbox"),))] == 0
+        # (the flow counters carry the rollout's phase and arm: the default phase 3, the assistant's arm)
+        assert ("ordering_flows_placed_total", (ASSISTANT, ("merchant", "stale"), PHASE_3)) not in before
+        assert before[("ordering_flows_started_total", (ASSISTANT, ("merchant", "sandbox"), PHASE_3))] == 0
+        assert before[("ordering_flows_placed_total", (ASSISTANT, ("merchant", "sandbox"), PHASE_3))] == 0
         assert before[("ordering_compensations_total", (("action", "cancel_checkout"), ("outcome", "failed")))] == 0
-        failed = ("ordering_flows_failed_total", (("error_class", "server_error"), ("step", "complete_checkout")))
+        failed = (
+            "ordering_flows_failed_total",
+            (ASSISTANT, ("error_class", "server_error"), PHASE_3, ("step", "complete_checkout")),
+        )
         assert before[failed] == 0
 
         # when alice's message is answered by the worker (a pool process, not the node's main process)
@@ -124,7 +137,7 @@ def test_a_turn_run_by_a_real_worker_is_counted_on_the_workers_own_metrics(
 
         # then the worker's /metrics counts it: the cart opened a checkout session, and the turn was timed
         after = _samples(_scrape(url))
-        assert after[("ordering_flows_started_total", (("merchant", "sandbox"),))] == 1
+        assert after[("ordering_flows_started_total", (ASSISTANT, ("merchant", "sandbox"), PHASE_3))] == 1
         turns = sum(value for (name, _), value in after.items() if name == "ordering_turn_seconds_count")
         assert turns == 1
         assert any(name == "merchant_requests_total" and value >= 1 for (name, _), value in after.items())
@@ -197,8 +210,11 @@ def test_configured_merchants_and_saga_series_exist_at_zero_in_the_web_process()
     from prometheus_client import REGISTRY
 
     for merchant in settings.MERCHANTS:
-        assert REGISTRY.get_sample_value("ordering_flows_placed_total", {"merchant": merchant}) is not None
-    assert REGISTRY.get_sample_value("ordering_flow_outcomes_total", {"outcome": "placed"}) is not None
+        for phase, arm in (("3", "assistant"), ("1", "internal"), ("none", "none")):
+            labels = {"merchant": merchant, "phase": phase, "arm": arm}
+            assert REGISTRY.get_sample_value("ordering_flows_placed_total", labels) is not None
+    labels = {"outcome": "placed", "phase": "2", "arm": "assistant"}
+    assert REGISTRY.get_sample_value("ordering_flow_outcomes_total", labels) is not None
     assert (
         REGISTRY.get_sample_value(
             "ordering_flow_step_seconds_count", {"step": "complete_checkout", "status": "succeeded"}

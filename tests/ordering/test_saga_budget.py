@@ -24,10 +24,12 @@ from ordering.services import conversation_decide, flow_confirm
 # spend window in one aggregate); the audit log 6 (one INSERT per event); the rest is transaction control.
 # Before #15's consent work the same order cost 96 (consent 47: three grant reads per check, twelve sums
 # per cap check); 57 before the confirmation became one UPDATE … RETURNING, risk one aggregate and the
-# spend reservation lost its savepoint. #17 added one indexed EXISTS when the order is placed (had the
-# customer ordered before: first or repeat purchase, ordering_orders_placed_by_history_total): 53 and 22.
-PLACED_ORDER_QUERIES = 53
-PLACED_ORDER_ORDERING_QUERIES = 22
+# spend reservation lost its savepoint.
+# Then (#17, rollout): the placed order's `order_placed` ExperimentEvent (the A/B report's row), one INSERT
+# in the transaction that records the placement; and one indexed EXISTS (had the customer ordered before:
+# first or repeat purchase, ordering_orders_placed_by_history_total): 54, ordering's tables 23.
+PLACED_ORDER_QUERIES = 54
+PLACED_ORDER_ORDERING_QUERIES = 23
 PLACED_ORDER_CONSENT_QUERIES = 12
 PLACED_ORDER_AUDIT_QUERIES = 6
 PLACED_ORDER_COMMITS = 5
@@ -45,8 +47,22 @@ UNIT_QUERIES = {
     "local": (16, 7),
     "verify_price": (10, 6),
     "mint_token": (12, 7),
-    "complete_checkout": (24, 11),
+    # +2 (#17): the placed order's `order_placed` ExperimentEvent, in the transaction recording the placement,
+    # and the first-or-repeat purchase EXISTS.
+    "complete_checkout": (25, 12),
 }
+
+
+@pytest.fixture(autouse=True)
+def _rollout_settings_cached(settings):
+    """The rollout settings (the kill switch a confirmation checks) are this process' copy, read at most every
+    ORDERING_ROLLOUT_CACHE_SECONDS, not per request: kept for the test, so a slow machine counts no re-read."""
+    from ordering.rollout.assignment import rollout_settings_forget
+
+    settings.ORDERING_ROLLOUT_CACHE_SECONDS = 3600
+    rollout_settings_forget()
+    yield
+    rollout_settings_forget()
 
 
 @pytest.mark.postgres
