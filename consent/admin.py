@@ -135,7 +135,8 @@ class PolicyActivationAdmin(ReadOnlyAdmin):
             try:
                 policy = policy_load(version)
             except PolicyError as error:
-                versions.append({"version": version, "valid": False, "errors": getattr(error, "errors", [error.message])})
+                problems = getattr(error, "errors", [error.message])
+                versions.append({"version": version, "valid": False, "errors": problems})
                 continue
             versions.append(
                 {

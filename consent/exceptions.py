@@ -75,7 +75,13 @@ class SpendCapExceeded(ConsentError):
         self, message: str, *, cap: str, limit: int, used: int, requested: int, currency: str, policy_version: str = ""
     ) -> None:
         super().__init__(
-            message, cap=cap, limit=limit, used=used, requested=requested, currency=currency, policy_version=policy_version
+            message,
+            cap=cap,
+            limit=limit,
+            used=used,
+            requested=requested,
+            currency=currency,
+            policy_version=policy_version,
         )
         self.policy_version = policy_version
         self.cap = cap

@@ -89,9 +89,7 @@ def risk_assess(*, flow: OrderFlow) -> RiskAssessment:
     just_added = _recently_added(flow, rules)
     if just_added:
         score += rules.recent_instrument_points
-        reasons.append(
-            f"{' and '.join(just_added)} added in the last {rules.recent_instrument_hours} hours"
-        )
+        reasons.append(f"{' and '.join(just_added)} added in the last {rules.recent_instrument_hours} hours")
 
     # A just-added address is new by definition; the signal above already scored it.
     if flow.shipping_address_id and "shipping address" not in just_added and not placed["to_address"]:

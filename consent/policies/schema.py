@@ -110,7 +110,8 @@ def policy_parse(text: str, *, source: str = "policy", expected_version: str | N
         raise PolicyInvalid(source, [f"not valid TOML ({error})"]) from None
     errors: list[str] = []
     unknown = sorted(set(document) - {"version", "description", *SECTIONS})
-    errors.extend(f"{key}: unknown key (a policy has version, description, spend, risk, eligibility)" for key in unknown)
+    known = "version, description, spend, risk, eligibility"
+    errors.extend(f"{key}: unknown key (a policy has {known})" for key in unknown)
 
     version = document.get("version")
     if version is None:

@@ -4,9 +4,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.models import ActorType
-from consent.policies.schema import PolicyError, policy_summary
 from consent.models import PolicyActivation
 from consent.policies.active import policy_load
+from consent.policies.schema import PolicyError, policy_summary
 from consent.policies.services import policy_activate
 
 
