@@ -72,11 +72,13 @@ def test_a_missing_section_and_a_missing_key_are_named():
 
 
 def test_review_below_step_up_is_refused_and_every_problem_is_listed_at_once():
-    text = SHIPPED.read_text().replace("review_score = 80", "review_score = 40").replace("per_order = 50_000", "per_order = -5")
+    text = SHIPPED.read_text().replace("review_score = 80", "review_score = 40")
+    text = text.replace("per_order = 50_000", "per_order = -5")
 
     assert _errors(text) == [
         "spend.per_order: must be zero or more, not -5",
-        "risk.review_score: 40 is below risk.step_up_score 50 (review is the stronger answer, so it needs the higher score)",
+        "risk.review_score: 40 is below risk.step_up_score 50 "
+        "(review is the stronger answer, so it needs the higher score)",
     ]
 
 

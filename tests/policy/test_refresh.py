@@ -60,7 +60,7 @@ def test_another_process_switches_within_the_refresh_delay(policy_dir, ops, djan
         "ORDERING_POLICY_VERSION": "risk-v2",
         "ORDERING_POLICY_REFRESH_SECONDS": "1",
     }
-    watcher = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+    watcher = subprocess.Popen(
         [sys.executable, "-c", WATCHER],
         cwd=django_settings.BASE_DIR,
         env=env,
