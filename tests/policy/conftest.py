@@ -44,11 +44,16 @@ def _clean_policy_state():
 
 @pytest.fixture
 def policy_dir(tmp_path, settings):
-    """A policy directory with the shipped risk-v2 and `strict` (step-up from 25, review from 30, lower ceilings)."""
+    """A policy directory with the shipped risk-v2, `strict` (step-up from 25, review from 30) and `frugal`
+    (a per-order ceiling of $20, no auto-checkout)."""
     directory = tmp_path / "policies"
     directory.mkdir()
     shutil.copy(SHIPPED, directory / "risk-v2.toml")
-    variant(directory, "strict", step_up_score="25", review_score="30", per_order="2_000", auto_checkout_ceiling="0")
+    variant(directory, "strict", step_up_score="25", review_score="30")
+    variant(directory, "frugal", per_order="2_000", auto_checkout_ceiling="0")
     settings.ORDERING_POLICY_DIR = str(directory)
     settings.ORDERING_POLICY_VERSION = "risk-v2"
+    # Read the published version on every call, so a test sees its activation at once; the delay itself
+    # is tested in test_refresh.py.
+    settings.ORDERING_POLICY_REFRESH_SECONDS = 0
     return directory

@@ -131,16 +131,16 @@ def test_ceilings_and_eligibility_follow_the_active_version_and_a_refusal_names_
     alice = shop.alice
     assert spend_cap_ceilings()["per_order"] == 50_000 and auto_checkout_ceiling() == 5_000
 
-    activate("strict", ops, django_capture_on_commit_callbacks)
+    activate("frugal", ops, django_capture_on_commit_callbacks)
 
     assert spend_cap_ceilings() == {"per_order": 2_000, "per_day": 100_000, "per_month": 300_000, "per_session": 50_000}
     assert auto_checkout_ceiling() == 0
     with pytest.raises(SpendCapExceeded) as refused:
         spend_reserve(user_id=alice.pk, amount=2_001, currency="USD", flow_reference="flow-strict")
-    assert refused.value.policy_version == "strict"
+    assert refused.value.policy_version == "frugal"
     denied = AuditEvent.objects.get(action="spend.reserve_denied", customer_id=alice.pk)
-    assert denied.policy_version == "strict"
-    assert (denied.data["cap"], denied.data["limit"], denied.data["policy_version"]) == ("per_order", 2_000, "strict")
+    assert denied.policy_version == "frugal"
+    assert (denied.data["cap"], denied.data["limit"], denied.data["policy_version"]) == ("per_order", 2_000, "frugal")
 
 
 def test_a_legacy_setting_still_overrides_its_key_and_the_decision_says_so(shop, policy_dir, settings):

@@ -30,7 +30,7 @@ def test_the_shipped_policy_holds_exactly_the_rules_that_applied_before_policy_f
 
 def test_an_unknown_key_is_refused_by_name(tmp_path):
     text = SHIPPED.read_text().replace("review_score = 80", "review_score = 80\nreveiw_score = 90")
-    text += "\nowner = 'risk team'\n"
+    text = "owner = 'risk team'\n" + text
 
     errors = _errors(text)
 
