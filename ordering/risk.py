@@ -34,7 +34,14 @@ class RiskAssessment:
     policy_overrides: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
-        result = {"decision": self.decision, "score": self.score, "reasons": self.reasons}
+        # The version travels with the decision into the flow step's result and the escalation, so whoever
+        # reads either sees which rules decided.
+        result = {
+            "decision": self.decision,
+            "score": self.score,
+            "reasons": self.reasons,
+            "policy_version": self.policy_version,
+        }
         if self.policy_overrides:
             result["policy_overrides"] = list(self.policy_overrides)
         return result

@@ -123,6 +123,8 @@ def test_switching_to_a_stricter_version_sends_the_same_order_to_review_and_the_
     assert Escalation.objects.get(flow=flow).reason == "risk_review"
     risk = AuditEvent.objects.get(action="risk.assessed", target_id=str(flow.pk))
     assert risk.policy_version == "strict" and risk.data["decision"] == "review"
+    step = OrderFlow.objects.get(pk=flow.pk).steps.get(name="score_risk")
+    assert step.result["policy_version"] == "strict" and step.result["decision"] == "review"
 
 
 def test_ceilings_and_eligibility_follow_the_active_version_and_a_refusal_names_it(
