@@ -104,6 +104,23 @@ class StaffAdminSite(OTPAdminSite):
 
         return super().admin_view(update_wrapper(acting, view), cacheable)
 
+    # -- the ops page and trace lookup (ordering/ops) ----------------------------------------------
+
+    def get_urls(self):
+        from ordering.ops.views import ops_urls  # here: the admin site is built before the apps load
+
+        return [*ops_urls(self), *super().get_urls()]
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None):
+        app_list = super().get_app_list(request, app_label)
+        if app_label is None:
+            from ordering.ops.views import ops_app_entry
+
+            entry = ops_app_entry(request)
+            if entry is not None:
+                app_list.insert(0, entry)
+        return app_list
+
 
 class RefuseUnofferedActionsMixin:
     """A POST naming an action this staff member is not offered is a 403, not a silently redrawn list.

@@ -77,3 +77,51 @@ def metrics_create_known_series(*, merchant_ids: list[str]) -> None:
             compensations.labels(action=action, outcome=outcome)
     for reason in (HOLD_LIMIT, HOLD_IDLE):
         holds_released.labels(reason=reason)
+    for step in TURN_STEPS:
+        for error_class in FAILURE_CLASSES:
+            turn_step_failures.labels(step=step, error_class=error_class)
+    for purchase in PURCHASE_HISTORY:
+        orders_by_history.labels(purchase=purchase)
+    for converted in ("true", "false"):
+        session_seconds.labels(converted=converted)
+        for arm in SESSION_ARMS:
+            for phase in SESSION_PHASES:
+                sessions_ended.labels(converted=converted, arm=arm, phase=phase)
+
+
+# -- the customer's journey around the saga (issue #17) ------------------------------------------------
+
+# Failures before a flow's saga, in the turn's own work with the shop: finding products (catalog), building
+# the cart (cart) and the merchant's pricing of the preview (pricing). The saga's steps are in
+# ordering_flows_failed_total; the recording rules put both on one "failures per 100 flows by step" scale.
+TURN_STEPS = ("catalog", "cart", "pricing")
+turn_step_failures = Counter(
+    "ordering_turn_step_failures_total",
+    "Shop calls that failed in a chat turn, by the step they belong to (catalog, cart, pricing) and error class",
+    ["step", "error_class"],
+)
+confirm_to_placed = Histogram(
+    "ordering_confirm_to_placed_seconds",
+    "From the customer's confirmation of a preview to the merchant's order number",
+    buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900),
+)
+# A placed order by a customer who had placed one before (repeat) or not (first).
+orders_by_history = Counter(
+    "ordering_orders_placed_by_history_total", "Placed orders, by whether the customer had ordered before", ["purchase"]
+)
+PURCHASE_HISTORY = ("first", "repeat")
+# A conversation's session ends once it has been quiet for ORDERING_SESSION_IDLE_SECONDS (ordering/sessions.py).
+# `converted`: an order was placed in it. Arm and phase: the rollout's (ordering/rollout), "none" before it.
+sessions_ended = Counter(
+    "ordering_sessions_ended_total",
+    "Chat sessions that ended (went quiet), by whether they placed an order, and the rollout arm and phase",
+    ["converted", "arm", "phase"],
+)
+session_seconds = Histogram(
+    "ordering_session_duration_seconds",
+    "A chat session's length, from its first message to its last",
+    ["converted"],
+    buckets=(30, 60, 120, 300, 600, 900, 1800, 3600, 7200),
+)
+SESSION_ARMS = ("assistant", "control", "none")
+SESSION_PHASES = ("0", "1", "2", "3", "none")

@@ -32,11 +32,24 @@ class Conversation(models.Model):
     # sent the merchant), promo codes, shipping choice, the flow owning the checkout session, the one
     # pending clarifying question and the count of failed clarifications. Bounded by ordering.agent.state.
     agent_state = models.JSONField(default=dict, blank=True)
+    # The rollout phase and experiment arm the customer was in when the conversation started
+    # (ordering.rollout.assignment); null/blank for conversations from before the rollout existed.
+    rollout_phase = models.PositiveSmallIntegerField(null=True, blank=True)
+    rollout_arm = models.CharField(max_length=16, blank=True)
+    # Set once the conversation has been quiet for ORDERING_SESSION_IDLE_SECONDS and its session was counted
+    # (ordering/sessions.py: duration, conversion). A conversation is one session.
+    session_ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The sessions sweep reads only conversations whose session is still open.
+            models.Index(
+                fields=["created_at"], condition=Q(session_ended_at__isnull=True), name="ordering_conv_session_open"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"conversation {self.id} ({self.status})"
@@ -192,6 +205,9 @@ class OrderFlow(models.Model):
     next_step = models.CharField(max_length=32, blank=True)
     step_lease_until = models.DateTimeField(null=True, blank=True)
     trace_id = models.CharField(max_length=64, blank=True)
+    # Copied from the conversation when the flow starts: the phase and arm its outcome counts for.
+    rollout_phase = models.PositiveSmallIntegerField(null=True, blank=True)
+    rollout_arm = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -208,6 +224,11 @@ class OrderFlow(models.Model):
                 condition=~Q(status="placed") | ~Q(merchant_order_id=""),
                 name="ordering_placed_flow_has_order_id",
             ),
+        ]
+        permissions = [
+            # The staff console's ops page and trace lookup (ordering/ops): numbers and stories across
+            # every customer, so not part of the support group's everyday permissions.
+            ("view_operations", "Can view the ops page and look up traces"),
         ]
 
     def __str__(self) -> str:
@@ -449,3 +470,91 @@ class ConversationRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.score}/5"
+
+
+# -- rollout (phases 0-3, the assistant-vs-checkout experiment, the kill switch) -----------------------
+
+
+class RolloutPhase(models.IntegerChoices):
+    INTERNAL = 0, "0 · internal (staff only, sandbox payments)"
+    BETA = 1, "1 · beta cohort"
+    AB = 2, "2 · A/B against the traditional checkout"
+    EVERYONE = 3, "3 · everyone"
+
+
+class RolloutArm(models.TextChoices):
+    ASSISTANT = "assistant", "Assistant"
+    CONTROL = "control", "Traditional checkout"
+
+
+class RolloutSettings(models.Model):
+    """The one row (pk=1) operators change in the admin; every change is audited (ordering.rollout.services).
+
+    With no row, `settings.ORDERING_ROLLOUT_DEFAULT_PHASE` applies with these field defaults."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    phase = models.PositiveSmallIntegerField(choices=RolloutPhase.choices, default=RolloutPhase.EVERYONE)
+    # Phase 1: the share of customers (by stable bucket) in the beta cohort.
+    beta_percent = models.PositiveSmallIntegerField(default=5)
+    # Phase 2: the share of customers given the assistant; the rest are the control arm.
+    assistant_percent = models.PositiveSmallIntegerField(default=50)
+    # The kill switch: on, the assistant takes no new orders (flows already placing finish).
+    kill_switch = models.BooleanField(default=False)
+    kill_switch_reason = models.CharField(max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = "rollout settings"
+        verbose_name_plural = "rollout settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="ordering_rollout_settings_single_row"),
+            models.CheckConstraint(condition=Q(beta_percent__lte=100), name="ordering_rollout_beta_percent_max"),
+            models.CheckConstraint(
+                condition=Q(assistant_percent__lte=100), name="ordering_rollout_assistant_percent_max"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rollout phase {self.phase}"
+
+
+class ExperimentEventKind(models.TextChoices):
+    SESSION_STARTED = "session_started", "Session started"  # a conversation, or a storefront cart
+    CHECKOUT_STARTED = "checkout_started", "Checkout started"  # a flow started, or the checkout page
+    ORDER_PLACED = "order_placed", "Order placed"
+
+
+class ExperimentChannel(models.TextChoices):
+    ASSISTANT = "assistant", "Assistant"
+    STOREFRONT = "storefront", "Shop checkout"
+
+
+class ExperimentEvent(models.Model):
+    """One step of a customer's funnel in one arm: what the A/B report compares (OCR, conversion, AOV).
+
+    Both arms write the same kinds: the assistant from its conversations and flows, the traditional
+    checkout (control) from the storefront. Append-only by convention; never updated."""
+
+    id = models.BigAutoField(primary_key=True)
+    experiment = models.CharField(max_length=64)
+    arm = models.CharField(max_length=16, choices=RolloutArm.choices)
+    phase = models.PositiveSmallIntegerField(choices=RolloutPhase.choices)
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=24, choices=ExperimentEventKind.choices)
+    # Where it happened: the assistant, or the shop's own (traditional) checkout. A customer in the
+    # assistant arm may still use the shop's checkout; conversion per arm counts both channels.
+    channel = models.CharField(max_length=16, choices=ExperimentChannel.choices)
+    conversation = models.ForeignKey(Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    flow = models.ForeignKey(OrderFlow, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    order_ref = models.CharField(max_length=128, blank=True)
+    amount = models.PositiveBigIntegerField(null=True, blank=True)  # minor units, for order_placed
+    currency = models.CharField(max_length=3, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["experiment", "arm", "kind", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.experiment}/{self.arm}: {self.kind}"

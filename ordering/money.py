@@ -7,9 +7,14 @@ _SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "a
 _EXPONENTS = {"jpy": 0, "krw": 0, "vnd": 0, "clp": 0, "isk": 0, "bhd": 3, "kwd": 3, "omr": 3, "jod": 3, "tnd": 3}
 
 
+def minor_unit_exponent(currency: str) -> int:
+    """How many decimal places the currency's minor unit has (2 for USD, 0 for JPY)."""
+    return _EXPONENTS.get(currency.lower(), 2)
+
+
 def format_money(amount: int, currency: str) -> str:
     currency = currency.lower()
-    exponent = _EXPONENTS.get(currency, 2)
+    exponent = minor_unit_exponent(currency)
     sign = "-" if amount < 0 else ""
     units, minor = divmod(abs(amount), 10**exponent)
     number = f"{units:,}" + (f".{minor:0{exponent}d}" if exponent else "")

@@ -687,6 +687,12 @@ def _placed(flow: OrderFlow, outcome: Placed) -> None:
     metrics.flows_placed.labels(merchant=flow.merchant_id).inc()
     metrics.flow_outcomes.labels(outcome="placed").inc()
     metrics.order_value.labels(currency=flow.currency).observe(flow.total_amount or 0)
+    if flow.confirmed_at:
+        metrics.confirm_to_placed.observe(max((flow.placed_at - flow.confirmed_at).total_seconds(), 0.0))
+    ordered_before = (
+        OrderFlow.objects.filter(customer_id=flow.customer_id, status=FlowStatus.PLACED).exclude(pk=flow.pk).exists()
+    )
+    metrics.orders_by_history.labels(purchase="repeat" if ordered_before else "first").inc()
 
 
 _FAILURE_TEXT = {

@@ -6,7 +6,7 @@ the step under a lock and a lease, so a redelivered or duplicated task finds not
 
 from celery import shared_task
 
-from ordering import holds, order_events, saga, services
+from ordering import holds, order_events, saga, services, sessions
 from ordering.turn_wait import turn_ended_notify
 
 # acks_late + reject_on_worker_lost: a task whose worker dies is delivered again, not lost; the
@@ -34,6 +34,12 @@ def flows_sweep() -> dict:
 @shared_task(name="ordering.holds_release_idle", **_RELIABLE)
 def holds_release_idle() -> dict:
     return holds.holds_release_idle()
+
+
+# Conversations quiet for ORDERING_SESSION_IDLE_SECONDS are counted as ended sessions (ordering/sessions.py).
+@shared_task(name="ordering.sessions_end_idle", **_RELIABLE)
+def sessions_end_idle() -> dict:
+    return sessions.sessions_end_idle()
 
 
 @shared_task(name="ordering.flows_halt_for_customer", **_RELIABLE)

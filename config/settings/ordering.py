@@ -106,6 +106,10 @@ ORDERING_BEAT_SCHEDULE = {
         "task": "ordering.holds_release_idle",
         "schedule": float(ORDERING_SWEEP_INTERVAL_SECONDS),
     },
+    "ordering-end-idle-sessions": {
+        "task": "ordering.sessions_end_idle",
+        "schedule": float(ORDERING_SWEEP_INTERVAL_SECONDS),
+    },
     # Which policy version is active, from the database into the shared cache the processes read, so a
     # cache that lost the key (a flush, an eviction) has it back within this interval.
     "ordering-publish-active-policy": {
@@ -121,3 +125,16 @@ ORDERING_BEAT_SCHEDULE = {
 
 # Each new Celery worker process fetches the merchants' catalog lexicons as it starts (config/celery.py).
 ORDERING_WARM_LEXICON = env_bool("ORDERING_WARM_LEXICON", True)
+
+# Rollout (ordering.rollout; docs/operations.md "Rollout"). The phase, percentages and kill switch are
+# changed by operators in the admin (RolloutSettings, audited); these are the values before any change.
+ORDERING_ROLLOUT_DEFAULT_PHASE = env_int("ORDERING_ROLLOUT_DEFAULT_PHASE", 3)
+# The experiment name hashed with the customer id into a stable bucket (0-9999); renaming it reshuffles.
+ORDERING_ROLLOUT_EXPERIMENT = env_str("ORDERING_ROLLOUT_EXPERIMENT", "assistant-vs-checkout")
+# Each process re-reads the rollout settings at most this often; a change made in this process applies
+# at once. So the kill switch takes effect everywhere within this many seconds.
+ORDERING_ROLLOUT_CACHE_SECONDS = env_int("ORDERING_ROLLOUT_CACHE_SECONDS", 2)
+
+# A chat session ends when its conversation has been quiet this long (the usual web-analytics 30 minutes);
+# the beat's sweep then counts it: its duration and whether it placed an order (ordering/sessions.py).
+ORDERING_SESSION_IDLE_SECONDS = env_int("ORDERING_SESSION_IDLE_SECONDS", 30 * 60)

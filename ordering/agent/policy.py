@@ -22,6 +22,7 @@ cannot-handle (two unanswered clarifications in a row hand over to a person).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ordering.agent import commands as c
@@ -62,6 +63,17 @@ _CART = (c.AddItems, c.SetSlot, c.Select, c.RemoveItem, c.ClearCart)
 _INFO = (c.Search, c.ProductQuestion, c.ListPromotions, c.OrderStatus, c.Help, c.Greet, c.OutOfScope)
 
 
+def _said_as(text: str, label: str) -> str:
+    """The customer's own word for an address label ("office" for the label "work"), else the label."""
+    from ordering.agent.understand.generator import ADDRESS_WORDS
+
+    lowered = text.lower()
+    for word, canonical in ADDRESS_WORDS.items():
+        if canonical == label.lower() and re.search(rf"\b{re.escape(word)}\b", lowered):
+            return word
+    return label
+
+
 def _or_list(items: list[str]) -> str:
     items = [item for item in items if item]
     if not items:
@@ -94,6 +106,7 @@ class Policy:
         self.refused_choice = False
         self.product_change_slots: dict[str, str] = {}
         self.ordered_flow = None  # this conversation's cart became an order since the last message
+        self.dropped_question: dict | None = None  # the open question a new request dropped this turn
         self.products: dict[str, dict] = {}
 
     # -- entry ----------------------------------------------------------------------------------
@@ -394,13 +407,26 @@ class Policy:
                 DecisionKind.RULE, "question_dropped", rationale=f'"{turn.customer_text[:60]}" asks for something else'
             )
             self._clear_pending(turn)
+            self.dropped_question = pending
             return commands
         understood = [command for command in commands if not isinstance(command, c.CannotHandle)]
         if understood:
             # A digression: answer it, and the question stays open (asked again at the end).
+            deferred = self._checkout_waits_for_item(turn, pending, understood)
+            if deferred:
+                understood = [command for command in understood if not isinstance(command, c.Preview)]
             for command in sorted(understood, key=self._order):
                 self._execute(turn, command)
-            if turn.state.get("pending"):
+            if deferred and turn.state.get("pending"):
+                turn.say(
+                    f"Before I show your order: {pending.get('question', '')} "
+                    'Or say "check out" again to order without it.',
+                    data={
+                        "kind": "question",
+                        "quick_replies": _replies([o["label"] for o in pending.get("options", [])]),
+                    },
+                )
+            elif turn.state.get("pending"):
                 question = turn.state["pending"].get("question", "")
                 turn.say(
                     f"Back to your order: {question}",
@@ -420,6 +446,31 @@ class Policy:
             return None
         self._clarification_failed(turn, pending)
         return None
+
+    def _checkout_waits_for_item(self, turn: Turn, pending: dict, commands: list[c.Command]) -> bool:
+        """ "Check out" while something the customer asked for still waits on a question (which colour, which
+        product): a preview now would leave it out without them noticing. Ask the question first, once; a
+        second "check out" orders without it (the question is dropped and the preview shown)."""
+        if not pending.get("item") or not turn.state["cart"]:
+            return False
+        if not any(isinstance(command, c.Preview) for command in commands):
+            return False
+        if pending.get("checkout_asked"):
+            self._clear_pending(turn)
+            turn.record_decision(
+                DecisionKind.RULE,
+                "question_dropped",
+                rationale="checked out again: the order goes without the item the open question was about",
+            )
+            return False
+        pending["checkout_asked"] = True
+        turn.save_state()
+        turn.record_decision(
+            DecisionKind.CLARIFICATION,
+            "checkout_waits_for_item",
+            rationale=f"asked for checkout before answering: {pending.get('question', '')[:120]}",
+        )
+        return True
 
     def _clarification_failed(self, turn: Turn, pending: dict) -> None:
         failed = int(turn.state.get("failed_clarifications") or 0) + 1
@@ -1109,11 +1160,22 @@ class Policy:
         result = self._call(turn, "choose_payment_method", arguments, "the customer named a card")
         if not result.ok:
             self.refused_choice = True
+            matching = result.data.get("matching") or []
+            if result.data.get("ambiguous") and matching:
+                # "the visa" with two Visas: name only those, and ask which.
+                brands = {card["brand"].title() for card in matching}
+                kind = f"{next(iter(brands))} cards" if len(brands) == 1 else "cards like that"
+                endings = _or_list([f"ending {card['last4']}" for card in matching])
+                turn.say(
+                    f"You have {len(matching)} {kind}: {endings}. Which one should I use?",
+                    data={"kind": "question", "quick_replies": _replies([f"Pay with the card ending {card['last4']}"
+                                                                          for card in matching])},
+                )  # fmt: skip
+                return
             saved = result.data.get("saved") or []
             cards = [f"{s['brand'].title()} ending {s['last4']}" for s in saved]
             turn.say(
-                ("You have several cards like that: " if result.data.get("ambiguous") else
-                 "I don't have a saved card like that. ") + (f"Your saved cards: {_or_list(cards)}." if cards else
+                "I don't have a saved card like that. " + (f"Your saved cards: {_or_list(cards)}." if cards else
                  "You have no saved cards; add one on your settings page."),
                 data={"kind": "question", "quick_replies": _replies([f"Pay with the card ending {s['last4']}"
                                                                       for s in saved])},
@@ -1130,8 +1192,8 @@ class Policy:
             self.refused_choice = True
             labels = [a["label"] for a in result.data.get("saved", [])]
             turn.say(
-                f'I don\'t know an address called "{command.label}". '
-                f"Your saved addresses: {_or_list(labels) or 'none'}.",
+                f'You have no saved address called "{_said_as(turn.customer_text, command.label)}". '
+                f"Your saved addresses: {_or_list(labels) or 'none'}. You can add one on your settings page.",
                 data={"kind": "question", "quick_replies": _replies([f"Ship to {label}" for label in labels])},
             )
             return
@@ -1210,6 +1272,11 @@ class Policy:
         self._call(turn, "order_status", {"which": command.which}, "the customer asked about their orders")
 
     def _do_cancel_order(self, turn: Turn, command: c.CancelOrder) -> None:
+        if command.which == "current" and not turn.state["cart"] and (self.dropped_question or {}).get("item"):
+            # "Cancel everything" while the only thing going was an item still being chosen: that item is what
+            # the customer cancels, not an order they placed before.
+            turn.say("OK, I've dropped that. Your cart is empty, so nothing will be ordered.", data={"kind": "info"})
+            return
         if command.which == "current" and turn.state["cart"]:
             self._clear_pending_if_any(turn)
             result = self._call(turn, "cancel_order", {}, "the customer canceled the cart")

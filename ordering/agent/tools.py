@@ -68,6 +68,9 @@ class ToolResult:
     error: str | None = None
     # Structured content for the customer's message when `say` is posted (product cards, the preview).
     message_data: dict | None = field(default=None, repr=False)
+    # The shop failed to answer (catalog_adapters' error class): counted as a failure of the tool's step
+    # (ordering_turn_step_failures_total). Not for the model: `data` says what it needs.
+    shop_error_class: str | None = field(default=None, repr=False)
 
 
 def _failed(error: str, **data: Any) -> ToolResult:
@@ -82,7 +85,9 @@ def _merchant_failed(error: MerchantError) -> ToolResult:
             error_class=error.error_class,
             code=error.code,
         )
-    return _failed("The shop did not answer properly; please try again in a moment.", error_class=error.error_class)
+    result = _failed("The shop did not answer properly; please try again in a moment.", error_class=error.error_class)
+    result.shop_error_class = error.error_class
+    return result
 
 
 # -- representations (data for planners, cards for the widget) -----------------------------------
@@ -513,8 +518,11 @@ def choose_payment_method(turn: Turn, args: dict) -> ToolResult:
         matching = list(methods.filter(last4=args["last4"].strip()))
     else:
         matching = list(methods.filter(brand__iexact=(args.get("brand") or "").strip()))
-    if len(matching) != 1:
-        return _failed("No saved card like that.", saved=saved, ambiguous=len(matching) > 1)
+    if len(matching) > 1:
+        candidates = [{"payment_method_id": m.pk, "brand": m.brand, "last4": m.last4} for m in matching[:10]]
+        return _failed("Several saved cards match.", saved=saved, ambiguous=True, matching=candidates)
+    if not matching:
+        return _failed("No saved card like that.", saved=saved, ambiguous=False)
     method = matching[0]
     # The card is not sent to the shop before payment; the next preview shows it (and replaces an older one).
     turn.state["payment_method_id"] = method.pk
@@ -1097,4 +1105,23 @@ TOOLS: dict[str, ToolSpec] = {
             hand_over,
         ),
     )
+}
+
+# The step of the customer's journey each tool's shop calls belong to, for failures by step
+# (ordering_turn_step_failures_total). Order look-ups and cancellations are after-sale, not counted here.
+TOOL_STEPS: dict[str, str] = {
+    "search_products": "catalog",
+    "show_product": "catalog",
+    "list_saved_items": "catalog",
+    "answer_product_question": "catalog",
+    "add_to_cart": "cart",
+    "update_cart_line": "cart",
+    "sync_cart": "cart",
+    "remove_from_cart": "cart",
+    "list_my_promotions": "cart",
+    "apply_promo": "cart",
+    "choose_shipping": "cart",
+    "choose_address": "cart",
+    "choose_payment_method": "cart",
+    "preview_order": "pricing",
 }

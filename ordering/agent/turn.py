@@ -33,9 +33,10 @@ from consent.selectors import (
     merchant_account_for_customer,
     payment_methods_for_customer,
 )
+from ordering import metrics as flow_metrics
 from ordering.agent import metrics as agent_metrics
 from ordering.agent.state import state_bounded, state_load
-from ordering.agent.tools import TOOLS, ToolCall, ToolResult
+from ordering.agent.tools import TOOL_STEPS, TOOLS, ToolCall, ToolResult
 from ordering.models import (
     AgentDecision,
     Conversation,
@@ -133,6 +134,9 @@ class Turn:
             result = ToolResult(ok=False, data={}, error="That did not work on our side; please try again.")
         self._record_tool(call, result)
         agent_metrics.tool_calls.labels(tool=call.name, ok=str(result.ok).lower()).inc()
+        if result.shop_error_class and call.name in TOOL_STEPS:
+            step = TOOL_STEPS[call.name]
+            flow_metrics.turn_step_failures.labels(step=step, error_class=result.shop_error_class).inc()
         if result.say and speak:
             self.say(result.say, data=result.message_data)
         return result

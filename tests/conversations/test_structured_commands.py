@@ -157,3 +157,81 @@ def test_another_card_lists_the_saved_ones_but_the_one_just_used(shop, chat):
         "Pay with the card ending 3220",
     ]
     assert answer["pending_confirmation"] is None  # nothing previewed with a card she did not choose
+
+
+def test_the_visa_with_two_visas_saved_asks_which_naming_only_the_visas(shop, chat):
+    chat.start()
+    chat.say("blue runner size 42")
+
+    answer = chat.say("pay with the visa")
+
+    question = answer["messages"][-1]
+    assert question["text"] == "You have 2 Visa cards: ending 4242 or ending 0002. Which one should I use?"
+    assert [reply["label"] for reply in question["quick_replies"]] == [
+        "Pay with the card ending 4242",
+        "Pay with the card ending 0002",
+    ]
+    answer = chat.say("the one ending 0002")
+    assert answer["pending_confirmation"]["preview"]["payment"]["last4"] == "0002"
+
+
+def test_checkout_while_an_item_waits_on_its_colour_asks_first(shop, chat):
+    chat.start()
+    answer = chat.say("blue runner size 42")
+    assert answer["pending_confirmation"] is not None
+    asked = chat.say("and a running socks 3-pack")
+    assert "black or white" in asked["messages"][-1]["text"]
+
+    # "check out" now would preview the shoes alone, and the socks would silently be left out
+    answer = chat.say("ok checkout")
+    text = answer["messages"][-1]["text"]
+    assert text.startswith("Before I show your order:") and "black or white" in text, text
+    assert not any(m["kind"] == "preview" for m in answer["messages"])
+    assert [reply["label"] for reply in answer["messages"][-1]["quick_replies"]] == ["black", "white"]
+
+    # answering puts the socks in, and the preview has both
+    answer = chat.say("white, size M")
+    lines = answer["pending_confirmation"]["preview"]["lines"]
+    assert sorted(line["title"] for line in lines) == ["Blue Runner", "Running Socks 3-pack"]
+
+
+def test_a_second_checkout_orders_without_the_item_still_waiting(shop, chat):
+    chat.start()
+    chat.say("blue runner size 42")
+    chat.say("and a running socks 3-pack")
+    chat.say("checkout")
+
+    answer = chat.say("checkout")
+
+    lines = answer["pending_confirmation"]["preview"]["lines"]
+    assert [line["title"] for line in lines] == ["Blue Runner"]
+    assert "black or white" not in " ".join(m["text"] for m in answer["messages"])
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_cancel_everything_while_choosing_an_item_drops_it_and_leaves_the_placed_order_alone(shop, chat):
+    chat.start()
+    chat.say("blue runner size 42")
+    placed = chat.say("yes")
+    assert any(m["kind"] == "flow_placed" for m in chat.get()["messages"]), placed
+    asked = chat.say("now the cloud jogger in 43")
+    assert "blue or grey" in asked["messages"][-1]["text"]
+
+    answer = chat.say("actually cancel everything")
+
+    text = " ".join(m["text"] for m in answer["messages"] if m["role"] == "assistant")
+    assert "dropped that" in text and "nothing will be ordered" in text, text
+    assert "cancel it?" not in text  # the order placed before is not offered for cancelling
+    assert OrderFlow.objects.filter(conversation_id=chat.id, status=FlowStatus.PLACED).count() == 1
+
+
+def test_an_unknown_address_is_named_as_the_customer_said_it(shop, chat):
+    chat.start()
+    chat.say("blue runner size 42")
+
+    answer = chat.say("ship to my office")
+
+    text = answer["messages"][-1]["text"]
+    assert text.startswith('You have no saved address called "office". Your saved addresses: Home.'), text
+    assert "settings page" in text
+    assert [reply["label"] for reply in answer["messages"][-1]["quick_replies"]] == ["Ship to Home"]

@@ -24,9 +24,10 @@ from ordering.services import conversation_decide, flow_confirm
 # spend window in one aggregate); the audit log 6 (one INSERT per event); the rest is transaction control.
 # Before #15's consent work the same order cost 96 (consent 47: three grant reads per check, twelve sums
 # per cap check); 57 before the confirmation became one UPDATE … RETURNING, risk one aggregate and the
-# spend reservation lost its savepoint.
-PLACED_ORDER_QUERIES = 52
-PLACED_ORDER_ORDERING_QUERIES = 21
+# spend reservation lost its savepoint. #17 added one indexed EXISTS when the order is placed (had the
+# customer ordered before: first or repeat purchase, ordering_orders_placed_by_history_total): 53 and 22.
+PLACED_ORDER_QUERIES = 53
+PLACED_ORDER_ORDERING_QUERIES = 22
 PLACED_ORDER_CONSENT_QUERIES = 12
 PLACED_ORDER_AUDIT_QUERIES = 6
 PLACED_ORDER_COMMITS = 5
@@ -44,7 +45,7 @@ UNIT_QUERIES = {
     "local": (16, 7),
     "verify_price": (10, 6),
     "mint_token": (12, 7),
-    "complete_checkout": (23, 10),
+    "complete_checkout": (24, 11),
 }
 
 
