@@ -4,9 +4,15 @@ The staff console pages. Actions call services; they never save models directly.
 read-only for staff: consent, money and identity change only through the customer or a service.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from audit.models import ActorType
+from audit.services import Origin
 from config.admin import RefuseUnofferedActionsMixin
 from consent.models import (
     Address,
@@ -16,9 +22,13 @@ from consent.models import (
     GrantStatus,
     MerchantAccount,
     PaymentMethod,
+    PolicyActivation,
     SpendEntry,
     StepUpVerification,
 )
+from consent.policies import PolicyError, policy_load, policy_versions
+from consent.policies.schema import policy_summary
+from consent.policies.services import policy_activate, policy_active_version
 from consent.services import consent_revoke
 
 
@@ -96,3 +106,82 @@ class SpendEntryAdmin(ReadOnlyAdmin):
 @admin.register(StepUpVerification)
 class StepUpVerificationAdmin(ReadOnlyAdmin):
     list_display = ["user", "verified_at", "channel"]
+
+
+# -- policies ------------------------------------------------------------------------------------
+
+
+@admin.register(PolicyActivation)
+class PolicyActivationAdmin(ReadOnlyAdmin):
+    """Policy versions: the files in ORDERING_POLICY_DIR with the active one marked, the activation history,
+    and (with the activate_policy permission) a button that activates a version, audited."""
+
+    def get_urls(self):
+        activate = self.admin_site.admin_view(self.activate_view)
+        return [
+            path("activate/", activate, name="consent_policyactivation_activate"),
+            *super().get_urls(),
+        ]
+
+    def has_activate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("consent.activate_policy")
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> TemplateResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        active = policy_active_version()
+        versions = []
+        for version in policy_versions():
+            try:
+                policy = policy_load(version)
+            except PolicyError as error:
+                problems = getattr(error, "errors", [error.message])
+                versions.append({"version": version, "valid": False, "errors": problems})
+                continue
+            versions.append(
+                {
+                    "version": version,
+                    "valid": True,
+                    "active": version == active,
+                    "default": version == settings.ORDERING_POLICY_VERSION,
+                    "summary": policy_summary(policy),
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Policy versions",
+            "opts": self.model._meta,
+            "active": active,
+            "activated": PolicyActivation.objects.filter(active=True).exists(),
+            "versions": versions,
+            "history": PolicyActivation.objects.select_related("activated_by")[:50],
+            "can_activate": self.has_activate_permission(request),
+            "refresh_seconds": settings.ORDERING_POLICY_REFRESH_SECONDS,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/consent/policy_versions.html", context)
+
+    def activate_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:consent_policyactivation_changelist"))
+        if not self.has_activate_permission(request):
+            raise PermissionDenied
+        version = (request.POST.get("version") or "").strip()
+        try:
+            activation = policy_activate(
+                version=version,
+                actor_type=ActorType.STAFF,
+                actor_id=request.user.pk,
+                reason=request.POST.get("reason") or "",
+                origin=Origin.from_request(request, channel="admin"),
+            )
+        except PolicyError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                f"Policy {activation.version} is in force (was {activation.previous_version or 'the default'}); "
+                f"every process uses it within {settings.ORDERING_POLICY_REFRESH_SECONDS} seconds.",
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(reverse("admin:consent_policyactivation_changelist"))

@@ -172,7 +172,7 @@ def stepup_json(user_id: int) -> dict:
         "enrolled": selectors.stepup_device(user_id=user_id, confirmed=True) is not None,
         "enrolment_pending": selectors.stepup_device(user_id=user_id, confirmed=False) is not None,
         "last_verified_at": last,
-        "window_minutes": settings.CONSENT_STEPUP_WINDOW_MINUTES,
+        "window_minutes": selectors.stepup_window_minutes(),
         "verified_within_window": selectors.stepup_verified_within(user_id=user_id),
     }
 

@@ -71,8 +71,19 @@ class SpendCapExceeded(ConsentError):
 
     code = "spend_cap_exceeded"
 
-    def __init__(self, message: str, *, cap: str, limit: int, used: int, requested: int, currency: str) -> None:
-        super().__init__(message, cap=cap, limit=limit, used=used, requested=requested, currency=currency)
+    def __init__(
+        self, message: str, *, cap: str, limit: int, used: int, requested: int, currency: str, policy_version: str = ""
+    ) -> None:
+        super().__init__(
+            message,
+            cap=cap,
+            limit=limit,
+            used=used,
+            requested=requested,
+            currency=currency,
+            policy_version=policy_version,
+        )
+        self.policy_version = policy_version
         self.cap = cap
         self.limit = limit
         self.used = used

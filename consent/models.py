@@ -348,3 +348,31 @@ class SecurityNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} notice to user {self.user_id}"
+
+
+class PolicyActivation(models.Model):
+    """One activation of a policy version (policies/<version>.toml). The row with `active` set is the policy
+    in force; at most one row is (a partial unique index), and with none the ORDERING_POLICY_VERSION setting's
+    file is. Older rows are the activation history: who switched from which version to which, and when."""
+
+    version = models.CharField(max_length=64)
+    previous_version = models.CharField(max_length=64, blank=True)
+    active = models.BooleanField(default=True)
+    activated_at = models.DateTimeField()
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Who, when no staff account did it (a deploy script running `manage.py policy_activate`).
+    activated_via = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-activated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["active"], condition=Q(active=True), name="consent_policy_one_active"),
+        ]
+        permissions = [("activate_policy", "Can activate a policy version")]
+
+    def __str__(self) -> str:
+        return f"policy {self.version}" + (" (active)" if self.active else "")

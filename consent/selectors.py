@@ -36,6 +36,7 @@ from consent.models import (
     SpendKind,
     StepUpVerification,
 )
+from consent.policies import active_policy
 
 # -- grants --------------------------------------------------------------------------------------
 
@@ -125,12 +126,20 @@ def consent_allows(*, user_id: int, scopes: Iterable[str] = (Scope.PLACE_ORDERS,
 
 
 def spend_cap_ceilings() -> dict[str, int]:
-    """The most any customer may allow, per cap kind. The one place that reads them (later: rollout)."""
-    return {kind: int(settings.CONSENT_CAP_CEILINGS[kind]) for kind in CapKind.values}
+    """The most any customer may allow, per cap kind: the active policy's `[spend]` (consent.policies).
+    The one place that reads them (the rollout phase's ceilings apply on top of these)."""
+    ceilings = active_policy().spend.as_dict()
+    return {kind: ceilings[kind] for kind in CapKind.values}
 
 
 def auto_checkout_ceiling() -> int:
-    return int(settings.CONSENT_AUTO_CHECKOUT_CEILING)
+    """Orders under this may skip the confirm step, when the customer chooses so: the policy's eligibility."""
+    return active_policy().eligibility.auto_checkout_ceiling
+
+
+def stepup_window_minutes() -> int:
+    """How long a step-up (TOTP) verification counts for a risky flow: the policy's eligibility."""
+    return active_policy().eligibility.step_up_window_minutes
 
 
 def profile_for_customer(*, user_id: int) -> ConsentProfile | None:
@@ -355,6 +364,8 @@ def spend_caps_verify(
             continue
         if used[kind] + amount > caps[kind]:
             left = max(caps[kind] - used[kind], 0)
+            # The refusal names the rules that made it (caps are the customer's choice under the policy's ceilings).
+            policy = active_policy()
             detail = "" if kind == CapKind.PER_ORDER else f" {format_money(left, currency)} of it is left."
             raise SpendCapExceeded(
                 f"This order of {format_money(amount, currency)} is over your {CAP_WORDS[kind]} of "
@@ -364,6 +375,7 @@ def spend_caps_verify(
                 used=used[kind],
                 requested=amount,
                 currency=currency,
+                policy_version=policy.version,
             )
 
 
@@ -510,13 +522,13 @@ def stepup_last_verified_at(*, user_id: int) -> datetime | None:
 
 
 def stepup_verified_within(*, user_id: int, minutes: int | None = None, now: datetime | None = None) -> bool:
-    """Did the customer pass a TOTP check in the last `minutes` (default CONSENT_STEPUP_WINDOW_MINUTES)?
+    """Did the customer pass a TOTP check in the last `minutes` (default: the policy's step_up_window_minutes)?
 
     Flows run in Celery workers, without a session, so this reads the recorded verifications.
     A verification older than the customer's newest card or address (added by a person, not the seed)
     does not count: whoever holds the session could add their own and ride on an earlier code.
     """
-    minutes = settings.CONSENT_STEPUP_WINDOW_MINUTES if minutes is None else minutes
+    minutes = stepup_window_minutes() if minutes is None else minutes
     since = (now or timezone.now()) - timedelta(minutes=minutes)
     for model in (PaymentMethod, Address):
         added = (

@@ -99,6 +99,7 @@ def _audit(
     data: Mapping | None = None,
     origin: Origin | None = None,
     outcome: Outcome | str = Outcome.OK,
+    policy_version: str | None = None,
 ) -> None:
     audit_record(
         action=action,
@@ -110,6 +111,7 @@ def _audit(
         outcome=outcome,
         data=data,
         origin=origin,
+        policy_version=policy_version,
     )
 
 
@@ -414,6 +416,7 @@ def spend_reserve(
             actor_type=actor_type,
             actor_id=actor_id,
             outcome=Outcome.DENIED,
+            policy_version=outcome.policy_version or None,
             data={
                 **outcome.details,
                 "flow_reference": flow_reference,

@@ -27,3 +27,11 @@ def security_notice_send(notice_id: int) -> str:
 def security_notices_send_pending() -> list[int]:
     # Older than one sweep interval: younger ones may still have their own task in flight.
     return services.security_notices_send_pending(older_than_seconds=settings.CONSENT_NOTICE_SWEEP_SECONDS)
+
+
+@shared_task(name="consent.policy_publish_active", ignore_result=True)
+def policy_publish_active() -> str:
+    """Beat: copy the active policy version from the database into the shared cache (idempotent)."""
+    from consent.policies.services import policy_publish_active as publish
+
+    return publish()

@@ -186,7 +186,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "stepup_pending_svg": selectors.stepup_qr_svg(device=stepup_pending) if stepup_pending else "",
         "stepup_pending_url": selectors.stepup_config_url(device=stepup_pending) if stepup_pending else "",
         "stepup_last": selectors.stepup_last_verified_at(user_id=user_id),
-        "stepup_window": settings.CONSENT_STEPUP_WINDOW_MINUTES,
+        "stepup_window": selectors.stepup_window_minutes(),
         "stepup_recent": selectors.stepup_verified_within(user_id=user_id),
         "activity": activity,
         # Orders of every conversation, only this customer's (the selector filters by the signed-in user).
@@ -388,7 +388,7 @@ def stepup_verify(request: HttpRequest) -> HttpResponse:
         lambda: services.stepup_verify(
             user_id=request.user.pk, code=form.cleaned_data["code"], origin=_origin(request)
         ),
-        f"Thanks, you are verified for the next {settings.CONSENT_STEPUP_WINDOW_MINUTES} minutes.",
+        f"Thanks, you are verified for the next {selectors.stepup_window_minutes()} minutes.",
     )
 
 

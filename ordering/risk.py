@@ -1,9 +1,10 @@
-"""Risk scoring of a placement round: deterministic rules with thresholds from settings.
+"""Risk scoring of a placement round: deterministic rules, their points and thresholds from the active policy.
 
 Signals: velocity (orders placed recently), the amount against the customer's history, a shipping
 address never used for a placed order, a first order, and a card or shipping address the customer
 added recently (someone holding a stolen session adds their own address or card first). Points add up;
 the decision is allow, step-up (a TOTP code within the last N minutes), or review by a person.
+The numbers come from the policy in force (consent.policies, `[risk]`); the assessment records its version.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from audit.models import ActorType
+from consent.policies import RiskPolicy, active_policy
 from ordering.models import FlowStatus, OrderFlow
 
 ALLOW = "allow"
@@ -29,14 +30,26 @@ class RiskAssessment:
     score: int
     reasons: list[str] = field(default_factory=list)
     policy_version: str = ""
+    # Legacy settings that replaced some of the policy's numbers for this decision (consent.policies.active).
+    policy_overrides: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
-        return {"decision": self.decision, "score": self.score, "reasons": self.reasons}
+        # The version travels with the decision into the flow step's result and the escalation, so whoever
+        # reads either sees which rules decided.
+        result = {
+            "decision": self.decision,
+            "score": self.score,
+            "reasons": self.reasons,
+            "policy_version": self.policy_version,
+        }
+        if self.policy_overrides:
+            result["policy_overrides"] = list(self.policy_overrides)
+        return result
 
 
-def _recently_added(flow: OrderFlow) -> list[str]:
+def _recently_added(flow: OrderFlow, rules: RiskPolicy) -> list[str]:
     """Which of the flow's card and shipping address a person (not the demo seed) added within the window."""
-    since = timezone.now() - timedelta(hours=settings.ORDERING_RISK_RECENT_INSTRUMENT_HOURS)
+    since = timezone.now() - timedelta(hours=rules.recent_instrument_hours)
     recent = []
     for words, instrument in (("card", flow.payment_method), ("shipping address", flow.shipping_address)):
         if instrument is not None and instrument.added_by != ActorType.SYSTEM and instrument.created_at >= since:
@@ -60,45 +73,45 @@ def _placed_history(flow: OrderFlow, *, window_start) -> dict:
 
 
 def risk_assess(*, flow: OrderFlow) -> RiskAssessment:
+    policy = active_policy()
+    rules = policy.risk
     amount = flow.total_amount or 0
     score = 0
     reasons: list[str] = []
-    window_start = timezone.now() - timedelta(minutes=settings.ORDERING_RISK_VELOCITY_WINDOW_MINUTES)
+    window_start = timezone.now() - timedelta(minutes=rules.velocity_window_minutes)
     placed = _placed_history(flow, window_start=window_start)
 
     if not placed["orders"]:
-        score += settings.ORDERING_RISK_FIRST_ORDER_POINTS
+        score += rules.first_order_points
         reasons.append("first order")
-        if amount > settings.ORDERING_RISK_FIRST_ORDER_AMOUNT:
-            score += settings.ORDERING_RISK_AMOUNT_POINTS
-            reasons.append(f"first order over {settings.ORDERING_RISK_FIRST_ORDER_AMOUNT} minor units")
+        if amount > rules.first_order_amount:
+            score += rules.amount_points
+            reasons.append(f"first order over {rules.first_order_amount} minor units")
     else:
         average = placed["average"]
-        if average and amount > settings.ORDERING_RISK_AMOUNT_MULTIPLE * average:
-            score += settings.ORDERING_RISK_AMOUNT_POINTS
-            reasons.append(f"amount over {settings.ORDERING_RISK_AMOUNT_MULTIPLE}x the customer's average order")
+        if average and amount > rules.amount_multiple * average:
+            score += rules.amount_points
+            reasons.append(f"amount over {rules.amount_multiple}x the customer's average order")
 
-    just_added = _recently_added(flow)
+    just_added = _recently_added(flow, rules)
     if just_added:
-        score += settings.ORDERING_RISK_RECENT_INSTRUMENT_POINTS
-        reasons.append(
-            f"{' and '.join(just_added)} added in the last {settings.ORDERING_RISK_RECENT_INSTRUMENT_HOURS} hours"
-        )
+        score += rules.recent_instrument_points
+        reasons.append(f"{' and '.join(just_added)} added in the last {rules.recent_instrument_hours} hours")
 
     # A just-added address is new by definition; the signal above already scored it.
     if flow.shipping_address_id and "shipping address" not in just_added and not placed["to_address"]:
-        score += settings.ORDERING_RISK_NEW_ADDRESS_POINTS
+        score += rules.new_address_points
         reasons.append("address not used for an order before")
 
     recent = placed["recent"]
-    if recent >= settings.ORDERING_RISK_VELOCITY_MAX_ORDERS:
-        score += settings.ORDERING_RISK_VELOCITY_POINTS
-        reasons.append(f"{recent} orders in the last {settings.ORDERING_RISK_VELOCITY_WINDOW_MINUTES} minutes")
+    if recent >= rules.velocity_max_orders:
+        score += rules.velocity_points
+        reasons.append(f"{recent} orders in the last {rules.velocity_window_minutes} minutes")
 
-    if score >= settings.ORDERING_RISK_REVIEW_SCORE:
+    if score >= rules.review_score:
         decision = REVIEW
-    elif score >= settings.ORDERING_RISK_STEP_UP_SCORE:
+    elif score >= rules.step_up_score:
         decision = STEP_UP
     else:
         decision = ALLOW
-    return RiskAssessment(decision, score, reasons, settings.ORDERING_RISK_POLICY_VERSION)
+    return RiskAssessment(decision, score, reasons, policy.version, policy.overrides)

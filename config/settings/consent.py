@@ -1,8 +1,10 @@
 """Consent, spend-cap ceilings and step-up (the consent app). See docs/consent.md.
 
 Amounts are integer minor units of CONSENT_CURRENCY (cents for USD). A ceiling is the most a customer
-may allow; each customer may choose a lower cap on the settings page. Later, the rollout phase will
-lower these per cohort (consent.selectors.spend_cap_ceilings is the one place that reads them).
+may allow; each customer may choose a lower cap on the settings page. The ceilings, the auto-checkout
+ceiling and the step-up window come from the active policy file (policies/, docs/operations.md "Policies";
+consent.selectors.spend_cap_ceilings is the one place that reads the ceilings). The variables below are
+legacy overrides of those policy values: set to anything but their defaults, they replace them.
 """
 
 from django.core.exceptions import ImproperlyConfigured

@@ -1,6 +1,6 @@
 """Order flows (ordering): the placement saga's timing and the risk rules' thresholds."""
 
-from config.env import env_bool, env_int, env_str
+from config.env import BASE_DIR, env_bool, env_int, env_str
 
 # A worker holds a flow's current step for this long; longer than any merchant call with its retries.
 ORDERING_STEP_LEASE_SECONDS = env_int("ORDERING_STEP_LEASE_SECONDS", 120)
@@ -51,7 +51,19 @@ ORDERING_RISK_REVIEW_SCORE = env_int("ORDERING_RISK_REVIEW_SCORE", 80)
 # order need at least a step-up: these points alone reach ORDERING_RISK_STEP_UP_SCORE.
 ORDERING_RISK_RECENT_INSTRUMENT_HOURS = env_int("ORDERING_RISK_RECENT_INSTRUMENT_HOURS", 24)
 ORDERING_RISK_RECENT_INSTRUMENT_POINTS = env_int("ORDERING_RISK_RECENT_INSTRUMENT_POINTS", ORDERING_RISK_STEP_UP_SCORE)
-ORDERING_RISK_POLICY_VERSION = "risk-v2"
+
+# Policies (docs/operations.md, "Policies"): spend ceilings, risk rules and eligibility live in versioned
+# files, ORDERING_POLICY_DIR/<version>.toml. The version in force is the one last activated
+# (`manage.py policy_activate`, or the admin); with none activated, this one. Each process re-reads which
+# version is active from the shared cache at most every ORDERING_POLICY_REFRESH_SECONDS (no database query
+# on the hot path); a beat task re-publishes it from the database every ORDERING_POLICY_PUBLISH_SECONDS.
+# The ORDERING_RISK_* settings above (and CONSENT_CAP_CEILINGS, CONSENT_AUTO_CHECKOUT_CEILING,
+# CONSENT_STEPUP_WINDOW_MINUTES) are legacy overrides: one set to anything but its built-in default
+# replaces that key of whichever policy is active, and `manage.py check` warns (consent.W010).
+ORDERING_POLICY_VERSION = env_str("ORDERING_POLICY_VERSION", "risk-v2")
+ORDERING_POLICY_DIR = env_str("ORDERING_POLICY_DIR", str(BASE_DIR / "policies"))
+ORDERING_POLICY_REFRESH_SECONDS = max(env_int("ORDERING_POLICY_REFRESH_SECONDS", 5), 0)
+ORDERING_POLICY_PUBLISH_SECONDS = max(env_int("ORDERING_POLICY_PUBLISH_SECONDS", 30), 1)
 
 # The longest customer message the assistant reads; longer ones get a clear 400.
 ORDERING_MESSAGE_MAX_CHARS = env_int("ORDERING_MESSAGE_MAX_CHARS", 2000)
@@ -97,6 +109,12 @@ ORDERING_BEAT_SCHEDULE = {
     "ordering-end-idle-sessions": {
         "task": "ordering.sessions_end_idle",
         "schedule": float(ORDERING_SWEEP_INTERVAL_SECONDS),
+    },
+    # Which policy version is active, from the database into the shared cache the processes read, so a
+    # cache that lost the key (a flush, an eviction) has it back within this interval.
+    "ordering-publish-active-policy": {
+        "task": "consent.policy_publish_active",
+        "schedule": float(ORDERING_POLICY_PUBLISH_SECONDS),
     },
     # Merchant order webhooks whose enqueue was lost, or that came before the saga recorded the order.
     "ordering-apply-merchant-order-events": {
