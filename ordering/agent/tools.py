@@ -679,6 +679,8 @@ def _placement_blocker(turn: Turn, flow: OrderFlow) -> dict[str, Any] | None:
             "currency": error.currency,
             "message": error.message,
             "settings_url": reverse("consent-settings"),
+            # The spend policy that set the ceiling (consent/policies), kept with the decision.
+            "policy_version": error.policy_version,
         }
     turn.placement_profile = (profile,)
     return None

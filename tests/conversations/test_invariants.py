@@ -400,3 +400,17 @@ def test_a_product_change_carries_the_colour_said_with_it(shop, chat, wrong_mode
 
     assert _preview_lines(answer) == [(1, "black, L")]
     assert answer["pending_confirmation"]["preview"]["lines"][0]["title"] == "Pullover Hoodie"
+
+
+def test_a_preview_over_a_cap_records_the_spend_policy_version_with_the_decision(shop, chat, generator):
+    from consent.policies import active_policy
+    from ordering.models import AgentDecision
+
+    spend_caps_set(user_id=shop.alice.pk, caps={"per_day": 1000})
+    chat.start()
+
+    chat.say("a running cap in blue")
+
+    decision = AgentDecision.objects.filter(conversation_id=chat.id, name="preview_order").latest("id")
+    assert decision.result["blocked"]["reason"] == "spend_cap_exceeded"
+    assert decision.result["blocked"]["policy_version"] == active_policy().version != ""
