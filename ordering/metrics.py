@@ -155,5 +155,5 @@ session_seconds = Histogram(
     ["converted"],
     buckets=(30, 60, 120, 300, 600, 900, 1800, 3600, 7200),
 )
-SESSION_ARMS = ("assistant", "control", "none")
+SESSION_ARMS = ("assistant", "control", "internal", "none")
 SESSION_PHASES = ("0", "1", "2", "3", "none")
