@@ -33,6 +33,7 @@ def test_placed_orders_observe_confirm_to_placed_and_count_first_then_repeat_pur
     OrderFlow.objects.filter(customer=shop.alice, status=FlowStatus.PLACED).delete()
     first, repeat = (_sample("ordering_orders_placed_by_history_total", purchase=kind) for kind in ("first", "repeat"))
     latencies = _histogram_count("ordering_confirm_to_placed_seconds")
+    seconds = _sample("ordering_confirm_to_placed_seconds_sum")  # this process' other placements included
 
     for _ in range(2):
         flow = shop.start_flow()
@@ -44,7 +45,7 @@ def test_placed_orders_observe_confirm_to_placed_and_count_first_then_repeat_pur
     assert _sample("ordering_orders_placed_by_history_total", purchase="repeat") == repeat + 1
     assert _histogram_count("ordering_confirm_to_placed_seconds") == latencies + 2
     # the observed seconds are the flow's own confirmed_at -> placed_at, not the wall time of the test
-    assert _sample("ordering_confirm_to_placed_seconds_sum") < 60
+    assert 0 < _sample("ordering_confirm_to_placed_seconds_sum") - seconds < 60
 
 
 def test_a_shop_failure_in_a_cart_turn_counts_for_the_cart_step(shop, chat):  # noqa: F811
