@@ -63,6 +63,13 @@ _CART = (c.AddItems, c.SetSlot, c.Select, c.RemoveItem, c.ClearCart)
 _INFO = (c.Search, c.ProductQuestion, c.ListPromotions, c.OrderStatus, c.Help, c.Greet, c.OutOfScope)
 
 
+def _say_question(turn: Turn, pending: dict, text: str) -> None:
+    """Say `text` as a question, with the open question's options as quick replies."""
+    turn.say(
+        text, data={"kind": "question", "quick_replies": _replies([o["label"] for o in pending.get("options", [])])}
+    )
+
+
 def _said_as(text: str, label: str) -> str:
     """The customer's own word for an address label ("office" for the label "work"), else the label."""
     from ordering.agent.understand.generator import ADDRESS_WORDS
@@ -329,12 +336,10 @@ class Policy:
                 DecisionKind.CONFIRMATION, "confirmation_waits_for_item", ok=False,
                 rationale=f"an item still waits on a question: {pending.get('question', '')[:120]}",
             )  # fmt: skip
-            turn.say(
+            _say_question(
+                turn,
+                pending,
                 f'Nothing is ordered yet. {pending.get("question", "")} Or say "check out" to order without it.',
-                data={
-                    "kind": "question",
-                    "quick_replies": _replies([o["label"] for o in pending.get("options", [])]),
-                },
             )
             return
         latest = turn.latest_preview_hash()
@@ -436,23 +441,14 @@ class Policy:
             for command in sorted(understood, key=self._order):
                 self._execute(turn, command)
             if deferred and turn.state.get("pending"):
-                turn.say(
+                _say_question(
+                    turn,
+                    pending,
                     f"Before I show your order: {pending.get('question', '')} "
                     'Or say "check out" again to order without it.',
-                    data={
-                        "kind": "question",
-                        "quick_replies": _replies([o["label"] for o in pending.get("options", [])]),
-                    },
                 )
             elif turn.state.get("pending"):
-                question = turn.state["pending"].get("question", "")
-                turn.say(
-                    f"Back to your order: {question}",
-                    data={
-                        "kind": "question",
-                        "quick_replies": _replies([o["label"] for o in pending.get("options", [])]),
-                    },
-                )
+                _say_question(turn, pending, f"Back to your order: {turn.state['pending'].get('question', '')}")
             self._finish(turn)
             return None
         chosen = _option_named(turn.customer_text, pending.get("options") or [])
@@ -513,10 +509,7 @@ class Policy:
             "ask_again",
             rationale=f'"{turn.customer_text[:60]}" did not answer the question',
         )
-        turn.say(
-            f"Sorry, I didn't get that. {question}",
-            data={"kind": "question", "quick_replies": _replies([o["label"] for o in pending.get("options", [])])},
-        )
+        _say_question(turn, pending, f"Sorry, I didn't get that. {question}")
 
     def _resume(self, turn: Turn, pending: dict, answers: list[c.Command]) -> None:
         slot = pending.get("slot")
