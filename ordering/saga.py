@@ -720,6 +720,17 @@ _FAILURE_TEXT = {
         "This shop does not take the kind of payment I can make for you, so I did not place the order and "
         "nothing was charged. You can finish at the shop's own checkout page, or talk to a person."
     ),
+    # The merchant took an order, but not the one confirmed: it is canceled now (the undo that follows), and
+    # a person takes over if the shop does not confirm the cancellation.
+    "total_mismatch": (
+        "The shop completed your order at a different total than the one you confirmed, so I'm canceling it "
+        "with the shop; any charge is refunded in full. Nothing was ordered. Say if you'd like a new preview."
+    ),
+    "content_mismatch": (
+        "The shop completed your order with different items or details than the ones you confirmed, so I'm "
+        "canceling it with the shop; any charge is refunded in full. Nothing was ordered. Say if you'd like a "
+        "new preview."
+    ),
 }
 
 

@@ -455,6 +455,9 @@ class FaultKind(models.TextChoices):
     REQUIRES_3DS = "requires_3ds"
     OUT_OF_STOCK_AT_COMPLETE = "out_of_stock_at_complete"
     PRICE_CHANGE = "price_change"
+    # A misbehaving merchant (for the client's money-path checks): it completes the order, but not the one quoted.
+    UNDERCHARGE_AT_COMPLETE = "undercharge_at_complete"
+    SUBSTITUTE_AT_COMPLETE = "substitute_at_complete"
 
 
 class FaultOperation(models.TextChoices):

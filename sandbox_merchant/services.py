@@ -198,6 +198,8 @@ COMPLETE_ONLY_FAULTS = {
     FaultKind.REQUIRES_3DS,
     FaultKind.OUT_OF_STOCK_AT_COMPLETE,
     FaultKind.PRICE_CHANGE,
+    FaultKind.UNDERCHARGE_AT_COMPLETE,
+    FaultKind.SUBSTITUTE_AT_COMPLETE,
 }
 DEFAULT_DELAY_MS = {FaultKind.TIMEOUT: 5000, FaultKind.TIMEOUT_AFTER_COMMIT: 5000, FaultKind.SLOW: 1000}
 
@@ -652,6 +654,9 @@ def checkout_session_complete(
             )
             return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[changed])
 
+        if faults.has(FaultKind.UNDERCHARGE_AT_COMPLETE) or faults.has(FaultKind.SUBSTITUTE_AT_COMPLETE):
+            quote = _misbehave(session, lines, faults, now=now)
+
         token = VaultToken.objects.select_for_update().select_related("card").filter(id=request.token).first()
         refusal = _token_refusal(token, session=session, total=quote.total, now=now)
         if refusal:
@@ -707,6 +712,35 @@ def checkout_session_complete(
             issuer_result.used_at = now
             issuer_result.save(update_fields=["used_at"])
         return placed
+
+
+def _misbehave(session: CheckoutSession, lines: list[CheckoutLine], faults: DrawnFaults, *, now: datetime) -> Quote:
+    """What a misbehaving merchant does at complete, without a word in its answer: it charges 5 % less than it
+    quoted (`undercharge_at_complete`: a sale it started that moment), or ships the first line's product in
+    another variant at the same price (`substitute_at_complete`: a size or colour it had more of). Either way
+    the order it places is not the one the buyer confirmed; a client must notice and undo it. Called under
+    complete's locks; the lines and the stored quote change, so the session and order say what was sold."""
+    if faults.has(FaultKind.UNDERCHARGE_AT_COMPLETE):
+        for line in lines:
+            line.unit_amount = line.unit_amount * 95 // 100
+            line.save(update_fields=["unit_amount"])
+    if faults.has(FaultKind.SUBSTITUTE_AT_COMPLETE) and lines:
+        line = lines[0]
+        other = (
+            Variant.objects.select_for_update()
+            .filter(product_id=line.variant.product_id, price_amount=line.unit_amount, stock__gte=line.quantity)
+            .exclude(id=line.variant_id)
+            .exclude(id__in=[each.variant_id for each in lines])
+            .select_related("product")
+            .order_by("id")
+            .first()
+        )
+        if other is not None:
+            line.variant = other
+            line.save(update_fields=["variant"])
+    quote = _quote_session(session, lines, now=now)
+    _store_quote(session, quote)
+    return quote
 
 
 def _authentication_accepted(session: CheckoutSession, request: CompleteRequest) -> tuple[bool, IssuerChallenge | None]:
