@@ -24,7 +24,7 @@ from django.utils.html import format_html
 from audit.models import ActorType, AuditEvent, AuditSeal
 from audit.selectors import audit_events_for_trace
 from audit.services import Origin, audit_record
-from config.admin import RefuseUnofferedActionsMixin
+from config.admin import ReadOnlyAdminMixin, RefuseUnofferedActionsMixin
 
 EXPORT_FIELDS = [
     "sequence",
@@ -80,7 +80,7 @@ def _event_row(event: AuditEvent) -> dict:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(RefuseUnofferedActionsMixin, admin.ModelAdmin):
+class AuditEventAdmin(RefuseUnofferedActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["sequence", "chain", "occurred_at", "actor", "action", "target", "outcome", "trace"]
     list_select_related = ["seal"]
     list_display_links = ["sequence"]
@@ -93,17 +93,6 @@ class AuditEventAdmin(RefuseUnofferedActionsMixin, admin.ModelAdmin):
     list_per_page = 100
     show_full_result_count = False  # counting a very long log on every page load is wasteful
     actions = ["export_jsonl", "export_csv"]
-
-    # -- nobody writes here ----------------------------------------------------------------------
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("audit.export_auditevent")

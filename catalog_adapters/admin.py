@@ -3,10 +3,11 @@
 from django.contrib import admin
 
 from catalog_adapters.models import MerchantWebhookEvent
+from config.admin import ReadOnlyAdminMixin
 
 
 @admin.register(MerchantWebhookEvent)
-class MerchantWebhookEventAdmin(admin.ModelAdmin):
+class MerchantWebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "received_at",
         "merchant_id",
@@ -20,12 +21,3 @@ class MerchantWebhookEventAdmin(admin.ModelAdmin):
     list_filter = ("merchant_id", "event_type", "order_status", "outcome")
     search_fields = ("order_id", "dedupe_key", "trace_id", "request_id")
     readonly_fields = [field.name for field in MerchantWebhookEvent._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

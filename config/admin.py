@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import update_wrapper
 
 from django import forms
+from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied
@@ -133,3 +134,26 @@ class RefuseUnofferedActionsMixin:
         if action and action not in self.get_actions(request):
             raise PermissionDenied(f"You may not use the action {action!r} here.")
         return super().changelist_view(request, extra_context)
+
+
+class ReadOnlyAdminMixin:
+    """A console page to look at, never to write through: no add, change or delete, whoever asks.
+
+    Records here change only through their own services (and their audit events); a page offering a form
+    would be a second, unaudited way in. Pages that offer an action override one permission, with a reason."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Rows shown under their parent, read-only, without empty forms or delete boxes."""
+
+    extra = 0
+    can_delete = False

@@ -13,7 +13,7 @@ from django.urls import path, reverse
 
 from audit.models import ActorType
 from audit.services import Origin
-from config.admin import RefuseUnofferedActionsMixin
+from config.admin import ReadOnlyAdminMixin, RefuseUnofferedActionsMixin
 from consent.models import (
     Address,
     ConsentGrant,
@@ -32,15 +32,8 @@ from consent.policies.services import policy_activate, policy_active_version
 from consent.services import consent_revoke
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(ConsentGrant)

@@ -1,20 +1,35 @@
-"""How amounts read to a person. Amounts are integer minor units; this is the only place they become text."""
+"""How amounts read to a person: the project's one money formatter (ordering.money re-exports it).
+
+Amounts are the merchant's integer minor units; this turns them into text and computes nothing. Babel
+(CLDR data) knows each ISO 4217 currency's minor unit (2 for USD, 0 for JPY, 3 for BHD) and symbol, so
+negatives, symbols and digits agree everywhere: 12345 USD reads "$123.45", -500 USD "-$5.00", 1000 JPY
+"¥1,000". A currency whose only symbol is its code reads "123.45 CHF" (code after the number).
+"""
 
 from __future__ import annotations
 
-# ISO 4217 minor-unit exponents for the currencies whose exponent is not 2.
-_EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3}
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+from decimal import Decimal
+from functools import lru_cache
+
+from babel.numbers import format_currency, get_currency_precision, get_currency_symbol
+
+LOCALE = "en_US"
 
 
+@lru_cache(maxsize=64)
 def minor_unit_exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency.upper(), 2)
+    """How many decimal places the currency's minor unit has (2 for USD, 0 for JPY, 3 for BHD)."""
+    return get_currency_precision(currency.upper())
+
+
+@lru_cache(maxsize=64)
+def _pattern(currency: str) -> str | None:
+    # CLDR's en_US pattern puts the symbol first ("$123.45", "CA$123.45"); a bare code reads better after.
+    return "#,##0.00 ¤" if get_currency_symbol(currency, locale=LOCALE) == currency else None
 
 
 def format_money(amount: int, currency: str) -> str:
-    """12345, "USD" -> "$123.45"; unknown symbols read "123.45 CHF"."""
-    exponent = minor_unit_exponent(currency)
-    whole, fraction = divmod(int(amount), 10**exponent) if exponent else (int(amount), 0)
-    number = f"{whole:,}" + (f".{fraction:0{exponent}d}" if exponent else "")
-    symbol = _SYMBOLS.get(currency.upper())
-    return f"{symbol}{number}" if symbol else f"{number} {currency.upper()}"
+    """12345, "usd" -> "$123.45"; -500, "USD" -> "-$5.00"; 12345, "CHF" -> "123.45 CHF"."""
+    code = currency.upper()
+    value = Decimal(int(amount)).scaleb(-minor_unit_exponent(code))
+    return format_currency(value, code, format=_pattern(code), locale=LOCALE, currency_digits=True)

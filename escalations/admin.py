@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from audit.services import Origin
+from config.admin import ReadOnlyAdminMixin
 from config.tracing import trace_context
 from escalations import selectors, services
 from escalations.models import (
@@ -103,7 +104,7 @@ _PRIORITY_COLOURS = {"urgent": "#b00020", "high": "#c05600", "normal": "#2a6ebb"
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "priority_badge",
@@ -124,16 +125,7 @@ class EscalationAdmin(admin.ModelAdmin):
     actions = ["claim_selected"]
     change_list_template = "admin/escalations/escalation/change_list.html"
 
-    # -- nobody writes here except through the actions ----------------------------------------------
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Escalation | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Escalation | None = None) -> bool:
-        return False
+    # -- nobody writes here except through the actions (ReadOnlyAdminMixin) ---------------------------
 
     def has_work_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(WORK_PERMISSION)

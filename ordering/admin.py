@@ -15,6 +15,7 @@ from django.urls import path
 
 from audit.models import ActorType
 from audit.services import Origin
+from config.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from ordering.models import (
     ABReport,
     AgentDecision,
@@ -38,18 +39,6 @@ from ordering.rollout.services import (
 )
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
 class MessageInline(ReadOnlyInline):
     model = Message
     fields = ("created_at", "role", "text", "data")
@@ -71,15 +60,8 @@ class FlowInline(ReadOnlyInline):
     show_change_link = True
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(Conversation)
@@ -173,19 +155,10 @@ class OrderFlowAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ABReport)
-class ABReportAdmin(admin.ModelAdmin):
+class ABReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The A/B report as a page: the experiment's arms side by side with 95 % intervals; nothing to edit.
 
     Who sees it: staff with `ordering.view_abreport` (superusers have it), on the OTP-verified site."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> TemplateResponse:
         if not self.has_view_permission(request):

@@ -7,29 +7,18 @@ would (admin actions on orders), which sends the client an `order_update` webhoo
 
 from django.contrib import admin, messages
 
+from config.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from sandbox_merchant import models, services
 from sandbox_merchant.errors import SandboxError
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
-class VariantInline(admin.TabularInline):
+class VariantInline(ReadOnlyInline):
     model = models.Variant
-    extra = 0
-    can_delete = False
     readonly_fields = ["id", "sku", "colour", "size", "price_amount", "currency", "stock"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(models.Product)
@@ -50,14 +39,9 @@ class PromotionAdmin(ReadOnlyAdmin):
     list_display = ["code", "kind", "percent_off", "amount_off", "customer", "category", "minimum_spend_amount"]
 
 
-class CheckoutLineInline(admin.TabularInline):
+class CheckoutLineInline(ReadOnlyInline):
     model = models.CheckoutLine
-    extra = 0
-    can_delete = False
     readonly_fields = ["variant", "position", "quantity", "unit_amount", "reserved_quantity"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(models.CheckoutSession)
@@ -73,17 +57,9 @@ class VaultTokenAdmin(ReadOnlyAdmin):
     list_display = ["id", "card", "max_amount", "currency", "checkout_session_id", "expires_at", "used_at"]
 
 
-class OrderAdjustmentInline(admin.TabularInline):
+class OrderAdjustmentInline(ReadOnlyInline):
     model = models.OrderAdjustment
-    extra = 0
-    can_delete = False
     readonly_fields = ["type", "amount", "reason", "created_at"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(models.Order)

@@ -1,0 +1,35 @@
+"""The one money formatter (consent.formatting, re-exported as ordering.money): digits, symbols and signs
+from CLDR (Babel), the same text on every page and in chat."""
+
+from __future__ import annotations
+
+import pytest
+
+from consent import formatting
+from ordering import money
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [
+        (12345, "usd", "$123.45"),
+        (12345, "USD", "$123.45"),
+        (5, "usd", "$0.05"),
+        (-500, "usd", "-$5.00"),  # a refund or a credit: the sign before the symbol
+        (-123456, "gbp", "-£1,234.56"),
+        (12345, "eur", "€123.45"),
+        (1000, "jpy", "¥1,000"),  # no minor unit
+        (1234, "bhd", "1.234 BHD"),  # three decimals; no symbol of its own
+        (12345, "chf", "123.45 CHF"),
+        (12345, "cad", "CA$123.45"),
+        (123456789, "usd", "$1,234,567.89"),
+    ],
+)
+def test_amounts_read_the_same_everywhere(amount, currency, text):
+    assert formatting.format_money(amount, currency) == text
+    assert money.format_money(amount, currency) == text  # one implementation, two import paths
+
+
+def test_the_minor_unit_comes_from_the_currency():
+    assert [formatting.minor_unit_exponent(code) for code in ("usd", "JPY", "bhd", "isk")] == [2, 0, 3, 0]
+    assert money.format_money is formatting.format_money
