@@ -82,6 +82,7 @@ from consent.selectors import (
     spend_totals,
     stepup_device,
 )
+from consent.siblings import default_for_new, default_move_to, default_remove
 
 logger = logging.getLogger(__name__)
 
@@ -990,12 +991,7 @@ def payment_method_store(
         ).first()
         if existing is not None:
             return existing
-        has_default = PaymentMethod.objects.filter(user_id=user_id, is_default=True, removed_at__isnull=True)
-        if make_default:
-            has_default.update(is_default=False)
-            method.is_default = True
-        else:
-            method.is_default = not has_default.exists()
+        default_for_new(PaymentMethod, user_id=user_id, row=method, make_default=make_default)
         method.save(force_insert=True)
         _audit(
             "consent.payment_method_added",
@@ -1024,11 +1020,8 @@ def payment_method_set_default(*, user_id: int, payment_method_id: int, origin: 
         method = PaymentMethod.objects.select_for_update().get(
             pk=payment_method_id, user_id=user_id, removed_at__isnull=True
         )
-        if method.is_default:
+        if not default_move_to(PaymentMethod, user_id=user_id, row=method):
             return method
-        PaymentMethod.objects.filter(user_id=user_id, is_default=True).update(is_default=False)
-        method.is_default = True
-        method.save(update_fields=["is_default"])
         _audit(
             "consent.payment_method_default_changed",
             user_id=user_id,
@@ -1048,17 +1041,7 @@ def payment_method_remove(*, user_id: int, payment_method_id: int, origin: Origi
         method = PaymentMethod.objects.select_for_update().get(
             pk=payment_method_id, user_id=user_id, removed_at__isnull=True
         )
-        was_default = method.is_default
-        method.removed_at = timezone.now()
-        method.is_default = False
-        method.save(update_fields=["removed_at", "is_default"])
-        if was_default:
-            successor = (
-                PaymentMethod.objects.filter(user_id=user_id, removed_at__isnull=True).order_by("created_at").first()
-            )
-            if successor is not None:
-                successor.is_default = True
-                successor.save(update_fields=["is_default"])
+        default_remove(PaymentMethod, user_id=user_id, row=method, removed_at=timezone.now())
         _audit(
             "consent.payment_method_removed",
             user_id=user_id,
@@ -1109,12 +1092,7 @@ def address_add(
         raise InvalidAddress(_first_message(error), fields=error.message_dict) from None
     with transaction.atomic():
         _lock_customer(user_id)
-        current_default = Address.objects.filter(user_id=user_id, is_default=True, removed_at__isnull=True)
-        if make_default:
-            current_default.update(is_default=False)
-            address.is_default = True
-        else:
-            address.is_default = not current_default.exists()
+        default_for_new(Address, user_id=user_id, row=address, make_default=make_default)
         address.save(force_insert=True)
         _audit(
             "consent.address_added",
@@ -1143,11 +1121,8 @@ def address_set_default(*, user_id: int, address_id: int, origin: Origin | None 
     with transaction.atomic():
         _lock_customer(user_id)
         address = Address.objects.select_for_update().get(pk=address_id, user_id=user_id, removed_at__isnull=True)
-        if address.is_default:
+        if not default_move_to(Address, user_id=user_id, row=address):
             return address
-        Address.objects.filter(user_id=user_id, is_default=True).update(is_default=False)
-        address.is_default = True
-        address.save(update_fields=["is_default"])
         _audit(
             "consent.address_default_changed",
             user_id=user_id,
@@ -1164,15 +1139,7 @@ def address_remove(*, user_id: int, address_id: int, origin: Origin | None = Non
     with transaction.atomic():
         _lock_customer(user_id)
         address = Address.objects.select_for_update().get(pk=address_id, user_id=user_id, removed_at__isnull=True)
-        was_default = address.is_default
-        address.removed_at = timezone.now()
-        address.is_default = False
-        address.save(update_fields=["removed_at", "is_default"])
-        if was_default:
-            successor = Address.objects.filter(user_id=user_id, removed_at__isnull=True).order_by("created_at").first()
-            if successor is not None:
-                successor.is_default = True
-                successor.save(update_fields=["is_default"])
+        default_remove(Address, user_id=user_id, row=address, removed_at=timezone.now())
         _audit(
             "consent.address_removed",
             user_id=user_id,
