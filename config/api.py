@@ -1,17 +1,16 @@
 """The JSON API's one error mapping: domain errors, validation errors, 404s and outages to HTTP.
 
-Every app's domain errors carry `code` and `message` (for a person) and `details`. An app registers
-which of its error classes answer which status with `register_error_statuses` (most specific class
-first); the handler below is DRF's EXCEPTION_HANDLER for the whole site, so every error body has one
-shape: `{"error": <code>, "message": <for a person>, ...details}`. An error that asks the client to wait
-also carries `retry_after_seconds` and the `Retry-After` header. Errors raised before or outside a DRF
-view (a URL that matches nothing, a body too large, a middleware that cannot reach the database) get the
-same shape from `config.error_views` for every address under /api/.
+Every app's domain errors derive from `config.errors.DomainError`: `code`, `message` (for a person), `details`, and
+`http_status` on the class; the handler below is DRF's EXCEPTION_HANDLER for the whole site, so every error body has one
+shape: `{"error": <code>, "message": <for a person>, ...details}`. An error that asks the client to wait also carries
+`retry_after_seconds` and the `Retry-After` header. Errors raised before or outside a DRF view (a URL that matches
+nothing, a body too large, a middleware that cannot reach the database) get the same shape from `config.error_views` for
+every address under /api/.
 
-Bodies: every endpoint takes a JSON object (or a form), so `JSONObjectParser` refuses any other JSON
-value (`[null, null]`, `"x"`, `null`, `true`, `1`) with a 400 before a view sees it. A body over
-DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 at every endpoint (config.error_views.APIRequestSizeLimitMiddleware):
-Django itself checks that limit only for forms, when one is read.
+Bodies: every endpoint takes a JSON object (or a form), so `JSONObjectParser` refuses any other JSON value (`[null,
+null]`, `"x"`, `null`, `true`, `1`) with a 400 before a view sees it. A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413
+at every endpoint (config.error_views.APIRequestSizeLimitMiddleware): Django itself checks that limit only for forms,
+when one is read.
 """
 
 from __future__ import annotations
@@ -27,21 +26,9 @@ from rest_framework.exceptions import APIException, ParseError, Throttled, Valid
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.utils import json
-from rest_framework.views import exception_handler, set_rollback
 
+from config.errors import DomainError
 from config.outages import outage_body, outage_reported, unavailable_dependency
-
-_ERROR_STATUS: list[tuple[type[Exception], int]] = []
-
-
-def register_error_statuses(pairs: list[tuple[type[Exception], int]]) -> None:
-    for pair in pairs:
-        if pair not in _ERROR_STATUS:
-            _ERROR_STATUS.append(pair)
-
-
-def _domain_status(exc: Exception) -> int | None:
-    return next((code for kind, code in _ERROR_STATUS if isinstance(exc, kind)), None)
 
 
 class RequestTooLarge(APIException):
@@ -76,14 +63,16 @@ def _with_wait(response: Response, body: dict[str, Any]) -> Response:
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
-    domain_status = _domain_status(exc)
-    if domain_status is not None:
-        details = {key: value for key, value in getattr(exc, "details", {}).items() if key != "fields"}
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES (this module's parser) as it loads, so a
+    # top-level import makes "import config.api" fail whenever nothing imported DRF's views before it.
+    from rest_framework.views import exception_handler, set_rollback
+
+    if isinstance(exc, DomainError):
+        details = {key: value for key, value in exc.details.items() if key != "fields"}
         body: dict[str, Any] = {"error": exc.code, "message": exc.message, **details}
-        if "fields" in getattr(exc, "details", {}):
+        if "fields" in exc.details:
             body["fields"] = exc.details["fields"]
-        response = Response(body, status=domain_status)
-        return _with_wait(response, body)
+        return _with_wait(Response(body, status=exc.http_status), body)
     dependency = unavailable_dependency(exc)
     if dependency is not None:
         set_rollback()

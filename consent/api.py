@@ -17,55 +17,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import Origin
-from config.api import register_error_statuses
 from consent import selectors, services
 from consent.exceptions import (
-    CapAboveCeiling,
-    ConsentDenied,
-    ConsentError,
-    GrantNotActive,
-    InvalidAddress,
-    InvalidGrant,
     InvalidPaymentMethod,
-    MerchantVaultUnavailable,
-    SpendCapExceeded,
-    SpendCommitExceedsReservation,
-    SpendCurrencyMismatch,
-    SpendReservationConflict,
-    SpendReservationNotFound,
-    SpendReservationSettled,
-    StepUpInvalidCode,
-    StepUpNotEnrolled,
-    StepUpProofInvalid,
-    StepUpProofRequired,
-    StepUpThrottled,
 )
 from consent.formatting import format_money
 from consent.models import CapKind, CardBrand, GrantChannel, Scope
-
-# The one mapping from domain errors to HTTP status (most specific class first).
-ERROR_STATUS: list[tuple[type[ConsentError], int]] = [
-    (ConsentDenied, status.HTTP_403_FORBIDDEN),
-    (StepUpProofRequired, status.HTTP_403_FORBIDDEN),
-    (StepUpProofInvalid, status.HTTP_403_FORBIDDEN),
-    (MerchantVaultUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
-    (CapAboveCeiling, status.HTTP_400_BAD_REQUEST),
-    (InvalidPaymentMethod, status.HTTP_400_BAD_REQUEST),
-    (InvalidAddress, status.HTTP_400_BAD_REQUEST),
-    (InvalidGrant, status.HTTP_400_BAD_REQUEST),
-    (SpendCurrencyMismatch, status.HTTP_400_BAD_REQUEST),
-    (StepUpInvalidCode, status.HTTP_400_BAD_REQUEST),
-    (SpendCapExceeded, status.HTTP_409_CONFLICT),
-    (SpendReservationConflict, status.HTTP_409_CONFLICT),
-    (SpendReservationSettled, status.HTTP_409_CONFLICT),
-    (SpendCommitExceedsReservation, status.HTTP_409_CONFLICT),
-    (GrantNotActive, status.HTTP_409_CONFLICT),
-    (StepUpNotEnrolled, status.HTTP_409_CONFLICT),
-    (SpendReservationNotFound, status.HTTP_404_NOT_FOUND),
-    (StepUpThrottled, status.HTTP_429_TOO_MANY_REQUESTS),
-]
-
-register_error_statuses(ERROR_STATUS)
 
 # Field names a client might use to send raw card data; we refuse the request without echoing it.
 CARD_DATA_FIELDS = {"number", "card_number", "cardnumber", "pan", "cvc", "cvv", "cvc2", "security_code"}

@@ -26,6 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import ActorType, Outcome
 from audit.services import Origin, audit_record
+from config.errors import DomainError
 from config.tracing import get_trace_id
 from escalations import metrics
 from escalations.models import (
@@ -53,17 +54,14 @@ class StaffUserExists(Exception):
     """A staff account with that username is already there; pass `replace_device` to re-enrol it."""
 
 
-class EscalationError(Exception):
+class EscalationError(DomainError):
     code = "escalation_error"
-
-    def __init__(self, message: str, **details: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
+    http_status = 409
 
 
 class EscalationNotFound(EscalationError):
     code = "escalation_not_found"
+    http_status = 404
 
 
 class EscalationActionRefused(EscalationError):

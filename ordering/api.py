@@ -20,23 +20,9 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from audit.services import Origin
-from config.api import register_error_statuses, throttled
+from config.api import throttled
 from config.throttling import UserRateThrottleWithLocalFallback
 from ordering import selectors, services
-from ordering.agent.errors import ConversationNotFound, NothingToConfirm, TurnInProgress, TurnNotFound
-from ordering.errors import (
-    AssistantNotAvailable,
-    AssistantPaused,
-    AutoCheckoutNotAllowed,
-    FlowNotConfirmable,
-    FlowNotFound,
-    IdempotencyConflict,
-    InvalidFlowTransition,
-    PreviewExpired,
-    PreviewIncomplete,
-    RolloutCeilingExceeded,
-    StalePreview,
-)
 from ordering.models import ConversationTurn, TurnStatus
 from ordering.rollout.access import assistant_access_check, availability
 from ordering.serializers import (
@@ -56,27 +42,6 @@ from ordering.serializers import (
     message_json,
 )
 from ordering.turn_wait import BUSY_RETRY_AFTER_SECONDS, turn_wait_ended
-
-ERROR_STATUS = [
-    (ConversationNotFound, status.HTTP_404_NOT_FOUND),
-    (TurnNotFound, status.HTTP_404_NOT_FOUND),
-    (FlowNotFound, status.HTTP_404_NOT_FOUND),
-    (StalePreview, status.HTTP_409_CONFLICT),
-    (PreviewExpired, status.HTTP_409_CONFLICT),
-    (FlowNotConfirmable, status.HTTP_409_CONFLICT),
-    (InvalidFlowTransition, status.HTTP_409_CONFLICT),
-    (AutoCheckoutNotAllowed, status.HTTP_409_CONFLICT),
-    (PreviewIncomplete, status.HTTP_409_CONFLICT),
-    (NothingToConfirm, status.HTTP_409_CONFLICT),
-    (TurnInProgress, status.HTTP_409_CONFLICT),
-    (IdempotencyConflict, status.HTTP_422_UNPROCESSABLE_ENTITY),
-    # The rollout (ordering.rollout.access): not this customer's assistant in this phase; the kill switch;
-    # over the phase's own limit. Each carries `checkout_url`, the shop's own checkout.
-    (AssistantNotAvailable, status.HTTP_403_FORBIDDEN),
-    (AssistantPaused, status.HTTP_409_CONFLICT),
-    (RolloutCeilingExceeded, status.HTTP_409_CONFLICT),
-]
-register_error_statuses(ERROR_STATUS)
 
 _ERRORS = {
     400: OrderingErrorOut,

@@ -40,6 +40,7 @@ class RolloutChangeRefused(OrderingError):
     """An operator's change the rules refuse (a value out of range, gates not met, a force without reason)."""
 
     code = "rollout_change_refused"
+    http_status = 400
 
 
 def rollout_settings_row(*, lock: bool = False) -> RolloutSettings:
