@@ -12,6 +12,7 @@ close a cycle, so the one who breaks a cycle also takes it off the list.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from itertools import pairwise
 from pathlib import Path
@@ -130,6 +131,14 @@ def test_each_known_cycle_still_exists_or_leaves_the_list(edges, back_edge):
     assert reaches(set(edges), imported, importer), (
         f"{importer} -> {imported} no longer closes a cycle: remove {back_edge} from KNOWN_BACK_EDGES"
     )
+
+
+def test_the_architecture_page_draws_the_imports_as_they_are(edges):
+    page = (PROJECT_DIR / "docs" / "architecture.md").read_text(encoding="utf-8")
+    drawn = {(a, b): arrow for a, arrow, b in re.findall(r"^ {4}(\w+) (-->|-\.->) (\w+)$", page, re.MULTILINE)}
+
+    assert set(drawn) == set(edges), "docs/architecture.md's graph: draw the imports as they are"
+    assert {edge for edge, arrow in drawn.items() if arrow == "-.->"} == set(KNOWN_BACK_EDGES)
 
 
 def test_config_imports_no_app_when_it_is_imported():
