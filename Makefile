@@ -20,8 +20,10 @@ install: $(STAMP)
 run: install
 	PYTHON=$(PY) ./scripts/run
 
+# mypy checks the packages and strictness set in pyproject.toml ([tool.mypy]).
 test: install
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The conversation corpus end to end on a throw-away database (see README, "Evaluation").
@@ -37,7 +39,7 @@ migrate: install
 	$(PY) manage.py migrate
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache test-artifacts
 
 # Issue #15's measures against their goals, beside the floor and the LangGraph peer (docs/performance.md).
 # Needs PostgreSQL (DATABASE_URL's server) and Redis (BENCH_REDIS_URL, default index 15); creates and drops

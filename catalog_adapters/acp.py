@@ -11,9 +11,9 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from catalog_adapters.contract import (
     SAVED_ITEM_KINDS,
@@ -64,6 +64,8 @@ from catalog_adapters.http import MerchantHttpClient, MerchantResponse, path_seg
 
 logger = logging.getLogger("catalog_adapters.acp")
 
+Built = TypeVar("Built")
+
 # A merchant found without the saved_products extension is asked the one-by-one way for this long
 # before we look for the extension again (it may have been deployed since).
 SAVED_PRODUCTS_RECHECK_SECONDS = 3600.0
@@ -89,7 +91,7 @@ class _Parser:
         self.merchant_id = merchant_id
         self.operation = operation
 
-    def __call__(self, build, data: Any):
+    def __call__(self, build: Callable[[Any], Built], data: Any) -> Built:
         try:
             return build(data)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -136,6 +138,19 @@ def address_from_wire(data: Mapping[str, Any] | None) -> Address | None:
         state=data.get("state") or "",
         country=data.get("country", ""),
         postal_code=data.get("postal_code", ""),
+    )
+
+
+def fulfillment_details_from_wire(data: Mapping[str, Any] | None) -> FulfillmentDetails | None:
+    """Where the order goes; None until the session has an address."""
+    address = address_from_wire(data.get("address")) if data else None
+    if not data or address is None:
+        return None
+    return FulfillmentDetails(
+        name=data.get("name", ""),
+        address=address,
+        email=data.get("email") or "",
+        phone_number=data.get("phone_number") or "",
     )
 
 
@@ -361,7 +376,6 @@ def session_from_wire(data: Mapping[str, Any]) -> CheckoutSession:
     """An ACP 2026-04-17 CheckoutSession (or CheckoutSessionWithOrder) as contract data, nothing dropped."""
     currency = data["currency"]
     buyer = data.get("buyer")
-    details = data.get("fulfillment_details")
     discounts = data.get("discounts") or {}
     order = data.get("order")
     return CheckoutSession(
@@ -400,14 +414,7 @@ def session_from_wire(data: Mapping[str, Any]) -> CheckoutSession:
         )
         if buyer
         else None,
-        fulfillment_details=FulfillmentDetails(
-            name=details.get("name", ""),
-            address=address_from_wire(details.get("address")),
-            email=details.get("email") or "",
-            phone_number=details.get("phone_number") or "",
-        )
-        if details and details.get("address")
-        else None,
+        fulfillment_details=fulfillment_details_from_wire(data.get("fulfillment_details")),
         expires_at=_parse_time(data.get("expires_at")),
         continue_url=data.get("continue_url"),
         order=OrderRef(
@@ -457,7 +464,7 @@ def payment_handler_select(session: CheckoutSession) -> PaymentHandler | None:
 
 def _items_to_wire(lines: Sequence[LineItemRequest]) -> list[dict[str, str]]:
     # ACP Item has no quantity: quantity N is the same Item N times (merchants group equal ids).
-    items = []
+    items: list[dict[str, str]] = []
     for line in lines:
         if line.quantity < 1:
             raise ValueError(f"line {line.id!r} needs a quantity of at least 1, not {line.quantity!r}")
@@ -677,7 +684,7 @@ class _Capability:
         # Ids go into the path: only the safe alphabet, or MerchantIdInvalid before anything is sent.
         return path_segment(value, merchant_id=self.merchant_id, operation=operation)
 
-    def _parse(self, operation: str, build, response: MerchantResponse):
+    def _parse(self, operation: str, build: Callable[[Any], Built], response: MerchantResponse) -> Built:
         return _Parser(self.merchant_id, operation)(build, response.data)
 
 
@@ -719,7 +726,7 @@ class AcpCatalog(_Capability):
             params=params,
         )
 
-        def build(data):
+        def build(data: Any) -> list[SavedItem]:
             return [
                 SavedItem(
                     kind=item["kind"],
@@ -769,7 +776,7 @@ class AcpCatalog(_Capability):
             logger.info("merchant.saved_products.not_offered", extra={"merchant": self.merchant_id})
             return found
 
-        def build(data):
+        def build(data: Any) -> list[SavedProduct]:
             return [
                 SavedProduct(
                     item=SavedItem(
@@ -1079,7 +1086,7 @@ class AcpPaymentVault(_Capability):
             json_body=body,
         )
 
-        def build(data):
+        def build(data: Any) -> PaymentToken:
             return PaymentToken(
                 id=data["id"],
                 created=_parse_time(data.get("created")),
@@ -1098,7 +1105,7 @@ class AcpPaymentVault(_Capability):
             json_body={},
         )
 
-        def build(data):
+        def build(data: Any) -> TokenRevocation:
             return TokenRevocation(
                 id=data.get("id", token_id), revoked=bool(data["revoked"]), reason=data.get("reason")
             )
@@ -1112,7 +1119,7 @@ class AcpPaymentVault(_Capability):
             "GET", f"/customers/{self._segment(customer_id, 'vault_customer_cards')}", operation="vault_customer_cards"
         )
 
-        def build(data):
+        def build(data: Any) -> list[StoredCard]:
             return [
                 StoredCard(
                     vault_reference=str(card["vault_reference"]),

@@ -7,7 +7,7 @@ from config.admin import ReadOnlyAdminMixin
 
 
 @admin.register(MerchantWebhookEvent)
-class MerchantWebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class MerchantWebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[MerchantWebhookEvent]):
     list_display = (
         "received_at",
         "merchant_id",

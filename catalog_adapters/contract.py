@@ -70,7 +70,7 @@ class SavedItem:
     kind: str
     product_id: str
     variant_id: str | None
-    saved_at: datetime
+    saved_at: datetime | None  # None when the merchant's timestamp is missing or unreadable
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
@@ -44,6 +44,9 @@ from catalog_adapters.errors import (
 from catalog_adapters.ratelimit import OutboundRateLimiter, RateLimitTimeout
 from config.deadline import timeout_capped
 from config.tracing import TRACE_HEADER, get_trace_id, new_trace_id
+
+if TYPE_CHECKING:
+    from catalog_adapters.registry import MerchantConfig
 
 _TOKEN_IN_PATH = re.compile(r"vt_[A-Za-z0-9]+")
 # The only ids we put into a URL path: letters, digits, '_' and '-'. Merchants' ids (cs_..., ord_...,
@@ -117,15 +120,16 @@ def retry_after_seconds(value: str | None) -> float | None:
         return None
 
 
-class _Attempt:
-    """What one attempt produced: a response to return, or an error plus whether to retry it."""
+@dataclass(frozen=True)
+class _Failure:
+    """An attempt that produced no response to return: its error, and whether to try again."""
 
-    def __init__(
-        self, *, response: MerchantResponse | None = None, error: MerchantError | None = None, retryable: bool = False
-    ):
-        self.response = response
-        self.error = error
-        self.retryable = retryable
+    error: MerchantError
+    retryable: bool = False
+
+
+# What one attempt produced: a response to return, or a failure.
+_Attempt = MerchantResponse | _Failure
 
 
 def path_segment(value: object, *, merchant_id: str, operation: str) -> str:
@@ -143,7 +147,7 @@ def path_segment(value: object, *, merchant_id: str, operation: str) -> str:
 
 
 class MerchantHttpClient:
-    def __init__(self, config) -> None:
+    def __init__(self, config: MerchantConfig) -> None:
         self.config = config
         self.merchant_id = config.id
         self.session = requests.Session()
@@ -242,8 +246,8 @@ class MerchantHttpClient:
                 permit=permit,
                 context=context,
             )
-            if result.response is not None:
-                return result.response
+            if isinstance(result, MerchantResponse):
+                return result
             last_error = result.error
             if last_error.outcome_unknown and resolve_unknown is not None:
                 # Read before anything else, even when out of attempts: it may have worked.
@@ -264,14 +268,14 @@ class MerchantHttpClient:
         method: str,
         path: str,
         *,
-        params,
+        params: Mapping[str, Any] | None,
         body: str | None,
         idempotency_key: str | None,
         trace_id: str,
         read_timeout: float | None,
         attempt: int,
         permit: Permit,
-        context: dict,
+        context: dict[str, str],
     ) -> _Attempt:
         operation = context["operation"]
         request_id = f"req_{uuid.uuid4().hex}"
@@ -311,7 +315,7 @@ class MerchantHttpClient:
                 raw, operation=operation, attempt=attempt, request_id=request_id, idempotency_key=idempotency_key
             )
         except requests.RequestException as exc:
-            result = _Attempt(
+            result = _Failure(
                 error=MerchantNetworkError(
                     f"{type(exc).__name__}: no answer from the merchant, the outcome is unknown",
                     merchant_id=self.merchant_id,
@@ -323,7 +327,7 @@ class MerchantHttpClient:
             )
         duration = time.monotonic() - started
 
-        error = result.error
+        error = result.error if isinstance(result, _Failure) else None
         if error is None or isinstance(error, MerchantClientError):
             self.breaker.record_success(permit)
         else:
@@ -358,38 +362,41 @@ class MerchantHttpClient:
         except ValueError:
             data = None
         error_body = data if isinstance(data, dict) else {}
-        common = {
-            "merchant_id": self.merchant_id,
-            "operation": operation,
-            "status": status,
-            "attempts": attempt,
-            "request_id": request_id,
-            "code": error_body.get("code"),
-            "param": error_body.get("param"),
-            "retry_after": retry_after_seconds(raw.headers.get("Retry-After")),
-        }
+        code = error_body.get("code")
+
+        def error(kind: type[MerchantError], message: str) -> MerchantError:
+            return kind(
+                message,
+                merchant_id=self.merchant_id,
+                operation=operation,
+                status=status,
+                attempts=attempt,
+                request_id=request_id,
+                code=code,
+                param=error_body.get("param"),
+                retry_after=retry_after_seconds(raw.headers.get("Retry-After")),
+            )
+
         message = str(error_body.get("message") or raw.reason or f"HTTP {status}")
         if 200 <= status < 300:
             if raw.content and data is None:
                 # The merchant acted but we cannot read what it did: not retryable, surface it.
-                return _Attempt(error=MerchantServerError("unreadable JSON in a 2xx answer", **common))
-            return _Attempt(
-                response=MerchantResponse(
-                    status=status,
-                    data=data,
-                    headers=raw.headers,
-                    attempts=attempt,
-                    request_id=request_id,
-                    idempotency_key=idempotency_key,
-                )
+                return _Failure(error=error(MerchantServerError, "unreadable JSON in a 2xx answer"))
+            return MerchantResponse(
+                status=status,
+                data=data,
+                headers=raw.headers,
+                attempts=attempt,
+                request_id=request_id,
+                idempotency_key=idempotency_key,
             )
         if 400 <= status < 500:
-            retryable = status == 429 or (status == 409 and common["code"] == IN_FLIGHT_CODE)
-            return _Attempt(error=MerchantClientError(message, **common), retryable=retryable)
+            retryable = status == 429 or (status == 409 and code == IN_FLIGHT_CODE)
+            return _Failure(error=error(MerchantClientError, message), retryable=retryable)
         if status >= 500:
-            return _Attempt(error=MerchantServerError(message, **common), retryable=True)
+            return _Failure(error=error(MerchantServerError, message), retryable=True)
         # 1xx/3xx: we never follow redirects with a bearer token; treat as a broken merchant.
-        return _Attempt(error=MerchantServerError(f"unexpected HTTP {status}", **common))
+        return _Failure(error=error(MerchantServerError, f"unexpected HTTP {status}"))
 
     # -- policy --------------------------------------------------------------------------------
 
@@ -404,7 +411,7 @@ class MerchantHttpClient:
         ceiling = min(self.config.backoff_cap, self.config.backoff_base * (2 ** (attempt - 1)))
         return random.uniform(0, ceiling)  # noqa: S311 - full jitter, not security
 
-    def _resolve(self, resolve_unknown: UnknownOutcomeResolver, context: dict) -> MerchantResponse | None:
+    def _resolve(self, resolve_unknown: UnknownOutcomeResolver, context: dict[str, str]) -> MerchantResponse | None:
         try:
             return resolve_unknown()
         except MerchantError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -43,7 +44,7 @@ class MerchantConfig:
     sandbox: bool = False
 
     @classmethod
-    def from_settings(cls, values: dict) -> MerchantConfig:
+    def from_settings(cls, values: dict[str, Any]) -> MerchantConfig:
         return cls(
             id=values["ID"],
             base_url=values["BASE_URL"].rstrip("/"),
@@ -79,36 +80,37 @@ class Merchant:
         self.config = config
         self.id = config.id
         self.http = MerchantHttpClient(config)
-        self._capabilities = {
-            "catalog": AcpCatalog(self.http),
-            "checkout": AcpCheckout(self.http),
-            "vault": AcpPaymentVault(self.http),
-            "orders": AcpOrders(self.http),
-        }
+        self._catalog = AcpCatalog(self.http)
+        self._checkout = AcpCheckout(self.http)
+        self._vault = AcpPaymentVault(self.http)
+        self._orders = AcpOrders(self.http)
 
     def supports(self, capability: str) -> bool:
         return capability in self.config.capabilities
 
-    def _capability(self, name: str):
+    def _require(self, name: str) -> None:
         if not self.supports(name):
             raise CapabilityNotSupported(f"merchant {self.id!r} does not offer {name!r} (MERCHANT_*_CAPABILITIES)")
-        return self._capabilities[name]
 
     @property
     def catalog(self) -> Catalog:
-        return self._capability("catalog")
+        self._require("catalog")
+        return self._catalog
 
     @property
     def checkout(self) -> Checkout:
-        return self._capability("checkout")
+        self._require("checkout")
+        return self._checkout
 
     @property
     def vault(self) -> PaymentVault:
-        return self._capability("vault")
+        self._require("vault")
+        return self._vault
 
     @property
     def orders(self) -> Orders:
-        return self._capability("orders")
+        self._require("orders")
+        return self._orders
 
     def close(self) -> None:
         self.http.close()
@@ -179,4 +181,5 @@ def register_merchant_for_tests(merchant_id: str, merchant: object | None) -> No
         if merchant is None:
             _merchants.pop(merchant_id, None)
         else:
-            _merchants[merchant_id] = merchant
+            # A stand-in offers the contract's capabilities; what only a real Merchant has (`http`) it lacks.
+            _merchants[merchant_id] = cast(Merchant, merchant)

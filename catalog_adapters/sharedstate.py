@@ -23,13 +23,16 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 from django.core.cache.backends.filebased import FileBasedCache
 
 logger = logging.getLogger("catalog_adapters.sharedstate")
+
+Result = TypeVar("Result")
 
 # After a Redis error, how long the merchant path stops asking Redis (it falls back meanwhile).
 UNAVAILABLE_FOR_SECONDS = 5.0
@@ -45,7 +48,8 @@ def cache_mutex(name: str) -> Iterator[None]:
     if not isinstance(backend, FileBasedCache):
         yield
         return
-    lock_dir = Path(backend._dir) / "locks"
+    # The cache's folder; django-stubs leaves FileBasedCache's attributes undeclared.
+    lock_dir = Path(backend._dir) / "locks"  # type: ignore[attr-defined]
     lock_dir.mkdir(parents=True, exist_ok=True)
     path = lock_dir / f"{hashlib.sha256(name.encode()).hexdigest()[:32]}.lock"
     with path.open("a") as handle:
@@ -116,7 +120,7 @@ class RedisSharedState:
     def key(self, name: str) -> str:
         return f"{self.prefix}:{name}"
 
-    def _run(self, operation):
+    def _run(self, operation: Callable[[], Result]) -> Result:
         if time.monotonic() < self._down_until:
             raise SharedStateUnavailable("redis was unavailable moments ago")
         try:
@@ -127,7 +131,9 @@ class RedisSharedState:
             raise SharedStateUnavailable(str(error)) from error
 
     def get_many(self, names: Sequence[str]) -> list[str | None]:
-        return self._run(lambda: self.client.mget([self.key(name) for name in names]))
+        values = self._run(lambda: self.client.mget([self.key(name) for name in names]))
+        # Text already (decode_responses), though redis-py's types cannot say so.
+        return [value.decode() if isinstance(value, bytes) else value for value in values]
 
     def add(self, name: str, value: str, *, ttl: float) -> bool:
         return bool(self._run(lambda: self.client.set(self.key(name), value, nx=True, px=_ms(ttl))))
@@ -165,10 +171,10 @@ class CacheSharedState:
         return f"{self.prefix}:{name}"
 
     @property
-    def cache(self):
+    def cache(self) -> BaseCache:
         return caches["default"]
 
-    def _run(self, operation):
+    def _run(self, operation: Callable[[], Result]) -> Result:
         try:
             return operation()
         except SharedStateUnavailable:
@@ -230,7 +236,7 @@ def _seconds(seconds: float) -> int:
     return max(1, int(seconds + 0.999))
 
 
-_stores: dict[tuple, RedisSharedState | CacheSharedState] = {}
+_stores: dict[tuple[str, float, str, int], RedisSharedState | CacheSharedState] = {}
 _stores_lock = threading.Lock()
 
 

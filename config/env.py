@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from typing import Any
+from urllib.parse import urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,48 +60,53 @@ def var_dir() -> Path:
 
 _POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql"}
 _SQLITE_SCHEMES = {"sqlite", "sqlite3"}
+# Each web thread and worker process keeps its connection this long (README, "Production").
+_DEFAULT_CONN_MAX_AGE = 60
 
 
-def parse_database_url(url: str) -> dict:
-    """Turn a `DATABASE_URL` into a Django `DATABASES` entry.
+def parse_database_url(url: str) -> dict[str, Any]:
+    """Turn a `DATABASE_URL` into a Django `DATABASES` entry (dj-database-url reads the URL).
 
     Supported: `postgres://user:password@host:port/name?sslmode=require` (engine wrapped by
-    django-prometheus so query metrics appear) and `sqlite:///absolute/path.sqlite3` or
-    `sqlite:///relative/path.sqlite3` (relative to the project directory).
+    django-prometheus so query metrics appear; `conn_max_age` in the query string, default 60 s, with
+    health checks so a connection the server dropped is replaced) and `sqlite:///absolute/path.sqlite3`
+    or `sqlite:///relative/path.sqlite3` (relative to the project directory, not the current one). Any
+    other scheme, and an in-memory SQLite database that a worker process could never share, is refused.
     """
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
+    scheme = urlsplit(url).scheme.lower()
     if scheme in _POSTGRES_SCHEMES:
-        name = unquote(parts.path.lstrip("/"))
-        if not name:
-            raise ImproperlyConfigured(f"DATABASE_URL {redact_url(url)!r} names no database.")
-        options = dict(parse_qsl(parts.query))
-        conn_max_age = int(options.pop("conn_max_age", "60"))
-        return {
-            "ENGINE": "django_prometheus.db.backends.postgresql",
-            "NAME": name,
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
-            "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": conn_max_age,
-            "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": {"connect_timeout": 5, **options},
-        }
+        return _postgres_database(url)
     if scheme in _SQLITE_SCHEMES:
-        # sqlite:///relative.db -> path "/relative.db"; sqlite:////abs.db -> "//abs.db".
-        raw_path = unquote(parts.path)
-        if raw_path.startswith("//"):
-            path = Path(raw_path[1:])
-        elif raw_path in ("", "/"):
+        # dj-database-url knows the scheme as "sqlite"; "sqlite3" is our older spelling of it.
+        parsed = dj_database_url.parse("sqlite" + url[len(scheme) :])
+        name = parsed.get("NAME", "")
+        if name in ("", ":memory:"):
             raise ImproperlyConfigured("DATABASE_URL for SQLite needs a file path, e.g. sqlite:///var/db.sqlite3.")
-        else:
-            path = BASE_DIR / raw_path.lstrip("/")
-        return sqlite_database(path)
+        return sqlite_database(BASE_DIR / name)  # an absolute name replaces BASE_DIR
     raise ImproperlyConfigured(f"DATABASE_URL scheme {scheme!r} is not supported; use postgres://… or sqlite:///…")
 
 
-def sqlite_database(path: Path) -> dict:
+def _postgres_database(url: str) -> dict[str, Any]:
+    try:
+        parsed = dj_database_url.parse(url, engine="django_prometheus.db.backends.postgresql")
+    except ValueError:
+        raise ImproperlyConfigured(f"DATABASE_URL {redact_url(url)!r} is not a valid URL.") from None
+    if not parsed.get("NAME"):
+        raise ImproperlyConfigured(f"DATABASE_URL {redact_url(url)!r} names no database.")
+    options = parsed.get("OPTIONS", {})
+    conn_max_age = options.pop("conn_max_age", _DEFAULT_CONN_MAX_AGE)
+    if not isinstance(conn_max_age, int) or isinstance(conn_max_age, bool):
+        raise ImproperlyConfigured(f"DATABASE_URL's conn_max_age={conn_max_age!r} is not a number of seconds.")
+    return {
+        **parsed,
+        "PORT": str(parsed.get("PORT", "")),
+        "CONN_MAX_AGE": conn_max_age,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"connect_timeout": 5, **options},
+    }
+
+
+def sqlite_database(path: Path) -> dict[str, Any]:
     return {
         "ENGINE": "django_prometheus.db.backends.sqlite3",
         "NAME": str(path),

@@ -722,7 +722,8 @@ def spend_commit(
     entry = _settle(
         flow_reference=flow_reference, kind=SpendKind.COMMIT, amount=amount, reason="", actor_type=actor_type
     )
-    assert entry is not None
+    if entry is None:  # _settle returns None only to a release or a sweep, never to a commit
+        raise RuntimeError(f"Committing the spend of flow {flow_reference!r} recorded no ledger entry.")
     return entry
 
 

@@ -1,5 +1,6 @@
 """The settings every environment shares. Concern-specific values live in sibling modules."""
 
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import BASE_DIR, env_bool, env_int, env_list, env_str
@@ -15,6 +16,9 @@ from config.settings.merchants import *  # noqa: F403
 from config.settings.ordering import *  # noqa: F403
 from config.settings.sandbox_merchant import *  # noqa: F403
 from config.settings.security_auth import *  # noqa: F403
+
+# Django's generic classes take their type parameters at run time too (`admin.ModelAdmin[Model]`), as mypy wants.
+django_stubs_ext.monkeypatch()
 
 DEBUG = env_bool("DEBUG", False)
 

@@ -8,55 +8,20 @@ sandbox's test support may name it. This reads every module's imports (top level
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.imports import PROJECT_DIR, imports_of
+
+ROOT = PROJECT_DIR
 OUR_PACKAGES = ("ordering", "consent", "escalations", "audit", "catalog_adapters")
 FORBIDDEN = "sandbox_merchant"
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def _is_dynamic_import(node: ast.AST) -> bool:
-    return (
-        isinstance(node, ast.Call)
-        and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")
-        and bool(node.args)
-        and isinstance(node.args[0], ast.Constant)
-        and isinstance(node.args[0].value, str)
-    )
-
-
-def imported_modules(path: Path) -> list[tuple[int, str]]:
-    """(line, module) for every import in the file; `from . import x` resolved against the file's package."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    package = _module_name(path).split(".")
-    if path.name != "__init__.py":
-        package = package[:-1]
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.extend((node.lineno, alias.name) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
-                module = ".".join([*base, *([node.module] if node.module else [])])
-            else:
-                module = node.module or ""
-            found.append((node.lineno, module))
-            found.extend((node.lineno, f"{module}.{alias.name}") for alias in node.names)
-        elif _is_dynamic_import(node):
-            # importlib.import_module("sandbox_merchant...") is an import too.
-            found.append((node.lineno, node.args[0].value))
-    return found
+def imported_modules(path: Path, *, root: Path = ROOT) -> list[tuple[int, str]]:
+    """(line, module) for every import in the file (tests/support/imports.py reads them)."""
+    return [(found.line, found.module) for found in imports_of(path, root=root)]
 
 
 def _names_sandbox(module: str) -> bool:
@@ -90,7 +55,7 @@ def test_no_module_of_ours_imports_the_sandbox_merchant(package):
     )
 
 
-def test_the_check_catches_every_import_form(tmp_path, monkeypatch):
+def test_the_check_catches_every_import_form(tmp_path):
     package = tmp_path / "ordering"
     package.mkdir()
     (package / "__init__.py").write_text("")
@@ -106,6 +71,5 @@ def test_the_check_catches_every_import_form(tmp_path, monkeypatch):
         "import sandbox_merchantish\n"
         "from catalog_adapters.contract import Money\n"
     )
-    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
-    hits = sorted({line for line, module in imported_modules(sample) if _names_sandbox(module)})
+    hits = sorted({line for line, module in imported_modules(sample, root=tmp_path) if _names_sandbox(module)})
     assert hits == [1, 2, 3, 4, 6, 7]

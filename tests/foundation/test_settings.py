@@ -30,11 +30,31 @@ def test_sqlite_url_relative_and_absolute_paths():
 
     assert relative["NAME"] == str(BASE_DIR / "var" / "other.sqlite3")
     assert absolute["NAME"] == "/tmp/x/db.sqlite3"
+    assert parse_database_url("sqlite3:///var/other.sqlite3")["NAME"] == relative["NAME"]
     assert "journal_mode=WAL" in relative["OPTIONS"]["init_command"]
     assert relative["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
 
 
-@pytest.mark.parametrize("url", ["mysql://root@localhost/x", "postgres://localhost", "sqlite://"])
+def test_connections_are_kept_a_minute_unless_the_url_says_otherwise():
+    default = parse_database_url("postgres://shop@db.internal/orders")
+    configured = parse_database_url("postgres://shop@db.internal/orders?conn_max_age=0&connect_timeout=2")
+
+    assert (default["CONN_MAX_AGE"], default["OPTIONS"]) == (60, {"connect_timeout": 5})
+    assert (configured["CONN_MAX_AGE"], configured["OPTIONS"]) == (0, {"connect_timeout": 2})
+    assert configured["CONN_HEALTH_CHECKS"] is True
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://root@localhost/x",
+        "postgres://localhost",
+        "postgres://localhost:port/x",
+        "postgres://localhost/x?conn_max_age=soon",
+        "sqlite://",
+        "sqlite://:memory:",
+    ],
+)
 def test_unsupported_or_incomplete_database_urls_are_refused_with_the_reason(url):
     with pytest.raises(ImproperlyConfigured):
         parse_database_url(url)

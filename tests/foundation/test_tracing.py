@@ -1,6 +1,9 @@
 import json
 import logging
 import os
+import re
+import sys
+from datetime import UTC, datetime
 
 import pytest
 from celery.result import AsyncResult
@@ -40,6 +43,53 @@ def test_the_request_log_line_is_json_and_carries_the_trace_id(client, caplog):
     assert line["trace_id"] == GIVEN_TRACE
     assert line["message"] == "request.finished"
     assert (line["path"], line["status"], line["method"]) == ("/healthz", 200, "GET")
+
+
+def test_a_log_line_holds_time_level_logger_message_trace_id_extras_and_the_exception():
+    try:
+        raise ValueError("merchant said no")
+    except ValueError:
+        record = logging.getLogger("tests.shape").makeRecord(
+            "tests.shape",
+            logging.ERROR,
+            __file__,
+            1,
+            "placing %s failed",
+            ("flow-1",),
+            sys.exc_info(),
+            extra={"flow_reference": "flow-1", "attempt": 2, "at": datetime(2026, 1, 2, tzinfo=UTC)},
+        )
+    with trace_context(GIVEN_TRACE):
+        TraceIdLogFilter().filter(record)
+
+    line = json.loads(JsonFormatter().format(record))
+
+    assert set(line) == {
+        "time",
+        "level",
+        "logger",
+        "message",
+        "trace_id",
+        "flow_reference",
+        "attempt",
+        "at",
+        "exception",
+    }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", line["time"])
+    assert (line["level"], line["logger"], line["message"]) == ("ERROR", "tests.shape", "placing flow-1 failed")
+    assert (line["trace_id"], line["flow_reference"], line["attempt"]) == (GIVEN_TRACE, "flow-1", 2)
+    assert line["at"] == "2026-01-02 00:00:00+00:00"  # what JSON cannot hold is written as str()
+    assert line["exception"].startswith("Traceback") and line["exception"].endswith("ValueError: merchant said no")
+
+
+def test_a_line_outside_a_request_or_task_has_a_null_trace_id_and_no_exception():
+    record = logging.getLogger("tests.shape").makeRecord("tests.shape", logging.INFO, __file__, 1, "idle", (), None)
+    TraceIdLogFilter().filter(record)
+
+    line = json.loads(JsonFormatter().format(record))
+
+    assert line["trace_id"] is None
+    assert "exception" not in line
 
 
 def test_the_trace_context_is_restored_after_it_ends():

@@ -1,0 +1,179 @@
+"""The apps form a tree: no import cycle between them beyond the ones named here, which may only go (#18).
+
+Every module of every app (a top-level package with an `apps.py`, `config` included) is read from its
+source (tests/support/imports.py: top level, inside functions and under `if TYPE_CHECKING:` alike) and
+each import of another app draws an edge between the two apps. An import inside a function is still a
+dependency: it only moves the cycle from start-up to the first call.
+
+KNOWN_BACK_EDGES names, for each cycle that exists today, the edge that should go. Removing those
+edges must leave a graph without cycles, so a new cycle fails here; and each listed edge must still
+close a cycle, so the one who breaks a cycle also takes it off the list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from tests.support.imports import PROJECT_DIR, imports_of
+
+APPS = sorted(path.parent.name for path in PROJECT_DIR.glob("*/apps.py"))
+
+# (importer, imported): why the edge exists and what replaces it. Only ever remove entries.
+KNOWN_BACK_EDGES = {
+    ("ordering", "escalations"): (
+        "the saga and the agent's tools open escalations, the ops pages read them, seed_demo makes staff; "
+        "'needs a person' should leave ordering through a typed hook escalations subscribes to (consent/hooks.py)"
+    ),
+    (
+        "consent",
+        "ordering",
+    ): "consent/views.py lists the customer's orders and flows (and formats their money) on the account pages",
+    ("config", "audit"): "config/admin.py marks every staff change as the staff member's (audit.identity)",
+    ("config", "ordering"): "config/admin.py adds the ops pages; config/celery.py warms the catalog lexicons",
+    ("config", "escalations"): "config/metrics.py registers the open-escalations collector",
+}
+
+# config/ is the project's frame; importing it must not load an app. Known exceptions, only ever shrinking:
+CONFIG_IMPORT_TIME_APP_IMPORTS = {
+    ("config/admin.py", "audit"),  # audit.identity.acting_in_admin, see KNOWN_BACK_EDGES
+}
+
+Edges = dict[tuple[str, str], set[str]]  # (importer, imported) -> "path:line" of each import
+
+
+def app_edges(apps: list[str], root: Path = PROJECT_DIR) -> Edges:
+    edges: Edges = defaultdict(set)
+    for app in apps:
+        for path in sorted((root / app).rglob("*.py")):
+            for found in imports_of(path, root=root):
+                target = found.module.split(".")[0]
+                if target in apps and target != app:
+                    edges[(app, target)].add(f"{path.relative_to(root)}:{found.line}")
+    return edges
+
+
+def find_cycle(edges: set[tuple[str, str]]) -> list[str] | None:
+    """One cycle of the graph as [a, b, ..., a], or None when it has none."""
+    successors: dict[str, list[str]] = defaultdict(list)
+    for importer, imported in sorted(edges):
+        successors[importer].append(imported)
+    finished: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        if node in path:
+            return [*path[path.index(node) :], node]
+        if node in finished:
+            return None
+        for successor in successors[node]:
+            cycle = visit(successor, [*path, node])
+            if cycle:
+                return cycle
+        finished.add(node)
+        return None
+
+    for start in sorted(successors):
+        cycle = visit(start, [])
+        if cycle:
+            return cycle
+    return None
+
+
+def reaches(edges: set[tuple[str, str]], start: str, goal: str) -> bool:
+    seen, frontier = {start}, [start]
+    while frontier:
+        node = frontier.pop()
+        for importer, imported in edges:
+            if importer == node and imported not in seen:
+                if imported == goal:
+                    return True
+                seen.add(imported)
+                frontier.append(imported)
+    return False
+
+
+def _where(edges: Edges, cycle: list[str]) -> str:
+    return "\n".join(f"  {a} -> {b}: {', '.join(sorted(edges[(a, b)])[:4])}" for a, b in pairwise(cycle))
+
+
+@pytest.fixture(scope="module")
+def edges() -> Edges:
+    return app_edges(APPS)
+
+
+def test_the_graph_sees_every_app_and_their_imports(edges):
+    assert {"audit", "catalog_adapters", "config", "consent", "escalations", "ordering"} <= set(APPS)
+    # the imports everyone knows are there
+    assert ("ordering", "consent") in edges
+    assert ("consent", "audit") in edges
+    # an import inside a function counts (escalations reaches ordering only that way today)
+    assert ("escalations", "ordering") in edges
+
+
+def test_no_import_cycle_between_apps_beyond_the_known_ones(edges):
+    cycle = find_cycle(set(edges) - set(KNOWN_BACK_EDGES))
+
+    assert cycle is None, (
+        f"A new import cycle between apps: {' -> '.join(cycle)}\n{_where(edges, cycle)}\n"
+        "Reverse the dependency through a hook (consent/hooks.py is the pattern) instead of importing back."
+    )
+
+
+@pytest.mark.parametrize("back_edge", sorted(KNOWN_BACK_EDGES))
+def test_each_known_cycle_still_exists_or_leaves_the_list(edges, back_edge):
+    importer, imported = back_edge
+
+    assert back_edge in edges, f"{importer} no longer imports {imported}: remove {back_edge} from KNOWN_BACK_EDGES"
+    assert reaches(set(edges), imported, importer), (
+        f"{importer} -> {imported} no longer closes a cycle: remove {back_edge} from KNOWN_BACK_EDGES"
+    )
+
+
+def test_the_architecture_page_draws_the_imports_as_they_are(edges):
+    page = (PROJECT_DIR / "docs" / "architecture.md").read_text(encoding="utf-8")
+    drawn = {(a, b): arrow for a, arrow, b in re.findall(r"^ {4}(\w+) (-->|-\.->) (\w+)$", page, re.MULTILINE)}
+
+    assert set(drawn) == set(edges), "docs/architecture.md's graph: draw the imports as they are"
+    assert {edge for edge, arrow in drawn.items() if arrow == "-.->"} == set(KNOWN_BACK_EDGES)
+
+
+def test_config_imports_no_app_when_it_is_imported():
+    found = {
+        (str(path.relative_to(PROJECT_DIR)), imported.module.split(".")[0]): imported.line
+        for path in sorted((PROJECT_DIR / "config").rglob("*.py"))
+        for imported in imports_of(path)
+        if imported.at_import_time and imported.module.split(".")[0] in set(APPS) - {"config"}
+    }
+
+    new = sorted(set(found) - CONFIG_IMPORT_TIME_APP_IMPORTS)
+    assert new == [], f"config imports an app at import time (settings and URLs load before the apps): {new}"
+    gone = sorted(CONFIG_IMPORT_TIME_APP_IMPORTS - set(found))
+    assert gone == [], f"remove {gone} from CONFIG_IMPORT_TIME_APP_IMPORTS"
+
+
+def test_the_check_sees_every_import_form_and_finds_a_new_cycle(tmp_path):
+    for app in ("shop", "staff"):
+        (tmp_path / app).mkdir()
+        (tmp_path / app / "__init__.py").write_text("")
+    (tmp_path / "shop" / "services.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from . import models\n"
+        "if TYPE_CHECKING:\n"
+        "    from staff.models import Ticket\n"
+        "def escalate():\n"
+        "    import staff.services\n"
+    )
+    (tmp_path / "staff" / "services.py").write_text("import shop.models as m\n")
+
+    found = [(i.line, i.module, i.at_import_time) for i in imports_of(tmp_path / "shop" / "services.py", root=tmp_path)]
+    assert (2, "shop", True) in found  # relative import resolved
+    assert (4, "staff.models", False) in found  # only for the type checker
+    assert (6, "staff.services", False) in found  # inside a function
+    edges = app_edges(["shop", "staff"], root=tmp_path)
+    assert sorted(edges) == [("shop", "staff"), ("staff", "shop")]
+    assert find_cycle(set(edges)) in (["shop", "staff", "shop"], ["staff", "shop", "staff"])
+    assert find_cycle({("shop", "staff")}) is None
