@@ -3,10 +3,10 @@
 Since turns run on workers (the message endpoint answers 202 and the widget long-polls the turn's url), a
 web request is short and mostly waits on PostgreSQL and Redis: threads (gthread) serve those waits, so a
 poll never holds a whole process and a slow client does not take a worker away from everyone else.
-A long-poll (`…/turns/<id>/?wait=N`, ordering/turn_wait.py) holds its thread (and its idle database
-connection) while it waits on Redis for the turn to end, costing no CPU: at most ORDERING_TURN_WAIT_SLOTS
-threads of a process wait at once, by default all but WEB_RESERVED_THREADS, so the posts, pages and other polls
-always have threads; a poll that finds no free slot answers at once, as a plain poll.
+A long-poll (`…/turns/<id>/?wait=N`, ordering/turn_wait.py) holds its thread, but not its database connection,
+while it waits on Redis for the turn to end, costing no CPU: at most ORDERING_TURN_WAIT_SLOTS threads of a
+process wait at once, by default all but WEB_RESERVED_THREADS, so the posts, pages and other polls always have
+threads; a poll that finds no free slot answers at once, as a plain poll.
 A process per core runs Python in parallel; each thread keeps its own database connection
 (CONN_MAX_AGE), so PostgreSQL sees WEB_CONCURRENCY times WEB_THREADS connections per machine at most.
 
@@ -27,14 +27,14 @@ bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 # and connections; threads cover the waiting.
 workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count())
 worker_class = "gthread"
-# Threads for the turns in progress (each long-poll holds one, idle, while its turn runs) plus the short
-# requests: 40 serve 32 waiting chats and 8 requests at once per process. With 16, row 6 of docs/performance.md
-# (200 chats on 2 cores) had most polls find every wait slot taken and come back every 2 s, each a full signed-in
-# request: the web process spent more CPU per turn than the turn worker. A thread that served a request keeps
-# its database connection (CONN_MAX_AGE), waiting or not, so the thread count is also the connection count:
-# 40 per core keeps a 2-core web machine at 80 connections, under PostgreSQL's default max_connections (100)
-# with the README's 10 worker processes beside it; for more cores, raise max_connections or put a pooler in
-# front. A poll finding every wait slot taken is answered at once with Retry-After: 2.
+# Threads for the turns in progress (each long-poll holds one while its turn runs, but no database
+# connection) plus the short requests: 40 serve 32 waiting chats and 8 requests at once per process. With 16,
+# row 6 of docs/performance.md (200 chats on 2 cores) had most polls find every wait slot taken and come back
+# every 2 s, each a full signed-in request: the web spent more CPU per turn than the turn worker. A thread that
+# served a short request keeps its database connection (CONN_MAX_AGE) and a waiting one gives it back, so
+# connections follow the short requests in flight (about 30 per machine in row 6), bounded by the thread count;
+# keeping them through the waits as well ran a shared PostgreSQL out of connections (max_connections 100).
+# A poll finding every wait slot taken is answered at once with Retry-After: 2.
 threads = _int("WEB_THREADS", 40)
 # Threads a long-poll may never take (see post_fork).
 reserved_threads = _int("WEB_RESERVED_THREADS", 8)

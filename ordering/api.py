@@ -9,6 +9,7 @@ conversations (`ORDERING_CONVERSATIONS_RATE`).
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import status
@@ -261,6 +262,11 @@ def _turn_wait_seconds(request: Request) -> float:
     return min(seconds, float(settings.ORDERING_TURN_WAIT_MAX_SECONDS))
 
 
+def _close_database_connection() -> None:
+    if not connection.in_atomic_block:  # never in the middle of a transaction (a test's, or a caller's)
+        connection.close()
+
+
 class ConversationTurnView(OrderingAPIView):
     @_doc(
         "conversations_turns_retrieve",
@@ -283,15 +289,23 @@ class ConversationTurnView(OrderingAPIView):
         # Only a turn this customer may see is waited for, and only while it can still change.
         if not wait or turn.status not in (TurnStatus.QUEUED, TurnStatus.RUNNING):
             return Response(_turn_json(turn))
-        # The thread keeps its idle PostgreSQL connection while it waits: closing it and opening another for the
-        # read after the wait cost a new backend per long-poll (measured in row 6 of docs/performance.md), and
-        # the connections of a process are bounded by its threads (config/gunicorn.py) either way.
-        outcome = turn_wait_ended(turn_id=turn.pk, seconds=wait)
+        # A waiting request holds its thread but not a PostgreSQL connection: with many threads per process
+        # waiting, persistent connections would otherwise grow with the waiters, not with the work.
+        waited = []
+
+        def give_back_connection() -> None:
+            waited.append(True)
+            _close_database_connection()
+
+        outcome = turn_wait_ended(turn_id=turn.pk, seconds=wait, before_waiting=give_back_connection)
         if outcome == "busy":  # no wait slot free: the turn as it stands, and when to ask again
             return Response(_turn_json(turn), headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
         # Read again as at first: a conversation erased meanwhile is the same 404, not an error.
         turn = selectors.turn_get(customer_id=request.user.pk, conversation_id=conversation_id, turn_id=turn_id)
-        return Response(_turn_json(turn))
+        body = _turn_json(turn)
+        if waited:
+            _close_database_connection()  # taken again for the read: give it back too
+        return Response(body)
 
 
 class ConversationConfirmView(OrderingAPIView):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import redis
 from django.conf import settings
@@ -109,9 +110,11 @@ def turn_ended_notify(*, turn_id: int) -> None:
         _failed(url, error, action="notify")
 
 
-def turn_wait_ended(*, turn_id: int, seconds: float) -> str:
+def turn_wait_ended(*, turn_id: int, seconds: float, before_waiting: Callable[[], None] | None = None) -> str:
     """Block until the worker says the turn ended, for at most `seconds`; returns why it stopped waiting:
     `ended`, `timed_out`, `busy` (every wait slot of this process taken) or `unavailable` (no Redis).
+    `before_waiting` runs only when the request is really about to wait (the view gives back its database
+    connection there).
 
     Call only for a turn the caller may see (the view has read it for its customer) and only while it is
     unfinished; read the turn again afterwards, whatever the outcome."""
@@ -125,6 +128,8 @@ def turn_wait_ended(*, turn_id: int, seconds: float) -> str:
         return "busy"
     client, key = _client("wait", url), _key(turn_id)
     try:
+        if before_waiting is not None:
+            before_waiting()
         token = client.blpop([key], timeout=seconds)  # fractions of a second: Redis 6 and later
         outcome = "timed_out" if token is None else "ended"
         if token is not None:
