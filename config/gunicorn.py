@@ -31,10 +31,12 @@ worker_class = "gthread"
 # connection) plus the short requests: 40 serve 32 waiting chats and 8 requests at once per process. With 16,
 # row 6 of docs/performance.md (200 chats on 2 cores) had most polls find every wait slot taken and come back
 # every 2 s, each a full signed-in request: the web spent more CPU per turn than the turn worker. A thread that
-# served a short request keeps its database connection (CONN_MAX_AGE) and a waiting one gives it back, so
-# connections follow the short requests in flight (about 30 per machine in row 6), bounded by the thread count;
-# keeping them through the waits as well ran a shared PostgreSQL out of connections (max_connections 100).
-# A poll finding every wait slot taken is answered at once with Retry-After: 2.
+# served a short request keeps its database connection (CONN_MAX_AGE) until it next waits, when it gives it
+# back, so connections are at most the thread count: 80 on a 2-core machine (about 30 seen in row 6), with
+# the README's 10 worker processes under PostgreSQL's default max_connections (100); from 3 cores, raise
+# max_connections or put a pooler in front. Keeping connections through the waits as well ran a shared
+# PostgreSQL out of connections in row 6. A poll finding every wait slot taken is answered at once with
+# Retry-After: 2.
 threads = _int("WEB_THREADS", 40)
 # Threads a long-poll may never take (see post_fork).
 reserved_threads = _int("WEB_RESERVED_THREADS", 8)
