@@ -3,10 +3,10 @@
 Since turns run on workers (the message endpoint answers 202 and the widget long-polls the turn's url), a
 web request is short and mostly waits on PostgreSQL and Redis: threads (gthread) serve those waits, so a
 poll never holds a whole process and a slow client does not take a worker away from everyone else.
-A long-poll (`…/turns/<id>/?wait=N`, ordering/turn_wait.py) holds its thread while it waits on Redis for
-the turn to end, costing no CPU: at most ORDERING_TURN_WAIT_SLOTS threads of a process wait at once, by
-default all but WEB_RESERVED_THREADS, so the posts, pages and other polls always have threads; a poll that
-finds no free slot answers at once, as a plain poll.
+A long-poll (`…/turns/<id>/?wait=N`, ordering/turn_wait.py) holds its thread, but not its database connection,
+while it waits on Redis for the turn to end, costing no CPU: at most ORDERING_TURN_WAIT_SLOTS threads of a
+process wait at once, by default all but WEB_RESERVED_THREADS, so the posts, pages and other polls always have
+threads; a poll that finds no free slot answers at once, as a plain poll.
 A process per core runs Python in parallel; each thread keeps its own database connection
 (CONN_MAX_AGE), so PostgreSQL sees WEB_CONCURRENCY times WEB_THREADS connections per machine at most.
 
@@ -28,12 +28,16 @@ bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count())
 worker_class = "gthread"
 # Threads for the turns in progress (each long-poll holds one while its turn runs, but no database
-# connection) plus the short requests: 16 serve 8 waiting chats and 8 requests at once per process. A
-# thread that served a request keeps its database connection (CONN_MAX_AGE), so the thread count is also
-# the connection count: 16 per core keeps a 4-core web machine at 64 connections, under PostgreSQL's
-# default max_connections (100) with the workers beside it. A poll finding every wait slot taken is
-# answered at once with Retry-After: 2 and costs one short request; raise both with a connection pooler.
-threads = _int("WEB_THREADS", 16)
+# connection) plus the short requests: 40 serve 32 waiting chats and 8 requests at once per process. With 16,
+# row 6 of docs/performance.md (200 chats on 2 cores) had most polls find every wait slot taken and come back
+# every 2 s, each a full signed-in request: the web spent more CPU per turn than the turn worker. A thread that
+# served a short request keeps its database connection (CONN_MAX_AGE) until it next waits, when it gives it
+# back, so connections are at most the thread count: 80 on a 2-core machine (about 30 seen in row 6), with
+# the README's 10 worker processes under PostgreSQL's default max_connections (100); from 3 cores, raise
+# max_connections or put a pooler in front. Keeping connections through the waits as well ran a shared
+# PostgreSQL out of connections in row 6. A poll finding every wait slot taken is answered at once with
+# Retry-After: 2.
+threads = _int("WEB_THREADS", 40)
 # Threads a long-poll may never take (see post_fork).
 reserved_threads = _int("WEB_RESERVED_THREADS", 8)
 # A request never runs a turn any more; 60 s is for the rare slow page (the admin's exports).

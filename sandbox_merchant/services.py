@@ -15,6 +15,7 @@ import logging
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -254,17 +255,27 @@ def _fault_spend(rule: FaultRule) -> bool:
     )
 
 
-def fault_draw(*, context: selectors.FaultContext, header: FaultHeader | None, header_scope: str) -> DrawnFaults:
-    operation = context.operation
+def fault_draw(
+    *,
+    operation: str,
+    context: Callable[[], selectors.FaultContext],
+    header: FaultHeader | None,
+    header_scope: str,
+) -> DrawnFaults:
+    """`context` is called only when a rule is for one customer or card: finding who a request concerns takes a
+    query, and almost every request meets no such rule."""
     drawn: dict[str, int | None] = {}
     rules = FaultRule.objects.filter(header_scope="", operation__in=[operation, FaultOperation.ANY]).exclude(
         times_remaining=0
     )
+    concerns: selectors.FaultContext | None = None
     for rule in rules:
-        if rule.customer_id and rule.customer_id != context.customer_id:
-            continue
-        if rule.vault_reference and rule.vault_reference != context.vault_reference:
-            continue
+        if rule.customer_id or rule.vault_reference:
+            concerns = concerns or context()
+            if rule.customer_id and rule.customer_id != concerns.customer_id:
+                continue
+            if rule.vault_reference and rule.vault_reference != concerns.vault_reference:
+                continue
         if not _fault_applies(rule.kind, operation) or rule.kind in drawn:
             continue
         if _fault_spend(rule):

@@ -17,8 +17,12 @@ if AUDIT_HEAD_EXPORT_EVERY_SECONDS < 1:
 # with events a process enqueues it to run this many seconds later (at most one pending task per
 # process: a burst of appends costs one seal); beat runs it every AUDIT_SEAL_EVERY_SECONDS in case a
 # trigger was lost. AUDIT_SEAL_ON_COMMIT=0 leaves sealing to beat alone (and to audit_verify).
+# One second, not less: every web and worker process that commits enqueues its own seal per delay window, so
+# under chat load (row 6 of docs/performance.md, 12 such processes) 200 ms meant up to 60 seal tasks a second,
+# each taking the chain lock for a handful of events; 1 s took about a third off the default worker's CPU per
+# chat turn and a seventh off the turn worker's (one run each), for a chain at most a second further behind.
 AUDIT_SEAL_ON_COMMIT = env_bool("AUDIT_SEAL_ON_COMMIT", True)
-AUDIT_SEAL_DELAY_MILLISECONDS = env_int("AUDIT_SEAL_DELAY_MILLISECONDS", 200)
+AUDIT_SEAL_DELAY_MILLISECONDS = env_int("AUDIT_SEAL_DELAY_MILLISECONDS", 1000)
 AUDIT_SEAL_DELAY_SECONDS = AUDIT_SEAL_DELAY_MILLISECONDS / 1000
 AUDIT_SEAL_EVERY_SECONDS = env_int("AUDIT_SEAL_EVERY_SECONDS", 10)
 # Events sealed per transaction (the chain lock is held for one batch at a time).

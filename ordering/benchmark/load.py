@@ -41,6 +41,10 @@ class LoadResult:
     turns: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # Looks at turn urls, and how many of them the server answered at once for want of a free wait slot
+    # (Retry-After): the web's cost per turn grows with them.
+    looks: int = 0
+    busy_looks: int = 0
 
     def percentile(self, fraction: float) -> float | None:
         if not self.latencies:
@@ -63,8 +67,9 @@ class LoadResult:
 
 
 class _Session:
-    def __init__(self, base_url: str, signed_in: Any, timeout: float) -> None:
+    def __init__(self, base_url: str, signed_in: Any, timeout: float, result: LoadResult, lock: threading.Lock) -> None:
         self.base_url = base_url.rstrip("/")
+        self.result, self.lock = result, lock
         self.http = requests.Session()
         self.http.headers.update(
             {"Cookie": signed_in.cookie, "X-CSRFToken": signed_in.csrf, "Referer": self.base_url + "/"}
@@ -106,6 +111,9 @@ class _Session:
                 params = None
             looked_at = time.monotonic()
             answer = self.http.get(self.base_url + turn["url"], params=params, timeout=self.timeout)
+            with self.lock:
+                self.result.looks += 1
+                self.result.busy_looks += "Retry-After" in answer.headers
             if answer.status_code != 200:
                 raise TurnFailed(f"poll HTTP {answer.status_code}")
             # A busy server that could not hold the look says when to ask again, as the widget honours it.
@@ -151,7 +159,7 @@ def _run(
 
     def worker(signed_in: Any, delay: float) -> None:
         time.sleep(delay)
-        body(_Session(base_url, signed_in, timeout), timed, pause)
+        body(_Session(base_url, signed_in, timeout, result, lock), timed, pause)
 
     started = time.monotonic()
     threads = [
@@ -189,7 +197,7 @@ def chat_load(*, base_url: str, sessions: list[Any], texts: list[str], think: fl
 def server_idle(*, base_url: str, signed_in: Any, within: float = 0.5, timeout: float = 300) -> None:
     """Waits until the floor answers within `within` seconds: requests a timed-out client left behind are
     still being served, and the floor must not be measured behind them."""
-    session = _Session(base_url, signed_in, timeout=30)
+    session = _Session(base_url, signed_in, timeout=30, result=LoadResult(), lock=threading.Lock())
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         started = time.monotonic()

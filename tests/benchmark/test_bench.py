@@ -155,6 +155,7 @@ def test_the_load_client_long_polls_the_turn_url_as_the_widget_does():
     assert (result.turns, result.failed) == (4, 0)
     assert site.polls == site.posts == 4
     assert {wait for _, wait in site.looks} == {"20"}
+    assert (result.looks, result.busy_looks) == (4, 0)
 
 
 def test_the_load_client_looks_at_most_twice_a_second_when_the_server_answers_at_once():
@@ -177,6 +178,7 @@ def test_the_load_client_waits_as_long_as_a_busy_server_asks_before_looking_agai
         result = chat_load(base_url=base_url, sessions=[_SignedIn()], texts=["a", "b"], think=0, timeout=30)
 
     assert (result.turns, result.failed) == (2, 0)
+    assert (result.looks, result.busy_looks) == (4, 4)  # every answer said Retry-After
     times = [when for when, _ in site.looks]
     assert len(times) == 4
     assert all(second - first >= 0.85 for first, second in zip(times[0::2], times[1::2], strict=True)), times

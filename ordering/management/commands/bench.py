@@ -502,7 +502,7 @@ class Bench:
         base_url = f"http://127.0.0.1:{self.web_port}"
         texts = CHAT_TEXTS[: config.turns]
         row = self.rows["6"]
-        failed_total, turns_total, p50s, maxes, errors = 0, 0, [], [], {}
+        failed_total, turns_total, p50s, maxes, errors, looks, busy_looks = 0, 0, [], [], {}, 0, 0
         with env.Stack() as stack:
             stack.start("web", env.gunicorn_argv(self.web_port, workers=config.web_workers), env=self.server_env(),
                         health_url=f"{base_url}/healthz")  # fmt: skip
@@ -521,6 +521,8 @@ class Bench:
                 )
                 failed_total += result.failed
                 turns_total += result.turns
+                looks += result.looks
+                busy_looks += result.busy_looks
                 for reason, count in result.errors.items():
                     errors[reason] = errors.get(reason, 0) + count
                 if result.p95 is not None:
@@ -541,6 +543,11 @@ class Bench:
         row.extra = (
             f"p50 {Samples(p50s, 's').text()}, max {Samples(maxes, 's').text()}, failed {failed_total}/{turns_total}"
             + (f" {errors}" if errors else "")
+            + (
+                f"; {looks / turns_total:.1f} looks at the turn url per turn, {busy_looks} answered busy"
+                if turns_total
+                else ""
+            )
         )
         row.check = lambda r: failed_total == 0 and r.ours.median is not None and r.ours.median <= 2.0
 
