@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import AuditEvent
 from catalog_adapters.registry import get_merchant
 from config.celery import app as celery_app
+from consent.selectors import payment_methods_for_customer
 from ordering import services
 from ordering.errors import AssistantPaused, RolloutCeilingExceeded
 from ordering.models import (
@@ -39,10 +40,13 @@ pytestmark = [pytest.mark.postgres]
 
 SCRIPT = ["hi", "add the Blue Runner in size 42", "checkout", "yes"]
 
-# Ids, references and moments that differ between two runs of the same conversation.
-_VOLATILE_KEYS = re.compile(r"(^id$|_id$|_ids$|_at$|hash|^url$|^trace|^sequence$|^xact$|expires|^created|^updated)")
+# Ids, references and moments that differ between two runs of the same conversation, and the stock left (the
+# first run's order holds one pair).
+_VOLATILE_KEYS = re.compile(
+    r"(^id$|_id$|_ids$|_at$|hash|^url$|^trace|^sequence$|^xact$|expires|^created|^updated|^max_quantity$|^available$)"
+)
 _VOLATILE_TEXT = re.compile(
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b(cs|co|ord|chk)_[A-Za-z0-9]+|\b[0-9a-f]{16,64}\b"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b(cs|co|ord|chk)_[A-Za-z0-9]+|\b[0-9a-f]{12,64}\b"
 )
 
 
@@ -61,6 +65,18 @@ def _stable(value: Any) -> Any:
     if isinstance(value, str):
         return _VOLATILE_TEXT.sub("<id>", value)
     return value
+
+
+def _differences(one: Any, other: Any, path: str = "") -> list[str]:
+    if isinstance(one, dict) and isinstance(other, dict):
+        return [
+            d
+            for key in sorted(set(one) | set(other))
+            for d in _differences(one.get(key), other.get(key), f"{path}.{key}")
+        ]
+    if isinstance(one, list) and isinstance(other, list) and len(one) == len(other):
+        return [d for n, (a, b) in enumerate(zip(one, other, strict=True)) for d in _differences(a, b, f"{path}[{n}]")]
+    return [] if one == other else [f"{path}: {one!r} != {other!r}"]
 
 
 def _row(instance: Any, *skip: str) -> dict:
@@ -113,8 +129,8 @@ def test_the_statements_and_the_orm_leave_the_same_conversation(shop, chat, sett
     # and both left the same conversation: confirmed by a typed yes, with the same card and address
     assert with_statements["flow"]["status"] == FlowStatus.CONFIRMED
     assert with_statements["funnel"] and with_statements["undo"]
-    for part in with_statements:
-        assert with_orm[part] == with_statements[part], part
+    differences = [d for part in with_statements for d in _differences(with_orm[part], with_statements[part], part)]
+    assert differences == [], "\n".join(differences)
 
 
 @pytest.mark.parametrize("hand_written", [True, False], ids=["statements", "orm"])
@@ -127,14 +143,15 @@ def test_a_post_while_a_turn_is_queued_and_to_another_customers_conversation(sho
 
     # a second message while the first turn is queued is refused, and writes nothing
     answer = chat.say("hello again", expect=409)
-    assert answer["code"] == "turn_in_progress"
+    assert answer["error"] == "turn_in_progress"
     assert Message.objects.filter(conversation=conversation, role="customer").count() == 1
 
     # the queued turn is taken once, with its message and the customer's saved details
     taken, took, question, saved = services._turn_take(turn_id=record.pk, merchant_id="sandbox")
     assert taken and took.status == TurnStatus.RUNNING and question.text == "hi"
     assert took.conversation.customer.username == "alice"
-    assert [m.vault_reference for m in saved.payment_methods][:1] == ["pm_alice_visa"]
+    cards = payment_methods_for_customer(user_id=conversation.customer_id).values_list("pk", flat=True)
+    assert saved.payment_methods and [m.pk for m in saved.payment_methods] == list(cards)
     again = services._turn_take(turn_id=record.pk, merchant_id="sandbox")
     assert again[0] is False and again[1].status == TurnStatus.RUNNING and again[3] is None
 
