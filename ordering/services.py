@@ -1234,9 +1234,10 @@ def _turn_done(*, record: ConversationTurn, conversation: Conversation | None) -
             cursor.execute(f"WITH state AS ({state}) {end}", [*state_params, conversation.pk, *turn_params, record.pk])
 
     def orm() -> None:
-        with transaction.atomic():
-            conversation.save(update_fields=["agent_state", "updated_at"])
-            record.save(update_fields=list(TURN_END_FIELDS))
+        # Two statements, no transaction (as before the single one): a crash between them leaves the turn
+        # running with its state written, which the sweep ends as failed (`turns_sweep`).
+        conversation.save(update_fields=["agent_state", "updated_at"])
+        record.save(update_fields=list(TURN_END_FIELDS))
 
     postgresql_or_orm(postgresql=one_statement, orm=orm)
 
