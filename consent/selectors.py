@@ -6,6 +6,7 @@ the customer's id and filters by it: another customer's object is simply not fou
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import ActorType
+from config.statements import postgresql_or_orm
 from consent import hooks
 from consent.exceptions import ConsentDenied, ConsentExpired, ConsentMissing, ConsentRevoked, SpendCapExceeded
 from consent.formatting import format_money
@@ -500,6 +502,84 @@ def address_default(*, user_id: int) -> Address | None:
 def merchant_account_for_customer(*, user_id: int, merchant_id: str) -> MerchantAccount | None:
     """Who the customer is at `merchant_id` (its customer reference and e-mail), if we know."""
     return MerchantAccount.objects.filter(user_id=user_id, merchant_id=merchant_id).first()
+
+
+@dataclass(frozen=True)
+class SavedDetails:
+    """The customer's saved cards and addresses (default first, as `payment_methods_for_customer` and
+    `addresses_for_customer` order them, at most `limit` of each) and their account at one merchant."""
+
+    payment_methods: list[PaymentMethod]
+    addresses: list[Address]
+    merchant_id: str
+    account: MerchantAccount | None
+
+
+def _json_rows(model: type, *, where: str, order: str, limit: int) -> str:
+    # Only our own table, column names and a number are interpolated; values are parameters.
+    table = model._meta.db_table
+    rows = f"(SELECT * FROM {table} t WHERE {where} ORDER BY {order} LIMIT {int(limit)}) r"  # noqa: S608
+    return f"(SELECT COALESCE(json_agg(row_to_json(r) ORDER BY {order}), '[]'::json) FROM {rows})"  # noqa: S608
+
+
+def saved_details_sql(*, user_column: str, limit: int) -> str:
+    """One SQL expression (JSON text) with the saved cards, addresses and merchant accounts of the customer
+    whose id is in `user_column`: embed it in a read the caller makes anyway (`saved_details_parse` reads it
+    back). Takes one parameter: the merchant id of the account."""
+    live = f"t.user_id = {user_column} AND t.removed_at IS NULL"
+    order = "is_default DESC, created_at, id"
+    cards = _json_rows(PaymentMethod, where=live, order=order, limit=limit)
+    addresses = _json_rows(Address, where=live, order=order, limit=limit)
+    accounts = _json_rows(
+        MerchantAccount, where=f"t.user_id = {user_column} AND t.merchant_id = %s", order="id", limit=1
+    )
+    return f"json_build_object('cards', {cards}, 'addresses', {addresses}, 'accounts', {accounts})::text"
+
+
+def _from_json(model: type, row: dict) -> object:
+    fields = model._meta.concrete_fields
+    return model.from_db(
+        connection.alias,
+        [field.attname for field in fields],
+        [field.to_python(row[field.column]) if row[field.column] is not None else None for field in fields],
+    )
+
+
+def saved_details_parse(raw: str | dict, *, merchant_id: str) -> SavedDetails:
+    """The cards, addresses and account that `saved_details_sql` read (for `merchant_id`), as model instances."""
+
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    accounts = [_from_json(MerchantAccount, row) for row in data["accounts"]]
+    return SavedDetails(
+        payment_methods=[_from_json(PaymentMethod, row) for row in data["cards"]],
+        addresses=[_from_json(Address, row) for row in data["addresses"]],
+        merchant_id=merchant_id,
+        account=accounts[0] if accounts else None,
+    )
+
+
+def saved_details_for_customer(*, user_id: int, merchant_id: str, limit: int = 50) -> SavedDetails:
+    """The customer's saved cards, addresses and account at `merchant_id`: one query on PostgreSQL, three
+    (the per-kind selectors) elsewhere."""
+
+    def one_query() -> SavedDetails:
+        sql = f"SELECT {saved_details_sql(user_column='%s', limit=limit)}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user_id, user_id, user_id, merchant_id])
+            return saved_details_parse(cursor.fetchone()[0], merchant_id=merchant_id)
+
+    def per_kind() -> SavedDetails:
+        # The statement's order, its `id` tie-break included.
+        return SavedDetails(
+            payment_methods=list(
+                payment_methods_for_customer(user_id=user_id).order_by("-is_default", "created_at", "id")[:limit]
+            ),
+            addresses=list(addresses_for_customer(user_id=user_id).order_by("-is_default", "created_at", "id")[:limit]),
+            merchant_id=merchant_id,
+            account=merchant_account_for_customer(user_id=user_id, merchant_id=merchant_id),
+        )
+
+    return postgresql_or_orm(postgresql=one_query, orm=per_kind)
 
 
 # -- step-up -------------------------------------------------------------------------------------

@@ -54,6 +54,13 @@ def turn_messages(*, turn: ConversationTurn) -> list[Message]:
     (exactly those first answered, for replays)."""
     if turn.status in (TurnStatus.DONE, TurnStatus.FAILED) and "message_ids" in (turn.response or {}):
         ids = turn.response["message_ids"]
+        read = getattr(turn, "_prefetched_objects_cache", {}).get("messages")
+        if read is not None:
+            # Read with the turn already, or kept as written by a turn run in this process
+            # (`ordering.services._turn_reread`, `_turn_finished_here`).
+            by_id = {message.pk: message for message in read}
+            if all(pk in by_id for pk in ids):
+                return [by_id[pk] for pk in ids]
         return sorted(Message.objects.filter(pk__in=ids), key=lambda message: ids.index(message.pk))
     return list(turn.messages.order_by("id"))
 

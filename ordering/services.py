@@ -7,24 +7,32 @@ A flow's status changes only through `_transition`, which checks the transition 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from audit.models import ActorType, Outcome
 from audit.services import Origin, audit_record
 from catalog_adapters.contract import CheckoutSession
+from config.statements import postgresql_or_orm
 from config.tracing import get_trace_id
 from consent.models import Address, PaymentMethod
 from consent.selectors import (
+    SavedDetails,
     address_get,
     auto_checkout_threshold_of,
     order_placement_check,
     payment_method_get,
+    saved_details_for_customer,
+    saved_details_parse,
+    saved_details_sql,
     stepup_verified_within,
 )
 from ordering import metrics
@@ -36,6 +44,7 @@ from ordering.errors import (
     IdempotencyConflict,
     InvalidFlowTransition,
     PreviewExpired,
+    RolloutCeilingExceeded,
     StalePreview,
 )
 from ordering.models import (
@@ -47,6 +56,7 @@ from ordering.models import (
     ConversationStatus,
     ConversationTurn,
     ExperimentChannel,
+    ExperimentEvent,
     ExperimentEventKind,
     FlowCompensation,
     FlowStatus,
@@ -58,11 +68,13 @@ from ordering.models import (
 )
 from ordering.preview import preview_build, preview_hash
 from ordering.rollout.access import orders_paused_check, phase_limits_check, recorded_arm
-from ordering.rollout.assignment import Assignment, assign
-from ordering.rollout.events import experiment_event_of, experiment_event_record
+from ordering.rollout.assignment import Assignment, assign, rollout_state
+from ordering.rollout.events import experiment_event_build, experiment_event_record
 
 logger = logging.getLogger(__name__)
 
+# Saved cards or addresses a turn reads (ordering.agent.turn.MAX_SAVED; the settings page keeps far fewer).
+SAVED_PER_TURN = 50
 # The first step of every placement round.
 FIRST_STEP = "check_consent"
 
@@ -270,7 +282,7 @@ def flow_start(*, conversation: Conversation, merchant_id: str, checkout_session
 
     with transaction.atomic():
         holds_make_room(customer_id=conversation.customer_id)
-        flow = OrderFlow.objects.create(
+        flow = OrderFlow(
             customer_id=conversation.customer_id,
             conversation=conversation,
             merchant_id=merchant_id,
@@ -282,8 +294,11 @@ def flow_start(*, conversation: Conversation, merchant_id: str, checkout_session
         )
         # The session already reserves stock at the merchant: whatever happens next, cancel it unless placed.
         # (A new flow has no compensation yet: a plain INSERT, no look-up.)
-        FlowCompensation.objects.create(
+        undo = FlowCompensation(
             flow=flow, action="cancel_checkout", target_ref=checkout_session_id, registered_at=timezone.now()
+        )
+        _flow_insert(
+            flow=flow, undo=undo, event=experiment_event_build(flow, kind=ExperimentEventKind.CHECKOUT_STARTED)
         )
         audit_record(
             action="flow.started",
@@ -293,9 +308,43 @@ def flow_start(*, conversation: Conversation, merchant_id: str, checkout_session
             target_id=flow.pk,
             data={"merchant_id": merchant_id, "checkout_session_id": checkout_session_id},
         )
-        experiment_event_of(flow, kind=ExperimentEventKind.CHECKOUT_STARTED)
     metrics.flows_started.labels(merchant=merchant_id, **metrics.rollout_labels(flow)).inc()
     return flow
+
+
+def _flow_insert(*, flow: OrderFlow, undo: FlowCompensation, event: ExperimentEvent | None) -> None:
+    """Insert a new flow, its first undo and its funnel event (if any): one statement on PostgreSQL."""
+
+    def one_statement() -> None:
+        quote = connection.ops.quote_name
+        flow_columns, flow_values, flow_params = insert_select(flow, computed={})
+        undo_columns, undo_values, undo_params = insert_select(undo, computed={"flow_id": "f.id"})
+        # Only our own table and column names are interpolated; values are parameters.
+        insert_flow = f"INSERT INTO {quote(OrderFlow._meta.db_table)} ({flow_columns}) SELECT {flow_values}"
+        undo_table = quote(FlowCompensation._meta.db_table)
+        insert_undo = f"INSERT INTO {undo_table} ({undo_columns}) SELECT {undo_values} FROM f"  # noqa: S608
+        params = [*flow_params, *undo_params]
+        # A data-modifying WITH runs once whether or not the rest of the statement reads it.
+        last = "SELECT NULL"
+        if event is not None:
+            event_columns, event_values, event_params = insert_select(event, computed={"flow_id": "f.id"})
+            event_table = quote(ExperimentEvent._meta.db_table)
+            last = f"INSERT INTO {event_table} ({event_columns}) SELECT {event_values} FROM f RETURNING id"  # noqa: S608
+            params += event_params
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH f AS ({insert_flow} RETURNING id), u AS ({insert_undo}) {last}", params)
+            event_id = cursor.fetchone()[0]
+        mark_saved(flow, flow.pk)
+        if event is not None:
+            mark_saved(event, event_id)
+
+    def orm() -> None:
+        flow.save(force_insert=True)
+        undo.save(force_insert=True)
+        if event is not None:
+            event.save(force_insert=True)
+
+    postgresql_or_orm(postgresql=one_statement, orm=orm)
 
 
 def flow_preview(
@@ -307,15 +356,30 @@ def flow_preview(
     address_id: int,
     payment_method: PaymentMethod | None = None,
     address: Address | None = None,
+    known: OrderFlow | None = None,
 ) -> OrderFlow:
     """Show the customer a new preview of the merchant's session; any earlier preview stops being confirmable.
 
     `payment_method` and `address` are the card and address with those ids when the caller has read them
-    already (this customer's, not removed); otherwise they are read here."""
+    already (this customer's, not removed); otherwise they are read here. `known` is the flow as the caller
+    read it (not locked): its merchant prices the preview, and the flow is checked and updated in one
+    conditional statement; when that finds the flow no longer previewable, it is read under its lock and
+    refused as before."""
     if not _usable(payment_method, pk=payment_method_id, customer_id=customer_id):
         payment_method = payment_method_get(user_id=customer_id, payment_method_id=payment_method_id)
     if not _usable(address, pk=address_id, customer_id=customer_id):
         address = address_get(user_id=customer_id, address_id=address_id)
+    if known is not None and str(known.pk) == str(flow_id) and known.customer_id == customer_id:
+        # The usual case in one statement on PostgreSQL: lock, check and update the flow the caller read. The
+        # ORM's way of doing the same is the locked read below.
+        previewed = postgresql_or_orm(
+            postgresql=lambda: _flow_preview_update(
+                flow=known, session=session, payment_method=payment_method, address=address
+            ),
+            orm=lambda: None,
+        )
+        if previewed is not None:
+            return previewed
     with transaction.atomic():
         flow = _locked_flow(flow_id=flow_id, customer_id=customer_id)
         if session.id != flow.checkout_session_id:
@@ -346,6 +410,98 @@ def flow_preview(
             extra_fields=("preview", "preview_hash", "total_amount", "currency", "payment_method", "shipping_address"),
         )
     return flow
+
+
+PREVIEW_FIELDS = ("preview", "preview_hash", "total_amount", "currency", "payment_method", "shipping_address")
+
+
+def _flow_preview_update(
+    *, flow: OrderFlow, session: CheckoutSession, payment_method: PaymentMethod, address: Address
+) -> OrderFlow | None:
+    """`flow_preview` for a flow still draft or previewed with this session: one UPDATE that locks the row,
+    checks it and writes the preview, with its audit event in the same transaction. None (nothing written) when
+    the flow is anything else, or the rollout refuses the preview (the kill switch, the phase's limits): the
+    caller refuses it under the lock, in the order the checks come there."""
+    if session.id != flow.checkout_session_id or rollout_state().kill_switch:
+        return None
+    preview = preview_build(
+        merchant_id=flow.merchant_id, session=session, payment_method=payment_method, address=address
+    )
+    # The flow's phase, arm, merchant and conversation never change: the caller's read serves.
+    try:
+        phase_limits_check(flow=flow, total=preview["total"], currency=preview["currency"])
+    except RolloutCeilingExceeded:
+        return None
+    draft = OrderFlow(
+        pk=flow.pk,
+        status=FlowStatus.PREVIEWED,
+        preview=preview,
+        preview_hash=preview_hash(preview),
+        total_amount=preview["total"],
+        currency=preview["currency"],
+        payment_method=payment_method,
+        shipping_address=address,
+    )
+    meta = OrderFlow._meta
+    quote = connection.ops.quote_name
+    assignments, params = [], []
+    for name in ("status", "updated_at", *PREVIEW_FIELDS):
+        field = meta.get_field(name)
+        assignments.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(field.pre_save(draft, False), connection))
+    table = quote(meta.db_table)
+    # The statuses the locked path accepts (and FLOW_TRANSITIONS allows to become previewed).
+    previewable = [str(FlowStatus.DRAFT), str(FlowStatus.PREVIEWED)]
+    # Only our own table and column names are interpolated; values are parameters.
+    columns = ", ".join(f"f.{quote(field.column)}" for field in meta.concrete_fields)
+    lock = f"SELECT id, status FROM {table} WHERE id = %s AND customer_id = %s FOR UPDATE"  # noqa: S608
+    update = f"UPDATE {table} f SET {', '.join(assignments)} FROM ({lock}) previous"  # noqa: S608
+    sql = (
+        f"{update} WHERE f.id = previous.id AND previous.status = ANY(%s) AND f.checkout_session_id = %s "
+        f"RETURNING previous.status, {columns}"
+    )
+    params += [flow.pk, flow.customer_id, previewable, session.id]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None  # nothing was written: the transaction is empty
+        previous, updated = row[0], model_from_row(OrderFlow, row[1:])
+        audit_record(
+            action=f"flow.{FlowStatus.PREVIEWED}",
+            actor_type=ActorType.AGENT,
+            customer_id=updated.customer_id,
+            target_type="flow",
+            target_id=updated.pk,
+            data={
+                "from": previous,
+                "total": updated.total_amount,
+                "currency": updated.currency,
+                "preview_hash": updated.preview_hash,
+            },
+        )
+    logger.info(
+        "flow %s -> %s",
+        previous,
+        FlowStatus.PREVIEWED,
+        extra={"flow_id": str(updated.pk), "from": previous, "to": FlowStatus.PREVIEWED},
+    )
+    # As the locked path leaves them: the card and address objects it previewed with.
+    updated.payment_method = payment_method
+    updated.shipping_address = address
+    return updated
+
+
+def model_from_row(model: type, row: Any) -> Any:
+    """An instance of `model` from a row of its concrete columns in order, as the ORM would load it."""
+    fields = model._meta.concrete_fields
+    values = []
+    for field, value in zip(fields, row, strict=True):
+        for converter in field.get_db_converters(connection):
+            value = converter(value, None, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [field.attname for field in fields], values)
 
 
 def _usable(record: PaymentMethod | Address | None, *, pk: int, customer_id: int) -> bool:
@@ -756,11 +912,14 @@ def turn_claim(
 
     for _ in range(2):
         try:
-            with transaction.atomic():
-                record = ConversationTurn.objects.create(
-                    conversation=conversation, idempotency_key=idempotency_key, command=command
-                )
-                conversation_post(conversation_id=conversation.pk, role=MessageRole.CUSTOMER, text=text, turn=record)
+            _, record = _turn_insert(
+                conversation_id=conversation.pk,
+                customer_id=conversation.customer_id,
+                idempotency_key=idempotency_key,
+                text=text,
+                command=command,
+            )
+            if record is not None:
                 return record, True
         except IntegrityError:
             pass
@@ -783,6 +942,87 @@ def turn_claim(
     raise TurnInProgress("I'm still answering your previous message; send this one in a moment.", retry_after_seconds=1)
 
 
+def insert_select(obj: Any, *, computed: dict[str, str]) -> tuple[str, str, list[Any]]:
+    """The column list, the SELECT list and its parameters that insert `obj` as `Model.objects.create` would
+    (defaults and `auto_now_add` included), with the columns in `computed` taken from SQL instead."""
+    columns, values, params = [], [], []
+    for field in obj._meta.concrete_fields:
+        if field.primary_key and field.db_returning:
+            continue  # a serial id: the database's
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname in computed:
+            values.append(computed[field.attname])
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    return ", ".join(columns), ", ".join(values), params
+
+
+def mark_saved(obj: Any, pk: Any) -> Any:
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+def _turn_insert(
+    *, conversation_id: object, customer_id: int, idempotency_key: str, text: str, command: dict | None
+) -> tuple[Conversation | None, ConversationTurn | None]:
+    """The customer's conversation and, committed with the customer's message, a new queued turn: one statement
+    on PostgreSQL (the conversation read, both inserts). (None, None) when the customer has no such conversation;
+    raises IntegrityError when the conversation already has a turn queued or running, or one with this key."""
+    from ordering.selectors import _uuid
+
+    pk = _uuid(conversation_id)
+    if pk is None:
+        return None, None
+    turn = ConversationTurn(conversation_id=pk, idempotency_key=idempotency_key, command=command)
+    message = Message(conversation_id=pk, role=MessageRole.CUSTOMER, text=text, data={})
+
+    def one_statement() -> tuple[Conversation | None, ConversationTurn | None]:
+        turn_columns, turn_values, turn_params = insert_select(turn, computed={"conversation_id": "c.id"})
+        message_columns, message_values, message_params = insert_select(message, computed={"turn_id": "t.id"})
+        fields = Conversation._meta.concrete_fields
+        quote = connection.ops.quote_name
+        # Only our own table and column names are interpolated; values are parameters.
+        conversation_table, turn_table = quote(Conversation._meta.db_table), quote(ConversationTurn._meta.db_table)
+        read = f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {conversation_table}"  # noqa: S608
+        insert_turn = f"INSERT INTO {turn_table} ({turn_columns}) SELECT {turn_values} FROM c"  # noqa: S608
+        message_table = quote(Message._meta.db_table)
+        insert_message = f"INSERT INTO {message_table} ({message_columns}) SELECT {message_values} FROM t"  # noqa: S608
+        sql = (
+            f"WITH c AS ({read} WHERE id = %s AND customer_id = %s), t AS ({insert_turn} RETURNING id), "  # noqa: S608
+            f"m AS ({insert_message} RETURNING id) SELECT c.*, (SELECT id FROM t), (SELECT id FROM m) FROM c"
+        )
+        # A failure inside a caller's transaction must not spoil it: a savepoint there (none needed in autocommit).
+        savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+        with savepoint, connection.cursor() as cursor:
+            cursor.execute(sql, [pk, customer_id, *turn_params, *message_params])
+            row = cursor.fetchone()
+        if row is None:
+            return None, None
+        conversation = model_from_row(Conversation, row[: len(fields)])
+        turn_id, message_id = row[len(fields)], row[len(fields) + 1]
+        record = mark_saved(turn, turn_id)
+        record.conversation = conversation
+        message.turn_id = turn_id
+        mark_saved(message, message_id)
+        return conversation, record
+
+    def orm() -> tuple[Conversation | None, ConversationTurn | None]:
+        conversation = Conversation.objects.filter(pk=pk, customer_id=customer_id).first()
+        if conversation is None:
+            return None, None
+        turn.conversation = conversation
+        with transaction.atomic():
+            turn.save(force_insert=True)
+            message.turn = turn
+            message.save(force_insert=True)
+        return conversation, turn
+
+    return postgresql_or_orm(postgresql=one_statement, orm=orm)
+
+
 def _turn_repeats(turn: ConversationTurn, *, text: str, command: dict | None) -> bool:
     """Whether a post is the same request as the one that made `turn`: its customer message and command."""
     customer_messages = Message.objects.filter(turn=turn, role=MessageRole.CUSTOMER).order_by("id")
@@ -803,12 +1043,29 @@ def conversation_message_post(
     """
     from django.conf import settings
 
+    from ordering.agent.errors import ConversationNotFound
     from ordering.selectors import conversation_get
 
-    conversation = conversation_get(customer_id=customer_id, conversation_id=conversation_id)
-    record, fresh = turn_claim(
-        conversation=conversation, idempotency_key=idempotency_key[:255], text=text, command=command
-    )
+    idempotency_key = idempotency_key[:255]
+    try:
+        # The usual case in one statement: the conversation read, the turn and the message written.
+        conversation, record = _turn_insert(
+            conversation_id=conversation_id,
+            customer_id=customer_id,
+            idempotency_key=idempotency_key,
+            text=text,
+            command=command,
+        )
+    except IntegrityError:
+        # A turn is queued or running, or this key was used: `turn_claim` says which, and what to answer.
+        conversation = conversation_get(customer_id=customer_id, conversation_id=conversation_id)
+        record, fresh = turn_claim(
+            conversation=conversation, idempotency_key=idempotency_key, text=text, command=command
+        )
+    else:
+        if conversation is None or record is None:
+            raise ConversationNotFound("No such conversation.", conversation_id=str(conversation_id))
+        fresh = True
     if not fresh:
         if record.status == TurnStatus.QUEUED and record.started_at < timezone.now() - timedelta(
             seconds=settings.ORDERING_TURN_REPLAY_REQUEUE_AFTER_SECONDS
@@ -822,23 +1079,64 @@ def conversation_message_post(
             else:
                 turn_enqueue(turn_id=record.pk)
         return record, True
-    if settings.ORDERING_TURNS_INLINE:
-        turn_execute(turn_id=record.pk, conversation=conversation)
-        record.refresh_from_db()
-    else:
-        turn_enqueue(turn_id=record.pk)
+    finished: dict[int, ConversationTurn] = {}
+    token = _turns_finished_here.set(finished)
+    try:
+        if settings.ORDERING_TURNS_INLINE:
+            turn_execute(turn_id=record.pk, conversation=conversation)
+            ran = True
+        else:
+            ran = bool(turn_enqueue(turn_id=record.pk))
+    finally:
+        _turns_finished_here.reset(token)
+    if ran:
+        # The turn ran in this very process (the synchronous mode, or Celery eager: tests, the benchmark): answer
+        # it as it ended rather than a queued turn that has in fact finished; as it is in memory when it ended
+        # done, else read back.
+        record = finished.get(record.pk) or _turn_reread(record)
     return record, False
 
 
-def turn_enqueue(*, turn_id: int) -> None:
-    """Send the turn to the workers on the turn queue (after the surrounding transaction commits, if any)."""
+# The turns that ran in this thread while a message POST waited for them (`conversation_message_post`): each
+# as it ended done, with its messages, so the POST answers it without reading it back. None outside a POST.
+_turns_finished_here: ContextVar[dict[int, ConversationTurn] | None] = ContextVar("turns_finished_here", default=None)
+
+
+def _turn_finished_here(record: ConversationTurn, messages: list[Message]) -> None:
+    """Hand a turn that ended done, and its messages as written, to the message POST waiting for it, if any."""
+    finished = _turns_finished_here.get()
+    if finished is not None:
+        record._prefetched_objects_cache = {"messages": messages}
+        finished[record.pk] = record
+
+
+def _turn_reread(record: ConversationTurn) -> ConversationTurn:
+    """The turn as it stands now with its messages (for `selectors.turn_messages`), in one read."""
+    messages = list(Message.objects.select_related("turn").filter(turn_id=record.pk).order_by("id"))
+    if not messages:
+        record.refresh_from_db()
+        return record
+    fresh = messages[0].turn
+    for message in messages:
+        message.turn = fresh
+    fresh._prefetched_objects_cache = {"messages": messages}
+    return fresh
+
+
+def turn_enqueue(*, turn_id: int) -> list[bool]:
+    """Send the turn to the workers on the turn queue (after the surrounding transaction commits, if any).
+
+    Returns a list that holds True once the task has run in this process (Celery eager mode)."""
+    from celery.result import EagerResult
     from django.conf import settings
 
     from ordering import tasks
 
     deadline = settings.ORDERING_TURN_DEADLINE_SECONDS
-    transaction.on_commit(
-        lambda: tasks.turn_run.apply_async(
+    ran: list[bool] = []
+
+    def send() -> None:
+        result = tasks.turn_run.apply_async(
             args=[turn_id],
             queue=settings.ORDERING_TURN_QUEUE,
             # Past its deadline the turn stops by itself; these limits only catch a turn stuck in a
@@ -846,7 +1144,11 @@ def turn_enqueue(*, turn_id: int) -> None:
             soft_time_limit=deadline + 15,
             time_limit=deadline + 30,
         )
-    )
+        if isinstance(result, EagerResult):
+            ran.append(True)
+
+    transaction.on_commit(send)
+    return ran
 
 
 def turn_execute(*, turn_id: int, conversation: Conversation | None = None) -> str:
@@ -862,21 +1164,8 @@ def turn_execute(*, turn_id: int, conversation: Conversation | None = None) -> s
     from ordering.agent.pipeline import turn_run
     from ordering.selectors import pending_confirmation
 
-    # Taken with one conditional UPDATE (queued -> running): of two deliveries of the task, one runs it.
-    taken = ConversationTurn.objects.filter(pk=turn_id, status=TurnStatus.QUEUED).update(
-        status=TurnStatus.RUNNING, started_at=timezone.now()
-    )
-    # The turn, its conversation (with the customer) and the customer's message, in one read.
-    question = (
-        Message.objects.select_related("turn__conversation__customer")
-        .filter(turn_id=turn_id, role=MessageRole.CUSTOMER)
-        .order_by("id")
-        .first()
-    )
-    if question is not None:
-        record = question.turn
-    else:
-        record = ConversationTurn.objects.select_related("conversation__customer").filter(pk=turn_id).first()
+    merchant_id = settings.DEFAULT_MERCHANT_ID
+    taken, record, question, saved = _turn_take(turn_id=turn_id, merchant_id=merchant_id)
     if not taken or record is None:
         return record.status if record is not None else "missing"
     if conversation is None or conversation.pk != record.conversation_id or not _customer_loaded(conversation):
@@ -884,7 +1173,12 @@ def turn_execute(*, turn_id: int, conversation: Conversation | None = None) -> s
     try:
         with deadline_scope(settings.ORDERING_TURN_DEADLINE_SECONDS):
             turn = turn_run(
-                conversation=conversation, record=record, text=question.text if question else "", command=record.command
+                conversation=conversation,
+                record=record,
+                text=question.text if question else "",
+                command=record.command,
+                saved=saved,
+                write_state=False,
             )
         said = [*([question.pk] if question else []), *(message.pk for message in turn.messages_said())]
         record.planner = turn.planner_name[:32]
@@ -896,7 +1190,8 @@ def turn_execute(*, turn_id: int, conversation: Conversation | None = None) -> s
         }
         record.status = TurnStatus.DONE
         record.finished_at = timezone.now()
-        record.save(update_fields=["planner", "response", "status", "finished_at"])
+        _turn_done(record=record, conversation=conversation if turn.state_changed else None)
+        _turn_finished_here(record, [*([question] if question else []), *turn.messages_said()])
     except (Exception, DeadlineExceeded) as error:
         if not isinstance(error, DeadlineExceeded):
             logger.exception(
@@ -907,6 +1202,121 @@ def turn_execute(*, turn_id: int, conversation: Conversation | None = None) -> s
         ((record.finished_at or timezone.now()) - record.started_at).total_seconds()
     )
     return record.status
+
+
+def _updates(obj: Any, names: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """The SET list and its parameters that `obj.save(update_fields=names)` would write."""
+    assignments, params = [], []
+    for name in names:
+        field = obj._meta.get_field(name)
+        assignments.append(f"{connection.ops.quote_name(field.column)} = %s")
+        params.append(field.get_db_prep_save(field.pre_save(obj, False), connection))
+    return ", ".join(assignments), params
+
+
+TURN_END_FIELDS = ("planner", "response", "status", "finished_at")
+
+
+def _turn_done(*, record: ConversationTurn, conversation: Conversation | None) -> None:
+    """End the turn as done and, when given, write the conversation's state: one statement on PostgreSQL."""
+    if conversation is None:
+        record.save(update_fields=list(TURN_END_FIELDS))
+        return
+
+    def one_statement() -> None:
+        quote = connection.ops.quote_name
+        state_set, state_params = _updates(conversation, ("agent_state", "updated_at"))
+        turn_set, turn_params = _updates(record, TURN_END_FIELDS)
+        # Only our own table and column names are interpolated; values are parameters.
+        state = f"UPDATE {quote(Conversation._meta.db_table)} SET {state_set} WHERE id = %s"  # noqa: S608
+        end = f"UPDATE {quote(ConversationTurn._meta.db_table)} SET {turn_set} WHERE id = %s"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH state AS ({state}) {end}", [*state_params, conversation.pk, *turn_params, record.pk])
+
+    def orm() -> None:
+        # Two statements, no transaction (as before the single one): a crash between them leaves the turn
+        # running with its state written, which the sweep ends as failed (`turns_sweep`).
+        conversation.save(update_fields=["agent_state", "updated_at"])
+        record.save(update_fields=list(TURN_END_FIELDS))
+
+    postgresql_or_orm(postgresql=one_statement, orm=orm)
+
+
+def _turn_take(
+    *, turn_id: int, merchant_id: str
+) -> tuple[bool, ConversationTurn | None, Message | None, SavedDetails | None]:
+    """Take a queued turn and read what it needs: (taken, the turn with its conversation and customer, the
+    customer's message, the customer's saved cards, addresses and account at `merchant_id` when taken). One
+    statement on PostgreSQL.
+
+    Taken with a conditional UPDATE (queued -> running): of two deliveries of the task, one runs it."""
+    now = timezone.now()
+
+    def one_statement() -> tuple[bool, ConversationTurn | None, Message | None, SavedDetails | None]:
+        user_model = get_user_model()
+        quote = connection.ops.quote_name
+        parts = [(ConversationTurn, "t"), (Conversation, "c"), (user_model, "u"), (Message, "m")]
+        columns = ", ".join(f"{alias}.{quote(f.column)}" for model, alias in parts for f in model._meta.concrete_fields)
+        turn_table, message_table = quote(ConversationTurn._meta.db_table), quote(Message._meta.db_table)
+        conversation_table, user_table = quote(Conversation._meta.db_table), quote(user_model._meta.db_table)
+        # Only our own table and column names are interpolated; values are parameters.
+        take = f"UPDATE {turn_table} SET status = %s, started_at = %s WHERE id = %s AND status = %s RETURNING id"  # noqa: S608
+        question = f"SELECT * FROM {message_table} WHERE turn_id = t.id AND role = %s ORDER BY id LIMIT 1"  # noqa: S608
+        saved = saved_details_sql(user_column="c.customer_id", limit=SAVED_PER_TURN)
+        sql = (
+            f"WITH taken AS ({take}) SELECT EXISTS (SELECT 1 FROM taken), {columns}, {saved} "  # noqa: S608
+            f"FROM {turn_table} t JOIN {conversation_table} c ON c.id = t.conversation_id "
+            f"JOIN {user_table} u ON u.id = c.customer_id LEFT JOIN LATERAL ({question}) m ON true WHERE t.id = %s"
+        )
+        # In the order they appear: the UPDATE's, the saved details' merchant, the message's role, the turn.
+        params = [TurnStatus.RUNNING, now, turn_id, TurnStatus.QUEUED, merchant_id, MessageRole.CUSTOMER, turn_id]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return False, None, None, None
+        taken, row = bool(row[0]), row[1:]
+        instances = []
+        for model, _ in parts:
+            width = len(model._meta.concrete_fields)
+            instances.append(model_from_row(model, row[:width]) if row[0] is not None else None)
+            row = row[width:]
+        record, conversation, customer, question_row = instances
+        conversation.customer = customer
+        record.conversation = conversation
+        if question_row is not None:
+            question_row.turn = record
+        if not taken:
+            return False, record, question_row, None
+        # The read beside the UPDATE saw the row as it was before it: set running here as it was there.
+        record.status, record.started_at = TurnStatus.RUNNING, now
+        return True, record, question_row, saved_details_parse(row[0], merchant_id=merchant_id)
+
+    def orm() -> tuple[bool, ConversationTurn | None, Message | None, SavedDetails | None]:
+        taken = ConversationTurn.objects.filter(pk=turn_id, status=TurnStatus.QUEUED).update(
+            status=TurnStatus.RUNNING, started_at=now
+        )
+        question = (
+            Message.objects.select_related("turn__conversation__customer")
+            .filter(turn_id=turn_id, role=MessageRole.CUSTOMER)
+            .order_by("id")
+            .first()
+        )
+        record = (
+            question.turn
+            if question is not None
+            else ConversationTurn.objects.select_related("conversation__customer").filter(pk=turn_id).first()
+        )
+        if record is None:
+            return False, None, None, None
+        if not taken:
+            return False, record, question, None
+        saved = saved_details_for_customer(
+            user_id=record.conversation.customer_id, merchant_id=merchant_id, limit=SAVED_PER_TURN
+        )
+        return True, record, question, saved
+
+    return postgresql_or_orm(postgresql=one_statement, orm=orm)
 
 
 def _customer_loaded(conversation: Conversation) -> bool:

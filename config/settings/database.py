@@ -1,4 +1,4 @@
-from config.env import env_str, parse_database_url, sqlite_database, var_dir
+from config.env import env_bool, env_str, parse_database_url, sqlite_database, var_dir
 
 # The role in this URL is the one the process runs as. In a least-privilege deployment (see
 # docs/security/database-roles.md) the web and worker processes use the app role's URL, and only
@@ -12,3 +12,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The app's role. When set, `migrate` (run as the owner) ends by granting it exactly the app's
 # privileges (`manage.py db_grant_app_role`), so a new table is never left without its grant.
 DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE")
+
+# A chat turn's hot paths are single hand-written statements on PostgreSQL (config/statements.py); 0 runs
+# their ORM equivalents instead (always the case on SQLite). For tests, and as a switch if one misbehaves.
+DATABASE_HAND_WRITTEN_SQL = env_bool("DATABASE_HAND_WRITTEN_SQL", True)

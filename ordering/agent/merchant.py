@@ -206,5 +206,6 @@ def cart_sync(
                 address_id=flow.shipping_address_id,
                 payment_method=next((m for m in buyer.payment_methods if m.pk == flow.payment_method_id), None),
                 address=next((a for a in buyer.addresses if a.pk == flow.shipping_address_id), None),
+                known=flow,
             )
     return flow, session

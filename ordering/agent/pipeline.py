@@ -30,6 +30,7 @@ from django.db import transaction
 
 from config.deadline import deadline_check
 from consent.exceptions import ConsentError
+from consent.selectors import SavedDetails
 from ordering.agent import commands as c
 from ordering.agent import metrics as agent_metrics
 from ordering.agent.merchant import merchant_id_default
@@ -61,9 +62,17 @@ DECLINED_TEXT = "OK, I won't order it. Nothing was charged and the items are rel
 
 
 def turn_run(
-    *, conversation: Conversation, record: ConversationTurn | None, text: str, command: dict | None = None
+    *,
+    conversation: Conversation,
+    record: ConversationTurn | None,
+    text: str,
+    command: dict | None = None,
+    saved: SavedDetails | None = None,
+    write_state: bool = True,
 ) -> Turn:
-    turn = Turn(conversation=conversation, record=record, customer_text=text)
+    """`saved`: the customer's saved cards, addresses and shop account when the caller read them with the turn.
+    `write_state` False: the caller writes the conversation's state if `turn.state_changed` (with the turn's end)."""
+    turn = Turn(conversation=conversation, record=record, customer_text=text, saved=saved)
     try:
         _turn_body(turn, command)
     except BaseException:
@@ -74,7 +83,7 @@ def turn_run(
             logger.exception("decisions of a failed turn not written", extra={"conversation_id": str(conversation.pk)})
         raise
     turn.decisions_flush()
-    turn.state_flush()
+    turn.state_changed = turn.state_flush(write=write_state)
     return turn
 
 

@@ -580,6 +580,7 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
             address_id=address.pk,
             payment_method=next((m for m in turn.payment_methods() if m.pk == payment_method_id), None),
             address=address,
+            known=flow,
         )
     except MerchantError as error:
         return _merchant_failed(error)

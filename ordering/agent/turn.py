@@ -21,13 +21,15 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
-from django.db import transaction
+from django.db import connection, transaction
 
 from audit.models import ActorType, Outcome
 from audit.services import audit_record_many
 from config.deadline import deadline_check
+from config.statements import postgresql_or_orm
 from consent.models import Address, MerchantAccount, PaymentMethod
 from consent.selectors import (
+    SavedDetails,
     address_get,
     addresses_for_customer,
     merchant_account_for_customer,
@@ -46,7 +48,6 @@ from ordering.models import (
     MessageRole,
     OrderFlow,
 )
-from ordering.services import conversation_post
 
 if TYPE_CHECKING:
     from ordering.agent.merchant import CartBuyer
@@ -74,7 +75,14 @@ def _short(value: Any, limit: int = 300) -> str:
 
 
 class Turn:
-    def __init__(self, *, conversation: Conversation, record: ConversationTurn | None, customer_text: str) -> None:
+    def __init__(
+        self,
+        *,
+        conversation: Conversation,
+        record: ConversationTurn | None,
+        customer_text: str,
+        saved: SavedDetails | None = None,
+    ) -> None:
         self.conversation = conversation
         self.record = record
         self.customer_id: int = conversation.customer_id
@@ -90,6 +98,8 @@ class Turn:
         # The shop's latest answer per checkout session this turn sent the cart to (a preview reads no more).
         self.checkout_sessions: dict[str, Any] = {}
         self._state_saved = json.dumps(self.state, sort_keys=True, default=str)
+        # Whether the turn's end found the state changed (`ordering.agent.pipeline.turn_run`).
+        self.state_changed = False
         # The cart's flow as read since the last tool call: (flow id it was read for, the flow or None).
         self._cart_flow: tuple[str | None, OrderFlow | None] | None = None
         self._cart_flow_written = False
@@ -98,6 +108,11 @@ class Turn:
         self._payment_methods: list[PaymentMethod] | None = None
         self._addresses: list[Address] | None = None
         self._merchant_account: tuple[str, MerchantAccount | None] | None = None
+        if saved is not None:
+            # Read with the turn itself (`ordering.services.turn_execute`): no read of their own.
+            self._payment_methods = list(saved.payment_methods[:MAX_SAVED])
+            self._addresses = list(saved.addresses[:MAX_SAVED])
+            self._merchant_account = (saved.merchant_id, saved.account)
         # Decisions recorded and not written yet, and those written inside a transaction not committed yet.
         self._decisions: list[AgentDecision] = []
         self._decisions_in_flight: list[AgentDecision] = []
@@ -257,13 +272,16 @@ class Turn:
         """The state changed: keep it bounded; it is written once, at the end of the turn (`state_flush`)."""
         self.conversation.agent_state = state_bounded(self.state)
 
-    def state_flush(self) -> bool:
-        """Write the state if the turn changed it (one UPDATE per turn at most); returns whether it wrote."""
+    def state_flush(self, *, write: bool = True) -> bool:
+        """Write the state if the turn changed it (one UPDATE per turn at most); returns whether it changed.
+
+        With `write` False the caller writes `conversation.agent_state` itself (with the turn's end)."""
         self.conversation.agent_state = state_bounded(self.state)
         current = json.dumps(self.state, sort_keys=True, default=str)
         if current == self._state_saved:
             return False
-        self.conversation.save(update_fields=["agent_state", "updated_at"])
+        if write:
+            self.conversation.save(update_fields=["agent_state", "updated_at"])
         self._state_saved = current
         return True
 
@@ -299,9 +317,9 @@ class Turn:
         """The decisions recorded since the last flush (all of the turn's, when it has posted nothing yet)."""
         return list(self._decisions)
 
-    def decisions_flush(self) -> None:
+    def decisions_flush(self, *, message: Message | None = None) -> None:
         """Write the decisions recorded since the last flush, and their audit events, in one transaction
-        (one multi-row INSERT each).
+        (one multi-row INSERT each). A `message` (not saved yet) is written in the decisions' INSERT statement.
 
         Inside a caller's transaction (a confirmation) they count as written only once it commits: if it
         rolls back, the next flush outside any transaction writes them again, so none is ever lost.
@@ -314,11 +332,16 @@ class Turn:
             self._decisions_in_flight = []
         decisions, self._decisions = self._decisions, []
         if not decisions:
+            if message is not None:
+                message.save(force_insert=True)
             return
         for decision in decisions:
             decision.planner = decision.planner or self.planner_name
         with transaction.atomic(savepoint=False):
-            AgentDecision.objects.bulk_create(decisions)
+            if message is None:
+                AgentDecision.objects.bulk_create(decisions)
+            else:
+                _insert_with_message(decisions, message)
             audit_record_many(
                 [
                     {
@@ -359,17 +382,49 @@ class Turn:
 
     def _post(self, role: str, text: str, data: dict | None) -> Message:
         # The customer reads the message only with the decisions that led to it already on record.
+        message = Message(
+            conversation_id=self.conversation.pk,
+            role=role,
+            text=_short(text, MAX_TEXT),
+            data=data or {},
+            turn=self.record,
+        )
         with transaction.atomic() if self._decisions else contextlib.nullcontext():
-            self.decisions_flush()
-            message = conversation_post(
-                conversation_id=self.conversation.pk,
-                role=role,
-                text=_short(text, MAX_TEXT),
-                data=data or {},
-                turn=self.record,
-            )
+            self.decisions_flush(message=message)
         self._said.append(message)
         return message
+
+
+def _insert_with_message(decisions: list[AgentDecision], message: Message) -> None:
+    """The decisions (one multi-row INSERT, as `bulk_create`) and the message they led to: one statement on
+    PostgreSQL."""
+    from ordering.services import insert_select, mark_saved
+
+    def one_statement() -> None:
+        quote = connection.ops.quote_name
+        rows, params = [], []
+        for decision in decisions:
+            columns, values, row_params = insert_select(decision, computed={})
+            rows.append(f"({values})")
+            params.extend(row_params)
+        message_columns, message_values, message_params = insert_select(message, computed={})
+        # Only our own table and column names are interpolated; values are parameters.
+        decisions_insert = f"INSERT INTO {quote(AgentDecision._meta.db_table)} ({columns}) VALUES {', '.join(rows)}"  # noqa: S608
+        message_insert = f"INSERT INTO {quote(Message._meta.db_table)} ({message_columns}) VALUES ({message_values})"  # noqa: S608
+        ctes = f"d AS ({decisions_insert} RETURNING id), m AS ({message_insert} RETURNING id)"
+        sql = f"WITH {ctes} SELECT (SELECT array_agg(id ORDER BY id) FROM d), (SELECT id FROM m)"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *message_params])
+            decision_ids, message_id = cursor.fetchone()
+        for decision, pk in zip(decisions, decision_ids, strict=True):
+            mark_saved(decision, pk)
+        mark_saved(message, message_id)
+
+    def orm() -> None:
+        AgentDecision.objects.bulk_create(decisions)
+        message.save(force_insert=True)
+
+    postgresql_or_orm(postgresql=one_statement, orm=orm)
 
 
 def _bounded_json(value: dict) -> dict:

@@ -52,13 +52,23 @@ def experiment_event_of(
     """The assistant's funnel event for a flow, in the phase and arm stored on it when it started (never
     assigned again: a later change of phase or share does not move an order to another arm). None for a
     flow from before the rollout or of staff outside the experiment (`internal`)."""
+    event = experiment_event_build(flow, kind=kind, order_ref=order_ref, amount=amount, currency=currency)
+    if event is not None:
+        event.save(force_insert=True)
+    return event
+
+
+def experiment_event_build(
+    flow: OrderFlow, *, kind: str, order_ref: str = "", amount: int | None = None, currency: str = ""
+) -> ExperimentEvent | None:
+    """`experiment_event_of`'s event, not saved yet: for a caller that writes it in a statement of its own
+    (`ordering.services.flow_start`)."""
     if flow.rollout_phase is None or flow.rollout_arm not in RolloutArm.values:
         return None
-    assignment = Assignment(
-        experiment=settings.ORDERING_ROLLOUT_EXPERIMENT, phase=flow.rollout_phase, arm=flow.rollout_arm, bucket=0
-    )
-    return experiment_event_record(
-        assignment=assignment,
+    return ExperimentEvent(
+        experiment=settings.ORDERING_ROLLOUT_EXPERIMENT,
+        arm=flow.rollout_arm,
+        phase=flow.rollout_phase,
         customer_id=flow.customer_id,
         kind=kind,
         channel=ExperimentChannel.ASSISTANT,
