@@ -241,9 +241,13 @@ def _process(
         faults = NO_FAULTS
         if faultable:
             header = parse_fault_header(request.headers.get("Sandbox-Fault"))
-            context = selectors.fault_context(operation=operation, path_ids=path_ids, body=body)
             scope = idempotency_key or f"{request.method} {request.get_full_path()}"
-            faults = services.fault_draw(context=context, header=header, header_scope=scope)
+            faults = services.fault_draw(
+                operation=operation,
+                context=lambda: selectors.fault_context(operation=operation, path_ids=path_ids, body=body),
+                header=header,
+                header_scope=scope,
+            )
             state["faults"] = faults
         transport = _transport_fault(faults, operation)
         if transport is not None:

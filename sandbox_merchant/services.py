@@ -15,6 +15,7 @@ import logging
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -252,16 +253,22 @@ def _fault_spend(rule: FaultRule) -> bool:
     )
 
 
-def fault_draw(*, context: selectors.FaultContext, header: FaultHeader | None, header_scope: str) -> DrawnFaults:
-    operation = context.operation
+def fault_draw(
+    *, operation: str, context: Callable[[], selectors.FaultContext], header: FaultHeader | None, header_scope: str
+) -> DrawnFaults:
+    """The faults that fire on this request. `context` (who the request concerns: one or two reads) is asked
+    only when a rule is aimed at a customer or a card, so a request with no such rule pays nothing for it."""
     drawn: dict[str, int | None] = {}
     rules = FaultRule.objects.filter(header_scope="", operation__in=[operation, FaultOperation.ANY]).exclude(
         times_remaining=0
     )
+    concerns: selectors.FaultContext | None = None
     for rule in rules:
-        if rule.customer_id and rule.customer_id != context.customer_id:
+        if (rule.customer_id or rule.vault_reference) and concerns is None:
+            concerns = context()
+        if rule.customer_id and rule.customer_id != concerns.customer_id:
             continue
-        if rule.vault_reference and rule.vault_reference != context.vault_reference:
+        if rule.vault_reference and rule.vault_reference != concerns.vault_reference:
             continue
         if not _fault_applies(rule.kind, operation) or rule.kind in drawn:
             continue
@@ -301,13 +308,18 @@ def _session_lock(session_id: str) -> CheckoutSession:
 
 def _session_expire_if_lapsed(session_id: str) -> None:
     """Lapsed sessions are expired on first touch, in their own commit, before the change is refused."""
-    now = timezone.now()
     with transaction.atomic():
-        session = _session_lock(session_id)
-        if session.status in OPEN_CHECKOUT_STATUSES and session.expires_at <= now:
-            _session_set_status(session, CheckoutStatus.EXPIRED)
-            session.save(update_fields=["status", "updated_at"])
-            CheckoutLine.objects.filter(session=session).update(reserved_quantity=0)
+        _session_expire_locked(_session_lock(session_id), now=timezone.now())
+
+
+def _session_expire_locked(session: CheckoutSession, *, now: datetime) -> bool:
+    """Expire the locked session if it lapsed (its stock goes back); True when it did."""
+    if session.status in OPEN_CHECKOUT_STATUSES and session.expires_at <= now:
+        _session_set_status(session, CheckoutStatus.EXPIRED)
+        session.save(update_fields=["status", "updated_at"])
+        CheckoutLine.objects.filter(session=session).update(reserved_quantity=0)
+        return True
+    return False
 
 
 def _lock_variants(variant_ids: set[str]) -> dict[str, Variant]:
@@ -604,109 +616,124 @@ def _token_refusal(token: VaultToken | None, *, session: CheckoutSession, total:
 def checkout_session_complete(
     *, session_id: str, request: CompleteRequest, faults: DrawnFaults = NO_FAULTS
 ) -> CheckoutSession:
-    _session_expire_if_lapsed(session_id)
     now = timezone.now()
+    # One lock of the session: a lapsed one is expired in this transaction, which commits before the refusal.
     with transaction.atomic():
         session = _session_lock(session_id)
-        if session.status not in OPEN_CHECKOUT_STATUSES:
-            raise SessionNotOpen(f"The checkout session is {session.status}; it cannot be completed.")
-        lines = list(session.lines.select_related("variant__product"))
-        variants = _lock_variants({line.variant_id for line in lines})
+        if not _session_expire_locked(session, now=now):
+            return _session_complete_locked(session, request=request, faults=faults, now=now)
+    raise SessionNotOpen(f"The checkout session is {session.status}; it cannot be completed.")
 
-        if faults.has(FaultKind.OUT_OF_STOCK_AT_COMPLETE):
-            CheckoutLine.objects.filter(session=session).update(reserved_quantity=0)
-            vanished = [
-                message(
-                    type="error",
-                    code="out_of_stock",
-                    param=f"$.line_items[{index}]",
-                    content=f"{line.variant_id} sold out before the order could be placed; reservation released.",
-                )
-                for index, line in enumerate(lines)
-            ]
-            session.messages = [m for m in session.messages if m["code"] != "out_of_stock"]
-            return _session_answer(session, status=CheckoutStatus.NOT_READY_FOR_PAYMENT, extra_messages=vanished)
 
-        if session.status == CheckoutStatus.NOT_READY_FOR_PAYMENT:
-            # Nothing to charge yet: the session's own messages and status say what is missing.
-            return session
+def _session_complete_locked(
+    session: CheckoutSession, *, request: CompleteRequest, faults: DrawnFaults, now: datetime
+) -> CheckoutSession:
+    if session.status not in OPEN_CHECKOUT_STATUSES:
+        raise SessionNotOpen(f"The checkout session is {session.status}; it cannot be completed.")
+    lines = list(session.lines.all())
+    # The variants locked with their products in one statement (the quote and the order read both).
+    variants = {
+        variant.id: variant
+        for variant in Variant.objects.select_for_update(of=("self",))
+        .select_related("product")
+        .filter(id__in={line.variant_id for line in lines})
+        .order_by("id")
+    }
 
-        if faults.has(FaultKind.PRICE_CHANGE):
-            # The merchant really raises its price, as a live shop would between preview and order.
-            for variant in variants.values():
-                variant.price_amount = (variant.price_amount * 105 + 50) // 100
-                variant.save(update_fields=["price_amount"])
+    if faults.has(FaultKind.OUT_OF_STOCK_AT_COMPLETE):
+        CheckoutLine.objects.filter(session=session).update(reserved_quantity=0)
+        vanished = [
+            message(
+                type="error",
+                code="out_of_stock",
+                param=f"$.line_items[{index}]",
+                content=f"{line.variant_id} sold out before the order could be placed; reservation released.",
+            )
+            for index, line in enumerate(lines)
+        ]
+        session.messages = [m for m in session.messages if m["code"] != "out_of_stock"]
+        return _session_answer(session, status=CheckoutStatus.NOT_READY_FOR_PAYMENT, extra_messages=vanished)
+
+    if session.status == CheckoutStatus.NOT_READY_FOR_PAYMENT:
+        # Nothing to charge yet: the session's own messages and status say what is missing.
+        return session
+
+    if faults.has(FaultKind.PRICE_CHANGE):
+        # The merchant really raises its price, as a live shop would between preview and order.
+        for variant in variants.values():
+            variant.price_amount = (variant.price_amount * 105 + 50) // 100
+            variant.save(update_fields=["price_amount"])
+    for line in lines:
+        line.variant = variants[line.variant_id]
+        line.unit_amount = line.variant.price_amount
+    quote = _quote_session(session, lines, now=now)
+    if quote.total != session.quoted_total:
         for line in lines:
-            line.variant = variants[line.variant_id]
-            line.unit_amount = line.variant.price_amount
-        quote = _quote_session(session, lines, now=now)
-        if quote.total != session.quoted_total:
-            for line in lines:
-                line.save(update_fields=["unit_amount"])
-            _store_quote(session, quote)
-            changed = message(
-                type="warning",
-                code="price_change",
-                param="$.totals",
-                content="Prices changed since the last quote; review the new totals. Nothing was charged.",
-            )
-            return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[changed])
+            line.save(update_fields=["unit_amount"])
+        _store_quote(session, quote)
+        changed = message(
+            type="warning",
+            code="price_change",
+            param="$.totals",
+            content="Prices changed since the last quote; review the new totals. Nothing was charged.",
+        )
+        return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[changed])
 
-        token = VaultToken.objects.select_for_update().select_related("card").filter(id=request.token).first()
-        refusal = _token_refusal(token, session=session, total=quote.total, now=now)
-        if refusal:
-            refused = message(
+    token = VaultToken.objects.select_for_update().select_related("card").filter(id=request.token).first()
+    refusal = _token_refusal(token, session=session, total=quote.total, now=now)
+    if refusal:
+        refused = message(
+            type="error",
+            code="payment_declined",
+            param="$.payment_data.instrument.credential.token",
+            content=f"Payment token refused ({refusal}). Nothing was charged.",
+        )
+        return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[refused])
+
+    card: VaultCard = token.card
+    if faults.has(FaultKind.DECLINE) or card.behaviour == CardBehaviour.DECLINE:
+        declined = message(
+            type="error",
+            code="payment_declined",
+            param="$.payment_data",
+            content=f"The {card.brand} card ending {card.last4} was declined. Nothing was charged.",
+        )
+        return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[declined])
+    issuer_result = None
+    if faults.has(FaultKind.REQUIRES_3DS) or card.behaviour == CardBehaviour.REQUIRES_3DS:
+        if request.authentication_outcome is None:
+            # ACP: the session asks for authentication (authentication_metadata), and the complete
+            # itself answers 400 requires_3ds (api.py), with that state committed.
+            challenge = message(
+                type="error",
+                code="requires_3ds",
+                param="$.authentication_result",
+                content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
+            )
+            session = _session_answer(
+                session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[challenge]
+            )
+            session.requires_3ds = True
+            return session
+        accepted, issuer_result = _authentication_accepted(session, request)
+        if not accepted:
+            failed = message(
                 type="error",
                 code="payment_declined",
-                param="$.payment_data.instrument.credential.token",
-                content=f"Payment token refused ({refusal}). Nothing was charged.",
+                param="$.authentication_result",
+                content=(
+                    f"3-D Secure authentication did not succeed ({request.authentication_outcome}). "
+                    "Nothing was charged; authenticate again or use another card."
+                ),
             )
-            return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[refused])
+            return _session_answer(session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[failed])
 
-        card: VaultCard = token.card
-        if faults.has(FaultKind.DECLINE) or card.behaviour == CardBehaviour.DECLINE:
-            declined = message(
-                type="error",
-                code="payment_declined",
-                param="$.payment_data",
-                content=f"The {card.brand} card ending {card.last4} was declined. Nothing was charged.",
-            )
-            return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[declined])
-        issuer_result = None
-        if faults.has(FaultKind.REQUIRES_3DS) or card.behaviour == CardBehaviour.REQUIRES_3DS:
-            if request.authentication_outcome is None:
-                # ACP: the session asks for authentication (authentication_metadata), and the complete
-                # itself answers 400 requires_3ds (api.py), with that state committed.
-                challenge = message(
-                    type="error",
-                    code="requires_3ds",
-                    param="$.authentication_result",
-                    content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
-                )
-                session = _session_answer(
-                    session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[challenge]
-                )
-                session.requires_3ds = True
-                return session
-            accepted, issuer_result = _authentication_accepted(session, request)
-            if not accepted:
-                failed = message(
-                    type="error",
-                    code="payment_declined",
-                    param="$.authentication_result",
-                    content=(
-                        f"3-D Secure authentication did not succeed ({request.authentication_outcome}). "
-                        "Nothing was charged; authenticate again or use another card."
-                    ),
-                )
-                return _session_answer(session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[failed])
-
-        placed = _charge_and_place_order(session, lines, quote, token, now=now)
-        if issuer_result is not None:
-            # An issuer's result pays once: a second complete cannot reuse it.
-            issuer_result.used_at = now
-            issuer_result.save(update_fields=["used_at"])
-        return placed
+    placed = _charge_and_place_order(session, lines, quote, token, now=now)
+    if issuer_result is not None:
+        # An issuer's result pays once: a second complete cannot reuse it.
+        issuer_result.used_at = now
+        issuer_result.save(update_fields=["used_at"])
+    return placed
 
 
 def _authentication_accepted(session: CheckoutSession, request: CompleteRequest) -> tuple[bool, IssuerChallenge | None]:
@@ -763,7 +790,7 @@ def _charge_and_place_order(
     order = Order.objects.create(
         id=order_id,
         session=session,
-        customer=session.customer,
+        customer_id=session.customer_id,
         payment_token=token,
         currency=session.currency,
         total_amount=quote.total,
@@ -772,14 +799,26 @@ def _charge_and_place_order(
         permalink_url=f"{base}/orders/{order_id}",
     )
     if session.customer_id:
-        for line in lines:
-            SavedItem.objects.update_or_create(
-                customer_id=session.customer_id,
-                kind=SavedItemKind.PURCHASED,
-                product_id=line.variant.product_id,
-                defaults={"variant_id": line.variant_id, "saved_at": now},
-            )
+        # One upsert for every line (was a savepoint, a read and a write per line).
+        SavedItem.objects.bulk_create(
+            [
+                SavedItem(
+                    customer_id=session.customer_id,
+                    kind=SavedItemKind.PURCHASED,
+                    product_id=line.variant.product_id,
+                    variant_id=line.variant_id,
+                    saved_at=now,
+                )
+                for line in {line.variant.product_id: line for line in lines}.values()
+            ],
+            update_conflicts=True,
+            unique_fields=["customer", "kind", "product"],
+            update_fields=["variant", "saved_at"],
+        )
     _session_answer(session, status=CheckoutStatus.COMPLETED, extra_messages=[])
+    # A new order has no adjustments yet, and the answer shows it without reading it back.
+    order._prefetched_objects_cache = {"adjustments": []}
+    session.placed_order = order
     _webhook_enqueue(order, event_type="order_create")
     return session
 
