@@ -8,6 +8,7 @@ variants' row locks, so two sessions racing for the last unit queue up and the s
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -22,7 +23,7 @@ from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -138,8 +139,11 @@ class IdempotencyStart:
 def idempotency_begin(*, scope: str, key: str, fingerprint: str) -> IdempotencyStart:
     """Claim the key before doing the work, committed, so a concurrent duplicate sees it in flight."""
     now = timezone.now()
+    # Outside a transaction (a request) the INSERT commits on its own, in one round trip; inside one (a
+    # caller's block), a savepoint keeps a duplicate key from spoiling it.
+    claiming = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        with transaction.atomic():
+        with claiming:
             record = IdempotencyRecord.objects.create(
                 scope=scope, key=key, request_fingerprint=fingerprint, created_at=now
             )
