@@ -310,11 +310,23 @@ def _holds(flow: OrderFlow | None, claim: Claim) -> bool:
     )
 
 
-def _ensure_placing(flow: OrderFlow) -> None:
-    # Written after the spend reservation: the events of this run are in the order they happened
-    # (audit appends take no lock since #15, so the order is not needed against deadlocks any more).
+def _save_placing(flow: OrderFlow, fields: tuple[str, ...]) -> None:
+    """Save `fields` of the locked flow, moving a confirmed flow to placing in the same UPDATE.
+
+    The move is written once the local steps have run (after the spend reservation and the risk
+    assessment, in their transaction), together with the claim of the next step: one write of the
+    flow's row instead of two.
+    """
     if flow.status == FlowStatus.CONFIRMED:
-        _transition(flow, FlowStatus.PLACING, actor_type=ActorType.AGENT, data={"round": flow.confirmations})
+        _transition(
+            flow,
+            FlowStatus.PLACING,
+            actor_type=ActorType.AGENT,
+            data={"round": flow.confirmations},
+            extra_fields=fields,
+        )
+    elif fields:
+        flow.save(update_fields=[*fields, "updated_at"])
 
 
 def _step_transaction(
@@ -344,18 +356,17 @@ def _step_transaction(
         if flow.next_step in LOCAL_STEPS:
             used, name = 1, "advance"
             outcome, attempt_in_round = _run_local_steps(flow, history, rows)
-            _ensure_placing(flow)
             if outcome is not None or used >= budget:
                 FlowStep.objects.bulk_create(rows)
                 flow.step_lease_until = None
                 if outcome is None:
                     # This task had its share: the rest goes to the back of the queue.
-                    flow.save(update_fields=["next_step", "step_lease_until", "updated_at"])
+                    _save_placing(flow, ("next_step", "step_lease_until"))
                     _enqueue_advance(flow.pk)
                     return None, used, name
+                _save_placing(flow, ())
                 _apply(flow, rows[-1].name, attempt_in_round, outcome)
                 return None, used, type(outcome).__name__.lower()
-        _ensure_placing(flow)
         lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS)
         claim = _claim_remote(flow, history, rows, lease_until=lease_until, save_flow=True)
     return claim, used + 1, name
@@ -455,8 +466,6 @@ def _run_local_steps(flow: OrderFlow, history: _StepHistory, rows: list[FlowStep
     """
     while flow.next_step in LOCAL_STEPS:
         step_name = flow.next_step
-        if step_name == "score_risk":
-            _ensure_placing(flow)
         key = round_key(flow, step_name)
         attempt, attempt_in_round = history.next_attempt(step_name, key)
         compensations_register(
@@ -537,7 +546,7 @@ def _claim_remote(
     compensations_register(flow=flow, undo=_compensations_before(flow, step_name), placement_round=flow.confirmations)
     if save_flow:
         flow.step_lease_until = lease_until
-        flow.save(update_fields=["next_step", "step_lease_until", "updated_at"])
+        _save_placing(flow, ("next_step", "step_lease_until"))
     return Claim(
         flow.pk,
         step.pk,

@@ -297,7 +297,10 @@ def checkout_session_representation(session: CheckoutSession, *, now: datetime |
     )
     if body["status"] == CheckoutStatus.AUTHENTICATION_REQUIRED:
         body["authentication_metadata"] = _authentication_metadata(session)
-    order = Order.objects.filter(session_id=session.id).first() if session.status == CheckoutStatus.COMPLETED else None
+    order = None
+    if session.status == CheckoutStatus.COMPLETED:
+        # The complete that just placed it hands it on; anyone else reads it.
+        order = getattr(session, "placed_order", None) or Order.objects.filter(session_id=session.id).first()
     if order is not None:
         body["order"] = {
             "type": "order",

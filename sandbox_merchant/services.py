@@ -8,6 +8,7 @@ variants' row locks, so two sessions racing for the last unit queue up and the s
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -22,7 +23,7 @@ from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -138,8 +139,11 @@ class IdempotencyStart:
 def idempotency_begin(*, scope: str, key: str, fingerprint: str) -> IdempotencyStart:
     """Claim the key before doing the work, committed, so a concurrent duplicate sees it in flight."""
     now = timezone.now()
+    # Outside a transaction (a request) the INSERT commits on its own, in one round trip; inside one (a
+    # caller's block), a savepoint keeps a duplicate key from spoiling it.
+    claiming = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        with transaction.atomic():
+        with claiming:
             record = IdempotencyRecord.objects.create(
                 scope=scope, key=key, request_fingerprint=fingerprint, created_at=now
             )
@@ -314,13 +318,18 @@ def _session_lock(session_id: str) -> CheckoutSession:
 
 def _session_expire_if_lapsed(session_id: str) -> None:
     """Lapsed sessions are expired on first touch, in their own commit, before the change is refused."""
-    now = timezone.now()
     with transaction.atomic():
-        session = _session_lock(session_id)
-        if session.status in OPEN_CHECKOUT_STATUSES and session.expires_at <= now:
-            _session_set_status(session, CheckoutStatus.EXPIRED)
-            session.save(update_fields=["status", "updated_at"])
-            CheckoutLine.objects.filter(session=session).update(reserved_quantity=0)
+        _session_expire_locked(_session_lock(session_id), now=timezone.now())
+
+
+def _session_expire_locked(session: CheckoutSession, *, now: datetime) -> bool:
+    """Expire the locked session if it lapsed (its stock goes back); True when it did."""
+    if session.status in OPEN_CHECKOUT_STATUSES and session.expires_at <= now:
+        _session_set_status(session, CheckoutStatus.EXPIRED)
+        session.save(update_fields=["status", "updated_at"])
+        CheckoutLine.objects.filter(session=session).update(reserved_quantity=0)
+        return True
+    return False
 
 
 def _lock_variants(variant_ids: set[str]) -> dict[str, Variant]:
@@ -617,112 +626,127 @@ def _token_refusal(token: VaultToken | None, *, session: CheckoutSession, total:
 def checkout_session_complete(
     *, session_id: str, request: CompleteRequest, faults: DrawnFaults = NO_FAULTS
 ) -> CheckoutSession:
-    _session_expire_if_lapsed(session_id)
     now = timezone.now()
+    # One lock of the session: a lapsed one is expired in this transaction, which commits before the refusal.
     with transaction.atomic():
         session = _session_lock(session_id)
-        if session.status not in OPEN_CHECKOUT_STATUSES:
-            raise SessionNotOpen(f"The checkout session is {session.status}; it cannot be completed.")
-        lines = list(session.lines.select_related("variant__product"))
-        variants = _lock_variants({line.variant_id for line in lines})
+        if not _session_expire_locked(session, now=now):
+            return _session_complete_locked(session, request=request, faults=faults, now=now)
+    raise SessionNotOpen(f"The checkout session is {session.status}; it cannot be completed.")
 
-        if faults.has(FaultKind.OUT_OF_STOCK_AT_COMPLETE):
-            CheckoutLine.objects.filter(session=session).update(reserved_quantity=0)
-            vanished = [
-                message(
-                    type="error",
-                    code="out_of_stock",
-                    param=f"$.line_items[{index}]",
-                    content=f"{line.variant_id} sold out before the order could be placed; reservation released.",
-                )
-                for index, line in enumerate(lines)
-            ]
-            session.messages = [m for m in session.messages if m["code"] != "out_of_stock"]
-            return _session_answer(session, status=CheckoutStatus.NOT_READY_FOR_PAYMENT, extra_messages=vanished)
 
-        if session.status == CheckoutStatus.NOT_READY_FOR_PAYMENT:
-            # Nothing to charge yet: the session's own messages and status say what is missing.
-            return session
+def _session_complete_locked(
+    session: CheckoutSession, *, request: CompleteRequest, faults: DrawnFaults, now: datetime
+) -> CheckoutSession:
+    if session.status not in OPEN_CHECKOUT_STATUSES:
+        raise SessionNotOpen(f"The checkout session is {session.status}; it cannot be completed.")
+    lines = list(session.lines.all())
+    # The variants locked with their products in one statement (the quote and the order read both).
+    variants = {
+        variant.id: variant
+        for variant in Variant.objects.select_for_update(of=("self",))
+        .select_related("product")
+        .filter(id__in={line.variant_id for line in lines})
+        .order_by("id")
+    }
 
-        if faults.has(FaultKind.PRICE_CHANGE):
-            # The merchant really raises its price, as a live shop would between preview and order.
-            for variant in variants.values():
-                variant.price_amount = (variant.price_amount * 105 + 50) // 100
-                variant.save(update_fields=["price_amount"])
+    if faults.has(FaultKind.OUT_OF_STOCK_AT_COMPLETE):
+        CheckoutLine.objects.filter(session=session).update(reserved_quantity=0)
+        vanished = [
+            message(
+                type="error",
+                code="out_of_stock",
+                param=f"$.line_items[{index}]",
+                content=f"{line.variant_id} sold out before the order could be placed; reservation released.",
+            )
+            for index, line in enumerate(lines)
+        ]
+        session.messages = [m for m in session.messages if m["code"] != "out_of_stock"]
+        return _session_answer(session, status=CheckoutStatus.NOT_READY_FOR_PAYMENT, extra_messages=vanished)
+
+    if session.status == CheckoutStatus.NOT_READY_FOR_PAYMENT:
+        # Nothing to charge yet: the session's own messages and status say what is missing.
+        return session
+
+    if faults.has(FaultKind.PRICE_CHANGE):
+        # The merchant really raises its price, as a live shop would between preview and order.
+        for variant in variants.values():
+            variant.price_amount = (variant.price_amount * 105 + 50) // 100
+            variant.save(update_fields=["price_amount"])
+    for line in lines:
+        line.variant = variants[line.variant_id]
+        line.unit_amount = line.variant.price_amount
+    quote = _quote_session(session, lines, now=now)
+    if quote.total != session.quoted_total:
         for line in lines:
-            line.variant = variants[line.variant_id]
-            line.unit_amount = line.variant.price_amount
-        quote = _quote_session(session, lines, now=now)
-        if quote.total != session.quoted_total:
-            for line in lines:
-                line.save(update_fields=["unit_amount"])
-            _store_quote(session, quote)
-            changed = message(
-                type="warning",
-                code="price_change",
-                param="$.totals",
-                content="Prices changed since the last quote; review the new totals. Nothing was charged.",
+            line.save(update_fields=["unit_amount"])
+        _store_quote(session, quote)
+        changed = message(
+            type="warning",
+            code="price_change",
+            param="$.totals",
+            content="Prices changed since the last quote; review the new totals. Nothing was charged.",
+        )
+        return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[changed])
+
+    if faults.has(FaultKind.UNDERCHARGE_AT_COMPLETE) or faults.has(FaultKind.SUBSTITUTE_AT_COMPLETE):
+        quote = _misbehave(session, lines, faults, now=now)
+
+    token = VaultToken.objects.select_for_update().select_related("card").filter(id=request.token).first()
+    refusal = _token_refusal(token, session=session, total=quote.total, now=now)
+    if refusal:
+        refused = message(
+            type="error",
+            code="payment_declined",
+            param="$.payment_data.instrument.credential.token",
+            content=f"Payment token refused ({refusal}). Nothing was charged.",
+        )
+        return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[refused])
+
+    card: VaultCard = token.card
+    if faults.has(FaultKind.DECLINE) or card.behaviour == CardBehaviour.DECLINE:
+        declined = message(
+            type="error",
+            code="payment_declined",
+            param="$.payment_data",
+            content=f"The {card.brand} card ending {card.last4} was declined. Nothing was charged.",
+        )
+        return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[declined])
+    issuer_result = None
+    if faults.has(FaultKind.REQUIRES_3DS) or card.behaviour == CardBehaviour.REQUIRES_3DS:
+        if request.authentication_outcome is None:
+            # ACP: the session asks for authentication (authentication_metadata), and the complete
+            # itself answers 400 requires_3ds (api.py), with that state committed.
+            challenge = message(
+                type="error",
+                code="requires_3ds",
+                param="$.authentication_result",
+                content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
             )
-            return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[changed])
-
-        if faults.has(FaultKind.UNDERCHARGE_AT_COMPLETE) or faults.has(FaultKind.SUBSTITUTE_AT_COMPLETE):
-            quote = _misbehave(session, lines, faults, now=now)
-
-        token = VaultToken.objects.select_for_update().select_related("card").filter(id=request.token).first()
-        refusal = _token_refusal(token, session=session, total=quote.total, now=now)
-        if refusal:
-            refused = message(
+            session = _session_answer(
+                session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[challenge]
+            )
+            session.requires_3ds = True
+            return session
+        accepted, issuer_result = _authentication_accepted(session, request)
+        if not accepted:
+            failed = message(
                 type="error",
                 code="payment_declined",
-                param="$.payment_data.instrument.credential.token",
-                content=f"Payment token refused ({refusal}). Nothing was charged.",
+                param="$.authentication_result",
+                content=(
+                    f"3-D Secure authentication did not succeed ({request.authentication_outcome}). "
+                    "Nothing was charged; authenticate again or use another card."
+                ),
             )
-            return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[refused])
+            return _session_answer(session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[failed])
 
-        card: VaultCard = token.card
-        if faults.has(FaultKind.DECLINE) or card.behaviour == CardBehaviour.DECLINE:
-            declined = message(
-                type="error",
-                code="payment_declined",
-                param="$.payment_data",
-                content=f"The {card.brand} card ending {card.last4} was declined. Nothing was charged.",
-            )
-            return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[declined])
-        issuer_result = None
-        if faults.has(FaultKind.REQUIRES_3DS) or card.behaviour == CardBehaviour.REQUIRES_3DS:
-            if request.authentication_outcome is None:
-                # ACP: the session asks for authentication (authentication_metadata), and the complete
-                # itself answers 400 requires_3ds (api.py), with that state committed.
-                challenge = message(
-                    type="error",
-                    code="requires_3ds",
-                    param="$.authentication_result",
-                    content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
-                )
-                session = _session_answer(
-                    session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[challenge]
-                )
-                session.requires_3ds = True
-                return session
-            accepted, issuer_result = _authentication_accepted(session, request)
-            if not accepted:
-                failed = message(
-                    type="error",
-                    code="payment_declined",
-                    param="$.authentication_result",
-                    content=(
-                        f"3-D Secure authentication did not succeed ({request.authentication_outcome}). "
-                        "Nothing was charged; authenticate again or use another card."
-                    ),
-                )
-                return _session_answer(session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[failed])
-
-        placed = _charge_and_place_order(session, lines, quote, token, now=now)
-        if issuer_result is not None:
-            # An issuer's result pays once: a second complete cannot reuse it.
-            issuer_result.used_at = now
-            issuer_result.save(update_fields=["used_at"])
-        return placed
+    placed = _charge_and_place_order(session, lines, quote, token, now=now)
+    if issuer_result is not None:
+        # An issuer's result pays once: a second complete cannot reuse it.
+        issuer_result.used_at = now
+        issuer_result.save(update_fields=["used_at"])
+    return placed
 
 
 def _misbehave(session: CheckoutSession, lines: list[CheckoutLine], faults: DrawnFaults, *, now: datetime) -> Quote:
@@ -808,7 +832,7 @@ def _charge_and_place_order(
     order = Order.objects.create(
         id=order_id,
         session=session,
-        customer=session.customer,
+        customer_id=session.customer_id,
         payment_token=token,
         currency=session.currency,
         total_amount=quote.total,
@@ -817,14 +841,26 @@ def _charge_and_place_order(
         permalink_url=f"{base}/orders/{order_id}",
     )
     if session.customer_id:
-        for line in lines:
-            SavedItem.objects.update_or_create(
-                customer_id=session.customer_id,
-                kind=SavedItemKind.PURCHASED,
-                product_id=line.variant.product_id,
-                defaults={"variant_id": line.variant_id, "saved_at": now},
-            )
+        # One upsert for every line (was a savepoint, a read and a write per line).
+        SavedItem.objects.bulk_create(
+            [
+                SavedItem(
+                    customer_id=session.customer_id,
+                    kind=SavedItemKind.PURCHASED,
+                    product_id=line.variant.product_id,
+                    variant_id=line.variant_id,
+                    saved_at=now,
+                )
+                for line in {line.variant.product_id: line for line in lines}.values()
+            ],
+            update_conflicts=True,
+            unique_fields=["customer", "kind", "product"],
+            update_fields=["variant", "saved_at"],
+        )
     _session_answer(session, status=CheckoutStatus.COMPLETED, extra_messages=[])
+    # A new order has no adjustments yet, and the answer shows it without reading it back.
+    order._prefetched_objects_cache = {"adjustments": []}
+    session.placed_order = order
     _webhook_enqueue(order, event_type="order_create")
     return session
 

@@ -28,8 +28,10 @@ from ordering.services import conversation_decide, flow_confirm
 # Then (#17, rollout): the placed order's `order_placed` ExperimentEvent (the A/B report's row), one INSERT
 # in the transaction that records the placement; and one indexed EXISTS (had the customer ordered before:
 # first or repeat purchase, ordering_orders_placed_by_history_total): 54, ordering's tables 23.
-PLACED_ORDER_QUERIES = 54
-PLACED_ORDER_ORDERING_QUERIES = 23
+# Then (#15, saga3): the move to placing is written in the UPDATE that claims the first merchant step, not
+# in one of its own: 52 (measured), ordering's tables 22.
+PLACED_ORDER_QUERIES = 52
+PLACED_ORDER_ORDERING_QUERIES = 22
 PLACED_ORDER_CONSENT_QUERIES = 12
 PLACED_ORDER_AUDIT_QUERIES = 6
 PLACED_ORDER_COMMITS = 5
@@ -44,7 +46,7 @@ CONFIRM_HTTP_REQUEST_QUERIES = 8
 FLOW_CONFIRM_QUERIES = 6
 # (all queries, ordering's own) per unit, each run by itself (so each ends with a hand-over to the queue)
 UNIT_QUERIES = {
-    "local": (16, 7),
+    "local": (15, 6),
     "verify_price": (10, 6),
     "mint_token": (12, 7),
     # +2 (#17): the placed order's `order_placed` ExperimentEvent, in the transaction recording the placement,
