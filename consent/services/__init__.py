@@ -11,12 +11,3 @@ sealed later), so audit events may come before or after these services in a call
 
 Import from the module that owns a function (`from consent.services.ledger import spend_reserve`).
 """
-
-# Until every caller imports from the owning module (the next commit), the old names stay here.
-from consent.selectors import stepup_device  # noqa: F401
-from consent.services.grants import *  # noqa: F403
-from consent.services.ledger import *  # noqa: F403
-from consent.services.notices import *  # noqa: F403
-from consent.services.profile import *  # noqa: F403
-from consent.services.stepup import *  # noqa: F403
-from consent.services.wallet import *  # noqa: F403

@@ -159,7 +159,7 @@ def shop_card_add(
     """A card typed on the checkout page: into the shop's vault, then saved on our side by its reference
     through consent's own path (which asks the merchant over HTTP whether the card is this customer's)."""
     from consent.exceptions import ConsentError
-    from consent.services import payment_method_add
+    from consent.services.wallet import payment_method_add
 
     account = merchant_account_for_customer(user_id=user.pk, merchant_id=_merchant_id())
     if account is None:
