@@ -35,7 +35,7 @@ from ordering.agent import commands as c
 from ordering.agent import metrics as agent_metrics
 from ordering.agent.merchant import merchant_id_default
 from ordering.agent.policy import Policy, _replies
-from ordering.agent.tools import HANDOVER_TEXT
+from ordering.agent.tools.handover import HANDOVER_TEXT
 from ordering.agent.turn import Turn
 from ordering.errors import OrderingError
 from ordering.models import (

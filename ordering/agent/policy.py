@@ -27,7 +27,8 @@ from typing import Any
 
 from ordering.agent import commands as c
 from ordering.agent.state import MAX_QUANTITY, cart_reset
-from ordering.agent.tools import ToolCall, ToolResult, cart_released_noted
+from ordering.agent.tools import ToolCall, ToolResult
+from ordering.agent.tools.preview import cart_released_noted
 from ordering.agent.turn import Turn
 from ordering.holds import PREVIEW_BLOCKED
 from ordering.models import DecisionKind, FlowStatus
