@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from audit.services import Origin
 from consent import selectors
+from consent.activity import ACTIVITY_PAGE_MAX, ActivityEntry, activity_entry_get, activity_page
 from consent.exceptions import (
     InvalidPaymentMethod,
 )
@@ -110,7 +111,7 @@ def address_json(address) -> dict:
     }
 
 
-def activity_json(entry: selectors.ActivityEntry) -> dict:
+def activity_json(entry: ActivityEntry) -> dict:
     # Only the entry's own fields: the audit event behind it (actor, trace, data) never leaves the server.
     return {
         "id": entry.id,
@@ -507,10 +508,10 @@ class ActivityListView(ConsentAPIView):
         if before and not before.isdigit():
             raise ValidationError({"before": ["Give the sequence number of an event."]})
         try:
-            limit = min(max(int(request.query_params.get("limit", 50)), 1), selectors.ACTIVITY_PAGE_MAX)
+            limit = min(max(int(request.query_params.get("limit", 50)), 1), ACTIVITY_PAGE_MAX)
         except ValueError:
             raise ValidationError({"limit": ["Give a number between 1 and 200."]}) from None
-        entries, next_before = selectors.activity_page(
+        entries, next_before = activity_page(
             user_id=request.user.pk, before=int(before) if before else None, limit=limit
         )
         return Response({"results": [activity_json(entry) for entry in entries], "next_before": next_before})
@@ -519,4 +520,4 @@ class ActivityListView(ConsentAPIView):
 class ActivityDetailView(ConsentAPIView):
     @_doc("activity_retrieve", ActivityOut)
     def get(self, request: Request, event_id: int) -> Response:
-        return Response(activity_json(selectors.activity_entry_get(user_id=request.user.pk, event_id=event_id)))
+        return Response(activity_json(activity_entry_get(user_id=request.user.pk, event_id=event_id)))

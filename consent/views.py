@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import Origin
 from consent import selectors
+from consent.activity import activity_entry_get, activity_page
 from consent.exceptions import ConsentError
 from consent.formatting import format_money
 from consent.forms import (
@@ -170,7 +171,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         for kind in CapKind
     ]
     stepup_pending = selectors.stepup_device(user_id=user_id, confirmed=False)
-    activity, _ = selectors.activity_page(user_id=user_id, limit=ACTIVITY_ON_PAGE)
+    activity, _ = activity_page(user_id=user_id, limit=ACTIVITY_ON_PAGE)
     context = {
         "scopes": scopes,
         "history": [grant for grant in grants if grant.status != GrantStatus.ACTIVE],
@@ -402,5 +403,5 @@ def stepup_verify(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def activity_detail(request: HttpRequest, event_id: int) -> HttpResponse:
-    entry = selectors.activity_entry_get(user_id=request.user.pk, event_id=event_id)
+    entry = activity_entry_get(user_id=request.user.pk, event_id=event_id)
     return render(request, "consent/activity_detail.html", {"entry": entry})
