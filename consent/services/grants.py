@@ -17,11 +17,7 @@ from audit.models import ActorType
 from audit.services import Origin
 from config.tracing import get_trace_id
 from consent import hooks
-from consent.exceptions import (
-    CapAboveCeiling,
-    GrantNotActive,
-    InvalidGrant,
-)
+from consent.exceptions import CapAboveCeiling, GrantNotActive, InvalidGrant
 from consent.formatting import format_money
 from consent.models import (
     CapKind,

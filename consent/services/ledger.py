@@ -23,11 +23,7 @@ from consent.exceptions import (
     SpendReservationNotFound,
     SpendReservationSettled,
 )
-from consent.models import (
-    ConsentProfile,
-    SpendEntry,
-    SpendKind,
-)
+from consent.models import ConsentProfile, SpendEntry, SpendKind
 from consent.selectors import (
     spend_caps_effective,
     spend_caps_verify,
@@ -49,9 +45,6 @@ def _lock_profile(user_id: int) -> ConsentProfile:
         consent_profile_ensure(user_id=user_id)
         profile = ConsentProfile.objects.select_for_update().get(user_id=user_id)
     return profile
-
-
-# -- spend ledger --------------------------------------------------------------------------------
 
 
 def _same_reservation(existing: SpendEntry, *, user_id: int, amount: int, currency: str) -> SpendEntry:

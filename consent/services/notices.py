@@ -10,15 +10,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from consent.models import (
-    SecurityNotice,
-    SecurityNoticeKind,
-)
+from consent.models import SecurityNotice, SecurityNoticeKind
 
 logger = logging.getLogger(__name__)
-
-
-# -- security notices (e-mail to the customer) ---------------------------------------------------
 
 
 def security_notice_create(

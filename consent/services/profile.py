@@ -24,6 +24,8 @@ def consent_audit_record(
     outcome: Outcome | str = Outcome.OK,
     policy_version: str | None = None,
 ) -> None:
+    """Record a change to a customer's consent, wallet or spend in the audit log, as an event of that customer
+    (it shows in their activity log when the action is on its allow-list). Call it inside the change's transaction."""
     audit_record(
         action=action,
         actor_type=actor_type,
@@ -36,9 +38,6 @@ def consent_audit_record(
         origin=origin,
         policy_version=policy_version,
     )
-
-
-# -- profile -------------------------------------------------------------------------------------
 
 
 def consent_profile_ensure(*, user_id: int) -> ConsentProfile:

@@ -21,19 +21,12 @@ from consent.exceptions import (
     StepUpProofRequired,
     StepUpThrottled,
 )
-from consent.models import (
-    SecurityNoticeKind,
-    StepUpEnrolment,
-    StepUpVerification,
-)
+from consent.models import SecurityNoticeKind, StepUpEnrolment, StepUpVerification
 from consent.selectors import stepup_device
 from consent.services.notices import security_notice_create
 from consent.services.profile import consent_audit_record
 
 STEPUP_DEVICE_NAME = "customer step-up"
-
-
-# -- step-up -------------------------------------------------------------------------------------
 
 
 def stepup_enrol_begin(

@@ -8,10 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog_adapters.contract import Product
 from catalog_adapters.errors import MerchantError
-from consent.selectors import (
-    addresses_for_customer,
-    payment_methods_for_customer,
-)
+from consent.selectors import addresses_for_customer, payment_methods_for_customer
 from ordering.agent import merchant as shop
 from ordering.agent.state import MAX_QUANTITY, SHIPPING_OPTIONS, cart_reset
 from ordering.agent.tools.base import ToolResult, failed, merchant_failed
