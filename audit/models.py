@@ -107,9 +107,9 @@ class _WrittenWhenRead(DeferredAttribute):
         if instance is not None and self.field.attname not in instance.__dict__:
             pending = instance.__dict__.get("_audit_pending")
             if pending is not None:
-                from audit.services import _write_pending  # here: audit.services imports this module
+                from audit.services import audit_pending_flush  # here: audit.services imports this module
 
-                _write_pending(pending)
+                audit_pending_flush(pending)
                 if self.field.attname not in instance.__dict__:
                     return None  # read from another thread than its transaction's: not written yet
         return super().__get__(instance, cls)

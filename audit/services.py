@@ -394,7 +394,7 @@ def audit_record_many(events: Sequence[Mapping[str, Any]]) -> list[AuditEvent]:
 def audit_flush() -> None:
     """Write the events this connection's transaction has buffered now (they are written before its next
     query or its commit anyway; this is for code about to reach the database by other means)."""
-    _write_pending(connections[DEFAULT_DB_ALIAS])
+    audit_pending_flush(connections[DEFAULT_DB_ALIAS])
 
 
 # -- the per-transaction buffer --------------------------------------------------------------------------
@@ -469,7 +469,7 @@ def _batch_open(db: Any, batch: _Batch) -> bool:
     return any(func is marker for _, func, _ in db.run_on_commit)
 
 
-def _write_pending(db: Any) -> None:
+def audit_pending_flush(db: Any) -> None:
     """Write the connection's buffered events (one INSERT), or drop them if their transaction is gone.
 
     Only the thread that owns the connection writes: from any other thread its transaction (and so the
@@ -513,7 +513,7 @@ def _flush_before_query(execute: Any, sql: Any, params: Any, many: bool, context
         if isinstance(sql, str) and sql[:8].upper() == "ROLLBACK":
             _forget(db, batch)
         else:
-            _write_pending(db)
+            audit_pending_flush(db)
     return execute(sql, params, many, context)
 
 
@@ -537,7 +537,7 @@ def _writing_before_commit(base: type) -> type:
     if hooked is None:
 
         def commit(self: Any) -> None:
-            _write_pending(self)
+            audit_pending_flush(self)
             base.commit(self)
 
         hooked = type(base.__name__, (base,), {"commit": commit, "_audit_writes_before_commit": True})

@@ -29,7 +29,7 @@ from consent.models import (
 from consent.policies import PolicyError, policy_load, policy_versions
 from consent.policies.schema import policy_summary
 from consent.policies.services import policy_activate, policy_active_version
-from consent.services import consent_revoke
+from consent.services.grants import consent_revoke
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

@@ -17,12 +17,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import Origin
-from consent import selectors, services
+from consent import selectors
+from consent.activity import ACTIVITY_PAGE_MAX, ActivityEntry, activity_entry_get, activity_page
 from consent.exceptions import (
     InvalidPaymentMethod,
 )
 from consent.formatting import format_money
 from consent.models import CapKind, CardBrand, GrantChannel, Scope
+from consent.services import grants as grant_services
+from consent.services import stepup as stepup_services
+from consent.services import wallet as wallet_services
 
 # Field names a client might use to send raw card data; we refuse the request without echoing it.
 CARD_DATA_FIELDS = {"number", "card_number", "cardnumber", "pan", "cvc", "cvv", "cvc2", "security_code"}
@@ -107,7 +111,7 @@ def address_json(address) -> dict:
     }
 
 
-def activity_json(entry: selectors.ActivityEntry) -> dict:
+def activity_json(entry: ActivityEntry) -> dict:
     # Only the entry's own fields: the audit event behind it (actor, trace, data) never leaves the server.
     return {
         "id": entry.id,
@@ -320,7 +324,7 @@ class GrantListView(ConsentAPIView):
     @_doc("consent_grants_create", GrantOut, GrantCreateInput, 201)
     def post(self, request: Request) -> Response:
         data = _valid(GrantCreateInput, request)
-        grant = services.consent_grant(
+        grant = grant_services.consent_grant(
             user_id=request.user.pk,
             scope=data["scope"],
             expires_at=data["expires_at"],
@@ -341,7 +345,7 @@ class GrantRevokeView(ConsentAPIView):
     @_doc("consent_grant_revoke", GrantOut, RevokeInput)
     def post(self, request: Request, grant_id: int) -> Response:
         data = _valid(RevokeInput, request)
-        grant = services.consent_revoke(
+        grant = grant_services.consent_revoke(
             user_id=request.user.pk,
             grant_id=grant_id,
             via=GrantChannel.API,
@@ -361,9 +365,9 @@ class CapsView(ConsentAPIView):
         data = _valid(CapsInput, request)
         threshold = data.pop("auto_checkout_threshold", None)
         if data:
-            services.spend_caps_set(user_id=request.user.pk, caps=data, origin=self.origin(request))
+            grant_services.spend_caps_set(user_id=request.user.pk, caps=data, origin=self.origin(request))
         if threshold is not None:
-            services.auto_checkout_set(user_id=request.user.pk, threshold=threshold, origin=self.origin(request))
+            grant_services.auto_checkout_set(user_id=request.user.pk, threshold=threshold, origin=self.origin(request))
         return Response(caps_json(request.user.pk))
 
 
@@ -388,7 +392,7 @@ class PaymentMethodListView(ConsentAPIView):
                 fields={field: ["Not accepted; the shop says this."] for field in sorted(sent & MERCHANT_CARD_FIELDS)},
             )
         data = _valid(PaymentMethodInput, request)
-        method = services.payment_method_add(
+        method = wallet_services.payment_method_add(
             user_id=request.user.pk,
             merchant_id=data.get("merchant_id") or settings.DEFAULT_MERCHANT_ID,
             vault_reference=data["vault_reference"],
@@ -407,7 +411,7 @@ class PaymentMethodDetailView(ConsentAPIView):
 
     @_doc("consent_payment_method_remove", None, None, 204)
     def delete(self, request: Request, payment_method_id: int) -> Response:
-        services.payment_method_remove(
+        wallet_services.payment_method_remove(
             user_id=request.user.pk, payment_method_id=payment_method_id, origin=self.origin(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -416,7 +420,7 @@ class PaymentMethodDetailView(ConsentAPIView):
 class PaymentMethodDefaultView(ConsentAPIView):
     @_doc("consent_payment_method_make_default", PaymentMethodOut)
     def post(self, request: Request, payment_method_id: int) -> Response:
-        method = services.payment_method_set_default(
+        method = wallet_services.payment_method_set_default(
             user_id=request.user.pk, payment_method_id=payment_method_id, origin=self.origin(request)
         )
         return Response(payment_method_json(method))
@@ -431,7 +435,7 @@ class AddressListView(ConsentAPIView):
     @_doc("consent_addresses_create", AddressOut, AddressInput, 201)
     def post(self, request: Request) -> Response:
         data = _valid(AddressInput, request)
-        address = services.address_add(user_id=request.user.pk, origin=self.origin(request), **data)
+        address = wallet_services.address_add(user_id=request.user.pk, origin=self.origin(request), **data)
         return Response(address_json(address), status=status.HTTP_201_CREATED)
 
 
@@ -442,14 +446,14 @@ class AddressDetailView(ConsentAPIView):
 
     @_doc("consent_address_remove", None, None, 204)
     def delete(self, request: Request, address_id: int) -> Response:
-        services.address_remove(user_id=request.user.pk, address_id=address_id, origin=self.origin(request))
+        wallet_services.address_remove(user_id=request.user.pk, address_id=address_id, origin=self.origin(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AddressDefaultView(ConsentAPIView):
     @_doc("consent_address_make_default", AddressOut)
     def post(self, request: Request, address_id: int) -> Response:
-        address = services.address_set_default(
+        address = wallet_services.address_set_default(
             user_id=request.user.pk, address_id=address_id, origin=self.origin(request)
         )
         return Response(address_json(address))
@@ -465,7 +469,7 @@ class StepUpEnrolView(ConsentAPIView):
     @_doc("consent_stepup_enrol", StepUpEnrolOut, EnrolInput, 201)
     def post(self, request: Request) -> Response:
         proof = _valid(EnrolInput, request)
-        device = services.stepup_enrol_begin(
+        device = stepup_services.stepup_enrol_begin(
             user_id=request.user.pk,
             current_code=proof["current_code"],
             password=proof["password"],
@@ -485,7 +489,7 @@ class StepUpConfirmView(ConsentAPIView):
     @_doc("consent_stepup_confirm", StepUpOut, CodeInput)
     def post(self, request: Request) -> Response:
         code = _valid(CodeInput, request)["code"]
-        services.stepup_enrol_confirm(user_id=request.user.pk, code=code, origin=self.origin(request))
+        stepup_services.stepup_enrol_confirm(user_id=request.user.pk, code=code, origin=self.origin(request))
         return Response(stepup_json(request.user.pk))
 
 
@@ -493,7 +497,7 @@ class StepUpVerifyView(ConsentAPIView):
     @_doc("consent_stepup_verify", StepUpOut, CodeInput)
     def post(self, request: Request) -> Response:
         code = _valid(CodeInput, request)["code"]
-        services.stepup_verify(user_id=request.user.pk, code=code, origin=self.origin(request))
+        stepup_services.stepup_verify(user_id=request.user.pk, code=code, origin=self.origin(request))
         return Response(stepup_json(request.user.pk))
 
 
@@ -504,10 +508,10 @@ class ActivityListView(ConsentAPIView):
         if before and not before.isdigit():
             raise ValidationError({"before": ["Give the sequence number of an event."]})
         try:
-            limit = min(max(int(request.query_params.get("limit", 50)), 1), selectors.ACTIVITY_PAGE_MAX)
+            limit = min(max(int(request.query_params.get("limit", 50)), 1), ACTIVITY_PAGE_MAX)
         except ValueError:
             raise ValidationError({"limit": ["Give a number between 1 and 200."]}) from None
-        entries, next_before = selectors.activity_page(
+        entries, next_before = activity_page(
             user_id=request.user.pk, before=int(before) if before else None, limit=limit
         )
         return Response({"results": [activity_json(entry) for entry in entries], "next_before": next_before})
@@ -516,4 +520,4 @@ class ActivityListView(ConsentAPIView):
 class ActivityDetailView(ConsentAPIView):
     @_doc("activity_retrieve", ActivityOut)
     def get(self, request: Request, event_id: int) -> Response:
-        return Response(activity_json(selectors.activity_entry_get(user_id=request.user.pk, event_id=event_id)))
+        return Response(activity_json(activity_entry_get(user_id=request.user.pk, event_id=event_id)))

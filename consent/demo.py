@@ -19,13 +19,9 @@ from audit.models import ActorType
 from catalog_adapters.contract import StoredCard
 from consent.models import GrantChannel, Scope
 from consent.selectors import addresses_for_customer, grants_for_customer
-from consent.services import (
-    address_add,
-    consent_grant,
-    consent_profile_ensure,
-    merchant_account_link,
-    payment_method_store,
-)
+from consent.services.grants import consent_grant
+from consent.services.profile import consent_profile_ensure
+from consent.services.wallet import address_add, merchant_account_link, payment_method_store
 
 SANDBOX_MERCHANT_ID = "sandbox"
 

@@ -308,7 +308,7 @@ class StepUpEnrolment(models.Model):
     """How a pending step-up device was begun: with proof of the confirmed one it is to replace, or not.
 
     A device begun while no authenticator was set up needed no proof; it must not be confirmed over one
-    that was set up meanwhile (consent.services.stepup_enrol_confirm). Goes with its device.
+    that was set up meanwhile (consent.services.stepup.stepup_enrol_confirm). Goes with its device.
     """
 
     device = models.OneToOneField("otp_totp.TOTPDevice", on_delete=models.CASCADE, related_name="stepup_enrolment")

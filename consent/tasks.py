@@ -7,8 +7,8 @@ from celery import shared_task
 from django.conf import settings
 
 from config.celery import MAIL_TASK_OPTIONS
-from consent import services
-from consent.services import spend_release_expired
+from consent.services import notices as notice_services
+from consent.services.ledger import spend_release_expired
 
 
 @shared_task(name="consent.release_expired_reservations", acks_late=True, ignore_result=True)
@@ -20,13 +20,13 @@ def release_expired_reservations() -> int:
 @shared_task(name="consent.security_notice_send", **MAIL_TASK_OPTIONS)
 def security_notice_send(notice_id: int) -> str:
     """E-mail the customer about a change to their account (a card, an address, an authenticator)."""
-    return services.security_notice_send(notice_id=notice_id)
+    return notice_services.security_notice_send(notice_id=notice_id)
 
 
 @shared_task(name="consent.security_notices_send_pending", ignore_result=True)
 def security_notices_send_pending() -> list[int]:
     # Older than one sweep interval: younger ones may still have their own task in flight.
-    return services.security_notices_send_pending(older_than_seconds=settings.CONSENT_NOTICE_SWEEP_SECONDS)
+    return notice_services.security_notices_send_pending(older_than_seconds=settings.CONSENT_NOTICE_SWEEP_SECONDS)
 
 
 @shared_task(name="consent.policy_publish_active", ignore_result=True)

@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import Origin
-from consent import selectors, services
+from consent import selectors
+from consent.activity import activity_entry_get, activity_page
 from consent.exceptions import ConsentError
 from consent.formatting import format_money
 from consent.forms import (
@@ -33,6 +34,9 @@ from consent.forms import (
     to_minor_units,
 )
 from consent.models import CapKind, GrantChannel, GrantStatus, Scope
+from consent.services import grants as grant_services
+from consent.services import stepup as stepup_services
+from consent.services import wallet as wallet_services
 from ordering.models import FlowStatus, OrderFlow
 from ordering.money import format_money as format_order_money
 from ordering.selectors import orders_for_customer
@@ -167,7 +171,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         for kind in CapKind
     ]
     stepup_pending = selectors.stepup_device(user_id=user_id, confirmed=False)
-    activity, _ = selectors.activity_page(user_id=user_id, limit=ACTIVITY_ON_PAGE)
+    activity, _ = activity_page(user_id=user_id, limit=ACTIVITY_ON_PAGE)
     context = {
         "scopes": scopes,
         "history": [grant for grant in grants if grant.status != GrantStatus.ACTIVE],
@@ -202,7 +206,7 @@ def grant_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
     return _apply(
         request,
         "grants",
-        lambda: services.consent_revoke(
+        lambda: grant_services.consent_revoke(
             user_id=request.user.pk, grant_id=grant.pk, via=GrantChannel.SETTINGS_PAGE, origin=_origin(request)
         ),
         f"Revoked: “{grant.get_scope_display()}”. The assistant stopped at once.",
@@ -219,7 +223,7 @@ def grant_create(request: HttpRequest) -> HttpResponse:
     return _apply(
         request,
         "grants",
-        lambda: services.consent_grant(
+        lambda: grant_services.consent_grant(
             user_id=request.user.pk, scope=scope, via=GrantChannel.SETTINGS_PAGE, origin=_origin(request)
         ),
         f"Granted: “{scope.label}”.",
@@ -236,7 +240,7 @@ def caps_update(request: HttpRequest) -> HttpResponse:
     return _apply(
         request,
         "caps",
-        lambda: services.spend_caps_set(
+        lambda: grant_services.spend_caps_set(
             user_id=request.user.pk, caps=form.caps_in_minor_units(currency), origin=_origin(request)
         ),
         "Your spending caps are saved.",
@@ -254,7 +258,7 @@ def auto_checkout_update(request: HttpRequest) -> HttpResponse:
     return _apply(
         request,
         "caps",
-        lambda: services.auto_checkout_set(user_id=request.user.pk, threshold=threshold, origin=_origin(request)),
+        lambda: grant_services.auto_checkout_set(user_id=request.user.pk, threshold=threshold, origin=_origin(request)),
         "Auto-checkout threshold saved." if threshold else "The assistant will always ask you to confirm.",
     )
 
@@ -266,7 +270,7 @@ def payment_method_default(request: HttpRequest, payment_method_id: int) -> Http
     return _apply(
         request,
         "payment-methods",
-        lambda: services.payment_method_set_default(
+        lambda: wallet_services.payment_method_set_default(
             user_id=request.user.pk, payment_method_id=method.pk, origin=_origin(request)
         ),
         f"{method.masked} is now your default card.",
@@ -280,7 +284,7 @@ def payment_method_remove(request: HttpRequest, payment_method_id: int) -> HttpR
     return _apply(
         request,
         "payment-methods",
-        lambda: services.payment_method_remove(
+        lambda: wallet_services.payment_method_remove(
             user_id=request.user.pk, payment_method_id=method.pk, origin=_origin(request)
         ),
         f"{method.masked} removed.",
@@ -294,7 +298,7 @@ def payment_method_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _form_error(request, form, "payment-methods")
     try:
-        method = services.payment_method_add(
+        method = wallet_services.payment_method_add(
             user_id=request.user.pk,
             merchant_id=settings.DEFAULT_MERCHANT_ID,
             origin=_origin(request),
@@ -317,7 +321,7 @@ def address_create(request: HttpRequest) -> HttpResponse:
     return _apply(
         request,
         "addresses",
-        lambda: services.address_add(user_id=request.user.pk, origin=_origin(request), **form.cleaned_data),
+        lambda: wallet_services.address_add(user_id=request.user.pk, origin=_origin(request), **form.cleaned_data),
         f"Address “{form.cleaned_data['label']}” saved.",
     )
 
@@ -329,7 +333,9 @@ def address_default(request: HttpRequest, address_id: int) -> HttpResponse:
     return _apply(
         request,
         "addresses",
-        lambda: services.address_set_default(user_id=request.user.pk, address_id=address.pk, origin=_origin(request)),
+        lambda: wallet_services.address_set_default(
+            user_id=request.user.pk, address_id=address.pk, origin=_origin(request)
+        ),
         f"“{address.label}” is now your default address.",
     )
 
@@ -341,7 +347,7 @@ def address_remove(request: HttpRequest, address_id: int) -> HttpResponse:
     return _apply(
         request,
         "addresses",
-        lambda: services.address_remove(user_id=request.user.pk, address_id=address.pk, origin=_origin(request)),
+        lambda: wallet_services.address_remove(user_id=request.user.pk, address_id=address.pk, origin=_origin(request)),
         f"Address “{address.label}” removed.",
     )
 
@@ -355,7 +361,9 @@ def stepup_enrol(request: HttpRequest) -> HttpResponse:
     return _apply(
         request,
         "step-up",
-        lambda: services.stepup_enrol_begin(user_id=request.user.pk, origin=_origin(request), **form.cleaned_data),
+        lambda: stepup_services.stepup_enrol_begin(
+            user_id=request.user.pk, origin=_origin(request), **form.cleaned_data
+        ),
         "Scan the QR code with your authenticator app, then enter the code it shows.",
     )
 
@@ -369,7 +377,7 @@ def stepup_confirm(request: HttpRequest) -> HttpResponse:
     return _apply(
         request,
         "step-up",
-        lambda: services.stepup_enrol_confirm(
+        lambda: stepup_services.stepup_enrol_confirm(
             user_id=request.user.pk, code=form.cleaned_data["code"], origin=_origin(request)
         ),
         "Your authenticator app is set up. When the assistant asks, verify with a new code from it.",
@@ -385,7 +393,7 @@ def stepup_verify(request: HttpRequest) -> HttpResponse:
     return _apply(
         request,
         "step-up",
-        lambda: services.stepup_verify(
+        lambda: stepup_services.stepup_verify(
             user_id=request.user.pk, code=form.cleaned_data["code"], origin=_origin(request)
         ),
         f"Thanks, you are verified for the next {selectors.stepup_window_minutes()} minutes.",
@@ -395,5 +403,5 @@ def stepup_verify(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def activity_detail(request: HttpRequest, event_id: int) -> HttpResponse:
-    entry = selectors.activity_entry_get(user_id=request.user.pk, event_id=event_id)
+    entry = activity_entry_get(user_id=request.user.pk, event_id=event_id)
     return render(request, "consent/activity_detail.html", {"entry": entry})

@@ -8,7 +8,7 @@ task (`ordering.tasks.merchant_order_event_apply`, by event id) calls `merchant_
   see `OrderFlow`'s docstring);
 - every completed `refund` or `cancellation` adjustment, once per adjustment id, adds to
   `refunded_amount` (never past the charged total) and gives the money back to the spend caps
-  (`consent.services.spend_refund`, once per adjustment id, never past what was committed);
+  (`consent.services.ledger.spend_refund`, once per adjustment id, never past what was committed);
 - growth of the `amount_refunded` total that no adjustment explains counts as a refund of the difference;
 - a cancellation the shop reports without a money adjustment gives the rest of the charge back
   (a canceled order is no spend);
@@ -36,7 +36,7 @@ from catalog_adapters.errors import MerchantError
 from catalog_adapters.models import MerchantWebhookEvent, WebhookOutcome
 from catalog_adapters.selectors import webhook_event_order, webhook_event_order_data
 from catalog_adapters.services import webhook_event_mark_processed
-from consent.services import spend_refund
+from consent.services.ledger import spend_refund
 from ordering.models import FlowOrderAdjustment, FlowStatus, MessageRole, OrderFlow
 from ordering.money import format_money
 from ordering.saga import spend_reference

@@ -48,7 +48,7 @@ from config.tracing import get_trace_id
 from consent.exceptions import ConsentDenied, ConsentError, SpendReservationSettled
 from consent.models import Scope
 from consent.selectors import consent_require, spend_reservation_unsettled, stepup_verified_within
-from consent.services import spend_commit, spend_release, spend_reserve
+from consent.services.ledger import spend_commit, spend_release, spend_reserve
 from escalations.models import EscalationReason
 from escalations.services import escalation_open
 from ordering import metrics

@@ -34,8 +34,8 @@ from consent.selectors import SavedDetails
 from ordering.agent import commands as c
 from ordering.agent import metrics as agent_metrics
 from ordering.agent.merchant import merchant_id_default
-from ordering.agent.policy import Policy, _replies
-from ordering.agent.tools import HANDOVER_TEXT
+from ordering.agent.policy import Policy, quick_replies
+from ordering.agent.tools.handover import HANDOVER_TEXT
 from ordering.agent.turn import Turn
 from ordering.errors import OrderingError
 from ordering.models import (
@@ -133,7 +133,8 @@ def _answer_if_silent(turn: Turn) -> None:
         error=why,
     )
     turn.say(
-        NO_ANSWER_TEXT, data={"kind": "no_answer", "quick_replies": _replies(["Show my order", "Talk to a person"])}
+        NO_ANSWER_TEXT,
+        data={"kind": "no_answer", "quick_replies": quick_replies(["Show my order", "Talk to a person"])},
     )
 
 

@@ -27,7 +27,8 @@ from typing import Any
 
 from ordering.agent import commands as c
 from ordering.agent.state import MAX_QUANTITY, cart_reset
-from ordering.agent.tools import ToolCall, ToolResult, cart_released_noted
+from ordering.agent.tools import ToolCall, ToolResult
+from ordering.agent.tools.preview import cart_released_noted
 from ordering.agent.turn import Turn
 from ordering.holds import PREVIEW_BLOCKED
 from ordering.models import DecisionKind, FlowStatus
@@ -66,7 +67,8 @@ _INFO = (c.Search, c.ProductQuestion, c.ListPromotions, c.OrderStatus, c.Help, c
 def _say_question(turn: Turn, pending: dict, text: str) -> None:
     """Say `text` as a question, with the open question's options as quick replies."""
     turn.say(
-        text, data={"kind": "question", "quick_replies": _replies([o["label"] for o in pending.get("options", [])])}
+        text,
+        data={"kind": "question", "quick_replies": quick_replies([o["label"] for o in pending.get("options", [])])},
     )
 
 
@@ -144,7 +146,7 @@ class Policy:
             turn.say(
                 f"I'm not sure which {slot} you want: {_or_list(values)}. Nothing changed; tell me the one you "
                 'want, or name each item separately (e.g. "add one in orange").',
-                data={"kind": "question", "quick_replies": _replies(values)},
+                data={"kind": "question", "quick_replies": quick_replies(values)},
             )
             return
         if not turn.state.get("pending"):
@@ -204,7 +206,7 @@ class Policy:
         turn.say(
             f"Your order{number} is already with the shop, so I can't change it here. I can ask the shop to cancel "
             'it ("cancel my last order"), and then order what you want.',
-            data={"kind": "info", "quick_replies": _replies(["Cancel my last order"])},
+            data={"kind": "info", "quick_replies": quick_replies(["Cancel my last order"])},
         )
         return True
 
@@ -248,7 +250,7 @@ class Policy:
         elif self.changed and not turn.state["cart"] and not turn.messages_said():
             turn.say("Your cart is empty now; nothing will be ordered.")
         if not turn.messages_said():
-            turn.say(HELP_TEXT, data={"kind": "help", "quick_replies": _replies(HELP_EXAMPLES)})
+            turn.say(HELP_TEXT, data={"kind": "help", "quick_replies": quick_replies(HELP_EXAMPLES)})
 
     # -- tools ----------------------------------------------------------------------------------
 
@@ -728,7 +730,7 @@ class Policy:
         text = f'I couldn\'t find "{words}" in the shop.'
         if close:
             text += f" The closest I have: {_or_list(close)}."
-        turn.say(text, data={"kind": "not_found", "quick_replies": _replies(close)})
+        turn.say(text, data={"kind": "not_found", "quick_replies": quick_replies(close)})
 
     def _product(self, turn: Turn, product_id: str) -> dict | None:
         if product_id not in self.products:
@@ -1129,7 +1131,7 @@ class Policy:
             turn.say("You have no personal promotion codes right now.")
             return
         listed = "; ".join(f"{p['code']} ({p['description']})" if p["description"] else p["code"] for p in promotions)
-        turn.say(f"Your promotions: {listed}.", data={"kind": "info", "quick_replies": _replies(
+        turn.say(f"Your promotions: {listed}.", data={"kind": "info", "quick_replies": quick_replies(
             [f"Use {p['code']}" for p in promotions[:4]])})  # fmt: skip
 
     def _revive_cart(self, turn: Turn) -> None:
@@ -1164,7 +1166,7 @@ class Policy:
                 + (f"Your saved cards: {_or_list(names)}." if saved else
                    "You have no other saved card; add one on your settings page."),
                 data={"kind": "question",
-                      "quick_replies": _replies([f"Pay with the card ending {card['last4']}" for card in saved])},
+                      "quick_replies": quick_replies([f"Pay with the card ending {card['last4']}" for card in saved])},
             )  # fmt: skip
             return
         arguments = {"last4": command.last4} if command.last4 else {"brand": command.brand or ""}
@@ -1179,8 +1181,8 @@ class Policy:
                 endings = _or_list([f"ending {card['last4']}" for card in matching])
                 turn.say(
                     f"You have {len(matching)} {kind}: {endings}. Which one should I use?",
-                    data={"kind": "question", "quick_replies": _replies([f"Pay with the card ending {card['last4']}"
-                                                                          for card in matching])},
+                    data={"kind": "question", "quick_replies": quick_replies(
+                        [f"Pay with the card ending {card['last4']}" for card in matching])},
                 )  # fmt: skip
                 return
             saved = result.data.get("saved") or []
@@ -1188,8 +1190,8 @@ class Policy:
             turn.say(
                 "I don't have a saved card like that. " + (f"Your saved cards: {_or_list(cards)}." if cards else
                  "You have no saved cards; add one on your settings page."),
-                data={"kind": "question", "quick_replies": _replies([f"Pay with the card ending {s['last4']}"
-                                                                      for s in saved])},
+                data={"kind": "question", "quick_replies": quick_replies(
+                    [f"Pay with the card ending {s['last4']}" for s in saved])},
             )  # fmt: skip
             return
         if not turn.state["cart"]:
@@ -1205,7 +1207,7 @@ class Policy:
             turn.say(
                 f'You have no saved address called "{_said_as(turn.customer_text, command.label)}". '
                 f"Your saved addresses: {_or_list(labels) or 'none'}. You can add one on your settings page.",
-                data={"kind": "question", "quick_replies": _replies([f"Ship to {label}" for label in labels])},
+                data={"kind": "question", "quick_replies": quick_replies([f"Ship to {label}" for label in labels])},
             )
             return
         if not turn.state["cart"]:
@@ -1262,7 +1264,7 @@ class Policy:
         if len(candidates) > 1:
             options = [{"value": cand["product_id"], "label": cand["title"]} for cand in candidates[:6]]
             turn.say(f"Which one do you mean: {_or_list([o['label'] for o in options])}?",
-                     data={"kind": "info", "quick_replies": _replies([o["label"] for o in options])})  # fmt: skip
+                     data={"kind": "info", "quick_replies": quick_replies([o["label"] for o in options])})  # fmt: skip
             turn.state["last_shown"] = options
             turn.state["topic"] = None
             turn.save_state()
@@ -1319,21 +1321,21 @@ class Policy:
         )
         if not result.ok:
             turn.say(result.error or "The shop did not cancel it; a specialist can help.",
-                     data={"kind": "info", "quick_replies": _replies(["Talk to a person"])})  # fmt: skip
+                     data={"kind": "info", "quick_replies": quick_replies(["Talk to a person"])})  # fmt: skip
 
     def _do_greet(self, turn: Turn, command: c.Command) -> None:
         turn.say("Hi! What would you like to order today?",
-                 data={"kind": "help", "quick_replies": _replies(HELP_EXAMPLES)})  # fmt: skip
+                 data={"kind": "help", "quick_replies": quick_replies(HELP_EXAMPLES)})  # fmt: skip
 
     def _do_help(self, turn: Turn, command: c.Command) -> None:
-        turn.say(HELP_TEXT, data={"kind": "help", "quick_replies": _replies(HELP_EXAMPLES)})
+        turn.say(HELP_TEXT, data={"kind": "help", "quick_replies": quick_replies(HELP_EXAMPLES)})
 
     def _do_out_of_scope(self, turn: Turn, command: c.OutOfScope) -> None:
         text = OUT_OF_SCOPE_TEXT
         if command.topic.startswith("brand not carried:"):
             brand = command.topic.split(":", 1)[1].strip().title()
             text = f"The shop doesn't carry {brand}. I can show you what it has, e.g. its running shoes or sneakers."
-        turn.say(text, data={"kind": "out_of_scope", "quick_replies": _replies(HELP_EXAMPLES)})
+        turn.say(text, data={"kind": "out_of_scope", "quick_replies": quick_replies(HELP_EXAMPLES)})
 
     def _do_thanks(self, turn: Turn, command: c.Command) -> None:
         flow = turn.cart_flow()
@@ -1364,7 +1366,7 @@ class Policy:
         else:
             text += " I can find products, build your cart and place orders after you confirm a preview."
         turn.record_decision(DecisionKind.CLARIFICATION, "not_understood", rationale=f'"{words}" was not understood')
-        turn.say(text, data={"kind": "not_understood", "quick_replies": _replies(
+        turn.say(text, data={"kind": "not_understood", "quick_replies": quick_replies(
             ["Show my order"] if flow is not None else list(HELP_EXAMPLES))})  # fmt: skip
 
 
@@ -1422,7 +1424,7 @@ def command_words(command: c.Search) -> str:
     return " ".join(parts)
 
 
-def _replies(labels: list[str] | tuple[str, ...]) -> list[dict[str, str]]:
+def quick_replies(labels: list[str] | tuple[str, ...]) -> list[dict[str, str]]:
     return [{"label": label, "text": label} for label in list(dict.fromkeys(labels))[:MAX_QUICK_REPLIES] if label]
 
 

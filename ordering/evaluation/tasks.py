@@ -13,7 +13,7 @@ The task format (see `corpus/tasks.yaml` for ~100 examples):
       category: correction
       customer: alice                      # alice | bob (the demo customers)
       setup:                               # optional, applied before the first turn
-        caps: {per_order: 10000}           #   spend caps in minor units (consent.services.spend_caps_set)
+        caps: {per_order: 10000}           #   spend caps in minor units (consent.services.grants.spend_caps_set)
         auto_checkout: 5000                #   orders under this skip the confirm step
         revoke: [place_orders]             #   grants revoked before the conversation
         stock: {var_blue_runner_42: 2}     #   units on hand at the sandbox
@@ -525,11 +525,7 @@ def customer_prepare(*, customer: str, setup: dict[str, Any]) -> Any:
     from audit.models import ActorType
     from consent.demo import DEMO_CUSTOMERS, demo_wallet_give
     from consent.models import ConsentGrant, GrantChannel, MerchantAccount
-    from consent.services import (
-        auto_checkout_set,
-        consent_revoke,
-        spend_caps_set,
-    )
+    from consent.services.grants import auto_checkout_set, consent_revoke, spend_caps_set
 
     spec = DEMO_CUSTOMERS[customer]
     MerchantAccount.objects.filter(merchant_id=MERCHANT_ID, customer_ref=spec["customer_ref"]).delete()

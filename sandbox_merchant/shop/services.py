@@ -77,7 +77,7 @@ class CheckoutBusy(ShopError):
     """Another "Place order" for this checkout is talking to the merchant right now."""
 
 
-def _merchant_id() -> str:
+def shop_merchant_id() -> str:
     return settings.DEFAULT_MERCHANT_ID
 
 
@@ -159,9 +159,9 @@ def shop_card_add(
     """A card typed on the checkout page: into the shop's vault, then saved on our side by its reference
     through consent's own path (which asks the merchant over HTTP whether the card is this customer's)."""
     from consent.exceptions import ConsentError
-    from consent.services import payment_method_add
+    from consent.services.wallet import payment_method_add
 
-    account = merchant_account_for_customer(user_id=user.pk, merchant_id=_merchant_id())
+    account = merchant_account_for_customer(user_id=user.pk, merchant_id=shop_merchant_id())
     if account is None:
         raise ShopError("Your account is not linked to the shop yet, so it cannot take a card for you.")
     card = test_card_vault(
@@ -169,7 +169,7 @@ def shop_card_add(
     )
     try:
         return payment_method_add(
-            user_id=user.pk, merchant_id=_merchant_id(), vault_reference=card.reference, origin=origin
+            user_id=user.pk, merchant_id=shop_merchant_id(), vault_reference=card.reference, origin=origin
         )
     except ConsentError as error:
         raise ShopError(error.message) from None
@@ -190,7 +190,7 @@ def checkout_open(*, user: Any, session: Any) -> ShopCheckout:
     checkout = checkout_for_session(user=user, session=session)
     if checkout is not None and checkout.status != ShopCheckoutStatus.PLACED:
         return checkout
-    account = merchant_account_for_customer(user_id=user.pk, merchant_id=_merchant_id())
+    account = merchant_account_for_customer(user_id=user.pk, merchant_id=shop_merchant_id())
     if account is None:
         raise ShopError("Your account is not linked to the shop yet, so it cannot take an order from you.")
     with transaction.atomic():
@@ -247,8 +247,8 @@ def _unavailable(error: MerchantError) -> ShopError:
 
 def checkout_sync(*, checkout: ShopCheckout, user: Any, lines: list[dict], fulfillment: dict) -> CheckoutSession:
     """The merchant's session for this cart and address: created, updated when they changed, else read."""
-    merchant = get_merchant(_merchant_id())
-    account = merchant_account_for_customer(user_id=user.pk, merchant_id=_merchant_id())
+    merchant = get_merchant(shop_merchant_id())
+    account = merchant_account_for_customer(user_id=user.pk, merchant_id=shop_merchant_id())
     email = (account.email if account else "") or user.email
     try:
         session = None
@@ -398,7 +398,7 @@ def checkout_place(
             return checkout
         raise CheckoutBusy("Your order is being placed. This page shows it as soon as the shop confirms it.")
     checkout.refresh_from_db()
-    merchant = get_merchant(_merchant_id())
+    merchant = get_merchant(shop_merchant_id())
     attempt = checkout.attempt
     try:
         session = merchant.checkout.get(session_id=checkout.checkout_session_id)
@@ -419,7 +419,7 @@ def checkout_place(
             allowance=Allowance(
                 max_amount=total,
                 checkout_session_id=session.id,
-                merchant_id=_merchant_id(),
+                merchant_id=shop_merchant_id(),
                 expires_at=timezone.now() + timedelta(minutes=TOKEN_MINUTES),
             ),
             operation_id=f"shop-{checkout.key}-token-{attempt}",

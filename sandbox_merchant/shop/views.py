@@ -113,7 +113,7 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Your cart is empty: add something from the shop first.")
         return HttpResponseRedirect(reverse("shop-cart"))
     addresses = list(addresses_for_customer(user_id=request.user.pk))
-    cards = list(payment_methods_for_customer(user_id=request.user.pk).filter(merchant_id=services._merchant_id()))
+    cards = list(payment_methods_for_customer(user_id=request.user.pk).filter(merchant_id=services.shop_merchant_id()))
     context: dict = {"addresses": addresses, "cards": cards, "session": None, "cart": _cart_view_lines(lines)}
     try:
         checkout = services.checkout_open(user=request.user, session=request.session)

@@ -30,7 +30,7 @@ from audit.models import AuditEvent, AuditSeal
 from audit.selectors import audit_chain_verify
 from audit.services import audit_record, audit_seal
 from consent.models import ConsentGrant, GrantChannel, GrantStatus, Scope
-from consent.services import consent_grant, consent_revoke
+from consent.services.grants import consent_grant, consent_revoke
 from tests.support.services import PROJECT_DIR, CeleryWorker, child_env
 
 pytestmark = pytest.mark.postgres

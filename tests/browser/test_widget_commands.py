@@ -10,7 +10,7 @@ import json
 import pytest
 
 from catalog_adapters.registry import get_merchant
-from ordering.agent.tools import product_card
+from ordering.agent.tools.catalog import product_card
 from ordering.models import FlowStatus, MessageRole, OrderFlow
 from ordering.services import conversation_post
 from tests.browser.conftest import TIMEOUT_MS, Storefront, in_thread, screenshot

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from catalog_adapters.registry import get_merchant
-from ordering.agent.tools import product_card
+from ordering.agent.tools.catalog import product_card
 from ordering.evaluation.sandbox_control import SandboxOrder
 from ordering.models import ConversationRating, FlowStatus, MessageRole, OrderFlow
 from ordering.services import conversation_post, conversation_staff_reply
@@ -131,7 +131,7 @@ def test_a_3ds_payment_is_handed_to_a_specialist_whose_reply_appears_in_the_widg
 
 def test_product_cards_show_picture_title_variant_and_price_and_text_is_never_markup(shop, live_server, chromium):
     # The deterministic parser goes straight to the preview; the LLM path shows products as cards.
-    # These are the agent's own cards (ordering.agent.tools.product_card) for real catalog products.
+    # These are the agent's own cards (ordering.agent.tools.catalog.product_card) for real catalog products.
     store = Storefront(chromium.new_page(), live_server.url)
     store.sign_in("alice")
     store.open_chat()

@@ -48,7 +48,7 @@ def vault(sandbox_merchant, settings):
     """The sandbox merchant on a live socket as the default merchant, and a way to link a user to one of
     its customers (cus_alice has pm_alice_visa, pm_alice_decline, pm_alice_3ds; cus_bob has pm_bob_visa)."""
     from catalog_adapters.registry import get_merchant, reset_merchants
-    from consent.services import merchant_account_link
+    from consent.services.wallet import merchant_account_link
 
     settings.MERCHANTS = {
         **settings.MERCHANTS,

@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from audit.models import ActorType
 from catalog_adapters.contract import StoredCard
 from consent.models import GrantChannel, Scope
-from consent.services import address_add, consent_grant, payment_method_store
+from consent.services.grants import consent_grant
+from consent.services.wallet import address_add, payment_method_store
 
 PASSWORD = "correct-horse-battery-9"
 

@@ -18,9 +18,9 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from consent.activity import ACTIVITY_ACTIONS, activity_entry
 from consent.formatting import format_money
-from consent.selectors import ACTIVITY_ACTIONS, activity_entry
-from consent.services import consent_grant, spend_caps_set
+from consent.services.grants import consent_grant, spend_caps_set
 from escalations.models import Escalation
 from escalations.services import escalation_cancel_flow, escalation_reply
 from ordering.agent.tools import ToolCall

@@ -244,7 +244,7 @@ def test_the_consent_api_is_fully_described_in_the_openapi_schema(db):
 
 
 def test_caps_show_used_spend_per_window_and_for_a_named_chat_session(alice_api, alice):
-    from consent.services import spend_reserve
+    from consent.services.ledger import spend_reserve
 
     spend_reserve(user_id=alice.pk, amount=7_110, currency="USD", flow_reference="f1", chat_session_reference="chat-9")
 

@@ -9,19 +9,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
 from audit.selectors import audit_events_for_customer
-from consent.services import (
+from consent.services.grants import auto_checkout_set, consent_revoke, spend_caps_set
+from consent.services.ledger import spend_commit, spend_release, spend_reserve
+from consent.services.stepup import stepup_enrol_begin, stepup_enrol_confirm
+from consent.services.wallet import (
     address_remove,
     address_set_default,
-    auto_checkout_set,
-    consent_revoke,
     payment_method_remove,
     payment_method_set_default,
-    spend_caps_set,
-    spend_commit,
-    spend_release,
-    spend_reserve,
-    stepup_enrol_begin,
-    stepup_enrol_confirm,
 )
 from tests.consent.factories import address, card, grant
 from tests.consent.test_stepup import code_for

@@ -7,7 +7,12 @@ from __future__ import annotations
 import pytest
 
 from consent.models import Address, PaymentMethod
-from consent.services import address_remove, address_set_default, payment_method_remove, payment_method_set_default
+from consent.services.wallet import (
+    address_remove,
+    address_set_default,
+    payment_method_remove,
+    payment_method_set_default,
+)
 from tests.consent.factories import address, card
 
 KINDS = {

@@ -13,7 +13,7 @@ from consent import hooks
 from consent.exceptions import ConsentExpired, ConsentMissing, ConsentRevoked, InvalidGrant
 from consent.models import ConsentGrant, GrantChannel, GrantStatus, Scope
 from consent.selectors import consent_allows, consent_require
-from consent.services import consent_revoke
+from consent.services.grants import consent_revoke
 from tests.consent.factories import grant
 
 

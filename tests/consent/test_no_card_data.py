@@ -12,7 +12,9 @@ from django.db import models
 
 from config.logging import JsonFormatter
 from consent.models import PaymentMethod
-from consent.services import consent_revoke, payment_method_add, spend_commit, spend_reserve
+from consent.services.grants import consent_revoke
+from consent.services.ledger import spend_commit, spend_reserve
+from consent.services.wallet import payment_method_add
 from tests.consent.factories import address, card, grant
 
 # Names that mean "card data" wherever they appear.

@@ -11,7 +11,7 @@ from django.db import connections
 from audit.models import AuditEvent
 from consent.exceptions import PaymentMethodNotAtMerchant
 from consent.models import PaymentMethod
-from consent.services import payment_method_add
+from consent.services.wallet import payment_method_add
 from sandbox_merchant.models import VaultCard
 
 pytestmark = pytest.mark.postgres

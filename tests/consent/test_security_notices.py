@@ -14,7 +14,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from consent import tasks
 from consent.demo import consent_demo_seed
 from consent.models import SecurityNotice
-from consent.services import address_add, stepup_enrol_begin, stepup_enrol_confirm
+from consent.services.stepup import stepup_enrol_begin, stepup_enrol_confirm
+from consent.services.wallet import address_add
 from tests.consent.factories import address
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("eager_tasks")]

@@ -11,7 +11,7 @@ from audit.models import AuditEvent
 from consent.exceptions import ConsentRevoked
 from consent.models import ConsentGrant, GrantStatus, PaymentMethod, Scope
 from consent.selectors import consent_require
-from consent.services import spend_caps_set
+from consent.services.grants import spend_caps_set
 from tests.consent.factories import PASSWORD, address, card, grant
 
 

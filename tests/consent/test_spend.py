@@ -19,13 +19,8 @@ from consent.exceptions import (
 )
 from consent.models import SpendEntry, SpendKind
 from consent.selectors import spend_used
-from consent.services import (
-    spend_caps_set,
-    spend_commit,
-    spend_release,
-    spend_release_expired,
-    spend_reserve,
-)
+from consent.services.grants import spend_caps_set
+from consent.services.ledger import spend_commit, spend_release, spend_release_expired, spend_reserve
 from consent.tasks import release_expired_reservations
 from tests.consent.factories import UserFactory
 

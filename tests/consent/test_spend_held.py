@@ -19,7 +19,8 @@ from consent import hooks
 from consent.exceptions import SpendCapExceeded
 from consent.models import SpendEntry, SpendKind
 from consent.selectors import spend_used
-from consent.services import spend_caps_set, spend_commit, spend_release, spend_release_expired, spend_reserve
+from consent.services.grants import spend_caps_set
+from consent.services.ledger import spend_commit, spend_release, spend_release_expired, spend_reserve
 from ordering.handlers import spend_reservations_of_placing_flows
 from ordering.models import FlowStatus, FlowStep, OrderFlow
 from ordering.saga import Placed, _placed, spend_reference

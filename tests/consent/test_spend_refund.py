@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from consent.models import SpendEntry, SpendKind
 from consent.selectors import spend_used
-from consent.services import spend_commit, spend_refund, spend_release, spend_reserve
+from consent.services.ledger import spend_commit, spend_refund, spend_release, spend_reserve
 
 
 def charge(user, amount: int, ref: str, session: str = "chat-1") -> None:

@@ -15,7 +15,7 @@ from audit.models import AuditEvent
 from consent.exceptions import StepUpInvalidCode, StepUpNotEnrolled
 from consent.models import StepUpVerification
 from consent.selectors import stepup_verified_within
-from consent.services import stepup_enrol_begin, stepup_enrol_confirm, stepup_verify
+from consent.services.stepup import stepup_enrol_begin, stepup_enrol_confirm, stepup_verify
 
 
 def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:
@@ -278,13 +278,13 @@ def test_an_unproven_enrolment_racing_the_customers_confirmation_cannot_replace_
     # the only thing added is a pause at the check, to hold the other thread exactly inside that window.
     from django.db import connections
 
-    from consent import services
     from consent.exceptions import StepUpProofRequired
+    from consent.services import stepup as stepup_services
 
     stepup_enrol_begin(user_id=alice.pk)
     hers = TOTPDevice.objects.get(user=alice)
     checked, her_app_confirmed = threading.Event(), threading.Event()
-    real_stepup_device = services.stepup_device
+    real_stepup_device = stepup_services.stepup_device
 
     def stepup_device_pausing_the_other_thread(*, user_id, confirmed=True):
         found = real_stepup_device(user_id=user_id, confirmed=confirmed)
@@ -293,7 +293,7 @@ def test_an_unproven_enrolment_racing_the_customers_confirmation_cannot_replace_
             her_app_confirmed.wait(30)
         return found
 
-    monkeypatch.setattr(services, "stepup_device", stepup_device_pausing_the_other_thread)
+    monkeypatch.setattr(stepup_services, "stepup_device", stepup_device_pausing_the_other_thread)
     outcome: dict[str, object] = {}
 
     def other_begins() -> None:

@@ -55,8 +55,8 @@ def alice_http(shop, live_server) -> requests.Session:  # noqa: F811
 @pytest.fixture
 def real_ids(shop, alice_http, live_server) -> dict[str, list]:  # noqa: F811
     """Ids of alice's own things, for the path parameters to hit now and then."""
+    from consent.activity import activity_page
     from consent.models import Address, ConsentGrant, PaymentMethod
-    from consent.selectors import activity_page
 
     api = f"{live_server.url}/api/v1"
     conversation = alice_http.post(f"{api}/conversations/", json={}, timeout=30).json()["id"]

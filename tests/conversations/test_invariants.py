@@ -12,7 +12,7 @@ import pytest
 
 from consent.models import Scope
 from consent.selectors import grants_for_customer
-from consent.services import consent_revoke, spend_caps_set
+from consent.services.grants import consent_revoke, spend_caps_set
 from ordering.models import FlowStatus, OrderFlow
 from tests.support.llm_server import ScriptedLLM, offline_brain, scripted, tool_calls
 from tests.support.merchant_state import checkout_session, merchant_order, merchant_order_count, only_order
@@ -248,7 +248,7 @@ def test_invariant_3_card_and_address_named_are_applied_or_refused(shop, chat, g
 
 
 def test_invariant_4_auto_checkout_never_places_an_order_over_a_cap(shop, chat, generator):
-    from consent.services import auto_checkout_set
+    from consent.services.grants import auto_checkout_set
 
     auto_checkout_set(user_id=shop.alice.pk, threshold=5000)
     spend_caps_set(user_id=shop.alice.pk, caps={"per_day": 1000})  # $10 a day: even a small order is over it

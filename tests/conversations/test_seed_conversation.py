@@ -113,7 +113,7 @@ def test_seed_conversation_with_a_size_question_and_a_typed_yes_is_placed(shop, 
 
 
 def test_my_usual_under_the_auto_checkout_amount_is_placed_without_asking_and_says_so(shop, chat):
-    from consent.services import auto_checkout_set
+    from consent.services.grants import auto_checkout_set
 
     # given alice lets orders under $50.00 skip the confirmation
     auto_checkout_set(user_id=shop.alice.pk, threshold=5000)

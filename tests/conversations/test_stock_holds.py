@@ -19,7 +19,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from consent.services import spend_caps_set
+from consent.services.grants import spend_caps_set
 from ordering import tasks
 from ordering.holds import (
     EXPIRED_CONFIRM_TEXT,

@@ -60,7 +60,7 @@ def _assert_error_shape(response, status: int, error: str | None = None) -> dict
 
 def test_revoking_a_grant_with_a_body_that_is_not_an_object_is_a_400_not_a_500(browser, alice):
     from consent.models import GrantChannel, Scope
-    from consent.services import consent_grant
+    from consent.services.grants import consent_grant
 
     grant = consent_grant(user_id=alice.pk, scope=Scope.PLACE_ORDERS, via=GrantChannel.API)
     url = f"/api/v1/consent/grants/{grant.pk}/revoke/"

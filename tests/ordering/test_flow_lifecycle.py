@@ -10,7 +10,7 @@ from django.db import connections
 from audit.models import AuditEvent
 from consent.models import Scope, SpendEntry
 from consent.selectors import grants_for_customer
-from consent.services import consent_revoke
+from consent.services.grants import consent_revoke
 from escalations.models import Escalation
 from ordering import saga
 from ordering.errors import FlowNotConfirmable, InvalidFlowTransition, StalePreview

@@ -10,7 +10,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from consent.models import Address, PaymentMethod
-from consent.services import address_add, payment_method_add, stepup_enrol_begin, stepup_enrol_confirm, stepup_verify
+from consent.services.stepup import stepup_enrol_begin, stepup_enrol_confirm, stepup_verify
+from consent.services.wallet import address_add, payment_method_add
 from ordering.models import FlowStatus, OrderFlow
 from ordering.risk import ALLOW, REVIEW, STEP_UP, risk_assess
 from ordering.services import flow_confirm, flow_resume_after_step_up

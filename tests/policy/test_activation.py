@@ -14,7 +14,7 @@ from consent.models import PolicyActivation
 from consent.policies import active_policy
 from consent.policies.services import policy_activate, policy_active_version
 from consent.selectors import auto_checkout_ceiling, spend_cap_ceilings
-from consent.services import spend_reserve
+from consent.services.ledger import spend_reserve
 from escalations.models import Escalation
 from ordering.models import FlowStatus, OrderFlow
 from ordering.risk import ALLOW, REVIEW, risk_assess

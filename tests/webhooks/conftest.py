@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from consent.services import spend_commit, spend_reserve
+from consent.services.ledger import spend_commit, spend_reserve
 from ordering.models import ConfirmationChannel, FlowStatus, OrderFlow
 from ordering.saga import spend_reference
 from ordering.services import conversation_start

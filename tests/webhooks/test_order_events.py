@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from catalog_adapters.models import MerchantWebhookEvent, WebhookOutcome
+from consent.activity import activity_page
 from consent.models import SpendEntry, SpendKind
-from consent.selectors import activity_page, spend_used
+from consent.selectors import spend_used
 from ordering.models import FlowOrderAdjustment, FlowStatus, Message, OrderFlow
 from tests.support.acp_schema import example
 from tests.webhooks.conftest import adjustment, order_event

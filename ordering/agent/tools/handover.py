@@ -1,0 +1,41 @@
+"""The hand-over tool: a person takes the conversation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from escalations.models import EscalationReason
+from escalations.services import escalation_open
+from ordering.agent import metrics as agent_metrics
+from ordering.agent.tools.base import ToolResult
+from ordering.services import conversation_mark_escalated
+
+if TYPE_CHECKING:
+    from ordering.agent.turn import Turn
+
+
+HANDOVER_TEXT = "A specialist has this conversation now and will answer you here."
+
+
+def hand_over(turn: Turn, args: dict) -> ToolResult:
+    reason = EscalationReason(args["reason"])
+    flow = turn.cart_flow()
+    with transaction.atomic():
+        escalation = escalation_open(
+            reason=reason,
+            customer_id=turn.customer_id,
+            conversation_id=turn.conversation.pk,
+            detail=(args.get("detail") or "")[:500],
+            actor_type="agent",
+        )
+        conversation_mark_escalated(conversation_id=turn.conversation.pk)
+    turn.conversation.refresh_from_db(fields=["status"])
+    agent_metrics.handovers.labels(reason=reason.value).inc()
+    return ToolResult(
+        ok=True,
+        data={"escalation_id": escalation.pk, "reason": reason.value, "flow_id": str(flow.pk) if flow else None},
+        say=HANDOVER_TEXT,
+        message_data={"kind": "handed_over", "reason": reason.value},
+    )

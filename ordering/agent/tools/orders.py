@@ -1,0 +1,172 @@
+"""Order tools: the status of the customer's orders, canceling a cart or an order not placed yet, and canceling
+a placed order at the shop (after the customer's yes)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from catalog_adapters.errors import MerchantError
+from catalog_adapters.registry import get_merchant
+from ordering.agent.state import cart_reset
+from ordering.agent.tools.base import ToolResult, failed, merchant_failed
+from ordering.agent.tools.preview import cart_released_noted
+from ordering.errors import FlowNotConfirmable, OrderingError
+from ordering.models import FlowStatus, OrderFlow
+from ordering.money import format_money
+from ordering.selectors import order_latest_for_customer, orders_for_customer
+from ordering.services import flow_cancel, flow_order_cancel
+
+if TYPE_CHECKING:
+    from ordering.agent.turn import Turn
+
+
+_STATUS_WORDS = {
+    FlowStatus.DRAFT: "is a cart, not ordered yet",
+    FlowStatus.PREVIEWED: "is waiting for your confirmation",
+    FlowStatus.CONFIRMED: "is confirmed and about to be placed",
+    FlowStatus.PLACING: "is being placed with the shop",
+    FlowStatus.PLACED: "is placed",
+    FlowStatus.REQUIRES_ACTION: "needs a verification before it can go through",
+    FlowStatus.FAILED: "did not go through; nothing was charged",
+    FlowStatus.COMPENSATING: "did not go through; I am undoing what was started",
+    FlowStatus.COMPENSATED: "did not go through; everything was undone",
+    FlowStatus.ESCALATED: "is with a specialist",
+    FlowStatus.CANCELED: "was canceled",
+    FlowStatus.EXPIRED: "expired before it was confirmed",
+}
+
+
+def _flow_for(turn: Turn, which: str) -> OrderFlow | None:
+    """The order a customer means: this conversation's cart, else their latest order of any conversation."""
+    if which == "current":
+        flow = turn.cart_flow()
+        if flow is not None:
+            return flow
+    return order_latest_for_customer(customer_id=turn.customer_id) or (
+        OrderFlow.objects.filter(conversation=turn.conversation).order_by("-created_at").first()
+    )
+
+
+def _merchant_order_status(flow: OrderFlow) -> str:
+    """The shop's own word on a placed order (shipped, canceled…), when it answers."""
+    if not flow.merchant_order_id:
+        return ""
+    try:
+        order = get_merchant(flow.merchant_id).orders.get(order_id=flow.merchant_order_id)
+    except MerchantError:
+        return ""
+    return str(getattr(order, "status", "") or "")
+
+
+def _order_line(flow: OrderFlow) -> str:
+    preview = flow.preview or {}
+    items = ", ".join(f"{line['quantity']}x {line['title']}" for line in preview.get("lines", [])[:5]) or "your order"
+    total = f" ({format_money(flow.total_amount, flow.currency)})" if flow.total_amount is not None else ""
+    words = _STATUS_WORDS.get(flow.status, flow.status)
+    text = f"{items}{total} {words}"
+    if flow.merchant_order_id:
+        shop_status = _merchant_order_status(flow)
+        text += f"; the shop's order number is {flow.merchant_order_id}"
+        if shop_status and shop_status not in ("confirmed", "created", "placed"):
+            text += f" and the shop says it is {shop_status.replace('_', ' ')}"
+    return text
+
+
+def order_status(turn: Turn, args: dict) -> ToolResult:
+    which = args.get("which", "last")
+    if which == "all":
+        flows = list(orders_for_customer(customer_id=turn.customer_id, limit=5))
+        if not flows:
+            return ToolResult(ok=True, data={"orders": []}, say="You have no orders yet.")
+        said = (
+            "Your latest orders: "
+            + "; ".join(f"{flow.confirmed_at:%b %d}: {_order_line(flow)}" for flow in flows)
+            + "."
+        )
+        return ToolResult(
+            ok=True,
+            data={"orders": [{"flow_id": str(f.pk), "status": f.status} for f in flows]},
+            say=said,
+            message_data={"kind": "order_history"},
+        )
+    flow = _flow_for(turn, which)
+    if flow is None:
+        return ToolResult(ok=True, data={"flow": None}, say="You have no orders yet.")
+    return ToolResult(
+        ok=True,
+        data={"flow_id": str(flow.pk), "status": flow.status, "merchant_order_id": flow.merchant_order_id},
+        say=f"Your order: {_order_line(flow)}.",
+        message_data={"kind": "flow_status", "flow_id": str(flow.pk), "status": flow.status},
+    )
+
+
+def cancel_order(turn: Turn, args: dict) -> ToolResult:
+    if args.get("which", "current") == "current" and turn.state["cart"] and turn.cart_flow() is None:
+        cart_released_noted(turn)
+    if args.get("which", "current") == "current" and turn.state["cart"] and not turn.state["flow_id"]:
+        # A cart whose hold was released already: nothing is held or ordered, only the lines go.
+        cart_reset(turn.state)
+        turn.save_state()
+        return ToolResult(
+            ok=True,
+            data={"flow_id": None, "status": "canceled"},
+            say="Canceled. Nothing was ordered or charged, and the items are released.",
+            message_data={"kind": "flow_canceled"},
+        )
+    flow = _flow_for(turn, args.get("which", "current"))
+    if flow is None:
+        return failed("There is no order to cancel.")
+    if flow.status == FlowStatus.PLACED:
+        # A placed order is canceled at the shop only after the customer says yes to this very order.
+        return ToolResult(
+            ok=True,
+            data={"flow_id": str(flow.pk), "status": flow.status, "needs_confirmation": True},
+            say=f"Your order {_order_line(flow)}. Should I ask the shop to cancel it? Reply yes to cancel it.",
+            message_data={"kind": "question", "flow_id": str(flow.pk)},
+        )
+    if flow.status == FlowStatus.CANCELED:
+        return ToolResult(ok=True, data={"status": flow.status}, say="That order was already canceled.")
+    try:
+        flow = flow_cancel(
+            flow_id=flow.pk,
+            actor_type="customer",
+            actor_id=turn.customer_id,
+            reason="customer_canceled",
+            customer_id=turn.customer_id,
+        )
+    except (FlowNotConfirmable, OrderingError) as error:
+        return failed(error.message, status=flow.status)
+    if str(flow.pk) == turn.state.get("flow_id"):
+        cart_reset(turn.state)
+        turn.save_state()
+    return ToolResult(
+        ok=True,
+        data={"flow_id": str(flow.pk), "status": flow.status},
+        say="Canceled. Nothing was ordered or charged, and the items are released.",
+        message_data={"kind": "flow_canceled", "flow_id": str(flow.pk)},
+    )
+
+
+def cancel_placed_order(turn: Turn, args: dict) -> ToolResult:
+    """Cancel a placed order at the shop; the policy calls it only after the customer's explicit yes."""
+    flow = OrderFlow.objects.filter(pk=args["flow_id"], customer_id=turn.customer_id).first()
+    if flow is None:
+        return failed("There is no such order.")
+    try:
+        status = flow_order_cancel(flow_id=flow.pk, customer_id=turn.customer_id)
+    except MerchantError as error:
+        return merchant_failed(error)
+    except OrderingError as error:
+        return failed(error.message)
+    if status in ("canceled", "refunded"):
+        say = f"Done: the shop canceled order {flow.merchant_order_id}" + (
+            " and refunded it." if status == "refunded" else "; your refund follows from the shop."
+        )
+    else:
+        say = f"I asked the shop to cancel order {flow.merchant_order_id}; it says the order is {status}."
+    return ToolResult(
+        ok=True,
+        data={"flow_id": str(flow.pk), "merchant_status": status},
+        say=say,
+        message_data={"kind": "order_canceled", "flow_id": str(flow.pk)},
+    )
