@@ -176,7 +176,7 @@ def _code(device: TOTPDevice, steps_ahead: int = 0) -> str:
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=steps_ahead):06d}"
 
 
-def _journey(record: Recorder, alice_api: APIClient, shop, settings) -> None:  # noqa: F811, PLR0915
+def _journey(record: Recorder, alice_api: APIClient, shop, settings) -> None:  # noqa: F811
     call = record.call
     api = "/api/v1"
 
@@ -194,7 +194,9 @@ def _journey(record: Recorder, alice_api: APIClient, shop, settings) -> None:  #
     preview_hash = turn["pending_confirmation"]["preview_hash"]
     call(alice_api, "POST", f"{conversation}/confirm/", {"preview_hash": "0" * 64, "decision": "confirm"}, expect=409)
     call(alice_api, "POST", f"{conversation}/confirm/", {"preview_hash": "no", "decision": "confirm"}, expect=400)
-    call(alice_api, "POST", f"{conversation}/confirm/", {"preview_hash": preview_hash, "decision": "decline"}, expect=200)
+    call(
+        alice_api, "POST", f"{conversation}/confirm/", {"preview_hash": preview_hash, "decision": "decline"}, expect=200
+    )
     again = call(alice_api, "POST", f"{conversation}/messages/", {"text": BUY}, expect=202)
     preview_hash = again["pending_confirmation"]["preview_hash"]
     flow = call(
@@ -237,8 +239,14 @@ def _journey(record: Recorder, alice_api: APIClient, shop, settings) -> None:  #
         alice_api,
         "POST",
         f"{api}/consent/addresses/",
-        {"label": "Office", "recipient": "Alice", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345",
-         "country": "US"},
+        {
+            "label": "Office",
+            "recipient": "Alice",
+            "line1": "1 Main St",
+            "city": "Springfield",
+            "postal_code": "12345",
+            "country": "US",
+        },
         expect=201,
     )
     call(alice_api, "POST", f"{api}/consent/addresses/", {"label": "Nowhere"}, expect=400)
@@ -287,7 +295,9 @@ def _journey(record: Recorder, alice_api: APIClient, shop, settings) -> None:  #
     call(alice_api, "POST", f"{api}/conversations/", expect=429)
     call(alice_api, "POST", f"{conversation}/messages/", {"text": "hello"}, expect=202)
     call(alice_api, "POST", f"{conversation}/messages/", {"text": "hello"}, expect=429)
-    call(alice_api, "POST", f"{conversation}/confirm/", {"preview_hash": preview_hash, "decision": "confirm"}, expect=429)
+    call(
+        alice_api, "POST", f"{conversation}/confirm/", {"preview_hash": preview_hash, "decision": "confirm"}, expect=429
+    )
 
 
 def test_every_answer_of_every_operation_matches_the_schema(shop, settings):  # noqa: F811
