@@ -1,15 +1,17 @@
-"""The conversation API's JSON: input serializers, the representations, and their schema for /api/schema/."""
+"""The conversation API's JSON: the input serializers, and the output serializers that are both the schema of each
+response (/api/schema/) and what renders it (`config.api_contract.render`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from rest_framework import serializers
 
 from ordering.agent.commands import CommandError, command_from_dict
-from ordering.models import Message, MessageRole, OrderFlow
-from ordering.selectors import preview_public, preview_public_from
+from ordering.models import ConversationTurn, Message, MessageRole, OrderFlow, TurnStatus
+from ordering.selectors import preview_public, preview_public_from, turn_messages
 
 
 def message_max_chars() -> int:
@@ -54,90 +56,11 @@ class RatingInput(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
-# -- representations ---------------------------------------------------------------------------------
-
-
-def message_json(message: Message) -> dict[str, Any]:
-    data = message.data or {}
-    return {
-        "id": message.pk,
-        "role": message.role,
-        "text": message.text,
-        "created_at": message.created_at,
-        "kind": data.get("kind", ""),
-        "cards": data.get("cards", []),
-        # The saga's re-preview messages carry the internal preview; the API always answers the public shape.
-        "preview": preview_public_from(data.get("preview"), data.get("preview_hash", "")),
-        "flow_id": data.get("flow_id"),
-        # What the widget offers after a failure (another card, the shop's checkout page, a person).
-        "options": [option for option in data.get("options", []) if isinstance(option, str)],
-        "merchant_order_id": data.get("merchant_order_id"),
-        # Chips for the answer: each posts its `text` (and its `command`, when it has one) as the customer.
-        "quick_replies": [reply for reply in data.get("quick_replies", []) if isinstance(reply, dict)],
-        # On a preview: what each line may be changed to from the card (quantity, size, colour, remove).
-        "cart_edit": [line for line in data.get("cart_edit", []) if isinstance(line, dict)],
-        # A link the customer follows (the bank's 3-D Secure check): only our own paths, with a label.
-        "link": _site_link(data.get("link")),
-    }
-
-
-def _site_link(link: Any) -> dict[str, str] | None:
-    if not isinstance(link, dict):
-        return None
-    url, label = link.get("url"), link.get("label")
-    if not (isinstance(url, str) and isinstance(label, str) and url.startswith("/") and not url.startswith("//")):
-        return None
-    return {"url": url, "label": label}
-
-
-def flow_brief_json(flow: OrderFlow) -> dict[str, Any]:
-    return {
-        "id": str(flow.pk),
-        "status": flow.status,
-        "merchant_order_id": flow.merchant_order_id,
-        "failure_code": flow.failure_code,
-        "updated_at": flow.updated_at,
-        # Which preview the customer confirmed: only that one shows the order's progress, earlier
-        # (superseded) previews of the same flow say they were replaced.
-        "confirmed_preview_hash": flow.confirmed_hash or None,
-    }
-
-
-def flow_json(flow: OrderFlow) -> dict[str, Any]:
-    return {
-        **flow_brief_json(flow),
-        "conversation_id": str(flow.conversation_id),
-        "created_at": flow.created_at,
-        "placed_at": flow.placed_at,
-        "confirmed_via": flow.confirmed_via,
-        "total": flow.total_amount,
-        "currency": flow.currency,
-        "preview": preview_public(flow),
-        "steps": [
-            {
-                "name": step.name,
-                "status": step.status,
-                "attempt": step.attempt,
-                "is_compensation": step.is_compensation,
-                "started_at": step.started_at,
-                "finished_at": step.finished_at,
-                "error_class": step.error_class,
-            }
-            for step in flow.steps.all()[:100]
-        ],
-    }
-
-
-# -- schema ------------------------------------------------------------------------------------------
-
-
-class OrderingErrorOut(serializers.Serializer):
-    error = serializers.CharField()
-    message = serializers.CharField()
-    checkout_url = serializers.CharField(
-        required=False,
-        help_text="assistant_not_available, assistant_paused, rollout_limit: the shop's own checkout page",
-    )
+# -- output: each serializer is both the schema of its shape (/api/schema/) and what renders it ------------
+#
+# Views answer `config.api_contract.render(<Serializer>, <object>)`. A `to_representation` below only gathers
+# the values of the declared fields from the domain object; the fields decide the shape (names, types,
+# nullability), and an undeclared key never reaches the client.
 
 
 class CardOut(serializers.Serializer):
@@ -218,6 +141,31 @@ class MessageOut(serializers.Serializer):
     cart_edit = CartEditLineOut(many=True)
     link = LinkOut(allow_null=True, help_text="A page of this site to open, e.g. the bank's payment verification.")
 
+    def to_representation(self, instance: Message) -> dict[str, Any]:
+        data = instance.data or {}
+        return super().to_representation(
+            {
+                "id": instance.pk,
+                "role": instance.role,
+                "text": instance.text,
+                "created_at": instance.created_at,
+                "kind": data.get("kind", ""),
+                "cards": data.get("cards", []),
+                # The saga's re-preview messages carry the internal preview; the API always answers the public one.
+                "preview": preview_public_from(data.get("preview"), data.get("preview_hash", "")),
+                "flow_id": data.get("flow_id"),
+                # What the widget offers after a failure (another card, the shop's checkout page, a person).
+                "options": [option for option in data.get("options", []) if isinstance(option, str)],
+                "merchant_order_id": data.get("merchant_order_id"),
+                # Chips for the answer: each posts its `text` (and its `command`, when it has one) as the customer.
+                "quick_replies": [reply for reply in data.get("quick_replies", []) if isinstance(reply, dict)],
+                # On a preview: what each line may be changed to from the card (quantity, size, colour, remove).
+                "cart_edit": [line for line in data.get("cart_edit", []) if isinstance(line, dict)],
+                # A link the customer follows (the bank's 3-D Secure check): only our own paths, with a label.
+                "link": _site_link(data.get("link")),
+            }
+        )
+
 
 class PendingConfirmationOut(serializers.Serializer):
     flow_id = serializers.CharField()
@@ -233,6 +181,9 @@ class FlowBriefOut(serializers.Serializer):
     failure_code = serializers.CharField()
     updated_at = serializers.DateTimeField()
     confirmed_preview_hash = serializers.CharField(allow_null=True, help_text="The preview the customer confirmed.")
+
+    def to_representation(self, instance: OrderFlow) -> dict[str, Any]:
+        return super().to_representation(_flow_brief(instance))
 
 
 class FlowStepOut(serializers.Serializer):
@@ -254,6 +205,22 @@ class FlowOut(FlowBriefOut):
     currency = serializers.CharField()
     preview = PreviewOut(allow_null=True)
     steps = FlowStepOut(many=True)
+
+    def to_representation(self, instance: OrderFlow) -> dict[str, Any]:
+        return serializers.Serializer.to_representation(
+            self,
+            {
+                **_flow_brief(instance),
+                "conversation_id": instance.conversation_id,
+                "created_at": instance.created_at,
+                "placed_at": instance.placed_at,
+                "confirmed_via": instance.confirmed_via,
+                "total": instance.total_amount,
+                "currency": instance.currency,
+                "preview": preview_public(instance),
+                "steps": instance.steps.all()[:100],
+            },
+        )
 
 
 class OrderingAvailabilityOut(serializers.Serializer):
@@ -289,9 +256,26 @@ class TurnRefOut(serializers.Serializer):
 
 
 class TurnOut(serializers.Serializer):
+    """The one body of a turn (the message POST's 202 and the turn url's 200): its status and url, its messages,
+    and the pending confirmation as it stood when the turn finished."""
+
     turn = TurnRefOut()
     messages = MessageOut(many=True, help_text="The customer's message, plus the answers once the turn is done.")
     pending_confirmation = PendingConfirmationOut(allow_null=True, help_text="As after the turn; null until done.")
+
+    def to_representation(self, instance: ConversationTurn) -> dict[str, Any]:
+        finished = instance.status == TurnStatus.DONE
+        return super().to_representation(
+            {
+                "turn": {
+                    "id": instance.pk,
+                    "status": instance.status,
+                    "url": reverse("api-conversation-turn", args=[instance.conversation_id, instance.pk]),
+                },
+                "messages": turn_messages(turn=instance),
+                "pending_confirmation": (instance.response or {}).get("pending_confirmation") if finished else None,
+            }
+        )
 
 
 class EventsOut(serializers.Serializer):
@@ -310,3 +294,28 @@ class DeclinedOut(serializers.Serializer):
 class RatingOut(serializers.Serializer):
     score = serializers.IntegerField()
     comment = serializers.CharField()
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _site_link(link: Any) -> dict[str, str] | None:
+    if not isinstance(link, dict):
+        return None
+    url, label = link.get("url"), link.get("label")
+    if not (isinstance(url, str) and isinstance(label, str) and url.startswith("/") and not url.startswith("//")):
+        return None
+    return {"url": url, "label": label}
+
+
+def _flow_brief(flow: OrderFlow) -> dict[str, Any]:
+    return {
+        "id": flow.pk,
+        "status": flow.status,
+        "merchant_order_id": flow.merchant_order_id,
+        "failure_code": flow.failure_code,
+        "updated_at": flow.updated_at,
+        # Which preview the customer confirmed: only that one shows the order's progress, earlier
+        # (superseded) previews of the same flow say they were replaced.
+        "confirmed_preview_hash": flow.confirmed_hash or None,
+    }
