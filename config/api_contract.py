@@ -12,9 +12,18 @@ request and thread; it must not be given a request context (ours read none).
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from rest_framework import serializers
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """A moment as the API has always written it: ISO 8601 in UTC ("…Z"), whatever TIME_ZONE is (DRF's own field
+    would convert to TIME_ZONE; the database and `timezone.now()` give UTC)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(default_timezone=UTC, **kwargs)
 
 
 class ErrorOut(serializers.Serializer):

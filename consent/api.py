@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import Origin
-from config.api_contract import ERRORS, render
+from config.api_contract import ERRORS, UTCDateTimeField, render
 from consent import selectors, services
 from consent.exceptions import (
     InvalidPaymentMethod,
@@ -157,10 +157,10 @@ class GrantOut(serializers.Serializer):
     scope = serializers.ChoiceField(choices=Scope.choices)
     scope_label = serializers.CharField()
     status = serializers.ChoiceField(choices=["active", "expired", "revoked", "superseded"])
-    granted_at = serializers.DateTimeField()
+    granted_at = UTCDateTimeField()
     granted_via = serializers.CharField()
-    expires_at = serializers.DateTimeField(allow_null=True)
-    ended_at = serializers.DateTimeField(allow_null=True)
+    expires_at = UTCDateTimeField(allow_null=True)
+    ended_at = UTCDateTimeField(allow_null=True)
     revocable = serializers.BooleanField()
 
     def to_representation(self, instance: ConsentGrant) -> dict:
@@ -218,7 +218,7 @@ class AddressOut(AddressInput):
 class StepUpOut(serializers.Serializer):
     enrolled = serializers.BooleanField()
     enrolment_pending = serializers.BooleanField()
-    last_verified_at = serializers.DateTimeField(allow_null=True)
+    last_verified_at = UTCDateTimeField(allow_null=True)
     window_minutes = serializers.IntegerField()
     verified_within_window = serializers.BooleanField()
 
@@ -231,7 +231,7 @@ class StepUpEnrolOut(StepUpOut):
 class ActivityOut(serializers.Serializer):
     id = serializers.IntegerField()
     sequence = serializers.IntegerField()
-    at = serializers.DateTimeField()
+    at = UTCDateTimeField()
     kind = serializers.CharField(help_text="A stable name of what happened: order_placed, card_declined, …")
     text = serializers.CharField(help_text="What happened, in plain words.")
     amount = serializers.IntegerField(allow_null=True, help_text="Minor units.")

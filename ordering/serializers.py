@@ -9,6 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
+from config.api_contract import UTCDateTimeField
 from ordering.agent.commands import CommandError, command_from_dict
 from ordering.models import ConversationTurn, Message, MessageRole, OrderFlow, TurnStatus
 from ordering.selectors import preview_public, preview_public_from, turn_messages
@@ -99,7 +100,7 @@ class PreviewOut(serializers.Serializer):
     currency = serializers.CharField()
     ship_to = serializers.CharField(help_text="Masked: the address label and city.")
     payment = PaymentOut()
-    expires_at = serializers.DateTimeField(allow_null=True)
+    expires_at = UTCDateTimeField(allow_null=True)
     preview_hash = serializers.CharField()
 
 
@@ -130,7 +131,7 @@ class MessageOut(serializers.Serializer):
     id = serializers.IntegerField()
     role = serializers.ChoiceField(choices=MessageRole.choices)
     text = serializers.CharField()
-    created_at = serializers.DateTimeField()
+    created_at = UTCDateTimeField()
     kind = serializers.CharField(help_text="greeting, question, preview, flow_placed, flow_failed, handed_over, …")
     cards = CardOut(many=True)
     preview = PreviewOut(allow_null=True)
@@ -179,7 +180,7 @@ class FlowBriefOut(serializers.Serializer):
     status = serializers.CharField(help_text="draft, previewed, confirmed, placing, placed, requires_action, failed, …")
     merchant_order_id = serializers.CharField()
     failure_code = serializers.CharField()
-    updated_at = serializers.DateTimeField()
+    updated_at = UTCDateTimeField()
     confirmed_preview_hash = serializers.CharField(allow_null=True, help_text="The preview the customer confirmed.")
 
     def to_representation(self, instance: OrderFlow) -> dict[str, Any]:
@@ -191,15 +192,15 @@ class FlowStepOut(serializers.Serializer):
     status = serializers.CharField()
     attempt = serializers.IntegerField()
     is_compensation = serializers.BooleanField()
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
+    started_at = UTCDateTimeField()
+    finished_at = UTCDateTimeField(allow_null=True)
     error_class = serializers.CharField()
 
 
 class FlowOut(FlowBriefOut):
     conversation_id = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    placed_at = serializers.DateTimeField(allow_null=True)
+    created_at = UTCDateTimeField()
+    placed_at = UTCDateTimeField(allow_null=True)
     confirmed_via = serializers.CharField()
     total = serializers.IntegerField(allow_null=True)
     currency = serializers.CharField()
