@@ -26,9 +26,10 @@ class UTCDateTimeField(serializers.DateTimeField):
         super().__init__(default_timezone=UTC, **kwargs)
 
 
+# What config.api.api_exception_handler and config.error_views answer; the docstring below is the schema's text.
 class ErrorOut(serializers.Serializer):
-    """Every error of the API (config.api.api_exception_handler, config.error_views): `error` is a stable code,
-    `message` a sentence for a person; an error adds its own details (docs/conversation-api.md, "Errors")."""
+    """Every error of the API: `error` is a stable code, `message` a sentence for a person; an error adds its own
+    details (docs/conversation-api.md, "Errors")."""
 
     error = serializers.CharField()
     message = serializers.CharField()
