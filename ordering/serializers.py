@@ -9,7 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
-from config.api_contract import UTCDateTimeField
+from config.api_contract import StoredJSONOut, UTCDateTimeField
 from ordering.agent.commands import CommandError, command_from_dict
 from ordering.models import ConversationTurn, Message, MessageRole, OrderFlow, TurnStatus
 from ordering.selectors import preview_public, preview_public_from, turn_messages
@@ -64,7 +64,7 @@ class RatingInput(serializers.Serializer):
 # nullability), and an undeclared key never reaches the client.
 
 
-class CardOut(serializers.Serializer):
+class CardOut(StoredJSONOut):
     type = serializers.CharField()
     product_id = serializers.CharField()
     title = serializers.CharField()
@@ -75,7 +75,7 @@ class CardOut(serializers.Serializer):
     variant = serializers.CharField()
 
 
-class PreviewLineOut(serializers.Serializer):
+class PreviewLineOut(StoredJSONOut):
     product_id = serializers.CharField()
     title = serializers.CharField()
     variant = serializers.CharField()
@@ -84,12 +84,12 @@ class PreviewLineOut(serializers.Serializer):
     total = serializers.IntegerField()
 
 
-class PaymentOut(serializers.Serializer):
+class PaymentOut(StoredJSONOut):
     brand = serializers.CharField()
     last4 = serializers.CharField()
 
 
-class PreviewOut(serializers.Serializer):
+class PreviewOut(StoredJSONOut):
     lines = PreviewLineOut(many=True)
     subtotal = serializers.IntegerField()
     discount = serializers.IntegerField()
@@ -104,13 +104,13 @@ class PreviewOut(serializers.Serializer):
     preview_hash = serializers.CharField()
 
 
-class QuickReplyOut(serializers.Serializer):
+class QuickReplyOut(StoredJSONOut):
     label = serializers.CharField()
     text = serializers.CharField(help_text="Posted as the customer's message when chosen.")
     command = serializers.JSONField(required=False, help_text="A structured command posted with the text.")
 
 
-class CartEditLineOut(serializers.Serializer):
+class CartEditLineOut(StoredJSONOut):
     variant_id = serializers.CharField()
     product_id = serializers.CharField()
     title = serializers.CharField()
@@ -122,7 +122,7 @@ class CartEditLineOut(serializers.Serializer):
     colours = serializers.ListField(child=serializers.CharField(), help_text="Colours in stock in this size.")
 
 
-class LinkOut(serializers.Serializer):
+class LinkOut(StoredJSONOut):
     url = serializers.CharField(help_text="A path on this site.")
     label = serializers.CharField()
 
@@ -168,7 +168,7 @@ class MessageOut(serializers.Serializer):
         )
 
 
-class PendingConfirmationOut(serializers.Serializer):
+class PendingConfirmationOut(StoredJSONOut):
     flow_id = serializers.CharField()
     preview_hash = serializers.CharField()
     text = serializers.CharField()

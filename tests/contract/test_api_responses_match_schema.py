@@ -380,3 +380,26 @@ def test_the_check_finds_an_undocumented_field_a_missing_one_a_wrong_type_and_an
     assert contract.problems("POST", url, 418, {"error": "teapot", "message": "no"}) != []
     assert contract.problems("GET", "/api/v1/flows/x/", 200, {"id": "x"}) != []
     assert contract.problems("GET", f"/api/v1/conversations/{uuid.uuid4()}/", 404, {"error": "not_found"}) != []
+
+
+def test_a_message_stored_before_a_key_existed_renders_without_it_and_undeclared_keys_never_leave():
+    from django.utils import timezone
+
+    from config.api_contract import render
+    from ordering.models import Message
+    from ordering.serializers import MessageOut
+
+    card = {"type": "product", "product_id": "prod_1", "title": "Blue Runner", "image_url": None, "price": 100}
+    message = Message(
+        pk=7,
+        role="assistant",
+        text="Here it is",
+        created_at=timezone.now(),
+        data={"kind": "products", "cards": [{**card, "internal_score": 0.9}], "quick_replies": [{"label": "Yes"}]},
+    )
+
+    rendered = render(MessageOut, message)
+
+    assert rendered["cards"] == [card]  # currency, price_display, variant: not written then, left out now
+    assert rendered["quick_replies"] == [{"label": "Yes"}]
+    assert rendered["created_at"].endswith("Z")
