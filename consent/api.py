@@ -9,7 +9,7 @@ CSRF (DRF's SessionAuthentication). Domain errors become HTTP answers in one pla
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -17,13 +17,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import Origin
+from config.api_contract import ERRORS, UTCDateTimeField, render
 from consent import selectors
 from consent.activity import ACTIVITY_PAGE_MAX, ActivityEntry, activity_entry_get, activity_page
 from consent.exceptions import (
     InvalidPaymentMethod,
 )
 from consent.formatting import format_money
-from consent.models import CapKind, CardBrand, GrantChannel, Scope
+from consent.models import CapKind, CardBrand, ConsentGrant, GrantChannel, Scope
 from consent.services import grants as grant_services
 from consent.services import stepup as stepup_services
 from consent.services import wallet as wallet_services
@@ -39,25 +40,10 @@ class ConsentAPIView(APIView):
         return Origin.from_request(request, channel="api")
 
 
-# -- representations -----------------------------------------------------------------------------
+# -- values (what the output serializers below render) ---------------------------------------------------
 
 
-def grant_json(grant) -> dict:
-    effective = selectors.grant_effective_status(grant)
-    return {
-        "id": grant.pk,
-        "scope": grant.scope,
-        "scope_label": grant.get_scope_display(),
-        "status": effective,
-        "granted_at": grant.granted_at,
-        "granted_via": grant.granted_via,
-        "expires_at": grant.expires_at,
-        "ended_at": grant.ended_at,
-        "revocable": grant.status == "active",
-    }
-
-
-def caps_json(user_id: int, chat_session_reference: str = "") -> dict:
+def _caps(user_id: int, chat_session_reference: str = "") -> dict:
     usage = selectors.spend_usage(user_id=user_id, chat_session_reference=chat_session_reference)
     return {
         "currency": usage.currency,
@@ -80,59 +66,11 @@ def caps_json(user_id: int, chat_session_reference: str = "") -> dict:
     }
 
 
-def payment_method_json(method) -> dict:
-    return {
-        "id": method.pk,
-        "brand": method.brand,
-        "brand_label": method.get_brand_display(),
-        "last4": method.last4,
-        "exp_month": method.exp_month,
-        "exp_year": method.exp_year,
-        "nickname": method.nickname,
-        "is_default": method.is_default,
-        "display": method.masked,
-        "merchant_id": method.merchant_id,
-    }
-
-
-def address_json(address) -> dict:
-    return {
-        "id": address.pk,
-        "label": address.label,
-        "recipient": address.recipient,
-        "line1": address.line1,
-        "line2": address.line2,
-        "city": address.city,
-        "region": address.region,
-        "postal_code": address.postal_code,
-        "country": address.country,
-        "is_default": address.is_default,
-        "display": address.one_line,
-    }
-
-
-def activity_json(entry: ActivityEntry) -> dict:
-    # Only the entry's own fields: the audit event behind it (actor, trace, data) never leaves the server.
-    return {
-        "id": entry.id,
-        "sequence": entry.sequence,
-        "at": entry.at,
-        "kind": entry.kind,
-        "text": entry.text,
-        "amount": entry.amount,
-        "currency": entry.currency or None,
-        "amount_display": entry.amount_display or None,
-        "order_reference": entry.order_reference or None,
-        "card_last4": entry.card_last4 or None,
-    }
-
-
-def stepup_json(user_id: int) -> dict:
-    last = selectors.stepup_last_verified_at(user_id=user_id)
+def _stepup(user_id: int) -> dict:
     return {
         "enrolled": selectors.stepup_device(user_id=user_id, confirmed=True) is not None,
         "enrolment_pending": selectors.stepup_device(user_id=user_id, confirmed=False) is not None,
-        "last_verified_at": last,
+        "last_verified_at": selectors.stepup_last_verified_at(user_id=user_id),
         "window_minutes": selectors.stepup_window_minutes(),
         "verified_within_window": selectors.stepup_verified_within(user_id=user_id),
     }
@@ -214,12 +152,8 @@ def _valid(serializer_class: type[serializers.Serializer], request: Request) -> 
     return dict(serializer.validated_data)
 
 
-# -- schema (documents the JSON above for /api/schema/; the functions above produce it) -----------
-
-
-class ErrorOut(serializers.Serializer):
-    error = serializers.CharField()
-    message = serializers.CharField()
+# -- output: each serializer is both the schema of its shape (/api/schema/) and what renders it ------------
+# (`config.api_contract.render`). A `to_representation` below only gathers the values of the declared fields.
 
 
 class GrantOut(serializers.Serializer):
@@ -227,11 +161,26 @@ class GrantOut(serializers.Serializer):
     scope = serializers.ChoiceField(choices=Scope.choices)
     scope_label = serializers.CharField()
     status = serializers.ChoiceField(choices=["active", "expired", "revoked", "superseded"])
-    granted_at = serializers.DateTimeField()
+    granted_at = UTCDateTimeField()
     granted_via = serializers.CharField()
-    expires_at = serializers.DateTimeField(allow_null=True)
-    ended_at = serializers.DateTimeField(allow_null=True)
+    expires_at = UTCDateTimeField(allow_null=True)
+    ended_at = UTCDateTimeField(allow_null=True)
     revocable = serializers.BooleanField()
+
+    def to_representation(self, instance: ConsentGrant) -> dict:
+        return super().to_representation(
+            {
+                "id": instance.pk,
+                "scope": instance.scope,
+                "scope_label": instance.get_scope_display(),
+                "status": selectors.grant_effective_status(instance),
+                "granted_at": instance.granted_at,
+                "granted_via": instance.granted_via,
+                "expires_at": instance.expires_at,
+                "ended_at": instance.ended_at,
+                "revocable": instance.status == "active",
+            }
+        )
 
 
 class CapOut(serializers.Serializer):
@@ -253,27 +202,27 @@ class CapsOut(serializers.Serializer):
 class PaymentMethodOut(serializers.Serializer):
     id = serializers.IntegerField()
     brand = serializers.ChoiceField(choices=CardBrand.choices)
-    brand_label = serializers.CharField()
+    brand_label = serializers.CharField(source="get_brand_display")
     last4 = serializers.CharField()
     exp_month = serializers.IntegerField()
     exp_year = serializers.IntegerField()
     nickname = serializers.CharField()
     is_default = serializers.BooleanField()
-    display = serializers.CharField()
+    display = serializers.CharField(source="masked")
     merchant_id = serializers.CharField()
 
 
 class AddressOut(AddressInput):
     id = serializers.IntegerField()
     is_default = serializers.BooleanField()
-    display = serializers.CharField()
+    display = serializers.CharField(source="one_line")
     make_default = None
 
 
 class StepUpOut(serializers.Serializer):
     enrolled = serializers.BooleanField()
     enrolment_pending = serializers.BooleanField()
-    last_verified_at = serializers.DateTimeField(allow_null=True)
+    last_verified_at = UTCDateTimeField(allow_null=True)
     window_minutes = serializers.IntegerField()
     verified_within_window = serializers.BooleanField()
 
@@ -286,7 +235,7 @@ class StepUpEnrolOut(StepUpOut):
 class ActivityOut(serializers.Serializer):
     id = serializers.IntegerField()
     sequence = serializers.IntegerField()
-    at = serializers.DateTimeField()
+    at = UTCDateTimeField()
     kind = serializers.CharField(help_text="A stable name of what happened: order_placed, card_declined, …")
     text = serializers.CharField(help_text="What happened, in plain words.")
     amount = serializers.IntegerField(allow_null=True, help_text="Minor units.")
@@ -295,20 +244,48 @@ class ActivityOut(serializers.Serializer):
     order_reference = serializers.CharField(allow_null=True)
     card_last4 = serializers.CharField(allow_null=True)
 
+    def to_representation(self, instance: ActivityEntry) -> dict:
+        # Only the entry's own fields: the audit event behind it (actor, trace, data) never leaves the server.
+        return super().to_representation(
+            {
+                "id": instance.id,
+                "sequence": instance.sequence,
+                "at": instance.at,
+                "kind": instance.kind,
+                "text": instance.text,
+                "amount": instance.amount,
+                "currency": instance.currency or None,
+                "amount_display": instance.amount_display or None,
+                "order_reference": instance.order_reference or None,
+                "card_last4": instance.card_last4 or None,
+            }
+        )
 
-def _listed(name: str, item: type[serializers.Serializer], **extra: serializers.Field):
-    return inline_serializer(name=name, fields={"results": item(many=True), **extra})
+
+class GrantList(serializers.Serializer):
+    results = GrantOut(many=True)
 
 
-_ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 503: ErrorOut}
+class PaymentMethodList(serializers.Serializer):
+    results = PaymentMethodOut(many=True)
 
 
-def _doc(operation_id: str, response, request=None, status_code: int = 200):
+class AddressList(serializers.Serializer):
+    results = AddressOut(many=True)
+
+
+class ActivityList(serializers.Serializer):
+    results = ActivityOut(many=True)
+    next_before = serializers.IntegerField(allow_null=True, help_text="Ask again with before=this for older events.")
+
+
+def _doc(operation_id: str, response, request=None, status_code: int = 200, parameters=None):
     return extend_schema(
         operation_id=operation_id,
         request=request,
-        responses={status_code: response, **_ERRORS},
+        responses={status_code: response, **ERRORS},
         tags=["consent"],
+        parameters=parameters,
     )
 
 
@@ -316,10 +293,10 @@ def _doc(operation_id: str, response, request=None, status_code: int = 200):
 
 
 class GrantListView(ConsentAPIView):
-    @_doc("consent_grants_list", _listed("GrantList", GrantOut))
+    @_doc("consent_grants_list", GrantList)
     def get(self, request: Request) -> Response:
         grants = selectors.grants_for_customer(user_id=request.user.pk)
-        return Response({"results": [grant_json(grant) for grant in grants]})
+        return Response(render(GrantList, {"results": grants}))
 
     @_doc("consent_grants_create", GrantOut, GrantCreateInput, 201)
     def post(self, request: Request) -> Response:
@@ -332,13 +309,13 @@ class GrantListView(ConsentAPIView):
             actor_id=request.user.pk,
             origin=self.origin(request),
         )
-        return Response(grant_json(grant), status=status.HTTP_201_CREATED)
+        return Response(render(GrantOut, grant), status=status.HTTP_201_CREATED)
 
 
 class GrantDetailView(ConsentAPIView):
     @_doc("consent_grant_retrieve", GrantOut)
     def get(self, request: Request, grant_id: int) -> Response:
-        return Response(grant_json(selectors.grant_get(user_id=request.user.pk, grant_id=grant_id)))
+        return Response(render(GrantOut, selectors.grant_get(user_id=request.user.pk, grant_id=grant_id)))
 
 
 class GrantRevokeView(ConsentAPIView):
@@ -352,13 +329,24 @@ class GrantRevokeView(ConsentAPIView):
             origin=self.origin(request),
             reason=data.get("reason", ""),
         )
-        return Response(grant_json(grant))
+        return Response(render(GrantOut, grant))
 
 
 class CapsView(ConsentAPIView):
-    @_doc("consent_caps_retrieve", CapsOut)
+    @_doc(
+        "consent_caps_retrieve",
+        CapsOut,
+        parameters=[
+            OpenApiParameter(
+                "chat_session",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                description="A chat session's reference: its per-session cap then shows what it has used.",
+            )
+        ],
+    )
     def get(self, request: Request) -> Response:
-        return Response(caps_json(request.user.pk, request.query_params.get("chat_session", "")))
+        return Response(render(CapsOut, _caps(request.user.pk, request.query_params.get("chat_session", ""))))
 
     @_doc("consent_caps_update", CapsOut, CapsInput)
     def patch(self, request: Request) -> Response:
@@ -368,14 +356,14 @@ class CapsView(ConsentAPIView):
             grant_services.spend_caps_set(user_id=request.user.pk, caps=data, origin=self.origin(request))
         if threshold is not None:
             grant_services.auto_checkout_set(user_id=request.user.pk, threshold=threshold, origin=self.origin(request))
-        return Response(caps_json(request.user.pk))
+        return Response(render(CapsOut, _caps(request.user.pk)))
 
 
 class PaymentMethodListView(ConsentAPIView):
-    @_doc("consent_payment_methods_list", _listed("PaymentMethodList", PaymentMethodOut))
+    @_doc("consent_payment_methods_list", PaymentMethodList)
     def get(self, request: Request) -> Response:
         methods = selectors.payment_methods_for_customer(user_id=request.user.pk)
-        return Response({"results": [payment_method_json(method) for method in methods]})
+        return Response(render(PaymentMethodList, {"results": methods}))
 
     @_doc("consent_payment_methods_create", PaymentMethodOut, PaymentMethodInput, 201)
     def post(self, request: Request) -> Response:
@@ -400,14 +388,14 @@ class PaymentMethodListView(ConsentAPIView):
             make_default=data["make_default"],
             origin=self.origin(request),
         )
-        return Response(payment_method_json(method), status=status.HTTP_201_CREATED)
+        return Response(render(PaymentMethodOut, method), status=status.HTTP_201_CREATED)
 
 
 class PaymentMethodDetailView(ConsentAPIView):
     @_doc("consent_payment_method_retrieve", PaymentMethodOut)
     def get(self, request: Request, payment_method_id: int) -> Response:
         method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id)
-        return Response(payment_method_json(method))
+        return Response(render(PaymentMethodOut, method))
 
     @_doc("consent_payment_method_remove", None, None, 204)
     def delete(self, request: Request, payment_method_id: int) -> Response:
@@ -423,26 +411,26 @@ class PaymentMethodDefaultView(ConsentAPIView):
         method = wallet_services.payment_method_set_default(
             user_id=request.user.pk, payment_method_id=payment_method_id, origin=self.origin(request)
         )
-        return Response(payment_method_json(method))
+        return Response(render(PaymentMethodOut, method))
 
 
 class AddressListView(ConsentAPIView):
-    @_doc("consent_addresses_list", _listed("AddressList", AddressOut))
+    @_doc("consent_addresses_list", AddressList)
     def get(self, request: Request) -> Response:
         addresses = selectors.addresses_for_customer(user_id=request.user.pk)
-        return Response({"results": [address_json(address) for address in addresses]})
+        return Response(render(AddressList, {"results": addresses}))
 
     @_doc("consent_addresses_create", AddressOut, AddressInput, 201)
     def post(self, request: Request) -> Response:
         data = _valid(AddressInput, request)
         address = wallet_services.address_add(user_id=request.user.pk, origin=self.origin(request), **data)
-        return Response(address_json(address), status=status.HTTP_201_CREATED)
+        return Response(render(AddressOut, address), status=status.HTTP_201_CREATED)
 
 
 class AddressDetailView(ConsentAPIView):
     @_doc("consent_address_retrieve", AddressOut)
     def get(self, request: Request, address_id: int) -> Response:
-        return Response(address_json(selectors.address_get(user_id=request.user.pk, address_id=address_id)))
+        return Response(render(AddressOut, selectors.address_get(user_id=request.user.pk, address_id=address_id)))
 
     @_doc("consent_address_remove", None, None, 204)
     def delete(self, request: Request, address_id: int) -> Response:
@@ -456,13 +444,13 @@ class AddressDefaultView(ConsentAPIView):
         address = wallet_services.address_set_default(
             user_id=request.user.pk, address_id=address_id, origin=self.origin(request)
         )
-        return Response(address_json(address))
+        return Response(render(AddressOut, address))
 
 
 class StepUpView(ConsentAPIView):
     @_doc("consent_stepup_status", StepUpOut)
     def get(self, request: Request) -> Response:
-        return Response(stepup_json(request.user.pk))
+        return Response(render(StepUpOut, _stepup(request.user.pk)))
 
 
 class StepUpEnrolView(ConsentAPIView):
@@ -475,14 +463,12 @@ class StepUpEnrolView(ConsentAPIView):
             password=proof["password"],
             origin=self.origin(request),
         )
-        return Response(
-            {
-                "config_url": selectors.stepup_config_url(device=device),
-                "qr_svg": selectors.stepup_qr_svg(device=device),
-                **stepup_json(request.user.pk),
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        body = {
+            "config_url": selectors.stepup_config_url(device=device),
+            "qr_svg": selectors.stepup_qr_svg(device=device),
+            **_stepup(request.user.pk),
+        }
+        return Response(render(StepUpEnrolOut, body), status=status.HTTP_201_CREATED)
 
 
 class StepUpConfirmView(ConsentAPIView):
@@ -490,7 +476,7 @@ class StepUpConfirmView(ConsentAPIView):
     def post(self, request: Request) -> Response:
         code = _valid(CodeInput, request)["code"]
         stepup_services.stepup_enrol_confirm(user_id=request.user.pk, code=code, origin=self.origin(request))
-        return Response(stepup_json(request.user.pk))
+        return Response(render(StepUpOut, _stepup(request.user.pk)))
 
 
 class StepUpVerifyView(ConsentAPIView):
@@ -498,11 +484,25 @@ class StepUpVerifyView(ConsentAPIView):
     def post(self, request: Request) -> Response:
         code = _valid(CodeInput, request)["code"]
         stepup_services.stepup_verify(user_id=request.user.pk, code=code, origin=self.origin(request))
-        return Response(stepup_json(request.user.pk))
+        return Response(render(StepUpOut, _stepup(request.user.pk)))
 
 
 class ActivityListView(ConsentAPIView):
-    @_doc("activity_list", _listed("ActivityList", ActivityOut, next_before=serializers.IntegerField(allow_null=True)))
+    @_doc(
+        "activity_list",
+        ActivityList,
+        parameters=[
+            OpenApiParameter(
+                "before",
+                OpenApiTypes.INT,
+                OpenApiParameter.QUERY,
+                description="Events older than this sequence number (the previous page's next_before).",
+            ),
+            OpenApiParameter(
+                "limit", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Events per page, 1 to 200 (50)."
+            ),
+        ],
+    )
     def get(self, request: Request) -> Response:
         before = request.query_params.get("before")
         if before and not before.isdigit():
@@ -514,10 +514,10 @@ class ActivityListView(ConsentAPIView):
         entries, next_before = activity_page(
             user_id=request.user.pk, before=int(before) if before else None, limit=limit
         )
-        return Response({"results": [activity_json(entry) for entry in entries], "next_before": next_before})
+        return Response(render(ActivityList, {"results": entries, "next_before": next_before}))
 
 
 class ActivityDetailView(ConsentAPIView):
     @_doc("activity_retrieve", ActivityOut)
     def get(self, request: Request, event_id: int) -> Response:
-        return Response(activity_json(activity_entry_get(user_id=request.user.pk, event_id=event_id)))
+        return Response(render(ActivityOut, activity_entry_get(user_id=request.user.pk, event_id=event_id)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -21,9 +20,10 @@ from rest_framework.views import APIView
 
 from audit.services import Origin
 from config.api import throttled
+from config.api_contract import ERRORS, ErrorOut, render
 from config.throttling import UserRateThrottleWithLocalFallback
 from ordering import selectors, services
-from ordering.models import ConversationTurn, TurnStatus
+from ordering.models import TurnStatus
 from ordering.rollout.access import assistant_access_check, availability
 from ordering.serializers import (
     ConfirmInput,
@@ -33,24 +33,11 @@ from ordering.serializers import (
     EventsOut,
     FlowOut,
     MessageInput,
-    OrderingErrorOut,
     RatingInput,
     RatingOut,
     TurnOut,
-    flow_brief_json,
-    flow_json,
-    message_json,
 )
 from ordering.turn_wait import BUSY_RETRY_AFTER_SECONDS, turn_wait_ended
-
-_ERRORS = {
-    400: OrderingErrorOut,
-    403: OrderingErrorOut,
-    404: OrderingErrorOut,
-    409: OrderingErrorOut,
-    # PostgreSQL, Redis or the broker unreachable: try again after Retry-After (config/outages.py).
-    503: OrderingErrorOut,
-}
 
 
 class TurnRateThrottle(UserRateThrottleWithLocalFallback):
@@ -100,14 +87,10 @@ def _doc(operation_id: str, response, request=None, status_code: int = 200, **ex
     return extend_schema(
         operation_id=operation_id,
         request=request,
-        responses={status_code: response, **_ERRORS, **extra.pop("more", {})},
+        responses={status_code: response, **ERRORS, **extra.pop("more", {})},
         tags=["conversations"],
         **extra,
     )
-
-
-def _messages_json(messages) -> list[dict]:
-    return [message_json(message) for message in messages]
 
 
 class ConversationListView(OrderingAPIView):
@@ -120,19 +103,17 @@ class ConversationListView(OrderingAPIView):
             message="You've started many conversations in a short time; please wait {seconds} seconds and try again.",
         )
 
-    @_doc("conversations_create", ConversationCreatedOut, None, 201, more={429: OrderingErrorOut})
+    @_doc("conversations_create", ConversationCreatedOut, None, 201, more={429: ErrorOut})
     def post(self, request: Request) -> Response:
         conversation = services.conversation_open(customer_id=request.user.pk, assignment=self.assignment)
-        return Response(
-            {
-                "id": conversation.pk,
-                "trace_id": conversation.trace_id,
-                "status": conversation.status,
-                "messages": _messages_json(selectors.messages_for(conversation=conversation)),
-                "ordering": availability(),
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        body = {
+            "id": conversation.pk,
+            "trace_id": conversation.trace_id,
+            "status": conversation.status,
+            "messages": selectors.messages_for(conversation=conversation),
+            "ordering": availability(),
+        }
+        return Response(render(ConversationCreatedOut, body), status=status.HTTP_201_CREATED)
 
 
 class ConversationDetailView(OrderingAPIView):
@@ -142,31 +123,15 @@ class ConversationDetailView(OrderingAPIView):
     def get(self, request: Request, conversation_id: str) -> Response:
         conversation = selectors.conversation_get(customer_id=request.user.pk, conversation_id=conversation_id)
         flow = selectors.conversation_current_flow(conversation=conversation)
-        return Response(
-            {
-                "id": conversation.pk,
-                "status": conversation.status,
-                "messages": _messages_json(selectors.messages_for(conversation=conversation)),
-                "pending_confirmation": selectors.pending_confirmation(conversation=conversation),
-                "flow": flow_brief_json(flow) if flow else None,
-                "ordering": availability(),
-            }
-        )
-
-
-def _turn_json(turn: ConversationTurn) -> dict:
-    """The one body of a turn (the POST's 202 and the turn url's 200): its status and url, its messages, and
-    the pending confirmation as it stood when the turn finished."""
-    finished = turn.status == TurnStatus.DONE
-    return {
-        "turn": {
-            "id": turn.pk,
-            "status": turn.status,
-            "url": reverse("api-conversation-turn", args=[turn.conversation_id, turn.pk]),
-        },
-        "messages": _messages_json(selectors.turn_messages(turn=turn)),
-        "pending_confirmation": (turn.response or {}).get("pending_confirmation") if finished else None,
-    }
+        body = {
+            "id": conversation.pk,
+            "status": conversation.status,
+            "messages": selectors.messages_for(conversation=conversation),
+            "pending_confirmation": selectors.pending_confirmation(conversation=conversation),
+            "flow": flow,
+            "ordering": availability(),
+        }
+        return Response(render(ConversationOut, body))
 
 
 class ConversationMessagesView(OrderingAPIView):
@@ -178,7 +143,7 @@ class ConversationMessagesView(OrderingAPIView):
         TurnOut,
         MessageInput,
         202,
-        more={422: OrderingErrorOut, 429: OrderingErrorOut},
+        more={422: ErrorOut, 429: ErrorOut},
         description="Stores the message and its turn and answers 202 at once; a worker runs the turn under a "
         "deadline. Poll the turn's url until its status is done or failed (in synchronous mode it already is). "
         "422 idempotency_conflict: the Idempotency-Key was already used with another message.",
@@ -205,7 +170,7 @@ class ConversationMessagesView(OrderingAPIView):
             idempotency_key=key,
             command=serializer.validated_data.get("command"),
         )
-        response = Response(_turn_json(turn), status=status.HTTP_202_ACCEPTED)
+        response = Response(render(TurnOut, turn), status=status.HTTP_202_ACCEPTED)
         response["Location"] = response.data["turn"]["url"]
         if replayed:
             response["Idempotent-Replayed"] = "true"
@@ -253,7 +218,7 @@ class ConversationTurnView(OrderingAPIView):
         turn = selectors.turn_get(customer_id=request.user.pk, conversation_id=conversation_id, turn_id=turn_id)
         # Only a turn this customer may see is waited for, and only while it can still change.
         if not wait or turn.status not in (TurnStatus.QUEUED, TurnStatus.RUNNING):
-            return Response(_turn_json(turn))
+            return Response(render(TurnOut, turn))
         # A waiting request holds its thread but not a PostgreSQL connection: with many threads per process
         # waiting, persistent connections would otherwise grow with the waiters, not with the work.
         waited = []
@@ -264,10 +229,10 @@ class ConversationTurnView(OrderingAPIView):
 
         outcome = turn_wait_ended(turn_id=turn.pk, seconds=wait, before_waiting=give_back_connection)
         if outcome == "busy":  # no wait slot free: the turn as it stands, and when to ask again
-            return Response(_turn_json(turn), headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
+            return Response(render(TurnOut, turn), headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
         # Read again as at first: a conversation erased meanwhile is the same 404, not an error.
         turn = selectors.turn_get(customer_id=request.user.pk, conversation_id=conversation_id, turn_id=turn_id)
-        body = _turn_json(turn)
+        body = render(TurnOut, turn)
         if waited:
             _close_database_connection()  # taken again for the read: give it back too
         return Response(body)
@@ -282,7 +247,7 @@ class ConversationConfirmView(OrderingAPIView):
         FlowOut,
         ConfirmInput,
         202,
-        more={200: DeclinedOut, 429: OrderingErrorOut},
+        more={200: DeclinedOut, 429: ErrorOut},
         description="202 with the flow when confirmed (placement runs in the background), 200 when declined, "
         "409 when the hash is not the current preview, 409 assistant_paused while the kill switch is on, 409 "
         "rollout_limit over the rollout phase's limit, 403 assistant_not_available outside the assistant's arm.",
@@ -300,9 +265,9 @@ class ConversationConfirmView(OrderingAPIView):
         )
         if decision == "confirm":
             # The flow as the confirmation left it (its transaction's own values): no read back.
-            return Response(flow_json(flow), status=status.HTTP_202_ACCEPTED)
+            return Response(render(FlowOut, flow), status=status.HTTP_202_ACCEPTED)
         flow.refresh_from_db()
-        return Response({"flow": flow_json(flow), "decision": "declined"}, status=status.HTTP_200_OK)
+        return Response(render(DeclinedOut, {"flow": flow, "decision": "declined"}), status=status.HTTP_200_OK)
 
 
 class ConversationEventsView(OrderingAPIView):
@@ -326,15 +291,14 @@ class ConversationEventsView(OrderingAPIView):
         flows = selectors.flows_changed_since(
             conversation=conversation, since=since_message.created_at if since_message else None
         )
-        return Response(
-            {
-                "status": conversation.status,
-                "messages": _messages_json(messages),
-                "flows": [flow_brief_json(flow) for flow in flows[:20]],
-                "pending_confirmation": selectors.pending_confirmation(conversation=conversation),
-                "last_message_id": messages[-1].pk if messages else after,
-            }
-        )
+        body = {
+            "status": conversation.status,
+            "messages": messages,
+            "flows": flows[:20],
+            "pending_confirmation": selectors.pending_confirmation(conversation=conversation),
+            "last_message_id": messages[-1].pk if messages else after,
+        }
+        return Response(render(EventsOut, body))
 
 
 class ConversationRatingView(OrderingAPIView):
@@ -348,10 +312,10 @@ class ConversationRatingView(OrderingAPIView):
             score=serializer.validated_data["score"],
             comment=serializer.validated_data["comment"],
         )
-        return Response({"score": rating.score, "comment": rating.comment}, status=status.HTTP_201_CREATED)
+        return Response(render(RatingOut, rating), status=status.HTTP_201_CREATED)
 
 
 class FlowDetailView(OrderingAPIView):
     @_doc("flows_retrieve", FlowOut)
     def get(self, request: Request, flow_id: str) -> Response:
-        return Response(flow_json(selectors.flow_get(customer_id=request.user.pk, flow_id=flow_id)))
+        return Response(render(FlowOut, selectors.flow_get(customer_id=request.user.pk, flow_id=flow_id)))

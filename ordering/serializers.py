@@ -1,15 +1,18 @@
-"""The conversation API's JSON: input serializers, the representations, and their schema for /api/schema/."""
+"""The conversation API's JSON: the input serializers, and the output serializers that are both the schema of each
+response (/api/schema/) and what renders it (`config.api_contract.render`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from rest_framework import serializers
 
+from config.api_contract import StoredJSONOut, UTCDateTimeField
 from ordering.agent.commands import CommandError, command_from_dict
-from ordering.models import Message, MessageRole, OrderFlow
-from ordering.selectors import preview_public, preview_public_from
+from ordering.models import ConversationTurn, Message, MessageRole, OrderFlow, TurnStatus
+from ordering.selectors import preview_public, preview_public_from, turn_messages
 
 
 def message_max_chars() -> int:
@@ -54,93 +57,14 @@ class RatingInput(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
-# -- representations ---------------------------------------------------------------------------------
+# -- output: each serializer is both the schema of its shape (/api/schema/) and what renders it ------------
+#
+# Views answer `config.api_contract.render(<Serializer>, <object>)`. A `to_representation` below only gathers
+# the values of the declared fields from the domain object; the fields decide the shape (names, types,
+# nullability), and an undeclared key never reaches the client.
 
 
-def message_json(message: Message) -> dict[str, Any]:
-    data = message.data or {}
-    return {
-        "id": message.pk,
-        "role": message.role,
-        "text": message.text,
-        "created_at": message.created_at,
-        "kind": data.get("kind", ""),
-        "cards": data.get("cards", []),
-        # The saga's re-preview messages carry the internal preview; the API always answers the public shape.
-        "preview": preview_public_from(data.get("preview"), data.get("preview_hash", "")),
-        "flow_id": data.get("flow_id"),
-        # What the widget offers after a failure (another card, the shop's checkout page, a person).
-        "options": [option for option in data.get("options", []) if isinstance(option, str)],
-        "merchant_order_id": data.get("merchant_order_id"),
-        # Chips for the answer: each posts its `text` (and its `command`, when it has one) as the customer.
-        "quick_replies": [reply for reply in data.get("quick_replies", []) if isinstance(reply, dict)],
-        # On a preview: what each line may be changed to from the card (quantity, size, colour, remove).
-        "cart_edit": [line for line in data.get("cart_edit", []) if isinstance(line, dict)],
-        # A link the customer follows (the bank's 3-D Secure check): only our own paths, with a label.
-        "link": _site_link(data.get("link")),
-    }
-
-
-def _site_link(link: Any) -> dict[str, str] | None:
-    if not isinstance(link, dict):
-        return None
-    url, label = link.get("url"), link.get("label")
-    if not (isinstance(url, str) and isinstance(label, str) and url.startswith("/") and not url.startswith("//")):
-        return None
-    return {"url": url, "label": label}
-
-
-def flow_brief_json(flow: OrderFlow) -> dict[str, Any]:
-    return {
-        "id": str(flow.pk),
-        "status": flow.status,
-        "merchant_order_id": flow.merchant_order_id,
-        "failure_code": flow.failure_code,
-        "updated_at": flow.updated_at,
-        # Which preview the customer confirmed: only that one shows the order's progress, earlier
-        # (superseded) previews of the same flow say they were replaced.
-        "confirmed_preview_hash": flow.confirmed_hash or None,
-    }
-
-
-def flow_json(flow: OrderFlow) -> dict[str, Any]:
-    return {
-        **flow_brief_json(flow),
-        "conversation_id": str(flow.conversation_id),
-        "created_at": flow.created_at,
-        "placed_at": flow.placed_at,
-        "confirmed_via": flow.confirmed_via,
-        "total": flow.total_amount,
-        "currency": flow.currency,
-        "preview": preview_public(flow),
-        "steps": [
-            {
-                "name": step.name,
-                "status": step.status,
-                "attempt": step.attempt,
-                "is_compensation": step.is_compensation,
-                "started_at": step.started_at,
-                "finished_at": step.finished_at,
-                "error_class": step.error_class,
-            }
-            for step in flow.steps.all()[:100]
-        ],
-    }
-
-
-# -- schema ------------------------------------------------------------------------------------------
-
-
-class OrderingErrorOut(serializers.Serializer):
-    error = serializers.CharField()
-    message = serializers.CharField()
-    checkout_url = serializers.CharField(
-        required=False,
-        help_text="assistant_not_available, assistant_paused, rollout_limit: the shop's own checkout page",
-    )
-
-
-class CardOut(serializers.Serializer):
+class CardOut(StoredJSONOut):
     type = serializers.CharField()
     product_id = serializers.CharField()
     title = serializers.CharField()
@@ -151,7 +75,7 @@ class CardOut(serializers.Serializer):
     variant = serializers.CharField()
 
 
-class PreviewLineOut(serializers.Serializer):
+class PreviewLineOut(StoredJSONOut):
     product_id = serializers.CharField()
     title = serializers.CharField()
     variant = serializers.CharField()
@@ -160,12 +84,12 @@ class PreviewLineOut(serializers.Serializer):
     total = serializers.IntegerField()
 
 
-class PaymentOut(serializers.Serializer):
+class PaymentOut(StoredJSONOut):
     brand = serializers.CharField()
     last4 = serializers.CharField()
 
 
-class PreviewOut(serializers.Serializer):
+class PreviewOut(StoredJSONOut):
     lines = PreviewLineOut(many=True)
     subtotal = serializers.IntegerField()
     discount = serializers.IntegerField()
@@ -176,17 +100,17 @@ class PreviewOut(serializers.Serializer):
     currency = serializers.CharField()
     ship_to = serializers.CharField(help_text="Masked: the address label and city.")
     payment = PaymentOut()
-    expires_at = serializers.DateTimeField(allow_null=True)
+    expires_at = UTCDateTimeField(allow_null=True)
     preview_hash = serializers.CharField()
 
 
-class QuickReplyOut(serializers.Serializer):
+class QuickReplyOut(StoredJSONOut):
     label = serializers.CharField()
     text = serializers.CharField(help_text="Posted as the customer's message when chosen.")
     command = serializers.JSONField(required=False, help_text="A structured command posted with the text.")
 
 
-class CartEditLineOut(serializers.Serializer):
+class CartEditLineOut(StoredJSONOut):
     variant_id = serializers.CharField()
     product_id = serializers.CharField()
     title = serializers.CharField()
@@ -198,7 +122,7 @@ class CartEditLineOut(serializers.Serializer):
     colours = serializers.ListField(child=serializers.CharField(), help_text="Colours in stock in this size.")
 
 
-class LinkOut(serializers.Serializer):
+class LinkOut(StoredJSONOut):
     url = serializers.CharField(help_text="A path on this site.")
     label = serializers.CharField()
 
@@ -207,7 +131,7 @@ class MessageOut(serializers.Serializer):
     id = serializers.IntegerField()
     role = serializers.ChoiceField(choices=MessageRole.choices)
     text = serializers.CharField()
-    created_at = serializers.DateTimeField()
+    created_at = UTCDateTimeField()
     kind = serializers.CharField(help_text="greeting, question, preview, flow_placed, flow_failed, handed_over, …")
     cards = CardOut(many=True)
     preview = PreviewOut(allow_null=True)
@@ -218,8 +142,33 @@ class MessageOut(serializers.Serializer):
     cart_edit = CartEditLineOut(many=True)
     link = LinkOut(allow_null=True, help_text="A page of this site to open, e.g. the bank's payment verification.")
 
+    def to_representation(self, instance: Message) -> dict[str, Any]:
+        data = instance.data or {}
+        return super().to_representation(
+            {
+                "id": instance.pk,
+                "role": instance.role,
+                "text": instance.text,
+                "created_at": instance.created_at,
+                "kind": data.get("kind", ""),
+                "cards": data.get("cards", []),
+                # The saga's re-preview messages carry the internal preview; the API always answers the public one.
+                "preview": preview_public_from(data.get("preview"), data.get("preview_hash", "")),
+                "flow_id": data.get("flow_id"),
+                # What the widget offers after a failure (another card, the shop's checkout page, a person).
+                "options": [option for option in data.get("options", []) if isinstance(option, str)],
+                "merchant_order_id": data.get("merchant_order_id"),
+                # Chips for the answer: each posts its `text` (and its `command`, when it has one) as the customer.
+                "quick_replies": [reply for reply in data.get("quick_replies", []) if isinstance(reply, dict)],
+                # On a preview: what each line may be changed to from the card (quantity, size, colour, remove).
+                "cart_edit": [line for line in data.get("cart_edit", []) if isinstance(line, dict)],
+                # A link the customer follows (the bank's 3-D Secure check): only our own paths, with a label.
+                "link": _site_link(data.get("link")),
+            }
+        )
 
-class PendingConfirmationOut(serializers.Serializer):
+
+class PendingConfirmationOut(StoredJSONOut):
     flow_id = serializers.CharField()
     preview_hash = serializers.CharField()
     text = serializers.CharField()
@@ -231,8 +180,11 @@ class FlowBriefOut(serializers.Serializer):
     status = serializers.CharField(help_text="draft, previewed, confirmed, placing, placed, requires_action, failed, …")
     merchant_order_id = serializers.CharField()
     failure_code = serializers.CharField()
-    updated_at = serializers.DateTimeField()
+    updated_at = UTCDateTimeField()
     confirmed_preview_hash = serializers.CharField(allow_null=True, help_text="The preview the customer confirmed.")
+
+    def to_representation(self, instance: OrderFlow) -> dict[str, Any]:
+        return super().to_representation(_flow_brief(instance))
 
 
 class FlowStepOut(serializers.Serializer):
@@ -240,20 +192,36 @@ class FlowStepOut(serializers.Serializer):
     status = serializers.CharField()
     attempt = serializers.IntegerField()
     is_compensation = serializers.BooleanField()
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
+    started_at = UTCDateTimeField()
+    finished_at = UTCDateTimeField(allow_null=True)
     error_class = serializers.CharField()
 
 
 class FlowOut(FlowBriefOut):
     conversation_id = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    placed_at = serializers.DateTimeField(allow_null=True)
+    created_at = UTCDateTimeField()
+    placed_at = UTCDateTimeField(allow_null=True)
     confirmed_via = serializers.CharField()
     total = serializers.IntegerField(allow_null=True)
     currency = serializers.CharField()
     preview = PreviewOut(allow_null=True)
     steps = FlowStepOut(many=True)
+
+    def to_representation(self, instance: OrderFlow) -> dict[str, Any]:
+        return serializers.Serializer.to_representation(
+            self,
+            {
+                **_flow_brief(instance),
+                "conversation_id": instance.conversation_id,
+                "created_at": instance.created_at,
+                "placed_at": instance.placed_at,
+                "confirmed_via": instance.confirmed_via,
+                "total": instance.total_amount,
+                "currency": instance.currency,
+                "preview": preview_public(instance),
+                "steps": instance.steps.all()[:100],
+            },
+        )
 
 
 class OrderingAvailabilityOut(serializers.Serializer):
@@ -289,9 +257,26 @@ class TurnRefOut(serializers.Serializer):
 
 
 class TurnOut(serializers.Serializer):
+    """The one body of a turn (the message POST's 202 and the turn url's 200): its status and url, its messages,
+    and the pending confirmation as it stood when the turn finished."""
+
     turn = TurnRefOut()
     messages = MessageOut(many=True, help_text="The customer's message, plus the answers once the turn is done.")
     pending_confirmation = PendingConfirmationOut(allow_null=True, help_text="As after the turn; null until done.")
+
+    def to_representation(self, instance: ConversationTurn) -> dict[str, Any]:
+        finished = instance.status == TurnStatus.DONE
+        return super().to_representation(
+            {
+                "turn": {
+                    "id": instance.pk,
+                    "status": instance.status,
+                    "url": reverse("api-conversation-turn", args=[instance.conversation_id, instance.pk]),
+                },
+                "messages": turn_messages(turn=instance),
+                "pending_confirmation": (instance.response or {}).get("pending_confirmation") if finished else None,
+            }
+        )
 
 
 class EventsOut(serializers.Serializer):
@@ -310,3 +295,28 @@ class DeclinedOut(serializers.Serializer):
 class RatingOut(serializers.Serializer):
     score = serializers.IntegerField()
     comment = serializers.CharField()
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _site_link(link: Any) -> dict[str, str] | None:
+    if not isinstance(link, dict):
+        return None
+    url, label = link.get("url"), link.get("label")
+    if not (isinstance(url, str) and isinstance(label, str) and url.startswith("/") and not url.startswith("//")):
+        return None
+    return {"url": url, "label": label}
+
+
+def _flow_brief(flow: OrderFlow) -> dict[str, Any]:
+    return {
+        "id": flow.pk,
+        "status": flow.status,
+        "merchant_order_id": flow.merchant_order_id,
+        "failure_code": flow.failure_code,
+        "updated_at": flow.updated_at,
+        # Which preview the customer confirmed: only that one shows the order's progress, earlier
+        # (superseded) previews of the same flow say they were replaced.
+        "confirmed_preview_hash": flow.confirmed_hash or None,
+    }
