@@ -28,14 +28,13 @@ from consent.selectors import (
     order_placement_check,
     payment_methods_for_customer,
 )
-from escalations.models import EscalationReason
-from escalations.services import escalation_open
 from ordering.agent import merchant as shop
 from ordering.agent import metrics as agent_metrics
 from ordering.agent.state import MAX_QUANTITY, SHIPPING_OPTIONS, cart_reset
 from ordering.errors import FlowNotConfirmable, OrderingError, PreviewIncomplete
 from ordering.holds import PREVIEW_BLOCKED, flow_hold_release, flow_hold_was_released
-from ordering.models import FlowStatus, OrderFlow
+from ordering.hooks import PersonNeeded, person_needed
+from ordering.models import EscalationReason, FlowStatus, OrderFlow
 from ordering.money import format_money
 from ordering.preview import preview_text
 from ordering.selectors import order_latest_for_customer, orders_for_customer, preview_public
@@ -926,19 +925,21 @@ def hand_over(turn: Turn, args: dict) -> ToolResult:
     reason = EscalationReason(args["reason"])
     flow = turn.cart_flow()
     with transaction.atomic():
-        escalation = escalation_open(
-            reason=reason,
-            customer_id=turn.customer_id,
-            conversation_id=turn.conversation.pk,
-            detail=(args.get("detail") or "")[:500],
-            actor_type="agent",
+        escalation_id = person_needed.ask(
+            PersonNeeded(
+                reason=reason,
+                customer_id=turn.customer_id,
+                conversation_id=turn.conversation.pk,
+                detail=(args.get("detail") or "")[:500],
+                actor_type="agent",
+            )
         )
         conversation_mark_escalated(conversation_id=turn.conversation.pk)
     turn.conversation.refresh_from_db(fields=["status"])
     agent_metrics.handovers.labels(reason=reason.value).inc()
     return ToolResult(
         ok=True,
-        data={"escalation_id": escalation.pk, "reason": reason.value, "flow_id": str(flow.pk) if flow else None},
+        data={"escalation_id": escalation_id, "reason": reason.value, "flow_id": str(flow.pk) if flow else None},
         say=HANDOVER_TEXT,
         message_data={"kind": "handed_over", "reason": reason.value},
     )
