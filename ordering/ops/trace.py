@@ -394,6 +394,16 @@ def _add_flow(entries: list[StoryEntry], flow: OrderFlow) -> None:
                 trace_id=flow.trace_id,
             )
         )
+    elif flow.waiting_for:
+        entries.append(
+            StoryEntry(
+                at=flow.updated_at,
+                kind="flow",
+                title=f"Flow {flow.status}: waiting for {flow.get_waiting_for_display().lower()}",
+                detail=redact_text(flow.failure_detail),
+                trace_id=flow.trace_id,
+            )
+        )
 
 
 def _add_audit_events(story: TraceStory, match: Q, *, limit: int) -> None:
