@@ -38,7 +38,7 @@ def ops_escalations_opened(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Pa
         kind="bars",
         unit="count",
         series=tuple(Series(reason, tuple(per_reason[reason])) for reason in reasons),
-        totals=tuple((reason, str(int(sum(per_reason[reason])))) for reason in reasons),
+        totals=tuple((reason, str(int(sum(count or 0 for count in per_reason[reason])))) for reason in reasons),
         empty_message="No escalation was opened in this window.",
         rows=sum(row["count"] for row in rows),
     )
