@@ -36,9 +36,10 @@ from escalations.models import (
 )
 from escalations.staff import WORK_PERMISSION
 from ordering.errors import FlowNotConfirmable, OrderingError
-from ordering.models import CompensationStatus, EscalationReason, FlowStatus, WaitingFor
+from ordering.models import EscalationReason
 from ordering.saga import flow_staff_approve, flow_staff_retry_compensations, flow_staff_verify_payment
 from ordering.services import conversation_hand_back, conversation_staff_reply, flow_cancel
+from ordering.staff_actions import flow_staff_refusal
 from ordering.transitions import status_transition
 
 logger = logging.getLogger(__name__)
@@ -247,23 +248,6 @@ ACTIONS = (
 )
 
 
-def _flow_hold(flow) -> str | None:
-    """Why the order keeps the escalation from closing, or None when it may close."""
-    if flow is None:
-        return None
-    if flow.status == FlowStatus.ESCALATED or flow.waiting_for == WaitingFor.PAYMENT_VERIFICATION:
-        return (
-            f"The order is still waiting for a specialist ({flow.get_status_display().lower()}): "
-            "approve it, retry it or cancel it first."
-        )
-    if flow.status in (FlowStatus.CONFIRMED, FlowStatus.PLACING, FlowStatus.FAILED, FlowStatus.COMPENSATING):
-        return (
-            f"The order is {flow.get_status_display().lower()} right now; "
-            "wait until it is placed, undone or canceled, then reload."
-        )
-    return None
-
-
 def escalation_action_refusal(escalation: Escalation, action: str, *, staff_id: int) -> str | None:
     """Why `action` does not fit this escalation now (a sentence for the person), or None when it fits."""
     if action not in ACTIONS:
@@ -297,8 +281,7 @@ def escalation_action_refusal(escalation: Escalation, action: str, *, staff_id: 
         if flow is None:
             return "This escalation has no order to approve."
         if escalation.reason == EscalationReason.RISK_REVIEW:
-            if flow.waiting_for not in (WaitingFor.RISK_REVIEW, WaitingFor.STEP_UP):
-                return f"The order is not waiting for a risk decision (it is {flow.get_status_display().lower()})."
+            return flow_staff_refusal(flow, "approve")
         else:
             return (
                 "A payment verification needs evidence, not one click: record how you verified it with the "
@@ -314,19 +297,15 @@ def escalation_action_refusal(escalation: Escalation, action: str, *, staff_id: 
                 "Retry the failed step is for failed undo steps (compensation failed), "
                 f"not for “{escalation.get_reason_display()}”."
             )
-        if flow is None or not flow.compensations.filter(status=CompensationStatus.FAILED).exists():
+        if flow is None:
             return "Nothing of this order is waiting to be undone."
-        return None
+        return flow_staff_refusal(flow, "retry_compensations")
     if action == "cancel_flow":
         if flow is None:
             return "This escalation has no order to cancel."
-        if flow.status == FlowStatus.PLACED:
-            return "The order was placed; it can only be canceled at the merchant now."
-        if not flow.can_become(FlowStatus.CANCELED):
-            return f"The order is {flow.get_status_display().lower()}; it cannot be canceled from here."
-        return None
-    # hand_back, resolve
-    return _flow_hold(flow)
+        return flow_staff_refusal(flow, "cancel_flow")
+    # hand_back, resolve: the order must not still need the specialist
+    return flow_staff_refusal(flow, "close") if flow is not None else None
 
 
 def _payment_verification_refusal(escalation: Escalation, action: str, *, staff_id: int) -> str | None:
@@ -339,8 +318,9 @@ def _payment_verification_refusal(escalation: Escalation, action: str, *, staff_
     flow = escalation.flow
     if flow is None:
         return "This escalation has no order to verify."
-    if flow.waiting_for != WaitingFor.PAYMENT_VERIFICATION:
-        return f"The order is not waiting for a payment verification (it is {flow.get_status_display().lower()})."
+    refusal = flow_staff_refusal(flow, action)
+    if refusal is not None:
+        return refusal
     pending = pending_payment_verification(escalation)
     if action == "verify_payment":
         if pending is not None:

@@ -12,6 +12,7 @@ from audit.models import AuditEvent
 from ordering import saga
 from ordering.models import FlowStatus, OrderFlow, WaitingFor
 from ordering.services import conversation_start
+from ordering.staff_actions import flow_staff_refusal
 from ordering.transitions import flow_transition
 from tests.consent.factories import UserFactory
 
@@ -104,3 +105,20 @@ def test_the_data_migration_moves_the_waits_out_of_failure_code():
     assert state(step_up) == ("", "step_up_required")
     assert state(review) == ("", "risk_review")
     assert state(undo_failed) == ("", "merchant_unavailable")
+
+
+def test_which_staff_actions_fit_a_flow_follows_what_it_waits_for():
+    review = flow_in(FlowStatus.ESCALATED, waiting_for=WaitingFor.RISK_REVIEW)
+    three_ds = flow_in(FlowStatus.REQUIRES_ACTION, waiting_for=WaitingFor.PAYMENT_VERIFICATION)
+
+    assert flow_staff_refusal(review, "approve") is None
+    assert flow_staff_refusal(three_ds, "approve") == (
+        "The order is not waiting for a risk decision (it is requires action)."
+    )
+    assert flow_staff_refusal(three_ds, "verify_payment") is None
+    assert flow_staff_refusal(review, "confirm_payment") == (
+        "The order is not waiting for a payment verification (it is escalated)."
+    )
+    # neither may be closed while it still waits for the specialist
+    assert flow_staff_refusal(review, "close").startswith("The order is still waiting for a specialist")
+    assert flow_staff_refusal(three_ds, "close").startswith("The order is still waiting for a specialist")
