@@ -36,7 +36,10 @@ from escalations.models import (
     EscalationStatus,
     ResolutionCode,
 )
-from escalations.services import WORK_PERMISSION, EscalationActionRefused
+from escalations.services import EscalationActionRefused
+from escalations.staff import WORK_PERMISSION
+from ordering.models import FlowStatus, OrderFlow
+from ordering.money import format_money
 
 
 class QueueStatusFilter(admin.SimpleListFilter):
@@ -241,8 +244,6 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/escalations/escalation/detail.html", context)
 
     def _detail_context(self, request: HttpRequest, escalation: Escalation) -> dict[str, Any]:
-        from ordering.money import format_money
-
         staff_id = request.user.pk
         conversation = selectors.escalation_conversation(escalation)
         flow = escalation.flow
@@ -347,8 +348,6 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 def _suggested_resolution(escalation: Escalation) -> str:
-    from ordering.models import FlowStatus
-
     flow = escalation.flow
     if flow is None:
         return ResolutionCode.CUSTOMER_HELPED
@@ -360,8 +359,6 @@ def _suggested_resolution(escalation: Escalation) -> str:
 
 
 def _flow_now(escalation: Escalation) -> str:
-    from ordering.models import OrderFlow
-
     flow = OrderFlow.objects.filter(pk=escalation.flow_id).first()
     return f" The order is {flow.get_status_display().lower()} now." if flow else ""
 

@@ -6,6 +6,13 @@ class EscalationsConfig(AppConfig):
     verbose_name = "Escalations"
 
     def ready(self) -> None:
-        from escalations import metrics
+        from escalations import handlers, metrics, ops, selectors
+        from ordering import hooks
+        from ordering.ops.selectors import ops_panels_contribute
+
+        # Ordering asks for a person and reads escalations through its hooks; it never imports this app.
+        hooks.person_needed.register(handlers.open_escalation_for)
+        hooks.escalation_records.register(selectors.escalation_records)
+        ops_panels_contribute(*ops.OPS_PANELS)
 
         metrics.register_collector()

@@ -9,14 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-
-class EscalationReason(models.TextChoices):
-    PAYMENT_VERIFICATION = "payment_verification", "Payment needs verification"
-    RISK_REVIEW = "risk_review", "Risk review"
-    COMPENSATION_FAILED = "compensation_failed", "Undoing a failed order failed"
-    MERCHANT_UNAVAILABLE = "merchant_unavailable", "Merchant unavailable"
-    CUSTOMER_REQUEST = "customer_request", "Customer asked for a person"
-    AGENT_STUCK = "agent_stuck", "Assistant could not help"
+# Why a person is needed is ordering's word: it asks through ordering.hooks.person_needed.
+from ordering.models import EscalationReason
 
 
 class EscalationStatus(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,7 +10,19 @@ from typing import Any
 from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from escalations.models import OPEN_STATUSES, Escalation, EscalationReason, EscalationStatus
+from audit.models import AuditEvent
+from consent.models import CapKind
+from consent.selectors import (
+    auto_checkout_threshold,
+    grant_effective_status,
+    grants_for_customer,
+    payment_methods_for_customer,
+    spend_usage,
+)
+from escalations.models import OPEN_STATUSES, Escalation, EscalationStatus
+from ordering.hooks import EscalationSummary
+from ordering.models import Conversation, EscalationReason, OrderFlow
+from ordering.money import format_money
 
 
 def escalations_queue(*, now: datetime | None = None) -> QuerySet[Escalation]:
@@ -88,16 +101,6 @@ class ConsentSummary:
 
 def escalation_consent_summary(*, customer_id: int, chat_session_reference: str = "") -> ConsentSummary:
     """The customer's grants, caps with what is used, and saved cards as brand and last 4 (never more)."""
-    from consent.models import CapKind
-    from consent.selectors import (
-        auto_checkout_threshold,
-        grant_effective_status,
-        grants_for_customer,
-        payment_methods_for_customer,
-        spend_usage,
-    )
-    from ordering.money import format_money
-
     grants = [
         {
             "scope": grant.get_scope_display(),
@@ -161,8 +164,6 @@ def escalation_trace_id(escalation: Escalation) -> str:
 
 def escalation_history(escalation: Escalation) -> QuerySet:
     """The audit events about this escalation, oldest first: opened, claimed, replied, …, resolved."""
-    from audit.models import AuditEvent
-
     return AuditEvent.objects.filter(target_type="escalation", target_id=str(escalation.pk)).order_by("sequence")
 
 
@@ -181,3 +182,49 @@ def escalation_counts_for_staff(*, staff_id: int) -> dict[str, int]:
         "mine": active.filter(assignee_id=staff_id).count(),
         "breached": active.filter(sla_due_at__lt=now).count(),
     }
+
+
+# -- what ordering reads of escalations (ordering.hooks.escalation_records) ----------------------------
+
+
+class EscalationRecordsForOrdering:
+    """Answers ordering's reads of escalations (the trace lookup, the rollout gate) without ordering
+    importing this app: registered from `EscalationsConfig.ready`."""
+
+    def escalations_of(
+        self, *, flow_ids: Iterable[object], conversation_ids: Iterable[object], limit: int
+    ) -> list[EscalationSummary]:
+        rows = Escalation.objects.filter(
+            Q(flow_id__in=list(flow_ids)) | Q(conversation_id__in=list(conversation_ids))
+        ).order_by("created_at")[:limit]
+        return [
+            EscalationSummary(
+                id=row.pk,
+                reason=row.reason,
+                reason_label=row.get_reason_display(),
+                status=row.status,
+                detail=row.detail,
+                created_at=row.created_at,
+                resolved_at=row.resolved_at,
+                resolution_code=row.resolution_code,
+                trace_id=row.trace_id,
+            )
+            for row in rows
+        ]
+
+    def escalations_opened_count(
+        self,
+        *,
+        flows: QuerySet[OrderFlow],
+        conversations: QuerySet[Conversation],
+        since: datetime,
+        until: datetime,
+    ) -> int:
+        return Escalation.objects.filter(
+            Q(flow__in=flows) | Q(flow__isnull=True, conversation__in=conversations),
+            created_at__gte=since,
+            created_at__lt=until,
+        ).count()
+
+
+escalation_records = EscalationRecordsForOrdering()

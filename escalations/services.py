@@ -1,4 +1,4 @@
-"""The human-in-the-loop queue and the staff who work it: writes.
+"""The human-in-the-loop queue: writes. (The staff accounts who work it: escalations/staff.py.)
 
 Every staff action is one service here: it locks the escalation, checks that the action fits the
 escalation's state and reason (`escalation_action_refusal`, which the console also uses to show
@@ -16,13 +16,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group, Permission
-from django.contrib.auth.password_validation import validate_password
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import ActorType, Outcome
 from audit.services import Origin, audit_record
@@ -33,25 +30,19 @@ from escalations.models import (
     OPEN_STATUSES,
     Escalation,
     EscalationPriority,
-    EscalationReason,
     EscalationStatus,
     PaymentVerification,
     ResolutionCode,
 )
+from escalations.staff import WORK_PERMISSION
+from ordering.errors import FlowNotConfirmable, OrderingError
+from ordering.models import EscalationReason
+from ordering.saga import flow_staff_approve, flow_staff_retry_compensations, flow_staff_verify_payment
+from ordering.services import conversation_hand_back, conversation_staff_reply, flow_cancel
+from ordering.staff_actions import flow_staff_refusal
+from ordering.transitions import status_transition
 
 logger = logging.getLogger(__name__)
-
-# The permissions of the support group (app label, codename); the data migration 0003 grants the same.
-SUPPORT_PERMISSIONS = (
-    ("escalations", "view_escalation"),
-    ("escalations", "work_escalation"),
-    ("audit", "view_auditevent"),
-)
-WORK_PERMISSION = "escalations.work_escalation"
-
-
-class StaffUserExists(Exception):
-    """A staff account with that username is already there; pass `replace_device` to re-enrol it."""
 
 
 class EscalationError(DomainError):
@@ -74,69 +65,6 @@ class InvalidEscalationTransition(EscalationError):
     """A status change the transition table does not allow: a bug or a race, refused loudly."""
 
     code = "invalid_escalation_transition"
-
-
-# -- staff accounts ------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def staff_user_create(
-    *,
-    username: str,
-    password: str,
-    email: str = "",
-    superuser: bool = False,
-    replace_device: bool = False,
-    support: bool = False,
-) -> tuple[AbstractUser, TOTPDevice]:
-    """Create (or re-enrol) a staff account with one confirmed TOTP device.
-
-    The device is confirmed at once because the person running this prints its provisioning URI on
-    a trusted terminal; the admin still refuses the account until a code from it has been entered.
-    With `support`, the account joins the support group and may work the escalation queue.
-    """
-    user_model = get_user_model()
-    user = user_model.objects.filter(username=username).first()
-    if user is not None and not replace_device:
-        raise StaffUserExists(username)
-    if user is None:
-        user = user_model(username=username, email=email)
-    validate_password(password, user)
-    user.is_staff = True
-    user.is_superuser = superuser or user.is_superuser
-    if email:
-        user.email = email
-    user.set_password(password)
-    user.save()
-    replaced = TOTPDevice.objects.filter(user=user).delete()[0] > 0
-    device = TOTPDevice.objects.create(user=user, name=f"{username} authenticator", confirmed=True)
-    if support:
-        user.groups.add(support_group_ensure())
-    audit_record(
-        action="staff.device_replaced" if replaced else "staff.created",
-        actor_type=ActorType.SYSTEM,
-        target_type="user",
-        target_id=user.pk,
-        data={"username": user.username, "superuser": user.is_superuser, "support": support},
-    )
-    return user, device
-
-
-def support_group_ensure() -> Group:
-    """The support group with exactly its permissions (also after a test flush or a group rename).
-
-    Exactly: anything else found on the group is taken away, so a permission added by hand (a user or
-    group permission would let a member create accounts or give themselves powers) does not survive the
-    next `create_staff_user --support`.
-    """
-    group, _ = Group.objects.get_or_create(name=settings.ESCALATIONS_SUPPORT_GROUP)
-    group.permissions.set(
-        [
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            for app_label, codename in SUPPORT_PERMISSIONS
-        ]
-    )
-    return group
 
 
 # -- opening -------------------------------------------------------------------------------------
@@ -320,31 +248,8 @@ ACTIONS = (
 )
 
 
-def _flow_hold(flow) -> str | None:
-    """Why the order keeps the escalation from closing, or None when it may close."""
-    from ordering.models import FlowStatus
-
-    if flow is None:
-        return None
-    if flow.status == FlowStatus.ESCALATED or (
-        flow.status == FlowStatus.REQUIRES_ACTION and flow.failure_code == "payment_verification"
-    ):
-        return (
-            f"The order is still waiting for a specialist ({flow.get_status_display().lower()}): "
-            "approve it, retry it or cancel it first."
-        )
-    if flow.status in (FlowStatus.CONFIRMED, FlowStatus.PLACING, FlowStatus.FAILED, FlowStatus.COMPENSATING):
-        return (
-            f"The order is {flow.get_status_display().lower()} right now; "
-            "wait until it is placed, undone or canceled, then reload."
-        )
-    return None
-
-
 def escalation_action_refusal(escalation: Escalation, action: str, *, staff_id: int) -> str | None:
     """Why `action` does not fit this escalation now (a sentence for the person), or None when it fits."""
-    from ordering.models import CompensationStatus, FlowStatus
-
     if action not in ACTIONS:
         return f"Unknown action {action!r}."
     if not escalation.is_active:
@@ -376,12 +281,7 @@ def escalation_action_refusal(escalation: Escalation, action: str, *, staff_id: 
         if flow is None:
             return "This escalation has no order to approve."
         if escalation.reason == EscalationReason.RISK_REVIEW:
-            waiting = flow.failure_code in ("risk_review", "step_up_required") and flow.status in (
-                FlowStatus.ESCALATED,
-                FlowStatus.REQUIRES_ACTION,
-            )
-            if not waiting:
-                return f"The order is not waiting for a risk decision (it is {flow.get_status_display().lower()})."
+            return flow_staff_refusal(flow, "approve")
         else:
             return (
                 "A payment verification needs evidence, not one click: record how you verified it with the "
@@ -397,24 +297,18 @@ def escalation_action_refusal(escalation: Escalation, action: str, *, staff_id: 
                 "Retry the failed step is for failed undo steps (compensation failed), "
                 f"not for “{escalation.get_reason_display()}”."
             )
-        if flow is None or not flow.compensations.filter(status=CompensationStatus.FAILED).exists():
+        if flow is None:
             return "Nothing of this order is waiting to be undone."
-        return None
+        return flow_staff_refusal(flow, "retry_compensations")
     if action == "cancel_flow":
         if flow is None:
             return "This escalation has no order to cancel."
-        if flow.status == FlowStatus.PLACED:
-            return "The order was placed; it can only be canceled at the merchant now."
-        if not flow.can_become(FlowStatus.CANCELED):
-            return f"The order is {flow.get_status_display().lower()}; it cannot be canceled from here."
-        return None
-    # hand_back, resolve
-    return _flow_hold(flow)
+        return flow_staff_refusal(flow, "cancel_flow")
+    # hand_back, resolve: the order must not still need the specialist
+    return flow_staff_refusal(flow, "close") if flow is not None else None
 
 
 def _payment_verification_refusal(escalation: Escalation, action: str, *, staff_id: int) -> str | None:
-    from ordering.models import FlowStatus
-
     if escalation.reason != EscalationReason.PAYMENT_VERIFICATION:
         return f"Payment verification is for 3-D Secure payments, not for “{escalation.get_reason_display()}”."
     # Both people of the four-eyes rule must be allowed to work escalations, whoever calls the service.
@@ -424,8 +318,9 @@ def _payment_verification_refusal(escalation: Escalation, action: str, *, staff_
     flow = escalation.flow
     if flow is None:
         return "This escalation has no order to verify."
-    if not (flow.status == FlowStatus.REQUIRES_ACTION and flow.failure_code == "payment_verification"):
-        return f"The order is not waiting for a payment verification (it is {flow.get_status_display().lower()})."
+    refusal = flow_staff_refusal(flow, action)
+    if refusal is not None:
+        return refusal
     pending = pending_payment_verification(escalation)
     if action == "verify_payment":
         if pending is not None:
@@ -477,19 +372,20 @@ def _transition(
     origin: Origin | None = None,
     action: str | None = None,
 ) -> None:
-    if not escalation.can_become(to):
-        raise InvalidEscalationTransition(
-            f"An escalation cannot go from {escalation.status} to {to}.", current=escalation.status, requested=to
-        )
-    previous = escalation.status
-    escalation.status = to
-    escalation.save(update_fields=["status", "updated_at", *fields])
-    _audit(
+    """A staff member moves the escalation (`ordering.transitions.status_transition`, audited as theirs)."""
+    status_transition(
         escalation,
-        action or f"escalation.{to}",
-        staff_id=staff_id,
+        to,
+        refused=InvalidEscalationTransition,
+        target_type="escalation",
+        action=action or f"escalation.{to}",
+        actor_type=ActorType.STAFF,
+        actor_id=staff_id,
+        customer_id=escalation.customer_id,
         origin=origin,
-        data={"from": previous, **(data or {})},
+        data={"reason": escalation.reason, **(data or {})},
+        extra_fields=fields,
+        trace_id=escalation.trace_id or None,
     )
 
 
@@ -564,8 +460,6 @@ def _closed(escalation: Escalation) -> None:
 
 def _act(escalation_id: int, action: str, *, staff_id: int, origin: Origin | None, work) -> Any:
     """Run one staff action: lock, check it fits, take an open escalation, do the work, audit; or refuse."""
-    from ordering.errors import OrderingError
-
     refusal = None
     try:
         with transaction.atomic():
@@ -641,8 +535,6 @@ def _conversation_id(escalation: Escalation) -> object:
 
 def escalation_reply(*, escalation_id: int, staff_id: int, text: str, origin: Origin | None = None):
     """Write to the customer in their chat (the widget shows it like any other message)."""
-    from ordering.services import conversation_staff_reply
-
     if not (text or "").strip():
         _refuse(escalation_id, "reply", staff_id=staff_id, origin=origin, message="Write a reply first.")
 
@@ -657,7 +549,6 @@ def escalation_reply(*, escalation_id: int, staff_id: int, text: str, origin: Or
 
 def escalation_approve(*, escalation_id: int, staff_id: int, origin: Origin | None = None):
     """Approve and place a risk review. (A 3-D Secure payment needs evidence: see escalation_payment_verification_*.)"""
-    from ordering.saga import flow_staff_approve
 
     def work(escalation: Escalation):
         flow = flow_staff_approve(flow_id=escalation.flow_id, staff_id=staff_id)
@@ -707,8 +598,6 @@ def escalation_payment_verification_record(
 
 def escalation_payment_verification_confirm(*, escalation_id: int, staff_id: int, origin: Origin | None = None):
     """A second specialist confirms a colleague's verification: the order is paid again, authenticated."""
-    from ordering.errors import FlowNotConfirmable
-    from ordering.saga import flow_staff_verify_payment
 
     def work(escalation: Escalation):
         verification = (
@@ -749,7 +638,6 @@ def escalation_payment_verification_confirm(*, escalation_id: int, staff_id: int
 
 def escalation_retry_compensations(*, escalation_id: int, staff_id: int, origin: Origin | None = None):
     """Run the order's failed undo steps once more (after the merchant recovered)."""
-    from ordering.saga import flow_staff_retry_compensations
 
     def work(escalation: Escalation):
         flow = flow_staff_retry_compensations(flow_id=escalation.flow_id, staff_id=staff_id)
@@ -768,7 +656,6 @@ def escalation_retry_compensations(*, escalation_id: int, staff_id: int, origin:
 
 def escalation_cancel_flow(*, escalation_id: int, staff_id: int, note: str = "", origin: Origin | None = None):
     """Cancel the order; whatever it had done at the merchant and in the spend ledger is undone."""
-    from ordering.services import flow_cancel
 
     def work(escalation: Escalation):
         flow = flow_cancel(
@@ -793,8 +680,6 @@ def escalation_cancel_flow(*, escalation_id: int, staff_id: int, note: str = "",
 
 def _hand_conversation_back(escalation: Escalation, *, staff_id: int) -> None:
     """The assistant answers the customer again, unless another escalation still holds the conversation."""
-    from ordering.services import conversation_hand_back
-
     conversation_id = _conversation_id(escalation)
     if conversation_id is None:
         return

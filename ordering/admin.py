@@ -145,7 +145,7 @@ class OrderFlowAdmin(ReadOnlyAdmin):
         "merchant_order_status",
         "updated_at",
     )
-    list_filter = ("status", "merchant_id", "confirmed_via", "merchant_order_status")
+    list_filter = ("status", "waiting_for", "merchant_id", "confirmed_via", "merchant_order_status")
     search_fields = ("id", "merchant_order_id", "checkout_session_id", "customer__username")
     readonly_fields = [field.name for field in OrderFlow._meta.fields]
     inlines = [StepInline, CompensationInline, OrderAdjustmentInline]

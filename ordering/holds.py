@@ -52,7 +52,8 @@ from ordering.models import (
     OrderFlow,
     TurnStatus,
 )
-from ordering.services import _enqueue_compensate, _transition, conversation_post
+from ordering.services import conversation_post
+from ordering.transitions import flow_compensate_on_commit, flow_transition
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def _release_locked(flow: OrderFlow, *, reason: str, actor_type: ActorType | str
     """End a locked cart flow because its hold is released; the merchant cancel follows the commit."""
     flow.failure_code = reason
     flow.next_step = ""
-    _transition(
+    flow_transition(
         flow,
         _RELEASED_TO[reason],
         actor_type=actor_type,
@@ -148,7 +149,7 @@ def _release_locked(flow: OrderFlow, *, reason: str, actor_type: ActorType | str
     # The session was registered for cancelling when the flow started (`flow_start`); a flow previewed
     # again after a price change also has its earlier round's undo pending. All of it runs now.
     if flow.compensations.filter(status__in=(CompensationStatus.PENDING, CompensationStatus.FAILED)).exists():
-        _enqueue_compensate(flow.pk)
+        flow_compensate_on_commit(flow.pk)
     if tell_customer:
         # After the commit, not inside it: the message's row takes a share lock on its conversation, which a
         # failing turn of that conversation may hold while it waits for this very flow (`_turn_fail`).

@@ -133,6 +133,36 @@ NOT_YET_PLACED_STATUSES = frozenset(
 )
 
 
+class WaitingFor(models.TextChoices):
+    """What a flow stopped for (requires action or escalated): not a failure, the one thing that moves it on.
+
+    Set with the move into REQUIRES_ACTION or ESCALATED and cleared with the move out of them
+    (`ordering.transitions.flow_transition` does both), so code asks this field, never `failure_code`,
+    which names only what actually failed.
+    """
+
+    NOTHING = "", "Nothing"
+    STEP_UP = "step_up", "The customer's step-up code"
+    RISK_REVIEW = "risk_review", "A specialist's risk decision"
+    PAYMENT_VERIFICATION = "payment_verification", "The payment's verification"
+    SPECIALIST = "specialist", "A specialist to repair it"
+
+
+# The statuses in which a flow waits for something (WaitingFor); in any other, waiting_for is "".
+WAITING_STATUSES = frozenset({FlowStatus.REQUIRES_ACTION, FlowStatus.ESCALATED})
+
+
+class EscalationReason(models.TextChoices):
+    """Why ordering asks for a person (`ordering.hooks.person_needed`); escalations files it under this reason."""
+
+    PAYMENT_VERIFICATION = "payment_verification", "Payment needs verification"
+    RISK_REVIEW = "risk_review", "Risk review"
+    COMPENSATION_FAILED = "compensation_failed", "Undoing a failed order failed"
+    MERCHANT_UNAVAILABLE = "merchant_unavailable", "Merchant unavailable"
+    CUSTOMER_REQUEST = "customer_request", "Customer asked for a person"
+    AGENT_STUCK = "agent_stuck", "Assistant could not help"
+
+
 class ConfirmationChannel(models.TextChoices):
     BUTTON = "button", "Confirm button"
     TYPED = "typed", "Typed confirmation"
@@ -199,8 +229,12 @@ class OrderFlow(models.Model):
     merchant_order_status = models.CharField(max_length=32, blank=True)
     merchant_order_updated_at = models.DateTimeField(null=True, blank=True)
     refunded_amount = models.PositiveBigIntegerField(default=0)
+    # What actually failed (a declined card, a revoked grant, a hold released); never a wait.
     failure_code = models.CharField(max_length=64, blank=True)
+    # Why the flow stopped, failed or waiting, for the person who reads it.
     failure_detail = models.TextField(blank=True)
+    # What a flow in REQUIRES_ACTION or ESCALATED waits for ("" in every other status).
+    waiting_for = models.CharField(max_length=32, choices=WaitingFor.choices, blank=True, default="")
     # The saga's recovery point: the step to run next, and until when a worker holds it.
     next_step = models.CharField(max_length=32, blank=True)
     step_lease_until = models.DateTimeField(null=True, blank=True)
@@ -223,6 +257,10 @@ class OrderFlow(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="placed") | ~Q(merchant_order_id=""),
                 name="ordering_placed_flow_has_order_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(waiting_for="") | Q(status__in=("requires_action", "escalated")),
+                name="ordering_only_a_stopped_flow_waits",
             ),
         ]
         permissions = [

@@ -49,12 +49,12 @@ from consent.exceptions import ConsentDenied, ConsentError, SpendReservationSett
 from consent.models import Scope
 from consent.selectors import consent_require, spend_reservation_unsettled, stepup_verified_within
 from consent.services.ledger import spend_commit, spend_release, spend_reserve
-from escalations.models import EscalationReason
-from escalations.services import escalation_open
 from ordering import metrics
 from ordering.errors import FlowNotConfirmable, PreviewIncomplete
+from ordering.hooks import PersonNeeded, person_needed
 from ordering.models import (
     CompensationStatus,
+    EscalationReason,
     ExperimentEventKind,
     FlowCompensation,
     FlowStatus,
@@ -62,19 +62,14 @@ from ordering.models import (
     MessageRole,
     OrderFlow,
     StepStatus,
+    WaitingFor,
 )
 from ordering.money import format_money
 from ordering.preview import preview_build, preview_drifted, preview_hash, preview_text
 from ordering.risk import ALLOW, REVIEW, risk_assess
 from ordering.rollout.events import experiment_event_of
-from ordering.services import (
-    _enqueue_advance,
-    _enqueue_compensate,
-    _transition,
-    compensations_register,
-    conversation_mark_escalated,
-    conversation_post,
-)
+from ordering.services import compensations_register, conversation_mark_escalated, conversation_post
+from ordering.transitions import flow_advance_on_commit, flow_compensate_on_commit, flow_transition
 
 logger = logging.getLogger(__name__)
 
@@ -131,17 +126,24 @@ class Repreview:
 
 @dataclass
 class NeedsAction:
+    """The flow waits for `waiting_for` (the customer's step-up, the payment's verification); `escalate` also asks
+    for a person. `code` names the stop in the chat message and the audit event."""
+
     code: str
     detail: str
+    waiting_for: WaitingFor
     escalate: EscalationReason | None = None
     result: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Escalate:
+    """A person decides before the flow goes on (a risk review): the flow waits for them."""
+
     reason: EscalationReason
     code: str
     detail: str
+    waiting_for: WaitingFor
     result: dict[str, Any] = field(default_factory=dict)
 
 
@@ -318,7 +320,7 @@ def _save_placing(flow: OrderFlow, fields: tuple[str, ...]) -> None:
     flow's row instead of two.
     """
     if flow.status == FlowStatus.CONFIRMED:
-        _transition(
+        flow_transition(
             flow,
             FlowStatus.PLACING,
             actor_type=ActorType.AGENT,
@@ -362,7 +364,7 @@ def _step_transaction(
                 if outcome is None:
                     # This task had its share: the rest goes to the back of the queue.
                     _save_placing(flow, ("next_step", "step_lease_until"))
-                    _enqueue_advance(flow.pk)
+                    flow_advance_on_commit(flow.pk)
                     return None, used, name
                 _save_placing(flow, ())
                 _apply(flow, rows[-1].name, attempt_in_round, outcome)
@@ -397,7 +399,7 @@ def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> 
         _apply(flow, claim.step, claim.attempt_in_round, outcome, since=claim.since)
         return None, 0, name
     if not chain:
-        _enqueue_advance(flow.pk)  # this task had its share: the rest goes to the back of the queue
+        flow_advance_on_commit(flow.pk)  # this task had its share: the rest goes to the back of the queue
         return None, 0, name
     claim.history.record(claim.step, claim.operation_id, outcome.result)
     return _claim_remote(flow, claim.history, [], lease_until=lease_until, save_flow=False), 1, name
@@ -623,6 +625,22 @@ def _step_retry_countdown(outcome: Retry, attempt_in_round: int, since: datetime
     return max(_retry_delay(attempt_in_round), outcome.retry_after or 0.0)
 
 
+def _ask_for_a_person(flow: OrderFlow, reason: EscalationReason, detail: str) -> int:
+    """Open an escalation about the flow in the current transaction (ordering.hooks.person_needed), and
+    mark its conversation as with a person."""
+    escalation_id = person_needed.ask(
+        PersonNeeded(
+            reason=reason,
+            customer_id=flow.customer_id,
+            flow_id=flow.pk,
+            conversation_id=flow.conversation_id,
+            detail=detail,
+        )
+    )
+    conversation_mark_escalated(conversation_id=flow.conversation_id)
+    return escalation_id
+
+
 def _apply(
     flow: OrderFlow, step: str, attempt_in_round: int, outcome: StepOutcome, *, since: datetime | None = None
 ) -> None:
@@ -631,7 +649,7 @@ def _apply(
         with transaction.atomic():
             if isinstance(outcome, Retry):
                 flow.save(update_fields=["step_lease_until", "updated_at"])
-                _enqueue_advance(flow.pk, countdown=_step_retry_countdown(outcome, attempt_in_round, since))
+                flow_advance_on_commit(flow.pk, countdown=_step_retry_countdown(outcome, attempt_in_round, since))
             elif isinstance(outcome, Placed):
                 _placed(flow, outcome)
             elif isinstance(outcome, Fail):
@@ -651,20 +669,23 @@ def _apply(
         flow.failure_detail = f"{step} ended with {outcome!r} but recording it failed: {error!r}"[:2000]
         flow.next_step = ""
         flow.step_lease_until = None
-        _transition(
+        flow_transition(
             flow,
             FlowStatus.ESCALATED,
             actor_type=ActorType.SYSTEM,
             outcome=Outcome.FAILED,
             data={"step": step, "outcome": type(outcome).__name__},
             extra_fields=("failure_code", "failure_detail", "next_step", "step_lease_until"),
+            waiting_for=WaitingFor.SPECIALIST,
         )
-        escalation_open(
-            reason=EscalationReason.AGENT_STUCK,
-            customer_id=flow.customer_id,
-            flow_id=flow.pk,
-            conversation_id=flow.conversation_id,
-            detail=flow.failure_detail,
+        person_needed.ask(
+            PersonNeeded(
+                reason=EscalationReason.AGENT_STUCK,
+                customer_id=flow.customer_id,
+                flow_id=flow.pk,
+                conversation_id=flow.conversation_id,
+                detail=flow.failure_detail,
+            )
         )
 
 
@@ -674,7 +695,7 @@ def _placed(flow: OrderFlow, outcome: Placed) -> None:
     flow.merchant_order_id = outcome.order_id
     flow.placed_at = timezone.now()
     flow.next_step = ""
-    _transition(
+    flow_transition(
         flow,
         FlowStatus.PLACED,
         actor_type=ActorType.AGENT,
@@ -688,7 +709,7 @@ def _placed(flow: OrderFlow, outcome: Placed) -> None:
     ).update(status=CompensationStatus.NOT_NEEDED, finished_at=timezone.now())
     # Only a flow confirmed more than once can have an earlier round left to undo.
     if flow.confirmations > 1 and flow.compensations.filter(status=CompensationStatus.PENDING).exists():
-        _enqueue_compensate(flow.pk)
+        flow_compensate_on_commit(flow.pk)
     conversation_post(
         conversation_id=flow.conversation_id,
         role=MessageRole.ASSISTANT,
@@ -751,7 +772,7 @@ def _failed(flow: OrderFlow, step: str, outcome: Fail) -> None:
     if outcome.code == "payment_declined" and flow.payment_method is not None:
         # The customer's activity says which card was declined (brand and last four, nothing more).
         facts["card"] = flow.payment_method.masked
-    _transition(
+    flow_transition(
         flow,
         FlowStatus.FAILED,
         actor_type=ActorType.AGENT,
@@ -777,7 +798,7 @@ def _failed(flow: OrderFlow, step: str, outcome: Fail) -> None:
     conversation_post(conversation_id=flow.conversation_id, role=MessageRole.ASSISTANT, text=text, data=data)
     metrics.flows_failed.labels(step=step, error_class=outcome.error_class, **metrics.rollout_labels(flow)).inc()
     metrics.flow_outcomes.labels(outcome="failed", **metrics.rollout_labels(flow)).inc()
-    _enqueue_compensate(flow.pk)
+    flow_compensate_on_commit(flow.pk)
 
 
 def _repreview(flow: OrderFlow, session: CheckoutSession) -> None:
@@ -790,7 +811,7 @@ def _repreview(flow: OrderFlow, session: CheckoutSession) -> None:
     flow.total_amount = preview["total"]
     flow.currency = preview["currency"]
     flow.next_step = ""
-    _transition(
+    flow_transition(
         flow,
         FlowStatus.PREVIEWED,
         actor_type=ActorType.AGENT,
@@ -807,33 +828,26 @@ def _repreview(flow: OrderFlow, session: CheckoutSession) -> None:
         data={"kind": "preview", "flow_id": str(flow.pk), "preview": preview, "preview_hash": flow.preview_hash},
     )
     metrics.flow_outcomes.labels(outcome="repreviewed", **metrics.rollout_labels(flow)).inc()
-    _enqueue_compensate(flow.pk)
+    flow_compensate_on_commit(flow.pk)
 
 
 def _needs_action(flow: OrderFlow, outcome: NeedsAction) -> None:
-    flow.failure_code = outcome.code
     flow.failure_detail = outcome.detail
-    _transition(
+    flow_transition(
         flow,
         FlowStatus.REQUIRES_ACTION,
         actor_type=ActorType.AGENT,
         data={"code": outcome.code},
-        extra_fields=("failure_code", "failure_detail", "step_lease_until"),
+        extra_fields=("failure_detail", "step_lease_until"),
+        waiting_for=outcome.waiting_for,
     )
     if outcome.escalate is not None:
-        escalation_open(
-            reason=outcome.escalate,
-            customer_id=flow.customer_id,
-            flow_id=flow.pk,
-            conversation_id=flow.conversation_id,
-            detail=outcome.detail,
-        )
-        conversation_mark_escalated(conversation_id=flow.conversation_id)
+        _ask_for_a_person(flow, outcome.escalate, outcome.detail)
         text = "Your bank wants to verify this payment. A specialist is looking at this and will get back to you here."
     else:
         text = "Before I place this order, please confirm it's you with the code from your authenticator app."
     data: dict[str, Any] = {"kind": "flow_requires_action", "flow_id": str(flow.pk), "code": outcome.code}
-    if outcome.code == "payment_verification":
+    if outcome.waiting_for == WaitingFor.PAYMENT_VERIFICATION:
         text = (
             "Your bank wants to verify this payment. Open the link to confirm it with your bank; nothing is "
             "charged until you do. A specialist is also looking at this and will get back to you here."
@@ -844,23 +858,16 @@ def _needs_action(flow: OrderFlow, outcome: NeedsAction) -> None:
 
 
 def _escalate(flow: OrderFlow, outcome: Escalate) -> None:
-    flow.failure_code = outcome.code
     flow.failure_detail = outcome.detail
-    _transition(
+    flow_transition(
         flow,
         FlowStatus.ESCALATED,
         actor_type=ActorType.AGENT,
         data={"code": outcome.code, **outcome.result},
-        extra_fields=("failure_code", "failure_detail", "step_lease_until"),
+        extra_fields=("failure_detail", "step_lease_until"),
+        waiting_for=outcome.waiting_for,
     )
-    escalation_open(
-        reason=outcome.reason,
-        customer_id=flow.customer_id,
-        flow_id=flow.pk,
-        conversation_id=flow.conversation_id,
-        detail=outcome.detail,
-    )
-    conversation_mark_escalated(conversation_id=flow.conversation_id)
+    _ask_for_a_person(flow, outcome.reason, outcome.detail)
     conversation_post(
         conversation_id=flow.conversation_id,
         role=MessageRole.ASSISTANT,
@@ -919,11 +926,17 @@ def step_score_risk(flow: OrderFlow, claim: Claim) -> StepOutcome:
             reason=EscalationReason.RISK_REVIEW,
             code="risk_review",
             detail="Risk review: " + ", ".join(assessment.reasons),
+            waiting_for=WaitingFor.RISK_REVIEW,
             result=assessment.as_dict(),
         )
     if stepup_verified_within(user_id=flow.customer_id):
         return Advance({**assessment.as_dict(), "step_up": "verified"})
-    return NeedsAction(code="step_up_required", detail=", ".join(assessment.reasons), result=assessment.as_dict())
+    return NeedsAction(
+        code="step_up_required",
+        detail=", ".join(assessment.reasons),
+        waiting_for=WaitingFor.STEP_UP,
+        result=assessment.as_dict(),
+    )
 
 
 def step_verify_price(flow: OrderFlow, claim: Claim) -> StepOutcome:
@@ -1086,6 +1099,7 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
         return NeedsAction(
             code="payment_verification",
             detail="The card issuer asked for 3-D Secure verification.",
+            waiting_for=WaitingFor.PAYMENT_VERIFICATION,
             escalate=EscalationReason.PAYMENT_VERIFICATION,
         )
     for code in ("payment_declined", "out_of_stock"):
@@ -1157,7 +1171,7 @@ def _flow_is_ending(flow: OrderFlow) -> bool:
     if flow.status in (FlowStatus.FAILED, FlowStatus.COMPENSATING, FlowStatus.CANCELED, FlowStatus.EXPIRED):
         return True
     # Escalated because undoing failed (not a risk review waiting for a person).
-    return flow.status == FlowStatus.ESCALATED and flow.failure_code != "risk_review"
+    return flow.status == FlowStatus.ESCALATED and flow.waiting_for != WaitingFor.RISK_REVIEW
 
 
 def _runnable_compensations(flow: OrderFlow):
@@ -1188,7 +1202,7 @@ def flow_compensate_run(*, flow_id: Any) -> str:
     with transaction.atomic():
         flow = OrderFlow.objects.select_for_update().get(pk=flow_id)
         if flow.status == FlowStatus.FAILED:
-            _transition(flow, FlowStatus.COMPENSATING, actor_type=ActorType.AGENT)
+            flow_transition(flow, FlowStatus.COMPENSATING, actor_type=ActorType.AGENT)
     flow = OrderFlow.objects.select_related("payment_method").get(pk=flow_id)
     ran, gave_up = 0, False
     for candidate in _runnable_compensations(flow).order_by("-registered_at", "-id"):
@@ -1302,17 +1316,18 @@ def _undo_settle(flow_id: Any, *, ran: int, gave_up: bool) -> str:
             failing = [c for c in open_undo if c.status == CompensationStatus.FAILED]
             # A person owns the flow's failing undo from now on: the sweeper leaves it to them.
             FlowCompensation.objects.filter(pk__in=[c.pk for c in failing]).update(gave_up_at=now, retry_at=None)
-            escalation_open(
-                reason=EscalationReason.COMPENSATION_FAILED,
-                customer_id=flow.customer_id,
-                flow_id=flow.pk,
-                conversation_id=flow.conversation_id,
-                detail="; ".join(f"{c.action}: {c.last_error[:200]}" for c in (*failing, *given_up)),
+            _ask_for_a_person(
+                flow,
+                EscalationReason.COMPENSATION_FAILED,
+                "; ".join(f"{c.action}: {c.last_error[:200]}" for c in (*failing, *given_up)),
             )
-            conversation_mark_escalated(conversation_id=flow.conversation_id)
             if flow.status == FlowStatus.COMPENSATING:
-                _transition(
-                    flow, FlowStatus.ESCALATED, actor_type=ActorType.AGENT, data={"code": "compensation_failed"}
+                flow_transition(
+                    flow,
+                    FlowStatus.ESCALATED,
+                    actor_type=ActorType.AGENT,
+                    data={"code": "compensation_failed"},
+                    waiting_for=WaitingFor.SPECIALIST,
                 )
             return "escalated"
         if open_undo:
@@ -1335,7 +1350,7 @@ def _undo_settle(flow_id: Any, *, ran: int, gave_up: bool) -> str:
                 )
             return "retrying"
         if flow.status == FlowStatus.COMPENSATING:
-            _transition(flow, FlowStatus.COMPENSATED, actor_type=ActorType.AGENT)
+            flow_transition(flow, FlowStatus.COMPENSATED, actor_type=ActorType.AGENT)
     return "compensated"
 
 
@@ -1361,7 +1376,7 @@ def flows_sweep(*, now: datetime | None = None) -> dict[str, int]:
         Q(compensations__retry_at__isnull=True) | Q(compensations__retry_at__lte=now)
     )
     ending = Q(status__in=(FlowStatus.FAILED, FlowStatus.COMPENSATING, FlowStatus.CANCELED, FlowStatus.EXPIRED)) | (
-        Q(status=FlowStatus.ESCALATED) & ~Q(failure_code="risk_review")
+        Q(status=FlowStatus.ESCALATED) & ~Q(waiting_for=WaitingFor.RISK_REVIEW)
     )
     # A live flow only undoes rounds that are over (see _runnable_compensations).
     old_round = Q(compensations__action__in=ROUND_COMPENSATIONS, compensations__placement_round__gte=1) & (
@@ -1400,24 +1415,23 @@ def flows_sweep(*, now: datetime | None = None) -> dict[str, int]:
 
 def _staff_resume(flow: OrderFlow, *, staff_id: int, next_step: str, approved: str, fields: tuple[str, ...]) -> None:
     flow.next_step = next_step
-    flow.failure_code = ""
     flow.failure_detail = ""
-    _transition(
+    flow_transition(
         flow,
         FlowStatus.PLACING,
         actor_type=ActorType.STAFF,
         actor_id=staff_id,
         data={"approved": approved},
-        extra_fields=("next_step", "failure_code", "failure_detail", *fields),
+        extra_fields=("next_step", "failure_detail", *fields),
     )
-    _enqueue_advance(flow.pk)
+    flow_advance_on_commit(flow.pk)
 
 
 def flow_staff_approve(*, flow_id: Any, staff_id: int) -> OrderFlow:
     """A specialist approved a risk review (or vouched for the customer instead of a step-up code)."""
     with transaction.atomic():
         flow = OrderFlow.objects.select_for_update().get(pk=flow_id)
-        if flow.failure_code not in ("risk_review", "step_up_required"):
+        if flow.waiting_for not in (WaitingFor.RISK_REVIEW, WaitingFor.STEP_UP):
             raise FlowNotConfirmable("This order is not waiting for a risk decision.", flow_id=str(flow.pk))
         flow.risk_approved_by = str(staff_id)
         _staff_resume(flow, staff_id=staff_id, next_step="score_risk", approved="risk", fields=("risk_approved_by",))
@@ -1435,7 +1449,7 @@ def payment_verification_link(flow: OrderFlow) -> dict[str, str]:
 
 
 def flow_waiting_for_payment_verification(flow: OrderFlow) -> bool:
-    return flow.status == FlowStatus.REQUIRES_ACTION and flow.failure_code == "payment_verification"
+    return flow.status == FlowStatus.REQUIRES_ACTION and flow.waiting_for == WaitingFor.PAYMENT_VERIFICATION
 
 
 def flow_payment_verified(
@@ -1459,9 +1473,8 @@ def flow_payment_verified(
     flow.payment_authentication_result = authentication_result
     flow.payment_attempt += 1
     flow.next_step = "mint_token"
-    flow.failure_code = ""
     flow.failure_detail = ""
-    _transition(
+    flow_transition(
         flow,
         FlowStatus.PLACING,
         actor_type=actor_type,
@@ -1469,7 +1482,6 @@ def flow_payment_verified(
         data={"approved": "payment_verification", "evidence": evidence},
         extra_fields=(
             "next_step",
-            "failure_code",
             "failure_detail",
             "payment_verified_by",
             "payment_verification_evidence",
@@ -1477,7 +1489,7 @@ def flow_payment_verified(
             "payment_attempt",
         ),
     )
-    _enqueue_advance(flow.pk)
+    flow_advance_on_commit(flow.pk)
 
 
 def flow_staff_verify_payment(*, flow_id: Any, staff_id: int, recorded_by: int, note: str) -> OrderFlow:
@@ -1522,6 +1534,6 @@ def flow_staff_retry_compensations(*, flow_id: Any, staff_id: int) -> OrderFlow:
         # A fresh start: its own attempts, its own deadline, and no longer a person's to hold.
         failed.update(status=CompensationStatus.PENDING, attempts=0, retry_at=None, failing_since=None, gave_up_at=None)
         if flow.status == FlowStatus.ESCALATED:
-            _transition(flow, FlowStatus.COMPENSATING, actor_type=ActorType.STAFF, actor_id=staff_id)
-        _enqueue_compensate(flow.pk)
+            flow_transition(flow, FlowStatus.COMPENSATING, actor_type=ActorType.STAFF, actor_id=staff_id)
+        flow_compensate_on_commit(flow.pk)
     return flow

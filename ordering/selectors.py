@@ -18,7 +18,7 @@ from ordering.models import Conversation, ConversationTurn, FlowStatus, Message,
 from ordering.preview import preview_text
 
 
-def _uuid(value: object) -> uuid.UUID | None:
+def uuid_or_none(value: object) -> uuid.UUID | None:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except (TypeError, ValueError, AttributeError):
@@ -26,7 +26,7 @@ def _uuid(value: object) -> uuid.UUID | None:
 
 
 def conversation_get(*, customer_id: int, conversation_id: object) -> Conversation:
-    pk = _uuid(conversation_id)
+    pk = uuid_or_none(conversation_id)
     conversation = Conversation.objects.filter(pk=pk, customer_id=customer_id).first() if pk else None
     if conversation is None:
         raise ConversationNotFound("No such conversation.", conversation_id=str(conversation_id))
@@ -38,7 +38,7 @@ def turn_get(*, customer_id: int, conversation_id: object, turn_id: object) -> C
 
     The widget polls this every half second while a turn runs: one indexed query (the turn by primary key,
     joined to its conversation for the owner), not a conversation read and then a turn read."""
-    pk = _uuid(conversation_id)
+    pk = uuid_or_none(conversation_id)
     turn = (
         ConversationTurn.objects.filter(pk=turn_id, conversation_id=pk, conversation__customer_id=customer_id).first()
         if pk and str(turn_id).isdigit() and len(str(turn_id)) < 19
@@ -66,7 +66,7 @@ def turn_messages(*, turn: ConversationTurn) -> list[Message]:
 
 
 def flow_get(*, customer_id: int, flow_id: object) -> OrderFlow:
-    pk = _uuid(flow_id)
+    pk = uuid_or_none(flow_id)
     flow = OrderFlow.objects.filter(pk=pk, customer_id=customer_id).first() if pk else None
     if flow is None:
         raise FlowNotFound("No such order.", flow_id=str(flow_id))

@@ -179,7 +179,11 @@ class FlowBriefOut(serializers.Serializer):
     id = serializers.CharField()
     status = serializers.CharField(help_text="draft, previewed, confirmed, placing, placed, requires_action, failed, …")
     merchant_order_id = serializers.CharField()
-    failure_code = serializers.CharField()
+    failure_code = serializers.CharField(help_text="What failed (payment_declined, consent_revoked, …), or empty.")
+    waiting_for = serializers.CharField(
+        help_text="What a requires_action or escalated flow waits for: step_up, payment_verification, risk_review, "
+        "specialist; empty otherwise."
+    )
     updated_at = UTCDateTimeField()
     confirmed_preview_hash = serializers.CharField(allow_null=True, help_text="The preview the customer confirmed.")
 
@@ -315,6 +319,7 @@ def _flow_brief(flow: OrderFlow) -> dict[str, Any]:
         "status": flow.status,
         "merchant_order_id": flow.merchant_order_id,
         "failure_code": flow.failure_code,
+        "waiting_for": flow.waiting_for,
         "updated_at": flow.updated_at,
         # Which preview the customer confirmed: only that one shows the order's progress, earlier
         # (superseded) previews of the same flow say they were replaced.

@@ -65,11 +65,14 @@ from ordering.models import (
     MessageRole,
     OrderFlow,
     TurnStatus,
+    WaitingFor,
 )
 from ordering.preview import preview_build, preview_hash
 from ordering.rollout.access import orders_paused_check, phase_limits_check, recorded_arm
 from ordering.rollout.assignment import Assignment, assign, rollout_state
 from ordering.rollout.events import experiment_event_build, experiment_event_record
+from ordering.selectors import uuid_or_none
+from ordering.transitions import flow_advance_on_commit, flow_compensate_on_commit, flow_transition
 
 logger = logging.getLogger(__name__)
 
@@ -185,40 +188,6 @@ def conversation_mark_escalated(*, conversation_id: object) -> None:
 # -- flow status ---------------------------------------------------------------------------------
 
 
-def _transition(
-    flow: OrderFlow,
-    to: FlowStatus,
-    *,
-    actor_type: ActorType | str,
-    actor_id: object = None,
-    outcome: Outcome | str = Outcome.OK,
-    data: dict[str, Any] | None = None,
-    extra_fields: tuple[str, ...] = (),
-    origin: Origin | None = None,
-) -> OrderFlow:
-    """Move a locked flow to `to`, or raise InvalidFlowTransition. The caller holds the row lock."""
-    if not flow.can_become(to):
-        raise InvalidFlowTransition(
-            f"A flow cannot go from {flow.status} to {to}.", flow_id=str(flow.pk), current=flow.status, requested=to
-        )
-    previous = flow.status
-    flow.status = to
-    flow.save(update_fields=["status", "updated_at", *extra_fields])
-    audit_record(
-        action=f"flow.{to}",
-        actor_type=actor_type,
-        actor_id=actor_id,
-        customer_id=flow.customer_id,
-        target_type="flow",
-        target_id=flow.pk,
-        outcome=outcome,
-        origin=origin,
-        data={"from": previous, "total": flow.total_amount, "currency": flow.currency, **(data or {})},
-    )
-    logger.info("flow %s -> %s", previous, to, extra={"flow_id": str(flow.pk), "from": previous, "to": to})
-    return flow
-
-
 def _locked_flow(*, flow_id: object, customer_id: int | None = None) -> OrderFlow:
     queryset = OrderFlow.objects.select_for_update()
     if customer_id is not None:
@@ -256,18 +225,6 @@ def compensations_register(*, flow: OrderFlow, undo: list[tuple[str, str]], plac
         ],
         ignore_conflicts=True,
     )
-
-
-def _enqueue_advance(flow_id: object, *, countdown: float | None = None) -> None:
-    from ordering import tasks
-
-    transaction.on_commit(lambda: tasks.flow_advance.apply_async(args=[str(flow_id)], countdown=countdown))
-
-
-def _enqueue_compensate(flow_id: object) -> None:
-    from ordering import tasks
-
-    transaction.on_commit(lambda: tasks.flow_compensate.apply_async(args=[str(flow_id)]))
 
 
 # -- flow lifecycle ------------------------------------------------------------------------------
@@ -402,7 +359,7 @@ def flow_preview(
         flow.currency = preview["currency"]
         flow.payment_method = payment_method
         flow.shipping_address = address
-        _transition(
+        flow_transition(
             flow,
             FlowStatus.PREVIEWED,
             actor_type=ActorType.AGENT,
@@ -522,10 +479,8 @@ def flow_confirm(
     is: the first confirmation already started the one placement. A hash that is not the current
     preview raises StalePreview and changes nothing.
     """
-    from ordering.selectors import _uuid
-
     with transaction.atomic():
-        pk = _uuid(flow_id)
+        pk = uuid_or_none(flow_id)
         flow = (
             _flow_confirm_previewed(
                 match={"id": pk}, customer_id=customer_id, preview_hash=preview_hash, channel=channel, origin=origin
@@ -686,7 +641,7 @@ def _confirmation_recorded(
         FlowStatus.CONFIRMED,
         extra={"flow_id": str(flow.pk), "from": previous, "to": FlowStatus.CONFIRMED},
     )
-    _enqueue_advance(flow.pk)
+    flow_advance_on_commit(flow.pk)
 
 
 def _flow_confirm_locked(
@@ -721,7 +676,7 @@ def _flow_confirm_locked(
     for name, value in _confirmation_changes(preview_hash=preview_hash, channel=channel).items():
         setattr(flow, name, value)
     flow.confirmations += 1
-    _transition(
+    flow_transition(
         flow,
         FlowStatus.CONFIRMED,
         actor_type=ActorType.CUSTOMER if channel != ConfirmationChannel.AUTO_CHECKOUT else ActorType.AGENT,
@@ -740,7 +695,7 @@ def _flow_confirm_locked(
             "risk_approved_by",
         ),
     )
-    _enqueue_advance(flow.pk)
+    flow_advance_on_commit(flow.pk)
     return True
 
 
@@ -778,7 +733,7 @@ def flow_cancel(
             )
         flow.failure_code = reason[:64]
         flow.next_step = ""
-        _transition(
+        flow_transition(
             flow,
             FlowStatus.CANCELED,
             actor_type=actor_type,
@@ -792,7 +747,7 @@ def flow_cancel(
             undo.filter(status=CompensationStatus.FAILED).update(
                 status=CompensationStatus.PENDING, attempts=0, retry_at=None, failing_since=None, gave_up_at=None
             )
-            _enqueue_compensate(flow.pk)
+            flow_compensate_on_commit(flow.pk)
     return flow
 
 
@@ -852,21 +807,21 @@ def flow_resume_after_step_up(*, flow_id: object, customer_id: int) -> OrderFlow
     """The customer verified with their authenticator: carry on placing the flow that waited for it."""
     with transaction.atomic():
         flow = _locked_flow(flow_id=flow_id, customer_id=customer_id)
-        if flow.status != FlowStatus.REQUIRES_ACTION or flow.failure_code != "step_up_required":
+        if flow.status != FlowStatus.REQUIRES_ACTION or flow.waiting_for != WaitingFor.STEP_UP:
             raise FlowNotConfirmable("This order is not waiting for a verification code.", flow_id=str(flow.pk))
         if not stepup_verified_within(user_id=customer_id):
             raise FlowNotConfirmable("Please verify with your authenticator code first.", flow_id=str(flow.pk))
         flow.next_step = "score_risk"
-        flow.failure_code = ""
-        _transition(
+        flow.failure_detail = ""
+        flow_transition(
             flow,
             FlowStatus.PLACING,
             actor_type=ActorType.CUSTOMER,
             actor_id=customer_id,
             data={"resumed_after": "step_up"},
-            extra_fields=("next_step", "failure_code"),
+            extra_fields=("next_step", "failure_detail"),
         )
-        _enqueue_advance(flow.pk)
+        flow_advance_on_commit(flow.pk)
     return flow
 
 
@@ -971,9 +926,7 @@ def _turn_insert(
     """The customer's conversation and, committed with the customer's message, a new queued turn: one statement
     on PostgreSQL (the conversation read, both inserts). (None, None) when the customer has no such conversation;
     raises IntegrityError when the conversation already has a turn queued or running, or one with this key."""
-    from ordering.selectors import _uuid
-
-    pk = _uuid(conversation_id)
+    pk = uuid_or_none(conversation_id)
     if pk is None:
         return None, None
     turn = ConversationTurn(conversation_id=pk, idempotency_key=idempotency_key, command=command)
@@ -1471,10 +1424,10 @@ def _conversation_confirm(
     from django.db.models import Prefetch, prefetch_related_objects
 
     from ordering.agent.errors import NothingToConfirm
-    from ordering.selectors import _uuid, conversation_current_flow, conversation_get
+    from ordering.selectors import conversation_current_flow, conversation_get
 
     with transaction.atomic():
-        pk = _uuid(conversation_id)
+        pk = uuid_or_none(conversation_id)
         flow = (
             _flow_confirm_previewed(
                 match={"conversation": pk},

@@ -1,7 +1,7 @@
 """The "support" group with the permissions to work the queue, and priorities and SLAs for older rows.
 
 Permissions are normally created after all migrations (post_migrate); they are created here first so
-the group can hold them. `escalations.services.support_group_ensure` does the same at run time (a
+the group can hold them. `escalations.staff.support_group_ensure` does the same at run time (a
 test database flushed between tests, or a renamed group), with the same permission list.
 """
 

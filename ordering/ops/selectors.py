@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -36,7 +36,6 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from escalations.models import Escalation, EscalationReason
 from ordering.models import (
     ConversationRating,
     ConversationTurn,
@@ -195,7 +194,7 @@ def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
-def _duration_seconds(value) -> float | None:
+def duration_seconds(value) -> float | None:
     if value is None:
         return None
     if isinstance(value, timedelta):
@@ -203,7 +202,7 @@ def _duration_seconds(value) -> float | None:
     return float(value) / 1_000_000  # a backend that hands back microseconds
 
 
-def _ordered(names: Iterable[str], preferred: Sequence[str]) -> list[str]:
+def ordered_names(names: Iterable[str], preferred: Sequence[str]) -> list[str]:
     names = set(names)
     return [name for name in preferred if name in names] + sorted(names - set(preferred))
 
@@ -262,7 +261,7 @@ def ops_step_failures(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
     for row in rows:
         per_step[row["name"]][row["bucket"]] += row["count"]
         per_class[(row["name"], row["error_class"] or "unknown")] += row["count"]
-    steps = _ordered(per_step, STEPS)
+    steps = ordered_names(per_step, STEPS)
     return Panel(
         key="failures",
         title="Failed saga steps",
@@ -294,7 +293,7 @@ def ops_compensations(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
     for row in rows:
         per_action[row["action"]][row["bucket"]] += row["count"]
         per_outcome[(row["action"], row["status"])] += row["count"]
-    actions = _ordered(per_action, COMPENSATION_ACTIONS)
+    actions = ordered_names(per_action, COMPENSATION_ACTIONS)
     return Panel(
         key="compensations",
         title="Undo steps (compensations)",
@@ -311,69 +310,6 @@ def ops_compensations(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
         ),
         empty_message="No undo step was registered in this window.",
         rows=sum(per_outcome.values()),
-    )
-
-
-# -- escalations -----------------------------------------------------------------------------------
-
-
-def _escalation_cohort(cohort: Cohort) -> Q:
-    if cohort.is_everyone:
-        return Q()
-    return (Q(flow__isnull=False) & cohort.q("flow__")) | (Q(flow__isnull=True) & cohort.q("conversation__"))
-
-
-def ops_escalations_opened(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
-    rows = buckets.per_bucket(
-        Escalation.objects.filter(_escalation_cohort(cohort)), "created_at", "reason", count=Count("pk")
-    )
-    per_reason: dict[str, list[float | None]] = defaultdict(lambda: [0] * buckets.count)
-    for row in rows:
-        per_reason[row["reason"]][row["bucket"]] += row["count"]
-    reasons = _ordered(per_reason, EscalationReason.values)
-    return Panel(
-        key="escalations",
-        title="Escalations opened",
-        how="Escalations opened in each bucket, by reason.",
-        kind="bars",
-        unit="count",
-        series=tuple(Series(reason, tuple(per_reason[reason])) for reason in reasons),
-        totals=tuple((reason, str(int(sum(per_reason[reason])))) for reason in reasons),
-        empty_message="No escalation was opened in this window.",
-        rows=sum(row["count"] for row in rows),
-    )
-
-
-def ops_escalation_mttr(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel:
-    """Mean time to resolution of the escalations resolved (or handed back) in each bucket."""
-    took = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
-    rows = buckets.per_bucket(
-        Escalation.objects.filter(_escalation_cohort(cohort)).annotate(took=took),
-        "resolved_at",
-        count=Count("pk"),
-        total=Sum("took"),
-    )
-    mean: list[float | None] = [None] * buckets.count
-    count = 0
-    total = 0.0
-    for row in rows:
-        seconds = _duration_seconds(row["total"]) or 0.0
-        mean[row["bucket"]] = seconds / row["count"] / 60
-        count += row["count"]
-        total += seconds
-    return Panel(
-        key="mttr",
-        title="Escalations: mean time to resolution",
-        how=(
-            "For the escalations resolved or handed back in each bucket: the mean of resolved_at - created_at, "
-            "in minutes (MTTR). A bucket where none was resolved has no point."
-        ),
-        kind="line",
-        unit="minutes",
-        series=(Series("MTTR (min)", tuple(mean)),),
-        totals=(("Resolved", str(count)), ("MTTR", f"{total / count / 60:.1f} min" if count else "-")),
-        empty_message="No escalation was resolved in this window.",
-        rows=count,
     )
 
 
@@ -550,22 +486,30 @@ def ops_payment_latency(*, buckets: Buckets, cohort: Cohort = EVERYONE) -> Panel
     )
 
 
-PANELS = (
-    ops_order_completion,
-    ops_step_failures,
-    ops_compensations,
-    ops_escalations_opened,
-    ops_escalation_mttr,
-    ops_csat,
-    ops_order_value,
-    ops_turn_latency,
-    ops_payment_latency,
-)
+PanelSelector = Callable[..., Panel]  # (*, buckets: Buckets, cohort: Cohort) -> Panel
+
+# The flows' panels, then the panels other apps contribute (escalations: opened, time to resolution), then
+# the customers'. An app above ordering adds its panels from its AppConfig.ready (`ops_panels_contribute`),
+# so the page shows them without ordering importing that app.
+FLOW_PANELS: tuple[PanelSelector, ...] = (ops_order_completion, ops_step_failures, ops_compensations)
+CUSTOMER_PANELS: tuple[PanelSelector, ...] = (ops_csat, ops_order_value, ops_turn_latency, ops_payment_latency)
+_contributed_panels: list[PanelSelector] = []
+
+
+def ops_panels_contribute(*panels: PanelSelector) -> None:
+    """Add panels to the ops page, after the flows' (a panel added twice is shown once)."""
+    for panel in panels:
+        if panel not in _contributed_panels:
+            _contributed_panels.append(panel)
+
+
+def ops_panels() -> tuple[PanelSelector, ...]:
+    return (*FLOW_PANELS, *_contributed_panels, *CUSTOMER_PANELS)
 
 
 def ops_dashboard(*, window: Window, cohort: Cohort = EVERYONE, now: datetime | None = None) -> OpsDashboard:
     """Every panel of the ops page: one query each."""
     buckets = ops_buckets(window=window, now=now)
     return OpsDashboard(
-        buckets=buckets, cohort=cohort, panels=tuple(panel(buckets=buckets, cohort=cohort) for panel in PANELS)
+        buckets=buckets, cohort=cohort, panels=tuple(panel(buckets=buckets, cohort=cohort) for panel in ops_panels())
     )

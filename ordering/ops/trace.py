@@ -35,7 +35,7 @@ from django.db.models import Q
 from audit.models import AuditEvent
 from audit.redaction import redact, redact_text
 from catalog_adapters.models import MerchantWebhookEvent
-from escalations.models import Escalation
+from ordering.hooks import escalation_records
 from ordering.models import (
     AgentDecision,
     Conversation,
@@ -292,11 +292,7 @@ def trace_story(*, query: str, limit: int = DEFAULT_LIMIT) -> TraceStory:
             )
         )
     escalations = capped(
-        list(
-            Escalation.objects.filter(Q(flow_id__in=flow_ids) | Q(conversation_id__in=conversation_ids)).order_by(
-                "created_at"
-            )[: limit + 1]
-        )
+        escalation_records.get().escalations_of(flow_ids=flow_ids, conversation_ids=conversation_ids, limit=limit + 1)
     )
     for escalation in escalations:
         resolved = (
@@ -308,7 +304,7 @@ def trace_story(*, query: str, limit: int = DEFAULT_LIMIT) -> TraceStory:
             StoryEntry(
                 at=escalation.created_at,
                 kind="escalation",
-                title=f"Escalation #{escalation.pk}: {escalation.get_reason_display()}",
+                title=f"Escalation #{escalation.id}: {escalation.reason_label}",
                 detail=redact_text(escalation.detail) + resolved,
                 trace_id=escalation.trace_id,
             )
@@ -341,7 +337,7 @@ def trace_story(*, query: str, limit: int = DEFAULT_LIMIT) -> TraceStory:
         Q(trace_id__in=sorted(trace_ids))
         | Q(target_type="flow", target_id__in=[str(pk) for pk in flow_ids])
         | Q(target_type="conversation", target_id__in=[str(pk) for pk in conversation_ids])
-        | Q(target_type="escalation", target_id__in=[str(escalation.pk) for escalation in escalations])
+        | Q(target_type="escalation", target_id__in=[str(escalation.id) for escalation in escalations])
     )
     _add_audit_events(story, audit_match, limit=limit)
     # The turns' and staff's requests left their trace ids only on audit events: the shop saw those too.
@@ -395,6 +391,16 @@ def _add_flow(entries: list[StoryEntry], flow: OrderFlow) -> None:
                 title=f"Flow {flow.status}: {flow.failure_code}",
                 detail=redact_text(flow.failure_detail),
                 outcome="failed",
+                trace_id=flow.trace_id,
+            )
+        )
+    elif flow.waiting_for:
+        entries.append(
+            StoryEntry(
+                at=flow.updated_at,
+                kind="flow",
+                title=f"Flow {flow.status}: waiting for {flow.get_waiting_for_display().lower()}",
+                detail=redact_text(flow.failure_detail),
                 trace_id=flow.trace_id,
             )
         )

@@ -22,11 +22,12 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 
+from ordering.hooks import escalation_records
 from ordering.models import (
     ARM_INTERNAL,
+    Conversation,
     ExperimentChannel,
     ExperimentEvent,
     ExperimentEventKind,
@@ -134,13 +135,12 @@ def gates_evaluate(*, row: RolloutSettings, now: datetime | None = None) -> list
         gates.append(Gate("payment_p95", "Payment p95", MET if p95 <= limit_ms else NOT_MET, p95, limit_ms,
                           f"p95 {p95:.0f} ms over {len(durations)} payments, limit {limit_ms:.0f} ms"))  # fmt: skip
 
-    from escalations.models import Escalation
-
-    escalations = Escalation.objects.filter(
-        Q(flow__in=flows) | Q(flow__isnull=True, conversation__rollout_phase=phase, conversation__rollout_arm__in=arms),
-        created_at__gte=since,
-        created_at__lt=now,
-    ).count()
+    escalations = escalation_records.get().escalations_opened_count(
+        flows=flows,
+        conversations=Conversation.objects.filter(rollout_phase=phase, rollout_arm__in=arms),
+        since=since,
+        until=now,
+    )
     rate = 100 * escalations / started if started else None
     limit = float(row.gate_escalation_percent)
     if not enough:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from escalations.services import staff_user_create
+from escalations.staff import staff_user_create
 from tests.browser.conftest import Storefront, in_thread, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]

@@ -33,7 +33,7 @@ def _staff_page(chromium, live_server, otp_login):
     """A browser page signed in to the console as a support user who entered a TOTP code."""
     from django.contrib.auth import get_user_model
 
-    from escalations.services import support_group_ensure
+    from escalations.staff import support_group_ensure
 
     def staff_session() -> str:
         user = get_user_model().objects.create_user("sam", password="irrelevant-pass-9", is_staff=True)

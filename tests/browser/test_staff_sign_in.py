@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from audit.models import AuditEvent
-from escalations.services import staff_user_create
+from escalations.staff import staff_user_create
 from tests.browser.conftest import TIMEOUT_MS, in_thread, screenshot
 from tests.security.conftest import PASSWORD, current_code, wrong_code
 

@@ -60,7 +60,7 @@ def test_a_turn_that_would_end_silently_answers_and_records_why(shop, chat, monk
     def escalation_insert_fails(**kwargs):
         raise DatabaseError("could not write the escalation")
 
-    monkeypatch.setattr("ordering.agent.tools.handover.escalation_open", escalation_insert_fails)
+    monkeypatch.setattr("escalations.handlers.escalation_open", escalation_insert_fails)
     chat.start()
     unanswered_before = agent_metrics.turns_unanswered.labels(planner="offline")._value.get()
 

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from config.tracing import trace_context
 from escalations.models import Escalation
-from escalations.services import support_group_ensure
+from escalations.staff import support_group_ensure
 from ordering.models import OrderFlow
 from ordering.services import flow_confirm
 from tests.ordering import conftest as ordering_fixtures

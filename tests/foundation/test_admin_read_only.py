@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 
 from config.admin import ReadOnlyAdminMixin
-from escalations.services import staff_user_create
+from escalations.staff import staff_user_create
 
 pytestmark = [pytest.mark.django_db]
 

@@ -20,16 +20,7 @@ from tests.support.imports import PROJECT_DIR, imports_of, module_name
 APPS = sorted(path.parent.name for path in PROJECT_DIR.glob("*/apps.py"))
 
 # "path:imported name": why it is still here. Only ever remove entries; the test fails when one is gone.
-KNOWN_PRIVATE_IMPORTS: dict[str, str] = {
-    # ordering's transition helpers and the selectors' id parser get public names in the ordering ↔ escalations
-    # work (#18, another branch), which owns these files.
-    "ordering/holds.py:ordering.services._transition": "ordering ↔ escalations (#18)",
-    "ordering/holds.py:ordering.services._enqueue_compensate": "ordering ↔ escalations (#18)",
-    "ordering/saga.py:ordering.services._transition": "ordering ↔ escalations (#18)",
-    "ordering/saga.py:ordering.services._enqueue_advance": "ordering ↔ escalations (#18)",
-    "ordering/saga.py:ordering.services._enqueue_compensate": "ordering ↔ escalations (#18)",
-    "ordering/services.py:ordering.selectors._uuid": "ordering ↔ escalations (#18)",
-}
+KNOWN_PRIVATE_IMPORTS: dict[str, str] = {}
 
 
 def _is_private(part: str) -> bool:

@@ -8,7 +8,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
-from escalations.services import staff_user_create
+from escalations.staff import staff_user_create
 
 PASSWORD = "correct-horse-battery-9"
 

@@ -36,8 +36,7 @@ def registered(db, client):
 def _values_in_code() -> dict[tuple[str, str], set[str]]:
     """The label values the code gives, for the labels whose values the rules name."""
     import catalog_adapters.acp
-    from escalations.models import EscalationReason
-    from ordering.models import CompensationStatus
+    from ordering.models import CompensationStatus, EscalationReason
     from ordering.saga import ROUND_COMPENSATIONS, STEPS
 
     acp_source = Path(catalog_adapters.acp.__file__).read_text()

@@ -15,7 +15,8 @@ from escalations.models import Escalation
 from ordering import saga
 from ordering.errors import FlowNotConfirmable, InvalidFlowTransition, StalePreview
 from ordering.models import FLOW_TRANSITIONS, FlowStatus, FlowStep, OrderFlow
-from ordering.services import _transition, flow_confirm, flow_decline
+from ordering.services import flow_confirm, flow_decline
+from ordering.transitions import flow_transition
 from tests.support.merchant_state import (
     available,
     merchant_order_count,
@@ -48,7 +49,7 @@ def test_an_invalid_transition_is_refused_loudly(shop):
     flow = shop.start_flow()
 
     with pytest.raises(InvalidFlowTransition, match="previewed to placed"):
-        _transition(flow, FlowStatus.PLACED, actor_type="agent")
+        flow_transition(flow, FlowStatus.PLACED, actor_type="agent")
 
     assert _refresh(flow).status == FlowStatus.PREVIEWED
 
@@ -230,7 +231,7 @@ def test_a_risky_order_needs_a_fresh_authenticator_code(shop, settings):
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
 
     flow = _refresh(flow)
-    assert (flow.status, flow.failure_code) == (FlowStatus.REQUIRES_ACTION, "step_up_required")
+    assert (flow.status, flow.waiting_for) == (FlowStatus.REQUIRES_ACTION, "step_up")
     assert merchant_order_count() == 0
     assert "authenticator" in flow.conversation.messages.last().text
 

@@ -51,7 +51,7 @@ def waiting_3ds_flow(shop) -> OrderFlow:
     flow = shop.start_flow(card="pm_alice_3ds")
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
     flow = OrderFlow.objects.get(pk=flow.pk)
-    assert (flow.status, flow.failure_code) == (FlowStatus.REQUIRES_ACTION, "payment_verification")
+    assert (flow.status, flow.waiting_for) == (FlowStatus.REQUIRES_ACTION, "payment_verification")
     return flow
 
 
@@ -218,7 +218,7 @@ def test_a_failed_or_abandoned_challenge_leaves_the_order_waiting_and_tells_the_
     assert canceled.status_code == 200
     assert told_canceled.text.startswith("You stopped the verification, so nothing was charged")
     flow = OrderFlow.objects.get(pk=flow.pk)
-    assert (flow.status, flow.failure_code) == (FlowStatus.REQUIRES_ACTION, "payment_verification")
+    assert (flow.status, flow.waiting_for) == (FlowStatus.REQUIRES_ACTION, "payment_verification")
     assert list(PaymentChallenge.objects.filter(flow=flow).values_list("status", "outcome")) == [
         ("failed", "not_authenticated"),
         ("failed", "challenge_abandoned"),
@@ -287,7 +287,7 @@ def test_a_challenge_left_pending_from_an_earlier_payment_attempt_cannot_pay_a_l
     IssuerChallenge.objects.filter(id=b_id).update(used_at=timezone.now())
     assert alice.get(back_b, timeout=30).status_code == 200
     flow = OrderFlow.objects.get(pk=flow.pk)
-    assert (flow.status, flow.failure_code, flow.payment_attempt) == (
+    assert (flow.status, flow.waiting_for, flow.payment_attempt) == (
         FlowStatus.REQUIRES_ACTION,
         "payment_verification",
         1,
@@ -302,7 +302,7 @@ def test_a_challenge_left_pending_from_an_earlier_payment_attempt_cannot_pay_a_l
     assert late.status_code == 409, late.text[:300]
     assert "earlier payment attempt" in late.text
     after = OrderFlow.objects.get(pk=flow.pk)
-    assert (after.status, after.failure_code, after.payment_attempt) == (
+    assert (after.status, after.waiting_for, after.payment_attempt) == (
         FlowStatus.REQUIRES_ACTION,
         "payment_verification",
         1,
@@ -356,7 +356,7 @@ def test_continuing_to_the_bank_without_the_csrf_token_is_refused_and_opens_noth
     assert not PaymentChallenge.objects.filter(flow=flow).exists()
     assert not IssuerChallenge.objects.filter(session_id=flow.checkout_session_id).exists()
     flow = OrderFlow.objects.get(pk=flow.pk)
-    assert (flow.status, flow.failure_code) == (FlowStatus.REQUIRES_ACTION, "payment_verification")
+    assert (flow.status, flow.waiting_for) == (FlowStatus.REQUIRES_ACTION, "payment_verification")
 
     # while the same press with the page's token is what opens the challenge (the 403 was the token's)
     page = browser.get(chat_link(flow))

@@ -72,7 +72,7 @@ def test_requires_3ds_hands_the_challenge_to_the_customer_and_completes_with_her
     flow = confirmed_flow(shop)
 
     # then nothing is placed: the order waits for her bank, and the chat gives her the way there
-    assert (flow.status, flow.failure_code) == (FlowStatus.REQUIRES_ACTION, "payment_verification")
+    assert (flow.status, flow.waiting_for) == (FlowStatus.REQUIRES_ACTION, "payment_verification")
     assert Escalation.objects.filter(flow=flow).exists()
     (first,) = shop.requests_to("POST", f"/checkout_sessions/{shop.session_id}/complete")
     assert "authentication_result" not in first.json()

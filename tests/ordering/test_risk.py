@@ -106,7 +106,7 @@ def test_an_order_paid_with_a_just_added_card_waits_for_a_code_then_places(shop,
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
 
     flow = OrderFlow.objects.get(pk=flow.pk)
-    assert (flow.status, flow.failure_code) == (FlowStatus.REQUIRES_ACTION, "step_up_required")
+    assert (flow.status, flow.waiting_for) == (FlowStatus.REQUIRES_ACTION, "step_up")
     assert merchant_order_count() == 1  # only the earlier order
 
     # setting up an authenticator now is not enough: that is what a thief holding the session could do
@@ -134,7 +134,7 @@ def test_a_code_verified_before_the_card_was_added_does_not_vouch_for_it(shop):
 
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
 
-    assert OrderFlow.objects.get(pk=flow.pk).failure_code == "step_up_required"
+    assert OrderFlow.objects.get(pk=flow.pk).waiting_for == "step_up"
     stepup_verify(user_id=shop.alice.pk, code=_code(device, 2))
     flow_resume_after_step_up(flow_id=flow.pk, customer_id=shop.alice.pk)
     assert OrderFlow.objects.get(pk=flow.pk).status == FlowStatus.PLACED

@@ -13,9 +13,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from escalations.models import Escalation, EscalationReason
+from escalations.models import Escalation
 from ordering.models import (
     Conversation,
+    EscalationReason,
     ExperimentEvent,
     FlowStatus,
     FlowStep,

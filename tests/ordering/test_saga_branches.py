@@ -18,9 +18,9 @@ from django.db import connection
 from catalog_adapters.registry import get_merchant
 from config.celery import app as celery_app
 from consent.models import SpendEntry, SpendKind
-from escalations.models import Escalation, EscalationReason
+from escalations.models import Escalation
 from ordering import saga
-from ordering.models import FlowStatus, FlowStep, OrderFlow, StepStatus
+from ordering.models import EscalationReason, FlowStatus, FlowStep, OrderFlow, StepStatus
 from ordering.saga import Advance
 from ordering.services import flow_confirm
 from tests.support.merchant_state import (

@@ -241,14 +241,14 @@ class WorkerDied(BaseException):
 def test_the_sweeper_finishes_a_flow_left_compensating_after_its_last_undo_step(shop, settings, monkeypatch):
     flow = _confirmed_and_failed(shop)
     # given the undo task dies after its last undo step, in the transaction that moves the flow on
-    moves = saga._transition
+    moves = saga.flow_transition
 
     def dies_before_the_final_move(flow, to, **kwargs):
         if to == FlowStatus.COMPENSATED:
             raise WorkerDied
         return moves(flow, to, **kwargs)
 
-    monkeypatch.setattr(saga, "_transition", dies_before_the_final_move)
+    monkeypatch.setattr(saga, "flow_transition", dies_before_the_final_move)
     with pytest.raises(WorkerDied):
         saga.flow_compensate_run(flow_id=flow.pk)
     monkeypatch.undo()

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
-from escalations.services import staff_user_create
+from escalations.staff import staff_user_create
 from tests.consent.factories import UserFactory
 from tests.security.conftest import PASSWORD, current_code, permission, wrong_code
 

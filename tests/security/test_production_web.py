@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 
 from config.staff_sessions import SIGNED_IN_AT_KEY
-from escalations.services import staff_user_create
+from escalations.staff import staff_user_create
 
 
 def _boom(request):

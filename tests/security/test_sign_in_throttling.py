@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from audit.models import AuditEvent
-from escalations.services import staff_user_create
+from escalations.staff import staff_user_create
 from tests.consent.factories import UserFactory
 from tests.security.conftest import PASSWORD, current_code, wrong_code
 

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from escalations.services import staff_user_create
+from escalations.staff import staff_user_create
 from tests.security.conftest import PASSWORD, current_code, wrong_code
 
 pytestmark = pytest.mark.django_db

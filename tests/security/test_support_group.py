@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from escalations.services import SUPPORT_PERMISSIONS, staff_user_create, support_group_ensure
+from escalations.staff import SUPPORT_PERMISSIONS, staff_user_create, support_group_ensure
 from tests.consent.factories import UserFactory
 from tests.security.conftest import PASSWORD, permission
 

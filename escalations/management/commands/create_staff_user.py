@@ -6,7 +6,7 @@ import qrcode
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from escalations.services import StaffUserExists, staff_user_create
+from escalations.staff import StaffUserExists, staff_user_create
 
 PASSWORD_ENV = "STAFF_PASSWORD"  # noqa: S105 - the name of a variable
 

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from escalations.models import EscalationReason
-from escalations.services import escalation_open
 from ordering.agent import metrics as agent_metrics
 from ordering.agent.tools.base import ToolResult
+from ordering.hooks import PersonNeeded, person_needed
+from ordering.models import EscalationReason
 from ordering.services import conversation_mark_escalated
 
 if TYPE_CHECKING:
@@ -23,19 +23,21 @@ def hand_over(turn: Turn, args: dict) -> ToolResult:
     reason = EscalationReason(args["reason"])
     flow = turn.cart_flow()
     with transaction.atomic():
-        escalation = escalation_open(
-            reason=reason,
-            customer_id=turn.customer_id,
-            conversation_id=turn.conversation.pk,
-            detail=(args.get("detail") or "")[:500],
-            actor_type="agent",
+        escalation_id = person_needed.ask(
+            PersonNeeded(
+                reason=reason,
+                customer_id=turn.customer_id,
+                conversation_id=turn.conversation.pk,
+                detail=(args.get("detail") or "")[:500],
+                actor_type="agent",
+            )
         )
         conversation_mark_escalated(conversation_id=turn.conversation.pk)
     turn.conversation.refresh_from_db(fields=["status"])
     agent_metrics.handovers.labels(reason=reason.value).inc()
     return ToolResult(
         ok=True,
-        data={"escalation_id": escalation.pk, "reason": reason.value, "flow_id": str(flow.pk) if flow else None},
+        data={"escalation_id": escalation_id, "reason": reason.value, "flow_id": str(flow.pk) if flow else None},
         say=HANDOVER_TEXT,
         message_data={"kind": "handed_over", "reason": reason.value},
     )

@@ -1,3 +1,10 @@
+"""`manage.py seed_demo`: the demo's people on our side, the support user and the customers alice and bob.
+
+It lives in escalations, the top of the app tree (escalations → ordering → consent), because it composes
+two apps: the staff account is escalations' (escalations/staff.py), the customers are consent's
+(consent.demo). `make run` (scripts/run) calls it by name, as before.
+"""
+
 import os
 
 from django.conf import settings
@@ -6,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from consent.demo import consent_demo_seed
 from escalations.management.commands.create_staff_user import terminal_qr
-from escalations.services import staff_user_create
+from escalations.staff import staff_user_create
 
 DEMO_STAFF_USERNAME = "support"
 DEMO_STAFF_PASSWORD_ENV = "DEMO_STAFF_PASSWORD"  # noqa: S105 - a variable name
