@@ -22,6 +22,7 @@ from consent import selectors
 from consent.activity import activity_entry_get, activity_page
 from consent.exceptions import ConsentError
 from consent.formatting import format_money
+from consent.formatting import format_money as format_order_money
 from consent.forms import (
     AddressForm,
     AutoCheckoutForm,
@@ -38,7 +39,6 @@ from consent.services import grants as grant_services
 from consent.services import stepup as stepup_services
 from consent.services import wallet as wallet_services
 from ordering.models import FlowStatus, OrderFlow
-from ordering.money import format_money as format_order_money
 from ordering.selectors import orders_for_customer
 
 ACTIVITY_ON_PAGE = 50

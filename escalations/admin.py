@@ -241,7 +241,7 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/escalations/escalation/detail.html", context)
 
     def _detail_context(self, request: HttpRequest, escalation: Escalation) -> dict[str, Any]:
-        from ordering.money import format_money
+        from consent.formatting import format_money
 
         staff_id = request.user.pk
         conversation = selectors.escalation_conversation(escalation)

@@ -88,6 +88,7 @@ class ConsentSummary:
 
 def escalation_consent_summary(*, customer_id: int, chat_session_reference: str = "") -> ConsentSummary:
     """The customer's grants, caps with what is used, and saved cards as brand and last 4 (never more)."""
+    from consent.formatting import format_money
     from consent.models import CapKind
     from consent.selectors import (
         auto_checkout_threshold,
@@ -96,7 +97,6 @@ def escalation_consent_summary(*, customer_id: int, chat_session_reference: str 
         payment_methods_for_customer,
         spend_usage,
     )
-    from ordering.money import format_money
 
     grants = [
         {
