@@ -6,6 +6,7 @@ class EscalationsConfig(AppConfig):
     verbose_name = "Escalations"
 
     def ready(self) -> None:
-        from escalations import metrics
+        from config.metrics import register_scrape_collector
+        from escalations.metrics import OpenEscalationsCollector
 
-        metrics.register_collector()
+        register_scrape_collector(name="escalations_open", collector=OpenEscalationsCollector())
