@@ -23,6 +23,9 @@ class AuditConfig(AppConfig):
             checks,  # noqa: F401 - registers the deploy check
             identity,
         )
+        from config.admin import staff_console
 
         post_migrate.connect(_grant_app_role, sender=self, dispatch_uid="audit.grant_app_role")
         identity.connect()
+        # Account changes made through any console page are audited as that staff member's.
+        staff_console().register_view_context(name="audit.acting_in_admin", context=identity.acting_in_admin)

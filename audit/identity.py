@@ -8,9 +8,9 @@ and a signal is the one hook all of them pass through. Each receiver only descri
 
 Never in an event: a password, its hash, a code, a device key. The changed field's name is enough.
 
-The actor of a model change is the staff member whose admin request made it (`acting_in_admin`, which the
-staff console wraps around every admin view), or the system (a service, a management command, a
-migration) otherwise.
+The actor of a model change is the staff member whose admin request made it (`acting_in_admin`, which
+the audit app's `ready` registers around every console view), or the system (a service, a management
+command, a migration) otherwise.
 """
 
 from __future__ import annotations

@@ -6,23 +6,31 @@ choice sent by the browser. A wrong code is a failed sign-in like a wrong passwo
 counted by django-axes towards the lockout.
 
 Who may change accounts, groups and devices: `config.admin_accounts`.
+
+The frame imports no app: an app adds to the console from its own `AppConfig.ready`, through
+`staff_console()`: pages of its own (`register_pages`: ordering's ops page and trace lookup) and a context
+around every console view (`register_view_context`: audit marks each change as the staff member's).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from functools import update_wrapper
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.signals import user_login_failed
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import URLPattern, URLResolver
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminSite
-
-from audit.identity import acting_in_admin
 
 
 class StaffSignInForm(AdminAuthenticationForm):
@@ -88,6 +96,15 @@ class StaffSignInForm(AdminAuthenticationForm):
         raise forms.ValidationError(self.error_messages[reason], code=reason)
 
 
+@dataclass(frozen=True)
+class ConsolePages:
+    """Pages an app adds to the console: their URLs under /admin/, and their section of the index."""
+
+    urls: Callable[[AdminSite], list[URLPattern | URLResolver]]
+    # The section at the top of the index and side bar for this request, or None for who may not open them.
+    index_entry: Callable[[HttpRequest], dict | None]
+
+
 class StaffAdminSite(OTPAdminSite):
     """The staff console: support queue and audit log. Staff must verify a TOTP device to enter."""
 
@@ -97,30 +114,53 @@ class StaffAdminSite(OTPAdminSite):
     login_form = StaffSignInForm
     login_template = "admin/login.html"
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Filled from the apps' AppConfig.ready, before the URLs are first built; by name, so twice is once.
+        self._view_contexts: dict[str, Callable[[HttpRequest], AbstractContextManager[object]]] = {}
+        self._pages: dict[str, ConsolePages] = {}
+
+    def register_view_context(
+        self, *, name: str, context: Callable[[HttpRequest], AbstractContextManager[object]]
+    ) -> None:
+        """Every console view (behind the sign-in check) runs inside `context(request)`."""
+        self._view_contexts[name] = context
+
+    def register_pages(self, *, name: str, pages: ConsolePages) -> None:
+        """An app's own console pages, ahead of the model pages (and of the catch-all "not found")."""
+        self._pages[name] = pages
+
     def admin_view(self, view, cacheable=False):
-        # Account changes made through any admin page are audited as this staff member's (audit.identity).
-        def acting(request: HttpRequest, *args, **kwargs):
-            with acting_in_admin(request):
+        # Read when a request comes, not when the URLs are built: a context registered later still applies.
+        def in_contexts(request: HttpRequest, *args, **kwargs):
+            with contextlib.ExitStack() as stack:
+                for context in tuple(self._view_contexts.values()):
+                    stack.enter_context(context(request))
                 return view(request, *args, **kwargs)
 
-        return super().admin_view(update_wrapper(acting, view), cacheable)
-
-    # -- the ops page and trace lookup (ordering/ops) ----------------------------------------------
+        return super().admin_view(update_wrapper(in_contexts, view), cacheable)
 
     def get_urls(self):
-        from ordering.ops.views import ops_urls  # here: the admin site is built before the apps load
-
-        return [*ops_urls(self), *super().get_urls()]
+        return [*(url for pages in self._pages.values() for url in pages.urls(self)), *super().get_urls()]
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None):
         app_list = super().get_app_list(request, app_label)
         if app_label is None:
-            from ordering.ops.views import ops_app_entry
-
-            entry = ops_app_entry(request)
-            if entry is not None:
-                app_list.insert(0, entry)
+            entries = (pages.index_entry(request) for pages in self._pages.values())
+            app_list[:0] = [entry for entry in entries if entry is not None]
         return app_list
+
+
+def staff_console() -> StaffAdminSite:
+    """The console every app registers on: `django.contrib.admin.site`, which config/apps.py makes a
+    StaffAdminSite."""
+    site = admin.site
+    if not isinstance(site, StaffAdminSite):
+        raise ImproperlyConfigured(
+            "django.contrib.admin.site is not the staff console: install config.apps.OrderingAdminConfig "
+            "instead of django.contrib.admin in INSTALLED_APPS."
+        )
+    return site
 
 
 class RefuseUnofferedActionsMixin:

@@ -1,9 +1,11 @@
-"""The Celery app: configured from Django settings (CELERY_*), tasks discovered in every app."""
+"""The Celery app: configured from Django settings (CELERY_*), tasks discovered in every app.
+
+The frame imports no app: an app that has work to do as a worker process starts connects its own
+receiver from its AppConfig.ready (ordering warms the catalog lexicons on worker_process_init)."""
 
 import logging
 import os
 import smtplib
-import threading
 
 from celery import Celery, signals
 
@@ -63,41 +65,6 @@ def _connect_tracing() -> None:
 
 
 _connect_tracing()
-
-
-def warm_catalog_lexicons() -> list[str]:
-    """Fetch every merchant's catalog lexicon into this process's cache; returns the merchants warmed.
-
-    A merchant that cannot be reached is skipped (its first turn fetches it, as without warming)."""
-    from django.conf import settings
-    from django.db import close_old_connections
-
-    from ordering.agent.understand.lexicon import catalog_lexicon
-
-    warmed = []
-    for merchant_id in settings.MERCHANTS:
-        try:
-            catalog_lexicon(merchant_id)
-        except Exception:
-            logging.getLogger("ordering.agent").warning(
-                "catalog lexicon warm-up failed", extra={"merchant": merchant_id}, exc_info=True
-            )
-        else:
-            warmed.append(merchant_id)
-    close_old_connections()
-    return warmed
-
-
-@signals.worker_process_init.connect(weak=False)
-def _warm_on_process_start(**_: object) -> None:
-    """Each new worker process fetches the merchants' catalogs for the turn planner's lexicon as it starts,
-    in the background (worker_process_init must return within seconds), so the first turn the process runs
-    does not pay for the catalog under its deadline: when eight processes start at once on a busy
-    machine, that first fetch is what pushed turns past it. ORDERING_WARM_LEXICON=0 turns it off."""
-    from django.conf import settings
-
-    if getattr(settings, "ORDERING_WARM_LEXICON", True):
-        threading.Thread(target=warm_catalog_lexicons, name="warm-lexicon", daemon=True).start()
 
 
 @app.task(name="diagnostics.ping")

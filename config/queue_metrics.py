@@ -25,7 +25,6 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 
-from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -138,14 +137,3 @@ class CeleryQueueCollector(Collector):
     def describe(self) -> Iterator[Metric]:
         # Describing without collecting keeps registration from calling Redis at import time.
         return iter(())
-
-
-_collector: CeleryQueueCollector | None = None
-
-
-def register_collector() -> None:
-    """Add the collector to prometheus_client's default registry (the web's /metrics), once."""
-    global _collector
-    if _collector is None:
-        _collector = CeleryQueueCollector()
-        REGISTRY.register(_collector)

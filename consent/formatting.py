@@ -1,4 +1,4 @@
-"""How amounts read to a person: the project's one money formatter (ordering.money re-exports it).
+"""How amounts read to a person: the project's one money formatter (import it from here).
 
 Amounts are the merchant's integer minor units; this turns them into text and computes nothing. Babel
 (CLDR data) knows each ISO 4217 currency's minor unit (2 for USD, 0 for JPY, 3 for BHD) and symbol, so

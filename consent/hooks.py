@@ -10,7 +10,9 @@ placed and compensate its partial work); the conversation issue registers one fo
         def ready(self):
             hooks.grant_revoked.register(ordering.handlers.stop_flows_on_revocation)
 
-The mechanism is `config.hooks.Hook` (shared with the merchant integration's hooks).
+The mechanism is `config.hooks.Hook` (shared with the merchant integration's hooks). Two are questions
+consent asks synchronously instead: `spend_reservations_held` (the caps arithmetic) and
+`account_sections` (what other apps show on the customer's settings page: ordering's "Your orders").
 Handlers run in the web or worker process right after commit, so they must be quick: enqueue a Celery
 task (by id) and return. A handler that raises is logged and does not stop the others; the revocation
 itself already took effect, because every consent check reads the database.
@@ -85,6 +87,42 @@ class HeldReservations:
         return frozenset(held)
 
 
+@dataclass(frozen=True)
+class AccountSection:
+    """A part of the customer's settings page that another app draws: its template, included in the page
+    (after step-up, before the activity) with `section` set to `context`."""
+
+    template_name: str
+    context: dict[str, Any]
+
+
+class AccountSections:
+    """A question the settings page asks, synchronously: what do other apps show this customer there?
+
+    Handlers take the signed-in customer's id and return their section (or None: nothing to show); the
+    sections appear in the order the handlers registered. A handler that raises fails the page, as a
+    part of the page that fails would.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._handlers: list[Callable[[int], AccountSection | None]] = []
+
+    def register(self, handler: Callable[[int], AccountSection | None]) -> Callable[[int], AccountSection | None]:
+        if handler not in self._handlers:
+            self._handlers.append(handler)
+        return handler
+
+    def unregister(self, handler: Callable[[int], AccountSection | None]) -> None:
+        if handler in self._handlers:
+            self._handlers.remove(handler)
+
+    def ask(self, customer_id: int) -> list[AccountSection]:
+        sections = (handler(customer_id) for handler in tuple(self._handlers))
+        return [section for section in sections if section is not None]
+
+
 grant_revoked: Hook[GrantRevoked] = Hook("consent.grant_revoked")
 customer_notice: Hook[CustomerNotice] = Hook("consent.customer_notice")
 spend_reservations_held = HeldReservations("consent.spend_reservations_held")
+account_sections = AccountSections("consent.account_sections")

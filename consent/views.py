@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import Origin
-from consent import selectors
+from consent import hooks, selectors
 from consent.activity import activity_entry_get, activity_page
 from consent.exceptions import ConsentError
 from consent.formatting import format_money
@@ -37,35 +37,8 @@ from consent.models import CapKind, GrantChannel, GrantStatus, Scope
 from consent.services import grants as grant_services
 from consent.services import stepup as stepup_services
 from consent.services import wallet as wallet_services
-from ordering.models import FlowStatus, OrderFlow
-from ordering.money import format_money as format_order_money
-from ordering.selectors import orders_for_customer
 
 ACTIVITY_ON_PAGE = 50
-ORDERS_ON_PAGE = 20
-# An order's state as the customer would say it (the flow's statuses are the saga's words).
-ORDER_STATUS_WORDS = {
-    FlowStatus.PREVIEWED: "Waiting for you to confirm the new price",
-    FlowStatus.CONFIRMED: "Being placed",
-    FlowStatus.PLACING: "Being placed",
-    FlowStatus.PLACED: "Placed",
-    FlowStatus.REQUIRES_ACTION: "Waiting for a payment check",
-    FlowStatus.ESCALATED: "A specialist is looking at it",
-    FlowStatus.FAILED: "Not placed",
-    FlowStatus.COMPENSATING: "Not placed; being undone",
-    FlowStatus.COMPENSATED: "Not placed; nothing was charged",
-    FlowStatus.CANCELED: "Cancelled",
-    FlowStatus.EXPIRED: "Expired",
-}
-# The badge colour (classes of consent.css): green placed, red not placed, amber stopped.
-ORDER_STATUS_TONES = {
-    FlowStatus.PLACED: "ok",
-    FlowStatus.FAILED: "failed",
-    FlowStatus.COMPENSATING: "failed",
-    FlowStatus.COMPENSATED: "failed",
-    FlowStatus.CANCELED: "expired",
-    FlowStatus.EXPIRED: "expired",
-}
 
 
 def _origin(request: HttpRequest) -> Origin:
@@ -85,43 +58,6 @@ def _apply(request: HttpRequest, section: str, change: Callable[[], object], suc
     else:
         messages.success(request, success, extra_tags=section)
     return _back(section)
-
-
-def _order_line(line: dict[str, object]) -> str:
-    """One line as the customer confirmed it: "2 x Blue Runner (blue, 43)", with a times sign."""
-    variant = f" ({line['variant']})" if line.get("variant") else ""
-    return f"{line.get('quantity')} \N{MULTIPLICATION SIGN} {line.get('title')}{variant}"
-
-
-def _order_status(flow: OrderFlow) -> tuple[str, str, str]:
-    """(status, words, tone): ours until placed, then what the shop later did to the order (its webhooks)."""
-    if flow.status == FlowStatus.PLACED:
-        refunded = format_order_money(flow.refunded_amount, flow.currency) if flow.refunded_amount else ""
-        if flow.merchant_order_status in ("canceled", "cancelled"):
-            words = "Cancelled by the shop" + (f"; {refunded} refunded" if refunded else "")
-            return "canceled_by_shop", words, "expired"
-        if flow.refunded_amount and flow.refunded_amount >= (flow.total_amount or 0):
-            return "refunded", f"Refunded ({refunded})", "expired"
-        if flow.refunded_amount:
-            return "partly_refunded", f"Placed; {refunded} refunded", "ok"
-    return (
-        flow.status,
-        ORDER_STATUS_WORDS.get(flow.status, flow.get_status_display()),
-        ORDER_STATUS_TONES.get(flow.status, "pending"),
-    )
-
-
-def _order_row(flow: OrderFlow) -> dict[str, object]:
-    status, words, tone = _order_status(flow)
-    return {
-        "date": flow.placed_at or flow.confirmed_at or flow.created_at,
-        "items": [_order_line(line) for line in (flow.preview or {}).get("lines", [])],
-        "total": format_order_money(flow.total_amount, flow.currency) if flow.total_amount is not None else "—",
-        "status": status,
-        "status_words": words,
-        "tone": tone,
-        "order_number": flow.merchant_order_id if flow.status == FlowStatus.PLACED else "",
-    }
 
 
 def _form_error(request: HttpRequest, form, section: str) -> HttpResponseRedirect:
@@ -193,8 +129,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "stepup_window": selectors.stepup_window_minutes(),
         "stepup_recent": selectors.stepup_verified_within(user_id=user_id),
         "activity": activity,
-        # Orders of every conversation, only this customer's (the selector filters by the signed-in user).
-        "orders": [_order_row(flow) for flow in orders_for_customer(customer_id=user_id, limit=ORDERS_ON_PAGE)],
+        # What other apps show this customer here: ordering's "Your orders" (from every conversation).
+        "account_sections": hooks.account_sections.ask(user_id),
     }
     return render(request, "consent/settings.html", context)
 

@@ -27,6 +27,7 @@ from django.utils.html import format_html
 from audit.services import Origin
 from config.admin import ReadOnlyAdminMixin
 from config.tracing import trace_context
+from consent.formatting import format_money
 from escalations import selectors, services
 from escalations.models import (
     OPEN_STATUSES,
@@ -39,7 +40,6 @@ from escalations.models import (
 from escalations.services import EscalationActionRefused
 from escalations.staff import WORK_PERMISSION
 from ordering.models import FlowStatus, OrderFlow
-from ordering.money import format_money
 
 
 class QueueStatusFilter(admin.SimpleListFilter):

@@ -6,7 +6,9 @@ class EscalationsConfig(AppConfig):
     verbose_name = "Escalations"
 
     def ready(self) -> None:
-        from escalations import handlers, metrics, ops, selectors
+        from config.metrics import register_scrape_collector
+        from escalations import handlers, ops, selectors
+        from escalations.metrics import OpenEscalationsCollector
         from ordering import hooks
         from ordering.ops.selectors import ops_panels_contribute
 
@@ -15,4 +17,4 @@ class EscalationsConfig(AppConfig):
         hooks.escalation_records.register(selectors.escalation_records)
         ops_panels_contribute(*ops.OPS_PANELS)
 
-        metrics.register_collector()
+        register_scrape_collector(name="escalations_open", collector=OpenEscalationsCollector())

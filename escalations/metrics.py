@@ -1,7 +1,8 @@
 """Escalation metrics, exported at /metrics with django-prometheus's registry.
 
-Open escalations are read from the database at scrape time (a collector), so every web process
-reports the same true number instead of a gauge each process would have to keep in step.
+Open escalations are read from the database at scrape time (a collector, registered with /metrics by
+escalations/apps.py), so every web process reports the same true number instead of a gauge each process
+would have to keep in step.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -58,13 +59,3 @@ class OpenEscalationsCollector(Collector):
     def describe(self) -> Iterator[Metric]:
         # Describing without collecting keeps registration from querying the database at import time.
         return iter(())
-
-
-_collector: OpenEscalationsCollector | None = None
-
-
-def register_collector() -> None:
-    global _collector
-    if _collector is None:
-        _collector = OpenEscalationsCollector()
-        REGISTRY.register(_collector)

@@ -11,6 +11,7 @@ from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, W
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from consent.formatting import format_money
 from consent.models import CapKind
 from consent.selectors import (
     auto_checkout_threshold,
@@ -22,7 +23,6 @@ from consent.selectors import (
 from escalations.models import OPEN_STATUSES, Escalation, EscalationStatus
 from ordering.hooks import EscalationSummary
 from ordering.models import Conversation, EscalationReason, OrderFlow
-from ordering.money import format_money
 
 
 def escalations_queue(*, now: datetime | None = None) -> QuerySet[Escalation]:

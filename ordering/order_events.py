@@ -36,9 +36,9 @@ from catalog_adapters.errors import MerchantError
 from catalog_adapters.models import MerchantWebhookEvent, WebhookOutcome
 from catalog_adapters.selectors import webhook_event_order, webhook_event_order_data
 from catalog_adapters.services import webhook_event_mark_processed
+from consent.formatting import format_money
 from consent.services.ledger import spend_refund
 from ordering.models import FlowOrderAdjustment, FlowStatus, MessageRole, OrderFlow
-from ordering.money import format_money
 from ordering.saga import spend_reference
 from ordering.services import conversation_post
 

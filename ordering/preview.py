@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 from catalog_adapters.contract import CheckoutSession
+from consent.formatting import format_money
 from consent.models import Address, PaymentMethod
 from ordering.errors import PreviewIncomplete
-from ordering.money import format_money
 
 _BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "discover": "Discover"}
 PREVIEW_NEUTRAL_CODES = frozenset({"price_change", "price_changed"})

@@ -46,6 +46,7 @@ from catalog_adapters.errors import MerchantCircuitOpen, MerchantClientError, Me
 from catalog_adapters.registry import get_merchant
 from config.tracing import get_trace_id
 from consent.exceptions import ConsentDenied, ConsentError, SpendReservationSettled
+from consent.formatting import format_money
 from consent.models import Scope
 from consent.selectors import consent_require, spend_reservation_unsettled, stepup_verified_within
 from consent.services.ledger import spend_commit, spend_release, spend_reserve
@@ -64,7 +65,6 @@ from ordering.models import (
     StepStatus,
     WaitingFor,
 )
-from ordering.money import format_money
 from ordering.preview import preview_build, preview_drifted, preview_hash, preview_text
 from ordering.risk import ALLOW, REVIEW, risk_assess
 from ordering.rollout.events import experiment_event_of

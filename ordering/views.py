@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.services import Origin
 from catalog_adapters.errors import MerchantError
+from consent.formatting import format_money
 from ordering.errors import (
     FlowNotConfirmable,
     FlowNotFound,
@@ -26,7 +27,6 @@ from ordering.errors import (
     PaymentChallengeRefused,
     PaymentChallengeUsed,
 )
-from ordering.money import format_money
 from ordering.payment_verification import (
     flow_payment_challenge_finish,
     flow_payment_challenge_offer,

@@ -30,6 +30,7 @@ from django.db import transaction
 
 from config.deadline import deadline_check
 from consent.exceptions import ConsentError
+from consent.formatting import format_money
 from consent.selectors import SavedDetails
 from ordering.agent import commands as c
 from ordering.agent import metrics as agent_metrics
@@ -48,7 +49,6 @@ from ordering.models import (
     MessageRole,
     OrderFlow,
 )
-from ordering.money import format_money
 from ordering.services import flow_confirm, flow_decline
 
 logger = logging.getLogger(__name__)

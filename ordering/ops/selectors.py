@@ -36,6 +36,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from consent.formatting import format_money, minor_unit_exponent
 from ordering.models import (
     ConversationRating,
     ConversationTurn,
@@ -46,7 +47,6 @@ from ordering.models import (
     StepStatus,
     TurnStatus,
 )
-from ordering.money import format_money, minor_unit_exponent
 from ordering.saga import STEPS
 
 PAYMENT_STEP = "complete_checkout"

@@ -35,6 +35,7 @@ from django.db.models import Q
 from audit.models import AuditEvent
 from audit.redaction import redact, redact_text
 from catalog_adapters.models import MerchantWebhookEvent
+from consent.formatting import format_money
 from ordering.hooks import escalation_records
 from ordering.models import (
     AgentDecision,
@@ -45,7 +46,6 @@ from ordering.models import (
     Message,
     OrderFlow,
 )
-from ordering.money import format_money
 from ordering.saga import LOCAL_STEPS
 
 MAX_QUERY_LENGTH = 128

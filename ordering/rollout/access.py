@@ -88,7 +88,7 @@ def availability(*, state: RolloutState | None = None) -> dict[str, Any]:
 def phase_limits_check(*, flow: OrderFlow, total: int | None, currency: str) -> None:
     """Refuse an order over the limits of the phase the flow started in (none in phases 2 and 3)."""
     from catalog_adapters.registry import merchant_is_sandbox
-    from ordering.money import format_money
+    from consent.formatting import format_money
 
     phase = flow.rollout_phase
     if phase == RolloutPhase.INTERNAL and not merchant_is_sandbox(flow.merchant_id):

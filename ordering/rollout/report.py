@@ -256,7 +256,7 @@ def _points(difference: Difference) -> str:
 
 
 def _money(value: float | None, currency: str) -> str:
-    from ordering.money import format_money
+    from consent.formatting import format_money
 
     return "-" if value is None else format_money(round(value), currency)
 

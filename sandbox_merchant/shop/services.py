@@ -40,10 +40,10 @@ from catalog_adapters.contract import (
 )
 from catalog_adapters.errors import MerchantError
 from catalog_adapters.registry import get_merchant
+from consent.formatting import format_money
 from consent.models import Address, PaymentMethod
 from consent.selectors import merchant_account_for_customer
 from ordering.models import ExperimentChannel, ExperimentEventKind
-from ordering.money import format_money
 from ordering.rollout.assignment import assign_user
 from ordering.rollout.events import experiment_event_record
 from sandbox_merchant.models import CardBehaviour, Customer, ShopCheckout, ShopCheckoutStatus, Variant, VaultCard

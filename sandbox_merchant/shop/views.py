@@ -11,8 +11,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import Origin
+from consent.formatting import format_money
 from consent.selectors import address_get, addresses_for_customer, payment_method_get, payment_methods_for_customer
-from ordering.money import format_money
 from sandbox_merchant.models import ShopCheckout, ShopCheckoutStatus, Variant
 from sandbox_merchant.shop import services
 from sandbox_merchant.shop.cart import CartError, cart_add, cart_clear, cart_lines, cart_set_quantity

@@ -1,4 +1,4 @@
-"""The one money formatter (consent.formatting, re-exported as ordering.money): digits, symbols and signs
+"""The one money formatter (consent.formatting): digits, symbols and signs
 from CLDR (Babel), the same text on every page and in chat."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from consent import formatting
-from ordering import money
 
 
 @pytest.mark.parametrize(
@@ -27,9 +26,7 @@ from ordering import money
 )
 def test_amounts_read_the_same_everywhere(amount, currency, text):
     assert formatting.format_money(amount, currency) == text
-    assert money.format_money(amount, currency) == text  # one implementation, two import paths
 
 
 def test_the_minor_unit_comes_from_the_currency():
     assert [formatting.minor_unit_exponent(code) for code in ("usd", "JPY", "bhd", "isk")] == [2, 0, 3, 0]
-    assert money.format_money is formatting.format_money

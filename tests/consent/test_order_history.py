@@ -13,9 +13,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from consent.formatting import format_money
 from ordering.evaluation.catalog import demo_variant
 from ordering.models import FlowStatus, OrderFlow
-from ordering.money import format_money
 from ordering.services import flow_confirm
 from sandbox_merchant.models import Product
 from tests.ordering import conftest as ordering_fixtures

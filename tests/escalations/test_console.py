@@ -12,11 +12,11 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from consent.formatting import format_money
 from consent.models import PaymentMethod
 from consent.selectors import spend_usage
 from escalations.models import Escalation
 from escalations.services import escalation_open
-from ordering.money import format_money
 from ordering.services import conversation_start
 from tests.escalations.conftest import CHANGELIST, act_url, detail_url, fresh
 

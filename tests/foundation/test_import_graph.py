@@ -1,13 +1,13 @@
-"""The apps form a tree: no import cycle between them beyond the ones named here, which may only go (#18).
+"""The apps form a tree: no import cycle between them (#18).
 
 Every module of every app (a top-level package with an `apps.py`, `config` included) is read from its
 source (tests/support/imports.py: top level, inside functions and under `if TYPE_CHECKING:` alike) and
 each import of another app draws an edge between the two apps. An import inside a function is still a
 dependency: it only moves the cycle from start-up to the first call.
 
-KNOWN_BACK_EDGES names, for each cycle that exists today, the edge that should go. Removing those
-edges must leave a graph without cycles, so a new cycle fails here; and each listed edge must still
-close a cycle, so the one who breaks a cycle also takes it off the list.
+The last cycles (ordering <-> escalations, consent <-> ordering, config <-> audit/ordering/escalations)
+were broken in #18: a lower app lets a higher one react through a hook, and apps plug into the frame from
+their AppConfig.ready. A new cycle fails here, and there is no list of allowed ones.
 """
 
 from __future__ import annotations
@@ -22,22 +22,6 @@ import pytest
 from tests.support.imports import PROJECT_DIR, imports_of
 
 APPS = sorted(path.parent.name for path in PROJECT_DIR.glob("*/apps.py"))
-
-# (importer, imported): why the edge exists and what replaces it. Only ever remove entries.
-KNOWN_BACK_EDGES = {
-    (
-        "consent",
-        "ordering",
-    ): "consent/views.py lists the customer's orders and flows (and formats their money) on the account pages",
-    ("config", "audit"): "config/admin.py marks every staff change as the staff member's (audit.identity)",
-    ("config", "ordering"): "config/admin.py adds the ops pages; config/celery.py warms the catalog lexicons",
-    ("config", "escalations"): "config/metrics.py registers the open-escalations collector",
-}
-
-# config/ is the project's frame; importing it must not load an app. Known exceptions, only ever shrinking:
-CONFIG_IMPORT_TIME_APP_IMPORTS = {
-    ("config/admin.py", "audit"),  # audit.identity.acting_in_admin, see KNOWN_BACK_EDGES
-}
 
 Edges = dict[tuple[str, str], set[str]]  # (importer, imported) -> "path:line" of each import
 
@@ -79,19 +63,6 @@ def find_cycle(edges: set[tuple[str, str]]) -> list[str] | None:
     return None
 
 
-def reaches(edges: set[tuple[str, str]], start: str, goal: str) -> bool:
-    seen, frontier = {start}, [start]
-    while frontier:
-        node = frontier.pop()
-        for importer, imported in edges:
-            if importer == node and imported not in seen:
-                if imported == goal:
-                    return True
-                seen.add(imported)
-                frontier.append(imported)
-    return False
-
-
 def _where(edges: Edges, cycle: list[str]) -> str:
     return "\n".join(f"  {a} -> {b}: {', '.join(sorted(edges[(a, b)])[:4])}" for a, b in pairwise(cycle))
 
@@ -106,27 +77,16 @@ def test_the_graph_sees_every_app_and_their_imports(edges):
     # the imports everyone knows are there
     assert ("ordering", "consent") in edges
     assert ("consent", "audit") in edges
-    # escalations sits on ordering (its services, models, hooks); ordering reaches it only through its hooks
+    # the top of the tree: escalations uses ordering's public services and selectors
     assert ("escalations", "ordering") in edges
-    assert ("ordering", "escalations") not in edges
 
 
-def test_no_import_cycle_between_apps_beyond_the_known_ones(edges):
-    cycle = find_cycle(set(edges) - set(KNOWN_BACK_EDGES))
+def test_no_import_cycle_between_apps(edges):
+    cycle = find_cycle(set(edges))
 
     assert cycle is None, (
         f"A new import cycle between apps: {' -> '.join(cycle)}\n{_where(edges, cycle)}\n"
         "Reverse the dependency through a hook (consent/hooks.py is the pattern) instead of importing back."
-    )
-
-
-@pytest.mark.parametrize("back_edge", sorted(KNOWN_BACK_EDGES))
-def test_each_known_cycle_still_exists_or_leaves_the_list(edges, back_edge):
-    importer, imported = back_edge
-
-    assert back_edge in edges, f"{importer} no longer imports {imported}: remove {back_edge} from KNOWN_BACK_EDGES"
-    assert reaches(set(edges), imported, importer), (
-        f"{importer} -> {imported} no longer closes a cycle: remove {back_edge} from KNOWN_BACK_EDGES"
     )
 
 
@@ -135,21 +95,21 @@ def test_the_architecture_page_draws_the_imports_as_they_are(edges):
     drawn = {(a, b): arrow for a, arrow, b in re.findall(r"^ {4}(\w+) (-->|-\.->) (\w+)$", page, re.MULTILINE)}
 
     assert set(drawn) == set(edges), "docs/architecture.md's graph: draw the imports as they are"
-    assert {edge for edge, arrow in drawn.items() if arrow == "-.->"} == set(KNOWN_BACK_EDGES)
+    assert [edge for edge, arrow in drawn.items() if arrow == "-.->"] == [], "a dotted arrow was a cycle; none is left"
 
 
-def test_config_imports_no_app_when_it_is_imported():
+def test_config_imports_no_app(edges):
+    # The frame loads before the apps (settings, URLs, the Celery app): an app plugs itself in from its
+    # AppConfig.ready (admin pages, console view contexts, Celery signals, /metrics collectors), so config
+    # imports none, neither at the top of a module nor inside a function.
     found = {
-        (str(path.relative_to(PROJECT_DIR)), imported.module.split(".")[0]): imported.line
-        for path in sorted((PROJECT_DIR / "config").rglob("*.py"))
-        for imported in imports_of(path)
-        if imported.at_import_time and imported.module.split(".")[0] in set(APPS) - {"config"}
+        f"{where} -> {imported}"
+        for (importer, imported), wheres in edges.items()
+        if importer == "config"
+        for where in wheres
     }
 
-    new = sorted(set(found) - CONFIG_IMPORT_TIME_APP_IMPORTS)
-    assert new == [], f"config imports an app at import time (settings and URLs load before the apps): {new}"
-    gone = sorted(CONFIG_IMPORT_TIME_APP_IMPORTS - set(found))
-    assert gone == [], f"remove {gone} from CONFIG_IMPORT_TIME_APP_IMPORTS"
+    assert sorted(found) == [], "config imports an app; register from the app's AppConfig.ready instead"
 
 
 def test_the_check_sees_every_import_form_and_finds_a_new_cycle(tmp_path):

@@ -16,9 +16,9 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from consent.formatting import format_money
 from escalations.models import Escalation
 from ordering.models import FlowStatus, OrderFlow, PaymentChallenge
-from ordering.money import format_money
 from ordering.services import flow_confirm
 from sandbox_merchant import services as sandbox_services
 from sandbox_merchant.models import IssuerChallenge

@@ -3,11 +3,18 @@ kept for a short time, so a turn does not fetch the catalog again."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
+from celery import signals
+from django.db import connection
 
 from catalog_adapters.registry import reset_merchants
 from ordering.agent.understand import catalog_lexicon, catalog_lexicon_forget
+from ordering.agent.understand.lexicon import catalog_lexicons_warm
 from ordering.evaluation.messages import demo_lexicon
+from tests.support.services import CeleryWorker, database_url_for
 
 pytestmark = pytest.mark.postgres
 
@@ -48,8 +55,6 @@ def test_lexicon_is_cached_for_its_ttl(sandbox_catalog, settings):
 
 
 def test_a_worker_process_warms_every_merchants_lexicon_before_its_first_turn(sandbox_catalog, settings):
-    from config.celery import warm_catalog_lexicons
-
     settings.MERCHANTS = {
         **settings.MERCHANTS,
         "gone": {**settings.MERCHANTS["sandbox"], "ID": "gone", "BASE_URL": "http://127.0.0.1:9", "MAX_ATTEMPTS": 1},
@@ -57,7 +62,56 @@ def test_a_worker_process_warms_every_merchants_lexicon_before_its_first_turn(sa
     reset_merchants()
     searches = len(sandbox_catalog.received_requests("/products"))
     # An unreachable merchant is skipped, not fatal: its first turn fetches the catalog as before.
-    assert warm_catalog_lexicons() == ["sandbox"]
+    assert catalog_lexicons_warm() == ["sandbox"]
     assert len(sandbox_catalog.received_requests("/products")) == searches + 1
     catalog_lexicon("sandbox")  # the turn's read: from the cache, no request
+    assert len(sandbox_catalog.received_requests("/products")) == searches + 1
+
+
+@pytest.mark.redis
+def test_each_new_process_of_a_real_worker_fetches_the_catalog_before_any_task(sandbox_catalog, tmp_path):
+    # given a worker of two pool processes with the warm-up on, and no task sent to it
+    searches = len(sandbox_catalog.received_requests("/products"))
+    worker = CeleryWorker(
+        database_url=database_url_for(connection.settings_dict),
+        log_path=tmp_path / "worker.log",
+        concurrency=2,
+        extra_env={
+            "ORDERING_WARM_LEXICON": "1",
+            "MERCHANT_SANDBOX_BASE_URL": sandbox_catalog.base_url,
+            "MERCHANT_SANDBOX_RATE_LIMIT": "0",
+        },
+    )
+
+    # when it starts (ordering's AppConfig.ready connected the warm-up to worker_process_init)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(sandbox_catalog.received_requests("/products")) < searches + 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+        # then each pool process fetched the sandbox's catalog once, by itself
+        assert len(sandbox_catalog.received_requests("/products")) == searches + 2, worker.log()
+    finally:
+        worker.stop()
+
+
+def test_the_warm_up_is_connected_to_new_worker_processes_and_can_be_switched_off(sandbox_catalog, settings):
+    def warming() -> list[threading.Thread]:
+        return [thread for thread in threading.enumerate() if thread.name == "warm-lexicon"]
+
+    searches = len(sandbox_catalog.received_requests("/products"))
+
+    # switched off (as in the test settings): a new process fetches nothing
+    settings.ORDERING_WARM_LEXICON = False
+    signals.worker_process_init.send(sender=None)
+    assert warming() == []
+
+    # on: the process fetches the catalog in the background
+    settings.ORDERING_WARM_LEXICON = True
+    signals.worker_process_init.send(sender=None)
+    for thread in warming():
+        thread.join(timeout=30)
+    assert len(sandbox_catalog.received_requests("/products")) == searches + 1
+    catalog_lexicon("sandbox")  # cached by the warm-up: no request
     assert len(sandbox_catalog.received_requests("/products")) == searches + 1

@@ -11,9 +11,9 @@ from django.utils import timezone
 from catalog_adapters.contract import Product
 from catalog_adapters.errors import MerchantError, MerchantIdInvalid
 from catalog_adapters.registry import get_merchant
+from consent.formatting import format_money
 from ordering.agent import merchant as shop
 from ordering.agent.tools.base import ToolResult, failed, merchant_failed
-from ordering.money import format_money
 
 if TYPE_CHECKING:
     from ordering.agent.turn import Turn

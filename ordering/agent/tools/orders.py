@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from catalog_adapters.errors import MerchantError
 from catalog_adapters.registry import get_merchant
+from consent.formatting import format_money
 from ordering.agent.state import cart_reset
 from ordering.agent.tools.base import ToolResult, failed, merchant_failed
 from ordering.agent.tools.preview import cart_released_noted
 from ordering.errors import FlowNotConfirmable, OrderingError
 from ordering.models import FlowStatus, OrderFlow
-from ordering.money import format_money
 from ordering.selectors import order_latest_for_customer, orders_for_customer
 from ordering.services import flow_cancel, flow_order_cancel
 

@@ -18,6 +18,7 @@ lexicon does not know is corrected to the closest catalog word when it is close 
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -519,3 +520,25 @@ def catalog_lexicon_forget(merchant_id: str | None = None) -> None:
             _CACHE.clear()
         else:
             _CACHE.pop(merchant_id, None)
+
+
+def catalog_lexicons_warm() -> list[str]:
+    """Fetch every merchant's catalog lexicon into this process's cache; returns the merchants warmed.
+
+    A merchant that cannot be reached is skipped (its first turn fetches it, as without warming). A new
+    worker process runs this as it starts (ordering/apps.py)."""
+    from django.conf import settings
+    from django.db import close_old_connections
+
+    warmed = []
+    for merchant_id in settings.MERCHANTS:
+        try:
+            catalog_lexicon(merchant_id)
+        except Exception:
+            logging.getLogger("ordering.agent").warning(
+                "catalog lexicon warm-up failed", extra={"merchant": merchant_id}, exc_info=True
+            )
+        else:
+            warmed.append(merchant_id)
+    close_old_connections()
+    return warmed
