@@ -21,10 +21,13 @@ run: install
 	PYTHON=$(PY) ./scripts/run
 
 # mypy checks the packages and strictness set in pyproject.toml ([tool.mypy]).
+# pytest runs on PYTEST_WORKERS pytest-xdist processes (README, "Tests"); PYTEST_WORKERS=0 runs it in one process.
+# worksteal: an idle worker takes queued tests from a busy one (a few tests take a minute or more).
+PYTEST_WORKERS ?= 3
 test: install
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The conversation corpus end to end on a throw-away database (see README, "Evaluation").
 # EVAL_ARGS: e.g. --category promo_codes, --task <id> --transcripts, --llm, --json out.json.

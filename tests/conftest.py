@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.support.fake_merchant",
     "tests.support.private_servers",
     "tests.support.eager",
+    "tests.support.fast_flush",
 ]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
@@ -71,6 +72,31 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path):
         yield worker
     finally:
         worker.stop()
+
+
+class WallClock:
+    """This process' wall clock, moved forward instead of sleeping (time-machine).
+
+    `advance(seconds)` moves `time.time()`, `datetime.now()` and `timezone.now()` forward in every thread of
+    this process (the live server's included); the clock keeps ticking from there. `time.monotonic()`, other
+    processes, PostgreSQL's `now()` and Redis' clock and key expiry are not moved: use it where the code under
+    test reads the Python wall clock (token and session expiry, breaker cool-downs).
+    """
+
+    def __init__(self, time_machine) -> None:
+        self._time_machine = time_machine
+
+    def advance(self, seconds: float) -> None:
+        from datetime import UTC, datetime
+
+        if self._time_machine.traveller is None:
+            self._time_machine.move_to(datetime.now(UTC), tick=True)
+        self._time_machine.shift(seconds)
+
+
+@pytest.fixture
+def wall_clock(time_machine) -> WallClock:
+    return WallClock(time_machine)
 
 
 @pytest.fixture

@@ -1,13 +1,45 @@
 """The pytest suite. Services come from the environment exactly as in production."""
 
 import os
+from pathlib import Path
 
 # The sandbox merchant answers from the live server under /sandbox-merchant/ (config/urls.py).
 os.environ.setdefault("SANDBOX_MERCHANT_IN_PROCESS", "1")
 os.environ.setdefault("SECRET_KEY", "test-only-key-" + "x" * 40)
 
-from config.env import env_bool
-from config.settings.base import *  # noqa: F403
+
+def _per_xdist_worker() -> None:
+    """Under pytest-xdist (PYTEST_XDIST_WORKER=gw0, gw1, ...) each worker gets its own Redis index and VAR_DIR.
+
+    The Redis index is REDIS_URL's plus the worker's number (gw1 of redis://host/12 uses /13), so the cache
+    (which tests clear with a FLUSHDB), the merchant breakers and the Celery broker are never shared. The
+    database is pytest-django's (test_<name>_gw1), queues are per process already (below), ports are free ones.
+    Child processes (Celery workers, servers) inherit the changed environment.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or os.environ.get("_TEST_PER_WORKER_DONE") == worker:
+        return
+    number = int(worker[2:])
+    from urllib.parse import urlsplit, urlunsplit
+
+    for name in ("REDIS_URL", "CACHE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+        url = os.environ.get(name, "")
+        if not url.startswith(("redis://", "rediss://")):
+            continue
+        parts = urlsplit(url)
+        index = int(parts.path.strip("/") or 0) + number
+        if index > 15:
+            raise RuntimeError(f"{name}={url} leaves no Redis index for xdist worker {worker} (16 indexes: 0-15)")
+        os.environ[name] = urlunsplit(parts._replace(path=f"/{index}"))
+    base_var = os.environ.get("VAR_DIR") or str(Path(__file__).resolve().parents[2] / "var")
+    os.environ["VAR_DIR"] = str(Path(base_var) / f"xdist-{worker}")
+    os.environ["_TEST_PER_WORKER_DONE"] = worker
+
+
+_per_xdist_worker()
+
+from config.env import env_bool  # noqa: E402 - after the environment above is settled
+from config.settings.base import *  # noqa: E402, F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

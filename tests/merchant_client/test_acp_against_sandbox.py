@@ -6,7 +6,6 @@ ids, idempotency keys, how many requests) is read from its `ReceivedRequest` rec
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 
@@ -282,7 +281,7 @@ def test_a_wrong_token_is_a_client_error_with_the_merchants_code(acp, configure_
 
 
 def test_the_breaker_opens_fails_fast_without_reaching_the_sandbox_and_recovers(
-    acp, sandbox_merchant, configure_merchant
+    acp, sandbox_merchant, configure_merchant, wall_clock
 ):
     session = acp.checkout.create(request=ready_request(), operation_id=op())
     client = configure_merchant(
@@ -307,7 +306,7 @@ def test_the_breaker_opens_fails_fast_without_reaching_the_sandbox_and_recovers(
 
     # the merchant recovers; after the cool-down one probe goes through and closes the breaker
     sandbox_merchant.clear_faults()
-    time.sleep(1.1)
+    wall_clock.advance(1.1)
     assert client.checkout.get(session_id=session.id).id == session.id
     assert client.http.breaker.state() == "closed"
     assert len(received(sandbox_merchant, path, "GET")) == 3

@@ -210,7 +210,9 @@ def test_a_2xx_we_cannot_read_is_a_server_error_and_not_retried(scripted, config
     assert len(scripted.received) == 1
 
 
-def test_the_breaker_opens_fails_fast_without_a_request_and_recovers_after_the_cooldown(scripted, configure_merchant):
+def test_the_breaker_opens_fails_fast_without_a_request_and_recovers_after_the_cooldown(
+    scripted, configure_merchant, wall_clock
+):
     merchant = configure_merchant(scripted.url, breaker_threshold=3, breaker_cooldown=0.5, max_attempts=1)
     scripted.then(*[Reply(500)] * 3)
 
@@ -226,20 +228,20 @@ def test_the_breaker_opens_fails_fast_without_a_request_and_recovers_after_the_c
     assert len(scripted.received) == 3
 
     # then: after the cool-down one probe goes through and its success closes the breaker
-    time.sleep(0.6)
+    wall_clock.advance(0.6)
     assert merchant.http.breaker.state() == "half_open"
     assert merchant.http.request("GET", "/things", operation="thing_get").status == 200
     assert merchant.http.breaker.state() == "closed"
     assert len(scripted.received) == 4
 
 
-def test_a_failed_probe_opens_the_breaker_for_another_cooldown(scripted, configure_merchant):
+def test_a_failed_probe_opens_the_breaker_for_another_cooldown(scripted, configure_merchant, wall_clock):
     merchant = configure_merchant(scripted.url, breaker_threshold=1, breaker_cooldown=0.4, max_attempts=1)
     scripted.then(Reply(503), Reply(503))
 
     with pytest.raises(MerchantServerError):
         merchant.http.request("GET", "/things", operation="thing_get")
-    time.sleep(0.5)
+    wall_clock.advance(0.5)
     with pytest.raises(MerchantServerError):  # the probe, and it fails
         merchant.http.request("GET", "/things", operation="thing_get")
 
@@ -249,12 +251,12 @@ def test_a_failed_probe_opens_the_breaker_for_another_cooldown(scripted, configu
     assert len(scripted.received) == 2
 
 
-def test_only_one_probe_is_let_through_while_half_open(scripted, configure_merchant):
+def test_only_one_probe_is_let_through_while_half_open(scripted, configure_merchant, wall_clock):
     merchant = configure_merchant(scripted.url, breaker_threshold=1, breaker_cooldown=0.3, max_attempts=1)
     scripted.then(Reply(500), Reply(200, delay=0.5))
     with pytest.raises(MerchantServerError):
         merchant.http.request("GET", "/things", operation="thing_get")
-    time.sleep(0.4)
+    wall_clock.advance(0.4)
 
     import threading
 

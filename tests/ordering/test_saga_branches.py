@@ -8,7 +8,6 @@ merchant over HTTP, and checks the merchant, the spend ledger and what the custo
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 
@@ -62,7 +61,9 @@ def _undo(flow) -> OrderFlow:
     return OrderFlow.objects.get(pk=flow.pk)
 
 
-def test_a_payment_token_that_expired_before_completion_charges_nothing_and_undoes_everything(shop, settings):
+def test_a_payment_token_that_expired_before_completion_charges_nothing_and_undoes_everything(
+    shop, settings, wall_clock
+):
     settings.ORDERING_PAYMENT_TOKEN_TTL_SECONDS = 2
     before = available(BLUE_RUNNER_42)
     flow = _confirmed(shop)
@@ -70,7 +71,7 @@ def test_a_payment_token_that_expired_before_completion_charges_nothing_and_undo
         saga.flow_run_next_step(flow_id=flow.pk)
     assert OrderFlow.objects.get(pk=flow.pk).next_step == "complete_checkout"
 
-    time.sleep(2.2)  # the token's allowance ends before the complete step runs
+    wall_clock.advance(2.2)  # the token's allowance ends before the complete step runs
     saga.flow_run_next_step(flow_id=flow.pk)
 
     flow = OrderFlow.objects.get(pk=flow.pk)

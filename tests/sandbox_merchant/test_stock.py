@@ -1,7 +1,6 @@
 """Stock: reserved by sessions, released by cancel and by expiry, never oversold, even under a race."""
 
 import threading
-import time
 
 import pytest
 
@@ -12,7 +11,9 @@ from tests.support.sandbox import payment_data
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_session_past_its_expiry_no_longer_holds_stock_and_the_sweep_marks_it_expired(sandbox_merchant, settings):
+def test_a_session_past_its_expiry_no_longer_holds_stock_and_the_sweep_marks_it_expired(
+    sandbox_merchant, settings, wall_clock
+):
     # given sessions that live one second
     settings.SANDBOX_MERCHANT_SESSION_TTL_SECONDS = 1
     before = sandbox_merchant.available("var_blue_runner_42")
@@ -20,7 +21,7 @@ def test_a_session_past_its_expiry_no_longer_holds_stock_and_the_sweep_marks_it_
     assert sandbox_merchant.available("var_blue_runner_42") == before - 2
 
     # when the second has passed
-    time.sleep(1.3)
+    wall_clock.advance(1.3)
 
     # then the stock counts as free at once, and GET shows the session expired
     assert sandbox_merchant.available("var_blue_runner_42") == before
@@ -33,11 +34,11 @@ def test_a_session_past_its_expiry_no_longer_holds_stock_and_the_sweep_marks_it_
     assert tasks.expire_sessions() == 0
 
 
-def test_an_expired_session_cannot_be_updated_or_completed(sandbox_merchant, settings):
+def test_an_expired_session_cannot_be_updated_or_completed(sandbox_merchant, settings, wall_clock):
     settings.SANDBOX_MERCHANT_SESSION_TTL_SECONDS = 1
     session = sandbox_merchant.ready_session()
     token = sandbox_merchant.delegate(session["id"], 100000)
-    time.sleep(1.3)
+    wall_clock.advance(1.3)
 
     update = sandbox_merchant.post(f"/checkout_sessions/{session['id']}", {"discounts": {"codes": []}})
     complete = sandbox_merchant.post(
@@ -51,14 +52,14 @@ def test_an_expired_session_cannot_be_updated_or_completed(sandbox_merchant, set
     assert cancel.status_code == 200 and cancel.json()["status"] == "expired"
 
 
-def test_an_update_extends_the_reservation(sandbox_merchant, settings):
+def test_an_update_extends_the_reservation(sandbox_merchant, settings, wall_clock):
     settings.SANDBOX_MERCHANT_SESSION_TTL_SECONDS = 2
     before = sandbox_merchant.available("var_blue_runner_42")
     session = sandbox_merchant.create_session()
-    time.sleep(1.2)
+    wall_clock.advance(1.2)
 
     sandbox_merchant.post(f"/checkout_sessions/{session['id']}", {"fulfillment_details": sandbox_merchant.ALICE_HOME})
-    time.sleep(1.2)
+    wall_clock.advance(1.2)
 
     assert sandbox_merchant.available("var_blue_runner_42") == before - 1
 

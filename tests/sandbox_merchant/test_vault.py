@@ -1,6 +1,5 @@
 """The delegate-payment vault: a token pays once, within its allowance, or not at all."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -101,10 +100,10 @@ def test_a_token_over_its_allowance_is_refused(sandbox_merchant):
     assert Order.objects.count() == 0
 
 
-def test_a_token_after_its_expiry_is_refused(sandbox_merchant):
+def test_a_token_after_its_expiry_is_refused(sandbox_merchant, wall_clock):
     session = sandbox_merchant.ready_session()
     token = sandbox_merchant.delegate(session["id"], _total(session), expires_in=timedelta(seconds=1))
-    time.sleep(1.2)
+    wall_clock.advance(1.2)
 
     result = _complete(sandbox_merchant, session["id"], token)
 
