@@ -50,7 +50,7 @@ def _settings_in_a_fresh_process(**environment: str) -> dict:
         "print(json.dumps({'pool': db['OPTIONS'].get('pool'), 'age': db['CONN_MAX_AGE'], "
         "'reuse': settings.CELERY_DB_REUSE_MAX}))"
     )
-    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+    result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=PROJECT_DIR,
         env=child_env(DJANGO_SETTINGS_MODULE="config.settings.dev", **environment),
@@ -157,7 +157,7 @@ def test_a_request_that_finds_every_connection_taken_waits_then_counts_as_a_data
     thread.start()
     thread.join()
 
-    (error, waited), = errors
+    ((error, waited),) = errors
     assert waited >= 0.4  # it waited for the pool's timeout (0.5 s) before giving up
     assert unavailable_dependency(error) == "database"  # the API's 503 with Retry-After, not a 500
 
