@@ -24,7 +24,10 @@ POSTGRES = "postgres://shop@db.internal/orders"
 def test_a_pool_replaces_the_per_thread_connection_of_a_postgresql_database():
     pooled = with_connection_pool(parse_database_url(POSTGRES), max_size=16, min_size=2, timeout=10)
 
-    assert pooled["OPTIONS"] == {"connect_timeout": 5, "pool": {"min_size": 2, "max_size": 16, "timeout": 10}}
+    assert pooled["OPTIONS"] == {
+        "connect_timeout": 5,
+        "pool": {"min_size": 2, "max_size": 16, "timeout": 10, "reconnect_timeout": 2.0},
+    }
     assert pooled["CONN_MAX_AGE"] == 0  # Django's pool refuses persistent connections: the pool keeps them
     assert pooled["CONN_HEALTH_CHECKS"] is True  # the pool checks a connection before handing it out
 
@@ -68,7 +71,8 @@ def test_the_environment_turns_the_pool_on_and_a_worker_keeps_its_connection_by_
     sqlite = _settings_in_a_fresh_process(DATABASE_URL="sqlite:///var/db.sqlite3", DATABASE_POOL_MAX_SIZE="8")
 
     assert default == {"pool": None, "age": 60, "reuse": 1000}
-    assert pooled["pool"] == {"min_size": 2, "max_size": 8, "timeout": 10} and pooled["age"] == 0
+    assert pooled["pool"] == {"min_size": 2, "max_size": 8, "timeout": 10, "reconnect_timeout": 2.0}
+    assert pooled["age"] == 0
     assert sqlite["pool"] is None
 
 
