@@ -9,7 +9,7 @@ import smtplib
 
 from celery import Celery, signals
 
-from config import worker_metrics
+from config import worker_connections, worker_metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
@@ -30,6 +30,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # A worker node's /metrics (CELERY_METRICS_PORT) and the publish time the queue age is read from.
 worker_metrics.install(app)
+# A worker process keeps its database connection between tasks (Celery's fix-up would close it around each one).
+worker_connections.install()
 
 
 @app.on_after_configure.connect

@@ -106,6 +106,32 @@ def _postgres_database(url: str) -> dict[str, Any]:
     }
 
 
+def with_connection_pool(database: dict[str, Any], *, max_size: int, min_size: int, timeout: float) -> dict[str, Any]:
+    """A PostgreSQL `DATABASES` entry that takes its connections from a pool of this process (Django's psycopg
+    pool, `OPTIONS["pool"]`) instead of keeping one per thread; any other entry, or `max_size` 0, unchanged.
+
+    A request (or a long-poll before it waits) hands its connection back to the pool when it ends, so threads that
+    wait hold none and a process never has more than `max_size` open; the pool keeps `min_size` open between
+    requests and a request that finds every connection taken waits up to `timeout` seconds for one (then
+    PostgreSQL counts as unavailable: a 503 with Retry-After; so while PostgreSQL is down a request waits that long
+    before its 503, where without a pool the refused connection answers at once). Django's pool needs
+    CONN_MAX_AGE 0: the pool, not the thread, keeps the connection. The pool is made at the first query, in the
+    process that makes it (never before a fork: gunicorn's processes load the app after forking)."""
+    if max_size <= 0 or "postgresql" not in database.get("ENGINE", ""):
+        return database
+    if not 0 <= min_size <= max_size:
+        raise ImproperlyConfigured(
+            f"DATABASE_POOL_MIN_SIZE={min_size} must be between 0 and DATABASE_POOL_MAX_SIZE={max_size}."
+        )
+    if timeout <= 0:
+        raise ImproperlyConfigured(f"DATABASE_POOL_TIMEOUT_SECONDS={timeout!r} must be more than 0.")
+    # psycopg_pool retries a lost connection in the background with a doubling delay for reconnect_timeout (300 s
+    # by default): after a PostgreSQL outage of a minute the pool would only try again after half a minute more.
+    # Given up after 2 s, the next request that needs a connection makes one at once.
+    pool = {"min_size": min_size, "max_size": max_size, "timeout": timeout, "reconnect_timeout": 2.0}
+    return {**database, "CONN_MAX_AGE": 0, "OPTIONS": {**database.get("OPTIONS", {}), "pool": pool}}
+
+
 def sqlite_database(path: Path) -> dict[str, Any]:
     return {
         "ENGINE": "django_prometheus.db.backends.sqlite3",

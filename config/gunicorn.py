@@ -7,8 +7,8 @@ A long-poll (`…/turns/<id>/?wait=N`, ordering/turn_wait.py) holds its thread, 
 while it waits on Redis for the turn to end, costing no CPU: at most ORDERING_TURN_WAIT_SLOTS threads of a
 process wait at once, by default all but WEB_RESERVED_THREADS, so the posts, pages and other polls always have
 threads; a poll that finds no free slot answers at once, as a plain poll.
-A process per core runs Python in parallel; each thread keeps its own database connection
-(CONN_MAX_AGE), so PostgreSQL sees WEB_CONCURRENCY times WEB_THREADS connections per machine at most.
+A process per core runs Python in parallel; its threads share a pool of PostgreSQL connections
+(DATABASE_POOL_MAX_SIZE, 16 per process here), so PostgreSQL sees WEB_CONCURRENCY times that per machine at most.
 
 Every value comes from the environment (README, "Production"); the command line still wins.
 """
@@ -30,14 +30,17 @@ worker_class = "gthread"
 # Threads for the turns in progress (each long-poll holds one while its turn runs, but no database
 # connection) plus the short requests: 40 serve 32 waiting chats and 8 requests at once per process. With 16,
 # row 6 of docs/performance.md (200 chats on 2 cores) had most polls find every wait slot taken and come back
-# every 2 s, each a full signed-in request: the web spent more CPU per turn than the turn worker. A thread that
-# served a short request keeps its database connection (CONN_MAX_AGE) until it next waits, when it gives it
-# back, so connections are at most the thread count: 80 on a 2-core machine (about 30 seen in row 6), with
-# the README's 10 worker processes under PostgreSQL's default max_connections (100); from 3 cores, raise
-# max_connections or put a pooler in front. Keeping connections through the waits as well ran a shared
-# PostgreSQL out of connections in row 6. A poll finding every wait slot taken is answered at once with
-# Retry-After: 2.
+# every 2 s, each a full signed-in request: the web spent more CPU per turn than the turn worker. A poll finding
+# every wait slot taken is answered at once with Retry-After: 2.
 threads = _int("WEB_THREADS", 40)
+# The threads share a pool of this many PostgreSQL connections per process (Django's psycopg pool; README,
+# "Production"): a request takes one at its first query and hands it back when it ends, and a long-poll hands
+# its back before it waits and takes one again for the read after it, so the threads can grow without
+# connections and a long-poll no longer opens a new PostgreSQL session after each wait (which it did when each
+# thread kept its own connection and gave it back by closing it). 16 per process: 32 on a 2-core machine plus
+# the README's 10 worker processes, well under PostgreSQL's default max_connections (100). A request that finds
+# all 16 busy waits for one (DATABASE_POOL_TIMEOUT_SECONDS). 0 keeps a connection per thread (conn_max_age).
+os.environ.setdefault("DATABASE_POOL_MAX_SIZE", "16")
 # Threads a long-poll may never take (see post_fork).
 reserved_threads = _int("WEB_RESERVED_THREADS", 8)
 # A request never runs a turn any more; 60 s is for the rare slow page (the admin's exports).

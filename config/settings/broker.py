@@ -41,4 +41,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep Django's LOGGING (JSON lines with trace ids) in the worker instead of Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fix-up closes the database connection around every task unless this is set; it then closes it
+# only every this many tasks, and config/worker_connections.py closes it as a web request would (after an error,
+# past conn_max_age, or a failed health check), so a worker process keeps one PostgreSQL session for its tasks
+# instead of opening one per task. 0 closes around every task (Celery's default).
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_BEAT_SCHEDULE_FILENAME = str(var_dir() / "celerybeat-schedule")

@@ -117,6 +117,28 @@ def test_a_redis_outage_keeps_the_api_answering_and_it_recovers_by_itself(site):
 
 
 def test_a_postgresql_outage_is_a_json_503_with_retry_after_everywhere_under_api_and_it_recovers(site):
+    _postgresql_outage_and_recovery(site)
+
+
+def test_with_a_connection_pool_too_a_postgresql_outage_is_a_503_and_every_thread_recovers(private_site):
+    # the web role's pool (config/gunicorn.py turns it on), smaller than the server's 4 threads
+    site = private_site(ORDERING_CONVERSATIONS_RATE="6/min", DATABASE_POOL_MAX_SIZE="2", DATABASE_POOL_MIN_SIZE="2")
+    _postgresql_outage_and_recovery(site)
+
+    # and more requests at once than the pool has connections wait for one instead of failing
+    from concurrent.futures import ThreadPoolExecutor
+
+    alice = site.sign_in("alice")
+
+    def read(_: int) -> int:
+        return alice.get(f"{site.url}/api/v1/activity/", timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(read, range(24)))
+    assert statuses == [200] * 24
+
+
+def _postgresql_outage_and_recovery(site) -> None:
     alice = site.sign_in("alice")
     api = f"{site.url}/api/v1"
     conversation = alice.post(f"{api}/conversations/", json={}, timeout=30).json()["id"]

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ordering.benchmark import cpu
 from ordering.benchmark import environment as env
 from ordering.benchmark.report import Row, Samples, at_most, json_write, ratio_at_least, ratio_at_most, table
 
@@ -207,6 +208,7 @@ class Bench:
         self.config = config
         self.rows = _rows()
         self.say = command.say
+        self.sandbox_process: env.Process | None = None
 
     def wanted(self, *keys: str) -> bool:
         return any(key in self.config.rows for key in keys)
@@ -293,6 +295,7 @@ class Bench:
             },
         )
         process = env.process_start("sandbox", env.gunicorn_argv(port, workers=2), env=process_env)
+        self.sandbox_process = process
         stack.callback(process.stop)
         env.wait_http(process, f"http://127.0.0.1:{port}/healthz")
         return f"http://127.0.0.1:{port}"
@@ -503,17 +506,35 @@ class Bench:
         texts = CHAT_TEXTS[: config.turns]
         row = self.rows["6"]
         failed_total, turns_total, p50s, maxes, errors, looks, busy_looks = 0, 0, [], [], {}, 0, 0
+        cpu_seconds: dict[str, float] = {}
+        new_sessions = 0
         with env.Stack() as stack:
-            stack.start("web", env.gunicorn_argv(self.web_port, workers=config.web_workers), env=self.server_env(),
-                        health_url=f"{base_url}/healthz")  # fmt: skip
+            web = stack.start("web", env.gunicorn_argv(self.web_port, workers=config.web_workers),
+                              env=self.server_env(), health_url=f"{base_url}/healthz")  # fmt: skip
+            roles = {web.popen.pid: "web"}
             # The README's worker roles: turns on their own worker, placements and sweeps on the default queue's.
             workers = env.production_workers(turn_concurrency=config.turn_workers, default_concurrency=2)
             for name, argv, queue, processes in workers:
-                env.wait_worker(stack.start(name, argv, env=self.server_env()), queue=queue, processes=processes)
+                process = stack.start(name, argv, env=self.server_env())
+                roles[process.popen.pid] = name
+                env.wait_worker(process, queue=queue, processes=processes)
+            if self.sandbox_process is not None:
+                roles[self.sandbox_process.popen.pid] = "sandbox"
             for repeat in range(config.repeat):
                 self.say(f"  repeat {repeat + 1}/{config.repeat}: {len(sessions)} sessions × {len(texts)} turns …")
+                # CPU by role over the chat load alone (not the floor after it): ms per turn in the row's notes.
+                sampler = cpu.CpuByRole(groups=roles, database=env.MAIN_DATABASE)
+                sessions_before = cpu.postgres_sessions(env.MAIN_DATABASE)
+                sampler.start()
                 result = chat_load(
                     base_url=base_url, sessions=sessions, texts=texts, think=config.think, timeout=config.timeout
+                )
+                for role, seconds in sampler.stop().items():
+                    cpu_seconds[role] = cpu_seconds.get(role, 0.0) + seconds
+                new_sessions = (
+                    new_sessions + cpu.postgres_sessions(env.MAIN_DATABASE) - sessions_before
+                    if sessions_before >= 0 and new_sessions >= 0
+                    else -1
                 )
                 server_idle(base_url=base_url, signed_in=sessions[0])
                 floor = floor_load(
@@ -548,6 +569,7 @@ class Bench:
                 if turns_total
                 else ""
             )
+            + f"; {cpu.per_turn_text(cpu_seconds, turns=turns_total, sessions=new_sessions)}"
         )
         row.check = lambda r: failed_total == 0 and r.ours.median is not None and r.ours.median <= 2.0
 

@@ -1,0 +1,39 @@
+"""Row 6's CPU by role (ordering/benchmark/cpu.py): read from /proc, counted per process group."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from ordering.benchmark.cpu import CpuByRole, per_turn_text
+
+
+def test_a_role_is_charged_the_cpu_its_process_group_spent_while_sampled():
+    # given a process of its own group that burns about 0.3 s of CPU, and one that only sleeps
+    busy = subprocess.Popen(
+        [sys.executable, "-c", "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"],
+        start_new_session=True,
+    )
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1)"], start_new_session=True)
+    sampler = CpuByRole(groups={busy.pid: "busy", idle.pid: "idle"}, database="bench_nothing_here")
+    sampler.start()
+    busy.wait()
+    idle.wait()
+    time.sleep(0.3)
+    seconds = sampler.stop()
+
+    # then the busy group is charged its CPU, counted up to its last sample, and the sleeping one about nothing
+    assert 0.1 <= seconds["busy"] <= 0.6, seconds
+    assert seconds.get("idle", 0.0) < 0.1, seconds
+    assert os.getpgid(os.getpid()) not in sampler.groups  # this process (the load client) is no role
+
+
+def test_per_turn_text_orders_the_roles_and_sums_them():
+    text = per_turn_text({"sandbox": 1.0, "web": 2.0, "postgres": 0.5}, turns=100, sessions=7)
+
+    assert text == (
+        "ms of CPU per turn: web 20.0, sandbox 10.0, postgres 5.0, summed 35; 0.07 new PostgreSQL sessions per turn"
+    )
+    assert per_turn_text({}, turns=100, sessions=0) == "CPU per turn: not measured (no /proc)"
