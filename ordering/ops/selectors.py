@@ -47,7 +47,7 @@ from ordering.models import (
     TurnStatus,
 )
 from ordering.money import format_money, minor_unit_exponent
-from ordering.saga import STEPS
+from ordering.saga.base import STEPS
 
 PAYMENT_STEP = "complete_checkout"
 # The bounds of `ordering_flow_step_seconds` and `ordering_turn_seconds` together, so that a percentile
