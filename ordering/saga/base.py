@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from catalog_adapters.contract import PaymentToken
 from catalog_adapters.errors import MerchantCircuitOpen, MerchantRateLimited
-from consent.models import Scope
+from consent.models import Address, PaymentMethod, Scope
+from ordering.errors import FlowNotConfirmable
 from ordering.hooks import PersonNeeded, person_needed
 from ordering.models import CompensationStatus, EscalationReason, FlowStatus, FlowStep, OrderFlow, StepStatus
 from ordering.services import conversation_mark_escalated
@@ -59,12 +60,19 @@ class Claim:
     result: dict[str, Any] = field(default_factory=dict)
     # mint_token: the delegate body fixed at the claim; complete_checkout: the round's recorded one.
     token_request: TokenRequest | None = None
-    flow: OrderFlow | None = field(default=None, compare=False, repr=False)
-    history: StepHistory | None = field(default=None, compare=False, repr=False)
+    flow: OrderFlow = field(kw_only=True, compare=False, repr=False)
+    history: StepHistory = field(kw_only=True, compare=False, repr=False)
     # When this logical call was first attempted: refusals wait at most ORDERING_STEP_GIVE_UP_SECONDS from it.
     since: datetime | None = None
     # complete_checkout: the handler the round's verify_price negotiated ("": the client negotiates it again).
     payment_handler: str = ""
+
+    @property
+    def step_row_id(self) -> int:
+        """The attempt row of a merchant step, inserted when it was claimed (a local step has none yet)."""
+        if self.step_id is None:
+            raise ValueError(f"{self.step} runs locally: its row is written with its outcome")
+        return self.step_id
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,13 @@ def round_key(flow: OrderFlow, name: str) -> str:
 
 def spend_reference(flow: OrderFlow) -> str:
     return f"flow:{flow.pk}:r{flow.confirmations}"
+
+
+def flow_instruments(flow: OrderFlow) -> tuple[PaymentMethod, Address]:
+    """The card a confirmed flow pays with and the address it ships to (confirming requires both)."""
+    if flow.payment_method is None or flow.shipping_address is None:
+        raise FlowNotConfirmable("This order has no card or no shipping address.", flow_id=str(flow.pk))
+    return flow.payment_method, flow.shipping_address
 
 
 # -- shared by the steps and the undo steps -----------------------------------------------------

@@ -184,12 +184,12 @@ def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> 
         return None, 0, name
     flow = claim.flow
     flow.next_step, flow.step_lease_until, flow.updated_at = next_step, lease_until, now
-    FlowStep.objects.filter(pk=claim.step_id).update(**_step_fields(outcome, claim.result))
+    FlowStep.objects.filter(pk=claim.step_row_id).update(**_step_fields(outcome, claim.result))
     metrics.step_seconds.labels(step=claim.step, status=_step_status(outcome)).observe(time.monotonic() - claim.started)
-    if not advancing:
+    if not isinstance(outcome, Advance):
         outcome_apply(flow, claim.step, claim.attempt_in_round, outcome, since=claim.since)
         return None, 0, name
-    if not chain:
+    if lease_until is None:  # not chained
         flow_advance_on_commit(flow.pk)  # this task had its share: the rest goes to the back of the queue
         return None, 0, name
     claim.history.record(claim.step, claim.operation_id, outcome.result)
@@ -201,7 +201,7 @@ def _superseded(claim: Claim, now: datetime) -> None:
     # it now decides. Our foreign calls were idempotent, nothing is lost.
     logger.warning("flow step finished after losing its claim", extra={"flow_id": str(claim.flow_id)})
     status = OrderFlow.objects.filter(pk=claim.flow_id).values_list("status", flat=True).first() or "gone"
-    FlowStep.objects.filter(pk=claim.step_id, status=StepStatus.RUNNING).update(
+    FlowStep.objects.filter(pk=claim.step_row_id, status=StepStatus.RUNNING).update(
         status=StepStatus.FAILED,
         finished_at=now,
         error_class="superseded",
@@ -265,7 +265,7 @@ def _run_local_steps(flow: OrderFlow, history: StepHistory, rows: list[FlowStep]
             flow=flow, undo=compensations_before(flow, step_name), placement_round=flow.confirmations
         )
         started_at, started = timezone.now(), time.monotonic()
-        claim = Claim(flow.pk, None, step_name, attempt_in_round, key, started, flow=flow)
+        claim = Claim(flow.pk, None, step_name, attempt_in_round, key, started, flow=flow, history=history)
         try:
             outcome = STEP_FUNCTIONS[step_name](flow, claim)
         except DatabaseError:

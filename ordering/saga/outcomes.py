@@ -31,7 +31,7 @@ from ordering.models import (
 from ordering.money import format_money
 from ordering.preview import preview_build, preview_hash, preview_text
 from ordering.rollout.events import experiment_event_of
-from ordering.saga.base import ask_for_a_person, refusal_wait, retry_delay, spend_reference
+from ordering.saga.base import ask_for_a_person, flow_instruments, refusal_wait, retry_delay, spend_reference
 from ordering.saga.resumes import payment_verification_link
 from ordering.services import conversation_post
 from ordering.transitions import flow_advance_on_commit, flow_compensate_on_commit, flow_transition
@@ -261,7 +261,7 @@ def _failed(flow: OrderFlow, step: str, outcome: Fail) -> None:
         if outcome.error_class in ("consent", "spend")
         else "I could not place this order; nothing was charged."
     )
-    data = {"kind": "flow_failed", "flow_id": str(flow.pk), "code": outcome.code}
+    data: dict[str, Any] = {"kind": "flow_failed", "flow_id": str(flow.pk), "code": outcome.code}
     if outcome.code in ("payment_declined", "payment_handler_unavailable"):
         data["options"] = (
             ["another_card", "manual_checkout", "talk_to_human"]
@@ -278,8 +278,9 @@ def _failed(flow: OrderFlow, step: str, outcome: Fail) -> None:
 
 
 def _repreview(flow: OrderFlow, session: CheckoutSession) -> None:
+    payment_method, address = flow_instruments(flow)
     preview = preview_build(
-        merchant_id=flow.merchant_id, session=session, payment_method=flow.payment_method, address=flow.shipping_address
+        merchant_id=flow.merchant_id, session=session, payment_method=payment_method, address=address
     )
     old_total = flow.total_amount
     flow.preview = preview

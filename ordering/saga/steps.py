@@ -19,11 +19,11 @@ from catalog_adapters.registry import get_merchant
 from consent.exceptions import ConsentDenied, ConsentError
 from consent.selectors import consent_require, spend_reservation_unsettled, stepup_verified_within
 from consent.services.ledger import spend_reserve
-from ordering.errors import PreviewIncomplete
+from ordering.errors import FlowNotConfirmable, PreviewIncomplete
 from ordering.models import EscalationReason, FlowStep, OrderFlow, WaitingFor
 from ordering.preview import preview_build, preview_drifted
 from ordering.risk import ALLOW, REVIEW, risk_assess
-from ordering.saga.base import FLOW_SCOPES, Claim, TokenRequest, round_key, spend_reference
+from ordering.saga.base import FLOW_SCOPES, Claim, TokenRequest, flow_instruments, round_key, spend_reference
 from ordering.saga.outcomes import Advance, Escalate, Fail, NeedsAction, Placed, Repreview, StepOutcome
 
 # A reservation must outlive the complete call by this much, or the round stops before paying.
@@ -101,6 +101,7 @@ def step_score_risk(flow: OrderFlow, claim: Claim) -> StepOutcome:
 
 
 def step_verify_price(flow: OrderFlow, claim: Claim) -> StepOutcome:
+    payment_method, address = flow_instruments(flow)
     session = get_merchant(flow.merchant_id).checkout.get(session_id=flow.checkout_session_id)
     if session.status in ("canceled", "expired", "completed"):
         return Fail(code=f"session_{session.status}", detail=f"The merchant's checkout session is {session.status}.")
@@ -108,8 +109,8 @@ def step_verify_price(flow: OrderFlow, claim: Claim) -> StepOutcome:
         current = preview_build(
             merchant_id=flow.merchant_id,
             session=session,
-            payment_method=flow.payment_method,
-            address=flow.shipping_address,
+            payment_method=payment_method,
+            address=address,
         )
     except PreviewIncomplete as incomplete:
         return Fail(code=str(incomplete.details.get("code") or "preview_incomplete"), detail=incomplete.message)
@@ -132,6 +133,8 @@ def mint_token(flow: OrderFlow, request: TokenRequest) -> PaymentToken:
     The token is never stored: whoever needs it (complete, or the revoke compensation) asks the vault
     again with the same Idempotency-Key and the same body, and gets the same token back.
     """
+    if flow.payment_method is None:  # not flow_instruments: the undo loads the card only
+        raise FlowNotConfirmable("This order has no card.", flow_id=str(flow.pk))
     return get_merchant(flow.merchant_id).vault.delegate(
         vault_reference=flow.payment_method.vault_reference,
         allowance=Allowance(
@@ -158,9 +161,10 @@ def step_mint_token(flow: OrderFlow, claim: Claim) -> StepOutcome:
     if denied:
         return denied
     request = claim.token_request  # fixed when the step was claimed
+    if request is None:
+        raise ValueError("mint_token is claimed with the token request it sends")
     token = mint_token(flow, request)
-    if claim.history is not None:
-        claim.history.minted[claim.operation_id] = token
+    claim.history.minted[claim.operation_id] = token
     return Advance(request.as_result())
 
 
@@ -168,6 +172,7 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
     denied = _consent_outcome(flow)
     if denied:
         return denied
+    payment_method, address = flow_instruments(flow)
     request = claim.token_request  # what the round's mint step delegated
     if request is None or request.expires_at <= timezone.now():
         return Fail(code="payment_token_expired", detail="The one-time payment token expired before completion.")
@@ -184,7 +189,7 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
                 error_class="spend",
             )
     # The token this task's mint step got, else the same token again from the vault (same key, same body).
-    minted = claim.history.minted.get(round_key(flow, "mint_token")) if claim.history is not None else None
+    minted = claim.history.minted.get(round_key(flow, "mint_token"))
     token = minted or mint_token(flow, request)
     checkout = get_merchant(flow.merchant_id).checkout
     try:
@@ -214,8 +219,8 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
             completed = preview_build(
                 merchant_id=flow.merchant_id,
                 session=session,
-                payment_method=flow.payment_method,
-                address=flow.shipping_address,
+                payment_method=payment_method,
+                address=address,
             )
         except PreviewIncomplete:
             completed = None

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.models import ActorType, Outcome
@@ -80,7 +80,7 @@ def _flow_is_ending(flow: OrderFlow) -> bool:
     return flow.status == FlowStatus.ESCALATED and flow.waiting_for != WaitingFor.RISK_REVIEW
 
 
-def _runnable_compensations(flow: OrderFlow):
+def _runnable_compensations(flow: OrderFlow) -> QuerySet[FlowCompensation]:
     pending = flow.compensations.filter(status__in=(CompensationStatus.PENDING, CompensationStatus.FAILED))
     if _flow_is_ending(flow):
         return pending
