@@ -43,6 +43,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -286,7 +287,7 @@ def _event_build(
     actor_id: str | int | None = None,
     customer_id: int | None = None,
     target_type: str = "",
-    target_id: str | int | None = None,
+    target_id: str | int | UUID | None = None,
     outcome: Outcome | str = Outcome.OK,
     data: Mapping[str, Any] | None = None,
     origin: Origin | None = None,
@@ -348,7 +349,7 @@ def audit_record(
     actor_id: str | int | None = None,
     customer_id: int | None = None,
     target_type: str = "",
-    target_id: str | int | None = None,
+    target_id: str | int | UUID | None = None,
     outcome: Outcome | str = Outcome.OK,
     data: Mapping[str, Any] | None = None,
     origin: Origin | None = None,

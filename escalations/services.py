@@ -37,7 +37,7 @@ from escalations.models import (
 from escalations.staff import WORK_PERMISSION
 from ordering.errors import FlowNotConfirmable, OrderingError
 from ordering.models import EscalationReason
-from ordering.saga import flow_staff_approve, flow_staff_retry_compensations, flow_staff_verify_payment
+from ordering.saga.resumes import flow_staff_approve, flow_staff_retry_compensations, flow_staff_verify_payment
 from ordering.services import conversation_hand_back, conversation_staff_reply, flow_cancel
 from ordering.staff_actions import flow_staff_refusal
 from ordering.transitions import status_transition

@@ -41,7 +41,7 @@ def tell_customer_in_chat(event: CustomerNotice) -> None:
 
 
 def spend_reservations_of_placing_flows(flow_references: frozenset[str]) -> set[str]:
-    """The reservations (`flow:<id>:r<round>`, ordering.saga.spend_reference) of flows placing that round.
+    """The reservations (`flow:<id>:r<round>`, ordering.saga.base.spend_reference) of flows placing that round.
 
     Their charge may complete any moment, so consent must neither expire nor stop counting them.
     """

@@ -84,7 +84,7 @@ def metrics_create_known_series(*, merchant_ids: list[str]) -> None:
     """
     from ordering.holds import HOLD_IDLE, HOLD_LIMIT
     from ordering.models import CompensationStatus, StepStatus
-    from ordering.saga import ROUND_COMPENSATIONS, STEPS
+    from ordering.saga.base import ROUND_COMPENSATIONS, STEPS
 
     rollout = _rollout_label_sets()
     for merchant in merchant_ids:

@@ -39,7 +39,7 @@ from catalog_adapters.services import webhook_event_mark_processed
 from consent.formatting import format_money
 from consent.services.ledger import spend_refund
 from ordering.models import FlowOrderAdjustment, FlowStatus, MessageRole, OrderFlow
-from ordering.saga import spend_reference
+from ordering.saga.base import spend_reference
 from ordering.services import conversation_post
 
 logger = logging.getLogger(__name__)

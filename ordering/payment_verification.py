@@ -35,7 +35,11 @@ from catalog_adapters.registry import get_merchant, get_merchant_config
 from catalog_adapters.services import webhook_signature_verify
 from ordering.errors import FlowNotConfirmable, PaymentChallengeLimit, PaymentChallengeRefused, PaymentChallengeUsed
 from ordering.models import MessageRole, OrderFlow, PaymentChallenge, PaymentChallengeStatus
-from ordering.saga import flow_payment_verified, flow_waiting_for_payment_verification, payment_verification_link
+from ordering.saga.resumes import (
+    flow_payment_verified,
+    flow_waiting_for_payment_verification,
+    payment_verification_link,
+)
 from ordering.selectors import flow_get
 from ordering.services import conversation_post
 

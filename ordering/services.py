@@ -1,8 +1,8 @@
 """Conversations and order flows: writes.
 
 A flow's status changes only through `_transition`, which checks the transition table, saves with
-`update_fields` and writes the audit event in the same transaction. Placement itself is the saga in
-`ordering.saga`, run by Celery tasks that are enqueued only after the confirming transaction commits.
+`update_fields` and writes the audit event in the same transaction. Placement itself is the saga
+(`ordering/saga/`), run by Celery tasks that are enqueued only after the confirming transaction commits.
 """
 
 from __future__ import annotations

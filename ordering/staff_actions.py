@@ -3,7 +3,7 @@
 The escalation console (escalations.services.escalation_action_refusal) decides what fits the
 escalation (its state, its reason, who holds it); whether the *flow* can take the action is ordering's
 word, read here from the flow's status, `waiting_for` and undo steps. The actions themselves are
-ordering's staff services (`ordering.saga.flow_staff_*`, `ordering.services.flow_cancel`), which check
+ordering's staff services (`ordering.saga.resumes.flow_staff_*`, `ordering.services.flow_cancel`), which check
 the same again under the flow's lock.
 """
 

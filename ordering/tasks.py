@@ -6,7 +6,8 @@ the step under a lock and a lease, so a redelivered or duplicated task finds not
 
 from celery import shared_task
 
-from ordering import holds, order_events, saga, services, sessions
+from ordering import holds, order_events, services, sessions
+from ordering.saga import engine, sweeper, undo
 from ordering.turn_wait import turn_ended_notify
 
 # acks_late + reject_on_worker_lost: a task whose worker dies is delivered again, not lost; the
@@ -17,17 +18,17 @@ _RELIABLE = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": 
 @shared_task(name="ordering.flow_advance", **_RELIABLE)
 def flow_advance(flow_id: str) -> str:
     # Runs the flow on as long as its next step is ready (bounded per task), not one step per delivery.
-    return saga.flow_run(flow_id=flow_id)
+    return engine.flow_run(flow_id=flow_id)
 
 
 @shared_task(name="ordering.flow_compensate", **_RELIABLE)
 def flow_compensate(flow_id: str) -> str:
-    return saga.flow_compensate_run(flow_id=flow_id)
+    return undo.flow_compensate_run(flow_id=flow_id)
 
 
 @shared_task(name="ordering.flows_sweep", **_RELIABLE)
 def flows_sweep() -> dict:
-    return saga.flows_sweep()
+    return sweeper.flows_sweep()
 
 
 # Carts and previews whose conversation went quiet give their stock back to the shop early (ordering/holds.py).

@@ -47,7 +47,7 @@ from ordering.models import (
     StepStatus,
     TurnStatus,
 )
-from ordering.saga import STEPS
+from ordering.saga.base import STEPS
 
 PAYMENT_STEP = "complete_checkout"
 # The bounds of `ordering_flow_step_seconds` and `ordering_turn_seconds` together, so that a percentile

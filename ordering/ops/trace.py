@@ -46,7 +46,7 @@ from ordering.models import (
     Message,
     OrderFlow,
 )
-from ordering.saga import LOCAL_STEPS
+from ordering.saga.base import LOCAL_STEPS
 
 MAX_QUERY_LENGTH = 128
 DEFAULT_LIMIT = 500

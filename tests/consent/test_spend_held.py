@@ -23,7 +23,8 @@ from consent.services.grants import spend_caps_set
 from consent.services.ledger import spend_commit, spend_release, spend_release_expired, spend_reserve
 from ordering.handlers import spend_reservations_of_placing_flows
 from ordering.models import FlowStatus, FlowStep, OrderFlow
-from ordering.saga import Placed, _placed, spend_reference
+from ordering.saga.base import spend_reference
+from ordering.saga.outcomes import Placed, _placed
 from ordering.services import conversation_start, flow_confirm
 from tests.consent.factories import UserFactory
 from tests.consent.test_spend import run_concurrently

@@ -12,11 +12,11 @@ from rest_framework.test import APIClient
 from audit.models import AuditEvent
 from catalog_adapters.registry import get_merchant
 from config.celery import app as celery_app
-from ordering import saga
 from ordering.models import Conversation, ExperimentEvent, FlowStatus, OrderFlow, RolloutSettings
 from ordering.rollout.access import PAUSED_TEXT
 from ordering.rollout.assignment import assign, rollout_settings_forget
 from ordering.rollout.services import kill_switch_set
+from ordering.saga import engine
 from ordering.services import conversation_decide, flow_confirm
 from tests.conversations.conftest import Chat
 
@@ -71,7 +71,7 @@ def test_conversation_flow_and_order_record_the_arm_and_the_funnel(shop, chat, s
     _settings(phase=2, assistant_percent=0)
     conversation_decide(conversation_id=chat.id, customer_id=shop.alice.pk,
                         preview_hash=flow.preview_hash, decision="confirm")  # fmt: skip
-    saga.flow_run(flow_id=flow.pk)  # the queue's task, run here (no worker in this test)
+    engine.flow_run(flow_id=flow.pk)  # the queue's task, run here (no worker in this test)
     flow.refresh_from_db()
     assert flow.status == FlowStatus.PLACED
 
@@ -137,7 +137,7 @@ def test_the_kill_switch_refuses_new_confirmations_while_a_placing_flow_finishes
     placing = shop.start_flow()
     # confirmed before the switch, and placing: its local steps ran (the queue's task, run here by hand)
     flow_confirm(flow_id=placing.pk, customer_id=shop.alice.pk, preview_hash=placing.preview_hash)
-    saga.flow_run(flow_id=placing.pk, max_units=1)
+    engine.flow_run(flow_id=placing.pk, max_units=1)
     placing.refresh_from_db()
     assert placing.status == FlowStatus.PLACING and placing.next_step == "verify_price"
     waiting = shop.start_flow()  # previewed, not confirmed yet
@@ -172,7 +172,7 @@ def test_the_kill_switch_refuses_new_confirmations_while_a_placing_flow_finishes
     }
 
     # the flow confirmed before the switch is placed
-    saga.flow_run(flow_id=placing.pk)
+    engine.flow_run(flow_id=placing.pk)
     placing.refresh_from_db()
     assert placing.status == FlowStatus.PLACED and placing.merchant_order_id
 

@@ -12,10 +12,11 @@ from django.db import transaction
 from audit.models import AuditEvent
 from escalations import handlers, ops, selectors
 from escalations.models import Escalation
-from ordering import hooks, saga
+from ordering import hooks
 from ordering.hooks import HookNotSubscribed, PersonNeeded
 from ordering.models import EscalationReason, FlowStatus, OrderFlow, WaitingFor
 from ordering.ops.selectors import ops_panels
+from ordering.saga import outcomes
 from ordering.services import conversation_start
 from tests.consent.factories import UserFactory
 
@@ -41,8 +42,8 @@ def placing_flow(user) -> OrderFlow:
     )
 
 
-def risk_review() -> saga.Escalate:
-    return saga.Escalate(
+def risk_review() -> outcomes.Escalate:
+    return outcomes.Escalate(
         reason=EscalationReason.RISK_REVIEW,
         code="risk_review",
         detail="Risk review: first order, high value",
@@ -60,7 +61,7 @@ def test_the_saga_escalating_a_flow_opens_its_escalation_in_the_same_transaction
     flow = placing_flow(UserFactory(username="risky"))
 
     with transaction.atomic():
-        saga._escalate(flow, risk_review())
+        outcomes._escalate(flow, risk_review())
 
     flow.refresh_from_db()
     assert (flow.status, flow.waiting_for, flow.failure_code) == (FlowStatus.ESCALATED, "risk_review", "")
@@ -73,7 +74,7 @@ def test_a_rolled_back_escalation_of_a_flow_leaves_neither_the_move_nor_the_esca
 
     # when the flow's transaction rolls back after the saga escalated it
     with pytest.raises(RolledBack), transaction.atomic():
-        saga._escalate(flow, risk_review())
+        outcomes._escalate(flow, risk_review())
         assert Escalation.objects.filter(flow=flow).exists()  # written inside the transaction
         raise RolledBack
 
@@ -90,7 +91,7 @@ def test_asking_for_a_person_with_nobody_answering_is_an_error_and_writes_nothin
     hooks.person_needed.unregister(handler)
     try:
         with pytest.raises(HookNotSubscribed), transaction.atomic():
-            saga._escalate(flow, risk_review())
+            outcomes._escalate(flow, risk_review())
     finally:
         hooks.person_needed.register(handler)
 
@@ -123,7 +124,7 @@ def test_the_answer_is_the_escalation_opened_or_the_one_already_open():
 def test_ordering_reads_escalations_through_the_provider():
     flow = placing_flow(UserFactory(username="reader"))
     with transaction.atomic():
-        saga._escalate(flow, risk_review())
+        outcomes._escalate(flow, risk_review())
 
     [summary] = hooks.escalation_records.get().escalations_of(flow_ids=[flow.pk], conversation_ids=[], limit=10)
 

@@ -37,7 +37,7 @@ def _values_in_code() -> dict[tuple[str, str], set[str]]:
     """The label values the code gives, for the labels whose values the rules name."""
     import catalog_adapters.acp
     from ordering.models import CompensationStatus, EscalationReason
-    from ordering.saga import ROUND_COMPENSATIONS, STEPS
+    from ordering.saga.base import ROUND_COMPENSATIONS, STEPS
 
     acp_source = Path(catalog_adapters.acp.__file__).read_text()
     operations = set(re.findall(r'operation="([a-z_]+)"', acp_source))

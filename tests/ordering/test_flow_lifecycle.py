@@ -12,9 +12,9 @@ from consent.models import Scope, SpendEntry
 from consent.selectors import grants_for_customer
 from consent.services.grants import consent_revoke
 from escalations.models import Escalation
-from ordering import saga
 from ordering.errors import FlowNotConfirmable, InvalidFlowTransition, StalePreview
 from ordering.models import FLOW_TRANSITIONS, FlowStatus, FlowStep, OrderFlow
+from ordering.saga import engine, resumes, sweeper
 from ordering.services import flow_confirm, flow_decline
 from ordering.transitions import flow_transition
 from tests.support.merchant_state import (
@@ -35,7 +35,7 @@ def _refresh(flow) -> OrderFlow:
 def _drive(flow) -> OrderFlow:
     """Run the saga in this process until it stops moving (the queue itself is not under test here)."""
     for _ in range(20):
-        if saga.flow_run_next_step(flow_id=flow.pk) == "skipped":
+        if engine.flow_run_next_step(flow_id=flow.pk) == "skipped":
             break
     return _refresh(flow)
 
@@ -116,7 +116,7 @@ def test_ten_concurrent_confirms_and_ten_concurrent_workers_place_one_order(shop
             barrier.wait()
             # every thread also plays a worker that received the task (redelivery, duplicates)
             for _ in range(10):
-                saga.flow_run_next_step(flow_id=flow.pk)
+                engine.flow_run_next_step(flow_id=flow.pk)
         except BaseException as error:
             errors.append(error)
         finally:
@@ -150,7 +150,7 @@ def test_consent_revoked_between_confirm_and_placement_stops_the_flow(shop, sett
     # when alice revokes the ordering grant (the hook halts her flows after commit)
     consent_revoke(user_id=shop.alice.pk, grant_id=grant.pk, via="settings_page")
     # and a worker picks the already-queued placement task up afterwards
-    saga.flow_run_next_step(flow_id=flow.pk)
+    engine.flow_run_next_step(flow_id=flow.pk)
 
     flow = _refresh(flow)
     assert flow.status == FlowStatus.CANCELED
@@ -171,7 +171,7 @@ def test_consent_revoked_while_placing_is_caught_before_the_payment(shop):
 
     app.conf.task_always_eager = False
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
-    saga.flow_run_next_step(flow_id=flow.pk)  # check_consent, reserve_spend, score_risk: one transaction
+    engine.flow_run_next_step(flow_id=flow.pk)  # check_consent, reserve_spend, score_risk: one transaction
     assert _refresh(flow).status == FlowStatus.PLACING
     grant = grants_for_customer(user_id=shop.alice.pk).get(scope=Scope.PLACE_ORDERS, status="active")
     consent_revoke(user_id=shop.alice.pk, grant_id=grant.pk, via="settings_page")
@@ -205,7 +205,7 @@ def test_a_compensation_that_keeps_failing_escalates_to_a_person_once_its_deadli
     flow.compensations.filter(action="cancel_checkout").update(
         failing_since=F("failing_since") - timedelta(seconds=settings.ORDERING_UNDO_GIVE_UP_SECONDS)
     )
-    saga.flows_sweep()
+    sweeper.flows_sweep()
 
     flow = _refresh(flow)
     assert flow.status == FlowStatus.ESCALATED
@@ -219,7 +219,7 @@ def test_a_compensation_that_keeps_failing_escalates_to_a_person_once_its_deadli
     assert AuditEvent.objects.filter(action="compensation.cancel_checkout", outcome="failed").exists()
     # and from then on a person owns it: the sweeper leaves it alone
     cancels = len(shop.sandbox.received_requests(path_contains="/cancel"))
-    assert saga.flows_sweep()["compensating"] == 0
+    assert sweeper.flows_sweep()["compensating"] == 0
     assert len(shop.sandbox.received_requests(path_contains="/cancel")) == cancels
 
 
@@ -251,7 +251,7 @@ def test_a_very_risky_order_goes_to_human_review_and_staff_approval_places_it(sh
     assert risk.policy_version == "risk-v2" and risk.data["decision"] == "review"
 
     staff = django_user_model.objects.create_user("reviewer", password="irrelevant-9", is_staff=True)
-    saga.flow_staff_approve(flow_id=flow.pk, staff_id=staff.pk)
+    resumes.flow_staff_approve(flow_id=flow.pk, staff_id=staff.pk)
 
     flow = _refresh(flow)
     assert flow.status == FlowStatus.PLACED
@@ -266,13 +266,13 @@ def test_the_sweeper_resumes_a_flow_whose_worker_vanished(shop, settings):
     flow = shop.start_flow()
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
     # a worker claimed the first step and died: its lease ran out long ago
-    claim = saga._claim(flow.pk)
+    claim = engine._claim(flow.pk)
     assert claim is not None
     OrderFlow.objects.filter(pk=flow.pk).update(
         step_lease_until=timezone.now() - timedelta(seconds=1), updated_at=timezone.now() - timedelta(hours=1)
     )
 
-    result = saga.flows_sweep()
+    result = sweeper.flows_sweep()
     flow = _drive(flow)
 
     assert result["resumed"] == 1
@@ -292,10 +292,10 @@ def test_two_specialists_verify_a_3ds_payment_and_the_order_is_placed_once(shop,
 
     # one person alone cannot make it effective
     with pytest.raises(FlowNotConfirmable, match="second specialist"):
-        saga.flow_staff_verify_payment(flow_id=flow.pk, staff_id=first.pk, recorded_by=first.pk, note="called her")
+        resumes.flow_staff_verify_payment(flow_id=flow.pk, staff_id=first.pk, recorded_by=first.pk, note="called her")
     assert _refresh(flow).status == FlowStatus.REQUIRES_ACTION
 
-    saga.flow_staff_verify_payment(flow_id=flow.pk, staff_id=second.pk, recorded_by=first.pk, note="called her")
+    resumes.flow_staff_verify_payment(flow_id=flow.pk, staff_id=second.pk, recorded_by=first.pk, note="called her")
 
     flow = _refresh(flow)
     assert flow.status == FlowStatus.PLACED
@@ -308,7 +308,7 @@ def test_two_specialists_verify_a_3ds_payment_and_the_order_is_placed_once(shop,
     completes = shop.sandbox.received_requests(path_contains=f"{flow.checkout_session_id}/complete")
     assert len({request.idempotency_key for request in completes}) == 2  # the authenticated retry is a new call
     with pytest.raises(FlowNotConfirmable):
-        saga.flow_staff_verify_payment(flow_id=flow.pk, staff_id=second.pk, recorded_by=first.pk, note="again")
+        resumes.flow_staff_verify_payment(flow_id=flow.pk, staff_id=second.pk, recorded_by=first.pk, note="again")
 
 
 @pytest.mark.usefixtures("eager_tasks")
@@ -323,7 +323,7 @@ def test_retrying_failed_compensations_after_the_merchant_recovers_compensates_t
     shop.sandbox.clear_faults()
     staff = django_user_model.objects.create_user("specialist", password="irrelevant-9", is_staff=True)
 
-    saga.flow_staff_retry_compensations(flow_id=flow.pk, staff_id=staff.pk)
+    resumes.flow_staff_retry_compensations(flow_id=flow.pk, staff_id=staff.pk)
 
     flow = _refresh(flow)
     assert flow.status == FlowStatus.COMPENSATED
@@ -368,7 +368,7 @@ def test_an_earlier_rounds_undo_never_touches_the_order_a_later_round_placed(sho
     assert flow.status == FlowStatus.PLACED
     # then a specialist retries the undo steps that had given up
     staff = django_user_model.objects.create_user("specialist", password="irrelevant-9", is_staff=True)
-    saga.flow_staff_retry_compensations(flow_id=flow.pk, staff_id=staff.pk)
+    resumes.flow_staff_retry_compensations(flow_id=flow.pk, staff_id=staff.pk)
 
     flow = _refresh(flow)
     order = session_order(flow.checkout_session_id)
@@ -403,10 +403,10 @@ def test_a_confirmed_flow_keeps_the_preview_that_was_confirmed(shop):
 def test_the_token_request_is_fixed_when_the_mint_step_is_claimed(shop):
     flow = shop.start_flow()
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
-    saga.flow_run_next_step(flow_id=flow.pk)  # the local steps (consent, spend, risk) together
-    saga.flow_run_next_step(flow_id=flow.pk)  # verify_price
+    engine.flow_run_next_step(flow_id=flow.pk)  # the local steps (consent, spend, risk) together
+    engine.flow_run_next_step(flow_id=flow.pk)  # verify_price
 
-    claim = saga._claim(flow.pk)
+    claim = engine._claim(flow.pk)
 
     assert claim.step == "mint_token"
     recorded = FlowStep.objects.get(pk=claim.step_id).result
@@ -430,7 +430,7 @@ def test_a_flow_that_outlived_its_spend_reservation_is_not_charged(shop, django_
     staff = django_user_model.objects.create_user("specialist", password="irrelevant-9", is_staff=True)
     colleague = django_user_model.objects.create_user("colleague", password="irrelevant-9", is_staff=True)
 
-    saga.flow_staff_verify_payment(flow_id=flow.pk, staff_id=colleague.pk, recorded_by=staff.pk, note="by phone")
+    resumes.flow_staff_verify_payment(flow_id=flow.pk, staff_id=colleague.pk, recorded_by=staff.pk, note="by phone")
 
     flow = _refresh(flow)
     assert flow.failure_code == "spend_reservation_expired"

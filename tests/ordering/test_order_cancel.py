@@ -9,9 +9,9 @@ from django.db import connections
 
 from audit.models import AuditEvent
 from catalog_adapters.errors import MerchantError
-from ordering import saga
 from ordering.errors import FlowNotConfirmable
 from ordering.models import FlowStatus, OrderFlow
+from ordering.saga import engine
 from ordering.services import flow_confirm, flow_order_cancel
 from tests.support.merchant_state import cancellations, merchant_order
 
@@ -20,7 +20,7 @@ def _placed(shop) -> OrderFlow:
     flow = shop.start_flow()
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
     for _ in range(20):
-        if saga.flow_run_next_step(flow_id=flow.pk) == "skipped":
+        if engine.flow_run_next_step(flow_id=flow.pk) == "skipped":
             break
     flow = OrderFlow.objects.get(pk=flow.pk)
     assert flow.status == FlowStatus.PLACED

@@ -18,9 +18,9 @@ from catalog_adapters.registry import get_merchant
 from config.celery import app as celery_app
 from consent.models import SpendEntry, SpendKind
 from escalations.models import Escalation
-from ordering import saga
 from ordering.models import EscalationReason, FlowStatus, FlowStep, OrderFlow, StepStatus
-from ordering.saga import Advance
+from ordering.saga import base, engine, undo
+from ordering.saga.outcomes import Advance
 from ordering.services import flow_confirm
 from tests.support.merchant_state import (
     available,
@@ -57,7 +57,7 @@ def _ledger(flow) -> dict[str, int]:
 
 
 def _undo(flow) -> OrderFlow:
-    saga.flow_compensate_run(flow_id=flow.pk)
+    undo.flow_compensate_run(flow_id=flow.pk)
     return OrderFlow.objects.get(pk=flow.pk)
 
 
@@ -68,11 +68,11 @@ def test_a_payment_token_that_expired_before_completion_charges_nothing_and_undo
     before = available(BLUE_RUNNER_42)
     flow = _confirmed(shop)
     for _unit in ("local", "verify_price", "mint_token"):
-        saga.flow_run_next_step(flow_id=flow.pk)
+        engine.flow_run_next_step(flow_id=flow.pk)
     assert OrderFlow.objects.get(pk=flow.pk).next_step == "complete_checkout"
 
     wall_clock.advance(2.2)  # the token's allowance ends before the complete step runs
-    saga.flow_run_next_step(flow_id=flow.pk)
+    engine.flow_run_next_step(flow_id=flow.pk)
 
     flow = OrderFlow.objects.get(pk=flow.pk)
     assert flow.status == FlowStatus.FAILED and flow.failure_code == "payment_token_expired"
@@ -90,8 +90,8 @@ def test_a_checkout_session_closed_before_the_price_check_fails_the_flow_before_
     flow = _confirmed(shop)
     # the shop closed the session meanwhile (its own expiry, or staff there)
     get_merchant("sandbox").checkout.cancel(session_id=flow.checkout_session_id, operation_id=f"t-{uuid.uuid4().hex}")
-    saga.flow_run_next_step(flow_id=flow.pk)  # consent, spend, risk
-    saga.flow_run_next_step(flow_id=flow.pk)  # verify_price
+    engine.flow_run_next_step(flow_id=flow.pk)  # consent, spend, risk
+    engine.flow_run_next_step(flow_id=flow.pk)  # verify_price
 
     flow = OrderFlow.objects.get(pk=flow.pk)
     assert flow.status == FlowStatus.FAILED and flow.failure_code == "session_canceled"
@@ -106,16 +106,16 @@ def test_a_checkout_session_closed_before_the_price_check_fails_the_flow_before_
 
 def test_a_step_that_finishes_after_the_sweeper_took_its_claim_changes_nothing(shop):
     flow = _confirmed(shop)
-    claim = saga._claim(flow.pk)  # local steps done; verify_price claimed by "us"
+    claim = engine._claim(flow.pk)  # local steps done; verify_price claimed by "us"
     assert claim is not None and claim.step == "verify_price"
     # meanwhile our lease ran out and the sweeper gave the step to another worker (a later lease)
     OrderFlow.objects.filter(pk=flow.pk).update(step_lease_until=claim.lease_until + timedelta(minutes=5))
 
-    saga._finish_and_continue(claim, Advance({"total": flow.total_amount}), budget=0)
+    engine._finish_and_continue(claim, Advance({"total": flow.total_amount}), budget=0)
 
     flow = OrderFlow.objects.get(pk=flow.pk)
     assert flow.next_step == "verify_price"  # not moved on by the step that lost its claim
-    assert flow.status == FlowStatus.CONFIRMED or flow.status in saga.RUNNABLE_STATUSES
+    assert flow.status == FlowStatus.CONFIRMED or flow.status in base.RUNNABLE_STATUSES
     ours = FlowStep.objects.get(pk=claim.step_id)
     assert ours.status == StepStatus.FAILED and ours.error_class == "superseded"
     assert "while the step ran" in ours.error_detail
@@ -124,7 +124,7 @@ def test_a_step_that_finishes_after_the_sweeper_took_its_claim_changes_nothing(s
 def test_an_order_whose_recording_fails_goes_to_a_person_with_the_merchant_order_id(shop):
     flow = _confirmed(shop)
     for _unit in ("local", "verify_price", "mint_token"):
-        saga.flow_run_next_step(flow_id=flow.pk)
+        engine.flow_run_next_step(flow_id=flow.pk)
     # our database refuses the spend commit that recording the placed order writes (a real failure, in
     # PostgreSQL, for this flow only; the test's transaction takes the trigger away again)
     with connection.cursor() as cursor:
@@ -143,7 +143,7 @@ def test_an_order_whose_recording_fails_goes_to_a_person_with_the_merchant_order
             [f"flow:{flow.pk}:%"],
         )
 
-    saga.flow_run_next_step(flow_id=flow.pk)  # complete_checkout: the merchant takes the order
+    engine.flow_run_next_step(flow_id=flow.pk)  # complete_checkout: the merchant takes the order
 
     flow = OrderFlow.objects.get(pk=flow.pk)
     assert merchant_order_count(session_id=flow.checkout_session_id) == 1  # the shop did take it
@@ -161,9 +161,9 @@ def _complete_against(shop, fault: str) -> OrderFlow:
     """A confirmed flow run to its complete step against a merchant that misbehaves once there."""
     flow = _confirmed(shop)
     for _unit in ("local", "verify_price", "mint_token"):
-        saga.flow_run_next_step(flow_id=flow.pk)
+        engine.flow_run_next_step(flow_id=flow.pk)
     shop.sandbox.add_fault(fault, operation="complete", times=1)
-    saga.flow_run_next_step(flow_id=flow.pk)  # complete_checkout
+    engine.flow_run_next_step(flow_id=flow.pk)  # complete_checkout
     return OrderFlow.objects.get(pk=flow.pk)
 
 
@@ -204,7 +204,7 @@ def test_an_order_the_merchant_completed_other_than_confirmed_is_canceled_and_no
     # what the merchant sold stays sold (the sandbox does not restock a canceled order); the size the customer
     # confirmed was never sold when another one was shipped instead
     assert available(BLUE_RUNNER_42) == (before - 1 if code == "total_mismatch" else before)
-    undo = {c.action: c.status for c in flow.compensations.all()}
-    assert undo.get("cancel_order") == "done"
+    undone = {c.action: c.status for c in flow.compensations.all()}
+    assert undone.get("cancel_order") == "done"
     told = flow.conversation.messages.order_by("-id").first().text.lower()
     assert "cancel" in told

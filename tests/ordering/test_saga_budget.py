@@ -14,8 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from ordering import saga
 from ordering.models import FlowStatus, FlowStep, OrderFlow
+from ordering.saga import engine
 from ordering.saga_bench import saga_meter
 from ordering.services import conversation_decide, flow_confirm
 
@@ -98,7 +98,7 @@ def test_each_saga_unit_stays_within_its_query_budget(shop):
 
     for unit in ("local", "verify_price", "mint_token", "complete_checkout"):
         with saga_meter() as meter:
-            saga.flow_run_next_step(flow_id=flow.pk)
+            engine.flow_run_next_step(flow_id=flow.pk)
         spent[unit] = (meter.query_count, meter.by_area().get("ordering", 0))
 
     print(f"queries per unit: {spent}")
@@ -116,7 +116,7 @@ def test_the_local_steps_take_one_commit_and_the_flow_lock_once(shop):
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
 
     with saga_meter() as meter:
-        saga.flow_run_next_step(flow_id=flow.pk)
+        engine.flow_run_next_step(flow_id=flow.pk)
 
     locks = [sql for sql in meter.queries if "FOR UPDATE" in sql and '"ordering_orderflow"' in sql.split("FROM")[1]]
     assert meter.commits == 1

@@ -10,8 +10,8 @@ from django.db import connections
 from django.utils import timezone
 
 from consent.models import SpendEntry
-from ordering import saga
 from ordering.models import FlowStatus, FlowStep, OrderFlow
+from ordering.saga import base, engine, outcomes
 from ordering.services import flow_confirm
 from tests.support.merchant_state import merchant_order_count
 
@@ -49,7 +49,7 @@ def _confirmed(shop) -> OrderFlow:
 def test_two_workers_claiming_one_flow_at_once_get_one_claim(shop):
     flow = _confirmed(shop)
 
-    claims, errors = _together(2, lambda: saga._claim(flow.pk))
+    claims, errors = _together(2, lambda: engine._claim(flow.pk))
 
     assert errors == []
     won = [claim for claim in claims if claim is not None]
@@ -67,7 +67,7 @@ def test_two_workers_claiming_one_flow_at_once_get_one_claim(shop):
 def test_two_deliveries_of_the_same_task_at_once_place_one_order(shop):
     flow = _confirmed(shop)
 
-    outcomes, errors = _together(2, lambda: saga.flow_run(flow_id=flow.pk))
+    outcomes, errors = _together(2, lambda: engine.flow_run(flow_id=flow.pk))
 
     assert errors == []
     assert sorted(outcomes) == ["placed", "skipped"]
@@ -75,25 +75,25 @@ def test_two_deliveries_of_the_same_task_at_once_place_one_order(shop):
     assert flow.status == FlowStatus.PLACED
     assert merchant_order_count(session_id=flow.checkout_session_id) == 1
     names = list(FlowStep.objects.filter(flow=flow).values_list("name", flat=True))
-    assert names == list(saga.STEPS)  # each step exactly once
+    assert names == list(base.STEPS)  # each step exactly once
 
 
 def test_a_worker_that_lost_its_lease_cannot_record_over_the_one_that_took_over(shop):
     flow = _confirmed(shop)
-    slow = saga._claim(flow.pk)  # the local steps, then verify_price is claimed by a slow worker
+    slow = engine._claim(flow.pk)  # the local steps, then verify_price is claimed by a slow worker
     # its lease runs out; another worker takes the step over
     OrderFlow.objects.filter(pk=flow.pk).update(step_lease_until=timezone.now() - timedelta(seconds=1))
-    fresh = saga._claim(flow.pk)
+    fresh = engine._claim(flow.pk)
     assert fresh is not None and fresh.step == slow.step == "verify_price"
 
     # the slow worker comes back with its outcome: refused, its row says why
-    late, _, _ = saga._step_transaction(flow.pk, finished=(slow, saga.Advance()), budget=0)
+    late, _, _ = engine._step_transaction(flow.pk, finished=(slow, outcomes.Advance()), budget=0)
     assert late is None
     assert FlowStep.objects.get(pk=slow.step_id).error_class == "abandoned"
     assert OrderFlow.objects.get(pk=flow.pk).next_step == "verify_price"
 
     # the worker holding the step now finishes it and the flow moves on once
-    _, _, name = saga._step_transaction(flow.pk, finished=(fresh, saga.Advance()), budget=0)
+    _, _, name = engine._step_transaction(flow.pk, finished=(fresh, outcomes.Advance()), budget=0)
     assert name == "advance"
     flow = OrderFlow.objects.get(pk=flow.pk)
     assert (flow.next_step, flow.step_lease_until) == ("mint_token", None)

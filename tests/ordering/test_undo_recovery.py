@@ -22,8 +22,8 @@ from audit.models import AuditEvent
 from catalog_adapters.registry import get_merchant, reset_merchants
 from config.celery import app as celery_app
 from escalations.models import Escalation
-from ordering import saga
 from ordering.models import ConversationStatus, FlowCompensation, FlowStatus, FlowStep, OrderFlow
+from ordering.saga import base, engine, sweeper, undo
 from ordering.services import flow_confirm
 from tests.support.merchant_state import available, merchant_order_count, merchant_token, session_status
 from tests.support.sandbox import BLUE_RUNNER_42
@@ -39,7 +39,7 @@ def _refresh(flow) -> OrderFlow:
 def _drive(flow) -> OrderFlow:
     """Run the saga in this process until it stops moving (the queue itself is not under test here)."""
     for _ in range(20):
-        if saga.flow_run_next_step(flow_id=flow.pk) == "skipped":
+        if engine.flow_run_next_step(flow_id=flow.pk) == "skipped":
             break
     return _refresh(flow)
 
@@ -94,16 +94,16 @@ def test_breaker_refusals_use_up_no_attempt_of_a_step_which_comes_back_when_the_
     breaker = _breaker_opens_on_one_call(settings, cooldown=4.0)
     flow = shop.start_flow()
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
-    saga.flow_run_next_step(flow_id=flow.pk)  # the local steps
+    engine.flow_run_next_step(flow_id=flow.pk)  # the local steps
     # given the merchant answers 500 to every read: verify_price's three requests open our breaker
     shop.sandbox.add_fault("server_error", operation="get")
-    saga.flow_run_next_step(flow_id=flow.pk)
+    engine.flow_run_next_step(flow_id=flow.pk)
     assert breaker.state() == "open"
     sent = len(shop.sandbox.received_requests())
 
     # when the step is run again while the breaker is open, more often than its attempts allow
     for _ in range(settings.ORDERING_STEP_MAX_ATTEMPTS + 2):
-        saga.flow_run_next_step(flow_id=flow.pk)
+        engine.flow_run_next_step(flow_id=flow.pk)
 
     # then the flow has not failed, nothing more reached the merchant, and each refusal is recorded as one
     flow = _refresh(flow)
@@ -115,7 +115,7 @@ def test_breaker_refusals_use_up_no_attempt_of_a_step_which_comes_back_when_the_
     reopens_at = _reopens_at(breaker)
     refused_etas = _queued_advance_etas(flow)[: settings.ORDERING_STEP_MAX_ATTEMPTS + 2]
     assert len(refused_etas) == settings.ORDERING_STEP_MAX_ATTEMPTS + 2
-    assert all(reopens_at - 0.3 <= eta <= reopens_at + saga.REFUSAL_JITTER_SECONDS + 1.0 for eta in refused_etas), (
+    assert all(reopens_at - 0.3 <= eta <= reopens_at + base.REFUSAL_JITTER_SECONDS + 1.0 for eta in refused_etas), (
         reopens_at,
         refused_etas,
     )
@@ -134,15 +134,15 @@ def test_a_step_refused_past_its_deadline_fails_the_flow_as_merchant_unavailable
     settings.ORDERING_STEP_GIVE_UP_SECONDS = 60
     flow = shop.start_flow()
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
-    saga.flow_run_next_step(flow_id=flow.pk)
+    engine.flow_run_next_step(flow_id=flow.pk)
     shop.sandbox.add_fault("server_error", operation="get")
-    saga.flow_run_next_step(flow_id=flow.pk)  # three real failures: the breaker opens
-    saga.flow_run_next_step(flow_id=flow.pk)  # refused: still waiting
+    engine.flow_run_next_step(flow_id=flow.pk)  # three real failures: the breaker opens
+    engine.flow_run_next_step(flow_id=flow.pk)  # refused: still waiting
     assert breaker.state() == "open" and _refresh(flow).status == FlowStatus.PLACING
 
     # when the step has been waiting since its first attempt for longer than the deadline
     FlowStep.objects.filter(flow=flow).update(started_at=F("started_at") - timedelta(seconds=61))
-    saga.flow_run_next_step(flow_id=flow.pk)
+    engine.flow_run_next_step(flow_id=flow.pk)
 
     flow = _refresh(flow)
     assert (flow.status, flow.failure_code) == (FlowStatus.FAILED, "merchant_unavailable")
@@ -159,7 +159,7 @@ def test_breaker_refusals_use_up_no_attempt_of_an_undo_step_and_never_escalate_i
     flow = _confirmed_and_failed(shop)
     # given the merchant goes down as the undo starts: cancel_order's read fails three times, the breaker opens
     shop.sandbox.add_fault("server_error", operation="any")
-    saga.flow_compensate_run(flow_id=flow.pk)
+    undo.flow_compensate_run(flow_id=flow.pk)
     assert breaker.state() == "open"
     sent = len(shop.sandbox.received_requests())
 
@@ -168,7 +168,7 @@ def test_breaker_refusals_use_up_no_attempt_of_an_undo_step_and_never_escalate_i
         FlowCompensation.objects.filter(flow=flow, status="failed").update(
             retry_at=timezone.now() - timedelta(seconds=1)
         )
-        assert saga.flow_compensate_run(flow_id=flow.pk) == "retrying"
+        assert undo.flow_compensate_run(flow_id=flow.pk) == "retrying"
 
     # then only real requests counted, nothing more was sent, nobody was paged, and the flow is still undoing
     assert _undo(flow) == {
@@ -191,7 +191,7 @@ def test_breaker_refusals_use_up_no_attempt_of_an_undo_step_and_never_escalate_i
     # when the merchant is back and the retry times come, everything is undone and the stock released
     shop.sandbox.clear_faults()
     time.sleep(max(0.0, max(c.retry_at.timestamp() for c in waiting) - time.time()) + 0.1)
-    assert saga.flow_compensate_run(flow_id=flow.pk) == "compensated"
+    assert undo.flow_compensate_run(flow_id=flow.pk) == "compensated"
 
     flow = _refresh(flow)
     assert flow.status == FlowStatus.COMPENSATED
@@ -220,7 +220,7 @@ def test_an_undo_step_past_its_attempts_keeps_trying_on_the_sweeper_and_recovers
 
     # when the merchant recovers, the sweeper's next pass undoes it
     shop.sandbox.clear_faults()
-    result = saga.flows_sweep()
+    result = sweeper.flows_sweep()
 
     flow = _refresh(flow)
     assert result["compensating"] == 1
@@ -241,16 +241,16 @@ class WorkerDied(BaseException):
 def test_the_sweeper_finishes_a_flow_left_compensating_after_its_last_undo_step(shop, settings, monkeypatch):
     flow = _confirmed_and_failed(shop)
     # given the undo task dies after its last undo step, in the transaction that moves the flow on
-    moves = saga.flow_transition
+    moves = undo.flow_transition
 
     def dies_before_the_final_move(flow, to, **kwargs):
         if to == FlowStatus.COMPENSATED:
             raise WorkerDied
         return moves(flow, to, **kwargs)
 
-    monkeypatch.setattr(saga, "flow_transition", dies_before_the_final_move)
+    monkeypatch.setattr(undo, "flow_transition", dies_before_the_final_move)
     with pytest.raises(WorkerDied):
-        saga.flow_compensate_run(flow_id=flow.pk)
+        undo.flow_compensate_run(flow_id=flow.pk)
     monkeypatch.undo()
     flow = _refresh(flow)
     assert flow.status == FlowStatus.COMPENSATING
@@ -261,7 +261,7 @@ def test_the_sweeper_finishes_a_flow_left_compensating_after_its_last_undo_step(
     settings.ORDERING_STUCK_AFTER_SECONDS = 0
     celery_app.conf.task_always_eager = True
     try:
-        result = saga.flows_sweep()
+        result = sweeper.flows_sweep()
     finally:
         celery_app.conf.task_always_eager = False
 
@@ -272,7 +272,7 @@ def test_the_sweeper_finishes_a_flow_left_compensating_after_its_last_undo_step(
     events = AuditEvent.objects.filter(target_type="flow", target_id=str(flow.pk), action="flow.compensated")
     assert [event.data["from"] for event in events] == ["compensating"]
     # and a second pass finds nothing to do
-    assert saga.flows_sweep() == {"resumed": 0, "compensating": 0, "finishing": 0}
+    assert sweeper.flows_sweep() == {"resumed": 0, "compensating": 0, "finishing": 0}
 
 
 # -- fault injection: a merchant outage during undo, with a real worker -----------------------------------
@@ -333,7 +333,7 @@ def test_a_merchant_outage_during_undo_ends_with_the_stock_released_and_no_escal
         comes_back.start()
         deadline = time.monotonic() + outage + 4 * cooldown + 10
         while time.monotonic() < deadline:
-            saga.flows_sweep()
+            sweeper.flows_sweep()
             if _refresh(flow).status in (FlowStatus.COMPENSATED, FlowStatus.ESCALATED):
                 break
             time.sleep(0.5)

@@ -9,8 +9,8 @@ from django.apps import apps
 from django.db import IntegrityError, transaction
 
 from audit.models import AuditEvent
-from ordering import saga
 from ordering.models import FlowStatus, OrderFlow, WaitingFor
+from ordering.saga import undo
 from ordering.services import conversation_start
 from ordering.staff_actions import flow_staff_refusal
 from ordering.transitions import flow_transition
@@ -74,8 +74,8 @@ def test_only_a_flow_waiting_for_a_risk_decision_keeps_its_undo_for_later():
     # a flow whose undo failed (its failure kept in failure_code) is ending: its undo goes on
     repairing = flow_in(FlowStatus.ESCALATED, failure_code="payment_declined", waiting_for=WaitingFor.SPECIALIST)
 
-    assert saga._flow_is_ending(waiting) is False
-    assert saga._flow_is_ending(repairing) is True
+    assert undo._flow_is_ending(waiting) is False
+    assert undo._flow_is_ending(repairing) is True
 
 
 def test_the_data_migration_moves_the_waits_out_of_failure_code():

@@ -7,8 +7,8 @@ import time
 import pytest
 from django.db import connection
 
-from ordering import saga
 from ordering.models import FlowStatus, FlowStep, OrderFlow
+from ordering.saga import sweeper
 from ordering.services import flow_confirm
 from tests.support.merchant_state import merchant_order_count, session_order
 from tests.support.services import CeleryWorker, database_url_for
@@ -61,7 +61,7 @@ def test_a_worker_killed_during_complete_leaves_one_order_after_restart(shop, li
     try:
         # beat's sweeper, once the dead worker's lease has run out, hands the flow to the new worker
         def swept_and_placed():
-            saga.flows_sweep()
+            sweeper.flows_sweep()
             return OrderFlow.objects.get(pk=flow.pk).status == FlowStatus.PLACED
 
         _wait_for(swept_and_placed, timeout=90, what="the restarted worker to place the flow")

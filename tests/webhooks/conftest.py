@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from consent.services.ledger import spend_commit, spend_reserve
 from ordering.models import ConfirmationChannel, FlowStatus, OrderFlow
-from ordering.saga import spend_reference
+from ordering.saga.base import spend_reference
 from ordering.services import conversation_start
 from tests.consent.factories import UserFactory
 from tests.merchant_client.conftest import configure_merchant  # noqa: F401  (a fixture)

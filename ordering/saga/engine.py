@@ -1,0 +1,368 @@
+"""The saga's engine: claim a step, run it, record its outcome, claim the next one (`flow_run`, Celery task
+`ordering.flow_advance`).
+
+A merchant step runs in short pieces, never holding a row lock across a merchant call:
+
+1. claim (one transaction): lock the flow, check its status and the step lease, take the lease,
+   insert the `FlowStep` attempt row, register the compensation of what the step is about to do;
+2. the step itself: foreign calls only, under an Idempotency-Key derived from the flow, the
+   placement round and the step, so a repeated attempt (redelivery, sweeper, crash) replays;
+3. finish (one transaction, which also claims the next step when it is ready): a conditional update
+   proves the lease is still ours and locks the flow, then the attempt's outcome is recorded.
+
+Lock order: the flow, then the customer's consent profile / spend rows (audit appends take no lock).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from audit.models import ActorType
+from catalog_adapters.errors import MerchantClientError, MerchantError
+from config.tracing import get_trace_id
+from ordering import metrics
+from ordering.models import FlowStatus, FlowStep, OrderFlow, StepStatus
+from ordering.saga.base import LOCAL_STEPS, NEXT_STEP, RUNNABLE_STATUSES, Claim, StepHistory, TokenRequest, round_key
+from ordering.saga.outcomes import (
+    Advance,
+    Escalate,
+    Fail,
+    NeedsAction,
+    Placed,
+    Repreview,
+    Retry,
+    StepOutcome,
+    outcome_apply,
+)
+from ordering.saga.steps import STEP_FUNCTIONS, compensations_before
+from ordering.services import compensations_register
+from ordering.transitions import flow_advance_on_commit, flow_transition
+
+logger = logging.getLogger(__name__)
+
+
+def flow_run(*, flow_id: Any, max_units: int | None = None, max_seconds: float | None = None) -> str:
+    """Run the flow on this worker while its next step is runnable now; returns the last outcome's name.
+
+    A unit is one claim: the local steps (consent, spend, risk) together in one transaction, or one
+    merchant step. The flow goes back to the queue only to wait (a retry's backoff; step-up, payment
+    verification and human review wait for a person and are resumed by whoever answers) or when
+    this task reached its bound (`ORDERING_FLOW_UNITS_PER_TASK`, `ORDERING_FLOW_SECONDS_PER_TASK`),
+    so other flows in a burst get their turn. "skipped": nothing to run, or someone else holds it.
+    """
+    units = max_units or settings.ORDERING_FLOW_UNITS_PER_TASK
+    deadline = time.monotonic() + (settings.ORDERING_FLOW_SECONDS_PER_TASK if max_seconds is None else max_seconds)
+    finished: tuple[Claim, StepOutcome] | None = None
+    last = "skipped"
+    while True:
+        budget = units if time.monotonic() < deadline else 0
+        claim, used, name = _step_transaction(flow_id, finished=finished, budget=budget)
+        units -= used
+        last = name or last
+        if claim is None:
+            return last
+        outcome = _run_remote(claim)
+        finished = (claim, outcome)
+
+
+def flow_run_next_step(*, flow_id: Any) -> str:
+    """Run one unit of the flow (the local steps, or one merchant step) and enqueue the rest."""
+    return flow_run(flow_id=flow_id, max_units=1)
+
+
+def _claim(flow_id: Any) -> Claim | None:
+    """Run the local steps if they are next, and claim the next merchant step (tests and tools)."""
+    claim, _, _ = _step_transaction(flow_id, finished=None, budget=2)
+    return claim
+
+
+def _lock_flow(flow_id: Any) -> OrderFlow | None:
+    # `of=self`: the card and address are read in the same round trip but never locked.
+    return (
+        OrderFlow.objects.select_for_update(of=("self",))
+        .select_related("payment_method", "shipping_address")
+        .filter(pk=flow_id)
+        .first()
+    )
+
+
+def _save_placing(flow: OrderFlow, fields: tuple[str, ...]) -> None:
+    """Save `fields` of the locked flow, moving a confirmed flow to placing in the same UPDATE.
+
+    The move is written once the local steps have run (after the spend reservation and the risk
+    assessment, in their transaction), together with the claim of the next step: one write of the
+    flow's row instead of two.
+    """
+    if flow.status == FlowStatus.CONFIRMED:
+        flow_transition(
+            flow,
+            FlowStatus.PLACING,
+            actor_type=ActorType.AGENT,
+            data={"round": flow.confirmations},
+            extra_fields=fields,
+        )
+    elif fields:
+        flow.save(update_fields=[*fields, "updated_at"])
+
+
+def _step_transaction(
+    flow_id: Any, *, finished: tuple[Claim, StepOutcome] | None, budget: int
+) -> tuple[Claim | None, int, str | None]:
+    """One transaction: record the step that just ran, run the local steps, claim the next merchant step.
+
+    Returns (the claim to run now or None, the units used, the name of the last outcome recorded).
+    """
+    with transaction.atomic():
+        if finished is not None:
+            return _finish_and_continue(*finished, budget=budget)
+        flow = _lock_flow(flow_id)
+        now = timezone.now()
+        if flow is None or flow.status not in RUNNABLE_STATUSES or not flow.next_step:
+            return None, 0, None
+        if flow.step_lease_until and flow.step_lease_until > now:
+            return None, 0, None  # another worker is running this flow's step right now
+        history = StepHistory.read(flow)
+        if history.running:
+            # Rows left running by a worker that died: closed, the new attempt replaces them.
+            FlowStep.objects.filter(pk__in=history.running).update(
+                status=StepStatus.FAILED, finished_at=now, error_class="abandoned", error_detail="the worker stopped"
+            )
+        rows: list[FlowStep] = []
+        used, name = 0, None
+        if flow.next_step in LOCAL_STEPS:
+            used, name = 1, "advance"
+            outcome, attempt_in_round = _run_local_steps(flow, history, rows)
+            if outcome is not None or used >= budget:
+                FlowStep.objects.bulk_create(rows)
+                flow.step_lease_until = None
+                if outcome is None:
+                    # This task had its share: the rest goes to the back of the queue.
+                    _save_placing(flow, ("next_step", "step_lease_until"))
+                    flow_advance_on_commit(flow.pk)
+                    return None, used, name
+                _save_placing(flow, ())
+                outcome_apply(flow, rows[-1].name, attempt_in_round, outcome)
+                return None, used, type(outcome).__name__.lower()
+        lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS)
+        claim = _claim_remote(flow, history, rows, lease_until=lease_until, save_flow=True)
+    return claim, used + 1, name
+
+
+def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> tuple[Claim | None, int, str]:
+    """Record a merchant step's outcome and, when the next step is ready and the task has budget, claim it."""
+    name = type(outcome).__name__.lower()
+    outcome = _given_up(outcome, claim.step, claim.attempt_in_round, since=claim.since)
+    now = timezone.now()
+    advancing = isinstance(outcome, Advance)
+    next_step = NEXT_STEP[claim.step] if advancing else claim.step
+    chain = advancing and budget > 0 and next_step not in LOCAL_STEPS
+    lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS) if chain else None
+    # One statement checks that the claim is still ours (a takeover always writes a later lease, a stop
+    # changes the status), takes the flow's row lock, and moves the flow on: no re-read.
+    held = OrderFlow.objects.filter(
+        pk=claim.flow_id, status__in=RUNNABLE_STATUSES, next_step=claim.step, step_lease_until=claim.lease_until
+    ).update(next_step=next_step, step_lease_until=lease_until, updated_at=now)
+    if not held:
+        _superseded(claim, now)
+        return None, 0, name
+    flow = claim.flow
+    flow.next_step, flow.step_lease_until, flow.updated_at = next_step, lease_until, now
+    FlowStep.objects.filter(pk=claim.step_row_id).update(**_step_fields(outcome, claim.result))
+    metrics.step_seconds.labels(step=claim.step, status=_step_status(outcome)).observe(time.monotonic() - claim.started)
+    if not isinstance(outcome, Advance):
+        outcome_apply(flow, claim.step, claim.attempt_in_round, outcome, since=claim.since)
+        return None, 0, name
+    if lease_until is None:  # not chained
+        flow_advance_on_commit(flow.pk)  # this task had its share: the rest goes to the back of the queue
+        return None, 0, name
+    claim.history.record(claim.step, claim.operation_id, outcome.result)
+    return _claim_remote(flow, claim.history, [], lease_until=lease_until, save_flow=False), 1, name
+
+
+def _superseded(claim: Claim, now: datetime) -> None:
+    # The sweeper gave our step away (lease ran out), or the flow was stopped meanwhile: whoever holds
+    # it now decides. Our foreign calls were idempotent, nothing is lost.
+    logger.warning("flow step finished after losing its claim", extra={"flow_id": str(claim.flow_id)})
+    status = OrderFlow.objects.filter(pk=claim.flow_id).values_list("status", flat=True).first() or "gone"
+    FlowStep.objects.filter(pk=claim.step_row_id, status=StepStatus.RUNNING).update(
+        status=StepStatus.FAILED,
+        finished_at=now,
+        error_class="superseded",
+        error_detail=f"the flow became {status} while the step ran",
+    )
+
+
+def _given_up(outcome: StepOutcome, step: str, attempt_in_round: int, *, since: datetime | None = None) -> StepOutcome:
+    """A retry past the step's budget becomes a failure: real attempts by count, refusals by the deadline."""
+    if not isinstance(outcome, Retry):
+        return outcome
+    if outcome.refused:
+        waited = (timezone.now() - since).total_seconds() if since else 0.0
+        if waited < settings.ORDERING_STEP_GIVE_UP_SECONDS:
+            return outcome
+        return Fail(
+            code="merchant_unavailable",
+            detail=f"{step} waited {waited:.0f}s for the merchant to be reachable: {outcome.detail}",
+            error_class=outcome.error_class,
+        )
+    if attempt_in_round >= settings.ORDERING_STEP_MAX_ATTEMPTS:
+        return Fail(
+            code="internal_error" if outcome.error_class == "internal_error" else "merchant_unavailable",
+            detail=f"{step} failed {attempt_in_round} times: {outcome.detail}",
+            error_class=outcome.error_class,
+        )
+    return outcome
+
+
+def _step_status(outcome: StepOutcome) -> str:
+    succeeded = isinstance(outcome, Advance | Placed | Repreview | NeedsAction | Escalate)
+    return StepStatus.SUCCEEDED if succeeded else StepStatus.FAILED
+
+
+def _step_fields(outcome: StepOutcome, claimed_result: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "status": _step_status(outcome),
+        "finished_at": timezone.now(),
+        "result": getattr(outcome, "result", None) or claimed_result,
+    }
+    if isinstance(outcome, Retry | Fail):
+        fields["error_class"] = outcome.error_class
+        fields["error_detail"] = outcome.detail[:2000]
+    return fields
+
+
+def _run_local_steps(flow: OrderFlow, history: StepHistory, rows: list[FlowStep]) -> tuple[StepOutcome | None, int]:
+    """Run consent, spend and risk in the caller's transaction: (the outcome that stopped them, its attempt).
+
+    The outcome is None when they all advanced.
+
+    Each step keeps its own row and its compensation, registered before it. A step that crashes (a bug)
+    is recorded and retried later, as a merchant step would be; its database writes are atomic on their
+    own (the spend reservation is a savepoint inside `spend_reserve`).
+    """
+    while flow.next_step in LOCAL_STEPS:
+        step_name = flow.next_step
+        key = round_key(flow, step_name)
+        attempt, attempt_in_round = history.next_attempt(step_name, key)
+        compensations_register(
+            flow=flow, undo=compensations_before(flow, step_name), placement_round=flow.confirmations
+        )
+        started_at, started = timezone.now(), time.monotonic()
+        claim = Claim(flow.pk, None, step_name, attempt_in_round, key, started, flow=flow, history=history)
+        try:
+            outcome = STEP_FUNCTIONS[step_name](flow, claim)
+        except DatabaseError:
+            # Our database failed mid-transaction: nothing of this run is kept (the spend reservation
+            # included), and the sweeper resumes the flow from the same step.
+            raise
+        except Exception as error:
+            logger.exception("flow step %s crashed", step_name, extra={"flow_id": str(flow.pk)})
+            outcome = Retry(error_class="internal_error", detail=repr(error)[:500])
+        outcome = _given_up(outcome, step_name, attempt_in_round)
+        row = FlowStep(
+            flow=flow,
+            name=step_name,
+            attempt=attempt,
+            idempotency_key=key,
+            started_at=started_at,
+            trace_id=get_trace_id() or "",
+            **_step_fields(outcome, {}),
+        )
+        rows.append(row)
+        metrics.step_seconds.labels(step=step_name, status=row.status).observe(time.monotonic() - started)
+        if not isinstance(outcome, Advance):
+            return outcome, attempt_in_round
+        flow.next_step = NEXT_STEP[step_name]
+    return None, 0
+
+
+def _claim_remote(
+    flow: OrderFlow, history: StepHistory, rows: list[FlowStep], *, lease_until: datetime, save_flow: bool
+) -> Claim:
+    """Take the lease on the flow's next merchant step; its row and its undo are written before the call."""
+    step_name = flow.next_step
+    operation_id = round_key(flow, step_name)
+    attempt, attempt_in_round = history.next_attempt(step_name, operation_id)
+    token_request = None
+    payment_handler = ""
+    if step_name == "mint_token":
+        # Fixed before the first call and reused by every later attempt: a replay must send the
+        # identical body, even when an attempt died before it could record anything.
+        recorded = history.token_requests.get(operation_id)
+        token_request = (
+            TokenRequest.from_result(recorded)
+            if recorded
+            else TokenRequest(
+                round_number=flow.confirmations,
+                payment_attempt=flow.payment_attempt,
+                amount=flow.total_amount or 0,
+                currency=flow.currency,
+                expires_at=(timezone.now() + timedelta(seconds=settings.ORDERING_PAYMENT_TOKEN_TTL_SECONDS)).replace(
+                    microsecond=0
+                ),
+            )
+        )
+    elif step_name == "complete_checkout":
+        recorded = history.token_requests.get(round_key(flow, "mint_token"))
+        token_request = TokenRequest.from_result(recorded) if recorded else None
+        payment_handler = history.payment_handlers.get(round_key(flow, "verify_price"), "")
+    result = token_request.as_result() if step_name == "mint_token" and token_request else {}
+    if result:
+        history.token_requests[operation_id] = result  # what the complete claimed next in this task pays with
+    step = FlowStep(
+        flow=flow,
+        name=step_name,
+        attempt=attempt,
+        idempotency_key=operation_id,
+        started_at=timezone.now(),  # after the local steps of this transaction, as the rows' order says
+        trace_id=get_trace_id() or "",
+        result=result,
+    )
+    FlowStep.objects.bulk_create([*rows, step])
+    compensations_register(flow=flow, undo=compensations_before(flow, step_name), placement_round=flow.confirmations)
+    if save_flow:
+        flow.step_lease_until = lease_until
+        _save_placing(flow, ("next_step", "step_lease_until"))
+    return Claim(
+        flow.pk,
+        step.pk,
+        step_name,
+        attempt_in_round,
+        operation_id,
+        time.monotonic(),
+        lease_until=lease_until,
+        result=result,
+        token_request=token_request,
+        flow=flow,
+        history=history,
+        since=history.first_started.get(operation_id) or step.started_at,
+        payment_handler=payment_handler,
+    )
+
+
+def _run_remote(claim: Claim) -> StepOutcome:
+    """A merchant step, with no lock held and no transaction open."""
+    try:
+        return STEP_FUNCTIONS[claim.step](claim.flow, claim)
+    except MerchantError as error:
+        # A 429 past our wait cap or a request still in flight is a 4xx worth retrying later; other
+        # 4xx mean the merchant refuses this request as it is.
+        if isinstance(error, MerchantClientError) and not error.retry_later:
+            return Fail(code=error.code or "merchant_refused", detail=str(error), error_class=error.error_class)
+        return Retry(
+            error_class=error.error_class,
+            detail=str(error),
+            refused=error.refused_locally,
+            retry_after=error.retry_after,
+        )
+    except Exception as error:
+        # A bug or an outage of our own: record it on the step, then let the sweeper try again later.
+        logger.exception("flow step %s crashed", claim.step, extra={"flow_id": str(claim.flow_id)})
+        return Retry(error_class="internal_error", detail=repr(error)[:500])

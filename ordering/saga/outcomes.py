@@ -1,0 +1,354 @@
+"""What a step can answer (`StepOutcome`: `Advance`, `Retry`, `Fail`, `Repreview`, `NeedsAction`, `Escalate`,
+`Placed`), and what each answer that ends a run does to the flow (`outcome_apply`): placed, failed (its undo
+enqueued), a new preview, waiting for the customer or a person, or retried later.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import ActorType, Outcome
+from catalog_adapters.contract import CheckoutSession
+from consent.formatting import format_money
+from consent.services.ledger import spend_commit
+from ordering import metrics
+from ordering.hooks import PersonNeeded, person_needed
+from ordering.models import (
+    CompensationStatus,
+    EscalationReason,
+    ExperimentEventKind,
+    FlowStatus,
+    MessageRole,
+    OrderFlow,
+    WaitingFor,
+)
+from ordering.preview import preview_build, preview_hash, preview_text
+from ordering.rollout.events import experiment_event_of
+from ordering.saga.base import ask_for_a_person, flow_instruments, refusal_wait, retry_delay, spend_reference
+from ordering.saga.resumes import payment_verification_link
+from ordering.services import conversation_post
+from ordering.transitions import flow_advance_on_commit, flow_compensate_on_commit, flow_transition
+
+logger = logging.getLogger(__name__)
+
+# -- what a step can answer ----------------------------------------------------------------------
+
+
+@dataclass
+class Advance:
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Retry:
+    """Transient trouble (merchant 5xx, network, breaker open): try the same step again later.
+
+    `refused`: our own breaker or rate limit sent nothing; not an attempt, and the retry waits
+    `retry_after` seconds (the breaker's half-open time) instead of a backoff.
+    """
+
+    error_class: str
+    detail: str
+    refused: bool = False
+    retry_after: float | None = None
+
+
+@dataclass
+class Fail:
+    code: str
+    detail: str
+    error_class: str = "business"
+
+
+@dataclass
+class Repreview:
+    """The merchant's totals differ from the confirmed preview: charge nothing, ask again."""
+
+    session: CheckoutSession
+
+
+@dataclass
+class NeedsAction:
+    """The flow waits for `waiting_for` (the customer's step-up, the payment's verification); `escalate` also asks
+    for a person. `code` names the stop in the chat message and the audit event."""
+
+    code: str
+    detail: str
+    waiting_for: WaitingFor
+    escalate: EscalationReason | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Escalate:
+    """A person decides before the flow goes on (a risk review): the flow waits for them."""
+
+    reason: EscalationReason
+    code: str
+    detail: str
+    waiting_for: WaitingFor
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Placed:
+    order_id: str
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+StepOutcome = Advance | Retry | Fail | Repreview | NeedsAction | Escalate | Placed
+
+
+# -- what each outcome does to the flow ----------------------------------------------------------
+
+
+def _step_retry_countdown(outcome: Retry, attempt_in_round: int, since: datetime | None) -> float:
+    if outcome.refused:
+        deadline = since + timedelta(seconds=settings.ORDERING_STEP_GIVE_UP_SECONDS) if since else None
+        return refusal_wait(outcome.retry_after, deadline=deadline)
+    # A merchant that said when to come back (429 / 503 Retry-After) is not asked sooner.
+    return max(retry_delay(attempt_in_round), outcome.retry_after or 0.0)
+
+
+def outcome_apply(
+    flow: OrderFlow, step: str, attempt_in_round: int, outcome: StepOutcome, *, since: datetime | None = None
+) -> None:
+    """Move the (locked) flow on according to a step's outcome that ends this task's run of it."""
+    try:
+        with transaction.atomic():
+            if isinstance(outcome, Retry):
+                flow.save(update_fields=["step_lease_until", "updated_at"])
+                flow_advance_on_commit(flow.pk, countdown=_step_retry_countdown(outcome, attempt_in_round, since))
+            elif isinstance(outcome, Placed):
+                _placed(flow, outcome)
+            elif isinstance(outcome, Fail):
+                _failed(flow, step, outcome)
+            elif isinstance(outcome, Repreview):
+                _repreview(flow, outcome.session)
+            elif isinstance(outcome, NeedsAction):
+                _needs_action(flow, outcome)
+            elif isinstance(outcome, Escalate):
+                _escalate(flow, outcome)
+    except Exception as error:
+        # Recording the outcome failed (our database, the ledger): a person must look, and the
+        # outcome goes to them verbatim, an order id included, so nothing is done twice or lost.
+        logger.exception("recording a flow step's outcome failed", extra={"flow_id": str(flow.pk)})
+        flow.refresh_from_db()
+        flow.failure_code = "internal_error"
+        flow.failure_detail = f"{step} ended with {outcome!r} but recording it failed: {error!r}"[:2000]
+        flow.next_step = ""
+        flow.step_lease_until = None
+        flow_transition(
+            flow,
+            FlowStatus.ESCALATED,
+            actor_type=ActorType.SYSTEM,
+            outcome=Outcome.FAILED,
+            data={"step": step, "outcome": type(outcome).__name__},
+            extra_fields=("failure_code", "failure_detail", "next_step", "step_lease_until"),
+            waiting_for=WaitingFor.SPECIALIST,
+        )
+        person_needed.ask(
+            PersonNeeded(
+                reason=EscalationReason.AGENT_STUCK,
+                customer_id=flow.customer_id,
+                flow_id=flow.pk,
+                conversation_id=flow.conversation_id,
+                detail=flow.failure_detail,
+            )
+        )
+
+
+def _placed(flow: OrderFlow, outcome: Placed) -> None:
+    # The ledger first: it locks the reservation after the flow, the order every writer keeps.
+    spend_commit(flow_reference=spend_reference(flow), amount=flow.total_amount)
+    flow.merchant_order_id = outcome.order_id
+    flow.placed_at = timezone.now()
+    flow.next_step = ""
+    flow_transition(
+        flow,
+        FlowStatus.PLACED,
+        actor_type=ActorType.AGENT,
+        data={"merchant_order_id": outcome.order_id, "round": flow.confirmations},
+        extra_fields=("merchant_order_id", "placed_at", "next_step", "step_lease_until"),
+    )
+    # The order stands: this round's and the flow's own undo steps are retired. An earlier round's
+    # (a token or a reservation left by a price change) still runs.
+    flow.compensations.filter(
+        status__in=(CompensationStatus.PENDING, CompensationStatus.FAILED), placement_round__in=(0, flow.confirmations)
+    ).update(status=CompensationStatus.NOT_NEEDED, finished_at=timezone.now())
+    # Only a flow confirmed more than once can have an earlier round left to undo.
+    if flow.confirmations > 1 and flow.compensations.filter(status=CompensationStatus.PENDING).exists():
+        flow_compensate_on_commit(flow.pk)
+    conversation_post(
+        conversation_id=flow.conversation_id,
+        role=MessageRole.ASSISTANT,
+        text=f"Your order is placed. The merchant's order number is {outcome.order_id}.",
+        data={"kind": "flow_placed", "flow_id": str(flow.pk), "merchant_order_id": outcome.order_id},
+    )
+    # The A/B report's order: in the phase and arm stored on the flow, in this transaction.
+    experiment_event_of(
+        flow,
+        kind=ExperimentEventKind.ORDER_PLACED,
+        order_ref=outcome.order_id,
+        amount=flow.total_amount,
+        currency=flow.currency,
+    )
+    metrics.flows_placed.labels(merchant=flow.merchant_id, **metrics.rollout_labels(flow)).inc()
+    metrics.flow_outcomes.labels(outcome="placed", **metrics.rollout_labels(flow)).inc()
+    metrics.order_value.labels(currency=flow.currency).observe(flow.total_amount or 0)
+    if flow.confirmed_at:
+        metrics.confirm_to_placed.observe(max((flow.placed_at - flow.confirmed_at).total_seconds(), 0.0))
+    ordered_before = (
+        OrderFlow.objects.filter(customer_id=flow.customer_id, status=FlowStatus.PLACED).exclude(pk=flow.pk).exists()
+    )
+    metrics.orders_by_history.labels(purchase="repeat" if ordered_before else "first").inc()
+
+
+_FAILURE_TEXT = {
+    "payment_declined": (
+        "Your card was declined, so nothing was charged. You can pick another card, finish at the merchant's "
+        "checkout page, or talk to a person."
+    ),
+    "out_of_stock": "Sorry, that item sold out before the order went through. Nothing was charged.",
+    "merchant_unavailable": (
+        "The shop is not answering right now, so I could not place the order and nothing was charged. "
+        "Please try again in a little while, or ask for a person."
+    ),
+    "spend_cap_exceeded": "This order would go over one of your spending limits, so I did not place it.",
+    "payment_handler_unavailable": (
+        "This shop does not take the kind of payment I can make for you, so I did not place the order and "
+        "nothing was charged. You can finish at the shop's own checkout page, or talk to a person."
+    ),
+    # The merchant took an order, but not the one confirmed: it is canceled now (the undo that follows), and
+    # a person takes over if the shop does not confirm the cancellation.
+    "total_mismatch": (
+        "The shop completed your order at a different total than the one you confirmed, so I'm canceling it "
+        "with the shop; any charge is refunded in full. Nothing was ordered. Say if you'd like a new preview."
+    ),
+    "content_mismatch": (
+        "The shop completed your order with different items or details than the ones you confirmed, so I'm "
+        "canceling it with the shop; any charge is refunded in full. Nothing was ordered. Say if you'd like a "
+        "new preview."
+    ),
+}
+
+
+def _failed(flow: OrderFlow, step: str, outcome: Fail) -> None:
+    flow.failure_code = outcome.code[:64]
+    flow.failure_detail = outcome.detail
+    flow.next_step = ""
+    facts = {"step": step, "code": outcome.code, "error_class": outcome.error_class}
+    if outcome.code == "payment_declined" and flow.payment_method is not None:
+        # The customer's activity says which card was declined (brand and last four, nothing more).
+        facts["card"] = flow.payment_method.masked
+    flow_transition(
+        flow,
+        FlowStatus.FAILED,
+        actor_type=ActorType.AGENT,
+        outcome=Outcome.FAILED,
+        data=facts,
+        extra_fields=("failure_code", "failure_detail", "next_step", "step_lease_until"),
+    )
+    text = _FAILURE_TEXT.get(outcome.code) or (
+        outcome.detail
+        if outcome.error_class in ("consent", "spend")
+        else "I could not place this order; nothing was charged."
+    )
+    data: dict[str, Any] = {"kind": "flow_failed", "flow_id": str(flow.pk), "code": outcome.code}
+    if outcome.code in ("payment_declined", "payment_handler_unavailable"):
+        data["options"] = (
+            ["another_card", "manual_checkout", "talk_to_human"]
+            if outcome.code == "payment_declined"
+            else ["manual_checkout", "talk_to_human"]
+        )
+        continue_url = flow.preview.get("continue_url")
+        if continue_url:
+            data["manual_checkout_url"] = continue_url
+    conversation_post(conversation_id=flow.conversation_id, role=MessageRole.ASSISTANT, text=text, data=data)
+    metrics.flows_failed.labels(step=step, error_class=outcome.error_class, **metrics.rollout_labels(flow)).inc()
+    metrics.flow_outcomes.labels(outcome="failed", **metrics.rollout_labels(flow)).inc()
+    flow_compensate_on_commit(flow.pk)
+
+
+def _repreview(flow: OrderFlow, session: CheckoutSession) -> None:
+    payment_method, address = flow_instruments(flow)
+    preview = preview_build(
+        merchant_id=flow.merchant_id, session=session, payment_method=payment_method, address=address
+    )
+    old_total = flow.total_amount
+    flow.preview = preview
+    flow.preview_hash = preview_hash(preview)
+    flow.total_amount = preview["total"]
+    flow.currency = preview["currency"]
+    flow.next_step = ""
+    flow_transition(
+        flow,
+        FlowStatus.PREVIEWED,
+        actor_type=ActorType.AGENT,
+        data={"reason": "price_changed", "old_total": old_total, "preview_hash": flow.preview_hash},
+        extra_fields=("preview", "preview_hash", "total_amount", "currency", "next_step", "step_lease_until"),
+    )
+    conversation_post(
+        conversation_id=flow.conversation_id,
+        role=MessageRole.ASSISTANT,
+        text=(
+            f"The shop's price changed from {format_money(old_total or 0, flow.currency)}, so nothing was charged. "
+            + preview_text(preview)
+        ),
+        data={"kind": "preview", "flow_id": str(flow.pk), "preview": preview, "preview_hash": flow.preview_hash},
+    )
+    metrics.flow_outcomes.labels(outcome="repreviewed", **metrics.rollout_labels(flow)).inc()
+    flow_compensate_on_commit(flow.pk)
+
+
+def _needs_action(flow: OrderFlow, outcome: NeedsAction) -> None:
+    flow.failure_detail = outcome.detail
+    flow_transition(
+        flow,
+        FlowStatus.REQUIRES_ACTION,
+        actor_type=ActorType.AGENT,
+        data={"code": outcome.code},
+        extra_fields=("failure_detail", "step_lease_until"),
+        waiting_for=outcome.waiting_for,
+    )
+    if outcome.escalate is not None:
+        ask_for_a_person(flow, outcome.escalate, outcome.detail)
+        text = "Your bank wants to verify this payment. A specialist is looking at this and will get back to you here."
+    else:
+        text = "Before I place this order, please confirm it's you with the code from your authenticator app."
+    data: dict[str, Any] = {"kind": "flow_requires_action", "flow_id": str(flow.pk), "code": outcome.code}
+    if outcome.waiting_for == WaitingFor.PAYMENT_VERIFICATION:
+        text = (
+            "Your bank wants to verify this payment. Open the link to confirm it with your bank; nothing is "
+            "charged until you do. A specialist is also looking at this and will get back to you here."
+        )
+        data["link"] = payment_verification_link(flow)
+    conversation_post(conversation_id=flow.conversation_id, role=MessageRole.ASSISTANT, text=text, data=data)
+    metrics.flow_outcomes.labels(outcome="requires_action", **metrics.rollout_labels(flow)).inc()
+
+
+def _escalate(flow: OrderFlow, outcome: Escalate) -> None:
+    flow.failure_detail = outcome.detail
+    flow_transition(
+        flow,
+        FlowStatus.ESCALATED,
+        actor_type=ActorType.AGENT,
+        data={"code": outcome.code, **outcome.result},
+        extra_fields=("failure_detail", "step_lease_until"),
+        waiting_for=outcome.waiting_for,
+    )
+    ask_for_a_person(flow, outcome.reason, outcome.detail)
+    conversation_post(
+        conversation_id=flow.conversation_id,
+        role=MessageRole.ASSISTANT,
+        text="A specialist needs to look at this order before it goes through. They will reply here.",
+        data={"kind": "flow_escalated", "flow_id": str(flow.pk), "code": outcome.code},
+    )
+    metrics.flow_outcomes.labels(outcome="escalated", **metrics.rollout_labels(flow)).inc()
