@@ -970,7 +970,8 @@ class _Reader:
                 if slots is not None:
                     # "Reorder them but size L this time": more about the item just asked for.
                     last = main[-1]
-                    assert isinstance(last, AddItems)
+                    if not isinstance(last, AddItems):  # _slots_only ran only after an AddItems
+                        raise TypeError(f"more about an item follows {type(last).__name__}, not AddItems")
                     main[-1] = AddItems(
                         items=(
                             *last.items[:-1],
@@ -1412,7 +1413,8 @@ class _Reader:
 
     def _answer(self, text: str) -> list[Command]:
         pending = self.context.pending
-        assert pending is not None
+        if pending is None:  # called only while a question is pending
+            raise ValueError("an answer read with no pending question")
         words = text.split()
         if len(words) > 8 or (self._is_question(text) and not POSITIONAL.search(text)):
             return []
@@ -1734,7 +1736,8 @@ class _Reader:
             # "add another one": one more of the latest line, as it is.
             return ItemSpec(product_ids=(line.product_id,), colour=line.colour, size=line.size,
                             quantity=item.quantity if item is not None else None)  # fmt: skip
-        assert item is not None
+        if item is None:  # `said` needs an item, and an unsaid one returned above
+            raise ValueError("a line reference read without its item")
 
         def fits(product_id: str) -> bool:
             entry = self.lexicon.by_id.get(product_id)
@@ -2112,7 +2115,8 @@ class _Reader:
                     or bool(item.colour and last.colour and item.colour != last.colour)
                 )
                 if not new_part:
-                    assert last is not None
+                    if last is None:  # new_part is False only when there is a last line
+                        raise ValueError("a part read as more of a line that is not there")
                     items[group.parts[-1]] = self._derive(_fill(last, replace(item, quantity=None)), last)
                     continue
                 header = items[group.header]
