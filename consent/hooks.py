@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from config.hooks import Hook
+from config.hooks import Handlers, Hook
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class CustomerNotice:
     trace_id: str
 
 
-class HeldReservations:
+class HeldReservations(Handlers[Callable[[frozenset[str]], "set[str] | frozenset[str]"]]):
     """A question consent asks, synchronously: which of these spend reservations does a flow still hold?
 
     The flow app answers it (a reservation whose flow is placing may be charged any moment), so consent
@@ -61,24 +61,11 @@ class HeldReservations:
     too early lets a charge exceed a cap.
     """
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._handlers: list[Callable[[frozenset[str]], set[str] | frozenset[str]]] = []
-
-    def register(self, handler: Callable[[frozenset[str]], set[str] | frozenset[str]]) -> Callable:
-        if handler not in self._handlers:
-            self._handlers.append(handler)
-        return handler
-
-    def unregister(self, handler: Callable) -> None:
-        if handler in self._handlers:
-            self._handlers.remove(handler)
-
     def ask(self, flow_references: frozenset[str]) -> frozenset[str]:
         held: set[str] = set()
         if not flow_references:
             return frozenset()
-        for handler in tuple(self._handlers):
+        for handler in self.handlers:
             try:
                 held |= set(handler(flow_references)) & flow_references
             except Exception:
@@ -96,7 +83,7 @@ class AccountSection:
     context: dict[str, Any]
 
 
-class AccountSections:
+class AccountSections(Handlers[Callable[[int], "AccountSection | None"]]):
     """A question the settings page asks, synchronously: what do other apps show this customer there?
 
     Handlers take the signed-in customer's id and return their section (or None: nothing to show); the
@@ -104,21 +91,8 @@ class AccountSections:
     part of the page that fails would.
     """
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._handlers: list[Callable[[int], AccountSection | None]] = []
-
-    def register(self, handler: Callable[[int], AccountSection | None]) -> Callable[[int], AccountSection | None]:
-        if handler not in self._handlers:
-            self._handlers.append(handler)
-        return handler
-
-    def unregister(self, handler: Callable[[int], AccountSection | None]) -> None:
-        if handler in self._handlers:
-            self._handlers.remove(handler)
-
     def ask(self, customer_id: int) -> list[AccountSection]:
-        sections = (handler(customer_id) for handler in tuple(self._handlers))
+        sections = (handler(customer_id) for handler in self.handlers)
         return [section for section in sections if section is not None]
 
 

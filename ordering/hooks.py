@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
+from config.hooks import Single
 from ordering.models import EscalationReason
 
 if TYPE_CHECKING:
@@ -38,63 +39,23 @@ Answer = TypeVar("Answer")
 Provided = TypeVar("Provided")
 
 
-class HookNotSubscribed(RuntimeError):
-    """Ordering needs an answer nobody registered to give: a deployment without the escalations app, or a
-    test that unregistered it. Never silent: a request for a person must not vanish."""
-
-
-class OneAnswer(Generic[Event, Answer]):
+class OneAnswer(Single[Callable[[Event], Answer]], Generic[Event, Answer]):
     """A synchronous question with exactly one answering handler, called in the caller's transaction."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._handler: Callable[[Event], Answer] | None = None
-
-    def register(self, handler: Callable[[Event], Answer]) -> Callable[[Event], Answer]:
-        if self._handler is not None and self._handler != handler:
-            raise RuntimeError(f"{self.name} is answered already by {self._handler!r}; one answer only.")
-        self._handler = handler
-        return handler
-
-    def unregister(self, handler: Callable[[Event], Answer]) -> None:
-        if self._handler == handler:
-            self._handler = None
 
     @property
     def handler(self) -> Callable[[Event], Answer] | None:
-        return self._handler
+        return self.registered
 
     def ask(self, event: Event) -> Answer:
-        if self._handler is None:
-            raise HookNotSubscribed(f"Nobody answers {self.name}: is the escalations app installed?")
-        return self._handler(event)
+        return self.get()(event)
 
 
-class Provider(Generic[Provided]):
+class Provider(Single[Provided]):
     """One object a higher app registers to answer ordering's reads of its rows."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._provider: Provided | None = None
-
-    def register(self, provider: Provided) -> Provided:
-        if self._provider is not None and self._provider is not provider:
-            raise RuntimeError(f"{self.name} is provided already by {self._provider!r}; one provider only.")
-        self._provider = provider
-        return provider
-
-    def unregister(self, provider: Provided) -> None:
-        if self._provider is provider:
-            self._provider = None
 
     @property
     def provider(self) -> Provided | None:
-        return self._provider
-
-    def get(self) -> Provided:
-        if self._provider is None:
-            raise HookNotSubscribed(f"Nobody provides {self.name}: is the escalations app installed?")
-        return self._provider
+        return self.registered
 
 
 # -- a person is needed ------------------------------------------------------------------------------

@@ -10,10 +10,11 @@ import pytest
 from django.db import transaction
 
 from audit.models import AuditEvent
+from config.hooks import HookNotSubscribed
 from escalations import handlers, ops, selectors
 from escalations.models import Escalation
 from ordering import hooks
-from ordering.hooks import HookNotSubscribed, PersonNeeded
+from ordering.hooks import PersonNeeded
 from ordering.models import EscalationReason, FlowStatus, OrderFlow, WaitingFor
 from ordering.ops.selectors import ops_panels
 from ordering.saga import outcomes
