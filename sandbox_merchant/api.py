@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from sandbox_merchant import selectors, services, signing
@@ -187,7 +188,7 @@ def _json(status: int, body: dict, headers: dict | None = None) -> HttpResponse:
 def _serve(request: HttpRequest, operation: str, handler: Handler, path_ids: dict, *, faultable: bool) -> HttpResponse:
     started = time.monotonic()
     idempotency_key = request.headers.get("Idempotency-Key", "")
-    received_id = services.received_request_start(
+    entry = services.RequestLogEntry(
         method=request.method,
         path=request.path,
         query_string=request.META.get("QUERY_STRING", ""),
@@ -195,8 +196,9 @@ def _serve(request: HttpRequest, operation: str, handler: Handler, path_ids: dic
         request_id=request.headers.get("Request-Id", ""),
         idempotency_key=idempotency_key,
         operation=operation,
+        received_at=timezone.now(),
     )
-    state = {"faults": NO_FAULTS, "replayed": False}
+    state = {"faults": NO_FAULTS, "replayed": False, "log": entry}
     try:
         response = _process(request, operation, handler, path_ids, faultable=faultable, state=state)
     except Exception:
@@ -206,8 +208,10 @@ def _serve(request: HttpRequest, operation: str, handler: Handler, path_ids: dic
         response["Request-Id"] = request.headers["Request-Id"]
     if idempotency_key:
         response["Idempotency-Key"] = idempotency_key
+    # One write per request: the answered request in one INSERT (or, after a deliberate wait, the UPDATE of the
+    # row written before it).
     services.received_request_finish(
-        received_request_id=received_id,
+        entry=entry,
         status=response.status_code,
         faults=state["faults"].names(),
         replayed=state["replayed"],
@@ -266,6 +270,8 @@ def _process(
 
         for kind in (FaultKind.TIMEOUT, FaultKind.SLOW):
             if faults.has(kind):
+                # On record before the wait: a client that gives up meanwhile finds it "still being answered".
+                services.received_request_hold(entry=state["log"])
                 time.sleep(faults.delay_seconds(kind))
 
         try:
@@ -281,6 +287,7 @@ def _process(
             record_id = None
         if faults.has(FaultKind.TIMEOUT_AFTER_COMMIT):
             # Done and stored; the client that gives up now does not know that it worked.
+            services.received_request_hold(entry=state["log"])
             time.sleep(faults.delay_seconds(FaultKind.TIMEOUT_AFTER_COMMIT))
         return _json(status, payload)
     except SandboxError as error:
