@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
+from sandbox_merchant import compiled
 from sandbox_merchant.errors import InvalidRequest, NotFound
 from sandbox_merchant.models import (
     OPEN_CHECKOUT_STATUSES,
@@ -22,6 +23,7 @@ from sandbox_merchant.models import (
     IssuerChallengeStatus,
     Order,
     Product,
+    ProductImage,
     Promotion,
     ReceivedRequest,
     SavedItem,
@@ -48,12 +50,23 @@ def live_reservations(*, now: datetime) -> QuerySet[CheckoutLine]:
 def reserved_quantities(
     *, variant_ids: Iterable[str], now: datetime, exclude_session_id: str | None = None
 ) -> dict[str, int]:
-    lines = live_reservations(now=now).filter(variant_id__in=list(variant_ids))
-    if exclude_session_id:
-        lines = lines.exclude(session_id=exclude_session_id)
-    return dict(
-        lines.values_list("variant_id").annotate(held=Sum("reserved_quantity")).values_list("variant_id", "held")
-    )
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return {}
+    excluding = bool(exclude_session_id)
+
+    def build() -> QuerySet:
+        lines = live_reservations(now=compiled.moment("now")).filter(
+            variant_id__in=[compiled.text(f"v{index}") for index in range(len(ids))]
+        )
+        if excluding:
+            lines = lines.exclude(session_id=compiled.text("session"))
+        return lines.values_list("variant_id").annotate(held=Sum("reserved_quantity")).values_list("variant_id", "held")
+
+    values = {f"v{index}": variant_id for index, variant_id in enumerate(ids)}
+    if excluding:
+        values["session"] = exclude_session_id
+    return dict(compiled.tuples(("reserved", len(ids), excluding), build, now=now, **values))
 
 
 def variant_available(*, variant_id: str, now: datetime | None = None) -> int:
@@ -119,9 +132,23 @@ def product_search(*, q: str = "", category: str = "", colour: str = "", size: s
 
 
 def product_detail(*, product_id: str) -> dict:
-    product = Product.objects.prefetch_related("images", "variants").filter(id=product_id).first()
-    if product is None:
+    found = compiled.rows(
+        Product, "product", lambda: Product.objects.filter(id=compiled.text("id")).order_by()[:1], id=product_id
+    )
+    if not found:
         raise NotFound(f"No product {product_id}.")
+    product = found[0]
+    # What prefetch_related("images", "variants") reads, in the related managers' order.
+    product._prefetched_objects_cache = {
+        "images": compiled.rows(
+            ProductImage, "product_images", lambda: ProductImage.objects.filter(product_id=compiled.text("product")),
+            product=product.id,
+        ),
+        "variants": compiled.rows(
+            Variant, "product_variants", lambda: Variant.objects.filter(product_id=compiled.text("product")),
+            product=product.id,
+        ),
+    }  # fmt: skip
     return _products_with_availability([product])[0]
 
 
@@ -382,10 +409,15 @@ def issuer_challenge_detail(*, authentication_session_id: str, public_base_url: 
 
 
 def checkout_session_detail(*, session_id: str) -> dict:
-    session = CheckoutSession.objects.filter(id=session_id).first()
-    if session is None:
+    found = compiled.rows(
+        CheckoutSession,
+        "session",
+        lambda: CheckoutSession.objects.filter(id=compiled.text("id")).order_by()[:1],
+        id=session_id,
+    )
+    if not found:
         raise NotFound(f"No checkout session {session_id}.")
-    return checkout_session_representation(session)
+    return checkout_session_representation(found[0])
 
 
 _ADJUSTMENT_TYPES = {"refund": "refund", "cancel": "cancellation"}

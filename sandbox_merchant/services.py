@@ -27,7 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from sandbox_merchant import selectors
+from sandbox_merchant import compiled, selectors
 from sandbox_merchant.errors import (
     IdempotencyConflict,
     IdempotencyInFlight,
@@ -296,8 +296,12 @@ def fault_draw(
     """`context` is called only when a rule is for one customer or card: finding who a request concerns takes a
     query, and almost every request meets no such rule."""
     drawn: dict[str, int | None] = {}
-    rules = FaultRule.objects.filter(header_scope="", operation__in=[operation, FaultOperation.ANY]).exclude(
-        times_remaining=0
+    rules = compiled.rows(
+        FaultRule,
+        ("fault_rules", operation),
+        lambda: FaultRule.objects.filter(header_scope="", operation__in=[operation, FaultOperation.ANY]).exclude(
+            times_remaining=0
+        ),
     )
     concerns: selectors.FaultContext | None = None
     for rule in rules:
@@ -337,7 +341,13 @@ def _session_set_status(session: CheckoutSession, status: str) -> None:
 
 
 def _session_lock(session_id: str) -> CheckoutSession:
-    session = CheckoutSession.objects.select_for_update().filter(id=session_id).first()
+    found = compiled.rows(
+        CheckoutSession,
+        "session_lock",
+        lambda: CheckoutSession.objects.select_for_update().filter(id=compiled.text("id")).order_by()[:1],
+        id=session_id,
+    )
+    session = found[0] if found else None
     if session is None:
         raise NotFound(f"No checkout session {session_id}.")
     return session
@@ -620,7 +630,13 @@ def checkout_session_update(*, session_id: str, request: CheckoutRequest) -> Che
             if session.status not in OPEN_CHECKOUT_STATUSES:
                 raise SessionNotOpen(f"The checkout session is {session.status}.")
             _apply_request(session, request)
-            existing = {line.variant_id: line for line in session.lines.all()}
+            lines = compiled.rows(
+                CheckoutLine,
+                "session_lines",
+                lambda: CheckoutLine.objects.filter(session_id=compiled.text("session")),
+                session=session.id,
+            )
+            existing = {line.variant_id: line for line in lines}
             CheckoutLine.objects.bulk_create(_reprice_and_reserve(session, request, existing=existing, now=now))
             session.save()
             return session
@@ -1033,7 +1049,13 @@ def issuer_challenge_return_url(*, challenge: IssuerChallenge, now: float | None
 
 
 def vault_token_create(*, request: DelegatePaymentRequest) -> VaultToken:
-    card = VaultCard.objects.filter(reference=request.vault_reference).first()
+    found = compiled.rows(
+        VaultCard,
+        "vault_card",
+        lambda: VaultCard.objects.filter(reference=compiled.text("reference")).order_by()[:1],
+        reference=request.vault_reference,
+    )
+    card = found[0] if found else None
     if card is None:
         raise InvalidRequest(
             f"No vault card {request.vault_reference}.",
