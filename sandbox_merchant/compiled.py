@@ -7,9 +7,10 @@ here the first time it is asked for, with placeholders for the values that chang
 and kept as its SQL and parameters; every later call binds its values and runs the same SQL through `raw()`, which
 gives the same model instances the query would (`FOR UPDATE` included, so locks are taken as before).
 
-Only for lookups whose value reaches the database unchanged: `exact` and `in` on text columns and comparisons on
-datetimes. A transformed value (`iexact` on SQLite, `contains`, …) would not be found among the parameters, and
-`statement` says so at once (ValueError) instead of running a different query.
+For lookups whose value reaches the database as it is (`exact`, `in`, comparisons of datetimes) or escaped for LIKE
+(`iexact` on SQLite, `icontains`, `startswith`, …: the placeholder is found escaped inside the parameter, and a value
+is escaped the same way when bound). A value changed any other way would not be found, and `statement` says so at
+once (ValueError) instead of running a different query.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from django.db.models import Model, QuerySet
 
 M = TypeVar("M", bound=Model)
 
-_TEXT = "\x00sandbox-slot:"
+# The underscore is what LIKE escaping changes: a placeholder found escaped was escaped by the lookup, and its value
+# is escaped the same way when bound.
+_TEXT = "\x00sandbox_slot:"
 # A moment no real row holds, one microsecond apart per placeholder (at most 999,999 per statement).
 _MOMENT_BASE = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
 
 
 def text(name: str) -> str:
-    """A placeholder for a text value in an `exact` or `in` lookup."""
+    """A placeholder for a text value: `exact`, `in`, and the LIKE lookups (`iexact`, `icontains`, …)."""
     return f"{_TEXT}{name}\x00"
 
 
@@ -46,19 +49,26 @@ def moment(name: str) -> datetime:
 class Compiled:
     sql: str
     params: tuple[Any, ...]
-    texts: tuple[tuple[int, str], ...]  # parameter index, placeholder name
+    texts: tuple[tuple[int, str], ...]  # parameter index, placeholder name: the value as it is
+    patterns: tuple[tuple[int, str, str], ...]  # index, name, the parameter with the escaped placeholder in it
     moments: tuple[tuple[int, str], ...]
 
     def bind(self, values: dict[str, Any]) -> list[Any]:
         params = list(self.params)
         for index, name in self.texts:
             params[index] = str(values[name])
+        for index, name, param in self.patterns:
+            escaped = connection.ops.prep_for_like_query(text(name))
+            params[index] = param.replace(escaped, connection.ops.prep_for_like_query(values[name]))
         for index, name in self.moments:
             params[index] = connection.ops.adapt_datetimefield_value(values[name])
         return params
 
 
 _compiled: dict[tuple[str, Hashable], Compiled] = {}
+# Shapes with a list in them (`id__in` of n ids) are one statement per length: past this many statements a new shape
+# is built each time, as the ORM would, and not kept.
+MAX_STATEMENTS = 200
 
 
 def statement(key: Hashable, build: Callable[[], QuerySet], names: Iterable[str]) -> Compiled:
@@ -70,17 +80,32 @@ def statement(key: Hashable, build: Callable[[], QuerySet], names: Iterable[str]
     sql, params = build().query.sql_with_params()
     adapted = {connection.ops.adapt_datetimefield_value(value): name for name, value in _moments.items()}
     texts = []
+    patterns = []
     moments = []
     for index, param in enumerate(params):
         if isinstance(param, str) and param.startswith(_TEXT) and param.endswith("\x00"):
             texts.append((index, param[len(_TEXT) : -1]))
+        elif isinstance(param, str) and connection.ops.prep_for_like_query(_TEXT) in param:
+            _, _, rest = param.partition(connection.ops.prep_for_like_query(_TEXT))
+            name = rest.partition("\x00")[0].replace("\\_", "_")
+            patterns.append((index, name, param))
         elif isinstance(param, datetime | str) and param in adapted:
             moments.append((index, adapted[param]))
-    placed = sorted(name for _, name in texts + moments)
-    if placed != sorted(names):
-        raise ValueError(f"{key!r}: placeholders {placed} in the statement, {sorted(names)} expected")
-    found = Compiled(sql=sql, params=tuple(params), texts=tuple(texts), moments=tuple(moments))
-    _compiled[cache_key] = found
+        elif isinstance(param, str) and _TEXT in param:
+            raise ValueError(f"{key!r}: a placeholder changed in a way this module does not know: {param!r}")
+    # A placeholder may be used more than once (one word matched against three columns).
+    placed = {name for _, name in texts} | {name for _, name, _ in patterns} | {name for _, name in moments}
+    if placed != set(names):
+        raise ValueError(f"{key!r}: placeholders {sorted(placed)} in the statement, {sorted(names)} expected")
+    found = Compiled(
+        sql=sql,
+        params=tuple(params),
+        texts=tuple(texts),
+        patterns=tuple(patterns),
+        moments=tuple(moments),
+    )
+    if len(_compiled) < MAX_STATEMENTS:
+        _compiled[cache_key] = found
     return found
 
 
