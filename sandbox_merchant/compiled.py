@@ -121,3 +121,65 @@ def tuples(key: Hashable, build: Callable[[], QuerySet], **values: Any) -> list[
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, compiled.bind(values))
         return cursor.fetchall()
+
+
+# -- writes ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Write:
+    sql: str
+    fields: tuple[Any, ...]
+    returns_pk: bool
+
+
+_writes: dict[tuple[str, Hashable], _Write] = {}
+
+
+def _insert_statement(model: type[Model], names: tuple[str, ...]) -> _Write:
+    cache_key = (connection.vendor, ("insert", model._meta.label, names))
+    found = _writes.get(cache_key)
+    if found is None:
+        quote = connection.ops.quote_name
+        fields = tuple(model._meta.get_field(name) for name in names)
+        returns_pk = connection.features.can_return_columns_from_insert
+        # Names from the model, quoted; every value a parameter.
+        columns = ", ".join(quote(field.column) for field in fields)
+        placeholders = ", ".join(["%s"] * len(fields))
+        sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        if returns_pk:
+            returning, _ = connection.ops.return_insert_columns([model._meta.pk])
+            sql += f" {returning}"
+        found = _writes[cache_key] = _Write(sql=sql, fields=fields, returns_pk=returns_pk)
+    return found
+
+
+def insert(model: type[Model], **values: Any) -> Any:
+    """INSERT one row of exactly these columns (no defaults are filled in: give every column without a database
+    default) and return its primary key: what `Model(**values).save(force_insert=True)` writes, without building
+    the statement each time."""
+    write = _insert_statement(model, tuple(values))
+    params = [field.get_db_prep_save(values[field.name], connection) for field in write.fields]
+    with connection.cursor() as cursor:
+        cursor.execute(write.sql, params)
+        if write.returns_pk:
+            return cursor.fetchone()[0]
+        return connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
+
+
+def update(model: type[Model], pk: Any, **values: Any) -> int:
+    """UPDATE these columns of the row `pk`; the number of rows changed (0 or 1)."""
+    cache_key = (connection.vendor, ("update", model._meta.label, tuple(values)))
+    write = _writes.get(cache_key)
+    if write is None:
+        quote = connection.ops.quote_name
+        fields = tuple(model._meta.get_field(name) for name in values)
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        table, key_column = quote(model._meta.db_table), quote(model._meta.pk.column)
+        sql = f"UPDATE {table} SET {assignments} WHERE {key_column} = %s"  # noqa: S608
+        write = _writes[cache_key] = _Write(sql=sql, fields=fields, returns_pk=False)
+    params = [field.get_db_prep_save(values[field.name], connection) for field in write.fields]
+    params.append(model._meta.pk.get_db_prep_value(pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(write.sql, params)
+        return cursor.rowcount

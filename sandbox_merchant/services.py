@@ -104,26 +104,24 @@ class RequestLogEntry:
     received_at: datetime
     id: int | None = None
 
-    def _row(self, **answer: object) -> ReceivedRequest:
-        return ReceivedRequest(
-            method=self.method,
-            path=self.path[:500],
-            query_string=self.query_string[:1000],
-            trace_id=self.trace_id[:128],
-            request_id=self.request_id[:255],
-            idempotency_key=self.idempotency_key[:255],
-            operation=self.operation,
-            received_at=self.received_at,
+    def columns(self, **answer: object) -> dict[str, object]:
+        return {
+            "method": self.method,
+            "path": self.path[:500],
+            "query_string": self.query_string[:1000],
+            "trace_id": self.trace_id[:128],
+            "request_id": self.request_id[:255],
+            "idempotency_key": self.idempotency_key[:255],
+            "operation": self.operation,
+            "received_at": self.received_at,
             **answer,
-        )
+        }
 
 
 def received_request_hold(*, entry: RequestLogEntry) -> None:
     """On record before a deliberate wait: the row without a status, once."""
     if entry.id is None:
-        row = entry._row()
-        row.save(force_insert=True)
-        entry.id = row.id
+        entry.id = compiled.insert(ReceivedRequest, **entry.columns(status=None, faults="", replayed=False))
 
 
 def received_request_finish(
@@ -131,11 +129,9 @@ def received_request_finish(
 ) -> None:
     answer = {"status": status, "faults": faults[:200], "replayed": replayed, "duration_ms": duration_ms}
     if entry.id is None:
-        row = entry._row(**answer)
-        row.save(force_insert=True)
-        entry.id = row.id
+        entry.id = compiled.insert(ReceivedRequest, **entry.columns(**answer))
     else:
-        ReceivedRequest.objects.filter(id=entry.id).update(**answer)
+        compiled.update(ReceivedRequest, entry.id, **answer)
 
 
 # -- idempotency -------------------------------------------------------------------------------------
@@ -171,10 +167,15 @@ def idempotency_begin(*, scope: str, key: str, fingerprint: str) -> IdempotencyS
     claiming = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
         with claiming:
-            record = IdempotencyRecord.objects.create(
-                scope=scope, key=key, request_fingerprint=fingerprint, created_at=now
+            record_id = compiled.insert(
+                IdempotencyRecord,
+                scope=scope,
+                key=key,
+                request_fingerprint=fingerprint,
+                state=IdempotencyState.IN_FLIGHT,
+                created_at=now,
             )
-        return IdempotencyStart(record_id=record.id)
+        return IdempotencyStart(record_id=record_id)
     except IntegrityError:
         pass
     existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
@@ -197,8 +198,13 @@ def idempotency_begin(*, scope: str, key: str, fingerprint: str) -> IdempotencyS
 
 
 def idempotency_complete(*, record_id: int, status: int, body: dict) -> None:
-    IdempotencyRecord.objects.filter(id=record_id).update(
-        state=IdempotencyState.COMPLETED, response_status=status, response_body=body, completed_at=timezone.now()
+    compiled.update(
+        IdempotencyRecord,
+        record_id,
+        state=IdempotencyState.COMPLETED,
+        response_status=status,
+        response_body=body,
+        completed_at=timezone.now(),
     )
 
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sandbox_merchant import compiled
-from sandbox_merchant.models import CheckoutSession, Customer, Promotion
+from sandbox_merchant.models import CheckoutSession, Customer, Promotion, ReceivedRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +81,20 @@ def test_a_lookup_that_changes_its_value_otherwise_is_refused_when_built():
             lambda: CheckoutSession.objects.filter(buyer=compiled.text("buyer")),
             buyer="alice",
         )
+
+
+def test_an_insert_returns_its_rows_key_and_an_update_changes_that_row_only():
+    now = timezone.now()
+    first = compiled.insert(
+        ReceivedRequest, method="GET", path="/a", query_string="", trace_id="", request_id="", idempotency_key="",
+        operation="get", received_at=now, status=None, faults="", replayed=False,
+    )  # fmt: skip
+    second = compiled.insert(
+        ReceivedRequest, method="POST", path="/b", query_string="", trace_id="", request_id="", idempotency_key="k",
+        operation="create", received_at=now, status=201, faults="", replayed=False, duration_ms=4,
+    )  # fmt: skip
+
+    assert compiled.update(ReceivedRequest, first, status=200, duration_ms=7) == 1
+
+    rows = ReceivedRequest.objects.order_by("id").values_list("id", "path", "status", "duration_ms", "received_at")
+    assert list(rows) == [(first, "/a", 200, 7, now), (second, "/b", 201, 4, now)]
