@@ -1,10 +1,12 @@
 """The sandbox merchant's HTTP API (docs/sandbox-merchant-wire.md): server-to-server JSON, bearer-authenticated.
 
 Every request goes through `_serve`, which does the protocol in one place and in this order:
-record the request, check the bearer token and API-Version, require an Idempotency-Key on POST,
-draw injected faults, claim the idempotency key (replay / 422 / 409), run the handler, store the
-answer (never a 5xx), and echo Request-Id and Idempotency-Key. Handlers are thin: parse, call one
-service or selector, return (status, body). Domain errors become HTTP in `_error_response` only.
+check the bearer token and API-Version, require an Idempotency-Key on POST, draw injected faults,
+claim the idempotency key (replay / 422 / 409), run the handler, store the answer (never a 5xx),
+echo Request-Id and Idempotency-Key, and record the request with its answer in the request log (one
+INSERT; a request a fault holds on purpose is recorded before its wait, "still being answered", and
+updated after it). Handlers are thin: parse, call one service or selector, return (status, body).
+Domain errors become HTTP in `_error_response` only.
 """
 
 from __future__ import annotations
