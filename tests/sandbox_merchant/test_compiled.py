@@ -98,3 +98,28 @@ def test_an_insert_returns_its_rows_key_and_an_update_changes_that_row_only():
 
     rows = ReceivedRequest.objects.order_by("id").values_list("id", "path", "status", "duration_ms", "received_at")
     assert list(rows) == [(first, "/a", 200, 7, now), (second, "/b", 201, 4, now)]
+
+
+def test_a_compiled_read_gives_the_instance_the_orm_would():
+    session = CheckoutSession.objects.create(
+        id="cs_same",
+        status="ready_for_payment",
+        buyer={"email": "alice@example.com"},
+        quote={"totals": [{"type": "total", "amount": 6950}]},
+        discount_codes=["ALICE10"],
+        continue_url="http://shop.example/checkout/cs_same",
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )
+
+    found = compiled.rows(
+        CheckoutSession,
+        "test-session",
+        lambda: CheckoutSession.objects.filter(id=compiled.text("id")).order_by(),
+        id=session.id,
+    )
+
+    loaded = CheckoutSession.objects.get(id=session.id)
+    assert len(found) == 1 and not found[0]._state.adding
+    fields = [field.attname for field in CheckoutSession._meta.concrete_fields]
+    assert [getattr(found[0], name) for name in fields] == [getattr(loaded, name) for name in fields]
+    assert found[0].buyer == {"email": "alice@example.com"}
