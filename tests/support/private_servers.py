@@ -47,7 +47,18 @@ import requests
 from tests.support.services import PROJECT_DIR, ServerProcess, free_port, stop_process_group
 
 # The variables of the test run that must not leak into a private site: it gets its own of each.
-_SITE_ENV_DROPPED_PREFIXES = ("MERCHANT_", "SANDBOX_MERCHANT_", "CELERY_", "CACHE_", "LLM_", "DEMO_", "ORDERING_")
+_SITE_ENV_DROPPED_PREFIXES = (
+    "MERCHANT_",
+    "SANDBOX_MERCHANT_",
+    "CELERY_",
+    "CACHE_",
+    "LLM_",
+    "DEMO_",
+    "ORDERING_",
+    "DATABASE_",
+    "API_",
+    "WEB_",
+)
 _SITE_ENV_DROPPED = {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG", "DJANGO_ROOT_URLCONF", "VAR_DIR"}
 
 
