@@ -15,7 +15,7 @@ port with the same data, to show recovery.
     the `postgres` user (PostgreSQL refuses root); the binaries come from PG_BINDIR, else the newest
     /usr/lib/postgresql/<version>/bin, else `pg_config --bindir`.
 
-`private_site` -> `PrivateSite` (a factory: `private_site(turns_inline=False, **env)`)
+`private_site` -> `PrivateSite` (a factory: `private_site(turns_inline=False, threads=4, **env)`)
     Our site under gunicorn with production settings (`tests.support.private_site_settings`) on a
     private PostgreSQL and a private Redis (cache, sessions, throttles, Celery broker), migrated and
     seeded with the demo shop (the sandbox merchant served by the same server, as in the test settings)
@@ -280,6 +280,7 @@ class PrivateSite:
     extra_env: dict[str, str] = field(default_factory=dict)
     # The postgres server already holds the database "site", migrated and seeded (a copy of the run's template).
     prepared: bool = False
+    threads: int = 4
     var_dir: Path = field(default_factory=lambda: _private_directory("private-site-"))
     port: int = field(default_factory=free_port)
     server: ServerProcess | None = None
@@ -331,7 +332,9 @@ class PrivateSite:
             self.postgres.start()
         if not self.prepared:
             self.prepare()
-        self.server = ServerProcess(env=self.env(), log_path=self.var_dir / "server.log", port=self.port).start()
+        self.server = ServerProcess(
+            env=self.env(), log_path=self.var_dir / "server.log", port=self.port, threads=self.threads
+        ).start()
         return self
 
     def prepare(self) -> None:
@@ -427,14 +430,19 @@ def private_site_template(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def private_site(private_site_template, private_redis):
-    """A factory: `private_site(turns_inline=False, **env)` starts our site on this test's own servers (its
+    """A factory: `private_site(turns_inline=False, threads=4, **env)` starts our site on this test's own servers (its
     PostgreSQL a copy of the run's migrated and seeded template)."""
     sites: list[PrivateSite] = []
     with PrivatePostgres(template=private_site_template) as postgres:
 
-        def start(*, turns_inline: bool = False, **env: str) -> PrivateSite:
+        def start(*, turns_inline: bool = False, threads: int = 4, **env: str) -> PrivateSite:
             site = PrivateSite(
-                postgres=postgres, redis=private_redis, turns_inline=turns_inline, extra_env=env, prepared=True
+                postgres=postgres,
+                redis=private_redis,
+                turns_inline=turns_inline,
+                threads=threads,
+                extra_env=env,
+                prepared=True,
             )
             sites.append(site)
             return site.start()
