@@ -340,9 +340,15 @@ class PrivateSite:
     def prepare(self) -> None:
         """The database "site" on the postgres server, migrated and seeded with the demo shop and customers."""
         self.postgres.create_database("site")
-        self.manage("migrate", "--noinput", "-v", "0")
-        self.manage("seed_sandbox_merchant")
-        self.manage("seed_demo", "--force")
+        # one process for the three commands: each Django start-up costs a second or more on a busy machine
+        self.manage(
+            "shell",
+            "-c",
+            "from django.core.management import call_command; "
+            "call_command('migrate', interactive=False, verbosity=0); "
+            "call_command('seed_sandbox_merchant'); "
+            "call_command('seed_demo', force=True)",
+        )
         self.prepared = True
 
     def log(self) -> str:
