@@ -225,11 +225,16 @@ class TurnSample:
     pending: dict | None
 
 
-def turn_measure(chat: Chat, text: str, *, meter: MerchantMeter, llm: Any = None, profile: bool = False) -> TurnSample:
+def turn_measure(
+    chat: Chat, text: str, *, meter: MerchantMeter, llm: Any = None, profile: bool = False, count_queries: bool = True
+) -> TurnSample:
+    """One turn, timed. `count_queries` False for row 1's timed turns: recording every statement (Django's debug
+    cursor, as CaptureQueriesContext does) costs the turn CPU that a production turn does not spend."""
     chat.start()
     calls_before, seconds_before = meter.snapshot()
     llm_before = len(llm.requests) if llm is not None else 0
-    with CaptureQueriesContext(connection) as queries:
+    counting = CaptureQueriesContext(connection) if count_queries else contextlib.nullcontext([])
+    with counting as queries:
         started, slept, cpu_started = time.perf_counter(), chat.slept, time.thread_time()
         with profiled(profile):
             body = chat.say(text)

@@ -365,9 +365,13 @@ class Bench:
                     with inprocess.llm_configured(llm.base_url):
                         chat = inprocess.Chat(self.alice)
                         for _ in range(2 if repeat == 0 else 1):
-                            inprocess.turn_measure(chat, inprocess.SEED_TEXT, meter=meter, llm=llm)  # warm-up
+                            inprocess.turn_measure(  # warm-up
+                                chat, inprocess.SEED_TEXT, meter=meter, llm=llm, count_queries=False
+                            )
                         seed = [
-                            inprocess.turn_measure(chat, inprocess.SEED_TEXT, meter=meter, llm=llm, profile=True)
+                            inprocess.turn_measure(
+                                chat, inprocess.SEED_TEXT, meter=meter, llm=llm, profile=True, count_queries=False
+                            )
                             for _ in range(config.peer_turns if want_peer else 1)
                         ]
                     self.rows["8"].ours.add(statistics.median(s.llm_requests for s in seed))
