@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 T = TypeVar("T")
@@ -63,11 +63,12 @@ def select_list(model: type[Model], alias: str) -> str:
 def row_model(model: type[M], row: Sequence[Any]) -> M:
     """An instance of `model` from a row of its concrete columns in order (`select_list`), as the ORM loads it."""
     _columns, attnames, converters = _loading(model)
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: a thread-local lookup per attribute read
     values = list(row)
     for index, field_converters in enumerate(converters):
         for converter in field_converters:
-            values[index] = converter(values[index], None, connection)
-    return model.from_db(connection.alias, attnames, values)
+            values[index] = converter(values[index], None, db)
+    return model.from_db(DEFAULT_DB_ALIAS, attnames, values)
 
 
 def models_select(model: type[M], *, where: str, params: Sequence[Any], tail: str = "") -> list[M]:
