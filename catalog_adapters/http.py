@@ -339,9 +339,10 @@ class MerchantHttpClient:
         capped = timeout_capped((self.config.connect_timeout, read_timeout or self.config.read_timeout))
         connect, read = capped if isinstance(capped, tuple) else (capped, capped)
         url = f"{self.config.base_url}{path}"
-        if params:
-            # As requests encoded them: None left out, the rest form-encoded (quote_plus), lists repeated.
-            url = f"{url}?{urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)}"
+        # The query as requests encoded it: None left out, the rest form-encoded (quote_plus), lists repeated.
+        query = urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True) if params else ""
+        if query:
+            url = f"{url}?{query}"
         started = time.monotonic()
         status = None
         try:
