@@ -165,6 +165,8 @@ class FakeOrder:
     total: int
     line_items: list
     totals: list
+    customer_id: str | None = None
+    vault_reference: str = ""
     status: str = "confirmed"
     adjustments: list = field(default_factory=list)  # (id, type, amount, created)
 
@@ -512,6 +514,7 @@ class FakeMerchant:
         self.checkout = FakeCheckout(self, "checkout")
         self.vault = FakeVault(self, "vault")
         self.orders = FakeOrders(self, "orders")
+        self.control = FakeControl(self)
 
     @staticmethod
     def _promotions(demo, now) -> dict:
@@ -900,6 +903,8 @@ class FakeMerchant:
             total=quote.total,
             line_items=session.quote["line_items"],
             totals=session.quote["totals"],
+            customer_id=session.customer_id,
+            vault_reference=token.vault_reference,
         )
         self.order_records[order.id] = order
         session.order_id = order.id
@@ -1049,6 +1054,54 @@ class FakeMerchant:
         answer = order_from_wire(body, currency=order.currency)
         self.orders_by_id[order.id] = answer
         return answer
+
+
+class FakeControl:
+    """The sandbox's control API (ordering/evaluation/sandbox_control.py) over the fake's state: the orders it
+    took and the tokens delegated to it, as `SandboxControl.orders()` and `.tokens()` list them."""
+
+    def __init__(self, merchant: FakeMerchant) -> None:
+        self._merchant = merchant
+
+    def orders(self, *, customer: str = ""):
+        from ordering.evaluation.sandbox_control import SandboxOrder
+
+        taken = [
+            SandboxOrder(
+                id=order.id,
+                checkout_session_id=order.session_id,
+                customer=order.customer_id,
+                status=order.status,
+                currency=order.currency,
+                total=order.total,
+                card_brand=self._merchant.cards[order.vault_reference].brand,
+                card_last4=self._merchant.cards[order.vault_reference].last4,
+                vault_reference=order.vault_reference,
+            )
+            for order in self._merchant.order_records.values()
+            if not customer or order.customer_id == customer
+        ]
+        return taken[::-1]  # newest first
+
+    def tokens(self, *, checkout_session_id: str = ""):
+        from ordering.evaluation.sandbox_control import SandboxToken
+
+        return [
+            SandboxToken(
+                id=token.id,
+                checkout_session_id=token.allowance.checkout_session_id,
+                vault_reference=token.vault_reference,
+                max_amount=token.allowance.max_amount.amount,
+                currency=token.allowance.max_amount.currency,
+                used=token.used,
+                revoked=token.revoked,
+            )
+            for token in self._merchant.tokens.values()
+            if not checkout_session_id or token.allowance.checkout_session_id == checkout_session_id
+        ]
+
+    def order(self, order_id: str):
+        return next((order for order in self.orders() if order.id == order_id), None)
 
 
 @pytest.fixture

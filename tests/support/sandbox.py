@@ -344,7 +344,8 @@ def capturing_http_server():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     captured = CapturingServer(server=server)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop to look again: every 0.5 s by default, half a second per test.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         yield captured
