@@ -37,7 +37,7 @@ conftest.py) adds alice's demo wallet and the production commit points (`product
 
 from __future__ import annotations
 
-import itertools
+import secrets
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -353,7 +353,7 @@ class FakeCheckout(_Capability):
             if state.status != "authentication_required":
                 raise self._error("authenticate", 405, "invalid_state", f"The checkout session is {state.status}.")
             return AuthenticationSession(
-                id=f"auth_fake_{next(self._merchant.ids)}",
+                id=self._merchant.new_id("auth"),
                 status="action_required",
                 checkout_session_id=session_id,
                 challenge_url=f"{BASE_URL}/issuer/challenge/{uuid.uuid4().hex}",
@@ -385,7 +385,7 @@ class FakeVault(_Capability):
             if vault_reference not in self._merchant.cards:
                 raise self._error("vault_delegate", 400, "invalid_card", f"No vault card {vault_reference}.")
             token = FakeToken(
-                id=f"vt_fake_{next(self._merchant.ids)}",
+                id=self._merchant.new_id("vt"),
                 vault_reference=vault_reference,
                 allowance=allowance,
                 metadata=dict(metadata or {}),
@@ -447,7 +447,7 @@ class FakeOrders(_Capability):
         amount = remaining if amount is None else amount
         if amount > remaining:
             raise InvalidRequest(f"At most {remaining} can still be refunded.", param="$.amount")
-        order.adjustments.append((f"adj_fake_{next(self._merchant.ids)}", kind, amount, timezone.now()))
+        order.adjustments.append((self._merchant.new_id("adj"), kind, amount, timezone.now()))
         if kind == "cancellation":
             order.status = "canceled"
         else:
@@ -509,7 +509,6 @@ class FakeMerchant:
         self.replies: dict[tuple, Any] = {}
         self.calls: list[tuple[str, str]] = []
         self.faults: list[list] = []  # [kind, times left or None]
-        self.ids: Iterator[int] = itertools.count(1)
         self.catalog = FakeCatalog(self, "catalog")
         self.checkout = FakeCheckout(self, "checkout")
         self.vault = FakeVault(self, "vault")
@@ -528,6 +527,11 @@ class FakeMerchant:
 
     def supports(self, capability: str) -> bool:
         return capability in ("catalog", "checkout", "vault", "orders")
+
+    @staticmethod
+    def new_id(prefix: str) -> str:
+        """An id shaped as the sandbox's (`cs_` and 24 hex digits): nothing can rely on an order among them."""
+        return f"{prefix}_{secrets.token_hex(12)}"
 
     def close(self) -> None:
         return None
@@ -615,7 +619,7 @@ class FakeMerchant:
     def session_create(self, request) -> CheckoutSession:
         now = timezone.now()
         session = FakeSession(
-            id=f"cs_fake_{next(self.ids)}",
+            id=self.new_id("cs"),
             status="not_ready_for_payment",
             currency="usd",
             expires_at=now + timedelta(seconds=settings.SANDBOX_MERCHANT_SESSION_TTL_SECONDS),
@@ -897,7 +901,7 @@ class FakeMerchant:
             self.variants[line.variant_id].stock -= line.quantity
             line.reserved = 0
         order = FakeOrder(
-            id=f"ord_fake{next(self.ids)}",
+            id=self.new_id("ord"),
             session_id=session.id,
             currency=session.currency,
             total=quote.total,
