@@ -19,10 +19,13 @@ def test_a_callback_runs_when_the_outermost_block_of_the_code_exits_not_before()
     assert ran == ["inner", "outer"]
 
 
-def test_outside_any_block_of_the_code_a_callback_runs_at_once():
+def test_outside_any_block_of_the_code_a_callback_waits_for_the_next_block_to_end():
     ran = []
-    transaction.on_commit(lambda: ran.append("now"))
-    assert ran == ["now"]
+    transaction.on_commit(lambda: ran.append("registered outside"))
+    assert ran == []
+    with transaction.atomic():
+        transaction.on_commit(lambda: ran.append("inside"))
+    assert ran == ["registered outside", "inside"]
 
 
 def test_a_block_that_rolls_back_drops_its_callbacks():

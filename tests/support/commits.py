@@ -11,8 +11,11 @@ as "no transaction", as in production's autocommit:
 - an `atomic` block opened by the code under test is an outermost block; when it exits without an error,
   the callbacks registered inside it run at once, in order, as Django runs them after a real COMMIT
   (robust ones log their error and the next one runs);
-- `on_commit` called outside any block of the code under test runs the callback at once;
-- callbacks registered inside a block (or savepoint) that rolls back are dropped, as Django drops them.
+- callbacks registered inside a block (or savepoint) that rolls back are dropped, as Django drops them;
+- `on_commit` called outside any block of the code under test (where production, in autocommit, would
+  run the callback at once) is kept, as Django keeps it, and runs when the next block of the code ends.
+  Running it at once would be closer, but code reads Django's list of pending callbacks to know whether
+  its transaction is still open (the audit log's buffer, audit/services.py), and that list must hold it.
 What it cannot give: other connections (threads, a live server, a Celery worker process) still see none
 of the test's rows. A test that needs that uses `transactional_db`.
 """
@@ -46,12 +49,13 @@ def _run(func, robust: bool) -> None:
 @pytest.fixture
 def production_commits(monkeypatch, db):
     """Run on_commit callbacks where production would commit, in a `db` test (see this module's docstring)."""
-    original_on_commit = BaseDatabaseWrapper.on_commit
     original_exit = transaction.Atomic.__exit__
+    original_on_commit = BaseDatabaseWrapper.on_commit
+    running: list[bool] = []  # non-empty while pending callbacks run: as after a real COMMIT, in autocommit
 
     def on_commit(self, func, robust=False):
-        if self.in_atomic_block and _only_test_blocks(self):
-            _run(func, robust)
+        if running and _only_test_blocks(self):
+            _run(func, robust)  # registered by a callback after the "commit": runs at once, as in production
             return
         original_on_commit(self, func, robust)
 
@@ -60,10 +64,14 @@ def production_commits(monkeypatch, db):
         result = original_exit(self, exc_type, exc_value, traceback)
         outermost = not getattr(self, "_from_testcase", False) and _only_test_blocks(connection)
         if exc_type is None and outermost and connection.in_atomic_block:
-            # Production committed here: what the block registered runs now (callbacks it adds run at once).
-            while connection.run_on_commit:
-                _savepoints, func, robust = connection.run_on_commit.pop(0)
-                _run(func, robust)
+            # Production committed here: what is pending runs now, in order.
+            running.append(True)
+            try:
+                while connection.run_on_commit:
+                    _savepoints, func, robust = connection.run_on_commit.pop(0)
+                    _run(func, robust)
+            finally:
+                running.pop()
         return result
 
     monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", on_commit)

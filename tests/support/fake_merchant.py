@@ -25,6 +25,8 @@ conftest.py) adds alice's demo wallet and the production commit points (`product
 
 `FakeMerchant` state and helpers:
 - `catalog`, `checkout`, `vault`, `orders`: the contract's capabilities; `supports(name)`, `close()`.
+- `products` (id -> FakeProduct: title, description... editable), `add_card(reference, customer_id=...,
+  brand=..., last4=..., behaviour="approve")`,
 - `stock` (variant id -> units on hand), `set_stock(variant, units)`, `set_price(variant, amount)`,
   `available(variant)` (on hand less live holds, as the sandbox's `variant_available`).
 - `sessions` (id -> the last CheckoutSession answered), `orders_by_id` (id -> the last Order answered),
@@ -547,6 +549,10 @@ class FakeMerchant:
 
     def set_price(self, variant_id: str, amount: int) -> None:
         self.variants[variant_id].price = amount
+
+    def add_card(self, reference: str, *, customer_id: str, brand: str, last4: str, behaviour: str = "approve") -> None:
+        """A card the customer just saved in the shop's vault (approve, decline or requires_3ds)."""
+        self.cards[reference] = FakeCard(reference, customer_id, brand, last4, behaviour)
 
     def fault(self, kind: str, *, times: int | None = None) -> None:
         if kind not in ("price_change", "decline"):
