@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("eager_tasks")]
 
 
 @pytest.fixture
-def alice(fake_merchant, transactional_db):
+def alice(fake_merchant, production_commits):
     consent_demo_seed()
     return get_user_model().objects.get(username="alice")
 

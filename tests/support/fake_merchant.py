@@ -21,7 +21,8 @@ fault switchboard (only `price_change` and `decline` are offered, as `fault(...)
 `fake_merchant` (pytest fixture) -> `FakeMerchant`, registered as merchant "sandbox" in the registry
 (`catalog_adapters.registry.register_merchant_for_tests`) for the test. It needs no database access itself:
 use it with `db` (each test rolls back) unless the test needs real commits. `fake_shop` (tests/ordering/
-conftest.py) adds alice's demo wallet and the production commit points (`production_commits` below).
+conftest.py) adds alice's demo wallet and the production commit points (`production_commits`,
+tests/support/commits.py).
 
 `FakeMerchant` state and helpers:
 - `catalog`, `checkout`, `vault`, `orders`: the contract's capabilities; `supports(name)`, `close()`.

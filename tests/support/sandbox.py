@@ -1,5 +1,9 @@
 """Fixtures for tests that talk to the sandbox merchant over real HTTP (a pytest plugin).
 
+For tests whose subject is the merchant over the wire (the client, faults, webhooks, what the sandbox
+received, end-to-end paths). Where the merchant is incidental, use the in-memory `fake_merchant`
+(tests/support/fake_merchant.py) or `fake_shop`: no live server, and the test rolls back (README, "Tests").
+
 Loaded for the whole suite from `tests/conftest.py` (`pytest_plugins`). All of them need a test that
 may use the database across threads, so they pull in `transactional_db` themselves.
 
