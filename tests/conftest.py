@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.support.private_servers",
     "tests.support.eager",
     "tests.support.fast_flush",
+    "tests.support.local_servers",
 ]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
