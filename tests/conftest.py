@@ -21,6 +21,8 @@ pytest_plugins = [
     "tests.support.private_servers",
     "tests.support.eager",
     "tests.support.fast_flush",
+    "tests.support.local_servers",
+    "tests.support.corpus_report",
 ]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
