@@ -177,7 +177,14 @@ def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> 
     FlowStep.objects.filter(pk=claim.step_row_id).update(**_step_fields(outcome, claim.result))
     metrics.step_seconds.labels(step=claim.step, status=_step_status(outcome)).observe(time.monotonic() - claim.started)
     if not isinstance(outcome, Advance):
-        outcome_apply(flow, claim.step, claim.attempt_in_round, outcome, since=claim.since)
+        outcome_apply(
+            flow,
+            claim.step,
+            claim.attempt_in_round,
+            outcome,
+            since=claim.since,
+            ordered_before=claim.history.ordered_before,
+        )
         return None, 0, name
     if lease_until is None:  # not chained
         flow_advance_on_commit(flow.pk)  # this task had its share: the rest goes to the back of the queue
