@@ -21,14 +21,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from audit.models import ActorType
 from catalog_adapters.errors import MerchantClientError, MerchantError
+from config.statements import postgresql_or_orm
 from config.tracing import get_trace_id
 from ordering import metrics
-from ordering.models import FlowStatus, FlowStep, OrderFlow, StepStatus
+from ordering.models import FlowCompensation, FlowStatus, FlowStep, OrderFlow, StepStatus
 from ordering.saga.base import LOCAL_STEPS, NEXT_STEP, RUNNABLE_STATUSES, Claim, StepHistory, TokenRequest, round_key
 from ordering.saga.outcomes import (
     Advance,
@@ -42,7 +43,7 @@ from ordering.saga.outcomes import (
     outcome_apply,
 )
 from ordering.saga.steps import STEP_FUNCTIONS, compensations_before
-from ordering.services import compensations_register
+from ordering.services import compensations_register, insert_select, mark_saved
 from ordering.transitions import flow_advance_on_commit, flow_transition
 
 logger = logging.getLogger(__name__)
@@ -174,8 +175,10 @@ def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> 
         return None, 0, name
     flow = claim.flow
     flow.next_step, flow.step_lease_until, flow.updated_at = next_step, lease_until, now
-    FlowStep.objects.filter(pk=claim.step_row_id).update(**_step_fields(outcome, claim.result))
+    finished = (claim.step_row_id, _step_fields(outcome, claim.result))
     metrics.step_seconds.labels(step=claim.step, status=_step_status(outcome)).observe(time.monotonic() - claim.started)
+    if lease_until is None:
+        FlowStep.objects.filter(pk=finished[0]).update(**finished[1])
     if not isinstance(outcome, Advance):
         outcome_apply(
             flow,
@@ -190,7 +193,8 @@ def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> 
         flow_advance_on_commit(flow.pk)  # this task had its share: the rest goes to the back of the queue
         return None, 0, name
     claim.history.record(claim.step, claim.operation_id, outcome.result)
-    return _claim_remote(flow, claim.history, [], lease_until=lease_until, save_flow=False), 1, name
+    claimed = _claim_remote(flow, claim.history, [], lease_until=lease_until, save_flow=False, finished=finished)
+    return claimed, 1, name
 
 
 def _superseded(claim: Claim, now: datetime) -> None:
@@ -291,9 +295,18 @@ def _run_local_steps(flow: OrderFlow, history: StepHistory, rows: list[FlowStep]
 
 
 def _claim_remote(
-    flow: OrderFlow, history: StepHistory, rows: list[FlowStep], *, lease_until: datetime, save_flow: bool
+    flow: OrderFlow,
+    history: StepHistory,
+    rows: list[FlowStep],
+    *,
+    lease_until: datetime,
+    save_flow: bool,
+    finished: tuple[int, dict[str, Any]] | None = None,
 ) -> Claim:
-    """Take the lease on the flow's next merchant step; its row and its undo are written before the call."""
+    """Take the lease on the flow's next merchant step; its row and its undo are written before the call.
+
+    `finished`: the row of the step that just ran and the outcome to write on it, in the same statement.
+    """
     step_name = flow.next_step
     operation_id = round_key(flow, step_name)
     attempt, attempt_in_round = history.next_attempt(step_name, operation_id)
@@ -332,8 +345,13 @@ def _claim_remote(
         trace_id=get_trace_id() or "",
         result=result,
     )
-    FlowStep.objects.bulk_create([*rows, step])
-    compensations_register(flow=flow, undo=compensations_before(flow, step_name), placement_round=flow.confirmations)
+    _steps_write(
+        flow,
+        finished=finished,
+        rows=[*rows, step],
+        undo=compensations_before(flow, step_name),
+        placement_round=flow.confirmations,
+    )
     if save_flow:
         flow.step_lease_until = lease_until
         _save_placing(flow, ("next_step", "step_lease_until"))
@@ -352,6 +370,67 @@ def _claim_remote(
         since=history.first_started.get(operation_id) or step.started_at,
         payment_handler=payment_handler,
     )
+
+
+def _steps_write(
+    flow: OrderFlow,
+    *,
+    finished: tuple[int, dict[str, Any]] | None,
+    rows: list[FlowStep],
+    undo: list[tuple[str, str]],
+    placement_round: int,
+) -> None:
+    """Write a claim's rows: the outcome of the step that just ran (`finished`: its row id and fields), the new
+    step rows (their ids set) and the undo registered before the next step's call. One statement on PostgreSQL
+    (a data-modifying WITH); the ORM's update, bulk insert and `compensations_register` elsewhere."""
+    now = timezone.now()
+    compensations = [
+        FlowCompensation(
+            flow=flow, action=action, target_ref=target, registered_at=now, placement_round=placement_round
+        )
+        for action, target in undo
+    ]
+
+    def one_statement() -> None:
+        quote = connection.ops.quote_name
+        parts, params = [], []
+        if finished is not None:
+            row_id, fields = finished
+            assignments = []
+            columns = {field.name: field for field in FlowStep._meta.concrete_fields}
+            for name, value in fields.items():
+                field = columns[name]
+                assignments.append(f"{quote(field.column)} = %s")
+                params.append(field.get_db_prep_save(value, connection))
+            step_table = quote(FlowStep._meta.db_table)
+            parts.append(f"d AS (UPDATE {step_table} SET {', '.join(assignments)} WHERE id = %s)")  # noqa: S608
+            params.append(row_id)
+        if compensations:
+            undo_rows = [insert_select(undo_row, computed={}) for undo_row in compensations]
+            undo_table = quote(FlowCompensation._meta.db_table)
+            values = ", ".join(f"({row_values})" for _, row_values, _ in undo_rows)
+            insert_undo = f"INSERT INTO {undo_table} ({undo_rows[0][0]}) VALUES {values} ON CONFLICT DO NOTHING"  # noqa: S608
+            parts.append(f"u AS ({insert_undo})")
+            params += [param for _, _, row_params in undo_rows for param in row_params]
+        step_rows = [insert_select(row, computed={}) for row in rows]
+        values = ", ".join(f"({row_values})" for _, row_values, _ in step_rows)
+        params += [param for _, _, row_params in step_rows for param in row_params]
+        # Only our own table and column names are interpolated; values are parameters. A data-modifying WITH runs
+        # whether or not the rest of the statement reads it.
+        insert = f"INSERT INTO {quote(FlowStep._meta.db_table)} ({step_rows[0][0]}) VALUES {values} RETURNING id"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(parts)} {insert}" if parts else insert, params)
+            ids = [found for (found,) in cursor.fetchall()]
+        for row, row_id in zip(rows, ids, strict=True):
+            mark_saved(row, row_id)
+
+    def orm() -> None:
+        if finished is not None:
+            FlowStep.objects.filter(pk=finished[0]).update(**finished[1])
+        FlowStep.objects.bulk_create(rows)
+        compensations_register(flow=flow, undo=undo, placement_round=placement_round)
+
+    postgresql_or_orm(postgresql=one_statement, orm=orm)
 
 
 def _run_remote(claim: Claim) -> StepOutcome:

@@ -34,9 +34,11 @@ from ordering.services import conversation_decide, flow_confirm
 # Then (#15, sagacpu): a transaction's audit events are written as one INSERT before its next statement that
 # reads the audit tables, savepoint boundary or commit, not before any next statement (the local unit's three
 # events and the placement's two are one INSERT each: audit 6 -> 3); the first-or-repeat label comes from the
-# risk step's aggregate when the same task ran it (no EXISTS): 48, ordering's tables 21.
-PLACED_ORDER_QUERIES = 48
-PLACED_ORDER_ORDERING_QUERIES = 21
+# risk step's aggregate when the same task ran it (no EXISTS): 48, ordering's tables 21. Then a merchant step's
+# claim writes the finished step's outcome, the next step's row and its undo in one statement on PostgreSQL
+# (`engine._steps_write`, a data-modifying WITH; the ORM path takes three): 44, ordering's tables 17.
+PLACED_ORDER_QUERIES = 44
+PLACED_ORDER_ORDERING_QUERIES = 17
 PLACED_ORDER_CONSENT_QUERIES = 12
 PLACED_ORDER_AUDIT_QUERIES = 3
 PLACED_ORDER_COMMITS = 5
@@ -54,10 +56,12 @@ FLOW_CONFIRM_QUERIES = 6
 UNIT_QUERIES = {
     "local": (13, 6),
     "verify_price": (10, 6),
-    "mint_token": (12, 7),
+    # -1 (#15): the step's row and its undo in one INSERT … WITH.
+    "mint_token": (11, 6),
     # +2 (#17): the placed order's `order_placed` ExperimentEvent, in the transaction recording the placement,
-    # and the first-or-repeat purchase EXISTS; -1 (#15): its two audit events in one INSERT.
-    "complete_checkout": (24, 12),
+    # and the first-or-repeat purchase EXISTS; -1 (#15): its two audit events in one INSERT; -1: the step's row
+    # and its undo in one statement.
+    "complete_checkout": (23, 11),
 }
 
 
