@@ -136,12 +136,13 @@ def _step_transaction(
                 status=StepStatus.FAILED, finished_at=now, error_class="abandoned", error_detail="the worker stopped"
             )
         rows: list[FlowStep] = []
+        undo: list[tuple[str, str]] = []
         used, name = 0, None
         if flow.next_step in LOCAL_STEPS:
             used, name = 1, "advance"
-            outcome, attempt_in_round = _run_local_steps(flow, history, rows)
+            outcome, attempt_in_round = _run_local_steps(flow, history, rows, undo)
             if outcome is not None or used >= budget:
-                FlowStep.objects.bulk_create(rows)
+                _steps_write(flow, finished=None, rows=rows, undo=undo, placement_round=flow.confirmations)
                 flow.step_lease_until = None
                 if outcome is None:
                     # This task had its share: the rest goes to the back of the queue.
@@ -152,7 +153,7 @@ def _step_transaction(
                 outcome_apply(flow, rows[-1].name, attempt_in_round, outcome)
                 return None, used, type(outcome).__name__.lower()
         lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS)
-        claim = _claim_remote(flow, history, rows, lease_until=lease_until, save_flow=True)
+        claim = _claim_remote(flow, history, rows, lease_until=lease_until, save_flow=True, undo=undo)
     return claim, used + 1, name
 
 
@@ -249,22 +250,23 @@ def _step_fields(outcome: StepOutcome, claimed_result: dict[str, Any]) -> dict[s
     return fields
 
 
-def _run_local_steps(flow: OrderFlow, history: StepHistory, rows: list[FlowStep]) -> tuple[StepOutcome | None, int]:
+def _run_local_steps(
+    flow: OrderFlow, history: StepHistory, rows: list[FlowStep], undo: list[tuple[str, str]]
+) -> tuple[StepOutcome | None, int]:
     """Run consent, spend and risk in the caller's transaction: (the outcome that stopped them, its attempt).
 
     The outcome is None when they all advanced.
 
-    Each step keeps its own row and its compensation, registered before it. A step that crashes (a bug)
-    is recorded and retried later, as a merchant step would be; its database writes are atomic on their
-    own (the spend reservation is a savepoint inside `spend_reserve`).
+    Each step keeps its own row (appended to `rows`) and its compensation (appended to `undo`); the caller
+    writes both with the claim in one statement, in this same transaction, so a compensation commits exactly
+    when the effect it undoes does (a database error rolls back both). A step that crashes (a bug) is recorded
+    and retried later, as a merchant step would be.
     """
     while flow.next_step in LOCAL_STEPS:
         step_name = flow.next_step
         key = round_key(flow, step_name)
         attempt, attempt_in_round = history.next_attempt(step_name, key)
-        compensations_register(
-            flow=flow, undo=compensations_before(flow, step_name), placement_round=flow.confirmations
-        )
+        undo += compensations_before(flow, step_name)
         started_at, started = timezone.now(), time.monotonic()
         claim = Claim(flow.pk, None, step_name, attempt_in_round, key, started, flow=flow, history=history)
         try:
@@ -302,10 +304,12 @@ def _claim_remote(
     lease_until: datetime,
     save_flow: bool,
     finished: tuple[int, dict[str, Any]] | None = None,
+    undo: list[tuple[str, str]] | None = None,
 ) -> Claim:
     """Take the lease on the flow's next merchant step; its row and its undo are written before the call.
 
-    `finished`: the row of the step that just ran and the outcome to write on it, in the same statement.
+    `finished`: the row of the step that just ran and the outcome to write on it, in the same statement;
+    `rows` and `undo`: the local steps' rows and compensations of this transaction, written with it.
     """
     step_name = flow.next_step
     operation_id = round_key(flow, step_name)
@@ -349,7 +353,7 @@ def _claim_remote(
         flow,
         finished=finished,
         rows=[*rows, step],
-        undo=compensations_before(flow, step_name),
+        undo=[*(undo or []), *compensations_before(flow, step_name)],
         placement_round=flow.confirmations,
     )
     if save_flow:

@@ -36,9 +36,10 @@ from ordering.services import conversation_decide, flow_confirm
 # events and the placement's two are one INSERT each: audit 6 -> 3); the first-or-repeat label comes from the
 # risk step's aggregate when the same task ran it (no EXISTS): 48, ordering's tables 21. Then a merchant step's
 # claim writes the finished step's outcome, the next step's row and its undo in one statement on PostgreSQL
-# (`engine._steps_write`, a data-modifying WITH; the ORM path takes three): 44, ordering's tables 17.
-PLACED_ORDER_QUERIES = 44
-PLACED_ORDER_ORDERING_QUERIES = 17
+# (`engine._steps_write`, a data-modifying WITH; the ORM path takes three), and the local steps' undo (the
+# spend release) goes in with their rows, in the same transaction: 43, ordering's tables 16.
+PLACED_ORDER_QUERIES = 43
+PLACED_ORDER_ORDERING_QUERIES = 16
 PLACED_ORDER_CONSENT_QUERIES = 12
 PLACED_ORDER_AUDIT_QUERIES = 3
 PLACED_ORDER_COMMITS = 5
@@ -54,7 +55,8 @@ FLOW_CONFIRM_QUERIES = 6
 # (all queries, ordering's own) per unit, each run by itself (so each ends with a hand-over to the queue)
 # Each unit here is a task of its own, so the placement asks for the first-or-repeat label itself (the EXISTS).
 UNIT_QUERIES = {
-    "local": (13, 6),
+    # -2 (#15): the three audit events in one INSERT; the spend release's undo with the step rows.
+    "local": (12, 5),
     "verify_price": (10, 6),
     # -1 (#15): the step's row and its undo in one INSERT … WITH.
     "mint_token": (11, 6),
