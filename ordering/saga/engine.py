@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -142,7 +143,7 @@ def _step_transaction(
             used, name = 1, "advance"
             outcome, attempt_in_round = _run_local_steps(flow, history, rows, undo)
             if outcome is not None or used >= budget:
-                _steps_write(flow, finished=None, rows=rows, undo=undo, placement_round=flow.confirmations)
+                _steps_write(flow, rows=rows, undo=undo, placement_round=flow.confirmations)
                 flow.step_lease_until = None
                 if outcome is None:
                     # This task had its share: the rest goes to the back of the queue.
@@ -166,20 +167,35 @@ def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> 
     next_step = NEXT_STEP[claim.step] if advancing else claim.step
     chain = advancing and budget > 0 and next_step not in LOCAL_STEPS
     lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS) if chain else None
-    # One statement checks that the claim is still ours (a takeover always writes a later lease, a stop
-    # changes the status), takes the flow's row lock, and moves the flow on: no re-read.
-    held = OrderFlow.objects.filter(
-        pk=claim.flow_id, status__in=RUNNABLE_STATUSES, next_step=claim.step, step_lease_until=claim.lease_until
-    ).update(next_step=next_step, step_lease_until=lease_until, updated_at=now)
+    finished = (claim.step_row_id, _step_fields(outcome, claim.result))
+    flow = claim.flow
+    if chain and lease_until is not None and isinstance(outcome, Advance):
+        # The next step is claimed in the statement that records this one (its row and undo written only if
+        # the claim held); what it prepares in memory is thrown away with this task if it did not.
+        claim.history.record(claim.step, claim.operation_id, outcome.result)
+        flow.next_step = next_step
+
+        def write(rows: list[FlowStep], undo: list[tuple[str, str]]) -> bool:
+            return _finish_write(claim, next_step=next_step, lease_until=lease_until, now=now, finished=finished,
+                                 rows=rows, undo=undo)  # fmt: skip
+
+        claimed = _claim_remote(flow, claim.history, [], lease_until=lease_until, save_flow=False, write=write)
+        if claimed is None:
+            _superseded(claim, now)
+            return None, 0, name
+        flow.step_lease_until, flow.updated_at = lease_until, now
+        metrics.step_seconds.labels(step=claim.step, status=_step_status(outcome)).observe(
+            time.monotonic() - claim.started
+        )
+        return claimed, 1, name
+    held = _finish_write(
+        claim, next_step=next_step, lease_until=lease_until, now=now, finished=finished, rows=[], undo=[]
+    )
     if not held:
         _superseded(claim, now)
         return None, 0, name
-    flow = claim.flow
     flow.next_step, flow.step_lease_until, flow.updated_at = next_step, lease_until, now
-    finished = (claim.step_row_id, _step_fields(outcome, claim.result))
     metrics.step_seconds.labels(step=claim.step, status=_step_status(outcome)).observe(time.monotonic() - claim.started)
-    if lease_until is None:
-        FlowStep.objects.filter(pk=finished[0]).update(**finished[1])
     if not isinstance(outcome, Advance):
         outcome_apply(
             flow,
@@ -190,12 +206,106 @@ def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> 
             ordered_before=claim.history.ordered_before,
         )
         return None, 0, name
-    if lease_until is None:  # not chained
-        flow_advance_on_commit(flow.pk)  # this task had its share: the rest goes to the back of the queue
-        return None, 0, name
-    claim.history.record(claim.step, claim.operation_id, outcome.result)
-    claimed = _claim_remote(flow, claim.history, [], lease_until=lease_until, save_flow=False, finished=finished)
-    return claimed, 1, name
+    flow_advance_on_commit(flow.pk)  # not chained: this task had its share, the rest goes to the back of the queue
+    return None, 0, name
+
+
+def _finish_write(
+    claim: Claim,
+    *,
+    next_step: str,
+    lease_until: datetime | None,
+    now: datetime,
+    finished: tuple[int, dict[str, Any]],
+    rows: list[FlowStep],
+    undo: list[tuple[str, str]],
+) -> bool:
+    """Record a merchant step's outcome if its claim still holds; False (nothing written) when it does not.
+
+    The conditional UPDATE checks that the claim is still ours (a takeover always writes a later lease, a stop
+    changes the status), takes the flow's row lock and moves the flow on: no re-read. Only if it held are the
+    finished step's outcome, the next step's `rows` (their ids set) and its `undo` written: one statement on
+    PostgreSQL (a data-modifying WITH whose other parts read the UPDATE's RETURNING), the ORM's statements
+    one after the other elsewhere.
+    """
+    flow = claim.flow
+
+    def one_statement() -> bool:
+        quote = connection.ops.quote_name
+        flow_fields = {field.name: field for field in OrderFlow._meta.concrete_fields}
+
+        def value(fields: dict[str, Any], name: str, given: Any) -> Any:
+            return fields[name].get_db_prep_save(given, connection)
+
+        flow_table, step_table = quote(OrderFlow._meta.db_table), quote(FlowStep._meta.db_table)
+        moved = f"UPDATE {flow_table} SET next_step = %s, step_lease_until = %s, updated_at = %s"  # noqa: S608
+        statuses = ", ".join(["%s"] * len(RUNNABLE_STATUSES))
+        ours = f"id = %s AND status IN ({statuses}) AND next_step = %s AND step_lease_until = %s"
+        held = f"{moved} WHERE {ours} RETURNING id"
+        params: list[Any] = [
+            next_step,
+            value(flow_fields, "step_lease_until", lease_until),
+            value(flow_fields, "updated_at", now),
+            value(flow_fields, "id", claim.flow_id),
+            *RUNNABLE_STATUSES,
+            claim.step,
+            value(flow_fields, "step_lease_until", claim.lease_until),
+        ]
+        step_fields = {field.name: field for field in FlowStep._meta.concrete_fields}
+        row_id, outcome_fields = finished
+        assignments = ", ".join(f"{quote(step_fields[name].column)} = %s" for name in outcome_fields)
+        params += [value(step_fields, name, given) for name, given in outcome_fields.items()]
+        params.append(row_id)
+        parts = [
+            f"h AS ({held})",
+            f"d AS (UPDATE {step_table} SET {assignments} WHERE id = %s AND EXISTS (SELECT 1 FROM h))",  # noqa: S608
+        ]
+        now_registered = timezone.now()
+        for index, (action, target) in enumerate(undo):
+            undo_row = FlowCompensation(
+                flow=flow,
+                action=action,
+                target_ref=target,
+                registered_at=now_registered,
+                placement_round=flow.confirmations,
+            )
+            columns, values, undo_params = insert_select(undo_row, computed={})
+            undo_table = quote(FlowCompensation._meta.db_table)
+            insert_undo = f"INSERT INTO {undo_table} ({columns}) SELECT {values} FROM h ON CONFLICT DO NOTHING"  # noqa: S608
+            parts.append(f"u{index} AS ({insert_undo})")
+            params += undo_params
+        last = "SELECT (SELECT count(*) FROM h), NULL"
+        if rows:
+            (row,) = rows  # a merchant step's claim: one row
+            columns, values, row_params = insert_select(row, computed={})
+            parts.append(f"s AS (INSERT INTO {step_table} ({columns}) SELECT {values} FROM h RETURNING id)")  # noqa: S608
+            params += row_params
+            last = "SELECT (SELECT count(*) FROM h), (SELECT id FROM s)"
+        with connection.cursor() as cursor:
+            # Only our own table and column names are interpolated; values are parameters.
+            cursor.execute(f"WITH {', '.join(parts)} {last}", params)
+            count, step_id = cursor.fetchone()
+        if not count:
+            return False
+        if rows:
+            mark_saved(rows[0], step_id)
+        return True
+
+    def orm() -> bool:
+        held = OrderFlow.objects.filter(
+            pk=claim.flow_id, status__in=RUNNABLE_STATUSES, next_step=claim.step, step_lease_until=claim.lease_until
+        ).update(next_step=next_step, step_lease_until=lease_until, updated_at=now)
+        if not held:
+            return False
+        FlowStep.objects.filter(pk=finished[0]).update(**finished[1])
+        if rows:
+            FlowStep.objects.bulk_create(rows)
+            compensations_register(flow=flow, undo=undo, placement_round=flow.confirmations)
+        return True
+
+    if claim.lease_until is None or len(rows) > 1:
+        return orm()  # (never for a merchant step's claim: it always has a lease and claims one step)
+    return postgresql_or_orm(postgresql=one_statement, orm=orm)
 
 
 def _superseded(claim: Claim, now: datetime) -> None:
@@ -303,13 +413,14 @@ def _claim_remote(
     *,
     lease_until: datetime,
     save_flow: bool,
-    finished: tuple[int, dict[str, Any]] | None = None,
     undo: list[tuple[str, str]] | None = None,
-) -> Claim:
+    write: Callable[[list[FlowStep], list[tuple[str, str]]], bool] | None = None,
+) -> Claim | None:
     """Take the lease on the flow's next merchant step; its row and its undo are written before the call.
 
-    `finished`: the row of the step that just ran and the outcome to write on it, in the same statement;
     `rows` and `undo`: the local steps' rows and compensations of this transaction, written with it.
+    `write`: writes the rows and undo instead (the step that just ran is recorded in the same statement) and
+    says whether its claim held; None (nothing claimed) when it did not.
     """
     step_name = flow.next_step
     operation_id = round_key(flow, step_name)
@@ -349,13 +460,12 @@ def _claim_remote(
         trace_id=get_trace_id() or "",
         result=result,
     )
-    _steps_write(
-        flow,
-        finished=finished,
-        rows=[*rows, step],
-        undo=[*(undo or []), *compensations_before(flow, step_name)],
-        placement_round=flow.confirmations,
-    )
+    new_undo = [*(undo or []), *compensations_before(flow, step_name)]
+    if write is not None:
+        if not write([*rows, step], new_undo):
+            return None
+    else:
+        _steps_write(flow, rows=[*rows, step], undo=new_undo, placement_round=flow.confirmations)
     if save_flow:
         flow.step_lease_until = lease_until
         _save_placing(flow, ("next_step", "step_lease_until"))
@@ -379,14 +489,13 @@ def _claim_remote(
 def _steps_write(
     flow: OrderFlow,
     *,
-    finished: tuple[int, dict[str, Any]] | None,
     rows: list[FlowStep],
     undo: list[tuple[str, str]],
     placement_round: int,
 ) -> None:
-    """Write a claim's rows: the outcome of the step that just ran (`finished`: its row id and fields), the new
-    step rows (their ids set) and the undo registered before the next step's call. One statement on PostgreSQL
-    (a data-modifying WITH); the ORM's update, bulk insert and `compensations_register` elsewhere."""
+    """Write a transaction's new step rows (their ids set) and the undo registered before the next step's call.
+    One statement on PostgreSQL (a data-modifying WITH); the ORM's bulk insert and `compensations_register`
+    elsewhere."""
     now = timezone.now()
     compensations = [
         FlowCompensation(
@@ -397,18 +506,8 @@ def _steps_write(
 
     def one_statement() -> None:
         quote = connection.ops.quote_name
-        parts, params = [], []
-        if finished is not None:
-            row_id, fields = finished
-            assignments = []
-            columns = {field.name: field for field in FlowStep._meta.concrete_fields}
-            for name, value in fields.items():
-                field = columns[name]
-                assignments.append(f"{quote(field.column)} = %s")
-                params.append(field.get_db_prep_save(value, connection))
-            step_table = quote(FlowStep._meta.db_table)
-            parts.append(f"d AS (UPDATE {step_table} SET {', '.join(assignments)} WHERE id = %s)")  # noqa: S608
-            params.append(row_id)
+        parts: list[str] = []
+        params: list[Any] = []
         if compensations:
             undo_rows = [insert_select(undo_row, computed={}) for undo_row in compensations]
             undo_table = quote(FlowCompensation._meta.db_table)
@@ -429,8 +528,6 @@ def _steps_write(
             mark_saved(row, row_id)
 
     def orm() -> None:
-        if finished is not None:
-            FlowStep.objects.filter(pk=finished[0]).update(**finished[1])
         FlowStep.objects.bulk_create(rows)
         compensations_register(flow=flow, undo=undo, placement_round=placement_round)
 

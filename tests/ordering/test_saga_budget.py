@@ -37,9 +37,11 @@ from ordering.services import conversation_decide, flow_confirm
 # risk step's aggregate when the same task ran it (no EXISTS): 48, ordering's tables 21. Then a merchant step's
 # claim writes the finished step's outcome, the next step's row and its undo in one statement on PostgreSQL
 # (`engine._steps_write`, a data-modifying WITH; the ORM path takes three), and the local steps' undo (the
-# spend release) goes in with their rows, in the same transaction: 43, ordering's tables 16.
-PLACED_ORDER_QUERIES = 43
-PLACED_ORDER_ORDERING_QUERIES = 16
+# spend release) goes in with their rows, in the same transaction: 43, ordering's tables 16. Then the lease check
+# that records a merchant step is part of that statement too (the other parts read its RETURNING, so a lost claim
+# writes nothing; `engine._finish_write`): 40, ordering's tables 13.
+PLACED_ORDER_QUERIES = 40
+PLACED_ORDER_ORDERING_QUERIES = 13
 PLACED_ORDER_CONSENT_QUERIES = 12
 PLACED_ORDER_AUDIT_QUERIES = 3
 PLACED_ORDER_COMMITS = 5
@@ -57,13 +59,14 @@ FLOW_CONFIRM_QUERIES = 6
 UNIT_QUERIES = {
     # -2 (#15): the three audit events in one INSERT; the spend release's undo with the step rows.
     "local": (12, 5),
-    "verify_price": (10, 6),
-    # -1 (#15): the step's row and its undo in one INSERT … WITH.
-    "mint_token": (11, 6),
+    # -1 (#15): the lease check and the step's outcome in one statement.
+    "verify_price": (9, 5),
+    # -2 (#15): the step's row and its undo in one INSERT … WITH; the lease check and the outcome in one.
+    "mint_token": (10, 5),
     # +2 (#17): the placed order's `order_placed` ExperimentEvent, in the transaction recording the placement,
     # and the first-or-repeat purchase EXISTS; -1 (#15): its two audit events in one INSERT; -1: the step's row
-    # and its undo in one statement.
-    "complete_checkout": (23, 11),
+    # and its undo in one statement; -1: the lease check and the previous step's outcome in one.
+    "complete_checkout": (22, 10),
 }
 
 

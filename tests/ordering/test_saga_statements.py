@@ -1,12 +1,17 @@
-"""The saga's hand-written PostgreSQL statement (a claim's rows in one data-modifying WITH, `engine._steps_write`)
-and its ORM path write the same rows: one placed order each way, compared row by row (#15)."""
+"""The saga's hand-written PostgreSQL statements (a step's outcome with the next claim's rows and undo, behind the
+lease check, in one data-modifying WITH: `engine._finish_write`, `engine._steps_write`) and their ORM path write
+the same rows: one placed order each way, compared row by row; and a step that lost its claim writes nothing
+either way (#15)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from ordering.models import FlowStatus, FlowStep, OrderFlow
+from ordering.models import FlowStatus, FlowStep, OrderFlow, StepStatus
 from ordering.saga import engine
+from ordering.saga.outcomes import Advance
 from ordering.services import flow_confirm
 
 pytestmark = [pytest.mark.postgres]
@@ -61,3 +66,28 @@ def test_a_placed_order_writes_the_same_step_and_undo_rows_with_the_statement_an
         ("revoke_token", "not_needed"),
         ("cancel_order", "not_needed"),
     ]
+
+
+@pytest.mark.parametrize("hand_written", [True, False], ids=["statement", "orm"])
+@pytest.mark.parametrize("budget", [0, 1], ids=["last-unit", "chained"])
+def test_a_step_that_lost_its_claim_records_nothing_and_claims_nothing(shop, settings, hand_written, budget):
+    # given verify_price claimed by "us", then our lease given to another worker (a later lease)
+    settings.DATABASE_HAND_WRITTEN_SQL = hand_written
+    flow = shop.start_flow()
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    claim = engine._claim(flow.pk)
+    assert claim is not None and claim.step == "verify_price" and claim.lease_until is not None
+    OrderFlow.objects.filter(pk=flow.pk).update(step_lease_until=claim.lease_until + timedelta(minutes=5))
+
+    # when our step finishes (and, with budget, would claim mint_token in the same statement)
+    claimed, used, _ = engine._finish_and_continue(
+        claim, Advance({"total": flow.total_amount, "payment_handler": "card_tokenized"}), budget=budget
+    )
+
+    assert claimed is None and used == 0
+    flow.refresh_from_db()
+    assert flow.next_step == "verify_price" and flow.step_lease_until == claim.lease_until + timedelta(minutes=5)
+    assert not FlowStep.objects.filter(flow=flow, name="mint_token").exists()
+    assert not flow.compensations.filter(action="revoke_token").exists()
+    ours = FlowStep.objects.get(pk=claim.step_id)
+    assert ours.status == StepStatus.FAILED and ours.error_class == "superseded"
