@@ -5,7 +5,7 @@ request into an error: a Redis outage would take the chat down although PostgreS
 everything that matters, is fine. So when the shared cache cannot be reached, the throttle counts in
 this process's memory instead, at the same rate: the limit still holds per process (with N web
 processes a customer may get up to N times the rate), nothing is refused for the outage, and after
-`SHARED_CACHE_RETRY_SECONDS` the next request tries the shared cache again, so the shared counts come
+`API_THROTTLE_SHARED_CACHE_RETRY_SECONDS` (5 s) the next request tries the shared cache again, so the shared counts come
 back by themselves when Redis does. The switch is logged once per fallback (`throttle.local_fallback`)
 and counted in `api_throttle_local_fallback_total`.
 
@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 
+from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 from prometheus_client import Counter
 from rest_framework.request import Request
@@ -28,10 +29,6 @@ from rest_framework.throttling import UserRateThrottle
 from config.outages import CACHE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
-
-# How long this process counts locally after the shared cache failed before trying it again: each try
-# against an unreachable Redis may cost its connect timeout.
-SHARED_CACHE_RETRY_SECONDS = 5.0
 
 local_fallbacks = Counter(
     "api_throttle_local_fallback_total",
@@ -54,12 +51,15 @@ class _SharedCacheState:
     def failed(self, error: BaseException) -> None:
         with self._lock:
             already = self.counting_locally()
-            self._local_until = time.monotonic() + SHARED_CACHE_RETRY_SECONDS
+            self._local_until = time.monotonic() + settings.API_THROTTLE_SHARED_CACHE_RETRY_SECONDS
         if not already:
             local_fallbacks.inc()
             logger.warning(
                 "throttle.local_fallback",
-                extra={"error": repr(error)[:300], "retry_after_seconds": SHARED_CACHE_RETRY_SECONDS},
+                extra={
+                    "error": repr(error)[:300],
+                    "retry_after_seconds": settings.API_THROTTLE_SHARED_CACHE_RETRY_SECONDS,
+                },
             )
 
     def reset(self) -> None:

@@ -1,3 +1,4 @@
+import importlib
 import threading
 
 from django.apps import AppConfig
@@ -30,12 +31,31 @@ class OrderingConfig(AppConfig):
             name="ordering.ops", pages=ConsolePages(urls=ops_urls, index_entry=ops_app_entry)
         )
 
+        signals.worker_init.connect(
+            import_turn_modules_before_fork, weak=False, dispatch_uid="ordering.import_turn_modules"
+        )
         signals.worker_process_init.connect(
             warm_lexicons_in_new_worker_process, weak=False, dispatch_uid="ordering.warm_catalog_lexicons"
         )
 
         # The series the alert rules read exist at 0 from the start, so rate() sees the first event.
         metrics.metrics_create_known_series(merchant_ids=list(settings.MERCHANTS))
+
+
+# What a chat turn imports on first use (the LLM client, the offline reader, the pipeline).
+TURN_MODULES = ("ordering.agent.pipeline", "ordering.agent.llm", "ordering.agent.understand")
+
+
+def import_turn_modules_before_fork(**_: object) -> None:
+    """A Celery worker's main process imports what a chat turn imports on first use, before it forks its pool,
+    so every process of the pool shares them instead of importing them in its first turn: about a second of CPU
+    per process (openai's types are most of it), eight processes at once as a load starts. The money formatter's
+    locale data is loaded the same way."""
+    from consent.formatting import format_money
+
+    for name in TURN_MODULES:
+        importlib.import_module(name)
+    format_money(100, "USD")
 
 
 def warm_lexicons_in_new_worker_process(**_: object) -> None:

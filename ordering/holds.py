@@ -35,11 +35,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from audit.models import ActorType
+from config.statements import models_select, postgresql_or_orm
 from consent.selectors import order_placement_check
 from ordering import metrics
 from ordering.errors import PreviewExpired
@@ -209,16 +210,35 @@ def holds_make_room(*, customer_id: int) -> list[OrderFlow]:
     limit = settings.ORDERING_MAX_OPEN_PREVIEWS
     # FOR NO KEY UPDATE: two of these wait for each other, but rows that merely refer to the customer (their
     # spend entries, escalations, conversations) can still be written meanwhile.
-    list(get_user_model().objects.select_for_update(no_key=True).filter(pk=customer_id).values_list("pk", flat=True))
-    holds = list(
-        OrderFlow.objects.select_for_update()
-        .filter(customer_id=customer_id, status__in=HOLD_STATUSES)
-        .order_by("-created_at", "-pk")
+    holds = postgresql_or_orm(
+        postgresql=lambda: _holds_locked_sql(customer_id), orm=lambda: _holds_locked_orm(customer_id)
     )
     released = holds[max(limit - 1, 0) :]
     for flow in released:
         _release_locked(flow, reason=HOLD_LIMIT, actor_type=ActorType.SYSTEM, tell_customer=True)
     return released
+
+
+def _holds_locked_orm(customer_id: int) -> list[OrderFlow]:
+    list(get_user_model().objects.select_for_update(no_key=True).filter(pk=customer_id).values_list("pk", flat=True))
+    return list(
+        OrderFlow.objects.select_for_update()
+        .filter(customer_id=customer_id, status__in=HOLD_STATUSES)
+        .order_by("-created_at", "-pk")
+    )
+
+
+def _holds_locked_sql(customer_id: int) -> list[OrderFlow]:
+    """The ORM path's two statements, written by hand (a chat turn's hot path: no query to compile)."""
+    user_table = connection.ops.quote_name(get_user_model()._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {user_table} WHERE id = %s FOR NO KEY UPDATE", [customer_id])  # noqa: S608
+    return models_select(
+        OrderFlow,
+        where=f"t.customer_id = %s AND t.status IN ({', '.join(['%s'] * len(HOLD_STATUSES))})",
+        params=[customer_id, *HOLD_STATUSES],
+        tail="ORDER BY t.created_at DESC, t.id DESC FOR UPDATE",
+    )
 
 
 def holds_release_idle(*, now: datetime | None = None) -> dict[str, int]:

@@ -10,8 +10,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
+from config.statements import models_select, postgresql_or_orm
 from ordering.agent.errors import ConversationNotFound, TurnNotFound
 from ordering.errors import FlowNotFound
 from ordering.models import Conversation, ConversationTurn, FlowStatus, Message, OrderFlow, TurnStatus
@@ -39,11 +41,27 @@ def turn_get(*, customer_id: int, conversation_id: object, turn_id: object) -> C
     The widget polls this every half second while a turn runs: one indexed query (the turn by primary key,
     joined to its conversation for the owner), not a conversation read and then a turn read."""
     pk = uuid_or_none(conversation_id)
-    turn = (
-        ConversationTurn.objects.filter(pk=turn_id, conversation_id=pk, conversation__customer_id=customer_id).first()
-        if pk and str(turn_id).isdigit() and len(str(turn_id)) < 19
-        else None
-    )
+    turn = None
+    if pk and str(turn_id).isdigit() and len(str(turn_id)) < 19:
+        number = int(str(turn_id))
+
+        def read() -> ConversationTurn | None:
+            conversations = connection.ops.quote_name(Conversation._meta.db_table)
+            rows = models_select(
+                ConversationTurn,
+                # Only our own table name is interpolated; values are parameters.
+                where=f"t.id = %s AND t.conversation_id = %s AND EXISTS (SELECT 1 FROM {conversations} c "  # noqa: S608
+                "WHERE c.id = t.conversation_id AND c.customer_id = %s)",
+                params=[number, pk, customer_id],
+            )
+            return rows[0] if rows else None
+
+        turn = postgresql_or_orm(
+            postgresql=read,
+            orm=lambda: ConversationTurn.objects.filter(
+                pk=number, conversation_id=pk, conversation__customer_id=customer_id
+            ).first(),
+        )
     if turn is None:
         raise TurnNotFound("No such message in this conversation.", turn_id=str(turn_id)[:32])
     return turn
@@ -61,8 +79,19 @@ def turn_messages(*, turn: ConversationTurn) -> list[Message]:
             by_id = {message.pk: message for message in read}
             if all(pk in by_id for pk in ids):
                 return [by_id[pk] for pk in ids]
-        return sorted(Message.objects.filter(pk__in=ids), key=lambda message: ids.index(message.pk))
-    return list(turn.messages.order_by("id"))
+        marks = ", ".join(["%s"] * len(ids)) or "NULL"
+        found = postgresql_or_orm(
+            postgresql=lambda: models_select(Message, where=f"t.id IN ({marks})", params=ids),
+            orm=lambda: list(Message.objects.filter(pk__in=ids)),
+        )
+        return sorted(found, key=lambda message: ids.index(message.pk))
+    read = getattr(turn, "_prefetched_objects_cache", {}).get("messages")
+    if read is not None:  # written with the turn in this request (`ordering.services._turn_insert`)
+        return sorted(read, key=lambda message: message.pk)
+    return postgresql_or_orm(
+        postgresql=lambda: models_select(Message, where="t.turn_id = %s", params=[turn.pk], tail="ORDER BY t.id"),
+        orm=lambda: list(turn.messages.order_by("id")),
+    )
 
 
 def flow_get(*, customer_id: int, flow_id: object) -> OrderFlow:

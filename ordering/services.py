@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from audit.models import ActorType, Outcome
@@ -901,15 +901,19 @@ def insert_select(obj: Any, *, computed: dict[str, str]) -> tuple[str, str, list
     """The column list, the SELECT list and its parameters that insert `obj` as `Model.objects.create` would
     (defaults and `auto_now_add` included), with the columns in `computed` taken from SQL instead."""
     columns, values, params = [], [], []
+    # The connection itself, not the `connection` proxy: each of its attributes read through the proxy is a
+    # thread-local lookup, and a turn's inserts read them hundreds of times.
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
     for field in obj._meta.concrete_fields:
         if field.primary_key and field.db_returning:
             continue  # a serial id: the database's
-        columns.append(connection.ops.quote_name(field.column))
+        columns.append(quote(field.column))
         if field.attname in computed:
             values.append(computed[field.attname])
         else:
             values.append("%s")
-            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+            params.append(field.get_db_prep_save(field.pre_save(obj, True), db))
     return ", ".join(columns), ", ".join(values), params
 
 
@@ -960,6 +964,8 @@ def _turn_insert(
         record.conversation = conversation
         message.turn_id = turn_id
         mark_saved(message, message_id)
+        # The answer to the POST lists the turn's messages: this one, as written (`selectors.turn_messages`).
+        record._prefetched_objects_cache = {"messages": [message]}
         return conversation, record
 
     def orm() -> tuple[Conversation | None, ConversationTurn | None]:
@@ -971,6 +977,7 @@ def _turn_insert(
             turn.save(force_insert=True)
             message.turn = turn
             message.save(force_insert=True)
+        turn._prefetched_objects_cache = {"messages": [message]}
         return conversation, turn
 
     return postgresql_or_orm(postgresql=one_statement, orm=orm)

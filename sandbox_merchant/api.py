@@ -1,10 +1,12 @@
 """The sandbox merchant's HTTP API (docs/sandbox-merchant-wire.md): server-to-server JSON, bearer-authenticated.
 
 Every request goes through `_serve`, which does the protocol in one place and in this order:
-record the request, check the bearer token and API-Version, require an Idempotency-Key on POST,
-draw injected faults, claim the idempotency key (replay / 422 / 409), run the handler, store the
-answer (never a 5xx), and echo Request-Id and Idempotency-Key. Handlers are thin: parse, call one
-service or selector, return (status, body). Domain errors become HTTP in `_error_response` only.
+check the bearer token and API-Version, require an Idempotency-Key on POST, draw injected faults,
+claim the idempotency key (replay / 422 / 409), run the handler, store the answer (never a 5xx),
+echo Request-Id and Idempotency-Key, and record the request with its answer in the request log (one
+INSERT; a request a fault holds on purpose is recorded before its wait, "still being answered", and
+updated after it). Handlers are thin: parse, call one service or selector, return (status, body).
+Domain errors become HTTP in `_error_response` only.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from sandbox_merchant import selectors, services, signing
@@ -187,7 +190,7 @@ def _json(status: int, body: dict, headers: dict | None = None) -> HttpResponse:
 def _serve(request: HttpRequest, operation: str, handler: Handler, path_ids: dict, *, faultable: bool) -> HttpResponse:
     started = time.monotonic()
     idempotency_key = request.headers.get("Idempotency-Key", "")
-    received_id = services.received_request_start(
+    entry = services.RequestLogEntry(
         method=request.method,
         path=request.path,
         query_string=request.META.get("QUERY_STRING", ""),
@@ -195,8 +198,9 @@ def _serve(request: HttpRequest, operation: str, handler: Handler, path_ids: dic
         request_id=request.headers.get("Request-Id", ""),
         idempotency_key=idempotency_key,
         operation=operation,
+        received_at=timezone.now(),
     )
-    state = {"faults": NO_FAULTS, "replayed": False}
+    state = {"faults": NO_FAULTS, "replayed": False, "log": entry}
     try:
         response = _process(request, operation, handler, path_ids, faultable=faultable, state=state)
     except Exception:
@@ -206,8 +210,10 @@ def _serve(request: HttpRequest, operation: str, handler: Handler, path_ids: dic
         response["Request-Id"] = request.headers["Request-Id"]
     if idempotency_key:
         response["Idempotency-Key"] = idempotency_key
+    # One write per request: the answered request in one INSERT (or, after a deliberate wait, the UPDATE of the
+    # row written before it).
     services.received_request_finish(
-        received_request_id=received_id,
+        entry=entry,
         status=response.status_code,
         faults=state["faults"].names(),
         replayed=state["replayed"],
@@ -266,6 +272,8 @@ def _process(
 
         for kind in (FaultKind.TIMEOUT, FaultKind.SLOW):
             if faults.has(kind):
+                # On record before the wait: a client that gives up meanwhile finds it "still being answered".
+                services.received_request_hold(entry=state["log"])
                 time.sleep(faults.delay_seconds(kind))
 
         try:
@@ -281,6 +289,7 @@ def _process(
             record_id = None
         if faults.has(FaultKind.TIMEOUT_AFTER_COMMIT):
             # Done and stored; the client that gives up now does not know that it worked.
+            services.received_request_hold(entry=state["log"])
             time.sleep(faults.delay_seconds(FaultKind.TIMEOUT_AFTER_COMMIT))
         return _json(status, payload)
     except SandboxError as error:

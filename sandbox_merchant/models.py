@@ -504,7 +504,8 @@ class FaultRule(models.Model):
 
 
 class ReceivedRequest(models.Model):
-    """Every request the sandbox received, as it arrived, so tests can assert what clients send."""
+    """Every request the sandbox received, written once it was answered (or before a deliberate fault wait), so tests
+    can assert what clients send."""
 
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=500)
@@ -514,7 +515,7 @@ class ReceivedRequest(models.Model):
     idempotency_key = models.CharField(max_length=255, blank=True)
     operation = models.CharField(max_length=32, blank=True)
     faults = models.CharField(max_length=200, blank=True)
-    status = models.PositiveSmallIntegerField(null=True, blank=True)  # None while still being answered
+    status = models.PositiveSmallIntegerField(null=True, blank=True)  # None while a fault holds it (being answered)
     replayed = models.BooleanField(default=False)
     received_at = models.DateTimeField(db_index=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)

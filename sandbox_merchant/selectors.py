@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
+from sandbox_merchant import compiled
 from sandbox_merchant.errors import InvalidRequest, NotFound
 from sandbox_merchant.models import (
     OPEN_CHECKOUT_STATUSES,
@@ -22,6 +23,7 @@ from sandbox_merchant.models import (
     IssuerChallengeStatus,
     Order,
     Product,
+    ProductImage,
     Promotion,
     ReceivedRequest,
     SavedItem,
@@ -48,12 +50,23 @@ def live_reservations(*, now: datetime) -> QuerySet[CheckoutLine]:
 def reserved_quantities(
     *, variant_ids: Iterable[str], now: datetime, exclude_session_id: str | None = None
 ) -> dict[str, int]:
-    lines = live_reservations(now=now).filter(variant_id__in=list(variant_ids))
-    if exclude_session_id:
-        lines = lines.exclude(session_id=exclude_session_id)
-    return dict(
-        lines.values_list("variant_id").annotate(held=Sum("reserved_quantity")).values_list("variant_id", "held")
-    )
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return {}
+    excluding = bool(exclude_session_id)
+
+    def build() -> QuerySet:
+        lines = live_reservations(now=compiled.moment("now")).filter(
+            variant_id__in=[compiled.text(f"v{index}") for index in range(len(ids))]
+        )
+        if excluding:
+            lines = lines.exclude(session_id=compiled.text("session"))
+        return lines.values_list("variant_id").annotate(held=Sum("reserved_quantity")).values_list("variant_id", "held")
+
+    values = {f"v{index}": variant_id for index, variant_id in enumerate(ids)}
+    if excluding:
+        values["session"] = exclude_session_id
+    return dict(compiled.tuples(("reserved", len(ids), excluding), build, now=now, **values))
 
 
 def variant_available(*, variant_id: str, now: datetime | None = None) -> int:
@@ -102,27 +115,62 @@ def _products_with_availability(products: list[Product]) -> list[dict]:
 
 
 def product_search(*, q: str = "", category: str = "", colour: str = "", size: str = "", limit: int = 20) -> list[dict]:
-    products = Product.objects.all()
     # Every word must match somewhere (title, description or category), in any case.
-    for word in q.lower().replace("-", " ").split():
-        products = products.filter(
-            Q(title__icontains=word) | Q(description__icontains=word) | Q(category__icontains=word)
-        )
-    if category:
-        products = products.filter(category__iexact=category)
-    if colour:
-        products = products.filter(variants__colour__iexact=colour)
-    if size:
-        products = products.filter(variants__size__iexact=size)
-    products = products.distinct().order_by("title", "id").prefetch_related("images", "variants")[:limit]
-    return _products_with_availability(list(products))
+    words = q.lower().replace("-", " ").split()
+    values = {f"w{index}": word for index, word in enumerate(words)}
+    filters = (("category", category), ("colour", colour), ("size", size))
+    values.update({name: value for name, value in filters if value})
+
+    def build() -> QuerySet[Product]:
+        products = Product.objects.all()
+        for index in range(len(words)):
+            word = compiled.text(f"w{index}")
+            products = products.filter(
+                Q(title__icontains=word) | Q(description__icontains=word) | Q(category__icontains=word)
+            )
+        if category:
+            products = products.filter(category__iexact=compiled.text("category"))
+        if colour:
+            products = products.filter(variants__colour__iexact=compiled.text("colour"))
+        if size:
+            products = products.filter(variants__size__iexact=compiled.text("size"))
+        return products.distinct().order_by("title", "id")[:limit]
+
+    shape = ("product_search", len(words), bool(category), bool(colour), bool(size), limit)
+    products = compiled.rows(Product, shape, build, **values)
+    _prefetch_images_and_variants(products)
+    return _products_with_availability(products)
+
+
+def _prefetch_images_and_variants(products: list[Product]) -> None:
+    """What prefetch_related("images", "variants") reads, in the related managers' order: two reads in all."""
+    ids = [product.id for product in products]
+    if not ids:
+        return
+    slots = {f"p{index}": product_id for index, product_id in enumerate(ids)}
+    placeholders = [compiled.text(name) for name in slots]
+    images: dict[str, list[ProductImage]] = {product_id: [] for product_id in ids}
+    variants: dict[str, list[Variant]] = {product_id: [] for product_id in ids}
+    for image in compiled.rows(
+        ProductImage, ("images_of", len(ids)), lambda: ProductImage.objects.filter(product_id__in=placeholders), **slots
+    ):
+        images[image.product_id].append(image)
+    for variant in compiled.rows(
+        Variant, ("variants_of", len(ids)), lambda: Variant.objects.filter(product_id__in=placeholders), **slots
+    ):
+        variants[variant.product_id].append(variant)
+    for product in products:
+        product._prefetched_objects_cache = {"images": images[product.id], "variants": variants[product.id]}
 
 
 def product_detail(*, product_id: str) -> dict:
-    product = Product.objects.prefetch_related("images", "variants").filter(id=product_id).first()
-    if product is None:
+    found = compiled.rows(
+        Product, "product", lambda: Product.objects.filter(id=compiled.text("id")).order_by()[:1], id=product_id
+    )
+    if not found:
         raise NotFound(f"No product {product_id}.")
-    return _products_with_availability([product])[0]
+    _prefetch_images_and_variants(found)
+    return _products_with_availability(found)[0]
 
 
 # -- customers ---------------------------------------------------------------------------------------
@@ -131,35 +179,56 @@ def product_detail(*, product_id: str) -> dict:
 def customer_by_email(*, email: str | None) -> Customer | None:
     if not email:
         return None
-    return Customer.objects.filter(email__iexact=email.strip()).first()
+    found = compiled.rows(
+        Customer,
+        "customer_by_email",
+        lambda: Customer.objects.filter(email__iexact=compiled.text("email")).order_by("pk")[:1],
+        email=email.strip(),
+    )
+    return found[0] if found else None
 
 
 def _customer_or_404(customer_id: str) -> Customer:
-    customer = Customer.objects.filter(id=customer_id).first()
-    if customer is None:
+    found = compiled.rows(
+        Customer, "customer", lambda: Customer.objects.filter(id=compiled.text("id")).order_by()[:1], id=customer_id
+    )
+    if not found:
         raise NotFound(f"No customer {customer_id}.")
-    return customer
+    return found[0]
+
+
+def _saved_items_filtered(
+    items: QuerySet[SavedItem], *, kind: str | None, since: datetime | None
+) -> QuerySet[SavedItem]:
+    if kind:
+        items = items.filter(kind=kind)
+    if since:
+        items = items.filter(saved_at__gte=since)
+    return items.order_by("-saved_at", "id")
+
+
+def _saved_items_query(*, kind: str | None, since: str | None) -> tuple[str | None, datetime | None]:
+    if kind and kind not in SavedItemKind.values:
+        raise InvalidRequest(f"kind must be one of {', '.join(SavedItemKind.values)}.", param="kind")
+    return kind or None, parse_moment(since, param="since") if since else None
 
 
 def saved_items_list(*, customer_id: str, kind: str | None = None, since: str | None = None) -> list[dict]:
     _customer_or_404(customer_id)
-    items = SavedItem.objects.filter(customer_id=customer_id)
-    if kind:
-        if kind not in SavedItemKind.values:
-            raise InvalidRequest(f"kind must be one of {', '.join(SavedItemKind.values)}.", param="kind")
-        items = items.filter(kind=kind)
-    if since:
-        items = items.filter(saved_at__gte=parse_moment(since, param="since"))
-    return [
-        {
-            "kind": item.kind,
-            "product_id": item.product_id,
-            "variant_id": item.variant_id,
-            "title": item.product.title,
-            "saved_at": rfc3339(item.saved_at),
-        }
-        for item in items.select_related("product").order_by("-saved_at", "id")
-    ]
+    wanted_kind, since_moment = _saved_items_query(kind=kind, since=since)
+    mine = SavedItem.objects.filter(customer_id=customer_id)
+    items = _saved_items_filtered(mine, kind=wanted_kind, since=since_moment)
+    return [_saved_item(item, title=item.product.title) for item in items.select_related("product")]
+
+
+def _saved_item(item: SavedItem, *, title: str) -> dict:
+    return {
+        "kind": item.kind,
+        "product_id": item.product_id,
+        "variant_id": item.variant_id,
+        "title": title,
+        "saved_at": rfc3339(item.saved_at),
+    }
 
 
 def saved_products_list(
@@ -172,14 +241,42 @@ def saved_products_list(
 ) -> list[dict]:
     """Saved items with their products (the `saved_products` extension): one answer instead of one
     product request per item. Newest first, only `product_ids` when given, at most `limit` items."""
-    items = saved_items_list(customer_id=customer_id, kind=kind, since=since)
+    _customer_or_404(customer_id)
+    wanted_kind, since_moment = _saved_items_query(kind=kind, since=since)
+    values: dict[str, object] = {"customer": customer_id}
+    if wanted_kind:
+        values["kind"] = wanted_kind
+    if since_moment:
+        values["since"] = since_moment
+    items = compiled.rows(
+        SavedItem,
+        ("saved_items", bool(wanted_kind), bool(since_moment)),
+        lambda: _saved_items_filtered(
+            SavedItem.objects.filter(customer_id=compiled.text("customer")),
+            kind=compiled.text("kind") if wanted_kind else None,
+            since=compiled.moment("since") if since_moment else None,
+        ),
+        **values,
+    )
     if product_ids:
-        items = [item for item in items if item["product_id"] in product_ids]
+        items = [item for item in items if item.product_id in product_ids]
     items = items[:limit]
-    wanted = {item["product_id"] for item in items}
-    products = Product.objects.filter(id__in=wanted).order_by("id").prefetch_related("images", "variants")
-    by_id = {product["id"]: product for product in _products_with_availability(list(products))}
-    return [{**item, "product": by_id[item["product_id"]]} for item in items if item["product_id"] in by_id]
+    wanted = sorted({item.product_id for item in items})
+    slots = {f"p{index}": product_id for index, product_id in enumerate(wanted)}
+    products = compiled.rows(
+        Product,
+        ("products_by_id", len(wanted)),
+        lambda: Product.objects.filter(id__in=[compiled.text(name) for name in slots]).order_by("id"),
+        **slots,
+    )
+    _prefetch_images_and_variants(products)
+    titles = {product.id: product.title for product in products}
+    by_id = {product["id"]: product for product in _products_with_availability(products)}
+    return [
+        {**_saved_item(item, title=titles[item.product_id]), "product": by_id[item.product_id]}
+        for item in items
+        if item.product_id in by_id
+    ]
 
 
 def customer_detail(*, customer_id: str) -> dict:
@@ -242,8 +339,16 @@ def promotion_representation(promotion: Promotion) -> dict:
 
 
 def promotions_by_code(*, codes: Iterable[str]) -> dict[str, Promotion]:
-    wanted = {code.strip().upper() for code in codes}
-    return {promotion.code: promotion for promotion in Promotion.objects.filter(code__in=wanted)}
+    wanted = sorted({code.strip().upper() for code in codes})
+    if not wanted:
+        return {}
+    promotions = compiled.rows(
+        Promotion,
+        ("promotions", len(wanted)),
+        lambda: Promotion.objects.filter(code__in=[compiled.text(f"c{index}") for index in range(len(wanted))]),
+        **{f"c{index}": code for index, code in enumerate(wanted)},
+    )
+    return {promotion.code: promotion for promotion in promotions}
 
 
 # -- checkout and orders -----------------------------------------------------------------------------
@@ -382,10 +487,15 @@ def issuer_challenge_detail(*, authentication_session_id: str, public_base_url: 
 
 
 def checkout_session_detail(*, session_id: str) -> dict:
-    session = CheckoutSession.objects.filter(id=session_id).first()
-    if session is None:
+    found = compiled.rows(
+        CheckoutSession,
+        "session",
+        lambda: CheckoutSession.objects.filter(id=compiled.text("id")).order_by()[:1],
+        id=session_id,
+    )
+    if not found:
         raise NotFound(f"No checkout session {session_id}.")
-    return checkout_session_representation(session)
+    return checkout_session_representation(found[0])
 
 
 _ADJUSTMENT_TYPES = {"refund": "refund", "cancel": "cancellation"}

@@ -27,7 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from sandbox_merchant import selectors
+from sandbox_merchant import compiled, selectors
 from sandbox_merchant.errors import (
     IdempotencyConflict,
     IdempotencyInFlight,
@@ -87,28 +87,51 @@ def _new_id(prefix: str) -> str:
 # -- the request log ---------------------------------------------------------------------------------
 
 
-def received_request_start(
-    *, method: str, path: str, query_string: str, trace_id: str, request_id: str, idempotency_key: str, operation: str
-) -> int:
-    # Written before the work, so a request whose client gave up (timeouts) is on record at once.
-    return ReceivedRequest.objects.create(
-        method=method,
-        path=path[:500],
-        query_string=query_string[:1000],
-        trace_id=trace_id[:128],
-        request_id=request_id[:255],
-        idempotency_key=idempotency_key[:255],
-        operation=operation,
-        received_at=timezone.now(),
-    ).id
+@dataclass
+class RequestLogEntry:
+    """One received request on its way to the request log: written once, when it has been answered, in one
+    INSERT with its status; or, for a request about to be held on purpose (a `timeout`/`slow` fault), inserted
+    before the wait with no status ("still being answered", so a client that gave up finds it on record at once)
+    and updated when it ends."""
+
+    method: str
+    path: str
+    query_string: str
+    trace_id: str
+    request_id: str
+    idempotency_key: str
+    operation: str
+    received_at: datetime
+    id: int | None = None
+
+    def columns(self, **answer: object) -> dict[str, object]:
+        return {
+            "method": self.method,
+            "path": self.path[:500],
+            "query_string": self.query_string[:1000],
+            "trace_id": self.trace_id[:128],
+            "request_id": self.request_id[:255],
+            "idempotency_key": self.idempotency_key[:255],
+            "operation": self.operation,
+            "received_at": self.received_at,
+            **answer,
+        }
+
+
+def received_request_hold(*, entry: RequestLogEntry) -> None:
+    """On record before a deliberate wait: the row without a status, once."""
+    if entry.id is None:
+        entry.id = compiled.insert(ReceivedRequest, **entry.columns(status=None, faults="", replayed=False))
 
 
 def received_request_finish(
-    *, received_request_id: int, status: int, faults: str, replayed: bool, duration_ms: int
+    *, entry: RequestLogEntry, status: int, faults: str, replayed: bool, duration_ms: int
 ) -> None:
-    ReceivedRequest.objects.filter(id=received_request_id).update(
-        status=status, faults=faults[:200], replayed=replayed, duration_ms=duration_ms
-    )
+    answer = {"status": status, "faults": faults[:200], "replayed": replayed, "duration_ms": duration_ms}
+    if entry.id is None:
+        entry.id = compiled.insert(ReceivedRequest, **entry.columns(**answer))
+    else:
+        compiled.update(ReceivedRequest, entry.id, **answer)
 
 
 # -- idempotency -------------------------------------------------------------------------------------
@@ -144,10 +167,15 @@ def idempotency_begin(*, scope: str, key: str, fingerprint: str) -> IdempotencyS
     claiming = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
         with claiming:
-            record = IdempotencyRecord.objects.create(
-                scope=scope, key=key, request_fingerprint=fingerprint, created_at=now
+            record_id = compiled.insert(
+                IdempotencyRecord,
+                scope=scope,
+                key=key,
+                request_fingerprint=fingerprint,
+                state=IdempotencyState.IN_FLIGHT,
+                created_at=now,
             )
-        return IdempotencyStart(record_id=record.id)
+        return IdempotencyStart(record_id=record_id)
     except IntegrityError:
         pass
     existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
@@ -170,8 +198,13 @@ def idempotency_begin(*, scope: str, key: str, fingerprint: str) -> IdempotencyS
 
 
 def idempotency_complete(*, record_id: int, status: int, body: dict) -> None:
-    IdempotencyRecord.objects.filter(id=record_id).update(
-        state=IdempotencyState.COMPLETED, response_status=status, response_body=body, completed_at=timezone.now()
+    compiled.update(
+        IdempotencyRecord,
+        record_id,
+        state=IdempotencyState.COMPLETED,
+        response_status=status,
+        response_body=body,
+        completed_at=timezone.now(),
     )
 
 
@@ -269,8 +302,12 @@ def fault_draw(
     """`context` is called only when a rule is for one customer or card: finding who a request concerns takes a
     query, and almost every request meets no such rule."""
     drawn: dict[str, int | None] = {}
-    rules = FaultRule.objects.filter(header_scope="", operation__in=[operation, FaultOperation.ANY]).exclude(
-        times_remaining=0
+    rules = compiled.rows(
+        FaultRule,
+        ("fault_rules", operation),
+        lambda: FaultRule.objects.filter(header_scope="", operation__in=[operation, FaultOperation.ANY]).exclude(
+            times_remaining=0
+        ),
     )
     concerns: selectors.FaultContext | None = None
     for rule in rules:
@@ -310,7 +347,13 @@ def _session_set_status(session: CheckoutSession, status: str) -> None:
 
 
 def _session_lock(session_id: str) -> CheckoutSession:
-    session = CheckoutSession.objects.select_for_update().filter(id=session_id).first()
+    found = compiled.rows(
+        CheckoutSession,
+        "session_lock",
+        lambda: CheckoutSession.objects.select_for_update().filter(id=compiled.text("id")).order_by()[:1],
+        id=session_id,
+    )
+    session = found[0] if found else None
     if session is None:
         raise NotFound(f"No checkout session {session_id}.")
     return session
@@ -333,7 +376,13 @@ def _session_expire_locked(session: CheckoutSession, *, now: datetime) -> bool:
 
 
 def _lock_variants(variant_ids: set[str]) -> dict[str, Variant]:
-    variants = list(Variant.objects.select_for_update().filter(id__in=variant_ids).order_by("id"))
+    # With their products (the quote reads them), in one statement; only the variants' rows are locked.
+    variants = list(
+        Variant.objects.select_for_update(of=("self",))
+        .select_related("product")
+        .filter(id__in=variant_ids)
+        .order_by("id")
+    )
     return {variant.id: variant for variant in variants}
 
 
@@ -499,9 +548,20 @@ def _select_default_fulfillment(session: CheckoutSession, request: CheckoutReque
     session.selected_fulfillment_options = [{"type": "shipping", "option_id": default, "item_ids": item_ids}]
 
 
-def _reprice_and_reserve(session: CheckoutSession, request: CheckoutRequest, *, now: datetime) -> None:
-    """Apply a create/update request: replace lines when given, re-reserve, re-price, decide readiness."""
-    existing = {line.variant_id: line for line in session.lines.select_related("variant__product")}
+_LINE_STATE = ("variant_id", "position", "quantity", "unit_amount", "reserved_quantity")
+
+
+def _line_state(line: CheckoutLine) -> tuple:
+    return tuple(getattr(line, name) for name in _LINE_STATE)
+
+
+def _reprice_and_reserve(
+    session: CheckoutSession, request: CheckoutRequest, *, existing: dict[str, CheckoutLine], now: datetime
+) -> list[CheckoutLine]:
+    """Apply a create/update request: replace lines when given, re-reserve, re-price, decide readiness.
+
+    `existing` is the session's lines by variant (none for a new session). The lines are written here, only
+    those that changed; a new session's own row must be written first (its lines refer to it)."""
     wanted = (
         request.line_items
         if request.line_items is not MISSING
@@ -512,11 +572,15 @@ def _reprice_and_reserve(session: CheckoutSession, request: CheckoutRequest, *, 
         if variant_id not in variants:
             raise InvalidRequest(f"No variant {variant_id}.", param=f"$.line_items[{index}].id", code="not_found")
 
-    CheckoutLine.objects.filter(session=session).exclude(variant_id__in=[v for v, _ in wanted]).delete()
+    wanted_ids = {variant_id for variant_id, _ in wanted}
+    removed = [line.id for variant_id, line in existing.items() if variant_id not in wanted_ids]
     lines = []
+    before = {}
     for position, (variant_id, quantity) in enumerate(wanted):
         variant = variants[variant_id]
         line = existing.get(variant_id) or CheckoutLine(session=session, variant=variant)
+        if line.pk is not None:
+            before[line.pk] = _line_state(line)
         line.variant = variant
         line.position = position
         line.quantity = quantity
@@ -524,13 +588,23 @@ def _reprice_and_reserve(session: CheckoutSession, request: CheckoutRequest, *, 
         lines.append(line)
     session.expires_at = now + timedelta(seconds=settings.SANDBOX_MERCHANT_SESSION_TTL_SECONDS)
     stock_messages = _reserve(session, lines, variants, now=now)
-    for line in lines:
-        line.save()
     _select_default_fulfillment(session, request, lines)
     quote = _quote_session(session, lines, now=now)
     _store_quote(session, quote)
     session.messages = stock_messages + _fulfillment_messages(session) + quote.messages
     _session_set_status(session, _readiness(session, session.messages))
+    return _lines_write(lines, removed=removed, before=before)
+
+
+def _lines_write(lines: list[CheckoutLine], *, removed: list[int], before: dict[int, tuple]) -> list[CheckoutLine]:
+    """Deferred to the caller for a new session (whose row comes first): here for one that exists."""
+    if removed:
+        # Before the inserts: a line of the same variant may come back (one line per variant and session).
+        CheckoutLine.objects.filter(id__in=removed).delete()
+    for line in lines:
+        if line.pk is not None and before[line.pk] != _line_state(line):
+            line.save(update_fields=["variant", "position", "quantity", "unit_amount", "reserved_quantity"])
+    return [line for line in lines if line.pk is None]
 
 
 def checkout_session_create(*, request: CheckoutRequest, public_base_url: str) -> CheckoutSession:
@@ -545,23 +619,34 @@ def checkout_session_create(*, request: CheckoutRequest, public_base_url: str) -
             expires_at=now + timedelta(seconds=settings.SANDBOX_MERCHANT_SESSION_TTL_SECONDS),
         )
         _apply_request(session, request)
-        session.save()
-        _reprice_and_reserve(session, request, now=now)
-        session.save()
+        # Priced and reserved before anything is written: the session is one INSERT in its final state, its
+        # lines one more.
+        new_lines = _reprice_and_reserve(session, request, existing={}, now=now)
+        session.save(force_insert=True)
+        CheckoutLine.objects.bulk_create(new_lines)
     return session
 
 
 def checkout_session_update(*, session_id: str, request: CheckoutRequest) -> CheckoutSession:
-    _session_expire_if_lapsed(session_id)
     now = timezone.now()
+    # One lock of the session: a lapsed one is expired in this transaction, which commits before the refusal.
     with transaction.atomic():
         session = _session_lock(session_id)
-        if session.status not in OPEN_CHECKOUT_STATUSES:
-            raise SessionNotOpen(f"The checkout session is {session.status}.")
-        _apply_request(session, request)
-        _reprice_and_reserve(session, request, now=now)
-        session.save()
-    return session
+        if not _session_expire_locked(session, now=now):
+            if session.status not in OPEN_CHECKOUT_STATUSES:
+                raise SessionNotOpen(f"The checkout session is {session.status}.")
+            _apply_request(session, request)
+            lines = compiled.rows(
+                CheckoutLine,
+                "session_lines",
+                lambda: CheckoutLine.objects.filter(session_id=compiled.text("session")),
+                session=session.id,
+            )
+            existing = {line.variant_id: line for line in lines}
+            CheckoutLine.objects.bulk_create(_reprice_and_reserve(session, request, existing=existing, now=now))
+            session.save()
+            return session
+    raise SessionNotOpen(f"The checkout session is {session.status}.")
 
 
 def checkout_session_cancel(*, session_id: str) -> CheckoutSession:
@@ -640,15 +725,16 @@ def _session_complete_locked(
 ) -> CheckoutSession:
     if session.status not in OPEN_CHECKOUT_STATUSES:
         raise SessionNotOpen(f"The checkout session is {session.status}; it cannot be completed.")
-    lines = list(session.lines.all())
-    # The variants locked with their products in one statement (the quote and the order read both).
-    variants = {
-        variant.id: variant
-        for variant in Variant.objects.select_for_update(of=("self",))
-        .select_related("product")
-        .filter(id__in={line.variant_id for line in lines})
-        .order_by("id")
-    }
+    # The lines with their variants, locked in variant id order (the lock order), and the variants' products
+    # (the quote and the order read both), in one statement.
+    lines = sorted(
+        CheckoutLine.objects.select_for_update(of=("variant",))
+        .select_related("variant__product")
+        .filter(session=session)
+        .order_by("variant_id"),
+        key=lambda line: line.position,
+    )
+    variants = {line.variant_id: line.variant for line in lines}
 
     if faults.has(FaultKind.OUT_OF_STOCK_AT_COMPLETE):
         CheckoutLine.objects.filter(session=session).update(reserved_quantity=0)
@@ -969,7 +1055,13 @@ def issuer_challenge_return_url(*, challenge: IssuerChallenge, now: float | None
 
 
 def vault_token_create(*, request: DelegatePaymentRequest) -> VaultToken:
-    card = VaultCard.objects.filter(reference=request.vault_reference).first()
+    found = compiled.rows(
+        VaultCard,
+        "vault_card",
+        lambda: VaultCard.objects.filter(reference=compiled.text("reference")).order_by()[:1],
+        reference=request.vault_reference,
+    )
+    card = found[0] if found else None
     if card is None:
         raise InvalidRequest(
             f"No vault card {request.vault_reference}.",

@@ -17,6 +17,7 @@ from tests.support import services
 pytest_plugins = [
     "tests.support.sandbox",
     "tests.support.fake_merchant",
+    "tests.support.commits",
     "tests.support.private_servers",
     "tests.support.eager",
     "tests.support.fast_flush",

@@ -3,7 +3,7 @@
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import BASE_DIR, env_bool, env_int, env_list, env_str
+from config.env import BASE_DIR, env_bool, env_float, env_int, env_list, env_str
 from config.settings.audit import *  # noqa: F403
 from config.settings.broker import *  # noqa: F403
 from config.settings.cache import *  # noqa: F403
@@ -149,6 +149,9 @@ REST_FRAMEWORK = {
 # While PostgreSQL, Redis or the broker cannot be reached, the API answers 503 with this Retry-After
 # (config/outages.py); the chat widget waits that long and tries again.
 API_OUTAGE_RETRY_AFTER_SECONDS = env_int("API_OUTAGE_RETRY_AFTER_SECONDS", 5)
+# After the shared cache (Redis) failed, a web process counts rate limits in its own memory for this long before
+# it asks Redis again (config/throttling.py): each ask of an unreachable Redis may cost its connect timeout.
+API_THROTTLE_SHARED_CACHE_RETRY_SECONDS = env_float("API_THROTTLE_SHARED_CACHE_RETRY_SECONDS", 5.0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Agentic ordering assistant API",
     "VERSION": "1",

@@ -1,4 +1,13 @@
-from config.env import env_bool, env_int, env_str, parse_database_url, sqlite_database, var_dir, with_connection_pool
+from config.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_str,
+    parse_database_url,
+    sqlite_database,
+    var_dir,
+    with_connection_pool,
+)
 
 # The role in this URL is the one the process runs as. In a least-privilege deployment (see
 # docs/security/database-roles.md) the web and worker processes use the app role's URL, and only
@@ -17,7 +26,7 @@ DATABASES["default"] = with_connection_pool(
     DATABASES["default"],
     max_size=_pool_max_size,
     min_size=env_int("DATABASE_POOL_MIN_SIZE", min(2, _pool_max_size)),
-    timeout=env_int("DATABASE_POOL_TIMEOUT_SECONDS", 10),
+    timeout=env_float("DATABASE_POOL_TIMEOUT_SECONDS", 10),
 )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

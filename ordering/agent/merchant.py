@@ -28,10 +28,12 @@ from catalog_adapters.contract import (
 )
 from catalog_adapters.http import path_segment
 from catalog_adapters.registry import get_merchant
+from config.statements import models_select, postgresql_or_orm
 from consent.models import Address, MerchantAccount, PaymentMethod
 from consent.selectors import address_default, address_get, merchant_account_for_customer
 from ordering.errors import AssistantPaused, PreviewIncomplete, RolloutCeilingExceeded
 from ordering.models import Conversation, FlowStatus, OrderFlow
+from ordering.selectors import uuid_or_none
 from ordering.services import flow_cancel, flow_preview, flow_start
 
 # Flows whose checkout session is still the customer's cart.
@@ -51,14 +53,20 @@ class Promotion:
     amount_off: int | None
 
 
-def promotions_for_customer(*, customer_id: int, merchant_id: str) -> list[Promotion]:
+def promotions_for_customer(
+    *, customer_id: int, merchant_id: str, account: MerchantAccount | object | None = ...
+) -> list[Promotion]:
     """The customer's personal codes usable now (the merchant's promotions extension).
 
     The ACP client has no call for it, so this asks the merchant's HTTP client directly (timeouts,
     retries, breaker and trace id included). No merchant account known: no personal promotions.
+    `account`: the customer's account at `merchant_id` when the caller has read it already (None: none).
     """
-    account = merchant_account_for_customer(user_id=customer_id, merchant_id=merchant_id)
-    if account is None or not account.customer_ref:
+    if account is ...:
+        account = merchant_account_for_customer(user_id=customer_id, merchant_id=merchant_id)
+    if not isinstance(account, MerchantAccount):
+        return []
+    if not account.customer_ref:
         return []
     customer_ref = path_segment(account.customer_ref, merchant_id=merchant_id, operation="list_promotions")
     response = get_merchant(merchant_id).http.request(
@@ -91,7 +99,17 @@ def cart_flow(conversation: Conversation, state: dict[str, Any]) -> OrderFlow | 
     """The flow that owns the cart's checkout session, if it still is a cart (not placed or stopped)."""
     if not state.get("flow_id"):
         return None
-    flow = OrderFlow.objects.filter(pk=state["flow_id"], conversation=conversation).first()
+    flow_id = uuid_or_none(state["flow_id"])
+    if flow_id is None:
+        return None
+
+    def read() -> OrderFlow | None:
+        rows = models_select(OrderFlow, where="t.id = %s AND t.conversation_id = %s", params=[flow_id, conversation.pk])
+        return rows[0] if rows else None
+
+    flow = postgresql_or_orm(
+        postgresql=read, orm=lambda: OrderFlow.objects.filter(pk=flow_id, conversation=conversation).first()
+    )
     return flow if flow is not None and flow.status in CART_FLOW_STATUSES else None
 
 

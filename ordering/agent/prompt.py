@@ -120,8 +120,10 @@ def _tools() -> tuple[str, ...]:
     )
 
 
+@functools.cache
 def command_tools() -> list[dict]:
-    """The tool definitions: one function per command kind (a fresh copy; the serialization is cached)."""
+    """The tool definitions: one function per command kind, built once per process and shared by every request
+    (read-only: the client only serializes them)."""
     return [json.loads(tool) for tool in _tools()]
 
 

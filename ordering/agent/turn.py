@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from audit.models import ActorType, Outcome
 from audit.services import audit_record_many
 from config.deadline import deadline_check
-from config.statements import postgresql_or_orm
+from config.statements import models_select, postgresql_or_orm
 from consent.models import Address, MerchantAccount, PaymentMethod
 from consent.selectors import (
     SavedDetails,
@@ -245,12 +245,29 @@ class Turn:
     def latest_preview_hash(self) -> str:
         """The preview hash when the assistant's latest message (before this turn's) is a preview waiting for
         a decision, or a reminder of it; "" when the latest message is anything else."""
-        latest = (
-            Message.objects.filter(conversation=self.conversation)
-            .exclude(role=MessageRole.CUSTOMER)
-            .exclude(pk__in=[message.pk for message in self._said])
-            .order_by("-id")
-            .first()
+        said = [message.pk for message in self._said]
+
+        def read() -> Message | None:
+            where = "t.conversation_id = %s AND t.role <> %s"
+            if said:
+                where += f" AND t.id NOT IN ({', '.join(['%s'] * len(said))})"
+            rows = models_select(
+                Message,
+                where=where,
+                params=[self.conversation.pk, MessageRole.CUSTOMER, *said],
+                tail="ORDER BY t.id DESC LIMIT 1",
+            )
+            return rows[0] if rows else None
+
+        latest = postgresql_or_orm(
+            postgresql=read,
+            orm=lambda: (
+                Message.objects.filter(conversation=self.conversation)
+                .exclude(role=MessageRole.CUSTOMER)
+                .exclude(pk__in=said)
+                .order_by("-id")
+                .first()
+            ),
         )
         if latest is None or (latest.data or {}).get("kind") not in ("preview", "preview_reminder"):
             return ""
@@ -258,8 +275,17 @@ class Turn:
         return data.get("preview_hash") or (data.get("preview") or {}).get("preview_hash") or ""
 
     def recent_messages(self, limit: int) -> list[dict]:
-        messages = list(
-            Message.objects.filter(conversation=self.conversation).order_by("-created_at", "-id")[: max(0, limit)]
+        limit = max(0, int(limit))
+        messages = postgresql_or_orm(
+            postgresql=lambda: models_select(
+                Message,
+                where="t.conversation_id = %s",
+                params=[self.conversation.pk],
+                tail=f"ORDER BY t.created_at DESC, t.id DESC LIMIT {limit}",
+            ),
+            orm=lambda: list(
+                Message.objects.filter(conversation=self.conversation).order_by("-created_at", "-id")[:limit]
+            ),
         )
         return [{"role": message.role, "text": _short(message.text, 1000)} for message in reversed(messages)]
 

@@ -43,9 +43,11 @@ _profiler: cProfile.Profile | None = None
 _profile_path: Path | None = None
 
 
-def profile_to(path: Path) -> None:
+def profile_to(path: Path, *, cpu: bool = False) -> None:
+    """Profile the timed seed turns into `path`: by wall time, or (`cpu`) by this thread's CPU time, which
+    leaves out every wait (PostgreSQL, the merchant, the LLM) and other work on a shared machine."""
     global _profiler, _profile_path
-    _profiler, _profile_path = cProfile.Profile(), path
+    _profiler, _profile_path = (cProfile.Profile(time.thread_time) if cpu else cProfile.Profile()), path
 
 
 @contextlib.contextmanager
@@ -215,6 +217,7 @@ class Chat:
 @dataclass
 class TurnSample:
     server_ms: float
+    cpu_ms: float  # CPU time of the thread that ran the turn (eagerly: request, task and turn), the LLM server not
     merchant_ms: float
     merchant_calls: int
     queries: int
@@ -222,20 +225,27 @@ class TurnSample:
     pending: dict | None
 
 
-def turn_measure(chat: Chat, text: str, *, meter: MerchantMeter, llm: Any = None, profile: bool = False) -> TurnSample:
+def turn_measure(
+    chat: Chat, text: str, *, meter: MerchantMeter, llm: Any = None, profile: bool = False, count_queries: bool = True
+) -> TurnSample:
+    """One turn, timed. `count_queries` False for row 1's timed turns: recording every statement (Django's debug
+    cursor, as CaptureQueriesContext does) costs the turn CPU that a production turn does not spend."""
     chat.start()
     calls_before, seconds_before = meter.snapshot()
     llm_before = len(llm.requests) if llm is not None else 0
-    with CaptureQueriesContext(connection) as queries:
-        started, slept = time.perf_counter(), chat.slept
+    counting = CaptureQueriesContext(connection) if count_queries else contextlib.nullcontext([])
+    with counting as queries:
+        started, slept, cpu_started = time.perf_counter(), chat.slept, time.thread_time()
         with profiled(profile):
             body = chat.say(text)
         elapsed = time.perf_counter() - started - (chat.slept - slept)
+        cpu = time.thread_time() - cpu_started
     seal_after()
     calls, seconds = meter.snapshot()
     merchant = seconds - seconds_before
     return TurnSample(
         server_ms=(elapsed - merchant) * 1000,
+        cpu_ms=cpu * 1000,
         merchant_ms=merchant * 1000,
         merchant_calls=calls - calls_before,
         queries=len(queries),

@@ -3,7 +3,8 @@
 The whole site runs as deployed (gunicorn, production settings) on a PostgreSQL and a Redis that this
 test started (tests/support/private_servers.py), with turns answered inside the request so no worker is
 needed; the test stops that PostgreSQL while alice is chatting and starts it again. Nothing is mocked:
-the 503s are the server's own.
+the 503s are the server's own. The page runs on Playwright's clock (time flows as usual), so that the wait
+the API asks for (Retry-After: 5) passes by moving the page's clock forward instead of waiting it out.
 """
 
 from __future__ import annotations
@@ -15,13 +16,20 @@ from tests.browser.conftest import TIMEOUT_MS, Storefront, screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 OUTAGE_WORDS = "We're having a brief technical problem on our side and couldn't finish that."
+RETRY_AFTER_MS = 5_000  # the API's Retry-After during an outage (API_OUTAGE_RETRY_AFTER_SECONDS)
+
+
+def storefront(chromium, site) -> Storefront:
+    page = chromium.new_page()
+    page.clock.install()
+    return Storefront(page, site.url)
 
 
 def test_during_a_database_outage_the_widget_shows_the_apis_message_and_sends_the_message_once_it_is_back(
     private_site, chromium
 ):
     site = private_site(turns_inline=True)
-    store = Storefront(chromium.new_page(), site.url)
+    store = storefront(chromium, site)
     store.sign_in("alice")
     store.open_chat()
     alert = store.panel.get_by_role("alert")
@@ -42,8 +50,9 @@ def test_during_a_database_outage_the_widget_shows_the_apis_message_and_sends_th
     assert store.messages("customer").count() == 0
     screenshot(store.page, "outage")
 
-    # when: the database is back, and no one touches anything
+    # when: the database is back, and no one touches anything (but the clock: the widget's wait passes)
     site.postgres.start()
+    store.page.clock.fast_forward(RETRY_AFTER_MS)
 
     # then: the widget's own retry sends the message (once) and the assistant answers it
     store.messages("customer").get_by_text("hello").wait_for(timeout=TIMEOUT_MS * 2)
@@ -64,7 +73,7 @@ def test_during_a_database_outage_the_widget_shows_the_apis_message_and_sends_th
 
 def test_opening_the_chat_during_an_outage_waits_for_the_shop_and_then_greets(private_site, chromium):
     site = private_site(turns_inline=True)
-    store = Storefront(chromium.new_page(), site.url)
+    store = storefront(chromium, site)
     store.sign_in("alice")
 
     site.postgres.stop(mode="immediate")
@@ -73,6 +82,7 @@ def test_opening_the_chat_during_an_outage_waits_for_the_shop_and_then_greets(pr
     assert store.messages("assistant").count() == 0
 
     site.postgres.start()
+    store.page.clock.fast_forward(RETRY_AFTER_MS)
     store.messages("assistant").first.wait_for(timeout=TIMEOUT_MS * 2)
     store.wait_until_idle()
     assert not store.panel.get_by_role("alert").is_visible()

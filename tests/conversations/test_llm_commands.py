@@ -370,13 +370,13 @@ def test_no_generator_without_an_endpoint_and_model(settings):
 
 
 def test_tool_definitions_are_built_once_per_process(llm_settings):
-    prompt._tools()  # built (or already built) once
-    before = prompt._tools.cache_info()
+    prompt.command_tools()  # built (or already built) once
+    before = prompt.command_tools.cache_info()
     with ScriptedLLM(lambda body: tool_calls(("help", {}))) as llm:
         generator = llm_settings(llm)
         for _ in range(3):
             generator.generate(text="what can you do?", context=EMPTY, recent=[])
 
-    after = prompt._tools.cache_info()
+    after = prompt.command_tools.cache_info()
     assert after.misses == before.misses and after.hits >= before.hits + 3
     assert llm.requests[0].body["tools"] == llm.requests[2].body["tools"]

@@ -60,3 +60,25 @@ def test_new_worker_processes_warm_the_lexicon_once():
 
     keys = [key for key, _ in signals.worker_process_init.receivers if key[0] == "ordering.warm_catalog_lexicons"]
     assert len(keys) == 1
+
+
+def test_a_worker_imports_the_turn_modules_before_it_forks():
+    """A worker's main process imports what a turn imports on first use, so its pool's processes share them
+    instead of each importing openai & co. in its first turn (docs/performance.md, row 6)."""
+    import subprocess
+    import sys
+
+    from ordering.apps import TURN_MODULES
+
+    _ready_again()
+    keys = [key for key, _ in signals.worker_init.receivers if key[0] == "ordering.import_turn_modules"]
+    assert len(keys) == 1
+
+    # In a fresh interpreter (this one has imported everything already): none of them before, all of them after.
+    script = (
+        "import django, sys; django.setup(); from ordering.apps import TURN_MODULES, import_turn_modules_before_fork;"
+        "before = [m for m in TURN_MODULES if m in sys.modules]; import_turn_modules_before_fork();"
+        "after = [m for m in TURN_MODULES if m in sys.modules]; print(len(before), len(after), 'openai' in sys.modules)"
+    )
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert output == ["0", str(len(TURN_MODULES)), "True"]

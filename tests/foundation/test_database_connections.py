@@ -79,7 +79,11 @@ def test_the_environment_turns_the_pool_on_and_a_worker_keeps_its_connection_by_
 def test_gunicorn_gives_the_web_role_a_pool_unless_the_environment_says_otherwise(monkeypatch):
     import runpy
 
-    monkeypatch.delenv("DATABASE_POOL_MAX_SIZE", raising=False)
+    # setenv first so that monkeypatch restores the variable's absence: gunicorn.py's setdefault would otherwise
+    # leave DATABASE_POOL_MAX_SIZE=16 in this worker's environment, and every server a later test starts from it
+    # (tests/support/services.py, private_servers.py) would run with a pool it did not ask for
+    monkeypatch.setenv("DATABASE_POOL_MAX_SIZE", "")
+    monkeypatch.delenv("DATABASE_POOL_MAX_SIZE")
     runpy.run_path(str(PROJECT_DIR / "config" / "gunicorn.py"))
     assert __import__("os").environ["DATABASE_POOL_MAX_SIZE"] == "16"
 

@@ -12,18 +12,25 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 
-from config.throttling import SHARED_CACHE_RETRY_SECONDS
-
 pytestmark = pytest.mark.timeout(300)
+
+# After a Redis error the site's throttles count in the web process for this long before they ask Redis again
+# (API_THROTTLE_SHARED_CACHE_RETRY_SECONDS, 5 s in production): the Redis test waits it out once.
+THROTTLE_RETRY_SECONDS = 1.0
+# The requests made during a PostgreSQL outage (_postgresql_outage_and_recovery): the API calls, /readyz, a page.
+OUTAGE_REQUESTS = 10
 
 
 @pytest.fixture
 def site(private_site):
-    return private_site(ORDERING_CONVERSATIONS_RATE="6/min")
+    return private_site(
+        ORDERING_CONVERSATIONS_RATE="6/min", API_THROTTLE_SHARED_CACHE_RETRY_SECONDS=str(THROTTLE_RETRY_SECONDS)
+    )
 
 
 def _assert_outage_answer(response) -> None:
@@ -105,7 +112,7 @@ def test_a_redis_outage_keeps_the_api_answering_and_it_recovers_by_itself(site):
     assert busy.headers["Retry-After"] == "1"
 
     # and the throttle counts in Redis again once its retry interval has passed: the shared limit holds
-    time.sleep(SHARED_CACHE_RETRY_SECONDS + 0.5)
+    time.sleep(THROTTLE_RETRY_SECONDS + 0.5)
     starts = [alice.post(f"{api}/conversations/", json={}, timeout=30) for _ in range(7)]
     assert [response.status_code for response in starts] == [201] * 6 + [429]
     refused = starts[-1].json()
@@ -121,15 +128,32 @@ def test_a_postgresql_outage_is_a_json_503_with_retry_after_everywhere_under_api
 
 
 def test_with_a_connection_pool_too_a_postgresql_outage_is_a_503_and_every_thread_recovers(private_site):
-    # the web role's pool (config/gunicorn.py turns it on), smaller than the server's 4 threads
-    site = private_site(ORDERING_CONVERSATIONS_RATE="6/min", DATABASE_POOL_MAX_SIZE="2", DATABASE_POOL_MIN_SIZE="2")
+    # the web role's pool (config/gunicorn.py turns it on), smaller than the server's threads (as 16 for 40 there).
+    # While PostgreSQL is down a request waits DATABASE_POOL_TIMEOUT_SECONDS for a connection before its 503: 10 s
+    # in production, 3 s here, and the outage's requests are made at once (they took 110 s one after the other).
+    # Not less: the first request after PostgreSQL is back may wait for the pool's reconnection attempt, which
+    # sleeps up to 1.1 s between tries (psycopg_pool's backoff).
+    site = private_site(
+        threads=OUTAGE_REQUESTS,
+        ORDERING_CONVERSATIONS_RATE="6/min",
+        DATABASE_POOL_MAX_SIZE="2",
+        DATABASE_POOL_MIN_SIZE="2",
+        DATABASE_POOL_TIMEOUT_SECONDS="3",
+    )
     _postgresql_outage_and_recovery(site)
 
-    # and more requests at once than the pool has connections wait for one instead of failing
-    from concurrent.futures import ThreadPoolExecutor
 
+def test_with_a_connection_pool_after_an_outage_more_requests_at_once_than_connections_wait_for_one(private_site):
+    # the pool's production wait for a connection (DATABASE_POOL_TIMEOUT_SECONDS, 10 s), 2 connections for 4 threads
+    site = private_site(DATABASE_POOL_MAX_SIZE="2", DATABASE_POOL_MIN_SIZE="2")
     alice = site.sign_in("alice")
+    assert alice.get(f"{site.url}/api/v1/activity/", timeout=30).status_code == 200
 
+    # given the pool's connections were lost to a PostgreSQL crash and PostgreSQL is back
+    site.postgres.stop(mode="immediate")
+    site.postgres.start()
+
+    # then more requests at once than the pool has connections wait for one instead of failing
     def read(_: int) -> int:
         return alice.get(f"{site.url}/api/v1/activity/", timeout=30).status_code
 
@@ -157,17 +181,22 @@ def _postgresql_outage_and_recovery(site) -> None:
         ("patch", f"{api}/consent/caps/", {"per_order": 5000}),
         ("get", f"{api}/activity/", None),
     ]
-    for method, url, body in calls:
-        _assert_outage_answer(alice.request(method, url, json=body, timeout=60))
-    # a caller without a session is refused as usual (nothing to read), in the same shape
     import requests
 
+    # all at once (as many as the server has threads, at most): with a pool each waits for a connection first
+    with ThreadPoolExecutor(max_workers=OUTAGE_REQUESTS) as pool:
+        answers = pool.map(lambda call: alice.request(call[0], call[1], json=call[2], timeout=60), calls)
+        readiness = pool.submit(requests.get, f"{site.url}/readyz", timeout=60)
+        page = pool.submit(alice.get, f"{site.url}/settings/", timeout=60)
+        for answer in answers:
+            _assert_outage_answer(answer)
+        readiness, page = readiness.result(), page.result()
+    # a caller without a session is refused as usual (nothing to read), in the same shape
     anonymous = requests.get(f"{api}/conversations/{conversation}/", timeout=30)
     assert anonymous.status_code == 403 and anonymous.json()["error"] == "not_authenticated"
     # the probes tell the load balancer the truth, and pages outside /api/ keep their HTML error page
     assert requests.get(f"{site.url}/healthz", timeout=30).status_code == 200
-    assert requests.get(f"{site.url}/readyz", timeout=30).status_code == 503
-    page = alice.get(f"{site.url}/settings/", timeout=30)
+    assert readiness.status_code == 503
     assert page.status_code == 500 and page.headers["Content-Type"].startswith("text/html")
     assert '"dependency": "database"' in site.log()
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import BASE_DIR, env_bool, parse_database_url, redact_url
+from config.env import BASE_DIR, env_bool, env_float, parse_database_url, redact_url
 from tests.support.services import PROJECT_DIR, child_env
 
 
@@ -71,6 +71,16 @@ def test_booleans_are_strict(monkeypatch):
         env_bool("SOME_FLAG")
     monkeypatch.setenv("SOME_FLAG", "Yes")
     assert env_bool("SOME_FLAG") is True
+
+
+def test_numbers_with_fractions_are_strict_too(monkeypatch):
+    monkeypatch.setenv("SOME_WAIT", "half a second")
+    with pytest.raises(ImproperlyConfigured, match="SOME_WAIT"):
+        env_float("SOME_WAIT", 1.0)
+    monkeypatch.setenv("SOME_WAIT", "0.5")
+    assert env_float("SOME_WAIT", 1.0) == 0.5
+    monkeypatch.setenv("SOME_WAIT", "")
+    assert env_float("SOME_WAIT", 1.0) == 1.0
 
 
 def _settings_in_child(code: str, tmp_path: Path, settings_module: str, **env: str | None):

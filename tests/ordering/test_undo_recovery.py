@@ -6,6 +6,7 @@ are the sandbox answering 500 to everything, which opens our breaker through rea
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -90,7 +91,9 @@ def _refusals(flow) -> list[AuditEvent]:
 # -- saga steps ----------------------------------------------------------------------------------------
 
 
-def test_breaker_refusals_use_up_no_attempt_of_a_step_which_comes_back_when_the_breaker_half_opens(shop, settings):
+def test_breaker_refusals_use_up_no_attempt_of_a_step_which_comes_back_when_the_breaker_half_opens(
+    shop, settings, wall_clock
+):
     breaker = _breaker_opens_on_one_call(settings, cooldown=4.0)
     flow = shop.start_flow()
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
@@ -122,7 +125,7 @@ def test_breaker_refusals_use_up_no_attempt_of_a_step_which_comes_back_when_the_
 
     # when the merchant is back and the breaker half-opens, the same step goes on and the order is placed once
     shop.sandbox.clear_faults()
-    time.sleep(breaker.retry_in())
+    wall_clock.advance(breaker.retry_in())
     flow = _drive(flow)
     assert flow.status == FlowStatus.PLACED
     assert merchant_order_count(session_id=flow.checkout_session_id) == 1
@@ -153,7 +156,7 @@ def test_a_step_refused_past_its_deadline_fails_the_flow_as_merchant_unavailable
 # -- undo steps ----------------------------------------------------------------------------------------
 
 
-def test_breaker_refusals_use_up_no_attempt_of_an_undo_step_and_never_escalate_it(shop, settings):
+def test_breaker_refusals_use_up_no_attempt_of_an_undo_step_and_never_escalate_it(shop, settings, wall_clock):
     breaker = _breaker_opens_on_one_call(settings, cooldown=4.0)
     before = available(BLUE_RUNNER_42)
     flow = _confirmed_and_failed(shop)
@@ -190,7 +193,7 @@ def test_breaker_refusals_use_up_no_attempt_of_an_undo_step_and_never_escalate_i
 
     # when the merchant is back and the retry times come, everything is undone and the stock released
     shop.sandbox.clear_faults()
-    time.sleep(max(0.0, max(c.retry_at.timestamp() for c in waiting) - time.time()) + 0.1)
+    wall_clock.advance(max(0.0, max(c.retry_at.timestamp() for c in waiting) - time.time()) + 0.1)
     assert undo.flow_compensate_run(flow_id=flow.pk) == "compensated"
 
     flow = _refresh(flow)
@@ -275,38 +278,65 @@ def test_the_sweeper_finishes_a_flow_left_compensating_after_its_last_undo_step(
     assert sweeper.flows_sweep() == {"resumed": 0, "compensating": 0, "finishing": 0}
 
 
-# -- fault injection: a merchant outage during undo, with a real worker -----------------------------------
+# -- fault injection: a merchant outage during undo ------------------------------------------------------
+#
+# The merchant is down for 2.5 breaker cool-downs, so the undo meets the open breaker three times (two failed
+# probes) before the shop answers again. Twice: scaled down (a 5 s outage, 2 s cool-down) with a real Celery
+# worker in real time; and the issue's own case at its length (a 30 s outage, 12 s cool-down) on a moved clock,
+# this process being the worker and beat, so that it takes seconds, not 40.
+
+UNDO_OUTAGE_WORKER_SETTINGS = {
+    "MERCHANT_SANDBOX_BREAKER_THRESHOLD": "3",
+    "MERCHANT_SANDBOX_MAX_ATTEMPTS": "3",
+    "MERCHANT_SANDBOX_BACKOFF_BASE": "0.01",
+    "MERCHANT_SANDBOX_BACKOFF_CAP": "0.02",
+    "MERCHANT_SANDBOX_CONNECT_TIMEOUT": "1",
+    "MERCHANT_SANDBOX_READ_TIMEOUT": "5",
+    "MERCHANT_SANDBOX_RATE_LIMIT": "0",
+    "ORDERING_STEP_MAX_ATTEMPTS": "3",
+    "ORDERING_STEP_RETRY_BASE_SECONDS": "1",
+    "ORDERING_STUCK_AFTER_SECONDS": "1",
+}
 
 
-@pytest.mark.parametrize(
-    ("cooldown", "outage"),
-    [
-        pytest.param(2.0, 5.0, id="5s-outage"),
-        # The issue's case at its own length: a 30 s outage, the breaker half-opening twice inside it.
-        pytest.param(12.0, 30.0, id="30s-outage"),
-    ],
-)
+def _merchant_failures(shop) -> list:
+    return [r for r in shop.sandbox.received_requests() if r.status == 500 and "server_error" in r.faults]
+
+
+def _assert_undone_without_escalation(shop, flow, *, before: int, breaker, log: str = "") -> None:
+    # then the stock is released at the merchant and nobody was paged
+    flow = _refresh(flow)
+    assert flow.status == FlowStatus.COMPENSATED, (_undo(flow), log[-3000:])
+    assert not Escalation.objects.filter(flow=flow).exists()
+    assert flow.conversation.status != ConversationStatus.ESCALATED
+    assert session_status(flow.checkout_session_id) == "canceled"
+    assert available(BLUE_RUNNER_42) == before
+    assert merchant_token(flow.checkout_session_id).revoked
+    # and it was a real outage: the merchant failed requests, our breaker opened and refused undo steps at
+    # least as often as the old rule allowed attempts before paging someone
+    assert len(_merchant_failures(shop)) >= 3
+    refusals = _refusals(flow)
+    assert len(refusals) >= 3
+    # each undo step's attempts are the tries that reached the merchant (or our ledger), refusals left out
+    events = AuditEvent.objects.filter(target_type="flow", target_id=str(flow.pk), action__startswith="compensation.")
+    for action, (_, attempts) in _undo(flow).items():
+        tries = [e for e in events if e.action == f"compensation.{action}" and not e.data.get("refused")]
+        assert attempts == len(tries), (action, attempts, [e.data for e in tries])
+    assert breaker.state() == "closed"
+
+
 def test_a_merchant_outage_during_undo_ends_with_the_stock_released_and_no_escalation(
-    shop, live_server, settings, tmp_path, cooldown, outage
+    shop, live_server, settings, tmp_path
 ):
-    """The merchant is down for 2.5 breaker cool-downs, so the undo meets the open breaker three times (two
-    failed probes) before the shop answers again: once scaled down (5 s), once at the issue's 30 s."""
+    """A 5 s outage, a 2 s cool-down, a real worker taking the undo task from the queue, in real time."""
+    cooldown, outage = 2.0, 5.0
     breaker = _breaker_opens_on_one_call(settings, cooldown=cooldown)
     settings.ORDERING_STUCK_AFTER_SECONDS = 1  # beat's sweeper runs in this process
     worker_env = {
+        **UNDO_OUTAGE_WORKER_SETTINGS,
         "MERCHANT_SANDBOX_BASE_URL": shop.sandbox.base_url,
-        "MERCHANT_SANDBOX_BREAKER_THRESHOLD": "3",
         "MERCHANT_SANDBOX_BREAKER_COOLDOWN": str(cooldown),
-        "MERCHANT_SANDBOX_MAX_ATTEMPTS": "3",
-        "MERCHANT_SANDBOX_BACKOFF_BASE": "0.01",
-        "MERCHANT_SANDBOX_BACKOFF_CAP": "0.02",
-        "MERCHANT_SANDBOX_CONNECT_TIMEOUT": "1",
-        "MERCHANT_SANDBOX_READ_TIMEOUT": "5",
-        "MERCHANT_SANDBOX_RATE_LIMIT": "0",
         "SANDBOX_MERCHANT_WEBHOOK_URL": f"{live_server.url}/webhooks/merchants/sandbox/",
-        "ORDERING_STEP_MAX_ATTEMPTS": "3",
-        "ORDERING_STEP_RETRY_BASE_SECONDS": "1",
-        "ORDERING_STUCK_AFTER_SECONDS": "1",
     }
     before = available(BLUE_RUNNER_42)
     # Tasks earlier tests of this run left in its queue would keep the worker busy past the outage.
@@ -318,16 +348,13 @@ def test_a_merchant_outage_during_undo_ends_with_the_stock_released_and_no_escal
         database_url=database_url_for(connection.settings_dict), log_path=tmp_path / "worker.log", extra_env=worker_env
     )
 
-    def merchant_failures() -> list:
-        return [r for r in shop.sandbox.received_requests() if r.status == 500 and "server_error" in r.faults]
-
     comes_back = None
     try:
         # when a worker runs the undo (it takes the task as it starts) and the merchant comes back 5 s after
         # the undo first met the outage
         worker.start()
         deadline = time.monotonic() + 30
-        while not merchant_failures() and time.monotonic() < deadline:
+        while not _merchant_failures(shop) and time.monotonic() < deadline:
             time.sleep(0.05)
         comes_back = threading.Timer(outage, shop.sandbox.clear_faults)
         comes_back.start()
@@ -342,22 +369,63 @@ def test_a_merchant_outage_during_undo_ends_with_the_stock_released_and_no_escal
             comes_back.join()
         worker.stop()
 
-    # then the stock is released at the merchant and nobody was paged
-    flow = _refresh(flow)
-    assert flow.status == FlowStatus.COMPENSATED, (_undo(flow), worker.log()[-3000:])
-    assert not Escalation.objects.filter(flow=flow).exists()
-    assert flow.conversation.status != ConversationStatus.ESCALATED
-    assert session_status(flow.checkout_session_id) == "canceled"
-    assert available(BLUE_RUNNER_42) == before
-    assert merchant_token(flow.checkout_session_id).revoked
-    # and it was a real outage: the merchant failed requests, our breaker opened and refused undo steps at
-    # least as often as the old rule allowed attempts before paging someone
-    assert len(merchant_failures()) >= 3
-    refusals = _refusals(flow)
-    assert len(refusals) >= 3
-    # each undo step's attempts are the tries that reached the merchant (or our ledger), refusals left out
-    events = AuditEvent.objects.filter(target_type="flow", target_id=str(flow.pk), action__startswith="compensation.")
-    for action, (_, attempts) in _undo(flow).items():
-        tries = [e for e in events if e.action == f"compensation.{action}" and not e.data.get("refused")]
-        assert attempts == len(tries), (action, attempts, [e.data for e in tries])
-    assert breaker.state() == "closed"
+    _assert_undone_without_escalation(shop, flow, before=before, breaker=breaker, log=worker.log())
+
+
+def _run_due_tasks() -> list[str]:
+    """What a worker does with this run's queue at this moment of the (moved) clock: run each task whose time
+    has come (a retry's countdown is its `eta`), leaving the others queued. Returns the names of those run."""
+    client = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
+    queue = django_settings.CELERY_TASK_DEFAULT_QUEUE
+    ran = []
+    for raw in client.lrange(queue, 0, -1):
+        message = json.loads(raw)
+        eta = message["headers"].get("eta")
+        if eta and datetime.fromisoformat(eta).timestamp() > time.time():
+            continue
+        if not client.lrem(queue, 1, raw):
+            continue  # taken meanwhile
+        args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+        name = message["headers"]["task"]
+        celery_app.tasks[name](*args, **kwargs)
+        ran.append(name)
+    return ran
+
+
+def test_the_issues_30_s_merchant_outage_during_undo_on_a_moved_clock_ends_with_the_stock_released_and_no_escalation(
+    shop, settings, wall_clock
+):
+    """The issue's case at its own length: a 30 s outage, the breaker open 12 s at a time, half-opening twice
+    inside it. The clock is moved, not waited: breaker cool-downs, undo retry times, task countdowns and the
+    sweeper's quiet time all read this process' wall clock, and this process is the worker (each queued task run
+    when its time comes) and beat (the sweeper every second)."""
+    cooldown, outage, tick = 12.0, 30.0, 0.5
+    breaker = _breaker_opens_on_one_call(settings, cooldown=cooldown)
+    settings.ORDERING_STEP_RETRY_BASE_SECONDS = float(UNDO_OUTAGE_WORKER_SETTINGS["ORDERING_STEP_RETRY_BASE_SECONDS"])
+    settings.ORDERING_STUCK_AFTER_SECONDS = float(UNDO_OUTAGE_WORKER_SETTINGS["ORDERING_STUCK_AFTER_SECONDS"])
+    before = available(BLUE_RUNNER_42)
+    celery_app.control.purge()
+    # given a failed flow whose undo task waits in the queue, and a merchant that just went down
+    flow = _confirmed_and_failed(shop)
+    shop.sandbox.add_fault("server_error", operation="any")
+
+    # when the worker runs the undo, and the merchant comes back 30 s after the undo first met the outage
+    comes_back_at = None
+    ran: list[str] = []
+    last_sweep = 0.0
+    for _ in range(int((outage + 4 * cooldown + 10) / tick)):
+        if comes_back_at is not None and time.time() >= comes_back_at:
+            shop.sandbox.clear_faults()
+        ran += _run_due_tasks()
+        if comes_back_at is None and _merchant_failures(shop):
+            comes_back_at = time.time() + outage
+        if time.time() - last_sweep >= 1.0:
+            sweeper.flows_sweep()
+            last_sweep = time.time()
+        if _refresh(flow).status in (FlowStatus.COMPENSATED, FlowStatus.ESCALATED):
+            break
+        wall_clock.advance(tick)
+
+    assert comes_back_at is not None and time.time() >= comes_back_at, "the undo ended before the merchant was back"
+    assert "ordering.flow_compensate" in ran
+    _assert_undone_without_escalation(shop, flow, before=before, breaker=breaker)

@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from sandbox_merchant.models import CheckoutSession, Order, Variant, VaultToken
+from sandbox_merchant.models import CheckoutSession, Order, ReceivedRequest, Variant, VaultToken
 from tests.support.sandbox import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -244,3 +244,16 @@ def test_a_bad_fault_header_or_rule_is_400(sandbox_merchant):
 
     assert bad_header.status_code == 400 and bad_header.json()["code"] == "invalid_fault"
     assert bad_rule.status_code == 400 and bad_rule.json()["param"] == "$.operation"
+
+
+def test_a_held_request_is_on_record_while_it_waits_and_logged_once(sandbox_merchant):
+    # when the client gives up on a request the sandbox holds for 1.5 s
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        sandbox_merchant.get("/products", headers={"Sandbox-Fault": "slow;delay_ms=1500"}, timeout=0.5)
+
+    # then it is on record at once, still being answered, and the same row gets its answer
+    assert list(ReceivedRequest.objects.values_list("path", "status")) == [("/sandbox-merchant/products", None)]
+    sandbox_merchant.wait_until_answered()
+    assert list(ReceivedRequest.objects.values_list("path", "status", "faults")) == [
+        ("/sandbox-merchant/products", 200, "slow")
+    ]

@@ -15,11 +15,14 @@ port with the same data, to show recovery.
     the `postgres` user (PostgreSQL refuses root); the binaries come from PG_BINDIR, else the newest
     /usr/lib/postgresql/<version>/bin, else `pg_config --bindir`.
 
-`private_site` -> `PrivateSite` (a factory: `private_site(turns_inline=False, **env)`)
+`private_site` -> `PrivateSite` (a factory: `private_site(turns_inline=False, threads=4, **env)`)
     Our site under gunicorn with production settings (`tests.support.private_site_settings`) on a
     private PostgreSQL and a private Redis (cache, sessions, throttles, Celery broker), migrated and
     seeded with the demo shop (the sandbox merchant served by the same server, as in the test settings)
-    and the demo customers. `.url`, `.redis`, `.postgres`, `.server` (its `ServerProcess`), `.log()`,
+    and the demo customers. Migrating and seeding is done once per run (`private_site_template`, shared
+    by the xdist workers): each test's PostgreSQL starts from its own copy of that cluster's files. The
+    site's environment is the run's without its database, cache, broker, API, web and app settings:
+    only what the test passes. `.url`, `.redis`, `.postgres`, `.server` (its `ServerProcess`), `.log()`,
     `.manage(*args)` (a management command against the site's servers), and `.sign_in(username)`: a
     `requests.Session` signed in through the real login form, sending X-CSRFToken on writes.
 
@@ -47,7 +50,18 @@ import requests
 from tests.support.services import PROJECT_DIR, ServerProcess, free_port, stop_process_group
 
 # The variables of the test run that must not leak into a private site: it gets its own of each.
-_SITE_ENV_DROPPED_PREFIXES = ("MERCHANT_", "SANDBOX_MERCHANT_", "CELERY_", "CACHE_", "LLM_", "DEMO_", "ORDERING_")
+_SITE_ENV_DROPPED_PREFIXES = (
+    "MERCHANT_",
+    "SANDBOX_MERCHANT_",
+    "CELERY_",
+    "CACHE_",
+    "LLM_",
+    "DEMO_",
+    "ORDERING_",
+    "DATABASE_",
+    "API_",
+    "WEB_",
+)
 _SITE_ENV_DROPPED = {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG", "DJANGO_ROOT_URLCONF", "VAR_DIR"}
 
 
@@ -161,6 +175,8 @@ class PrivatePostgres:
     )
     port: int = field(default_factory=free_port)
     bindir: Path = field(default_factory=postgres_bindir)
+    # A stopped cluster's data directory to start from (a copy of it) instead of an empty `initdb`.
+    template: Path | None = None
     initialised: bool = False
 
     @property
@@ -191,7 +207,12 @@ class PrivatePostgres:
 
     def start(self, timeout: float = 60) -> PrivatePostgres:
         if not self.initialised:
-            self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync")
+            if self.template is not None:
+                # `cp -a` keeps the files' owner (the postgres user when the tests run as root) and modes
+                subprocess.run(["cp", "-a", str(self.template), str(self.data)], check=True, capture_output=True)
+            else:
+                initdb = str(self.bindir / "initdb")
+                self._run(initdb, "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync")
             self.initialised = True
         # fsync=off loses nothing when only PostgreSQL stops (the kernel keeps its writes); synchronous_commit
         # stays on, so a commit the site acknowledged survives an immediate (crash-like) stop.
@@ -215,6 +236,12 @@ class PrivatePostgres:
     def stop(self, *, mode: str = "immediate") -> None:
         if self.running:
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def save_data(self, destination: Path) -> Path:
+        """Stop cleanly and copy the data directory to `destination` (a template for `PrivatePostgres(template=…)`)."""
+        self.stop(mode="fast")
+        subprocess.run(["cp", "-a", str(self.data), str(destination)], check=True, capture_output=True)
+        return destination
 
     def create_database(self, name: str) -> str:
         import psycopg
@@ -251,6 +278,9 @@ class PrivateSite:
     redis: PrivateRedis
     turns_inline: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The postgres server already holds the database "site", migrated and seeded (a copy of the run's template).
+    prepared: bool = False
+    threads: int = 4
     var_dir: Path = field(default_factory=lambda: _private_directory("private-site-"))
     port: int = field(default_factory=free_port)
     server: ServerProcess | None = None
@@ -300,12 +330,26 @@ class PrivateSite:
             self.redis.start()
         if not self.postgres.running:
             self.postgres.start()
-        self.postgres.create_database("site")
-        self.manage("migrate", "--noinput", "-v", "0")
-        self.manage("seed_sandbox_merchant")
-        self.manage("seed_demo", "--force")
-        self.server = ServerProcess(env=self.env(), log_path=self.var_dir / "server.log", port=self.port).start()
+        if not self.prepared:
+            self.prepare()
+        self.server = ServerProcess(
+            env=self.env(), log_path=self.var_dir / "server.log", port=self.port, threads=self.threads
+        ).start()
         return self
+
+    def prepare(self) -> None:
+        """The database "site" on the postgres server, migrated and seeded with the demo shop and customers."""
+        self.postgres.create_database("site")
+        # one process for the three commands: each Django start-up costs a second or more on a busy machine
+        self.manage(
+            "shell",
+            "-c",
+            "from django.core.management import call_command; "
+            "call_command('migrate', interactive=False, verbosity=0); "
+            "call_command('seed_sandbox_merchant'); "
+            "call_command('seed_demo', force=True)",
+        )
+        self.prepared = True
 
     def log(self) -> str:
         path = self.var_dir / "server.log"
@@ -358,16 +402,57 @@ def private_postgres():
         yield server
 
 
+def _run_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The base temporary directory of the whole run: under pytest-xdist, the one every worker's is in."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def private_site_template(tmp_path_factory) -> Path:
+    """A stopped PostgreSQL cluster's data directory holding the site's database, migrated and seeded.
+
+    Made once per test run (the first worker to need it makes it; the others wait on a file lock and reuse
+    it): migrating and seeding took 5 to 12 s of each outage test. Each private site starts from its own copy,
+    so the tests stay independent (nothing one does reaches another's cluster)."""
+    import fcntl
+
+    run_directory = _run_directory(tmp_path_factory)
+    template = run_directory / "private-site-template"
+    with (run_directory / "private-site-template.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (run_directory / "private-site-template.ready").exists():
+            with PrivatePostgres() as postgres, PrivateRedis() as redis_server:
+                site = PrivateSite(postgres=postgres, redis=redis_server)
+                try:
+                    site.prepare()
+                finally:
+                    site.close()
+                shutil.rmtree(template, ignore_errors=True)
+                postgres.save_data(template)
+            (run_directory / "private-site-template.ready").touch()
+    return template
+
+
 @pytest.fixture
-def private_site(private_postgres, private_redis):
-    """A factory: `private_site(turns_inline=False, **env)` starts our site on this test's own servers."""
+def private_site(private_site_template, private_redis):
+    """A factory: `private_site(turns_inline=False, threads=4, **env)` starts our site on this test's own servers (its
+    PostgreSQL a copy of the run's migrated and seeded template)."""
     sites: list[PrivateSite] = []
+    with PrivatePostgres(template=private_site_template) as postgres:
 
-    def start(*, turns_inline: bool = False, **env: str) -> PrivateSite:
-        site = PrivateSite(postgres=private_postgres, redis=private_redis, turns_inline=turns_inline, extra_env=env)
-        sites.append(site)
-        return site.start()
+        def start(*, turns_inline: bool = False, threads: int = 4, **env: str) -> PrivateSite:
+            site = PrivateSite(
+                postgres=postgres,
+                redis=private_redis,
+                turns_inline=turns_inline,
+                threads=threads,
+                extra_env=env,
+                prepared=True,
+            )
+            sites.append(site)
+            return site.start()
 
-    yield start
-    for site in sites:
-        site.close()
+        yield start
+        for site in sites:
+            site.close()

@@ -150,6 +150,7 @@ class ServerProcess:
     env: dict[str, str]
     log_path: Path
     port: int = field(default_factory=free_port)
+    threads: int = 4
     process: subprocess.Popen | None = None
 
     @property
@@ -168,7 +169,7 @@ class ServerProcess:
                 "--workers",
                 "1",
                 "--threads",
-                "4",
+                str(self.threads),
                 "--timeout",
                 "60",
             ],

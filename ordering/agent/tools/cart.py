@@ -188,7 +188,10 @@ def sync_cart(turn: Turn, args: dict) -> ToolResult:
 
 def list_my_promotions(turn: Turn, args: dict) -> ToolResult:
     try:
-        promotions = shop.promotions_for_customer(customer_id=turn.customer_id, merchant_id=shop.merchant_id_default())
+        merchant_id = shop.merchant_id_default()
+        promotions = shop.promotions_for_customer(
+            customer_id=turn.customer_id, merchant_id=merchant_id, account=turn.merchant_account(merchant_id)
+        )
     except MerchantError as error:
         return merchant_failed(error)
     return ToolResult(

@@ -89,6 +89,12 @@ class Command(BaseCommand):
             dest="profile_path",
             help="row 1: write a cProfile of the timed seed turns here (read it with pstats or snakeviz)",
         )
+        parser.add_argument(
+            "--profile-clock",
+            choices=("wall", "cpu"),
+            default="wall",
+            help="--profile's clock: wall time (default) or the turn thread's CPU time (waits left out)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not getattr(settings, "BENCH", False):
@@ -125,7 +131,7 @@ class Command(BaseCommand):
         if options["profile_path"]:
             from ordering.benchmark import inprocess
 
-            inprocess.profile_to(Path(options["profile_path"]))
+            inprocess.profile_to(Path(options["profile_path"]), cpu=options["profile_clock"] == "cpu")
         bench_rows = Bench(self, config).run()
         elapsed = time.monotonic() - started
 
@@ -359,9 +365,13 @@ class Bench:
                     with inprocess.llm_configured(llm.base_url):
                         chat = inprocess.Chat(self.alice)
                         for _ in range(2 if repeat == 0 else 1):
-                            inprocess.turn_measure(chat, inprocess.SEED_TEXT, meter=meter, llm=llm)  # warm-up
+                            inprocess.turn_measure(  # warm-up
+                                chat, inprocess.SEED_TEXT, meter=meter, llm=llm, count_queries=False
+                            )
                         seed = [
-                            inprocess.turn_measure(chat, inprocess.SEED_TEXT, meter=meter, llm=llm, profile=True)
+                            inprocess.turn_measure(
+                                chat, inprocess.SEED_TEXT, meter=meter, llm=llm, profile=True, count_queries=False
+                            )
                             for _ in range(config.peer_turns if want_peer else 1)
                         ]
                     self.rows["8"].ours.add(statistics.median(s.llm_requests for s in seed))
@@ -386,7 +396,14 @@ class Bench:
                         row.baseline.add(peer_ms)
                         row.ratio.add(ours / peer_ms)
                         self.floor_ms = [*getattr(self, "floor_ms", []), floor]
-                        row.extra = f"floor {Samples(self.floor_ms, 'ms').text()}"
+                        self.turn_cpu_ms = [
+                            *getattr(self, "turn_cpu_ms", []),
+                            statistics.median(s.cpu_ms for s in seed),
+                        ]
+                        row.extra = (
+                            f"floor {Samples(self.floor_ms, 'ms').text()}; "
+                            f"our turn's CPU {Samples(self.turn_cpu_ms, 'ms').text()}"
+                        )
         finally:
             if want_peer:
                 env.database_drop(env.PEER_DATABASE)

@@ -1,0 +1,125 @@
+"""Hot reads built once (sandbox_merchant/compiled.py): each call runs with its own values, never the first call's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from sandbox_merchant import compiled
+from sandbox_merchant.models import CheckoutSession, Customer, Promotion, ReceivedRequest
+
+pytestmark = pytest.mark.django_db
+
+
+def _customers(key: str, customer_id: str) -> list[Customer]:
+    return compiled.rows(
+        Customer, key, lambda: Customer.objects.filter(id=compiled.text("id")).order_by(), id=customer_id
+    )
+
+
+def test_a_compiled_read_binds_each_calls_values():
+    Customer.objects.create(id="cus_one", email="one@example.com")
+    Customer.objects.create(id="cus_two", email="two@example.com")
+
+    assert [c.email for c in _customers("test-customer", "cus_one")] == ["one@example.com"]
+    with CaptureQueriesContext(connection) as queries:
+        second = _customers("test-customer", "cus_two")
+        missing = _customers("test-customer", "cus_nobody")
+
+    assert [c.email for c in second] == ["two@example.com"]
+    assert missing == []
+    assert len(queries.captured_queries) == 2
+    assert "cus_two" in queries.captured_queries[0]["sql"]
+
+
+def test_a_moment_placeholder_compares_with_each_calls_time():
+    now = timezone.now()
+    Promotion.objects.create(code="SOON", kind="percent", percent_off=10, starts_at=now + timedelta(hours=1))
+
+    def started(at):
+        return compiled.rows(
+            Promotion,
+            "test-promotion-started",
+            lambda: Promotion.objects.filter(code=compiled.text("code"), starts_at__lte=compiled.moment("at")),
+            code="SOON",
+            at=at,
+        )
+
+    assert started(now) == []
+    assert [p.code for p in started(now + timedelta(hours=2))] == ["SOON"]
+
+
+def test_like_lookups_escape_each_calls_value_as_the_orm_does():
+    Customer.objects.create(id="cus_under", email="a_b@example.com")
+    Customer.objects.create(id="cus_other", email="axb@example.com")
+
+    def matching(key, lookup, value):
+        found = compiled.rows(
+            Customer,
+            key,
+            lambda: Customer.objects.filter(**{f"email__{lookup}": compiled.text("value")}).order_by("id"),
+            value=value,
+        )
+        return [customer.id for customer in found]
+
+    # "_" is a LIKE wildcard: taken literally, as Customer.objects.filter(email__icontains="A_B") would
+    assert matching("test-icontains", "icontains", "A_B") == ["cus_under"]
+    assert matching("test-icontains", "icontains", "XB@") == ["cus_other"]
+    assert matching("test-iexact", "iexact", "A_B@EXAMPLE.COM") == ["cus_under"]
+    assert matching("test-iexact", "iexact", "a%b@example.com") == []
+
+
+def test_a_lookup_that_changes_its_value_otherwise_is_refused_when_built():
+    with pytest.raises(ValueError, match="placeholders"):
+        compiled.rows(
+            CheckoutSession,
+            "test-session-buyer",
+            lambda: CheckoutSession.objects.filter(buyer=compiled.text("buyer")),
+            buyer="alice",
+        )
+
+
+def test_an_insert_returns_its_rows_key_and_an_update_changes_that_row_only():
+    now = timezone.now()
+    first = compiled.insert(
+        ReceivedRequest, method="GET", path="/a", query_string="", trace_id="", request_id="", idempotency_key="",
+        operation="get", received_at=now, status=None, faults="", replayed=False,
+    )  # fmt: skip
+    second = compiled.insert(
+        ReceivedRequest, method="POST", path="/b", query_string="", trace_id="", request_id="", idempotency_key="k",
+        operation="create", received_at=now, status=201, faults="", replayed=False, duration_ms=4,
+    )  # fmt: skip
+
+    assert compiled.update(ReceivedRequest, first, status=200, duration_ms=7) == 1
+
+    rows = ReceivedRequest.objects.order_by("id").values_list("id", "path", "status", "duration_ms", "received_at")
+    assert list(rows) == [(first, "/a", 200, 7, now), (second, "/b", 201, 4, now)]
+
+
+def test_a_compiled_read_gives_the_instance_the_orm_would():
+    session = CheckoutSession.objects.create(
+        id="cs_same",
+        status="ready_for_payment",
+        buyer={"email": "alice@example.com"},
+        quote={"totals": [{"type": "total", "amount": 6950}]},
+        discount_codes=["ALICE10"],
+        continue_url="http://shop.example/checkout/cs_same",
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )
+
+    found = compiled.rows(
+        CheckoutSession,
+        "test-session",
+        lambda: CheckoutSession.objects.filter(id=compiled.text("id")).order_by(),
+        id=session.id,
+    )
+
+    loaded = CheckoutSession.objects.get(id=session.id)
+    assert len(found) == 1 and not found[0]._state.adding
+    fields = [field.attname for field in CheckoutSession._meta.concrete_fields]
+    assert [getattr(found[0], name) for name in fields] == [getattr(loaded, name) for name in fields]
+    assert found[0].buyer == {"email": "alice@example.com"}
