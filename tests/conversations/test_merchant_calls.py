@@ -104,9 +104,7 @@ def test_the_seed_turn_creates_the_session_with_the_code_in_one_checkout_call(sh
     # and a later change to the cart keeps sending it
     chat.say("actually make it 2")
     merchant = shop.sandbox.get(f"/checkout_sessions/{session_id}").json()
-    assert [(item["quantity"], merchant["discounts"]["codes"]) for item in merchant["line_items"]] == [
-        (2, ["ALICE10"])
-    ]
+    assert [(item["quantity"], merchant["discounts"]["codes"]) for item in merchant["line_items"]] == [(2, ["ALICE10"])]
 
 
 def test_a_code_the_shop_rejects_on_create_is_explained_and_the_cart_kept(shop, chat):
