@@ -2,9 +2,10 @@
 
 `append_rate(processes=N, seconds=S, events_per_transaction=K)` starts N fresh Python processes (as N
 web or worker processes would be), each appending events with `audit_record`, K per transaction
-(default 1), for S seconds after a common start; it returns the events committed per second by all
-of them together. The children use this process's environment (DATABASE_URL, DJANGO_SETTINGS_MODULE).
-It writes real events to that database, so run it against a benchmark database, never production.
+(default 1), for S seconds after a common start (`start_together`: as soon as every one of them has started
+Django and written its first event); it returns the events committed per second by all of them together.
+The children use this process's environment (DATABASE_URL, DJANGO_SETTINGS_MODULE). It writes real events
+to that database, so run it against a benchmark database, never production.
 
 `seal_rate()` then seals whatever is still unsealed (as the sealer task does) and returns how many
 events it sealed and how many per second, so a run shows whether the chain keeps up with the appends.
@@ -18,9 +19,46 @@ import sys
 import time
 
 ACTION = "bench.appended"
+READY = "ready to start"
+# Between the start the parent sends and the moment it names: enough for the line to reach every child.
+START_MARGIN_SECONDS = 0.2
 
 
-def _child(start_at: float, stop_at: float, index: int, per_transaction: int) -> int:
+def start_together(children: list[subprocess.Popen], *, timeout: float = 120.0) -> float:
+    """Wait until every child (started with text pipes for stdin and stdout) has said `wait_for_start()`, then
+    send them all one wall-clock moment to start at, a moment ahead; returns it.
+
+    A fixed start a few seconds ahead either waits for nothing or, on a busy machine, opens its window before
+    the last child has started Django."""
+    deadline = time.monotonic() + timeout
+    for child in children:
+        if child.stdin is None or child.stdout is None:
+            raise ValueError("start_together needs children with stdin=PIPE and stdout=PIPE (text)")
+        while True:
+            line = child.stdout.readline()
+            if not line:
+                raise RuntimeError(f"a benchmark process ended before it was ready (exit code {child.wait()})")
+            if line.strip() == READY:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"a benchmark process was not ready within {timeout:.0f} s")
+    start_at = time.time() + START_MARGIN_SECONDS
+    for child in children:
+        if child.stdin is not None:
+            child.stdin.write(f"{start_at}\n")
+            child.stdin.flush()
+    return start_at
+
+
+def wait_for_start() -> float:
+    """In a child of `start_together`: say it is ready, read the moment to start at, and sleep until it."""
+    print(READY, flush=True)
+    start_at = float(sys.stdin.readline())
+    time.sleep(max(0.0, start_at - time.time()))
+    return start_at
+
+
+def _child(seconds: float, index: int, per_transaction: int) -> int:
     import django
 
     django.setup()
@@ -32,8 +70,7 @@ def _child(start_at: float, stop_at: float, index: int, per_transaction: int) ->
     # Appends are measured alone; sealing is measured by seal_rate (and runs in the workers).
     settings.AUDIT_SEAL_ON_COMMIT = False
     audit_record(action="bench.warmed_up", actor_type="system", actor_id=f"bench-{index}")
-    while time.time() < start_at:
-        time.sleep(0.001)
+    stop_at = wait_for_start() + seconds
     done = 0
     while time.time() < stop_at:
         with transaction.atomic():
@@ -60,9 +97,6 @@ def append_rate(processes: int, seconds: float, events_per_transaction: int = 1)
 
     from config.env import BASE_DIR
 
-    # Far enough ahead for every child to start Django and open its connection before the clock runs.
-    start_at = time.time() + 4.0 + 0.5 * processes
-    stop_at = start_at + seconds
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "")}
     environment["DJANGO_SETTINGS_MODULE"] = environment["DJANGO_SETTINGS_MODULE"] or settings.SETTINGS_MODULE
     children = [
@@ -71,16 +105,17 @@ def append_rate(processes: int, seconds: float, events_per_transaction: int = 1)
             [
                 sys.executable,
                 "-c",
-                "import audit.benchmark as b; "
-                f"print(b._child({start_at}, {stop_at}, {index}, {events_per_transaction}))",
+                f"import audit.benchmark as b; print(b._child({seconds}, {index}, {events_per_transaction}))",
             ],
             cwd=str(BASE_DIR),
             env=environment,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         for index in range(processes)
     ]
+    start_together(children)
     total = 0
     for child in children:
         output, _ = child.communicate(timeout=seconds + 120)

@@ -8,7 +8,7 @@ negatives, symbols and digits agree everywhere: 12345 USD reads "$123.45", -500 
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, get_currency_symbol
@@ -31,5 +31,8 @@ def _pattern(currency: str) -> str | None:
 def format_money(amount: int, currency: str) -> str:
     """12345, "usd" -> "$123.45"; -500, "USD" -> "-$5.00"; 12345, "CHF" -> "123.45 CHF"."""
     code = currency.upper()
-    value = Decimal(int(amount)).scaleb(-minor_unit_exponent(code))
-    return format_currency(value, code, format=_pattern(code), locale=LOCALE, currency_digits=True)
+    # Every digit kept: Decimal's default 28 would round a longer amount, and Babel would refuse it (InvalidOperation).
+    with localcontext() as context:
+        context.prec = max(context.prec, len(str(abs(int(amount)))) + 4)
+        value = Decimal(int(amount)).scaleb(-minor_unit_exponent(code))
+        return format_currency(value, code, format=_pattern(code), locale=LOCALE, currency_digits=True)

@@ -21,6 +21,7 @@ import contextlib
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.urls import path
 from django.utils import timezone
 
@@ -44,21 +45,38 @@ def sandbox_reset(*, full: bool = False) -> dict:
     if full:
         demo.demo_data_seed()
     else:
-        now = timezone.now()
-        with transaction.atomic():
-            for slug, _title, _category, _brand, price, _colours, _sizes, stock, _text in demo.PRODUCTS:
-                Variant.objects.filter(product_id=f"prod_{slug}").update(stock=stock, price_amount=price)
-            kept = []
-            for customer_id, kind, slug, variant, days_ago in demo.SAVED_ITEMS:
-                item, _ = SavedItem.objects.update_or_create(
-                    customer_id=customer_id,
-                    kind=kind,
-                    product_id=f"prod_{slug}",
-                    defaults={"variant_id": variant, "saved_at": now - timedelta(days=days_ago)},
-                )
-                kept.append(item.pk)
-            SavedItem.objects.exclude(pk__in=kept).delete()
+        _demo_stock_prices_and_saved_items_put_back()
     return {"canceled_sessions": canceled, "faults_cleared": faults, "full": full}
+
+
+def _demo_stock_prices_and_saved_items_put_back() -> None:
+    """What an order or a test changes, put back in a few statements (one transaction): every demo variant's stock
+    and price, and exactly the demo's saved items, dated as the demo seed dates them."""
+    now = timezone.now()
+    with transaction.atomic():
+        by_product = {f"prod_{slug}": (stock, price) for slug, _t, _c, _b, price, _co, _s, stock, _d in demo.PRODUCTS}
+        Variant.objects.filter(product_id__in=by_product).update(
+            stock=Case(*(When(product_id=product, then=Value(stock)) for product, (stock, _) in by_product.items())),
+            price_amount=Case(
+                *(When(product_id=product, then=Value(price)) for product, (_, price) in by_product.items())
+            ),
+        )
+        wanted = {
+            (customer_id, str(kind), f"prod_{slug}"): (variant, now - timedelta(days=days_ago))
+            for customer_id, kind, slug, variant, days_ago in demo.SAVED_ITEMS
+        }
+        kept = []
+        for item in SavedItem.objects.select_for_update():
+            key = (item.customer_id, item.kind, item.product_id)
+            if key in wanted:
+                item.variant_id, item.saved_at = wanted.pop(key)
+                kept.append(item)
+        SavedItem.objects.exclude(pk__in=[item.pk for item in kept]).delete()
+        SavedItem.objects.bulk_update(kept, ["variant_id", "saved_at"])
+        SavedItem.objects.bulk_create(
+            SavedItem(customer_id=customer, kind=kind, product_id=product, variant_id=variant, saved_at=saved_at)
+            for (customer, kind, product), (variant, saved_at) in wanted.items()
+        )
 
 
 def stock_set(*, stock: dict[str, int]) -> dict[str, int]:

@@ -17,9 +17,12 @@ from tests.support import services
 pytest_plugins = [
     "tests.support.sandbox",
     "tests.support.fake_merchant",
+    "tests.support.commits",
     "tests.support.private_servers",
     "tests.support.eager",
     "tests.support.fast_flush",
+    "tests.support.local_servers",
+    "tests.support.corpus_report",
 ]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"

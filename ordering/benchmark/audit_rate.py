@@ -1,7 +1,8 @@
 """Row 9: audit events per second from N writer processes, each appending in its own transactions.
 
-Every writer is its own process (`python -m ordering.benchmark.audit_rate SECONDS START_AT`) on the
-bench's database; they start together at START_AT (a wall-clock time), call
+Every writer is its own process (`python -m ordering.benchmark.audit_rate SECONDS PER_TRANSACTION`) on the
+bench's database; they start together once every one has started Django and connected
+(`audit.benchmark.start_together`: the bench sends them the moment on their stdin), call
 `audit.services.audit_record` PER_TRANSACTION times per transaction (the appends of one unit of work, such
 as a chat turn, commit together with it) for SECONDS, and print how many they appended. Events/s is the sum
 over the writers divided by SECONDS. `audit_record` is the product's own: inside the transaction it
@@ -15,13 +16,15 @@ import sys
 import time
 
 
-def writer(seconds: float, start_at: float, per_transaction: int = 1) -> int:
-    from django.db import transaction
+def writer(seconds: float, per_transaction: int = 1) -> int:
+    from django.db import connection, transaction
 
+    from audit.benchmark import wait_for_start
     from audit.models import ActorType
     from audit.services import audit_record
 
-    time.sleep(max(0.0, start_at - time.time()))
+    connection.ensure_connection()
+    wait_for_start()
     end = time.monotonic() + seconds
     count = 0
     while time.monotonic() < end:
@@ -42,8 +45,8 @@ def main() -> None:
     import django
 
     django.setup()
-    per_transaction = int(sys.argv[3]) if len(sys.argv) > 3 else 1
-    print(writer(float(sys.argv[1]), float(sys.argv[2]), per_transaction))
+    per_transaction = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    print(writer(float(sys.argv[1]), per_transaction))
 
 
 if __name__ == "__main__":

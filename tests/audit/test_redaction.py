@@ -21,8 +21,15 @@ from audit.redaction import SECRET_KEYS, key_is_secret, luhn_valid, redact, reda
 from audit.services import REDACTED, audit_record
 from ordering.models import FlowStatus, OrderFlow
 from tests.conversations.conftest import _fresh_throttle, chat  # noqa: F401 - fixtures reused as they are
-from tests.ordering.conftest import shop  # noqa: F401 - fixtures reused as they are
+from tests.ordering.conftest import fake_shop  # noqa: F401 - fixtures reused as they are
 from tests.support.merchant_state import merchant_order
+
+
+@pytest.fixture
+def shop(fake_shop):  # noqa: F811 - the fixture, not the import
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
 
 # Test card numbers of the card networks (all pass Luhn).
 VISA = "4111111111111111"

@@ -9,7 +9,6 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from audit import benchmark
 from audit.benchmark import ACTION, append_rate
 from audit.models import AuditEvent, AuditSeal
 from audit.selectors import audit_chain_verify
@@ -17,19 +16,6 @@ from audit.services import audit_record, audit_seal
 from tests.support.services import database_url_for
 
 pytestmark = pytest.mark.postgres
-
-
-class _ClockAhead:
-    """The `time` module as audit.benchmark sees it in this process, with `time()` some seconds ahead."""
-
-    def __init__(self, *, seconds: float) -> None:
-        self.seconds = seconds
-
-    def __getattr__(self, name: str):
-        return getattr(time, name)
-
-    def time(self) -> float:
-        return time.time() + self.seconds
 
 
 def _wait_for(condition, *, timeout: float, what: str) -> None:
@@ -58,10 +44,7 @@ def test_a_commit_has_a_worker_seal_its_events_soon_without_anyone_asking(celery
 def test_writers_in_several_processes_lose_nothing_and_the_chain_verifies(monkeypatch):
     # The benchmark's own writers: real processes, each with its own connection, committing concurrently.
     monkeypatch.setenv("DATABASE_URL", database_url_for(connection.settings_dict))
-    # The writers start writing at one wall-clock moment the parent sets 5.5 s ahead; on a busy machine
-    # (the suite's own xdist workers on two cores) starting three Django processes took longer, and
-    # writers that start after the window write nothing. Here the window opens 8 s later than that.
-    monkeypatch.setattr(benchmark, "time", _ClockAhead(seconds=8.0))
+    # The writers start writing together once all three have started Django (audit.benchmark.start_together).
 
     rate = append_rate(processes=3, seconds=1.0, events_per_transaction=2)
     sealed = audit_seal()

@@ -22,6 +22,8 @@ from consent import formatting
         (12345, "chf", "123.45 CHF"),
         (12345, "cad", "CA$123.45"),
         (123456789, "usd", "$1,234,567.89"),
+        # more digits than Decimal's default precision (28): an amount a client may send, read back whole
+        (172819848565461760696452644864, "usd", "$1,728,198,485,654,617,606,964,526,448.64"),
     ],
 )
 def test_amounts_read_the_same_everywhere(amount, currency, text):

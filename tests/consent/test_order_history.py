@@ -17,14 +17,21 @@ from consent.formatting import format_money
 from ordering.evaluation.catalog import demo_variant
 from ordering.models import FlowStatus, OrderFlow
 from ordering.services import flow_confirm
-from sandbox_merchant.models import Product
 from tests.ordering import conftest as ordering_fixtures
 from tests.support.merchant_state import only_order
 
-# The flow tests' sandbox merchant on a live socket with the demo customers; Celery tasks run
-# in-process (`eager_tasks` is suite-wide).
-shop = ordering_fixtures.shop
+# The flow tests' shop on the in-memory fake merchant with the demo customers (the page, not the merchant,
+# is the subject); Celery tasks run in-process (`eager_tasks` is suite-wide).
+fake_shop = ordering_fixtures.fake_shop
 pytestmark = pytest.mark.usefixtures("eager_tasks")
+
+
+@pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
+
 TIMES = "\N{MULTIPLICATION SIGN}"
 
 BLUE_RUNNER_42 = demo_variant("var_blue_runner_42")[1].id
@@ -135,7 +142,7 @@ def test_a_customer_without_orders_reads_no_orders_yet(shop):
 
 def test_a_product_title_with_markup_is_shown_as_text(shop):
     # given the shop names a product with markup in it (the page must never run the shop's text)
-    Product.objects.filter(pk="prod_blue_runner").update(title='Blue <img src=x onerror="alert(1)"> Runner')
+    shop.sandbox.products["prod_blue_runner"].title = 'Blue <img src=x onerror="alert(1)"> Runner'
     confirmed(previewed("alice", card="pm_alice_visa", variant=BLUE_RUNNER_42))
 
     section = orders_section("alice")

@@ -10,8 +10,8 @@ the sandbox merchant behind it). Every answer must be:
 - a 400 when the body is not a JSON object (the defect of #16: a revoke with `[null, null]` was a 500).
 
 Some path ids are drawn from alice's real conversation, turn, flow, grants, cards, addresses and activity,
-so success paths are exercised too, not only 404s. Bounded by MAX_EXAMPLES per operation and mode (about
-two minutes in all on a 2-core machine).
+so success paths are exercised too, not only 404s. Bounded by MAX_EXAMPLES per operation and mode; one
+test per mode (each about 10-15 s on a 2-core machine).
 """
 
 from __future__ import annotations
@@ -39,13 +39,30 @@ MAX_EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 20}
 NOT_OBJECTS = ["[null, null]", '"x"', "null", "true", "1", "[]", "{"]
 
 
+class _Browser(requests.Session):
+    """A session whose chunked requests each get a connection of their own.
+
+    Some generated bodies go out chunked (no Content-Length), which Django's test server does not
+    read: it answers as if the body were empty and then takes the chunks' end ("0") for the next request, and
+    answers that with a bare HTML error that the next request on the kept-alive connection read as its answer
+    (BadStatusLine '<!DOCTYPE HTML>'), now and then, depending on which of the two came first. gunicorn reads
+    chunked bodies; closing after such a request keeps the test about our API, not the test server.
+    """
+
+    def send(self, request, **kwargs):
+        # requests' adapter sends a body without a Content-Length chunked (whatever the headers say)
+        if request.body is not None and "Content-Length" not in request.headers:
+            request.headers["Connection"] = "close"
+        return super().send(request, **kwargs)
+
+
 @pytest.fixture
 def alice_http(shop, live_server) -> requests.Session:  # noqa: F811
     """alice's browser: her session cookie, and a CSRF cookie sent back as X-CSRFToken."""
     client = Client()
     client.force_login(shop.alice)
     csrf = secrets.token_hex(16)  # 32 characters: Django accepts an unmasked secret
-    session = requests.Session()
+    session = _Browser()
     session.cookies.set("sessionid", client.cookies["sessionid"].value)
     session.cookies.set("csrftoken", csrf)
     session.headers.update({"X-CSRFToken": csrf, "Referer": live_server.url})
@@ -165,26 +182,30 @@ def test_every_operation_that_takes_a_body_refuses_one_that_is_not_a_json_object
     assert len(refused) >= 11, sorted(refused)
 
 
-def test_the_whole_api_answers_no_server_error_and_one_error_shape(live_server, alice_http, real_ids, api_schema):
+# One test per generation mode, so that pytest-xdist runs the two at once on two workers.
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda mode: mode.value)
+def test_the_whole_api_answers_no_server_error_and_one_error_shape(live_server, alice_http, real_ids, api_schema, mode):
     schema = schemathesis.openapi.from_dict(api_schema)
 
     problems: list[str] = []
     statuses: dict[str, dict[int, int]] = {}
     operations = [result.ok() for result in schema.get_all_operations()]
-    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-        for operation in operations:
-            explore = _explorer(operation, live_server.url, alice_http, real_ids, problems, statuses, mode)
-            recorded = len(problems)
-            try:
-                explore()
-            except AssertionError:
-                if len(problems) == recorded:  # not one of ours: a broken test, report it as such
-                    raise
+    for operation in operations:
+        explore = _explorer(operation, live_server.url, alice_http, real_ids, problems, statuses, mode)
+        recorded = len(problems)
+        try:
+            explore()
+        except AssertionError:
+            if len(problems) == recorded:  # not one of ours: a broken test, report it as such
+                raise
 
     print({label: counts for label, counts in sorted(statuses.items())})
     assert not problems, "\n\n".join(problems[:8])
-    # every operation of the API was exercised, and not only by refusals
+    # every operation of the API was exercised, at least 10 times
     assert len(operations) >= 28, [operation.label for operation in operations]
+    assert set(statuses) == {operation.label for operation in operations}, sorted(statuses)
     assert all(sum(counts.values()) >= 10 for counts in statuses.values()), statuses
-    successes = [label for label, counts in statuses.items() if any(200 <= code < 300 for code in counts)]
-    assert len(successes) >= len(operations) * 2 // 3, sorted(set(statuses) - set(successes))
+    if mode == GenerationMode.POSITIVE:
+        # and not only by refusals: requests the schema allows succeed on most operations
+        successes = [label for label, counts in statuses.items() if any(200 <= code < 300 for code in counts)]
+        assert len(successes) >= len(operations) * 2 // 3, sorted(set(statuses) - set(successes))

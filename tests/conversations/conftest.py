@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.ordering.conftest import Shop, shop  # noqa: F401 - fixtures reused as they are
+from tests.ordering.conftest import Shop, fake_shop, shop  # noqa: F401 - fixtures reused as they are
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,12 @@ pytestmark = pytest.mark.usefixtures("eager_tasks")
 
 
 @pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
+
+@pytest.fixture
 def bob_client(shop) -> APIClient:
     client = APIClient()
     client.force_login(get_user_model().objects.get(username="bob"))

@@ -11,6 +11,12 @@ from tests.support.sandbox import BLUE_RUNNER_42
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
 
+@pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
+
 def _preview(chat, text="Buy the Blue Runner in size 42") -> dict:
     chat.start()
     pending = chat.say(text)["pending_confirmation"]
@@ -102,7 +108,7 @@ def test_a_malformed_hash_is_a_400(shop, chat):
 def test_a_price_change_at_placement_shows_a_new_preview_and_a_typed_yes_confirms_that_one(shop, chat):
     # given the shop raises its prices when the order is completed (once)
     pending = _preview(chat)
-    shop.sandbox.add_fault("price_change", operation="complete", times=1)
+    shop.sandbox.fault("price_change", times=1)
 
     # when alice confirms the first preview
     assert chat.confirm(pending["preview_hash"]).status_code == 202

@@ -17,6 +17,12 @@ from tests.support.merchant_state import checkout_session
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
 
+@pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
+
 def _cart(chat) -> tuple[str, list[tuple[str, int]]]:
     pending = chat.get()["pending_confirmation"]
     assert pending is not None

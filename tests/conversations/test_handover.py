@@ -13,6 +13,12 @@ pytestmark = pytest.mark.usefixtures("eager_tasks")
 
 
 @pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
+
+@pytest.fixture
 def staff(db):
     return get_user_model().objects.create_user(username="sam", password="x", is_staff=True)
 

@@ -13,6 +13,13 @@ from ordering.models import ConversationTurn, Message, MessageRole
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
+
+@pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
+
 SIZE_43 = {"kind": "set_slot", "slot": "size", "value": "43", "correction": True}
 
 

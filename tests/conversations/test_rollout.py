@@ -23,6 +23,12 @@ from tests.conversations.conftest import Chat
 pytestmark = [pytest.mark.postgres]
 
 
+@pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rollout_copy():
     # The settings are cached per process: each test reads its own, and leaves none behind for the next.

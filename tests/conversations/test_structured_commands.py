@@ -9,6 +9,12 @@ from ordering.models import AgentDecision, FlowStatus, OrderFlow
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
 
+@pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
+
 def _post(chat, text, command):
     return chat.client.post(
         f"/api/v1/conversations/{chat.id}/messages/", {"text": text, "command": command}, format="json"

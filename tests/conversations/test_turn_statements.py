@@ -38,6 +38,13 @@ from ordering.rollout.assignment import rollout_settings_forget
 
 pytestmark = [pytest.mark.postgres]
 
+
+@pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
+
 SCRIPT = ["hi", "add the Blue Runner in size 42", "checkout", "yes"]
 
 # Ids, references and moments that differ between two runs of the same conversation, and the stock left (the

@@ -1,6 +1,7 @@
 """The multi-turn evaluation (ordering/evaluation/tasks.py): the corpus is well formed, the judge catches
 what it must (wrong orders, unconfirmed charges, wrong replies), and the offline generator meets the bar
-on the whole corpus, which is how CI enforces it: no wrong order, no unconfirmed charge, success >= 95%.
+on the whole corpus, which is how CI enforces it: no wrong order, no unconfirmed charge, success >= 95% (in
+chunks of whole categories that each meet it, see "the gate" below).
 
 Everything runs against the real system: the conversation API, the sandbox merchant over HTTP on
 pytest-django's live server, the saga run eagerly, the end state read back at the merchant.
@@ -38,6 +39,7 @@ from ordering.evaluation.tasks import (
     tasks_load,
     tasks_run,
 )
+from tests.support.corpus_report import CORPUS_OUTCOMES, outcome_record
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -279,18 +281,54 @@ def test_the_last_reply_and_its_words_are_checked(evaluation):
     assert any("mentions 'NOPE'" in failure for failure in outcome.failures)
 
 
-# -- the gate: the whole corpus, offline ---------------------------------------------------------------------
+# -- the gate: the whole corpus, offline, in chunks ------------------------------------------------------------
+
+# The corpus runs as a few tests of whole categories, which pytest-xdist spreads over its workers, instead of one
+# test of a minute or more that sets the suite's floor. Each chunk must pass the gate itself: no wrong order, no
+# unconfirmed charge, success >= 95% of its tasks. Together the chunks hold every task once, so when every chunk
+# passes, the whole corpus does (its success is the chunks' weighted mean); the run ends with the whole corpus'
+# table (tests/support/corpus_report.py).
+CORPUS_CHUNKS = 6
 
 
-@pytest.mark.timeout(900)
-def test_the_offline_generator_meets_the_bar_on_the_whole_corpus(evaluation):
+def corpus_chunks(tasks: list, *, count: int = CORPUS_CHUNKS) -> list[tuple[str, ...]]:
+    """The categories of `tasks` in `count` groups of about the same work (a task's turns, plus one for its set-up),
+    each category whole: the largest category first, into the lightest group."""
+    work: dict[str, int] = {}
+    for task in tasks:
+        work[task.category] = work.get(task.category, 0) + task.turns + 1
+    groups: list[list[str]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for category in sorted(work, key=lambda name: (-work[name], name)):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(category)
+        loads[lightest] += work[category]
+    return [tuple(sorted(group)) for group in groups if group]
+
+
+def test_the_chunks_hold_every_task_of_the_corpus_exactly_once():
+    tasks = tasks_load()
+    chunks = corpus_chunks(tasks)
+
+    assert len(chunks) == CORPUS_CHUNKS
+    chunked = [task.id for chunk in chunks for task in tasks_load(categories=list(chunk))]
+    assert sorted(chunked) == sorted(task.id for task in tasks)
+    # about the same work in each: the largest chunk is less than twice the smallest
+    sizes = sorted(sum(task.turns + 1 for task in tasks if task.category in chunk) for chunk in chunks)
+    assert sizes[-1] < 2 * sizes[0], sizes
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("categories", corpus_chunks(tasks_load()), ids="+".join)
+def test_the_offline_generator_meets_the_bar_on_the_corpus(evaluation, categories, record_property):
     # Hundreds of turns log a JSON line per request and step; capturing them all only slows the run,
     # and a failure shows each failed task's transcript instead.
     logging.disable(logging.WARNING)
     try:
-        outcomes = tasks_run(tasks_load())
+        outcomes = tasks_run(tasks_load(categories=list(categories)))
     finally:
         logging.disable(logging.NOTSET)
+    record_property(CORPUS_OUTCOMES, [outcome_record(outcome) for outcome in outcomes])
     summary = summarize(outcomes)
     table = summary_table(summary)
     print(table)

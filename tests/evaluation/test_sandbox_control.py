@@ -43,6 +43,52 @@ def test_stock_is_set_and_a_reset_puts_back_the_demo_stock_and_ends_open_session
     assert sandbox_merchant.faults() == []
 
 
+def _demo_state() -> tuple[list, list]:
+    """Every variant's stock and price, and every saved item (how many days ago it was saved), from the sandbox's
+    models."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sandbox_merchant.models import SavedItem, Variant
+
+    now = timezone.now()
+    variants = list(Variant.objects.order_by("id").values_list("id", "stock", "price_amount"))
+    saved = sorted(
+        (
+            item.customer_id,
+            item.kind,
+            item.product_id,
+            item.variant_id,
+            round((now - item.saved_at) / timedelta(days=1)),
+        )
+        for item in SavedItem.objects.all()
+    )
+    return variants, saved
+
+
+def test_a_reset_puts_back_the_demo_prices_and_exactly_the_demo_saved_items(control):
+    from django.utils import timezone
+
+    from sandbox_merchant.models import SavedItem, SavedItemKind, Variant
+
+    seeded = _demo_state()
+    # what orders and tests change: prices, stock, a purchase saved, a liked item on another variant, one gone
+    Variant.objects.filter(product_id="prod_blue_runner").update(price_amount=1, stock=0)
+    liked = SavedItem.objects.filter(kind=SavedItemKind.LIKED).first()
+    gone = SavedItem.objects.exclude(pk=liked.pk).first()
+    SavedItem.objects.filter(pk=liked.pk).update(variant_id="var_blue_runner_44", saved_at=timezone.now())
+    gone.delete()
+    SavedItem.objects.create(
+        customer_id="cus_alice", kind=SavedItemKind.PURCHASED, product_id="prod_beanie", saved_at=timezone.now()
+    )
+    assert _demo_state() != seeded
+
+    control.reset()
+
+    assert _demo_state() == seeded
+
+
 def test_an_unknown_variant_changes_no_stock(control):
     with pytest.raises(SandboxControlError, match="var_nothing"):
         control.set_stock({BLUE_RUNNER_42: 1, "var_nothing": 2})

@@ -28,6 +28,11 @@ def test_the_run_script_serves_health_runs_tasks_and_stops_everything_on_ctrl_c(
         SECRET_KEY=None,
         VAR_DIR=str(tmp_path / "var"),
         PORT=str(port),
+        # free ports, not the defaults (8001, 8002), which another run on the machine may hold
+        SANDBOX_PORT=str(free_port()),
+        CELERY_METRICS_PORT=str(free_port()),
+        MERCHANT_SANDBOX_BASE_URL=None,
+        SANDBOX_MERCHANT_WEBHOOK_URL=None,
         PYTHON=sys.executable,
     )
     log = (tmp_path / "run.log").open("wb")

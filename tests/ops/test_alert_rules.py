@@ -29,9 +29,31 @@ def test_the_rule_files_pass_promtool_check_rules():
     _promtool("check", "rules", *map(str, RULE_FILES))
 
 
-def test_the_rules_pass_their_promtool_unit_tests():
+def _unit_tests() -> list:
+    """Every unit test of every test file, as (file, its position in the file, its name)."""
+    return [
+        pytest.param(path, index, id=f"{path.name.removesuffix('.test.yml')}#{index}")
+        for path in RULE_TEST_FILES
+        for index, _case in enumerate(yaml.safe_load(path.read_text())["tests"])
+    ]
+
+
+def test_there_are_rule_unit_tests():
     assert RULE_TEST_FILES
-    _promtool("test", "rules", *(str(path.relative_to(PROMETHEUS_DIR)) for path in RULE_TEST_FILES))
+    assert len(_unit_tests()) >= len(RULE_TEST_FILES)
+
+
+# One promtool run per unit test (a copy of its file holding that test alone): promtool runs a file's tests one
+# after another, and a few of them replay a day of samples every minute, so pytest-xdist spreads them instead.
+@pytest.mark.parametrize(("path", "index"), _unit_tests())
+def test_the_rules_pass_their_promtool_unit_tests(path, index, tmp_path):
+    document = yaml.safe_load(path.read_text())
+    document["tests"] = [document["tests"][index]]
+    document["rule_files"] = [str((path.parent / rules).resolve()) for rules in document["rule_files"]]
+    alone = tmp_path / path.name
+    alone.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    _promtool("test", "rules", str(alone), cwd=tmp_path)
 
 
 def test_the_example_prometheus_yml_passes_promtool_check_config(tmp_path):

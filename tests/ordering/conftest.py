@@ -1,4 +1,16 @@
-"""A shop for flow tests: the sandbox merchant on a live socket, alice seeded, the registry pointed at it."""
+"""A shop for flow tests, alice's demo wallet seeded, the registry pointed at it: `fake_shop` (the in-memory
+fake merchant, the test rolls back) or `shop` (the sandbox merchant over HTTP on a live socket, real commits).
+
+Which one: `fake_shop` wherever the merchant is incidental to what the test is about (what the assistant
+understands and answers, caps and consent, policies, the saga's own bookkeeping). `shop` where the subject
+is the merchant over the wire: the HTTP client, retries, timeouts and faults (`add_fault`), what the sandbox
+received (`received_requests`), webhooks, races between threads or processes, the browser, and the
+end-to-end paths the project keeps on real HTTP. A module switches to the fake by overriding `shop`:
+
+    @pytest.fixture
+    def shop(fake_shop):
+        return fake_shop
+"""
 
 from __future__ import annotations
 
@@ -92,7 +104,19 @@ def previewed_flow(*, user, card: str, variant: str, quantity: int = 1, codes=()
 
 
 @pytest.fixture
+def fake_shop(production_commits, fake_merchant, settings) -> Shop:
+    """Alice's shop on the in-memory fake merchant (tests/support/fake_merchant.py), in a test that rolls back
+    (`db`), on_commit callbacks run where production commits (`production_commits`). `shop.sandbox` is the
+    `FakeMerchant`: `set_stock`, `set_price`, `available`, `fault`, `calls`, `sessions`, `orders_by_id`."""
+    settings.ORDERING_STEP_RETRY_BASE_SECONDS = 0
+    settings.ORDERING_STEP_MAX_ATTEMPTS = 3
+    consent_demo_seed()
+    return Shop(sandbox=fake_merchant, alice=get_user_model().objects.get(username="alice"))
+
+
+@pytest.fixture
 def shop(sandbox_merchant, live_server, settings):
+    """Alice's shop on the sandbox merchant over HTTP (live server, real commits): for tests about the wire."""
     settings.SANDBOX_MERCHANT_WEBHOOK_URL = f"{live_server.url}/webhooks/merchants/sandbox/"
     settings.MERCHANTS = {
         **settings.MERCHANTS,

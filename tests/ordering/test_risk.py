@@ -15,10 +15,16 @@ from consent.services.wallet import address_add, payment_method_add
 from ordering.models import FlowStatus, OrderFlow
 from ordering.risk import ALLOW, REVIEW, STEP_UP, risk_assess
 from ordering.services import flow_confirm, flow_resume_after_step_up
-from sandbox_merchant.models import VaultCard
 from tests.support.merchant_state import merchant_order_count
 
 pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
 
 WORK = {
     "label": "Work",
@@ -34,9 +40,7 @@ WORK = {
 @pytest.fixture
 def new_card(shop):
     """A card alice just added herself: in the shop's vault, saved through the merchant check (real HTTP)."""
-    VaultCard.objects.create(
-        reference="pm_alice_amex", customer_id="cus_alice", brand="amex", last4="0005", exp_month=7, exp_year=2031
-    )
+    shop.sandbox.add_card("pm_alice_amex", customer_id="cus_alice", brand="amex", last4="0005")
     return payment_method_add(user_id=shop.alice.pk, merchant_id="sandbox", vault_reference="pm_alice_amex")
 
 
@@ -126,9 +130,7 @@ def test_a_code_verified_before_the_card_was_added_does_not_vouch_for_it(shop):
     _established(shop)
     device = _authenticator(shop.alice)
     stepup_verify(user_id=shop.alice.pk, code=_code(device, 1))
-    VaultCard.objects.create(
-        reference="pm_alice_amex", customer_id="cus_alice", brand="amex", last4="0005", exp_month=7, exp_year=2031
-    )
+    shop.sandbox.add_card("pm_alice_amex", customer_id="cus_alice", brand="amex", last4="0005")
     payment_method_add(user_id=shop.alice.pk, merchant_id="sandbox", vault_reference="pm_alice_amex")
     flow = shop.start_flow(card="pm_alice_amex")
 

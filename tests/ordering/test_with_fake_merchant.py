@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("eager_tasks")]
 
 
 @pytest.fixture
-def alice(fake_merchant, transactional_db):
+def alice(fake_merchant, production_commits):
     consent_demo_seed()
     return get_user_model().objects.get(username="alice")
 
@@ -70,10 +70,10 @@ def test_the_preview_shows_the_merchants_lines_and_totals(fake_merchant, alice):
     assert flow.status == FlowStatus.PREVIEWED
     preview = flow.preview
     assert [(line["title"], line["variant"], line["quantity"], line["total"]) for line in preview["lines"]] == [
-        ("Blue Runner", "blue, 42", 2, 14400)
+        ("Blue Runner", "blue, 42", 2, 15264)
     ]
-    # $144.00 of shoes ships free (standard, from $50); no tax at this shop
-    assert (preview["subtotal"], preview["shipping"], preview["tax"], preview["total"]) == (14400, 0, 0, 14400)
+    # $144.00 of shoes ships free (standard, from $50); alice's home is in Illinois: the sandbox's 6 % US rate
+    assert (preview["subtotal"], preview["shipping"], preview["tax"], preview["total"]) == (14400, 0, 864, 15264)
     assert preview["payment"]["last4"] == "4242"
     # the session holds the two pairs
     assert fake_merchant.available(BLUE_RUNNER_42) == 8 - 2
@@ -87,13 +87,13 @@ def test_a_confirmed_flow_places_one_order_through_the_contract(fake_merchant, a
     assert flow.status == FlowStatus.PLACED, (flow.failure_code, flow.status)
     order = get_merchant("sandbox").orders.get(order_id=flow.merchant_order_id)
     assert (order.status, order.checkout_session_id) == ("confirmed", flow.checkout_session_id)
-    assert order.total().amount == flow.total_amount == 7200
+    assert order.total().amount == flow.total_amount == 7632  # $72.00 and 6 % tax, shipped free
     assert get_merchant("sandbox").checkout.get(session_id=flow.checkout_session_id).status == "completed"
     # one token minted for the confirmed total, used by the charge; the pair is sold, not held
     [token] = fake_merchant.tokens.values()
-    assert token.used and not token.revoked and token.allowance.max_amount.amount == 7200
+    assert token.used and not token.revoked and token.allowance.max_amount.amount == 7632
     assert fake_merchant.stock[BLUE_RUNNER_42] == 7 and fake_merchant.available(BLUE_RUNNER_42) == 7
-    assert _ledger(flow) == {"reserve": 7200, "commit": 7200}
+    assert _ledger(flow) == {"reserve": 7632, "commit": 7632}
     assert fake_merchant.calls.count(("checkout", "complete")) == 1
 
 
@@ -108,7 +108,7 @@ def test_a_declined_card_places_nothing_and_undoes_everything(fake_merchant, ali
     assert fake_merchant.available(BLUE_RUNNER_42) == 8
     [token] = fake_merchant.tokens.values()
     assert token.revoked and not token.used
-    assert _ledger(flow) == {"reserve": 7200, "release": 7200}
+    assert _ledger(flow) == {"reserve": 7632, "release": 7632}
 
 
 def test_a_flow_canceled_before_confirming_releases_the_merchants_hold(fake_merchant, alice):
@@ -135,4 +135,4 @@ def test_a_placed_order_canceled_by_the_customer_is_canceled_at_the_merchant_onc
     order = get_merchant("sandbox").orders.get(order_id=flow.merchant_order_id)
     assert order.status == "canceled"
     # the repeated request replayed the first answer: one cancellation, for the whole total
-    assert [(a.type, a.amount.amount) for a in order.adjustments] == [("cancellation", 7200)]
+    assert [(a.type, a.amount.amount) for a in order.adjustments] == [("cancellation", 7632)]

@@ -19,9 +19,16 @@ from escalations.models import Escalation
 from ordering.models import FlowStatus, OrderFlow
 from ordering.risk import ALLOW, REVIEW, risk_assess
 from ordering.services import flow_confirm
+from tests.ordering.conftest import fake_shop  # noqa: F401 - the fixture, reused
 from tests.policy.conftest import variant
 
 pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def shop(fake_shop):  # noqa: F811 - the fixture, not the import
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
 
 
 @pytest.fixture

@@ -1,105 +1,177 @@
-"""A small in-memory merchant implementing the merchant contract (catalog_adapters/contract.py): no HTTP.
+"""An in-memory merchant implementing the merchant contract (catalog_adapters/contract.py): the sandbox's demo
+shop without HTTP and without its database (a pytest plugin, loaded for the whole suite by tests/conftest.py).
 
-For unit tests of our side that need a shop but not the wire: the saga, the preview, the agent's tools.
-It answers through the contract's data classes only, so it follows the contract, not any wire format.
+For tests whose subject is our side (conversation understanding, consent, policies, the saga's own logic)
+and not the merchant wire. It holds the sandbox's demo data (sandbox_merchant/demo.py: the 40 products and
+their variant ids, prices and stock, alice's and bob's cards and saved items, the promo codes) in
+dictionaries, and computes like the sandbox by running the sandbox's own pure rules: its request parsing
+(`sandbox_merchant.wire`), its pricing (`sandbox_merchant.pricing.quote_lines`: promotions, tax by region,
+shipping) and its session capabilities, on in-memory state that mirrors its services (stock reserved per
+session, default shipping, readiness, token checks, complete, cancel, orders, refunds). What it answers
+is built as the sandbox's wire JSON and read with our ACP adapter's own parsers, so callers get exactly
+the contract data the real adapter would give them.
+tests/merchant_client/test_fake_merchant_parity.py runs the same scenarios against the fake and the real
+sandbox over HTTP and compares the answers: change the fake when it fails, never the scenarios.
 
-`fake_merchant` (pytest fixture) -> `FakeMerchant`, registered as merchant "sandbox" with
-`catalog_adapters.registry.register_merchant_for_tests` for the test (unregistered after it):
-- `catalog`, `checkout`, `vault`, `orders`: the contract's capabilities (Catalog, Checkout, PaymentVault,
-  Orders), `supports(name)`, `close()`.
-- The demo catalog of our evaluation (ordering/evaluation/corpus/catalog.json): 40 products, the demo stock.
-- Cards by vault reference, as the demo: pm_alice_visa / pm_bob_visa approve, pm_alice_decline declines,
-  pm_alice_3ds asks for 3-D Secure (`cards` maps reference -> (customer, StoredCard, behaviour)).
-- Codes: SAVE10 ($10 off); any other code is refused with a `coupon_invalid` message.
-- Shipping: ship_standard ($5.00, free from $50) and ship_express ($15.00); tax 0.
-- State to assert on: `sessions` (id -> CheckoutSession), `orders_by_id` (id -> Order), `tokens`
-  (id -> FakeToken), `stock` (variant id -> units on hand), `available(variant_id)` (stock less open
-  sessions' holds), `calls` (every contract call as (capability, method), in order).
+What it does not do: HTTP (no retries, timeouts, breaker, rate limit, idempotency keys on a wire), the HTTP
+fault switchboard (only `price_change` and `decline` are offered, as `fault(...)`), webhooks, the issuer's
+3-D Secure pages (a 3-D Secure card asks for authentication; an `authentication_result` with the outcome
+`authenticated` is accepted). Tests about those use `sandbox_merchant` (tests/support/sandbox.py).
+
+`fake_merchant` (pytest fixture) -> `FakeMerchant`, registered as merchant "sandbox" in the registry
+(`catalog_adapters.registry.register_merchant_for_tests`) for the test. It needs no database access itself:
+use it with `db` (each test rolls back) unless the test needs real commits. `fake_shop` (tests/ordering/
+conftest.py) adds alice's demo wallet and the production commit points (`production_commits`,
+tests/support/commits.py).
+
+`FakeMerchant` state and helpers:
+- `catalog`, `checkout`, `vault`, `orders`: the contract's capabilities; `supports(name)`, `close()`.
+- `products` (id -> FakeProduct: title, description... editable), `add_card(reference, customer_id=...,
+  brand=..., last4=..., behaviour="approve")`,
+- `stock` (variant id -> units on hand), `set_stock(variant, units)`, `set_price(variant, amount)`,
+  `available(variant)` (on hand less live holds, as the sandbox's `variant_available`).
+- `sessions` (id -> the last CheckoutSession answered), `orders_by_id` (id -> the last Order answered),
+  `tokens` (id -> FakeToken), `calls` (every contract call as (capability, method), in order),
+  `requests(capability, method)` (how many such calls).
+- `fault(kind, times=None)`: the next completes misbehave: "price_change" (the price goes up 5 % first)
+  or "decline" (the card is declined).
 - Replays: a call with an `operation_id` already seen returns the first answer (as the contract promises).
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+import secrets
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
+from catalog_adapters.acp import (
+    agent_capabilities,
+    authentication_result_to_wire,
+    checkout_create_to_wire,
+    checkout_update_to_wire,
+    order_from_wire,
+    product_from_wire,
+    selected_options_to_wire,
+    session_from_wire,
+)
 from catalog_adapters.contract import (
     Address,
     Allowance,
-    AppliedDiscount,
     AuthenticationSession,
-    CheckoutLineItem,
     CheckoutRequest,
     CheckoutSession,
-    FulfillmentOption,
-    Message,
     Money,
     Order,
-    OrderAdjustment,
-    OrderRef,
     PaymentData,
-    PaymentHandler,
     PaymentToken,
     Product,
     SavedItem,
     SavedProduct,
-    SelectedFulfillmentOption,
-    SessionCapabilities,
     StoredCard,
     TokenRevocation,
-    Total,
 )
 from catalog_adapters.errors import MerchantClientError
-from ordering.evaluation.catalog import demo_products
 
+BASE_URL = "https://fake-merchant.example/sandbox-merchant"
 OPEN_STATUSES = ("not_ready_for_payment", "ready_for_payment", "authentication_required")
-SHIPPING = {"ship_standard": ("Standard", 500), "ship_express": ("Express", 1500)}
-FREE_SHIPPING_FROM = 5000
-CODES = {"SAVE10": 1000}
-# What the fake shop offers in the negotiation: the delegated-token card handler our client pays with.
-CAPABILITIES = SessionCapabilities(
-    payment_handlers=(
-        PaymentHandler(
-            id="card_tokenized", name="dev.acp.tokenized.card", version="2026-04-17", requires_delegate_payment=True
-        ),
-    ),
-    interventions=("3ds",),
-    extensions=("discount",),
-)
+PAYMENT_MESSAGE_CODES = {"payment_declined", "requires_3ds", "price_change"}
 
 
-def _card(reference: str, brand: str, last4: str) -> StoredCard:
-    return StoredCard(vault_reference=reference, brand=brand, last4=last4, exp_month=12, exp_year=2030)
+def _demo():
+    # The sandbox's own modules, imported when a fake is built (they need Django's apps loaded).
+    from sandbox_merchant import demo
+
+    return demo
 
 
-DEMO_CARDS: dict[str, tuple[str, StoredCard, str]] = {
-    "pm_alice_visa": ("cus_alice", _card("pm_alice_visa", "visa", "4242"), "approve"),
-    "pm_alice_decline": ("cus_alice", _card("pm_alice_decline", "visa", "0002"), "decline"),
-    "pm_alice_3ds": ("cus_alice", _card("pm_alice_3ds", "mastercard", "3220"), "requires_3ds"),
-    "pm_bob_visa": ("cus_bob", _card("pm_bob_visa", "visa", "1881"), "approve"),
-}
+@dataclass
+class FakeVariant:
+    id: str
+    product_id: str
+    sku: str
+    colour: str
+    size: str
+    price: int
+    stock: int
+
+
+@dataclass
+class FakeProduct:
+    id: str
+    title: str
+    description: str
+    category: str
+    brand: str
+    price: int
+    variant_ids: list[str]
+
+
+@dataclass
+class FakeCard:
+    reference: str
+    customer_id: str
+    brand: str
+    last4: str
+    behaviour: str
 
 
 @dataclass
 class FakeToken:
-    token: PaymentToken
+    id: str
     vault_reference: str
     allowance: Allowance
+    metadata: dict
     used: bool = False
     revoked: bool = False
 
 
 @dataclass
-class _SessionState:
-    request: CheckoutRequest
+class FakeLine:
+    variant_id: str
+    quantity: int
+    unit_amount: int
+    reserved: int = 0
+
+
+@dataclass
+class FakeSession:
+    id: str
     status: str
+    currency: str
+    expires_at: datetime
+    customer_id: str | None = None
+    buyer: dict | None = None
+    fulfillment_details: dict | None = None
+    selected: list = field(default_factory=list)
+    codes: list = field(default_factory=list)
+    capabilities: dict = field(default_factory=dict)
+    lines: list[FakeLine] = field(default_factory=list)
+    messages: list[dict] = field(default_factory=list)
+    quote: dict = field(default_factory=dict)
+    quoted_total: int = 0
     order_id: str = ""
+    token_card: str = ""
+
+
+@dataclass
+class FakeOrder:
+    id: str
+    session_id: str
+    currency: str
+    total: int
+    line_items: list
+    totals: list
+    customer_id: str | None = None
+    vault_reference: str = ""
+    status: str = "confirmed"
+    adjustments: list = field(default_factory=list)  # (id, type, amount, created)
 
 
 class _Capability:
@@ -112,19 +184,37 @@ class _Capability:
             message, merchant_id=self._merchant.id, operation=operation, status=status, code=code, attempts=1
         )
 
-    def _once(self, method: str, operation_id: str, run: Any) -> Any:
-        """The contract's promise: the same operation_id never does the thing twice."""
-        self._merchant.calls.append((self._name, method))
+    def _sandbox_error(self, operation: str, error: Exception) -> MerchantClientError:
+        """A sandbox domain error as the adapter raises it (the status api.py maps it to, its code)."""
+        from sandbox_merchant.errors import NotFound, OrderConflict, SessionNotOpen
+
+        status = {NotFound: 404, SessionNotOpen: 405, OrderConflict: 409}.get(type(error), 400)
+        return self._error(operation, status, getattr(error, "code", "invalid"), str(error))
+
+    def _call(self, method: str, operation: str, run: Any, operation_id: str | None = None) -> Any:
+        """Run one contract call; a replayed operation_id gets the first answer (or the first error) again."""
+        from sandbox_merchant.errors import SandboxError
+
+        merchant = self._merchant
+        merchant.calls.append((self._name, method))
         key = (self._name, method, operation_id)
-        if key not in self._merchant.replies:
-            self._merchant.replies[key] = run()
-        return self._merchant.replies[key]
+        if operation_id is not None and key in merchant.replies:
+            answer = merchant.replies[key]
+        else:
+            try:
+                answer = ("ok", run())
+            except SandboxError as error:
+                answer = ("error", self._sandbox_error(operation, error))
+            except MerchantClientError as error:
+                answer = ("error", error)
+            if operation_id is not None:
+                merchant.replies[key] = answer
+        if answer[0] == "error":
+            raise answer[1]
+        return answer[1]
 
 
 class FakeCatalog(_Capability):
-    def _products(self) -> list[Product]:
-        return [self._merchant.product(product.id) for product in self._merchant.products.values()]
-
     def search_products(
         self,
         *,
@@ -134,31 +224,48 @@ class FakeCatalog(_Capability):
         size: str | None = None,
         limit: int = 20,
     ) -> list[Product]:
-        self._merchant.calls.append(("catalog", "search_products"))
-        words = query.lower().split()
-        found = [
-            product
-            for product in self._products()
-            if all(word in f"{product.title} {product.description} {product.brand}".lower() for word in words)
-            and (not category or product.category == category)
-            and (not colour or any(variant.colour == colour for variant in product.variants))
-            and (not size or any(variant.size == size for variant in product.variants))
-        ]
-        return found[:limit]
+        def run() -> list[Product]:
+            merchant = self._merchant
+            found = []
+            for product in merchant.products.values():
+                text = f"{product.title} {product.description} {product.category}".lower()
+                variants = [merchant.variants[v] for v in product.variant_ids]
+                if not all(word in text for word in query.lower().replace("-", " ").split()):
+                    continue
+                if category and product.category.lower() != category.lower():
+                    continue
+                if colour and not any(v.colour.lower() == colour.lower() for v in variants):
+                    continue
+                if size and not any(v.size.lower() == size.lower() for v in variants):
+                    continue
+                found.append(product)
+            found.sort(key=lambda product: (product.title, product.id))
+            return [merchant.product(product.id) for product in found[:limit]]
+
+        return self._call("search_products", "search_products", run)
 
     def get_product(self, *, product_id: str) -> Product:
-        self._merchant.calls.append(("catalog", "get_product"))
-        if product_id not in self._merchant.products:
-            raise self._error("get_product", 404, "not_found", f"No product {product_id}.")
-        return self._merchant.product(product_id)
+        def run() -> Product:
+            if product_id not in self._merchant.products:
+                raise self._error("get_product", 404, "not_found", f"No product {product_id}.")
+            return self._merchant.product(product_id)
 
-    def list_saved_items(self, *, customer_id: str, kind: str, since: datetime | None = None) -> list[SavedItem]:
-        self._merchant.calls.append(("catalog", "list_saved_items"))
-        return [
+        return self._call("get_product", "get_product", run)
+
+    def _saved(self, customer_id: str, kind: str, since: datetime | None, operation: str) -> list[SavedItem]:
+        if customer_id not in self._merchant.customers:
+            raise self._error(operation, 404, "not_found", f"No customer {customer_id}.")
+        items = [
             item
             for customer, item in self._merchant.saved_items
             if customer == customer_id and item.kind == kind and (since is None or item.saved_at >= since)
         ]
+        return sorted(items, key=lambda item: item.saved_at, reverse=True)
+
+    def list_saved_items(self, *, customer_id: str, kind: str, since: datetime | None = None) -> list[SavedItem]:
+        return self._call(
+            "list_saved_items", "list_saved_items", lambda: self._saved(customer_id, kind, since, "list_saved_items")
+        )
 
     def list_saved_products(
         self,
@@ -166,48 +273,60 @@ class FakeCatalog(_Capability):
         customer_id: str,
         kind: str,
         since: datetime | None = None,
-        product_ids=None,
+        product_ids: Sequence[str] | None = None,
         limit: int = 10,
-        known_products=None,
+        known_products: Mapping[str, Product] | None = None,
     ) -> list[SavedProduct]:
-        items = self.list_saved_items(customer_id=customer_id, kind=kind, since=since)
-        self._merchant.calls[-1] = ("catalog", "list_saved_products")
-        if product_ids:
-            items = [item for item in items if item.product_id in product_ids]
-        return [SavedProduct(item=item, product=self._merchant.product(item.product_id)) for item in items[:limit]]
+        def run() -> list[SavedProduct]:
+            items = self._saved(customer_id, kind, since, "list_saved_products")
+            if product_ids:
+                items = [item for item in items if item.product_id in product_ids]
+            return [SavedProduct(item=item, product=self._merchant.product(item.product_id)) for item in items[:limit]]
+
+        return self._call("list_saved_products", "list_saved_products", run)
 
 
 class FakeCheckout(_Capability):
     def create(self, *, request: CheckoutRequest, operation_id: str) -> CheckoutSession:
-        def run() -> CheckoutSession:
-            session_id = f"cs_fake_{next(self._merchant.ids)}"
-            self._merchant.session_states[session_id] = _SessionState(request=request, status="")
-            return self._merchant.requote(session_id)
+        if not request.line_items or not request.currency:
+            raise ValueError("creating a checkout session needs line_items and currency")
 
-        return self._once("create", operation_id, run)
+        def run() -> CheckoutSession:
+            from sandbox_merchant.wire import parse_checkout_request
+
+            parsed = parse_checkout_request(checkout_create_to_wire(request), creating=True)
+            return self._merchant.session_create(parsed)
+
+        session = self._call("create", "checkout_create", run, operation_id)
+        return self._select_fulfillment(session, request.selected_fulfillment_options, operation_id)
+
+    def _select_fulfillment(self, session, selected, operation_id: str) -> CheckoutSession:
+        # As the ACP adapter: create has no field for the option, so a chosen one follows as an update.
+        if not selected or {o.option_id for o in selected} == {
+            o.option_id for o in session.selected_fulfillment_options
+        }:
+            return session
+        body = {"selected_fulfillment_options": selected_options_to_wire(selected, session)}
+        return self._update(session.id, body, f"{operation_id}:fulfillment")
+
+    def _update(self, session_id: str, body: dict, operation_id: str) -> CheckoutSession:
+        def run() -> CheckoutSession:
+            from sandbox_merchant.wire import parse_checkout_request
+
+            return self._merchant.session_update(session_id, parse_checkout_request(body, creating=False))
+
+        return self._call("update", "checkout_update", run, operation_id)
 
     def update(self, *, session_id: str, request: CheckoutRequest, operation_id: str) -> CheckoutSession:
-        def run() -> CheckoutSession:
-            state = self._open_state(session_id, "update")
-            changes = {name: getattr(request, name) for name in request.__dataclass_fields__}
-            state.request = replace(state.request, **{k: v for k, v in changes.items() if v is not None})
-            return self._merchant.requote(session_id)
-
-        return self._once("update", operation_id, run)
+        selected = request.selected_fulfillment_options
+        deferred = selected is not None and any(not option.item_ids for option in selected)
+        if deferred:
+            request = CheckoutRequest(**{**request.__dict__, "selected_fulfillment_options": None})
+        session = self._update(session_id, checkout_update_to_wire(request), operation_id)
+        return self._select_fulfillment(session, selected, operation_id) if deferred else session
 
     def get(self, *, session_id: str) -> CheckoutSession:
-        self._merchant.calls.append(("checkout", "get"))
-        if session_id not in self._merchant.sessions:
-            raise self._error("get", 404, "not_found", f"No checkout session {session_id}.")
-        return self._merchant.sessions[session_id]
-
-    def _open_state(self, session_id: str, operation: str) -> _SessionState:
-        state = self._merchant.session_states.get(session_id)
-        if state is None:
-            raise self._error(operation, 404, "not_found", f"No checkout session {session_id}.")
-        if state.status not in OPEN_STATUSES:
-            raise self._error(operation, 405, "invalid_state", f"The checkout session is {state.status}.")
-        return state
+        return self._call("get", "checkout_get", lambda: self._merchant.session_answer(session_id))
 
     def complete(
         self,
@@ -216,72 +335,41 @@ class FakeCheckout(_Capability):
         payment: PaymentData,
         operation_id: str,
         authentication_result: Mapping[str, Any] | None = None,
+        read_timeout: float | None = None,
     ) -> CheckoutSession:
-        return self._once("complete", operation_id, lambda: self._complete(session_id, payment, authentication_result))
-
-    def _complete(self, session_id: str, payment: PaymentData, authentication_result: Any) -> CheckoutSession:
-        merchant = self._merchant
-        state = self._open_state(session_id, "complete")
-        session = merchant.requote(session_id)
-        if session.status != "ready_for_payment":
-            return session
-        total = session.total()
-        token = merchant.tokens.get(payment.token)
-        if (
-            token is None
-            or token.used
-            or token.revoked
-            or token.allowance.checkout_session_id != session_id
-            or token.allowance.max_amount.amount < total.amount
-        ):
-            return merchant.answer(session_id, "ready_for_payment", "payment_declined", "Payment token refused.")
-        _customer, card, behaviour = merchant.cards[token.vault_reference]
-        if behaviour == "decline":
-            return merchant.answer(
-                session_id, "ready_for_payment", "payment_declined", f"The card ending {card.last4} was declined."
-            )
-        if behaviour == "requires_3ds" and not authentication_result:
-            return merchant.answer(session_id, "authentication_required", "requires_3ds", "3-D Secure is required.")
-        token.used = True
-        order_id = f"ord_fake_{next(merchant.ids)}"
-        state.status, state.order_id = "completed", order_id
-        merchant.orders_by_id[order_id] = Order(
-            id=order_id,
-            checkout_session_id=session_id,
-            status="confirmed",
-            currency=session.currency,
-            totals=session.totals,
-            adjustments=(),
-            permalink_url=f"https://fake.example/orders/{order_id}",
+        outcome = authentication_result_to_wire(authentication_result)["outcome"] if authentication_result else None
+        return self._call(
+            "complete",
+            "checkout_complete",
+            lambda: self._merchant.session_complete(session_id, token_id=payment.token, outcome=outcome),
+            operation_id,
         )
-        for line in session.line_items:
-            merchant.stock[line.item_id] -= line.quantity
-        return merchant.requote(session_id)
 
     def cancel(self, *, session_id: str, operation_id: str) -> CheckoutSession:
-        def run() -> CheckoutSession:
-            self._open_state(session_id, "cancel").status = "canceled"
-            return self._merchant.requote(session_id)
-
-        return self._once("cancel", operation_id, run)
+        return self._call("cancel", "checkout_cancel", lambda: self._merchant.session_cancel(session_id), operation_id)
 
     def authentication_create(
-        self, *, session_id: str, notification_url: str, operation_id: str
+        self, *, session_id: str, notification_url: str, operation_id: str, card=None, session=None
     ) -> AuthenticationSession:
-        return self._once(
-            "authentication_create",
-            operation_id,
-            lambda: AuthenticationSession(
-                id=f"auth_fake_{next(self._merchant.ids)}",
+        def run() -> AuthenticationSession:
+            state = self._merchant.session_state(session_id)
+            if state.status != "authentication_required":
+                raise self._error("authenticate", 405, "invalid_state", f"The checkout session is {state.status}.")
+            return AuthenticationSession(
+                id=self._merchant.new_id("auth"),
                 status="action_required",
                 checkout_session_id=session_id,
-                challenge_url="https://fake.example/challenge",
-            ),
-        )
+                challenge_url=f"{BASE_URL}/issuer/challenge/{uuid.uuid4().hex}",
+            )
+
+        return self._call("authentication_create", "authenticate", run, operation_id)
 
     def authentication_get(self, *, authentication_session_id: str) -> AuthenticationSession:
-        self._merchant.calls.append(("checkout", "authentication_get"))
-        return AuthenticationSession(id=authentication_session_id, status="action_required")
+        return self._call(
+            "authentication_get",
+            "authentication_get",
+            lambda: AuthenticationSession(id=authentication_session_id, status="action_required"),
+        )
 
 
 class FakeVault(_Capability):
@@ -294,279 +382,743 @@ class FakeVault(_Capability):
         billing_address: Address | None = None,
         risk_signals: Sequence[Mapping[str, Any]] = (),
         metadata: Mapping[str, str] | None = None,
+        card_funding_type: str = "credit",
     ) -> PaymentToken:
         def run() -> PaymentToken:
             if vault_reference not in self._merchant.cards:
-                raise self._error("delegate_payment", 400, "invalid_card", f"No card {vault_reference}.")
-            token = PaymentToken(
-                id=f"vt_fake_{next(self._merchant.ids)}",
-                created=timezone.now(),
-                expires_at=allowance.expires_at,
+                raise self._error("vault_delegate", 400, "invalid_card", f"No vault card {vault_reference}.")
+            token = FakeToken(
+                id=self._merchant.new_id("vt"),
+                vault_reference=vault_reference,
+                allowance=allowance,
                 metadata=dict(metadata or {}),
             )
-            self._merchant.tokens[token.id] = FakeToken(
-                token=token, vault_reference=vault_reference, allowance=allowance
+            self._merchant.tokens[token.id] = token
+            return PaymentToken(
+                id=token.id, created=timezone.now(), expires_at=allowance.expires_at, metadata=token.metadata
             )
-            return token
 
-        return self._once("delegate", operation_id, run)
+        return self._call("delegate", "vault_delegate", run, operation_id)
 
     def revoke(self, *, token_id: str, operation_id: str) -> TokenRevocation:
         def run() -> TokenRevocation:
+            # As the sandbox: an unknown or already revoked token is revoked as far as anyone can tell.
             token = self._merchant.tokens.get(token_id)
-            if token is None:
-                raise self._error("revoke", 404, "not_found", f"No token {token_id}.")
-            if token.used:
+            if token is not None and token.used:
                 return TokenRevocation(id=token_id, revoked=False, reason="already_used")
-            token.revoked = True
+            if token is not None:
+                token.revoked = True
             return TokenRevocation(id=token_id, revoked=True)
 
-        return self._once("revoke", operation_id, run)
+        return self._call("revoke", "vault_revoke", run, operation_id)
 
     def customer_cards(self, *, customer_id: str) -> list[StoredCard]:
-        self._merchant.calls.append(("vault", "customer_cards"))
-        return [card for customer, card, _behaviour in self._merchant.cards.values() if customer == customer_id]
+        def run() -> list[StoredCard]:
+            if customer_id not in self._merchant.customers:
+                raise self._error("vault_customer_cards", 404, "not_found", f"No customer {customer_id}.")
+            year = timezone.now().year + 3
+            return [
+                StoredCard(
+                    vault_reference=card.reference, brand=card.brand, last4=card.last4, exp_month=12, exp_year=year
+                )
+                for card in sorted(self._merchant.cards.values(), key=lambda card: card.reference)
+                if card.customer_id == customer_id
+            ]
+
+        return self._call("customer_cards", "vault_customer_cards", run)
 
 
 class FakeOrders(_Capability):
-    def get(self, *, order_id: str) -> Order:
-        self._merchant.calls.append(("orders", "get"))
-        if order_id not in self._merchant.orders_by_id:
-            raise self._error("order_get", 404, "not_found", f"No order {order_id}.")
-        return self._merchant.orders_by_id[order_id]
+    def get(self, *, order_id: str, currency: str | None = None) -> Order:
+        return self._call("get", "order_get", lambda: self._merchant.order_answer(self._order(order_id)))
 
-    def _adjust(self, order_id: str, operation: str, kind: str, amount: Money | None) -> Order:
-        order = self.get(order_id=order_id)
-        if order.status == "canceled":
-            raise self._error(operation, 409, "conflict", "The order is canceled.")
-        given_back = sum(adjustment.amount.amount for adjustment in order.adjustments)
-        money = amount or Money(order.total().amount - given_back, order.currency)
-        adjustment = OrderAdjustment(
-            type=kind,
-            amount=money,
-            created=timezone.now(),
-            id=f"adj_fake_{next(self._merchant.ids)}",
-            status="completed",
-        )
-        order = replace(
-            order,
-            status="canceled" if kind == "cancellation" else order.status,
-            adjustments=(*order.adjustments, adjustment),
-        )
-        self._merchant.orders_by_id[order_id] = order
+    def _order(self, order_id: str) -> FakeOrder:
+        from sandbox_merchant.errors import NotFound
+
+        order = self._merchant.order_records.get(order_id)
+        if order is None:
+            raise NotFound(f"No order {order_id}.")
         return order
 
-    def cancel(self, *, order_id: str, operation_id: str) -> Order:
-        return self._once("cancel", operation_id, lambda: self._adjust(order_id, "order_cancel", "cancellation", None))
+    def _adjust(self, order_id: str, kind: str, amount: int | None) -> Order:
+        from sandbox_merchant.errors import InvalidRequest, OrderConflict
 
-    def refund(self, *, order_id: str, operation_id: str, amount: Money | None = None) -> Order:
-        return self._once("refund", operation_id, lambda: self._adjust(order_id, "order_refund", "refund", amount))
+        order = self._order(order_id)
+        if order.status in ("refunded", "canceled"):
+            raise OrderConflict(f"The order is already {order.status}.")
+        remaining = order.total - sum(adjustment[2] for adjustment in order.adjustments)
+        amount = remaining if amount is None else amount
+        if amount > remaining:
+            raise InvalidRequest(f"At most {remaining} can still be refunded.", param="$.amount")
+        order.adjustments.append((self._merchant.new_id("adj"), kind, amount, timezone.now()))
+        if kind == "cancellation":
+            order.status = "canceled"
+        else:
+            order.status = "refunded" if amount == remaining else "partially_refunded"
+        return self._merchant.order_answer(order)
+
+    def cancel(self, *, order_id: str, operation_id: str, currency: str | None = None) -> Order:
+        return self._call("cancel", "order_cancel", lambda: self._adjust(order_id, "cancellation", None), operation_id)
+
+    def refund(
+        self, *, order_id: str, operation_id: str, amount: Money | None = None, currency: str | None = None
+    ) -> Order:
+        return self._call(
+            "refund",
+            "order_refund",
+            lambda: self._adjust(order_id, "refund", amount.amount if amount else None),
+            operation_id,
+        )
 
 
-@dataclass
 class FakeMerchant:
-    """One in-memory shop: the contract's four capabilities over plain dictionaries."""
+    """One in-memory shop with the sandbox's demo data: the contract's four capabilities over dictionaries."""
 
-    id: str = "sandbox"
-    products: dict[str, Product] = field(default_factory=lambda: {p.id: p for p in demo_products()})
-    cards: dict[str, tuple[str, StoredCard, str]] = field(default_factory=lambda: dict(DEMO_CARDS))
-    saved_items: list[tuple[str, SavedItem]] = field(default_factory=list)
-    stock: dict[str, int] = field(default_factory=dict)
-    sessions: dict[str, CheckoutSession] = field(default_factory=dict)
-    session_states: dict[str, _SessionState] = field(default_factory=dict)
-    orders_by_id: dict[str, Order] = field(default_factory=dict)
-    tokens: dict[str, FakeToken] = field(default_factory=dict)
-    replies: dict[tuple, Any] = field(default_factory=dict)
-    calls: list[tuple[str, str]] = field(default_factory=list)
-    ids: Any = field(default_factory=lambda: itertools.count(1))
-
-    def __post_init__(self) -> None:
-        if not self.stock:
-            self.stock = {v.id: v.available for p in self.products.values() for v in p.variants}
+    def __init__(self, merchant_id: str = "sandbox") -> None:
+        demo = _demo()
+        now = timezone.now()
+        self.id = merchant_id
+        self.products: dict[str, FakeProduct] = {}
+        self.variants: dict[str, FakeVariant] = {}
+        for slug, title, category, brand, price, colours, sizes, stock, description in demo.PRODUCTS:
+            product = FakeProduct(f"prod_{slug}", title, description, category, brand, price, [])
+            self.products[product.id] = product
+            for colour in colours:
+                for size in sizes:
+                    variant_id = demo.variant_id(slug, colour, size, single_colour=len(colours) == 1)
+                    sku = variant_id.removeprefix("var_").upper().replace("_", "-")
+                    self.variants[variant_id] = FakeVariant(variant_id, product.id, sku, colour, size, price, stock)
+                    product.variant_ids.append(variant_id)
+        self.customers = {customer["id"]: customer for customer in demo.CUSTOMERS}
+        self.cards = {
+            reference: FakeCard(reference, customer_id, brand, last4, str(behaviour))
+            for reference, customer_id, brand, last4, behaviour in demo.CARDS
+        }
+        self.saved_items: list[tuple[str, SavedItem]] = [
+            (
+                customer,
+                SavedItem(
+                    kind=str(kind), product_id=f"prod_{slug}", variant_id=variant, saved_at=now - timedelta(days=days)
+                ),
+            )
+            for customer, kind, slug, variant, days in demo.SAVED_ITEMS
+        ]
+        self.promotions = self._promotions(demo, now)
+        self.session_records: dict[str, FakeSession] = {}
+        self.order_records: dict[str, FakeOrder] = {}
+        self.sessions: dict[str, CheckoutSession] = {}
+        self.orders_by_id: dict[str, Order] = {}
+        self.tokens: dict[str, FakeToken] = {}
+        self.replies: dict[tuple, Any] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.faults: list[list] = []  # [kind, times left or None]
         self.catalog = FakeCatalog(self, "catalog")
         self.checkout = FakeCheckout(self, "checkout")
         self.vault = FakeVault(self, "vault")
         self.orders = FakeOrders(self, "orders")
+        self.control = FakeControl(self)
+
+    @staticmethod
+    def _promotions(demo, now) -> dict:
+        from sandbox_merchant.models import Promotion
+
+        promotions = {}
+        for spec in demo._promotions(now):  # the demo's promo codes, as unsaved rows the pricing reads
+            defaults = {"percent_off": None, "amount_off": None, "customer_id": None, "minimum_spend_amount": 0}
+            promotions[spec["code"]] = Promotion(**{**defaults, "currency": "usd", "active": True, **spec})
+        return promotions
 
     def supports(self, capability: str) -> bool:
         return capability in ("catalog", "checkout", "vault", "orders")
 
+    @staticmethod
+    def new_id(prefix: str) -> str:
+        """An id shaped as the sandbox's (`cs_` and 24 hex digits): nothing can rely on an order among them."""
+        return f"{prefix}_{secrets.token_hex(12)}"
+
     def close(self) -> None:
         return None
 
-    # -- state ---------------------------------------------------------------------------------------
+    # -- staging and reading --------------------------------------------------------------------------
 
-    def held(self, variant_id: str) -> int:
+    @property
+    def stock(self) -> dict[str, int]:
+        return {variant.id: variant.stock for variant in self.variants.values()}
+
+    def set_stock(self, variant_id: str, units: int) -> None:
+        self.variants[variant_id].stock = units
+
+    def set_price(self, variant_id: str, amount: int) -> None:
+        self.variants[variant_id].price = amount
+
+    def add_card(self, reference: str, *, customer_id: str, brand: str, last4: str, behaviour: str = "approve") -> None:
+        """A card the customer just saved in the shop's vault (approve, decline or requires_3ds)."""
+        self.cards[reference] = FakeCard(reference, customer_id, brand, last4, behaviour)
+
+    def fault(self, kind: str, *, times: int | None = None) -> None:
+        if kind not in ("price_change", "decline"):
+            raise ValueError(f"the fake merchant offers the faults price_change and decline, not {kind!r}")
+        self.faults.append([kind, times])
+
+    def requests(self, capability: str, method: str) -> int:
+        return self.calls.count((capability, method))
+
+    def held(self, variant_id: str, *, exclude: str | None = None) -> int:
+        now = timezone.now()
         return sum(
-            line.quantity
-            for session_id, state in self.session_states.items()
-            if state.status in OPEN_STATUSES
-            for line in self.sessions[session_id].line_items
-            if line.item_id == variant_id
+            line.reserved
+            for session in self.session_records.values()
+            if session.id != exclude and session.status in OPEN_STATUSES and session.expires_at > now
+            for line in session.lines
+            if line.variant_id == variant_id
         )
 
     def available(self, variant_id: str) -> int:
-        return max(self.stock[variant_id] - self.held(variant_id), 0)
+        return max(self.variants[variant_id].stock - self.held(variant_id), 0)
 
     def product(self, product_id: str) -> Product:
-        product = self.products[product_id]
-        variants = tuple(replace(v, available=self.available(v.id)) for v in product.variants)
-        return replace(product, variants=variants)
-
-    def _variant(self, variant_id: str) -> tuple[Product, Any] | None:
-        for product in self.products.values():
-            for variant in product.variants:
-                if variant.id == variant_id:
-                    return product, variant
-        return None
-
-    # -- pricing -------------------------------------------------------------------------------------
-
-    def requote(self, session_id: str, extra: tuple[Message, ...] = ()) -> CheckoutSession:
-        """The session as the shop holds it now (prices, holds, messages), stored and returned."""
-        state = self.session_states[session_id]
-        request = state.request
-        currency = (request.currency or "usd").lower()
-        messages: list[Message] = list(extra)
-        lines = []
-        for index, wanted in enumerate(request.line_items or ()):
-            found = self._variant(wanted.id)
-            if found is None:
-                messages.append(
-                    Message(
-                        type="error", code="invalid", content=f"No item {wanted.id}.", param=f"$.line_items[{index}]"
-                    )
-                )
-                continue
-            product, variant = found
-            if state.status in ("", *OPEN_STATUSES):
-                other_holds = self.held(variant.id) - sum(
-                    line.quantity
-                    for line in (self.sessions[session_id].line_items if session_id in self.sessions else ())
-                    if line.item_id == variant.id
-                )
-                if self.stock[variant.id] - other_holds < wanted.quantity:
-                    messages.append(
-                        Message(
-                            type="error",
-                            code="out_of_stock",
-                            content=f"{product.title} is out of stock.",
-                            param=f"$.line_items[{index}]",
-                        )
-                    )
-                    continue
-            amount = variant.price.amount * wanted.quantity
-            money = Money(amount, currency)
-            lines.append(
-                CheckoutLineItem(
-                    id=f"li_{variant.id}",
-                    item_id=variant.id,
-                    quantity=wanted.quantity,
-                    title=product.title,
-                    colour=variant.colour,
-                    size=variant.size,
-                    base_amount=money,
-                    discount=Money(0, currency),
-                    subtotal=money,
-                    tax=Money(0, currency),
-                    total=money,
-                )
-            )
-        base = sum(line.base_amount.amount for line in lines)
-        applied, codes = [], []
-        for code in request.discount_codes or ():
-            if code.upper() in CODES:
-                codes.append(code.upper())
-                applied.append(
-                    AppliedDiscount(
-                        code=code.upper(), amount=Money(CODES[code.upper()], currency), description="Demo code"
-                    )
-                )
-            else:
-                messages.append(
-                    Message(
-                        type="warning",
-                        code="coupon_invalid",
-                        content="This code does not exist.",
-                        param="$.discount_codes",
-                    )
-                )
-        discount = min(sum(d.amount.amount for d in applied), base)
-        options = tuple(
-            FulfillmentOption(
-                id=option_id,
-                type="shipping",
-                title=title,
-                carrier="Fake Post",
-                earliest_delivery_time=None,
-                latest_delivery_time=None,
-                totals=(
-                    Total(
-                        type="total", display_text="Shipping", amount=Money(self._shipping(option_id, base), currency)
-                    ),
-                ),
-            )
-            for option_id, (title, _price) in SHIPPING.items()
+        record = self.products[product_id]
+        return product_from_wire(
+            {
+                "id": record.id,
+                "title": record.title,
+                "description": record.description,
+                "category": record.category,
+                "brand": record.brand,
+                "image_url": f"/sandbox-merchant/images/{record.id.removeprefix('prod_')}.svg",
+                "price": {"amount": record.price, "currency": "usd"},
+                "variants": [
+                    {
+                        "id": variant.id,
+                        "sku": variant.sku,
+                        "colour": variant.colour,
+                        "size": variant.size,
+                        "price": {"amount": variant.price, "currency": "usd"},
+                        "available": self.available(variant.id),
+                    }
+                    for variant in (self.variants[v] for v in record.variant_ids)
+                ],
+            }
         )
-        selected = tuple(request.selected_fulfillment_options or ())
-        shipping = self._shipping(selected[0].option_id, base) if selected else 0
-        totals = (
-            Total(type="items_base_amount", display_text="Items", amount=Money(base, currency)),
-            Total(type="items_discount", display_text="Discount", amount=Money(discount, currency)),
-            Total(type="subtotal", display_text="Subtotal", amount=Money(base - discount, currency)),
-            Total(type="fulfillment", display_text="Shipping", amount=Money(shipping, currency)),
-            Total(type="tax", display_text="Tax", amount=Money(0, currency)),
-            Total(type="total", display_text="Total", amount=Money(base - discount + shipping, currency)),
-        )
-        if state.status in ("", *OPEN_STATUSES):
-            ready = lines and request.fulfillment_details is not None and selected
-            blocked = any(message.code == "out_of_stock" for message in messages)
-            if state.status != "authentication_required" or not extra:
-                state.status = "ready_for_payment" if ready and not blocked else "not_ready_for_payment"
-        order = self.orders_by_id.get(state.order_id) if state.order_id else None
-        session = CheckoutSession(
-            id=session_id,
-            status=state.status,
-            currency=currency,
-            line_items=tuple(lines),
-            totals=totals,
-            messages=tuple(messages),
-            fulfillment_options=options,
-            selected_fulfillment_options=tuple(
-                SelectedFulfillmentOption(option_id=s.option_id, item_ids=s.item_ids, type=s.type) for s in selected
-            ),
-            discount_codes=tuple(codes),
-            applied_discounts=tuple(applied),
-            buyer=request.buyer,
-            fulfillment_details=request.fulfillment_details,
-            expires_at=timezone.now() + timedelta(minutes=30),
-            capabilities=CAPABILITIES,
-            order=OrderRef(
-                id=order.id, checkout_session_id=session_id, permalink_url=order.permalink_url, status=order.status
-            )
-            if order
-            else None,
-        )
-        self.sessions[session_id] = session
+
+    def _fault_draw(self, kind: str) -> bool:
+        for fault in self.faults:
+            if fault[0] == kind and fault[1] != 0:
+                if fault[1] is not None:
+                    fault[1] -= 1
+                return True
+        return False
+
+    # -- sessions, as sandbox_merchant/services.py on dictionaries ---------------------------------------
+
+    def session_state(self, session_id: str) -> FakeSession:
+        from sandbox_merchant.errors import NotFound
+
+        session = self.session_records.get(session_id)
+        if session is None:
+            raise NotFound(f"No checkout session {session_id}.")
+        if session.status in OPEN_STATUSES and session.expires_at <= timezone.now():
+            session.status = "expired"
+            for line in session.lines:
+                line.reserved = 0
         return session
 
-    def answer(self, session_id: str, status: str, code: str, content: str) -> CheckoutSession:
-        """The session with one error message, left in `status` (a declined card, a 3-D Secure request)."""
-        self.session_states[session_id].status = status
-        return self.requote(
-            session_id, extra=(Message(type="error", code=code, content=content, param="$.payment_data"),)
+    def session_create(self, request) -> CheckoutSession:
+        now = timezone.now()
+        session = FakeSession(
+            id=self.new_id("cs"),
+            status="not_ready_for_payment",
+            currency="usd",
+            expires_at=now + timedelta(seconds=settings.SANDBOX_MERCHANT_SESSION_TTL_SECONDS),
         )
+        self._apply(session, request)
+        self._reprice_and_reserve(session, request, now=now, creating=True)
+        self.session_records[session.id] = session
+        return self.session_answer(session.id)
+
+    def session_update(self, session_id: str, request) -> CheckoutSession:
+        from sandbox_merchant.errors import SessionNotOpen
+
+        session = self.session_state(session_id)
+        if session.status not in OPEN_STATUSES:
+            raise SessionNotOpen(f"The checkout session is {session.status}.")
+        self._apply(session, request)
+        self._reprice_and_reserve(session, request, now=timezone.now(), creating=False)
+        return self.session_answer(session_id)
+
+    def session_cancel(self, session_id: str) -> CheckoutSession:
+        from sandbox_merchant.errors import SessionNotOpen
+
+        session = self.session_state(session_id)
+        if session.status != "expired":
+            if session.status not in OPEN_STATUSES:
+                raise SessionNotOpen(f"The checkout session is {session.status}; it cannot be canceled.")
+            session.status = "canceled"
+            for line in session.lines:
+                line.reserved = 0
+        return self.session_answer(session_id)
+
+    def _apply(self, session: FakeSession, request) -> None:
+        from sandbox_merchant.wire import MISSING
+
+        if request.currency is not MISSING:
+            session.currency = request.currency
+        if request.buyer is not MISSING:
+            session.buyer = request.buyer
+            email = (request.buyer or {}).get("email")
+            session.customer_id = next((c["id"] for c in self.customers.values() if c["email"] == email), None)
+        if request.fulfillment_details is not MISSING:
+            session.fulfillment_details = request.fulfillment_details
+        if request.selected_fulfillment_options is not MISSING:
+            session.selected = request.selected_fulfillment_options
+        if request.capabilities is not MISSING:
+            session.capabilities = request.capabilities
+        if request.discount_codes is not MISSING:
+            session.codes = request.discount_codes
 
     @staticmethod
-    def _shipping(option_id: str, base: int) -> int:
-        if option_id == "ship_standard" and base >= FREE_SHIPPING_FROM:
-            return 0
-        return SHIPPING.get(option_id, ("", 0))[1]
+    def _address_complete(details: dict | None) -> bool:
+        address = (details or {}).get("address") or {}
+        return all(str(address.get(name) or "").strip() for name in ("line_one", "city", "country", "postal_code"))
+
+    def _reprice_and_reserve(self, session: FakeSession, request, *, now: datetime, creating: bool) -> None:
+        from sandbox_merchant.errors import InvalidRequest
+        from sandbox_merchant.pricing import message
+        from sandbox_merchant.wire import MISSING
+
+        existing = {line.variant_id: line for line in session.lines}
+        wanted = (
+            request.line_items
+            if request.line_items is not MISSING
+            else [(v, line.quantity) for v, line in existing.items()]
+        )
+        for index, (variant_id, _quantity) in enumerate(wanted):
+            if variant_id not in self.variants:
+                raise InvalidRequest(f"No variant {variant_id}.", param=f"$.line_items[{index}].id", code="not_found")
+        lines = []
+        for variant_id, quantity in wanted:
+            line = existing.get(variant_id) or FakeLine(variant_id=variant_id, quantity=quantity, unit_amount=0)
+            line.quantity = quantity
+            line.unit_amount = self.variants[variant_id].price
+            lines.append(line)
+        session.lines = lines
+        session.expires_at = now + timedelta(seconds=settings.SANDBOX_MERCHANT_SESSION_TTL_SECONDS)
+        stock_messages = []
+        held = {variant_id: self.held(variant_id, exclude=session.id) for variant_id, _ in wanted}
+        for index, line in enumerate(lines):
+            available = self.variants[line.variant_id].stock - held[line.variant_id]
+            if available >= line.quantity:
+                line.reserved = line.quantity
+                held[line.variant_id] += line.quantity
+            else:
+                line.reserved = 0
+                stock_messages.append(
+                    message(
+                        type="error",
+                        code="out_of_stock",
+                        param=f"$.line_items[{index}]",
+                        content=f"Only {max(available, 0)} of {line.variant_id} left; none reserved.",
+                    )
+                )
+        choose_default = request.selected_fulfillment_options is MISSING and not session.selected
+        if choose_default and self._address_complete(session.fulfillment_details):
+            # As the sandbox: a complete address and no option chosen yet selects the first (standard).
+            default = settings.SANDBOX_MERCHANT_SHIPPING_OPTIONS[0]["id"]
+            item_ids = [self._line_id(line.variant_id) for line in lines]
+            session.selected = [{"type": "shipping", "option_id": default, "item_ids": item_ids}]
+        quote = self._quote(session, now=now)
+        self._store_quote(session, quote)
+        session.messages = stock_messages + self._fulfillment_messages(session) + quote.messages
+        ready = (
+            self._address_complete(session.fulfillment_details)
+            and bool(session.selected)
+            and not any(item["type"] == "error" for item in session.messages)
+        )
+        session.status = "ready_for_payment" if ready else "not_ready_for_payment"
+
+    def _fulfillment_messages(self, session: FakeSession) -> list[dict]:
+        from sandbox_merchant.pricing import message
+
+        messages = []
+        details = session.fulfillment_details
+        if details and details.get("address") is not None and not self._address_complete(details):
+            messages.append(
+                message(
+                    type="error",
+                    code="invalid",
+                    param="$.fulfillment_details.address",
+                    content="The address needs line_one, city, country and postal_code.",
+                )
+            )
+        known = {option["id"] for option in settings.SANDBOX_MERCHANT_SHIPPING_OPTIONS}
+        for index, selected in enumerate(session.selected or []):
+            if selected["option_id"] not in known:
+                messages.append(
+                    message(
+                        type="error",
+                        code="invalid",
+                        param=f"$.selected_fulfillment_options[{index}].option_id",
+                        content=f"Unknown fulfillment option; choose one of {', '.join(sorted(known))}.",
+                    )
+                )
+        return messages
+
+    @staticmethod
+    def _line_id(variant_id: str) -> str:
+        return f"li_{variant_id.removeprefix('var_')}"
+
+    def _quote(self, session: FakeSession, *, now: datetime):
+        from sandbox_merchant.pricing import PricedInput, quote_lines
+
+        priced = []
+        for line in session.lines:
+            variant = self.variants[line.variant_id]
+            product = self.products[variant.product_id]
+            priced.append(
+                PricedInput(
+                    line_id=self._line_id(variant.id),
+                    variant_id=variant.id,
+                    product_id=product.id,
+                    title=product.title,
+                    category=product.category,
+                    colour=variant.colour,
+                    size=variant.size,
+                    quantity=line.quantity,
+                    unit_amount=line.unit_amount,
+                )
+            )
+        codes = session.codes or []
+        wanted = {code.strip().upper() for code in codes}
+        return quote_lines(
+            lines=priced,
+            currency=session.currency,
+            customer_id=session.customer_id,
+            codes=codes,
+            promotions={code: promotion for code, promotion in self.promotions.items() if code in wanted},
+            address=(session.fulfillment_details or {}).get("address"),
+            selected_option_id=session.selected[0]["option_id"] if session.selected else None,
+            now=now,
+        )
+
+    def _store_quote(self, session: FakeSession, quote) -> None:
+        session.quote = {
+            "line_items": [self._line_representation(line) for line in quote.lines],
+            "fulfillment_options": quote.fulfillment_options,
+            "applied_discounts": quote.applied_discounts,
+            "rejected_discounts": quote.rejected_discounts,
+            "totals": quote.totals(),
+        }
+        session.quoted_total = quote.total
+
+    @staticmethod
+    def _line_representation(line) -> dict:
+        source = line.source
+        options = [{"name": n, "value": v} for n, v in (("Colour", source.colour), ("Size", source.size)) if v]
+        body = {
+            "id": source.line_id,
+            "item": {"id": source.variant_id, "name": source.title, "unit_amount": source.unit_amount},
+            "quantity": source.quantity,
+            "name": source.title,
+            "unit_amount": source.unit_amount,
+            "product_id": source.product_id,
+            "variant_id": source.variant_id,
+            "category": source.category,
+            "totals": [
+                {"type": "items_base_amount", "display_text": "Items", "amount": line.base_amount},
+                {"type": "items_discount", "display_text": "Item discounts", "amount": line.discount},
+                {"type": "subtotal", "display_text": "Subtotal", "amount": line.subtotal},
+                {"type": "tax", "display_text": "Tax", "amount": line.tax},
+                {"type": "total", "display_text": "Total", "amount": line.total},
+            ],
+        }
+        if options:
+            body["variant_options"] = options
+        return body
+
+    def _answer(self, session: FakeSession, status: str, extra: list[dict]) -> CheckoutSession:
+        session.messages = [m for m in session.messages if m["code"] not in PAYMENT_MESSAGE_CODES] + extra
+        session.status = status
+        return self.session_answer(session.id)
+
+    def session_complete(self, session_id: str, *, token_id: str, outcome: str | None) -> CheckoutSession:
+        from sandbox_merchant.errors import SessionNotOpen
+        from sandbox_merchant.pricing import message
+
+        now = timezone.now()
+        session = self.session_state(session_id)
+        if session.status not in OPEN_STATUSES:
+            raise SessionNotOpen(f"The checkout session is {session.status}; it cannot be completed.")
+        if session.status == "not_ready_for_payment":
+            return self.session_answer(session_id)
+        if self._fault_draw("price_change"):
+            for line in session.lines:
+                variant = self.variants[line.variant_id]
+                variant.price = (variant.price * 105 + 50) // 100
+        for line in session.lines:
+            line.unit_amount = self.variants[line.variant_id].price
+        quote = self._quote(session, now=now)
+        if quote.total != session.quoted_total:
+            self._store_quote(session, quote)
+            changed = message(
+                type="warning",
+                code="price_change",
+                param="$.totals",
+                content="Prices changed since the last quote; review the new totals. Nothing was charged.",
+            )
+            return self._answer(session, "ready_for_payment", [changed])
+        token = self.tokens.get(token_id)
+        refusal = self._token_refusal(token, session=session, total=quote.total, now=now)
+        if refusal:
+            refused = message(
+                type="error",
+                code="payment_declined",
+                param="$.payment_data.instrument.credential.token",
+                content=f"Payment token refused ({refusal}). Nothing was charged.",
+            )
+            return self._answer(session, "ready_for_payment", [refused])
+        card = self.cards[token.vault_reference]
+        session.token_card = card.brand
+        if self._fault_draw("decline") or card.behaviour == "decline":
+            declined = message(
+                type="error",
+                code="payment_declined",
+                param="$.payment_data",
+                content=f"The {card.brand} card ending {card.last4} was declined. Nothing was charged.",
+            )
+            return self._answer(session, "ready_for_payment", [declined])
+        if card.behaviour == "requires_3ds":
+            if outcome is None:
+                challenge = message(
+                    type="error",
+                    code="requires_3ds",
+                    param="$.authentication_result",
+                    content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
+                )
+                return self._answer(session, "authentication_required", [challenge])
+            if outcome != "authenticated":
+                failed = message(
+                    type="error",
+                    code="payment_declined",
+                    param="$.authentication_result",
+                    content=f"3-D Secure authentication did not succeed ({outcome}). Nothing was charged.",
+                )
+                return self._answer(session, "authentication_required", [failed])
+        token.used = True
+        for line in session.lines:
+            self.variants[line.variant_id].stock -= line.quantity
+            line.reserved = 0
+        order = FakeOrder(
+            id=self.new_id("ord"),
+            session_id=session.id,
+            currency=session.currency,
+            total=quote.total,
+            line_items=session.quote["line_items"],
+            totals=session.quote["totals"],
+            customer_id=session.customer_id,
+            vault_reference=token.vault_reference,
+        )
+        self.order_records[order.id] = order
+        session.order_id = order.id
+        if session.customer_id:
+            for line in {self.variants[line.variant_id].product_id: line for line in session.lines}.values():
+                product_id = self.variants[line.variant_id].product_id
+                self.saved_items = [
+                    (c, i)
+                    for c, i in self.saved_items
+                    if not (c == session.customer_id and i.kind == "purchased" and i.product_id == product_id)
+                ]
+                self.saved_items.append(
+                    (
+                        session.customer_id,
+                        SavedItem(kind="purchased", product_id=product_id, variant_id=line.variant_id, saved_at=now),
+                    )
+                )
+        self.order_answer(order)
+        return self._answer(session, "completed", [])
+
+    def _token_refusal(self, token: FakeToken | None, *, session: FakeSession, total: int, now: datetime) -> str | None:
+        if token is None:
+            return "token_unknown"
+        if token.revoked:
+            return "token_revoked"
+        if token.used:
+            return "already_used"
+        allowance = token.allowance
+        if allowance.expires_at <= now:
+            return "token_expired"
+        if allowance.checkout_session_id != session.id:
+            return "wrong_checkout_session"
+        if session.customer_id is None or self.cards[token.vault_reference].customer_id != session.customer_id:
+            return "card_not_owned_by_buyer"
+        if allowance.merchant_id != settings.SANDBOX_MERCHANT_ID:
+            return "wrong_merchant"
+        if allowance.max_amount.currency != session.currency:
+            return "wrong_currency"
+        if total > allowance.max_amount.amount:
+            return "over_allowance"
+        return None
+
+    # -- answers, as the sandbox's representations read by our adapter's parsers -------------------------
+
+    def session_answer(self, session_id: str) -> CheckoutSession:
+        from sandbox_merchant.acp import PROTOCOL_VERSION, session_capabilities
+
+        session = self.session_state(session_id)
+        quote = session.quote
+        body: dict[str, Any] = {
+            "id": session.id,
+            "protocol": {"version": PROTOCOL_VERSION},
+            "capabilities": session_capabilities(
+                agent=session.capabilities or agent_capabilities(), public_base_url=BASE_URL
+            ),
+            "status": session.status,
+            "currency": session.currency,
+        }
+        if session.buyer:
+            body["buyer"] = session.buyer
+        body["line_items"] = quote.get("line_items", [])
+        if session.fulfillment_details:
+            body["fulfillment_details"] = session.fulfillment_details
+        body.update(
+            {
+                "fulfillment_options": quote.get("fulfillment_options", []),
+                "selected_fulfillment_options": session.selected or [],
+                "discounts": {
+                    "codes": session.codes or [],
+                    "applied": quote.get("applied_discounts", []),
+                    "rejected": quote.get("rejected_discounts", []),
+                },
+                "totals": quote.get("totals", []),
+                "messages": session.messages or [],
+                "expires_at": session.expires_at.isoformat(),
+                "continue_url": f"{BASE_URL}/checkout/{session.id}",
+            }
+        )
+        if session.status == "authentication_required":
+            body["authentication_metadata"] = {
+                "acquirer_details": {
+                    "acquirer_bin": "400000",
+                    "acquirer_country": "US",
+                    "acquirer_merchant_id": "sandbox-merchant-001",
+                    "merchant_name": "Sandbox Merchant",
+                },
+                "directory_server": {"amex": "american_express"}.get(session.token_card, session.token_card or "visa"),
+                "flow_preference": {"type": "challenge", "challenge": {"type": "mandated"}},
+            }
+        if session.order_id:
+            order = self.order_records[session.order_id]
+            body["order"] = {
+                "type": "order",
+                "id": order.id,
+                "checkout_session_id": session.id,
+                "order_number": order.id.removeprefix("ord_")[:12].upper(),
+                "permalink_url": f"{BASE_URL}/orders/{order.id}",
+                "status": order.status,
+            }
+        answer = session_from_wire(body)
+        self.sessions[session.id] = answer
+        return answer
+
+    def order_answer(self, order: FakeOrder) -> Order:
+        canceled = order.status == "canceled"
+        refunded = sum(adjustment[2] for adjustment in order.adjustments)
+        totals = list(order.totals)
+        if refunded:
+            totals.append({"type": "amount_refunded", "display_text": "Refunded", "amount": refunded})
+        body = {
+            "type": "order",
+            "id": order.id,
+            "checkout_session_id": order.session_id,
+            "order_number": order.id.removeprefix("ord_")[:12].upper(),
+            "permalink_url": f"{BASE_URL}/orders/{order.id}",
+            "status": order.status,
+            "line_items": [
+                {
+                    "id": line["id"],
+                    "title": line.get("name") or line["id"],
+                    "product_id": line.get("product_id") or line["item"]["id"],
+                    "quantity": {
+                        "ordered": line["quantity"],
+                        "current": 0 if canceled else line["quantity"],
+                        "fulfilled": 0,
+                    },
+                    "unit_price": line.get("unit_amount", 0),
+                    "subtotal": next((t["amount"] for t in line["totals"] if t["type"] == "subtotal"), 0),
+                    "totals": line["totals"],
+                    "status": "canceled" if canceled else "confirmed",
+                }
+                for line in order.line_items
+            ],
+            "adjustments": [
+                {
+                    "id": adjustment_id,
+                    "type": kind,
+                    "occurred_at": created.isoformat(),
+                    "status": "completed",
+                    "amount": amount,
+                    "currency": order.currency,
+                }
+                for adjustment_id, kind, amount, created in order.adjustments
+            ],
+            "totals": totals,
+        }
+        answer = order_from_wire(body, currency=order.currency)
+        self.orders_by_id[order.id] = answer
+        return answer
+
+
+class FakeControl:
+    """The sandbox's control API (ordering/evaluation/sandbox_control.py) over the fake's state: the orders it
+    took and the tokens delegated to it, as `SandboxControl.orders()` and `.tokens()` list them."""
+
+    def __init__(self, merchant: FakeMerchant) -> None:
+        self._merchant = merchant
+
+    def orders(self, *, customer: str = ""):
+        from ordering.evaluation.sandbox_control import SandboxOrder
+
+        taken = [
+            SandboxOrder(
+                id=order.id,
+                checkout_session_id=order.session_id,
+                customer=order.customer_id,
+                status=order.status,
+                currency=order.currency,
+                total=order.total,
+                card_brand=self._merchant.cards[order.vault_reference].brand,
+                card_last4=self._merchant.cards[order.vault_reference].last4,
+                vault_reference=order.vault_reference,
+            )
+            for order in self._merchant.order_records.values()
+            if not customer or order.customer_id == customer
+        ]
+        return taken[::-1]  # newest first
+
+    def tokens(self, *, checkout_session_id: str = ""):
+        from ordering.evaluation.sandbox_control import SandboxToken
+
+        return [
+            SandboxToken(
+                id=token.id,
+                checkout_session_id=token.allowance.checkout_session_id,
+                vault_reference=token.vault_reference,
+                max_amount=token.allowance.max_amount.amount,
+                currency=token.allowance.max_amount.currency,
+                used=token.used,
+                revoked=token.revoked,
+            )
+            for token in self._merchant.tokens.values()
+            if not checkout_session_id or token.allowance.checkout_session_id == checkout_session_id
+        ]
+
+    def order(self, order_id: str):
+        return next((order for order in self.orders() if order.id == order_id), None)
 
 
 @pytest.fixture
-def fake_merchant() -> FakeMerchant:
-    """An in-memory merchant answering as "sandbox" through the registry, for this test only."""
+def fake_merchant() -> Iterator[FakeMerchant]:
+    """An in-memory merchant answering as "sandbox" through the registry, for this test only (no HTTP, no
+    live server, no database of its own: pair it with `db`). See this module's docstring for what it does."""
     from catalog_adapters.registry import register_merchant_for_tests
 
     merchant = FakeMerchant()

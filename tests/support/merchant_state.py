@@ -3,7 +3,8 @@ control API (a sandbox extension) for what no contract call offers (listing the 
 
 Never through the sandbox's models: our side knows the shop only over HTTP, and so do these tests.
 Everything reads the merchant configured as "sandbox" (the `shop` and `vault` fixtures point it at the
-live server), so call these while that configuration is in place.
+live server), so call these while that configuration is in place. When the in-memory fake merchant stands
+in for it (`fake_merchant`, `fake_shop`), the same calls read the fake's state (its `control`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,15 @@ from ordering.evaluation.sandbox_control import SandboxControl, SandboxOrder, Sa
 MERCHANT_ID = "sandbox"
 
 
+def _control():
+    merchant = get_merchant(MERCHANT_ID)
+    control = getattr(merchant, "control", None)  # the fake merchant's stand-in for the control API
+    return control if control is not None else SandboxControl(MERCHANT_ID)
+
+
 def merchant_orders(*, session_id: str | None = None, customer: str = "") -> list[SandboxOrder]:
     """The orders the shop took (of one checkout session, or one of its customers, or all), newest first."""
-    orders = SandboxControl(MERCHANT_ID).orders(customer=customer)
+    orders = _control().orders(customer=customer)
     return [order for order in orders if session_id is None or order.checkout_session_id == session_id]
 
 
@@ -47,7 +54,7 @@ def session_status(session_id: str) -> str:
 
 def merchant_tokens(*, session_id: str | None = None) -> list[SandboxToken]:
     """The payment tokens delegated for a checkout session (or all), oldest first: spent? revoked?"""
-    return SandboxControl(MERCHANT_ID).tokens(checkout_session_id=session_id or "")
+    return _control().tokens(checkout_session_id=session_id or "")
 
 
 def merchant_token(session_id: str) -> SandboxToken:

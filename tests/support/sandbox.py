@@ -1,5 +1,9 @@
 """Fixtures for tests that talk to the sandbox merchant over real HTTP (a pytest plugin).
 
+For tests whose subject is the merchant over the wire (the client, faults, webhooks, what the sandbox
+received, end-to-end paths). Where the merchant is incidental, use the in-memory `fake_merchant`
+(tests/support/fake_merchant.py) or `fake_shop`: no live server, and the test rolls back (README, "Tests").
+
 Loaded for the whole suite from `tests/conftest.py` (`pytest_plugins`). All of them need a test that
 may use the database across threads, so they pull in `transactional_db` themselves.
 
@@ -344,7 +348,8 @@ def capturing_http_server():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     captured = CapturingServer(server=server)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop to look again: every 0.5 s by default, half a second per test.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         yield captured

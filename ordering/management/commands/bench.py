@@ -455,28 +455,28 @@ class Bench:
         # worst case (every event its own commit) with 4, which is bounded by the machine's commit rate.
         shapes = [(1, batch), (2, batch), (4, batch), (4, 1)]
         rates: dict[tuple[int, int], list[float]] = {shape: [] for shape in shapes}
-        from audit.benchmark import seal_rate
+        from audit.benchmark import seal_rate, start_together
         from config.celery import app as celery_app
 
         seal_rates: list[float] = []
         for repeat in range(config.repeat):
             self.say(f"Row 9: audit writers, repeat {repeat + 1}/{config.repeat} …")
             for processes, per_transaction in shapes:
-                start_at = time.time() + 3.0  # every writer imported and connected before the start
-                argv = [
-                    sys.executable,
-                    "-m",
-                    "ordering.benchmark.audit_rate",
-                    str(config.audit_seconds),
-                    str(start_at),
-                    str(per_transaction),
-                ]
+                argv = [sys.executable, "-m", "ordering.benchmark.audit_rate", str(config.audit_seconds)]
+                argv.append(str(per_transaction))
                 running = [
                     subprocess.Popen(  # noqa: S603 - our own module
-                        argv, cwd=settings.BASE_DIR, env=self.server_env(), stdout=subprocess.PIPE, text=True
+                        argv,
+                        cwd=settings.BASE_DIR,
+                        env=self.server_env(),
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        text=True,
                     )
                     for _ in range(processes)
                 ]
+                # every writer imported and connected before the common start
+                start_together(running)
                 total = 0
                 for process in running:
                     out, _ = process.communicate(timeout=config.audit_seconds + 120)

@@ -34,6 +34,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from config.local_servers import local_servers_answer_at_once
 from ordering.evaluation.report import (
     DEFAULT_MIN_SUCCESS,
     failures_text,
@@ -197,6 +198,7 @@ def _live_server() -> Iterator[str]:
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.test.testcases import LiveServerThread
 
+    local_servers_answer_at_once()
     server = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
     server.daemon = True
     server.start()
@@ -211,9 +213,11 @@ def _live_server() -> Iterator[str]:
 
 
 # The sandbox's own server for the run, its background work (order webhooks) done at once, as the
-# evaluation runs ours: `manage.py runserver` with the sandbox's URLconf, in a process of its own.
+# evaluation runs ours: `manage.py runserver` with the sandbox's URLconf, in a process of its own, answering
+# without Nagle's delay (config/local_servers.py).
 _SANDBOX_SERVER = (
     "import sys, django; django.setup(); "
+    "from config.local_servers import local_servers_answer_at_once; local_servers_answer_at_once(); "
     "from config.celery import app; app.conf.task_always_eager = True; app.conf.task_eager_propagates = False; "
     "from django.core.management import call_command; call_command('runserver', sys.argv[1], '--noreload')"
 )

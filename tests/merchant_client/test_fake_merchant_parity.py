@@ -1,0 +1,460 @@
+"""The in-memory fake merchant (tests/support/fake_merchant.py) answers like the sandbox over HTTP (#18).
+
+Most tests whose subject is not the merchant wire use the fake; this module keeps it honest. Each scenario
+runs twice, once against the real sandbox through the ACP adapter over HTTP and once against a fresh fake,
+and what each answers through the merchant contract is compared after leaving out what is meant to
+differ (ids the shop makes up, timestamps, the wire JSON): statuses, lines and their amounts, totals, tax,
+shipping options, discounts applied and refused, messages (type, code, param), stock held and released,
+tokens refused or spent, orders and their adjustments, the errors raised (status and code).
+A scenario that fails here means the fake drifted: change the fake, not the scenario.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from catalog_adapters.contract import (
+    Address,
+    Allowance,
+    Buyer,
+    CheckoutRequest,
+    CheckoutSession,
+    FulfillmentDetails,
+    LineItemRequest,
+    Money,
+    Order,
+    PaymentData,
+    Product,
+    SelectedFulfillmentOption,
+)
+from catalog_adapters.errors import MerchantError
+from catalog_adapters.registry import Merchant, MerchantConfig
+from tests.ordering.conftest import QUICK_MERCHANT
+from tests.support.fake_merchant import FakeMerchant
+
+pytestmark = pytest.mark.postgres
+
+ALICE = Buyer(email="alice@example.com", first_name="Alice", last_name="Example")
+BOB = Buyer(email="bob@example.com", first_name="Bob", last_name="Example")
+HOME = FulfillmentDetails(
+    name="Alice Example",
+    email="alice@example.com",
+    address=Address(
+        name="Alice Example",
+        line_one="1 Market Street",
+        line_two="Apt 5",
+        city="San Francisco",
+        state="CA",
+        country="US",
+        postal_code="94105",
+    ),
+)
+NEW_YORK = FulfillmentDetails(
+    name="Bob Example",
+    address=Address(
+        name="Bob Example", line_one="350 Fifth Avenue", city="New York", state="NY", country="US", postal_code="10118"
+    ),
+)
+STANDARD = (SelectedFulfillmentOption(option_id="ship_standard"),)
+EXPRESS = (SelectedFulfillmentOption(option_id="ship_express"),)
+RUNNER = "var_blue_runner_42"
+SOCKS = "var_run_socks_white_m"
+
+
+class Shop:
+    """One merchant under test, through the contract, with what a scenario needs to stage (stock, prices)."""
+
+    def __init__(self, merchant: Any, *, set_stock: Callable[[str, int], None], set_price: Callable[[str, int], None]):
+        self.merchant = merchant
+        self.set_stock = set_stock
+        self.set_price = set_price
+
+    def op(self) -> str:
+        return f"op-{uuid.uuid4().hex}"
+
+    def create(self, *lines: tuple[str, int], **fields) -> CheckoutSession:
+        fields.setdefault("buyer", ALICE)
+        request = CheckoutRequest(
+            line_items=tuple(LineItemRequest(id=variant, quantity=quantity) for variant, quantity in lines),
+            currency="usd",
+            **fields,
+        )
+        return self.merchant.checkout.create(request=request, operation_id=self.op())
+
+    def ready(self, *lines: tuple[str, int], **fields) -> CheckoutSession:
+        fields.setdefault("fulfillment_details", HOME)
+        fields.setdefault("selected_fulfillment_options", STANDARD)
+        return self.create(*lines, **fields)
+
+    def update(self, session: CheckoutSession, **fields) -> CheckoutSession:
+        return self.merchant.checkout.update(
+            session_id=session.id, request=CheckoutRequest(**fields), operation_id=self.op()
+        )
+
+    def token(self, session: CheckoutSession, *, card: str = "pm_alice_visa", max_amount: int | None = None, **kw):
+        amount = session.total().amount if max_amount is None else max_amount
+        allowance = Allowance(
+            max_amount=Money(amount, kw.get("currency", "usd")),
+            checkout_session_id=kw.get("session_id", session.id),
+            merchant_id="sandbox",
+            expires_at=timezone.now() + kw.get("expires_in", timedelta(minutes=15)),
+        )
+        return self.merchant.vault.delegate(vault_reference=card, allowance=allowance, operation_id=self.op()).id
+
+    def complete(self, session: CheckoutSession, token: str, **kw) -> CheckoutSession:
+        return self.merchant.checkout.complete(
+            session_id=session.id,
+            payment=PaymentData(token=token, handler_id="card_tokenized"),
+            operation_id=self.op(),
+            **kw,
+        )
+
+    def available(self, variant: str) -> int:
+        [found] = [
+            v for v in self.merchant.catalog.get_product(product_id=product_of(variant)).variants if v.id == variant
+        ]
+        return found.available
+
+
+def product_of(variant: str) -> str:
+    from ordering.evaluation.catalog import demo_variant
+
+    return demo_variant(variant)[0].id
+
+
+# -- what is compared ----------------------------------------------------------------------------------
+
+
+def session_view(session: CheckoutSession) -> dict:
+    return {
+        "status": session.status,
+        "currency": session.currency,
+        "lines": [
+            (
+                line.item_id,
+                line.quantity,
+                line.title,
+                line.colour,
+                line.size,
+                *(m.amount for m in (line.base_amount, line.discount, line.subtotal, line.tax, line.total)),
+                line.unit_amount.amount if line.unit_amount else None,
+                line.product_id,
+            )
+            for line in session.line_items
+        ],
+        "totals": [(total.type, total.amount.amount) for total in session.totals],
+        "messages": sorted((m.type, m.code, m.param or "", m.resolution) for m in session.messages),
+        "options": [
+            (option.id, option.title, option.carrier, [(t.type, t.amount.amount) for t in option.totals])
+            for option in session.fulfillment_options
+        ],
+        "selected": [option.option_id for option in session.selected_fulfillment_options],
+        "codes": list(session.discount_codes),
+        "applied": [
+            (d.code, d.amount.amount, d.description, [(a.path, a.amount) for a in d.allocations])
+            for d in session.applied_discounts
+        ],
+        "rejected": [(r.code, r.reason) for r in session.rejected_discounts],
+        "buyer": session.buyer,
+        "fulfillment": session.fulfillment_details,
+        "order": session.order.status if session.order else None,
+        "handlers": [h.id for h in session.payment_handlers],
+        "expires": session.expires_at is not None,
+    }
+
+
+def order_view(order: Order) -> dict:
+    return {
+        "status": order.status,
+        "currency": order.currency,
+        "totals": [(total.type, total.amount.amount) for total in order.totals],
+        "adjustments": [(a.type, a.amount.amount, a.status) for a in order.adjustments],
+    }
+
+
+def error_view(error: MerchantError) -> tuple:
+    return (type(error).__name__, getattr(error, "status", None), getattr(error, "code", None))
+
+
+def product_view(product: Product) -> tuple:
+    variants = [(v.id, v.sku, v.colour, v.size, v.price.amount, v.available) for v in product.variants]
+    return (product.id, product.title, product.description, product.category, product.brand, product.price, variants)
+
+
+def view(value: Any) -> Any:
+    if isinstance(value, Product):
+        return product_view(value)
+    if isinstance(value, CheckoutSession):
+        return session_view(value)
+    if isinstance(value, Order):
+        return order_view(value)
+    return value
+
+
+def run(scenario: Callable[[Shop], Any], shop: Shop) -> list:
+    """The scenario's answers, each viewed; an error raised ends it (its view is the last answer)."""
+    answers: list = []
+
+    def record(value: Any) -> Any:
+        answers.append(view(value))
+        return value
+
+    try:
+        scenario(shop, record)
+    except MerchantError as error:
+        answers.append(error_view(error))
+    return answers
+
+
+# -- the scenarios -------------------------------------------------------------------------------------
+
+
+def bare_session(shop, record):
+    record(shop.create((RUNNER, 1)))
+
+
+def ready_session_taxed_and_shipped_free(shop, record):
+    record(shop.ready((RUNNER, 2)))
+
+
+def default_shipping_is_chosen_with_an_address(shop, record):
+    record(shop.create((SOCKS, 1), fulfillment_details=HOME))
+
+
+def cheap_order_pays_shipping_and_express_always_costs(shop, record):
+    session = record(shop.ready((SOCKS, 1)))
+    record(shop.update(session, selected_fulfillment_options=EXPRESS))
+
+
+def unknown_shipping_option_is_an_error(shop, record):
+    record(shop.ready((SOCKS, 1), selected_fulfillment_options=(SelectedFulfillmentOption(option_id="ship_teleport"),)))
+
+
+def another_state_is_taxed_at_its_rate(shop, record):
+    record(shop.ready((RUNNER, 1), buyer=BOB, fulfillment_details=NEW_YORK))
+
+
+def codes_applied_and_refused(shop, record):
+    record(shop.ready((RUNNER, 1), discount_codes=("save10",)))
+    record(shop.ready((SOCKS, 1), discount_codes=("SAVE10",)))
+    record(shop.ready((RUNNER, 1), (SOCKS, 2), discount_codes=("ALICE10", "RUN15")))
+    record(shop.ready((RUNNER, 1), buyer=BOB, discount_codes=("ALICE10",)))
+    record(shop.ready((SOCKS, 1), discount_codes=("RUN15", "SUMMER5", "NOPE", "NOPE")))
+    record(shop.ready(("var_gps_watch_black", 1), discount_codes=("BIG20",)))
+
+
+def codes_changed_on_update(shop, record):
+    session = record(shop.ready((RUNNER, 1), discount_codes=("SAVE10",)))
+    record(shop.update(session, discount_codes=()))
+    record(shop.update(session, line_items=(LineItemRequest(id=SOCKS, quantity=1),)))
+
+
+def more_than_in_stock_is_out_of_stock(shop, record):
+    record(shop.ready((RUNNER, 9)))
+    record(shop.available(RUNNER))
+
+
+def holds_are_counted_and_released(shop, record):
+    first = record(shop.ready((RUNNER, 5)))
+    record(shop.available(RUNNER))
+    record(shop.ready((RUNNER, 4)))
+    record(shop.merchant.checkout.cancel(session_id=first.id, operation_id=shop.op()))
+    record(shop.available(RUNNER))
+    record(shop.ready((RUNNER, 4)))
+    record(shop.available(RUNNER))
+
+
+def set_stock_to_zero(shop, record):
+    shop.set_stock("var_blue_runner_43", 0)
+    record(shop.available("var_blue_runner_43"))
+    record(shop.ready(("var_blue_runner_43", 1)))
+
+
+def a_visa_completes_and_the_order_is_confirmed(shop, record):
+    session = record(shop.ready((RUNNER, 2), discount_codes=("SAVE10",)))
+    token = shop.token(session)
+    done = record(shop.complete(session, token))
+    record(shop.available(RUNNER))
+    record(shop.merchant.orders.get(order_id=done.order.id))
+    record(shop.merchant.checkout.get(session_id=session.id))
+    record(shop.merchant.vault.revoke(token_id=token, operation_id=shop.op()).revoked)
+    record(shop.merchant.checkout.cancel(session_id=session.id, operation_id=shop.op()))
+
+
+def a_declined_card_is_payment_declined_and_stays_ready(shop, record):
+    session = record(shop.ready((RUNNER, 1)))
+    record(shop.complete(session, shop.token(session, card="pm_alice_decline")))
+    record(shop.complete(session, shop.token(session)))
+
+
+def tokens_refused(shop, record):
+    session = record(shop.ready((RUNNER, 1)))
+    record(shop.complete(session, shop.token(session, max_amount=100)))
+    other = shop.ready((SOCKS, 1))
+    record(shop.complete(session, shop.token(other)))
+    record(shop.complete(session, shop.token(session, card="pm_bob_visa")))
+    record(shop.complete(session, "vt_unknown"))
+    revoked = shop.token(session)
+    record(shop.merchant.vault.revoke(token_id=revoked, operation_id=shop.op()).revoked)
+    record(shop.complete(session, revoked))
+    record(shop.complete(session, shop.token(session)))
+
+
+def not_ready_session_is_answered_as_it_is(shop, record):
+    session = record(shop.create((RUNNER, 1)))
+    record(shop.complete(session, shop.token(session, max_amount=100_00)))
+
+
+def a_3ds_card_asks_for_authentication(shop, record):
+    session = record(shop.ready((RUNNER, 1)))
+    record(shop.complete(session, shop.token(session, card="pm_alice_3ds")))
+
+
+def a_price_change_before_complete_is_a_warning_and_nothing_is_charged(shop, record):
+    session = record(shop.ready((RUNNER, 1)))
+    shop.set_price(RUNNER, 7600)
+    record(shop.complete(session, shop.token(session, max_amount=20_000)))
+    record(shop.complete(session, shop.token(session, max_amount=20_000)))
+
+
+def a_canceled_session_cannot_change(shop, record):
+    session = record(shop.ready((RUNNER, 1)))
+    record(shop.merchant.checkout.cancel(session_id=session.id, operation_id=shop.op()))
+    record(shop.update(session, discount_codes=("SAVE10",)))
+
+
+def an_unknown_variant_is_an_error(shop, record):
+    record(shop.ready(("var_nothing_like_it", 1)))
+
+
+def an_unknown_session_is_not_found(shop, record):
+    record(shop.merchant.checkout.get(session_id="cs_nothing_like_it"))
+
+
+def orders_cancel_and_refund(shop, record):
+    session = shop.ready((RUNNER, 1))
+    order_id = shop.complete(session, shop.token(session)).order.id
+    record(shop.merchant.orders.refund(order_id=order_id, operation_id=shop.op(), amount=Money(1000, "usd")))
+    record(shop.merchant.orders.cancel(order_id=order_id, operation_id=shop.op()))
+    record(shop.merchant.orders.cancel(order_id=order_id, operation_id=shop.op()))
+
+
+def a_replayed_operation_is_answered_once(shop, record):
+    request = CheckoutRequest(line_items=(LineItemRequest(id=RUNNER, quantity=1),), currency="usd", buyer=ALICE)
+    first = record(shop.merchant.checkout.create(request=request, operation_id="same-op"))
+    again = shop.merchant.checkout.create(request=request, operation_id="same-op")
+    record(again.id == first.id)
+    record(shop.available(RUNNER))
+
+
+def catalog_search_and_products(shop, record):
+    catalog = shop.merchant.catalog
+    for query in ("blue runner", "", "socks"):
+        record([(p.id, p.title, p.price.amount, len(p.variants)) for p in catalog.search_products(query=query)])
+    record([p.id for p in catalog.search_products(query="", category="running-shoes", limit=3)])
+    record([p.id for p in catalog.search_products(colour="red")])
+    record([p.id for p in catalog.search_products(query="shoes", size="45")])
+    record(catalog.get_product(product_id="prod_blue_runner"))
+    record(catalog.get_product(product_id="prod_nothing_like_it"))
+
+
+def saved_items_and_cards(shop, record):
+    catalog = shop.merchant.catalog
+    for customer in ("cus_alice", "cus_bob"):
+        for kind in ("liked", "viewed", "purchased"):
+            record(
+                [
+                    (i.kind, i.product_id, i.variant_id)
+                    for i in catalog.list_saved_items(customer_id=customer, kind=kind)
+                ]
+            )
+    saved = catalog.list_saved_products(customer_id="cus_alice", kind="liked")
+    record([(s.item.product_id, s.product.id, len(s.product.variants)) for s in saved])
+    record([(c.vault_reference, c.brand, c.last4) for c in shop.merchant.vault.customer_cards(customer_id="cus_alice")])
+    record([(c.vault_reference, c.brand, c.last4) for c in shop.merchant.vault.customer_cards(customer_id="cus_bob")])
+
+
+SCENARIOS = [
+    bare_session,
+    ready_session_taxed_and_shipped_free,
+    default_shipping_is_chosen_with_an_address,
+    cheap_order_pays_shipping_and_express_always_costs,
+    unknown_shipping_option_is_an_error,
+    another_state_is_taxed_at_its_rate,
+    codes_applied_and_refused,
+    codes_changed_on_update,
+    more_than_in_stock_is_out_of_stock,
+    holds_are_counted_and_released,
+    set_stock_to_zero,
+    a_visa_completes_and_the_order_is_confirmed,
+    a_declined_card_is_payment_declined_and_stays_ready,
+    tokens_refused,
+    not_ready_session_is_answered_as_it_is,
+    a_3ds_card_asks_for_authentication,
+    a_price_change_before_complete_is_a_warning_and_nothing_is_charged,
+    a_canceled_session_cannot_change,
+    an_unknown_variant_is_an_error,
+    an_unknown_session_is_not_found,
+    orders_cancel_and_refund,
+    a_replayed_operation_is_answered_once,
+    catalog_search_and_products,
+    saved_items_and_cards,
+]
+
+
+@pytest.fixture
+def sandbox_shop(sandbox_merchant, settings):
+    from sandbox_merchant.models import Variant
+
+    values = {**settings.MERCHANTS["sandbox"], **QUICK_MERCHANT, "BASE_URL": sandbox_merchant.base_url, "ID": "sandbox"}
+    merchant = Merchant(MerchantConfig.from_settings(values))
+
+    def set_price(variant_id: str, amount: int) -> None:
+        Variant.objects.filter(id=variant_id).update(price_amount=amount)
+
+    yield Shop(merchant, set_stock=sandbox_merchant.set_stock, set_price=set_price)
+    merchant.close()
+
+
+def fake_shop() -> Shop:
+    fake = FakeMerchant()
+    return Shop(fake, set_stock=fake.set_stock, set_price=fake.set_price)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.__name__)
+def test_the_fake_answers_as_the_sandbox_over_http(sandbox_shop, scenario):
+    real, fake = run(scenario, sandbox_shop), run(scenario, fake_shop())
+    assert real, "the scenario answered nothing"
+    assert fake == real
+
+
+def test_the_comparison_sees_a_difference():
+    """The views compare what matters: a fake that charged one cent more would fail the test above."""
+    shop = fake_shop()
+    before = run(ready_session_taxed_and_shipped_free, shop)
+    shop = fake_shop()
+    shop.set_price(RUNNER, 7201)
+    assert run(ready_session_taxed_and_shipped_free, shop) != before
+
+
+def test_the_scenarios_reach_the_answers_they_are_about():
+    """Guards the guard: the scenarios end where they mean to (an order, a refusal, an error), on the fake."""
+    answers = {scenario.__name__: run(scenario, fake_shop()) for scenario in SCENARIOS}
+
+    assert answers["a_visa_completes_and_the_order_is_confirmed"][1]["order"] == "confirmed"
+    assert answers["a_canceled_session_cannot_change"][-1] == ("MerchantClientError", 405, "invalid_state")
+    assert answers["an_unknown_variant_is_an_error"][-1] == ("MerchantClientError", 400, "not_found")
+    assert answers["a_3ds_card_asks_for_authentication"][-1]["status"] == "authentication_required"
+    assert ("warning", "price_change", "$.totals", "requires_buyer_review") in answers[
+        "a_price_change_before_complete_is_a_warning_and_nothing_is_charged"
+    ][1]["messages"]
+    assert answers["more_than_in_stock_is_out_of_stock"][0]["status"] == "not_ready_for_payment"
+    refunded, canceled, again = answers["orders_cancel_and_refund"]
+    assert (refunded["status"], canceled["status"]) == ("partially_refunded", "canceled")
+    assert again == ("MerchantClientError", 409, "conflict")
