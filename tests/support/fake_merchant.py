@@ -16,7 +16,8 @@ sandbox over HTTP and compares the answers: change the fake when it fails, never
 What it does not do: HTTP (no retries, timeouts, breaker, rate limit, idempotency keys on a wire), the HTTP
 fault switchboard (only `price_change` and `decline` are offered, as `fault(...)`), webhooks, the issuer's
 3-D Secure pages (a 3-D Secure card asks for authentication; an `authentication_result` with the outcome
-`authenticated` is accepted). Tests about those use `sandbox_merchant` (tests/support/sandbox.py).
+`authenticated`, or `not_supported` (verified out of band, as our two specialists do), is accepted). Tests
+about those use `sandbox_merchant` (tests/support/sandbox.py).
 
 `fake_merchant` (pytest fixture) -> `FakeMerchant`, registered as merchant "sandbox" in the registry
 (`catalog_adapters.registry.register_merchant_for_tests`) for the test. It needs no database access itself:
@@ -895,7 +896,7 @@ class FakeMerchant:
                     content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
                 )
                 return self._answer(session, "authentication_required", [challenge])
-            if outcome != "authenticated":
+            if outcome not in ("authenticated", "not_supported"):  # not_supported: verified out of band
                 failed = message(
                     type="error",
                     code="payment_declined",
