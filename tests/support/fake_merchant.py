@@ -30,7 +30,8 @@ tests/support/commits.py).
 - `products` (id -> FakeProduct: title, description... editable), `add_card(reference, customer_id=...,
   brand=..., last4=..., behaviour="approve")`,
 - `stock` (variant id -> units on hand), `set_stock(variant, units)`, `set_price(variant, amount)`,
-  `available(variant)` (on hand less live holds, as the sandbox's `variant_available`).
+  `available(variant)` (on hand less live holds, as the sandbox's `variant_available`),
+  `session_held(session id)` (units one checkout session holds now, as the sandbox's `live_reservations`).
 - `sessions` (id -> the last CheckoutSession answered), `orders_by_id` (id -> the last Order answered),
   `tokens` (id -> FakeToken), `calls` (every contract call as (capability, method), in order),
   `requests(capability, method)` (how many such calls).
@@ -573,6 +574,13 @@ class FakeMerchant:
             for line in session.lines
             if line.variant_id == variant_id
         )
+
+    def session_held(self, session_id: str) -> int:
+        """Units this checkout session holds now (open, not lapsed), as the sandbox's `live_reservations`."""
+        session = self.session_records.get(session_id)
+        if session is None or session.status not in OPEN_STATUSES or session.expires_at <= timezone.now():
+            return 0
+        return sum(line.reserved for line in session.lines)
 
     def available(self, variant_id: str) -> int:
         return max(self.variants[variant_id].stock - self.held(variant_id), 0)
