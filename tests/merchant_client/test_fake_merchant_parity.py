@@ -276,7 +276,8 @@ def holds_are_counted_and_released(shop, record):
     record(shop.merchant.checkout.cancel(session_id=first.id, operation_id=shop.op()))
     record((shop.session_held(first.id), shop.session_held(second.id)))
     record(shop.available(RUNNER))
-    record(shop.ready((RUNNER, 4)))
+    third = record(shop.ready((RUNNER, 4)))
+    record(shop.session_held(third.id))
     record(shop.available(RUNNER))
 
 
@@ -478,7 +479,7 @@ def test_the_scenarios_reach_the_answers_they_are_about():
     ][1]["messages"]
     assert answers["more_than_in_stock_is_out_of_stock"][0]["status"] == "not_ready_for_payment"
     holds = answers["holds_are_counted_and_released"]
-    assert (holds[3], holds[5]) == ((5, 4, 0), (0, 4))
+    assert (holds[3], holds[5], holds[8]) == ((5, 0, 0), (0, 0), 4)  # the second was out of stock
     refunded, canceled, again = answers["orders_cancel_and_refund"]
     assert (refunded["status"], canceled["status"]) == ("partially_refunded", "canceled")
     assert again == ("MerchantClientError", 409, "conflict")
