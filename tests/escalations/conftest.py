@@ -1,4 +1,5 @@
-"""Escalation fixtures: support staff signed in with OTP, and real escalated flows against the sandbox merchant."""
+"""Escalation fixtures: support staff signed in with OTP, and real escalated flows at the merchant (the sandbox
+over HTTP, or the in-memory fake merchant where a module overrides `shop`)."""
 
 from __future__ import annotations
 
