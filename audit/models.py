@@ -8,8 +8,8 @@ chain unbroken, and with `--anchors` that it still ends in the heads exported ou
 
 An event is written unsealed (no lock, no read) in the caller's transaction; the sealer later gives
 it its place in the chain by inserting its `AuditSeal`. Events are never changed. Inside a transaction
-on PostgreSQL, `audit_record` buffers the event and writes it, with the others recorded since the
-transaction's last query, as one INSERT just before its next query or its commit (audit/services.py);
+on PostgreSQL, `audit_record` buffers the event and writes it, with the others buffered, as one INSERT
+just before the transaction's next query of the audit tables, savepoint boundary or commit (audit/services.py);
 until then the event's `id`, `sequence` and `xact` are not set, and reading one of them writes it.
 """
 

@@ -6,12 +6,13 @@ it commits or rolls back with the change it describes), taking no lock and readi
 from any number of processes do not wait for each other.
 
 Inside a transaction (an atomic block) on PostgreSQL the event is buffered on the connection, and the
-events recorded since the transaction's last query go to the database as one multi-row INSERT just
-before the next query of that connection (whatever it reads or writes, savepoints included) or before
-the COMMIT. The transaction therefore sees its events in every later read, exactly as if each had been
-inserted at once, and an event still commits or rolls back with its unit of work; what it saves is a
-round trip per event (a chat turn's or an order step's events take one). A ROLLBACK TO SAVEPOINT
-discards the buffer instead (it would undo those rows anyway). Reading a buffered event's `id`,
+events go to the database as one multi-row INSERT just before the first later statement of that
+connection that names an audit table (every one is `audit_*`), a savepoint boundary (SAVEPOINT, RELEASE)
+or the COMMIT. The transaction therefore sees its events in every later read of the audit log, exactly
+as if each had been inserted at once, and an event still commits or rolls back with its unit of work;
+what it saves is a round trip per event (the events of a chat turn's or an order step's transaction take
+one, however many other statements run between them). A ROLLBACK TO SAVEPOINT discards the buffer
+instead (it would undo those rows anyway; a batch never spans a savepoint boundary). Reading a buffered event's `id`,
 `sequence` or `xact` writes it first (audit/models.py); `audit_flush()` writes the buffer now. Outside
 a transaction, and on SQLite, an event is one INSERT at once, as before.
 
@@ -394,7 +395,8 @@ def audit_record_many(events: Sequence[Mapping[str, Any]]) -> list[AuditEvent]:
 
 def audit_flush() -> None:
     """Write the events this connection's transaction has buffered now (they are written before its next
-    query or its commit anyway; this is for code about to reach the database by other means)."""
+    query of the audit tables, savepoint or commit anyway; this is for code about to reach the database by
+    other means)."""
     audit_pending_flush(connections[DEFAULT_DB_ALIAS])
 
 
@@ -505,16 +507,28 @@ def _forget(db: Any, batch: _Batch, *, popped: bool = False) -> None:
         values["id"] = values["sequence"] = values["xact"] = None
 
 
+# Statements before which the buffer is written whatever they name: savepoint boundaries (so a batch never spans
+# one, and `ROLLBACK TO SAVEPOINT` drops exactly the events recorded since the last boundary) and explicit commits.
+_BOUNDARIES = ("SAVEPOINT", "RELEASE", "COMMIT", "END", "PREPARE")
+
+
 def _flush_before_query(execute: Any, sql: Any, params: Any, many: bool, context: dict[str, Any]) -> Any:
-    """Execute wrapper: the buffered events go before any other statement of their transaction, so it reads
-    them; a ROLLBACK (TO SAVEPOINT) would undo them, so it drops them instead."""
+    """Execute wrapper: the buffered events go before the first statement of their transaction that reads the
+    audit tables (every such statement names one: their tables are all `audit_*`), before a savepoint boundary,
+    and before COMMIT (the connection's `commit`); a ROLLBACK (TO SAVEPOINT) would undo them, so it drops them
+    instead. Statements on other tables go first: the events of a unit of work are one INSERT at its end.
+    """
     db = context["connection"]
     batch = db.__dict__.get(_BATCH)
     if batch is not None:
-        if isinstance(sql, str) and sql[:8].upper() == "ROLLBACK":
-            _forget(db, batch)
+        if not isinstance(sql, str):
+            audit_pending_flush(db)  # a composed statement: written first, as before
         else:
-            audit_pending_flush(db)
+            head = sql.lstrip()[:9].upper()
+            if head.startswith("ROLLBACK"):
+                _forget(db, batch)
+            elif head.startswith(_BOUNDARIES) or "audit_" in sql:
+                audit_pending_flush(db)
     return execute(sql, params, many, context)
 
 

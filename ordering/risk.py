@@ -32,6 +32,9 @@ class RiskAssessment:
     policy_version: str = ""
     # Legacy settings that replaced some of the policy's numbers for this decision (consent.policies.active).
     policy_overrides: tuple[str, ...] = ()
+    # The customer's other placed orders when it was assessed (not part of the recorded decision): the saga
+    # labels the placement first or repeat purchase with it instead of asking again.
+    placed_before: int = 0
 
     def as_dict(self) -> dict:
         # The version travels with the decision into the flow step's result and the escalation, so whoever
@@ -114,4 +117,4 @@ def risk_assess(*, flow: OrderFlow) -> RiskAssessment:
         decision = STEP_UP
     else:
         decision = ALLOW
-    return RiskAssessment(decision, score, reasons, policy.version, policy.overrides)
+    return RiskAssessment(decision, score, reasons, policy.version, policy.overrides, placed_before=placed["orders"])

@@ -140,7 +140,9 @@ def buyer_read(*, conversation: Conversation, state: dict[str, Any]) -> CartBuye
     )
 
 
-def _checkout_request(*, buyer: CartBuyer, state: dict[str, Any], with_currency: bool) -> CheckoutRequest:
+def _checkout_request(
+    *, buyer: CartBuyer, state: dict[str, Any], with_currency: bool, offer_codes: tuple[str, ...] = ()
+) -> CheckoutRequest:
     customer, account, address = buyer.customer, buyer.account, buyer.address
     email = (account.email if account else "") or customer.email
     details = None
@@ -164,7 +166,7 @@ def _checkout_request(*, buyer: CartBuyer, state: dict[str, Any], with_currency:
         buyer=Buyer(email=email, first_name=customer.first_name, last_name=customer.last_name),
         fulfillment_details=details,
         selected_fulfillment_options=(SelectedFulfillmentOption(option_id=state["shipping"]),),
-        discount_codes=tuple(state["promo_codes"]),
+        discount_codes=(*state["promo_codes"], *(code for code in offer_codes if code not in state["promo_codes"])),
     )
 
 
@@ -177,13 +179,17 @@ def cart_sync(
     state: dict[str, Any],
     flow: OrderFlow | None = _UNREAD,
     buyer: CartBuyer | None = None,
+    offer_codes: tuple[str, ...] = (),
 ) -> tuple[OrderFlow | None, CheckoutSession | None]:
     """Send the cart to the merchant (create the session and its draft flow, or update it).
 
     `flow` is the cart's flow (`cart_flow`) and `buyer` who it is for, when the caller has read them
-    already. An emptied cart cancels its flow, which releases the merchant's stock hold. A flow that was
-    previewed is previewed again at once, so the preview the customer saw before the change can no
-    longer be confirmed.
+    already. `offer_codes`: discount codes a create carries besides the cart's own (ACP lets a create carry
+    `discounts.codes`), so a turn that starts a cart and applies a code makes one call; the caller reads
+    the answer's applied and rejected discounts to decide which become the cart's. An update ignores them.
+
+    An emptied cart cancels its flow, which releases the merchant's stock hold. A flow that was previewed
+    is previewed again at once, so the preview the customer saw before the change can no longer be confirmed.
     """
     if flow is _UNREAD:
         flow = cart_flow(conversation, state)
@@ -201,7 +207,8 @@ def cart_sync(
     operation_id = f"conversation:{conversation.pk}:cart:v{state['cart_version']}"
     if flow is None:
         session = checkout.create(
-            request=_checkout_request(buyer=buyer, state=state, with_currency=True), operation_id=operation_id
+            request=_checkout_request(buyer=buyer, state=state, with_currency=True, offer_codes=offer_codes),
+            operation_id=operation_id,
         )
         flow = flow_start(conversation=conversation, merchant_id=merchant_id_default(), checkout_session_id=session.id)
         state["flow_id"] = str(flow.pk)

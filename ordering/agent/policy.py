@@ -117,6 +117,7 @@ class Policy:
         self.ordered_flow = None  # this conversation's cart became an order since the last message
         self.dropped_question: dict | None = None  # the open question a new request dropped this turn
         self.products: dict[str, dict] = {}
+        self.promotions: ToolResult | None = None  # the customer's promotions, once looked up this turn
 
     # -- entry ----------------------------------------------------------------------------------
 
@@ -173,6 +174,7 @@ class Policy:
                 return  # the open question was asked again or handed over
             commands = answered
 
+        self._codes_for_the_create(turn, commands)
         for command in sorted(commands, key=self._order):
             if self.asked and isinstance(command, _CART):
                 self._queue(turn, command)
@@ -226,6 +228,39 @@ class Policy:
         ]
         self.product_change_slots = {cmd.slot: cmd.value for cmd in same_line}
         return [cmd for cmd in commands if cmd not in same_line]
+
+    def _codes_for_the_create(self, turn: Turn, commands: list[c.Command]) -> None:
+        """A message that starts a cart and applies a code ("… and apply my 10% promo"): the code goes to the shop
+        with the cart's create, one call instead of a create and then an update. Only the code is worked out
+        here (the customer's promotion looked up); what is said about it, and whether it stays, is decided when
+        its command runs, after the cart's, as before (`apply_promo` reads the create's answer)."""
+        if turn.state.get("flow_id") or not any(isinstance(command, c.AddItems) for command in commands):
+            return
+        codes = []
+        for command in commands:
+            if isinstance(command, c.ApplyCode):
+                codes.append(command.code.strip().upper())
+            elif isinstance(command, c.UseMyPromotion):
+                code = self._my_promotion_code(turn, command)
+                if code:
+                    codes.append(code)
+        turn.codes_on_create = [code for code in dict.fromkeys(codes) if code]
+
+    def _my_promotions(self, turn: Turn) -> ToolResult:
+        """The customer's promotions, looked up once per turn."""
+        if self.promotions is None:
+            self.promotions = self._call(turn, "list_my_promotions", {}, "the customer referred to their own promotion")
+        return self.promotions
+
+    def _my_promotion_code(self, turn: Turn, command: c.UseMyPromotion) -> str | None:
+        """The one promotion of the customer's that the command means, if exactly one does."""
+        result = self._my_promotions(turn)
+        if not result.ok:
+            return None
+        promotions = result.data["promotions"]
+        if command.percent is not None:
+            promotions = [p for p in promotions if p["percent_off"] == command.percent]
+        return promotions[0]["code"] if len(promotions) == 1 else None
 
     @staticmethod
     def _order(command: c.Command) -> int:
@@ -1096,7 +1131,7 @@ class Policy:
             turn.say(f"OK, I took {_or_list(gone)} off.")
 
     def _do_use_my_promotion(self, turn: Turn, command: c.UseMyPromotion) -> None:
-        result = self._call(turn, "list_my_promotions", {}, "the customer referred to their own promotion")
+        result = self._my_promotions(turn)
         if not result.ok:
             turn.say(result.error or "I could not look up your promotions.")
             return

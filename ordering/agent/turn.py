@@ -97,6 +97,11 @@ class Turn:
         self.reserved_since_fetch: dict[str, int] = {}
         # The shop's latest answer per checkout session this turn sent the cart to (a preview reads no more).
         self.checkout_sessions: dict[str, Any] = {}
+        # Codes this turn will apply once its cart exists, offered to the shop with the cart's create (one call
+        # instead of a create and an update); and, per code the create carried, the shop's answer to it
+        # (`ordering.agent.tools.cart`: `cart_send`, `apply_promo`).
+        self.codes_on_create: list[str] = []
+        self.codes_created_with: dict[str, Any] = {}
         self._state_saved = json.dumps(self.state, sort_keys=True, default=str)
         # Whether the turn's end found the state changed (`ordering.agent.pipeline.turn_run`).
         self.state_changed = False

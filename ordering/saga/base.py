@@ -123,6 +123,9 @@ class StepHistory:
     # mint_token's key -> the token this task minted: held in memory only, never stored, so the complete that
     # follows in the same task pays with it instead of asking the vault again for the same token.
     minted: dict[str, PaymentToken] = field(default_factory=dict, repr=False)
+    # Whether the customer had placed another order, as this task's risk step counted it (None: not assessed in
+    # this task, e.g. a flow resumed after a review): the placement's first-or-repeat label, without a query.
+    ordered_before: bool | None = None
 
     @classmethod
     def read(cls, flow: OrderFlow) -> StepHistory:

@@ -17,18 +17,20 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from audit.models import ActorType
 from catalog_adapters.errors import MerchantClientError, MerchantError
+from config.statements import postgresql_or_orm
 from config.tracing import get_trace_id
 from ordering import metrics
-from ordering.models import FlowStatus, FlowStep, OrderFlow, StepStatus
+from ordering.models import FlowCompensation, FlowStatus, FlowStep, OrderFlow, StepStatus
 from ordering.saga.base import LOCAL_STEPS, NEXT_STEP, RUNNABLE_STATUSES, Claim, StepHistory, TokenRequest, round_key
 from ordering.saga.outcomes import (
     Advance,
@@ -42,7 +44,7 @@ from ordering.saga.outcomes import (
     outcome_apply,
 )
 from ordering.saga.steps import STEP_FUNCTIONS, compensations_before
-from ordering.services import compensations_register
+from ordering.services import compensations_register, insert_select, mark_saved
 from ordering.transitions import flow_advance_on_commit, flow_transition
 
 logger = logging.getLogger(__name__)
@@ -135,12 +137,13 @@ def _step_transaction(
                 status=StepStatus.FAILED, finished_at=now, error_class="abandoned", error_detail="the worker stopped"
             )
         rows: list[FlowStep] = []
+        undo: list[tuple[str, str]] = []
         used, name = 0, None
         if flow.next_step in LOCAL_STEPS:
             used, name = 1, "advance"
-            outcome, attempt_in_round = _run_local_steps(flow, history, rows)
+            outcome, attempt_in_round = _run_local_steps(flow, history, rows, undo)
             if outcome is not None or used >= budget:
-                FlowStep.objects.bulk_create(rows)
+                _steps_write(flow, rows=rows, undo=undo, placement_round=flow.confirmations)
                 flow.step_lease_until = None
                 if outcome is None:
                     # This task had its share: the rest goes to the back of the queue.
@@ -151,7 +154,7 @@ def _step_transaction(
                 outcome_apply(flow, rows[-1].name, attempt_in_round, outcome)
                 return None, used, type(outcome).__name__.lower()
         lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS)
-        claim = _claim_remote(flow, history, rows, lease_until=lease_until, save_flow=True)
+        claim = _claim_remote(flow, history, rows, lease_until=lease_until, save_flow=True, undo=undo)
     return claim, used + 1, name
 
 
@@ -164,26 +167,145 @@ def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> 
     next_step = NEXT_STEP[claim.step] if advancing else claim.step
     chain = advancing and budget > 0 and next_step not in LOCAL_STEPS
     lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS) if chain else None
-    # One statement checks that the claim is still ours (a takeover always writes a later lease, a stop
-    # changes the status), takes the flow's row lock, and moves the flow on: no re-read.
-    held = OrderFlow.objects.filter(
-        pk=claim.flow_id, status__in=RUNNABLE_STATUSES, next_step=claim.step, step_lease_until=claim.lease_until
-    ).update(next_step=next_step, step_lease_until=lease_until, updated_at=now)
+    finished = (claim.step_row_id, _step_fields(outcome, claim.result))
+    flow = claim.flow
+    if chain and lease_until is not None and isinstance(outcome, Advance):
+        # The next step is claimed in the statement that records this one (its row and undo written only if
+        # the claim held); what it prepares in memory is thrown away with this task if it did not.
+        claim.history.record(claim.step, claim.operation_id, outcome.result)
+        flow.next_step = next_step
+
+        def write(rows: list[FlowStep], undo: list[tuple[str, str]]) -> bool:
+            return _finish_write(claim, next_step=next_step, lease_until=lease_until, now=now, finished=finished,
+                                 rows=rows, undo=undo)  # fmt: skip
+
+        claimed = _claim_remote(flow, claim.history, [], lease_until=lease_until, save_flow=False, write=write)
+        if claimed is None:
+            _superseded(claim, now)
+            return None, 0, name
+        flow.step_lease_until, flow.updated_at = lease_until, now
+        metrics.step_seconds.labels(step=claim.step, status=_step_status(outcome)).observe(
+            time.monotonic() - claim.started
+        )
+        return claimed, 1, name
+    held = _finish_write(
+        claim, next_step=next_step, lease_until=lease_until, now=now, finished=finished, rows=[], undo=[]
+    )
     if not held:
         _superseded(claim, now)
         return None, 0, name
-    flow = claim.flow
     flow.next_step, flow.step_lease_until, flow.updated_at = next_step, lease_until, now
-    FlowStep.objects.filter(pk=claim.step_row_id).update(**_step_fields(outcome, claim.result))
     metrics.step_seconds.labels(step=claim.step, status=_step_status(outcome)).observe(time.monotonic() - claim.started)
     if not isinstance(outcome, Advance):
-        outcome_apply(flow, claim.step, claim.attempt_in_round, outcome, since=claim.since)
+        outcome_apply(
+            flow,
+            claim.step,
+            claim.attempt_in_round,
+            outcome,
+            since=claim.since,
+            ordered_before=claim.history.ordered_before,
+        )
         return None, 0, name
-    if lease_until is None:  # not chained
-        flow_advance_on_commit(flow.pk)  # this task had its share: the rest goes to the back of the queue
-        return None, 0, name
-    claim.history.record(claim.step, claim.operation_id, outcome.result)
-    return _claim_remote(flow, claim.history, [], lease_until=lease_until, save_flow=False), 1, name
+    flow_advance_on_commit(flow.pk)  # not chained: this task had its share, the rest goes to the back of the queue
+    return None, 0, name
+
+
+def _finish_write(
+    claim: Claim,
+    *,
+    next_step: str,
+    lease_until: datetime | None,
+    now: datetime,
+    finished: tuple[int, dict[str, Any]],
+    rows: list[FlowStep],
+    undo: list[tuple[str, str]],
+) -> bool:
+    """Record a merchant step's outcome if its claim still holds; False (nothing written) when it does not.
+
+    The conditional UPDATE checks that the claim is still ours (a takeover always writes a later lease, a stop
+    changes the status), takes the flow's row lock and moves the flow on: no re-read. Only if it held are the
+    finished step's outcome, the next step's `rows` (their ids set) and its `undo` written: one statement on
+    PostgreSQL (a data-modifying WITH whose other parts read the UPDATE's RETURNING), the ORM's statements
+    one after the other elsewhere.
+    """
+    flow = claim.flow
+
+    def one_statement() -> bool:
+        quote = connection.ops.quote_name
+        flow_fields = {field.name: field for field in OrderFlow._meta.concrete_fields}
+
+        def value(fields: dict[str, Any], name: str, given: Any) -> Any:
+            return fields[name].get_db_prep_save(given, connection)
+
+        flow_table, step_table = quote(OrderFlow._meta.db_table), quote(FlowStep._meta.db_table)
+        moved = f"UPDATE {flow_table} SET next_step = %s, step_lease_until = %s, updated_at = %s"  # noqa: S608
+        statuses = ", ".join(["%s"] * len(RUNNABLE_STATUSES))
+        ours = f"id = %s AND status IN ({statuses}) AND next_step = %s AND step_lease_until = %s"
+        held = f"{moved} WHERE {ours} RETURNING id"
+        params: list[Any] = [
+            next_step,
+            value(flow_fields, "step_lease_until", lease_until),
+            value(flow_fields, "updated_at", now),
+            value(flow_fields, "id", claim.flow_id),
+            *RUNNABLE_STATUSES,
+            claim.step,
+            value(flow_fields, "step_lease_until", claim.lease_until),
+        ]
+        step_fields = {field.name: field for field in FlowStep._meta.concrete_fields}
+        row_id, outcome_fields = finished
+        assignments = ", ".join(f"{quote(step_fields[name].column)} = %s" for name in outcome_fields)
+        params += [value(step_fields, name, given) for name, given in outcome_fields.items()]
+        params.append(row_id)
+        parts = [
+            f"h AS ({held})",
+            f"d AS (UPDATE {step_table} SET {assignments} WHERE id = %s AND EXISTS (SELECT 1 FROM h))",  # noqa: S608
+        ]
+        now_registered = timezone.now()
+        for index, (action, target) in enumerate(undo):
+            undo_row = FlowCompensation(
+                flow=flow,
+                action=action,
+                target_ref=target,
+                registered_at=now_registered,
+                placement_round=flow.confirmations,
+            )
+            columns, values, undo_params = insert_select(undo_row, computed={})
+            undo_table = quote(FlowCompensation._meta.db_table)
+            insert_undo = f"INSERT INTO {undo_table} ({columns}) SELECT {values} FROM h ON CONFLICT DO NOTHING"  # noqa: S608
+            parts.append(f"u{index} AS ({insert_undo})")
+            params += undo_params
+        last = "SELECT (SELECT count(*) FROM h), NULL"
+        if rows:
+            (row,) = rows  # a merchant step's claim: one row
+            columns, values, row_params = insert_select(row, computed={})
+            parts.append(f"s AS (INSERT INTO {step_table} ({columns}) SELECT {values} FROM h RETURNING id)")  # noqa: S608
+            params += row_params
+            last = "SELECT (SELECT count(*) FROM h), (SELECT id FROM s)"
+        with connection.cursor() as cursor:
+            # Only our own table and column names are interpolated; values are parameters.
+            cursor.execute(f"WITH {', '.join(parts)} {last}", params)
+            count, step_id = cursor.fetchone()
+        if not count:
+            return False
+        if rows:
+            mark_saved(rows[0], step_id)
+        return True
+
+    def orm() -> bool:
+        held = OrderFlow.objects.filter(
+            pk=claim.flow_id, status__in=RUNNABLE_STATUSES, next_step=claim.step, step_lease_until=claim.lease_until
+        ).update(next_step=next_step, step_lease_until=lease_until, updated_at=now)
+        if not held:
+            return False
+        FlowStep.objects.filter(pk=finished[0]).update(**finished[1])
+        if rows:
+            FlowStep.objects.bulk_create(rows)
+            compensations_register(flow=flow, undo=undo, placement_round=flow.confirmations)
+        return True
+
+    if claim.lease_until is None or len(rows) > 1:
+        return orm()  # (never for a merchant step's claim: it always has a lease and claims one step)
+    return postgresql_or_orm(postgresql=one_statement, orm=orm)
 
 
 def _superseded(claim: Claim, now: datetime) -> None:
@@ -238,22 +360,23 @@ def _step_fields(outcome: StepOutcome, claimed_result: dict[str, Any]) -> dict[s
     return fields
 
 
-def _run_local_steps(flow: OrderFlow, history: StepHistory, rows: list[FlowStep]) -> tuple[StepOutcome | None, int]:
+def _run_local_steps(
+    flow: OrderFlow, history: StepHistory, rows: list[FlowStep], undo: list[tuple[str, str]]
+) -> tuple[StepOutcome | None, int]:
     """Run consent, spend and risk in the caller's transaction: (the outcome that stopped them, its attempt).
 
     The outcome is None when they all advanced.
 
-    Each step keeps its own row and its compensation, registered before it. A step that crashes (a bug)
-    is recorded and retried later, as a merchant step would be; its database writes are atomic on their
-    own (the spend reservation is a savepoint inside `spend_reserve`).
+    Each step keeps its own row (appended to `rows`) and its compensation (appended to `undo`); the caller
+    writes both with the claim in one statement, in this same transaction, so a compensation commits exactly
+    when the effect it undoes does (a database error rolls back both). A step that crashes (a bug) is recorded
+    and retried later, as a merchant step would be.
     """
     while flow.next_step in LOCAL_STEPS:
         step_name = flow.next_step
         key = round_key(flow, step_name)
         attempt, attempt_in_round = history.next_attempt(step_name, key)
-        compensations_register(
-            flow=flow, undo=compensations_before(flow, step_name), placement_round=flow.confirmations
-        )
+        undo += compensations_before(flow, step_name)
         started_at, started = timezone.now(), time.monotonic()
         claim = Claim(flow.pk, None, step_name, attempt_in_round, key, started, flow=flow, history=history)
         try:
@@ -284,9 +407,21 @@ def _run_local_steps(flow: OrderFlow, history: StepHistory, rows: list[FlowStep]
 
 
 def _claim_remote(
-    flow: OrderFlow, history: StepHistory, rows: list[FlowStep], *, lease_until: datetime, save_flow: bool
-) -> Claim:
-    """Take the lease on the flow's next merchant step; its row and its undo are written before the call."""
+    flow: OrderFlow,
+    history: StepHistory,
+    rows: list[FlowStep],
+    *,
+    lease_until: datetime,
+    save_flow: bool,
+    undo: list[tuple[str, str]] | None = None,
+    write: Callable[[list[FlowStep], list[tuple[str, str]]], bool] | None = None,
+) -> Claim | None:
+    """Take the lease on the flow's next merchant step; its row and its undo are written before the call.
+
+    `rows` and `undo`: the local steps' rows and compensations of this transaction, written with it.
+    `write`: writes the rows and undo instead (the step that just ran is recorded in the same statement) and
+    says whether its claim held; None (nothing claimed) when it did not.
+    """
     step_name = flow.next_step
     operation_id = round_key(flow, step_name)
     attempt, attempt_in_round = history.next_attempt(step_name, operation_id)
@@ -325,8 +460,12 @@ def _claim_remote(
         trace_id=get_trace_id() or "",
         result=result,
     )
-    FlowStep.objects.bulk_create([*rows, step])
-    compensations_register(flow=flow, undo=compensations_before(flow, step_name), placement_round=flow.confirmations)
+    new_undo = [*(undo or []), *compensations_before(flow, step_name)]
+    if write is not None:
+        if not write([*rows, step], new_undo):
+            return None
+    else:
+        _steps_write(flow, rows=[*rows, step], undo=new_undo, placement_round=flow.confirmations)
     if save_flow:
         flow.step_lease_until = lease_until
         _save_placing(flow, ("next_step", "step_lease_until"))
@@ -345,6 +484,54 @@ def _claim_remote(
         since=history.first_started.get(operation_id) or step.started_at,
         payment_handler=payment_handler,
     )
+
+
+def _steps_write(
+    flow: OrderFlow,
+    *,
+    rows: list[FlowStep],
+    undo: list[tuple[str, str]],
+    placement_round: int,
+) -> None:
+    """Write a transaction's new step rows (their ids set) and the undo registered before the next step's call.
+    One statement on PostgreSQL (a data-modifying WITH); the ORM's bulk insert and `compensations_register`
+    elsewhere."""
+    now = timezone.now()
+    compensations = [
+        FlowCompensation(
+            flow=flow, action=action, target_ref=target, registered_at=now, placement_round=placement_round
+        )
+        for action, target in undo
+    ]
+
+    def one_statement() -> None:
+        quote = connection.ops.quote_name
+        parts: list[str] = []
+        params: list[Any] = []
+        if compensations:
+            undo_rows = [insert_select(undo_row, computed={}) for undo_row in compensations]
+            undo_table = quote(FlowCompensation._meta.db_table)
+            values = ", ".join(f"({row_values})" for _, row_values, _ in undo_rows)
+            insert_undo = f"INSERT INTO {undo_table} ({undo_rows[0][0]}) VALUES {values} ON CONFLICT DO NOTHING"  # noqa: S608
+            parts.append(f"u AS ({insert_undo})")
+            params += [param for _, _, row_params in undo_rows for param in row_params]
+        step_rows = [insert_select(row, computed={}) for row in rows]
+        values = ", ".join(f"({row_values})" for _, row_values, _ in step_rows)
+        params += [param for _, _, row_params in step_rows for param in row_params]
+        # Only our own table and column names are interpolated; values are parameters. A data-modifying WITH runs
+        # whether or not the rest of the statement reads it.
+        insert = f"INSERT INTO {quote(FlowStep._meta.db_table)} ({step_rows[0][0]}) VALUES {values} RETURNING id"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(parts)} {insert}" if parts else insert, params)
+            ids = [found for (found,) in cursor.fetchall()]
+        for row, row_id in zip(rows, ids, strict=True):
+            mark_saved(row, row_id)
+
+    def orm() -> None:
+        FlowStep.objects.bulk_create(rows)
+        compensations_register(flow=flow, undo=undo, placement_round=placement_round)
+
+    postgresql_or_orm(postgresql=one_statement, orm=orm)
 
 
 def _run_remote(claim: Claim) -> StepOutcome:

@@ -118,16 +118,26 @@ def _step_retry_countdown(outcome: Retry, attempt_in_round: int, since: datetime
 
 
 def outcome_apply(
-    flow: OrderFlow, step: str, attempt_in_round: int, outcome: StepOutcome, *, since: datetime | None = None
+    flow: OrderFlow,
+    step: str,
+    attempt_in_round: int,
+    outcome: StepOutcome,
+    *,
+    since: datetime | None = None,
+    ordered_before: bool | None = None,
 ) -> None:
-    """Move the (locked) flow on according to a step's outcome that ends this task's run of it."""
+    """Move the (locked) flow on according to a step's outcome that ends this task's run of it.
+
+    `ordered_before`: whether the customer had placed another order, when the caller knows it already (the
+    risk step of the same task counted them); a placement asks the database otherwise.
+    """
     try:
         with transaction.atomic():
             if isinstance(outcome, Retry):
                 flow.save(update_fields=["step_lease_until", "updated_at"])
                 flow_advance_on_commit(flow.pk, countdown=_step_retry_countdown(outcome, attempt_in_round, since))
             elif isinstance(outcome, Placed):
-                _placed(flow, outcome)
+                _placed(flow, outcome, ordered_before=ordered_before)
             elif isinstance(outcome, Fail):
                 _failed(flow, step, outcome)
             elif isinstance(outcome, Repreview):
@@ -165,7 +175,7 @@ def outcome_apply(
         )
 
 
-def _placed(flow: OrderFlow, outcome: Placed) -> None:
+def _placed(flow: OrderFlow, outcome: Placed, *, ordered_before: bool | None = None) -> None:
     # The ledger first: it locks the reservation after the flow, the order every writer keeps.
     spend_commit(flow_reference=spend_reference(flow), amount=flow.total_amount)
     flow.merchant_order_id = outcome.order_id
@@ -205,9 +215,12 @@ def _placed(flow: OrderFlow, outcome: Placed) -> None:
     metrics.order_value.labels(currency=flow.currency).observe(flow.total_amount or 0)
     if flow.confirmed_at:
         metrics.confirm_to_placed.observe(max((flow.placed_at - flow.confirmed_at).total_seconds(), 0.0))
-    ordered_before = (
-        OrderFlow.objects.filter(customer_id=flow.customer_id, status=FlowStatus.PLACED).exclude(pk=flow.pk).exists()
-    )
+    if ordered_before is None:
+        ordered_before = (
+            OrderFlow.objects.filter(customer_id=flow.customer_id, status=FlowStatus.PLACED)
+            .exclude(pk=flow.pk)
+            .exists()
+        )
     metrics.orders_by_history.labels(purchase="repeat" if ordered_before else "first").inc()
 
 

@@ -71,6 +71,7 @@ def step_score_risk(flow: OrderFlow, claim: Claim) -> StepOutcome:
     if flow.risk_approved_by:
         return Advance({"decision": "approved_by_staff", "by": flow.risk_approved_by})
     assessment = risk_assess(flow=flow)
+    claim.history.ordered_before = assessment.placed_before > 0
     audit_record(
         action="risk.assessed",
         actor_type=ActorType.SYSTEM,

@@ -1,5 +1,6 @@
 """Inside a transaction on PostgreSQL, appends are buffered and written as one INSERT before the transaction's
-next statement or its commit: the transaction reads its own events, and they commit or roll back with it."""
+next statement that reads the audit tables, its next savepoint boundary, or its commit: the transaction reads its
+own events, and they commit or roll back with it."""
 
 from __future__ import annotations
 
@@ -40,6 +41,36 @@ def test_events_commit_with_their_transaction_numbered_in_the_order_recorded():
     assert AuditEvent.objects.get(pk=first.pk).data == {"n": 1}
     assert audit_seal() == 3
     assert audit_chain_verify().intact
+
+
+def test_statements_on_other_tables_leave_the_events_for_one_insert_at_commit():
+    # a unit of work: an event, a write and a read elsewhere, another event, another statement
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        audit_record(action="test.first", actor_type="system")
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TEMPORARY TABLE scratch (n int) ON COMMIT DROP")
+            cursor.execute("INSERT INTO scratch VALUES (1)")
+        audit_record(action="test.second", actor_type="system")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM scratch")
+            assert cursor.fetchone()[0] == 1
+        assert _inserts(queries) == []  # nothing read the audit log yet
+
+    assert len(_inserts(queries)) == 1
+    assert queries.captured_queries[-1]["sql"] == "COMMIT"
+    assert queries.captured_queries[-2]["sql"].startswith('INSERT INTO "audit_')
+    assert _actions() == ["test.first", "test.second"]
+
+
+def test_a_savepoint_boundary_writes_the_events_recorded_before_it():
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        audit_record(action="test.outer", actor_type="system")
+        with transaction.atomic():
+            assert len(_inserts(queries)) == 1  # written before the SAVEPOINT
+            audit_record(action="test.inner", actor_type="system")
+        assert len(_inserts(queries)) == 2  # and before the RELEASE
+
+    assert _actions() == ["test.outer", "test.inner"]
 
 
 def test_a_transaction_reads_its_own_events_whatever_it_reads_them_with():

@@ -13,6 +13,7 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from ordering.models import Conversation, FlowStatus, Message, MessageRole, OrderFlow
+from ordering.saga import engine
 from ordering.services import conversation_start, flow_confirm
 from ordering.sessions import sessions_end_idle
 from tests.conversations.conftest import chat  # noqa: F401 - the fixture reused as it is
@@ -119,3 +120,23 @@ def test_quiet_conversations_end_once_with_their_duration_and_conversion(shop, s
     # counted once: a second sweep finds nothing more
     assert sessions_end_idle() == {"ended": 0, "converted": 0}
     assert _sample("ordering_sessions_ended_total", **labels_converted) == ended_converted + 1
+
+
+def test_a_placement_in_another_task_than_its_risk_step_still_counts_a_repeat_purchase(shop):
+    # given alice has a placed order, and a new flow whose units run one task each (as after a hand-over), so
+    # the task that places it did not count her orders in its risk step
+    OrderFlow.objects.filter(customer=shop.alice, status=FlowStatus.PLACED).delete()
+    earlier = shop.start_flow()
+    flow_confirm(flow_id=earlier.pk, customer_id=shop.alice.pk, preview_hash=earlier.preview_hash)
+    while engine.flow_run_next_step(flow_id=earlier.pk) != "skipped":
+        pass
+    assert OrderFlow.objects.get(pk=earlier.pk).status == FlowStatus.PLACED
+    repeat = _sample("ordering_orders_placed_by_history_total", purchase="repeat")
+    flow = shop.start_flow()
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+
+    while engine.flow_run_next_step(flow_id=flow.pk) != "skipped":
+        pass
+
+    assert OrderFlow.objects.get(pk=flow.pk).status == FlowStatus.PLACED
+    assert _sample("ordering_orders_placed_by_history_total", purchase="repeat") == repeat + 1

@@ -21,7 +21,8 @@ from ordering.services import conversation_decide, flow_confirm
 
 # Reached on PostgreSQL (#15): 51 queries from confirm to placed, the audit sealer left out (see the
 # test). Ordering's own tables take 21; consent 12 (the grants once per unit of work, in one query; every
-# spend window in one aggregate); the audit log 6 (one INSERT per event); the rest is transaction control.
+# spend window in one aggregate); the audit log 6 (one INSERT per statement that followed events); the rest
+# is transaction control.
 # Before #15's consent work the same order cost 96 (consent 47: three grant reads per check, twelve sums
 # per cap check); 57 before the confirmation became one UPDATE … RETURNING, risk one aggregate and the
 # spend reservation lost its savepoint.
@@ -30,10 +31,19 @@ from ordering.services import conversation_decide, flow_confirm
 # first or repeat purchase, ordering_orders_placed_by_history_total): 54, ordering's tables 23.
 # Then (#15, saga3): the move to placing is written in the UPDATE that claims the first merchant step, not
 # in one of its own: 52 (measured), ordering's tables 22.
-PLACED_ORDER_QUERIES = 52
-PLACED_ORDER_ORDERING_QUERIES = 22
+# Then (#15, sagacpu): a transaction's audit events are written as one INSERT before its next statement that
+# reads the audit tables, savepoint boundary or commit, not before any next statement (the local unit's three
+# events and the placement's two are one INSERT each: audit 6 -> 3); the first-or-repeat label comes from the
+# risk step's aggregate when the same task ran it (no EXISTS): 48, ordering's tables 21. Then a merchant step's
+# claim writes the finished step's outcome, the next step's row and its undo in one statement on PostgreSQL
+# (`engine._steps_write`, a data-modifying WITH; the ORM path takes three), and the local steps' undo (the
+# spend release) goes in with their rows, in the same transaction: 43, ordering's tables 16. Then the lease check
+# that records a merchant step is part of that statement too (the other parts read its RETURNING, so a lost claim
+# writes nothing; `engine._finish_write`): 40, ordering's tables 13.
+PLACED_ORDER_QUERIES = 40
+PLACED_ORDER_ORDERING_QUERIES = 13
 PLACED_ORDER_CONSENT_QUERIES = 12
-PLACED_ORDER_AUDIT_QUERIES = 6
+PLACED_ORDER_AUDIT_QUERIES = 3
 PLACED_ORDER_COMMITS = 5
 PLACED_ORDER_HOPS = 1
 # The customer's confirm request (`conversation_decide`): 7 (was 13, then 8): the flow confirmed by
@@ -45,13 +55,18 @@ CONFIRM_REQUEST_QUERIES = 7
 CONFIRM_HTTP_REQUEST_QUERIES = 8
 FLOW_CONFIRM_QUERIES = 6
 # (all queries, ordering's own) per unit, each run by itself (so each ends with a hand-over to the queue)
+# Each unit here is a task of its own, so the placement asks for the first-or-repeat label itself (the EXISTS).
 UNIT_QUERIES = {
-    "local": (15, 6),
-    "verify_price": (10, 6),
-    "mint_token": (12, 7),
+    # -2 (#15): the three audit events in one INSERT; the spend release's undo with the step rows.
+    "local": (12, 5),
+    # -1 (#15): the lease check and the step's outcome in one statement.
+    "verify_price": (9, 5),
+    # -2 (#15): the step's row and its undo in one INSERT … WITH; the lease check and the outcome in one.
+    "mint_token": (10, 5),
     # +2 (#17): the placed order's `order_placed` ExperimentEvent, in the transaction recording the placement,
-    # and the first-or-repeat purchase EXISTS.
-    "complete_checkout": (25, 12),
+    # and the first-or-repeat purchase EXISTS; -1 (#15): its two audit events in one INSERT; -1: the step's row
+    # and its undo in one statement; -1: the lease check and the previous step's outcome in one.
+    "complete_checkout": (22, 10),
 }
 
 

@@ -7,7 +7,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from catalog_adapters.contract import Product
-from catalog_adapters.errors import MerchantError
+from catalog_adapters.errors import MerchantClientError, MerchantError
 from consent.selectors import addresses_for_customer, payment_methods_for_customer
 from ordering.agent import merchant as shop
 from ordering.agent.state import MAX_QUANTITY, SHIPPING_OPTIONS, cart_reset
@@ -45,11 +45,23 @@ def _session_facts(session) -> dict[str, Any]:
 
 def cart_send(turn: Turn, before: dict[str, Any]) -> ToolResult | Any:
     """Send the cart; when the merchant refuses or fails, the cart is put back as it was (`before`)."""
+    flow = turn.cart_flow()
+    offered = _codes_to_offer(turn) if flow is None and turn.state["cart"] else ()
     try:
         # No transaction around it: the merchant is called here, and a lock must never wait on a foreign call.
-        flow, session = shop.cart_sync(
-            conversation=turn.conversation, state=turn.state, flow=turn.cart_flow(), buyer=turn.buyer()
-        )
+        try:
+            flow, session = shop.cart_sync(
+                conversation=turn.conversation, state=turn.state, flow=flow, buyer=turn.buyer(), offer_codes=offered
+            )
+        except MerchantClientError as error:
+            if not offered or error.retry_later:
+                raise
+            # The shop refused the create that carried the codes (nothing was created): the cart goes alone,
+            # and the codes are applied afterwards as they would have been without the offer.
+            offered = ()
+            flow, session = shop.cart_sync(
+                conversation=turn.conversation, state=turn.state, flow=None, buyer=turn.buyer()
+            )
     except (MerchantError, OrderingError) as error:
         # The session may have changed at the shop anyway (an unknown outcome): a preview reads it afresh.
         turn.checkout_sessions.clear()
@@ -60,6 +72,14 @@ def cart_send(turn: Turn, before: dict[str, Any]) -> ToolResult | Any:
         if isinstance(error, MerchantError):
             return merchant_failed(error)
         return failed(error.message)
+    if offered and session is not None:
+        applied = {discount.code.upper() for discount in session.applied_discounts}
+        for code in offered:
+            # A code the shop applied is the cart's from now on (later changes send it); a refused one is not,
+            # and `apply_promo` explains it from this answer.
+            if code in applied:
+                turn.state["promo_codes"].append(code)
+            turn.codes_created_with[code] = session
     if flow is not None:
         turn.state["released"] = None  # the cart holds stock again, under a session of its own
     turn.save_state()
@@ -75,6 +95,13 @@ def cart_send(turn: Turn, before: dict[str, Any]) -> ToolResult | Any:
     for variant_id, quantity in held_before.items():
         turn.reserved_since_fetch[variant_id] = turn.reserved_since_fetch.get(variant_id, 0) - quantity
     return session
+
+
+def _codes_to_offer(turn: Turn) -> tuple[str, ...]:
+    """The codes the turn will apply, for the create about to be sent (each offered once)."""
+    codes = tuple(code for code in turn.codes_on_create if code not in turn.state["promo_codes"])
+    turn.codes_on_create = []
+    return codes
 
 
 def cart_snapshot(turn: Turn) -> dict[str, Any]:
@@ -220,9 +247,14 @@ def apply_promo(turn: Turn, args: dict) -> ToolResult:
     if not turn.state["cart"]:
         turn.save_state()
         return ToolResult(ok=True, data={"code": code, "applied": None, "note": "applied when the cart has items"})
-    session = cart_send(turn, before)
-    if isinstance(session, ToolResult):
-        return session
+    session = turn.codes_created_with.pop(code, None)
+    if session is None or turn.checkout_sessions.get(session.id) is not session or turn.cart_flow() is None:
+        session = cart_send(turn, before)
+        if isinstance(session, ToolResult):
+            return session
+    else:
+        # The cart's create carried this code and nothing was sent since: the shop's answer to it is this one.
+        turn.save_state()
     applied = any(applied.code.upper() == code for applied in session.applied_discounts)
     if not applied:
         # The merchant refused it (unknown, expired, minimum not met): do not keep sending it.
