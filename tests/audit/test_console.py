@@ -28,7 +28,9 @@ def events(db):
         )
     with trace_context("trace-console-0002"):
         audit_record(action="grant.revoked", actor_type="customer", actor_id=2, customer_id=2, outcome="ok")
-        audit_record(action="flow.failed", actor_type="system", target_type="flow", target_id=12, outcome="failed")
+        audit_record(
+            action="flow.failed", actor_type="system", target_type="flow", target_id=8_675_309, outcome="failed"
+        )
     return list(AuditEvent.objects.order_by("sequence"))
 
 
@@ -87,7 +89,7 @@ def test_filters_and_search_narrow_the_list(events, otp_login):
     assert listed(actor_type="agent") == {"flow.placed"}
     assert listed(action="grant.revoked") == {"grant.revoked"}
     assert listed(q="trace-console-0002") == {"grant.revoked", "flow.failed"}
-    assert listed(q="12") == {"flow.failed"}
+    assert listed(q="8675309") == {"flow.failed"}
     # (creating and signing in the auditor wrote identity events of their own)
     since_2000 = listed(**{"occurred_at__gte": "2000-01-01T00:00:00+00:00"})
     assert {action for action in since_2000 if not action.startswith("identity.")} == {e.action for e in events}

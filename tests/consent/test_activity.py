@@ -1,7 +1,8 @@
 """What a customer sees of the audit log: an allow-list of plain sentences, never the internals.
 
-Alice gets a realistic history on the live sandbox merchant: the assistant's tool calls, a placed
-order, a declined card, and an order a risk review sent to a specialist, who replied and canceled it
+Alice gets a realistic history (at the in-memory fake merchant, the test rolls back; for the page in Chromium
+at the sandbox merchant over HTTP, whose live server must see committed rows): the assistant's tool calls, a
+placed order, a declined card, and an order a risk review sent to a specialist, who replied and canceled it
 with a staff note. Her activity (API, settings page, detail pages, and the page in Chromium) shows
 exactly the expected sentences and none of the staff note, risk, score, tool or trace internals.
 """
@@ -28,7 +29,7 @@ from ordering.agent.turn import Turn
 from ordering.models import FlowStatus, OrderFlow
 from ordering.services import conversation_open, flow_confirm
 from tests.browser.conftest import in_thread
-from tests.ordering.conftest import shop  # noqa: F401 - alice's shop on the live sandbox
+from tests.ordering.conftest import fake_shop, shop  # noqa: F401 - alice's shop: in memory, or on the live sandbox
 
 STAFF_NOTE = "Velocity pattern matches card testing ring 7; do not approve"
 STAFF_REPLY = "Hello Alice, a specialist is checking your order."
@@ -79,8 +80,18 @@ def _confirm(shop, **kwargs) -> OrderFlow:  # noqa: F811
 
 
 @pytest.fixture
-def history(shop, eager_tasks, settings):  # noqa: F811
-    """Alice's history; returns the flows and the staff member."""
+def history(fake_shop, eager_tasks, settings):  # noqa: F811
+    """Alice's history at the fake merchant; returns the flows and the staff member."""
+    return _history(fake_shop, settings)
+
+
+@pytest.fixture
+def history_committed(shop, eager_tasks, settings):  # noqa: F811
+    """Alice's history at the sandbox merchant over HTTP, committed for the live server the browser reads."""
+    return _history(shop, settings)
+
+
+def _history(shop, settings) -> dict:  # noqa: F811
     alice = shop.alice
     first_seen = AuditEvent.objects.filter(customer_id=alice.pk).order_by("-sequence").first()
     # the assistant looks things up: a handful of tool calls
@@ -264,7 +275,8 @@ def test_no_hidden_action_is_on_the_allow_list_and_unknown_actions_are_not_shown
 
 
 @pytest.mark.browser
-def test_the_activity_section_in_chromium_reads_as_sentences(history, live_server, chromium):
+def test_the_activity_section_in_chromium_reads_as_sentences(history_committed, live_server, chromium):
+    history = history_committed
     placed = history["placed"]
     page = chromium.new_page(viewport={"width": 375, "height": 900})
     page.goto(f"{live_server.url}/settings/")

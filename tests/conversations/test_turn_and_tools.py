@@ -35,6 +35,12 @@ EXPECTED_TOOLS = {
 
 
 @pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
+
+@pytest.fixture
 def customer(db):
     return get_user_model().objects.create_user(username="carol", password="x")
 

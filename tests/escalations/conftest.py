@@ -1,4 +1,5 @@
-"""Escalation fixtures: support staff signed in with OTP, and real escalated flows against the sandbox merchant."""
+"""Escalation fixtures: support staff signed in with OTP, and real escalated flows at the merchant (the sandbox
+over HTTP, or the in-memory fake merchant where a module overrides `shop`)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from ordering.models import OrderFlow
 from ordering.services import flow_confirm
 from tests.ordering import conftest as ordering_fixtures
 
-# The order-flow tests' sandbox shop on a live socket (`eager_tasks` is suite-wide).
+# The order-flow tests' sandbox shop on a live socket (`eager_tasks` is suite-wide), and the fake merchant's
+# (`fake_shop`) for modules whose subject is not the merchant wire.
 shop = ordering_fixtures.shop
+fake_shop = ordering_fixtures.fake_shop
 
 CHANGELIST = "/admin/escalations/escalation/"
 
@@ -24,6 +27,14 @@ def detail_url(escalation: Escalation) -> str:
 
 def act_url(escalation: Escalation, action: str) -> str:
     return f"{CHANGELIST}{escalation.pk}/act/{action}/"
+
+
+def press(client, escalation: Escalation, action: str, data: dict | None = None) -> list[str]:
+    """Press a console button; returns the messages shown on the detail page it lands on."""
+    response = client.post(act_url(escalation, action), data or {}, follow=True)
+    assert response.redirect_chain == [(detail_url(escalation), 302)]
+    assert response.status_code == 200
+    return [str(message) for message in response.context["messages"]]
 
 
 def fresh(instance):

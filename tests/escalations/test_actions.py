@@ -1,4 +1,5 @@
-"""Each console action, posted as staff do, against real flows at the sandbox merchant.
+"""Each console action, posted as staff do, against real flows at the merchant (the in-memory fake merchant:
+the merchant is not the subject here; the undo that fails at the sandbox over HTTP is in test_actions_undo_faults.py).
 
 Every test checks the action's effect on the flow, the conversation and the audit log.
 """
@@ -14,16 +15,14 @@ from consent.models import SpendEntry
 from escalations.models import Escalation, PaymentVerification
 from escalations.services import EscalationActionRefused, escalation_payment_verification_confirm
 from ordering.models import ConversationStatus, Message, OrderFlow
-from tests.escalations.conftest import act_url, detail_url, fresh
+from tests.escalations.conftest import act_url, detail_url, fresh, press
 from tests.support.merchant_state import merchant_order_count, session_status
 
 
-def _post(client, escalation: Escalation, action: str, data: dict | None = None) -> list[str]:
-    """Press a console button; returns the messages shown on the detail page it lands on."""
-    response = client.post(act_url(escalation, action), data or {}, follow=True)
-    assert response.redirect_chain == [(detail_url(escalation), 302)]
-    assert response.status_code == 200
-    return [str(message) for message in response.context["messages"]]
+@pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
 
 
 def _events(escalation: Escalation, action: str, **filters) -> list[AuditEvent]:
@@ -37,7 +36,7 @@ def _events(escalation: Escalation, action: str, **filters) -> list[AuditEvent]:
 def test_claiming_takes_the_escalation_and_is_audited(payment_verification, sam, sam_client):
     escalation = payment_verification
 
-    response = _post(sam_client, escalation, "claim")
+    response = press(sam_client, escalation, "claim")
 
     assert response == [f"You hold escalation #{escalation.pk} now."]
     escalation = fresh(escalation)
@@ -57,10 +56,10 @@ def test_a_single_click_no_longer_places_a_3ds_payment(payment_verification, sam
     escalation = payment_verification
 
     # the old one-click "payment verified" is refused, and says what is needed instead
-    clicked = _post(sam_client, escalation, "approve")
+    clicked = press(sam_client, escalation, "approve")
     # recording a verification without saying how is refused too
-    no_note = _post(sam_client, escalation, "verify_payment", {"note": "  "})
-    recorded = _post(sam_client, escalation, "verify_payment", {"note": NOTE})
+    no_note = press(sam_client, escalation, "verify_payment", {"note": "  "})
+    recorded = press(sam_client, escalation, "verify_payment", {"note": NOTE})
 
     assert clicked == [
         "A payment verification needs evidence, not one click: record how you verified it with the customer and "
@@ -89,10 +88,10 @@ def test_a_single_click_no_longer_places_a_3ds_payment(payment_verification, sam
 
 def test_the_same_specialist_cannot_confirm_their_own_verification(payment_verification, sam, sam_client):
     escalation = payment_verification
-    _post(sam_client, escalation, "verify_payment", {"note": NOTE})
+    press(sam_client, escalation, "verify_payment", {"note": NOTE})
 
-    twice = _post(sam_client, escalation, "confirm_payment")
-    again = _post(sam_client, escalation, "verify_payment", {"note": "and again"})
+    twice = press(sam_client, escalation, "confirm_payment")
+    again = press(sam_client, escalation, "verify_payment", {"note": "and again"})
 
     assert twice == ["You recorded this verification yourself; a different specialist must confirm it."]
     assert again == ["sam already recorded a verification of this payment; a second specialist confirms it."]
@@ -106,7 +105,7 @@ def test_the_same_specialist_cannot_confirm_their_own_verification(payment_verif
 
 def test_a_second_approval_needs_the_permission_to_work_escalations(payment_verification, sam, sam_client, make_staff):
     escalation = payment_verification
-    _post(sam_client, escalation, "verify_payment", {"note": NOTE})
+    press(sam_client, escalation, "verify_payment", {"note": NOTE})
     outsider = make_staff("outsider", support=False)  # staff, but not in the support group
 
     with pytest.raises(EscalationActionRefused, match="needs the permission to work escalations"):
@@ -122,11 +121,11 @@ def test_two_different_specialists_place_a_3ds_payment_once(
     escalation = payment_verification
     kim = make_staff("kim")
     kim_client = otp_login(kim, client=Client())
-    _post(sam_client, escalation, "verify_payment", {"note": NOTE})
+    press(sam_client, escalation, "verify_payment", {"note": NOTE})
 
     # kim confirms while sam holds the escalation: the second approval is meant for someone else
     page = kim_client.get(detail_url(escalation)).content.decode()
-    confirmed = _post(kim_client, escalation, "confirm_payment")
+    confirmed = press(kim_client, escalation, "confirm_payment")
 
     assert "Confirm the verification: pay and place" in page
     assert confirmed == [
@@ -153,7 +152,7 @@ def test_two_different_specialists_place_a_3ds_payment_once(
     assert "two specialists" in kim_client.get(detail_url(escalation)).content.decode()
 
     # pressed again (a double click): nothing more is placed, and it says why
-    again = _post(kim_client, escalation, "confirm_payment")
+    again = press(kim_client, escalation, "confirm_payment")
 
     assert again == ["The order is not waiting for a payment verification (it is placed)."]
     assert merchant_order_count(session_id=flow.checkout_session_id) == 1
@@ -162,7 +161,7 @@ def test_two_different_specialists_place_a_3ds_payment_once(
 def test_approving_a_risk_review_places_the_order(risk_review, sam, sam_client):
     escalation = risk_review
 
-    response = _post(sam_client, escalation, "approve")
+    response = press(sam_client, escalation, "approve")
 
     assert response[0].startswith("Approved: the order is being placed.")
     flow = fresh(escalation.flow)
@@ -172,31 +171,13 @@ def test_approving_a_risk_review_places_the_order(risk_review, sam, sam_client):
     assert AuditEvent.objects.filter(action="flow.placing", target_id=str(flow.pk), actor_type="staff").exists()
 
 
-def test_retrying_failed_undo_steps_after_the_merchant_recovers(compensation_failed, sam, sam_client, shop):
-    escalation = compensation_failed
-    shop.sandbox.clear_faults()
-
-    response = _post(sam_client, escalation, "retry_compensations")
-
-    assert response == ["The failed undo steps are running again. The order is compensated now."]
-    flow = fresh(escalation.flow)
-    assert flow.status == "compensated"
-    assert dict(flow.compensations.values_list("action", "status"))["cancel_checkout"] == "done"
-    assert session_status(flow.checkout_session_id) == "canceled"
-    assert AuditEvent.objects.filter(action="escalation.compensations_retried", target_id=str(escalation.pk)).exists()
-    assert AuditEvent.objects.filter(
-        action="compensation.cancel_checkout", target_id=str(flow.pk), outcome="ok"
-    ).exists()
-    assert AuditEvent.objects.filter(action="flow.compensating", target_id=str(flow.pk), actor_type="staff").exists()
-
-
 def test_canceling_the_order_undoes_its_holds(payment_verification, sam, sam_client, shop):
     escalation = payment_verification
     flow = escalation.flow
     reference = f"flow:{flow.pk}:r1"
     assert SpendEntry.objects.filter(flow_reference=reference, kind="reserve").exists()
 
-    response = _post(sam_client, escalation, "cancel_flow", {"note": "customer changed their mind"})
+    response = press(sam_client, escalation, "cancel_flow", {"note": "customer changed their mind"})
 
     assert response[0].startswith("Order canceled;")
     flow = fresh(flow)
@@ -217,7 +198,7 @@ def test_a_reply_reaches_the_customers_chat_through_the_events_api(payment_verif
     widget = Client()
     widget.force_login(shop.alice)
 
-    response = _post(sam_client, escalation, "reply", {"text": "  Hi Alice, I'm checking with your bank.  "})
+    response = press(sam_client, escalation, "reply", {"text": "  Hi Alice, I'm checking with your bank.  "})
     events = widget.get(f"/api/v1/conversations/{conversation_id}/events/?after={last_seen}")
 
     assert response == ["Reply sent: alice sees it in their chat."]
@@ -231,7 +212,7 @@ def test_a_reply_reaches_the_customers_chat_through_the_events_api(payment_verif
     assert AuditEvent.objects.filter(action="conversation.staff_replied", actor_id=str(sam.pk)).count() == 1
     assert AuditEvent.objects.get(action="escalation.replied").data["message_id"] == message.pk
 
-    empty = _post(sam_client, escalation, "reply", {"text": "   "})
+    empty = press(sam_client, escalation, "reply", {"text": "   "})
 
     assert empty == ["Write a reply first."]
     assert Message.objects.filter(conversation_id=conversation_id, role="staff").count() == 1
@@ -240,11 +221,11 @@ def test_a_reply_reaches_the_customers_chat_through_the_events_api(payment_verif
 
 def test_handing_back_returns_the_conversation_to_the_assistant(payment_verification, sam, sam_client):
     escalation = payment_verification
-    _post(sam_client, escalation, "cancel_flow")
+    press(sam_client, escalation, "cancel_flow")
     conversation = escalation.flow.conversation
     assert fresh(conversation).status == ConversationStatus.ESCALATED
 
-    response = _post(sam_client, escalation, "hand_back", {"note": "order canceled, nothing else to do"})
+    response = press(sam_client, escalation, "hand_back", {"note": "order canceled, nothing else to do"})
 
     assert response == [f"Escalation #{escalation.pk} handed back: the assistant answers alice again."]
     escalation = fresh(escalation)
@@ -260,11 +241,11 @@ def test_resolving_with_a_note_closes_it_once_the_order_is_settled(
     payment_verification, sam, sam_client, make_staff, otp_login
 ):
     escalation = payment_verification
-    _post(sam_client, escalation, "verify_payment", {"note": NOTE})
-    _post(otp_login(make_staff("kim"), client=Client()), escalation, "confirm_payment")
+    press(sam_client, escalation, "verify_payment", {"note": NOTE})
+    press(otp_login(make_staff("kim"), client=Client()), escalation, "confirm_payment")
 
-    no_note = _post(sam_client, escalation, "resolve", {"code": "order_placed", "note": " "})
-    response = _post(
+    no_note = press(sam_client, escalation, "resolve", {"code": "order_placed", "note": " "})
+    response = press(
         sam_client, escalation, "resolve", {"code": "order_placed", "note": "Verified with alice by phone; placed."}
     )
 
@@ -284,7 +265,7 @@ def test_set_priority_moves_the_sla_due_time(payment_verification, sam_client, s
     escalation = payment_verification
     assert escalation.priority == "high"
 
-    response = _post(sam_client, escalation, "set_priority", {"priority": "urgent"})
+    response = press(sam_client, escalation, "set_priority", {"priority": "urgent"})
 
     assert response[0].startswith("Priority is urgent now; resolve by")
     updated = fresh(escalation)
@@ -297,31 +278,11 @@ def test_set_priority_moves_the_sla_due_time(payment_verification, sam_client, s
 # -- actions that do not fit are refused with a message, never a 500 ------------------------------
 
 
-def test_actions_that_do_not_fit_the_reason_are_refused(payment_verification, compensation_failed, sam_client):
-    retry = _post(sam_client, payment_verification, "retry_compensations")
-    approve = _post(sam_client, compensation_failed, "approve")
-
-    assert retry == [
-        "Retry the failed step is for failed undo steps (compensation failed), not for “Payment needs verification”."
-    ]
-    assert approve == [
-        "Approve and place is for risk reviews and payment verifications, not for “Undoing a failed order failed”."
-    ]
-    # nothing changed: not even the implicit claim
-    assert fresh(payment_verification).status == fresh(compensation_failed).status == "open"
-    assert fresh(payment_verification.flow).status == "requires_action"
-    assert fresh(compensation_failed.flow).status == "escalated"
-    assert set(AuditEvent.objects.filter(outcome="denied").values_list("action", flat=True)) == {
-        "escalation.retry_compensations",
-        "escalation.approve",
-    }
-
-
 def test_closing_while_the_order_still_waits_for_a_decision_is_refused(risk_review, sam_client):
     escalation = risk_review
 
-    hand_back = _post(sam_client, escalation, "hand_back")
-    resolve = _post(sam_client, escalation, "resolve", {"code": "customer_helped", "note": "done"})
+    hand_back = press(sam_client, escalation, "hand_back")
+    resolve = press(sam_client, escalation, "resolve", {"code": "customer_helped", "note": "done"})
 
     expected = "The order is still waiting for a specialist (escalated): approve it, retry it or cancel it first."
     assert hand_back == [expected] and resolve == [expected]
@@ -331,11 +292,11 @@ def test_closing_while_the_order_still_waits_for_a_decision_is_refused(risk_revi
 
 def test_nothing_more_is_done_on_a_closed_escalation(payment_verification, sam_client):
     escalation = payment_verification
-    _post(sam_client, escalation, "cancel_flow")
-    _post(sam_client, escalation, "resolve", {"code": "order_canceled", "note": "canceled at alice's request"})
+    press(sam_client, escalation, "cancel_flow")
+    press(sam_client, escalation, "resolve", {"code": "order_canceled", "note": "canceled at alice's request"})
 
     shown = {
-        action: _post(sam_client, escalation, action, {"text": "hello"})
+        action: press(sam_client, escalation, action, {"text": "hello"})
         for action in ("claim", "reply", "cancel_flow", "approve")
     }
 
@@ -348,14 +309,14 @@ def test_an_escalation_held_by_a_colleague_must_be_taken_over_first(
     payment_verification, make_staff, otp_login, sam_client, sam
 ):
     escalation = payment_verification
-    _post(sam_client, escalation, "claim")
+    press(sam_client, escalation, "claim")
     kim = make_staff("kim")
     kim_client = otp_login(kim, client=type(sam_client)())
 
-    refused = _post(kim_client, escalation, "verify_payment", {"note": NOTE})
-    taken = _post(kim_client, escalation, "claim")
-    recorded = _post(kim_client, escalation, "verify_payment", {"note": NOTE})
-    confirmed = _post(sam_client, escalation, "confirm_payment")
+    refused = press(kim_client, escalation, "verify_payment", {"note": NOTE})
+    taken = press(kim_client, escalation, "claim")
+    recorded = press(kim_client, escalation, "verify_payment", {"note": NOTE})
+    confirmed = press(sam_client, escalation, "confirm_payment")
 
     assert refused == ["sam is working on this escalation. Take it over first if you need to act on it."]
     assert taken == [f"You took escalation #{escalation.pk} over from sam."]

@@ -1,7 +1,8 @@
 """The ops page and trace lookup in the staff console: who may open them, and what they show.
 
-The trace lookup runs on real flows placed (and declined) at the sandbox merchant over HTTP, under the
-trace ids the requests carried, so the story on the page is the one the saga really wrote.
+The pages run on real flows placed (and declined) by the saga, so the story on the page is the one it really
+wrote: at the in-memory fake merchant (the merchant is not the subject), except the trace whose story shows
+what the sandbox merchant received over HTTP under its trace id.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from tests.ordering import conftest as ordering_fixtures
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
-# The order-flow tests' sandbox shop on a live socket.
+# The order-flow tests' sandbox shop on a live socket, and the fake merchant's.
 shop = ordering_fixtures.shop
+fake_shop = ordering_fixtures.fake_shop
 
 OPS = "/admin/ops/"
 TRACE = "/admin/ops/trace/"
@@ -99,7 +101,8 @@ def test_the_console_index_links_both_pages(ops_client):
 # -- the ops page -----------------------------------------------------------------------------------
 
 
-def test_the_ops_page_draws_every_chart_for_each_window(ops_client, shop):
+def test_the_ops_page_draws_every_chart_for_each_window(ops_client, fake_shop):
+    shop = fake_shop
     with trace_context():
         flow = shop.start_flow()
         flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
@@ -119,7 +122,9 @@ def test_the_ops_page_draws_every_chart_for_each_window(ops_client, shop):
     assert "aria-current" in page and "Last week</a>" in page
 
 
-def test_the_ops_page_costs_the_same_queries_with_or_without_traffic(ops_client, shop):
+def test_the_ops_page_costs_the_same_queries_with_or_without_traffic(ops_client, fake_shop):
+    shop = fake_shop
+
     def queries(window: str) -> int:
         with CaptureQueriesContext(connection) as captured:
             assert ops_client.get(OPS, {"window": window}).status_code == 200
@@ -143,7 +148,8 @@ def test_an_unknown_window_is_said_and_the_day_shown(ops_client):
     assert response.context["window"].key == "day"
 
 
-def test_the_phase_and_arm_controls_narrow_the_page_and_unknown_ones_are_said(ops_client, shop):
+def test_the_phase_and_arm_controls_narrow_the_page_and_unknown_ones_are_said(ops_client, fake_shop):
+    shop = fake_shop
     with trace_context():
         flow = shop.start_flow()
         flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
@@ -167,8 +173,19 @@ def test_the_phase_and_arm_controls_narrow_the_page_and_unknown_ones_are_said(op
 
 
 @pytest.fixture
-def two_orders(shop):
-    """Alice's placed order under one trace, and her declined one under another (a different conversation)."""
+def two_orders(fake_shop):
+    """Alice's placed order under one trace, and her declined one under another (a different conversation), at
+    the fake merchant."""
+    return _two_orders(fake_shop)
+
+
+@pytest.fixture
+def two_orders_over_http(shop):
+    """The same two orders at the sandbox merchant over HTTP, which records the requests it received."""
+    return _two_orders(shop)
+
+
+def _two_orders(shop):
     with trace_context("trace-placed-0001") as placed_trace:
         placed = shop.start_flow()
         flow_confirm(flow_id=placed.pk, customer_id=shop.alice.pk, preview_hash=placed.preview_hash)
@@ -210,8 +227,8 @@ def _story(client, query: str) -> str:
     return response.content.decode()
 
 
-def test_a_trace_id_shows_the_whole_story_of_its_conversation_and_nothing_of_another(ops_client, two_orders):
-    placed, declined = two_orders
+def test_a_trace_id_shows_the_whole_story_of_its_conversation_and_nothing_of_another(ops_client, two_orders_over_http):
+    placed, declined = two_orders_over_http
     assert placed.status == "placed" and declined.status in ("compensated", "failed")
 
     page = _story(ops_client, "trace-placed-0001")

@@ -57,6 +57,10 @@ class Shop:
     def card(self, vault_reference: str = "pm_alice_visa") -> PaymentMethod:
         return PaymentMethod.objects.get(user=self.alice, vault_reference=vault_reference)
 
+    def held(self, session_id: str) -> int:
+        """Units the merchant holds for this checkout session now (open, not lapsed), where it keeps them."""
+        return self.sandbox.session_held(session_id)
+
     def home(self) -> Address:
         return Address.objects.get(user=self.alice, label="Home")
 

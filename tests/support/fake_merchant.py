@@ -16,7 +16,8 @@ sandbox over HTTP and compares the answers: change the fake when it fails, never
 What it does not do: HTTP (no retries, timeouts, breaker, rate limit, idempotency keys on a wire), the HTTP
 fault switchboard (only `price_change` and `decline` are offered, as `fault(...)`), webhooks, the issuer's
 3-D Secure pages (a 3-D Secure card asks for authentication; an `authentication_result` with the outcome
-`authenticated` is accepted). Tests about those use `sandbox_merchant` (tests/support/sandbox.py).
+`authenticated`, or `not_supported` (verified out of band, as our two specialists do), is accepted). Tests
+about those use `sandbox_merchant` (tests/support/sandbox.py).
 
 `fake_merchant` (pytest fixture) -> `FakeMerchant`, registered as merchant "sandbox" in the registry
 (`catalog_adapters.registry.register_merchant_for_tests`) for the test. It needs no database access itself:
@@ -29,7 +30,8 @@ tests/support/commits.py).
 - `products` (id -> FakeProduct: title, description... editable), `add_card(reference, customer_id=...,
   brand=..., last4=..., behaviour="approve")`,
 - `stock` (variant id -> units on hand), `set_stock(variant, units)`, `set_price(variant, amount)`,
-  `available(variant)` (on hand less live holds, as the sandbox's `variant_available`).
+  `available(variant)` (on hand less live holds, as the sandbox's `variant_available`),
+  `session_held(session id)` (units one checkout session holds now, as the sandbox's `live_reservations`).
 - `sessions` (id -> the last CheckoutSession answered), `orders_by_id` (id -> the last Order answered),
   `tokens` (id -> FakeToken), `calls` (every contract call as (capability, method), in order),
   `requests(capability, method)` (how many such calls).
@@ -573,6 +575,13 @@ class FakeMerchant:
             if line.variant_id == variant_id
         )
 
+    def session_held(self, session_id: str) -> int:
+        """Units this checkout session holds now (open, not lapsed), as the sandbox's `live_reservations`."""
+        session = self.session_records.get(session_id)
+        if session is None or session.status not in OPEN_STATUSES or session.expires_at <= timezone.now():
+            return 0
+        return sum(line.reserved for line in session.lines)
+
     def available(self, variant_id: str) -> int:
         return max(self.variants[variant_id].stock - self.held(variant_id), 0)
 
@@ -895,7 +904,7 @@ class FakeMerchant:
                     content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
                 )
                 return self._answer(session, "authentication_required", [challenge])
-            if outcome != "authenticated":
+            if outcome not in ("authenticated", "not_supported"):  # not_supported: verified out of band
                 failed = message(
                     type="error",
                     code="payment_declined",

@@ -154,6 +154,16 @@ class SandboxMerchant:
 
         return variant_available(variant_id=variant_id)
 
+    def session_held(self, session_id: str) -> int:
+        """Units this checkout session holds now, where the sandbox keeps them (open, not lapsed)."""
+        from django.db.models import Sum
+        from django.utils import timezone
+
+        from sandbox_merchant.selectors import live_reservations
+
+        lines = live_reservations(now=timezone.now()).filter(session_id=session_id)
+        return lines.aggregate(units=Sum("reserved_quantity"))["units"] or 0
+
     def set_stock(self, variant_id: str, units: int) -> None:
         from sandbox_merchant.models import Variant
 
