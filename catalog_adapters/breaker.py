@@ -11,6 +11,13 @@ Cost per request: `acquire` reads the whole state in one round trip (MGET of the
 failure count) and the permit remembers what it saw, so the common case (closed, no failures) records
 its success without asking again; a failure is one more round trip (INCR with its expiry), opening
 the breaker one more (SET NX, so two processes never restart each other's cool-down).
+
+A reading of "closed, no failures counted" is trusted by this process for `CLOSED_READ_TTL` seconds
+(the common case asks Redis once per that time, not once per request); any failure this process sees,
+and any other reading, ends that at once. What another process does meanwhile (a failure counted, the
+breaker opened) is therefore seen here at most that much later: a request or two more to a merchant
+that has just gone down, each of whose failures then reads the shared state again. Open, half-open and
+the probe are never served from this memory.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 _STATE_TTL = 3600
 # Half-open with another process's probe in flight: its answer decides soon; come back after this long.
 PROBE_WAIT = 1.0
+# How long this process trusts a reading of "closed, no failures" before asking the shared state again.
+CLOSED_READ_TTL = 0.25
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,8 @@ class CircuitBreaker:
         self._failures_key = f"{prefix}:failures"
         self._open_until_key = f"{prefix}:open-until"
         self._probe_key = f"{prefix}:probe"
+        # time.monotonic() until which the last reading (closed, no failures) stands; 0: ask the store.
+        self._closed_until = 0.0
 
     @property
     def store(self) -> RedisSharedState | CacheSharedState:
@@ -82,9 +93,14 @@ class CircuitBreaker:
 
     def acquire(self) -> Permit | None:
         """A permit to send one request, or None: fail fast, send nothing."""
+        if self._closed_until and time.monotonic() < self._closed_until:
+            return Permit()
         open_until, failures = self._read()
         if open_until is None:
+            if not failures:
+                self._closed_until = time.monotonic() + CLOSED_READ_TTL
             return Permit(failures_seen=failures)
+        self._closed_until = 0.0
         if time.time() < open_until:
             return None
         # Cool-down over: one process wins the probe slot; the others keep failing fast meanwhile.
@@ -107,6 +123,7 @@ class CircuitBreaker:
             self._delete(self._failures_key)
 
     def record_failure(self, permit: Permit) -> None:
+        self._closed_until = 0.0
         if permit.probe:
             self._open(restart=True)
             self._delete(self._probe_key)
@@ -125,6 +142,7 @@ class CircuitBreaker:
             self._delete(self._probe_key)
 
     def reset(self) -> None:
+        self._closed_until = 0.0
         self._delete(self._failures_key, self._open_until_key, self._probe_key)
 
     def _open(self, *, restart: bool) -> None:

@@ -7,8 +7,9 @@ middleware, the view, the services, the database), with the sandbox merchant as 
 - row 8, the LLM requests of the seed turn (counted at the scripted server);
 - the floor's server time, measured the same way.
 
-Merchant calls are counted and timed by wrapping `requests.Session.request` for the merchant's base
-URL: every attempt on the wire is one call, and the limiter's wait (outside the call) stays ours.
+Merchant calls are counted and timed by wrapping `MerchantHttpClient.send` (the merchant client's one
+HTTP request, urllib3) for the merchant's base URL: every attempt on the wire is one call, and the
+limiter's wait (outside the call) stays ours.
 A turn runs as Celery runs it here (eagerly, inside the request), so its queries are counted wherever
 the product runs them: the request and, once turns are background work, the turn's task. The audit
 seal is the one task left out: in production a worker seals every process's events in one batch a
@@ -29,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -76,26 +76,28 @@ class MerchantMeter:
 
 @contextlib.contextmanager
 def merchant_meter(base_url: str) -> Iterator[MerchantMeter]:
+    from catalog_adapters.http import MerchantHttpClient
+
     meter = MerchantMeter(base_url=base_url.rstrip("/"))
-    original = requests.Session.request
+    original = MerchantHttpClient.send
     lock = threading.Lock()
 
-    def request(self: requests.Session, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+    def send(self: MerchantHttpClient, method: str, url: str, **kwargs: Any) -> Any:
         if not str(url).startswith(meter.base_url):
-            return original(self, method, url, *args, **kwargs)
+            return original(self, method, url, **kwargs)
         started = time.perf_counter()
         try:
-            return original(self, method, url, *args, **kwargs)
+            return original(self, method, url, **kwargs)
         finally:
             with lock:
                 meter.calls += 1
                 meter.seconds += time.perf_counter() - started
 
-    requests.Session.request = request
+    MerchantHttpClient.send = send  # type: ignore[method-assign]
     try:
         yield meter
     finally:
-        requests.Session.request = original
+        MerchantHttpClient.send = original  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager

@@ -210,20 +210,20 @@ def test_the_confirm_buttons_http_request_stays_within_its_query_budget_and_read
 def test_a_placed_order_asks_the_merchant_three_times(shop, settings, monkeypatch):
     # verify_price reads the session; mint_token delegates the card; complete_checkout pays with the token and
     # the payment handler of the same task (no second delegate for the same token, no second session read).
-    import requests
+    from catalog_adapters.http import MerchantHttpClient
 
     settings.AUDIT_SEAL_ON_COMMIT = False
     base = settings.MERCHANTS["sandbox"]["BASE_URL"].rstrip("/")
     flow = shop.start_flow()
     calls = []
-    original = requests.Session.request
+    original = MerchantHttpClient.send
 
-    def counting(self, method, url, *args, **kwargs):
+    def counting(self, method, url, **kwargs):
         if str(url).startswith(base):
             calls.append((method, str(url)[len(base) :]))
-        return original(self, method, url, *args, **kwargs)
+        return original(self, method, url, **kwargs)
 
-    monkeypatch.setattr(requests.Session, "request", counting)
+    monkeypatch.setattr(MerchantHttpClient, "send", counting)
 
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
 

@@ -31,13 +31,13 @@ def alice(fake_merchant, production_commits):
 
 @pytest.fixture(autouse=True)
 def _no_http(monkeypatch):
-    """Any HTTP request during these tests is a failure: the fake merchant needs none."""
-    import requests
+    """Any merchant HTTP request during these tests is a failure: the fake merchant needs none."""
+    from catalog_adapters.http import MerchantHttpClient
 
     def refuse(*args, **kwargs):
         raise AssertionError(f"HTTP request during a fake-merchant test: {args[:3]}")
 
-    monkeypatch.setattr(requests.Session, "request", refuse)
+    monkeypatch.setattr(MerchantHttpClient, "send", refuse)
 
 
 def _confirm(user, flow) -> OrderFlow:
