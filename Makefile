@@ -23,7 +23,7 @@ run: install
 # mypy checks the packages and strictness set in pyproject.toml ([tool.mypy]).
 # pytest runs on PYTEST_WORKERS pytest-xdist processes (README, "Tests"); PYTEST_WORKERS=0 runs it in one process.
 # worksteal: an idle worker takes queued tests from a busy one (a few tests take a minute or more).
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 4
 test: install
 	$(PY) -m ruff check .
 	$(PY) -m mypy
