@@ -66,6 +66,16 @@ from sandbox_merchant.models import (
     WebhookStatus,
 )
 from sandbox_merchant.pricing import PricedInput, Quote, message, quote_lines
+from sandbox_merchant.rules import (
+    TokenFacts,
+    address_complete,
+    default_fulfillment_selection,
+    fulfillment_messages,
+    line_id,
+    line_representation,
+    ready_for_payment,
+    token_refusal,
+)
 from sandbox_merchant.wire import (
     MISSING,
     AuthenticationCreateRequest,
@@ -386,21 +396,12 @@ def _lock_variants(variant_ids: set[str]) -> dict[str, Variant]:
     return {variant.id: variant for variant in variants}
 
 
-def _address_complete(details: dict | None) -> bool:
-    address = (details or {}).get("address") or {}
-    return all(str(address.get(name) or "").strip() for name in ("line_one", "city", "country", "postal_code"))
-
-
-def _line_id(variant_id: str) -> str:
-    return f"li_{variant_id.removeprefix('var_')}"
-
-
 def _quote_session(session: CheckoutSession, lines: list[CheckoutLine], *, now: datetime) -> Quote:
     selected = session.selected_fulfillment_options or []
     return quote_lines(
         lines=[
             PricedInput(
-                line_id=_line_id(line.variant_id),
+                line_id=line_id(variant_id=line.variant_id),
                 variant_id=line.variant_id,
                 product_id=line.variant.product_id,
                 title=line.variant.product.title,
@@ -422,38 +423,9 @@ def _quote_session(session: CheckoutSession, lines: list[CheckoutLine], *, now: 
     )
 
 
-def _line_representation(line) -> dict:
-    """An ACP LineItem: the Item, its quantity, name, unit amount and totals (sandbox detail alongside)."""
-    source = line.source
-    totals = [
-        {"type": "items_base_amount", "display_text": "Items", "amount": line.base_amount},
-        {"type": "items_discount", "display_text": "Item discounts", "amount": line.discount},
-        {"type": "subtotal", "display_text": "Subtotal", "amount": line.subtotal},
-        {"type": "tax", "display_text": "Tax", "amount": line.tax},
-        {"type": "total", "display_text": "Total", "amount": line.total},
-    ]
-    options = [
-        {"name": name, "value": value} for name, value in (("Colour", source.colour), ("Size", source.size)) if value
-    ]
-    body = {
-        "id": source.line_id,
-        "item": {"id": source.variant_id, "name": source.title, "unit_amount": source.unit_amount},
-        "quantity": source.quantity,
-        "name": source.title,
-        "unit_amount": source.unit_amount,
-        "product_id": source.product_id,
-        "variant_id": source.variant_id,
-        "category": source.category,
-        "totals": totals,
-    }
-    if options:
-        body["variant_options"] = options
-    return body
-
-
 def _store_quote(session: CheckoutSession, quote: Quote) -> None:
     session.quote = {
-        "line_items": [_line_representation(line) for line in quote.lines],
+        "line_items": [line_representation(line) for line in quote.lines],
         "fulfillment_options": quote.fulfillment_options,
         "applied_discounts": quote.applied_discounts,
         "rejected_discounts": quote.rejected_discounts,
@@ -501,51 +473,15 @@ def _apply_request(session: CheckoutSession, request: CheckoutRequest) -> None:
         session.discount_codes = request.discount_codes
 
 
-def _fulfillment_messages(session: CheckoutSession) -> list[dict]:
-    messages = []
-    address_given = bool(session.fulfillment_details) and session.fulfillment_details.get("address") is not None
-    if address_given and not _address_complete(session.fulfillment_details):
-        messages.append(
-            message(
-                type="error",
-                code="invalid",
-                param="$.fulfillment_details.address",
-                content="The address needs line_one, city, country and postal_code.",
-            )
-        )
-    known = {option["id"] for option in settings.SANDBOX_MERCHANT_SHIPPING_OPTIONS}
-    for index, selected in enumerate(session.selected_fulfillment_options or []):
-        if selected["option_id"] not in known:
-            messages.append(
-                message(
-                    type="error",
-                    code="invalid",
-                    param=f"$.selected_fulfillment_options[{index}].option_id",
-                    content=f"Unknown fulfillment option; choose one of {', '.join(sorted(known))}.",
-                )
-            )
-    return messages
-
-
-def _readiness(session: CheckoutSession, messages: list[dict]) -> str:
-    ready = (
-        _address_complete(session.fulfillment_details)
-        and bool(session.selected_fulfillment_options)
-        and not any(item["type"] == "error" for item in messages)
-    )
-    return CheckoutStatus.READY_FOR_PAYMENT if ready else CheckoutStatus.NOT_READY_FOR_PAYMENT
-
-
 def _select_default_fulfillment(session: CheckoutSession, request: CheckoutRequest, lines: list[CheckoutLine]) -> None:
     """With a complete address and no option chosen yet, the first option (standard shipping) is selected,
     as in the spec's own create example; a client that wants it sends no second request to choose it."""
     if request.selected_fulfillment_options is not MISSING or session.selected_fulfillment_options:
         return
-    if not _address_complete(session.fulfillment_details):
+    if not address_complete(fulfillment_details=session.fulfillment_details):
         return
-    default = settings.SANDBOX_MERCHANT_SHIPPING_OPTIONS[0]["id"]
-    item_ids = [_line_id(line.variant_id) for line in lines]
-    session.selected_fulfillment_options = [{"type": "shipping", "option_id": default, "item_ids": item_ids}]
+    variant_ids = [line.variant_id for line in lines]
+    session.selected_fulfillment_options = default_fulfillment_selection(variant_ids=variant_ids)
 
 
 _LINE_STATE = ("variant_id", "position", "quantity", "unit_amount", "reserved_quantity")
@@ -591,8 +527,19 @@ def _reprice_and_reserve(
     _select_default_fulfillment(session, request, lines)
     quote = _quote_session(session, lines, now=now)
     _store_quote(session, quote)
-    session.messages = stock_messages + _fulfillment_messages(session) + quote.messages
-    _session_set_status(session, _readiness(session, session.messages))
+    session.messages = (
+        stock_messages
+        + fulfillment_messages(
+            fulfillment_details=session.fulfillment_details, selected=session.selected_fulfillment_options
+        )
+        + quote.messages
+    )
+    ready = ready_for_payment(
+        fulfillment_details=session.fulfillment_details,
+        selected=session.selected_fulfillment_options,
+        messages=session.messages,
+    )
+    _session_set_status(session, CheckoutStatus.READY_FOR_PAYMENT if ready else CheckoutStatus.NOT_READY_FOR_PAYMENT)
     return _lines_write(lines, removed=removed, before=before)
 
 
@@ -685,29 +632,6 @@ def _session_answer(session: CheckoutSession, *, status: str, extra_messages: li
     return session
 
 
-def _token_refusal(token: VaultToken | None, *, session: CheckoutSession, total: int, now: datetime) -> str | None:
-    if token is None:
-        return "token_unknown"
-    if token.revoked_at is not None:
-        return "token_revoked"
-    if token.used_at is not None:
-        return "already_used"
-    if token.expires_at <= now:
-        return "token_expired"
-    if token.checkout_session_id != session.id:
-        return "wrong_checkout_session"
-    if session.customer_id is None or token.card.customer_id != session.customer_id:
-        # A saved card pays only for its own holder's checkout, whoever knows its reference.
-        return "card_not_owned_by_buyer"
-    if token.merchant_id != settings.SANDBOX_MERCHANT_ID:
-        return "wrong_merchant"
-    if token.currency != session.currency:
-        return "wrong_currency"
-    if total > token.max_amount:
-        return "over_allowance"
-    return None
-
-
 def checkout_session_complete(
     *, session_id: str, request: CompleteRequest, faults: DrawnFaults = NO_FAULTS
 ) -> CheckoutSession:
@@ -779,7 +703,25 @@ def _session_complete_locked(
         quote = _misbehave(session, lines, faults, now=now)
 
     token = VaultToken.objects.select_for_update().select_related("card").filter(id=request.token).first()
-    refusal = _token_refusal(token, session=session, total=quote.total, now=now)
+    refusal = token_refusal(
+        token=None
+        if token is None
+        else TokenFacts(
+            revoked=token.revoked_at is not None,
+            used=token.used_at is not None,
+            expires_at=token.expires_at,
+            checkout_session_id=token.checkout_session_id,
+            card_customer_id=token.card.customer_id,
+            merchant_id=token.merchant_id,
+            currency=token.currency,
+            max_amount=token.max_amount,
+        ),
+        session_id=session.id,
+        customer_id=session.customer_id,
+        currency=session.currency,
+        total=quote.total,
+        now=now,
+    )
     if refusal:
         refused = message(
             type="error",

@@ -685,12 +685,8 @@ class FakeMerchant:
         if request.discount_codes is not MISSING:
             session.codes = request.discount_codes
 
-    @staticmethod
-    def _address_complete(details: dict | None) -> bool:
-        address = (details or {}).get("address") or {}
-        return all(str(address.get(name) or "").strip() for name in ("line_one", "city", "country", "postal_code"))
-
     def _reprice_and_reserve(self, session: FakeSession, request, *, now: datetime, creating: bool) -> None:
+        from sandbox_merchant import rules
         from sandbox_merchant.errors import InvalidRequest
         from sandbox_merchant.pricing import message
         from sandbox_merchant.wire import MISSING
@@ -730,54 +726,21 @@ class FakeMerchant:
                     )
                 )
         choose_default = request.selected_fulfillment_options is MISSING and not session.selected
-        if choose_default and self._address_complete(session.fulfillment_details):
+        if choose_default and rules.address_complete(fulfillment_details=session.fulfillment_details):
             # As the sandbox: a complete address and no option chosen yet selects the first (standard).
-            default = settings.SANDBOX_MERCHANT_SHIPPING_OPTIONS[0]["id"]
-            item_ids = [self._line_id(line.variant_id) for line in lines]
-            session.selected = [{"type": "shipping", "option_id": default, "item_ids": item_ids}]
+            session.selected = rules.default_fulfillment_selection(variant_ids=[line.variant_id for line in lines])
         quote = self._quote(session, now=now)
         self._store_quote(session, quote)
-        session.messages = stock_messages + self._fulfillment_messages(session) + quote.messages
-        ready = (
-            self._address_complete(session.fulfillment_details)
-            and bool(session.selected)
-            and not any(item["type"] == "error" for item in session.messages)
+        details, selected = session.fulfillment_details, session.selected
+        session.messages = (
+            stock_messages + rules.fulfillment_messages(fulfillment_details=details, selected=selected) + quote.messages
         )
+        ready = rules.ready_for_payment(fulfillment_details=details, selected=selected, messages=session.messages)
         session.status = "ready_for_payment" if ready else "not_ready_for_payment"
-
-    def _fulfillment_messages(self, session: FakeSession) -> list[dict]:
-        from sandbox_merchant.pricing import message
-
-        messages = []
-        details = session.fulfillment_details
-        if details and details.get("address") is not None and not self._address_complete(details):
-            messages.append(
-                message(
-                    type="error",
-                    code="invalid",
-                    param="$.fulfillment_details.address",
-                    content="The address needs line_one, city, country and postal_code.",
-                )
-            )
-        known = {option["id"] for option in settings.SANDBOX_MERCHANT_SHIPPING_OPTIONS}
-        for index, selected in enumerate(session.selected or []):
-            if selected["option_id"] not in known:
-                messages.append(
-                    message(
-                        type="error",
-                        code="invalid",
-                        param=f"$.selected_fulfillment_options[{index}].option_id",
-                        content=f"Unknown fulfillment option; choose one of {', '.join(sorted(known))}.",
-                    )
-                )
-        return messages
-
-    @staticmethod
-    def _line_id(variant_id: str) -> str:
-        return f"li_{variant_id.removeprefix('var_')}"
 
     def _quote(self, session: FakeSession, *, now: datetime):
         from sandbox_merchant.pricing import PricedInput, quote_lines
+        from sandbox_merchant.rules import line_id
 
         priced = []
         for line in session.lines:
@@ -785,7 +748,7 @@ class FakeMerchant:
             product = self.products[variant.product_id]
             priced.append(
                 PricedInput(
-                    line_id=self._line_id(variant.id),
+                    line_id=line_id(variant_id=variant.id),
                     variant_id=variant.id,
                     product_id=product.id,
                     title=product.title,
@@ -810,39 +773,16 @@ class FakeMerchant:
         )
 
     def _store_quote(self, session: FakeSession, quote) -> None:
+        from sandbox_merchant.rules import line_representation
+
         session.quote = {
-            "line_items": [self._line_representation(line) for line in quote.lines],
+            "line_items": [line_representation(line) for line in quote.lines],
             "fulfillment_options": quote.fulfillment_options,
             "applied_discounts": quote.applied_discounts,
             "rejected_discounts": quote.rejected_discounts,
             "totals": quote.totals(),
         }
         session.quoted_total = quote.total
-
-    @staticmethod
-    def _line_representation(line) -> dict:
-        source = line.source
-        options = [{"name": n, "value": v} for n, v in (("Colour", source.colour), ("Size", source.size)) if v]
-        body = {
-            "id": source.line_id,
-            "item": {"id": source.variant_id, "name": source.title, "unit_amount": source.unit_amount},
-            "quantity": source.quantity,
-            "name": source.title,
-            "unit_amount": source.unit_amount,
-            "product_id": source.product_id,
-            "variant_id": source.variant_id,
-            "category": source.category,
-            "totals": [
-                {"type": "items_base_amount", "display_text": "Items", "amount": line.base_amount},
-                {"type": "items_discount", "display_text": "Item discounts", "amount": line.discount},
-                {"type": "subtotal", "display_text": "Subtotal", "amount": line.subtotal},
-                {"type": "tax", "display_text": "Tax", "amount": line.tax},
-                {"type": "total", "display_text": "Total", "amount": line.total},
-            ],
-        }
-        if options:
-            body["variant_options"] = options
-        return body
 
     def _answer(self, session: FakeSession, status: str, extra: list[dict]) -> CheckoutSession:
         session.messages = [m for m in session.messages if m["code"] not in PAYMENT_MESSAGE_CODES] + extra
@@ -852,6 +792,7 @@ class FakeMerchant:
     def session_complete(self, session_id: str, *, token_id: str, outcome: str | None) -> CheckoutSession:
         from sandbox_merchant.errors import SessionNotOpen
         from sandbox_merchant.pricing import message
+        from sandbox_merchant.rules import token_refusal
 
         now = timezone.now()
         session = self.session_state(session_id)
@@ -876,7 +817,14 @@ class FakeMerchant:
             )
             return self._answer(session, "ready_for_payment", [changed])
         token = self.tokens.get(token_id)
-        refusal = self._token_refusal(token, session=session, total=quote.total, now=now)
+        refusal = token_refusal(
+            token=None if token is None else self._token_facts(token),
+            session_id=session.id,
+            customer_id=session.customer_id,
+            currency=session.currency,
+            total=quote.total,
+            now=now,
+        )
         if refusal:
             refused = message(
                 type="error",
@@ -945,32 +893,26 @@ class FakeMerchant:
         self.order_answer(order)
         return self._answer(session, "completed", [])
 
-    def _token_refusal(self, token: FakeToken | None, *, session: FakeSession, total: int, now: datetime) -> str | None:
-        if token is None:
-            return "token_unknown"
-        if token.revoked:
-            return "token_revoked"
-        if token.used:
-            return "already_used"
+    def _token_facts(self, token: FakeToken):
+        from sandbox_merchant.rules import TokenFacts
+
         allowance = token.allowance
-        if allowance.expires_at <= now:
-            return "token_expired"
-        if allowance.checkout_session_id != session.id:
-            return "wrong_checkout_session"
-        if session.customer_id is None or self.cards[token.vault_reference].customer_id != session.customer_id:
-            return "card_not_owned_by_buyer"
-        if allowance.merchant_id != settings.SANDBOX_MERCHANT_ID:
-            return "wrong_merchant"
-        if allowance.max_amount.currency != session.currency:
-            return "wrong_currency"
-        if total > allowance.max_amount.amount:
-            return "over_allowance"
-        return None
+        return TokenFacts(
+            revoked=token.revoked,
+            used=token.used,
+            expires_at=allowance.expires_at,
+            checkout_session_id=allowance.checkout_session_id,
+            card_customer_id=self.cards[token.vault_reference].customer_id,
+            merchant_id=allowance.merchant_id,
+            currency=allowance.max_amount.currency,
+            max_amount=allowance.max_amount.amount,
+        )
 
     # -- answers, as the sandbox's representations read by our adapter's parsers -------------------------
 
     def session_answer(self, session_id: str) -> CheckoutSession:
         from sandbox_merchant.acp import PROTOCOL_VERSION, session_capabilities
+        from sandbox_merchant.rules import order_reference, session_contents
 
         session = self.session_state(session_id)
         quote = session.quote
@@ -983,26 +925,19 @@ class FakeMerchant:
             "status": session.status,
             "currency": session.currency,
         }
-        if session.buyer:
-            body["buyer"] = session.buyer
-        body["line_items"] = quote.get("line_items", [])
-        if session.fulfillment_details:
-            body["fulfillment_details"] = session.fulfillment_details
         body.update(
-            {
-                "fulfillment_options": quote.get("fulfillment_options", []),
-                "selected_fulfillment_options": session.selected or [],
-                "discounts": {
-                    "codes": session.codes or [],
-                    "applied": quote.get("applied_discounts", []),
-                    "rejected": quote.get("rejected_discounts", []),
-                },
-                "totals": quote.get("totals", []),
-                "messages": session.messages or [],
-                "expires_at": session.expires_at.isoformat(),
-                "continue_url": f"{BASE_URL}/checkout/{session.id}",
-            }
+            session_contents(
+                buyer=session.buyer,
+                line_items=quote.get("line_items", []),
+                fulfillment_details=session.fulfillment_details,
+                quote=quote,
+                selected=session.selected,
+                codes=session.codes,
+                messages=session.messages,
+            )
         )
+        body["expires_at"] = session.expires_at.isoformat()
+        body["continue_url"] = f"{BASE_URL}/checkout/{session.id}"
         if session.status == "authentication_required":
             body["authentication_metadata"] = {
                 "acquirer_details": {
@@ -1016,14 +951,12 @@ class FakeMerchant:
             }
         if session.order_id:
             order = self.order_records[session.order_id]
-            body["order"] = {
-                "type": "order",
-                "id": order.id,
-                "checkout_session_id": session.id,
-                "order_number": order.id.removeprefix("ord_")[:12].upper(),
-                "permalink_url": f"{BASE_URL}/orders/{order.id}",
-                "status": order.status,
-            }
+            body["order"] = order_reference(
+                order_id=order.id,
+                session_id=session.id,
+                permalink_url=f"{BASE_URL}/orders/{order.id}",
+                status=order.status,
+            )
         answer = session_from_wire(body)
         self.sessions[session.id] = answer
         return answer
