@@ -188,3 +188,61 @@ def order_reference(*, order_id: str, session_id: str, permalink_url: str, statu
         "permalink_url": permalink_url,
         "status": status,
     }
+
+
+def price_change_message() -> dict:
+    """The warning a complete answers when the total moved since the last quote (nothing charged)."""
+    return message(
+        type="warning",
+        code="price_change",
+        param="$.totals",
+        content="Prices changed since the last quote; review the new totals. Nothing was charged.",
+    )
+
+
+def token_refused_message(*, refusal: str) -> dict:
+    """The error a complete answers when the payment token may not pay (`refusal`: from `token_refusal`)."""
+    return message(
+        type="error",
+        code="payment_declined",
+        param="$.payment_data.instrument.credential.token",
+        content=f"Payment token refused ({refusal}). Nothing was charged.",
+    )
+
+
+def card_declined_message(*, brand: str, last4: str) -> dict:
+    """The error a complete answers when the card is declined."""
+    return message(
+        type="error",
+        code="payment_declined",
+        param="$.payment_data",
+        content=f"The {brand} card ending {last4} was declined. Nothing was charged.",
+    )
+
+
+def authentication_requested_message() -> dict:
+    """The error a complete answers when the card issuer asks for 3-D Secure first."""
+    return message(
+        type="error",
+        code="requires_3ds",
+        param="$.authentication_result",
+        content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
+    )
+
+
+def order_line(line: dict, *, canceled: bool) -> dict:
+    """An ACP order LineItem from a stored checkout LineItem."""
+    return {
+        "id": line["id"],
+        "title": line.get("name") or line["id"],
+        "product_id": line.get("product_id") or line["item"]["id"],
+        "quantity": {
+            "ordered": line["quantity"],
+            "current": 0 if canceled else line["quantity"],
+            "fulfilled": 0,
+        },
+        "unit_price": line.get("unit_amount", 0),
+        "subtotal": next((t["amount"] for t in line["totals"] if t["type"] == "subtotal"), 0),
+        "totals": line["totals"],
+        "status": "canceled" if canceled else "confirmed",
+    }

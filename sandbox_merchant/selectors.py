@@ -31,7 +31,7 @@ from sandbox_merchant.models import (
     Variant,
     VaultToken,
 )
-from sandbox_merchant.rules import order_reference, session_contents
+from sandbox_merchant.rules import order_line, order_reference, session_contents
 from sandbox_merchant.wire import parse_moment, rfc3339, vault_reference_in
 
 # -- stock -------------------------------------------------------------------------------------------
@@ -502,22 +502,7 @@ def order_representation(order: Order) -> dict:
     line_items = []
     for raw in order.line_items:
         line = _official_line(raw)
-        line_items.append(
-            {
-                "id": line["id"],
-                "title": line.get("name") or line["id"],
-                "product_id": line.get("product_id") or line["item"]["id"],
-                "quantity": {
-                    "ordered": line["quantity"],
-                    "current": 0 if canceled else line["quantity"],
-                    "fulfilled": 0,
-                },
-                "unit_price": line.get("unit_amount", 0),
-                "subtotal": next((t["amount"] for t in line["totals"] if t["type"] == "subtotal"), 0),
-                "totals": line["totals"],
-                "status": "canceled" if canceled else "confirmed",
-            }
-        )
+        line_items.append(order_line(line, canceled=canceled))
     totals = list(order.totals)
     if refunded:
         totals.append({"type": "amount_refunded", "display_text": "Refunded", "amount": refunded})

@@ -69,12 +69,16 @@ from sandbox_merchant.pricing import PricedInput, Quote, message, quote_lines
 from sandbox_merchant.rules import (
     TokenFacts,
     address_complete,
+    authentication_requested_message,
+    card_declined_message,
     default_fulfillment_selection,
     fulfillment_messages,
     line_id,
     line_representation,
+    price_change_message,
     ready_for_payment,
     token_refusal,
+    token_refused_message,
 )
 from sandbox_merchant.wire import (
     MISSING,
@@ -691,12 +695,7 @@ def _session_complete_locked(
         for line in lines:
             line.save(update_fields=["unit_amount"])
         _store_quote(session, quote)
-        changed = message(
-            type="warning",
-            code="price_change",
-            param="$.totals",
-            content="Prices changed since the last quote; review the new totals. Nothing was charged.",
-        )
+        changed = price_change_message()
         return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[changed])
 
     if faults.has(FaultKind.UNDERCHARGE_AT_COMPLETE) or faults.has(FaultKind.SUBSTITUTE_AT_COMPLETE):
@@ -723,34 +722,19 @@ def _session_complete_locked(
         now=now,
     )
     if refusal:
-        refused = message(
-            type="error",
-            code="payment_declined",
-            param="$.payment_data.instrument.credential.token",
-            content=f"Payment token refused ({refusal}). Nothing was charged.",
-        )
+        refused = token_refused_message(refusal=refusal)
         return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[refused])
 
     card: VaultCard = token.card
     if faults.has(FaultKind.DECLINE) or card.behaviour == CardBehaviour.DECLINE:
-        declined = message(
-            type="error",
-            code="payment_declined",
-            param="$.payment_data",
-            content=f"The {card.brand} card ending {card.last4} was declined. Nothing was charged.",
-        )
+        declined = card_declined_message(brand=card.brand, last4=card.last4)
         return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[declined])
     issuer_result = None
     if faults.has(FaultKind.REQUIRES_3DS) or card.behaviour == CardBehaviour.REQUIRES_3DS:
         if request.authentication_outcome is None:
             # ACP: the session asks for authentication (authentication_metadata), and the complete
             # itself answers 400 requires_3ds (api.py), with that state committed.
-            challenge = message(
-                type="error",
-                code="requires_3ds",
-                param="$.authentication_result",
-                content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
-            )
+            challenge = authentication_requested_message()
             session = _session_answer(
                 session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[challenge]
             )

@@ -792,7 +792,13 @@ class FakeMerchant:
     def session_complete(self, session_id: str, *, token_id: str, outcome: str | None) -> CheckoutSession:
         from sandbox_merchant.errors import SessionNotOpen
         from sandbox_merchant.pricing import message
-        from sandbox_merchant.rules import token_refusal
+        from sandbox_merchant.rules import (
+            authentication_requested_message,
+            card_declined_message,
+            price_change_message,
+            token_refusal,
+            token_refused_message,
+        )
 
         now = timezone.now()
         session = self.session_state(session_id)
@@ -809,12 +815,7 @@ class FakeMerchant:
         quote = self._quote(session, now=now)
         if quote.total != session.quoted_total:
             self._store_quote(session, quote)
-            changed = message(
-                type="warning",
-                code="price_change",
-                param="$.totals",
-                content="Prices changed since the last quote; review the new totals. Nothing was charged.",
-            )
+            changed = price_change_message()
             return self._answer(session, "ready_for_payment", [changed])
         token = self.tokens.get(token_id)
         refusal = token_refusal(
@@ -826,31 +827,16 @@ class FakeMerchant:
             now=now,
         )
         if refusal:
-            refused = message(
-                type="error",
-                code="payment_declined",
-                param="$.payment_data.instrument.credential.token",
-                content=f"Payment token refused ({refusal}). Nothing was charged.",
-            )
+            refused = token_refused_message(refusal=refusal)
             return self._answer(session, "ready_for_payment", [refused])
         card = self.cards[token.vault_reference]
         session.token_card = card.brand
         if self._fault_draw("decline") or card.behaviour == "decline":
-            declined = message(
-                type="error",
-                code="payment_declined",
-                param="$.payment_data",
-                content=f"The {card.brand} card ending {card.last4} was declined. Nothing was charged.",
-            )
+            declined = card_declined_message(brand=card.brand, last4=card.last4)
             return self._answer(session, "ready_for_payment", [declined])
         if card.behaviour == "requires_3ds":
             if outcome is None:
-                challenge = message(
-                    type="error",
-                    code="requires_3ds",
-                    param="$.authentication_result",
-                    content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
-                )
+                challenge = authentication_requested_message()
                 return self._answer(session, "authentication_required", [challenge])
             if outcome not in ("authenticated", "not_supported"):  # not_supported: verified out of band
                 failed = message(
@@ -962,6 +948,8 @@ class FakeMerchant:
         return answer
 
     def order_answer(self, order: FakeOrder) -> Order:
+        from sandbox_merchant.rules import order_line
+
         canceled = order.status == "canceled"
         refunded = sum(adjustment[2] for adjustment in order.adjustments)
         totals = list(order.totals)
@@ -974,23 +962,7 @@ class FakeMerchant:
             "order_number": order.id.removeprefix("ord_")[:12].upper(),
             "permalink_url": f"{BASE_URL}/orders/{order.id}",
             "status": order.status,
-            "line_items": [
-                {
-                    "id": line["id"],
-                    "title": line.get("name") or line["id"],
-                    "product_id": line.get("product_id") or line["item"]["id"],
-                    "quantity": {
-                        "ordered": line["quantity"],
-                        "current": 0 if canceled else line["quantity"],
-                        "fulfilled": 0,
-                    },
-                    "unit_price": line.get("unit_amount", 0),
-                    "subtotal": next((t["amount"] for t in line["totals"] if t["type"] == "subtotal"), 0),
-                    "totals": line["totals"],
-                    "status": "canceled" if canceled else "confirmed",
-                }
-                for line in order.line_items
-            ],
+            "line_items": [order_line(line, canceled=canceled) for line in order.line_items],
             "adjustments": [
                 {
                     "id": adjustment_id,
