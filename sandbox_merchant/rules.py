@@ -12,6 +12,7 @@ from datetime import datetime
 from django.conf import settings
 
 from sandbox_merchant.pricing import PricedLine, message
+from sandbox_merchant.wire import MISSING, CheckoutRequest
 
 ADDRESS_FIELDS = ("line_one", "city", "country", "postal_code")
 
@@ -246,3 +247,35 @@ def order_line(line: dict, *, canceled: bool) -> dict:
         "totals": line["totals"],
         "status": "canceled" if canceled else "confirmed",
     }
+
+
+REQUEST_FIELDS = (
+    "currency",
+    "buyer",
+    "fulfillment_details",
+    "selected_fulfillment_options",
+    "capabilities",
+    "discount_codes",
+)
+
+
+def request_changes(*, request: CheckoutRequest) -> dict[str, object]:
+    """The session fields a create or update sets (those it does not leave MISSING), by the sandbox's names."""
+    return {name: getattr(request, name) for name in REQUEST_FIELDS if getattr(request, name) is not MISSING}
+
+
+def requested_lines(*, request: CheckoutRequest, quantities: dict[str, int]) -> list[tuple[str, int]]:
+    """The (variant id, quantity) lines a create or update asks for: its own, or the session's (`quantities`)."""
+    if request.line_items is not MISSING:
+        return request.line_items  # type: ignore[return-value]
+    return list(quantities.items())
+
+
+def out_of_stock_message(*, index: int, available: int, variant_id: str) -> dict:
+    """The error for a line that could not be reserved in full (none of it is reserved)."""
+    return message(
+        type="error",
+        code="out_of_stock",
+        param=f"$.line_items[{index}]",
+        content=f"Only {max(available, 0)} of {variant_id} left; none reserved.",
+    )

@@ -75,8 +75,11 @@ from sandbox_merchant.rules import (
     fulfillment_messages,
     line_id,
     line_representation,
+    out_of_stock_message,
     price_change_message,
     ready_for_payment,
+    request_changes,
+    requested_lines,
     token_refusal,
     token_refused_message,
 )
@@ -449,32 +452,16 @@ def _reserve(session: CheckoutSession, lines: list[CheckoutLine], variants: dict
             held[line.variant_id] = held.get(line.variant_id, 0) + line.quantity
         else:
             line.reserved_quantity = 0
-            messages.append(
-                message(
-                    type="error",
-                    code="out_of_stock",
-                    param=f"$.line_items[{index}]",
-                    content=f"Only {max(available, 0)} of {line.variant_id} left; none reserved.",
-                )
-            )
+            messages.append(out_of_stock_message(index=index, available=available, variant_id=line.variant_id))
     return messages
 
 
 def _apply_request(session: CheckoutSession, request: CheckoutRequest) -> None:
-    if request.currency is not MISSING:
-        session.currency = request.currency
-    if request.buyer is not MISSING:
-        session.buyer = request.buyer
-        customer = selectors.customer_by_email(email=(request.buyer or {}).get("email"))
-        session.customer = customer
-    if request.fulfillment_details is not MISSING:
-        session.fulfillment_details = request.fulfillment_details
-    if request.selected_fulfillment_options is not MISSING:
-        session.selected_fulfillment_options = request.selected_fulfillment_options
-    if request.capabilities is not MISSING:
-        session.capabilities = request.capabilities
-    if request.discount_codes is not MISSING:
-        session.discount_codes = request.discount_codes
+    changes = request_changes(request=request)
+    for name, value in changes.items():
+        setattr(session, name, value)
+    if "buyer" in changes:
+        session.customer = selectors.customer_by_email(email=(request.buyer or {}).get("email"))
 
 
 def _select_default_fulfillment(session: CheckoutSession, request: CheckoutRequest, lines: list[CheckoutLine]) -> None:
@@ -502,11 +489,7 @@ def _reprice_and_reserve(
 
     `existing` is the session's lines by variant (none for a new session). The lines are written here, only
     those that changed; a new session's own row must be written first (its lines refer to it)."""
-    wanted = (
-        request.line_items
-        if request.line_items is not MISSING
-        else [(v, line.quantity) for v, line in existing.items()]
-    )
+    wanted = requested_lines(request=request, quantities={v: line.quantity for v, line in existing.items()})
     variants = _lock_variants({variant_id for variant_id, _ in wanted} | set(existing))
     for index, (variant_id, _) in enumerate(wanted):
         if variant_id not in variants:

@@ -668,35 +668,25 @@ class FakeMerchant:
         return self.session_answer(session_id)
 
     def _apply(self, session: FakeSession, request) -> None:
-        from sandbox_merchant.wire import MISSING
+        from sandbox_merchant.rules import request_changes
 
-        if request.currency is not MISSING:
-            session.currency = request.currency
-        if request.buyer is not MISSING:
-            session.buyer = request.buyer
+        changes = request_changes(request=request)
+        for name, value in changes.items():
+            # The fake's session names two of the sandbox's fields more shortly.
+            setattr(
+                session, {"selected_fulfillment_options": "selected", "discount_codes": "codes"}.get(name, name), value
+            )
+        if "buyer" in changes:
             email = (request.buyer or {}).get("email")
             session.customer_id = next((c["id"] for c in self.customers.values() if c["email"] == email), None)
-        if request.fulfillment_details is not MISSING:
-            session.fulfillment_details = request.fulfillment_details
-        if request.selected_fulfillment_options is not MISSING:
-            session.selected = request.selected_fulfillment_options
-        if request.capabilities is not MISSING:
-            session.capabilities = request.capabilities
-        if request.discount_codes is not MISSING:
-            session.codes = request.discount_codes
 
     def _reprice_and_reserve(self, session: FakeSession, request, *, now: datetime, creating: bool) -> None:
         from sandbox_merchant import rules
         from sandbox_merchant.errors import InvalidRequest
-        from sandbox_merchant.pricing import message
         from sandbox_merchant.wire import MISSING
 
         existing = {line.variant_id: line for line in session.lines}
-        wanted = (
-            request.line_items
-            if request.line_items is not MISSING
-            else [(v, line.quantity) for v, line in existing.items()]
-        )
+        wanted = rules.requested_lines(request=request, quantities={v: line.quantity for v, line in existing.items()})
         for index, (variant_id, _quantity) in enumerate(wanted):
             if variant_id not in self.variants:
                 raise InvalidRequest(f"No variant {variant_id}.", param=f"$.line_items[{index}].id", code="not_found")
@@ -718,12 +708,7 @@ class FakeMerchant:
             else:
                 line.reserved = 0
                 stock_messages.append(
-                    message(
-                        type="error",
-                        code="out_of_stock",
-                        param=f"$.line_items[{index}]",
-                        content=f"Only {max(available, 0)} of {line.variant_id} left; none reserved.",
-                    )
+                    rules.out_of_stock_message(index=index, available=available, variant_id=line.variant_id)
                 )
         choose_default = request.selected_fulfillment_options is MISSING and not session.selected
         if choose_default and rules.address_complete(fulfillment_details=session.fulfillment_details):
