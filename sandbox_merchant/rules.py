@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.conf import settings
 
-from sandbox_merchant.pricing import PricedLine, message
+from sandbox_merchant.pricing import PricedLine, Quote, message
 from sandbox_merchant.wire import MISSING, CheckoutRequest
 
 ADDRESS_FIELDS = ("line_one", "city", "country", "postal_code")
@@ -279,3 +279,14 @@ def out_of_stock_message(*, index: int, available: int, variant_id: str) -> dict
         param=f"$.line_items[{index}]",
         content=f"Only {max(available, 0)} of {variant_id} left; none reserved.",
     )
+
+
+def stored_quote(quote: Quote) -> dict:
+    """A quote as a session keeps it (its JSON): line items, fulfillment options, discounts and totals."""
+    return {
+        "line_items": [line_representation(line) for line in quote.lines],
+        "fulfillment_options": quote.fulfillment_options,
+        "applied_discounts": quote.applied_discounts,
+        "rejected_discounts": quote.rejected_discounts,
+        "totals": quote.totals(),
+    }

@@ -74,12 +74,12 @@ from sandbox_merchant.rules import (
     default_fulfillment_selection,
     fulfillment_messages,
     line_id,
-    line_representation,
     out_of_stock_message,
     price_change_message,
     ready_for_payment,
     request_changes,
     requested_lines,
+    stored_quote,
     token_refusal,
     token_refused_message,
 )
@@ -431,13 +431,7 @@ def _quote_session(session: CheckoutSession, lines: list[CheckoutLine], *, now: 
 
 
 def _store_quote(session: CheckoutSession, quote: Quote) -> None:
-    session.quote = {
-        "line_items": [line_representation(line) for line in quote.lines],
-        "fulfillment_options": quote.fulfillment_options,
-        "applied_discounts": quote.applied_discounts,
-        "rejected_discounts": quote.rejected_discounts,
-        "totals": quote.totals(),
-    }
+    session.quote = stored_quote(quote)
     session.quoted_total = quote.total
 
 

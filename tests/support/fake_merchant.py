@@ -6,8 +6,10 @@ and not the merchant wire. It holds the sandbox's demo data (sandbox_merchant/de
 their variant ids, prices and stock, alice's and bob's cards and saved items, the promo codes) in
 dictionaries, and computes like the sandbox by running the sandbox's own pure rules: its request parsing
 (`sandbox_merchant.wire`), its pricing (`sandbox_merchant.pricing.quote_lines`: promotions, tax by region,
-shipping) and its session capabilities, on in-memory state that mirrors its services (stock reserved per
-session, default shipping, readiness, token checks, complete, cancel, orders, refunds). What it answers
+shipping), its session capabilities and its checkout rules (`sandbox_merchant.rules`: address checks,
+default shipping, readiness, token checks, messages, line and order representations, which services.py and
+selectors.py call too), on in-memory state that mirrors its services (stock reserved per session, complete,
+cancel, orders, refunds). What it answers
 is built as the sandbox's wire JSON and read with our ACP adapter's own parsers, so callers get exactly
 the contract data the real adapter would give them.
 tests/merchant_client/test_fake_merchant_parity.py runs the same scenarios against the fake and the real
@@ -758,15 +760,9 @@ class FakeMerchant:
         )
 
     def _store_quote(self, session: FakeSession, quote) -> None:
-        from sandbox_merchant.rules import line_representation
+        from sandbox_merchant.rules import stored_quote
 
-        session.quote = {
-            "line_items": [line_representation(line) for line in quote.lines],
-            "fulfillment_options": quote.fulfillment_options,
-            "applied_discounts": quote.applied_discounts,
-            "rejected_discounts": quote.rejected_discounts,
-            "totals": quote.totals(),
-        }
+        session.quote = stored_quote(quote)
         session.quoted_total = quote.total
 
     def _answer(self, session: FakeSession, status: str, extra: list[dict]) -> CheckoutSession:
