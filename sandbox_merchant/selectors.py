@@ -31,6 +31,7 @@ from sandbox_merchant.models import (
     Variant,
     VaultToken,
 )
+from sandbox_merchant.rules import order_line, order_reference, session_contents
 from sandbox_merchant.wire import parse_moment, rfc3339, vault_reference_in
 
 # -- stock -------------------------------------------------------------------------------------------
@@ -374,22 +375,19 @@ def checkout_session_representation(session: CheckoutSession, *, now: datetime |
         "status": checkout_session_status(session, now=now),
         "currency": session.currency,
     }
-    if session.buyer:
-        body["buyer"] = session.buyer
-    body["line_items"] = [_official_line(line) for line in quote.get("line_items", [])]
-    if session.fulfillment_details:
-        body["fulfillment_details"] = session.fulfillment_details
+    body.update(
+        session_contents(
+            buyer=session.buyer,
+            line_items=[_official_line(line) for line in quote.get("line_items", [])],
+            fulfillment_details=session.fulfillment_details,
+            quote=quote,
+            selected=session.selected_fulfillment_options,
+            codes=session.discount_codes,
+            messages=session.messages,
+        )
+    )
     body.update(
         {
-            "fulfillment_options": quote.get("fulfillment_options", []),
-            "selected_fulfillment_options": session.selected_fulfillment_options or [],
-            "discounts": {
-                "codes": session.discount_codes or [],
-                "applied": quote.get("applied_discounts", []),
-                "rejected": quote.get("rejected_discounts", []),
-            },
-            "totals": quote.get("totals", []),
-            "messages": session.messages or [],
             "links": [
                 {"type": "terms_of_use", "url": f"{public_base_url}/terms"},
                 {"type": "privacy_policy", "url": f"{public_base_url}/privacy"},
@@ -407,14 +405,9 @@ def checkout_session_representation(session: CheckoutSession, *, now: datetime |
         # The complete that just placed it hands it on; anyone else reads it.
         order = getattr(session, "placed_order", None) or Order.objects.filter(session_id=session.id).first()
     if order is not None:
-        body["order"] = {
-            "type": "order",
-            "id": order.id,
-            "checkout_session_id": session.id,
-            "order_number": order.id.removeprefix("ord_")[:12].upper(),
-            "permalink_url": order.permalink_url,
-            "status": order.status,
-        }
+        body["order"] = order_reference(
+            order_id=order.id, session_id=session.id, permalink_url=order.permalink_url, status=order.status
+        )
     return body
 
 
@@ -509,22 +502,7 @@ def order_representation(order: Order) -> dict:
     line_items = []
     for raw in order.line_items:
         line = _official_line(raw)
-        line_items.append(
-            {
-                "id": line["id"],
-                "title": line.get("name") or line["id"],
-                "product_id": line.get("product_id") or line["item"]["id"],
-                "quantity": {
-                    "ordered": line["quantity"],
-                    "current": 0 if canceled else line["quantity"],
-                    "fulfilled": 0,
-                },
-                "unit_price": line.get("unit_amount", 0),
-                "subtotal": next((t["amount"] for t in line["totals"] if t["type"] == "subtotal"), 0),
-                "totals": line["totals"],
-                "status": "canceled" if canceled else "confirmed",
-            }
-        )
+        line_items.append(order_line(line, canceled=canceled))
     totals = list(order.totals)
     if refunded:
         totals.append({"type": "amount_refunded", "display_text": "Refunded", "amount": refunded})

@@ -66,6 +66,23 @@ from sandbox_merchant.models import (
     WebhookStatus,
 )
 from sandbox_merchant.pricing import PricedInput, Quote, message, quote_lines
+from sandbox_merchant.rules import (
+    TokenFacts,
+    address_complete,
+    authentication_requested_message,
+    card_declined_message,
+    default_fulfillment_selection,
+    fulfillment_messages,
+    line_id,
+    out_of_stock_message,
+    price_change_message,
+    ready_for_payment,
+    request_changes,
+    requested_lines,
+    stored_quote,
+    token_refusal,
+    token_refused_message,
+)
 from sandbox_merchant.wire import (
     MISSING,
     AuthenticationCreateRequest,
@@ -386,21 +403,12 @@ def _lock_variants(variant_ids: set[str]) -> dict[str, Variant]:
     return {variant.id: variant for variant in variants}
 
 
-def _address_complete(details: dict | None) -> bool:
-    address = (details or {}).get("address") or {}
-    return all(str(address.get(name) or "").strip() for name in ("line_one", "city", "country", "postal_code"))
-
-
-def _line_id(variant_id: str) -> str:
-    return f"li_{variant_id.removeprefix('var_')}"
-
-
 def _quote_session(session: CheckoutSession, lines: list[CheckoutLine], *, now: datetime) -> Quote:
     selected = session.selected_fulfillment_options or []
     return quote_lines(
         lines=[
             PricedInput(
-                line_id=_line_id(line.variant_id),
+                line_id=line_id(variant_id=line.variant_id),
                 variant_id=line.variant_id,
                 product_id=line.variant.product_id,
                 title=line.variant.product.title,
@@ -422,43 +430,8 @@ def _quote_session(session: CheckoutSession, lines: list[CheckoutLine], *, now: 
     )
 
 
-def _line_representation(line) -> dict:
-    """An ACP LineItem: the Item, its quantity, name, unit amount and totals (sandbox detail alongside)."""
-    source = line.source
-    totals = [
-        {"type": "items_base_amount", "display_text": "Items", "amount": line.base_amount},
-        {"type": "items_discount", "display_text": "Item discounts", "amount": line.discount},
-        {"type": "subtotal", "display_text": "Subtotal", "amount": line.subtotal},
-        {"type": "tax", "display_text": "Tax", "amount": line.tax},
-        {"type": "total", "display_text": "Total", "amount": line.total},
-    ]
-    options = [
-        {"name": name, "value": value} for name, value in (("Colour", source.colour), ("Size", source.size)) if value
-    ]
-    body = {
-        "id": source.line_id,
-        "item": {"id": source.variant_id, "name": source.title, "unit_amount": source.unit_amount},
-        "quantity": source.quantity,
-        "name": source.title,
-        "unit_amount": source.unit_amount,
-        "product_id": source.product_id,
-        "variant_id": source.variant_id,
-        "category": source.category,
-        "totals": totals,
-    }
-    if options:
-        body["variant_options"] = options
-    return body
-
-
 def _store_quote(session: CheckoutSession, quote: Quote) -> None:
-    session.quote = {
-        "line_items": [_line_representation(line) for line in quote.lines],
-        "fulfillment_options": quote.fulfillment_options,
-        "applied_discounts": quote.applied_discounts,
-        "rejected_discounts": quote.rejected_discounts,
-        "totals": quote.totals(),
-    }
+    session.quote = stored_quote(quote)
     session.quoted_total = quote.total
 
 
@@ -473,67 +446,16 @@ def _reserve(session: CheckoutSession, lines: list[CheckoutLine], variants: dict
             held[line.variant_id] = held.get(line.variant_id, 0) + line.quantity
         else:
             line.reserved_quantity = 0
-            messages.append(
-                message(
-                    type="error",
-                    code="out_of_stock",
-                    param=f"$.line_items[{index}]",
-                    content=f"Only {max(available, 0)} of {line.variant_id} left; none reserved.",
-                )
-            )
+            messages.append(out_of_stock_message(index=index, available=available, variant_id=line.variant_id))
     return messages
 
 
 def _apply_request(session: CheckoutSession, request: CheckoutRequest) -> None:
-    if request.currency is not MISSING:
-        session.currency = request.currency
-    if request.buyer is not MISSING:
-        session.buyer = request.buyer
-        customer = selectors.customer_by_email(email=(request.buyer or {}).get("email"))
-        session.customer = customer
-    if request.fulfillment_details is not MISSING:
-        session.fulfillment_details = request.fulfillment_details
-    if request.selected_fulfillment_options is not MISSING:
-        session.selected_fulfillment_options = request.selected_fulfillment_options
-    if request.capabilities is not MISSING:
-        session.capabilities = request.capabilities
-    if request.discount_codes is not MISSING:
-        session.discount_codes = request.discount_codes
-
-
-def _fulfillment_messages(session: CheckoutSession) -> list[dict]:
-    messages = []
-    address_given = bool(session.fulfillment_details) and session.fulfillment_details.get("address") is not None
-    if address_given and not _address_complete(session.fulfillment_details):
-        messages.append(
-            message(
-                type="error",
-                code="invalid",
-                param="$.fulfillment_details.address",
-                content="The address needs line_one, city, country and postal_code.",
-            )
-        )
-    known = {option["id"] for option in settings.SANDBOX_MERCHANT_SHIPPING_OPTIONS}
-    for index, selected in enumerate(session.selected_fulfillment_options or []):
-        if selected["option_id"] not in known:
-            messages.append(
-                message(
-                    type="error",
-                    code="invalid",
-                    param=f"$.selected_fulfillment_options[{index}].option_id",
-                    content=f"Unknown fulfillment option; choose one of {', '.join(sorted(known))}.",
-                )
-            )
-    return messages
-
-
-def _readiness(session: CheckoutSession, messages: list[dict]) -> str:
-    ready = (
-        _address_complete(session.fulfillment_details)
-        and bool(session.selected_fulfillment_options)
-        and not any(item["type"] == "error" for item in messages)
-    )
-    return CheckoutStatus.READY_FOR_PAYMENT if ready else CheckoutStatus.NOT_READY_FOR_PAYMENT
+    changes = request_changes(request=request)
+    for name, value in changes.items():
+        setattr(session, name, value)
+    if "buyer" in changes:
+        session.customer = selectors.customer_by_email(email=(request.buyer or {}).get("email"))
 
 
 def _select_default_fulfillment(session: CheckoutSession, request: CheckoutRequest, lines: list[CheckoutLine]) -> None:
@@ -541,11 +463,10 @@ def _select_default_fulfillment(session: CheckoutSession, request: CheckoutReque
     as in the spec's own create example; a client that wants it sends no second request to choose it."""
     if request.selected_fulfillment_options is not MISSING or session.selected_fulfillment_options:
         return
-    if not _address_complete(session.fulfillment_details):
+    if not address_complete(fulfillment_details=session.fulfillment_details):
         return
-    default = settings.SANDBOX_MERCHANT_SHIPPING_OPTIONS[0]["id"]
-    item_ids = [_line_id(line.variant_id) for line in lines]
-    session.selected_fulfillment_options = [{"type": "shipping", "option_id": default, "item_ids": item_ids}]
+    variant_ids = [line.variant_id for line in lines]
+    session.selected_fulfillment_options = default_fulfillment_selection(variant_ids=variant_ids)
 
 
 _LINE_STATE = ("variant_id", "position", "quantity", "unit_amount", "reserved_quantity")
@@ -562,11 +483,7 @@ def _reprice_and_reserve(
 
     `existing` is the session's lines by variant (none for a new session). The lines are written here, only
     those that changed; a new session's own row must be written first (its lines refer to it)."""
-    wanted = (
-        request.line_items
-        if request.line_items is not MISSING
-        else [(v, line.quantity) for v, line in existing.items()]
-    )
+    wanted = requested_lines(request=request, quantities={v: line.quantity for v, line in existing.items()})
     variants = _lock_variants({variant_id for variant_id, _ in wanted} | set(existing))
     for index, (variant_id, _) in enumerate(wanted):
         if variant_id not in variants:
@@ -591,8 +508,19 @@ def _reprice_and_reserve(
     _select_default_fulfillment(session, request, lines)
     quote = _quote_session(session, lines, now=now)
     _store_quote(session, quote)
-    session.messages = stock_messages + _fulfillment_messages(session) + quote.messages
-    _session_set_status(session, _readiness(session, session.messages))
+    session.messages = (
+        stock_messages
+        + fulfillment_messages(
+            fulfillment_details=session.fulfillment_details, selected=session.selected_fulfillment_options
+        )
+        + quote.messages
+    )
+    ready = ready_for_payment(
+        fulfillment_details=session.fulfillment_details,
+        selected=session.selected_fulfillment_options,
+        messages=session.messages,
+    )
+    _session_set_status(session, CheckoutStatus.READY_FOR_PAYMENT if ready else CheckoutStatus.NOT_READY_FOR_PAYMENT)
     return _lines_write(lines, removed=removed, before=before)
 
 
@@ -685,29 +613,6 @@ def _session_answer(session: CheckoutSession, *, status: str, extra_messages: li
     return session
 
 
-def _token_refusal(token: VaultToken | None, *, session: CheckoutSession, total: int, now: datetime) -> str | None:
-    if token is None:
-        return "token_unknown"
-    if token.revoked_at is not None:
-        return "token_revoked"
-    if token.used_at is not None:
-        return "already_used"
-    if token.expires_at <= now:
-        return "token_expired"
-    if token.checkout_session_id != session.id:
-        return "wrong_checkout_session"
-    if session.customer_id is None or token.card.customer_id != session.customer_id:
-        # A saved card pays only for its own holder's checkout, whoever knows its reference.
-        return "card_not_owned_by_buyer"
-    if token.merchant_id != settings.SANDBOX_MERCHANT_ID:
-        return "wrong_merchant"
-    if token.currency != session.currency:
-        return "wrong_currency"
-    if total > token.max_amount:
-        return "over_allowance"
-    return None
-
-
 def checkout_session_complete(
     *, session_id: str, request: CompleteRequest, faults: DrawnFaults = NO_FAULTS
 ) -> CheckoutSession:
@@ -767,48 +672,46 @@ def _session_complete_locked(
         for line in lines:
             line.save(update_fields=["unit_amount"])
         _store_quote(session, quote)
-        changed = message(
-            type="warning",
-            code="price_change",
-            param="$.totals",
-            content="Prices changed since the last quote; review the new totals. Nothing was charged.",
-        )
+        changed = price_change_message()
         return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[changed])
 
     if faults.has(FaultKind.UNDERCHARGE_AT_COMPLETE) or faults.has(FaultKind.SUBSTITUTE_AT_COMPLETE):
         quote = _misbehave(session, lines, faults, now=now)
 
     token = VaultToken.objects.select_for_update().select_related("card").filter(id=request.token).first()
-    refusal = _token_refusal(token, session=session, total=quote.total, now=now)
+    refusal = token_refusal(
+        token=None
+        if token is None
+        else TokenFacts(
+            revoked=token.revoked_at is not None,
+            used=token.used_at is not None,
+            expires_at=token.expires_at,
+            checkout_session_id=token.checkout_session_id,
+            card_customer_id=token.card.customer_id,
+            merchant_id=token.merchant_id,
+            currency=token.currency,
+            max_amount=token.max_amount,
+        ),
+        session_id=session.id,
+        customer_id=session.customer_id,
+        currency=session.currency,
+        total=quote.total,
+        now=now,
+    )
     if refusal:
-        refused = message(
-            type="error",
-            code="payment_declined",
-            param="$.payment_data.instrument.credential.token",
-            content=f"Payment token refused ({refusal}). Nothing was charged.",
-        )
+        refused = token_refused_message(refusal=refusal)
         return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[refused])
 
     card: VaultCard = token.card
     if faults.has(FaultKind.DECLINE) or card.behaviour == CardBehaviour.DECLINE:
-        declined = message(
-            type="error",
-            code="payment_declined",
-            param="$.payment_data",
-            content=f"The {card.brand} card ending {card.last4} was declined. Nothing was charged.",
-        )
+        declined = card_declined_message(brand=card.brand, last4=card.last4)
         return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[declined])
     issuer_result = None
     if faults.has(FaultKind.REQUIRES_3DS) or card.behaviour == CardBehaviour.REQUIRES_3DS:
         if request.authentication_outcome is None:
             # ACP: the session asks for authentication (authentication_metadata), and the complete
             # itself answers 400 requires_3ds (api.py), with that state committed.
-            challenge = message(
-                type="error",
-                code="requires_3ds",
-                param="$.authentication_result",
-                content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
-            )
+            challenge = authentication_requested_message()
             session = _session_answer(
                 session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[challenge]
             )

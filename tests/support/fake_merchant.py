@@ -6,8 +6,10 @@ and not the merchant wire. It holds the sandbox's demo data (sandbox_merchant/de
 their variant ids, prices and stock, alice's and bob's cards and saved items, the promo codes) in
 dictionaries, and computes like the sandbox by running the sandbox's own pure rules: its request parsing
 (`sandbox_merchant.wire`), its pricing (`sandbox_merchant.pricing.quote_lines`: promotions, tax by region,
-shipping) and its session capabilities, on in-memory state that mirrors its services (stock reserved per
-session, default shipping, readiness, token checks, complete, cancel, orders, refunds). What it answers
+shipping), its session capabilities and its checkout rules (`sandbox_merchant.rules`: address checks,
+default shipping, readiness, token checks, messages, line and order representations, which services.py and
+selectors.py call too), on in-memory state that mirrors its services (stock reserved per session, complete,
+cancel, orders, refunds). What it answers
 is built as the sandbox's wire JSON and read with our ACP adapter's own parsers, so callers get exactly
 the contract data the real adapter would give them.
 tests/merchant_client/test_fake_merchant_parity.py runs the same scenarios against the fake and the real
@@ -668,39 +670,25 @@ class FakeMerchant:
         return self.session_answer(session_id)
 
     def _apply(self, session: FakeSession, request) -> None:
-        from sandbox_merchant.wire import MISSING
+        from sandbox_merchant.rules import request_changes
 
-        if request.currency is not MISSING:
-            session.currency = request.currency
-        if request.buyer is not MISSING:
-            session.buyer = request.buyer
+        changes = request_changes(request=request)
+        for name, value in changes.items():
+            # The fake's session names two of the sandbox's fields more shortly.
+            setattr(
+                session, {"selected_fulfillment_options": "selected", "discount_codes": "codes"}.get(name, name), value
+            )
+        if "buyer" in changes:
             email = (request.buyer or {}).get("email")
             session.customer_id = next((c["id"] for c in self.customers.values() if c["email"] == email), None)
-        if request.fulfillment_details is not MISSING:
-            session.fulfillment_details = request.fulfillment_details
-        if request.selected_fulfillment_options is not MISSING:
-            session.selected = request.selected_fulfillment_options
-        if request.capabilities is not MISSING:
-            session.capabilities = request.capabilities
-        if request.discount_codes is not MISSING:
-            session.codes = request.discount_codes
-
-    @staticmethod
-    def _address_complete(details: dict | None) -> bool:
-        address = (details or {}).get("address") or {}
-        return all(str(address.get(name) or "").strip() for name in ("line_one", "city", "country", "postal_code"))
 
     def _reprice_and_reserve(self, session: FakeSession, request, *, now: datetime, creating: bool) -> None:
+        from sandbox_merchant import rules
         from sandbox_merchant.errors import InvalidRequest
-        from sandbox_merchant.pricing import message
         from sandbox_merchant.wire import MISSING
 
         existing = {line.variant_id: line for line in session.lines}
-        wanted = (
-            request.line_items
-            if request.line_items is not MISSING
-            else [(v, line.quantity) for v, line in existing.items()]
-        )
+        wanted = rules.requested_lines(request=request, quantities={v: line.quantity for v, line in existing.items()})
         for index, (variant_id, _quantity) in enumerate(wanted):
             if variant_id not in self.variants:
                 raise InvalidRequest(f"No variant {variant_id}.", param=f"$.line_items[{index}].id", code="not_found")
@@ -722,62 +710,24 @@ class FakeMerchant:
             else:
                 line.reserved = 0
                 stock_messages.append(
-                    message(
-                        type="error",
-                        code="out_of_stock",
-                        param=f"$.line_items[{index}]",
-                        content=f"Only {max(available, 0)} of {line.variant_id} left; none reserved.",
-                    )
+                    rules.out_of_stock_message(index=index, available=available, variant_id=line.variant_id)
                 )
         choose_default = request.selected_fulfillment_options is MISSING and not session.selected
-        if choose_default and self._address_complete(session.fulfillment_details):
+        if choose_default and rules.address_complete(fulfillment_details=session.fulfillment_details):
             # As the sandbox: a complete address and no option chosen yet selects the first (standard).
-            default = settings.SANDBOX_MERCHANT_SHIPPING_OPTIONS[0]["id"]
-            item_ids = [self._line_id(line.variant_id) for line in lines]
-            session.selected = [{"type": "shipping", "option_id": default, "item_ids": item_ids}]
+            session.selected = rules.default_fulfillment_selection(variant_ids=[line.variant_id for line in lines])
         quote = self._quote(session, now=now)
         self._store_quote(session, quote)
-        session.messages = stock_messages + self._fulfillment_messages(session) + quote.messages
-        ready = (
-            self._address_complete(session.fulfillment_details)
-            and bool(session.selected)
-            and not any(item["type"] == "error" for item in session.messages)
+        details, selected = session.fulfillment_details, session.selected
+        session.messages = (
+            stock_messages + rules.fulfillment_messages(fulfillment_details=details, selected=selected) + quote.messages
         )
+        ready = rules.ready_for_payment(fulfillment_details=details, selected=selected, messages=session.messages)
         session.status = "ready_for_payment" if ready else "not_ready_for_payment"
-
-    def _fulfillment_messages(self, session: FakeSession) -> list[dict]:
-        from sandbox_merchant.pricing import message
-
-        messages = []
-        details = session.fulfillment_details
-        if details and details.get("address") is not None and not self._address_complete(details):
-            messages.append(
-                message(
-                    type="error",
-                    code="invalid",
-                    param="$.fulfillment_details.address",
-                    content="The address needs line_one, city, country and postal_code.",
-                )
-            )
-        known = {option["id"] for option in settings.SANDBOX_MERCHANT_SHIPPING_OPTIONS}
-        for index, selected in enumerate(session.selected or []):
-            if selected["option_id"] not in known:
-                messages.append(
-                    message(
-                        type="error",
-                        code="invalid",
-                        param=f"$.selected_fulfillment_options[{index}].option_id",
-                        content=f"Unknown fulfillment option; choose one of {', '.join(sorted(known))}.",
-                    )
-                )
-        return messages
-
-    @staticmethod
-    def _line_id(variant_id: str) -> str:
-        return f"li_{variant_id.removeprefix('var_')}"
 
     def _quote(self, session: FakeSession, *, now: datetime):
         from sandbox_merchant.pricing import PricedInput, quote_lines
+        from sandbox_merchant.rules import line_id
 
         priced = []
         for line in session.lines:
@@ -785,7 +735,7 @@ class FakeMerchant:
             product = self.products[variant.product_id]
             priced.append(
                 PricedInput(
-                    line_id=self._line_id(variant.id),
+                    line_id=line_id(variant_id=variant.id),
                     variant_id=variant.id,
                     product_id=product.id,
                     title=product.title,
@@ -810,39 +760,10 @@ class FakeMerchant:
         )
 
     def _store_quote(self, session: FakeSession, quote) -> None:
-        session.quote = {
-            "line_items": [self._line_representation(line) for line in quote.lines],
-            "fulfillment_options": quote.fulfillment_options,
-            "applied_discounts": quote.applied_discounts,
-            "rejected_discounts": quote.rejected_discounts,
-            "totals": quote.totals(),
-        }
-        session.quoted_total = quote.total
+        from sandbox_merchant.rules import stored_quote
 
-    @staticmethod
-    def _line_representation(line) -> dict:
-        source = line.source
-        options = [{"name": n, "value": v} for n, v in (("Colour", source.colour), ("Size", source.size)) if v]
-        body = {
-            "id": source.line_id,
-            "item": {"id": source.variant_id, "name": source.title, "unit_amount": source.unit_amount},
-            "quantity": source.quantity,
-            "name": source.title,
-            "unit_amount": source.unit_amount,
-            "product_id": source.product_id,
-            "variant_id": source.variant_id,
-            "category": source.category,
-            "totals": [
-                {"type": "items_base_amount", "display_text": "Items", "amount": line.base_amount},
-                {"type": "items_discount", "display_text": "Item discounts", "amount": line.discount},
-                {"type": "subtotal", "display_text": "Subtotal", "amount": line.subtotal},
-                {"type": "tax", "display_text": "Tax", "amount": line.tax},
-                {"type": "total", "display_text": "Total", "amount": line.total},
-            ],
-        }
-        if options:
-            body["variant_options"] = options
-        return body
+        session.quote = stored_quote(quote)
+        session.quoted_total = quote.total
 
     def _answer(self, session: FakeSession, status: str, extra: list[dict]) -> CheckoutSession:
         session.messages = [m for m in session.messages if m["code"] not in PAYMENT_MESSAGE_CODES] + extra
@@ -852,6 +773,13 @@ class FakeMerchant:
     def session_complete(self, session_id: str, *, token_id: str, outcome: str | None) -> CheckoutSession:
         from sandbox_merchant.errors import SessionNotOpen
         from sandbox_merchant.pricing import message
+        from sandbox_merchant.rules import (
+            authentication_requested_message,
+            card_declined_message,
+            price_change_message,
+            token_refusal,
+            token_refused_message,
+        )
 
         now = timezone.now()
         session = self.session_state(session_id)
@@ -868,41 +796,28 @@ class FakeMerchant:
         quote = self._quote(session, now=now)
         if quote.total != session.quoted_total:
             self._store_quote(session, quote)
-            changed = message(
-                type="warning",
-                code="price_change",
-                param="$.totals",
-                content="Prices changed since the last quote; review the new totals. Nothing was charged.",
-            )
+            changed = price_change_message()
             return self._answer(session, "ready_for_payment", [changed])
         token = self.tokens.get(token_id)
-        refusal = self._token_refusal(token, session=session, total=quote.total, now=now)
+        refusal = token_refusal(
+            token=None if token is None else self._token_facts(token),
+            session_id=session.id,
+            customer_id=session.customer_id,
+            currency=session.currency,
+            total=quote.total,
+            now=now,
+        )
         if refusal:
-            refused = message(
-                type="error",
-                code="payment_declined",
-                param="$.payment_data.instrument.credential.token",
-                content=f"Payment token refused ({refusal}). Nothing was charged.",
-            )
+            refused = token_refused_message(refusal=refusal)
             return self._answer(session, "ready_for_payment", [refused])
         card = self.cards[token.vault_reference]
         session.token_card = card.brand
         if self._fault_draw("decline") or card.behaviour == "decline":
-            declined = message(
-                type="error",
-                code="payment_declined",
-                param="$.payment_data",
-                content=f"The {card.brand} card ending {card.last4} was declined. Nothing was charged.",
-            )
+            declined = card_declined_message(brand=card.brand, last4=card.last4)
             return self._answer(session, "ready_for_payment", [declined])
         if card.behaviour == "requires_3ds":
             if outcome is None:
-                challenge = message(
-                    type="error",
-                    code="requires_3ds",
-                    param="$.authentication_result",
-                    content="The card issuer asks for 3-D Secure authentication; complete again with its result.",
-                )
+                challenge = authentication_requested_message()
                 return self._answer(session, "authentication_required", [challenge])
             if outcome not in ("authenticated", "not_supported"):  # not_supported: verified out of band
                 failed = message(
@@ -945,32 +860,26 @@ class FakeMerchant:
         self.order_answer(order)
         return self._answer(session, "completed", [])
 
-    def _token_refusal(self, token: FakeToken | None, *, session: FakeSession, total: int, now: datetime) -> str | None:
-        if token is None:
-            return "token_unknown"
-        if token.revoked:
-            return "token_revoked"
-        if token.used:
-            return "already_used"
+    def _token_facts(self, token: FakeToken):
+        from sandbox_merchant.rules import TokenFacts
+
         allowance = token.allowance
-        if allowance.expires_at <= now:
-            return "token_expired"
-        if allowance.checkout_session_id != session.id:
-            return "wrong_checkout_session"
-        if session.customer_id is None or self.cards[token.vault_reference].customer_id != session.customer_id:
-            return "card_not_owned_by_buyer"
-        if allowance.merchant_id != settings.SANDBOX_MERCHANT_ID:
-            return "wrong_merchant"
-        if allowance.max_amount.currency != session.currency:
-            return "wrong_currency"
-        if total > allowance.max_amount.amount:
-            return "over_allowance"
-        return None
+        return TokenFacts(
+            revoked=token.revoked,
+            used=token.used,
+            expires_at=allowance.expires_at,
+            checkout_session_id=allowance.checkout_session_id,
+            card_customer_id=self.cards[token.vault_reference].customer_id,
+            merchant_id=allowance.merchant_id,
+            currency=allowance.max_amount.currency,
+            max_amount=allowance.max_amount.amount,
+        )
 
     # -- answers, as the sandbox's representations read by our adapter's parsers -------------------------
 
     def session_answer(self, session_id: str) -> CheckoutSession:
         from sandbox_merchant.acp import PROTOCOL_VERSION, session_capabilities
+        from sandbox_merchant.rules import order_reference, session_contents
 
         session = self.session_state(session_id)
         quote = session.quote
@@ -983,26 +892,19 @@ class FakeMerchant:
             "status": session.status,
             "currency": session.currency,
         }
-        if session.buyer:
-            body["buyer"] = session.buyer
-        body["line_items"] = quote.get("line_items", [])
-        if session.fulfillment_details:
-            body["fulfillment_details"] = session.fulfillment_details
         body.update(
-            {
-                "fulfillment_options": quote.get("fulfillment_options", []),
-                "selected_fulfillment_options": session.selected or [],
-                "discounts": {
-                    "codes": session.codes or [],
-                    "applied": quote.get("applied_discounts", []),
-                    "rejected": quote.get("rejected_discounts", []),
-                },
-                "totals": quote.get("totals", []),
-                "messages": session.messages or [],
-                "expires_at": session.expires_at.isoformat(),
-                "continue_url": f"{BASE_URL}/checkout/{session.id}",
-            }
+            session_contents(
+                buyer=session.buyer,
+                line_items=quote.get("line_items", []),
+                fulfillment_details=session.fulfillment_details,
+                quote=quote,
+                selected=session.selected,
+                codes=session.codes,
+                messages=session.messages,
+            )
         )
+        body["expires_at"] = session.expires_at.isoformat()
+        body["continue_url"] = f"{BASE_URL}/checkout/{session.id}"
         if session.status == "authentication_required":
             body["authentication_metadata"] = {
                 "acquirer_details": {
@@ -1016,19 +918,19 @@ class FakeMerchant:
             }
         if session.order_id:
             order = self.order_records[session.order_id]
-            body["order"] = {
-                "type": "order",
-                "id": order.id,
-                "checkout_session_id": session.id,
-                "order_number": order.id.removeprefix("ord_")[:12].upper(),
-                "permalink_url": f"{BASE_URL}/orders/{order.id}",
-                "status": order.status,
-            }
+            body["order"] = order_reference(
+                order_id=order.id,
+                session_id=session.id,
+                permalink_url=f"{BASE_URL}/orders/{order.id}",
+                status=order.status,
+            )
         answer = session_from_wire(body)
         self.sessions[session.id] = answer
         return answer
 
     def order_answer(self, order: FakeOrder) -> Order:
+        from sandbox_merchant.rules import order_line
+
         canceled = order.status == "canceled"
         refunded = sum(adjustment[2] for adjustment in order.adjustments)
         totals = list(order.totals)
@@ -1041,23 +943,7 @@ class FakeMerchant:
             "order_number": order.id.removeprefix("ord_")[:12].upper(),
             "permalink_url": f"{BASE_URL}/orders/{order.id}",
             "status": order.status,
-            "line_items": [
-                {
-                    "id": line["id"],
-                    "title": line.get("name") or line["id"],
-                    "product_id": line.get("product_id") or line["item"]["id"],
-                    "quantity": {
-                        "ordered": line["quantity"],
-                        "current": 0 if canceled else line["quantity"],
-                        "fulfilled": 0,
-                    },
-                    "unit_price": line.get("unit_amount", 0),
-                    "subtotal": next((t["amount"] for t in line["totals"] if t["type"] == "subtotal"), 0),
-                    "totals": line["totals"],
-                    "status": "canceled" if canceled else "confirmed",
-                }
-                for line in order.line_items
-            ],
+            "line_items": [order_line(line, canceled=canceled) for line in order.line_items],
             "adjustments": [
                 {
                     "id": adjustment_id,
