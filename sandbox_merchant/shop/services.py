@@ -51,6 +51,9 @@ from sandbox_merchant.models import CardBehaviour, Customer, ShopCheckout, ShopC
 logger = logging.getLogger(__name__)
 
 CHECKOUT_KEY = "shop_checkout_key"
+# The checkout this browser session placed last: a "Place order" press that arrives after the order went through
+# (a double click, a second tab) finds its order instead of an expired checkout.
+PLACED_KEY = "shop_placed_checkout_key"
 SESSION_STARTED_KEY = "shop_session_started"
 PLACING_STALE_SECONDS = 30
 TOKEN_MINUTES = 15
@@ -445,5 +448,15 @@ def checkout_place(
 
 
 def checkout_forget(*, session: Any) -> None:
-    """After an order: the next visit to checkout starts a new checkout."""
-    session.pop(CHECKOUT_KEY, None)
+    """After an order: the next visit to checkout starts a new checkout (the placed one is kept as PLACED_KEY)."""
+    key = session.pop(CHECKOUT_KEY, None)
+    if key:
+        session[PLACED_KEY] = key
+
+
+def checkout_placed_for_session(*, user: Any, session: Any) -> ShopCheckout | None:
+    """The checkout this browser session placed last, if it is placed (see PLACED_KEY)."""
+    key = session.get(PLACED_KEY)
+    if not key:
+        return None
+    return ShopCheckout.objects.filter(key=key, user=user, status=ShopCheckoutStatus.PLACED).first()

@@ -215,6 +215,10 @@ def checkout_place_view(request: HttpRequest) -> HttpResponse:
         return back
     checkout = services.checkout_for_session(user=request.user, session=request.session)
     if checkout is None:
+        # A press that arrives once its order went through (a double click, a second tab) shows that order.
+        placed = services.checkout_placed_for_session(user=request.user, session=request.session)
+        if placed is not None:
+            return HttpResponseRedirect(reverse("shop-order", args=[placed.key]))
         messages.error(request, "Your checkout has expired. Please review your order again.")
         return back
     if checkout.status == ShopCheckoutStatus.PLACED:

@@ -132,10 +132,30 @@ def test_two_place_order_posts_at_once_place_one_order(shop, control_alice):
     assert ExperimentEvent.objects.filter(customer=alice, kind="order_placed").count() == 1
     checkout.refresh_from_db()
     assert checkout.status == "placed"
-    # pressing it again later changes nothing either
+    # pressing it again later changes nothing either, and lands on the same order
     again = control_alice.post("/shop/checkout/place", {"card": _card_id(alice, "pm_alice_visa")})
-    assert again.status_code == 302
+    assert again.status_code == 302 and again["Location"] == f"/shop/orders/{checkout.key}/"
     assert len(merchant_orders(customer="cus_alice")) == 1
+
+
+def test_a_second_press_after_the_order_went_through_shows_that_order_not_an_expired_checkout(shop, control_alice):
+    # a double click whose second POST reaches the server after the first has placed the order and cleared the
+    # cart: in a browser the second answer is the page the customer sees
+    alice = shop.alice
+    _add(control_alice, "var_blue_runner_42")
+    total = _expected_total(control_alice.get("/shop/checkout/").content.decode())
+    checkout = ShopCheckout.objects.get(user=alice)
+    press = {"card": _card_id(alice, "pm_alice_visa"), "expected_total": total}
+
+    first = control_alice.post("/shop/checkout/place", press)
+    second = control_alice.post("/shop/checkout/place", press, follow=True)
+
+    assert first["Location"] == f"/shop/orders/{checkout.key}/"
+    assert second.redirect_chain == [(f"/shop/orders/{checkout.key}/", 302)]
+    assert "expired" not in second.content.decode()
+    assert len(merchant_orders(customer="cus_alice")) == 1
+    # and a new visit to checkout starts a new cart, not that order again
+    assert control_alice.get("/shop/checkout/", follow=True).redirect_chain != [(f"/shop/orders/{checkout.key}/", 302)]
 
 
 def test_a_declined_card_says_so_keeps_the_cart_and_a_good_card_then_places_it(shop, control_alice):
