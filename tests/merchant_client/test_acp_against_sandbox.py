@@ -13,11 +13,8 @@ import pytest
 from django.utils import timezone
 
 from catalog_adapters.contract import (
-    Address,
     Allowance,
-    Buyer,
     CheckoutRequest,
-    FulfillmentDetails,
     LineItemRequest,
     Money,
     PaymentData,
@@ -32,21 +29,8 @@ from catalog_adapters.errors import (
 from catalog_adapters.http import idempotency_key_for
 from catalog_adapters.models import MerchantWebhookEvent
 from config.tracing import trace_context
+from tests.support.sandbox import ALICE, HOME
 
-ALICE = Buyer(email="alice@example.com", first_name="Alice", last_name="Example")
-HOME = FulfillmentDetails(
-    name="Alice Example",
-    email="alice@example.com",
-    address=Address(
-        name="Alice Example",
-        line_one="1 Market Street",
-        line_two="Apt 5",
-        city="San Francisco",
-        state="CA",
-        country="US",
-        postal_code="94105",
-    ),
-)
 BLUE_RUNNER_42 = "var_blue_runner_42"
 
 

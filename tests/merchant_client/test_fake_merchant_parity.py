@@ -37,24 +37,11 @@ from catalog_adapters.errors import MerchantError
 from catalog_adapters.registry import Merchant, MerchantConfig
 from tests.ordering.conftest import QUICK_MERCHANT
 from tests.support.fake_merchant import FakeMerchant
+from tests.support.sandbox import ALICE, HOME
 
 pytestmark = pytest.mark.postgres
 
-ALICE = Buyer(email="alice@example.com", first_name="Alice", last_name="Example")
 BOB = Buyer(email="bob@example.com", first_name="Bob", last_name="Example")
-HOME = FulfillmentDetails(
-    name="Alice Example",
-    email="alice@example.com",
-    address=Address(
-        name="Alice Example",
-        line_one="1 Market Street",
-        line_two="Apt 5",
-        city="San Francisco",
-        state="CA",
-        country="US",
-        postal_code="94105",
-    ),
-)
 NEW_YORK = FulfillmentDetails(
     name="Bob Example",
     address=Address(

@@ -52,6 +52,8 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
+from catalog_adapters.contract import Address, Buyer, FulfillmentDetails
+
 BLUE_RUNNER_42 = "var_blue_runner_42"
 ALICE_BUYER = {"email": "alice@example.com", "first_name": "Alice", "last_name": "Example"}
 ALICE_HOME = {
@@ -67,6 +69,11 @@ ALICE_HOME = {
         "postal_code": "94105",
     },
 }
+
+
+# The same alice as the merchant contract's values (what our client sends), for tests that call the client.
+ALICE = Buyer(**ALICE_BUYER)
+HOME = FulfillmentDetails(name=ALICE_HOME["name"], email=ALICE_HOME["email"], address=Address(**ALICE_HOME["address"]))
 
 
 AGENT_CAPABILITIES = {"interventions": {"supported": ["3ds"], "display_context": "webview"}, "extensions": ["discount"]}
