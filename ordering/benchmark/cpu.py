@@ -166,15 +166,16 @@ def postgres_sessions(database: str) -> int:
     return int(row[0]) if row else -1
 
 
-def per_turn_text(seconds: dict[str, float], *, turns: int, sessions: int) -> str:
-    """`ms of CPU per turn: web 35.9, turn-worker 37.7, …, summed 129; 1.2 new PostgreSQL sessions per turn`."""
+def per_turn_text(seconds: dict[str, float], *, turns: int, sessions: int, unit: str = "turn") -> str:
+    """`ms of CPU per turn: web 35.9, turn-worker 37.7, …, summed 129; 1.2 new PostgreSQL sessions per turn`
+    (`unit` names what `turns` counts: row 4 says "order" and "chain")."""
     if not seconds or not turns:
-        return "CPU per turn: not measured (no /proc)"
+        return f"CPU per {unit}: not measured (no /proc)"
     order = ["web", "turn-worker", "worker", "sandbox", "postgres", "postgres-ended"]
     roles = [role for role in order if role in seconds] + sorted(set(seconds) - set(order))
     parts = [f"{role} {seconds[role] * 1000 / turns:.1f}" for role in roles]
     total = sum(seconds.values()) * 1000 / turns
-    text = f"ms of CPU per turn: {', '.join(parts)}, summed {total:.0f}"
+    text = f"ms of CPU per {unit}: {', '.join(parts)}, summed {total:.0f}"
     if sessions >= 0:
-        text += f"; {sessions / turns:.2f} new PostgreSQL sessions per turn"
+        text += f"; {sessions / turns:.2f} new PostgreSQL sessions per {unit}"
     return text

@@ -37,3 +37,10 @@ def test_per_turn_text_orders_the_roles_and_sums_them():
         "ms of CPU per turn: web 20.0, sandbox 10.0, postgres 5.0, summed 35; 0.07 new PostgreSQL sessions per turn"
     )
     assert per_turn_text({}, turns=100, sessions=0) == "CPU per turn: not measured (no /proc)"
+
+
+def test_row_4_names_its_unit_and_leaves_out_sessions_it_did_not_count():
+    text = per_turn_text({"worker": 0.6, "sandbox": 0.3}, turns=30, sessions=-1, unit="placed order")
+
+    assert text == "ms of CPU per placed order: worker 20.0, sandbox 10.0, summed 30"
+    assert per_turn_text({}, turns=0, sessions=-1, unit="chain") == "CPU per chain: not measured (no /proc)"

@@ -416,20 +416,40 @@ class Bench:
 
         config = self.config
         by_workers: dict[int, list[float]] = {}
+        order_cpu: dict[str, float] = {}
+        chain_cpu_total: dict[str, float] = {}
+        placed_total = chains_total = 0
         for workers in (1, 2):
             with env.Stack() as stack:
                 self.say(f"Rows 4, 5: {workers} worker process(es) …")
-                stack.start(
+                worker = stack.start(
                     f"worker-{workers}",
                     env.celery_argv(concurrency=workers, queues="default", name=f"bench{workers}"),
                     env=self.server_env(),
                 )
+                roles = {worker.popen.pid: "worker"}
+                if self.sandbox_process is not None:
+                    roles[self.sandbox_process.popen.pid] = "sandbox"
                 orders.workers_ready()
                 for repeat in range(config.repeat):
                     users = self.users(config.orders, f"o{workers}r{repeat}x")
                     prepared = orders.previews_prepare(users)
+                    # CPU by role over each measure alone: where an order's cost goes, beside a chain's.
+                    sampler = cpu.CpuByRole(groups=roles, database=env.MAIN_DATABASE)
+                    sampler.start()
                     placement = orders.placement_measure(prepared, timeout=max(120, config.orders * 10))
+                    placed_cpu = sampler.stop()
+                    sampler = cpu.CpuByRole(groups=roles, database=env.MAIN_DATABASE)
+                    sampler.start()
                     chain = orders.chain_measure(config.orders)
+                    chain_cpu = sampler.stop()
+                    if workers == 2:
+                        for role, seconds in placed_cpu.items():
+                            order_cpu[role] = order_cpu.get(role, 0.0) + seconds
+                        for role, seconds in chain_cpu.items():
+                            chain_cpu_total[role] = chain_cpu_total.get(role, 0.0) + seconds
+                        placed_total += placement.placed
+                        chains_total += chain.placed
                     self.say(
                         f"  {placement.placed}/{config.orders} placed in {placement.seconds:.1f} s; "
                         f"chain {chain.placed}/{config.orders} in {chain.seconds:.1f} s"
@@ -440,6 +460,10 @@ class Bench:
                         row.ours.add(placement.per_second)
                         row.baseline.add(chain.per_second)
                         row.ratio.add(placement.per_second / chain.per_second if chain.per_second else 0.0)
+        self.rows["4"].extra = (
+            f"{cpu.per_turn_text(order_cpu, turns=placed_total, sessions=-1, unit='placed order')}; "
+            f"{cpu.per_turn_text(chain_cpu_total, turns=chains_total, sessions=-1, unit='chain')}"
+        )
         row = self.rows["5"]
         for one, two in zip(by_workers.get(1, []), by_workers.get(2, []), strict=False):
             row.ours.add(two)
