@@ -2,7 +2,7 @@
 then the same rows written again in a few statements (`consent_demo_restore`).
 
 Why: the `shop` and `fake_shop` fixtures (tests/ordering/conftest.py) seed the demo customers for each of several
-hundred tests, and the seed is ~150 queries (a lock, a read and an audit event per grant, card and address): about
+hundred tests, and the seed is ~120 queries (a lock, a read and an audit event per grant, card and address): about
 7% of the suite's CPU. What it writes on empty tables is the same every time, up to ids and timestamps.
 
 How: the first call in a process, on empty tables, runs the real seed and keeps what it wrote (every row of the
