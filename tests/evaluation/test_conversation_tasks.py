@@ -3,8 +3,15 @@ what it must (wrong orders, unconfirmed charges, wrong replies), and the offline
 on the whole corpus, which is how CI enforces it: no wrong order, no unconfirmed charge, success >= 95% (in
 chunks of whole categories that each meet it, see "the gate" below).
 
-Everything runs against the real system: the conversation API, the sandbox merchant over HTTP on
-pytest-django's live server, the saga run eagerly, the end state read back at the merchant.
+Everything runs against the real system: the conversation API, the saga run eagerly, the end state read back
+at the merchant through the merchant contract. The judge's tests talk to the sandbox merchant over HTTP on
+pytest-django's live server (as `make eval` does, with the sandbox in its own process); the gate's chunks talk to
+the in-memory fake merchant (tests/support/fake_merchant.py: the sandbox's demo shop and its own pricing and
+checkout rules, held to the sandbox by tests/merchant_client/test_fake_merchant_parity.py) in tests that roll
+back: the same runner, handed the fake's controls instead of the sandbox's control API. Served over HTTP in
+the test's own process, the sandbox cost the gate most of its time (its request handling in the live server's
+thread, the HTTP client, a flush after each chunk), and none of that is what the gate measures: what the
+assistant understood and did, read back at the shop.
 """
 
 from __future__ import annotations
@@ -33,11 +40,11 @@ from ordering.evaluation.tasks import (
     REPLY_CLASSES,
     CorpusError,
     TaskRunner,
+    eager_environment,
     evaluation_environment,
     mentions,
     task_from_dict,
     tasks_load,
-    tasks_run,
 )
 from tests.support.corpus_report import CORPUS_OUTCOMES, outcome_record
 
@@ -154,10 +161,23 @@ expect:
 
 @pytest.fixture
 def evaluation(live_server, transactional_db, settings):
+    """The runner on the sandbox merchant over HTTP (a live server of this site), with real commits."""
     settings.LLM_BASE_URL = ""
     settings.LLM_MODEL = ""
     with evaluation_environment(server_url=live_server.url):
         yield TaskRunner()
+
+
+@pytest.fixture
+def evaluation_in_memory(production_commits, fake_merchant, settings):
+    """The runner on the in-memory fake merchant, registered as "sandbox", in a test that rolls back: on_commit
+    callbacks (the saga's enqueues) run where production commits (`production_commits`), and the shop's order
+    events reach our webhook receiver as the sandbox's webhooks do (`order_events`)."""
+    settings.LLM_BASE_URL = ""
+    settings.LLM_MODEL = ""
+    fake_merchant.order_events = True
+    with eager_environment():
+        yield TaskRunner(control=fake_merchant.control)
 
 
 def test_the_end_state_is_read_at_the_merchant(evaluation):
@@ -287,7 +307,8 @@ def test_the_last_reply_and_its_words_are_checked(evaluation):
 # test of a minute or more that sets the suite's floor. Each chunk must pass the gate itself: no wrong order, no
 # unconfirmed charge, success >= 95% of its tasks. Together the chunks hold every task once, so when every chunk
 # passes, the whole corpus does (its success is the chunks' weighted mean); the run ends with the whole corpus'
-# table (tests/support/corpus_report.py).
+# table (tests/support/corpus_report.py). The chunks run on the in-memory fake merchant (`evaluation_in_memory`);
+# `make eval` runs the same corpus against the sandbox over HTTP, and gives the same outcome for every task.
 CORPUS_CHUNKS = 6
 
 
@@ -320,12 +341,12 @@ def test_the_chunks_hold_every_task_of_the_corpus_exactly_once():
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("categories", corpus_chunks(tasks_load()), ids="+".join)
-def test_the_offline_generator_meets_the_bar_on_the_corpus(evaluation, categories, record_property):
+def test_the_offline_generator_meets_the_bar_on_the_corpus(evaluation_in_memory, categories, record_property):
     # Hundreds of turns log a JSON line per request and step; capturing them all only slows the run,
     # and a failure shows each failed task's transcript instead.
     logging.disable(logging.WARNING)
     try:
-        outcomes = tasks_run(tasks_load(categories=list(categories)))
+        outcomes = [evaluation_in_memory.run(task) for task in tasks_load(categories=list(categories))]
     finally:
         logging.disable(logging.NOTSET)
     record_property(CORPUS_OUTCOMES, [outcome_record(outcome) for outcome in outcomes])

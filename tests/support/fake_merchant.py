@@ -16,7 +16,9 @@ tests/merchant_client/test_fake_merchant_parity.py runs the same scenarios again
 sandbox over HTTP and compares the answers: change the fake when it fails, never the scenarios.
 
 What it does not do: HTTP (no retries, timeouts, breaker, rate limit, idempotency keys on a wire), the HTTP
-fault switchboard (only `price_change` and `decline` are offered, as `fault(...)`), webhooks, the issuer's
+fault switchboard (only `price_change` and `decline` are offered, as `fault(...)`), webhooks over HTTP (with
+`FakeMerchant(order_events=True)` each order created or changed is handed to our webhook receiver's service
+instead, signed, as the sandbox's webhook delivers it during the call that made the change), the issuer's
 3-D Secure pages (a 3-D Secure card asks for authentication; an `authentication_result` with the outcome
 `authenticated`, or `not_supported` (verified out of band, as our two specialists do), is accepted). Tests
 about those use `sandbox_merchant` (tests/support/sandbox.py).
@@ -39,6 +41,12 @@ tests/support/commits.py).
   `requests(capability, method)` (how many such calls).
 - `fault(kind, times=None)`: the next completes misbehave: "price_change" (the price goes up 5 % first)
   or "decline" (the card is declined).
+- `http` (`FakeHttp`): the one sandbox extension our side reads through the merchant's HTTP client instead of
+  the contract, the customer's promotions (`GET /customers/{id}/promotions`); nothing else.
+- `control` (`FakeControl`): the sandbox's control API (ordering/evaluation/sandbox_control.py, a `ShopControl`)
+  on this state: `reset(full=False)` (`demo_reset`: the demo shop put back as the sandbox's reset does),
+  `set_stock({variant: units})`, `orders(customer=...)`, `order(id)`, `tokens(...)`. The corpus gate
+  (tests/evaluation/test_conversation_tasks.py) runs on it.
 - Replays: a call with an `operation_id` already seen returns the first answer (as the contract promises).
 """
 
@@ -459,6 +467,7 @@ class FakeOrders(_Capability):
             order.status = "canceled"
         else:
             order.status = "refunded" if amount == remaining else "partially_refunded"
+        self._merchant.order_event(order, event_type="order_update")
         return self._merchant.order_answer(order)
 
     def cancel(self, *, order_id: str, operation_id: str, currency: str | None = None) -> Order:
@@ -475,13 +484,83 @@ class FakeOrders(_Capability):
         )
 
 
+class FakeHttp:
+    """The merchant's HTTP client (`Merchant.http`) for the one sandbox extension our side calls through it
+    directly rather than through the contract: `GET /customers/{id}/promotions`, the customer's personal codes
+    usable now (`ordering.agent.merchant.promotions_for_customer`), answered as the sandbox's endpoint answers
+    it (`sandbox_merchant.selectors.customer_promotions`). Any other request is a 404, as a path the shop does
+    not serve. No retries, breaker or rate limit: there is no wire."""
+
+    def __init__(self, merchant: FakeMerchant) -> None:
+        self._merchant = merchant
+
+    @property
+    def merchant_id(self) -> str:
+        return self._merchant.id
+
+    def request(self, method: str, path: str, *, operation: str, **_options: Any):
+        import re
+
+        from catalog_adapters.http import MerchantResponse
+        from sandbox_merchant.selectors import promotion_representation
+
+        merchant = self._merchant
+        merchant.calls.append(("http", operation))
+
+        def not_found(message: str) -> MerchantClientError:
+            return MerchantClientError(
+                message, merchant_id=merchant.id, operation=operation, status=404, code="not_found", attempts=1
+            )
+
+        promotions = re.fullmatch(r"/customers/([^/]+)/promotions", path)
+        if method.upper() != "GET" or promotions is None:
+            raise not_found(f"The fake merchant does not serve {method} {path}.")
+        customer_id = promotions.group(1)
+        if customer_id not in merchant.customers:
+            raise not_found(f"No customer {customer_id}.")
+        now = timezone.now()
+        usable = [
+            promotion_representation(promotion)
+            for _code, promotion in sorted(merchant.promotions.items())
+            if promotion.customer_id == customer_id
+            and promotion.active
+            and (promotion.expires_at is None or promotion.expires_at > now)
+            and (promotion.starts_at is None or promotion.starts_at <= now)
+        ]
+        return MerchantResponse(
+            status=200, data={"data": usable}, headers={}, attempts=1, request_id=merchant.new_id("req")
+        )
+
+
 class FakeMerchant:
     """One in-memory shop with the sandbox's demo data: the contract's four capabilities over dictionaries."""
 
-    def __init__(self, merchant_id: str = "sandbox") -> None:
+    def __init__(self, merchant_id: str = "sandbox", *, order_events: bool = False) -> None:
+        self.id = merchant_id
+        # As the sandbox's order webhooks: each order created or changed is delivered to our receiver (off unless
+        # asked for; see `_order_event`).
+        self.order_events = order_events
+        self._demo_data_load()
+        self.session_records: dict[str, FakeSession] = {}
+        self.order_records: dict[str, FakeOrder] = {}
+        self.sessions: dict[str, CheckoutSession] = {}
+        self.orders_by_id: dict[str, Order] = {}
+        self.tokens: dict[str, FakeToken] = {}
+        self.replies: dict[tuple, Any] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.faults: list[list] = []  # [kind, times left or None]
+        self.catalog = FakeCatalog(self, "catalog")
+        self.checkout = FakeCheckout(self, "checkout")
+        self.vault = FakeVault(self, "vault")
+        self.orders = FakeOrders(self, "orders")
+        self.http = FakeHttp(self)
+        self.control = FakeControl(self)
+
+    def _demo_data_load(self) -> None:
+        """The demo shop's catalog, customers, cards, saved items and promotions, as the sandbox's demo seed writes
+        them (`sandbox_merchant.demo.demo_data_seed`); sessions, orders and tokens are not the seed's."""
         demo = _demo()
         now = timezone.now()
-        self.id = merchant_id
         self.products: dict[str, FakeProduct] = {}
         self.variants: dict[str, FakeVariant] = {}
         for slug, title, category, brand, price, colours, sizes, stock, description in demo.PRODUCTS:
@@ -498,7 +577,12 @@ class FakeMerchant:
             reference: FakeCard(reference, customer_id, brand, last4, str(behaviour))
             for reference, customer_id, brand, last4, behaviour in demo.CARDS
         }
-        self.saved_items: list[tuple[str, SavedItem]] = [
+        self.saved_items: list[tuple[str, SavedItem]] = self._demo_saved_items(demo, now)
+        self.promotions = self._promotions(demo, now)
+
+    @staticmethod
+    def _demo_saved_items(demo, now) -> list[tuple[str, SavedItem]]:
+        return [
             (
                 customer,
                 SavedItem(
@@ -507,20 +591,34 @@ class FakeMerchant:
             )
             for customer, kind, slug, variant, days in demo.SAVED_ITEMS
         ]
-        self.promotions = self._promotions(demo, now)
-        self.session_records: dict[str, FakeSession] = {}
-        self.order_records: dict[str, FakeOrder] = {}
-        self.sessions: dict[str, CheckoutSession] = {}
-        self.orders_by_id: dict[str, Order] = {}
-        self.tokens: dict[str, FakeToken] = {}
-        self.replies: dict[tuple, Any] = {}
-        self.calls: list[tuple[str, str]] = []
-        self.faults: list[list] = []  # [kind, times left or None]
-        self.catalog = FakeCatalog(self, "catalog")
-        self.checkout = FakeCheckout(self, "checkout")
-        self.vault = FakeVault(self, "vault")
-        self.orders = FakeOrders(self, "orders")
-        self.control = FakeControl(self)
+
+    def demo_reset(self, *, full: bool = False) -> dict:
+        """As the sandbox's control reset (`sandbox_merchant.control.sandbox_reset`): the open sessions that hold
+        stock canceled, the faults cleared, every demo variant's stock and price and exactly the demo's saved items
+        put back (`full`: the whole demo data, catalog, cards and promotions included). Orders, tokens and
+        finished sessions stay, as at the sandbox."""
+        now = timezone.now()
+        holding = [
+            session.id
+            for session in self.session_records.values()
+            if session.status in OPEN_STATUSES
+            and session.expires_at > now
+            and any(line.reserved for line in session.lines)
+        ]
+        for session_id in holding:
+            self.session_cancel(session_id)
+        faults = len(self.faults)
+        self.faults.clear()
+        demo = _demo()
+        if full:
+            self._demo_data_load()
+        else:
+            for slug, _title, _category, _brand, price, _colours, _sizes, stock, _description in demo.PRODUCTS:
+                for variant_id in self.products[f"prod_{slug}"].variant_ids:
+                    self.variants[variant_id].stock = stock
+                    self.variants[variant_id].price = price
+            self.saved_items = self._demo_saved_items(demo, now)
+        return {"canceled_sessions": len(holding), "faults_cleared": faults, "full": full}
 
     @staticmethod
     def _promotions(demo, now) -> dict:
@@ -858,7 +956,9 @@ class FakeMerchant:
                     )
                 )
         self.order_answer(order)
-        return self._answer(session, "completed", [])
+        answer = self._answer(session, "completed", [])
+        self.order_event(order, event_type="order_create")
+        return answer
 
     def _token_facts(self, token: FakeToken):
         from sandbox_merchant.rules import TokenFacts
@@ -929,6 +1029,12 @@ class FakeMerchant:
         return answer
 
     def order_answer(self, order: FakeOrder) -> Order:
+        answer = order_from_wire(self.order_wire(order), currency=order.currency)
+        self.orders_by_id[order.id] = answer
+        return answer
+
+    def order_wire(self, order: FakeOrder) -> dict:
+        """The order as the sandbox represents it (`sandbox_merchant.selectors.order_representation`)."""
         from sandbox_merchant.rules import order_line
 
         canceled = order.status == "canceled"
@@ -957,17 +1063,54 @@ class FakeMerchant:
             ],
             "totals": totals,
         }
-        answer = order_from_wire(body, currency=order.currency)
-        self.orders_by_id[order.id] = answer
-        return answer
+        return body
+
+    def order_event(self, order: FakeOrder, *, event_type: str) -> None:
+        """With `order_events`, what the sandbox's order webhook does, without HTTP: the official WebhookEvent
+        `{type, data: Order}`, signed with the sandbox's webhook secret, handed to our receiver's service
+        (`catalog_adapters.services.webhook_event_receive`, which the webhook view calls) as soon as the change is
+        made, as the sandbox delivers it once its change commits (eagerly, during the call that made it)."""
+        if not self.order_events:
+            return
+        import json
+        import time
+
+        from catalog_adapters.services import webhook_event_receive
+        from sandbox_merchant.services import webhook_signature
+
+        raw_body = json.dumps({"type": event_type, "data": self.order_wire(order)}, separators=(",", ":")).encode()
+        timestamp = int(time.time())
+        signature = webhook_signature(
+            secret=settings.SANDBOX_MERCHANT_WEBHOOK_SECRET, timestamp=timestamp, raw_body=raw_body
+        )
+        webhook_event_receive(
+            merchant_id=self.id,
+            raw_body=raw_body,
+            signature_header=f"t={timestamp},v1={signature}",
+            request_id=self.new_id("evt"),
+        )
 
 
 class FakeControl:
-    """The sandbox's control API (ordering/evaluation/sandbox_control.py) over the fake's state: the orders it
-    took and the tokens delegated to it, as `SandboxControl.orders()` and `.tokens()` list them."""
+    """The sandbox's control API (ordering/evaluation/sandbox_control.py, a `ShopControl`) over the fake's state:
+    the demo shop put back (`reset`), stock set, the orders it took and the tokens delegated to it, as
+    `SandboxControl` does them."""
 
     def __init__(self, merchant: FakeMerchant) -> None:
         self._merchant = merchant
+
+    def reset(self, *, full: bool = False) -> dict:
+        return self._merchant.demo_reset(full=full)
+
+    def set_stock(self, stock: dict[str, int]) -> None:
+        """Units on hand per variant id; an unknown one raises as the sandbox's answer does, and nothing changes."""
+        from ordering.evaluation.sandbox_control import SandboxControlError
+
+        unknown = sorted(set(stock) - set(self._merchant.variants))
+        if unknown:
+            raise SandboxControlError(f"POST sandbox/stock answered 404: The shop has no variant {unknown[0]!r}.")
+        for variant_id, units in stock.items():
+            self._merchant.set_stock(variant_id, int(units))
 
     def orders(self, *, customer: str = ""):
         from ordering.evaluation.sandbox_control import SandboxOrder
