@@ -4,14 +4,15 @@ on the whole corpus, which is how CI enforces it: no wrong order, no unconfirmed
 chunks of whole categories that each meet it, see "the gate" below).
 
 Everything runs against the real system: the conversation API, the saga run eagerly, the end state read back
-at the merchant through the merchant contract. The judge's tests talk to the sandbox merchant over HTTP on
-pytest-django's live server (as `make eval` does, with the sandbox in its own process); the gate's chunks talk to
-the in-memory fake merchant (tests/support/fake_merchant.py: the sandbox's demo shop and its own pricing and
-checkout rules, held to the sandbox by tests/merchant_client/test_fake_merchant_parity.py) in tests that roll
-back: the same runner, handed the fake's controls instead of the sandbox's control API. Served over HTTP in
-the test's own process, the sandbox cost the gate most of its time (its request handling in the live server's
-thread, the HTTP client, a flush after each chunk), and none of that is what the gate measures: what the
-assistant understood and did, read back at the shop.
+at the merchant through the merchant contract. Two of the judge's tests, and `manage.py eval_conversations`
+(`make eval`, with the sandbox in its own process), talk to the sandbox merchant over HTTP (here on
+pytest-django's live server); the other judge tests and the gate's chunks talk to the in-memory fake merchant
+(tests/support/fake_merchant.py: the sandbox's demo shop and its own pricing and checkout rules, held to the
+sandbox by tests/merchant_client/test_fake_merchant_parity.py) in tests that roll back: the same runner, handed
+the fake's controls instead of the sandbox's control API. Served over HTTP in the test's own process, the
+sandbox cost the gate most of its time (its request handling in the live server's thread, the HTTP client, a
+flush after each chunk), and none of that is what the gate measures: what the assistant understood and did,
+read back at the shop. Every task of the corpus ends the same on both shops, transcript included (#18).
 """
 
 from __future__ import annotations
@@ -148,6 +149,9 @@ def test_mentions_are_whole_words():
 
 
 # -- the judge, against the real system -------------------------------------------------------------------
+# Two tests run the runner end to end on the sandbox over HTTP, as `make eval` does (its control API: the end state
+# read back, the demo shop put back between tasks, stock held and released); the judge's own verdicts are checked
+# on the in-memory fake merchant, which answers as the sandbox (the gate below runs on it too).
 
 ORDER_42 = """
 id: judge
@@ -195,45 +199,45 @@ def test_the_end_state_is_read_at_the_merchant(evaluation):
     assert outcome.turns == 2
 
 
-def test_an_order_other_than_expected_is_a_wrong_order(evaluation):
+def test_an_order_other_than_expected_is_a_wrong_order(evaluation_in_memory):
     task = _task(ORDER_42.replace("var_blue_runner_42", "var_blue_runner_43"))
 
-    outcome = evaluation.run(task)
+    outcome = evaluation_in_memory.run(task)
 
     assert outcome.wrong_order and not outcome.success
     assert any("1x var_blue_runner_42, expected 1x var_blue_runner_43" in failure for failure in outcome.failures)
 
 
-def test_another_card_than_expected_is_a_wrong_order(evaluation):
+def test_another_card_than_expected_is_a_wrong_order(evaluation_in_memory):
     task = _task(ORDER_42.replace("quantity: 1}]}", 'quantity: 1}], card_last4: "0002"}'))
 
-    outcome = evaluation.run(task)
+    outcome = evaluation_in_memory.run(task)
 
     assert outcome.wrong_order
     assert any("card 4242, expected 0002" in failure for failure in outcome.failures)
 
 
-def test_an_order_when_none_was_expected_is_a_wrong_order(evaluation):
+def test_an_order_when_none_was_expected_is_a_wrong_order(evaluation_in_memory):
     expected = "order: {lines: [{variant_id: var_blue_runner_42, quantity: 1}]}"
     task = _task(ORDER_42.replace(expected, "order: none\n  reply: info"))
 
-    outcome = evaluation.run(task)
+    outcome = evaluation_in_memory.run(task)
 
     assert outcome.wrong_order and not outcome.success
     assert any("none was expected" in failure for failure in outcome.failures)
 
 
-def test_an_order_placed_on_words_that_are_not_a_confirmation_is_an_unconfirmed_charge(evaluation):
+def test_an_order_placed_on_words_that_are_not_a_confirmation_is_an_unconfirmed_charge(evaluation_in_memory):
     task = _task(ORDER_42.replace('"yes"]', '{say: "yes", confirms: false}]'))
 
-    outcome = evaluation.run(task)
+    outcome = evaluation_in_memory.run(task)
 
     assert outcome.unconfirmed_charge and not outcome.success
     assert any("UNCONFIRMED CHARGE" in failure for failure in outcome.failures)
 
 
-def test_the_confirm_button_is_a_confirmation_and_a_stale_card_places_nothing(evaluation):
-    clicked = evaluation.run(
+def test_the_confirm_button_is_a_confirmation_and_a_stale_card_places_nothing(evaluation_in_memory):
+    clicked = evaluation_in_memory.run(
         _task(
             """
             id: click
@@ -247,7 +251,7 @@ def test_the_confirm_button_is_a_confirmation_and_a_stale_card_places_nothing(ev
     assert clicked.success, clicked.failures + clicked.transcript
     assert clicked.orders[0].confirmed_via == "button" and clicked.orders[0].card_last4 == "1881"
 
-    never_shown = evaluation.run(
+    never_shown = evaluation_in_memory.run(
         _task(
             """
             id: click-nothing
@@ -282,8 +286,8 @@ def test_each_task_starts_from_the_demo_shop_with_no_stock_held(evaluation):
     assert _available("var_blue_runner_42") == 8 - 1
 
 
-def test_the_last_reply_and_its_words_are_checked(evaluation):
-    outcome = evaluation.run(
+def test_the_last_reply_and_its_words_are_checked(evaluation_in_memory):
+    outcome = evaluation_in_memory.run(
         _task(
             """
             id: reply
