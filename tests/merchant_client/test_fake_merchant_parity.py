@@ -67,13 +67,11 @@ class Shop:
         set_stock: Callable[[str, int], None],
         set_price: Callable[[str, int], None],
         session_held: Callable[[str], int],
-        control: Any,
     ):
         self.merchant = merchant
         self.set_stock = set_stock
         self.set_price = set_price
         self.session_held = session_held
-        self.control = control
 
     def op(self) -> str:
         return f"op-{uuid.uuid4().hex}"
@@ -120,6 +118,14 @@ class Shop:
             v for v in self.merchant.catalog.get_product(product_id=product_of(variant)).variants if v.id == variant
         ]
         return found.available
+
+    @property
+    def control(self) -> Any:
+        """What the evaluation asks beyond the contract (a `ShopControl`): the fake's own, or the sandbox's
+        control API over HTTP (the merchant "sandbox" of settings.MERCHANTS, which `sandbox_shop` points at it)."""
+        from ordering.evaluation.sandbox_control import SandboxControl
+
+        return self.merchant.control if isinstance(self.merchant, FakeMerchant) else SandboxControl("sandbox")
 
 
 def product_of(variant: str) -> str:
@@ -479,7 +485,6 @@ SCENARIOS = [
 
 @pytest.fixture
 def sandbox_shop(sandbox_merchant, settings):
-    from ordering.evaluation.sandbox_control import SandboxControl
     from sandbox_merchant.models import Variant
 
     settings.MERCHANTS = {
@@ -497,16 +502,13 @@ def sandbox_shop(sandbox_merchant, settings):
         set_stock=sandbox_merchant.set_stock,
         set_price=set_price,
         session_held=sandbox_merchant.session_held,
-        control=SandboxControl("sandbox"),
     )
     merchant.close()
 
 
 def fake_shop() -> Shop:
     fake = FakeMerchant()
-    return Shop(
-        fake, set_stock=fake.set_stock, set_price=fake.set_price, session_held=fake.session_held, control=fake.control
-    )
+    return Shop(fake, set_stock=fake.set_stock, set_price=fake.set_price, session_held=fake.session_held)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.__name__)
@@ -523,6 +525,30 @@ def test_the_comparison_sees_a_difference():
     shop = fake_shop()
     shop.set_price(RUNNER, 7201)
     assert run(ready_session_taxed_and_shipped_free, shop) != before
+
+
+def order_event_view(payload: dict) -> tuple:
+    from catalog_adapters.acp import order_from_wire
+
+    return payload["type"], order_view(order_from_wire(payload["data"], currency="usd"))
+
+
+def test_the_fakes_order_events_carry_what_the_sandboxs_webhooks_do(sandbox_shop, eager_tasks):
+    """With `order_events`, the fake hands our webhook receiver the events the sandbox's webhooks carry."""
+    from catalog_adapters.models import MerchantWebhookEvent
+    from sandbox_merchant.models import WebhookDelivery
+
+    run(orders_cancel_and_refund, sandbox_shop)
+    sent = [order_event_view(d.payload) for d in WebhookDelivery.objects.order_by("created_at", "id")]
+
+    shop = fake_shop()
+    fake = shop.merchant
+    fake.order_events = True
+    run(orders_cancel_and_refund, shop)
+    received = MerchantWebhookEvent.objects.filter(order_id__in=fake.order_records).order_by("received_at", "pk")
+
+    assert [event.event_type for event in received] == ["order_create", "order_update", "order_update"]
+    assert [order_event_view(event.payload) for event in received] == sent
 
 
 def test_the_scenarios_reach_the_answers_they_are_about():
@@ -543,28 +569,3 @@ def test_the_scenarios_reach_the_answers_they_are_about():
     refunded, canceled, again = answers["orders_cancel_and_refund"]
     assert (refunded["status"], canceled["status"]) == ("partially_refunded", "canceled")
     assert again == ("MerchantClientError", 409, "conflict")
-
-
-def order_event_view(payload: dict) -> tuple:
-    from catalog_adapters.acp import order_from_wire
-
-    return payload["type"], order_view(order_from_wire(payload["data"], currency="usd"))
-
-
-def test_the_fakes_order_events_carry_what_the_sandboxs_webhooks_do(sandbox_shop, eager_tasks):
-    """`FakeMerchant(order_events=True)` hands our webhook receiver the events the sandbox's webhooks carry."""
-    from catalog_adapters.models import MerchantWebhookEvent
-    from sandbox_merchant.models import WebhookDelivery
-
-    run(orders_cancel_and_refund, sandbox_shop)
-    sent = [order_event_view(d.payload) for d in WebhookDelivery.objects.order_by("created_at", "id")]
-
-    fake = FakeMerchant(order_events=True)
-    shop = Shop(
-        fake, set_stock=fake.set_stock, set_price=fake.set_price, session_held=fake.session_held, control=fake.control
-    )
-    run(orders_cancel_and_refund, shop)
-    received = MerchantWebhookEvent.objects.filter(order_id__in=fake.order_records).order_by("received_at", "pk")
-
-    assert [event.event_type for event in received] == ["order_create", "order_update", "order_update"]
-    assert [order_event_view(event.payload) for event in received] == sent

@@ -16,9 +16,7 @@ tests/merchant_client/test_fake_merchant_parity.py runs the same scenarios again
 sandbox over HTTP and compares the answers: change the fake when it fails, never the scenarios.
 
 What it does not do: HTTP (no retries, timeouts, breaker, rate limit, idempotency keys on a wire), the HTTP
-fault switchboard (only `price_change` and `decline` are offered, as `fault(...)`), webhooks over HTTP (with
-`FakeMerchant(order_events=True)` each order created or changed is handed to our webhook receiver's service
-instead, signed, as the sandbox's webhook delivers it during the call that made the change), the issuer's
+fault switchboard (only `price_change` and `decline` are offered, as `fault(...)`), webhooks, the issuer's
 3-D Secure pages (a 3-D Secure card asks for authentication; an `authentication_result` with the outcome
 `authenticated`, or `not_supported` (verified out of band, as our two specialists do), is accepted). Tests
 about those use `sandbox_merchant` (tests/support/sandbox.py).
@@ -41,13 +39,16 @@ tests/support/commits.py).
   `requests(capability, method)` (how many such calls).
 - `fault(kind, times=None)`: the next completes misbehave: "price_change" (the price goes up 5 % first)
   or "decline" (the card is declined).
+- Replays: a call with an `operation_id` already seen returns the first answer (as the contract promises).
 - `http` (`FakeHttp`): the one sandbox extension our side reads through the merchant's HTTP client instead of
   the contract, the customer's promotions (`GET /customers/{id}/promotions`); nothing else.
 - `control` (`FakeControl`): the sandbox's control API (ordering/evaluation/sandbox_control.py, a `ShopControl`)
   on this state: `reset(full=False)` (`demo_reset`: the demo shop put back as the sandbox's reset does),
   `set_stock({variant: units})`, `orders(customer=...)`, `order(id)`, `tokens(...)`. The corpus gate
   (tests/evaluation/test_conversation_tasks.py) runs on it.
-- Replays: a call with an `operation_id` already seen returns the first answer (as the contract promises).
+- `order_events = True`: instead of webhooks over HTTP, each order created or changed is handed to our webhook
+  receiver's service, signed, as the sandbox's webhook delivers it during the call that made the change (off by
+  default: most tests of our side want no order events they did not stage).
 """
 
 from __future__ import annotations
@@ -535,32 +536,10 @@ class FakeHttp:
 class FakeMerchant:
     """One in-memory shop with the sandbox's demo data: the contract's four capabilities over dictionaries."""
 
-    def __init__(self, merchant_id: str = "sandbox", *, order_events: bool = False) -> None:
-        self.id = merchant_id
-        # As the sandbox's order webhooks: each order created or changed is delivered to our receiver (off unless
-        # asked for; see `_order_event`).
-        self.order_events = order_events
-        self._demo_data_load()
-        self.session_records: dict[str, FakeSession] = {}
-        self.order_records: dict[str, FakeOrder] = {}
-        self.sessions: dict[str, CheckoutSession] = {}
-        self.orders_by_id: dict[str, Order] = {}
-        self.tokens: dict[str, FakeToken] = {}
-        self.replies: dict[tuple, Any] = {}
-        self.calls: list[tuple[str, str]] = []
-        self.faults: list[list] = []  # [kind, times left or None]
-        self.catalog = FakeCatalog(self, "catalog")
-        self.checkout = FakeCheckout(self, "checkout")
-        self.vault = FakeVault(self, "vault")
-        self.orders = FakeOrders(self, "orders")
-        self.http = FakeHttp(self)
-        self.control = FakeControl(self)
-
-    def _demo_data_load(self) -> None:
-        """The demo shop's catalog, customers, cards, saved items and promotions, as the sandbox's demo seed writes
-        them (`sandbox_merchant.demo.demo_data_seed`); sessions, orders and tokens are not the seed's."""
+    def __init__(self, merchant_id: str = "sandbox") -> None:
         demo = _demo()
         now = timezone.now()
+        self.id = merchant_id
         self.products: dict[str, FakeProduct] = {}
         self.variants: dict[str, FakeVariant] = {}
         for slug, title, category, brand, price, colours, sizes, stock, description in demo.PRODUCTS:
@@ -577,12 +556,7 @@ class FakeMerchant:
             reference: FakeCard(reference, customer_id, brand, last4, str(behaviour))
             for reference, customer_id, brand, last4, behaviour in demo.CARDS
         }
-        self.saved_items: list[tuple[str, SavedItem]] = self._demo_saved_items(demo, now)
-        self.promotions = self._promotions(demo, now)
-
-    @staticmethod
-    def _demo_saved_items(demo, now) -> list[tuple[str, SavedItem]]:
-        return [
+        self.saved_items: list[tuple[str, SavedItem]] = [
             (
                 customer,
                 SavedItem(
@@ -591,34 +565,20 @@ class FakeMerchant:
             )
             for customer, kind, slug, variant, days in demo.SAVED_ITEMS
         ]
-
-    def demo_reset(self, *, full: bool = False) -> dict:
-        """As the sandbox's control reset (`sandbox_merchant.control.sandbox_reset`): the open sessions that hold
-        stock canceled, the faults cleared, every demo variant's stock and price and exactly the demo's saved items
-        put back (`full`: the whole demo data, catalog, cards and promotions included). Orders, tokens and
-        finished sessions stay, as at the sandbox."""
-        now = timezone.now()
-        holding = [
-            session.id
-            for session in self.session_records.values()
-            if session.status in OPEN_STATUSES
-            and session.expires_at > now
-            and any(line.reserved for line in session.lines)
-        ]
-        for session_id in holding:
-            self.session_cancel(session_id)
-        faults = len(self.faults)
-        self.faults.clear()
-        demo = _demo()
-        if full:
-            self._demo_data_load()
-        else:
-            for slug, _title, _category, _brand, price, _colours, _sizes, stock, _description in demo.PRODUCTS:
-                for variant_id in self.products[f"prod_{slug}"].variant_ids:
-                    self.variants[variant_id].stock = stock
-                    self.variants[variant_id].price = price
-            self.saved_items = self._demo_saved_items(demo, now)
-        return {"canceled_sessions": len(holding), "faults_cleared": faults, "full": full}
+        self.promotions = self._promotions(demo, now)
+        self.session_records: dict[str, FakeSession] = {}
+        self.order_records: dict[str, FakeOrder] = {}
+        self.sessions: dict[str, CheckoutSession] = {}
+        self.orders_by_id: dict[str, Order] = {}
+        self.tokens: dict[str, FakeToken] = {}
+        self.replies: dict[tuple, Any] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.faults: list[list] = []  # [kind, times left or None]
+        self.catalog = FakeCatalog(self, "catalog")
+        self.checkout = FakeCheckout(self, "checkout")
+        self.vault = FakeVault(self, "vault")
+        self.orders = FakeOrders(self, "orders")
+        self.control = FakeControl(self)
 
     @staticmethod
     def _promotions(demo, now) -> dict:
@@ -640,6 +600,41 @@ class FakeMerchant:
 
     def close(self) -> None:
         return None
+
+    # As the sandbox's order webhooks, without HTTP (`order_event`): off unless a test asks for them.
+    order_events = False
+
+    @property
+    def http(self) -> FakeHttp:
+        return FakeHttp(self)
+
+    def demo_reset(self, *, full: bool = False) -> dict:
+        """As the sandbox's control reset (`sandbox_merchant.control.sandbox_reset`): the open sessions that hold
+        stock canceled, the faults cleared, every demo variant's stock and price and exactly the demo's saved items
+        put back (`full`: the whole demo data, catalog, cards and promotions included). Orders, tokens and
+        finished sessions stay, as at the sandbox."""
+        now = timezone.now()
+        holding = [
+            session.id
+            for session in self.session_records.values()
+            if session.status in OPEN_STATUSES
+            and session.expires_at > now
+            and any(line.reserved for line in session.lines)
+        ]
+        for session_id in holding:
+            self.session_cancel(session_id)
+        faults = len(self.faults)
+        self.faults.clear()
+        seeded = FakeMerchant(self.id)  # the demo data as a fresh shop has it
+        if full:
+            self.products, self.customers, self.cards = seeded.products, seeded.customers, seeded.cards
+            self.variants, self.promotions = seeded.variants, seeded.promotions
+        else:
+            for variant_id, variant in seeded.variants.items():
+                self.variants[variant_id].stock = variant.stock
+                self.variants[variant_id].price = variant.price
+        self.saved_items = seeded.saved_items
+        return {"canceled_sessions": len(holding), "faults_cleared": faults, "full": full}
 
     # -- staging and reading --------------------------------------------------------------------------
 
