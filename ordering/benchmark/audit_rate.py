@@ -107,10 +107,22 @@ def measure(seconds: float, processes: int, per_transaction: int) -> int:
     return sum(map(int, counts))
 
 
+def _warm_up() -> None:
+    """Load in the zygote what a writer's first commit loads otherwise (the seal task it enqueues on commit, the
+    broker's transport): once for all writers, rather than in each and inside the measured window. No
+    connection is opened here: each writer opens its own."""
+    from audit.services import audit_record  # noqa: F401
+    from audit.tasks import seal
+
+    with seal.app.connection_for_write() as connection:
+        connection.transport  # noqa: B018 - imports the transport's modules; connects nothing
+
+
 def main() -> None:
     import django
 
     django.setup()
+    _warm_up()
     seconds = float(sys.argv[1])
     for line in iter(sys.stdin.readline, ""):
         processes, per_transaction = map(int, line.split())
