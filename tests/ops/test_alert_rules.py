@@ -29,26 +29,57 @@ def test_the_rule_files_pass_promtool_check_rules():
     _promtool("check", "rules", *map(str, RULE_FILES))
 
 
+# A test that makes promtool evaluate every rule more often than this runs alone, so that pytest-xdist spreads
+# the long ones (a few replay a day of samples); the short ones of a file share one promtool run, whose start
+# and rule parsing would otherwise cost about as much as the test itself.
+_EVALUATIONS_TO_RUN_ALONE = 100
+
+
+def _minutes(duration: str) -> float:
+    """A Prometheus duration of the test files (`90s`, `15m`, `26h`, `1d`) in minutes."""
+    units = {"s": 1 / 60, "m": 1, "h": 60, "d": 1440}
+    return sum(float(number) * units[unit] for number, unit in re.findall(r"(\d+(?:\.\d+)?)([smhd])", duration))
+
+
+def _evaluations(case: dict, evaluation_interval: str) -> float:
+    """How many times promtool evaluates every rule for this test: from 0 to its latest eval_time."""
+    checks = [*case.get("promql_expr_test", []), *case.get("alert_rule_test", [])]
+    return max(_minutes(check["eval_time"]) for check in checks) / _minutes(evaluation_interval)
+
+
 def _unit_tests() -> list:
-    """Every unit test of every test file, as (file, its position in the file, its name)."""
-    return [
-        pytest.param(path, index, id=f"{path.name.removesuffix('.test.yml')}#{index}")
-        for path in RULE_TEST_FILES
-        for index, _case in enumerate(yaml.safe_load(path.read_text())["tests"])
-    ]
+    """Every unit test of every test file, in promtool runs: (file, the positions of its tests in that run)."""
+    runs = []
+    for path in RULE_TEST_FILES:
+        document = yaml.safe_load(path.read_text())
+        interval = document.get("evaluation_interval", "1m")
+        long, short = [], []
+        for index, case in enumerate(document["tests"]):
+            (long if _evaluations(case, interval) > _EVALUATIONS_TO_RUN_ALONE else short).append(index)
+        name = path.name.removesuffix(".test.yml")
+        runs += [pytest.param(path, (index,), id=f"{name}#{index}") for index in long]
+        if short:
+            runs.append(pytest.param(path, tuple(short), id=f"{name}#{','.join(map(str, short))}"))
+    return runs
 
 
 def test_there_are_rule_unit_tests():
     assert RULE_TEST_FILES
-    assert len(_unit_tests()) >= len(RULE_TEST_FILES)
+    runs = _unit_tests()
+    assert len(runs) >= len(RULE_TEST_FILES)
+    # every test of every file runs, once
+    assert sorted((path, index) for path, indexes in (run.values for run in runs) for index in indexes) == [
+        (path, index) for path in RULE_TEST_FILES for index in range(len(yaml.safe_load(path.read_text())["tests"]))
+    ]
 
 
-# One promtool run per unit test (a copy of its file holding that test alone): promtool runs a file's tests one
-# after another, and a few of them replay a day of samples every minute, so pytest-xdist spreads them instead.
-@pytest.mark.parametrize(("path", "index"), _unit_tests())
-def test_the_rules_pass_their_promtool_unit_tests(path, index, tmp_path):
+# One promtool run per long unit test, and one for a file's short ones (a copy of the file holding those alone):
+# promtool runs a file's tests one after another, and a few of them replay a day of samples, so pytest-xdist
+# spreads them instead.
+@pytest.mark.parametrize(("path", "indexes"), _unit_tests())
+def test_the_rules_pass_their_promtool_unit_tests(path, indexes, tmp_path):
     document = yaml.safe_load(path.read_text())
-    document["tests"] = [document["tests"][index]]
+    document["tests"] = [document["tests"][index] for index in indexes]
     document["rule_files"] = [str((path.parent / rules).resolve()) for rules in document["rule_files"]]
     alone = tmp_path / path.name
     alone.write_text(yaml.safe_dump(document, sort_keys=False))

@@ -63,6 +63,16 @@ def run_production(code: str, tmp_path, **overrides: str | None) -> subprocess.C
     )
 
 
+# `manage.py check --deploy --fail-level WARNING` at the end of a run_production child, for tests that load the same
+# configuration twice otherwise (each child spends most of a second starting Django): it prints what the command
+# prints and fails the child as the command fails (SystemCheckError, exit code 1).
+THEN_CHECK_DEPLOY = """
+from django.core.management import call_command
+print('--- check --deploy ---', flush=True)
+call_command('check', deploy=True, fail_level='WARNING')
+"""
+
+
 def check_deploy(tmp_path, **overrides: str | None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -72,6 +82,59 @@ def check_deploy(tmp_path, **overrides: str | None) -> subprocess.CompletedProce
         text=True,
         timeout=60,
     )
+
+
+# -- the correct production environment, loaded once ---------------------------------------------------------
+
+_SANDBOX_OFF = """
+from django.apps import apps
+from django.contrib import admin
+from django.test import Client
+from django.urls import Resolver404, resolve
+client = Client()
+def status(path):
+    response = client.get(path, secure=True)
+    return [response.status_code, response.get('Location', '')]
+try:
+    resolve('/sandbox-merchant/products')
+    resolved = True
+except Resolver404:
+    resolved = False
+seen['sandbox'] = {
+    'installed': apps.is_installed('sandbox_merchant'),
+    'resolved': resolved,
+    'api': status('/sandbox-merchant/products'),
+    'faults': status('/sandbox-merchant/sandbox/faults'),
+    'image': status('/sandbox-merchant/images/blue-runner.svg'),
+    'root': status('/'),
+    'admin_apps': sorted({model._meta.app_label for model in admin.site._registry}),
+    'beat': sorted(settings.CELERY_BEAT_SCHEDULE),
+    'merchants': sorted(settings.MERCHANTS),
+}
+"""
+
+_METRICS = f"""
+client = Client()
+seen['metrics'] = [
+    client.get('/metrics').status_code,
+    client.get('/metrics', headers={{'Authorization': 'Bearer wrong'}}).status_code,
+    client.get('/metrics', headers={{'Authorization': 'Bearer {METRICS_TOKEN}'}}).status_code,
+]
+"""
+
+
+@pytest.fixture(scope="module")
+def correct_production(tmp_path_factory) -> dict:
+    """The correct production environment loaded once, in one child, for the tests that only look at it: what of
+    the sandbox is mounted, installed and scheduled, how /metrics answers, then `check --deploy` (each child
+    spends most of a second starting Django). Nothing here changes the configuration the next look sees."""
+    result = run_production(
+        "seen = {}\n" + _SANDBOX_OFF + _METRICS + "print(json.dumps(seen))\n" + THEN_CHECK_DEPLOY,
+        tmp_path_factory.mktemp("production"),
+    )
+    started, _, checked = result.stdout.partition("--- check --deploy ---")
+    assert started.strip(), result.stderr
+    return {"result": result, "check": checked, **json.loads(started.splitlines()[-1])}
 
 
 # -- the sandbox merchant ---------------------------------------------------------------------------
@@ -121,54 +184,25 @@ def test_production_accepts_a_sandbox_with_its_own_token_and_secret_when_it_is_n
 
 
 def test_production_with_demo_mode_runs_the_sandbox_shop_and_check_deploy_warns(tmp_path):
-    started = run_production(
+    checked = run_production(
         "from django.apps import apps; print(json.dumps([apps.is_installed('sandbox_merchant'),"
-        " settings.DEFAULT_MERCHANT_ID, settings.SANDBOX_MERCHANT_API_TOKENS]))",
+        " settings.DEFAULT_MERCHANT_ID, settings.SANDBOX_MERCHANT_API_TOKENS]))" + THEN_CHECK_DEPLOY,
         tmp_path,
         DEMO_MODE="1",
         DEFAULT_MERCHANT_ID=None,
         MERCHANT_ACME_BASE_URL=None,
     )
-    checked = check_deploy(tmp_path, DEMO_MODE="1", DEFAULT_MERCHANT_ID=None, MERCHANT_ACME_BASE_URL=None)
 
-    assert started.returncode == 0, started.stderr
-    assert json.loads(started.stdout.splitlines()[-1]) == [True, "sandbox", ["sandbox-dev-token"]]
+    started, check_output = checked.stdout.split("--- check --deploy ---")
+    assert json.loads(started.splitlines()[-1]) == [True, "sandbox", ["sandbox-dev-token"]], checked.stderr
     assert checked.returncode != 0  # --fail-level WARNING: a demo is never a clean production deploy
-    assert "config.W001" in checked.stderr + checked.stdout
-    assert "DEMO_MODE is on" in checked.stderr + checked.stdout
+    assert "SystemCheckError" in checked.stderr, checked.stderr  # the check failed it, nothing before
+    assert "config.W001" in checked.stderr + check_output
+    assert "DEMO_MODE is on" in checked.stderr + check_output
 
 
-def test_with_the_sandbox_off_nothing_of_it_is_mounted_installed_or_scheduled(tmp_path):
-    code = """
-from django.apps import apps
-from django.contrib import admin
-from django.test import Client
-from django.urls import Resolver404, resolve
-client = Client()
-def status(path):
-    response = client.get(path, secure=True)
-    return [response.status_code, response.get('Location', '')]
-try:
-    resolve('/sandbox-merchant/products')
-    resolved = True
-except Resolver404:
-    resolved = False
-print(json.dumps({
-    'installed': apps.is_installed('sandbox_merchant'),
-    'resolved': resolved,
-    'api': status('/sandbox-merchant/products'),
-    'faults': status('/sandbox-merchant/sandbox/faults'),
-    'image': status('/sandbox-merchant/images/blue-runner.svg'),
-    'root': status('/'),
-    'admin_apps': sorted({model._meta.app_label for model in admin.site._registry}),
-    'beat': sorted(settings.CELERY_BEAT_SCHEDULE),
-    'merchants': sorted(settings.MERCHANTS),
-}))
-"""
-    result = run_production(code, tmp_path)
-
-    assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout.splitlines()[-1])
+def test_with_the_sandbox_off_nothing_of_it_is_mounted_installed_or_scheduled(correct_production):
+    seen = correct_production["sandbox"]
     assert seen["installed"] is False
     assert seen["resolved"] is False
     assert seen["api"][0] == 404
@@ -204,11 +238,11 @@ def test_without_the_sandbox_the_migrations_plan_without_it(tmp_path):
     assert "sandbox" not in result.stdout
 
 
-def test_a_correct_production_environment_passes_check_deploy_clean(tmp_path):
-    result = check_deploy(tmp_path)
+def test_a_correct_production_environment_passes_check_deploy_clean(correct_production):
+    result = correct_production["result"]
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
+    assert "no issues" in correct_production["check"]
 
 
 def test_check_deploy_warns_when_the_balancers_forwarded_client_addresses_are_not_trusted(tmp_path):
@@ -253,17 +287,5 @@ def test_production_refuses_to_start_without_a_metrics_token(tmp_path):
     assert "Production needs METRICS_BEARER_TOKEN" in result.stderr
 
 
-def test_production_metrics_answer_only_with_the_bearer_token(tmp_path):
-    code = f"""
-from django.test import Client
-client = Client()
-print(json.dumps([
-    client.get('/metrics').status_code,
-    client.get('/metrics', headers={{'Authorization': 'Bearer wrong'}}).status_code,
-    client.get('/metrics', headers={{'Authorization': 'Bearer {METRICS_TOKEN}'}}).status_code,
-]))
-"""
-    result = run_production(code, tmp_path)
-
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.splitlines()[-1]) == [401, 401, 200]
+def test_production_metrics_answer_only_with_the_bearer_token(correct_production):
+    assert correct_production["metrics"] == [401, 401, 200]

@@ -2,7 +2,7 @@
 
 It lives in escalations, the top of the app tree (escalations → ordering → consent), because it composes
 two apps: the staff account is escalations' (escalations/staff.py), the customers are consent's
-(consent.demo). `make run` (scripts/run) calls it by name, as before.
+(consent.demo). `make run` (scripts/run) calls it through run_prepare.
 """
 
 import os

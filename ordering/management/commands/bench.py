@@ -300,7 +300,9 @@ class Bench:
                 "CELERY_DEFAULT_QUEUE": env.SANDBOX_QUEUE,
             },
         )
-        process = env.process_start("sandbox", env.gunicorn_argv(port, workers=2), env=process_env)
+        # Two processes where the rows send it concurrent load; one serves the one-at-a-time calls of the others.
+        workers = 2 if self.wanted("4", "5", "6") else 1
+        process = env.process_start("sandbox", env.gunicorn_argv(port, workers=workers), env=process_env)
         self.sandbox_process = process
         stack.callback(process.stop)
         env.wait_http(process, f"http://127.0.0.1:{port}/healthz")
@@ -483,36 +485,37 @@ class Bench:
         from config.celery import app as celery_app
 
         seal_rates: list[float] = []
-        for repeat in range(config.repeat):
-            self.say(f"Row 9: audit writers, repeat {repeat + 1}/{config.repeat} …")
-            for processes, per_transaction in shapes:
-                argv = [sys.executable, "-m", "ordering.benchmark.audit_rate", str(config.audit_seconds)]
-                argv.append(str(per_transaction))
-                running = [
-                    subprocess.Popen(  # noqa: S603 - our own module
-                        argv,
-                        cwd=settings.BASE_DIR,
-                        env=self.server_env(),
-                        stdin=subprocess.PIPE,
-                        stdout=subprocess.PIPE,
-                        text=True,
-                    )
-                    for _ in range(processes)
-                ]
-                # every writer imported and connected before the common start
-                start_together(running)
-                total = 0
-                for process in running:
-                    out, _ = process.communicate(timeout=config.audit_seconds + 120)
-                    if process.returncode != 0:
+        # One process starts Django and forks the writers of each measure (ordering/benchmark/audit_rate.py).
+        writers = subprocess.Popen(  # noqa: S603 - our own module
+            [sys.executable, "-m", "ordering.benchmark.audit_rate", str(config.audit_seconds)],
+            cwd=settings.BASE_DIR,
+            env=self.server_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert writers.stdin is not None and writers.stdout is not None  # noqa: S101 - both piped above
+        try:
+            for repeat in range(config.repeat):
+                self.say(f"Row 9: audit writers, repeat {repeat + 1}/{config.repeat} …")
+                for processes, per_transaction in shapes:
+                    writers.stdin.write(f"{processes} {per_transaction}\n")
+                    writers.stdin.flush()
+                    # every writer forked and connected before the common start
+                    start_together([writers])
+                    out = writers.stdout.readline().strip()
+                    if not out.isdigit():
                         raise RuntimeError("an audit writer failed (see the log with -v 2)")
-                    total += int(out.strip().splitlines()[-1])
-                rates[(processes, per_transaction)].append(total / config.audit_seconds)
-                # The chain must keep up with the appends: seal what they wrote (as the workers' sealer does),
-                # timed, so the next shape and the next rows start from a sealed chain.
-                sealed, per_second = seal_rate()
-                if sealed >= total // 2:
-                    seal_rates.append(per_second)
+                    total = int(out)
+                    rates[(processes, per_transaction)].append(total / config.audit_seconds)
+                    # The chain must keep up with the appends: seal what they wrote (as the workers' sealer does),
+                    # timed, so the next shape and the next rows start from a sealed chain.
+                    sealed, per_second = seal_rate()
+                    if sealed >= total // 2:
+                        seal_rates.append(per_second)
+        finally:
+            writers.stdin.close()
+            writers.wait(timeout=config.audit_seconds + 120)
         # Every writer enqueued its debounced seal task on the bench's broker; the chain is sealed now, and a
         # worker of a later row must not spend its first minutes on them before answering its start-up ping.
         celery_app.control.purge()
