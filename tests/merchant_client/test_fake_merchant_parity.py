@@ -372,6 +372,19 @@ def a_cancel_that_fails_with_500_holds_the_stock_until_it_is_retried(shop, recor
     record((shop.session_held(session.id), shop.available(RUNNER)))
 
 
+def catalog_reads_that_fail_with_500_and_then_answer(shop, record):
+    shop.add_fault("server_error", operation="search", times=50)
+    for read in (lambda: shop.merchant.catalog.search_products(query="blue runner"), lambda: shop.available(RUNNER)):
+        try:
+            read()
+        except MerchantError as error:
+            record(error_view(error))
+    record(shop.ready((RUNNER, 1)))  # a checkout is no catalog read: the rule leaves it alone
+    shop.clear_faults()
+    record([p.id for p in shop.merchant.catalog.search_products(query="blue runner")])
+    record(shop.available(RUNNER))
+
+
 def a_replayed_operation_is_answered_once(shop, record):
     request = CheckoutRequest(line_items=(LineItemRequest(id=RUNNER, quantity=1),), currency="usd", buyer=ALICE)
     first = record(shop.merchant.checkout.create(request=request, operation_id="same-op"))
@@ -430,6 +443,7 @@ SCENARIOS = [
     an_unknown_session_is_not_found,
     orders_cancel_and_refund,
     a_cancel_that_fails_with_500_holds_the_stock_until_it_is_retried,
+    catalog_reads_that_fail_with_500_and_then_answer,
     a_replayed_operation_is_answered_once,
     catalog_search_and_products,
     saved_items_and_cards,
@@ -508,3 +522,6 @@ def test_the_scenarios_reach_the_answers_they_are_about():
     assert failed_cancel[2][0] == 2 and failed_cancel[3]["status"] == "ready_for_payment"
     assert failed_cancel[4]["status"] == "canceled"
     assert (failed_cancel[5]["status"], failed_cancel[6][0]) == ("canceled", 0)
+    failed_reads = answers["catalog_reads_that_fail_with_500_and_then_answer"]
+    assert failed_reads[0] == failed_reads[1] == ("MerchantServerError", 500, "internal_error")
+    assert failed_reads[2]["status"] == "ready_for_payment" and failed_reads[3] and failed_reads[4] == 7

@@ -16,8 +16,8 @@ tests/merchant_client/test_fake_merchant_parity.py runs the same scenarios again
 sandbox over HTTP and compares the answers: change the fake when it fails, never the scenarios.
 
 What it does not do: HTTP (no retries, timeouts, breaker, rate limit, idempotency keys on a wire), the HTTP
-fault switchboard (only `price_change` and `decline` are offered, as `fault(...)`, and the checkout session's
-cancel answering 500, as `add_fault("server_error", operation="cancel")`), webhooks, the issuer's
+fault switchboard (only `price_change` and `decline` are offered, as `fault(...)`, and a checkout session's
+cancel or a product search answering 500, as `add_fault("server_error", operation=...)`), webhooks, the issuer's
 3-D Secure pages (a 3-D Secure card asks for authentication; an `authentication_result` with the outcome
 `authenticated`, or `not_supported` (verified out of band, as our two specialists do), is accepted). Tests
 about those use `sandbox_merchant` (tests/support/sandbox.py).
@@ -40,9 +40,10 @@ tests/support/commits.py).
   `requests(capability, method)` (how many such calls).
 - `fault(kind, times=None)`: the next completes misbehave: "price_change" (the price goes up 5 % first)
   or "decline" (the card is declined).
-- `add_fault("server_error", operation="cancel", times=None)`, `clear_faults()`: as the sandbox's switchboard,
-  the checkout session's cancel fails as our adapter fails after a 500 (`MerchantServerError`, status 500),
-  nothing stored; for tests of our undo and the console that shows it failing.
+- `add_fault("server_error", operation="cancel" | "search", times=None)`, `clear_faults()`: as the sandbox's
+  switchboard, the checkout session's cancel or the catalog's product reads fail as our adapter fails after a 500
+  (`MerchantServerError`, status 500), nothing stored; for tests of our undo, the console that shows it failing,
+  and a chat turn whose catalog step fails.
 - Replays: a call with an `operation_id` already seen returns the first answer (as the contract promises).
 """
 
@@ -575,12 +576,17 @@ class FakeMerchant:
     # -- the sandbox's HTTP fault switchboard, the part tests of our undo need (add_fault, clear_faults) ----
 
     # The switchboard's operation names the fake answers for, as the contract calls they stand for (the sandbox's
-    # "cancel" is the checkout session's cancel; an order's cancel is its "order" operation).
-    SWITCHBOARD_OPERATIONS = {"cancel": ("checkout", "cancel")}
+    # "cancel" is the checkout session's cancel, an order's cancel being its "order" operation; "search" is every
+    # catalog read of products: the search and one product).
+    SWITCHBOARD_OPERATIONS = {
+        "cancel": {("checkout", "cancel")},
+        "search": {("catalog", "search_products"), ("catalog", "get_product")},
+    }
 
     def add_fault(self, kind: str, operation: str = "any", *, times: int | None = None) -> None:
-        """As `SandboxMerchant.add_fault`, for the one rule the fake offers: "server_error" on "cancel" (the
-        checkout session's cancel answers 500 until `times` calls failed or `clear_faults()`). The call raises
+        """As `SandboxMerchant.add_fault`, for the rules the fake offers: "server_error" on "cancel" (the checkout
+        session's cancel) or on "search" (the catalog's product search and product reads): such a call answers 500
+        until `times` calls failed or `clear_faults()`. The call raises
         `MerchantServerError` (status 500, code internal_error, the sandbox's message) as our ACP adapter does
         once its retries are spent; the fake has no retries, so `times` counts calls (the sandbox counts HTTP
         requests: up to MAX_ATTEMPTS a call) and the error says attempts=1. A failed call stores nothing: the
@@ -600,7 +606,7 @@ class FakeMerchant:
         """The error a switchboard rule makes this call raise (and the rule spent by one), or None."""
         for rule in self.switchboard:
             _kind, name, times = rule
-            if self.SWITCHBOARD_OPERATIONS[name] == (capability, method) and times != 0:
+            if (capability, method) in self.SWITCHBOARD_OPERATIONS[name] and times != 0:
                 if times is not None:
                     rule[2] = times - 1
                 return MerchantServerError(
