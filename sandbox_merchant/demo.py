@@ -205,100 +205,150 @@ def variant_id(slug: str, colour: str, size: str, *, single_colour: bool) -> str
     return "var_" + "_".join(parts)
 
 
+def _upsert(model, rows: list, *, unique_fields: list[str], update_fields: list[str]) -> None:
+    """`update_or_create` for many rows in one statement: INSERT … ON CONFLICT (unique_fields) DO UPDATE."""
+    model.objects.bulk_create(rows, update_conflicts=True, unique_fields=unique_fields, update_fields=update_fields)
+
+
 @transaction.atomic
 def demo_data_seed() -> dict[str, int]:
+    """Load the demo data, or converge on it: rows are keyed by their public ids (or natural keys), and each
+    table is one INSERT … ON CONFLICT DO UPDATE, as `update_or_create` per row would leave it: 8 statements and
+    the counts instead of ~2,000 (the full sandbox reset and every test database's first seed run this)."""
     now = timezone.now()
+    products, images, variants = [], [], []
     for slug, title, category, brand, price, colours, sizes, stock, description in PRODUCTS:
-        product, _ = Product.objects.update_or_create(
-            id=f"prod_{slug}",
-            defaults={
-                "title": title,
-                "description": description,
-                "category": category,
-                "brand": brand,
-                "price_amount": price,
-                "currency": "usd",
-            },
+        products.append(
+            Product(
+                id=f"prod_{slug}",
+                title=title,
+                description=description,
+                category=category,
+                brand=brand,
+                price_amount=price,
+                currency="usd",
+            )
         )
-        ProductImage.objects.update_or_create(
-            product=product,
-            position=0,
-            # Served by this site (sandbox_merchant/storefront.py): no page loads an outside image.
-            defaults={"url": reverse("sandbox_merchant:product-image", args=[slug]), "alt_text": title},
+        # Served by this site (sandbox_merchant/storefront.py): no page loads an outside image.
+        images.append(
+            ProductImage(
+                product_id=f"prod_{slug}",
+                position=0,
+                url=reverse("sandbox_merchant:product-image", args=[slug]),
+                alt_text=title,
+            )
         )
         for colour in colours:
             for size in sizes:
                 identifier = variant_id(slug, colour, size, single_colour=len(colours) == 1)
-                Variant.objects.update_or_create(
-                    id=identifier,
-                    defaults={
-                        "product": product,
-                        "sku": identifier.removeprefix("var_").upper().replace("_", "-"),
-                        "colour": colour,
-                        "size": size,
-                        "price_amount": price,
-                        "currency": "usd",
-                        "stock": stock,
-                    },
+                variants.append(
+                    Variant(
+                        id=identifier,
+                        product_id=f"prod_{slug}",
+                        sku=identifier.removeprefix("var_").upper().replace("_", "-"),
+                        colour=colour,
+                        size=size,
+                        price_amount=price,
+                        currency="usd",
+                        stock=stock,
+                    )
                 )
+    _upsert(
+        Product,
+        products,
+        unique_fields=["id"],
+        update_fields=["title", "description", "category", "brand", "price_amount", "currency"],
+    )
+    _upsert(ProductImage, images, unique_fields=["product", "position"], update_fields=["url", "alt_text"])
+    _upsert(
+        Variant,
+        variants,
+        unique_fields=["id"],
+        update_fields=["product", "sku", "colour", "size", "price_amount", "currency", "stock"],
+    )
 
-    for data in CUSTOMERS:
-        customer, _ = Customer.objects.update_or_create(
-            id=data["id"],
-            defaults={key: data[key] for key in ("email", "first_name", "last_name", "phone_number")},
-        )
-        for label, is_default, name, line_one, line_two, city, state, country, postal_code in data["addresses"]:
-            CustomerAddress.objects.update_or_create(
-                customer=customer,
-                label=label,
-                defaults={
-                    "is_default": is_default,
-                    "name": name,
-                    "line_one": line_one,
-                    "line_two": line_two,
-                    "city": city,
-                    "state": state,
-                    "country": country,
-                    "postal_code": postal_code,
-                },
+    customer_fields = ("email", "first_name", "last_name", "phone_number")
+    _upsert(
+        Customer,
+        [Customer(id=data["id"], **{key: data[key] for key in customer_fields}) for data in CUSTOMERS],
+        unique_fields=["id"],
+        update_fields=list(customer_fields),
+    )
+    address_fields = ["is_default", "name", "line_one", "line_two", "city", "state", "country", "postal_code"]
+    _upsert(
+        CustomerAddress,
+        [
+            CustomerAddress(customer_id=data["id"], label=label, **dict(zip(address_fields, values, strict=True)))
+            for data in CUSTOMERS
+            for label, *values in data["addresses"]
+        ],
+        unique_fields=["customer", "label"],
+        update_fields=address_fields,
+    )
+
+    _upsert(
+        VaultCard,
+        [
+            VaultCard(
+                reference=reference,
+                customer_id=customer_id,
+                brand=brand,
+                last4=last4,
+                exp_month=12,
+                exp_year=now.year + 3,
+                behaviour=behaviour,
             )
+            for reference, customer_id, brand, last4, behaviour in CARDS
+        ],
+        unique_fields=["reference"],
+        update_fields=["customer", "brand", "last4", "exp_month", "exp_year", "behaviour"],
+    )
 
-    for reference, customer_id, brand, last4, behaviour in CARDS:
-        VaultCard.objects.update_or_create(
-            reference=reference,
-            defaults={
-                "customer_id": customer_id,
-                "brand": brand,
-                "last4": last4,
-                "exp_month": 12,
-                "exp_year": now.year + 3,
-                "behaviour": behaviour,
-            },
-        )
+    _upsert(
+        SavedItem,
+        [
+            SavedItem(
+                customer_id=customer_id,
+                kind=kind,
+                product_id=f"prod_{slug}",
+                variant_id=variant,
+                saved_at=now - timedelta(days=days_ago),
+            )
+            for customer_id, kind, slug, variant, days_ago in SAVED_ITEMS
+        ],
+        unique_fields=["customer", "kind", "product"],
+        update_fields=["variant", "saved_at"],
+    )
 
-    for customer_id, kind, slug, variant, days_ago in SAVED_ITEMS:
-        SavedItem.objects.update_or_create(
-            customer_id=customer_id,
-            kind=kind,
-            product_id=f"prod_{slug}",
-            defaults={"variant_id": variant, "saved_at": now - timedelta(days=days_ago)},
-        )
-
-    for promotion in _promotions(now):
-        code = promotion.pop("code")
-        defaults = {
-            "percent_off": None,
-            "amount_off": None,
-            "customer_id": None,
-            "minimum_spend_amount": 0,
-            "category": "",
-            "starts_at": None,
-            "expires_at": None,
-            "active": True,
-            "currency": "usd",
-            **promotion,
-        }
-        Promotion.objects.update_or_create(code=code, defaults=defaults)
+    promotion_defaults = {
+        "percent_off": None,
+        "amount_off": None,
+        "customer_id": None,
+        "minimum_spend_amount": 0,
+        "category": "",
+        "starts_at": None,
+        "expires_at": None,
+        "active": True,
+        "currency": "usd",
+    }
+    _upsert(
+        Promotion,
+        [Promotion(**{**promotion_defaults, **promotion}) for promotion in _promotions(now)],
+        unique_fields=["code"],
+        update_fields=[
+            "description",
+            "kind",
+            "percent_off",
+            "amount_off",
+            "customer",
+            "minimum_spend_amount",
+            "category",
+            "starts_at",
+            "expires_at",
+            "active",
+            "currency",
+        ],
+    )
 
     return {
         "products": Product.objects.count(),

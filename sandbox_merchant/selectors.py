@@ -262,6 +262,9 @@ def saved_products_list(
     if product_ids:
         items = [item for item in items if item.product_id in product_ids]
     items = items[:limit]
+    if not items:
+        # Nothing saved in range: no products to read (a statement with `id IN ()` cannot be built).
+        return []
     wanted = sorted({item.product_id for item in items})
     slots = {f"p{index}": product_id for index, product_id in enumerate(wanted)}
     products = compiled.rows(

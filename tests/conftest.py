@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.support.private_servers",
     "tests.support.eager",
     "tests.support.fast_flush",
+    "tests.support.template_db",
     "tests.support.local_servers",
     "tests.support.corpus_report",
 ]

@@ -4,12 +4,18 @@ The evaluation (and tests of our side) reach the sandbox only over HTTP, as they
 merchant contract for what a shop does, and this for what only the sandbox offers (put the demo shop
 back, set stock, list its orders with the card each charged). It uses the merchant's configuration
 (`settings.MERCHANTS[merchant_id]`: base URL, bearer token, API version) and nothing of the sandbox's code.
+
+`ShopControl` is what the evaluation's runner (ordering/evaluation/tasks.py) needs of it: `SandboxControl`
+is the implementation over HTTP (`make eval`, the end-to-end tests); the test suite's in-memory fake
+merchant offers the same over its own state (tests/support/fake_merchant.py, `FakeControl`), so the
+corpus gate can run without a live server. The runner is handed one; it never asks which.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 import requests
 
@@ -46,6 +52,24 @@ class SandboxToken:
     currency: str
     used: bool
     revoked: bool
+
+
+class ShopControl(Protocol):
+    """A demo shop's controls beyond the merchant contract, as the evaluation uses them."""
+
+    def reset(self, *, full: bool = False) -> object:
+        """The demo shop as seeded: no stock held, no faults, the demo stock, prices and saved items."""
+        ...
+
+    def set_stock(self, stock: dict[str, int]) -> None:
+        """Units on hand per variant id; an unknown variant id raises SandboxControlError and nothing changes."""
+        ...
+
+    def orders(self, *, customer: str = "") -> list[SandboxOrder]:
+        """The orders the shop took (of its customer `customer`, or all), newest first."""
+        ...
+
+    def order(self, order_id: str) -> SandboxOrder | None: ...
 
 
 class SandboxControl:

@@ -7,6 +7,13 @@ site) and the placement saga run eagerly (Celery `task_always_eager`). After the
 reads the end state *at the merchant* through the merchant contract (the checkout sessions of the
 task's flows, the orders they became) and compares it with the task's `expect`.
 
+What the runner needs of the shop beyond the contract (put the demo shop back before each task, set a
+task's stock, the card an order charged) it asks of a `ShopControl` it is handed
+(ordering/evaluation/sandbox_control.py): the sandbox's control API over HTTP by default, as `make eval`
+runs it. The test suite's corpus gate hands it the in-memory fake merchant's instead
+(tests/support/fake_merchant.py, registered as the merchant), which answers as the sandbox without a
+live server; the runner does the same thing either way.
+
 The task format (see `corpus/tasks.yaml` for ~100 examples):
 
     - id: correction-size-43
@@ -57,12 +64,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from ordering.evaluation.sandbox_control import ShopControl
 
 logger = logging.getLogger(__name__)
 
@@ -440,17 +450,38 @@ def mentions(text: str, word: str) -> bool:
 
 
 @contextlib.contextmanager
+def eager_environment() -> Iterator[None]:
+    """Run Celery tasks eagerly, and a failed saga step's retry at once; put back on exit. What every task
+    run needs, whichever shop answers (`evaluation_environment` adds the sandbox over HTTP)."""
+    from config.celery import app as celery_app
+
+    missing = object()
+    saved_retry = getattr(settings, "ORDERING_STEP_RETRY_BASE_SECONDS", missing)
+    eager = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    settings.ORDERING_STEP_RETRY_BASE_SECONDS = 0
+    celery_app.conf.task_always_eager = True
+    # A task's failure stays in its result, as in a worker (the merchant's webhook retries included).
+    celery_app.conf.task_eager_propagates = False
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = eager
+        if saved_retry is missing:
+            delattr(settings, "ORDERING_STEP_RETRY_BASE_SECONDS")
+        else:
+            settings.ORDERING_STEP_RETRY_BASE_SECONDS = saved_retry
+
+
+@contextlib.contextmanager
 def evaluation_environment(*, server_url: str, merchant_url: str | None = None) -> Iterator[None]:
     """Point the sandbox merchant at `merchant_url` (default: `server_url`/sandbox-merchant, the sandbox
     served in-process by a live server of this site) and its webhooks at `server_url`, and run Celery
-    tasks eagerly; everything is put back on exit."""
+    tasks eagerly (`eager_environment`); everything is put back on exit."""
     from catalog_adapters.registry import get_merchant, reset_merchants
-    from config.celery import app as celery_app
 
-    names = ("MERCHANTS", "SANDBOX_MERCHANT_WEBHOOK_URL", "ORDERING_STEP_RETRY_BASE_SECONDS")
+    names = ("MERCHANTS", "SANDBOX_MERCHANT_WEBHOOK_URL")
     missing = object()
     saved = {name: getattr(settings, name, missing) for name in names}
-    eager = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
     settings.MERCHANTS = {
         **settings.MERCHANTS,
         MERCHANT_ID: {
@@ -460,23 +491,19 @@ def evaluation_environment(*, server_url: str, merchant_url: str | None = None) 
         },
     }
     settings.SANDBOX_MERCHANT_WEBHOOK_URL = f"{server_url}/webhooks/merchants/{MERCHANT_ID}/"
-    settings.ORDERING_STEP_RETRY_BASE_SECONDS = 0
-    celery_app.conf.task_always_eager = True
-    # A task's failure stays in its result, as in a worker (the merchant's webhook retries included).
-    celery_app.conf.task_eager_propagates = False
     reset_merchants()
     # The breaker and the rate limiter live in the shared cache; an earlier run's state must not leak in.
     merchant = get_merchant(MERCHANT_ID)
     merchant.http.breaker.reset()
     merchant.http.rate_limiter.reset()
     try:
-        yield
+        with eager_environment():
+            yield
     finally:
         with contextlib.suppress(Exception):
             merchant = get_merchant(MERCHANT_ID)
             merchant.http.breaker.reset()
             merchant.http.rate_limiter.reset()
-        celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = eager
         for name, value in saved.items():
             if value is missing:
                 delattr(settings, name)
@@ -502,21 +529,7 @@ def llm_calls_so_far() -> int:
 # -- one task ------------------------------------------------------------------------------------------
 
 
-def sandbox_reset(*, full: bool = False) -> None:
-    """The shop as the demo seeds it, for the next task: no faults, no stock held, the demo stock and
-    prices, and exactly the demo's saved items (an order adds a "purchased" item, which would change
-    what "the socks I bought last time" means for every later task).
-
-    Asked of the sandbox over HTTP, through its control API (a sandbox extension): `full` runs its demo
-    seed (done once per run); between tasks it puts back only what a task can change. The runner cancels
-    each task's sessions through the contract; any a crashed task left open are canceled by the sandbox.
-    """
-    from ordering.evaluation.sandbox_control import SandboxControl
-
-    SandboxControl(MERCHANT_ID).reset(full=full)
-
-
-def customer_prepare(*, customer: str, setup: dict[str, Any]) -> Any:
+def customer_prepare(*, customer: str, setup: dict[str, Any], control: ShopControl) -> Any:
     """A fresh user who is `customer` at the shop: the demo grants, cards and addresses, then `setup`.
 
     The shop's customer (cus_alice, cus_bob) can be linked to one of our users at a time, so the link of
@@ -544,10 +557,10 @@ def customer_prepare(*, customer: str, setup: dict[str, Any]) -> Any:
             user_id=user.pk, grant_id=grant.pk, via=GrantChannel.SEED, actor_type=ActorType.SYSTEM, reason="evaluation"
         )
     if setup.get("stock"):
-        from ordering.evaluation.sandbox_control import SandboxControl, SandboxControlError
+        from ordering.evaluation.sandbox_control import SandboxControlError
 
         try:
-            SandboxControl(MERCHANT_ID).set_stock({variant: int(units) for variant, units in setup["stock"].items()})
+            control.set_stock({variant: int(units) for variant, units in setup["stock"].items()})
         except SandboxControlError as error:
             raise CorpusError(f"setup.stock: {error}") from None
     return user
@@ -561,12 +574,16 @@ class _StepWindow:
 
 
 class TaskRunner:
-    """Runs tasks one after another against the site served at `server_url` (inside `evaluation_environment`)."""
+    """Runs tasks one after another against the merchant registered as "sandbox", whose controls are `control`
+    (default: the sandbox's control API over HTTP, inside `evaluation_environment`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, control: ShopControl | None = None) -> None:
         from rest_framework.test import APIClient
 
+        from ordering.evaluation.sandbox_control import SandboxControl
+
         self._client_class = APIClient
+        self._control = control if control is not None else SandboxControl(MERCHANT_ID)
         self._seeded = False
 
     # -- the conversation through the API --------------------------------------------------------------
@@ -639,9 +656,14 @@ class TaskRunner:
         started = time.monotonic()
         user = None
         try:
-            sandbox_reset(full=not self._seeded)
+            # The shop as the demo seeds it: no faults, no stock held, the demo stock and prices, and exactly
+            # the demo's saved items (an order adds a "purchased" item, which would change what "the socks I
+            # bought last time" means for every later task). The whole demo seed once per run; between tasks
+            # only what a task can change. The runner cancels each task's sessions through the contract; any
+            # a crashed task left open are canceled by the reset.
+            self._control.reset(full=not self._seeded)
             self._seeded = True
-            user = customer_prepare(customer=task.customer, setup=task.setup)
+            user = customer_prepare(customer=task.customer, setup=task.setup, control=self._control)
             client = self._client_class()
             client.force_login(user)
             llm_before = llm_calls_so_far()
@@ -657,7 +679,7 @@ class TaskRunner:
             outcome.llm_calls = llm_calls_so_far() - llm_before
             messages = [m for cid in conversations for m in self._conversation(client, cid)["messages"]]
             self._transcribe(outcome, messages)
-            outcome.orders = merchant_orders_for(user=user)
+            outcome.orders = merchant_orders_for(user=user, control=self._control)
             self._judge(task, outcome, user=user, messages=messages, windows=windows)
         except Exception as error:  # a crash is a failed task with its reason, never a crashed run
             logger.exception("evaluation task %s crashed", task.id)
@@ -798,13 +820,13 @@ def _unconfirmed(order: PlacedOrder, *, windows: list[_StepWindow], auto_checkou
 SHIPPING_NAMES = {"ship_standard": "standard", "ship_express": "express"}
 
 
-def merchant_orders_for(*, user: Any) -> list[PlacedOrder]:
+def merchant_orders_for(*, user: Any, control: ShopControl) -> list[PlacedOrder]:
     """Every order at the merchant that one of `user`'s flows led to, read through the merchant contract.
 
     A flow's checkout session is asked for its order (so an order the flow failed to record is found
     too); the order and the session give the lines, the applied codes, the address and the shipping.
-    ACP's order carries no payment field, so the card is the sandbox's own record of the token it
-    charged (for another merchant: the card on our flow).
+    ACP's order carries no payment field, so the card is the shop's own record of the token it
+    charged, from its `control` (for another merchant: the card on our flow).
     """
     from catalog_adapters.registry import get_merchant
     from consent.models import Address
@@ -838,7 +860,8 @@ def merchant_orders_for(*, user: Any) -> list[PlacedOrder]:
                 status=order.status,
                 lines=tuple(sorted(lines)),
                 codes=tuple(sorted(discount.code.upper() for discount in session.applied_discounts)),
-                card_last4=_charged_card_last4(order_id) or (flow.payment_method and flow.payment_method.last4),
+                card_last4=_charged_card_last4(order_id, control=control)
+                or (flow.payment_method and flow.payment_method.last4),
                 address_label=label,
                 shipping=SHIPPING_NAMES.get(selected[0].option_id, selected[0].option_id) if selected else None,
                 total=total.amount if total else None,
@@ -850,11 +873,9 @@ def merchant_orders_for(*, user: Any) -> list[PlacedOrder]:
     return found
 
 
-def _charged_card_last4(order_id: str) -> str | None:
-    """The card the sandbox charged for this order, from its control API (ACP's order names no card)."""
-    from ordering.evaluation.sandbox_control import SandboxControl
-
-    order = SandboxControl(MERCHANT_ID).order(order_id)
+def _charged_card_last4(order_id: str, *, control: ShopControl) -> str | None:
+    """The card the shop charged for this order, from its controls (ACP's order names no card)."""
+    order = control.order(order_id)
     return order.card_last4 if order is not None else None
 
 

@@ -3,8 +3,16 @@ what it must (wrong orders, unconfirmed charges, wrong replies), and the offline
 on the whole corpus, which is how CI enforces it: no wrong order, no unconfirmed charge, success >= 95% (in
 chunks of whole categories that each meet it, see "the gate" below).
 
-Everything runs against the real system: the conversation API, the sandbox merchant over HTTP on
-pytest-django's live server, the saga run eagerly, the end state read back at the merchant.
+Everything runs against the real system: the conversation API, the saga run eagerly, the end state read back
+at the merchant through the merchant contract. Two of the judge's tests, and `manage.py eval_conversations`
+(`make eval`, with the sandbox in its own process), talk to the sandbox merchant over HTTP (here on
+pytest-django's live server); the other judge tests and the gate's chunks talk to the in-memory fake merchant
+(tests/support/fake_merchant.py: the sandbox's demo shop and its own pricing and checkout rules, held to the
+sandbox by tests/merchant_client/test_fake_merchant_parity.py) in tests that roll back: the same runner, handed
+the fake's controls instead of the sandbox's control API. Served over HTTP in the test's own process, the
+sandbox cost the gate most of its time (its request handling in the live server's thread, the HTTP client, a
+flush after each chunk), and none of that is what the gate measures: what the assistant understood and did,
+read back at the shop. Every task of the corpus ends the same on both shops, transcript included (#18).
 """
 
 from __future__ import annotations
@@ -33,11 +41,11 @@ from ordering.evaluation.tasks import (
     REPLY_CLASSES,
     CorpusError,
     TaskRunner,
+    eager_environment,
     evaluation_environment,
     mentions,
     task_from_dict,
     tasks_load,
-    tasks_run,
 )
 from tests.support.corpus_report import CORPUS_OUTCOMES, outcome_record
 
@@ -141,6 +149,9 @@ def test_mentions_are_whole_words():
 
 
 # -- the judge, against the real system -------------------------------------------------------------------
+# Two tests run the runner end to end on the sandbox over HTTP, as `make eval` does (its control API: the end state
+# read back, the demo shop put back between tasks, stock held and released); the judge's own verdicts are checked
+# on the in-memory fake merchant, which answers as the sandbox (the gate below runs on it too).
 
 ORDER_42 = """
 id: judge
@@ -154,10 +165,23 @@ expect:
 
 @pytest.fixture
 def evaluation(live_server, transactional_db, settings):
+    """The runner on the sandbox merchant over HTTP (a live server of this site), with real commits."""
     settings.LLM_BASE_URL = ""
     settings.LLM_MODEL = ""
     with evaluation_environment(server_url=live_server.url):
         yield TaskRunner()
+
+
+@pytest.fixture
+def evaluation_in_memory(production_commits, fake_merchant, settings):
+    """The runner on the in-memory fake merchant, registered as "sandbox", in a test that rolls back: on_commit
+    callbacks (the saga's enqueues) run where production commits (`production_commits`), and the shop's order
+    events reach our webhook receiver as the sandbox's webhooks do (`order_events`)."""
+    settings.LLM_BASE_URL = ""
+    settings.LLM_MODEL = ""
+    fake_merchant.order_events = True
+    with eager_environment():
+        yield TaskRunner(control=fake_merchant.control)
 
 
 def test_the_end_state_is_read_at_the_merchant(evaluation):
@@ -175,45 +199,45 @@ def test_the_end_state_is_read_at_the_merchant(evaluation):
     assert outcome.turns == 2
 
 
-def test_an_order_other_than_expected_is_a_wrong_order(evaluation):
+def test_an_order_other_than_expected_is_a_wrong_order(evaluation_in_memory):
     task = _task(ORDER_42.replace("var_blue_runner_42", "var_blue_runner_43"))
 
-    outcome = evaluation.run(task)
+    outcome = evaluation_in_memory.run(task)
 
     assert outcome.wrong_order and not outcome.success
     assert any("1x var_blue_runner_42, expected 1x var_blue_runner_43" in failure for failure in outcome.failures)
 
 
-def test_another_card_than_expected_is_a_wrong_order(evaluation):
+def test_another_card_than_expected_is_a_wrong_order(evaluation_in_memory):
     task = _task(ORDER_42.replace("quantity: 1}]}", 'quantity: 1}], card_last4: "0002"}'))
 
-    outcome = evaluation.run(task)
+    outcome = evaluation_in_memory.run(task)
 
     assert outcome.wrong_order
     assert any("card 4242, expected 0002" in failure for failure in outcome.failures)
 
 
-def test_an_order_when_none_was_expected_is_a_wrong_order(evaluation):
+def test_an_order_when_none_was_expected_is_a_wrong_order(evaluation_in_memory):
     expected = "order: {lines: [{variant_id: var_blue_runner_42, quantity: 1}]}"
     task = _task(ORDER_42.replace(expected, "order: none\n  reply: info"))
 
-    outcome = evaluation.run(task)
+    outcome = evaluation_in_memory.run(task)
 
     assert outcome.wrong_order and not outcome.success
     assert any("none was expected" in failure for failure in outcome.failures)
 
 
-def test_an_order_placed_on_words_that_are_not_a_confirmation_is_an_unconfirmed_charge(evaluation):
+def test_an_order_placed_on_words_that_are_not_a_confirmation_is_an_unconfirmed_charge(evaluation_in_memory):
     task = _task(ORDER_42.replace('"yes"]', '{say: "yes", confirms: false}]'))
 
-    outcome = evaluation.run(task)
+    outcome = evaluation_in_memory.run(task)
 
     assert outcome.unconfirmed_charge and not outcome.success
     assert any("UNCONFIRMED CHARGE" in failure for failure in outcome.failures)
 
 
-def test_the_confirm_button_is_a_confirmation_and_a_stale_card_places_nothing(evaluation):
-    clicked = evaluation.run(
+def test_the_confirm_button_is_a_confirmation_and_a_stale_card_places_nothing(evaluation_in_memory):
+    clicked = evaluation_in_memory.run(
         _task(
             """
             id: click
@@ -227,7 +251,7 @@ def test_the_confirm_button_is_a_confirmation_and_a_stale_card_places_nothing(ev
     assert clicked.success, clicked.failures + clicked.transcript
     assert clicked.orders[0].confirmed_via == "button" and clicked.orders[0].card_last4 == "1881"
 
-    never_shown = evaluation.run(
+    never_shown = evaluation_in_memory.run(
         _task(
             """
             id: click-nothing
@@ -262,8 +286,8 @@ def test_each_task_starts_from_the_demo_shop_with_no_stock_held(evaluation):
     assert _available("var_blue_runner_42") == 8 - 1
 
 
-def test_the_last_reply_and_its_words_are_checked(evaluation):
-    outcome = evaluation.run(
+def test_the_last_reply_and_its_words_are_checked(evaluation_in_memory):
+    outcome = evaluation_in_memory.run(
         _task(
             """
             id: reply
@@ -287,7 +311,8 @@ def test_the_last_reply_and_its_words_are_checked(evaluation):
 # test of a minute or more that sets the suite's floor. Each chunk must pass the gate itself: no wrong order, no
 # unconfirmed charge, success >= 95% of its tasks. Together the chunks hold every task once, so when every chunk
 # passes, the whole corpus does (its success is the chunks' weighted mean); the run ends with the whole corpus'
-# table (tests/support/corpus_report.py).
+# table (tests/support/corpus_report.py). The chunks run on the in-memory fake merchant (`evaluation_in_memory`);
+# `make eval` runs the same corpus against the sandbox over HTTP, and gives the same outcome for every task.
 CORPUS_CHUNKS = 6
 
 
@@ -320,12 +345,12 @@ def test_the_chunks_hold_every_task_of_the_corpus_exactly_once():
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("categories", corpus_chunks(tasks_load()), ids="+".join)
-def test_the_offline_generator_meets_the_bar_on_the_corpus(evaluation, categories, record_property):
+def test_the_offline_generator_meets_the_bar_on_the_corpus(evaluation_in_memory, categories, record_property):
     # Hundreds of turns log a JSON line per request and step; capturing them all only slows the run,
     # and a failure shows each failed task's transcript instead.
     logging.disable(logging.WARNING)
     try:
-        outcomes = tasks_run(tasks_load(categories=list(categories)))
+        outcomes = [evaluation_in_memory.run(task) for task in tasks_load(categories=list(categories))]
     finally:
         logging.disable(logging.NOTSET)
     record_property(CORPUS_OUTCOMES, [outcome_record(outcome) for outcome in outcomes])

@@ -5,7 +5,10 @@ runs twice, once against the real sandbox through the ACP adapter over HTTP and 
 and what each answers through the merchant contract is compared after leaving out what is meant to
 differ (ids the shop makes up, timestamps, the wire JSON): statuses, lines and their amounts, totals, tax,
 shipping options, discounts applied and refused, messages (type, code, param), stock held and released,
-tokens refused or spent, orders and their adjustments, the errors raised (status and code).
+tokens refused or spent, orders and their adjustments, the errors raised (status and code); and what the
+evaluation's runner asks beyond the contract, of the sandbox's control API (`SandboxControl`) and of the fake's
+(`FakeControl`): a reset to the demo shop, stock set, the orders taken with the card each charged; and the
+customer's promotions, the one sandbox extension our side reads through the merchant's HTTP client.
 A scenario that fails here means the fake drifted: change the fake, not the scenario.
 """
 
@@ -119,6 +122,14 @@ class Shop:
             v for v in self.merchant.catalog.get_product(product_id=product_of(variant)).variants if v.id == variant
         ]
         return found.available
+
+    @property
+    def control(self) -> Any:
+        """What the evaluation asks beyond the contract (a `ShopControl`): the fake's own, or the sandbox's
+        control API over HTTP (the merchant "sandbox" of settings.MERCHANTS, which `sandbox_shop` points at it)."""
+        from ordering.evaluation.sandbox_control import SandboxControl
+
+        return self.merchant.control if isinstance(self.merchant, FakeMerchant) else SandboxControl("sandbox")
 
 
 def product_of(variant: str) -> str:
@@ -420,6 +431,63 @@ def saved_items_and_cards(shop, record):
     record([(c.vault_reference, c.brand, c.last4) for c in shop.merchant.vault.customer_cards(customer_id="cus_bob")])
 
 
+def saved_items_within_a_window(shop, record):
+    catalog = shop.merchant.catalog
+    for days in (2, 20, 400):  # nothing liked in the last two days
+        since = timezone.now() - timedelta(days=days)
+        record(
+            [
+                (i.product_id, i.variant_id)
+                for i in catalog.list_saved_items(customer_id="cus_alice", kind="liked", since=since)
+            ]
+        )
+        saved = catalog.list_saved_products(customer_id="cus_alice", kind="liked", since=since)
+        record([(s.item.product_id, s.product.id) for s in saved])
+
+
+def personal_promotions(shop, record):
+    # Our side reads them through the merchant's HTTP client (ordering.agent.merchant.promotions_for_customer).
+    for customer in ("cus_alice", "cus_bob", "cus_nobody"):
+        answer = shop.merchant.http.request("GET", f"/customers/{customer}/promotions", operation="list_promotions")
+        # expires_at: each shop dates its demo codes from when it was seeded
+        record([{k: v for k, v in promotion.items() if k != "expires_at"} for promotion in answer.data["data"]])
+
+
+def the_control_puts_back_the_demo_shop(shop, record):
+    from ordering.evaluation.sandbox_control import SandboxControlError
+
+    held = shop.ready((RUNNER, 3))
+    shop.control.set_stock({"var_blue_runner_43": 1, SOCKS: 0})
+    shop.set_price(RUNNER, 9999)
+    record((shop.available(RUNNER), shop.available("var_blue_runner_43"), shop.available(SOCKS)))
+    session = shop.ready(("var_blue_runner_43", 1))
+    shop.complete(session, shop.token(session))
+    record(shop.merchant.catalog.list_saved_items(customer_id="cus_alice", kind="purchased")[0].product_id)
+    try:
+        shop.control.set_stock({RUNNER: 1, "var_nothing_like_it": 2})
+    except SandboxControlError as error:
+        record(("refused", "var_nothing_like_it" in str(error)))
+
+    record(shop.control.reset())
+
+    record(shop.merchant.checkout.get(session_id=held.id))
+    record(shop.merchant.catalog.get_product(product_id=product_of(RUNNER)))
+    record((shop.available("var_blue_runner_43"), shop.available(SOCKS)))
+    for kind in ("liked", "viewed", "purchased"):
+        record(
+            [
+                (i.product_id, i.variant_id)
+                for i in shop.merchant.catalog.list_saved_items(customer_id="cus_alice", kind=kind)
+            ]
+        )
+    [order] = shop.control.orders(customer="cus_alice")
+    record((order.checkout_session_id == session.id, order.status, order.card_brand, order.card_last4, order.total))
+    record(
+        (shop.control.orders(customer="cus_bob"), shop.control.order(order.id) == order, shop.control.order("ord_x"))
+    )
+    record(shop.control.reset())
+
+
 SCENARIOS = [
     bare_session,
     ready_session_taxed_and_shipped_free,
@@ -447,6 +515,9 @@ SCENARIOS = [
     a_replayed_operation_is_answered_once,
     catalog_search_and_products,
     saved_items_and_cards,
+    saved_items_within_a_window,
+    personal_promotions,
+    the_control_puts_back_the_demo_shop,
 ]
 
 
@@ -454,7 +525,11 @@ SCENARIOS = [
 def sandbox_shop(sandbox_merchant, settings):
     from sandbox_merchant.models import Variant
 
-    values = {**settings.MERCHANTS["sandbox"], **QUICK_MERCHANT, "BASE_URL": sandbox_merchant.base_url, "ID": "sandbox"}
+    settings.MERCHANTS = {
+        **settings.MERCHANTS,
+        "sandbox": {**settings.MERCHANTS["sandbox"], **QUICK_MERCHANT, "BASE_URL": sandbox_merchant.base_url},
+    }
+    values = {**settings.MERCHANTS["sandbox"], "ID": "sandbox"}
     merchant = Merchant(MerchantConfig.from_settings(values))
 
     def set_price(variant_id: str, amount: int) -> None:
@@ -497,6 +572,30 @@ def test_the_comparison_sees_a_difference():
     shop = fake_shop()
     shop.set_price(RUNNER, 7201)
     assert run(ready_session_taxed_and_shipped_free, shop) != before
+
+
+def order_event_view(payload: dict) -> tuple:
+    from catalog_adapters.acp import order_from_wire
+
+    return payload["type"], order_view(order_from_wire(payload["data"], currency="usd"))
+
+
+def test_the_fakes_order_events_carry_what_the_sandboxs_webhooks_do(sandbox_shop, eager_tasks):
+    """With `order_events`, the fake hands our webhook receiver the events the sandbox's webhooks carry."""
+    from catalog_adapters.models import MerchantWebhookEvent
+    from sandbox_merchant.models import WebhookDelivery
+
+    run(orders_cancel_and_refund, sandbox_shop)
+    sent = [order_event_view(d.payload) for d in WebhookDelivery.objects.order_by("created_at", "id")]
+
+    shop = fake_shop()
+    fake = shop.merchant
+    fake.order_events = True
+    run(orders_cancel_and_refund, shop)
+    received = MerchantWebhookEvent.objects.filter(order_id__in=fake.order_records).order_by("received_at", "pk")
+
+    assert [event.event_type for event in received] == ["order_create", "order_update", "order_update"]
+    assert [order_event_view(event.payload) for event in received] == sent
 
 
 def test_the_scenarios_reach_the_answers_they_are_about():

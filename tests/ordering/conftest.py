@@ -1,5 +1,7 @@
 """A shop for flow tests, alice's demo wallet seeded, the registry pointed at it: `fake_shop` (the in-memory
 fake merchant, the test rolls back) or `shop` (the sandbox merchant over HTTP on a live socket, real commits).
+The wallet is `consent_demo_seed()`'s, written by the real services once per process and replayed after that
+(tests/support/seed_replay.py).
 
 Which one: `fake_shop` wherever the merchant is incidental to what the test is about (what the assistant
 understands and answers, caps and consent, policies, the saga's own bookkeeping). `shop` where the subject
@@ -31,11 +33,11 @@ from catalog_adapters.contract import (
     SelectedFulfillmentOption,
 )
 from catalog_adapters.registry import get_merchant, reset_merchants
-from consent.demo import consent_demo_seed
 from consent.models import Address, PaymentMethod
 from ordering.models import OrderFlow
 from ordering.services import conversation_start, flow_preview, flow_start
 from tests.support.sandbox import BLUE_RUNNER_42
+from tests.support.seed_replay import consent_demo_restore
 
 QUICK_MERCHANT = {
     "CONNECT_TIMEOUT": 1.0,
@@ -114,7 +116,7 @@ def fake_shop(production_commits, fake_merchant, settings) -> Shop:
     `FakeMerchant`: `set_stock`, `set_price`, `available`, `fault`, `calls`, `sessions`, `orders_by_id`."""
     settings.ORDERING_STEP_RETRY_BASE_SECONDS = 0
     settings.ORDERING_STEP_MAX_ATTEMPTS = 3
-    consent_demo_seed()
+    consent_demo_restore()
     return Shop(sandbox=fake_merchant, alice=get_user_model().objects.get(username="alice"))
 
 
@@ -129,7 +131,7 @@ def shop(sandbox_merchant, live_server, settings):
     settings.ORDERING_STEP_RETRY_BASE_SECONDS = 0
     settings.ORDERING_STEP_MAX_ATTEMPTS = 3
     reset_merchants()
-    consent_demo_seed()
+    consent_demo_restore()
     yield Shop(sandbox=sandbox_merchant, alice=get_user_model().objects.get(username="alice"))
     merchant = get_merchant("sandbox")
     merchant.http.breaker.reset()

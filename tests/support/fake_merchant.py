@@ -45,6 +45,15 @@ tests/support/commits.py).
   (`MerchantServerError`, status 500), nothing stored; for tests of our undo, the console that shows it failing,
   and a chat turn whose catalog step fails.
 - Replays: a call with an `operation_id` already seen returns the first answer (as the contract promises).
+- `http` (`FakeHttp`): the one sandbox extension our side reads through the merchant's HTTP client instead of
+  the contract, the customer's promotions (`GET /customers/{id}/promotions`); nothing else.
+- `control` (`FakeControl`): the sandbox's control API (ordering/evaluation/sandbox_control.py, a `ShopControl`)
+  on this state: `reset(full=False)` (`demo_reset`: the demo shop put back as the sandbox's reset does),
+  `set_stock({variant: units})`, `orders(customer=...)`, `order(id)`, `tokens(...)`. The corpus gate
+  (tests/evaluation/test_conversation_tasks.py) runs on it.
+- `order_events = True`: instead of webhooks over HTTP, each order created or changed is handed to our webhook
+  receiver's service, signed, as the sandbox's webhook delivers it during the call that made the change (off by
+  default: most tests of our side want no order events they did not stage).
 """
 
 from __future__ import annotations
@@ -467,6 +476,7 @@ class FakeOrders(_Capability):
             order.status = "canceled"
         else:
             order.status = "refunded" if amount == remaining else "partially_refunded"
+        self._merchant.order_event(order, event_type="order_update")
         return self._merchant.order_answer(order)
 
     def cancel(self, *, order_id: str, operation_id: str, currency: str | None = None) -> Order:
@@ -480,6 +490,54 @@ class FakeOrders(_Capability):
             "order_refund",
             lambda: self._adjust(order_id, "refund", amount.amount if amount else None),
             operation_id,
+        )
+
+
+class FakeHttp:
+    """The merchant's HTTP client (`Merchant.http`) for the one sandbox extension our side calls through it
+    directly rather than through the contract: `GET /customers/{id}/promotions`, the customer's personal codes
+    usable now (`ordering.agent.merchant.promotions_for_customer`), answered as the sandbox's endpoint answers
+    it (`sandbox_merchant.selectors.customer_promotions`). Any other request is a 404, as a path the shop does
+    not serve. No retries, breaker or rate limit: there is no wire."""
+
+    def __init__(self, merchant: FakeMerchant) -> None:
+        self._merchant = merchant
+
+    @property
+    def merchant_id(self) -> str:
+        return self._merchant.id
+
+    def request(self, method: str, path: str, *, operation: str, **_options: Any):
+        import re
+
+        from catalog_adapters.http import MerchantResponse
+        from sandbox_merchant.selectors import promotion_representation
+
+        merchant = self._merchant
+        merchant.calls.append(("http", operation))
+
+        def not_found(message: str) -> MerchantClientError:
+            return MerchantClientError(
+                message, merchant_id=merchant.id, operation=operation, status=404, code="not_found", attempts=1
+            )
+
+        promotions = re.fullmatch(r"/customers/([^/]+)/promotions", path)
+        if method.upper() != "GET" or promotions is None:
+            raise not_found(f"The fake merchant does not serve {method} {path}.")
+        customer_id = promotions.group(1)
+        if customer_id not in merchant.customers:
+            raise not_found(f"No customer {customer_id}.")
+        now = timezone.now()
+        usable = [
+            promotion_representation(promotion)
+            for _code, promotion in sorted(merchant.promotions.items())
+            if promotion.customer_id == customer_id
+            and promotion.active
+            and (promotion.expires_at is None or promotion.expires_at > now)
+            and (promotion.starts_at is None or promotion.starts_at <= now)
+        ]
+        return MerchantResponse(
+            status=200, data={"data": usable}, headers={}, attempts=1, request_id=merchant.new_id("req")
         )
 
 
@@ -551,6 +609,41 @@ class FakeMerchant:
 
     def close(self) -> None:
         return None
+
+    # As the sandbox's order webhooks, without HTTP (`order_event`): off unless a test asks for them.
+    order_events = False
+
+    @property
+    def http(self) -> FakeHttp:
+        return FakeHttp(self)
+
+    def demo_reset(self, *, full: bool = False) -> dict:
+        """As the sandbox's control reset (`sandbox_merchant.control.sandbox_reset`): the open sessions that hold
+        stock canceled, the faults cleared, every demo variant's stock and price and exactly the demo's saved items
+        put back (`full`: the whole demo data, catalog, cards and promotions included). Orders, tokens and
+        finished sessions stay, as at the sandbox."""
+        now = timezone.now()
+        holding = [
+            session.id
+            for session in self.session_records.values()
+            if session.status in OPEN_STATUSES
+            and session.expires_at > now
+            and any(line.reserved for line in session.lines)
+        ]
+        for session_id in holding:
+            self.session_cancel(session_id)
+        faults = len(self.faults)
+        self.faults.clear()
+        seeded = FakeMerchant(self.id)  # the demo data as a fresh shop has it
+        if full:
+            self.products, self.customers, self.cards = seeded.products, seeded.customers, seeded.cards
+            self.variants, self.promotions = seeded.variants, seeded.promotions
+        else:
+            for variant_id, variant in seeded.variants.items():
+                self.variants[variant_id].stock = variant.stock
+                self.variants[variant_id].price = variant.price
+        self.saved_items = seeded.saved_items
+        return {"canceled_sessions": len(holding), "faults_cleared": faults, "full": full}
 
     # -- staging and reading --------------------------------------------------------------------------
 
@@ -913,7 +1006,9 @@ class FakeMerchant:
                     )
                 )
         self.order_answer(order)
-        return self._answer(session, "completed", [])
+        answer = self._answer(session, "completed", [])
+        self.order_event(order, event_type="order_create")
+        return answer
 
     def _token_facts(self, token: FakeToken):
         from sandbox_merchant.rules import TokenFacts
@@ -984,6 +1079,12 @@ class FakeMerchant:
         return answer
 
     def order_answer(self, order: FakeOrder) -> Order:
+        answer = order_from_wire(self.order_wire(order), currency=order.currency)
+        self.orders_by_id[order.id] = answer
+        return answer
+
+    def order_wire(self, order: FakeOrder) -> dict:
+        """The order as the sandbox represents it (`sandbox_merchant.selectors.order_representation`)."""
         from sandbox_merchant.rules import order_line
 
         canceled = order.status == "canceled"
@@ -1012,17 +1113,54 @@ class FakeMerchant:
             ],
             "totals": totals,
         }
-        answer = order_from_wire(body, currency=order.currency)
-        self.orders_by_id[order.id] = answer
-        return answer
+        return body
+
+    def order_event(self, order: FakeOrder, *, event_type: str) -> None:
+        """With `order_events`, what the sandbox's order webhook does, without HTTP: the official WebhookEvent
+        `{type, data: Order}`, signed with the sandbox's webhook secret, handed to our receiver's service
+        (`catalog_adapters.services.webhook_event_receive`, which the webhook view calls) as soon as the change is
+        made, as the sandbox delivers it once its change commits (eagerly, during the call that made it)."""
+        if not self.order_events:
+            return
+        import json
+        import time
+
+        from catalog_adapters.services import webhook_event_receive
+        from sandbox_merchant.services import webhook_signature
+
+        raw_body = json.dumps({"type": event_type, "data": self.order_wire(order)}, separators=(",", ":")).encode()
+        timestamp = int(time.time())
+        signature = webhook_signature(
+            secret=settings.SANDBOX_MERCHANT_WEBHOOK_SECRET, timestamp=timestamp, raw_body=raw_body
+        )
+        webhook_event_receive(
+            merchant_id=self.id,
+            raw_body=raw_body,
+            signature_header=f"t={timestamp},v1={signature}",
+            request_id=self.new_id("evt"),
+        )
 
 
 class FakeControl:
-    """The sandbox's control API (ordering/evaluation/sandbox_control.py) over the fake's state: the orders it
-    took and the tokens delegated to it, as `SandboxControl.orders()` and `.tokens()` list them."""
+    """The sandbox's control API (ordering/evaluation/sandbox_control.py, a `ShopControl`) over the fake's state:
+    the demo shop put back (`reset`), stock set, the orders it took and the tokens delegated to it, as
+    `SandboxControl` does them."""
 
     def __init__(self, merchant: FakeMerchant) -> None:
         self._merchant = merchant
+
+    def reset(self, *, full: bool = False) -> dict:
+        return self._merchant.demo_reset(full=full)
+
+    def set_stock(self, stock: dict[str, int]) -> None:
+        """Units on hand per variant id; an unknown one raises as the sandbox's answer does, and nothing changes."""
+        from ordering.evaluation.sandbox_control import SandboxControlError
+
+        unknown = sorted(set(stock) - set(self._merchant.variants))
+        if unknown:
+            raise SandboxControlError(f"POST sandbox/stock answered 404: The shop has no variant {unknown[0]!r}.")
+        for variant_id, units in stock.items():
+            self._merchant.set_stock(variant_id, int(units))
 
     def orders(self, *, customer: str = ""):
         from ordering.evaluation.sandbox_control import SandboxOrder
