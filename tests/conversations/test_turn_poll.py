@@ -1,7 +1,10 @@
 """The turn url is what every waiting widget looks at until its turn ends: it must stay one indexed read of the
 turn (plus its messages and the sign-in's own reads), write nothing, and answer 404, never 500, to a bad url.
 With `?wait=N` it waits for the worker's word that the turn ended (real Redis, a real thread running the turn
-task), times out to the turn's status, answers at once without Redis, and never shows another customer's turn."""
+task), times out to the turn's status, answers at once without Redis, and never shows another customer's turn.
+
+The merchant is not the subject: the in-memory fake merchant (one dictionary shared by the threads; only the
+thread that runs a turn calls it), with real commits (`transactional_db`) so the turn's thread sees the turn."""
 
 from __future__ import annotations
 
@@ -21,6 +24,11 @@ from ordering.turn_wait import turn_ended_notify
 from tests.support.private_servers import PrivateRedis
 
 pytestmark = [pytest.mark.postgres]
+
+
+@pytest.fixture
+def shop(transactional_db, fake_shop):
+    return fake_shop
 
 
 def _queued_turn(chat):

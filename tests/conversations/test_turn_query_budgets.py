@@ -1,5 +1,7 @@
 """Database queries per turn, by turn type: what one turn costs the database, measured on the turn's own work
-(`turn_execute`, as a worker runs it), with the sandbox merchant on a real socket.
+(`turn_execute`, as a worker runs it), with the in-memory fake merchant (the merchant is not the subject: it
+makes no queries, as the sandbox's on its own thread and connection were never counted) and real commits
+(`transactional_db`: the budgets count BEGIN and COMMIT, which a test that rolls back turns into savepoints).
 
 Budgets are ceilings at the numbers reached (issue #15: add-to-cart <= 20, confirm <= 8 once audit appends
 are cheap). `audit` counts the audit chain's own statements (its lock, its head read, its insert); the
@@ -62,6 +64,11 @@ BUDGETS = {
 # settings, so the bench counts 1), the conversation read with the turn and message written (1), the turn (18).
 # The answer is the turn as it ended in this very process, with the messages it wrote: no read-back (was 1).
 REQUEST_BUDGET = 21
+
+
+@pytest.fixture
+def shop(transactional_db, fake_shop):
+    return fake_shop
 
 
 @pytest.fixture(autouse=True)

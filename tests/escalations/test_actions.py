@@ -1,5 +1,6 @@
 """Each console action, posted as staff do, against real flows at the merchant (the in-memory fake merchant:
-the merchant is not the subject here; the undo that fails at the sandbox over HTTP is in test_actions_undo_faults.py).
+the merchant is not the subject here; an undo that fails is its checkout cancel answering 500, as the sandbox's
+switchboard does, until `clear_faults()`; the same failure over HTTP is in tests/ordering/test_undo_recovery.py).
 
 Every test checks the action's effect on the flow, the conversation and the audit log.
 """
@@ -333,3 +334,44 @@ def test_unknown_actions_and_get_requests_are_refused(payment_verification, sam_
     assert sam_client.get(act_url(payment_verification, "approve")).status_code == 405
     assert sam_client.post("/admin/escalations/escalation/999999/act/claim/").status_code == 404
     assert fresh(payment_verification.flow).status == "requires_action"
+
+
+# -- an undo that failed at the merchant ------------------------------------------------------------------
+
+
+def test_retrying_failed_undo_steps_after_the_merchant_recovers(compensation_failed, sam, sam_client, shop):
+    escalation = compensation_failed
+    shop.sandbox.clear_faults()
+
+    response = press(sam_client, escalation, "retry_compensations")
+
+    assert response == ["The failed undo steps are running again. The order is compensated now."]
+    flow = fresh(escalation.flow)
+    assert flow.status == "compensated"
+    assert dict(flow.compensations.values_list("action", "status"))["cancel_checkout"] == "done"
+    assert session_status(flow.checkout_session_id) == "canceled"
+    assert AuditEvent.objects.filter(action="escalation.compensations_retried", target_id=str(escalation.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="compensation.cancel_checkout", target_id=str(flow.pk), outcome="ok"
+    ).exists()
+    assert AuditEvent.objects.filter(action="flow.compensating", target_id=str(flow.pk), actor_type="staff").exists()
+
+
+def test_actions_that_do_not_fit_the_reason_are_refused(payment_verification, compensation_failed, sam_client):
+    retry = press(sam_client, payment_verification, "retry_compensations")
+    approve = press(sam_client, compensation_failed, "approve")
+
+    assert retry == [
+        "Retry the failed step is for failed undo steps (compensation failed), not for “Payment needs verification”."
+    ]
+    assert approve == [
+        "Approve and place is for risk reviews and payment verifications, not for “Undoing a failed order failed”."
+    ]
+    # nothing changed: not even the implicit claim
+    assert fresh(payment_verification).status == fresh(compensation_failed).status == "open"
+    assert fresh(payment_verification.flow).status == "requires_action"
+    assert fresh(compensation_failed.flow).status == "escalated"
+    assert set(AuditEvent.objects.filter(outcome="denied").values_list("action", flat=True)) == {
+        "escalation.retry_compensations",
+        "escalation.approve",
+    }

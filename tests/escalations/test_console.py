@@ -22,6 +22,13 @@ from tests.escalations.conftest import CHANGELIST, act_url, detail_url, fresh
 
 
 @pytest.fixture
+def shop(fake_shop):
+    """The console is the subject, not the merchant: the in-memory fake merchant, and the test rolls back (the
+    undo that fails at the merchant is its checkout cancel answering 500, as the sandbox's switchboard does)."""
+    return fake_shop
+
+
+@pytest.fixture
 def bobs_request(shop):
     """Bob asked for a person 2 h 20 min ago and nobody answered: 20 minutes past its 2-hour SLA."""
     bob = get_user_model().objects.get(username="bob")

@@ -67,11 +67,15 @@ class Shop:
         set_stock: Callable[[str, int], None],
         set_price: Callable[[str, int], None],
         session_held: Callable[[str], int],
+        add_fault: Callable[..., Any],
+        clear_faults: Callable[[], None],
     ):
         self.merchant = merchant
         self.set_stock = set_stock
         self.set_price = set_price
         self.session_held = session_held
+        self.add_fault = add_fault
+        self.clear_faults = clear_faults
 
     def op(self) -> str:
         return f"op-{uuid.uuid4().hex}"
@@ -360,6 +364,38 @@ def orders_cancel_and_refund(shop, record):
     record(shop.merchant.orders.cancel(order_id=order_id, operation_id=shop.op()))
 
 
+def a_cancel_that_fails_with_500_holds_the_stock_until_it_is_retried(shop, record):
+    session = record(shop.ready((RUNNER, 2)))
+    shop.add_fault("server_error", operation="cancel", times=50)
+    try:
+        shop.merchant.checkout.cancel(session_id=session.id, operation_id="cancel-op")
+    except MerchantError as error:
+        record(error_view(error))
+    record((shop.session_held(session.id), shop.available(RUNNER)))
+    record(shop.merchant.checkout.get(session_id=session.id))
+    # an order's cancel is not the checkout session's: the rule leaves it alone
+    other = shop.ready((SOCKS, 1))
+    order_id = shop.complete(other, shop.token(other)).order.id
+    record(shop.merchant.orders.cancel(order_id=order_id, operation_id=shop.op()))
+    shop.clear_faults()
+    # the same operation again, once the merchant answers: nothing of the failed call was stored
+    record(shop.merchant.checkout.cancel(session_id=session.id, operation_id="cancel-op"))
+    record((shop.session_held(session.id), shop.available(RUNNER)))
+
+
+def catalog_reads_that_fail_with_500_and_then_answer(shop, record):
+    shop.add_fault("server_error", operation="search", times=50)
+    for read in (lambda: shop.merchant.catalog.search_products(query="blue runner"), lambda: shop.available(RUNNER)):
+        try:
+            read()
+        except MerchantError as error:
+            record(error_view(error))
+    record(shop.ready((RUNNER, 1)))  # a checkout is no catalog read: the rule leaves it alone
+    shop.clear_faults()
+    record([p.id for p in shop.merchant.catalog.search_products(query="blue runner")])
+    record(shop.available(RUNNER))
+
+
 def a_replayed_operation_is_answered_once(shop, record):
     request = CheckoutRequest(line_items=(LineItemRequest(id=RUNNER, quantity=1),), currency="usd", buyer=ALICE)
     first = record(shop.merchant.checkout.create(request=request, operation_id="same-op"))
@@ -474,6 +510,8 @@ SCENARIOS = [
     an_unknown_variant_is_an_error,
     an_unknown_session_is_not_found,
     orders_cancel_and_refund,
+    a_cancel_that_fails_with_500_holds_the_stock_until_it_is_retried,
+    catalog_reads_that_fail_with_500_and_then_answer,
     a_replayed_operation_is_answered_once,
     catalog_search_and_products,
     saved_items_and_cards,
@@ -502,13 +540,22 @@ def sandbox_shop(sandbox_merchant, settings):
         set_stock=sandbox_merchant.set_stock,
         set_price=set_price,
         session_held=sandbox_merchant.session_held,
+        add_fault=sandbox_merchant.add_fault,
+        clear_faults=sandbox_merchant.clear_faults,
     )
     merchant.close()
 
 
 def fake_shop() -> Shop:
     fake = FakeMerchant()
-    return Shop(fake, set_stock=fake.set_stock, set_price=fake.set_price, session_held=fake.session_held)
+    return Shop(
+        fake,
+        set_stock=fake.set_stock,
+        set_price=fake.set_price,
+        session_held=fake.session_held,
+        add_fault=fake.add_fault,
+        clear_faults=fake.clear_faults,
+    )
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.__name__)
@@ -569,3 +616,11 @@ def test_the_scenarios_reach_the_answers_they_are_about():
     refunded, canceled, again = answers["orders_cancel_and_refund"]
     assert (refunded["status"], canceled["status"]) == ("partially_refunded", "canceled")
     assert again == ("MerchantClientError", 409, "conflict")
+    failed_cancel = answers["a_cancel_that_fails_with_500_holds_the_stock_until_it_is_retried"]
+    assert failed_cancel[1] == ("MerchantServerError", 500, "internal_error")
+    assert failed_cancel[2][0] == 2 and failed_cancel[3]["status"] == "ready_for_payment"
+    assert failed_cancel[4]["status"] == "canceled"
+    assert (failed_cancel[5]["status"], failed_cancel[6][0]) == ("canceled", 0)
+    failed_reads = answers["catalog_reads_that_fail_with_500_and_then_answer"]
+    assert failed_reads[0] == failed_reads[1] == ("MerchantServerError", 500, "internal_error")
+    assert failed_reads[2]["status"] == "ready_for_payment" and failed_reads[3] and failed_reads[4] == 7

@@ -1,7 +1,7 @@
 """The saga's hand-written PostgreSQL statements (a step's outcome with the next claim's rows and undo, behind the
 lease check, in one data-modifying WITH: `engine._finish_write`, `engine._steps_write`) and their ORM path write
 the same rows: one placed order each way, compared row by row; and a step that lost its claim writes nothing
-either way (#15)."""
+either way (#15). The merchant is not the subject: the in-memory fake merchant, and the test rolls back."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ from ordering.saga.outcomes import Advance
 from ordering.services import flow_confirm
 
 pytestmark = [pytest.mark.postgres]
+
+
+@pytest.fixture
+def shop(fake_shop):
+    return fake_shop
+
 
 # Values that differ between two orders whatever path wrote them (times, the merchant's and the ledger's ids).
 _PER_ORDER = {"token_expires_at", "merchant_order_id", "reservation_id"}

@@ -16,7 +16,8 @@ tests/merchant_client/test_fake_merchant_parity.py runs the same scenarios again
 sandbox over HTTP and compares the answers: change the fake when it fails, never the scenarios.
 
 What it does not do: HTTP (no retries, timeouts, breaker, rate limit, idempotency keys on a wire), the HTTP
-fault switchboard (only `price_change` and `decline` are offered, as `fault(...)`), webhooks, the issuer's
+fault switchboard (only `price_change` and `decline` are offered, as `fault(...)`, and a checkout session's
+cancel or a product search answering 500, as `add_fault("server_error", operation=...)`), webhooks, the issuer's
 3-D Secure pages (a 3-D Secure card asks for authentication; an `authentication_result` with the outcome
 `authenticated`, or `not_supported` (verified out of band, as our two specialists do), is accepted). Tests
 about those use `sandbox_merchant` (tests/support/sandbox.py).
@@ -39,6 +40,10 @@ tests/support/commits.py).
   `requests(capability, method)` (how many such calls).
 - `fault(kind, times=None)`: the next completes misbehave: "price_change" (the price goes up 5 % first)
   or "decline" (the card is declined).
+- `add_fault("server_error", operation="cancel" | "search", times=None)`, `clear_faults()`: as the sandbox's
+  switchboard, the checkout session's cancel or the catalog's product reads fail as our adapter fails after a 500
+  (`MerchantServerError`, status 500), nothing stored; for tests of our undo, the console that shows it failing,
+  and a chat turn whose catalog step fails.
 - Replays: a call with an `operation_id` already seen returns the first answer (as the contract promises).
 - `http` (`FakeHttp`): the one sandbox extension our side reads through the merchant's HTTP client instead of
   the contract, the customer's promotions (`GET /customers/{id}/promotions`); nothing else.
@@ -90,7 +95,7 @@ from catalog_adapters.contract import (
     StoredCard,
     TokenRevocation,
 )
-from catalog_adapters.errors import MerchantClientError
+from catalog_adapters.errors import MerchantClientError, MerchantServerError
 
 BASE_URL = "https://fake-merchant.example/sandbox-merchant"
 OPEN_STATUSES = ("not_ready_for_payment", "ready_for_payment", "authentication_required")
@@ -210,6 +215,9 @@ class _Capability:
 
         merchant = self._merchant
         merchant.calls.append((self._name, method))
+        failed = merchant.switchboard_server_error(self._name, method, operation)
+        if failed is not None:
+            raise failed  # before the replay lookup and never stored: the sandbox's 500 comes before its key store
         key = (self._name, method, operation_id)
         if operation_id is not None and key in merchant.replies:
             answer = merchant.replies[key]
@@ -574,6 +582,7 @@ class FakeMerchant:
         self.replies: dict[tuple, Any] = {}
         self.calls: list[tuple[str, str]] = []
         self.faults: list[list] = []  # [kind, times left or None]
+        self.switchboard: list[list] = []  # [kind, operation, times left or None]: add_fault / clear_faults
         self.catalog = FakeCatalog(self, "catalog")
         self.checkout = FakeCheckout(self, "checkout")
         self.vault = FakeVault(self, "vault")
@@ -656,6 +665,52 @@ class FakeMerchant:
         if kind not in ("price_change", "decline"):
             raise ValueError(f"the fake merchant offers the faults price_change and decline, not {kind!r}")
         self.faults.append([kind, times])
+
+    # -- the sandbox's HTTP fault switchboard, the part tests of our undo need (add_fault, clear_faults) ----
+
+    # The switchboard's operation names the fake answers for, as the contract calls they stand for (the sandbox's
+    # "cancel" is the checkout session's cancel, an order's cancel being its "order" operation; "search" is every
+    # catalog read of products: the search and one product).
+    SWITCHBOARD_OPERATIONS = {
+        "cancel": {("checkout", "cancel")},
+        "search": {("catalog", "search_products"), ("catalog", "get_product")},
+    }
+
+    def add_fault(self, kind: str, operation: str = "any", *, times: int | None = None) -> None:
+        """As `SandboxMerchant.add_fault`, for the rules the fake offers: "server_error" on "cancel" (the checkout
+        session's cancel) or on "search" (the catalog's product search and product reads): such a call answers 500
+        until `times` calls failed or `clear_faults()`. The call raises
+        `MerchantServerError` (status 500, code internal_error, the sandbox's message) as our ACP adapter does
+        once its retries are spent; the fake has no retries, so `times` counts calls (the sandbox counts HTTP
+        requests: up to MAX_ATTEMPTS a call) and the error says attempts=1. A failed call stores nothing: the
+        same operation_id after `clear_faults()` runs, as the sandbox answers a 500 before it stores a key."""
+        if kind != "server_error" or operation not in self.SWITCHBOARD_OPERATIONS:
+            raise ValueError(
+                f"the fake merchant's switchboard offers server_error on {sorted(self.SWITCHBOARD_OPERATIONS)}, "
+                f"not {kind!r} on {operation!r}: a test about other HTTP faults uses the sandbox over HTTP"
+            )
+        self.switchboard.append([kind, operation, times])
+
+    def clear_faults(self) -> None:
+        """As `SandboxMerchant.clear_faults`: every switchboard rule off (`fault(...)` rules stay)."""
+        self.switchboard.clear()
+
+    def switchboard_server_error(self, capability: str, method: str, operation: str) -> MerchantServerError | None:
+        """The error a switchboard rule makes this call raise (and the rule spent by one), or None."""
+        for rule in self.switchboard:
+            _kind, name, times = rule
+            if (capability, method) in self.SWITCHBOARD_OPERATIONS[name] and times != 0:
+                if times is not None:
+                    rule[2] = times - 1
+                return MerchantServerError(
+                    "Injected fault: server_error.",
+                    merchant_id=self.id,
+                    operation=operation,
+                    status=500,
+                    code="internal_error",
+                    attempts=1,
+                )
+        return None
 
     def requests(self, capability: str, method: str) -> int:
         return self.calls.count((capability, method))
