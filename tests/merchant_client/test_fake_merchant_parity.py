@@ -396,6 +396,12 @@ def catalog_reads_that_fail_with_500_and_then_answer(shop, record):
     record(shop.available(RUNNER))
 
 
+def the_control_reset_clears_the_fault_switchboard(shop, record):
+    shop.add_fault("server_error", operation="search", times=50)
+    record(shop.control.reset())  # counts the rule it dropped
+    record(shop.available(RUNNER))  # the catalog answers again
+
+
 def a_replayed_operation_is_answered_once(shop, record):
     request = CheckoutRequest(line_items=(LineItemRequest(id=RUNNER, quantity=1),), currency="usd", buyer=ALICE)
     first = record(shop.merchant.checkout.create(request=request, operation_id="same-op"))
@@ -518,6 +524,7 @@ SCENARIOS = [
     saved_items_within_a_window,
     personal_promotions,
     the_control_puts_back_the_demo_shop,
+    the_control_reset_clears_the_fault_switchboard,
 ]
 
 

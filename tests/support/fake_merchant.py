@@ -632,8 +632,9 @@ class FakeMerchant:
         ]
         for session_id in holding:
             self.session_cancel(session_id)
-        faults = len(self.faults)
+        faults = len(self.faults) + len(self.switchboard)
         self.faults.clear()
+        self.switchboard.clear()  # the sandbox's reset drops its switchboard's fault rules too
         seeded = FakeMerchant(self.id)  # the demo data as a fresh shop has it
         if full:
             self.products, self.customers, self.cards = seeded.products, seeded.customers, seeded.cards
