@@ -149,7 +149,7 @@ def test_api_errors_limits_and_a_lost_network_are_told_to_the_person(shop, live_
     assert "oaw-offline" in store.panel.get_attribute("class")
     screenshot(store.page, "offline")
     store.page.context.set_offline(False)
-    store.page.wait_for_function("() => !document.querySelector('.oaw-panel').classList.contains('oaw-offline')")
+    store.wait_until("() => !document.querySelector('.oaw-panel').classList.contains('oaw-offline')")
     assert not alert.is_visible()
     screenshot(store.page, "back-online")
 

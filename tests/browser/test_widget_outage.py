@@ -43,9 +43,7 @@ def test_during_a_database_outage_the_widget_shows_the_apis_message_and_sends_th
 
     # then: she reads the API's own words, the widget says it will try again, and her words stay
     alert.get_by_text(OUTAGE_WORDS).wait_for()
-    store.page.wait_for_function(
-        "() => /Trying again in 5 seconds/.test(document.querySelector('.oaw-status').textContent)"
-    )
+    store.wait_until("() => /Trying again in 5 seconds/.test(document.querySelector('.oaw-status').textContent)")
     assert store.send_button.is_disabled()
     assert store.input.input_value() == "hello"
     assert store.messages("customer").count() == 0
