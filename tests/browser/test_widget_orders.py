@@ -24,7 +24,7 @@ def test_alice_orders_the_blue_running_shoes_with_her_promo_and_sees_the_order_i
     store = Storefront(chromium.new_page(), live_server.url)
 
     # given alice signed in through the login form, on the shop
-    store.sign_in("alice")
+    store.sign_in_through_the_form("alice")
     assert store.page.get_by_role("heading", name="Blue Runner").is_visible()
 
     # when she opens the widget and asks for the shoes she liked, with her 10% promo
