@@ -9,6 +9,7 @@ from outside this site.
 from __future__ import annotations
 
 import os
+import time
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -182,14 +183,31 @@ def product_image_svg(*, title: str, category: str, colour_name: str) -> str:
     )
 
 
-@require_GET
-@cache_control(public=True, max_age=3600)
-def product_image(request: HttpRequest, slug: str) -> HttpResponse:
+# Browsers and proxies may keep a picture this long (Cache-Control), so this process may too: every shop page
+# asks for its ~20 pictures in view, each a product and a variants query otherwise.
+PICTURE_MAX_AGE_SECONDS = 3600
+_pictures: dict[str, tuple[float, str]] = {}  # slug -> (time.monotonic() it is good until, SVG); found ones only
+
+
+def _product_picture(slug: str) -> str | None:
+    cached = _pictures.get(slug)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
     product = Product.objects.filter(id=f"prod_{slug}").prefetch_related("variants").first()
     if product is None:
-        raise Http404("No such product.")
+        return None
     colours = [variant.colour for variant in product.variants.all() if variant.colour]
     svg = product_image_svg(title=product.title, category=product.category, colour_name=colours[0] if colours else "")
+    _pictures[slug] = (time.monotonic() + PICTURE_MAX_AGE_SECONDS, svg)
+    return svg
+
+
+@require_GET
+@cache_control(public=True, max_age=PICTURE_MAX_AGE_SECONDS)
+def product_image(request: HttpRequest, slug: str) -> HttpResponse:
+    svg = _product_picture(slug)
+    if svg is None:
+        raise Http404("No such product.")
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     # The picture is data, never a document: no scripts even when opened on its own.
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"

@@ -73,7 +73,7 @@ def test_the_settings_page_and_customer_sign_in_work_under_the_policy(shop, live
     watched = Watched(page)
     store = Storefront(page, live_server.url)
 
-    store.sign_in("alice")
+    store.sign_in_through_the_form("alice")
     response = page.goto(f"{live_server.url}/settings/")
     page.get_by_role("heading", level=1).wait_for()
     assert "script-src 'self' 'nonce-" in response.headers["content-security-policy"]

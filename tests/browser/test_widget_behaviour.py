@@ -4,7 +4,6 @@ screen, a reload, errors the API returns, the network going away, signed-out vis
 from __future__ import annotations
 
 import itertools
-import time
 
 import pytest
 
@@ -149,7 +148,7 @@ def test_api_errors_limits_and_a_lost_network_are_told_to_the_person(shop, live_
     assert "oaw-offline" in store.panel.get_attribute("class")
     screenshot(store.page, "offline")
     store.page.context.set_offline(False)
-    store.page.wait_for_function("() => !document.querySelector('.oaw-panel').classList.contains('oaw-offline')")
+    store.wait_until("() => !document.querySelector('.oaw-panel').classList.contains('oaw-offline')")
     assert not alert.is_visible()
     screenshot(store.page, "back-online")
 
@@ -200,13 +199,35 @@ def test_the_widget_works_from_the_keyboard(shop, live_server, chromium):
 
 
 def test_the_widget_polls_for_events_and_backs_off_while_nothing_happens(shop, live_server, chromium):
-    store = Storefront(chromium.new_page(), live_server.url)
+    # The page runs on Playwright's clock, paused once the chat is open: the quiet seconds pass by moving it
+    # forward a tenth of a second at a time (each look answered before it moves on), and each look is timed
+    # on that clock, so a busy machine's slow answers cannot stretch one wait and not the next.
+    page = chromium.new_page()
+    page.clock.install()
+    page.add_init_script(
+        "(() => { const fetch = window.fetch; window.__looks = [];"
+        "  window.fetch = function (url, ...rest) {"
+        "    if (String(url).includes('/events/')) window.__looks.push(Date.now());"
+        "    return fetch.call(this, url, ...rest); }; })()"
+    )
+    store = Storefront(page, live_server.url)
     store.sign_in("alice")
-    polls: list[float] = []
-    store.page.on("request", lambda request: polls.append(time.monotonic()) if "/events/" in request.url else None)
+    looks = {"sent": 0, "answered": 0}
+
+    def count(key):
+        return lambda request: looks.__setitem__(key, looks[key] + 1) if "/events/" in request.url else None
+
+    page.on("request", count("sent"))
+    page.on("requestfinished", count("answered"))
+    page.on("requestfailed", count("answered"))
 
     store.open_chat()
-    store.page.wait_for_timeout(7_800)
+    page.clock.pause_at(page.evaluate("Date.now()") + 1)
+    for _ in range(78):  # 7.8 s of the page's time
+        page.clock.run_for(100)
+        while looks["answered"] < looks["sent"]:
+            page.wait_for_timeout(10)
+    polls = [ms / 1000 for ms in page.evaluate("window.__looks")]
 
     # quiet: 1 s, then 2 s, then 4 s between looks (not a steady hammering)
     gaps = [later - earlier for earlier, later in itertools.pairwise(polls)]

@@ -42,7 +42,7 @@ def click_and_wait(store: Storefront, control) -> None:
     """Click a control that posts a message; wait until the customer's message shows and the turn is over."""
     before = store.messages("customer").count()
     control.click()
-    store.page.wait_for_function(
+    store.wait_until(
         "n => document.querySelectorAll('.oaw-log .oaw-customer').length > n", arg=before, timeout=TIMEOUT_MS
     )
     store.wait_until_idle()
@@ -136,7 +136,7 @@ def test_size_chips_then_the_preview_card_changes_quantity_and_size_and_removes_
     edit = preview.get_by_role("group", name="Change your order")
     before = store.messages("customer").count()
     edit.get_by_label("Size of Blue Runner (blue, 43)").select_option("42")
-    store.page.wait_for_function(
+    store.wait_until(
         "n => document.querySelectorAll('.oaw-log .oaw-customer').length > n", arg=before, timeout=TIMEOUT_MS
     )
     store.wait_until_idle()
@@ -194,7 +194,7 @@ def test_search_results_are_cards_with_an_add_button_that_puts_that_product_in_t
     # a chip saying what a card's button already does is not shown twice
     for chip in answer.locator(".oaw-reply").all_inner_texts():
         assert chip not in titles
-    store.page.wait_for_function(
+    store.wait_until(
         "() => [...document.querySelectorAll('.oaw-card img')].every(i => i.complete && i.naturalWidth > 0)",
         timeout=10_000,
     )
@@ -238,7 +238,7 @@ def test_after_a_confirmation_only_the_confirmed_preview_says_order_placed(shop,
     [order] = merchant_orders()
     flow = in_thread(OrderFlow.objects.get, merchant_order_id=order.id)
     assert flow.status == FlowStatus.PLACED and flow.confirmed_hash == latest.get_attribute("data-preview-hash")
-    store.page.wait_for_function(
+    store.wait_until(
         "() => document.querySelectorAll('.oaw-preview .oaw-progress[data-status=placed]').length === 1",
         timeout=TIMEOUT_MS,
     )
@@ -288,7 +288,7 @@ def test_at_375_px_the_chips_cards_and_cart_editing_fit_and_work_from_the_keyboa
     before = store.messages("customer").count()
     chips.get_by_text("42", exact=True).focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(
+    store.wait_until(
         "n => document.querySelectorAll('.oaw-log .oaw-customer').length > n", arg=before, timeout=TIMEOUT_MS
     )
     store.wait_until_idle()
@@ -313,7 +313,7 @@ def test_at_375_px_the_chips_cards_and_cart_editing_fit_and_work_from_the_keyboa
     assert chosen != "42"
     before = store.messages("customer").count()
     page.keyboard.press("Enter")
-    page.wait_for_function(
+    store.wait_until(
         "n => document.querySelectorAll('.oaw-log .oaw-customer').length > n", arg=before, timeout=TIMEOUT_MS
     )
     store.wait_until_idle()
@@ -324,7 +324,7 @@ def test_at_375_px_the_chips_cards_and_cart_editing_fit_and_work_from_the_keyboa
     more.focus()
     before = store.messages("customer").count()
     page.keyboard.press("Enter")
-    page.wait_for_function(
+    store.wait_until(
         "n => document.querySelectorAll('.oaw-log .oaw-customer').length > n", arg=before, timeout=TIMEOUT_MS
     )
     store.wait_until_idle()

@@ -24,7 +24,7 @@ def test_alice_orders_the_blue_running_shoes_with_her_promo_and_sees_the_order_i
     store = Storefront(chromium.new_page(), live_server.url)
 
     # given alice signed in through the login form, on the shop
-    store.sign_in("alice")
+    store.sign_in_through_the_form("alice")
     assert store.page.get_by_role("heading", name="Blue Runner").is_visible()
 
     # when she opens the widget and asks for the shoes she liked, with her 10% promo
@@ -164,9 +164,7 @@ def test_product_cards_show_picture_title_variant_and_price_and_text_is_never_ma
     assert runner.locator(".oaw-card-price").inner_text() == "$72.00"
     picture = runner.locator("img")
     assert picture.get_attribute("src").endswith("/sandbox-merchant/images/blue_runner.svg")
-    store.page.wait_for_function(
-        "image => image.complete && image.naturalWidth > 0", arg=picture.element_handle(), timeout=10_000
-    )
+    store.wait_until("image => image.complete && image.naturalWidth > 0", arg=picture.element_handle(), timeout=10_000)
     # catalog and message text are shown as text, never as markup
     assert (
         cards.nth(1).locator(".oaw-card-title").inner_text() == '<img src="/x" onerror="window.__injected = 2">Jacket'
@@ -204,7 +202,7 @@ def test_a_declined_card_offers_another_saved_card_and_the_order_goes_through_wi
     chooser.get_by_role("button", name="Pay with Visa •••• 4242").click()
 
     # then a new preview with that card comes, and confirming it places the order
-    store.page.wait_for_function("() => document.querySelectorAll('.oaw-preview').length === 2", timeout=20_000)
+    store.wait_until("() => document.querySelectorAll('.oaw-preview').length === 2", timeout=20_000)
     store.wait_until_idle()
     preview = store.last_preview()
     assert "Visa •••• 4242" in preview.inner_text()
@@ -239,7 +237,7 @@ def test_when_the_shop_fails_to_place_the_order_try_again_asks_anew_and_it_goes_
     failed.get_by_role("button", name="Try again").click()
 
     # then her request is asked again, a new preview comes, and confirming it places the order
-    store.page.wait_for_function("() => document.querySelectorAll('.oaw-preview').length === 2", timeout=20_000)
+    store.wait_until("() => document.querySelectorAll('.oaw-preview').length === 2", timeout=20_000)
     store.wait_until_idle()
     assert store.messages("customer").last.inner_text().endswith("Buy the Blue Runner in size 42")
     store.last_preview().get_by_role("button", name="Confirm").click()

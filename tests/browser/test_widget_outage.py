@@ -30,7 +30,8 @@ def test_during_a_database_outage_the_widget_shows_the_apis_message_and_sends_th
 ):
     site = private_site(turns_inline=True)
     store = storefront(chromium, site)
-    store.sign_in("alice")
+    store.add_cookies(site.sign_in("alice").cookies.get_dict())  # signed in at /accounts/login/
+    store.open_shop()
     store.open_chat()
     alert = store.panel.get_by_role("alert")
     status = store.panel.locator(".oaw-status")
@@ -42,9 +43,7 @@ def test_during_a_database_outage_the_widget_shows_the_apis_message_and_sends_th
 
     # then: she reads the API's own words, the widget says it will try again, and her words stay
     alert.get_by_text(OUTAGE_WORDS).wait_for()
-    store.page.wait_for_function(
-        "() => /Trying again in 5 seconds/.test(document.querySelector('.oaw-status').textContent)"
-    )
+    store.wait_until("() => /Trying again in 5 seconds/.test(document.querySelector('.oaw-status').textContent)")
     assert store.send_button.is_disabled()
     assert store.input.input_value() == "hello"
     assert store.messages("customer").count() == 0
@@ -74,7 +73,8 @@ def test_during_a_database_outage_the_widget_shows_the_apis_message_and_sends_th
 def test_opening_the_chat_during_an_outage_waits_for_the_shop_and_then_greets(private_site, chromium):
     site = private_site(turns_inline=True)
     store = storefront(chromium, site)
-    store.sign_in("alice")
+    store.add_cookies(site.sign_in("alice").cookies.get_dict())  # signed in at /accounts/login/
+    store.open_shop()
 
     site.postgres.stop(mode="immediate")
     store.launcher.click()
