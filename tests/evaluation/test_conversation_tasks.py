@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 from catalog_adapters.registry import get_merchant
+from config.schema import schema_key
 from ordering.evaluation.catalog import demo_products, demo_promotion_codes, demo_variant
 from ordering.evaluation.report import (
     DEFAULT_MIN_SUCCESS,
@@ -397,6 +398,9 @@ def test_the_command_prints_the_table_writes_json_and_fails_on_a_wrong_order(tmp
     }
     corpus.write_text(yaml.safe_dump({"tasks": [wrong, weather]}))
     report = tmp_path / "out.json"
+    # a migrated copy kept for an older schema: replaced by this schema's
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "eval-db-migrated-000000000000.sqlite3").write_bytes(b"old schema")
 
     failed = _eval_command(
         tmp_path, "--corpus", str(corpus), "--json", str(report), "--min-success", "0", "--no-messages"
@@ -408,8 +412,11 @@ def test_the_command_prints_the_table_writes_json_and_fails_on_a_wrong_order(tmp
     written = json.loads(report.read_text())
     assert written["summary"]["total"]["wrong_orders"] == 1
     assert {task["task"] for task in written["tasks"]} == {"expects-43", "weather"}
-    # the throw-away database is gone
+    # the throw-away database is gone; a migrated copy of it stays for the next run, for this schema only
     assert not (tmp_path / "var" / "eval-db.sqlite3").exists()
+    assert [path.name for path in (tmp_path / "var").glob("eval-db-migrated-*")] == [
+        f"eval-db-migrated-{schema_key()}.sqlite3"
+    ]
 
     passed = _eval_command(tmp_path, "--corpus", str(corpus), "--task", "weather", "--no-messages")
     assert passed.returncode == 0, passed.stdout + passed.stderr

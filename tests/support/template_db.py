@@ -16,27 +16,21 @@ advisory lock. Anything that goes wrong leaves the setting alone: the worker mig
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import django
 import pytest
 
+from config.schema import schema_key
+
 REPOSITORY = Path(__file__).resolve().parents[2]
-APPS_GLOB = "*/migrations/*.py"
-SETTINGS_GLOB = "config/settings/*.py"
 
 
 def template_key() -> str:
-    """What the migrated schema depends on: the migration files, the settings, Django's version."""
-    digest = hashlib.sha256(django.get_version().encode())
-    for path in sorted([*REPOSITORY.glob(APPS_GLOB), *REPOSITORY.glob(SETTINGS_GLOB)]):
-        digest.update(str(path.relative_to(REPOSITORY)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+    """What the migrated schema depends on (config.schema.schema_key): the migrations, the settings, Django."""
+    return schema_key(REPOSITORY)
 
 
 def template_name(base_name: str, key: str) -> str:
