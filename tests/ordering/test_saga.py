@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from consent.models import SpendEntry, SpendKind
 from escalations.models import Escalation
-from ordering.models import ConversationStatus, FlowStatus, OrderFlow
-from ordering.services import flow_confirm
+from ordering.models import ConversationStatus, FlowStatus
+from tests.ordering.saga_reads import confirm, ledger, messages
 from tests.support.merchant_state import (
     available,
     merchant_order_count,
@@ -28,27 +27,11 @@ def shop(fake_shop):
     return fake_shop
 
 
-def _confirm(shop, flow) -> OrderFlow:
-    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
-    return OrderFlow.objects.get(pk=flow.pk)
-
-
-def _ledger(flow) -> dict[str, int]:
-    totals = {kind: 0 for kind in SpendKind.values}
-    for entry in SpendEntry.objects.filter(flow_reference__startswith=f"flow:{flow.pk}:"):
-        totals[entry.kind] += entry.amount
-    return totals
-
-
-def _messages(flow) -> list[dict]:
-    return list(flow.conversation.messages.values("role", "text", "data"))
-
-
 def test_a_declined_card_charges_nothing_releases_everything_and_offers_options(shop):
     before = available(BLUE_RUNNER_42)
     flow = shop.start_flow(card="pm_alice_decline")
 
-    flow = _confirm(shop, flow)
+    flow = confirm(shop, flow)
 
     assert flow.status == FlowStatus.COMPENSATED
     assert flow.failure_code == "payment_declined"
@@ -56,8 +39,8 @@ def test_a_declined_card_charges_nothing_releases_everything_and_offers_options(
     assert session_status(flow.checkout_session_id) == "canceled"
     assert available(BLUE_RUNNER_42) == before
     assert merchant_token(flow.checkout_session_id).revoked
-    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount, "refund": 0}
-    told = _messages(flow)[-1]
+    assert ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount, "refund": 0}
+    told = messages(flow)[-1]
     assert "declined" in told["text"] and told["data"]["options"] == [
         "another_card",
         "manual_checkout",
@@ -75,15 +58,15 @@ def test_a_declined_card_charges_nothing_releases_everything_and_offers_options(
 def test_3ds_required_waits_for_a_person_and_says_so(shop):
     flow = shop.start_flow(card="pm_alice_3ds")
 
-    flow = _confirm(shop, flow)
+    flow = confirm(shop, flow)
 
     assert flow.status == FlowStatus.REQUIRES_ACTION
     escalation = Escalation.objects.get(flow=flow)
     assert (escalation.reason, escalation.status) == ("payment_verification", "open")
     assert flow.conversation.status == ConversationStatus.ESCALATED
-    assert "specialist is also looking at this" in _messages(flow)[-1]["text"]
+    assert "specialist is also looking at this" in messages(flow)[-1]["text"]
     # and the customer gets a link to their bank's check, our own page (it opens the challenge)
-    assert _messages(flow)[-1]["data"]["link"] == {
+    assert messages(flow)[-1]["data"]["link"] == {
         "url": f"/api/v1/flows/{flow.pk}/payment-verification/",
         "label": "Verify the payment with your bank",
     }
@@ -92,7 +75,7 @@ def test_3ds_required_waits_for_a_person_and_says_so(shop):
     assert session_status(flow.checkout_session_id) == "authentication_required"
     token = merchant_token(flow.checkout_session_id)
     assert not token.used and not token.revoked
-    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": 0, "refund": 0}
+    assert ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": 0, "refund": 0}
 
 
 def test_a_price_change_charges_nothing_and_shows_a_new_preview_to_confirm(shop):
@@ -100,22 +83,22 @@ def test_a_price_change_charges_nothing_and_shows_a_new_preview_to_confirm(shop)
     flow = shop.start_flow()
     confirmed_total, confirmed_hash = flow.total_amount, flow.preview_hash
 
-    flow = _confirm(shop, flow)
+    flow = confirm(shop, flow)
 
     assert flow.status == FlowStatus.PREVIEWED
     assert flow.total_amount > confirmed_total and flow.preview_hash != confirmed_hash
     assert merchant_order_count(session_id=flow.checkout_session_id) == 0
     assert merchant_token(flow.checkout_session_id).revoked
-    assert _ledger(flow) == {"reserve": confirmed_total, "commit": 0, "release": confirmed_total, "refund": 0}
+    assert ledger(flow) == {"reserve": confirmed_total, "commit": 0, "release": confirmed_total, "refund": 0}
     # the session stays open for the new preview, and confirming that one places the order
     assert session_status(flow.checkout_session_id) != "canceled"
-    assert _messages(flow)[-1]["data"]["preview_hash"] == flow.preview_hash
+    assert messages(flow)[-1]["data"]["preview_hash"] == flow.preview_hash
 
-    flow = _confirm(shop, flow)
+    flow = confirm(shop, flow)
 
     assert flow.status == FlowStatus.PLACED
     assert session_order(flow.checkout_session_id).total().amount == flow.total_amount
-    assert _ledger(flow)["commit"] == flow.total_amount
+    assert ledger(flow)["commit"] == flow.total_amount
 
 
 def test_flow_metrics_count_placed_and_failed_flows(shop, client):
@@ -128,8 +111,8 @@ def test_flow_metrics_count_placed_and_failed_flows(shop, client):
     revoked = 'ordering_compensations_total{action="revoke_token",outcome="done"}'
     tokens_revoked = metric(body, revoked)
 
-    _confirm(shop, shop.start_flow())
-    _confirm(shop, shop.start_flow(card="pm_alice_decline"))
+    confirm(shop, shop.start_flow())
+    confirm(shop, shop.start_flow(card="pm_alice_decline"))
 
     body = client.get("/metrics").content.decode()
     assert metric(body, "ordering_flows_placed_total") == placed + 1

@@ -9,10 +9,9 @@ import pytest
 
 from audit.models import AuditEvent
 from audit.selectors import audit_chain_verify
-from consent.models import SpendEntry, SpendKind
 from consent.selectors import spend_usage
-from ordering.models import CompensationStatus, FlowStatus, FlowStep, OrderFlow
-from ordering.services import flow_confirm
+from ordering.models import CompensationStatus, FlowStatus, FlowStep
+from tests.ordering.saga_reads import confirm, ledger, messages
 from tests.support.merchant_state import (
     available,
     merchant_order_count,
@@ -26,22 +25,6 @@ from tests.support.sandbox import BLUE_RUNNER_42
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
 
-def _confirm(shop, flow) -> OrderFlow:
-    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
-    return OrderFlow.objects.get(pk=flow.pk)
-
-
-def _ledger(flow) -> dict[str, int]:
-    totals = {kind: 0 for kind in SpendKind.values}
-    for entry in SpendEntry.objects.filter(flow_reference__startswith=f"flow:{flow.pk}:"):
-        totals[entry.kind] += entry.amount
-    return totals
-
-
-def _messages(flow) -> list[dict]:
-    return list(flow.conversation.messages.values("role", "text", "data"))
-
-
 def test_happy_path_places_one_order_commits_spend_and_tells_the_customer(shop):
     # given a previewed flow holding one unit at the merchant
     before = available(BLUE_RUNNER_42)
@@ -50,7 +33,7 @@ def test_happy_path_places_one_order_commits_spend_and_tells_the_customer(shop):
     assert flow.status == FlowStatus.PREVIEWED
 
     # when alice confirms the exact preview
-    flow = _confirm(shop, flow)
+    flow = confirm(shop, flow)
 
     # then the merchant has exactly one order for the session, at the confirmed total
     assert flow.status == FlowStatus.PLACED
@@ -64,7 +47,7 @@ def test_happy_path_places_one_order_commits_spend_and_tells_the_customer(shop):
     assert token.used and not token.revoked
     assert token.max_amount == flow.total_amount
     # the spend ledger: reserved then committed, nothing live
-    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0, "refund": 0}
+    assert ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0, "refund": 0}
     assert spend_usage(user_id=shop.alice.pk).used["per_day"] == flow.total_amount
     # every step succeeded once, with a stable key; nothing left to undo
     assert list(FlowStep.objects.filter(flow=flow).values_list("name", "status")) == [
@@ -76,7 +59,7 @@ def test_happy_path_places_one_order_commits_spend_and_tells_the_customer(shop):
         ("complete_checkout", "succeeded"),
     ]
     assert not flow.compensations.filter(status=CompensationStatus.PENDING).exists()
-    assert order.id in _messages(flow)[-1]["text"]
+    assert order.id in messages(flow)[-1]["text"]
     # the flow's milestones were audited once each, in the order they happened
     milestones = ("flow.previewed", "flow.confirmed", "flow.placing", "flow.placed")
     actions = (
@@ -92,7 +75,7 @@ def test_two_server_errors_at_complete_then_success_is_three_attempts_and_one_or
     shop.sandbox.add_fault("server_error", operation="complete", times=2)
     flow = shop.start_flow()
 
-    flow = _confirm(shop, flow)
+    flow = confirm(shop, flow)
 
     assert flow.status == FlowStatus.PLACED
     completes = shop.sandbox.received_requests(path_contains=f"{flow.checkout_session_id}/complete")
@@ -100,7 +83,7 @@ def test_two_server_errors_at_complete_then_success_is_three_attempts_and_one_or
     assert len({request.idempotency_key for request in completes}) == 1
     assert merchant_order_count(session_id=flow.checkout_session_id) == 1
     assert merchant_token(flow.checkout_session_id).used
-    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0, "refund": 0}
+    assert ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0, "refund": 0}
 
 
 def test_a_lost_complete_response_is_recovered_by_reading_the_session_without_a_second_order(shop):
@@ -108,12 +91,12 @@ def test_a_lost_complete_response_is_recovered_by_reading_the_session_without_a_
     shop.sandbox.add_fault("timeout_after_commit", operation="complete", times=1, delay_ms=3000)
     flow = shop.start_flow()
 
-    flow = _confirm(shop, flow)
+    flow = confirm(shop, flow)
 
     assert flow.status == FlowStatus.PLACED
     assert merchant_order_count(session_id=flow.checkout_session_id) == 1
     assert flow.merchant_order_id == session_order(flow.checkout_session_id).id
-    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0, "refund": 0}
+    assert ledger(flow) == {"reserve": flow.total_amount, "commit": flow.total_amount, "release": 0, "refund": 0}
     assert len(merchant_tokens(session_id=flow.checkout_session_id)) == 1
 
 
@@ -122,15 +105,15 @@ def test_out_of_stock_at_complete_releases_stock_token_and_spend_and_tells_the_c
     shop.sandbox.add_fault("out_of_stock_at_complete", operation="complete", times=1)
     flow = shop.start_flow()
 
-    flow = _confirm(shop, flow)
+    flow = confirm(shop, flow)
 
     assert (flow.status, flow.failure_code) == (FlowStatus.COMPENSATED, "out_of_stock")
     assert merchant_order_count(session_id=flow.checkout_session_id) == 0
     assert available(BLUE_RUNNER_42) <= before  # the fault made the held unit vanish
     assert session_status(flow.checkout_session_id) == "canceled"  # holding nothing
     assert merchant_token(flow.checkout_session_id).revoked
-    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount, "refund": 0}
-    assert "sold out" in _messages(flow)[-1]["text"]
+    assert ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount, "refund": 0}
+    assert "sold out" in messages(flow)[-1]["text"]
 
 
 def test_a_long_rate_limit_at_complete_is_retried_later_not_failed(shop):
@@ -138,7 +121,7 @@ def test_a_long_rate_limit_at_complete_is_retried_later_not_failed(shop):
     shop.sandbox.add_fault("rate_limited", operation="complete", times=1, delay_ms=5000)
     flow = shop.start_flow()
 
-    flow = _confirm(shop, flow)
+    flow = confirm(shop, flow)
 
     assert flow.status == FlowStatus.PLACED
     attempts = list(FlowStep.objects.filter(flow=flow, name="complete_checkout").values_list("status", "error_class"))
@@ -151,7 +134,7 @@ def test_a_merchant_that_stays_down_fails_the_flow_undoes_it_and_says_so(shop):
     shop.sandbox.add_fault("server_error", operation="complete", times=100)
     flow = shop.start_flow()
 
-    flow = _confirm(shop, flow)
+    flow = confirm(shop, flow)
 
     assert (flow.status, flow.failure_code) == (FlowStatus.COMPENSATED, "merchant_unavailable")
     attempts = FlowStep.objects.filter(flow=flow, name="complete_checkout")
@@ -159,5 +142,5 @@ def test_a_merchant_that_stays_down_fails_the_flow_undoes_it_and_says_so(shop):
     assert merchant_order_count() == 0
     assert available(BLUE_RUNNER_42) == before
     assert merchant_token(flow.checkout_session_id).revoked
-    assert _ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount, "refund": 0}
-    assert "not answering" in _messages(flow)[-1]["text"]
+    assert ledger(flow) == {"reserve": flow.total_amount, "commit": 0, "release": flow.total_amount, "refund": 0}
+    assert "not answering" in messages(flow)[-1]["text"]
