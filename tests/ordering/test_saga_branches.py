@@ -18,12 +18,11 @@ from django.db import connection
 
 from catalog_adapters.registry import get_merchant
 from config.celery import app as celery_app
-from consent.models import SpendEntry, SpendKind
 from escalations.models import Escalation
 from ordering.models import EscalationReason, FlowStatus, FlowStep, OrderFlow, StepStatus
 from ordering.saga import base, engine, undo
 from ordering.saga.outcomes import Advance
-from ordering.services import flow_confirm
+from tests.ordering.saga_reads import confirm, ledger
 from tests.support.merchant_state import (
     available,
     merchant_order_count,
@@ -49,16 +48,7 @@ def _no_leftover_tasks():
 
 
 def confirmed_flow(shop) -> OrderFlow:
-    flow = shop.start_flow()
-    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
-    return OrderFlow.objects.get(pk=flow.pk)
-
-
-def ledger(flow) -> dict[str, int]:
-    totals = {kind: 0 for kind in SpendKind.values}
-    for entry in SpendEntry.objects.filter(flow_reference__startswith=f"flow:{flow.pk}:"):
-        totals[entry.kind] += entry.amount
-    return totals
+    return confirm(shop, shop.start_flow())
 
 
 def undo_flow(flow) -> OrderFlow:

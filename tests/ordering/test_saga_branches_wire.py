@@ -10,7 +10,8 @@ import pytest
 from config.celery import app as celery_app
 from ordering.models import FlowStatus, OrderFlow
 from ordering.saga import engine
-from tests.ordering.test_saga_branches import confirmed_flow, ledger, undo_flow
+from tests.ordering.saga_reads import ledger
+from tests.ordering.test_saga_branches import confirmed_flow, undo_flow
 from tests.support.merchant_state import (
     available,
     cancellations,
