@@ -23,6 +23,7 @@ import pytest
 
 from ordering.benchmark.load import chat_load
 from ordering.benchmark.report import Row, Samples, at_most, ratio_at_least, table
+from tests.support import services
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -238,16 +239,8 @@ def test_the_command_runs_a_tiny_configuration_end_to_end_and_reports_every_row(
 
 
 def _databases_named(prefix: str) -> list[str]:
-    import psycopg
     from django.conf import settings
 
-    database = settings.DATABASES["default"]
-    with psycopg.connect(
-        dbname="postgres",
-        user=database.get("USER") or None,
-        password=database.get("PASSWORD") or None,
-        host=database.get("HOST") or None,
-        port=database.get("PORT") or None,
-    ) as admin:
+    with services.postgres_admin_connection(settings.DATABASES["default"]) as admin:
         rows = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [prefix + "%"]).fetchall()
     return [row[0] for row in rows]

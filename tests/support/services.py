@@ -102,6 +102,22 @@ def database_url_for(settings_dict: dict) -> str:
     return f"postgres://{credentials}{host}{port}/{settings_dict['NAME']}"
 
 
+def postgres_admin_connection(settings_dict: dict, *, autocommit: bool = False):
+    """A psycopg connection to the `postgres` maintenance database of the server `settings_dict` names (to
+    create, copy, list or drop databases)."""
+    import psycopg
+
+    return psycopg.connect(
+        dbname="postgres",
+        user=settings_dict.get("USER") or None,
+        password=settings_dict.get("PASSWORD") or None,
+        host=settings_dict.get("HOST") or None,
+        port=settings_dict.get("PORT") or None,
+        autocommit=autocommit,
+        connect_timeout=10,
+    )
+
+
 def child_env(**overrides: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")

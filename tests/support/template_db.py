@@ -16,7 +16,6 @@ advisory lock. Anything that goes wrong leaves the setting alone: the worker mig
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from config.schema import schema_key
+from tests.support import services
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -38,37 +38,12 @@ def template_name(base_name: str, key: str) -> str:
     return f"tpl_{base_name[:40]}_{key}"
 
 
-def _admin_connection(settings_dict: dict):
-    import psycopg
-
-    return psycopg.connect(
-        dbname="postgres",
-        user=settings_dict.get("USER") or None,
-        password=settings_dict.get("PASSWORD") or None,
-        host=settings_dict.get("HOST") or None,
-        port=settings_dict.get("PORT") or None,
-        autocommit=True,
-        connect_timeout=10,
-    )
-
-
-def _database_url(settings_dict: dict, name: str) -> str:
-    from urllib.parse import quote
-
-    user = quote(settings_dict.get("USER") or "")
-    password = settings_dict.get("PASSWORD") or ""
-    credentials = f"{user}:{quote(password)}@" if password else (f"{user}@" if user else "")
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or "5432"
-    return f"postgres://{credentials}{host}:{port}/{name}"
-
-
 def template_ensure(settings_dict: dict, *, base_name: str) -> str:
     """The migrated template of `base_name`'s test databases, built now if it does not exist yet."""
     from psycopg import sql
 
     name = template_name(base_name, template_key())
-    with _admin_connection(settings_dict) as admin:
+    with services.postgres_admin_connection(settings_dict, autocommit=True) as admin:
         # One builder at a time; the others wait here and then find it built.
         admin.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"template_db:{base_name}"])
         try:
@@ -82,8 +57,7 @@ def template_ensure(settings_dict: dict, *, base_name: str) -> str:
             for (old,) in stale:
                 admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(old)))
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            environment = {**os.environ, "DATABASE_URL": _database_url(settings_dict, name)}
-            environment["DJANGO_SETTINGS_MODULE"] = os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.test")
+            environment = services.child_env(DATABASE_URL=services.database_url_for({**settings_dict, "NAME": name}))
             built = subprocess.run(  # our own manage.py
                 [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
                 cwd=REPOSITORY,
