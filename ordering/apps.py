@@ -49,12 +49,18 @@ TURN_MODULES = ("ordering.agent.pipeline", "ordering.agent.llm", "ordering.agent
 def import_turn_modules_before_fork(**_: object) -> None:
     """A Celery worker's main process imports what a chat turn imports on first use, before it forks its pool,
     so every process of the pool shares them instead of importing them in its first turn: about a second of CPU
-    per process (openai's types are most of it), eight processes at once as a load starts. The money formatter's
-    locale data is loaded the same way."""
+    per process (openai's types are most of it), eight processes at once as a load starts. openai itself only
+    when a model is configured (LLM_BASE_URL and LLM_MODEL): without one no turn imports it, and a worker that
+    never needs it does not pay that second at every start. The money formatter's locale data is loaded the
+    same way."""
+    from django.conf import settings
+
     from consent.formatting import format_money
 
     for name in TURN_MODULES:
         importlib.import_module(name)
+    if settings.LLM_BASE_URL and settings.LLM_MODEL:
+        importlib.import_module("openai")
     format_money(100, "USD")
 
 

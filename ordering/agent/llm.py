@@ -35,15 +35,17 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 from django.conf import settings
 from prometheus_client import Counter, Histogram
 
 from config.deadline import time_left, timeout_capped
 from ordering.agent.commands import COMMAND_TYPES, Command, CommandError, DialogueContext, command_from_dict
 from ordering.agent.prompt import command_prompt, command_tools
+
+if TYPE_CHECKING:
+    import openai
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,11 @@ class LLMFailure(Exception):
 
 @functools.lru_cache(maxsize=8)
 def _client(base_url: str, api_key: str, timeout: float) -> openai.OpenAI:
-    # One client (and connection pool) per endpoint for the process, not one per message.
+    # One client (and connection pool) per endpoint for the process, not one per message. `openai` is imported
+    # here, not with this module: its types cost about a second of CPU, which a process without a model (every
+    # Celery worker, server and test process of a deployment or run with no LLM_* set) never needs to pay.
+    import openai
+
     return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=1)
 
 
@@ -213,6 +219,8 @@ class LLMGenerator:
         return _bounded(_merge(calls, accepted, problems, repaired))
 
     def _complete(self, messages: list[dict], *, retries: bool) -> Any:
+        import openai  # imported already by whoever made the client (see `_client`): a lookup in sys.modules
+
         left = time_left()
         if left is not None and left <= 0:
             # The turn's deadline passed: no request at all (the offline reader answers, if time allows).

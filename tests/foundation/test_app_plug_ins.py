@@ -62,9 +62,12 @@ def test_new_worker_processes_warm_the_lexicon_once():
     assert len(keys) == 1
 
 
-def test_a_worker_imports_the_turn_modules_before_it_forks():
+@pytest.mark.parametrize("model", [False, True], ids=["without-a-model", "with-a-model"])
+def test_a_worker_imports_the_turn_modules_before_it_forks(model):
     """A worker's main process imports what a turn imports on first use, so its pool's processes share them
-    instead of each importing openai & co. in its first turn (docs/performance.md, row 6)."""
+    instead of each importing them in its first turn (docs/performance.md, row 6). openai (about a second of
+    CPU) only when a model is configured: without one no turn ever imports it."""
+    import os
     import subprocess
     import sys
 
@@ -77,8 +80,15 @@ def test_a_worker_imports_the_turn_modules_before_it_forks():
     # In a fresh interpreter (this one has imported everything already): none of them before, all of them after.
     script = (
         "import django, sys; django.setup(); from ordering.apps import TURN_MODULES, import_turn_modules_before_fork;"
-        "before = [m for m in TURN_MODULES if m in sys.modules]; import_turn_modules_before_fork();"
-        "after = [m for m in TURN_MODULES if m in sys.modules]; print(len(before), len(after), 'openai' in sys.modules)"
+        "before = [m for m in TURN_MODULES if m in sys.modules]; openai_before = 'openai' in sys.modules;"
+        "import_turn_modules_before_fork();"
+        "after = [m for m in TURN_MODULES if m in sys.modules]; print(len(before), openai_before, len(after),"
+        " 'openai' in sys.modules)"
     )
-    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
-    assert output == ["0", str(len(TURN_MODULES)), "True"]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LLM_")}
+    if model:
+        env.update(LLM_BASE_URL="http://127.0.0.1:9/v1", LLM_MODEL="scripted")
+    output = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
+    ).stdout.split()
+    assert output == ["0", "False", str(len(TURN_MODULES)), str(model)]
