@@ -42,8 +42,8 @@ class OrderingConfig(AppConfig):
         metrics.metrics_create_known_series(merchant_ids=list(settings.MERCHANTS))
 
 
-# What a chat turn imports on first use (the LLM client, the offline reader, the pipeline).
-TURN_MODULES = ("ordering.agent.pipeline", "ordering.agent.llm", "ordering.agent.understand")
+# What a chat turn imports on first use (the pipeline, the LLM generator and its client, the offline reader).
+TURN_MODULES = ("ordering.agent.pipeline", "ordering.agent.llm", "openai", "ordering.agent.understand")
 
 
 def import_turn_modules_before_fork(**_: object) -> None:

@@ -35,15 +35,17 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 from django.conf import settings
 from prometheus_client import Counter, Histogram
 
 from config.deadline import time_left, timeout_capped
 from ordering.agent.commands import COMMAND_TYPES, Command, CommandError, DialogueContext, command_from_dict
 from ordering.agent.prompt import command_prompt, command_tools
+
+if TYPE_CHECKING:
+    import openai
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,11 @@ class LLMFailure(Exception):
 
 @functools.lru_cache(maxsize=8)
 def _client(base_url: str, api_key: str, timeout: float) -> openai.OpenAI:
-    # One client (and connection pool) per endpoint for the process, not one per message.
+    # One client (and connection pool) per endpoint for the process, not one per message. openai is imported
+    # here, not with this module, which every turn imports: ~0.8 s of CPU a process that never asks a model
+    # (the offline reader's, `make eval`'s); a Celery worker imports it before it forks (ordering.apps).
+    import openai
+
     return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=1)
 
 
@@ -219,6 +225,8 @@ class LLMGenerator:
             raise LLMFailure("timeout", "the turn's deadline passed before the request")
         if left is not None and retries and left < 2 * float(settings.LLM_TIMEOUT_SECONDS):
             retries = False  # a retry would only run into the deadline; the time left goes to one attempt
+        import openai  # loaded with the client (`_client`), or by whoever built the one handed to this generator
+
         client = self.client if retries else self.client.with_options(max_retries=0)
         self.calls += 1
         started = time.monotonic()
