@@ -8,8 +8,6 @@ from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ordering.agent.commands import (
     COMMAND_TYPES,
     CartLine,
@@ -20,6 +18,7 @@ from ordering.agent.commands import (
 )
 from ordering.agent.understand.lexicon import CatalogLexicon
 from ordering.evaluation.catalog import demo_products
+from ordering.evaluation.corpus_files import corpus_yaml_load
 
 
 @functools.cache
@@ -115,8 +114,7 @@ def _context_from(raw: dict[str, Any] | None) -> DialogueContext:
 
 def load_messages(path: Path | str = CORPUS_PATH) -> list[MessageCase]:
     """The corpus cases, with named contexts resolved; raises ValueError naming a malformed entry."""
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
+    data = corpus_yaml_load(Path(path).read_text(encoding="utf-8"))
     contexts = {name: _context_from(raw) for name, raw in (data.get("contexts") or {}).items()}
     cases = []
     for number, entry in enumerate(data["messages"], start=1):
