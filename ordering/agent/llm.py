@@ -227,8 +227,6 @@ class LLMGenerator:
             raise LLMFailure("timeout", "the turn's deadline passed before the request")
         if left is not None and retries and left < 2 * float(settings.LLM_TIMEOUT_SECONDS):
             retries = False  # a retry would only run into the deadline; the time left goes to one attempt
-        import openai  # loaded with the client (`_client`), or by whoever built the one handed to this generator
-
         client = self.client if retries else self.client.with_options(max_retries=0)
         self.calls += 1
         started = time.monotonic()
