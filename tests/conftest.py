@@ -24,6 +24,7 @@ pytest_plugins = [
     "tests.support.template_db",
     "tests.support.local_servers",
     "tests.support.corpus_report",
+    "tests.support.static_files",
 ]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
