@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterator
 
 import hypothesis.strategies as st
 import pytest
@@ -31,6 +32,7 @@ from schemathesis.core import NOT_SET
 from schemathesis.generation.modes import GenerationMode
 
 from tests.ordering.conftest import shop  # noqa: F401 - fixtures reused as they are
+from tests.support.local_servers import KeptAliveSession
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
@@ -39,34 +41,18 @@ MAX_EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 20}
 NOT_OBJECTS = ["[null, null]", '"x"', "null", "true", "1", "[]", "{"]
 
 
-class _Browser(requests.Session):
-    """A session whose chunked requests each get a connection of their own.
-
-    Some generated bodies go out chunked (no Content-Length), which Django's test server does not
-    read: it answers as if the body were empty and then takes the chunks' end ("0") for the next request, and
-    answers that with a bare HTML error that the next request on the kept-alive connection read as its answer
-    (BadStatusLine '<!DOCTYPE HTML>'), now and then, depending on which of the two came first. gunicorn reads
-    chunked bodies; closing after such a request keeps the test about our API, not the test server.
-    """
-
-    def send(self, request, **kwargs):
-        # requests' adapter sends a body without a Content-Length chunked (whatever the headers say)
-        if request.body is not None and "Content-Length" not in request.headers:
-            request.headers["Connection"] = "close"
-        return super().send(request, **kwargs)
-
-
 @pytest.fixture
-def alice_http(shop, live_server) -> requests.Session:  # noqa: F811
+def alice_http(shop, live_server) -> Iterator[requests.Session]:  # noqa: F811
     """alice's browser: her session cookie, and a CSRF cookie sent back as X-CSRFToken."""
     client = Client()
     client.force_login(shop.alice)
     csrf = secrets.token_hex(16)  # 32 characters: Django accepts an unmasked secret
-    session = _Browser()
+    session = KeptAliveSession()
     session.cookies.set("sessionid", client.cookies["sessionid"].value)
     session.cookies.set("csrftoken", csrf)
     session.headers.update({"X-CSRFToken": csrf, "Referer": live_server.url})
-    return session
+    with session:  # closed after the test, which lets the live server's thread close its database connection
+        yield session
 
 
 @pytest.fixture
