@@ -33,6 +33,9 @@ MAIN_DATABASE = os.environ.get("BENCH_DATABASE", "bench_main")
 PEER_DATABASE = f"{MAIN_DATABASE}_peer"
 if not MAIN_DATABASE.startswith("bench_"):
     raise ImportError(f"BENCH_DATABASE={MAIN_DATABASE!r}: the bench only creates and drops bench_* databases.")
+# BENCH_DATABASE_TEMPLATE: a database already migrated for this schema to copy bench_main from, so that migrate finds
+# nothing left to do (the harness's own test passes the suite's template, tests/support/template_db.py).
+DATABASE_TEMPLATE = os.environ.get("BENCH_DATABASE_TEMPLATE", "")
 SANDBOX_QUEUE = "bench-sandbox-webhooks"
 
 
@@ -95,13 +98,16 @@ def database_drop(name: str) -> None:
 
 @contextlib.contextmanager
 def main_database(*, verbosity: int = 0) -> Iterator[str]:
-    """bench_main, migrated, as this process's default database; dropped on exit. Yields its URL."""
+    """bench_main, migrated (or copied from BENCH_DATABASE_TEMPLATE, then migrated), as this process's default
+    database; dropped on exit. Yields its URL."""
     from django.test.utils import setup_test_environment, teardown_test_environment
 
     if connection.vendor != "postgresql":
         raise BenchError("The bench measures production settings: set DATABASE_URL to a PostgreSQL server.")
     settings_dict = connection.settings_dict
     settings_dict.setdefault("TEST", {})["NAME"] = MAIN_DATABASE
+    if DATABASE_TEMPLATE:
+        settings_dict["TEST"]["TEMPLATE"] = DATABASE_TEMPLATE
     old_name = settings_dict["NAME"]
     setup_test_environment(debug=False)
     connection.creation.create_test_db(verbosity=verbosity, autoclobber=True, serialize=False)
