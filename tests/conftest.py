@@ -15,6 +15,7 @@ import pytest
 from tests.support import services
 
 pytest_plugins = [
+    "tests.support.local_servers",
     "tests.support.sandbox",
     "tests.support.fake_merchant",
     "tests.support.commits",
@@ -22,7 +23,6 @@ pytest_plugins = [
     "tests.support.eager",
     "tests.support.fast_flush",
     "tests.support.template_db",
-    "tests.support.local_servers",
     "tests.support.corpus_report",
     "tests.support.static_files",
 ]

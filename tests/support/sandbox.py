@@ -53,6 +53,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog_adapters.contract import Address, Buyer, FulfillmentDetails
+from tests.support.local_servers import KeptAliveSession
 
 BLUE_RUNNER_42 = "var_blue_runner_42"
 ALICE_BUYER = {"email": "alice@example.com", "first_name": "Alice", "last_name": "Example"}
@@ -95,6 +96,10 @@ class SandboxMerchant:
     merchant_id: str = field(default_factory=lambda: settings.SANDBOX_MERCHANT_ID)
     trace_id: str = field(default_factory=lambda: f"trace-{uuid.uuid4().hex[:16]}")
     timeout: float = 30
+    # One kept-alive connection per thread that asks (KeptAliveSession: without one, every request paid for a new
+    # connection, live-server thread and PostgreSQL session); `close()` ends them when the test does.
+    _sessions: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+    _opened: list[KeptAliveSession] = field(default_factory=list, repr=False, compare=False)
 
     ALICE_BUYER = ALICE_BUYER
     ALICE_HOME = ALICE_HOME
@@ -112,7 +117,22 @@ class SandboxMerchant:
 
     def request(self, method: str, path: str, *, headers: dict | None = None, **kwargs) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
-        return requests.request(method, f"{self.base_url}{path}", headers=self.headers(**(headers or {})), **kwargs)
+        return self._session().request(
+            method, f"{self.base_url}{path}", headers=self.headers(**(headers or {})), **kwargs
+        )
+
+    def _session(self) -> KeptAliveSession:
+        session = getattr(self._sessions, "session", None)
+        if session is None:
+            session = self._sessions.session = KeptAliveSession()
+            self._opened.append(session)
+        return session
+
+    def close(self) -> None:
+        for session in self._opened:
+            session.close()
+        self._opened.clear()
+        self._sessions = threading.local()
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return self.request("GET", path, **kwargs)
@@ -239,9 +259,11 @@ class SandboxMerchant:
 
 
 @pytest.fixture
-def sandbox_merchant(live_server, transactional_db) -> SandboxMerchant:
+def sandbox_merchant(live_server, transactional_db):
     demo_data_restore()
-    return SandboxMerchant(base_url=f"{live_server.url}/sandbox-merchant")
+    merchant = SandboxMerchant(base_url=f"{live_server.url}/sandbox-merchant")
+    yield merchant
+    merchant.close()
 
 
 # -- the demo data, seeded once per test database and copied back for each test ------------------
