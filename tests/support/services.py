@@ -66,7 +66,8 @@ def promtool_problem() -> str | None:
 
 
 # Playwright (1.65, requirements.txt) launches Chromium with `--disable-features=<these>`; Chromium reads only
-# the last --disable-features switch, so ours (below) repeats them (playwright-core's chromiumSwitches.ts).
+# the last --disable-features switch, so ours (below) repeats them (playwright-core's chromiumSwitches.ts;
+# tests/foundation/test_browser_smoke.py checks the installed Playwright's list).
 PLAYWRIGHT_DISABLED_FEATURES = (
     "AvoidUnnecessaryBeforeUnloadCheckSync",
     "DestroyProfileOnBrowserClose",
@@ -82,6 +83,8 @@ PLAYWRIGHT_DISABLED_FEATURES = (
     "NetworkTimeServiceQuerying",
     "AimEnabled",
     "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
 )
 # Headless Chromium is the whole browser: every new window (one per Playwright context) loaded the address
 # bar's suggestion popups (chrome://omnibox-popup.top-chrome/, two WebUI pages in renderers of their own)
