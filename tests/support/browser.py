@@ -78,6 +78,7 @@ class TestBrowser:
         self._contexts: list = []
 
     def new_context(self, **options):
+        options.setdefault("reduced_motion", "reduce")  # the widget's typing dots stand still (docs/widget.md)
         context = self._browser.new_context(**options)
         self._contexts.append(context)
         return context
