@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.support.template_db",
     "tests.support.corpus_report",
     "tests.support.static_files",
+    "tests.support.browser",
 ]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
@@ -102,23 +103,6 @@ class WallClock:
 @pytest.fixture
 def wall_clock(time_machine) -> WallClock:
     return WallClock(time_machine)
-
-
-@pytest.fixture
-def chromium():
-    """A headless Chromium driven by Playwright (the system's browser, never a downloaded one)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=services.chromium_path(),
-            args=services.chromium_args(),
-            headless=True,
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

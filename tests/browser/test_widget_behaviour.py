@@ -252,6 +252,8 @@ def test_while_the_assistant_answers_send_is_disabled_and_a_typing_indicator_sho
     assert store.send_button.is_disabled()
     assert store.log.get_attribute("aria-busy") == "true"
     assert store.panel.get_by_role("status").filter(has_text="The assistant is typing").count() == 1
+    # the tests' browser prefers reduced motion (tests/support/browser.py): the dots stand still
+    assert typing.locator(".oaw-dot").first.evaluate("dot => getComputedStyle(dot).animationName") == "none"
     store.input.press("Enter")  # an impatient second Enter sends nothing more
     store.last_preview().wait_for()
     store.wait_until_idle()

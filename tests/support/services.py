@@ -65,6 +65,34 @@ def promtool_problem() -> str | None:
     return None
 
 
+# Playwright (1.65, requirements.txt) launches Chromium with `--disable-features=<these>`; Chromium reads only
+# the last --disable-features switch, so ours (below) repeats them (playwright-core's chromiumSwitches.ts;
+# tests/foundation/test_browser_smoke.py checks the installed Playwright's list).
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+)
+# Headless Chromium is the whole browser: every new window (one per Playwright context) loaded the address
+# bar's suggestion popups (chrome://omnibox-popup.top-chrome/, two WebUI pages in renderers of their own)
+# that no test sees, ~0.7 s of CPU per context. A spare renderer, started ahead for the next site, is never
+# the one the next context uses (each context needs its own).
+UNUSED_BROWSER_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "SpareRendererForSitePerProcess")
+
+
 def chromium_args() -> list[str]:
     """Flags these machines need. Playwright adds --headless and a fresh --user-data-dir itself.
 
@@ -78,6 +106,7 @@ def chromium_args() -> list[str]:
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        "--disable-features=" + ",".join(PLAYWRIGHT_DISABLED_FEATURES + UNUSED_BROWSER_FEATURES),
     ]
 
 
