@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.support.fast_flush",
     "tests.support.template_db",
     "tests.support.local_servers",
+    "tests.support.kept_connections",
     "tests.support.corpus_report",
 ]
 
