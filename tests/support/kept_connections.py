@@ -35,6 +35,7 @@ from typing import Any
 IDLE_PER_DATABASE = 4
 
 _lock = threading.Lock()
+_keeping = [True]  # until the test database is dropped: a server thread that ends after that closes its session
 _idle: dict[tuple, list[tuple[Any, float | None]]] = {}  # key -> [(psycopg connection, close_at)], newest last
 _originals: dict[str, Any] = {}
 
@@ -70,6 +71,7 @@ def connection_release(wrapper) -> None:
     raw = wrapper.connection
     keep = (
         raw is not None
+        and _keeping[0]
         and wrapper.vendor == "postgresql"
         and wrapper.pool is None
         and not wrapper.allow_thread_sharing
@@ -86,7 +88,7 @@ def connection_release(wrapper) -> None:
         key = _key(wrapper.settings_dict, wrapper.get_connection_params())
         with _lock:
             kept = _idle.setdefault(key, [])
-            keep = len(kept) < IDLE_PER_DATABASE
+            keep = _keeping[0] and len(kept) < IDLE_PER_DATABASE
             if keep:
                 kept.append((raw, wrapper.close_at))
     if keep:
@@ -134,23 +136,30 @@ def _get_new_connection(self, conn_params):
     return raw
 
 
-def _live_server_close_connections(self) -> None:
+def connections_release_all() -> None:
+    """`connection_release` for each connection this thread opened: what a thread of the harness does when it ends
+    (instead of `connections.close_all()`)."""
     from django.db import connections
 
     for wrapper in connections.all(initialized_only=True):
         connection_release(wrapper)
+
+
+def _live_server_close_connections(self) -> None:
+    connections_release_all()
 
 
 def _should_reload_connections(self) -> bool:
-    from django.db import connections
-
-    for wrapper in connections.all(initialized_only=True):
-        connection_release(wrapper)
+    connections_release_all()
     return False
 
 
 def _destroy_test_db(self, *args, **kwargs):
-    idle_connections_close()  # PostgreSQL refuses to drop a database with sessions
+    # PostgreSQL refuses to drop a database with sessions; a live server thread still answering a browser's
+    # kept-alive socket may end after this, and closes its session then.
+    with _lock:
+        _keeping[0] = False
+    idle_connections_close()
     return _originals["destroy_test_db"](self, *args, **kwargs)
 
 
@@ -173,6 +182,7 @@ def pytest_configure(config) -> None:
         patches = _patched()
     except ImportError:  # no psycopg: nothing here talks to PostgreSQL
         return
+    _keeping[0] = True
     for owner, name, replacement in patches:
         _originals[name] = owner.__dict__[name]
         setattr(owner, name, replacement)
