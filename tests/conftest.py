@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.support.eager",
     "tests.support.fast_flush",
     "tests.support.template_db",
+    "tests.support.kept_connections",
     "tests.support.corpus_report",
     "tests.support.static_files",
     "tests.support.browser",

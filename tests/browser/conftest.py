@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections
 
 from tests.ordering.conftest import shop  # noqa: F401 - fixtures reused as they are
+from tests.support.kept_connections import connections_release_all
 from tests.support.services import ARTIFACTS_DIR
 
 SEED = "Buy the blue running shoes I liked last week and apply my 10% promo"
@@ -34,7 +34,7 @@ def in_thread(function, *args, **kwargs):
         try:
             return function(*args, **kwargs)
         finally:
-            connections.close_all()
+            connections_release_all()  # the next call's thread takes its PostgreSQL session
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(call).result()
