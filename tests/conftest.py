@@ -27,7 +27,6 @@ pytest_plugins = [
     "tests.support.corpus_report",
     "tests.support.static_files",
     "tests.support.browser",
-    "tests.support.schedule",
 ]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"

@@ -131,7 +131,6 @@ def _append_as_app(deployment: Deployment) -> None:
         audit_record(action="lp.appended", actor_type="system", data={"by": "app role"})
 
 
-@pytest.mark.heavy(6)
 @pytest.mark.django_db
 def test_the_app_role_appends_and_reads_audit_events_through_the_real_service(deployment):
     with django_connected_as(deployment, deployment.app):

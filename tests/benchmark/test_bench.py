@@ -193,7 +193,6 @@ def test_the_load_client_counts_a_turn_the_server_refuses_as_failed():
     assert result.p95 is None
 
 
-@pytest.mark.heavy(12)
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_the_command_runs_a_tiny_configuration_end_to_end_and_reports_every_row(django_db_setup, tmp_path):

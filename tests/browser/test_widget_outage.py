@@ -25,7 +25,6 @@ def storefront(chromium, site) -> Storefront:
     return Storefront(page, site.url)
 
 
-@pytest.mark.heavy(8)
 def test_during_a_database_outage_the_widget_shows_the_apis_message_and_sends_the_message_once_it_is_back(
     private_site, chromium
 ):

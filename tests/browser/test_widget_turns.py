@@ -14,7 +14,6 @@ from tests.support.services import CeleryWorker, database_url_for
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
-@pytest.mark.heavy(7)
 @pytest.mark.redis
 def test_the_customer_message_shows_at_once_and_the_worker_answer_follows(
     shop, live_server, chromium, settings, tmp_path

@@ -166,7 +166,6 @@ def _run(
     "spec_file",
     ["openapi.agentic_checkout.yaml", "openapi.delegate_payment.yaml", "openapi.delegate_authentication.yaml"],
 )
-@pytest.mark.heavy(6)
 def test_the_sandbox_conforms_to_the_official_openapi(sandbox_merchant, http, seeded, spec_file, mode):
     """Positive: requests the official schemas allow. Negative: requests they do not (the sandbox must
     still answer without a 5xx, with a documented status and the official Error)."""

@@ -55,7 +55,6 @@ def test_deadline_caps_timeouts_and_stops_new_work():
         assert timeout_capped(20.0) > 0  # a request still gets a (tiny) timeout, never zero
 
 
-@pytest.mark.heavy(8)
 def test_a_merchant_request_waits_no_longer_than_the_deadline(shop, settings):
     # the shop answers only after 8 s, well inside the client's own read timeout of 30 s
     settings.MERCHANTS = {

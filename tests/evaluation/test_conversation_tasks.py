@@ -349,7 +349,6 @@ def test_the_chunks_hold_every_task_of_the_corpus_exactly_once():
     assert sizes[-1] < 2 * sizes[0], sizes
 
 
-@pytest.mark.heavy(8)
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("categories", corpus_chunks(tasks_load()), ids="+".join)
 def test_the_offline_generator_meets_the_bar_on_the_corpus(evaluation_in_memory, categories, record_property):
@@ -391,7 +390,6 @@ def _eval_command(tmp_path: Path, *arguments: str) -> subprocess.CompletedProces
     )
 
 
-@pytest.mark.heavy(12)
 @pytest.mark.timeout(600)
 def test_the_command_prints_the_table_writes_json_and_fails_on_a_wrong_order(tmp_path):
     corpus = tmp_path / "tasks.yaml"

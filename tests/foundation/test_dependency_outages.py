@@ -64,7 +64,6 @@ def site_metrics(site) -> str:
     return response.text
 
 
-@pytest.mark.heavy(12)
 def test_a_redis_outage_keeps_the_api_answering_and_it_recovers_by_itself(site):
     alice = site.sign_in("alice")
     api = f"{site.url}/api/v1"
@@ -128,7 +127,6 @@ def test_a_postgresql_outage_is_a_json_503_with_retry_after_everywhere_under_api
     _postgresql_outage_and_recovery(site)
 
 
-@pytest.mark.heavy(6)
 def test_with_a_connection_pool_too_a_postgresql_outage_is_a_503_and_every_thread_recovers(private_site):
     # the web role's pool (config/gunicorn.py turns it on), smaller than the server's threads (as 16 for 40 there).
     # While PostgreSQL is down a request waits DATABASE_POOL_TIMEOUT_SECONDS for a connection before its 503: 10 s

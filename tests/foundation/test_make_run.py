@@ -6,8 +6,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from tests.support.services import PROJECT_DIR, child_env, free_port, wait_for_http
 
 
@@ -19,7 +17,6 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-@pytest.mark.heavy(17)
 def test_the_run_script_serves_health_runs_tasks_and_stops_everything_on_ctrl_c(tmp_path):
     port = free_port()
     env = child_env(

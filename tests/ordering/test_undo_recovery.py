@@ -325,7 +325,6 @@ def _assert_undone_without_escalation(shop, flow, *, before: int, breaker, log: 
     assert breaker.state() == "closed"
 
 
-@pytest.mark.heavy(12)
 def test_a_merchant_outage_during_undo_ends_with_the_stock_released_and_no_escalation(
     shop, live_server, settings, tmp_path
 ):

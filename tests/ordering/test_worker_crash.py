@@ -26,7 +26,6 @@ def _wait_for(predicate, *, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.mark.heavy(10)
 def test_a_worker_killed_during_complete_leaves_one_order_after_restart(shop, live_server, tmp_path, settings):
     settings.ORDERING_STUCK_AFTER_SECONDS = 1  # the sweeper runs in this process
     worker_env = {
