@@ -127,3 +127,33 @@ def test_a_session_that_postgresql_ended_while_it_was_set_aside_is_not_handed_ou
     second = own_wrapper()
 
     assert _backend_pid(second) != pid
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_test_database_with_a_session_still_open_is_dropped_all_the_same():
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    from tests.support.services import postgres_admin_connection
+
+    name = f"kept_drop_{uuid.uuid4().hex[:10]}"
+    with postgres_admin_connection(connection.settings_dict, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    settings_dict = connection.settings_dict
+    lingering = psycopg.connect(
+        dbname=name, host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432, user=settings_dict["USER"]
+    )
+    try:
+        # what Django's teardown calls to drop a test database, here with a session a thread left open on it
+        connection.creation._destroy_test_db(name, verbosity=0)
+
+        with postgres_admin_connection(connection.settings_dict, autocommit=True) as admin:
+            left = admin.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [name]).fetchone()[0]
+        assert left == 0
+    finally:
+        lingering.close()
+        with postgres_admin_connection(connection.settings_dict, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

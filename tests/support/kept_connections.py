@@ -163,10 +163,20 @@ def _destroy_test_db(self, *args, **kwargs):
     return _originals["destroy_test_db"](self, *args, **kwargs)
 
 
+def _drop_test_database(self, test_database_name, verbosity) -> None:
+    # A session still open on the test database (a live-server thread ending as the browser's socket closes, a
+    # response nobody read) made the drop fail with a warning and left the database behind; it is ours, and the
+    # run is over: PostgreSQL 13+ ends such sessions itself and then drops it.
+    self.connection.close_pool()  # as Django's own
+    with self._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE {self.connection.ops.quote_name(test_database_name)} WITH (FORCE)")
+
+
 def _patched() -> list[tuple[Any, str, Any]]:
     from django.core.servers.basehttp import ThreadedWSGIServer
     from django.db.backends.base.creation import BaseDatabaseCreation
     from django.db.backends.postgresql.base import DatabaseWrapper
+    from django.db.backends.postgresql.creation import DatabaseCreation as PostgresCreation
     from django.test import TransactionTestCase
 
     return [
@@ -174,6 +184,7 @@ def _patched() -> list[tuple[Any, str, Any]]:
         (ThreadedWSGIServer, "_close_connections", _live_server_close_connections),
         (TransactionTestCase, "_should_reload_connections", _should_reload_connections),
         (BaseDatabaseCreation, "destroy_test_db", _destroy_test_db),
+        (PostgresCreation, "_destroy_test_db", _drop_test_database),
     ]
 
 
