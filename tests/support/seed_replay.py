@@ -169,7 +169,7 @@ def _take(key, taken_at: float, written: list[str], events_before: int, customer
         )
         events = tuple(_event_take(dict(zip(_EVENT_FIELDS, row, strict=True)), models_by_table) for row in cursor)
     for event in events:
-        if event["target_table"] not in (None, *seeded) or _holds_a_number(event["data"]):
+        if event["target_table"] not in (None, *seeded) or holds_a_number(event["data"]):
             raise _NotReplayable(f"cannot point the audit event {event['action']} at the replayed rows")
         if event["actor_id"] and event["actor_type"] not in _USER_ACTORS:
             raise _NotReplayable(f"the actor of the audit event {event['action']} is not a user")
@@ -223,16 +223,16 @@ def _event_take(event: dict, models_by_table: dict) -> dict:
     return event
 
 
-def _holds_a_number(value) -> bool:
+def holds_a_number(value: object) -> bool:
     """Whether event data holds a number anywhere (it could be a row's id, which the replay would have to change)."""
     if isinstance(value, bool):
         return False
     if isinstance(value, int | float):
         return True
     if isinstance(value, dict):
-        return any(_holds_a_number(item) for item in value.values())
+        return any(holds_a_number(item) for item in value.values())
     if isinstance(value, list):
-        return any(_holds_a_number(item) for item in value)
+        return any(holds_a_number(item) for item in value)
     return False
 
 

@@ -33,6 +33,7 @@ from audit.models import AuditEvent
 from audit.services import Origin, audit_flush, audit_record_many
 from consent import demo
 from consent.models import Address, ConsentGrant, ConsentProfile, MerchantAccount, PaymentMethod
+from tests.support.seed_replay import holds_a_number
 
 # Every table `demo_wallet_give` writes to besides the audit log; each row points at the user and at nothing else.
 WALLET_MODELS: tuple[type[models.Model], ...] = (ConsentProfile, MerchantAccount, ConsentGrant, PaymentMethod, Address)
@@ -117,7 +118,7 @@ def _take(*, user_id: int, events_before: int, taken_at: datetime.datetime) -> _
     for event in recorded.values("customer_id", *_EVENT_FIELDS, *_ORIGIN_FIELDS):
         if event.pop("customer_id") != user_id or (event["actor_id"] and event["actor_type"] != "system"):
             raise _NotReplayable(f"the audit event {event['action']} is not the system's, about this user")
-        if _holds_a_number(event["data"]):
+        if holds_a_number(event["data"]):
             raise _NotReplayable(f"the audit event {event['action']} holds a number (a row's id?)")
         target = ids.get((event["target_type"], str(event["target_id"])))
         if target is None and event["target_type"]:
@@ -127,18 +128,6 @@ def _take(*, user_id: int, events_before: int, taken_at: datetime.datetime) -> _
         )
         events.append((event, *(target or (None, None))))
     return _Wallet(taken_at=taken_at, rows=tuple(rows), events=tuple(events))
-
-
-def _holds_a_number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return True
-    if isinstance(value, dict):
-        return any(_holds_a_number(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_holds_a_number(item) for item in value)
-    return False
 
 
 def _replay(wallet: _Wallet, *, user_id: int) -> None:
