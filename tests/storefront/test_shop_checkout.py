@@ -54,6 +54,11 @@ def _expected_total(html: str) -> int:
     return int(re.search(r'name="expected_total" value="(\d+)"', html).group(1))
 
 
+def _messages(client) -> list[str]:
+    """The messages the shop's next page shows (templates/base.html)."""
+    return re.findall(r'<p class="message message-\w+">([^<]*)</p>', client.get("/shop/checkout/").content.decode())
+
+
 def _card_id(user, vault_reference: str) -> str:
     return f"saved:{PaymentMethod.objects.get(user=user, vault_reference=vault_reference).pk}"
 
@@ -210,7 +215,8 @@ def test_a_typed_test_card_is_vaulted_without_its_number_and_pays(shop, control_
         },
     )
 
-    assert placed.status_code == 302 and "/shop/orders/" in placed["Location"]
+    # on a refusal, the checkout page's message says which of the shop's checks refused it (a flake seen once, #18)
+    assert placed.status_code == 302 and "/shop/orders/" in placed["Location"], _messages(control_alice)
     [order] = merchant_orders(customer="cus_alice")
     card = VaultCard.objects.get(reference=order.vault_reference)
     assert (card.brand, card.last4, card.customer_id) == ("mastercard", "4444", "cus_alice")
