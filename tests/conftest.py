@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.support.corpus_report",
     "tests.support.static_files",
     "tests.support.browser",
+    "tests.support.gc_tuning",
 ]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
