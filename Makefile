@@ -29,10 +29,16 @@ run: install
 # mypy checks the packages and strictness set in pyproject.toml ([tool.mypy]).
 # pytest runs on PYTEST_WORKERS pytest-xdist processes (README, "Tests"); PYTEST_WORKERS=0 runs it in one process.
 # worksteal: an idle worker takes queued tests from a busy one (a few tests take a minute or more).
+# In a fresh checkout every pytest-xdist worker would rewrite and compile each test module itself (~4 s of CPU
+# per worker: collecting takes 6.3 s cold, 2.2 s with the cache). Then one collection runs beside mypy, which
+# keeps only one core busy, and writes that cache for all of them.
 PYTEST_WORKERS ?= 4
 test: install
 	$(PY) -m ruff check .
-	$(PY) -m mypy
+	@if ls tests/__pycache__/conftest.*-pytest-*.pyc >/dev/null 2>&1; then $(PY) -m mypy; else \
+	  echo "A fresh checkout: collecting the tests once beside mypy, so that the workers find them compiled"; \
+	  $(PY) -m pytest --collect-only -q -p no:xdist -p no:cacheprovider >/dev/null 2>&1 & warm=$$!; \
+	  $(PY) -m mypy; status=$$?; wait $$warm; exit $$status; fi
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The conversation corpus end to end on a throw-away database (see README, "Evaluation").
