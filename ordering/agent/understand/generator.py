@@ -532,6 +532,20 @@ CORRECTION = _rx(
     r"different (?:size|colou?r)|wrong size|wrong colou?r|i said|only (?:want|need))\b"
     r"|^[\w.]+ not (?:the )?[\w.]+$"
 )
+# "Only one bottle", "oh wait just 1 of the socks", "make it one bottle", "one bottle only": a count said about a
+# product already in the cart is how many of that line, not one more of it, nor a new product for the last line.
+_LINE_COUNT_WORD = r"(?P<count>\d+|one|two|three|four|five|six|seven|eight|nine|ten|a single)"
+_LINE_COUNT_LEAD = r"^(?:(?:oh|wait|no|sorry|oops|hmm|actually|actualy|ok|okay)\s*,?\s*)*"
+LINE_COUNT = _rx(
+    _LINE_COUNT_LEAD
+    + r"(?:(?:i\s+)?(?:just|only)\s+(?:want\s+|need\s+)?|make\s+(?:it|that)\s+(?:just\s+|only\s+)?)"
+    + _LINE_COUNT_WORD
+    + r"\s+(?:of\s+(?:the\s+)?)?(?P<rest>.+?)(?:\s+(?:only|please|pls|thanks|thank you))*$"
+)
+LINE_COUNT_ONLY = _rx(
+    _LINE_COUNT_LEAD + _LINE_COUNT_WORD + r"\s+(?:of\s+(?:the\s+)?)?(?P<rest>.+?)\s+only(?:\s+(?:please|pls))?$"
+)
+LINE_COUNT_MORE = _rx(r"\b(?:more|another|also|too|add|extra|and|plus|as well)\b")
 ADD_VERB = _rx(
     r"\b(?:buy|order|add|get|want|need|take|grab|purchase|put|like|have|reorder|pick up|throw in|chuck in|"
     r"include|give me|send me|i will have|i will take|i would like|can i have|could i have|can i get|could i get|"
@@ -1243,6 +1257,9 @@ class _Reader:
             answer = self._answer(text)
             if answer:
                 return answer
+        line_count = self._line_count(text)
+        if line_count:
+            return line_count
         # A correction changes something already there; with an empty cart, "I'll go with the cotton tee in
         # grey" is a choice, read below as items.
         if (
@@ -1408,6 +1425,26 @@ class _Reader:
         if lines:
             return ItemSpec(product_ids=tuple(dict.fromkeys(line.product_id for line in lines)))
         return None
+
+    def _line_count(self, text: str) -> list[Command]:
+        """ "Only one bottle" with bottles in the cart: that line's quantity (LINE_COUNT). Nothing when the words
+        name no single line of the cart, or a colour or size other than the line's (a change read elsewhere)."""
+        if not self.context.cart:
+            return []
+        match = LINE_COUNT.match(text) or LINE_COUNT_ONLY.match(text)
+        if match is None or LINE_COUNT_MORE.search(match.group("rest")):
+            return []
+        count = 1 if match.group("count") == "a single" else self._number(match.group("count"))
+        target = self._cart_target(match.group("rest"))
+        if count is None or target is None or target.variant_id is None:
+            return []
+        line = next(line for line in self.context.cart if line.variant_id == target.variant_id)
+        item = self._item(match.group("rest"))
+        if item is None or (item.colour and item.colour != (line.colour or "").lower()):
+            return []
+        if item.size and item.size != line.size:
+            return []
+        return [SetSlot(slot="quantity", value=str(count), target=target, correction=True)]
 
     # answers, corrections, positions ------------------------------------------------------------
 
