@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.support.static_files",
     "tests.support.browser",
     "tests.support.gc_tuning",
+    "tests.support.long_first",
 ]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"

@@ -169,6 +169,7 @@ def test_every_operation_that_takes_a_body_refuses_one_that_is_not_a_json_object
 
 
 # One test per generation mode, so that pytest-xdist runs the two at once on two workers.
+@pytest.mark.long  # 12-14 s of CPU each: started early (tests/support/long_first.py)
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda mode: mode.value)
 def test_the_whole_api_answers_no_server_error_and_one_error_shape(live_server, alice_http, real_ids, api_schema, mode):
     schema = schemathesis.openapi.from_dict(api_schema)

@@ -160,6 +160,7 @@ def _run(
     return problems, statuses
 
 
+@pytest.mark.long  # 2-8 s of CPU each: started early (tests/support/long_first.py)
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 @pytest.mark.parametrize(
