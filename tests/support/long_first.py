@@ -23,7 +23,9 @@ import pytest
 Item = TypeVar("Item")
 
 
-def long_first(items: Sequence[Item], *, group_of: Callable[[Item], int], is_long: Callable[[Item], bool]) -> list[Item]:
+def long_first(
+    items: Sequence[Item], *, group_of: Callable[[Item], int], is_long: Callable[[Item], bool]
+) -> list[Item]:
     """The items in their order, but with each contiguous group's long items moved to its front (stably)."""
     ordered: list[Item] = []
     start = 0
@@ -55,4 +57,6 @@ def _django_group(item: pytest.Item) -> int:
 
 @pytest.hookimpl(trylast=True)  # after pytest-django has sorted the items into its groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items[:] = long_first(items, group_of=_django_group, is_long=lambda item: item.get_closest_marker("long") is not None)
+    items[:] = long_first(
+        items, group_of=_django_group, is_long=lambda item: item.get_closest_marker("long") is not None
+    )
