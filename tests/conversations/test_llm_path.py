@@ -180,3 +180,16 @@ def test_an_endpoint_that_errs_or_is_slow_is_a_named_failure_not_a_guess(generat
 
     assert failure.value.reason == reason
     assert len(llm.requests) == 2  # one request and the client's single retry
+
+
+def test_clients_for_different_endpoints_share_one_tls_context_and_keep_the_sdks_defaults():
+    from ordering.agent.llm import _client, _tls_context
+
+    first = _client("https://models.example/v1", "key", 7.0)
+    second = _client("https://other.example/v1", "key", 7.0)
+
+    assert first is not second  # one client (and connection pool) per endpoint
+    contexts = {id(client._client._transport._pool._ssl_context) for client in (first, second)}
+    assert contexts == {id(_tls_context())}  # the CA bundle loaded once for the process
+    assert first.timeout == 7.0 and first.max_retries == 1
+    assert first._client.follow_redirects  # the SDK's default client settings, not httpx's bare ones
