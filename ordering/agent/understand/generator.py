@@ -123,6 +123,7 @@ from ordering.agent.commands import (
 from ordering.agent.understand.dates import since_days
 from ordering.agent.understand.lexicon import COMMON_WORDS, CatalogLexicon, colour_of, singular
 from ordering.agent.understand.numbers import NUMBER_WORDS, parse_quantity
+from ordering.agent.understand.repair import repair_self_corrections
 from ordering.agent.understand.sizes import (
     CLOTHING_WORDS,
     SizeReading,
@@ -546,6 +547,9 @@ LINE_COUNT_ONLY = _rx(
     _LINE_COUNT_LEAD + _LINE_COUNT_WORD + r"\s+(?:of\s+(?:the\s+)?)?(?P<rest>.+?)\s+only(?:\s+(?:please|pls))?$"
 )
 LINE_COUNT_MORE = _rx(r"\b(?:more|another|also|too|add|extra|and|plus|as well)\b")
+# More of something rather than a change of a line ("another beanie in red", "add the socks in white too").
+MORE_OF = _rx(r"\b(?:add|adding|also|too|as well|another|one more|more|extra|plus|second|both|again|same|and)\b")
+CHANGE_VERB = _rx(r"\b(?:swap|switch|change|exchange|replace|instead|rather|not)\b")
 ADD_VERB = _rx(
     r"\b(?:buy|order|add|get|want|need|take|grab|purchase|put|like|have|reorder|pick up|throw in|chuck in|"
     r"include|give me|send me|i will have|i will take|i would like|can i have|could i have|can i get|could i get|"
@@ -845,10 +849,11 @@ class _Reader:
         self.raw = text
         self.context = context
         # A question mark with more after it ends a clause ("how much is the gps watch? ok add it in black").
-        self.uncorrected = FOR_ACTIVITY.sub(
-            self._activity_kind, normalize(re.sub(r"\?+(?=\s*[A-Za-z0-9])", " , ", text))
+        # "Blue runner 42, no sorry, 41": the repairs inside the message are applied first (understand/repair.py).
+        self.uncorrected = repair_self_corrections(
+            FOR_ACTIVITY.sub(self._activity_kind, normalize(re.sub(r"\?+(?=\s*[A-Za-z0-9])", " , ", text)))
         )
-        self.text = lexicon.correct_text(self.uncorrected, GENERATOR_WORDS)
+        self.text = repair_self_corrections(lexicon.correct_text(self.uncorrected, GENERATOR_WORDS))
         self.question = "?" in text
         self._unread: list[str] = []  # parts of an item list that could not be read
         self._named: dict[int, bool] = {}  # id(item) → named by a title or a distinctive title word
@@ -1295,6 +1300,9 @@ class _Reader:
                      for item in items]  # fmt: skip
         if items and self._unread:
             return [CannotHandle(text=self.raw[:300], reason=f"not understood: {', '.join(self._unread)}"[:100])]
+        line_change = self._named_line_change(text, items) if items and not self._unread else []
+        if line_change:
+            return line_change
         if items and (ADD_VERB.search(text) or self._plain_items(items)):
             return [AddItems(items=tuple(items[:10]))]
         # "That one", "nah not that one": pointing at a product without asking for anything is not an order.
@@ -1656,7 +1664,44 @@ class _Reader:
                 commands.append(SetSlot(slot="product", value=words[:100], target=target, correction=True))
         if colour:
             commands.append(SetSlot(slot="colour", value=colour, target=target, correction=True))
+        if target is None and item is not None and item.product_ids:
+            # "Socks in M instead", "make the beanie red": the product named is a line of the cart, not the
+            # product to put in place of the last line; the change is that line's.
+            line = self._only_line(item.product_ids)
+            changes = [command for command in commands if isinstance(command, SetSlot) and command.slot != "product"]
+            if line is not None and changes:
+                return [replace(command, target=_line_spec(line, command.target)) for command in changes]
         return commands
+
+    def _only_line(self, product_ids: tuple[str, ...]) -> CartLine | None:
+        """The cart's one line of these products; None when there is none or several."""
+        lines = [line for line in self.context.cart if line.product_id in product_ids]
+        return lines[0] if len(lines) == 1 else None
+
+    def _named_line_change(self, text: str, items: list[ItemSpec]) -> list[Command]:
+        """ "The beanie in red please", "swap the beanie for a red one", "i want the socks in white not black"
+        with one beanie (socks) line in the cart: that line in another colour or size, not a second line.
+        Nothing when more is asked for (another, also, add…), when the words name no single line, or when
+        the colour and size said are the line's own."""
+        if len(items) != 1 or not self.context.cart or MORE_OF.search(text):
+            return []
+        if not (CHANGE_VERB.search(text) or re.search(r"\b(?:the|my|that|those|these)\b", text)):
+            return []
+        item = items[0]
+        line = self._only_line(item.product_ids) if item.product_ids else None
+        if line is None:
+            return []
+        target = ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
+        changes: list[Command] = []
+        if item.colour and item.colour != (line.colour or "").lower():
+            changes.append(SetSlot(slot="colour", value=item.colour, target=target, correction=True))
+        if item.size and item.size != line.size:
+            changes.append(SetSlot(slot="size", value=item.size, target=target, correction=True))
+        if not changes:
+            return []
+        if item.quantity is not None and item.quantity != line.quantity:
+            changes.append(SetSlot(slot="quantity", value=str(item.quantity), target=target, correction=True))
+        return changes
 
     def _split_line(self, body: str) -> list[Command] | None:
         """ "Actually 1 in black and 1 in orange, both M" about a line of 2 black M tees: the line becomes the
@@ -2578,6 +2623,11 @@ def _option_value(value: str, options) -> str:
         if option.value.lower() == value or option.label.lower() == value:
             return option.value
     return value
+
+
+def _line_spec(line: CartLine, spec: ItemSpec | None) -> ItemSpec:
+    """A cart line as a command's target, keeping what a size reading put on it (the options of "size 9")."""
+    return replace(spec or ItemSpec(), product_ids=(line.product_id,), variant_id=line.variant_id)
 
 
 def _size_slot(reading: SizeReading, *, correction: bool, target: ItemSpec | None = None) -> SetSlot:

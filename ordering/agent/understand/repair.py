@@ -1,0 +1,186 @@
+"""Self-corrections inside one message: "blue runner 42, no sorry, 41" asks for the 41 only.
+
+People type the way they speak: a value, an editing phrase ("no sorry", "no wait", "i mean", "actually", "make
+that"), and the value that replaces it. Read word by word, such a message names two sizes (two pairs of shoes)
+or a size and a quantity ("42 no wait 43": 43 pairs of the 42). Before anything else reads the message, each
+such repair is applied: the value said after the editing phrase takes the place of the last value of the
+same kind said before it, and the editing phrase goes.
+
+- Kinds: a colour ("a cap, white, no blue"), a clothing size letter ("tee M, sorry L"), a number ("42 i mean
+  45", "2 tees, no actually 3"). A number replaces a number of the same magnitude only: "42, make it 2 pairs"
+  is a count added to a size, not a repair.
+- Only values of this item: between the value replaced and the editing phrase there may be other values,
+  commas and size words ("tempo racer red 42.. actually white": the red goes, the 42 stays). A colour or size
+  letter is looked for past no other word, so a colour in a product's name ("blue runner 42, no sorry, white")
+  is never replaced. A number may be looked for past the item's words ("2 running socks white M no 3"), never
+  past "and", "plus" or "also", which start another item.
+- Two sizes left open ("43 or 44 whichever is in stock", "M or L") are no size said: the assistant asks.
+- Nothing is guessed: when no value of the same kind comes before, the message is left as it was, and what
+  reads corrections of the cart ("no wait, make it 43") reads it as before.
+"""
+
+from __future__ import annotations
+
+from ordering.agent.understand.lexicon import colour_of
+from ordering.agent.understand.sizes import normalize_clothing
+
+# Editing phrases, longest first within each start word; "no" alone only right before the new value.
+EDITING_PHRASES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(phrase.split())
+    for phrase in sorted(
+        (
+            "no sorry",
+            "sorry no",
+            "no wait",
+            "no no",
+            "no actually",
+            "actually no",
+            "no i mean",
+            "no i meant",
+            "no make that",
+            "no make it",
+            "no scratch that",
+            "sorry i mean",
+            "sorry i meant",
+            "oops i mean",
+            "oops i meant",
+            "i mean",
+            "i meant",
+            "sorry",
+            "wait",
+            "actually",
+            "make that",
+            "or rather",
+            "rather",
+            "oops",
+            "whoops",
+            "my bad",
+            "scratch that",
+            "correction",
+            "no",
+        ),
+        key=lambda phrase: -len(phrase.split()),
+    )
+)
+SEPARATORS = frozenset({",", "-", "--"})
+# Words that may stand between a value and the editing phrase, or before the new value ("no sorry, size 41").
+VALUE_WORDS = frozenset({"size", "sz", "eu", "us", "uk", "in", "colour", "color", "the", "a"})
+ITEM_BOUNDARIES = frozenset({"and", "plus", "also", "with", "then"})
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12,
+}  # fmt: skip
+
+
+def _number(word: str) -> float | None:
+    if word in NUMBER_WORDS:
+        return float(NUMBER_WORDS[word])
+    try:
+        value = float(word)
+    except ValueError:
+        return None
+    return value if 0 < value < 100 else None
+
+
+def _kind(word: str) -> str | None:
+    if _number(word) is not None:
+        return "number"
+    if colour_of(word) is not None:
+        return "colour"
+    if normalize_clothing(word):
+        return "letter"
+    return None
+
+
+def _same_magnitude(old: str, new: str) -> bool:
+    """A shoe size (30 and up) for a shoe size, a count or a small size for a count or a small size."""
+    old_value, new_value = _number(old), _number(new)
+    if old_value is None or new_value is None:
+        return False
+    return (old_value >= 30) == (new_value >= 30)
+
+
+def _editing_phrase(words: list[str], start: int) -> int:
+    """The end of the editing phrase at `start` (0 when there is none)."""
+    for phrase in EDITING_PHRASES:
+        if tuple(words[start : start + len(phrase)]) == phrase:
+            return start + len(phrase)
+    return 0
+
+
+def _replaced(words: list[str], before: int, kind: str, new: str) -> int | None:
+    """The position of the value the new one replaces: the last of its kind before `before`, in this item."""
+    past_item_words = False
+    for position in range(before - 1, -1, -1):
+        word = words[position]
+        if word in ITEM_BOUNDARIES:
+            return None
+        word_kind = _kind(word)
+        if word_kind == kind:
+            if kind == "number" and not _same_magnitude(word, new):
+                return None
+            if kind != "number" and past_item_words:
+                return None
+            return position
+        if word_kind is None and word not in SEPARATORS and word not in VALUE_WORDS:
+            if kind != "number":
+                return None  # a colour or size letter is not looked for past the item's words
+            past_item_words = True
+    return None
+
+
+def _repair_once(words: list[str]) -> list[str] | None:
+    for start in range(1, len(words)):
+        end = _editing_phrase(words, start)
+        if not end:
+            continue
+        new_at = end
+        while new_at < len(words) and (words[new_at] in SEPARATORS or words[new_at] in VALUE_WORDS):
+            new_at += 1
+        if new_at >= len(words):
+            continue
+        new = words[new_at]
+        kind = _kind(new)
+        if kind is None or (words[start:end] == ["no"] and new_at != end and words[end] not in SEPARATORS):
+            continue
+        edit_start = start
+        while edit_start > 0 and words[edit_start - 1] in SEPARATORS:
+            edit_start -= 1
+        old_at = _replaced(words, edit_start, kind, new)
+        if old_at is None:
+            continue
+        return [*words[:old_at], new, *words[old_at + 1 : edit_start], *words[new_at + 1 :]]
+    return None
+
+
+def _open_choice(words: list[str]) -> list[str]:
+    """ "Trail blazer 43 or 44 whichever is in stock": two sizes left open are no size said (the assistant asks
+    which), never the first as the size and the second as a count."""
+    for position in range(1, len(words) - 1):
+        if words[position] != "or":
+            continue
+        first, second = words[position - 1], words[position + 1]
+        sizes = (_kind(first) == _kind(second) == "letter") or (
+            _kind(first) == _kind(second) == "number" and min(_number(first) or 0, _number(second) or 0) >= 30
+        )
+        if sizes:
+            start = (
+                position - 2
+                if position >= 2 and words[position - 2] in ("size", "sz", "eu", "us", "uk")
+                else position - 1
+            )
+            return _open_choice([*words[:start], *words[position + 2 :]])
+    return words
+
+
+def repair_self_corrections(text: str) -> str:
+    """The message with each in-message repair applied ("blue runner 42 , no sorry , 41" → "blue runner 41").
+
+    `text` is a normalized message (lower case, commas as words: ordering.agent.understand.text.normalize)."""
+    words = text.split()
+    for _ in range(8):  # a message with several repairs; each one removes words, so this ends
+        repaired = _repair_once(words)
+        if repaired is None:
+            break
+        words = repaired
+    return " ".join(_open_choice(words))
