@@ -546,6 +546,13 @@ LINE_COUNT = _rx(
 LINE_COUNT_ONLY = _rx(
     _LINE_COUNT_LEAD + _LINE_COUNT_WORD + r"\s+(?:of\s+(?:the\s+)?)?(?P<rest>.+?)\s+only(?:\s+(?:please|pls))?$"
 )
+# "Just one", "only 2 please" with one line in the cart: that line's quantity.
+BARE_LINE_COUNT = _rx(
+    _LINE_COUNT_LEAD
+    + r"(?:i\s+)?(?:just|only)\s+(?:want\s+|need\s+)?(?:the\s+)?"
+    + _LINE_COUNT_WORD
+    + r"(?:\s+(?:of them|pairs?|only|please|pls|thanks|thank you|then))*$"
+)
 LINE_COUNT_MORE = _rx(r"\b(?:more|another|also|too|add|extra|and|plus|as well)\b")
 # More of something rather than a change of a line ("another beanie in red", "add the socks in white too").
 MORE_OF = _rx(r"\b(?:add|adding|also|too|as well|another|one more|more|extra|plus|second|both|again|same|and)\b")
@@ -912,7 +919,9 @@ class _Reader:
         if CONDITIONAL.search(core_polite) and (self.context.awaiting_confirmation or YES_START.match(core_polite)):
             # "yes if it's under $50": a condition is not a yes; the policy asks again.
             return [CannotHandle(text=self.raw[:300], reason="a conditional answer is not a confirmation")]
-        if _covers(core_polite, NEVER_MIND):
+        if _covers(core_polite, NEVER_MIND) or (
+            _covers(core_polite, NO + NEVER_MIND) and not _covers(core_polite, NO)
+        ):  # "forget it", "nah forget it"
             return [Decline()] if self.context.awaiting_confirmation else [CancelOrder(which="current")]
         if HELP.match(core_polite):
             return [Help()]
@@ -1439,6 +1448,13 @@ class _Reader:
         name no single line of the cart, or a colour or size other than the line's (a change read elsewhere)."""
         if not self.context.cart:
             return []
+        bare = BARE_LINE_COUNT.match(text)
+        if bare is not None and len(self.context.cart) == 1:
+            count = 1 if bare.group("count") == "a single" else self._number(bare.group("count"))
+            line = self.context.cart[0]
+            if count is not None:
+                target = ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
+                return [SetSlot(slot="quantity", value=str(count), target=target, correction=True)]
         match = LINE_COUNT.match(text) or LINE_COUNT_ONLY.match(text)
         if match is None or LINE_COUNT_MORE.search(match.group("rest")):
             return []
@@ -1485,7 +1501,7 @@ class _Reader:
                 answer = SetSlot(slot="colour", value=_option_value(colour, pending.options))
                 return [answer, *self._answer_extras(text, slot, pending.product_id)]
         if slot == "quantity":
-            quantity = self._number(text)
+            quantity = 1 if re.fullmatch(r"(?:(?:just|only)\s+)?the\s+one(?:\s+please)?", text) else self._number(text)
             if quantity is not None:
                 return [SetSlot(slot="quantity", value=str(quantity))]
         if slot in ("product", "line", "code") or pending.options:
@@ -2550,6 +2566,9 @@ class _Reader:
         words = text.split()
         for index, word in enumerate(words):
             if word in ("a", "an", "another", "single"):
+                value, used = parse_quantity(words, index)
+                if used > 1:  # "a couple", "a dozen", "a pair of"
+                    return value
                 continue
             if (
                 word == "one"

@@ -14,6 +14,7 @@ same kind said before it, and the editing phrase goes.
   letter is looked for past no other word, so a colour in a product's name ("blue runner 42, no sorry, white")
   is never replaced. A number may be looked for past the item's words ("2 running socks white M no 3"), never
   past "and", "plus" or "also", which start another item.
+- "Make that 2" / "make it 2" after an item without a count gives it that count ("kettlebell, make that 2").
 - Two sizes left open ("43 or 44 whichever is in stock", "M or L") are no size said: the assistant asks.
 - Nothing is guessed: when no value of the same kind comes before, the message is left as it was, and what
   reads corrections of the cart ("no wait, make it 43") reads it as before.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from ordering.agent.understand.lexicon import colour_of
 from ordering.agent.understand.sizes import normalize_clothing
+from ordering.agent.understand.text import word_list
 
 # Editing phrases, longest first within each start word; "no" alone only right before the new value.
 EDITING_PHRASES: tuple[tuple[str, ...], ...] = tuple(
@@ -50,6 +52,7 @@ EDITING_PHRASES: tuple[tuple[str, ...], ...] = tuple(
             "wait",
             "actually",
             "make that",
+            "make it",
             "or rather",
             "rather",
             "oops",
@@ -60,6 +63,15 @@ EDITING_PHRASES: tuple[tuple[str, ...], ...] = tuple(
             "no",
         ),
         key=lambda phrase: -len(phrase.split()),
+    )
+)
+# Editing phrases that, after an item with no count, give it one ("kettlebell, make that 2").
+COUNT_PHRASES = frozenset({("make", "that"), ("make", "it"), ("no", "make", "that"), ("no", "make", "it")})
+# Words around an editing phrase that are not an item ("oh wait", "ok actually", "yes").
+FILLER = frozenset(
+    word_list(
+        "actually actualy no nope nah oh ok okay wait sorry oops hmm um umm well so then yes yeah yep please pls "
+        "hi hey hello thanks i mean meant just"
     )
 )
 SEPARATORS = frozenset({",", "-", "--"})
@@ -129,6 +141,24 @@ def _replaced(words: list[str], before: int, kind: str, new: str) -> int | None:
     return None
 
 
+def _count_for_item(words: list[str], start: int, end: int, edit_start: int, new_at: int) -> list[str] | None:
+    """ "Kettlebell, make that 2", "blue runner 42, make it 2 pairs": a count for the item said before it, when
+    that item has no count of its own to replace."""
+    if tuple(words[start:end]) not in COUNT_PHRASES or _kind(words[new_at]) != "number":
+        return None
+    if (_number(words[new_at]) or 0) >= 30:
+        return None
+    item_start = edit_start
+    while item_start > 0 and words[item_start - 1] not in ITEM_BOUNDARIES:
+        item_start -= 1
+    item = words[item_start:edit_start]
+    if not any(word not in FILLER and word not in SEPARATORS for word in item):
+        return None  # "actually make it 2": a count for the cart's line, read as a correction of it
+    if any(_kind(word) == "number" and (_number(word) or 0) < 30 for word in item):
+        return None  # no item before, or it has a count already (replaced above when it could be)
+    return [*words[:item_start], words[new_at], *item, *words[new_at + 1 :]]
+
+
 def _repair_once(words: list[str]) -> list[str] | None:
     for start in range(1, len(words)):
         end = _editing_phrase(words, start)
@@ -148,6 +178,9 @@ def _repair_once(words: list[str]) -> list[str] | None:
             edit_start -= 1
         old_at = _replaced(words, edit_start, kind, new)
         if old_at is None:
+            counted = _count_for_item(words, start, end, edit_start, new_at)
+            if counted is not None:
+                return counted
             continue
         return [*words[:old_at], new, *words[old_at + 1 : edit_start], *words[new_at + 1 :]]
     return None
