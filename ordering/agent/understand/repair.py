@@ -74,6 +74,8 @@ FILLER = frozenset(
         "hi hey hello thanks i mean meant just"
     )
 )
+# Editing words that may come before another editing phrase ("no wait, actually 43", "oh sorry i mean").
+STACKED = frozenset(word_list("no wait sorry oops whoops actually oh hmm um uh"))
 SEPARATORS = frozenset({",", "-", "--"})
 # Words that may stand between a value and the editing phrase, or before the new value ("no sorry, size 41").
 VALUE_WORDS = frozenset({"size", "sz", "eu", "us", "uk", "in", "colour", "color", "the", "a"})
@@ -174,8 +176,8 @@ def _repair_once(words: list[str]) -> list[str] | None:
         if kind is None or (words[start:end] == ["no"] and new_at != end and words[end] not in SEPARATORS):
             continue
         edit_start = start
-        while edit_start > 0 and words[edit_start - 1] in SEPARATORS:
-            edit_start -= 1
+        while edit_start > 0 and (words[edit_start - 1] in SEPARATORS or words[edit_start - 1] in STACKED):
+            edit_start -= 1  # "42 no wait actually 43": the phrases said one after the other go together
         old_at = _replaced(words, edit_start, kind, new)
         if old_at is None:
             counted = _count_for_item(words, start, end, edit_start, new_at)
