@@ -45,6 +45,8 @@ def test_a_value_taken_back_inside_the_message_is_replaced_by_the_one_said_after
         "actually make it 2",  # no item before: a correction of the cart, read elsewhere
         "no wait, make it 43",
         "oh ok make that 3",
+        "yes but make it 2",
+        "can you make it 2",
         "socks black, no logos",  # "no" before a word that is no value
         "the blue runner in 42 and a cap, no the red one",  # another item: nothing of its kind before
         "2 caps and a tee",

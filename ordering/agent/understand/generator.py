@@ -202,6 +202,7 @@ NEGATED_CONFIRM = _rx(
 )
 CONDITIONAL = _rx(r"\b(?:if|unless|as long as|provided|only when|only if|assuming)\b")
 YES_START = _rx(r"^(?:yes|yeah|yep|yup|sure|ok|okay|confirm|go ahead)\b")
+NEVER_MIND_LEAD = ("actually", "actualy", "oh", "hmm", "ok", "okay", "wait", "sorry", "then", "well", "um")
 NEVER_MIND = ("never mind", "nevermind", "forget it", "forget about it", "scrap that", "scratch that")
 
 
@@ -644,7 +645,8 @@ REMOVE_NAMED_CODE = _rx(
     r"|\btake\s+(?:the\s+)?(?:code\s+)?([a-z0-9][a-z0-9_-]{1,39})\s+(?:code\s+)?(?:off|out|away)\b"
 )
 CODE_AFTER_VERB = _rx(
-    r"\b(?:use|apply|with|add|enter|try|redeem|using)\s+(?:the\s+)?([a-z]{2,}[0-9]+[a-z0-9_-]*|[a-z]+-[a-z0-9-]+)\b"
+    r"\b(?:use|apply|with|add|enter|try|redeem|using)\s+(?:the\s+|my\s+|this\s+)?"
+    r"([a-z]{2,}[0-9]+[a-z0-9_-]*|[a-z]+-[a-z0-9-]+)\b"
 )
 NOT_CODES = frozenset(
     _words("""
@@ -920,8 +922,8 @@ class _Reader:
             # "yes if it's under $50": a condition is not a yes; the policy asks again.
             return [CannotHandle(text=self.raw[:300], reason="a conditional answer is not a confirmation")]
         if _covers(core_polite, NEVER_MIND) or (
-            _covers(core_polite, NO + NEVER_MIND) and not _covers(core_polite, NO)
-        ):  # "forget it", "nah forget it"
+            _covers(core_polite, NO + NEVER_MIND + NEVER_MIND_LEAD) and not _covers(core_polite, NO + NEVER_MIND_LEAD)
+        ):  # "forget it", "nah forget it", "actually never mind"
             return [Decline()] if self.context.awaiting_confirmation else [CancelOrder(which="current")]
         if HELP.match(core_polite):
             return [Help()]
@@ -1121,6 +1123,14 @@ class _Reader:
         if any(isinstance(command, ApplyCode) for command in commands):
             # "try BIG20 again", "apply SAVE10 once more": a code tried again, not a reorder.
             rest = re.sub(r"\b(?:again|once more|one more time|another time|now)\b", " ", rest).strip()
+            # "I have a discount code RUN15", "apply my ALICE10 discount": the words around the code are about it.
+            rest = re.sub(
+                r"\b(?:(?:i have|i have got|i got|got|here is|there is)\s+)?(?:(?:a|an|the|my|this)\s+)?"
+                r"(?:promo|discount|coupon|voucher|promotion)(?:\s+code)?\b"
+                r"|^(?:apply|use|redeem|try|i have|i have got|i got|got|here is|there is)(?:\s+(?:my|the|a|an|this))?$",
+                " ",
+                rest,
+            ).strip()
         # The customer's own promotion.
         match = MY_PROMO.search(rest)
         if match:

@@ -71,7 +71,7 @@ COUNT_PHRASES = frozenset({("make", "that"), ("make", "it"), ("no", "make", "tha
 FILLER = frozenset(
     word_list(
         "actually actualy no nope nah oh ok okay wait sorry oops hmm um umm well so then yes yeah yep please pls "
-        "hi hey hello thanks i mean meant just"
+        "hi hey hello thanks i mean meant just but and the a it that this them those can could you will would"
     )
 )
 # Editing words that may come before another editing phrase ("no wait, actually 43", "oh sorry i mean").
