@@ -70,6 +70,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--transcripts", action="store_true", help="print the transcript of each failed task")
         parser.add_argument("--no-messages", action="store_true", help="skip the single-message table")
+        parser.add_argument(
+            "--messages",
+            dest="messages_path",
+            default=None,
+            help="the single-message file (default: the corpus'; the held-out set: ordering/evaluation/heldout/)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -102,7 +108,8 @@ class Command(BaseCommand):
 
             outcomes = tasks_run(tasks, progress=progress)
             self.stderr.write("")
-            messages_report = None if options["no_messages"] or options["llm"] else _single_messages()
+            reads_messages = not (options["no_messages"] or options["llm"])
+            messages_report = _single_messages(options["messages_path"]) if reads_messages else None
         summary = summarize(outcomes, generator=generator)
         summary.seconds = time.monotonic() - started
 
@@ -309,12 +316,17 @@ def _sandbox_server(server_url: str) -> Iterator[str]:
             process.wait()
 
 
-def _single_messages() -> str | None:
-    """The single-message corpus' table, when its evaluation is there (ordering.evaluation.messages)."""
+def _single_messages(path: str | None = None) -> str | None:
+    """The single-message corpus' table (or that of the file at `path`), with the messages read wrong."""
     try:
         from ordering.agent.understand import OfflineGenerator
-        from ordering.evaluation.messages import demo_lexicon, evaluate_messages
+        from ordering.evaluation.messages import demo_lexicon, evaluate_messages, load_messages
     except ImportError:
         return None
-    report = evaluate_messages(OfflineGenerator(demo_lexicon()))
-    return messages_table(report)
+    report = evaluate_messages(OfflineGenerator(demo_lexicon()), cases=load_messages(path) if path else None)
+    misses = [
+        f"- {result.case.text!r} ({result.case.category})"
+        + (f" DANGEROUS: {', '.join(result.dangers)}" if result.dangers else "")
+        for result in report.failures
+    ]
+    return messages_table(report) + ("\n\nRead wrong:\n" + "\n".join(misses) if misses else "")

@@ -1,0 +1,38 @@
+"""The held-out set (ordering/evaluation/heldout/): well formed, naming what the shop sells, and readable by
+`eval_conversations --messages` (the single-message table of any file, with the messages read wrong)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ordering.evaluation.messages import load_messages
+from ordering.evaluation.tasks import tasks_load
+from ordering.management.commands.eval_conversations import _single_messages
+
+HELDOUT = Path(__file__).resolve().parents[2] / "ordering" / "evaluation" / "heldout"
+
+
+def test_the_held_out_set_loads_with_its_tasks_and_messages():
+    tasks = tasks_load(path=HELDOUT / "tasks.yaml")
+    messages = load_messages(HELDOUT / "messages.yaml")
+
+    assert len(tasks) >= 90 and len(messages) >= 150
+    assert len({task.id for task in tasks}) == len(tasks)
+
+
+def test_the_messages_option_scores_the_file_given_and_lists_what_was_read_wrong(tmp_path):
+    path = tmp_path / "messages.yaml"
+    path.write_text(
+        "messages:\n"
+        '  - {text: "blue runner 42, no sorry, 41", category: correction,'
+        ' expect: [{kind: add_items, items: [{product_ids: [prod_blue_runner], size: "41"}]}]}\n'
+        '  - {text: "blue runner 42", category: add_item,'
+        ' expect: [{kind: add_items, items: [{product_ids: [prod_blue_runner], size: "43"}]}]}\n'
+    )
+
+    table = _single_messages(str(path))
+
+    assert table is not None
+    assert [line.split()[:3] for line in table.splitlines() if line.startswith("all ")] == [["all", "1", "2"]]
+    assert "Read wrong:\n- 'blue runner 42' (add_item)" in table
+    assert "no sorry" not in table.split("Read wrong:")[1]
