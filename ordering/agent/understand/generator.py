@@ -519,6 +519,17 @@ REMOVE = _rx(
     r"\btake\b.+\b(?:out|off)\b|\bdo not (?:want|need)\b.+\b(?:anymore|any more|after all)\b|"
     r"\bi (?:do not|no longer) (?:want|need)\b"
 )
+# "Skip the headlamp", "forget the sunglasses", "no cap", "the cap can go", "dont want the socks": a line of the
+# cart taken out in everyday words (only when the words name exactly one line; read before anything adds).
+_LEAD = r"^(?:(?:actually|oh|ok|okay|yes|yeah|and|hmm|wait|so|please|pls|but|then)\s*,?\s+)*"
+EVERYDAY_REMOVE = (
+    _rx(_LEAD + r"(?:skip|forget|forget about|lose|nix|leave out|leave off|scratch|ditch|scrap|drop|bin)\s+"
+        r"(?:the\s+|my\s+|that\s+|those\s+)?(?P<what>.+?)(?:\s+(?:please|pls|then|thanks|for now))*$"),
+    _rx(_LEAD + r"(?:no|without)\s+(?:the\s+|any\s+)?(?P<what>.+?)(?:\s+(?:please|pls|then|thanks))*$"),
+    _rx(_LEAD + r"(?:i\s+)?(?:do not|dont|no longer)\s+(?:want|need)\s+(?:the\s+|that\s+|those\s+)?(?P<what>.+?)"
+        r"(?:\s+(?:anymore|any more|after all|please|then|thanks))*$"),
+    _rx(_LEAD + r"(?:the\s+|that\s+)?(?P<what>.+?)\s+(?:can go|has to go|goes|is not needed|not needed)$"),
+)  # fmt: skip
 REMOVE_WORDS = _rx(
     r"\b(?:remove|delete|drop|take|out|off|away|get rid of|ditch|scrap|minus|no more|without|anymore|any more|"
     r"after all|do not|no longer|want|need)\b"
@@ -704,6 +715,7 @@ ADDRESS = _rx(
     r"|\b(?:use|to|at|with|choose|pick)\s+(?:my|the)\s+([a-z']+)\s+address\b"
     r"|\b(?:address|deliver(?:y)? address|shipping address)\s*(?::|is|should be|=)?\s*(?:my\s+)?(home|work|office)\b"
 )
+NOT_THIS_ADDRESS = _rx(r"\b(?:not|no)\s+(?:to\s+|at\s+)?(?:my\s+|the\s+)?(?:home|work|office)(?:\s+address)?\b")
 ADDRESS_WORDS = {"office": "work", "job": "work", "workplace": "work", "house": "home", "place": "home", "flat": "home",
                  "apartment": "home", "home": "home", "work": "work"}  # fmt: skip
 NOT_ADDRESS = frozenset(
@@ -711,8 +723,20 @@ NOT_ADDRESS = frozenset(
     cart basket bag friend email phone inbox me you it order account
     """)
 )
+# "No rush", "not express, standard", "normal shipping is fine": standard, even with "express" or "rush" said.
+NO_RUSH = _rx(
+    r"\b(?:no rush|no hurry|not in (?:a|any) (?:rush|hurry)|in no (?:rush|hurry)|not urgent|no need to rush|"
+    r"(?:not|no|without|do not want|dont want|do not need|dont need)\s+(?:the\s+)?(?:express|overnight|next day|fast)"
+    r"(?:\s+(?:shipping|delivery))?)\b"
+)
+DATE_WISH = _rx(
+    r"\b(?:(?:i|we)\s+)?need\s+(?:it|them|this|these|those)\s+(?:by|before|for)\s+(?:the\s+)?\w+"
+    r"(?:\s+(?:morning|afternoon|night|evening|latest|at the latest))?\b"
+)
 EXPRESS = _rx(
-    r"\b(?:express|next day|next-day|overnight|fastest|expedited|priority|rush|same day|asap delivery|"
+    r"\b(?:(?:i\s+)?need\s+(?:it|them|this|these|those)\s+(?:asap|urgently|fast|quickly|as soon as possible|"
+    r"tomorrow|right away)|asap|as soon as possible|urgently|"
+    r"express|next day|next-day|overnight|fastest|expedited|priority|rush|same day|asap delivery|"
     r"fast (?:shipping|delivery)|quick (?:shipping|delivery)|quickest|ship it fast|ship fast|1 day|one day)\b"
 )
 STANDARD = _rx(
@@ -730,7 +754,8 @@ SAVED_VIEWED = _rx(
     r"had a look at|was eyeing|eyed|recently viewed|i viewed)\b"
 )
 SAVED_PURCHASED = _rx(
-    r"\b(?:my usual|the usual|usual one|usual ones|same as last time|same again|same as before|same ones?|"
+    r"\b(?:my usual(?!\s+(?:card|visa|mastercard|payment|address|shipping))|the usual(?!\s+(?:card|address))|"
+    r"usual one|usual ones|same as last time|same again|same as before|same ones?|"
     r"bought|purchased|ordered (?:before|last time|previously)|i ordered|re-?order|again|last time|"
     r"previous order|last order)\b"
 )
@@ -1160,7 +1185,11 @@ class _Reader:
             if match:
                 commands.append(ChooseCard(brand=_brand(match.group(1) or match.group(2))))
                 take(match)
-        # Address.
+        # Address. "Not to my home address, to work": the address said after "not" is the one not wanted.
+        rest = re.sub(
+            r"\b(?:not|no)\s+(?:to\s+|at\s+)?(?:my\s+|the\s+)?(?:home|work|office)(?:\s+address)?\b", " ", rest
+        )
+        rest = re.sub(r"\s+", " ", rest).strip(" ,")
         match = ADDRESS.search(rest)
         if match:
             word = next(group for group in match.groups() if group)
@@ -1168,9 +1197,17 @@ class _Reader:
             if label:
                 commands.append(ChooseAddress(label=label))
                 take(match)
+        # "Need it by friday": a wish about the date, not one more of "it" (the shop promises no date).
+        rest = re.sub(DATE_WISH, " ", rest).strip(" ,")
         # Shipping.
+        slow = NO_RUSH.search(rest)
         match = EXPRESS.search(rest)
-        if match and not re.search(r"\bamerican express\b", rest):
+        if slow:
+            commands.append(ChooseShipping(option="standard"))
+            take(slow)
+            rest = re.sub(r"\b(?:standard|regular|normal|free|economy|cheapest|slow)\b", " ", STANDARD.sub(" ", rest))
+            rest = re.sub(r"\b(?:shipping|delivery|is fine|is ok|is okay|on|will do|then)\b", " ", rest).strip(" ,")
+        elif match and not re.search(r"\bamerican express\b", rest):
             commands.append(ChooseShipping(option="express"))
             take(match)
         else:
@@ -1270,6 +1307,9 @@ class _Reader:
             return [ClearCart()]
         if SHOW_CART.search(text) and not self._is_question_about_product(text):
             return [ShowCart()]
+        everyday = self._everyday_removal(text)
+        if everyday:
+            return everyday
         if REMOVE.search(text) and not QUESTION_START.match(text):
             removed = self._remove(text)
             if removed:
@@ -1393,6 +1433,31 @@ class _Reader:
         ):
             return [CancelOrder(which="last")]
         return [CancelOrder(which="current")]
+
+    def _everyday_removal(self, text: str) -> list[Command]:
+        """EVERYDAY_REMOVE: the one cart line the words name comes out; nothing when they name no single line.
+        "No cap" with no cap in the cart is never an order for one."""
+        if not self.context.cart or not self._cart_target(text):
+            negated = EVERYDAY_REMOVE[1].match(text)
+            if negated is not None and self._names_product(negated.group("what"), strict=True):
+                return [CannotHandle(text=self.raw[:300], reason="not understood: nothing like it in the cart")]
+        if not self.context.cart:
+            return []
+        for pattern in EVERYDAY_REMOVE:
+            match = pattern.match(text)
+            if match is None or not _content(match.group("what")):
+                continue
+            what = match.group("what")
+            if re.fullmatch(r"(?:it|that|this|them|rush|hurry|problem|worries|thanks|thank you|way)(?:\s+\w+)?", what):
+                continue
+            target = self._cart_target(what)
+            if target is not None and target.variant_id is not None:
+                item = self._item(what)
+                line = next(line for line in self.context.cart if line.variant_id == target.variant_id)
+                if item is not None and item.colour and item.colour != (line.colour or "").lower():
+                    continue  # "no, the red one": another colour, not this line
+                return [RemoveItem(target=target)]
+        return []
 
     def _remove(self, text: str) -> list[Command]:
         remainder = REMOVE_WORDS.sub(" ", text)
