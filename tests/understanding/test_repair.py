@@ -32,6 +32,9 @@ def repaired(message: str) -> str:
         ("blue runner 42, make it 2 pairs", "2 blue runner 42 pairs"),
         ("trail blazer 43 or 44 whichever is in stock", "trail blazer whichever is in stock"),
         ("tech tee size M or L", "tech tee"),
+        ("3 white cotton tees: S, M and L", "3 white cotton tees , s , m and l"),
+        ("2 blue runners 42 and 43", "2 blue runners , 42 and 43"),
+        ("3 cotton tees white S M L", "3 cotton tees white , s , m and l"),
     ],
 )
 def test_a_value_taken_back_inside_the_message_is_replaced_by_the_one_said_after(message, expected):
@@ -52,6 +55,8 @@ def test_a_value_taken_back_inside_the_message_is_replaced_by_the_one_said_after
         "2 caps and a tee",
         "blue runner 42 not 43",  # "not" is read by the corrections of the cart
         "one or two caps",  # counts left open are not sizes
+        "3 tees M and L",  # fewer sizes than the count: not one of each
+        "2 tech tees blue M and 1 cotton tee black L",
     ],
 )
 def test_anything_else_is_left_as_it_was(message):

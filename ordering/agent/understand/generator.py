@@ -1186,17 +1186,19 @@ class _Reader:
                 commands.append(ChooseCard(brand=_brand(match.group(1) or match.group(2))))
                 take(match)
         # Address. "Not to my home address, to work": the address said after "not" is the one not wanted.
-        rest = re.sub(
-            r"\b(?:not|no)\s+(?:to\s+|at\s+)?(?:my\s+|the\s+)?(?:home|work|office)(?:\s+address)?\b", " ", rest
-        )
-        rest = re.sub(r"\s+", " ", rest).strip(" ,")
-        match = ADDRESS.search(rest)
+        not_this = NOT_THIS_ADDRESS.search(rest)
+        rest = re.sub(r"\s+", " ", NOT_THIS_ADDRESS.sub(" ", rest)).strip(" ,")
+        # After "not to work", a bare "home" is the address wanted ("no wait, not to work, home").
+        match = ADDRESS.search(rest) or (BARE_ADDRESS.search(rest) if not_this else None)
         if match:
             word = next(group for group in match.groups() if group)
             label = self._address_label(word)
             if label:
                 commands.append(ChooseAddress(label=label))
                 take(match)
+                if not_this:  # "no wait, not to work, home": what is left only framed the change
+                    rest = re.sub(r"\b(?:no|wait|actually|sorry|oops|is right|is correct|instead|then|to)\b", " ", rest)
+                    rest = re.sub(r"\s+", " ", rest).strip(" ,")
         # "Need it by friday": a wish about the date, not one more of "it" (the shop promises no date).
         rest = re.sub(DATE_WISH, " ", rest).strip(" ,")
         # Shipping.

@@ -16,6 +16,8 @@ same kind said before it, and the editing phrase goes.
   past "and", "plus" or "also", which start another item.
 - "Make that 2" / "make it 2" after an item without a count gives it that count ("kettlebell, make that 2").
 - Two sizes left open ("43 or 44 whichever is in stock", "M or L") are no size said: the assistant asks.
+- As many sizes listed as the count said are one of each ("3 white cotton tees: S, M and L", "2 blue runners
+  42 and 43"): the list is set apart from the item, as "2 tech tees blue, M and L" is read.
 - Nothing is guessed: when no value of the same kind comes before, the message is left as it was, and what
   reads corrections of the cart ("no wait, make it 43") reads it as before.
 """
@@ -208,6 +210,47 @@ def _open_choice(words: list[str]) -> list[str]:
     return words
 
 
+def _size_kind(word: str) -> str | None:
+    kind = _kind(word)
+    if kind == "letter":
+        return "letter"
+    if kind == "number" and (_number(word) or 0) >= 30:
+        return "shoe"
+    return None
+
+
+def _sizes_after_a_count(words: list[str]) -> list[str]:
+    """ "3 white cotton tees: S, M and L", "2 blue runners 42 and 43": as many sizes listed as the count are one of
+    each (the list is set apart from the item, as "2 tech tees blue, M and L" is read), never the count in the
+    first size and one more of each other."""
+    for position, word in enumerate(words):
+        count = _number(word)
+        if count is None or not 2 <= count <= 10 or (position and _kind(words[position - 1]) == "number"):
+            continue
+        first = position + 1
+        while first < len(words) and _size_kind(words[first]) is None and words[first] not in ITEM_BOUNDARIES:
+            if words[first] in SEPARATORS:
+                break
+            first += 1
+        if first >= len(words) or first == position + 1 or _size_kind(words[first]) is None:
+            continue
+        kind = _size_kind(words[first])
+        sizes: list[str] = []
+        end = first
+        while end < len(words):
+            if _size_kind(words[end]) == kind:
+                sizes.append(words[end])
+            elif words[end] not in SEPARATORS and words[end] != "and":
+                break
+            end += 1
+        if len(sizes) != count or (end < len(words) and _size_kind(words[end]) is not None):
+            continue
+        lead = first - 1 if words[first - 1] in ("size", "sizes", "in", "sz") else first
+        listed = [*[part for size in sizes[:-1] for part in (size, ",")][:-1], "and", sizes[-1]]
+        return [*words[:lead], ",", *listed, *words[end:]]
+    return words
+
+
 def repair_self_corrections(text: str) -> str:
     """The message with each in-message repair applied ("blue runner 42 , no sorry , 41" → "blue runner 41").
 
@@ -218,4 +261,4 @@ def repair_self_corrections(text: str) -> str:
         if repaired is None:
             break
         words = repaired
-    return " ".join(_open_choice(words))
+    return " ".join(_sizes_after_a_count(_open_choice(words)))
