@@ -49,6 +49,8 @@ OUT_OF_SCOPE_TEXT = (
     "I can only help with shopping here: finding products, your cart, codes, and your orders. "
     "I can't help with that, sorry."
 )
+# "Also", "too", "as well": one more thing besides what is being settled, not instead of it.
+ALSO = re.compile(r"\b(?:also|too|as well|in addition|besides)\b")
 NOTHING_TO_CONFIRM = "There is nothing waiting for your confirmation right now. What would you like to order?"
 PREVIEW_EXPIRED_TEXT = (
     "That preview expired, so I haven't ordered anything: the shop was no longer holding its items. Here is a "
@@ -461,6 +463,24 @@ class Policy:
             self._clear_pending(turn)
             self._resume(turn, pending, answers)
             return rest
+        adds = [command for command in commands if not isinstance(command, c.CannotHandle)]
+        if (
+            new_request
+            and adds
+            and all(isinstance(command, c.AddItems) for command in adds)
+            and ALSO.search(turn.customer_text.lower())
+        ):
+            # "Oh also add a headlamp" to "which colour?": one more item, the question still open. The item waits
+            # in the question's queue (as a second item of one message does) and the question is asked again.
+            for command in adds:
+                self._queue(turn, command)
+            turn.record_decision(
+                DecisionKind.RULE, "queued_with_open_question",
+                rationale=f'"{turn.customer_text[:60]}" adds to the order; the open question stays',
+            )  # fmt: skip
+            _say_question(turn, pending, f"I'll add that too. First: {pending.get('question', '')}")
+            self._finish(turn)
+            return None
         if new_request:
             # A new request, not an answer: the open question is dropped rather than answered by accident.
             turn.record_decision(

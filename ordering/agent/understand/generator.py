@@ -712,9 +712,11 @@ ADDRESS = _rx(
     r"these)?\s*"
     r"(?:to|at)\s+(?:my|the|our)\s+([a-z']+)(?:'s)?(?:\s+(?:address|place|location))?\b"
     r"|\b(?:ship|send|deliver)\w*\s+(?:it\s+|them\s+)?(?:to|at)\s+(home|work|the office|office)\b"
+    r"|(?:(?<=overnight )|(?<=express )|(?<=shipping )|(?<=delivery )|(?<=standard ))to\s+(home|work|office)\b"
     r"|\b(?:use|to|at|with|choose|pick)\s+(?:my|the)\s+([a-z']+)\s+address\b"
     r"|\b(?:address|deliver(?:y)? address|shipping address)\s*(?::|is|should be|=)?\s*(?:my\s+)?(home|work|office)\b"
 )
+INTERJECTIONS = frozenset(_words("oh ah uh um umm hmm erm er well so ok okay wait"))
 NOT_THIS_ADDRESS = _rx(r"\b(?:not|no)\s+(?:to\s+|at\s+)?(?:my\s+|the\s+)?(?:home|work|office)(?:\s+address)?\b")
 ADDRESS_WORDS = {"office": "work", "job": "work", "workplace": "work", "house": "home", "place": "home", "flat": "home",
                  "apartment": "home", "home": "home", "work": "work"}  # fmt: skip
@@ -1353,7 +1355,10 @@ class _Reader:
             return self._product_question(text)
         if self._is_search(text):
             return [self._search(text)]
-        items = self._items(text)
+        # "oh also add a headlamp": an interjection is not an item to look for.
+        items = [
+            item for item in self._items(text) if item.product_ids or item.saved or item.query not in INTERJECTIONS
+        ]
         if self._if_so and self._asked is not None:
             # "Does it come in navy? If so add one in M": in navy.
             asked = replace(self._asked, quantity=None)
@@ -1604,6 +1609,13 @@ class _Reader:
         entry = self.lexicon.by_id.get(product_id or "")
         if entry is None and product_id in self.lexicon.variant_products:
             entry = self.lexicon.by_id.get(self.lexicon.variant_products[product_id or ""])
+        # "L please and a grey beanie" to "which size?" for a hoodie: the beanie (and its grey) is one more item,
+        # not more about the hoodie.
+        more = re.search(r"(?:\s*,)?\s*\b(?:and|also|plus)\b\s+(?:also\s+)?(?:add\s+)?(?P<item>.+)$", text)
+        if more is not None:
+            item = self._item(more.group("item"))
+            if item is not None and item.product_ids and (entry is None or entry.id not in item.product_ids):
+                return [*self._answer_extras(text[: more.start()], slot, product_id), AddItems(items=(item,))]
         title_words = set(entry.title_words) if entry is not None else set()
         words = [word for word in text.split() if singular(word) not in title_words]
         rest = " ".join(words)
