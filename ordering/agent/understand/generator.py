@@ -442,6 +442,7 @@ BOTH = _rx(
     r"let me get)\s+)?(?:both|both of them|both of those|both of these|the two of them|both ones)"
     r"(?:\s+(?:please|then|thanks|thank you))*$"
 )
+BOTH_COLOURS = _rx(r"\b(?:in\s+)?(?:both|the two|two|2|each of the two)\s+(?:colou?rs|colou?r ways|shades)\b")
 # Words that make the number said with them a count, never a size ("50 of them", "the quantity to 50", "50x").
 COUNT_WORDS = _rx(
     r"\b(?:quantity|qty|of them|of those|of these|pairs?|units?|pieces?|packs?|items?)\b|\d\s*x\b|\bx\s*\d"
@@ -518,6 +519,12 @@ REMOVE = _rx(
     r"\b(?:remove|delete|drop|take (?:out|off|away)|get rid of|ditch|scrap|minus|no more|without)\b|"
     r"\btake\b.+\b(?:out|off)\b|\bdo not (?:want|need)\b.+\b(?:anymore|any more|after all)\b|"
     r"\bi (?:do not|no longer) (?:want|need)\b"
+)
+FEWER = _rx(
+    r"^(?:(?:oh|wait|no|sorry|oops|hmm|actually|ok|okay|and|can you|could you)\s*,?\s*)*"
+    r"(?:(?:please\s+)?(?:take off|take out|take away|remove|drop|delete|minus)\s+"
+    r"(?P<count>one|1|a|an|two|2|three|3)\s+(?:of\s+)?(?:the\s+|my\s+|those\s+)?(?P<what>.+?)"
+    r"|(?P<count2>one|1|two|2)\s+(?:less|fewer)\s+(?P<what2>.+?))(?:\s+(?:please|pls|thanks))*$"
 )
 # "Skip the headlamp", "forget the sunglasses", "no cap", "the cap can go", "dont want the socks": a line of the
 # cart taken out in everyday words (only when the words name exactly one line; read before anything adds).
@@ -1311,6 +1318,9 @@ class _Reader:
             return [ClearCart()]
         if SHOW_CART.search(text) and not self._is_question_about_product(text):
             return [ShowCart()]
+        fewer = self._fewer(text)
+        if fewer:
+            return fewer
         everyday = self._everyday_removal(text)
         if everyday:
             return everyday
@@ -1355,6 +1365,9 @@ class _Reader:
             return self._product_question(text)
         if self._is_search(text):
             return [self._search(text)]
+        both_colours = self._both_colours(text)
+        if both_colours:
+            return both_colours
         # "oh also add a headlamp": an interjection is not an item to look for.
         items = [
             item for item in self._items(text) if item.product_ids or item.saved or item.query not in INTERJECTIONS
@@ -1440,6 +1453,23 @@ class _Reader:
         ):
             return [CancelOrder(which="last")]
         return [CancelOrder(which="current")]
+
+    def _fewer(self, text: str) -> list[Command]:
+        """ "Take off one of the tees" (3 in the cart), "one less bottle": that line's quantity goes down by the
+        count said; the line goes when nothing of it is left. Nothing when the words name no single line."""
+        match = FEWER.match(text)
+        if match is None or not self.context.cart:
+            return []
+        said, what = match.group("count") or match.group("count2"), match.group("what") or match.group("what2")
+        count = 1 if said in ("a", "an") else self._number(said)
+        target = self._cart_target(what)
+        if count is None or count < 1 or target is None or target.variant_id is None:
+            return []
+        line = next(line for line in self.context.cart if line.variant_id == target.variant_id)
+        left = line.quantity - count
+        if left < 1:
+            return [RemoveItem(target=target)]
+        return [SetSlot(slot="quantity", value=str(left), target=target, correction=True)]
 
     def _everyday_removal(self, text: str) -> list[Command]:
         """EVERYDAY_REMOVE: the one cart line the words name comes out; nothing when they name no single line.
@@ -1957,6 +1987,22 @@ class _Reader:
         if len(products) != 2 or len(options) != 2:
             return []
         return [AddItems(items=tuple(ItemSpec(product_ids=(product_id,)) for product_id in products))]
+
+    def _both_colours(self, text: str) -> list[Command]:
+        """ "A beanie in both colours": one in each of the two colours the product comes in, never two of one
+        colour. With more (or fewer) than two colours, the item without a colour: the policy asks which."""
+        match = BOTH_COLOURS.search(text)
+        if match is None:
+            return []
+        items = self._items((text[: match.start()] + " " + text[match.end() :]).strip(" ,"))
+        if len(items) != 1 or len(items[0].product_ids) != 1:
+            return []
+        entry = self.lexicon.by_id.get(items[0].product_ids[0])
+        colours = [colour for colour in entry.colours if colour] if entry is not None else []
+        item = replace(items[0], quantity=None, colour=None)
+        if len(colours) == 2:
+            return [AddItems(items=tuple(replace(item, colour=colour) for colour in colours))]
+        return [AddItems(items=(item,))]
 
     def _slots_only(self, text: str) -> ItemSpec | None:
         """A size or colour said alone ("size L this time", "in white"), or None."""
