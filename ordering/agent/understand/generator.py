@@ -200,6 +200,7 @@ NEGATED_CONFIRM = _rx(
     r"charge|pay)"
     r"(?:\s+(?:it|that|this|the order|my order|anything|yet|now|for now|just yet|please|thanks|thank you))*$"
 )
+WHY_NOT = _rx(r"(?:(?:sure|yes|yeah|ok|okay)\s+)?why not")
 CONDITIONAL = _rx(r"\b(?:if|unless|as long as|provided|only when|only if|assuming)\b")
 YES_START = _rx(r"^(?:yes|yeah|yep|yup|sure|ok|okay|confirm|go ahead)\b")
 NEVER_MIND_LEAD = ("actually", "actualy", "oh", "hmm", "ok", "okay", "wait", "sorry", "then", "well", "um")
@@ -722,6 +723,7 @@ ADDRESS = _rx(
     r"|(?:(?<=overnight )|(?<=express )|(?<=shipping )|(?<=delivery )|(?<=standard ))to\s+(home|work|office)\b"
     r"|\b(?:use|to|at|with|choose|pick)\s+(?:my|the)\s+([a-z']+)\s+address\b"
     r"|\b(?:address|deliver(?:y)? address|shipping address)\s*(?::|is|should be|=)?\s*(?:my\s+)?(home|work|office)\b"
+    r"|^(?:and\s+)?(?:to|at)\s+(?:my|the|our)\s+([a-z']+)(?:\s+(?:address|place))?(?:\s+(?:please|pls|thanks))*$"
 )
 INTERJECTIONS = frozenset(_words("oh ah uh um umm hmm erm er well so ok okay wait"))
 NOT_THIS_ADDRESS = _rx(r"\b(?:not|no)\s+(?:to\s+|at\s+)?(?:my\s+|the\s+)?(?:home|work|office)(?:\s+address)?\b")
@@ -752,6 +754,7 @@ STANDARD = _rx(
     r"\b(?:standard|regular|normal|free|slow|slowest|cheapest|cheap|economy|ground|basic)\s+(?:shipping|delivery|"
     r"post)\b"
     r"|\b(?:shipping|delivery)\s*:?\s*(?:standard|regular|normal|free|economy)\b|^standard$|^standard please$"
+    r"|\b(?:whatever|whichever)?\s*(?:shipping|delivery)\s+(?:(?:that|which)\s+)?(?:is\s+)?(?:the\s+)?(?:cheapest|free)\b"
 )
 
 SAVED_LIKED = _rx(
@@ -948,6 +951,8 @@ class _Reader:
             return [Thanks()]
         if _covers(core_polite, YES) and not _covers(core_polite, ("it", "now", "please")):
             return [Confirm()]
+        if WHY_NOT.fullmatch(core_polite) and not self.question:
+            return [Confirm()]  # "sure, why not"; "why not?" asks a question and confirms nothing
         if _covers(core_polite, NO) and not _covers(core_polite, ("please", "it", "that")):
             return [Decline()]
         if NEGATED_CONFIRM.match(core_polite) and not self._names_product(core_polite, strict=True):

@@ -229,8 +229,8 @@ def _sizes_after_a_count(words: list[str]) -> list[str]:
             continue
         first = position + 1
         while first < len(words) and _size_kind(words[first]) is None and words[first] not in ITEM_BOUNDARIES:
-            if words[first] in SEPARATORS:
-                break
+            if words[first] in SEPARATORS and not (first + 1 < len(words) and _size_kind(words[first + 1])):
+                break  # a comma before the sizes is kept ("3 black tech tees, S M and L"); any other ends the item
             first += 1
         if first >= len(words) or first == position + 1 or _size_kind(words[first]) is None:
             continue
@@ -245,7 +245,7 @@ def _sizes_after_a_count(words: list[str]) -> list[str]:
             end += 1
         if len(sizes) != count or (end < len(words) and _size_kind(words[end]) is not None):
             continue
-        lead = first - 1 if words[first - 1] in ("size", "sizes", "in", "sz") else first
+        lead = first - 1 if words[first - 1] in ("size", "sizes", "in", "sz", ",") else first
         listed = [*[part for size in sizes[:-1] for part in (size, ",")][:-1], "and", sizes[-1]]
         return [*words[:lead], ",", *listed, *words[end:]]
     return words
