@@ -443,6 +443,8 @@ BOTH = _rx(
     r"let me get)\s+)?(?:both|both of them|both of those|both of these|the two of them|both ones)"
     r"(?:\s+(?:please|then|thanks|thank you))*$"
 )
+# After a list of items: ", both in white", ", all black L", ", size L" (said once for all of them).
+SHARED_TAIL = _rx(r"(?:\s*,\s*|\s+)(?:(?:both|all|each)(?:\s+of them)?\s+(?:in\s+)?|(?=size\s))(?P<slots>[^,]+)$")
 BOTH_COLOURS = _rx(r"\b(?:in\s+)?(?:both|the two|two|2|each of the two)\s+(?:colou?rs|colou?r ways|shades)\b")
 # Words that make the number said with them a count, never a size ("50 of them", "the quantity to 50", "50x").
 COUNT_WORDS = _rx(
@@ -1373,6 +1375,9 @@ class _Reader:
         both_colours = self._both_colours(text)
         if both_colours:
             return both_colours
+        shared = self._shared_slots(text)
+        if shared:
+            return shared
         # "oh also add a headlamp": an interjection is not an item to look for.
         items = [
             item for item in self._items(text) if item.product_ids or item.saved or item.query not in INTERJECTIONS
@@ -1992,6 +1997,19 @@ class _Reader:
         if len(products) != 2 or len(options) != 2:
             return []
         return [AddItems(items=tuple(ItemSpec(product_ids=(product_id,)) for product_id in products))]
+
+    def _shared_slots(self, text: str) -> list[Command]:
+        """ "Running socks M and a cap, both in white", "cotton tee in black and grey, size L": what is said after
+        the list about all of them goes to each item that does not say its own (the policy asks when a product
+        does not come in it)."""
+        match = SHARED_TAIL.search(text)
+        if match is None:
+            return []
+        slots = self._slots_only(match.group("slots"))
+        items = self._items(text[: match.start()].strip(" ,")) if slots is not None else []
+        if slots is None or len(items) < 2 or self._unread or not all(item.product_ids for item in items):
+            return []
+        return [AddItems(items=tuple(self._derive(_fill(item, slots), item) for item in items[:10]))]
 
     def _both_colours(self, text: str) -> list[Command]:
         """ "A beanie in both colours": one in each of the two colours the product comes in, never two of one
