@@ -25,6 +25,7 @@ same kind said before it, and the editing phrase goes.
 from __future__ import annotations
 
 from ordering.agent.understand.lexicon import colour_of
+from ordering.agent.understand.numbers import parse_number_words
 from ordering.agent.understand.sizes import normalize_clothing
 from ordering.agent.understand.text import word_list
 
@@ -82,17 +83,13 @@ SEPARATORS = frozenset({",", "-", "--"})
 # Words that may stand between a value and the editing phrase, or before the new value ("no sorry, size 41").
 VALUE_WORDS = frozenset({"size", "sz", "eu", "us", "uk", "in", "colour", "color", "the", "a"})
 ITEM_BOUNDARIES = frozenset({"and", "plus", "also", "with", "then"})
-NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12,
-}  # fmt: skip
 
 
 def _number(word: str) -> float | None:
-    if word in NUMBER_WORDS:
-        return float(NUMBER_WORDS[word])
+    """A number said as one word ("two", "42", "10.5"), between 0 and 100 (a count or a size), else None."""
+    spelled, _ = parse_number_words([word])
     try:
-        value = float(word)
+        value = float(spelled) if spelled is not None else float(word)
     except ValueError:
         return None
     return value if 0 < value < 100 else None
