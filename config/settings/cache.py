@@ -14,7 +14,7 @@ _key_prefix = env_str("CACHE_KEY_PREFIX", "ordering")
 if _redis_url:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.redis_cache.RedisCache",
             "LOCATION": _redis_url,
             "KEY_PREFIX": _key_prefix,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

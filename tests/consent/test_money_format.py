@@ -32,3 +32,15 @@ def test_amounts_read_the_same_everywhere(amount, currency, text):
 
 def test_the_minor_unit_comes_from_the_currency():
     assert [formatting.minor_unit_exponent(code) for code in ("usd", "JPY", "bhd", "isk")] == [2, 0, 3, 0]
+
+
+def test_an_amount_read_again_is_the_same_text_and_costs_no_second_lookup():
+    formatting._formatted.cache_clear()
+    first = formatting.format_money(4999, "usd")
+    again = [formatting.format_money(4999, "USD"), formatting.format_money(4999, "usd")]
+    assert again == [first, first] == ["$49.99", "$49.99"]
+    info = formatting._formatted.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
+    # Another amount or currency is another text, never a neighbour's.
+    assert formatting.format_money(5000, "usd") == "$50.00"
+    assert formatting.format_money(4999, "eur") == "€49.99"
