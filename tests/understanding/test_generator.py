@@ -544,3 +544,78 @@ def test_a_number_the_shoe_comes_in_or_said_as_a_size_stays_a_size(generator, te
     commands = read(generator, text)
 
     assert [(c.slot, c.value) for c in commands if isinstance(c, SetSlot)] == [("size", text.split()[-1])]
+
+
+CAP_LINE = CartLine(
+    variant_id="var_run_cap_blue", product_id="prod_run_cap", title="Running Cap", colour="blue", size=None, quantity=1
+)
+THREE_LINES = DialogueContext(cart=(RUNNER_LINE, SOCKS_LINE, CAP_LINE), awaiting_confirmation=True)
+
+
+def _removed(commands):
+    assert all(isinstance(command, RemoveItem) for command in commands), commands
+    return [command.target.variant_id for command in commands]
+
+
+@pytest.mark.parametrize(
+    ("text", "gone"),
+    [
+        ("remove everything but the shoes", ["var_run_socks_white_m", "var_run_cap_blue"]),
+        ("everything except the socks can go", ["var_blue_runner_42", "var_run_cap_blue"]),
+        ("keep the runners and the cap, drop the rest pls", ["var_run_socks_white_m"]),
+        ("only keep the cap", ["var_blue_runner_42", "var_run_socks_white_m"]),
+        ("just the shoes then", ["var_run_socks_white_m", "var_run_cap_blue"]),
+        ("yes to the shoes no to the socks", ["var_run_socks_white_m"]),
+        ("no to the cap, yes to the rest", ["var_run_cap_blue"]),
+        ("remove the socks and the cap", ["var_run_socks_white_m", "var_run_cap_blue"]),
+    ],
+)
+def test_the_lines_kept_stay_and_only_the_others_go(generator, text, gone):
+    # "Remove everything but the shoes" used to empty the cart, "everything except the socks can go" removed the
+    # socks, and "remove the socks and the cap" only the socks.
+    assert _removed(read(generator, text, THREE_LINES)) == gone
+
+
+def test_keeping_something_not_in_the_cart_empties_nothing(generator):
+    commands = read(generator, "remove everything except the hoodie", THREE_LINES)
+    assert [type(command) for command in commands] == [CannotHandle]
+
+
+def test_removing_everything_still_empties_the_cart_and_just_the_shoes_alone_is_no_removal(generator):
+    from ordering.agent.commands import ClearCart
+
+    assert read(generator, "remove everything", THREE_LINES) == [ClearCart()]
+    # With one line, or while a question is open, "just the shoes" removes nothing.
+    assert not any(isinstance(command, RemoveItem) for command in read(generator, "just the shoes", AWAITING))
+    asking = DialogueContext(cart=(RUNNER_LINE, SOCKS_LINE), pending=PendingQuestion(
+        slot="size", product_id="prod_tech_tee", title="Tech Running Tee", options=(Option("M", "M"), Option("L", "L"))
+    ))  # fmt: skip
+    assert not any(isinstance(command, RemoveItem) for command in read(generator, "just the shoes", asking))
+
+
+def test_a_removal_that_names_a_product_not_in_the_cart_says_so_for_that_one(generator):
+    commands = read(generator, "remove the socks and the hoodie", THREE_LINES)
+    assert _removed(commands[:1]) == ["var_run_socks_white_m"]
+    assert commands[1].target.variant_id is None and "prod_zip_hoodie" in commands[1].target.product_ids
+
+
+@pytest.mark.parametrize(
+    ("text", "card"),
+    [
+        ("mastercard instead of visa", ChooseCard(brand="mastercard")),
+        ("pay with the mc not the visa", ChooseCard(brand="mastercard")),
+        ("switch to mastercard", ChooseCard(brand="mastercard")),
+        ("visa ending 0002 instead of 4242", ChooseCard(last4="0002", brand="visa")),
+        ("not the visa", ChooseCard()),
+    ],
+)
+def test_the_card_said_instead_of_another_is_the_one_chosen(generator, text, card):
+    assert read(generator, text) == [card]
+
+
+def test_a_size_letter_said_once_after_a_list_is_every_items_size(generator):
+    (command,) = read(generator, "running shorts and a tech tee, both black L", DialogueContext())
+    assert [(item.product_ids, item.colour, item.size) for item in command.items] == [
+        (("prod_run_shorts",), "black", "L"),
+        (("prod_tech_tee",), "black", "L"),
+    ]

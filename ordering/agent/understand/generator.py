@@ -532,6 +532,33 @@ FEWER = _rx(
 # "Skip the headlamp", "forget the sunglasses", "no cap", "the cap can go", "dont want the socks": a line of the
 # cart taken out in everyday words (only when the words name exactly one line; read before anything adds).
 _LEAD = r"^(?:(?:actually|oh|ok|okay|yes|yeah|and|hmm|wait|so|please|pls|but|then)\s*,?\s+)*"
+# "Remove everything but the shoes", "everything except the socks can go", "only keep the shoes", "keep the shoes,
+# drop the rest", and (about a cart of several lines, with no question open) "just the shoes": the lines named stay,
+# every other line goes. Never read as emptying the cart.
+_KEEP_TAIL = r"(?:\s+(?:please|pls|then|thanks|thx|now|for now|instead))*$"
+_THE_REST = (
+    r"(?:the rest|everything else|all else|all the rest|the others|the other (?:stuff|things|items|ones)|the remainder)"
+)
+_ALL_BUT = r"(?:but|except(?: for)?|apart from|other than|besides|save for|excluding)"
+_REMOVE_VERB = r"(?:remove|delete|drop|take out|take off|get rid of|clear|lose|ditch|scrap|bin|cancel|nix|dump)"
+KEEP_ONLY = (
+    _rx(_LEAD + _REMOVE_VERB + r"\s+(?:everything|all(?: of (?:it|them))?|all (?:the )?(?:items|stuff|things))\s+"
+        r"(?:(?:in|from) (?:the |my )?(?:cart|basket|bag|order)\s*,?\s+)?" + _ALL_BUT + r"\s+(?P<keep>.+?)" + _KEEP_TAIL),
+    _rx(_LEAD + r"(?:everything|all|anything)\s+" + _ALL_BUT + r"\s+(?P<keep>.+?)\s+"
+        r"(?:can go|has to go|goes|must go|should go|out)" + _KEEP_TAIL),
+    _rx(_LEAD + r"(?:(?:only|just) keep|keep (?:only|just))\s+(?P<keep>.+?)(?:\s*,?\s*(?:and\s+)?" + _REMOVE_VERB
+        + r"\s+" + _THE_REST + r")?" + _KEEP_TAIL),
+    _rx(_LEAD + r"keep\s+(?P<keep>.+?)\s*,?\s*(?:and\s+|but\s+)?" + _REMOVE_VERB + r"\s+" + _THE_REST + _KEEP_TAIL),
+    _rx(_LEAD + r"(?:only|just)\s+(?:the|my)\s+(?P<keep>.+?)" + _KEEP_TAIL),
+)
+# "Yes to the shoes, no to the socks" (after a preview): the lines said no to go. A yes to part of a preview is
+# not a yes to the order: the changed cart is previewed again.
+_YES_TO = r"(?:yes|yeah|yep|yea|ok|okay|sure)\s+(?:to|for|on)\s+"
+_NO_TO = r"(?:no|nope|nah|not)\s+(?:to|for|on)\s+"
+YES_NO_SPLIT = _rx(
+    r"^(?:" + _YES_TO + r"(?P<yes>.+?)\s*,?\s*(?:but\s+|and\s+)?" + _NO_TO + r"(?P<no>.+?)|" + _NO_TO
+    + r"(?P<no_first>.+?)\s*,?\s*(?:but\s+|and\s+)?" + _YES_TO + r"(?P<yes_second>.+?))" + _KEEP_TAIL
+)
 EVERYDAY_REMOVE = (
     _rx(_LEAD + r"(?:skip|forget|forget about|lose|nix|leave out|leave off|scratch|ditch|scrap|drop|bin)\s+"
         r"(?:the\s+|my\s+|that\s+|those\s+)?(?P<what>.+?)(?:\s+(?:please|pls|then|thanks|for now))*$"),
@@ -706,10 +733,19 @@ CARD = _rx(
     r" )?(\d{4})\b"
 )
 CARD_BRAND = _rx(
-    r"(?:and\s+)?\b(?:use|pay(?: it)? (?:with|by|using)|with|charge|on|put it on|via)\s+(?:my|the)?\s*(visa|"
+    r"(?:and\s+)?\b(?:use|pay(?: it)? (?:with|by|using)|with|charge|on|put it on|via|(?:switch|change|swap)(?: it| the"
+    r" card| card| payment| the payment)? (?:to|for))\s+(?:my|the)?\s*(visa|"
     r"mastercard|master card|mc|amex|american express|discover)\b"
     r"|\b(?:my|the)\s+(visa|mastercard|master card|amex|american express|discover)\b"
 )
+# "Mastercard instead of visa", "pay with the mc not the visa": the card said after "not" is the one not wanted; the
+# other, said bare, is the one chosen.
+_BRANDS = r"(?:visa|mastercard|master card|mc|amex|american express|discover)"
+NOT_THIS_CARD = _rx(
+    r"\b(?:not|instead of|rather than)\s+(?:(?:my|the|a|an)\s+)?(?:" + _BRANDS + r"(?:\s+card)?(?:\s+(?:ending|ends)"
+    r"(?:\s+in)?\s+\d{4})?|(?:card\s+)?(?:ending|ends)(?:\s+in)?\s+\d{4}|\d{4})\b"
+)
+BARE_CARD = _rx(r"^(?:(?:and|but|no|so)\s+)?(?:(?:my|the)\s+)?(" + _BRANDS + r")(?:\s+card)?(?:\s+(?:instead|please|pls))*$")
 # "Try my other visa", "use a different card", "another card": a card other than the one chosen. With a brand,
 # that brand (the policy asks which when there are several); without, ChooseCard with nothing set (the
 # policy lists the saved cards).
@@ -879,6 +915,10 @@ class _Found:
     rest: str
 
 
+def _line_target(line: CartLine) -> ItemSpec:
+    return ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
+
+
 class OfflineGenerator:
     """Commands from a message, read against the merchant's catalog (see the module docstring)."""
 
@@ -1018,6 +1058,10 @@ class _Reader:
         if conversion:
             return conversion
         text = TOO_EXPENSIVE.sub(" cheaper ", text)
+        # "Keep the shoes, drop the rest", "yes to the shoes, no to the socks": read whole, before clauses split.
+        keep_only = self._keep_only(re.sub(r"\s+", " ", text.replace(",", " , ")).strip(" ,"))
+        if keep_only:
+            return keep_only
         text = CHANGE_PREAMBLE.sub(" ", YES_BUT.sub("", text)).strip()
         found = self._parts(text)
         rest = found.rest
@@ -1185,7 +1229,17 @@ class _Reader:
         elif LIST_PROMOS.search(rest) and not self._names_product(rest, strict=True):
             commands.append(ListPromotions())
             rest = ""
-        # Card.
+        # Card. "Mastercard instead of visa": the card not wanted is no choice (nor a code or an item).
+        not_card = NOT_THIS_CARD.search(rest)
+        if not_card:
+            rest = re.sub(r"\s+", " ", NOT_THIS_CARD.sub(" ", rest)).strip(" ,")
+            bare = BARE_CARD.match(rest)
+            if bare:
+                commands.append(ChooseCard(brand=_brand(bare.group(1))))
+                take(bare)
+            elif not _content(re.sub(r"\b(?:no|nope|nah|but|and|then|please|pls|pay|use|card)\b", " ", rest)):
+                commands.append(ChooseCard())  # "not the visa": another card; the policy lists the saved ones
+                rest = ""
         match = CARD.search(rest)
         other = OTHER_CARD.search(rest)
         if other and not match:
@@ -1321,6 +1375,9 @@ class _Reader:
             self._is_question(text) and self._names_product(text, strict=True) and not CANCEL_ASK.search(text)
         ):
             return self._cancel(text)
+        keep_only = self._keep_only(text)
+        if keep_only:
+            return keep_only
         if CLEAR.search(text):
             return [ClearCart()]
         if SHOW_CART.search(text) and not self._is_question_about_product(text):
@@ -1524,6 +1581,14 @@ class _Reader:
             if index is not None and -len(self.context.cart) <= index < len(self.context.cart):
                 line = self.context.cart[index]
                 return [RemoveItem(target=ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id))]
+        parts = [part for part in re.split(r"\s*(?:,|&|\band\b|\bplus\b)\s*", remainder) if _content(part)]
+        if len(parts) > 1:
+            # "Remove the socks and the cap": each line named comes out, when each name fits one line.
+            # A product named that is not in the cart is still said back ("that isn't in your cart"), not dropped.
+            targets = [self._cart_target(part) or self._named_only(part) for part in parts]
+            if all(target is not None for target in targets) and any(target.variant_id for target in targets):
+                unique = {target.variant_id or target.product_ids: target for target in targets if target is not None}
+                return [RemoveItem(target=target) for target in unique.values()]
         target = self._cart_target(remainder)
         if target is not None:
             return [RemoveItem(target=target)]
@@ -1541,12 +1606,22 @@ class _Reader:
 
     def _cart_target(self, text: str) -> ItemSpec | None:
         """The cart line the words point at ("the socks", "the blue runners in 42"), when exactly one fits."""
+        lines = self._cart_lines(text)
+        if len(lines) == 1:
+            line = lines[0]
+            return ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
+        if lines:
+            return ItemSpec(product_ids=tuple(dict.fromkeys(line.product_id for line in lines)))
+        return None
+
+    def _cart_lines(self, text: str) -> list[CartLine]:
+        """The cart lines the words fit ("the socks": every socks line; "the white socks": the white ones)."""
         cart = self.context.cart
         if not cart or not _content(text):
-            return None
+            return []
         item = self._item(text)
         if item is None:
-            return None
+            return []
         lines = list(cart)
         if item.product_ids:
             lines = [line for line in lines if line.product_id in item.product_ids]
@@ -1558,12 +1633,55 @@ class _Reader:
         if item.colour:
             coloured = [line for line in lines if (line.colour or "").lower() == item.colour]
             lines = coloured or lines
-        if len(lines) == 1:
-            line = lines[0]
-            return ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
-        if lines:
-            return ItemSpec(product_ids=tuple(dict.fromkeys(line.product_id for line in lines)))
-        return None
+        return lines
+
+    def _named_only(self, text: str) -> ItemSpec | None:
+        """The products the words name, as a target that fits no cart line (the policy says it is not there)."""
+        item = self._item(text)
+        if item is None or not item.product_ids or self._cart_lines(text):
+            return None
+        return ItemSpec(product_ids=item.product_ids)
+
+    def _lines_listed(self, text: str) -> list[CartLine] | None:
+        """The cart lines a list of names fits ("the shoes and the cap"); None when one name fits no line."""
+        parts = [part for part in re.split(r"\s*(?:,|&|\band\b|\bplus\b)\s*", text) if _content(part)]
+        found: list[CartLine] = []
+        for part in parts:
+            lines = self._cart_lines(part)
+            if not lines:
+                return None
+            found += [line for line in lines if line not in found]
+        return found or None
+
+    def _keep_only(self, text: str) -> list[Command]:
+        """KEEP_ONLY and YES_NO_SPLIT: the lines not kept (said no to) come out, one RemoveItem each. A name that
+        fits no line of the cart is asked about, never guessed (and never read as emptying the cart)."""
+        cart = self.context.cart
+        if not cart:
+            return []
+        split = YES_NO_SPLIT.match(text)
+        if split is not None:
+            going = self._lines_listed(split.group("no") or split.group("no_first"))
+            if going is None:
+                return [CannotHandle(text=self.raw[:300], reason="not understood: nothing like it in the cart")]
+            return [RemoveItem(target=_line_target(line)) for line in going]
+        for number, pattern in enumerate(KEEP_ONLY):
+            match = pattern.match(text)
+            if match is None:
+                continue
+            loose = number == len(KEEP_ONLY) - 1  # "just the shoes": only about a cart of several lines
+            if loose and (len(cart) < 2 or self.context.pending is not None):
+                return []
+            kept = self._lines_listed(match.group("keep"))
+            if kept is None:
+                if loose:
+                    return []
+                return [CannotHandle(text=self.raw[:300], reason="not understood: nothing like it in the cart")]
+            going = [line for line in cart if line not in kept]
+            if not going:
+                return [] if loose else [ShowCart()]
+            return [RemoveItem(target=_line_target(line)) for line in going]
+        return []
 
     def _line_count(self, text: str) -> list[Command]:
         """ "Only one bottle" with bottles in the cart: that line's quantity (LINE_COUNT). Nothing when the words
@@ -2033,6 +2151,9 @@ class _Reader:
         if not rest:
             return None
         item = self._item(rest)
+        if item is not None and item.query and not item.size and find_clothing_size(item.query, letters_alone=True):
+            # "Both black L": said once about the items before it, a lone letter is their size, as in an answer.
+            item = self._item(re.sub(rf"\b{re.escape(item.query)}$", f"size {item.query}", rest))
         if item is None or item.product_ids or item.query or item.saved or item.quantity is not None:
             return None
         return item if (item.size or item.size_said or item.colour) else None
