@@ -619,3 +619,81 @@ def test_a_size_letter_said_once_after_a_list_is_every_items_size(generator):
         (("prod_run_shorts",), "black", "L"),
         (("prod_tech_tee",), "black", "L"),
     ]
+
+
+TECH_TEE_LINE = CartLine(
+    variant_id="var_tech_tee_black_m", product_id="prod_tech_tee", title="Tech Running Tee", colour="black", size="M",
+    quantity=1,
+)  # fmt: skip
+COTTON_TEE_LINE = CartLine(
+    variant_id="var_cotton_tee_white_m", product_id="prod_cotton_tee", title="Organic Cotton Tee", colour="white",
+    size="M", quantity=1,
+)  # fmt: skip
+TWO_TEES = DialogueContext(cart=(TECH_TEE_LINE, COTTON_TEE_LINE), awaiting_confirmation=True)
+
+
+def _changes(commands):
+    assert all(isinstance(command, SetSlot) and command.correction for command in commands), commands
+    return [(command.slot, command.value, command.target.variant_id) for command in commands]
+
+
+@pytest.mark.parametrize("text", ["make both L", "make them both L pls", "both in L", "L for both", "all L please"])
+def test_a_size_said_for_both_lines_changes_each_line(generator, text):
+    # "make both L" changed only the last line, and "make them both L" also set a quantity of 2 on it.
+    assert _changes(read(generator, text, TWO_TEES)) == [
+        ("size", "L", "var_tech_tee_black_m"),
+        ("size", "L", "var_cotton_tee_white_m"),
+    ]
+
+
+@pytest.mark.parametrize(("text", "count"), [("make it 2 of each", "2"), ("2 each pls", "2"), ("three of each", "3")])
+def test_a_count_of_each_sets_every_lines_quantity(generator, text, count):
+    assert _changes(read(generator, text, TWO_TEES)) == [
+        ("quantity", count, "var_tech_tee_black_m"),
+        ("quantity", count, "var_cotton_tee_white_m"),
+    ]
+
+
+def test_both_about_three_lines_is_asked_and_a_line_already_so_is_left(generator):
+    assert [type(command) for command in read(generator, "make both L", THREE_LINES)] == [CannotHandle]
+    assert _changes(read(generator, "both in black", TWO_TEES)) == [("colour", "black", "var_cotton_tee_white_m")]
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("orange L, 2 of them", [("colour", "orange"), ("size", "L"), ("quantity", "2")]),
+        ("large x2", [("size", "L"), ("quantity", "2")]),
+        ("3 in medium", [("size", "M"), ("quantity", "3")]),
+        ("3x M", [("size", "M"), ("quantity", "3")]),
+        ("M", [("size", "M")]),
+    ],
+)
+def test_a_count_said_with_an_answer_is_kept(generator, text, slots):
+    # "orange L, 2 of them" and "large x2" used to order one.
+    asking = DialogueContext(pending=PendingQuestion(
+        slot="colour" if "orange" in text else "size", product_id="prod_tech_tee", title="Tech Running Tee",
+        options=(Option("M", "M"), Option("L", "L")) if "orange" not in text else (Option("orange", "orange"),),
+    ))  # fmt: skip
+    commands = read(generator, text, asking)
+    assert [(command.slot, command.value) for command in commands] == slots
+
+
+def test_a_bare_number_answering_a_size_question_is_never_a_count(generator):
+    asking = DialogueContext(pending=PendingQuestion(
+        slot="size", product_id="prod_blue_runner", title="Blue Runner", options=(Option("42", "42"), Option("43", "43"))
+    ))  # fmt: skip
+    assert not any(getattr(command, "slot", None) == "quantity" for command in read(generator, "42", asking))
+
+
+@pytest.mark.parametrize(
+    "text", ["the gps watch, how much is it?", "the watch i was looking at yesterday, how much is it?"]
+)
+def test_an_item_named_before_a_question_about_it_is_asked_about_not_added(generator, text):
+    (command,) = read(generator, text, DialogueContext())
+    assert isinstance(command, ProductQuestion) and "prod_gps_watch" in command.item.product_ids
+
+
+def test_an_item_asked_for_with_a_question_after_it_is_still_added(generator):
+    commands = read(generator, "i want the blue runner 42, how much is it?", DialogueContext())
+    assert isinstance(commands[0], AddItems)

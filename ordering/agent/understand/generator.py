@@ -551,6 +551,20 @@ KEEP_ONLY = (
     _rx(_LEAD + r"keep\s+(?P<keep>.+?)\s*,?\s*(?:and\s+|but\s+)?" + _REMOVE_VERB + r"\s+" + _THE_REST + _KEEP_TAIL),
     _rx(_LEAD + r"(?:only|just)\s+(?:the|my)\s+(?P<keep>.+?)" + _KEEP_TAIL),
 )
+# A change said about every line of the cart ("make both L", "make them all black", "both in L", "L for both",
+# "make it 2 of each", "2 each"): each line gets it. "Both" is about a cart of two lines.
+_EVERY = r"(?P<every>both|all(?: of them| of those| three| the items)?|each(?: one| of them)?|every (?:one|item|line))"
+EVERY_LINE = (
+    _rx(_LEAD + r"(?:(?:make|change|switch|swap|put|set|get|do|have)\s+)?(?:(?:it|them|those|these|the two|the lot)"
+        r"\s+)?" + _EVERY + r"\s+(?:(?:to|in|into|as)\s+)?(?P<slots>.+?)" + _KEEP_TAIL),
+    _rx(_LEAD + r"(?:(?:make|change|switch|put|set)\s+(?:it|them|those|these|everything)\s+)?(?:(?:to|in|into)\s+)?"
+        r"(?P<slots>.+?)\s+(?:(?:for|on|to)\s+)?" + _EVERY + _KEEP_TAIL),
+)
+EACH_COUNT = _rx(
+    _LEAD + r"(?:(?:make|change|set|update)\s+(?:it|them|that|those|these|the quantities|the quantity)\s+)?"
+    r"(?:(?:to|into)\s+)?(?P<count>\d{1,2}|two|three|four|five|six)\s+(?:of each|each|of both|of them each|apiece|"
+    r"of every one|for each)" + _KEEP_TAIL
+)
 # "Yes to the shoes, no to the socks" (after a preview): the lines said no to go. A yes to part of a preview is
 # not a yes to the order: the changed cart is previewed again.
 _YES_TO = r"(?:yes|yeah|yep|yea|ok|okay|sure)\s+(?:to|for|on)\s+"
@@ -737,6 +751,13 @@ CARD_BRAND = _rx(
     r" card| card| payment| the payment)? (?:to|for))\s+(?:my|the)?\s*(visa|"
     r"mastercard|master card|mc|amex|american express|discover)\b"
     r"|\b(?:my|the)\s+(visa|mastercard|master card|amex|american express|discover)\b"
+)
+# A count said with an answer to "which size/colour?": "orange L, 2 of them", "large x2", "3x", "2 in large",
+# "two pairs". Only with a word that makes the number a count (never a bare number: "2" may be a size).
+_COUNT_NUMBER = r"\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|a couple|a pair"
+ANSWER_COUNT = _rx(
+    r"(?:^|(?<=[\s,]))(?:x\s*(\d{1,2})|(\d{1,2})\s*x|(" + _COUNT_NUMBER + r")\s+(?:of (?:them|those|these|it|each)|"
+    r"pairs?|units?|pieces?|packs?)|(" + _COUNT_NUMBER + r")\s+(?:in|of)(?=\s))(?=[\s,]|$)"
 )
 # "Mastercard instead of visa", "pay with the mc not the visa": the card said after "not" is the one not wanted; the
 # other, said bare, is the one chosen.
@@ -1059,7 +1080,8 @@ class _Reader:
             return conversion
         text = TOO_EXPENSIVE.sub(" cheaper ", text)
         # "Keep the shoes, drop the rest", "yes to the shoes, no to the socks": read whole, before clauses split.
-        keep_only = self._keep_only(re.sub(r"\s+", " ", text.replace(",", " , ")).strip(" ,"))
+        whole = re.sub(r"\s+", " ", text.replace(",", " , ")).strip(" ,")
+        keep_only = self._keep_only(whole) or self._every_line(whole)
         if keep_only:
             return keep_only
         text = CHANGE_PREAMBLE.sub(" ", YES_BUT.sub("", text)).strip()
@@ -1101,6 +1123,7 @@ class _Reader:
                     continue
                 main.extend(self._main(clause, had_parts=bool(commands or main)))
         main = _merge_adds(main)
+        main = self._question_about_the_item_named(main, text)
         # A preview asked for with changes ("add a cap and check out") comes after them.
         previews = [command for command in commands if isinstance(command, Preview)]
         others = [command for command in commands if not isinstance(command, Preview)]
@@ -1653,6 +1676,56 @@ class _Reader:
             found += [line for line in lines if line not in found]
         return found or None
 
+    def _question_about_the_item_named(self, main: list[Command], text: str) -> list[Command]:
+        """ "The watch i was looking at yesterday, how much is it?", "the gps watch, is it waterproof?": the item
+        named before the question is what "it" asks about; naming it is not asking to buy it."""
+        if ADD_VERB.search(re.sub(r"\b(?:looking at|looked at|liked|viewed|saw|bought)\b.*?(?=,|$)", " ", text)):
+            return main
+        for index in range(1, len(main)):
+            question, named = main[index], main[index - 1]
+            if (
+                isinstance(question, ProductQuestion)
+                and not (question.item.product_ids or question.item.saved)
+                and isinstance(named, AddItems)
+                and len(named.items) == 1
+            ):
+                asked = replace(named.items[0], quantity=None)
+                return [*main[: index - 1], replace(question, item=asked), *main[index + 1 :]]
+        return main
+
+    def _every_line(self, text: str) -> list[Command]:
+        """EVERY_LINE and EACH_COUNT: the size, colour or count said goes to each line of the cart (a correction
+        of each, targeted at its line). "Both" about a cart of more than two lines is asked about, not guessed;
+        with a question open, or one line, nothing is read here."""
+        cart = self.context.cart
+        if len(cart) < 2 or self.context.pending is not None:
+            return []
+        each = EACH_COUNT.match(text)
+        if each is not None:
+            count = self._number(each.group("count"))
+            if count is None or count < 1:
+                return []
+            return [SetSlot(slot="quantity", value=str(count), target=_line_target(line), correction=True)
+                    for line in cart]  # fmt: skip
+        for pattern in EVERY_LINE:
+            match = pattern.match(text)
+            if match is None:
+                continue
+            slots = self._slots_only(match.group("slots"))
+            if slots is None or not (slots.size or slots.colour):
+                continue
+            if match.group("every") == "both" and len(cart) != 2:
+                return [CannotHandle(text=self.raw[:300], reason="not understood: which two lines")]
+            changes: list[Command] = []
+            for line in cart:
+                target = _line_target(line)
+                if slots.colour and slots.colour != (line.colour or "").lower():
+                    changes.append(SetSlot(slot="colour", value=slots.colour, target=target, correction=True))
+                if slots.size and slots.size != line.size:
+                    changes.append(SetSlot(slot="size", value=slots.size, target=target, correction=True))
+            return changes or [ShowCart()]
+        return []
+
     def _keep_only(self, text: str) -> list[Command]:
         """KEEP_ONLY and YES_NO_SPLIT: the lines not kept (said no to) come out, one RemoveItem each. A name that
         fits no line of the cart is asked about, never guessed (and never read as emptying the cart)."""
@@ -1713,6 +1786,19 @@ class _Reader:
     # answers, corrections, positions ------------------------------------------------------------
 
     def _answer(self, text: str) -> list[Command]:
+        """The answer to the open question, with how many said along with it ("orange L, 2 of them", "large x2",
+        "2 in large") when the question is about an item to add."""
+        pending = self.context.pending
+        counted = ANSWER_COUNT.search(text) if pending is not None and pending.slot in ("product", "size", "colour") else None
+        count = self._number(next(group for group in counted.groups() if group)) if counted is not None else None
+        if counted is None or not count:
+            return self._answer_slots(text)
+        answer = self._answer_slots(re.sub(r"\s+", " ", text[: counted.start()] + " " + text[counted.end() :]).strip(" ,"))
+        if not answer or any(isinstance(command, SetSlot) and command.slot == "quantity" for command in answer):
+            return answer
+        return [*answer, SetSlot(slot="quantity", value=str(count))]
+
+    def _answer_slots(self, text: str) -> list[Command]:
         pending = self.context.pending
         if pending is None:  # called only while a question is pending
             raise ValueError("an answer read with no pending question")
