@@ -93,12 +93,15 @@ class SetSlot(Command):
 
 @dataclass(frozen=True)
 class Select(Command):
-    """Pick one of the options the assistant just offered: by position (0-based, -1 = last) or by value."""
+    """Pick one of the options the assistant just offered: by position (0-based, -1 = last), by value, or by
+    price ("the cheaper one": `price="lowest"`; "the most expensive": `"highest"`). The price is compared by the
+    policy with the shop's prices of the options; the reader never knows or decides one."""
 
     kind: ClassVar[str] = "select"
     changes_cart: ClassVar[bool] = True
     index: int | None = None
     value: str = ""  # a product id, size or colour among the offered options
+    price: Literal["", "lowest", "highest"] = ""
 
 
 @dataclass(frozen=True)
@@ -342,7 +345,11 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
         "target": _OPTIONAL_ITEM,
         "correction": {"type": "boolean"},
     },
-    "select": {"index": {"type": ["integer", "null"], "minimum": -1, "maximum": 20}, "value": _SHORT},
+    "select": {
+        "index": {"type": ["integer", "null"], "minimum": -1, "maximum": 20},
+        "value": _SHORT,
+        "price": {"enum": ["", "lowest", "highest"]},
+    },
     "remove_item": {"target": _OPTIONAL_ITEM},
     "apply_code": {"code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,40}$"}},
     "remove_code": {"code": {"type": "string", "pattern": "^([A-Za-z0-9_-]{2,40})?$"}},

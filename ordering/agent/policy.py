@@ -116,6 +116,7 @@ class Policy:
         # A card or address the customer named was refused: no preview with another one in its place.
         self.refused_choice = False
         self.product_change_slots: dict[str, str] = {}
+        self.select_slots: dict[str, str] = {}  # "the cheapest one in 42": what is said with a choice
         self.ordered_flow = None  # this conversation's cart became an order since the last message
         self.dropped_question: dict | None = None  # the open question a new request dropped this turn
         self.products: dict[str, dict] = {}
@@ -153,7 +154,7 @@ class Policy:
             )
             return
         if not turn.state.get("pending"):
-            commands = self._with_product_change(commands)
+            commands = self._with_select_slots(self._with_product_change(commands))
         pending = turn.state.get("pending")
         if pending and pending.get("slot") == "cancel_order":
             self._clear_pending(turn)
@@ -230,6 +231,18 @@ class Policy:
         ]
         self.product_change_slots = {cmd.slot: cmd.value for cmd in same_line}
         return [cmd for cmd in commands if cmd not in same_line]
+
+    def _with_select_slots(self, commands: list[c.Command]) -> list[c.Command]:
+        """ "The cheapest one in 42", "the second one, black M": the size, colour and quantity said with a choice
+        among the products shown belong to the product chosen (applied when it is added), not to a cart line."""
+        if not any(isinstance(cmd, c.Select) for cmd in commands):
+            return commands
+        said = [
+            cmd for cmd in commands
+            if isinstance(cmd, c.SetSlot) and cmd.target is None and cmd.slot in ("size", "colour", "quantity")
+        ]  # fmt: skip
+        self.select_slots = {cmd.slot: cmd.value for cmd in said}
+        return [cmd for cmd in commands if cmd not in said]
 
     def _codes_for_the_create(self, turn: Turn, commands: list[c.Command]) -> None:
         """A message that starts a cart and applies a code ("… and apply my 10% promo"): the code goes to the shop
@@ -579,6 +592,8 @@ class Policy:
                 if answer.index is not None and options:
                     index = answer.index if answer.index >= 0 else len(options) - 1
                     chosen = options[index]["value"] if 0 <= index < len(options) else None
+                elif answer.price and slot in ("product", "line"):
+                    chosen = self._by_price(turn, options, answer.price)
                 elif answer.value:
                     chosen = next((o["value"] for o in options if o["value"].lower() == answer.value.lower()), None)
                 if chosen is None and answer.value.startswith("prod_") and slot == "product":
@@ -666,7 +681,11 @@ class Policy:
             fitting = [cand for cand in candidates if self._offers(turn, cand["product_id"], spec)]
             candidates = fitting or candidates
         if len(candidates) > 1:
-            options = [{"value": cand["product_id"], "label": cand["title"]} for cand in candidates[:6]]
+            options = [
+                {"value": cand["product_id"], "label": cand["title"], **({"price": cand["price"]} if cand.get("price")
+                                                                          is not None else {})}
+                for cand in candidates[:6]
+            ]
             self._ask(
                 turn,
                 f"I found several: {_or_list([o['label'] for o in options])}. Which one do you mean?",
@@ -769,7 +788,7 @@ class Policy:
         if not result.ok:
             turn.say(result.error or "I could not search the shop.")
             return None
-        return [{"product_id": p["product_id"], "title": p["title"]} for p in result.data["products"]]
+        return [{"product_id": p["product_id"], "title": p["title"], "price": p.get("price")} for p in result.data["products"]]
 
     def _not_found(self, turn: Turn, spec: c.ItemSpec) -> None:
         words = spec.query or (spec.category or "").replace("-", " ") or "that product"
@@ -1075,13 +1094,23 @@ class Policy:
         if command.index is not None and shown:
             index = command.index if command.index >= 0 else len(shown) - 1
             chosen = shown[index]["value"] if 0 <= index < len(shown) else None
+        elif command.price and shown:
+            chosen = self._by_price(turn, shown, command.price)
+            if chosen is None:
+                turn.say(f"Which one do you mean: {_or_list([o['label'] for o in shown])}?",
+                         data={"kind": "question", "quick_replies": quick_replies([o["label"] for o in shown])})  # fmt: skip
+                return
         elif command.value:
             chosen = next((o["value"] for o in shown if o["value"] == command.value), None)
             chosen = chosen or (command.value if command.value.startswith("prod_") else None)
         if chosen is None:
             turn.say("Which product do you mean? Tell me its name, or ask me to show you some.")
             return
-        self._add_one(turn, c.ItemSpec(product_ids=(chosen,)), [])
+        said = self.select_slots
+        self._add_one(turn, c.ItemSpec(
+            product_ids=(chosen,), size=(said.get("size") or "").upper() or None,
+            colour=(said.get("colour") or "").lower() or None, quantity=_quantity(said.get("quantity")),
+        ), [])  # fmt: skip
 
     def _do_remove_item(self, turn: Turn, command: c.RemoveItem) -> None:
         if self._cart_already_ordered(turn):
@@ -1097,6 +1126,31 @@ class Policy:
             self._ask_line(turn, "remove")
             return
         self._remove_line(turn, line)
+
+    def _by_price(self, turn: Turn, options: list[dict], which: str) -> str | None:
+        """ "The cheaper one" / "the most expensive one" among the products offered: compared with the shop's
+        prices (kept with the options when they were shown, else read from the shop). None when a price is not
+        known, or two options tie, so the customer is asked instead of given a guess."""
+        priced: list[tuple[int, str]] = []
+        for option in options:
+            value = option.get("value") or ""
+            price = option.get("price")
+            if price is None and value.startswith("prod_"):
+                product = self._product(turn, value)
+                price = product.get("price") if product else None
+            if not isinstance(price, int):
+                return None
+            priced.append((price, value))
+        if len(priced) < 2:
+            return priced[0][1] if priced else None
+        priced.sort(reverse=which == "highest")
+        if priced[0][0] == priced[1][0]:
+            return None
+        turn.record_decision(
+            DecisionKind.RULE, "chosen_by_price",
+            rationale=f"{which} price among {[value for _, value in priced]}: {priced[0][1]} at {priced[0][0]}",
+        )  # fmt: skip
+        return priced[0][1]
 
     def _remove_line(self, turn: Turn, line: dict) -> None:
         result = self._call(turn, "remove_from_cart", {"variant_id": line["variant_id"]}, f"remove {line['title']}")
@@ -1292,7 +1346,9 @@ class Policy:
             turn.say(result.error or "I could not search the shop.")
             return
         products = result.data["products"]
-        turn.state["last_shown"] = [{"value": p["product_id"], "label": p["title"]} for p in products[:6]]
+        turn.state["last_shown"] = [
+            {"value": p["product_id"], "label": p["title"], "price": p.get("price")} for p in products[:6]
+        ]
         turn.state["topic"] = (
             {"product_id": products[0]["product_id"], "title": products[0]["title"]} if len(products) == 1 else None
         )
@@ -1307,14 +1363,20 @@ class Policy:
             return
         if len(candidates) > 1 and (command.aspect == "price" or (command.aspect == "details" and spec.product_ids)):
             # A comparison ("which is cheaper, X or Y?", "compare X and Y"): each one, from the shop's data.
-            lines = []
+            lines, compared = [], []
             for cand in candidates[:6]:
                 product = self._product(turn, cand["product_id"])
                 if product and command.aspect == "price":
                     lines.append(f"{product['title']}: {product['price_display']}")
                 elif product:
                     lines.append(f"{product['title']} ({product['price_display']}): {product['description'][:160]}")
+                if product:
+                    compared.append({"value": cand["product_id"], "label": product["title"], "price": product.get("price")})
             turn.say("; ".join(lines) + ".", data={"kind": "info"})
+            # "Ok the cheaper one in black": the products just compared are the ones a choice is among.
+            turn.state["last_shown"] = compared
+            turn.state["topic"] = None
+            turn.save_state()
             return
         if len(candidates) > 1:
             options = [{"value": cand["product_id"], "label": cand["title"]} for cand in candidates[:6]]

@@ -86,7 +86,8 @@ _DESCRIPTIONS = {
 # What a tool description adds to the docstring, where the schema alone would leave the model guessing.
 _NOTES = {
     "search": "Prices are in minor units (cents).",
-    "select": "index is 0-based among the options of context.pending (or context.last_shown); -1 is the last.",
+    "select": "index is 0-based among the options of context.pending (or context.last_shown); -1 is the last. "
+    '"the cheaper/cheapest one": price "lowest"; "the most expensive/pricier one": price "highest" (never an index).',
     "product_question": "aspect: price, availability, sizes, colours or details.",
     "cancel_order": "which: current (this cart), last (the latest order), all.",
     "order_status": "which: current, last, all.",

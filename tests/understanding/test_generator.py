@@ -697,3 +697,27 @@ def test_an_item_named_before_a_question_about_it_is_asked_about_not_added(gener
 def test_an_item_asked_for_with_a_question_after_it_is_still_added(generator):
     commands = read(generator, "i want the blue runner 42, how much is it?", DialogueContext())
     assert isinstance(commands[0], AddItems)
+
+
+SHOWN_RUNNING = DialogueContext(last_shown=(
+    Option("prod_blue_runner", "Blue Runner"), Option("prod_trail_blazer", "Trail Blazer"),
+    Option("prod_tempo_racer", "Tempo Racer"),
+))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the cheaper one", [Select(price="lowest")]),
+        ("ok the cheapest one in 42", [Select(price="lowest"), SetSlot(slot="size", value="42")]),
+        ("the most expensive one", [Select(price="highest")]),
+        ("the priciest one x2", [Select(price="highest"), SetSlot(slot="quantity", value="2")]),
+    ],
+)
+def test_a_choice_by_price_says_which_end_and_never_a_product(generator, text, expected):
+    assert read(generator, text, SHOWN_RUNNING) == expected
+
+
+@pytest.mark.parametrize("text", ["something cheaper", "too expensive", "the cheapest blue runner"])
+def test_asking_for_cheaper_products_or_naming_one_is_not_a_choice_among_those_shown(generator, text):
+    assert not any(isinstance(command, Select) for command in read(generator, text, SHOWN_RUNNING))

@@ -759,6 +759,15 @@ ANSWER_COUNT = _rx(
     r"(?:^|(?<=[\s,]))(?:x\s*(\d{1,2})|(\d{1,2})\s*x|(" + _COUNT_NUMBER + r")\s+(?:of (?:them|those|these|it|each)|"
     r"pairs?|units?|pieces?|packs?)|(" + _COUNT_NUMBER + r")\s+(?:in|of)(?=\s))(?=[\s,]|$)"
 )
+# A choice among the products offered by their price: "the cheaper one", "cheapest one in 42", "the most expensive
+# one", "ok the cheaper ones in black". Only with "the" or a superlative and "one": "something cheaper" and "too
+# expensive" ask for other products. The policy compares the shop's prices; the reader never sees one.
+_LOW_PRICE = r"cheaper|cheapest|less expensive|least expensive|lower priced|lowest priced|more affordable|most affordable"
+_HIGH_PRICE = r"most expensive|more expensive|pricier|priciest|dearer|dearest|higher priced|highest priced"
+PRICE_CHOICE = _rx(
+    r"\b(?:the\s+(?:(?P<low>" + _LOW_PRICE + r")|(?P<high>" + _HIGH_PRICE + r"))(?:\s+(?:one|ones|option|pair|model))?"
+    r"|(?P<low2>cheapest)\s+(?:one|ones|option|pair)|(?P<high2>most expensive|priciest)\s+(?:one|ones|option|pair))\b"
+)
 # "Mastercard instead of visa", "pay with the mc not the visa": the card said after "not" is the one not wanted; the
 # other, said bare, is the one chosen.
 _BRANDS = r"(?:visa|mastercard|master card|mc|amex|american express|discover)"
@@ -1438,6 +1447,10 @@ class _Reader:
             correction = self._correction(text)
             if correction:
                 return correction
+        if len(context.last_shown) > 1 and not self._is_question(text):
+            by_price = self._price_choice(text)
+            if by_price:
+                return by_price
         positional = self._positional(text)
         if positional:
             return positional
@@ -1676,6 +1689,44 @@ class _Reader:
             found += [line for line in lines if line not in found]
         return found or None
 
+    def _price_choice(self, text: str) -> list[Command]:
+        """PRICE_CHOICE among the products offered (the open question's or the ones shown last): Select by price,
+        with the size, colour and count said beside it. Nothing when the words also name a product."""
+        match = PRICE_CHOICE.search(text)
+        if match is None:
+            return []
+        which = "lowest" if (match.group("low") or match.group("low2")) else "highest"
+        rest = re.sub(
+            r"\b(?:ok|okay|so|then|i will take|i will have|i want|i would like|give me|go with|lets do|let us do|get|"
+            r"take|add|please|pls|thanks|one|ones|just|in|size|yes|yeah)\b",
+            " ", text[: match.start()] + " " + text[match.end() :],
+        )  # fmt: skip
+        rest = re.sub(r"\s+", " ", rest).strip(" ,")
+        extras: list[Command] = []
+        if _content(rest):
+            counted = ANSWER_COUNT.search(rest)
+            count = self._number(next(group for group in counted.groups() if group)) if counted else None
+            if counted is not None and count:
+                extras.append(SetSlot(slot="quantity", value=str(count)))
+                rest = re.sub(r"\s+", " ", rest[: counted.start()] + " " + rest[counted.end() :]).strip(" ,")
+        if _content(rest):
+            if self._names_product(rest, strict=True):
+                return []
+            offered = self.context.pending.options if self.context.pending is not None else self.context.last_shown
+            entries = [self.lexicon.by_id.get(option.value) for option in offered]
+            shoe = bool(entries) and all(entry is not None and entry.size_kind == "shoe" for entry in entries)
+            reading = self._size(rest, letters_alone=True, shoe=shoe, bare_number=shoe)
+            if reading is not None and reading.size:
+                extras.append(SetSlot(slot="size", value=reading.size))
+                rest = rest[: reading.start] + " " + rest[reading.end :]
+            colour = self._colour(rest)
+            if colour:
+                extras.append(SetSlot(slot="colour", value=colour))
+                rest = re.sub(rf"\b{re.escape(colour)}\b", " ", rest)
+            if _content(re.sub(r"\b(?:and|with|the|a|an|of)\b", " ", rest)) or not extras:
+                return []
+        return [Select(price=which), *extras]
+
     def _question_about_the_item_named(self, main: list[Command], text: str) -> list[Command]:
         """ "The watch i was looking at yesterday, how much is it?", "the gps watch, is it waterproof?": the item
         named before the question is what "it" asks about; naming it is not asking to buy it."""
@@ -1830,6 +1881,10 @@ class _Reader:
             quantity = 1 if re.fullmatch(r"(?:(?:just|only)\s+)?the\s+one(?:\s+please)?", text) else self._number(text)
             if quantity is not None:
                 return [SetSlot(slot="quantity", value=str(quantity))]
+        if slot == "product" and len(pending.options) > 1:
+            by_price = self._price_choice(text)
+            if by_price:
+                return by_price
         if slot in ("product", "line", "code") or pending.options:
             choice = self._option_by_words(text, pending.options)
             if choice is not None:
