@@ -721,3 +721,35 @@ def test_a_choice_by_price_says_which_end_and_never_a_product(generator, text, e
 @pytest.mark.parametrize("text", ["something cheaper", "too expensive", "the cheapest blue runner"])
 def test_asking_for_cheaper_products_or_naming_one_is_not_a_choice_among_those_shown(generator, text):
     assert not any(isinstance(command, Select) for command in read(generator, text, SHOWN_RUNNING))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("yh go for it", [Confirm()]),
+        ("yes wait, in 43 not 42", [SetSlot(slot="size", value="43", correction=True)]),
+        ("how much is shipping?", None),
+    ],
+)
+def test_texting_shorthand_a_yes_taken_back_and_shipping_asked_after_a_preview(generator, text, expected):
+    from ordering.agent.commands import ShowCart
+
+    commands = read(generator, text)
+    if expected is None:
+        assert commands == [ShowCart()]  # the preview shows the shop's shipping and total; nothing changes
+    else:
+        assert [replace_correction(command) for command in commands] == [replace_correction(c) for c in expected]
+
+
+def replace_correction(command):
+    """Compare a SetSlot by what it changes (a correction flag may be set either way after "wait")."""
+    from dataclasses import replace
+
+    return replace(command, correction=False) if isinstance(command, SetSlot) else command
+
+
+def test_a_question_with_if_after_a_preview_is_a_question_not_a_conditional_yes(generator):
+    commands = read(generator, "can i return them if they dont fit?")
+    assert not any(isinstance(command, Confirm) for command in commands)
+    assert not any(isinstance(command, CannotHandle) and "conditional" in command.reason for command in commands)
+    assert [type(command) for command in read(generator, "yes if its under 50")] == [CannotHandle]

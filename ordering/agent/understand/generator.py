@@ -436,7 +436,10 @@ CHANGE_PREAMBLE = _rx(
     r"\b(?:one more|another|one last|a last|a small|a quick|small|quick|one) (?:change|thing|correction|edit)\b"
 )
 # "Yes but in white", "ok but size 43": a change, never a yes (what follows is read as the change).
-YES_BUT = _rx(r"^(?:yes|yeah|yep|yup|ok|okay|sure|fine|great)\s*,?\s*(?:but|except|only)\s+(?=\S)")
+YES_BUT = _rx(
+    r"^(?:yes|yeah|yep|yup|ok|okay|sure|fine|great)\s*,?\s*(?:but|except|only|wait|hang on|hold on|oh wait|actually)"
+    r"\s*,?\s+(?=\S)"
+)
 # "Both please", "I'll take both": the two products just offered.
 BOTH = _rx(
     r"^(?:(?:i will take|i will have|i want|i would like|give me|add|get|take|can i (?:get|have)|let us do|"
@@ -492,6 +495,11 @@ CLEAR = _rx(
     r"remove everything|delete everything|remove all(?: items)?|delete all(?: items)?|get rid of everything|"
     r"wipe (?:my |the )?(?:cart|basket)|throw (?:it all|everything) out|fresh start|clean slate|from scratch|"
     r"empty it|drop everything)\b"
+)
+SHIPPING_COST = _rx(
+    r"\bhow much (?:is|for|does|will) (?:the )?(?:shipping|delivery|postage|p and p)\b|\b(?:shipping|delivery|postage)"
+    r" (?:cost|costs|price|fee|fees|charge|charges)\b|\bwhat (?:is|does) (?:the )?(?:shipping|delivery|postage)"
+    r"(?: cost)?\b"
 )
 SHOW_CART = _rx(
     r"\b(?:what is in my (?:cart|basket|bag|order)|what(?: is|'s)? in the (?:cart|basket)|show (?:me )?(?:my |the"
@@ -1029,7 +1037,11 @@ class _Reader:
             return [Decline()]
         if NEGATED_CONFIRM.match(core_polite) and not self._names_product(core_polite, strict=True):
             return [Decline()]
-        if CONDITIONAL.search(core_polite) and (self.context.awaiting_confirmation or YES_START.match(core_polite)):
+        if (
+            CONDITIONAL.search(core_polite)
+            and (self.context.awaiting_confirmation or YES_START.match(core_polite))
+            and not (self.question and re.match(r"(?:can|could|do|does|is|are|will|what|how)\b", core_polite))
+        ):
             # "yes if it's under $50": a condition is not a yes; the policy asks again.
             return [CannotHandle(text=self.raw[:300], reason="a conditional answer is not a confirmation")]
         if _covers(core_polite, NEVER_MIND) or (
@@ -1414,6 +1426,8 @@ class _Reader:
             return [ClearCart()]
         if SHOW_CART.search(text) and not self._is_question_about_product(text):
             return [ShowCart()]
+        if SHIPPING_COST.search(text) and self.context.cart and not self._names_product(text, strict=True):
+            return [ShowCart()]  # "how much is shipping?": the preview shows the shop's shipping and total
         fewer = self._fewer(text)
         if fewer:
             return fewer

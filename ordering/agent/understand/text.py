@@ -17,7 +17,7 @@ CONTRACTIONS = {
     "shouldn't": "should not", "haven't": "have not", "wasn't": "was not", "who's": "who is",
     "u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
     "r": "are", "cn": "can", "hw": "how", "mch": "much", "wat": "what", "wht": "what", "abt": "about",
-    "smth": "something", "sth": "something", "w": "with", "w/": "with",
+    "smth": "something", "sth": "something", "w": "with", "w/": "with", "yh": "yeah", "nvm": "never mind",
     "wanna": "want to", "gonna": "going to", "gimme": "give me", "lemme": "let me", "gotta": "got to",
 }  # fmt: skip
 
