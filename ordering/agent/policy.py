@@ -682,8 +682,11 @@ class Policy:
             candidates = fitting or candidates
         if len(candidates) > 1:
             options = [
-                {"value": cand["product_id"], "label": cand["title"], **({"price": cand["price"]} if cand.get("price")
-                                                                          is not None else {})}
+                {
+                    "value": cand["product_id"],
+                    "label": cand["title"],
+                    **({"price": cand["price"]} if cand.get("price") is not None else {}),
+                }
                 for cand in candidates[:6]
             ]
             self._ask(
@@ -788,7 +791,10 @@ class Policy:
         if not result.ok:
             turn.say(result.error or "I could not search the shop.")
             return None
-        return [{"product_id": p["product_id"], "title": p["title"], "price": p.get("price")} for p in result.data["products"]]
+        return [
+            {"product_id": p["product_id"], "title": p["title"], "price": p.get("price")}
+            for p in result.data["products"]
+        ]
 
     def _not_found(self, turn: Turn, spec: c.ItemSpec) -> None:
         words = spec.query or (spec.category or "").replace("-", " ") or "that product"
@@ -1097,8 +1103,11 @@ class Policy:
         elif command.price and shown:
             chosen = self._by_price(turn, shown, command.price)
             if chosen is None:
-                turn.say(f"Which one do you mean: {_or_list([o['label'] for o in shown])}?",
-                         data={"kind": "question", "quick_replies": quick_replies([o["label"] for o in shown])})  # fmt: skip
+                labels = [o["label"] for o in shown]
+                turn.say(
+                    f"Which one do you mean: {_or_list(labels)}?",
+                    data={"kind": "question", "quick_replies": quick_replies(labels)},
+                )
                 return
         elif command.value:
             chosen = next((o["value"] for o in shown if o["value"] == command.value), None)
@@ -1371,7 +1380,9 @@ class Policy:
                 elif product:
                     lines.append(f"{product['title']} ({product['price_display']}): {product['description'][:160]}")
                 if product:
-                    compared.append({"value": cand["product_id"], "label": product["title"], "price": product.get("price")})
+                    compared.append(
+                        {"value": cand["product_id"], "label": product["title"], "price": product.get("price")}
+                    )
             turn.say("; ".join(lines) + ".", data={"kind": "info"})
             # "Ok the cheaper one in black": the products just compared are the ones a choice is among.
             turn.state["last_shown"] = compared

@@ -60,7 +60,7 @@ def test_threads_share_the_client_and_each_sees_its_own_values() -> None:
                 cache.set(f"k{n}", n)
                 seen[n] = cache.get(f"k{n}")
             clients.add(id(cache._cache.get_client()))
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]

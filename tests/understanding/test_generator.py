@@ -680,9 +680,10 @@ def test_a_count_said_with_an_answer_is_kept(generator, text, slots):
 
 
 def test_a_bare_number_answering_a_size_question_is_never_a_count(generator):
-    asking = DialogueContext(pending=PendingQuestion(
-        slot="size", product_id="prod_blue_runner", title="Blue Runner", options=(Option("42", "42"), Option("43", "43"))
-    ))  # fmt: skip
+    options = (Option("42", "42"), Option("43", "43"))
+    asking = DialogueContext(
+        pending=PendingQuestion(slot="size", product_id="prod_blue_runner", title="Blue Runner", options=options)
+    )
     assert not any(getattr(command, "slot", None) == "quantity" for command in read(generator, "42", asking))
 
 

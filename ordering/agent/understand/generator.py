@@ -550,12 +550,23 @@ _THE_REST = (
 _ALL_BUT = r"(?:but|except(?: for)?|apart from|other than|besides|save for|excluding)"
 _REMOVE_VERB = r"(?:remove|delete|drop|take out|take off|get rid of|clear|lose|ditch|scrap|bin|cancel|nix|dump)"
 KEEP_ONLY = (
-    _rx(_LEAD + _REMOVE_VERB + r"\s+(?:everything|all(?: of (?:it|them))?|all (?:the )?(?:items|stuff|things))\s+"
-        r"(?:(?:in|from) (?:the |my )?(?:cart|basket|bag|order)\s*,?\s+)?" + _ALL_BUT + r"\s+(?P<keep>.+?)" + _KEEP_TAIL),
-    _rx(_LEAD + r"(?:everything|all|anything)\s+" + _ALL_BUT + r"\s+(?P<keep>.+?)\s+"
-        r"(?:can go|has to go|goes|must go|should go|out)" + _KEEP_TAIL),
-    _rx(_LEAD + r"(?:(?:only|just) keep|keep (?:only|just))\s+(?P<keep>.+?)(?:\s*,?\s*(?:and\s+)?" + _REMOVE_VERB
-        + r"\s+" + _THE_REST + r")?" + _KEEP_TAIL),
+    _rx(
+        _LEAD + _REMOVE_VERB + r"\s+(?:everything|all(?: of (?:it|them))?|all (?:the )?(?:items|stuff|things))\s+"
+        r"(?:(?:in|from) (?:the |my )?(?:cart|basket|bag|order)\s*,?\s+)?" + _ALL_BUT + r"\s+(?P<keep>.+?)" + _KEEP_TAIL
+    ),
+    _rx(
+        _LEAD + r"(?:everything|all|anything)\s+" + _ALL_BUT + r"\s+(?P<keep>.+?)\s+"
+        r"(?:can go|has to go|goes|must go|should go|out)" + _KEEP_TAIL
+    ),
+    _rx(
+        _LEAD
+        + r"(?:(?:only|just) keep|keep (?:only|just))\s+(?P<keep>.+?)(?:\s*,?\s*(?:and\s+)?"
+        + _REMOVE_VERB
+        + r"\s+"
+        + _THE_REST
+        + r")?"
+        + _KEEP_TAIL
+    ),
     _rx(_LEAD + r"keep\s+(?P<keep>.+?)\s*,?\s*(?:and\s+|but\s+)?" + _REMOVE_VERB + r"\s+" + _THE_REST + _KEEP_TAIL),
     _rx(_LEAD + r"(?:only|just)\s+(?:the|my)\s+(?P<keep>.+?)" + _KEEP_TAIL),
 )
@@ -563,10 +574,14 @@ KEEP_ONLY = (
 # "make it 2 of each", "2 each"): each line gets it. "Both" is about a cart of two lines.
 _EVERY = r"(?P<every>both|all(?: of them| of those| three| the items)?|each(?: one| of them)?|every (?:one|item|line))"
 EVERY_LINE = (
-    _rx(_LEAD + r"(?:(?:make|change|switch|swap|put|set|get|do|have)\s+)?(?:(?:it|them|those|these|the two|the lot)"
-        r"\s+)?" + _EVERY + r"\s+(?:(?:to|in|into|as)\s+)?(?P<slots>.+?)" + _KEEP_TAIL),
-    _rx(_LEAD + r"(?:(?:make|change|switch|put|set)\s+(?:it|them|those|these|everything)\s+)?(?:(?:to|in|into)\s+)?"
-        r"(?P<slots>.+?)\s+(?:(?:for|on|to)\s+)?" + _EVERY + _KEEP_TAIL),
+    _rx(
+        _LEAD + r"(?:(?:make|change|switch|swap|put|set|get|do|have)\s+)?(?:(?:it|them|those|these|the two|the lot)"
+        r"\s+)?" + _EVERY + r"\s+(?:(?:to|in|into|as)\s+)?(?P<slots>.+?)" + _KEEP_TAIL
+    ),
+    _rx(
+        _LEAD + r"(?:(?:make|change|switch|put|set)\s+(?:it|them|those|these|everything)\s+)?(?:(?:to|in|into)\s+)?"
+        r"(?P<slots>.+?)\s+(?:(?:for|on|to)\s+)?" + _EVERY + _KEEP_TAIL
+    ),
 )
 EACH_COUNT = _rx(
     _LEAD + r"(?:(?:make|change|set|update)\s+(?:it|them|that|those|these|the quantities|the quantity)\s+)?"
@@ -578,8 +593,16 @@ EACH_COUNT = _rx(
 _YES_TO = r"(?:yes|yeah|yep|yea|ok|okay|sure)\s+(?:to|for|on)\s+"
 _NO_TO = r"(?:no|nope|nah|not)\s+(?:to|for|on)\s+"
 YES_NO_SPLIT = _rx(
-    r"^(?:" + _YES_TO + r"(?P<yes>.+?)\s*,?\s*(?:but\s+|and\s+)?" + _NO_TO + r"(?P<no>.+?)|" + _NO_TO
-    + r"(?P<no_first>.+?)\s*,?\s*(?:but\s+|and\s+)?" + _YES_TO + r"(?P<yes_second>.+?))" + _KEEP_TAIL
+    r"^(?:"
+    + _YES_TO
+    + r"(?P<yes>.+?)\s*,?\s*(?:but\s+|and\s+)?"
+    + _NO_TO
+    + r"(?P<no>.+?)|"
+    + _NO_TO
+    + r"(?P<no_first>.+?)\s*,?\s*(?:but\s+|and\s+)?"
+    + _YES_TO
+    + r"(?P<yes_second>.+?))"
+    + _KEEP_TAIL
 )
 EVERYDAY_REMOVE = (
     _rx(_LEAD + r"(?:skip|forget|forget about|lose|nix|leave out|leave off|scratch|ditch|scrap|drop|bin)\s+"
@@ -770,7 +793,9 @@ ANSWER_COUNT = _rx(
 # A choice among the products offered by their price: "the cheaper one", "cheapest one in 42", "the most expensive
 # one", "ok the cheaper ones in black". Only with "the" or a superlative and "one": "something cheaper" and "too
 # expensive" ask for other products. The policy compares the shop's prices; the reader never sees one.
-_LOW_PRICE = r"cheaper|cheapest|less expensive|least expensive|lower priced|lowest priced|more affordable|most affordable"
+_LOW_PRICE = (
+    r"cheaper|cheapest|less expensive|least expensive|lower priced|lowest priced|more affordable|most affordable"
+)
 _HIGH_PRICE = r"most expensive|more expensive|pricier|priciest|dearer|dearest|higher priced|highest priced"
 PRICE_CHOICE = _rx(
     r"\b(?:the\s+(?:(?P<low>" + _LOW_PRICE + r")|(?P<high>" + _HIGH_PRICE + r"))(?:\s+(?:one|ones|option|pair|model))?"
@@ -783,7 +808,9 @@ NOT_THIS_CARD = _rx(
     r"\b(?:not|instead of|rather than)\s+(?:(?:my|the|a|an)\s+)?(?:" + _BRANDS + r"(?:\s+card)?(?:\s+(?:ending|ends)"
     r"(?:\s+in)?\s+\d{4})?|(?:card\s+)?(?:ending|ends)(?:\s+in)?\s+\d{4}|\d{4})\b"
 )
-BARE_CARD = _rx(r"^(?:(?:and|but|no|so)\s+)?(?:(?:my|the)\s+)?(" + _BRANDS + r")(?:\s+card)?(?:\s+(?:instead|please|pls))*$")
+BARE_CARD = _rx(
+    r"^(?:(?:and|but|no|so)\s+)?(?:(?:my|the)\s+)?(" + _BRANDS + r")(?:\s+card)?(?:\s+(?:instead|please|pls))*$"
+)
 # "Try my other visa", "use a different card", "another card": a card other than the one chosen. With a brand,
 # that brand (the policy asks which when there are several); without, ChooseCard with nothing set (the
 # policy lists the saved cards).
@@ -1854,11 +1881,15 @@ class _Reader:
         """The answer to the open question, with how many said along with it ("orange L, 2 of them", "large x2",
         "2 in large") when the question is about an item to add."""
         pending = self.context.pending
-        counted = ANSWER_COUNT.search(text) if pending is not None and pending.slot in ("product", "size", "colour") else None
+        counted = (
+            ANSWER_COUNT.search(text) if pending is not None and pending.slot in ("product", "size", "colour") else None
+        )
         count = self._number(next(group for group in counted.groups() if group)) if counted is not None else None
         if counted is None or not count:
             return self._answer_slots(text)
-        answer = self._answer_slots(re.sub(r"\s+", " ", text[: counted.start()] + " " + text[counted.end() :]).strip(" ,"))
+        answer = self._answer_slots(
+            re.sub(r"\s+", " ", text[: counted.start()] + " " + text[counted.end() :]).strip(" ,")
+        )
         if not answer or any(isinstance(command, SetSlot) and command.slot == "quantity" for command in answer):
             return answer
         return [*answer, SetSlot(slot="quantity", value=str(count))]
