@@ -315,7 +315,9 @@ def test_i_will_take_it_about_the_cart_is_not_a_second_one_nor_a_confirmation(ge
      ("2 zip hoodies one navy one grey both L", [("navy", "L", 1), ("grey", "L", 1)]),
      ("2 pullover hoodies one red one black size m", [("red", "M", 1), ("black", "M", 1)]),
      ("2 zip hoodies, grey M and navy L", [("grey", "M", 1), ("navy", "L", 1)]),
-     ("two cotton tees, a black one and a white one, size M", [("black", "M", 1), ("white", "M", 1)])],
+     ("two cotton tees, a black one and a white one, size M", [("black", "M", 1), ("white", "M", 1)]),
+     # The size said before the counted parts is theirs (it was read as a third part: "2 split into 3").
+     ("two pullover hoodies, L, one black one red", [("black", "L", 1), ("red", "L", 1)])],
 )  # fmt: skip
 def test_a_count_split_into_parts_is_the_parts(generator, text, parts):
     [command] = read(generator, text, DialogueContext())

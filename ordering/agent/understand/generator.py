@@ -456,6 +456,13 @@ COUNT_WORDS = _rx(
 # "Reorder them but size L this time": words that only say when, around a slot said about the item before.
 SLOT_FILLER = _rx(r"\b(?:this time|instead|though|please|for (?:me|him|her)|this one|but|then|now)\b")
 # "Shoe for run", "socks for running": the activity names the kind ("running shoes").
+# "Merino socks in large, colour doesnt matter", "any colour is fine": no preference said, nothing to read (the
+# policy asks when the product comes in several).
+ANY_COLOUR = _rx(
+    r"\s*,?\s*\b(?:(?:the\s+)?colou?rs?\s+(?:does not|do not|doesnt|dont)\s+matter|(?:any|whatever|whichever)\s+"
+    r"colou?rs?(?:\s+(?:is|are|will do|is fine|are fine|works|you have))*(?:\s+(?:fine|ok|okay|good))?|"
+    r"(?:i am|im)\s+not\s+fussy\s+(?:about|on)\s+(?:the\s+)?colou?rs?)\b"
+)
 FOR_ACTIVITY = _rx(r"\b([a-z]+) for (?:the )?(run|runs|running|runners?|jog|jogging|hike|hikes|hiking|yoga)\b")
 HELP = _rx(
     r"^(?:help|help me|help please|can you help|can you help me|what can you do|what do you do|what are you|"
@@ -821,7 +828,8 @@ OTHER_CARD = _rx(
 ADDRESS = _rx(
     r"\b(?:ship|send|deliver|post|mail|bring)\w*\s+(?:it|them|this|that|everything|the order|my order|all|those|"
     r"these)?\s*"
-    r"(?:to|at)\s+(?:my|the|our)\s+([a-z']+)(?:'s)?(?:\s+(?:address|place|location))?\b"
+    r"(?:to|at)\s+(?:my|the|our)\s+([a-z']+)(?:'s)?(?:\s+(?:address|place|location|house|flat|apartment))?"
+    r"(?:\s+in\s+[a-z]+(?:\s+[a-z]+)?(?=\s*(?:,|$)))?\b"
     r"|\b(?:ship|send|deliver)\w*\s+(?:it\s+|them\s+)?(?:to|at)\s+(home|work|the office|office)\b"
     r"|(?:(?<=overnight )|(?<=express )|(?<=shipping )|(?<=delivery )|(?<=standard ))to\s+(home|work|office)\b"
     r"|\b(?:use|to|at|with|choose|pick)\s+(?:my|the)\s+([a-z']+)\s+address\b"
@@ -834,7 +842,7 @@ ADDRESS_WORDS = {"office": "work", "job": "work", "workplace": "work", "house": 
                  "apartment": "home", "home": "home", "work": "work"}  # fmt: skip
 NOT_ADDRESS = frozenset(
     _words("""
-    cart basket bag friend email phone inbox me you it order account
+    cart basket bag email phone inbox me you it order account
     """)
 )
 # "No rush", "not express, standard", "normal shipping is fine": standard, even with "express" or "rush" said.
@@ -1004,7 +1012,10 @@ class _Reader:
         # A question mark with more after it ends a clause ("how much is the gps watch? ok add it in black").
         # "Blue runner 42, no sorry, 41": the repairs inside the message are applied first (understand/repair.py).
         self.uncorrected = repair_self_corrections(
-            FOR_ACTIVITY.sub(self._activity_kind, normalize(re.sub(r"\?+(?=\s*[A-Za-z0-9])", " , ", text)))
+            ANY_COLOUR.sub(
+                " ",
+                FOR_ACTIVITY.sub(self._activity_kind, normalize(re.sub(r"\?+(?=\s*[A-Za-z0-9])", " , ", text))),
+            )
         )
         self.text = repair_self_corrections(lexicon.correct_text(self.uncorrected, GENERATOR_WORDS))
         self.question = "?" in text
@@ -2792,6 +2803,14 @@ class _Reader:
             header = items[group.header]
             items[group.header] = self._derive(_fill(header, replace(items[parts[0]], quantity=None)), header)
             return {parts[0]}
+        total = items[group.header].quantity or 0
+        if len(parts) >= 3 and not group.counted[0] and all(group.counted[1:]):
+            # "Two pullover hoodies, L, one black one red": the size said before the counted parts is all of theirs.
+            first = items[parts[0]]
+            if sum(items[index].quantity or 1 for index in parts[1:]) == total:
+                for index in parts[1:]:
+                    items[index] = self._derive(_fill(items[index], replace(first, quantity=None)), items[index])
+                return {group.header, parts[0]}
         if len(parts) >= 2:
             last = items[parts[-1]]
             for name in ("colour", "size"):
@@ -2805,7 +2824,6 @@ class _Reader:
                         if name == "size":
                             spread.update(size_said=last.size_said, size_options=last.size_options)
                         items[index] = self._derive(replace(items[index], **spread), items[index])
-        total = items[group.header].quantity or 0
         said = sum(items[index].quantity or 1 for index in parts)
         if said == total:
             return {group.header}
