@@ -756,3 +756,15 @@ def test_a_question_with_if_after_a_preview_is_a_question_not_a_conditional_yes(
     assert not any(isinstance(command, Confirm) for command in commands)
     assert not any(isinstance(command, CannotHandle) and "conditional" in command.reason for command in commands)
     assert [type(command) for command in read(generator, "yes if its under 50")] == [CannotHandle]
+
+
+@pytest.mark.parametrize("text", ["42 in blue", "9 in blue", "nine in blue"])
+def test_a_shoe_size_said_before_in_is_never_a_count(generator, text):
+    # "2 in large" is two; "42 in blue" to "which colour?" for a shoe is the size 42, never 42 pairs.
+    asking = DialogueContext(pending=PendingQuestion(
+        slot="colour", product_id="prod_cloud_jogger", title="Cloud Jogger",
+        options=(Option("grey", "grey"), Option("blue", "blue")),
+    ))  # fmt: skip
+    commands = read(generator, text, asking)
+    assert SetSlot(slot="colour", value="blue") in commands
+    assert not any(command.slot == "quantity" for command in commands if isinstance(command, SetSlot))

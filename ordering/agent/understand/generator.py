@@ -795,7 +795,13 @@ CARD_BRAND = _rx(
 _COUNT_NUMBER = r"\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|a couple|a pair"
 ANSWER_COUNT = _rx(
     r"(?:^|(?<=[\s,]))(?:x\s*(\d{1,2})|(\d{1,2})\s*x|(" + _COUNT_NUMBER + r")\s+(?:of (?:them|those|these|it|each)|"
-    r"pairs?|units?|pieces?|packs?)|(" + _COUNT_NUMBER + r")\s+(?:in|of)(?=\s))(?=[\s,]|$)"
+    r"pairs?|units?|pieces?|packs?))(?=[\s,]|$)"
+)
+# "2 in large", "two in black": a count only when the number cannot be a size. "42 in blue" or "9 in blue" to
+# "which colour?" for a shoe is its size, never 42 (or 9) pairs: for shoes only the words two to six count.
+SHOE_WORDS = frozenset(_words("seven eight nine ten"))  # US/UK shoe sizes said as words
+ANSWER_COUNT_IN = _rx(
+    r"^(?P<digit>[2-9])\s+in(?=\s)|^(?P<word>two|three|four|five|six|seven|eight|nine|ten)\s+in(?=\s)"
 )
 # A choice among the products offered by their price: "the cheaper one", "cheapest one in 42", "the most expensive
 # one", "ok the cheaper ones in black". Only with "the" or a superlative and "one": "something cheaper" and "too
@@ -1895,6 +1901,11 @@ class _Reader:
         counted = (
             ANSWER_COUNT.search(text) if pending is not None and pending.slot in ("product", "size", "colour") else None
         )
+        if counted is None and pending is not None and pending.slot in ("size", "colour"):
+            said_in = ANSWER_COUNT_IN.match(text)
+            shoe = self._pending_is_shoe()
+            if said_in is not None and not (shoe and (said_in.group("digit") or said_in.group("word") in SHOE_WORDS)):
+                counted = said_in
         count = self._number(next(group for group in counted.groups() if group)) if counted is not None else None
         if counted is None or not count:
             return self._answer_slots(text)
