@@ -768,3 +768,13 @@ def test_a_shoe_size_said_before_in_is_never_a_count(generator, text):
     commands = read(generator, text, asking)
     assert SetSlot(slot="colour", value="blue") in commands
     assert not any(command.slot == "quantity" for command in commands if isinstance(command, SetSlot))
+
+
+def test_a_number_each_that_could_be_a_shoe_size_is_never_a_count_of_each(generator):
+    for text in ("42 each", "9 of each"):
+        commands = read(generator, text, THREE_LINES)  # the Blue Runner 42 is a shoe line
+        assert not any(isinstance(command, SetSlot) and command.slot == "quantity" for command in commands), text
+    assert _changes(read(generator, "12 each", TWO_TEES)) == [
+        ("quantity", "12", "var_tech_tee_black_m"),
+        ("quantity", "12", "var_cotton_tee_white_m"),
+    ]

@@ -1814,6 +1814,9 @@ class _Reader:
             count = self._number(each.group("count"))
             if count is None or count < 1:
                 return []
+            shoes = any(line.size and line.size.replace(".", "").isdigit() for line in cart)
+            if each.group("count").isdigit() and (count >= 20 or (shoes and (3 <= count <= 16 or count >= 35))):
+                return []  # "42 each" (or "9 each") about shoes is a size, never 42 pairs of each
             return [SetSlot(slot="quantity", value=str(count), target=_line_target(line), correction=True)
                     for line in cart]  # fmt: skip
         for pattern in EVERY_LINE:
