@@ -1676,8 +1676,9 @@ class _Reader:
                 line = self.context.cart[index]
                 return [RemoveItem(target=ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id))]
         parts = [part for part in re.split(r"\s*(?:,|&|\band\b|\bplus\b)\s*", remainder) if _content(part)]
-        if len(parts) > 1:
-            # "Remove the socks and the cap": each line named comes out, when each name fits one line.
+        if len(parts) > 1 and all(self._names_product(part) for part in parts):
+            # "Remove the socks and the cap": each line named comes out, when each name fits one line ("the black
+            # and white socks" names one product: read below as one).
             # A product named that is not in the cart is still said back ("that isn't in your cart"), not dropped.
             targets = [self._cart_target(part) or self._named_only(part) for part in parts]
             if all(target is not None for target in targets) and any(target.variant_id for target in targets):
@@ -1739,6 +1740,8 @@ class _Reader:
     def _lines_listed(self, text: str) -> list[CartLine] | None:
         """The cart lines a list of names fits ("the shoes and the cap"); None when one name fits no line."""
         parts = [part for part in re.split(r"\s*(?:,|&|\band\b|\bplus\b)\s*", text) if _content(part)]
+        if len(parts) > 1 and not all(self._names_product(part) for part in parts):
+            parts = [text]  # "the black and white socks": one name
         found: list[CartLine] = []
         for part in parts:
             lines = self._cart_lines(part)
