@@ -184,14 +184,16 @@ def _throwaway_database(command: BaseCommand, verbosity: int) -> Iterator[None]:
 
     settings_dict = connection.settings_dict
     test = settings_dict.setdefault("TEST", {})
+    # One database per run (the process id in its name): two runs at once (say `make eval` and `make eval
+    # EVAL_ARGS=--llm`) each reset the sandbox's shop, which in one shared database broke the other's tasks.
     if connection.vendor == "sqlite":
         # A file, not memory: the live server's threads open their own connections to it.
         directory = var_dir()
         directory.mkdir(parents=True, exist_ok=True)
-        test["NAME"] = str(directory / "eval-db.sqlite3")
+        test["NAME"] = str(directory / f"eval-db-{os.getpid()}.sqlite3")
     elif not test.get("NAME"):
         # Not test_<name>: a pytest run on the same server keeps its own database.
-        test["NAME"] = f"{settings_dict['NAME']}_eval"
+        test["NAME"] = f"{settings_dict['NAME']}_eval_{os.getpid()}"
     setup_test_environment(debug=False)
     old_name = settings_dict["NAME"]
     command.stderr.write(f"Creating the evaluation database {test['NAME']} …")
@@ -215,7 +217,7 @@ def _sqlite_migrated_copy(name: str) -> Path:
     """Where a migrated copy of the SQLite evaluation database is kept for the schema of this checkout
     (config.schema.schema_key): migrating a new file takes ~2.5 s of CPU, copying one a few milliseconds."""
     path = Path(name)
-    return path.with_name(f"{path.stem}-migrated-{schema_key()}{path.suffix}")
+    return path.with_name(f"eval-db-migrated-{schema_key()}{path.suffix}")  # shared by every run
 
 
 def _sqlite_keep_migrated(database: Path, migrated: Path) -> None:
