@@ -1485,7 +1485,13 @@ class _Reader:
         both = self._both(text)
         if both:
             return both
-        if context.pending is not None:
+        # "Blue s and also a white cap" to "which colour?": the clause after "also" is one more item, not a second
+        # answer (its white is the cap's).
+        also_item = bool(re.match(r"(?:and\s+)?(?:also|plus|add)\b", text)) and self._names_product(text, strict=True)
+        if also_item and context.pending is not None and not had_parts:
+            named = self._item(text)
+            also_item = named is not None and context.pending.product_id not in named.product_ids
+        if context.pending is not None and not also_item:
             answer = self._answer(text)
             if answer:
                 return answer
@@ -1951,7 +1957,12 @@ class _Reader:
                 answer = SetSlot(slot="colour", value=_option_value(colour, pending.options))
                 return [answer, *self._answer_extras(text, slot, pending.product_id)]
         if slot == "quantity":
-            quantity = 1 if re.fullmatch(r"(?:(?:just|only)\s+)?the\s+one(?:\s+please)?", text) else self._number(text)
+            # "Just the one", "ok just the one then": one.
+            one = (
+                r"(?:(?:ok|okay|fine|yes|yeah|sure|oh|ah)\s+)*(?:(?:just|only)\s+)?(?:the|that)\s+one"
+                r"(?:\s+(?:please|then|thanks))*"
+            )
+            quantity = 1 if re.fullmatch(one, text) else self._number(text)
             if quantity is not None:
                 return [SetSlot(slot="quantity", value=str(quantity))]
         if slot == "product" and len(pending.options) > 1:
