@@ -115,3 +115,19 @@ def test_the_warm_up_is_connected_to_new_worker_processes_and_can_be_switched_of
     assert len(sandbox_catalog.received_requests("/products")) == searches + 1
     catalog_lexicon("sandbox")  # cached by the warm-up: no request
     assert len(sandbox_catalog.received_requests("/products")) == searches + 1
+
+
+@pytest.mark.parametrize(
+    ("word", "meant"),
+    [
+        # Everyday English is what the customer meant: these were corrected into a colour or a product word.
+        ("read", "read"), ("while", "while"), ("grew", "grew"), ("blank", "blank"), ("purpose", "purpose"),
+        ("swell", "swell"), ("mate", "mate"), ("golf", "golf"), ("greek", "greek"), ("strange", "strange"),
+        # Typos are still corrected.
+        ("runer", "runner"), ("gery", "grey"), ("balck", "black"), ("hodie", "hoodie"), ("jaket", "jacket"),
+    ],
+)  # fmt: skip
+def test_an_english_word_is_never_corrected_into_a_catalog_word_and_a_typo_still_is(word, meant):
+    from ordering.agent.understand.generator import GENERATOR_WORDS
+
+    assert demo_lexicon().correct(word, GENERATOR_WORDS) == meant

@@ -154,6 +154,8 @@ POLITE = (
     "amazing", "excellent", "fantastic", "you are the best", "you rock", "very", "so", "much", "then", "oh",
     "well", "and", "hmm", "um", "ah", "i see", "understood", "fair enough", "no problem", "np", "sweet", "bye",
     "goodbye", "bye bye", "see you", "see ya", "have a nice day", "have a good day", "take care", "lol", "haha",
+    # Calling the assistant something: "cheers mate", "thanks buddy".
+    "mate", "buddy", "pal", "dude", "bro",
     # Browsing without buying: nothing to do, and never a yes or a no.
     "just looking", "just browsing", "only looking", "only browsing", "just having a look", "having a look",
     "window shopping", "just window shopping", "just looking around", "i am just looking", "i am just browsing",

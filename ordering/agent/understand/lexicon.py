@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
@@ -138,6 +139,19 @@ COMMON_WORDS = frozenset(
     books look took cook hook boat road load
     """)
 )
+
+def _english_words() -> frozenset[str]:
+    """Common English words (data/english_common.txt): what a customer meant, never a typo to correct."""
+    path = Path(__file__).with_name("data") / "english_common.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+# "I read the reviews" is not "red", "while" is not "white", "my feet swell" is not a wind shell, "cheers mate" is
+# not a yoga mat: a word in everyday English is what the customer meant. 539 such words were corrected into a
+# catalog word or a colour of the demo catalog before this list.
+ENGLISH_WORDS = _english_words()
+
 # Title words too common to name a product alone ("day", "down", "low", "soft", "classic", "running").
 WEAK_TITLE_WORDS = frozenset(
     _words("""
@@ -331,6 +345,7 @@ class CatalogLexicon:
             len(word) >= 4
             and word.isalpha()
             and word not in COMMON_WORDS
+            and word not in ENGLISH_WORDS
             and word not in extra
             and not self.is_known(word)
             and colour_of(word) is None
