@@ -140,6 +140,7 @@ COMMON_WORDS = frozenset(
     """)
 )
 
+
 def _english_words() -> frozenset[str]:
     """Common English words (data/english_common.txt): what a customer meant, never a typo to correct."""
     path = Path(__file__).with_name("data") / "english_common.txt"
