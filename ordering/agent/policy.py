@@ -1502,11 +1502,18 @@ def _option_named(text: str, options: list[dict]) -> str | None:
     """The one offered option whose label the customer's words name (typos and plurals forgiven), if exactly one."""
     from rapidfuzz import fuzz
 
-    words = [w for w in text.lower().replace("-", " ").split() if len(w) > 3]
+    # Words of three letters count too: "red. no white. hmm, red or white" names both colours (it chose white,
+    # the only one of four letters or more, after the reader had found the customer undecided).
+    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) >= 3]
     hits = []
     for option in options:
-        label_words = option["label"].lower().replace("-", " ").split()
-        if any(fuzz.ratio(w.rstrip("s"), lw) >= 85 for w in words for lw in label_words if len(lw) > 3):
+        label_words = re.findall(r"[a-z0-9]+", option["label"].lower())
+        if any(
+            fuzz.ratio(w.rstrip("s") if len(w) > 3 else w, lw) >= 85
+            for w in words
+            for lw in label_words
+            if len(lw) >= 3
+        ):
             hits.append(option["value"])
     return hits[0] if len(hits) == 1 else None
 

@@ -49,3 +49,14 @@ def test_a_price_not_kept_with_the_options_is_read_from_the_shop_and_an_unknown_
     assert fetched == ["prod_run_socks"]
     unknown = [{"value": "prod_mystery", "label": "Mystery"}, OPTIONS[1]]
     assert policy._by_price(_Turn(), unknown, "lowest") is None
+
+
+def test_words_the_reader_did_not_take_as_an_answer_choose_only_when_they_name_one_option():
+    # The policy's fallback (`_option_named`) read only words of four letters or more: after "red. no white. hmm,
+    # red or white" (the reader: undecided) it chose white, the only long one, and the order was placed in white.
+    from ordering.agent.policy import _option_named
+
+    colours = [{"value": "red", "label": "red"}, {"value": "white", "label": "white"}]
+    assert _option_named("red. no white. hmm, red or white", colours) is None
+    assert _option_named("the whites pls", colours) == "white"
+    assert _option_named("red!", colours) == "red"

@@ -3,6 +3,8 @@ are kept as said, corrections and answers read against the conversation's contex
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ordering.agent.commands import (
@@ -791,3 +793,57 @@ def test_a_colour_pair_in_one_name_is_one_line_not_two(generator):
     assert _removed(read(generator, "keep the black and white socks, drop the rest", context)) == [
         "var_tech_tee_black_m"
     ]
+
+
+HEADLAMP_LINE = CartLine(
+    variant_id="var_headlamp", product_id="prod_headlamp", title="Running Headlamp", colour="black", size=None,
+    quantity=1,
+)  # fmt: skip
+JOGGER_LINE = CartLine(
+    variant_id="var_cloud_jogger_blue_42", product_id="prod_cloud_jogger", title="Cloud Jogger", colour="blue",
+    size="42", quantity=1,
+)  # fmt: skip
+
+
+def test_an_item_put_back_is_added_not_a_replacement_for_the_cart(generator):
+    # "actually put the headlamp back" replaced the foam roller with it (a product change of the only line).
+    roller = replace(HEADLAMP_LINE, variant_id="var_foam_roller", product_id="prod_foam_roller", title="Foam Roller")
+    (command,) = read(generator, "actually put the headlamp back", DialogueContext(cart=(roller,)))
+    assert isinstance(command, AddItems) and command.items[0].product_ids == ("prod_headlamp",)
+
+
+def test_a_line_by_its_place_and_the_other_line(generator):
+    both = DialogueContext(cart=(RUNNER_LINE, JOGGER_LINE), awaiting_confirmation=True)
+    # "make the first one 43" changed the last line (the jogger).
+    assert _changes(read(generator, "make the first one 43", both)) == [("size", "43", "var_blue_runner_42")]
+    assert _changes(read(generator, "make the cloud jogger 43 and the other one 44", both)) == [
+        ("size", "43", "var_cloud_jogger_blue_42"),
+        ("size", "44", "var_blue_runner_42"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "expected"),
+    [
+        ("a size bigger pls", AWAITING, [("size", "43", "var_blue_runner_42")]),
+        ("one size down", DialogueContext(cart=(SOCKS_LINE,)), [("size", "S", "var_run_socks_white_m")]),
+    ],
+)
+def test_a_size_up_or_down_from_the_line_said(generator, text, context, expected):
+    assert _changes(read(generator, text, context)) == expected
+
+
+def test_a_size_up_from_a_size_not_in_the_conversation_is_asked_about(generator):
+    # "the runners i liked but a size bigger" ordered the liked 42.
+    (command,) = read(generator, "the runners i liked but a size bigger", DialogueContext())
+    assert isinstance(command, CannotHandle)
+
+
+def test_a_colour_left_undecided_at_the_end_of_a_message_is_no_colour(generator):
+    asking = DialogueContext(pending=PendingQuestion(
+        slot="colour", product_id="prod_street_high", title="Street High",
+        options=(Option("red", "red"), Option("white", "white")),
+    ))  # fmt: skip
+    # "red. no white. hmm red or white" ordered the white.
+    commands = read(generator, "red. no white. hmm red or white", asking)
+    assert not any(isinstance(command, SetSlot | Select) for command in commands)

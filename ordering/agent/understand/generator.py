@@ -548,7 +548,10 @@ FEWER = _rx(
 )
 # "Skip the headlamp", "forget the sunglasses", "no cap", "the cap can go", "dont want the socks": a line of the
 # cart taken out in everyday words (only when the words name exactly one line; read before anything adds).
-_LEAD = r"^(?:(?:actually|oh|ok|okay|yes|yeah|and|hmm|wait|so|please|pls|but|then)\s*,?\s+)*"
+_LEAD = (
+    r"^(?:(?:actually|oh|ok|okay|yes|yeah|and|hmm|wait|so|please|pls|but|then|nah|nope|no|ugh|erm|er|um|uh|right|"
+    r"well|oops|sorry|ah|meh|argh|hm|mm|ya|yep|fine|alright)\s*,?\s+)*"
+)
 # "Remove everything but the shoes", "everything except the socks can go", "only keep the shoes", "keep the shoes,
 # drop the rest", and (about a cart of several lines, with no question open) "just the shoes": the lines named stay,
 # every other line goes. Never read as emptying the cart.
@@ -597,6 +600,28 @@ EACH_COUNT = _rx(
     r"(?:(?:to|into)\s+)?(?P<count>\d{1,2}|two|three|four|five|six)\s+(?:of each|each|of both|of them each|apiece|"
     r"of every one|for each)" + _KEEP_TAIL
 )
+# "Actually put the headlamp back", "add the socks back in": the item again (it was replacing the cart's line).
+PUT_BACK = _rx(
+    _LEAD
+    + r"(?:(?:can you|could you|please)\s+)?(?:put|add|bring|stick|throw|pop)\s+(?:the\s+|my\s+|that\s+|those\s+)?"
+    r"(?P<what>.+?)\s+back(?:\s+in(?:to)?(?:\s+(?:the\s+|my\s+)?(?:cart|basket|bag|order))?)?" + _KEEP_TAIL
+)
+# "Make the first one 43", "change the second one to black", "the last one in L": a cart line by its place.
+LINE_BY_PLACE = _rx(
+    _LEAD + r"(?P<verb>(?:make|change|switch|put|set|get|swap)\s+)?(?:the\s+)?(?P<place>first|1st|second|2nd|third|"
+    r"3rd|last|top|bottom)(?:\s+(?:one|item|line|pair|thing))?\s+(?:(?:to|in|into|as|for)\s+)?(?P<slots>.+?)"
+    + _KEEP_TAIL
+)
+# "A size bigger", "one size down", "size up": a size relative to one the reader may not know.
+RELATIVE_SIZE = _rx(
+    r"\b(?:a|one|1)\s+size\s+(?P<dir>bigger|larger|up|higher|smaller|down|lower)\b|\bsize\s+(?P<dir2>up|down)\b"
+)
+_LETTER_ORDER = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
+# "Make the beanie red and the other one white" about a cart of two lines: the second change is the other line's.
+THE_OTHER = _rx(
+    r"^(?P<first>.+?)\s*,?\s+and\s+(?:make\s+|change\s+)?the other(?:\s+(?:one|line|item|pair))?\s+"
+    r"(?:(?:to|in|into)\s+)?(?P<slots>.+?)" + _KEEP_TAIL
+)
 # "Yes to the shoes, no to the socks" (after a preview): the lines said no to go. A yes to part of a preview is
 # not a yes to the order: the changed cart is previewed again.
 _YES_TO = r"(?:yes|yeah|yep|yea|ok|okay|sure)\s+(?:to|for|on)\s+"
@@ -612,6 +637,10 @@ YES_NO_SPLIT = _rx(
     + _YES_TO
     + r"(?P<yes_second>.+?))"
     + _KEEP_TAIL
+)
+REMOVAL_VERB = _rx(
+    r"\b(?:skip|forget|lose|ditch|scrap|nix|bin|scratch|drop|remove|delete|cancel|leave out|leave off|get rid of|"
+    r"take out|take off|without)\b"
 )
 EVERYDAY_REMOVE = (
     _rx(_LEAD + r"(?:skip|forget|forget about|lose|nix|leave out|leave off|scratch|ditch|scrap|drop|bin)\s+"
@@ -1148,7 +1177,9 @@ class _Reader:
         text = TOO_EXPENSIVE.sub(" cheaper ", text)
         # "Keep the shoes, drop the rest", "yes to the shoes, no to the socks": read whole, before clauses split.
         whole = re.sub(r"\s+", " ", text.replace(",", " , ")).strip(" ,")
-        keep_only = self._keep_only(whole) or self._every_line(whole)
+        keep_only = (
+            self._keep_only(whole) or self._every_line(whole) or self._the_other(whole) or self._relative_size(whole)
+        )
         if keep_only:
             return keep_only
         text = CHANGE_PREAMBLE.sub(" ", YES_BUT.sub("", text)).strip()
@@ -1465,7 +1496,7 @@ class _Reader:
             self._is_question(text) and self._names_product(text, strict=True) and not CANCEL_ASK.search(text)
         ):
             return self._cancel(text)
-        keep_only = self._keep_only(text)
+        keep_only = self._keep_only(text) or self._put_back(text) or self._line_by_place(text)
         if keep_only:
             return keep_only
         if CLEAR.search(text):
@@ -1551,6 +1582,10 @@ class _Reader:
         line_change = self._named_line_change(text, items) if items and not self._unread else []
         if line_change:
             return line_change
+        if items and REMOVAL_VERB.search(text) and not ADD_VERB.search(text):
+            # "Nah skip the cap", "erm lose the cap": a word that takes something away never adds it (these
+            # added a second cap when the words before the verb were not read).
+            return [CannotHandle(text=self.raw[:300], reason="not understood: a removal of something not in the cart")]
         if items and (ADD_VERB.search(text) or self._plain_items(items)):
             return [AddItems(items=tuple(items[:10]))]
         # "That one", "nah not that one": pointing at a product without asking for anything is not an order.
@@ -1812,6 +1847,91 @@ class _Reader:
                 asked = replace(named.items[0], quantity=None)
                 return [*main[: index - 1], replace(question, item=asked), *main[index + 1 :]]
         return main
+
+    def _relative_size(self, text: str) -> list[Command]:
+        """RELATIVE_SIZE: about the cart's one sized line (or the line named), the next size that way; when the
+        size it is relative to is not in the conversation ("the runners i liked but a size bigger"), asked about,
+        never read as the size it was (that ordered the 42 a customer wanted one size above)."""
+        match = RELATIVE_SIZE.search(text)
+        if match is None:
+            return []
+        step = 1 if (match.group("dir") or match.group("dir2")) in ("bigger", "larger", "up", "higher") else -1
+        named = self._cart_lines(RELATIVE_SIZE.sub(" ", text))
+        sized = [line for line in (named or self.context.cart) if line.size]
+        if len(sized) == 1 and not (self.context.pending is not None):
+            line = sized[0]
+            size = line.size or ""
+            new: str | None = None
+            if size.replace(".", "").isdigit():
+                new = str(int(float(size)) + step) if float(size).is_integer() else None
+            elif size.upper() in _LETTER_ORDER:
+                position = _LETTER_ORDER.index(size.upper()) + step
+                new = _LETTER_ORDER[position] if 0 <= position < len(_LETTER_ORDER) else None
+            if new is not None:
+                return [SetSlot(slot="size", value=new, target=_line_target(line), correction=True)]
+        return [CannotHandle(text=self.raw[:300], reason="not understood: a size bigger or smaller than which")]
+
+    def _line_slots(self, line: CartLine, text: str) -> ItemSpec | None:
+        """The size or colour said about a cart line; a bare number about a shoe line is its size ("make the first
+        one 43"), never 43 of it."""
+        said = re.sub(r"^(?:size|a|an)\s+", "", text.strip())
+        if re.fullmatch(r"\d{2}(?:\.5)?", said) and (line.size or "").replace(".", "").isdigit():
+            return ItemSpec(size=said)
+        return self._slots_only(text)
+
+    def _the_other(self, text: str) -> list[Command]:
+        """THE_OTHER: the first change as read alone (it must name one line), the slots after it for the other."""
+        cart = self.context.cart
+        match = THE_OTHER.match(text)
+        if match is None or len(cart) != 2 or self.context.pending is not None:
+            return []
+        first = self._main(match.group("first"), had_parts=False)
+        targets = {command.target.variant_id for command in first if isinstance(command, SetSlot) and command.target}
+        if len(targets) != 1 or not all(isinstance(command, SetSlot) and command.target for command in first):
+            return []
+        other = next((line for line in cart if line.variant_id not in targets), None)
+        slots = self._line_slots(other, match.group("slots")) if other is not None else None
+        if other is None or slots is None:
+            return []
+        changes = list(first)
+        if slots.colour:
+            changes.append(SetSlot(slot="colour", value=slots.colour, target=_line_target(other), correction=True))
+        if slots.size:
+            changes.append(SetSlot(slot="size", value=slots.size, target=_line_target(other), correction=True))
+        return changes
+
+    def _put_back(self, text: str) -> list[Command]:
+        """PUT_BACK: the item named is added again; already in the cart, the cart is shown."""
+        match = PUT_BACK.match(text)
+        if match is None or not self._names_product(match.group("what"), strict=True):
+            return []
+        if self._cart_lines(match.group("what")):
+            return [ShowCart()]
+        items = [item for item in self._items(match.group("what")) if item.product_ids or item.saved]
+        return [AddItems(items=tuple(items[:10]))] if items and not self._unread else []
+
+    def _line_by_place(self, text: str) -> list[Command]:
+        """LINE_BY_PLACE about a cart of several lines: the size or colour said goes to that line. Without a
+        verb, and with products shown since ("the second one in 42"), it is a choice among those, not read here."""
+        cart = self.context.cart
+        match = LINE_BY_PLACE.match(text)
+        if match is None or len(cart) < 2 or self.context.pending is not None:
+            return []
+        if not match.group("verb") and self.context.last_shown:
+            return []
+        index = ORDINALS.get(match.group("place"), 0 if match.group("place") == "top" else -1)
+        if not -len(cart) <= index < len(cart):
+            return []
+        line = cart[index]
+        slots = self._line_slots(line, match.group("slots"))
+        if slots is None:
+            return []
+        changes: list[Command] = []
+        if slots.colour and slots.colour != (line.colour or "").lower():
+            changes.append(SetSlot(slot="colour", value=slots.colour, target=_line_target(line), correction=True))
+        if slots.size and slots.size != line.size:
+            changes.append(SetSlot(slot="size", value=slots.size, target=_line_target(line), correction=True))
+        return changes
 
     def _every_line(self, text: str) -> list[Command]:
         """EVERY_LINE and EACH_COUNT: the size, colour or count said goes to each line of the cart (a correction

@@ -197,6 +197,11 @@ def _open_choice(words: list[str]) -> list[str]:
         sizes = (_kind(first) == _kind(second) == "letter") or (
             _kind(first) == _kind(second) == "number" and min(_number(first) or 0, _number(second) or 0) >= 30
         )
+        if _kind(first) == _kind(second) == "colour" and not _answers_a_question(words):
+            # "Red. no white. hmm red or white": still undecided at the end of the message; no colour said in it
+            # stands (the assistant asks), never the one said last before the doubt.
+            kept = [word for word in words if _kind(word) != "colour" and word != "or"]
+            return [*kept, "undecided"]  # an unread word: the reader says so, and the open question is asked again
         if sizes:
             start = (
                 position - 2
@@ -205,6 +210,11 @@ def _open_choice(words: list[str]) -> list[str]:
             )
             return _open_choice([*words[:start], *words[position + 2 :]])
     return words
+
+
+def _answers_a_question(words: list[str]) -> bool:
+    """ "Do you have it in red or white", "which is cheaper, red or white": a question about colours, not a choice."""
+    return bool(words) and words[0] in ("do", "does", "is", "are", "which", "what", "have", "can", "could", "any")
 
 
 def _size_kind(word: str) -> str | None:
