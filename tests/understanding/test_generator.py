@@ -847,3 +847,28 @@ def test_a_colour_left_undecided_at_the_end_of_a_message_is_no_colour(generator)
     # "red. no white. hmm red or white" ordered the white.
     commands = read(generator, "red. no white. hmm red or white", asking)
     assert not any(isinstance(command, SetSlot | Select) for command in commands)
+
+
+def test_a_count_wanted_if_the_shop_has_them_is_the_lines_count_and_a_value_before_an_apology_is_read(generator):
+    trail = CartLine(
+        variant_id="var_trail_blazer_green_43", product_id="prod_trail_blazer", title="Trail Blazer", colour="green",
+        size="43", quantity=1,
+    )  # fmt: skip
+    context = DialogueContext(cart=(trail,), awaiting_confirmation=True)
+    # "i want 2 if you have them" after a preview of one: the customer confirmed one pair.
+    assert _changes(read(generator, "how many do you have left? i want 2 if you have them", context)) == [
+        ("quantity", "2", "var_trail_blazer_green_43")
+    ]
+    assert _changes(read(generator, "42 sorry my feet swell lol", context)) == [
+        ("size", "42", "var_trail_blazer_green_43")
+    ]
+
+
+def test_the_colour_one_of_the_product_asked_about_is_kept_beside_another_item(generator):
+    # "blue one pls and a black steel bottle" after "what colours does the day pack come in" ordered the bottle only.
+    context = DialogueContext(last_shown=(Option("prod_day_pack", "20L Day Pack"),))
+    (command,) = read(generator, "blue one pls and a black steel bottle", context)
+    assert [(item.product_ids, item.colour) for item in command.items] == [
+        (("prod_day_pack",), "blue"),
+        (("prod_steel_bottle",), "black"),
+    ]

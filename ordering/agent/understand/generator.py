@@ -845,6 +845,12 @@ PRICE_CHOICE = _rx(
     r"\b(?:the\s+(?:(?P<low>" + _LOW_PRICE + r")|(?P<high>" + _HIGH_PRICE + r"))(?:\s+(?:one|ones|option|pair|model))?"
     r"|(?P<low2>cheapest)\s+(?:one|ones|option|pair)|(?P<high2>most expensive|priciest)\s+(?:one|ones|option|pair))\b"
 )
+VALUE_THEN_APOLOGY = _rx(r"^(?P<value>[a-z0-9.]+(?:\s+[a-z0-9.]+)?)\s*,?\s+(?:sorry|oops|whoops|my bad|soz)\b.*$")
+IF_STOCKED_COUNT = _rx(
+    r"\bi (?:want|need|would like|will take|will have|would take)\s+(?P<count>\d{1,2}|two|three|four|five|six)"
+    r"(?:\s+(?:of them|pairs?|packs?))?\s+if (?:you have|you have got|you got|there are|there is|they are|it is|you"
+    r" have enough)\b"
+)
 # "Mastercard instead of visa", "pay with the mc not the visa": the card said after "not" is the one not wanted; the
 # other, said bare, is the one chosen.
 _BRANDS = r"(?:visa|mastercard|master card|mc|amex|american express|discover)"
@@ -1112,6 +1118,34 @@ class _Reader:
             return [Decline()]
         if NEGATED_CONFIRM.match(core_polite) and not self._names_product(core_polite, strict=True):
             return [Decline()]
+        apology = VALUE_THEN_APOLOGY.match(core_polite)
+        if apology is not None:
+            # "42 sorry my feet swell lol": the value is the message; what follows the apology is chatter.
+            value = apology.group("value")
+            if self.context.pending is not None:
+                answer = self._answer(value)
+                if answer:
+                    return answer
+            elif len(self.context.cart) == 1:
+                line = self.context.cart[0]
+                slots = self._line_slots(line, value)
+                changes: list[Command] = []
+                if slots is not None and slots.size and slots.size != line.size:
+                    changes.append(SetSlot(slot="size", value=slots.size, target=_line_target(line), correction=True))
+                if slots is not None and slots.colour and slots.colour != (line.colour or "").lower():
+                    changes.append(
+                        SetSlot(slot="colour", value=slots.colour, target=_line_target(line), correction=True)
+                    )
+                if changes:
+                    return changes
+        if_stocked = IF_STOCKED_COUNT.search(core_polite)
+        if if_stocked is not None and len(self.context.cart) == 1 and self.context.pending is None:
+            # "How many do you have left? i want 2 if you have them": that count for the cart's line; the shop's
+            # stock decides (the policy says how many are left when it cannot), and the new preview is shown.
+            count = self._number(if_stocked.group("count"))
+            if count is not None and count > 0:
+                line = self.context.cart[0]
+                return [SetSlot(slot="quantity", value=str(count), target=_line_target(line), correction=True)]
         if (
             CONDITIONAL.search(core_polite)
             and (self.context.awaiting_confirmation or YES_START.match(core_polite))
@@ -3023,11 +3057,18 @@ class _Reader:
         if resolution.exact and colour and colour in resolution.used:
             colour = None  # "blue runner": the colour is part of the name
         # "Another one of those" / "one more": the latest line as it is (`_pointed_item`), not only its product.
+        # "The blue one", "blue one pls and a black bottle": a colour with "one" points at the product under
+        # discussion, as "it" does.
+        coloured_one = (
+            re.search(r"\b([a-z]+)\s+ones?\b", chunk)
+            if previous is None and not re.search(r"\b(?:too|as well|also|another|more|of)\b", chunk)
+            else None
+        )
         pointer = (
             pointing
             and not resolution.product_ids
             and not saved
-            and bool(PRONOUN.search(chunk))
+            and bool(PRONOUN.search(chunk) or (coloured_one and colour_of(coloured_one.group(1))))
             and not re.search(r"\b(?:another|one more|same)\b", chunk)
         )
         topic = self._topic() if pointer else None
