@@ -1255,6 +1255,14 @@ class _Reader:
                     continue
                 main.extend(self._main(clause, had_parts=bool(commands or main)))
         main = _merge_adds(main)
+        # "cloud jogger grey 42 use RUN15 and put it on the 4242 card": what the code and card left ("put it on") is
+        # no second item beside one that names a product.
+        main = [
+            AddItems(items=tuple(item for item in command.items if item != ItemSpec()))
+            if isinstance(command, AddItems) and len(command.items) > 1 and any(i.product_ids for i in command.items)
+            else command
+            for command in main
+        ]
         main = self._question_about_the_item_named(main, text)
         # A preview asked for with changes ("add a cap and check out") comes after them.
         previews = [command for command in commands if isinstance(command, Preview)]
@@ -1606,6 +1614,10 @@ class _Reader:
         items = [
             item for item in self._items(text) if item.product_ids or item.saved or item.query not in INTERJECTIONS
         ]
+        if len(items) > 1:
+            # "cloud jogger grey 42 use RUN15 and put it on the 4242 card": what the code and card left ("put it
+            # on") is no second item.
+            items = [item for item in items if item != ItemSpec()]
         if self._if_so and self._asked is not None:
             # "Does it come in navy? If so add one in M": in navy.
             asked = replace(self._asked, quantity=None)
