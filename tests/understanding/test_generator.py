@@ -872,3 +872,20 @@ def test_the_colour_one_of_the_product_asked_about_is_kept_beside_another_item(g
         (("prod_day_pack",), "blue"),
         (("prod_steel_bottle",), "black"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [("one less", "2"), ("make it one less", "2"), ("take one off", "2"), ("one more", "4"), ("double it", "6")],
+)
+def test_a_count_said_relative_to_the_lines_count(generator, text, count):
+    # "make it one less" about 3 flasks set the count to 1.
+    flasks = CartLine(
+        variant_id="var_soft_flask", product_id="prod_soft_flask", title="Soft Flask 500ml", colour="clear", size=None,
+        quantity=3,
+    )  # fmt: skip
+    assert _changes(read(generator, text, DialogueContext(cart=(flasks,), awaiting_confirmation=True))) == [
+        ("quantity", count, "var_soft_flask")
+    ]
+    # About several lines, which one is asked.
+    assert [type(command) for command in read(generator, text, THREE_LINES)] == [CannotHandle]

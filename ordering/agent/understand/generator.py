@@ -546,6 +546,17 @@ FEWER = _rx(
     r"(?P<count>one|1|a|an|two|2|three|3)\s+(?:of\s+)?(?:the\s+|my\s+|those\s+)?(?P<what>.+?)"
     r"|(?P<count2>one|1|two|2)\s+(?:less|fewer)\s+(?P<what2>.+?))(?:\s+(?:please|pls|thanks))*$"
 )
+# "One less", "make it one less", "take one off", "minus one", "one more", "double it": the count of the cart's one
+# line, relative to what it is ("make it one less" set 3 to 1). About a cart of several lines, asked which.
+BARE_COUNT_CHANGE = _rx(
+    r"^(?:(?:oh|wait|no|sorry|oops|hmm|actually|ok|okay|and|can you|could you|please|just|erm|um|ugh|nah)\s*,?\s*)*"
+    r"(?:(?:make|change)\s+(?:it|that|them)\s+)?(?:"
+    r"(?P<less>(?:one|1|two|2)\s+(?:less|fewer)|(?:take|knock)\s+(?P<less_count>one|1|two|2)\s+(?:off|away|out)|"
+    r"(?:remove|drop|minus|lose)\s+(?P<less_count2>one|1|two|2))"
+    r"|(?P<more>(?:one|1|two|2)\s+more)"
+    r"|(?P<double>double(?:\s+(?:it|that|them|the (?:quantity|amount)))?|twice as many|twice as much)"
+    r")(?:\s+(?:please|pls|then|thanks|thx|instead))*$"
+)
 # "Skip the headlamp", "forget the sunglasses", "no cap", "the cap can go", "dont want the socks": a line of the
 # cart taken out in everyday words (only when the words name exactly one line; read before anything adds).
 _LEAD = (
@@ -1704,9 +1715,34 @@ class _Reader:
             return [CancelOrder(which="last")]
         return [CancelOrder(which="current")]
 
+    def _bare_count_change(self, text: str) -> list[Command]:
+        """BARE_COUNT_CHANGE: the cart's one line gets its count changed by what is said; about several lines,
+        the customer is asked which (a count is never guessed onto a line)."""
+        match = BARE_COUNT_CHANGE.match(text)
+        cart = self.context.cart
+        if match is None or not cart or self.context.pending is not None:
+            return []
+        if len(cart) > 1:
+            return [CannotHandle(text=self.raw[:300], reason="not understood: which line's count")]
+        line = cart[0]
+        target = _line_target(line)
+        if match.group("double"):
+            return [SetSlot(slot="quantity", value=str(line.quantity * 2), target=target, correction=True)]
+        said = (match.group("less") or match.group("more") or "").split()[:1]
+        number = self._number(match.group("less_count") or match.group("less_count2") or (said[0] if said else ""))
+        if number is None:
+            return []
+        left = line.quantity + number if match.group("more") else line.quantity - number
+        if left < 1:
+            return [RemoveItem(target=target)]
+        return [SetSlot(slot="quantity", value=str(left), target=target, correction=True)]
+
     def _fewer(self, text: str) -> list[Command]:
         """ "Take off one of the tees" (3 in the cart), "one less bottle": that line's quantity goes down by the
         count said; the line goes when nothing of it is left. Nothing when the words name no single line."""
+        bare = self._bare_count_change(text)
+        if bare:
+            return bare
         match = FEWER.match(text)
         if match is None or not self.context.cart:
             return []
