@@ -889,3 +889,19 @@ def test_a_count_said_relative_to_the_lines_count(generator, text, count):
     ]
     # About several lines, which one is asked.
     assert [type(command) for command in read(generator, text, THREE_LINES)] == [CannotHandle]
+
+
+def test_the_other_product_of_a_kind_swaps_the_line_and_n_of_them_sets_its_count(generator):
+    zip_hoodie = CartLine(
+        variant_id="var_zip_hoodie_grey_l", product_id="prod_zip_hoodie", title="Zip Hoodie", colour="grey", size="L",
+        quantity=1,
+    )  # fmt: skip
+    # "no the other hoodie" removed the hoodie; "yep but 2 of them" added two more.
+    (swap,) = read(generator, "no the other hoodie", DialogueContext(cart=(zip_hoodie,), awaiting_confirmation=True))
+    assert (swap.slot, swap.value, swap.target.variant_id) == (
+        "product",
+        "prod_pullover_hoodie",
+        "var_zip_hoodie_grey_l",
+    )
+    assert _changes(read(generator, "yep but 2 of them")) == [("quantity", "2", "var_blue_runner_42")]
+    assert isinstance(read(generator, "add 2 of them")[0], AddItems)  # asked to add: more of it

@@ -649,6 +649,10 @@ YES_NO_SPLIT = _rx(
     + r"(?P<yes_second>.+?))"
     + _KEEP_TAIL
 )
+THE_OTHER_PRODUCT = _rx(
+    _LEAD + r"(?:(?:i meant|i mean|i want|i wanted|give me|make it|switch to|swap (?:it )?for)\s+)?the other\s+"
+    r"(?P<kind>[a-z]+(?:\s+[a-z]+)?)" + r"(?:\s+(?:please|pls|then|instead))*$"
+)
 REMOVAL_VERB = _rx(
     r"\b(?:skip|forget|lose|ditch|scrap|nix|bin|scratch|drop|remove|delete|cancel|leave out|leave off|get rid of|"
     r"take out|take off|without)\b"
@@ -1558,6 +1562,9 @@ class _Reader:
             return [ShowCart()]
         if SHIPPING_COST.search(text) and self.context.cart and not self._names_product(text, strict=True):
             return [ShowCart()]  # "how much is shipping?": the preview shows the shop's shipping and total
+        other = self._the_other_product(text)
+        if other:
+            return other
         fewer = self._fewer(text)
         if fewer:
             return fewer
@@ -1639,6 +1646,18 @@ class _Reader:
         line_change = self._named_line_change(text, items) if items and not self._unread else []
         if line_change:
             return line_change
+        if (
+            len(items) == 1
+            and self._pointer.get(id(items[0]))
+            and items[0].quantity is not None
+            and not (items[0].size or items[0].colour)
+            and not ADD_VERB.search(text)
+            and len(context.cart) == 1
+            and context.cart[0].product_id in items[0].product_ids
+        ):
+            # "Yep but 2 of them" about a preview of one: that line's count (it added two more).
+            line = context.cart[0]
+            return [SetSlot(slot="quantity", value=str(items[0].quantity), target=_line_target(line), correction=True)]
         if items and REMOVAL_VERB.search(text) and not ADD_VERB.search(text):
             # "Nah skip the cap", "erm lose the cap": a word that takes something away never adds it (these
             # added a second cap when the words before the verb were not read).
@@ -1756,6 +1775,24 @@ class _Reader:
         if left < 1:
             return [RemoveItem(target=target)]
         return [SetSlot(slot="quantity", value=str(left), target=target, correction=True)]
+
+    def _the_other_product(self, text: str) -> list[Command]:
+        """ "No the other hoodie", "i meant the other jacket": the cart's one line of that kind becomes the one other
+        product of the kind (it was read as "no hoodie": the line removed). Nothing when the kind has several
+        others or the cart several such lines."""
+        match = THE_OTHER_PRODUCT.match(text)
+        if match is None or not self.context.cart:
+            return []
+        kind = self._item(match.group("kind"))
+        if kind is None or not kind.product_ids:
+            return []
+        lines = [line for line in self.context.cart if line.product_id in kind.product_ids]
+        held = {line.product_id for line in lines}
+        others = [product_id for product_id in kind.product_ids if product_id not in held]
+        if len(lines) != 1 or len(others) != 1:
+            return [CannotHandle(text=self.raw[:300], reason="not understood: which other one")] if lines else []
+        line = lines[0]
+        return [SetSlot(slot="product", value=others[0], target=_line_target(line), correction=True)]
 
     def _everyday_removal(self, text: str) -> list[Command]:
         """EVERYDAY_REMOVE: the one cart line the words name comes out; nothing when they name no single line.
