@@ -138,8 +138,10 @@ def test_corrections_set_a_slot_as_a_correction(generator):
     assert read(generator, "actually size 43") == [SetSlot(slot="size", value="43", correction=True)]
     assert read(generator, "make it 2") == [SetSlot(slot="quantity", value="2", correction=True)]
     assert read(generator, "no wait, 3 of them") == [SetSlot(slot="quantity", value="3", correction=True)]
+    # "It" with one line in the cart is that line: the change names it as its target.
+    runner = ItemSpec(product_ids=("prod_blue_runner",), variant_id="var_blue_runner_42")
     assert read(generator, "change it to the trail blazer instead") == [
-        SetSlot(slot="product", value="prod_trail_blazer", correction=True)
+        SetSlot(slot="product", value="prod_trail_blazer", target=runner, correction=True)
     ]
 
 
@@ -905,3 +907,24 @@ def test_the_other_product_of_a_kind_swaps_the_line_and_n_of_them_sets_its_count
     )
     assert _changes(read(generator, "yep but 2 of them")) == [("quantity", "2", "var_blue_runner_42")]
     assert isinstance(read(generator, "add 2 of them")[0], AddItems)  # asked to add: more of it
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok swap the headphones for the band, pink",
+        "replace the headphones with a pink fitness band",
+        "swap it for the band, pink",
+    ],
+)
+def test_a_line_swapped_for_another_product_takes_what_is_said_for_the_new_one(generator, text):
+    # The pink went to the headphones, or the headphones and a band were both added.
+    headphones = CartLine(
+        variant_id="var_headphones_silver", product_id="prod_headphones", title="Over-ear Headphones", colour="silver",
+        size=None, quantity=1,
+    )  # fmt: skip
+    commands = read(generator, text, DialogueContext(cart=(headphones,), awaiting_confirmation=True))
+    assert _changes(commands) == [
+        ("product", "prod_fitness_band", "var_headphones_silver"),
+        ("colour", "pink", "var_headphones_silver"),
+    ]

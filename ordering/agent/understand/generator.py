@@ -649,6 +649,14 @@ YES_NO_SPLIT = _rx(
     + r"(?P<yes_second>.+?))"
     + _KEEP_TAIL
 )
+# "Swap the headphones for the band, pink", "replace the headphones with a pink fitness band": the line named becomes
+# the product named after it, with the colour or size said for it (they were read as pink headphones, or as both).
+SWAP_LINE = _rx(
+    _LEAD
+    + r"(?:(?:can you|could you|please|can i|could i)\s+)?(?:swap|switch|replace|change|exchange|trade)\s+(?:out\s+)?"
+    r"(?:the\s+|my\s+|those\s+|that\s+)?(?P<old>.+?)\s+(?:for|with|to|into)\s+(?:the\s+|a\s+|an\s+|some\s+)?"
+    r"(?P<new>.+?)(?:\s+(?:please|pls|then|instead|thanks|thx))*$"
+)
 THE_OTHER_PRODUCT = _rx(
     _LEAD + r"(?:(?:i meant|i mean|i want|i wanted|give me|make it|switch to|swap (?:it )?for)\s+)?the other\s+"
     r"(?P<kind>[a-z]+(?:\s+[a-z]+)?)" + r"(?:\s+(?:please|pls|then|instead))*$"
@@ -1227,7 +1235,11 @@ class _Reader:
         # "Keep the shoes, drop the rest", "yes to the shoes, no to the socks": read whole, before clauses split.
         whole = re.sub(r"\s+", " ", text.replace(",", " , ")).strip(" ,")
         keep_only = (
-            self._keep_only(whole) or self._every_line(whole) or self._the_other(whole) or self._relative_size(whole)
+            self._keep_only(whole)
+            or self._swap_line(whole)
+            or self._every_line(whole)
+            or self._the_other(whole)
+            or self._relative_size(whole)
         )
         if keep_only:
             return keep_only
@@ -1562,7 +1574,7 @@ class _Reader:
             return [ShowCart()]
         if SHIPPING_COST.search(text) and self.context.cart and not self._names_product(text, strict=True):
             return [ShowCart()]  # "how much is shipping?": the preview shows the shop's shipping and total
-        other = self._the_other_product(text)
+        other = self._swap_line(text) or self._the_other_product(text)
         if other:
             return other
         fewer = self._fewer(text)
@@ -1775,6 +1787,29 @@ class _Reader:
         if left < 1:
             return [RemoveItem(target=target)]
         return [SetSlot(slot="quantity", value=str(left), target=target, correction=True)]
+
+    def _swap_line(self, text: str) -> list[Command]:
+        """SWAP_LINE: a product change of the one cart line the first words name (or "it" with one line), to the
+        one product the words after "for/with" name, with the colour and size said for it. Nothing when either
+        side is not that clear (read as before)."""
+        match = SWAP_LINE.match(text)
+        if match is None or not self.context.cart:
+            return []
+        old_words = match.group("old").strip(" ,")
+        if old_words in ("it", "that", "them", "this", "that one", "this one"):
+            lines = list(self.context.cart) if len(self.context.cart) == 1 else []
+        else:
+            lines = self._cart_lines(old_words)
+        new = self._item(re.sub(r"\s*,\s*", " ", match.group("new")))
+        if len(lines) != 1 or new is None or len(new.product_ids) != 1 or new.product_ids[0] == lines[0].product_id:
+            return []
+        target = _line_target(lines[0])
+        changes: list[Command] = [SetSlot(slot="product", value=new.product_ids[0], target=target, correction=True)]
+        if new.colour:
+            changes.append(SetSlot(slot="colour", value=new.colour, target=target, correction=True))
+        if new.size:
+            changes.append(SetSlot(slot="size", value=new.size, target=target, correction=True))
+        return changes
 
     def _the_other_product(self, text: str) -> list[Command]:
         """ "No the other hoodie", "i meant the other jacket": the cart's one line of that kind becomes the one other
