@@ -928,3 +928,16 @@ def test_a_line_swapped_for_another_product_takes_what_is_said_for_the_new_one(g
         ("product", "prod_fitness_band", "var_headphones_silver"),
         ("colour", "pink", "var_headphones_silver"),
     ]
+
+
+def test_a_line_by_its_colour_a_count_by_place_and_the_same_in_another_colour(generator):
+    white = CartLine(
+        variant_id="var_cotton_tee_white_l", product_id="prod_cotton_tee", title="Organic Cotton Tee", colour="white",
+        size="L", quantity=1,
+    )  # fmt: skip
+    black = replace(white, variant_id="var_cotton_tee_black_l", colour="black")
+    tees = DialogueContext(cart=(white, black), awaiting_confirmation=True)
+    assert _removed(read(generator, "lose the white one", tees)) == ["var_cotton_tee_white_l"]
+    assert _changes(read(generator, "2 of the second one", tees)) == [("quantity", "2", "var_cotton_tee_black_l")]
+    (same,) = read(generator, "and the same in grey", DialogueContext(cart=(white,)))
+    assert [(item.product_ids, item.colour, item.size) for item in same.items] == [(("prod_cotton_tee",), "grey", "L")]

@@ -657,6 +657,16 @@ SWAP_LINE = _rx(
     r"(?:the\s+|my\s+|those\s+|that\s+)?(?P<old>.+?)\s+(?:for|with|to|into)\s+(?:the\s+|a\s+|an\s+|some\s+)?"
     r"(?P<new>.+?)(?:\s+(?:please|pls|then|instead|thanks|thx))*$"
 )
+# "2 of the second one", "3 of the first": a cart line's count by its place.
+COUNT_OF_PLACE = _rx(
+    _LEAD + r"(?:(?:make it|i want|i need|can i have|make that)\s+)?(?P<count>\d{1,2}|two|three|four|five|six)\s+of\s+"
+    r"the\s+(?P<place>first|1st|second|2nd|third|3rd|last)(?:\s+(?:one|item|line|thing))?(?:\s+(?:please|pls|then))*$"
+)
+# "And the same in black", "same again but in L": one more of the latest line in what is said.
+SAME_IN = _rx(
+    _LEAD + r"(?:also\s+|add\s+)?(?:the\s+)?same(?:\s+(?:one|thing|again|item))?\s+(?:but\s+)?(?:in|with|as)\s+"
+    r"(?P<slots>.+?)(?:\s+(?:too|as well|also|please|pls))*$"
+)
 THE_OTHER_PRODUCT = _rx(
     _LEAD + r"(?:(?:i meant|i mean|i want|i wanted|give me|make it|switch to|swap (?:it )?for)\s+)?the other\s+"
     r"(?P<kind>[a-z]+(?:\s+[a-z]+)?)" + r"(?:\s+(?:please|pls|then|instead))*$"
@@ -1574,7 +1584,9 @@ class _Reader:
             return [ShowCart()]
         if SHIPPING_COST.search(text) and self.context.cart and not self._names_product(text, strict=True):
             return [ShowCart()]  # "how much is shipping?": the preview shows the shop's shipping and total
-        other = self._swap_line(text) or self._the_other_product(text)
+        other = (
+            self._swap_line(text) or self._the_other_product(text) or self._count_of_place(text) or self._same_in(text)
+        )
         if other:
             return other
         fewer = self._fewer(text)
@@ -1788,6 +1800,35 @@ class _Reader:
             return [RemoveItem(target=target)]
         return [SetSlot(slot="quantity", value=str(left), target=target, correction=True)]
 
+    def _count_of_place(self, text: str) -> list[Command]:
+        """COUNT_OF_PLACE about a cart of several lines: that line's count."""
+        match = COUNT_OF_PLACE.match(text)
+        cart = self.context.cart
+        if match is None or len(cart) < 2 or self.context.pending is not None:
+            return []
+        index = ORDINALS.get(match.group("place"), -1)
+        count = self._number(match.group("count"))
+        if count is None or count < 1 or not -len(cart) <= index < len(cart):
+            return []
+        line = cart[index]
+        return [SetSlot(slot="quantity", value=str(count), target=_line_target(line), correction=True)]
+
+    def _same_in(self, text: str) -> list[Command]:
+        """SAME_IN: one more of the cart's latest line, in the colour or size said (the rest as the line has it)."""
+        match = SAME_IN.match(text)
+        if match is None or not self.context.cart or self.context.pending is not None:
+            return []
+        line = self.context.cart[-1]
+        slots = self._line_slots(line, match.group("slots"))
+        if slots is None or not (slots.colour or slots.size):
+            return []
+        item = ItemSpec(
+            product_ids=(line.product_id,),
+            colour=slots.colour or (line.colour or "").lower() or None,
+            size=slots.size or line.size,
+        )
+        return [AddItems(items=(item,))]
+
     def _swap_line(self, text: str) -> list[Command]:
         """SWAP_LINE: a product change of the one cart line the first words name (or "it" with one line), to the
         one product the words after "for/with" name, with the colour and size said for it. Nothing when either
@@ -1917,6 +1958,15 @@ class _Reader:
         lines = list(cart)
         if item.product_ids:
             lines = [line for line in lines if line.product_id in item.product_ids]
+        elif (item.colour or item.size) and not item.query:
+            # "Lose the white one" among a white and a black tee: the line in that colour (or size).
+            lines = [
+                line
+                for line in lines
+                if (not item.colour or (line.colour or "").lower() == item.colour)
+                and (not item.size or line.size == item.size)
+            ]
+            return lines
         else:
             lines = [line for line in lines if _fuzzy_title(text, line)]
         if item.size:
