@@ -79,7 +79,8 @@ WORD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "earbuds": ("earbud",), "bud": ("earbud",), "sunglasses": ("sunglass",), "shades": ("sunglass",),
     "glasses": ("sunglass",), "torch": ("headlamp",), "tracker": ("fitness", "band"), "kick": ("sneaker",),
     "trainer": ("sneaker",), "sneaks": ("sneaker",), "runners": ("runner",), "bottles": ("bottle",),
-    "weight": ("kettlebell",), "flasks": ("flask",),
+    "weight": ("kettlebell",), "flasks": ("flask",), "sunnies": ("sunglass",), "sunnie": ("sunglass",),
+    "specs": ("sunglass",), "beany": ("beanie",), "toque": ("beanie",),
 }  # fmt: skip
 
 # A word → what it covers: categories ("cat:") or products whose titles have a word ("tok:").
