@@ -941,3 +941,27 @@ def test_a_line_by_its_colour_a_count_by_place_and_the_same_in_another_colour(ge
     assert _changes(read(generator, "2 of the second one", tees)) == [("quantity", "2", "var_cotton_tee_black_l")]
     (same,) = read(generator, "and the same in grey", DialogueContext(cart=(white,)))
     assert [(item.product_ids, item.colour, item.size) for item in same.items] == [(("prod_cotton_tee",), "grey", "L")]
+
+
+def test_not_a_colour_numbers_that_count_something_else_and_delivery_changes_of_mind(generator):
+    asking = DialogueContext(pending=PendingQuestion(
+        slot="colour", product_id="prod_zip_hoodie", title="Zip Hoodie",
+        options=(Option("grey", "grey"), Option("navy", "navy")),
+    ))  # fmt: skip
+    # "not grey" to "grey or navy?" ordered the grey.
+    assert read(generator, "not grey", asking) == [SetSlot(slot="colour", value="navy")]
+    (band,) = read(generator, "fitness band, pink. No wait, not pink, black", DialogueContext())
+    assert [(item.colour, item.quantity) for item in band.items] == [("black", None)]
+    # "send a kettlebell to room 101" ordered 101 kettlebells.
+    kettlebell = read(generator, "send a kettlebell to room 101", DialogueContext())
+    assert kettlebell[0].items[0].quantity is None
+    assert kettlebell[1].label == "room"
+    # A reorder "but not white" never reorders the white.
+    assert [type(c) for c in read(generator, "same socks as last time but not white", DialogueContext())] == [
+        CannotHandle
+    ]
+    from ordering.agent.commands import ChooseAddress, ChooseShipping
+
+    changed = read(generator, "ship to work. actually no, home is fine. but express")
+    assert ChooseAddress(label="home") in changed and ChooseShipping(option="express") in changed
+    assert ChooseShipping(option="standard") in read(generator, "actually standard is fine, and apply SAVE10")

@@ -120,6 +120,7 @@ from ordering.agent.commands import (
     Thanks,
     UseMyPromotion,
 )
+from ordering.agent.understand.asides import drop_asides
 from ordering.agent.understand.dates import since_days
 from ordering.agent.understand.lexicon import COMMON_WORDS, CatalogLexicon, colour_of, singular
 from ordering.agent.understand.numbers import NUMBER_WORDS, parse_quantity
@@ -911,7 +912,17 @@ ADDRESS = _rx(
     r"|\b(?:use|to|at|with|choose|pick)\s+(?:my|the)\s+([a-z']+)\s+address\b"
     r"|\b(?:address|deliver(?:y)? address|shipping address)\s*(?::|is|should be|=)?\s*(?:my\s+)?(home|work|office)\b"
     r"|^(?:and\s+)?(?:to|at)\s+(?:my|the|our)\s+([a-z']+)(?:\s+(?:address|place))?(?:\s+(?:please|pls|thanks))*$"
+    r"|\b(?:to|at)\s+(?:my|the|our)\s+(room|flat|apartment|apt|suite|unit|dorm|hotel)\b"
+    # ", to work," said as a clause of its own; "work address" in a list of changes
+    r"|(?:^|,|:)\s*(?:and\s+)?(?:just\s+)?to\s+(home|work|office)\b(?=\s*(?:,|$))"
+    r"|\b(?:the\s+|my\s+)?(home|work|office)\s+address\b"
 )
+# "Ship to work. actually no, home is fine": the address said last, after a change of mind, is the one meant.
+ADDRESS_MENTION = _rx(
+    r"\b(?:(?:ship|send|deliver|post)\w*\s+(?:it\s+|them\s+)?)?(?:to\s+|at\s+)?(?:my\s+|the\s+)?(home|work|office|"
+    r"workplace)(?:\s+address)?(?:\s+(?:is fine|is better|is good|is ok|then|instead|please|pls))?\b"
+)
+ADDRESS_CHANGE = _rx(r"\b(?:actually|no|nope|sorry|wait|i mean|i meant|rather|on second thought|hmm|nah)\b")
 INTERJECTIONS = frozenset(_words("oh ah uh um umm hmm erm er well so ok okay wait"))
 NOT_THIS_ADDRESS = _rx(r"\b(?:not|no)\s+(?:to\s+|at\s+)?(?:my\s+|the\s+)?(?:home|work|office)(?:\s+address)?\b")
 ADDRESS_WORDS = {"office": "work", "job": "work", "workplace": "work", "house": "home", "place": "home", "flat": "home",
@@ -940,6 +951,7 @@ EXPRESS = _rx(
 STANDARD = _rx(
     r"\b(?:standard|regular|normal|free|slow|slowest|cheapest|cheap|economy|ground|basic)\s+(?:shipping|delivery|"
     r"post)\b"
+    r"|\bstandard\s+(?:is fine|is ok|is okay|will do|is good|then|instead|please|pls)\b"
     r"|\b(?:shipping|delivery)\s*:?\s*(?:standard|regular|normal|free|economy)\b|^standard$|^standard please$"
     r"|\b(?:whatever|whichever)?\s*(?:shipping|delivery)\s+(?:(?:that|which)\s+)?(?:is\s+)?(?:the\s+)?(?:cheapest|free)\b"
 )
@@ -1087,12 +1099,16 @@ class _Reader:
         self.context = context
         # A question mark with more after it ends a clause ("how much is the gps watch? ok add it in black").
         # "Blue runner 42, no sorry, 41": the repairs inside the message are applied first (understand/repair.py).
-        self.uncorrected = repair_self_corrections(
+        # What the message says beside the order (ages, order numbers, "not blue", "just kidding") goes first
+        # (understand/asides.py); a value said only with "not" is kept in `excluded`.
+        asides = drop_asides(
             ANY_COLOUR.sub(
                 " ",
                 FOR_ACTIVITY.sub(self._activity_kind, normalize(re.sub(r"\?+(?=\s*[A-Za-z0-9])", " , ", text))),
             )
         )
+        self.excluded = asides.excluded
+        self.uncorrected = repair_self_corrections(asides.text)
         self.text = repair_self_corrections(lexicon.correct_text(self.uncorrected, GENERATOR_WORDS))
         self.question = "?" in text
         self._unread: list[str] = []  # parts of an item list that could not be read
@@ -1114,7 +1130,41 @@ class _Reader:
     # -- the whole message ------------------------------------------------------------------------
 
     def read(self) -> list[Command]:
+        commands = self._read()
+        return self._without_excluded(commands) if self.excluded else commands
+
+    def _without_excluded(self, commands: list[Command]) -> list[Command]:
+        """A colour said only with "not" ("a steel bottle, not blue", "same socks as last time but not white"): an
+        item of a product with one other colour gets it; a saved item, whose colour would be the one it had, is
+        asked about; never an item in the colour excluded."""
+        excluded = {colour_of(word) for word in self.excluded} - {None}
+        result: list[Command] = []
+        for command in commands:
+            if not isinstance(command, AddItems):
+                result.append(command)
+                continue
+            items = []
+            for item in command.items:
+                if item.colour in excluded:
+                    item = replace(item, colour=None)
+                if item.colour is None and excluded and item.saved:
+                    return [CannotHandle(text=self.raw[:300], reason="not understood: which colour instead")]
+                entry = self.lexicon.by_id.get(item.product_ids[0]) if len(item.product_ids) == 1 else None
+                if item.colour is None and excluded and entry is not None:
+                    others = [colour for colour in entry.colours if colour and colour not in excluded]
+                    if len(others) == 1:
+                        item = replace(item, colour=others[0])
+                items.append(item)
+            result.append(AddItems(items=tuple(items)))
+        return result
+
+    def _read(self) -> list[Command]:
         text = self.text
+        if not text.strip(" ,") and self.excluded:
+            # "Not grey" to "grey or navy?": only a colour not wanted.
+            if self.context.pending is not None:
+                return self._answer_slots("") or [CannotHandle(text=self.raw[:300], reason="not understood")]
+            return [CannotHandle(text=self.raw[:300], reason="not understood: which one instead")]
         if not text:
             if self.raw.strip():
                 return [Thanks()]  # an emoji alone ("👍"): politeness, never a yes
@@ -1455,6 +1505,20 @@ class _Reader:
             if match:
                 commands.append(ChooseCard(brand=_brand(match.group(1) or match.group(2))))
                 take(match)
+        # Address said twice with a change of mind between: the last one.
+        mentions = list(ADDRESS_MENTION.finditer(rest))
+        if (
+            len(mentions) >= 2
+            and self._address_label(mentions[-1].group(1)) != self._address_label(mentions[-2].group(1))
+            and ADDRESS_CHANGE.search(rest[mentions[-2].end() : mentions[-1].start()])
+        ):
+            label = self._address_label(mentions[-1].group(1))
+            if label:
+                commands.append(ChooseAddress(label=label))
+                for mention in reversed(mentions):
+                    rest = rest[: mention.start()] + " " + rest[mention.end() :]
+                rest = re.sub(r"\b(?:actually|no|nope|sorry|wait|i mean|i meant|rather|hmm|nah|but)\b", " ", rest)
+                rest = re.sub(r"\s+", " ", rest).strip(" ,")
         # Address. "Not to my home address, to work": the address said after "not" is the one not wanted.
         not_this = NOT_THIS_ADDRESS.search(rest)
         rest = re.sub(r"\s+", " ", NOT_THIS_ADDRESS.sub(" ", rest)).strip(" ,")
@@ -2277,6 +2341,13 @@ class _Reader:
             if reading is not None:
                 rest = text[: reading.start] + " " + text[reading.end :]
                 return [_size_slot(reading, correction=False), *self._answer_extras(rest, slot, pending.product_id)]
+        if slot == "colour" and self.excluded and not self._colour(text):
+            # "Not grey" to "grey or navy?": the one other colour offered; with more left, the question again.
+            excluded = {colour_of(word) for word in self.excluded}
+            others = [option.value for option in pending.options if option.value.lower() not in excluded]
+            if len(others) == 1:
+                return [SetSlot(slot="colour", value=others[0])]
+            return [CannotHandle(text=self.raw[:300], reason="not understood: which colour instead")]
         if slot == "colour":
             colour = self._colour(text)
             if colour:

@@ -1,0 +1,130 @@
+"""What a message says beside the order: numbers that are not counts, values said with "not", a joke taken back.
+
+Run on the normalized message before the self-corrections (repair.py) and before anything reads it. Each rule
+takes words out (or keeps the one value meant); none adds a value the customer did not say.
+
+- **Numbers that count something else** are dropped with their words: an age ("i am 42 years old", "my son
+  turns 10"), an order, room or flat number ("order number 10234", "room 101", "#a1234"), how often or how long
+  ("3 times a week", "for 3 weeks", "24 hours", "a 100 mile race", "my 5k"), a date ("before the 15th"), and the
+  people it is for ("my 2 kids"). Read as they were, "send a kettlebell to room 101" ordered 101 kettlebells; a
+  room or flat number stays an address ("my room"), which is not a saved one and is refused as such.
+- **A size in words after "size"** is the number: "size forty three" is size 43 (it was 43 pairs).
+- **A value said with "not"** is the one not wanted. Beside another value of its kind, the other one stays:
+  "green not black, 43 not 44", "not pink, black", "the navy one, not the grey one". Alone ("a steel bottle, not
+  blue"), it goes and `excluded` keeps it, so the reader can ask, or take the one other option offered.
+- **"Just kidding"** takes back what came before it in the message: "add 5 kettlebells. just kidding, one beanie
+  in grey" is the beanie.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ordering.agent.understand.lexicon import colour_of
+from ordering.agent.understand.numbers import parse_number_words
+from ordering.agent.understand.sizes import normalize_clothing
+
+_NUMBER = r"\d{1,6}"
+_COUNT_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+
+ELSEWHERE_NUMBERS = [
+    re.compile(pattern)
+    for pattern in (
+        # ages
+        r"\b(?:i am|i'm|he is|she is|they are|he's|she's)\s+" + _NUMBER + r"\s*(?:years?|yrs?|yo)(?:\s+old)?\b",
+        r"\b" + _NUMBER + r"\s*(?:years?|yrs?|year)[\s-]*old\b",
+        r"\b(?:turns?|turning|aged?)\s+" + _NUMBER + r"\b",
+        # order and reference numbers
+        r"\b(?:order|order number|order no|ref|reference|house number|door)"
+        r"\s*(?:number|no|#)?\s*#?\s*[a-z]?\d{1,8}[a-z]?\b",
+        r"(?:^|\s)#\s*[a-z]?\d{3,8}\b",
+        # how often, how long, how far
+        r"\b" + _NUMBER + r"\s*(?:times?|x)\s+(?:a|per|each)\s+(?:week|day|month|year)\b",
+        r"\b(?:for|in|over|about|around|within|every)\s+" + _NUMBER + r"\s+(?:weeks?|days?|months?|years?|hours?|"
+        r"minutes?|mins?|nights?)\b",
+        r"\b" + _NUMBER + r"\s*(?:hours?|hrs?|minutes?|mins?|miles?|mi|km|kilometers?|kilometres?|k|marathons?|laps?|"
+        r"nights?)\b(?!\s*(?:pairs?|packs?|of))",
+        # dates
+        r"\b(?:before|by|on|until|till|after|for|from)\s+(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b(?:\s+of\s+[a-z]+)?",
+        # the people it is for
+        r"\b(?:my|our|his|her)\s+(?:" + _NUMBER + r"|" + _COUNT_WORD + r")\s+(?:kids|children|sons|daughters|boys|"
+        r"girls|friends|brothers|sisters|grandkids)\b",
+    )
+]
+# "Send it to room 101": an address, never 101 of anything; kept as "my room" so that the address is read (and,
+# not being a saved one, refused with the saved ones named).
+PLACE_NUMBER = re.compile(
+    r"\b(?:(?:my|the|our)\s+)?(room|apt|apartment|flat|suite|unit)\s*(?:number|no|#)?\s*#?\s*[a-z]?\d{1,5}[a-z]?\b"
+)
+JUST_KIDDING = re.compile(r"^.*\b(?:just kidding|only kidding|just joking|only joking|jk|lol jk)\b\s*,?\s*")
+
+
+@dataclass
+class Asides:
+    text: str
+    excluded: list[str] = field(default_factory=list)  # values said only with "not" ("not blue")
+
+
+def _value_kind(word: str) -> str | None:
+    if colour_of(word) is not None:
+        return "colour"
+    if re.fullmatch(r"\d{2}(?:\.5)?", word) and 30 <= float(word) <= 50:
+        return "shoe"
+    if normalize_clothing(word):
+        return "letter"
+    return None
+
+
+def _size_in_words(words: list[str]) -> list[str]:
+    """ "size forty three" → "size 43"."""
+    out: list[str] = []
+    index = 0
+    while index < len(words):
+        out.append(words[index])
+        if words[index] == "size" and index + 1 < len(words):
+            value, used = parse_number_words(words, index + 1)
+            if value is not None and used > 0 and not words[index + 1].isdigit():
+                out.append(str(value))
+                index += 1 + used
+                continue
+        index += 1
+    return out
+
+
+def _not_values(words: list[str]) -> tuple[list[str], list[str]]:
+    """ "green not black" → "green"; "not pink , black" → "black"; "not blue" alone → excluded."""
+    excluded: list[str] = []
+    index = 0
+    out = list(words)
+    while index < len(out):
+        if out[index] != "not":  # "no 43" after a value is a self-correction (repair.py), never "not 43"
+            index += 1
+            continue
+        at = index + 1
+        while at < len(out) and out[at] in ("the", "a", "an", "in"):
+            at += 1
+        if at >= len(out) or (kind := _value_kind(out[at])) is None:
+            index += 1
+            continue
+        end = at + 1
+        if end < len(out) and out[end] in ("one", "ones"):
+            end += 1
+        # Another value of the same kind said near it: that one is meant.
+        window = [word for word in out[max(0, index - 4) : index] + out[end : end + 5] if word not in (",",)]
+        if any(_value_kind(word) == kind and word != out[at] for word in window):
+            del out[index:end]
+            continue
+        excluded.append(out[at])
+        del out[index:end]
+    return out, excluded
+
+
+def drop_asides(text: str) -> Asides:
+    """The normalized message without what it says beside the order (see the module docstring)."""
+    text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
+    for pattern in ELSEWHERE_NUMBERS:
+        text = pattern.sub(" ", text)
+    words, excluded = _not_values(_size_in_words(text.split()))
+    cleaned = re.sub(r"(?:\s*,)+\s*$", "", " ".join(words)).strip(" ,")
+    return Asides(text=re.sub(r"\s+", " ", cleaned), excluded=excluded)

@@ -1,0 +1,41 @@
+"""What a message says beside the order (ordering/agent/understand/asides.py): numbers that count something else,
+a value said with "not", a joke taken back. Each case here was read wrong before (a wrong order or a wrong count)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.agent.understand.asides import drop_asides
+from ordering.agent.understand.text import normalize
+
+
+def aside(message: str):
+    return drop_asides(normalize(message))
+
+
+@pytest.mark.parametrize(
+    ("message", "left"),
+    [
+        ("I'm 42 years old and need a yoga mat", "and need a yoga mat"),
+        ("my son turns 10 on friday, a tech tee S", "my son on friday , a tech tee s"),
+        ("order number 10234 again please", "again please"),
+        ("i run 3 times a week, blue runner 42", "i run , blue runner 42"),
+        ("headlamp for my 100 mile race", "headlamp for my race"),
+        ("chinos navy M, I need it before the 15th", "chinos navy m , i need it"),
+        ("send a kettlebell to room 101", "send a kettlebell to my room"),
+        ("cloud jogger grey size forty three", "cloud jogger grey size 43"),
+        ("the trail blazer, green not black, 43 not 44", "the trail blazer , green , 43"),
+        ("add 5 kettlebells. just kidding, one beanie in grey", "one beanie in grey"),
+    ],
+)
+def test_what_is_said_beside_the_order_goes_and_the_value_meant_stays(message, left):
+    assert aside(message).text == left
+
+
+def test_a_value_said_only_with_not_is_kept_apart_and_a_self_correction_is_left_alone():
+    assert aside("a steel bottle, not blue").text == "a steel bottle"
+    assert aside("a steel bottle, not blue").excluded == ["blue"]
+    # "no 43" after a size is a self-correction (repair.py reads it), never "not 43".
+    assert aside("blue runner 42 no 43").text == "blue runner 42 no 43"
+    assert aside("2 blue runners size 42").text == "2 blue runners size 42"  # counts and sizes stay
+    assert aside("3 tees for me").text == "3 tees for me"
