@@ -47,6 +47,10 @@ ELSEWHERE_NUMBERS = [
         r"nights?)\b(?!\s*(?:pairs?|packs?|of))",
         # dates
         r"\b(?:before|by|on|until|till|after|for|from)\s+(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b(?:\s+of\s+[a-z]+)?",
+        # chatter about the item already named ("i have been looking at it for ages" read as a viewed item that
+        # took the hoodie's size)
+        r"\b(?:i have|i've|ive|been)\s+(?:been\s+)?(?:looking at|eyeing|wanting|thinking about)\s+(?:it|this|that|them|"
+        r"these|those)(?:\s+for\s+(?:ages|a while|weeks|months|ever|a long time))?\b",
         # the people it is for
         r"\b(?:my|our|his|her)\s+(?:" + _NUMBER + r"|" + _COUNT_WORD + r")\s+(?:kids|children|sons|daughters|boys|"
         r"girls|friends|brothers|sisters|grandkids)\b",

@@ -147,6 +147,11 @@ GREETINGS = (
     "good morning", "good afternoon", "good evening", "hi there", "hello there", "hey there", "greetings",
     "hiya", "howdy", "hello", "hey", "hi", "yo", "sup", "morning", "evening", "heya", "hallo", "hola",
 )  # fmt: skip
+# Words that say when or why, said beside an item ("my son turns 10 on friday, the graphic tee in S").
+CHATTER = (
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend", "today", "tomorrow",
+    "tonight", "basically", "so basically", "honestly", "anyway", "cheer", "cheers", "ta", "lol", "haha", "btw",
+)  # fmt: skip
 POLITE = (
     "thank you so much", "thank you very much", "thanks a lot", "thanks so much", "many thanks", "thank you",
     "thanks", "thank", "cheers", "ta", "please", "much appreciated", "appreciate it", "appreciated", "great",
@@ -1720,10 +1725,16 @@ class _Reader:
         items = [
             item for item in self._items(text) if item.product_ids or item.saved or item.query not in INTERJECTIONS
         ]
-        if len(items) > 1:
+        if len(items) > 1 and any(item.product_ids for item in items):
             # "cloud jogger grey 42 use RUN15 and put it on the 4242 card": what the code and card left ("put it
-            # on") is no second item.
-            items = [item for item in items if item != ItemSpec()]
+            # on") is no second item; nor is a word of politeness or chatter beside a product ("…, cheers", "my son
+            # turns 10 on friday").
+            items = [
+                item
+                for item in items
+                if item != ItemSpec()
+                and not (not item.product_ids and not item.saved and _covers(item.query, POLITE + GREETINGS + CHATTER))
+            ]
         if self._if_so and self._asked is not None:
             # "Does it come in navy? If so add one in M": in navy.
             asked = replace(self._asked, quantity=None)
