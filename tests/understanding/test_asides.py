@@ -26,6 +26,9 @@ def aside(message: str):
         ("cloud jogger grey size forty three", "cloud jogger grey size 43"),
         ("the trail blazer, green not black, 43 not 44", "the trail blazer , green , 43"),
         ("add 5 kettlebells. just kidding, one beanie in grey", "one beanie in grey"),
+        # Two sizes left open are no size said: the assistant asks (45 was read as 45 of another item).
+        ("usually a 44 but sometimes 45, the cloud jogger in grey", "the cloud jogger in grey"),
+        ("im between 42 and 43, blue runner", "i am , blue runner"),
     ],
 )
 def test_what_is_said_beside_the_order_goes_and_the_value_meant_stays(message, left):

@@ -51,6 +51,10 @@ ELSEWHERE_NUMBERS = [
         # took the hoodie's size)
         r"\b(?:i have|i've|ive|been)\s+(?:been\s+)?(?:looking at|eyeing|wanting|thinking about)\s+(?:it|this|that|them|"
         r"these|those)(?:\s+for\s+(?:ages|a while|weeks|months|ever|a long time))?\b",
+        # two sizes left open ("usually a 44 but sometimes 45", "between 44 and 45"): no size said, so it is asked
+        r"\b(?:i am\s+|i'm\s+|im\s+)?(?:usually|normally|mostly)?\s*(?:a\s+)?\d{2}(?:\.5)?\s+(?:but|or)\s+"
+        r"(?:sometimes|occasionally|maybe|often)\s+(?:a\s+)?\d{2}(?:\.5)?\b",
+        r"\bbetween\s+(?:a\s+)?\d{2}(?:\.5)?\s+and\s+(?:a\s+)?\d{2}(?:\.5)?\b",
         # the people it is for
         r"\b(?:my|our|his|her)\s+(?:" + _NUMBER + r"|" + _COUNT_WORD + r")\s+(?:kids|children|sons|daughters|boys|"
         r"girls|friends|brothers|sisters|grandkids)\b",
