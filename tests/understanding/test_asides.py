@@ -42,3 +42,10 @@ def test_a_value_said_only_with_not_is_kept_apart_and_a_self_correction_is_left_
     assert aside("blue runner 42 no 43").text == "blue runner 42 no 43"
     assert aside("2 blue runners size 42").text == "2 blue runners size 42"  # counts and sizes stay
     assert aside("3 tees for me").text == "3 tees for me"
+
+
+def test_anything_but_a_colour_and_what_stays_in_a_removal_and_what_is_not_wanted_this_time():
+    assert aside("a canvas low in 42, anything but black").excluded == ["black"]
+    assert aside("remove the socks, not the shoes").text == "remove the socks"  # it removed both lines
+    assert aside("no socks this time, just the cotton tee in black L").text == "just the cotton tee in black l"
+    assert aside("not the shoes").text == "not the shoes"  # not a removal: left to the reader

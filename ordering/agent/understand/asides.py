@@ -12,6 +12,8 @@ takes words out (or keeps the one value meant); none adds a value the customer d
 - **A value said with "not"** is the one not wanted. Beside another value of its kind, the other one stays:
   "green not black, 43 not 44", "not pink, black", "the navy one, not the grey one". Alone ("a steel bottle, not
   blue"), it goes and `excluded` keeps it, so the reader can ask, or take the one other option offered.
+- **"Anything but black"** is "not black"; in a removal, "not the shoes" after what goes is what stays ("remove the
+  socks, not the shoes" removed both).
 - **"Just kidding"** takes back what came before it in the message: "add 5 kettlebells. just kidding, one beanie
   in grey" is the beanie.
 """
@@ -128,9 +130,22 @@ def _not_values(words: list[str]) -> tuple[list[str], list[str]]:
     return out, excluded
 
 
+# "Anything but black", "any colour except white": said as "not black".
+ANYTHING_BUT = re.compile(
+    r"\b(?:anything|any colou?r|any other colou?r|whatever)\s+(?:but|except|other than|apart from)\s+(?:the\s+)?"
+)
+# "Remove the socks, not the shoes": the line named after "not" stays; it names no removal.
+NOT_THAT_LINE = re.compile(r"\s*,?\s*\b(?:but\s+)?not\s+the\s+[a-z]+(?:\s+[a-z]+)?\s*$")
+
+
 def drop_asides(text: str) -> Asides:
     """The normalized message without what it says beside the order (see the module docstring)."""
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
+    text = ANYTHING_BUT.sub("not ", text)
+    # "No socks this time, just the cotton tee in black L": what is not wanted this time, before what is.
+    text = re.sub(r"^(?:no|not)\s+(?:the\s+|any\s+)?[a-z]+(?:\s+[a-z]+)?\s+this time\s*,?\s+(?=\S)", "", text)
+    if re.match(r"(?:remove|delete|drop|take out|get rid of|lose)\b", text):
+        text = NOT_THAT_LINE.sub("", text)
     for pattern in ELSEWHERE_NUMBERS:
         text = pattern.sub(" ", text)
     words, excluded = _not_values(_size_in_words(text.split()))
