@@ -785,11 +785,7 @@ def test_a_number_each_that_could_be_a_shoe_size_is_never_a_count_of_each(genera
 
 
 def test_a_colour_pair_in_one_name_is_one_line_not_two(generator):
-    black_tee = CartLine(
-        variant_id="var_tech_tee_black_m", product_id="prod_tech_tee", title="Tech Running Tee", colour="black",
-        size="M", quantity=1,
-    )  # fmt: skip
-    context = DialogueContext(cart=(black_tee, SOCKS_LINE), awaiting_confirmation=True)
+    context = DialogueContext(cart=(TECH_TEE_LINE, SOCKS_LINE), awaiting_confirmation=True)
     # "the black and white socks" is the socks; the black tee stays.
     assert _removed(read(generator, "remove the black and white socks", context)) == ["var_run_socks_white_m"]
     assert _removed(read(generator, "keep the black and white socks, drop the rest", context)) == [

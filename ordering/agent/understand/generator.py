@@ -1085,6 +1085,17 @@ def _line_target(line: CartLine) -> ItemSpec:
     return ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
 
 
+def _line_changes(line: CartLine, slots: ItemSpec, *, even_if_same: bool = False) -> list[Command]:
+    """The colour and size said, as corrections of this cart line; a value the line already has is left out
+    unless `even_if_same`."""
+    changes: list[Command] = []
+    if slots.colour and (even_if_same or slots.colour != (line.colour or "").lower()):
+        changes.append(SetSlot(slot="colour", value=slots.colour, target=_line_target(line), correction=True))
+    if slots.size and (even_if_same or slots.size != line.size):
+        changes.append(SetSlot(slot="size", value=slots.size, target=_line_target(line), correction=True))
+    return changes
+
+
 class OfflineGenerator:
     """Commands from a message, read against the merchant's catalog (see the module docstring)."""
 
@@ -1217,13 +1228,7 @@ class _Reader:
             elif len(self.context.cart) == 1:
                 line = self.context.cart[0]
                 slots = self._line_slots(line, value)
-                changes: list[Command] = []
-                if slots is not None and slots.size and slots.size != line.size:
-                    changes.append(SetSlot(slot="size", value=slots.size, target=_line_target(line), correction=True))
-                if slots is not None and slots.colour and slots.colour != (line.colour or "").lower():
-                    changes.append(
-                        SetSlot(slot="colour", value=slots.colour, target=_line_target(line), correction=True)
-                    )
+                changes = _line_changes(line, slots) if slots is not None else []
                 if changes:
                     return changes
         if_stocked = IF_STOCKED_COUNT.search(core_polite)
@@ -2172,12 +2177,7 @@ class _Reader:
         slots = self._line_slots(other, match.group("slots")) if other is not None else None
         if other is None or slots is None:
             return []
-        changes = list(first)
-        if slots.colour:
-            changes.append(SetSlot(slot="colour", value=slots.colour, target=_line_target(other), correction=True))
-        if slots.size:
-            changes.append(SetSlot(slot="size", value=slots.size, target=_line_target(other), correction=True))
-        return changes
+        return [*first, *_line_changes(other, slots, even_if_same=True)]
 
     def _put_back(self, text: str) -> list[Command]:
         """PUT_BACK: the item named is added again; already in the cart, the cart is shown."""
@@ -2205,12 +2205,7 @@ class _Reader:
         slots = self._line_slots(line, match.group("slots"))
         if slots is None:
             return []
-        changes: list[Command] = []
-        if slots.colour and slots.colour != (line.colour or "").lower():
-            changes.append(SetSlot(slot="colour", value=slots.colour, target=_line_target(line), correction=True))
-        if slots.size and slots.size != line.size:
-            changes.append(SetSlot(slot="size", value=slots.size, target=_line_target(line), correction=True))
-        return changes
+        return _line_changes(line, slots)
 
     def _every_line(self, text: str) -> list[Command]:
         """EVERY_LINE and EACH_COUNT: the size, colour or count said goes to each line of the cart (a correction
@@ -2238,13 +2233,7 @@ class _Reader:
                 continue
             if match.group("every") == "both" and len(cart) != 2:
                 return [CannotHandle(text=self.raw[:300], reason="not understood: which two lines")]
-            changes: list[Command] = []
-            for line in cart:
-                target = _line_target(line)
-                if slots.colour and slots.colour != (line.colour or "").lower():
-                    changes.append(SetSlot(slot="colour", value=slots.colour, target=target, correction=True))
-                if slots.size and slots.size != line.size:
-                    changes.append(SetSlot(slot="size", value=slots.size, target=target, correction=True))
+            changes = [change for line in cart for change in _line_changes(line, slots)]
             return changes or [ShowCart()]
         return []
 
