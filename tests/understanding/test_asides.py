@@ -35,13 +35,30 @@ def test_what_is_said_beside_the_order_goes_and_the_value_meant_stays(message, l
     assert aside(message).text == left
 
 
+@pytest.mark.parametrize(
+    ("message", "left"),
+    [
+        ("zip hoodies for me and my wife: navy L for me and grey S for her", "zip hoodies navy l and grey s"),
+        ("gloves for me in M and my son in S", "gloves in m and in s"),
+        ("a red beanie for my girlfriend please", "a red beanie please"),
+        # the recipient is what is asked about: it stays
+        ("something for my dad who hikes", "something for my dad who hikes"),
+        ("what do you have for my son", "what do you have for my son"),
+        ("gift ideas for my wife", "gift ideas for my wife"),
+        ("shoes for her birthday", "shoes for her birthday"),
+    ],
+)
+def test_who_each_part_is_for_goes_and_what_is_asked_about_stays(message, left):
+    assert aside(message).text == left
+
+
 def test_a_value_said_only_with_not_is_kept_apart_and_a_self_correction_is_left_alone():
     assert aside("a steel bottle, not blue").text == "a steel bottle"
     assert aside("a steel bottle, not blue").excluded == ["blue"]
     # "no 43" after a size is a self-correction (repair.py reads it), never "not 43".
     assert aside("blue runner 42 no 43").text == "blue runner 42 no 43"
     assert aside("2 blue runners size 42").text == "2 blue runners size 42"  # counts and sizes stay
-    assert aside("3 tees for me").text == "3 tees for me"
+    assert aside("3 tees for me").text == "3 tees"  # who it is for goes (below)
 
 
 def test_anything_but_a_colour_and_what_stays_in_a_removal_and_what_is_not_wanted_this_time():

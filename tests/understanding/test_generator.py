@@ -330,6 +330,42 @@ def test_a_count_split_into_parts_is_the_parts(generator, text, parts):
     assert all(len(item.product_ids) == 1 for item in command.items)
 
 
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [("pullover hoodies for me and my partner: black M for me, red S for them", [("black", "M"), ("red", "S")]),
+     ("trail blazers for my husband and me, 45 for him and 41 for me", [(None, "45"), (None, "41")]),
+     ("a pair of gloves for me in L and my daughter in S", [(None, "L"), (None, "S")]),
+     # Said last after a comma, a colour is every part's when none said one (it went to the last part only).
+     ("a cotton tee in M for my son and the same in XL for my dad, black", [("black", "M"), ("black", "XL")]),
+     ("running socks, 3 L and 2 S, white", [("white", "L"), ("white", "S")])],
+)  # fmt: skip
+def test_parts_of_one_order_for_several_people_are_each_persons_line(generator, text, parts):
+    # "for me and my wife" made the message a search; "S for my daughter" lost its size.
+    [command] = read(generator, text, DialogueContext())
+    assert isinstance(command, AddItems)
+    assert [(item.colour, item.size) for item in command.items] == parts
+    assert len({item.product_ids for item in command.items}) == 1 and len(command.items[0].product_ids) == 1
+
+
+def test_a_colour_said_last_stays_with_its_own_line_when_the_lines_are_different_products(generator):
+    [command] = read(generator, "the tech tee in M and the zip hoodie in L, grey", DialogueContext())
+    assert [(item.product_ids, item.colour) for item in command.items] == [
+        (("prod_tech_tee",), None),
+        (("prod_zip_hoodie",), "grey"),
+    ]
+
+
+def test_what_a_customer_says_about_themselves_is_no_item(generator):
+    # Each was a second, unknown item to search for beside the one asked for.
+    [command] = read(generator, "my ankles are weak and i'd like the trail blazer in 43", DialogueContext())
+    assert [item.product_ids for item in command.items] == [("prod_trail_blazer",)]
+    [command] = read(generator, "honestly i hike a lot, merino socks in M please", DialogueContext())
+    assert [item.product_ids for item in command.items] == [("prod_wool_socks",)]
+    # An everyday thing the shop does not sell stays, so that the assistant says so.
+    [command] = read(generator, "a yoga mat and a towel", DialogueContext())
+    assert "towel" in command.query or any("towel" in item.query for item in getattr(command, "items", ()))
+
+
 @pytest.mark.parametrize("text", ["2 beanies, one grey", "3 pairs of running socks: 2 white and 2 black"])
 def test_parts_that_do_not_add_up_to_the_count_are_not_read(generator, text):
     commands = read(generator, text, DialogueContext())

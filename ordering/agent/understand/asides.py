@@ -14,6 +14,10 @@ takes words out (or keeps the one value meant); none adds a value the customer d
   blue"), it goes and `excluded` keeps it, so the reader can ask, or take the one other option offered.
 - **"Anything but black"** is "not black"; in a removal, "not the shoes" after what goes is what stays ("remove the
   socks, not the shoes" removed both).
+- **Who each item is for** goes when it only marks the parts of an order: "navy L for me and grey S for her",
+  "40 for me and 44 for my husband", "gloves for me in M and my son in S". Left in, "for me and my wife" made the
+  message a search, and "S for my daughter" lost its size. A recipient said with more ("something for my dad
+  who hikes", "what do you have for my son") stays: there it is what the customer asks about.
 - **"Just kidding"** takes back what came before it in the message: "add 5 kettlebells. just kidding, one beanie
   in grey" is the beanie.
 """
@@ -67,6 +71,45 @@ ELSEWHERE_NUMBERS = [
 PLACE_NUMBER = re.compile(
     r"\b(?:(?:my|the|our)\s+)?(room|apt|apartment|flat|suite|unit)\s*(?:number|no|#)?\s*#?\s*[a-z]?\d{1,5}[a-z]?\b"
 )
+_RELATION = (
+    r"(?:son|sons|daughter|daughters|wife|husband|hubby|partner|kid|kids|child|children|boy|boys|girl|girls|dad|"
+    r"father|mom|mum|mother|parents|brother|brothers|sister|sisters|friend|friends|boyfriend|girlfriend|bf|gf|"
+    r"fiance|fiancee|grandma|grandpa|grandson|granddaughter|niece|nephew|family|mate|colleague|baby|toddler|"
+    r"teen|teenager|roommate|flatmate|other half)"
+)
+_PERSON = (
+    r"(?:me|myself|us|him|her|them|both of us|the two of us|(?:the\s+)?(?:whole\s+)?family|the kids|"
+    r"(?:my|our|his|her)\s+(?:(?:little|big|older|younger|eldest|youngest|oldest|baby|\d|two|three)\s+)?"
+    + _RELATION
+    + r")"
+)
+RECIPIENT = re.compile(r"\s*\bfor\s+" + _PERSON + r"(?:\s*(?:and|&|,)\s*" + _PERSON + r")*\b")
+# What may follow a recipient that only marks a part: the end, a comma, "and", a size, a colour or a count.
+_AFTER_RECIPIENT = re.compile(
+    r"\s*(?:$|[,:;]|(?:and|in|size|sz|both|all|each|please|pls|thanks|too|as well|one|x|the)\b|\d)"
+)
+# "gloves for me in M and my son in S": the second person named without "for".
+RECIPIENT_AND = re.compile(r"\b(and|,)\s+(?:(?:my|our)\s+" + _RELATION + r"|me|him|her)(?=\s+(?:in|size|sz)\b)")
+# Before the recipient, words that make it what is asked about ("something for my son", "ideas for my dad").
+_ASKED_FOR = re.compile(
+    r"\b(?:something|anything|gift|gifts|present|presents|idea|ideas|stuff|things|have|recommend|suggest|good|"
+    r"nice|best|options?)\s*$"
+)
+
+
+def _drop_recipients(text: str) -> str:
+    def drop(match: re.Match[str]) -> str:
+        after = text[match.end() :]
+        next_word = after.split()[0] if after.split() else ""
+        marks_a_part = bool(_AFTER_RECIPIENT.match(after)) or _value_kind(next_word) is not None
+        if not marks_a_part or _ASKED_FOR.search(text[: match.start()]):
+            return match.group(0)
+        return ""
+
+    text = RECIPIENT.sub(drop, text)
+    return RECIPIENT_AND.sub(r"\1", text)
+
+
 JUST_KIDDING = re.compile(r"^.*\b(?:just kidding|only kidding|just joking|only joking|jk|lol jk)\b\s*,?\s*")
 
 
@@ -148,6 +191,7 @@ def drop_asides(text: str) -> Asides:
         text = NOT_THAT_LINE.sub("", text)
     for pattern in ELSEWHERE_NUMBERS:
         text = pattern.sub(" ", text)
+    text = _drop_recipients(text)
     words, excluded = _not_values(_size_in_words(text.split()))
     cleaned = re.sub(r"(?:\s*,)+\s*$", "", " ".join(words)).strip(" ,")
     return Asides(text=re.sub(r"\s+", " ", cleaned), excluded=excluded)

@@ -122,7 +122,7 @@ from ordering.agent.commands import (
 )
 from ordering.agent.understand.asides import drop_asides
 from ordering.agent.understand.dates import since_days
-from ordering.agent.understand.lexicon import COMMON_WORDS, CatalogLexicon, colour_of, singular
+from ordering.agent.understand.lexicon import COMMON_WORDS, ENGLISH_WORDS, CatalogLexicon, colour_of, singular
 from ordering.agent.understand.numbers import NUMBER_WORDS, parse_quantity
 from ordering.agent.understand.repair import repair_self_corrections
 from ordering.agent.understand.sizes import (
@@ -1730,6 +1730,8 @@ class _Reader:
         items = [
             item for item in self._items(text) if item.product_ids or item.saved or item.query not in INTERJECTIONS
         ]
+        if items and all(self._about_the_customer(item) for item in items) and text.strip() != self.text.strip():
+            return []  # "my ankles are weak and i'd like the trail blazer in 43": the first part is about them
         if len(items) > 1 and any(item.product_ids for item in items):
             # "cloud jogger grey 42 use RUN15 and put it on the 4242 card": what the code and card left ("put it
             # on") is no second item; nor is a word of politeness or chatter beside a product ("…, cheers", "my son
@@ -1739,6 +1741,7 @@ class _Reader:
                 for item in items
                 if item != ItemSpec()
                 and not (not item.product_ids and not item.saved and _covers(item.query, POLITE + GREETINGS + CHATTER))
+                and not self._about_the_customer(item)
             ]
         if self._if_so and self._asked is not None:
             # "Does it come in navy? If so add one in M": in navy.
@@ -1796,6 +1799,24 @@ class _Reader:
         if had_parts and not _content(text):
             return []
         return [CannotHandle(text=self.raw[:300], reason="not understood")]
+
+    def _about_the_customer(self, item: ItemSpec) -> bool:
+        """What a customer says about themselves beside the order ("my feet are wide", "so basically i run, …"):
+        no size, colour or count, and either one word said as what they do ("i run", "we usually hike") or words
+        that start with an everyday word, not the shop's, said after "my" ("my ankles are weak", "my shins hurt
+        when i run"). "A yoga mat and a towel" keeps the towel (the policy says it is not sold); "i need something
+        warm" is a search."""
+        if item.product_ids or item.saved or item.colour or item.size or item.size_said or item.quantity is not None:
+            return False
+        words = [word for word in item.query.split() if word not in CHATTER]
+        if not words:
+            return False
+        first = re.escape(words[0])
+        if len(words) == 1 and re.search(r"\b(?:i|we)\s+(?:\w+ly\s+|often\s+|also\s+)?" + first + r"\b", self.text):
+            return True  # a verb, even where the shop's words have it ("running")
+        if item.category or words[0] not in ENGLISH_WORDS or self.lexicon.is_known(words[0]):
+            return False
+        return bool(re.search(r"\b(?:my|our)\s+(?:[a-z]+\s+)?" + first + r"\w*\b", self.text))
 
     def _is_reorder(self, text: str) -> bool:
         """ "Same sneakers as my last order", "the socks from my previous order again": a product named
@@ -3089,6 +3110,11 @@ class _Reader:
                 for index in group.parts:
                     items[index] = self._derive(_fill(items[index], replace(item, quantity=None)), items[index])
                 continue
+            if chunk is chunks[-1] and self._said_of_every_part(text, chunk, items, item):
+                # "a tech tee in S and the same in L, orange", "running socks, 2 M and 1 S, black": a slot said
+                # last, after a comma, about the parts of one product, none of which said it.
+                items[:] = [self._derive(_fill(line, item), line) for line in items]
+                continue
             previous = items[-1]
             sized = bool(item.size or item.size_said)
             counted = item.quantity is not None or self._one.get(id(item), False)
@@ -3156,6 +3182,20 @@ class _Reader:
         for group in groups:
             dropped |= self._settle(items, group)
         return [item for index, item in enumerate(items) if index not in dropped]
+
+    @staticmethod
+    def _said_of_every_part(text: str, chunk: str, items: list[ItemSpec], slot: ItemSpec) -> bool:
+        """Whether `slot`, the last chunk of `text` after a comma, is about every item: two or more parts of one
+        product, none of which says a colour (or size) when `slot` says one, and nothing else in `slot`."""
+        if len(items) < 2 or slot.quantity is not None or bool(slot.colour) == bool(slot.size or slot.size_said):
+            return False
+        if not re.search(r",\s*" + re.escape(chunk) + r"\s*$", text):
+            return False
+        if not items[0].product_ids or any(line.product_ids != items[0].product_ids for line in items):
+            return False
+        if slot.colour:
+            return not any(line.colour for line in items)
+        return not any(line.size or line.size_said for line in items)
 
     def _count_split(self, chunk: str) -> list[str]:
         """ "one grey one red", "2 zip hoodies one navy one grey both L", "running socks 2 white": a chunk cut
