@@ -641,7 +641,10 @@ class Policy:
             self._change_line(turn, pending["line_variant_id"], spec)
         else:
             self._add_one(turn, spec, [])
-        # The other items named in the same message as the question's item come next, none forgotten.
+        # The other items named in the same message as the question's item come next, none forgotten. Those of
+        # the same product that left the same slot open take the answer: "2 tech tees, an M and an L" → "which
+        # colour?" → "black" is two black tees (the question was asked again for the L).
+        queue = [_with_answer(item, spec, values) for item in queue]
         self._add_queue(turn, queue)
 
     def _add_queue(self, turn: Turn, queue: list[c.ItemSpec]) -> None:
@@ -1496,6 +1499,18 @@ class Policy:
         turn.record_decision(DecisionKind.CLARIFICATION, "not_understood", rationale=f'"{words}" was not understood')
         turn.say(text, data={"kind": "not_understood", "quick_replies": quick_replies(
             ["Show my order"] if flow is not None else list(HELP_EXAMPLES))})  # fmt: skip
+
+
+def _with_answer(item: c.ItemSpec, answered: c.ItemSpec, values: dict[str, str]) -> c.ItemSpec:
+    """`item` with the colour or size just answered for `answered`, when it is the same product and left it open."""
+    if not answered.product_ids or item.product_ids != answered.product_ids:
+        return item
+    changes: dict[str, Any] = {}
+    if "colour" in values and not item.colour:
+        changes["colour"] = answered.colour
+    if "size" in values and not (item.size or item.size_said):
+        changes.update(size=answered.size, size_said=None, size_options=())
+    return c.ItemSpec(**{**item.__dict__, **changes}) if changes else item
 
 
 def _option_named(text: str, options: list[dict]) -> str | None:

@@ -15,13 +15,14 @@ HELDOUT = Path(__file__).resolve().parents[2] / "ordering" / "evaluation" / "hel
 
 
 @pytest.mark.parametrize(
-    ("tasks_file", "messages_file"), [("tasks.yaml", "messages.yaml"), ("tasks_2.yaml", "messages_2.yaml")]
+    ("tasks_file", "messages_file"),
+    [(f"tasks{n}.yaml", f"messages{n}.yaml") for n in ("", "_2", "_3", "_4", "_5", "_6")],
 )
 def test_the_held_out_sets_load_with_their_tasks_and_messages(tasks_file, messages_file):
     tasks = tasks_load(path=HELDOUT / tasks_file)
     messages = load_messages(HELDOUT / messages_file)
 
-    assert len(tasks) >= 90 and len(messages) >= 100
+    assert len(tasks) >= 90 and len(messages) >= 85
     assert len({task.id for task in tasks}) == len(tasks)
 
 

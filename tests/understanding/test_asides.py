@@ -66,3 +66,32 @@ def test_anything_but_a_colour_and_what_stays_in_a_removal_and_what_is_not_wante
     assert aside("remove the socks, not the shoes").text == "remove the socks"  # it removed both lines
     assert aside("no socks this time, just the cotton tee in black L").text == "just the cotton tee in black l"
     assert aside("not the shoes").text == "not the shoes"  # not a removal: left to the reader
+
+
+@pytest.mark.parametrize(
+    ("message", "left"),
+    [
+        # a budget is the most the customer will pay ("no more than 100" was a removal, "£30" a search for "30")
+        ("£25 budget, a red beanie please", "under 25 , a red beanie please"),
+        ("i can only spend 80 dollars on a hoodie", "under 80 a hoodie"),
+        ("my budget is about 50, cotton tee M", "under 50 , cotton tee m"),
+        # a price that names the product is no count
+        ("the $55 pullover in red M", "the pullover in red m"),
+        # why, not what: a gift, an age, a saying
+        ("christmas present for my 8 year old, a red beanie", "a red beanie"),
+        ("cap in white, it's a gift for my brother", "cap in white"),
+        ("my daughter is 11, she wants the graphic tee in S", "my daughter is , she wants the graphic tee in s"),
+        ("to cut a long story short i need a headlamp", "i need a headlamp"),
+        # the shop's stock decides; never dropped from a yes, nor from a count wanted if there are enough
+        ("beanie in grey if you have it", "beanie in grey"),
+        ("yes if it is in stock", "yes if it is in stock"),
+        ("i want 3 if you have them", "i want 3 if you have them"),
+    ],
+)
+def test_a_budget_a_price_a_gift_an_age_and_if_you_have_it_are_said_beside_the_order(message, left):
+    assert aside(message).text == left
+
+
+def test_gift_questions_keep_their_words():
+    assert aside("gift ideas for a runner").text == "gift ideas for a runner"
+    assert aside("a gift for my wife").text == "a gift for my wife"

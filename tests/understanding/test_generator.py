@@ -28,6 +28,7 @@ from ordering.agent.commands import (
     Search,
     Select,
     SetSlot,
+    ShowCart,
     Thanks,
     command_from_dict,
     command_to_dict,
@@ -997,3 +998,71 @@ def test_not_a_colour_numbers_that_count_something_else_and_delivery_changes_of_
     changed = read(generator, "ship to work. actually no, home is fine. but express")
     assert ChooseAddress(label="home") in changed and ChooseShipping(option="express") in changed
     assert ChooseShipping(option="standard") in read(generator, "actually standard is fine, and apply SAVE10")
+
+
+def _items_of(commands):
+    [command] = commands
+    assert isinstance(command, AddItems), commands
+    return [(item.product_ids, item.colour, item.size, item.quantity) for item in command.items]
+
+
+def test_a_story_around_the_order_is_not_out_of_scope_nor_a_second_item(generator):
+    # "long story short" was a pair of shorts and "story" made the message out of scope
+    text = "ok so long story short my headphones broke on the bus, i need new over-ear ones in black"
+    assert _items_of(read(generator, text, DialogueContext())) == [(("prod_headphones",), "black", None, None)]
+    # said twice, once bare and once with what is wanted: one item
+    text = "my cotton tee shrank, so i need a cotton tee in white L"
+    assert _items_of(read(generator, text, DialogueContext())) == [(("prod_cotton_tee",), "white", "L", None)]
+    # a request without a product stays out of scope
+    assert [type(c) for c in read(generator, "write me a story about socks", DialogueContext())] == [OutOfScope]
+
+
+def test_the_same_product_said_again_with_its_colour_is_one_line(generator):
+    text = "3 beanies and 2 caps, red beanies and blue caps"
+    assert _items_of(read(generator, text, DialogueContext())) == [
+        (("prod_beanie",), "red", None, 3),
+        (("prod_run_cap",), "blue", None, 2),
+    ]
+    # each with its own colour: two lines
+    text = "a cap in white and a cap in blue"
+    assert [row[1] for row in _items_of(read(generator, text, DialogueContext()))] == ["white", "blue"]
+
+
+def test_one_more_of_the_cart_line_in_another_size_keeps_its_colour(generator):
+    tee = CartLine(
+        variant_id="var_tech_tee_orange_l", product_id="prod_tech_tee", title="Tech Running Tee", colour="orange",
+        size="L", quantity=1,
+    )  # fmt: skip
+    context = DialogueContext(cart=(tee,), awaiting_confirmation=True)
+    assert _items_of(read(generator, "my daughter is 9, she wants one too in S", context)) == [
+        (("prod_tech_tee",), "orange", "S", 1)
+    ]
+    assert _items_of(read(generator, "add another one in M", context)) == [(("prod_tech_tee",), "orange", "M", 1)]
+
+
+def test_naming_the_previewed_product_again_shows_the_preview_and_adds_nothing(generator):
+    # "could I have a jumper in grey, L" → a preview of the Zip Hoodie → "the zip hoodie" asked a new hoodie's colour
+    assert read(generator, "the blue runner", AWAITING) == [ShowCart()]
+    assert _items_of(read(generator, "another blue runner", AWAITING)) == [(("prod_blue_runner",), None, None, None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("i'll take the cheapest beanie in grey", (("prod_beanie",), "grey", None, None)),
+        ("the $49 hoodie in grey, M", (("prod_zip_hoodie",), "grey", "M", None)),
+        ("hi, i'm after running shoes, size 43 and i like blue", None),
+        ("right so my daughter joins the hiking club and needs a headlamp, black if you have it", None),
+    ],
+)
+def test_orders_said_with_a_price_a_preference_or_a_story(generator, text, expected):
+    items = _items_of(read(generator, text, DialogueContext()))
+    if expected is not None:
+        assert items == [expected]
+    else:
+        assert len(items) == 1 and items[0][1] in ("blue", "black")
+
+
+def test_yes_kindly_proceed_confirms_and_kindly_alone_does_not(generator):
+    assert read(generator, "Yes, kindly proceed") == [Confirm()]
+    assert read(generator, "kindly") == [Thanks()]

@@ -38,6 +38,8 @@ ELSEWHERE_NUMBERS = [
     re.compile(pattern)
     for pattern in (
         # ages
+        r"\b(?:my|our|his|her|a)\s+\d{1,2}\s*(?:years?|yrs?|year)[\s-]*old(?:\s+(?:son|daughter|boy|girl|kid|"
+        r"child|nephew|niece|grandson|granddaughter))?\b",
         r"\b(?:i am|i'm|he is|she is|they are|he's|she's)\s+" + _NUMBER + r"\s*(?:years?|yrs?|yo)(?:\s+old)?\b",
         r"\b" + _NUMBER + r"\s*(?:years?|yrs?|year)[\s-]*old\b",
         r"\b(?:turns?|turning|aged?)\s+" + _NUMBER + r"\b",
@@ -66,6 +68,10 @@ ELSEWHERE_NUMBERS = [
         r"girls|friends|brothers|sisters|grandkids)\b",
     )
 ]
+# "My son is 12", "he is 9": an age (the person stays).
+AGE_OF_PERSON = re.compile(
+    r"\b((?:son|daughter|boy|girl|kid|child|nephew|niece|he|she) is)\s+(?:only\s+|just\s+)?1?\d\b(?!\s*(?:pairs?|of))"
+)
 # "Send it to room 101": an address, never 101 of anything; kept as "my room" so that the address is read (and,
 # not being a saved one, refused with the saved ones named).
 PLACE_NUMBER = re.compile(
@@ -181,16 +187,66 @@ ANYTHING_BUT = re.compile(
 NOT_THAT_LINE = re.compile(r"\s*,?\s*\b(?:but\s+)?not\s+the\s+[a-z]+(?:\s+[a-z]+)?\s*$")
 
 
+# A budget said beside what is wanted ("£30 budget, a beanie in red", "i want to spend no more than 100 on running
+# shoes"): the most the customer will pay, as "under 30" (it was a search for "30 beanie", and "no more than 100"
+# a removal).
+BUDGET = [
+    (re.compile(r"\b(?:(?:my|a|the|with a)\s+)?budget\s+(?:is\s+|of\s+)?(?:about\s+|around\s+|max\s+)?"
+                r"(?P<amount>\d+(?:\.\d\d)?)\s*(?:quid|pounds?|dollars?|bucks|euros?)?\b"), "under"),
+    (re.compile(r"\b(?P<amount>\d+(?:\.\d\d)?)\s*(?:quid|pounds?|dollars?|bucks|euros?)?\s+(?:budget|max budget)\b"),
+     "under"),
+    (re.compile(r"\b(?:i\s+)?(?:(?:want|would like|would rather|only want|am happy|am willing)\s+to|can|can only|"
+                r"could|will|only|do not want to|dont want to)\s+spend\s+"
+                r"(?:no more than|not more than|at most|up to|under|less than|about|around|max)?\s*"
+                r"(?P<amount>\d+(?:\.\d\d)?)\s*(?:quid|pounds?|dollars?|bucks|euros?)?\s*(?:on|for)?\b"), "under"),
+]  # fmt: skip
+# "The $49 hoodie", "the 49 dollar hoodie": a price said to name the product, never a count.
+PRICE_NAMING = re.compile(
+    r"\b(?P<article>the|a|that|this)\s+(?:\$\s*\d+(?:\.\d\d)?|\d+(?:\.\d\d)?\s*(?:dollar|buck|quid|pound|euro))\s+"
+    r"(?=[a-z])"
+)
+# "A birthday present for my 10 year old, the graphic tee in S", "…, it's a gift": why, not what.
+GIFT_LEAD = re.compile(
+    r"^(?:(?:it is|its|this is)\s+)?(?:a\s+|as a\s+)?(?:(?:birthday|christmas|xmas|anniversary|wedding|bday)\s+)?"
+    r"(?:present|gift)(?:\s+for(?:\s+(?:my|our|a|the))?(?:\s+[a-z]+)?)?\s*,\s*(?=\S)"
+)
+GIFT_TAIL = re.compile(
+    r"\s*,\s*(?:(?:it is|its|this is)\s+)?(?:a\s+|as a\s+)?(?:(?:birthday|christmas|xmas|anniversary|wedding|bday)\s+)?"
+    r"(?:present|gift)(?:\s+for(?:\s+[a-z]+){1,3})?\s*$"
+)
+# "Green if you have it", "in M if available": the shop's stock decides, and the policy says when it cannot. Left
+# in, "if you have it" was a second item ("it") with the colour. Never dropped from a yes ("yes if it is in stock"
+# is not a yes).
+IF_AVAILABLE = re.compile(
+    r"\s*\b(?:if|when) (?:you (?:have|got|have got|carry|stock|still have) (?:it|them|one|any|that|those|some|that "
+    r"colou?r|that size)(?: in stock| left)?|(?:it is|its|they are|theyre|it s) (?:available|in stock)|available|"
+    r"possible|in stock|you can)\b"
+)
+# "i want 2 if you have them" is read whole (a count for the line, which the shop's stock decides).
+_COUNT_IF_STOCKED = re.compile(r"\b(?:\d{1,2}|two|three|four|five|six)(?:\s+(?:of them|pairs?|packs?))?\s+if\b")
+_YES_LEAD = re.compile(r"(?:yes|yeah|yep|yup|ok|okay|sure|confirm|go ahead)\b")
+# Sayings that name no product ("long story short" was a pair of shorts).
+IDIOMS = re.compile(r"\b(?:(?:to )?(?:cut|make) a long story short|long story short|in short|short story)\b")
+
+
 def drop_asides(text: str) -> Asides:
     """The normalized message without what it says beside the order (see the module docstring)."""
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
+    text = IDIOMS.sub(" ", text)
+    if not _YES_LEAD.match(text) and not _COUNT_IF_STOCKED.search(text):
+        text = IF_AVAILABLE.sub("", text)
     text = ANYTHING_BUT.sub("not ", text)
     # "No socks this time, just the cotton tee in black L": what is not wanted this time, before what is.
     text = re.sub(r"^(?:no|not)\s+(?:the\s+|any\s+)?[a-z]+(?:\s+[a-z]+)?\s+this time\s*,?\s+(?=\S)", "", text)
     if re.match(r"(?:remove|delete|drop|take out|get rid of|lose)\b", text):
         text = NOT_THAT_LINE.sub("", text)
+    for pattern, word in BUDGET:
+        text = pattern.sub(lambda match, word=word: f" {word} {match.group('amount')} ", text)
+    text = PRICE_NAMING.sub(lambda match: match.group("article") + " ", text)
+    text = AGE_OF_PERSON.sub(r"\1", text)
     for pattern in ELSEWHERE_NUMBERS:
         text = pattern.sub(" ", text)
+    text = GIFT_TAIL.sub("", GIFT_LEAD.sub("", re.sub(r"\s+", " ", text).strip()))
     text = _drop_recipients(text)
     words, excluded = _not_values(_size_in_words(text.split()))
     cleaned = re.sub(r"(?:\s*,)+\s*$", "", " ".join(words)).strip(" ,")

@@ -154,7 +154,7 @@ CHATTER = (
 )  # fmt: skip
 POLITE = (
     "thank you so much", "thank you very much", "thanks a lot", "thanks so much", "many thanks", "thank you",
-    "thanks", "thank", "cheers", "ta", "please", "much appreciated", "appreciate it", "appreciated", "great",
+    "thanks", "thank", "cheers", "ta", "please", "kindly", "much appreciated", "appreciate it", "appreciated", "great",
     "cool", "nice", "awesome", "lovely", "brilliant", "perfect", "ok", "okay", "k", "kk", "alright", "all right",
     "got it", "noted", "good", "fine", "sounds good", "looks good", "great stuff", "wonderful", "super",
     "amazing", "excellent", "fantastic", "you are the best", "you rock", "very", "so", "much", "then", "oh",
@@ -183,6 +183,7 @@ YES = (
     "please place it", "place the order now", "order now", "buy now", "i do", "let us go", "ship it",
     "make it so", "sure thing", "yes sure", "approved", "approve", "accept", "that is fine go ahead", "all"
     " good", "now", "it", "please do", "yes buy", "yes buy it", "yes order", "yes order it",
+    "proceed", "you may proceed", "you can proceed", "proceed with it", "proceed with the purchase",
 )  # fmt: skip
 NO = (
     "no", "nope", "nah", "n", "no actually", "actually no", "no wait", "no sorry", "sorry no",
@@ -391,6 +392,10 @@ PAST_STATEMENT = _rx(
 REQUEST_WORDS = _rx(
     r"\b(?:want|wanted|need|would like|like to|add|buy|reorder|re-order|again|same|another|one more|more|can i|"
     r"could i|give me|get me|please|cancel\w*|return|refund|where|when|status|track\w*|arriv\w*)\b"
+)
+# A product asked for outright, whatever the story around it.
+ORDER_REQUEST = _rx(
+    r"\b(?:i|we) (?:really )?(?:want|need|would like|will take|will have)\b|\b(?:add|buy|order|get me|give me)\b"
 )
 # "Can I cancel it?", "I want to cancel": a request to cancel, even said as a question about a product.
 CANCEL_ASK = _rx(
@@ -729,7 +734,7 @@ LINE_COUNT_MORE = _rx(r"\b(?:more|another|also|too|add|extra|and|plus|as well)\b
 MORE_OF = _rx(r"\b(?:add|adding|also|too|as well|another|one more|more|extra|plus|second|both|again|same|and)\b")
 CHANGE_VERB = _rx(r"\b(?:swap|switch|change|exchange|replace|instead|rather|not)\b")
 ADD_VERB = _rx(
-    r"\b(?:buy|order|add|get|want|need|take|grab|purchase|put|like|have|reorder|pick up|throw in|chuck in|"
+    r"\b(?:buy|order|add|get|wants?|needs?|take|grab|purchase|put|like|have|reorder|pick up|throw in|chuck in|"
     r"include|give me|send me|i will have|i will take|i would like|can i have|could i have|can i get|could i get|"
     r"one more|another|also|too|as well|re-?order|same again|again)\b"
 )
@@ -1130,6 +1135,7 @@ class _Reader:
         self._unread: list[str] = []  # parts of an item list that could not be read
         self._named: dict[int, bool] = {}  # id(item) → named by a title or a distinctive title word
         self._one: dict[int, bool] = {}  # id(item) → said as one thing ("a jacket"), not a kind ("jackets")
+        self._definite: dict[int, bool] = {}  # id(item) → said with "the" ("the hoodie in navy, XL")
         self._pointer: dict[int, bool] = {}  # id(item) → said with a pronoun ("buy it in olive L")
         # The product a question earlier in this message was about, with what it asked ("does the zip hoodie
         # come in navy? if so add one in M").
@@ -1209,8 +1215,8 @@ class _Reader:
                 return answer
         if _covers(core_polite, HOLD + POLITE):
             return [Thanks()]
-        if _covers(core_polite, YES) and not _covers(core_polite, ("it", "now", "please")):
-            return [Confirm()]
+        if _covers(core_polite, (*YES, "kindly")) and not _covers(core_polite, ("it", "now", "please", "kindly")):
+            return [Confirm()]  # "yes, kindly proceed"
         if WHY_NOT.fullmatch(core_polite) and not self.question:
             return [Confirm()]  # "sure, why not"; "why not?" asks a question and confirms nothing
         if _covers(core_polite, NO) and not _covers(core_polite, ("please", "it", "that")):
@@ -1411,6 +1417,8 @@ class _Reader:
             if pattern.search(text):
                 if topic in ("cooking", "trivia") and self._names_product(text, strict=True):
                     continue
+                if self._names_product(text, strict=True) and ORDER_REQUEST.search(text):
+                    continue  # "long story short, i lost my headphones …, i need a new pair of the over-ear ones"
                 return topic
         return None
 
@@ -1743,6 +1751,16 @@ class _Reader:
                 and not (not item.product_ids and not item.saved and _covers(item.query, POLITE + GREETINGS + CHATTER))
                 and not self._about_the_customer(item)
             ]
+        items = [self._like_the_cart_line(item) for item in self._said_again_merged(items)]
+        if (
+            len(items) == 1
+            and context.awaiting_confirmation
+            and self._names_the_only_line(items[0])
+            and not (ADD_VERB.search(text) or MORE_OF.search(text) or CHANGE_VERB.search(text))
+        ):
+            # "could I have a jumper in grey, L" → a preview of the Zip Hoodie → "the zip hoodie": saying which
+            # product was meant, not a second one (it asked the new one's colour). The preview is shown again.
+            return [ShowCart()]
         if self._if_so and self._asked is not None:
             # "Does it come in navy? If so add one in M": in navy.
             asked = replace(self._asked, quantity=None)
@@ -1800,6 +1818,54 @@ class _Reader:
             return []
         return [CannotHandle(text=self.raw[:300], reason="not understood")]
 
+    def _names_the_only_line(self, item: ItemSpec) -> bool:
+        """A bare product name (no count, colour or size) for the product of the cart's one line."""
+        cart = self.context.cart
+        return (
+            len(cart) == 1
+            and item.product_ids == (cart[0].product_id,)
+            and not (item.colour or item.size or item.size_said or item.quantity is not None or item.saved)
+        )
+
+    def _like_the_cart_line(self, item: ItemSpec) -> ItemSpec:
+        """ "Another one in S", "he needs one too, in S" about the blue tee in the cart: the blue tee in S (the
+        colour was asked again). Only for "it"/"one" pointing at the one cart line of that product, with a size or
+        a colour said; what was not said is the line's."""
+        if not self._pointer.get(id(item)) or not (item.colour or item.size or item.size_said):
+            return item
+        lines = [line for line in self.context.cart if line.product_id in item.product_ids]
+        if len(lines) != 1 or len(item.product_ids) != 1:
+            return item
+        line = lines[0]
+        said = ItemSpec(colour=line.colour or None, size=line.size or None) if not item.colour else ItemSpec()
+        if item.colour and not (item.size or item.size_said) and line.size:
+            said = ItemSpec(size=line.size)
+        return self._derive(_fill(item, said), item) if said != ItemSpec() else item
+
+    def _said_again_merged(self, items: list[ItemSpec]) -> list[ItemSpec]:
+        """A product said again later in the message with what the first mention left out is one item: "2 beanies
+        and 2 caps, grey beanies and white caps" is 2 grey beanies and 2 white caps (it was four lines). Not when
+        the second says its own count ("a beanie in grey and a beanie in red" is two) or a value that differs."""
+        merged = list(items)
+        index = 1
+        while index < len(merged):
+            later = merged[index]
+            earlier_index = next(
+                (at for at in range(index) if later.product_ids and merged[at].product_ids == later.product_ids),
+                None,
+            )
+            if earlier_index is None or later.quantity is not None or self._one.get(id(later), False) or later.saved:
+                index += 1
+                continue
+            earlier = merged[earlier_index]
+            clash = any(getattr(earlier, name) and getattr(later, name) for name in ("colour", "size", "size_said"))
+            if clash or not (later.colour or later.size or later.size_said):
+                index += 1
+                continue
+            merged[earlier_index] = self._derive(_fill(earlier, later), earlier)
+            del merged[index]
+        return merged
+
     def _about_the_customer(self, item: ItemSpec) -> bool:
         """What a customer says about themselves beside the order ("my feet are wide", "so basically i run, …"):
         no size, colour or count, and either one word said as what they do ("i run", "we usually hike") or words
@@ -1816,7 +1882,7 @@ class _Reader:
             return True  # a verb, even where the shop's words have it ("running")
         if item.category or words[0] not in ENGLISH_WORDS or self.lexicon.is_known(words[0]):
             return False
-        return bool(re.search(r"\b(?:my|our)\s+(?:[a-z]+\s+)?" + first + r"\w*\b", self.text))
+        return bool(re.search(r"\b(?:my|our)\s+(?:[a-z]+\s+){0,2}" + first + r"\w*\b", self.text))
 
     def _is_reorder(self, text: str) -> bool:
         """ "Same sneakers as my last order", "the socks from my previous order again": a product named
@@ -2746,6 +2812,8 @@ class _Reader:
         spec = replace(item, product_ids=tuple(fitting[:6]), query="")
         if line is not None and fitting == [line.product_id] and not (item.size or item.size_said):
             spec = replace(spec, size=line.size)  # "a black one too": the same thing, in black
+        if line is not None and fitting == [line.product_id] and not item.colour and line.colour:
+            spec = replace(spec, colour=line.colour)  # "another one in S": the same thing, in S
         return spec
 
     def _both(self, text: str) -> list[Command]:
@@ -2986,6 +3054,16 @@ class _Reader:
     def _is_search(self, text: str) -> bool:
         if not SEARCH_WORDS.search(text):
             return False
+        if (
+            ORDER_REQUEST.search(text)
+            and not re.search(r"\b(?:show|browse|recommend|suggest|what|which)\b", text)
+            and not (PRICE_MAX.search(text) or PRICE_MIN.search(text) or PRICE_BETWEEN.search(text))
+        ):
+            # "I'll take the cheapest hoodie you have in red, size M": when one product fits, that one is ordered
+            # (the preview shows its price); when several do, they are shown, cheapest first.
+            item = self._item(text)
+            if item is not None and len(item.product_ids) == 1 and not item.query:
+                return False
         if re.search(r"\b(?:show me|show)\b", text) and not (
             self._names_product(text) or PRICE_MAX.search(text) or SORT_ASC.search(text) or SORT_DESC.search(text)
         ):
@@ -3069,6 +3147,13 @@ class _Reader:
             # "black hoodies in L" stays a browse.
             or (item.product_ids and bool(item.size or item.size_said) and self._one.get(id(item), False))
             or (len(item.product_ids) == 1 and self._named.get(id(item), False))
+            # "the hoodie in navy, XL": the one product that comes in the colour and size said.
+            or (
+                len(item.product_ids) == 1
+                and self._definite.get(id(item), False)
+                and bool(item.colour)
+                and bool(item.size or item.size_said)
+            )
             # "running socks x3 white M, run shorts blue L, tech tee orange L": in a list of several, one product
             # with its variant said is an item of the order.
             or (
@@ -3298,6 +3383,7 @@ class _Reader:
     def _derive(self, new: ItemSpec, old: ItemSpec) -> ItemSpec:
         self._named[id(new)] = self._named.get(id(old), False)
         self._one[id(new)] = self._one.get(id(old), False)
+        self._definite[id(new)] = self._definite.get(id(old), False)
         return new
 
     def _item(self, chunk: str, previous: ItemSpec | None = None, *, pointing: bool = False) -> ItemSpec | None:
@@ -3307,6 +3393,10 @@ class _Reader:
         saved = None
         for kind, pattern in (("liked", SAVED_LIKED), ("viewed", SAVED_VIEWED), ("purchased", SAVED_PURCHASED)):
             match = pattern.search(text)
+            if match and match.group(0) == "i like" and self._only_slots(text[match.end() :].split()):
+                # "i like blue", "i'd like it in M": a colour or size wanted, not a liked item.
+                text = text[: match.start()] + " " + text[match.end() :]
+                break
             if match:
                 saved = kind
                 text = text[: match.start()] + " " + text[match.end() :]
@@ -3443,6 +3533,7 @@ class _Reader:
         )
         self._named[id(item)] = resolution.named
         self._one[id(item)] = bool(words) and words[0] in ("a", "an", "one", "single")
+        self._definite[id(item)] = bool(words) and words[0] in ("the", "that", "this")
         self._pointer[id(item)] = pointer
         return item
 
@@ -3632,12 +3723,34 @@ def _header_split(items: list[ItemSpec], index: int) -> bool:
     return len(following) >= 2 and all(item.product_ids == items[index].product_ids for item in following[:2])
 
 
+def _bare_repeats_absorbed(items: tuple[ItemSpec, ...]) -> tuple[ItemSpec, ...]:
+    """A product named bare and again (with what the customer wants of it, or bare again) is one item: "i lost my
+    headphones …, i need a new pair of the over-ear ones in black" is one pair of black headphones, not a second
+    pair to ask about; "my old headlamp died, so i need a new headlamp" is one headlamp (it was two)."""
+
+    def bare(item: ItemSpec) -> bool:
+        return not (item.colour or item.size or item.size_said or item.quantity is not None or item.saved)
+
+    def said_again(index: int, item: ItemSpec) -> bool:
+        # with more said of it anywhere, or bare before ("my old headlamp died, i need a new headlamp" is one)
+        return any(
+            at != index and other.product_ids == item.product_ids and (not bare(other) or at < index)
+            for at, other in enumerate(items)
+        )
+
+    return tuple(
+        item for index, item in enumerate(items) if not (item.product_ids and bare(item) and said_again(index, item))
+    )
+
+
 def _merge_adds(commands: list[Command]) -> list[Command]:
     """Items added in several clauses of one message are one AddItems."""
     adds = [command for command in commands if isinstance(command, AddItems)]
+    if len(adds) == 1 and (items := _bare_repeats_absorbed(adds[0].items)) != adds[0].items:
+        return [AddItems(items=items) if command is adds[0] else command for command in commands]
     if len(adds) < 2:
         return commands
-    merged = AddItems(items=tuple(item for command in adds for item in command.items)[:10])
+    merged = AddItems(items=_bare_repeats_absorbed(tuple(item for command in adds for item in command.items))[:10])
     result: list[Command] = []
     for command in commands:
         if isinstance(command, AddItems):

@@ -136,7 +136,7 @@ COMMON_WORDS = frozenset(
     best bank test rest list fast cast past mask task hand land kind mind bind rent sent went cent care core
     more sore song pack packs bye goodbye tell said says team game name same came come home work life wife
     five fire hire line mine nine wine pine fine dine bike like hike mike site note vote live love move book
-    back oop whoops woops
+    back oop whoops woops he she his hers him her they their theirs hes shes kindly
     books look took cook hook boat road load
     """)
 )
