@@ -644,7 +644,9 @@ class Policy:
         # The other items named in the same message as the question's item come next, none forgotten. Those of
         # the same product that left the same slot open take the answer: "2 tech tees, an M and an L" → "which
         # colour?" → "black" is two black tees (the question was asked again for the L).
-        queue = [_with_answer(item, spec, values) for item in queue]
+        # "L for both", "black for all of them": every queued item that left it open, whatever its product.
+        every = bool(EVERY_PART.search(turn.customer_text or ""))
+        queue = [_with_answer(item, spec, values, any_product=every) for item in queue]
         self._add_queue(turn, queue)
 
     def _add_queue(self, turn: Turn, queue: list[c.ItemSpec]) -> None:
@@ -701,7 +703,30 @@ class Policy:
             return
         candidate = candidates[0]
         spec = c.ItemSpec(**{**spec.__dict__, "product_ids": (candidate["product_id"],), "query": ""})
+        spec = self._with_what_was_shown(turn, spec)
         self._choose_variant(turn, spec, candidate.get("variant_id"), queue)
+
+    def _with_what_was_shown(self, turn: Turn, spec: c.ItemSpec) -> c.ItemSpec:
+        """ "sneakers size 43" → the shop's sneakers → "the street high, red": in 43; "do you have the tempo racer
+        in white 44?" → "yes" → "i'll take them": white, 44. The colour and size the customer said when the
+        products were shown go to one of them chosen without its own, when it comes in them (they were asked
+        again)."""
+        said = turn.state.get("shown_with") or {}
+        shown = {option["value"] for option in turn.state.get("last_shown") or []}
+        if not said or not spec.product_ids or spec.product_ids[0] not in shown:
+            return spec
+        changes: dict[str, Any] = {}
+        if said.get("colour") and not spec.colour:
+            changes["colour"] = said["colour"]
+        if said.get("size") and not (spec.size or spec.size_said):
+            changes.update(size=said["size"], size_said=None, size_options=())
+        if not changes:
+            return spec
+        filled = c.ItemSpec(**{**spec.__dict__, **changes})
+        if not self._offers(turn, spec.product_ids[0], filled):
+            return spec
+        turn.record_decision(DecisionKind.RULE, "shown_with", rationale=f"said when shown: {changes}")
+        return filled
 
     def _offers(self, turn: Turn, product_id: str, spec: c.ItemSpec) -> bool:
         product = self._product(turn, product_id)
@@ -1361,6 +1386,7 @@ class Policy:
         turn.state["last_shown"] = [
             {"value": p["product_id"], "label": p["title"], "price": p.get("price")} for p in products[:6]
         ]
+        turn.state["shown_with"] = {"colour": command.colour or "", "size": command.size or ""}
         turn.state["topic"] = (
             {"product_id": products[0]["product_id"], "title": products[0]["title"]} if len(products) == 1 else None
         )
@@ -1389,6 +1415,7 @@ class Policy:
             turn.say("; ".join(lines) + ".", data={"kind": "info"})
             # "Ok the cheaper one in black": the products just compared are the ones a choice is among.
             turn.state["last_shown"] = compared
+            turn.state["shown_with"] = {}
             turn.state["topic"] = None
             turn.save_state()
             return
@@ -1397,6 +1424,7 @@ class Policy:
             turn.say(f"Which one do you mean: {_or_list([o['label'] for o in options])}?",
                      data={"kind": "info", "quick_replies": quick_replies([o["label"] for o in options])})  # fmt: skip
             turn.state["last_shown"] = options
+            turn.state["shown_with"] = {"colour": spec.colour or "", "size": spec.size or ""}
             turn.state["topic"] = None
             turn.save_state()
             return
@@ -1409,6 +1437,7 @@ class Policy:
             turn.say(result.error or "I could not look that up.")
             return
         turn.state["last_shown"] = [{"value": product_id, "label": candidates[0]["title"]}]
+        turn.state["shown_with"] = {"colour": spec.colour or "", "size": spec.size or ""}
         turn.state["topic"] = {"product_id": product_id, "title": candidates[0]["title"]}
         turn.save_state()
 
@@ -1501,9 +1530,15 @@ class Policy:
             ["Show my order"] if flow is not None else list(HELP_EXAMPLES))})  # fmt: skip
 
 
-def _with_answer(item: c.ItemSpec, answered: c.ItemSpec, values: dict[str, str]) -> c.ItemSpec:
-    """`item` with the colour or size just answered for `answered`, when it is the same product and left it open."""
-    if not answered.product_ids or item.product_ids != answered.product_ids:
+EVERY_PART = re.compile(r"\b(?:both|all|each|every|everything)\b", re.IGNORECASE)
+
+
+def _with_answer(
+    item: c.ItemSpec, answered: c.ItemSpec, values: dict[str, str], *, any_product: bool = False
+) -> c.ItemSpec:
+    """`item` with the colour or size just answered for `answered`, when it left it open and is the same product
+    (or any product, when the answer was said for all of them). A product that does not come in it is asked."""
+    if not answered.product_ids or not (any_product or item.product_ids == answered.product_ids):
         return item
     changes: dict[str, Any] = {}
     if "colour" in values and not item.colour:

@@ -33,6 +33,8 @@ def state_load(raw: dict[str, Any] | None) -> dict[str, Any]:
     state.setdefault("focus", None)  # the cart line under discussion (the last one added or changed)
     state.setdefault("last_shown", [])  # products shown last, for "the second one"
     state.setdefault("topic", None)  # the one product under discussion, for "how much is it?"
+    # The colour and size said when `last_shown` was shown ("sneakers size 43"), for one of them chosen next.
+    state.setdefault("shown_with", {})
     # The cart's stock hold was released ({"flow_id", "reason"}: ordering/holds.py) and its lines kept: a "yes"
     # gets a fresh preview, never an order from the released one.
     state.setdefault("released", None)

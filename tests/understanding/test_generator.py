@@ -14,6 +14,7 @@ from ordering.agent.commands import (
     CannotHandle,
     CartLine,
     ChooseCard,
+    ChooseShipping,
     Confirm,
     Decline,
     DialogueContext,
@@ -1066,3 +1067,77 @@ def test_orders_said_with_a_price_a_preference_or_a_story(generator, text, expec
 def test_yes_kindly_proceed_confirms_and_kindly_alone_does_not(generator):
     assert read(generator, "Yes, kindly proceed") == [Confirm()]
     assert read(generator, "kindly") == [Thanks()]
+
+
+CARDS = (Option("4242", "visa ending 4242"), Option("0002", "visa ending 0002"))
+
+
+def test_a_list_one_item_a_line_is_every_line_and_a_minus_stays_a_minus():
+    from ordering.agent.understand.text import normalize
+
+    assert normalize("order:\n- 2 beanie grey\n- 1 yoga mat") == "order , 2 beanie grey , 1 yoga mat"
+    assert normalize("1. blue runner 42\n2) cap white") == "blue runner 42 , cap white"
+    assert normalize("-2 running caps") == "-2 running caps"
+
+
+def test_a_list_on_lines_orders_every_line_and_a_day_pack_is_no_express(generator):
+    commands = read(generator, "hi can i get\n- 1 day pack blue\n- 2 headlamps", DialogueContext())
+    assert _items_of(commands) == [(("prod_day_pack",), "blue", None, 1), (("prod_headlamp",), None, None, 2)]
+
+
+@pytest.mark.parametrize("text", ["no need for express", "express isn't needed", "not express, keep it standard"])
+def test_express_said_not_wanted_is_standard(generator, text):
+    assert read(generator, text) == [ChooseShipping(option="standard")]
+
+
+def test_the_last_four_digits_of_a_saved_card_choose_it_and_are_no_count(generator):
+    context = replace(AWAITING, cards=CARDS)
+    # it set the quantity to 4242
+    assert read(generator, "ugh that one got declined, use 0002", context) == [ChooseCard(last4="0002")]
+    assert read(generator, "put it on 4242 instead", context) == [ChooseCard(last4="4242")]
+
+
+def test_a_reorder_said_with_the_product_keeps_its_change(generator):
+    [command] = read(generator, "same caps as last time please, and a yoga mat", DialogueContext())
+    assert [(item.product_ids, item.saved) for item in command.items] == [
+        (("prod_run_cap",), "purchased"), (("prod_yoga_mat",), None)
+    ]  # fmt: skip
+    # "this time" points at nothing: the colour and count are the reorder's (they were a second item)
+    [command] = read(generator, "reorder the caps, white this time, 3 of them", DialogueContext())
+    assert [(item.saved, item.colour, item.quantity) for item in command.items] == [("purchased", "white", 3)]
+
+
+def test_one_grey_one_in_a_size_is_one_part_and_another_product_after_sorry_replaces_the_first(generator):
+    assert _items_of(read(generator, "one navy zip hoodie S and one grey one XL", DialogueContext())) == [
+        (("prod_zip_hoodie",), "navy", "S", 1), (("prod_zip_hoodie",), "grey", "XL", 1)
+    ]  # fmt: skip
+    assert _items_of(read(generator, "canvas low black 42, sorry i mean the court classic, 42", DialogueContext())) == [
+        (("prod_court_classic",), None, "42", None)
+    ]  # fmt: skip
+
+
+def test_keeping_one_line_with_a_change_changes_it(generator):
+    band = CartLine(
+        variant_id="var_fitness_band_pink", product_id="prod_fitness_band", title="Fitness Band", colour="pink",
+        size=None, quantity=1,
+    )  # fmt: skip
+    context = DialogueContext(cart=(RUNNER_LINE, band), awaiting_confirmation=True)
+    commands = read(generator, "only the band, but in black", context)
+    assert [type(command) for command in commands] == [RemoveItem, SetSlot]
+    assert commands[1].value == "black" and commands[1].target.variant_id == "var_fitness_band_pink"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("forget all of that", Decline()), ("hmm not today, thanks", Thanks()), ("wait", Thanks()),
+     ("maybe another time", Thanks())],
+)  # fmt: skip
+def test_dropping_everything_and_not_deciding_today(generator, text, expected):
+    assert read(generator, text) == [expected]
+
+
+def test_a_colour_and_size_letter_said_about_the_product_just_answered(generator):
+    context = DialogueContext(last_shown=(Option("prod_rain_jacket", "Packable Rain Jacket"),))
+    assert _items_of(read(generator, "alright yellow M then", context)) == [
+        (("prod_rain_jacket",), "yellow", "M", None)
+    ]

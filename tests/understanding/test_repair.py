@@ -61,3 +61,19 @@ def test_a_value_taken_back_inside_the_message_is_replaced_by_the_one_said_after
 )
 def test_anything_else_is_left_as_it_was(message):
     assert repaired(message) == normalize(message)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # a value of another kind said with "and" right after the repair is part of it (it was a second line)
+        ("3 tech tees black M. no wait, make it 2, and in L", "2 tech tees black l"),
+        ("2 caps red, sorry, 3 and white", "3 caps white"),
+        # "x2" is a count, and "just" goes with the new value
+        ("kettlebell x2, i meant just 1", "kettlebell 1"),
+        # not part of it: another item
+        ("tee M, sorry L, and a cap in white", "tee l , and a cap in white"),
+    ],
+)
+def test_a_repair_takes_the_values_said_with_it(message, expected):
+    assert repaired(message) == expected

@@ -198,6 +198,7 @@ NO = (
 HOLD = (
     "wait", "wait a sec", "wait a second", "wait a minute", "wait a moment", "hold on", "hold off", "hang on",
     "not yet", "not just yet", "not now", "not right now", "not today", "maybe later", "later", "not for now",
+    "another time", "maybe another time", "some other time", "another day", "maybe another day",
     "a sec", "a second", "a minute", "a moment", "one sec", "one second", "one minute", "one moment", "a min",
     "just a sec", "just a second", "just a minute", "just a moment", "give me a sec", "give me a second",
     "give me a minute", "give me a moment", "brb", "be right back", "let me think", "let me think about it",
@@ -213,7 +214,9 @@ WHY_NOT = _rx(r"(?:(?:sure|yes|yeah|ok|okay)\s+)?why not")
 CONDITIONAL = _rx(r"\b(?:if|unless|as long as|provided|only when|only if|assuming)\b")
 YES_START = _rx(r"^(?:yes|yeah|yep|yup|sure|ok|okay|confirm|go ahead)\b")
 NEVER_MIND_LEAD = ("actually", "actualy", "oh", "hmm", "ok", "okay", "wait", "sorry", "then", "well", "um")
-NEVER_MIND = ("never mind", "nevermind", "forget it", "forget about it", "scrap that", "scratch that")
+NEVER_MIND = ("never mind", "nevermind", "forget it", "forget about it", "scrap that", "scratch that",
+              "forget all that", "forget all of that", "forget that", "forget everything", "forget the whole thing",
+              "scrap all that", "scrap everything")  # fmt: skip
 
 
 def _covers(text: str, phrases: tuple[str, ...]) -> bool:
@@ -392,6 +395,17 @@ PAST_STATEMENT = _rx(
 REQUEST_WORDS = _rx(
     r"\b(?:want|wanted|need|would like|like to|add|buy|reorder|re-order|again|same|another|one more|more|can i|"
     r"could i|give me|get me|please|cancel\w*|return|refund|where|when|status|track\w*|arriv\w*)\b"
+)
+CARD_TROUBLE = _rx(
+    r"^(?:(?:hmm|no|nope|nah|oh|ah|ugh|argh|damn|oops|sorry|wait|actually|so)\s*,?\s*)*(?:(?:that|the|this|my)\s+)?(?:one|card|visa|"
+    r"mastercard|it)?(?:'s)?\s*(?:is|s|has|got)?\s*(?:been\s+)?(?:maxed(?: out)?|declined|expired|blocked|frozen|"
+    r"not working|does not work|doesnt work|will not work|wont work|over the limit|at its limit|empty|cancelled|"
+    r"canceled)\b\s*,?"
+)
+# "zip hoodie grey M - no sorry, the pullover": the product said after the editing phrase is the one meant.
+PRODUCT_CORRECTION = _rx(
+    r"\b(?:no sorry|sorry no|no wait|wait no|i mean|i meant|no actually|actually no|scratch that|or rather|"
+    r"sorry i mean|sorry i meant|oops|my bad|no no)\b"
 )
 # A product asked for outright, whatever the story around it.
 ORDER_REQUEST = _rx(
@@ -945,8 +959,10 @@ NOT_ADDRESS = frozenset(
 # "No rush", "not express, standard", "normal shipping is fine": standard, even with "express" or "rush" said.
 NO_RUSH = _rx(
     r"\b(?:no rush|no hurry|not in (?:a|any) (?:rush|hurry)|in no (?:rush|hurry)|not urgent|no need to rush|"
-    r"(?:not|no|without|do not want|dont want|do not need|dont need)\s+(?:the\s+)?(?:express|overnight|next day|fast)"
-    r"(?:\s+(?:shipping|delivery))?)\b"
+    r"(?:not|no|without|do not want|dont want|do not need|dont need|no need for|no need to pay for|skip|not bothered"
+    r" about|not fussed about)\s+(?:the\s+|any\s+)?(?:express|overnight|next day|fast)(?:\s+(?:shipping|delivery))?"
+    r"|(?:express|overnight|next day)(?:\s+(?:shipping|delivery))?\s+(?:is not needed|not needed|is not necessary|"
+    r"is unnecessary|is overkill))\b"
 )
 DATE_WISH = _rx(
     r"\b(?:(?:i|we)\s+)?need\s+(?:it|them|this|these|those)\s+(?:by|before|for)\s+(?:the\s+)?\w+"
@@ -956,7 +972,8 @@ EXPRESS = _rx(
     r"\b(?:(?:i\s+)?need\s+(?:it|them|this|these|those)\s+(?:asap|urgently|fast|quickly|as soon as possible|"
     r"tomorrow|right away)|asap|as soon as possible|urgently|"
     r"express|next day|next-day|overnight|fastest|expedited|priority|rush|same day|asap delivery|"
-    r"fast (?:shipping|delivery)|quick (?:shipping|delivery)|quickest|ship it fast|ship fast|1 day|one day)\b"
+    r"fast (?:shipping|delivery)|quick (?:shipping|delivery)|quickest|ship it fast|ship fast|"
+    r"(?:1|one) day(?!\s+(?:packs?|bags?)))\b"
 )
 STANDARD = _rx(
     r"\b(?:standard|regular|normal|free|slow|slowest|cheapest|cheap|economy|ground|basic)\s+(?:shipping|delivery|"
@@ -1010,7 +1027,7 @@ SIZE_LETTERS = ("xs", "s", "m", "l", "xl", "xxl", "2xl")
 # pronouns when a verb follows ("that is all", "this is for my son").
 PRONOUN = _rx(
     r"\b(?:it|them|that one|this one|those ones|these ones|that pair|this pair|that|this|those|these)\b"
-    r"(?!\s+(?:is|are|was|were|will|would|i|you|we|they|has|have|should|could|can)\b)"
+    r"(?!\s+(?:is|are|was|were|will|would|i|you|we|they|has|have|should|could|can|time|round|week|year|month)\b)"
 )
 NEGATION = _rx(r"\b(?:not|no|nah|nope|never|do not|without)\b")
 # Words that describe without naming anything the shop sells ("something cushioned", "a comfy hoodie", "nice
@@ -1213,8 +1230,11 @@ class _Reader:
             answer = self._cancel_answer(core_polite)
             if answer:
                 return answer
-        if _covers(core_polite, HOLD + POLITE):
-            return [Thanks()]
+        if _covers(core_polite, HOLD + POLITE) or (
+            _covers(core_polite, HOLD + POLITE + NEVER_MIND_LEAD)
+            and _covers(_strip_phrases(core_polite, NEVER_MIND_LEAD)[0], HOLD)
+        ):
+            return [Thanks()]  # "actually not today, thanks": nothing is ordered, the cart stays
         if _covers(core_polite, (*YES, "kindly")) and not _covers(core_polite, ("it", "now", "please", "kindly")):
             return [Confirm()]  # "yes, kindly proceed"
         if WHY_NOT.fullmatch(core_polite) and not self.question:
@@ -1519,10 +1539,16 @@ class _Reader:
             commands.append(ChooseCard(last4=last4, brand=brand))
             take(match)
         else:
-            match = CARD_BRAND.search(rest)
-            if match:
+            match = CARD_BRAND.search(rest) or self._saved_card_digits(rest)
+            if match and match.re is CARD_BRAND:
                 commands.append(ChooseCard(brand=_brand(match.group(1) or match.group(2))))
                 take(match)
+            elif match:
+                commands.append(ChooseCard(last4=match.group("last4")))
+                take(match)
+        if commands and isinstance(commands[-1], ChooseCard):
+            # "hmm no that one's maxed, use 4242": why the other card is not wanted is said beside the choice.
+            rest = re.sub(r"\s+", " ", CARD_TROUBLE.sub(" ", rest)).strip(" ,")
         # Address said twice with a change of mind between: the last one.
         mentions = list(ADDRESS_MENTION.finditer(rest))
         if (
@@ -1560,7 +1586,12 @@ class _Reader:
             commands.append(ChooseShipping(option="standard"))
             take(slow)
             rest = re.sub(r"\b(?:standard|regular|normal|free|economy|cheapest|slow)\b", " ", STANDARD.sub(" ", rest))
-            rest = re.sub(r"\b(?:shipping|delivery|is fine|is ok|is okay|on|will do|then)\b", " ", rest).strip(" ,")
+            rest = re.sub(
+                r"\b(?:shipping|delivery|is fine|is ok|is okay|on|will do|then|keep it|leave it|stick with|stick to|"
+                r"go with|make it|just)\b",
+                " ",
+                rest,
+            ).strip(" ,")
         elif match and not re.search(r"\bamerican express\b", rest):
             commands.append(ChooseShipping(option="express"))
             take(match)
@@ -1599,6 +1630,18 @@ class _Reader:
             pieces = [piece.strip() for piece in rest.split(",")]
             rest = " , ".join(piece for piece in pieces if piece and not all(w in LEFTOVER for w in piece.split()))
         return _Found(commands=commands, rest=rest)
+
+    def _saved_card_digits(self, text: str) -> re.Match[str] | None:
+        """ "Use 4242", "put it on the 0002 one", "that one's maxed, 4242": the last four digits of a saved card,
+        said without the word "card" (it set the quantity to 4242)."""
+        saved = "|".join(re.escape(card.value) for card in self.context.cards if re.fullmatch(r"\d{4}", card.value))
+        if not saved:
+            return None
+        return re.search(
+            r"(?:\b(?:use|using|with|on|pay with|pay by|charge|switch to|try)\s+(?:the\s+|my\s+)?)?\b"
+            r"(?P<last4>" + saved + r")\b(?:\s+(?:one|instead))?",
+            text,
+        )
 
     def _is_code(self, candidate: str, matched: str) -> bool:
         if candidate in NOT_CODES or UNIT_LIKE.match(candidate) or (candidate.isdigit() and len(candidate) < 3):
@@ -1752,6 +1795,7 @@ class _Reader:
                 and not self._about_the_customer(item)
             ]
         items = [self._like_the_cart_line(item) for item in self._said_again_merged(items)]
+        items = self._product_corrected(text, items)
         if (
             len(items) == 1
             and context.awaiting_confirmation
@@ -1817,6 +1861,25 @@ class _Reader:
         if had_parts and not _content(text):
             return []
         return [CannotHandle(text=self.raw[:300], reason="not understood")]
+
+    def _product_corrected(self, text: str, items: list[ItemSpec]) -> list[ItemSpec]:
+        """ "zip hoodie grey M - no sorry, the pullover, black M": another product of the same kind said after an
+        editing phrase takes the first one's place (both were ordered). Two items only, each of one product."""
+        match = PRODUCT_CORRECTION.search(text)
+        if match is None or len(items) != 2 or not all(len(item.product_ids) == 1 for item in items):
+            return items
+        first, second = items
+        before = self.lexicon.resolve(self.lexicon.words(text[: match.start()]))
+        after = self.lexicon.resolve(self.lexicon.words(text[match.end() :]))
+        if (
+            before.product_ids != first.product_ids
+            or after.product_ids != second.product_ids
+            or first.product_ids == second.product_ids
+            or first.category != second.category
+            or not first.category
+        ):
+            return items
+        return [second]
 
     def _names_the_only_line(self, item: ItemSpec) -> bool:
         """A bare product name (no count, colour or size) for the product of the cart's one line."""
@@ -2349,9 +2412,13 @@ class _Reader:
                     return []
                 return [CannotHandle(text=self.raw[:300], reason="not understood: nothing like it in the cart")]
             going = [line for line in cart if line not in kept]
+            # "just the fitness band in black": the line kept, changed as said (it kept the pink one).
+            colours = [word for word in match.group("keep").split() if colour_of(word)]
+            said = self._item(match.group("keep")) if len(kept) == 1 and len(colours) <= 1 else None
+            changes = _line_changes(kept[0], said) if said is not None else []
             if not going:
-                return [] if loose else [ShowCart()]
-            return [RemoveItem(target=_line_target(line)) for line in going]
+                return changes or ([] if loose else [ShowCart()])
+            return [*(RemoveItem(target=_line_target(line)) for line in going), *changes]
         return []
 
     def _line_count(self, text: str) -> list[Command]:
@@ -2886,6 +2953,11 @@ class _Reader:
                 reading = self._size(filler, letters_alone=True, shoe=shoe, bare_number=shoe)
                 if reading is not None and reading.size:
                     item = ItemSpec(size=reading.size)
+        if topic is not None and item is not None and item.query and not (item.size or item.product_ids):
+            # "ok blue L then" about the rain jacket: the letter is its size
+            letter = find_clothing_size(item.query, letters_alone=True)
+            if letter is not None and letter.size and self.lexicon.by_id[topic].size_kind == "clothing":
+                item = replace(item, size=letter.size, query="")
         if topic is None or item is None or item.product_ids or item.query or item.saved:
             return []
         if not (item.size or item.size_said or item.colour):
@@ -3178,6 +3250,16 @@ class _Reader:
                               pointing=True)  # fmt: skip
             if item is None:
                 continue
+            if (
+                self._pointer.get(id(item))
+                and not (item.product_ids or item.query or item.saved or item.colour or item.size or item.size_said)
+                and item.quantity is not None
+                and items
+                and items[-1].quantity is None
+            ):
+                # "reorder the caps, white this time, 3 of them": the count of the item before (it was a second one)
+                items[-1] = self._derive(replace(items[-1], quantity=item.quantity), items[-1])
+                continue
             if item.product_ids or item.query or item.saved or self._pointer.get(id(item)):
                 if carried is not None:
                     item = self._derive(_fill(item, carried), item)
@@ -3304,6 +3386,13 @@ class _Reader:
                 len(rest) >= 2 and colour_of(rest[0]) and rest[1] in ("one", "pair")
             ):
                 continue
+            # "one grey one L": "one" after a colour, before a size alone (or after a size, before a colour) is
+            # the grey one, in L, not a third part (it read as a grey tee with no size beside one in L).
+            if words[index] == "one" and rest and self._only_slots(rest):
+                before_colour = bool(colour_of(words[index - 1]))
+                rest_kinds = {bool(colour_of(word)) for word in rest if word not in ("in", "size", "sz", "one")}
+                if rest_kinds == {not before_colour} and self._only_slots([words[index - 1]]):
+                    continue
             following = []
             for word in rest:
                 if (parse_quantity([word])[0] is not None and word not in ("a", "an")) or word in (
@@ -3390,6 +3479,8 @@ class _Reader:
         """One item's product, quantity, size, colour and saved-item pointer from a piece of the message. With
         `pointing`, "it" / "them" / "that one" is the product under discussion (`_topic`)."""
         text = " " + chunk.strip() + " "
+        # "the same socks as before": the socks, the same as before
+        text = re.sub(r"\bsame ((?:[a-z]+ ){1,2})as (before|last time)\b", r"\1 same as \2", text)
         saved = None
         for kind, pattern in (("liked", SAVED_LIKED), ("viewed", SAVED_VIEWED), ("purchased", SAVED_PURCHASED)):
             match = pattern.search(text)

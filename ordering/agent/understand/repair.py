@@ -24,6 +24,8 @@ same kind said before it, and the editing phrase goes.
 
 from __future__ import annotations
 
+import re
+
 from ordering.agent.understand.lexicon import colour_of
 from ordering.agent.understand.numbers import parse_number_words
 from ordering.agent.understand.sizes import normalize_clothing
@@ -88,6 +90,8 @@ ITEM_BOUNDARIES = frozenset({"and", "plus", "also", "with", "then"})
 def _number(word: str) -> float | None:
     """A number said as one word ("two", "42", "10.5"), between 0 and 100 (a count or a size), else None."""
     spelled, _ = parse_number_words([word])
+    if spelled is None and re.fullmatch(r"x\d{1,2}|\d{1,2}x", word):
+        word = word.strip("x")  # "kettlebell x2, i meant just 1": a count
     try:
         value = float(spelled) if spelled is not None else float(word)
     except ValueError:
@@ -166,7 +170,9 @@ def _repair_once(words: list[str]) -> list[str] | None:
         if not end:
             continue
         new_at = end
-        while new_at < len(words) and (words[new_at] in SEPARATORS or words[new_at] in VALUE_WORDS):
+        while new_at < len(words) and (
+            words[new_at] in SEPARATORS or words[new_at] in VALUE_WORDS or words[new_at] in ("just", "only")
+        ):
             new_at += 1
         if new_at >= len(words):
             continue
@@ -183,8 +189,31 @@ def _repair_once(words: list[str]) -> list[str] | None:
             if counted is not None:
                 return counted
             continue
-        return [*words[:old_at], new, *words[old_at + 1 : edit_start], *words[new_at + 1 :]]
+        repaired = [*words[:old_at], new, *words[old_at + 1 : edit_start]]
+        return repaired + _more_of_the_repair(repaired, words[new_at + 1 :], {kind})
     return None
+
+
+def _more_of_the_repair(item: list[str], after: list[str], done: set[str]) -> list[str]:
+    """ "3 tech tees black M, no wait, make it 2, and in L": a value of another kind said right after the repair,
+    with "and", is part of it (the L was read as a second line). It replaces the item's value of its kind; what
+    follows is left as it was."""
+    while True:
+        at = 0
+        while at < len(after) and (after[at] in SEPARATORS or after[at] in ("and", "also", "in", "size", "sz")):
+            at += 1
+        if at == 0 or at >= len(after) or ("and" not in after[:at] and "also" not in after[:at]):
+            return after
+        kind = _kind(after[at])
+        if kind is None or kind in done or (at + 1 < len(after) and after[at + 1] not in SEPARATORS):
+            return after  # "42 no 43 and 44" is two sizes, not a second repair of the size
+        done.add(kind)
+        # the item's one value of that kind, wherever it was said ("4 grey beanies")
+        same_kind = [position for position, word in enumerate(item) if _kind(word) == kind]
+        if len(same_kind) != 1 or (kind == "number" and not _same_magnitude(item[same_kind[0]], after[at])):
+            return after
+        item[same_kind[0]] = after[at]
+        after = after[at + 1 :]
 
 
 def _open_choice(words: list[str]) -> list[str]:

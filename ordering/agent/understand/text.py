@@ -29,6 +29,10 @@ def word_list(text: str) -> list[str]:
 
 def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
+    # A list, one item a line ("order:\n- 1 day pack blue\n- 1 headlamp"): each line is an item of the list (the
+    # lines after the first were lost). A bullet or a list number starting a line goes.
+    text = re.sub(r"(?m)^\s*(?:[-*\u2022\u00b7]|\d{1,2}[.)])(?=\s)\s*", "", text)  # "-2 caps" stays a minus
+    text = re.sub(r"\s*\n+\s*", " , ", text.strip())
     text = re.sub(r"[\u2018\u2019\u02bc`\u00b4]", "'", text)
     text = text.replace("&", " and ").replace("\u00d7", "x")
     text = re.sub(r"(?<=\d)\+(?=\d)", " plus ", text)
