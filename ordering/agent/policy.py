@@ -51,6 +51,8 @@ OUT_OF_SCOPE_TEXT = (
 )
 # "Also", "too", "as well": one more thing besides what is being settled, not instead of it.
 ALSO = re.compile(r"\b(?:also|too|as well|in addition|besides)\b")
+# The questions about an item (which product, colour, size, count, cart line): a "yes" answers none of them.
+QUESTION_SLOTS = ("product", "colour", "size", "quantity", "line")
 NOTHING_TO_CONFIRM = "There is nothing waiting for your confirmation right now. What would you like to order?"
 PREVIEW_EXPIRED_TEXT = (
     "That preview expired, so I haven't ordered anything: the shop was no longer holding its items. Here is a "
@@ -358,9 +360,16 @@ class Policy:
             self._after_release(turn, command)
             return
         if flow is None or flow.status != FlowStatus.PREVIEWED:
-            if isinstance(command, c.Decline) and turn.state.get("pending"):
+            pending = turn.state.get("pending")
+            if isinstance(command, c.Decline) and pending:
                 self._clear_pending(turn)
                 turn.say("OK, let's leave that. What would you like instead?")
+                return
+            if isinstance(command, c.Confirm) and pending and pending.get("slot") in QUESTION_SLOTS:
+                # "yes" to "which size?": no size, and nothing to confirm yet; the question stays open (it was
+                # dropped, and the customer told there was nothing to confirm).
+                turn.record_decision(DecisionKind.RULE, "yes_to_a_question", rationale="a yes answers no question")
+                _say_question(turn, pending, f"Nothing is ordered yet. {pending.get('question', '')}")
                 return
             turn.say(NOTHING_TO_CONFIRM)
             return
@@ -503,6 +512,17 @@ class Policy:
             self.dropped_question = pending
             return commands
         understood = [command for command in commands if not isinstance(command, c.CannotHandle)]
+        if (
+            understood
+            and all(isinstance(command, c.Confirm) for command in understood)
+            and pending.get("slot") in QUESTION_SLOTS
+        ):
+            # "yes" to "which size?": no size, and nothing to confirm yet; the question stays (it was dropped, and
+            # the customer told there was nothing to confirm).
+            turn.record_decision(DecisionKind.RULE, "yes_to_a_question", rationale="a yes answers no open question")
+            _say_question(turn, pending, f"Nothing is ordered yet. {pending.get('question', '')}")
+            self._finish(turn)
+            return None
         if understood:
             # A digression: answer it, and the question stays open (asked again at the end).
             deferred = self._checkout_waits_for_item(turn, pending, understood)
@@ -868,13 +888,14 @@ class Policy:
             return None
         saved_variant = next((v for v in variants if v["variant_id"] == remembered), None) if remembered else None
         # The variant the customer saved or bought ("the shoes I liked" were liked in size 42): what they did
-        # not say now is taken from it ("reorder them but size L" keeps the colour they bought).
-        if saved_variant is not None and (not spec.colour or spec.colour == saved_variant["colour"]):
+        # not say now is taken from it ("reorder them but size L" keeps the colour they bought, "the hoodie on my
+        # wishlist but in navy" the size they saved).
+        if saved_variant is not None:
             spec = c.ItemSpec(
                 **{
                     **spec.__dict__,
-                    "colour": saved_variant["colour"],
-                    "size": spec.size or saved_variant["size"] or None,
+                    "colour": spec.colour or saved_variant["colour"],
+                    "size": spec.size or (None if spec.size_said else saved_variant["size"]) or None,
                 }
             )
         sized_product = any(v["size"] for v in variants)

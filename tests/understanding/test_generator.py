@@ -1141,3 +1141,45 @@ def test_a_colour_and_size_letter_said_about_the_product_just_answered(generator
     assert _items_of(read(generator, "alright yellow M then", context)) == [
         (("prod_rain_jacket",), "yellow", "M", None)
     ]
+
+
+def test_the_shops_description_tells_apart_products_of_one_kind_and_two_title_words_may_be_written_as_one(generator):
+    # "wool socks M" were both socks (a search); the Merino Hiking Socks are "Merino wool hiking socks."
+    assert _items_of(read(generator, "wool socks L", DialogueContext())) == [(("prod_wool_socks",), None, "L", None)]
+    # "trailblazer grn 45" was 45 of an unknown thing
+    assert _items_of(read(generator, "trailblazer blk 44", DialogueContext())) == [
+        (("prod_trail_blazer",), "black", "44", None)
+    ]
+
+
+def test_a_thing_the_shop_does_not_sell_is_looked_for_and_a_remark_is_not(generator):
+    [command] = read(generator, "a badminton racket", DialogueContext())
+    assert isinstance(command, AddItems) and command.items[0].query == "badminton racket"
+    assert [type(c) for c in read(generator, "my knees hurt", DialogueContext())] == [CannotHandle]
+    assert [type(c) for c in read(generator, "or perhaps", DialogueContext())] == [CannotHandle]
+    # "no worries" is politeness, never a no
+    assert _items_of(read(generator, "ah no worries, a yoga mat then", DialogueContext())) == [
+        (("prod_yoga_mat",), None, None, None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "value"),
+    [("or maybe 44", "size", "44"), ("nah 42 was better", "size", "42"), ("hmm perhaps 43 after all", "size", "43")],
+)
+def test_a_change_of_mind_about_one_value_is_a_correction(generator, text, slot, value):
+    [command] = read(generator, text)
+    assert isinstance(command, SetSlot) and (command.slot, command.value, command.correction) == (slot, value, True)
+
+
+def test_a_count_said_with_actually_what_goes_and_what_stays_and_an_urgent_delivery(generator):
+    [count] = read(generator, "just 1 actually", replace(AWAITING, cart=(SOCKS_LINE,)))
+    assert (count.slot, count.value) == ("quantity", "1")
+    context = DialogueContext(cart=(RUNNER_LINE, SOCKS_LINE), awaiting_confirmation=True)
+    assert [command.target.variant_id for command in read(generator, "no runners, keep the socks", context)] == [
+        "var_blue_runner_42"
+    ]
+    commands = read(generator, "a headlamp, express shipping please, it's urgent", DialogueContext())
+    assert commands[-1] == ChooseShipping(option="express") and _items_of(commands[:1]) == [
+        (("prod_headlamp",), None, None, None)
+    ]

@@ -225,6 +225,18 @@ IF_AVAILABLE = re.compile(
 # "i want 2 if you have them" is read whole (a count for the line, which the shop's stock decides).
 _COUNT_IF_STOCKED = re.compile(r"\b(?:\d{1,2}|two|three|four|five|six)(?:\s+(?:of them|pairs?|packs?))?\s+if\b")
 _YES_LEAD = re.compile(r"(?:yes|yeah|yep|yup|ok|okay|sure|confirm|go ahead)\b")
+# "Ok no worries, a headlamp then": politeness, never a "no" (it read as removing a headlamp).
+NO_WORRIES = re.compile(r"\b(?:no worries|no worry|no probs|no prob|no bother|not a problem|not to worry)\b")
+# "Or maybe blue", "nah yellow was better", "go back to the 42": a change of mind about one value, said alone. The
+# value is what is left (it was not understood, or "maybe" was looked for as a product).
+MIND_CHANGE = re.compile(
+    r"(?:(?:no|nah|nope|hmm|um|umm|actually|ok|okay|oh|wait)\s*,?\s+)*(?:or\s+)?(?:maybe|perhaps|possibly|"
+    r"(?:let us |lets )?(?:go|switch|change) back to|back to)?\s*(?:the\s+)?(?P<value>[a-z0-9.]+)(?:\s+one)?"
+    r"(?:\s+(?:was|is|looked|looks|would be)\s+(?:better|nicer|fine|good|best)|\s+after all|\s+instead|\s+then)?"
+)
+CHANGE_OF_MIND_WORDS = re.compile(
+    r"\b(?:maybe|perhaps|possibly|back to|was better|is better|looked better|looks better|would be better|after all)\b"
+)
 # Sayings that name no product ("long story short" was a pair of shorts).
 IDIOMS = re.compile(r"\b(?:(?:to )?(?:cut|make) a long story short|long story short|in short|short story)\b")
 
@@ -233,6 +245,7 @@ def drop_asides(text: str) -> Asides:
     """The normalized message without what it says beside the order (see the module docstring)."""
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
     text = IDIOMS.sub(" ", text)
+    text = NO_WORRIES.sub(" ", text)
     if not _YES_LEAD.match(text) and not _COUNT_IF_STOCKED.search(text):
         text = IF_AVAILABLE.sub("", text)
     text = ANYTHING_BUT.sub("not ", text)
@@ -248,6 +261,9 @@ def drop_asides(text: str) -> Asides:
         text = pattern.sub(" ", text)
     text = GIFT_TAIL.sub("", GIFT_LEAD.sub("", re.sub(r"\s+", " ", text).strip()))
     text = _drop_recipients(text)
+    mind = MIND_CHANGE.fullmatch(text.strip(" ,"))
+    if mind is not None and CHANGE_OF_MIND_WORDS.search(text) and _value_kind(mind.group("value")):
+        text = "actually " + mind.group("value")  # read as the correction it is
     words, excluded = _not_values(_size_in_words(text.split()))
     cleaned = re.sub(r"(?:\s*,)+\s*$", "", " ".join(words)).strip(" ,")
     return Asides(text=re.sub(r"\s+", " ", cleaned), excluded=excluded)

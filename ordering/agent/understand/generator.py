@@ -402,6 +402,19 @@ CARD_TROUBLE = _rx(
     r"not working|does not work|doesnt work|will not work|wont work|over the limit|at its limit|empty|cancelled|"
     r"canceled)\b\s*,?"
 )
+DROP_AND_KEEP = _rx(
+    r"^(?:(?:actually|hmm|ok|okay|wait)\s*,?\s+)?(?:no|not|drop|remove|lose|ditch|skip|without)\s+(?:the\s+)?"
+    r"(?P<going>[a-z0-9 ]+?)\s*,?\s*(?:but\s+|just\s+|and\s+)?(?:keep|leave)\s+(?:the\s+)?(?P<keep>[a-z0-9 ]+?)"
+    r"(?:\s+(?:please|pls|thanks))?$"
+)
+PAIR_NOUNS = frozenset(
+    _words("socks shorts tights chinos trousers pants leggings jeans joggers sunglasses shades gloves mittens earbuds"
+           " headphones")
+)  # fmt: skip
+# Words that are never the name of a thing asked for ("or maybe" is no product the shop lacks).
+NOT_A_THING = frozenset(
+    _words("maybe perhaps possibly probably whatever idk dunno else hmm huh eh meh nvm lol okay ok sure fine")
+)
 # "zip hoodie grey M - no sorry, the pullover": the product said after the editing phrase is the one meant.
 PRODUCT_CORRECTION = _rx(
     r"\b(?:no sorry|sorry no|no wait|wait no|i mean|i meant|no actually|actually no|scratch that|or rather|"
@@ -741,7 +754,7 @@ BARE_LINE_COUNT = _rx(
     _LINE_COUNT_LEAD
     + r"(?:i\s+)?(?:just|only)\s+(?:want\s+|need\s+)?(?:the\s+)?"
     + _LINE_COUNT_WORD
-    + r"(?:\s+(?:of them|pairs?|only|please|pls|thanks|thank you|then))*$"
+    + r"(?:\s+(?:of them|pairs?|only|please|pls|thanks|thank you|then|actually|instead|sorry|is enough|is fine))*$"
 )
 LINE_COUNT_MORE = _rx(r"\b(?:more|another|also|too|add|extra|and|plus|as well)\b")
 # More of something rather than a change of a line ("another beanie in red", "add the socks in white too").
@@ -970,7 +983,7 @@ DATE_WISH = _rx(
 )
 EXPRESS = _rx(
     r"\b(?:(?:i\s+)?need\s+(?:it|them|this|these|those)\s+(?:asap|urgently|fast|quickly|as soon as possible|"
-    r"tomorrow|right away)|asap|as soon as possible|urgently|"
+    r"tomorrow|right away)|asap|as soon as possible|urgently|(?:it is |its |it's |this is )?urgent(?! question)|"
     r"express|next day|next-day|overnight|fastest|expedited|priority|rush|same day|asap delivery|"
     r"fast (?:shipping|delivery)|quick (?:shipping|delivery)|quickest|ship it fast|ship fast|"
     r"(?:1|one) day(?!\s+(?:packs?|bags?)))\b"
@@ -1153,6 +1166,7 @@ class _Reader:
         self._named: dict[int, bool] = {}  # id(item) → named by a title or a distinctive title word
         self._one: dict[int, bool] = {}  # id(item) → said as one thing ("a jacket"), not a kind ("jackets")
         self._definite: dict[int, bool] = {}  # id(item) → said with "the" ("the hoodie in navy, XL")
+        self._pair: dict[int, bool] = {}  # id(item) → named by a word that is always plural ("socks", "shorts")
         self._pointer: dict[int, bool] = {}  # id(item) → said with a pronoun ("buy it in olive L")
         # The product a question earlier in this message was about, with what it asked ("does the zip hoodie
         # come in navy? if so add one in M").
@@ -1291,6 +1305,7 @@ class _Reader:
             and word not in GENERATOR_WORDS
             and word not in NUMBER_WORDS
             and not self.lexicon.is_known(word)
+            and word not in ENGLISH_WORDS
             and colour_of(word) is None
             and not normalize_clothing(word)
             and not any(word in phrase.split() for phrase in GREETINGS + POLITE + YES + NO + HOLD)
@@ -1595,6 +1610,7 @@ class _Reader:
         elif match and not re.search(r"\bamerican express\b", rest):
             commands.append(ChooseShipping(option="express"))
             take(match)
+            rest = re.sub(r"\s+", " ", EXPRESS.sub(" ", rest)).strip()  # "express please, it's urgent": said twice
         else:
             match = STANDARD.search(rest)
             if match:
@@ -1851,6 +1867,10 @@ class _Reader:
             return bare
         if items and ADD_VERB.search(text):
             return [AddItems(items=tuple(items[:10]))]
+        if items and all(self._a_thing_not_sold(item, text) for item in items):
+            # "a tennis racket", "protein powder chocolate flavour": asked for plainly, so the shop is searched and
+            # the customer told it does not sell it (and what is closest), not that they were not understood.
+            return [AddItems(items=tuple(items[:10]))]
         if items:
             return [CannotHandle(text=self.raw[:300], reason="no product matched these words")]
         core, _greeted = _strip_phrases(text, GREETINGS)
@@ -1880,6 +1900,22 @@ class _Reader:
         ):
             return items
         return [second]
+
+    def _a_thing_not_sold(self, item: ItemSpec, text: str) -> bool:
+        """A thing asked for by its everyday name alone ("a tennis racket"), not a sentence or a question."""
+        words = item.query.split()
+        if item.product_ids or item.saved or not words or self.question or self.context.pending is not None:
+            return False
+        if re.match(r"(?:my|i|im|we|our|it|its|this|that|he|she|they|you)\b", text) or not all(
+            word.isalpha() and word not in COMMON_WORDS and word not in CHATTER and word not in NOT_A_THING
+            for word in words
+        ):
+            return False  # "my feet hurt" is about them
+        if item.quantity is not None and not 0 < item.quantity < 10:
+            return False  # "trailblazer grn 45": a size, never 45 of something
+        if self._one.get(id(item), False) or item.quantity is not None:
+            return True  # "a tennis racket"
+        return len(text.split()) <= 4 and all(word in ENGLISH_WORDS for word in words)
 
     def _names_the_only_line(self, item: ItemSpec) -> bool:
         """A bare product name (no count, colour or size) for the product of the cart's one line."""
@@ -2393,6 +2429,13 @@ class _Reader:
         cart = self.context.cart
         if not cart:
             return []
+        both_said = DROP_AND_KEEP.match(text)
+        if both_said is not None:
+            # "no socks, keep the shoes": what goes and what stays, both named (it was a product change)
+            going_lines = self._lines_listed(both_said.group("going"))
+            kept_lines = self._lines_listed(both_said.group("keep"))
+            if going_lines and kept_lines and not set(map(id, going_lines)) & set(map(id, kept_lines)):
+                return [RemoveItem(target=_line_target(line)) for line in going_lines]
         split = YES_NO_SPLIT.match(text)
         if split is not None:
             going = self._lines_listed(split.group("no") or split.group("no_first"))
@@ -3219,6 +3262,9 @@ class _Reader:
             # "black hoodies in L" stays a browse.
             or (item.product_ids and bool(item.size or item.size_said) and self._one.get(id(item), False))
             or (len(item.product_ids) == 1 and self._named.get(id(item), False))
+            # "wool socks M", "running shorts black L": a word always said in the plural names one thing, with its
+            # size or colour (only "black hoodies in L" is a browse).
+            or (len(item.product_ids) == 1 and self._pair.get(id(item), False) and bool(item.size or item.colour))
             # "the hoodie in navy, XL": the one product that comes in the colour and size said.
             or (
                 len(item.product_ids) == 1
@@ -3473,6 +3519,7 @@ class _Reader:
         self._named[id(new)] = self._named.get(id(old), False)
         self._one[id(new)] = self._one.get(id(old), False)
         self._definite[id(new)] = self._definite.get(id(old), False)
+        self._pair[id(new)] = self._pair.get(id(old), False)
         return new
 
     def _item(self, chunk: str, previous: ItemSpec | None = None, *, pointing: bool = False) -> ItemSpec | None:
@@ -3625,6 +3672,7 @@ class _Reader:
         self._named[id(item)] = resolution.named
         self._one[id(item)] = bool(words) and words[0] in ("a", "an", "one", "single")
         self._definite[id(item)] = bool(words) and words[0] in ("the", "that", "this")
+        self._pair[id(item)] = any(word in PAIR_NOUNS for word in words)
         self._pointer[id(item)] = pointer
         return item
 

@@ -18,6 +18,7 @@ lexicon does not know is corrected to the closest catalog word when it is close 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -39,6 +40,7 @@ COLOUR_ALIASES: dict[str, str] = {
     "light blue": "blue", "sky blue": "blue", "royal blue": "blue", "olive green": "olive", "neon green": "lime",
     "lime green": "lime", "transparent": "clear", "see-through": "clear", "violet": "purple",
     "charcoal": "grey", "off white": "white", "off-white": "white", "blk": "black", "wht": "white",
+    "grn": "green", "gry": "grey", "blck": "black", "whte": "white", "ylw": "yellow", "nvy": "navy", "pnk": "pink",
 }  # fmt: skip
 BASIC_COLOURS = frozenset(
     _words("""
@@ -179,8 +181,8 @@ def singular(word: str) -> str:
         return word[:-1]  # hoodies → hoodie, accessories → accessorie (same on both sides)
     if word.endswith(("ches", "shes", "xes", "sses")):
         return word[:-2]
-    if word.endswith("ss") or word.endswith("us"):
-        return word
+    if word.endswith(("ss", "us", "is")):
+        return word  # "tennis" is no plural
     if word.endswith("s"):
         return word[:-1]
     return word
@@ -234,6 +236,9 @@ class ProductEntry:
     variants: tuple[VariantEntry, ...]
     title_words: tuple[str, ...]  # singular, lower case
     required_words: frozenset[str]  # the title words a customer must say for the whole title
+    # The shop's description, as words: only to tell apart products a customer named by their kind ("wool socks"
+    # are the Merino Hiking Socks, "Merino wool hiking socks."), never to name a product alone.
+    description_words: frozenset[str] = frozenset()
 
     @property
     def size_kind(self) -> str:
@@ -264,6 +269,7 @@ class CatalogLexicon:
 
     products: tuple[ProductEntry, ...] = ()
     by_id: dict[str, ProductEntry] = field(default_factory=dict)
+    compounds: dict[str, tuple[str, str]] = field(default_factory=dict)
     categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
     colours: frozenset[str] = frozenset()
     brands: dict[str, str] = field(default_factory=dict)
@@ -303,10 +309,20 @@ class CatalogLexicon:
                     variants=variants,
                     title_words=words,
                     required_words=required,
+                    description_words=frozenset(
+                        singular(word) for word in _WORD.findall(normalize(getattr(product, "description", "") or ""))
+                    ),
                 )
             )
         lexicon = cls(products=tuple(entries))
         lexicon.by_id = {entry.id: entry for entry in entries}
+        # Two title words written as one ("trailblazer", "bluerunner"), when that is no word of its own.
+        lexicon.compounds = {
+            first + second: (first, second)
+            for entry in entries
+            for first, second in itertools.pairwise(entry.title_words)
+            if first.isalpha() and second.isalpha() and first + second not in ENGLISH_WORDS
+        }
         lexicon.variant_products = {variant.id: entry.id for entry in entries for variant in entry.variants}
         categories: dict[str, list[str]] = {}
         for entry in entries:
@@ -384,6 +400,9 @@ class CatalogLexicon:
         """Normalized, phrase-joined, singular, typo-corrected, synonym-mapped words of `text`."""
         result: list[str] = []
         for word in _WORD.findall(join_phrases(normalize(text))):
+            if word in self.compounds:
+                result.extend(self.compounds[word])  # "trailblazer": the Trail Blazer's two title words
+                continue
             word = colour_of(word) or singular(self.correct(word))
             result.extend(WORD_SYNONYMS.get(word, (word,)))
         return result
@@ -475,9 +494,9 @@ class CatalogLexicon:
                 chosen_entries = [entry for score, strong, entry in scored if score == best and (strong or covered)]
                 best_score = best if chosen_entries else 0
             if not chosen_entries and covered:
-                chosen_entries = scope
+                chosen_entries = _described(scope, distinctive)
         elif covered:
-            chosen_entries = scope
+            chosen_entries = _described(scope, [word for word in content if word not in used_words])
         if not chosen_entries:
             return Resolution(words=content)
         if colour:
@@ -502,6 +521,16 @@ class CatalogLexicon:
 
     def find(self, text: str, *, colour: str | None = None) -> Resolution:
         return self.resolve(self.words(text), colour=colour)
+
+
+def _described(scope: list[ProductEntry], words: Sequence[str]) -> list[ProductEntry]:
+    """Of the products of a kind the customer named, those whose description has every word they added ("wool
+    socks": the socks described as wool); all of them when none does, or every one does."""
+    extra = [word for word in words if word not in COMMON_WORDS and colour_of(word) is None and not word.isdigit()]
+    if not extra or len(scope) < 2:
+        return scope
+    described = [entry for entry in scope if all(word in entry.description_words for word in extra)]
+    return described or scope
 
 
 # -- the merchant's lexicon, cached per process -------------------------------------------------------
