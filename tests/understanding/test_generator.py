@@ -1183,3 +1183,30 @@ def test_a_count_said_with_actually_what_goes_and_what_stays_and_an_urgent_deliv
     assert commands[-1] == ChooseShipping(option="express") and _items_of(commands[:1]) == [
         (("prod_headlamp",), None, None, None)
     ]
+
+
+def test_a_price_question_at_a_preview_changes_nothing(generator):
+    # "hmm how much is the fitness band" turned the previewed headphones into the band
+    [command] = read(generator, "hmm how much is the gps watch", AWAITING)
+    assert isinstance(command, ProductQuestion) and command.item.product_ids == ("prod_gps_watch",)
+
+
+def test_the_other_one_of_a_kind_with_what_more_is_said_and_no_comma_is_not_a_removal(generator):
+    hoodie = CartLine(
+        variant_id="var_pullover_hoodie_red_m", product_id="prod_pullover_hoodie", title="Pullover Hoodie",
+        colour="red", size="M", quantity=1,
+    )  # fmt: skip
+    context = DialogueContext(cart=(hoodie,), awaiting_confirmation=True)
+    for text in ("no the other hoodie in grey", "hmm no, the other hoodie, the zip one, in grey"):
+        commands = read(generator, text, context)
+        assert [(command.slot, command.value) for command in commands] == [
+            ("product", "prod_zip_hoodie"), ("colour", "grey")
+        ], text  # fmt: skip
+    commands = read(generator, "on second thoughts black", context)
+    assert [(command.slot, command.value, command.correction) for command in commands] == [("colour", "black", True)]
+
+
+def test_same_size_as_a_cart_line_answers_a_size_question(generator):
+    pending = PendingQuestion(slot="size", product_id="prod_run_shorts", title="5-inch Running Shorts")
+    context = DialogueContext(cart=(SOCKS_LINE,), pending=pending)
+    assert read(generator, "same size as the socks please", context) == [SetSlot(slot="size", value="M")]

@@ -238,7 +238,10 @@ CHANGE_OF_MIND_WORDS = re.compile(
     r"\b(?:maybe|perhaps|possibly|back to|was better|is better|looked better|looks better|would be better|after all)\b"
 )
 # Sayings that name no product ("long story short" was a pair of shorts).
-IDIOMS = re.compile(r"\b(?:(?:to )?(?:cut|make) a long story short|long story short|in short|short story)\b")
+IDIOMS = re.compile(
+    r"\b(?:(?:to )?(?:cut|make) a long story short|long story short|in short|short story|final answer|final decision"
+    r"|for real this time)\b"
+)
 
 
 def drop_asides(text: str) -> Asides:

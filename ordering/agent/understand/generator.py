@@ -411,6 +411,10 @@ PAIR_NOUNS = frozenset(
     _words("socks shorts tights chinos trousers pants leggings jeans joggers sunglasses shades gloves mittens earbuds"
            " headphones")
 )  # fmt: skip
+SAME_AS = _rx(
+    r"^(?:(?:ok|okay|oh|hmm|just|um)\s*,?\s+)*(?:the\s+)?same\s+(?P<slot>size|colou?r)\s+as\s+(?:the\s+|my\s+)?"
+    r"(?P<what>[a-z0-9 ]+?)(?:\s+(?:please|pls|thanks|then))*$"
+)
 # Words that are never the name of a thing asked for ("or maybe" is no product the shop lacks).
 NOT_A_THING = frozenset(
     _words("maybe perhaps possibly probably whatever idk dunno else hmm huh eh meh nvm lol okay ok sure fine")
@@ -707,7 +711,10 @@ SAME_IN = _rx(
 )
 THE_OTHER_PRODUCT = _rx(
     _LEAD + r"(?:(?:i meant|i mean|i want|i wanted|give me|make it|switch to|swap (?:it )?for)\s+)?the other\s+"
-    r"(?P<kind>[a-z]+(?:\s+[a-z]+)?)" + r"(?:\s+(?:please|pls|then|instead))*$"
+    r"(?P<kind>[a-z]+(?:\s+[a-z]+)?)"
+    # what more is said of it: "the other hoodie in black", "the other hoodie, the pullover, in black"
+    r"(?P<more>(?:\s*,?\s*(?:the\s+|in\s+|size\s+)?[a-z0-9]+)*?)"
+    r"(?:\s+(?:please|pls|then|instead))*$"
 )
 REMOVAL_VERB = _rx(
     r"\b(?:skip|forget|lose|ditch|scrap|nix|bin|scratch|drop|remove|delete|cancel|leave out|leave off|get rid of|"
@@ -716,7 +723,8 @@ REMOVAL_VERB = _rx(
 EVERYDAY_REMOVE = (
     _rx(_LEAD + r"(?:skip|forget|forget about|lose|nix|leave out|leave off|scratch|ditch|scrap|drop|bin)\s+"
         r"(?:the\s+|my\s+|that\s+|those\s+)?(?P<what>.+?)(?:\s+(?:please|pls|then|thanks|for now))*$"),
-    _rx(_LEAD + r"(?:no|without)\s+(?:the\s+|any\s+)?(?P<what>.+?)(?:\s+(?:please|pls|then|thanks))*$"),
+    # "no , the pullover" (a comma after the no) is a correction, never a removal
+    _rx(_LEAD + r"(?:no|without)(?!\s*,)\s+(?:the\s+|any\s+)?(?P<what>.+?)(?:\s+(?:please|pls|then|thanks))*$"),
     _rx(_LEAD + r"(?:i\s+)?(?:do not|dont|no longer)\s+(?:want|need)\s+(?:the\s+|that\s+|those\s+)?(?P<what>.+?)"
         r"(?:\s+(?:anymore|any more|after all|please|then|thanks))*$"),
     _rx(_LEAD + r"(?:the\s+|that\s+)?(?P<what>.+?)\s+(?:can go|has to go|goes|is not needed|not needed)$"),
@@ -726,7 +734,7 @@ REMOVE_WORDS = _rx(
     r"after all|do not|no longer|want|need)\b"
 )
 CORRECTION = _rx(
-    r"^(?:actually|actualy|actually,|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thought|"
+    r"^(?:actually|actualy|actually,|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thoughts?|"
     r"i meant|i mean|no i meant|no,|no)\b|\b(?:make (?:it|that|them|those|this|the \w+(?: \w+)?)|change (?:it|that|"
     r"them|this|the \w+(?: \w+)?)"
     r"|switch (?:it|that|them|to)|swap (?:it|that|them)|instead|rather|i meant|i mean|correction|update (?:it|that|"
@@ -1749,6 +1757,9 @@ class _Reader:
         if also_item and context.pending is not None and not had_parts:
             named = self._item(text)
             also_item = named is not None and context.pending.product_id not in named.product_ids
+        same_as = self._same_as_a_line(text)
+        if same_as:
+            return same_as
         if context.pending is not None and not also_item:
             answer = self._answer(text)
             if answer:
@@ -1765,6 +1776,8 @@ class _Reader:
                 not re.search(r"\b(?:also|too|as well|another|one more|add)\b", text)
                 or re.search(r"\b(?:instead of|rather than)\b", text)
             )
+            # "hmm how much is the fitness band" asks; it changed the cart's line into the band
+            and not (self._is_question(text) and PRICE_WORDS.search(text) and not CHANGE_VERB.search(text))
         ):
             correction = self._correction(text)
             if correction:
@@ -1814,7 +1827,7 @@ class _Reader:
         items = self._product_corrected(text, items)
         if (
             len(items) == 1
-            and context.awaiting_confirmation
+            and (context.awaiting_confirmation or re.search(r"\b(?:just|only)\b", text))
             and self._names_the_only_line(items[0])
             and not (ADD_VERB.search(text) or MORE_OF.search(text) or CHANGE_VERB.search(text))
         ):
@@ -1900,6 +1913,21 @@ class _Reader:
         ):
             return items
         return [second]
+
+    def _same_as_a_line(self, text: str) -> list[Command]:
+        """ "Same size as the tee" to "which size for the shorts?": the size of the cart's tee (it searched for tees).
+        Only as the answer to a question about that slot, and only when one cart line is named."""
+        pending = self.context.pending
+        match = SAME_AS.match(text)
+        if match is None or pending is None or pending.slot not in ("size", "colour"):
+            return []
+        slot = "size" if match.group("slot") == "size" else "colour"
+        target = self._cart_target(match.group("what"))
+        line = next((line for line in self.context.cart if target and line.variant_id == target.variant_id), None)
+        value = (line.size if slot == "size" else line.colour) if line is not None else None
+        if slot != pending.slot or not value:
+            return []
+        return [SetSlot(slot=slot, value=value.lower() if slot == "colour" else value)]
 
     def _a_thing_not_sold(self, item: ItemSpec, text: str) -> bool:
         """A thing asked for by its everyday name alone ("a tennis racket"), not a sentence or a question."""
@@ -2134,7 +2162,17 @@ class _Reader:
         if len(lines) != 1 or len(others) != 1:
             return [CannotHandle(text=self.raw[:300], reason="not understood: which other one")] if lines else []
         line = lines[0]
-        return [SetSlot(slot="product", value=others[0], target=_line_target(line), correction=True)]
+        more = self._item(match.group("more")) if _content(match.group("more") or "") else None
+        if more is not None and more.product_ids and more.product_ids != (others[0],):
+            return []  # another product named than the other one
+        slots = more if more is not None else ItemSpec()
+        target = _line_target(line)
+        changes = [SetSlot(slot="product", value=others[0], target=target, correction=True)]
+        if slots.colour:
+            changes.append(SetSlot(slot="colour", value=slots.colour, target=target, correction=True))
+        if slots.size:
+            changes.append(SetSlot(slot="size", value=slots.size, target=target, correction=True))
+        return changes
 
     def _everyday_removal(self, text: str) -> list[Command]:
         """EVERYDAY_REMOVE: the one cart line the words name comes out; nothing when they name no single line.
