@@ -1003,10 +1003,14 @@ def conversation_message_post(
     """
     from django.conf import settings
 
+    from audit.redaction import redact_text
     from ordering.agent.errors import ConversationNotFound
     from ordering.selectors import conversation_get
 
     idempotency_key = idempotency_key[:255]
+    # A card number or security code typed into the chat is never kept (nor sent to a model): it goes before the
+    # message is written; the assistant says so (policy, "card_number_in_chat").
+    text = redact_text(text)
     try:
         # The usual case in one statement: the conversation read, the turn and the message written.
         conversation, record = _turn_insert(

@@ -1536,6 +1536,17 @@ class Policy:
         words = (command.text or turn.customer_text)[:80]
         flow = turn.cart_flow()
         text = f'Sorry, I didn\'t understand "{words}".'
+        if "card number" in command.reason:
+            # A card number typed into the chat: removed before the message was kept; never used.
+            cards = ", ".join(f"{m.brand.title()} ending {m.last4}" for m in turn.payment_methods()[:5])
+            turn.record_decision(DecisionKind.RULE, "card_number_in_chat", rationale="a card number was typed")
+            turn.say(
+                "For your safety I never take card numbers in the chat, so I removed it from your message. "
+                + (f"You can pay with a saved card ({cards}), or add a card on your settings page." if cards
+                   else "Add a card on your settings page, then tell me to use it."),
+                data={"kind": "refusal"},
+            )  # fmt: skip
+            return
         if "split" in command.reason:
             # "2 beanies, one grey": the parts do not add up to the count, so nothing is guessed.
             text = (

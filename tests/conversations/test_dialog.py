@@ -174,3 +174,23 @@ def test_a_change_asked_in_words_right_after_placing_is_answered_about_the_place
 
     assert "already with the shop" in " ".join(chat.assistant_texts(answer))
     assert OrderFlow.objects.filter(conversation_id=chat.id).count() == 1
+
+
+def test_a_card_number_typed_into_the_chat_is_never_kept_nor_used(shop, chat):
+    chat.start()
+    chat.say("yoga mat blue")
+
+    answer = chat.say("pay with this card instead: 4111 1111 1111 1111 cvc 737")
+
+    # the stored message holds neither the number nor the code
+    from ordering.models import ConversationTurn, Message
+
+    stored = [*Message.objects.filter(conversation_id=chat.id).values_list("text", flat=True)]
+    stored += [str(response) for response in ConversationTurn.objects.filter(conversation_id=chat.id).values_list(
+        "response", flat=True)]  # fmt: skip
+    assert not any("4111" in text or "737" in text for text in stored), stored
+    reply = chat.assistant_texts(answer)[-1]
+    assert "never take card numbers" in reply and "ending" in reply
+    # nothing changed: no quantity of 4111, the preview still for one mat
+    assert chat.say("show my order")["pending_confirmation"]["preview"]["lines"][0]["quantity"] == 1
+    assert AgentDecision.objects.filter(conversation_id=chat.id, name="card_number_in_chat").exists()

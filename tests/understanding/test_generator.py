@@ -1210,3 +1210,41 @@ def test_same_size_as_a_cart_line_answers_a_size_question(generator):
     pending = PendingQuestion(slot="size", product_id="prod_run_shorts", title="5-inch Running Shorts")
     context = DialogueContext(cart=(SOCKS_LINE,), pending=pending)
     assert read(generator, "same size as the socks please", context) == [SetSlot(slot="size", value="M")]
+
+
+def test_the_personas_of_the_seventh_held_out_run(generator):
+    # a reorder said twice is one ("my usual socks please, same as last time" ordered two packs)
+    [command] = read(generator, "the usual socks please, same as before", DialogueContext())
+    assert [item.saved for item in command.items] == ["purchased"]
+    # "n" for "and" (the first item was lost)
+    assert [row[0] for row in _items_of(read(generator, "cap n beanie pls", DialogueContext()))] == [
+        ("prod_run_cap",), ("prod_beanie",)
+    ]  # fmt: skip
+    # the same product said again after "no sorry" is that line, changed (both bottles were ordered)
+    text = "a yoga mat purple and a steel bottle blue, no sorry, the bottle black"
+    assert [(row[0], row[1]) for row in _items_of(read(generator, text, DialogueContext()))] == [
+        (("prod_yoga_mat",), "purple"), (("prod_steel_bottle",), "black")
+    ]  # fmt: skip
+    # the bank's check of a card is no promotion code to use, and "oh wait" beside a card is nothing
+    context = replace(AWAITING, cards=CARDS)
+    assert read(generator, "oh wait that one needs the code thing, use 4242", context) == [ChooseCard(last4="4242")]
+    # "keep them, just do both" changes nothing (it was a count of 2)
+    assert read(generator, "ok fine, keep them. just order both", AWAITING) == [ShowCart()]
+    assert read(generator, "the faster one please") == [ChooseShipping(option="express")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("That all looks fine. Please place the order.", Confirm()), ("Lovely. Yes, please order that for me.", Confirm()),
+     ("Yes, that's all correct, please place it.", Confirm()), ("That all looks correct.", Thanks()),
+     ("Thank you, dear.", Thanks()), ("Thank you very much, that's very kind of you.", Thanks())],
+)  # fmt: skip
+def test_a_yes_in_polite_full_sentences_and_courtesy_alone(generator, text, expected):
+    assert read(generator, text) == [expected]
+
+
+def test_a_card_number_typed_into_the_chat_is_never_read_as_a_count(generator):
+    [command] = read(generator, "use this one: 4111 1111 1111 1111", AWAITING)
+    assert isinstance(command, CannotHandle) and "card number" in command.reason
+    [command] = read(generator, "use this one: [redacted]", AWAITING)  # as the message is kept
+    assert isinstance(command, CannotHandle) and "card number" in command.reason

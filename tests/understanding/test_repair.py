@@ -77,3 +77,16 @@ def test_anything_else_is_left_as_it_was(message):
 )
 def test_a_repair_takes_the_values_said_with_it(message, expected):
     assert repaired(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # the impatient last word wins: "whatever, blue" (only the first colour was kept)
+        ("tech tee black M. actually orange. no black. whatever, orange", "tech tee orange m"),
+        ("2 caps. no 3. fine, 2", "2 caps"),
+        ("the 42 is fine thanks", "the 42 is fine thanks"),
+    ],
+)
+def test_whatever_and_fine_before_a_value_are_the_last_word(message, expected):
+    assert repaired(message) == expected

@@ -237,6 +237,13 @@ MIND_CHANGE = re.compile(
 CHANGE_OF_MIND_WORDS = re.compile(
     r"\b(?:maybe|perhaps|possibly|back to|was better|is better|looked better|looks better|would be better|after all)\b"
 )
+# "That one needs the code thing, use the 4242 visa": the bank's check of a card (3-D Secure), said about the card
+# not wanted; never a promotion code to use (it applied the customer's promotion).
+CARD_CHECK = re.compile(
+    r"\b(?:that one|that card|the mastercard|the visa|it|this one|mine)\s+(?:needs|wants|asks for|asked for|needed|"
+    r"does)\s+(?:a |the |that )?(?:code|pin|verification|otp|password|3ds|3d secure|text|sms|bank)(?:\s+(?:thing|check|"
+    r"stuff|code))?\b"
+)
 # Sayings that name no product ("long story short" was a pair of shorts).
 IDIOMS = re.compile(
     r"\b(?:(?:to )?(?:cut|make) a long story short|long story short|in short|short story|final answer|final decision"
@@ -248,6 +255,8 @@ def drop_asides(text: str) -> Asides:
     """The normalized message without what it says beside the order (see the module docstring)."""
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
     text = IDIOMS.sub(" ", text)
+    if re.search(r"\b(?:\d{4}|visa|mastercard|amex|card)\b", text):
+        text = CARD_CHECK.sub(" ", text)
     text = NO_WORRIES.sub(" ", text)
     if not _YES_LEAD.match(text) and not _COUNT_IF_STOCKED.search(text):
         text = IF_AVAILABLE.sub("", text)

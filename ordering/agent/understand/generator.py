@@ -88,6 +88,7 @@ from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
+from audit.redaction import luhn_valid
 from ordering.agent.commands import (
     AddItems,
     ApplyCode,
@@ -154,7 +155,10 @@ CHATTER = (
 )  # fmt: skip
 POLITE = (
     "thank you so much", "thank you very much", "thanks a lot", "thanks so much", "many thanks", "thank you",
-    "thanks", "thank", "cheers", "ta", "please", "kindly", "much appreciated", "appreciate it", "appreciated", "great",
+    "thanks", "thank", "cheers", "ta", "please", "kindly", "much appreciated", "dear", "love", "darling",
+    "that is very kind of you", "that is very kind", "very kind of you", "kind of you", "that is kind of you",
+    "you have been very helpful", "you have been helpful", "very helpful", "helpful", "appreciate it", "appreciated",
+    "great",
     "cool", "nice", "awesome", "lovely", "brilliant", "perfect", "ok", "okay", "k", "kk", "alright", "all right",
     "got it", "noted", "good", "fine", "sounds good", "looks good", "great stuff", "wonderful", "super",
     "amazing", "excellent", "fantastic", "you are the best", "you rock", "very", "so", "much", "then", "oh",
@@ -184,6 +188,17 @@ YES = (
     "make it so", "sure thing", "yes sure", "approved", "approve", "accept", "that is fine go ahead", "all"
     " good", "now", "it", "please do", "yes buy", "yes buy it", "yes order", "yes order it",
     "proceed", "you may proceed", "you can proceed", "proceed with it", "proceed with the purchase",
+    "order that", "order this", "order them", "place that", "buy that", "please order that",
+)  # fmt: skip
+# Words that agree with the preview without being a yes themselves ("that all looks fine", "lovely"): beside a yes
+# ("please place the order") they are part of it.
+ASSENT = (
+    "that all looks fine", "that all looks good", "that all looks correct", "all looks fine", "all looks good",
+    "that looks fine", "that looks good", "that looks right", "looks fine", "looks good", "looks right",
+    "looks correct", "that is all correct", "that is all right", "that is correct", "that is right", "all correct",
+    "everything looks good", "everything looks fine", "everything is correct", "lovely", "perfect", "great",
+    "wonderful", "brilliant", "excellent", "thank you", "thanks", "please do", "order that for me",
+    "order it for me", "do place the order", "do place it", "for me", "then", "that is fine", "that is great",
 )  # fmt: skip
 NO = (
     "no", "nope", "nah", "n", "no actually", "actually no", "no wait", "no sorry", "sorry no",
@@ -415,9 +430,22 @@ SAME_AS = _rx(
     r"^(?:(?:ok|okay|oh|hmm|just|um)\s*,?\s+)*(?:the\s+)?same\s+(?P<slot>size|colou?r)\s+as\s+(?:the\s+|my\s+)?"
     r"(?P<what>[a-z0-9 ]+?)(?:\s+(?:please|pls|thanks|then))*$"
 )
+KEEP_ALL = _rx(
+    r"^(?:(?:actually|no|nope|ok|okay|fine|whatever|hmm|oh|ugh|wait)\s*,?\s+)*(?:(?:keep|leave)\s+(?:them both|"
+    r"them all|all of them|both of them|it|them|both|everything|all|the lot|all of it)"
+    r"(?:\s+(?:then|please|as is|as it is|as they are|in))?"
+    r"(?:\s*,?\s*(?:whatever|fine|ok|okay)?\s*,?\s*(?:just\s+)?(?:do|order|get|take)\s+(?:both|them|it|all|"
+    r"everything)(?:\s+(?:of them|then|please))?)?|(?:whatever|fine|ok|okay)\s*,?\s*just\s+(?:do|order|get)\s+"
+    r"(?:both|them|all|everything)(?:\s+(?:of them|then|please))?)$"
+)
+# What audit.redaction leaves of a card number (or security code), or a card number itself (13 to 19 digits).
+CARD_NUMBER_TYPED = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 # Words that are never the name of a thing asked for ("or maybe" is no product the shop lacks).
 NOT_A_THING = frozenset(
-    _words("maybe perhaps possibly probably whatever idk dunno else hmm huh eh meh nvm lol okay ok sure fine")
+    _words(
+        "maybe perhaps possibly probably whatever idk dunno else hmm huh eh meh nvm lol okay ok sure fine number"
+        " code account password"
+    )
 )
 # "zip hoodie grey M - no sorry, the pullover": the product said after the editing phrase is the one meant.
 PRODUCT_CORRECTION = _rx(
@@ -994,6 +1022,7 @@ EXPRESS = _rx(
     r"tomorrow|right away)|asap|as soon as possible|urgently|(?:it is |its |it's |this is )?urgent(?! question)|"
     r"express|next day|next-day|overnight|fastest|expedited|priority|rush|same day|asap delivery|"
     r"fast (?:shipping|delivery)|quick (?:shipping|delivery)|quickest|ship it fast|ship fast|"
+    r"the (?:faster|quicker|fastest|quickest) (?:one|option|way)|faster (?:shipping|delivery|one|option)|"
     r"(?:1|one) day(?!\s+(?:packs?|bags?)))\b"
 )
 STANDARD = _rx(
@@ -1191,6 +1220,12 @@ class _Reader:
     # -- the whole message ------------------------------------------------------------------------
 
     def read(self) -> list[Command]:
+        if "[redacted]" in self.raw or any(
+            luhn_valid(re.sub(r"\D", "", match.group(0))) for match in CARD_NUMBER_TYPED.finditer(self.raw)
+        ):
+            # A card number typed into the chat (removed from the message before it was kept: ordering/services.py):
+            # never read as a count or a card; the policy says how to pay with a saved card.
+            return [CannotHandle(text="", reason="a card number was typed into the chat")]
         commands = self._read()
         return self._without_excluded(commands) if self.excluded else commands
 
@@ -1252,13 +1287,19 @@ class _Reader:
             answer = self._cancel_answer(core_polite)
             if answer:
                 return answer
-        if _covers(core_polite, HOLD + POLITE) or (
-            _covers(core_polite, HOLD + POLITE + NEVER_MIND_LEAD)
-            and _covers(_strip_phrases(core_polite, NEVER_MIND_LEAD)[0], HOLD)
+        if (
+            _covers(core_polite, HOLD + POLITE)
+            or _covers(core, (*POLITE, *ASSENT))
+            or (
+                _covers(core_polite, HOLD + POLITE + NEVER_MIND_LEAD)
+                and _covers(_strip_phrases(core_polite, NEVER_MIND_LEAD)[0], HOLD)
+            )
         ):
             return [Thanks()]  # "actually not today, thanks": nothing is ordered, the cart stays
-        if _covers(core_polite, (*YES, "kindly")) and not _covers(core_polite, ("it", "now", "please", "kindly")):
-            return [Confirm()]  # "yes, kindly proceed"
+        if _covers(core, (*YES, *ASSENT, *POLITE)) and not _covers(core, (*ASSENT, *POLITE, "it", "now")):
+            # "yes, kindly proceed", "That all looks fine. Please place the order.": a yes said among words that
+            # agree; agreeing alone ("that all looks fine") is still no yes.
+            return [Confirm()]
         if WHY_NOT.fullmatch(core_polite) and not self.question:
             return [Confirm()]  # "sure, why not"; "why not?" asks a question and confirms nothing
         if _covers(core_polite, NO) and not _covers(core_polite, ("please", "it", "that")):
@@ -1401,6 +1442,14 @@ class _Reader:
                     continue
                 main.extend(self._main(clause, had_parts=bool(commands or main)))
         main = _merge_adds(main)
+        if PRODUCT_CORRECTION.search(self.text):
+            # the same product said again after "no sorry" in a clause of its own: that line, changed
+            main = [
+                AddItems(items=tuple(self._product_corrected(self.text, list(command.items))))
+                if isinstance(command, AddItems)
+                else command
+                for command in main
+            ]
         # "cloud jogger grey 42 use RUN15 and put it on the 4242 card": what the code and card left ("put it on") is
         # no second item beside one that names a product.
         main = [
@@ -1572,6 +1621,8 @@ class _Reader:
         if commands and isinstance(commands[-1], ChooseCard):
             # "hmm no that one's maxed, use 4242": why the other card is not wanted is said beside the choice.
             rest = re.sub(r"\s+", " ", CARD_TROUBLE.sub(" ", rest)).strip(" ,")
+            if not _content(re.sub(r"\b(?:oh|wait|hmm|no|nope|actually|ok|okay|so|ugh|sorry|then)\b", " ", rest)):
+                rest = ""  # "oh wait, use the 4242 visa"
         # Address said twice with a change of mind between: the last one.
         mentions = list(ADDRESS_MENTION.finditer(rest))
         if (
@@ -1712,6 +1763,12 @@ class _Reader:
     # -- the request --------------------------------------------------------------------------------
 
     def _main(self, text: str, *, had_parts: bool) -> list[Command]:
+        if had_parts and _covers(text, (*NEVER_MIND_LEAD, "no", "ugh", "oops", ",")):
+            return []  # "oh wait" beside a card chosen in the same message
+        if self.context.cart and KEEP_ALL.match(text):
+            # "actually no, keep them. whatever, just do both": nothing changes ("both" was a count of 2, "keep
+            # them" one more of each); the preview is shown again
+            return [ShowCart()]
         context = self.context
         reorder = self._is_reorder(text)
         if PAST_STATEMENT.search(text) and not REQUEST_WORDS.search(PAST_STATEMENT.sub(" ", text, count=1)):
@@ -1897,8 +1954,18 @@ class _Reader:
 
     def _product_corrected(self, text: str, items: list[ItemSpec]) -> list[ItemSpec]:
         """ "zip hoodie grey M - no sorry, the pullover, black M": another product of the same kind said after an
-        editing phrase takes the first one's place (both were ordered). Two items only, each of one product."""
+        editing phrase takes the first one's place (both were ordered). Two items only, each of one product. And
+        "the cap blue and bottle steel black, no sorry, the bottle white": the product said again after the
+        editing phrase is the same line, changed (both bottles were ordered)."""
         match = PRODUCT_CORRECTION.search(text)
+        if match is not None and len(items) >= 2 and items[-1].product_ids and items[-1].quantity is None:
+            last = items[-1]
+            again = [at for at, item in enumerate(items[:-1]) if item.product_ids == last.product_ids]
+            said_after = self.lexicon.resolve(self.lexicon.words(text[match.end() :])).product_ids
+            if len(again) == 1 and set(last.product_ids) <= set(said_after):
+                earlier = items[again[0]]
+                merged = self._derive(_fill(last, replace(earlier, colour=None, size=None, size_said=None)), last)
+                return [*items[: again[0]], merged, *items[again[0] + 1 : -1]]
         if match is None or len(items) != 2 or not all(len(item.product_ids) == 1 for item in items):
             return items
         first, second = items
@@ -3907,6 +3974,18 @@ def _bare_repeats_absorbed(items: tuple[ItemSpec, ...]) -> tuple[ItemSpec, ...]:
 
     def bare(item: ItemSpec) -> bool:
         return not (item.colour or item.size or item.size_said or item.quantity is not None or item.saved)
+
+    # "my usual socks please, same as last time": the reorder said twice (the second names no product) is one
+    items = tuple(
+        item
+        for index, item in enumerate(items)
+        if not (
+            item.saved
+            and not item.product_ids
+            and not (item.colour or item.size or item.size_said or item.quantity is not None)
+            and any(other.saved == item.saved for at, other in enumerate(items) if at != index and other.product_ids)
+        )
+    )
 
     def said_again(index: int, item: ItemSpec) -> bool:
         # with more said of it anywhere, or bare before ("my old headlamp died, i need a new headlamp" is one)

@@ -66,6 +66,14 @@ EDITING_PHRASES: tuple[tuple[str, ...], ...] = tuple(
             "scratch that",
             "correction",
             "no",
+            # the impatient last word: "black. no blue. whatever, just do the black ones"
+            "whatever",
+            "whatever just do",
+            "just do",
+            "just make it",
+            "ok fine",
+            "fine then",
+            "fine",
         ),
         key=lambda phrase: -len(phrase.split()),
     )
@@ -80,7 +88,7 @@ FILLER = frozenset(
     )
 )
 # Editing words that may come before another editing phrase ("no wait, actually 43", "oh sorry i mean").
-STACKED = frozenset(word_list("no wait sorry oops whoops actually oh hmm um uh"))
+STACKED = frozenset(word_list("no wait sorry oops whoops actually oh hmm um uh whatever fine ugh"))
 SEPARATORS = frozenset({",", "-", "--"})
 # Words that may stand between a value and the editing phrase, or before the new value ("no sorry, size 41").
 VALUE_WORDS = frozenset({"size", "sz", "eu", "us", "uk", "in", "colour", "color", "the", "a"})
@@ -178,7 +186,7 @@ def _repair_once(words: list[str]) -> list[str] | None:
             continue
         new = words[new_at]
         kind = _kind(new)
-        if kind is None or (words[start:end] == ["no"] and new_at != end and words[end] not in SEPARATORS):
+        if kind is None or (words[start:end] in (["no"], ["fine"]) and new_at != end and words[end] not in SEPARATORS):
             continue
         edit_start = start
         while edit_start > 0 and (words[edit_start - 1] in SEPARATORS or words[edit_start - 1] in STACKED):

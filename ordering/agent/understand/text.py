@@ -42,6 +42,7 @@ def normalize(text: str) -> str:
     text = re.sub(r"(?<![a-z0-9])'|'(?![a-z])", " ", text)
     text = re.sub(r"(?<![a-z0-9])-(?!\d)|(?<=[a-z])-(?![a-z0-9])", " ", text)
     text = re.sub(r"#(?!\d)", " ", text)
+    text = re.sub(r"(?<=[a-z]) n (?=[a-z])", " and ", text)  # "headlamp n kettlebell" (the headlamp was lost)
     words = []
     for word in text.split():
         words.append(CONTRACTIONS.get(word, word))
