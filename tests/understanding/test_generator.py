@@ -13,6 +13,7 @@ from ordering.agent.commands import (
     CancelOrder,
     CannotHandle,
     CartLine,
+    ChooseAddress,
     ChooseCard,
     ChooseShipping,
     Confirm,
@@ -1248,3 +1249,41 @@ def test_a_card_number_typed_into_the_chat_is_never_read_as_a_count(generator):
     assert isinstance(command, CannotHandle) and "card number" in command.reason
     [command] = read(generator, "use this one: [redacted]", AWAITING)  # as the message is kept
     assert isinstance(command, CannotHandle) and "card number" in command.reason
+
+
+def test_british_polite_and_non_native_wordings(generator):
+    # "trainers" are any sports shoes; a size conversion the customer adds is no question about sizes
+    text = "May I have the Cloud Jogger trainers in grey, UK size 9 please? I believe that is a 43 in European sizes."
+    assert _items_of(read(generator, text, DialogueContext())) == [(("prod_cloud_jogger",), "grey", "43", None)]
+    # the address not wanted goes ("rather than home" shipped home)
+    assert read(generator, "please post it to my work address rather than home", AWAITING) == [
+        ChooseAddress(label="work")
+    ]
+    # "number 44" is a shoe size; "it must be more big, L" is L
+    [command] = read(generator, "i search shoe for running, the blue one, number 43", DialogueContext())
+    assert command.size == "43" and command.colour == "blue"
+    [command] = read(generator, "sorry it must be more big, 44", AWAITING)
+    assert (command.slot, command.value, command.correction) == ("size", "44", True)
+    # "hoodie with zip" is one item
+    assert _items_of(read(generator, "give me hoodie with zip, colour grey, size is M", DialogueContext())) == [
+        (("prod_zip_hoodie",), "grey", "M", None)
+    ]
+
+
+def test_not_wanting_something_removes_it_and_never_adds_it(generator):
+    socks = replace(SOCKS_LINE, colour="white")
+    context = DialogueContext(cart=(RUNNER_LINE, socks), awaiting_confirmation=True)
+    [command] = read(generator, "my daughter doesn't want the white ones anymore", context)
+    assert isinstance(command, RemoveItem) and command.target.variant_id == "var_run_socks_white_m"
+    # nothing of the kind in the cart: never an order of it (each added one)
+    for text in ("I not want the cap anymore", "he doesn't want the red one anymore"):
+        [command] = read(generator, text, context)
+        assert isinstance(command, CannotHandle), text
+
+
+def test_a_value_that_was_right_and_a_claim_of_an_earlier_yes(generator):
+    commands = read(generator, "ugh no, 42 was right. whatever, just place it", AWAITING)
+    assert commands[0] == SetSlot(slot="size", value="42", correction=True)
+    assert Confirm() not in commands[:1]
+    [command] = read(generator, "I already told you yes before, so just order the black headphones", DialogueContext())
+    assert _items_of([command]) == [(("prod_headphones",), "black", None, None)]

@@ -114,7 +114,19 @@ def test_relative_dates_become_a_look_back_window(text, days):
         ("gps wach", {"prod_gps_watch"}),  # typo
         ("trial blazer", {"prod_trail_blazer"}),  # transposed letters
         ("running shoes", {"prod_blue_runner", "prod_trail_blazer", "prod_tempo_racer", "prod_cloud_jogger"}),
-        ("trainers", {"prod_court_classic", "prod_canvas_low", "prod_street_high"}),
+        # British "trainers" are any sports shoes ("the Blue Runner trainers")
+        (
+            "trainers",
+            {
+                "prod_court_classic",
+                "prod_canvas_low",
+                "prod_street_high",
+                "prod_blue_runner",
+                "prod_trail_blazer",
+                "prod_tempo_racer",
+                "prod_cloud_jogger",
+            },
+        ),
         ("t-shirts", {"prod_tech_tee", "prod_cotton_tee", "prod_graphic_tee"}),
         ("sweatshirt", {"prod_zip_hoodie", "prod_pullover_hoodie"}),
         ("backpack", {"prod_day_pack"}),

@@ -92,7 +92,7 @@ _PERSON = (
 RECIPIENT = re.compile(r"\s*\bfor\s+" + _PERSON + r"(?:\s*(?:and|&|,)\s*" + _PERSON + r")*\b")
 # What may follow a recipient that only marks a part: the end, a comma, "and", a size, a colour or a count.
 _AFTER_RECIPIENT = re.compile(
-    r"\s*(?:$|[,:;]|(?:and|in|size|sz|both|all|each|please|pls|thanks|too|as well|one|x|the)\b|\d)"
+    r"\s*(?:$|[,:;]|(?:and|in|size|sz|both|all|each|please|pls|thanks|too|as well|one|x|the|but)\b|\d)"
 )
 # "gloves for me in M and my son in S": the second person named without "for".
 RECIPIENT_AND = re.compile(r"\b(and|,)\s+(?:(?:my|our)\s+" + _RELATION + r"|me|him|her)(?=\s+(?:in|size|sz)\b)")
@@ -244,6 +244,18 @@ CARD_CHECK = re.compile(
     r"does)\s+(?:a |the |that )?(?:code|pin|verification|otp|password|3ds|3d secure|text|sms|bank)(?:\s+(?:thing|check|"
     r"stuff|code))?\b"
 )
+# "…in a UK size 9, please? I believe that is a 43 in European sizes": the customer's own conversion of a size said
+# just before, never a question about sizes (it answered one and ordered nothing).
+OWN_CONVERSION = re.compile(
+    r"\s*,?\s*\b(?:i believe|i think|i reckon|which i believe|which i think|i am told|apparently)\s+(?:that is|that s|"
+    r"that would be|it is|it s|is|that equals|that makes it)\s+(?:a |an )?(?:size )?(?:eu |uk |us )?\d{1,2}(?:\.5)?"
+    r"(?:\s+(?:in\s+)?(?:european|europe|eu|euro|uk|us|british|american)(?:\s+sizes?|\s+sizing)?)?\b"
+)
+# "Posted to my work address rather than home": the address not wanted goes (it shipped home).
+NOT_THIS_ADDRESS = re.compile(
+    r"\s*,?\s*\b(?:rather than|instead of)\s+(?:to\s+|at\s+)?(?:my\s+|the\s+)?"
+    r"(?:home|work|office|house)(?:\s+(?:address|one))?\b(?=\s*(?:,|$|please|pls|thanks|thank you))"
+)
 # Sayings that name no product ("long story short" was a pair of shorts).
 IDIOMS = re.compile(
     r"\b(?:(?:to )?(?:cut|make) a long story short|long story short|in short|short story|final answer|final decision"
@@ -254,7 +266,37 @@ IDIOMS = re.compile(
 def drop_asides(text: str) -> Asides:
     """The normalized message without what it says beside the order (see the module docstring)."""
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
-    text = IDIOMS.sub(" ", text)
+    text = IDIOMS.sub(" ", OWN_CONVERSION.sub(" ", text))
+    # "hoodie with zip" is the zip hoodie ("with" starts another item); "i already said yes earlier, so …" is a claim,
+    # never a yes and never an item (the preview still asks)
+    text = re.sub(r"\b(hoodie|jacket|top)(s?) with (?:a |the )?(?:zip|zipper)\b", r"zip \1\2", text)
+    text = re.sub(
+        r"\b(?:i|we)\s+(?:already|just|have already)\s+(?:said|told you|confirmed|agreed|approved)(?:\s+(?:yes|so|it|"
+        r"that))?(?:\s+(?:earlier|before|already|previously))?\s*,?\s*(?:so\s+)?",
+        " ",
+        text,
+    )
+    # "ugh no, 43 was right": a sound of annoyance carries nothing (and hid the correction after it)
+    text = re.sub(r"^(?:(?:ugh|argh|meh|erm|um|umm|uh|ffs|pfft|sigh)\s*,?\s+)+(?=\S)", "", text)
+    # "…, whatever, just place it": a clause of its own (a value right after it is a repair: repair.py)
+    text = re.sub(r"(?<=\S)\s*,?\s*\bwhatever\b\s*,?\s*(?=just\b)", " , ", text)
+    # "shoe for running, number 44": a shoe size said as a number; "it must be more big, L": the size said is meant
+    text = re.sub(r"\bnumber\s+((?:3[5-9]|4[0-9])(?:\.5)?)\b", r"size \1", text)
+    text = re.sub(
+        r"\b(?:it|they|this|that)\s+(?:must|should|has to|have to|needs? to)\s+be\s+(?:more big|bigger|larger|more "
+        r"small|smaller)\s*,?\s*(?=(?:size\s+)?(?:xs|s|m|l|xl|xxl|\d{2})\b)",
+        "actually ",
+        text,
+    )
+    # "ugh no, 43 was right", "the black was better": that value again, as a correction
+    text = re.sub(
+        r"\b(?:(?:no|nah|nope)\s*,?\s+)?(?:the\s+)?([a-z0-9.]+)(?:\s+one)?\s+(?:was|is)\s+(?:right|correct|better|"
+        r"fine|best)(?:\s+after all)?\b",
+        lambda m: f"actually {m.group(1)}" if _value_kind(m.group(1)) else m.group(0),
+        text,
+    )
+    if re.search(r"\b(?:home|work|office|house)\b.*\b(?:home|work|office|house)\b", text):
+        text = NOT_THIS_ADDRESS.sub(" ", text)  # only beside the address meant
     if re.search(r"\b(?:\d{4}|visa|mastercard|amex|card)\b", text):
         text = CARD_CHECK.sub(" ", text)
     text = NO_WORRIES.sub(" ", text)

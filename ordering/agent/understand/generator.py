@@ -158,6 +158,7 @@ POLITE = (
     "thanks", "thank", "cheers", "ta", "please", "kindly", "much appreciated", "dear", "love", "darling",
     "that is very kind of you", "that is very kind", "very kind of you", "kind of you", "that is kind of you",
     "you have been very helpful", "you have been helpful", "very helpful", "helpful", "appreciate it", "appreciated",
+    "meh",
     "great",
     "cool", "nice", "awesome", "lovely", "brilliant", "perfect", "ok", "okay", "k", "kk", "alright", "all right",
     "got it", "noted", "good", "fine", "sounds good", "looks good", "great stuff", "wonderful", "super",
@@ -753,7 +754,9 @@ EVERYDAY_REMOVE = (
         r"(?:the\s+|my\s+|that\s+|those\s+)?(?P<what>.+?)(?:\s+(?:please|pls|then|thanks|for now))*$"),
     # "no , the pullover" (a comma after the no) is a correction, never a removal
     _rx(_LEAD + r"(?:no|without)(?!\s*,)\s+(?:the\s+|any\s+)?(?P<what>.+?)(?:\s+(?:please|pls|then|thanks))*$"),
-    _rx(_LEAD + r"(?:i\s+)?(?:do not|dont|no longer)\s+(?:want|need)\s+(?:the\s+|that\s+|those\s+)?(?P<what>.+?)"
+    # "i don't want the cap anymore", "my son doesn't want the orange one anymore", "I not want the cap anymore"
+    _rx(_LEAD + r"(?:i\s+|we\s+|(?:my|our)\s+[a-z]+\s+|he\s+|she\s+)?(?:do not|dont|does not|doesnt|no longer|not)\s+"
+        r"(?:wants?|needs?|likes?)\s+(?:the\s+|that\s+|those\s+)?(?P<what>.+?)"
         r"(?:\s+(?:anymore|any more|after all|please|then|thanks))*$"),
     _rx(_LEAD + r"(?:the\s+|that\s+)?(?P<what>.+?)\s+(?:can go|has to go|goes|is not needed|not needed)$"),
 )  # fmt: skip
@@ -1296,7 +1299,9 @@ class _Reader:
             )
         ):
             return [Thanks()]  # "actually not today, thanks": nothing is ordered, the cart stays
-        if _covers(core, (*YES, *ASSENT, *POLITE)) and not _covers(core, (*ASSENT, *POLITE, "it", "now")):
+        if _covers(core, (*YES, *ASSENT, *POLITE, "whatever", "just")) and not _covers(
+            core, (*ASSENT, *POLITE, "it", "now", "whatever", "just")
+        ):
             # "yes, kindly proceed", "That all looks fine. Please place the order.": a yes said among words that
             # agree; agreeing alone ("that all looks fine") is still no yes.
             return [Confirm()]
@@ -2245,9 +2250,18 @@ class _Reader:
         """EVERYDAY_REMOVE: the one cart line the words name comes out; nothing when they name no single line.
         "No cap" with no cap in the cart is never an order for one."""
         if not self.context.cart or not self._cart_target(text):
-            negated = EVERYDAY_REMOVE[1].match(text)
-            if negated is not None and self._names_product(negated.group("what"), strict=True):
-                return [CannotHandle(text=self.raw[:300], reason="not understood: nothing like it in the cart")]
+            # "no cap", "I not want the cap anymore", "my son doesn't want the orange one" about nothing in the cart:
+            # never an order of it (each added one)
+            for pattern in EVERYDAY_REMOVE[1:3]:
+                negated = pattern.match(text)
+                if negated is None:
+                    continue
+                what = negated.group("what")
+                if self._names_product(what, strict=True) or (
+                    re.fullmatch(r"(?:the\s+)?[a-z]+\s+(?:one|ones|pair)", what)
+                    and self._line_by_its_colour(what) is None
+                ):
+                    return [CannotHandle(text=self.raw[:300], reason="not understood: nothing like it in the cart")]
         if not self.context.cart:
             return []
         for pattern in EVERYDAY_REMOVE:
@@ -2257,7 +2271,7 @@ class _Reader:
             what = match.group("what")
             if re.fullmatch(r"(?:it|that|this|them|rush|hurry|problem|worries|thanks|thank you|way)(?:\s+\w+)?", what):
                 continue
-            target = self._cart_target(what)
+            target = self._cart_target(what) or self._line_by_its_colour(what)
             if target is not None and target.variant_id is not None:
                 item = self._item(what)
                 line = next(line for line in self.context.cart if line.variant_id == target.variant_id)
@@ -2265,6 +2279,13 @@ class _Reader:
                     continue  # "no, the red one": another colour, not this line
                 return [RemoveItem(target=target)]
         return []
+
+    def _line_by_its_colour(self, what: str) -> ItemSpec | None:
+        """ "the orange one": the one cart line of that colour ("my son doesn't want the orange one anymore")."""
+        match = re.fullmatch(r"(?:the\s+)?([a-z]+)\s+(?:one|ones|pair)", what)
+        colour = colour_of(match.group(1)) if match else None
+        lines = [line for line in self.context.cart if colour and (line.colour or "").lower() == colour]
+        return _line_target(lines[0]) if len(lines) == 1 else None
 
     def _remove(self, text: str) -> list[Command]:
         remainder = REMOVE_WORDS.sub(" ", text)
@@ -2377,7 +2398,8 @@ class _Reader:
         which = "lowest" if (match.group("low") or match.group("low2")) else "highest"
         rest = re.sub(
             r"\b(?:ok|okay|so|then|i will take|i will have|i want|i would like|give me|go with|lets do|let us do|get|"
-            r"take|add|please|pls|thanks|one|ones|just|in|size|yes|yeah)\b",
+            r"take|add|please|pls|thanks|one|ones|just|in|size|yes|yeah|great|perfect|cool|nice|lovely|alright|fine|"
+            r"sure|right|hmm)\b",
             " ", text[: match.start()] + " " + text[match.end() :],
         )  # fmt: skip
         rest = re.sub(r"\s+", " ", rest).strip(" ,")

@@ -2,7 +2,7 @@
 
 Built only from titles, categories, brands, colours and sizes (never descriptions: a description is the
 merchant's text, not something to read as an instruction or a name). Plurals fold to one form
-("runners" → "runner"), synonyms map to the catalog's own words ("trainers" → sneakers, "tee" /
+("runners" → "runner"), synonyms map to the catalog's own words ("trainers" → sneakers and running shoes, "tee" /
 "t-shirt" / "shirt" → t-shirts, "sweatshirt" → hoodies, "backpack" → the day pack), and a word the
 lexicon does not know is corrected to the closest catalog word when it is close enough ("runer" →
 "runner", "wach" → "watch"), using rapidfuzz.
@@ -80,7 +80,7 @@ WORD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "duffle": ("duffel",), "headphones": ("headphone",), "headset": ("headphone",), "airpod": ("earbud",),
     "earbuds": ("earbud",), "bud": ("earbud",), "sunglasses": ("sunglass",), "shades": ("sunglass",),
     "glasses": ("sunglass",), "torch": ("headlamp",), "tracker": ("fitness", "band"), "kick": ("sneaker",),
-    "trainer": ("sneaker",), "sneaks": ("sneaker",), "runners": ("runner",), "bottles": ("bottle",),
+    "sneaks": ("sneaker",), "runners": ("runner",), "bottles": ("bottle",),
     "weight": ("kettlebell",), "flasks": ("flask",), "sunnies": ("sunglass",), "sunnie": ("sunglass",),
     "specs": ("sunglass",), "beany": ("beanie",), "toque": ("beanie",),
 }  # fmt: skip
@@ -91,6 +91,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "footwear": ("cat:running-shoes", "cat:sneakers", "cat:boots"),
     "runner": ("cat:running-shoes",),
     "sneaker": ("cat:sneakers",),
+    # British "trainers" are any sports shoes: the Blue Runner trainers, the trainers on my wishlist
+    "trainer": ("cat:sneakers", "cat:running-shoes"),
     "boot": ("cat:boots",),
     "tee": ("cat:t-shirts",),
     "hoodie": ("cat:hoodies",),

@@ -300,9 +300,17 @@ def repair_self_corrections(text: str) -> str:
 
     `text` is a normalized message (lower case, commas as words: ordering.agent.understand.text.normalize)."""
     words = text.split()
+    changed = False
     for _ in range(8):  # a message with several repairs; each one removes words, so this ends
         repaired = _repair_once(words)
         if repaired is None:
             break
-        words = repaired
+        words, changed = repaired, True
+    lead = 0
+    while lead < len(words) and (words[lead] in STACKED or words[lead] in SEPARATORS):
+        lead += 1
+    if changed and lead and any(word in ("no", "nope", "nah") for word in words[:lead]):
+        # "no wait black. whatever, the blue ones" → "actually blue ones": what is left of the editing words is a
+        # correction, never "no blue ones" (it removed the blue line and emptied the cart)
+        words = ["actually", *words[lead:]]
     return " ".join(_sizes_after_a_count(_open_choice(words)))
