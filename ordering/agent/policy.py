@@ -724,7 +724,12 @@ class Policy:
         candidate = candidates[0]
         spec = c.ItemSpec(**{**spec.__dict__, "product_ids": (candidate["product_id"],), "query": ""})
         spec = self._with_what_was_shown(turn, spec)
-        self._choose_variant(turn, spec, candidate.get("variant_id"), queue)
+        remembered = candidate.get("variant_id")
+        bare = not (spec.colour or spec.size or spec.size_said or spec.saved)
+        if remembered is None and bare and candidate["product_id"] in (turn.state.get("removed") or {}):
+            remembered = turn.state["removed"][candidate["product_id"]]
+            turn.record_decision(DecisionKind.RULE, "put_back", rationale=f"{remembered} was taken out of this cart")
+        self._choose_variant(turn, spec, remembered, queue)
 
     def _with_what_was_shown(self, turn: Turn, spec: c.ItemSpec) -> c.ItemSpec:
         """ "sneakers size 43" → the shop's sneakers → "the street high, red": in 43; "do you have the tempo racer
@@ -1215,6 +1220,11 @@ class Policy:
         if not result.ok:
             turn.say(result.error or "I could not remove that.")
             return
+        # "put the cap back": the variant taken out comes back as it was (its colour was asked again)
+        removed = dict(turn.state.get("removed") or {})
+        removed[line["product_id"]] = line["variant_id"]
+        turn.state["removed"] = dict(list(removed.items())[-10:])
+        turn.save_state()
         if not turn.state["cart"]:
             turn.say("I removed it. Your cart is empty now; nothing will be ordered.")
 

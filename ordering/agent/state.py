@@ -56,6 +56,7 @@ def state_bounded(state: dict[str, Any]) -> dict[str, Any]:
 def cart_reset(state: dict[str, Any]) -> None:
     """A new cart (the previous flow was placed, canceled or expired): choices made for it go too."""
     state["cart"] = []
+    state["removed"] = {}
     state["promo_codes"] = []
     state["shipping"] = DEFAULT_SHIPPING
     state["flow_id"] = None

@@ -95,3 +95,10 @@ def test_a_budget_a_price_a_gift_an_age_and_if_you_have_it_are_said_beside_the_o
 def test_gift_questions_keep_their_words():
     assert aside("gift ideas for a runner").text == "gift ideas for a runner"
     assert aside("a gift for my wife").text == "a gift for my wife"
+
+
+def test_a_trailing_whatever_and_sounds_of_annoyance_carry_nothing():
+    assert aside("meh put the cap back, whatever").text == "put the cap back"
+    assert aside("ugh no, 42 was right").text == "actually 42"
+    # a value right after "whatever" is the last word of a repair (repair.py), left in place
+    assert aside("black. whatever, blue").text == "black whatever , blue"

@@ -278,6 +278,7 @@ def drop_asides(text: str) -> Asides:
     )
     # "ugh no, 43 was right": a sound of annoyance carries nothing (and hid the correction after it)
     text = re.sub(r"^(?:(?:ugh|argh|meh|erm|um|umm|uh|ffs|pfft|sigh)\s*,?\s+)+(?=\S)", "", text)
+    text = re.sub(r"(?<=\S)\s*,?\s*\b(?:whatever|or whatever|meh)\s*$", "", text)  # "put the cap back, whatever"
     # "…, whatever, just place it": a clause of its own (a value right after it is a repair: repair.py)
     text = re.sub(r"(?<=\S)\s*,?\s*\bwhatever\b\s*,?\s*(?=just\b)", " , ", text)
     # "shoe for running, number 44": a shoe size said as a number; "it must be more big, L": the size said is meant
