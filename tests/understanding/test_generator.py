@@ -32,6 +32,7 @@ from ordering.agent.commands import (
     SetSlot,
     ShowCart,
     Thanks,
+    UseMyPromotion,
     command_from_dict,
     command_to_dict,
 )
@@ -1287,3 +1288,21 @@ def test_a_value_that_was_right_and_a_claim_of_an_earlier_yes(generator):
     assert Confirm() not in commands[:1]
     [command] = read(generator, "I already told you yes before, so just order the black headphones", DialogueContext())
     assert _items_of([command]) == [(("prod_headphones",), "black", None, None)]
+
+
+def test_the_other_colour_my_percent_code_an_address_that_is_better_and_should_be(generator):
+    # the Blue Runner comes in blue only: which colours is answered; a product of two colours takes the other
+    trail = CartLine(
+        variant_id="var_trail_blazer_black_42", product_id="prod_trail_blazer", title="Trail Blazer", colour="black",
+        size="42", quantity=1,
+    )  # fmt: skip
+    context = DialogueContext(cart=(trail,), awaiting_confirmation=True)
+    [command] = read(generator, "nah not this colour, the other one", context)
+    assert (command.slot, command.value) == ("colour", "green")
+    assert read(generator, "use my 10% one", context) == [UseMyPromotion(percent=10)]
+    assert read(generator, "hmm no, work is better", context) == [ChooseAddress(label="work")]
+    [command] = read(generator, "the trail blazer should be 44 actually", context)
+    assert (command.slot, command.value, command.correction) == ("size", "44", True)
+    assert _items_of(read(generator, "never mind then, just a red beanie", DialogueContext())) == [
+        (("prod_beanie",), "red", None, None)
+    ]

@@ -267,6 +267,15 @@ def drop_asides(text: str) -> Asides:
     """The normalized message without what it says beside the order (see the module docstring)."""
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
     text = IDIOMS.sub(" ", OWN_CONVERSION.sub(" ", text))
+    # "hmm no, home is better": that address again; "never mind then, just a white running cap": what comes after
+    text = re.sub(
+        r"\b(?:the\s+)?(home|work|office)(?:\s+address)?\s+(?:is|was|would be)\s+(?:better|fine|right|best)\b",
+        r", to \1",
+        text,
+    )
+    text = re.sub(
+        r"^(?:never ?mind|nevermind|forget it|no worries)(?:\s+then)?\s*,\s*(?=(?:just\s+)?(?:a|an|the|\d)\b)", "", text
+    )
     # "hoodie with zip" is the zip hoodie ("with" starts another item); "i already said yes earlier, so …" is a claim,
     # never a yes and never an item (the preview still asks)
     text = re.sub(r"\b(hoodie|jacket|top)(s?) with (?:a |the )?(?:zip|zipper)\b", r"zip \1\2", text)

@@ -441,6 +441,11 @@ KEEP_ALL = _rx(
 )
 # What audit.redaction leaves of a card number (or security code), or a card number itself (13 to 19 digits).
 CARD_NUMBER_TYPED = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+OTHER_COLOUR = _rx(
+    r"^(?:(?:no|nope|nah|hmm|actually|sorry|oh|wait|ok|okay)\s*,?\s+)*(?:not\s+(?:this|that|the)\s+colou?r\s*,?\s*)?"
+    r"(?:(?:i want|give me|make it|in)\s+)?(?:the\s+other(?:\s+colou?r)?|another\s+colou?r|a different\s+colou?r)"
+    r"(?:\s+(?:one|please|pls|instead|then))*$"
+)
 # Words that are never the name of a thing asked for ("or maybe" is no product the shop lacks).
 NOT_A_THING = frozenset(
     _words(
@@ -772,7 +777,7 @@ CORRECTION = _rx(
     r"the \w+)|"
     r"can you make|could you make|let us make|let us do|not \w+ but|go with|i will go with|change (?:the )?(?:size|"
     r"colou?r|quantity)|"
-    r"different (?:size|colou?r)|wrong size|wrong colou?r|i said|only (?:want|need))\b"
+    r"different (?:size|colou?r)|wrong size|wrong colou?r|i said|only (?:want|need)|should be|needs to be|has to be)\b"
     r"|^[\w.]+ not (?:the )?[\w.]+$"
 )
 # "Only one bottle", "oh wait just 1 of the socks", "make it one bottle", "one bottle only": a count said about a
@@ -906,7 +911,7 @@ MY_PROMO = _rx(
     r"(?:personal\s+)?(?:promo|promotion|discount|coupon|voucher|offer|deal|promo code|discount code|"
     r"code)\b(?!\s+(?:is|=|:))"
     r"|\b(\d{1,3})\s*(?:%|percent)\s*(?:off\s+)?(?:promo|promotion|discount|coupon|voucher|offer|deal)\b"
-    r"|\bmy\s+(\d{1,3})\s*(?:%|percent)(?:\s*off)?\b"
+    r"|\bmy\s+(\d{1,3})\s*(?:%|percent\b)(?:\s*off\b)?(?:\s+(?:one|code|discount|promo))?"
 )
 LIST_PROMOS = _rx(
     r"\b(?:any|what|which|are there|is there|got|have i got|do i have|available|list|show me|current)\b.{0,30}\b"
@@ -1826,6 +1831,9 @@ class _Reader:
             answer = self._answer(text)
             if answer:
                 return answer
+        other_colour = self._other_colour(text)
+        if other_colour:
+            return other_colour
         line_count = self._line_count(text)
         if line_count:
             return line_count
@@ -2279,6 +2287,19 @@ class _Reader:
                     continue  # "no, the red one": another colour, not this line
                 return [RemoveItem(target=target)]
         return []
+
+    def _other_colour(self, text: str) -> list[Command]:
+        """ "No not this colour, the other", "hmm no, the other colour": the one other colour of the cart's last
+        line's product (of two); with more, which one is asked (the colours are listed)."""
+        if not OTHER_COLOUR.match(text) or not self.context.cart:
+            return []
+        line = self.context.cart[-1]
+        entry = self.lexicon.by_id.get(line.product_id)
+        others = [colour for colour in (entry.colours if entry else ()) if colour != (line.colour or "").lower()]
+        if len(others) != 1:
+            product = ItemSpec(product_ids=(line.product_id,))
+            return [ProductQuestion(item=product, aspect="colours")]
+        return [SetSlot(slot="colour", value=others[0], target=_line_target(line), correction=True)]
 
     def _line_by_its_colour(self, what: str) -> ItemSpec | None:
         """ "the orange one": the one cart line of that colour ("my son doesn't want the orange one anymore")."""
