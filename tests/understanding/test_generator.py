@@ -1306,3 +1306,13 @@ def test_the_other_colour_my_percent_code_an_address_that_is_better_and_should_b
     assert _items_of(read(generator, "never mind then, just a red beanie", DialogueContext())) == [
         (("prod_beanie",), "red", None, None)
     ]
+
+
+def test_phone_shorthand_questions_just_the_one_and_yes_but_not(generator):
+    [command] = read(generator, "u got the rain jacket in M yellow?", DialogueContext())
+    assert isinstance(command, ProductQuestion)
+    context = DialogueContext(last_shown=(Option("prod_headphones", "Over-ear Headphones"),))
+    assert _items_of(read(generator, "ok just the one then", context)) == [(("prod_headphones",), None, None, 1)]
+    cart = DialogueContext(cart=(RUNNER_LINE, SOCKS_LINE), awaiting_confirmation=True)
+    [command] = read(generator, "yes to the runners but not the socks", cart)
+    assert isinstance(command, RemoveItem) and command.target.variant_id == SOCKS_LINE.variant_id

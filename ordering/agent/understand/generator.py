@@ -441,6 +441,10 @@ KEEP_ALL = _rx(
 )
 # What audit.redaction leaves of a card number (or security code), or a card number itself (13 to 19 digits).
 CARD_NUMBER_TYPED = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+JUST_THE_ONE = _rx(
+    r"^(?:(?:ok|okay|fine|alright|right|oh)\s*,?\s+)*(?:i will take\s+|i will have\s+)?(?:just|only)\s+(?:the\s+)?"
+    r"(?:one|1|a single one)(?:\s+(?:then|please|pls|thanks|of them))*$"
+)
 OTHER_COLOUR = _rx(
     r"^(?:(?:no|nope|nah|hmm|actually|sorry|oh|wait|ok|okay)\s*,?\s+)*(?:not\s+(?:this|that|the)\s+colou?r\s*,?\s*)?"
     r"(?:(?:i want|give me|make it|in)\s+)?(?:the\s+other(?:\s+colou?r)?|another\s+colou?r|a different\s+colou?r)"
@@ -712,7 +716,8 @@ THE_OTHER = _rx(
 # "Yes to the shoes, no to the socks" (after a preview): the lines said no to go. A yes to part of a preview is
 # not a yes to the order: the changed cart is previewed again.
 _YES_TO = r"(?:yes|yeah|yep|yea|ok|okay|sure)\s+(?:to|for|on)\s+"
-_NO_TO = r"(?:no|nope|nah|not)\s+(?:to|for|on)\s+"
+# "no to the socks", and after a yes to something: "… but not the trail blazers"
+_NO_TO = r"(?:(?:no|nope|nah|not)\s+(?:to|for|on)\s+|(?<=but )not\s+(?=the\s))"
 YES_NO_SPLIT = _rx(
     r"^(?:"
     + _YES_TO
@@ -1834,6 +1839,9 @@ class _Reader:
         other_colour = self._other_colour(text)
         if other_colour:
             return other_colour
+        if JUST_THE_ONE.match(text) and not context.cart and context.pending is None and self._topic():
+            # "have you got 2 of the silver headphones?" → "1 left" → "ok just the one then": one of them
+            return [AddItems(items=(ItemSpec(product_ids=(self._topic() or "",), quantity=1),))]
         line_count = self._line_count(text)
         if line_count:
             return line_count

@@ -43,6 +43,8 @@ def normalize(text: str) -> str:
     text = re.sub(r"(?<![a-z0-9])-(?!\d)|(?<=[a-z])-(?![a-z0-9])", " ", text)
     text = re.sub(r"#(?!\d)", " ", text)
     text = re.sub(r"(?<=[a-z]) n (?=[a-z])", " and ", text)  # "headlamp n kettlebell" (the headlamp was lost)
+    # "u have the down jacket in xl black?": a question, as "do you have …" (it was an order)
+    text = re.sub(r"^(?:u|you)\s+(?:have|got)\b", "do you have", text)
     words = []
     for word in text.split():
         words.append(CONTRACTIONS.get(word, word))
