@@ -1224,6 +1224,15 @@ class Policy:
         removed = dict(turn.state.get("removed") or {})
         removed[line["product_id"]] = line["variant_id"]
         turn.state["removed"] = dict(list(removed.items())[-10:])
+        # and what this very turn took out, for "actually no, keep them" at the next one
+        last = turn.state.get("removed_last") or {}
+        taken = last.get("variants", []) if last.get("turn") == turn.record.pk else []
+        gone = {
+            "product_id": line["product_id"],
+            "variant_id": line["variant_id"],
+            "quantity": line.get("quantity") or 1,
+        }
+        turn.state["removed_last"] = {"turn": turn.record.pk, "variants": [*taken, gone][-5:]}
         turn.save_state()
         if not turn.state["cart"]:
             turn.say("I removed it. Your cart is empty now; nothing will be ordered.")
@@ -1237,6 +1246,14 @@ class Policy:
         turn.say("Done, your cart is empty. Nothing was ordered.")
 
     def _do_show_cart(self, turn: Turn, command: c.Command) -> None:
+        last = turn.state.get("removed_last") or {}
+        if last.get("variants") and last.get("turn") != turn.record.pk and KEEP_AFTER_ALL.search(turn.customer_text):
+            # "never mind the shorts" → "actually no, keep them": what the turn before took out comes back (the
+            # preview without it was shown, and a yes ordered the tee alone)
+            turn.state["removed_last"] = {}
+            turn.save_state()
+            for gone in last["variants"]:
+                self._call(turn, "add_to_cart", dict(gone), "put back what was taken out the turn before")
         if not turn.state["cart"]:
             turn.say("Your cart is empty. What would you like to order?")
             return
@@ -1572,6 +1589,7 @@ class Policy:
             ["Show my order"] if flow is not None else list(HELP_EXAMPLES))})  # fmt: skip
 
 
+KEEP_AFTER_ALL = re.compile(r"\b(?:keep|leave)\s+(?:them|it|both|all|everything|the lot)\b", re.IGNORECASE)
 EVERY_PART = re.compile(r"\b(?:both|all|each|every|everything)\b", re.IGNORECASE)
 
 

@@ -1316,3 +1316,10 @@ def test_phone_shorthand_questions_just_the_one_and_yes_but_not(generator):
     cart = DialogueContext(cart=(RUNNER_LINE, SOCKS_LINE), awaiting_confirmation=True)
     [command] = read(generator, "yes to the runners but not the socks", cart)
     assert isinstance(command, RemoveItem) and command.target.variant_id == SOCKS_LINE.variant_id
+
+
+def test_never_mind_a_line_removes_it(generator):
+    context = DialogueContext(cart=(RUNNER_LINE, SOCKS_LINE), awaiting_confirmation=True)
+    [command] = read(generator, "ugh never mind the socks", context)
+    assert isinstance(command, RemoveItem) and command.target.variant_id == SOCKS_LINE.variant_id
+    assert read(generator, "never mind", context) == [Decline()]

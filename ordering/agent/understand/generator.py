@@ -760,7 +760,7 @@ REMOVAL_VERB = _rx(
     r"take out|take off|without)\b"
 )
 EVERYDAY_REMOVE = (
-    _rx(_LEAD + r"(?:skip|forget|forget about|lose|nix|leave out|leave off|scratch|ditch|scrap|drop|bin)\s+"
+    _rx(_LEAD + r"(?:skip|forget|forget about|never ?mind|lose|nix|leave out|leave off|scratch|ditch|scrap|drop|bin)\s+"
         r"(?:the\s+|my\s+|that\s+|those\s+)?(?P<what>.+?)(?:\s+(?:please|pls|then|thanks|for now))*$"),
     # "no , the pullover" (a comma after the no) is a correction, never a removal
     _rx(_LEAD + r"(?:no|without)(?!\s*,)\s+(?:the\s+|any\s+)?(?P<what>.+?)(?:\s+(?:please|pls|then|thanks))*$"),
