@@ -1124,6 +1124,16 @@ class Policy:
             product = self._product(turn, candidates[0]["product_id"])
             if product and spec.size and not any(v["size"] == spec.size for v in product["variants"]):
                 spec = c.ItemSpec(**{**spec.__dict__, "size": None})
+            said_same_colour = SAME_COLOUR.search(turn.customer_text or "")
+            line_colour = (line.get("colour") or "").lower()
+            if (
+                said_same_colour
+                and not spec.colour
+                and product
+                and any((v["colour"] or "").lower() == line_colour for v in product["variants"])
+            ):
+                # "swap it for the wind shell, same size and colour": the line's colour too (it was asked)
+                spec = c.ItemSpec(**{**spec.__dict__, "colour": line_colour})
         self._change_line(turn, line["variant_id"], spec)
 
     def _change_line(self, turn: Turn, variant_id: str, spec: c.ItemSpec) -> None:
@@ -1589,6 +1599,7 @@ class Policy:
             ["Show my order"] if flow is not None else list(HELP_EXAMPLES))})  # fmt: skip
 
 
+SAME_COLOUR = re.compile(r"\bsame (?:size and |size & )?colou?r\b|\bsame colou?r and size\b", re.IGNORECASE)
 KEEP_AFTER_ALL = re.compile(r"\b(?:keep|leave)\s+(?:them|it|both|all|everything|the lot)\b", re.IGNORECASE)
 EVERY_PART = re.compile(r"\b(?:both|all|each|every|everything)\b", re.IGNORECASE)
 

@@ -1323,3 +1323,13 @@ def test_never_mind_a_line_removes_it(generator):
     [command] = read(generator, "ugh never mind the socks", context)
     assert isinstance(command, RemoveItem) and command.target.variant_id == SOCKS_LINE.variant_id
     assert read(generator, "never mind", context) == [Decline()]
+
+
+def test_one_in_each_colour_is_one_of_every_colour_when_the_count_fits(generator):
+    assert [row[1:] for row in _items_of(read(generator, "2 caps, one in each colour", DialogueContext()))] == [
+        ("blue", None, 1), ("white", None, 1)
+    ]  # fmt: skip
+    # a count other than the number of colours: the count, and the colour is asked
+    assert _items_of(read(generator, "3 caps, one in each colour", DialogueContext())) == [
+        (("prod_run_cap",), None, None, 3)
+    ]

@@ -530,6 +530,7 @@ BOTH = _rx(
 )
 # After a list of items: ", both in white", ", all black L", ", size L" (said once for all of them).
 SHARED_TAIL = _rx(r"(?:\s*,\s*|\s+)(?:(?:both|all|each)(?:\s+of them)?\s+(?:in\s+)?|(?=size\s))(?P<slots>[^,]+)$")
+EACH_COLOUR = _rx(r"\s*,?\s*\b(?:(?:one|1)\s+(?:in|of)\s+(?:each|every)|one of each|in each)\s+colou?r\b")
 BOTH_COLOURS = _rx(r"\b(?:in\s+)?(?:both|the two|two|2|each of the two)\s+(?:colou?rs|colou?r ways|shades)\b")
 # Words that make the number said with them a count, never a size ("50 of them", "the quantity to 50", "50x").
 COUNT_WORDS = _rx(
@@ -3110,14 +3111,22 @@ class _Reader:
         """ "A beanie in both colours": one in each of the two colours the product comes in, never two of one
         colour. With more (or fewer) than two colours, the item without a colour: the policy asks which."""
         match = BOTH_COLOURS.search(text)
-        if match is None:
+        each = EACH_COLOUR.search(text) if match is None else None
+        found = match if match is not None else each
+        if found is None:
             return []
-        items = self._items((text[: match.start()] + " " + text[match.end() :]).strip(" ,"))
+        items = self._items((text[: found.start()] + " " + text[found.end() :]).strip(" ,"))
         if len(items) != 1 or len(items[0].product_ids) != 1:
             return []
         entry = self.lexicon.by_id.get(items[0].product_ids[0])
         colours = [colour for colour in entry.colours if colour] if entry is not None else []
         item = replace(items[0], quantity=None, colour=None)
+        if each is not None:
+            # "2 yoga mats, one in each colour": one of every colour it comes in, when the count said is that many
+            counted = items[0].quantity
+            if colours and (counted is None or counted == len(colours)) and len(colours) <= 4:
+                return [AddItems(items=tuple(replace(item, colour=colour, quantity=1) for colour in colours))]
+            return [AddItems(items=(replace(item, quantity=counted),))]
         if len(colours) == 2:
             return [AddItems(items=tuple(replace(item, colour=colour) for colour in colours))]
         return [AddItems(items=(item,))]
