@@ -1459,7 +1459,7 @@ class _Reader:
                 main.extend(self._main(clause, had_parts=bool(commands or main)))
         main = _merge_adds(main)
         if PRODUCT_CORRECTION.search(self.text):
-            # the same product said again after "no sorry" in a clause of its own: that line, changed
+            # a product said again (or another of its kind) after "no sorry", in the same clause or one of its own
             main = [
                 AddItems(items=tuple(self._product_corrected(self.text, list(command.items))))
                 if isinstance(command, AddItems)
@@ -1903,7 +1903,6 @@ class _Reader:
                 and not self._about_the_customer(item)
             ]
         items = [self._like_the_cart_line(item) for item in self._said_again_merged(items)]
-        items = self._product_corrected(text, items)
         if (
             len(items) == 1
             and (context.awaiting_confirmation or re.search(r"\b(?:just|only)\b", text))
@@ -2228,12 +2227,8 @@ class _Reader:
         if len(lines) != 1 or new is None or len(new.product_ids) != 1 or new.product_ids[0] == lines[0].product_id:
             return []
         target = _line_target(lines[0])
-        changes: list[Command] = [SetSlot(slot="product", value=new.product_ids[0], target=target, correction=True)]
-        if new.colour:
-            changes.append(SetSlot(slot="colour", value=new.colour, target=target, correction=True))
-        if new.size:
-            changes.append(SetSlot(slot="size", value=new.size, target=target, correction=True))
-        return changes
+        swap = SetSlot(slot="product", value=new.product_ids[0], target=target, correction=True)
+        return [swap, *_line_changes(lines[0], new, even_if_same=True)]
 
     def _the_other_product(self, text: str) -> list[Command]:
         """ "No the other hoodie", "i meant the other jacket": the cart's one line of that kind becomes the one other
@@ -2254,14 +2249,8 @@ class _Reader:
         more = self._item(match.group("more")) if _content(match.group("more") or "") else None
         if more is not None and more.product_ids and more.product_ids != (others[0],):
             return []  # another product named than the other one
-        slots = more if more is not None else ItemSpec()
-        target = _line_target(line)
-        changes = [SetSlot(slot="product", value=others[0], target=target, correction=True)]
-        if slots.colour:
-            changes.append(SetSlot(slot="colour", value=slots.colour, target=target, correction=True))
-        if slots.size:
-            changes.append(SetSlot(slot="size", value=slots.size, target=target, correction=True))
-        return changes
+        swap = SetSlot(slot="product", value=others[0], target=_line_target(line), correction=True)
+        return [swap, *_line_changes(line, more if more is not None else ItemSpec(), even_if_same=True)]
 
     def _everyday_removal(self, text: str) -> list[Command]:
         """EVERYDAY_REMOVE: the one cart line the words name comes out; nothing when they name no single line.
