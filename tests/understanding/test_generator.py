@@ -351,6 +351,43 @@ def test_parts_of_one_order_for_several_people_are_each_persons_line(generator, 
     assert len({item.product_ids for item in command.items}) == 1 and len(command.items[0].product_ids) == 1
 
 
+@pytest.mark.parametrize(
+    ("text", "quantity"),
+    [("one each for me and my brother, both medium, the zip hoodie", 2),
+     ("zip hoodie in M, one for me and one for my brother", 2),
+     ("zip hoodies for me and my wife, both M", 2),
+     ("a zip hoodie each for me and my 2 sons, all size M", 3),
+     ("get me and my brother a zip hoodie each, M", 2),
+     # the count said stands; the people only say who each is for
+     ("3 zip hoodies M, one for me one for my wife", 3),
+     # one thing for one person, or for a group of no said size: no count made up
+     ("zip hoodie M for my son", None)],
+)  # fmt: skip
+def test_a_count_said_by_the_people_it_is_for_is_their_number(generator, text, quantity):
+    # Each ordered one hoodie: "one each for me and my brother" was read as a count of 1.
+    [command] = read(generator, text, DialogueContext())
+    assert isinstance(command, AddItems)
+    assert [(item.product_ids, item.size, item.quantity) for item in command.items] == [
+        (("prod_zip_hoodie",), "M", quantity)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "quantities"),
+    [("a cap and a beanie each for me and my wife", [2, 2]),
+     ("a cap and a beanie, 2 of each", [2, 2]),  # the 2 went to the beanie only
+     ("the blue runner 42 and trail blazer 43, 2 each", [2, 2]),
+     ("3 caps and a beanie, 2 each", [3, 2]),  # a count said with its item stays
+     # "both" may be about the two things: no count from the two people
+     ("a cap and a beanie for me and my son, both black", [None, None])],
+)  # fmt: skip
+def test_a_count_of_each_goes_to_every_thing_named(generator, text, quantities):
+    [command] = read(generator, text, DialogueContext())
+    assert isinstance(command, AddItems)
+    assert [item.quantity for item in command.items] == quantities
+    assert all(len(item.product_ids) == 1 for item in command.items)
+
+
 def test_a_colour_said_last_stays_with_its_own_line_when_the_lines_are_different_products(generator):
     [command] = read(generator, "the tech tee in M and the zip hoodie in L, grey", DialogueContext())
     assert [(item.product_ids, item.colour) for item in command.items] == [

@@ -103,6 +103,79 @@ _ASKED_FOR = re.compile(
 )
 
 
+# How many people one "each" is for: "me", "my brother" one each; "my 2 sons", "my two kids" their number. A group
+# whose size is not said ("my kids", "us", "the family") gives None: the count is then not guessed.
+_PEOPLE_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2}
+
+
+def _people_in(persons: str) -> int | None:
+    total = 0
+    for person in re.split(r"\s*(?:\band\b|&|,)\s*", persons.strip()):
+        person = person.strip()
+        if not person:
+            continue
+        number = re.search(r"\b(\d|two|three|four|five|six)\b", person)
+        if number is not None:
+            total += int(number.group(1)) if number.group(1).isdigit() else _PEOPLE_WORDS[number.group(1)]
+        elif re.fullmatch(r"(?:both of us|the two of us)", person):
+            total += 2
+        elif re.search(r"(?:s|children|family|us|them|kids)$", person) and not re.search(
+            r"\b(?:his|ness|boss)$", person
+        ):
+            return None  # a group of no said size
+        else:
+            total += 1
+    return total or None
+
+
+_PERSONS = _PERSON + r"(?:\s*(?:and|&|,)\s*" + _PERSON + r")*"
+# "one each for me and my brother", "a zip hoodie each for me and my 2 sons": as many as the people named.
+ONE_EACH_FOR = re.compile(r"\b(?:(?:one|1|a|an)\s+)?each\s+for\s+(?P<persons>" + _PERSONS + r")\b")
+# "get me and my brother a zip hoodie each": the people first, "each" after the thing.
+PEOPLE_THEN_EACH = re.compile(
+    r"\b(?:get|buy|order|grab)\s+(?P<persons>" + _PERSONS + r")\s+(?P<thing>(?:a|an|one)\s+[a-z ]+?)\s+each\b"
+)
+# "one for me and one for my brother", "one for me one for my wife": one per "one for".
+ONE_FOR_EACH = re.compile(
+    r"\b(?:one|1)\s+for\s+" + _PERSON + r"(?:\s*(?:,|and|&)?\s*(?:one|1)\s+for\s+" + _PERSON + r")+\b"
+)
+# "zip hoodies for me and my wife, both M": two or more people named, with "both"/"all"/"each" about the things.
+FOR_PEOPLE = re.compile(r"\bfor\s+(?P<persons>" + _PERSONS + r")\b")
+_SAID_COUNT = re.compile(r"(?:^|\s)(?:\d{1,2}|two|three|four|five|six|a couple of|a pair of|pair of)\s+(?!for\b)[a-z]")
+
+
+def _per_person_count(text: str) -> str:
+    """A count said by the people it is for ("one each for me and my brother" is 2): the phrase becomes "x2", which
+    the reader takes as the count of the one thing named, or ", 2 each" after several things ("a cap and a beanie
+    each for me and my wife"). A count said too stands ("2 hoodies, one for me one for my wife" keeps its 2, the
+    people dropped); a group of no said size ("one each for the kids") is left as it was."""
+    count: int | None = None
+    span: tuple[int, int] | None = None
+    replacement = ""
+    loose = False
+    if (match := ONE_EACH_FOR.search(text)) is not None:
+        count, span = _people_in(match.group("persons")), match.span()
+    elif (match := PEOPLE_THEN_EACH.search(text)) is not None:
+        count, span = _people_in(match.group("persons")), match.span()
+        replacement = match.group("thing")
+    elif (match := ONE_FOR_EACH.search(text)) is not None:
+        count, span = len(re.findall(r"\b(?:one|1)\s+for\b", match.group(0))), match.span()
+    elif (match := FOR_PEOPLE.search(text)) is not None and re.search(r"\b(?:both|all|each)\b", text):
+        count, span = _people_in(match.group("persons")), match.span()
+        if count is not None and count < 2:
+            return text
+        loose = True  # "both" may be about the things as well as the people: only one thing is counted
+    if span is None or count is None:
+        return text
+    rest = text[: span[0]] + " " + replacement + text[span[1] :]
+    if _SAID_COUNT.search(" " + rest):
+        return rest  # the count said stands; the people only said who each is for
+    if re.search(r"\band\b|&", rest) or (rest.count(",") > 1 and re.search(r",\s*(?:a|an|one|some)\s", rest)):
+        # several things: that many of each, when "each" said so ("both" may be about the things)
+        return text if loose else f"{rest.rstrip(' ,')}, {count} each"
+    return f"{rest} x{count}"
+
+
 def _drop_recipients(text: str) -> str:
     def drop(match: re.Match[str]) -> str:
         after = text[match.end() :]
@@ -321,6 +394,7 @@ def drop_asides(text: str) -> Asides:
         text = pattern.sub(lambda match, word=word: f" {word} {match.group('amount')} ", text)
     text = PRICE_NAMING.sub(lambda match: match.group("article") + " ", text)
     text = AGE_OF_PERSON.sub(r"\1", text)
+    text = _per_person_count(text)
     for pattern in ELSEWHERE_NUMBERS:
         text = pattern.sub(" ", text)
     text = GIFT_TAIL.sub("", GIFT_LEAD.sub("", re.sub(r"\s+", " ", text).strip()))

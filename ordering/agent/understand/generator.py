@@ -692,6 +692,11 @@ EACH_COUNT = _rx(
     r"(?:(?:to|into)\s+)?(?P<count>\d{1,2}|two|three|four|five|six)\s+(?:of each|each|of both|of them each|apiece|"
     r"of every one|for each)" + _KEEP_TAIL
 )
+# "a cap and a beanie, 2 of each", "2 of each: a cap and a beanie": the count of every item of an add.
+ADD_COUNT_OF_EACH = _rx(
+    r"(?:(?:^|\s*,\s*|\s+)(?P<count>\d{1,2}|two|three|four|five|six)\s+(?:of each|each|of both|apiece)\s*$|"
+    r"^(?P<lead>\d{1,2}|two|three|four|five|six)\s+(?:of each|each)\s*[:,]\s*)"
+)
 # "Actually put the headlamp back", "add the socks back in": the item again (it was replacing the cart's line).
 PUT_BACK = _rx(
     _LEAD
@@ -1885,6 +1890,9 @@ class _Reader:
         shared = self._shared_slots(text)
         if shared:
             return shared
+        of_each = self._count_of_each(text)
+        if of_each:
+            return of_each
         # "oh also add a headlamp": an interjection is not an item to look for.
         items = [
             item for item in self._items(text) if item.product_ids or item.saved or item.query not in INTERJECTIONS
@@ -3095,6 +3103,22 @@ class _Reader:
         if slots is None or len(items) < 2 or self._unread or not all(item.product_ids for item in items):
             return []
         return [AddItems(items=tuple(self._derive(_fill(item, slots), item) for item in items[:10]))]
+
+    def _count_of_each(self, text: str) -> list[Command]:
+        """ "A cap and a beanie, 2 of each", "2 each: the cap and the beanie": the count is every item's (it went to
+        the last one only). An item that says its own count keeps it."""
+        match = ADD_COUNT_OF_EACH.search(text)
+        if match is None:
+            return []
+        count = self._number(match.group("count") or match.group("lead"))
+        items = self._items((text[: match.start()] + " " + text[match.end() :]).strip(" ,:"))
+        if count is None or len(items) < 2 or self._unread or not all(item.product_ids for item in items):
+            return []
+        return [
+            AddItems(
+                items=tuple(item if item.quantity is not None else replace(item, quantity=count) for item in items)
+            )
+        ]
 
     def _both_colours(self, text: str) -> list[Command]:
         """ "A beanie in both colours": one in each of the two colours the product comes in, never two of one
