@@ -1370,3 +1370,20 @@ def test_one_in_each_colour_is_one_of_every_colour_when_the_count_fits(generator
     assert _items_of(read(generator, "3 caps, one in each colour", DialogueContext())) == [
         (("prod_run_cap",), None, None, 3)
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["hmm too much, forget it", "too expensive, never mind", "ugh way too much. no thanks",
+     "thats a bit pricey, i'll pass", "its more than i wanted to spend, nah", "nah leave it", "over my budget tbh, no"],
+)  # fmt: skip
+def test_a_no_said_with_what_the_price_felt_like_is_a_no(generator, text):
+    # "too expensive, never mind" searched the catalog for "never"; the others were not understood.
+    assert read(generator, text) == [Decline()]
+
+
+def test_the_price_alone_asks_for_cheaper_and_leave_it_is_a_no_only_to_a_preview(generator):
+    [search] = read(generator, "too expensive")
+    assert isinstance(search, Search) and search.sort == "price_asc"
+    assert read(generator, "leave it for now") == [Thanks()]  # not decided: the cart stays
+    assert read(generator, "nah leave it", DialogueContext(cart=(RUNNER_LINE,))) != [Decline()]

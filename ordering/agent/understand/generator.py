@@ -209,6 +209,12 @@ NO = (
     "do not want it", "i do not want it", "negative", "i changed my mind",
     "changed my mind", "i have changed my mind", "not that", "no stop", "please", "it", "that",
 )  # fmt: skip
+# A no to the preview only ("nah leave it", "i'll pass"): elsewhere "leave it" may keep a line the customer was
+# asked about, so it is read as a no only while a preview waits for the customer's answer.
+NO_TO_PREVIEW = (
+    "leave it", "i will pass", "i will pass on it", "i will pass on that", "pass", "skip it", "i will skip it",
+    "i will leave it", "not for me", "not interested", "no deal",
+)  # fmt: skip
 # Not done deciding ("wait", "hold on", "not yet", "a sec", "later"): not a no (a no throws the cart away),
 # and never a yes. Read as politeness: the policy says nothing is ordered and how to order or drop it.
 HOLD = (
@@ -220,7 +226,19 @@ HOLD = (
     "give me a minute", "give me a moment", "brb", "be right back", "let me think", "let me think about it",
     "i will think about it", "let me check", "let me check something", "let me see", "let me look",
     "i need to think", "i need to think about it", "i will come back later", "i will get back to you",
+    "leave it for now", "leave it for the moment", "leave it for today",
 )  # fmt: skip
+# What the price made the customer feel ("hmm too much", "way too expensive", "over my budget"): said with a no or
+# a "forget it", it is that no ("too expensive, never mind" searched for "never"); said alone, it asks for cheaper.
+PRICE_COMPLAINT = _rx(
+    r"^(?:(?:hmm+|hm+|ugh|oh|oof|ouch|yikes|wow|whoa|eh|meh|ah|damn|dang|jeez|geez)\s*,?\s+)*"
+    r"(?:(?:that|it|this|thats|its)(?:\s+is|\s+was|\s+s)?\s+|(?:way|far|much|a bit|a little|bit|rather|quite|just)\s+)*"
+    r"(?:too (?:much|expensive|pricey|dear|steep|costly)"
+    r"|more than i (?:wanted|want|thought|expected)(?: to (?:spend|pay))?\b"
+    r"|over (?:my )?budget|out of my (?:budget|price range)|(?:i )?(?:can not|cannot|cant) afford (?:it|that)"
+    r"|not worth it|(?:a bit |a little |bit |way |very |so |really )?(?:expensive|pricey|steep))(?:\s+for me)?"
+    r"(?:\s+(?:lol|haha|tbh|honestly|sorry|though|tho|then))*\s*[,.!]*\s*"
+)
 NEGATED_CONFIRM = _rx(
     r"^(?:no\s+)?(?:please\s+)?(?:do not|dont|never|not)\s+(?:confirm|place|order|buy|submit|proceed|go ahead|"
     r"charge|pay)"
@@ -1308,6 +1326,7 @@ class _Reader:
                 return answer
         if (
             _covers(core_polite, HOLD + POLITE)
+            or _covers(core, HOLD + POLITE)
             or _covers(core, (*POLITE, *ASSENT))
             or (
                 _covers(core_polite, HOLD + POLITE + NEVER_MIND_LEAD)
@@ -1323,7 +1342,17 @@ class _Reader:
             return [Confirm()]
         if WHY_NOT.fullmatch(core_polite) and not self.question:
             return [Confirm()]  # "sure, why not"; "why not?" asks a question and confirms nothing
-        if _covers(core_polite, NO) and not _covers(core_polite, ("please", "it", "that")):
+        complaint = PRICE_COMPLAINT.match(core_polite)
+        if complaint is not None and complaint.end() > 0:
+            rest = core_polite[complaint.end() :].strip(" ,.")
+            if (
+                rest
+                and _covers(rest, NO + NO_TO_PREVIEW + NEVER_MIND + NEVER_MIND_LEAD)
+                and not _covers(rest, NEVER_MIND_LEAD)
+            ):
+                core_polite = rest  # "hmm too much, forget it": the no said after the price
+        refusals = NO + NO_TO_PREVIEW if self.context.awaiting_confirmation else NO
+        if _covers(core_polite, refusals) and not _covers(core_polite, ("please", "it", "that")):
             return [Decline()]
         if NEGATED_CONFIRM.match(core_polite) and not self._names_product(core_polite, strict=True):
             return [Decline()]
