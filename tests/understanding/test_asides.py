@@ -102,3 +102,10 @@ def test_a_trailing_whatever_and_sounds_of_annoyance_carry_nothing():
     assert aside("ugh no, 42 was right").text == "actually 42"
     # a value right after "whatever" is the last word of a repair (repair.py), left in place
     assert aside("black. whatever, blue").text == "black whatever , blue"
+
+
+def test_an_apology_is_a_sorry_and_what_should_have_been_is_a_change():
+    # "apologies, that should have been a large" looked for a product called "apologie".
+    assert aside("apologies, that should have been a large").text == "sorry should be a large"
+    assert aside("I do beg your pardon, size S").text == "sorry size s"
+    assert aside("excuse me, where is my order").text == "sorry where is my order"

@@ -358,6 +358,14 @@ def drop_asides(text: str) -> Asides:
         " ",
         text,
     )
+    # "apologies, that should have been a large": an apology is a "sorry", and what should have been is a change
+    text = re.sub(
+        r"^(?:(?:my|many|sincere|so many)\s+)?(?:apologies|apology|(?:i\s+)?apologi[sz]e|(?:i\s+(?:do\s+)?)?beg your "
+        r"pardon|pardon(?:\s+me)?|excuse me|forgive me)\b\s*[,.!-]*\s*",
+        "sorry ",
+        text,
+    )
+    text = re.sub(r"\b(?:that|it|this|they|those)\s+should(?:\s+have)?\s+been\b", "should be", text)
     # "ugh no, 43 was right": a sound of annoyance carries nothing (and hid the correction after it)
     text = re.sub(r"^(?:(?:ugh|argh|meh|erm|um|umm|uh|ffs|pfft|sigh)\s*,?\s+)+(?=\S)", "", text)
     text = re.sub(r"(?<=\S)\s*,?\s*\b(?:whatever|or whatever|meh)\s*$", "", text)  # "put the cap back, whatever"
