@@ -109,3 +109,23 @@ def test_an_apology_is_a_sorry_and_what_should_have_been_is_a_change():
     assert aside("apologies, that should have been a large").text == "sorry should be a large"
     assert aside("I do beg your pardon, size S").text == "sorry size s"
     assert aside("excuse me, where is my order").text == "sorry where is my order"
+
+
+@pytest.mark.parametrize(
+    ("message", "left"),
+    [
+        # each added both choices (two pairs), or read "43" as a count of an unknown shoe
+        # ("43 if you have it" is left whole: a count said "if you have them" is the shop's stock to decide)
+        ("the trail blazer 43 if you have it, otherwise the blue runner 43", "the trail blazer 43 if you have it"),
+        ("trail blazer 43 or if that's sold out the blue runner 43", "trail blazer 43"),
+        ("grey beanie, or red if grey is out", "grey beanie"),
+        ("cotton tee black L, if you dont have it in black then white", "cotton tee black l"),
+    ],
+)
+def test_a_second_choice_for_when_the_first_is_gone_leaves_the_first(message, left):
+    assert aside(message).text == left
+
+
+def test_a_condition_on_a_yes_is_left_for_the_reader_to_refuse():
+    assert aside("yes if not too late").text == "yes if not too late"
+    assert aside("if not, cancel").text == "if not , cancel"

@@ -1387,3 +1387,17 @@ def test_the_price_alone_asks_for_cheaper_and_leave_it_is_a_no_only_to_a_preview
     assert isinstance(search, Search) and search.sort == "price_asc"
     assert read(generator, "leave it for now") == [Thanks()]  # not decided: the cart stays
     assert read(generator, "nah leave it", DialogueContext(cart=(RUNNER_LINE,))) != [Decline()]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the trail blazer 43 if you have it, otherwise the blue runner 43",
+     "if you have the trail blazer in 43 ill take it, otherwise the blue runner",
+     "trail blazer 43 or if that's sold out the blue runner 43"],
+)  # fmt: skip
+def test_the_first_choice_is_the_order_and_the_second_is_not_added(generator, text):
+    [command] = read(generator, text, DialogueContext())
+    assert isinstance(command, AddItems)
+    assert [(item.product_ids, item.size, item.quantity) for item in command.items] == [
+        (("prod_trail_blazer",), "43", None)
+    ]

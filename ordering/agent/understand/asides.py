@@ -295,6 +295,27 @@ IF_AVAILABLE = re.compile(
     r"colou?r|that size)(?: in stock| left)?|(?:it is|its|they are|theyre|it s) (?:available|in stock)|available|"
     r"possible|in stock|you can)\b"
 )
+# A second choice for when the first is not in stock ("trail blazer 43 if you have it, otherwise the blue runner",
+# "grey beanie, or red if grey is out"): the first choice is the order, and the shop's stock decides; when it is
+# not there the assistant says so and the customer picks again. Both were added (two pairs), and "or if that's
+# sold out the blue runner 43" was 43 of an unknown shoe.
+_GONE = (
+    r"(?:\s+(?:is|are|s|was|were))?\s+(?:not available|unavailable|sold out|out of stock|out|gone|not in stock|"
+    r"not there|not an option|not possible)"
+)
+_SUBJECT = r"(?:that|it|they|those|this|thats|its|theyre|the [a-z]+(?: [a-z]+)?|[a-z]+)"
+FALLBACK_TAIL = re.compile(
+    r"\s*[,.;]?\s*(?:and\s+|but\s+)?\b(?:otherwise|if not|if no|or else|failing that|if (?:you )?(?:do not|dont|"
+    r"cannot|can not|cant)(?: have(?: (?:it|them|one|that|any))?| do (?:it|that))?|(?:or\s+)?if "
+    + _SUBJECT
+    + _GONE
+    + r")\b.*$"
+)
+ALTERNATIVE_IF_GONE = re.compile(r"\s*,?\s*\bor\s+(?:the\s+|a\s+)?[a-z0-9 ]+?\s+if\s+" + _SUBJECT + _GONE + r"\b.*$")
+CONDITIONAL_ANSWER = re.compile(
+    r"^(?:(?:ok|okay|fine|sure|alright|then|so)\s*,?\s+)*(?:if|only if|as long as)\s+(?:not|so|it|its|that|thats|"
+    r"this|there|the price|the total)\b"
+)
 # "i want 2 if you have them" is read whole (a count for the line, which the shop's stock decides).
 _COUNT_IF_STOCKED = re.compile(r"\b(?:\d{1,2}|two|three|four|five|six)(?:\s+(?:of them|pairs?|packs?))?\s+if\b")
 _YES_LEAD = re.compile(r"(?:yes|yeah|yep|yup|ok|okay|sure|confirm|go ahead)\b")
@@ -391,6 +412,11 @@ def drop_asides(text: str) -> Asides:
     if re.search(r"\b(?:\d{4}|visa|mastercard|amex|card)\b", text):
         text = CARD_CHECK.sub(" ", text)
     text = NO_WORRIES.sub(" ", text)
+    if not _YES_LEAD.match(text) and not CONDITIONAL_ANSWER.match(text):  # "yes if not too late" is no yes
+        for fallback in (ALTERNATIVE_IF_GONE, FALLBACK_TAIL):
+            first = fallback.sub("", text)
+            if len(re.findall(r"[a-z0-9]+", first)) >= 2:
+                text = first
     if not _YES_LEAD.match(text) and not _COUNT_IF_STOCKED.search(text):
         text = IF_AVAILABLE.sub("", text)
     text = ANYTHING_BUT.sub("not ", text)
