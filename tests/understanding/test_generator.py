@@ -1401,3 +1401,33 @@ def test_the_first_choice_is_the_order_and_the_second_is_not_added(generator, te
     assert [(item.product_ids, item.size, item.quantity) for item in command.items] == [
         (("prod_trail_blazer",), "43", None)
     ]
+
+
+def test_a_shoe_size_then_x_and_a_count_is_that_many_of_that_size(generator):
+    # "blue runner 42 x 2" was 42 pairs of no size.
+    [command] = read(generator, "blue runner 42 x 2", DialogueContext())
+    assert [(item.size, item.quantity) for item in command.items] == [("42", 2)]
+
+
+def test_a_category_said_beside_an_item_of_the_order_is_one_more_item(generator):
+    # "blue runner 42 and socks" was a search for "blue runner socks".
+    [command] = read(generator, "blue runner 42 and socks", DialogueContext())
+    assert isinstance(command, AddItems)
+    assert [item.product_ids for item in command.items] == [
+        ("prod_blue_runner",),
+        ("prod_run_socks", "prod_wool_socks"),
+    ]
+    # a category said alone, or in the plural beside another, is still a browse
+    assert isinstance(read(generator, "the trail blazer 43 and hoodies", DialogueContext())[0], Search)
+
+
+@pytest.mark.parametrize(
+    ("text", "product", "colour", "size"),
+    [("i need a new water bottle, the steel one, blue", "prod_steel_bottle", "blue", None),
+     ("a hoodie, the zip one, grey L", "prod_zip_hoodie", "grey", "L")],
+)  # fmt: skip
+def test_the_one_described_after_an_item_says_which_product(generator, text, product, colour, size):
+    # "the steel one" was a second item to look for.
+    [command] = read(generator, text, DialogueContext())
+    assert isinstance(command, AddItems)
+    assert [(item.product_ids, item.colour, item.size) for item in command.items] == [((product,), colour, size)]

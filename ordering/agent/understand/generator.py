@@ -710,6 +710,8 @@ EACH_COUNT = _rx(
     r"(?:(?:to|into)\s+)?(?P<count>\d{1,2}|two|three|four|five|six)\s+(?:of each|each|of both|of them each|apiece|"
     r"of every one|for each)" + _KEEP_TAIL
 )
+# "…, the steel one", "…, the insulated one in blue": which of the products just named.
+THE_ONE_DESCRIBED = _rx(r"(?:the|a|an)\s+(?P<words>[a-z]+(?:\s+[a-z]+)?)\s+(?:one|kind|type)(?P<rest>\s+.+)?")
 # "a cap and a beanie, 2 of each", "2 of each: a cap and a beanie": the count of every item of an add.
 ADD_COUNT_OF_EACH = _rx(
     r"(?:(?:^|\s*,\s*|\s+)(?P<count>\d{1,2}|two|three|four|five|six)\s+(?:of each|each|of both|apiece)\s*$|"
@@ -3454,8 +3456,29 @@ class _Reader:
 
     def _plain_items(self, items: list[ItemSpec]) -> bool:
         """Items said without a verb count as an order when each names one product, or a quantity or a
-        size ("blue runners 42", "2 tech tees"); a bare category ("running shoes") is a browse."""
-        return all(
+        size ("blue runners 42", "2 tech tees"); a bare category ("running shoes") is a browse. Beside an item of
+        the order, a category is one more ("blue runner 42 and socks": the policy asks which socks; it was a
+        search for "blue runner socks")."""
+        plain = [self._plain_item(item, items) for item in items]
+        if all(plain):
+            return True
+        return (
+            len(items) >= 2
+            and any(plain)
+            and all(
+                ok
+                or (
+                    bool(item.product_ids)
+                    and not item.query
+                    and not self._pointer.get(id(item))
+                    and (self._one.get(id(item), False) or self._pair.get(id(item), False))
+                )
+                for ok, item in zip(plain, items, strict=True)
+            )
+        )
+
+    def _plain_item(self, item: ItemSpec, items: list[ItemSpec]) -> bool:
+        return bool(
             item.saved is not None
             # "two of those please", "that one in M please": the product under discussion, with what was said.
             or (
@@ -3486,8 +3509,31 @@ class _Reader:
                 and len(item.product_ids) == 1
                 and bool(item.size or item.size_said or item.colour or item.quantity is not None)
             )
-            for item in items
         )
+
+    def _the_one_described(self, chunk: str, previous: ItemSpec) -> ItemSpec | None:
+        """ "the steel one", "the insulated one in blue" after an item of several products: the products among them
+        whose title has those words, or None (the chunk is read as usual)."""
+        match = THE_ONE_DESCRIBED.fullmatch(chunk.strip())
+        if match is None or len(previous.product_ids) < 2:
+            return None
+        words = match.group("words").split()
+        kept = tuple(
+            product_id
+            for product_id in previous.product_ids
+            if (entry := self.lexicon.by_id.get(product_id)) is not None
+            and all(word in entry.title_words for word in words)
+        )
+        if not kept or len(kept) == len(previous.product_ids):
+            return None
+        narrowed = replace(previous, product_ids=kept)
+        rest = (match.group("rest") or "").strip()
+        if rest:
+            slots = self._slots_only(rest)
+            if slots is None:
+                return None
+            narrowed = _fill(narrowed, slots)
+        return self._derive(narrowed, previous)
 
     def _items(self, text: str) -> list[ItemSpec]:
         text = re.sub(r"\b(?:to|in|into) (?:my|the) (?:cart|basket|bag|order)\b", " ", text)
@@ -3498,6 +3544,11 @@ class _Reader:
         group: _Group | None = None
         carried: ItemSpec | None = None  # said before any product: "I'm a men's 10, want the cloud jogger"
         for chunk in chunks:
+            narrowed = self._the_one_described(chunk, items[-1]) if items else None
+            if narrowed is not None:
+                # "a water bottle, the steel one, blue": which of the bottles (it was a second item, "steel")
+                items[-1] = narrowed
+                continue
             together = SHARED_SLOTS.match(chunk)
             item = self._item(together.group(1) if together else chunk, previous=items[-1] if items else None,
                               pointing=True)  # fmt: skip

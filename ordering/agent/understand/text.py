@@ -45,6 +45,8 @@ def normalize(text: str) -> str:
     text = re.sub(r"(?<=[a-z]) n (?=[a-z])", " and ", text)  # "headlamp n kettlebell" (the headlamp was lost)
     # "u have the down jacket in xl black?": a question, as "do you have …" (it was an order)
     text = re.sub(r"^(?:u|you)\s+(?:have|got)\b", "do you have", text)
+    # "blue runner 42 x 2": a shoe size, then how many (it was 42 pairs of no size)
+    text = re.sub(r"\b((?:3[0-9]|4[0-9]|50)(?:\.5)?)\s+x\s+([1-9]|1[0-9]|20)\b(?!\.)", r"\1 x\2", text)
     words = []
     for word in text.split():
         words.append(CONTRACTIONS.get(word, word))
