@@ -1431,3 +1431,17 @@ def test_the_one_described_after_an_item_says_which_product(generator, text, pro
     [command] = read(generator, text, DialogueContext())
     assert isinstance(command, AddItems)
     assert [(item.product_ids, item.colour, item.size) for item in command.items] == [((product,), colour, size)]
+
+
+@pytest.mark.parametrize("text", ["cotton tee M black", "running socks M white", "zip hoodie L grey please"])
+def test_a_size_letter_said_before_the_colour_at_the_end_is_the_size(generator, text):
+    # The letter was read only at the very end: "cotton tee M black" lost its size (and it was asked again).
+    [command] = read(generator, text, DialogueContext())
+    assert isinstance(command, AddItems)
+    assert command.items[0].size in ("M", "L") and command.items[0].colour is not None
+
+
+@pytest.mark.parametrize("text", ["send it", "book it", "buy"])
+def test_a_verb_of_sending_or_buying_alone_is_a_yes_to_the_preview(generator, text):
+    assert read(generator, text) == [Confirm()]
+    assert Confirm() not in read(generator, "send it to work")  # a change of address, not a yes

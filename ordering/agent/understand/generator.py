@@ -190,6 +190,8 @@ YES = (
     " good", "now", "it", "please do", "yes buy", "yes buy it", "yes order", "yes order it",
     "proceed", "you may proceed", "you can proceed", "proceed with it", "proceed with the purchase",
     "order that", "order this", "order them", "place that", "buy that", "please order that",
+    "send it", "send it through", "send it off", "book it", "buy", "buy them", "get them ordered",
+    "get it ordered", "pull the trigger", "lets go", "let us go ahead", "go go go", "hit it",
 )  # fmt: skip
 # Words that agree with the preview without being a yes themselves ("that all looks fine", "lovely"): beside a yes
 # ("please place the order") they are part of it.
@@ -3887,6 +3889,15 @@ class _Reader:
             # item (or of more about the clothing item said just before).
             reading = find_clothing_size(words[-1], letters_alone=True)
             letter_word = words[-1] if reading is not None else None
+        if reading is None and clothing and len(words) >= 3 and colour is not None:
+            # "cotton tee M black", "zip hoodie L grey please": the letter said before the colour at the end
+            # (the size was lost, and the policy asked it again).
+            tail = len(words)
+            while tail > 0 and words[tail - 1] in ("please", "pls", "thanks", "ta"):
+                tail -= 1
+            if tail >= 3 and colour_of(words[tail - 1]) is not None and words[tail - 2] in SIZE_LETTERS:
+                reading = find_clothing_size(words[tail - 2], letters_alone=True)
+                letter_word = words[tail - 2] if reading is not None else None
         if reading is not None and reading.kind == "shoe" and reading.size is None and not reading.options:
             reading = None
         content = resolution.words
