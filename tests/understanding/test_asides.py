@@ -129,3 +129,26 @@ def test_a_second_choice_for_when_the_first_is_gone_leaves_the_first(message, le
 def test_a_condition_on_a_yes_is_left_for_the_reader_to_refuse():
     assert aside("yes if not too late").text == "yes if not too late"
     assert aside("if not, cancel").text == "if not , cancel"
+
+
+@pytest.mark.parametrize(
+    ("message", "left"),
+    [
+        # a measure is no count (5 pairs of shorts, 20 day packs), and is written as the shop's titles write it
+        ("5 inch running shorts black M", "5-inch running shorts black m"),
+        ("20 litre day pack", "20l day pack"),
+        ("kettlebell 12 kg x2", "kettlebell 12kg x2"),
+        ("merino socks, 2 M and 1 L", "merino socks , 2 m and 1 l"),  # "1 L" is one large
+        # money said about the price is no count ("make it 50 bucks cheaper" set the quantity to 50)
+        ("make it 50 bucks cheaper lol", "make it cheaper lol"),
+        ("can you do it for $10 less", "can you do it cheaper"),
+        # how many things the list has is no count of its first thing ("a few things" ordered 3 chinos)
+        ("i need a few things. the navy chinos in L", "i need the navy chinos in l"),
+        ("here's the deal: blue runners 42", "blue runners 42"),
+        # what comes after a change of subject is the request ("super late" was an item to look for)
+        ("the box was crushed 😤 anyway I need a rain jacket, blue S", "i need a rain jacket , blue s"),
+        ("if you have the tech tee in orange L add that too", "and the tech tee in orange l"),
+    ],
+)
+def test_measures_money_list_sizes_and_changes_of_subject_are_no_counts_or_items(message, left):
+    assert aside(message).text == left

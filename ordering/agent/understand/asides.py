@@ -312,6 +312,12 @@ FALLBACK_TAIL = re.compile(
     + r")\b.*$"
 )
 ALTERNATIVE_IF_GONE = re.compile(r"\s*,?\s*\bor\s+(?:the\s+|a\s+)?[a-z0-9 ]+?\s+if\s+" + _SUBJECT + _GONE + r"\b.*$")
+IF_YOU_HAVE_ADD = re.compile(
+    r"\s*,?\s*\b(?:and\s+)?if (?:you|u) (?:have|got|have got|stock|carry|still have) "
+    r"(?P<what>(?:the|a|an|any) [a-z0-9 ]+?)"
+    r"\s*,?\s*(?:then\s+)?(?:please\s+)?(?:add|get|grab|include|throw in|i will take|ill take|i will have|take|put in)"
+    r"\s+(?:that|it|them|one|those)(?:\s+(?:too|as well|also|in))?\b"
+)
 CONDITIONAL_ANSWER = re.compile(
     r"^(?:(?:ok|okay|fine|sure|alright|then|so)\s*,?\s+)*(?:if|only if|as long as)\s+(?:not|so|it|its|that|thats|"
     r"this|there|the price|the total)\b"
@@ -357,9 +363,32 @@ IDIOMS = re.compile(
 )
 
 
+# Money said about the price ("make it 50 bucks cheaper", "can you do it for $10 less") is no count: it set the
+# quantity to 50 and to 10. The shop sets prices; it is read as asking for something cheaper.
+MONEY_OFF = re.compile(
+    r"\b(?:for\s+)?(?:\$\s*\d+(?:\.\d\d)?(?:\s*(?:bucks|dollars?|quid|pounds?|euros?))?|\d+(?:\.\d\d)?\s*(?:bucks|"
+    r"dollars?|quid|pounds?|euros?|usd|eur|gbp))\s+(?:cheaper|less|off|lower|down)\b"
+)
+# "I need a few things", "a couple of things: …": how many things the list has is no count of the first of them.
+THINGS_COUNT = re.compile(
+    r"\b(?:a few|a couple of|a couple|several|a bunch of|a handful of|\d|two|three|four|five)\s+(?:things|items|"
+    r"bits and pieces|bits)\b\s*:?"
+)
+# "Here's the deal:", "the thing is": a way of starting, not a promotion ("deal") or an item.
+LEADS = re.compile(r"\b(?:here is the deal|heres the deal|here's the deal|the deal is|the thing is|thing is)\b\s*:?")
+# "…the box was crushed. anyway, I need a rain jacket": what comes after the change of subject is the request
+# (the complaint before it was an item to look for, "super late").
+TOPIC_CHANGE = re.compile(r"^.*?\b(?:anyway|anyways|anyhow|but anyway|that said|moving on)\b\s*[,.!:]*\s*(?=\S)")
+
+
 def drop_asides(text: str) -> Asides:
     """The normalized message without what it says beside the order (see the module docstring)."""
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
+    changed = TOPIC_CHANGE.sub("", text)
+    if len(re.findall(r"[a-z0-9]+", changed)) >= 2 and changed != text:
+        text = changed
+    text = MONEY_OFF.sub(" cheaper ", text)
+    text = LEADS.sub(" ", THINGS_COUNT.sub(" ", text))
     text = IDIOMS.sub(" ", OWN_CONVERSION.sub(" ", text))
     # "hmm no, home is better": that address again; "never mind then, just a white running cap": what comes after
     text = re.sub(
@@ -412,7 +441,11 @@ def drop_asides(text: str) -> Asides:
     if re.search(r"\b(?:\d{4}|visa|mastercard|amex|card)\b", text):
         text = CARD_CHECK.sub(" ", text)
     text = NO_WORRIES.sub(" ", text)
-    if not _YES_LEAD.match(text) and not CONDITIONAL_ANSWER.match(text):  # "yes if not too late" is no yes
+    # "if you have the tech tee in orange L add that too": that item, for the shop's stock to decide
+    text = IF_YOU_HAVE_ADD.sub(lambda match: " and " + match.group("what") + " ", text)
+    text = re.sub(r"\s*,?\s*\b(?:anyway|anyways)\s*$", "", text)  # "yes anyway", "i'll take it anyway"
+    yes_if = re.match(r"(?:yes|yeah|yep|yup|ok|okay|sure|confirm|go ahead)\b\W*(?:if|only if|as long as)\b", text)
+    if not yes_if and not CONDITIONAL_ANSWER.match(text):  # "yes if not too late" is no yes
         for fallback in (ALTERNATIVE_IF_GONE, FALLBACK_TAIL):
             first = fallback.sub("", text)
             if len(re.findall(r"[a-z0-9]+", first)) >= 2:

@@ -27,6 +27,12 @@ def word_list(text: str) -> list[str]:
     return text.split()
 
 
+_MEASURE_UNITS = {
+    "inch": "-inch", "inches": "-inch", "in": "-inch", "kg": "kg", "kgs": "kg", "kilo": "kg", "kilos": "kg",
+    "l": "l", "litre": "l", "liter": "l", "litres": "l", "liters": "l",
+}  # fmt: skip
+
+
 def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     # A list, one item a line ("order:\n- 1 day pack blue\n- 1 headlamp"): each line is an item of the list (the
@@ -45,6 +51,15 @@ def normalize(text: str) -> str:
     text = re.sub(r"(?<=[a-z]) n (?=[a-z])", " and ", text)  # "headlamp n kettlebell" (the headlamp was lost)
     # "u have the down jacket in xl black?": a question, as "do you have …" (it was an order)
     text = re.sub(r"^(?:u|you)\s+(?:have|got)\b", "do you have", text)
+    # A measure is no count: "5 inch running shorts" (5 pairs), "20 litre day pack" (20 packs). The shop's titles
+    # write them as one word ("5-inch", "20L", "12kg"), and so does this; a measure of no title stays one word too.
+    text = re.sub(
+        r"\b(\d{1,3}(?:\.\d)?)\s*-?\s*(inch|inches|in(?=\s+(?:running\s+)?shorts?\b)|kg|kgs|kilo|kilos|litre|liter|"
+        r"litres|liters|lb|lbs|cm|mm|ml|oz|l(?=\s+(?:day\s*pack|pack|bag|backpack|rucksack|duffel|bottle|flask)\b))\b",
+        lambda match: match.group(1) + _MEASURE_UNITS.get(match.group(2), "-" + match.group(2)),
+        text,
+    )
+    text = re.sub(r"\b(a|one)\s+(\d)\s+pack\b", r"\1 \2-pack", text)  # "a 3 pack of socks": one 3-pack
     # "blue runner 42 x 2": a shoe size, then how many (it was 42 pairs of no size)
     text = re.sub(r"\b((?:3[0-9]|4[0-9]|50)(?:\.5)?)\s+x\s+([1-9]|1[0-9]|20)\b(?!\.)", r"\1 x\2", text)
     words = []
