@@ -1445,3 +1445,30 @@ def test_a_size_letter_said_before_the_colour_at_the_end_is_the_size(generator, 
 def test_a_verb_of_sending_or_buying_alone_is_a_yes_to_the_preview(generator, text):
     assert read(generator, text) == [Confirm()]
     assert Confirm() not in read(generator, "send it to work")  # a change of address, not a yes
+
+
+@pytest.mark.parametrize(
+    ("text", "quantity"),
+    [("pullover hoodie for me and my brother, L", 2),  # it ordered one
+     ("blue runners 42 for me and my wife", 2),
+     ("a yoga mat for me and my wife", None),  # a thing that may be shared keeps its one
+     ("zip hoodie M for my son", None)],
+)  # fmt: skip
+def test_one_thing_that_is_worn_for_several_people_is_one_each(generator, text, quantity):
+    [command] = read(generator, text, DialogueContext())
+    assert isinstance(command, AddItems) and len(command.items) == 1
+    assert command.items[0].quantity == quantity
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [("the blue day pack to work, express", "work"),  # the address was dropped and the order went Home
+     ("send the blue day pack to work", "work"),
+     ("a day pack to take to work", None),
+     ("a hoodie to wear to work", None)],
+)  # fmt: skip
+def test_an_address_said_right_after_the_item_is_the_address(generator, text, address):
+    commands = read(generator, text, DialogueContext())
+    assert [command.label for command in commands if isinstance(command, ChooseAddress)] == (
+        [address] if address else []
+    )

@@ -144,6 +144,15 @@ FOR_PEOPLE = re.compile(r"\bfor\s+(?P<persons>" + _PERSONS + r")\b")
 _SAID_COUNT = re.compile(r"(?:^|\s)(?:\d{1,2}|two|three|four|five|six|a couple of|a pair of|pair of)\s+(?!for\b)[a-z]")
 
 
+def _people_named(text: str) -> int | None:
+    """Two or more people one thing is for, said without "each" or "both" ("for me and my brother"), or None."""
+    match = FOR_PEOPLE.search(text)
+    if match is None or re.search(r"\b(?:both|all|each|one for)\b", text) or _SAID_COUNT.search(" " + text):
+        return None
+    count = _people_in(match.group("persons"))
+    return count if count is not None and count >= 2 else None
+
+
 def _per_person_count(text: str) -> str:
     """A count said by the people it is for ("one each for me and my brother" is 2): the phrase becomes "x2", which
     the reader takes as the count of the one thing named, or ", 2 each" after several things ("a cap and a beanie
@@ -196,6 +205,9 @@ JUST_KIDDING = re.compile(r"^.*\b(?:just kidding|only kidding|just joking|only j
 class Asides:
     text: str
     excluded: list[str] = field(default_factory=list)  # values said only with "not" ("not blue")
+    # How many people one thing was said for ("a pullover hoodie for me and my brother"): the reader makes it the
+    # count of one thing that is worn (one each), never of a thing that may be shared (a yoga mat).
+    people: int | None = None
 
 
 def _value_kind(word: str) -> str | None:
@@ -461,6 +473,7 @@ def drop_asides(text: str) -> Asides:
         text = pattern.sub(lambda match, word=word: f" {word} {match.group('amount')} ", text)
     text = PRICE_NAMING.sub(lambda match: match.group("article") + " ", text)
     text = AGE_OF_PERSON.sub(r"\1", text)
+    people = _people_named(text)
     text = _per_person_count(text)
     for pattern in ELSEWHERE_NUMBERS:
         text = pattern.sub(" ", text)
@@ -471,4 +484,4 @@ def drop_asides(text: str) -> Asides:
         text = "actually " + mind.group("value")  # read as the correction it is
     words, excluded = _not_values(_size_in_words(text.split()))
     cleaned = re.sub(r"(?:\s*,)+\s*$", "", " ".join(words)).strip(" ,")
-    return Asides(text=re.sub(r"\s+", " ", cleaned), excluded=excluded)
+    return Asides(text=re.sub(r"\s+", " ", cleaned), excluded=excluded, people=people)

@@ -1030,6 +1030,12 @@ ADDRESS = _rx(
     # ", to work," said as a clause of its own; "work address" in a list of changes
     r"|(?:^|,|:)\s*(?:and\s+)?(?:just\s+)?to\s+(home|work|office)\b(?=\s*(?:,|$))"
     r"|\b(?:the\s+|my\s+)?(home|work|office)\s+address\b"
+    # "the blue day pack to work, express": the address said right after the item (it was dropped, and the order
+    # went to Home); "a hoodie to wear to work", "shoes to walk to work in" are no address
+    r"|(?<=[a-z0-9] )(?<!wear )(?<!wearing )(?<!go )(?<!going )(?<!walk )(?<!walking )(?<!run )(?<!running )"
+    r"(?<!ride )(?<!cycle )(?<!commute )(?<!bike )(?<!way )(?<!back )(?<!use )(?<!travel )"
+    r"(?<!take )(?<!bring )(?<!carry )"
+    r"to\s+(home|work|the office)\b(?!\s+(?:out|on|in|with|for|at|and back)\b)"
 )
 # "Ship to work. actually no, home is fine": the address said last, after a change of mind, is the one meant.
 ADDRESS_MENTION = _rx(
@@ -1237,6 +1243,7 @@ class _Reader:
             )
         )
         self.excluded = asides.excluded
+        self.people = asides.people
         self.uncorrected = repair_self_corrections(asides.text)
         self.text = repair_self_corrections(lexicon.correct_text(self.uncorrected, GENERATOR_WORDS))
         self.question = "?" in text
@@ -1268,7 +1275,22 @@ class _Reader:
             # never read as a count or a card; the policy says how to pay with a saved card.
             return [CannotHandle(text="", reason="a card number was typed into the chat")]
         commands = self._read()
+        if self.people:
+            commands = self._one_each(commands, self.people)
         return self._without_excluded(commands) if self.excluded else commands
+
+    def _one_each(self, commands: list[Command], people: int) -> list[Command]:
+        """ "A pullover hoodie for me and my brother, L": one thing that is worn, for two people, is one each (it
+        ordered one). A thing that may be shared ("a yoga mat for me and my wife") keeps its count of one."""
+        adds = [command for command in commands if isinstance(command, AddItems)]
+        if len(adds) != 1 or len(adds[0].items) != 1:
+            return commands
+        item = adds[0].items[0]
+        kinds = {self.lexicon.by_id[pid].size_kind for pid in item.product_ids if pid in self.lexicon.by_id}
+        if item.quantity is not None or not kinds or not kinds <= {"clothing", "shoe"}:
+            return commands
+        counted = AddItems(items=(replace(item, quantity=people),))
+        return [counted if command is adds[0] else command for command in commands]
 
     def _without_excluded(self, commands: list[Command]) -> list[Command]:
         """A colour said only with "not" ("a steel bottle, not blue", "same socks as last time but not white"): an
