@@ -1472,3 +1472,17 @@ def test_an_address_said_right_after_the_item_is_the_address(generator, text, ad
     assert [command.label for command in commands if isinstance(command, ChooseAddress)] == (
         [address] if address else []
     )
+
+
+@pytest.mark.parametrize("text", ["ok blue then", "fine, blue", "okay blue", "in blue tho"])
+def test_a_colour_said_with_a_word_of_agreement_is_that_colour(generator, text):
+    # "ok blue then" was not understood, and the colour before it was ordered.
+    assert read(generator, text) == [SetSlot(slot="colour", value="blue")] or read(generator, text) == [
+        SetSlot(slot="colour", value="blue", correction=True)
+    ]
+
+
+def test_forget_all_of_it_and_coming_back_later_is_a_no_and_ill_is_i_will(generator):
+    # "ill" was read as a product ("ill" → a colour question about the Down Jacket).
+    assert read(generator, "hmm actually forget all of it, ill come back another day") == [Decline()]
+    assert read(generator, "ill come back another day") == [Thanks()]  # not decided: the cart stays

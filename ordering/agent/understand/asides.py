@@ -456,6 +456,7 @@ def drop_asides(text: str) -> Asides:
     # "if you have the tech tee in orange L add that too": that item, for the shop's stock to decide
     text = IF_YOU_HAVE_ADD.sub(lambda match: " and " + match.group("what") + " ", text)
     text = re.sub(r"\s*,?\s*\b(?:anyway|anyways)\s*$", "", text)  # "yes anyway", "i'll take it anyway"
+    text = re.sub(r"(?<=\S)\s+(?:tho|though)\s*$", "", text)  # "in navy tho"
     yes_if = re.match(r"(?:yes|yeah|yep|yup|ok|okay|sure|confirm|go ahead)\b\W*(?:if|only if|as long as)\b", text)
     if not yes_if and not CONDITIONAL_ANSWER.match(text):  # "yes if not too late" is no yes
         for fallback in (ALTERNATIVE_IF_GONE, FALLBACK_TAIL):

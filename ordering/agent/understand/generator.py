@@ -228,7 +228,8 @@ HOLD = (
     "give me a minute", "give me a moment", "brb", "be right back", "let me think", "let me think about it",
     "i will think about it", "let me check", "let me check something", "let me see", "let me look",
     "i need to think", "i need to think about it", "i will come back later", "i will get back to you",
-    "leave it for now", "leave it for the moment", "leave it for today",
+    "leave it for now", "leave it for the moment", "leave it for today", "i will come back another day",
+    "i will come back tomorrow", "i will come back another time", "i will be back later", "i will be back",
 )  # fmt: skip
 # What the price made the customer feel ("hmm too much", "way too expensive", "over my budget"): said with a no or
 # a "forget it", it is that no ("too expensive, never mind" searched for "never"); said alone, it asks for cheaper.
@@ -252,7 +253,8 @@ YES_START = _rx(r"^(?:yes|yeah|yep|yup|sure|ok|okay|confirm|go ahead)\b")
 NEVER_MIND_LEAD = ("actually", "actualy", "oh", "hmm", "ok", "okay", "wait", "sorry", "then", "well", "um")
 NEVER_MIND = ("never mind", "nevermind", "forget it", "forget about it", "scrap that", "scratch that",
               "forget all that", "forget all of that", "forget that", "forget everything", "forget the whole thing",
-              "scrap all that", "scrap everything")  # fmt: skip
+              "scrap all that", "scrap everything", "forget all of it", "forget it all", "forget the lot",
+              "forget everything then")  # fmt: skip
 
 
 def _covers(text: str, phrases: tuple[str, ...]) -> bool:
@@ -1412,8 +1414,9 @@ class _Reader:
             # "yes if it's under $50": a condition is not a yes; the policy asks again.
             return [CannotHandle(text=self.raw[:300], reason="a conditional answer is not a confirmation")]
         if _covers(core_polite, NEVER_MIND) or (
-            _covers(core_polite, NO + NEVER_MIND + NEVER_MIND_LEAD) and not _covers(core_polite, NO + NEVER_MIND_LEAD)
-        ):  # "forget it", "nah forget it", "actually never mind"
+            _covers(core_polite, NO + NEVER_MIND + NEVER_MIND_LEAD + HOLD)
+            and not _covers(core_polite, NO + NEVER_MIND_LEAD + HOLD)
+        ):  # "forget it", "nah forget it", "actually never mind", "forget all of it, i'll come back another day"
             return [Decline()] if self.context.awaiting_confirmation else [CancelOrder(which="current")]
         if HELP.match(core_polite):
             return [Help()]
@@ -4099,6 +4102,19 @@ def _only_colour(text: str) -> bool:
             "want",
             "go",
             "with",
+            # "ok blue then", "fine, navy", "sure blue": a colour said with a word of agreement is that colour
+            # (it was not understood, and the colour before it was ordered)
+            "ok",
+            "okay",
+            "fine",
+            "sure",
+            "alright",
+            "then",
+            "tho",
+            "though",
+            "pls",
+            "actually",
+            ",",
         )
     ]
     return bool(words) and all(colour_of(word) for word in words)

@@ -51,6 +51,9 @@ def normalize(text: str) -> str:
     text = re.sub(r"(?<=[a-z]) n (?=[a-z])", " and ", text)  # "headlamp n kettlebell" (the headlamp was lost)
     # "u have the down jacket in xl black?": a question, as "do you have …" (it was an order)
     text = re.sub(r"^(?:u|you)\s+(?:have|got)\b", "do you have", text)
+    # "ill come back another day", "ill take the black one": "I'll", typed without its apostrophe
+    text = re.sub(r"\bill\s+(?=(?:come|take|have|get|go|pass|do|buy|order|think|check|leave|be|just|need|try)\b)",
+                  "i will ", text)  # fmt: skip
     # A measure is no count: "5 inch running shorts" (5 pairs), "20 litre day pack" (20 packs). The shop's titles
     # write them as one word ("5-inch", "20L", "12kg"), and so does this; a measure of no title stays one word too.
     text = re.sub(
