@@ -1486,3 +1486,32 @@ def test_forget_all_of_it_and_coming_back_later_is_a_no_and_ill_is_i_will(genera
     # "ill" was read as a product ("ill" → a colour question about the Down Jacket).
     assert read(generator, "hmm actually forget all of it, ill come back another day") == [Decline()]
     assert read(generator, "ill come back another day") == [Thanks()]  # not decided: the cart stays
+
+
+FLASK_AND_BOTTLE = DialogueContext(
+    cart=(CartLine(variant_id="var_steel_bottle_black", product_id="prod_steel_bottle", title="Insulated Steel Bottle",
+                   colour="black", size=None, quantity=1),
+          CartLine(variant_id="var_soft_flask", product_id="prod_soft_flask", title="Soft Flask 500ml", colour="clear",
+                   size=None, quantity=3)),
+    awaiting_confirmation=True,
+)  # fmt: skip
+
+
+def test_a_count_for_one_line_in_words_and_doubled(generator):
+    # "half a dozen flasks … for the running club" was a search for "half flasks running club"; "double the flasks"
+    # added one more.
+    flask = SetSlot(slot="quantity", value="6", target=ItemSpec(product_ids=("prod_soft_flask",),
+                    variant_id="var_soft_flask"), correction=True)  # fmt: skip
+    assert read(generator, "make it half a dozen flasks actually, for the running club", FLASK_AND_BOTTLE) == [flask]
+    assert read(generator, "double the flasks", FLASK_AND_BOTTLE) == [flask]
+
+
+def test_go_back_to_a_value_is_that_value_and_why_a_size_is_no_request(generator):
+    # "actually 44 was fine, go back to 44" also set the quantity to 44.
+    assert read(generator, "actually 44 was fine, go back to 44", AWAITING) == [
+        SetSlot(slot="size", value="44", correction=True)
+    ]
+    two_tees = DialogueContext(cart=(TECH_TEE_LINE, replace(TECH_TEE_LINE, variant_id="var_tech_tee_orange_m",
+                                                            colour="orange")), awaiting_confirmation=True)  # fmt: skip
+    commands = read(generator, "make both of them large, they run small", two_tees)
+    assert [(command.slot, command.value) for command in commands] == [("size", "L"), ("size", "L")]

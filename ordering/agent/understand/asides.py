@@ -457,6 +457,23 @@ def drop_asides(text: str) -> Asides:
     text = IF_YOU_HAVE_ADD.sub(lambda match: " and " + match.group("what") + " ", text)
     text = re.sub(r"\s*,?\s*\b(?:anyway|anyways)\s*$", "", text)  # "yes anyway", "i'll take it anyway"
     text = re.sub(r"(?<=\S)\s+(?:tho|though)\s*$", "", text)  # "in navy tho"
+    # why a size is wanted ("make both of them large, they run small"): a reason, not a request
+    text = re.sub(
+        r"\s*[,.;]?\s*\b(?:since |because |as |cause |cos )?(?:they|it|these|those|this|that one|the \w+)\s+"
+        r"(?:run|runs|come up|comes up|fit|fits|are|is)\s+(?:a bit |a little |really |very |quite )?(?:small|large|"
+        r"big|tight|loose|narrow|wide|true to size|short|long)\b(?=\s*(?:[,.;]|$))",
+        " ",
+        text,
+    )
+    # "go back to 44", "go back to the blue": that value again, as a change
+    text = re.sub(r"\b(?:let us |lets |can we |please )?go back to (?:the |a )?(?=[a-z0-9])", "actually ", text)
+    # who or what it is for beyond a person ("for the running club", "for our team"): why, not what
+    text = re.sub(
+        r"\s*,?\s*\bfor (?:the|my|our) (?:running |cycling |hiking |book |football |sports? )?(?:club|team|group|"
+        r"office|squad|crew|class|gym buddies|friends|lads|girls)\b(?=\s*(?:[,.;]|$))",
+        " ",
+        text,
+    )
     yes_if = re.match(r"(?:yes|yeah|yep|yup|ok|okay|sure|confirm|go ahead)\b\W*(?:if|only if|as long as)\b", text)
     if not yes_if and not CONDITIONAL_ANSWER.match(text):  # "yes if not too late" is no yes
         for fallback in (ALTERNATIVE_IF_GONE, FALLBACK_TAIL):

@@ -660,6 +660,10 @@ BARE_COUNT_CHANGE = _rx(
     r"|(?P<double>double(?:\s+(?:it|that|them|the (?:quantity|amount)))?|twice as many|twice as much)"
     r")(?:\s+(?:please|pls|then|thanks|thx|instead))*$"
 )
+DOUBLE_LINE = _rx(
+    r"^(?:(?:oh|wait|actually|ok|okay|and|can you|could you|please|just|hmm|um)\s*,?\s*)*"
+    r"(?:double|twice as many)\s+(?:the\s+|my\s+|of the\s+)?(?P<what>[a-z ]+?)(?:\s+(?:please|pls|thanks))*$"
+)
 # "Skip the headlamp", "forget the sunglasses", "no cap", "the cap can go", "dont want the socks": a line of the
 # cart taken out in everyday words (only when the words name exactly one line; read before anything adds).
 _LEAD = (
@@ -2234,6 +2238,13 @@ class _Reader:
         bare = self._bare_count_change(text)
         if bare:
             return bare
+        double = DOUBLE_LINE.match(text)
+        if double is not None and self.context.cart:
+            # "double the socks", "twice as many flasks": that line's count, twice over (it added one more)
+            target = self._cart_target(double.group("what"))
+            if target is not None and target.variant_id is not None:
+                line = next(line for line in self.context.cart if line.variant_id == target.variant_id)
+                return [SetSlot(slot="quantity", value=str(line.quantity * 2), target=target, correction=True)]
         match = FEWER.match(text)
         if match is None or not self.context.cart:
             return []
