@@ -152,3 +152,9 @@ def test_a_condition_on_a_yes_is_left_for_the_reader_to_refuse():
 )
 def test_measures_money_list_sizes_and_changes_of_subject_are_no_counts_or_items(message, left):
     assert aside(message).text == left
+
+
+def test_what_a_thing_goes_with_is_no_swap():
+    # "and a steel bottle to go with it, blue" replaced the day pack ("go with" read as choosing the bottle)
+    assert aside("and a steel bottle to go with it, blue").text == "and a steel bottle , blue"
+    assert aside("a cap to match the shorts").text == "a cap"

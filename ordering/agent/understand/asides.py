@@ -465,6 +465,14 @@ def drop_asides(text: str) -> Asides:
         " ",
         text,
     )
+    # "and a steel bottle to go with it": what it goes with is no swap ("go with" read as choosing the bottle
+    # instead of the day pack, which was dropped)
+    text = re.sub(
+        r"\s*\bto (?:go with|match|wear with|pair with|go along with)\s+(?:it|that|them|this|those|the [a-z]+"
+        r"(?: [a-z]+)?)\b",
+        " ",
+        text,
+    )
     # "go back to 44", "go back to the blue": that value again, as a change
     text = re.sub(r"\b(?:let us |lets |can we |please )?go back to (?:the |a )?(?=[a-z0-9])", "actually ", text)
     # who or what it is for beyond a person ("for the running club", "for our team"): why, not what
