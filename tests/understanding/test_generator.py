@@ -1515,3 +1515,15 @@ def test_go_back_to_a_value_is_that_value_and_why_a_size_is_no_request(generator
                                                             colour="orange")), awaiting_confirmation=True)  # fmt: skip
     commands = read(generator, "make both of them large, they run small", two_tees)
     assert [(command.slot, command.value) for command in commands] == [("size", "L"), ("size", "L")]
+
+
+@pytest.mark.parametrize("text", ["and a pink one", "plus one in pink", "and a pink one for my wife"])
+def test_and_a_colour_one_is_one_more_in_that_colour(generator, text):
+    # After a question about another product, "and a pink one" changed the black band to pink (one band ordered).
+    band = CartLine(variant_id="var_fitness_band_black", product_id="prod_fitness_band", title="Fitness Band",
+                    colour="black", size=None, quantity=1)  # fmt: skip
+    context = DialogueContext(cart=(band,), awaiting_confirmation=True,
+                              last_shown=(Option(value="prod_gps_watch", label="GPS Running Watch"),))  # fmt: skip
+    [command] = read(generator, text, context)
+    assert isinstance(command, AddItems)
+    assert [(item.product_ids, item.colour) for item in command.items] == [(("prod_fitness_band",), "pink")]

@@ -473,6 +473,13 @@ def drop_asides(text: str) -> Asides:
         " ",
         text,
     )
+    # "and a pink one", "plus one in pink": one more, in that colour or size (it changed the line's colour)
+    text = re.sub(
+        r"^((?:(?:oh|ok|okay|hmm|ah)\s*,?\s+)*)(?:and|plus|also)\s+(?:(?:a|an)\s+([a-z0-9]+)\s+one|one\s+(?:in|with)\s+"
+        r"([a-z0-9]+))\b",
+        lambda match: f"{match.group(1)}another in {match.group(2) or match.group(3)}",
+        text,
+    )
     # "go back to 44", "go back to the blue": that value again, as a change
     text = re.sub(r"\b(?:let us |lets |can we |please )?go back to (?:the |a )?(?=[a-z0-9])", "actually ", text)
     # who or what it is for beyond a person ("for the running club", "for our team"): why, not what

@@ -781,6 +781,11 @@ COUNT_OF_PLACE = _rx(
 SAME_IN = _rx(
     _LEAD + r"(?:also\s+|add\s+)?(?:the\s+)?same(?:\s+(?:one|thing|again|item))?\s+(?:but\s+)?(?:in|with|as)\s+"
     r"(?P<slots>.+?)(?:\s+(?:too|as well|also|please|pls))*$"
+    # "and a pink one", "plus another in pink", "and one more in L": one more of the line, in that (it changed the
+    # line's colour when something else had been shown since)
+    r"|^(?:(?:oh|ok|okay|hmm|and|plus|also)\s*,?\s+)+(?:add\s+)?(?:(?:a|an)\s+(?P<slots2>[a-z0-9]+(?:\s+[a-z0-9]+)?)\s+one"
+    r"|(?:another|one more|another one|one)\s+(?:in|with)\s+(?P<slots3>[a-z0-9]+(?:\s+[a-z0-9]+)?))"
+    r"(?:\s+(?:too|as well|also|please|pls))*$"
 )
 THE_OTHER_PRODUCT = _rx(
     _LEAD + r"(?:(?:i meant|i mean|i want|i wanted|give me|make it|switch to|swap (?:it )?for)\s+)?the other\s+"
@@ -2278,7 +2283,7 @@ class _Reader:
         if match is None or not self.context.cart or self.context.pending is not None:
             return []
         line = self.context.cart[-1]
-        slots = self._line_slots(line, match.group("slots"))
+        slots = self._line_slots(line, match.group("slots") or match.group("slots2") or match.group("slots3"))
         if slots is None or not (slots.colour or slots.size):
             return []
         item = ItemSpec(
