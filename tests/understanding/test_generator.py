@@ -1527,3 +1527,33 @@ def test_and_a_colour_one_is_one_more_in_that_colour(generator, text):
     [command] = read(generator, text, context)
     assert isinstance(command, AddItems)
     assert [(item.product_ids, item.colour) for item in command.items] == [(("prod_fitness_band",), "pink")]
+
+
+TWO_BLACK_TEES = DialogueContext(cart=(replace(TECH_TEE_LINE, variant_id="var_tech_tee_black_m", colour="black",
+                                               size="M", quantity=2),), awaiting_confirmation=True)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "colour", "size"),
+    [("wait one of them in blue", "blue", "M"),  # 2 black became 1 blue
+     ("make one of them blue", "blue", "M"),  # a third tee was added
+     ("actually one of them should be L", "black", "L"),
+     ("one of the blacks should be a large", "black", "L")],
+)  # fmt: skip
+def test_one_of_a_line_of_two_in_another_value_splits_the_line(generator, text, colour, size):
+    less, more = read(generator, text, TWO_BLACK_TEES)
+    assert isinstance(less, SetSlot) and (less.slot, less.value, less.target.variant_id) == (
+        "quantity", "1", "var_tech_tee_black_m")  # fmt: skip
+    assert isinstance(more, AddItems)
+    assert [(item.product_ids, item.colour, item.size, item.quantity) for item in more.items] == [
+        (("prod_tech_tee",), colour, size, 1)
+    ]
+
+
+def test_and_one_in_a_size_is_one_more_and_one_more_beyond_a_count_is_no_part_of_it(generator):
+    # "and one medium for me" changed the 2 small gloves to medium; "2 pairs of gloves, medium, and one more in
+    # small" split the 2 into one M and one S.
+    [command] = read(generator, "and one medium for me", TWO_BLACK_TEES)
+    assert isinstance(command, AddItems) and command.items[0].size == "M" and command.items[0].colour == "black"
+    [command] = read(generator, "a couple pairs of gloves, medium, and one more in small", DialogueContext())
+    assert [(item.size, item.quantity) for item in command.items] == [("M", 2), ("S", 1)]

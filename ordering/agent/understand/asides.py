@@ -480,6 +480,12 @@ def drop_asides(text: str) -> Asides:
         lambda match: f"{match.group(1)}another in {match.group(2) or match.group(3)}",
         text,
     )
+    # "and one medium for me", "plus one more large": the same, the value said without "in"
+    text = re.sub(
+        r"^((?:(?:oh|ok|okay|hmm|ah)\s*,?\s+)*)(?:and|plus|also)\s+one\s+(?:more\s+)?(?:size\s+)?([a-z0-9]+)\b",
+        lambda match: f"{match.group(1)}another in {match.group(2)}" if _value_kind(match.group(2)) else match.group(0),
+        text,
+    )
     # "go back to 44", "go back to the blue": that value again, as a change
     text = re.sub(r"\b(?:let us |lets |can we |please )?go back to (?:the |a )?(?=[a-z0-9])", "actually ", text)
     # who or what it is for beyond a person ("for the running club", "for our team"): why, not what

@@ -660,6 +660,14 @@ BARE_COUNT_CHANGE = _rx(
     r"|(?P<double>double(?:\s+(?:it|that|them|the (?:quantity|amount)))?|twice as many|twice as much)"
     r")(?:\s+(?:please|pls|then|thanks|thx|instead))*$"
 )
+# "wait one of them in blue", "make one of them L", "one of the smalls should be a large": a line of two or more
+# split, one of it in the value said (it changed the whole line, or added a third).
+ONE_OF_THEM = _rx(
+    r"^(?:(?:oh|wait|actually|ok|okay|and|no|hmm|sorry|but|um|so)\s*,?\s+)*(?:(?:make|change|switch|turn|have)\s+)?"
+    r"one of (?:them|those|these|the pairs|the (?P<which>[a-z0-9]+?)s?)\s+"
+    r"(?:(?:should|could|can|must|has to|needs to)\s+be|to|into|in|as|be|is)?\s*(?:a\s+|an\s+|size\s+)?"
+    r"(?P<value>[a-z0-9]+)(?:\s+(?:instead|please|pls|though|tho|one|pair))*$"
+)
 DOUBLE_LINE = _rx(
     r"^(?:(?:oh|wait|actually|ok|okay|and|can you|could you|please|just|hmm|um)\s*,?\s*)*"
     r"(?:double|twice as many)\s+(?:the\s+|my\s+|of the\s+)?(?P<what>[a-z ]+?)(?:\s+(?:please|pls|thanks))*$"
@@ -2148,7 +2156,10 @@ class _Reader:
                 index += 1
                 continue
             earlier = merged[earlier_index]
-            clash = any(getattr(earlier, name) and getattr(later, name) for name in ("colour", "size", "size_said"))
+            clash = any(
+                getattr(earlier, name) and getattr(later, name) and getattr(earlier, name) != getattr(later, name)
+                for name in ("colour", "size", "size_said")
+            )
             if clash or not (later.colour or later.size or later.size_said):
                 index += 1
                 continue
@@ -2237,12 +2248,44 @@ class _Reader:
             return [RemoveItem(target=target)]
         return [SetSlot(slot="quantity", value=str(left), target=target, correction=True)]
 
+    def _one_of_them(self, text: str) -> list[Command]:
+        """ONE_OF_THEM: one of a line of two or more in the value said; the rest of the line stays as it was.
+        Which line: the one the words name ("the smalls"), else the only line of two or more; otherwise nothing."""
+        match = ONE_OF_THEM.match(text)
+        if match is None or self.context.pending is not None:
+            return []
+        lines = [line for line in self.context.cart if line.quantity >= 2]
+        which = match.group("which")
+        if which:
+            value = normalize_clothing(which) or colour_of(which) or which
+            lines = [line for line in lines if value in ((line.size or "").upper(), (line.colour or "").lower())]
+        if len(lines) != 1:
+            return []
+        line = lines[0]
+        slots = self._line_slots(line, match.group("value"))
+        if slots is None or not (slots.colour or slots.size):
+            return []
+        one = ItemSpec(
+            product_ids=(line.product_id,),
+            colour=slots.colour or (line.colour or "").lower() or None,
+            size=slots.size or line.size,
+            quantity=1,
+        )
+        target = _line_target(line)
+        return [
+            SetSlot(slot="quantity", value=str(line.quantity - 1), target=target, correction=True),
+            AddItems(items=(one,)),
+        ]
+
     def _fewer(self, text: str) -> list[Command]:
         """ "Take off one of the tees" (3 in the cart), "one less bottle": that line's quantity goes down by the
         count said; the line goes when nothing of it is left. Nothing when the words name no single line."""
         bare = self._bare_count_change(text)
         if bare:
             return bare
+        split = self._one_of_them(text)
+        if split:
+            return split
         double = DOUBLE_LINE.match(text)
         if double is not None and self.context.cart:
             # "double the socks", "twice as many flasks": that line's count, twice over (it added one more)
@@ -3633,7 +3676,11 @@ class _Reader:
             sized = bool(item.size or item.size_said)
             counted = item.quantity is not None or self._one.get(id(item), False)
             distinct = sized or bool(item.colour)
-            if (
+            if group is not None and re.search(r"\b(?:more|another|extra)\b", chunk):
+                # "2 pairs of gloves, medium, and one more in small": one more is beyond the count said, not a part
+                # of it (the 2 was split into one M and one S)
+                group = None
+            elif (
                 group is None
                 and distinct
                 and previous.quantity is not None
