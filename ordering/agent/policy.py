@@ -38,13 +38,20 @@ MAX_FAILED_CLARIFICATIONS = 2
 MAX_QUICK_REPLIES = 8
 
 HELP_TEXT = (
-    "I'm your ordering assistant and I act for you at the shop. I can find products (\"show me trail shoes "
-    'under $100"), answer questions about them ("how much is the GPS watch?"), build your cart ("2 pairs of '
-    'the Blue Runner in size 42", "the shoes I liked last week"), apply your codes, pick your saved card and '
-    "address, and tell you where your orders are. Nothing is ordered until you confirm a preview priced by "
-    "the shop."
+    "I'm an automated ordering assistant (not a person) and I act for you at the shop. I can find products "
+    '("show me trail shoes under $100"), answer questions about them ("how much is the GPS watch?"), build your '
+    'cart ("2 pairs of the Blue Runner in size 42", "the shoes I liked last week"), apply your codes, pick your '
+    "saved card and address, and tell you where your orders are. Nothing is ordered until you confirm a preview "
+    "priced by the shop."
 )
 HELP_EXAMPLES = ("Show me running shoes", "What's in my cart?", "Where is my order?", "Talk to a person")
+# What the assistant keeps about the customer, for "what do you know about me?", "do you sell my data?".
+PRIVACY_TEXT = (
+    "I keep what you need for your orders: this conversation, your carts and orders, and a log of every action I "
+    "took for you, which you can read on your settings page (there you can also change or revoke what I may do "
+    "for you). Payments use the cards saved with the shop: I never see or keep card numbers. Nothing is used for "
+    "advertising. To have your data removed, ask for a person and support will help."
+)
 OUT_OF_SCOPE_TEXT = (
     "I can only help with shopping here: finding products, your cart, codes, and your orders. "
     "I can't help with that, sorry."
@@ -1550,6 +1557,9 @@ class Policy:
 
     def _do_out_of_scope(self, turn: Turn, command: c.OutOfScope) -> None:
         text = OUT_OF_SCOPE_TEXT
+        if command.topic == "privacy":
+            turn.say(PRIVACY_TEXT, data={"kind": "info", "quick_replies": quick_replies(["Talk to a person"])})
+            return
         if command.topic.startswith("brand not carried:"):
             brand = command.topic.split(":", 1)[1].strip().title()
             text = f"The shop doesn't carry {brand}. I can show you what it has, e.g. its running shoes or sneakers."

@@ -19,6 +19,8 @@ from ordering.agent.commands import (
     Confirm,
     Decline,
     DialogueContext,
+    Greet,
+    Help,
     ItemSpec,
     Option,
     OrderStatus,
@@ -1557,3 +1559,33 @@ def test_and_one_in_a_size_is_one_more_and_one_more_beyond_a_count_is_no_part_of
     assert isinstance(command, AddItems) and command.items[0].size == "M" and command.items[0].colour == "black"
     [command] = read(generator, "a couple pairs of gloves, medium, and one more in small", DialogueContext())
     assert [(item.size, item.quantity) for item in command.items] == [("M", 2), ("S", 1)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("is this a bot?", [Help()]), ("am i talking to a real person", [Help()]),
+     ("this is my first time using this, how does it work? do you actually order stuff for me?", [Help()]),
+     ("do you guys use my data for ads?", [OutOfScope(topic="privacy")]),
+     ("what do you know about me?", [OutOfScope(topic="privacy")]),
+     ("hello? anyone there", [Greet()]), ("how's your day going? 😊", [Greet()])],
+)  # fmt: skip
+def test_questions_about_the_assistant_itself_are_answered_as_such(generator, text, expected):
+    # Each was a product question about a stray word ("bot", "data ads", "anyone", "going").
+    assert read(generator, text, DialogueContext()) == expected
+
+
+def test_how_a_product_works_or_how_warm_it_is_is_a_question_not_an_order(generator):
+    # "how does the gps watch work" added the watch.
+    for text in ("how does the gps watch work", "how warm is the down jacket"):
+        [command] = read(generator, text, DialogueContext())
+        assert isinstance(command, ProductQuestion)
+
+
+def test_sizes_typed_short_and_half_sizes(generator):
+    [command] = read(generator, "cotton tee grey md", DialogueContext())
+    assert command.items[0].size == "M"
+    [command] = read(generator, "zip hoodie lg navy", DialogueContext())
+    assert command.items[0].size == "L"
+    # "42 and a half" was size 42 (and a search): the shop has no half sizes, so the size is asked
+    [command] = read(generator, "court classic in a 42 and a half", DialogueContext())
+    assert isinstance(command, AddItems) and command.items[0].size is None

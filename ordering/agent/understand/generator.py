@@ -576,6 +576,29 @@ HELP = _rx(
     r"how can you help(?: me)?|what are my options|options|menu|commands|instructions|how do i order|how to order|"
     r"what is this|are you a (?:bot|robot|person|human|ai)|i need help|i am (?:lost|confused)|info|\?)$"
 )
+# Questions about the assistant itself, said anywhere in a message that names no product.
+META_HELP = _rx(
+    r"\b(?:are you|is this|is it|am i (?:talking|chatting|speaking) (?:to|with)|are u)\s+(?:just\s+)?(?:a\s+|an\s+)?"
+    r"(?:real\s+|live\s+|actual\s+)?(?:bot|robot|ai|person|human|machine|computer|chatbot|automated|person or a bot)\b"
+    r"|\bhow does (?:this|it|this thing|this chat) work\b|\bhow do (?:i|you) use (?:this|it|you)\b"
+    r"|\bfirst time (?:using|here|trying|on)\b|\bdo you (?:actually |really )?(?:order|buy|place)\b.*\bfor me\b"
+    r"|\bwhat (?:can|do) you (?:do|help with)\b|\bwho am i (?:talking|chatting) to\b"
+)
+# What the assistant keeps about the customer: answered as such (it was a product question on "data ads").
+PRIVACY = _rx(
+    r"\b(?:what|how much) do you (?:know|have|store|keep|remember|save|collect) (?:about|on|of) me\b"
+    r"|\b(?:use|sell|share|store|keep|track|collect|save)\s+(?:my|our)\s+(?:data|info|information|details|personal "
+    r"(?:data|info|information)|history|conversations?|chats?)\b"
+    r"|\bprivacy\b|\bgdpr\b|\b(?:delete|erase|remove)\s+my\s+(?:data|info|information|account|history)\b"
+)
+# "hello? anyone there", "how's your day going?": a greeting, not a product question about "anyone" or "going".
+SMALL_TALK = _rx(
+    r"^(?:(?:hello|hi|hey|yo|helo|hallo)\s*)?(?:is\s+)?(?:any ?one|anybody|somebody|someone) "
+    r"(?:there|home|around|here)$"
+    r"|^how(?: is| s| are)? (?:your day|you|it going|things|your day going|you doing|are you)(?: going| doing| today|"
+    r" so far)*$"
+    r"|^how are you(?: doing| today)*$"
+)
 STATUS_ALL = _rx(
     r"\b(?:my orders|all (?:of )?my orders|order history|past orders|previous orders|my past orders|"
     r"my previous orders|list (?:of )?my orders|what (?:have|did) i (?:order|ordered|buy|bought)|show (?:me )?my"
@@ -869,7 +892,8 @@ QUESTION_START = _rx(
     r"more)|"
     r"what is|what are|info on|information on|details (?:on|of|about)|describe|any info|price of|cost of|the price|"
     r"in stock|is that|are those|what about|how about|compare|difference between|which is|which one is|what kind|"
-    r"what type|what brand|who makes|is this|are these|will the|would the|can the)\b"
+    r"what type|what brand|who makes|is this|are these|will the|would the|can the|how does|how do the|how do they|"
+    r"how long does|how long do|how heavy|how big|how warm|how waterproof|how good)\b"
 )
 PRICE_WORDS = _rx(r"\b(?:how much|price|prices|priced|cost|costs|how expensive|pricey)\b")
 SIZES_WORDS = _rx(
@@ -1138,7 +1162,7 @@ UNIT_WORDS = frozenset(
     pack packs pair pairs dozen dozens box boxes bundle bundles unit units piece pieces pcs pc set sets lot lots
     """)
 )
-SIZE_LETTERS = ("xs", "s", "m", "l", "xl", "xxl", "2xl")
+SIZE_LETTERS = ("xs", "s", "m", "l", "xl", "xxl", "2xl", "med", "md", "sm", "lg")
 # "It", "them", "that one": the product under discussion (see `_Reader._topic`). "That" and "this" are not
 # pronouns when a verb follows ("that is all", "this is for my son").
 PRONOUN = _rx(
@@ -1437,6 +1461,15 @@ class _Reader:
             return [Decline()] if self.context.awaiting_confirmation else [CancelOrder(which="current")]
         if HELP.match(core_polite):
             return [Help()]
+        if not self._names_product(core_polite, strict=True):
+            # What people ask a chat widget besides shopping: whether it is a bot, how it works, what it keeps about
+            # them, whether anyone is there. Each was a product question about a stray word ("bot", "data ads").
+            if PRIVACY.search(core_polite):
+                return [OutOfScope(topic="privacy")]
+            if META_HELP.search(core_polite):
+                return [Help()]
+            if SMALL_TALK.match(core_polite):
+                return [Greet()]
         request, _ = _strip_phrases(text, GREETINGS)
         return self.read_request(request.strip(" ,") or core)
 

@@ -42,13 +42,20 @@ CLOTHING_WORDS: dict[str, str] = {
     "small": "S",
     "medium": "M",
     "med": "M",
+    # typed short on a phone: "cotton tee grey md", "shorts lg"
+    "md": "M",
+    "sm": "S",
+    "sml": "S",
+    "lg": "L",
+    "lrg": "L",
+    "xlg": "XL",
     "large": "L",
     "s": "S",
     "m": "M",
     "l": "L",
 }
 # Letters alone are read as sizes only after "size"/"in"/"a" or as a whole answer: "m" and "s" are too short.
-SHORT_CLOTHING = frozenset({"s", "m", "l", "med"})
+SHORT_CLOTHING = frozenset({"s", "m", "l", "med", "md", "sm", "sml", "lg", "lrg", "xlg"})
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,7 @@ _IN_NUMBER = re.compile(r"\b(?:in|an?|in an?|in size)\s+(\d{2})(?![\d.%]|\s*(?:u
 _CLOTHING = re.compile(
     r"(?<![\w'])(?:(size|sz|in|an?|in an?|in size)\s+)?"
     r"(extra extra large|extra small|extra large|x-large|x large|xlarge|x-small|xx-large|2xl|xxl|xl|xs|small|medium|"
-    r"med|large|s|m|l)\b(?!')"
+    r"med|md|sml|sm|lrg|lg|xlg|large|s|m|l)\b(?!')"
 )
 
 
