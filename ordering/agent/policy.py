@@ -52,6 +52,9 @@ PRIVACY_TEXT = (
     "for you). Payments use the cards saved with the shop: I never see or keep card numbers. Nothing is used for "
     "advertising. To have your data removed, ask for a person and support will help."
 )
+GIFT_SERVICE_TEXT = (
+    "I can't arrange gift wrapping, gift receipts or gift notes: the shop doesn't offer them through me, sorry."
+)
 OUT_OF_SCOPE_TEXT = (
     "I can only help with shopping here: finding products, your cart, codes, and your orders. "
     "I can't help with that, sorry."
@@ -1557,6 +1560,9 @@ class Policy:
 
     def _do_out_of_scope(self, turn: Turn, command: c.OutOfScope) -> None:
         text = OUT_OF_SCOPE_TEXT
+        if command.topic == "gift wrapping":
+            turn.say(GIFT_SERVICE_TEXT, data={"kind": "info"})
+            return
         if command.topic == "privacy":
             turn.say(PRIVACY_TEXT, data={"kind": "info", "quick_replies": quick_replies(["Talk to a person"])})
             return

@@ -1589,3 +1589,27 @@ def test_sizes_typed_short_and_half_sizes(generator):
     # "42 and a half" was size 42 (and a search): the shop has no half sizes, so the size is asked
     [command] = read(generator, "court classic in a 42 and a half", DialogueContext())
     assert isinstance(command, AddItems) and command.items[0].size is None
+
+
+def test_a_gift_service_asked_beside_the_order_is_said_and_the_order_is_read(generator):
+    # The whole message was "out of scope" and the boots were never added.
+    text = "buying a present for my dad: the summit hiking boots size 43. can you gift wrap it?"
+    note, add = read(generator, text, DialogueContext())
+    assert note == OutOfScope(topic="gift wrapping")
+    assert isinstance(add, AddItems) and [(i.product_ids, i.size) for i in add.items] == [(("prod_hiking_boot",), "43")]
+    assert read(generator, "do you do gift wrapping", DialogueContext()) == [OutOfScope(topic="gift wrapping")]
+
+
+@pytest.mark.parametrize(
+    "text", ["has my rain jacket shipped yet", "where is my rain jacket", "when will my hoodie arrive"]
+)
+def test_a_bought_thing_asked_after_is_the_order_status(generator, text):
+    # Each added the thing to a new cart.
+    assert read(generator, text, DialogueContext()) == [OrderStatus(which="last")]
+
+
+def test_same_as_my_last_order_is_what_was_bought(generator):
+    # It answered with the order's status ("You have no orders yet" for a customer with bought items).
+    [command] = read(generator, "the same as my last order but 2 of them", DialogueContext())
+    assert isinstance(command, AddItems)
+    assert [(item.saved, item.quantity) for item in command.items] == [("purchased", 2)]

@@ -208,6 +208,9 @@ class Asides:
     # How many people one thing was said for ("a pullover hoodie for me and my brother"): the reader makes it the
     # count of one thing that is worn (one each), never of a thing that may be shared (a yoga mat).
     people: int | None = None
+    # A gift service asked for beside the order ("can you gift wrap it?"): the order is read without it, and the
+    # assistant says what it cannot do.
+    gift_service: bool = False
 
 
 def _value_kind(word: str) -> str | None:
@@ -298,6 +301,19 @@ GIFT_LEAD = re.compile(
 GIFT_TAIL = re.compile(
     r"\s*,\s*(?:(?:it is|its|this is)\s+)?(?:a\s+|as a\s+)?(?:(?:birthday|christmas|xmas|anniversary|wedding|bday)\s+)?"
     r"(?:present|gift)(?:\s+for(?:\s+[a-z]+){1,3})?\s*$"
+)
+# A gift service asked for beside the order ("… size 43. can you gift wrap it?", "a gift receipt would be great, no
+# prices"): taken out of the order's words and remembered, so that the order is read and the assistant still says
+# what it cannot do (the whole message was "out of scope", and the boots were lost).
+GIFT_SERVICE = re.compile(
+    r"\s*[,.;:]?\s*(?:(?:and|also|oh|btw|but|so|please|pls)\s+)*"
+    r"(?:(?:can|could|will|would|do) you\s+(?:also\s+|please\s+)?|(?:i would like|i'd like|i want|id like)\s+)?"
+    r"(?:(?:a|an|the)\s+)?(?:gift ?-?wrap\w*(?:\s+(?:it|them|this|that))?"
+    r"|wrap (?:it|them|this|that)(?: up)?(?: as a gift| for me)?|gift (?:receipt|message|note|box)s?"
+    r"|no prices?(?: on (?:the |it)?(?:slip|receipt|packing slip|invoice|package|box))?"
+    r"|(?:do not|dont) (?:include|show|put) (?:the )?prices?(?: on (?:the |it)?(?:slip|receipt|packing slip))?)"
+    r"(?:\s+(?:please|pls|as well|too|would be (?:great|nice|good|lovely|perfect|ideal)|if (?:you can|possible)))*"
+    r"\s*(?=[,.;]|$)"
 )
 # "Green if you have it", "in M if available": the shop's stock decides, and the policy says when it cannot. Left
 # in, "if you have it" was a second item ("it") with the colour. Never dropped from a yes ("yes if it is in stock"
@@ -486,6 +502,14 @@ def drop_asides(text: str) -> Asides:
         lambda match: f"{match.group(1)}another in {match.group(2)}" if _value_kind(match.group(2)) else match.group(0),
         text,
     )
+    # "same as my last order again", "reorder my last order": what was bought last time (it was the order's status)
+    text = re.sub(
+        r"\b(?:(?:the\s+)?same(?:\s+(?:thing|stuff|items?|things|order))?\s+(?:as|like)\s+(?:my\s+|the\s+|in my\s+)?"
+        r"(?:last|previous|latest)\s+(?:order|purchase)|(?:re-?order|repeat|order)\s+(?:my\s+|the\s+)?(?:last|previous|"
+        r"latest)\s+order(?:\s+again)?|(?:my\s+)?(?:last|previous)\s+order\s+again)\b(?:\s+again)?",
+        "same as last time",
+        text,
+    )
     # "go back to 44", "go back to the blue": that value again, as a change
     text = re.sub(r"\b(?:let us |lets |can we |please )?go back to (?:the |a )?(?=[a-z0-9])", "actually ", text)
     # who or what it is for beyond a person ("for the running club", "for our team"): why, not what
@@ -512,6 +536,10 @@ def drop_asides(text: str) -> Asides:
         text = pattern.sub(lambda match, word=word: f" {word} {match.group('amount')} ", text)
     text = PRICE_NAMING.sub(lambda match: match.group("article") + " ", text)
     text = AGE_OF_PERSON.sub(r"\1", text)
+    without_gift = GIFT_SERVICE.sub(" ", text)
+    gift_service = without_gift != text and len(re.findall(r"[a-z0-9]+", without_gift)) >= 2
+    if gift_service:
+        text = without_gift
     people = _people_named(text)
     text = _per_person_count(text)
     for pattern in ELSEWHERE_NUMBERS:
@@ -523,4 +551,4 @@ def drop_asides(text: str) -> Asides:
         text = "actually " + mind.group("value")  # read as the correction it is
     words, excluded = _not_values(_size_in_words(text.split()))
     cleaned = re.sub(r"(?:\s*,)+\s*$", "", " ".join(words)).strip(" ,")
-    return Asides(text=re.sub(r"\s+", " ", cleaned), excluded=excluded, people=people)
+    return Asides(text=re.sub(r"\s+", " ", cleaned), excluded=excluded, people=people, gift_service=gift_service)

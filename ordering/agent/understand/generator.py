@@ -614,6 +614,14 @@ STATUS = _rx(
     r"come|ship|get here|due)|"
     r"when will it (?:arrive|come|ship)|is my order (?:on its way|shipped|coming)|what happened to my order|"
     r"my (?:last|latest) order|did (?:it|the order) go through|was my order placed|has it shipped)\b"
+    # a bought thing asked after ("has my rain jacket shipped yet", "where is my hoodie", "when will my shoes
+    # arrive"): each added the thing to a new cart
+    r"|\b(?:has|have|did|is|are|was|were)\s+my\s+(?:new\s+)?[a-z]+(?:\s+[a-z]+)?\s+(?:shipped|arrived|arrive|come|came|"
+    r"dispatched|been (?:shipped|sent|dispatched|delivered)|delivered|sent|left|on (?:its|their|the) way)\b"
+    r"|^where(?: is| are| s)? my (?!cart\b|basket\b|bag\b|preview\b|total\b|code\b|card\b|address\b)[a-z]+"
+    r"(?: [a-z]+)?(?: at| now)?$"
+    r"|\bwhen (?:will|does|do|is|are)\s+my\s+[a-z]+(?:\s+[a-z]+)?\s+(?:arrive|come|get here|be delivered|ship|be here"
+    r"|be shipped|turn up|show up)\b"
 )
 CANCEL = _rx(r"\bcancel(?:l?ed|l?ing|lation)?\b")
 NOT_CANCEL = _rx(r"\bnoise[ -]?cancel\w*|\bcancel\w* (?:policy|fee|fees)\b")
@@ -1287,9 +1295,12 @@ class _Reader:
         )
         self.excluded = asides.excluded
         self.people = asides.people
+        self.gift_service = asides.gift_service
         self.uncorrected = repair_self_corrections(asides.text)
         self.text = repair_self_corrections(lexicon.correct_text(self.uncorrected, GENERATOR_WORDS))
-        self.question = "?" in text
+        # a "?" that ended a gift service asked beside the order ("… size 43. can you gift wrap it?") asks nothing
+        # about the order
+        self.question = "?" in text and not (asides.gift_service and text.rstrip().endswith("?"))
         self._unread: list[str] = []  # parts of an item list that could not be read
         self._named: dict[int, bool] = {}  # id(item) → named by a title or a distinctive title word
         self._one: dict[int, bool] = {}  # id(item) → said as one thing ("a jacket"), not a kind ("jackets")
@@ -1320,6 +1331,10 @@ class _Reader:
         commands = self._read()
         if self.people:
             commands = self._one_each(commands, self.people)
+        if self.gift_service:
+            # the order said beside it, then what the assistant cannot do; only the gift service asked: that alone
+            changes = [command for command in commands if command.changes_cart]
+            commands = [OutOfScope(topic="gift wrapping"), *changes]
         return self._without_excluded(commands) if self.excluded else commands
 
     def _one_each(self, commands: list[Command], people: int) -> list[Command]:
