@@ -261,3 +261,20 @@ def test_malformed_complete_bodies_are_400(sandbox_merchant, body):
 
     assert response.status_code == 400, response.text
     assert response.json()["param"].startswith("$.payment_data")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"line_items": [{"id": "var_blue_runner_42"}], "buyer": {"email": "useratexample.com", "first_name": "A"}},
+        {"line_items": [{"id": "var_blue_runner_42"}], "fulfillment_details": {"email": "useratexample.com"}},
+    ],
+)
+def test_an_email_that_is_not_one_is_400_naming_the_field(sandbox_merchant, body):
+    # It was taken and answered back, in a session that broke the spec's own response schema (schemathesis).
+    response = sandbox_merchant.post("/checkout_sessions", body)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == "invalid_request"
+    assert response.json()["param"].endswith(".email")
+    assert "email" in response.json()["message"]
