@@ -1613,3 +1613,23 @@ def test_same_as_my_last_order_is_what_was_bought(generator):
     [command] = read(generator, "the same as my last order but 2 of them", DialogueContext())
     assert isinstance(command, AddItems)
     assert [(item.saved, item.quantity) for item in command.items] == [("purchased", 2)]
+
+
+def test_a_hedged_thing_and_which_of_the_things_before(generator):
+    # "shoes size 43, prob the blue runners" was a search (and in a list, a second shoe line and "which shoe?");
+    # "maybe the kettlebell, not sure yet" made the whole message a search.
+    [command] = read(generator, "shoes size 43, prob the blue runners", DialogueContext())
+    assert [(item.product_ids, item.size) for item in command.items] == [(("prod_blue_runner",), "43")]
+    [command] = read(generator, "a foam roller and maybe the kettlebell, not sure yet", DialogueContext())
+    assert [item.product_ids for item in command.items] == [("prod_foam_roller",)]
+    # "and the" is another thing, not which one
+    [command] = read(generator, "a hoodie and the zip hoodie in grey", DialogueContext())
+    assert len(command.items) == 2
+
+
+def test_them_after_the_thing_just_named_is_that_thing(generator):
+    # "the cloud joggers, i want them in grey 44" was the joggers plus a second item of no product
+    [command] = read(generator, "the cloud joggers, i want them in grey 44", DialogueContext())
+    assert [(item.product_ids, item.colour, item.size) for item in command.items] == [
+        (("prod_cloud_jogger",), "grey", "44")
+    ]

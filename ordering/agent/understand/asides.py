@@ -412,9 +412,35 @@ TOPIC_CHANGE = re.compile(r"^.*?\b(?:anyway|anyways|anyhow|but anyway|that said|
 def drop_asides(text: str) -> Asides:
     """The normalized message without what it says beside the order (see the module docstring)."""
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
+    # "do the cloud joggers run small? anyway ill take them in grey 44": how it fits is asked and left; the thing
+    # stays for what follows to point at (it was size S and 44 of them)
+    text = re.sub(
+        r"^(?:do|does|are|is)\s+(?P<thing>(?:the|these|those)\s+[a-z ]+?)\s+(?:run|fit|come up|size)\s+"
+        r"(?:small|large|big|true to size|narrow|wide|short|long)\s*,\s*(?:anyway|anyways|but|though|ok|okay)?\s*,?\s*",
+        lambda match: match.group("thing") + " , ",
+        text,
+    )
     changed = TOPIC_CHANGE.sub("", text)
-    if len(re.findall(r"[a-z0-9]+", changed)) >= 2 and changed != text:
+    if (
+        len(re.findall(r"[a-z0-9]+", changed)) >= 2
+        and changed != text
+        and not re.search(
+            r"\b(?:it|them|they|those|these|that one|the same)\b", changed
+        )  # what it points back at stays
+    ):
         text = changed
+    # A hedge before the thing named ("shoes size 43, prob the blue runners", "maybe a cap"): that thing, said;
+    # with "not sure" after it, it is not asked for ("and maybe the kettlebell, not sure yet")
+    text = re.sub(
+        r"\s*,?\s*\b(?:and\s+)?(?:maybe|perhaps|possibly)\s+(?:the|a|an|some)\s+[a-z ]+?\s*,?\s*"
+        r"(?:not sure|idk|i do not know|dunno|we will see|i will see|still thinking|undecided)"
+        r"(?:\s+(?:yet|about that|about it))?\s*(?=[,.;]|$)",
+        " ",
+        text,
+    )
+    text = re.sub(
+        r"\b(?:prob|probs|probably|prolly|likely|i think|i guess|maybe|perhaps)\s+(?=(?:the|a|an)\s)", "", text
+    )
     text = MONEY_OFF.sub(" cheaper ", text)
     text = LEADS.sub(" ", THINGS_COUNT.sub(" ", text))
     text = IDIOMS.sub(" ", OWN_CONVERSION.sub(" ", text))

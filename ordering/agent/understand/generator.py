@@ -1302,6 +1302,8 @@ class _Reader:
         # about the order
         self.question = "?" in text and not (asides.gift_service and text.rstrip().endswith("?"))
         self._unread: list[str] = []  # parts of an item list that could not be read
+        # "shoes size 43, the blue runners": a thing named after a comma may say which of the things before it
+        self._apposition = bool(re.search(r",\s*the\s", self.text)) and not re.search(r"\band the\b", self.text)
         self._named: dict[int, bool] = {}  # id(item) → named by a title or a distinctive title word
         self._one: dict[int, bool] = {}  # id(item) → said as one thing ("a jacket"), not a kind ("jackets")
         self._definite: dict[int, bool] = {}  # id(item) → said with "the" ("the hoodie in navy, XL")
@@ -2200,6 +2202,26 @@ class _Reader:
                 (at for at in range(index) if later.product_ids and merged[at].product_ids == later.product_ids),
                 None,
             )
+            apposed = merged[index - 1]
+            if (
+                earlier_index is None
+                and self._apposition
+                and len(apposed.product_ids) > 1
+                and later.product_ids
+                and set(later.product_ids) < set(apposed.product_ids)
+                and apposed.quantity is None
+                and not apposed.saved
+                and not self._one.get(id(later), False)
+                and not any(
+                    getattr(apposed, name) and getattr(later, name) and getattr(apposed, name) != getattr(later, name)
+                    for name in ("colour", "size", "size_said")
+                )
+            ):
+                # "shoes size 43, the blue runners": which of the shoes (it was a second item, and the first asked
+                # which shoe)
+                merged[index - 1] = self._derive(_fill(later, apposed), later)
+                del merged[index]
+                continue
             if earlier_index is None or later.quantity is not None or self._one.get(id(later), False) or later.saved:
                 index += 1
                 continue
@@ -3698,6 +3720,20 @@ class _Reader:
                 # "reorder the caps, white this time, 3 of them": the count of the item before (it was a second one)
                 items[-1] = self._derive(replace(items[-1], quantity=item.quantity), items[-1])
                 continue
+            if (
+                self._pointer.get(id(item))
+                and not item.product_ids
+                and items
+                and len(items[-1].product_ids) == 1
+                and PRONOUN.search(chunk)
+            ):
+                # "the cloud joggers, i'll take them in grey 44": "them" is the thing just named, and 44 its size (it
+                # was a second item, 44 of no product)
+                title = self.lexicon.by_id[items[-1].product_ids[0]].title.lower()
+                again = self._item(PRONOUN.sub(title, chunk, count=1), previous=items[-1])
+                if again is not None and again.product_ids == items[-1].product_ids:
+                    items[-1] = self._derive(_fill(items[-1], again), items[-1])
+                    continue
             if item.product_ids or item.query or item.saved or self._pointer.get(id(item)):
                 if carried is not None:
                     item = self._derive(_fill(item, carried), item)
