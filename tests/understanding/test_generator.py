@@ -1633,3 +1633,12 @@ def test_them_after_the_thing_just_named_is_that_thing(generator):
     assert [(item.product_ids, item.colour, item.size) for item in command.items] == [
         (("prod_cloud_jogger",), "grey", "44")
     ]
+
+
+def test_the_same_size_said_twice_for_several_people_is_two_and_a_name_said_again_adds_what_it_says(generator):
+    # "sizes S, S and M" ordered one S (the two S tees were merged as one thing said twice)
+    [command] = read(generator, "orange tech tees for my 3 kids, sizes S, S and M", DialogueContext())
+    assert [item.size for item in command.items] == ["S", "S", "M"]
+    # the trail blazer said again with its colour is the same pair (its colour was asked)
+    [command] = read(generator, "need new trail shoes, the trail blazer in black, 43", DialogueContext())
+    assert [(item.colour, item.size) for item in command.items] == [("black", "43")]

@@ -2230,7 +2230,9 @@ class _Reader:
                 getattr(earlier, name) and getattr(later, name) and getattr(earlier, name) != getattr(later, name)
                 for name in ("colour", "size", "size_said")
             )
-            if clash or not (later.colour or later.size or later.size_said):
+            # only what the later mention adds makes it the same item ("sizes S, S and M" are two S tees)
+            adds = any(getattr(later, name) and not getattr(earlier, name) for name in ("colour", "size", "size_said"))
+            if clash or not adds:
                 index += 1
                 continue
             merged[earlier_index] = self._derive(_fill(earlier, later), earlier)
