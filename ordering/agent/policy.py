@@ -133,6 +133,9 @@ class Policy:
         self.dropped_question: dict | None = None  # the open question a new request dropped this turn
         self.products: dict[str, dict] = {}
         self.promotions: ToolResult | None = None  # the customer's promotions, once looked up this turn
+        # A line whose variant a change of this turn replaced (size L for M): a later change in the same message
+        # that names the line as it was ("… the graphic one L, and 2 of the graphic") finds it under its new id.
+        self.renamed: dict[str, str] = {}
 
     # -- entry ----------------------------------------------------------------------------------
 
@@ -1013,7 +1016,11 @@ class Policy:
             return None
         if target is not None:
             if target.variant_id:
-                return next((row for row in cart if row["variant_id"] == target.variant_id), None)
+                variant_id, seen = target.variant_id, set()
+                while variant_id in self.renamed and variant_id not in seen:
+                    seen.add(variant_id)
+                    variant_id = self.renamed[variant_id]
+                return next((row for row in cart if row["variant_id"] in (target.variant_id, variant_id)), None)
             named = [
                 row
                 for row in cart
@@ -1164,6 +1171,7 @@ class Policy:
         if not result.ok:
             turn.say(result.error or "I could not change that.")
             return
+        self.renamed[variant_id] = variant["variant_id"]
         turn.state["focus"] = variant["variant_id"]
         turn.save_state()
 

@@ -1642,3 +1642,26 @@ def test_the_same_size_said_twice_for_several_people_is_two_and_a_name_said_agai
     # the trail blazer said again with its colour is the same pair (its colour was asked)
     [command] = read(generator, "need new trail shoes, the trail blazer in black, 43", DialogueContext())
     assert [(item.colour, item.size) for item in command.items] == [("black", "43")]
+
+
+COTTON_AND_GRAPHIC = DialogueContext(
+    cart=(CartLine(variant_id="var_cotton_tee_white_m", product_id="prod_cotton_tee", title="Organic Cotton Tee",
+                   colour="white", size="M", quantity=1),
+          CartLine(variant_id="var_graphic_tee_m", product_id="prod_graphic_tee", title="Mountain Graphic Tee",
+                   colour="green", size="M", quantity=1)),
+    awaiting_confirmation=True,
+)  # fmt: skip
+
+
+def test_several_changes_each_to_a_line_it_names_are_each_that_change(generator):
+    # Read whole, the cotton tee became a graphic tee and the count went onto it (3 graphic tees M were ordered).
+    commands = read(generator, "make the cotton one black and the graphic one L, and 2 of the graphic",
+                    COTTON_AND_GRAPHIC)  # fmt: skip
+    assert [(command.target.variant_id, command.slot, command.value) for command in commands] == [
+        ("var_cotton_tee_white_m", "colour", "black"),
+        ("var_graphic_tee_m", "size", "L"),
+        ("var_graphic_tee_m", "quantity", "2"),
+    ]
+    # "actually i only need one jacket, remove the wind shell": the removal only
+    [command] = read(generator, "actually i only need one tee, remove the graphic one", COTTON_AND_GRAPHIC)
+    assert isinstance(command, RemoveItem) and command.target.variant_id == "var_graphic_tee_m"

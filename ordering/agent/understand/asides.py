@@ -536,6 +536,15 @@ def drop_asides(text: str) -> Asides:
         "same as last time",
         text,
     )
+    # "actually i only need one jacket, remove the wind shell": the removal says it (the first part was a count and
+    # a product change beside it)
+    text = re.sub(
+        r"^(?:(?:actually|ok|okay|hmm|so|oh)\s*,?\s+)*(?:i\s+)?(?:only|just|really only)\s+(?:need|want)\s+"
+        r"(?:one|1|the one)(?:\s+[a-z]+)?\s*,\s*(?:so\s+)?"
+        r"(?=(?:remove|drop|delete|take out|lose|get rid of|cancel|forget|ditch|scrap|bin)\b)",
+        "",
+        text,
+    )
     # "go back to 44", "go back to the blue": that value again, as a change
     text = re.sub(r"\b(?:let us |lets |can we |please )?go back to (?:the |a )?(?=[a-z0-9])", "actually ", text)
     # who or what it is for beyond a person ("for the running club", "for our team"): why, not what

@@ -1526,6 +1526,9 @@ class _Reader:
         policy = self._shop_policy(text)
         if policy:
             return [OutOfScope(topic=policy)]
+        edits = self._line_edits(text)
+        if edits:
+            return edits
         brand = self._brand_not_carried()
         if brand:
             return [OutOfScope(topic=f"brand not carried: {brand}")]
@@ -1612,6 +1615,45 @@ class _Reader:
         if not result:
             return [CannotHandle(text=self.raw[:300], reason="not understood")]
         return _dedupe(result)
+
+    def _line_edits(self, text: str) -> list[Command]:
+        """ "Make the cotton one black and the graphic one L, and 2 of the graphic": several changes, each to a line
+        it names, said in one message of a cart of two or more lines. Each part is read alone; the message is those
+        changes only when every part is a change to a named line (read whole, the cotton tee became a graphic tee
+        and all three went onto it)."""
+        if len(self.context.cart) < 2 or self.context.pending is not None:
+            return []
+        parts = [part.strip(" ,") for part in re.split(r"\s*,\s*and\s+|\s*,\s*|\s+and\s+(?=the\b|\d|make\b)", text)]
+        parts = [part for part in parts if part]
+        if len(parts) < 2:
+            return []
+        edits: list[Command] = []
+        for part in parts:
+            commands = _Reader(self.lexicon, part, self.context).read()
+            if (
+                edits
+                and len(commands) == 1
+                and isinstance(commands[0], AddItems)
+                and len(commands[0].items) == 1
+                and commands[0].items[0].quantity is not None
+                and commands[0].items[0].product_ids
+            ):
+                # "…, and 2 of the graphic" among changes: that line's count, not two more
+                item = commands[0].items[0]
+                lines = [line for line in self.context.cart if line.product_id in item.product_ids]
+                if len(lines) == 1 and not (item.colour or item.size):
+                    commands = [SetSlot(slot="quantity", value=str(item.quantity), target=_line_target(lines[0]),
+                                        correction=True)]  # fmt: skip
+            if not commands or not all(
+                isinstance(command, (SetSlot, RemoveItem)) and command.target is not None and command.target.variant_id
+                for command in commands
+            ):
+                return []
+            edits.extend(commands)
+        targets = {(command.target.variant_id, getattr(command, "slot", "remove")) for command in edits}  # type: ignore[union-attr]
+        if len(targets) != len(edits):
+            return []  # the same line changed twice: read whole
+        return edits
 
     def _shop_policy(self, text: str) -> str | None:
         for topic, pattern in SHOP_POLICY:
