@@ -158,3 +158,9 @@ def test_what_a_thing_goes_with_is_no_swap():
     # "and a steel bottle to go with it, blue" replaced the day pack ("go with" read as choosing the bottle)
     assert aside("and a steel bottle to go with it, blue").text == "and a steel bottle , blue"
     assert aside("a cap to match the shorts").text == "a cap"
+
+
+def test_what_the_customer_has_now_and_an_apology_for_the_message_are_no_order():
+    text = "ok sorry for the long message. my old shoes finally died (RIP) after like 3 years, blue runner 44"
+    assert aside(text).text == "ok , blue runner 44"
+    assert aside("cancel my last order").text == "cancel my last order"  # an order of theirs stays

@@ -406,7 +406,7 @@ def test_what_a_customer_says_about_themselves_is_no_item(generator):
     assert [item.product_ids for item in command.items] == [("prod_wool_socks",)]
     # An everyday thing the shop does not sell stays, so that the assistant says so.
     [command] = read(generator, "a yoga mat and a towel", DialogueContext())
-    assert "towel" in command.query or any("towel" in item.query for item in getattr(command, "items", ()))
+    assert "towel" in getattr(command, "query", "") or any("towel" in item.query for item in command.items)
 
 
 @pytest.mark.parametrize("text", ["2 beanies, one grey", "3 pairs of running socks: 2 white and 2 black"])
@@ -1665,3 +1665,21 @@ def test_several_changes_each_to_a_line_it_names_are_each_that_change(generator)
     # "actually i only need one jacket, remove the wind shell": the removal only
     [command] = read(generator, "actually i only need one tee, remove the graphic one", COTTON_AND_GRAPHIC)
     assert isinstance(command, RemoveItem) and command.target.variant_id == "var_graphic_tee_m"
+
+
+def test_a_thing_not_sold_in_a_list_is_one_of_the_list_and_going_on_without_it_keeps_the_cart(generator):
+    # The whole list was a search for "blue yoga mat foam roller skipping rope" (nothing was added).
+    [command] = read(generator, "a yoga mat in blue, a foam roller and a skipping rope", DialogueContext())
+    assert isinstance(command, AddItems)
+    assert [(item.product_ids, item.query) for item in command.items] == [
+        (("prod_yoga_mat",), ""),
+        (("prod_foam_roller",), ""),
+        ((), "skipping rope"),
+    ]
+    assert read(generator, "ok without the rope then") == [Thanks()]  # it was not understood
+    assert read(generator, "no code please") != [Thanks()]
+
+
+def test_the_same_in_another_colour_keeps_the_size(generator):
+    [command] = read(generator, "a tech tee in blue M and the same in black", DialogueContext())
+    assert [(item.colour, item.size) for item in command.items] == [("blue", "M"), ("black", "M")]

@@ -49,7 +49,9 @@ ELSEWHERE_NUMBERS = [
         r"(?:^|\s)#\s*[a-z]?\d{3,8}\b",
         # how often, how long, how far
         r"\b" + _NUMBER + r"\s*(?:times?|x)\s+(?:a|per|each)\s+(?:week|day|month|year)\b",
-        r"\b(?:for|in|over|about|around|within|every)\s+" + _NUMBER + r"\s+(?:weeks?|days?|months?|years?|hours?|"
+        r"\b(?:for|in|over|about|around|within|every|like|after|almost|nearly|only|just)\s+"
+        + _NUMBER
+        + r"\s+(?:weeks?|days?|months?|years?|hours?|"
         r"minutes?|mins?|nights?)\b",
         r"\b" + _NUMBER + r"\s*(?:hours?|hrs?|minutes?|mins?|miles?|mi|km|kilometers?|kilometres?|k|marathons?|laps?|"
         r"nights?)\b(?!\s*(?:pairs?|packs?|of))",
@@ -543,6 +545,24 @@ def drop_asides(text: str) -> Asides:
         r"(?:one|1|the one)(?:\s+[a-z]+)?\s*,\s*(?:so\s+)?"
         r"(?=(?:remove|drop|delete|take out|lose|get rid of|cancel|forget|ditch|scrap|bin)\b)",
         "",
+        text,
+    )
+    # what the customer has now ("my old shoes finally died", "my current jacket is too small"): no order
+    text = re.sub(
+        r"\bmy (?:old|current|last|previous|worn[- ]out|broken|existing|present) "
+        r"(?!(?:order|orders|purchase|purchases|time|one|ones|card|address|code)\b)(?:pair of )?[a-z]+(?: [a-z]+)?"
+        r"(?:\s+(?:finally |just |totally |completely )?(?:have |has |are |is |were |was )?"
+        r"(?:died|dead|broke|broken|fell apart|wore out|worn out|ripped|torn|tore|gave up|do not fit|dont fit|"
+        r"no longer fit|got [a-z]+)"
+        r"[a-z0-9 ]*?(?=\s*(?:[,.;]|\bso\b|\bbut\b|\band\b|$)))?(?=\s*(?:[,.;]|\bso\b|\bbut\b|\band\b|$))",
+        " ",
+        text,
+    )
+    # "sorry for the long message": an apology for the message, not about the order
+    text = re.sub(
+        r"\b(?:sorry|apologies)\s+(?:for|about)\s+(?:the|my|this)\s+(?:long\s+|rambling\s+)?(?:message|text|essay|rant|"
+        r"ramble|novel|wall of text)\b",
+        " ",
         text,
     )
     # "go back to 44", "go back to the blue": that value again, as a change

@@ -576,6 +576,11 @@ HELP = _rx(
     r"how can you help(?: me)?|what are my options|options|menu|commands|instructions|how do i order|how to order|"
     r"what is this|are you a (?:bot|robot|person|human|ai)|i need help|i am (?:lost|confused)|info|\?)$"
 )
+# Going on without a thing the shop does not sell ("ok without the rope then", "fine, no rope").
+WITHOUT_UNSOLD = _rx(
+    r"^(?:(?:ok|okay|fine|alright|sure|then|oh well|never mind|nvm)\s*,?\s+)*(?:just\s+)?(?:without|no|skip|forget)\s+"
+    r"(?:the\s+|a\s+)?(?P<what>[a-z][a-z ]*?)(?:\s+(?:then|please|pls|thanks))*$"
+)
 # Questions about the assistant itself, said anywhere in a message that names no product.
 META_HELP = _rx(
     r"\b(?:are you|is this|is it|am i (?:talking|chatting|speaking) (?:to|with)|are u)\s+(?:just\s+)?(?:a\s+|an\s+)?"
@@ -1476,6 +1481,20 @@ class _Reader:
             and not _covers(core_polite, NO + NEVER_MIND_LEAD + HOLD)
         ):  # "forget it", "nah forget it", "actually never mind", "forget all of it, i'll come back another day"
             return [Decline()] if self.context.awaiting_confirmation else [CancelOrder(which="current")]
+        unsold = WITHOUT_UNSOLD.match(core_polite)
+        if (
+            unsold is not None
+            and self.context.cart
+            and not self._names_product(unsold.group("what"))
+            and self._cart_target(unsold.group("what")) is None
+            # a thing, not a code, a delivery, a card or a need ("no code please", "no rush on the shipping")
+            and not any(
+                word in GENERATOR_WORDS or word in LEFTOVER or word in ("rush", "need", "hurry", "worries", "problem")
+                for word in unsold.group("what").split()
+            )
+        ):
+            # "ok without the rope then" after "I couldn't find skipping rope": the cart as it is (not understood)
+            return [Thanks()]
         if HELP.match(core_polite):
             return [Help()]
         if not self._names_product(core_polite, strict=True):
@@ -3673,6 +3692,14 @@ class _Reader:
                     and not self._pointer.get(id(item))
                     and (self._one.get(id(item), False) or self._pair.get(id(item), False))
                 )
+                # "a yoga mat, a foam roller and a skipping rope": a thing the shop does not sell, said as one thing
+                # of a list, is one of the list (the policy says it is not sold; the whole list was a search)
+                or (
+                    not item.product_ids
+                    and bool(item.query)
+                    and len(item.query.split()) <= 2
+                    and self._one.get(id(item), False)
+                )
                 for ok, item in zip(plain, items, strict=True)
             )
         )
@@ -3859,12 +3886,15 @@ class _Reader:
                 # in 42 (and one in 43)".
                 items[-1] = self._derive(_fill(previous, item), previous)
                 continue
-            # "one in 42 and one in 43": another of the previous product.
+            # "one in 42 and one in 43": another of the previous product. "The same in black": the same in all but
+            # what is said (the size was asked again).
+            same = bool(re.search(r"\bsame\b", chunk)) and not sized
             inherited = ItemSpec(
                 product_ids=previous.product_ids, query=previous.query, category=previous.category,
-                colour=item.colour or previous.colour, size=item.size, size_said=item.size_said,
-                size_options=item.size_options, quantity=item.quantity, saved=previous.saved,
-                since_days=previous.since_days,
+                colour=item.colour or previous.colour, size=previous.size if same else item.size,
+                size_said=previous.size_said if same else item.size_said,
+                size_options=previous.size_options if same else item.size_options, quantity=item.quantity,
+                saved=previous.saved, since_days=previous.since_days,
             )  # fmt: skip
             items.append(self._derive(inherited, previous))
         dropped: set[int] = set()
