@@ -581,6 +581,18 @@ WITHOUT_UNSOLD = _rx(
     r"^(?:(?:ok|okay|fine|alright|sure|then|oh well|never mind|nvm)\s*,?\s+)*(?:just\s+)?(?:without|no|skip|forget)\s+"
     r"(?:the\s+|a\s+)?(?P<what>[a-z][a-z ]*?)(?:\s+(?:then|please|pls|thanks))*$"
 )
+# Words that make a "no …" a change of mind about a value, not a thing ("no actually black", "no not this colour").
+STACKED_EDITS = frozenset(
+    _words("actually actualy not this other colour color size wait sorry make change same just rather instead either")
+)
+# Words of a "without …" that is about an order's settings, not a thing ("no code please", "no rush on shipping").
+SETTINGS_WORDS = frozenset(
+    _words("""
+    code codes coupon coupons promo promos discount discounts shipping delivery express standard overnight rush hurry
+    need worries worry problem problems card cards address addresses visa mastercard amex receipt tax fee fees
+    thanks thank please more less to at for in on with by home work office way longer one ones it that them
+    """)
+)
 # Questions about the assistant itself, said anywhere in a message that names no product.
 META_HELP = _rx(
     r"\b(?:are you|is this|is it|am i (?:talking|chatting|speaking) (?:to|with)|are u)\s+(?:just\s+)?(?:a\s+|an\s+)?"
@@ -1489,7 +1501,7 @@ class _Reader:
             and self._cart_target(unsold.group("what")) is None
             # a thing, not a code, a delivery, a card or a need ("no code please", "no rush on the shipping")
             and not any(
-                word in GENERATOR_WORDS or word in LEFTOVER or word in ("rush", "need", "hurry", "worries", "problem")
+                word in SETTINGS_WORDS or word in STACKED_EDITS or colour_of(word) or normalize_clothing(word)
                 for word in unsold.group("what").split()
             )
         ):
