@@ -1683,3 +1683,15 @@ def test_a_thing_not_sold_in_a_list_is_one_of_the_list_and_going_on_without_it_k
 def test_the_same_in_another_colour_keeps_the_size(generator):
     [command] = read(generator, "a tech tee in blue M and the same in black", DialogueContext())
     assert [(item.colour, item.size) for item in command.items] == [("blue", "M"), ("black", "M")]
+
+
+def test_size_said_alone_after_a_coloured_count_is_about_it_and_a_couple_of_them_is_no_thing(generator):
+    # "size m" became one white pack of a 3 split with "2 black ones" (1 white M ordered instead of 3)
+    [command] = read(
+        generator, "three white running socks packs, size m, and 2 black ones same size", DialogueContext()
+    )
+    assert [(item.colour, item.size, item.quantity) for item in command.items] == [("white", "M", 3), ("black", "M", 2)]
+    # "a couple of black ones" was a thing not sold ("couple") beside the socks
+    commands = read(generator, "3 white running socks M and a couple of black ones", DialogueContext())
+    assert not any(isinstance(command, AddItems) and any(item.query == "couple" for item in command.items)
+                   for command in commands)  # fmt: skip

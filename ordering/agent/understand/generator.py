@@ -3711,6 +3711,11 @@ class _Reader:
                     and bool(item.query)
                     and len(item.query.split()) <= 2
                     and self._one.get(id(item), False)
+                    # a count or a pointer is no thing ("a couple of black ones": "couple" was a thing not sold)
+                    and not any(
+                        word in NUMBER_WORDS or word in UNIT_WORDS or word in ("couple", "few", "ones", "one", "same")
+                        for word in item.query.split()
+                    )
                 )
                 for ok, item in zip(plain, items, strict=True)
             )
@@ -3854,6 +3859,16 @@ class _Reader:
                 and previous.quantity >= 2
                 and not (sized and (previous.size or previous.size_said))
                 and not (item.colour and previous.colour)
+                # "three white running socks packs, size m, and 2 black ones": "size m" said alone, with no count,
+                # after a thing whose colour is said, is more about it (it became one white pack of a split 3);
+                # "3 white cotton tees: S, M and L" are still the parts of the 3
+                and not (
+                    not counted
+                    and re.match(r"(?:in\s+)?(?:size|sz)\b", chunk)
+                    and sized
+                    and not item.colour
+                    and previous.colour
+                )
             ):
                 # "2 wool beanies, one grey one red", "2 zip hoodies, grey M and navy L": the count said first
                 # may be split into the parts that follow (`_settle` decides).
