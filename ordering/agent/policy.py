@@ -1608,6 +1608,18 @@ class Policy:
                 data={"kind": "refusal"},
             )  # fmt: skip
             return
+        if "two addresses" in command.reason:
+            # "the hoodie to work and the cap home": an order has one address. No preview goes out with one picked.
+            labels = [address.label for address in turn.addresses()]
+            self.refused_choice = True
+            turn.record_decision(DecisionKind.CLARIFICATION, "one_address_per_order", rationale="two addresses named")
+            turn.say(
+                "One order goes to one address, so I can't send part of it to one address and part to another. "
+                "Which address should the whole order go to?" + (f" ({_or_list(labels)})" if labels else "")
+                + " For two addresses, place two orders.",
+                data={"kind": "question", "quick_replies": quick_replies([f"To {label}" for label in labels])},
+            )  # fmt: skip
+            return
         if "split" in command.reason:
             # "2 beanies, one grey": the parts do not add up to the count, so nothing is guessed.
             text = (

@@ -1695,3 +1695,14 @@ def test_size_said_alone_after_a_coloured_count_is_about_it_and_a_couple_of_them
     commands = read(generator, "3 white running socks M and a couple of black ones", DialogueContext())
     assert not any(isinstance(command, AddItems) and any(item.query == "couple" for item in command.items)
                    for command in commands)  # fmt: skip
+
+
+def test_two_addresses_for_one_order_are_asked_about_and_a_change_of_mind_is_not(generator):
+    # One was chosen without a word ("to work" and "home": the order went to Work).
+    commands = read(generator, "send the zip hoodie (navy M) to work and the blue runners 42 home", DialogueContext())
+    assert CannotHandle(text="send the zip hoodie (navy M) to work and the blue runners 42 home",
+                        reason="two addresses for one order") in commands  # fmt: skip
+    assert not any(isinstance(command, ChooseAddress) for command in commands)
+    [add] = [command for command in commands if isinstance(command, AddItems)]
+    assert [item.product_ids for item in add.items] == [("prod_zip_hoodie",), ("prod_blue_runner",)]
+    assert read(generator, "ship to work. actually no, home is fine") == [ChooseAddress(label="home")]

@@ -1844,6 +1844,20 @@ class _Reader:
                 rest = ""  # "oh wait, use the 4242 visa"
         # Address said twice with a change of mind between: the last one.
         mentions = list(ADDRESS_MENTION.finditer(rest))
+        labels = [self._address_label(mention.group(1)) for mention in mentions]
+        if (
+            len(mentions) >= 2
+            and len({label for label in labels if label}) >= 2
+            and not ADDRESS_CHANGE.search(rest[mentions[0].end() : mentions[-1].start()])
+            and not NOT_THIS_ADDRESS.search(rest)
+            and re.search(r"\band\b|,", rest[mentions[0].end() : mentions[-1].start()])
+        ):
+            # "the hoodie to work and the cap home": one order has one address; which one is asked (one was
+            # chosen without a word). The items are still read.
+            commands.append(CannotHandle(text=self.raw[:300], reason="two addresses for one order"))
+            for mention in reversed(mentions):
+                rest = rest[: mention.start()] + " " + rest[mention.end() :]
+            rest = re.sub(r"\b(?:to|at)\s+(?=(?:and|,|$))|\s+(?:to|at)\s*$", " ", re.sub(r"\s+", " ", rest)).strip(" ,")
         if (
             len(mentions) >= 2
             and self._address_label(mentions[-1].group(1)) != self._address_label(mentions[-2].group(1))
