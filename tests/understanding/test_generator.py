@@ -1706,3 +1706,37 @@ def test_two_addresses_for_one_order_are_asked_about_and_a_change_of_mind_is_not
     [add] = [command for command in commands if isinstance(command, AddItems)]
     assert [item.product_ids for item in add.items] == [("prod_zip_hoodie",), ("prod_blue_runner",)]
     assert read(generator, "ship to work. actually no, home is fine") == [ChooseAddress(label="home")]
+
+
+JOGGER_AND_SOCKS = DialogueContext(
+    cart=(CartLine(variant_id="var_cloud_jogger_grey_45", product_id="prod_cloud_jogger", title="Cloud Jogger",
+                   colour="grey", size="45", quantity=1),
+          CartLine(variant_id="var_run_socks_black_l", product_id="prod_run_socks", title="Running Socks 3-pack",
+                   colour="black", size="L", quantity=1)),
+    awaiting_confirmation=True,
+)  # fmt: skip
+
+
+def test_a_shoe_size_said_bare_with_socks_added_after_the_shoes_is_the_shoes_size(generator):
+    # "actually 44 was fine, go back to 44" set the socks' count to 44 (the socks were the last line).
+    assert read(generator, "actually 44 was fine, go back to 44", JOGGER_AND_SOCKS) == [
+        SetSlot(
+            slot="size",
+            value="44",
+            target=ItemSpec(product_ids=("prod_cloud_jogger",), variant_id="var_cloud_jogger_grey_45"),
+            correction=True,
+        )
+    ]
+    assert read(generator, "make it 2", JOGGER_AND_SOCKS)[0].slot == "quantity"
+
+
+def test_keep_a_thing_taken_out_puts_it_back_and_a_question_about_the_cart_shows_it(generator):
+    # "wait no, keep the cap" after "drop the cap" was a product change of the other line.
+    earbuds = DialogueContext(cart=(CartLine(variant_id="var_earbuds_black", product_id="prod_earbuds",
+                              title="Sport Earbuds", colour="black", size=None, quantity=1),),
+                              awaiting_confirmation=True)  # fmt: skip
+    [command] = read(generator, "wait no, keep the cap", earbuds)
+    assert isinstance(command, AddItems) and command.items[0].product_ids == ("prod_run_cap",)
+    assert read(generator, "keep the shoes") == [ShowCart()]  # nothing changes
+    for text in ("wait how many socks did i put", "how much is it now", "hmm whats in there so far"):
+        assert read(generator, text, JOGGER_AND_SOCKS) == [ShowCart()]

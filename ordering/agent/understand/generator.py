@@ -672,7 +672,12 @@ SHOW_CART = _rx(
     r"how much (?:is it |will it be |does it come to |altogether )?(?:with|including|incl|after) (?:the )?(?:shipping|"
     r"delivery|tax|taxes|everything)|how much (?:in total|altogether|all in)|"
     r"what am i (?:buying|ordering|getting)|recap|summary|show (?:me )?(?:the )?preview|preview|current order|"
-    r"cart contents|whats in (?:my )?cart)\b"
+    r"cart contents|whats in (?:my )?cart|"
+    # "wait how many socks did i put", "how much is it now", "what do i owe"
+    r"how many (?:[a-z]+ )?(?:did|have) i (?:put|add|added|got|get|choose|chose|pick|picked|order|ordered)|"
+    r"how much (?:is it|is that|does it come to|will it be|do i owe|is everything)(?: now| in total| altogether| all "
+    r"together| overall| then)+|what do i owe|what is the damage|whats the damage|what does it come to|"
+    r"what is in (?:there|it) so far|whats in there(?: so far)?|what is in there)\b"
 )
 SHOW_CART_PART = _rx(
     r"\b(?:and\s+)?(?:then\s+)?show (?:me )?(?:my |the )?(?:cart|basket)\b|\b(?:and\s+)?what is in my (?:cart|basket)\b"
@@ -786,6 +791,12 @@ PUT_BACK = _rx(
     _LEAD
     + r"(?:(?:can you|could you|please)\s+)?(?:put|add|bring|stick|throw|pop)\s+(?:the\s+|my\s+|that\s+|those\s+)?"
     r"(?P<what>.+?)\s+back(?:\s+in(?:to)?(?:\s+(?:the\s+|my\s+)?(?:cart|basket|bag|order))?)?" + _KEEP_TAIL
+)
+# "Wait no, keep the cap" after the cap was taken out: put back (it was a product change of the other line); about a
+# line still in the cart, the cart is shown.
+KEEP_THE = _rx(
+    _LEAD + r"(?:(?:i (?:want|will|would like) to|let us|lets)\s+)?keep\s+(?:the\s+|my\s+|that\s+)(?P<what>[a-z0-9 ]+?)"
+    r"(?:\s+(?:after all|then|actually|please|pls|in|too|as well))*$"
 )
 # "Make the first one 43", "change the second one to black", "the last one in L": a cart line by its place.
 LINE_BY_PLACE = _rx(
@@ -1347,7 +1358,7 @@ class _Reader:
             # A card number typed into the chat (removed from the message before it was kept: ordering/services.py):
             # never read as a count or a card; the policy says how to pay with a saved card.
             return [CannotHandle(text="", reason="a card number was typed into the chat")]
-        commands = self._read()
+        commands = self._shoe_size_not_count(self._read())
         if self.people:
             commands = self._one_each(commands, self.people)
         if self.gift_service:
@@ -1355,6 +1366,33 @@ class _Reader:
             changes = [command for command in commands if command.changes_cart]
             commands = [OutOfScope(topic="gift wrapping"), *changes]
         return self._without_excluded(commands) if self.excluded else commands
+
+    def _shoe_size_not_count(self, commands: list[Command]) -> list[Command]:
+        """A bare count of 35 to 50 set on no line in particular, with one pair of shoes in the cart that comes in
+        that size, is that pair's size ("actually 44 was fine, go back to 44" with socks added after the shoes set
+        the socks' count to 44)."""
+        shoes = [
+            line
+            for line in self.context.cart
+            if (entry := self.lexicon.by_id.get(line.product_id)) is not None and entry.size_kind == "shoe"
+        ]
+        result = []
+        for command in commands:
+            if (
+                isinstance(command, SetSlot)
+                and command.slot == "quantity"
+                and command.target is None
+                and command.value.isdigit()
+                and 35 <= int(command.value) <= 50
+                and len(shoes) == 1
+                and command.value in self.lexicon.by_id[shoes[0].product_id].sizes
+                # a count said as one ("qty 44", "44 pairs") stays a count: the policy refuses it in words
+                and not COUNT_WORDS.search(self.text)
+                and not re.search(r"\b(?:qty|quantity|x\s*\d+|\d+\s*x)\b", self.text)
+            ):
+                command = SetSlot(slot="size", value=command.value, target=_line_target(shoes[0]), correction=True)
+            result.append(command)
+        return result
 
     def _one_each(self, commands: list[Command], people: int) -> list[Command]:
         """ "A pullover hoodie for me and my brother, L": one thing that is worn, for two people, is one each (it
@@ -2797,7 +2835,9 @@ class _Reader:
 
     def _put_back(self, text: str) -> list[Command]:
         """PUT_BACK: the item named is added again; already in the cart, the cart is shown."""
-        match = PUT_BACK.match(text)
+        match = PUT_BACK.match(text) or KEEP_THE.match(text)
+        if match is not None and match.re is KEEP_THE and self._cart_lines(match.group("what")):
+            return [ShowCart()]  # "keep the shoes": nothing changes
         if match is None or not self._names_product(match.group("what"), strict=True):
             return []
         if self._cart_lines(match.group("what")):
