@@ -2836,6 +2836,14 @@ class _Reader:
     def _put_back(self, text: str) -> list[Command]:
         """PUT_BACK: the item named is added again; already in the cart, the cart is shown."""
         match = PUT_BACK.match(text) or KEEP_THE.match(text)
+        if (
+            match is not None
+            and match.re is KEEP_THE
+            and any(
+                colour_of(word) or normalize_clothing(word) or _numberish(word) for word in match.group("what").split()
+            )
+        ):
+            return []  # "keep the beanie grey": a value said with it is a change back, read as such
         if match is not None and match.re is KEEP_THE and self._cart_lines(match.group("what")):
             return [ShowCart()]  # "keep the shoes": nothing changes
         if match is None or not self._names_product(match.group("what"), strict=True):
