@@ -85,7 +85,13 @@ def connection_release(wrapper) -> None:
     )
     if keep:
         wrapper.validate_thread_sharing()
-        key = _key(wrapper.settings_dict, wrapper.get_connection_params())
+        try:
+            key = _key(wrapper.settings_dict, wrapper.get_connection_params())
+        except AttributeError:
+            # A live server's request thread ending while its test tears its settings down (seen once in CI:
+            # `settings.USE_TZ` gone mid-swap): the connection is closed instead of kept.
+            wrapper.close()
+            return
         with _lock:
             kept = _idle.setdefault(key, [])
             keep = _keeping[0] and len(kept) < IDLE_PER_DATABASE
