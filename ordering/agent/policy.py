@@ -1636,7 +1636,11 @@ class Policy:
 
 
 SAME_COLOUR = re.compile(r"\bsame (?:size and |size & )?colou?r\b|\bsame colou?r and size\b", re.IGNORECASE)
-KEEP_AFTER_ALL = re.compile(r"\b(?:keep|leave)\s+(?:them|it|both|all|everything|the lot)\b", re.IGNORECASE)
+KEEP_AFTER_ALL = re.compile(
+    r"\b(?:keep|leave)\s+(?:them|it|both|all|everything|the lot)\b"
+    r"|\b(?:put|bring|add)\s+(?:it|them|those|that|these)\s+back\b",
+    re.IGNORECASE,
+)
 EVERY_PART = re.compile(r"\b(?:both|all|each|every|everything)\b", re.IGNORECASE)
 
 

@@ -1750,3 +1750,28 @@ def test_keep_a_line_with_a_value_is_a_change_back(generator):
     context = DialogueContext(cart=(beanie,), awaiting_confirmation=True)
     [command] = read(generator, "actually keep the beanie grey", context)
     assert isinstance(command, SetSlot) and (command.slot, command.value) == ("colour", "grey")
+
+
+def test_a_count_split_into_the_colour_said_first_and_another(generator):
+    # "zip hoodie navy L... actually make that 2, one navy one grey" was 2 navy L plus a navy and a grey (3 lines)
+    [command] = read(generator, "zip hoodie navy L... actually make that 2, one navy one grey", DialogueContext())
+    assert [(item.colour, item.size, item.quantity) for item in command.items] == [("navy", "L", 1), ("grey", "L", 1)]
+
+
+def test_changes_of_plan_and_putting_back_with_a_pronoun(generator):
+    mats = DialogueContext(cart=(CartLine(variant_id="var_yoga_mat_purple", product_id="prod_yoga_mat",
+                           title="Yoga Mat", colour="purple", size=None, quantity=2),),
+                           awaiting_confirmation=True)  # fmt: skip
+    # "change of plan, one purple one blue" was two items of a product called "plan"
+    less, more = read(generator, "change of plan, one purple one blue", mats)
+    assert (less.slot, less.value) == ("quantity", "1")
+    assert [(item.product_ids, item.colour) for item in more.items] == [(("prod_yoga_mat",), "blue")]
+    # "wait, put them back" after a removal was not understood
+    assert read(generator, "wait, put them back", mats) == [ShowCart()]
+    # "scrap that, I want the white ones" was not understood
+    assert read(generator, "scrap that, I want the white ones", AWAITING) == [
+        SetSlot(slot="colour", value="white", correction=True)
+    ]
+    # "kettlebell, 12kg one, 2 of them" was a search
+    [command] = read(generator, "kettlebell, 12kg one, 2 of them", DialogueContext())
+    assert [(item.product_ids, item.quantity) for item in command.items] == [(("prod_kettlebell",), 2)]

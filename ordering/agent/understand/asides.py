@@ -565,6 +565,35 @@ def drop_asides(text: str) -> Asides:
         " ",
         text,
     )
+    # "wait, put them back": the "wait" before a change is only a breath (read alone, it was "not understood")
+    text = re.sub(
+        r"^(?:(?:oh|hmm|um|erm)\s*,?\s+)*wait\s*[,.!]+\s*(?=(?:put|bring|add|keep|remove|drop|make|change|take|swap)\b)",
+        "",
+        text,
+    )
+    # "change of plan, one purple one blue", "scrap that, I want the white ones": a change follows
+    text = re.sub(
+        r"^(?:(?:ok|okay|so|hmm|oh)\s*,?\s+)*(?:change of plans?|new plan|plan b|on second thoughts?)\s*[,.:;!-]*\s*",
+        "actually ",
+        text,
+    )
+    text = re.sub(
+        r"^(?:scrap|scratch|forget)\s+that\s*[,.;]?\s*(?:i\s+(?:want|would like|will take|will have|need)\s+)?"
+        r"(?=the\s+[a-z0-9]+\s+(?:ones?|pair)\b)",
+        "actually ",
+        text,
+    )
+    # "(actually) one purple one blue" about a line of two: the line split, as "make it one purple and one blue" (it
+    # set the count to 1 in purple)
+    text = re.sub(
+        r"^(?:actually\s+)?(?:one|1)\s+([a-z0-9]+)\s*,?\s+(?:and\s+)?(?:one|1)\s+([a-z0-9]+)$",
+        lambda match: (
+            f"make it one {match.group(1)} and one {match.group(2)}"
+            if _value_kind(match.group(1)) and _value_kind(match.group(2))
+            else match.group(0)
+        ),
+        text,
+    )
     # "go back to 44", "go back to the blue": that value again, as a change
     text = re.sub(r"\b(?:let us |lets |can we |please )?go back to (?:the |a )?(?=[a-z0-9])", "actually ", text)
     # who or what it is for beyond a person ("for the running club", "for our team"): why, not what

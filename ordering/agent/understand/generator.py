@@ -454,8 +454,10 @@ SAME_AS = _rx(
     r"(?P<what>[a-z0-9 ]+?)(?:\s+(?:please|pls|thanks|then))*$"
 )
 KEEP_ALL = _rx(
-    r"^(?:(?:actually|no|nope|ok|okay|fine|whatever|hmm|oh|ugh|wait)\s*,?\s+)*(?:(?:keep|leave)\s+(?:them both|"
+    r"^(?:(?:actually|no|nope|ok|okay|fine|whatever|hmm|oh|ugh|wait)\s*,?\s+)*(?:(?:(?:keep|leave)\s+(?:them both|"
     r"them all|all of them|both of them|it|them|both|everything|all|the lot|all of it)"
+    # "wait, put them back" after a removal: what the turn before took out (it was not understood)
+    r"|(?:put|bring|add)\s+(?:it|them|those|that|these)\s+back(?:\s+in)?)"
     r"(?:\s+(?:then|please|as is|as it is|as they are|in))?"
     r"(?:\s*,?\s*(?:whatever|fine|ok|okay)?\s*,?\s*(?:just\s+)?(?:do|order|get|take)\s+(?:both|them|it|all|"
     r"everything)(?:\s+(?:of them|then|please))?)?|(?:whatever|fine|ok|okay)\s*,?\s*just\s+(?:do|order|get)\s+"
@@ -780,7 +782,9 @@ EACH_COUNT = _rx(
     r"of every one|for each)" + _KEEP_TAIL
 )
 # "…, the steel one", "…, the insulated one in blue": which of the products just named.
-THE_ONE_DESCRIBED = _rx(r"(?:the|a|an)\s+(?P<words>[a-z]+(?:\s+[a-z]+)?)\s+(?:one|kind|type)(?P<rest>\s+.+)?")
+THE_ONE_DESCRIBED = _rx(
+    r"(?:(?:the|a|an)\s+)?(?P<words>[a-z0-9]+(?:\s+[a-z0-9]+)?)\s+(?:one|kind|type)(?P<rest>\s+.+)?"
+)
 # "a cap and a beanie, 2 of each", "2 of each: a cap and a beanie": the count of every item of an add.
 ADD_COUNT_OF_EACH = _rx(
     r"(?:(?:^|\s*,\s*|\s+)(?P<count>\d{1,2}|two|three|four|five|six)\s+(?:of each|each|of both|apiece)\s*$|"
@@ -3821,9 +3825,15 @@ class _Reader:
         """ "the steel one", "the insulated one in blue" after an item of several products: the products among them
         whose title has those words, or None (the chunk is read as usual)."""
         match = THE_ONE_DESCRIBED.fullmatch(chunk.strip())
-        if match is None or len(previous.product_ids) < 2:
+        if match is None or not previous.product_ids:
             return None
         words = match.group("words").split()
+        if len(previous.product_ids) == 1:
+            # "kettlebell, 12kg one, 2 of them": the one product's own title said again (it made it a search)
+            entry = self.lexicon.by_id.get(previous.product_ids[0])
+            if entry is None or match.group("rest") or not all(word in entry.title_words for word in words):
+                return None
+            return previous
         kept = tuple(
             product_id
             for product_id in previous.product_ids
@@ -3920,7 +3930,9 @@ class _Reader:
                 and previous.quantity is not None
                 and previous.quantity >= 2
                 and not (sized and (previous.size or previous.size_said))
-                and not (item.colour and previous.colour)
+                # "zip hoodie navy L… make that 2, one navy one grey": a counted part in the colour said first starts
+                # the split too (it was a third line)
+                and not (item.colour and previous.colour and not (counted and item.colour == previous.colour))
                 # "three white running socks packs, size m, and 2 black ones": "size m" said alone, with no count,
                 # after a thing whose colour is said, is more about it (it became one white pack of a split 3);
                 # "3 white cotton tees: S, M and L" are still the parts of the 3
