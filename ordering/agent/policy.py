@@ -193,7 +193,14 @@ class Policy:
             commands = answered
 
         self._codes_for_the_create(turn, commands)
-        for command in sorted(commands, key=self._order):
+        # "whichever is cheaper, the cloud jogger or the blue runner": the products named are shown first, so that the
+        # choice by price is among them (the reader says which end; the shop's prices decide)
+        by_price = any(isinstance(command, c.Select) and command.price for command in commands)
+
+        def order(command: c.Command) -> int:
+            return -1 if by_price and isinstance(command, c.Search) else self._order(command)
+
+        for command in sorted(commands, key=order):
             if self.asked and isinstance(command, _CART):
                 self._queue(turn, command)
                 continue

@@ -1775,3 +1775,13 @@ def test_changes_of_plan_and_putting_back_with_a_pronoun(generator):
     # "kettlebell, 12kg one, 2 of them" was a search
     [command] = read(generator, "kettlebell, 12kg one, 2 of them", DialogueContext())
     assert [(item.product_ids, item.quantity) for item in command.items] == [(("prod_kettlebell",), 2)]
+
+
+def test_whichever_is_cheaper_among_products_named_shows_them_and_chooses_by_price(generator):
+    # It was a search only; the choice is the policy's, from the shop's prices (the reader says which end).
+    commands = read(generator, "whichever is cheaper, the cloud jogger or the blue runner, size 42", DialogueContext())
+    assert commands == [
+        Search(product_ids=("prod_cloud_jogger", "prod_blue_runner"), sort="price_asc"),
+        Select(price="lowest"),
+        SetSlot(slot="size", value="42"),
+    ]

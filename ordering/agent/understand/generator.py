@@ -578,6 +578,12 @@ HELP = _rx(
     r"how can you help(?: me)?|what are my options|options|menu|commands|instructions|how do i order|how to order|"
     r"what is this|are you a (?:bot|robot|person|human|ai)|i need help|i am (?:lost|confused)|info|\?)$"
 )
+# "whichever is cheaper", "whichever one is less expensive": a choice by price among the products named.
+WHICHEVER = _rx(
+    r"\b(?:whichever|which ever|whatever)(?:\s+one)?\s+(?:is|s|comes out|works out)\s+(?:the\s+)?(?:(?P<low>cheaper|"
+    r"cheapest|less expensive|least expensive|lower|lowest)|(?P<high>dearer|more expensive|most expensive|pricier))"
+    r"(?:\s+(?:one|of the two|of them|price))?\b"
+)
 # Going on without a thing the shop does not sell ("ok without the rope then", "fine, no rope").
 WITHOUT_UNSOLD = _rx(
     r"^(?:(?:ok|okay|fine|alright|sure|then|oh well|never mind|nvm)\s*,?\s+)*(?:just\s+)?(?:without|no|skip|forget)\s+"
@@ -1599,6 +1605,9 @@ class _Reader:
         policy = self._shop_policy(text)
         if policy:
             return [OutOfScope(topic=policy)]
+        whichever = self._whichever_by_price(text)
+        if whichever:
+            return whichever
         edits = self._line_edits(text)
         if edits:
             return edits
@@ -1688,6 +1697,33 @@ class _Reader:
         if not result:
             return [CannotHandle(text=self.raw[:300], reason="not understood")]
         return _dedupe(result)
+
+    def _whichever_by_price(self, text: str) -> list[Command]:
+        """ "Whichever is cheaper, the cloud jogger or the blue runner, size 42": the products named are shown, and
+        the cheaper (dearer) of them is chosen, in what is said; the policy compares the shop's prices (it was a
+        search only). Only when each thing named is one product."""
+        match = WHICHEVER.search(text)
+        if match is None:
+            return []
+        rest = text[: match.start()] + " , " + text[match.end() :]
+        rest = re.sub(
+            r"\b(?:or|either|whatever|i will take|i will have|get me|give me|i want|please|pls)\b", " , ", rest
+        )
+        items = self._items(re.sub(r"\s+", " ", rest).strip(" ,"))
+        named = [item for item in items if item.product_ids]
+        if len(named) < 2 or any(len(item.product_ids) != 1 for item in named) or self._unread:
+            return []
+        size = next((item.size for item in items if item.size), None)
+        colour = next((item.colour for item in items if item.colour), None)
+        commands: list[Command] = [
+            Search(product_ids=tuple(item.product_ids[0] for item in named), sort="price_asc"),
+            Select(price="lowest" if match.group("low") else "highest"),
+        ]
+        if size:
+            commands.append(SetSlot(slot="size", value=size))
+        if colour:
+            commands.append(SetSlot(slot="colour", value=colour))
+        return commands
 
     def _line_edits(self, text: str) -> list[Command]:
         """ "Make the cotton one black and the graphic one L, and 2 of the graphic": several changes, each to a line
