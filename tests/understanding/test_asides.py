@@ -164,3 +164,10 @@ def test_what_the_customer_has_now_and_an_apology_for_the_message_are_no_order()
     text = "ok sorry for the long message. my old shoes finally died (RIP) after like 3 years, blue runner 44"
     assert aside(text).text == "ok , blue runner 44"
     assert aside("cancel my last order").text == "cancel my last order"  # an order of theirs stays
+
+
+def test_a_price_said_for_the_thing_is_no_count_and_a_limit_stays():
+    # "can i get the blue runners for 60 bucks in 42" was 60 pairs
+    assert aside("can i get the blue runners for 60 bucks in 42").text == "can i get the blue runners in 42"
+    assert aside("30 caps at $15 each").text == "30 caps"
+    assert aside("running shoes under $100").text == "running shoes under $100"

@@ -295,6 +295,22 @@ PRICE_NAMING = re.compile(
     r"\b(?P<article>the|a|that|this)\s+(?:\$\s*\d+(?:\.\d\d)?|\d+(?:\.\d\d)?\s*(?:dollar|buck|quid|pound|euro))\s+"
     r"(?=[a-z])"
 )
+PRICE_SAID = re.compile(
+    r"\s*\b(?:for|at|costing|priced at|which is|that is|thats)?\s*(?:\$\s*\d+(?:\.\d\d)?(?:\s*(?:bucks|dollars?|quid|"
+    r"pounds?|euros?))?|(?<!\$)\b\d+(?:\.\d\d)?\s*(?:bucks|dollars?|quid|pounds?|euros?|usd))"
+    r"(?:\s+(?:each|a pair|apiece|per pair|a piece|per item|a pop))?(?![a-z0-9])"
+)
+_LIMIT_BEFORE = re.compile(
+    r"(?:under|below|less than|over|above|more than|between|and|max|maximum|up to|budget|from|to|no more than|at most|"
+    r"at least|around|about|cheaper than|within)\s*$"
+)
+
+
+def _not_a_limit(text: str, match: re.Match[str]) -> bool:
+    """Whether a price said is the thing's supposed price, not a limit ("under $50", "between 40 and 60 dollars")."""
+    return not _LIMIT_BEFORE.search(text[: match.start()])
+
+
 # "A birthday present for my 10 year old, the graphic tee in S", "…, it's a gift": why, not what.
 GIFT_LEAD = re.compile(
     r"^(?:(?:it is|its|this is)\s+)?(?:a\s+|as a\s+)?(?:(?:birthday|christmas|xmas|anniversary|wedding|bday)\s+)?"
@@ -619,6 +635,9 @@ def drop_asides(text: str) -> Asides:
     for pattern, word in BUDGET:
         text = pattern.sub(lambda match, word=word: f" {word} {match.group('amount')} ", text)
     text = PRICE_NAMING.sub(lambda match: match.group("article") + " ", text)
+    # a price the customer says the thing costs ("the blue runners for 60 bucks", "caps at $15 each"): never a
+    # count (it was 60 pairs); the preview shows the shop's own price
+    text = PRICE_SAID.sub(lambda match: " " if _not_a_limit(text, match) else match.group(0), text)
     text = AGE_OF_PERSON.sub(r"\1", text)
     without_gift = GIFT_SERVICE.sub(" ", text)
     gift_service = without_gift != text and len(re.findall(r"[a-z0-9]+", without_gift)) >= 2
@@ -635,4 +654,9 @@ def drop_asides(text: str) -> Asides:
         text = "actually " + mind.group("value")  # read as the correction it is
     words, excluded = _not_values(_size_in_words(text.split()))
     cleaned = re.sub(r"(?:\s*,)+\s*$", "", " ".join(words)).strip(" ,")
-    return Asides(text=re.sub(r"\s+", " ", cleaned), excluded=excluded, people=people, gift_service=gift_service)
+    return Asides(
+        text=re.sub(r"\s+", " ", cleaned),
+        excluded=excluded,
+        people=people,
+        gift_service=gift_service,
+    )
