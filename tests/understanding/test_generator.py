@@ -1785,3 +1785,9 @@ def test_whichever_is_cheaper_among_products_named_shows_them_and_chooses_by_pri
         Select(price="lowest"),
         SetSlot(slot="size", value="42"),
     ]
+
+
+def test_different_colours_for_as_many_as_the_product_has_is_one_of_each(generator):
+    # "2 beanies, one for me one for my dad, different colours" was a search
+    [command] = read(generator, "2 beanies, one for me one for my dad, different colours", DialogueContext())
+    assert [(item.colour, item.quantity) for item in command.items] == [("grey", 1), ("red", 1)]

@@ -554,7 +554,11 @@ BOTH = _rx(
 )
 # After a list of items: ", both in white", ", all black L", ", size L" (said once for all of them).
 SHARED_TAIL = _rx(r"(?:\s*,\s*|\s+)(?:(?:both|all|each)(?:\s+of them)?\s+(?:in\s+)?|(?=size\s))(?P<slots>[^,]+)$")
-EACH_COLOUR = _rx(r"\s*,?\s*\b(?:(?:one|1)\s+(?:in|of)\s+(?:each|every)|one of each|in each)\s+colou?r\b")
+EACH_COLOUR = _rx(
+    r"\s*,?\s*\b(?:(?:(?:one|1)\s+(?:in|of)\s+(?:each|every)|one of each|in each)\s+colou?r"
+    # "2 beanies, different colours": one of each colour when there are as many as the count
+    r"|(?:(?:in|of|each in|each a)\s+)?(?:(?:two|2|three|3)\s+)?different\s+colou?rs?(?:\s+each)?)\b"
+)
 BOTH_COLOURS = _rx(r"\b(?:in\s+)?(?:both|the two|two|2|each of the two)\s+(?:colou?rs|colou?r ways|shades)\b")
 # Words that make the number said with them a count, never a size ("50 of them", "the quantity to 50", "50x").
 COUNT_WORDS = _rx(
