@@ -33,6 +33,11 @@ from ordering.agent.understand.sizes import normalize_clothing
 
 _NUMBER = r"\d{1,6}"
 _COUNT_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+# An amount of money as said: "$15", "$15 bucks", "60 bucks", "20 dollars", "10 quid".
+_MONEY = (
+    r"(?:\$\s*\d+(?:\.\d\d)?(?:\s*(?:bucks|dollars?|quid|pounds?|euros?))?"
+    r"|\d+(?:\.\d\d)?\s*(?:bucks|dollars?|quid|pounds?|euros?|usd|eur|gbp))"
+)
 
 ELSEWHERE_NUMBERS = [
     re.compile(pattern)
@@ -296,9 +301,9 @@ PRICE_NAMING = re.compile(
     r"(?=[a-z])"
 )
 PRICE_SAID = re.compile(
-    r"\s*\b(?:for|at|costing|priced at|which is|that is|thats)?\s*(?:\$\s*\d+(?:\.\d\d)?(?:\s*(?:bucks|dollars?|quid|"
-    r"pounds?|euros?))?|(?<!\$)\b\d+(?:\.\d\d)?\s*(?:bucks|dollars?|quid|pounds?|euros?|usd))"
-    r"(?:\s+(?:each|a pair|apiece|per pair|a piece|per item|a pop))?(?![a-z0-9])"
+    r"\s*\b(?:for|at|costing|priced at|which is|that is|thats)?\s*"
+    + _MONEY
+    + r"(?:\s+(?:each|a pair|apiece|per pair|a piece|per item|a pop))?(?![a-z0-9])"
 )
 _LIMIT_BEFORE = re.compile(
     r"(?:under|below|less than|over|above|more than|between|and|max|maximum|up to|budget|from|to|no more than|at most|"
@@ -411,10 +416,7 @@ IDIOMS = re.compile(
 
 # Money said about the price ("make it 50 bucks cheaper", "can you do it for $10 less") is no count: it set the
 # quantity to 50 and to 10. The shop sets prices; it is read as asking for something cheaper.
-MONEY_OFF = re.compile(
-    r"\b(?:for\s+)?(?:\$\s*\d+(?:\.\d\d)?(?:\s*(?:bucks|dollars?|quid|pounds?|euros?))?|\d+(?:\.\d\d)?\s*(?:bucks|"
-    r"dollars?|quid|pounds?|euros?|usd|eur|gbp))\s+(?:cheaper|less|off|lower|down)\b"
-)
+MONEY_OFF = re.compile(r"\b(?:for\s+)?" + _MONEY + r"\s+(?:cheaper|less|off|lower|down)\b")
 # "I need a few things", "a couple of things: …": how many things the list has is no count of the first of them.
 THINGS_COUNT = re.compile(
     r"\b(?:a few|a couple of|a couple|several|a bunch of|a handful of|\d|two|three|four|five)\s+(?:things|items|"

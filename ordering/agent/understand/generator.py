@@ -593,13 +593,11 @@ WITHOUT_UNSOLD = _rx(
     r"^(?:(?:ok|okay|fine|alright|sure|then|oh well|never mind|nvm)\s*,?\s+)*(?:just\s+)?(?:without|no|skip|forget)\s+"
     r"(?:the\s+|a\s+)?(?P<what>[a-z][a-z ]*?)(?:\s+(?:then|please|pls|thanks))*$"
 )
-# Words that make a "no …" a change of mind about a value, not a thing ("no actually black", "no not this colour").
-STACKED_EDITS = frozenset(
-    _words("actually actualy not this other colour color size wait sorry make change same just rather instead either")
-)
-# Words of a "without …" that is about an order's settings, not a thing ("no code please", "no rush on shipping").
-SETTINGS_WORDS = frozenset(
+# Words that make a "without …" something other than a thing not sold: a change of mind about a value ("no actually
+# black", "no not this colour"), or an order's settings ("no code please", "no rush on shipping", "no, to work").
+NOT_AN_UNSOLD_THING = frozenset(
     _words("""
+    actually actualy not this other colour color size wait sorry make change same just rather instead either
     code codes coupon coupons promo promos discount discounts shipping delivery express standard overnight rush hurry
     need worries worry problem problems card cards address addresses visa mastercard amex receipt tax fee fees
     thanks thank please more less to at for in on with by home work office way longer one ones it that them
@@ -1297,6 +1295,17 @@ def _line_target(line: CartLine) -> ItemSpec:
     return ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
 
 
+def _line_in(line: CartLine, slots: ItemSpec, *, quantity: int | None = None) -> ItemSpec:
+    """The line's product in the colour or size said, the rest as the line has it ("and the same in black", "one of
+    them in blue")."""
+    return ItemSpec(
+        product_ids=(line.product_id,),
+        colour=slots.colour or (line.colour or "").lower() or None,
+        size=slots.size or line.size,
+        quantity=quantity,
+    )
+
+
 def _line_changes(line: CartLine, slots: ItemSpec, *, even_if_same: bool = False) -> list[Command]:
     """The colour and size said, as corrections of this cart line; a value the line already has is left out
     unless `even_if_same`."""
@@ -1553,7 +1562,7 @@ class _Reader:
             and self._cart_target(unsold.group("what")) is None
             # a thing, not a code, a delivery, a card or a need ("no code please", "no rush on the shipping")
             and not any(
-                word in SETTINGS_WORDS or word in STACKED_EDITS or colour_of(word) or normalize_clothing(word)
+                word in NOT_AN_UNSOLD_THING or colour_of(word) or normalize_clothing(word)
                 for word in unsold.group("what").split()
             )
         ):
@@ -2506,16 +2515,9 @@ class _Reader:
         slots = self._line_slots(line, match.group("value"))
         if slots is None or not (slots.colour or slots.size):
             return []
-        one = ItemSpec(
-            product_ids=(line.product_id,),
-            colour=slots.colour or (line.colour or "").lower() or None,
-            size=slots.size or line.size,
-            quantity=1,
-        )
-        target = _line_target(line)
         return [
-            SetSlot(slot="quantity", value=str(line.quantity - 1), target=target, correction=True),
-            AddItems(items=(one,)),
+            SetSlot(slot="quantity", value=str(line.quantity - 1), target=_line_target(line), correction=True),
+            AddItems(items=(_line_in(line, slots, quantity=1),)),
         ]
 
     def _fewer(self, text: str) -> list[Command]:
@@ -2570,12 +2572,7 @@ class _Reader:
         slots = self._line_slots(line, match.group("slots") or match.group("slots2") or match.group("slots3"))
         if slots is None or not (slots.colour or slots.size):
             return []
-        item = ItemSpec(
-            product_ids=(line.product_id,),
-            colour=slots.colour or (line.colour or "").lower() or None,
-            size=slots.size or line.size,
-        )
-        return [AddItems(items=(item,))]
+        return [AddItems(items=(_line_in(line, slots),))]
 
     def _swap_line(self, text: str) -> list[Command]:
         """SWAP_LINE: a product change of the one cart line the first words name (or "it" with one line), to the
