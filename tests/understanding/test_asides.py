@@ -171,3 +171,9 @@ def test_a_price_said_for_the_thing_is_no_count_and_a_limit_stays():
     assert aside("can i get the blue runners for 60 bucks in 42").text == "can i get the blue runners in 42"
     assert aside("30 caps at $15 each").text == "30 caps"
     assert aside("running shoes under $100").text == "running shoes under $100"
+
+
+def test_why_a_line_goes_is_no_search():
+    # "hmm too expensive, drop the cap" also searched for cheaper things (found when trying the widget)
+    assert aside("hmm too expensive, drop the cap").text == "drop the cap"
+    assert aside("too expensive").text == "too expensive"  # alone, it still asks for cheaper things

@@ -583,6 +583,14 @@ def drop_asides(text: str) -> Asides:
         " ",
         text,
     )
+    # "hmm too expensive, drop the cap": why the line goes, not a search for cheaper things beside the removal
+    text = re.sub(
+        r"^(?:(?:hmm+|ugh|oof|yikes|ok|okay|oh)\s*,?\s+)*(?:(?:that|it|this) ?(?:is|s)?\s+|thats\s+|its\s+)?"
+        r"(?:(?:a bit|a little|way|far|much|bit)\s+)?(?:too\s+)?(?:expensive|pricey|much|steep|dear)\s*[,.;!]+\s*"
+        r"(?=(?:so\s+)?(?:drop|remove|lose|take|skip|forget|ditch|get rid of|no|delete|bin)\b)",
+        "",
+        text,
+    )
     # "wait, put them back": the "wait" before a change is only a breath (read alone, it was "not understood")
     text = re.sub(
         r"^(?:(?:oh|hmm|um|erm)\s*,?\s+)*wait\s*[,.!]+\s*(?=(?:put|bring|add|keep|remove|drop|make|change|take|swap)\b)",
