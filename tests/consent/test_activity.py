@@ -10,6 +10,7 @@ exactly the expected sentences and none of the staff note, risk, score, tool or 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -33,6 +34,7 @@ from tests.ordering.conftest import fake_shop, shop  # noqa: F401 - alice's shop
 
 STAFF_NOTE = "Velocity pattern matches card testing ring 7; do not approve"
 STAFF_REPLY = "Hello Alice, a specialist is checking your order."
+CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 FORBIDDEN = ("risk", "score", "tool", "escalat", "velocity", "card testing", "first order", "trace", "staff")
 
 # Every action the code records that a customer must not see (tests/consent/test_activity.py keeps the list
@@ -144,7 +146,8 @@ def _all_entries(client: APIClient, limit: int) -> list[dict]:
 
 
 def _assert_clean(text: str, history: dict) -> None:
-    lowered = text.lower()
+    # the CSRF token is random letters and can spell any word ("…friskh…" once did)
+    lowered = CSRF_VALUE.sub("", text).lower()
     for word in FORBIDDEN:
         assert word not in lowered, word
     assert STAFF_NOTE.lower() not in lowered
