@@ -142,6 +142,13 @@ ONE_EACH_FOR = re.compile(r"\b(?:(?:one|1|a|an)\s+)?each\s+for\s+(?P<persons>" +
 PEOPLE_THEN_EACH = re.compile(
     r"\b(?:get|buy|order|grab)\s+(?P<persons>" + _PERSONS + r")\s+(?P<thing>(?:a|an|one)\s+[a-z ]+?)\s+each\b"
 )
+# "my 2 kids need water bottles, one each", "me and my wife want zip hoodies, one each": the people say what they
+# need, and "each" later says one per person.
+PEOPLE_NEED = re.compile(
+    r"^(?:so\s+|ok\s+|okay\s+|hi\s+|hey\s+)*(?P<persons>" + _PERSONS + r")\s+(?:both\s+|all\s+|each\s+)?"
+    r"(?:need|needs|want|wants|would like|are after)\s+"
+)
+ONE_EACH = re.compile(r"(?:,\s*)?\b(?:one|1|a|an)\s+each\b")
 # "one for me and one for my brother", "one for me one for my wife": one per "one for".
 ONE_FOR_EACH = re.compile(
     r"\b(?:one|1)\s+for\s+" + _PERSON + r"(?:\s*(?:,|and|&)?\s*(?:one|1)\s+for\s+" + _PERSON + r")+\b"
@@ -174,6 +181,12 @@ def _per_person_count(text: str) -> str:
     elif (match := PEOPLE_THEN_EACH.search(text)) is not None:
         count, span = _people_in(match.group("persons")), match.span()
         replacement = match.group("thing")
+    elif (match := PEOPLE_NEED.search(text)) is not None and (each := ONE_EACH.search(text, match.end())):
+        count = _people_in(match.group("persons"))
+        if count is None or count < 2 or _SAID_COUNT.search(" " + text[match.end() :]):
+            return text
+        # the count where "one each" was: the thing said before it ("water bottles x2, the steel one in white")
+        return text[match.end() : each.start()].rstrip(" ,") + f" x{count} " + text[each.end() :]
     elif (match := ONE_FOR_EACH.search(text)) is not None:
         count, span = len(re.findall(r"\b(?:one|1)\s+for\b", match.group(0))), match.span()
     elif (match := FOR_PEOPLE.search(text)) is not None and re.search(r"\b(?:both|all|each)\b", text):
@@ -435,8 +448,10 @@ def drop_asides(text: str) -> Asides:
     # "do the cloud joggers run small? anyway ill take them in grey 44": how it fits is asked and left; the thing
     # stays for what follows to point at (it was size S and 44 of them)
     text = re.sub(
-        r"^(?:do|does|are|is)\s+(?P<thing>(?:the|these|those)\s+[a-z ]+?)\s+(?:run|fit|come up|size)\s+"
-        r"(?:small|large|big|true to size|narrow|wide|short|long)\s*,\s*(?:anyway|anyways|but|though|ok|okay)?\s*,?\s*",
+        r"^(?:do|does|are|is)\s+(?P<thing>(?:the|these|those)\s+[a-z ]+?)\s+(?:(?:run|fit|come up|size)\s+)?"
+        r"(?:a (?:bit|little)\s+)?(?:small|large|big|true to size|narrow|wide|short|long)"
+        r"(?:\s*,\s*(?:anyway|anyways|but|though|ok|okay)?|\s+(?:anyway|anyways|but|though|ok|okay|so)"
+        r"|(?=\s+(?:i will|i want|i would|get|add|take|buy|order|give me)\b))\s*,?\s*",
         lambda match: match.group("thing") + " , ",
         text,
     )

@@ -313,7 +313,11 @@ INSTRUCTION = _rx(
 SKIP_CONFIRMATION = _rx(
     r"\b(?:without (?:asking|confirm\w*|my confirmation|showing|a preview|previewing|checking)(?: with)?(?: me)?"
     r"(?: anything| first| again| the preview)?|skip(?:ping)? (?:the )?(?:confirm\w*|preview|questions?)(?: step)?"
-    r"|no need to (?:confirm|ask|show)(?: me)?(?: anything| first)?|do not (?:ask|bother asking|show)(?: me)?"
+    r"|(?:from now on\s*,?\s*)?(?:you\s+)?(?:do not|no) need to (?:confirm|ask|show|check)(?: with)?(?: me)?"
+    r"(?: anything| first| anymore| any more| again)?"
+    r"(?:\s*,?\s*(?:just )?(?:order|buy|get) (?:whatever|anything|everything) i (?:say|ask for|want|tell you))?"
+    r"|(?:from now on\s*,?\s*)?(?:just )?(?:order|buy|get) (?:whatever|anything|everything) i (?:say|ask for|want|"
+    r"tell you)(?: from now on)?|do not (?:ask|bother asking|show)(?: me)?"
     r"(?: anything| first| to confirm| for (?:a )?confirmation| again)?|(?:place|order|buy) (?:it|the order|orders?) "
     r"automatically)\b"
 )
@@ -696,6 +700,7 @@ PREVIEW = _rx(
     r"\b(?:check out|checkout|check-out|that is all|that is it|that is everything|that will be all|that is all for now|"
     r"i am done|i am finished|done shopping|i am ready|ready to (?:pay|order|check out|checkout|buy)|let us check out|"
     r"proceed to (?:checkout|check out|payment)|go to (?:checkout|check out|payment)|take me to (?:checkout|payment)|"
+    r"(?:complete|finish|do|process) (?:the |my )?(?:checkout|check out|check-out|payment)|"
     r"finish (?:my |the )?order|finish up|wrap (?:it )?up|nothing else|all set|that should be it|proceed|"
     r"let us pay|i want to pay|pay now|how do i pay|let me pay)\b"
 )
@@ -1242,6 +1247,16 @@ _QUESTION_AHEAD = (
     r"does (?:it|the|that|this|they)|do (?:they|the|you have)|is (?:it|the|that|there)|are (?:they|the|there)|"
     r"how much|what sizes?|what colou?rs?|which sizes?|which colou?rs?"
 )
+# How a product fits ("run small", "true to size", "come up big"): a question about it, no size of its own.
+FIT_QUESTION = _rx(
+    r"\b(?:run|runs|running|fit|fits|come up|comes up|are they|is it)\s+(?:a (?:bit|little)\s+)?"
+    r"(?:small|smaller|large|larger|big|bigger|narrow|wide|short|long|true to size|tight|loose)\b|\btrue to size\b"
+)
+# A clause that asks for the thing pointed at: "i'll take them in grey 44", "so get it in 43".
+TAKE_IT = _rx(
+    r"(?:(?:ok|okay|so|then|and|also|anyway)\s+)*(?:i will take|i will have|i will get|i want|i would like|i need|"
+    r"get|buy|order|add|take|grab|give me)\b"
+)
 CLAUSE_SPLIT = _rx(
     r"\s*\b(?:and then|and|then|but)\s+(?=(?:add|also|get|buy|remove|take|delete|drop|i want|i would like|order|"
     r"how much|what sizes?|what colou?rs?|show|make|change|switch|size|actually|put|throw|grab|"
@@ -1249,13 +1264,18 @@ CLAUSE_SPLIT = _rx(
     + r")\b)"
     r"|\s*,\s*(?=(?:(?:ok|okay|great|cool|perfect|nice|alright|so|then|also|and)\s+)?"
     r"(?:add|remove|take|delete|drop|make|change|switch|show|put|throw|grab|get|buy|order|i will take|i will have|"
-    + _QUESTION_AHEAD
-    + r")\b)"
+    r"i will get|" + _QUESTION_AHEAD + r")\b)"
     r"|\s+(?=how much is it\b|how much are they\b)"
 )
 # "Does the zip hoodie come in navy? If so add one in M": what follows depends on the answer, and is about
 # the same product with what was asked (`_Reader._asked`).
 IF_SO = _rx(r"\s*,?\s*\b(?:if so|if yes|if it does|if they do|if you do|if it is|if they are)\b\s*,?\s*")
+# "…thing with the two bottles", "the sneakers with the gum sole": a "with" up to the next comma or "and" (see
+# `_Reader._described_with`); "head" is a word that only a description follows ("the one with …").
+DESCRIBED_WITH = _rx(
+    r"(?P<before>\b[a-z]+(?P<head>\s+(?:thing|things|one|ones|kind|model|version|type|style))?)\s+with\s+"
+    r"(?P<what>(?:the|a|an|some|those|that|these|this|two|2)\s+[a-z0-9 ]+?)(?=\s*(?:[,;.]|$|\band\b|\bplus\b))"
+)
 ITEM_SPLIT = _rx(
     r"\s*(?:,|\band then\b|\band also\b|\bplus\b|\bas well as\b|\balong with\b|\band\b|\balso\b|\bwith\b|;)\s*"
 )
@@ -1683,6 +1703,10 @@ class _Reader:
                             ),
                         )
                     )
+                    continue
+                pointed = self._pointed_back(clause, main)
+                if pointed is not None:
+                    main[-1] = pointed
                     continue
                 main.extend(self._main(clause, had_parts=bool(commands or main)))
         main = _merge_adds(main)
@@ -3616,6 +3640,11 @@ class _Reader:
         return False
 
     def _product_question(self, text: str) -> list[Command]:
+        fit = FIT_QUESTION.search(text)
+        if fit:
+            # "do the cloud joggers run small?": about the product, whose details say how it fits; "small" is no size
+            # asked for (it was S)
+            text = (text[: fit.start()] + " " + text[fit.end() :]).strip()
         if SIZES_WORDS.search(text):
             aspect = "sizes"
         elif COLOURS_WORDS.search(text):
@@ -3888,8 +3917,26 @@ class _Reader:
             narrowed = _fill(narrowed, slots)
         return self._derive(narrowed, previous)
 
+    def _described_with(self, text: str) -> str:
+        """`text` without a "with …" that describes the thing before it instead of adding one: "the vest thing with
+        the two bottles" (it was two bottles more), "the sneakers with the gum sole" (a search for "gum sole")."""
+
+        def describing(match: re.Match[str]) -> str:
+            if match.group("head"):
+                return match.group("before")  # "the one with …", "the vest thing with …": always a description
+            what = match.group("what")
+            if re.match(r"(?:size|sz|in|a size)\b", what):
+                return match.group(0)
+            item = self._item(what)
+            if item is not None and (item.product_ids or item.saved):
+                return match.group(0)  # "the blue runners with socks": two things
+            return match.group("before")
+
+        return DESCRIBED_WITH.sub(describing, text)
+
     def _items(self, text: str) -> list[ItemSpec]:
         text = re.sub(r"\b(?:to|in|into) (?:my|the) (?:cart|basket|bag|order)\b", " ", text)
+        text = self._described_with(text)
         chunks = [piece for chunk in ITEM_SPLIT.split(text) if chunk and chunk.strip()
                   for piece in self._count_split(chunk.strip())]  # fmt: skip
         items: list[ItemSpec] = []
@@ -4076,6 +4123,15 @@ class _Reader:
                 len(rest) >= 2 and colour_of(rest[0]) and rest[1] in ("one", "pair")
             ):
                 continue
+            # "the steel one in white": "one" after "the" and a word that is no colour or size is which one (it was
+            # "the steel" and a second part, one in white)
+            if (
+                words[index] == "one"
+                and index >= 2
+                and words[index - 2] == "the"
+                and not self._only_slots([words[index - 1]])
+            ):
+                continue
             # "one grey one L": "one" after a colour, before a size alone (or after a size, before a colour) is
             # the grey one, in L, not a third part (it read as a grey tee with no size beside one in L).
             if words[index] == "one" and rest and self._only_slots(rest):
@@ -4158,6 +4214,33 @@ class _Reader:
             return {group.header}
         self._unread.append(f"{total} split into {said}")
         return set()
+
+    def _pointed_back(self, clause: str, main: list[Command]) -> AddItems | None:
+        """The clause before named one product and this one points back at it ("the cloud joggers, i'll take them
+        in grey 44"): that item with what this clause says of it, or None (it was a second item: 44 of nothing).
+        Only what the item has not said yet is taken; a clause that says otherwise stays a reading of its own."""
+        if not (
+            main
+            and isinstance(main[-1], AddItems)
+            and main[-1].items
+            and TAKE_IT.match(clause)
+            and PRONOUN.search(clause)
+        ):
+            return None
+        last = main[-1].items[-1]
+        if len(last.product_ids) != 1:
+            return None
+        title = self.lexicon.by_id[last.product_ids[0]].title.lower()
+        again = self._main(PRONOUN.sub(title, clause, count=1), had_parts=True)
+        if not (len(again) == 1 and isinstance(again[0], AddItems) and len(again[0].items) == 1):
+            return None
+        said = again[0].items[0]
+        if said.product_ids != last.product_ids or said.saved or said.query:
+            return None
+        for name in ("colour", "size", "quantity"):
+            if getattr(last, name) not in (None, "") and getattr(said, name) not in (None, "", getattr(last, name)):
+                return None
+        return AddItems(items=(*main[-1].items[:-1], self._derive(_fill(last, said), last)))
 
     def _derive(self, new: ItemSpec, old: ItemSpec) -> ItemSpec:
         self._named[id(new)] = self._named.get(id(old), False)
