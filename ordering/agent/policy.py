@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from consent.formatting import format_money
 from ordering.agent import commands as c
 from ordering.agent.state import MAX_QUANTITY, cart_reset
 from ordering.agent.tools import ToolCall, ToolResult
@@ -192,6 +193,7 @@ class Policy:
                 return  # the open question was asked again or handed over
             commands = answered
 
+        commands = self._price_conditions(turn, commands)
         self._codes_for_the_create(turn, commands)
         # "whichever is cheaper, the cloud jogger or the blue runner": the products named are shown first, so that the
         # choice by price is among them (the reader says which end; the shop's prices decide)
@@ -206,6 +208,54 @@ class Policy:
                 continue
             self._execute(turn, command)
         self._finish(turn)
+
+    def _price_conditions(self, turn: Turn, commands: list[c.Command]) -> list[c.Command]:
+        """ "If the down jacket is under $150 I'll take it in black M": a search of the product with that maximum,
+        then the item (the reader's pair). The shop's price decides: within it, the item is added as asked; above
+        it, the customer hears the price and nothing is added. Never the model's or the customer's number."""
+        searches = [
+            command
+            for command in commands
+            if isinstance(command, c.Search) and command.product_ids and command.price_max is not None
+            and not command.query
+        ]  # fmt: skip
+        adds = [command for command in commands if isinstance(command, c.AddItems)]
+        if len(searches) != 1 or len(adds) != 1:
+            return commands
+        search, add = searches[0], adds[0]
+        if not all(item.product_ids and set(item.product_ids) <= set(search.product_ids) for item in add.items):
+            return commands
+        limit = search.price_max or 0
+        products = [product for pid in search.product_ids[:3] if (product := self._product(turn, pid))]
+        if not products:
+            return commands
+        costs = " and ".join(f"the {product['title']} is {product['price_display']}" for product in products)
+        costs = costs[0].upper() + costs[1:]
+        said = format_money(limit, products[0].get("currency") or "USD")
+        within = [product for product in products if product["price"] <= limit]
+        turn.record_decision(
+            DecisionKind.RULE, "price_condition", rationale=f"{costs}; the customer's limit {said}", ok=bool(within)
+        )
+        if not within:
+            # what was talked about, so that "add it anyway" is this product
+            turn.state["last_shown"] = [
+                {"value": product["product_id"], "label": product["title"], "price": product["price"]}
+                for product in products
+            ]
+            turn.state["topic"] = (
+                {"product_id": products[0]["product_id"], "title": products[0]["title"]} if len(products) == 1 else None
+            )
+            turn.save_state()
+            turn.say(
+                f"{costs}, more than the {said} you said, so I haven't added it. "
+                'Say "add it anyway" if you still want it, or tell me what else to look for.',
+                data={"kind": "info", "quick_replies": quick_replies(["Add it anyway"])},
+            )
+            return [command for command in commands if command is not search and command is not add]
+        if len(within) < len(products):
+            return commands  # one of two within it: the search shows which
+        turn.say(f"{costs}, within the {said} you said.")
+        return [command for command in commands if command is not search]
 
     def settle_cart(self, turn: Turn) -> None:
         """A cart whose flow went on to be an order (or expired) is no longer the customer's cart: a change

@@ -256,3 +256,23 @@ def test_a_yes_while_an_item_waits_on_its_colour_places_nothing_and_asks_again(s
     # "check out" then orders without the socks: the preview has the shoes alone
     answer = chat.say("check out")
     assert [line["title"] for line in answer["pending_confirmation"]["preview"]["lines"]] == ["Blue Runner"]
+
+
+def test_an_order_that_depends_on_a_price_follows_the_shops_price(shop, chat):
+    chat.start()
+
+    # the Down Jacket is $199.00 at the shop: nothing is added, the customer hears the price
+    answer = chat.say("if the down jacket is under $150 I'll take it in black M, otherwise forget it")
+
+    text = answer["messages"][-1]["text"]
+    assert text.startswith("The Down Jacket is $199.00, more than the $150.00 you said, so I haven't added it."), text
+    assert answer["pending_confirmation"] is None
+    assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
+
+    # the Zip Hoodie is $49.00: within the limit, it is added as asked and previewed
+    answer = chat.say("if the zip hoodie is less than 60 bucks get me one in grey L")
+
+    texts = [m["text"] for m in answer["messages"] if m["role"] == "assistant"]
+    assert "The Zip Hoodie is $49.00, within the $60.00 you said." in texts, texts
+    lines = answer["pending_confirmation"]["preview"]["lines"]
+    assert [(line["title"], line["quantity"]) for line in lines] == [("Zip Hoodie", 1)]

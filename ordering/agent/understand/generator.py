@@ -592,6 +592,12 @@ WHICHEVER = _rx(
     r"cheapest|less expensive|least expensive|lower|lowest)|(?P<high>dearer|more expensive|most expensive|pricier))"
     r"(?:\s+(?:one|of the two|of them|price))?\b"
 )
+# "If the down jacket is under $150 …", "if it's less than 100 bucks": a price the order depends on.
+IF_PRICE_UNDER = _rx(
+    r"\bif\s+(?:the\s+price\s+of\s+)?(?P<what>[a-z0-9 ]*?)\s*(?:\b(?:is|are|s|costs?|comes? to|goes for)\s+)?"
+    r"(?:under|below|less than|cheaper than|no more than|not more than|at most|within)\s*\$?\s*"
+    r"(?P<amount>\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd|\$)?(?:\s+or less)?"
+)
 # Going on without a thing the shop does not sell ("ok without the rope then", "fine, no rope").
 WITHOUT_UNSOLD = _rx(
     r"^(?:(?:ok|okay|fine|alright|sure|then|oh well|never mind|nvm)\s*,?\s+)*(?:just\s+)?(?:without|no|skip|forget)\s+"
@@ -1638,7 +1644,7 @@ class _Reader:
         policy = self._shop_policy(text)
         if policy:
             return [OutOfScope(topic=policy)]
-        whichever = self._whichever_by_price(text)
+        whichever = self._whichever_by_price(text) or self._if_price_under(text)
         if whichever:
             return whichever
         edits = self._line_edits(text)
@@ -1734,6 +1740,25 @@ class _Reader:
         if not result:
             return [CannotHandle(text=self.raw[:300], reason="not understood")]
         return _dedupe(result)
+
+    def _if_price_under(self, text: str) -> list[Command]:
+        """ "If the down jacket is under $150 I'll take it in black M": a search of the product with that maximum, then
+        the item; the policy adds it only when the shop's price is within it (`Policy._price_conditions`). It was
+        added whatever its price (the condition dropped: the $199 jacket went into the cart)."""
+        match = IF_PRICE_UNDER.search(text)
+        if match is None:
+            return []
+        rest = (text[: match.start()] + " , " + match.group("what") + " , " + text[match.end() :]).strip()
+        rest = re.sub(r"\s*,?\s*\b(?:otherwise|if not|or else)\b.*$", "", rest)
+        rest = re.sub(r"\b(?:i will take|i will have|i will get|get|take|buy|order|add)\b", " , ", rest)
+        items = [item for item in self._items(re.sub(r"\s+", " ", rest).strip(" ,")) if item.product_ids]
+        if len(items) != 1:
+            return []
+        item = items[0]
+        return [
+            Search(product_ids=item.product_ids, price_max=round(float(match.group("amount")) * 100)),
+            AddItems(items=(item,)),
+        ]
 
     def _whichever_by_price(self, text: str) -> list[Command]:
         """ "Whichever is cheaper, the cloud jogger or the blue runner, size 42": the products named are shown, and
