@@ -16,7 +16,10 @@ HELDOUT = Path(__file__).resolve().parents[2] / "ordering" / "evaluation" / "hel
 
 @pytest.mark.parametrize(
     ("tasks_file", "messages_file"),
-    [(f"tasks{n}.yaml", f"messages{n}.yaml") for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11")],
+    [
+        (f"tasks{n}.yaml", f"messages{n}.yaml")
+        for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11")
+    ],
 )
 def test_the_held_out_sets_load_with_their_tasks_and_messages(tasks_file, messages_file):
     tasks = tasks_load(path=HELDOUT / tasks_file)

@@ -18,7 +18,7 @@ def aside(message: str):
     [
         ("I'm 42 years old and need a yoga mat", "and need a yoga mat"),
         ("my son turns 10 on friday, a tech tee S", "my son on friday , a tech tee s"),
-        ("order number 10234 again please", "again please"),
+        ("order number 10234 again please", "my order again please"),
         ("i run 3 times a week, blue runner 42", "i run , blue runner 42"),
         ("headlamp for my 100 mile race", "headlamp for my race"),
         ("chinos navy M, I need it before the 15th", "chinos navy m , i need it"),

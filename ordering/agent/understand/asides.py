@@ -39,6 +39,10 @@ _MONEY = (
     r"|\d+(?:\.\d\d)?\s*(?:bucks|dollars?|quid|pounds?|euros?|usd|eur|gbp))"
 )
 
+ORDER_NUMBER = re.compile(
+    r"\b(?:(?:my|the|our)\s+)?order\s*(?:number|no|#|id)\s*#?\s*(?:[a-z]{1,4}_?)?[a-z]?\d{1,12}[a-z]?\b"
+    r"|\b(?:(?:my|the|our)\s+)?order\s+#?(?:[a-z]{2,4}\s+(?=[a-z0-9]*\d)[a-z0-9]{6,30}|[a-z]\d{1,8}|\d{3,12})[a-z]?\b"
+)
 ELSEWHERE_NUMBERS = [
     re.compile(pattern)
     for pattern in (
@@ -48,9 +52,10 @@ ELSEWHERE_NUMBERS = [
         r"\b(?:i am|i'm|he is|she is|they are|he's|she's)\s+" + _NUMBER + r"\s*(?:years?|yrs?|yo)(?:\s+old)?\b",
         r"\b" + _NUMBER + r"\s*(?:years?|yrs?|year)[\s-]*old\b",
         r"\b(?:turns?|turning|aged?)\s+" + _NUMBER + r"\b",
-        # order and reference numbers
-        r"\b(?:order|order number|order no|ref|reference|house number|door)"
-        r"\s*(?:number|no|#)?\s*#?\s*[a-z]?\d{1,8}[a-z]?\b",
+        # reference numbers ("ref 55123", "house number 12"; an order's number below)
+        r"\b(?:ref|reference|house|door)\s*(?:number|no|#)\s*#?\s*[a-z]?\d{1,8}[a-z]?\b",
+        r"\b(?:ref|reference)\s+#?(?:[a-z]\d{1,8}|\d{3,8})[a-z]?\b",
+        r"\b(?:house number|door)\s*\d{1,5}\b",
         r"(?:^|\s)#\s*[a-z]?\d{3,8}\b",
         # how often, how long, how far
         r"\b" + _NUMBER + r"\s*(?:times?|x)\s+(?:a|per|each)\s+(?:week|day|month|year)\b",
@@ -670,6 +675,9 @@ def drop_asides(text: str) -> Asides:
         text = without_gift
     people = _people_named(text)
     text = _per_person_count(text)
+    # "where is order 12345", "order #a1234 status": the customer's order, never 12345 of anything ("order 2 caps" is
+    # a count: a short number after "order" alone is how many)
+    text = ORDER_NUMBER.sub(" my order ", text)
     for pattern in ELSEWHERE_NUMBERS:
         text = pattern.sub(" ", text)
     text = GIFT_TAIL.sub("", GIFT_LEAD.sub("", re.sub(r"\s+", " ", text).strip()))

@@ -121,6 +121,7 @@ from ordering.agent.commands import (
     Thanks,
     UseMyPromotion,
 )
+from ordering.agent.state import MAX_QUANTITY
 from ordering.agent.understand.asides import drop_asides
 from ordering.agent.understand.dates import since_days
 from ordering.agent.understand.lexicon import COMMON_WORDS, ENGLISH_WORDS, CatalogLexicon, colour_of, singular
@@ -173,6 +174,10 @@ POLITE = (
     "i am only looking", "for now", "for the moment",
     # "ok is good, yes buy": "it is good" said without the "it".
     "is good", "it is good", "is ok", "is okay", "is fine", "it is fine", "that is good", "that is fine",
+    "thanks you", "thank u", "thanks u",
+    # thanks and please in the shopper's own language: politeness, never a yes
+    "merci", "merci beaucoup", "danke", "danke schon", "vielen dank", "gracias", "muchas gracias", "grazie",
+    "obrigado", "obrigada", "arigato", "por favor", "bitte", "s il vous plait", "sil vous plait", "per favore",
 )  # fmt: skip
 YES = (
     "yes", "yeah", "yep", "yup", "yea", "ya", "ye", "yeh", "yah", "yse", "yess", "yesss", "y", "sure",
@@ -192,6 +197,9 @@ YES = (
     "order that", "order this", "order them", "place that", "buy that", "please order that",
     "send it", "send it through", "send it off", "book it", "buy", "buy them", "get them ordered",
     "get it ordered", "pull the trigger", "lets go", "let us go ahead", "go go go", "hit it",
+    "go", "go now",
+    # a yes in the shopper's own language: "si", "sí por favor", "ja bitte", "oui"
+    "si", "oui", "ja", "da", "sim", "si si", "ja ja", "oui oui",
 )  # fmt: skip
 # Words that agree with the preview without being a yes themselves ("that all looks fine", "lovely"): beside a yes
 # ("please place the order") they are part of it.
@@ -216,6 +224,7 @@ NO = (
 NO_TO_PREVIEW = (
     "leave it", "i will pass", "i will pass on it", "i will pass on that", "pass", "skip it", "i will skip it",
     "i will leave it", "not for me", "not interested", "no deal",
+    "nah i am good", "no i am good", "i am good thanks", "i am good thank you", "nah i am ok", "i am ok thanks",
 )  # fmt: skip
 # Not done deciding ("wait", "hold on", "not yet", "a sec", "later"): not a no (a no throws the cart away),
 # and never a yes. Read as politeness: the policy says nothing is ordered and how to order or drop it.
@@ -650,7 +659,12 @@ STATUS = _rx(
     r"did my order (?:go through|ship|arrive)|when (?:will|does|is) my (?:order|package|parcel|stuff) (?:arrive|"
     r"come|ship|get here|due)|"
     r"when will it (?:arrive|come|ship)|is my order (?:on its way|shipped|coming)|what happened to my order|"
-    r"my (?:last|latest) order|did (?:it|the order) go through|was my order placed|has it shipped)\b"
+    r"my (?:last|latest) order|did (?:it|the order) go through|was my order placed|has it shipped|"
+    r"my order (?:status|has not (?:arrived|come|shipped|turned up)|did not (?:arrive|come)|never (?:arrived|came)|"
+    r"is (?:late|delayed|missing))|status (?:of|on|for) my order|update on my order|news on my order|"
+    r"what is (?:happening|going on|up) with my (?:order|package|parcel|delivery)|"
+    r"(?:it|my order|my package|my parcel) (?:still )?(?:has not|did not|never) (?:shown up|show up|arrived|arrive|"
+    r"come|came|turned up|turn up|got here))\b"
     # a bought thing asked after ("has my rain jacket shipped yet", "where is my hoodie", "when will my shoes
     # arrive"): each added the thing to a new cart
     r"|\b(?:has|have|did|is|are|was|were)\s+my\s+(?:new\s+)?[a-z]+(?:\s+[a-z]+)?\s+(?:shipped|arrived|arrive|come|came|"
@@ -907,7 +921,8 @@ CORRECTION = _rx(
     r"^(?:actually|actualy|actually,|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thoughts?|"
     r"i meant|i mean|no i meant|no,|no)\b|\b(?:make (?:it|that|them|those|this|the \w+(?: \w+)?)|change (?:it|that|"
     r"them|this|the \w+(?: \w+)?)"
-    r"|switch (?:it|that|them|to)|swap (?:it|that|them)|instead|rather|i meant|i mean|correction|update (?:it|that|"
+    r"|switch (?:it|that|them|to|for)|swap (?:it|that|them|to|for)|instead|rather|i meant|i mean|correction|"
+    r"update (?:it|that|"
     r"the \w+)|"
     r"can you make|could you make|let us make|let us do|not \w+ but|go with|i will go with|change (?:the )?(?:size|"
     r"colou?r|quantity)|"
@@ -1065,6 +1080,13 @@ CARD = _rx(
     r"|\bthe (?:one|card) ending (?:in )?(\d{4})\b|\bending (?:in"
     r" )?(\d{4})\b"
 )
+# "the card ending 02", "the one ending in 42", "visa that ends with 81": a card by the last digits said, fewer than 4.
+CARD_ENDING_SHORT = _rx(
+    _USE + r"\b(?:(?:the|my)\s+)?(?:(?:one|card|visa|mastercard|master card|amex)\s+)?(?:card\s+)?(?:that\s+)?"
+    r"(?:ending|ends|finishing|finishes)\s+(?:in\s+|with\s+)?(?P<digits>\d{2,3})\b"
+)
+# "size 32", "32 waist", "waist 34": a clothing size said as a number.
+WAIST_SIZE = _rx(r"\b(?:size|sz|waist|waist size)\s+(\d{2,3})\b|\b(\d{2})\s*(?:waist|w)\b")
 CARD_BRAND = _rx(
     r"(?:and\s+)?\b(?:use|pay(?: it)? (?:with|by|using)|with|charge|on|put it on|via|(?:switch|change|swap)(?: it| the"
     r" card| card| payment| the payment)? (?:to|for))\s+(?:my|the)?\s*(visa|"
@@ -1263,6 +1285,11 @@ TAKE_IT = _rx(
     r"(?:(?:ok|okay|so|then|and|also|anyway)\s+)*(?:i will take|i will have|i will get|i want|i would like|i need|"
     r"get|buy|order|add|take|grab|give me)\b"
 )
+# "i will take two", "get 3 please": a count of the thing just named or asked about.
+TAKE_COUNT = _rx(
+    r"(?P<take>(?:(?:ok|okay|so|then|and|also|anyway)\s+)*(?:i will take|i will have|i will get|i want|get|take|"
+    r"give me))\s+(?P<count>\d{1,2}|one|two|three|four|five|six|a pair|a couple|both)(?P<rest>(?:\s+[a-z0-9]+)*)"
+)
 CLAUSE_SPLIT = _rx(
     r"\s*\b(?:and then|and|then|but)\s+(?=(?:add|also|get|buy|remove|take|delete|drop|i want|i would like|order|"
     r"how much|what sizes?|what colou?rs?|show|make|change|switch|size|actually|put|throw|grab|"
@@ -1272,6 +1299,8 @@ CLAUSE_SPLIT = _rx(
     r"(?:add|remove|take|delete|drop|make|change|switch|show|put|throw|grab|get|buy|order|i will take|i will have|"
     r"i will get|" + _QUESTION_AHEAD + r")\b)"
     r"|\s+(?=how much is it\b|how much are they\b)"
+    # "how much cost the kettlebell? I take two" (its question mark is gone)
+    r"|\s+(?=i will (?:take|have|get) (?:it|them|one|two|three|four|five|\d{1,2}|a pair|both)\b)"
 )
 # "Does the zip hoodie come in navy? If so add one in M": what follows depends on the answer, and is about
 # the same product with what was asked (`_Reader._asked`).
@@ -1279,7 +1308,7 @@ IF_SO = _rx(r"\s*,?\s*\b(?:if so|if yes|if it does|if they do|if you do|if it is
 # "…thing with the two bottles", "the sneakers with the gum sole": a "with" up to the next comma or "and" (see
 # `_Reader._described_with`); "head" is a word that only a description follows ("the one with …").
 DESCRIBED_WITH = _rx(
-    r"(?P<before>\b[a-z]+(?P<head>\s+(?:thing|things|one|ones|kind|model|version|type|style))?)\s+with\s+"
+    r"(?P<before>\b[a-z][a-z-]*(?P<head>\s+(?:thing|things|one|ones|kind|model|version|type|style))?)\s+with\s+"
     r"(?P<what>(?:the|a|an|some|those|that|these|this|two|2)\s+[a-z0-9 ]+?)(?=\s*(?:[,;.]|$|\band\b|\bplus\b))"
 )
 ITEM_SPLIT = _rx(
@@ -1542,8 +1571,12 @@ class _Reader:
             ):
                 core_polite = rest  # "hmm too much, forget it": the no said after the price
         refusals = NO + NO_TO_PREVIEW if self.context.awaiting_confirmation else NO
-        if _covers(core_polite, refusals) and not _covers(core_polite, ("please", "it", "that")):
-            return [Decline()]
+        if (
+            _covers(core_polite, refusals)
+            or _covers(core, refusals)
+            or (_covers(core, refusals + POLITE) and not _covers(core, POLITE))
+        ) and not _covers(core_polite, ("please", "it", "that")):
+            return [Decline()]  # "nah i'm good": its "good" is no politeness beside the no
         if NEGATED_CONFIRM.match(core_polite) and not self._names_product(core_polite, strict=True):
             return [Decline()]
         apology = VALUE_THEN_APOLOGY.match(core_polite)
@@ -1712,7 +1745,7 @@ class _Reader:
                     continue
                 pointed = self._pointed_back(clause, main)
                 if pointed is not None:
-                    main[-1] = pointed
+                    main[:] = pointed
                     continue
                 main.extend(self._main(clause, had_parts=bool(commands or main)))
         main = _merge_adds(main)
@@ -1969,6 +2002,13 @@ class _Reader:
             brand = _brand(match.group(1) or match.group(4))
             commands.append(ChooseCard(last4=last4, brand=brand))
             take(match)
+        elif (partial := CARD_ENDING_SHORT.search(rest)) is not None:
+            # "the card ending 02", "use the one ending in 42": the saved card whose number ends so (it was 2 of the
+            # thing and the default card); the digits as said when no saved card or several end so
+            digits = partial.group("digits")
+            ending = [option.value for option in self.context.cards if option.value.endswith(digits)]
+            commands.append(ChooseCard(last4=ending[0] if len(ending) == 1 else digits))
+            take(partial)
         else:
             match = CARD_BRAND.search(rest) or self._saved_card_digits(rest)
             if match and match.re is CARD_BRAND:
@@ -3953,6 +3993,10 @@ class _Reader:
             if re.match(r"(?:size|sz|in|a size)\b", what):
                 return match.group(0)
             item = self._item(what)
+            if item is not None and item.product_ids and not item.saved:
+                thing = self._item(match.group("before"))
+                if thing is not None and set(item.product_ids) < set(thing.product_ids):
+                    return what  # "the t-shirt with the mountain": which of the t-shirts (it was all three and it)
             if item is not None and (item.product_ids or item.saved):
                 return match.group(0)  # "the blue runners with socks": two things
             return match.group("before")
@@ -4240,32 +4284,38 @@ class _Reader:
         self._unread.append(f"{total} split into {said}")
         return set()
 
-    def _pointed_back(self, clause: str, main: list[Command]) -> AddItems | None:
+    def _pointed_back(self, clause: str, main: list[Command]) -> list[Command] | None:
         """The clause before named one product and this one points back at it ("the cloud joggers, i'll take them
-        in grey 44"): that item with what this clause says of it, or None (it was a second item: 44 of nothing).
-        Only what the item has not said yet is taken; a clause that says otherwise stays a reading of its own."""
-        if not (
-            main
-            and isinstance(main[-1], AddItems)
-            and main[-1].items
-            and TAKE_IT.match(clause)
-            and PRONOUN.search(clause)
-        ):
+        in grey 44"; "how much is the kettlebell? i take two"): `main` with that item given what this clause says of
+        it, or None (it was a second item: 44 of nothing, or two of nothing). After an item, only what it has not
+        said yet is taken, and a clause that says otherwise stays a reading of its own; after a question about the
+        product, the item is added beside the question."""
+        if not (main and isinstance(main[-1], AddItems | ProductQuestion) and TAKE_IT.match(clause)):
             return None
-        last = main[-1].items[-1]
+        asked = isinstance(main[-1], ProductQuestion)
+        last = main[-1].item if isinstance(main[-1], ProductQuestion) else main[-1].items[-1]
         if len(last.product_ids) != 1:
             return None
         title = self.lexicon.by_id[last.product_ids[0]].title.lower()
-        again = self._main(PRONOUN.sub(title, clause, count=1), had_parts=True)
+        if PRONOUN.search(clause):
+            named = PRONOUN.sub(title, clause, count=1)
+        elif (counted := TAKE_COUNT.fullmatch(clause)) is not None:
+            named = f"{counted.group('take')} {counted.group('count')} {title} {counted.group('rest') or ''}"
+        else:
+            return None
+        again = self._main(named.strip(), had_parts=True)
         if not (len(again) == 1 and isinstance(again[0], AddItems) and len(again[0].items) == 1):
             return None
         said = again[0].items[0]
         if said.product_ids != last.product_ids or said.saved or said.query:
             return None
+        if asked:
+            return [*main, again[0]]
         for name in ("colour", "size", "quantity"):
             if getattr(last, name) not in (None, "") and getattr(said, name) not in (None, "", getattr(last, name)):
                 return None
-        return AddItems(items=(*main[-1].items[:-1], self._derive(_fill(last, said), last)))
+        items = main[-1].items if isinstance(main[-1], AddItems) else ()
+        return [*main[:-1], AddItems(items=(*items[:-1], self._derive(_fill(last, said), last)))]
 
     def _derive(self, new: ItemSpec, old: ItemSpec) -> ItemSpec:
         self._named[id(new)] = self._named.get(id(old), False)
@@ -4303,6 +4353,10 @@ class _Reader:
         reading = find_shoe_size(text, self.lexicon.shoe_sizes)
         if reading is None:
             reading = find_clothing_size(text)
+        if reading is None and (waist := WAIST_SIZE.search(text)) is not None:
+            # "chinos beige size 32", "32 waist": a size the shop may not have, never 32 pairs of chinos
+            number = waist.group(1) or waist.group(2)
+            reading = SizeReading(size=None, said=number, kind="clothing", start=waist.start(), end=waist.end())
         if reading is not None:
             text = text[: reading.start] + " " + text[reading.end :]
         # Explicit quantity markers ("x2", "qty 3", "3 pairs of", "three of them").
@@ -4366,6 +4420,19 @@ class _Reader:
                     reading = candidate
                     index += used
                     continue
+            if (
+                reading is None
+                and quantity is None
+                and index > 0
+                and used == 1
+                and number_text.isdigit()
+                and value > MAX_QUANTITY
+                and entry_kinds == {"clothing"}
+            ):
+                # "chinos beige 32": after the thing, a number no one orders of it is its size (a waist), said
+                reading = SizeReading(size=None, said=number_text, kind="clothing")
+                index += used
+                continue
             if quantity is None:
                 quantity = value
             index += used

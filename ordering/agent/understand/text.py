@@ -15,10 +15,16 @@ CONTRACTIONS = {
     "didnt": "did not", "isn't": "is not", "isnt": "is not", "aren't": "are not", "can't": "can not",
     "cant": "can not", "cannot": "can not", "won't": "will not", "wouldn't": "would not",
     "shouldn't": "should not", "haven't": "have not", "wasn't": "was not", "who's": "who is",
+    "hasn't": "has not", "hasnt": "has not", "havent": "have not", "wasnt": "was not", "weren't": "were not",
+    "werent": "were not", "couldn't": "could not", "couldnt": "could not", "wouldnt": "would not",
+    "shouldnt": "should not", "hadn't": "had not", "hadnt": "had not",
     "u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
     "r": "are", "cn": "can", "hw": "how", "mch": "much", "wat": "what", "wht": "what", "abt": "about",
     "smth": "something", "sth": "something", "w": "with", "w/": "with", "yh": "yeah", "nvm": "never mind",
     "wanna": "want to", "gonna": "going to", "gimme": "give me", "lemme": "let me", "gotta": "got to",
+    "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "2moro": "tomorrow", "2morrow": "tomorrow",
+    "thnx": "thanks", "thanx": "thanks", "tnx": "thanks", "tysm": "thanks", "thks": "thanks", "b4": "before",
+    "bro": "brother", "sis": "sister", "sox": "socks", "cuz": "because", "coz": "because", "plss": "please",
 }  # fmt: skip
 
 
@@ -33,8 +39,47 @@ _MEASURE_UNITS = {
 }  # fmt: skip
 
 
+# Digits typed for words ("need stuff 4 my runs", "send 2 work", "go 4 it"): "4" is "for" and "2" is "to" only where
+# no count can stand (before a person, an activity said alone, an address); "4 running socks" stays four.
+_DIGIT_WORDS = (
+    (re.compile(r"\b4\s+(?=(?:my|me|him|her|u|you|us|them|ur|your|his|their|it)\b)"), "for "),
+    (re.compile(r"\b(swap|switch|change|trade|exchange|go|going|looking|look|shopping|shop)\s+4\s+"), r"\1 for "),
+    (re.compile(r"\b(it|that|them|this)\s+4\s+(?=(?:the|a)\b)"), r"\1 for "),
+    (
+        re.compile(
+            r"\b4\s+(?=(?:running|runs|hiking|training|the gym|gym|yoga|winter|summer|christmas|xmas|work|school|"
+            r"travel|camping|cycling)\s*(?:$|[,?.!;:]|\b(?:and|pls|please|plz|too|thx|thanks|m|s|l|xl|size)\b))"
+        ),
+        "for ",
+    ),
+    (
+        re.compile(
+            r"\b(send|ship|deliver|post|mail|it|them|this|that|go|goes|going|back|over)\s+2\s+"
+            r"(?=(?:work|home|the office|office|my|me|him|her|the same|mum|mom|dad|our)\b)"
+        ),
+        r"\1 to ",
+    ),
+)
+# Said the way a learner of English may say it ("i like buy 3 pair socks": no liked item; "I take two": an order).
+_LEARNER = (
+    (re.compile(r"\bi (?:would )?like (?:to )?(?=(?:buy|order|get|have|purchase)\b)"), "i want to "),
+    (re.compile(r"\bi take (?=(?:it|them|this|that|one|two|three|the|a|an|\d)\b)"), "i will take "),
+)
+
+
+def _text_speak(text: str) -> str:
+    for pattern, replacement in (*_DIGIT_WORDS, *_LEARNER):
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
+    # "sí", "café": the letter without its accent (the accented letter was dropped as punctuation: "s")
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    # "yesss", "noooo", "pleeease": one letter for a run of three or more (never x: "xxxl" is a size)
+    text = re.sub(r"([a-wyz])\1{2,}", r"\1", text)
+    text = _text_speak(text)
     # A list, one item a line ("order:\n- 1 day pack blue\n- 1 headlamp"): each line is an item of the list (the
     # lines after the first were lost). A bullet or a list number starting a line goes.
     text = re.sub(r"(?m)^\s*(?:[-*\u2022\u00b7]|\d{1,2}[.)])(?=\s)\s*", "", text)  # "-2 caps" stays a minus
