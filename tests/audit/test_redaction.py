@@ -8,6 +8,7 @@ The flows are real: alice's conversation through the API, the sandbox merchant o
 from __future__ import annotations
 
 import json
+import re
 import random
 import uuid
 
@@ -97,8 +98,10 @@ def test_a_card_number_typed_in_the_chat_never_reaches_the_audit_log(shop, chat)
     assert rationales[1].startswith(f'"pay with {REDACTED} please"'), rationales[1]
     assert rationales[2].startswith(f'"my order number is {NOT_LUHN}"'), rationales[2]  # not a card: kept
     stored = json.dumps([event.data for event in AuditEvent.objects.filter(customer_id=shop.alice.pk)])
-    for secret in (VISA, MASTERCARD, "4111 1111 1111 1111", "737"):
+    for secret in (VISA, MASTERCARD, "4111 1111 1111 1111"):
         assert secret not in stored
+    # the CVC as a number of its own (the events hold random hex ids and hashes, which may hold "737")
+    assert not re.search(r"(?<![0-9a-f])737(?![0-9a-f])", stored)
 
 
 @pytest.mark.django_db

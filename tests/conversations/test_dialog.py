@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import override_settings
 
@@ -188,7 +190,9 @@ def test_a_card_number_typed_into_the_chat_is_never_kept_nor_used(shop, chat):
     stored = [*Message.objects.filter(conversation_id=chat.id).values_list("text", flat=True)]
     stored += [str(response) for response in ConversationTurn.objects.filter(conversation_id=chat.id).values_list(
         "response", flat=True)]  # fmt: skip
-    assert not any("4111" in text or "737" in text for text in stored), stored
+    # (as the digits were typed: the stored turn holds random hex ids and hashes, which may hold "737" or "4111")
+    typed = re.compile(r"4111[\s-]?1111|(?<![0-9a-f])737(?![0-9a-f])")
+    assert not any(typed.search(text) for text in stored), stored
     reply = chat.assistant_texts(answer)[-1]
     assert "never take card numbers" in reply and "ending" in reply
     # nothing changed: no quantity of 4111, the preview still for one mat

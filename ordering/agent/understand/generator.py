@@ -1044,10 +1044,21 @@ CODE_AFTER_VERB = _rx(
     r"\b(?:use|apply|with|add|enter|try|redeem|using)\s+(?:the\s+|my\s+|this\s+)?"
     r"([a-z]{2,}[0-9]+[a-z0-9_-]*|[a-z]+-[a-z0-9-]+)\b"
 )
+# A promotion code as people type it: "run15", "Save10", "RUN 15" (see `_Reader._parts`).
+CODE_LIKE = re.compile(r"\b(?P<letters>[A-Za-z]{3,8})\s?(?P<digits>\d{1,3})\b")
+# Letters before a number that make it no code: sizes, counts, units, references.
+NOT_CODE_LETTERS = frozenset(
+    _words("""
+    size sizes sz mens men womens women kids qty quantity num order ord room apt flat unit suite pack packs pair
+    pairs eur usd gbp euro euros dollars bucks under over than about around for and the with only just top
+    inch inches litre liter kilo kilos day days week weeks month months year years hour hours min mins
+    """)
+)
 NOT_CODES = frozenset(
     _words("""
     for please i me my it the a an on to is and or that this at code coupon promo please thanks pls from with
     in of off discount percent you we please now too also here applied apply again
+    codes coupons vouchers promos discounts deals offers going available today there any
     """)
 )
 UNIT_LIKE = _rx(
@@ -1145,21 +1156,22 @@ ADDRESS = _rx(
     r"these)?\s*"
     r"(?:to|at)\s+(?:my|the|our)\s+([a-z']+)(?:'s)?(?:\s+(?:address|place|location|house|flat|apartment))?"
     r"(?:\s+in\s+[a-z]+(?:\s+[a-z]+)?(?=\s*(?:,|$)))?\b"
-    r"|\b(?:ship|send|deliver)\w*\s+(?:it\s+|them\s+)?(?:to|at)\s+(home|work|the office|office)\b"
+    r"|\b(?:ship|send|deliver|post|mail)\w*\s+(?:it\s+|them\s+)?(?:to me\s+)?(?:to|at)\s+"
+    r"(home|work|the office|office)\b"
     r"|(?:(?<=overnight )|(?<=express )|(?<=shipping )|(?<=delivery )|(?<=standard ))to\s+(home|work|office)\b"
     r"|\b(?:use|to|at|with|choose|pick)\s+(?:my|the)\s+([a-z']+)\s+address\b"
     r"|\b(?:address|deliver(?:y)? address|shipping address)\s*(?::|is|should be|=)?\s*(?:my\s+)?(home|work|office)\b"
     r"|^(?:and\s+)?(?:to|at)\s+(?:my|the|our)\s+([a-z']+)(?:\s+(?:address|place))?(?:\s+(?:please|pls|thanks))*$"
     r"|\b(?:to|at)\s+(?:my|the|our)\s+(room|flat|apartment|apt|suite|unit|dorm|hotel)\b"
     # ", to work," said as a clause of its own; "work address" in a list of changes
-    r"|(?:^|,|:)\s*(?:and\s+)?(?:just\s+)?to\s+(home|work|office)\b(?=\s*(?:,|$))"
+    r"|(?:^|,|:)\s*(?:and\s+)?(?:just\s+)?to\s+(?:the\s+|my\s+)?(home|work|office)\b(?=\s*(?:,|$))"
     r"|\b(?:the\s+|my\s+)?(home|work|office)\s+address\b"
     # "the blue day pack to work, express": the address said right after the item (it was dropped, and the order
     # went to Home); "a hoodie to wear to work", "shoes to walk to work in" are no address
     r"|(?<=[a-z0-9] )(?<!wear )(?<!wearing )(?<!go )(?<!going )(?<!walk )(?<!walking )(?<!run )(?<!running )"
     r"(?<!ride )(?<!cycle )(?<!commute )(?<!bike )(?<!way )(?<!back )(?<!use )(?<!travel )"
     r"(?<!take )(?<!bring )(?<!carry )"
-    r"to\s+(home|work|the office)\b(?!\s+(?:out|on|in|with|for|at|and back)\b)"
+    r"to\s+(?:my\s+|our\s+)?(home|work|the office|office)\b(?!\s+(?:out|on|in|with|for|at|and back)\b)"
 )
 # "Ship to work. actually no, home is fine": the address said last, after a change of mind, is the one meant.
 ADDRESS_MENTION = _rx(
@@ -1189,12 +1201,15 @@ DATE_WISH = _rx(
     r"(?:\s+(?:morning|afternoon|night|evening|latest|at the latest))?\b"
 )
 EXPRESS = _rx(
-    r"\b(?:(?:i\s+)?need\s+(?:it|them|this|these|those)\s+(?:asap|urgently|fast|quickly|as soon as possible|"
+    r"\b(?:the\s+)?(?:(?:i\s+)?need\s+(?:it|them|this|these|those)\s+(?:asap|urgently|fast|quickly|as soon as possible|"
     r"tomorrow|right away)|asap|as soon as possible|urgently|(?:it is |its |it's |this is )?urgent(?! question)|"
     r"express|next day|next-day|overnight|fastest|expedited|priority|rush|same day|asap delivery|"
     r"fast (?:shipping|delivery)|quick (?:shipping|delivery)|quickest|ship it fast|ship fast|"
     r"the (?:faster|quicker|fastest|quickest) (?:one|option|way)|faster (?:shipping|delivery|one|option)|"
     r"(?:1|one) day(?!\s+(?:packs?|bags?)))\b"
+    # "the quickest delivery you've got", "the fastest shipping you have": what the shop has, said of the option
+    r"(?:\s+(?:shipping|delivery|option|one|way|post|service))?(?:\s+(?:you have got|you have|you got|you guys have|"
+    r"there is|available|possible|you can do|you offer))?"
 )
 STANDARD = _rx(
     r"\b(?:standard|regular|normal|free|slow|slowest|cheapest|cheap|economy|ground|basic)\s+(?:shipping|delivery|"
@@ -1957,9 +1972,30 @@ class _Reader:
             if re.search(rf"\b{re.escape(code)}\b", rest) and self._is_code(code, code):
                 commands.append(ApplyCode(code=code.upper()))
                 rest = re.sub(rf"\b{re.escape(code)}\b", " ", rest).strip()
+        for match in CODE_LIKE.finditer(self.raw):
+            # "Run15 plz", "save10 and run15", "trail blazer green 44, RUN 15": letters and digits typed as one word
+            # (any case), or a word in capitals and its number in a message that is not all capitals
+            letters, digits = match.group("letters"), match.group("digits")
+            spaced_ok = letters.isupper() and (
+                not self.raw.isupper() or not (self.lexicon.is_known(letters.lower()) or colour_of(letters.lower()))
+            )
+            if " " in match.group(0) and not spaced_ok:
+                continue
+            code = (letters + digits).upper()
+            if letters.lower() in NOT_CODE_LETTERS or any(
+                isinstance(command, ApplyCode) and command.code == code for command in commands
+            ):
+                continue
+            said = re.compile(rf"\b{re.escape(letters.lower())}\s?{digits}\b")
+            if not said.search(rest) or not self._is_code(letters.lower() + digits, letters.lower() + digits):
+                continue
+            commands.append(ApplyCode(code=code))
+            rest = re.sub(r"\s+", " ", said.sub(" ", rest)).strip(" ,")
         if any(isinstance(command, ApplyCode) for command in commands):
             # "try BIG20 again", "apply SAVE10 once more": a code tried again, not a reorder.
             rest = re.sub(r"\b(?:again|once more|one more time|another time|now)\b", " ", rest).strip()
+            if re.fullmatch(r"(?:\s|,|\b(?:and|both|plus|too|as well|codes?|the|please|pls)\b)*", rest):
+                rest = ""  # "save10 and run15 both"
             # "I have a discount code RUN15", "apply my ALICE10 discount": the words around the code are about it.
             rest = re.sub(
                 r"\b(?:(?:i have|i have got|i got|got|here is|there is)\s+)?(?:(?:a|an|the|my|this)\s+)?"
