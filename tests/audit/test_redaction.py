@@ -8,8 +8,8 @@ The flows are real: alice's conversation through the API, the sandbox merchant o
 from __future__ import annotations
 
 import json
-import re
 import random
+import re
 import uuid
 
 import pytest
