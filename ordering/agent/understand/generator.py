@@ -1305,6 +1305,22 @@ TAKE_COUNT = _rx(
     r"(?P<take>(?:(?:ok|okay|so|then|and|also|anyway)\s+)*(?:i will take|i will have|i will get|i want|get|take|"
     r"give me))\s+(?P<count>\d{1,2}|one|two|three|four|five|six|a pair|a couple|both)(?P<rest>(?:\s+[a-z0-9]+)*)"
 )
+# Words that add rather than change ("another", "also", "and a …"): a terse message with one of them is no change of a
+# line (`_Reader._terse_line_change`).
+TERSE_ADDS = _rx(
+    r"\b(?:add|another|more|also|too|plus|extra|as well|new|second|again|and|both|each|with|buy|order|get|want|need|"
+    r"show|find|search|have|any|what|which|how|is|are|do|does|can|could|remove|drop|delete|without|cancel|less|"
+    r"fewer|minus|off|take|of the|of my|of those|of them|one of)\b"
+)
+# Words said around such a change: "socks in L pls", "actually shoes 43", "tee in blue instead".
+TERSE_FILLER = _rx(
+    r"\b(?:actually|actualy|pls|plz|please|thanks|thx|instead|then|ok|okay|no|nah|nope|sorry|just|make it|make that|"
+    r"i meant|i mean|oops|hmm|oh|wait|rather|the|my)\b"
+)
+# A count said with its unit or as a word for a number ("2 packs", "half a dozen", "x3").
+COUNT_SAID = _rx(r"\b(?:packs?|pairs?|units?|pieces?|boxes?|sets?|dozen|of them)\b|\d\s*x\b|\bx\s*\d")
+# A count's unit: "2 packs", "3 pairs", "two of them".
+COUNT_UNIT = _rx(r"\b(?:packs?|pairs?|units?|pieces?|boxes?|sets?|of them|of those|of these)\b|\d\s*x\b|\bx\s*\d")
 CLAUSE_SPLIT = _rx(
     r"\s*\b(?:and then|and|then|but)\s+(?=(?:add|also|get|buy|remove|take|delete|drop|i want|i would like|order|"
     r"how much|what sizes?|what colou?rs?|show|make|change|switch|size|actually|put|throw|grab|"
@@ -1718,6 +1734,7 @@ class _Reader:
             or self._every_line(whole)
             or self._the_other(whole)
             or self._relative_size(whole)
+            or self._terse_line_change(whole)
         )
         if keep_only:
             return keep_only
@@ -1740,7 +1757,7 @@ class _Reader:
                     continue
                 if _covers(clause, YES + POLITE + GREETINGS):
                     continue  # "yes and add a cap": a yes with a change is not a confirmation (it needs a preview)
-                slots = self._slots_only(clause) if main and isinstance(main[-1], AddItems) else None
+                slots = self._slots_only(clause, counted=True) if main and isinstance(main[-1], AddItems) else None
                 if slots is not None:
                     # "Reorder them but size L this time": more about the item just asked for.
                     last = main[-1]
@@ -1807,6 +1824,40 @@ class _Reader:
             Search(product_ids=item.product_ids, price_max=round(float(match.group("amount")) * 100)),
             AddItems(items=(item,)),
         ]
+
+    def _terse_line_change(self, text: str) -> list[Command]:
+        """ "socks in L", "shoes 43", "tee in blue", "socks x3", "2 packs actually", "half a dozen": a thing of the
+        cart named (or, with one line, none) with a new size, colour or count and no word that adds. A change of that
+        line (it was a search, or a second line of socks). Anything else is read as usual."""
+        cart = self.context.cart
+        if not cart or self.context.pending is not None or TERSE_ADDS.search(text):
+            return []
+        body = re.sub(r"\bnot\s+(?:the\s+)?[a-z0-9]+\s*$", " ", TERSE_FILLER.sub(" ", text))
+        body = re.sub(r"\s+", " ", body).strip(" ,")
+        if not body:
+            return []
+        item = self._item(body)
+        if item is None or item.saved or item.query or self._unread:
+            return []
+        if not (item.size or item.colour or item.quantity is not None) or item.size_said:
+            return []
+        if item.product_ids:
+            lines = [line for line in cart if line.product_id in item.product_ids]
+        elif (
+            item.quantity is not None and not (item.size or item.colour) and len(cart) == 1 and COUNT_SAID.search(body)
+        ):
+            lines = list(cart)  # "2 packs actually", "half a dozen": the one line's count
+        else:
+            return []
+        if len(lines) != 1:
+            return []
+        line = lines[0]
+        changes = _line_changes(line, item)
+        if item.quantity is not None and item.quantity != line.quantity:
+            changes.append(
+                SetSlot(slot="quantity", value=str(item.quantity), target=_line_target(line), correction=True)
+            )
+        return changes
 
     def _whichever_by_price(self, text: str) -> list[Command]:
         """ "Whichever is cheaper, the cloud jogger or the blue runner, size 42": the products named are shown, and
@@ -3634,8 +3685,9 @@ class _Reader:
             return [AddItems(items=tuple(replace(item, colour=colour) for colour in colours))]
         return [AddItems(items=(item,))]
 
-    def _slots_only(self, text: str) -> ItemSpec | None:
-        """A size or colour said alone ("size L this time", "in white"), or None."""
+    def _slots_only(self, text: str, *, counted: bool = False) -> ItemSpec | None:
+        """A size or colour said alone ("size L this time", "in white"), or None. With `counted`, a count said with
+        them or with its unit ("size L this time, 2 packs", "3 pairs") is part of it."""
         rest = re.sub(r"\s+", " ", SLOT_FILLER.sub(" ", text)).strip()
         if not rest:
             return None
@@ -3643,8 +3695,12 @@ class _Reader:
         if item is not None and item.query and not item.size and find_clothing_size(item.query, letters_alone=True):
             # "Both black L": said once about the items before it, a lone letter is their size, as in an answer.
             item = self._item(re.sub(rf"\b{re.escape(item.query)}$", f"size {item.query}", rest))
-        if item is None or item.product_ids or item.query or item.saved or item.quantity is not None:
+        if item is None or item.product_ids or item.query or item.saved:
             return None
+        if item.quantity is not None:
+            if not counted or not COUNT_UNIT.search(rest):
+                return None  # "i'll take them in grey 44": 44 is no count said with its unit
+            return item
         return item if (item.size or item.size_said or item.colour) else None
 
     def _slots_for_topic(self, text: str) -> list[Command]:

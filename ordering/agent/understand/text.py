@@ -113,6 +113,7 @@ def normalize(text: str) -> str:
     text = re.sub(r"\b(a|one)\s+(\d)\s+pack\b", r"\1 \2-pack", text)  # "a 3 pack of socks": one 3-pack
     # "a couple pairs of gloves", "gloves M, a couple of pairs": two
     text = re.sub(r"\ba couple (?:of )?(?=(?:pairs?|packs?|sets?|boxes|bottles)\b)", "2 ", text)
+    text = re.sub(r"\bhalf (?:a )?dozen\b", "6", text)  # "half a dozen" (it was a thing called "half", 6 of it)
     text = re.sub(r"\b(\d{1,2}) and a half\b", r"\1.5", text)  # "a 42 and a half": a half size, never 42
     # "blue runner 42 x 2": a shoe size, then how many (it was 42 pairs of no size)
     text = re.sub(r"\b((?:3[0-9]|4[0-9]|50)(?:\.5)?)\s+x\s+([1-9]|1[0-9]|20)\b(?!\.)", r"\1 x\2", text)
