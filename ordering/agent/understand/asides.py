@@ -596,6 +596,26 @@ def drop_asides(text: str) -> Asides:
         " ",
         text,
     )
+    # "oh shoot", "dang", "oh no": what the customer feels, nothing to order
+    text = re.sub(
+        r"\b(?:oh\s+)?(?:shoot|dang|darn|damn|crap|oh no|oh dear|argh|ugh|oopsie)\b(?!\s+(?:pants|bag))", " ", text
+    )
+    # "the office is closed next week", "work is shut till monday": why an address is not wanted, no address chosen
+    text = re.sub(
+        r"\b(?:(?:the|my|our)\s+)?(?:office|work|workplace|house|home|place)\s+(?:is|will be|was|s)\s+(?:closed|shut|"
+        r"empty|locked|being renovated)\b[^,]*",
+        " ",
+        text,
+    )
+    # "looks good i guess", "that is fine i suppose": a hedge after what was said
+    text = re.sub(r"(?<=[a-z0-9])\s*,?\s+i (?:guess|suppose|reckon)\s*$", " ", text)
+    # "can i still change the size to 43?", "could you change it to L": the change asked as a question
+    text = re.sub(
+        r"\b(?:can|could|may)\s+(?:i|you|we)\s+(?:still\s+|please\s+|just\s+)*(?=(?:change|switch|swap|make|send|ship|"
+        r"deliver|update)\b)",
+        " ",
+        text,
+    )
     # "sorry for the long message": an apology for the message, not about the order
     text = re.sub(
         r"\b(?:sorry|apologies)\s+(?:for|about)\s+(?:the|my|this)\s+(?:long\s+|rambling\s+)?(?:message|text|essay|rant|"

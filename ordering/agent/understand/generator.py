@@ -209,6 +209,8 @@ ASSENT = (
     "looks correct", "that is all correct", "that is all right", "that is correct", "that is right", "all correct",
     "everything looks good", "everything looks fine", "everything is correct", "lovely", "perfect", "great",
     "wonderful", "brilliant", "excellent", "thank you", "thanks", "please do", "order that for me",
+    "that is lovely", "that is perfect", "that is brilliant", "that is grand", "that is spot on", "spot on",
+    "that is wonderful", "that is excellent", "that is amazing", "that is great thanks",
     "order it for me", "do place the order", "do place it", "for me", "then", "that is fine", "that is great",
 )  # fmt: skip
 NO = (
@@ -1067,7 +1069,10 @@ UNIT_LIKE = _rx(
     r"x-small|xx-large|hi-top|high-top|low-top|e-mail|off-white|see-through|re-order|t-shirts|check-out)$"
 )
 MY_PROMO = _rx(
-    _USE + r"\b(?:my|the)\s+(?:personal\s+|own\s+|special\s+|member\s+|loyalty\s+)?(?:(\d{1,3})\s*(?:%|percent|"
+    # "with the 10% one", "use the 15 percent one" (after the promotions were listed)
+    r"\b(?:with|use|apply|using|and)\s+the\s+(\d{1,3})\s*(?:%|percent|pc)\s+(?:one|off one|discount one)\b|"
+    + _USE
+    + r"\b(?:my|the)\s+(?:personal\s+|own\s+|special\s+|member\s+|loyalty\s+)?(?:(\d{1,3})\s*(?:%|percent|"
     r"pc)\s*(?:off\s+)?)?"
     r"(?:personal\s+)?(?:promo|promotion|discount|coupon|voucher|offer|deal|promo code|discount code|"
     r"code)\b(?!\s+(?:is|=|:))"
@@ -1246,7 +1251,7 @@ LEFTOVER = frozenset(
     thanks thank ok okay , is add enter try redeem in my order choose pick fine good great on at the moment
     now currently right available are there any what which today am ready make change switch swap set upgrade
     instead rather could would actually just deliver address then ugh argh hmm meh oh oops sigh damn well so
-    again
+    again no nope nah sorry wait mean meant pls cheers ta
     """)
 )
 # An address said by its label alone ("ok then home is fine", "work address then"), read only when nothing
@@ -1321,6 +1326,22 @@ TERSE_FILLER = _rx(
 COUNT_SAID = _rx(r"\b(?:packs?|pairs?|units?|pieces?|boxes?|sets?|dozen|of them)\b|\d\s*x\b|\bx\s*\d")
 # A count's unit: "2 packs", "3 pairs", "two of them".
 COUNT_UNIT = _rx(r"\b(?:packs?|pairs?|units?|pieces?|boxes?|sets?|of them|of those|of these)\b|\d\s*x\b|\bx\s*\d")
+# A request as a polite question: "could you send …?", "can you add …?", "would you order …?".
+POLITE_REQUEST = _rx(
+    r"^(?:(?:hi|hey|hello|please|ok|okay)\s*,?\s+)*(?:could|can|would|will)\s+(?:you|u)\s+(?:please\s+|pls\s+|kindly\s+"
+    r"|just\s+)?(?:send|post|ship|mail|deliver|get|order|add|grab|pop|put|buy|reorder|re-order|throw in|bring)\b"
+    # "can i still change the size to 43?" (its "can i still" goes with what is said beside the order)
+    r"|^(?:change|switch|swap|make|update)\s+(?:the|it|my|that)\b|^(?:send|post|ship|mail|deliver)\b"
+)
+# "Did it get cancelled?", "was my order canceled": how a cancelled order stands, never a cancellation asked for.
+CANCELED_ASKED = _rx(
+    r"\b(?:did|was|has|have|is|were)\s+(?:it|my order|the order|that|they|that order|my last order)\s+(?:been\s+|get\s+"
+    r"|got\s+|actually\s+|really\s+|already\s+|successfully\s+)*cancel(?:l)?ed\b"
+    r"|\b(?:is|was)\s+(?:the|my)\s+cancel(?:l)?ation\s+(?:done|through|complete|confirmed)\b"
+)
+# "change the size to 43" with nothing in the cart (the order was placed): still a change asked for, which the
+# policy answers (the order is with the shop; it can be cancelled), never a thing to look for.
+SLOT_CHANGE_SAID = _rx(r"\b(?:change|switch|swap|make)\s+(?:the\s+)?(?:size|colou?r|quantity)\s+(?:to|into)\b")
 CLAUSE_SPLIT = _rx(
     r"\s*\b(?:and then|and|then|but)\s+(?=(?:add|also|get|buy|remove|take|delete|drop|i want|i would like|order|"
     r"how much|what sizes?|what colou?rs?|show|make|change|switch|size|actually|put|throw|grab|"
@@ -1438,6 +1459,9 @@ class _Reader:
         # a "?" that ended a gift service asked beside the order ("… size 43. can you gift wrap it?") asks nothing
         # about the order
         self.question = "?" in text and not (asides.gift_service and text.rstrip().endswith("?"))
+        if self.question and POLITE_REQUEST.match(self.text):
+            # "Could you post my usual socks to my office, please?": a request said politely, no question about them
+            self.question = False
         self._unread: list[str] = []  # parts of an item list that could not be read
         # "shoes size 43, the blue runners": a thing named after a comma may say which of the things before it
         self._apposition = bool(re.search(r",\s*the\s", self.text)) and not re.search(r"\band the\b", self.text)
@@ -2058,7 +2082,7 @@ class _Reader:
         # The customer's own promotion.
         match = MY_PROMO.search(rest)
         if match:
-            percent_text = match.group(1) or match.group(2) or match.group(3)
+            percent_text = next((group for group in match.groups() if group), None)
             percent = int(percent_text) if percent_text else None
             if percent is not None and not 1 <= percent <= 100:
                 percent = None
@@ -2277,6 +2301,8 @@ class _Reader:
             return [OrderStatus(which="all")]
         if STATUS.search(text) and not CANCEL.search(text) and not reorder:
             return [OrderStatus(which="last")]
+        if CANCELED_ASKED.search(text):
+            return [OrderStatus(which="last")]
         if CANCEL.search(NOT_CANCEL.sub(" ", text)) and not (
             self._is_question(text) and self._names_product(text, strict=True) and not CANCEL_ASK.search(text)
         ):
@@ -2334,7 +2360,7 @@ class _Reader:
         # grey" is a choice, read below as items.
         if (
             CORRECTION.search(text)
-            and (context.cart or context.pending is not None)
+            and (context.cart or context.pending is not None or SLOT_CHANGE_SAID.search(text))
             and (
                 not re.search(r"\b(?:also|too|as well|another|one more|add)\b", text)
                 or re.search(r"\b(?:instead of|rather than)\b", text)
@@ -3391,6 +3417,10 @@ class _Reader:
         if instead and self._names_product(instead.group(2), strict=True):
             target = self._cart_target(instead.group(2)) or self._target_spec(instead.group(2))
             value_text = instead.group(1)
+        elif match and re.fullmatch(r"(?:the |my )?(?:size|shoe size)", match.group(1)):
+            # "change the size to 43": a size whatever the line ("43" alone read as 43 of them)
+            value_text = "size " + match.group(2) if re.match(r"\d", match.group(2)) else match.group(2)
+            target = ItemSpec()  # which line: the policy asks when the cart has several
         elif match and match.group(1) not in ("it", "that", "them", "this", "those"):
             target = self._cart_target(match.group(1)) or (
                 self._target_spec(match.group(1)) if _content(match.group(1)) else None
@@ -4535,11 +4565,22 @@ class _Reader:
             and {self.lexicon.by_id[pid].size_kind for pid in previous.product_ids} == {"clothing"}
         )
         letter_word = None
-        if reading is None and clothing and words and words[-1] in SIZE_LETTERS:
+        end = len(words)
+        while end > 1 and words[end - 1] in ("please", "pls", "thanks", "ta", "thank", "you", "cheers"):
+            end -= 1  # "2 tech tees orange M thanks": the letter before the thanks
+        if reading is None and clothing and words and words[end - 1] in SIZE_LETTERS:
             # "running socks L", "…, black, M", "and one pack black L": a size letter at the end of a clothing
             # item (or of more about the clothing item said just before).
-            reading = find_clothing_size(words[-1], letters_alone=True)
-            letter_word = words[-1] if reading is not None else None
+            reading = find_clothing_size(words[end - 1], letters_alone=True)
+            letter_word = words[end - 1] if reading is not None else None
+        if reading is None and clothing and colour is not None and len(words) >= 4:
+            # "shorts black M the 5-inch ones": the letter right after the colour, before what describes the thing
+            at = next(
+                (i for i, word in enumerate(words[:-1]) if colour_of(word) and words[i + 1] in SIZE_LETTERS), None
+            )
+            if at is not None and words[at + 1] not in ("s",):
+                reading = find_clothing_size(words[at + 1], letters_alone=True)
+                letter_word = words[at + 1] if reading is not None else None
         if reading is None and clothing and len(words) >= 3 and colour is not None:
             # "cotton tee M black", "zip hoodie L grey please": the letter said before the colour at the end
             # (the size was lost, and the policy asked it again).
