@@ -53,6 +53,13 @@ PRIVACY_TEXT = (
     "for you). Payments use the cards saved with the shop: I never see or keep card numbers. Nothing is used for "
     "advertising. To have your data removed, ask for a person and support will help."
 )
+# "How do I raise my spending limit?": the limits are the customer's own, set on the
+# settings page; the assistant never changes them.
+LIMITS_TEXT = (
+    "Your spending limits (per order, per day and per month) and whether I may order for you are yours to set on "
+    "your settings page; I can't change them from the chat. When a limit stops an order, I say which one, and "
+    "nothing is charged."
+)
 GIFT_SERVICE_TEXT = (
     "I can't arrange gift wrapping, gift receipts or gift notes: the shop doesn't offer them through me, sorry."
 )
@@ -1630,6 +1637,9 @@ class Policy:
             return
         if command.topic == "privacy":
             turn.say(PRIVACY_TEXT, data={"kind": "info", "quick_replies": quick_replies(["Talk to a person"])})
+            return
+        if command.topic == "limits":
+            turn.say(LIMITS_TEXT, data={"kind": "info"})
             return
         if command.topic.startswith("brand not carried:"):
             brand = command.topic.split(":", 1)[1].strip().title()

@@ -607,6 +607,13 @@ def drop_asides(text: str) -> Asides:
         " ",
         text,
     )
+    # "take the code off, saving it for later": why, not what
+    text = re.sub(
+        r"\s*,?\s*\b(?:i am\s+|i will be\s+)?(?:saving|save|keeping|keep)\s+(?:it|that|them|this)\s+(?:for\s+(?:later|"
+        r"next time|another time|another day|the next order|something else))\b",
+        " ",
+        text,
+    )
     # "looks good i guess", "that is fine i suppose": a hedge after what was said
     text = re.sub(r"(?<=[a-z0-9])\s*,?\s+i (?:guess|suppose|reckon)\s*$", " ", text)
     # "can i still change the size to 43?", "could you change it to L": the change asked as a question

@@ -486,7 +486,8 @@ JUST_THE_ONE = _rx(
 )
 OTHER_COLOUR = _rx(
     r"^(?:(?:no|nope|nah|hmm|actually|sorry|oh|wait|ok|okay)\s*,?\s+)*(?:not\s+(?:this|that|the)\s+colou?r\s*,?\s*)?"
-    r"(?:(?:i want|give me|make it|in)\s+)?(?:the\s+other(?:\s+colou?r)?|another\s+colou?r|a different\s+colou?r)"
+    r"(?:(?:i want|give me|make it|in)\s+)?(?:the\s+other(?:\s+colou?r)?|other\s+colou?r|another\s+colou?r|"
+    r"a different\s+colou?r|different\s+colou?r)"
     r"(?:\s+(?:one|please|pls|instead|then))*$"
 )
 # Words that are never the name of a thing asked for ("or maybe" is no product the shop lacks).
@@ -638,6 +639,12 @@ PRIVACY = _rx(
     r"|\b(?:use|sell|share|store|keep|track|collect|save)\s+(?:my|our)\s+(?:data|info|information|details|personal "
     r"(?:data|info|information)|history|conversations?|chats?)\b"
     r"|\bprivacy\b|\bgdpr\b|\b(?:delete|erase|remove)\s+my\s+(?:data|info|information|account|history)\b"
+)
+# "how do I raise my spending limit?": about the customer's own limits (their settings page).
+LIMITS_ASKED = _rx(
+    r"\b(?:raise|increase|change|lower|up|set|adjust|remove|lift|edit|reset|see|check)\s+(?:my|the)\s+(?:spending\s+|"
+    r"spend\s+|order\s+|daily\s+|monthly\s+|weekly\s+)?(?:limits?|caps?|budget|allowance)\b"
+    r"|\b(?:spending|spend)\s+(?:limits?|caps?)\b"
 )
 # "hello? anyone there", "how's your day going?": a greeting, not a product question about "anyone" or "going".
 SMALL_TALK = _rx(
@@ -1146,6 +1153,8 @@ NOT_THIS_CARD = _rx(
     r"\b(?:not|instead of|rather than)\s+(?:(?:my|the|a|an)\s+)?(?:" + _BRANDS + r"(?:\s+card)?(?:\s+(?:ending|ends)"
     r"(?:\s+in)?\s+\d{4})?|(?:card\s+)?(?:ending|ends)(?:\s+in)?\s+\d{4}|\d{4})\b"
 )
+# What may be said beside "not the visa": "no", "pls", "the other one" (then another card is meant).
+NOT_CARD_LEFTOVER = _rx(r"\b(?:no|nope|nah|but|and|then|please|pls|pay|use|card|the other one|the other|other one)\b")
 BARE_CARD = _rx(
     r"^(?:(?:and|but|no|so)\s+)?(?:(?:my|the)\s+)?(" + _BRANDS + r")(?:\s+card)?(?:\s+(?:instead|please|pls))*$"
 )
@@ -1689,6 +1698,8 @@ class _Reader:
             # them, whether anyone is there. Each was a product question about a stray word ("bot", "data ads").
             if PRIVACY.search(core_polite):
                 return [OutOfScope(topic="privacy")]
+            if LIMITS_ASKED.search(core_polite):
+                return [OutOfScope(topic="limits")]
             if META_HELP.search(core_polite):
                 return [Help()]
             if SMALL_TALK.match(core_polite):
@@ -2100,8 +2111,15 @@ class _Reader:
             if bare:
                 commands.append(ChooseCard(brand=_brand(bare.group(1))))
                 take(bare)
-            elif not _content(re.sub(r"\b(?:no|nope|nah|but|and|then|please|pls|pay|use|card)\b", " ", rest)):
-                commands.append(ChooseCard())  # "not the visa": another card; the policy lists the saved ones
+            elif not _content(NOT_CARD_LEFTOVER.sub(" ", rest)):
+                # "not the visa (, the other one)": another card. The one saved card that is not that brand, or
+                # nothing set (the policy lists the saved ones)
+                brand = re.search(_BRANDS, not_card.group(0))
+                others = [
+                    option for option in self.context.cards
+                    if brand is not None and _brand(brand.group(0)) not in option.label.lower()
+                ]  # fmt: skip
+                commands.append(ChooseCard(last4=others[0].value) if len(others) == 1 else ChooseCard())
                 rest = ""
         match = CARD.search(rest)
         other = OTHER_CARD.search(rest)
@@ -2854,7 +2872,7 @@ class _Reader:
     def _other_colour(self, text: str) -> list[Command]:
         """ "No not this colour, the other", "hmm no, the other colour": the one other colour of the cart's last
         line's product (of two); with more, which one is asked (the colours are listed)."""
-        if not OTHER_COLOUR.match(text) or not self.context.cart:
+        if not OTHER_COLOUR.match(text) or not self.context.cart or re.search(rf"\b(?:{_BRANDS}|card)\b", text):
             return []
         line = self.context.cart[-1]
         entry = self.lexicon.by_id.get(line.product_id)
