@@ -197,7 +197,7 @@ YES = (
     "order that", "order this", "order them", "place that", "buy that", "please order that",
     "send it", "send it through", "send it off", "book it", "buy", "buy them", "get them ordered",
     "get it ordered", "pull the trigger", "lets go", "let us go ahead", "go go go", "hit it",
-    "go", "go now",
+    "go", "go now", "order", "order please", "yes order", "si order",
     # a yes in the shopper's own language: "si", "sí por favor", "ja bitte", "oui"
     "si", "oui", "ja", "da", "sim", "si si", "ja ja", "oui oui",
 )  # fmt: skip
@@ -469,7 +469,8 @@ SAME_AS = _rx(
     r"(?P<what>[a-z0-9 ]+?)(?:\s+(?:please|pls|thanks|then))*$"
 )
 KEEP_ALL = _rx(
-    r"^(?:(?:actually|no|nope|ok|okay|fine|whatever|hmm|oh|ugh|wait)\s*,?\s+)*(?:(?:(?:keep|leave)\s+(?:them both|"
+    r"^(?:(?:actually|no|nope|nah|ok|okay|fine|whatever|hmm|oh|ugh|wait|never mind|nevermind|on second thought|"
+    r"sorry|oops)\s*,?\s+)*(?:(?:(?:keep|leave)\s+(?:them both|"
     r"them all|all of them|both of them|it|them|both|everything|all|the lot|all of it)"
     # "wait, put them back" after a removal: what the turn before took out (it was not understood)
     r"|(?:put|bring|add)\s+(?:it|them|those|that|these)\s+back(?:\s+in)?)"
@@ -603,6 +604,9 @@ WHICHEVER = _rx(
     r"\b(?:whichever|which ever|whatever)(?:\s+one)?\s+(?:is|s|comes out|works out)\s+(?:the\s+)?(?:(?P<low>cheaper|"
     r"cheapest|less expensive|least expensive|lower|lowest)|(?P<high>dearer|more expensive|most expensive|pricier))"
     r"(?:\s+(?:one|of the two|of them|price))?\b"
+    # "the cheaper of the two hoodies", "the cheapest one of the three bottles" (it was 2 of the dearer one)
+    r"|\bthe\s+(?:(?P<low2>cheaper|cheapest|less expensive|least expensive)|(?P<high2>dearer|more expensive|most "
+    r"expensive|pricier))(?:\s+one)?\s+of\s+(?:the|those|these|your)\s+(?:two|2|three|3|four|4|both)\b"
 )
 # "If the down jacket is under $150 …", "if it's less than 100 bucks": a price the order depends on.
 IF_PRICE_UNDER = _rx(
@@ -928,7 +932,8 @@ REMOVE_WORDS = _rx(
 )
 CORRECTION = _rx(
     r"^(?:actually|actualy|actually,|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thoughts?|"
-    r"i meant|i mean|no i meant|no,|no)\b|\b(?:make (?:it|that|them|those|this|the \w+(?: \w+)?)|change (?:it|that|"
+    r"i meant|i mean|no i meant|no,|no|nah|nope|na)\b|\b(?:make (?:it|that|them|those|this|the \w+(?: \w+)?|"
+    r"\d{1,2}\b|two\b|three\b|four\b|five\b)|change (?:it|that|"
     r"them|this|the \w+(?: \w+)?)"
     r"|switch (?:it|that|them|to|for)|swap (?:it|that|them|to|for)|instead|rather|i meant|i mean|correction|"
     r"update (?:it|that|"
@@ -1308,6 +1313,12 @@ _QUESTION_AHEAD = (
 FIT_QUESTION = _rx(
     r"\b(?:run|runs|running|fit|fits|come up|comes up|are they|is it)\s+(?:a (?:bit|little)\s+)?"
     r"(?:small|smaller|large|larger|big|bigger|narrow|wide|short|long|true to size|tight|loose)\b|\btrue to size\b"
+)
+# "that one", "this one please", "ok I take": the product just shown or answered about, taken.
+BARE_POINTER = _rx(r"(?:that|this|the) one|that|this|it|them|those|these|that pair|this pair|i will take|i want")
+TOPIC_TAKEN_FILLER = _rx(
+    r"\b(?:ok|okay|yes|yeah|yep|then|please|pls|thanks|thx|great|cool|sure|so|and|just|i will take it|"
+    r"i will take them|i will have it)\b"
 )
 # A clause that asks for the thing pointed at: "i'll take them in grey 44", "so get it in 43".
 TAKE_IT = _rx(
@@ -1907,13 +1918,21 @@ class _Reader:
         )
         items = self._items(re.sub(r"\s+", " ", rest).strip(" ,"))
         named = [item for item in items if item.product_ids]
-        if len(named) < 2 or any(len(item.product_ids) != 1 for item in named) or self._unread:
+        of_the = bool(match.group("low2") or match.group("high2"))
+        if len(named) == 1 and (len(named[0].product_ids) >= 2 or of_the):
+            products = named[0].product_ids  # "the cheaper of the two hoodies": the hoodies the shop has
+        elif len(named) < 2 or any(len(item.product_ids) != 1 for item in named):
+            return []
+        else:
+            products = tuple(item.product_ids[0] for item in named)
+        if self._unread:
             return []
         size = next((item.size for item in items if item.size), None)
         colour = next((item.colour for item in items if item.colour), None)
+        low = bool(match.group("low") or match.group("low2"))
         commands: list[Command] = [
-            Search(product_ids=tuple(item.product_ids[0] for item in named), sort="price_asc"),
-            Select(price="lowest" if match.group("low") else "highest"),
+            Search(product_ids=products, sort="price_asc"),
+            Select(price="lowest" if low else "highest"),
         ]
         if size:
             commands.append(SetSlot(slot="size", value=size))
@@ -2481,7 +2500,7 @@ class _Reader:
             pointed = _fill(pointed, replace(asked, quantity=None))
         if pointed is not None:
             return [AddItems(items=(pointed,))]
-        about_topic = self._slots_for_topic(text)
+        about_topic = self._slots_for_topic(text) or self._topic_taken(text)
         if about_topic:
             return about_topic
         bare = self._bare_slot(text)
@@ -3421,7 +3440,7 @@ class _Reader:
     def _correction(self, text: str) -> list[Command]:
         body = re.sub(
             r"^(?:actually|actualy|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thought|"
-            r"i meant|i mean|no i meant|no)\b\s*,?\s*",
+            r"i meant|i mean|no i meant|no|nah|nope|na)\b\s*,?\s*",
             "",
             text,
         )
@@ -3758,6 +3777,12 @@ class _Reader:
             return []
         topic = self._topic()
         item = self._item(text) if topic else None
+        if topic is not None and item is not None and not item.product_ids and item.quantity is not None:
+            # "black 44" about the Trail Blazer: read as said of it, so that 44 is its size (it was 44 pairs)
+            title = self.lexicon.by_id[topic].title.lower()
+            said = self._item(f"{text} {title}")
+            if said is not None and said.product_ids == (topic,) and not said.query:
+                item = replace(said, product_ids=(), category=None)
         if topic is not None and (item is None or not (item.size or item.size_said or item.colour)):
             # "ok 45 then", "I'll take 45": a size said alone, about the one product just answered about.
             shoe = self.lexicon.by_id[topic].size_kind == "shoe"
@@ -3782,6 +3807,27 @@ class _Reader:
             options = tuple(option for option in item.size_options if option in entry.sizes) or item.size_options
             item = replace(item, size_options=options)
         return [AddItems(items=(replace(item, product_ids=(topic,), category=None),))]
+
+    def _topic_taken(self, text: str) -> list[Command]:
+        """ "that one pls", "ok I take", "2 pairs 42" right after the assistant showed or answered about one product
+        (nothing in the cart, nothing asked): that product, with what was said of it (each was not understood)."""
+        if self.context.cart or self.context.pending is not None or self.context.awaiting_confirmation:
+            return []
+        topic = self._topic()
+        if topic is None:
+            return []
+        body = re.sub(r"\s+", " ", TOPIC_TAKEN_FILLER.sub(" ", text)).strip(" ,")
+        if not body or BARE_POINTER.fullmatch(body):
+            return [AddItems(items=(ItemSpec(product_ids=(topic,)),))] if BARE_POINTER.fullmatch(body or "it") else []
+        if self._names_product(body) or not re.fullmatch(r"[a-z0-9 ,.-]+", body) or len(body.split()) > 5:
+            return []
+        title = self.lexicon.by_id[topic].title.lower()
+        item = self._item(f"{body} {title}")
+        if item is None or item.product_ids != (topic,) or item.query or item.saved:
+            return []
+        if not (item.quantity is not None or item.size or item.size_said or item.colour):
+            return []
+        return [AddItems(items=(replace(item, category=None),))]
 
     def _bare_slot(self, text: str) -> list[Command]:
         """A size, colour or quantity said alone while there is a cart line to apply it to."""

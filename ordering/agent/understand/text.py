@@ -67,6 +67,7 @@ _DIGIT_WORDS = (
 _LEARNER = (
     (re.compile(r"\bi (?:would )?like (?:to )?(?=(?:buy|order|get|have|purchase)\b)"), "i want to "),
     (re.compile(r"\bi take (?=(?:it|them|this|that|one|two|three|the|a|an|\d)\b)"), "i will take "),
+    (re.compile(r"\bi (?:take|buy)\s*(?=$|[,.!?])"), "i will take it"),
 )
 
 
