@@ -1460,6 +1460,25 @@ class Policy:
         if not result.ok:
             self.refused_choice = True
             matching = result.data.get("matching") or []
+            current = turn.state.get("payment_method_id")
+            others = [card for card in matching if card.get("payment_method_id") != current]
+            if (
+                result.data.get("ambiguous")
+                and current
+                and len(others) == 1
+                and OTHER_CARD_SAID.search(turn.customer_text)
+            ):
+                # "try my other visa" after the 0002 Visa was declined: the one Visa that is not the card in use
+                # (it asked between both, the declined one included)
+                self.refused_choice = False
+                retry = self._call(
+                    turn, "choose_payment_method", {"last4": others[0]["last4"]}, "the other card of that brand"
+                )
+                if retry.ok:
+                    if not turn.state["cart"]:
+                        payment = retry.data["payment"]
+                        turn.say(f"OK, I'll pay with your {payment['brand'].title()} ending {payment['last4']}.")
+                    return
             if result.data.get("ambiguous") and matching:
                 # "the visa" with two Visas: name only those, and ask which.
                 brands = {card["brand"].title() for card in matching}
@@ -1703,6 +1722,8 @@ class Policy:
 
 
 SAME_COLOUR = re.compile(r"\bsame (?:size and |size & )?colou?r\b|\bsame colou?r and size\b", re.IGNORECASE)
+# "try my other visa", "a different mastercard": not the card in use.
+OTHER_CARD_SAID = re.compile(r"\b(?:other|another|different|second|2nd|backup)\b", re.IGNORECASE)
 KEEP_AFTER_ALL = re.compile(
     r"\b(?:keep|leave)\s+(?:them|it|both|all|everything|the lot)\b"
     r"|\b(?:put|bring|add)\s+(?:it|them|those|that|these)\s+back\b",

@@ -158,6 +158,9 @@ ONE_EACH = re.compile(r"(?:,\s*)?\b(?:one|1|a|an)\s+each\b")
 ONE_FOR_EACH = re.compile(
     r"\b(?:one|1)\s+for\s+" + _PERSON + r"(?:\s*(?:,|and|&)?\s*(?:one|1)\s+for\s+" + _PERSON + r")+\b"
 )
+ONE_FOR_SOMEONE = re.compile(
+    r"\s*,?\s*\b(?:and\s+)?(?:one|1)\s+(?:is\s+|of them\s+|of those\s+)?for\s+" + _PERSON + r"\b"
+)
 # "zip hoodies for me and my wife, both M": two or more people named, with "both"/"all"/"each" about the things.
 FOR_PEOPLE = re.compile(r"\bfor\s+(?P<persons>" + _PERSONS + r")\b")
 _SAID_COUNT = re.compile(r"(?:^|\s)(?:\d{1,2}|two|three|four|five|six|a couple of|a pair of|pair of)\s+(?!for\b)[a-z]")
@@ -199,6 +202,11 @@ def _per_person_count(text: str) -> str:
         if count is not None and count < 2:
             return text
         loose = True  # "both" may be about the things as well as the people: only one thing is counted
+    if span is None and _SAID_COUNT.search(" " + text):
+        # "2 of the hoodie i saved, one for my brother": the count said stands; who one of them is for is no item
+        one_for = ONE_FOR_SOMEONE.search(text)
+        if one_for is not None and len(re.findall(r"\b(?:one|1)\b", text)) == 1:  # not "one blue and one for him"
+            return text[: one_for.start()] + " " + text[one_for.end() :]
     if span is None or count is None:
         return text
     rest = text[: span[0]] + " " + replacement + text[span[1] :]

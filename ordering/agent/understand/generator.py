@@ -209,6 +209,7 @@ ASSENT = (
     "looks correct", "that is all correct", "that is all right", "that is correct", "that is right", "all correct",
     "everything looks good", "everything looks fine", "everything is correct", "lovely", "perfect", "great",
     "wonderful", "brilliant", "excellent", "thank you", "thanks", "please do", "order that for me",
+    "that is a good deal", "good deal", "great deal", "a good deal", "bargain", "what a bargain", "not bad",
     "that is lovely", "that is perfect", "that is brilliant", "that is grand", "that is spot on", "spot on",
     "that is wonderful", "that is excellent", "that is amazing", "that is great thanks",
     "order it for me", "do place the order", "do place it", "for me", "then", "that is fine", "that is great",
@@ -649,6 +650,11 @@ LIMITS_ASKED = _rx(
     r"\b(?:raise|increase|change|lower|up|set|adjust|remove|lift|edit|reset|see|check)\s+(?:my|the)\s+(?:spending\s+|"
     r"spend\s+|order\s+|daily\s+|monthly\s+|weekly\s+)?(?:limits?|caps?|budget|allowance)\b"
     r"|\b(?:spending|spend)\s+(?:limits?|caps?)\b"
+)
+WHY_NOT_ORDERED = _rx(
+    r"\bwhy\s+(?:can not|could not|will not|would not|did not|do not|does not|is not|is it not)\s+"
+    r"(?:you|u|it|this|that)\s*(?:order|buy|place|get|go through|check out|work|be ordered|be placed)?\b"
+    r"|\bwhy\s+(?:is it\s+)?blocked\b"
 )
 # "hello? anyone there", "how's your day going?": a greeting, not a product question about "anyone" or "going".
 SMALL_TALK = _rx(
@@ -1191,6 +1197,9 @@ ADDRESS = _rx(
     r"(?<!ride )(?<!cycle )(?<!commute )(?<!bike )(?<!way )(?<!back )(?<!use )(?<!travel )"
     r"(?<!take )(?<!bring )(?<!carry )"
     r"to\s+(?:my\s+|our\s+)?(home|work|the office|office)\b(?!\s+(?:out|on|in|with|for|at|and back)\b)"
+    # "ship a grey beanie to my parents house": a place of the customer's named after the item (a saved one, or
+    # refused with the saved ones named; it went Home without a word)
+    r"|(?<=[a-z0-9] )to\s+(?:my|our)\s+([a-z']+?)(?:'s|s')?\s+(?:house|place|flat|apartment|address|home)\b"
 )
 # "Ship to work. actually no, home is fine": the address said last, after a change of mind, is the one meant.
 ADDRESS_MENTION = _rx(
@@ -1199,7 +1208,12 @@ ADDRESS_MENTION = _rx(
 )
 ADDRESS_CHANGE = _rx(r"\b(?:actually|no|nope|sorry|wait|i mean|i meant|rather|on second thought|hmm|nah)\b")
 INTERJECTIONS = frozenset(_words("oh ah uh um umm hmm erm er well so ok okay wait"))
-NOT_THIS_ADDRESS = _rx(r"\b(?:not|no)\s+(?:to\s+|at\s+)?(?:my\s+|the\s+)?(?:home|work|office)(?:\s+address)?\b")
+NOT_THIS_ADDRESS = _rx(
+    r"\bnot\s+(?:to\s+|at\s+)?(?:my\s+|the\s+)?(?:home|work|office)(?:\s+address)?\b"
+    # "no work address", "ship it to home, no office": but "hmm no home please" is a no, then home
+    r"|\bno\s+(?:to\s+|at\s+)?(?:my\s+|the\s+)?(?:home|work|office)(?:\s+address)?\b"
+    r"(?!\s*(?:$|please\b|pls\b|then\b|instead\b|is fine\b|thanks\b|thank you\b|actually\b))"
+)
 ADDRESS_WORDS = {"office": "work", "job": "work", "workplace": "work", "house": "home", "place": "home", "flat": "home",
                  "apartment": "home", "home": "home", "work": "work"}  # fmt: skip
 NOT_ADDRESS = frozenset(
@@ -1711,6 +1725,10 @@ class _Reader:
                 return [OutOfScope(topic="privacy")]
             if LIMITS_ASKED.search(core_polite):
                 return [OutOfScope(topic="limits")]
+            if WHY_NOT_ORDERED.search(core_polite):
+                # "why can't you order it?" at a preview that a limit (or stock) stopped: the preview again, with
+                # what stands in the way; with nothing to order, what the assistant can do
+                return [ShowCart()] if self.context.cart or self.context.awaiting_confirmation else [Help()]
             if META_HELP.search(core_polite):
                 return [Help()]
             if SMALL_TALK.match(core_polite):
