@@ -1382,6 +1382,14 @@ class Policy:
             turn.say(f"OK, I took {_or_list(gone)} off.")
 
     def _do_use_my_promotion(self, turn: Turn, command: c.UseMyPromotion) -> None:
+        applied = [code for code in turn.state.get("promo_codes") or [] if code]
+        if applied and command.percent is None and not MY_OWN_SAID.search(turn.customer_text):
+            # "how much is it with RUN15?" … "put the code on then": the code already on the order (it added the
+            # customer's own ALICE10 beside it, never asked for)
+            turn.say(f"{_or_list(applied)} is already applied to your order.", data={"kind": "info"})
+            if turn.state["cart"]:
+                self._do_show_cart(turn, c.ShowCart())  # the preview again, so that a yes answers it
+            return
         result = self._my_promotions(turn)
         if not result.ok:
             turn.say(result.error or "I could not look up your promotions.")
@@ -1722,6 +1730,8 @@ class Policy:
 
 
 SAME_COLOUR = re.compile(r"\bsame (?:size and |size & )?colou?r\b|\bsame colou?r and size\b", re.IGNORECASE)
+# "my promo", "my own code", "my personal discount": the customer's own promotion, said as theirs.
+MY_OWN_SAID = re.compile(r"\b(?:my|mine|personal|own)\b", re.IGNORECASE)
 # "try my other visa", "a different mastercard": not the card in use.
 OTHER_CARD_SAID = re.compile(r"\b(?:other|another|different|second|2nd|backup)\b", re.IGNORECASE)
 KEEP_AFTER_ALL = re.compile(

@@ -158,6 +158,14 @@ ONE_EACH = re.compile(r"(?:,\s*)?\b(?:one|1|a|an)\s+each\b")
 ONE_FOR_EACH = re.compile(
     r"\b(?:one|1)\s+for\s+" + _PERSON + r"(?:\s*(?:,|and|&)?\s*(?:one|1)\s+for\s+" + _PERSON + r")+\b"
 )
+# "L for me, S for her", "black for him and white for me": a value for each person named.
+VALUE_FOR_EACH = re.compile(
+    r"\b(?P<a>[a-z]+|\d{2})\s+for\s+"
+    + _PERSON
+    + r"\s*(?:,|&)?\s*(?:and\s+)?(?P<b>[a-z]+|\d{2})\s+for\s+"
+    + _PERSON
+    + r"\b"
+)
 ONE_FOR_SOMEONE = re.compile(
     r"\s*,?\s*\b(?:and\s+)?(?:one|1)\s+(?:is\s+|of them\s+|of those\s+)?for\s+" + _PERSON + r"\b"
 )
@@ -184,6 +192,13 @@ def _per_person_count(text: str) -> str:
     span: tuple[int, int] | None = None
     replacement = ""
     loose = False
+    values = VALUE_FOR_EACH.search(text)
+    if values is not None and _value_kind(values.group("a")) and _value_kind(values.group("b")):
+        # "L for me, S for her": one in each (it was both in L)
+        # said alone, of a line of two already in the cart: that line split ("actually 1 in L and 1 in S")
+        lead = "" if text[: values.start()].strip(" ,") else "actually "
+        parts = f" {lead}1 in {values.group('a')} and 1 in {values.group('b')} "
+        return text[: values.start()] + parts + text[values.end() :]
     if (match := ONE_EACH_FOR.search(text)) is not None:
         count, span = _people_in(match.group("persons")), match.span()
     elif (match := PEOPLE_THEN_EACH.search(text)) is not None:
@@ -197,6 +212,11 @@ def _per_person_count(text: str) -> str:
         return text[match.end() : each.start()].rstrip(" ,") + f" x{count} " + text[each.end() :]
     elif (match := ONE_FOR_EACH.search(text)) is not None:
         count, span = len(re.findall(r"\b(?:one|1)\s+for\b", match.group(0))), match.span()
+        last_only = re.match(r"\s+(?:in\s+|size\s+)(?P<value>[a-z0-9]+)\b", text[span[1] :])
+        if last_only is not None and not re.search(r"\b(?:both|all|each)\b", text):
+            # "one for me and one for my sister in S": the size is the sister's only; one without it (it was 2 in S)
+            parts = "one and " * (count - 1) + f"one in {last_only.group('value')}"
+            return text[: span[0]] + " " + parts + text[span[1] + last_only.end() :]
     elif (match := FOR_PEOPLE.search(text)) is not None and re.search(r"\b(?:both|all|each)\b", text):
         count, span = _people_in(match.group("persons")), match.span()
         if count is not None and count < 2:

@@ -902,7 +902,8 @@ COUNT_OF_PLACE = _rx(
 )
 # "And the same in black", "same again but in L": one more of the latest line in what is said.
 SAME_IN = _rx(
-    _LEAD + r"(?:also\s+|add\s+)?(?:the\s+)?same(?:\s+(?:one|thing|again|item))?\s+(?:but\s+)?(?:in|with|as)\s+"
+    _LEAD + r"(?:also\s+|add\s+|and\s+)?(?:the\s+)?same(?:\s+(?:one|ones|thing|again|item|pair))?\s+"
+    r"(?:but\s+(?:in\s+|with\s+|size\s+)?|in\s+|with\s+|as\s+)"
     r"(?P<slots>.+?)(?:\s+(?:too|as well|also|please|pls))*$"
     # "and a pink one", "plus another in pink", "and one more in L": one more of the line, in that (it changed the
     # line's colour when something else had been shown since)
@@ -1327,6 +1328,17 @@ _QUESTION_AHEAD = (
 FIT_QUESTION = _rx(
     r"\b(?:run|runs|running|fit|fits|come up|comes up|are they|is it)\s+(?:a (?:bit|little)\s+)?"
     r"(?:small|smaller|large|larger|big|bigger|narrow|wide|short|long|true to size|tight|loose)\b|\btrue to size\b"
+)
+# "actually the blue thing in black", "the orange one should be L": a line by its colour, and what it becomes.
+COLOURED_LINE = _rx(
+    r"(?:(?:actually|no|nope|nah|sorry|oh|hmm|wait|ok|okay|and|make|change|switch)\s*,?\s+)*(?:the|my)\s+"
+    r"(?P<old>[a-z]+)\s+(?:thing|one|ones|item|stuff|pair)\s+(?:in|to|into|should be|as|instead)\s+"
+    r"(?P<new>[a-z0-9 ]+?)(?:\s+(?:instead|please|pls|then|thanks))*"
+)
+# "the red ones 42", "ok the white one in M please": one of the products shown, by its colour.
+SHOWN_COLOUR_ONES = _rx(
+    r"(?:(?:ok|okay|so|then|i will take|i want|give me|yes|yeah)\s+)*(?:the\s+)?(?P<colour>[a-z]+)\s+(?:ones?|pair)"
+    r"(?P<rest>(?:\s*,?\s*(?:in\s+|size\s+)?[a-z0-9]+)*?)(?:\s+(?:please|pls|then|thanks))?"
 )
 # "that one", "this one please", "ok I take": the product just shown or answered about, taken.
 BARE_POINTER = _rx(r"(?:that|this|the) one|that|this|it|them|those|these|that pair|this pair|i will take|i want")
@@ -1799,6 +1811,7 @@ class _Reader:
             or self._the_other(whole)
             or self._relative_size(whole)
             or self._terse_line_change(whole)
+            or self._coloured_line_change(whole)
         )
         if keep_only:
             return keep_only
@@ -2518,7 +2531,7 @@ class _Reader:
             pointed = _fill(pointed, replace(asked, quantity=None))
         if pointed is not None:
             return [AddItems(items=(pointed,))]
-        about_topic = self._slots_for_topic(text) or self._topic_taken(text)
+        about_topic = self._slots_for_topic(text) or self._topic_taken(text) or self._shown_by_colour(text)
         if about_topic:
             return about_topic
         bare = self._bare_slot(text)
@@ -2918,6 +2931,25 @@ class _Reader:
             product = ItemSpec(product_ids=(line.product_id,))
             return [ProductQuestion(item=product, aspect="colours")]
         return [SetSlot(slot="colour", value=others[0], target=_line_target(line), correction=True)]
+
+    def _coloured_line_change(self, text: str) -> list[Command]:
+        """ "actually the blue thing in black", "the orange one in blue", "the red one should be L": the one cart line
+        of the colour said first, changed to what is said after (it took the first colour as the new one, and
+        changed another line)."""
+        match = COLOURED_LINE.fullmatch(text.strip(" ,"))
+        if match is None or len(self.context.cart) < 1 or self.context.pending is not None:
+            return []
+        target = self._line_by_its_colour(f"the {match.group('old')} one")
+        if target is None:
+            return []
+        line = next(line for line in self.context.cart if line.variant_id == target.variant_id)
+        slots = self._line_slots(line, match.group("new"))
+        if slots is None:
+            return []
+        changes = _line_changes(line, slots)
+        if slots.quantity is not None and slots.quantity != line.quantity:
+            changes.append(SetSlot(slot="quantity", value=str(slots.quantity), target=target, correction=True))
+        return changes
 
     def _line_by_its_colour(self, what: str) -> ItemSpec | None:
         """ "the orange one": the one cart line of that colour ("my son doesn't want the orange one anymore")."""
@@ -3826,6 +3858,25 @@ class _Reader:
             item = replace(item, size_options=options)
         return [AddItems(items=(replace(item, product_ids=(topic,), category=None),))]
 
+    def _shown_by_colour(self, text: str) -> list[Command]:
+        """ "the red ones 42" after several products were shown: the one of them that comes in that colour, in what
+        was said (it was not understood). Nothing when none or several of them come in it."""
+        shown = [option.value for option in self.context.last_shown if option.value in self.lexicon.by_id]
+        if len(shown) < 2 or self.context.pending is not None or self.context.awaiting_confirmation:
+            return []
+        match = SHOWN_COLOUR_ONES.fullmatch(text.strip(" ,"))
+        if match is None:
+            return []
+        colour = colour_of(match.group("colour"))
+        having = [pid for pid in shown if colour in self.lexicon.by_id[pid].colours]
+        if colour is None or len(having) != 1:
+            return []
+        title = self.lexicon.by_id[having[0]].title.lower()
+        item = self._item(f"{title} {colour} {match.group('rest') or ''}")
+        if item is None or item.product_ids != (having[0],) or item.query:
+            return []
+        return [AddItems(items=(replace(item, category=None),))]
+
     def _topic_taken(self, text: str) -> list[Command]:
         """ "that one pls", "ok I take", "2 pairs 42" right after the assistant showed or answered about one product
         (nothing in the cart, nothing asked): that product, with what was said of it (each was not understood)."""
@@ -4672,6 +4723,20 @@ class _Reader:
             if tail >= 3 and colour_of(words[tail - 1]) is not None and words[tail - 2] in SIZE_LETTERS:
                 reading = find_clothing_size(words[tail - 2], letters_alone=True)
                 letter_word = words[tail - 2] if reading is not None else None
+        said_of = entry_kinds or (
+            {self.lexicon.by_id[pid].size_kind for pid in previous.product_ids}
+            if previous is not None and not product_ids
+            else set()
+        )
+        if (
+            reading is not None
+            and reading.kind == "shoe"
+            and said_of == {"clothing"}
+            and re.search(r"\b(?:us|uk|eu|mens|men|womens|women)\b", reading.said)
+        ):
+            # "running socks white, us 9": a shoe size said of a thing sold in S to L is no size of it (it was 42);
+            # kept as said, so the policy names its sizes and asks
+            reading = SizeReading(size=None, said=reading.said, kind="clothing", start=reading.start, end=reading.end)
         if reading is not None and reading.kind == "shoe" and reading.size is None and not reading.options:
             reading = None
         content = resolution.words
