@@ -57,6 +57,9 @@ ELSEWHERE_NUMBERS = [
         r"\b(?:ref|reference)\s+#?(?:[a-z]\d{1,8}|\d{3,8})[a-z]?\b",
         r"\b(?:house number|door)\s*\d{1,5}\b",
         r"(?:^|\s)#\s*[a-z]?\d{3,8}\b",
+        # "i've said it 3 times", "told you twice": how often the customer asked, never a count or a size
+        r"\b(?:i have\s+|i\s+)?(?:already\s+)?(?:said|told you|asked|tried|repeated|typed)\s+"
+        r"(?:it|this|that|you|for it)?\s*" + _NUMBER + r"\s+times(?:\s+(?:already|now|before|today))?\b",
         # how often, how long, how far
         r"\b" + _NUMBER + r"\s*(?:times?|x)\s+(?:a|per|each)\s+(?:week|day|month|year)\b",
         r"\b(?:for|in|over|about|around|within|every|like|after|almost|nearly|only|just)\s+"
@@ -626,7 +629,9 @@ def drop_asides(text: str) -> Asides:
     )
     # "oh shoot", "dang", "oh no": what the customer feels, nothing to order
     text = re.sub(
-        r"\b(?:oh\s+)?(?:shoot|dang|darn|damn|crap|oh no|oh dear|argh|ugh|oopsie)\b(?!\s+(?:pants|bag))", " ", text
+        r"\b(?:oh\s+)?(?:shoot|dang|darn|damn|crap|oh no|oh dear|argh|ugh|oopsie|come on|cmon)\b(?!\s+(?:pants|bag))",
+        " ",
+        text,
     )
     # "the office is closed next week", "work is shut till monday": why an address is not wanted, no address chosen
     text = re.sub(

@@ -197,7 +197,8 @@ YES = (
     "order that", "order this", "order them", "place that", "buy that", "please order that",
     "send it", "send it through", "send it off", "book it", "buy", "buy them", "get them ordered",
     "get it ordered", "pull the trigger", "lets go", "let us go ahead", "go go go", "hit it",
-    "go", "go now", "order", "order please", "yes order", "si order",
+    "go", "go now", "order", "order please", "yes order", "si order", "yes for both", "yes to both", "yes both",
+    "yes for all", "yes to all", "yes for all three", "yes all", "yes all of it", "yes everything",
     # a yes in the shopper's own language: "si", "sí por favor", "ja bitte", "oui"
     "si", "oui", "ja", "da", "sim", "si si", "ja ja", "oui oui",
 )  # fmt: skip
@@ -331,7 +332,23 @@ SKIP_CONFIRMATION = _rx(
     r"|(?:from now on\s*,?\s*)?(?:just )?(?:order|buy|get) (?:whatever|anything|everything) i (?:say|ask for|want|"
     r"tell you)(?: from now on)?|do not (?:ask|bother asking|show)(?: me)?"
     r"(?: anything| first| to confirm| for (?:a )?confirmation| again)?|(?:place|order|buy) (?:it|the order|orders?) "
-    r"automatically)\b"
+    r"automatically"
+    # "you already have my permission", "HURRY no time for confirmations", "from now on don't ask me to confirm, just
+    # order": pressure to skip the yes (each left words that became a thing to order: "already permission", "now")
+    r"|(?:you\s+)?(?:already\s+)?(?:have|got)\s+my\s+(?:permission|consent|approval|go ahead|ok|okay|blessing)"
+    r"|(?:hurry\s*,?\s*)?no time for (?:confirm\w*|questions?|previews?|this|that)"
+    r"|(?:from now on\s*,?\s*)?(?:do not|dont|never) ask me (?:to confirm|for (?:a )?confirmation|again|anything)"
+    r"(?:\s*,?\s*just (?:order|buy|place it|do it))?(?:\s*,?\s*first\s*:?)?)\b"
+)
+# Asking the assistant to lift a limit the customer set ("raise my cap to $500", "override the cap", "I accept the
+# risk"): the limits are the customer's own, on the settings page; never a thing to order ("cap" is one).
+LIMIT_OVERRIDE = _rx(
+    r"\b(?:raise|increase|up|lift|override|ignore|bypass|bump)\s+(?:my|the|your)\s+"
+    r"(?:spending\s+|spend\s+|order\s+|daily\s+|monthly\s+|per order\s+|per-order\s+)?(?:cap|limit|budget)s?\b"
+    # "remove the cap" is the Running Cap; "remove my spending cap", "change the limit" are limits
+    r"|\b(?:remove|change|set|skip|turn off|disable)\s+(?:my|the|your)\s+(?:(?:spending|spend|order|daily|monthly|"
+    r"per order|per-order)\s+(?:cap|limit)|limit|budget)s?\b"
+    r"|\b(?:i\s+)?(?:accept|take)\s+(?:the|full)\s+risk\b"
 )
 # The yes that comes with such a request ("and confirm it", "place the order straight away").
 CONFIRM_TAIL = _rx(
@@ -560,6 +577,13 @@ CHANGE_PREAMBLE = _rx(
     r"\b(?:one more|another|one last|a last|a small|a quick|small|quick|one) (?:change|thing|correction|edit)\b"
 )
 # "Yes but in white", "ok but size 43": a change, never a yes (what follows is read as the change).
+# "yes for the shoes only", "yes to the cap, not the beanie", "yes but not the socks": a yes to part of the cart.
+YES_FOR_PART = _rx(
+    r"(?:yes|yeah|yep|ok|okay|sure)\s*,?\s*(?:(?:for|to|on)\s+(?:the\s+)?(?P<keep>[a-z ]+?)(?:\s+only)?"
+    r"(?:\s*,?\s*(?:but\s+)?(?:not|no)\s+(?:to\s+)?(?:the\s+)?(?P<not>[a-z ]+))?"
+    r"|(?:but\s+not|but\s+without|without|except(?:\s+for)?)\s+(?:the\s+)?(?P<drop>[a-z ]+?))"
+    r"(?:\s+(?:please|pls|thanks))?"
+)
 YES_BUT = _rx(
     r"^(?:yes|yeah|yep|yup|ok|okay|sure|fine|great)\s*,?\s*(?:but|except|only|wait|hang on|hold on|oh wait|actually)"
     r"\s*,?\s+(?=\S)"
@@ -682,6 +706,9 @@ STATUS = _rx(
     r"my order (?:status|has not (?:arrived|come|shipped|turned up)|did not (?:arrive|come)|never (?:arrived|came)|"
     r"is (?:late|delayed|missing))|status (?:of|on|for) my order|update on my order|news on my order|"
     r"what is (?:happening|going on|up) with my (?:order|package|parcel|delivery)|"
+    r"is it (?:placed|ordered|done|through|confirmed)(?: yet| already)?|did you (?:charge|bill) me|"
+    r"have you (?:charged|billed) me|was i (?:charged|billed)|"
+    r"(?:has|did|is) (?:it|the order|my order) (?:gone|go|been put|put) through(?: yet)?|"
     r"(?:it|my order|my package|my parcel) (?:still )?(?:has not|did not|never) (?:shown up|show up|arrived|arrive|"
     r"come|came|turned up|turn up|got here))\b"
     # a bought thing asked after ("has my rain jacket shipped yet", "where is my hoodie", "when will my shoes
@@ -1127,6 +1154,9 @@ CARD_BRAND = _rx(
     r" card| card| payment| the payment)? (?:to|for))\s+(?:my|the)?\s*(visa|"
     r"mastercard|master card|mc|amex|american express|discover)\b"
     r"|\b(?:my|the)\s+(visa|mastercard|master card|amex|american express|discover)\b"
+    # "yoga mat purple, mastercard", "kettlebell, visa please": the brand said alone after the item
+    r"|(?:^|,)\s*(?:on\s+|by\s+)?(visa|mastercard|master card|amex|american express|discover)(?:\s+card)?"
+    r"(?:\s+(?:please|pls|thanks))?\s*(?=,|$)"
 )
 # A count said with an answer to "which size/colour?": "orange L, 2 of them", "large x2", "3x", "2 in large",
 # "two pairs". Only with a word that makes the number a count (never a bare number: "2" may be a size).
@@ -1328,6 +1358,12 @@ _QUESTION_AHEAD = (
 FIT_QUESTION = _rx(
     r"\b(?:run|runs|running|fit|fits|come up|comes up|are they|is it)\s+(?:a (?:bit|little)\s+)?"
     r"(?:small|smaller|large|larger|big|bigger|narrow|wide|short|long|true to size|tight|loose)\b|\btrue to size\b"
+)
+# "50 of them", "make it 25 of the socks", "three of those please": a line's count.
+COUNT_OF_LINE = _rx(
+    r"(?:(?:actually|ok|okay|so|then|make it|make that|i want|i need|give me)\s*,?\s+)*"
+    r"(?P<count>\d{1,4}|two|three|four|five|six|seven|eight|nine|ten|a dozen|a couple)"
+    r"\s+of\s+(?:them|those|these|the\s+(?P<thing>[a-z ]+?))(?:\s+(?:please|pls|then|instead|actually))*"
 )
 # "actually the blue thing in black", "the orange one should be L": a line by its colour, and what it becomes.
 COLOURED_LINE = _rx(
@@ -1676,6 +1712,8 @@ class _Reader:
             _covers(core_polite, refusals)
             or _covers(core, refusals)
             or (_covers(core, refusals + POLITE) and not _covers(core, POLITE))
+            # "no thanks, not today": a no, with when said beside it
+            or (re.match(r"(?:no|nope|nah)\b", core) is not None and _covers(core, refusals + HOLD + POLITE))
         ) and not _covers(core_polite, ("please", "it", "that")):
             return [Decline()]  # "nah i'm good": its "good" is no politeness beside the no
         if NEGATED_CONFIRM.match(core_polite) and not self._names_product(core_polite, strict=True):
@@ -1784,6 +1822,8 @@ class _Reader:
         policy = self._shop_policy(text)
         if policy:
             return [OutOfScope(topic=policy)]
+        if LIMIT_OVERRIDE.search(text):
+            return [OutOfScope(topic="limits")]
         whichever = self._whichever_by_price(text) or self._if_price_under(text)
         if whichever:
             return whichever
@@ -1804,6 +1844,13 @@ class _Reader:
         text = TOO_EXPENSIVE.sub(" cheaper ", text)
         # "Keep the shoes, drop the rest", "yes to the shoes, no to the socks": read whole, before clauses split.
         whole = re.sub(r"\s+", " ", text.replace(",", " , ")).strip(" ,")
+        # "yes for the shoes only", "yes but not the socks", "yes to the cap, not the beanie": what the yes keeps (it
+        # searched for the shoes or the socks, and the preview stayed as it was)
+        yes_part = YES_FOR_PART.fullmatch(whole)
+        if yes_part is not None and self.context.cart:
+            keep, drop = yes_part.group("keep"), yes_part.group("drop") or yes_part.group("not")
+            # "yes to the shoes, no to the socks": the socks go, and only they
+            whole = text = f"remove the {drop}" if drop else f"just the {keep}"
         keep_only = (
             self._keep_only(whole)
             or self._swap_line(whole)
@@ -1812,6 +1859,7 @@ class _Reader:
             or self._relative_size(whole)
             or self._terse_line_change(whole)
             or self._coloured_line_change(whole)
+            or self._count_of_line(whole)
         )
         if keep_only:
             return keep_only
@@ -2191,7 +2239,7 @@ class _Reader:
         else:
             match = CARD_BRAND.search(rest) or self._saved_card_digits(rest)
             if match and match.re is CARD_BRAND:
-                commands.append(ChooseCard(brand=_brand(match.group(1) or match.group(2))))
+                commands.append(ChooseCard(brand=_brand(next((group for group in match.groups() if group), None))))
                 take(match)
             elif match:
                 commands.append(ChooseCard(last4=match.group("last4")))
@@ -2931,6 +2979,21 @@ class _Reader:
             product = ItemSpec(product_ids=(line.product_id,))
             return [ProductQuestion(item=product, aspect="colours")]
         return [SetSlot(slot="colour", value=others[0], target=_line_target(line), correction=True)]
+
+    def _count_of_line(self, text: str) -> list[Command]:
+        """ "50 of them" at a preview of one line, "25 of the socks": that line's count (it searched for "50"); the
+        policy refuses a count above what it allows or the shop has, naming the maximum."""
+        match = COUNT_OF_LINE.fullmatch(text.strip(" ,"))
+        if match is None or not self.context.cart or self.context.pending is not None:
+            return []
+        value, used = parse_quantity(match.group("count").split(), 0)
+        if value is None or used != len(match.group("count").split()):
+            return []
+        thing = match.group("thing")
+        lines = self._cart_lines(thing) if thing else list(self.context.cart)
+        if len(lines) != 1:
+            return []
+        return [SetSlot(slot="quantity", value=str(value), target=_line_target(lines[0]), correction=True)]
 
     def _coloured_line_change(self, text: str) -> list[Command]:
         """ "actually the blue thing in black", "the orange one in blue", "the red one should be L": the one cart line
