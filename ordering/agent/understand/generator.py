@@ -584,6 +584,12 @@ YES_FOR_PART = _rx(
     r"|(?:but\s+not|but\s+without|without|except(?:\s+for)?)\s+(?:the\s+)?(?P<drop>[a-z ]+?))"
     r"(?:\s+(?:please|pls|thanks))?"
 )
+# "take out the other one, not the zip", "remove the rest but keep the socks": only the thing named stays.
+REMOVE_THE_OTHER = _rx(
+    r"(?:(?:hmm|ok|okay|so|actually|no|oh|wait|then)\s*,?\s+)*(?:please\s+)?(?:take out|remove|drop|delete|get rid of|"
+    r"ditch|lose)\s+(?:the\s+)?(?:other one|other|others|rest|other ones)\s*,?\s*(?:but\s+)?(?:not|keep|except)\s+"
+    r"(?:the\s+)?(?P<keep>[a-z ]+?)(?:\s+(?:please|pls|thanks))?"
+)
 YES_BUT = _rx(
     r"^(?:yes|yeah|yep|yup|ok|okay|sure|fine|great)\s*,?\s*(?:but|except|only|wait|hang on|hold on|oh wait|actually)"
     r"\s*,?\s+(?=\S)"
@@ -1846,6 +1852,10 @@ class _Reader:
         whole = re.sub(r"\s+", " ", text.replace(",", " , ")).strip(" ,")
         # "yes for the shoes only", "yes but not the socks", "yes to the cap, not the beanie": what the yes keeps (it
         # searched for the shoes or the socks, and the preview stayed as it was)
+        other = REMOVE_THE_OTHER.fullmatch(whole)
+        if other is not None and self.context.cart:
+            # "take out the other one, not the zip": the zip stays, the rest goes (it removed the zip)
+            whole = text = f"just the {other.group('keep')}"
         yes_part = YES_FOR_PART.fullmatch(whole)
         if yes_part is not None and self.context.cart:
             keep, drop = yes_part.group("keep"), yes_part.group("drop") or yes_part.group("not")
@@ -2480,6 +2490,10 @@ class _Reader:
             and (
                 not re.search(r"\b(?:also|too|as well|another|one more|add)\b", text)
                 or re.search(r"\b(?:instead of|rather than)\b", text)
+            )
+            # "oh and a cap for my son": one more thing (it replaced the socks, the cart's last line)
+            and not re.match(
+                r"(?:(?:oh|ok|okay|hmm|ah|right|wait)\s*,?\s+)*(?:and|plus)\s+(?:a|an|some|one|\d+)\b", text
             )
             # "hmm how much is the fitness band" asks; it changed the cart's line into the band
             and not (self._is_question(text) and PRICE_WORDS.search(text) and not CHANGE_VERB.search(text))
@@ -3368,6 +3382,9 @@ class _Reader:
         """The answer to the open question, with how many said along with it ("orange L, 2 of them", "large x2",
         "2 in large") when the question is about an item to add."""
         pending = self.context.pending
+        two = self._two_answers(text)
+        if two:
+            return two
         counted = (
             ANSWER_COUNT.search(text) if pending is not None and pending.slot in ("product", "size", "colour") else None
         )
@@ -3385,6 +3402,22 @@ class _Reader:
         if not answer or any(isinstance(command, SetSlot) and command.slot == "quantity" for command in answer):
             return answer
         return [*answer, SetSlot(slot="quantity", value=str(count))]
+
+    def _two_answers(self, text: str) -> list[Command]:
+        """ "L and S", "one L one S", "L for me, S for her" to "Which size?": two values for one question. Both, so
+        that the policy asks how many of each (it took the first: 2 in L)."""
+        pending = self.context.pending
+        if pending is None or pending.slot not in ("size", "colour") or not pending.options:
+            return []
+        values = {option.value.lower(): option.value for option in pending.options}
+        said = []
+        for word in re.findall(r"[a-z0-9.]+", text.lower()):
+            value = values.get(word) or values.get(normalize_clothing(word) or "") or values.get(colour_of(word) or "")
+            if value and value not in said:
+                said.append(value)
+        if len(said) < 2 or not re.search(r"\b(?:and|one|1|for)\b|,", text):
+            return []
+        return [SetSlot(slot=pending.slot, value=value) for value in said]
 
     def _answer_slots(self, text: str) -> list[Command]:
         pending = self.context.pending
