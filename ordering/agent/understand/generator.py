@@ -765,6 +765,14 @@ SHOW_CART = _rx(
     r"together| overall| then)+|what do i owe|what is the damage|whats the damage|what does it come to|"
     r"what is in (?:there|it) so far|whats in there(?: so far)?|what is in there)\b"
 )
+# "how much is all that", "what's the total now", "how much altogether": the cart's total, in the preview.
+TOTAL_ASKED = _rx(
+    r"^(?:(?:wait|ok|okay|hmm|so|and|oh|sorry)\s*,?\s+)*(?:how much (?:is|are|will|would|does)?\s*"
+    r"(?:all (?:of )?(?:that|this|it|them)|everything|it all|that all|the total|all together|altogether|in total)"
+    r"(?:\s+(?:be|come to|cost|now|then|"
+    r"altogether|together|in total))*|what is the (?:total|damage)(?:\s+now)?|what does (?:it|that|everything) come to)"
+    r"(?:\s+(?:please|pls|now|then))*$"
+)
 SHOW_CART_PART = _rx(
     r"\b(?:and\s+)?(?:then\s+)?show (?:me )?(?:my |the )?(?:cart|basket)\b|\b(?:and\s+)?what is in my (?:cart|basket)\b"
 )
@@ -1365,11 +1373,17 @@ FIT_QUESTION = _rx(
     r"\b(?:run|runs|running|fit|fits|come up|comes up|are they|is it)\s+(?:a (?:bit|little)\s+)?"
     r"(?:small|smaller|large|larger|big|bigger|narrow|wide|short|long|true to size|tight|loose)\b|\btrue to size\b"
 )
+# "put them back, but 2 packs": a put-back with a change said beside it.
+PUT_BACK_AND_MORE = _rx(
+    r"(?:(?:actually|no|oh|wait|ok|okay|hmm|sorry)\s*,?\s+)*(?:put|bring|add)\s+(?:it|them|those|that|these)\s+back"
+    r"(?:\s+in)?\s*,?\s*(?:but|and|with|only)\s+\S"
+)
 # "50 of them", "make it 25 of the socks", "three of those please": a line's count.
 COUNT_OF_LINE = _rx(
-    r"(?:(?:actually|ok|okay|so|then|make it|make that|i want|i need|give me)\s*,?\s+)*"
+    r"(?:(?:actually|ok|okay|so|then|and|also|plus|make it|make that|i want|i need|give me)\s*,?\s+)*"
     r"(?P<count>\d{1,4}|two|three|four|five|six|seven|eight|nine|ten|a dozen|a couple)"
-    r"\s+of\s+(?:them|those|these|the\s+(?P<thing>[a-z ]+?))(?:\s+(?:please|pls|then|instead|actually))*"
+    r"(?:\s+(?:packs?|pairs?|units?|pieces?))?\s+of\s+(?:them|those|these|the\s+(?P<thing>[a-z ]+?))"
+    r"(?:\s+(?:please|pls|then|instead|actually))*"
 )
 # "actually the blue thing in black", "the orange one should be L": a line by its colour, and what it becomes.
 COLOURED_LINE = _rx(
@@ -1852,6 +1866,15 @@ class _Reader:
         whole = re.sub(r"\s+", " ", text.replace(",", " , ")).strip(" ,")
         # "yes for the shoes only", "yes but not the socks", "yes to the cap, not the beanie": what the yes keeps (it
         # searched for the shoes or the socks, and the preview stayed as it was)
+        if self.context.cart and TOTAL_ASKED.match(whole):
+            return [ShowCart()]  # "wait how much is all that" (it answered the price of the last thing added)
+        if self.context.cart and KEEP_ALL.match(whole):
+            return [ShowCart()]  # "no wait, put them back" (its "no wait" was not understood)
+        put_back = PUT_BACK_AND_MORE.match(whole)
+        if put_back is not None and self.context.cart:
+            # "actually put them back, but 2 packs": what was taken out comes back, shown; what to change of it is
+            # asked again (the count went to another line)
+            return [ShowCart(), CannotHandle(text=self.raw[:300], reason="a change said with putting things back")]
         other = REMOVE_THE_OTHER.fullmatch(whole)
         if other is not None and self.context.cart:
             # "take out the other one, not the zip": the zip stays, the rest goes (it removed the zip)
