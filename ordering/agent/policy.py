@@ -1344,8 +1344,13 @@ class Policy:
             # preview without it was shown, and a yes ordered the tee alone)
             turn.state["removed_last"] = {}
             turn.save_state()
+            # "put them back, but 2 packs": one thing put back, with the count said (it went to another line)
+            count = PUT_BACK_COUNT.search(turn.customer_text) if len(last["variants"]) == 1 else None
             for gone in last["variants"]:
-                self._call(turn, "add_to_cart", dict(gone), "put back what was taken out the turn before")
+                args = dict(gone)
+                if count is not None and 0 < int(count.group(1) or count.group(2)) <= MAX_QUANTITY:
+                    args["quantity"] = int(count.group(1) or count.group(2))
+                self._call(turn, "add_to_cart", args, "put back what was taken out the turn before")
         if not turn.state["cart"]:
             turn.say("Your cart is empty. What would you like to order?")
             return
@@ -1730,6 +1735,7 @@ class Policy:
 
 
 SAME_COLOUR = re.compile(r"\bsame (?:size and |size & )?colou?r\b|\bsame colou?r and size\b", re.IGNORECASE)
+PUT_BACK_COUNT = re.compile(r"\b(\d{1,2})\s*(?:packs?|pairs?|of them|x)\b|\bx\s*(\d{1,2})\b", re.IGNORECASE)
 # "my promo", "my own code", "my personal discount": the customer's own promotion, said as theirs.
 MY_OWN_SAID = re.compile(r"\b(?:my|mine|personal|own)\b", re.IGNORECASE)
 # "try my other visa", "a different mastercard": not the card in use.

@@ -980,7 +980,7 @@ REMOVE_WORDS = _rx(
 )
 CORRECTION = _rx(
     r"^(?:actually|actualy|actually,|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thoughts?|"
-    r"i meant|i mean|no i meant|no,|no|nah|nope|na)\b|\b(?:make (?:it|that|them|those|this|the \w+(?: \w+)?|"
+    r"i meant|i mean|no i meant|no,|no)\b|\b(?:make (?:it|that|them|those|this|the \w+(?: \w+)?|"
     r"\d{1,2}\b|two\b|three\b|four\b|five\b)|change (?:it|that|"
     r"them|this|the \w+(?: \w+)?)"
     r"|switch (?:it|that|them|to|for)|swap (?:it|that|them|to|for)|instead|rather|i meant|i mean|correction|"
@@ -1377,6 +1377,11 @@ FIT_QUESTION = _rx(
 PUT_BACK_AND_MORE = _rx(
     r"(?:(?:actually|no|oh|wait|ok|okay|hmm|sorry)\s*,?\s+)*(?:put|bring|add)\s+(?:it|them|those|that|these)\s+back"
     r"(?:\s+in)?\s*,?\s*(?:but|and|with|only)\s+\S"
+)
+# "put them back, but 2 packs": the count of what is put back.
+PUT_BACK_COUNT_SAID = _rx(
+    r"(?:put|bring|add)\s+(?:it|them|those|that|these)\s+back\W+(?:but|and|with|only)\s+"
+    r"(?:\d{1,2}\s*(?:packs?|pairs?|of them|x)|x\s*\d{1,2})\s*$"
 )
 # "50 of them", "make it 25 of the socks", "three of those please": a line's count.
 COUNT_OF_LINE = _rx(
@@ -1863,6 +1868,8 @@ class _Reader:
             return conversion
         text = TOO_EXPENSIVE.sub(" cheaper ", text)
         # "Keep the shoes, drop the rest", "yes to the shoes, no to the socks": read whole, before clauses split.
+        # "nah blue", "nope, 43": a no and the value meant instead (a value alone after it)
+        text = re.sub(r"^(?:nah|nope|na)\s*,?\s+(?=[a-z0-9.]+(?:\s+(?:please|pls|then|instead))?$)", "no, ", text)
         whole = re.sub(r"\s+", " ", text.replace(",", " , ")).strip(" ,")
         # "yes for the shoes only", "yes but not the socks", "yes to the cap, not the beanie": what the yes keeps (it
         # searched for the shoes or the socks, and the preview stayed as it was)
@@ -1874,6 +1881,8 @@ class _Reader:
         if put_back is not None and self.context.cart:
             # "actually put them back, but 2 packs": what was taken out comes back, shown; what to change of it is
             # asked again (the count went to another line)
+            if PUT_BACK_COUNT_SAID.search(whole):
+                return [ShowCart()]  # the count goes to what is put back (`Policy._do_show_cart`)
             return [ShowCart(), CannotHandle(text=self.raw[:300], reason="a change said with putting things back")]
         other = REMOVE_THE_OTHER.fullmatch(whole)
         if other is not None and self.context.cart:
@@ -3609,7 +3618,7 @@ class _Reader:
     def _correction(self, text: str) -> list[Command]:
         body = re.sub(
             r"^(?:actually|actualy|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thought|"
-            r"i meant|i mean|no i meant|no|nah|nope|na)\b\s*,?\s*",
+            r"i meant|i mean|no i meant|no)\b\s*,?\s*",
             "",
             text,
         )
