@@ -647,6 +647,46 @@ def drop_asides(text: str) -> Asides:
         " ",
         text,
     )
+    # "not sure between M and L", "red or white, cant decide", "maybe red? or black idk": two values and no choice.
+    # Both go, so that the policy asks (it took the first, or searched); the item stays.
+    said_before = text
+
+    def undecided(match: re.Match[str]) -> str:
+        kinds = {_value_kind(match.group("a")), _value_kind(match.group("b"))}
+        return " " if len(kinds) == 1 and None not in kinds else match.group(0)
+
+    text = re.sub(
+        r"\b(?:not sure\s+|unsure\s+|torn\s+)?between\s+(?P<a>[a-z0-9]+)\s+(?:and|or)\s+"
+        r"(?P<b>[a-z0-9]+)\b",
+        undecided,
+        text,
+    )
+    # (two values with "or" are the repair's: "M or L" is no size said, "42, or maybe 44" a change of mind)
+    text = re.sub(
+        r"\b(?P<a>[a-z0-9]+)\s*,?\s+or\s+(?P<b>[a-z0-9]+)\s*,?\s*(?:can not decide|cannot decide|not sure|idk|"
+        r"i do not know|dunno|no idea|either is fine|whichever)\b",
+        undecided,
+        text,
+    )
+    if not re.sub(r"\b(?:i|am|im|not|sure|idk|hmm|um|well|so|ok|okay|really|honestly)\b|[^a-z0-9]", "", text):
+        # said alone, as an answer to "which size?": both values stay (the reader says both, and the policy asks)
+        text = said_before
+    # "surprise me on the colour", "either colour is fine", "you pick the size": the choice left to the assistant,
+    # which asks instead (never picks for an order)
+    text = re.sub(
+        r"\b(?:surprise me(?: on the (?:colou?r|size))?|either (?:colou?r|size|one) is (?:fine|ok|okay)|(?:you|u) "
+        r"(?:pick|choose|decide)(?: the (?:colou?r|size))?|no idea (?:of|about|on) (?:his|her|their|my|the) size|"
+        r"(?:can not|cannot|cant) decide|not sure (?:on|about) the (?:colou?r|size))\b",
+        " ",
+        text,
+    )
+    # "probably 2 packs": the count said, without the hedge (it became a search for "probably")
+    text = re.sub(
+        r"\b(?:probably|prob|maybe|perhaps)\s+"
+        r"(?=(?:\d{1,2}|two|three|four|a couple)\s+(?:packs?|pairs?|of them|units?)\b)",
+        "",
+        text,
+    )
     # "looks good i guess", "that is fine i suppose": a hedge after what was said
     text = re.sub(r"(?<=[a-z0-9])\s*,?\s+i (?:guess|suppose|reckon)\s*$", " ", text)
     # "can i still change the size to 43?", "could you change it to L": the change asked as a question

@@ -1560,6 +1560,7 @@ class _Reader:
         )
         self.excluded = asides.excluded
         self.people = asides.people
+        self._before_repair = asides.text  # "M or L": both values, before the repair drops them as undecided
         self.gift_service = asides.gift_service
         self.uncorrected = repair_self_corrections(asides.text)
         self.text = repair_self_corrections(lexicon.correct_text(self.uncorrected, GENERATOR_WORDS))
@@ -1674,6 +1675,12 @@ class _Reader:
 
     def _read(self) -> list[Command]:
         text = self.text
+        if self.context.pending is not None:
+            # "M or L", "not sure between M and L", "L for me, S for her" to "Which size?": both values said, so that
+            # the policy asks how many of each (it was thanks, or the first value)
+            two = self._two_answers(self._before_repair)
+            if two:
+                return two
         if not text.strip(" ,") and self.excluded:
             # "Not grey" to "grey or navy?": only a colour not wanted.
             if self.context.pending is not None:
@@ -3447,8 +3454,11 @@ class _Reader:
             value = values.get(word) or values.get(normalize_clothing(word) or "") or values.get(colour_of(word) or "")
             if value and value not in said:
                 said.append(value)
-        if len(said) < 2 or not re.search(r"\b(?:and|one|1|for)\b|,", text):
+        if len(said) < 2 or not re.search(r"\b(?:and|or|one|1|for|between)\b|,", text):
             return []
+        if re.search(r"\b(?:or|between|not sure|unsure|idk|dunno|can not decide|either)\b", text):
+            # "M or L", "not sure between M and L": no choice made; the question is asked again
+            return [CannotHandle(text=self.raw[:300], reason=f"two values and no choice: {' or '.join(said)}")]
         return [SetSlot(slot=pending.slot, value=value) for value in said]
 
     def _answer_slots(self, text: str) -> list[Command]:
@@ -3820,7 +3830,31 @@ class _Reader:
         index = _position_index(position)
         if index is None:
             return []
-        return [Select(index=index)]
+        return [Select(index=index), *self._said_of_the_chosen(stripped, index)]
+
+    def _said_of_the_chosen(self, text: str, index: int) -> list[Command]:
+        """ "the first one you showed me, in 42", "the second one in lime, M": the size and colour said with a choice
+        among the products shown, read as said of the product chosen (they were dropped); the policy applies them
+        when it adds it (`Policy._with_select_slots`)."""
+        options = self.context.last_shown
+        if not options or not -len(options) <= index < len(options):
+            return []
+        product_id = options[index].value
+        rest = re.sub(
+            r"\b(?:you|showed|show|shown|me|first|please|pls|then|one|ones|the|i will take|i want)\b", " ", text
+        )
+        rest = re.sub(r"\s+", " ", rest).strip(" ,")
+        if not rest or product_id not in self.lexicon.by_id:
+            return []
+        item = self._item(f"{rest} {self.lexicon.by_id[product_id].title.lower()}")
+        if item is None or item.product_ids != (product_id,) or item.query:
+            return []
+        said: list[Command] = []
+        if item.size:
+            said.append(SetSlot(slot="size", value=item.size))
+        if item.colour:
+            said.append(SetSlot(slot="colour", value=item.colour))
+        return said
 
     def _pointed_item(self, text: str) -> ItemSpec | None:
         """ "Add a pink one too", "another pair in 44", "one more in black": another of the product under
