@@ -3456,6 +3456,8 @@ class _Reader:
                 said.append(value)
         if len(said) < 2 or not re.search(r"\b(?:and|or|one|1|for|between)\b|,", text):
             return []
+        if self._names_product(text):
+            return []  # "black m and also a blue running cap": the answer, and another thing with its own colour
         if re.search(r"\b(?:or|between|not sure|unsure|idk|dunno|can not decide|either)\b", text):
             # "M or L", "not sure between M and L": no choice made; the question is asked again
             return [CannotHandle(text=self.raw[:300], reason=f"two values and no choice: {' or '.join(said)}")]
