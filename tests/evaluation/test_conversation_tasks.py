@@ -1,6 +1,7 @@
 """The multi-turn evaluation (ordering/evaluation/tasks.py): the corpus is well formed, the judge catches
 what it must (wrong orders, unconfirmed charges, wrong replies), and the offline generator meets the bar
-on the whole corpus, which is how CI enforces it: no wrong order, no unconfirmed charge, success >= 95% (in
+on the whole corpus, which is how CI enforces it: no wrong order, no unconfirmed charge, every task a success (the
+bar is 95%; the shipped corpus, the reader's regression suite, passes whole) (in
 chunks of whole categories that each meet it, see "the gate" below).
 
 Everything runs against the real system: the conversation API, the saga run eagerly, the end state read back
@@ -316,11 +317,12 @@ def test_the_last_reply_and_its_words_are_checked(evaluation_in_memory):
 
 # The corpus runs as a few tests of whole categories, which pytest-xdist spreads over its workers, instead of one
 # test of a minute or more that sets the suite's floor. Each chunk must pass the gate itself: no wrong order, no
-# unconfirmed charge, success >= 95% of its tasks. Together the chunks hold every task once, so when every chunk
+# unconfirmed charge, every one of its tasks a success. Together the chunks hold every task once, so when every chunk
 # passes, the whole corpus does (its success is the chunks' weighted mean); the run ends with the whole corpus'
 # table (tests/support/corpus_report.py). The chunks run on the in-memory fake merchant (`evaluation_in_memory`);
 # `make eval` runs the same corpus against the sandbox over HTTP, and gives the same outcome for every task.
 CORPUS_CHUNKS = 6
+SHIPPED_CORPUS_MIN_SUCCESS = 1.0
 
 
 def corpus_chunks(tasks: list, *, count: int = CORPUS_CHUNKS) -> list[tuple[str, ...]]:
@@ -365,7 +367,10 @@ def test_the_offline_generator_meets_the_bar_on_the_corpus(evaluation_in_memory,
     table = summary_table(summary)
     print(table)
 
-    problems = gate_problems(summary, min_success=DEFAULT_MIN_SUCCESS)
+    # The bar is 95 % (DEFAULT_MIN_SUCCESS, `make eval`'s default); the shipped corpus is also the reader's regression
+    # suite and passes whole, so every chunk must pass every task: at 95 % a chunk let one regressed task through
+    # (h14-an-answer-then-also-another-item, caught only by `make eval`).
+    problems = gate_problems(summary, min_success=max(DEFAULT_MIN_SUCCESS, SHIPPED_CORPUS_MIN_SUCCESS))
     assert not problems, "\n".join([*problems, "", table, "", failures_text(summary, transcripts=True)])
 
 
