@@ -1429,10 +1429,8 @@ TERSE_FILLER = _rx(
     r"\b(?:actually|actualy|pls|plz|please|thanks|thx|instead|then|ok|okay|no|nah|nope|sorry|just|make it|make that|"
     r"i meant|i mean|oops|hmm|oh|wait|rather|the|my)\b"
 )
-# A count said with its unit or as a word for a number ("2 packs", "half a dozen", "x3").
-COUNT_SAID = _rx(r"\b(?:packs?|pairs?|units?|pieces?|boxes?|sets?|dozen|of them)\b|\d\s*x\b|\bx\s*\d")
-# A count's unit: "2 packs", "3 pairs", "two of them".
-COUNT_UNIT = _rx(r"\b(?:packs?|pairs?|units?|pieces?|boxes?|sets?|of them|of those|of these)\b|\d\s*x\b|\bx\s*\d")
+# A count's unit: "2 packs", "3 pairs", "two of them", "half a dozen", "x3".
+COUNT_UNIT = _rx(r"\b(?:packs?|pairs?|units?|pieces?|boxes?|sets?|dozen|of them|of those|of these)\b|\d\s*x\b|\bx\s*\d")
 # A request as a polite question: "could you send …?", "can you add …?", "would you order …?".
 POLITE_REQUEST = _rx(
     r"^(?:(?:hi|hey|hello|please|ok|okay)\s*,?\s+)*(?:could|can|would|will)\s+(?:you|u)\s+(?:please\s+|pls\s+|kindly\s+"
@@ -2018,7 +2016,7 @@ class _Reader:
         if item.product_ids:
             lines = [line for line in cart if line.product_id in item.product_ids]
         elif (
-            item.quantity is not None and not (item.size or item.colour) and len(cart) == 1 and COUNT_SAID.search(body)
+            item.quantity is not None and not (item.size or item.colour) and len(cart) == 1 and COUNT_UNIT.search(body)
         ):
             lines = list(cart)  # "2 packs actually", "half a dozen": the one line's count
         else:
@@ -3848,8 +3846,8 @@ class _Reader:
         rest = re.sub(r"\s+", " ", rest).strip(" ,")
         if not rest or product_id not in self.lexicon.by_id:
             return []
-        item = self._item(f"{rest} {self.lexicon.by_id[product_id].title.lower()}")
-        if item is None or item.product_ids != (product_id,) or item.query:
+        item = self._said_of(rest, product_id)
+        if item is None:
             return []
         said: list[Command] = []
         if item.size:
@@ -3993,9 +3991,8 @@ class _Reader:
         item = self._item(text) if topic else None
         if topic is not None and item is not None and not item.product_ids and item.quantity is not None:
             # "black 44" about the Trail Blazer: read as said of it, so that 44 is its size (it was 44 pairs)
-            title = self.lexicon.by_id[topic].title.lower()
-            said = self._item(f"{text} {title}")
-            if said is not None and said.product_ids == (topic,) and not said.query:
+            said = self._said_of(text, topic)
+            if said is not None:
                 item = replace(said, product_ids=(), category=None)
         if topic is not None and (item is None or not (item.size or item.size_said or item.colour)):
             # "ok 45 then", "I'll take 45": a size said alone, about the one product just answered about.
@@ -4035,9 +4032,8 @@ class _Reader:
         having = [pid for pid in shown if colour in self.lexicon.by_id[pid].colours]
         if colour is None or len(having) != 1:
             return []
-        title = self.lexicon.by_id[having[0]].title.lower()
-        item = self._item(f"{title} {colour} {match.group('rest') or ''}")
-        if item is None or item.product_ids != (having[0],) or item.query:
+        item = self._said_of(f"{colour} {match.group('rest') or ''}", having[0])
+        if item is None:
             return []
         return [AddItems(items=(replace(item, category=None),))]
 
@@ -4054,9 +4050,8 @@ class _Reader:
             return [AddItems(items=(ItemSpec(product_ids=(topic,)),))] if BARE_POINTER.fullmatch(body or "it") else []
         if self._names_product(body) or not re.fullmatch(r"[a-z0-9 ,.-]+", body) or len(body.split()) > 5:
             return []
-        title = self.lexicon.by_id[topic].title.lower()
-        item = self._item(f"{body} {title}")
-        if item is None or item.product_ids != (topic,) or item.query or item.saved:
+        item = self._said_of(body, topic)
+        if item is None or item.saved:
             return []
         if not (item.quantity is not None or item.size or item.size_said or item.colour):
             return []
@@ -4972,6 +4967,13 @@ class _Reader:
             (product_id,) = lines
             return product_id if product_id in self.lexicon.by_id else None
         return None
+
+    def _said_of(self, words: str, product_id: str) -> ItemSpec | None:
+        """`words` read as said of this product (after its title, where a size letter said last stays last), so that
+        a number is read as its size or count would be ("black 44" about a shoe is size 44); None when the words name
+        something else."""
+        item = self._item(f"{self.lexicon.by_id[product_id].title.lower()} {words}")
+        return item if item is not None and item.product_ids == (product_id,) and not item.query else None
 
     def _pointer_would_repeat(self, topic: str | None) -> bool:
         """ "I'll take it" with nothing new said, about what is already in the cart (or at the preview): more
