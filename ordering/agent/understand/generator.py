@@ -4723,6 +4723,11 @@ class _Reader:
         said = again[0].items[0]
         if said.product_ids != last.product_ids or said.saved or said.query:
             return None
+        nothing_new = not (said.colour or said.size or said.size_said or said.quantity is not None)
+        if nothing_new and self._pointer_would_repeat(last.product_ids[0]):
+            # "do the blue runners run small? anyway ill take them" with the runners already in the cart: the
+            # question about them, and no second pair (it asked the size of another)
+            return [*main[:-1], ProductQuestion(item=ItemSpec(product_ids=last.product_ids))]
         if asked:
             return [*main, again[0]]
         for name in ("colour", "size", "quantity"):
