@@ -127,6 +127,16 @@ class ClearCart(Command):
     kind: ClassVar[str] = "clear_cart"
 
 
+@dataclass(frozen=True)
+class Undo(Command):
+    """ "Undo that", "put it back how it was", "remove what I just added": the cart's items as they were before
+    its last change (`what="added"`: the words named what was just added; with no change to undo, that line)."""
+
+    kind: ClassVar[str] = "undo"
+    changes_cart: ClassVar[bool] = True
+    what: Literal["change", "added"] = "change"
+
+
 # -- choices -------------------------------------------------------------------------------------
 
 
@@ -303,7 +313,7 @@ class CannotHandle(Command):
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.kind: cls
     for cls in (
-        AddItems, SetSlot, Select, RemoveItem, ShowCart, ClearCart, ApplyCode, RemoveCode, UseMyPromotion,
+        AddItems, SetSlot, Select, RemoveItem, ShowCart, ClearCart, Undo, ApplyCode, RemoveCode, UseMyPromotion,
         ListPromotions,
         ChooseCard, ChooseAddress, ChooseShipping, Search, ProductQuestion, Preview, Confirm, Decline,
         CancelOrder, OrderStatus, Greet, Help, Thanks, OutOfScope, Human, CannotHandle,
@@ -351,6 +361,7 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
         "price": {"enum": ["", "lowest", "highest"]},
     },
     "remove_item": {"target": _OPTIONAL_ITEM},
+    "undo": {"what": {"enum": ["change", "added"]}},
     "apply_code": {"code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,40}$"}},
     "remove_code": {"code": {"type": "string", "pattern": "^([A-Za-z0-9_-]{2,40})?$"}},
     "use_my_promotion": {"percent": {"type": ["integer", "null"], "minimum": 1, "maximum": 100}},

@@ -82,7 +82,7 @@ CART_TOOLS = frozenset(
 )  # fmt: skip
 
 _CHOICES = (c.ApplyCode, c.RemoveCode, c.UseMyPromotion, c.ChooseCard, c.ChooseAddress, c.ChooseShipping)
-_CART = (c.AddItems, c.SetSlot, c.Select, c.RemoveItem, c.ClearCart)
+_CART = (c.AddItems, c.SetSlot, c.Select, c.RemoveItem, c.ClearCart, c.Undo)
 _INFO = (c.Search, c.ProductQuestion, c.ListPromotions, c.OrderStatus, c.Help, c.Greet, c.OutOfScope)
 
 
@@ -148,6 +148,22 @@ class Policy:
     # -- entry ----------------------------------------------------------------------------------
 
     def run(self, turn: Turn, commands: list[c.Command]) -> None:
+        before = _cart_items(turn.state)
+        self._run(turn, commands)
+        self._remember_for_undo(turn, commands, before)
+
+    def _remember_for_undo(self, turn: Turn, commands: list[c.Command], before: list[dict]) -> None:
+        """The cart's items as they were before this turn changed them, for "undo that" (one step back). A cart
+        that became an order is not this cart's past: `cart_reset` forgets it with the cart (`settle_cart`, at the
+        start of the next turn)."""
+        if any(isinstance(command, c.Undo) for command in commands):
+            return  # `_do_undo` has used (or kept) what there was
+        if self.ordered_flow is not None or _cart_items(turn.state) == before:
+            return
+        turn.state["undo"] = {"cart": before}
+        turn.save_state()
+
+    def _run(self, turn: Turn, commands: list[c.Command]) -> None:
         turn.record_decision(
             DecisionKind.RULE,
             "read_commands",
@@ -554,9 +570,9 @@ class Policy:
             for command in commands
             if isinstance(command, c.Select) or (isinstance(command, c.SetSlot) and command.target is None)
         ]
-        new_request = any(isinstance(command, c.AddItems | c.ClearCart | c.CancelOrder) for command in commands) or (
-            pending.get("slot") == "code" and any(isinstance(command, c.ApplyCode) for command in commands)
-        )
+        new_request = any(
+            isinstance(command, c.AddItems | c.ClearCart | c.Undo | c.CancelOrder) for command in commands
+        ) or (pending.get("slot") == "code" and any(isinstance(command, c.ApplyCode) for command in commands))
         if answers:
             rest = [command for command in commands if command not in answers]
             self._clear_pending(turn)
@@ -1337,6 +1353,71 @@ class Policy:
             self._call(turn, "remove_from_cart", {"variant_id": line["variant_id"]}, "the customer emptied the cart")
         turn.say("Done, your cart is empty. Nothing was ordered.")
 
+    def _do_undo(self, turn: Turn, command: c.Undo) -> None:
+        """The cart's items back as they were before its last change (`_remember_for_undo`): lines added come out,
+        lines taken out come back, a changed size or count goes back, each through the cart's own tools (the shop
+        checks stock again). One step: a second "undo" finds nothing to undo. Codes, card, address and shipping are
+        not part of it (each has its own words: "remove the code", "use the visa")."""
+        saved = (turn.state.get("undo") or {}).get("cart")
+        if saved is None:
+            if command.what == "added" and turn.state["cart"]:
+                # "remove what I just added" with no change of this cart remembered: the line added last
+                turn.record_decision(DecisionKind.RULE, "undo_last_line", rationale="nothing remembered; the last line")
+                self._remove_line(turn, turn.state["cart"][-1])
+                return
+            if self._cart_already_ordered(turn):
+                return
+            turn.record_decision(DecisionKind.RULE, "nothing_to_undo", rationale="no change of this cart remembered")
+            if not turn.state["cart"]:
+                turn.say("Your cart is empty, so there is nothing to undo. What would you like to order?")
+                return
+            turn.say("There's no change to undo: your cart is as it was. Here it is.")
+            self._preview(turn, "nothing to undo; the cart is shown")
+            return
+        turn.state["undo"] = None
+        turn.save_state()
+        turn.record_decision(
+            DecisionKind.RULE, "undo",
+            rationale=f"back to {[(item['variant_id'], item['quantity']) for item in saved]}",
+        )  # fmt: skip
+        current = {line["variant_id"]: line for line in turn.state["cart"]}
+        wanted = {item["variant_id"]: item for item in saved}
+        gone = [line for variant_id, line in current.items() if variant_id not in wanted]
+        missing = [item for variant_id, item in wanted.items() if variant_id not in current]
+        failures: list[str] = []
+
+        def call(name: str, arguments: dict, why: str) -> None:
+            result = self._call(turn, name, arguments, f"undo: {why}")
+            if not result.ok:
+                failures.append(result.error or "the shop refused it")
+
+        for item in list(missing):
+            # a line whose size or colour changed goes back in its place
+            line = next((line for line in gone if line["product_id"] == item["product_id"]), None)
+            if line is None:
+                continue
+            gone.remove(line)
+            missing.remove(item)
+            arguments = {"variant_id": line["variant_id"], "new_variant_id": item["variant_id"],
+                         "product_id": item["product_id"], "quantity": item["quantity"]}  # fmt: skip
+            call("update_cart_line", arguments, f"{line['title']} as it was")
+        for line in gone:
+            call("remove_from_cart", {"variant_id": line["variant_id"]}, f"{line['title']} was not in the cart")
+        for item in missing:
+            call("add_to_cart", dict(item), "a line taken out comes back")
+        for variant_id, item in wanted.items():
+            line = current.get(variant_id)
+            if line is not None and line["quantity"] != item["quantity"]:
+                arguments = {"variant_id": variant_id, "quantity": item["quantity"]}
+                call("update_cart_line", arguments, "the count as it was")
+        self.changed = True
+        if failures:
+            turn.say("I couldn't put everything back as it was: " + "; ".join(dict.fromkeys(failures)))
+        elif turn.state["cart"]:
+            turn.say("Done, I undid your last change.")
+        else:
+            turn.say("Done, I undid your last change. Your cart is empty now; nothing will be ordered.")
+
     def _do_show_cart(self, turn: Turn, command: c.Command) -> None:
         last = turn.state.get("removed_last") or {}
         if last.get("variants") and last.get("turn") != turn.record.pk and KEEP_AFTER_ALL.search(turn.customer_text):
@@ -1822,6 +1903,14 @@ def command_words(command: c.Search) -> str:
     if command.price_max is not None:
         parts.append(f"under ${command.price_max / 100:g}")
     return " ".join(parts)
+
+
+def _cart_items(state: dict) -> list[dict]:
+    """The cart's items, as `_do_undo` puts them back."""
+    return [
+        {"product_id": line["product_id"], "variant_id": line["variant_id"], "quantity": line["quantity"]}
+        for line in state.get("cart") or []
+    ]
 
 
 def quick_replies(labels: list[str] | tuple[str, ...]) -> list[dict[str, str]]:

@@ -38,6 +38,7 @@ def state_load(raw: dict[str, Any] | None) -> dict[str, Any]:
     # The cart's stock hold was released ({"flow_id", "reason"}: ordering/holds.py) and its lines kept: a "yes"
     # gets a fresh preview, never an order from the released one.
     state.setdefault("released", None)
+    state.setdefault("undo", None)
     return state
 
 
@@ -46,6 +47,8 @@ def state_bounded(state: dict[str, Any]) -> dict[str, Any]:
     state["cart"] = state["cart"][:MAX_CART_LINES]
     state["promo_codes"] = state["promo_codes"][:MAX_PROMO_CODES]
     state["last_shown"] = state.get("last_shown", [])[: MAX_CANDIDATES + 1]
+    if state.get("undo"):
+        state["undo"]["cart"] = state["undo"]["cart"][:MAX_CART_LINES]
     pending = state.get("pending")
     if pending:
         pending["options"] = (pending.get("options") or [])[:8]
@@ -57,6 +60,7 @@ def cart_reset(state: dict[str, Any]) -> None:
     """A new cart (the previous flow was placed, canceled or expired): choices made for it go too."""
     state["cart"] = []
     state["removed"] = {}
+    state["undo"] = None
     state["promo_codes"] = []
     state["shipping"] = DEFAULT_SHIPPING
     state["flow_id"] = None

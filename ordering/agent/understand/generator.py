@@ -119,6 +119,7 @@ from ordering.agent.commands import (
     SetSlot,
     ShowCart,
     Thanks,
+    Undo,
     UseMyPromotion,
 )
 from ordering.agent.state import MAX_QUANTITY
@@ -825,6 +826,49 @@ DOUBLE_LINE = _rx(
 _LEAD = (
     r"^(?:(?:actually|oh|ok|okay|yes|yeah|and|hmm|wait|so|please|pls|but|then|nah|nope|no|ugh|erm|er|um|uh|right|"
     r"well|oops|sorry|ah|meh|argh|hm|mm|ya|yep|fine|alright)\s*,?\s+)*"
+)
+# "Undo that", "put it back how it was", "go back to what it was": the cart as it was before its last change
+# (`Undo`). "Go back" alone only about a cart; "put them back" after a removal stays KEEP_ALL's.
+_CAN_YOU = (
+    r"(?:(?:can|could|would) you\s+|(?:can|could) (?:i|we)\s+|i (?:want|would like|wanna) to\s+|let us\s+|just\s+)?"
+)
+_AS_IT_WAS = (
+    r"(?:how|the way|as|to what|what|like)\s+(?:it|they|things|everything|my cart|the cart)\s+(?:was|were|used to be)"
+)
+UNDO = _rx(
+    _LEAD + _CAN_YOU + r"(?:undo|undoo|revert|reverse|ctrl\s*z|control z)"
+    r"(?:\s+(?:that|this|it|(?:the|my|that|your)\s+(?:last\s+)?(?:change|edit|step|thing|bit|one)|"
+    r"what (?:you|i) just did|the last (?:change|edit|step|thing|bit|one)))?"
+    r"(?:\s+(?:please|pls|plz|thanks|thx|then|now|sorry))*$"
+    r"|"
+    + _LEAD
+    + _CAN_YOU
+    + r"(?:(?:put|change|set|make|turn|switch)\s+(?:it|that|them|everything|things|the cart|my cart|it all)\s+back"
+    r"(?:\s+(?:to\s+)?" + _AS_IT_WAS + r"(?:\s+before)?)?"
+    r"|(?:go|take (?:it|me|us))\s+back\s+(?:to\s+)?(?:" + _AS_IT_WAS + r"|before|a step|one step)(?:\s+before)?"
+    r"|back to (?:" + _AS_IT_WAS + r"|before|the way it was)(?:\s+before)?"
+    r"|(?:never\s*mind|scrap|scratch|forget|cancel|ignore|drop)\s+(?:that|the|my)\s+last\s+(?:change|edit|step|bit))"
+    r"(?:\s+(?:please|pls|plz|thanks|thx|then|now|sorry))*$"
+)
+GO_BACK = _rx(_LEAD + r"(?:go|take me)\s+back(?:\s+(?:please|pls|then|now))*$")
+# "Remove what I just added", "the last one I added can go", "the thing you just put in, take it out": the line
+# added last (`Undo(what="added")`: the last change, when it added something; else the cart's last line).
+_JUST_ADDED = (
+    r"(?:the\s+|that\s+)?(?:(?:last|latest)\s+(?:one|thing|item|bit|line)|one|thing|item|stuff|bit|what)\s+"
+    r"(?:i|you|we)\s+(?:just\s+|last\s+|only just\s+)?(?:added|put in|put on|threw in|chucked in|stuck in)"
+    r"(?:\s+(?:last|just now|now))?"
+)
+JUST_ADDED_GOES = _rx(
+    _LEAD
+    + _CAN_YOU
+    + r"(?:(?:remove|delete|drop|ditch|scrap|lose|bin|cancel|take out|take off|take away|get rid of|undo)\s+"
+    + _JUST_ADDED
+    + r"|"
+    + _JUST_ADDED
+    + r"\s*,?\s+(?:can go|has to go|needs to go|is not needed|not needed|remove it|take it out|"
+    r"get rid of it|drop it|please remove|i do not want it|i do not need it)"
+    r"|i (?:do not|no longer) (?:want|need) " + _JUST_ADDED + r"(?:\s+(?:anymore|any more|after all))?)"
+    r"(?:\s+(?:please|pls|plz|thanks|thx|then|now|sorry|after all|anymore))*$"
 )
 # "Remove everything but the shoes", "everything except the socks can go", "only keep the shoes", "keep the shoes,
 # drop the rest", and (about a cart of several lines, with no question open) "just the shoes": the lines named stay,
@@ -2452,6 +2496,15 @@ class _Reader:
     def _main(self, text: str, *, had_parts: bool) -> list[Command]:
         if had_parts and _covers(text, (*NEVER_MIND_LEAD, "no", "ugh", "oops", ",")):
             return []  # "oh wait" beside a card chosen in the same message
+        said = normalize(self.raw)  # "go back to how it was": "go back to" is read as a correction's lead
+        if UNDO.match(text) or UNDO.match(said) or (GO_BACK.match(text) and self.context.cart):
+            return [Undo()]
+        just_added = JUST_ADDED_GOES.match(text)
+        if just_added:
+            if self.context.cart and not re.search(r"\bwhat\s+(?:i|you|we)\b", text):
+                # "the last one I added can go": that line (the cart's lines are in the order they were added)
+                return [RemoveItem(target=_line_target(self.context.cart[-1]))]
+            return [Undo(what="added")]  # "remove what I just added": the last change, when it added something
         if self.context.cart and KEEP_ALL.match(text):
             # "actually no, keep them. whatever, just do both": nothing changes ("both" was a count of 2, "keep
             # them" one more of each); the preview is shown again
