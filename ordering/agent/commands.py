@@ -53,6 +53,10 @@ class ItemSpec:
     since_days: int | None = None
     # The line of the cart this refers to, when the customer points at one ("the socks", "the second item").
     variant_id: str | None = None
+    # With `saved`: every saved item that fits ("everything on my wishlist", "all the shoes I liked"), not one of them.
+    every: bool | None = None
+    # With `saved`: the size next to the one saved or bought, +1 bigger or -1 smaller ("the runners I liked, size up").
+    size_step: int | None = None
 
     def describe(self) -> str:
         return self.query or ", ".join(self.product_ids) or (self.saved or "")
@@ -343,6 +347,8 @@ ITEM_SCHEMA: dict[str, Any] = {
         "saved": {"enum": ["liked", "viewed", "purchased", None]},
         "since_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650},
         "variant_id": {"type": ["string", "null"], "maxLength": 128},
+        "every": {"type": ["boolean", "null"]},
+        "size_step": {"enum": [-1, 1, None]},
     },
 }
 _OPTIONAL_ITEM = {"anyOf": [ITEM_SCHEMA, {"type": "null"}]}

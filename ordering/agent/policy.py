@@ -794,6 +794,27 @@ class Policy:
         candidates = self._found(turn, spec)
         if candidates is None:
             return
+        if spec.every and spec.saved and len(candidates) > 1:
+            # "everything on my wishlist": each saved item, in the variant saved, one after the other (a question
+            # about one keeps the rest waiting, as the items of one message do)
+            each = [
+                c.ItemSpec(product_ids=(candidate["product_id"],), saved=spec.saved, quantity=spec.quantity)
+                for candidate in candidates[: c.MAX_ITEMS_PER_COMMAND]
+            ]
+            turn.record_decision(
+                DecisionKind.RULE, "every_saved_item", rationale=f"{[cand['title'] for cand in candidates]}"
+            )
+            for index, one in enumerate(each):
+                if self.asked:
+                    self._queue(turn, c.AddItems(items=tuple([*each[index:], *queue])))
+                    return
+                self._add_one(turn, one, [])
+            for index, rest in enumerate(queue):
+                if self.asked:
+                    self._queue(turn, c.AddItems(items=tuple(queue[index:])))
+                    return
+                self._add_one(turn, rest, [])
+            return
         if len(candidates) > 1 and (spec.colour or spec.size):
             # "a hoodie in grey": only the products that come in what the customer said are candidates.
             fitting = [cand for cand in candidates if self._offers(turn, cand["product_id"], spec)]
@@ -989,12 +1010,16 @@ class Policy:
         # not say now is taken from it ("reorder them but size L" keeps the colour they bought, "the hoodie on my
         # wishlist but in navy" the size they saved).
         if saved_variant is not None:
+            size = spec.size or (None if spec.size_said else saved_variant["size"]) or None
+            if spec.size_step and not spec.size and saved_variant["size"]:
+                # "the runners I liked, a size up": the product's next size from the one saved (asked if none)
+                size = _next_size(variants, saved_variant["size"], spec.size_step)
+                turn.record_decision(
+                    DecisionKind.RULE, "relative_size",
+                    rationale=f"{saved_variant['size']} {'+1' if spec.size_step > 0 else '-1'} → {size}",
+                )  # fmt: skip
             spec = c.ItemSpec(
-                **{
-                    **spec.__dict__,
-                    "colour": spec.colour or saved_variant["colour"],
-                    "size": spec.size or (None if spec.size_said else saved_variant["size"]) or None,
-                }
+                **{**spec.__dict__, "colour": spec.colour or saved_variant["colour"], "size": size, "size_step": None}
             )
         sized_product = any(v["size"] for v in variants)
         colours = sorted({v["colour"] for v in variants if v["colour"]})
@@ -1903,6 +1928,25 @@ def command_words(command: c.Search) -> str:
     if command.price_max is not None:
         parts.append(f"under ${command.price_max / 100:g}")
     return " ".join(parts)
+
+
+def _next_size(variants: list[dict], size: str, step: int) -> str | None:
+    """The product's size one step bigger (+1) or smaller (-1) than `size`, by its own size labels; None at either
+    end or for sizes that do not order (then the size is asked)."""
+    letters = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
+    sizes = {v["size"] for v in variants if v["size"]}
+
+    def rank(label: str) -> float | None:
+        if label.replace(".", "", 1).isdigit():
+            return float(label)
+        return float(letters.index(label.upper())) if label.upper() in letters else None
+
+    ranked = sorted((value, label) for label in sizes if (value := rank(label)) is not None)
+    labels = [label for _, label in ranked]
+    if size not in labels:
+        return None
+    index = labels.index(size) + step
+    return labels[index] if 0 <= index < len(labels) else None
 
 
 def _cart_items(state: dict) -> list[dict]:

@@ -910,10 +910,17 @@ def test_a_size_up_or_down_from_the_line_said(generator, text, context, expected
     assert _changes(read(generator, text, context)) == expected
 
 
-def test_a_size_up_from_a_size_not_in_the_conversation_is_asked_about(generator):
-    # "the runners i liked but a size bigger" ordered the liked 42.
+def test_a_size_up_from_a_saved_item_is_a_step_from_its_size_and_otherwise_asked_about(generator):
+    # "the runners i liked but a size bigger" ordered the liked 42; the policy now steps from the saved size.
     (command,) = read(generator, "the runners i liked but a size bigger", DialogueContext())
-    assert isinstance(command, CannotHandle)
+    assert isinstance(command, AddItems)
+    [item] = command.items
+    assert (item.saved, item.size_step, item.size) == ("liked", 1, None)
+    (smaller,) = read(generator, "same sneakers i bought before but one size smaller", DialogueContext())
+    assert isinstance(smaller, AddItems) and smaller.items[0].size_step == -1
+    # bigger than what, with nothing saved or in the cart named: asked
+    (unknown,) = read(generator, "a size bigger please", DialogueContext())
+    assert isinstance(unknown, CannotHandle)
 
 
 def test_a_colour_left_undecided_at_the_end_of_a_message_is_no_colour(generator):

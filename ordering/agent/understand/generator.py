@@ -1345,6 +1345,12 @@ SAVED_LIKED = _rx(
     r"\b(?:liked|like[ds]? it|i like|i liked|favou?rited|favou?rites|fav(?:e|ou?rite)?s?|faves|saved|loved|hearted|"
     r"wish ?list(?:ed)?|bookmarked|starred)\b"
 )
+# "Everything on my wishlist", "all my saved stuff", "all the shoes I liked", "both things I saved": every saved item.
+EVERY_SAVED = _rx(
+    r"\b(?:everything|every ?thing|every item|all(?: of)?(?: the| my| those| these)?(?: stuff| things| items| ones)?"
+    r"|(?:the|my) (?:whole|entire) (?:wish ?list|list|lot)|the lot|both(?: of)?(?: the| my)?(?: things| items| ones)?"
+    r"|(?:the|my) (?:stuff|things|items)|whole|entire)\b"
+)
 SAVED_VIEWED = _rx(
     r"\b(?:viewed|looked at|was looking at|were looking at|been looking at|checked out|saw|browsed|"
     r"had a look at|was eyeing|eyed|recently viewed|i viewed)\b"
@@ -3304,6 +3310,10 @@ class _Reader:
                 new = _LETTER_ORDER[position] if 0 <= position < len(_LETTER_ORDER) else None
             if new is not None:
                 return [SetSlot(slot="size", value=new, target=_line_target(line), correction=True)]
+        item = self._item(re.sub(r"\b(?:but|in|and)\b", " ", RELATIVE_SIZE.sub(" ", text)))
+        if item is not None and item.saved and not named:
+            # "the runners i liked but a size bigger": the size next to the one saved or bought (the policy knows it)
+            return [AddItems(items=(replace(item, size=None, size_said=None, size_options=(), size_step=step),))]
         return [CannotHandle(text=self.raw[:300], reason="not understood: a size bigger or smaller than which")]
 
     def _line_slots(self, line: CartLine, text: str) -> ItemSpec | None:
@@ -4814,6 +4824,10 @@ class _Reader:
                 text = text[: match.start()] + " " + text[match.end() :]
                 break
         days = None
+        every = None
+        if saved and (EVERY_SAVED.search(text) or EVERY_SAVED.search(self.text)):
+            every = True  # "everything on my wishlist", "all my saved stuff": every saved item, not one of them
+            text = EVERY_SAVED.sub(" ", text)
         if saved:
             days, span = since_days(text)
             if span:
@@ -4993,6 +5007,7 @@ class _Reader:
             quantity=quantity,
             saved=saved,  # type: ignore[arg-type]
             since_days=days,
+            every=every,
         )
         self._named[id(item)] = resolution.named
         self._one[id(item)] = bool(words) and words[0] in ("a", "an", "one", "single")
