@@ -148,19 +148,19 @@ class Policy:
     # -- entry ----------------------------------------------------------------------------------
 
     def run(self, turn: Turn, commands: list[c.Command]) -> None:
-        before = _cart_items(turn.state)
+        before = _undo_point(turn.state)
         self._run(turn, commands)
         self._remember_for_undo(turn, commands, before)
 
-    def _remember_for_undo(self, turn: Turn, commands: list[c.Command], before: list[dict]) -> None:
+    def _remember_for_undo(self, turn: Turn, commands: list[c.Command], before: dict) -> None:
         """The cart's items as they were before this turn changed them, for "undo that" (one step back). A cart
         that became an order is not this cart's past: `cart_reset` forgets it with the cart (`settle_cart`, at the
         start of the next turn)."""
         if any(isinstance(command, c.Undo) for command in commands):
             return  # `_do_undo` has used (or kept) what there was
-        if self.ordered_flow is not None or _cart_items(turn.state) == before:
+        if self.ordered_flow is not None or _undo_point(turn.state) == before:
             return
-        turn.state["undo"] = {"cart": before}
+        turn.state["undo"] = [*_undo_points(turn.state), before][-MAX_UNDO_STEPS:]
         turn.save_state()
 
     def _run(self, turn: Turn, commands: list[c.Command]) -> None:
@@ -1379,11 +1379,13 @@ class Policy:
         turn.say("Done, your cart is empty. Nothing was ordered.")
 
     def _do_undo(self, turn: Turn, command: c.Undo) -> None:
-        """The cart's items back as they were before its last change (`_remember_for_undo`): lines added come out,
-        lines taken out come back, a changed size or count goes back, each through the cart's own tools (the shop
-        checks stock again). One step: a second "undo" finds nothing to undo. Codes, card, address and shipping are
-        not part of it (each has its own words: "remove the code", "use the visa")."""
-        saved = (turn.state.get("undo") or {}).get("cart")
+        """The cart's items and codes back as they were before its last change (`_remember_for_undo`): lines added
+        come out, lines taken out come back, a changed size or count goes back, a code goes back on or off, each
+        through the cart's own tools (the shop checks stock and prices again). Each "undo" goes one change further
+        back, up to `MAX_UNDO_STEPS`. Card, address and shipping are not part of it (each has its own words)."""
+        points = _undo_points(turn.state)
+        point = points[-1] if points else {}
+        saved = point.get("cart")
         if saved is None:
             if command.what == "added" and turn.state["cart"]:
                 # "remove what I just added" with no change of this cart remembered: the line added last
@@ -1399,7 +1401,7 @@ class Policy:
             turn.say("There's no change to undo: your cart is as it was. Here it is.")
             self._preview(turn, "nothing to undo; the cart is shown")
             return
-        turn.state["undo"] = None
+        turn.state["undo"] = points[:-1] or None  # "undo again": the change before it, and so on
         turn.save_state()
         turn.record_decision(
             DecisionKind.RULE, "undo",
@@ -1435,6 +1437,11 @@ class Policy:
             if line is not None and line["quantity"] != item["quantity"]:
                 arguments = {"variant_id": variant_id, "quantity": item["quantity"]}
                 call("update_cart_line", arguments, "the count as it was")
+        codes = list(turn.state.get("promo_codes") or [])
+        for code in [code for code in codes if code not in point.get("codes", codes)]:
+            self._do_remove_code(turn, c.RemoveCode(code=code))
+        for code in [code for code in point.get("codes", codes) if code not in codes]:
+            self._do_apply_code(turn, c.ApplyCode(code=code), why="undo: the code that was on")
         self.changed = True
         if failures:
             turn.say("I couldn't put everything back as it was: " + "; ".join(dict.fromkeys(failures)))
@@ -1485,6 +1492,7 @@ class Policy:
             turn.say(f"There is no code {code} on your order." if code else "There is no code on your order.")
             return
         turn.state["promo_codes"] = [existing for existing in codes if existing not in gone]
+        turn.state["code_removed"] = gone[-1]  # "put the code back": this one, not another of the customer's
         turn.save_state()
         turn.record_decision(DecisionKind.RULE, "code_removed", rationale=f"the customer asked to remove {gone}")
         if turn.state["cart"]:
@@ -1494,6 +1502,12 @@ class Policy:
 
     def _do_use_my_promotion(self, turn: Turn, command: c.UseMyPromotion) -> None:
         applied = [code for code in turn.state.get("promo_codes") or [] if code]
+        removed = turn.state.get("code_removed")
+        if removed and not applied and command.percent is None and CODE_BACK.search(turn.customer_text):
+            # "put the code back" after "remove the code": the code taken off (it applied ALICE10 instead of RUN15)
+            turn.record_decision(DecisionKind.RULE, "code_back", rationale=f"{removed} was taken off before")
+            self._do_apply_code(turn, c.ApplyCode(code=removed), why="the code taken off, put back")
+            return
         if applied and command.percent is None and not MY_OWN_SAID.search(turn.customer_text):
             # "how much is it with RUN15?" … "put the code on then": the code already on the order (it added the
             # customer's own ALICE10 beside it, never asked for)
@@ -1841,6 +1855,7 @@ class Policy:
 
 
 SAME_COLOUR = re.compile(r"\bsame (?:size and |size & )?colou?r\b|\bsame colou?r and size\b", re.IGNORECASE)
+CODE_BACK = re.compile(r"\b(?:back|again|re-?apply|re-?add)\b", re.IGNORECASE)
 PUT_BACK_COUNT = re.compile(r"\b(\d{1,2})\s*(?:packs?|pairs?|of them|x)\b|\bx\s*(\d{1,2})\b", re.IGNORECASE)
 # "my promo", "my own code", "my personal discount": the customer's own promotion, said as theirs.
 MY_OWN_SAID = re.compile(r"\b(?:my|mine|personal|own)\b", re.IGNORECASE)
@@ -1949,12 +1964,24 @@ def _next_size(variants: list[dict], size: str, step: int) -> str | None:
     return labels[index] if 0 <= index < len(labels) else None
 
 
-def _cart_items(state: dict) -> list[dict]:
-    """The cart's items, as `_do_undo` puts them back."""
-    return [
+MAX_UNDO_STEPS = 5
+
+
+def _undo_points(state: dict) -> list[dict]:
+    """The cart as it was before each of its last changes, oldest first (a single point: an older state's)."""
+    undo = state.get("undo")
+    if isinstance(undo, dict):
+        return [undo]
+    return list(undo or [])
+
+
+def _undo_point(state: dict) -> dict:
+    """The cart's items and codes, as `_do_undo` puts them back."""
+    items = [
         {"product_id": line["product_id"], "variant_id": line["variant_id"], "quantity": line["quantity"]}
         for line in state.get("cart") or []
     ]
+    return {"cart": items, "codes": list(state.get("promo_codes") or [])}
 
 
 def quick_replies(labels: list[str] | tuple[str, ...]) -> list[dict[str, str]]:

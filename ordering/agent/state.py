@@ -39,6 +39,7 @@ def state_load(raw: dict[str, Any] | None) -> dict[str, Any]:
     # gets a fresh preview, never an order from the released one.
     state.setdefault("released", None)
     state.setdefault("undo", None)
+    state.setdefault("code_removed", None)
     return state
 
 
@@ -47,8 +48,14 @@ def state_bounded(state: dict[str, Any]) -> dict[str, Any]:
     state["cart"] = state["cart"][:MAX_CART_LINES]
     state["promo_codes"] = state["promo_codes"][:MAX_PROMO_CODES]
     state["last_shown"] = state.get("last_shown", [])[: MAX_CANDIDATES + 1]
-    if state.get("undo"):
-        state["undo"]["cart"] = state["undo"]["cart"][:MAX_CART_LINES]
+    undo = state.get("undo")
+    if isinstance(undo, dict):
+        undo = [undo]
+    if undo:
+        state["undo"] = [
+            {"cart": point["cart"][:MAX_CART_LINES], "codes": point.get("codes", [])[:MAX_PROMO_CODES]}
+            for point in undo[-5:]
+        ]
     pending = state.get("pending")
     if pending:
         pending["options"] = (pending.get("options") or [])[:8]
@@ -61,6 +68,7 @@ def cart_reset(state: dict[str, Any]) -> None:
     state["cart"] = []
     state["removed"] = {}
     state["undo"] = None
+    state["code_removed"] = None
     state["promo_codes"] = []
     state["shipping"] = DEFAULT_SHIPPING
     state["flow_id"] = None

@@ -87,6 +87,14 @@ ELSEWHERE_NUMBERS = [
 AGE_OF_PERSON = re.compile(
     r"\b((?:son|daughter|boy|girl|kid|child|nephew|niece|he|she) is)\s+(?:only\s+|just\s+)?1?\d\b(?!\s*(?:pairs?|of))"
 )
+# "my 3 kids are 8, 10 and 12 and they each need a cap", "my kids (6 and 9)", "the twins, aged 7": ages, never a count
+# (it ordered 8 caps); the people stay ("my 3 kids … each need" is three).
+AGES_OF_PEOPLE = re.compile(
+    r"\b((?:kids|children|sons|daughters|boys|girls|twins|grandkids|grandchildren|nephews|nieces))\s*,?\s*"
+    r"\(?(?:who\s+)?(?:are\s+(?:aged\s+)?|aged\s+|ages\s+)?(?:only\s+|just\s+)?1?\d(?:\s*(?:,|and|&)\s*1?\d)+"
+    r"(?:\s+(?:years old|year olds|yrs old|yrs|yo))?\)?(?:\s*,?\s*(?:and\s+)?(?=they\b|each\b))?"
+)
+AGE_SAID = re.compile(r"\b(?:aged\s+1?\d|1?\d\s*(?:years? old|yrs? old|yo|y/o|year-old))\b")
 # "Send it to room 101": an address, never 101 of anything; kept as "my room" so that the address is read (and,
 # not being a saved one, refused with the saved ones named).
 PLACE_NUMBER = re.compile(
@@ -96,10 +104,12 @@ _RELATION = (
     r"(?:son|sons|daughter|daughters|wife|husband|hubby|partner|kid|kids|child|children|boy|boys|girl|girls|dad|"
     r"father|mom|mum|mother|parents|brother|brothers|sister|sisters|friend|friends|boyfriend|girlfriend|bf|gf|"
     r"fiance|fiancee|grandma|grandpa|grandson|granddaughter|niece|nephew|family|mate|colleague|baby|toddler|"
-    r"teen|teenager|roommate|flatmate|other half)"
+    r"teen|teenager|roommate|flatmate|other half|twins|grandkids|grandchildren|mates|colleagues|buddies|pals|cousin|"
+    r"cousins|teammates|nephews|nieces)"
 )
 _PERSON = (
-    r"(?:me|myself|us|him|her|them|both of us|the two of us|(?:the\s+)?(?:whole\s+)?family|the kids|"
+    r"(?:me|myself|us|him|her|them|both of us|the two of us|(?:the\s+)?(?:whole\s+)?family|the kids|the twins|the boys|"
+    r"the girls|the children|"
     r"(?:my|our|his|her)\s+(?:(?:little|big|older|younger|eldest|youngest|oldest|baby|\d|two|three)\s+)?"
     + _RELATION
     + r")"
@@ -121,6 +131,14 @@ _ASKED_FOR = re.compile(
 # How many people one "each" is for: "me", "my brother" one each; "my 2 sons", "my two kids" their number. A group
 # whose size is not said ("my kids", "us", "the family") gives None: the count is then not guessed.
 _PEOPLE_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2}
+
+
+def _people_of_ages(match: re.Match[str]) -> str:
+    """ "kids are 8, 10 and 12" → "kids"; "my kids (6 and 9)" → "my 2 kids": as many people as ages, when their number
+    was not said."""
+    ages = re.findall(r"\d+", match.group(0))
+    counted = re.search(r"\b(?:\d|two|three|four|five|six|both)\s*$", match.string[: match.start()])
+    return f"{match.group(1)} " if counted else f"{len(ages)} {match.group(1)} "
 
 
 def _people_in(persons: str) -> int | None:
@@ -153,7 +171,8 @@ PEOPLE_THEN_EACH = re.compile(
 # "my 2 kids need water bottles, one each", "me and my wife want zip hoodies, one each": the people say what they
 # need, and "each" later says one per person.
 PEOPLE_NEED = re.compile(
-    r"^(?:so\s+|ok\s+|okay\s+|hi\s+|hey\s+)*(?P<persons>" + _PERSONS + r")\s+(?:both\s+|all\s+|each\s+)?"
+    r"^(?:so\s+|ok\s+|okay\s+|hi\s+|hey\s+)*(?P<persons>" + _PERSONS + r")\s+"
+    r"(?:both\s+|all\s+|each\s+|each of them\s+|all of them\s+|both of them\s+)?"
     r"(?:need|needs|want|wants|would like|are after)\s+"
 )
 ONE_EACH = re.compile(r"(?:,\s*)?\b(?:one|1|a|an)\s+each\b")
@@ -180,8 +199,10 @@ _SAID_COUNT = re.compile(r"(?:^|\s)(?:\d{1,2}|two|three|four|five|six|a couple o
 def _people_named(text: str) -> int | None:
     """Two or more people one thing is for, said without "each" or "both" ("for me and my brother"), or None."""
     match = FOR_PEOPLE.search(text)
-    if match is None or re.search(r"\b(?:both|all|each|one for)\b", text) or _SAID_COUNT.search(" " + text):
+    if match is None or re.search(r"\b(?:both|all|each|one for)\b", text):
         return None
+    if _SAID_COUNT.search(" " + text[: match.start()] + " " + text[match.end() :]):
+        return None  # "2 tees for me and my brother": the count said stands ("my 2 brothers" counts people)
     count = _people_in(match.group("persons"))
     return count if count is not None and count >= 2 else None
 
@@ -207,6 +228,14 @@ def _per_person_count(text: str) -> str:
     elif (match := PEOPLE_THEN_EACH.search(text)) is not None:
         count, span = _people_in(match.group("persons")), match.span()
         replacement = match.group("thing")
+    elif (match := PEOPLE_NEED.search(text)) is not None and re.search(
+        r"\beach(?: of them)?\s+(?:need|want)", match.group(0)
+    ):
+        # "my 3 kids each need a running cap": one per person
+        count = _people_in(match.group("persons"))
+        if count is None or count < 2 or _SAID_COUNT.search(" " + text[match.end() :]):
+            return text
+        return f"x{count} " + text[match.end() :]
     elif (match := PEOPLE_NEED.search(text)) is not None and (each := ONE_EACH.search(text, match.end())):
         count = _people_in(match.group("persons"))
         if count is None or count < 2 or _SAID_COUNT.search(" " + text[match.end() :]):
@@ -215,7 +244,11 @@ def _per_person_count(text: str) -> str:
         return text[match.end() : each.start()].rstrip(" ,") + f" x{count} " + text[each.end() :]
     elif (match := ONE_FOR_EACH.search(text)) is not None:
         count, span = len(re.findall(r"\b(?:one|1)\s+for\b", match.group(0))), match.span()
-        last_only = re.match(r"\s+(?:in\s+|size\s+)(?P<value>[a-z0-9]+)\b", text[span[1] :])
+        last_only = re.match(
+            r"\s*,?\s*(?:(?:he|she|they)\s+(?:is|are|wears|wear)\s+(?:a\s+|an\s+)?(?:size\s+)?|in\s+|size\s+)"
+            r"(?P<value>[a-z0-9]+)\b",
+            text[span[1] :],
+        )
         if last_only is not None and not re.search(r"\b(?:both|all|each)\b", text):
             # "one for me and one for my sister in S": the size is the sister's only; one without it (it was 2 in S)
             parts = "one and " * (count - 1) + f"one in {last_only.group('value')}"
@@ -478,9 +511,90 @@ LEADS = re.compile(r"\b(?:here is the deal|heres the deal|here's the deal|the de
 TOPIC_CHANGE = re.compile(r"^.*?\b(?:anyway|anyways|anyhow|but anyway|that said|moving on)\b\s*[,.!:]*\s*(?=\S)")
 
 
+# "I am usually a 41 or perhaps a 42", "she wears a 40", "I wear size M": a size said about the person; two sizes
+# said so are undecided (the policy asks, naming them). It was a count of 42 ("a 41 or perhaps a 42").
+_SIZE_WORD = r"(?:\d{2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl|small|medium|large)"
+WEARS_SIZE = re.compile(
+    r"\b(?:(?:i|she|he|they|we|you)\s+(?:am|is|are)\s+(?:usually\s+|normally\s+|typically\s+|mostly\s+|generally\s+|"
+    r"always\s+)?(?:a|an)\s+|(?:i|she|he|they|we)\s+(?:usually\s+|normally\s+|typically\s+|always\s+)?"
+    r"(?:wear|wears|take a|takes a)\s+(?:a\s+|an\s+)?|\band\s+(?:wears|wear)\s+(?:a\s+|an\s+)?)(?:size\s+)?"
+    r"(?P<a>" + _SIZE_WORD + r")\b"
+    r"(?:\s*,?\s*(?:or|maybe|perhaps)\s+(?:perhaps\s+|maybe\s+|possibly\s+|sometimes\s+)?(?:a\s+|an\s+)?(?:size\s+)?"
+    r"(?P<b>" + _SIZE_WORD + r")\b)?"
+)
+NOT_SURE_OF_SIZE = re.compile(
+    r"\s*,?\s*\b(?:but\s+)?(?:i am|i'm|im)\s+not\s+(?:sure|certain)\s+(?:of|about|what)\s+(?:my|her|his|their)\s+size"
+    r"(?:\s+is)?\b\s*[.,]?"
+)
+
+
+# A letter: "Dear Sir or Madam, I am writing to order …, as my old pair have finally worn through. … Yours
+# faithfully, Robert": the greeting, the sign-off with its name, "I am writing to" and why the old one went are no
+# items (each was searched as a product). A list's label ("family order:") neither.
+LETTER_OPENING = re.compile(
+    r"^\s*(?:dear\s+(?:sir\s+or\s+madam|sir\s*/\s*madam|sirs?|madam|team|shop|all|[a-z]+)|to whom it may concern|"
+    r"hello dear)\s*[,:!.]?\s*(?=\S)"
+)
+LETTER_CLOSING = re.compile(
+    r"\s*[,.!]?\s*\b(?:yours\s+(?:faithfully|sincerely|truly)|(?:kind|best|warm|warmest)\s+(?:regards|wishes)|regards|"
+    r"sincerely|thanks in advance|thank you in advance)(?:\s*[,.!])*(?:\s+[a-z]+){0,2}(?:\s*[,.!])*\s*$"
+)
+WRITING_TO = re.compile(r"\b(?:i am|i'm|im)\s+writing\s+(?:to\s+(?:you\s+)?(?:to\s+)?)?(?=order|ask|buy|request)")
+WHY_THE_OLD_ONE_WENT = re.compile(
+    r"\s*,?\s*\b(?:as|because|since|cos|cause)\s+(?:my|the|our|his|her|their)\s+(?:old\s+)?(?:[a-z]+\s+){0,4}?"
+    r"(?:have|has|had|are|is|were|was|got|went|just)?\s*(?:finally\s+|completely\s+|totally\s+)?"
+    r"(?:worn (?:through|out)|wore (?:through|out)|broke|broken|died|fell apart|gone missing|got lost|been lost|lost|"
+    r"ripped|torn|tore|had it|packed up|given up|cracked)\b"
+)
+LIST_LABEL = re.compile(
+    r"^\s*(?:(?:my|our|the|a)\s+)?(?:family|weekly|school|christmas|birthday|gym|holiday|kids|team)\s+"
+    r"(?:order|list|shopping list|shopping)\s*(?::|,)\s*"
+)
+# "the bottle i liked, plus 2 more of the same for the kids": three of it (it ordered two)
+MORE_OF_THE_SAME = re.compile(
+    r"\s*,?\s*\b(?:plus|and|\+|also)\s+(?P<n>\d|one|two|three|four|five)\s+more\s+"
+    r"(?:of\s+(?:the\s+same|those|them|that|it|these)|the same|like (?:that|it))\b"
+)
+_SMALL_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def _more_of_the_same(text: str) -> str:
+    match = MORE_OF_THE_SAME.search(text)
+    before = text[: match.start()] if match else ""
+    if match is None or re.search(r"(?:^|\s)(?:\d+|two|three|four|five|a couple of|a pair of)\s+[a-z]", before):
+        return text
+    said = match.group("n")
+    count = int(said) if said.isdigit() else _SMALL_NUMBERS[said]
+    return f"{before} x{count + 1} {text[match.end() :]}"
+
+
+def _one_persons_size(text: str) -> str:
+    """WEARS_SIZE, when the message is about one person's size: with two people and their sizes ("for me and my
+    wife, I'm a US 9 and she's a 40", "one for me and one for my son, he's a 40") it is left to the people rules."""
+    found = WEARS_SIZE.findall(text)
+    if len(found) != 1 or len(re.findall(r"\b(?:i am|i'm|im|she is|he is|they are|she's|he's)\b", text)) > 1:
+        return text
+    if ONE_FOR_EACH.search(text) or VALUE_FOR_EACH.search(text) or (_people_named(text) or 0) >= 2:
+        return text
+    return WEARS_SIZE.sub(_size_worn, text)
+
+
+def _size_worn(match: re.Match[str]) -> str:
+    first, second = match.group("a"), match.group("b")
+    if second and second != first:
+        return f" size {first} or {second} "
+    elsewhere = match.string[: match.start()] + " " + match.string[match.end() :]
+    # "the blue runner in 40 for her (she wears a 40)": said already, once is enough (the second was 40 pairs)
+    return " " if re.search(rf"\b{re.escape(first)}\b", elsewhere) else f" size {first} "
+
+
 def drop_asides(text: str) -> Asides:
     """The normalized message without what it says beside the order (see the module docstring)."""
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
+    text = _one_persons_size(NOT_SURE_OF_SIZE.sub(" ", text))
+    text = LIST_LABEL.sub("", LETTER_CLOSING.sub("", LETTER_OPENING.sub("", text)))
+    text = WHY_THE_OLD_ONE_WENT.sub(" ", WRITING_TO.sub("", text))
+    text = _more_of_the_same(text)
     # "do the cloud joggers run small? anyway ill take them in grey 44": how it fits is asked and left; the thing
     # stays for what follows to point at (it was size S and 44 of them)
     text = re.sub(
@@ -769,6 +883,9 @@ def drop_asides(text: str) -> Asides:
     # count (it was 60 pairs); the preview shows the shop's own price
     text = PRICE_SAID.sub(lambda match: " " if _not_a_limit(text, match) else match.group(0), text)
     text = AGE_OF_PERSON.sub(r"\1", text)
+    text = AGES_OF_PEOPLE.sub(_people_of_ages, text)
+    text = re.sub(r"\bthey\s+(?=(?:each|all|both)\s+(?:need|want))", "", text)
+    text = AGE_SAID.sub(" ", text)
     without_gift = GIFT_SERVICE.sub(" ", text)
     gift_service = without_gift != text and len(re.findall(r"[a-z0-9]+", without_gift)) >= 2
     if gift_service:

@@ -839,16 +839,30 @@ UNDO = _rx(
     _LEAD + _CAN_YOU + r"(?:undo|undoo|revert|reverse|ctrl\s*z|control z)"
     r"(?:\s+(?:that|this|it|(?:the|my|that|your)\s+(?:last\s+)?(?:change|edit|step|thing|bit|one)|"
     r"what (?:you|i) just did|the last (?:change|edit|step|thing|bit|one)))?"
-    r"(?:\s+(?:please|pls|plz|thanks|thx|then|now|sorry))*$"
+    r"(?:\s+(?:again|too|as well|once more|one more time|please|pls|plz|thanks|thx|then|now|sorry))*"
+    # "undo put the code back", "undo that, put the 42 back": what the undo should bring back, said after it
+    r"(?:\s*[,.;-]?\s*(?:and\s+)?(?:put|bring|make|change|set)\s+(?:it|that|them|the [a-z0-9 ]{1,30}?)\s+back"
+    r"(?:\s+(?:on|in|to \w+))?(?:\s+(?:please|pls|again))*)?$"
     r"|"
     + _LEAD
     + _CAN_YOU
-    + r"(?:(?:put|change|set|make|turn|switch)\s+(?:it|that|them|everything|things|the cart|my cart|it all)\s+back"
+    # "put them back" alone stays KEEP_ALL's (what the turn before took out); "put it back how it was" is an undo
+    + r"(?:(?:put|set|make|get)\s+(?:it|that|them|everything|things|the cart|my cart|it all)\s+back\s+(?:to\s+)?"
+    + _AS_IT_WAS
+    + r"(?:\s+before)?"
+    r"|(?:change|turn|switch)\s+(?:it|that|them|everything|things|the cart|my cart|it all)\s+back"
     r"(?:\s+(?:to\s+)?" + _AS_IT_WAS + r"(?:\s+before)?)?"
     r"|(?:go|take (?:it|me|us))\s+back\s+(?:to\s+)?(?:" + _AS_IT_WAS + r"|before|a step|one step)(?:\s+before)?"
     r"|back to (?:" + _AS_IT_WAS + r"|before|the way it was)(?:\s+before)?"
     r"|(?:never\s*mind|scrap|scratch|forget|cancel|ignore|drop)\s+(?:that|the|my)\s+last\s+(?:change|edit|step|bit))"
     r"(?:\s+(?:please|pls|plz|thanks|thx|then|now|sorry))*$"
+)
+SAME_SIZE_AS = _rx(r"\b(?:the\s+)?same\s+size\s+(?:as|like)\b|\bsize\s+(?:as|like)\s+(?:the|my)\b")
+ONE_MORE_FOR_SOMEONE = _rx(
+    _LEAD
+    + r"(?:and\s+)?(?:one|1)\s+(?:is\s+)?for\s+me\s*,?\s*(?:and\s+)?(?:(?:one|1)\s+(?:is\s+)?|another\s+(?:one\s+)?)"
+    r"for\s+(?:my\s+|the\s+)?[a-z]+\s*,?\s*(?:(?:he|she|they)\s*(?:is|s|are|wears|wear)?\s+(?:a\s+|an\s+)?(?:size\s+)?"
+    r"|in\s+(?:a\s+)?(?:size\s+)?|size\s+)(?P<slots>[a-z0-9]+(?:\s+[a-z0-9]+)?)(?:\s+(?:please|pls|thanks))*$"
 )
 GO_BACK = _rx(_LEAD + r"(?:go|take me)\s+back(?:\s+(?:please|pls|then|now))*$")
 # "Remove what I just added", "the last one I added can go", "the thing you just put in, take it out": the line
@@ -1197,8 +1211,8 @@ CARD = _rx(
     r" (?:four|4)(?: digits)?|"
     r"number|no|#)?\s*(?:in|with|of|is)?\s*:?\s*(\d{4})\b"
     r"|\b(\d{4})\s*(?:(visa|mastercard|master card|amex|american express|discover)(?:\s*card)?|card)\b"
-    r"|\bthe (?:one|card) ending (?:in )?(\d{4})\b|\bending (?:in"
-    r" )?(\d{4})\b"
+    r"|\bthe (?:one|card)\s+(?:that\s+|which\s+)?(?:ending|ends|finishing|finishes)\s+(?:in\s+|with\s+)?(\d{4})\b"
+    r"|\b(?:ending(?: in)?|ends (?:in|with)|finishing in|finishes (?:in|with))\s+(\d{4})\b"
 )
 # "the card ending 02", "the one ending in 42", "visa that ends with 81": a card by the last digits said, fewer than 4.
 CARD_ENDING_SHORT = _rx(
@@ -1349,7 +1363,11 @@ SAVED_LIKED = _rx(
 EVERY_SAVED = _rx(
     r"\b(?:everything|every ?thing|every item|all(?: of)?(?: the| my| those| these)?(?: stuff| things| items| ones)?"
     r"|(?:the|my) (?:whole|entire) (?:wish ?list|list|lot)|the lot|both(?: of)?(?: the| my)?(?: things| items| ones)?"
-    r"|(?:the|my) (?:stuff|things|items)|whole|entire)\b"
+    r"|(?:the|my)\s+(?:stuff|things|items)|whole|entire)\b"
+)
+EVERY_BUT = _rx(
+    r"\b(?P<how>except(?:\s+for)?|but\s+not|apart\s+from|other\s+than|minus|without|but)\s+(?:the\s+|my\s+)?"
+    r"(?P<what>[a-z0-9 ]+?)\s*(?=,|$)"
 )
 SAVED_VIEWED = _rx(
     r"\b(?:viewed|looked at|was looking at|were looking at|been looking at|checked out|saw|browsed|"
@@ -1553,6 +1571,29 @@ class _Found:
     rest: str
 
 
+# "drop the cap make the shoes 43 and add socks", "drop the cap. make the shoes 43. add socks": several changes said
+# one after the other without commas (the periods are gone by now) are as many clauses, as with commas (the cap stayed
+# and the shoes went: "the cap make the shoes 43" was read as one thing to remove).
+_EDIT_VERB = r"(?:make|change|swap|switch|drop|remove|lose|ditch|delete|add|take out|take off|get rid of)"
+_EDIT_AT = re.compile(r"\s+(?=" + _EDIT_VERB + r"\s+[a-z0-9])")
+_NOT_A_CLAUSE_END = frozenset(
+    {"to", "you", "i", "we", "please", "pls", "plz", "and", "then", "also", "can", "could", "would", "will", "lets",
+     "just", "me", "us", "not", "or", "dont", ",", "plus"}
+)  # fmt: skip
+
+
+def _edit_clauses(text: str) -> str:
+    if len(_EDIT_AT.findall(" " + text)) < 2:
+        return text
+    out, last = [], 0
+    for match in _EDIT_AT.finditer(text):
+        before = text[: match.start()].split()
+        if before and before[-1] not in _NOT_A_CLAUSE_END and not before[-1].endswith(","):
+            out.append(text[last : match.start()] + " ,")
+            last = match.start()
+    return "".join(out) + text[last:]
+
+
 def _line_target(line: CartLine) -> ItemSpec:
     return ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
 
@@ -1611,10 +1652,14 @@ class _Reader:
         self._before_repair = asides.text  # "M or L": both values, before the repair drops them as undecided
         self.gift_service = asides.gift_service
         self.uncorrected = repair_self_corrections(asides.text)
-        self.text = repair_self_corrections(lexicon.correct_text(self.uncorrected, GENERATOR_WORDS))
+        self.text = _edit_clauses(repair_self_corrections(lexicon.correct_text(self.uncorrected, GENERATOR_WORDS)))
         # a "?" that ended a gift service asked beside the order ("… size 43. can you gift wrap it?") asks nothing
         # about the order
         self.question = "?" in text and not (asides.gift_service and text.rstrip().endswith("?"))
+        asked = [part for part in re.findall(r"[^.!?]*\?", text.lower()) if part.strip(" ?")]
+        if self.question and asked and all(CARD.search(normalize(part)) for part in asked):
+            # "a yoga mat in purple. could you charge the card that ends in 0002?": the card asked for, no question
+            self.question = False
         if self.question and POLITE_REQUEST.match(self.text):
             # "Could you post my usual socks to my office, please?": a request said politely, no question about them
             self.question = False
@@ -1630,6 +1675,27 @@ class _Reader:
         # come in navy? if so add one in M").
         self._asked: ItemSpec | None = None
         self._if_so = False
+        # "everything on my wishlist except the shoes", "my liked stuff but the bottle in white": what is said about
+        # one of every saved item (`_item` takes it out; `read` makes it a removal or a change of that line)
+        self._every_but: list[tuple[str, str]] = []
+
+    def _every_but_commands(self) -> list[Command]:
+        """EVERY_BUT: the saved item named comes out ("except the shoes") or changes ("but the bottle in white"),
+        after every saved item was added; nothing when the words name no product."""
+        commands: list[Command] = []
+        for how, what in self._every_but:
+            item = self._item(what)
+            if item is None or not item.product_ids:
+                continue
+            target = ItemSpec(product_ids=item.product_ids)
+            if how != "but":
+                commands.append(RemoveItem(target=target))
+                continue
+            if item.colour:
+                commands.append(SetSlot(slot="colour", value=item.colour, target=target, correction=True))
+            if item.size:
+                commands.append(SetSlot(slot="size", value=item.size, target=target, correction=True))
+        return commands
 
     def _activity_kind(self, match: re.Match[str]) -> str:
         """ "shoe for run" → "running shoe", when the word before names something the shop sells."""
@@ -1648,6 +1714,8 @@ class _Reader:
             # never read as a count or a card; the policy says how to pay with a saved card.
             return [CannotHandle(text="", reason="a card number was typed into the chat")]
         commands = self._shoe_size_not_count(self._read())
+        if self._every_but:
+            commands = [*commands, *self._every_but_commands()]
         if self.people:
             commands = self._one_each(commands, self.people)
         if self.gift_service:
@@ -1723,6 +1791,29 @@ class _Reader:
 
     def _read(self) -> list[Command]:
         text = self.text
+        said = normalize(self.raw)
+        pending = self.context.pending
+        if (
+            pending is not None
+            and pending.slot == "size"
+            and SAME_SIZE_AS.search(said)
+            and (SAVED_LIKED.search(said) or SAVED_PURCHASED.search(said) or SAVED_VIEWED.search(said))
+        ):
+            # "same size as the runners i saved" to "which size?": a size the reader cannot see; asked again (it
+            # ordered the runners instead)
+            return [CannotHandle(text=self.raw[:300], reason="not understood: which size that is")]
+        another = ONE_MORE_FOR_SOMEONE.match(said)
+        if another is not None and self.context.cart and self.context.pending is None:
+            # "one for me and one for my son, he's a 40" about the shoes in the cart: the line stays (mine) and one
+            # more in the size said comes (it changed the line to 40)
+            line = self.context.cart[-1]
+            slots = self._line_slots(line, another.group("slots"))
+            if slots is not None and (slots.size or slots.colour):
+                return [AddItems(items=(_line_in(line, slots, quantity=1),))]
+        if UNDO.match(said) or (GO_BACK.match(said) and self.context.cart):
+            # "no go back", "undo again", "undo put the code back": read as said, before the asides ("go back to" is
+            # a correction's lead there) and the politeness words ("no go" was thanks)
+            return [Undo()]
         if self.context.pending is not None:
             # "M or L", "not sure between M and L", "L for me, S for her" to "Which size?": both values said, so that
             # the policy asks how many of each (it was thanks, or the first value)
@@ -1853,7 +1944,11 @@ class _Reader:
             # them, whether anyone is there. Each was a product question about a stray word ("bot", "data ads").
             if PRIVACY.search(core_polite):
                 return [OutOfScope(topic="privacy")]
-            if LIMITS_ASKED.search(core_polite):
+            limits = LIMITS_ASKED.search(core_polite)
+            if limits is not None and not (
+                # "make the shoes 43 and remove the cap" with a cap in the cart: the Running Cap, no spending cap
+                re.search(r"\b(?:my|the)\s+caps?\b", limits.group(0)) and self._cart_lines("cap")
+            ):
                 return [OutOfScope(topic="limits")]
             if WHY_NOT_ORDERED.search(core_polite):
                 # "why can't you order it?" at a preview that a limit (or stock) stopped: the preview again, with
@@ -2503,7 +2598,7 @@ class _Reader:
         if had_parts and _covers(text, (*NEVER_MIND_LEAD, "no", "ugh", "oops", ",")):
             return []  # "oh wait" beside a card chosen in the same message
         said = normalize(self.raw)  # "go back to how it was": "go back to" is read as a correction's lead
-        if UNDO.match(text) or UNDO.match(said) or (GO_BACK.match(text) and self.context.cart):
+        if UNDO.match(text) or UNDO.match(said) or ((GO_BACK.match(text) or GO_BACK.match(said)) and self.context.cart):
             return [Undo()]
         just_added = JUST_ADDED_GOES.match(text)
         if just_added:
@@ -3000,6 +3095,11 @@ class _Reader:
         slots = self._line_slots(line, match.group("slots") or match.group("slots2") or match.group("slots3"))
         if slots is None or not (slots.colour or slots.size):
             return []
+        if re.match(r"(?:actually|no|nope|nah|wait|oops|sorry|i meant|hmm)\b", text) and not re.search(
+            r"\b(?:too|as well|also|another|one more|add|and|plus|for)\b", text
+        ):
+            # "actually same but in black": a correction of the line, not one more (a second tee was ordered)
+            return _line_changes(line, slots)
         return [AddItems(items=(_line_in(line, slots),))]
 
     def _swap_line(self, text: str) -> list[Command]:
@@ -3309,6 +3409,10 @@ class _Reader:
                 position = _LETTER_ORDER.index(size.upper()) + step
                 new = _LETTER_ORDER[position] if 0 <= position < len(_LETTER_ORDER) else None
             if new is not None:
+                if re.search(r"\b(?:another|one more|a second|an extra|extra|also|too|as well)\b", text):
+                    # "and another pair one size down for my son": one more, in the size next to the line's (it
+                    # changed the line)
+                    return [AddItems(items=(_line_in(line, ItemSpec(size=new), quantity=1),))]
                 return [SetSlot(slot="size", value=new, target=_line_target(line), correction=True)]
         item = self._item(re.sub(r"\b(?:but|in|and)\b", " ", RELATIVE_SIZE.sub(" ", text)))
         if item is not None and item.saved and not named:
@@ -4828,6 +4932,10 @@ class _Reader:
         if saved and (EVERY_SAVED.search(text) or EVERY_SAVED.search(self.text)):
             every = True  # "everything on my wishlist", "all my saved stuff": every saved item, not one of them
             text = EVERY_SAVED.sub(" ", text)
+            but = EVERY_BUT.search(text)
+            if but is not None and _content(but.group("what")):
+                self._every_but.append((but.group("how"), but.group("what")))
+                text = text[: but.start()] + " " + text[but.end() :]
         if saved:
             days, span = since_days(text)
             if span:
