@@ -857,6 +857,10 @@ UNDO = _rx(
     r"|(?:never\s*mind|scrap|scratch|forget|cancel|ignore|drop)\s+(?:that|the|my)\s+last\s+(?:change|edit|step|bit))"
     r"(?:\s+(?:please|pls|plz|thanks|thx|then|now|sorry))*$"
 )
+EDIT_CLAUSE_SPLIT = _rx(
+    r"\s*(?:,\s*(?:and\s+|then\s+)?|\s+and\s+(?:then\s+)?)(?=(?:make|change|swap|switch|lose|drop|remove|ditch|delete|"
+    r"add|take out|get rid of)\s)"
+)
 SAME_SIZE_AS = _rx(r"\b(?:the\s+)?same\s+size\s+(?:as|like)\b|\bsize\s+(?:as|like)\s+(?:the|my)\b")
 ONE_MORE_FOR_SOMEONE = _rx(
     _LEAD
@@ -1583,6 +1587,9 @@ _NOT_A_CLAUSE_END = frozenset(
 
 
 def _edit_clauses(text: str) -> str:
+    # "actually make it M, no L, and 2 of them" (L after the repair): the count is about the same line (the size
+    # was lost after the comma)
+    text = re.sub(r"\s*,\s*and\s+(?=(?:\d+|two|three|four|five)\s+of\s+(?:them|those|these|each)\b)", " and ", text)
     if len(_EDIT_AT.findall(" " + text)) < 2:
         return text
     out, last = [], 0
@@ -1678,6 +1685,40 @@ class _Reader:
         # "everything on my wishlist except the shoes", "my liked stuff but the bottle in white": what is said about
         # one of every saved item (`_item` takes it out; `read` makes it a removal or a change of that line)
         self._every_but: list[tuple[str, str]] = []
+
+    def _edit_clauses_read(self, text: str) -> list[Command] | None:
+        """ "Make the tee L, the hoodie navy and lose the beanie", "2 of the tees and swap the cap for the white one":
+        changes of several cart lines, each clause after the first starting with its own verb, read one by one (only
+        the first, or only the last, was read, and the order went out with the rest unchanged). Each later clause must
+        name a line of the cart (or add something), so that "add a cap and make it blue" stays one reading; None when
+        the message is not that, or a clause is not understood."""
+        if not self.context.cart or self.context.pending is not None:
+            return None
+        parts = [part.strip(" ,") for part in EDIT_CLAUSE_SPLIT.split(text)]
+        if len(parts) < 2 or not all(_content(part) for part in parts):
+            return None
+        first = parts[0]
+        if not (
+            re.match(
+                r"(?:actually\s+|oh\s+|and\s+|also\s+|please\s+)*(?:make|change|swap|switch|lose|drop|remove|ditch|"
+                r"delete|add|take out|get rid of)\s",
+                first,
+            )
+            or re.match(r"(?:\d+|two|three|four|five|one)\s+(?:of\s+)?(?:the|my)\s", first)
+        ):
+            return None  # "yes and add a cap": a yes with a change is read as a whole (it confirms nothing)
+        for part in parts[1:]:
+            if not part.startswith(("add ", "plus ")) and not self._cart_lines(re.sub(r"^\w+\s+", "", part)):
+                return None
+            if re.search(r"\b(?:it|them|that|those|this|these)\b", part):
+                return None
+        commands: list[Command] = []
+        for part in parts:
+            read = _Reader(self.lexicon, part, self.context).read()
+            if not read or any(isinstance(command, CannotHandle) for command in read):
+                return None
+            commands.extend(read)
+        return commands
 
     def _every_but_commands(self) -> list[Command]:
         """EVERY_BUT: the saved item named comes out ("except the shoes") or changes ("but the bottle in white"),
@@ -1802,6 +1843,9 @@ class _Reader:
             # "same size as the runners i saved" to "which size?": a size the reader cannot see; asked again (it
             # ordered the runners instead)
             return [CannotHandle(text=self.raw[:300], reason="not understood: which size that is")]
+        clauses = self._edit_clauses_read(self.text)
+        if clauses is not None:
+            return clauses
         another = ONE_MORE_FOR_SOMEONE.match(said)
         if another is not None and self.context.cart and self.context.pending is None:
             # "one for me and one for my son, he's a 40" about the shoes in the cart: the line stays (mine) and one
