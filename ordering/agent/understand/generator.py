@@ -202,6 +202,12 @@ YES = (
     "yes for all", "yes to all", "yes for all three", "yes all", "yes all of it", "yes everything",
     # a yes in the shopper's own language: "si", "sí por favor", "ja bitte", "oui"
     "si", "oui", "ja", "da", "sim", "si si", "ja ja", "oui oui",
+    # said politely ("Yes, please do that.", "yes, do so")
+    "do that", "please do that", "please do so", "do so", "yes do that", "yes please do that", "kindly proceed",
+    "please go ahead", "please go ahead and order it", "please go ahead and place it",
+    # a yes that says the order is complete ("Yes please, that's everything.")
+    "yes please that is everything", "yes that is everything", "yes please that is all", "yes that is all",
+    "yes please that is it", "yes that is it", "yes that will be all", "yes please that will be all",
 )  # fmt: skip
 # Words that agree with the preview without being a yes themselves ("that all looks fine", "lovely"): beside a yes
 # ("please place the order") they are part of it.
@@ -215,6 +221,7 @@ ASSENT = (
     "that is lovely", "that is perfect", "that is brilliant", "that is grand", "that is spot on", "spot on",
     "that is wonderful", "that is excellent", "that is amazing", "that is great thanks",
     "order it for me", "do place the order", "do place it", "for me", "then", "that is fine", "that is great",
+    "i see",
 )  # fmt: skip
 NO = (
     "no", "nope", "nah", "n", "no actually", "actually no", "no wait", "no sorry", "sorry no",
@@ -244,6 +251,9 @@ HOLD = (
     "i need to think", "i need to think about it", "i will come back later", "i will get back to you",
     "leave it for now", "leave it for the moment", "leave it for today", "i will come back another day",
     "i will come back tomorrow", "i will come back another time", "i will be back later", "i will be back",
+    "i shall leave it for today", "i think i shall leave it for today", "i think i will leave it for today",
+    "i think i shall leave it", "i think i will leave it for now", "i shall leave it for now",
+    "i shall think about it", "i shall come back another day", "i think i will leave it there",
 )  # fmt: skip
 # What the price made the customer feel ("hmm too much", "way too expensive", "over my budget"): said with a no or
 # a "forget it", it is that no ("too expensive, never mind" searched for "never"); said alone, it asks for cheaper.
@@ -374,6 +384,12 @@ HUMAN_ALONE = _rx(
 REFUND = _rx(
     r"\b(?:refund|return|exchange|complaint|complain|broken|damaged|faulty|arrived wrong|wrong item|"
     r"never arrived|charged twice|double charged|money back)\b"
+    # "my kettlebell arrived cracked", "if they don't fit can i send them back?", "nothing ever shows up, not happy"
+    r"|\b(?:arrived|came|turned up|showed up|is|was|are|were)\s+(?:all\s+)?(?:cracked|broken|ripped|torn|dented|"
+    r"smashed|defective|leaking|the wrong (?:size|colou?r|one|item))\b"
+    r"|\bsend (?:it|them|those|these|the \w+) back\b|\bnothing (?:ever )?(?:shows|turns|showed|turned) up\b"
+    r"|\b(?:not|never) (?:happy|satisfied|pleased) (?:at all|with)\b|\bnot happy at all\b|\bstill (?:not|hasn.t) "
+    r"(?:arrived|come|here)\b|\bhas not (?:arrived|come|turned up)\b"
 )
 OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
     ("weather", _rx(r"\b(?:weather|forecast|rain(?:ing)? today|temperature outside|sunny)\b")),
@@ -706,7 +722,8 @@ STATUS = _rx(
     r"track(?:ing)? (?:my |the )?(?:order|package|parcel|shipment|delivery)|tracking (?:number|info|information)|"
     r"order status|status of my (?:last |latest )?order|status of (?:the|my) order|has my order (?:shipped|arrived|"
     r"been)|"
-    r"did my order (?:go through|ship|arrive)|when (?:will|does|is) my (?:order|package|parcel|stuff) (?:arrive|"
+    r"did my (?:\w+\s+)?order (?:go through|ship|arrive)|"
+    r"when (?:will|does|is) my (?:order|package|parcel|stuff) (?:arrive|"
     r"come|ship|get here|due)|"
     r"when will it (?:arrive|come|ship)|is my order (?:on its way|shipped|coming)|what happened to my order|"
     r"my (?:last|latest) order|did (?:it|the order) go through|was my order placed|has it shipped|"
@@ -1957,6 +1974,7 @@ class _Reader:
                 return [SetSlot(slot="quantity", value=str(count), target=_line_target(line), correction=True)]
         if (
             CONDITIONAL.search(core_polite)
+            and not REFUND.search(core_polite)  # "if they don't fit can i send them back?": a return, for a person
             and (self.context.awaiting_confirmation or YES_START.match(core_polite))
             and not (self.question and re.match(r"(?:can|could|do|does|is|are|will|what|how)\b", core_polite))
         ):
