@@ -245,7 +245,8 @@ def _per_person_count(text: str) -> str:
     elif (match := ONE_FOR_EACH.search(text)) is not None:
         count, span = len(re.findall(r"\b(?:one|1)\s+for\b", match.group(0))), match.span()
         last_only = re.match(
-            r"\s*,?\s*(?:(?:he|she|they)\s+(?:is|are|wears|wear)\s+(?:a\s+|an\s+)?(?:size\s+)?|in\s+|size\s+)"
+            r"\s*,?\s*(?:(?:(?:he|she|they)\s+(?:is|are|wears|wear)|hes|shes|theyre)\s+(?:a\s+|an\s+)?(?:size\s+)?|in\s+|"
+            r"size\s+)"
             r"(?P<value>[a-z0-9]+)\b",
             text[span[1] :],
         )
@@ -595,6 +596,15 @@ def drop_asides(text: str) -> Asides:
     text = LIST_LABEL.sub("", LETTER_CLOSING.sub("", LETTER_OPENING.sub("", text)))
     text = WHY_THE_OLD_ONE_WENT.sub(" ", WRITING_TO.sub("", text))
     text = _more_of_the_same(text)
+    # "the Court Classic in size 44, the same as I bought last month": a remark about the thing named (it was a second
+    # pair, the one bought); said alone ("the same as I bought last time") it is the reorder, kept
+    text = re.sub(
+        r"(?<=[a-z0-9])\s*,\s*(?:just\s+)?(?:the\s+)?same\s+(?:ones?\s+|pair\s+|kind\s+|size\s+)?as\s+(?:i|we)\s+"
+        r"(?:bought|ordered|got|had|purchased)(?:\s+(?:last\s+(?:time|week|month|year)|before|previously|a while ago"
+        r"|from you))?\b",
+        " ",
+        text,
+    )
     # "do the cloud joggers run small? anyway ill take them in grey 44": how it fits is asked and left; the thing
     # stays for what follows to point at (it was size S and 44 of them)
     text = re.sub(

@@ -874,6 +874,19 @@ UNDO = _rx(
     r"|(?:never\s*mind|scrap|scratch|forget|cancel|ignore|drop)\s+(?:that|the|my)\s+last\s+(?:change|edit|step|bit))"
     r"(?:\s+(?:please|pls|plz|thanks|thx|then|now|sorry))*$"
 )
+_TAKE = (
+    r"(?:(?:ok|okay|alright|right|so|then|hmm|yes|yeah|fine)\s*,?\s+)*"
+    r"(?:(?:i will take|i will have|get me|give me|i want|i would like|add|order|buy)\s+)?"
+)
+SHOWN_BY_WORD = _rx(
+    _TAKE + r"the\s+(?P<word>[a-z]+)\s+(?:one|ones|pair)(?:\s+(?:then|please|pls))*\s*,?\s*(?P<rest>[a-z0-9 ,]*?)"
+    r"(?:\s+(?:then|please|pls|thanks))*"
+)
+BOTH_SHOWN = _rx(
+    _TAKE + r"(?:them\s+)?both(?:\s+of\s+them)?(?:\s+(?:then|please|pls))*\s*,?"
+    r"(?:\s*(?:in|size|in size)\s+(?P<rest>[a-z0-9 ,]+?))?"
+    r"(?:\s+(?:then|please|pls|thanks))*"
+)
 EDIT_CLAUSE_SPLIT = _rx(
     r"\s*(?:,\s*(?:and\s+|then\s+)?|\s+and\s+(?:then\s+)?)(?=(?:make|change|swap|switch|lose|drop|remove|ditch|delete|"
     r"add|take out|get rid of)\s)"
@@ -1737,6 +1750,31 @@ class _Reader:
             commands.extend(read)
         return commands
 
+    def _shown_by_word(self, text: str) -> list[Command]:
+        """After two or more products were shown or compared: "ok the down one then, black M" is the one whose title
+        has that word, and "get me both in 44" each of them, with what was said (asked which one, or not understood).
+        Nothing when the word fits none or several of them, or a question or a cart is open."""
+        if self.context.pending is not None or self.context.awaiting_confirmation or self.question:
+            return []
+        shown = [option.value for option in self.context.last_shown if option.value in self.lexicon.by_id]
+        if len(shown) < 2:
+            return []
+        both = BOTH_SHOWN.fullmatch(text.strip(" ,"))
+        if both is not None and len(shown) == 2:
+            items = [self._said_of(both.group("rest") or "", pid) for pid in shown]
+            if all(item is not None for item in items):
+                return [AddItems(items=tuple(replace(item, category=None) for item in items if item is not None))]
+            return []
+        match = SHOWN_BY_WORD.fullmatch(text.strip(" ,"))
+        if match is None or colour_of(match.group("word")):
+            return []
+        word = match.group("word")
+        having = [pid for pid in shown if re.search(rf"\b{re.escape(word)}\b", self.lexicon.by_id[pid].title.lower())]
+        if len(having) != 1:
+            return []
+        item = self._said_of(match.group("rest") or "", having[0])
+        return [AddItems(items=(replace(item, category=None),))] if item is not None else []
+
     def _every_but_commands(self) -> list[Command]:
         """EVERY_BUT: the saved item named comes out ("except the shoes") or changes ("but the bottle in white"),
         after every saved item was added; nothing when the words name no product."""
@@ -1863,6 +1901,9 @@ class _Reader:
         clauses = self._edit_clauses_read(self.text)
         if clauses is not None:
             return clauses
+        chosen = self._shown_by_word(self.text)
+        if chosen:
+            return chosen
         another = ONE_MORE_FOR_SOMEONE.match(said)
         if another is not None and self.context.cart and self.context.pending is None:
             # "one for me and one for my son, he's a 40" about the shoes in the cart: the line stays (mine) and one
