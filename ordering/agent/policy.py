@@ -27,7 +27,7 @@ from typing import Any
 
 from consent.formatting import format_money
 from ordering.agent import commands as c
-from ordering.agent.state import MAX_QUANTITY, cart_reset
+from ordering.agent.state import MAX_QUANTITY, SHIPPING_OPTIONS, cart_reset
 from ordering.agent.tools import ToolCall, ToolResult
 from ordering.agent.tools.preview import cart_released_noted
 from ordering.agent.turn import Turn
@@ -149,7 +149,15 @@ class Policy:
 
     def run(self, turn: Turn, commands: list[c.Command]) -> None:
         before = _undo_point(turn.state)
+        turn.state["turn_no"] = turn_no = int(turn.state.get("turn_no") or 0) + 1
         self._run(turn, commands)
+        unread = commands and all(isinstance(command, c.CannotHandle) for command in commands)
+        tried = any(command.changes_cart and not isinstance(command, c.Undo) for command in commands)
+        if unread or (tried and _undo_point(turn.state) == before):
+            # "revert" next: this message meant a change that did not happen (not understood, or a question asked
+            # instead), so there is nothing of it to undo
+            turn.state["unread_at"] = turn_no
+            turn.save_state()
         self._remember_for_undo(turn, commands, before)
 
     def _remember_for_undo(self, turn: Turn, commands: list[c.Command], before: dict) -> None:
@@ -1386,6 +1394,13 @@ class Policy:
         points = _undo_points(turn.state)
         point = points[-1] if points else {}
         saved = point.get("cart")
+        if saved is not None and turn.state.get("unread_at") == int(turn.state.get("turn_no") or 0) - 1:
+            # "change to black" (not understood), then "revert": that message changed nothing, so nothing older is
+            # undone (the cart was emptied)
+            turn.record_decision(DecisionKind.RULE, "nothing_to_undo", rationale="the message before changed nothing")
+            turn.say("Your last message didn't change anything, so there's nothing to undo. Here is your order.")
+            self._preview(turn, "nothing to undo; the cart is shown")
+            return
         if saved is None:
             if command.what == "added" and turn.state["cart"]:
                 # "remove what I just added" with no change of this cart remembered: the line added last
@@ -1442,6 +1457,7 @@ class Policy:
             self._do_remove_code(turn, c.RemoveCode(code=code))
         for code in [code for code in point.get("codes", codes) if code not in codes]:
             self._do_apply_code(turn, c.ApplyCode(code=code), why="undo: the code that was on")
+        self._undo_choices(turn, point, call)
         self.changed = True
         if failures:
             turn.say("I couldn't put everything back as it was: " + "; ".join(dict.fromkeys(failures)))
@@ -1449,6 +1465,26 @@ class Policy:
             turn.say("Done, I undid your last change.")
         else:
             turn.say("Done, I undid your last change. Your cart is empty now; nothing will be ordered.")
+
+    def _undo_choices(self, turn: Turn, point: dict, call: Any) -> None:
+        """The shipping, address and card as they were at `point` ("express pls" → "nah undo that")."""
+        if "shipping" in point and point["shipping"] != turn.state["shipping"]:
+            option = {value: key for key, value in SHIPPING_OPTIONS.items()}.get(point["shipping"])
+            if option:
+                call("choose_shipping", {"option": option}, "the shipping as it was")
+        if "address_id" in point and point["address_id"] != turn.state.get("address_id"):
+            if point["address_id"] is None:
+                turn.state["address_id"] = None
+                turn.save_state()
+                self._resync(turn, why="the default address, as it was")
+            else:
+                call("choose_address", {"address_id": point["address_id"]}, "the address as it was")
+        if "payment_method_id" in point and point["payment_method_id"] != turn.state.get("payment_method_id"):
+            if point["payment_method_id"] is None:
+                turn.state["payment_method_id"] = None
+                turn.save_state()
+            else:
+                call("choose_payment_method", {"payment_method_id": point["payment_method_id"]}, "the card as it was")
 
     def _do_show_cart(self, turn: Turn, command: c.Command) -> None:
         last = turn.state.get("removed_last") or {}
@@ -1981,7 +2017,13 @@ def _undo_point(state: dict) -> dict:
         {"product_id": line["product_id"], "variant_id": line["variant_id"], "quantity": line["quantity"]}
         for line in state.get("cart") or []
     ]
-    return {"cart": items, "codes": list(state.get("promo_codes") or [])}
+    return {
+        "cart": items,
+        "codes": list(state.get("promo_codes") or []),
+        "shipping": state.get("shipping"),
+        "address_id": state.get("address_id"),
+        "payment_method_id": state.get("payment_method_id"),
+    }
 
 
 def quick_replies(labels: list[str] | tuple[str, ...]) -> list[dict[str, str]]:

@@ -53,7 +53,7 @@ def state_bounded(state: dict[str, Any]) -> dict[str, Any]:
         undo = [undo]
     if undo:
         state["undo"] = [
-            {"cart": point["cart"][:MAX_CART_LINES], "codes": point.get("codes", [])[:MAX_PROMO_CODES]}
+            {**point, "cart": point["cart"][:MAX_CART_LINES], "codes": point.get("codes", [])[:MAX_PROMO_CODES]}
             for point in undo[-5:]
         ]
     pending = state.get("pending")

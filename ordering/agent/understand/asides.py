@@ -596,6 +596,13 @@ def drop_asides(text: str) -> Asides:
     text = LIST_LABEL.sub("", LETTER_CLOSING.sub("", LETTER_OPENING.sub("", text)))
     text = WHY_THE_OLD_ONE_WENT.sub(" ", WRITING_TO.sub("", text))
     text = _more_of_the_same(text)
+    # "my son lost his water bottle AGAIN so a black steel bottle": the loss happened again, no reorder of it
+    text = re.sub(
+        r"\b((?:lost|broke|broken|forgot|left|ripped|tore|torn|dropped|ruined|outgrew|wore out|smashed|cracked)\b"
+        r"[^,.;]{0,40}?)\s+again\b",
+        r"\1",
+        text,
+    )
     # "the Court Classic in size 44, the same as I bought last month": a remark about the thing named (it was a second
     # pair, the one bought); said alone ("the same as I bought last time") it is the reorder, kept
     text = re.sub(

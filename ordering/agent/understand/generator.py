@@ -855,7 +855,7 @@ _AS_IT_WAS = (
 UNDO = _rx(
     _LEAD + _CAN_YOU + r"(?:undo|undoo|revert|reverse|ctrl\s*z|control z)"
     r"(?:\s+(?:that|this|it|(?:the|my|that|your)\s+(?:last\s+)?(?:change|edit|step|thing|bit|one)|"
-    r"what (?:you|i) just did|the last (?:change|edit|step|thing|bit|one)))?"
+    r"what (?:you|i) just did|the last (?:change|edit|step|thing|bit|one)|the (?:size|colou?r) change))?"
     r"(?:\s+(?:again|too|as well|once more|one more time|please|pls|plz|thanks|thx|then|now|sorry))*"
     # "undo put the code back", "undo that, put the 42 back": what the undo should bring back, said after it
     r"(?:\s*[,.;-]?\s*(?:and\s+)?(?:put|bring|make|change|set)\s+(?:it|that|them|the [a-z0-9 ]{1,30}?)\s+back"
@@ -897,6 +897,11 @@ ONE_MORE_FOR_SOMEONE = _rx(
     + r"(?:and\s+)?(?:one|1)\s+(?:is\s+)?for\s+me\s*,?\s*(?:and\s+)?(?:(?:one|1)\s+(?:is\s+)?|another\s+(?:one\s+)?)"
     r"for\s+(?:my\s+|the\s+)?[a-z]+\s*,?\s*(?:(?:he|she|they)\s*(?:is|s|are|wears|wear)?\s+(?:a\s+|an\s+)?(?:size\s+)?"
     r"|in\s+(?:a\s+)?(?:size\s+)?|size\s+)(?P<slots>[a-z0-9]+(?:\s+[a-z0-9]+)?)(?:\s+(?:please|pls|thanks))*$"
+)
+UNDO_THE = _rx(
+    _LEAD + r"(?:on second thoughts?\s*,?\s+)?(?:undo|revert|cancel|drop|scrap)\s+(?:the|that)\s+"
+    r"(?P<what>express(?: shipping)?|shipping|delivery|code|discount|coupon|promo(?: code)?)"
+    r"(?:\s+(?:please|pls|thanks|then|bit|part))*$"
 )
 GO_BACK = _rx(_LEAD + r"(?:go|take me)\s+back(?:\s+(?:please|pls|then|now))*$")
 # "Remove what I just added", "the last one I added can go", "the thing you just put in, take it out": the line
@@ -1912,6 +1917,12 @@ class _Reader:
             slots = self._line_slots(line, another.group("slots"))
             if slots is not None and (slots.size or slots.colour):
                 return [AddItems(items=(_line_in(line, slots, quantity=1),))]
+        undo_what = UNDO_THE.match(said)
+        if undo_what is not None:
+            # "actually undo the express", "undo the code": that choice taken back, whatever changed since
+            if undo_what.group("what") in ("express", "express shipping", "the express", "shipping", "delivery"):
+                return [ChooseShipping(option="standard")]
+            return [RemoveCode()]
         if UNDO.match(said) or (GO_BACK.match(said) and self.context.cart):
             # "no go back", "undo again", "undo put the code back": read as said, before the asides ("go back to" is
             # a correction's lead there) and the politeness words ("no go" was thanks)
