@@ -503,7 +503,8 @@ MONEY_OFF = re.compile(r"\b(?:for\s+)?" + _MONEY + r"\s+(?:cheaper|less|off|lowe
 # "I need a few things", "a couple of things: …": how many things the list has is no count of the first of them.
 THINGS_COUNT = re.compile(
     r"\b(?:a few|a couple of|a couple|several|a bunch of|a handful of|\d|two|three|four|five)\s+(?:things|items|"
-    r"bits and pieces|bits)\b\s*:?"
+    r"bits and pieces|bits)\b"
+    r"(?!\s+(?:(?:that\s+)?(?:i|we)\s+(?:saved|liked|favou?rited|wishlisted|bookmarked|loved)|on my))\s*:?"
 )
 # "Here's the deal:", "the thing is": a way of starting, not a promotion ("deal") or an item.
 LEADS = re.compile(r"\b(?:here is the deal|heres the deal|here's the deal|the deal is|the thing is|thing is)\b\s*:?")

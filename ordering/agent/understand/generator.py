@@ -522,9 +522,9 @@ JUST_THE_ONE = _rx(
 )
 OTHER_COLOUR = _rx(
     r"^(?:(?:no|nope|nah|hmm|actually|sorry|oh|wait|ok|okay)\s*,?\s+)*(?:not\s+(?:this|that|the)\s+colou?r\s*,?\s*)?"
-    r"(?:(?:i want|give me|make it|in)\s+)?(?:the\s+other(?:\s+colou?r)?|other\s+colou?r|another\s+colou?r|"
-    r"a different\s+colou?r|different\s+colou?r)"
-    r"(?:\s+(?:one|please|pls|instead|then))*$"
+    r"(?:(?:i want|give me|make it|in|can i have|i would like)\s+)?(?:the\s+other(?:\s+colou?r)?|other\s+colou?r|"
+    r"another\s+colou?r|a different\s+colou?r|different\s+colou?r|(?:swap|switch|change)\s+(?:the\s+)?colou?r)"
+    r"(?:\s+(?:one|please|pls|instead|then|actually))*$"
 )
 # Words that are never the name of a thing asked for ("or maybe" is no product the shop lacks).
 NOT_A_THING = frozenset(
@@ -1000,7 +1000,9 @@ LINE_BY_PLACE = _rx(
 )
 # "A size bigger", "one size down", "size up": a size relative to one the reader may not know.
 RELATIVE_SIZE = _rx(
-    r"\b(?:a|one|1)\s+size\s+(?P<dir>bigger|larger|up|higher|smaller|down|lower)\b|\bsize\s+(?P<dir2>up|down)\b"
+    r"(?<!half )\b(?P<n>a|one|1|two|2)\s+sizes?\s+(?P<dir>bigger|larger|up|higher|smaller|down|lower)\b"
+    r"|(?<!half a )\bsize\s+(?P<dir2>up|down|bigger|smaller|larger)\b|\b(?P<dir3>bigger|smaller|larger)\s+size\b"
+    r"|\bnext\s+size\s+(?P<dir4>up|down)\b"
 )
 _LETTER_ORDER = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
 # "Make the beanie red and the other one white" about a cart of two lines: the second change is the other line's.
@@ -1396,16 +1398,17 @@ STANDARD = _rx(
 
 SAVED_LIKED = _rx(
     r"\b(?:liked|like[ds]? it|i like|i liked|favou?rited|favou?rites|fav(?:e|ou?rite)?s?|faves|saved|loved|hearted|"
-    r"wish ?list(?:ed)?|bookmarked|starred)\b"
+    r"wish ?list(?:ed)?|bookmarked|starred)\b|\b(?:on|from|in)\s+my\s+(?:saved\s+)?list\b(?!\s*[:,-])"
 )
 # "Everything on my wishlist", "all my saved stuff", "all the shoes I liked", "both things I saved": every saved item.
 EVERY_SAVED = _rx(
     r"\b(?:everything|every ?thing|every item|all(?: of)?(?: the| my| those| these)?(?: stuff| things| items| ones)?"
     r"|(?:the|my) (?:whole|entire) (?:wish ?list|list|lot)|the lot|both(?: of)?(?: the| my)?(?: things| items| ones)?"
-    r"|(?:the|my)\s+(?:stuff|things|items)|whole|entire)\b"
+    r"|(?:the|my)\s+(?:(?:two|three|four|\d)\s+)?(?:stuff|things|items)|whole|entire)\b"
 )
 EVERY_BUT = _rx(
-    r"\b(?P<how>except(?:\s+for)?|but\s+not|apart\s+from|other\s+than|minus|without|but)\s+(?:the\s+|my\s+)?"
+    r"(?:\b|,\s*)(?P<how>except(?:\s+for)?|but\s+not|apart\s+from|other\s+than|minus|without|but|(?<=,\s)not)\s+"
+    r"(?:the\s+|my\s+)?"
     r"(?P<what>[a-z0-9 ]+?)\s*(?=,|$)"
 )
 SAVED_VIEWED = _rx(
@@ -1622,6 +1625,9 @@ _NOT_A_CLAUSE_END = frozenset(
 
 
 def _edit_clauses(text: str) -> str:
+    # "change to black": "change it to black" (it was not understood)
+    text = re.sub(r"^((?:(?:actually|oh|no|hmm|ok|okay|and|then|pls|please)\s*,?\s+)*(?:change|switch|make))\s+to\s+",
+                  r"\1 it to ", text)  # fmt: skip
     # "actually make it M, no L, and 2 of them" (L after the repair): the count is about the same line (the size
     # was lost after the comma)
     text = re.sub(r"\s*,\s*and\s+(?=(?:\d+|two|three|four|five)\s+of\s+(?:them|those|these|each)\b)", " and ", text)
@@ -1695,6 +1701,9 @@ class _Reader:
         self.gift_service = asides.gift_service
         self.uncorrected = repair_self_corrections(asides.text)
         self.text = _edit_clauses(repair_self_corrections(lexicon.correct_text(self.uncorrected, GENERATOR_WORDS)))
+        if EVERY_SAVED.search(self.text) and (SAVED_LIKED.search(self.text) or SAVED_PURCHASED.search(self.text)):
+            # "the two things i saved, not the socks": the exception of every saved item, not an item of its own
+            self.text = re.sub(r"\s*,\s*(?:but\s+)?not\s+(?=the\s|my\s|[a-z])", " except ", self.text)
         # a "?" that ended a gift service asked beside the order ("… size 43. can you gift wrap it?") asks nothing
         # about the order
         self.question = "?" in text and not (asides.gift_service and text.rstrip().endswith("?"))
@@ -3507,10 +3516,16 @@ class _Reader:
         """RELATIVE_SIZE: about the cart's one sized line (or the line named), the next size that way; when the
         size it is relative to is not in the conversation ("the runners i liked but a size bigger"), asked about,
         never read as the size it was (that ordered the 42 a customer wanted one size above)."""
+        if self.context.cart and re.search(r"\bhalf (?:a )?size\b", text):
+            # "half a size down": the shop's sizes are whole; asked, never rounded (it was read as 43)
+            return [CannotHandle(text=self.raw[:300], reason="not understood: the shop has whole sizes only")]
         match = RELATIVE_SIZE.search(text)
         if match is None:
             return []
-        step = 1 if (match.group("dir") or match.group("dir2")) in ("bigger", "larger", "up", "higher") else -1
+        direction = match.group("dir") or match.group("dir2") or match.group("dir3") or match.group("dir4")
+        step = (2 if match.group("n") in ("two", "2") else 1) * (
+            1 if direction in ("bigger", "larger", "up", "higher") else -1
+        )
         named = self._cart_lines(RELATIVE_SIZE.sub(" ", text))
         sized = [line for line in (named or self.context.cart) if line.size]
         if len(sized) == 1 and not (self.context.pending is not None):
@@ -3519,6 +3534,8 @@ class _Reader:
             new: str | None = None
             if size.replace(".", "").isdigit():
                 new = str(int(float(size)) + step) if float(size).is_integer() else None
+                sizes = self.lexicon.by_id[line.product_id].sizes if line.product_id in self.lexicon.by_id else ()
+                new = new if new is None or not sizes or new in sizes else None
             elif size.upper() in _LETTER_ORDER:
                 position = _LETTER_ORDER.index(size.upper()) + step
                 new = _LETTER_ORDER[position] if 0 <= position < len(_LETTER_ORDER) else None
