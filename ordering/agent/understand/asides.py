@@ -110,7 +110,7 @@ _RELATION = (
 _PERSON = (
     r"(?:me|myself|us|him|her|them|both of us|the two of us|(?:the\s+)?(?:whole\s+)?family|the kids|the twins|the boys|"
     r"the girls|the children|"
-    r"(?:my|our|his|her)\s+(?:(?:little|big|older|younger|eldest|youngest|oldest|baby|\d|two|three)\s+)?"
+    r"(?:both\s+(?:of\s+)?)?(?:my|our|his|her)\s+(?:(?:little|big|older|younger|eldest|youngest|oldest|baby|\d|two|three)\s+)?"
     + _RELATION
     + r")"
 )
@@ -147,7 +147,7 @@ def _people_in(persons: str) -> int | None:
         person = person.strip()
         if not person:
             continue
-        number = re.search(r"\b(\d|two|three|four|five|six)\b", person)
+        number = re.search(r"\b(\d|two|three|four|five|six|both)\b", person)
         if number is not None:
             total += int(number.group(1)) if number.group(1).isdigit() else _PEOPLE_WORDS[number.group(1)]
         elif re.fullmatch(r"(?:both of us|the two of us)", person):
@@ -269,8 +269,9 @@ def _per_person_count(text: str) -> str:
     rest = text[: span[0]] + " " + replacement + text[span[1] :]
     if _SAID_COUNT.search(" " + rest):
         return rest  # the count said stands; the people only said who each is for
-    if re.search(r"\band\b|&", rest) or (rest.count(",") > 1 and re.search(r",\s*(?:a|an|one|some)\s", rest)):
-        # several things: that many of each, when "each" said so ("both" may be about the things)
+    if re.search(r"\band\b|&|\bplus\b", rest) or (rest.count(",") > 1 and re.search(r",\s*(?:a|an|one|some)\s", rest)):
+        # several things: that many of each, when "each" said so ("both" may be about the things; "… for both my kids,
+        # white, plus a black one for me" gave the black one the count)
         return text if loose else f"{rest.rstrip(' ,')}, {count} each"
     return f"{rest} x{count}"
 
