@@ -492,10 +492,9 @@ NOT_THIS_ADDRESS = re.compile(
     r"(?:home|work|office|house)(?:\s+(?:address|one))?\b(?=\s*(?:,|$|please|pls|thanks|thank you))"
 )
 # Sayings that name no product ("long story short" was a pair of shorts).
-IDIOMS = re.compile(
-    r"\b(?:(?:to )?(?:cut|make) a long story short|long story short|in short|short story|final answer|final decision"
-    r"|for real this time)\b"
-)
+IDIOMS = re.compile(r"\b(?:(?:to )?(?:cut|make) a long story short|long story short|in short|short story)\b")
+# "… no wait white. ugh, red. final answer: red 41": the last word on it, a correction of what came before
+FINAL_WORD = re.compile(r"\b(?:(?:my|ok|okay)\s+)?(?:final answer|final decision|for real this time)\b\s*[:,]?")
 
 
 # Money said about the price ("make it 50 bucks cheaper", "can you do it for $10 less") is no count: it set the
@@ -647,7 +646,7 @@ def drop_asides(text: str) -> Asides:
     )
     text = MONEY_OFF.sub(" cheaper ", text)
     text = LEADS.sub(" ", THINGS_COUNT.sub(" ", text))
-    text = IDIOMS.sub(" ", OWN_CONVERSION.sub(" ", text))
+    text = FINAL_WORD.sub(" actually ", IDIOMS.sub(" ", OWN_CONVERSION.sub(" ", text)))
     # "hmm no, home is better": that address again; "never mind then, just a white running cap": what comes after
     text = re.sub(
         r"\b(?:the\s+)?(home|work|office)(?:\s+address)?\s+(?:is|was|would be)\s+(?:better|fine|right|best)\b",
@@ -758,6 +757,12 @@ def drop_asides(text: str) -> Asides:
         r"no longer fit|got [a-z]+)"
         r"[a-z0-9 ]*?(?=\s*(?:[,.;]|\bso\b|\bbut\b|\band\b|$)))?(?=\s*(?:[,.;]|\bso\b|\bbut\b|\band\b|$))",
         " ",
+        text,
+    )
+    # "red 42. no wait white. ugh, red.": a sound of annoyance before a value, in the middle, corrects what came before
+    text = re.sub(
+        r"(?<=[a-z0-9])\s*,?\s+\b(?:ugh+|argh|meh|pfft)\b\s*,?\s+(?=([a-z0-9]+)\b)",
+        lambda match: " no " if _value_kind(match.group(1)) else match.group(0),
         text,
     )
     # "oh shoot", "dang", "oh no": what the customer feels, nothing to order

@@ -66,7 +66,12 @@ EDITING_PHRASES: tuple[tuple[str, ...], ...] = tuple(
             "scratch that",
             "correction",
             "no",
-            # the impatient last word: "black. no blue. whatever, just do the black ones"
+            # the impatient last word: "black. no blue. whatever, just do the black ones"; "red 42. no wait white. ugh,
+            # red. final answer: red 41"
+            "final answer",
+            "my final answer",
+            "final decision",
+            "ugh",
             "whatever",
             "whatever just do",
             "just do",
@@ -204,13 +209,15 @@ def _repair_once(words: list[str]) -> list[str] | None:
 
 def _more_of_the_repair(item: list[str], after: list[str], done: set[str]) -> list[str]:
     """ "3 tech tees black M, no wait, make it 2, and in L": a value of another kind said right after the repair,
-    with "and", is part of it (the L was read as a second line). It replaces the item's value of its kind; what
-    follows is left as it was."""
+    with "and" or with nothing between ("actually red 41"), is part of it (the L was read as a second line). It
+    replaces the item's value of its kind; what follows is left as it was."""
     while True:
         at = 0
         while at < len(after) and (after[at] in SEPARATORS or after[at] in ("and", "also", "in", "size", "sz")):
             at += 1
-        if at == 0 or at >= len(after) or ("and" not in after[:at] and "also" not in after[:at]):
+        # "red 42, actually red 41": a value right after the repaired one is part of the same repair (the 41 was a
+        # count of 41 pairs of the 42)
+        if at >= len(after) or (at > 0 and "and" not in after[:at] and "also" not in after[:at]):
             return after
         kind = _kind(after[at])
         if kind is None or kind in done or (at + 1 < len(after) and after[at + 1] not in SEPARATORS):
