@@ -597,6 +597,30 @@ def drop_asides(text: str) -> Asides:
     text = LIST_LABEL.sub("", LETTER_CLOSING.sub("", LETTER_OPENING.sub("", text)))
     text = WHY_THE_OLD_ONE_WENT.sub(" ", WRITING_TO.sub("", text))
     text = _more_of_the_same(text)
+    # "Is it the case that I must pay for postage? I only want one pack of the black socks": the order's preview says
+    # what shipping costs ("postage" was searched as a product)
+    text = re.sub(
+        r"^(?:(?:hi|hello|ok|so)\s*,?\s+)*(?:is it the case that\s+)?"
+        r"(?:(?:must|do|will|would)\s+i|i\s+(?:must|have to))\s+(?:have to\s+|need to\s+)?pay\s+(?:for|extra for)\s+"
+        r"(?:the\s+)?(?:postage|shipping|delivery)\s*[?.,]?\s+(?=\S)",
+        "",
+        text,
+    )
+    # "green 43 please. do they run small?": how it fits, asked after the order, is left (the order was lost to it)
+    text = re.sub(
+        r"(?<=[a-z0-9])\s*[.!,]?\s+(?:and\s+)?(?:do|does|are|is|will)\s+(?:they|it|these|those|the \w+)\s+"
+        r"(?:run|fit|come up|size up)?\s*(?:a (?:bit|little)\s+)?(?:small|large|big|true to size|narrow|wide)"
+        r"\s*\??\s*$",
+        " ",
+        text,
+    )
+    # "no sorry work, i'm at the office all week": why that address, not an item
+    text = re.sub(
+        r"\s*,?\s*\b(?:i am|im|we are|i will be|ill be)\s+(?:at|in)\s+(?:the|my|our)\s+(?:office|work|house|place)\b"
+        r"[^,.]*",
+        " ",
+        text,
+    )
     # "my son lost his water bottle AGAIN so a black steel bottle": the loss happened again, no reorder of it
     text = re.sub(
         r"\b((?:lost|broke|broken|forgot|left|ripped|tore|torn|dropped|ruined|outgrew|wore out|smashed|cracked)\b"

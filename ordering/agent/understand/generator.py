@@ -764,6 +764,10 @@ SHIPPING_COST = _rx(
     r"\bhow much (?:is|for|does|will) (?:the )?(?:shipping|delivery|postage|p and p)\b|\b(?:shipping|delivery|postage)"
     r" (?:cost|costs|price|fee|fees|charge|charges)\b|\bwhat (?:is|does) (?:the )?(?:shipping|delivery|postage)"
     r"(?: cost)?\b"
+    # "is delivery free on that?", "must I pay for postage?": the preview says what shipping costs
+    r"|\bis (?:the )?(?:shipping|delivery|postage) free\b|\b(?:shipping|delivery|postage) (?:is )?(?:free|included)\b"
+    r"|\b(?:do|must|will|would) i (?:have to |need to )?pay (?:for|extra for) (?:the )?(?:shipping|delivery|postage)\b"
+    r"|\bis it the case that i must pay for (?:shipping|delivery|postage)\b|\bfree (?:shipping|delivery|postage)\?"
 )
 SHOW_CART = _rx(
     r"\b(?:what is in my (?:cart|basket|bag|order)|what(?: is|'s)? in the (?:cart|basket)|show (?:me )?(?:my |the"
@@ -886,6 +890,10 @@ BOTH_SHOWN = _rx(
     _TAKE + r"(?:them\s+)?both(?:\s+of\s+them)?(?:\s+(?:then|please|pls))*\s*,?"
     r"(?:\s*(?:in|size|in size)\s+(?P<rest>[a-z0-9 ,]+?))?"
     r"(?:\s+(?:then|please|pls|thanks))*"
+)
+FIT_TAIL_QUESTION = _rx(
+    r"(?:and\s+)?(?:do|does|are|is|will)\s+(?:they|it|these|those|the \w+)\s+(?:run|fit|come up|size up)?\s*"
+    r"(?:a (?:bit|little)\s+)?(?:small|large|big|true to size|narrow|wide)"
 )
 EDIT_CLAUSE_SPLIT = _rx(
     r"\s*(?:,\s*(?:and\s+|then\s+)?|\s+and\s+(?:then\s+)?)(?=(?:make|change|swap|switch|lose|drop|remove|ditch|delete|"
@@ -1543,7 +1551,10 @@ TERSE_FILLER = _rx(
 COUNT_UNIT = _rx(r"\b(?:packs?|pairs?|units?|pieces?|boxes?|sets?|dozen|of them|of those|of these)\b|\d\s*x\b|\bx\s*\d")
 # A request as a polite question: "could you send …?", "can you add …?", "would you order …?".
 POLITE_REQUEST = _rx(
-    r"^(?:(?:hi|hey|hello|please|ok|okay)\s*,?\s+)*(?:could|can|would|will)\s+(?:you|u)\s+(?:please\s+|pls\s+|kindly\s+"
+    # "May I pay for the blue steel bottle with my Mastercard, please?", "could I have the merino socks in M?"
+    r"^(?:(?:hi|hey|hello|please|ok|okay)\s*,?\s+)*(?:may|can|could)\s+i\s+(?:please\s+)?"
+    r"(?:pay for|have|get|order|buy)\s"
+    r"|^(?:(?:hi|hey|hello|please|ok|okay)\s*,?\s+)*(?:could|can|would|will)\s+(?:you|u)\s+(?:please\s+|pls\s+|kindly\s+"
     r"|just\s+)?(?:send|post|ship|mail|deliver|get|order|add|grab|pop|put|buy|reorder|re-order|throw in|bring)\b"
     # "can i still change the size to 43?" (its "can i still" goes with what is said beside the order)
     r"|^(?:change|switch|swap|make|update)\s+(?:the|it|my|that)\b|^(?:send|post|ship|mail|deliver)\b"
@@ -1708,6 +1719,22 @@ class _Reader:
         # about the order
         self.question = "?" in text and not (asides.gift_service and text.rstrip().endswith("?"))
         asked = [part for part in re.findall(r"[^.!?]*\?", text.lower()) if part.strip(" ?")]
+        rest_of_it = text.lower()
+        for part in asked:
+            rest_of_it = rest_of_it.replace(part, " ")
+        if (
+            self.question
+            and len(asked) == 1
+            and (
+                FIT_TAIL_QUESTION.fullmatch(normalize(asked[0]).strip(" ?"))
+                or SHIPPING_COST.search(normalize(asked[0]))
+            )
+            and _content(normalize(rest_of_it))
+        ):
+            # "green 43 please. do they run small?", "must I pay for postage? I only want one pack of socks": the order
+            # said beside how it fits or what shipping costs is no question (the asides drop those; the order was
+            # lost to them)
+            self.question = False
         if self.question and asked and all(CARD.search(normalize(part)) for part in asked):
             # "a yoga mat in purple. could you charge the card that ends in 0002?": the card asked for, no question
             self.question = False
@@ -2627,7 +2654,12 @@ class _Reader:
             rest = re.sub(r"\s+", " ", EXPRESS.sub(" ", rest)).strip()  # "express please, it's urgent": said twice
         else:
             match = STANDARD.search(rest)
-            if match:
+            if match and self.question and SHIPPING_COST.search(rest):
+                # "is delivery free on that?", "must I pay for postage?": asked, not chosen (it chose standard); the
+                # preview says what shipping costs
+                commands.append(ShowCart())
+                take(SHIPPING_COST.search(rest) or match)
+            elif match:
                 commands.append(ChooseShipping(option="standard"))
                 take(match)
         rest = re.sub(r"\b(?:shipping|delivery|ship it|send it)\s*$", "", rest).strip() if commands else rest
