@@ -614,11 +614,12 @@ def drop_asides(text: str) -> Asides:
         " ",
         text,
     )
-    # "no sorry work, i'm at the office all week": why that address, not an item
+    # "no sorry work, i'm at the office all week": why that address, named before it, not an item; said alone ("im at
+    # the office all week so deliver there") it is the address, kept
     text = re.sub(
         r"\s*,?\s*\b(?:i am|im|we are|i will be|ill be)\s+(?:at|in)\s+(?:the|my|our)\s+(?:office|work|house|place)\b"
         r"[^,.]*",
-        " ",
+        lambda match: " " if re.search(r"\b(?:work|home|office)\b", match.string[: match.start()]) else match.group(0),
         text,
     )
     # "my son lost his water bottle AGAIN so a black steel bottle": the loss happened again, no reorder of it
