@@ -31,6 +31,7 @@ from ordering.agent.state import MAX_QUANTITY, SHIPPING_OPTIONS, cart_reset
 from ordering.agent.tools import ToolCall, ToolResult
 from ordering.agent.tools.preview import cart_released_noted
 from ordering.agent.turn import Turn
+from ordering.agent.understand.sizes import LETTER_SIZES
 from ordering.holds import PREVIEW_BLOCKED
 from ordering.models import DecisionKind, FlowStatus
 
@@ -1984,13 +1985,12 @@ def command_words(command: c.Search) -> str:
 def _next_size(variants: list[dict], size: str, step: int) -> str | None:
     """The product's size one step bigger (+1) or smaller (-1) than `size`, by its own size labels; None at either
     end or for sizes that do not order (then the size is asked)."""
-    letters = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
     sizes = {v["size"] for v in variants if v["size"]}
 
     def rank(label: str) -> float | None:
         if label.replace(".", "", 1).isdigit():
             return float(label)
-        return float(letters.index(label.upper())) if label.upper() in letters else None
+        return float(LETTER_SIZES.index(label.upper())) if label.upper() in LETTER_SIZES else None
 
     ranked = sorted((value, label) for label in sizes if (value := rank(label)) is not None)
     labels = [label for _, label in ranked]

@@ -130,6 +130,7 @@ from ordering.agent.understand.numbers import NUMBER_WORDS, parse_quantity
 from ordering.agent.understand.repair import repair_self_corrections
 from ordering.agent.understand.sizes import (
     CLOTHING_WORDS,
+    LETTER_SIZES,
     SizeReading,
     bare_shoe_size,
     find_clothing_size,
@@ -1012,7 +1013,6 @@ RELATIVE_SIZE = _rx(
     r"|(?<!half a )\bsize\s+(?P<dir2>up|down|bigger|smaller|larger)\b|\b(?P<dir3>bigger|smaller|larger)\s+size\b"
     r"|\bnext\s+size\s+(?P<dir4>up|down)\b"
 )
-_LETTER_ORDER = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
 # "Make the beanie red and the other one white" about a cart of two lines: the second change is the other line's.
 THE_OTHER = _rx(
     r"^(?P<first>.+?)\s*,?\s+and\s+(?:make\s+|change\s+)?the other(?:\s+(?:one|line|item|pair))?\s+"
@@ -2752,8 +2752,8 @@ class _Reader:
     def _main(self, text: str, *, had_parts: bool) -> list[Command]:
         if had_parts and _covers(text, (*NEVER_MIND_LEAD, "no", "ugh", "oops", ",")):
             return []  # "oh wait" beside a card chosen in the same message
-        said = normalize(self.raw)  # "go back to how it was": "go back to" is read as a correction's lead
-        if UNDO.match(text) or UNDO.match(said) or ((GO_BACK.match(text) or GO_BACK.match(said)) and self.context.cart):
+        # (the whole message as said was matched in `_read`: "go back to how it was" is a correction's lead here)
+        if UNDO.match(text) or (GO_BACK.match(text) and self.context.cart):
             return [Undo()]
         just_added = JUST_ADDED_GOES.match(text)
         if just_added:
@@ -3568,9 +3568,9 @@ class _Reader:
                 new = str(int(float(size)) + step) if float(size).is_integer() else None
                 sizes = self.lexicon.by_id[line.product_id].sizes if line.product_id in self.lexicon.by_id else ()
                 new = new if new is None or not sizes or new in sizes else None
-            elif size.upper() in _LETTER_ORDER:
-                position = _LETTER_ORDER.index(size.upper()) + step
-                new = _LETTER_ORDER[position] if 0 <= position < len(_LETTER_ORDER) else None
+            elif size.upper() in LETTER_SIZES:
+                position = LETTER_SIZES.index(size.upper()) + step
+                new = LETTER_SIZES[position] if 0 <= position < len(LETTER_SIZES) else None
             if new is not None:
                 if re.search(r"\b(?:another|one more|a second|an extra|extra|also|too|as well)\b", text):
                     # "and another pair one size down for my son": one more, in the size next to the line's (it

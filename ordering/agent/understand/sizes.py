@@ -55,6 +55,8 @@ CLOTHING_WORDS: dict[str, str] = {
     "l": "L",
 }
 # Letters alone are read as sizes only after "size"/"in"/"a" or as a whole answer: "m" and "s" are too short.
+# Letter sizes from small to large: "a size up" from M is L.
+LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
 SHORT_CLOTHING = frozenset({"s", "m", "l", "med", "md", "sm", "sml", "lg", "lrg", "xlg"})
 
 
