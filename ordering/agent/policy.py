@@ -805,7 +805,14 @@ class Policy:
             return
         if spec.every and spec.saved and len(candidates) > 1:
             # "everything on my wishlist": each saved item, in the variant saved, one after the other (a question
-            # about one keeps the rest waiting, as the items of one message do)
+            # about one keeps the rest waiting, as the items of one message do); one already in the cart stays as it
+            # is (it became a second pair)
+            in_cart = {line["variant_id"] for line in turn.state["cart"]}
+            candidates = [candidate for candidate in candidates if candidate.get("variant_id") not in in_cart]
+            if not candidates:
+                turn.say("Everything you saved is already in your cart.")
+                self.changed = True
+                return
             each = [
                 c.ItemSpec(product_ids=(candidate["product_id"],), saved=spec.saved, quantity=spec.quantity)
                 for candidate in candidates[: c.MAX_ITEMS_PER_COMMAND]
