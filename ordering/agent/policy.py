@@ -1714,7 +1714,18 @@ class Policy:
             arguments["sort"] = command.sort
         if command.product_ids and not command.query and not command.category:
             arguments["product_ids"] = list(command.product_ids)
-        result = self._call(turn, "search_products", arguments, f"the customer browsed {command_words(command)}")
+        named = set(command.product_ids)
+        why = f"the customer browsed {command_words(command)}"
+        result = self._call(turn, "search_products", arguments, why, speak=not named)
+        if result.ok and named and not named & {p["product_id"] for p in result.data["products"]}:
+            # "a warm hat": the reader named the caps and beanies ("hat"), the shop's word search found the gloves
+            # (its text "…that…"); the products named are what was asked for
+            arguments = {"query": "", "limit": 10, "product_ids": list(command.product_ids)}
+            result = self._call(
+                turn, "search_products", arguments, "the products the customer's words name", speak=False
+            )
+        if named and result.ok and result.say:
+            turn.say(result.say, data=result.message_data)
         if not result.ok:
             turn.say(result.error or "I could not search the shop.")
             return
