@@ -1900,6 +1900,12 @@ class Policy:
                 f'I couldn\'t tell how many of each you want in "{words}". '
                 'Could you say it per item, e.g. "one grey and one red"?'
             )
+        elif command.reason.startswith("unsure") and flow is not None and flow.status == FlowStatus.PREVIEWED:
+            # "yes i think? idk": no yes; nothing is placed until the customer is sure
+            text = (
+                'No rush: nothing is ordered until you\'re sure. Say "yes" to place the order as shown, or tell me '
+                "what to change."
+            )
         elif flow is not None and flow.status == FlowStatus.PREVIEWED:
             text += ' Nothing has been ordered. Say "show my order" to see your order again, or tell me what to change.'
         else:

@@ -109,7 +109,8 @@ _RELATION = (
 )
 _PERSON = (
     r"(?:me|myself|us|him|her|them|both of us|the two of us|(?:the\s+)?(?:whole\s+)?family|the kids|the twins|the boys|"
-    r"the girls|the children|"
+    r"the girls|the children|mum|mom|dad|mummy|mommy|daddy|nan|nana|nanna|gran|granny|grandma|grandpa|grandad|"
+    r"the wife|the missus|the hubby|the husband|"
     r"(?:both\s+(?:of\s+)?)?(?:my|our|his|her)\s+(?:(?:little|big|older|younger|eldest|youngest|oldest|baby|\d|two|three)\s+)?"
     + _RELATION
     + r")"
@@ -163,7 +164,9 @@ def _people_in(persons: str) -> int | None:
 
 _PERSONS = _PERSON + r"(?:\s*(?:and|&|,)\s*" + _PERSON + r")*"
 # "one each for me and my brother", "a zip hoodie each for me and my 2 sons": as many as the people named.
-ONE_EACH_FOR = re.compile(r"\b(?:(?:one|1|a|an)\s+)?each\s+for\s+(?P<persons>" + _PERSONS + r")\b")
+ONE_EACH_FOR = re.compile(
+    r"\b(?:(?:one|1|a|an)\s+(?:(?:pack|pair|set|box)\s+)?)?each\s+for\s+(?P<persons>" + _PERSONS + r")\b"
+)
 # "get me and my brother a zip hoodie each": the people first, "each" after the thing.
 PEOPLE_THEN_EACH = re.compile(
     r"\b(?:get|buy|order|grab)\s+(?P<persons>" + _PERSONS + r")\s+(?P<thing>(?:a|an|one)\s+[a-z ]+?)\s+each\b"
@@ -276,6 +279,41 @@ def _per_person_count(text: str) -> str:
     return f"{rest} x{count}"
 
 
+def _parts_by_person(text: str) -> str:
+    """Two or more people, each with a part of the order: "cotton tees for both my kids, white, and a black one for me
+    in L" is two white (the group's count where it was said) and one black L (the 2 went, or the L went to the white
+    ones); "navy L for me and one for my son in S, grey": the value after the last part is that part's (it became a
+    third item)."""
+    recipients = list(RECIPIENT.finditer(text))
+    if len(recipients) < 2:
+        return text
+    first = recipients[0]
+    count = _people_in(first.group(0).strip()[4:])
+    later = text[first.end() :]
+    if (
+        count is not None
+        and count >= 2
+        and re.search(r"\b(?:and|plus)\s+(?:a|an|one|1)\b", later)
+        and not _SAID_COUNT.search(" " + text[: first.start()])
+    ):
+        after = re.match(r"\s*,\s*(?P<value>[a-z0-9]+)\s*(?=,)", later)
+        if after is not None and _value_kind(after.group("value")):
+            text = f"{text[: first.start()]} x{count} {after.group('value')}{later[after.end() :]}"
+        else:
+            text = f"{text[: first.start()]} x{count}{later}"
+        recipients = list(RECIPIENT.finditer(text))
+    last = recipients[-1]
+    tail = re.search(r"\s+in\s+(?P<said>[a-z0-9]+)\s*,\s*(?P<value>[a-z0-9]+)\s*$", text[last.end() :])
+    if (
+        tail is not None
+        and _value_kind(tail.group("said"))
+        and _value_kind(tail.group("value"))
+        and _value_kind(tail.group("said")) != _value_kind(tail.group("value"))
+    ):
+        text = text[: last.end() + tail.start()] + f" in {tail.group('said')} {tail.group('value')}"
+    return text
+
+
 def _drop_recipients(text: str) -> str:
     def drop(match: re.Match[str]) -> str:
         after = text[match.end() :]
@@ -364,6 +402,13 @@ ANYTHING_BUT = re.compile(
 )
 # "Remove the socks, not the shoes": the line named after "not" stays; it names no removal.
 NOT_THAT_LINE = re.compile(r"\s*,?\s*\b(?:but\s+)?not\s+the\s+[a-z]+(?:\s+[a-z]+)?\s*$")
+# "the cap not the tees, in blue", "the first one in S not the second": the thing meant, then the one not meant (a
+# pointer or a thing, never a value: "not the blue one" keeps its colour out, below). What is not meant goes; left in,
+# the tees took the cap's colour.
+NOT_THE_OTHER = re.compile(
+    r"(?<=[a-z0-9])\s*,?\s+(?:but\s+)?not\s+the\s+(?P<what>[a-z0-9]+)(?:\s+(?:one|ones|pair|thing|line))?"
+    r"(?=\s*(?:,|$))"
+)
 
 
 # A budget said beside what is wanted ("£30 budget, a beanie in red", "i want to spend no more than 100 on running
@@ -408,6 +453,27 @@ GIFT_LEAD = re.compile(
 GIFT_TAIL = re.compile(
     r"\s*,\s*(?:(?:it is|its|this is)\s+)?(?:a\s+|as a\s+)?(?:(?:birthday|christmas|xmas|anniversary|wedding|bday)\s+)?"
     r"(?:present|gift)(?:\s+for(?:\s+[a-z]+){1,3})?\s*$"
+)
+# How the customer feels about the order, or that the shopping is done ("yes please, she'll love it", "yep thats all
+# the xmas presents sorted, place it", "he is gonna be so happy"): no part of the order. Left in, the yes beside it
+# was not understood, and "presents sorted" became a search.
+FEELING_REMARK = re.compile(
+    r"\s*[,.;!]?\s*\b(?:(?:i\s+)?(?:think|hope|bet|know|am sure)\s+)?"
+    r"(?:she|he|they|we|you|my\s+[a-z]+|the\s+(?:kids|twins|boys|girls))\s*(?:'ll|'s|'re|will|is|are)?\s*"
+    r"(?:going to\s+|gonna\s+)?(?:absolutely\s+|really\s+|totally\s+|just\s+|so\s+)?"
+    r"(?:love|adore|be\s+(?:so\s+|really\s+|very\s+|super\s+)?"
+    r"(?:happy|pleased|thrilled|chuffed|excited|stoked|made up))"
+    r"(?:\s+(?:it|them|this|that|these|those|with (?:it|them)))?(?:\s+(?:so much|to bits|lol|haha))*\b"
+    r"|\s*[,.;!]?\s*\b(?:that is|thats)\s+(?:all\s+|the\s+last of\s+)?(?:the\s+|my\s+)?"
+    r"(?:(?:xmas|christmas|birthday|bday)\s+)?(?:presents?|gifts?|shopping)\s+(?:all\s+)?(?:sorted|done|covered)\b"
+)
+# Why, said of the person after the order ("gloves should be M, my dad has big hands", "the 44 should be red, he likes
+# red"): a reason, no part of the order, when it says no value the order does not already have ("a beanie for my mum,
+# she likes red" keeps its colour). Left in, "has big hands" made the gloves a product to change to.
+REASON_REMARK = re.compile(
+    r"\s*[,.;!-]\s*(?:(?:cos|cause|because|as|since)\s+)?(?:he|she|they|my\s+[a-z]+|her|his)\s*(?:'s|is)?\s*"
+    r"(?:likes|loves|prefers|has|have|hates|adores|is into|is obsessed with|is really into|really likes|really loves|"
+    r"only likes|only wears|always wears|is a fan of)\s+(?P<what>[a-z0-9 ']+?)\s*$"
 )
 # A gift service asked for beside the order ("… size 43. can you gift wrap it?", "a gift receipt would be great, no
 # prices"): taken out of the order's words and remembered, so that the order is read and the assistant still says
@@ -518,7 +584,8 @@ TOPIC_CHANGE = re.compile(r"^.*?\b(?:anyway|anyways|anyhow|but anyway|that said|
 _SIZE_WORD = r"(?:\d{2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl|small|medium|large)"
 WEARS_SIZE = re.compile(
     r"\b(?:(?:i|she|he|they|we|you)\s+(?:am|is|are)\s+(?:usually\s+|normally\s+|typically\s+|mostly\s+|generally\s+|"
-    r"always\s+)?(?:a|an)\s+|(?:i|she|he|they|we)\s+(?:usually\s+|normally\s+|typically\s+|always\s+)?"
+    r"always\s+)?(?:a|an)\s+|(?:i|she|he|they|we|(?:my|our)\s+" + _RELATION + r")\s+"
+    r"(?:usually\s+|normally\s+|typically\s+|always\s+)?"
     r"(?:wear|wears|take a|takes a)\s+(?:a\s+|an\s+)?|\band\s+(?:wears|wear)\s+(?:a\s+|an\s+)?)(?:size\s+)?"
     r"(?P<a>" + _SIZE_WORD + r")\b"
     r"(?:\s*,?\s*(?:or|maybe|perhaps)\s+(?:perhaps\s+|maybe\s+|possibly\s+|sometimes\s+)?(?:a\s+|an\s+)?(?:size\s+)?"
@@ -549,8 +616,9 @@ WHY_THE_OLD_ONE_WENT = re.compile(
     r"ripped|torn|tore|had it|packed up|given up|cracked)\b"
 )
 LIST_LABEL = re.compile(
-    r"^\s*(?:(?:my|our|the|a)\s+)?(?:family|weekly|school|christmas|birthday|gym|holiday|kids|team)\s+"
-    r"(?:order|list|shopping list|shopping)\s*(?::|,)\s*"
+    r"^\s*(?:(?:my|our|the|a)\s+)?(?:family|weekly|school|christmas|xmas|birthday|gym|holiday|kids|team|gift|present|"
+    r"secret santa)\s+"
+    r"(?:order|list|shopping list|shopping)\s*(?::|,)?\s+(?=\S)"  # the colon is gone once normalized
 )
 # "the bottle i liked, plus 2 more of the same for the kids": three of it (it ordered two)
 MORE_OF_THE_SAME = re.compile(
@@ -745,15 +813,24 @@ def drop_asides(text: str) -> Asides:
     )
     # "and a pink one", "plus one in pink": one more, in that colour or size (it changed the line's colour)
     text = re.sub(
-        r"^((?:(?:oh|ok|okay|hmm|ah)\s*,?\s+)*)(?:and|plus|also)\s+(?:(?:a|an)\s+([a-z0-9]+)\s+one|one\s+(?:in|with)\s+"
-        r"([a-z0-9]+))\b",
+        r"^((?:(?:oh|ok|okay|hmm|ah)\s*,?\s+)*)(?:and|plus|also)\s+(?:(?:a|an)\s+([a-z0-9]+)\s+one|one\s+"
+        r"(?:for\s+" + _PERSON + r"\s*,?\s*)?(?:in|with)\s+([a-z0-9]+))\b",
         lambda match: f"{match.group(1)}another in {match.group(2) or match.group(3)}",
         text,
     )
     # "and one medium for me", "plus one more large": the same, the value said without "in"
     text = re.sub(
-        r"^((?:(?:oh|ok|okay|hmm|ah)\s*,?\s+)*)(?:and|plus|also)\s+one\s+(?:more\s+)?(?:size\s+)?([a-z0-9]+)\b",
+        r"^((?:(?:oh|ok|okay|hmm|ah)\s*,?\s+)*)(?:(?:and|plus|also)\s+one\s+(?:more\s+)?|(?:and\s+)?another(?:\s+one|"
+        r"\s+pair|\s+pack)?\s+|(?:and\s+)?one\s+more\s+)(?:for\s+" + _PERSON + r"\s*,?\s*)?(?:size\s+|in\s+)?"
+        r"([a-z0-9]+)\b",
         lambda match: f"{match.group(1)}another in {match.group(2)}" if _value_kind(match.group(2)) else match.group(0),
+        text,
+    )
+    # "and one for him too", "another for my sister": one more of the same, for someone else
+    text = re.sub(
+        r"^((?:(?:oh|ok|okay|hmm|ah)\s*,?\s+)*)(?:(?:and|plus|also)\s+one|(?:and\s+)?another(?:\s+one)?|(?:and\s+)?one\s+"
+        r"more)\s+for\s+" + _PERSON + r"(?:\s+(?:too|as well|also|please|pls))*$",
+        lambda match: f"{match.group(1)}another one too",
         text,
     )
     # "same as my last order again", "reorder my last order": what was bought last time (it was the order's status)
@@ -925,6 +1002,10 @@ def drop_asides(text: str) -> Asides:
     text = re.sub(r"^(?:no|not)\s+(?:the\s+|any\s+)?[a-z]+(?:\s+[a-z]+)?\s+this time\s*,?\s+(?=\S)", "", text)
     if re.match(r"(?:remove|delete|drop|take out|get rid of|lose)\b", text):
         text = NOT_THAT_LINE.sub("", text)
+    elif re.match(r"(?:(?:hmm+|no|nope|sorry|oh|actually|wait|ok|okay)\s*,?\s+)*(?:the|my)\s", text) and not re.search(
+        r"\b(?:saved|wishlist|liked|favou?rites?|everything|all|things|stuff|lot)\b", text
+    ):  # "the three things i saved, not the bottle": every one but the bottle (reader)
+        text = NOT_THE_OTHER.sub(lambda match: match.group(0) if _value_kind(match.group("what")) else "", text)
     for pattern, word in BUDGET:
         text = pattern.sub(lambda match, word=word: f" {word} {match.group('amount')} ", text)
     text = PRICE_NAMING.sub(lambda match: match.group("article") + " ", text)
@@ -935,10 +1016,28 @@ def drop_asides(text: str) -> Asides:
     text = AGES_OF_PEOPLE.sub(_people_of_ages, text)
     text = re.sub(r"\bthey\s+(?=(?:each|all|both)\s+(?:need|want))", "", text)
     text = AGE_SAID.sub(" ", text)
+    text = FEELING_REMARK.sub(" ", text)
+    reason = REASON_REMARK.search(text)
+    if reason is not None and len(re.findall(r"[a-z0-9]+", text[: reason.start()])) >= 2:
+        said_before = set(text[: reason.start()].split())
+        values = [word for word in reason.group("what").split() if _value_kind(word)]
+        if all(word in said_before for word in values):
+            text = text[: reason.start()]
     without_gift = GIFT_SERVICE.sub(" ", text)
     gift_service = without_gift != text and len(re.findall(r"[a-z0-9]+", without_gift)) >= 2
     if gift_service:
         text = without_gift
+    # "make it 2, one for my brother too": the count said; who the other one is for is no item (it was "one too")
+    text = re.sub(
+        r"\b((?:make it|make that|change it to|(?:i|we) (?:need|want))\s+(?:\d{1,2}|two|three|four)"
+        r"|(?:\d{1,2}|two|three)\s+of\s+(?:them|those|these))\s*,?\s*(?:and\s+)?(?:one|1|the other(?: one)?)\s+"
+        r"(?:each\s+)?(?:is\s+|of them\s+)?for\s+" + _PERSON + r"(?:\s+(?:too|as well|also))?\b",
+        r"\1",
+        text,
+    )
+    # "a yoga mat for me and my wife to share": one thing for both, never one each
+    text = re.sub(r"\s*\b(?:for\s+" + _PERSONS + r"\s+)?to share(?:\s+between\s+" + _PERSONS + r")?\b", " ", text)
+    text = _parts_by_person(text)
     people = _people_named(text)
     text = _per_person_count(text)
     # "where is order 12345", "order #a1234 status": the customer's order, never 12345 of anything ("order 2 caps" is

@@ -255,6 +255,9 @@ HOLD = (
     "i shall leave it for today", "i think i shall leave it for today", "i think i will leave it for today",
     "i think i shall leave it", "i think i will leave it for now", "i shall leave it for now",
     "i shall think about it", "i shall come back another day", "i think i will leave it there",
+    "still deciding", "i am still deciding", "still thinking", "i am still thinking", "still thinking about it",
+    "not decided yet", "i have not decided yet", "i have not decided", "i am still thinking about it",
+    "still thinking about it tbh", "i am still deciding tbh",
 )  # fmt: skip
 # What the price made the customer feel ("hmm too much", "way too expensive", "over my budget"): said with a no or
 # a "forget it", it is that no ("too expensive, never mind" searched for "never"); said alone, it asks for cheaper.
@@ -272,6 +275,14 @@ NEGATED_CONFIRM = _rx(
     r"charge|pay)"
     r"(?:\s+(?:it|that|this|the order|my order|anything|yet|now|for now|just yet|please|thanks|thank you))*$"
 )
+# Not sure yet ("yes i think? idk", "i guess?", "hmm probably yes but not sure"): never a yes; the policy says nothing
+# is ordered until the customer is sure (it was a product question about "idk").
+HEDGE = (
+    "i think", "i think so", "i guess", "i guess so", "i suppose", "i suppose so", "idk", "i do not know", "dunno",
+    "i dunno", "not sure", "i am not sure", "not really sure", "probably", "maybe", "perhaps", "i reckon", "kinda",
+    "kind of", "sort of", "not sure yet", "i think maybe",
+)  # fmt: skip
+HEDGE_FILLER = ("but", "yet", "still", "hmm", "um", "erm", "so", "tbh", "to be honest", "honestly")
 WHY_NOT = _rx(r"(?:(?:sure|yes|yeah|ok|okay)\s+)?why not")
 CONDITIONAL = _rx(r"\b(?:if|unless|as long as|provided|only when|only if|assuming)\b")
 YES_START = _rx(r"^(?:yes|yeah|yep|yup|sure|ok|okay|confirm|go ahead)\b")
@@ -422,6 +433,10 @@ OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
 ]
+SHIP_TO_SOMEONE_ELSE = _rx(
+    r"\b(?:ship|deliver|send|post)\w*\s+(?:it\s+|them\s+|this\s+|that\s+|the order\s+)?to\s+(?:his|her|their)\s+"
+    r"(?:house|home|place|flat|address|work|office)\b"
+)
 # Questions about the shop rather than its products (returns, shipping countries, opening hours, gift
 # wrapping, price matching, ways to pay): out of scope for the assistant, never a product search. A return or
 # a refund of the customer's own order is a person's job (REFUND, HUMAN).
@@ -1059,6 +1074,16 @@ SAME_IN = _rx(
     r"|(?:another|one more|another one|one)\s+(?:in|with)\s+(?P<slots3>[a-z0-9]+(?:\s+[a-z0-9]+)?))"
     r"(?:\s+(?:too|as well|also|please|pls))*$"
 )
+# "and the same socks for my husband in L", "another pair of the shoes for my son, he's a 40" (the person already
+# dropped): one more of that cart line, in what is said (the socks were searched for, the shoes were any shoes).
+ANOTHER_OF_THE_LINE = _rx(
+    _LEAD + r"(?:(?:and|also|plus)\s+(?:also\s+)?(?:the\s+)?same\s+"
+    r"|(?:and\s+|also\s+)?(?:another|one more)(?:\s+(?:pair|pack|one))?\s+of\s+(?:the|those|these)\s+)"
+    r"(?P<what>[a-z]+(?:\s+[a-z]+)?)\s*,?\s*(?:but\s+)?(?:in\s+(?:a\s+)?(?:size\s+)?|size\s+"
+    r"|(?:he|she|they)\s*(?:is|s|are|wears|wear|takes|take)?\s+(?:a\s+|an\s+)?(?:size\s+)?"
+    r"|(?:hes|shes|theyre)\s+(?:a\s+|an\s+)?(?:size\s+)?)"
+    r"(?P<slots>[a-z0-9]+(?:\s+[a-z0-9]+)?)(?:\s+(?:too|as well|also|please|pls))*$"
+)
 THE_OTHER_PRODUCT = _rx(
     _LEAD + r"(?:(?:i meant|i mean|i want|i wanted|give me|make it|switch to|swap (?:it )?for)\s+)?the other\s+"
     r"(?P<kind>[a-z]+(?:\s+[a-z]+)?)"
@@ -1514,6 +1539,14 @@ COLOURED_LINE = _rx(
     r"(?P<old>[a-z]+)\s+(?:thing|one|ones|item|stuff|pair)\s+(?:in|to|into|should be|as|instead)\s+"
     r"(?P<new>[a-z0-9 ]+?)(?:\s+(?:instead|please|pls|then|thanks))*"
 )
+# "the 44 should be red", "make the 44 red", "the size 40 pair in 41", "the L one in black": the one cart line in the
+# size said first, changed to what is said after (the 44 was read as a new size for no line in particular).
+SIZED_LINE = _rx(
+    r"(?:(?:actually|no|nope|nah|sorry|oh|hmm|wait|ok|okay|and|but)\s*,?\s+)*(?P<verb>(?:make|change|switch|put)\s+)?"
+    r"(?:the|my)\s+(?:size\s+)?(?P<old>\d{2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl)(?:\s+(?:thing|one|ones|item|pair|pairs|shoes|"
+    r"size))?\s+(?:(?:in|to|into|should be|as|instead|needs to be|must be|could be|should come in)\s+|(?(verb)|(?!)))"
+    r"(?P<new>[a-z0-9 ]+?)(?:\s+(?:instead|please|pls|then|thanks))*"
+)
 # "the red ones 42", "ok the white one in M please": one of the products shown, by its colour.
 SHOWN_COLOUR_ONES = _rx(
     r"(?:(?:ok|okay|so|then|i will take|i want|give me|yes|yeah)\s+)*(?:the\s+)?(?P<colour>[a-z]+)\s+(?:ones?|pair)"
@@ -1712,6 +1745,14 @@ class _Reader:
         self.gift_service = asides.gift_service
         self.uncorrected = repair_self_corrections(asides.text)
         self.text = _edit_clauses(repair_self_corrections(lexicon.correct_text(self.uncorrected, GENERATOR_WORDS)))
+        hedged = re.sub(r"\s*,?\s*\b(?:maybe|perhaps|idk|i dunno|dunno|not sure)\s*$", "", self.text)
+        # only where words were said after the hedge and went (values left undecided); "hoodie M maybe" stays
+        said_after = not normalize(text).rstrip(" ,.?!").endswith(self.text.rsplit(" ", 1)[-1])
+        self._hedged = hedged != self.text and said_after and _content(hedged)
+        if self._hedged:
+            # "pullover hoodie M, maybe red? or black idk": the values left undecided went (repair.py); the hedge
+            # left of them is no product ("maybe" made it a question about the hoodie)
+            self.text = hedged
         if EVERY_SAVED.search(self.text) and (SAVED_LIKED.search(self.text) or SAVED_PURCHASED.search(self.text)):
             # "the two things i saved, not the socks": the exception of every saved item, not an item of its own
             self.text = re.sub(r"\s*,\s*(?:but\s+)?not\s+(?=the\s|my\s|[a-z])", " except ", self.text)
@@ -1738,6 +1779,16 @@ class _Reader:
         if self.question and asked and all(CARD.search(normalize(part)) for part in asked):
             # "a yoga mat in purple. could you charge the card that ends in 0002?": the card asked for, no question
             self.question = False
+        if (
+            self.question
+            and self._hedged
+            and all(
+                (words := normalize(part).split()) and (colour_of(words[-1]) or normalize_clothing(words[-1]))
+                for part in asked
+            )
+        ):
+            # "pullover hoodie M, maybe red? or black idk": a value wondered about, no question about the product
+            self.question = False
         if self.question and POLITE_REQUEST.match(self.text):
             # "Could you post my usual socks to my office, please?": a request said politely, no question about them
             self.question = False
@@ -1756,6 +1807,8 @@ class _Reader:
         # "everything on my wishlist except the shoes", "my liked stuff but the bottle in white": what is said about
         # one of every saved item (`_item` takes it out; `read` makes it a removal or a change of that line)
         self._every_but: list[tuple[str, str]] = []
+        # An address that is someone else's ("ship it to his house"): said back as not one of the saved ones.
+        self._elsewhere: str | None = None
 
     def _edit_clauses_read(self, text: str) -> list[Command] | None:
         """ "Make the tee L, the hoodie navy and lose the beanie", "2 of the tees and swap the cap for the white one":
@@ -1855,6 +1908,8 @@ class _Reader:
             commands = [*commands, *self._every_but_commands()]
         if self.people:
             commands = self._one_each(commands, self.people)
+        if self._elsewhere and any(isinstance(command, AddItems) for command in commands):
+            commands = [*commands, ChooseAddress(label=self._elsewhere)]
         if self.gift_service:
             # the order said beside it, then what the assistant cannot do; only the gift service asked: that alone
             changes = [command for command in commands if command.changes_cart]
@@ -2010,6 +2065,8 @@ class _Reader:
             )
         ):
             return [Thanks()]  # "actually not today, thanks": nothing is ordered, the cart stays
+        if _covers(core_polite, (*YES, *HEDGE, *HEDGE_FILLER)) and not _covers(core_polite, (*YES, *HEDGE_FILLER)):
+            return [CannotHandle(text=self.raw[:300], reason="unsure: a hesitant answer is not a confirmation")]
         if _covers(core, (*YES, *ASSENT, *POLITE, "whatever", "just")) and not _covers(
             core, (*ASSENT, *POLITE, "it", "now", "whatever", "just")
         ):
@@ -2201,6 +2258,8 @@ class _Reader:
             or self._relative_size(whole)
             or self._terse_line_change(whole)
             or self._coloured_line_change(whole)
+            or self._sized_line_change(whole)
+            or self._another_of_the_line(whole)
             or self._count_of_line(whole)
         )
         if keep_only:
@@ -2412,6 +2471,13 @@ class _Reader:
                     in {label.lower() for label in self.context.addresses} | {"home", "work"}
                 ):
                     continue  # "do you ship to my work address": a choice of address
+                if topic == "shipping" and not self.question:
+                    clause = SHIP_TO_SOMEONE_ELSE.search(text)
+                    if clause is not None and self._names_product(text[: clause.start()] + " " + text[clause.end() :]):
+                        # "headlamp for my dad, ship it to his house": the order, and an address that is not a saved
+                        # one, which the policy refuses naming the saved ones (the headlamp was lost)
+                        self._elsewhere = clause.group(0).split(" to ", 1)[1]
+                        continue
                 return topic
         return None
 
@@ -2789,7 +2855,11 @@ class _Reader:
         if SHIPPING_COST.search(text) and self.context.cart and not self._names_product(text, strict=True):
             return [ShowCart()]  # "how much is shipping?": the preview shows the shop's shipping and total
         other = (
-            self._swap_line(text) or self._the_other_product(text) or self._count_of_place(text) or self._same_in(text)
+            self._swap_line(text)
+            or self._the_other_product(text)
+            or self._count_of_place(text)
+            or self._same_in(text)
+            or self._another_of_the_line(text)
         )
         if other:
             return other
@@ -3257,6 +3327,19 @@ class _Reader:
             return _line_changes(line, slots)
         return [AddItems(items=(_line_in(line, slots),))]
 
+    def _another_of_the_line(self, text: str) -> list[Command]:
+        """ANOTHER_OF_THE_LINE: one more of the one cart line named, in the colour or size said."""
+        match = ANOTHER_OF_THE_LINE.match(text)
+        if match is None or not self.context.cart or self.context.pending is not None:
+            return []
+        lines = self._cart_lines(match.group("what"))
+        if len(lines) != 1:
+            return []
+        slots = self._line_slots(lines[0], match.group("slots"))
+        if slots is None or not (slots.colour or slots.size):
+            return []
+        return [AddItems(items=(_line_in(lines[0], slots, quantity=1),))]
+
     def _swap_line(self, text: str) -> list[Command]:
         """SWAP_LINE: a product change of the one cart line the first words name (or "it" with one line), to the
         one product the words after "for/with" name, with the colour and size said for it. Nothing when either
@@ -3379,6 +3462,31 @@ class _Reader:
             changes.append(SetSlot(slot="quantity", value=str(slots.quantity), target=target, correction=True))
         return changes
 
+    def _sized_line_change(self, text: str) -> list[Command]:
+        """ "the 44 should be red", "make the 44 red": the one cart line in the size said first (of two or more lines),
+        changed to what is said after."""
+        match = SIZED_LINE.fullmatch(text.strip(" ,"))
+        if match is None or len(self.context.cart) < 2 or self.context.pending is not None:
+            return []
+        line = self._line_by_its_size(match.group("old"))
+        if line is None:
+            return []
+        slots = self._line_slots(line, match.group("new"))
+        if slots is None:
+            return []
+        changes = _line_changes(line, slots)
+        if slots.quantity is not None and slots.quantity != line.quantity:
+            changes.append(
+                SetSlot(slot="quantity", value=str(slots.quantity), target=_line_target(line), correction=True)
+            )
+        return changes
+
+    def _line_by_its_size(self, size: str) -> CartLine | None:
+        """The one cart line in that size ("the 44", "the L"), or None."""
+        said = normalize_clothing(size) or size.upper()
+        lines = [line for line in self.context.cart if line.size and line.size.upper() == said]
+        return lines[0] if len(lines) == 1 else None
+
     def _line_by_its_colour(self, what: str) -> ItemSpec | None:
         """ "the orange one": the one cart line of that colour ("my son doesn't want the orange one anymore")."""
         match = re.fullmatch(r"(?:the\s+)?([a-z]+)\s+(?:one|ones|pair)", what)
@@ -3398,6 +3506,14 @@ class _Reader:
         pronoun = remainder in ("that", "this", "them", "those", "these", "that one", "this one")
         if not remainder or (pronoun and re.search(r"\b(?:it|that|this|them)\b", text)):
             return [RemoveItem()]
+        by_size = re.fullmatch(
+            r"(?:size\s+)?(\d{2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl)(?:\s+(?:one|ones|pair|pairs|size))?", remainder
+        )
+        if by_size is not None and len(self.context.cart) > 1:
+            # "remove the 40" of a pair in 40 and one in 44: the line in that size
+            sized = self._line_by_its_size(by_size.group(1))
+            if sized is not None:
+                return [RemoveItem(target=_line_target(sized))]
         position = POSITIONAL.search(remainder)
         if position and self.context.cart and not self._names_product(remainder):
             index = _position_index(position)

@@ -1,0 +1,199 @@
+"""The reader on gift buyers and orders for several people: a yes with how the customer feels, a hesitant answer, a
+line named by its size or "not the other one", one more of a line for someone else, and parts said per person."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.agent.commands import (
+    AddItems,
+    CannotHandle,
+    CartLine,
+    ChooseAddress,
+    Confirm,
+    DialogueContext,
+    ItemSpec,
+    RemoveItem,
+    SetSlot,
+    Thanks,
+    command_from_dict,
+    command_to_dict,
+)
+from ordering.agent.understand import OfflineGenerator
+from ordering.evaluation.messages import demo_lexicon
+
+
+def _line(variant_id: str, product_id: str, title: str, colour: str | None, size: str | None) -> CartLine:
+    return CartLine(variant_id=variant_id, product_id=product_id, title=title, colour=colour, size=size, quantity=1)
+
+
+RUNNER = _line("var_blue_runner_42", "prod_blue_runner", "Blue Runner", "blue", "42")
+SOCKS = _line("var_run_socks_white_m", "prod_run_socks", "Running Socks 3-pack", "white", "M")
+HOODIE = _line("var_zip_hoodie_navy_l", "prod_zip_hoodie", "Zip Hoodie", "navy", "L")
+STREET_40 = _line("var_street_high_white_40", "prod_street_high", "Street High", "white", "40")
+STREET_44 = _line("var_street_high_white_44", "prod_street_high", "Street High", "white", "44")
+TECH_TEE = _line("var_tech_tee_orange_m", "prod_tech_tee", "Tech Running Tee", "orange", "M")
+COTTON_TEE = _line("var_cotton_tee_grey_m", "prod_cotton_tee", "Cotton Tee", "grey", "M")
+CAP = _line("var_run_cap_white", "prod_run_cap", "Running Cap", "white", None)
+GLOVES = _line("var_gloves_s", "prod_gloves", "Touchscreen Running Gloves", "black", "S")
+BEANIE = _line("var_beanie_red", "prod_beanie", "Wool Beanie", "red", None)
+
+
+def preview(*lines: CartLine) -> DialogueContext:
+    return DialogueContext(cart=lines, awaiting_confirmation=True)
+
+
+@pytest.fixture(scope="module")
+def generator() -> OfflineGenerator:
+    return OfflineGenerator(demo_lexicon())
+
+
+def read(generator, text, context):
+    commands = generator.generate(text=text, context=context)
+    for command in commands:
+        assert command_from_dict(command_to_dict(command)) == command
+    return commands
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yes please, she'll love it",
+        "yep thats all the xmas presents sorted, place it",
+        "yes go ahead, my dad is gonna be so happy",
+        "Yes! They will absolutely love them",
+    ],
+)
+def test_a_yes_with_how_the_customer_feels_confirms(generator, text):
+    # "yes please, she'll love it" was not understood; "presents sorted, place it" was a search
+    assert read(generator, text, preview(BEANIE, GLOVES, CAP)) == [Confirm()]
+
+
+@pytest.mark.parametrize("text", ["she'll love it", "aww he is going to love them", "thats the xmas shopping done"])
+def test_how_the_customer_feels_alone_is_no_yes(generator, text):
+    assert not any(isinstance(command, Confirm) for command in read(generator, text, preview(BEANIE)))
+
+
+@pytest.mark.parametrize(
+    "text", ["yes i think? idk", "i guess?", "hmm probably yes but not sure", "i think so", "maybe"]
+)
+def test_a_hesitant_answer_to_a_preview_is_asked_again(generator, text):
+    [command] = read(generator, text, preview(RUNNER, SOCKS))
+    assert isinstance(command, CannotHandle) and command.reason.startswith("unsure")
+
+
+def test_still_deciding_is_a_hold(generator):
+    assert read(generator, "not yet, still deciding", preview(RUNNER)) == [Thanks()]
+
+
+def test_a_line_named_by_its_size(generator):
+    pair = preview(STREET_40, STREET_44)
+    red_44 = SetSlot(slot="colour", value="red", target=_target(STREET_44), correction=True)
+    assert read(generator, "the 44 should be red", pair) == [red_44]
+    assert read(generator, "the 44 should be red, he likes red", pair) == [red_44]
+    assert read(generator, "make the 44 red", pair) == [red_44]
+    assert read(generator, "make the 40 a 41", pair) == [
+        SetSlot(slot="size", value="41", target=_target(STREET_40), correction=True)
+    ]
+    assert read(generator, "remove the 40", pair) == [RemoveItem(target=_target(STREET_40))]
+    # one line only: "the 44" says nothing about which, and "remove the 44" is about that pair anyway
+    [only] = read(generator, "remove the 44", preview(STREET_44, SOCKS))
+    assert isinstance(only, RemoveItem) and only.target is not None and only.target.variant_id == STREET_44.variant_id
+
+
+def test_the_line_meant_then_not_the_other(generator):
+    three = preview(TECH_TEE, COTTON_TEE, CAP)
+    assert read(generator, "the cap not the tees, in blue", three) == [
+        SetSlot(slot="colour", value="blue", target=_target(CAP), correction=True)
+    ]
+    assert read(generator, "hmm no the first one in S not the second", three) == [
+        SetSlot(slot="size", value="S", target=_target(TECH_TEE), correction=True)
+    ]
+
+
+def test_a_reason_about_the_person_is_no_product(generator):
+    # "gloves should be M, my dad has big hands" was a change of product to the gloves
+    assert read(generator, "gloves should be M, my dad has big hands", preview(BEANIE, GLOVES, CAP)) == [
+        SetSlot(slot="size", value="M", target=_target(GLOVES), correction=True)
+    ]
+    # a value said only in the reason stays: it is the only colour said
+    [add] = read(generator, "a beanie for my mum, she likes red", DialogueContext())
+    assert isinstance(add, AddItems) and add.items[0].colour == "red"
+
+
+@pytest.mark.parametrize(
+    ("text", "size", "colour"),
+    [
+        ("and one for my dad in XL", "XL", "navy"),
+        ("and one for my dad, XL", "XL", "navy"),
+        ("one more for my sister in S", "S", "navy"),
+        ("another one for my wife, M", "M", "navy"),
+        ("and one for him too", "L", "navy"),
+    ],
+)
+def test_one_more_of_the_line_for_someone_else(generator, text, size, colour):
+    # "and one for my dad in XL" changed the line to XL
+    [add] = read(generator, text, preview(HOODIE))
+    assert isinstance(add, AddItems)
+    assert [(item.product_ids, item.size, item.colour) for item in add.items] == [(("prod_zip_hoodie",), size, colour)]
+
+
+def test_the_same_thing_again_for_someone_else(generator):
+    cart = preview(RUNNER, SOCKS)
+    # the socks were searched for, the shoes were any shoes in 40
+    [socks] = read(generator, "and the same socks for my husband in L", cart)
+    assert [(item.product_ids, item.colour, item.size) for item in socks.items] == [(("prod_run_socks",), "white", "L")]
+    [shoes] = read(generator, "another pair of the shoes for my son, hes a 40", cart)
+    assert [(item.product_ids, item.size) for item in shoes.items] == [(("prod_blue_runner",), "40")]
+    # without "and", "the same socks in L" is still a change of that line
+    [change] = read(generator, "the same socks in L", cart)
+    assert isinstance(change, SetSlot) and change.target is not None and change.target.variant_id == SOCKS.variant_id
+
+
+def test_a_count_said_with_who_the_other_one_is_for(generator):
+    assert read(generator, "make it 2, one for my brother too", preview(HOODIE)) == [
+        SetSlot(slot="quantity", value="2", correction=True)
+    ]
+
+
+def test_parts_of_an_order_said_per_person(generator):
+    new = DialogueContext()
+    [tees] = read(generator, "cotton tees for both my kids, white, and a black one for me in L", new)
+    assert [(item.colour, item.size, item.quantity) for item in tees.items] == [
+        ("white", None, 2),
+        ("black", "L", None),
+    ]
+    [hoodies] = read(generator, "zip hoodies, navy L for me and one for my son in S, grey", new)
+    assert [(item.colour, item.size) for item in hoodies.items] == [("navy", "L"), ("grey", "S")]
+    [socks] = read(generator, "running socks white, one pack each for me and my 2 brothers, M", new)
+    assert [(item.colour, item.size, item.quantity) for item in socks.items] == [("white", "M", 3)]
+    [mat] = read(generator, "a yoga mat for me and my wife to share, purple", new)
+    assert [(item.product_ids, item.quantity) for item in mat.items] == [(("prod_yoga_mat",), None)]
+    [shoes] = read(generator, "my daughter wears a 40, trail blazer green", new)
+    assert [(item.product_ids, item.size, item.colour) for item in shoes.items] == [
+        (("prod_trail_blazer",), "40", "green")
+    ]
+    [gifts] = read(generator, "christmas list: beanie grey for mum, gloves M for dad, cap blue for me", new)
+    assert [(item.product_ids, item.colour, item.size) for item in gifts.items] == [
+        (("prod_beanie",), "grey", None),
+        (("prod_gloves",), None, "M"),
+        (("prod_run_cap",), "blue", None),
+    ]
+
+
+def test_an_address_of_someone_else_beside_the_order_is_said_back(generator):
+    # "headlamp for my dad, ship it to his house" was out of scope, and the headlamp was lost
+    add, address = read(generator, "headlamp for my dad, ship it to his house pls", DialogueContext())
+    assert isinstance(add, AddItems) and add.items[0].product_ids == ("prod_headlamp",)
+    assert address == ChooseAddress(label="his house")
+
+
+def test_values_wondered_about_are_left_open(generator):
+    [add] = read(generator, "pullover hoodie M, maybe red? or black idk", DialogueContext())
+    assert [(item.product_ids, item.size, item.colour) for item in add.items] == [
+        (("prod_pullover_hoodie",), "M", None)
+    ]
+
+
+def _target(line: CartLine) -> ItemSpec:
+    return ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
