@@ -1894,17 +1894,26 @@ class Policy:
                 data={"kind": "question", "quick_replies": quick_replies([f"To {label}" for label in labels])},
             )  # fmt: skip
             return
+        if (
+            command.reason.startswith("unsure")
+            and flow is not None
+            and flow.status == FlowStatus.PREVIEWED
+            and turn.latest_preview_hash() == flow.preview_hash
+        ):
+            # "yes i think? idk": no yes; nothing is placed until the customer is sure, and the preview shown stays
+            # the one a "yes" confirms (as after thanks)
+            turn.record_decision(DecisionKind.CLARIFICATION, "unsure", rationale=f'"{words}" is not a sure yes')
+            turn.say(
+                'No rush: nothing is ordered until you\'re sure. Reply "yes" to place this order as shown, or tell me '
+                "what to change.",
+                data={"kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash},
+            )
+            return
         if "split" in command.reason:
             # "2 beanies, one grey": the parts do not add up to the count, so nothing is guessed.
             text = (
                 f'I couldn\'t tell how many of each you want in "{words}". '
                 'Could you say it per item, e.g. "one grey and one red"?'
-            )
-        elif command.reason.startswith("unsure") and flow is not None and flow.status == FlowStatus.PREVIEWED:
-            # "yes i think? idk": no yes; nothing is placed until the customer is sure
-            text = (
-                'No rush: nothing is ordered until you\'re sure. Say "yes" to place the order as shown, or tell me '
-                "what to change."
             )
         elif flow is not None and flow.status == FlowStatus.PREVIEWED:
             text += ' Nothing has been ordered. Say "show my order" to see your order again, or tell me what to change.'

@@ -7,13 +7,20 @@ import pytest
 
 from ordering.agent.commands import (
     AddItems,
+    ApplyCode,
     CannotHandle,
     CartLine,
     ChooseAddress,
     Confirm,
+    Decline,
     DialogueContext,
     ItemSpec,
+    Option,
+    OrderStatus,
+    PendingQuestion,
     RemoveItem,
+    Search,
+    Select,
     SetSlot,
     Thanks,
     command_from_dict,
@@ -197,3 +204,86 @@ def test_values_wondered_about_are_left_open(generator):
 
 def _target(line: CartLine) -> ItemSpec:
     return ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
+
+
+# -- everyday traffic (held-out run 16) ------------------------------------------------------------------------------
+
+
+def test_a_word_after_a_verb_is_no_product_and_a_request_after_a_question_is_read(generator):
+    # "pack down" named the Down Jacket, which was asked about in yellow; the yellow rain jacket is wanted
+    commands = read(generator, "does the rain jacket pack down small? want a yellow one in L", DialogueContext())
+    adds = [command for command in commands if isinstance(command, AddItems)]
+    assert [(item.product_ids, item.colour, item.size) for add in adds for item in add.items] == [
+        (("prod_rain_jacket",), "yellow", "L")
+    ]
+
+
+def test_where_the_customer_is_from_and_why_are_no_items(generator):
+    [add] = read(
+        generator, "hello, I am from Spain, I need one rain jacket, blue colour, size L please", DialogueContext()
+    )
+    assert [(item.product_ids, item.colour, item.size) for item in add.items] == [(("prod_rain_jacket",), "blue", "L")]
+    [search] = read(
+        generator,
+        "it's my daughter's birthday next week, she's really into yoga. what have you got?",
+        DialogueContext(),
+    )
+    assert isinstance(search, Search) and search.product_ids == ("prod_yoga_mat",)
+
+
+def test_the_line_kept_before_the_change_is_not_changed(generator):
+    tee = _line("var_tech_tee_black_m", "prod_tech_tee", "Tech Running Tee", "black", "M")
+    assert read(generator, "ok the tee is fine but the cap should be blue", preview(tee, CAP)) == [
+        SetSlot(slot="colour", value="blue", target=_target(CAP), correction=True)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hmm still too much, ill leave it", [Decline()]),
+        ("actually no, not today", [Decline()]),
+        ("lovely thanks, actually make it 2", [SetSlot(slot="quantity", value="2", correction=True)]),
+        ("i have a code, RUN15", [ApplyCode(code="RUN15")]),
+    ],
+)
+def test_everyday_answers_to_a_preview(generator, text, expected):
+    assert read(generator, text, preview(RUNNER)) == expected
+
+
+def test_did_that_go_through_asks_for_the_order(generator):
+    assert read(generator, "did that go through?", DialogueContext()) == [OrderStatus(which="last")]
+
+
+def test_a_count_split_after_a_repair_keeps_the_size_said(generator):
+    [add] = read(generator, "2 tech tees blue M. wait, one blue and one black", DialogueContext())
+    assert [(item.colour, item.size, item.quantity) for item in add.items] == [("blue", "M", 1), ("black", "M", 1)]
+
+
+def test_a_count_after_the_size_answered_and_after_a_shoe_size(generator):
+    ask_size = DialogueContext(
+        pending=PendingQuestion(slot="size", product_id="prod_trail_blazer", title="Trail Blazer",
+                                options=tuple(Option(value=str(size), label=str(size)) for size in range(40, 46)))
+    )  # fmt: skip
+    assert read(generator, "43 please, actually make it 2 pairs", ask_size) == [
+        SetSlot(slot="size", value="43"),
+        SetSlot(slot="quantity", value="2"),
+    ]
+    # the count before the shoe size is the one replaced (it stayed 1)
+    [add] = read(generator, "1 pair of blue runners 42, actually make it 2 pairs", DialogueContext())
+    assert [(item.size, item.quantity) for item in add.items] == [("42", 2)]
+
+
+def test_a_pair_of_the_one_product_shown(generator):
+    shown = DialogueContext(last_shown=(Option(value="prod_tempo_racer", label="Tempo Racer"),))
+    [add] = read(generator, "nice, order me a pair", shown)
+    assert [(item.product_ids, item.quantity) for item in add.items] == [(("prod_tempo_racer",), 1)]
+
+
+def test_a_product_answered_by_a_word_of_its_description_is_one_offered(generator):
+    ask = DialogueContext(
+        pending=PendingQuestion(slot="product", options=(Option(value="prod_run_socks", label="Running Socks 3-pack"),
+                                                         Option(value="prod_wool_socks", label="Merino Hiking Socks")))
+    )  # fmt: skip
+    # "the wool ones" chose the Wool Beanie, which was not offered
+    assert read(generator, "the wool ones", ask) == [Select(value="prod_wool_socks")]

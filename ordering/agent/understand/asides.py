@@ -111,9 +111,8 @@ _PERSON = (
     r"(?:me|myself|us|him|her|them|both of us|the two of us|(?:the\s+)?(?:whole\s+)?family|the kids|the twins|the boys|"
     r"the girls|the children|mum|mom|dad|mummy|mommy|daddy|nan|nana|nanna|gran|granny|grandma|grandpa|grandad|"
     r"the wife|the missus|the hubby|the husband|"
-    r"(?:both\s+(?:of\s+)?)?(?:my|our|his|her)\s+(?:(?:little|big|older|younger|eldest|youngest|oldest|baby|\d|two|three)\s+)?"
-    + _RELATION
-    + r")"
+    r"(?:both\s+(?:of\s+)?)?(?:my|our|his|her)\s+(?:(?:little|big|older|younger|eldest|youngest|oldest"
+    r"|baby|\d|two|three)\s+)?" + _RELATION + r")"
 )
 RECIPIENT = re.compile(r"\s*\bfor\s+" + _PERSON + r"(?:\s*(?:and|&|,)\s*" + _PERSON + r")*\b")
 # What may follow a recipient that only marks a part: the end, a comma, "and", a size, a colour or a count.
@@ -248,7 +247,8 @@ def _per_person_count(text: str) -> str:
     elif (match := ONE_FOR_EACH.search(text)) is not None:
         count, span = len(re.findall(r"\b(?:one|1)\s+for\b", match.group(0))), match.span()
         last_only = re.match(
-            r"\s*,?\s*(?:(?:(?:he|she|they)\s+(?:is|are|wears|wear)|hes|shes|theyre)\s+(?:a\s+|an\s+)?(?:size\s+)?|in\s+|"
+            r"\s*,?\s*(?:(?:(?:he|she|they)\s+(?:is|are|wears|wear)|hes|shes|theyre)\s+(?:a\s+|an\s+)?(?:size\s+)?"
+            r"|in\s+|"
             r"size\s+)"
             r"(?P<value>[a-z0-9]+)\b",
             text[span[1] :],
@@ -473,7 +473,33 @@ FEELING_REMARK = re.compile(
 REASON_REMARK = re.compile(
     r"\s*[,.;!-]\s*(?:(?:cos|cause|because|as|since)\s+)?(?:he|she|they|my\s+[a-z]+|her|his)\s*(?:'s|is)?\s*"
     r"(?:likes|loves|prefers|has|have|hates|adores|is into|is obsessed with|is really into|really likes|really loves|"
-    r"only likes|only wears|always wears|is a fan of)\s+(?P<what>[a-z0-9 ']+?)\s*$"
+    r"only likes|only wears|always wears|is a fan of)\s+(?P<what>(?!.*\b(?:what|which|any|anything"
+    r"|something|got|have you|"
+    r"do you|can you|recommend|suggest|ideas?)\b)[a-z0-9 ']+?)\s*$"
+)
+# Why, before what is asked ("it's my daughter's birthday next week, she's really into yoga. what have you got?"): the
+# occasion goes, and what the person is into is what to look for (it was a question about "daughter's birthday").
+OCCASION = re.compile(
+    r"^(?:(?:it is|its|it's)\s+)?(?:(?:my|our|his|her)\s+[a-z]+(?:'s|s)?\s+)?(?:birthday|bday|anniversary|graduation|"
+    r"retirement)\s*(?:is\s+)?(?:next week|next month|tomorrow|today|soon|this weekend|on [a-z]+"
+    r"|coming up)?\s*[,.;!]\s*"
+)
+INTO_SOMETHING = re.compile(
+    r"\b(?:he|she|they)\s*(?:'s|is|are|s)?\s+(?:really\s+|very\s+|super\s+|big(?:ly)?\s+)?(?:into|a fan of"
+    r"|keen on|mad about)\s+"
+)
+# Where the customer is from ("hello, I am from Spain, I need one rain jacket"): no part of the order (it was a search
+# for "spain", a second item).
+FROM_PLACE = re.compile(r"\s*\b(?:i am|i'm|im)\s+(?:from|in|based in|writing from)\s+[a-z]+(?:\s+[a-z]+)?\s*(?=,|$)")
+# "the tee is fine but the cap should be blue": what stays as it is, before the change (the tee was made blue)
+LINE_IS_FINE = re.compile(
+    r"\b(?:the|my)\s+[a-z]+(?:\s+[a-z]+)?\s+(?:is|are|s)\s+(?:fine|good|ok|okay|perfect|great|right|grand)"
+    r"(?:\s+as (?:it is|they are))?\s*,?\s*(?:but|and|just)\s+(?=(?:the|my|change|make|swap)\b)"
+)
+# "I have a code, RUN15": the code follows; the words before it are no item
+HAVE_A_CODE = re.compile(
+    r"\b(?:i\s+(?:have|got|ve got|have got)|got)\s+(?:a|an|this|the)\s+(?:promo\s+|discount\s+|voucher\s+|coupon\s+)?"
+    r"(?:code|voucher|coupon)\s*[,:]?\s*(?=[a-z]*\d[a-z0-9]*\s*(?:please|pls|thanks)?\s*$)"
 )
 # A gift service asked for beside the order ("… size 43. can you gift wrap it?", "a gift receipt would be great, no
 # prices"): taken out of the order's words and remembered, so that the order is read and the assistant still says
@@ -828,7 +854,8 @@ def drop_asides(text: str) -> Asides:
     )
     # "and one for him too", "another for my sister": one more of the same, for someone else
     text = re.sub(
-        r"^((?:(?:oh|ok|okay|hmm|ah)\s*,?\s+)*)(?:(?:and|plus|also)\s+one|(?:and\s+)?another(?:\s+one)?|(?:and\s+)?one\s+"
+        r"^((?:(?:oh|ok|okay|hmm|ah)\s*,?\s+)*)(?:(?:and|plus|also)\s+one|(?:and\s+)?another(?:\s+one)?"
+        r"|(?:and\s+)?one\s+"
         r"more)\s+for\s+" + _PERSON + r"(?:\s+(?:too|as well|also|please|pls))*$",
         lambda match: f"{match.group(1)}another one too",
         text,
@@ -953,7 +980,8 @@ def drop_asides(text: str) -> Asides:
     )
     # "wait, put them back": the "wait" before a change is only a breath (read alone, it was "not understood")
     text = re.sub(
-        r"^(?:(?:oh|hmm|um|erm)\s*,?\s+)*wait\s*[,.!]+\s*(?=(?:put|bring|add|keep|remove|drop|make|change|take|swap)\b)",
+        r"^(?:(?:oh|hmm|um|erm)\s*,?\s+)*wait\s*[,.!]+\s*(?=(?:put|bring|add|keep|remove|drop|make|change|take"
+        r"|swap)\b)",
         "",
         text,
     )
@@ -1017,6 +1045,47 @@ def drop_asides(text: str) -> Asides:
     text = re.sub(r"\bthey\s+(?=(?:each|all|both)\s+(?:need|want))", "", text)
     text = AGE_SAID.sub(" ", text)
     text = FEELING_REMARK.sub(" ", text)
+    # "lovely thanks, actually make it 2": the thanks before a change is no part of it (not understood)
+    text = re.sub(
+        r"^(?:(?:lovely|great|perfect|nice|cool|brilliant|ok|okay|thanks|thank you|cheers|ta|super|awesome)\s*,?\s+)+"
+        r"(?=(?:actually|oh and|and also|also|can you|could you|make it|change|swap|add|remove)\b)",
+        "",
+        text,
+    )
+    # "does the rain jacket pack down small?": "down" after a verb is no Down Jacket (it ordered one in yellow)
+    text = re.sub(
+        r"\b(pack|packs|packed|packing|fold|folds|folded|roll|rolls|rolled|zip|zips|zipped|break|breaks|wear|wears|"
+        r"worn|slow|calm|scroll|trade|narrow|cut|water|wash|washes|tone|toned|turn|turned)\s+down\b",
+        r"\1 away",
+        text,
+    )
+    # "43 please, actually make it 2 pairs" (to "which size?"): a count said after a size, where no count was said
+    # before, is that count (the repair read it as replacing the 43, and the 2 was lost)
+    later_count = re.search(
+        r"\s*,?\s*\b(?:actually|oh and|and)?\s*make (?:it|that)\s+(\d|two|three|four|five)\s+(pairs|packs|of them)\b",
+        text,
+    )
+    if (
+        later_count is not None
+        and text[: later_count.start()].strip(" ,")
+        and not re.search(
+            r"\b(?:[1-9]|1\d|one|two|three|four|five|a couple|pairs?|packs?)\b|\bx\d", text[: later_count.start()]
+        )
+    ):
+        text = (
+            text[: later_count.start()]
+            + f" , {later_count.group(1)} {later_count.group(2)}"
+            + text[later_count.end() :]
+        )
+    # "nice, order me a pair" after the shoes were shown: one of them ("a pair" of nothing named was not understood)
+    text = re.sub(
+        r"\b(?:a|one|1)\s+(?:pair|pack)(?=\s*(?:,|please|pls|then|thanks|of (?:them|those|these))?\s*$)", "one", text
+    )
+    text = OCCASION.sub("", text)
+    text = INTO_SOMETHING.sub("", text)
+    text = FROM_PLACE.sub(" ", text)
+    text = LINE_IS_FINE.sub("", text)
+    text = HAVE_A_CODE.sub("code ", text)
     reason = REASON_REMARK.search(text)
     if reason is not None and len(re.findall(r"[a-z0-9]+", text[: reason.start()])) >= 2:
         said_before = set(text[: reason.start()].split())

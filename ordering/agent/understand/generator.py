@@ -263,7 +263,8 @@ HOLD = (
 # a "forget it", it is that no ("too expensive, never mind" searched for "never"); said alone, it asks for cheaper.
 PRICE_COMPLAINT = _rx(
     r"^(?:(?:hmm+|hm+|ugh|oh|oof|ouch|yikes|wow|whoa|eh|meh|ah|damn|dang|jeez|geez)\s*,?\s+)*"
-    r"(?:(?:that|it|this|thats|its)(?:\s+is|\s+was|\s+s)?\s+|(?:way|far|much|a bit|a little|bit|rather|quite|just)\s+)*"
+    r"(?:(?:that|it|this|thats|its)(?:\s+is|\s+was|\s+s)?\s+|(?:way|far|much|a bit|a little|bit|rather"
+    r"|quite|just|still)\s+)*"
     r"(?:too (?:much|expensive|pricey|dear|steep|costly)"
     r"|more than i (?:wanted|want|thought|expected)(?: to (?:spend|pay))?\b"
     r"|over (?:my )?budget|out of my (?:budget|price range)|(?:i )?(?:can not|cannot|cant) afford (?:it|that)"
@@ -501,7 +502,8 @@ REQUEST_WORDS = _rx(
     r"could i|give me|get me|please|cancel\w*|return|refund|where|when|status|track\w*|arriv\w*)\b"
 )
 CARD_TROUBLE = _rx(
-    r"^(?:(?:hmm|no|nope|nah|oh|ah|ugh|argh|damn|oops|sorry|wait|actually|so)\s*,?\s*)*(?:(?:that|the|this|my)\s+)?(?:one|card|visa|"
+    r"^(?:(?:hmm|no|nope|nah|oh|ah|ugh|argh|damn|oops|sorry|wait|actually|so)\s*,?\s*)*(?:(?:that|the|this"
+    r"|my)\s+)?(?:one|card|visa|"
     r"mastercard|it)?(?:'s)?\s*(?:is|s|has|got)?\s*(?:been\s+)?(?:maxed(?: out)?|declined|expired|blocked|frozen|"
     r"not working|does not work|doesnt work|will not work|wont work|over the limit|at its limit|empty|cancelled|"
     r"canceled)\b\s*,?"
@@ -738,7 +740,9 @@ STATUS = _rx(
     r"track(?:ing)? (?:my |the )?(?:order|package|parcel|shipment|delivery)|tracking (?:number|info|information)|"
     r"order status|status of my (?:last |latest )?order|status of (?:the|my) order|has my order (?:shipped|arrived|"
     r"been)|"
-    r"did my (?:\w+\s+)?order (?:go through|ship|arrive)|"
+    r"did my (?:\w+\s+)?order (?:go through|ship|arrive)|did (?:that|it|this|the order|everything"
+    r"|the payment|my payment) "
+    r"(?:go through|work|go ok|go okay)|"
     r"when (?:will|does|is) my (?:order|package|parcel|stuff) (?:arrive|"
     r"come|ship|get here|due)|"
     r"when will it (?:arrive|come|ship)|is my order (?:on its way|shipped|coming)|what happened to my order|"
@@ -899,7 +903,9 @@ _TAKE = (
     r"(?:(?:i will take|i will have|get me|give me|i want|i would like|add|order|buy)\s+)?"
 )
 SHOWN_BY_WORD = _rx(
-    _TAKE + r"the\s+(?P<word>[a-z]+)\s+(?:one|ones|pair)(?:\s+(?:then|please|pls))*\s*,?\s*(?P<rest>[a-z0-9 ,]*?)"
+    # "ones" whole: its "s" was read as size S ("the merino ones" ordered merino socks in S, a size never said)
+    _TAKE + r"the\s+(?P<word>[a-z]+)\s+(?:ones|one|pairs|pair)\b(?:\s+(?:then|please|pls))*\s*,?\s*"
+    r"(?P<rest>[a-z0-9 ,]*?)"
     r"(?:\s+(?:then|please|pls|thanks))*"
 )
 BOTH_SHOWN = _rx(
@@ -1070,7 +1076,8 @@ SAME_IN = _rx(
     r"(?P<slots>.+?)(?:\s+(?:too|as well|also|please|pls))*$"
     # "and a pink one", "plus another in pink", "and one more in L": one more of the line, in that (it changed the
     # line's colour when something else had been shown since)
-    r"|^(?:(?:oh|ok|okay|hmm|and|plus|also)\s*,?\s+)+(?:add\s+)?(?:(?:a|an)\s+(?P<slots2>[a-z0-9]+(?:\s+[a-z0-9]+)?)\s+one"
+    r"|^(?:(?:oh|ok|okay|hmm|and|plus|also)\s*,?\s+)+(?:add\s+)?(?:(?:a"
+    r"|an)\s+(?P<slots2>[a-z0-9]+(?:\s+[a-z0-9]+)?)\s+one"
     r"|(?:another|one more|another one|one)\s+(?:in|with)\s+(?P<slots3>[a-z0-9]+(?:\s+[a-z0-9]+)?))"
     r"(?:\s+(?:too|as well|also|please|pls))*$"
 )
@@ -1426,7 +1433,8 @@ STANDARD = _rx(
     r"post)\b"
     r"|\bstandard\s+(?:is fine|is ok|is okay|will do|is good|then|instead|please|pls)\b"
     r"|\b(?:shipping|delivery)\s*:?\s*(?:standard|regular|normal|free|economy)\b|^standard$|^standard please$"
-    r"|\b(?:whatever|whichever)?\s*(?:shipping|delivery)\s+(?:(?:that|which)\s+)?(?:is\s+)?(?:the\s+)?(?:cheapest|free)\b"
+    r"|\b(?:whatever|whichever)?\s*(?:shipping|delivery)\s+(?:(?:that"
+    r"|which)\s+)?(?:is\s+)?(?:the\s+)?(?:cheapest|free)\b"
 )
 
 SAVED_LIKED = _rx(
@@ -1587,7 +1595,8 @@ POLITE_REQUEST = _rx(
     # "May I pay for the blue steel bottle with my Mastercard, please?", "could I have the merino socks in M?"
     r"^(?:(?:hi|hey|hello|please|ok|okay)\s*,?\s+)*(?:may|can|could)\s+i\s+(?:please\s+)?"
     r"(?:pay for|have|get|order|buy)\s"
-    r"|^(?:(?:hi|hey|hello|please|ok|okay)\s*,?\s+)*(?:could|can|would|will)\s+(?:you|u)\s+(?:please\s+|pls\s+|kindly\s+"
+    r"|^(?:(?:hi|hey|hello|please|ok|okay)\s*,?\s+)*(?:could|can|would|will)\s+(?:you|u)\s+(?:please\s+"
+    r"|pls\s+|kindly\s+"
     r"|just\s+)?(?:send|post|ship|mail|deliver|get|order|add|grab|pop|put|buy|reorder|re-order|throw in|bring)\b"
     # "can i still change the size to 43?" (its "can i still" goes with what is said beside the order)
     r"|^(?:change|switch|swap|make|update)\s+(?:the|it|my|that)\b|^(?:send|post|ship|mail|deliver)\b"
@@ -1601,6 +1610,11 @@ CANCELED_ASKED = _rx(
 # "change the size to 43" with nothing in the cart (the order was placed): still a change asked for, which the
 # policy answers (the order is with the shop; it can be cancelled), never a thing to look for.
 SLOT_CHANGE_SAID = _rx(r"\b(?:change|switch|swap|make)\s+(?:the\s+)?(?:size|colou?r|quantity)\s+(?:to|into)\b")
+# "is the wind shell ok to fold into a pocket? i want a lime one in M": after a question, what is wanted is a request
+# of its own (it became part of the question, and nothing was ordered)
+QUESTION_THEN_WANT = re.compile(
+    r"\?+\s*(?:i\s+)?(?:want|would like|'d like|need)\b(?=\s+(?:a|an|one|the|two|three|\d))", re.IGNORECASE
+)
 CLAUSE_SPLIT = _rx(
     r"\s*\b(?:and then|and|then|but)\s+(?=(?:add|also|get|buy|remove|take|delete|drop|i want|i would like|order|"
     r"how much|what sizes?|what colou?rs?|show|make|change|switch|size|actually|put|throw|grab|"
@@ -1736,7 +1750,10 @@ class _Reader:
         asides = drop_asides(
             ANY_COLOUR.sub(
                 " ",
-                FOR_ACTIVITY.sub(self._activity_kind, normalize(re.sub(r"\?+(?=\s*[A-Za-z0-9])", " , ", text))),
+                FOR_ACTIVITY.sub(
+                    self._activity_kind,
+                    normalize(re.sub(r"\?+(?=\s*[A-Za-z0-9])", " , ", QUESTION_THEN_WANT.sub(" and i want ", text))),
+                ),
             )
         )
         self.excluded = asides.excluded
@@ -1864,6 +1881,10 @@ class _Reader:
             return []
         word = match.group("word")
         having = [pid for pid in shown if re.search(rf"\b{re.escape(word)}\b", self.lexicon.by_id[pid].title.lower())]
+        if not having:
+            # "the wool ones" among the running and the merino hiking socks: the one whose description has the word
+            # (it chose the Wool Beanie, which was not shown)
+            having = [pid for pid in shown if singular(word) in self.lexicon.by_id[pid].description_words]
         if len(having) != 1:
             return []
         item = self._said_of(match.group("rest") or "", having[0])
@@ -2090,7 +2111,10 @@ class _Reader:
             or _covers(core, refusals)
             or (_covers(core, refusals + POLITE) and not _covers(core, POLITE))
             # "no thanks, not today": a no, with when said beside it
-            or (re.match(r"(?:no|nope|nah)\b", core) is not None and _covers(core, refusals + HOLD + POLITE))
+            or (
+                re.match(r"(?:(?:actually|oh|hmm|sorry)\s+)?(?:no|nope|nah)\b", core) is not None
+                and _covers(core, refusals + HOLD + POLITE + ("actually", "oh", "hmm", "sorry"))
+            )
         ) and not _covers(core_polite, ("please", "it", "that")):
             return [Decline()]  # "nah i'm good": its "good" is no politeness beside the no
         if NEGATED_CONFIRM.match(core_polite) and not self._names_product(core_polite, strict=True):
@@ -3961,6 +3985,17 @@ class _Reader:
                 return [Select(value=choice), *self._answer_extras(text, slot, choice)]
             if slot == "product":
                 item = self._item(text)
+                offered = [option.value for option in pending.options]
+                if item is not None and item.product_ids and item.product_ids[0] not in offered and offered:
+                    # "the wool ones" to "the running socks or the merino hiking socks?": the offered one whose
+                    # description has the word (it chose the Wool Beanie, which was not offered)
+                    said = {singular(word) for word in text.split()}
+                    described = [
+                        pid for pid in offered
+                        if pid in self.lexicon.by_id and said & self.lexicon.by_id[pid].description_words
+                    ]  # fmt: skip
+                    if len(described) == 1:
+                        return [Select(value=described[0]), *self._answer_extras(text, slot, described[0])]
                 if item is not None and len(item.product_ids) == 1 and not ADD_VERB.search(text):
                     return [Select(value=item.product_ids[0]), *self._answer_extras(text, slot, item.product_ids[0])]
         # An answer with no question-specific word: a size or a colour said for the product asked about.
@@ -4684,7 +4719,7 @@ class _Reader:
             ADD_VERB.search(text)
             and not re.search(
                 r"\b(?:show|browse|looking for|look for|search|find|recommend|suggest|cheapest|under|below|less than|"
-                r"do you (?:have|sell|carry)|what \w+ do you|over|above|between)\b",
+                r"do you (?:have|sell|carry)|what \w+ do you|over|above|between|have you got|got anything)\b",
                 text,
             )
         )

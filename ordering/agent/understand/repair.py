@@ -55,6 +55,8 @@ EDITING_PHRASES: tuple[tuple[str, ...], ...] = tuple(
             "i meant",
             "sorry",
             "wait",
+            "hang on",
+            "hold on",
             "actually",
             "make that",
             "make it",
@@ -148,7 +150,10 @@ def _replaced(words: list[str], before: int, kind: str, new: str) -> int | None:
         word_kind = _kind(word)
         if word_kind == kind:
             if kind == "number" and not _same_magnitude(word, new):
-                return None
+                # "1 pair of blue runners 42, actually make it 2": the shoe size is passed, the count before it is
+                # the one replaced (it stayed 1)
+                past_item_words = True
+                continue
             if kind != "number" and past_item_words:
                 return None
             return position
@@ -190,6 +195,14 @@ def _repair_once(words: list[str]) -> list[str] | None:
         if new_at >= len(words):
             continue
         new = words[new_at]
+        split = re.match(
+            r"(?:one|1|two|2|three|3)\s+([a-z0-9]+)\s*,?\s+(?:and\s+)?(?:one|1|two|2|three|3)\s+([a-z0-9]+)\b",
+            " ".join(words[new_at:]),
+        )
+        if split is not None and _kind(split.group(1)) and _kind(split.group(1)) == _kind(split.group(2)):
+            # "2 tech tees blue M. wait, one blue and one black": the count split into parts, nothing replaced (it
+            # became "one tech tees blue m blue and one black", and the black one lost its M)
+            return [*words[:start], ",", *words[new_at:]]
         kind = _kind(new)
         if kind is None or (words[start:end] in (["no"], ["fine"]) and new_at != end and words[end] not in SEPARATORS):
             continue
