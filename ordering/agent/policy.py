@@ -957,6 +957,24 @@ class Policy:
             if topic:
                 return [topic]
             shown = turn.state.get("last_shown") or []
+            if len(shown) > 1 and (spec.colour or spec.size):
+                # "ok get me that in grey then" after the beanie and the cap were compared: the one of them that comes
+                # in what was said (only the beanie comes in grey); asked when both or neither do
+                fitting = [
+                    option
+                    for option in shown
+                    if (product := self._product(turn, option["value"])) is not None
+                    and any(
+                        (not spec.colour or (v["colour"] or "").lower() == spec.colour.lower())
+                        and (not spec.size or v["size"] == spec.size)
+                        for v in product["variants"]
+                    )
+                ]
+                if len(fitting) == 1:
+                    turn.record_decision(
+                        DecisionKind.RULE, "shown_by_value", rationale=f"only {fitting[0]['label']} comes in it"
+                    )
+                    return [{"product_id": fitting[0]["value"], "title": fitting[0]["label"]}]
             if len(shown) > 1:
                 self._ask(
                     turn,
@@ -1762,7 +1780,12 @@ class Policy:
             turn.say("; ".join(lines) + ".", data={"kind": "info"})
             # "Ok the cheaper one in black": the products just compared are the ones a choice is among.
             turn.state["last_shown"] = compared
-            turn.state["shown_with"] = {}
+            # "…? i want white ones": what was said with the comparison goes to the one picked next
+            turn.state["shown_with"] = (
+                {"colour": command.item.colour or "", "size": command.item.size or ""}
+                if command.item.colour or command.item.size
+                else {}
+            )
             turn.state["topic"] = None
             turn.save_state()
             return

@@ -11,13 +11,16 @@ from ordering.agent.commands import (
     CannotHandle,
     CartLine,
     ChooseAddress,
+    ChooseCard,
     Confirm,
     Decline,
     DialogueContext,
     ItemSpec,
     Option,
     OrderStatus,
+    OutOfScope,
     PendingQuestion,
+    ProductQuestion,
     RemoveItem,
     Search,
     Select,
@@ -287,3 +290,70 @@ def test_a_product_answered_by_a_word_of_its_description_is_one_offered(generato
     )  # fmt: skip
     # "the wool ones" chose the Wool Beanie, which was not offered
     assert read(generator, "the wool ones", ask) == [Select(value="prod_wool_socks")]
+
+
+# -- whole visits (held-out run 15) ----------------------------------------------------------------------------------
+
+
+def test_a_value_said_after_an_editing_phrase_changes_the_item_before_it(generator):
+    # "black canvas low 43, sorry navy" was two pairs: the black 43 and a navy one in no size
+    for text in ("black canvas low 43, sorry navy ones", "a black canvas low in 43, no wait the navy ones"):
+        [add] = read(generator, text, DialogueContext())
+        assert [(item.product_ids, item.colour, item.size) for item in add.items] == [
+            (("prod_canvas_low",), "navy", "43")
+        ]
+    [add] = read(generator, "the court classic 44 and a black beanie... sorry grey beanie", DialogueContext())
+    assert [(item.product_ids, item.colour) for item in add.items] == [
+        (("prod_court_classic",), None),
+        (("prod_beanie",), "grey"),
+    ]
+
+
+def test_a_gift_service_asked_in_the_middle_keeps_the_order(generator):
+    commands = read(generator, "the court classic 44 (could you gift wrap it?) and a grey beanie", DialogueContext())
+    assert commands[0] == OutOfScope(topic="gift wrapping")
+    assert [item.product_ids for item in commands[1].items] == [("prod_court_classic",), ("prod_beanie",)]
+
+
+def test_a_card_that_is_gone_is_no_choice_and_the_one_to_use_is(generator):
+    cards = (Option(value="4242", label="visa ending 4242"), Option(value="0002", label="visa ending 0002"))
+    context = DialogueContext(cards=cards)
+    text = (
+        "3 soft flasks and running gloves in S and M (one of each) pls. my card ending 0002 got cancelled so put it on "
+        "the 4242"
+    )
+    add, card = read(generator, text, context)
+    assert [(item.product_ids, item.size, item.quantity) for item in add.items] == [
+        (("prod_soft_flask",), None, 3),
+        (("prod_gloves",), "S", None),
+        (("prod_gloves",), "M", 1),
+    ]
+    assert card == ChooseCard(last4="4242")
+    # with no saved card to match, "put it on the 4242" is still a card, never 4242 of the line
+    assert read(generator, "put it on the 4242", preview(RUNNER)) == [ChooseCard(last4="4242")]
+
+
+def test_whichevers_cheaper_out_of_two(generator):
+    commands = read(
+        generator, "whichever's cheaper out of the canvas low and the court classic, size 41, black", DialogueContext()
+    )
+    assert commands[:2] == [Search(product_ids=("prod_canvas_low", "prod_court_classic"), sort="price_asc"),
+                            Select(price="lowest")]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ["That would be lovely, thank you.", "That would be great, thanks ever so much."])
+def test_pleased_at_a_preview_is_no_yes(generator, text):
+    assert read(generator, text, preview(RUNNER)) == [Thanks()]
+
+
+def test_what_is_wanted_with_a_comparison_and_the_pick_after_it(generator):
+    [question] = read(
+        generator,
+        "can you compare the street high and the court classic for me? i want white ones",
+        DialogueContext(),
+    )
+    assert isinstance(question, ProductQuestion) and question.item.colour == "white"
+    shown = DialogueContext(last_shown=(Option(value="prod_tech_tee", label="Tech Running Tee"),
+                                        Option(value="prod_graphic_tee", label="Mountain Graphic Tee")))  # fmt: skip
+    [add] = read(generator, "ok i will take that in orange, M", shown)
+    assert [(item.product_ids, item.colour, item.size) for item in add.items] == [((), "orange", "M")]

@@ -512,7 +512,9 @@ GIFT_SERVICE = re.compile(
     r"|no prices?(?: on (?:the |it)?(?:slip|receipt|packing slip|invoice|package|box))?"
     r"|(?:do not|dont) (?:include|show|put) (?:the )?prices?(?: on (?:the |it)?(?:slip|receipt|packing slip))?)"
     r"(?:\s+(?:please|pls|as well|too|would be (?:great|nice|good|lovely|perfect|ideal)|if (?:you can|possible)))*"
-    r"\s*(?=[,.;]|$)"
+    # the end of a clause: a comma, the end, or "and" before more of the order ("the court classic 44 (could you gift
+    # wrap it?) and a grey beanie": the gift wrap was out of scope, and the order lost)
+    r"\s*(?=[,.;]|$|and\s+(?:a|an|one|two|three|the|some|\d))"
 )
 # "Green if you have it", "in M if available": the shop's stock decides, and the policy says when it cannot. Left
 # in, "if you have it" was a second item ("it") with the colour. Never dropped from a yes ("yes if it is in stock"
@@ -640,6 +642,20 @@ WHY_THE_OLD_ONE_WENT = re.compile(
     r"(?:have|has|had|are|is|were|was|got|went|just)?\s*(?:finally\s+|completely\s+|totally\s+)?"
     r"(?:worn (?:through|out)|wore (?:through|out)|broke|broken|died|fell apart|gone missing|got lost|been lost|lost|"
     r"ripped|torn|tore|had it|packed up|given up|cracked)\b"
+)
+# "birthday stuff + school stuff: blue runners 44, …": what the things are for, no item (the list was one search)
+STUFF_LABEL = re.compile(
+    r"^\s*(?:(?:(?:some|the|my)\s+)?(?:birthday|bday|school|christmas|xmas|gym|holiday|kids|work|running"
+    r"|camping|hiking|"
+    r"gift|party|travel|winter|summer)\s+(?:stuff|things|bits|shopping)\s*,?\s*(?:and\s+|,\s*)?)+"
+)
+# "my card ending 0002 got cancelled so put it on the 4242": the card that is gone is no choice, and "cancelled" no
+# cancellation of an order (it cancelled the last order and chose the 0002)
+CARD_GONE = re.compile(
+    r"\b(?:my\s+|the\s+)?(?:card|visa|mastercard|amex|debit card|credit card)\s+(?:ending(?:\s+in)?\s+"
+    r"|that ends in\s+)?"
+    r"\d{4}\s+(?:(?:got|was|has been|is|has)\s+)?(?:just\s+)?(?:cancelled|canceled|blocked|stolen|lost|expired|frozen|"
+    r"compromised|closed)\b\s*,?\s*(?:so\s+)?"
 )
 LIST_LABEL = re.compile(
     r"^\s*(?:(?:my|our|the|a)\s+)?(?:family|weekly|school|christmas|xmas|birthday|gym|holiday|kids|team|gift|present|"
@@ -1081,6 +1097,19 @@ def drop_asides(text: str) -> Asides:
     text = re.sub(
         r"\b(?:a|one|1)\s+(?:pair|pack)(?=\s*(?:,|please|pls|then|thanks|of (?:them|those|these))?\s*$)", "one", text
     )
+    text = STUFF_LABEL.sub("", text)
+    # "gloves in S and M (one of each)": "one of each" after the values is their own part, as after a comma
+    text = re.sub(r"(?<=[a-z0-9])\s+(?=(?:one|1) of each\b)", " , ", text)
+    # "put it on the 4242", "charge it to my 0002": a card's last digits, never 4242 of the thing (with no saved card
+    # to match, it was a count)
+    text = re.sub(
+        r"\b((?:put|pay for|charge)\s+(?:it|them|this|that|the order|everything)\s+(?:on|to|with)|pay\s+(?:on"
+        r"|with|by)|use)\s+"
+        r"(?:the|my)\s+(\d{4})\b(?!\s*(?:card|visa|mastercard|amex|one))",
+        r"\1 card ending \2",
+        text,
+    )
+    text = CARD_GONE.sub(" ", text)
     text = OCCASION.sub("", text)
     text = INTO_SOMETHING.sub("", text)
     text = FROM_PLACE.sub(" ", text)

@@ -123,7 +123,7 @@ from ordering.agent.commands import (
     UseMyPromotion,
 )
 from ordering.agent.state import MAX_QUANTITY
-from ordering.agent.understand.asides import drop_asides
+from ordering.agent.understand.asides import GIFT_SERVICE, drop_asides
 from ordering.agent.understand.dates import since_days
 from ordering.agent.understand.lexicon import COMMON_WORDS, ENGLISH_WORDS, CatalogLexicon, colour_of, singular
 from ordering.agent.understand.numbers import NUMBER_WORDS, parse_quantity
@@ -166,6 +166,10 @@ POLITE = (
     "cool", "nice", "awesome", "lovely", "brilliant", "perfect", "ok", "okay", "k", "kk", "alright", "all right",
     "got it", "noted", "good", "fine", "sounds good", "looks good", "great stuff", "wonderful", "super",
     "amazing", "excellent", "fantastic", "you are the best", "you rock", "very", "so", "much", "then", "oh",
+    # "That would be lovely, thank you." at a preview: pleased, never a yes
+    "that would be lovely", "that would be great", "that would be perfect", "that would be wonderful",
+    "that would be brilliant", "that would be fab", "that would be ideal", "that would be super",
+    "thanks ever so much", "thank you ever so much", "ever so much", "ever so kind", "so kind",
     "well", "and", "hmm", "um", "ah", "i see", "understood", "fair enough", "no problem", "np", "sweet", "bye",
     "goodbye", "bye bye", "see you", "see ya", "have a nice day", "have a good day", "take care", "lol", "haha",
     # Calling the assistant something: "cheers mate", "thanks buddy".
@@ -552,6 +556,10 @@ NOT_A_THING = frozenset(
     )
 )
 # "zip hoodie grey M - no sorry, the pullover": the product said after the editing phrase is the one meant.
+VALUE_AFTER_EDIT = _rx(
+    r"\b(?:sorry|no sorry|sorry no|no wait|wait no|wait|i mean|i meant|no actually|actually no|oops|my bad|or rather)"
+    r"\s*,?\s*(?:the\s+|in\s+)?(?P<value>[a-z0-9]+)(?:\s+(?:ones?|pair|instead|please|pls))*\s*$"
+)
 PRODUCT_CORRECTION = _rx(
     r"\b(?:no sorry|sorry no|no wait|wait no|i mean|i meant|no actually|actually no|scratch that|or rather|"
     r"sorry i mean|sorry i meant|oops|my bad|no no)\b"
@@ -667,9 +675,9 @@ HELP = _rx(
 )
 # "whichever is cheaper", "whichever one is less expensive": a choice by price among the products named.
 WHICHEVER = _rx(
-    r"\b(?:whichever|which ever|whatever)(?:\s+one)?\s+(?:is|s|comes out|works out)\s+(?:the\s+)?(?:(?P<low>cheaper|"
+    r"\b(?:whichever|which ever|whatever)(?:\s+one)?\s*(?:is|s|'s|comes out|works out)\s+(?:the\s+)?(?:(?P<low>cheaper|"
     r"cheapest|less expensive|least expensive|lower|lowest)|(?P<high>dearer|more expensive|most expensive|pricier))"
-    r"(?:\s+(?:one|of the two|of them|price))?\b"
+    r"(?:\s+(?:one|of the two|of them|price))?(?:\s+(?:out of|of|between))?\b"
     # "the cheaper of the two hoodies", "the cheapest one of the three bottles" (it was 2 of the dearer one)
     r"|\bthe\s+(?:(?P<low2>cheaper|cheapest|less expensive|least expensive)|(?P<high2>dearer|more expensive|most "
     r"expensive|pricier))(?:\s+one)?\s+of\s+(?:the|those|these|your)\s+(?:two|2|three|3|four|4|both)\b"
@@ -1775,7 +1783,13 @@ class _Reader:
             self.text = re.sub(r"\s*,\s*(?:but\s+)?not\s+(?=the\s|my\s|[a-z])", " except ", self.text)
         # a "?" that ended a gift service asked beside the order ("… size 43. can you gift wrap it?") asks nothing
         # about the order
-        self.question = "?" in text and not (asides.gift_service and text.rstrip().endswith("?"))
+        self.question = "?" in text and not (
+            asides.gift_service
+            and (
+                text.rstrip().endswith("?")
+                or all(GIFT_SERVICE.search(normalize(part)) for part in re.findall(r"[^.!?()]*\?", text))
+            )
+        )
         asked = [part for part in re.findall(r"[^.!?]*\?", text.lower()) if part.strip(" ?")]
         rest_of_it = text.lower()
         for part in asked:
@@ -2331,7 +2345,7 @@ class _Reader:
                     continue
                 main.extend(self._main(clause, had_parts=bool(commands or main)))
         main = _merge_adds(main)
-        if PRODUCT_CORRECTION.search(self.text):
+        if PRODUCT_CORRECTION.search(self.text) or VALUE_AFTER_EDIT.search(self.text):
             # a product said again (or another of its kind) after "no sorry", in the same clause or one of its own
             main = [
                 AddItems(items=tuple(self._product_corrected(self.text, list(command.items))))
@@ -3061,6 +3075,39 @@ class _Reader:
         editing phrase takes the first one's place (both were ordered). Two items only, each of one product. And
         "the cap blue and bottle steel black, no sorry, the bottle white": the product said again after the
         editing phrase is the same line, changed (both bottles were ordered)."""
+        value_after = VALUE_AFTER_EDIT.search(text)
+        if value_after is not None and len(items) >= 2 and items[-1].quantity is None:
+            # "black canvas low 43, sorry navy ones": the value said after the editing phrase changes the item before it
+            # (the navy ones were a second pair, in no size)
+            last, earlier = items[-1], items[-2]
+            word = value_after.group("value")
+            slot = "colour" if colour_of(word) else "size" if (normalize_clothing(word) or word.isdigit()) else None
+            if (
+                slot is not None
+                and last.product_ids == earlier.product_ids
+                and len(last.product_ids) == 1
+                and getattr(last, slot)
+                and getattr(earlier, slot)
+                and getattr(last, slot) != getattr(earlier, slot)
+                and not any(getattr(last, other) for other in ("colour", "size") if other != slot)
+            ):
+                return [*items[:-2], replace(earlier, **{slot: getattr(last, slot)})]
+        if value_after is not None and items and items[-1].quantity is None and len(items[-1].product_ids) == 1:
+            # "red tempo racer 42... oh sorry white ones": one item, and the value after the editing phrase is of its
+            # kind but not in it (the white was lost, and the red ordered)
+            last = items[-1]
+            word = value_after.group("value")
+            colour = colour_of(word)
+            entry = self.lexicon.by_id.get(last.product_ids[0])
+            if (
+                colour
+                and last.colour
+                and last.colour != colour
+                and entry is not None
+                and colour in entry.colours
+                and not any(item.colour == colour for item in items)
+            ):
+                return [*items[:-1], replace(last, colour=colour)]
         match = PRODUCT_CORRECTION.search(text)
         if match is not None and len(items) >= 2 and items[-1].product_ids and items[-1].quantity is None:
             last = items[-1]
@@ -4657,7 +4704,16 @@ class _Reader:
         if len(product_ids) < 2:
             return []
         aspect = "price" if COMPARE_PRICE.search(text) else "details"
-        return [ProductQuestion(item=ItemSpec(product_ids=tuple(product_ids[:10])), aspect=aspect)]
+        # "compare the street high and the court classic? i want white ones": what is wanted of them is kept, for the
+        # one picked next (it asked the colour again)
+        wanted = re.search(
+            r"\b(?:i want|i would like|i need|looking for|want)\s+(?P<what>[a-z0-9 ]+?)(?:\s+ones?)?\s*$", text
+        )
+        said = self._slots_only(wanted.group("what")) if wanted is not None else None
+        colour, size = (said.colour, said.size) if said is not None else (None, None)
+        return [
+            ProductQuestion(item=ItemSpec(product_ids=tuple(product_ids[:10]), colour=colour, size=size), aspect=aspect)
+        ]
 
     def _recommendation(self, text: str) -> list[Command]:
         """ "What would you recommend?", "gift for my husband who runs": a browse. A product or a category
@@ -4942,6 +4998,17 @@ class _Reader:
                 if again is not None and again.product_ids == items[-1].product_ids:
                     items[-1] = self._derive(_fill(items[-1], again), items[-1])
                     continue
+            letter = normalize_clothing(item.query) if item.query and not item.product_ids else None
+            if (
+                letter
+                and items
+                and not items[-1].product_ids
+                and self._pointer.get(id(items[-1]))
+                and not items[-1].size
+            ):
+                # "ok i'll take that in orange, M": the size of the one pointed at (it was a second item, "m")
+                items[-1] = self._derive(replace(items[-1], size=letter), items[-1])
+                continue
             if item.product_ids or item.query or item.saved or self._pointer.get(id(item)):
                 if carried is not None:
                     item = self._derive(_fill(item, carried), item)

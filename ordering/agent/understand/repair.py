@@ -140,11 +140,14 @@ def _editing_phrase(words: list[str], start: int) -> int:
     return 0
 
 
-def _replaced(words: list[str], before: int, kind: str, new: str) -> int | None:
-    """The position of the value the new one replaces: the last of its kind before `before`, in this item."""
+def _replaced(words: list[str], before: int, kind: str, new: str, restated: frozenset[str] = frozenset()) -> int | None:
+    """The position of the value the new one replaces: the last of its kind before `before`, in this item. Item words
+    said again after the new value (`restated`: "a black beanie… sorry grey beanie") are passed over."""
     past_item_words = False
     for position in range(before - 1, -1, -1):
         word = words[position]
+        if word in restated:
+            continue
         if word in ITEM_BOUNDARIES:
             return None
         word_kind = _kind(word)
@@ -209,7 +212,18 @@ def _repair_once(words: list[str]) -> list[str] | None:
         edit_start = start
         while edit_start > 0 and (words[edit_start - 1] in SEPARATORS or words[edit_start - 1] in STACKED):
             edit_start -= 1  # "42 no wait actually 43": the phrases said one after the other go together
-        old_at = _replaced(words, edit_start, kind, new)
+        restated = frozenset(
+            word for word in words[new_at + 1 : new_at + 3] if _kind(word) is None and word not in SEPARATORS
+        )
+        old_at = _replaced(words, edit_start, kind, new, restated)
+        if old_at is not None and restated and kind != "number":
+            # the item said again with the new value replaces the one said before, whole: "a black beanie… sorry grey
+            # beanie" is "a grey beanie"
+            said_again = words[new_at + 1 : new_at + 1 + len(restated)]
+            repaired = [*words[:old_at], new, *words[old_at + 1 : edit_start]]
+            rest = words[new_at + 1 + len(said_again) :]
+            if all(word in repaired for word in said_again):
+                return repaired + _more_of_the_repair(repaired, rest, {kind})
         if old_at is None:
             counted = _count_for_item(words, start, end, edit_start, new_at)
             if counted is not None:
