@@ -177,6 +177,15 @@ class ListPromotions(Command):
 
 
 @dataclass(frozen=True)
+class AccountInfo(Command):
+    """ "Which cards do you have for me?", "which card is this going on?", "what's my work address?": the customer's
+    saved cards or addresses, and the ones this order uses. Nothing changes."""
+
+    kind: ClassVar[str] = "account_info"
+    topic: Literal["cards", "addresses"] = "cards"
+
+
+@dataclass(frozen=True)
 class ChooseCard(Command):
     kind: ClassVar[str] = "choose_card"
     changes_cart: ClassVar[bool] = True
@@ -318,7 +327,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
     cls.kind: cls
     for cls in (
         AddItems, SetSlot, Select, RemoveItem, ShowCart, ClearCart, Undo, ApplyCode, RemoveCode, UseMyPromotion,
-        ListPromotions,
+        ListPromotions, AccountInfo,
         ChooseCard, ChooseAddress, ChooseShipping, Search, ProductQuestion, Preview, Confirm, Decline,
         CancelOrder, OrderStatus, Greet, Help, Thanks, OutOfScope, Human, CannotHandle,
     )
@@ -376,6 +385,7 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
         "brand": {"type": ["string", "null"], "maxLength": 20},
     },
     "choose_address": {"label": {"type": "string", "minLength": 1, "maxLength": 40}},
+    "account_info": {"topic": {"enum": ["cards", "addresses"]}},
     "choose_shipping": {"option": {"enum": ["standard", "express"]}},
     "search": {
         "query": _SHORT,

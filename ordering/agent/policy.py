@@ -84,7 +84,7 @@ CART_TOOLS = frozenset(
 
 _CHOICES = (c.ApplyCode, c.RemoveCode, c.UseMyPromotion, c.ChooseCard, c.ChooseAddress, c.ChooseShipping)
 _CART = (c.AddItems, c.SetSlot, c.Select, c.RemoveItem, c.ClearCart, c.Undo)
-_INFO = (c.Search, c.ProductQuestion, c.ListPromotions, c.OrderStatus, c.Help, c.Greet, c.OutOfScope)
+_INFO = (c.Search, c.ProductQuestion, c.ListPromotions, c.AccountInfo, c.OrderStatus, c.Help, c.Greet, c.OutOfScope)
 
 
 def _say_question(turn: Turn, pending: dict, text: str) -> None:
@@ -1614,6 +1614,52 @@ class Policy:
         listed = "; ".join(f"{p['code']} ({p['description']})" if p["description"] else p["code"] for p in promotions)
         turn.say(f"Your promotions: {listed}.", data={"kind": "info", "quick_replies": quick_replies(
             [f"Use {p['code']}" for p in promotions[:4]])})  # fmt: skip
+
+    def _do_account_info(self, turn: Turn, command: c.AccountInfo) -> None:
+        """The customer's saved cards or addresses (the customer's own, from our database; a card as its brand and
+        last four digits, an address as its label and town), and the one this cart uses. Nothing changes."""
+        in_cart = bool(turn.state.get("cart"))
+        if command.topic == "cards":
+            cards = turn.payment_methods()
+            chosen_id = turn.state.get("payment_method_id")
+            chosen = next((m for m in cards if m.pk == chosen_id), None) or turn.payment_method_default()
+            listed = [
+                f"{m.brand.title()} ending {m.last4}" + (" (your default)" if m.is_default else "") for m in cards
+            ]
+            text = (
+                f"Your saved cards: {_or_list(listed).replace(' or ', ' and ')}."
+                if cards
+                else "You have no saved card."
+            )
+            if in_cart and chosen is not None:
+                text = f"This order is paid with your {chosen.brand.title()} ending {chosen.last4}. " + text
+            if cards:
+                text += ' To pay with another one, say e.g. "use the card ending ' + cards[-1].last4 + '".'
+            text += " Cards are added or removed on your settings page."
+            replies = [f"Use the card ending {m.last4}" for m in cards[:4]] if in_cart else []
+        else:
+            addresses = turn.addresses()
+            chosen_address = turn.shipping_address()
+            listed = [f"{a.label} ({a.city}" + (", your default)" if a.is_default else ")") for a in addresses]
+            text = (
+                f"Your saved addresses: {_or_list(listed).replace(' or ', ' and ')}."
+                if addresses
+                else "You have no saved address."
+            )
+            if in_cart and chosen_address is not None:
+                text = f"This order goes to your {chosen_address.label} address ({chosen_address.city}). " + text
+            text += " Addresses are added or changed on your settings page."
+            replies = [f"Ship to {a.label}" for a in addresses[:4]] if in_cart else []
+        turn.record_decision(
+            DecisionKind.RULE, "account_info", rationale=f"the customer asked about their {command.topic}"
+        )
+        data: dict[str, Any] = {"kind": "info", "quick_replies": quick_replies(replies)}
+        flow = turn.cart_flow()
+        if flow is not None and flow.status == FlowStatus.PREVIEWED and turn.latest_preview_hash() == flow.preview_hash:
+            # asked at a preview: the preview stays the one a "yes" confirms (as after thanks)
+            text += ' Nothing is ordered yet: reply "yes" to place the order as shown.'
+            data = {**data, "kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash}
+        turn.say(text, data=data)
 
     def _revive_cart(self, turn: Turn) -> None:
         """After a placement that failed (a declined card), the same items go into a new cart with the new

@@ -198,3 +198,32 @@ def test_a_card_number_typed_into_the_chat_is_never_kept_nor_used(shop, chat):
     # nothing changed: no quantity of 4111, the preview still for one mat
     assert chat.say("show my order")["pending_confirmation"]["preview"]["lines"][0]["quantity"] == 1
     assert AgentDecision.objects.filter(conversation_id=chat.id, name="card_number_in_chat").exists()
+
+
+def test_the_customers_own_cards_and_addresses_asked_at_a_preview_change_nothing(shop, chat):
+    # "which card is this going on?" was a product question about "going"; "whats my work address" chose Work
+    chat.start()
+    preview = chat.say("yoga mat blue")["pending_confirmation"]
+    answer = chat.say("which card is this going on?")
+    reply = chat.assistant_texts(answer)[-1]
+    assert "This order is paid with your Visa ending 4242" in reply and "ending 0002" in reply, reply
+    assert "4111" not in reply  # never more than the last four digits
+    answer = chat.say("whats my work address")
+    reply = chat.assistant_texts(answer)[-1]
+    assert "This order goes to your Home address" in reply and "Home (Springfield, your default)" in reply, reply
+    # nothing changed, and the preview shown is still the one a yes confirms
+    assert answer["pending_confirmation"]["preview_hash"] == preview["preview_hash"]
+    placed = chat.say("yes")
+    assert OrderFlow.objects.get(conversation_id=chat.id).status in (FlowStatus.CONFIRMED, FlowStatus.PLACED)
+    assert chat.assistant_texts(placed)
+
+
+def test_a_hesitant_yes_is_asked_again_and_the_next_yes_confirms_the_same_preview(shop, chat):
+    chat.start()
+    preview = chat.say("yoga mat blue")["pending_confirmation"]
+    unsure = chat.say("yes i think? not sure")
+    assert "nothing is ordered until you're sure" in chat.assistant_texts(unsure)[-1]
+    assert OrderFlow.objects.get(conversation_id=chat.id).status == FlowStatus.PREVIEWED
+    assert unsure["pending_confirmation"]["preview_hash"] == preview["preview_hash"]
+    chat.say("yes")
+    assert OrderFlow.objects.get(conversation_id=chat.id).status in (FlowStatus.CONFIRMED, FlowStatus.PLACED)

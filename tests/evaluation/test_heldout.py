@@ -18,7 +18,25 @@ HELDOUT = Path(__file__).resolve().parents[2] / "ordering" / "evaluation" / "hel
     ("tasks_file", "messages_file"),
     [
         (f"tasks{n}.yaml", f"messages{n}.yaml")
-        for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11", "_12", "_13", "_14", "_15", "_16")
+        for n in (
+            "",
+            "_2",
+            "_3",
+            "_4",
+            "_5",
+            "_6",
+            "_7",
+            "_8",
+            "_9",
+            "_10",
+            "_11",
+            "_12",
+            "_13",
+            "_14",
+            "_15",
+            "_16",
+            "_17",
+        )
     ],
 )
 def test_the_held_out_sets_load_with_their_tasks_and_messages(tasks_file, messages_file):

@@ -6,12 +6,14 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import (
+    AccountInfo,
     AddItems,
     ApplyCode,
     CannotHandle,
     CartLine,
     ChooseAddress,
     ChooseCard,
+    ChooseShipping,
     Confirm,
     Decline,
     DialogueContext,
@@ -26,6 +28,7 @@ from ordering.agent.commands import (
     Select,
     SetSlot,
     Thanks,
+    UseMyPromotion,
     command_from_dict,
     command_to_dict,
 )
@@ -357,3 +360,75 @@ def test_what_is_wanted_with_a_comparison_and_the_pick_after_it(generator):
                                         Option(value="prod_graphic_tee", label="Mountain Graphic Tee")))  # fmt: skip
     [add] = read(generator, "ok i will take that in orange, M", shown)
     assert [(item.product_ids, item.colour, item.size) for item in add.items] == [((), "orange", "M")]
+
+
+# -- a second ordinary day: the customer's own details, loose codes (held-out run 17) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("which cards do you have for me", "cards"),
+        ("which card is this going on?", "cards"),
+        ("what card will that one go on", "cards"),
+        ("whats my work address", "addresses"),
+    ],
+)
+def test_the_customers_own_details_asked_about(generator, text, topic):
+    # they were searches for "cards" and a choice of the Work address
+    assert read(generator, text, preview(RUNNER)) == [AccountInfo(topic=topic)]
+
+
+def test_choosing_a_card_or_an_address_is_still_a_choice(generator):
+    assert read(generator, "ship it to my work address", preview(RUNNER)) == [ChooseAddress(label="work")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is my limit going to stop this?",
+        "can you just order without asking me next time",
+        "what are you actually allowed to do with my cards?",
+    ],
+)
+def test_what_the_assistant_may_do_is_the_settings_pages(generator, text):
+    assert read(generator, text, preview(RUNNER)) == [OutOfScope(topic="limits")]
+
+
+def test_a_code_typed_with_a_space_is_one_code_never_a_count(generator):
+    # "zip hoodie navy M, code save 10" was the code SAVE and 10 hoodies
+    add, code = read(generator, "zip hoodie navy M, code save 10", DialogueContext())
+    assert [(item.product_ids, item.quantity) for item in add.items] == [(("prod_zip_hoodie",), None)]
+    assert code == ApplyCode(code="SAVE10")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("take the express off", [ChooseShipping(option="standard")]),
+        ("yep thats it", [Confirm()]),
+        ("two actually", [SetSlot(slot="quantity", value="2", correction=True)]),
+        ("the 10% one", [UseMyPromotion(percent=10)]),
+    ],
+)
+def test_short_answers_at_a_preview(generator, text, expected):
+    assert read(generator, text, preview(RUNNER)) == expected
+
+
+def test_back_after_a_break_then_a_split(generator):
+    mats = _line("var_yoga_mat_purple", "prod_yoga_mat", "Yoga Mat", "purple", None)
+    mats = CartLine(**{**mats.__dict__, "quantity": 2})
+    less, more = read(generator, "back, make that one purple one blue", preview(mats))
+    assert (less.slot, less.value) == ("quantity", "1")
+    assert [(item.product_ids, item.colour, item.quantity) for item in more.items] == [(("prod_yoga_mat",), "blue", 1)]
+
+
+def test_yes_to_one_line_and_skip_the_other(generator):
+    assert read(generator, "yes to the beanie, skip the gloves", preview(BEANIE, GLOVES)) == [
+        RemoveItem(target=_target(GLOVES))
+    ]
+
+
+def test_after_an_order_is_it_on_its_way_and_leave_it(generator):
+    assert read(generator, "is it on its way?", DialogueContext()) == [OrderStatus(which="last")]
+    assert read(generator, "hmm actually leave it", DialogueContext()) == [Thanks()]

@@ -702,6 +702,8 @@ def _size_worn(match: re.Match[str]) -> str:
 
 def drop_asides(text: str) -> Asides:
     """The normalized message without what it says beside the order (see the module docstring)."""
+    # "back, make that one purple one blue" (after "brb"): the customer is back; no part of the order
+    text = re.sub(r"^(?:(?:ok|okay|right|sorry)\s*,?\s+)*(?:i am\s+|im\s+)?back\s*[,.!]+\s*(?=\S)", "", text)
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
     text = _one_persons_size(NOT_SURE_OF_SIZE.sub(" ", text))
     text = LIST_LABEL.sub("", LETTER_CLOSING.sub("", LETTER_OPENING.sub("", text)))
@@ -1016,7 +1018,8 @@ def drop_asides(text: str) -> Asides:
     # "(actually) one purple one blue" about a line of two: the line split, as "make it one purple and one blue" (it
     # set the count to 1 in purple)
     text = re.sub(
-        r"^(?:actually\s+)?(?:one|1)\s+([a-z0-9]+)\s*,?\s+(?:and\s+)?(?:one|1)\s+([a-z0-9]+)$",
+        r"^(?:actually\s+)?(?:(?:make|change|split)\s+(?:that|it|them|those)(?:\s+(?:to|into))?\s*,?\s+)?(?:one|1)\s+"
+        r"([a-z0-9]+)\s*,?\s+(?:and\s+)?(?:one|1)\s+([a-z0-9]+)$",
         lambda match: (
             f"make it one {match.group(1)} and one {match.group(2)}"
             if _value_kind(match.group(1)) and _value_kind(match.group(2))
@@ -1098,6 +1101,34 @@ def drop_asides(text: str) -> Asides:
         r"\b(?:a|one|1)\s+(?:pair|pack)(?=\s*(?:,|please|pls|then|thanks|of (?:them|those|these))?\s*$)", "one", text
     )
     text = STUFF_LABEL.sub("", text)
+    # "two actually", "43 actually": the value said first, the correction word after it (not understood)
+    text = re.sub(r"^([a-z0-9]+)\s*,?\s+actually$", r"actually \1", text)
+    # "oh expired? ok yes then": a reaction to what was said, then the answer
+    text = re.sub(
+        r"^(?:oh|ah|hmm|huh)\s*,?\s+(?:it|that|the code|its|it is|that is)?\s*(?:expired|gone|sold out|out of stock|"
+        r"too bad|shame|pity|really)\s*[,.!]*\s+(?=(?:ok|okay|fine|yes|yeah|sure|alright|then|no)\b)",
+        "",
+        text,
+    )
+    # "the 10% one", "the 10 percent one": the customer's promotion of that percentage (not understood)
+    text = re.sub(
+        r"^(?:use\s+)?the\s+(\d{1,2})\s*(?:%|percent|per cent)\s+(?:one|code|off one)$", r"my \1% promo", text
+    )
+    # "code save 10", "promo code run 15": a code typed with a space before its digits is one code (it was the code
+    # "SAVE" and 10 hoodies)
+    text = re.sub(
+        r"\b((?:promo |discount |coupon |voucher |promotion )?code|coupon|voucher)\s+([a-z]{3,10})\s+(\d{1,3})\b"
+        r"(?!\s*(?:%|percent|off|pairs?|packs?|of|x\b))",
+        r"\1 \2\3",
+        text,
+    )
+    # "take the express off", "take off the express": standard shipping (it removed a line and chose express)
+    text = re.sub(
+        r"\b(?:take|put)\s+(?:the\s+)?express(?:\s+shipping|\s+delivery)?\s+off\b|\btake\s+off\s+(?:the\s+)?express"
+        r"(?:\s+shipping|\s+delivery)?\b",
+        "standard shipping",
+        text,
+    )
     # "gloves in S and M (one of each)": "one of each" after the values is their own part, as after a comma
     text = re.sub(r"(?<=[a-z0-9])\s+(?=(?:one|1) of each\b)", " , ", text)
     # "put it on the 4242", "charge it to my 0002": a card's last digits, never 4242 of the thing (with no saved card

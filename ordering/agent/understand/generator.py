@@ -90,6 +90,7 @@ from rapidfuzz import fuzz
 
 from audit.redaction import luhn_valid
 from ordering.agent.commands import (
+    AccountInfo,
     AddItems,
     ApplyCode,
     CancelOrder,
@@ -625,6 +626,8 @@ YES_FOR_PART = _rx(
     r"(?:yes|yeah|yep|ok|okay|sure)\s*,?\s*(?:(?:for|to|on)\s+(?:the\s+)?(?P<keep>[a-z ]+?)(?:\s+only)?"
     r"(?:\s*,?\s*(?:but\s+)?(?:not|no)\s+(?:to\s+)?(?:the\s+)?(?P<not>[a-z ]+))?"
     r"|(?:but\s+not|but\s+without|without|except(?:\s+for)?)\s+(?:the\s+)?(?P<drop>[a-z ]+?))"
+    # "yes to the beanie, skip the gloves": what is not wanted said with a verb of its own
+    r"(?:\s*,?\s*(?:but\s+|and\s+)?(?:skip|drop|lose|ditch|remove|no)\s+(?:the\s+)?(?P<skip>[a-z ]+?))?"
     r"(?:\s+(?:please|pls|thanks))?"
 )
 # "take out the other one, not the zip", "remove the rest but keep the socks": only the thing named stays.
@@ -719,10 +722,44 @@ PRIVACY = _rx(
     r"|\bprivacy\b|\bgdpr\b|\b(?:delete|erase|remove)\s+my\s+(?:data|info|information|account|history)\b"
 )
 # "how do I raise my spending limit?": about the customer's own limits (their settings page).
+# What the assistant may do for the customer ("is my limit going to stop this?", "can you just order without asking me
+# next time", "what are you allowed to do with my cards?"): the settings page's to say (they were searches).
+LIMITS_QUESTION = _rx(
+    r"\b(?:my|the)\s+(?:spending\s+|order\s+|daily\s+|monthly\s+)?(?:limits?|caps?)\s+(?:going to|gonna|will|would|"
+    r"might|stop|block|let)\b"
+    r"|\b(?:will|would|does|is|could)\s+(?:my|the)\s+(?:spending\s+|order\s+|daily\s+|monthly\s+)(?:limits?|caps?)\s+"
+    r"(?:block|stop|allow|let|cover|be)\b"
+    r"|\b(?:order|buy|check out|pay|place (?:it|orders?))\s+(?:things\s+|stuff\s+|it\s+)?without\s+(?:asking|checking"
+    r"|confirming)\b"
+    r"|\bwhat\s+(?:are you|am i letting you)\s+(?:actually\s+)?(?:allowed|able|permitted)\s+to\s+do\b"
+    r"|\b(?:are you|is it)\s+(?:allowed|permitted)\s+to\s+(?:order|buy|spend|charge|pay|use my)\b"
+)
 LIMITS_ASKED = _rx(
     r"\b(?:raise|increase|change|lower|up|set|adjust|remove|lift|edit|reset|see|check)\s+(?:my|the)\s+(?:spending\s+|"
     r"spend\s+|order\s+|daily\s+|monthly\s+|weekly\s+)?(?:limits?|caps?|budget|allowance)\b"
     r"|\b(?:spending|spend)\s+(?:limits?|caps?)\b"
+)
+# The customer's own saved details asked about ("which cards do you have for me?", "which card is this going on?",
+# "what's my work address?"): said back, nothing changes (they were searches for "cards", and a choice of Work).
+CARDS_ASKED = _rx(
+    r"\b(?:which|what)\s+(?:cards?|payment (?:methods?|cards?)|visa)\s+(?:do you have|have you got"
+    r"|have i got|do i have|"
+    r"are (?:on file|saved)|is (?:this|it|that)(?: going)? on|will (?:this|it|that) (?:go|be) on|are you using|"
+    r"is it on|am i using|(?:is|are) (?:this|it|that) (?:paid|charged) (?:with|on|to))\b"
+    r"|\b(?:which|what)\s+card\s+(?:is\s+|will\s+)?(?:this|it|that)(?:\s+one)?\s+(?:going\s+|go\s+|be\s+|being\s+)?"
+    r"(?:(?:paid|charged)\s+)?on\b"
+    r"|^(?:(?:hang on|wait|ok|okay|so|and|hmm|um|sorry)\s*,?\s+)*(?:which|what)\s+card\s+(?:are you"
+    r"|will you|r u|do you)\s+"
+    r"(?:be\s+)?(?:putting|charging|using|paying with|put|charge|use|pay with)\b"
+    r"|\b(?:my|the)\s+(?:saved\s+)?cards\s+(?:on file|you have)\b"
+    r"|\bcards?\s+(?:do you have|have you got)\s+(?:for me|on file|saved)\b"
+)
+ADDRESSES_ASKED = _rx(
+    r"^(?:(?:wait|ok|okay|so|and|hmm|um|hey|hi)\s*,?\s+)*(?:what|whats|what is|which)\s+(?:is\s+|s\s+)?(?:my|the)\s+"
+    r"(?:(?:home|work|saved|default|delivery|shipping)\s+)?address(?:es)?(?:\s+(?:on file|you have|again|saved|"
+    r"for me))?\s*$"
+    r"|\b(?:which|what)\s+address(?:es)?\s+(?:do you have|have you got|is (?:this|it|that)(?: going)? to|will "
+    r"(?:this|it|that) (?:go|be sent) to|are (?:on file|saved))\b"
 )
 WHY_NOT_ORDERED = _rx(
     r"\bwhy\s+(?:can not|could not|will not|would not|did not|do not|does not|is not|is it not)\s+"
@@ -754,6 +791,8 @@ STATUS = _rx(
     r"when (?:will|does|is) my (?:order|package|parcel|stuff) (?:arrive|"
     r"come|ship|get here|due)|"
     r"when will it (?:arrive|come|ship)|is my order (?:on its way|shipped|coming)|what happened to my order|"
+    r"is (?:it|that|the order) (?:on (?:its|the) way|shipped|coming|out for delivery)|has (?:it"
+    r"|that) (?:shipped|left|gone out)|"
     r"my (?:last|latest) order|did (?:it|the order) go through|was my order placed|has it shipped|"
     r"my order (?:status|has not (?:arrived|come|shipped|turned up)|did not (?:arrive|come)|never (?:arrived|came)|"
     r"is (?:late|delayed|missing))|status (?:of|on|for) my order|update on my order|news on my order|"
@@ -2074,6 +2113,12 @@ class _Reader:
             # "hola quiero zapatillas para correr talla 42": another language is not guessed at (a fuzzy match
             # would read "zapatillas" as a jacket); the customer is asked.
             return [CannotHandle(text=self.raw[:300], reason="not understood: most words are unknown")]
+        if LIMITS_QUESTION.search(text) and re.search(
+            r"\b(?:next time|in future|in the future|from now on|every time|always|each time|going forward)\b", text
+        ):
+            # "can you just order without asking me next time?": ordering without a yes is the customer's to allow on
+            # the settings page (auto-checkout), never from the chat
+            return [OutOfScope(topic="limits")]
         if SKIP_CONFIRMATION.search(text):
             text = CONFIRM_TAIL.sub(" ", SKIP_CONFIRMATION.sub(" ", text))
             text = re.sub(r"(?:\s*,)+", " ,", re.sub(r"\s+", " ", text)).strip(" ,")
@@ -2102,8 +2147,10 @@ class _Reader:
             return [Thanks()]  # "actually not today, thanks": nothing is ordered, the cart stays
         if _covers(core_polite, (*YES, *HEDGE, *HEDGE_FILLER)) and not _covers(core_polite, (*YES, *HEDGE_FILLER)):
             return [CannotHandle(text=self.raw[:300], reason="unsure: a hesitant answer is not a confirmation")]
-        if _covers(core, (*YES, *ASSENT, *POLITE, "whatever", "just")) and not _covers(
-            core, (*ASSENT, *POLITE, "it", "now", "whatever", "just")
+        # "yep that's it", "yeah that's everything": as "yes that is it" (it showed the preview again)
+        core_yes = re.sub(r"^(?:yeah|yep|yup|ya|yea|yeh|ye|yess)\b", "yes", core)
+        if _covers(core_yes, (*YES, *ASSENT, *POLITE, "whatever", "just")) and not _covers(
+            core_yes, (*ASSENT, *POLITE, "it", "now", "whatever", "just")
         ):
             # "yes, kindly proceed", "That all looks fine. Please place the order.": a yes said among words that
             # agree; agreeing alone ("that all looks fine") is still no yes.
@@ -2182,6 +2229,19 @@ class _Reader:
         ):
             # "ok without the rope then" after "I couldn't find skipping rope": the cart as it is (not understood)
             return [Thanks()]
+        leads = (*NEVER_MIND_LEAD, "actually", "hmm", "nah", "no")
+        if (
+            not self.context.awaiting_confirmation
+            and _covers(core_polite, (*NO_TO_PREVIEW, *leads))
+            and not _covers(core_polite, leads)
+        ):
+            # "hmm actually leave it" with nothing waiting for a yes: nothing to do (it was not understood)
+            return [Thanks()]
+        limits = LIMITS_QUESTION.search(core_polite)
+        if limits is not None and not re.fullmatch(r"(?:my|the)\s+caps?\s+\w+", limits.group(0)):
+            # "will my spending cap block this one?": the customer's limit, never the Running Cap ("my cap will…" alone
+            # is read below, where a cap in the cart is the product)
+            return [OutOfScope(topic="limits")]
         if HELP.match(core_polite):
             return [Help()]
         if not self._names_product(core_polite, strict=True):
@@ -2194,6 +2254,12 @@ class _Reader:
                 # "make the shoes 43 and remove the cap" with a cap in the cart: the Running Cap, no spending cap
                 re.search(r"\b(?:my|the)\s+caps?\b", limits.group(0)) and self._cart_lines("cap")
             ):
+                return [OutOfScope(topic="limits")]
+            if CARDS_ASKED.search(core_polite):
+                return [AccountInfo(topic="cards")]
+            if ADDRESSES_ASKED.search(core_polite):
+                return [AccountInfo(topic="addresses")]
+            if LIMITS_QUESTION.search(core_polite):
                 return [OutOfScope(topic="limits")]
             if WHY_NOT_ORDERED.search(core_polite):
                 # "why can't you order it?" at a preview that a limit (or stock) stopped: the preview again, with
@@ -2285,7 +2351,10 @@ class _Reader:
             whole = text = f"just the {other.group('keep')}"
         yes_part = YES_FOR_PART.fullmatch(whole)
         if yes_part is not None and self.context.cart:
-            keep, drop = yes_part.group("keep"), yes_part.group("drop") or yes_part.group("not")
+            keep, drop = (
+                yes_part.group("keep"),
+                yes_part.group("drop") or yes_part.group("not") or yes_part.group("skip"),
+            )
             # "yes to the shoes, no to the socks": the socks go, and only they
             whole = text = f"remove the {drop}" if drop else f"just the {keep}"
         keep_only = (

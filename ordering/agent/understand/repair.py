@@ -99,6 +99,9 @@ STACKED = frozenset(word_list("no wait sorry oops whoops actually oh hmm um uh w
 SEPARATORS = frozenset({",", "-", "--"})
 # Words that may stand between a value and the editing phrase, or before the new value ("no sorry, size 41").
 VALUE_WORDS = frozenset({"size", "sz", "eu", "us", "uk", "in", "colour", "color", "the", "a"})
+# Words right after an editing phrase that lead to the value meant ("make them one… no wait, keep 2", "sorry, stick
+# with 43", "no, go with the black"): the value after them is the repair (the "keep 2" was lost, and one was ordered).
+LEAD_WORDS = frozenset({"keep", "stick", "go", "with", "leave", "it", "at", "them", "make"})
 ITEM_BOUNDARIES = frozenset({"and", "plus", "also", "with", "then"})
 
 
@@ -192,7 +195,10 @@ def _repair_once(words: list[str]) -> list[str] | None:
             continue
         new_at = end
         while new_at < len(words) and (
-            words[new_at] in SEPARATORS or words[new_at] in VALUE_WORDS or words[new_at] in ("just", "only")
+            words[new_at] in SEPARATORS
+            or words[new_at] in VALUE_WORDS
+            or words[new_at] in ("just", "only")
+            or (words[new_at] in LEAD_WORDS and new_at - end < 3)
         ):
             new_at += 1
         if new_at >= len(words):
