@@ -231,6 +231,58 @@ def authentication_requested_message() -> dict:
     )
 
 
+_DIRECTORY_SERVERS = {"visa": "visa", "mastercard": "mastercard", "amex": "american_express"}
+
+
+def authentication_metadata(*, brand: str, challenge: str) -> dict:
+    """ACP AuthenticationMetadata for a session that asks for 3-D Secure: the card's directory server and whose
+    wish the challenge is (`mandated` by the issuer, or `preferred` by the merchant; unknown counts as mandated)."""
+    return {
+        "acquirer_details": {
+            "acquirer_bin": "400000",
+            "acquirer_country": "US",
+            "acquirer_merchant_id": "sandbox-merchant-001",
+            "merchant_name": "Sandbox Merchant",
+        },
+        "directory_server": _DIRECTORY_SERVERS.get(brand.lower(), "visa"),
+        "flow_preference": {"type": "challenge", "challenge": {"type": challenge or "mandated"}},
+    }
+
+
+# The outcome_details an issuer's result carries, all compared with what the issuer recorded.
+AUTHENTICATION_DETAILS = ("three_ds_cryptogram", "electronic_commerce_indicator", "transaction_id", "version")
+
+
+def authentication_refusal(*, outcome: str, mandated: bool, issuer_matched: bool) -> str | None:
+    """Why a complete's `authentication_result` cannot pay a session that asked for 3-D Secure (None: it can).
+
+    Only the issuer's own result authenticates: `authenticated` must match, detail for detail, a result the
+    sandbox's issuer recorded for this session and that no complete spent yet (`issuer_matched`); a client's
+    word alone never replaces it. `not_supported` (no 3-D Secure result exists) pays only where the challenge was
+    the merchant's preference, not the issuer's mandate (rfc.delegate_authentication: a card not enrolled MAY
+    proceed to authorization without 3DS; a mandated challenge may not be skipped). Every other outcome
+    (denied, abandoned, attempt_acknowledged, ...) is a decline.
+    """
+    if outcome == "authenticated":
+        if issuer_matched:
+            return None
+        return (
+            "The authentication result does not match one the card issuer gave for this checkout (or it was "
+            "used already). Nothing was charged; authenticate with the issuer and complete with its result."
+        )
+    if outcome == "not_supported":
+        if not mandated:
+            return None
+        return (
+            "The card issuer mandates 3-D Secure for this payment, so it cannot be paid without the issuer's "
+            "result (not_supported). Nothing was charged; authenticate with the issuer or use another card."
+        )
+    return (
+        f"3-D Secure authentication did not succeed ({outcome}). Nothing was charged; authenticate again or use "
+        "another card."
+    )
+
+
 def order_line(line: dict, *, canceled: bool) -> dict:
     """An ACP order LineItem from a stored checkout LineItem."""
     return {

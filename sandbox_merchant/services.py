@@ -43,6 +43,7 @@ from sandbox_merchant.models import (
     ORDER_TRANSITIONS,
     AdjustmentType,
     CardBehaviour,
+    ChallengePreference,
     CheckoutLine,
     CheckoutSession,
     CheckoutStatus,
@@ -67,8 +68,10 @@ from sandbox_merchant.models import (
 )
 from sandbox_merchant.pricing import PricedInput, Quote, message, quote_lines
 from sandbox_merchant.rules import (
+    AUTHENTICATION_DETAILS,
     TokenFacts,
     address_complete,
+    authentication_refusal,
     authentication_requested_message,
     card_declined_message,
     default_fulfillment_selection,
@@ -707,27 +710,38 @@ def _session_complete_locked(
         declined = card_declined_message(brand=card.brand, last4=card.last4)
         return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[declined])
     issuer_result = None
-    if faults.has(FaultKind.REQUIRES_3DS) or card.behaviour == CardBehaviour.REQUIRES_3DS:
+    mandated_by_card = card.behaviour == CardBehaviour.REQUIRES_3DS
+    if (
+        faults.has(FaultKind.REQUIRES_3DS)
+        or mandated_by_card
+        # Asked once, asked until answered (RFC 4.4): a session waiting for authentication is not paid without it.
+        or session.status == CheckoutStatus.AUTHENTICATION_REQUIRED
+    ):
         if request.authentication_outcome is None:
             # ACP: the session asks for authentication (authentication_metadata), and the complete
             # itself answers 400 requires_3ds (api.py), with that state committed.
+            if mandated_by_card or session.status != CheckoutStatus.AUTHENTICATION_REQUIRED:
+                session.authentication_challenge = (
+                    ChallengePreference.MANDATED if mandated_by_card else ChallengePreference.PREFERRED
+                )
             challenge = authentication_requested_message()
             session = _session_answer(
                 session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[challenge]
             )
             session.requires_3ds = True
             return session
-        accepted, issuer_result = _authentication_accepted(session, request)
-        if not accepted:
-            failed = message(
-                type="error",
-                code="payment_declined",
-                param="$.authentication_result",
-                content=(
-                    f"3-D Secure authentication did not succeed ({request.authentication_outcome}). "
-                    "Nothing was charged; authenticate again or use another card."
-                ),
-            )
+        # Unknown (a session that asked before the preference was kept) counts as mandated.
+        mandated = mandated_by_card or session.authentication_challenge != ChallengePreference.PREFERRED
+        issuer_result = _issuer_result_matching(session, request) if request.authenticated else None
+        refusal = authentication_refusal(
+            outcome=request.authentication_outcome, mandated=mandated, issuer_matched=issuer_result is not None
+        )
+        if refusal:
+            failed = message(type="error", code="payment_declined", param="$.authentication_result", content=refusal)
+            if session.status != CheckoutStatus.AUTHENTICATION_REQUIRED:
+                session.authentication_challenge = (
+                    ChallengePreference.MANDATED if mandated else ChallengePreference.PREFERRED
+                )
             return _session_answer(session, status=CheckoutStatus.AUTHENTICATION_REQUIRED, extra_messages=[failed])
 
     placed = _charge_and_place_order(session, lines, quote, token, now=now)
@@ -767,38 +781,27 @@ def _misbehave(session: CheckoutSession, lines: list[CheckoutLine], faults: Draw
     return quote
 
 
-def _authentication_accepted(session: CheckoutSession, request: CompleteRequest) -> tuple[bool, IssuerChallenge | None]:
-    """Whether the complete carries an authentication the issuer gave for this session (and which one).
-
-    An `authenticated` outcome with details must match an answered, unused challenge of this session
-    (transaction id and cryptogram). `not_supported` (and, leniently, `authenticated` without details) is
-    the client's word that it verified the payment out of band (two specialists with the cardholder); the
-    sandbox accepts it as a merchant may, without a liability shift.
-    """
-    if request.authentication_outcome == "not_supported" and not request.authentication_details:
-        # The agent could not run 3-D Secure and verified the cardholder another way (our two-specialist
-        # check); the sandbox, as a merchant may, accepts the payment without a liability shift.
-        return True, None
-    if not request.authenticated:
-        return False, None
-    details = request.authentication_details
-    if details is None:
-        return True, None
+def _issuer_result_matching(session: CheckoutSession, request: CompleteRequest) -> IssuerChallenge | None:
+    """The answered, unused challenge of this session whose recorded result the complete's outcome_details
+    repeat, field for field (locked: a result pays once); None when the issuer gave no such result."""
+    details = request.authentication_details or {}
     issued = (
         IssuerChallenge.objects.select_for_update()
         .filter(
             session=session,
             status=IssuerChallengeStatus.AUTHENTICATED,
             used_at__isnull=True,
-            result__transaction_id=details.get("transaction_id"),
+            result__transaction_id=str(details.get("transaction_id", "")),
         )
         .first()
     )
-    if issued is None or not hmac.compare_digest(
-        str(issued.result.get("three_ds_cryptogram", "")), str(details.get("three_ds_cryptogram", ""))
-    ):
-        return False, None
-    return True, issued
+    if issued is None:
+        return None
+    matches = [
+        hmac.compare_digest(str(issued.result.get(name, "")).encode(), str(details.get(name, "")).encode())
+        for name in AUTHENTICATION_DETAILS
+    ]
+    return issued if all(matches) else None
 
 
 def _charge_and_place_order(

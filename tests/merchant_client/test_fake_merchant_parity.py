@@ -176,6 +176,15 @@ def session_view(session: CheckoutSession) -> dict:
         "order": session.order.status if session.order else None,
         "handlers": [h.id for h in session.payment_handlers],
         "expires": session.expires_at is not None,
+        "authentication": (
+            (
+                session.authentication_metadata.directory_server,
+                session.authentication_metadata.flow_preference,
+                session.authentication_metadata.flow_preference_subtype,
+            )
+            if session.authentication_metadata
+            else None
+        ),
     }
 
 
@@ -327,12 +336,20 @@ def not_ready_session_is_answered_as_it_is(shop, record):
 def a_3ds_card_asks_for_authentication(shop, record):
     session = record(shop.ready((RUNNER, 1)))
     record(shop.complete(session, shop.token(session, card="pm_alice_3ds")))
-    # verified out of band (two specialists with the cardholder): accepted without a liability shift
+    # verified out of band (two specialists with the cardholder): its issuer mandates the challenge, so refused
     record(
         shop.complete(
             session, shop.token(session, card="pm_alice_3ds"), authentication_result={"outcome": "not_supported"}
         )
     )
+
+
+def a_challenge_the_merchant_prefers_takes_an_out_of_band_verification(shop, record):
+    shop.add_fault("requires_3ds", operation="complete")
+    session = record(shop.ready((RUNNER, 1)))
+    record(shop.complete(session, shop.token(session)))
+    # verified out of band: the merchant's own preference, so accepted without a liability shift
+    record(shop.complete(session, shop.token(session), authentication_result={"outcome": "not_supported"}))
 
 
 def a_price_change_before_complete_is_a_warning_and_nothing_is_charged(shop, record):
@@ -511,6 +528,7 @@ SCENARIOS = [
     tokens_refused,
     not_ready_session_is_answered_as_it_is,
     a_3ds_card_asks_for_authentication,
+    a_challenge_the_merchant_prefers_takes_an_out_of_band_verification,
     a_price_change_before_complete_is_a_warning_and_nothing_is_charged,
     a_canceled_session_cannot_change,
     an_unknown_variant_is_an_error,
@@ -612,7 +630,10 @@ def test_the_scenarios_reach_the_answers_they_are_about():
     assert answers["a_visa_completes_and_the_order_is_confirmed"][1]["order"] == "confirmed"
     assert answers["a_canceled_session_cannot_change"][-1] == ("MerchantClientError", 405, "invalid_state")
     assert answers["an_unknown_variant_is_an_error"][-1] == ("MerchantClientError", 400, "not_found")
-    challenged, verified = answers["a_3ds_card_asks_for_authentication"][1:]
+    challenged, refused = answers["a_3ds_card_asks_for_authentication"][1:]
+    assert (challenged["status"], refused["status"]) == ("authentication_required", "authentication_required")
+    assert any(message[1] == "payment_declined" for message in refused["messages"])
+    challenged, verified = answers["a_challenge_the_merchant_prefers_takes_an_out_of_band_verification"][1:]
     assert (challenged["status"], verified["status"]) == ("authentication_required", "completed")
     assert ("warning", "price_change", "$.totals", "requires_buyer_review") in answers[
         "a_price_change_before_complete_is_a_warning_and_nothing_is_charged"
