@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from sandbox_merchant import selectors, services, signing
 from sandbox_merchant.errors import (
+    CardInvalid,
     IdempotencyConflict,
     IdempotencyInFlight,
     IdempotencyKeyRequired,
@@ -63,6 +64,7 @@ _ERROR_STATUS: dict[type[SandboxError], int] = {
     MissingApiVersion: 400,
     UnsupportedApiVersion: 400,
     IdempotencyKeyRequired: 400,
+    CardInvalid: 422,
     InvalidRequest: 400,
     NotFound: 404,
     MethodNotAllowed: 405,

@@ -23,6 +23,14 @@ class InvalidRequest(SandboxError):
     code = "invalid"
 
 
+class CardInvalid(SandboxError):
+    """A well-formed card the sandbox cannot take (not one of its test numbers, expired, a month 13): 422, as the
+    delegate_payment OpenAPI answers a semantic validation error."""
+
+    code = "invalid_card"
+    default_message = "The card cannot be used."
+
+
 class Unauthorized(SandboxError):
     code = "unauthorized"
     default_message = "A valid bearer token is required."

@@ -23,6 +23,29 @@ def address_complete(*, fulfillment_details: dict | None) -> bool:
     return all(str(address.get(name) or "").strip() for name in ADDRESS_FIELDS)
 
 
+# The sandbox is no card network: the only card numbers it takes (the storefront's card form, and delegate_payment's
+# `card_number_type: fpan`) are these published test numbers, each with its brand and how it behaves. The first
+# four are the demo customers' saved cards (demo.CARDS: same brand, last four and behaviour), the rest are
+# well-known test numbers. The vault keeps the brand, the last four digits, the expiry and the behaviour; never the
+# number or the CVC (docs/sandbox-merchant-wire.md, "Delegated payment").
+TEST_CARD_NUMBERS: dict[str, tuple[str, str]] = {
+    "4242424242424242": ("visa", "approve"),  # alice's pm_alice_visa
+    "4000000000000002": ("visa", "decline"),  # alice's pm_alice_decline
+    "5555555555083220": ("mastercard", "requires_3ds"),  # alice's pm_alice_3ds
+    "4012888888881881": ("visa", "approve"),  # bob's pm_bob_visa
+    "5555555555554444": ("mastercard", "approve"),
+    "4000000000003220": ("visa", "requires_3ds"),
+}
+
+
+def card_number_luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
 def line_id(*, variant_id: str) -> str:
     """A checkout line's id: one line per variant, `var_x` -> `li_x`."""
     return f"li_{variant_id.removeprefix('var_')}"

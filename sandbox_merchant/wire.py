@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from sandbox_merchant.errors import InvalidRequest
+from sandbox_merchant.errors import CardInvalid, InvalidRequest
 from sandbox_merchant.models import FaultKind, FaultOperation
 
 _CURRENCY = re.compile(r"^[a-z]{3}$")
@@ -250,8 +250,21 @@ def parse_authentication_create_request(body: dict) -> AuthenticationCreateReque
 
 
 @dataclass(frozen=True)
+class PresentedCard:
+    """A card number a delegate_payment carried (`card_number_type: fpan`), as the vault may keep it: one of the
+    sandbox's test numbers (rules.TEST_CARD_NUMBERS) reduced to its brand, behaviour, last four digits and expiry.
+    The number and the CVC are read once, checked, and not kept here or anywhere."""
+
+    brand: str
+    behaviour: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
 class DelegatePaymentRequest:
-    vault_reference: str
+    vault_reference: str  # "" when the card was presented by its number (`presented`)
     max_amount: int
     currency: str
     checkout_session_id: str
@@ -259,22 +272,96 @@ class DelegatePaymentRequest:
     expires_at: datetime
     metadata: dict
     vault_reference_param: str = "$.payment_method.metadata.vault_reference"  # where it was read, for errors
+    presented: PresentedCard | None = None
 
 
 def vault_reference_in(payment_method: dict) -> tuple[object, str]:
-    """The sandbox vault card a delegate_payment names, and where it was read (for the error's param).
+    """The sandbox vault card a delegate_payment names by reference, and where it was read (for the error's param).
 
-    The sandbox keeps no card numbers: an agent names a card it already vaulted. The official card object
-    has no field for that, so the reference travels where the schema allows one: `metadata.vault_reference`
-    or, as a network token, `number` with `card_number_type: "network_token"`. The older
-    `payment_method.vault_reference` (an extension) is still read.
+    The extension for a card already vaulted (what our client sends: it never holds a card number): the official
+    card object has no field for a vault reference, so it travels where the schema allows one,
+    `metadata.vault_reference`, or as a network token, `number` with `card_number_type: "network_token"`. The older
+    `payment_method.vault_reference` is still read. (None, ...) when the card is given by its number instead: an
+    `fpan`, or a network token that is one of the sandbox's test card numbers.
     """
+    from sandbox_merchant.rules import TEST_CARD_NUMBERS
+
     metadata = payment_method.get("metadata")
     if isinstance(metadata, dict) and metadata.get("vault_reference") is not None:
         return metadata["vault_reference"], "$.payment_method.metadata.vault_reference"
-    if payment_method.get("card_number_type") == "network_token" and payment_method.get("number") is not None:
-        return payment_method["number"], "$.payment_method.number"
-    return payment_method.get("vault_reference"), "$.payment_method.vault_reference"
+    number = payment_method.get("number")
+    if (
+        payment_method.get("card_number_type") == "network_token"
+        and number is not None
+        and number not in TEST_CARD_NUMBERS
+    ):
+        return number, "$.payment_method.number"
+    if payment_method.get("vault_reference") is not None:
+        return payment_method["vault_reference"], "$.payment_method.vault_reference"
+    return None, "$.payment_method.number"
+
+
+_DIGITS = re.compile(r"^[0-9]{12,19}$")
+_EXP_MONTH = re.compile(r"^(0?[1-9]|1[0-2])$")
+_EXP_YEAR = re.compile(r"^[0-9]{4}$")
+_CVC = re.compile(r"^[0-9]{3,4}$")
+
+
+def _card_expiry(payment_method: dict) -> tuple[int, int] | None:
+    """The card's (month, year) when given, checked as the spec's own 422 example does (month 13 is invalid)."""
+    month, year = payment_method.get("exp_month"), payment_method.get("exp_year")
+    if month is None and year is None:
+        return None
+    if month is None:
+        raise CardInvalid("A card number needs its expiration month (exp_month).", param="$.payment_method.exp_month")
+    if year is None:
+        raise CardInvalid("A card number needs its expiration year (exp_year).", param="$.payment_method.exp_year")
+    if not isinstance(month, str) or not _EXP_MONTH.match(month):
+        raise CardInvalid("Invalid card expiration month (01 to 12).", param="$.payment_method.exp_month")
+    if not isinstance(year, str) or not _EXP_YEAR.match(year):
+        raise CardInvalid("Invalid card expiration year (four digits).", param="$.payment_method.exp_year")
+    today = timezone.now().date()
+    if (int(year), int(month)) < (today.year, today.month):
+        raise CardInvalid("The card has expired.", param="$.payment_method.exp_year")
+    return int(month), int(year)
+
+
+def _presented_card(payment_method: dict) -> PresentedCard:
+    """The test card a number names. Never echoes the number (or the CVC) in an error: answers are stored."""
+    from sandbox_merchant.rules import TEST_CARD_NUMBERS, card_number_luhn_valid
+
+    if payment_method.get("card_number_type") not in ("fpan", "network_token"):
+        raise InvalidRequest(
+            "card_number_type must be fpan or network_token.", param="$.payment_method.card_number_type"
+        )
+    number = payment_method.get("number")
+    if number is None:
+        raise InvalidRequest(
+            "A card is named by its number (or, as the sandbox's extension, by metadata.vault_reference).",
+            param="$.payment_method.number",
+            code="missing",
+        )
+    if not isinstance(number, str) or not _DIGITS.match(number) or not card_number_luhn_valid(number):
+        raise InvalidRequest("Invalid card number.", param="$.payment_method.number")
+    if number not in TEST_CARD_NUMBERS:
+        raise CardInvalid(
+            "This card number is not one of the sandbox's test cards (docs/sandbox-merchant-wire.md lists them); "
+            "no real card is charged here.",
+            param="$.payment_method.number",
+        )
+    cvc = payment_method.get("cvc")
+    if cvc is not None and (not isinstance(cvc, str) or not _CVC.match(cvc)):
+        raise CardInvalid("Invalid card security code (3 or 4 digits).", param="$.payment_method.cvc")
+    last4 = payment_method.get("display_last4")
+    if last4 is not None and last4 != number[-4:]:
+        raise CardInvalid(
+            "display_last4 is not the card number's last four digits.", param="$.payment_method.display_last4"
+        )
+    expiry = _card_expiry(payment_method)
+    if expiry is None:
+        raise CardInvalid("A card number needs its expiration month (exp_month).", param="$.payment_method.exp_month")
+    brand, behaviour = TEST_CARD_NUMBERS[number]
+    return PresentedCard(brand=brand, behaviour=behaviour, last4=number[-4:], exp_month=expiry[0], exp_year=expiry[1])
 
 
 def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
@@ -282,7 +369,13 @@ def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
     if payment_method.get("type") != "card":
         raise InvalidRequest("Only card payment methods are supported.", param="$.payment_method.type")
     reference, param = vault_reference_in(payment_method)
-    vault_reference = _string(reference, param=param, max_length=64)
+    presented = None
+    if reference is None:
+        presented = _presented_card(payment_method)
+        vault_reference = ""
+    else:
+        vault_reference = _string(reference, param=param, max_length=64)
+        _card_expiry(payment_method)
     allowance = _object(body.get("allowance"), param="$.allowance")
     if allowance.get("reason") != "one_time":
         raise InvalidRequest("Only one_time allowances are supported.", param="$.allowance.reason")
@@ -296,6 +389,7 @@ def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
     return DelegatePaymentRequest(
         vault_reference=vault_reference,
         vault_reference_param=param,
+        presented=presented,
         max_amount=_positive_int(allowance.get("max_amount"), param="$.allowance.max_amount"),
         currency=_currency(allowance.get("currency"), param="$.allowance.currency"),
         checkout_session_id=_string(
