@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from urllib.parse import urlencode
 
 import requests
@@ -160,13 +161,41 @@ def received_request_finish(
 # -- idempotency -------------------------------------------------------------------------------------
 
 
+def _canonical_number(number: int | float) -> str:
+    """One spelling per numeric value: 1, 1.0, 1.0e0 and 10E-1 are all "1"; 1.50 is "1.5"; 100 and 1e2 are "100"."""
+    if isinstance(number, int):
+        return str(number)  # exact at any size (Decimal.normalize would round past 28 digits)
+    value = Decimal(repr(number))  # at most 17 significant digits: normalize is exact
+    if not value.is_finite():
+        return str(value)
+    if value == 0:
+        return "0"  # -0 and 0.000 too
+    return format(value.normalize(), "f")
+
+
+def _canonical_json(value: object) -> str:
+    """The body in one spelling (rfc.agentic_checkout §6.2): keys sorted, no whitespace, equal numbers written alike.
+    Arrays keep their order and null stays distinct from an absent key, as §6.2 requires."""
+    if isinstance(value, dict):
+        items = sorted(value.items())
+        return (
+            "{"
+            + ",".join(f"{json.dumps(key, ensure_ascii=False)}:{_canonical_json(item)}" for key, item in items)
+            + "}"
+        )
+    if isinstance(value, list):
+        return "[" + ",".join(_canonical_json(item) for item in value) + "]"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _canonical_number(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
 def request_fingerprint(body: dict) -> str:
-    """Semantically equal JSON (key order, whitespace) gives the same fingerprint.
+    """Semantically equal JSON (key order, whitespace, the spelling of a number) gives the same fingerprint.
 
     Keyed (HMAC with the server's secret), not a bare hash: a delegate_payment body holds a card number and CVC,
     and a plain SHA-256 of a body whose other fields are known could be searched for them offline."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return salted_hmac("sandbox_merchant.idempotency", canonical, algorithm="sha256").hexdigest()
+    return salted_hmac("sandbox_merchant.idempotency", _canonical_json(body), algorithm="sha256").hexdigest()
 
 
 def idempotency_scope(*, bearer_token: str, method: str, path: str) -> str:

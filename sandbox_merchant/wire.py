@@ -48,7 +48,10 @@ def _string(value: object, *, param: str, max_length: int = 255) -> str:
 
 
 def _positive_int(value: object, *, param: str) -> int:
-    # bool is an int in Python; a JSON true is not a quantity.
+    # bool is an int in Python; a JSON true is not a quantity. A number with no fraction (2.0, 2e0) is the integer
+    # it spells, as JSON Schema's `integer` and the idempotency fingerprint (rfc.agentic_checkout §6.2) take it.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise InvalidRequest("Expected a positive integer.", param=param)
     return value
