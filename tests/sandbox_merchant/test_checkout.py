@@ -1,5 +1,7 @@
 """The ACP checkout endpoints of the sandbox merchant, over a real socket."""
 
+import json
+
 import pytest
 
 from sandbox_merchant.models import CheckoutSession, Order, Variant, VaultToken
@@ -40,7 +42,6 @@ def test_create_returns_the_full_session_and_reserves_stock(sandbox_merchant):
         "items_base_amount",
         "items_discount",
         "subtotal",
-        "discount",
         "fulfillment",
         "tax",
         "total",
@@ -289,5 +290,49 @@ def test_an_amount_off_is_spread_over_lines_and_codes_stack_in_order(sandbox_mer
     applied = {item["code"]: item["amount"] for item in session["discounts"]["applied"]}
     assert applied == {"ALICE10": 880, "SAVE10": 1000}
     assert [_line_total(line, "items_discount") for line in session["line_items"]] == [720 + 818, 160 + 182]
-    assert _total(session, "items_discount") == _total(session, "discount") == 1880
+    assert _total(session, "items_discount") == 1880
+    assert "discount" not in [total["type"] for total in session["totals"]]  # allocated to lines: counted once
     assert _total(session, "subtotal") == 8800 - 1880
+
+
+def test_a_code_allocated_to_a_line_is_an_items_discount_counted_once_in_session_order_and_webhook(
+    sandbox_merchant, capturing_http_server, settings
+):
+    """rfc.discount_extension §8.1: a discount allocated to line items is `items_discount`; `discount` is for
+    order-level discounts. §8.2: items_discount equals the sum of the lines' discounts."""
+    from tests.support.acp_schema import EXAMPLES_DIR, assert_valid
+
+    settings.SANDBOX_MERCHANT_WEBHOOK_URL = capturing_http_server.url
+    # given alice's 10 % code on the 72.00 shoes
+    session = sandbox_merchant.ready_session(discounts={"codes": ["ALICE10"]})
+
+    # then the session counts the 7.20 once, allocated to its line, and the total follows from the other totals
+    assert_valid(session, "CheckoutSession")
+    [applied] = session["discounts"]["applied"]
+    assert [allocation["path"] for allocation in applied["allocations"]] == ["$.line_items[0]"]
+    totals = {total["type"]: total["amount"] for total in session["totals"]}
+    assert "discount" not in totals
+    assert totals["items_discount"] == applied["amount"] == 720
+    assert totals["items_discount"] == sum(_line_total(line, "items_discount") for line in session["line_items"])
+    assert totals["subtotal"] == totals["items_base_amount"] - totals["items_discount"] == 6480
+    assert totals["total"] == totals["subtotal"] + totals["fulfillment"] + totals["tax"]
+    # the same kinds of totals as the spec's own example of a discount allocated to lines
+    example = json.loads(
+        (EXAMPLES_DIR / "discount-extension" / "percentage-discount-with-allocations.json").read_text()
+    )["response"]
+    assert {total["type"] for total in example["totals"]} <= set(totals) | {"tax"}
+    assert_valid(session["discounts"], "DiscountsResponse")
+
+    # when it is paid, the order and its order_create webhook carry the same totals
+    token = sandbox_merchant.delegate(session["id"], totals["total"])
+    completed = sandbox_merchant.complete(session["id"], token).json()
+    order = sandbox_merchant.get(f"/orders/{completed['order']['id']}").json()
+    sandbox_merchant.deliver_pending_webhooks()
+    [delivered] = capturing_http_server.wait_for(1)
+    event = json.loads(delivered.body)
+
+    assert_valid(order, "Order")
+    assert_valid(event, "WebhookEvent")
+    for answered in (order["totals"], event["data"]["totals"]):
+        kinds = {total["type"]: total["amount"] for total in answered}
+        assert "discount" not in kinds and kinds["items_discount"] == 720 and kinds["total"] == totals["total"]
