@@ -668,6 +668,10 @@ def _session_complete_locked(
 ) -> CheckoutSession:
     if session.status not in OPEN_CHECKOUT_STATUSES:
         raise SessionNotOpen(f"The checkout session is {session.status}; it cannot be completed.")
+    if request.buyer is not None:
+        # The final buyer, applied as an update would (the customer follows the e-mail): a change that moves the
+        # price (a personal code that no longer applies) is then a price_change below, and nothing is charged.
+        _apply_request(session, CheckoutRequest.only(buyer=request.buyer))
     # The lines with their variants, locked in variant id order (the lock order), and the variants' products
     # (the quote and the order read both), in one statement.
     lines = sorted(

@@ -75,6 +75,13 @@ class CheckoutRequest:
     discount_codes: list[str] | object
     capabilities: dict | object = MISSING
 
+    @classmethod
+    def only(cls, **fields: object) -> CheckoutRequest:
+        """A request that changes only `fields`, every other field left MISSING."""
+        names = ("line_items", "currency", "buyer", "fulfillment_details", "selected_fulfillment_options")
+        values: dict[str, object] = {name: MISSING for name in (*names, "discount_codes")}
+        return cls(**{**values, **fields})  # type: ignore[arg-type]
+
 
 def _group_items(raw_lines: object) -> list[tuple[str, int]] | None:
     """Official `Item`s, one per unit: equal ids become one line with a quantity, in first-seen order.
@@ -182,6 +189,8 @@ class CompleteRequest:
     # The ACP AuthenticationResult the client completes with, if any: its outcome and outcome_details.
     authentication_outcome: str | None = None
     authentication_details: dict | None = None
+    # The final buyer (CheckoutSessionCompleteRequest.buyer), applied as an update would before anything is charged.
+    buyer: dict | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -221,11 +230,15 @@ def parse_complete_request(body: dict) -> CompleteRequest:
         param="$.payment_data.instrument.credential.token",
         max_length=64,
     )
+    buyer = body.get("buyer")
+    if buyer is not None:
+        _string(buyer["email"], param="$.buyer.email")
     authentication = body.get("authentication_result")
     return CompleteRequest(
         token=token,
         authentication_outcome=authentication["outcome"] if authentication else None,
         authentication_details=(authentication or {}).get("outcome_details"),
+        buyer=buyer,
     )
 
 

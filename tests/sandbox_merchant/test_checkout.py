@@ -336,3 +336,47 @@ def test_a_code_allocated_to_a_line_is_an_items_discount_counted_once_in_session
     for answered in (order["totals"], event["data"]["totals"]):
         kinds = {total["type"]: total["amount"] for total in answered}
         assert "discount" not in kinds and kinds["items_discount"] == 720 and kinds["total"] == totals["total"]
+
+
+def test_the_specs_complete_example_with_its_buyer_completes_and_records_the_buyer(sandbox_merchant):
+    """CheckoutSessionCompleteRequest.buyer is the final buyer: applied as an update would (rfc.agentic_checkout
+    §4.4). The spec's own complete example, with only what names this shop's customer and token made real."""
+    from tests.support.acp_schema import assert_valid, example
+
+    # given a guest session (no buyer yet), ready to pay, and a token for alice's card
+    session = sandbox_merchant.ready_session(buyer=None)
+    assert "buyer" not in session
+    token = sandbox_merchant.delegate(session["id"], _total(session))
+    body = example("complete_checkout_session_request")
+    body["buyer"]["email"] = "alice@example.com"  # a customer the sandbox knows (johnsmith@mail.com is none)
+    body["payment_data"]["instrument"]["credential"]["token"] = token  # spt_123 is no token of this shop
+    assert_valid(body, "CheckoutSessionCompleteRequest")
+
+    # when
+    response = sandbox_merchant.post(f"/checkout_sessions/{session['id']}/complete", body)
+
+    # then the order is placed for that buyer, who is on the session
+    assert response.status_code == 200, response.text
+    completed = response.json()
+    assert_valid(completed, "CheckoutSessionWithOrder")
+    assert completed["status"] == "completed"
+    assert completed["buyer"] == body["buyer"]
+    assert Order.objects.get(id=completed["order"]["id"]).customer_id == "cus_alice"
+    assert sandbox_merchant.get(f"/checkout_sessions/{session['id']}").json()["buyer"] == body["buyer"]
+
+
+def test_a_buyer_at_complete_that_moves_the_price_charges_nothing_and_says_so(sandbox_merchant):
+    # given alice's session with her personal 10 % code
+    session = sandbox_merchant.ready_session(discounts={"codes": ["ALICE10"]})
+    token = sandbox_merchant.delegate(session["id"], _total(session) * 2, vault_reference="pm_bob_visa")
+
+    # when the complete names bob as the buyer: ALICE10 is not his
+    changed = sandbox_merchant.complete(session["id"], token, buyer={"email": "bob@example.com"}).json()
+
+    # then as after an update, the code no longer applies; the total moved, so nothing is charged
+    assert changed["status"] == "ready_for_payment"
+    assert [m["code"] for m in changed["messages"]] == ["price_change"]
+    assert changed["discounts"]["rejected"][0]["code"] == "ALICE10"
+    assert _total(changed) > _total(session)
+    assert changed["buyer"] == {"email": "bob@example.com"}
+    assert Order.objects.count() == 0 and VaultToken.objects.get(id=token).used_at is None
