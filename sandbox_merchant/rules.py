@@ -114,6 +114,33 @@ def fulfillment_messages(*, fulfillment_details: dict | None, selected: list[dic
     return messages
 
 
+def missing_for_payment(*, fulfillment_details: dict | None, selected: list[dict] | None) -> list[dict]:
+    """What a complete on a session that is not ready for payment answers it lacks: an error message `missing`
+    (MessageError: a business problem of a valid session, "e.g. status not_ready_for_payment") per absent part."""
+    messages = []
+    address = (fulfillment_details or {}).get("address")
+    if address is None:
+        messages.append(
+            message(
+                type="error",
+                code="missing",
+                param="$.fulfillment_details.address" if fulfillment_details else "$.fulfillment_details",
+                content="A shipping address is needed before this order can be paid; nothing was charged.",
+            )
+        )
+    elif not selected:
+        # (without an address there is nothing to choose yet: the address brings the default option)
+        messages.append(
+            message(
+                type="error",
+                code="missing",
+                param="$.selected_fulfillment_options",
+                content="A fulfillment option must be selected before this order can be paid; nothing was charged.",
+            )
+        )
+    return messages
+
+
 def ready_for_payment(*, fulfillment_details: dict | None, selected: list[dict] | None, messages: list[dict]) -> bool:
     """A session is ready for payment with a complete address, an option selected and no error message."""
     return (

@@ -80,6 +80,7 @@ from sandbox_merchant.rules import (
     default_fulfillment_selection,
     fulfillment_messages,
     line_id,
+    missing_for_payment,
     out_of_stock_message,
     price_change_message,
     ready_for_payment,
@@ -698,7 +699,15 @@ def _session_complete_locked(
         return _session_answer(session, status=CheckoutStatus.NOT_READY_FOR_PAYMENT, extra_messages=vanished)
 
     if session.status == CheckoutStatus.NOT_READY_FOR_PAYMENT:
-        # Nothing to charge yet: the session's own messages and status say what is missing.
+        # Nothing to charge yet. The answer says what is missing (an address, a fulfillment option) as error messages
+        # `missing`, unless its own errors (out of stock, an invalid address) already say why; the next create or
+        # update recomputes the messages.
+        if not any(item["type"] == "error" for item in session.messages):
+            missing = missing_for_payment(
+                fulfillment_details=session.fulfillment_details, selected=session.selected_fulfillment_options
+            )
+            return _session_answer(session, status=CheckoutStatus.NOT_READY_FOR_PAYMENT, extra_messages=missing)
+        session.save()  # a buyer the complete carried
         return session
 
     if faults.has(FaultKind.PRICE_CHANGE):

@@ -328,7 +328,7 @@ def tokens_refused(shop, record):
     record(shop.complete(session, shop.token(session)))
 
 
-def not_ready_session_is_answered_as_it_is(shop, record):
+def not_ready_session_says_what_is_missing(shop, record):
     session = record(shop.create((RUNNER, 1)))
     record(shop.complete(session, shop.token(session, max_amount=100_00)))
 
@@ -526,7 +526,7 @@ SCENARIOS = [
     a_visa_completes_and_the_order_is_confirmed,
     a_declined_card_is_payment_declined_and_stays_ready,
     tokens_refused,
-    not_ready_session_is_answered_as_it_is,
+    not_ready_session_says_what_is_missing,
     a_3ds_card_asks_for_authentication,
     a_challenge_the_merchant_prefers_takes_an_out_of_band_verification,
     a_price_change_before_complete_is_a_warning_and_nothing_is_charged,
@@ -639,6 +639,9 @@ def test_the_scenarios_reach_the_answers_they_are_about():
         "a_price_change_before_complete_is_a_warning_and_nothing_is_charged"
     ][1]["messages"]
     assert answers["more_than_in_stock_is_out_of_stock"][0]["status"] == "not_ready_for_payment"
+    assert answers["not_ready_session_says_what_is_missing"][1]["messages"] == [
+        ("error", "missing", "$.fulfillment_details", "requires_buyer_input")
+    ]
     holds = answers["holds_are_counted_and_released"]
     assert (holds[3], holds[5], holds[8]) == ((5, 0, 0), (0, 0), 4)  # the second was out of stock
     refunded, canceled, again = answers["orders_cancel_and_refund"]

@@ -380,3 +380,33 @@ def test_a_buyer_at_complete_that_moves_the_price_charges_nothing_and_says_so(sa
     assert _total(changed) > _total(session)
     assert changed["buyer"] == {"email": "bob@example.com"}
     assert Order.objects.count() == 0 and VaultToken.objects.get(id=token).used_at is None
+
+
+def test_complete_before_an_address_says_what_is_missing_and_charges_nothing(sandbox_merchant):
+    """A valid session with an actionable problem: an error message `missing` in a 2xx answer (the spec's
+    MessageError, "e.g. status not_ready_for_payment"), not a silent answer and not a protocol Error."""
+    from tests.support.acp_schema import assert_valid
+
+    # given a session with no address yet
+    session = sandbox_merchant.create_session()
+    assert session["status"] == "not_ready_for_payment" and session["messages"] == []
+    token = sandbox_merchant.delegate(session["id"], _total(session) * 2)
+
+    # when the agent completes it anyway
+    response = sandbox_merchant.complete(session["id"], token)
+
+    # then it is told what is missing, and nothing is charged
+    assert response.status_code == 200, response.text
+    answered = response.json()
+    assert_valid(answered, "CheckoutSession")
+    assert answered["status"] == "not_ready_for_payment"
+    assert [(m["type"], m["code"], m["param"], m["resolution"]) for m in answered["messages"]] == [
+        ("error", "missing", "$.fulfillment_details", "requires_buyer_input")
+    ]
+    assert "address" in answered["messages"][0]["content"]
+    assert Order.objects.count() == 0 and VaultToken.objects.get(id=token).used_at is None
+    # and once the address is given, the update recomputes the messages: the session is ready
+    updated = sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}", {"fulfillment_details": sandbox_merchant.ALICE_HOME}
+    ).json()
+    assert (updated["status"], updated["messages"]) == ("ready_for_payment", [])

@@ -935,6 +935,7 @@ class FakeMerchant:
             authentication_refusal,
             authentication_requested_message,
             card_declined_message,
+            missing_for_payment,
             price_change_message,
             token_refusal,
             token_refused_message,
@@ -945,6 +946,11 @@ class FakeMerchant:
         if session.status not in OPEN_STATUSES:
             raise SessionNotOpen(f"The checkout session is {session.status}; it cannot be completed.")
         if session.status == "not_ready_for_payment":
+            if not any(item["type"] == "error" for item in session.messages):
+                missing = missing_for_payment(
+                    fulfillment_details=session.fulfillment_details, selected=session.selected
+                )
+                return self._answer(session, "not_ready_for_payment", missing)
             return self.session_answer(session_id)
         if self._fault_draw("price_change"):
             for line in session.lines:
