@@ -88,7 +88,8 @@ def line_representation(line: PricedLine) -> dict:
 
 
 def fulfillment_messages(*, fulfillment_details: dict | None, selected: list[dict] | None) -> list[dict]:
-    """Error messages for an incomplete address (when one is given) and for unknown selected options."""
+    """Error messages for an incomplete address (when one is given) and for unknown selected options: pass the
+    selection the request asked for (indexes are the request's), else the session's."""
     messages = []
     address_given = bool(fulfillment_details) and (fulfillment_details or {}).get("address") is not None
     if address_given and not address_complete(fulfillment_details=fulfillment_details):
@@ -361,9 +362,22 @@ REQUEST_FIELDS = (
 )
 
 
+def unknown_fulfillment_option(*, selected: object) -> bool:
+    """Whether a selection names an option that is not among the session's fulfillment_options."""
+    known = {option["id"] for option in settings.SANDBOX_MERCHANT_SHIPPING_OPTIONS}
+    return isinstance(selected, list) and any(chosen["option_id"] not in known for chosen in selected)
+
+
 def request_changes(*, request: CheckoutRequest) -> dict[str, object]:
-    """The session fields a create or update sets (those it does not leave MISSING), by the sandbox's names."""
-    return {name: getattr(request, name) for name in REQUEST_FIELDS if getattr(request, name) is not MISSING}
+    """The session fields a create or update sets (those it does not leave MISSING), by the sandbox's names.
+
+    A selection naming an unknown option is not taken: rfc.agentic_checkout §8, a selected option_id MUST match
+    one of fulfillment_options. The session keeps its previous selection and fulfillment_messages says which
+    option of the request is invalid."""
+    changes = {name: getattr(request, name) for name in REQUEST_FIELDS if getattr(request, name) is not MISSING}
+    if unknown_fulfillment_option(selected=changes.get("selected_fulfillment_options")):
+        del changes["selected_fulfillment_options"]
+    return changes
 
 
 def requested_lines(*, request: CheckoutRequest, quantities: dict[str, int]) -> list[tuple[str, int]]:

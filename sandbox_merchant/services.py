@@ -550,7 +550,11 @@ def _reprice_and_reserve(
     session.messages = (
         stock_messages
         + fulfillment_messages(
-            fulfillment_details=session.fulfillment_details, selected=session.selected_fulfillment_options
+            fulfillment_details=session.fulfillment_details,
+            # the request's own selection, so an unknown option it asked for (not taken) is named at its index
+            selected=session.selected_fulfillment_options
+            if request.selected_fulfillment_options is MISSING
+            else request.selected_fulfillment_options,
         )
         + quote.messages
     )

@@ -253,6 +253,9 @@ def cheap_order_pays_shipping_and_express_always_costs(shop, record):
 
 def unknown_shipping_option_is_an_error(shop, record):
     record(shop.ready((SOCKS, 1), selected_fulfillment_options=(SelectedFulfillmentOption(option_id="ship_teleport"),)))
+    # on update, the previous selection stays (rfc.agentic_checkout §8) and the request's option is named
+    session = record(shop.ready((SOCKS, 1)))
+    record(shop.update(session, selected_fulfillment_options=(SelectedFulfillmentOption(option_id="ship_teleport"),)))
 
 
 def another_state_is_taxed_at_its_rate(shop, record):

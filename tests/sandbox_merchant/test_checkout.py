@@ -410,3 +410,56 @@ def test_complete_before_an_address_says_what_is_missing_and_charges_nothing(san
         f"/checkout_sessions/{session['id']}", {"fulfillment_details": sandbox_merchant.ALICE_HOME}
     ).json()
     assert (updated["status"], updated["messages"]) == ("ready_for_payment", [])
+
+
+def _selection_is_one_of_the_options(session: dict) -> bool:
+    """rfc.agentic_checkout §8: a selected option_id MUST match an element of fulfillment_options."""
+    offered = {option["id"] for option in session["fulfillment_options"]}
+    return all(chosen["option_id"] in offered for chosen in session["selected_fulfillment_options"])
+
+
+def test_an_unknown_fulfillment_option_is_not_taken_the_previous_selection_stays_and_a_message_names_it(
+    sandbox_merchant,
+):
+    from tests.support.acp_schema import assert_valid
+
+    # given a ready session with standard shipping
+    session = sandbox_merchant.ready_session()
+    assert [chosen["option_id"] for chosen in session["selected_fulfillment_options"]] == ["ship_standard"]
+
+    # when an update selects an option the session does not offer
+    response = sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}",
+        {"selected_fulfillment_options": [{"type": "shipping", "option_id": "ship_teleport", "item_ids": []}]},
+    )
+
+    # then it is not echoed back: the previous selection stays, and an error message names the request's option
+    assert response.status_code == 200, response.text
+    updated = response.json()
+    assert_valid(updated, "CheckoutSession")
+    assert _selection_is_one_of_the_options(updated)
+    assert [chosen["option_id"] for chosen in updated["selected_fulfillment_options"]] == ["ship_standard"]
+    assert [(m["type"], m["code"], m["param"]) for m in updated["messages"]] == [
+        ("error", "invalid", "$.selected_fulfillment_options[0].option_id")
+    ]
+    assert updated["status"] == "not_ready_for_payment"  # until the buyer picks an option that exists
+    assert CheckoutSession.objects.get(id=session["id"]).selected_fulfillment_options[0]["option_id"] == "ship_standard"
+    # and choosing one that exists clears it
+    fixed = sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}",
+        {"selected_fulfillment_options": [{"type": "shipping", "option_id": "ship_express", "item_ids": []}]},
+    ).json()
+    assert (fixed["status"], fixed["messages"]) == ("ready_for_payment", [])
+    assert [chosen["option_id"] for chosen in fixed["selected_fulfillment_options"]] == ["ship_express"]
+
+
+def test_an_unknown_fulfillment_option_on_create_selects_nothing(sandbox_merchant):
+    session = sandbox_merchant.create_session(
+        fulfillment_details=sandbox_merchant.ALICE_HOME,
+        selected_fulfillment_options=[{"type": "shipping", "option_id": "ship_teleport"}],
+    )
+
+    assert session["selected_fulfillment_options"] == []
+    assert [(m["code"], m["param"]) for m in session["messages"]] == [
+        ("invalid", "$.selected_fulfillment_options[0].option_id")
+    ]

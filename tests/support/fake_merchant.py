@@ -877,8 +877,9 @@ class FakeMerchant:
         quote = self._quote(session, now=now)
         self._store_quote(session, quote)
         details, selected = session.fulfillment_details, session.selected
+        asked = selected if request.selected_fulfillment_options is MISSING else request.selected_fulfillment_options
         session.messages = (
-            stock_messages + rules.fulfillment_messages(fulfillment_details=details, selected=selected) + quote.messages
+            stock_messages + rules.fulfillment_messages(fulfillment_details=details, selected=asked) + quote.messages
         )
         ready = rules.ready_for_payment(fulfillment_details=details, selected=selected, messages=session.messages)
         session.status = "ready_for_payment" if ready else "not_ready_for_payment"
