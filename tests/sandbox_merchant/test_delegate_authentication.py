@@ -125,6 +125,6 @@ def test_the_checkout_api_keeps_supported_versions_and_422_for_a_conflict(sandbo
         "/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}]}, idempotency_key="c-1"
     )
 
-    assert "2026-04-17" in missing.json()["supported_versions"]
+    assert missing.json()["supported_versions"] == ["2026-04-17"]
     assert_valid(missing.json(), "Error")
     assert (conflict.status_code, conflict.json()["code"]) == (422, "idempotency_conflict")

@@ -45,8 +45,10 @@ def test_a_missing_api_version_is_400_and_an_unknown_one_lists_the_supported_ver
 
     assert missing.status_code == 400 and missing.json()["code"] == "missing_api_version"
     assert unknown.status_code == 400 and unknown.json()["code"] == "unsupported_api_version"
-    assert unknown.json()["supported_versions"] == ["2026-04-17", "2025-09-29"]
-    assert older.status_code == 200
+    assert unknown.json()["supported_versions"] == ["2026-04-17"]
+    # the pre-2026 version's shapes are not implemented, so it is neither advertised nor accepted
+    assert older.status_code == 400 and older.json()["code"] == "unsupported_api_version"
+    assert older.json()["supported_versions"] == ["2026-04-17"]
 
 
 @pytest.mark.parametrize("key", ["", "k" * 256])
