@@ -144,7 +144,9 @@ def parse_checkout_request(body: dict, *, creating: bool) -> CheckoutRequest:
 
     currency: str | object = MISSING
     if "currency" in body:
-        currency = _currency(body["currency"], param="$.currency")
+        # CheckoutSessionCreateRequest.currency has no pattern and RFC §8 only recommends lower case: USD is usd.
+        raw = body["currency"]
+        currency = _currency(raw.lower() if isinstance(raw, str) and raw.isascii() else raw, param="$.currency")
         if currency != "usd":
             raise InvalidRequest("The sandbox sells in usd only.", param="$.currency", code="unsupported_currency")
 

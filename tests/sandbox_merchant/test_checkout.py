@@ -463,3 +463,29 @@ def test_an_unknown_fulfillment_option_on_create_selects_nothing(sandbox_merchan
     assert [(m["code"], m["param"]) for m in session["messages"]] == [
         ("invalid", "$.selected_fulfillment_options[0].option_id")
     ]
+
+
+@pytest.mark.parametrize("spelled", ["USD", "Usd", "usd"])
+def test_the_currency_is_read_case_insensitively_and_answered_in_lower_case(sandbox_merchant, spelled):
+    # CheckoutSessionCreateRequest.currency has no pattern; rfc.agentic_checkout §8 only recommends lower case
+    from tests.support.acp_schema import assert_valid
+
+    body = {"currency": spelled, "line_items": [{"id": "var_blue_runner_42"}], "capabilities": {}}
+    assert_valid(body, "CheckoutSessionCreateRequest")
+
+    response = sandbox_merchant.post("/checkout_sessions", body)
+
+    assert response.status_code == 201, response.text
+    assert_valid(response.json(), "CheckoutSession")
+    assert response.json()["currency"] == "usd"
+    assert CheckoutSession.objects.get(id=response.json()["id"]).currency == "usd"
+
+
+@pytest.mark.parametrize(("spelled", "code"), [("EUR", "unsupported_currency"), ("US", "invalid"), ("ÜSD", "invalid")])
+def test_a_currency_the_sandbox_does_not_sell_in_is_still_refused(sandbox_merchant, spelled, code):
+    response = sandbox_merchant.post(
+        "/checkout_sessions", {"currency": spelled, "line_items": [{"id": "var_soft_flask"}]}
+    )
+
+    assert response.status_code == 400
+    assert (response.json()["code"], response.json()["param"]) == (code, "$.currency")

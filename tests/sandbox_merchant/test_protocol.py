@@ -277,7 +277,7 @@ def test_switched_off_the_sandbox_answers_404(sandbox_merchant, settings):
         ("/checkout_sessions", {"line_items": [5]}),
         ("/checkout_sessions", {"line_items": [{"id": 7, "quantity": 1}]}),
         ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42", "quantity": True}]}),
-        ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "currency": "USD"}),
+        ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "currency": "U$D"}),
         ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "buyer": "alice"}),
         ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "discounts": {"codes": "SAVE10"}}),
         ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "fulfillment_details": {"address": 1}}),
