@@ -41,6 +41,7 @@ from sandbox_merchant.errors import (
     SignatureInvalid,
     Unauthorized,
     UnsupportedApiVersion,
+    UnsupportedMediaType,
 )
 from sandbox_merchant.models import FaultKind
 from sandbox_merchant.services import NO_FAULTS, DrawnFaults
@@ -72,6 +73,7 @@ _ERROR_STATUS: dict[type[SandboxError], int] = {
     IdempotencyInFlight: 409,
     OrderConflict: 409,
     IdempotencyConflict: 422,
+    UnsupportedMediaType: 415,
 }
 
 
@@ -99,7 +101,7 @@ _DELEGATE_AUTHENTICATION_CODES = {"invalid_card", "duplicate_request", "idempote
 # duplicates). They keep the well-known codes of the sibling APIs (agentic_checkout's missing_api_version and
 # unsupported_api_version, delegate_payment's unauthorized) rather than a misleading invalid_card
 # (docs/sandbox-merchant-wire.md, "Inconsistencies").
-_CALLER_ERRORS = (Unauthorized, SignatureInvalid, MissingApiVersion, UnsupportedApiVersion)
+_CALLER_ERRORS = (Unauthorized, SignatureInvalid, MissingApiVersion, UnsupportedApiVersion, UnsupportedMediaType)
 
 
 def _error_response(error: SandboxError, operation: str = "") -> tuple[int, dict, dict]:
@@ -161,6 +163,13 @@ def _bearer_token(request: HttpRequest) -> str | None:
 def _parse_body(request: HttpRequest) -> dict:
     if not request.body:
         return {}
+    # The RFCs require `Content-Type: application/json` on a request with a body: anything else (a form, text, no
+    # type at all) is 415 before it is read, whatever it holds. Parameters (charset) are allowed.
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType(
+            f"The body is sent as {request.content_type or 'no Content-Type'}; send JSON with "
+            "Content-Type: application/json."
+        )
     try:
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):

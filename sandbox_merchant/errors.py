@@ -31,6 +31,13 @@ class CardInvalid(SandboxError):
     default_message = "The card cannot be used."
 
 
+class UnsupportedMediaType(SandboxError):
+    """A POST whose body is not declared as JSON (RFCs: `Content-Type: application/json`, REQUIRED with a body)."""
+
+    code = "unsupported_media_type"
+    default_message = "The request body must be JSON, sent with Content-Type: application/json."
+
+
 class Unauthorized(SandboxError):
     code = "unauthorized"
     default_message = "A valid bearer token is required."
