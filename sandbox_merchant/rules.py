@@ -334,21 +334,36 @@ def authentication_refusal(*, outcome: str, mandated: bool, issuer_matched: bool
     )
 
 
+def order_line_status(*, current: int, fulfilled: int) -> str:
+    """rfc.orders §4.2: a line's status is derived from its quantities."""
+    if current == 0:
+        return "removed"
+    if fulfilled == current:
+        return "fulfilled"
+    if 0 < fulfilled < current:
+        return "partial"
+    return "processing"
+
+
+def order_status(status: str) -> str:
+    """The Order.status the wire shows for the sandbox's own order status. The spec's values are created,
+    confirmed, manual_review, processing, shipped, completed, canceled: a refund is no order status there but an
+    adjustment (and the amount_refunded total), so a refunded order is still `confirmed` (rfc.orders §4.5, §4.6)."""
+    return "canceled" if status == "canceled" else "confirmed"
+
+
 def order_line(line: dict, *, canceled: bool) -> dict:
-    """An ACP order LineItem from a stored checkout LineItem."""
+    """An ACP order LineItem from a stored checkout LineItem (the sandbox ships nothing: fulfilled is 0)."""
+    current = 0 if canceled else line["quantity"]
     return {
         "id": line["id"],
         "title": line.get("name") or line["id"],
         "product_id": line.get("product_id") or line["item"]["id"],
-        "quantity": {
-            "ordered": line["quantity"],
-            "current": 0 if canceled else line["quantity"],
-            "fulfilled": 0,
-        },
+        "quantity": {"ordered": line["quantity"], "current": current, "fulfilled": 0},
         "unit_price": line.get("unit_amount", 0),
         "subtotal": next((t["amount"] for t in line["totals"] if t["type"] == "subtotal"), 0),
         "totals": line["totals"],
-        "status": "canceled" if canceled else "confirmed",
+        "status": order_line_status(current=current, fulfilled=0),
     }
 
 

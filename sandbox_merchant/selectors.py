@@ -31,7 +31,13 @@ from sandbox_merchant.models import (
     Variant,
     VaultToken,
 )
-from sandbox_merchant.rules import authentication_metadata, order_line, order_reference, session_contents
+from sandbox_merchant.rules import (
+    authentication_metadata,
+    order_line,
+    order_reference,
+    order_status,
+    session_contents,
+)
 from sandbox_merchant.wire import parse_moment, rfc3339, vault_reference_in
 
 # -- stock -------------------------------------------------------------------------------------------
@@ -409,7 +415,10 @@ def checkout_session_representation(session: CheckoutSession, *, now: datetime |
         order = getattr(session, "placed_order", None) or Order.objects.filter(session_id=session.id).first()
     if order is not None:
         body["order"] = order_reference(
-            order_id=order.id, session_id=session.id, permalink_url=order.permalink_url, status=order.status
+            order_id=order.id,
+            session_id=session.id,
+            permalink_url=order.permalink_url,
+            status=order_status(order.status),
         )
     return body
 
@@ -503,7 +512,7 @@ def order_representation(order: Order) -> dict:
         "checkout_session_id": order.session_id,
         "order_number": order.id.removeprefix("ord_")[:12].upper(),
         "permalink_url": order.permalink_url,
-        "status": order.status,
+        "status": order_status(order.status),
         "line_items": line_items,
         "adjustments": [
             {

@@ -1052,7 +1052,7 @@ class FakeMerchant:
 
     def session_answer(self, session_id: str) -> CheckoutSession:
         from sandbox_merchant.acp import PROTOCOL_VERSION, session_capabilities
-        from sandbox_merchant.rules import authentication_metadata, order_reference, session_contents
+        from sandbox_merchant.rules import authentication_metadata, order_reference, order_status, session_contents
 
         session = self.session_state(session_id)
         quote = session.quote
@@ -1088,7 +1088,7 @@ class FakeMerchant:
                 order_id=order.id,
                 session_id=session.id,
                 permalink_url=f"{BASE_URL}/orders/{order.id}",
-                status=order.status,
+                status=order_status(order.status),
             )
         answer = session_from_wire(body)
         self.sessions[session.id] = answer
@@ -1101,7 +1101,7 @@ class FakeMerchant:
 
     def order_wire(self, order: FakeOrder) -> dict:
         """The order as the sandbox represents it (`sandbox_merchant.selectors.order_representation`)."""
-        from sandbox_merchant.rules import order_line
+        from sandbox_merchant.rules import order_line, order_status
 
         canceled = order.status == "canceled"
         refunded = sum(adjustment[2] for adjustment in order.adjustments)
@@ -1114,7 +1114,7 @@ class FakeMerchant:
             "checkout_session_id": order.session_id,
             "order_number": order.id.removeprefix("ord_")[:12].upper(),
             "permalink_url": f"{BASE_URL}/orders/{order.id}",
-            "status": order.status,
+            "status": order_status(order.status),
             "line_items": [order_line(line, canceled=canceled) for line in order.line_items],
             "adjustments": [
                 {
