@@ -407,7 +407,12 @@ def _confirm_payment(request: HttpRequest, escalation: Escalation, origin: Origi
     services.escalation_payment_verification_confirm(
         escalation_id=escalation.pk, staff_id=request.user.pk, origin=origin
     )
-    return f"Verification confirmed by a second specialist: the order is being paid again.{_flow_now(escalation)}"
+    confirmed = f"Verification confirmed by a second specialist: the order is being paid again.{_flow_now(escalation)}"
+    flow = OrderFlow.objects.filter(pk=escalation.flow_id).first()
+    if flow is not None and flow.status == FlowStatus.REQUIRES_ACTION and flow.failure_detail:
+        # The merchant would not take the verification (an issuer's mandated challenge): say why, at once.
+        confirmed += f" {flow.failure_detail}"
+    return confirmed
 
 
 def _retry(request: HttpRequest, escalation: Escalation, origin: Origin) -> str:

@@ -29,6 +29,13 @@ def _amount(session: CheckoutSession, total_type: str) -> int:
     return money.amount if money is not None else 0
 
 
+def _discounts(session: CheckoutSession) -> int:
+    """What the customer saves: the discounts allocated to lines (`items_discount`) and those on the order
+    (`discount`: shipping, fees, a flat amount). rfc.discount_extension §8.1 puts each discount in one of the two,
+    so they add up; a merchant may list several entries of a type (the spec's stacked-discounts example does)."""
+    return sum(entry.amount.amount for entry in session.totals if entry.type in ("items_discount", "discount"))
+
+
 def _variant_text(colour: str | None, size: str | None) -> str:
     return ", ".join(part for part in (colour, size) if part)
 
@@ -79,8 +86,7 @@ def preview_build(
         "currency": session.currency.lower(),
         "lines": lines,
         "subtotal": _amount(session, "items_base_amount") or _amount(session, "subtotal"),
-        # ACP's `discount` total repeats the item discounts for display; count them once.
-        "discount": _amount(session, "items_discount") or _amount(session, "discount"),
+        "discount": _discounts(session),
         "promo_codes": sorted(session.discount_codes),
         "tax": _amount(session, "tax"),
         "shipping": _amount(session, "fulfillment"),

@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from sandbox_merchant import selectors, services, signing
 from sandbox_merchant.errors import (
+    CardInvalid,
     IdempotencyConflict,
     IdempotencyInFlight,
     IdempotencyKeyRequired,
@@ -40,6 +41,7 @@ from sandbox_merchant.errors import (
     SignatureInvalid,
     Unauthorized,
     UnsupportedApiVersion,
+    UnsupportedMediaType,
 )
 from sandbox_merchant.models import FaultKind
 from sandbox_merchant.services import NO_FAULTS, DrawnFaults
@@ -63,6 +65,7 @@ _ERROR_STATUS: dict[type[SandboxError], int] = {
     MissingApiVersion: 400,
     UnsupportedApiVersion: 400,
     IdempotencyKeyRequired: 400,
+    CardInvalid: 422,
     InvalidRequest: 400,
     NotFound: 404,
     MethodNotAllowed: 405,
@@ -70,6 +73,7 @@ _ERROR_STATUS: dict[type[SandboxError], int] = {
     IdempotencyInFlight: 409,
     OrderConflict: 409,
     IdempotencyConflict: 422,
+    UnsupportedMediaType: 415,
 }
 
 
@@ -93,24 +97,38 @@ _DELEGATE_PAYMENT_CODES = {
 
 
 _DELEGATE_AUTHENTICATION_CODES = {"invalid_card", "duplicate_request", "idempotency_conflict"}
+# Who is asking and in which version: failures no delegate_authentication code names (its enum is about cards and
+# duplicates). They keep the well-known codes of the sibling APIs (agentic_checkout's missing_api_version and
+# unsupported_api_version, delegate_payment's unauthorized) rather than a misleading invalid_card
+# (docs/sandbox-merchant-wire.md, "Inconsistencies").
+_CALLER_ERRORS = (Unauthorized, SignatureInvalid, MissingApiVersion, UnsupportedApiVersion, UnsupportedMediaType)
 
 
 def _error_response(error: SandboxError, operation: str = "") -> tuple[int, dict, dict]:
     status = _ERROR_STATUS.get(type(error), 400)
     extra = {}
     headers = {}
-    if isinstance(error, UnsupportedApiVersion | MissingApiVersion):
-        extra["supported_versions"] = list(settings.SANDBOX_MERCHANT_API_VERSIONS)
+    versions = list(settings.SANDBOX_MERCHANT_API_VERSIONS)
+    if isinstance(error, UnsupportedApiVersion | MissingApiVersion) and operation != "authenticate":
+        extra["supported_versions"] = versions
     if isinstance(error, IdempotencyInFlight):
         headers["Retry-After"] = "1"
     code = error.code
+    message = error.message
     if operation == "delegate_payment" and isinstance(error, InvalidRequest) and code not in _DELEGATE_PAYMENT_CODES:
         code = "invalid_card"
-    if operation == "authenticate" and code not in _DELEGATE_AUTHENTICATION_CODES:
-        # The delegate_authentication Error `code` enum has no "not found" or "missing": the closest is
-        # invalid_card (docs/sandbox-merchant-wire.md, "Inconsistencies"); the message and param say more.
-        code = "invalid_card"
-    return status, _error_body("invalid_request", code, error.message, error.param, **extra), headers
+    if operation == "authenticate":
+        if isinstance(error, UnsupportedApiVersion | MissingApiVersion):
+            # Its Error has no supported_versions (additionalProperties: false): the message names them.
+            message = f"{message} Supported: {', '.join(versions)}."
+        if isinstance(error, IdempotencyConflict):
+            status = 409  # rfc.delegate_authentication §7: MUST be 409 (checkout and delegate_payment say 422)
+        elif isinstance(error, IdempotencyInFlight):
+            code = "duplicate_request"  # the same request again while the first still runs
+        elif code not in _DELEGATE_AUTHENTICATION_CODES and not isinstance(error, _CALLER_ERRORS):
+            # The enum has no "not found" or "missing": the closest is invalid_card; the message and param say more.
+            code = "invalid_card"
+    return status, _error_body("invalid_request", code, message, error.param, **extra), headers
 
 
 @dataclass
@@ -145,6 +163,13 @@ def _bearer_token(request: HttpRequest) -> str | None:
 def _parse_body(request: HttpRequest) -> dict:
     if not request.body:
         return {}
+    # The RFCs require `Content-Type: application/json` on a request with a body: anything else (a form, text, no
+    # type at all) is 415 before it is read, whatever it holds. Parameters (charset) are allowed.
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType(
+            f"The body is sent as {request.content_type or 'no Content-Type'}; send JSON with "
+            "Content-Type: application/json."
+        )
     try:
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
@@ -240,7 +265,10 @@ def _process(
         signing.request_signature_verify(request)
         idempotency_key = request.headers.get("Idempotency-Key", "")
         is_post = request.method == "POST"
-        if is_post and (not idempotency_key or len(idempotency_key) > 255):
+        # delegate_authentication's Idempotency-Key is optional (its OpenAPI: required: false; RFC §7: SHOULD on
+        # create); checkout and delegate_payment require one on every POST.
+        key_optional = operation == "authenticate" and not idempotency_key
+        if is_post and not key_optional and (not idempotency_key or len(idempotency_key) > 255):
             raise IdempotencyKeyRequired()
         body = _parse_body(request) if is_post else {}
 
@@ -259,7 +287,7 @@ def _process(
         if transport is not None:
             return transport
 
-        if is_post:
+        if is_post and idempotency_key:
             start = services.idempotency_begin(
                 scope=services.idempotency_scope(bearer_token=bearer_token, method="POST", path=request.path),
                 key=idempotency_key,

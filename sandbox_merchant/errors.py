@@ -23,6 +23,21 @@ class InvalidRequest(SandboxError):
     code = "invalid"
 
 
+class CardInvalid(SandboxError):
+    """A well-formed card the sandbox cannot take (not one of its test numbers, expired, a month 13): 422, as the
+    delegate_payment OpenAPI answers a semantic validation error."""
+
+    code = "invalid_card"
+    default_message = "The card cannot be used."
+
+
+class UnsupportedMediaType(SandboxError):
+    """A POST whose body is not declared as JSON (RFCs: `Content-Type: application/json`, REQUIRED with a body)."""
+
+    code = "unsupported_media_type"
+    default_message = "The request body must be JSON, sent with Content-Type: application/json."
+
+
 class Unauthorized(SandboxError):
     code = "unauthorized"
     default_message = "A valid bearer token is required."

@@ -192,6 +192,11 @@ CHECKOUT_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+class ChallengePreference(models.TextChoices):
+    MANDATED = "mandated"
+    PREFERRED = "preferred"
+
+
 class CheckoutSession(models.Model):
     id = models.CharField(primary_key=True, max_length=64)
     status = models.CharField(max_length=32, choices=CheckoutStatus.choices)
@@ -208,6 +213,10 @@ class CheckoutSession(models.Model):
     quote = models.JSONField(default=dict, blank=True)
     quoted_total = models.BigIntegerField(default=0)
     messages = models.JSONField(default=list, blank=True)
+    # Set when a complete asks for 3-D Secure: whose wish the challenge is (AuthenticationMetadata.flow_preference).
+    # `mandated`: the card's issuer requires it, so only the issuer's own result pays; `preferred`: the merchant's
+    # risk check asks for it and would charge a card whose 3-D Secure is `not_supported`, without a liability shift.
+    authentication_challenge = models.CharField(max_length=16, choices=ChallengePreference.choices, blank=True)
     continue_url = models.URLField(max_length=500)
     expires_at = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)

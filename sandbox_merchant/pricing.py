@@ -75,12 +75,13 @@ class Quote:
         return self.subtotal + self.fulfillment_amount + self.tax
 
     def totals(self) -> list[dict]:
-        # `discount` repeats the sum of all discounts for display; it is already inside `subtotal`.
+        # Every sandbox discount is allocated to line items, so it is `items_discount` only (rfc.discount_extension
+        # §8.1); `discount` is for order-level discounts (shipping, fees, a flat order amount), which the sandbox
+        # has none of, and repeating the item discounts there counted them twice.
         return [
             {"type": "items_base_amount", "display_text": "Items", "amount": self.items_base_amount},
             {"type": "items_discount", "display_text": "Item discounts", "amount": self.items_discount},
             {"type": "subtotal", "display_text": "Subtotal", "amount": self.subtotal},
-            {"type": "discount", "display_text": "Discounts", "amount": self.items_discount},
             {"type": "fulfillment", "display_text": "Shipping", "amount": self.fulfillment_amount},
             {"type": "tax", "display_text": "Tax", "amount": self.tax},
             {"type": "total", "display_text": "Total", "amount": self.total},

@@ -23,6 +23,29 @@ def address_complete(*, fulfillment_details: dict | None) -> bool:
     return all(str(address.get(name) or "").strip() for name in ADDRESS_FIELDS)
 
 
+# The sandbox is no card network: the only card numbers it takes (the storefront's card form, and delegate_payment's
+# `card_number_type: fpan`) are these published test numbers, each with its brand and how it behaves. The first
+# four are the demo customers' saved cards (demo.CARDS: same brand, last four and behaviour), the rest are
+# well-known test numbers. The vault keeps the brand, the last four digits, the expiry and the behaviour; never the
+# number or the CVC (docs/sandbox-merchant-wire.md, "Delegated payment").
+TEST_CARD_NUMBERS: dict[str, tuple[str, str]] = {
+    "4242424242424242": ("visa", "approve"),  # alice's pm_alice_visa
+    "4000000000000002": ("visa", "decline"),  # alice's pm_alice_decline
+    "5555555555083220": ("mastercard", "requires_3ds"),  # alice's pm_alice_3ds
+    "4012888888881881": ("visa", "approve"),  # bob's pm_bob_visa
+    "5555555555554444": ("mastercard", "approve"),
+    "4000000000003220": ("visa", "requires_3ds"),
+}
+
+
+def card_number_luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
 def line_id(*, variant_id: str) -> str:
     """A checkout line's id: one line per variant, `var_x` -> `li_x`."""
     return f"li_{variant_id.removeprefix('var_')}"
@@ -65,7 +88,8 @@ def line_representation(line: PricedLine) -> dict:
 
 
 def fulfillment_messages(*, fulfillment_details: dict | None, selected: list[dict] | None) -> list[dict]:
-    """Error messages for an incomplete address (when one is given) and for unknown selected options."""
+    """Error messages for an incomplete address (when one is given) and for unknown selected options: pass the
+    selection the request asked for (indexes are the request's), else the session's."""
     messages = []
     address_given = bool(fulfillment_details) and (fulfillment_details or {}).get("address") is not None
     if address_given and not address_complete(fulfillment_details=fulfillment_details):
@@ -88,6 +112,33 @@ def fulfillment_messages(*, fulfillment_details: dict | None, selected: list[dic
                     content=f"Unknown fulfillment option; choose one of {', '.join(sorted(known))}.",
                 )
             )
+    return messages
+
+
+def missing_for_payment(*, fulfillment_details: dict | None, selected: list[dict] | None) -> list[dict]:
+    """What a complete on a session that is not ready for payment answers it lacks: an error message `missing`
+    (MessageError: a business problem of a valid session, "e.g. status not_ready_for_payment") per absent part."""
+    messages = []
+    address = (fulfillment_details or {}).get("address")
+    if address is None:
+        messages.append(
+            message(
+                type="error",
+                code="missing",
+                param="$.fulfillment_details.address" if fulfillment_details else "$.fulfillment_details",
+                content="A shipping address is needed before this order can be paid; nothing was charged.",
+            )
+        )
+    elif not selected:
+        # (without an address there is nothing to choose yet: the address brings the default option)
+        messages.append(
+            message(
+                type="error",
+                code="missing",
+                param="$.selected_fulfillment_options",
+                content="A fulfillment option must be selected before this order can be paid; nothing was charged.",
+            )
+        )
     return messages
 
 
@@ -231,21 +282,88 @@ def authentication_requested_message() -> dict:
     )
 
 
+_DIRECTORY_SERVERS = {"visa": "visa", "mastercard": "mastercard", "amex": "american_express"}
+
+
+def authentication_metadata(*, brand: str, challenge: str) -> dict:
+    """ACP AuthenticationMetadata for a session that asks for 3-D Secure: the card's directory server and whose
+    wish the challenge is (`mandated` by the issuer, or `preferred` by the merchant; unknown counts as mandated)."""
+    return {
+        "acquirer_details": {
+            "acquirer_bin": "400000",
+            "acquirer_country": "US",
+            "acquirer_merchant_id": "sandbox-merchant-001",
+            "merchant_name": "Sandbox Merchant",
+        },
+        "directory_server": _DIRECTORY_SERVERS.get(brand.lower(), "visa"),
+        "flow_preference": {"type": "challenge", "challenge": {"type": challenge or "mandated"}},
+    }
+
+
+# The outcome_details an issuer's result carries, all compared with what the issuer recorded.
+AUTHENTICATION_DETAILS = ("three_ds_cryptogram", "electronic_commerce_indicator", "transaction_id", "version")
+
+
+def authentication_refusal(*, outcome: str, mandated: bool, issuer_matched: bool) -> str | None:
+    """Why a complete's `authentication_result` cannot pay a session that asked for 3-D Secure (None: it can).
+
+    Only the issuer's own result authenticates: `authenticated` must match, detail for detail, a result the
+    sandbox's issuer recorded for this session and that no complete spent yet (`issuer_matched`); a client's
+    word alone never replaces it. `not_supported` (no 3-D Secure result exists) pays only where the challenge was
+    the merchant's preference, not the issuer's mandate (rfc.delegate_authentication: a card not enrolled MAY
+    proceed to authorization without 3DS; a mandated challenge may not be skipped). Every other outcome
+    (denied, abandoned, attempt_acknowledged, ...) is a decline.
+    """
+    if outcome == "authenticated":
+        if issuer_matched:
+            return None
+        return (
+            "The authentication result does not match one the card issuer gave for this checkout (or it was "
+            "used already). Nothing was charged; authenticate with the issuer and complete with its result."
+        )
+    if outcome == "not_supported":
+        if not mandated:
+            return None
+        return (
+            "The card issuer mandates 3-D Secure for this payment, so it cannot be paid without the issuer's "
+            "result (not_supported). Nothing was charged; authenticate with the issuer or use another card."
+        )
+    return (
+        f"3-D Secure authentication did not succeed ({outcome}). Nothing was charged; authenticate again or use "
+        "another card."
+    )
+
+
+def order_line_status(*, current: int, fulfilled: int) -> str:
+    """rfc.orders §4.2: a line's status is derived from its quantities."""
+    if current == 0:
+        return "removed"
+    if fulfilled == current:
+        return "fulfilled"
+    if 0 < fulfilled < current:
+        return "partial"
+    return "processing"
+
+
+def order_status(status: str) -> str:
+    """The Order.status the wire shows for the sandbox's own order status. The spec's values are created,
+    confirmed, manual_review, processing, shipped, completed, canceled: a refund is no order status there but an
+    adjustment (and the amount_refunded total), so a refunded order is still `confirmed` (rfc.orders §4.5, §4.6)."""
+    return "canceled" if status == "canceled" else "confirmed"
+
+
 def order_line(line: dict, *, canceled: bool) -> dict:
-    """An ACP order LineItem from a stored checkout LineItem."""
+    """An ACP order LineItem from a stored checkout LineItem (the sandbox ships nothing: fulfilled is 0)."""
+    current = 0 if canceled else line["quantity"]
     return {
         "id": line["id"],
         "title": line.get("name") or line["id"],
         "product_id": line.get("product_id") or line["item"]["id"],
-        "quantity": {
-            "ordered": line["quantity"],
-            "current": 0 if canceled else line["quantity"],
-            "fulfilled": 0,
-        },
+        "quantity": {"ordered": line["quantity"], "current": current, "fulfilled": 0},
         "unit_price": line.get("unit_amount", 0),
         "subtotal": next((t["amount"] for t in line["totals"] if t["type"] == "subtotal"), 0),
         "totals": line["totals"],
-        "status": "canceled" if canceled else "confirmed",
+        "status": order_line_status(current=current, fulfilled=0),
     }
 
 
@@ -259,9 +377,22 @@ REQUEST_FIELDS = (
 )
 
 
+def unknown_fulfillment_option(*, selected: object) -> bool:
+    """Whether a selection names an option that is not among the session's fulfillment_options."""
+    known = {option["id"] for option in settings.SANDBOX_MERCHANT_SHIPPING_OPTIONS}
+    return isinstance(selected, list) and any(chosen["option_id"] not in known for chosen in selected)
+
+
 def request_changes(*, request: CheckoutRequest) -> dict[str, object]:
-    """The session fields a create or update sets (those it does not leave MISSING), by the sandbox's names."""
-    return {name: getattr(request, name) for name in REQUEST_FIELDS if getattr(request, name) is not MISSING}
+    """The session fields a create or update sets (those it does not leave MISSING), by the sandbox's names.
+
+    A selection naming an unknown option is not taken: rfc.agentic_checkout §8, a selected option_id MUST match
+    one of fulfillment_options. The session keeps its previous selection and fulfillment_messages says which
+    option of the request is invalid."""
+    changes = {name: getattr(request, name) for name in REQUEST_FIELDS if getattr(request, name) is not MISSING}
+    if unknown_fulfillment_option(selected=changes.get("selected_fulfillment_options")):
+        del changes["selected_fulfillment_options"]
+    return changes
 
 
 def requested_lines(*, request: CheckoutRequest, quantities: dict[str, int]) -> list[tuple[str, int]]:

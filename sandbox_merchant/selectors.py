@@ -31,7 +31,13 @@ from sandbox_merchant.models import (
     Variant,
     VaultToken,
 )
-from sandbox_merchant.rules import order_line, order_reference, session_contents
+from sandbox_merchant.rules import (
+    authentication_metadata,
+    order_line,
+    order_reference,
+    order_status,
+    session_contents,
+)
 from sandbox_merchant.wire import parse_moment, rfc3339, vault_reference_in
 
 # -- stock -------------------------------------------------------------------------------------------
@@ -409,7 +415,10 @@ def checkout_session_representation(session: CheckoutSession, *, now: datetime |
         order = getattr(session, "placed_order", None) or Order.objects.filter(session_id=session.id).first()
     if order is not None:
         body["order"] = order_reference(
-            order_id=order.id, session_id=session.id, permalink_url=order.permalink_url, status=order.status
+            order_id=order.id,
+            session_id=session.id,
+            permalink_url=order.permalink_url,
+            status=order_status(order.status),
         )
     return body
 
@@ -435,23 +444,11 @@ def _official_line(line: dict) -> dict:
     }
 
 
-_DIRECTORY_SERVERS = {"visa": "visa", "mastercard": "mastercard", "amex": "american_express"}
-
-
 def _authentication_metadata(session: CheckoutSession) -> dict:
     """ACP AuthenticationMetadata: what a 3-D Secure provider needs, for the card of the last payment token."""
     token = VaultToken.objects.filter(checkout_session_id=session.id).select_related("card").order_by("-created_at")
-    brand = token[0].card.brand.lower() if token else "visa"
-    return {
-        "acquirer_details": {
-            "acquirer_bin": "400000",
-            "acquirer_country": "US",
-            "acquirer_merchant_id": "sandbox-merchant-001",
-            "merchant_name": "Sandbox Merchant",
-        },
-        "directory_server": _DIRECTORY_SERVERS.get(brand, "visa"),
-        "flow_preference": {"type": "challenge", "challenge": {"type": "mandated"}},
-    }
+    brand = token[0].card.brand if token else "visa"
+    return authentication_metadata(brand=brand, challenge=session.authentication_challenge)
 
 
 def issuer_challenge_representation(challenge: IssuerChallenge, *, public_base_url: str) -> dict:
@@ -515,7 +512,7 @@ def order_representation(order: Order) -> dict:
         "checkout_session_id": order.session_id,
         "order_number": order.id.removeprefix("ord_")[:12].upper(),
         "permalink_url": order.permalink_url,
-        "status": order.status,
+        "status": order_status(order.status),
         "line_items": line_items,
         "adjustments": [
             {

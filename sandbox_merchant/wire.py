@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from sandbox_merchant.errors import InvalidRequest
+from sandbox_merchant.errors import CardInvalid, InvalidRequest
 from sandbox_merchant.models import FaultKind, FaultOperation
 
 _CURRENCY = re.compile(r"^[a-z]{3}$")
@@ -48,7 +48,10 @@ def _string(value: object, *, param: str, max_length: int = 255) -> str:
 
 
 def _positive_int(value: object, *, param: str) -> int:
-    # bool is an int in Python; a JSON true is not a quantity.
+    # bool is an int in Python; a JSON true is not a quantity. A number with no fraction (2.0, 2e0) is the integer
+    # it spells, as JSON Schema's `integer` and the idempotency fingerprint (rfc.agentic_checkout §6.2) take it.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise InvalidRequest("Expected a positive integer.", param=param)
     return value
@@ -71,6 +74,13 @@ class CheckoutRequest:
     selected_fulfillment_options: list[dict] | object
     discount_codes: list[str] | object
     capabilities: dict | object = MISSING
+
+    @classmethod
+    def only(cls, **fields: object) -> CheckoutRequest:
+        """A request that changes only `fields`, every other field left MISSING."""
+        names = ("line_items", "currency", "buyer", "fulfillment_details", "selected_fulfillment_options")
+        values: dict[str, object] = {name: MISSING for name in (*names, "discount_codes")}
+        return cls(**{**values, **fields})  # type: ignore[arg-type]
 
 
 def _group_items(raw_lines: object) -> list[tuple[str, int]] | None:
@@ -134,7 +144,9 @@ def parse_checkout_request(body: dict, *, creating: bool) -> CheckoutRequest:
 
     currency: str | object = MISSING
     if "currency" in body:
-        currency = _currency(body["currency"], param="$.currency")
+        # CheckoutSessionCreateRequest.currency has no pattern and RFC §8 only recommends lower case: USD is usd.
+        raw = body["currency"]
+        currency = _currency(raw.lower() if isinstance(raw, str) and raw.isascii() else raw, param="$.currency")
         if currency != "usd":
             raise InvalidRequest("The sandbox sells in usd only.", param="$.currency", code="unsupported_currency")
 
@@ -179,6 +191,8 @@ class CompleteRequest:
     # The ACP AuthenticationResult the client completes with, if any: its outcome and outcome_details.
     authentication_outcome: str | None = None
     authentication_details: dict | None = None
+    # The final buyer (CheckoutSessionCompleteRequest.buyer), applied as an update would before anything is charged.
+    buyer: dict | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -196,22 +210,9 @@ def parse_complete_request(body: dict) -> CompleteRequest:
             param="$.payment_data.handler_id",
             code="missing",
         )
-    checked = body
-    authentication = body.get("authentication_result")
-    if (
-        isinstance(authentication, dict)
-        and authentication.get("outcome") == "authenticated"
-        and "outcome_details" not in authentication
-    ):
-        # Leniency: an out-of-band verification (two specialists) has no issuer result to pass on.
-        checked = {**body, "authentication_result": {"outcome": "authenticated"}}
-        checked["authentication_result"]["outcome_details"] = {
-            "three_ds_cryptogram": "-",
-            "electronic_commerce_indicator": "05",
-            "transaction_id": "-",
-            "version": "-",
-        }
-    schema_check(checked, "CheckoutSessionCompleteRequest")
+    # No leniency for authentication_result: an `authenticated` outcome without the issuer's outcome_details is
+    # refused here (400), never filled in; what it says is then checked against the issuer's record (services).
+    schema_check(body, "CheckoutSessionCompleteRequest")
     if "handler_id" not in payment_data:
         raise InvalidRequest(
             "The sandbox takes card payments only; purchase orders are not supported.",
@@ -231,11 +232,15 @@ def parse_complete_request(body: dict) -> CompleteRequest:
         param="$.payment_data.instrument.credential.token",
         max_length=64,
     )
+    buyer = body.get("buyer")
+    if buyer is not None:
+        _string(buyer["email"], param="$.buyer.email")
     authentication = body.get("authentication_result")
     return CompleteRequest(
         token=token,
         authentication_outcome=authentication["outcome"] if authentication else None,
         authentication_details=(authentication or {}).get("outcome_details"),
+        buyer=buyer,
     )
 
 
@@ -263,8 +268,21 @@ def parse_authentication_create_request(body: dict) -> AuthenticationCreateReque
 
 
 @dataclass(frozen=True)
+class PresentedCard:
+    """A card number a delegate_payment carried (`card_number_type: fpan`), as the vault may keep it: one of the
+    sandbox's test numbers (rules.TEST_CARD_NUMBERS) reduced to its brand, behaviour, last four digits and expiry.
+    The number and the CVC are read once, checked, and not kept here or anywhere."""
+
+    brand: str
+    behaviour: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
 class DelegatePaymentRequest:
-    vault_reference: str
+    vault_reference: str  # "" when the card was presented by its number (`presented`)
     max_amount: int
     currency: str
     checkout_session_id: str
@@ -272,22 +290,96 @@ class DelegatePaymentRequest:
     expires_at: datetime
     metadata: dict
     vault_reference_param: str = "$.payment_method.metadata.vault_reference"  # where it was read, for errors
+    presented: PresentedCard | None = None
 
 
 def vault_reference_in(payment_method: dict) -> tuple[object, str]:
-    """The sandbox vault card a delegate_payment names, and where it was read (for the error's param).
+    """The sandbox vault card a delegate_payment names by reference, and where it was read (for the error's param).
 
-    The sandbox keeps no card numbers: an agent names a card it already vaulted. The official card object
-    has no field for that, so the reference travels where the schema allows one: `metadata.vault_reference`
-    or, as a network token, `number` with `card_number_type: "network_token"`. The older
-    `payment_method.vault_reference` (an extension) is still read.
+    The extension for a card already vaulted (what our client sends: it never holds a card number): the official
+    card object has no field for a vault reference, so it travels where the schema allows one,
+    `metadata.vault_reference`, or as a network token, `number` with `card_number_type: "network_token"`. The older
+    `payment_method.vault_reference` is still read. (None, ...) when the card is given by its number instead: an
+    `fpan`, or a network token that is one of the sandbox's test card numbers.
     """
+    from sandbox_merchant.rules import TEST_CARD_NUMBERS
+
     metadata = payment_method.get("metadata")
     if isinstance(metadata, dict) and metadata.get("vault_reference") is not None:
         return metadata["vault_reference"], "$.payment_method.metadata.vault_reference"
-    if payment_method.get("card_number_type") == "network_token" and payment_method.get("number") is not None:
-        return payment_method["number"], "$.payment_method.number"
-    return payment_method.get("vault_reference"), "$.payment_method.vault_reference"
+    number = payment_method.get("number")
+    if (
+        payment_method.get("card_number_type") == "network_token"
+        and number is not None
+        and number not in TEST_CARD_NUMBERS
+    ):
+        return number, "$.payment_method.number"
+    if payment_method.get("vault_reference") is not None:
+        return payment_method["vault_reference"], "$.payment_method.vault_reference"
+    return None, "$.payment_method.number"
+
+
+_DIGITS = re.compile(r"^[0-9]{12,19}$")
+_EXP_MONTH = re.compile(r"^(0?[1-9]|1[0-2])$")
+_EXP_YEAR = re.compile(r"^[0-9]{4}$")
+_CVC = re.compile(r"^[0-9]{3,4}$")
+
+
+def _card_expiry(payment_method: dict) -> tuple[int, int] | None:
+    """The card's (month, year) when given, checked as the spec's own 422 example does (month 13 is invalid)."""
+    month, year = payment_method.get("exp_month"), payment_method.get("exp_year")
+    if month is None and year is None:
+        return None
+    if month is None:
+        raise CardInvalid("A card number needs its expiration month (exp_month).", param="$.payment_method.exp_month")
+    if year is None:
+        raise CardInvalid("A card number needs its expiration year (exp_year).", param="$.payment_method.exp_year")
+    if not isinstance(month, str) or not _EXP_MONTH.match(month):
+        raise CardInvalid("Invalid card expiration month (01 to 12).", param="$.payment_method.exp_month")
+    if not isinstance(year, str) or not _EXP_YEAR.match(year):
+        raise CardInvalid("Invalid card expiration year (four digits).", param="$.payment_method.exp_year")
+    today = timezone.now().date()
+    if (int(year), int(month)) < (today.year, today.month):
+        raise CardInvalid("The card has expired.", param="$.payment_method.exp_year")
+    return int(month), int(year)
+
+
+def _presented_card(payment_method: dict) -> PresentedCard:
+    """The test card a number names. Never echoes the number (or the CVC) in an error: answers are stored."""
+    from sandbox_merchant.rules import TEST_CARD_NUMBERS, card_number_luhn_valid
+
+    if payment_method.get("card_number_type") not in ("fpan", "network_token"):
+        raise InvalidRequest(
+            "card_number_type must be fpan or network_token.", param="$.payment_method.card_number_type"
+        )
+    number = payment_method.get("number")
+    if number is None:
+        raise InvalidRequest(
+            "A card is named by its number (or, as the sandbox's extension, by metadata.vault_reference).",
+            param="$.payment_method.number",
+            code="missing",
+        )
+    if not isinstance(number, str) or not _DIGITS.match(number) or not card_number_luhn_valid(number):
+        raise InvalidRequest("Invalid card number.", param="$.payment_method.number")
+    if number not in TEST_CARD_NUMBERS:
+        raise CardInvalid(
+            "This card number is not one of the sandbox's test cards (docs/sandbox-merchant-wire.md lists them); "
+            "no real card is charged here.",
+            param="$.payment_method.number",
+        )
+    cvc = payment_method.get("cvc")
+    if cvc is not None and (not isinstance(cvc, str) or not _CVC.match(cvc)):
+        raise CardInvalid("Invalid card security code (3 or 4 digits).", param="$.payment_method.cvc")
+    last4 = payment_method.get("display_last4")
+    if last4 is not None and last4 != number[-4:]:
+        raise CardInvalid(
+            "display_last4 is not the card number's last four digits.", param="$.payment_method.display_last4"
+        )
+    expiry = _card_expiry(payment_method)
+    if expiry is None:
+        raise CardInvalid("A card number needs its expiration month (exp_month).", param="$.payment_method.exp_month")
+    brand, behaviour = TEST_CARD_NUMBERS[number]
+    return PresentedCard(brand=brand, behaviour=behaviour, last4=number[-4:], exp_month=expiry[0], exp_year=expiry[1])
 
 
 def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
@@ -295,7 +387,13 @@ def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
     if payment_method.get("type") != "card":
         raise InvalidRequest("Only card payment methods are supported.", param="$.payment_method.type")
     reference, param = vault_reference_in(payment_method)
-    vault_reference = _string(reference, param=param, max_length=64)
+    presented = None
+    if reference is None:
+        presented = _presented_card(payment_method)
+        vault_reference = ""
+    else:
+        vault_reference = _string(reference, param=param, max_length=64)
+        _card_expiry(payment_method)
     allowance = _object(body.get("allowance"), param="$.allowance")
     if allowance.get("reason") != "one_time":
         raise InvalidRequest("Only one_time allowances are supported.", param="$.allowance.reason")
@@ -309,6 +407,7 @@ def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
     return DelegatePaymentRequest(
         vault_reference=vault_reference,
         vault_reference_param=param,
+        presented=presented,
         max_amount=_positive_int(allowance.get("max_amount"), param="$.allowance.max_amount"),
         currency=_currency(allowance.get("currency"), param="$.allowance.currency"),
         checkout_session_id=_string(

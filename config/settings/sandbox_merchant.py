@@ -26,7 +26,9 @@ SANDBOX_MERCHANT_DEV_WEBHOOK_SECRET = "sandbox-dev-webhook-secret"  # noqa: S105
 # The merchant id payment tokens must be minted for (allowance.merchant_id).
 SANDBOX_MERCHANT_ID = env_str("SANDBOX_MERCHANT_ID", "sandbox")
 SANDBOX_MERCHANT_API_TOKENS = env_list("SANDBOX_MERCHANT_API_TOKENS", [SANDBOX_MERCHANT_DEV_API_TOKEN])
-SANDBOX_MERCHANT_API_VERSIONS = ["2026-04-17", "2025-09-29"]
+# Only the version whose shapes the sandbox speaks: it does not implement 2025-09-29's (items with quantity,
+# payment_data{token, provider}), so it neither advertises nor accepts it.
+SANDBOX_MERCHANT_API_VERSIONS = ["2026-04-17"]
 # Request signing (Signature + Timestamp, sandbox_merchant/signing.py): required when any key is set.
 SANDBOX_MERCHANT_SIGNING_KEYS = env_list("SANDBOX_MERCHANT_SIGNING_KEYS", [])
 

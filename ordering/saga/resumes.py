@@ -117,7 +117,8 @@ def flow_staff_verify_payment(*, flow_id: Any, staff_id: int, recorded_by: int, 
             },
             # Specialists have no issuer result to hand on. ACP's `authenticated` needs the issuer's
             # outcome_details (cryptogram, ECI, transaction id, version), which only a real challenge
-            # yields; `not_supported` says "no 3-D Secure result exists", and the merchant decides.
+            # yields; `not_supported` says "no 3-D Secure result exists", and the merchant decides: it may
+            # take it for a challenge it only prefers, never for one the card's issuer mandates.
             authentication_result={"outcome": "not_supported"},
             actor_type=ActorType.STAFF,
             actor_id=staff_id,

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from audit.models import ActorType
 from audit.services import audit_record
-from catalog_adapters.contract import Allowance, Money, PaymentData, PaymentToken
+from catalog_adapters.contract import Allowance, CheckoutSession, Money, PaymentData, PaymentToken
 from catalog_adapters.errors import MerchantClientError
 from catalog_adapters.registry import get_merchant
 from consent.exceptions import ConsentDenied, ConsentError
@@ -169,6 +169,24 @@ def step_mint_token(flow: OrderFlow, claim: Claim) -> StepOutcome:
     return Advance(request.as_result())
 
 
+def _payment_verification_detail(session: CheckoutSession) -> str:
+    """What the person who takes the payment verification reads: why the merchant still waits, and whether a
+    verification by two specialists can pay it at all (not where the card's issuer mandates its own challenge)."""
+    refused = next(
+        (m for m in session.messages if m.code == "payment_declined" and m.param == "$.authentication_result"), None
+    )
+    detail = "The card issuer asked for 3-D Secure verification."
+    if refused is not None:
+        detail = f"The merchant refused the last verification: {refused.content}"
+    metadata = session.authentication_metadata
+    if metadata is not None and metadata.flow_preference_subtype == "mandated":
+        detail += (
+            " The card's issuer mandates its own challenge: only the customer passing their bank's verification "
+            "(the link in the chat) can pay this order; a verification by two specialists will be refused."
+        )
+    return detail
+
+
 def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
     denied = _consent_outcome(flow)
     if denied:
@@ -235,7 +253,7 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
     if session.status == "authentication_required" or session.has_message("requires_3ds"):
         return NeedsAction(
             code="payment_verification",
-            detail="The card issuer asked for 3-D Secure verification.",
+            detail=_payment_verification_detail(session),
             waiting_for=WaitingFor.PAYMENT_VERIFICATION,
             escalate=EscalationReason.PAYMENT_VERIFICATION,
         )

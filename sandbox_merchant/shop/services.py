@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,12 +40,14 @@ from catalog_adapters.contract import (
 from catalog_adapters.errors import MerchantError
 from catalog_adapters.registry import get_merchant
 from consent.formatting import format_money
-from consent.models import Address, PaymentMethod, no_card_number_validator
+from consent.models import Address, PaymentMethod
 from consent.selectors import merchant_account_for_customer
 from ordering.models import ExperimentChannel, ExperimentEventKind
 from ordering.rollout.assignment import assign_user
 from ordering.rollout.events import experiment_event_record
-from sandbox_merchant.models import CardBehaviour, Customer, ShopCheckout, ShopCheckoutStatus, Variant, VaultCard
+from sandbox_merchant.models import Customer, ShopCheckout, ShopCheckoutStatus, Variant, VaultCard
+from sandbox_merchant.rules import TEST_CARD_NUMBERS, card_number_luhn_valid
+from sandbox_merchant.services import vault_card_keep
 
 logger = logging.getLogger(__name__)
 
@@ -103,47 +104,13 @@ def shop_session_start(*, user: Any, session: Any) -> None:
 
 # -- sandbox test cards (the shop's own card form, into the shop's own vault) -----------------------------
 
-# The sandbox is no card network: it takes only these published test numbers, and keeps the brand, the
-# last four digits, the expiry and how the card behaves. Never the number or the CVC.
-TEST_CARDS = {
-    "4242424242424242": ("visa", CardBehaviour.APPROVE),
-    "5555555555554444": ("mastercard", CardBehaviour.APPROVE),
-    "4000000000000002": ("visa", CardBehaviour.DECLINE),
-    "4000000000003220": ("visa", CardBehaviour.REQUIRES_3DS),
-}
-
-
-def _luhn_ok(number: str) -> bool:
-    total = 0
-    for index, digit in enumerate(reversed(number)):
-        value = int(digit) * (2 if index % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
-def vault_reference_draw() -> str:
-    """The opaque part of a new vault reference: 20 random hex digits."""
-    return secrets.token_hex(10)
-
-
-def vault_reference_new() -> str:
-    """A new vault reference, `pm_` and 20 random hex digits, never with a run of 13 digits in it.
-
-    Our wallet refuses any reference with such a run as a possible card number
-    (consent.models.no_card_number_validator), and about 1 draw in 125 has one: a typed card vaulted under it
-    could not be saved, and its order was refused before any merchant call. Such a draw is drawn again."""
-    while True:
-        reference = f"pm_{vault_reference_draw()}"
-        if not no_card_number_validator.regex.search(reference):
-            return reference
-
 
 def test_card_vault(*, customer_ref: str, number: str, exp_month: int, exp_year: int, cvc: str) -> VaultCard:
     """Put a sandbox test card into the shop's vault for this customer; the same card again is the same row."""
     digits = "".join(ch for ch in number if ch.isdigit())
-    if len(digits) < 12 or not _luhn_ok(digits):
+    if len(digits) < 12 or not card_number_luhn_valid(digits):
         raise ShopError("That card number is not valid. Check the digits and try again.")
-    if digits not in TEST_CARDS:
+    if digits not in TEST_CARD_NUMBERS:
         raise ShopError(
             "This demo shop takes only the sandbox's test cards, e.g. 4242 4242 4242 4242. "
             "No real card is charged here."
@@ -153,18 +120,11 @@ def test_card_vault(*, customer_ref: str, number: str, exp_month: int, exp_year:
     today = timezone.now().date()
     if (exp_year, exp_month) < (today.year, today.month):
         raise ShopError("That card has expired. Check the expiry date or use another card.")
-    brand, behaviour = TEST_CARDS[digits]
-    customer = Customer.objects.filter(id=customer_ref).first()
-    if customer is None:
+    brand, behaviour = TEST_CARD_NUMBERS[digits]
+    if not Customer.objects.filter(id=customer_ref).exists():
         raise ShopError("The shop does not know your account yet, so it cannot keep a card for you.")
-    existing = VaultCard.objects.filter(
-        customer=customer, brand=brand, last4=digits[-4:], exp_month=exp_month, exp_year=exp_year, behaviour=behaviour
-    ).first()
-    if existing is not None:
-        return existing
-    return VaultCard.objects.create(
-        reference=vault_reference_new(),
-        customer=customer,
+    return vault_card_keep(
+        customer_id=customer_ref,
         brand=brand,
         last4=digits[-4:],
         exp_month=exp_month,

@@ -91,3 +91,26 @@ def test_a_discounted_example_previews_its_discount_and_codes(scripted, merchant
     assert preview["promo_codes"] == ["EXPIRED50", "SAVE10"]  # the codes as the merchant echoes them
     assert preview["lines"][0]["quantity"] == 1 and preview["lines"][0]["title"] == "Wireless Charger"
     assert preview["total"] == wire["totals"][-1]["amount"]
+
+
+@pytest.mark.parametrize(
+    ("example", "discount"),
+    [
+        # an order-level discount ($10 off the order, no allocations): `discount` only
+        ("order-level-discount.json", 1000),
+        # a percentage allocated to the lines: `items_discount` only
+        ("percentage-discount-with-allocations.json", 2200),
+        # two codes, listed as two entries (rfc.discount_extension §8.1 keeps each discount in one of the two)
+        ("stacked-discounts.json", 41960 + 500),
+    ],
+)
+def test_the_preview_shows_what_the_discount_examples_save_counted_once(scripted, merchant, alice, example, discount):
+    import json
+
+    from tests.support.acp_schema import EXAMPLES_DIR
+
+    wire = json.loads((EXAMPLES_DIR / "discount-extension" / example).read_text())["response"]
+    flow = preview_of(merchant, scripted, alice, wire)
+
+    assert flow.preview["discount"] == discount
+    assert flow.preview["total"] == wire["totals"][-1]["amount"]

@@ -419,7 +419,12 @@ def test_merchant_side_refund_service_emits_an_order_event(sandbox_merchant):
 
     event = WebhookDelivery.objects.filter(order_id=order_id, event_type="order_update").get().payload
     assert_valid(event, "WebhookEvent")
-    assert event["data"]["status"] == "refunded"
+    assert event["data"]["status"] == "confirmed"
+    assert [(adjustment["type"], adjustment["reason"]) for adjustment in event["data"]["adjustments"]] == [
+        ("refund", "goodwill")
+    ]
+    refunded = next(total["amount"] for total in event["data"]["totals"] if total["type"] == "amount_refunded")
+    assert refunded == _total(session)
 
 
 # -- request signing ----------------------------------------------------------------------------------

@@ -79,8 +79,19 @@ def _confirm(shop, *, card: str = "pm_alice_visa") -> OrderFlow:
 
 @pytest.fixture
 def payment_verification(shop, eager_tasks):
-    """A flow the card issuer stopped for 3-D Secure: requires_action, with its escalation."""
+    """A flow the card issuer stopped for 3-D Secure (a mandated challenge): requires_action, with its escalation.
+    Only the customer's bank verification can pay it; two specialists' verification is refused by the merchant."""
     flow = _confirm(shop, card="pm_alice_3ds")
+    assert flow.status == "requires_action"
+    return Escalation.objects.get(flow=flow, reason="payment_verification")
+
+
+@pytest.fixture
+def payment_verification_preferred(shop, eager_tasks):
+    """A flow the merchant (not the card's issuer) stopped for 3-D Secure, as its own preference: requires_action,
+    with its escalation. Two specialists' verification can pay it (the merchant takes `not_supported`)."""
+    shop.merchant_prefers_3ds()
+    flow = _confirm(shop, card="pm_alice_visa")
     assert flow.status == "requires_action"
     return Escalation.objects.get(flow=flow, reason="payment_verification")
 

@@ -117,9 +117,9 @@ def test_a_second_approval_needs_the_permission_to_work_escalations(payment_veri
 
 
 def test_two_different_specialists_place_a_3ds_payment_once(
-    payment_verification, sam, sam_client, make_staff, otp_login, shop
+    payment_verification_preferred, sam, sam_client, make_staff, otp_login, shop
 ):
-    escalation = payment_verification
+    escalation = payment_verification_preferred
     kim = make_staff("kim")
     kim_client = otp_login(kim, client=Client())
     press(sam_client, escalation, "verify_payment", {"note": NOTE})
@@ -157,6 +157,29 @@ def test_two_different_specialists_place_a_3ds_payment_once(
 
     assert again == ["The order is not waiting for a payment verification (it is placed)."]
     assert merchant_order_count(session_id=flow.checkout_session_id) == 1
+
+
+def test_two_specialists_cannot_pay_a_challenge_the_cards_issuer_mandates(
+    payment_verification, sam, sam_client, make_staff, otp_login, shop
+):
+    # given alice's 3-D Secure card, whose issuer mandates its own challenge (flow_preference challenge/mandated)
+    escalation = payment_verification
+    assert "only the customer passing their bank's verification" in fresh(escalation.flow).failure_detail
+    press(sam_client, escalation, "verify_payment", {"note": NOTE})
+
+    # when a second specialist confirms the verification
+    confirmed = press(otp_login(make_staff("kim"), client=Client()), escalation, "confirm_payment")
+
+    # then the merchant refuses `not_supported` for a mandated challenge: nothing is charged, the order waits for
+    # the customer's bank verification again, and the console says why
+    flow = fresh(escalation.flow)
+    assert (flow.status, flow.waiting_for) == ("requires_action", "payment_verification")
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 0
+    assert session_status(flow.checkout_session_id) == "authentication_required"
+    assert "The merchant refused the last verification" in flow.failure_detail
+    assert "mandates 3-D Secure" in flow.failure_detail
+    assert confirmed[0].startswith("Verification confirmed by a second specialist")
+    assert "only the customer passing their bank's verification" in confirmed[0]
 
 
 def test_approving_a_risk_review_places_the_order(risk_review, sam, sam_client):
@@ -239,9 +262,9 @@ def test_handing_back_returns_the_conversation_to_the_assistant(payment_verifica
 
 
 def test_resolving_with_a_note_closes_it_once_the_order_is_settled(
-    payment_verification, sam, sam_client, make_staff, otp_login
+    payment_verification_preferred, sam, sam_client, make_staff, otp_login
 ):
-    escalation = payment_verification
+    escalation = payment_verification_preferred
     press(sam_client, escalation, "verify_payment", {"note": NOTE})
     press(otp_login(make_staff("kim"), client=Client()), escalation, "confirm_payment")
 
@@ -307,9 +330,9 @@ def test_nothing_more_is_done_on_a_closed_escalation(payment_verification, sam_c
 
 
 def test_an_escalation_held_by_a_colleague_must_be_taken_over_first(
-    payment_verification, make_staff, otp_login, sam_client, sam
+    payment_verification_preferred, make_staff, otp_login, sam_client, sam
 ):
-    escalation = payment_verification
+    escalation = payment_verification_preferred
     press(sam_client, escalation, "claim")
     kim = make_staff("kim")
     kim_client = otp_login(kim, client=type(sam_client)())

@@ -45,8 +45,9 @@ def together(*calls) -> list[object]:
     return results
 
 
-def test_concurrent_second_approvals_place_exactly_once(payment_verification, sam, make_staff):
-    escalation = payment_verification
+def test_concurrent_second_approvals_place_exactly_once(payment_verification_preferred, sam, make_staff):
+    # (a challenge the merchant prefers: two specialists' verification can pay it, unlike an issuer's mandate)
+    escalation = payment_verification_preferred
     escalation_payment_verification_record(escalation_id=escalation.pk, staff_id=sam.pk, note="Called alice back.")
     colleagues = [make_staff(name) for name in ("kim", "lee", "max", "ned")]
 
@@ -70,9 +71,9 @@ def test_concurrent_second_approvals_place_exactly_once(payment_verification, sa
 
 
 def test_the_customers_result_and_a_second_approval_together_place_once(
-    payment_verification, sam, make_staff, shop, live_server
+    payment_verification_preferred, sam, make_staff, shop, live_server
 ):
-    escalation = payment_verification
+    escalation = payment_verification_preferred
     flow = escalation.flow
     escalation_payment_verification_record(escalation_id=escalation.pk, staff_id=sam.pk, note="Called alice back.")
     kim = make_staff("kim")

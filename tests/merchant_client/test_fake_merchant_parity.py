@@ -176,6 +176,15 @@ def session_view(session: CheckoutSession) -> dict:
         "order": session.order.status if session.order else None,
         "handlers": [h.id for h in session.payment_handlers],
         "expires": session.expires_at is not None,
+        "authentication": (
+            (
+                session.authentication_metadata.directory_server,
+                session.authentication_metadata.flow_preference,
+                session.authentication_metadata.flow_preference_subtype,
+            )
+            if session.authentication_metadata
+            else None
+        ),
     }
 
 
@@ -244,6 +253,9 @@ def cheap_order_pays_shipping_and_express_always_costs(shop, record):
 
 def unknown_shipping_option_is_an_error(shop, record):
     record(shop.ready((SOCKS, 1), selected_fulfillment_options=(SelectedFulfillmentOption(option_id="ship_teleport"),)))
+    # on update, the previous selection stays (rfc.agentic_checkout §8) and the request's option is named
+    session = record(shop.ready((SOCKS, 1)))
+    record(shop.update(session, selected_fulfillment_options=(SelectedFulfillmentOption(option_id="ship_teleport"),)))
 
 
 def another_state_is_taxed_at_its_rate(shop, record):
@@ -319,7 +331,7 @@ def tokens_refused(shop, record):
     record(shop.complete(session, shop.token(session)))
 
 
-def not_ready_session_is_answered_as_it_is(shop, record):
+def not_ready_session_says_what_is_missing(shop, record):
     session = record(shop.create((RUNNER, 1)))
     record(shop.complete(session, shop.token(session, max_amount=100_00)))
 
@@ -327,12 +339,20 @@ def not_ready_session_is_answered_as_it_is(shop, record):
 def a_3ds_card_asks_for_authentication(shop, record):
     session = record(shop.ready((RUNNER, 1)))
     record(shop.complete(session, shop.token(session, card="pm_alice_3ds")))
-    # verified out of band (two specialists with the cardholder): accepted without a liability shift
+    # verified out of band (two specialists with the cardholder): its issuer mandates the challenge, so refused
     record(
         shop.complete(
             session, shop.token(session, card="pm_alice_3ds"), authentication_result={"outcome": "not_supported"}
         )
     )
+
+
+def a_challenge_the_merchant_prefers_takes_an_out_of_band_verification(shop, record):
+    shop.add_fault("requires_3ds", operation="complete")
+    session = record(shop.ready((RUNNER, 1)))
+    record(shop.complete(session, shop.token(session)))
+    # verified out of band: the merchant's own preference, so accepted without a liability shift
+    record(shop.complete(session, shop.token(session), authentication_result={"outcome": "not_supported"}))
 
 
 def a_price_change_before_complete_is_a_warning_and_nothing_is_charged(shop, record):
@@ -509,8 +529,9 @@ SCENARIOS = [
     a_visa_completes_and_the_order_is_confirmed,
     a_declined_card_is_payment_declined_and_stays_ready,
     tokens_refused,
-    not_ready_session_is_answered_as_it_is,
+    not_ready_session_says_what_is_missing,
     a_3ds_card_asks_for_authentication,
+    a_challenge_the_merchant_prefers_takes_an_out_of_band_verification,
     a_price_change_before_complete_is_a_warning_and_nothing_is_charged,
     a_canceled_session_cannot_change,
     an_unknown_variant_is_an_error,
@@ -612,16 +633,22 @@ def test_the_scenarios_reach_the_answers_they_are_about():
     assert answers["a_visa_completes_and_the_order_is_confirmed"][1]["order"] == "confirmed"
     assert answers["a_canceled_session_cannot_change"][-1] == ("MerchantClientError", 405, "invalid_state")
     assert answers["an_unknown_variant_is_an_error"][-1] == ("MerchantClientError", 400, "not_found")
-    challenged, verified = answers["a_3ds_card_asks_for_authentication"][1:]
+    challenged, refused = answers["a_3ds_card_asks_for_authentication"][1:]
+    assert (challenged["status"], refused["status"]) == ("authentication_required", "authentication_required")
+    assert any(message[1] == "payment_declined" for message in refused["messages"])
+    challenged, verified = answers["a_challenge_the_merchant_prefers_takes_an_out_of_band_verification"][1:]
     assert (challenged["status"], verified["status"]) == ("authentication_required", "completed")
     assert ("warning", "price_change", "$.totals", "requires_buyer_review") in answers[
         "a_price_change_before_complete_is_a_warning_and_nothing_is_charged"
     ][1]["messages"]
     assert answers["more_than_in_stock_is_out_of_stock"][0]["status"] == "not_ready_for_payment"
+    assert answers["not_ready_session_says_what_is_missing"][1]["messages"] == [
+        ("error", "missing", "$.fulfillment_details", "requires_buyer_input")
+    ]
     holds = answers["holds_are_counted_and_released"]
     assert (holds[3], holds[5], holds[8]) == ((5, 0, 0), (0, 0), 4)  # the second was out of stock
     refunded, canceled, again = answers["orders_cancel_and_refund"]
-    assert (refunded["status"], canceled["status"]) == ("partially_refunded", "canceled")
+    assert (refunded["status"], canceled["status"]) == ("confirmed", "canceled")
     assert again == ("MerchantClientError", 409, "conflict")
     failed_cancel = answers["a_cancel_that_fails_with_500_holds_the_stock_until_it_is_retried"]
     assert failed_cancel[1] == ("MerchantServerError", 500, "internal_error")

@@ -66,6 +66,15 @@ class Shop:
     def home(self) -> Address:
         return Address.objects.get(user=self.alice, label="Home")
 
+    def merchant_prefers_3ds(self) -> None:
+        """From now on the merchant's own risk check asks every complete for 3-D Secure: a challenge it prefers
+        (flow_preference challenge/preferred), not one the card's issuer mandates (as for `pm_alice_3ds`), so it
+        takes a payment verified out of band (`not_supported`, our two specialists) without a liability shift."""
+        if hasattr(self.sandbox, "fault"):  # the fake merchant
+            self.sandbox.fault("requires_3ds")
+        else:
+            self.sandbox.add_fault("requires_3ds", "complete")
+
     def start_flow(
         self, *, card: str = "pm_alice_visa", variant: str = BLUE_RUNNER_42, quantity: int = 1, codes=(), user=None
     ) -> OrderFlow:

@@ -99,7 +99,9 @@ def test_a_compensation_that_keeps_failing_escalates_to_a_person_once_its_deadli
 
 @pytest.mark.usefixtures("eager_tasks")
 def test_two_specialists_verify_a_3ds_payment_and_the_order_is_placed_once(shop, django_user_model):
-    flow = shop.start_flow(card="pm_alice_3ds")
+    # a challenge the merchant prefers (not one the card's issuer mandates): it takes an out-of-band verification
+    shop.merchant_prefers_3ds()
+    flow = shop.start_flow(card="pm_alice_visa")
     flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
     assert refresh_flow(flow).status == FlowStatus.REQUIRES_ACTION
     first = django_user_model.objects.create_user("specialist", password="irrelevant-9", is_staff=True)
@@ -124,6 +126,26 @@ def test_two_specialists_verify_a_3ds_payment_and_the_order_is_placed_once(shop,
     assert len({request.idempotency_key for request in completes}) == 2  # the authenticated retry is a new call
     with pytest.raises(FlowNotConfirmable):
         resumes.flow_staff_verify_payment(flow_id=flow.pk, staff_id=second.pk, recorded_by=first.pk, note="again")
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_two_specialists_cannot_pay_where_the_cards_issuer_mandates_the_challenge(shop, django_user_model):
+    # given alice's 3-D Secure card: its issuer mandates the challenge (flow_preference challenge/mandated)
+    flow = shop.start_flow(card="pm_alice_3ds")
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    first = django_user_model.objects.create_user("specialist", password="irrelevant-9", is_staff=True)
+    second = django_user_model.objects.create_user("colleague", password="irrelevant-9", is_staff=True)
+
+    # when two specialists verify it out of band
+    resumes.flow_staff_verify_payment(flow_id=flow.pk, staff_id=second.pk, recorded_by=first.pk, note="called her")
+
+    # then the sandbox refused their `not_supported` over HTTP: nothing charged, the order waits for her bank
+    flow = refresh_flow(flow)
+    assert (flow.status, flow.waiting_for) == (FlowStatus.REQUIRES_ACTION, "payment_verification")
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 0
+    assert "mandates 3-D Secure" in flow.failure_detail
+    completes = shop.sandbox.received_requests(path_contains=f"{flow.checkout_session_id}/complete")
+    assert [request.status for request in completes] == [400, 200]  # requires_3ds, then the refusal
 
 
 @pytest.mark.usefixtures("eager_tasks")

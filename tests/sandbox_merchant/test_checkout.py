@@ -1,5 +1,7 @@
 """The ACP checkout endpoints of the sandbox merchant, over a real socket."""
 
+import json
+
 import pytest
 
 from sandbox_merchant.models import CheckoutSession, Order, Variant, VaultToken
@@ -40,7 +42,6 @@ def test_create_returns_the_full_session_and_reserves_stock(sandbox_merchant):
         "items_base_amount",
         "items_discount",
         "subtotal",
-        "discount",
         "fulfillment",
         "tax",
         "total",
@@ -289,5 +290,202 @@ def test_an_amount_off_is_spread_over_lines_and_codes_stack_in_order(sandbox_mer
     applied = {item["code"]: item["amount"] for item in session["discounts"]["applied"]}
     assert applied == {"ALICE10": 880, "SAVE10": 1000}
     assert [_line_total(line, "items_discount") for line in session["line_items"]] == [720 + 818, 160 + 182]
-    assert _total(session, "items_discount") == _total(session, "discount") == 1880
+    assert _total(session, "items_discount") == 1880
+    assert "discount" not in [total["type"] for total in session["totals"]]  # allocated to lines: counted once
     assert _total(session, "subtotal") == 8800 - 1880
+
+
+def test_a_code_allocated_to_a_line_is_an_items_discount_counted_once_in_session_order_and_webhook(
+    sandbox_merchant, capturing_http_server, settings
+):
+    """rfc.discount_extension §8.1: a discount allocated to line items is `items_discount`; `discount` is for
+    order-level discounts. §8.2: items_discount equals the sum of the lines' discounts."""
+    from tests.support.acp_schema import EXAMPLES_DIR, assert_valid
+
+    settings.SANDBOX_MERCHANT_WEBHOOK_URL = capturing_http_server.url
+    # given alice's 10 % code on the 72.00 shoes
+    session = sandbox_merchant.ready_session(discounts={"codes": ["ALICE10"]})
+
+    # then the session counts the 7.20 once, allocated to its line, and the total follows from the other totals
+    assert_valid(session, "CheckoutSession")
+    [applied] = session["discounts"]["applied"]
+    assert [allocation["path"] for allocation in applied["allocations"]] == ["$.line_items[0]"]
+    totals = {total["type"]: total["amount"] for total in session["totals"]}
+    assert "discount" not in totals
+    assert totals["items_discount"] == applied["amount"] == 720
+    assert totals["items_discount"] == sum(_line_total(line, "items_discount") for line in session["line_items"])
+    assert totals["subtotal"] == totals["items_base_amount"] - totals["items_discount"] == 6480
+    assert totals["total"] == totals["subtotal"] + totals["fulfillment"] + totals["tax"]
+    # the same kinds of totals as the spec's own example of a discount allocated to lines
+    example = json.loads(
+        (EXAMPLES_DIR / "discount-extension" / "percentage-discount-with-allocations.json").read_text()
+    )["response"]
+    assert {total["type"] for total in example["totals"]} <= set(totals) | {"tax"}
+    assert_valid(session["discounts"], "DiscountsResponse")
+
+    # when it is paid, the order and its order_create webhook carry the same totals
+    token = sandbox_merchant.delegate(session["id"], totals["total"])
+    completed = sandbox_merchant.complete(session["id"], token).json()
+    order = sandbox_merchant.get(f"/orders/{completed['order']['id']}").json()
+    sandbox_merchant.deliver_pending_webhooks()
+    [delivered] = capturing_http_server.wait_for(1)
+    event = json.loads(delivered.body)
+
+    assert_valid(order, "Order")
+    assert_valid(event, "WebhookEvent")
+    for answered in (order["totals"], event["data"]["totals"]):
+        kinds = {total["type"]: total["amount"] for total in answered}
+        assert "discount" not in kinds and kinds["items_discount"] == 720 and kinds["total"] == totals["total"]
+
+
+def test_the_specs_complete_example_with_its_buyer_completes_and_records_the_buyer(sandbox_merchant):
+    """CheckoutSessionCompleteRequest.buyer is the final buyer: applied as an update would (rfc.agentic_checkout
+    §4.4). The spec's own complete example, with only what names this shop's customer and token made real."""
+    from tests.support.acp_schema import assert_valid, example
+
+    # given a guest session (no buyer yet), ready to pay, and a token for alice's card
+    session = sandbox_merchant.ready_session(buyer=None)
+    assert "buyer" not in session
+    token = sandbox_merchant.delegate(session["id"], _total(session))
+    body = example("complete_checkout_session_request")
+    body["buyer"]["email"] = "alice@example.com"  # a customer the sandbox knows (johnsmith@mail.com is none)
+    body["payment_data"]["instrument"]["credential"]["token"] = token  # spt_123 is no token of this shop
+    assert_valid(body, "CheckoutSessionCompleteRequest")
+
+    # when
+    response = sandbox_merchant.post(f"/checkout_sessions/{session['id']}/complete", body)
+
+    # then the order is placed for that buyer, who is on the session
+    assert response.status_code == 200, response.text
+    completed = response.json()
+    assert_valid(completed, "CheckoutSessionWithOrder")
+    assert completed["status"] == "completed"
+    assert completed["buyer"] == body["buyer"]
+    assert Order.objects.get(id=completed["order"]["id"]).customer_id == "cus_alice"
+    assert sandbox_merchant.get(f"/checkout_sessions/{session['id']}").json()["buyer"] == body["buyer"]
+
+
+def test_a_buyer_at_complete_that_moves_the_price_charges_nothing_and_says_so(sandbox_merchant):
+    # given alice's session with her personal 10 % code
+    session = sandbox_merchant.ready_session(discounts={"codes": ["ALICE10"]})
+    token = sandbox_merchant.delegate(session["id"], _total(session) * 2, vault_reference="pm_bob_visa")
+
+    # when the complete names bob as the buyer: ALICE10 is not his
+    changed = sandbox_merchant.complete(session["id"], token, buyer={"email": "bob@example.com"}).json()
+
+    # then as after an update, the code no longer applies; the total moved, so nothing is charged
+    assert changed["status"] == "ready_for_payment"
+    assert [m["code"] for m in changed["messages"]] == ["price_change"]
+    assert changed["discounts"]["rejected"][0]["code"] == "ALICE10"
+    assert _total(changed) > _total(session)
+    assert changed["buyer"] == {"email": "bob@example.com"}
+    assert Order.objects.count() == 0 and VaultToken.objects.get(id=token).used_at is None
+
+
+def test_complete_before_an_address_says_what_is_missing_and_charges_nothing(sandbox_merchant):
+    """A valid session with an actionable problem: an error message `missing` in a 2xx answer (the spec's
+    MessageError, "e.g. status not_ready_for_payment"), not a silent answer and not a protocol Error."""
+    from tests.support.acp_schema import assert_valid
+
+    # given a session with no address yet
+    session = sandbox_merchant.create_session()
+    assert session["status"] == "not_ready_for_payment" and session["messages"] == []
+    token = sandbox_merchant.delegate(session["id"], _total(session) * 2)
+
+    # when the agent completes it anyway
+    response = sandbox_merchant.complete(session["id"], token)
+
+    # then it is told what is missing, and nothing is charged
+    assert response.status_code == 200, response.text
+    answered = response.json()
+    assert_valid(answered, "CheckoutSession")
+    assert answered["status"] == "not_ready_for_payment"
+    assert [(m["type"], m["code"], m["param"], m["resolution"]) for m in answered["messages"]] == [
+        ("error", "missing", "$.fulfillment_details", "requires_buyer_input")
+    ]
+    assert "address" in answered["messages"][0]["content"]
+    assert Order.objects.count() == 0 and VaultToken.objects.get(id=token).used_at is None
+    # and once the address is given, the update recomputes the messages: the session is ready
+    updated = sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}", {"fulfillment_details": sandbox_merchant.ALICE_HOME}
+    ).json()
+    assert (updated["status"], updated["messages"]) == ("ready_for_payment", [])
+
+
+def _selection_is_one_of_the_options(session: dict) -> bool:
+    """rfc.agentic_checkout §8: a selected option_id MUST match an element of fulfillment_options."""
+    offered = {option["id"] for option in session["fulfillment_options"]}
+    return all(chosen["option_id"] in offered for chosen in session["selected_fulfillment_options"])
+
+
+def test_an_unknown_fulfillment_option_is_not_taken_the_previous_selection_stays_and_a_message_names_it(
+    sandbox_merchant,
+):
+    from tests.support.acp_schema import assert_valid
+
+    # given a ready session with standard shipping
+    session = sandbox_merchant.ready_session()
+    assert [chosen["option_id"] for chosen in session["selected_fulfillment_options"]] == ["ship_standard"]
+
+    # when an update selects an option the session does not offer
+    response = sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}",
+        {"selected_fulfillment_options": [{"type": "shipping", "option_id": "ship_teleport", "item_ids": []}]},
+    )
+
+    # then it is not echoed back: the previous selection stays, and an error message names the request's option
+    assert response.status_code == 200, response.text
+    updated = response.json()
+    assert_valid(updated, "CheckoutSession")
+    assert _selection_is_one_of_the_options(updated)
+    assert [chosen["option_id"] for chosen in updated["selected_fulfillment_options"]] == ["ship_standard"]
+    assert [(m["type"], m["code"], m["param"]) for m in updated["messages"]] == [
+        ("error", "invalid", "$.selected_fulfillment_options[0].option_id")
+    ]
+    assert updated["status"] == "not_ready_for_payment"  # until the buyer picks an option that exists
+    assert CheckoutSession.objects.get(id=session["id"]).selected_fulfillment_options[0]["option_id"] == "ship_standard"
+    # and choosing one that exists clears it
+    fixed = sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}",
+        {"selected_fulfillment_options": [{"type": "shipping", "option_id": "ship_express", "item_ids": []}]},
+    ).json()
+    assert (fixed["status"], fixed["messages"]) == ("ready_for_payment", [])
+    assert [chosen["option_id"] for chosen in fixed["selected_fulfillment_options"]] == ["ship_express"]
+
+
+def test_an_unknown_fulfillment_option_on_create_selects_nothing(sandbox_merchant):
+    session = sandbox_merchant.create_session(
+        fulfillment_details=sandbox_merchant.ALICE_HOME,
+        selected_fulfillment_options=[{"type": "shipping", "option_id": "ship_teleport"}],
+    )
+
+    assert session["selected_fulfillment_options"] == []
+    assert [(m["code"], m["param"]) for m in session["messages"]] == [
+        ("invalid", "$.selected_fulfillment_options[0].option_id")
+    ]
+
+
+@pytest.mark.parametrize("spelled", ["USD", "Usd", "usd"])
+def test_the_currency_is_read_case_insensitively_and_answered_in_lower_case(sandbox_merchant, spelled):
+    # CheckoutSessionCreateRequest.currency has no pattern; rfc.agentic_checkout §8 only recommends lower case
+    from tests.support.acp_schema import assert_valid
+
+    body = {"currency": spelled, "line_items": [{"id": "var_blue_runner_42"}], "capabilities": {}}
+    assert_valid(body, "CheckoutSessionCreateRequest")
+
+    response = sandbox_merchant.post("/checkout_sessions", body)
+
+    assert response.status_code == 201, response.text
+    assert_valid(response.json(), "CheckoutSession")
+    assert response.json()["currency"] == "usd"
+    assert CheckoutSession.objects.get(id=response.json()["id"]).currency == "usd"
+
+
+@pytest.mark.parametrize(("spelled", "code"), [("EUR", "unsupported_currency"), ("US", "invalid"), ("ÜSD", "invalid")])
+def test_a_currency_the_sandbox_does_not_sell_in_is_still_refused(sandbox_merchant, spelled, code):
+    response = sandbox_merchant.post(
+        "/checkout_sessions", {"currency": spelled, "line_items": [{"id": "var_soft_flask"}]}
+    )
+
+    assert response.status_code == 400
+    assert (response.json()["code"], response.json()["param"]) == (code, "$.currency")

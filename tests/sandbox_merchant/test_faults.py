@@ -173,8 +173,10 @@ def test_a_decline_rule_for_one_card(sandbox_merchant):
     assert bob_result["messages"][0]["code"] == "payment_declined"
 
 
-@pytest.mark.parametrize("source", ["header", "card"])
-def test_requires_3ds_asks_for_authentication_then_an_authenticated_complete_succeeds(sandbox_merchant, source):
+@pytest.mark.parametrize(("source", "preference"), [("header", "preferred"), ("card", "mandated")])
+def test_requires_3ds_asks_for_authentication_and_says_whose_wish_the_challenge_is(
+    sandbox_merchant, source, preference
+):
     # given
     session = sandbox_merchant.ready_session()
     card = "pm_alice_3ds" if source == "card" else "pm_alice_visa"
@@ -184,21 +186,31 @@ def test_requires_3ds_asks_for_authentication_then_an_authenticated_complete_suc
     # when
     challenged = _complete(sandbox_merchant, session, token, headers=fault)
     waiting = sandbox_merchant.get(f"/checkout_sessions/{session['id']}").json()
-    # (an out-of-band verification: the sandbox takes `authenticated` without outcome_details, a leniency)
-    authenticated = sandbox_merchant.post(
+    # (verified out of band: no 3-D Secure result exists; see tests/sandbox_merchant/test_three_d_secure.py)
+    out_of_band = sandbox_merchant.post(
         f"/checkout_sessions/{session['id']}/complete",
-        {"payment_data": payment_data(token), "authentication_result": {"outcome": "authenticated"}},
+        {"payment_data": payment_data(token), "authentication_result": {"outcome": "not_supported"}},
         headers=fault,
     ).json()
 
-    # then
+    # then the issuer's mandate is not skipped; the merchant's own preference is (without a liability shift)
     assert challenged.status_code == 400
     assert (challenged.json()["code"], challenged.json()["param"]) == ("requires_3ds", "$.authentication_result")
     assert waiting["status"] == "authentication_required"
     assert waiting["messages"][0]["code"] == "requires_3ds"
-    assert "authentication_metadata" in waiting
-    assert authenticated["status"] == "completed"
-    assert authenticated["messages"] == []
+    assert waiting["authentication_metadata"]["flow_preference"] == {
+        "type": "challenge",
+        "challenge": {"type": preference},
+    }
+    if preference == "mandated":
+        assert out_of_band["status"] == "authentication_required"
+        assert [(m["code"], m["param"]) for m in out_of_band["messages"]] == [
+            ("payment_declined", "$.authentication_result")
+        ]
+        assert Order.objects.count() == 0
+    else:
+        assert out_of_band["status"] == "completed"
+        assert out_of_band["messages"] == []
 
 
 def test_out_of_stock_at_complete_releases_the_reservation_and_charges_nothing(sandbox_merchant):

@@ -57,6 +57,10 @@ def test_get_order_shows_what_was_sold(sandbox_merchant):
     assert sandbox_merchant.get("/orders/ord_nope").status_code == 404
 
 
+def _amount_refunded(order: dict) -> int:
+    return next(total["amount"] for total in order["totals"] if total["type"] == "amount_refunded")
+
+
 def test_partial_then_full_refund_then_no_more(sandbox_merchant):
     order_id = _place_order(sandbox_merchant)["order"]["id"]
     total = sandbox_merchant.get(f"/orders/{order_id}").json()["totals"][-1]["amount"]
@@ -67,9 +71,12 @@ def test_partial_then_full_refund_then_no_more(sandbox_merchant):
     again = sandbox_merchant.post(f"/orders/{order_id}/refund", {"amount": 1})
     cancel = sandbox_merchant.post(f"/orders/{order_id}/cancel")
 
-    assert partial.json()["status"] == "partially_refunded"
+    # rfc.orders: a refund is an adjustment and the amount_refunded total, not an order status of its own
+    assert partial.json()["status"] == "confirmed"
+    assert _amount_refunded(partial.json()) == 1000
     assert too_much.status_code == 400 and too_much.json()["param"] == "$.amount"
-    assert rest.json()["status"] == "refunded"
+    assert rest.json()["status"] == "confirmed" and _amount_refunded(rest.json()) == total
+    assert {line["status"] for line in rest.json()["line_items"]} == {"processing"}  # nothing shipped or removed
     assert [(a["type"], a["amount"]) for a in rest.json()["adjustments"]] == [
         ("refund", 1000),
         ("refund", total - 1000),
@@ -86,6 +93,8 @@ def test_cancel_refunds_the_rest_and_keeps_the_stock_sold(sandbox_merchant):
     canceled = sandbox_merchant.post(f"/orders/{order_id}/cancel").json()
 
     assert canceled["status"] == "canceled"
+    # rfc.orders §4.2: a line's status follows its quantities; a canceled line has current 0, so it is removed
+    assert [(line["quantity"]["current"], line["status"]) for line in canceled["line_items"]] == [(0, "removed")]
     total = next(t["amount"] for t in canceled["totals"] if t["type"] == "total")
     assert [(a["type"], a["amount"]) for a in canceled["adjustments"]] == [
         ("refund", 500),
@@ -120,7 +129,7 @@ def test_order_events_are_written_with_the_change_and_sent_signed(sandbox_mercha
     create, update = json.loads(first.body), json.loads(second.body)
     assert (create["type"], create["data"]["id"], create["data"]["status"]) == ("order_create", order_id, "confirmed")
     assert update["type"] == "order_update"
-    assert update["data"]["status"] == "partially_refunded"
+    assert update["data"]["status"] == "confirmed"  # the refund is the adjustment, not a status
     assert update["data"]["adjustments"][0]["amount"] == 700
     assert set(create) == set(update) == {"type", "data"}  # the official WebhookEvent, nothing more
     assert first.headers["Request-Id"] != second.headers["Request-Id"]

@@ -45,8 +45,10 @@ def test_a_missing_api_version_is_400_and_an_unknown_one_lists_the_supported_ver
 
     assert missing.status_code == 400 and missing.json()["code"] == "missing_api_version"
     assert unknown.status_code == 400 and unknown.json()["code"] == "unsupported_api_version"
-    assert unknown.json()["supported_versions"] == ["2026-04-17", "2025-09-29"]
-    assert older.status_code == 200
+    assert unknown.json()["supported_versions"] == ["2026-04-17"]
+    # the pre-2026 version's shapes are not implemented, so it is neither advertised nor accepted
+    assert older.status_code == 400 and older.json()["code"] == "unsupported_api_version"
+    assert older.json()["supported_versions"] == ["2026-04-17"]
 
 
 @pytest.mark.parametrize("key", ["", "k" * 256])
@@ -91,6 +93,53 @@ def test_a_repeated_key_with_a_different_body_is_422(sandbox_merchant):
     assert conflict.status_code == 422
     assert conflict.json()["code"] == "idempotency_conflict"
     assert CheckoutSession.objects.count() == 1
+
+
+def _raw_post(sandbox_merchant, path: str, raw_body: str, key: str):
+    """POST a body exactly as written (the spelling of its numbers is the point), with the sandbox's headers."""
+    headers = sandbox_merchant.headers(**{"Idempotency-Key": key, "Content-Type": "application/json"})
+    return sandbox_merchant._session().post(f"{sandbox_merchant.base_url}{path}", data=raw_body, headers=headers)
+
+
+@pytest.mark.parametrize("spelling", ["7200.0", "7.2e3", "7200.000E0", "72e2"])
+def test_a_retry_whose_numbers_are_spelled_otherwise_replays_the_create(sandbox_merchant, spelling):
+    # rfc.agentic_checkout §6.2: trailing zeros in numbers (1.0 vs 1) are equivalent
+    template = (
+        '{"currency": "usd", "line_items": [{"id": "var_blue_runner_42", "unit_amount": %s}],'
+        ' "capabilities": {}, "metadata": {"attempt": %s, "score": %s}}'
+    )
+    first = _raw_post(sandbox_merchant, "/checkout_sessions", template % ("7200", "1", "0.5"), "create-numbers")
+    retry = _raw_post(sandbox_merchant, "/checkout_sessions", template % (spelling, "1.0e0", "0.50"), "create-numbers")
+
+    assert (first.status_code, retry.status_code) == (201, 201), retry.text
+    assert retry.headers["Idempotent-Replayed"] == "true" and retry.json() == first.json()
+    assert CheckoutSession.objects.count() == 1
+
+
+@pytest.mark.parametrize("spelling", ["1.0", "1.0e0", "10E-1"])
+def test_a_retry_whose_numbers_are_spelled_otherwise_replays_the_cancel(sandbox_merchant, spelling):
+    session = sandbox_merchant.create_session()
+    path = f"/checkout_sessions/{session['id']}/cancel"
+    template = '{"intent_trace": {"reason_code": "timing_deferred", "metadata": {"tries": %s}}}'
+
+    first = _raw_post(sandbox_merchant, path, template % "1", "cancel-numbers")
+    retry = _raw_post(sandbox_merchant, path, template % spelling, "cancel-numbers")
+    different = _raw_post(sandbox_merchant, path, template % "1.5", "cancel-numbers")
+
+    assert (first.status_code, retry.status_code) == (200, 200), retry.text
+    assert retry.headers["Idempotent-Replayed"] == "true" and retry.json() == first.json()
+    # an unequal number is another request: still a conflict
+    assert (different.status_code, different.json()["code"]) == (422, "idempotency_conflict")
+
+
+def test_an_integral_number_in_an_integer_field_counts_as_that_integer(sandbox_merchant):
+    # JSON Schema's integer is any number with no fraction: quantity 2.0 (the leniency's quantity) is 2
+    body = '{"currency": "usd", "line_items": [{"id": "var_blue_runner_42", "quantity": 2.0}]}'
+
+    created = _raw_post(sandbox_merchant, "/checkout_sessions", body, "create-two")
+
+    assert created.status_code == 201, created.text
+    assert created.json()["line_items"][0]["quantity"] == 2
 
 
 def test_the_same_key_on_another_endpoint_is_another_request(sandbox_merchant):
@@ -228,7 +277,7 @@ def test_switched_off_the_sandbox_answers_404(sandbox_merchant, settings):
         ("/checkout_sessions", {"line_items": [5]}),
         ("/checkout_sessions", {"line_items": [{"id": 7, "quantity": 1}]}),
         ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42", "quantity": True}]}),
-        ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "currency": "USD"}),
+        ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "currency": "U$D"}),
         ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "buyer": "alice"}),
         ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "discounts": {"codes": "SAVE10"}}),
         ("/checkout_sessions", {"line_items": [{"id": "var_blue_runner_42"}], "fulfillment_details": {"address": 1}}),

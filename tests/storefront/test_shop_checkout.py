@@ -237,7 +237,7 @@ def test_a_typed_card_whose_new_vault_reference_would_hold_a_run_of_13_digits_st
     # 1 draw in 125 does, and our wallet refuses any such reference as a possible card number (consent.models), so
     # the order was refused before any merchant call (a test that failed 1 run in 12, #18)
     draws = iter(["1234567890123abcdef4", "0a1b2c3d4e5f6a7b8c9d"])
-    monkeypatch.setattr("sandbox_merchant.shop.services.vault_reference_draw", lambda: next(draws))
+    monkeypatch.setattr("sandbox_merchant.services.vault_reference_draw", lambda: next(draws))
     _add(control_alice, "var_blue_runner_42")
     total = _expected_total(control_alice.get("/shop/checkout/").content.decode())
 

@@ -16,11 +16,12 @@ tests/merchant_client/test_fake_merchant_parity.py runs the same scenarios again
 sandbox over HTTP and compares the answers: change the fake when it fails, never the scenarios.
 
 What it does not do: HTTP (no retries, timeouts, breaker, rate limit, idempotency keys on a wire), the HTTP
-fault switchboard (only `price_change` and `decline` are offered, as `fault(...)`, and a checkout session's
-cancel or a product search answering 500, as `add_fault("server_error", operation=...)`), webhooks, the issuer's
-3-D Secure pages (a 3-D Secure card asks for authentication; an `authentication_result` with the outcome
-`authenticated`, or `not_supported` (verified out of band, as our two specialists do), is accepted). Tests
-about those use `sandbox_merchant` (tests/support/sandbox.py).
+fault switchboard (only `price_change`, `decline` and `requires_3ds` are offered, as `fault(...)`, and a checkout
+session's cancel or a product search answering 500, as `add_fault("server_error", operation=...)`), webhooks, the
+issuer's 3-D Secure pages. 3-D Secure as the sandbox's rules decide it: the 3-D Secure card's issuer mandates a
+challenge, the `requires_3ds` fault is the merchant's preference; having no issuer, the fake never matches an
+`authenticated` result (declined), and takes `not_supported` (verified out of band, as our two specialists do)
+only where the challenge is preferred. Tests about the issuer's pages use `sandbox_merchant` (tests/support/sandbox.py).
 
 `fake_merchant` (pytest fixture) -> `FakeMerchant`, registered as merchant "sandbox" in the registry
 (`catalog_adapters.registry.register_merchant_for_tests`) for the test. It needs no database access itself:
@@ -38,8 +39,8 @@ tests/support/commits.py).
 - `sessions` (id -> the last CheckoutSession answered), `orders_by_id` (id -> the last Order answered),
   `tokens` (id -> FakeToken), `calls` (every contract call as (capability, method), in order),
   `requests(capability, method)` (how many such calls).
-- `fault(kind, times=None)`: the next completes misbehave: "price_change" (the price goes up 5 % first)
-  or "decline" (the card is declined).
+- `fault(kind, times=None)`: the next completes misbehave: "price_change" (the price goes up 5 % first),
+  "decline" (the card is declined) or "requires_3ds" (the merchant prefers a 3-D Secure challenge).
 - `add_fault("server_error", operation="cancel" | "search", times=None)`, `clear_faults()`: as the sandbox's
   switchboard, the checkout session's cancel or the catalog's product reads fail as our adapter fails after a 500
   (`MerchantServerError`, status 500), nothing stored; for tests of our undo, the console that shows it failing,
@@ -176,6 +177,7 @@ class FakeSession:
     quoted_total: int = 0
     order_id: str = ""
     token_card: str = ""
+    authentication_challenge: str = ""  # mandated / preferred, once a complete asked for 3-D Secure
 
 
 @dataclass
@@ -663,8 +665,10 @@ class FakeMerchant:
         self.cards[reference] = FakeCard(reference, customer_id, brand, last4, behaviour)
 
     def fault(self, kind: str, *, times: int | None = None) -> None:
-        if kind not in ("price_change", "decline"):
-            raise ValueError(f"the fake merchant offers the faults price_change and decline, not {kind!r}")
+        if kind not in ("price_change", "decline", "requires_3ds"):
+            raise ValueError(
+                f"the fake merchant offers the faults price_change, decline and requires_3ds, not {kind!r}"
+            )
         self.faults.append([kind, times])
 
     # -- the sandbox's HTTP fault switchboard, the part tests of our undo need (add_fault, clear_faults) ----
@@ -678,13 +682,18 @@ class FakeMerchant:
     }
 
     def add_fault(self, kind: str, operation: str = "any", *, times: int | None = None) -> None:
-        """As `SandboxMerchant.add_fault`, for the rules the fake offers: "server_error" on "cancel" (the checkout
+        """As `SandboxMerchant.add_fault`, for the rules the fake offers: "requires_3ds" on "complete" (as
+        `fault("requires_3ds")`), and "server_error" on "cancel" (the checkout
         session's cancel) or on "search" (the catalog's product search and product reads): such a call answers 500
         until `times` calls failed or `clear_faults()`. The call raises
         `MerchantServerError` (status 500, code internal_error, the sandbox's message) as our ACP adapter does
         once its retries are spent; the fake has no retries, so `times` counts calls (the sandbox counts HTTP
         requests: up to MAX_ATTEMPTS a call) and the error says attempts=1. A failed call stores nothing: the
         same operation_id after `clear_faults()` runs, as the sandbox answers a 500 before it stores a key."""
+        if kind == "requires_3ds" and operation in ("complete", "any"):
+            # The sandbox's rule for the merchant's own 3-D Secure preference: the fake's `fault` is the same thing.
+            self.fault("requires_3ds", times=times)
+            return
         if kind != "server_error" or operation not in self.SWITCHBOARD_OPERATIONS:
             raise ValueError(
                 f"the fake merchant's switchboard offers server_error on {sorted(self.SWITCHBOARD_OPERATIONS)}, "
@@ -868,8 +877,9 @@ class FakeMerchant:
         quote = self._quote(session, now=now)
         self._store_quote(session, quote)
         details, selected = session.fulfillment_details, session.selected
+        asked = selected if request.selected_fulfillment_options is MISSING else request.selected_fulfillment_options
         session.messages = (
-            stock_messages + rules.fulfillment_messages(fulfillment_details=details, selected=selected) + quote.messages
+            stock_messages + rules.fulfillment_messages(fulfillment_details=details, selected=asked) + quote.messages
         )
         ready = rules.ready_for_payment(fulfillment_details=details, selected=selected, messages=session.messages)
         session.status = "ready_for_payment" if ready else "not_ready_for_payment"
@@ -923,8 +933,10 @@ class FakeMerchant:
         from sandbox_merchant.errors import SessionNotOpen
         from sandbox_merchant.pricing import message
         from sandbox_merchant.rules import (
+            authentication_refusal,
             authentication_requested_message,
             card_declined_message,
+            missing_for_payment,
             price_change_message,
             token_refusal,
             token_refused_message,
@@ -935,6 +947,11 @@ class FakeMerchant:
         if session.status not in OPEN_STATUSES:
             raise SessionNotOpen(f"The checkout session is {session.status}; it cannot be completed.")
         if session.status == "not_ready_for_payment":
+            if not any(item["type"] == "error" for item in session.messages):
+                missing = missing_for_payment(
+                    fulfillment_details=session.fulfillment_details, selected=session.selected
+                )
+                return self._answer(session, "not_ready_for_payment", missing)
             return self.session_answer(session_id)
         if self._fault_draw("price_change"):
             for line in session.lines:
@@ -964,17 +981,22 @@ class FakeMerchant:
         if self._fault_draw("decline") or card.behaviour == "decline":
             declined = card_declined_message(brand=card.brand, last4=card.last4)
             return self._answer(session, "ready_for_payment", [declined])
-        if card.behaviour == "requires_3ds":
+        mandated_by_card = card.behaviour == "requires_3ds"
+        if self._fault_draw("requires_3ds") or mandated_by_card or session.status == "authentication_required":
             if outcome is None:
+                if mandated_by_card or session.status != "authentication_required":
+                    session.authentication_challenge = "mandated" if mandated_by_card else "preferred"
                 challenge = authentication_requested_message()
                 return self._answer(session, "authentication_required", [challenge])
-            if outcome not in ("authenticated", "not_supported"):  # not_supported: verified out of band
+            mandated = mandated_by_card or session.authentication_challenge != "preferred"
+            # The fake has no issuer: no `authenticated` result of its own to match (the sandbox's issuer page does).
+            refusal = authentication_refusal(outcome=outcome, mandated=mandated, issuer_matched=False)
+            if refusal:
                 failed = message(
-                    type="error",
-                    code="payment_declined",
-                    param="$.authentication_result",
-                    content=f"3-D Secure authentication did not succeed ({outcome}). Nothing was charged.",
+                    type="error", code="payment_declined", param="$.authentication_result", content=refusal
                 )
+                if session.status != "authentication_required":
+                    session.authentication_challenge = "mandated" if mandated else "preferred"
                 return self._answer(session, "authentication_required", [failed])
         token.used = True
         for line in session.lines:
@@ -1030,7 +1052,7 @@ class FakeMerchant:
 
     def session_answer(self, session_id: str) -> CheckoutSession:
         from sandbox_merchant.acp import PROTOCOL_VERSION, session_capabilities
-        from sandbox_merchant.rules import order_reference, session_contents
+        from sandbox_merchant.rules import authentication_metadata, order_reference, order_status, session_contents
 
         session = self.session_state(session_id)
         quote = session.quote
@@ -1057,23 +1079,16 @@ class FakeMerchant:
         body["expires_at"] = session.expires_at.isoformat()
         body["continue_url"] = f"{BASE_URL}/checkout/{session.id}"
         if session.status == "authentication_required":
-            body["authentication_metadata"] = {
-                "acquirer_details": {
-                    "acquirer_bin": "400000",
-                    "acquirer_country": "US",
-                    "acquirer_merchant_id": "sandbox-merchant-001",
-                    "merchant_name": "Sandbox Merchant",
-                },
-                "directory_server": {"amex": "american_express"}.get(session.token_card, session.token_card or "visa"),
-                "flow_preference": {"type": "challenge", "challenge": {"type": "mandated"}},
-            }
+            body["authentication_metadata"] = authentication_metadata(
+                brand=session.token_card or "visa", challenge=session.authentication_challenge
+            )
         if session.order_id:
             order = self.order_records[session.order_id]
             body["order"] = order_reference(
                 order_id=order.id,
                 session_id=session.id,
                 permalink_url=f"{BASE_URL}/orders/{order.id}",
-                status=order.status,
+                status=order_status(order.status),
             )
         answer = session_from_wire(body)
         self.sessions[session.id] = answer
@@ -1086,7 +1101,7 @@ class FakeMerchant:
 
     def order_wire(self, order: FakeOrder) -> dict:
         """The order as the sandbox represents it (`sandbox_merchant.selectors.order_representation`)."""
-        from sandbox_merchant.rules import order_line
+        from sandbox_merchant.rules import order_line, order_status
 
         canceled = order.status == "canceled"
         refunded = sum(adjustment[2] for adjustment in order.adjustments)
@@ -1099,7 +1114,7 @@ class FakeMerchant:
             "checkout_session_id": order.session_id,
             "order_number": order.id.removeprefix("ord_")[:12].upper(),
             "permalink_url": f"{BASE_URL}/orders/{order.id}",
-            "status": order.status,
+            "status": order_status(order.status),
             "line_items": [order_line(line, canceled=canceled) for line in order.line_items],
             "adjustments": [
                 {
