@@ -583,7 +583,7 @@ class Policy:
             isinstance(command, c.AddItems | c.ClearCart | c.Undo | c.CancelOrder) for command in commands
         ) or (pending.get("slot") == "code" and any(isinstance(command, c.ApplyCode) for command in commands))
         if answers:
-            rest = [command for command in commands if command not in answers]
+            rest = self._fill_queued(turn, pending, [command for command in commands if command not in answers])
             self._clear_pending(turn)
             self._resume(turn, pending, answers)
             return rest
@@ -770,6 +770,51 @@ class Policy:
         every = bool(EVERY_PART.search(turn.customer_text or ""))
         queue = [_with_answer(item, spec, values, any_product=every) for item in queue]
         self._add_queue(turn, queue)
+
+    def _fill_queued(self, turn: Turn, pending: dict, rest: list[c.Command]) -> list[c.Command]:
+        """ "blue, and the beanie red" to "which colour for the cap?" with the beanie waiting in the question's queue:
+        what is said of a waiting item's product fills that item instead of adding a second one (the red beanie was
+        queued behind the beanie in no colour, whose colour was then asked)."""
+        queue = [_item_from_wire(raw) for raw in pending.get("queue") or []]
+        if not queue:
+            return rest
+        kept: list[c.Command] = []
+        for command in rest:
+            if not isinstance(command, c.AddItems):
+                kept.append(command)
+                continue
+            items = []
+            for item in command.items:
+                waiting = next(
+                    (
+                        index
+                        for index, queued in enumerate(queue)
+                        if len(item.product_ids) == 1
+                        and queued.product_ids == item.product_ids
+                        and item.quantity is None
+                        and any(getattr(item, name) and not getattr(queued, name) for name in ("colour", "size"))
+                        and not any(
+                            getattr(item, name)
+                            and getattr(queued, name)
+                            and getattr(item, name) != getattr(queued, name)
+                            for name in ("colour", "size")
+                        )
+                    ),
+                    None,
+                )
+                if waiting is None:
+                    items.append(item)
+                    continue
+                queued = queue[waiting]
+                queue[waiting] = c.ItemSpec(**{**queued.__dict__, "colour": item.colour or queued.colour,
+                                               "size": item.size or queued.size})  # fmt: skip
+                turn.record_decision(
+                    DecisionKind.RULE, "queued_item_filled", rationale=f"{item.product_ids[0]}: said with the answer"
+                )
+            if items:
+                kept.append(c.AddItems(items=tuple(items)))
+        pending["queue"] = [_item_wire(item) for item in queue]
+        return kept
 
     def _add_queue(self, turn: Turn, queue: list[c.ItemSpec]) -> None:
         for index, spec in enumerate(queue):

@@ -227,3 +227,17 @@ def test_a_hesitant_yes_is_asked_again_and_the_next_yes_confirms_the_same_previe
     assert unsure["pending_confirmation"]["preview_hash"] == preview["preview_hash"]
     chat.say("yes")
     assert OrderFlow.objects.get(conversation_id=chat.id).status in (FlowStatus.CONFIRMED, FlowStatus.PLACED)
+
+
+def test_a_value_said_for_an_item_waiting_behind_the_question_fills_it(shop, chat):
+    # "a cap and a beanie" → "which colour for the cap?" → "blue cap, red beanie": the red beanie was queued behind
+    # the beanie in no colour, whose colour was asked next
+    chat.start()
+    chat.say("a running cap and a wool beanie")
+    answer = chat.say("blue cap, red beanie")
+    lines = answer["pending_confirmation"]["preview"]["lines"]
+    assert sorted((line["title"], line["variant"], line["quantity"]) for line in lines) == [
+        ("Running Cap", "blue", 1),
+        ("Wool Beanie", "red", 1),
+    ]
+    assert AgentDecision.objects.filter(conversation_id=chat.id, name="queued_item_filled").exists()

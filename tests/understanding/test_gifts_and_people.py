@@ -432,3 +432,13 @@ def test_yes_to_one_line_and_skip_the_other(generator):
 def test_after_an_order_is_it_on_its_way_and_leave_it(generator):
     assert read(generator, "is it on its way?", DialogueContext()) == [OrderStatus(which="last")]
     assert read(generator, "hmm actually leave it", DialogueContext()) == [Thanks()]
+
+
+def test_another_products_value_said_with_an_answer_is_that_items(generator):
+    ask_cap_colour = DialogueContext(
+        pending=PendingQuestion(slot="colour", product_id="prod_run_cap", title="Running Cap",
+                                options=(Option(value="blue", label="blue"), Option(value="white", label="white")))
+    )  # fmt: skip
+    answer, beanie = read(generator, "blue cap, red beanie", ask_cap_colour)
+    assert answer == SetSlot(slot="colour", value="blue")
+    assert [(item.product_ids, item.colour) for item in beanie.items] == [(("prod_beanie",), "red")]

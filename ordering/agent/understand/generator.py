@@ -4132,6 +4132,17 @@ class _Reader:
         # "L please and a grey beanie" to "which size?" for a hoodie: the beanie (and its grey) is one more item,
         # not more about the hoodie.
         more = re.search(r"(?:\s*,)?\s*\b(?:and|also|plus)\b\s+(?:also\s+)?(?:add\s+)?(?P<item>.+)$", text)
+        if more is None and entry is not None:
+            # "blue cap, red beanie" to "which colour for the cap?": after a comma, another product with its value
+            # is that item's (the beanie's red was lost, and its colour asked)
+            more = re.search(r"\s*,\s*(?P<item>[a-z0-9 ]+)$", text)
+            if more is not None and not (
+                (other := self._item(more.group("item"))) is not None
+                and other.product_ids
+                and entry.id not in other.product_ids
+                and (other.colour or other.size)
+            ):
+                more = None
         if more is not None:
             item = self._item(more.group("item"))
             if item is not None and item.product_ids and (entry is None or entry.id not in item.product_ids):
