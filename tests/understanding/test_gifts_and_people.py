@@ -442,3 +442,60 @@ def test_another_products_value_said_with_an_answer_is_that_items(generator):
     answer, beanie = read(generator, "blue cap, red beanie", ask_cap_colour)
     assert answer == SetSlot(slot="colour", value="blue")
     assert [(item.product_ids, item.colour) for item in beanie.items] == [(("prod_beanie",), "red")]
+
+
+# -- a third day, evening traffic (held-out run 18) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("cloud jogger grey fourty two", "42"),
+        ("i want buy the shoes for trail, green color, number fourty three", "43"),
+    ],
+)
+def test_a_shoe_size_in_words_is_never_a_count(generator, text, size):
+    # "fourty two" (spelled so) was no number; read as "forty two" it was 42 pairs, and "number 43" was 43 of "number"
+    [add] = read(generator, text, DialogueContext())
+    assert [(item.size, item.quantity) for item in add.items] == [(size, None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("nah not tonight", [Decline()]),
+        ("hiii sorry was on the train, yes go ahead", [Confirm()]),
+    ],
+)
+def test_an_evening_no_and_a_late_yes(generator, text, expected):
+    assert read(generator, text, preview(RUNNER)) == expected
+
+
+def test_things_said_as_what_they_are_and_sizes_in_plural_words(generator):
+    [lamp] = read(generator, "the flashing light for my head, 2 of them", DialogueContext())
+    assert [(item.product_ids, item.quantity) for item in lamp.items] == [(("prod_headlamp",), 2)]
+    [socks] = read(generator, "2 packs of the running socks black, mediums", DialogueContext())
+    assert [(item.size, item.quantity) for item in socks.items] == [("M", 2)]
+    [tee] = read(generator, "tech tee blue xtra large", DialogueContext())
+    assert tee.items[0].size == "XL"
+    assert read(generator, "did it go thru?", DialogueContext()) == [OrderStatus(which="last")]
+
+
+def test_a_count_of_two_said_as_one_of_each_product(generator):
+    # "2 black tees M one tech one cotton" was 2 of either tee, in no size
+    [add] = read(generator, "2 black tees M one tech one cotton", DialogueContext())
+    assert [(item.product_ids, item.colour, item.size, item.quantity) for item in add.items] == [
+        (("prod_tech_tee",), "black", "M", 1),
+        (("prod_cotton_tee",), "black", "M", 1),
+    ]
+
+
+def test_three_people_and_three_sizes(generator):
+    [add] = read(generator, "pullover hoodies for me and my 2 sons, black, L L and S", DialogueContext())
+    assert [(item.size, item.quantity) for item in add.items] == [("L", 1), ("L", 1), ("S", 1)]
+
+
+def test_the_card_kept_after_a_change_of_mind(generator):
+    cards = (Option(value="4242", label="visa ending 4242"), Option(value="3220", label="mastercard ending 3220"))
+    context = DialogueContext(cart=(RUNNER,), awaiting_confirmation=True, cards=cards)
+    assert read(generator, "on the mastercard. no wait keep the visa", context) == [ChooseCard(brand="visa")]

@@ -702,6 +702,14 @@ def _size_worn(match: re.Match[str]) -> str:
 
 def drop_asides(text: str) -> Asides:
     """The normalized message without what it says beside the order (see the module docstring)."""
+    # "hiii sorry was on the train, yes go ahead": why the answer came late, no part of it (not understood)
+    text = re.sub(
+        r"^(?:(?:hi|hey|hello|ok|okay)\s*,?\s+)*(?:sorry|soz|apologies)\s*,?\s+(?:i\s+)?(?:was|am|got)\s+"
+        r"(?:on|in|at|busy|driving|cooking|stuck|away|out|with|at work|distracted)\b[a-z ]*?\s*[,.!]+\s*"
+        r"(?=(?:yes|yeah|yep|ok|okay|sure|go|no|nah|actually|make|change|add|remove)\b)",
+        "",
+        text,
+    )
     # "back, make that one purple one blue" (after "brb"): the customer is back; no part of the order
     text = re.sub(r"^(?:(?:ok|okay|right|sorry)\s*,?\s+)*(?:i am\s+|im\s+)?back\s*[,.!]+\s*(?=\S)", "", text)
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
@@ -1101,6 +1109,45 @@ def drop_asides(text: str) -> Asides:
         r"\b(?:a|one|1)\s+(?:pair|pack)(?=\s*(?:,|please|pls|then|thanks|of (?:them|those|these))?\s*$)", "one", text
     )
     text = STUFF_LABEL.sub("", text)
+    # "cloud jogger grey forty two": a number in words from thirty to fifty is a shoe size, never that many pairs (it
+    # ordered 42 of them); a count that large is said with what it counts ("forty two pairs")
+    text = re.sub(
+        r"(?<!size )\b(thirty|forty|fifty)[\s-]+(one|two|three|four|five|six|seven|eight|nine)\b"
+        r"(?!\s+(?:pairs?|packs?|of|x\b|items?|bottles?|caps?|units?))",
+        lambda match: "size " + str({"thirty": 30, "forty": 40, "fifty": 50}[match.group(1)]
+                                    + {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                                       "eight": 8, "nine": 9}[match.group(2)]),
+        text,
+    )  # fmt: skip
+    # "green color, number forty three" (shoes): "number" before a size in words is the size (it was 43 of "number")
+    text = re.sub(r"\bnumber\s+(?:size\s+)?(?=(?:thirty|forty|fifty|3\d|4\d)\b)", "size ", text)
+    # "the light u wear on ur head", "the flashing light for my head": a head torch said as what it is (no product)
+    text = re.sub(
+        r"\b(?:flashing\s+|little\s+|small\s+|running\s+|night\s+)?lights?\s+(?:(?:that\s+)?(?:you|u"
+        r"|one)\s+wears?\s+|to wear\s+)?"
+        r"(?:on|for)\s+(?:your|ur|my|the|his|her|a)\s+head\b",
+        "headlamp",
+        text,
+    )
+    # "2 black tees M one tech one cotton": one of each product named, in what was said for both (it was 2 of either)
+    text = re.sub(
+        r"^(?:(?:ok|okay|so|hi)\s*,?\s+)*(?:2|two)\s+(?P<rest>[a-z0-9 ]+?)\s*,?\s+(?:one"
+        r"|1)\s+(?P<a>[a-z]+)\s*,?\s+(?:and\s+)?"
+        r"(?:one|1)\s+(?P<b>[a-z]+)$",
+        lambda match: (
+            f"one {match.group('a')} {match.group('rest')} and one {match.group('b')} {match.group('rest')}"
+            if not _value_kind(match.group("a")) and not _value_kind(match.group("b"))
+            else match.group(0)
+        ),
+        text,
+    )
+    # "on the mastercard. no wait keep the visa": the card kept is the choice (the mastercard was chosen)
+    text = re.sub(
+        r"^(?:(?:put it |pay )?(?:on|with|use)\s+)?(?:the|my)\s+(?:visa|mastercard|amex|card ending \d{4})\s*[,.]*\s*"
+        r"(?:no wait|no sorry|actually|sorry|wait|no)\s*,?\s*(?:keep|stick with|stay on)\s+(?:the|my)\s+",
+        "use the ",
+        text,
+    )
     # "two actually", "43 actually": the value said first, the correction word after it (not understood)
     text = re.sub(r"^([a-z0-9]+)\s*,?\s+actually$", r"actually \1", text)
     # "oh expired? ok yes then": a reaction to what was said, then the answer
@@ -1168,6 +1215,17 @@ def drop_asides(text: str) -> Asides:
     text = re.sub(r"\s*\b(?:for\s+" + _PERSONS + r"\s+)?to share(?:\s+between\s+" + _PERSONS + r")?\b", " ", text)
     text = _parts_by_person(text)
     people = _people_named(text)
+    sizes_listed = re.search(r"(?:^|,)\s*((?:(?:xs|s|m|l|xl|xxl|\d{2})\s*,?\s*(?:and\s+)?){2,6})\s*$", text)
+    if (
+        people
+        and sizes_listed is not None
+        and len(re.findall(r"\b(?:xs|s|m|l|xl|xxl|\d{2})\b", sizes_listed.group(1))) == people
+        and not _SAID_COUNT.search(" " + FOR_PEOPLE.sub(" ", text[: sizes_listed.start()], count=1))
+    ):
+        # "pullover hoodies for me and my 2 sons, black, L L and S": one size each for the three of them (it was one L
+        # and one S: the L said twice was one)
+        text = f"{people} " + re.sub(r"\s*\bfor\s+" + _PERSONS + r"\b\s*,?", " ", text, count=1)
+        people = None
     text = _per_person_count(text)
     # "where is order 12345", "order #a1234 status": the customer's order, never 12345 of anything ("order 2 caps" is
     # a count: a short number after "order" alone is how many)

@@ -262,6 +262,7 @@ HOLD = (
     "i shall think about it", "i shall come back another day", "i think i will leave it there",
     "still deciding", "i am still deciding", "still thinking", "i am still thinking", "still thinking about it",
     "not decided yet", "i have not decided yet", "i have not decided", "i am still thinking about it",
+    "not tonight", "maybe tomorrow", "not this time", "maybe next time",
     "still thinking about it tbh", "i am still deciding tbh",
 )  # fmt: skip
 # What the price made the customer feel ("hmm too much", "way too expensive", "over my budget"): said with a no or
