@@ -46,7 +46,18 @@ DEMO_CUSTOMERS = {
                 "region": "IL",
                 "postal_code": "62701",
                 "country": "US",
-            }
+            },
+            # The shop knows her work address too (sandbox_merchant/demo.py), and the docs' examples ship to it
+            # ("ship to work"): without it, `make run`'s alice was told she had no address called "work".
+            {
+                "label": "Work",
+                "recipient": "Alice Example",
+                "line1": "500 Howard Street",
+                "city": "San Francisco",
+                "region": "CA",
+                "postal_code": "94105",
+                "country": "US",
+            },
         ],
     },
     "bob": {

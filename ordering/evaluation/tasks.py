@@ -129,21 +129,9 @@ CONFIRMATION_PHRASES = frozenset(
     }
 )  # fmt: skip
 
-# Our side of the demo customers: the demo seeds (consent/demo.py) plus alice's Work address, which
-# the shop knows (its demo customer cus_alice) and the corpus ships to.
-EXTRA_ADDRESSES: dict[str, list[dict[str, str]]] = {
-    "alice": [
-        {
-            "label": "Work",
-            "recipient": "Alice Example",
-            "line1": "500 Howard Street",
-            "city": "San Francisco",
-            "region": "CA",
-            "postal_code": "94105",
-            "country": "US",
-        }
-    ]
-}
+# Addresses a task's customer has beyond the demo seed's (consent/demo.py, which gives alice her Home and Work, as the
+# shop knows them): none today; kept so that a corpus may add one without changing the seed.
+EXTRA_ADDRESSES: dict[str, list[dict[str, str]]] = {}
 
 # The merchant client as the flow tests configure it: short timeouts and backoff, no rate limit.
 QUICK_MERCHANT = {

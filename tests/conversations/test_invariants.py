@@ -238,12 +238,12 @@ def test_invariant_2_an_unknown_product_is_not_replaced_by_another(shop, chat, g
 def test_invariant_3_card_and_address_named_are_applied_or_refused(shop, chat, generator):
     chat.start()
 
-    answer = chat.say("blue runner size 42, ship it to work and pay with the card ending 9999")
+    answer = chat.say("blue runner size 42, ship it to my cottage and pay with the card ending 9999")
 
-    # alice's address book has only Home: "work" is refused naming it; the card ending 9999 does not exist.
+    # alice's address book has Home and Work: "cottage" is refused naming them; the card ending 9999 does not exist.
     # Nothing is previewed with another address or card in their place: she is asked instead.
     text = _texts(chat, answer)
-    assert 'address called "work"' in text and "Home" in text, text
+    assert 'address called "cottage"' in text and "Home" in text and "Work" in text, text
     assert "saved card like that" in text and "4242" in text and "3220" in text, text
     assert answer["pending_confirmation"] is None
     assert not any(m["kind"] == "preview" for m in answer["messages"])
