@@ -499,3 +499,12 @@ def test_the_card_kept_after_a_change_of_mind(generator):
     cards = (Option(value="4242", label="visa ending 4242"), Option(value="3220", label="mastercard ending 3220"))
     context = DialogueContext(cart=(RUNNER,), awaiting_confirmation=True, cards=cards)
     assert read(generator, "on the mastercard. no wait keep the visa", context) == [ChooseCard(brand="visa")]
+
+
+def test_a_us_size_said_after_in(generator):
+    # "size ten in US" was 43 or 44, asked; US 10 is EU 43 (README: US men's + 33)
+    [add] = read(generator, "blue runners size ten in US", DialogueContext())
+    assert add.items[0].size == "43"
+    # "a nine in uk" was 9 pairs
+    [add] = read(generator, "trail blazer black, a nine in uk", DialogueContext())
+    assert (add.items[0].size, add.items[0].quantity) == ("43", None)

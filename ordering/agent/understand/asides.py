@@ -1119,6 +1119,14 @@ def drop_asides(text: str) -> Asides:
                                        "eight": 8, "nine": 9}[match.group(2)]),
         text,
     )  # fmt: skip
+    # "size ten in US", "a 9 in uk": the size system said after "in" (it was 43 or 44, asked)
+    said_numbers = {"five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+                    "thirteen": 13}  # fmt: skip
+    text = re.sub(
+        r"\b(\d{1,2}(?:\.5)?|five|six|seven|eight|nine|ten|eleven|twelve|thirteen)\s+(?:in\s+)?(us|uk|eu)\b",
+        lambda match: f"{said_numbers.get(match.group(1), match.group(1))} {match.group(2)}",
+        text,
+    )
     # "green color, number forty three" (shoes): "number" before a size in words is the size (it was 43 of "number")
     text = re.sub(r"\bnumber\s+(?:size\s+)?(?=(?:thirty|forty|fifty|3\d|4\d)\b)", "size ", text)
     # "the light u wear on ur head", "the flashing light for my head": a head torch said as what it is (no product)
