@@ -508,3 +508,8 @@ def test_a_us_size_said_after_in(generator):
     # "a nine in uk" was 9 pairs
     [add] = read(generator, "trail blazer black, a nine in uk", DialogueContext())
     assert (add.items[0].size, add.items[0].quantity) == ("43", None)
+
+
+def test_a_yes_said_twice_with_a_change_is_the_change(generator):
+    # "yes ok but to my work pls" was a word not understood beside the address: never a yes
+    assert read(generator, "yes ok but to my work pls", preview(RUNNER)) == [ChooseAddress(label="work")]

@@ -638,7 +638,9 @@ REMOVE_THE_OTHER = _rx(
     r"(?:the\s+)?(?P<keep>[a-z ]+?)(?:\s+(?:please|pls|thanks))?"
 )
 YES_BUT = _rx(
-    r"^(?:yes|yeah|yep|yup|ok|okay|sure|fine|great)\s*,?\s*(?:but|except|only|wait|hang on|hold on|oh wait|actually)"
+    # "yes ok but to my work pls": the yes words may come two together
+    r"^(?:(?:yes|yeah|yep|yup|ok|okay|sure|fine|great)\s*,?\s*){1,3}(?:but|except|only|wait|hang on"
+    r"|hold on|oh wait|actually)"
     r"\s*,?\s+(?=\S)"
 )
 # "Both please", "I'll take both": the two products just offered.
