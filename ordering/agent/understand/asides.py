@@ -700,6 +700,12 @@ def _size_worn(match: re.Match[str]) -> str:
     return " " if re.search(rf"\b{re.escape(first)}\b", elsewhere) else f" size {first} "
 
 
+def _spelled(said: str) -> str:
+    """ "forty two" → "42", "ten" → "10"; digits as they are."""
+    value, used = parse_number_words(re.split(r"[\s-]+", said))
+    return str(value) if value is not None and used else said
+
+
 def drop_asides(text: str) -> Asides:
     """The normalized message without what it says beside the order (see the module docstring)."""
     # "hiii sorry was on the train, yes go ahead": why the answer came late, no part of it (not understood)
@@ -1114,17 +1120,13 @@ def drop_asides(text: str) -> Asides:
     text = re.sub(
         r"(?<!size )\b(thirty|forty|fifty)[\s-]+(one|two|three|four|five|six|seven|eight|nine)\b"
         r"(?!\s+(?:pairs?|packs?|of|x\b|items?|bottles?|caps?|units?))",
-        lambda match: "size " + str({"thirty": 30, "forty": 40, "fifty": 50}[match.group(1)]
-                                    + {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                                       "eight": 8, "nine": 9}[match.group(2)]),
+        lambda match: f"size {_spelled(match.group(0))}",
         text,
-    )  # fmt: skip
+    )
     # "size ten in US", "a 9 in uk": the size system said after "in" (it was 43 or 44, asked)
-    said_numbers = {"five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-                    "thirteen": 13}  # fmt: skip
     text = re.sub(
         r"\b(\d{1,2}(?:\.5)?|five|six|seven|eight|nine|ten|eleven|twelve|thirteen)\s+(?:in\s+)?(us|uk|eu)\b",
-        lambda match: f"{said_numbers.get(match.group(1), match.group(1))} {match.group(2)}",
+        lambda match: f"{_spelled(match.group(1))} {match.group(2)}",
         text,
     )
     # "green color, number forty three" (shoes): "number" before a size in words is the size (it was 43 of "number")

@@ -1776,6 +1776,14 @@ def _line_changes(line: CartLine, slots: ItemSpec, *, even_if_same: bool = False
     return changes
 
 
+def _line_changes_and_count(line: CartLine, slots: ItemSpec) -> list[Command]:
+    """`_line_changes`, and a count said too ("the red one in L, 2 of them")."""
+    changes = _line_changes(line, slots)
+    if slots.quantity is not None and slots.quantity != line.quantity:
+        changes.append(SetSlot(slot="quantity", value=str(slots.quantity), target=_line_target(line), correction=True))
+    return changes
+
+
 class OfflineGenerator:
     """Commands from a message, read against the merchant's catalog (see the module docstring)."""
 
@@ -3600,10 +3608,7 @@ class _Reader:
         slots = self._line_slots(line, match.group("new"))
         if slots is None:
             return []
-        changes = _line_changes(line, slots)
-        if slots.quantity is not None and slots.quantity != line.quantity:
-            changes.append(SetSlot(slot="quantity", value=str(slots.quantity), target=target, correction=True))
-        return changes
+        return _line_changes_and_count(line, slots)
 
     def _sized_line_change(self, text: str) -> list[Command]:
         """ "the 44 should be red", "make the 44 red": the one cart line in the size said first (of two or more lines),
@@ -3617,12 +3622,7 @@ class _Reader:
         slots = self._line_slots(line, match.group("new"))
         if slots is None:
             return []
-        changes = _line_changes(line, slots)
-        if slots.quantity is not None and slots.quantity != line.quantity:
-            changes.append(
-                SetSlot(slot="quantity", value=str(slots.quantity), target=_line_target(line), correction=True)
-            )
-        return changes
+        return _line_changes_and_count(line, slots)
 
     def _line_by_its_size(self, size: str) -> CartLine | None:
         """The one cart line in that size ("the 44", "the L"), or None."""
