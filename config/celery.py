@@ -9,7 +9,7 @@ import smtplib
 
 from celery import Celery, signals
 
-from config import worker_connections, worker_metrics
+from config import process_heap, worker_connections, worker_metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
@@ -32,6 +32,9 @@ app.autodiscover_tasks()
 worker_metrics.install(app)
 # A worker process keeps its database connection between tasks (Celery's fix-up would close it around each one).
 worker_connections.install()
+# Each pool process freezes the heap it starts with (Django, the apps, what a turn imports: ordering imports the
+# turn's modules before the pool forks) and collects young objects less often (config/process_heap.py).
+signals.worker_process_init.connect(process_heap.heap_settle, weak=False, dispatch_uid="config.process_heap")
 
 
 @app.on_after_configure.connect
@@ -75,4 +78,4 @@ def ping() -> dict:
     from config.tracing import get_trace_id
 
     logging.getLogger("diagnostics").info("diagnostics.ping")
-    return {"pong": True, "trace_id": get_trace_id(), "worker_pid": os.getpid()}
+    return {"pong": True, "trace_id": get_trace_id(), "worker_pid": os.getpid(), "heap": process_heap.heap_state()}

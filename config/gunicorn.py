@@ -16,6 +16,8 @@ Every value comes from the environment (README, "Production"); the command line 
 import multiprocessing
 import os
 
+from config import process_heap
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
@@ -59,3 +61,10 @@ def post_fork(server, worker) -> None:
     """Before the worker loads Django: its long-polls may take every thread but the reserved ones (the thread
     count is known here even when `--threads` on the command line overrode the value above)."""
     os.environ.setdefault("ORDERING_TURN_WAIT_SLOTS", str(max(worker.cfg.threads - reserved_threads, 0)))
+
+
+def post_worker_init(worker) -> None:
+    """The worker has loaded the site (Django, the apps, the assistant's reader): that heap lives as long as the
+    process, so it is frozen out of the collector's walks, and young objects are collected less often
+    (config/process_heap.py; PROCESS_GC_GEN0_THRESHOLD=0 switches it off)."""
+    process_heap.heap_settle()

@@ -1,11 +1,13 @@
 """`make run` with no external service: the embedded stack (SQLite, file broker) comes up and works."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 
+from config.process_heap import DEFAULT_GEN0_THRESHOLD
 from tests.support.services import PROJECT_DIR, child_env, free_port, wait_for_http
 
 
@@ -53,6 +55,13 @@ def test_the_run_script_serves_health_runs_tasks_and_stops_everything_on_ctrl_c(
         )
         assert check.returncode == 0, check.stdout + check.stderr + (tmp_path / "run.log").read_text()
         assert "worker ok" in check.stdout
+        # the worker's pool process froze the heap it started with (config/process_heap.py)
+        heap = re.search(
+            r"worker heap: (\d+) objects frozen at start, young objects collected every (\d+) ", check.stdout
+        )
+        assert heap, check.stdout
+        assert int(heap[1]) > 10_000
+        assert int(heap[2]) == DEFAULT_GEN0_THRESHOLD
         assert (tmp_path / "var" / "db.sqlite3").exists()
     finally:
         # Ctrl-C in a terminal signals the whole foreground group

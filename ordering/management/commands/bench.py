@@ -31,6 +31,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from config import process_heap
+from ordering.apps import import_turn_modules_before_fork
 from ordering.benchmark import cpu
 from ordering.benchmark import environment as env
 from ordering.benchmark.report import Row, Samples, at_most, json_write, ratio_at_least, ratio_at_most, table
@@ -345,6 +347,11 @@ class Bench:
             env.database_create_empty(env.PEER_DATABASE)
         try:
             user = self.users(1, "inproc")[0]
+            # This process runs the turns as a turn worker's pool process would, so it starts as one does: what a
+            # turn imports is imported first (before the fork, in a worker), then the start-up heap is frozen
+            # (worker_process_init, config/process_heap.py). The floor's requests run in it too.
+            import_turn_modules_before_fork()
+            process_heap.heap_settle()
             with (
                 inprocess.merchant_meter(self.sandbox_url) as meter,
                 scripted_llm() as llm,

@@ -27,3 +27,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"worker ok: task {result.id} ran in pid {answer['worker_pid']} in {elapsed_ms:.0f} ms, trace {trace_id}"
         )
+        heap = answer.get("heap") or {}
+        if heap:
+            self.stdout.write(
+                f"worker heap: {heap['frozen_objects']} objects frozen at start, "
+                f"young objects collected every {heap['gen0_threshold']} allocations"
+            )

@@ -1,0 +1,85 @@
+"""A server process's garbage collector (config/process_heap.py): the heap it starts with frozen and young objects
+collected less often, in a gunicorn worker once it loaded the site and in each Celery pool process as it starts;
+PROCESS_GC_GEN0_THRESHOLD sets how often, 0 switches it off. A real worker's state is checked by
+tests/foundation/test_make_run.py (`manage.py check_worker` prints it)."""
+
+from __future__ import annotations
+
+import gc
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from celery import signals
+
+from config import process_heap
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def collector_restored():
+    """The test process's own settings (tests/support/gc_tuning.py) back after the test."""
+    threshold = gc.get_threshold()
+    yield
+    gc.set_threshold(*threshold)
+
+
+class _Held:
+    pass
+
+
+def test_the_heap_held_now_is_frozen_and_young_objects_are_collected_at_the_threshold(monkeypatch, collector_restored):
+    monkeypatch.setenv("PROCESS_GC_GEN0_THRESHOLD", "12345")
+    held = [_Held() for _ in range(500)]  # objects this process holds from now on
+    frozen_before = gc.get_freeze_count()
+
+    assert process_heap.heap_settle() is True
+
+    assert gc.get_freeze_count() >= frozen_before + len(held)
+    assert gc.get_threshold()[0] == 12345
+    assert process_heap.heap_state() == {"frozen_objects": gc.get_freeze_count(), "gen0_threshold": 12345}
+
+
+def test_zero_leaves_the_collector_as_it_is(monkeypatch, collector_restored):
+    monkeypatch.setenv("PROCESS_GC_GEN0_THRESHOLD", "0")
+    threshold, frozen = gc.get_threshold(), gc.get_freeze_count()
+
+    assert process_heap.heap_settle() is False
+
+    assert gc.get_threshold() == threshold
+    assert gc.get_freeze_count() == frozen
+
+
+def test_a_new_celery_pool_process_settles_its_heap(monkeypatch, collector_restored):
+    # what Celery sends in each pool process it forks (config/celery.py connects the receiver)
+    monkeypatch.setenv("PROCESS_GC_GEN0_THRESHOLD", "23456")
+
+    signals.worker_process_init.send(sender=None)
+
+    assert gc.get_threshold()[0] == 23456
+
+
+def test_a_gunicorn_worker_settles_its_heap_once_it_has_loaded_the_site():
+    # gunicorn runs its configuration file, then calls post_worker_init in each worker after loading the WSGI app;
+    # in a process of its own, so that this one's collector is not touched
+    script = (
+        "import gc, json, runpy\n"
+        "config = runpy.run_path('config/gunicorn.py')\n"
+        "before = {'frozen': gc.get_freeze_count(), 'threshold': gc.get_threshold()[0]}\n"
+        "config['post_worker_init'](None)\n"
+        "after = {'frozen': gc.get_freeze_count(), 'threshold': gc.get_threshold()[0]}\n"
+        "print(json.dumps([before, after]))\n"
+    )
+    environment = {"PATH": "/usr/bin:/bin", "PROCESS_GC_GEN0_THRESHOLD": "30000"}
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPOSITORY, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    before, after = json.loads(run.stdout.splitlines()[-1])
+
+    assert before == {"frozen": 0, "threshold": 700}  # CPython's own until the site is loaded
+    assert after["threshold"] == 30000
+    assert after["frozen"] > 1_000  # the modules, classes and functions loaded so far
