@@ -187,6 +187,9 @@ class Policy:
 
         decision = [command for command in commands if isinstance(command, c.Confirm | c.Decline)]
         others = [command for command in commands if not isinstance(command, c.Confirm | c.Decline | c.Thanks)]
+        if self._split_answer(turn, commands):
+            self._finish(turn)
+            return
         conflict = _conflicting_slots(commands)
         if conflict:
             # "1 in black and 1 in orange" read as two values for one slot: applying either would change the
@@ -652,6 +655,53 @@ class Policy:
             return None
         self._clarification_failed(turn, pending)
         return None
+
+    def _split_answer(self, turn: Turn, commands: list[c.Command]) -> bool:
+        """ "2 caps" → "which colour?" → "blue and white" / "one of each": the count asked for is shared among the
+        values said, one line per value. Only when it divides plainly: as many as the values (or one item, or none
+        said: one of each), or "N of each" said; otherwise the values conflict and are asked about as before.
+        False when the message is not such an answer (nothing done)."""
+        pending = turn.state.get("pending")
+        if not pending or pending.get("slot") not in ("size", "colour") or pending.get("line_variant_id"):
+            return False
+        slot = pending["slot"]
+        said = [command for command in commands if not isinstance(command, c.Thanks)]
+        values: list[str] = []
+        each: int | None = None
+        for command in said:
+            if not isinstance(command, c.SetSlot) or command.target is not None:
+                return False
+            if command.slot == "quantity" and each is None and EACH_SAID.search(turn.customer_text or ""):
+                each = _quantity(command.value)
+            elif command.slot == slot and command.value.lower() not in (value.lower() for value in values):
+                values.append(command.value)
+            else:
+                return False
+        offered = {str(option.get("value", "")).lower(): option["value"] for option in pending.get("options") or []}
+        if len(values) < 2 or any(value.lower() not in offered for value in values):
+            return False
+        spec = _item_from_wire(pending.get("item"))
+        asked_for = spec.quantity
+        if each is None or each == 1:
+            if asked_for not in (None, 1, len(values)):
+                return False  # "5 caps" → "blue and white" (or "one of each" of three colours): how many is unclear
+            each = 1
+        elif each < 1:
+            return False
+        self._clear_pending(turn)
+        turn.record_decision(
+            DecisionKind.RULE, "answer_split",
+            rationale=f'"{turn.customer_text[:40]}" answered {slot} with {len(values)} values: {each} of each',
+        )  # fmt: skip
+        field = "size" if slot == "size" else "colour"
+        parts = [
+            c.ItemSpec(**{**spec.__dict__, field: offered[value.lower()] if slot == "size" else value.lower(),
+                          "quantity": each, **({"size_said": None, "size_options": ()} if slot == "size" else {})})
+            for value in values
+        ]  # fmt: skip
+        queue = [_item_from_wire(raw) for raw in pending.get("queue") or []]
+        self._add_queue(turn, [*parts, *queue])
+        return True
 
     def _checkout_waits_for_item(self, turn: Turn, pending: dict, commands: list[c.Command]) -> bool:
         """ "Check out" while something the customer asked for still waits on a question (which colour, which
@@ -2051,6 +2101,8 @@ KEEP_AFTER_ALL = re.compile(
     re.IGNORECASE,
 )
 EVERY_PART = re.compile(r"\b(?:both|all|each|every|everything)\b", re.IGNORECASE)
+# "2 of each", "two each", "2 apiece": a count said for every value of an answer.
+EACH_SAID = re.compile(r"\b(?:of each|each|apiece|of both|per (?:colou?r|size))\b", re.IGNORECASE)
 
 
 def _with_answer(

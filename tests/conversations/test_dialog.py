@@ -241,3 +241,30 @@ def test_a_value_said_for_an_item_waiting_behind_the_question_fills_it(shop, cha
         ("Wool Beanie", "red", 1),
     ]
     assert AgentDecision.objects.filter(conversation_id=chat.id, name="queued_item_filled").exists()
+
+
+def test_one_of_each_to_which_colour_shares_the_count_among_the_colours(shop, chat):
+    # "2 caps" → "which colour?" → "one of each": a blue cap and a white one, never two of one colour
+    chat.start()
+    chat.say("2 running caps")
+    answer = chat.say("one of each")
+    lines = answer["pending_confirmation"]["preview"]["lines"]
+    assert sorted((line["variant"], line["quantity"]) for line in lines) == [("blue", 1), ("white", 1)]
+    assert AgentDecision.objects.filter(conversation_id=chat.id, name="answer_split").exists()
+
+
+def test_two_sizes_said_for_two_tees_are_one_each(shop, chat):
+    chat.start()
+    chat.say("2 tech tees in black")
+    answer = chat.say("M and L")
+    lines = answer["pending_confirmation"]["preview"]["lines"]
+    assert sorted((line["variant"], line["quantity"]) for line in lines) == [("black, L", 1), ("black, M", 1)]
+
+
+def test_two_colours_for_three_caps_are_asked_about_and_nothing_is_guessed(shop, chat):
+    chat.start()
+    chat.say("3 running caps")
+    answer = chat.say("blue and white")
+    assert answer["pending_confirmation"] is None
+    assert "not sure which colour" in chat.assistant_texts(answer)[-1]
+    assert not AgentDecision.objects.filter(conversation_id=chat.id, name="answer_split").exists()

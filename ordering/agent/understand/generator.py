@@ -649,6 +649,14 @@ BOTH = _rx(
     r"let me get)\s+)?(?:both|both of them|both of those|both of these|the two of them|both ones)"
     r"(?:\s+(?:please|then|thanks|thank you))*$"
 )
+# "One of each", "both colours", "2 of each", "all of them" to "which colour?" / "which size?": every value offered.
+EACH_OPTION = _rx(
+    r"^(?:(?:i will take|i will have|i want|i would like|give me|get|let us do|make it|maybe|ok|okay|um|hmm)\s+)?"
+    r"(?:(?P<count>\d|one|two|three|four)\s+(?:of each|each|of both|apiece|in each)"
+    r"(?:\s+(?:colou?r|size|one))?|both(?:\s+(?:colou?rs|sizes|of them|ones))?|each(?:\s+one)?|"
+    r"all of them|all (?:the |\d |three |four )?(?:colou?rs|sizes)|every colou?r|in each colou?r)"
+    r"(?:\s+(?:please|then|thanks|thank you))*$"
+)
 # After a list of items: ", both in white", ", all black L", ", size L" (said once for all of them).
 SHARED_TAIL = _rx(r"(?:\s*,\s*|\s+)(?:(?:both|all|each)(?:\s+of them)?\s+(?:in\s+)?|(?=size\s))(?P<slots>[^,]+)$")
 EACH_COLOUR = _rx(
@@ -2991,6 +2999,9 @@ class _Reader:
             removed = self._remove(text)
             if removed:
                 return removed
+        each = self._each_option(text)
+        if each:
+            return each
         both = self._both(text)
         if both:
             return both
@@ -4510,6 +4521,20 @@ class _Reader:
         if line is not None and fitting == [line.product_id] and not item.colour and line.colour:
             spec = replace(spec, colour=line.colour)  # "another one in S": the same thing, in S
         return spec
+
+    def _each_option(self, text: str) -> list[Command]:
+        """ "One of each", "both colours", "2 of each" to "which colour?" or "which size?": every value offered
+        (2 to 4 of them; "both" only of two), with the count said for each; the policy shares the item among them."""
+        pending = self.context.pending
+        match = EACH_OPTION.match(text)
+        if match is None or pending is None or pending.slot not in ("size", "colour"):
+            return []
+        values = [option.value for option in pending.options]
+        if not 2 <= len(values) <= 4 or (text.startswith("both") and len(values) != 2):
+            return []
+        count = self._number(match.group("count")) if match.group("count") else None
+        answers: list[Command] = [SetSlot(slot=pending.slot, value=value) for value in values]
+        return [*answers, SetSlot(slot="quantity", value=str(count))] if count else answers
 
     def _both(self, text: str) -> list[Command]:
         """ "Both please" to two products offered (a "which one?" or two shown): one of each."""

@@ -1,0 +1,62 @@
+"""The reader on "one of each" said as the answer to "which colour?" or "which size?": every value offered, with the
+count said for each (the policy shares the item among them: tests/conversations/test_dialog.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.agent.commands import DialogueContext, Option, PendingQuestion, SetSlot
+from ordering.agent.understand import OfflineGenerator
+from ordering.evaluation.messages import demo_lexicon
+
+
+def _asked(slot: str, product_id: str, *values: str) -> DialogueContext:
+    options = tuple(Option(value=value, label=value) for value in values)
+    return DialogueContext(pending=PendingQuestion(slot=slot, product_id=product_id, options=options))
+
+
+CAP_COLOUR = _asked("colour", "prod_run_cap", "blue", "white")
+TEE_SIZE = _asked("size", "prod_tech_tee", "S", "M", "L", "XL")
+TEE_COLOUR = _asked("colour", "prod_tech_tee", "black", "blue", "orange", "grey", "white")
+
+
+@pytest.fixture(scope="module")
+def generator() -> OfflineGenerator:
+    return OfflineGenerator(demo_lexicon())
+
+
+def _values(commands) -> list[tuple[str, str]]:
+    return [(command.slot, command.value) for command in commands if isinstance(command, SetSlot)]
+
+
+@pytest.mark.parametrize("text", ["one of each", "one of each please", "1 of each", "one in each colour"])
+def test_one_of_each_is_every_colour_offered_one_each(generator, text):
+    commands = generator.generate(text=text, context=CAP_COLOUR)
+    assert _values(commands) == [("colour", "blue"), ("colour", "white"), ("quantity", "1")]
+
+
+@pytest.mark.parametrize("text", ["both", "both colours", "both of them pls", "i'll take both"])
+def test_both_is_the_two_colours_offered_with_the_count_left_to_the_item(generator, text):
+    commands = generator.generate(text=text, context=CAP_COLOUR)
+    assert _values(commands) == [("colour", "blue"), ("colour", "white")]
+
+
+def test_two_of_each_carries_the_count_for_each(generator):
+    commands = generator.generate(text="2 of each", context=CAP_COLOUR)
+    assert _values(commands) == [("colour", "blue"), ("colour", "white"), ("quantity", "2")]
+
+
+def test_all_sizes_offered(generator):
+    commands = generator.generate(text="all of them", context=TEE_SIZE)
+    assert _values(commands) == [("size", "S"), ("size", "M"), ("size", "L"), ("size", "XL")]
+
+
+def test_both_is_not_every_one_of_more_than_two_and_five_colours_are_never_all_taken(generator):
+    # "both" of five colours names no two of them; "one of each" of five is not guessed into five tees
+    assert ("colour", "black") not in _values(generator.generate(text="both", context=TEE_COLOUR))
+    assert len(_values(generator.generate(text="one of each", context=TEE_COLOUR))) < 5
+
+
+def test_one_of_each_with_no_question_open_is_no_answer(generator):
+    commands = generator.generate(text="one of each", context=DialogueContext())
+    assert _values(commands) == []
