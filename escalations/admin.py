@@ -325,7 +325,15 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def action_view(self, request: HttpRequest, object_id: int, action: str) -> HttpResponse:
         if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+            # An action's address opened as a page: most often the sign-in page sending a specialist back
+            # here after their session ended mid-action, when what they pressed was never run.
+            messages.warning(
+                request,
+                "Nothing was done: the action was not sent from this page (your session may have ended "
+                "before it, and signing in does not send it again). Check the escalation below and press the "
+                "button again if it is still needed.",
+            )
+            return HttpResponseRedirect(reverse("admin:escalations_escalation_change", args=[object_id]))
         if not self.has_work_permission(request):
             raise PermissionDenied
         handler = _ACTION_HANDLERS.get(action)

@@ -354,7 +354,8 @@ def test_an_escalation_held_by_a_colleague_must_be_taken_over_first(
 
 def test_unknown_actions_and_get_requests_are_refused(payment_verification, sam_client):
     assert sam_client.post(act_url(payment_verification, "delete")).status_code == 404
-    assert sam_client.get(act_url(payment_verification, "approve")).status_code == 405
+    opened = sam_client.get(act_url(payment_verification, "approve"))
+    assert (opened.status_code, opened["Location"]) == (302, detail_url(payment_verification))
     assert sam_client.post("/admin/escalations/escalation/999999/act/claim/").status_code == 404
     assert fresh(payment_verification.flow).status == "requires_action"
 

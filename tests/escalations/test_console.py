@@ -10,8 +10,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
+from config.staff_sessions import SIGNED_IN_AT_KEY
 from consent.formatting import format_money
 from consent.models import PaymentMethod
 from consent.selectors import spend_usage
@@ -214,6 +217,30 @@ def test_a_support_user_who_has_not_entered_a_totp_code_is_sent_to_log_in(paymen
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
     assert fresh(payment_verification).status == "open"
     assert fresh(payment_verification.flow).status == "requires_action"
+    assert not payment_verification.flow.conversation.messages.filter(role="staff").exists()
+    assert not AuditEvent.objects.filter(action__startswith="escalation.", actor_type="staff").exists()
+
+
+def test_a_specialist_whose_session_ended_mid_action_is_told_nothing_was_done(payment_verification, sam, sam_client):
+    # given: sam's page is open, but the staff session's working day ended before they pressed "Send reply"
+    device = TOTPDevice.objects.get(user=sam)
+    session = sam_client.session
+    session[SIGNED_IN_AT_KEY] = 0
+    session.save()
+
+    # when: the reply is sent, and sam signs in again on the page it leads to
+    sent = sam_client.post(act_url(payment_verification, "reply"), {"text": "Hi Alice"})
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    signed_in = sam_client.post(
+        sent["Location"], {"username": "sam", "password": "irrelevant-pass-9", "otp_token": code}, follow=True
+    )
+
+    # then: back on the escalation's page (not a blank "405"), told the reply was not sent
+    assert sent.status_code == 302 and sent["Location"].startswith("/admin/login/?next=")
+    assert signed_in.status_code == 200
+    assert signed_in.redirect_chain[-1] == (detail_url(payment_verification), 302)
+    shown = [str(message) for message in signed_in.context["messages"]]
+    assert any(message.startswith("Nothing was done: the action was not sent from this page") for message in shown)
     assert not payment_verification.flow.conversation.messages.filter(role="staff").exists()
     assert not AuditEvent.objects.filter(action__startswith="escalation.", actor_type="staff").exists()
 
