@@ -373,7 +373,14 @@ def _flow_now(escalation: Escalation) -> str:
 
 def _claim(request: HttpRequest, escalation: Escalation, origin: Origin) -> str:
     previous = escalation.assignee
-    services.escalation_claim(escalation_id=escalation.pk, staff_id=request.user.pk, origin=origin)
+    # The colleague the page showed holding it ("Take over from …"); none for "Claim".
+    take_over_from = request.POST.get("take_over_from", "")
+    services.escalation_claim(
+        escalation_id=escalation.pk,
+        staff_id=request.user.pk,
+        take_over_from=int(take_over_from) if take_over_from.isdigit() else None,
+        origin=origin,
+    )
     if previous is not None:
         return f"You took escalation #{escalation.pk} over from {previous.get_username()}."
     return f"You hold escalation #{escalation.pk} now."

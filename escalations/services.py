@@ -458,13 +458,17 @@ def _closed(escalation: Escalation) -> None:
     transaction.on_commit(lambda: metrics.time_to_resolution.labels(reason=reason, outcome=status).observe(seconds))
 
 
-def _act(escalation_id: int, action: str, *, staff_id: int, origin: Origin | None, work) -> Any:
-    """Run one staff action: lock, check it fits, take an open escalation, do the work, audit; or refuse."""
+def _act(escalation_id: int, action: str, *, staff_id: int, origin: Origin | None, work, check=None) -> Any:
+    """Run one staff action: lock, check it fits, take an open escalation, do the work, audit; or refuse.
+
+    `check(escalation)`, if given, is the action's own last word under the lock (a refusal or None)."""
     refusal = None
     try:
         with transaction.atomic():
             escalation = _locked(escalation_id)
             refusal = escalation_action_refusal(escalation, action, staff_id=staff_id)
+            if refusal is None and check is not None:
+                refusal = check(escalation)
             if refusal is None:
                 if escalation.status == EscalationStatus.OPEN and action not in ("claim", "set_priority"):
                     _claim_for(escalation, staff_id=staff_id, origin=origin)
@@ -476,14 +480,29 @@ def _act(escalation_id: int, action: str, *, staff_id: int, origin: Origin | Non
     return None
 
 
-def escalation_claim(*, escalation_id: int, staff_id: int, origin: Origin | None = None) -> Escalation:
-    """Take an escalation: from the queue, or over from a colleague."""
+def escalation_claim(
+    *, escalation_id: int, staff_id: int, take_over_from: int | None = None, origin: Origin | None = None
+) -> Escalation:
+    """Take an escalation from the queue, or over from the colleague named by `take_over_from`.
+
+    A colleague is never replaced without being named: a "Claim" pressed on a page (or a queue) that still
+    showed the escalation free, after a colleague took it, is refused rather than taking it from them."""
+
+    def check(escalation: Escalation) -> str | None:
+        holder = escalation.assignee
+        if escalation.status != EscalationStatus.CLAIMED or holder is None or holder.pk in (staff_id, take_over_from):
+            return None
+        since = timezone.localtime(escalation.claimed_at).strftime("%H:%M") if escalation.claimed_at else "now"
+        return (
+            f"{holder.get_username()} is working on this escalation (since {since}); it was not taken from them. "
+            f"Open it and press “Take over from {holder.get_username()}” if you need to act on it."
+        )
 
     def work(escalation: Escalation) -> Escalation:
         _claim_for(escalation, staff_id=staff_id, origin=origin)
         return escalation
 
-    return _act(escalation_id, "claim", staff_id=staff_id, origin=origin, work=work)
+    return _act(escalation_id, "claim", staff_id=staff_id, origin=origin, work=work, check=check)
 
 
 def escalation_release(*, escalation_id: int, staff_id: int, origin: Origin | None = None) -> Escalation:

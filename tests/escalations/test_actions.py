@@ -7,6 +7,8 @@ Every test checks the action's effect on the flow, the conversation and the audi
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.utils.html import escape
@@ -338,7 +340,8 @@ def test_an_escalation_held_by_a_colleague_must_be_taken_over_first(
     kim_client = otp_login(kim, client=type(sam_client)())
 
     refused = press(kim_client, escalation, "verify_payment", {"note": NOTE})
-    taken = press(kim_client, escalation, "claim")
+    page = kim_client.get(detail_url(escalation)).content.decode()
+    taken = press(kim_client, escalation, "claim", _form_fields(page, "claim"))
     recorded = press(kim_client, escalation, "verify_payment", {"note": NOTE})
     confirmed = press(sam_client, escalation, "confirm_payment")
 
@@ -350,6 +353,36 @@ def test_an_escalation_held_by_a_colleague_must_be_taken_over_first(
     assert OrderFlow.objects.get(pk=escalation.flow_id).status == "placed"
     takeover = AuditEvent.objects.filter(action="escalation.claimed", target_id=str(escalation.pk)).first()
     assert takeover.data["previous_assignee"] == sam.pk and takeover.actor_id == str(kim.pk)
+
+
+def _form_fields(page: str, action: str) -> dict[str, str]:
+    """The hidden fields of an action's form on the detail page, as the browser would send them."""
+    form = re.search(rf'<form[^>]*/act/{action}/"[^>]*>(.*?)</form>', page, re.DOTALL).group(1)
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+    return {name: value for name, value in fields if name != "csrfmiddlewaretoken"}
+
+
+def test_claim_pressed_on_a_page_that_showed_it_free_does_not_take_it_from_a_colleague(
+    payment_verification, make_staff, otp_login, sam, sam_client
+):
+    # given: sam opened the escalation while nobody held it; kim claims it meanwhile
+    escalation = payment_verification
+    sams_page = sam_client.get(detail_url(escalation)).content.decode()
+    kim = make_staff("kim")
+    kim_client = otp_login(kim, client=Client())
+    press(kim_client, escalation, "claim")
+
+    # when: sam presses "Claim" on the page they still have open
+    refused = press(sam_client, escalation, "claim", _form_fields(sams_page, "claim"))
+
+    # then: kim keeps it, sam is told who has it and how to take it over, the attempt is audited
+    assert len(refused) == 1
+    assert refused[0].startswith("kim is working on this escalation (since ")
+    assert refused[0].endswith("Open it and press “Take over from kim” if you need to act on it.")
+    assert (fresh(escalation).assignee_id, fresh(escalation).status) == (kim.pk, "claimed")
+    denied = AuditEvent.objects.get(action="escalation.claim", outcome="denied", actor_id=str(sam.pk))
+    assert denied.data["refused"].startswith("kim is working on this escalation")
+    assert AuditEvent.objects.filter(action="escalation.claimed", target_id=str(escalation.pk)).count() == 1
 
 
 def test_unknown_actions_and_get_requests_are_refused(payment_verification, sam_client):

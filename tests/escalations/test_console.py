@@ -110,6 +110,30 @@ def test_claiming_several_from_the_queue_at_once(payment_verification, compensat
     assert "You hold" in response.content.decode()
 
 
+def test_claiming_from_the_queue_never_takes_a_colleagues_escalation(
+    payment_verification, compensation_failed, make_staff, otp_login, sam, sam_client
+):
+    # given: kim is working on the failed undo
+    kim = make_staff("kim")
+    kim_client = otp_login(kim, client=Client())
+    kim_client.post(act_url(compensation_failed, "claim"))
+
+    # when: sam selects both rows of the queue and claims them
+    response = sam_client.post(
+        CHANGELIST,
+        {"action": "claim_selected", "_selected_action": [payment_verification.pk, compensation_failed.pk]},
+        follow=True,
+    )
+
+    # then: sam holds the free one only, and is told kim keeps the other
+    assert fresh(payment_verification).assignee_id == sam.pk
+    assert fresh(compensation_failed).assignee_id == kim.pk
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown[0] == f"You hold #{payment_verification.pk} now."
+    assert shown[1].startswith(f"#{compensation_failed.pk}: kim is working on this escalation (since ")
+    assert AuditEvent.objects.filter(action="escalation.claim", outcome="denied", actor_id=str(sam.pk)).count() == 1
+
+
 def test_search_finds_an_escalation_by_customer_and_by_flow(payment_verification, bobs_request, sam_client):
     by_customer = sam_client.get(CHANGELIST, {"q": "bob"})
     by_flow = sam_client.get(CHANGELIST, {"q": str(payment_verification.flow_id)})
