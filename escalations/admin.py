@@ -12,6 +12,7 @@ verified TOTP device.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -310,6 +311,8 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "refusals": refusals,
             "fits": {action: refusal is None for action, refusal in refusals.items()},
             "approve_label": "Approve and place",
+            # One per page drawn: the reply form sent twice from it (a double click) posts one message.
+            "reply_key": uuid.uuid4().hex,
             # 3-D Secure: a recorded verification waits for a second specialist's confirmation.
             "pending_verification": services.pending_payment_verification(escalation),
             "resolution_codes": [
@@ -401,7 +404,11 @@ def _set_priority(request: HttpRequest, escalation: Escalation, origin: Origin) 
 
 def _reply(request: HttpRequest, escalation: Escalation, origin: Origin) -> str:
     services.escalation_reply(
-        escalation_id=escalation.pk, staff_id=request.user.pk, text=request.POST.get("text", ""), origin=origin
+        escalation_id=escalation.pk,
+        staff_id=request.user.pk,
+        text=request.POST.get("text", ""),
+        reply_key=request.POST.get("reply_key", "")[:64],
+        origin=origin,
     )
     return f"Reply sent: {escalation.customer.get_username()} sees it in their chat."
 

@@ -38,6 +38,7 @@ from escalations.staff import WORK_PERMISSION
 from ordering.errors import FlowNotConfirmable, OrderingError
 from ordering.models import EscalationReason
 from ordering.saga.resumes import flow_staff_approve, flow_staff_retry_compensations, flow_staff_verify_payment
+from ordering.selectors import staff_reply_sent
 from ordering.services import conversation_hand_back, conversation_staff_reply, flow_cancel
 from ordering.staff_actions import flow_staff_refusal
 from ordering.transitions import status_transition
@@ -552,13 +553,25 @@ def _conversation_id(escalation: Escalation) -> object:
     return escalation.conversation_id or (escalation.flow.conversation_id if escalation.flow else None)
 
 
-def escalation_reply(*, escalation_id: int, staff_id: int, text: str, origin: Origin | None = None):
-    """Write to the customer in their chat (the widget shows it like any other message)."""
+def escalation_reply(
+    *, escalation_id: int, staff_id: int, text: str, reply_key: str = "", origin: Origin | None = None
+):
+    """Write to the customer in their chat (the widget shows it like any other message).
+
+    `reply_key` names one sending of the reply form: sent twice (a double click), the customer gets one
+    message and the log one `escalation.replied`."""
     if not (text or "").strip():
         _refuse(escalation_id, "reply", staff_id=staff_id, origin=origin, message="Write a reply first.")
 
     def work(escalation: Escalation):
-        message = conversation_staff_reply(conversation_id=_conversation_id(escalation), staff_id=staff_id, text=text)
+        conversation_id = _conversation_id(escalation)
+        # Under the escalation's lock, so the second of two sendings finds the first's message.
+        sent = staff_reply_sent(conversation_id=conversation_id, reply_key=reply_key) if reply_key else None
+        if sent is not None:
+            return sent
+        message = conversation_staff_reply(
+            conversation_id=conversation_id, staff_id=staff_id, text=text, reply_key=reply_key
+        )
         _responded(escalation)
         _audit(escalation, "escalation.replied", staff_id=staff_id, origin=origin, data={"message_id": message.pk})
         return message

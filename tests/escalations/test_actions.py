@@ -245,6 +245,29 @@ def test_a_reply_reaches_the_customers_chat_through_the_events_api(payment_verif
     assert AuditEvent.objects.get(action="escalation.reply", outcome="denied").data["refused"] == "Write a reply first."
 
 
+def test_a_reply_form_sent_twice_reaches_the_customer_once(payment_verification, sam, sam_client):
+    # given: the reply form as the page draws it, with the text typed in
+    escalation = payment_verification
+    page = sam_client.get(detail_url(escalation)).content.decode()
+    form = {**_form_fields(page, "reply"), "text": "Hi Alice, I'm on it."}
+
+    # when: it is sent twice (a double click on "Send reply")
+    first = press(sam_client, escalation, "reply", form)
+    second = press(sam_client, escalation, "reply", form)
+
+    # then: one message in the chat, one audit event; both answers say it was sent
+    assert first == second == ["Reply sent: alice sees it in their chat."]
+    staff_messages = Message.objects.filter(conversation_id=escalation.flow.conversation_id, role="staff")
+    assert [message.text for message in staff_messages] == ["Hi Alice, I'm on it."]
+    assert AuditEvent.objects.filter(action="escalation.replied", target_id=str(escalation.pk)).count() == 1
+    assert AuditEvent.objects.filter(action="conversation.staff_replied", actor_id=str(sam.pk)).count() == 1
+
+    # a new page draws a new form: the same words sent from it are a second message
+    again = {**_form_fields(sam_client.get(detail_url(escalation)).content.decode(), "reply"), "text": form["text"]}
+    press(sam_client, escalation, "reply", again)
+    assert staff_messages.all().count() == 2
+
+
 def test_handing_back_returns_the_conversation_to_the_assistant(payment_verification, sam, sam_client):
     escalation = payment_verification
     press(sam_client, escalation, "cancel_flow")
