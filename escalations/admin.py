@@ -12,6 +12,7 @@ verified TOTP device.
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -104,6 +105,8 @@ class AssigneeFilter(admin.SimpleListFilter):
         return queryset
 
 
+_NUMBER_SIGN = re.compile(r"(?<!\S)#(\d+)(?!\S)")
+
 _PRIORITY_COLOURS = {"urgent": "#b00020", "high": "#c05600", "normal": "#2a6ebb", "low": "#5f6b76"}
 
 
@@ -122,8 +125,18 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_display_links = ["number", "reason_label"]
     list_filter = [QueueStatusFilter, "reason", "priority", BreachedFilter, AssigneeFilter]
-    search_fields = ["=id", "customer__username", "customer__email", "=flow__id", "detail"]
-    search_help_text = "Escalation number (exact), customer username or e-mail, order flow id (exact), or detail."
+    search_fields = [
+        "=id",
+        "customer__username",
+        "customer__email",
+        "=flow__id",
+        "=flow__merchant_order_id",
+        "detail",
+    ]
+    search_help_text = (
+        "Escalation number (#12 or 12), customer username or e-mail, order number (exact, as the customer sees "
+        "it), order flow id (exact), or detail."
+    )
     ordering = ["sla_due_at", "created_at"]
     list_per_page = 50
     actions = ["claim_selected"]
@@ -136,6 +149,10 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Escalation]:
         return selectors.escalations_queue()
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        # The queue writes numbers as "#12", so that is how staff type them.
+        return super().get_search_results(request, queryset, _NUMBER_SIGN.sub(r"\1", search_term))
 
     # -- columns -----------------------------------------------------------------------------------
 

@@ -142,6 +142,23 @@ def test_search_finds_an_escalation_by_customer_and_by_flow(payment_verification
     assert _listed(by_flow) == [payment_verification.pk]
 
 
+def test_search_finds_an_escalation_by_its_number_as_shown_and_by_the_customers_order_number(
+    risk_review, bobs_request, sam_client
+):
+    # given: the risk review was approved, so alice's order has the number she sees on her orders page
+    sam_client.post(act_url(risk_review, "approve"))
+    order_number = fresh(risk_review.flow).merchant_order_id
+    assert order_number
+
+    # when: staff type what they read: the queue's "#12", the customer's order number
+    by_number = sam_client.get(CHANGELIST, {"q": f"#{bobs_request.pk}"})
+    by_order = sam_client.get(CHANGELIST, {"q": order_number})
+
+    # then
+    assert _listed(by_number) == [bobs_request.pk]
+    assert _listed(by_order) == [risk_review.pk]
+
+
 # -- the detail page -----------------------------------------------------------------------------
 
 
