@@ -530,7 +530,13 @@ def escalation_set_priority(
 ) -> Escalation:
     """Change the priority; the SLA due time follows (counted from when the escalation opened)."""
     if priority not in EscalationPriority.values:
-        raise EscalationActionRefused(f"Unknown priority {priority!r}.", escalation_id=escalation_id)
+        _refuse(
+            escalation_id,
+            "set_priority",
+            staff_id=staff_id,
+            origin=origin,
+            message=f"Unknown priority {priority!r}: choose urgent, high, normal or low.",
+        )
 
     def work(escalation: Escalation) -> Escalation:
         previous = escalation.priority

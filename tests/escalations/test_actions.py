@@ -327,6 +327,15 @@ def test_set_priority_moves_the_sla_due_time(payment_verification, sam_client, s
 # -- actions that do not fit are refused with a message, never a 500 ------------------------------
 
 
+def test_an_unknown_priority_is_refused_and_audited(payment_verification, sam, sam_client):
+    refused = press(sam_client, payment_verification, "set_priority", {"priority": "asap"})
+
+    assert fresh(payment_verification).priority == "high"
+    denied = AuditEvent.objects.filter(action="escalation.set_priority", outcome="denied", actor_id=str(sam.pk))
+    assert [event.data["refused"] for event in denied] == refused
+    assert refused == ["Unknown priority 'asap': choose urgent, high, normal or low."]
+
+
 def test_closing_while_the_order_still_waits_for_a_decision_is_refused(risk_review, sam_client):
     escalation = risk_review
 
