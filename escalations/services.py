@@ -568,6 +568,19 @@ def escalation_reply(
     message and the log one `escalation.replied`."""
     if not (text or "").strip():
         _refuse(escalation_id, "reply", staff_id=staff_id, origin=origin, message="Write a reply first.")
+    # The chat's own limit for a message: past it, a reply is most likely a paste gone wrong (a log, a page).
+    limit = settings.ORDERING_MESSAGE_MAX_CHARS
+    if len(text.strip()) > limit:
+        _refuse(
+            escalation_id,
+            "reply",
+            staff_id=staff_id,
+            origin=origin,
+            message=(
+                f"Nothing was sent: a reply is at most {limit:,} characters and this one has {len(text.strip()):,}. "
+                "Shorten it, or send it in parts."
+            ),
+        )
 
     def work(escalation: Escalation):
         conversation_id = _conversation_id(escalation)

@@ -245,6 +245,28 @@ def test_a_reply_reaches_the_customers_chat_through_the_events_api(payment_verif
     assert AuditEvent.objects.get(action="escalation.reply", outcome="denied").data["refused"] == "Write a reply first."
 
 
+def test_a_reply_longer_than_a_chat_message_is_refused_and_html_is_sent_as_text(
+    payment_verification, sam, sam_client, settings
+):
+    escalation = payment_verification
+    pasted = "Traceback (most recent call last):\n" * 5000  # a log pasted by mistake
+
+    too_long = press(sam_client, escalation, "reply", {"text": pasted})
+    html = press(sam_client, escalation, "reply", {"text": "<b>Hi</b> <script>alert(1)</script>"})
+    page = sam_client.get(detail_url(escalation)).content.decode()
+
+    limit = settings.ORDERING_MESSAGE_MAX_CHARS
+    assert too_long == [
+        f"Nothing was sent: a reply is at most {limit:,} characters and this one has {len(pasted.strip()):,}. "
+        "Shorten it, or send it in parts."
+    ]
+    staff_messages = Message.objects.filter(conversation_id=escalation.flow.conversation_id, role="staff")
+    assert [message.text for message in staff_messages] == ["<b>Hi</b> <script>alert(1)</script>"]
+    assert escape("<b>Hi</b> <script>alert(1)</script>") in page and "<script>alert(1)" not in page
+    assert html == ["Reply sent: alice sees it in their chat."]
+    assert AuditEvent.objects.filter(action="escalation.reply", outcome="denied", actor_id=str(sam.pk)).count() == 1
+
+
 def test_a_reply_form_sent_twice_reaches_the_customer_once(payment_verification, sam, sam_client):
     # given: the reply form as the page draws it, with the text typed in
     escalation = payment_verification
