@@ -12,6 +12,8 @@ verified TOTP device.
 from __future__ import annotations
 
 import contextlib
+import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -103,6 +105,8 @@ class AssigneeFilter(admin.SimpleListFilter):
         return queryset
 
 
+_NUMBER_SIGN = re.compile(r"(?<!\S)#(\d+)(?!\S)")
+
 _PRIORITY_COLOURS = {"urgent": "#b00020", "high": "#c05600", "normal": "#2a6ebb", "low": "#5f6b76"}
 
 
@@ -121,8 +125,18 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_display_links = ["number", "reason_label"]
     list_filter = [QueueStatusFilter, "reason", "priority", BreachedFilter, AssigneeFilter]
-    search_fields = ["=id", "customer__username", "customer__email", "=flow__id", "detail"]
-    search_help_text = "Escalation number (exact), customer username or e-mail, order flow id (exact), or detail."
+    search_fields = [
+        "=id",
+        "customer__username",
+        "customer__email",
+        "=flow__id",
+        "=flow__merchant_order_id",
+        "detail",
+    ]
+    search_help_text = (
+        "Escalation number (#12 or 12), customer username or e-mail, order number (exact, as the customer sees "
+        "it), order flow id (exact), or detail."
+    )
     ordering = ["sla_due_at", "created_at"]
     list_per_page = 50
     actions = ["claim_selected"]
@@ -135,6 +149,10 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Escalation]:
         return selectors.escalations_queue()
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        # The queue writes numbers as "#12", so that is how staff type them.
+        return super().get_search_results(request, queryset, _NUMBER_SIGN.sub(r"\1", search_term))
 
     # -- columns -----------------------------------------------------------------------------------
 
@@ -310,6 +328,8 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "refusals": refusals,
             "fits": {action: refusal is None for action, refusal in refusals.items()},
             "approve_label": "Approve and place",
+            # One per page drawn: the reply form sent twice from it (a double click) posts one message.
+            "reply_key": uuid.uuid4().hex,
             # 3-D Secure: a recorded verification waits for a second specialist's confirmation.
             "pending_verification": services.pending_payment_verification(escalation),
             "resolution_codes": [
@@ -325,7 +345,15 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def action_view(self, request: HttpRequest, object_id: int, action: str) -> HttpResponse:
         if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+            # An action's address opened as a page: most often the sign-in page sending a specialist back
+            # here after their session ended mid-action, when what they pressed was never run.
+            messages.warning(
+                request,
+                "Nothing was done: the action was not sent from this page (your session may have ended "
+                "before it, and signing in does not send it again). Check the escalation below and press the "
+                "button again if it is still needed.",
+            )
+            return HttpResponseRedirect(reverse("admin:escalations_escalation_change", args=[object_id]))
         if not self.has_work_permission(request):
             raise PermissionDenied
         handler = _ACTION_HANDLERS.get(action)
@@ -365,7 +393,14 @@ def _flow_now(escalation: Escalation) -> str:
 
 def _claim(request: HttpRequest, escalation: Escalation, origin: Origin) -> str:
     previous = escalation.assignee
-    services.escalation_claim(escalation_id=escalation.pk, staff_id=request.user.pk, origin=origin)
+    # The colleague the page showed holding it ("Take over from …"); none for "Claim".
+    take_over_from = request.POST.get("take_over_from", "")
+    services.escalation_claim(
+        escalation_id=escalation.pk,
+        staff_id=request.user.pk,
+        take_over_from=int(take_over_from) if take_over_from.isdigit() else None,
+        origin=origin,
+    )
     if previous is not None:
         return f"You took escalation #{escalation.pk} over from {previous.get_username()}."
     return f"You hold escalation #{escalation.pk} now."
@@ -386,7 +421,11 @@ def _set_priority(request: HttpRequest, escalation: Escalation, origin: Origin) 
 
 def _reply(request: HttpRequest, escalation: Escalation, origin: Origin) -> str:
     services.escalation_reply(
-        escalation_id=escalation.pk, staff_id=request.user.pk, text=request.POST.get("text", ""), origin=origin
+        escalation_id=escalation.pk,
+        staff_id=request.user.pk,
+        text=request.POST.get("text", ""),
+        reply_key=request.POST.get("reply_key", "")[:64],
+        origin=origin,
     )
     return f"Reply sent: {escalation.customer.get_username()} sees it in their chat."
 

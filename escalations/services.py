@@ -38,6 +38,7 @@ from escalations.staff import WORK_PERMISSION
 from ordering.errors import FlowNotConfirmable, OrderingError
 from ordering.models import EscalationReason
 from ordering.saga.resumes import flow_staff_approve, flow_staff_retry_compensations, flow_staff_verify_payment
+from ordering.selectors import staff_reply_sent
 from ordering.services import conversation_hand_back, conversation_staff_reply, flow_cancel
 from ordering.staff_actions import flow_staff_refusal
 from ordering.transitions import status_transition
@@ -458,13 +459,17 @@ def _closed(escalation: Escalation) -> None:
     transaction.on_commit(lambda: metrics.time_to_resolution.labels(reason=reason, outcome=status).observe(seconds))
 
 
-def _act(escalation_id: int, action: str, *, staff_id: int, origin: Origin | None, work) -> Any:
-    """Run one staff action: lock, check it fits, take an open escalation, do the work, audit; or refuse."""
+def _act(escalation_id: int, action: str, *, staff_id: int, origin: Origin | None, work, check=None) -> Any:
+    """Run one staff action: lock, check it fits, take an open escalation, do the work, audit; or refuse.
+
+    `check(escalation)`, if given, is the action's own last word under the lock (a refusal or None)."""
     refusal = None
     try:
         with transaction.atomic():
             escalation = _locked(escalation_id)
             refusal = escalation_action_refusal(escalation, action, staff_id=staff_id)
+            if refusal is None and check is not None:
+                refusal = check(escalation)
             if refusal is None:
                 if escalation.status == EscalationStatus.OPEN and action not in ("claim", "set_priority"):
                     _claim_for(escalation, staff_id=staff_id, origin=origin)
@@ -476,14 +481,29 @@ def _act(escalation_id: int, action: str, *, staff_id: int, origin: Origin | Non
     return None
 
 
-def escalation_claim(*, escalation_id: int, staff_id: int, origin: Origin | None = None) -> Escalation:
-    """Take an escalation: from the queue, or over from a colleague."""
+def escalation_claim(
+    *, escalation_id: int, staff_id: int, take_over_from: int | None = None, origin: Origin | None = None
+) -> Escalation:
+    """Take an escalation from the queue, or over from the colleague named by `take_over_from`.
+
+    A colleague is never replaced without being named: a "Claim" pressed on a page (or a queue) that still
+    showed the escalation free, after a colleague took it, is refused rather than taking it from them."""
+
+    def check(escalation: Escalation) -> str | None:
+        holder = escalation.assignee
+        if escalation.status != EscalationStatus.CLAIMED or holder is None or holder.pk in (staff_id, take_over_from):
+            return None
+        since = timezone.localtime(escalation.claimed_at).strftime("%H:%M") if escalation.claimed_at else "now"
+        return (
+            f"{holder.get_username()} is working on this escalation (since {since}); it was not taken from them. "
+            f"Open it and press “Take over from {holder.get_username()}” if you need to act on it."
+        )
 
     def work(escalation: Escalation) -> Escalation:
         _claim_for(escalation, staff_id=staff_id, origin=origin)
         return escalation
 
-    return _act(escalation_id, "claim", staff_id=staff_id, origin=origin, work=work)
+    return _act(escalation_id, "claim", staff_id=staff_id, origin=origin, work=work, check=check)
 
 
 def escalation_release(*, escalation_id: int, staff_id: int, origin: Origin | None = None) -> Escalation:
@@ -510,7 +530,13 @@ def escalation_set_priority(
 ) -> Escalation:
     """Change the priority; the SLA due time follows (counted from when the escalation opened)."""
     if priority not in EscalationPriority.values:
-        raise EscalationActionRefused(f"Unknown priority {priority!r}.", escalation_id=escalation_id)
+        _refuse(
+            escalation_id,
+            "set_priority",
+            staff_id=staff_id,
+            origin=origin,
+            message=f"Unknown priority {priority!r}: choose urgent, high, normal or low.",
+        )
 
     def work(escalation: Escalation) -> Escalation:
         previous = escalation.priority
@@ -533,13 +559,38 @@ def _conversation_id(escalation: Escalation) -> object:
     return escalation.conversation_id or (escalation.flow.conversation_id if escalation.flow else None)
 
 
-def escalation_reply(*, escalation_id: int, staff_id: int, text: str, origin: Origin | None = None):
-    """Write to the customer in their chat (the widget shows it like any other message)."""
+def escalation_reply(
+    *, escalation_id: int, staff_id: int, text: str, reply_key: str = "", origin: Origin | None = None
+):
+    """Write to the customer in their chat (the widget shows it like any other message).
+
+    `reply_key` names one sending of the reply form: sent twice (a double click), the customer gets one
+    message and the log one `escalation.replied`."""
     if not (text or "").strip():
         _refuse(escalation_id, "reply", staff_id=staff_id, origin=origin, message="Write a reply first.")
+    # The chat's own limit for a message: past it, a reply is most likely a paste gone wrong (a log, a page).
+    limit = settings.ORDERING_MESSAGE_MAX_CHARS
+    if len(text.strip()) > limit:
+        _refuse(
+            escalation_id,
+            "reply",
+            staff_id=staff_id,
+            origin=origin,
+            message=(
+                f"Nothing was sent: a reply is at most {limit:,} characters and this one has {len(text.strip()):,}. "
+                "Shorten it, or send it in parts."
+            ),
+        )
 
     def work(escalation: Escalation):
-        message = conversation_staff_reply(conversation_id=_conversation_id(escalation), staff_id=staff_id, text=text)
+        conversation_id = _conversation_id(escalation)
+        # Under the escalation's lock, so the second of two sendings finds the first's message.
+        sent = staff_reply_sent(conversation_id=conversation_id, reply_key=reply_key) if reply_key else None
+        if sent is not None:
+            return sent
+        message = conversation_staff_reply(
+            conversation_id=conversation_id, staff_id=staff_id, text=text, reply_key=reply_key
+        )
         _responded(escalation)
         _audit(escalation, "escalation.replied", staff_id=staff_id, origin=origin, data={"message_id": message.pk})
         return message

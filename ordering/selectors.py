@@ -16,7 +16,15 @@ from django.db.models import QuerySet
 from config.statements import models_select, postgresql_or_orm
 from ordering.agent.errors import ConversationNotFound, TurnNotFound
 from ordering.errors import FlowNotFound
-from ordering.models import Conversation, ConversationTurn, FlowStatus, Message, OrderFlow, TurnStatus
+from ordering.models import (
+    Conversation,
+    ConversationTurn,
+    FlowStatus,
+    Message,
+    MessageRole,
+    OrderFlow,
+    TurnStatus,
+)
 from ordering.preview import preview_text
 
 
@@ -104,6 +112,13 @@ def flow_get(*, customer_id: int, flow_id: object) -> OrderFlow:
 
 def messages_for(*, conversation: Conversation, after_id: int = 0) -> QuerySet[Message]:
     return conversation.messages.filter(pk__gt=after_id).order_by("created_at", "id")
+
+
+def staff_reply_sent(*, conversation_id: object, reply_key: str) -> Message | None:
+    """The specialist's message already posted from the reply form sending `reply_key`, if any."""
+    return Message.objects.filter(
+        conversation_id=conversation_id, role=MessageRole.STAFF, data__reply_key=reply_key
+    ).first()
 
 
 def conversation_current_flow(*, conversation: Conversation) -> OrderFlow | None:

@@ -71,7 +71,7 @@ from ordering.preview import preview_build, preview_hash
 from ordering.rollout.access import orders_paused_check, phase_limits_check, recorded_arm
 from ordering.rollout.assignment import Assignment, assign, rollout_state
 from ordering.rollout.events import experiment_event_build, experiment_event_record
-from ordering.selectors import uuid_or_none
+from ordering.selectors import staff_reply_sent, uuid_or_none
 from ordering.transitions import flow_advance_on_commit, flow_compensate_on_commit, flow_transition
 
 logger = logging.getLogger(__name__)
@@ -134,14 +134,26 @@ def conversation_post(
     return Message.objects.create(conversation_id=conversation_id, role=role, text=text, data=data or {}, turn=turn)
 
 
-def conversation_staff_reply(*, conversation_id: object, staff_id: int, text: str) -> Message:
-    """A specialist writes to the customer; the widget shows it like any other message."""
+def conversation_staff_reply(*, conversation_id: object, staff_id: int, text: str, reply_key: str = "") -> Message:
+    """A specialist writes to the customer; the widget shows it like any other message.
+
+    `reply_key` names one sending of the reply form: the same form sent twice (a double click, Back and
+    send again) returns the message it already posted instead of posting it again."""
     text = text.strip()
     if not text:
         raise ValueError("A reply needs some text.")
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
-        message = conversation_post(conversation_id=conversation.pk, role=MessageRole.STAFF, text=text)
+        if reply_key:
+            sent = staff_reply_sent(conversation_id=conversation.pk, reply_key=reply_key)
+            if sent is not None:
+                return sent
+        message = conversation_post(
+            conversation_id=conversation.pk,
+            role=MessageRole.STAFF,
+            text=text,
+            data={"reply_key": reply_key} if reply_key else None,
+        )
         audit_record(
             action="conversation.staff_replied",
             actor_type=ActorType.STAFF,

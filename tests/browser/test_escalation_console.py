@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from audit.models import AuditEvent
 from config.tracing import trace_context
 from escalations.models import Escalation
 from ordering.models import OrderFlow
@@ -85,4 +86,38 @@ def test_cancel_the_order_asks_first_and_dismissing_keeps_the_order(shop, live_s
     assert asked == [QUESTION]
     flow = in_thread(lambda: OrderFlow.objects.get(pk=escalation.flow_id))
     assert (flow.status, flow.failure_code) == ("canceled", "staff_canceled")
+    watched.assert_clean()
+
+
+def test_a_double_click_sends_an_action_once_and_shows_what_it_did(shop, live_server, chromium, otp_login):
+    # given: sam has the 3-D Secure escalation open and has written how the payment was verified
+    escalation = in_thread(_payment_verification, shop)
+    page = _staff_page(chromium, live_server, otp_login)
+    watched = Watched(page)
+    page.goto(f"{live_server.url}/admin/escalations/escalation/{escalation.pk}/change/")
+    page.get_by_label("How did you verify the payment with the customer?").fill("Called alice on her number.")
+
+    # when: the button is double-clicked, as people do
+    # the second click lands while the first one's request is on its way (a slow answer, an impatient hand)
+    page.get_by_role("button", name="Payment verified (needs a second specialist)").evaluate(
+        "button => { button.click(); setTimeout(() => button.click(), 10); }"
+    )
+    page.locator("ul.messagelist").wait_for()
+    page.wait_for_load_state()
+    screenshot(page, "escalation-double-click")
+
+    # then: the page says what was done, not that it was refused; one attempt reached the server
+    shown = page.locator("ul.messagelist li").all_inner_texts()
+    assert shown == [
+        "Verification recorded. It takes effect when a second specialist confirms it; nothing is paid yet."
+    ]
+    attempts = in_thread(
+        lambda: list(
+            AuditEvent.objects.filter(
+                action__in=["escalation.payment_verification_recorded", "escalation.verify_payment"],
+                target_id=str(escalation.pk),
+            ).values_list("action", "outcome")
+        )
+    )
+    assert attempts == [("escalation.payment_verification_recorded", "ok")]
     watched.assert_clean()

@@ -7,6 +7,8 @@ Every test checks the action's effect on the flow, the conversation and the audi
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.utils.html import escape
@@ -243,6 +245,51 @@ def test_a_reply_reaches_the_customers_chat_through_the_events_api(payment_verif
     assert AuditEvent.objects.get(action="escalation.reply", outcome="denied").data["refused"] == "Write a reply first."
 
 
+def test_a_reply_longer_than_a_chat_message_is_refused_and_html_is_sent_as_text(
+    payment_verification, sam, sam_client, settings
+):
+    escalation = payment_verification
+    pasted = "Traceback (most recent call last):\n" * 5000  # a log pasted by mistake
+
+    too_long = press(sam_client, escalation, "reply", {"text": pasted})
+    html = press(sam_client, escalation, "reply", {"text": "<b>Hi</b> <script>alert(1)</script>"})
+    page = sam_client.get(detail_url(escalation)).content.decode()
+
+    limit = settings.ORDERING_MESSAGE_MAX_CHARS
+    assert too_long == [
+        f"Nothing was sent: a reply is at most {limit:,} characters and this one has {len(pasted.strip()):,}. "
+        "Shorten it, or send it in parts."
+    ]
+    staff_messages = Message.objects.filter(conversation_id=escalation.flow.conversation_id, role="staff")
+    assert [message.text for message in staff_messages] == ["<b>Hi</b> <script>alert(1)</script>"]
+    assert escape("<b>Hi</b> <script>alert(1)</script>") in page and "<script>alert(1)" not in page
+    assert html == ["Reply sent: alice sees it in their chat."]
+    assert AuditEvent.objects.filter(action="escalation.reply", outcome="denied", actor_id=str(sam.pk)).count() == 1
+
+
+def test_a_reply_form_sent_twice_reaches_the_customer_once(payment_verification, sam, sam_client):
+    # given: the reply form as the page draws it, with the text typed in
+    escalation = payment_verification
+    page = sam_client.get(detail_url(escalation)).content.decode()
+    form = {**_form_fields(page, "reply"), "text": "Hi Alice, I'm on it."}
+
+    # when: it is sent twice (a double click on "Send reply")
+    first = press(sam_client, escalation, "reply", form)
+    second = press(sam_client, escalation, "reply", form)
+
+    # then: one message in the chat, one audit event; both answers say it was sent
+    assert first == second == ["Reply sent: alice sees it in their chat."]
+    staff_messages = Message.objects.filter(conversation_id=escalation.flow.conversation_id, role="staff")
+    assert [message.text for message in staff_messages] == ["Hi Alice, I'm on it."]
+    assert AuditEvent.objects.filter(action="escalation.replied", target_id=str(escalation.pk)).count() == 1
+    assert AuditEvent.objects.filter(action="conversation.staff_replied", actor_id=str(sam.pk)).count() == 1
+
+    # a new page draws a new form: the same words sent from it are a second message
+    again = {**_form_fields(sam_client.get(detail_url(escalation)).content.decode(), "reply"), "text": form["text"]}
+    press(sam_client, escalation, "reply", again)
+    assert staff_messages.all().count() == 2
+
+
 def test_handing_back_returns_the_conversation_to_the_assistant(payment_verification, sam, sam_client):
     escalation = payment_verification
     press(sam_client, escalation, "cancel_flow")
@@ -302,6 +349,15 @@ def test_set_priority_moves_the_sla_due_time(payment_verification, sam_client, s
 # -- actions that do not fit are refused with a message, never a 500 ------------------------------
 
 
+def test_an_unknown_priority_is_refused_and_audited(payment_verification, sam, sam_client):
+    refused = press(sam_client, payment_verification, "set_priority", {"priority": "asap"})
+
+    assert fresh(payment_verification).priority == "high"
+    denied = AuditEvent.objects.filter(action="escalation.set_priority", outcome="denied", actor_id=str(sam.pk))
+    assert [event.data["refused"] for event in denied] == refused
+    assert refused == ["Unknown priority 'asap': choose urgent, high, normal or low."]
+
+
 def test_closing_while_the_order_still_waits_for_a_decision_is_refused(risk_review, sam_client):
     escalation = risk_review
 
@@ -338,7 +394,8 @@ def test_an_escalation_held_by_a_colleague_must_be_taken_over_first(
     kim_client = otp_login(kim, client=type(sam_client)())
 
     refused = press(kim_client, escalation, "verify_payment", {"note": NOTE})
-    taken = press(kim_client, escalation, "claim")
+    page = kim_client.get(detail_url(escalation)).content.decode()
+    taken = press(kim_client, escalation, "claim", _form_fields(page, "claim"))
     recorded = press(kim_client, escalation, "verify_payment", {"note": NOTE})
     confirmed = press(sam_client, escalation, "confirm_payment")
 
@@ -352,9 +409,40 @@ def test_an_escalation_held_by_a_colleague_must_be_taken_over_first(
     assert takeover.data["previous_assignee"] == sam.pk and takeover.actor_id == str(kim.pk)
 
 
+def _form_fields(page: str, action: str) -> dict[str, str]:
+    """The hidden fields of an action's form on the detail page, as the browser would send them."""
+    form = re.search(rf'<form[^>]*/act/{action}/"[^>]*>(.*?)</form>', page, re.DOTALL).group(1)
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+    return {name: value for name, value in fields if name != "csrfmiddlewaretoken"}
+
+
+def test_claim_pressed_on_a_page_that_showed_it_free_does_not_take_it_from_a_colleague(
+    payment_verification, make_staff, otp_login, sam, sam_client
+):
+    # given: sam opened the escalation while nobody held it; kim claims it meanwhile
+    escalation = payment_verification
+    sams_page = sam_client.get(detail_url(escalation)).content.decode()
+    kim = make_staff("kim")
+    kim_client = otp_login(kim, client=Client())
+    press(kim_client, escalation, "claim")
+
+    # when: sam presses "Claim" on the page they still have open
+    refused = press(sam_client, escalation, "claim", _form_fields(sams_page, "claim"))
+
+    # then: kim keeps it, sam is told who has it and how to take it over, the attempt is audited
+    assert len(refused) == 1
+    assert refused[0].startswith("kim is working on this escalation (since ")
+    assert refused[0].endswith("Open it and press “Take over from kim” if you need to act on it.")
+    assert (fresh(escalation).assignee_id, fresh(escalation).status) == (kim.pk, "claimed")
+    denied = AuditEvent.objects.get(action="escalation.claim", outcome="denied", actor_id=str(sam.pk))
+    assert denied.data["refused"].startswith("kim is working on this escalation")
+    assert AuditEvent.objects.filter(action="escalation.claimed", target_id=str(escalation.pk)).count() == 1
+
+
 def test_unknown_actions_and_get_requests_are_refused(payment_verification, sam_client):
     assert sam_client.post(act_url(payment_verification, "delete")).status_code == 404
-    assert sam_client.get(act_url(payment_verification, "approve")).status_code == 405
+    opened = sam_client.get(act_url(payment_verification, "approve"))
+    assert (opened.status_code, opened["Location"]) == (302, detail_url(payment_verification))
     assert sam_client.post("/admin/escalations/escalation/999999/act/claim/").status_code == 404
     assert fresh(payment_verification.flow).status == "requires_action"
 

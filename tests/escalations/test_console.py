@@ -10,8 +10,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
+from config.staff_sessions import SIGNED_IN_AT_KEY
 from consent.formatting import format_money
 from consent.models import PaymentMethod
 from consent.selectors import spend_usage
@@ -107,12 +110,53 @@ def test_claiming_several_from_the_queue_at_once(payment_verification, compensat
     assert "You hold" in response.content.decode()
 
 
+def test_claiming_from_the_queue_never_takes_a_colleagues_escalation(
+    payment_verification, compensation_failed, make_staff, otp_login, sam, sam_client
+):
+    # given: kim is working on the failed undo
+    kim = make_staff("kim")
+    kim_client = otp_login(kim, client=Client())
+    kim_client.post(act_url(compensation_failed, "claim"))
+
+    # when: sam selects both rows of the queue and claims them
+    response = sam_client.post(
+        CHANGELIST,
+        {"action": "claim_selected", "_selected_action": [payment_verification.pk, compensation_failed.pk]},
+        follow=True,
+    )
+
+    # then: sam holds the free one only, and is told kim keeps the other
+    assert fresh(payment_verification).assignee_id == sam.pk
+    assert fresh(compensation_failed).assignee_id == kim.pk
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown[0] == f"You hold #{payment_verification.pk} now."
+    assert shown[1].startswith(f"#{compensation_failed.pk}: kim is working on this escalation (since ")
+    assert AuditEvent.objects.filter(action="escalation.claim", outcome="denied", actor_id=str(sam.pk)).count() == 1
+
+
 def test_search_finds_an_escalation_by_customer_and_by_flow(payment_verification, bobs_request, sam_client):
     by_customer = sam_client.get(CHANGELIST, {"q": "bob"})
     by_flow = sam_client.get(CHANGELIST, {"q": str(payment_verification.flow_id)})
 
     assert _listed(by_customer) == [bobs_request.pk]
     assert _listed(by_flow) == [payment_verification.pk]
+
+
+def test_search_finds_an_escalation_by_its_number_as_shown_and_by_the_customers_order_number(
+    risk_review, bobs_request, sam_client
+):
+    # given: the risk review was approved, so alice's order has the number she sees on her orders page
+    sam_client.post(act_url(risk_review, "approve"))
+    order_number = fresh(risk_review.flow).merchant_order_id
+    assert order_number
+
+    # when: staff type what they read: the queue's "#12", the customer's order number
+    by_number = sam_client.get(CHANGELIST, {"q": f"#{bobs_request.pk}"})
+    by_order = sam_client.get(CHANGELIST, {"q": order_number})
+
+    # then
+    assert _listed(by_number) == [bobs_request.pk]
+    assert _listed(by_order) == [risk_review.pk]
 
 
 # -- the detail page -----------------------------------------------------------------------------
@@ -214,6 +258,30 @@ def test_a_support_user_who_has_not_entered_a_totp_code_is_sent_to_log_in(paymen
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
     assert fresh(payment_verification).status == "open"
     assert fresh(payment_verification.flow).status == "requires_action"
+    assert not payment_verification.flow.conversation.messages.filter(role="staff").exists()
+    assert not AuditEvent.objects.filter(action__startswith="escalation.", actor_type="staff").exists()
+
+
+def test_a_specialist_whose_session_ended_mid_action_is_told_nothing_was_done(payment_verification, sam, sam_client):
+    # given: sam's page is open, but the staff session's working day ended before they pressed "Send reply"
+    device = TOTPDevice.objects.get(user=sam)
+    session = sam_client.session
+    session[SIGNED_IN_AT_KEY] = 0
+    session.save()
+
+    # when: the reply is sent, and sam signs in again on the page it leads to
+    sent = sam_client.post(act_url(payment_verification, "reply"), {"text": "Hi Alice"})
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    signed_in = sam_client.post(
+        sent["Location"], {"username": "sam", "password": "irrelevant-pass-9", "otp_token": code}, follow=True
+    )
+
+    # then: back on the escalation's page (not a blank "405"), told the reply was not sent
+    assert sent.status_code == 302 and sent["Location"].startswith("/admin/login/?next=")
+    assert signed_in.status_code == 200
+    assert signed_in.redirect_chain[-1] == (detail_url(payment_verification), 302)
+    shown = [str(message) for message in signed_in.context["messages"]]
+    assert any(message.startswith("Nothing was done: the action was not sent from this page") for message in shown)
     assert not payment_verification.flow.conversation.messages.filter(role="staff").exists()
     assert not AuditEvent.objects.filter(action__startswith="escalation.", actor_type="staff").exists()
 

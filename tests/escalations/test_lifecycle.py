@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connections, transaction
 from prometheus_client import REGISTRY
 
+from audit.models import AuditEvent
 from escalations.models import (
     ESCALATION_TRANSITIONS,
     Escalation,
@@ -218,6 +219,36 @@ def test_two_specialists_recording_a_verification_at_once_record_one(payment_ver
     assert flow.status == "requires_action"
     assert PaymentVerification.objects.filter(flow=flow).count() == 1
     assert merchant_order_count(session_id=flow.checkout_session_id) == 0
+
+
+@pytest.mark.postgres
+def test_one_reply_form_sent_twice_at_once_posts_one_message(payment_verification, make_staff):
+    sam = make_staff("sam")
+    escalation_claim(escalation_id=payment_verification.pk, staff_id=sam.pk)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            escalation_reply(
+                escalation_id=payment_verification.pk, staff_id=sam.pk, text="Hi Alice", reply_key="form-1"
+            )
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    conversation = payment_verification.flow.conversation
+    assert conversation.messages.filter(role="staff").count() == 1
+    assert AuditEvent.objects.filter(action="escalation.replied", target_id=str(payment_verification.pk)).count() == 1
 
 
 def test_asking_twice_for_a_person_in_one_conversation_opens_one_escalation(carol):
