@@ -125,6 +125,8 @@ def test_the_warm_up_is_connected_to_new_worker_processes_and_can_be_switched_of
         ("swell", "swell"), ("mate", "mate"), ("golf", "golf"), ("greek", "greek"), ("strange", "strange"),
         # Typos are still corrected.
         ("runer", "runner"), ("gery", "grey"), ("balck", "black"), ("hodie", "hoodie"), ("jaket", "jacket"),
+        # The plural of a typo of a word the catalog has in the singular: "sokcs" is socks ("sokc" one swap from sock).
+        ("sokcs", "sock"),
     ],
 )  # fmt: skip
 def test_an_english_word_is_never_corrected_into_a_catalog_word_and_a_typo_still_is(word, meant):

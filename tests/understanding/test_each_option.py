@@ -60,3 +60,28 @@ def test_both_is_not_every_one_of_more_than_two_and_five_colours_are_never_all_t
 def test_one_of_each_with_no_question_open_is_no_answer(generator):
     commands = generator.generate(text="one of each", context=DialogueContext())
     assert _values(commands) == []
+
+
+# -- several typos in one message (not in this file's theme, but the same evening's fix: H33) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "product", "colour", "size"),
+    [
+        ("zip hodie navvy larg", "prod_zip_hoodie", "navy", "L"),  # three typos in four words: no foreign sentence
+        ("tempo racer in whit 44", "prod_tempo_racer", "white", "44"),  # "whit" is an old English word, and white
+        ("the day pak in black", "prod_day_pack", "black", None),  # "pak": too short for a typo fix
+    ],
+)
+def test_typos_of_the_shops_words_are_read_however_many(generator, text, product, colour, size):
+    (command,) = generator.generate(text=text, context=DialogueContext())
+    (item,) = command.items
+    assert (item.product_ids, item.colour, item.size) == ((product,), colour, size)
+
+
+@pytest.mark.parametrize(
+    "text", ["hola quiero zapatillas para correr talla 42", "je voudrais des chaussures bleues taille 42"]
+)
+def test_a_sentence_in_another_language_is_still_not_guessed_at(generator, text):
+    (command,) = generator.generate(text=text, context=DialogueContext())
+    assert command.kind == "cannot_handle"

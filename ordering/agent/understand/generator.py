@@ -2292,12 +2292,14 @@ class _Reader:
         return self.read_request(request.strip(" ,") or core)
 
     def _mostly_unknown(self) -> bool:
-        """Most words (three or more) are neither English nor the shop's: a sentence in another language."""
+        """Most words (three or more) are neither English nor the shop's, nor a typo of a shop's word (one edit for
+        words of up to six letters): a sentence in another language ("zip hodie navvy larg" is the shop's)."""
         words = [word for word in self.uncorrected.split() if re.fullmatch(r"[a-z]+", word)]
         unknown = [
             word
             for word in words
             if word not in COMMON_WORDS
+            and self.lexicon.correct(word) == word
             and word not in GENERATOR_WORDS
             and word not in NUMBER_WORDS
             and not self.lexicon.is_known(word)

@@ -41,6 +41,8 @@ COLOUR_ALIASES: dict[str, str] = {
     "lime green": "lime", "transparent": "clear", "see-through": "clear", "violet": "purple",
     "charcoal": "grey", "off white": "white", "off-white": "white", "blk": "black", "wht": "white",
     "grn": "green", "gry": "grey", "blck": "black", "whte": "white", "ylw": "yellow", "nvy": "navy", "pnk": "pink",
+    # typed short on a phone ("tempo racer in whit 44"; "whit" is also an old English word, so no typo fix reached it)
+    "whit": "white", "bleu": "blue",
 }  # fmt: skip
 BASIC_COLOURS = frozenset(
     _words("""
@@ -72,6 +74,7 @@ PHRASES: dict[str, str] = {
 
 # A word → the catalog word(s) it stands for (applied after plurals fold).
 WORD_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "pak": ("pack",),  # "day pak": too short for a typo fix (three letters)
     "tshirt": ("tee",), "shirt": ("tee",), "tees": ("tee",), "top": ("tee",),
     "hoody": ("hoodie",), "sweatshirt": ("hoodie",), "sweater": ("hoodie",), "jumper": ("hoodie",),
     "coat": ("jacket",), "anorak": ("jacket",), "parka": ("jacket",),
@@ -391,6 +394,9 @@ class CatalogLexicon:
                     best = rank
             if best is not None:
                 result = best[4]
+            elif singular(word) != word:
+                # "sokcs": the plural of a typo of a word the catalog has in the singular ("sokc" is sock)
+                result = self.correct(singular(word), extra)
         self._corrections[key] = result
         return result
 
