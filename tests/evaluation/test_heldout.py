@@ -36,6 +36,8 @@ HELDOUT = Path(__file__).resolve().parents[2] / "ordering" / "evaluation" / "hel
             "_15",
             "_16",
             "_17",
+            "_18",
+            "_19",
         )
     ],
 )
