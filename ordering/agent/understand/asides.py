@@ -209,6 +209,26 @@ def _people_named(text: str) -> int | None:
     return count if count is not None and count >= 2 else None
 
 
+def _parts_of_the_people(before: str, values: str) -> tuple[int, int]:
+    """How many each of two values is for ("M for me L for them", after "for me and my 2 brothers": 1 and 2): a part
+    for a group said with its size counts that many, "them" or "the others" the people named before less the other
+    part. One each when that is not said (or does not add up)."""
+    said = [match.group(0)[4:].strip() for match in FOR_PEOPLE.finditer(values)]
+    named = FOR_PEOPLE.search(before)
+    total = _people_in(named.group("persons")) if named is not None else None
+    if len(said) != 2:
+        return 1, 1
+    counts = [None if re.fullmatch(r"them|the others|the rest", person) else _people_in(person) for person in said]
+    if counts[0] is None and counts[1] is not None and total is not None:
+        counts[0] = total - counts[1]
+    elif counts[1] is None and counts[0] is not None and total is not None:
+        counts[1] = total - counts[0]
+    first, second = counts
+    if first is None or second is None or first < 1 or second < 1 or (total is not None and first + second != total):
+        return 1, 1
+    return first, second
+
+
 def _per_person_count(text: str) -> str:
     """A count said by the people it is for ("one each for me and my brother" is 2): the phrase becomes "x2", which
     the reader takes as the count of the one thing named, or ", 2 each" after several things ("a cap and a beanie
@@ -223,7 +243,8 @@ def _per_person_count(text: str) -> str:
         # "L for me, S for her": one in each (it was both in L)
         # said alone, of a line of two already in the cart: that line split ("actually 1 in L and 1 in S")
         lead = "" if text[: values.start()].strip(" ,") else "actually "
-        parts = f" {lead}1 in {values.group('a')} and 1 in {values.group('b')} "
+        first, second = _parts_of_the_people(text[: values.start()], values.group(0))
+        parts = f" {lead}{first} in {values.group('a')} and {second} in {values.group('b')} "
         return text[: values.start()] + parts + text[values.end() :]
     if (match := ONE_EACH_FOR.search(text)) is not None:
         count, span = _people_in(match.group("persons")), match.span()
@@ -863,9 +884,10 @@ def drop_asides(text: str) -> Asides:
     )
     # "and a steel bottle to go with it": what it goes with is no swap ("go with" read as choosing the bottle
     # instead of the day pack, which was dropped)
+    # ("and a cap to go with, blue": said with nothing after it, the cap replaced the rain jacket)
     text = re.sub(
-        r"\s*\bto (?:go with|match|wear with|pair with|go along with)\s+(?:it|that|them|this|those|the [a-z]+"
-        r"(?: [a-z]+)?)\b",
+        r"\s*\bto (?:go with|match|wear with|pair with|go along with)(?:\s+(?:it|that|them|this|those|the [a-z]+"
+        r"(?: [a-z]+)?)\b|(?=\s*(?:[,.;!]|$)))",
         " ",
         text,
     )

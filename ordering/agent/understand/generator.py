@@ -4070,6 +4070,14 @@ class _Reader:
         words = text.split()
         if len(words) > 8 or (self._is_question(text) and not POSITIONAL.search(text)):
             return []
+        if pending.slot in ("size", "colour") and pending.product_id:
+            lead = re.split(r"\s*(?:,|\band\b|\bplus\b|\+|&)\s*", text, maxsplit=1)[0]
+            named = self.lexicon.resolve(self.lexicon.words(lead)).product_ids
+            if named and len(named) <= 3 and pending.product_id not in named:
+                # "2 yoga mats one purple one blue" to "which colour for the gym duffel?": another thing said first,
+                # with its own colours, not the answer (purple was refused for the duffel and the mats were lost);
+                # "L please and a grey beanie" is still the answer, and one more thing
+                return []
         position = POSITIONAL.search(text)
         if position and pending.options and not (pending.slot in ("size", "quantity") and text.strip().isdigit()):
             index = _position_index(position)
@@ -5083,6 +5091,17 @@ class _Reader:
             item = self._item(together.group(1) if together else chunk, previous=items[-1] if items else None,
                               pointing=True)  # fmt: skip
             if item is None:
+                continue
+            if (
+                item.saved
+                and not (item.product_ids or item.query or item.quantity is not None)
+                and items
+                and len(items[-1].product_ids) == 1
+                and re.match(r"(?:the|that|those) (?:ones?|pairs?)\b|(?:the )?(?:one|ones)\b", chunk)
+                and not re.search(r"\b(?:and|plus|also|with)\s+" + re.escape(chunk), text)
+            ):
+                # "grey zip hoodie L, the one i liked": which hoodie, said after it (it was a second hoodie, the saved
+                # one, and two were ordered)
                 continue
             if (
                 self._pointer.get(id(item))

@@ -1,0 +1,78 @@
+"""The reader on held-out run 19's wrong orders (a busy weekend typed on phones): "M for me L for them" counts the
+people "them" are, "X to go with" adds X, another thing named first is no answer to a question about the one asked
+about, and "the one I liked" after a named thing says which one it is."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, PendingQuestion
+from ordering.agent.understand import OfflineGenerator
+from ordering.evaluation.messages import demo_lexicon
+
+JACKET = CartLine(
+    variant_id="var_rain_jacket_blue_s", product_id="prod_rain_jacket", title="Packable Rain Jacket", colour="blue",
+    size="S", quantity=1,
+)  # fmt: skip
+DUFFEL_COLOUR = DialogueContext(
+    pending=PendingQuestion(
+        slot="colour", product_id="prod_gym_duffel", options=(Option("black", "black"), Option("grey", "grey"))
+    )
+)
+
+
+@pytest.fixture(scope="module")
+def generator() -> OfflineGenerator:
+    return OfflineGenerator(demo_lexicon())
+
+
+def _lines(commands) -> list[tuple[str, str | None, str | None, int | None]]:
+    (command,) = commands
+    assert isinstance(command, AddItems), commands
+    return [(item.product_ids[0], item.colour, item.size, item.quantity) for item in command.items]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "black tech tees for me and my 2 brothers, M for me L for them",
+            [("prod_tech_tee", "black", "M", 1), ("prod_tech_tee", "black", "L", 2)],
+        ),
+        (
+            "tech tees for my 2 sons and me, S for them M for me",
+            [("prod_tech_tee", None, "S", 2), ("prod_tech_tee", None, "M", 1)],
+        ),
+        # who "her" is, is one person: one each, as before
+        ("2 tech tees, L for me, S for her", [("prod_tech_tee", None, "L", 1), ("prod_tech_tee", None, "S", 1)]),
+    ],
+)
+def test_a_value_for_them_counts_the_people_they_are(generator, text, expected):
+    assert _lines(generator.generate(text=text, context=DialogueContext())) == expected
+
+
+@pytest.mark.parametrize("text", ["and a cap to go with, blue", "and a cap to go with"])
+def test_a_thing_to_go_with_the_order_is_added_never_a_swap(generator, text):
+    preview = DialogueContext(cart=(JACKET,), awaiting_confirmation=True)
+    assert [line[0] for line in _lines(generator.generate(text=text, context=preview))] == ["prod_run_cap"]
+
+
+def test_another_thing_named_first_is_no_answer_to_the_question_about_the_one_asked(generator):
+    commands = generator.generate(text="2 yoga mats one purple one blue", context=DUFFEL_COLOUR)
+    assert _lines(commands) == [("prod_yoga_mat", "purple", None, 1), ("prod_yoga_mat", "blue", None, 1)]
+
+
+def test_the_answer_then_another_thing_is_still_the_answer(generator):
+    commands = generator.generate(text="grey please and a red beanie", context=DUFFEL_COLOUR)
+    first = commands[0]
+    assert (first.kind, getattr(first, "value", "")) == ("set_slot", "grey")
+
+
+@pytest.mark.parametrize("text", ["grey zip hoodie L, the one i liked", "navy canvas low 44, the pair i liked"])
+def test_the_one_i_liked_after_a_named_thing_says_which_it_is(generator, text):
+    assert len(_lines(generator.generate(text=text, context=DialogueContext()))) == 1
+
+
+def test_a_named_thing_and_the_one_i_liked_are_two(generator):
+    lines = generator.generate(text="the blue runners 42 and the one i liked", context=DialogueContext())
+    assert len(lines[0].items) == 2
