@@ -45,8 +45,22 @@ def _origin(request: HttpRequest) -> Origin:
     return Origin.from_request(request, channel="web")
 
 
+# The page's sections whose forms answer with a message; the message is shown in its section.
+SECTIONS = ("grants", "caps", "payment-methods", "addresses", "step-up")
+
+
 def _back(section: str) -> HttpResponseRedirect:
-    return HttpResponseRedirect(f"{reverse('consent-settings')}#{section}")
+    # To the answer itself (templates/consent/_messages.html): the browser scrolls to it and focuses it.
+    return HttpResponseRedirect(f"{reverse('consent-settings')}#{section}-message")
+
+
+def _answers(request: HttpRequest) -> dict[str, list]:
+    """The messages waiting for this page, by the section they answer (`page`: any other)."""
+    answers: dict[str, list] = {}
+    for message in messages.get_messages(request):
+        section = message.extra_tags if message.extra_tags in SECTIONS else "page"
+        answers.setdefault(section.replace("-", "_"), []).append(message)
+    return answers
 
 
 def _apply(request: HttpRequest, section: str, change: Callable[[], object], success: str) -> HttpResponseRedirect:
@@ -129,6 +143,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "stepup_window": selectors.stepup_window_minutes(),
         "stepup_recent": selectors.stepup_verified_within(user_id=user_id),
         "activity": activity,
+        "answers": _answers(request),
         # What other apps show this customer here: ordering's "Your orders" (from every conversation).
         "account_sections": hooks.account_sections.ask(user_id),
     }
