@@ -8,10 +8,12 @@ Another customer's object is looked up through the selectors, which filter by th
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -80,6 +82,21 @@ def _form_error(request: HttpRequest, form, section: str) -> HttpResponseRedirec
         messages.error(request, f"{label or 'Form'}: {errors[0]}", extra_tags=section)
         break
     return _back(section)
+
+
+def signed_in_form(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """`login_required` for the page's POST forms. A form sent after the session ended (it expired, another
+    tab signed out) goes to sign-in and then back to the page, saying that nothing was changed: back to the
+    form's own address the browser would GET a POST-only view (405)."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        messages.info(request, "You were signed out, so nothing was changed. Sign in, then make the change again.")
+        return redirect_to_login(reverse("consent-settings"))
+
+    return checked
 
 
 @require_GET
@@ -151,7 +168,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def grant_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
     grant = selectors.grant_get(user_id=request.user.pk, grant_id=grant_id)
     return _apply(
@@ -165,7 +182,7 @@ def grant_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def grant_create(request: HttpRequest) -> HttpResponse:
     form = GrantForm(request.POST)
     if not form.is_valid():
@@ -182,7 +199,7 @@ def grant_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def caps_update(request: HttpRequest) -> HttpResponse:
     form = CapsForm(request.POST)
     if not form.is_valid():
@@ -199,7 +216,7 @@ def caps_update(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def auto_checkout_update(request: HttpRequest) -> HttpResponse:
     form = AutoCheckoutForm(request.POST)
     if not form.is_valid():
@@ -215,7 +232,7 @@ def auto_checkout_update(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def payment_method_default(request: HttpRequest, payment_method_id: int) -> HttpResponse:
     method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id)
     return _apply(
@@ -229,7 +246,7 @@ def payment_method_default(request: HttpRequest, payment_method_id: int) -> Http
 
 
 @require_POST
-@login_required
+@signed_in_form
 def payment_method_remove(request: HttpRequest, payment_method_id: int) -> HttpResponse:
     method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id)
     return _apply(
@@ -243,7 +260,7 @@ def payment_method_remove(request: HttpRequest, payment_method_id: int) -> HttpR
 
 
 @require_POST
-@login_required
+@signed_in_form
 def payment_method_create(request: HttpRequest) -> HttpResponse:
     form = PaymentMethodForm(request.POST)
     if not form.is_valid():
@@ -264,7 +281,7 @@ def payment_method_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def address_create(request: HttpRequest) -> HttpResponse:
     form = AddressForm(request.POST)
     if not form.is_valid():
@@ -278,7 +295,7 @@ def address_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def address_default(request: HttpRequest, address_id: int) -> HttpResponse:
     address = selectors.address_get(user_id=request.user.pk, address_id=address_id)
     return _apply(
@@ -292,7 +309,7 @@ def address_default(request: HttpRequest, address_id: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def address_remove(request: HttpRequest, address_id: int) -> HttpResponse:
     address = selectors.address_get(user_id=request.user.pk, address_id=address_id)
     return _apply(
@@ -304,7 +321,7 @@ def address_remove(request: HttpRequest, address_id: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def stepup_enrol(request: HttpRequest) -> HttpResponse:
     form = ReplaceAuthenticatorForm(request.POST)
     if not form.is_valid():
@@ -320,7 +337,7 @@ def stepup_enrol(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def stepup_confirm(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST)
     if not form.is_valid():
@@ -336,7 +353,7 @@ def stepup_confirm(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def stepup_verify(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST)
     if not form.is_valid():

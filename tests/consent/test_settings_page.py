@@ -204,3 +204,30 @@ def test_the_stylesheet_is_served_by_us(client):
 
     assert response.status_code == 200
     assert b"--accent" in b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/settings/caps/", "/settings/grants/1/revoke/", "/settings/addresses/", "/settings/payment-methods/1/remove/"],
+)
+def test_a_form_sent_after_the_session_ended_signs_in_and_comes_back_to_the_page(alice, path):
+    # The session ended while the page was open (another tab signed out, the session expired): the form's
+    # post was sent to sign in with next=<the form's address>, and after signing in the browser asked that
+    # address with GET: 405, a blank page, and no word that nothing had been changed.
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/accounts/login/").content.decode()
+
+    sent = client.post(path, {"per_order": "10", "csrfmiddlewaretoken": csrf_token(page)}, follow=True)
+
+    html = sent.content.decode()
+    assert sent.redirect_chain[-1][0].startswith("/accounts/login/?next=/settings/")
+    assert "You were signed out, so nothing was changed" in html
+    signed_in = client.post(
+        sent.redirect_chain[-1][0],
+        {"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": csrf_token(html)},
+        follow=True,
+    )
+    assert signed_in.status_code == 200
+    assert signed_in.redirect_chain[-1][0] == "/settings/"
+    assert "What the assistant may do for you" in signed_in.content.decode()
+    assert AuditEvent.objects.filter(customer_id=alice.pk, action__startswith="consent.caps").count() == 0
