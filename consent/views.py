@@ -234,7 +234,8 @@ def auto_checkout_update(request: HttpRequest) -> HttpResponse:
 @require_POST
 @signed_in_form
 def payment_method_default(request: HttpRequest, payment_method_id: int) -> HttpResponse:
-    method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id)
+    # A card removed in another tab reaches the service, which says so (WalletItemRemoved).
+    method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id, removed=True)
     return _apply(
         request,
         "payment-methods",
@@ -248,7 +249,7 @@ def payment_method_default(request: HttpRequest, payment_method_id: int) -> Http
 @require_POST
 @signed_in_form
 def payment_method_remove(request: HttpRequest, payment_method_id: int) -> HttpResponse:
-    method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id)
+    method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id, removed=True)
     return _apply(
         request,
         "payment-methods",
@@ -297,7 +298,7 @@ def address_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @signed_in_form
 def address_default(request: HttpRequest, address_id: int) -> HttpResponse:
-    address = selectors.address_get(user_id=request.user.pk, address_id=address_id)
+    address = selectors.address_get(user_id=request.user.pk, address_id=address_id, removed=True)
     return _apply(
         request,
         "addresses",
@@ -311,7 +312,7 @@ def address_default(request: HttpRequest, address_id: int) -> HttpResponse:
 @require_POST
 @signed_in_form
 def address_remove(request: HttpRequest, address_id: int) -> HttpResponse:
-    address = selectors.address_get(user_id=request.user.pk, address_id=address_id)
+    address = selectors.address_get(user_id=request.user.pk, address_id=address_id, removed=True)
     return _apply(
         request,
         "addresses",

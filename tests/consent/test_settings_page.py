@@ -231,3 +231,27 @@ def test_a_form_sent_after_the_session_ended_signs_in_and_comes_back_to_the_page
     assert signed_in.redirect_chain[-1][0] == "/settings/"
     assert "What the assistant may do for you" in signed_in.content.decode()
     assert AuditEvent.objects.filter(customer_id=alice.pk, action__startswith="consent.caps").count() == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "action", "said"),
+    [
+        ("card", "remove", "Visa •••• 4242 was already removed."),
+        ("card", "default", "Visa •••• 4242 was removed, so it cannot be your default card."),
+        ("address", "remove", "The address “Home” was already removed."),
+        ("address", "default", "The address “Home” was removed, so it cannot be your default address."),
+    ],
+)
+def test_a_card_or_address_removed_in_another_tab_is_answered_on_the_page(alice, alice_client, kind, action, said):
+    # The same page open in two tabs: removed in one, then Remove or Make default clicked in the other.
+    # It was a bare "Not Found" page, as if the card had never been the customer's.
+    row = card(alice, "pm_alice_visa", "4242") if kind == "card" else address(alice, "Home")
+    base = "/settings/payment-methods" if kind == "card" else "/settings/addresses"
+    alice_client.post(f"{base}/{row.pk}/remove/")
+    events = AuditEvent.objects.filter(customer_id=alice.pk).count()
+
+    response = alice_client.post(f"{base}/{row.pk}/{action}/", follow=True)
+
+    assert response.status_code == 200
+    assert said in response.content.decode()
+    assert AuditEvent.objects.filter(customer_id=alice.pk).count() == events  # nothing changed, nothing written
