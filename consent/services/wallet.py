@@ -265,6 +265,9 @@ def payment_method_remove(*, user_id: int, payment_method_id: int, origin: Origi
 
 # -- addresses -----------------------------------------------------------------------------------
 
+# What makes two saved addresses the same one.
+ADDRESS_FIELDS = ("label", "recipient", "line1", "line2", "city", "region", "postal_code", "country")
+
 
 def address_add(
     *,
@@ -281,7 +284,11 @@ def address_add(
     actor_type: ActorType | str = ActorType.CUSTOMER,
     origin: Origin | None = None,
 ) -> Address:
-    """Save a shipping address. The first one becomes the default."""
+    """Save a shipping address. The first one becomes the default.
+
+    Saving an address the customer has saved already (every field the same: a double click, a form sent
+    again) returns the saved one and writes nothing, as saving a saved card does.
+    """
     address = Address(
         user_id=user_id,
         label=label.strip(),
@@ -300,6 +307,10 @@ def address_add(
         raise InvalidAddress(_first_message(error), fields=error.message_dict) from None
     with transaction.atomic():
         _lock_customer(user_id)
+        same = {field: getattr(address, field) for field in ADDRESS_FIELDS}
+        existing = Address.objects.filter(user_id=user_id, removed_at__isnull=True, **same).first()
+        if existing is not None:
+            return existing
         default_for_new(Address, user_id=user_id, row=address, make_default=make_default)
         address.save(force_insert=True)
         consent_audit_record(

@@ -9,7 +9,7 @@ from django.test import Client
 
 from audit.models import AuditEvent
 from consent.exceptions import ConsentRevoked
-from consent.models import ConsentGrant, GrantStatus, PaymentMethod, Scope
+from consent.models import ConsentGrant, GrantStatus, PaymentMethod, Scope, SecurityNotice
 from consent.selectors import consent_require
 from consent.services.grants import spend_caps_set
 from tests.consent.factories import PASSWORD, address, card, grant
@@ -255,3 +255,30 @@ def test_a_card_or_address_removed_in_another_tab_is_answered_on_the_page(alice,
     assert response.status_code == 200
     assert said in response.content.decode()
     assert AuditEvent.objects.filter(customer_id=alice.pk).count() == events  # nothing changed, nothing written
+
+
+HOME = {
+    "label": "Home",
+    "recipient": "Alice",
+    "line1": "1 Main St",
+    "city": "Springfield",
+    "region": "IL",
+    "postal_code": "62701",
+    "country": "us",
+}
+
+
+def test_an_address_form_sent_twice_saves_one_address(alice, alice_client):
+    # A double click on "Save address" (or Back and send again) saved the address twice: two identical
+    # "Home" rows on the page, two activity entries and two security e-mails.
+    first = alice_client.post("/settings/addresses/", HOME, follow=True)
+    second = alice_client.post("/settings/addresses/", {**HOME, "line1": " 1 Main St ", "country": "US"}, follow=True)
+
+    assert "Address “Home” saved." in first.content.decode()
+    assert "Address “Home” saved." in second.content.decode()
+    assert alice.saved_addresses.filter(removed_at__isnull=True).count() == 1
+    assert AuditEvent.objects.filter(customer_id=alice.pk, action="consent.address_added").count() == 1
+    assert SecurityNotice.objects.filter(user=alice).count() == 1
+    other = alice_client.post("/settings/addresses/", {**HOME, "line2": "Apt 2"}, follow=True)
+    assert "Address “Home” saved." in other.content.decode()
+    assert alice.saved_addresses.filter(removed_at__isnull=True).count() == 2  # another flat is another address

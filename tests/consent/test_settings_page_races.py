@@ -73,3 +73,51 @@ def test_remove_clicked_twice_at_once_removes_once_and_answers_both(alice, kind)
     assert "removed." in said and "already removed." in said
     removed = AuditEvent.objects.filter(customer_id=alice.pk, action__endswith="_removed")
     assert removed.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_address_sent_twice_at_once_is_saved_once(alice):
+    consent_profile_ensure(user_id=alice.pk)
+    home = {
+        "label": "Home",
+        "recipient": "Alice",
+        "line1": "1 Main St",
+        "city": "Springfield",
+        "postal_code": "62701",
+        "country": "US",
+    }
+    locked, release, answers = threading.Event(), threading.Event(), []
+
+    def hold_the_customer() -> None:
+        try:
+            with transaction.atomic():
+                ConsentProfile.objects.select_for_update().get(user_id=alice.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def click() -> None:
+        client = Client(raise_request_exception=False)
+        client.force_login(alice)
+        try:
+            answers.append(client.post("/settings/addresses/", home, follow=True))
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_customer)
+    holder.start()
+    assert locked.wait(10)
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    for thread in clicks:
+        thread.start()
+    both_waited = _waiting_for_a_lock(2)
+    release.set()
+    holder.join(15)
+    for thread in clicks:
+        thread.join(15)
+
+    assert both_waited, "the two clicks never queued on the customer's lock"
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert alice.saved_addresses.count() == 1
+    assert AuditEvent.objects.filter(customer_id=alice.pk, action="consent.address_added").count() == 1
