@@ -223,6 +223,8 @@ _FAILURE_WORDS = {
     "merchant_unavailable": "was not placed: the shop did not answer. Nothing was charged",
     "spend_reservation_expired": "was not placed because it waited too long; please confirm it again",
     "payment_token_expired": "was not placed because it waited too long; please confirm it again",
+    "payment_method_removed": "was not placed: you had removed the card it was to be paid with. Nothing was charged",
+    "address_removed": "was not placed: you had removed the address it was to be shipped to. Nothing was charged",
 }
 
 
