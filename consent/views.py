@@ -171,6 +171,20 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 @signed_in_form
 def grant_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
     grant = selectors.grant_get(user_id=request.user.pk, grant_id=grant_id)
+    if grant.status == GrantStatus.REVOKED:
+        # A page left open (another tab revoked it, maybe allowed it again since): say how things stand now,
+        # not "revoked", which would hide a newer grant that still lets the assistant act.
+        label = grant.get_scope_display()
+        if selectors.consent_allows(user_id=request.user.pk, scopes=[grant.scope]):
+            messages.error(
+                request,
+                f"“{label}” was allowed again after you revoked it, so it is allowed now. "
+                "To stop it, use Revoke on this page.",
+                extra_tags="grants",
+            )
+        else:
+            messages.info(request, f"“{label}” was already revoked.", extra_tags="grants")
+        return _back("grants")
     return _apply(
         request,
         "grants",

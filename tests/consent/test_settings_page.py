@@ -282,3 +282,25 @@ def test_an_address_form_sent_twice_saves_one_address(alice, alice_client):
     other = alice_client.post("/settings/addresses/", {**HOME, "line2": "Apt 2"}, follow=True)
     assert "Address “Home” saved." in other.content.decode()
     assert alice.saved_addresses.filter(removed_at__isnull=True).count() == 2  # another flat is another address
+
+
+def test_revoke_on_a_stale_page_after_the_permission_was_allowed_again_does_not_claim_it_stopped(
+    alice_account, alice_client, alice
+):
+    # Tab A revokes "Place orders for me" and allows it again; tab B, still showing the first grant, clicks
+    # Revoke: the page said 'Revoked … The assistant stopped at once.' while the new grant stayed active.
+    first = alice_account[Scope.PLACE_ORDERS]
+    alice_client.post(f"/settings/grants/{first.pk}/revoke/", follow=True)
+    alice_client.post("/settings/grants/", {"scope": "place_orders"}, follow=True)
+
+    response = alice_client.post(f"/settings/grants/{first.pk}/revoke/", follow=True)
+
+    html = response.content.decode()
+    assert "The assistant stopped at once" not in html
+    assert "“Place orders for me” was allowed again after you revoked it, so it is allowed now" in html
+    consent_require(user_id=alice.pk)  # still allowed: nothing was revoked behind the customer's back either
+
+    current = ConsentGrant.objects.get(user=alice, status=GrantStatus.ACTIVE, scope=Scope.PLACE_ORDERS)
+    alice_client.post(f"/settings/grants/{current.pk}/revoke/", follow=True)
+    again = alice_client.post(f"/settings/grants/{first.pk}/revoke/", follow=True)
+    assert "“Place orders for me” was already revoked." in again.content.decode()
