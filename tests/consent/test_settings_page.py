@@ -304,3 +304,25 @@ def test_revoke_on_a_stale_page_after_the_permission_was_allowed_again_does_not_
     alice_client.post(f"/settings/grants/{current.pk}/revoke/", follow=True)
     again = alice_client.post(f"/settings/grants/{first.pk}/revoke/", follow=True)
     assert "“Place orders for me” was already revoked." in again.content.decode()
+
+
+def test_an_expired_permission_can_be_allowed_again_from_the_page(alice, alice_client):
+    # A grant given with an expiry (through the API or the chat) that ran out showed "Expired" with only a
+    # Revoke button: to allow it again the customer had to revoke what had already stopped, then Allow.
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    given = grant(alice, Scope.PLACE_ORDERS, expires_at=timezone.now() + timedelta(hours=1))
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        page = alice_client.get("/settings/").content.decode()
+        assert 'aria-label="Allow again: Place orders for me"' in page
+        assert 'aria-label="Revoke: Place orders for me"' not in page
+
+        response = alice_client.post("/settings/grants/", {"scope": "place_orders"}, follow=True)
+
+        assert "Granted: “Place orders for me”." in response.content.decode()
+        consent_require(user_id=alice.pk)
+    given.refresh_from_db()
+    assert given.status == GrantStatus.SUPERSEDED
