@@ -178,6 +178,26 @@ def _fixed(kind: str, text: str):
     return say
 
 
+_REPLACEMENT_REFUSED_WHY = {
+    "no_proof": ": no code from your app and no password was given",
+    "wrong_code": ": the code from your current app was wrong",
+    "wrong_password": ": the password was wrong",
+}
+
+
+def _replacement_refused(event, data: dict, currency: str) -> _Said:
+    # A wrong code at verification is shown ("An authenticator code was refused"); an attempt to swap the app
+    # itself, the step an account takeover needs, is at least as much the account holder's business.
+    why = _REPLACEMENT_REFUSED_WHY.get(data.get("reason"), "")
+    return _Said("authenticator_replacement_refused", f"A request to replace your authenticator app was refused{why}")
+
+
+def _card_refused(event, data: dict, currency: str) -> _Said:
+    if data.get("reason") == "no_account":
+        return _Said("card_refused", "A card was not saved: your account is not linked to the shop yet")
+    return _Said("card_refused", "A card was not saved: the shop did not confirm it is yours")
+
+
 def _reserve_denied(event, data: dict, currency: str) -> _Said | None:
     amount, money_currency = _money(data, "requested")
     cap = _CAP_NAMES.get(data.get("cap"), "spending cap")
@@ -223,6 +243,8 @@ _FAILURE_WORDS = {
     "merchant_unavailable": "was not placed: the shop did not answer. Nothing was charged",
     "spend_reservation_expired": "was not placed because it waited too long; please confirm it again",
     "payment_token_expired": "was not placed because it waited too long; please confirm it again",
+    "payment_method_removed": "was not placed: you had removed the card it was to be paid with. Nothing was charged",
+    "address_removed": "was not placed: you had removed the address it was to be shipped to. Nothing was charged",
 }
 
 
@@ -337,6 +359,8 @@ _ACTIVITY = {
     "consent.stepup_enrolled": _fixed("authenticator_set_up", "You set up your authenticator app"),
     "consent.stepup_verified": _fixed("identity_confirmed", "You confirmed it was you with your authenticator code"),
     "consent.stepup_failed": _fixed("authenticator_code_refused", "An authenticator code was refused"),
+    "consent.stepup_replacement_refused": _replacement_refused,
+    "consent.payment_method_refused": _card_refused,
     "spend.reserve_denied": _reserve_denied,
     "conversation.staff_replied": _fixed("specialist_replied", "A support specialist replied in your chat"),
     "conversation.handed_back": _fixed("chat_handed_back", "The assistant took over your chat again"),

@@ -149,6 +149,14 @@ class MerchantAccountMissing(InvalidPaymentMethod):
     code = "merchant_account_missing"
 
 
+class WalletItemRemoved(ConsentError):
+    """A change to one of the customer's own cards or addresses that was removed meanwhile (another tab, a
+    second click). Answered like an object that is not there (404 `not_found`), with what happened to it."""
+
+    code = "not_found"
+    http_status = 404
+
+
 class MerchantVaultUnavailable(ConsentError):
     """The merchant could not be asked about the card just now (down, timing out); nothing was saved."""
 

@@ -512,8 +512,10 @@ def payment_methods_for_customer(*, user_id: int) -> QuerySet[PaymentMethod]:
     return PaymentMethod.objects.filter(user_id=user_id, removed_at__isnull=True).order_by("-is_default", "created_at")
 
 
-def payment_method_get(*, user_id: int, payment_method_id: int) -> PaymentMethod:
-    return get_object_or_404(PaymentMethod, pk=payment_method_id, user_id=user_id, removed_at__isnull=True)
+def payment_method_get(*, user_id: int, payment_method_id: int, removed: bool = False) -> PaymentMethod:
+    """The customer's saved card (404 for anyone else's); with `removed`, one they removed too."""
+    live = {} if removed else {"removed_at__isnull": True}
+    return get_object_or_404(PaymentMethod, pk=payment_method_id, user_id=user_id, **live)
 
 
 def payment_method_default(*, user_id: int) -> PaymentMethod | None:
@@ -524,8 +526,10 @@ def addresses_for_customer(*, user_id: int) -> QuerySet[Address]:
     return Address.objects.filter(user_id=user_id, removed_at__isnull=True).order_by("-is_default", "created_at")
 
 
-def address_get(*, user_id: int, address_id: int) -> Address:
-    return get_object_or_404(Address, pk=address_id, user_id=user_id, removed_at__isnull=True)
+def address_get(*, user_id: int, address_id: int, removed: bool = False) -> Address:
+    """The customer's saved address (404 for anyone else's); with `removed`, one they removed too."""
+    live = {} if removed else {"removed_at__isnull": True}
+    return get_object_or_404(Address, pk=address_id, user_id=user_id, **live)
 
 
 def address_default(*, user_id: int) -> Address | None:

@@ -8,10 +8,12 @@ Another customer's object is looked up through the selectors, which filter by th
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -45,8 +47,22 @@ def _origin(request: HttpRequest) -> Origin:
     return Origin.from_request(request, channel="web")
 
 
+# The page's sections whose forms answer with a message; the message is shown in its section.
+SECTIONS = ("grants", "caps", "payment-methods", "addresses", "step-up")
+
+
 def _back(section: str) -> HttpResponseRedirect:
-    return HttpResponseRedirect(f"{reverse('consent-settings')}#{section}")
+    # To the answer itself (templates/consent/_messages.html): the browser scrolls to it and focuses it.
+    return HttpResponseRedirect(f"{reverse('consent-settings')}#{section}-message")
+
+
+def _answers(request: HttpRequest) -> dict[str, list]:
+    """The messages waiting for this page, by the section they answer (`page`: any other)."""
+    answers: dict[str, list] = {}
+    for message in messages.get_messages(request):
+        section = message.extra_tags if message.extra_tags in SECTIONS else "page"
+        answers.setdefault(section.replace("-", "_"), []).append(message)
+    return answers
 
 
 def _apply(request: HttpRequest, section: str, change: Callable[[], object], success: str) -> HttpResponseRedirect:
@@ -66,6 +82,21 @@ def _form_error(request: HttpRequest, form, section: str) -> HttpResponseRedirec
         messages.error(request, f"{label or 'Form'}: {errors[0]}", extra_tags=section)
         break
     return _back(section)
+
+
+def signed_in_form(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """`login_required` for the page's POST forms. A form sent after the session ended (it expired, another
+    tab signed out) goes to sign-in and then back to the page, saying that nothing was changed: back to the
+    form's own address the browser would GET a POST-only view (405)."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        messages.info(request, "You were signed out, so nothing was changed. Sign in, then make the change again.")
+        return redirect_to_login(reverse("consent-settings"))
+
+    return checked
 
 
 @require_GET
@@ -129,6 +160,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "stepup_window": selectors.stepup_window_minutes(),
         "stepup_recent": selectors.stepup_verified_within(user_id=user_id),
         "activity": activity,
+        "answers": _answers(request),
         # What other apps show this customer here: ordering's "Your orders" (from every conversation).
         "account_sections": hooks.account_sections.ask(user_id),
     }
@@ -136,9 +168,23 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def grant_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
     grant = selectors.grant_get(user_id=request.user.pk, grant_id=grant_id)
+    if grant.status == GrantStatus.REVOKED:
+        # A page left open (another tab revoked it, maybe allowed it again since): say how things stand now,
+        # not "revoked", which would hide a newer grant that still lets the assistant act.
+        label = grant.get_scope_display()
+        if selectors.consent_allows(user_id=request.user.pk, scopes=[grant.scope]):
+            messages.error(
+                request,
+                f"“{label}” was allowed again after you revoked it, so it is allowed now. "
+                "To stop it, use Revoke on this page.",
+                extra_tags="grants",
+            )
+        else:
+            messages.info(request, f"“{label}” was already revoked.", extra_tags="grants")
+        return _back("grants")
     return _apply(
         request,
         "grants",
@@ -150,7 +196,7 @@ def grant_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def grant_create(request: HttpRequest) -> HttpResponse:
     form = GrantForm(request.POST)
     if not form.is_valid():
@@ -167,7 +213,7 @@ def grant_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def caps_update(request: HttpRequest) -> HttpResponse:
     form = CapsForm(request.POST)
     if not form.is_valid():
@@ -184,7 +230,7 @@ def caps_update(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def auto_checkout_update(request: HttpRequest) -> HttpResponse:
     form = AutoCheckoutForm(request.POST)
     if not form.is_valid():
@@ -200,9 +246,10 @@ def auto_checkout_update(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def payment_method_default(request: HttpRequest, payment_method_id: int) -> HttpResponse:
-    method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id)
+    # A card removed in another tab reaches the service, which says so (WalletItemRemoved).
+    method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id, removed=True)
     return _apply(
         request,
         "payment-methods",
@@ -214,9 +261,9 @@ def payment_method_default(request: HttpRequest, payment_method_id: int) -> Http
 
 
 @require_POST
-@login_required
+@signed_in_form
 def payment_method_remove(request: HttpRequest, payment_method_id: int) -> HttpResponse:
-    method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id)
+    method = selectors.payment_method_get(user_id=request.user.pk, payment_method_id=payment_method_id, removed=True)
     return _apply(
         request,
         "payment-methods",
@@ -228,7 +275,7 @@ def payment_method_remove(request: HttpRequest, payment_method_id: int) -> HttpR
 
 
 @require_POST
-@login_required
+@signed_in_form
 def payment_method_create(request: HttpRequest) -> HttpResponse:
     form = PaymentMethodForm(request.POST)
     if not form.is_valid():
@@ -249,7 +296,7 @@ def payment_method_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def address_create(request: HttpRequest) -> HttpResponse:
     form = AddressForm(request.POST)
     if not form.is_valid():
@@ -263,9 +310,9 @@ def address_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def address_default(request: HttpRequest, address_id: int) -> HttpResponse:
-    address = selectors.address_get(user_id=request.user.pk, address_id=address_id)
+    address = selectors.address_get(user_id=request.user.pk, address_id=address_id, removed=True)
     return _apply(
         request,
         "addresses",
@@ -277,9 +324,9 @@ def address_default(request: HttpRequest, address_id: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def address_remove(request: HttpRequest, address_id: int) -> HttpResponse:
-    address = selectors.address_get(user_id=request.user.pk, address_id=address_id)
+    address = selectors.address_get(user_id=request.user.pk, address_id=address_id, removed=True)
     return _apply(
         request,
         "addresses",
@@ -289,7 +336,7 @@ def address_remove(request: HttpRequest, address_id: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def stepup_enrol(request: HttpRequest) -> HttpResponse:
     form = ReplaceAuthenticatorForm(request.POST)
     if not form.is_valid():
@@ -305,7 +352,7 @@ def stepup_enrol(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def stepup_confirm(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST)
     if not form.is_valid():
@@ -321,7 +368,7 @@ def stepup_confirm(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in_form
 def stepup_verify(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST)
     if not form.is_valid():

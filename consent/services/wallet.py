@@ -22,6 +22,7 @@ from consent.exceptions import (
     MerchantAccountMissing,
     MerchantVaultUnavailable,
     PaymentMethodNotAtMerchant,
+    WalletItemRemoved,
 )
 from consent.models import (
     Address,
@@ -221,9 +222,9 @@ def payment_method_store(
 def payment_method_set_default(*, user_id: int, payment_method_id: int, origin: Origin | None = None) -> PaymentMethod:
     with transaction.atomic():
         _lock_customer(user_id)
-        method = PaymentMethod.objects.select_for_update().get(
-            pk=payment_method_id, user_id=user_id, removed_at__isnull=True
-        )
+        method = PaymentMethod.objects.select_for_update().get(pk=payment_method_id, user_id=user_id)
+        if method.removed_at is not None:
+            raise WalletItemRemoved(f"{method.masked} was removed, so it cannot be your default card.")
         if not default_move_to(PaymentMethod, user_id=user_id, row=method):
             return method
         consent_audit_record(
@@ -239,12 +240,15 @@ def payment_method_set_default(*, user_id: int, payment_method_id: int, origin: 
 
 
 def payment_method_remove(*, user_id: int, payment_method_id: int, origin: Origin | None = None) -> PaymentMethod:
-    """Stop using a saved card. If it was the default, the oldest remaining card becomes the default."""
+    """Stop using a saved card. If it was the default, the oldest remaining card becomes the default.
+
+    Another customer's card is not found (DoesNotExist); one of theirs already removed raises WalletItemRemoved.
+    """
     with transaction.atomic():
         _lock_customer(user_id)
-        method = PaymentMethod.objects.select_for_update().get(
-            pk=payment_method_id, user_id=user_id, removed_at__isnull=True
-        )
+        method = PaymentMethod.objects.select_for_update().get(pk=payment_method_id, user_id=user_id)
+        if method.removed_at is not None:
+            raise WalletItemRemoved(f"{method.masked} was already removed.")
         default_remove(PaymentMethod, user_id=user_id, row=method, removed_at=timezone.now())
         consent_audit_record(
             "consent.payment_method_removed",
@@ -260,6 +264,9 @@ def payment_method_remove(*, user_id: int, payment_method_id: int, origin: Origi
 
 
 # -- addresses -----------------------------------------------------------------------------------
+
+# What makes two saved addresses the same one.
+ADDRESS_FIELDS = ("label", "recipient", "line1", "line2", "city", "region", "postal_code", "country")
 
 
 def address_add(
@@ -277,7 +284,11 @@ def address_add(
     actor_type: ActorType | str = ActorType.CUSTOMER,
     origin: Origin | None = None,
 ) -> Address:
-    """Save a shipping address. The first one becomes the default."""
+    """Save a shipping address. The first one becomes the default.
+
+    Saving an address the customer has saved already (every field the same: a double click, a form sent
+    again) returns the saved one and writes nothing, as saving a saved card does.
+    """
     address = Address(
         user_id=user_id,
         label=label.strip(),
@@ -296,6 +307,10 @@ def address_add(
         raise InvalidAddress(_first_message(error), fields=error.message_dict) from None
     with transaction.atomic():
         _lock_customer(user_id)
+        same = {field: getattr(address, field) for field in ADDRESS_FIELDS}
+        existing = Address.objects.filter(user_id=user_id, removed_at__isnull=True, **same).first()
+        if existing is not None:
+            return existing
         default_for_new(Address, user_id=user_id, row=address, make_default=make_default)
         address.save(force_insert=True)
         consent_audit_record(
@@ -324,7 +339,9 @@ def address_add(
 def address_set_default(*, user_id: int, address_id: int, origin: Origin | None = None) -> Address:
     with transaction.atomic():
         _lock_customer(user_id)
-        address = Address.objects.select_for_update().get(pk=address_id, user_id=user_id, removed_at__isnull=True)
+        address = Address.objects.select_for_update().get(pk=address_id, user_id=user_id)
+        if address.removed_at is not None:
+            raise WalletItemRemoved(f"The address “{address.label}” was removed, so it cannot be your default address.")
         if not default_move_to(Address, user_id=user_id, row=address):
             return address
         consent_audit_record(
@@ -342,7 +359,9 @@ def address_set_default(*, user_id: int, address_id: int, origin: Origin | None 
 def address_remove(*, user_id: int, address_id: int, origin: Origin | None = None) -> Address:
     with transaction.atomic():
         _lock_customer(user_id)
-        address = Address.objects.select_for_update().get(pk=address_id, user_id=user_id, removed_at__isnull=True)
+        address = Address.objects.select_for_update().get(pk=address_id, user_id=user_id)
+        if address.removed_at is not None:
+            raise WalletItemRemoved(f"The address “{address.label}” was already removed.")
         default_remove(Address, user_id=user_id, row=address, removed_at=timezone.now())
         consent_audit_record(
             "consent.address_removed",

@@ -49,8 +49,28 @@ def _consent_outcome(flow: OrderFlow) -> Fail | None:
     return None
 
 
+def _instruments_outcome(flow: OrderFlow) -> Fail | None:
+    """A card or address the customer removed after the preview is never used (read with the flow's lock)."""
+    card, address = flow.payment_method, flow.shipping_address
+    if card is not None and card.removed_at is not None:
+        return Fail(
+            code="payment_method_removed",
+            detail=f"You removed {card.masked} from your saved cards, so I did not place this order and nothing "
+            "was charged. Ask me for a fresh preview to pay with another card.",
+            error_class="consent",
+        )
+    if address is not None and address.removed_at is not None:
+        return Fail(
+            code="address_removed",
+            detail=f"You removed the address “{address.label}” from your saved addresses, so I did not place this "
+            "order and nothing was charged. Ask me for a fresh preview to ship it elsewhere.",
+            error_class="consent",
+        )
+    return None
+
+
 def step_check_consent(flow: OrderFlow, claim: Claim) -> StepOutcome:
-    return _consent_outcome(flow) or Advance()
+    return _consent_outcome(flow) or _instruments_outcome(flow) or Advance()
 
 
 def step_reserve_spend(flow: OrderFlow, claim: Claim) -> StepOutcome:
@@ -158,7 +178,7 @@ def recorded_token_request(flow: OrderFlow, operation_id: str) -> TokenRequest |
 
 
 def step_mint_token(flow: OrderFlow, claim: Claim) -> StepOutcome:
-    denied = _consent_outcome(flow)
+    denied = _consent_outcome(flow) or _instruments_outcome(flow)
     if denied:
         return denied
     request = claim.token_request  # fixed when the step was claimed
@@ -188,7 +208,7 @@ def _payment_verification_detail(session: CheckoutSession) -> str:
 
 
 def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
-    denied = _consent_outcome(flow)
+    denied = _consent_outcome(flow) or _instruments_outcome(flow)
     if denied:
         return denied
     payment_method, address = flow_instruments(flow)

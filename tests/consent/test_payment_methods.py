@@ -9,6 +9,7 @@ import pytest
 from django.db import connections
 
 from audit.models import AuditEvent
+from consent.activity import activity_page
 from consent.exceptions import PaymentMethodNotAtMerchant
 from consent.models import PaymentMethod
 from consent.services.wallet import payment_method_add
@@ -80,6 +81,10 @@ def test_a_card_the_merchant_does_not_confirm_as_theirs_is_refused(alice_api, al
     assert not PaymentMethod.objects.exists()
     assert _refusals() == [{"merchant_id": "sandbox", "vault_reference": reference, "reason": "not_yours"}]
     assert not AuditEvent.objects.filter(action="consent.payment_method_added").exists()
+    # the account holder sees the attempt in their activity, without the reference it named
+    shown = [entry.text for entry in activity_page(user_id=alice.pk, limit=10)[0]]
+    assert "A card was not saved: the shop did not confirm it is yours" in shown
+    assert not any(reference in text for text in shown)
 
 
 def test_without_a_shop_account_no_card_can_be_confirmed(alice_api, alice, vault):
@@ -90,6 +95,8 @@ def test_without_a_shop_account_no_card_can_be_confirmed(alice_api, alice, vault
     assert "not linked to the shop" in response.json()["message"]
     assert not PaymentMethod.objects.exists()
     assert _refusals()[0]["reason"] == "no_account"
+    shown = [entry.text for entry in activity_page(user_id=alice.pk, limit=10)[0]]
+    assert "A card was not saved: your account is not linked to the shop yet" in shown
     assert vault.received_requests("/customers/") == []
 
 

@@ -9,7 +9,7 @@ from django.test import Client
 
 from audit.models import AuditEvent
 from consent.exceptions import ConsentRevoked
-from consent.models import ConsentGrant, GrantStatus, PaymentMethod, Scope
+from consent.models import ConsentGrant, GrantStatus, PaymentMethod, Scope, SecurityNotice
 from consent.selectors import consent_require
 from consent.services.grants import spend_caps_set
 from tests.consent.factories import PASSWORD, address, card, grant
@@ -204,3 +204,125 @@ def test_the_stylesheet_is_served_by_us(client):
 
     assert response.status_code == 200
     assert b"--accent" in b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/settings/caps/", "/settings/grants/1/revoke/", "/settings/addresses/", "/settings/payment-methods/1/remove/"],
+)
+def test_a_form_sent_after_the_session_ended_signs_in_and_comes_back_to_the_page(alice, path):
+    # The session ended while the page was open (another tab signed out, the session expired): the form's
+    # post was sent to sign in with next=<the form's address>, and after signing in the browser asked that
+    # address with GET: 405, a blank page, and no word that nothing had been changed.
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/accounts/login/").content.decode()
+
+    sent = client.post(path, {"per_order": "10", "csrfmiddlewaretoken": csrf_token(page)}, follow=True)
+
+    html = sent.content.decode()
+    assert sent.redirect_chain[-1][0].startswith("/accounts/login/?next=/settings/")
+    assert "You were signed out, so nothing was changed" in html
+    signed_in = client.post(
+        sent.redirect_chain[-1][0],
+        {"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": csrf_token(html)},
+        follow=True,
+    )
+    assert signed_in.status_code == 200
+    assert signed_in.redirect_chain[-1][0] == "/settings/"
+    assert "What the assistant may do for you" in signed_in.content.decode()
+    assert AuditEvent.objects.filter(customer_id=alice.pk, action__startswith="consent.caps").count() == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "action", "said"),
+    [
+        ("card", "remove", "Visa •••• 4242 was already removed."),
+        ("card", "default", "Visa •••• 4242 was removed, so it cannot be your default card."),
+        ("address", "remove", "The address “Home” was already removed."),
+        ("address", "default", "The address “Home” was removed, so it cannot be your default address."),
+    ],
+)
+def test_a_card_or_address_removed_in_another_tab_is_answered_on_the_page(alice, alice_client, kind, action, said):
+    # The same page open in two tabs: removed in one, then Remove or Make default clicked in the other.
+    # It was a bare "Not Found" page, as if the card had never been the customer's.
+    row = card(alice, "pm_alice_visa", "4242") if kind == "card" else address(alice, "Home")
+    base = "/settings/payment-methods" if kind == "card" else "/settings/addresses"
+    alice_client.post(f"{base}/{row.pk}/remove/")
+    events = AuditEvent.objects.filter(customer_id=alice.pk).count()
+
+    response = alice_client.post(f"{base}/{row.pk}/{action}/", follow=True)
+
+    assert response.status_code == 200
+    assert said in response.content.decode()
+    assert AuditEvent.objects.filter(customer_id=alice.pk).count() == events  # nothing changed, nothing written
+
+
+HOME = {
+    "label": "Home",
+    "recipient": "Alice",
+    "line1": "1 Main St",
+    "city": "Springfield",
+    "region": "IL",
+    "postal_code": "62701",
+    "country": "us",
+}
+
+
+def test_an_address_form_sent_twice_saves_one_address(alice, alice_client):
+    # A double click on "Save address" (or Back and send again) saved the address twice: two identical
+    # "Home" rows on the page, two activity entries and two security e-mails.
+    first = alice_client.post("/settings/addresses/", HOME, follow=True)
+    second = alice_client.post("/settings/addresses/", {**HOME, "line1": " 1 Main St ", "country": "US"}, follow=True)
+
+    assert "Address “Home” saved." in first.content.decode()
+    assert "Address “Home” saved." in second.content.decode()
+    assert alice.saved_addresses.filter(removed_at__isnull=True).count() == 1
+    assert AuditEvent.objects.filter(customer_id=alice.pk, action="consent.address_added").count() == 1
+    assert SecurityNotice.objects.filter(user=alice).count() == 1
+    other = alice_client.post("/settings/addresses/", {**HOME, "line2": "Apt 2"}, follow=True)
+    assert "Address “Home” saved." in other.content.decode()
+    assert alice.saved_addresses.filter(removed_at__isnull=True).count() == 2  # another flat is another address
+
+
+def test_revoke_on_a_stale_page_after_the_permission_was_allowed_again_does_not_claim_it_stopped(
+    alice_account, alice_client, alice
+):
+    # Tab A revokes "Place orders for me" and allows it again; tab B, still showing the first grant, clicks
+    # Revoke: the page said 'Revoked … The assistant stopped at once.' while the new grant stayed active.
+    first = alice_account[Scope.PLACE_ORDERS]
+    alice_client.post(f"/settings/grants/{first.pk}/revoke/", follow=True)
+    alice_client.post("/settings/grants/", {"scope": "place_orders"}, follow=True)
+
+    response = alice_client.post(f"/settings/grants/{first.pk}/revoke/", follow=True)
+
+    html = response.content.decode()
+    assert "The assistant stopped at once" not in html
+    assert "“Place orders for me” was allowed again after you revoked it, so it is allowed now" in html
+    consent_require(user_id=alice.pk)  # still allowed: nothing was revoked behind the customer's back either
+
+    current = ConsentGrant.objects.get(user=alice, status=GrantStatus.ACTIVE, scope=Scope.PLACE_ORDERS)
+    alice_client.post(f"/settings/grants/{current.pk}/revoke/", follow=True)
+    again = alice_client.post(f"/settings/grants/{first.pk}/revoke/", follow=True)
+    assert "“Place orders for me” was already revoked." in again.content.decode()
+
+
+def test_an_expired_permission_can_be_allowed_again_from_the_page(alice, alice_client):
+    # A grant given with an expiry (through the API or the chat) that ran out showed "Expired" with only a
+    # Revoke button: to allow it again the customer had to revoke what had already stopped, then Allow.
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    given = grant(alice, Scope.PLACE_ORDERS, expires_at=timezone.now() + timedelta(hours=1))
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        page = alice_client.get("/settings/").content.decode()
+        assert 'aria-label="Allow again: Place orders for me"' in page
+        assert 'aria-label="Revoke: Place orders for me"' not in page
+
+        response = alice_client.post("/settings/grants/", {"scope": "place_orders"}, follow=True)
+
+        assert "Granted: “Place orders for me”." in response.content.decode()
+        consent_require(user_id=alice.pk)
+    given.refresh_from_db()
+    assert given.status == GrantStatus.SUPERSEDED

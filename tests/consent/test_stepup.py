@@ -378,3 +378,16 @@ def test_a_pending_app_begun_without_proof_is_not_confirmed_over_an_app_set_up_s
     assert _devices(alice) == [(enrolled.pk, True), (unproven.pk, False)]
     assert AuditEvent.objects.get(action="consent.stepup_replacement_refused").data["reason"] == "no_proof"
     assert not AuditEvent.objects.filter(action="consent.stepup_enrolled", target_id=str(unproven.pk)).exists()
+
+
+def test_a_refused_attempt_to_replace_the_app_is_in_the_customers_activity(alice_client, alice, enrolled):
+    # Someone with the customer's session trying passwords to swap the authenticator left no trace the
+    # account holder could see, while a wrong verification code is listed ("An authenticator code was refused").
+    alice_client.post("/settings/step-up/enrol/", {}, follow=True)
+    alice_client.post("/settings/step-up/enrol/", {"password": "guess-1"}, follow=True)
+
+    page = alice_client.get("/settings/").content.decode()
+
+    assert "A request to replace your authenticator app was refused: the password was wrong" in page
+    assert "A request to replace your authenticator app was refused: no code from your app and no password" in page
+    assert "guess-1" not in page

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from consent.activity import activity_page
 from escalations.models import Escalation
 from ordering.models import ConversationStatus, FlowStatus
 from tests.ordering.saga_reads import confirm, ledger, messages
@@ -118,3 +119,31 @@ def test_flow_metrics_count_placed_and_failed_flows(shop, client):
     assert metric(body, "ordering_flows_placed_total") == placed + 1
     assert metric(body, "ordering_flows_failed_total") == failed + 1
     assert metric(body, revoked) == tokens_revoked + 1
+
+
+@pytest.mark.parametrize("removed", ["card", "address"])
+def test_a_card_or_address_removed_after_the_preview_is_never_used(shop, removed):
+    # The customer saw a preview paid with their Visa, then removed that card on the settings page and said
+    # yes in the chat: the order went to the shop and charged the card they had just removed.
+    from consent.services.wallet import address_remove, payment_method_remove
+
+    before = available(BLUE_RUNNER_42)
+    flow = shop.start_flow()
+    if removed == "card":
+        payment_method_remove(user_id=shop.alice.pk, payment_method_id=flow.payment_method_id)
+    else:
+        address_remove(user_id=shop.alice.pk, address_id=flow.shipping_address_id)
+
+    flow = confirm(shop, flow)
+
+    assert flow.status == FlowStatus.COMPENSATED
+    assert flow.failure_code == f"{'payment_method' if removed == 'card' else 'address'}_removed"
+    assert merchant_order_count(session_id=flow.checkout_session_id) == 0
+    assert session_status(flow.checkout_session_id) == "canceled"
+    assert available(BLUE_RUNNER_42) == before
+    assert ledger(flow)["commit"] == 0
+    told = messages(flow)[-1]
+    said = "Visa •••• 4242 from your saved cards" if removed == "card" else "“Home” from your saved addresses"
+    assert said in told["text"] and "nothing was charged" in told["text"]
+    entries, _ = activity_page(user_id=shop.alice.pk, limit=5)
+    assert f"you had removed the {'card' if removed == 'card' else 'address'}" in entries[0].text
