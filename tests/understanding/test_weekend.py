@@ -76,3 +76,56 @@ def test_the_one_i_liked_after_a_named_thing_says_which_it_is(generator, text):
 def test_a_named_thing_and_the_one_i_liked_are_two(generator):
     lines = generator.generate(text="the blue runners 42 and the one i liked", context=DialogueContext())
     assert len(lines[0].items) == 2
+
+
+# -- the same weekend's misses that placed nothing (H35) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "product", "colour"),
+    [
+        ("down jacket greenish M", "prod_down_jacket", "olive"),  # the jacket's own green
+        ("the bright green wind shell M", "prod_wind_shell", "lime"),
+        ("chelsea boots brownish 42", "prod_chelsea_boot", "tan"),
+        ("zip hoodie navy-ish M", "prod_zip_hoodie", "navy"),
+        ("slim chinos the darker ones L", "prod_chinos", "navy"),
+        # said plainly, a colour the product has not got stays as said (the customer is told, never another colour)
+        ("down jacket green M", "prod_down_jacket", "green"),
+    ],
+)
+def test_a_colour_said_loosely_is_the_products_own_shade(generator, text, product, colour):
+    ((product_id, said, _, _),) = _lines(generator.generate(text=text, context=DialogueContext()))
+    assert (product_id, said) == (product, colour)
+
+
+@pytest.mark.parametrize(
+    ("text", "colour"), [("the dark ones", "black"), ("the lighter one", "tan"), ("brownish", "tan")]
+)
+def test_a_shade_answers_which_colour(generator, text, colour):
+    asked = DialogueContext(
+        pending=PendingQuestion(
+            slot="colour", product_id="prod_chelsea_boot", options=(Option("black", "black"), Option("tan", "tan"))
+        )
+    )
+    (answer,) = generator.generate(text=text, context=asked)
+    assert (answer.kind, answer.value) == ("set_slot", colour)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("use run 15", "RUN15"), ("got a code save ten", "SAVE10"), ("big 20 code pls", "BIG20")],
+)
+def test_a_code_typed_with_a_space_or_in_words_is_one_code(generator, text, code):
+    (command,) = generator.generate(text=text, context=DialogueContext())
+    assert (command.kind, command.code) == ("apply_code", code)
+
+
+def test_a_size_before_the_word_code_stays_the_size(generator):
+    commands = generator.generate(text="blue runner 43 code run15", context=DialogueContext())
+    assert [command.kind for command in commands] == ["add_items", "apply_code"]
+    assert commands[0].items[0].size == "43" and commands[1].code == "RUN15"
+
+
+def test_meant_without_its_i_corrects_the_size_never_a_count(generator):
+    (line,) = _lines(generator.generate(text="street high red 40 sorry meant 41", context=DialogueContext()))
+    assert line == ("prod_street_high", "red", "41", None)

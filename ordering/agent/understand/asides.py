@@ -209,6 +209,22 @@ def _people_named(text: str) -> int | None:
     return count if count is not None and count >= 2 else None
 
 
+# Numbers in words a promotion code ends with ("save ten"), and words before a number that make it no code.
+_CODE_NUMBER_WORDS = r"five|ten|fifteen|twenty|twenty five|thirty|forty|fifty"
+_NOT_CODE_WORDS = (
+    r"size|sizes|sz|pack|packs|pair|pairs|card|visa|mastercard|amex|ending|number|order|room|apt|unit|suite|qty|"
+    r"the|my|a|an|this|that|these|those|one|ones|only|just|all|both|and|for|with|each|about|around|under|over|"
+    r"in|of|to|at|by|us|uk|eu|eur|mens|womens|kids"
+)
+
+
+def _code_number_joined(match: re.Match[str]) -> str:
+    number, _ = parse_number_words(match.group(3).split())
+    if match.group(2) in _NOT_CODE_WORDS.split("|") or number is None:
+        return match.group(0)
+    return f"{match.group(1)} {match.group(2)}{number}"
+
+
 def _parts_of_the_people(before: str, values: str) -> tuple[int, int]:
     """How many each of two values is for ("M for me L for them", after "for me and my 2 brothers": 1 and 2): a part
     for a group said with its size counts that many, "them" or "the others" the people named before less the other
@@ -1195,10 +1211,27 @@ def drop_asides(text: str) -> Asides:
     )
     # "code save 10", "promo code run 15": a code typed with a space before its digits is one code (it was the code
     # "SAVE" and 10 hoodies)
+    # "got a code save ten", "use run 15", "big 20 code pls": the same, its number in words, after "use" or "apply",
+    # or said before the word "code" (the code SAVE and 10 kettlebells; a search for "run 15"; not understood)
+    text = re.sub(r"\b(code|coupon|voucher|use|apply|enter|redeem)\s+([a-z]{3,10})\s+(" + _CODE_NUMBER_WORDS + r")\b",
+                  _code_number_joined, text)  # fmt: skip
     text = re.sub(
         r"\b((?:promo |discount |coupon |voucher |promotion )?code|coupon|voucher)\s+([a-z]{3,10})\s+(\d{1,3})\b"
         r"(?!\s*(?:%|percent|off|pairs?|packs?|of|x\b))",
         r"\1 \2\3",
+        text,
+    )
+    text = re.sub(
+        r"\b(use|apply|enter|redeem)\s+(?!(?:" + _NOT_CODE_WORDS + r")\b)([a-z]{3,10})\s+(\d{1,2})\b"
+        r"(?!\s*(?:%|percent|off|pairs?|packs?|of|x\b|more|each|items?|times?))",
+        r"\1 \2\3",
+        text,
+    )
+    # (only at the start of a clause: "blue runner 43 code run15" is the runner in 43, and the code RUN15)
+    text = re.sub(
+        r"(^|,\s*|\band\s+|\bplus\s+|\bwith\s+|\bthe\s+|\ba\s+)(?!(?:" + _NOT_CODE_WORDS + r")\b)([a-z]{3,10})\s+"
+        r"(\d{1,2})\s+((?:promo |discount )?code|coupon|voucher)\b",
+        r"\1\2\3 \4",
         text,
     )
     # "take the express off", "take off the express": standard shipping (it removed a line and chose express)

@@ -126,7 +126,15 @@ from ordering.agent.commands import (
 from ordering.agent.state import MAX_QUANTITY
 from ordering.agent.understand.asides import GIFT_SERVICE, drop_asides
 from ordering.agent.understand.dates import since_days
-from ordering.agent.understand.lexicon import COMMON_WORDS, ENGLISH_WORDS, CatalogLexicon, colour_of, singular
+from ordering.agent.understand.lexicon import (
+    COMMON_WORDS,
+    ENGLISH_WORDS,
+    CatalogLexicon,
+    colour_by_shade,
+    colour_in_family,
+    colour_of,
+    singular,
+)
 from ordering.agent.understand.numbers import NUMBER_WORDS, parse_quantity
 from ordering.agent.understand.repair import repair_self_corrections
 from ordering.agent.understand.sizes import (
@@ -557,6 +565,12 @@ NOT_A_THING = frozenset(
         " code account password"
     )
 )
+# "The dark ones", "the lighter one", "the darker colour": a colour by how dark it is, among those offered.
+SHADE = _rx(
+    r"\b(?P<shade>dark|darker|darkest|light|lighter|lightest|pale|paler)(?=\s+(?:ones?|colou?rs?|pairs?)\b|\s*$)"
+)
+# A colour said loosely: "navy-ish", "greenish", "the bright green one", "a dark brown".
+LOOSE_COLOUR = _rx(r"\b[a-z]+-?ish\b|\b(?:bright|light|dark|pale|deep|neon)\s+[a-z]+\b")
 # "zip hoodie grey M - no sorry, the pullover": the product said after the editing phrase is the one meant.
 VALUE_AFTER_EDIT = _rx(
     r"\b(?:sorry|no sorry|sorry no|no wait|wait no|wait|i mean|i meant|no actually|actually no|oops|my bad|or rather)"
@@ -1303,6 +1317,8 @@ CODE_AFTER_VERB = _rx(
     r"\b(?:use|apply|with|add|enter|try|redeem|using)\s+(?:the\s+|my\s+|this\s+)?"
     r"([a-z]{2,}[0-9]+[a-z0-9_-]*|[a-z]+-[a-z0-9-]+)\b"
 )
+# "big20 code please", "save10 coupon": the code said before the word.
+CODE_BEFORE_WORD = _rx(r"\b([a-z]{2,}[0-9]+)\s+(?:promo\s+|discount\s+)?(?:code|coupon|voucher)\b")
 # A promotion code as people type it: "run15", "Save10", "RUN 15" (see `_Reader._parts`).
 CODE_LIKE = re.compile(r"\b(?P<letters>[A-Za-z]{3,8})\s?(?P<digits>\d{1,3})\b")
 # Letters before a number that make it no code: sizes, counts, units, references.
@@ -2680,7 +2696,7 @@ class _Reader:
             if any(isinstance(command, RemoveCode) for command in commands):
                 break
         # Promotion codes.
-        for pattern in (CODE_AFTER_WORD, CODE_AFTER_VERB):
+        for pattern in (CODE_AFTER_WORD, CODE_AFTER_VERB, CODE_BEFORE_WORD):
             while True:
                 match = next((m for m in pattern.finditer(rest) if self._is_code(m.group(1), m.group(0))), None)
                 if match is None:
@@ -4103,6 +4119,12 @@ class _Reader:
             return [CannotHandle(text=self.raw[:300], reason="not understood: which colour instead")]
         if slot == "colour":
             colour = self._colour(text)
+            offered = [option.value.lower() for option in pending.options]
+            if colour and colour not in offered and LOOSE_COLOUR.search(text):
+                colour = colour_in_family(colour, offered) or colour  # "the greenish one" of black and olive
+            shade = SHADE.search(text) if not colour else None
+            if shade is not None and offered:
+                colour = colour_by_shade(shade.group("shade"), offered)  # "the dark ones" of black and tan
             if colour:
                 answer = SetSlot(slot="colour", value=_option_value(colour, pending.options))
                 return [answer, *self._answer_extras(text, slot, pending.product_id)]
@@ -5475,6 +5497,15 @@ class _Reader:
         resolution = self.lexicon.resolve(resolution_words, colour=colour)
         if resolution.exact and colour and colour in resolution.used:
             colour = None  # "blue runner": the colour is part of the name
+        shade = SHADE.search(chunk) if not colour and len(resolution.product_ids) == 1 else None
+        if shade is not None:
+            # "slim chinos the darker ones L": the darker of the colours it comes in (navy, not beige)
+            colour = colour_by_shade(shade.group("shade"), self.lexicon.by_id[resolution.product_ids[0]].colours)
+        if colour and len(resolution.product_ids) == 1 and LOOSE_COLOUR.search(chunk):
+            # "down jacket greenish M", "the bright green wind shell": said loosely, the product's own shade of it
+            offered = self.lexicon.by_id[resolution.product_ids[0]].colours
+            if colour not in offered:
+                colour = colour_in_family(colour, offered) or colour
         # "Another one of those" / "one more": the latest line as it is (`_pointed_item`), not only its product.
         # "The blue one", "blue one pls and a black bottle": a colour with "one" points at the product under
         # discussion, as "it" does.

@@ -213,11 +213,49 @@ def _swapped(word: str, candidate: str) -> bool:
     )
 
 
+# Colours a loosely said one ("greenish", "the bright green one", "brownish") may be, when the product has not got
+# the colour itself: a shade of it the shop names otherwise.
+COLOUR_FAMILIES: dict[str, tuple[str, ...]] = {
+    "green": ("olive", "lime", "khaki"), "brown": ("tan", "khaki", "beige"), "blue": ("navy",),
+    "yellow": ("lime",), "grey": ("silver",), "red": ("maroon", "pink"), "white": ("cream", "beige"),
+}  # fmt: skip
+
+
+def colour_in_family(colour: str, offered: Sequence[str]) -> str | None:
+    """The one colour of `offered` that is a shade of `colour` ("green" of black and olive: olive), or None."""
+    shades = [option for option in offered if option in COLOUR_FAMILIES.get(colour, ())]
+    return shades[0] if len(shades) == 1 else None
+
+
+# How dark each colour is (0 darkest), for "the dark ones", "the lighter one" among the colours a product comes in.
+COLOUR_LIGHTNESS: dict[str, int] = {
+    "black": 0, "navy": 1, "maroon": 2, "brown": 2, "olive": 3, "green": 3, "purple": 3, "teal": 3, "blue": 4,
+    "red": 4, "grey": 5, "orange": 6, "tan": 6, "khaki": 6, "pink": 7, "lime": 7, "silver": 7, "gold": 7, "beige": 8,
+    "yellow": 8, "cream": 9, "white": 10, "clear": 10,
+}  # fmt: skip
+
+
+def colour_by_shade(shade: str, offered: Sequence[str]) -> str | None:
+    """The darkest ("dark", "darker") or lightest ("light", "lighter", "pale") of `offered`, when one is clearly so."""
+    known = sorted((COLOUR_LIGHTNESS[colour], colour) for colour in offered if colour in COLOUR_LIGHTNESS)
+    if len(known) < 2 or len(known) != len(offered):
+        return None
+    dark = shade.startswith("dark")
+    end, next_one = (known[0], known[1]) if dark else (known[-1], known[-2])
+    return end[1] if end[0] != next_one[0] else None
+
+
 def colour_of(word: str) -> str | None:
     if word in COLOUR_ALIASES:
         return COLOUR_ALIASES[word]
     if word in BASIC_COLOURS:
         return word
+    if word.endswith("ish") and len(word) > 5:
+        # "navy-ish", "greenish", "reddish", "bluish", "purplish": near enough that colour
+        stem = word[:-3].rstrip("-")
+        for candidate in (stem, stem[:-1], stem + "e"):
+            if candidate in COLOUR_ALIASES or candidate in BASIC_COLOURS:
+                return colour_of(candidate)
     return None
 
 

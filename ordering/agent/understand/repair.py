@@ -53,6 +53,10 @@ EDITING_PHRASES: tuple[tuple[str, ...], ...] = tuple(
             "oops i meant",
             "i mean",
             "i meant",
+            # typed in a hurry, the "i" left out: "street high red 40 sorry meant 41" (41 was read as 41 pairs)
+            "sorry meant",
+            "oops meant",
+            "meant",
             "sorry",
             "wait",
             "hang on",
