@@ -129,3 +129,61 @@ def test_a_size_before_the_word_code_stays_the_size(generator):
 def test_meant_without_its_i_corrects_the_size_never_a_count(generator):
     (line,) = _lines(generator.generate(text="street high red 40 sorry meant 41", context=DialogueContext()))
     assert line == ("prod_street_high", "red", "41", None)
+
+
+# -- changes at a preview (H36) ---------------------------------------------------------------------------------------
+
+
+EARBUDS = CartLine(
+    variant_id="var_earbuds_black", product_id="prod_earbuds", title="Sport Earbuds", colour="black", size=None,
+    quantity=1,
+)  # fmt: skip
+BAND = CartLine(
+    variant_id="var_fitness_band_black", product_id="prod_fitness_band", title="Fitness Band", colour="black",
+    size=None, quantity=1,
+)  # fmt: skip
+
+
+def _said(commands) -> list[tuple[str, str, str]]:
+    return [(command.kind, getattr(command, "slot", ""), getattr(command, "value", "")) for command in commands]
+
+
+def test_a_preference_said_as_a_remark_is_the_value(generator):
+    preview = DialogueContext(cart=(BAND,), awaiting_confirmation=True)
+    for text in ("nah pink is nicer, back to pink", "pink is nicer", "the pink one looks better"):
+        assert _said(generator.generate(text=text, context=preview)) == [("set_slot", "colour", "pink")], text
+
+
+def test_no_wait_before_another_product_is_a_swap_never_a_removal(generator):
+    preview = DialogueContext(cart=(EARBUDS,), awaiting_confirmation=True)
+    commands = generator.generate(text="no wait the over ear headphones instead, silver", context=preview)
+    assert _said(commands) == [("set_slot", "product", "prod_headphones"), ("set_slot", "colour", "silver")]
+    # "no earbuds" is still the removal
+    assert [command.kind for command in generator.generate(text="no earbuds", context=preview)] == ["remove_item"]
+
+
+def test_forget_one_thing_just_another_is_a_swap(generator):
+    preview = DialogueContext(cart=(JACKET,), awaiting_confirmation=True)
+    commands = generator.generate(text="forget the jacket, just the wind shell blue M", context=preview)
+    assert _said(commands) == [
+        ("set_slot", "product", "prod_wind_shell"), ("set_slot", "colour", "blue"), ("set_slot", "size", "M")
+    ]  # fmt: skip
+
+
+def test_one_more_for_someone_too_but_in_another_colour(generator):
+    mat = CartLine(
+        variant_id="var_yoga_mat_purple", product_id="prod_yoga_mat", title="Yoga Mat", colour="purple", size=None,
+        quantity=1,
+    )  # fmt: skip
+    preview = DialogueContext(cart=(mat,), awaiting_confirmation=True)
+    commands = generator.generate(text="oh and one for my sister too but blue", context=preview)
+    assert _lines(commands) == [("prod_yoga_mat", "blue", None, None)]
+
+
+def test_a_bare_number_past_the_products_shown_is_a_count(generator):
+    beanies = CartLine(
+        variant_id="var_beanie_grey", product_id="prod_beanie", title="Wool Beanie", colour="grey", size=None,
+        quantity=3,
+    )  # fmt: skip
+    shown_one = DialogueContext(cart=(beanies,), last_shown=(Option("prod_beanie", "Wool Beanie"),))
+    assert _said(generator.generate(text="ok only 2 tho", context=shown_one)) == [("set_slot", "quantity", "2")]

@@ -907,6 +907,33 @@ def drop_asides(text: str) -> Asides:
         " ",
         text,
     )
+    # "ok only 2 tho": a "though" at the end says nothing more (the 2 was read as the second product shown)
+    text = re.sub(r"\s*,?\s*\b(?:tho|though)\s*$", "", text)
+    # "forget the jacket, just the wind shell blue M": a swap (the removal took everything after "forget" as its thing)
+    text = re.sub(
+        r"^(?:(?:no|nah|ok|okay|actually|hmm)\s*,?\s+)*(?:forget|skip|scratch|drop|ditch|nix|lose)\s+(?:about\s+)?"
+        r"(?:the\s+|my\s+|that\s+)?(?P<old>[a-z0-9 ]+?)\s*,\s*(?:just|only)\s+(?:get\s+|the\s+)*(?P<new>[a-z0-9 ]+)$",
+        r"swap the \g<old> for the \g<new>",
+        text,
+    )
+    # "pink is nicer", "nah the blue looks better, back to blue": a preference said as a remark is that value (not
+    # understood); "one for my sister too but blue": in blue; "the over ear headphones instead, silver": in silver
+    text = re.sub(
+        r"(?:^|(?<=[\s,]))(?:the\s+)?([a-z0-9]+)(?:\s+ones?)?\s+(?:is|looks|was|s)\s+(?:much\s+|way\s+)?"
+        r"(?:nicer|better|prettier|cooler|nicer looking)\b",
+        lambda match: (
+            ("" if re.search(rf"\b{match.group(1)}\b", match.string[match.end() :]) else match.group(1))
+            if _value_kind(match.group(1))
+            else match.group(0)
+        ),
+        text,
+    )
+    text = re.sub(r"\b(?:too|as well)\s*,?\s+but\s+(?:in\s+)?(?=[a-z0-9]+\s*$)", "in ", text)
+    text = re.sub(
+        r"\binstead\s*,\s*([a-z0-9]+)\s*$",
+        lambda match: f"in {match.group(1)} instead" if _value_kind(match.group(1)) else match.group(0),
+        text,
+    )
     # "and a pink one", "plus one in pink": one more, in that colour or size (it changed the line's colour)
     text = re.sub(
         r"^((?:(?:oh|ok|okay|hmm|ah)\s*,?\s+)*)(?:and|plus|also)\s+(?:(?:a|an)\s+([a-z0-9]+)\s+one|one\s+"

@@ -1178,7 +1178,9 @@ EVERYDAY_REMOVE = (
     _rx(_LEAD + r"(?:skip|forget|forget about|never ?mind|lose|nix|leave out|leave off|scratch|ditch|scrap|drop|bin)\s+"
         r"(?:the\s+|my\s+|that\s+|those\s+)?(?P<what>.+?)(?:\s+(?:please|pls|then|thanks|for now))*$"),
     # "no , the pullover" (a comma after the no) is a correction, never a removal
-    _rx(_LEAD + r"(?:no|without)(?!\s*,)\s+(?:the\s+|any\s+)?(?P<what>.+?)(?:\s+(?:please|pls|then|thanks))*$"),
+    # ("no wait the headphones instead": an editing phrase, never "no headphones")
+    _rx(_LEAD + r"(?:no|without)(?!\s*,)(?!\s+(?:wait|sorry|actually|i mean|i meant|make|scratch|hang on|hold on)\b)"
+        r"\s+(?:the\s+|any\s+)?(?P<what>.+?)(?:\s+(?:please|pls|then|thanks))*$"),
     # "i don't want the cap anymore", "my son doesn't want the orange one anymore", "I not want the cap anymore"
     _rx(_LEAD + r"(?:i\s+|we\s+|(?:my|our)\s+[a-z]+\s+|he\s+|she\s+)?(?:do not|dont|does not|doesnt|no longer|not)\s+"
         r"(?:wants?|needs?|likes?)\s+(?:the\s+|that\s+|those\s+)?(?P<what>.+?)"
@@ -4484,6 +4486,11 @@ class _Reader:
         index = _position_index(position)
         if index is None:
             return []
+        offered = (
+            len(self.context.pending.options) if self.context.pending is not None else len(self.context.last_shown)
+        )
+        if position.group(3) and not -offered <= index < offered:
+            return []  # "ok only 2" with one product shown: a count, not the second of them (there is none)
         return [Select(index=index), *self._said_of_the_chosen(stripped, index)]
 
     def _said_of_the_chosen(self, text: str, index: int) -> list[Command]:
