@@ -187,3 +187,20 @@ def test_a_bare_number_past_the_products_shown_is_a_count(generator):
     )  # fmt: skip
     shown_one = DialogueContext(cart=(beanies,), last_shown=(Option("prod_beanie", "Wool Beanie"),))
     assert _said(generator.generate(text="ok only 2 tho", context=shown_one)) == [("set_slot", "quantity", "2")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("black earbuds headlamp", [("prod_earbuds", "black", None, None), ("prod_headlamp", None, None, None)]),
+        ("gloves medium headlamp", [("prod_gloves", None, "M", None), ("prod_headlamp", None, None, None)]),
+    ],
+)
+def test_two_things_typed_with_nothing_between_them_are_two(generator, text, expected):
+    # a colour goes with the thing after it, a size with the thing before it
+    assert _lines(generator.generate(text=text, context=DialogueContext())) == expected
+
+
+def test_one_name_of_two_products_is_still_asked_about(generator):
+    (command,) = generator.generate(text="2 hoodies", context=DialogueContext())
+    assert len(command.items) == 1 and len(command.items[0].product_ids) == 2

@@ -5050,6 +5050,27 @@ class _Reader:
             )
         )
 
+    def _run_on(self, chunk: str) -> list[ItemSpec] | None:
+        """Two products named one after the other with nothing between them, each with what is said beside it: a
+        colour before its product, a size after it ("black earbuds headlamp", "gloves medium headlamp"). None when no
+        split gives exactly one product on each side."""
+        words = chunk.split()
+        found = None
+        for index in range(1, len(words)):
+            if colour_of(words[index - 1]) or find_clothing_size(words[index], letters_alone=True):
+                continue  # a colour goes with the thing after it, a size with the thing before it
+            left, right = self._item(" ".join(words[:index])), self._item(" ".join(words[index:]))
+            if (
+                left is not None
+                and right is not None
+                and len(left.product_ids) == 1
+                and len(right.product_ids) == 1
+                and left.product_ids != right.product_ids
+                and not (left.query or right.query)
+            ):
+                found = [left, right]  # the last such split: what is said between the two goes with the first
+        return found
+
     def _the_one_described(self, chunk: str, previous: ItemSpec) -> ItemSpec | None:
         """ "the steel one", "the insulated one in blue" after an item of several products: the products among them
         whose title has those words, or None (the chunk is read as usual)."""
@@ -5120,6 +5141,13 @@ class _Reader:
             item = self._item(together.group(1) if together else chunk, previous=items[-1] if items else None,
                               pointing=True)  # fmt: skip
             if item is None:
+                continue
+            run_on = self._run_on(chunk) if len(item.product_ids) > 1 and not together else None
+            if run_on is not None:
+                # "black earbuds headlamp", "gloves medium headlamp": two things typed with nothing between them
+                # (it asked "headlamp or earbuds?", or took the gloves' size for one thing of the two)
+                items.extend(run_on)
+                group = None
                 continue
             if (
                 item.saved
