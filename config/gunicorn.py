@@ -21,7 +21,13 @@ from config import process_heap
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
-    return int(value) if value else default
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        # gunicorn prints this under "Failed to read config file": the variable, not int()'s own words.
+        raise ValueError(f"{name}={value!r} is not a whole number (unset it for the default, {default}).") from None
 
 
 bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
