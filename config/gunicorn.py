@@ -30,6 +30,10 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name}={value!r} is not a whole number (unset it for the default, {default}).") from None
 
 
+# Read here as well, so that a bad value stops the server before it forks instead of failing every worker's boot.
+_int("PROCESS_GC_GEN0_THRESHOLD", process_heap.DEFAULT_GEN0_THRESHOLD)
+
+
 bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 # One process per core: requests are short, so more processes than cores only add context switches
 # and connections; threads cover the waiting.

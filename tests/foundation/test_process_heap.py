@@ -86,7 +86,7 @@ def test_a_gunicorn_worker_settles_its_heap_once_it_has_loaded_the_site():
     assert after["frozen"] > 1_000  # the modules, classes and functions loaded so far
 
 
-@pytest.mark.parametrize("variable", ["WEB_THREADS", "WEB_TIMEOUT_SECONDS"])
+@pytest.mark.parametrize("variable", ["WEB_THREADS", "WEB_TIMEOUT_SECONDS", "PROCESS_GC_GEN0_THRESHOLD"])
 def test_gunicorn_refuses_a_number_it_cannot_read_and_names_the_variable(variable, tmp_path):
     # the real web command of the README: it stops at its configuration, before it binds or forks
     run = subprocess.run(
@@ -102,3 +102,21 @@ def test_gunicorn_refuses_a_number_it_cannot_read_and_names_the_variable(variabl
     assert f"{variable}='abc' is not a whole number" in run.stderr
     assert "invalid literal for int()" not in run.stderr
     assert "Booting worker" not in run.stderr
+
+
+@pytest.mark.parametrize(("value", "message"), [("abc", "is not an integer"), ("-5", "cannot be negative")])
+def test_a_celery_worker_refuses_a_gc_threshold_it_cannot_use(value, message, tmp_path):
+    # a pool process could only log the bad value (Celery catches what a worker_process_init receiver raises) and
+    # run with CPython's collector: the settings refuse it before the worker starts
+    run = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", "unused-gc-check"],
+        cwd=REPOSITORY,
+        env=child_env(PROCESS_GC_GEN0_THRESHOLD=value, VAR_DIR=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert run.returncode != 0
+    assert f"PROCESS_GC_GEN0_THRESHOLD={value!r}" in run.stderr or f"PROCESS_GC_GEN0_THRESHOLD={value} " in run.stderr
+    assert message in run.stderr
