@@ -187,3 +187,34 @@ def test_production_settings_pass_check_deploy(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL='LOUD' is not a level; use DEBUG, INFO, WARNING, ERROR or CRITICAL."),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' is not a format; use json or text."),
+    ],
+)
+def test_a_log_level_or_format_that_does_not_exist_stops_the_process_naming_it(variable, value, message, tmp_path):
+    # before: LOG_LEVEL=LOUD failed with logging's "Unable to configure logger 'celery'", and LOG_FORMAT=xml (or
+    # "JSON", "jsonl") silently wrote text lines that a log store expecting JSON cannot parse
+    result = _settings_in_child("print('started')", tmp_path, "config.settings.test", **{variable: value})
+
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "started" not in result.stdout
+
+
+@pytest.mark.parametrize(("level", "log_format"), [("warning", "JSON"), ("debug", "text"), ("WARN", " json ")])
+def test_log_level_and_format_are_read_whatever_their_case(level, log_format, tmp_path):
+    result = _settings_in_child(
+        "print(settings.LOG_LEVEL, settings.LOGGING['handlers']['console']['formatter'])",
+        tmp_path,
+        "config.settings.test",
+        LOG_LEVEL=level,
+        LOG_FORMAT=log_format,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == [level.upper(), log_format.strip().lower()]
