@@ -2,8 +2,10 @@ import time
 
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from kombu.exceptions import OperationalError
 
-from config.celery import ping
+from config.celery import app, ping
+from config.env import redact_url
 from config.tracing import trace_context
 
 
@@ -14,6 +16,13 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the worker")
 
     def handle(self, *args, timeout: float, **options) -> None:
+        # Asked once, first: sending to an unreachable Redis retries the publish and then the result backend
+        # tries 20 times more, a screen of retries ending in "The Celery application must be restarted".
+        try:
+            with app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=1)
+        except OperationalError as error:
+            raise CommandError(f"Cannot reach the broker at {redact_url(app.conf.broker_url)}: {error}") from None
         started = time.monotonic()
         with trace_context() as trace_id:
             result = ping.delay()
