@@ -1,13 +1,47 @@
-"""`manage.py check_worker`, as the runbook uses it (docs/operations.md, DependencyUnavailable: "check_worker proves
-the broker path"): a clear answer while the broker is down."""
+"""`manage.py check_worker`, as the runbook uses it (docs/operations.md, CeleryQueueBacklog, TurnLatencyHigh,
+DependencyUnavailable): through the queue the on-call person names, and a clear answer while the broker is down."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
+import uuid
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from tests.support import services
+
+
+@pytest.fixture
+def turn_worker(django_db_setup, django_db_blocker, tmp_path):
+    """A real worker consuming the chat turns' queue and a queue nothing sends to, not the default queue: a
+    turn node (`-Q turns`) of the README's production roles."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        database_url = services.database_url_for(connection.settings_dict)
+    worker = services.CeleryWorker(
+        database_url=database_url, log_path=tmp_path / "worker.log", queue=f"unused-{uuid.uuid4().hex[:8]}"
+    )
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+def test_the_turn_queue_is_checked_by_naming_it(turn_worker, capsys):
+    call_command("check_worker", "--queue", settings.ORDERING_TURN_QUEUE, "--timeout", "30")
+
+    assert f"(queue {settings.ORDERING_TURN_QUEUE})" in capsys.readouterr().out
+
+    # and the default queue, which no worker consumes here, is named in the failure
+    with pytest.raises(CommandError, match=f"No worker consuming queue '{settings.CELERY_TASK_DEFAULT_QUEUE}'"):
+        call_command("check_worker", "--timeout", "1")
 
 
 def test_with_the_broker_unreachable_it_says_so_at_once_without_the_password(tmp_path):
