@@ -218,3 +218,36 @@ def test_log_level_and_format_are_read_whatever_their_case(level, log_format, tm
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-2:] == [level.upper(), log_format.strip().lower()]
+
+
+@pytest.mark.parametrize(
+    ("variable", "url", "problem"),
+    [
+        ("REDIS_URL", "localhost:6379", "'localhost:6379' is not a Redis URL: it needs redis://, rediss:// or unix://"),
+        (
+            "REDIS_URL",
+            "redis://:s3cret-pw@cache:abc/0",
+            "'redis://:***@cache:abc/0' is not a Redis URL: its port is not",
+        ),
+        ("CACHE_URL", "redis://cache:6379/sessions", "'redis://cache:6379/sessions' is not a Redis URL: its database"),
+    ],
+)
+def test_a_redis_url_that_is_not_one_stops_the_process_naming_it(variable, url, problem, tmp_path):
+    # before: manage.py check --deploy passed, and the first worker died with "No module named 'localhost'"
+    # (the broker read the host as a transport) or a request with urllib's "Port could not be cast to integer"
+    result = _settings_in_child("print('started')", tmp_path, "config.settings.dev", **{variable: url})
+
+    assert result.returncode != 0
+    assert f"{variable}={problem}" in result.stderr
+    assert "s3cret-pw" not in result.stderr
+    assert "started" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://:pw@127.0.0.1:6379/3", "rediss://cache.internal", "unix:///run/redis.sock?db=2"]
+)
+def test_redis_urls_of_every_documented_form_are_accepted(url, tmp_path):
+    result = _settings_in_child("print(settings.CELERY_BROKER_URL)", tmp_path, "config.settings.dev", REDIS_URL=url)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == url
