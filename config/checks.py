@@ -111,4 +111,14 @@ def check_production_defaults(app_configs, **kwargs) -> list:
                 id="config.W002",
             )
         )
+    if not settings.DEBUG and settings.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+        messages.append(
+            Warning(
+                "E-mail is written to the console log (EMAIL_HOST is not set): customers' notices that a card, "
+                "address or authenticator was added to their account and staff's escalation notifications are "
+                "never delivered, and their recipients and contents land in the logs.",
+                hint="Set EMAIL_HOST (with EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD) and DEFAULT_FROM_EMAIL.",
+                id="config.W003",
+            )
+        )
     return messages

@@ -177,6 +177,8 @@ def test_production_settings_pass_check_deploy(tmp_path):
             METRICS_BEARER_TOKEN="scrape-token-0123456789",
             # behind the load balancer, trusted for the client's address in X-Forwarded-For
             TRUSTED_PROXY_COUNT="1",
+            # and a mail server, so that customers' notices are sent
+            EMAIL_HOST="smtp.shop.example",
             SANDBOX_MERCHANT_ENABLED=None,
             DEMO_MODE=None,
         ),

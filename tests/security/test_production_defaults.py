@@ -30,6 +30,8 @@ PRODUCTION_ENV = {
     "DEFAULT_MERCHANT_ID": "acme",
     # behind the load balancer, which appends the client's address to X-Forwarded-For
     "TRUSTED_PROXY_COUNT": "1",
+    # the shop's mail server: customers' security notices and staff notifications are delivered
+    "EMAIL_HOST": "smtp.shop.example",
 }
 
 
@@ -254,6 +256,16 @@ def test_check_deploy_warns_when_the_balancers_forwarded_client_addresses_are_no
         assert result.returncode != 0
         assert "config.W002" in result.stderr + result.stdout
         assert "TRUSTED_PROXY_COUNT" in result.stderr + result.stdout
+
+
+def test_check_deploy_warns_when_e_mail_would_only_be_written_to_the_log(tmp_path):
+    # without EMAIL_HOST the console backend "sends" every message into the worker's log: a customer is never told
+    # that a card was added to their account, and their address and the message are in the logs
+    result = check_deploy(tmp_path, EMAIL_HOST=None, EMAIL_BACKEND=None)
+
+    assert result.returncode != 0
+    assert "config.W003" in result.stderr + result.stdout
+    assert "EMAIL_HOST" in result.stderr + result.stdout
 
 
 def test_production_refuses_a_negative_trusted_proxy_count(tmp_path):
