@@ -179,6 +179,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
             TRUSTED_PROXY_COUNT="1",
             # and a mail server, so that customers' notices are sent
             EMAIL_HOST="smtp.shop.example",
+            CONSENT_SITE_URL="https://shop.example",
             SANDBOX_MERCHANT_ENABLED=None,
             DEMO_MODE=None,
         ),

@@ -32,6 +32,8 @@ PRODUCTION_ENV = {
     "TRUSTED_PROXY_COUNT": "1",
     # the shop's mail server: customers' security notices and staff notifications are delivered
     "EMAIL_HOST": "smtp.shop.example",
+    # the address the customers' security notices send them to
+    "CONSENT_SITE_URL": "https://shop.example",
 }
 
 
@@ -266,6 +268,15 @@ def test_check_deploy_warns_when_e_mail_would_only_be_written_to_the_log(tmp_pat
     assert result.returncode != 0
     assert "config.W003" in result.stderr + result.stdout
     assert "EMAIL_HOST" in result.stderr + result.stdout
+
+
+def test_check_deploy_warns_when_security_notices_would_send_customers_to_localhost(tmp_path):
+    # "If this wasn't you, sign in at http://localhost:8000/settings/ now": the default, in an e-mail to a customer
+    result = check_deploy(tmp_path, CONSENT_SITE_URL=None)
+
+    assert result.returncode != 0
+    assert "config.W004" in result.stderr + result.stdout
+    assert "CONSENT_SITE_URL is 'http://localhost:8000'" in result.stderr + result.stdout
 
 
 def test_production_refuses_a_negative_trusted_proxy_count(tmp_path):
