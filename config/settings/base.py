@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.tracing.TraceIdMiddleware",
+    # The balancer's probes and Prometheus's scrapes come with the machine's own name or address as Host.
+    "config.health.ProbesAnyHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that can answer (the error pages included), so every response gets the policy.
     "config.csp.ContentSecurityPolicyMiddleware",

@@ -124,6 +124,17 @@ seen['metrics'] = [
     client.get('/metrics', headers={{'Authorization': 'Bearer wrong'}}).status_code,
     client.get('/metrics', headers={{'Authorization': 'Bearer {METRICS_TOKEN}'}}).status_code,
 ]
+# as the balancer's health checks and Prometheus send them: the machine's own name or address as Host
+seen['other_hosts'] = {{
+    host: [
+        client.get('/healthz', HTTP_HOST=host).status_code,
+        client.get('/readyz', HTTP_HOST=host).status_code,
+        client.get('/metrics', HTTP_HOST=host, headers={{'Authorization': 'Bearer {METRICS_TOKEN}'}}).status_code,
+        client.get('/metrics', HTTP_HOST=host).status_code,
+        client.get('/settings/', HTTP_HOST=host, secure=True).status_code,
+    ]
+    for host in ('web-1.internal:8000', '10.0.3.7:8000', '10.0.3.7')
+}}
 """
 
 
@@ -312,3 +323,12 @@ def test_production_refuses_to_start_without_a_metrics_token(tmp_path):
 
 def test_production_metrics_answer_only_with_the_bearer_token(correct_production):
     assert correct_production["metrics"] == [401, 401, 200]
+
+
+def test_probes_and_scrapes_are_answered_whatever_host_they_name_and_nothing_else_is(correct_production):
+    # the example prometheus.yml scrapes web-1.internal:8000 and balancers probe a machine's address, neither in
+    # ALLOWED_HOSTS: both got Django's 400 for a disallowed host. /readyz says whether the database and broker
+    # answer, never 400; /metrics still needs its token; a page on such a host is still refused.
+    for host, (healthz, readyz, metrics, metrics_without_token, page) in correct_production["other_hosts"].items():
+        assert [healthz, metrics, metrics_without_token, page] == [200, 200, 401, 400], host
+        assert readyz in (200, 503), host
