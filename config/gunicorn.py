@@ -88,6 +88,23 @@ backlog = _int("WEB_BACKLOG", 2048)
 # Gunicorn's access log duplicates django-prometheus's metrics and our JSON logs; errors go to stderr.
 accesslog = None
 errorlog = "-"
+# gunicorn's own lines (its start, a worker that timed out or was killed) in the JSON of every other line
+# (LOG_FORMAT, config/logging.py), so a log store that parses JSON keeps them; LOG_FORMAT=text keeps gunicorn's.
+if os.environ.get("LOG_FORMAT", "json").strip().lower() == "json":
+    logconfig_dict = {
+        # gunicorn's own configuration (glogging.CONFIG_DEFAULTS) with its handlers writing our JSON
+        "filters": {"trace_id": {"()": "config.tracing.TraceIdLogFilter"}},
+        "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
+        "handlers": {
+            name: {"class": "logging.StreamHandler", "filters": ["trace_id"], "formatter": "json", "stream": stream}
+            for name, stream in (("console", "ext://sys.stdout"), ("error_console", "ext://sys.stderr"))
+        },
+        # once each (gunicorn's own propagate to the root's handler too); no access lines, as with accesslog None
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+        },
+    }
 
 
 def on_starting(server) -> None:
