@@ -12,6 +12,8 @@ Behind the load balancer, a deployment that does not trust it for the client's a
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.core.checks import Error, Tags, Warning, register
 
 SANDBOX_MERCHANT_ID = "sandbox"
@@ -109,6 +111,26 @@ def check_production_defaults(app_configs, **kwargs) -> list:
                 hint="Set TRUSTED_PROXY_COUNT to the number of proxies in front of the app that append to "
                 "X-Forwarded-For (1 for a single load balancer), and let no request reach the app around them.",
                 id="config.W002",
+            )
+        )
+    if not settings.DEBUG and settings.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+        messages.append(
+            Warning(
+                "E-mail is written to the console log (EMAIL_HOST is not set): customers' notices that a card, "
+                "address or authenticator was added to their account and staff's escalation notifications are "
+                "never delivered, and their recipients and contents land in the logs.",
+                hint="Set EMAIL_HOST (with EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD) and DEFAULT_FROM_EMAIL.",
+                id="config.W003",
+            )
+        )
+    site_host = urlsplit(getattr(settings, "CONSENT_SITE_URL", "")).hostname or ""
+    if not settings.DEBUG and (site_host in ("localhost", "127.0.0.1", "::1") or not site_host):
+        messages.append(
+            Warning(
+                f"CONSENT_SITE_URL is {settings.CONSENT_SITE_URL!r}: the e-mail telling a customer that a card, "
+                "address or authenticator was added to their account tells them to sign in there if it was not them.",
+                hint="Set CONSENT_SITE_URL to the shop's public address, e.g. https://shop.example.",
+                id="config.W004",
             )
         )
     return messages

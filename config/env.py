@@ -63,6 +63,36 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+_REDIS_SCHEMES = {"redis", "rediss", "unix"}
+
+
+def env_redis_url(name: str) -> str:
+    """A Redis URL (`redis://[:password@]host[:port][/db]`, `rediss://…`, `unix:///path`), or "" when unset.
+
+    Checked here because nothing reads it before the first request or task: a URL without its scheme otherwise
+    surfaced in a worker as "No module named 'localhost'", a port that is not a number as urllib's own words.
+    """
+    url = env_str(name).strip()
+    if not url:
+        return ""
+    problem = ""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        problem = "its port is not a number"
+    else:
+        if parts.scheme.lower() not in _REDIS_SCHEMES:
+            problem = "it needs redis://, rediss:// or unix://"
+        elif parts.scheme.lower() != "unix" and parts.path.strip("/") and not parts.path.strip("/").isdigit():
+            problem = "its database (the path) must be a number, e.g. /0"
+    if problem:
+        raise ImproperlyConfigured(
+            f"{name}={redact_url(url)!r} is not a Redis URL: {problem} (redis://[:password@]host:6379/0)."
+        )
+    return url
+
+
 def var_dir() -> Path:
     """Where local state lives when no external service is configured (SQLite, the file broker)."""
     return Path(env_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()

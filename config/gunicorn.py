@@ -15,16 +15,49 @@ Every value comes from the environment (README, "Production"); the command line 
 
 import multiprocessing
 import os
+import re
+import tempfile
+from pathlib import Path
 
-from config import process_heap
+
+def _shared_metrics_directory(address: str) -> Path | None:
+    """The workers' metrics are summed per scrape: each process counts on its own, and /metrics answers from the one
+    process that took the scrape unless PROMETHEUS_MULTIPROC_DIR is set (config/metrics.py), so with WEB_CONCURRENCY
+    processes every counter would jump between their values from scrape to scrape and rate() would read the drops
+    as resets. Unless the environment names a directory (emptying it at a restart is then the operator's), the
+    server gets its own, keyed by its address, emptied when it starts (on_starting).
+
+    Before anything imports prometheus_client: it picks its mode at import, and importing `config` imports it here,
+    in the master, whose mode the workers inherit when they fork."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    directory = Path(tempfile.gettempdir()) / "assistant-web-metrics" / re.sub(r"[^A-Za-z0-9.-]", "_", address)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return directory
+
+
+bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
+_metrics_directory = _shared_metrics_directory(bind)
+
+from config import process_heap  # noqa: E402 - after the metrics directory is chosen
 
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
-    return int(value) if value else default
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        # gunicorn prints this under "Failed to read config file": the variable, not int()'s own words.
+        raise ValueError(f"{name}={value!r} is not a whole number (unset it for the default, {default}).") from None
 
 
-bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
+# Read here as well, so that a bad value stops the server before it forks instead of failing every worker's boot.
+_int("PROCESS_GC_GEN0_THRESHOLD", process_heap.DEFAULT_GEN0_THRESHOLD)
+
+
 # One process per core: requests are short, so more processes than cores only add context switches
 # and connections; threads cover the waiting.
 workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count())
@@ -55,6 +88,31 @@ backlog = _int("WEB_BACKLOG", 2048)
 # Gunicorn's access log duplicates django-prometheus's metrics and our JSON logs; errors go to stderr.
 accesslog = None
 errorlog = "-"
+# gunicorn's own lines (its start, a worker that timed out or was killed) in the JSON of every other line
+# (LOG_FORMAT, config/logging.py), so a log store that parses JSON keeps them; LOG_FORMAT=text keeps gunicorn's.
+if os.environ.get("LOG_FORMAT", "json").strip().lower() == "json":
+    logconfig_dict = {
+        # gunicorn's own configuration (glogging.CONFIG_DEFAULTS) with its handlers writing our JSON
+        "filters": {"trace_id": {"()": "config.tracing.TraceIdLogFilter"}},
+        "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
+        "handlers": {
+            name: {"class": "logging.StreamHandler", "filters": ["trace_id"], "formatter": "json", "stream": stream}
+            for name, stream in (("console", "ext://sys.stdout"), ("error_console", "ext://sys.stderr"))
+        },
+        # once each (gunicorn's own propagate to the root's handler too); no access lines, as with accesslog None
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+        },
+    }
+
+
+def on_starting(server) -> None:
+    """Once, as the server starts, before a worker forks (not on a reload, whose old workers' counts must stay, nor
+    for `--check-config`): stale files of an earlier run would be summed forever, as prometheus_client warns."""
+    if _metrics_directory is not None:
+        for stale in _metrics_directory.glob("*.db"):
+            stale.unlink(missing_ok=True)
 
 
 def post_fork(server, worker) -> None:

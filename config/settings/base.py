@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.tracing.TraceIdMiddleware",
+    # The balancer's probes and Prometheus's scrapes come with the machine's own name or address as Host.
+    "config.health.ProbesAnyHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that can answer (the error pages included), so every response gets the policy.
     "config.csp.ContentSecurityPolicyMiddleware",
@@ -173,6 +175,15 @@ CELERY_BEAT_SCHEDULE = {
 if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     # The file transport has no host; kombu warns about that on every connection.
     LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}  # noqa: F405
+
+# Read by config/process_heap.py in each gunicorn worker and Celery pool process, which cannot refuse a bad value
+# (a Celery pool process would only log it and run with CPython's collector); read here too, so every role refuses
+# to start on it.
+PROCESS_GC_GEN0_THRESHOLD = env_int("PROCESS_GC_GEN0_THRESHOLD", 20_000)
+if PROCESS_GC_GEN0_THRESHOLD < 0:
+    raise ImproperlyConfigured(
+        f"PROCESS_GC_GEN0_THRESHOLD={PROCESS_GC_GEN0_THRESHOLD} cannot be negative; 0 leaves the collector as it is."
+    )
 
 # The shop's name in page headers and titles.
 SHOP_NAME = env_str("SHOP_NAME", "Stride & Ridge")

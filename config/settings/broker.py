@@ -4,9 +4,9 @@ The embedded default is kombu's filesystem transport plus Celery's file result b
 `VAR_DIR`, so `make run` starts a real worker and beat on a machine with nothing else running.
 """
 
-from config.env import env_int, env_str, var_dir
+from config.env import env_int, env_redis_url, env_str, var_dir
 
-REDIS_URL = env_str("REDIS_URL")
+REDIS_URL = env_redis_url("REDIS_URL")
 _broker_dir = var_dir() / "broker"
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"

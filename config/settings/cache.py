@@ -6,9 +6,9 @@ merchant path (catalog_adapters.sharedstate) talks to the same Redis with one cl
 one round trip per operation, with a short socket timeout: a slow Redis must not hold a turn.
 """
 
-from config.env import env_int, env_str, var_dir
+from config.env import env_int, env_redis_url, env_str, var_dir
 
-_redis_url = env_str("CACHE_URL") or env_str("REDIS_URL")
+_redis_url = env_redis_url("CACHE_URL") or env_redis_url("REDIS_URL")
 _key_prefix = env_str("CACHE_KEY_PREFIX", "ordering")
 
 if _redis_url:

@@ -1,7 +1,20 @@
+import logging
+
+from django.core.exceptions import ImproperlyConfigured
+
 from config.env import env_str
 
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
-LOG_FORMAT = env_str("LOG_FORMAT", "json")  # "json" for machines, "text" for a terminal
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").strip().upper()
+LOG_FORMAT = env_str("LOG_FORMAT", "json").strip().lower()  # "json" for machines, "text" for a terminal
+
+# Checked here: logging.config would refuse a level with "Unable to configure logger 'celery'", and any format
+# but "json" gave human-readable lines that a log store expecting JSON cannot parse, without a word.
+if LOG_LEVEL not in logging.getLevelNamesMapping():
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL={env_str('LOG_LEVEL')!r} is not a level; use DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={env_str('LOG_FORMAT')!r} is not a format; use json or text.")
 
 LOGGING = {
     "version": 1,

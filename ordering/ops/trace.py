@@ -136,6 +136,9 @@ def trace_story(*, query: str, limit: int = DEFAULT_LIMIT) -> TraceStory:
         raise TraceQueryInvalid("Paste a trace id, an order flow id or a merchant order id.")
     if len(text) > MAX_QUERY_LENGTH:
         raise TraceQueryInvalid(f"That is {len(text)} characters long; ids are at most {MAX_QUERY_LENGTH}.")
+    if not text.isprintable():
+        # PostgreSQL refuses a NUL in a query's text (a 500); no id carries a control character of any kind.
+        raise TraceQueryInvalid("That has a control character in it (a tab, a line break or a NUL); ids have none.")
     as_uuid = _as_uuid(text)
 
     # -- which conversations the id leads to --------------------------------------------------------

@@ -76,7 +76,7 @@ def test_the_environment_turns_the_pool_on_and_a_worker_keeps_its_connection_by_
     assert sqlite["pool"] is None
 
 
-def test_gunicorn_gives_the_web_role_a_pool_unless_the_environment_says_otherwise(monkeypatch):
+def test_gunicorn_gives_the_web_role_a_pool_unless_the_environment_says_otherwise(monkeypatch, tmp_path):
     import runpy
 
     # setenv first so that monkeypatch restores the variable's absence: gunicorn.py's setdefault would otherwise
@@ -84,6 +84,8 @@ def test_gunicorn_gives_the_web_role_a_pool_unless_the_environment_says_otherwis
     # (tests/support/services.py, private_servers.py) would run with a pool it did not ask for
     monkeypatch.setenv("DATABASE_POOL_MAX_SIZE", "")
     monkeypatch.delenv("DATABASE_POOL_MAX_SIZE")
+    # and a metrics directory of its own, so that gunicorn.py does not choose one for this worker's /metrics
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     runpy.run_path(str(PROJECT_DIR / "config" / "gunicorn.py"))
     assert __import__("os").environ["DATABASE_POOL_MAX_SIZE"] == "16"
 

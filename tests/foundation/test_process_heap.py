@@ -15,6 +15,7 @@ import pytest
 from celery import signals
 
 from config import process_heap
+from tests.support.services import child_env
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -83,3 +84,39 @@ def test_a_gunicorn_worker_settles_its_heap_once_it_has_loaded_the_site():
     assert before == {"frozen": 0, "threshold": 700}  # CPython's own until the site is loaded
     assert after["threshold"] == 30000
     assert after["frozen"] > 1_000  # the modules, classes and functions loaded so far
+
+
+@pytest.mark.parametrize("variable", ["WEB_THREADS", "WEB_TIMEOUT_SECONDS", "PROCESS_GC_GEN0_THRESHOLD"])
+def test_gunicorn_refuses_a_number_it_cannot_read_and_names_the_variable(variable, tmp_path):
+    # the real web command of the README: it stops at its configuration, before it binds or forks
+    run = subprocess.run(
+        [str(Path(sys.executable).with_name("gunicorn")), "-c", "config/gunicorn.py", "config.wsgi:application"],
+        cwd=REPOSITORY,
+        env=child_env(**{variable: "abc", "WEB_BIND": "127.0.0.1:0", "VAR_DIR": str(tmp_path)}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert run.returncode != 0
+    assert f"{variable}='abc' is not a whole number" in run.stderr
+    assert "invalid literal for int()" not in run.stderr
+    assert "Booting worker" not in run.stderr
+
+
+@pytest.mark.parametrize(("value", "message"), [("abc", "is not an integer"), ("-5", "cannot be negative")])
+def test_a_celery_worker_refuses_a_gc_threshold_it_cannot_use(value, message, tmp_path):
+    # a pool process could only log the bad value (Celery catches what a worker_process_init receiver raises) and
+    # run with CPython's collector: the settings refuse it before the worker starts
+    run = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", "unused-gc-check"],
+        cwd=REPOSITORY,
+        env=child_env(PROCESS_GC_GEN0_THRESHOLD=value, VAR_DIR=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert run.returncode != 0
+    assert f"PROCESS_GC_GEN0_THRESHOLD={value!r}" in run.stderr or f"PROCESS_GC_GEN0_THRESHOLD={value} " in run.stderr
+    assert message in run.stderr

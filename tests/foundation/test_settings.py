@@ -177,6 +177,9 @@ def test_production_settings_pass_check_deploy(tmp_path):
             METRICS_BEARER_TOKEN="scrape-token-0123456789",
             # behind the load balancer, trusted for the client's address in X-Forwarded-For
             TRUSTED_PROXY_COUNT="1",
+            # and a mail server, so that customers' notices are sent
+            EMAIL_HOST="smtp.shop.example",
+            CONSENT_SITE_URL="https://shop.example",
             SANDBOX_MERCHANT_ENABLED=None,
             DEMO_MODE=None,
         ),
@@ -187,3 +190,67 @@ def test_production_settings_pass_check_deploy(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL='LOUD' is not a level; use DEBUG, INFO, WARNING, ERROR or CRITICAL."),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' is not a format; use json or text."),
+    ],
+)
+def test_a_log_level_or_format_that_does_not_exist_stops_the_process_naming_it(variable, value, message, tmp_path):
+    # before: LOG_LEVEL=LOUD failed with logging's "Unable to configure logger 'celery'", and LOG_FORMAT=xml (or
+    # "JSON", "jsonl") silently wrote text lines that a log store expecting JSON cannot parse
+    result = _settings_in_child("print('started')", tmp_path, "config.settings.test", **{variable: value})
+
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "started" not in result.stdout
+
+
+@pytest.mark.parametrize(("level", "log_format"), [("warning", "JSON"), ("debug", "text"), ("WARN", " json ")])
+def test_log_level_and_format_are_read_whatever_their_case(level, log_format, tmp_path):
+    result = _settings_in_child(
+        "print(settings.LOG_LEVEL, settings.LOGGING['handlers']['console']['formatter'])",
+        tmp_path,
+        "config.settings.test",
+        LOG_LEVEL=level,
+        LOG_FORMAT=log_format,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == [level.upper(), log_format.strip().lower()]
+
+
+@pytest.mark.parametrize(
+    ("variable", "url", "problem"),
+    [
+        ("REDIS_URL", "localhost:6379", "'localhost:6379' is not a Redis URL: it needs redis://, rediss:// or unix://"),
+        (
+            "REDIS_URL",
+            "redis://:s3cret-pw@cache:abc/0",
+            "'redis://:***@cache:abc/0' is not a Redis URL: its port is not",
+        ),
+        ("CACHE_URL", "redis://cache:6379/sessions", "'redis://cache:6379/sessions' is not a Redis URL: its database"),
+    ],
+)
+def test_a_redis_url_that_is_not_one_stops_the_process_naming_it(variable, url, problem, tmp_path):
+    # before: manage.py check --deploy passed, and the first worker died with "No module named 'localhost'"
+    # (the broker read the host as a transport) or a request with urllib's "Port could not be cast to integer"
+    result = _settings_in_child("print('started')", tmp_path, "config.settings.dev", **{variable: url})
+
+    assert result.returncode != 0
+    assert f"{variable}={problem}" in result.stderr
+    assert "s3cret-pw" not in result.stderr
+    assert "started" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://:pw@127.0.0.1:6379/3", "rediss://cache.internal", "unix:///run/redis.sock?db=2"]
+)
+def test_redis_urls_of_every_documented_form_are_accepted(url, tmp_path):
+    result = _settings_in_child("print(settings.CELERY_BROKER_URL)", tmp_path, "config.settings.dev", REDIS_URL=url)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == url

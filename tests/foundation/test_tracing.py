@@ -2,6 +2,7 @@ import json
 import logging
 import os
 import re
+import subprocess
 import sys
 from datetime import UTC, datetime
 
@@ -10,6 +11,7 @@ from celery.result import AsyncResult
 
 from config.logging import JsonFormatter
 from config.tracing import TraceIdLogFilter, get_trace_id, trace_context
+from tests.support import services
 
 GIVEN_TRACE = "trace-0123456789abcdef"
 
@@ -123,3 +125,30 @@ def test_a_trace_id_travels_from_a_request_to_its_log_lines_and_into_a_task_run_
     worker_lines = [json.loads(line) for line in celery_worker.log().splitlines() if line.startswith("{")]
     ping_lines = [line for line in worker_lines if line["message"] == "diagnostics.ping"]
     assert [line["trace_id"] for line in ping_lines] == [GIVEN_TRACE]
+
+
+def test_the_web_servers_own_lines_are_json_like_every_other_line(tmp_path):
+    # gunicorn's start, a worker killed for timing out, its shutdown: the lines an on-call person searches for
+    # were "[2026-…] [pid] [CRITICAL] WORKER TIMEOUT", which a log store parsing JSON drops or mangles
+    port = services.free_port()
+    log_path = tmp_path / "web.log"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"],
+        cwd=services.PROJECT_DIR,
+        env=services.child_env(
+            WEB_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", LOG_FORMAT="json", TMPDIR=str(tmp_path)
+        ),
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        services.wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60, process=server)
+    finally:
+        services.stop_process_group(server)
+
+    lines = [json.loads(line) for line in log_path.read_text().splitlines()]  # every line, or JSONDecodeError
+    server_lines = [line["message"] for line in lines if line["logger"] == "gunicorn.error"]
+    assert any(message.startswith("Booting worker with pid") for message in server_lines)
+    assert any(message == "Shutting down: Master" for message in server_lines)
+    assert len(server_lines) == len(set(server_lines))  # each once

@@ -286,6 +286,12 @@ def test_an_id_nothing_carries_is_a_clear_message_on_the_form(ops_client, two_or
     too_long = _story(ops_client, "x" * 300)
     assert "ids are at most 128" in too_long
 
+    # a NUL (from a terminal or a binary log) was a 500 from PostgreSQL, which refuses it in a query's text
+    for pasted in ("trace\x00-placed-0001", "trace-placed\t0001"):
+        response = ops_client.get(TRACE, {"q": pasted})
+        assert response.status_code == 200
+        assert "has a control character in it" in response.content.decode()
+
 
 def test_trace_ids_link_to_the_audit_timeline_for_those_who_may_read_the_audit_log(ops_client, otp_login, two_orders):
     # the operations permission alone: the trace ids are shown, not linked to a page that would refuse

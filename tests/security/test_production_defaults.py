@@ -30,6 +30,10 @@ PRODUCTION_ENV = {
     "DEFAULT_MERCHANT_ID": "acme",
     # behind the load balancer, which appends the client's address to X-Forwarded-For
     "TRUSTED_PROXY_COUNT": "1",
+    # the shop's mail server: customers' security notices and staff notifications are delivered
+    "EMAIL_HOST": "smtp.shop.example",
+    # the address the customers' security notices send them to
+    "CONSENT_SITE_URL": "https://shop.example",
 }
 
 
@@ -120,6 +124,17 @@ seen['metrics'] = [
     client.get('/metrics', headers={{'Authorization': 'Bearer wrong'}}).status_code,
     client.get('/metrics', headers={{'Authorization': 'Bearer {METRICS_TOKEN}'}}).status_code,
 ]
+# as the balancer's health checks and Prometheus send them: the machine's own name or address as Host
+seen['other_hosts'] = {{
+    host: [
+        client.get('/healthz', HTTP_HOST=host).status_code,
+        client.get('/readyz', HTTP_HOST=host).status_code,
+        client.get('/metrics', HTTP_HOST=host, headers={{'Authorization': 'Bearer {METRICS_TOKEN}'}}).status_code,
+        client.get('/metrics', HTTP_HOST=host).status_code,
+        client.get('/settings/', HTTP_HOST=host, secure=True).status_code,
+    ]
+    for host in ('web-1.internal:8000', '10.0.3.7:8000', '10.0.3.7')
+}}
 """
 
 
@@ -256,6 +271,25 @@ def test_check_deploy_warns_when_the_balancers_forwarded_client_addresses_are_no
         assert "TRUSTED_PROXY_COUNT" in result.stderr + result.stdout
 
 
+def test_check_deploy_warns_when_e_mail_would_only_be_written_to_the_log(tmp_path):
+    # without EMAIL_HOST the console backend "sends" every message into the worker's log: a customer is never told
+    # that a card was added to their account, and their address and the message are in the logs
+    result = check_deploy(tmp_path, EMAIL_HOST=None, EMAIL_BACKEND=None)
+
+    assert result.returncode != 0
+    assert "config.W003" in result.stderr + result.stdout
+    assert "EMAIL_HOST" in result.stderr + result.stdout
+
+
+def test_check_deploy_warns_when_security_notices_would_send_customers_to_localhost(tmp_path):
+    # "If this wasn't you, sign in at http://localhost:8000/settings/ now": the default, in an e-mail to a customer
+    result = check_deploy(tmp_path, CONSENT_SITE_URL=None)
+
+    assert result.returncode != 0
+    assert "config.W004" in result.stderr + result.stdout
+    assert "CONSENT_SITE_URL is 'http://localhost:8000'" in result.stderr + result.stdout
+
+
 def test_production_refuses_a_negative_trusted_proxy_count(tmp_path):
     result = run_production("print('started')", tmp_path, TRUSTED_PROXY_COUNT="-1")
 
@@ -289,3 +323,12 @@ def test_production_refuses_to_start_without_a_metrics_token(tmp_path):
 
 def test_production_metrics_answer_only_with_the_bearer_token(correct_production):
     assert correct_production["metrics"] == [401, 401, 200]
+
+
+def test_probes_and_scrapes_are_answered_whatever_host_they_name_and_nothing_else_is(correct_production):
+    # the example prometheus.yml scrapes web-1.internal:8000 and balancers probe a machine's address, neither in
+    # ALLOWED_HOSTS: both got Django's 400 for a disallowed host. /readyz says whether the database and broker
+    # answer, never 400; /metrics still needs its token; a page on such a host is still refused.
+    for host, (healthz, readyz, metrics, metrics_without_token, page) in correct_production["other_hosts"].items():
+        assert [healthz, metrics, metrics_without_token, page] == [200, 200, 401, 400], host
+        assert readyz in (200, 503), host
