@@ -204,3 +204,9 @@ def test_two_things_typed_with_nothing_between_them_are_two(generator, text, exp
 def test_one_name_of_two_products_is_still_asked_about(generator):
     (command,) = generator.generate(text="2 hoodies", context=DialogueContext())
     assert len(command.items) == 1 and len(command.items[0].product_ids) == 2
+
+
+def test_a_size_before_on_the_card_ending_stays_the_size(generator):
+    commands = generator.generate(text="orange tech tee M on the card ending 0002", context=DialogueContext())
+    assert [command.kind for command in commands] == ["add_items", "choose_card"]
+    assert commands[0].items[0].size == "M" and commands[1].last4 == "0002"

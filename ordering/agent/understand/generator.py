@@ -1292,7 +1292,7 @@ PRICE_RANGE = _rx(r"\$\s*(\d+(?:\.\d{1,2})?)\s*(?:-|to)\s*\$?\s*(\d+(?:\.\d{1,2}
 
 _USE = (
     r"(?:(?:and\s+|then\s+)?(?:use|apply|with|add|enter|try|redeem|using|pay with|pay using|pay by|charge it to|"
-    r"charge|put it on|and)\s+(?:the\s+|my\s+|this\s+)?)?"
+    r"charge|put it on|and|on|onto)\s+(?:the\s+|my\s+|this\s+)?)?"
 )
 CODE_AFTER_WORD = _rx(
     _USE + r"\b(?:promo code|discount code|coupon code|voucher code|promotion code|gift code|code|coupon|promo|voucher)"
