@@ -210,3 +210,12 @@ def test_a_size_before_on_the_card_ending_stays_the_size(generator):
     commands = generator.generate(text="orange tech tee M on the card ending 0002", context=DialogueContext())
     assert [command.kind for command in commands] == ["add_items", "choose_card"]
     assert commands[0].items[0].size == "M" and commands[1].last4 == "0002"
+
+
+def test_a_product_named_beside_another_by_its_head_word_is_not_lost(generator):
+    # "grey beanie headlamp": the beanie's words matched, and the headlamp was dropped
+    lines = _lines(generator.generate(text="grey beanie headlamp", context=DialogueContext()))
+    assert [line[0] for line in lines] == ["prod_beanie", "prod_headlamp"]
+    # a modifier of a title ("gym" of the Gym Duffel) names no second thing
+    lines = _lines(generator.generate(text="a kettlebell for my home gym", context=DialogueContext()))
+    assert [line[0] for line in lines] == ["prod_kettlebell"]

@@ -5050,6 +5050,16 @@ class _Reader:
             )
         )
 
+    def _names_another(self, chunk: str, product_ids: tuple[str, ...]) -> bool:
+        """A word of `chunk` that only one other product's title has ("grey beanie headlamp": the headlamp beside the
+        beanie the words were read as)."""
+        if len(product_ids) != 1:
+            return False
+        owners = self.lexicon.title_word_owners()
+        return any(
+            len(owners.get(word, ())) == 1 and product_ids[0] not in owners[word] for word in self.lexicon.words(chunk)
+        )
+
     def _run_on(self, chunk: str) -> list[ItemSpec] | None:
         """Two products named one after the other with nothing between them, each with what is said beside it: a
         colour before its product, a size after it ("black earbuds headlamp", "gloves medium headlamp"). None when no
@@ -5142,7 +5152,11 @@ class _Reader:
                               pointing=True)  # fmt: skip
             if item is None:
                 continue
-            run_on = self._run_on(chunk) if len(item.product_ids) > 1 and not together else None
+            run_on = (
+                self._run_on(chunk)
+                if not together and (len(item.product_ids) > 1 or self._names_another(chunk, item.product_ids))
+                else None
+            )
             if run_on is not None:
                 # "black earbuds headlamp", "gloves medium headlamp": two things typed with nothing between them
                 # (it asked "headlamp or earbuds?", or took the gloves' size for one thing of the two)

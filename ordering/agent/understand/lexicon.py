@@ -453,6 +453,21 @@ class CatalogLexicon:
             result.extend(WORD_SYNONYMS.get(word, (word,)))
         return result
 
+    def title_word_owners(self) -> dict[str, frozenset[str]]:
+        """Each product's head word (the last word of its title in letters: "headlamp", "duffel", "roller") with the
+        products whose title ends so (built once per lexicon). A modifier ("gym" of the Gym Duffel) is no head: "my
+        gym" names no duffel."""
+        owners = self.__dict__.get("_title_word_owners")
+        if owners is None:
+            collected: dict[str, set[str]] = {}
+            for entry in self.by_id.values():
+                heads = [word for word in entry.title_words if word.isalpha()]
+                if heads:
+                    collected.setdefault(heads[-1], set()).add(entry.id)
+            owners = {word: frozenset(ids) for word, ids in collected.items()}
+            self.__dict__["_title_word_owners"] = owners
+        return owners
+
     def is_known(self, word: str) -> bool:
         return word in self.vocabulary or singular(word) in self.vocabulary
 
