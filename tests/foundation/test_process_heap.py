@@ -41,7 +41,11 @@ def test_the_heap_held_now_is_frozen_and_young_objects_are_collected_at_the_thre
 
     assert gc.get_freeze_count() >= frozen_before + len(held)
     assert gc.get_threshold()[0] == 12345
-    assert process_heap.heap_state() == {"frozen_objects": gc.get_freeze_count(), "gen0_threshold": 12345}
+    # what check_worker prints (frozen objects freed by reference counting leave the count as they go, so the count
+    # is compared with what was frozen here, not read twice)
+    state = process_heap.heap_state()
+    assert state["gen0_threshold"] == 12345
+    assert state["frozen_objects"] >= frozen_before + len(held)
 
 
 def test_zero_leaves_the_collector_as_it_is(monkeypatch, collector_restored):
