@@ -50,12 +50,17 @@ def test_the_heap_held_now_is_frozen_and_young_objects_are_collected_at_the_thre
 
 def test_zero_leaves_the_collector_as_it_is(monkeypatch, collector_restored):
     monkeypatch.setenv("PROCESS_GC_GEN0_THRESHOLD", "0")
-    threshold, frozen = gc.get_threshold(), gc.get_freeze_count()
+    threshold = gc.get_threshold()
+    # the frozen count cannot be compared before and after: frozen objects freed by reference counting leave it at
+    # any moment, so what is checked is that nothing was collected or frozen
+    calls: list[str] = []
+    monkeypatch.setattr(process_heap.gc, "collect", lambda *a: calls.append("collect") or 0)
+    monkeypatch.setattr(process_heap.gc, "freeze", lambda: calls.append("freeze"))
 
     assert process_heap.heap_settle() is False
 
     assert gc.get_threshold() == threshold
-    assert gc.get_freeze_count() == frozen
+    assert calls == []
 
 
 def test_a_new_celery_pool_process_settles_its_heap(monkeypatch, collector_restored):
