@@ -142,10 +142,31 @@ def seal_hash(event: AuditEvent, *, position: int, previous_hash: str) -> str:
     return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
+# The sealer reads the unsealed events from its horizon on: a range of the `xact` index, each probed for its seal
+# by the seal's unique `event_id` index, a few hundred rows however long the log is. Without statistics on the two
+# tables (a log filled faster than autovacuum analyses it, a restored database, autovacuum off) PostgreSQL's
+# default estimate for `xact >= horizon` is a third of the table, and it planned a parallel scan of the whole
+# log and of every seal instead: 230-250 ms on a log of a million events, run about once a second by every
+# process that commits events (`make bench` row 6 after row 9: ~30 ms of PostgreSQL's CPU per chat turn in the
+# parallel workers alone, p95 2.3-2.8 s instead of 0.2 s). The seal's transaction therefore plans its statements
+# without sequential scans, hash or merge joins, parallel workers (two processes forked for a read of a few rows) or
+# JIT compilation (`SET LOCAL`, set with the chain lock in one statement): its read is the index range and the probes
+# whatever the statistics say. Nothing else runs in that transaction.
+_SEAL_PLAN = {
+    "enable_seqscan": "off",
+    "enable_hashjoin": "off",
+    "enable_mergejoin": "off",
+    "max_parallel_workers_per_gather": "0",
+    "jit": "off",
+}
+
+
 def _lock_chain() -> None:
+    """Take the chain's writer lock for this transaction (and, on PostgreSQL, pin the sealer's plans: above)."""
     if connection.vendor == "postgresql":
+        plan = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in _SEAL_PLAN.items())
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_POSTGRES_LOCK_KEY])
+            cursor.execute(f"SELECT pg_advisory_xact_lock(%s), {plan}", [_POSTGRES_LOCK_KEY])
     elif connection.vendor == "sqlite":
         _require_sqlite_write_lock()
     else:
@@ -606,39 +627,58 @@ def audit_seal(*, batch_size: int | None = None, max_batches: int | None = None)
 
 
 def _seal_batch(*, batch_size: int) -> int:
+    # Inside a caller's transaction (a test, a command run in one) the seal's block is a savepoint, and the planner's
+    # settings it pins would last until that transaction ends: put them back after the batch.
+    nested = connection.in_atomic_block
     with transaction.atomic():
-        _lock_chain()
-        head = AuditSeal.objects.order_by("-position").values("position", "hash", "horizon").first()
-        finished_below = _finished_below()
-        horizon = head["horizon"] if head else 0
-        events = list(
-            AuditEvent.objects.filter(xact__gte=horizon, seal__isnull=True).order_by("xact", "sequence")[:batch_size]
-        )
-        if not events:
-            return 0
-        # Every transaction below `finished_below` has ended, and its committed events are all in this
-        # batch, except (when the batch is full) those of the last transaction read or after it.
-        next_horizon = finished_below if len(events) < batch_size else min(finished_below, events[-1].xact)
-        next_horizon = max(next_horizon, horizon)
-        position = head["position"] if head else 0
-        previous_hash = head["hash"] if head else GENESIS_HASH
-        now = timezone.now()
-        seals = []
-        for event in events:
-            position += 1
-            digest = seal_hash(event, position=position, previous_hash=previous_hash)
-            seals.append(
-                AuditSeal(
-                    position=position,
-                    event_id=event.pk,
-                    previous_hash=previous_hash,
-                    hash=digest,
-                    horizon=next_horizon,
-                    sealed_at=now,
-                )
+        try:
+            return _seal_batch_locked(batch_size=batch_size)
+        finally:
+            if nested:
+                _seal_plan_restore()
+
+
+def _seal_plan_restore() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name = ANY(%s)", [list(_SEAL_PLAN)]
             )
-            previous_hash = digest
-        AuditSeal.objects.bulk_create(seals)
+
+
+def _seal_batch_locked(*, batch_size: int) -> int:
+    _lock_chain()
+    head = AuditSeal.objects.order_by("-position").values("position", "hash", "horizon").first()
+    finished_below = _finished_below()
+    horizon = head["horizon"] if head else 0
+    events = list(
+        AuditEvent.objects.filter(xact__gte=horizon, seal__isnull=True).order_by("xact", "sequence")[:batch_size]
+    )
+    if not events:
+        return 0
+    # Every transaction below `finished_below` has ended, and its committed events are all in this
+    # batch, except (when the batch is full) those of the last transaction read or after it.
+    next_horizon = finished_below if len(events) < batch_size else min(finished_below, events[-1].xact)
+    next_horizon = max(next_horizon, horizon)
+    position = head["position"] if head else 0
+    previous_hash = head["hash"] if head else GENESIS_HASH
+    now = timezone.now()
+    seals = []
+    for event in events:
+        position += 1
+        digest = seal_hash(event, position=position, previous_hash=previous_hash)
+        seals.append(
+            AuditSeal(
+                position=position,
+                event_id=event.pk,
+                previous_hash=previous_hash,
+                hash=digest,
+                horizon=next_horizon,
+                sealed_at=now,
+            )
+        )
+        previous_hash = digest
+    AuditSeal.objects.bulk_create(seals)
     return len(seals)
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.core.cache import cache
 
 import consent.demo
 from catalog_adapters.registry import get_merchant
@@ -168,11 +169,19 @@ expect:
 """
 
 
+def _throttles_cleared() -> None:
+    """The message throttle's counters (30 turns a minute per customer) live in this run's Redis index, keyed by the
+    customer's id, and the test database gives the same ids again in the next run: a chunk run twice within a minute
+    was throttled by the first run's turns ("posting 'grey' answered 429")."""
+    cache.clear()
+
+
 @pytest.fixture
 def evaluation(live_server, transactional_db, settings):
     """The runner on the sandbox merchant over HTTP (a live server of this site), with real commits."""
     settings.LLM_BASE_URL = ""
     settings.LLM_MODEL = ""
+    _throttles_cleared()
     with evaluation_environment(server_url=live_server.url):
         yield TaskRunner()
 
@@ -188,6 +197,7 @@ def evaluation_in_memory(production_commits, fake_merchant, settings, monkeypatc
     settings.LLM_MODEL = ""
     monkeypatch.setattr(consent.demo, "demo_wallet_give", demo_wallet_replaying)
     fake_merchant.order_events = True
+    _throttles_cleared()
     with eager_environment():
         yield TaskRunner(control=fake_merchant.control)
 
