@@ -306,6 +306,10 @@ class Policy:
             return  # kept: another card puts the same items in a new cart (`_revive_cart`)
         if flow is not None and flow.confirmed_at is not None and flow.status != FlowStatus.CANCELED:
             self.ordered_flow = flow
+            turn.state["ordered_lines"] = [
+                {key: line.get(key) for key in ("variant_id", "product_id", "title", "colour", "size", "quantity")}
+                for line in turn.state["cart"]
+            ]
         cart_reset(turn.state)
         turn.state["focus"] = None
         turn.save_state()

@@ -58,6 +58,9 @@ SYSTEM_PROMPT = "\n".join(
         "- Answers to the open question (context.pending): select (by position, or by one of the offered"
         ' values) or set_slot. Corrections ("actually size 43", "make it 2", "the grey one instead"): set_slot'
         " with correction true.",
+        "- context.just_ordered (only with an empty cart) lists the lines of the order just placed: one more of such"
+        ' a line ("and one in red too", "the same in M") is add_items of its product in what is said; a change of it'
+        ' ("actually make it red") is set_slot (the order cannot be changed; the assistant says so).',
         '- Prices in search filters are in minor units (cents): "under $100" is price_max 10000.',
         "- If you cannot read the message or part of it, call cannot_handle with those words. A request that is"
         " not about shopping here: out_of_scope. The customer wants a person: human.",
@@ -145,7 +148,7 @@ def context_to_dict(context: DialogueContext) -> dict[str, Any]:
             "product_id": context.pending.product_id,
             "title": _clip(context.pending.title, MAX_TITLE_CHARS),
         }
-    return {
+    data: dict[str, Any] = {
         "cart": [{**asdict(line), "title": _clip(line.title, MAX_TITLE_CHARS)} for line in context.cart[:MAX_LIST]],
         "pending": pending,
         "awaiting_confirmation": context.awaiting_confirmation,
@@ -153,6 +156,11 @@ def context_to_dict(context: DialogueContext) -> dict[str, Any]:
         "cards": [_option(option) for option in context.cards[:MAX_LIST]],
         "addresses": [_clip(label, 40) for label in context.addresses[:MAX_LIST]],
     }
+    if context.ordered:
+        data["just_ordered"] = [
+            {**asdict(line), "title": _clip(line.title, MAX_TITLE_CHARS)} for line in context.ordered[:MAX_LIST]
+        ]
+    return data
 
 
 def context_from_dict(data: dict[str, Any]) -> DialogueContext:
@@ -176,6 +184,7 @@ def context_from_dict(data: dict[str, Any]) -> DialogueContext:
         last_shown=options(data.get("last_shown")),
         cards=options(data.get("cards")),
         addresses=tuple(data.get("addresses") or ()),
+        ordered=tuple(CartLine(**line) for line in data.get("just_ordered") or ()),
     )
 
 

@@ -40,6 +40,9 @@ def state_load(raw: dict[str, Any] | None) -> dict[str, Any]:
     state.setdefault("released", None)
     state.setdefault("undo", None)
     state.setdefault("code_removed", None)
+    # The lines of this conversation's last cart that became an order (`Policy.settle_cart`), for "the same in red"
+    # said right after it: one more of an ordered line starts the next cart.
+    state.setdefault("ordered_lines", [])
     return state
 
 
@@ -48,6 +51,7 @@ def state_bounded(state: dict[str, Any]) -> dict[str, Any]:
     state["cart"] = state["cart"][:MAX_CART_LINES]
     state["promo_codes"] = state["promo_codes"][:MAX_PROMO_CODES]
     state["last_shown"] = state.get("last_shown", [])[: MAX_CANDIDATES + 1]
+    state["ordered_lines"] = state.get("ordered_lines", [])[:MAX_CART_LINES]
     undo = state.get("undo")
     if isinstance(undo, dict):
         undo = [undo]

@@ -3494,11 +3494,14 @@ class _Reader:
         return [SetSlot(slot="quantity", value=str(count), target=_line_target(line), correction=True)]
 
     def _same_in(self, text: str) -> list[Command]:
-        """SAME_IN: one more of the cart's latest line, in the colour or size said (the rest as the line has it)."""
+        """SAME_IN: one more of the cart's latest line, in the colour or size said (the rest as the line has it).
+        With an empty cart, of the line just ordered ("grey beanie" ordered, then "also the same in red"): a new
+        cart."""
         match = SAME_IN.match(text)
-        if match is None or not self.context.cart or self.context.pending is not None:
+        lines = self.context.cart or self.context.ordered
+        if match is None or not lines or self.context.pending is not None:
             return []
-        line = self.context.cart[-1]
+        line = lines[-1]
         slots = self._line_slots(line, match.group("slots") or match.group("slots2") or match.group("slots3"))
         if slots is None or not (slots.colour or slots.size):
             return []
@@ -4519,15 +4522,17 @@ class _Reader:
 
     def _pointed_item(self, text: str) -> ItemSpec | None:
         """ "Add a pink one too", "another pair in 44", "one more in black": another of the product under
-        discussion (the one product just shown, or the cart's latest line), with what was said. The product
-        must come in the colour and size said; when both could, both are named (the policy asks which)."""
+        discussion (the one product just shown, or the cart's latest line, or with an empty cart the line just
+        ordered: a new cart), with what was said. The product must come in the colour and size said; when both
+        could, both are named (the policy asks which)."""
         if not (ADD_VERB.search(text) and ONE_MORE.search(text)):
             return None
         item = self._item(text)
         said = item is not None and bool(item.colour or item.size or item.size_said)
         if item is not None and (item.product_ids or item.query or item.saved):
             return None
-        line = self.context.cart[-1] if self.context.cart else None
+        lines = self.context.cart or self.context.ordered
+        line = lines[-1] if lines else None
         shown = [option.value for option in self.context.last_shown if option.value in self.lexicon.by_id]
         if not said:
             if line is None or not re.search(r"\b(?:another|one more|same)\b", text):

@@ -1,0 +1,88 @@
+"""The reader right after a cart became an order: "and one in red too", "also the same in red but to my work address"
+are one more of the line just ordered (a new cart, previewed and confirmed as any), while a change of it ("actually
+make it red") is not read as one (the policy says the order is with the shop and offers to cancel it). The lines come
+from `DialogueContext.ordered`, which the pipeline fills only while the cart is empty."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.agent.commands import AddItems, CartLine, ChooseAddress, DialogueContext
+from ordering.agent.prompt import SYSTEM_PROMPT, context_from_dict, context_to_dict
+from ordering.agent.understand import OfflineGenerator
+from ordering.evaluation.messages import demo_lexicon
+
+GREY_BEANIE = CartLine(
+    variant_id="var_beanie_grey", product_id="prod_beanie", title="Wool Beanie", colour="grey", size=None, quantity=1
+)
+HOODIE = CartLine(
+    variant_id="var_zip_hoodie_navy_l", product_id="prod_zip_hoodie", title="Zip Hoodie", colour="navy", size="L",
+    quantity=1,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def generator() -> OfflineGenerator:
+    return OfflineGenerator(demo_lexicon())
+
+
+def _after(*ordered: CartLine) -> DialogueContext:
+    return DialogueContext(ordered=ordered, addresses=("Home", "Work"))
+
+
+def _added(commands) -> list[tuple]:
+    return [
+        (item.product_ids, item.colour, item.size)
+        for command in commands
+        if isinstance(command, AddItems)
+        for item in command.items
+    ]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "and one in red too",
+        "also the same in red",
+        "the same in red please",
+        "another one in red",
+        "same in red to work",
+        "also the same in red but to my work address",
+        "another one in red, send it to my work address",
+    ],
+)
+def test_one_more_in_another_colour_is_the_ordered_line_in_it(generator, message):
+    commands = generator.generate(text=message, context=_after(GREY_BEANIE))
+
+    assert _added(commands) == [(("prod_beanie",), "red", None)], commands
+    work = [command for command in commands if isinstance(command, ChooseAddress)]
+    assert [command.label.lower() for command in work] == (["work"] if "work" in message else [])
+
+
+def test_the_same_in_another_size_keeps_the_ordered_colour(generator):
+    commands = generator.generate(text="and the same in M too", context=_after(HOODIE))
+
+    assert _added(commands) == [(("prod_zip_hoodie",), "navy", "M")], commands
+
+
+@pytest.mark.parametrize("message", ["actually make it red", "red", "no i meant red"])
+def test_a_change_of_the_ordered_line_adds_nothing(generator, message):
+    commands = generator.generate(text=message, context=_after(GREY_BEANIE))
+
+    assert _added(commands) == [], commands
+
+
+def test_without_an_order_the_same_words_add_nothing(generator):
+    commands = generator.generate(text="and one in red too", context=DialogueContext(addresses=("Home", "Work")))
+
+    assert _added(commands) == [], commands
+
+
+def test_the_models_context_names_the_lines_just_ordered_and_only_then():
+    with_order = context_to_dict(_after(GREY_BEANIE))
+    without = context_to_dict(DialogueContext(addresses=("Home", "Work")))
+
+    assert [line["variant_id"] for line in with_order["just_ordered"]] == ["var_beanie_grey"]
+    assert "just_ordered" not in without  # the prompt of every other turn is as it was
+    assert context_from_dict(with_order).ordered == (GREY_BEANIE,)
+    assert "context.just_ordered" in SYSTEM_PROMPT
