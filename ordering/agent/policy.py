@@ -139,6 +139,7 @@ class Policy:
         self.product_change_slots: dict[str, str] = {}
         self.select_slots: dict[str, str] = {}  # "the cheapest one in 42": what is said with a choice
         self.ordered_flow = None  # this conversation's cart became an order since the last message
+        self.commands: list[c.Command] = []  # what this turn's message was read as
         self.dropped_question: dict | None = None  # the open question a new request dropped this turn
         self.products: dict[str, dict] = {}
         self.promotions: ToolResult | None = None  # the customer's promotions, once looked up this turn
@@ -180,6 +181,7 @@ class Policy:
             arguments={"commands": [c.command_to_dict(command) for command in commands][:10]},
         )
         commands = list(commands) or [c.CannotHandle(text=turn.customer_text[:100], reason="nothing read")]
+        self.commands = commands
 
         if any(isinstance(command, c.Human) for command in commands):
             self._call(turn, "hand_over", {"reason": "customer_request"}, "the customer asked for a person")
@@ -884,6 +886,16 @@ class Policy:
 
     def _do_add_items(self, turn: Turn, command: c.AddItems) -> None:
         items = list(command.items)
+        if not turn.state["cart"] and turn.state.get("ordered_lines") and TO_THE_ORDER.search(turn.customer_text):
+            # "add a headlamp to that order" right after it was placed: the shop has it, so this is a new order, and
+            # the customer is told so before its preview (the preview alone read as the order grown by a headlamp)
+            turn.record_decision(
+                DecisionKind.RULE, "placed_order_unchanged", rationale="items for a placed order start a new cart"
+            )
+            turn.say(
+                "Your last order is already with the shop, so I can't add to it; I'll put this in a new order, "
+                "with its own preview."
+            )
         for index, spec in enumerate(items):
             if self.asked:
                 self._queue(turn, c.AddItems(items=tuple(items[index:])))
@@ -1841,7 +1853,41 @@ class Policy:
             return
         if not turn.state["cart"]:
             payment = result.data["payment"]
-            turn.say(f"OK, I'll pay with your {payment['brand'].title()} ending {payment['last4']}.")
+            chosen = f"your {payment['brand'].title()} ending {payment['last4']}"
+            if not self._placed_order_unchanged(turn, "how it is paid", f"Your next order will be paid with {chosen}."):
+                turn.say(f"OK, I'll pay with {chosen}.")
+
+    def _placed_order_unchanged(self, turn: Turn, what: str, next_time: str) -> bool:
+        """ "Can you change the address on that order to work", "pay for it with my mastercard" right after the cart
+        became an order: the choice is kept for the next cart, and the customer is told that the order at the shop
+        stays as it was (it said "OK, I'll ship to your Work address", as if the order had changed). Not when the same
+        message starts the next cart ("the same in red but to my work address")."""
+        from ordering.models import OrderFlow
+
+        if turn.state["cart"] or not turn.state.get("ordered_lines"):
+            return False
+        if any(isinstance(command, c.AddItems | c.Select) for command in self.commands) or any(
+            isinstance(command, c.SetSlot) and command.slot == "product" for command in self.commands
+        ):
+            return False
+        flow = self.ordered_flow or (
+            OrderFlow.objects.filter(conversation=turn.conversation, confirmed_at__isnull=False)
+            .exclude(status=FlowStatus.CANCELED)
+            .order_by("-confirmed_at")
+            .first()
+        )
+        if flow is None:
+            return False
+        number = f" {flow.merchant_order_id}" if flow.merchant_order_id else ""
+        turn.record_decision(
+            DecisionKind.RULE, "placed_order_unchanged", rationale=f"{what} of the order{number} cannot change here"
+        )
+        turn.say(
+            f"Your order{number} is already with the shop, so I can't change {what} here. {next_time} If you want this "
+            'order changed, I can ask the shop to cancel it ("cancel my last order") and you order it again.',
+            data={"kind": "info", "quick_replies": quick_replies(["Cancel my last order"])},
+        )
+        return True
 
     def _do_choose_address(self, turn: Turn, command: c.ChooseAddress) -> None:
         self._revive_cart(turn)
@@ -1856,13 +1902,17 @@ class Policy:
             )
             return
         if not turn.state["cart"]:
-            turn.say(f"OK, I'll ship to your {result.data['address']} address.")
+            chosen = f"your {result.data['address']} address"
+            if not self._placed_order_unchanged(turn, "where it goes", f"Your next order will go to {chosen}."):
+                turn.say(f"OK, I'll ship to {chosen}.")
 
     def _do_choose_shipping(self, turn: Turn, command: c.ChooseShipping) -> None:
         result = self._call(turn, "choose_shipping", {"option": command.option}, f"the customer chose {command.option}")
         if not result.ok:
             turn.say(result.error or "I could not change the shipping.")
-        elif not turn.state["cart"]:
+        elif not turn.state["cart"] and not self._placed_order_unchanged(
+            turn, "its shipping", f"Your next order will go by {command.option} shipping."
+        ):
             turn.say(f"OK, {command.option} shipping.")
 
     # -- browsing and questions --------------------------------------------------------------------
@@ -2098,6 +2148,11 @@ PUT_BACK_COUNT = re.compile(r"\b(\d{1,2})\s*(?:packs?|pairs?|of them|x)\b|\bx\s*
 # "my promo", "my own code", "my personal discount": the customer's own promotion, said as theirs.
 MY_OWN_SAID = re.compile(r"\b(?:my|mine|personal|own)\b", re.IGNORECASE)
 # "try my other visa", "a different mastercard": not the card in use.
+# "add a headlamp to that order", "put it on my order too": items meant for the order already placed
+TO_THE_ORDER = re.compile(
+    r"\b(?:to|on|onto|in|into|with)\s+(?:that|my|the|this|same)\s+(?:last\s+|previous\s+|same\s+)?order\b",
+    re.IGNORECASE,
+)
 OTHER_CARD_SAID = re.compile(r"\b(?:other|another|different|second|2nd|backup)\b", re.IGNORECASE)
 KEEP_AFTER_ALL = re.compile(
     r"\b(?:keep|leave)\s+(?:them|it|both|all|everything|the lot)\b"

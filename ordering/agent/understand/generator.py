@@ -831,6 +831,10 @@ STATUS = _rx(
     # arrive"): each added the thing to a new cart
     r"|\b(?:has|have|did|is|are|was|were)\s+my\s+(?:new\s+)?[a-z]+(?:\s+[a-z]+)?\s+(?:shipped|arrived|arrive|come|came|"
     r"dispatched|been (?:shipped|sent|dispatched|delivered)|delivered|sent|left|on (?:its|their|the) way)\b"
+    # the order's number or its receipt ("whats my order number again", "can i get a receipt"): the order's status
+    # names both (the first asked about a product called "number", the second searched the shop for "receipt")
+    r"|\b(?:order (?:number|no|num|id|reference|ref|confirmation)|confirmation (?:number|email|code)|"
+    r"(?<!gift )(?:receipt|invoice))s?\b"
     r"|^where(?: is| are| s)? my (?!cart\b|basket\b|bag\b|preview\b|total\b|code\b|card\b|address\b)[a-z]+"
     r"(?: [a-z]+)?(?: at| now)?$"
     r"|\bwhen (?:will|does|do|is|are)\s+my\s+[a-z]+(?:\s+[a-z]+)?\s+(?:arrive|come|get here|be delivered|ship|be here"
