@@ -330,6 +330,8 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "approve_label": "Approve and place",
             # One per page drawn: the reply form sent twice from it (a double click) posts one message.
             "reply_key": uuid.uuid4().hex,
+            # the text of a reply just refused, once (`action_view`)
+            "reply_draft": request.session.pop(_reply_draft_key(escalation.pk), ""),
             # 3-D Secure: a recorded verification waits for a second specialist's confirmation.
             "pending_verification": services.pending_payment_verification(escalation),
             "resolution_codes": [
@@ -370,9 +372,21 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 text = handler(request, escalation, origin)
             except EscalationActionRefused as refusal:
                 messages.error(request, refusal.message)
+                if action == "reply":
+                    # what was typed comes back in the reply box, so that a reply refused (too long, the escalation
+                    # taken by a colleague meanwhile) is shortened or sent again, not typed again
+                    request.session[_reply_draft_key(escalation.pk)] = request.POST.get("text", "")[:REPLY_DRAFT_MAX]
             else:
                 messages.success(request, text)
         return HttpResponseRedirect(reverse("admin:escalations_escalation_change", args=[object_id]))
+
+
+# The most of a refused reply given back to the reply box (a log pasted by mistake is not kept whole in the session).
+REPLY_DRAFT_MAX = 20_000
+
+
+def _reply_draft_key(escalation_id: int) -> str:
+    return f"escalation_reply_draft:{escalation_id}"
 
 
 def _suggested_resolution(escalation: Escalation) -> str:

@@ -8,6 +8,7 @@ Every test checks the action's effect on the flow, the conversation and the audi
 from __future__ import annotations
 
 import re
+from html import unescape as html_unescape
 
 import pytest
 from django.test import Client
@@ -486,3 +487,38 @@ def test_actions_that_do_not_fit_the_reason_are_refused(payment_verification, co
         "escalation.retry_compensations",
         "escalation.approve",
     }
+
+
+def _reply_box(page: str) -> str:
+    return html_unescape(re.search(r'<textarea id="esc-reply-text"[^>]*>(.*?)</textarea>', page, re.DOTALL).group(1))
+
+
+def test_a_refused_reply_comes_back_in_the_reply_box_once(payment_verification, sam_client, settings):
+    # given: sam typed a long answer, over what a chat message may hold
+    escalation = payment_verification
+    typed = "Hi Alice, about your payment: " + "the bank asked for a second check. " * 80
+    settings.ORDERING_MESSAGE_MAX_CHARS = 500
+
+    def send(text: str, escalation: Escalation = escalation) -> tuple[list[str], str]:
+        landed = sam_client.post(act_url(escalation, "reply"), {"text": text}, follow=True)
+        return [str(message) for message in landed.context["messages"]], landed.content.decode()
+
+    refused, page = send(typed)
+    again = sam_client.get(detail_url(escalation)).content.decode()
+
+    # then: the page that tells why shows the text to shorten, not an empty box (it was lost); shown once
+    assert refused[0].startswith("Nothing was sent: a reply is at most 500 characters")
+    assert _reply_box(page) == typed
+    assert _reply_box(again) == ""
+    # another escalation's page does not get it
+    other = Escalation.objects.create(customer=escalation.customer, reason=escalation.reason)
+    sam_client.post(act_url(escalation, "reply"), {"text": typed})
+    assert "the bank asked for a second check" not in sam_client.get(detail_url(other)).content.decode()
+    assert _reply_box(sam_client.get(detail_url(escalation)).content.decode()) == typed
+    # a log pasted by mistake comes back cut to the first 20,000 characters, which the session keeps
+    pasted = "Traceback (most recent call last):\n" * 5000
+    _, page = send(pasted)
+    assert _reply_box(page) == pasted[:20_000]
+    # a reply sent leaves the box empty
+    sent, page = send("Hi Alice, all sorted.")
+    assert sent == ["Reply sent: alice sees it in their chat."] and _reply_box(page) == ""
