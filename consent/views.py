@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -65,15 +66,43 @@ def _answers(request: HttpRequest) -> dict[str, list]:
     return answers
 
 
-def _apply(request: HttpRequest, section: str, change: Callable[[], object], success: str) -> HttpResponseRedirect:
-    """Run one service call; show its domain error, if any, as the message of the section."""
+def _apply(
+    request: HttpRequest,
+    section: str,
+    change: Callable[[], object],
+    success: str,
+    *,
+    refused: Callable[[], None] | None = None,
+) -> HttpResponseRedirect:
+    """Run one service call; show its domain error, if any, as the message of the section (and call `refused`)."""
     try:
         change()
     except ConsentError as error:
         messages.error(request, error.message, extra_tags=section)
+        if refused is not None:
+            refused()
     else:
         messages.success(request, success, extra_tags=section)
     return _back(section)
+
+
+# What was typed into the new-address form when it was refused (a field's error, or the service's: a label already
+# used), given back to the form once by the page it lands on: the customer corrects one field instead of typing the
+# whole address again (it came back empty).
+_ADDRESS_DRAFT = "settings_address_draft"
+
+
+def _address_draft_keep(request: HttpRequest) -> None:
+    request.session[_ADDRESS_DRAFT] = {
+        name: request.POST.get(name, "")[: getattr(field, "max_length", None) or 200]
+        for name, field in AddressForm.base_fields.items()
+        if isinstance(field, forms.CharField)
+    }
+
+
+def _address_form(request: HttpRequest) -> AddressForm:
+    draft = request.session.pop(_ADDRESS_DRAFT, None)
+    return AddressForm(initial=draft) if isinstance(draft, dict) else AddressForm()
 
 
 def _form_error(request: HttpRequest, form, section: str) -> HttpResponseRedirect:
@@ -149,7 +178,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "threshold_ceiling": format_money(selectors.auto_checkout_ceiling(), currency),
         "payment_methods": selectors.payment_methods_for_customer(user_id=user_id),
         "addresses": selectors.addresses_for_customer(user_id=user_id),
-        "address_form": AddressForm(),
+        "address_form": _address_form(request),
         "payment_method_form": PaymentMethodForm(),
         "code_form": CodeForm(),
         "replace_form": ReplaceAuthenticatorForm(),
@@ -300,12 +329,14 @@ def payment_method_create(request: HttpRequest) -> HttpResponse:
 def address_create(request: HttpRequest) -> HttpResponse:
     form = AddressForm(request.POST)
     if not form.is_valid():
+        _address_draft_keep(request)
         return _form_error(request, form, "addresses")
     return _apply(
         request,
         "addresses",
         lambda: wallet_services.address_add(user_id=request.user.pk, origin=_origin(request), **form.cleaned_data),
         f"Address “{form.cleaned_data['label']}” saved.",
+        refused=lambda: _address_draft_keep(request),
     )
 
 

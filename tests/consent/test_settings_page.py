@@ -326,3 +326,35 @@ def test_an_expired_permission_can_be_allowed_again_from_the_page(alice, alice_c
         consent_require(user_id=alice.pk)
     given.refresh_from_db()
     assert given.status == GrantStatus.SUPERSEDED
+
+
+def _address_field(html: str, name: str) -> str:
+    field = re.search(rf'<input [^>]*name="{name}"[^>]*>', html).group(0)
+    value = re.search(r'value="([^"]*)"', field)
+    return value.group(1) if value else ""
+
+
+def test_a_refused_new_address_keeps_what_was_typed_once(alice, alice_client):
+    # A postal code too long: the page said why and gave back an empty form, the whole address to type again.
+    typed = {**HOME, "line1": "221 Baker Street", "postal_code": "9" * 30}
+
+    refused = alice_client.post("/settings/addresses/", typed, follow=True).content.decode()
+    again = alice_client.get("/settings/").content.decode()
+
+    assert "ZIP / postal code:" in refused
+    assert _address_field(refused, "line1") == "221 Baker Street"
+    assert _address_field(refused, "city") == HOME["city"]
+    assert _address_field(refused, "postal_code") == "9" * 20  # as much as the field takes
+    assert _address_field(again, "line1") == ""  # once
+    assert not alice.saved_addresses.exists()
+
+    # refused by the service (the form takes any two characters, the address a two-letter code): kept too
+    by_service = alice_client.post(
+        "/settings/addresses/", {**typed, "postal_code": "12345", "country": "u1"}, follow=True
+    )
+    assert "Use a two-letter code." in by_service.content.decode()
+    assert _address_field(by_service.content.decode(), "line1") == "221 Baker Street"
+    assert not alice.saved_addresses.exists()
+    # saved: the form is empty again
+    saved = alice_client.post("/settings/addresses/", {**typed, "postal_code": "12345"}, follow=True).content.decode()
+    assert "Address “Home” saved." in saved and _address_field(saved, "line1") == ""
