@@ -10,6 +10,7 @@ round trip in ordering/views.py) and every page outside it keep Django's HTML er
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from django.conf import settings
@@ -23,6 +24,9 @@ from config.api import RequestTooLarge
 from config.outages import outage_response, unavailable_dependency
 
 API_PREFIX = "/api/"
+# Django's own one-line pages, answered when ours cannot be drawn
+_PLAIN = {"permission_denied": (403, "403 Forbidden"), "page_not_found": (404, "Not Found")}
+logger = logging.getLogger(__name__)
 
 
 def answers_json(request: HttpRequest) -> bool:
@@ -53,15 +57,27 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     return _json(400, "bad_request", "The request could not be read.")
 
 
+def _page(default_view, request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Our page for the error (templates/403.html, 404.html: what happened and the way back), or Django's one line
+    when it cannot be drawn (a static file missing from the manifest, a database outage in a context processor): an
+    error page never turns a 404 into a 500."""
+    try:
+        return default_view(request, exception)
+    except Exception:
+        status, title = _PLAIN[default_view.__name__]
+        logger.warning("the %s page could not be drawn; a plain one is answered", status, exc_info=True)
+        return HttpResponse(f"<!doctype html><title>{title}</title><h1>{title}</h1>", status=status)
+
+
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     if not answers_json(request):
-        return defaults.permission_denied(request, exception)
+        return _page(defaults.permission_denied, request, exception)
     return _json(403, "permission_denied", "You do not have permission to do this.")
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if not answers_json(request):
-        return defaults.page_not_found(request, exception)
+        return _page(defaults.page_not_found, request, exception)
     return _json(404, "not_found", "Not found.")
 
 

@@ -226,8 +226,11 @@ def test_a_closed_escalation_shows_its_resolution_and_no_buttons(bobs_request, s
 
 
 def test_unknown_and_malformed_escalation_ids_are_404(sam_client, db):
-    assert sam_client.get(f"{CHANGELIST}424242/change/").status_code == 404
+    unknown = sam_client.get(f"{CHANGELIST}424242/change/")
+    assert unknown.status_code == 404
     assert sam_client.get(f"{CHANGELIST}abc/change/").status_code == 404
+    # a page that says so, with the way back to the console (it was Django's bare "Not Found")
+    assert "There is nothing here" in unknown.content.decode() and 'href="/admin/"' in unknown.content.decode()
 
 
 # -- who may see, who may act --------------------------------------------------------------------
@@ -309,6 +312,10 @@ def test_staff_who_may_only_look_see_the_page_but_cannot_act(payment_verificatio
     assert "working escalations needs the support group" in page.content.decode()
     assert "Payment verified (needs a second specialist)" not in page.content.decode()
     assert approve.status_code == 403
+    # the refusal is a page that says what happened and the way back (it was Django's bare "403 Forbidden")
+    refused = approve.content.decode()
+    assert "You can't do that with this account" in refused and "nothing was changed" in refused
+    assert "Can work escalations" in refused and 'href="/admin/"' in refused
     assert bulk.status_code in (200, 302)  # the admin ignores an action the user does not have
     assert fresh(payment_verification).status == "open"
     assert fresh(payment_verification.flow).status == "requires_action"

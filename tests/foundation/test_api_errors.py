@@ -14,6 +14,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client, RequestFactory
 
+from config import error_views
 from config.error_views import server_error
 from ordering import services
 from ordering.models import Conversation, ConversationTurn, Message, MessageRole
@@ -120,6 +121,28 @@ def test_ids_that_match_no_route_are_a_json_404_under_api_and_an_html_page_elsew
 
     page = browser.get("/settings/grants/abc/revoke/")
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+    # the site's page says what happened and the way back (Django's was one line: "Not Found")
+    assert "There is nothing here" in page.content.decode() and 'href="/"' in page.content.decode()
+
+
+def test_an_error_page_that_cannot_be_drawn_is_still_its_status_not_a_500(client, monkeypatch):
+    # under production settings without `collectstatic` the page's stylesheet has no manifest entry, and drawing the
+    # 404 page raised: the 404 became a 500
+    def page_not_found(request, exception):
+        raise ValueError("Missing staticfiles manifest entry for 'consent/consent.css'")
+
+    def permission_denied(request, exception):
+        raise ValueError("Missing staticfiles manifest entry for 'consent/consent.css'")
+
+    monkeypatch.setattr(error_views.defaults, "page_not_found", page_not_found)
+    monkeypatch.setattr(error_views.defaults, "permission_denied", permission_denied)
+    request = RequestFactory().get("/no-such-page/")
+
+    missing = error_views.page_not_found(request, Exception("nothing here"))
+    refused = error_views.permission_denied(request, Exception("not yours"))
+
+    assert (missing.status_code, missing.content) == (404, b"<!doctype html><title>Not Found</title><h1>Not Found</h1>")
+    assert refused.status_code == 403 and b"403 Forbidden" in refused.content
 
 
 def test_an_oversized_body_is_a_json_413_at_every_endpoint_and_an_html_400_on_pages(browser, settings):
