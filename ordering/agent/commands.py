@@ -263,10 +263,12 @@ class Decline(Command):
 
 @dataclass(frozen=True)
 class CancelOrder(Command):
-    """ "Cancel", "cancel my last order": the cart in this conversation, or the customer's latest order."""
+    """ "Cancel", "cancel my last order": the cart in this conversation, or the customer's latest order. `item`: the
+    order meant is the latest with that in it ("cancel the beanie order", "cancel the grey one")."""
 
     kind: ClassVar[str] = "cancel_order"
     which: Which = "current"
+    item: ItemSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -401,7 +403,7 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
         "item": ITEM_SCHEMA,
         "aspect": {"enum": ["price", "availability", "sizes", "colours", "details"]},
     },
-    "cancel_order": {"which": {"enum": ["current", "last", "all"]}},
+    "cancel_order": {"which": {"enum": ["current", "last", "all"]}, "item": _OPTIONAL_ITEM},
     "order_status": {"which": {"enum": ["current", "last", "all"]}},
     "out_of_scope": {"topic": _SHORT},
     "cannot_handle": {"text": {"type": "string", "maxLength": 300}, "reason": _SHORT},

@@ -1793,6 +1793,8 @@ class Policy:
     def _do_choose_card(self, turn: Turn, command: c.ChooseCard) -> None:
         self._revive_cart(turn)
         if not command.last4 and not command.brand:
+            if self._placed_order_unchanged(turn, "how it is paid", "For your next order, tell me which card to use."):
+                return  # "pay for that with my other card" right after the order: it is paid as it was
             # "another card": which one is the customer's to say; the one used last is not offered again.
             result = self._call(turn, "choose_payment_method", {}, "the customer asked for another card: list them")
             current = turn.state.get("payment_method_id")
@@ -2019,7 +2021,14 @@ class Policy:
             self._clear_pending_if_any(turn)
             result = self._call(turn, "cancel_order", {}, "the customer canceled the cart")
         else:
-            result = self._call(turn, "cancel_order", {"which": "last"}, "the customer canceled their last order")
+            arguments: dict[str, Any] = {"which": "last"}
+            item = command.item
+            if item is not None:
+                # the latest order with that in it, not simply the latest ("cancel the beanie order")
+                said = {"product_ids": list(item.product_ids), "colour": item.colour, "size": item.size}
+                arguments.update({key: value for key, value in said.items() if value})
+            why = "the customer canceled " + ("an order by what is in it" if len(arguments) > 1 else "their last order")
+            result = self._call(turn, "cancel_order", arguments, why)
         if not result.ok:
             turn.say(result.error or "There is nothing to cancel.", data={"kind": "info"})
         elif result.data.get("needs_confirmation"):

@@ -92,7 +92,8 @@ _NOTES = {
     "select": "index is 0-based among the options of context.pending (or context.last_shown); -1 is the last. "
     '"the cheaper/cheapest one": price "lowest"; "the most expensive/pricier one": price "highest" (never an index).',
     "product_question": "aspect: price, availability, sizes, colours or details.",
-    "cancel_order": "which: current (this cart), last (the latest order), all.",
+    "cancel_order": "which: current (this cart), last (the latest order), all. item: what is in the order meant,"
+    ' when the customer names it ("cancel the beanie order", "cancel the grey one"): never the latest order instead.',
     "order_status": "which: current, last, all.",
 }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, CartLine, ChooseAddress, DialogueContext
+from ordering.agent.commands import AddItems, CancelOrder, CartLine, ChooseAddress, DialogueContext
 from ordering.agent.prompt import SYSTEM_PROMPT, context_from_dict, context_to_dict
 from ordering.agent.understand import OfflineGenerator
 from ordering.evaluation.messages import demo_lexicon
@@ -86,3 +86,26 @@ def test_the_models_context_names_the_lines_just_ordered_and_only_then():
     assert "just_ordered" not in without  # the prompt of every other turn is as it was
     assert context_from_dict(with_order).ordered == (GREY_BEANIE,)
     assert "context.just_ordered" in SYSTEM_PROMPT
+
+
+@pytest.mark.parametrize(
+    ("message", "products", "colour"),
+    [
+        ("cancel the beanie order", ("prod_beanie",), None),
+        ("cancel the red beanie", ("prod_beanie",), "red"),
+        ("i want to cancel the headlamp i ordered", ("prod_headlamp",), None),
+        ("cancel the grey one", (), "grey"),
+    ],
+)
+def test_an_order_to_cancel_named_by_what_is_in_it_carries_it(generator, message, products, colour):
+    (command,) = generator.generate(text=message, context=_after(GREY_BEANIE))
+
+    assert isinstance(command, CancelOrder) and command.which == "last"
+    assert (command.item.product_ids, command.item.colour) == (products, colour)
+
+
+@pytest.mark.parametrize("message", ["cancel my order", "cancel my last order"])
+def test_an_order_to_cancel_named_by_nothing_is_the_latest(generator, message):
+    (command,) = generator.generate(text=message, context=_after(GREY_BEANIE))
+
+    assert isinstance(command, CancelOrder) and command.which == "last" and command.item is None

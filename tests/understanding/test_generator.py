@@ -538,8 +538,10 @@ def test_a_refund_of_their_own_order_still_goes_to_a_person(generator):
     assert read(generator, "i want a refund for my order", DialogueContext()) == [Human()]
 
 
-def test_canceling_a_product_ordered_earlier_cancels_the_last_order(generator):
-    assert read(generator, "can i cancel the headlamp i bought?", DialogueContext()) == [CancelOrder(which="last")]
+def test_canceling_a_product_ordered_earlier_cancels_the_latest_order_with_it(generator):
+    assert read(generator, "can i cancel the headlamp i bought?", DialogueContext()) == [
+        CancelOrder(which="last", item=ItemSpec(product_ids=("prod_headlamp",)))
+    ]
     # About all there is in the cart (maybe just placed from it: the policy knows): that order.
     boot = DialogueContext(cart=(BOOT_LINE,))
     assert read(generator, "i changed my mind about the chelsea boots, can i cancel?", boot) == [CancelOrder()]

@@ -164,8 +164,16 @@ TOOLS: dict[str, ToolSpec] = {
         ),
         ToolSpec(
             "cancel_order",
-            "Cancel this conversation's cart (current) or the customer's latest order (last) if not placed yet.",
-            _object({"which": {"type": "string", "enum": ["current", "last"]}}),
+            "Cancel this conversation's cart (current) or the customer's latest order (last) if not placed yet; "
+            "with product_ids, colour or size, the latest order with such a line.",
+            _object(
+                {
+                    "which": {"type": "string", "enum": ["current", "last"]},
+                    "product_ids": {"type": "array", "items": _ID, "maxItems": 10},
+                    "colour": {"type": "string", "maxLength": 30},
+                    "size": {"type": "string", "maxLength": 10},
+                }
+            ),
             cancel_order,
         ),
         ToolSpec(

@@ -47,6 +47,45 @@ def _flow_for(turn: Turn, which: str) -> OrderFlow | None:
     )
 
 
+def _line_matches(line: dict, wanted: dict) -> bool:
+    variant = {part.strip().lower() for part in (line.get("variant") or "").split(",")}
+    if wanted.get("ids") and line.get("product_id") not in wanted["ids"]:
+        return False
+    if wanted.get("colour") and wanted["colour"].lower() not in variant:
+        return False
+    return not (wanted.get("size") and wanted["size"].lower() not in variant)
+
+
+def _flow_with(turn: Turn, wanted: dict) -> OrderFlow | None:
+    """The customer's latest order (any conversation, the last 20) with a line of what was named; one canceled
+    already only when no other has it (it is then said to be canceled)."""
+    if wanted.get("product_ids"):
+        # a preview's line holds the shop's item, a variant of the product named: the products' variants, from the
+        # catalog's lexicon (kept by the process; the reader read the message with it)
+        from ordering.agent.merchant import merchant_id_default
+        from ordering.agent.understand import catalog_lexicon
+
+        lexicon = catalog_lexicon(merchant_id_default())
+        wanted = {**wanted, "ids": set(wanted["product_ids"])}
+        for product_id in wanted["product_ids"]:
+            entry = lexicon.by_id.get(product_id)
+            wanted["ids"].update(variant.id for variant in (entry.variants if entry else ()))
+    matching = [
+        flow
+        for flow in orders_for_customer(customer_id=turn.customer_id)
+        if any(_line_matches(line, wanted) for line in (flow.preview or {}).get("lines", []))
+    ]
+    live = [flow for flow in matching if flow.status != FlowStatus.CANCELED]
+    return (live or matching or [None])[0]
+
+
+def _wanted_words(turn: Turn, wanted: dict) -> str:
+    said = " ".join(filter(None, (wanted.get("colour"), wanted.get("size"))))
+    if wanted.get("product_ids"):
+        return f"that item{f' in {said}' if said else ''}"
+    return f"a {said} item"
+
+
 def _merchant_order_status(flow: OrderFlow) -> str:
     """The shop's own word on a placed order (shipped, canceled…), when it answers."""
     if not flow.merchant_order_id:
@@ -58,9 +97,18 @@ def _merchant_order_status(flow: OrderFlow) -> str:
     return str(getattr(order, "status", "") or "")
 
 
+def _line_words(line: dict) -> str:
+    variant = line.get("variant") or ""
+    return f"{line['quantity']}x {line['title']}" + (f" ({variant})" if variant else "")
+
+
+def _order_items(flow: OrderFlow) -> str:
+    # with its colour and size: two orders of the same product read the same without them
+    return ", ".join(_line_words(line) for line in (flow.preview or {}).get("lines", [])[:5]) or "your order"
+
+
 def _order_line(flow: OrderFlow) -> str:
-    preview = flow.preview or {}
-    items = ", ".join(f"{line['quantity']}x {line['title']}" for line in preview.get("lines", [])[:5]) or "your order"
+    items = _order_items(flow)
     total = f" ({format_money(flow.total_amount, flow.currency)})" if flow.total_amount is not None else ""
     words = _STATUS_WORDS.get(flow.status, flow.status)
     text = f"{items}{total} {words}"
@@ -113,9 +161,23 @@ def cancel_order(turn: Turn, args: dict) -> ToolResult:
             say="Canceled. Nothing was ordered or charged, and the items are released.",
             message_data={"kind": "flow_canceled"},
         )
-    flow = _flow_for(turn, args.get("which", "current"))
+    wanted = {key: args[key] for key in ("product_ids", "colour", "size") if args.get(key)}
+    flow = _flow_with(turn, wanted) if wanted else _flow_for(turn, args.get("which", "current"))
+    if flow is None and wanted:
+        # never the latest order instead: "cancel the beanie order" canceled the headlamp ordered after it
+        return failed(
+            f"I can't find a recent order with {_wanted_words(turn, wanted)}, so I haven't canceled anything. "
+            'Say "my orders" to see them.'
+        )
     if flow is None:
         return failed("There is no order to cancel.")
+    if flow.status == FlowStatus.PLACED and _merchant_order_status(flow) in ("canceled", "cancelled", "refunded"):
+        # canceled at the shop already (asked twice): nothing to ask again
+        return ToolResult(
+            ok=True,
+            data={"flow_id": str(flow.pk), "status": "canceled"},
+            say=f"Your order {flow.merchant_order_id} ({_order_items(flow)}) is already canceled at the shop.",
+        )
     if flow.status == FlowStatus.PLACED:
         # A placed order is canceled at the shop only after the customer says yes to this very order.
         return ToolResult(

@@ -1784,6 +1784,11 @@ def _line_target(line: CartLine) -> ItemSpec:
     return ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
 
 
+def _ordered(named: ItemSpec) -> ItemSpec:
+    """What names an order to cancel: its products and the colour or size said, nothing of a new item's."""
+    return ItemSpec(product_ids=named.product_ids, colour=named.colour, size=named.size)
+
+
 def _line_in(line: CartLine, slots: ItemSpec, *, quantity: int | None = None) -> ItemSpec:
     """The line's product in the colour or size said, the rest as the line has it ("and the same in black", "one of
     them in blue")."""
@@ -3394,14 +3399,19 @@ class _Reader:
             # "I changed my mind about the foam roller, can I cancel it?": the order it is in. Not in the cart:
             # the order placed before; all there is in the cart: the cart's order (or the one just placed from
             # it, which the policy knows).
-            return [CancelOrder(which="current" if in_cart else "last")]
+            return [CancelOrder(which="current")] if in_cart else [CancelOrder(which="last", item=_ordered(named))]
         target = self._cart_target(remainder)
         if target is not None and target.variant_id:
             return [RemoveItem(target=target)]
         if named is not None and not in_cart and not self.context.cart:
-            return [CancelOrder(which="last")]
+            # "cancel the beanie order" after a headlamp was ordered too: the order with the beanie in it
+            return [CancelOrder(which="last", item=_ordered(named))]
         if named is not None and self.context.cart:
             return [RemoveItem(target=named)]
+        said = self._item(remainder) if not self.context.cart and not self.context.awaiting_confirmation else None
+        if said is not None and (said.colour or said.size) and not said.product_ids and not said.query.strip():
+            # "cancel the grey one" with two beanies ordered, grey then red: the order with a grey line
+            return [CancelOrder(which="last", item=ItemSpec(colour=said.colour, size=said.size))]
         if (
             re.search(r"\bmy order\b|\bthe order\b", text)
             and not self.context.cart

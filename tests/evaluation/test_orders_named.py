@@ -1,0 +1,54 @@
+"""Canceling an order named by what is in it, with two orders placed in one conversation: "cancel the beanie order"
+after a headlamp was ordered, "cancel the grey one" after a grey and a red beanie. The order meant is the latest with
+that in it (both canceled the latest order, the headlamp or the red beanie, after a "yes" to a question that did not
+name the colour); asked again, it is said to be canceled already; a product never ordered cancels nothing. Run on the
+in-memory shop, read back at the shop."""
+
+from __future__ import annotations
+
+from ordering.evaluation.tasks import task_from_dict
+from tests.evaluation.test_conversation_tasks import evaluation_in_memory  # noqa: F401 - the fixture as it is
+
+
+def _run(runner, *turns: str):
+    task = {
+        "id": "named-cancel",
+        "category": "cancel_and_status",
+        "customer": "alice",
+        "turns": list(turns),
+        "expect": {"order": "none", "reply": "info"},
+    }
+    outcome = runner.run(task_from_dict(task))
+    assert not outcome.error, outcome.error
+    return outcome
+
+
+def _orders(outcome) -> dict[str, str]:
+    return {order.lines[0][0]: order.status for order in outcome.orders}
+
+
+def test_the_beanie_order_is_canceled_not_the_headlamp_ordered_after_it(evaluation_in_memory):  # noqa: F811
+    outcome = _run(
+        evaluation_in_memory, "grey beanie please", "yes", "a headlamp", "yes", "cancel the beanie order", "yes"
+    )
+
+    assert _orders(outcome) == {"var_beanie_grey": "canceled", "var_headlamp": "confirmed"}, outcome.transcript
+    asked = next(line for line in outcome.transcript if "Should I ask the shop to cancel it?" in line)
+    assert "1x Wool Beanie (grey)" in asked
+
+
+def test_the_grey_one_of_two_beanies_is_canceled_and_asked_again_is_said_to_be_canceled(evaluation_in_memory):  # noqa: F811
+    outcome = _run(
+        evaluation_in_memory,
+        "grey beanie please", "yes", "and one in red too", "yes", "cancel the grey one", "yes", "cancel the grey one",
+    )  # fmt: skip
+
+    assert _orders(outcome) == {"var_beanie_grey": "canceled", "var_beanie_red": "confirmed"}, outcome.transcript
+    assert "is already canceled at the shop" in outcome.transcript[-1]
+
+
+def test_a_product_never_ordered_cancels_nothing(evaluation_in_memory):  # noqa: F811
+    outcome = _run(evaluation_in_memory, "grey beanie please", "yes", "cancel the kettlebell", "yes")
+
+    assert _orders(outcome) == {"var_beanie_grey": "confirmed"}, outcome.transcript
+    assert any("I can't find a recent order with that item" in line for line in outcome.transcript)
