@@ -53,6 +53,20 @@ def _fulfillment(session: CheckoutSession) -> dict[str, str] | None:
     }
 
 
+def _delivery(session: CheckoutSession) -> dict[str, str] | None:
+    """The days the shop says the chosen shipping arrives (its option's earliest and latest delivery time, as dates:
+    the same cart previewed again a second later is the same preview), for "when will it arrive?" after the order;
+    not part of what is priced."""
+    chosen = {selected.option_id for selected in session.selected_fulfillment_options}
+    for option in session.fulfillment_options:
+        if option.id in chosen and (option.earliest_delivery_time or option.latest_delivery_time):
+            return {
+                "earliest": option.earliest_delivery_time.date().isoformat() if option.earliest_delivery_time else "",
+                "latest": option.latest_delivery_time.date().isoformat() if option.latest_delivery_time else "",
+            }
+    return None
+
+
 def preview_build(
     *, merchant_id: str, session: CheckoutSession, payment_method: PaymentMethod, address: Address
 ) -> dict[str, Any]:
@@ -94,6 +108,7 @@ def preview_build(
         "ship_to": {"address_id": address.pk, "label": address.label, "masked": f"{address.label} ({address.city})"},
         # Where the merchant will actually ship (its session, not our address book): part of what is confirmed.
         "fulfillment": _fulfillment(session),
+        "delivery": _delivery(session),
         "payment": {
             "payment_method_id": payment_method.pk,
             "brand": payment_method.brand,

@@ -1,12 +1,17 @@
 """Canceling an order named by what is in it, with two orders placed in one conversation: "cancel the beanie order"
 after a headlamp was ordered, "cancel the grey one" after a grey and a red beanie. The order meant is the latest with
 that in it (both canceled the latest order, the headlamp or the red beanie, after a "yes" to a question that did not
-name the colour); asked again, it is said to be canceled already; a product never ordered cancels nothing. Run on the
-in-memory shop, read back at the shop."""
+name the colour); asked again, it is said to be canceled already; a product never ordered cancels nothing. And "when
+will it arrive?" about an order on its way: the days the shop quoted. Run on the in-memory shop, read back at the
+shop."""
 
 from __future__ import annotations
 
+import pytest
+
+from ordering.agent.tools.orders import arrival_words
 from ordering.evaluation.tasks import task_from_dict
+from ordering.models import FlowStatus, OrderFlow
 from tests.evaluation.test_conversation_tasks import evaluation_in_memory  # noqa: F401 - the fixture as it is
 
 
@@ -52,3 +57,26 @@ def test_a_product_never_ordered_cancels_nothing(evaluation_in_memory):  # noqa:
 
     assert _orders(outcome) == {"var_beanie_grey": "confirmed"}, outcome.transcript
     assert any("I can't find a recent order with that item" in line for line in outcome.transcript)
+
+
+def test_when_it_arrives_is_the_shops_delivery_days_for_an_order_on_its_way(evaluation_in_memory):  # noqa: F811
+    outcome = _run(evaluation_in_memory, "grey beanie please", "yes", "when will it arrive?")
+
+    assert outcome.transcript[-1].startswith("A[flow_status]")
+    assert "The shop expects it between" in outcome.transcript[-1], outcome.transcript
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (FlowStatus.PLACED, " The shop expects it between Tue Dec 8 and Thu Dec 10."),
+        (FlowStatus.PLACING, " The shop expects it between Tue Dec 8 and Thu Dec 10."),
+        (FlowStatus.FAILED, ""),  # nothing is on its way
+        (FlowStatus.CANCELED, ""),
+    ],
+)
+def test_a_delivery_window_is_said_only_of_an_order_on_its_way(status, said):
+    flow = OrderFlow(status=status, preview={"delivery": {"earliest": "2026-12-08", "latest": "2026-12-10"}})
+
+    assert arrival_words(flow) == said
+    assert arrival_words(OrderFlow(status=FlowStatus.PLACED, preview={"delivery": None})) == ""

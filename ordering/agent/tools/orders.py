@@ -3,6 +3,7 @@ a placed order at the shop (after the customer's yes)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from catalog_adapters.errors import MerchantError
@@ -120,6 +121,26 @@ def _order_line(flow: OrderFlow) -> str:
     return text
 
 
+def arrival_words(flow: OrderFlow) -> str:
+    """ " The shop expects it between Tue Dec 8 and Thu Dec 10.", from the shipping the shop quoted at the preview (a
+    placed or placing order only): "when will it arrive?" was answered with the status alone."""
+    delivery = (flow.preview or {}).get("delivery") or {}
+    if flow.status not in (FlowStatus.CONFIRMED, FlowStatus.PLACING, FlowStatus.PLACED) or not delivery:
+        return ""
+    days = []
+    for key in ("earliest", "latest"):
+        try:
+            moment = date.fromisoformat(delivery.get(key) or "")
+        except ValueError:
+            continue
+        days.append(f"{moment:%a %b} {moment.day}")
+    if not days:
+        return ""
+    if len(days) == 1 or days[0] == days[-1]:
+        return f" The shop expects it on {days[0]}."
+    return f" The shop expects it between {days[0]} and {days[-1]}."
+
+
 def order_status(turn: Turn, args: dict) -> ToolResult:
     which = args.get("which", "last")
     if which == "all":
@@ -143,7 +164,7 @@ def order_status(turn: Turn, args: dict) -> ToolResult:
     return ToolResult(
         ok=True,
         data={"flow_id": str(flow.pk), "status": flow.status, "merchant_order_id": flow.merchant_order_id},
-        say=f"Your order: {_order_line(flow)}.",
+        say=f"Your order: {_order_line(flow)}.{arrival_words(flow)}",
         message_data={"kind": "flow_status", "flow_id": str(flow.pk), "status": flow.status},
     )
 
