@@ -570,6 +570,7 @@ class DialogueContext:
     last_shown: tuple[Option, ...] = ()
     cards: tuple[Option, ...] = ()  # value: last four digits, label: "visa ending 4242"
     addresses: tuple[str, ...] = ()  # saved address labels ("Home", "Work")
-    # With an empty cart only: the lines of the cart this conversation just ordered, for "the same in red" said next
-    # (one more of such a line is a new cart; a change of it is not possible: the order is with the shop).
+    # The lines of this conversation's last cart that became an order: "the same in red" said next with an empty cart
+    # (one more of such a line is a new cart; a change of it is not possible: the order is with the shop), "cancel
+    # the red one" while another cart waits (that order, not the cart).
     ordered: tuple[CartLine, ...] = ()

@@ -201,9 +201,7 @@ def dialogue_context(turn: Turn) -> c.DialogueContext:
         last_shown=tuple(c.Option(value=o["value"], label=o["label"]) for o in state.get("last_shown") or []),
         cards=tuple(c.Option(value=m.last4, label=f"{m.brand} ending {m.last4}") for m in turn.payment_methods()[:10]),
         addresses=tuple(a.label for a in turn.addresses()[:10]),
-        ordered=()
-        if state["cart"]
-        else tuple(
+        ordered=tuple(
             c.CartLine(
                 variant_id=line["variant_id"],
                 product_id=line["product_id"],

@@ -34,6 +34,7 @@ from ordering.agent.turn import Turn
 from ordering.agent.understand.sizes import LETTER_SIZES
 from ordering.holds import PREVIEW_BLOCKED
 from ordering.models import DecisionKind, FlowStatus
+from ordering.selectors import order_latest_for_customer
 
 # After this many failed clarifications in a row, a person takes over.
 MAX_FAILED_CLARIFICATIONS = 2
@@ -140,6 +141,7 @@ class Policy:
         self.select_slots: dict[str, str] = {}  # "the cheapest one in 42": what is said with a choice
         self.ordered_flow = None  # this conversation's cart became an order since the last message
         self.commands: list[c.Command] = []  # what this turn's message was read as
+        self.told_placed_unchanged = False  # this turn said the placed order cannot change (`_placed_order_unchanged`)
         self.dropped_question: dict | None = None  # the open question a new request dropped this turn
         self.products: dict[str, dict] = {}
         self.promotions: ToolResult | None = None  # the customer's promotions, once looked up this turn
@@ -1866,7 +1868,8 @@ class Policy:
         message starts the next cart ("the same in red but to my work address")."""
         from ordering.models import OrderFlow
 
-        if turn.state["cart"] or not turn.state.get("ordered_lines"):
+        names_order = ORDER_NAMED.search(turn.customer_text)
+        if turn.state["cart"] or not (turn.state.get("ordered_lines") or names_order):
             return False
         if any(isinstance(command, c.AddItems | c.Select) for command in self.commands) or any(
             isinstance(command, c.SetSlot) and command.slot == "product" for command in self.commands
@@ -1878,12 +1881,18 @@ class Policy:
             .order_by("-confirmed_at")
             .first()
         )
+        if flow is None and names_order:
+            # "change the address on my last order to work" in a new conversation: the order of an earlier one
+            flow = order_latest_for_customer(customer_id=turn.customer_id)
+            if flow is not None and flow.status == FlowStatus.CANCELED:
+                flow = None
         if flow is None:
             return False
         number = f" {flow.merchant_order_id}" if flow.merchant_order_id else ""
         turn.record_decision(
             DecisionKind.RULE, "placed_order_unchanged", rationale=f"{what} of the order{number} cannot change here"
         )
+        self.told_placed_unchanged = True
         turn.say(
             f"Your order{number} is already with the shop, so I can't change {what} here. {next_time} If you want this "
             'order changed, I can ask the shop to cancel it ("cancel my last order") and you order it again.',
@@ -2009,6 +2018,8 @@ class Policy:
         turn.save_state()
 
     def _do_order_status(self, turn: Turn, command: c.OrderStatus) -> None:
+        if self.told_placed_unchanged and command.which == "last":
+            return  # "change the address on my last order": the answer named that order already
         self._call(turn, "order_status", {"which": command.which}, "the customer asked about their orders")
 
     def _do_cancel_order(self, turn: Turn, command: c.CancelOrder) -> None:
@@ -2157,6 +2168,12 @@ PUT_BACK_COUNT = re.compile(r"\b(\d{1,2})\s*(?:packs?|pairs?|of them|x)\b|\bx\s*
 # "my promo", "my own code", "my personal discount": the customer's own promotion, said as theirs.
 MY_OWN_SAID = re.compile(r"\b(?:my|mine|personal|own)\b", re.IGNORECASE)
 # "try my other visa", "a different mastercard": not the card in use.
+# "the address on my last order", "for that order": a placed order named
+ORDER_NAMED = re.compile(
+    r"\b(?:on|to|for|of|with|in)\s+(?:my|that|the|this)\s+(?:last\s+|latest\s+|previous\s+)?order\b"
+    r"|\b(?:my|that|the)\s+(?:last|latest|previous)\s+order\b",
+    re.IGNORECASE,
+)
 # "add a headlamp to that order", "put it on my order too": items meant for the order already placed
 TO_THE_ORDER = re.compile(
     r"\b(?:to|on|onto|in|into|with)\s+(?:that|my|the|this|same)\s+(?:last\s+|previous\s+|same\s+)?order\b",

@@ -58,7 +58,7 @@ SYSTEM_PROMPT = "\n".join(
         "- Answers to the open question (context.pending): select (by position, or by one of the offered"
         ' values) or set_slot. Corrections ("actually size 43", "make it 2", "the grey one instead"): set_slot'
         " with correction true.",
-        "- context.just_ordered (only with an empty cart) lists the lines of the order just placed: one more of such"
+        "- context.just_ordered lists the lines of this conversation's last order: with an empty cart, one more of such"
         ' a line ("and one in red too", "the same in M") is add_items of its product in what is said; a change of it'
         ' ("actually make it red") is set_slot (the order cannot be changed; the assistant says so).',
         '- Prices in search filters are in minor units (cents): "under $100" is price_max 10000.',

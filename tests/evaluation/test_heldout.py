@@ -38,6 +38,7 @@ HELDOUT = Path(__file__).resolve().parents[2] / "ordering" / "evaluation" / "hel
             "_17",
             "_18",
             "_19",
+            "_20",
         )
     ],
 )
@@ -45,7 +46,9 @@ def test_the_held_out_sets_load_with_their_tasks_and_messages(tasks_file, messag
     tasks = tasks_load(path=HELDOUT / tasks_file)
     messages = load_messages(HELDOUT / messages_file)
 
-    assert len(tasks) >= 80 and len(messages) >= 85
+    # a general set has 80+ tasks and 85+ messages; set 20 is a themed one (what is said around and after an order)
+    themed = tasks_file == "tasks_20.yaml"
+    assert len(tasks) >= (50 if themed else 80) and len(messages) >= (45 if themed else 85)
     assert len({task.id for task in tasks}) == len(tasks)
 
 

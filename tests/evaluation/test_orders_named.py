@@ -80,3 +80,17 @@ def test_a_delivery_window_is_said_only_of_an_order_on_its_way(status, said):
 
     assert arrival_words(flow) == said
     assert arrival_words(OrderFlow(status=FlowStatus.PLACED, preview={"delivery": None})) == ""
+
+
+def test_the_red_pair_is_canceled_while_the_white_pair_waits_at_its_preview(evaluation_in_memory):  # noqa: F811
+    # "cancel the red one" with a cart of the white pair waiting: it canceled the cart (the white pair) and kept the
+    # red order; "yes cancel the red one" to the question about the red pair asked it again
+    outcome = _run(
+        evaluation_in_memory,
+        "tempo racer red 42", "yes", "and the white ones too, same size", "actually cancel the red one",
+        "yes cancel the red one",
+    )  # fmt: skip
+
+    assert _orders(outcome) == {"var_tempo_racer_red_42": "canceled"}, outcome.transcript
+    asked = next(line for line in outcome.transcript if "Should I ask the shop to cancel it?" in line)
+    assert "Tempo Racer (red, 42)" in asked

@@ -7,7 +7,19 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, CancelOrder, CartLine, ChooseAddress, DialogueContext
+from ordering.agent.commands import (
+    AddItems,
+    CancelOrder,
+    CartLine,
+    ChooseAddress,
+    Confirm,
+    Decline,
+    DialogueContext,
+    OrderStatus,
+    PendingQuestion,
+    SetSlot,
+    Thanks,
+)
 from ordering.agent.prompt import SYSTEM_PROMPT, context_from_dict, context_to_dict
 from ordering.agent.understand import OfflineGenerator
 from ordering.evaluation.messages import demo_lexicon
@@ -109,3 +121,49 @@ def test_an_order_to_cancel_named_by_nothing_is_the_latest(generator, message):
     (command,) = generator.generate(text=message, context=_after(GREY_BEANIE))
 
     assert isinstance(command, CancelOrder) and command.which == "last" and command.item is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "when will it get here",
+        "when do i get it",
+        "which card did that go on?",
+        "what card did u charge",
+        "wait where is it being sent",
+        "did u get my order",
+        "what did i just order lol",
+        "has the headlamp order shipped yet",
+    ],
+)
+def test_questions_about_the_order_just_placed_are_its_status(generator, message):
+    assert generator.generate(text=message, context=_after(GREY_BEANIE)) == [OrderStatus(which="last")]
+
+
+@pytest.mark.parametrize("message", ["oh and one more for my sister", "oh another one too"])
+def test_oh_before_one_more_is_one_more(generator, message):
+    commands = generator.generate(
+        text=message, context=DialogueContext(cart=(GREY_BEANIE,), awaiting_confirmation=True)
+    )
+
+    assert _added(commands) == [(("prod_beanie",), "grey", None)], commands
+
+
+def test_oh_and_another_product_adds_it_and_keeps_the_line(generator):
+    commands = generator.generate(text="oh and a headlamp", context=DialogueContext(cart=(GREY_BEANIE,)))
+
+    assert _added(commands) == [(("prod_headlamp",), None, None)], commands
+    assert not [command for command in commands if isinstance(command, SetSlot)]
+
+
+@pytest.mark.parametrize("message", ["no wait keep it", "hmm no leave it then", "keep it actually"])
+def test_keep_it_to_the_cancel_question_is_a_no(generator, message):
+    asked = DialogueContext(pending=PendingQuestion(slot="cancel_order", options=()), ordered=(GREY_BEANIE,))
+
+    assert generator.generate(text=message, context=asked) == [Decline()]
+
+
+def test_yes_thanks_with_nothing_to_confirm_is_thanks(generator):
+    assert generator.generate(text="yes thanks", context=_after(GREY_BEANIE)) == [Thanks()]
+    waiting = DialogueContext(cart=(GREY_BEANIE,), awaiting_confirmation=True)
+    assert generator.generate(text="yes thanks", context=waiting) == [Confirm()]

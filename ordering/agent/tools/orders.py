@@ -121,6 +121,21 @@ def _order_line(flow: OrderFlow) -> str:
     return text
 
 
+def _paid_and_sent(flow: OrderFlow) -> str:
+    """ " It is paid with Visa •••• 4242 and goes to Home.": what the order's preview said ("which card did that go
+    on?", "what address is it going to?" after the order)."""
+    preview = flow.preview or {}
+    payment = preview.get("payment") or {}
+    ship_to = preview.get("ship_to") or {}
+    label = ship_to.get("label") if isinstance(ship_to, dict) else ""
+    parts = []
+    if payment.get("last4"):
+        parts.append(f"is paid with {str(payment.get('brand') or 'card').title()} •••• {payment['last4']}")
+    if label:
+        parts.append(f"goes to {label}")
+    return f" It {' and '.join(parts)}." if parts else ""
+
+
 def arrival_words(flow: OrderFlow) -> str:
     """ " The shop expects it between Tue Dec 8 and Thu Dec 10.", from the shipping the shop quoted at the preview (a
     placed or placing order only): "when will it arrive?" was answered with the status alone."""
@@ -164,7 +179,7 @@ def order_status(turn: Turn, args: dict) -> ToolResult:
     return ToolResult(
         ok=True,
         data={"flow_id": str(flow.pk), "status": flow.status, "merchant_order_id": flow.merchant_order_id},
-        say=f"Your order: {_order_line(flow)}.{arrival_words(flow)}",
+        say=f"Your order: {_order_line(flow)}.{_paid_and_sent(flow)}{arrival_words(flow)}",
         message_data={"kind": "flow_status", "flow_id": str(flow.pk), "status": flow.status},
     )
 

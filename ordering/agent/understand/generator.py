@@ -576,6 +576,7 @@ VALUE_AFTER_EDIT = _rx(
     r"\b(?:sorry|no sorry|sorry no|no wait|wait no|wait|i mean|i meant|no actually|actually no|oops|my bad|or rather)"
     r"\s*,?\s*(?:the\s+|in\s+)?(?P<value>[a-z0-9]+)(?:\s+(?:ones?|pair|instead|please|pls))*\s*$"
 )
+OH_BEFORE_MORE = _rx(r"^(?:oh+|ooh+|ah+)\s*,?\s+(?=(?:and|also|plus|another|one more)\b)")
 PRODUCT_CORRECTION = _rx(
     r"\b(?:no sorry|sorry no|no wait|wait no|i mean|i meant|no actually|actually no|scratch that|or rather|"
     r"sorry i mean|sorry i meant|oops|my bad|no no)\b"
@@ -816,6 +817,16 @@ STATUS = _rx(
     r"when (?:will|does|is) my (?:order|package|parcel|stuff) (?:arrive|"
     r"come|ship|get here|due)|"
     r"when will it (?:arrive|come|ship)|is my order (?:on its way|shipped|coming)|what happened to my order|"
+    r"when (?:will|does|do|is|are|would|should) (?:it|they|that|my order|the order|my stuff|my package) (?:get here|be"
+    r" here|arrive|come|show up|turn up|be delivered|get delivered|reach me|land|be with me)|"
+    r"when (?:do|will|can) i (?:get|receive) (?:it|them|that|my order|the order|my stuff)\b(?! (?:in|for|with)\b)|"
+    # after the order: where it goes, whether it arrived at the shop, what it was, a named order shipped
+    r"where (?:is|s) (?:it|that|my order|the order) (?:being )?(?:sent|shipped|going|headed|delivered)|"
+    r"did (?:you|u|the shop) (?:get|receive) my order|what did i (?:just )?(?:order|buy)\b(?!\s+(?:last|before|from))|"
+    r"(?:has|have|did|is) (?:the|my|that) (?:[a-z]+ ){0,3}order (?:shipped|arrived|come|left|gone out|been shipped|"
+    r"been sent|been dispatched|ship|arrive)|"
+    r"(?:which|what) (?:card|payment|address) (?:did|was|were|is|does) (?:that|it|the order|my order|u|you|this)\b.*"
+    r"\b(?:go|going|went|charge|charged|use|used|paid|pay|ship|shipped|shipping|sent|send|on|to)\b|"
     r"is (?:it|that|the order) (?:on (?:its|the) way|shipped|coming|out for delivery)|has (?:it"
     r"|that) (?:shipped|left|gone out)|"
     r"my (?:last|latest) order|did (?:it|the order) go through|was my order placed|has it shipped|"
@@ -840,7 +851,11 @@ STATUS = _rx(
     r"|\bwhen (?:will|does|do|is|are)\s+my\s+[a-z]+(?:\s+[a-z]+)?\s+(?:arrive|come|get here|be delivered|ship|be here"
     r"|be shipped|turn up|show up)\b"
 )
-CANCEL = _rx(r"\bcancel(?:l?ed|l?ing|lation)?\b")
+CANCEL = _rx(
+    r"\bcancel(?:l?ed|l?ing|lation)?\b"
+    # "actually scrap that order": the order, not a line called "order"
+    r"|\b(?:scrap|ditch|kill|forget|drop|nix|bin)\s+(?:that|the|my|this)\s+(?:whole\s+|last\s+)?order\b"
+)
 NOT_CANCEL = _rx(r"\bnoise[ -]?cancel\w*|\bcancel\w* (?:policy|fee|fees)\b")
 CANCEL_LAST = _rx(
     r"\b(?:last|latest|previous|recent|earlier|yesterday's|other) (?:order|purchase)|order (?:i|that i) (?:just"
@@ -1784,6 +1799,13 @@ def _line_target(line: CartLine) -> ItemSpec:
     return ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
 
 
+def _line_has(line: CartLine, said: ItemSpec) -> bool:
+    """The line is in the colour and size said (those said)."""
+    return (not said.colour or (line.colour or "").lower() == said.colour.lower()) and (
+        not said.size or (line.size or "").upper() == said.size.upper()
+    )
+
+
 def _ordered(named: ItemSpec) -> ItemSpec:
     """What names an order to cancel: its products and the colour or size said, nothing of a new item's."""
     return ItemSpec(product_ids=named.product_ids, colour=named.colour, size=named.size)
@@ -1855,6 +1877,9 @@ class _Reader:
         self.gift_service = asides.gift_service
         self.uncorrected = repair_self_corrections(asides.text)
         self.text = _edit_clauses(repair_self_corrections(lexicon.correct_text(self.uncorrected, GENERATOR_WORDS)))
+        # "oh and one more for my sister", "oh and thermal tights L": the "oh" before an addition says nothing (it was
+        # a correction's lead: nothing was understood, or the boots in the cart became the tights)
+        self.text = OH_BEFORE_MORE.sub("", self.text)
         hedged = re.sub(r"\s*,?\s*\b(?:maybe|perhaps|idk|i dunno|dunno|not sure)\s*$", "", self.text)
         # only where words were said after the hedge and went (values left undecided); "hoodie M maybe" stays
         said_after = not normalize(text).rstrip(" ,.?!").endswith(self.text.rsplit(" ", 1)[-1])
@@ -2200,6 +2225,8 @@ class _Reader:
         ):
             # "yes, kindly proceed", "That all looks fine. Please place the order.": a yes said among words that
             # agree; agreeing alone ("that all looks fine") is still no yes.
+            if polite and not (self.context.cart or self.context.awaiting_confirmation or self.context.pending):
+                return [Thanks()]  # "yes thanks" with nothing to confirm (after the order): thanks, not a yes
             return [Confirm()]
         if WHY_NOT.fullmatch(core_polite) and not self.question:
             return [Confirm()]  # "sure, why not"; "why not?" asks a question and confirms nothing
@@ -2342,14 +2369,32 @@ class _Reader:
         that question; "no, keep it" a no. Anything else is read as usual."""
         if re.search(r"\b(?:do not|dont|never|not)\s+cancel\b|\b(?:keep|leave)\s+(?:it|the order|my order)\b", text):
             rest = re.sub(r"\b(?:do not|dont|never|not)\s+cancel\b|\b(?:keep|leave)\b", " ", text)
-            rest = re.sub(r"\b(?:it|that|the order|my order|as it is|please|no|thanks|actually)\b", " ", rest).strip()
+            rest = re.sub(
+                r"\b(?:it|that|the order|my order|as it is|please|pls|no|nah|thanks|actually|wait|hold on|hmm|oh|sorry"
+                r"|on second thoughts?|never ?mind|then|i will|ill|i'll)\b",
+                " ",
+                rest,
+            ).strip(" ,.!")
             return [Decline()] if not rest else []
         said_cancel = bool(CANCEL.search(text))
         what = r"(?:\s+(?:it|that|this|the order|my order|my last order|the last order))?"
         rest = re.sub(r"\bcancel\w*\b" + what, " ", text)
+        rest = re.sub(r"\s+(?:and|then)\s*$", "", re.sub(r"\s+", " ", rest).strip())  # "yep go ahead and cancel"
         rest = re.sub(r"\s+", " ", rest).strip()
         if (said_cancel and not rest) or (rest and _covers(rest, YES)):
             return [Confirm()]
+        # "yes cancel the red one" to the question about the red pair: a yes, when what it names is in the order
+        # just placed (it asked the same question again); another colour or product is read as a new request
+        named = re.match(r"^(?:yes|yeah|yep|sure|ok|okay)\s*,?\s*(?:please\s+)?cancel\s+(?:the\s+)?(?P<what>.+)$", text)
+        if named is not None and self.context.ordered:
+            described = re.sub(r"\b(?:one|ones|pair|order|please|pls)\b", " ", named.group("what")).strip()
+            item = self._item(described) if described else None
+            if (
+                item is not None
+                and any(_line_has(line, item) for line in self.context.ordered)
+                and (not item.product_ids or {line.product_id for line in self.context.ordered} & set(item.product_ids))
+            ):
+                return [Confirm()]
         return []
 
     def read_request(self, text: str) -> list[Command]:
@@ -3406,12 +3451,21 @@ class _Reader:
         if named is not None and not in_cart and not self.context.cart:
             # "cancel the beanie order" after a headlamp was ordered too: the order with the beanie in it
             return [CancelOrder(which="last", item=_ordered(named))]
+        ordered = {line.product_id for line in self.context.ordered}
+        if named is not None and self.context.cart and not in_cart and set(named.product_ids) & ordered:
+            # "cancel the headlamp" while a cart of socks waits, the headlamp ordered: that order, not a cart line
+            return [CancelOrder(which="last", item=_ordered(named))]
         if named is not None and self.context.cart:
             return [RemoveItem(target=named)]
-        said = self._item(remainder) if not self.context.cart and not self.context.awaiting_confirmation else None
+        said = self._item(remainder) if not self.context.awaiting_confirmation or self.context.ordered else None
         if said is not None and (said.colour or said.size) and not said.product_ids and not said.query.strip():
-            # "cancel the grey one" with two beanies ordered, grey then red: the order with a grey line
-            return [CancelOrder(which="last", item=ItemSpec(colour=said.colour, size=said.size))]
+            in_the_cart = [line for line in self.context.cart if _line_has(line, said)]
+            if not self.context.cart or (
+                not in_the_cart and any(_line_has(line, said) for line in self.context.ordered)
+            ):
+                # "cancel the grey one" with two beanies ordered, grey then red; "cancel the red one" with the red
+                # pair ordered and a white pair waiting: the order with such a line, not the cart
+                return [CancelOrder(which="last", item=ItemSpec(colour=said.colour, size=said.size))]
         if (
             re.search(r"\bmy order\b|\bthe order\b", text)
             and not self.context.cart
