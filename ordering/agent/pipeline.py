@@ -171,6 +171,20 @@ def offline_generator() -> Any:
     return OfflineGenerator(catalog_lexicon(merchant_id_default()))
 
 
+def _cart_lines(rows: list[dict]) -> tuple[c.CartLine, ...]:
+    return tuple(
+        c.CartLine(
+            variant_id=line["variant_id"],
+            product_id=line["product_id"],
+            title=line["title"],
+            colour=line.get("colour"),
+            size=line.get("size"),
+            quantity=line["quantity"],
+        )
+        for line in rows
+    )
+
+
 def dialogue_context(turn: Turn) -> c.DialogueContext:
     """What a generator may know: the cart, the open question, whether a preview waits, what was shown."""
     state = turn.state
@@ -178,17 +192,7 @@ def dialogue_context(turn: Turn) -> c.DialogueContext:
     flow = turn.cart_flow()
     awaiting = bool(flow and flow.status == FlowStatus.PREVIEWED and turn.latest_preview_hash() == flow.preview_hash)
     return c.DialogueContext(
-        cart=tuple(
-            c.CartLine(
-                variant_id=line["variant_id"],
-                product_id=line["product_id"],
-                title=line["title"],
-                colour=line.get("colour"),
-                size=line.get("size"),
-                quantity=line["quantity"],
-            )
-            for line in state["cart"]
-        ),
+        cart=_cart_lines(state["cart"]),
         pending=c.PendingQuestion(
             slot=pending.get("slot") or "product",
             options=tuple(c.Option(value=o["value"], label=o["label"]) for o in pending.get("options") or []),
@@ -201,17 +205,7 @@ def dialogue_context(turn: Turn) -> c.DialogueContext:
         last_shown=tuple(c.Option(value=o["value"], label=o["label"]) for o in state.get("last_shown") or []),
         cards=tuple(c.Option(value=m.last4, label=f"{m.brand} ending {m.last4}") for m in turn.payment_methods()[:10]),
         addresses=tuple(a.label for a in turn.addresses()[:10]),
-        ordered=tuple(
-            c.CartLine(
-                variant_id=line["variant_id"],
-                product_id=line["product_id"],
-                title=line["title"],
-                colour=line.get("colour"),
-                size=line.get("size"),
-                quantity=line["quantity"],
-            )
-            for line in state.get("ordered_lines") or []
-        ),
+        ordered=_cart_lines(state.get("ordered_lines") or []),
     )
 
 
