@@ -1901,6 +1901,8 @@ class Policy:
         return True
 
     def _do_choose_address(self, turn: Turn, command: c.ChooseAddress) -> None:
+        if self._asked_about_the_order(turn):
+            return
         self._revive_cart(turn)
         result = self._call(turn, "choose_address", {"label": command.label}, f"the customer said {command.label!r}")
         if not result.ok:
@@ -1917,7 +1919,18 @@ class Policy:
             if not self._placed_order_unchanged(turn, "where it goes", f"Your next order will go to {chosen}."):
                 turn.say(f"OK, I'll ship to {chosen}.")
 
+    def _asked_about_the_order(self, turn: Turn) -> bool:
+        """ "Is it coming express?", "is it going to work?" with nothing in the cart: a question about the order, which
+        its status answers, not a choice (it chose express for the next order and said the order could not change)."""
+        return (
+            not turn.state["cart"]
+            and any(isinstance(command, c.OrderStatus) for command in self.commands)
+            and bool(QUESTION_ABOUT_IT.search(turn.customer_text))
+        )
+
     def _do_choose_shipping(self, turn: Turn, command: c.ChooseShipping) -> None:
+        if self._asked_about_the_order(turn):
+            return
         result = self._call(turn, "choose_shipping", {"option": command.option}, f"the customer chose {command.option}")
         if not result.ok:
             turn.say(result.error or "I could not change the shipping.")
@@ -2168,6 +2181,11 @@ PUT_BACK_COUNT = re.compile(r"\b(\d{1,2})\s*(?:packs?|pairs?|of them|x)\b|\bx\s*
 # "my promo", "my own code", "my personal discount": the customer's own promotion, said as theirs.
 MY_OWN_SAID = re.compile(r"\b(?:my|mine|personal|own)\b", re.IGNORECASE)
 # "try my other visa", "a different mastercard": not the card in use.
+# "is it coming express?", "is it going to my work address?": a question about where or how the order goes
+QUESTION_ABOUT_IT = re.compile(
+    r"^\s*(?:(?:and|so|wait|hmm|oh)\s*,?\s+)*(?:is|was|will|does|did|are)\s+(?:it|that|my order|the order|they)\b",
+    re.IGNORECASE,
+)
 # "the address on my last order", "for that order": a placed order named
 ORDER_NAMED = re.compile(
     r"\b(?:on|to|for|of|with|in)\s+(?:my|that|the|this)\s+(?:last\s+|latest\s+|previous\s+)?order\b"
