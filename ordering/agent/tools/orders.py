@@ -108,13 +108,15 @@ def _order_items(flow: OrderFlow) -> str:
     return ", ".join(_line_words(line) for line in (flow.preview or {}).get("lines", [])[:5]) or "your order"
 
 
-def _order_line(flow: OrderFlow) -> str:
+def _order_line(flow: OrderFlow, shop_status: str | None = None) -> str:
+    """The order in a sentence; `shop_status`: the shop's word on it when the caller asked already (one request)."""
     items = _order_items(flow)
     total = f" ({format_money(flow.total_amount, flow.currency)})" if flow.total_amount is not None else ""
     words = _STATUS_WORDS.get(flow.status, flow.status)
     text = f"{items}{total} {words}"
     if flow.merchant_order_id:
-        shop_status = _merchant_order_status(flow)
+        if shop_status is None:
+            shop_status = _merchant_order_status(flow)
         text += f"; the shop's order number is {flow.merchant_order_id}"
         if shop_status and shop_status not in ("confirmed", "created", "placed"):
             text += f" and the shop says it is {shop_status.replace('_', ' ')}"
@@ -207,7 +209,8 @@ def cancel_order(turn: Turn, args: dict) -> ToolResult:
         )
     if flow is None:
         return failed("There is no order to cancel.")
-    if flow.status == FlowStatus.PLACED and _merchant_order_status(flow) in ("canceled", "cancelled", "refunded"):
+    shop_status = _merchant_order_status(flow) if flow.status == FlowStatus.PLACED else ""
+    if shop_status in ("canceled", "cancelled", "refunded"):
         # canceled at the shop already (asked twice): nothing to ask again
         return ToolResult(
             ok=True,
@@ -219,7 +222,8 @@ def cancel_order(turn: Turn, args: dict) -> ToolResult:
         return ToolResult(
             ok=True,
             data={"flow_id": str(flow.pk), "status": flow.status, "needs_confirmation": True},
-            say=f"Your order {_order_line(flow)}. Should I ask the shop to cancel it? Reply yes to cancel it.",
+            say=f"Your order {_order_line(flow, shop_status)}. Should I ask the shop to cancel it? "
+            "Reply yes to cancel it.",
             message_data={"kind": "question", "flow_id": str(flow.pk)},
         )
     if flow.status == FlowStatus.CANCELED:
