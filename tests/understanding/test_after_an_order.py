@@ -134,6 +134,8 @@ def test_an_order_to_cancel_named_by_nothing_is_the_latest(generator, message):
         "did u get my order",
         "what did i just order lol",
         "has the headlamp order shipped yet",
+        "when will the red one get here",
+        "when do my new shoes arrive",
     ],
 )
 def test_questions_about_the_order_just_placed_are_its_status(generator, message):

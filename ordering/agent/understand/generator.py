@@ -819,6 +819,10 @@ STATUS = _rx(
     r"when will it (?:arrive|come|ship)|is my order (?:on its way|shipped|coming)|what happened to my order|"
     r"when (?:will|does|do|is|are|would|should) (?:it|they|that|my order|the order|my stuff|my package) (?:get here|be"
     r" here|arrive|come|show up|turn up|be delivered|get delivered|reach me|land|be with me)|"
+    # "when will the red one get here", "when do my new shoes arrive": an order said by what is in it (it was ordered
+    # again)
+    r"when (?:will|does|do|is|are|would|should) (?:the|my|that|those|these) (?:[a-z]+ ){1,3}(?:get here|be here|arrive"
+    r"|show up|turn up|be delivered|get delivered|reach me)\b|"
     r"when (?:do|will|can) i (?:get|receive) (?:it|them|that|my order|the order|my stuff)\b(?! (?:in|for|with)\b)|"
     # after the order: where it goes, whether it arrived at the shop, what it was, a named order shipped
     r"where (?:is|s) (?:it|that|my order|the order) (?:being )?(?:sent|shipped|going|headed|delivered)|"
