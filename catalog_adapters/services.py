@@ -5,10 +5,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
+import re
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import cache
+from itertools import accumulate
+from pathlib import Path
 from typing import Any
 
+import jsonschema  # type: ignore[import-untyped]  # no stubs pinned in requirements.txt
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -58,18 +65,136 @@ def webhook_signature_verify(
     return timestamp
 
 
-def _event_payload(raw_body: bytes) -> dict[str, Any]:
-    """The WebhookEvent `{type, data: Order}`, read leniently: unknown types and Order fields are kept."""
+# Real events are a few levels deep (event > Order > fulfillments > events > ...). Deeper bodies are refused before
+# parsing: Python's JSON parser recurses once per level and fails with a RecursionError (a 500) near ~1000.
+MAX_EVENT_DEPTH = 32
+ORDER_EVENT_TYPES = ("order_create", "order_update")
+# A JSON string (to its end when it is never closed), and whatever is not a bracket.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _json_path(path: Iterable[str | int]) -> str:
+    return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
+
+
+def _nesting_depth(text: str) -> int:
+    """How many objects/arrays the JSON text opens inside each other, brackets inside strings not counted."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _storable_text(text: str) -> bool:
     try:
-        payload = json.loads(raw_body)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def _unstorable_value(value: Any, path: tuple[str | int, ...] = ()) -> str | None:
+    """What PostgreSQL could not store, and where, for the merchant to read; None when all is storable.
+
+    A lone surrogate (`\\ud800`) and NUL (`\\u0000`) are valid JSON escapes but not text (no UTF-8 for the one,
+    no place in PostgreSQL text for the other), and 1e999 parses to infinity, which JSON cannot write back.
+    Recursive: call it only on a payload whose depth is bounded."""
+    if isinstance(value, str) and not _storable_text(value):
+        return f"{_json_path(path)} is not text: a lone surrogate or a NUL character."
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{_json_path(path)} is not a finite number."
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in children:
+        if isinstance(key, str) and not _storable_text(key):
+            return f"A key in {_json_path(path)} is not text: a lone surrogate or a NUL character."
+        problem = _unstorable_value(item, (*path, key))
+        if problem is not None:
+            return problem
+    return None
+
+
+def _opened(schema: Any) -> Any:
+    """The schema read leniently: unknown fields allowed (`additionalProperties: false` dropped) and enums open.
+
+    The ACP Orders RFC makes every order status and type an open enum ("Implementations MUST accept unrecognized
+    values gracefully"), and a merchant on a later spec may send fields this one does not know."""
+    if isinstance(schema, list):
+        return [_opened(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    opened = {}
+    for key, value in schema.items():
+        if key == "enum" or (key == "additionalProperties" and value is False):
+            continue
+        if key == "properties":
+            opened[key] = {name: _opened(field) for name, field in value.items()}
+        else:
+            opened[key] = _opened(value)
+    return opened
+
+
+@cache
+def _event_data_validator() -> jsonschema.Draft202012Validator:
+    """The webhook OpenAPI's EventDataOrder, read leniently (`_opened`): the checkout spec's Order with type,
+    checkout_session_id, permalink_url and status required. Not the Order's own `id`: the spec's example events
+    carry none (ordering then finds the order by its checkout_session_id)."""
+    # The official JSON schema as vendored with the sandbox merchant (Apache-2.0, see its NOTICE): read as a file,
+    # not imported, so the receiver checks the same definitions with the sandbox app switched off.
+    schema_path = Path(settings.BASE_DIR) / "sandbox_merchant" / "spec" / "schema.agentic_checkout.json"
+    schema = json.loads(schema_path.read_text())
+    definitions = _opened(schema["$defs"])
+    event_data = {**definitions["Order"], "required": ["type", "checkout_session_id", "permalink_url", "status"]}
+    return jsonschema.Draft202012Validator({"$schema": schema["$schema"], "$defs": definitions, **event_data})
+
+
+def _event_data_problem(data: dict[str, Any]) -> str | None:
+    """How an order event's `data` breaks EventDataOrder, for the merchant to read; None when it conforms."""
+    errors = list(_event_data_validator().iter_errors(data))
+    error = jsonschema.exceptions.best_match(errors)
+    if error is None:
+        return None
+    path = _json_path(["data", *error.absolute_path])
+    if error.validator == "required" and isinstance(error.instance, dict):
+        # jsonschema reports each missing field on its own: name them all at once
+        missing = [name for name in error.validator_value if name not in error.instance]
+        return f"{path} lacks {', '.join(missing)}, required in an order event's data (the ACP Order)."
+    return f"{path}: {error.message[:200]}"
+
+
+def _event_payload(raw_body: bytes) -> dict[str, Any]:
+    """The WebhookEvent `{type, data: Order}`, read leniently: unknown types and Order fields are kept.
+
+    An order event's `data` must be the spec's EventDataOrder; an event of a type we do not know is kept
+    whatever its `data` object holds (the spec says to accept unrecognized types gracefully)."""
+    try:
+        text = raw_body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise WebhookPayloadInvalid("payload_invalid", "The body is not UTF-8 JSON.") from None
+    if _nesting_depth(text) > MAX_EVENT_DEPTH:
+        raise WebhookPayloadInvalid(
+            "payload_invalid", f"The body nests objects or arrays more than {MAX_EVENT_DEPTH} levels deep."
+        )
+    try:
+        payload = json.loads(text, parse_constant=_refuse_constant)
     except ValueError:
         raise WebhookPayloadInvalid("payload_invalid", "The body is not JSON.") from None
     if not isinstance(payload, dict):
         raise WebhookPayloadInvalid("payload_invalid", "The body must be a JSON object {type, data}.")
+    unstorable = _unstorable_value(payload)
+    if unstorable is not None:
+        raise WebhookPayloadInvalid("payload_invalid", unstorable)
     if not isinstance(payload.get("type"), str) or not payload["type"]:
         raise WebhookPayloadInvalid("payload_invalid", "The event needs a string `type`.")
     if not isinstance(payload.get("data"), dict):
         raise WebhookPayloadInvalid("payload_invalid", "The event needs `data`, the Order object.")
+    if payload["type"] in ORDER_EVENT_TYPES:
+        problem = _event_data_problem(payload["data"])
+        if problem is not None:
+            raise WebhookPayloadInvalid("payload_invalid", problem)
     return payload
 
 

@@ -11,6 +11,7 @@ import yaml
 
 from catalog_adapters.models import MerchantWebhookEvent, WebhookOutcome
 from catalog_adapters.selectors import webhook_events_for_order, webhook_events_unprocessed
+from catalog_adapters.services import MAX_EVENT_DEPTH
 from tests.support.acp_schema import OPENAPI_DIR, assert_valid, example, order_examples
 from tests.webhooks.conftest import deliver, order_event, sign
 
@@ -194,3 +195,172 @@ def test_an_unrecognised_event_type_is_accepted_stored_and_not_applied(send, pla
     assert stored.event_type == "order_dispute_opened" and stored.outcome == WebhookOutcome.IGNORED_TYPE
     flow.refresh_from_db()
     assert flow.merchant_order_status == "" and flow.refunded_amount == 0
+
+
+# -- bodies that are signed but cannot be stored or are not an event: a 4xx, never a 500 ----------------------
+
+
+def assert_refused_as_invalid_payload(response, *, message_has: str = "") -> None:
+    assert response.status_code == 400, response.content
+    error = response.json()
+    assert_valid(error, "Error")
+    assert (error["type"], error["code"]) == ("invalid_request", "invalid_payload")
+    assert message_has in error["message"]
+    assert not MerchantWebhookEvent.objects.exists()
+
+
+def nested_event(levels: int, *, note: str = "") -> bytes:
+    """An official event whose unknown `metadata` field nests `levels` arrays (the event itself is 2 levels)."""
+    event = order_event("ord_deep")
+    event["data"]["metadata"] = "NESTED"
+    raw = json.dumps(event).replace('"NESTED"', "[" * levels + json.dumps(note) + "]" * levels)
+    return raw.encode()
+
+
+def test_a_body_as_deep_as_the_limit_is_accepted_and_brackets_inside_strings_do_not_count(client, merchant_id):
+    body = nested_event(MAX_EVENT_DEPTH - 2, note="[{" * 500)
+
+    response = deliver(client, merchant_id, body)
+
+    assert response.status_code == 200, response.content
+    assert MerchantWebhookEvent.objects.get().payload == json.loads(body)
+
+
+@pytest.mark.parametrize("levels", [MAX_EVENT_DEPTH - 1, 900, 1000, 100_000])
+def test_a_body_nested_deeper_than_the_limit_is_400_whatever_the_stack_left_to_the_parser(client, merchant_id, levels):
+    response = deliver(client, merchant_id, nested_event(levels))
+
+    assert_refused_as_invalid_payload(response, message_has=f"more than {MAX_EVENT_DEPTH} levels deep")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message_has"),
+    [
+        ("id", '"ord_\\ud800"', "$.data.id is not text"),  # a lone surrogate: valid JSON, no UTF-8
+        ("order_number", '"N-\\udfff1"', "$.data.order_number is not text"),
+        ("id", '"ord_\\u0000"', "$.data.id is not text"),  # NUL: PostgreSQL text cannot hold it
+        ("metadata", '{"note": ["ok", "a\\u0000b"]}', "$.data.metadata.note[1] is not text"),
+        ("metadata", '{"k\\ud800": 1}', "A key in $.data.metadata is not text"),
+        ("metadata", "1e999", "$.data.metadata is not a finite number"),
+        ("metadata", "NaN", "not JSON"),
+        ("metadata", "-Infinity", "not JSON"),
+    ],
+)
+def test_a_signed_body_with_a_value_postgresql_cannot_store_is_400_and_names_where(
+    client, merchant_id, field, value, message_has
+):
+    event = order_event("ord_1")
+    event["data"][field] = "VALUE"
+    body = json.dumps(event).replace('"VALUE"', value).encode()
+
+    response = deliver(client, merchant_id, body)
+
+    assert_refused_as_invalid_payload(response, message_has=message_has)
+
+
+def test_a_body_that_is_not_utf_8_is_400(client, merchant_id):
+    body = json.dumps(order_event("ord_1")).encode().replace(b"Blue Runner", b"Blue \xff Runner")
+
+    assert_refused_as_invalid_payload(deliver(client, merchant_id, body), message_has="not UTF-8")
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_a_body_over_the_size_limit_is_413_with_the_spec_s_flat_error_signed_or_not(
+    client, merchant_id, settings, signed
+):
+    event = order_event("ord_big")
+    event["data"]["metadata"] = {"padding": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+    body = json.dumps(event).encode()
+
+    response = deliver(client, merchant_id, body, signature="SIGN" if signed else None)
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    error = response.json()
+    assert_valid(error, "Error")
+    assert (error["type"], error["code"]) == ("invalid_request", "request_too_large")
+    assert f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes" in error["message"]
+    assert not MerchantWebhookEvent.objects.exists()
+
+
+def test_the_size_limit_is_the_configured_one(client, merchant_id, settings):
+    small = json.dumps(order_event("ord_small")).encode()
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = len(small)
+    event = order_event("ord_small_but_longer")
+
+    assert deliver(client, merchant_id, small).status_code == 200
+    assert deliver(client, merchant_id, event).status_code == 413
+    assert list(MerchantWebhookEvent.objects.values_list("order_id", flat=True)) == ["ord_small"]
+
+
+@pytest.mark.parametrize("event_type", ["order_update", "order_create"])
+def test_an_order_event_whose_data_is_not_an_order_is_400_naming_every_missing_field(client, merchant_id, event_type):
+    response = deliver(client, merchant_id, {"type": event_type, "data": {}})
+
+    assert_refused_as_invalid_payload(
+        response, message_has="$.data lacks type, checkout_session_id, permalink_url, status"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message_has"),
+    [
+        (lambda data: data.pop("permalink_url"), "$.data lacks permalink_url"),
+        (lambda data: data.pop("status"), "$.data lacks status"),
+        (lambda data: data.update(type="invoice"), "$.data.type: 'order' was expected"),
+        (lambda data: data.update(checkout_session_id=42), "$.data.checkout_session_id: 42 is not of type 'string'"),
+        (lambda data: data["totals"][1].update(amount="5000"), "$.data.totals[1].amount: '5000' is not of type"),
+        (lambda data: data["line_items"][0].pop("quantity"), "$.data.line_items[0] lacks quantity"),
+        (lambda data: data.update(adjustments={"id": "adj_1"}), "$.data.adjustments: "),
+    ],
+)
+def test_an_order_event_that_breaks_the_spec_s_order_is_400_naming_the_field(client, merchant_id, change, message_has):
+    event = order_event("ord_1")
+    change(event["data"])
+
+    assert_refused_as_invalid_payload(deliver(client, merchant_id, event), message_has=message_has)
+
+
+def test_an_order_event_keeps_the_spec_s_leniencies_unknown_fields_open_enums_and_no_id(client, merchant_id):
+    event = order_event("ord_1")
+    event["data"]["loyalty_points"] = {"earned": 12}  # a field of a later spec
+    event["data"]["totals"].append({"type": "carbon_offset", "display_text": "Offset", "amount": 10})
+    event["data"]["fulfillments"] = [{"id": "ful_1", "type": "drone", "status": "in_flight", "eta_minutes": 9}]
+    del event["data"]["id"]  # the spec's own example events carry none: matched by checkout_session_id
+
+    response = deliver(client, merchant_id, event)
+
+    assert response.status_code == 200, response.content
+    assert MerchantWebhookEvent.objects.get().payload == event
+
+
+def test_an_unknown_event_type_is_accepted_whatever_its_data_object_holds(send):
+    response = send({"type": "order_dispute_opened", "data": {"dispute": {"id": "dp_1"}}})
+
+    assert response.status_code == 200
+    stored = MerchantWebhookEvent.objects.get()
+    assert stored.event_type == "order_dispute_opened" and stored.outcome == WebhookOutcome.IGNORED_TYPE
+
+
+def test_a_refused_body_leaves_nothing_behind_so_the_corrected_retry_with_the_same_timestamp_is_stored(
+    client, merchant_id
+):
+    signed_at = int(time.time())
+    broken = {"type": "order_update", "data": {"type": "order", "id": "ord_9", "checkout_session_id": "cs_9"}}
+    corrected = order_event("ord_9", checkout_session_id="cs_9")
+
+    first = deliver(client, merchant_id, json.dumps(broken).encode(), signature=None)
+    refused = deliver(client, merchant_id, broken, signature=sign(json.dumps(broken).encode(), timestamp=signed_at))
+    refused_again = deliver(
+        client, merchant_id, broken, signature=sign(json.dumps(broken).encode(), timestamp=signed_at)
+    )
+    accepted = deliver(
+        client, merchant_id, corrected, signature=sign(json.dumps(corrected).encode(), timestamp=signed_at)
+    )
+
+    assert first.status_code == 401
+    assert refused.status_code == refused_again.status_code == 400
+    assert "$.data lacks permalink_url, status" in refused.json()["message"]
+    assert accepted.status_code == 200 and accepted.json() == {"received": True}
+    stored = MerchantWebhookEvent.objects.get()
+    assert (stored.order_id, stored.deliveries, stored.payload) == ("ord_9", 1, corrected)
