@@ -5,13 +5,18 @@ task (`ordering.tasks.merchant_order_event_apply`, by event id) calls `merchant_
 `merchant_order_events_sweep` picks up events whose enqueue was lost. For the flow of the order:
 
 - the shop's order status is recorded (`OrderFlow.merchant_order_status`; the flow stays PLACED,
-  see `OrderFlow`'s docstring);
-- every completed `refund` or `cancellation` adjustment, once per adjustment id, adds to
-  `refunded_amount` (never past the charged total) and gives the money back to the spend caps
-  (`consent.services.ledger.spend_refund`, once per adjustment id, never past what was committed);
-- growth of the `amount_refunded` total that no adjustment explains counts as a refund of the difference;
-- a cancellation the shop reports without a money adjustment gives the rest of the charge back
-  (a canceled order is no spend);
+  see `OrderFlow`'s docstring) when it moves the order forward (`merchant_status_advances`): events
+  arrive late and out of order (the shop's queued `order_create` after its cancel), so a status of an
+  earlier stage, or anything after canceled, is logged and audited, not applied;
+- what came back is derived, not added up: `refunded_amount` becomes the most of what is known, capped
+  at the charged total: the completed `refund` and `cancellation` adjustments recorded so far (once per
+  adjustment id, in `FlowOrderAdjustment`), the `amount_refunded` total (rfc.orders §4.6: the sum of the
+  completed refunds), and on a cancel the whole charge (a canceled order is no spend). It never goes
+  down, and the same events in any order, or again, end at the same amount. An adjustment that explains
+  money already applied (growth of `amount_refunded` reported before the adjustment itself) is recorded
+  and gives nothing back again;
+- each increase gives the same amount back to the spend caps (`consent.services.ledger.spend_refund`,
+  once per increase's key, never past what was committed), so the caps move in step with `refunded_amount`;
 - the customer reads what happened in their conversation, and an audit event records it.
 
 Exactly once, whatever is delivered twice or races: the event row is locked (an event is applied once),
@@ -52,13 +57,39 @@ MONEY_BACK_TYPES = frozenset({"refund", "cancellation"})
 # A flow that may still become PLACED: an event for its order waits (unprocessed) for the sweeper.
 NOT_PLACED_YET = frozenset({FlowStatus.CONFIRMED, FlowStatus.PLACING, FlowStatus.REQUIRES_ACTION, FlowStatus.ESCALATED})
 PENDING = "pending"
+# The order's stages (rfc.orders §4.1, §7.1): received, placed (or held for review beside it), being prepared,
+# handed to the carrier, delivered; canceled (every line removed) may follow any of them and ends the order.
+MERCHANT_STATUS_STAGES: dict[str, int] = {
+    "created": 0,
+    "confirmed": 1,
+    "manual_review": 1,
+    "processing": 2,
+    "shipped": 3,
+    "completed": 4,
+    "canceled": 5,
+    "cancelled": 5,
+}
 
 
 @dataclass
 class _Applied:
     refunded: int = 0  # what the shop gave back in this event (capped at the order's total)
     credited: int = 0  # of it, what went back to the spend caps
-    adjustment_ids: list[str] = field(default_factory=list)
+    recorded: int = 0  # adjustments recorded, whether or not they gave anything back
+    adjustment_ids: list[str] = field(default_factory=list)  # those that gave something back
+
+
+def merchant_status_advances(*, current: str, new: str) -> bool:
+    """Whether the shop's order status `new` moves the order on from `current` (the one recorded): a later stage,
+    or another word for the same stage (confirmed, manual_review). Nothing leaves canceled and nothing goes back a
+    stage: a late `order_create` saying confirmed is older news than the cancel or the shipping before it. The
+    spec's statuses are an open list: a status it does not name has no stage, so it is taken as news, except
+    after a cancel."""
+    if not new or new == current or current in CANCELED_STATUSES:
+        return False
+    if current not in MERCHANT_STATUS_STAGES or new not in MERCHANT_STATUS_STAGES:
+        return True
+    return MERCHANT_STATUS_STAGES[new] >= MERCHANT_STATUS_STAGES[current]
 
 
 def merchant_order_event_apply(*, event_id: int) -> str:
@@ -144,10 +175,18 @@ def _apply(event: MerchantWebhookEvent) -> str:
         return WebhookOutcome.UNREADABLE
 
     status = (order.status or "").strip().lower()[:32]
-    canceled_now = bool(status) and status in CANCELED_STATUSES and flow.merchant_order_status not in CANCELED_STATUSES
-    status_changed = bool(status) and status != flow.merchant_order_status
+    status = "canceled" if status in CANCELED_STATUSES else status
+    status_moves = merchant_status_advances(current=flow.merchant_order_status, new=status)
+    if status and not status_moves and status != flow.merchant_order_status:
+        _status_regression_record(flow, event, status=status)
+    canceled_now = status_moves and status in CANCELED_STATUSES
     applied = _Applied()
     currency = flow.currency.lower()
+    total = flow.total_amount or 0
+    recorded = dict(FlowOrderAdjustment.objects.filter(flow=flow).values_list("adjustment_id", "amount"))
+    # Money already applied that no adjustment we know of accounts for (growth of `amount_refunded` reported
+    # before its adjustment): an adjustment that arrives now is taken out of it first, not given back twice.
+    unaccounted = max(flow.refunded_amount - _adjustments_sum(recorded), 0)
     for adjustment in order.adjustments:
         if adjustment.type not in MONEY_BACK_TYPES or adjustment.status != "completed" or not adjustment.id:
             continue
@@ -157,33 +196,50 @@ def _apply(event: MerchantWebhookEvent) -> str:
                 extra={"merchant": event.merchant_id, "order_id": flow.merchant_order_id, "adjustment": adjustment.id},
             )
             continue
-        _give_back(flow, event, applied, adjustment_id=adjustment.id, kind=adjustment.type, amount=adjustment.amount)
+        adjustment_id = adjustment.id[:128]
+        if adjustment_id in recorded:
+            continue
+        accounted = min(adjustment.amount.amount, unaccounted)
+        unaccounted -= accounted
+        _give_back(
+            flow,
+            event,
+            applied,
+            adjustment_id=adjustment_id,
+            kind=adjustment.type,
+            reported=adjustment.amount.amount,
+            amount=adjustment.amount.amount - accounted,
+        )
+        recorded[adjustment_id] = adjustment.amount.amount
     refunded_total = order.total("amount_refunded")
-    unexplained = 0
     if refunded_total is not None and refunded_total.currency == currency:
         # A merchant's cumulative figure past the charge is its own business; we count up to the charge.
-        unexplained = min(refunded_total.amount, flow.total_amount or 0) - flow.refunded_amount
-    if unexplained > 0:
+        unexplained = min(refunded_total.amount, total) - flow.refunded_amount
+        if unexplained > 0:
+            _give_back(
+                flow,
+                event,
+                applied,
+                adjustment_id=f"amount_refunded:{flow.refunded_amount + unexplained}",
+                kind="refund",
+                reported=unexplained,
+                amount=unexplained,
+            )
+    if status in CANCELED_STATUSES and total > flow.refunded_amount:
+        rest = total - flow.refunded_amount
         _give_back(
             flow,
             event,
             applied,
-            adjustment_id=f"amount_refunded:{flow.refunded_amount + unexplained}",
-            kind="refund",
-            amount=unexplained,
-        )
-    if status in CANCELED_STATUSES and (flow.total_amount or 0) > flow.refunded_amount:
-        _give_back(
-            flow,
-            event,
-            applied,
-            adjustment_id="canceled",
+            # (a merchant's own adjustment called `canceled` must not make this row collide with it)
+            adjustment_id="canceled" if "canceled" not in recorded else f"canceled:{total}",
             kind="cancellation",
-            amount=(flow.total_amount or 0) - flow.refunded_amount,
+            reported=rest,
+            amount=rest,
         )
-    if not (status_changed or applied.adjustment_ids):
+    if not (status_moves or applied.recorded):
         return WebhookOutcome.NO_CHANGE
-    if status_changed:
+    if status_moves:
         flow.merchant_order_status = status
     flow.merchant_order_updated_at = timezone.now()
     flow.save(update_fields=["merchant_order_status", "merchant_order_updated_at", "refunded_amount", "updated_at"])
@@ -192,15 +248,56 @@ def _apply(event: MerchantWebhookEvent) -> str:
     return WebhookOutcome.APPLIED
 
 
+def _adjustments_sum(recorded: dict[str, int]) -> int:
+    """What the merchant's own money-back adjustments recorded for the order add up to: not the rows we derive
+    (`amount_refunded:<cumulative>` for growth of that total, `canceled` for a cancel without an adjustment)."""
+    derived = ("amount_refunded:", "canceled:")
+    return sum(amount for key, amount in recorded.items() if key != "canceled" and not key.startswith(derived))
+
+
+def _status_regression_record(flow: OrderFlow, event: MerchantWebhookEvent, *, status: str) -> None:
+    """A status that would move the order back (a late or replayed event): kept on the event, logged and
+    audited for whoever reads the order's story, not applied."""
+    logger.warning(
+        "merchant.webhook.status_regression",
+        extra={
+            "merchant": event.merchant_id,
+            "event_id": event.pk,
+            "order_id": flow.merchant_order_id,
+            "recorded": flow.merchant_order_status,
+            "reported": status,
+        },
+    )
+    audit_record(
+        action="flow.order_status_regression_ignored",
+        actor_type=ActorType.SYSTEM,
+        actor_id=f"merchant:{flow.merchant_id}",
+        customer_id=flow.customer_id,
+        target_type="flow",
+        target_id=flow.pk,
+        data={
+            "merchant_order_id": flow.merchant_order_id,
+            "merchant_status": flow.merchant_order_status,
+            "reported_status": status,
+            "event_type": event.event_type,
+            "webhook_event_id": event.pk,
+        },
+    )
+
+
 def _give_back(
-    flow: OrderFlow, event: MerchantWebhookEvent, applied: _Applied, *, adjustment_id: str, kind: str, amount
+    flow: OrderFlow,
+    event: MerchantWebhookEvent,
+    applied: _Applied,
+    *,
+    adjustment_id: str,
+    kind: str,
+    reported: int,
+    amount: int,
 ) -> None:
-    """Record one adjustment once: the money back on the order (up to its total) and in the caps."""
-    amount = amount if isinstance(amount, int) else amount.amount
-    adjustment_id = adjustment_id[:128]
-    if amount <= 0 or FlowOrderAdjustment.objects.filter(flow=flow, adjustment_id=adjustment_id).exists():
-        return
-    refunded = min(amount, max((flow.total_amount or 0) - flow.refunded_amount, 0))
+    """Record one adjustment (`reported`: the merchant's amount) and give back `amount` of it, the part not
+    given back already: on the order (up to its total) and in the caps, under a key of this adjustment."""
+    refunded = min(max(amount, 0), max((flow.total_amount or 0) - flow.refunded_amount, 0))
     credited = 0
     if refunded:
         entry, _ = spend_refund(
@@ -216,16 +313,18 @@ def _give_back(
         flow=flow,
         adjustment_id=adjustment_id,
         type=kind[:32],
-        amount=amount,
+        amount=reported,
         credited=credited,
         currency=flow.currency,
         webhook_event_id=event.pk,
         applied_at=timezone.now(),
     )
     flow.refunded_amount += refunded
-    applied.refunded += refunded
-    applied.credited += credited
-    applied.adjustment_ids.append(adjustment_id)
+    applied.recorded += 1
+    if refunded:
+        applied.refunded += refunded
+        applied.credited += credited
+        applied.adjustment_ids.append(adjustment_id)
 
 
 def _tell(

@@ -14,6 +14,7 @@ from ordering.agent.tools.base import ToolResult, failed, merchant_failed
 from ordering.agent.tools.preview import cart_released_noted
 from ordering.errors import FlowNotConfirmable, OrderingError
 from ordering.models import FlowStatus, OrderFlow
+from ordering.order_events import CANCELED_STATUSES, merchant_status_advances
 from ordering.selectors import order_latest_for_customer, orders_for_customer
 from ordering.services import flow_cancel, flow_order_cancel
 
@@ -95,7 +96,30 @@ def _merchant_order_status(flow: OrderFlow) -> str:
         order = get_merchant(flow.merchant_id).orders.get(order_id=flow.merchant_order_id)
     except MerchantError:
         return ""
-    return str(getattr(order, "status", "") or "")
+    return str(getattr(order, "status", "") or "").strip().lower()
+
+
+def _shop_status(flow: OrderFlow) -> str:
+    """The shop's latest word on the order: what its webhooks reported (`merchant_order_status`, as the settings
+    page shows it), or what it answers now when that is further on (shipped since its last event). Never an
+    earlier stage than the one recorded: its API may answer confirmed for an order it told us it canceled."""
+    live = _merchant_order_status(flow)
+    return (
+        live if merchant_status_advances(current=flow.merchant_order_status, new=live) else flow.merchant_order_status
+    )
+
+
+def _placed_words(flow: OrderFlow, shop_status: str) -> str:
+    """A placed order after what the shop did to it, as the settings page says it (ordering.account): canceled
+    by the shop, refunded in full, or placed with part of it refunded."""
+    refunded = format_money(flow.refunded_amount, flow.currency)
+    if shop_status in CANCELED_STATUSES:
+        return "was canceled by the shop" + (f" and {refunded} was refunded" if flow.refunded_amount else "")
+    if flow.refunded_amount and flow.refunded_amount >= (flow.total_amount or 0):
+        return f"was refunded in full by the shop ({refunded})"
+    if flow.refunded_amount:
+        return f"is placed and the shop refunded {refunded} of it"
+    return _STATUS_WORDS[FlowStatus.PLACED]
 
 
 def _line_words(line: dict) -> str:
@@ -113,36 +137,46 @@ def _order_line(flow: OrderFlow, shop_status: str | None = None) -> str:
     items = _order_items(flow)
     total = f" ({format_money(flow.total_amount, flow.currency)})" if flow.total_amount is not None else ""
     words = _STATUS_WORDS.get(flow.status, flow.status)
-    text = f"{items}{total} {words}"
-    if flow.merchant_order_id:
-        if shop_status is None:
-            shop_status = _merchant_order_status(flow)
-        text += f"; the shop's order number is {flow.merchant_order_id}"
-        if shop_status and shop_status not in ("confirmed", "created", "placed"):
-            text += f" and the shop says it is {shop_status.replace('_', ' ')}"
+    if not flow.merchant_order_id:
+        return f"{items}{total} {words}"
+    if shop_status is None:
+        shop_status = _shop_status(flow)
+    if flow.status == FlowStatus.PLACED:
+        words = _placed_words(flow, shop_status)
+    text = f"{items}{total} {words}; the shop's order number is {flow.merchant_order_id}"
+    if shop_status and shop_status not in ("confirmed", "created", "placed", *CANCELED_STATUSES):
+        text += f" and the shop says it is {shop_status.replace('_', ' ')}"
     return text
 
 
-def _paid_and_sent(flow: OrderFlow) -> str:
+def _paid_and_sent(flow: OrderFlow, shop_status: str = "") -> str:
     """ " It is paid with Visa •••• 4242 and goes to Home.": what the order's preview said ("which card did that go
-    on?", "what address is it going to?" after the order)."""
+    on?", "what address is it going to?" after the order); of an order the shop canceled, only the card it was
+    paid with (where the refund goes)."""
     preview = flow.preview or {}
     payment = preview.get("payment") or {}
     ship_to = preview.get("ship_to") or {}
     label = ship_to.get("label") if isinstance(ship_to, dict) else ""
+    canceled = shop_status in CANCELED_STATUSES
     parts = []
     if payment.get("last4"):
-        parts.append(f"is paid with {str(payment.get('brand') or 'card').title()} •••• {payment['last4']}")
-    if label:
+        card = f"{str(payment.get('brand') or 'card').title()} •••• {payment['last4']}"
+        parts.append(f"was paid with {card}" if canceled else f"is paid with {card}")
+    if label and not canceled:
         parts.append(f"goes to {label}")
     return f" It {' and '.join(parts)}." if parts else ""
 
 
-def arrival_words(flow: OrderFlow) -> str:
+def arrival_words(flow: OrderFlow, shop_status: str | None = None) -> str:
     """ " The shop expects it between Tue Dec 8 and Thu Dec 10.", from the shipping the shop quoted at the preview (a
-    placed or placing order only): "when will it arrive?" was answered with the status alone."""
+    placed or placing order only): "when will it arrive?" was answered with the status alone. Nothing once the shop
+    canceled the order or delivered it (`shop_status`: its word, when the caller asked already)."""
     delivery = (flow.preview or {}).get("delivery") or {}
     if flow.status not in (FlowStatus.CONFIRMED, FlowStatus.PLACING, FlowStatus.PLACED) or not delivery:
+        return ""
+    if shop_status is None:
+        shop_status = flow.merchant_order_status
+    if shop_status in CANCELED_STATUSES or shop_status == "completed":
         return ""
     days = []
     for key in ("earliest", "latest"):
@@ -178,10 +212,12 @@ def order_status(turn: Turn, args: dict) -> ToolResult:
     flow = _flow_for(turn, which)
     if flow is None:
         return ToolResult(ok=True, data={"flow": None}, say="You have no orders yet.")
+    shop_status = _shop_status(flow) if flow.merchant_order_id else ""
+    said = f"{_order_line(flow, shop_status)}.{_paid_and_sent(flow, shop_status)}{arrival_words(flow, shop_status)}"
     return ToolResult(
         ok=True,
         data={"flow_id": str(flow.pk), "status": flow.status, "merchant_order_id": flow.merchant_order_id},
-        say=f"Your order: {_order_line(flow)}.{_paid_and_sent(flow)}{arrival_words(flow)}",
+        say=f"Your order: {said}",
         message_data={"kind": "flow_status", "flow_id": str(flow.pk), "status": flow.status},
     )
 
@@ -209,8 +245,8 @@ def cancel_order(turn: Turn, args: dict) -> ToolResult:
         )
     if flow is None:
         return failed("There is no order to cancel.")
-    shop_status = _merchant_order_status(flow) if flow.status == FlowStatus.PLACED else ""
-    if shop_status in ("canceled", "cancelled", "refunded"):
+    shop_status = _shop_status(flow) if flow.status == FlowStatus.PLACED else ""
+    if shop_status in (*CANCELED_STATUSES, "refunded"):
         # canceled at the shop already (asked twice): nothing to ask again
         return ToolResult(
             ok=True,
