@@ -1,9 +1,9 @@
 """The official ACP 2026-04-17 wire: what the sandbox declares, and requests checked against the spec's schemas.
 
-The request schemas are the spec's own (`spec/schema.agentic_checkout.json`, a copy of the official JSON schema,
-Apache-2.0, see spec/NOTICE). A request that does not validate is a 400 `invalid_request` naming the
-first offending field as a JSONPath; the few leniencies the sandbox allows (docs/sandbox-merchant-wire.md,
-"Leniencies") are taken out of the body before it is checked.
+The request schemas are the spec's own (`spec/schema.agentic_checkout.json` and `spec/schema.delegate_payment.json`,
+copies of the official JSON schemas, Apache-2.0, see spec/NOTICE). A request that does not validate is a 400
+`invalid_request` naming the first offending field as a JSONPath; the few leniencies the sandbox allows
+(docs/sandbox-merchant-wire.md, "Leniencies") are taken out of the body before it is checked.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from sandbox_merchant.errors import InvalidRequest
 
 PROTOCOL_VERSION = "2026-04-17"
 SPEC_DIR = Path(__file__).resolve().parent / "spec"
-_BUNDLES = {"agentic_checkout": "schema.agentic_checkout.json"}
+_BUNDLES = {"agentic_checkout": "schema.agentic_checkout.json", "delegate_payment": "schema.delegate_payment.json"}
 
 # The one payment handler the sandbox offers (docs/sandbox-merchant-wire.md, "Payment handler"): a card
 # delegated to the sandbox's vault (POST /agentic_commerce/delegate_payment), spent once as an `spt` credential.
 PAYMENT_HANDLER_ID = "card_tokenized"
 PAYMENT_HANDLER_NAME = "dev.acp.tokenized.card"
+CREDENTIAL_TYPES = ("spt",)
 _SPEC_BASE = "https://agenticcommerce.dev/spec/2026-04-17"
 
 # What the sandbox can handle when the agent also can (the session answers the intersection).
@@ -56,7 +57,7 @@ def payment_handler(*, public_base_url: str) -> dict:
         "config": {
             "merchant_id": settings.SANDBOX_MERCHANT_ID,
             "delegate_payment_url": f"{public_base_url}/agentic_commerce/delegate_payment",
-            "credential_types": ["spt"],
+            "credential_types": list(CREDENTIAL_TYPES),
         },
     }
 
@@ -80,9 +81,14 @@ def session_capabilities(*, agent: dict | None, public_base_url: str) -> dict:
 
 
 @cache
-def _validator(definition: str, bundle: str) -> jsonschema.Draft202012Validator:
+def _validator(definition: str, bundle: str, read_here: tuple[str, ...] = ()) -> jsonschema.Draft202012Validator:
     schema = json.loads((SPEC_DIR / _BUNDLES[bundle]).read_text())
     root = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
+    if read_here:
+        # Fields the caller reads itself, with its own errors: the schema only asks that they be objects.
+        target = schema["$defs"][definition]
+        properties = {**target["properties"], **{name: {"type": "object"} for name in read_here}}
+        root = {"$schema": schema["$schema"], "$defs": schema["$defs"], **target, "properties": properties}
     # An e-mail the spec marks `format: email` is checked (a buyer's "useratexample.com" was taken, then answered
     # back in a session that broke the spec's own response schema). Only e-mail: the other formats' checks depend
     # on optional packages, and a date-time or URI the shop keeps is its own.
@@ -93,16 +99,27 @@ def _json_path(path) -> str:
     return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
 
 
-def _first_error(instance: Any, definition: str, bundle: str) -> jsonschema.ValidationError | None:
-    errors = list(_validator(definition, bundle).iter_errors(instance))
+def _first_error(
+    instance: Any, definition: str, bundle: str, read_here: tuple[str, ...]
+) -> jsonschema.ValidationError | None:
+    errors = list(_validator(definition, bundle, read_here).iter_errors(instance))
     if not errors:
         return None
     return jsonschema.exceptions.best_match(errors)
 
 
-def schema_check(instance: Any, definition: str, *, bundle: str = "agentic_checkout", code: str = "invalid") -> None:
-    """Raise InvalidRequest for the first way `instance` breaks the official `definition`, with its JSONPath."""
-    error = _first_error(instance, definition, bundle)
+def schema_check(
+    instance: Any,
+    definition: str,
+    *,
+    bundle: str = "agentic_checkout",
+    code: str = "invalid",
+    read_here: tuple[str, ...] = (),
+) -> None:
+    """Raise InvalidRequest for the first way `instance` breaks the official `definition`, with its JSONPath.
+
+    `read_here`: properties the caller reads and checks itself; here they need only be objects."""
+    error = _first_error(instance, definition, bundle, read_here)
     if error is None:
         return
     path = list(error.absolute_path)

@@ -104,6 +104,17 @@ _DELEGATE_AUTHENTICATION_CODES = {"invalid_card", "duplicate_request", "idempote
 _CALLER_ERRORS = (Unauthorized, SignatureInvalid, MissingApiVersion, UnsupportedApiVersion, UnsupportedMediaType)
 
 
+def _failure_body(operation: str, error_type: str, code: str, message: str) -> dict:
+    """A 5xx answer. The Error of delegate_payment and of delegate_authentication has a code enum with nothing for a
+    failure of the server, so those answer its catch-all invalid_card, as for a malformed body; the `type`
+    (processing_error, service_unavailable), the status and the message say what happened
+    (docs/sandbox-merchant-wire.md, "Inconsistencies", 6). Checkout's code is implementation-defined: it keeps its
+    own."""
+    if operation in ("delegate_payment", "authenticate"):
+        code = "invalid_card"
+    return _error_body(error_type, code, message)
+
+
 def _error_response(error: SandboxError, operation: str = "") -> tuple[int, dict, dict]:
     status = _ERROR_STATUS.get(type(error), 400)
     extra = {}
@@ -230,7 +241,9 @@ def _serve(request: HttpRequest, operation: str, handler: Handler, path_ids: dic
         response = _process(request, operation, handler, path_ids, faultable=faultable, state=state)
     except Exception:
         logger.exception("sandbox_merchant.unhandled_error", extra={"operation": operation})
-        response = _json(500, _error_body("processing_error", "internal_error", "The sandbox merchant failed."))
+        response = _json(
+            500, _failure_body(operation, "processing_error", "internal_error", "The sandbox merchant failed.")
+        )
     if request.headers.get("Request-Id"):
         response["Request-Id"] = request.headers["Request-Id"]
     if idempotency_key:
@@ -331,11 +344,13 @@ def _process(
 
 def _transport_fault(faults: DrawnFaults, operation: str = "") -> HttpResponse | None:
     if faults.has(FaultKind.SERVER_ERROR):
-        return _json(500, _error_body("processing_error", "internal_error", "Injected fault: server_error."))
+        return _json(
+            500, _failure_body(operation, "processing_error", "internal_error", "Injected fault: server_error.")
+        )
     if faults.has(FaultKind.UNAVAILABLE):
         return _json(
             503,
-            _error_body("service_unavailable", "service_unavailable", "Injected fault: unavailable."),
+            _failure_body(operation, "service_unavailable", "service_unavailable", "Injected fault: unavailable."),
             {"Retry-After": "1"},
         )
     if faults.has(FaultKind.RATE_LIMITED):

@@ -30,6 +30,7 @@ from sandbox_merchant.errors import InvalidRequest, NotFound, SandboxError
 from sandbox_merchant.models import Order, SavedItem, Variant, VaultToken
 from sandbox_merchant.selectors import live_reservations
 from sandbox_merchant.services import checkout_session_cancel, fault_rules_clear
+from sandbox_merchant.wire import COUNT_MAX
 
 
 def sandbox_reset(*, full: bool = False) -> dict:
@@ -144,8 +145,10 @@ def _stock(call: api.Call) -> tuple[int, dict]:
     if not isinstance(stock, dict) or not stock:
         raise InvalidRequest("stock must be an object of variant id to units.", param="stock")
     for variant_id, units in stock.items():
-        if not isinstance(units, int) or isinstance(units, bool) or units < 0:
-            raise InvalidRequest(f"stock[{variant_id!r}] must be a whole number of units, 0 or more.", param="stock")
+        if not isinstance(units, int) or isinstance(units, bool) or not 0 <= units <= COUNT_MAX:
+            raise InvalidRequest(
+                f"stock[{variant_id!r}] must be a whole number of units from 0 to {COUNT_MAX}.", param="stock"
+            )
     return 200, {"stock": stock_set(stock=stock)}
 
 

@@ -110,6 +110,16 @@ def message(*, type: str, code: str, param: str | None, content: str, resolution
     return body
 
 
+def empty_cart_message() -> dict:
+    """The error that keeps a session without line items from being paid (see quote_lines)."""
+    return message(
+        type="error",
+        code="missing",
+        param="$.line_items",
+        content="The checkout has no items; add at least one before it can be paid. Nothing was charged.",
+    )
+
+
 def round_half_up(numerator: int, denominator: int) -> int:
     return (numerator * 2 + denominator) // (denominator * 2)
 
@@ -172,6 +182,13 @@ def quote_lines(
     now: datetime,
 ) -> Quote:
     quote = Quote(lines=[PricedLine(source=line, base_amount=line.quantity * line.unit_amount) for line in lines])
+    if not quote.lines:
+        # An update may replace the lines with none: CheckoutSessionUpdateRequest.line_items has no minItems (unlike
+        # create's), and a CheckoutSession may have no line items, so the request is valid and the answer is the
+        # session with a MessageError, the spec's form for "a valid session with an actionable issue (e.g.
+        # not_ready_for_payment)"; a 400 would refuse what the schema allows. The error keeps the session
+        # not_ready_for_payment, so complete charges nothing, until items are added.
+        quote.messages.append(empty_cart_message())
 
     # Codes apply in the order given, each on what the previous left, so stacking never goes below 0.
     seen: set[str] = set()

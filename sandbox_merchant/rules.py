@@ -58,6 +58,16 @@ def default_fulfillment_selection(*, variant_ids: list[str]) -> list[dict]:
     return [{"type": "shipping", "option_id": default, "item_ids": item_ids}]
 
 
+def fulfillment_selection_covering(*, selected: list[dict] | None, line_ids: list[str]) -> list[dict]:
+    """The session's selection in step with its lines: SelectedFulfillmentOption.item_ids lists the lines an option
+    covers. One shipping option covers the whole order (the quote charges the first selected option, once, for every
+    line), so it lists every current line, whatever the client sent or the lines were before; a further option
+    covers nothing and is not kept."""
+    if not selected:
+        return []
+    return [{**selected[0], "item_ids": list(line_ids)}]
+
+
 def line_representation(line: PricedLine) -> dict:
     """An ACP LineItem: the Item, its quantity, name, unit amount and totals (sandbox detail alongside)."""
     source = line.source

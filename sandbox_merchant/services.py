@@ -69,7 +69,7 @@ from sandbox_merchant.models import (
     WebhookDelivery,
     WebhookStatus,
 )
-from sandbox_merchant.pricing import PricedInput, Quote, message, quote_lines
+from sandbox_merchant.pricing import PricedInput, Quote, empty_cart_message, message, quote_lines
 from sandbox_merchant.rules import (
     AUTHENTICATION_DETAILS,
     TokenFacts,
@@ -79,6 +79,7 @@ from sandbox_merchant.rules import (
     card_declined_message,
     default_fulfillment_selection,
     fulfillment_messages,
+    fulfillment_selection_covering,
     line_id,
     missing_for_payment,
     out_of_stock_message,
@@ -470,8 +471,12 @@ def _quote_session(session: CheckoutSession, lines: list[CheckoutLine], *, now: 
 
 
 def _store_quote(session: CheckoutSession, quote: Quote) -> None:
+    """The priced state the session answers, its selected option's item_ids naming the very lines priced."""
     session.quote = stored_quote(quote)
     session.quoted_total = quote.total
+    session.selected_fulfillment_options = fulfillment_selection_covering(
+        selected=session.selected_fulfillment_options, line_ids=[line.source.line_id for line in quote.lines]
+    )
 
 
 def _reserve(session: CheckoutSession, lines: list[CheckoutLine], variants: dict[str, Variant], *, now) -> list[dict]:
@@ -713,6 +718,12 @@ def _session_complete_locked(
             return _session_answer(session, status=CheckoutStatus.NOT_READY_FOR_PAYMENT, extra_messages=missing)
         session.save()  # a buyer the complete carried
         return session
+    if not lines:
+        # Never payable (pricing.quote_lines keeps an empty session not_ready_for_payment); this holds a session
+        # written ready without lines before that rule, too, before anything is charged.
+        return _session_answer(
+            session, status=CheckoutStatus.NOT_READY_FOR_PAYMENT, extra_messages=[empty_cart_message()]
+        )
 
     if faults.has(FaultKind.PRICE_CHANGE):
         # The merchant really raises its price, as a live shop would between preview and order.

@@ -44,7 +44,10 @@ def request_signature_verify(request: HttpRequest, *, now: float | None = None) 
     timestamp = request.headers.get("Timestamp", "").strip()
     if not signature or not timestamp:
         raise SignatureInvalid("Signature and Timestamp headers are required.", param="Signature")
-    moment = parse_datetime(timestamp)
+    try:
+        moment = parse_datetime(timestamp)
+    except ValueError:  # well-formed but impossible: month 13, an offset of 99 hours
+        moment = None
     if moment is None or moment.tzinfo is None:
         raise SignatureInvalid("Timestamp must be an RFC 3339 date-time with a time zone.", param="Timestamp")
     body = request.body or b""

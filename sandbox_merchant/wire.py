@@ -17,7 +17,15 @@ from sandbox_merchant.errors import CardInvalid, InvalidRequest
 from sandbox_merchant.models import FaultKind, FaultOperation
 
 _CURRENCY = re.compile(r"^[a-z]{3}$")
+_DIGITS_ONLY = re.compile(r"^[0-9]+$")  # str.isdigit() also takes "²", which int() refuses
 MISSING = object()
+
+# The largest whole numbers the sandbox keeps, by their columns: a count (a line's quantity, a variant's stock, a fault
+# rule's times and delay_ms) is a PostgreSQL `integer`, an amount in minor units a `bigint`. A request beyond them is
+# refused here, before any arithmetic or write (a larger one reached the database and answered 500); a quantity
+# below COUNT_MAX is still answered by the stock (out_of_stock), as any other.
+COUNT_MAX = 2**31 - 1
+AMOUNT_MAX = 2**63 - 1
 
 
 def rfc3339(moment: datetime | None) -> str | None:
@@ -27,18 +35,20 @@ def rfc3339(moment: datetime | None) -> str | None:
 
 
 def parse_moment(value: object, *, param: str) -> datetime:
-    moment = parse_datetime(value) if isinstance(value, str) else None
+    """The moment in UTC. Well-formed but impossible (month 13, an offset of 99 hours) is refused like malformed, and
+    so is a moment UTC cannot hold (9999-12-31T23:00:00-05:00): stored, it could not be read back."""
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
     if moment is None:
         raise InvalidRequest("Expected an RFC 3339 date-time.", param=param)
     if timezone.is_naive(moment):
         raise InvalidRequest("The date-time needs a time zone (e.g. Z).", param=param)
-    return moment
-
-
-def _object(value: object, *, param: str) -> dict:
-    if not isinstance(value, dict):
-        raise InvalidRequest("Expected an object.", param=param)
-    return value
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidRequest("The date-time is out of range.", param=param) from None
 
 
 def _string(value: object, *, param: str, max_length: int = 255) -> str:
@@ -47,13 +57,13 @@ def _string(value: object, *, param: str, max_length: int = 255) -> str:
     return value.strip()
 
 
-def _positive_int(value: object, *, param: str) -> int:
+def _positive_int(value: object, *, param: str, maximum: int) -> int:
     # bool is an int in Python; a JSON true is not a quantity. A number with no fraction (2.0, 2e0) is the integer
     # it spells, as JSON Schema's `integer` and the idempotency fingerprint (rfc.agentic_checkout §6.2) take it.
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidRequest("Expected a positive integer.", param=param)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= maximum:
+        raise InvalidRequest(f"Expected a positive integer of at most {maximum}.", param=param)
     return value
 
 
@@ -96,8 +106,11 @@ def _group_items(raw_lines: object) -> list[tuple[str, int]] | None:
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
             return None
         variant_id = _string(raw["id"], param=f"$.line_items[{index}].id", max_length=64)
-        quantity = _positive_int(raw.get("quantity", 1), param=f"$.line_items[{index}].quantity")
+        param = f"$.line_items[{index}].quantity"
+        quantity = _positive_int(raw.get("quantity", 1), param=param, maximum=COUNT_MAX)
         merged[variant_id] = merged.get(variant_id, 0) + quantity
+        if merged[variant_id] > COUNT_MAX:
+            raise InvalidRequest(f"At most {COUNT_MAX} units of one variant in all.", param=param)
     return list(merged.items())
 
 
@@ -200,7 +213,7 @@ class CompleteRequest:
 
 
 def parse_complete_request(body: dict) -> CompleteRequest:
-    from sandbox_merchant.acp import PAYMENT_HANDLER_ID, schema_check
+    from sandbox_merchant.acp import CREDENTIAL_TYPES, PAYMENT_HANDLER_ID, schema_check
 
     payment_data = body.get("payment_data")
     if isinstance(payment_data, dict) and not {"handler_id", "purchase_order_number"} & set(payment_data):
@@ -227,8 +240,21 @@ def parse_complete_request(body: dict) -> CompleteRequest:
         )
     if "instrument" not in payment_data:
         raise InvalidRequest("instrument is required.", param="$.payment_data.instrument", code="missing")
+    # The handler's instrument is a card (its instrument_schemas: PaymentMethodCard) and it takes the credential types
+    # its config advertises: a token minted by delegate_payment, never a card number sent here.
+    instrument = payment_data["instrument"]
+    if instrument["type"] != "card":
+        raise InvalidRequest(
+            f"The {PAYMENT_HANDLER_ID} handler takes a card instrument.", param="$.payment_data.instrument.type"
+        )
+    if instrument["credential"]["type"] not in CREDENTIAL_TYPES:
+        raise InvalidRequest(
+            f"The {PAYMENT_HANDLER_ID} handler takes credentials of type {', '.join(CREDENTIAL_TYPES)} (a token from "
+            "delegate_payment).",
+            param="$.payment_data.instrument.credential.type",
+        )
     token = _string(
-        payment_data["instrument"]["credential"]["token"],
+        instrument["credential"]["token"],
         param="$.payment_data.instrument.credential.token",
         max_length=64,
     )
@@ -383,7 +409,19 @@ def _presented_card(payment_method: dict) -> PresentedCard:
 
 
 def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
-    payment_method = _object(body.get("payment_method"), param="$.payment_method")
+    from sandbox_merchant.acp import schema_check
+
+    # The official DelegatePaymentRequest: its fields, risk_signals and metadata required, each risk signal, the
+    # billing address and metadata's string values. The card and the allowance are read below (the vault-reference
+    # extension, and the spec's 422 for a well-formed card the sandbox cannot take), so the schema only asks that
+    # they be objects. Leniency: a request without metadata has none (docs/sandbox-merchant-wire.md, "Leniencies").
+    schema_check(
+        {"metadata": {}, **body},
+        "DelegatePaymentRequest",
+        bundle="delegate_payment",
+        read_here=("payment_method", "allowance"),
+    )
+    payment_method = body["payment_method"]
     if payment_method.get("type") != "card":
         raise InvalidRequest("Only card payment methods are supported.", param="$.payment_method.type")
     reference, param = vault_reference_in(payment_method)
@@ -394,28 +432,24 @@ def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
     else:
         vault_reference = _string(reference, param=param, max_length=64)
         _card_expiry(payment_method)
-    allowance = _object(body.get("allowance"), param="$.allowance")
+    allowance = body["allowance"]
     if allowance.get("reason") != "one_time":
         raise InvalidRequest("Only one_time allowances are supported.", param="$.allowance.reason")
     expires_at = parse_moment(allowance.get("expires_at"), param="$.allowance.expires_at")
     if expires_at <= timezone.now():
         raise InvalidRequest("The allowance has already expired.", param="$.allowance.expires_at")
-    metadata = _object(body.get("metadata") or {}, param="$.metadata")
-    for key, value in metadata.items():
-        if not isinstance(value, str):
-            raise InvalidRequest("metadata values are strings.", param=f"$.metadata.{key}")
     return DelegatePaymentRequest(
         vault_reference=vault_reference,
         vault_reference_param=param,
         presented=presented,
-        max_amount=_positive_int(allowance.get("max_amount"), param="$.allowance.max_amount"),
+        max_amount=_positive_int(allowance.get("max_amount"), param="$.allowance.max_amount", maximum=AMOUNT_MAX),
         currency=_currency(allowance.get("currency"), param="$.allowance.currency"),
         checkout_session_id=_string(
             allowance.get("checkout_session_id"), param="$.allowance.checkout_session_id", max_length=64
         ),
         merchant_id=_string(allowance.get("merchant_id"), param="$.allowance.merchant_id", max_length=64),
         expires_at=expires_at,
-        metadata=_object(metadata, param="$.metadata"),
+        metadata=body.get("metadata", {}),
     )
 
 
@@ -429,7 +463,7 @@ def parse_reason(body: dict) -> str:
 def parse_refund_request(body: dict) -> int | None:
     if body.get("amount") is None:
         return None
-    return _positive_int(body["amount"], param="$.amount")
+    return _positive_int(body["amount"], param="$.amount", maximum=AMOUNT_MAX)
 
 
 @dataclass(frozen=True)
@@ -445,8 +479,8 @@ class FaultSpec:
 def _optional_count(value: object, *, param: str) -> int | None:
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidRequest("Expected a non-negative integer.", param=param)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= COUNT_MAX:
+        raise InvalidRequest(f"Expected a whole number from 0 to {COUNT_MAX}.", param=param)
     return value
 
 
@@ -487,9 +521,10 @@ def parse_fault_header(value: str | None) -> FaultHeader | None:
     parsed: dict[str, int] = {}
     for option in options:
         name, _, raw = option.partition("=")
-        if name.strip() not in ("times", "delay_ms") or not raw.strip().isdigit():
+        if name.strip() not in ("times", "delay_ms") or not _DIGITS_ONLY.match(raw.strip()) or int(raw) > COUNT_MAX:
             raise InvalidRequest(
-                f"Sandbox-Fault option {option!r} is not times=<n> or delay_ms=<n>.", code="invalid_fault"
+                f"Sandbox-Fault option {option!r} is not times=<n> or delay_ms=<n> (n at most {COUNT_MAX}).",
+                code="invalid_fault",
             )
         parsed[name.strip()] = int(raw)
     if parsed.get("times") == 0:

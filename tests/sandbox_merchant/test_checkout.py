@@ -489,3 +489,166 @@ def test_a_currency_the_sandbox_does_not_sell_in_is_still_refused(sandbox_mercha
 
     assert response.status_code == 400
     assert (response.json()["code"], response.json()["param"]) == (code, "$.currency")
+
+
+# -- an empty cart --------------------------------------------------------------------------------------
+
+
+def _messages(session: dict) -> list[tuple]:
+    return [(m["type"], m["code"], m.get("param"), m.get("resolution")) for m in session["messages"]]
+
+
+def test_an_update_that_removes_every_line_leaves_a_session_that_charges_nothing(sandbox_merchant):
+    """CheckoutSessionUpdateRequest.line_items has no minItems: `[]` is a valid update, answered with the session and
+    an error message (MessageError), not_ready_for_payment, so that a complete can charge nothing."""
+    from tests.support.acp_schema import assert_valid
+
+    # given the tester's ready session (running socks, standard shipping 5.99)
+    session = sandbox_merchant.ready_session(variant_id="var_run_socks_white_m")
+    available = sandbox_merchant.available("var_run_socks_white_m")
+
+    # when an update replaces its lines with none
+    response = sandbox_merchant.post(f"/checkout_sessions/{session['id']}", {"line_items": []})
+
+    # then it says the cart is empty and is not ready for payment; the socks are no longer held
+    assert response.status_code == 200, response.text
+    emptied = response.json()
+    assert_valid(emptied, "CheckoutSession")
+    assert (emptied["status"], emptied["line_items"]) == ("not_ready_for_payment", [])
+    assert _messages(emptied) == [("error", "missing", "$.line_items", "requires_buyer_input")]
+    assert emptied["selected_fulfillment_options"][0]["item_ids"] == []
+    assert sandbox_merchant.available("var_run_socks_white_m") == available + 1
+
+    # when the agent completes it with a token for what it still shows (shipping only)
+    token = sandbox_merchant.delegate(emptied["id"], _total(emptied))
+    completed = sandbox_merchant.complete(emptied["id"], token)
+
+    # then nothing is charged and no order is placed
+    assert completed.status_code == 200, completed.text
+    assert_valid(completed.json(), "CheckoutSession")
+    assert completed.json()["status"] == "not_ready_for_payment" and "order" not in completed.json()
+    assert _messages(completed.json()) == [("error", "missing", "$.line_items", "requires_buyer_input")]
+    assert Order.objects.count() == 0 and VaultToken.objects.get(id=token).used_at is None
+
+    # and once an item is back, the session is ready again
+    refilled = sandbox_merchant.post(
+        f"/checkout_sessions/{session['id']}", {"line_items": [{"id": "var_run_socks_white_m"}]}
+    ).json()
+    assert (refilled["status"], refilled["messages"]) == ("ready_for_payment", [])
+
+
+def test_a_session_left_ready_with_no_lines_is_not_charged_at_complete(sandbox_merchant):
+    # given an empty session as the sandbox wrote it before empty sessions were kept not ready: ready, no message
+    session = sandbox_merchant.ready_session(variant_id="var_run_socks_white_m")
+    sandbox_merchant.post(f"/checkout_sessions/{session['id']}", {"line_items": []})
+    CheckoutSession.objects.filter(id=session["id"]).update(status="ready_for_payment", messages=[])
+    token = sandbox_merchant.delegate(session["id"], 599)
+
+    # when
+    response = sandbox_merchant.complete(session["id"], token)
+
+    # then complete refuses it in the same words, and nothing is charged
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "not_ready_for_payment"
+    assert _messages(response.json()) == [("error", "missing", "$.line_items", "requires_buyer_input")]
+    assert Order.objects.count() == 0 and VaultToken.objects.get(id=token).used_at is None
+
+
+# -- the selected option's item_ids ---------------------------------------------------------------------
+
+
+def _selected(session: dict) -> list[tuple]:
+    return [(chosen["option_id"], chosen["item_ids"]) for chosen in session["selected_fulfillment_options"]]
+
+
+def _line_ids(session: dict) -> list[str]:
+    return [line["id"] for line in session["line_items"]]
+
+
+def test_the_selected_options_item_ids_are_the_current_lines_on_create_and_every_update(sandbox_merchant):
+    """SelectedFulfillmentOption.item_ids lists the lines an option covers: the sandbox's one shipping option covers
+    every line there is now, never one that was replaced."""
+    from tests.support.acp_schema import assert_valid
+
+    def update(body: dict) -> dict:
+        response = sandbox_merchant.post(f"/checkout_sessions/{session['id']}", body)
+        assert response.status_code == 200, response.text
+        assert_valid(response.json(), "CheckoutSession")
+        return response.json()
+
+    # given the tester's session: socks, with the default standard shipping
+    session = sandbox_merchant.create_session(
+        variant_id="var_run_socks_white_m", fulfillment_details=sandbox_merchant.ALICE_HOME
+    )
+    assert _selected(session) == [("ship_standard", ["li_run_socks_white_m"])]
+
+    # when the lines are replaced, then the option covers the new line and not the old one
+    replaced = update({"line_items": [{"id": "var_cotton_tee_black_m"}]})
+    assert (
+        _selected(replaced)
+        == [("ship_standard", ["li_cotton_tee_black_m"])]
+        == [("ship_standard", _line_ids(replaced))]
+    )
+
+    # when a line is added, then it covers both
+    both = update({"line_items": [{"id": "var_cotton_tee_black_m"}, {"id": "var_run_socks_white_m"}]})
+    assert _selected(both) == [("ship_standard", ["li_cotton_tee_black_m", "li_run_socks_white_m"])]
+
+    # when a client selects express naming a line that does not exist, plus a second option for one line
+    express = update(
+        {
+            "selected_fulfillment_options": [
+                {"type": "shipping", "option_id": "ship_express", "item_ids": ["li_run_socks_white_m", "li_gone"]},
+                {"type": "shipping", "option_id": "ship_standard", "item_ids": ["li_cotton_tee_black_m"]},
+            ]
+        }
+    )
+    # then the option priced for the whole order is the one kept, and it covers every current line
+    assert _selected(express) == [("ship_express", _line_ids(both))]
+    assert _total(express, "fulfillment") == 1499
+    assert _selected(sandbox_merchant.get(f"/checkout_sessions/{session['id']}").json()) == _selected(express)
+
+    # and a create that selects an option with no item_ids gets them filled in
+    created = sandbox_merchant.ready_session(variant_id="var_run_socks_white_m", quantity=2)
+    assert _selected(created) == [("ship_standard", ["li_run_socks_white_m"])]
+
+
+# -- what the payment handler takes --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("instrument", "param"),
+    [
+        ({"type": "card", "credential": {"type": "fpan"}}, "$.payment_data.instrument.credential.type"),
+        ({"type": "wallet", "credential": {"type": "spt"}}, "$.payment_data.instrument.type"),
+    ],
+    ids=["fpan-credential", "wallet-instrument"],
+)
+def test_complete_takes_only_the_instrument_and_credential_types_the_handler_advertises(
+    sandbox_merchant, instrument, param
+):
+    from tests.support.acp_schema import assert_valid
+
+    # given a ready session whose handler advertises card instruments with spt credentials, and a token for it
+    session = sandbox_merchant.ready_session()
+    [handler] = session["capabilities"]["payment"]["handlers"]
+    assert handler["config"]["credential_types"] == ["spt"]
+    token = sandbox_merchant.delegate(session["id"], _total(session))
+    instrument = {**instrument, "credential": {**instrument["credential"], "token": token}}
+    body = {"payment_data": {"handler_id": "card_tokenized", "instrument": instrument}}
+    assert_valid(body, "CheckoutSessionCompleteRequest")  # the schema leaves the types to the handler
+
+    # when it is completed with another type
+    response = sandbox_merchant.post(f"/checkout_sessions/{session['id']}/complete", body)
+
+    # then it is refused in the spec's Error naming the field, and nothing is charged
+    assert response.status_code == 400, response.text
+    assert_valid(response.json(), "Error")
+    assert (response.json()["type"], response.json()["code"], response.json()["param"]) == (
+        "invalid_request",
+        "invalid",
+        param,
+    )
+    assert Order.objects.count() == 0 and VaultToken.objects.get(id=token).used_at is None
+    # and the same token as the advertised spt credential pays
+    assert sandbox_merchant.complete(session["id"], token).json()["status"] == "completed"

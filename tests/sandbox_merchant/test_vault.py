@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from sandbox_merchant.models import Order, VaultToken
-from tests.support.sandbox import payment_data
+from tests.support.sandbox import ALICE_HOME, payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,6 +78,8 @@ def test_delegate_payment_refuses_an_unusable_request(sandbox_merchant, change, 
             "merchant_id": "sandbox",
             "expires_at": "2099-01-01T00:00:00Z",
         },
+        "risk_signals": [],
+        "metadata": {},
     }
     for key, value in change.items():
         body[key] = {**body[key], **value}
@@ -87,6 +89,109 @@ def test_delegate_payment_refuses_an_unusable_request(sandbox_merchant, change, 
     assert response.status_code == 400
     assert response.json()["param"] == param
     assert VaultToken.objects.count() == 0
+
+
+def _official_request(**fields: object) -> dict:
+    """An official DelegatePaymentRequest for alice's saved card, as our client sends it (the card's vault reference as
+    a network token and in its metadata), with `fields` replaced (None: left out)."""
+    body = {
+        "payment_method": {
+            "type": "card",
+            "card_number_type": "network_token",
+            "number": "pm_alice_visa",
+            "display_card_funding_type": "credit",
+            "metadata": {"vault_reference": "pm_alice_visa"},
+        },
+        "allowance": {
+            "reason": "one_time",
+            "max_amount": 8000,
+            "currency": "usd",
+            "checkout_session_id": "cs_123",
+            "merchant_id": "sandbox",
+            "expires_at": "2099-01-01T00:00:00Z",
+        },
+        "risk_signals": [{"type": "card_testing", "score": 3, "action": "authorized"}],
+        "metadata": {"flow": "f-1"},
+    }
+    body.update(fields)
+    return {key: value for key, value in body.items() if value is not None}
+
+
+HOME = ALICE_HOME["address"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "param"),
+    [
+        ({"risk_signals": None}, "$.risk_signals"),
+        ({"risk_signals": {"type": "card_testing"}}, "$.risk_signals"),
+        (
+            {"risk_signals": [{"type": "card_testing", "score": "high", "action": "authorized"}]},
+            "$.risk_signals[0].score",
+        ),
+        ({"shipping": {"speed": "fast"}}, "$.shipping"),
+        ({"billing_address": {k: v for k, v in HOME.items() if k != "postal_code"}}, "$.billing_address.postal_code"),
+        ({"metadata": {"flow": 1}}, "$.metadata.flow"),
+        ({"metadata": []}, "$.metadata"),
+    ],
+    ids=[
+        "no-risk-signals",
+        "risk-signals-not-a-list",
+        "a-bad-risk-signal",
+        "unknown-field",
+        "bad-billing",
+        "metadata-value",
+        "metadata-list",
+    ],
+)
+def test_delegate_payment_refuses_a_request_the_official_schema_refuses(sandbox_merchant, fields, param):
+    from tests.support.acp_schema import assert_valid, schema_errors
+
+    # given a request the official DelegatePaymentRequest does not allow
+    body = _official_request(**fields)
+    assert schema_errors(body, "DelegatePaymentRequest", bundle="delegate_payment")
+
+    # when
+    response = sandbox_merchant.post("/agentic_commerce/delegate_payment", body)
+
+    # then it is refused in the spec's Error, naming the field, and nothing is minted
+    assert response.status_code == 400, response.text
+    error = response.json()
+    assert_valid(error, "Error", bundle="delegate_payment")
+    assert (error["type"], error["code"], error["param"]) == ("invalid_request", "invalid_card", param)
+    assert VaultToken.objects.count() == 0
+
+
+def test_our_clients_request_with_a_billing_address_mints_a_token(sandbox_merchant):
+    from tests.support.acp_schema import assert_valid
+
+    body = _official_request(billing_address=HOME)
+    assert_valid(body, "DelegatePaymentRequest", bundle="delegate_payment")
+
+    response = sandbox_merchant.post("/agentic_commerce/delegate_payment", body)
+
+    assert response.status_code == 201, response.text
+    assert_valid(response.json(), "DelegatePaymentResponse", bundle="delegate_payment")
+    assert VaultToken.objects.get(id=response.json()["id"]).metadata == {"flow": "f-1"}
+
+
+def test_a_request_without_metadata_is_the_documented_leniency_and_has_none(sandbox_merchant):
+    from tests.support.acp_schema import assert_valid, schema_errors
+
+    # given a request that leaves out metadata, which the official schema requires
+    body = _official_request(metadata=None)
+    assert schema_errors(body, "DelegatePaymentRequest", bundle="delegate_payment") == [
+        "$: 'metadata' is a required property"
+    ]
+
+    # when
+    response = sandbox_merchant.post("/agentic_commerce/delegate_payment", body)
+
+    # then it is minted with no metadata (docs/sandbox-merchant-wire.md, "Leniencies")
+    assert response.status_code == 201, response.text
+    assert_valid(response.json(), "DelegatePaymentResponse", bundle="delegate_payment")
+    assert response.json()["metadata"] == {}
+    assert VaultToken.objects.get(id=response.json()["id"]).metadata == {}
 
 
 def test_a_token_over_its_allowance_is_refused(sandbox_merchant):
@@ -180,3 +285,11 @@ def test_a_card_pays_only_for_its_own_holders_checkout(sandbox_merchant):
     assert "card_not_owned_by_buyer" in _refusal(result)
     assert result["status"] != "completed"
     assert VaultToken.objects.get(id=token).used_at is None
+
+
+def test_the_sandbox_checks_delegate_payment_with_the_official_schema():
+    from sandbox_merchant.acp import SPEC_DIR
+    from tests.support.acp_schema import SCHEMA_DIR
+
+    name = "schema.delegate_payment.json"
+    assert (SPEC_DIR / name).read_bytes() == (SCHEMA_DIR / name).read_bytes()
