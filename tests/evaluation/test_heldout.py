@@ -39,6 +39,7 @@ HELDOUT = Path(__file__).resolve().parents[2] / "ordering" / "evaluation" / "hel
             "_18",
             "_19",
             "_20",
+            "_21",
         )
     ],
 )

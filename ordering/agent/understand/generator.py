@@ -170,7 +170,7 @@ POLITE = (
     "thanks", "thank", "cheers", "ta", "please", "kindly", "much appreciated", "dear", "love", "darling",
     "that is very kind of you", "that is very kind", "very kind of you", "kind of you", "that is kind of you",
     "you have been very helpful", "you have been helpful", "very helpful", "helpful", "appreciate it", "appreciated",
-    "meh",
+    "for your help", "for all your help", "for the help", "for helping", "for helping me", "meh",
     "great",
     "cool", "nice", "awesome", "lovely", "brilliant", "perfect", "ok", "okay", "k", "kk", "alright", "all right",
     "got it", "noted", "good", "fine", "sounds good", "looks good", "great stuff", "wonderful", "super",
@@ -251,6 +251,9 @@ NO_TO_PREVIEW = (
     "leave it", "i will pass", "i will pass on it", "i will pass on that", "pass", "skip it", "i will skip it",
     "i will leave it", "not for me", "not interested", "no deal",
     "nah i am good", "no i am good", "i am good thanks", "i am good thank you", "nah i am ok", "i am ok thanks",
+    # Australian: "yeah nah" is a no, "i'm right" / "i'm sweet" I'm fine as I am
+    "yeah nah", "yeah nah i am right", "nah i am right", "yeah nah i am good", "nah i am sweet", "yeah nah i am sweet",
+    "i am right thanks",
 )  # fmt: skip
 # Not done deciding ("wait", "hold on", "not yet", "a sec", "later"): not a no (a no throws the cart away),
 # and never a yes. Read as politeness: the policy says nothing is ordered and how to order or drop it.
@@ -577,6 +580,8 @@ VALUE_AFTER_EDIT = _rx(
     r"\s*,?\s*(?:the\s+|in\s+)?(?P<value>[a-z0-9]+)(?:\s+(?:ones?|pair|instead|please|pls))*\s*$"
 )
 OH_BEFORE_MORE = _rx(r"^(?:oh+|ooh+|ah+)\s*,?\s+(?=(?:and|also|plus|another|one more)\b)")
+NO_THEN_WHAT = _rx(r"^(?:no\s+)+(?:not\s+(?:those|that|them|these|this)(?:\s+ones?)?\s*,?\s+)?(?=(?:the|a|an)\s+[a-z])")
+SAME_BEFORE_MORE = _rx(r"^(?:the\s+)?same(?:\s+again|\s+one)?\s*,?\s+(?=(?:one more|another|1 more)\b)")
 PRODUCT_CORRECTION = _rx(
     r"\b(?:no sorry|sorry no|no wait|wait no|i mean|i meant|no actually|actually no|scratch that|or rather|"
     r"sorry i mean|sorry i meant|oops|my bad|no no)\b"
@@ -784,8 +789,14 @@ ADDRESSES_ASKED = _rx(
     r"^(?:(?:wait|ok|okay|so|and|hmm|um|hey|hi)\s*,?\s+)*(?:what|whats|what is|which)\s+(?:is\s+|s\s+)?(?:my|the)\s+"
     r"(?:(?:home|work|saved|default|delivery|shipping)\s+)?address(?:es)?(?:\s+(?:on file|you have|again|saved|"
     r"for me))?\s*$"
-    r"|\b(?:which|what)\s+address(?:es)?\s+(?:do you have|have you got|is (?:this|it|that)(?: going)? to|will "
+    r"|\b(?:which|what)\s+address(?:es)?\s+(?:do you have|have you got|do i have|have i got|"
+    r"is (?:this|it|that)(?: going)? to|will "
     r"(?:this|it|that) (?:go|be sent) to|are (?:on file|saved))\b"
+)
+# "what postcode have you got for my home", "which pincode is my work address": the saved address asked about
+POSTCODE_ASKED = _rx(
+    r"\b(?:what|which|whats)\s+(?:is\s+)?(?:the\s+|my\s+)?(?:post\s?code|pin\s?code|zip(?:\s?code)?)\b"
+    r"|\b(?:post\s?code|pin\s?code|zip(?:\s?code)?)\s+(?:do you have|have you got|is on file)\b"
 )
 WHY_NOT_ORDERED = _rx(
     r"\bwhy\s+(?:can not|could not|will not|would not|did not|do not|does not|is not|is it not)\s+"
@@ -867,6 +878,13 @@ CANCEL_LAST = _rx(
     r"the order from (?:yesterday|last week|earlier)|my placed order|already placed\b"
 )
 CANCEL_ALL = _rx(r"\ball (?:of )?my orders\b|\bevery order\b")
+# "cancel the first one, I just want the blue", "scrap that, all I need is the grey one": what the customer keeps, said
+# in the same message as the cancel. The cancel is about everything else, never about what is kept.
+CANCEL_KEEPING = _rx(
+    r"(?:[,;.!]|\s-+)?\s*(?:but\s+|and\s+|so\s+)?(?:(?:i|we)\s+(?:just|only)\s+(?:want|need|wanted|needed)"
+    r"|all (?:i|we) (?:want|need|wanted|needed) is|(?:i'?ll|i will|i'?d|i would)\s+(?:just|only)\s+(?:take|have|get))"
+    r"\s+(?P<keep>.+)$"
+)
 CLEAR = _rx(
     r"\b(?:start over|start again|start from scratch|begin again|empty (?:my |the )?(?:cart|basket|bag)|"
     r"clear (?:my |the |out (?:my |the )?)?(?:cart|basket|bag)|clear (?:it|everything|all)|reset (?:my |the"
@@ -1260,6 +1278,8 @@ QUESTION_START = _rx(
     r"^(?:how much|how many|how expensive|what is the price|what does|what do|what colou?rs?|which colou?rs?|"
     r"what sizes?|which sizes?|do you have|do you sell|do you carry|do you stock|have you got|got any|is there|"
     r"are there|is the|are the|is it|are they|does the|does it|does that|does this|do they|do the|do those|do these|"
+    # "is earbuds available in black colour", "are blue runners in stock in 42": asked without "the" (an order)
+    r"(?:is|are) (?:[a-z0-9-]+ ){1,4}(?:available|in stock)\b|"
     r"can i get the \w+ in|tell me (?:about|"
     r"more)|"
     r"what is|what are|info on|information on|details (?:on|of|about)|describe|any info|price of|cost of|the price|"
@@ -1416,6 +1436,13 @@ _COUNT_NUMBER = r"\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|a couple|
 ANSWER_COUNT = _rx(
     r"(?:^|(?<=[\s,]))(?:x\s*(\d{1,2})|(\d{1,2})\s*x|(" + _COUNT_NUMBER + r")\s+(?:of (?:them|those|these|it|each)|"
     r"pairs?|units?|pieces?|packs?))(?=[\s,]|$)"
+)
+# "two of the grey ones", "2 of the black", "two grey" to "which colour?": how many, then the colour chosen (the
+# count was lost: one pair ordered). A digit before a colour only with "of": "42 grey" to a shoe's colour question is
+# its size.
+ANSWER_COUNT_OF = _rx(
+    r"^(?:(?P<count>(?:" + _COUNT_NUMBER + r"))\s+of\s+(?:the|those|these)\s+|(?P<word>two|three|four|five|six)\s+"
+    r"(?:of\s+(?:the|those|these)\s+)?)(?=\S)"
 )
 # "2 in large", "two in black": a count only when the number cannot be a size. "42 in blue" or "9 in blue" to
 # "which colour?" for a shoe is its size, never 42 (or 9) pairs: for shoes only the words two to six count.
@@ -1884,6 +1911,13 @@ class _Reader:
         # "oh and one more for my sister", "oh and thermal tights L": the "oh" before an addition says nothing (it was
         # a correction's lead: nothing was understood, or the boots in the cart became the tights)
         self.text = OH_BEFORE_MORE.sub("", self.text)
+        if context.cart:
+            # "no the black ones", "no not those the cloud jogger in grey": a no that leads to what is meant, as
+            # "no, the black ones" (it was read as a thing not in the cart)
+            self.text = NO_THEN_WHAT.sub("no , ", self.text)
+            # "the same, one more for my brother", "same again, another for her": one more of the cart's line, said
+            # with "the same" in front (it was a reorder of a past purchase)
+            self.text = SAME_BEFORE_MORE.sub("", self.text)
         hedged = re.sub(r"\s*,?\s*\b(?:maybe|perhaps|idk|i dunno|dunno|not sure)\s*$", "", self.text)
         # only where words were said after the hedge and went (values left undecided); "hoodie M maybe" stays
         said_after = not normalize(text).rstrip(" ,.?!").endswith(self.text.rsplit(" ", 1)[-1])
@@ -2234,6 +2268,11 @@ class _Reader:
             return [Confirm()]
         if WHY_NOT.fullmatch(core_polite) and not self.question:
             return [Confirm()]  # "sure, why not"; "why not?" asks a question and confirms nothing
+        no_thanks = re.match(r"(?:no|nah|nope)\s+(?:thanks|thank you|thankyou|ty|thx|cheers)\b\s*,?\s*", flat)
+        if no_thanks is not None and self.context.awaiting_confirmation:
+            why = PRICE_COMPLAINT.match(flat[no_thanks.end() :])
+            if why is not None and why.end() > 0 and not flat[no_thanks.end() + why.end() :].strip(" ,."):
+                return [Decline()]  # "no thanks too pricey": the no, with its reason (it searched for cheaper ones)
         complaint = PRICE_COMPLAINT.match(core_polite)
         if complaint is not None and complaint.end() > 0:
             rest = core_polite[complaint.end() :].strip(" ,.")
@@ -2300,7 +2339,7 @@ class _Reader:
             and self._cart_target(unsold.group("what")) is None
             # a thing, not a code, a delivery, a card or a need ("no code please", "no rush on the shipping")
             and not any(
-                word in NOT_AN_UNSOLD_THING or colour_of(word) or normalize_clothing(word)
+                word in NOT_AN_UNSOLD_THING or word in NUMBER_WORDS or colour_of(word) or normalize_clothing(word)
                 for word in unsold.group("what").split()
             )
         ):
@@ -2334,7 +2373,7 @@ class _Reader:
                 return [OutOfScope(topic="limits")]
             if CARDS_ASKED.search(core_polite):
                 return [AccountInfo(topic="cards")]
-            if ADDRESSES_ASKED.search(core_polite):
+            if ADDRESSES_ASKED.search(core_polite) or POSTCODE_ASKED.search(core_polite):
                 return [AccountInfo(topic="addresses")]
             if LIMITS_QUESTION.search(core_polite):
                 return [OutOfScope(topic="limits")]
@@ -3440,7 +3479,16 @@ class _Reader:
             return [CancelOrder(which="all")]
         if CANCEL_LAST.search(text):
             return [CancelOrder(which="last")]
+        keeping = self._cancel_keeping(text)
+        if keeping is not None:
+            return keeping
         remainder = re.sub(r"\bcancel\w*\b", " ", text)
+        position = POSITIONAL.search(remainder)
+        if position and len(self.context.cart) > 1 and not self._names_product(remainder):
+            # "cancel the first one" at a preview of two lines: that line comes out, not the whole cart
+            index = _position_index(position)
+            if index is not None and -len(self.context.cart) <= index < len(self.context.cart):
+                return [RemoveItem(target=_line_target(self.context.cart[index]))]
         named = self._target_spec(remainder) if self._names_product(remainder, strict=True) else None
         lines = {line.product_id for line in self.context.cart}
         in_cart = named is not None and bool(lines & set(named.product_ids))
@@ -3477,6 +3525,27 @@ class _Reader:
         ):
             return [CancelOrder(which="last")]
         return [CancelOrder(which="current")]
+
+    def _cancel_keeping(self, text: str) -> list[Command] | None:
+        """CANCEL_KEEPING: "cancel the first one, I just want the blue". The lines not kept come out of the cart; when
+        the cart holds only what is kept and an order was just placed, the cancel is about that order (the policy
+        asks before it asks the shop). None: no such clause, or what is kept is not in the cart."""
+        match = CANCEL_KEEPING.search(text)
+        if match is None or not self.context.cart:
+            return None
+        kept = self._cart_lines(match.group("keep"))
+        if not kept:
+            return None
+        dropped = [line for line in self.context.cart if line not in kept]
+        if dropped:
+            return [RemoveItem(target=_line_target(line)) for line in dropped]
+        if not self.context.ordered:
+            return None
+        said = text[: match.start()]
+        named = self._target_spec(said) if self._names_product(said, strict=True) else None
+        ordered = {line.product_id for line in self.context.ordered}
+        item = _ordered(named) if named is not None and set(named.product_ids) & ordered else None
+        return [CancelOrder(which="last", item=item)]
 
     def _bare_count_change(self, text: str) -> list[Command]:
         """BARE_COUNT_CHANGE: the cart's one line gets its count changed by what is said; about several lines,
@@ -3641,6 +3710,10 @@ class _Reader:
     def _everyday_removal(self, text: str) -> list[Command]:
         """EVERYDAY_REMOVE: the one cart line the words name comes out; nothing when they name no single line.
         "No cap" with no cap in the cart is never an order for one."""
+        if self.context.cart:
+            keeping = self._cancel_keeping(text)
+            if keeping is not None:
+                return keeping  # "scrap the first one, all I need is the blue": never the blue
         if not self.context.cart or not self._cart_target(text):
             # "no cap", "I not want the cap anymore", "my son doesn't want the orange one" about nothing in the cart:
             # never an order of it (each added one)
@@ -3744,6 +3817,9 @@ class _Reader:
         return _line_target(lines[0]) if len(lines) == 1 else None
 
     def _remove(self, text: str) -> list[Command]:
+        keeping = self._cancel_keeping(text)
+        if keeping is not None:
+            return keeping  # "scrap the first one, all I need is the blue": never the blue
         remainder = REMOVE_WORDS.sub(" ", text)
         remainder = re.sub(
             r"\b(?:take|out|off|from|my|the|cart|basket|bag|order|please|it|of|anymore|any more|after all|"
@@ -4125,6 +4201,16 @@ class _Reader:
             shoe = self._pending_is_shoe()
             if said_in is not None and not (shoe and (said_in.group("digit") or said_in.group("word") in SHOE_WORDS)):
                 counted = said_in
+        if counted is None and pending is not None and pending.slot in ("size", "colour"):
+            said_of = ANSWER_COUNT_OF.match(text)
+            rest = text[said_of.end() :] if said_of is not None else ""
+            big = said_of is not None and (said_of.group("count") or "").isdigit() and int(said_of.group("count")) >= 30
+            if (
+                said_of is not None
+                and not (big and self._pending_is_shoe())
+                and (self._colour(rest) if pending.slot == "colour" else re.fullmatch(r"[a-z]{1,3}(?:\s+ones?)?", rest))
+            ):
+                counted = said_of
         count = self._number(next(group for group in counted.groups() if group)) if counted is not None else None
         if counted is None or not count:
             return self._answer_slots(text)
@@ -4897,6 +4983,11 @@ class _Reader:
             " ",
             text,
         )
+        several = self._products_asked_about(body)
+        if several:
+            # "what is the rate of the sport sunglasses and the headlamp": the question is about each (the headlamp was
+            # dropped, and "ok take both" then ordered two pairs of sunglasses)
+            return [ProductQuestion(item=ItemSpec(product_ids=several), aspect=aspect)]
         first_shown = self._shown_reference(text)
         item = self._item(body) or ItemSpec()
         if first_shown and not item.product_ids:
@@ -4910,6 +5001,21 @@ class _Reader:
         if item.product_ids:
             self._asked = item
         return [ProductQuestion(item=item, aspect=aspect)]
+
+    def _products_asked_about(self, body: str) -> tuple[str, ...]:
+        """The products a question names one per part ("the sunglasses and the headlamp"), when it names two or more
+        that way and nothing else; () otherwise."""
+        parts = [part for part in re.split(r"\s*(?:,|\band\b|\bplus\b|&)\s*", body) if _content(part)]
+        if len(parts) < 2:
+            return ()
+        product_ids: list[str] = []
+        for part in parts:
+            item = self._item(part)
+            if item is None or len(item.product_ids) != 1 or item.colour or item.size:
+                return ()
+            if item.product_ids[0] not in product_ids:
+                product_ids.append(item.product_ids[0])
+        return tuple(product_ids[:10]) if len(product_ids) >= 2 else ()
 
     def _comparison(self, text: str) -> list[Command]:
         """ "Which is cheaper, the zip hoodie or the pullover hoodie?": one question about every product named,

@@ -217,7 +217,14 @@ def _repair_once(words: list[str]) -> list[str] | None:
             # became "one tech tees blue m blue and one black", and the black one lost its M)
             return [*words[:start], ",", *words[new_at:]]
         kind = _kind(new)
-        if kind is None or (words[start:end] in (["no"], ["fine"]) and new_at != end and words[end] not in SEPARATORS):
+        # "no" alone right before the new value; for a colour or size letter also "no the" ("the trail blazer in the
+        # green no the black one", as dictated: the green was ordered)
+        bare_the = (
+            words[start:end] == ["no"] and words[end] == "the" and new_at == end + 1 and kind in ("colour", "letter")
+        )
+        if kind is None or (
+            words[start:end] in (["no"], ["fine"]) and new_at != end and words[end] not in SEPARATORS and not bare_the
+        ):
             continue
         edit_start = start
         while edit_start > 0 and (words[edit_start - 1] in SEPARATORS or words[edit_start - 1] in STACKED):

@@ -40,8 +40,38 @@ def word_list(text: str) -> list[str]:
 
 _MEASURE_UNITS = {
     "inch": "-inch", "inches": "-inch", "in": "-inch", "kg": "kg", "kgs": "kg", "kilo": "kg", "kilos": "kg",
-    "l": "l", "litre": "l", "liter": "l", "litres": "l", "liters": "l",
+    "l": "l", "litre": "l", "liter": "l", "litres": "l", "liters": "l", "kilogram": "kg", "kilograms": "kg",
+    "ml": "ml", "millilitre": "ml", "millilitres": "ml", "milliliter": "ml", "milliliters": "ml",
 }  # fmt: skip
+
+
+_NUMBER_WORD = (
+    r"(?:(?:one|two|three|four|five|six|seven|eight|nine)\s+hundred(?:\s+and)?(?:\s+(?:twenty|thirty|forty|fifty|"
+    r"sixty|seventy|eighty|ninety))?(?:\s+(?:one|two|three|four|five|six|seven|eight|nine))?|(?:twenty|thirty|forty|"
+    r"fifty|sixty|seventy|eighty|ninety)(?:[\s-]+(?:one|two|three|four|five|six|seven|eight|nine))?|one|two|three|"
+    r"four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
+    r"nineteen)"
+)
+_MEASURE_IN_WORDS = re.compile(
+    r"\b(?P<number>" + _NUMBER_WORD + r")\s*-?\s*(?P<unit>inch|inches|kg|kgs|kilo|kilos|kilogram|kilograms|litre|"
+    r"liter|litres|liters|millilitres?|milliliters?|ml)\b"
+)
+
+
+# "running socks three pack", "socks 3 pack white": a pack's size said right after the thing's name (a singular
+# pack, not "3 packs", "3 pack of"), two or more; "one pack black L", "and 2 pack socks" stay counts.
+_PACK_SIZE = re.compile(
+    r"\b(?P<before>(?!(?:and|a|an|the|of|with|plus|also|want|need|get|add|order|buy|take|me|i|one|just|only|another|"
+    r"more|then|or)\b)[a-z]{3,})\s+(?P<number>[2-9]|1[0-2]|two|three|four|five|six|seven|eight|nine|ten|twelve)\s*-?\s*"
+    r"pack\b(?!s)(?!\s+of\b)(?!-)"
+)
+
+
+def _words_number(said: str) -> str:
+    from ordering.agent.understand.numbers import parse_number_words
+
+    value, _ = parse_number_words(re.split(r"[\s-]+", said.replace(" and ", " ")))
+    return str(value) if value is not None else said
 
 
 # Digits typed for words ("need stuff 4 my runs", "send 2 work", "go 4 it"): "4" is "for" and "2" is "to" only where
@@ -79,13 +109,145 @@ def _text_speak(text: str) -> str:
     return text
 
 
+_UNIT_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine)"
+_TENS_WORD = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+_SMALL_WORD = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+    r"eighteen|nineteen)"
+)
+_UNIT_VALUES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+_PLURAL_UNITS = {"ones": 1, "twos": 2, "threes": 3, "fours": 4, "fives": 5, "sixes": 6, "sevens": 7, "eights": 8,
+                 "nines": 9}  # fmt: skip
+# A digit as a dictation engine may write it: "ending for two for two" is 4242.
+_SPOKEN_DIGITS = {
+    "zero": "0", "oh": "0", "o": "0", "one": "1", "won": "1", "two": "2", "to": "2", "too": "2", "three": "3",
+    "four": "4", "for": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "ate": "8", "nine": "9",
+}  # fmt: skip
+_CARD_DIGITS = re.compile(
+    r"\b(?P<lead>ending(?:\s+(?:in|with))?|ends\s+(?:in|with)|last\s+(?:four|4)(?:\s+digits)?(?:\s+(?:is|are))?)\s+"
+    r"(?P<digits>(?:(?:" + "|".join(_SPOKEN_DIGITS) + r"|\d)\s*,?\s+){3}(?:" + "|".join(_SPOKEN_DIGITS) + r"|\d))\b"
+)
+
+
+def _spoken_numbers(text: str) -> str:
+    """Numbers a dictation engine writes as words, where the reader needs them as digits (a count said in words
+    stays a word: "two in black" to a shoe's colour question is a count, "9 in black" may be a US size).
+
+    - "forty two" → "42", "forty threes" → "43s" (a pair of size 43), "seventy two" → "72": a two-word number is
+      never a count of things here, and as words it was read as 40 (or 70) of them;
+    - "uk eight", "size twelve" → "uk 8", "size 12"; "is twelve", "aged seven" → an age, in digits (read as such);
+    - "seventy two dollar", "five bucks" → digits before a currency word;
+    - "ending four two four two", "ending for two for two" → "ending 4242".
+    """
+    text = _CARD_DIGITS.sub(
+        lambda m: (
+            m.group("lead")
+            + " "
+            + "".join(_SPOKEN_DIGITS.get(w, w) for w in re.findall(r"[a-z]+|\d", m.group("digits")))
+        ),
+        text,
+    )
+    text = re.sub(
+        r"\b("
+        + _TENS_WORD
+        + r")(?:[\s-]+("
+        + _UNIT_WORD
+        + r"|ones|twos|threes|fours|fives|sixes|sevens|eights|nines))?\b",
+        lambda m: (
+            str(
+                {
+                    "twenty": 20,
+                    "thirty": 30,
+                    "forty": 40,
+                    "fifty": 50,
+                    "sixty": 60,
+                    "seventy": 70,
+                    "eighty": 80,
+                    "ninety": 90,
+                }[m.group(1)]
+                + (_UNIT_VALUES.get(m.group(2) or "", 0) or _PLURAL_UNITS.get(m.group(2) or "", 0))
+            )
+            + ("s" if (m.group(2) or "") in _PLURAL_UNITS else "")
+        ),
+        text,
+    )
+    values = {word: str(index) for index, word in enumerate(_SMALL_WORD[3:-1].split("|"), start=1)}
+    text = re.sub(
+        r"\b(uk|us|eu|size|sz|sizes|is|am|aged|age|turning|turned)\s+(?!one\b)("
+        + _SMALL_WORD
+        + r")\b(?!\s+(?:of|in|more|pairs?|packs?)\b)",
+        lambda m: f"{m.group(1)} {values[m.group(2)]}",
+        text,
+    )
+    # "a pair of 43s", "two pairs of 44's": the size, as a size (it was no size, and the size was asked)
+    text = re.sub(r"\b((?:3[5-9]|4[0-9])(?:\.5)?)'?s\b", r"\1", text)
+    return re.sub(
+        r"\b(" + _SMALL_WORD + r")(?=\s+(?:dollars?|bucks|usd|quid|pounds?|euros?|rupees|rs)\b)",
+        lambda m: values[m.group(1)],
+        text,
+    )
+
+
+# A postcode said beside an address the shop already has ("send it to work, the postcode's 94105", "office pincode
+# 560001", "zip 94105", "postcode SW1A 1AA"): nothing to read (it was no product found).
+_POSTCODE = re.compile(
+    r",?\s*(?:the\s+|my\s+)?(?:post\s?code|pin\s?code|zip\s?code|zip)(?:'s|\s+is|\s+no\.?|\s+number)?\s*[:\-]?\s*"
+    r"(?=[a-z0-9]*\d)[a-z0-9]{3,8}(?:\s+\d[a-z]{2})?\b"
+)
+
+
+def _other_englishes(text: str) -> str:
+    """British, Australian and Indian English, and a dictation's fillers, as the reader's words."""
+    text = re.sub(r"\b(\d{1,3})\s*(?:nos\.?|no\.)(?=\s|$)", r"\1", text)  # "2 nos. black tech tee": two
+    text = _POSTCODE.sub(" ", text)
+    # fillers a voice leaves: "um", "uh", "erm"; "do one thing," (Indian English: here is what to do)
+    text = re.sub(r"\b(?:um+|uh+|umm+|er+m|erm+|uhm+)\b\s*,?", " ", text)
+    text = re.sub(r"^(?:and\s+then|okay\s+so|ok\s+so|so)\s+(?=\w)", "", text.strip())
+    text = re.sub(r"^(?:please\s+|kindly\s+)?do one thing\s*,?\s*", "", text)
+    # "running headlamp urgently required": needed, not a question
+    text = re.sub(r"\s*\b(?:is\s+|are\s+)?(?:very\s+)?(?:urgently|urgent)\s+(?:required|needed)\b", "", text)
+    text = re.sub(r"\bpay (?:from|through|thru|via) (?=(?:my|the|this|that)\b)", "pay with ", text)
+    # "which all cards i am having": which cards do i have
+    text = re.sub(r"\bwhich all\b", "which", text)
+    text = re.sub(r"\b(which|what)\s+((?:[a-z]+\s+){1,2})i am having\b", r"\1 \2do i have", text)
+    text = re.sub(r"\bi am having\b(?!\s+(?:a|an|the|some|trouble|problems?|issues?)\b)", "i have", text)
+    # "send to my home only, not office": the other address is only named to be left out
+    text = re.sub(
+        r"\s*,?\s*(?:and\s+|but\s+)?not\s+(?:to\s+)?(?:the\s+|my\s+)?(?:office|work|home)(?:\s+address)?\s*$", "", text
+    )
+    text = re.sub(r"\b(home|work|office)(?:\s+address)?\s+only\b", r"\1", text)
+    # British "a waterproof" (a rain jacket); "ordinary post", "normal post", "by post": standard delivery
+    text = re.sub(
+        r"\b(a|the|my|lightweight|light|new|packable)\s+waterproof\b(?!\s+(?:boots?|shoes?|trainers?|jacket|coat|"
+        r"hiking|trail|running|bag|pack|case|cover)\b)",
+        r"\1 rain jacket",
+        text,
+    )
+    post = r"\b(?:ordinary|normal|regular|standard|second class|2nd class)\s+(?:post|postage)\b"
+    text = re.sub(post, "standard shipping", text)
+    text = re.sub(r"\b(?:fastest|quickest|express)\s+(?:courier|post|postage)\b", "express shipping", text)
+    # "i'm a 44, add the chelsea boot in black": the customer's size, for the thing named after it
+    said = re.match(
+        r"^i(?: am|'m|m) an? ((?:3[5-9]|4[0-9])(?:\.5)?|xs|s|m|l|xl|xxl)\b\s*,?\s*(?:so\s+|and\s+)?(.+)$", text
+    )
+    if said is not None:
+        text = f"{said.group(2)} size {said.group(1)}"
+    return text
+
+
 def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     # "sí", "café": the letter without its accent (the accented letter was dropped as punctuation: "s")
     text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
     # "yesss", "noooo", "pleeease": one letter for a run of three or more (never x: "xxxl" is a size)
     text = re.sub(r"([a-wyz])\1{2,}", r"\1", text)
+    # Punctuation said aloud to a dictation engine: "white running cap new line grey gym duffel", "go ahead period"
+    text = re.sub(r"\s*\b(?:new line|next line|new paragraph|comma)\b\s*", " , ", text)
+    text = re.sub(r"\s*\b(?:full stop|period|exclamation (?:mark|point))\s*(?=$|\s)", " . ", text)
+    text = re.sub(r"\s*\bquestion mark\s*(?=$|\s)", " ? ", text)
     text = _text_speak(text)
+    text = _spoken_numbers(text)
+    text = _other_englishes(text)
     # A list, one item a line ("order:\n- 1 day pack blue\n- 1 headlamp"): each line is an item of the list (the
     # lines after the first were lost). A bullet or a list number starting a line goes.
     text = re.sub(r"(?m)^\s*(?:[-*\u2022\u00b7]|\d{1,2}[.)])(?=\s)\s*", "", text)  # "-2 caps" stays a minus
@@ -105,11 +267,51 @@ def normalize(text: str) -> str:
     # "ill come back another day", "ill take the black one": "I'll", typed without its apostrophe
     text = re.sub(r"\bill\s+(?=(?:come|take|have|get|go|pass|do|buy|order|think|check|leave|be|just|need|try)\b)",
                   "i will ", text)  # fmt: skip
+    # "what is the rate of the headlamp", "rate?", "best rate for 2": the price, as Indian English says it (it was
+    # read as the fitness band's heart rate). A heart rate stays one.
+    text = re.sub(
+        r"(?<!heart )\b(?:rates?)\b(?=\s*(?:$|\?|of\b|for\b|pls\b|please\b|kindly\b|,))|"
+        r"(?<=\bthe )rate\b(?! monitor)|(?<=\bwhat )rate\b|(?<=\bbest )rate\b",
+        "price",
+        text,
+    )
+    # Indian English: "kindly confirm the availability" asks whether it is in stock (a "confirm" that confirms
+    # nothing); "please do the needful" at a preview is "please go ahead"
+    text = re.sub(
+        r"\b(?:please |kindly |pls )?confirm (?:the |its |their )?(?:availability|stock)\b"
+        r"|\b(?:please |kindly |pls )?confirm (?:if|whether) (?:it is|its|they are|it|they) (?:available|in stock)\b",
+        "is it available",
+        text,
+    )
+    text = re.sub(r"\b(?:please |kindly |pls )?do the needful\b", "please go ahead", text)
+    # Dictated homophones of a count before a pack or a pair ("add to packs of black socks", "i need too pairs of"):
+    # "to packs of" can only be two of them (one pack was ordered). "for" is four only after a verb of wanting.
+    text = re.sub(r"\b(?:to|too)\s+(?=(?:pairs|packs|sets|boxes|bottles)\s+of\b)", "2 ", text)
+    text = re.sub(r"^for\s+(?=(?:pairs|packs|sets|boxes|bottles)\s+of\b)", "4 ", text)
+    text = re.sub(
+        r"\b(add|get|want|need|order|buy|take|send)\s+for\s+(?=(?:pairs|packs|sets|boxes|bottles)\s+of\b)",
+        r"\1 4 ",
+        text,
+    )
+    # "same to same" (Indian English: exactly the same): "the same"
+    text = re.sub(r"\bsame to same\b", "the same", text)
+    # Dictated homophones of colours: "the blew cloud jogger", "a read beanie", "the read one", "in read" (a verb
+    # "read" is never before a thing or "one", nor after "in")
+    text = re.sub(r"\bblew\b", "blue", text)
+    text = re.sub(
+        r"\b(a|the|in|and|or)\s+read\b(?!\s+(?:the|it|that|this|my|your|about|through|reviews?)\b)", r"\1 red", text
+    )
+    # A measure said in words is one in digits ("five inch running shorts", "twenty litre day pack", "five hundred
+    # ml"): dictation writes numbers as words, and each was read as a count (5 pairs of shorts, 20 packs).
+    text = _MEASURE_IN_WORDS.sub(lambda match: f"{_words_number(match.group('number'))} {match.group('unit')}", text)
+    # "running socks three pack", "3 pack socks" (a singular pack, not "3 packs" or "3 pack of"): the pack's size,
+    # written as the shop's titles write it ("3-pack"); it ordered three packs.
+    text = _PACK_SIZE.sub(lambda m: f"{m.group('before')} {_words_number(m.group('number'))}-pack", text)
     # A measure is no count: "5 inch running shorts" (5 pairs), "20 litre day pack" (20 packs). The shop's titles
     # write them as one word ("5-inch", "20L", "12kg"), and so does this; a measure of no title stays one word too.
     text = re.sub(
-        r"\b(\d{1,3}(?:\.\d)?)\s*-?\s*(inch|inches|in(?=\s+(?:running\s+)?shorts?\b)|kg|kgs|kilo|kilos|litre|liter|"
-        r"litres|liters|lb|lbs|cm|mm|ml|oz|l(?=\s+(?:day\s*pack|pack|bag|backpack|rucksack|duffel|bottle|flask)\b))\b",
+        r"\b(\d{1,3}(?:\.\d)?)\s*-?\s*(inch|inches|in(?=\s+(?:running\s+)?shorts?\b)|kg|kgs|kilo|kilos|kilograms?|"
+        r"litre|liter|litres|liters|millilitres?|milliliters?|lb|lbs|cm|mm|ml|oz|l(?=\s+(?:day\s*pack|pack|bag|backpack|rucksack|duffel|bottle|flask)\b))\b",
         lambda match: match.group(1) + _MEASURE_UNITS.get(match.group(2), "-" + match.group(2)),
         text,
     )
