@@ -15,8 +15,10 @@ import contextlib
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -25,6 +27,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import smart_split
 
 from audit.services import Origin
 from config.admin import ReadOnlyAdminMixin
@@ -39,7 +42,7 @@ from escalations.models import (
     EscalationStatus,
     ResolutionCode,
 )
-from escalations.services import EscalationActionRefused
+from escalations.services import EscalationActionRefused, ReplyRepeated
 from escalations.staff import WORK_PERMISSION
 from ordering.models import FlowStatus, OrderFlow
 
@@ -107,6 +110,12 @@ class AssigneeFilter(admin.SimpleListFilter):
 
 _NUMBER_SIGN = re.compile(r"(?<!\S)#(\d+)(?!\S)")
 
+# What staff type to find an escalation (a number, a name, an e-mail, an order number or flow id, a few words of the
+# detail) fits in this. Every word is one more OR over the searched columns: a page pasted into the box made a query
+# PostgreSQL refused after half a minute ("expression tree is too large").
+SEARCH_MAX_WORDS = 10
+SEARCH_MAX_CHARS = 200
+
 _PRIORITY_COLOURS = {"urgent": "#b00020", "high": "#c05600", "normal": "#2a6ebb", "low": "#5f6b76"}
 
 
@@ -135,7 +144,7 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     search_help_text = (
         "Escalation number (#12 or 12), customer username or e-mail, order number (exact, as the customer sees "
-        "it), order flow id (exact), or detail."
+        f"it), order flow id (exact), or detail; at most {SEARCH_MAX_WORDS} words and {SEARCH_MAX_CHARS} characters."
     )
     ordering = ["sla_due_at", "created_at"]
     list_per_page = 50
@@ -151,6 +160,10 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return selectors.escalations_queue()
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        refusal = search_refusal(search_term)
+        if refusal is not None:
+            messages.error(request, refusal)
+            return queryset.none(), False
         # The queue writes numbers as "#12", so that is how staff type them.
         return super().get_search_results(request, queryset, _NUMBER_SIGN.sub(r"\1", search_term))
 
@@ -253,7 +266,10 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if escalation is None:
             raise Http404("No such escalation.")
         if not self.has_view_permission(request, escalation):
-            raise PermissionDenied
+            raise PermissionDenied(
+                "Seeing escalations needs the permission “Can view escalation” (escalations.view_escalation), "
+                f"which the {settings.ESCALATIONS_SUPPORT_GROUP!r} group has. Ask an administrator to add you to it."
+            )
         context = {
             **self.admin_site.each_context(request),
             **self._detail_context(request, escalation),
@@ -298,6 +314,17 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             action: services.escalation_action_refusal(escalation, action, staff_id=staff_id)
             for action in services.ACTIONS
         }
+        # The text of a reply just refused (`action_view`) goes back in the reply box, once. A page drawn without
+        # the box (a colleague holds the escalation now) shows it and keeps it for the page that has the box again
+        # (after taking it over); a closed escalation never has the box again, so its page shows it once, to copy.
+        draft_key = _reply_draft_key(escalation.pk)
+        reply_draft = reply_kept = ""
+        if can_work and refusals["reply"] is None:
+            reply_draft = request.session.pop(draft_key, "")
+        elif not escalation.is_active:
+            reply_kept = request.session.pop(draft_key, "")
+        else:
+            reply_kept = request.session.get(draft_key, "")
         sla_left = selectors.escalation_sla_seconds_left(escalation)
         return {
             "title": f"Escalation #{escalation.pk}: {escalation.get_reason_display()}",
@@ -330,12 +357,15 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "approve_label": "Approve and place",
             # One per page drawn: the reply form sent twice from it (a double click) posts one message.
             "reply_key": uuid.uuid4().hex,
-            # the text of a reply just refused, once (`action_view`)
-            "reply_draft": request.session.pop(_reply_draft_key(escalation.pk), ""),
+            "reply_draft": reply_draft,
+            "reply_kept": reply_kept,
             # 3-D Secure: a recorded verification waits for a second specialist's confirmation.
             "pending_verification": services.pending_payment_verification(escalation),
+            # the codes that fit the order as it is (an order canceled is not resolved as "Order placed")
             "resolution_codes": [
-                choice for choice in ResolutionCode.choices if choice[0] != ResolutionCode.HANDED_BACK
+                (code, label)
+                for code, label in ResolutionCode.choices
+                if code != ResolutionCode.HANDED_BACK and services.resolution_code_refusal(escalation, code) is None
             ],
             "suggested_code": _suggested_resolution(escalation),
             "priorities": sorted(EscalationPriority.choices, key=lambda choice: PRIORITY_RANK[choice[0]]),
@@ -357,7 +387,10 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             )
             return HttpResponseRedirect(reverse("admin:escalations_escalation_change", args=[object_id]))
         if not self.has_work_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied(
+                f"Working escalations needs the permission “Can work escalations” ({WORK_PERMISSION}), which the "
+                f"{settings.ESCALATIONS_SUPPORT_GROUP!r} group has. Ask an administrator to add you to it."
+            )
         handler = _ACTION_HANDLERS.get(action)
         if handler is None:
             raise Http404("No such action.")
@@ -369,7 +402,7 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         trace_id = selectors.escalation_trace_id(escalation)
         with trace_context(trace_id) if trace_id else contextlib.nullcontext():
             try:
-                text = handler(request, escalation, origin)
+                said = handler(request, escalation, origin)
             except EscalationActionRefused as refusal:
                 messages.error(request, refusal.message)
                 if action == "reply":
@@ -377,8 +410,29 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     # taken by a colleague meanwhile) is shortened or sent again, not typed again
                     request.session[_reply_draft_key(escalation.pk)] = request.POST.get("text", "")[:REPLY_DRAFT_MAX]
             else:
-                messages.success(request, text)
+                notice = said if isinstance(said, _Notice) else _Notice(said)
+                messages.add_message(request, notice.level, notice.text)
         return HttpResponseRedirect(reverse("admin:escalations_escalation_change", args=[object_id]))
+
+
+def search_refusal(search_term: str) -> str | None:
+    """Why the queue is not searched for `search_term` (a sentence for the person), or None."""
+    words = sum(1 for _ in smart_split(search_term))
+    if words <= SEARCH_MAX_WORDS and len(search_term) <= SEARCH_MAX_CHARS:
+        return None
+    return (
+        f"Nothing was searched: a search is at most {SEARCH_MAX_WORDS} words and {SEARCH_MAX_CHARS} characters, and "
+        f"this one has {words:,} words and {len(search_term):,} characters. Search by an escalation number, a "
+        "customer's username or e-mail, an order number or flow id, or a few words of the detail."
+    )
+
+
+@dataclass(frozen=True)
+class _Notice:
+    """What an action answers on the page, when it is not plain success."""
+
+    text: str
+    level: int = messages.SUCCESS
 
 
 # The most of a refused reply given back to the reply box (a log pasted by mistake is not kept whole in the session).
@@ -433,15 +487,21 @@ def _set_priority(request: HttpRequest, escalation: Escalation, origin: Origin) 
     return f"Priority is {updated.get_priority_display().lower()} now; resolve by {due}."
 
 
-def _reply(request: HttpRequest, escalation: Escalation, origin: Origin) -> str:
-    services.escalation_reply(
+def _reply(request: HttpRequest, escalation: Escalation, origin: Origin) -> str | _Notice:
+    sent = services.escalation_reply(
         escalation_id=escalation.pk,
         staff_id=request.user.pk,
         text=request.POST.get("text", ""),
         reply_key=request.POST.get("reply_key", "")[:64],
         origin=origin,
     )
-    return f"Reply sent: {escalation.customer.get_username()} sees it in their chat."
+    customer = escalation.customer.get_username()
+    if isinstance(sent, ReplyRepeated):
+        at = timezone.localtime(sent.message.created_at).strftime("%H:%M")
+        return _Notice(
+            f"Not sent again: you sent this same reply at {at}, and {customer} has it in their chat.", messages.WARNING
+        )
+    return f"Reply sent: {customer} sees it in their chat."
 
 
 def _approve(request: HttpRequest, escalation: Escalation, origin: Origin) -> str:
@@ -499,7 +559,7 @@ def _resolve(request: HttpRequest, escalation: Escalation, origin: Origin) -> st
 
 
 # The whitelist: each staff action of the console and the one service it calls.
-_ACTION_HANDLERS: dict[str, Callable[[HttpRequest, Escalation, Origin], str]] = {
+_ACTION_HANDLERS: dict[str, Callable[[HttpRequest, Escalation, Origin], str | _Notice]] = {
     "claim": _claim,
     "release": _release,
     "set_priority": _set_priority,

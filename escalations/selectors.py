@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from audit.models import AuditEvent
+from audit.models import ActorType, AuditEvent, Outcome
 from consent.formatting import format_money
 from consent.models import CapKind
 from consent.selectors import (
@@ -22,7 +22,7 @@ from consent.selectors import (
 )
 from escalations.models import OPEN_STATUSES, Escalation, EscalationStatus
 from ordering.hooks import EscalationSummary
-from ordering.models import Conversation, EscalationReason, OrderFlow
+from ordering.models import Conversation, EscalationReason, Message, OrderFlow
 
 
 def escalations_queue(*, now: datetime | None = None) -> QuerySet[Escalation]:
@@ -165,6 +165,27 @@ def escalation_trace_id(escalation: Escalation) -> str:
 def escalation_history(escalation: Escalation) -> QuerySet:
     """The audit events about this escalation, oldest first: opened, claimed, replied, …, resolved."""
     return AuditEvent.objects.filter(target_type="escalation", target_id=str(escalation.pk)).order_by("sequence")
+
+
+def escalation_reply_repeated(*, escalation_id: int, staff_id: int, text: str, since: datetime) -> Message | None:
+    """The message with these same words that this specialist sent on this escalation since `since`, if any: found
+    through the escalation's own `escalation.replied` events, which name who sent which message."""
+    message_ids = [
+        message_id
+        for message_id in AuditEvent.objects.filter(
+            target_type="escalation",
+            target_id=str(escalation_id),
+            action="escalation.replied",
+            outcome=Outcome.OK,
+            actor_type=ActorType.STAFF,
+            actor_id=str(staff_id),
+            occurred_at__gte=since,
+        ).values_list("data__message_id", flat=True)
+        if isinstance(message_id, int)
+    ]
+    if not message_ids:
+        return None
+    return Message.objects.filter(pk__in=message_ids, text=text.strip()).order_by("-created_at", "-id").first()
 
 
 def escalations_of_customer(*, customer_id: int, exclude_id: int | None = None) -> QuerySet[Escalation]:

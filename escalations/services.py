@@ -11,6 +11,7 @@ denied.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from audit.models import ActorType, Outcome
 from audit.services import Origin, audit_record
 from config.errors import DomainError
 from config.tracing import get_trace_id
+from consent.formatting import format_money
 from escalations import metrics
 from escalations.models import (
     OPEN_STATUSES,
@@ -34,12 +36,13 @@ from escalations.models import (
     PaymentVerification,
     ResolutionCode,
 )
+from escalations.selectors import escalation_reply_repeated
 from escalations.staff import WORK_PERMISSION
 from ordering.errors import FlowNotConfirmable, OrderingError
-from ordering.models import EscalationReason
+from ordering.models import EscalationReason, FlowStatus, Message, MessageRole, OrderFlow, WaitingFor
 from ordering.saga.resumes import flow_staff_approve, flow_staff_retry_compensations, flow_staff_verify_payment
 from ordering.selectors import staff_reply_sent
-from ordering.services import conversation_hand_back, conversation_staff_reply, flow_cancel
+from ordering.services import conversation_hand_back, conversation_post, conversation_staff_reply, flow_cancel
 from ordering.staff_actions import flow_staff_refusal
 from ordering.transitions import status_transition
 
@@ -309,6 +312,32 @@ def escalation_action_refusal(escalation: Escalation, action: str, *, staff_id: 
     return flow_staff_refusal(flow, "close") if flow is not None else None
 
 
+# What each resolution code says the order ended as; the codes not listed say nothing about an order.
+RESOLUTION_ORDER_STATUSES: dict[str, frozenset[str]] = {
+    ResolutionCode.ORDER_PLACED: frozenset({FlowStatus.PLACED}),
+    ResolutionCode.ORDER_CANCELED: frozenset({FlowStatus.CANCELED}),
+    # a failed order's undo ran to its end, or a canceled one's (canceling undoes what the order did)
+    ResolutionCode.UNDO_COMPLETED: frozenset({FlowStatus.COMPENSATED, FlowStatus.CANCELED}),
+}
+
+
+def resolution_code_refusal(escalation: Escalation, code: str) -> str | None:
+    """Why `code` would record something the order contradicts (a sentence for the person), or None."""
+    statuses = RESOLUTION_ORDER_STATUSES.get(code)
+    if statuses is None:
+        return None
+    label = ResolutionCode(code).label
+    flow = escalation.flow
+    if flow is None:
+        return f"“{label}” is for an escalation about an order, and this one has none: choose what you did instead."
+    if flow.status not in statuses:
+        return (
+            f"“{label}” does not fit: the order is {flow.get_status_display().lower()}. "
+            "Choose the resolution that says what happened to it."
+        )
+    return None
+
+
 def _payment_verification_refusal(escalation: Escalation, action: str, *, staff_id: int) -> str | None:
     if escalation.reason != EscalationReason.PAYMENT_VERIFICATION:
         return f"Payment verification is for 3-D Secure payments, not for “{escalation.get_reason_display()}”."
@@ -559,13 +588,28 @@ def _conversation_id(escalation: Escalation) -> object:
     return escalation.conversation_id or (escalation.flow.conversation_id if escalation.flow else None)
 
 
+# The same words sent again by the same specialist on the same escalation within this long are the reply sent
+# once more by mistake (Back, then "Send reply" on the page the browser drew again with the text it remembered), not
+# posted again.
+REPLY_REPEAT_WINDOW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class ReplyRepeated:
+    """A reply not posted: the same specialist sent the same words on this escalation within REPLY_REPEAT_WINDOW."""
+
+    message: Message
+
+
 def escalation_reply(
     *, escalation_id: int, staff_id: int, text: str, reply_key: str = "", origin: Origin | None = None
-):
+) -> Message | ReplyRepeated:
     """Write to the customer in their chat (the widget shows it like any other message).
 
     `reply_key` names one sending of the reply form: sent twice (a double click), the customer gets one
-    message and the log one `escalation.replied`."""
+    message and the log one `escalation.replied`. The same words sent again from another page drawn since (Back,
+    which draws the page again with a new key and the text the browser kept) within REPLY_REPEAT_WINDOW are not
+    posted again either: the answer is `ReplyRepeated`, with the message the customer already has."""
     if not (text or "").strip():
         _refuse(escalation_id, "reply", staff_id=staff_id, origin=origin, message="Write a reply first.")
     # The chat's own limit for a message: past it, a reply is most likely a paste gone wrong (a log, a page).
@@ -588,6 +632,11 @@ def escalation_reply(
         sent = staff_reply_sent(conversation_id=conversation_id, reply_key=reply_key) if reply_key else None
         if sent is not None:
             return sent
+        repeated = escalation_reply_repeated(
+            escalation_id=escalation.pk, staff_id=staff_id, text=text, since=timezone.now() - REPLY_REPEAT_WINDOW
+        )
+        if repeated is not None:
+            return ReplyRepeated(message=repeated)
         message = conversation_staff_reply(
             conversation_id=conversation_id, staff_id=staff_id, text=text, reply_key=reply_key
         )
@@ -610,11 +659,31 @@ def escalation_approve(*, escalation_id: int, staff_id: int, origin: Origin | No
     return _act(escalation_id, "approve", staff_id=staff_id, origin=origin, work=work)
 
 
+# The most a note staff write may hold (a resolution, a hand-back, how a payment was verified), like a reply: past it,
+# it is most likely a paste gone wrong (a log, a page), which would be stored whole and drawn on every page.
+NOTE_MAX_CHARS = 2_000
+
+
+def _refuse_long_note(escalation_id: int, action: str, *, staff_id: int, note: str, origin: Origin | None) -> None:
+    if len(note) > NOTE_MAX_CHARS:
+        _refuse(
+            escalation_id,
+            action,
+            staff_id=staff_id,
+            origin=origin,
+            message=(
+                f"Nothing was saved: a note is at most {NOTE_MAX_CHARS:,} characters and this one has {len(note):,}. "
+                "Shorten it."
+            ),
+        )
+
+
 def escalation_payment_verification_record(
     *, escalation_id: int, staff_id: int, note: str, origin: Origin | None = None
 ) -> PaymentVerification:
     """The first specialist says the payment is verified, and how: pending until a colleague confirms it."""
     note = (note or "").strip()
+    _refuse_long_note(escalation_id, "verify_payment", staff_id=staff_id, note=note, origin=origin)
     if not note:
         _refuse(
             escalation_id,
@@ -705,10 +774,42 @@ def escalation_retry_compensations(*, escalation_id: int, staff_id: int, origin:
     return _act(escalation_id, "retry_compensations", staff_id=staff_id, origin=origin, work=work)
 
 
+# Statuses in which no payment has been taken yet: the order stopped before paying (a cart, a confirmed order
+# waiting for its placement, a step-up code or the bank's check). An escalated order waits for a risk decision,
+# taken before paying, or for a specialist after something failed on the way, when the shop may have taken it.
+_UNPAID_STATUSES = frozenset({FlowStatus.DRAFT, FlowStatus.PREVIEWED, FlowStatus.CONFIRMED, FlowStatus.REQUIRES_ACTION})
+
+
+def _flow_canceled_notice(flow: OrderFlow, *, unpaid: bool) -> str:
+    """What the customer reads in their chat after a specialist canceled their order: what it was (the preview's
+    lines and the flow's total, as the preview showed them) and what happens to the money."""
+    preview = flow.preview or {}
+    items = ", ".join(
+        f"{line['quantity']}x {line['title']}" + (f" ({line['variant']})" if line.get("variant") else "")
+        for line in preview.get("lines", [])
+    )
+    what = f"your order of {items}" if items else "your order"
+    if flow.total_amount:
+        what += f" — {format_money(flow.total_amount, flow.currency)}"
+    if unpaid:
+        money = "Nothing was charged"
+        if flow.compensations.filter(action="release_spend").exists():
+            money += ", and what it held against your spending limits is released"
+    else:
+        money = "If the shop took payment for it, that order is canceled with the shop and refunded in full"
+    return f"I canceled {what}. {money}. Ask me here if you need anything else."
+
+
 def escalation_cancel_flow(*, escalation_id: int, staff_id: int, note: str = "", origin: Origin | None = None):
-    """Cancel the order; whatever it had done at the merchant and in the spend ledger is undone."""
+    """Cancel the order; whatever it had done at the merchant and in the spend ledger is undone, and the customer is
+    told in their chat."""
 
     def work(escalation: Escalation):
+        before = escalation.flow
+        unpaid = before is not None and (
+            before.status in _UNPAID_STATUSES
+            or (before.status == FlowStatus.ESCALATED and before.waiting_for == WaitingFor.RISK_REVIEW)
+        )
         flow = flow_cancel(
             flow_id=escalation.flow_id,
             actor_type=ActorType.STAFF,
@@ -716,6 +817,23 @@ def escalation_cancel_flow(*, escalation_id: int, staff_id: int, note: str = "",
             reason="staff_canceled",
             origin=origin,
         )
+        # Only if this cancel stopped it (flow_cancel answers a flow already stopped as it is).
+        if flow.failure_code == "staff_canceled" and flow.conversation_id is not None:
+            # The customer's last word from us may be a step the order now cannot take (the bank's link answers 409).
+            # Told as the specialist, after the commit, like a released hold (ordering/holds.py): the message's row
+            # waits on its conversation, which a failing turn of that conversation may hold while it waits for this
+            # very flow. The cancel's own audit events say who did it.
+            notice = _flow_canceled_notice(flow, unpaid=unpaid)
+            conversation_id, flow_id = flow.conversation_id, str(flow.pk)
+            transaction.on_commit(
+                lambda: conversation_post(
+                    conversation_id=conversation_id,
+                    role=MessageRole.STAFF,
+                    text=notice,
+                    data={"kind": "flow_canceled", "flow_id": flow_id},
+                ),
+                robust=True,
+            )
         _responded(escalation)
         _audit(
             escalation,
@@ -745,12 +863,14 @@ def _hand_conversation_back(escalation: Escalation, *, staff_id: int) -> None:
 
 def escalation_hand_back(*, escalation_id: int, staff_id: int, note: str = "", origin: Origin | None = None):
     """The specialist is done with the conversation: the assistant takes it again."""
+    note = (note or "").strip()
+    _refuse_long_note(escalation_id, "hand_back", staff_id=staff_id, note=note, origin=origin)
 
     def work(escalation: Escalation) -> Escalation:
         _responded(escalation)
         escalation.resolved_at = timezone.now()
         escalation.resolution_code = ResolutionCode.HANDED_BACK
-        escalation.resolution_note = note.strip()
+        escalation.resolution_note = note
         _transition(
             escalation,
             EscalationStatus.HANDED_BACK,
@@ -787,6 +907,10 @@ def escalation_resolve(
             origin=origin,
             message="Write a short resolution note: what you did and why.",
         )
+    _refuse_long_note(escalation_id, "resolve", staff_id=staff_id, note=note, origin=origin)
+
+    def check(escalation: Escalation) -> str | None:
+        return resolution_code_refusal(escalation, code)
 
     def work(escalation: Escalation) -> Escalation:
         _responded(escalation)
@@ -805,4 +929,4 @@ def escalation_resolve(
         _closed(escalation)
         return escalation
 
-    return _act(escalation_id, "resolve", staff_id=staff_id, origin=origin, work=work)
+    return _act(escalation_id, "resolve", staff_id=staff_id, origin=origin, work=work, check=check)

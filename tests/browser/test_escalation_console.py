@@ -3,6 +3,9 @@
 The policy runs no inline handler, so an `onsubmit="return confirm(...)"` on the form is silently dropped
 and one click cancels the order without asking. The form says what to ask in `data-confirm` and the
 console's own script (a file, which 'self' allows) asks it.
+
+And a reply sent again with Back: the page is never cached, so Back draws it again with a new form key while the
+browser puts the text back in the box.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import pytest
 from audit.models import AuditEvent
 from config.tracing import trace_context
 from escalations.models import Escalation
-from ordering.models import OrderFlow
+from ordering.models import Message, OrderFlow
 from ordering.services import flow_confirm
 from tests.browser.conftest import in_thread, screenshot
 from tests.browser.test_csp_pages import Watched
@@ -120,4 +123,40 @@ def test_a_double_click_sends_an_action_once_and_shows_what_it_did(shop, live_se
         )
     )
     assert attempts == [("escalation.payment_verification_recorded", "ok")]
+    watched.assert_clean()
+
+
+def test_back_and_send_reply_again_reaches_the_customer_once(shop, live_server, chromium, otp_login):
+    # given: sam sent a reply from the escalation's page
+    escalation = in_thread(_payment_verification, shop)
+    page = _staff_page(chromium, live_server, otp_login)
+    watched = Watched(page)
+    page.goto(f"{live_server.url}/admin/escalations/escalation/{escalation.pk}/change/")
+    text = "Hi Alice, I'm checking with your bank now."
+    page.get_by_label("Reply to alice (appears in the chat)").fill(text)
+    first_key = page.locator("input[name=reply_key]").input_value()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send reply").click()
+    assert page.locator("ul.messagelist li").all_inner_texts() == ["Reply sent: alice sees it in their chat."]
+
+    # when: Back, and "Send reply" on the page the browser draws again (the page is not cached: a new form and key)
+    page.go_back()
+    # the page was drawn again with a new key, and the browser put back the text it remembered in the box
+    assert page.locator("input[name=reply_key]").input_value() != first_key
+    assert page.get_by_label("Reply to alice (appears in the chat)").input_value() == text
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send reply").click()
+    screenshot(page, "escalation-reply-sent-again")
+
+    # then: alice has it once, and sam is told it was not sent again
+    [shown] = page.locator("ul.messagelist li").all_inner_texts()
+    assert shown.startswith("Not sent again: you sent this same reply at ")
+    staff_messages = in_thread(
+        lambda: list(
+            Message.objects.filter(conversation_id=escalation.flow.conversation_id, role="staff").values_list(
+                "text", flat=True
+            )
+        )
+    )
+    assert staff_messages == [text]
     watched.assert_clean()

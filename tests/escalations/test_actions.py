@@ -11,14 +11,22 @@ import re
 from html import unescape as html_unescape
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 from django.utils.html import escape
 
 from audit.models import AuditEvent
 from consent.models import SpendEntry
 from escalations.models import Escalation, PaymentVerification
-from escalations.services import EscalationActionRefused, escalation_payment_verification_confirm
+from escalations.services import (
+    REPLY_REPEAT_WINDOW,
+    EscalationActionRefused,
+    escalation_open,
+    escalation_payment_verification_confirm,
+)
 from ordering.models import ConversationStatus, Message, OrderFlow
+from ordering.services import conversation_start
 from tests.escalations.conftest import act_url, detail_url, fresh, press
 from tests.support.merchant_state import merchant_order_count, session_status
 
@@ -27,6 +35,16 @@ from tests.support.merchant_state import merchant_order_count, session_status
 def shop(fake_shop):
     """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
     return fake_shop
+
+
+@pytest.fixture
+def bobs_request_with_sam(shop, sam, sam_client):
+    """Bob asked for a person in his chat, and sam claimed it."""
+    bob = get_user_model().objects.get(username="bob")
+    conversation = conversation_start(customer_id=bob.pk)
+    escalation = escalation_open(reason="customer_request", customer_id=bob.pk, conversation_id=conversation.pk)
+    press(sam_client, escalation, "claim")
+    return fresh(escalation)
 
 
 def _events(escalation: Escalation, action: str, **filters) -> list[AuditEvent]:
@@ -218,6 +236,44 @@ def test_canceling_the_order_undoes_its_holds(payment_verification, sam, sam_cli
     assert event.data["note"] == "customer changed their mind"
 
 
+def test_canceling_the_order_tells_the_customer_in_their_chat(payment_verification, sam, sam_client, shop):
+    # given: alice's chat ends with the bank's check, whose link stops working once the order is canceled
+    escalation = payment_verification
+    conversation_id = escalation.flow.conversation_id
+    last_seen = Message.objects.filter(conversation_id=conversation_id).order_by("id").last()
+    assert last_seen.text.startswith("Your bank wants to verify this payment.")
+    widget = Client()
+    widget.force_login(shop.alice)
+
+    # when: sam cancels the order, and presses again on the page still open
+    press(sam_client, escalation, "cancel_flow")
+    press(sam_client, escalation, "cancel_flow")
+
+    # then: her chat says, once, what was canceled and that nothing was charged (the preview's own lines and total)
+    events = widget.get(f"/api/v1/conversations/{conversation_id}/events/?after={last_seen.pk}").json()
+    total = f"${escalation.flow.total_amount / 100:.2f}"
+    assert [(m["role"], m["text"]) for m in events["messages"]] == [
+        (
+            "staff",
+            f"I canceled your order of 1x Blue Runner (blue, 42) — {total}. Nothing was charged, and what it held "
+            "against your spending limits is released. Ask me here if you need anything else.",
+        )
+    ]
+    assert events["messages"][0]["kind"] == "flow_canceled"
+    assert events["messages"][0]["flow_id"] == str(escalation.flow_id)
+
+
+def test_canceling_an_order_that_failed_on_its_way_says_what_happens_to_a_payment(compensation_failed, sam_client):
+    escalation = compensation_failed
+
+    press(sam_client, escalation, "cancel_flow")
+
+    [notice] = Message.objects.filter(conversation_id=escalation.flow.conversation_id, role="staff")
+    assert notice.text.startswith("I canceled your order of 1x Blue Runner (blue, 42) — $")
+    assert "If the shop took payment for it, that order is canceled with the shop and refunded in full." in notice.text
+    assert "Nothing was charged" not in notice.text
+
+
 def test_a_reply_reaches_the_customers_chat_through_the_events_api(payment_verification, sam, sam_client, shop):
     escalation = payment_verification
     conversation_id = escalation.flow.conversation_id
@@ -268,7 +324,7 @@ def test_a_reply_longer_than_a_chat_message_is_refused_and_html_is_sent_as_text(
     assert AuditEvent.objects.filter(action="escalation.reply", outcome="denied", actor_id=str(sam.pk)).count() == 1
 
 
-def test_a_reply_form_sent_twice_reaches_the_customer_once(payment_verification, sam, sam_client):
+def test_a_reply_form_sent_twice_reaches_the_customer_once(payment_verification, sam, sam_client, wall_clock):
     # given: the reply form as the page draws it, with the text typed in
     escalation = payment_verification
     page = sam_client.get(detail_url(escalation)).content.decode()
@@ -285,10 +341,50 @@ def test_a_reply_form_sent_twice_reaches_the_customer_once(payment_verification,
     assert AuditEvent.objects.filter(action="escalation.replied", target_id=str(escalation.pk)).count() == 1
     assert AuditEvent.objects.filter(action="conversation.staff_replied", actor_id=str(sam.pk)).count() == 1
 
-    # a new page draws a new form: the same words sent from it are a second message
+    # a new page draws a new form: the same words sent from it 10 minutes later are a second message
+    wall_clock.advance(REPLY_REPEAT_WINDOW.total_seconds() + 1)
     again = {**_form_fields(sam_client.get(detail_url(escalation)).content.decode(), "reply"), "text": form["text"]}
     press(sam_client, escalation, "reply", again)
     assert staff_messages.all().count() == 2
+
+
+def test_the_same_reply_sent_again_from_a_page_drawn_again_reaches_the_customer_once(
+    payment_verification, sam, sam_client, make_staff, otp_login, wall_clock
+):
+    # given: sam sent a reply
+    escalation = payment_verification
+    text = "Hi Alice, I'm on it."
+    first = press(
+        sam_client, escalation, "reply", {**_form_fields(_page(sam_client, escalation), "reply"), "text": text}
+    )
+    sent_at = Message.objects.get(conversation_id=escalation.flow.conversation_id, role="staff").created_at
+
+    # when: Back draws the page again (a new form, a new key) with the text the browser kept, and it is sent again
+    wall_clock.advance(9 * 60)
+    again = press(
+        sam_client, escalation, "reply", {**_form_fields(_page(sam_client, escalation), "reply"), "text": text}
+    )
+
+    # then: alice has it once, and sam is told it was not sent again
+    assert first == ["Reply sent: alice sees it in their chat."]
+    assert again == [
+        f"Not sent again: you sent this same reply at {timezone.localtime(sent_at):%H:%M}, and alice has it in their "
+        "chat."
+    ]
+    staff_messages = Message.objects.filter(conversation_id=escalation.flow.conversation_id, role="staff")
+    assert [message.text for message in staff_messages] == [text]
+    assert AuditEvent.objects.filter(action="escalation.replied", target_id=str(escalation.pk)).count() == 1
+
+    # other words are a new reply; the same words from a colleague who took it over are theirs to send
+    press(sam_client, escalation, "reply", {**_form_fields(_page(sam_client, escalation), "reply"), "text": "And?"})
+    kim_client = otp_login(make_staff("kim"), client=Client())
+    press(kim_client, escalation, "claim", _form_fields(_page(kim_client, escalation), "claim"))
+    press(kim_client, escalation, "reply", {**_form_fields(_page(kim_client, escalation), "reply"), "text": text})
+    assert [message.text for message in staff_messages.all()] == [text, "And?", text]
+
+
+def _page(client, escalation: Escalation) -> str:
+    return client.get(detail_url(escalation)).content.decode()
 
 
 def test_handing_back_returns_the_conversation_to_the_assistant(payment_verification, sam, sam_client):
@@ -383,7 +479,9 @@ def test_nothing_more_is_done_on_a_closed_escalation(payment_verification, sam_c
 
     for messages in shown.values():
         assert messages == ["This escalation is already resolved; nothing more can be done on it."]
-    assert Message.objects.filter(conversation_id=escalation.flow.conversation_id, role="staff").count() == 0
+    # the chat has the cancellation's notice only: the reply was not sent
+    staff_messages = Message.objects.filter(conversation_id=escalation.flow.conversation_id, role="staff")
+    assert [message.text.startswith("I canceled your order") for message in staff_messages] == [True]
 
 
 def test_an_escalation_held_by_a_colleague_must_be_taken_over_first(
@@ -522,3 +620,123 @@ def test_a_refused_reply_comes_back_in_the_reply_box_once(payment_verification, 
     # a reply sent leaves the box empty
     sent, page = send("Hi Alice, all sorted.")
     assert sent == ["Reply sent: alice sees it in their chat."] and _reply_box(page) == ""
+
+
+def _kept_reply(page: str) -> str | None:
+    found = re.search(r'<textarea id="esc-reply-kept-text"[^>]*>(.*?)</textarea>', page, re.DOTALL)
+    return html_unescape(found.group(1)) if found else None
+
+
+def test_a_reply_refused_because_a_colleague_took_over_comes_back_after_taking_it_back(
+    payment_verification, sam, sam_client, make_staff, otp_login
+):
+    # given: sam holds the escalation and is typing; kim takes it over meanwhile
+    escalation = payment_verification
+    press(sam_client, escalation, "claim")
+    kim_client = otp_login(make_staff("kim"), client=Client())
+    press(kim_client, escalation, "claim", _form_fields(_page(kim_client, escalation), "claim"))
+    typed = "Hi Alice, <your bank> asked us to check one more thing & we're on it."
+
+    # when: sam sends the reply
+    landed = sam_client.post(act_url(escalation, "reply"), {"text": typed}, follow=True)
+
+    # then: it is refused, and the page (which has no reply box while kim holds it) shows it kept, as often as drawn
+    assert [str(message) for message in landed.context["messages"]] == [
+        "kim is working on this escalation. Take it over first if you need to act on it."
+    ]
+    page = landed.content.decode()
+    assert 'id="esc-reply-text"' not in page
+    assert _kept_reply(page) == typed and "take the escalation over" in page
+    assert _kept_reply(_page(sam_client, escalation)) == typed
+    assert not Message.objects.filter(conversation_id=escalation.flow.conversation_id, role="staff").exists()
+
+    # when: sam takes it back, the reply box has it, once
+    taken = sam_client.post(
+        act_url(escalation, "claim"), _form_fields(_page(sam_client, escalation), "claim"), follow=True
+    ).content.decode()
+    assert _reply_box(taken) == typed and _kept_reply(taken) is None
+    assert _reply_box(_page(sam_client, escalation)) == ""
+
+
+def test_a_reply_refused_because_the_escalation_was_closed_is_shown_once_to_copy(
+    bobs_request_with_sam, sam_client, make_staff, otp_login
+):
+    # given: kim took bob's request over from sam and resolved it while sam was typing
+    escalation = bobs_request_with_sam
+    kim_client = otp_login(make_staff("kim"), client=Client())
+    press(kim_client, escalation, "claim", _form_fields(_page(kim_client, escalation), "claim"))
+    press(kim_client, escalation, "resolve", {"code": "customer_helped", "note": "Answered by phone."})
+
+    # when: sam sends the reply
+    landed = sam_client.post(act_url(escalation, "reply"), {"text": "Hi Bob, about returns:"}, follow=True)
+
+    # then: nothing is sent, and the page shows the text once, to copy (the box never comes back on a closed one)
+    page = landed.content.decode()
+    assert "This escalation is already resolved" in page
+    assert _kept_reply(page) == "Hi Bob, about returns:" and "copy it if you still need it" in page
+    assert _kept_reply(_page(sam_client, escalation)) is None
+    assert not Message.objects.filter(conversation_id=escalation.conversation_id, role="staff").exists()
+
+
+def _resolution_options(page: str) -> list[str]:
+    select = re.search(r'<select id="esc-resolve-code" name="code">(.*?)</select>', page, re.DOTALL).group(1)
+    return re.findall(r'<option value="([^"]+)"', select)
+
+
+def test_a_resolution_the_order_contradicts_is_refused(payment_verification, sam, sam_client):
+    # given: sam canceled the order
+    escalation = payment_verification
+    press(sam_client, escalation, "cancel_flow")
+
+    # when: "Order placed" is sent anyway (a page drawn before, a wrong pick)
+    placed = press(sam_client, escalation, "resolve", {"code": "order_placed", "note": "Placed it for her."})
+
+    # then: refused and audited, the escalation still open; the form offers only what fits a canceled order
+    assert placed == [
+        "“Order placed” does not fit: the order is canceled. Choose the resolution that says what happened to it."
+    ]
+    assert (fresh(escalation).status, fresh(escalation).resolution_code) == ("claimed", "")
+    denied = AuditEvent.objects.get(action="escalation.resolve", outcome="denied", actor_id=str(sam.pk))
+    assert denied.data["refused"] == placed[0]
+    options = _resolution_options(_page(sam_client, escalation))
+    assert "order_placed" not in options and {"order_canceled", "customer_helped"} <= set(options)
+
+    canceled = press(sam_client, escalation, "resolve", {"code": "order_canceled", "note": "Canceled at her request."})
+    assert canceled == [f"Escalation #{escalation.pk} resolved."]
+    assert fresh(escalation).resolution_code == "order_canceled"
+
+
+def test_an_order_resolution_needs_an_order(bobs_request_with_sam, sam_client):
+    refused = press(sam_client, bobs_request_with_sam, "resolve", {"code": "order_canceled", "note": "Done."})
+
+    assert refused == [
+        "“Order canceled” is for an escalation about an order, and this one has none: choose what you did instead."
+    ]
+    assert fresh(bobs_request_with_sam).status == "claimed"
+    assert "order_canceled" not in _resolution_options(_page(sam_client, bobs_request_with_sam))
+
+
+def test_a_note_over_two_thousand_characters_is_refused(bobs_request_with_sam, sam, sam_client):
+    escalation = bobs_request_with_sam
+    pasted = "x" * 200_000
+
+    resolve = press(sam_client, escalation, "resolve", {"code": "customer_helped", "note": pasted})
+    hand_back = press(sam_client, escalation, "hand_back", {"note": pasted})
+
+    expected = "Nothing was saved: a note is at most 2,000 characters and this one has 200,000. Shorten it."
+    assert resolve == hand_back == [expected]
+    assert (fresh(escalation).status, fresh(escalation).resolution_note) == ("claimed", "")
+    assert AuditEvent.objects.filter(outcome="denied", actor_id=str(sam.pk)).count() == 2
+
+    done = press(sam_client, escalation, "resolve", {"code": "customer_helped", "note": "y" * 2_000})
+    assert done == [f"Escalation #{escalation.pk} resolved."]
+    assert fresh(escalation).resolution_note == "y" * 2_000
+
+
+def test_a_verification_note_over_two_thousand_characters_is_refused(payment_verification, sam_client):
+    refused = press(sam_client, payment_verification, "verify_payment", {"note": NOTE * 100})
+
+    assert refused == [
+        f"Nothing was saved: a note is at most 2,000 characters and this one has {len(NOTE * 100):,}. Shorten it."
+    ]
+    assert not PaymentVerification.objects.filter(flow=payment_verification.flow).exists()

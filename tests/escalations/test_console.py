@@ -354,3 +354,49 @@ def test_cancel_the_order_asks_through_the_consoles_script(payment_verification,
     assert 'data-confirm="Cancel this order and undo what it did?"' in form
     assert '<script src="/static/escalations/console.js" defer></script>' in page
     assert not INLINE_SCRIPT.search(page)
+
+
+def test_support_staff_refused_the_ops_pages_are_told_the_permission_those_need(sam_client, db):
+    for url in ("/admin/ops/", "/admin/ops/trace/?q=4bf92f3577b34da6a3ce929d0e0e4736"):
+        response = sam_client.get(url)
+
+        assert response.status_code == 403
+        page = response.content.decode()
+        assert "Can view the ops page and look up traces" in page and "ordering.view_operations" in page
+        # not the permissions they hold already
+        assert "Can work escalations" not in page and "Can view audit event" not in page
+        assert 'href="/admin/"' in page
+
+
+def test_staff_refused_the_queue_are_told_the_permission_it_needs(payment_verification, make_staff, otp_login):
+    outsider = otp_login(make_staff("ops", support=False))
+
+    page = outsider.get(detail_url(payment_verification)).content.decode()
+
+    assert "Seeing escalations needs the permission “Can view escalation” (escalations.view_escalation)" in page
+
+
+# -- a search pasted by mistake ------------------------------------------------------------------------
+
+
+def test_a_long_paste_in_the_search_box_is_answered_with_a_message_not_a_500(bobs_request, sam_client):
+    pasted = " ".join(["lorem"] * 1000)
+
+    response = sam_client.get(CHANGELIST, {"q": pasted})
+
+    assert response.status_code == 200
+    assert _listed(response) == []
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown == [
+        "Nothing was searched: a search is at most 10 words and 200 characters, and this one has 1,000 words and "
+        "5,999 characters. Search by an escalation number, a customer's username or e-mail, an order number or "
+        "flow id, or a few words of the detail."
+    ]
+    # one word or one character over is refused the same way; what fits is searched
+    ten_words = " ".join(["Wants a person"] * 4).rsplit(" ", 2)[0]
+    assert _listed(sam_client.get(CHANGELIST, {"q": ten_words})) == [bobs_request.pk]
+    assert _listed(sam_client.get(CHANGELIST, {"q": f"{ten_words} person"})) == []
+    assert _listed(sam_client.get(CHANGELIST, {"q": "Wants" + " " * 189 + "person"})) == [bobs_request.pk]
+    assert _listed(sam_client.get(CHANGELIST, {"q": "Wants" + " " * 190 + "person"})) == []
+    fits = sam_client.get(CHANGELIST, {"q": f"#{bobs_request.pk} " + "x" * 190})
+    assert fits.status_code == 200 and not list(fits.context["messages"])

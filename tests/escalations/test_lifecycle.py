@@ -251,6 +251,37 @@ def test_one_reply_form_sent_twice_at_once_posts_one_message(payment_verificatio
     assert AuditEvent.objects.filter(action="escalation.replied", target_id=str(payment_verification.pk)).count() == 1
 
 
+@pytest.mark.postgres
+def test_the_same_reply_sent_from_two_pages_at_once_posts_one_message(payment_verification, make_staff):
+    # Back and "Send reply" while the first sending is still on its way: two forms (two keys), the same words
+    sam = make_staff("sam")
+    escalation_claim(escalation_id=payment_verification.pk, staff_id=sam.pk)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def send(reply_key: str) -> None:
+        try:
+            barrier.wait()
+            escalation_reply(
+                escalation_id=payment_verification.pk, staff_id=sam.pk, text="Hi Alice", reply_key=reply_key
+            )
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(key,)) for key in ("page-1", "page-2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    conversation = payment_verification.flow.conversation
+    assert conversation.messages.filter(role="staff").count() == 1
+    assert AuditEvent.objects.filter(action="escalation.replied", target_id=str(payment_verification.pk)).count() == 1
+
+
 def test_asking_twice_for_a_person_in_one_conversation_opens_one_escalation(carol):
     conversation = conversation_start(customer_id=carol.pk)
 

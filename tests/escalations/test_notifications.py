@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from escalations.models import Escalation
 from escalations.services import escalation_notify, escalation_open
 from ordering.services import conversation_start
 from tests.escalations.conftest import fresh
+from tests.support.services import PROJECT_DIR, child_env
 
 
 @pytest.fixture
@@ -137,3 +139,40 @@ def test_without_anyone_to_tell_it_records_that_and_sends_nothing(db):
 
     assert escalation_notify(escalation_id=escalation.pk) == "no_recipients"
     assert mail.outbox == []
+
+
+def _run_script_environment(tmp_path, **overrides: str | None) -> dict[str, str]:
+    """The environment `make run` (scripts/run) gives its processes: a stand-in Python records it at the first command
+    (migrate and seed) and stops the script there, so nothing is started."""
+    dump = tmp_path / "run-environment"
+    stand_in = tmp_path / "python"
+    stand_in.write_text(f'#!/bin/sh\nenv > "{dump}"\nexit 3\n')
+    stand_in.chmod(0o755)
+    env = child_env(
+        DJANGO_SETTINGS_MODULE=None, VAR_DIR=str(tmp_path / "var"), PYTHON=str(stand_in), HOST=None, **overrides
+    )
+    run = subprocess.run(["./scripts/run"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=30)
+    assert run.returncode == 3, run.stdout + run.stderr
+    return dict(line.split("=", 1) for line in dump.read_text().splitlines() if "=" in line)
+
+
+def test_make_run_links_e_mails_to_the_port_it_serves(tmp_path):
+    # when: `make run` serves on PORT 8300, with no link base set
+    served = _run_script_environment(tmp_path, PORT="8300", ESCALATIONS_CONSOLE_URL=None, CONSENT_SITE_URL=None)
+
+    # then: the console links in staff e-mails and the site in customers' notices are that server (not :8000)
+    assert served["ESCALATIONS_CONSOLE_URL"] == "http://127.0.0.1:8300"
+    assert served["CONSENT_SITE_URL"] == "http://127.0.0.1:8300"
+    assert served["SANDBOX_MERCHANT_WEBHOOK_URL"] == "http://127.0.0.1:8300/webhooks/merchants/sandbox/"
+
+    # and addresses given explicitly are kept
+    given = _run_script_environment(
+        tmp_path,
+        PORT="8300",
+        ESCALATIONS_CONSOLE_URL="https://console.shop.example",
+        CONSENT_SITE_URL="https://shop.example",
+    )
+    assert (given["ESCALATIONS_CONSOLE_URL"], given["CONSENT_SITE_URL"]) == (
+        "https://console.shop.example",
+        "https://shop.example",
+    )
