@@ -27,10 +27,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.text import smart_split
 
 from audit.services import Origin
-from config.admin import ReadOnlyAdminMixin
+from config.admin import SEARCH_MAX_CHARS, SEARCH_MAX_WORDS, ReadOnlyAdminMixin, search_refusal
 from config.tracing import trace_context
 from consent.formatting import format_money
 from escalations import selectors, services
@@ -113,8 +112,6 @@ _NUMBER_SIGN = re.compile(r"(?<!\S)#(\d+)(?!\S)")
 # What staff type to find an escalation (a number, a name, an e-mail, an order number or flow id, a few words of the
 # detail) fits in this. Every word is one more OR over the searched columns: a page pasted into the box made a query
 # PostgreSQL refused after half a minute ("expression tree is too large").
-SEARCH_MAX_WORDS = 10
-SEARCH_MAX_CHARS = 200
 
 _PRIORITY_COLOURS = {"urgent": "#b00020", "high": "#c05600", "normal": "#2a6ebb", "low": "#5f6b76"}
 
@@ -160,10 +157,8 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return selectors.escalations_queue()
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
-        refusal = search_refusal(search_term)
-        if refusal is not None:
-            messages.error(request, refusal)
-            return queryset.none(), False
+        if search_refusal(search_term) is not None:
+            return super().get_search_results(request, queryset, search_term)  # refused there, with the reason
         # The queue writes numbers as "#12", so that is how staff type them.
         return super().get_search_results(request, queryset, _NUMBER_SIGN.sub(r"\1", search_term))
 
@@ -413,18 +408,6 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 notice = said if isinstance(said, _Notice) else _Notice(said)
                 messages.add_message(request, notice.level, notice.text)
         return HttpResponseRedirect(reverse("admin:escalations_escalation_change", args=[object_id]))
-
-
-def search_refusal(search_term: str) -> str | None:
-    """Why the queue is not searched for `search_term` (a sentence for the person), or None."""
-    words = sum(1 for _ in smart_split(search_term))
-    if words <= SEARCH_MAX_WORDS and len(search_term) <= SEARCH_MAX_CHARS:
-        return None
-    return (
-        f"Nothing was searched: a search is at most {SEARCH_MAX_WORDS} words and {SEARCH_MAX_CHARS} characters, and "
-        f"this one has {words:,} words and {len(search_term):,} characters. Search by an escalation number, a "
-        "customer's username or e-mail, an order number or flow id, or a few words of the detail."
-    )
 
 
 @dataclass(frozen=True)

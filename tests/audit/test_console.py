@@ -96,6 +96,21 @@ def test_filters_and_search_narrow_the_list(events, otp_login):
     assert listed(**{"occurred_at__lt": "2000-01-01T00:00:00+00:00"}) == set()
 
 
+def test_a_pasted_page_in_the_search_box_is_answered_with_a_message_not_a_500(events, otp_login):
+    client = otp_login(_staff("auditor", "view_auditevent"))
+
+    response = client.get(CHANGELIST, {"q": " ".join(["flow"] * 1000)})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
+    (shown,) = [str(message) for message in response.context["messages"]]
+    assert shown.startswith("Nothing was searched: a search is at most 10 words and 200 characters")
+    # what fits is searched as before
+    assert {event.action for event in client.get(CHANGELIST, {"q": "8675309"}).context["cl"].result_list} == {
+        "flow.failed"
+    }
+
+
 def test_the_trace_timeline_shows_one_trace_in_order(events, otp_login):
     client = otp_login(_staff("auditor", "view_auditevent"))
 

@@ -389,8 +389,7 @@ def test_a_long_paste_in_the_search_box_is_answered_with_a_message_not_a_500(bob
     shown = [str(message) for message in response.context["messages"]]
     assert shown == [
         "Nothing was searched: a search is at most 10 words and 200 characters, and this one has 1,000 words and "
-        "5,999 characters. Search by an escalation number, a customer's username or e-mail, an order number or "
-        "flow id, or a few words of the detail."
+        "5,999 characters. Search by a number or id, a customer's username or e-mail, or a few words."
     ]
     # one word or one character over is refused the same way; what fits is searched
     ten_words = " ".join(["Wants a person"] * 4).rsplit(" ", 2)[0]

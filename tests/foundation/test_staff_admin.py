@@ -108,3 +108,29 @@ def test_replace_device_gives_the_user_a_new_secret(monkeypatch):
     assert devices.count() == 1
     assert devices.get().key != old_key
     assert AuditEvent.objects.filter(action="staff.device_replaced", data__username="gail").count() == 1
+
+
+@pytest.mark.parametrize("separator", [" ", "-"])
+def test_the_code_typed_as_authenticator_apps_show_it_signs_in(client, staff, separator):
+    _, device = staff
+    code = _current_code(device)
+
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "sam", "password": PASSWORD, "otp_token": f"{code[:3]}{separator}{code[3:]}"},
+    )
+
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_wrong_code_with_a_space_is_still_refused(client, staff):
+    _, device = staff
+    wrong = f"{(int(_current_code(device)) + 1) % 1_000_000:06d}"
+
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "sam", "password": PASSWORD, "otp_token": f"{wrong[:3]} {wrong[3:]}"}
+    )
+
+    assert response.status_code == 200
+    assert client.get("/admin/").status_code == 302
