@@ -414,9 +414,9 @@ def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
     # The official DelegatePaymentRequest: its fields, risk_signals and metadata required, each risk signal, the
     # billing address and metadata's string values. The card and the allowance are read below (the vault-reference
     # extension, and the spec's 422 for a well-formed card the sandbox cannot take), so the schema only asks that
-    # they be objects. Leniency: a request without metadata has none (docs/sandbox-merchant-wire.md, "Leniencies").
+    # they be objects.
     schema_check(
-        {"metadata": {}, **body},
+        body,
         "DelegatePaymentRequest",
         bundle="delegate_payment",
         read_here=("payment_method", "allowance"),
@@ -449,7 +449,7 @@ def parse_delegate_payment_request(body: dict) -> DelegatePaymentRequest:
         ),
         merchant_id=_string(allowance.get("merchant_id"), param="$.allowance.merchant_id", max_length=64),
         expires_at=expires_at,
-        metadata=body.get("metadata", {}),
+        metadata=body["metadata"],
     )
 
 

@@ -4,11 +4,12 @@ Most tests whose subject is not the merchant wire use the fake; this module keep
 runs twice, once against the real sandbox through the ACP adapter over HTTP and once against a fresh fake,
 and what each answers through the merchant contract is compared after leaving out what is meant to
 differ (ids the shop makes up, timestamps, the wire JSON): statuses, lines and their amounts, totals, tax,
-shipping options, discounts applied and refused, messages (type, code, param), stock held and released,
-tokens refused or spent, orders and their adjustments, the errors raised (status and code); and what the
-evaluation's runner asks beyond the contract, of the sandbox's control API (`SandboxControl`) and of the fake's
-(`FakeControl`): a reset to the demo shop, stock set, the orders taken with the card each charged; and the
-customer's promotions, the one sandbox extension our side reads through the merchant's HTTP client.
+shipping options, the one selected and the lines it covers, discounts applied and refused, messages (type,
+code, param), stock held and released, tokens refused or spent, orders and their adjustments, the errors raised
+(status and code); and what the evaluation's runner asks beyond the contract, of the sandbox's control API
+(`SandboxControl`) and of the fake's (`FakeControl`): a reset to the demo shop, stock set, the orders taken with
+the card each charged; and the customer's promotions, the one sandbox extension our side reads through the
+merchant's HTTP client.
 A scenario that fails here means the fake drifted: change the fake, not the scenario.
 """
 
@@ -69,11 +70,13 @@ class Shop:
         session_held: Callable[[str], int],
         add_fault: Callable[..., Any],
         clear_faults: Callable[[], None],
+        drop_lines: Callable[[str], None],
     ):
         self.merchant = merchant
         self.set_stock = set_stock
         self.set_price = set_price
         self.session_held = session_held
+        self.drop_lines = drop_lines
         self.add_fault = add_fault
         self.clear_faults = clear_faults
 
@@ -164,7 +167,7 @@ def session_view(session: CheckoutSession) -> dict:
             (option.id, option.title, option.carrier, [(t.type, t.amount.amount) for t in option.totals])
             for option in session.fulfillment_options
         ],
-        "selected": [option.option_id for option in session.selected_fulfillment_options],
+        "selected": [(option.option_id, option.item_ids) for option in session.selected_fulfillment_options],
         "codes": list(session.discount_codes),
         "applied": [
             (d.code, d.amount.amount, d.description, [(a.path, a.amount) for a in d.allocations])
@@ -362,6 +365,36 @@ def a_price_change_before_complete_is_a_warning_and_nothing_is_charged(shop, rec
     record(shop.complete(session, shop.token(session, max_amount=20_000)))
 
 
+def the_selected_option_covers_the_current_lines(shop, record):
+    session = record(shop.ready((RUNNER, 1)))
+    # the lines replaced, then one added: the option's item_ids follow them (SelectedFulfillmentOption.item_ids)
+    record(shop.update(session, line_items=(LineItemRequest(id=SOCKS, quantity=2),)))
+    record(
+        shop.update(session, line_items=(LineItemRequest(id=SOCKS, quantity=2), LineItemRequest(id=RUNNER, quantity=1)))
+    )
+    # item_ids a client sends are not read, and a second option is not kept: one option covers the whole order
+    both = (
+        SelectedFulfillmentOption(option_id="ship_express", item_ids=("li_nothing_like_it",)),
+        SelectedFulfillmentOption(option_id="ship_standard", item_ids=("li_run_socks_white_m",)),
+    )
+    record(shop.update(session, selected_fulfillment_options=both))
+    record(shop.merchant.checkout.get(session_id=session.id))
+
+
+def an_empty_cart_is_never_paid(shop, record):
+    session = record(shop.ready((RUNNER, 1)))
+    token = shop.token(session)
+    emptied = record(shop.update(session, line_items=()))
+    record(shop.complete(emptied, token))
+    record(shop.available(RUNNER))
+    # a session left ready without lines (written before the empty-cart rule) is refused at complete, nothing charged
+    other = record(shop.ready((SOCKS, 1)))
+    shop.drop_lines(other.id)
+    record(shop.complete(other, shop.token(other)))
+    record([order.total for order in shop.control.orders(customer="cus_alice")])
+    record(shop.merchant.checkout.get(session_id=other.id))
+
+
 def a_canceled_session_cannot_change(shop, record):
     session = record(shop.ready((RUNNER, 1)))
     record(shop.merchant.checkout.cancel(session_id=session.id, operation_id=shop.op()))
@@ -533,6 +566,8 @@ SCENARIOS = [
     a_3ds_card_asks_for_authentication,
     a_challenge_the_merchant_prefers_takes_an_out_of_band_verification,
     a_price_change_before_complete_is_a_warning_and_nothing_is_charged,
+    the_selected_option_covers_the_current_lines,
+    an_empty_cart_is_never_paid,
     a_canceled_session_cannot_change,
     an_unknown_variant_is_an_error,
     an_unknown_session_is_not_found,
@@ -563,6 +598,12 @@ def sandbox_shop(sandbox_merchant, settings):
     def set_price(variant_id: str, amount: int) -> None:
         Variant.objects.filter(id=variant_id).update(price_amount=amount)
 
+    def drop_lines(session_id: str) -> None:
+        from sandbox_merchant.models import CheckoutLine
+
+        # Test set-up only: a session as one written ready without lines (before the empty-cart rule) is stored.
+        CheckoutLine.objects.filter(session_id=session_id).delete()
+
     yield Shop(
         merchant,
         set_stock=sandbox_merchant.set_stock,
@@ -570,12 +611,17 @@ def sandbox_shop(sandbox_merchant, settings):
         session_held=sandbox_merchant.session_held,
         add_fault=sandbox_merchant.add_fault,
         clear_faults=sandbox_merchant.clear_faults,
+        drop_lines=drop_lines,
     )
     merchant.close()
 
 
 def fake_shop() -> Shop:
     fake = FakeMerchant()
+
+    def drop_lines(session_id: str) -> None:
+        fake.session_records[session_id].lines = []  # as the sandbox_shop's: its lines gone, the session as it was
+
     return Shop(
         fake,
         set_stock=fake.set_stock,
@@ -583,6 +629,7 @@ def fake_shop() -> Shop:
         session_held=fake.session_held,
         add_fault=fake.add_fault,
         clear_faults=fake.clear_faults,
+        drop_lines=drop_lines,
     )
 
 
@@ -658,3 +705,23 @@ def test_the_scenarios_reach_the_answers_they_are_about():
     failed_reads = answers["catalog_reads_that_fail_with_500_and_then_answer"]
     assert failed_reads[0] == failed_reads[1] == ("MerchantServerError", 500, "internal_error")
     assert failed_reads[2]["status"] == "ready_for_payment" and failed_reads[3] and failed_reads[4] == 7
+    covering = [answer["selected"] for answer in answers["the_selected_option_covers_the_current_lines"]]
+    assert covering[:4] == [
+        [("ship_standard", ("li_blue_runner_42",))],
+        [("ship_standard", ("li_run_socks_white_m",))],
+        [("ship_standard", ("li_run_socks_white_m", "li_blue_runner_42"))],
+        [("ship_express", ("li_run_socks_white_m", "li_blue_runner_42"))],
+    ]
+    empty_cart = ("error", "missing", "$.line_items", "requires_buyer_input")
+    emptied, refused, _available, left_ready, refused_at_complete, orders, _again = answers[
+        "an_empty_cart_is_never_paid"
+    ][1:]
+    assert (emptied["status"], emptied["lines"], emptied["selected"]) == (
+        "not_ready_for_payment",
+        [],
+        [("ship_standard", ())],
+    )
+    assert refused["status"] == "not_ready_for_payment" and empty_cart in refused["messages"]
+    assert (left_ready["status"], refused_at_complete["status"]) == ("ready_for_payment", "not_ready_for_payment")
+    assert empty_cart in refused_at_complete["messages"] and refused_at_complete["order"] is None
+    assert orders == []

@@ -131,6 +131,7 @@ HOME = ALICE_HOME["address"]
         ),
         ({"shipping": {"speed": "fast"}}, "$.shipping"),
         ({"billing_address": {k: v for k, v in HOME.items() if k != "postal_code"}}, "$.billing_address.postal_code"),
+        ({"metadata": None}, "$.metadata"),
         ({"metadata": {"flow": 1}}, "$.metadata.flow"),
         ({"metadata": []}, "$.metadata"),
     ],
@@ -140,6 +141,7 @@ HOME = ALICE_HOME["address"]
         "a-bad-risk-signal",
         "unknown-field",
         "bad-billing",
+        "no-metadata",
         "metadata-value",
         "metadata-list",
     ],
@@ -173,25 +175,6 @@ def test_our_clients_request_with_a_billing_address_mints_a_token(sandbox_mercha
     assert response.status_code == 201, response.text
     assert_valid(response.json(), "DelegatePaymentResponse", bundle="delegate_payment")
     assert VaultToken.objects.get(id=response.json()["id"]).metadata == {"flow": "f-1"}
-
-
-def test_a_request_without_metadata_is_the_documented_leniency_and_has_none(sandbox_merchant):
-    from tests.support.acp_schema import assert_valid, schema_errors
-
-    # given a request that leaves out metadata, which the official schema requires
-    body = _official_request(metadata=None)
-    assert schema_errors(body, "DelegatePaymentRequest", bundle="delegate_payment") == [
-        "$: 'metadata' is a required property"
-    ]
-
-    # when
-    response = sandbox_merchant.post("/agentic_commerce/delegate_payment", body)
-
-    # then it is minted with no metadata (docs/sandbox-merchant-wire.md, "Leniencies")
-    assert response.status_code == 201, response.text
-    assert_valid(response.json(), "DelegatePaymentResponse", bundle="delegate_payment")
-    assert response.json()["metadata"] == {}
-    assert VaultToken.objects.get(id=response.json()["id"]).metadata == {}
 
 
 def test_a_token_over_its_allowance_is_refused(sandbox_merchant):

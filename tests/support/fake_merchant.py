@@ -919,10 +919,14 @@ class FakeMerchant:
         )
 
     def _store_quote(self, session: FakeSession, quote) -> None:
-        from sandbox_merchant.rules import stored_quote
+        """As the sandbox's: the priced state, its selected option's item_ids naming the very lines priced."""
+        from sandbox_merchant.rules import fulfillment_selection_covering, stored_quote
 
         session.quote = stored_quote(quote)
         session.quoted_total = quote.total
+        session.selected = fulfillment_selection_covering(
+            selected=session.selected, line_ids=[line.source.line_id for line in quote.lines]
+        )
 
     def _answer(self, session: FakeSession, status: str, extra: list[dict]) -> CheckoutSession:
         session.messages = [m for m in session.messages if m["code"] not in PAYMENT_MESSAGE_CODES] + extra
@@ -931,7 +935,7 @@ class FakeMerchant:
 
     def session_complete(self, session_id: str, *, token_id: str, outcome: str | None) -> CheckoutSession:
         from sandbox_merchant.errors import SessionNotOpen
-        from sandbox_merchant.pricing import message
+        from sandbox_merchant.pricing import empty_cart_message, message
         from sandbox_merchant.rules import (
             authentication_refusal,
             authentication_requested_message,
@@ -953,6 +957,9 @@ class FakeMerchant:
                 )
                 return self._answer(session, "not_ready_for_payment", missing)
             return self.session_answer(session_id)
+        if not session.lines:
+            # As the sandbox: never payable, even a session left ready without lines, before anything is charged.
+            return self._answer(session, "not_ready_for_payment", [empty_cart_message()])
         if self._fault_draw("price_change"):
             for line in session.lines:
                 variant = self.variants[line.variant_id]

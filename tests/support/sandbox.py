@@ -25,7 +25,8 @@ may use the database across threads, so they pull in `transactional_db` themselv
     - `set_stock(variant_id, units)`: put a variant's stock at a known level for a test.
     - `create_session(...)`, `ready_session(...)`: an ACP session for alice (blue runner 42 by default),
       bare or with her home address and standard shipping chosen; returns the JSON body.
-    - `delegate(session_id, max_amount, vault_reference="pm_alice_visa", ...)`: a vault token id.
+    - `delegate(session_id, max_amount, vault_reference="pm_alice_visa", ..., metadata=None)`: a vault token id
+      (the request carries `metadata`, `{}` unless given, as the official schema requires).
     - `complete(session_id, token, **fields)`: POST complete with the official `payment_data(token)`.
     - `deliver_pending_webhooks()`: sends every pending order webhook now, in this process, to
       `settings.SANDBOX_MERCHANT_WEBHOOK_URL` (for tests without a Celery worker); returns how many.
@@ -240,6 +241,7 @@ class SandboxMerchant:
         currency: str = "usd",
         merchant_id: str | None = None,
         expires_in: timedelta = timedelta(minutes=15),
+        metadata: dict[str, str] | None = None,
     ) -> str:
         body = {
             "payment_method": {"type": "card", "vault_reference": vault_reference},
@@ -252,6 +254,7 @@ class SandboxMerchant:
                 "expires_at": (timezone.now() + expires_in).isoformat(),
             },
             "risk_signals": [],
+            "metadata": dict(metadata or {}),
         }
         response = self.post("/agentic_commerce/delegate_payment", body)
         assert response.status_code == 201, response.text
