@@ -259,3 +259,12 @@ def _target(line: CartLine):
     from ordering.agent.commands import ItemSpec
 
     return ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
+
+
+def test_a_two_pack_said_after_the_name_is_two_packs(generator):
+    assert _item(_read(generator, "grey running socks 2 pack L")).quantity == 2
+
+
+def test_blew_as_a_verb_is_no_colour():
+    assert "blue" not in normalize("the wind blew my cap away, need a new white one")
+    assert normalize("the blew one") == "the blue one"

@@ -59,10 +59,11 @@ _MEASURE_IN_WORDS = re.compile(
 
 
 # "running socks three pack", "socks 3 pack white": a pack's size said right after the thing's name (a singular
-# pack, not "3 packs", "3 pack of"), two or more; "one pack black L", "and 2 pack socks" stay counts.
+# pack, not "3 packs", "3 pack of"), three or more (a pack holds several); "one pack black L", "socks 2 pack" and
+# "and 2 pack socks" stay counts.
 _PACK_SIZE = re.compile(
     r"\b(?P<before>(?!(?:and|a|an|the|of|with|plus|also|want|need|get|add|order|buy|take|me|i|one|just|only|another|"
-    r"more|then|or)\b)[a-z]{3,})\s+(?P<number>[2-9]|1[0-2]|two|three|four|five|six|seven|eight|nine|ten|twelve)\s*-?\s*"
+    r"more|then|or)\b)[a-z]{3,})\s+(?P<number>[3-9]|1[0-2]|three|four|five|six|seven|eight|nine|ten|twelve)\s*-?\s*"
     r"pack\b(?!s)(?!\s+of\b)(?!-)"
 )
 
@@ -297,7 +298,8 @@ def normalize(text: str) -> str:
     text = re.sub(r"\bsame to same\b", "the same", text)
     # Dictated homophones of colours: "the blew cloud jogger", "a read beanie", "the read one", "in read" (a verb
     # "read" is never before a thing or "one", nor after "in")
-    text = re.sub(r"\bblew\b", "blue", text)
+    text = re.sub(r"(^|\b(?:a|an|the|in|and|or|my|same)\s+)blew\b", r"\1blue", text)
+    text = re.sub(r"\bblew(?=\s+ones?\b)", "blue", text)
     text = re.sub(
         r"\b(a|the|in|and|or)\s+read\b(?!\s+(?:the|it|that|this|my|your|about|through|reviews?)\b)", r"\1 red", text
     )
