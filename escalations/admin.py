@@ -43,7 +43,7 @@ from escalations.models import (
 )
 from escalations.services import EscalationActionRefused, ReplyRepeated
 from escalations.staff import WORK_PERMISSION
-from ordering.models import FlowStatus, OrderFlow
+from ordering.models import FlowStatus, OrderFlow, WaitingFor
 
 
 class QueueStatusFilter(admin.SimpleListFilter):
@@ -192,7 +192,7 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="assignee", ordering="assignee__username")
     def assignee_name(self, escalation: Escalation) -> str:
-        return escalation.assignee.get_username() if escalation.assignee else "—"
+        return selectors.person_name(escalation.assignee) if escalation.assignee else "—"
 
     @admin.display(description="age", ordering="created_at")
     def age(self, escalation: Escalation) -> str:
@@ -321,6 +321,8 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         else:
             reply_kept = request.session.get(draft_key, "")
         sla_left = selectors.escalation_sla_seconds_left(escalation)
+        refusals_of_payment = selectors.payment_refusals(flow_id=flow.pk) if flow is not None else []
+        pending_verification = services.pending_payment_verification(escalation)
         return {
             "title": f"Escalation #{escalation.pk}: {escalation.get_reason_display()}",
             "escalation": escalation,
@@ -330,11 +332,23 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "sla_left_words": selectors.duration_words(sla_left) if sla_left is not None else "",
             "breached": escalation.is_breached,
             "conversation": conversation,
-            "transcript": list(conversation.messages.order_by("created_at", "id")) if conversation else [],
+            "transcript": selectors.escalation_transcript(conversation),
+            "assignee_name": selectors.person_name(escalation.assignee) if escalation.assignee else "",
             "flow": flow,
             "flow_total": format_money(flow.total_amount, flow.currency) if flow and flow.total_amount else "",
             "preview": preview_rows,
-            "steps": list(flow.steps.order_by("started_at", "id")) if flow else [],
+            "steps": selectors.escalation_flow_steps(flow=flow, refusals=refusals_of_payment) if flow else [],
+            "verification": (
+                selectors.payment_verification_summary(flow=flow, refusals=refusals_of_payment) if flow else None
+            ),
+            # A verification by two specialists the merchant refused for this order: another is not offered, and the
+            # page says why and what to do instead (whoever holds the escalation).
+            "verification_not_offered": (
+                services.two_specialists_refusal(escalation)
+                if flow is not None and flow.waiting_for == WaitingFor.PAYMENT_VERIFICATION
+                else None
+            ),
+            "stop_reason": selectors.flow_stop_reason(flow) if flow is not None and flow.failure_code else "",
             "compensations": list(flow.compensations.order_by("registered_at", "id")) if flow else [],
             "consent": selectors.escalation_consent_summary(
                 customer_id=escalation.customer_id,
@@ -342,7 +356,7 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ),
             "trace_id": trace_id,
             "trace_url": trace_url,
-            "history": list(selectors.escalation_history(escalation)),
+            "history": selectors.escalation_history_rows(escalation),
             "other_escalations": list(
                 selectors.escalations_of_customer(customer_id=escalation.customer_id, exclude_id=escalation.pk)[:10]
             ),
@@ -355,7 +369,10 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "reply_draft": reply_draft,
             "reply_kept": reply_kept,
             # 3-D Secure: a recorded verification waits for a second specialist's confirmation.
-            "pending_verification": services.pending_payment_verification(escalation),
+            "pending_verification": pending_verification,
+            "pending_recorded_by": selectors.person_name(pending_verification.recorded_by)
+            if pending_verification
+            else "",
             # the codes that fit the order as it is (an order canceled is not resolved as "Order placed")
             "resolution_codes": [
                 (code, label)
@@ -453,7 +470,7 @@ def _claim(request: HttpRequest, escalation: Escalation, origin: Origin) -> str:
         origin=origin,
     )
     if previous is not None:
-        return f"You took escalation #{escalation.pk} over from {previous.get_username()}."
+        return f"You took escalation #{escalation.pk} over from {selectors.person_name(previous)}."
     return f"You hold escalation #{escalation.pk} now."
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from escalations.services import escalation_open
+from escalations.services import escalation_open, escalation_payment_refusal_record
 from ordering.hooks import PersonNeeded
+from ordering.models import EscalationReason
 
 
 def open_escalation_for(event: PersonNeeded) -> int:
@@ -16,4 +17,7 @@ def open_escalation_for(event: PersonNeeded) -> int:
         detail=event.detail,
         actor_type=event.actor_type,
     )
+    if event.reason == EscalationReason.PAYMENT_VERIFICATION and event.flow_id is not None:
+        # Asked at each payment the merchant did not take (the first complete, and every verification it refused).
+        escalation_payment_refusal_record(escalation_id=escalation.pk, flow_id=event.flow_id, detail=event.detail)
     return escalation.pk

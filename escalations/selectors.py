@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ from consent.selectors import (
 )
 from escalations.models import OPEN_STATUSES, Escalation, EscalationStatus
 from ordering.hooks import EscalationSummary
-from ordering.models import Conversation, EscalationReason, Message, OrderFlow
+from ordering.models import Conversation, EscalationReason, FlowStatus, Message, MessageRole, OrderFlow
 
 
 def escalations_queue(*, now: datetime | None = None) -> QuerySet[Escalation]:
@@ -165,6 +166,292 @@ def escalation_trace_id(escalation: Escalation) -> str:
 def escalation_history(escalation: Escalation) -> QuerySet:
     """The audit events about this escalation, oldest first: opened, claimed, replied, …, resolved."""
     return AuditEvent.objects.filter(target_type="escalation", target_id=str(escalation.pk)).order_by("sequence")
+
+
+# -- naming people -------------------------------------------------------------------------------
+
+
+def person_name(user: Any) -> str:
+    """How the console names a specialist (or a customer): their full name when set, else their username exactly as
+    written (`lee` stays `lee`)."""
+    if user is None:
+        return "someone"
+    return (user.get_full_name() or "").strip() or user.get_username()
+
+
+def people_names(ids: Iterable[object]) -> dict[str, str]:
+    """Names by user id, the id as text (as the audit log and the verification evidence hold it)."""
+    wanted = {int(str(user_id)) for user_id in ids if user_id is not None and str(user_id).isdigit()}
+    if not wanted:
+        return {}
+    return {str(user.pk): person_name(user) for user in get_user_model().objects.filter(pk__in=wanted)}
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    event: AuditEvent
+    actor: str  # the specialist's name, the customer's, or who else acted ("system", "agent")
+    note: str
+
+
+def escalation_history_rows(escalation: Escalation) -> list[HistoryRow]:
+    """The history of the escalation as the page lists it: who acted by name, and what the event says in words."""
+    events = list(escalation_history(escalation))
+    names = people_names(
+        event.actor_id for event in events if event.actor_type in (ActorType.STAFF, ActorType.CUSTOMER)
+    )
+    rows = []
+    for event in events:
+        actor = event.actor_type
+        if event.actor_type in (ActorType.STAFF, ActorType.CUSTOMER) and event.actor_id:
+            actor = names.get(event.actor_id, f"{event.actor_type} {event.actor_id}")
+        data = event.data if isinstance(event.data, dict) else {}
+        note = data.get("refused") or data.get("note") or data.get("detail") or ""
+        rows.append(HistoryRow(event=event, actor=actor, note=str(note)))
+    return rows
+
+
+@dataclass(frozen=True)
+class TranscriptRow:
+    message: Message
+    sender: str  # for a specialist's message, who wrote it; empty for the others
+
+
+def escalation_transcript(conversation: Conversation | None) -> list[TranscriptRow]:
+    """The conversation's messages, oldest first, each specialist's message with its author's name: a reply is named
+    by its `conversation.staff_replied` event, the notice of a cancel by the specialist who canceled the order."""
+    if conversation is None:
+        return []
+    messages = list(conversation.messages.order_by("created_at", "id"))
+    staff_messages = [message for message in messages if message.role == MessageRole.STAFF]
+    if not staff_messages:
+        return [TranscriptRow(message=message, sender="") for message in messages]
+    author_of_message = {
+        str(message_id): actor_id
+        for message_id, actor_id in AuditEvent.objects.filter(
+            target_type="conversation",
+            target_id=str(conversation.pk),
+            action="conversation.staff_replied",
+            actor_type=ActorType.STAFF,
+        ).values_list("data__message_id", "actor_id")
+    }
+    canceled_flows = {
+        str(message.data.get("flow_id"))
+        for message in staff_messages
+        if isinstance(message.data, dict) and message.data.get("kind") == "flow_canceled"
+    }
+    canceler_of_flow = {
+        target_id: actor_id
+        for target_id, actor_id in AuditEvent.objects.filter(
+            target_type="flow", target_id__in=canceled_flows, action="flow.canceled", actor_type=ActorType.STAFF
+        )
+        .order_by("sequence")
+        .values_list("target_id", "actor_id")
+    }
+    authors = {}
+    for message in staff_messages:
+        data = message.data if isinstance(message.data, dict) else {}
+        author = author_of_message.get(str(message.pk))
+        if author is None and data.get("kind") == "flow_canceled":
+            author = canceler_of_flow.get(str(data.get("flow_id")))
+        if author:
+            authors[message.pk] = author
+    names = people_names(authors.values())
+    return [TranscriptRow(message=message, sender=names.get(authors.get(message.pk, ""), "")) for message in messages]
+
+
+# -- 3-D Secure: what the merchant answered each payment attempt ---------------------------------
+
+# Recorded by `escalations.services.escalation_payment_refusal_record` each time the merchant does not take a payment
+# of an order that waits for 3-D Secure (ordering asks for a person again, in the same transaction).
+PAYMENT_REFUSED = "escalation.payment_refused"
+
+
+@dataclass(frozen=True)
+class PaymentRefusal:
+    """One payment attempt of a 3-D Secure order the merchant did not take: it asked for the bank's check (no
+    verification was sent with it), or refused the verification that was (`verification_kind`)."""
+
+    at: datetime
+    step_id: int | None
+    payment_attempt: int
+    detail: str  # what the merchant said, in ordering's words
+    verification_kind: str  # "" (nothing was sent), "staff_two_person", "customer_challenge"
+    recorded_by: str
+    confirmed_by: str
+
+    @property
+    def refused_a_verification(self) -> bool:
+        return bool(self.verification_kind)
+
+    @property
+    def refused_two_specialists(self) -> bool:
+        return self.verification_kind == "staff_two_person"
+
+
+def payment_refusals(*, flow_id: object) -> list[PaymentRefusal]:
+    """What the merchant refused of this order's payments, oldest first (across the escalations of the order)."""
+    escalation_ids = [str(pk) for pk in Escalation.objects.filter(flow_id=flow_id).values_list("pk", flat=True)]
+    if not escalation_ids:
+        return []
+    events = AuditEvent.objects.filter(
+        target_type="escalation", target_id__in=escalation_ids, action=PAYMENT_REFUSED
+    ).order_by("sequence")
+    refusals = []
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        if str(data.get("flow_id")) != str(flow_id):
+            continue
+        verification = data.get("verification") or {}
+        refusals.append(
+            PaymentRefusal(
+                at=event.occurred_at,
+                step_id=data.get("step_id") if isinstance(data.get("step_id"), int) else None,
+                payment_attempt=int(data.get("payment_attempt") or 0),
+                detail=str(data.get("detail") or ""),
+                verification_kind=str(verification.get("kind") or ""),
+                recorded_by=str(verification.get("recorded_by") or ""),
+                confirmed_by=str(verification.get("confirmed_by") or ""),
+            )
+        )
+    return refusals
+
+
+def two_specialists_refused(refusals: Iterable[PaymentRefusal]) -> PaymentRefusal | None:
+    """The last verification by two specialists the merchant refused for this order, if any: the merchant decides
+    per checkout session whether it takes one (never where the card's issuer mandates its own challenge), so another
+    would be refused the same way."""
+    refused = [refusal for refusal in refusals if refusal.refused_two_specialists]
+    return refused[-1] if refused else None
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One attempt of a saga step as the order card lists it."""
+
+    name: str
+    is_compensation: bool
+    attempt: int
+    status: str
+    status_label: str
+    failed: bool
+    started_at: datetime
+    error_class: str
+    error_detail: str
+
+
+def escalation_flow_steps(*, flow: OrderFlow, refusals: Iterable[PaymentRefusal]) -> list[StepRow]:
+    """The flow's step attempts. A complete the merchant did not take is shown as what it was, with the merchant's
+    words: the saga records it as a step that answered (the flow moved on to wait for the bank's check), not as a
+    payment that went through."""
+    refused_at_step = {refusal.step_id: refusal for refusal in refusals if refusal.step_id is not None}
+    rows = []
+    for step in flow.steps.order_by("started_at", "id"):
+        refusal = refused_at_step.get(step.pk)
+        if refusal is not None:
+            rows.append(
+                StepRow(
+                    name=step.name,
+                    is_compensation=step.is_compensation,
+                    attempt=step.attempt,
+                    status="refused",
+                    status_label="Refused by the merchant" if refusal.refused_a_verification else "Needs 3-D Secure",
+                    failed=True,
+                    started_at=step.started_at,
+                    error_class="merchant",
+                    error_detail=refusal.detail,
+                )
+            )
+            continue
+        rows.append(
+            StepRow(
+                name=step.name,
+                is_compensation=step.is_compensation,
+                attempt=step.attempt,
+                status=step.status,
+                status_label=step.get_status_display(),
+                failed=step.status == "failed",
+                started_at=step.started_at,
+                error_class=step.error_class,
+                error_detail=step.error_detail,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class VerificationSummary:
+    """What the order card says of the verification the flow carries: who vouched for the payment, and whether the
+    merchant took it (`label` heads the row)."""
+
+    label: str
+    text: str
+    refused: PaymentRefusal | None
+
+
+def payment_verification_summary(*, flow: OrderFlow, refusals: Iterable[PaymentRefusal]) -> VerificationSummary | None:
+    """The verification the flow was last paid with: verified once the order is placed, refused by the merchant when
+    it refused that payment attempt, sent otherwise (the flow keeps its last evidence whatever the merchant said)."""
+    evidence = flow.payment_verification_evidence or {}
+    if not evidence:
+        return None
+    if evidence.get("kind") == "customer_challenge":
+        who = f"the customer, with their bank (3-D Secure result {evidence.get('transaction_id', '')})"
+    else:
+        names = people_names([evidence.get("recorded_by"), evidence.get("confirmed_by")])
+        recorded = names.get(str(evidence.get("recorded_by")), "someone")
+        confirmed = names.get(str(evidence.get("confirmed_by")), "someone")
+        who = f"two specialists ({recorded} recorded, {confirmed} confirmed): “{evidence.get('note', '')}”"
+    if flow.status == FlowStatus.PLACED:
+        return VerificationSummary(label="Payment verified by", text=f"{who}.", refused=None)
+    refused = next(
+        (
+            refusal
+            for refusal in reversed(list(refusals))
+            if refusal.refused_a_verification and refusal.payment_attempt == flow.payment_attempt
+        ),
+        None,
+    )
+    if refused is not None:
+        at = timezone.localtime(refused.at).strftime("%Y-%m-%d %H:%M:%S")
+        # The row's label already says the merchant refused it; its words follow without ordering's own lead-in.
+        reason = refused.detail.removeprefix("The merchant refused the last verification: ")
+        return VerificationSummary(
+            label="Verification refused by the merchant",
+            text=f"{who}. The merchant refused it at {at}, and nothing was charged: {reason}",
+            refused=refused,
+        )
+    return VerificationSummary(
+        label="Payment verification",
+        text=f"{who}; sent to the merchant with the payment (the order is {flow.get_status_display().lower()}).",
+        refused=None,
+    )
+
+
+_STOPPED_BY = {ActorType.CUSTOMER: "the customer", ActorType.AGENT: "the assistant", ActorType.SYSTEM: "the system"}
+
+
+def flow_stop_reason(flow: OrderFlow) -> str:
+    """The words for why the flow stopped (its `failure_code`), matching that code.
+
+    A cancel (or an expired hold) sets the code but leaves the flow's `failure_detail` as it was, which then still
+    says why the flow waited before (the merchant's refusal of a verification, say): that text is not the reason. Who
+    stopped it and when come from its own `flow.canceled` / `flow.expired` event instead."""
+    if flow.status not in (FlowStatus.CANCELED, FlowStatus.EXPIRED):
+        return flow.failure_detail
+    event = (
+        AuditEvent.objects.filter(target_type="flow", target_id=str(flow.pk), action=f"flow.{flow.status}")
+        .order_by("-sequence")
+        .first()
+    )
+    if event is None:
+        return ""
+    if event.actor_type == ActorType.STAFF:
+        who = f"{people_names([event.actor_id]).get(event.actor_id, 'a specialist')} (staff)"
+    else:
+        who = _STOPPED_BY.get(event.actor_type, event.actor_type)
+    at = timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{flow.get_status_display()} by {who} at {at}."
 
 
 def escalation_reply_repeated(*, escalation_id: int, staff_id: int, text: str, since: datetime) -> Message | None:

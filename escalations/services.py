@@ -36,10 +36,17 @@ from escalations.models import (
     PaymentVerification,
     ResolutionCode,
 )
-from escalations.selectors import escalation_reply_repeated
+from escalations.selectors import (
+    PAYMENT_REFUSED,
+    escalation_reply_repeated,
+    payment_refusals,
+    people_names,
+    person_name,
+    two_specialists_refused,
+)
 from escalations.staff import WORK_PERMISSION
 from ordering.errors import FlowNotConfirmable, OrderingError
-from ordering.models import EscalationReason, FlowStatus, Message, MessageRole, OrderFlow, WaitingFor
+from ordering.models import EscalationReason, FlowStatus, FlowStep, Message, MessageRole, OrderFlow, WaitingFor
 from ordering.saga.resumes import flow_staff_approve, flow_staff_retry_compensations, flow_staff_verify_payment
 from ordering.selectors import staff_reply_sent
 from ordering.services import conversation_hand_back, conversation_post, conversation_staff_reply, flow_cancel
@@ -156,6 +163,52 @@ def _enqueue_notify(escalation_id: int) -> None:
     transaction.on_commit(lambda: tasks.escalation_notify.delay(escalation_id))
 
 
+def escalation_payment_refusal_record(*, escalation_id: int, flow_id: object, detail: str) -> None:
+    """The merchant did not take a payment of this 3-D Secure order: it asks for the bank's check, or refused the
+    verification the order was paid with. Called when ordering asks for a person about it, in ordering's transaction.
+
+    The saga records the complete that got this answer as a step that answered, and the flow keeps the evidence it was
+    paid with whatever the merchant said; this fact (`escalation.payment_refused`) is what lets the console tell which
+    attempt the merchant refused, what it said, and whose verification it refused, and stop offering a verification
+    by two specialists once the merchant refused one for this order.
+    """
+    flow = OrderFlow.objects.filter(pk=flow_id).first()
+    if flow is None:
+        return
+    # The complete that got this answer: its row is the flow's newest complete (written before the outcome is applied).
+    step = (
+        FlowStep.objects.filter(flow=flow, name="complete_checkout", is_compensation=False)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    evidence = flow.payment_verification_evidence or {}
+    verification = (
+        {
+            "kind": str(evidence.get("kind", "")),
+            "recorded_by": evidence.get("recorded_by"),
+            "confirmed_by": evidence.get("confirmed_by"),
+        }
+        if evidence
+        else None
+    )
+    audit_record(
+        action=PAYMENT_REFUSED,
+        actor_type=ActorType.SYSTEM,
+        customer_id=flow.customer_id,
+        target_type="escalation",
+        target_id=escalation_id,
+        data={
+            "reason": EscalationReason.PAYMENT_VERIFICATION.value,
+            "flow_id": str(flow.pk),
+            "step_id": step.pk if step is not None else None,
+            "payment_attempt": flow.payment_attempt,
+            "round": flow.confirmations,
+            "detail": detail[:1000],
+            "verification": verification,
+        },
+    )
+
+
 # -- notification --------------------------------------------------------------------------------
 
 
@@ -265,7 +318,7 @@ def escalation_action_refusal(escalation: Escalation, action: str, *, staff_id: 
         return None
     # Confirming a colleague's payment verification is the one action meant for someone else than its holder.
     if held_by_other and action != "confirm_payment":
-        name = escalation.assignee.get_username() if escalation.assignee else "someone else"
+        name = person_name(escalation.assignee) if escalation.assignee else "someone else"
         return f"{name} is working on this escalation. Take it over first if you need to act on it."
     if action == "release":
         return None if escalation.status == EscalationStatus.CLAIMED else "Nobody holds this escalation."
@@ -351,11 +404,14 @@ def _payment_verification_refusal(escalation: Escalation, action: str, *, staff_
     refusal = flow_staff_refusal(flow, action)
     if refusal is not None:
         return refusal
+    refused = two_specialists_refusal(escalation)
+    if refused is not None:
+        return refused
     pending = pending_payment_verification(escalation)
     if action == "verify_payment":
         if pending is not None:
             return (
-                f"{pending.recorded_by.get_username()} already recorded a verification of this payment; "
+                f"{person_name(pending.recorded_by)} already recorded a verification of this payment; "
                 "a second specialist confirms it."
             )
         return None
@@ -364,6 +420,28 @@ def _payment_verification_refusal(escalation: Escalation, action: str, *, staff_
     if pending.recorded_by_id == staff_id:
         return "You recorded this verification yourself; a different specialist must confirm it."
     return None
+
+
+def two_specialists_refusal(escalation: Escalation) -> str | None:
+    """Why a verification by two specialists is not offered for this escalation's order (a sentence for the person),
+    or None: the merchant already refused one for it, and says what staff can do instead.
+
+    The merchant decides per checkout session whether it takes two specialists' word (never where the card's issuer
+    mandates its own challenge), so a second round of recording and confirming would end the same way."""
+    if escalation.flow_id is None:
+        return None
+    refused = two_specialists_refused(payment_refusals(flow_id=escalation.flow_id))
+    if refused is None:
+        return None
+    names = people_names([refused.recorded_by, refused.confirmed_by])
+    at = timezone.localtime(refused.at).strftime("%H:%M")
+    return (
+        "The merchant refused this order's verification by two specialists "
+        f"({names.get(refused.recorded_by, 'someone')} recorded, {names.get(refused.confirmed_by, 'someone')} "
+        f"confirmed, at {at}), so another would be refused the same way. Instead, ask "
+        f"{escalation.customer.get_username()} to finish their bank's check from the link in the chat, or cancel "
+        "the order."
+    )
 
 
 def pending_payment_verification(escalation: Escalation) -> PaymentVerification | None:
@@ -523,9 +601,10 @@ def escalation_claim(
         if escalation.status != EscalationStatus.CLAIMED or holder is None or holder.pk in (staff_id, take_over_from):
             return None
         since = timezone.localtime(escalation.claimed_at).strftime("%H:%M") if escalation.claimed_at else "now"
+        name = person_name(holder)
         return (
-            f"{holder.get_username()} is working on this escalation (since {since}); it was not taken from them. "
-            f"Open it and press “Take over from {holder.get_username()}” if you need to act on it."
+            f"{name} is working on this escalation (since {since}); it was not taken from them. "
+            f"Open it and press “Take over from {name}” if you need to act on it."
         )
 
     def work(escalation: Escalation) -> Escalation:

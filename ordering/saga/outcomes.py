@@ -25,6 +25,7 @@ from ordering.models import (
     EscalationReason,
     ExperimentEventKind,
     FlowStatus,
+    Message,
     MessageRole,
     OrderFlow,
     WaitingFor,
@@ -343,8 +344,20 @@ def _needs_action(flow: OrderFlow, outcome: NeedsAction) -> None:
             "charged until you do. A specialist is also looking at this and will get back to you here."
         )
         data["link"] = payment_verification_link(flow)
-    conversation_post(conversation_id=flow.conversation_id, role=MessageRole.ASSISTANT, text=text, data=data)
+    # A verification the merchant refused asks the customer for the same thing again: not said twice in a row.
+    if not _last_said_about(flow, text=text, data=data):
+        conversation_post(conversation_id=flow.conversation_id, role=MessageRole.ASSISTANT, text=text, data=data)
     metrics.flow_outcomes.labels(outcome="requires_action", **metrics.rollout_labels(flow)).inc()
+
+
+def _last_said_about(flow: OrderFlow, *, text: str, data: dict[str, Any]) -> bool:
+    """Whether this very message (its words and its link) is the last thing the customer was told about the flow."""
+    last = (
+        Message.objects.filter(conversation_id=flow.conversation_id, data__flow_id=str(flow.pk))
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return last is not None and last.role == MessageRole.ASSISTANT and last.text == text and last.data == data
 
 
 def _escalate(flow: OrderFlow, outcome: Escalate) -> None:
