@@ -40,6 +40,7 @@ HELDOUT = Path(__file__).resolve().parents[2] / "ordering" / "evaluation" / "hel
             "_19",
             "_20",
             "_21",
+            "_22",
         )
     ],
 )

@@ -80,8 +80,18 @@ def test_typos_of_the_shops_words_are_read_however_many(generator, text, product
 
 
 @pytest.mark.parametrize(
-    "text", ["hola quiero zapatillas para correr talla 42", "je voudrais des chaussures bleues taille 42"]
+    ("text", "colour"),
+    [("hola quiero zapatillas para correr talla 42", None), ("je voudrais des chaussures bleues taille 42", "blue")],
 )
-def test_a_sentence_in_another_language_is_still_not_guessed_at(generator, text):
+def test_a_sentence_in_another_language_is_read_by_the_words_that_carry_the_order(generator, text, colour):
+    # shoes in 42 (and blue), which of them asked next: never a guess such as 42 jackets
+    (command,) = generator.generate(text=text, context=DialogueContext())
+    (item,) = command.items
+    assert "prod_blue_runner" in item.product_ids and len(item.product_ids) > 1
+    assert (item.colour, item.size, item.quantity) == (colour, "42", None)
+
+
+@pytest.mark.parametrize("text", ["quisiera algo bonito para mi abuela", "ich suche etwas schönes für meine oma"])
+def test_a_sentence_in_another_language_with_nothing_of_the_shop_is_not_guessed_at(generator, text):
     (command,) = generator.generate(text=text, context=DialogueContext())
     assert command.kind == "cannot_handle"

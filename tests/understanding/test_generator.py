@@ -582,9 +582,13 @@ def test_too_pricey_asks_for_cheaper_with_what_it_should_do(generator):
     assert isinstance(command, Search) and command.sort == "price_asc" and "gps" in command.query.split()
 
 
-def test_another_language_is_not_guessed_at(generator):
+def test_another_language_is_read_by_the_words_that_carry_the_order_never_guessed_at(generator):
     [command] = read(generator, "ich möchte laufschuhe in größe 42 kaufen", DialogueContext())
-    assert isinstance(command, CannotHandle)
+    (item,) = command.items
+    assert "prod_blue_runner" in item.product_ids and (item.size, item.quantity) == ("42", None)
+    # nothing of the shop in it: asked, or looked for as said (the shop finds nothing), never a product guessed
+    [unknown] = read(generator, "ich möchte etwas für meine oma kaufen", DialogueContext())
+    assert isinstance(unknown, CannotHandle) or not any(item.product_ids for item in unknown.items)
 
 
 @pytest.mark.parametrize("words", ["ok 45 then", "I will take 45", "45 then"])

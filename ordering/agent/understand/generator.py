@@ -3531,8 +3531,8 @@ class _Reader:
         the cart holds only what is kept and an order was just placed, the cancel is about that order (the policy
         asks before it asks the shop). None: no such clause, or what is kept is not in the cart."""
         match = CANCEL_KEEPING.search(text)
-        if match is None or not self.context.cart:
-            return None
+        if match is None or not self.context.cart or not text[: match.start()].strip(" ,.;-"):
+            return None  # "I only need one pack of socks now" alone: how many of them (read elsewhere), no cancel
         kept = self._cart_lines(match.group("keep"))
         if not kept:
             return None

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ordering.agent.understand.foreign import english_words
+
 CONTRACTIONS = {
     "what's": "what is", "whats": "what is", "where's": "where is", "wheres": "where is",
     "how's": "how is", "there's": "there is", "that's": "that is", "thats": "that is", "it's": "it is",
@@ -240,6 +242,9 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     # "sí", "café": the letter without its accent (the accented letter was dropped as punctuation: "s")
     text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    # "necesito dos packs de black running socks talla M", "do grey beanie bhej do": the words of another language
+    # that carry the order, in English (foreign.py)
+    text = english_words(text)
     # "yesss", "noooo", "pleeease": one letter for a run of three or more (never x: "xxxl" is a size)
     text = re.sub(r"([a-wyz])\1{2,}", r"\1", text)
     # Punctuation said aloud to a dictation engine: "white running cap new line grey gym duffel", "go ahead period"
