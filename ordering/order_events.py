@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -268,8 +269,15 @@ def _status_regression_record(flow: OrderFlow, event: MerchantWebhookEvent, *, s
             "reported": status,
         },
     )
+    _merchant_event_audit(
+        flow, event, "flow.order_status_regression_ignored", reported_status=status, event_type=event.event_type
+    )
+
+
+def _merchant_event_audit(flow: OrderFlow, event: MerchantWebhookEvent, action: str, **data: Any) -> None:
+    """An audit event of what the merchant's event did to the order (the shop as the actor)."""
     audit_record(
-        action="flow.order_status_regression_ignored",
+        action=action,
         actor_type=ActorType.SYSTEM,
         actor_id=f"merchant:{flow.merchant_id}",
         customer_id=flow.customer_id,
@@ -278,8 +286,7 @@ def _status_regression_record(flow: OrderFlow, event: MerchantWebhookEvent, *, s
         data={
             "merchant_order_id": flow.merchant_order_id,
             "merchant_status": flow.merchant_order_status,
-            "reported_status": status,
-            "event_type": event.event_type,
+            **data,
             "webhook_event_id": event.pk,
         },
     )
@@ -361,22 +368,14 @@ def _tell(
             "currency": flow.currency,
         },
     )
-    audit_record(
-        action=action,
-        actor_type=ActorType.SYSTEM,
-        actor_id=f"merchant:{flow.merchant_id}",
-        customer_id=flow.customer_id,
-        target_type="flow",
-        target_id=flow.pk,
-        data={
-            "merchant_order_id": flow.merchant_order_id,
-            "merchant_status": flow.merchant_order_status,
-            "refunded": applied.refunded,
-            "refunded_total": flow.refunded_amount,
-            "credited": applied.credited,
-            "total": total,
-            "currency": flow.currency,
-            "adjustment_ids": applied.adjustment_ids,
-            "webhook_event_id": event.pk,
-        },
+    _merchant_event_audit(
+        flow,
+        event,
+        action,
+        refunded=applied.refunded,
+        refunded_total=flow.refunded_amount,
+        credited=applied.credited,
+        total=total,
+        currency=flow.currency,
+        adjustment_ids=applied.adjustment_ids,
     )
