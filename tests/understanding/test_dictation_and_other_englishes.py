@@ -268,3 +268,16 @@ def test_a_two_pack_said_after_the_name_is_two_packs(generator):
 def test_blew_as_a_verb_is_no_colour():
     assert "blue" not in normalize("the wind blew my cap away, need a new white one")
     assert normalize("the blew one") == "the blue one"
+
+
+def test_a_kind_of_thing_then_the_product_it_is_after_a_comma_is_one_item(generator):
+    item = _item(_read(generator, "running shoes, the trail blazer, black 42"))
+
+    assert (item.product_ids, item.colour, item.size) == (("prod_trail_blazer",), "black", "42")
+
+
+def test_a_kind_of_thing_and_a_product_stay_what_they_were(generator):
+    (command,) = _read(generator, "running shoes, the trail blazer in 42 and a cap")
+
+    assert isinstance(command, AddItems)
+    assert [item.product_ids for item in command.items][-1] == ("prod_run_cap",) and len(command.items) == 2

@@ -2086,7 +2086,7 @@ class _Reader:
             # A card number typed into the chat (removed from the message before it was kept: ordering/services.py):
             # never read as a count or a card; the policy says how to pay with a saved card.
             return [CannotHandle(text="", reason="a card number was typed into the chat")]
-        commands = self._shoe_size_not_count(self._read())
+        commands = _said_again_by_name(self._shoe_size_not_count(self._read()), self.text)
         if self._every_but:
             commands = [*commands, *self._every_but_commands()]
         if self.people:
@@ -6199,3 +6199,31 @@ def _generator_words() -> frozenset[str]:
 
 
 GENERATOR_WORDS = _generator_words()
+
+
+def _said_again_by_name(commands: list[Command], text: str) -> list[Command]:
+    """ "the white sneakers, court classic, size 44": a kind of thing, then after a comma the one product of that kind
+    it is, is one item (it became two: the sneakers, to be asked which, and the Court Classic). Only with the comma
+    and no count of its own on either: "sneakers and a court classic" stays two."""
+    if "," not in text or " and " in f" {text} ":
+        return commands
+    result: list[Command] = []
+    for command in commands:
+        if not isinstance(command, AddItems) or len(command.items) != 2:
+            result.append(command)
+            continue
+        kind, named = command.items
+        if (
+            len(kind.product_ids) > 1
+            and len(named.product_ids) == 1
+            and named.product_ids[0] in kind.product_ids
+            and kind.quantity is None
+            and named.quantity is None
+            and not (kind.colour and named.colour and kind.colour != named.colour)
+            and not (kind.size and named.size and kind.size != named.size)
+        ):
+            merged = replace(named, colour=named.colour or kind.colour, size=named.size or kind.size)
+            result.append(AddItems(items=(merged,)))
+            continue
+        result.append(command)
+    return result
