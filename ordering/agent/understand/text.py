@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from ordering.agent.understand.foreign import english_words
+from ordering.agent.understand.numbers import UNITS, parse_number_words
 
 CONTRACTIONS = {
     "what's": "what is", "whats": "what is", "where's": "where is", "wheres": "where is",
@@ -71,8 +72,6 @@ _PACK_SIZE = re.compile(
 
 
 def _words_number(said: str) -> str:
-    from ordering.agent.understand.numbers import parse_number_words
-
     value, _ = parse_number_words(re.split(r"[\s-]+", said.replace(" and ", " ")))
     return str(value) if value is not None else said
 
@@ -174,19 +173,18 @@ def _spoken_numbers(text: str) -> str:
         ),
         text,
     )
-    values = {word: str(index) for index, word in enumerate(_SMALL_WORD[3:-1].split("|"), start=1)}
     text = re.sub(
         r"\b(uk|us|eu|size|sz|sizes|is|am|aged|age|turning|turned)\s+(?!one\b)("
         + _SMALL_WORD
         + r")\b(?!\s+(?:of|in|more|pairs?|packs?)\b)",
-        lambda m: f"{m.group(1)} {values[m.group(2)]}",
+        lambda m: f"{m.group(1)} {UNITS[m.group(2)]}",
         text,
     )
     # "a pair of 43s", "two pairs of 44's": the size, as a size (it was no size, and the size was asked)
     text = re.sub(r"\b((?:3[5-9]|4[0-9])(?:\.5)?)'?s\b", r"\1", text)
     return re.sub(
         r"\b(" + _SMALL_WORD + r")(?=\s+(?:dollars?|bucks|usd|quid|pounds?|euros?|rupees|rs)\b)",
-        lambda m: values[m.group(1)],
+        lambda m: str(UNITS[m.group(1)]),
         text,
     )
 
