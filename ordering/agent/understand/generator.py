@@ -82,6 +82,7 @@ Encodings the policy relies on:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field, replace
@@ -311,12 +312,19 @@ NEVER_MIND = ("never mind", "nevermind", "forget it", "forget about it", "scrap 
               "forget everything then")  # fmt: skip
 
 
+@functools.lru_cache(maxsize=256)
+def _longest_first(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """`phrases` as word tuples, longest first, each once. The phrase lists are the module's constants and a few
+    concatenations of them: sorted once each rather than at every call (~10 calls a message)."""
+    return tuple(sorted({tuple(phrase.split()) for phrase in phrases}, key=len, reverse=True))
+
+
 def _covers(text: str, phrases: tuple[str, ...]) -> bool:
     """True when `text` is made only of `phrases` (longest first), and is not empty."""
     words = text.split()
     if not words:
         return False
-    ordered = sorted({tuple(phrase.split()) for phrase in phrases}, key=len, reverse=True)
+    ordered = _longest_first(phrases)
     index = 0
     while index < len(words):
         for phrase in ordered:
@@ -331,7 +339,7 @@ def _covers(text: str, phrases: tuple[str, ...]) -> bool:
 def _strip_phrases(text: str, phrases: tuple[str, ...]) -> tuple[str, bool]:
     """Remove leading and trailing `phrases` from text; (rest, whether any were removed)."""
     words = text.split()
-    ordered = sorted({tuple(phrase.split()) for phrase in phrases}, key=len, reverse=True)
+    ordered = _longest_first(phrases)
     removed = False
     changed = True
     while changed and words:
