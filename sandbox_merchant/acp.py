@@ -81,6 +81,18 @@ def session_capabilities(*, agent: dict | None, public_base_url: str) -> dict:
 
 
 @cache
+def intervention_enums() -> dict[str, frozenset[str]]:
+    """The closed enums of the spec's InterventionCapabilities, by field (supported, display_context, ...)."""
+    schema = json.loads((SPEC_DIR / _BUNDLES["agentic_checkout"]).read_text())
+    enums = {}
+    for name, definition in schema["$defs"]["InterventionCapabilities"]["properties"].items():
+        values = definition.get("enum") or (definition.get("items") or {}).get("enum")
+        if values:
+            enums[name] = frozenset(values)
+    return enums
+
+
+@cache
 def _validator(definition: str, bundle: str, read_here: tuple[str, ...] = ()) -> jsonschema.Draft202012Validator:
     schema = json.loads((SPEC_DIR / _BUNDLES[bundle]).read_text())
     root = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}

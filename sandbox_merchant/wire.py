@@ -114,6 +114,27 @@ def _group_items(raw_lines: object) -> list[tuple[str, int]] | None:
     return list(merged.items())
 
 
+def _without_unknown_capability_values(capabilities: object) -> object:
+    """The agent's capabilities without the enum values this version does not know.
+
+    rfc.capability_negotiation §4.6.2 (and §6.4, §10): implementations MUST ignore unknown capability values, so an
+    agent of a later version declaring `supported: ["3ds", "<new>"]` or a new `display_context` is not refused; the
+    schema's closed enums would refuse it. A known value is kept; a wrong type is left for the schema check to name.
+    """
+    from sandbox_merchant.acp import intervention_enums
+
+    if not isinstance(capabilities, dict) or not isinstance(capabilities.get("interventions"), dict):
+        return capabilities
+    interventions = dict(capabilities["interventions"])
+    for name, known in intervention_enums().items():
+        value = interventions.get(name)
+        if isinstance(value, list):
+            interventions[name] = [item for item in value if not isinstance(item, str) or item in known]
+        elif isinstance(value, str) and value not in known:
+            del interventions[name]
+    return {**capabilities, "interventions": interventions}
+
+
 def _without_leniencies(body: dict, *, creating: bool) -> dict:
     """The body as the official schema sees it, once the documented leniencies are taken out."""
     nullable = ("buyer", "fulfillment_details", "discounts")  # leniency: null means "not given" / "clear"
@@ -126,6 +147,7 @@ def _without_leniencies(body: dict, *, creating: bool) -> dict:
     if creating:
         checked.setdefault("currency", "usd")
         checked.setdefault("capabilities", {})
+        checked["capabilities"] = _without_unknown_capability_values(checked["capabilities"])
         checked.pop("selected_fulfillment_options", None)  # validated below, as on update
     if isinstance(checked.get("selected_fulfillment_options"), list):
         checked["selected_fulfillment_options"] = [

@@ -87,6 +87,30 @@ def test_an_agent_without_3ds_gets_no_intervention(sandbox_merchant):
     assert "buyer" not in session
 
 
+def test_unknown_capability_values_of_a_newer_agent_are_ignored_not_refused(sandbox_merchant):
+    # rfc.capability_negotiation §4.6.2: implementations MUST ignore unknown capability values. An agent of a later
+    # version declares an intervention and a display context this version's enums do not have.
+    capabilities = {
+        "interventions": {
+            "supported": ["passkey", "3ds"],
+            "display_context": "hologram",
+            "redirect_context": "teleport",
+        },
+        "extensions": ["discount", "some_future_extension"],
+    }
+    body = {"currency": "usd", "line_items": [{"id": "var_blue_runner_42"}], "capabilities": capabilities}
+
+    session = _session(sandbox_merchant.post("/checkout_sessions", body), 201)
+
+    # the known value is negotiated as usual, the unknown ones are simply not in the intersection
+    assert session["capabilities"]["interventions"] == {"supported": ["3ds"]}
+    assert [extension["name"] for extension in session["capabilities"]["extensions"]] == ["discount"]
+    # a known field with a value of the wrong type is still refused, naming it
+    wrong = {**body, "capabilities": {"interventions": {"supported": ["3ds", 7]}}}
+    refused = _error(sandbox_merchant.post("/checkout_sessions", wrong), 400)
+    assert refused["param"] == "$.capabilities.interventions.supported[1]"
+
+
 def test_update_get_and_cancel_answer_official_sessions(sandbox_merchant):
     session = sandbox_merchant.create_session()
 
