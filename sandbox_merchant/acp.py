@@ -27,6 +27,9 @@ _BUNDLES = {"agentic_checkout": "schema.agentic_checkout.json", "delegate_paymen
 PAYMENT_HANDLER_ID = "card_tokenized"
 PAYMENT_HANDLER_NAME = "dev.acp.tokenized.card"
 CREDENTIAL_TYPES = ("spt",)
+# The card brands of the sandbox's test cards (rules.TEST_CARD_NUMBERS), in the handler config's enum.
+ACCEPTED_BRANDS = ("mastercard", "visa")
+CARD_HANDLER_CONFIG_SCHEMA = "https://acp.dev/schemas/handlers/tokenized.card/config.json"
 _SPEC_BASE = "https://agenticcommerce.dev/spec/2026-04-17"
 
 # What the sandbox can handle when the agent also can (the session answers the intersection).
@@ -52,12 +55,17 @@ def payment_handler(*, public_base_url: str) -> dict:
         "requires_delegate_payment": True,
         "requires_pci_compliance": False,
         "psp": "sandbox",
-        "config_schema": f"{_SPEC_BASE}/json-schema/schema.delegate_payment.json",
+        "config_schema": CARD_HANDLER_CONFIG_SCHEMA,
         "instrument_schemas": [f"{_SPEC_BASE}/json-schema/schema.delegate_payment.json#/$defs/PaymentMethodCard"],
+        # The dev.acp.tokenized.card config (rfc.payment_handlers §10.4.1): merchant_id, psp and accepted_brands are
+        # required and nothing else is allowed (additionalProperties: false). Credentials are `spt` (the handler's
+        # tokenized pattern, §7.1-7.2); delegate_payment is at the merchant's own base URL.
         "config": {
             "merchant_id": settings.SANDBOX_MERCHANT_ID,
-            "delegate_payment_url": f"{public_base_url}/agentic_commerce/delegate_payment",
-            "credential_types": list(CREDENTIAL_TYPES),
+            "psp": "sandbox",
+            "accepted_brands": list(ACCEPTED_BRANDS),
+            "supports_3ds": True,
+            "environment": "sandbox",
         },
     }
 

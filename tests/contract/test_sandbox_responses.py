@@ -87,6 +87,62 @@ def test_an_agent_without_3ds_gets_no_intervention(sandbox_merchant):
     assert "buyer" not in session
 
 
+# rfc.payment_handlers §10.4.1, "Card Tokenization Handler Config Schema" (dev.acp.tokenized.card), verbatim.
+CARD_HANDLER_CONFIG_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://acp.dev/schemas/handlers/tokenized.card/config.json",
+    "title": "Card Tokenization Handler Configuration",
+    "description": "Configuration schema for dev.acp.tokenized.card handler",
+    "type": "object",
+    "required": ["merchant_id", "psp", "accepted_brands"],
+    "properties": {
+        "merchant_id": {"type": "string", "maxLength": 256},
+        "psp": {"type": "string", "minLength": 1},
+        "accepted_brands": {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "enum": ["visa", "mastercard", "amex", "discover", "diners", "jcb", "unionpay"],
+            },
+            "minItems": 1,
+            "uniqueItems": True,
+        },
+        "accepted_funding_types": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["credit", "debit", "prepaid"]},
+            "uniqueItems": True,
+        },
+        "supports_3ds": {"type": "boolean", "default": True},
+        "3ds_versions": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["2.1", "2.2", "2.3"]},
+            "default": ["2.2"],
+        },
+        "environment": {"type": "string", "enum": ["sandbox", "production"]},
+    },
+    "additionalProperties": False,
+}
+
+
+def test_the_card_handler_config_is_the_one_its_handler_spec_defines(sandbox_merchant):
+    from jsonschema import Draft202012Validator
+
+    from sandbox_merchant.rules import TEST_CARD_NUMBERS
+
+    session = sandbox_merchant.create_session()
+    [handler] = session["capabilities"]["payment"]["handlers"]
+    assert_valid(handler, "PaymentHandler")
+
+    # a client that checks the dev.acp.tokenized.card config against the handler's schema can use it: merchant_id,
+    # psp and accepted_brands (required), nothing the schema does not have, and the schema it names is that one
+    assert handler["name"] == "dev.acp.tokenized.card"
+    assert handler["config_schema"] == CARD_HANDLER_CONFIG_SCHEMA["$id"]
+    assert list(Draft202012Validator(CARD_HANDLER_CONFIG_SCHEMA).iter_errors(handler["config"])) == []
+    assert handler["config"]["psp"] == handler["psp"]
+    # the brands it advertises are the brands of the cards the sandbox's vault takes
+    assert set(handler["config"]["accepted_brands"]) == {brand for brand, _ in TEST_CARD_NUMBERS.values()}
+
+
 def test_unknown_capability_values_of_a_newer_agent_are_ignored_not_refused(sandbox_merchant):
     # rfc.capability_negotiation §4.6.2: implementations MUST ignore unknown capability values. An agent of a later
     # version declares an intervention and a display context this version's enums do not have.

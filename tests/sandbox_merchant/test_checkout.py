@@ -629,10 +629,11 @@ def test_complete_takes_only_the_instrument_and_credential_types_the_handler_adv
 ):
     from tests.support.acp_schema import assert_valid
 
-    # given a ready session whose handler advertises card instruments with spt credentials, and a token for it
+    # given a ready session whose dev.acp.tokenized.card handler takes card instruments with spt credentials
+    # (rfc.payment_handlers §7.1-7.2), and a token for it
     session = sandbox_merchant.ready_session()
     [handler] = session["capabilities"]["payment"]["handlers"]
-    assert handler["config"]["credential_types"] == ["spt"]
+    assert handler["name"] == "dev.acp.tokenized.card" and handler["requires_delegate_payment"] is True
     token = sandbox_merchant.delegate(session["id"], _total(session))
     instrument = {**instrument, "credential": {**instrument["credential"], "token": token}}
     body = {"payment_data": {"handler_id": "card_tokenized", "instrument": instrument}}
