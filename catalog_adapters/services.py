@@ -30,6 +30,10 @@ from config.tracing import get_trace_id
 SIGNATURE_HEADER = "Merchant-Signature"
 
 
+# The v1 of `Merchant-Signature: t=<unix_seconds>,v1=<64_hex>` (openapi.agentic_checkout_webhook.yaml).
+_SIGNATURE_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
+
+
 def webhook_signature_verify(
     *, secret: str, signature_header: str | None, raw_body: bytes, now: float | None = None, tolerance: int
 ) -> int:
@@ -44,8 +48,10 @@ def webhook_signature_verify(
         key, _, value = part.strip().partition("=")
         if key == "t":
             timestamp_text = value
-        elif key == "v1" and value:
-            candidates.append(value)  # several v1 values let a merchant rotate its secret
+        elif key == "v1" and _SIGNATURE_DIGEST.fullmatch(value):
+            # Several v1 values let a merchant rotate its secret. Only a 64-hex digest is one (the spec's pattern):
+            # anything else, a non-ASCII byte included, is no candidate, so it is "malformed", never a 500.
+            candidates.append(value)
     if timestamp_text is None or not candidates:
         raise WebhookSignatureInvalid("signature_malformed", f"{SIGNATURE_HEADER} must be t=<timestamp>,v1=<64_hex>.")
     try:

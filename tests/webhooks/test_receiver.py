@@ -56,6 +56,10 @@ def test_without_a_request_id_the_answer_is_just_received(client, merchant_id):
         ("t=notanumber,v1=" + "a" * 64, "must be t=<timestamp>,v1=<64_hex>"),
         ("t=123", "must be t=<timestamp>,v1=<64_hex>"),
         ("garbage", "must be t=<timestamp>,v1=<64_hex>"),
+        # not the spec's 64 hex digits: a non-ASCII byte was a 500 (hmac.compare_digest refuses non-ASCII text)
+        ("t=123,v1=\u00e9" + "a" * 63, "must be t=<timestamp>,v1=<64_hex>"),
+        ("t=123,v1=" + "g" * 64, "must be t=<timestamp>,v1=<64_hex>"),
+        ("t=123,v1=" + "a" * 63, "must be t=<timestamp>,v1=<64_hex>"),
         ("WRONG_SECRET", "verification failed"),
         ("TAMPERED", "verification failed"),
         ("STALE", "outside allowed window"),
