@@ -968,7 +968,7 @@ def issuer_challenge_answer(*, acs_trans_id: str, code: str, abandon: bool) -> I
         transaction_id = str(uuid.uuid4())
         if abandon:
             challenge.status = IssuerChallengeStatus.CHALLENGE_ABANDONED
-        elif hmac.compare_digest(code.strip(), ISSUER_CHALLENGE_CODE):
+        elif hmac.compare_digest(code.strip().encode(), ISSUER_CHALLENGE_CODE.encode()):
             challenge.status = IssuerChallengeStatus.AUTHENTICATED
             challenge.result = {
                 "trans_status": "Y",

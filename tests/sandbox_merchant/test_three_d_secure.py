@@ -221,3 +221,15 @@ def test_a_challenge_the_merchant_prefers_takes_not_supported_without_a_liabilit
 
     # then the merchant charges it, as it may for a challenge that was only its preference
     assert _session(completed)["status"] == "completed"
+
+
+@pytest.mark.parametrize("code", ["١٢٣٤٥٦", "12345é"], ids=["arabic-indic-digits", "latin-1-letter"])
+def test_a_code_with_non_ascii_characters_is_a_wrong_code_not_a_500(sandbox_merchant, code):
+    # given a session whose card's issuer asks for 3-D Secure
+    session, _ = _challenged(sandbox_merchant)
+
+    # when the customer types a code with characters outside ASCII on the issuer's page
+    result = _issuer_result(sandbox_merchant, session["id"], code=code)
+
+    # then it is a wrong code like any other (hmac.compare_digest refuses non-ASCII text: it was a 500)
+    assert result["status"] == "not_authenticated"
