@@ -41,6 +41,7 @@ HELDOUT = Path(__file__).resolve().parents[2] / "ordering" / "evaluation" / "hel
             "_20",
             "_21",
             "_22",
+            "_23",
         )
     ],
 )
