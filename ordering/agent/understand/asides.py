@@ -105,7 +105,9 @@ _RELATION = (
     r"father|mom|mum|mother|parents|brother|brothers|sister|sisters|friend|friends|boyfriend|girlfriend|bf|gf|"
     r"fiance|fiancee|grandma|grandpa|grandson|granddaughter|niece|nephew|family|mate|colleague|baby|toddler|"
     r"teen|teenager|roommate|flatmate|other half|twins|grandkids|grandchildren|mates|colleagues|buddies|pals|cousin|"
-    r"cousins|teammates|nephews|nieces)"
+    r"cousins|teammates|nephews|nieces|"
+    # "a yoga mat for me and one for my cat lol": a pet is someone too (it searched for "cat")
+    r"dog|dogs|cat|cats|puppy|puppies|pup|kitten|kitty|pet|pets|doggo)"
 )
 _PERSON = (
     r"(?:me|myself|us|him|her|them|both of us|the two of us|(?:the\s+)?(?:whole\s+)?family|the kids|the twins|the boys|"
@@ -180,7 +182,15 @@ PEOPLE_NEED = re.compile(
 ONE_EACH = re.compile(r"(?:,\s*)?\b(?:one|1|a|an)\s+each\b")
 # "one for me and one for my brother", "one for me one for my wife": one per "one for".
 ONE_FOR_EACH = re.compile(
-    r"\b(?:one|1)\s+for\s+" + _PERSON + r"(?:\s*(?:,|and|&)?\s*(?:one|1)\s+for\s+" + _PERSON + r")+\b"
+    r"\b(?:one|1)\s+for\s+" + _PERSON + r"(?:\s*(?:,\s*and|,|and|&)?\s*(?:one|1)\s+for\s+" + _PERSON + r")+\b"
+)
+PEOPLE_PAIR = re.compile(r"for\s+" + _PERSON + r"\s*(?:,|&)?\s*(?:and\s+)?(?:one|1)\s+for\s+" + _PERSON)
+A_THING_FOR_THEN_ONE = re.compile(
+    r"(?<!\bone )(?<!\b1 )(?<!\beach )(?=\bfor\s+"
+    + _PERSON
+    + r"\s*(?:,|&)?\s*(?:and\s+)?(?:one|1)\s+for\s+"
+    + _PERSON
+    + r")"
 )
 # "L for me, S for her", "black for him and white for me": a value for each person named.
 VALUE_FOR_EACH = re.compile(
@@ -254,6 +264,15 @@ def _per_person_count(text: str) -> str:
     span: tuple[int, int] | None = None
     replacement = ""
     loose = False
+    # "a beanie for me and one for my brother", "yoga mat for me and one for my dog": the thing said for the first
+    # person is one of them (it was one beanie)
+    if (first := A_THING_FOR_THEN_ONE.search(text)) is not None:
+        before = text[: first.start()].split()
+        people = PEOPLE_PAIR.match(text, first.start())
+        after = re.findall(r"[a-z0-9]+", text[people.end() :] if people is not None else "")
+        # not "navy L for me and one for my son in S", nor "… for my mum, purple and blue": a value each, said apart
+        if before and not _value_kind(before[-1]) and len([word for word in after if _value_kind(word)]) < 2:
+            text = text[: first.start()] + "one " + text[first.start() :]
     values = VALUE_FOR_EACH.search(text)
     if values is not None and _value_kind(values.group("a")) and _value_kind(values.group("b")):
         # "L for me, S for her": one in each (it was both in L)
@@ -967,6 +986,17 @@ def drop_asides(text: str) -> Asides:
     )
     # "actually i only need one jacket, remove the wind shell": the removal says it (the first part was a count and
     # a product change beside it)
+    # "i don't need two pairs of white shoes, remove the court classic": likewise (the first part removed a line of
+    # its own, asked which, and the removal said after it was lost)
+    text = re.sub(
+        r"^(?:(?:actually|ok|okay|hmm|so|oh|haha|wait|honestly|look|listen|well|right)\s*,?\s+)*(?:i\s+)?"
+        r"(?:do not|really do not)\s+(?:really\s+)?"
+        r"(?:need|want)\s+(?:two|2|three|3|both|all|all of|that many|so many|the two)\b[a-z0-9 ]{0,40}?\s*,\s*"
+        r"(?:so\s+)?(?:just\s+)?"
+        r"(?=(?:remove|drop|delete|take out|take off|lose|get rid of|cancel|forget|ditch|scrap|bin)\b)",
+        "",
+        text,
+    )
     text = re.sub(
         r"^(?:(?:actually|ok|okay|hmm|so|oh)\s*,?\s+)*(?:i\s+)?(?:only|just|really only)\s+(?:need|want)\s+"
         r"(?:one|1|the one)(?:\s+[a-z]+)?\s*,\s*(?:so\s+)?"

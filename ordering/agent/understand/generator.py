@@ -182,6 +182,9 @@ POLITE = (
     "thanks ever so much", "thank you ever so much", "ever so much", "ever so kind", "so kind",
     "well", "and", "hmm", "um", "ah", "i see", "understood", "fair enough", "no problem", "np", "sweet", "bye",
     "goodbye", "bye bye", "see you", "see ya", "have a nice day", "have a good day", "take care", "lol", "haha",
+    # Praise for the assistant: "you're a lifesaver, add 2 more", "ur a legend"
+    "you are a lifesaver", "you are a life saver", "lifesaver", "life saver", "you are a star", "you are a legend",
+    "legend", "you are a genius", "you are amazing", "you are awesome", "you are so helpful", "you are a gem",
     # Calling the assistant something: "cheers mate", "thanks buddy".
     "mate", "buddy", "pal", "dude", "bro",
     # Browsing without buying: nothing to do, and never a yes or a no.
@@ -282,11 +285,12 @@ HOLD = (
 PRICE_COMPLAINT = _rx(
     r"^(?:(?:hmm+|hm+|ugh|oh|oof|ouch|yikes|wow|whoa|eh|meh|ah|damn|dang|jeez|geez)\s*,?\s+)*"
     r"(?:(?:that|it|this|thats|its)(?:\s+is|\s+was|\s+s)?\s+|(?:way|far|much|a bit|a little|bit|rather"
-    r"|quite|just|still)\s+)*"
+    r"|quite|just|still|kinda|kind of|sort of|pretty|really|super|abit)\s+)*"
     r"(?:too (?:much|expensive|pricey|dear|steep|costly)"
     r"|more than i (?:wanted|want|thought|expected)(?: to (?:spend|pay))?\b"
     r"|over (?:my )?budget|out of my (?:budget|price range)|(?:i )?(?:can not|cannot|cant) afford (?:it|that)"
-    r"|not worth it|(?:a bit |a little |bit |way |very |so |really )?(?:expensive|pricey|steep))(?:\s+for me)?"
+    r"|not worth it|(?:a bit |a little |bit |way |very |so |really )?(?:expensive|pricey|steep)"
+    r"|not (?:at|for) (?:that|this|the|such a|those) (?:price|prices|money))(?:\s+for me)?"
     r"(?:\s+(?:lol|haha|tbh|honestly|sorry|though|tho|then))*\s*[,.!]*\s*"
 )
 NEGATED_CONFIRM = _rx(
@@ -967,7 +971,10 @@ BARE_COUNT_CHANGE = _rx(
     r"(?:(?:make|change)\s+(?:it|that|them)\s+)?(?:"
     r"(?P<less>(?:one|1|two|2)\s+(?:less|fewer)|(?:take|knock)\s+(?P<less_count>one|1|two|2)\s+(?:off|away|out)|"
     r"(?:remove|drop|minus|lose)\s+(?P<less_count2>one|1|two|2))"
-    r"|(?P<more>(?:one|1|two|2)\s+more)"
+    # "add 2 more", "i need two more pairs", "3 more of those": how many more of the one line (it was not understood)
+    r"|(?:(?:add|get|get me|give me|i need|i want|i would like|i will take|i will have|can i get|can i have|we need|"
+    r"need)\s+)?(?P<more>(?:one|1|two|2|three|3|four|4|five|5)\s+more(?:\s+(?:of (?:it|them|those|these|that|the same)"
+    r"|pairs?|packs?|ones?))?)"
     r"|(?P<double>double(?:\s+(?:it|that|them|the (?:quantity|amount)))?|twice as many|twice as much)"
     r")(?:\s+(?:please|pls|then|thanks|thx|instead))*$"
 )
@@ -1380,8 +1387,10 @@ NOT_CODE_LETTERS = frozenset(
     size sizes sz mens men womens women kids qty quantity num order ord room apt flat unit suite pack packs pair
     pairs eur usd gbp euro euros dollars bucks under over than about around for and the with only just top
     inch inches litre liter kilo kilos day days week weeks month months year years hour hours min mins
+    said say says told asked want wanted need needed is was its not no yes make it in of to get got give
     """)
 )
+# (the words before a number a customer shouts: "I SAID 43", "I WANT 2" were promotion codes SAID43, WANT2)
 NOT_CODES = frozenset(
     _words("""
     for please i me my it the a an on to is and or that this at code coupon promo please thanks pls from with
@@ -2244,6 +2253,12 @@ class _Reader:
             if not _content(remainder) or _covers(remainder, YES + NO):
                 return [CannotHandle(text=self.raw[:300], reason="the preview and the confirmation cannot be skipped")]
         flat = re.sub(r"\s*,\s*", " ", text).strip()
+        if self.context.awaiting_confirmation and (priced := PRICE_COMPLAINT.match(flat)) is not None and priced.end():
+            # "kinda pricey but fine, go ahead", "too expensive but whatever, do it": what the price made them feel,
+            # then the answer said after "but" (it searched for "kinda pricey")
+            after = re.match(r"(?:but|though|tho|still|anyway|anyways|yet)\s+(?P<answer>.+)$", flat[priced.end() :])
+            if after is not None:
+                flat = after.group("answer")
         core, greeted = _strip_phrases(flat, GREETINGS)
         core_polite, polite = _strip_phrases(core, POLITE)
         if not core_polite:
@@ -2276,7 +2291,8 @@ class _Reader:
             return [Confirm()]
         if WHY_NOT.fullmatch(core_polite) and not self.question:
             return [Confirm()]  # "sure, why not"; "why not?" asks a question and confirms nothing
-        no_thanks = re.match(r"(?:no|nah|nope)\s+(?:thanks|thank you|thankyou|ty|thx|cheers)\b\s*,?\s*", flat)
+        # "no thanks too pricey", "nope, not at that price": the no, with the price as its reason
+        no_thanks = re.match(r"(?:no|nah|nope)(?:\s+(?:thanks|thank you|thankyou|ty|thx|cheers))?\b\s*,?\s*", flat)
         if no_thanks is not None and self.context.awaiting_confirmation:
             why = PRICE_COMPLAINT.match(flat[no_thanks.end() :])
             if why is not None and why.end() > 0 and not flat[no_thanks.end() + why.end() :].strip(" ,."):
@@ -3559,6 +3575,9 @@ class _Reader:
         """BARE_COUNT_CHANGE: the cart's one line gets its count changed by what is said; about several lines,
         the customer is asked which (a count is never guessed onto a line)."""
         match = BARE_COUNT_CHANGE.match(text)
+        if match is None and self.context.cart:
+            # "you're a legend, 3 more please", "thanks, 2 more": praise or thanks said first
+            match = BARE_COUNT_CHANGE.match(_strip_phrases(re.sub(r"\s*,\s*", " ", text), GREETINGS + POLITE)[0])
         cart = self.context.cart
         if match is None or not cart or self.context.pending is not None:
             return []

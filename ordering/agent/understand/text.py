@@ -237,6 +237,101 @@ def _other_englishes(text: str) -> str:
     return text
 
 
+# Chat style: emoji and emoticons that carry a word, and reactions that carry none (red team 23: "haha <3 the purple
+# yoga mat" ordered 3 mats, "🔟 soft flasks" one, "lmao yes" searched for "lmao", "👎" at a preview was thanks).
+_KEYCAP = re.compile("([0-9])\ufe0f?\u20e3")
+# Skin tones, gender signs, the emoji variation selector and the joiner of emoji sequences: no meaning of their own
+_EMOJI_MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f\ufe0e\u200d\u2640\u2642]")
+# A colour's circle or square is the colour whatever surrounds it ("the 🔴 one", "🔵 running cap")
+_COLOUR_SHAPES = {
+    "red": "\U0001f534\U0001f7e5", "blue": "\U0001f535\U0001f7e6", "green": "\U0001f7e2\U0001f7e9",
+    "yellow": "\U0001f7e1\U0001f7e8", "purple": "\U0001f7e3\U0001f7ea", "orange": "\U0001f7e0\U0001f7e7",
+    "brown": "\U0001f7e4\U0001f7eb", "black": "\u26ab\u2b1b\u25fc\u25fe", "white": "\u26aa\u2b1c\u25fb\u25fd",
+}  # fmt: skip
+# A coloured heart is a colour only before a word ("💜 yoga mat", "rain jacket 💛 size m"); alone or at the end
+# ("thanks 🖤") it is affection. The red heart is affection everywhere ("love it ❤️"), never a colour.
+_COLOUR_HEARTS = {
+    "blue": "\U0001f499", "green": "\U0001f49a", "yellow": "\U0001f49b", "purple": "\U0001f49c", "black": "\U0001f5a4",
+    "white": "\U0001f90d", "orange": "\U0001f9e1", "brown": "\U0001f90e", "grey": "\U0001fa76", "pink": "\U0001fa77",
+}  # fmt: skip
+_COLOUR_EMOJI = [(re.compile(f"[{shapes}]"), colour) for colour, shapes in _COLOUR_SHAPES.items()] + [
+    (re.compile(f"{heart}(?=\\s*[a-z0-9])"), colour) for colour, heart in _COLOUR_HEARTS.items()
+]
+# A thumbs-down, a cross or a no-entry sign sent alone is a no; a thumbs-up alone stays politeness (generator.py)
+_NO_EMOJI = re.compile("^[\\s\U0001f44e\u274c\u2716\u274e\U0001f6ab\u26d4\U0001f645.!]+$")
+# Emoticons ("<3", ":)", ":-(", ";p", ":3", "xd", "^^"): dropped before the punctuation around their digits and
+# letters is ("<3" was a count of 3)
+_EMOTICON = re.compile(r"(?<![\w<])(?:<+/?3+|[:;=]'?-?[)(\]\[dpo/\\|*3$@]+|\^_*\^|t_t|x-?d+|:'\()(?![\w])")
+# Reactions and fillers of chat that name nothing: "lol", "lmao", "hahaha", "omg", "ngl", "tbh", "smh", "ikr", "bruh",
+# "ffs", "fr fr" ("ngl the hoodie looks sick" searched for "ngl"; "omg lol" was a product to add)
+_REACTIONS = re.compile(
+    r"\b(?:lo+l+z?|lmf?a+o+|rofl|roflmao|(?:b?w?a?ha){2,}h?|(?:he){2,}h?|(?:hi){3,}|omf?g+|o+m+g+|ngl|tbh|smh+|ikr|"
+    r"bruh+|ffs|oof|yikes|sheesh|dang|damn+|goddamn|fr\s+fr|frfr|fr(?=\s*(?:$|[,.!?]))|istg|tho)\b"
+    # "for the 4th time", "this is the third time": how often it was asked, never a count
+    r"|\b(?:(?:this is|that is|thats|its|it is)\s+)?(?:for\s+)?the\s+(?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth|"
+    r"umpteenth|hundredth|millionth|last)\s+time\b"
+)
+# A complaint about the assistant said before what to do ("you keep getting it wrong, remove the cap", "why is this so
+# hard, just the black one"): it names nothing to order, and the rest was not understood with it
+_COMPLAINT = re.compile(
+    r"\b(?:you (?:keep|kept) (?:messing|mixing|screwing|getting|doing|making)"
+    r"(?: (?:it|this|that|things|everything|my order|the order|me))?(?: up| wrong| a mess)?(?: again)?"
+    r"|you(?: have)? (?:got|get|did|done) (?:it|this|that|my order|the order|everything) wrong(?: again)?"
+    r"|why (?:is|does) (?:this|it|that|everything) (?:so|this) (?:hard|difficult|complicated|confusing)"
+    r"|this is (?:so |really |getting )?(?:annoying|frustrating|ridiculous|painful|confusing|exhausting)"
+    r"|are you (?:kidding|serious|joking)(?: me)?|come on|seriously)\b\s*[,.!?]*"
+)
+# A count no one means: "like a million lol", "a gazillion of them" (1,000,000 flasks were added): no count said
+_JOKE_COUNT = re.compile(
+    r"\b(?:like\s+|about\s+|literally\s+|maybe\s+)?(?:a|one|a few|several|like)?\s*"
+    r"(?:million|billion|trillion|zillion|gazillion|bazillion|kajillion|squillion|jillion)s?\b"
+    r"(?:\s+of\s+(?:them|those|these|it|each))?"
+    r"|\blike\s+(?:a|one)\s+(?:thousand|hundred)\b(?:\s+of\s+(?:them|those|these|it|each))?"
+)
+# "hell yeah", "hell no", "what the hell", "wtf is a tempo racer": the emphasis goes, the yes, no or question stays
+_EMPHASIS = re.compile(
+    r"\bhell\s+(?=(?:yes|yeah|yea|yep|ya|no|nope|nah|naw)\b)|\b(?:what|why|how)\s+the\s+(?:hell|heck)\b"
+)
+
+
+def _chat_style(text: str) -> str:
+    text = _EMOJI_MODIFIERS.sub("", _KEYCAP.sub(r"\1", text)).replace("\U0001f51f", " 10 ")
+    if _NO_EMOJI.match(text) and not re.fullmatch(r"[\s.!]*", text):
+        return "no"
+    for emoji, colour in _COLOUR_EMOJI:
+        text = emoji.sub(f" {colour} ", text)
+    text = _EMOTICON.sub(" ", text)
+    text = _EMPHASIS.sub(
+        lambda match: match.group(0).split()[0] if match.group(0).startswith(("what", "why", "how")) else "", text
+    )
+    text = re.sub(r"\bwtf\b(?=\s+(?:is|are|does|do|did)\b)", "what", text)
+    text = re.sub(r"\bwtf\b", " ", text)
+    # "yeah no" is a no; "ur the best" is "you are the best" (it became "your the best", not understood)
+    text = re.sub(r"^\s*(?:yeah|yea|ya)\s+no\b", "no", text)
+    text = re.sub(r"\bur\s+(?=(?:the best|a star|a legend|a lifesaver|a life saver|amazing|awesome|great|so|too|"
+                  r"welcome)\b)", "you are ", text)  # fmt: skip
+    return _JOKE_COUNT.sub(" ", _COMPLAINT.sub(" ", _REACTIONS.sub(" ", text)))
+
+
+# "I said express like 3 times", "told you twice already", "ugh I've asked 2 times already, just place it": how
+# often it was said, never a count of the item (3 headlamps were ordered); what was said stays, the rest goes
+_TIMES_SAID = re.compile(
+    r"(?:\b(?:i have|i[\'\u2019]?ve|i|we have|we[\'\u2019]?ve|we)\s+)?(?:already\s+)?"
+    r"\b(?P<said>said|asked|told you|typed|wrote|written|mentioned|repeated|asked for)\b(?P<between>[^,.;!?]{0,30}?)"
+    r"\s*\b(?:like\s+|about\s+|literally\s+|at least\s+|already\s+)?"
+    r"(?:(?:\d+|a few|a couple of|a couple|several|many|so many|multiple|two|three|four|five|six|seven|eight|nine|ten|"
+    r"a hundred|a million)\s+times|twice|thrice)\b"
+    r"(?:\s+(?:already|now|today|before|in a row))*"
+)
+
+
+def _times_said(match: re.Match[str]) -> str:
+    between = match.group("between").strip()
+    if between in ("", "it", "that", "this", "so", "you", "you that", "you this", "it already"):
+        return " "
+    return f" {between} "  # "i said express like 3 times": express
+
+
 @functools.lru_cache(maxsize=1024)
 def normalize(text: str) -> str:
     """The message as the reader reads it: lower case, without accents, the words of other languages and of
@@ -250,6 +345,7 @@ def normalize(text: str) -> str:
     # "necesito dos packs de black running socks talla M", "do grey beanie bhej do": the words of another language
     # that carry the order, in English (foreign.py)
     text = english_words(text)
+    text = _chat_style(text)
     # "yesss", "noooo", "pleeease": one letter for a run of three or more (never x: "xxxl" is a size)
     text = re.sub(r"([a-wyz])\1{2,}", r"\1", text)
     # Punctuation said aloud to a dictation engine: "white running cap new line grey gym duffel", "go ahead period"
@@ -258,6 +354,7 @@ def normalize(text: str) -> str:
     text = re.sub(r"\s*\bquestion mark\s*(?=$|\s)", " ? ", text)
     text = _text_speak(text)
     text = _spoken_numbers(text)
+    text = _TIMES_SAID.sub(_times_said, text)
     text = _other_englishes(text)
     # A list, one item a line ("order:\n- 1 day pack blue\n- 1 headlamp"): each line is an item of the list (the
     # lines after the first were lost). A bullet or a list number starting a line goes.
