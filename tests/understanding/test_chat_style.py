@@ -75,7 +75,7 @@ def _only_add(commands: list) -> AddItems:
         # how often something was said, and joke counts, are no counts
         ("i said express like 3 times", "express"),
         ("ugh i've asked twice already, just place it", "ugh , just place it"),
-        ("headlamps, like a million of them", "headlamps ,"),
+        ("headlamps, like a gazillion of them", "headlamps ,"),
         # a complaint about the assistant names nothing
         ("you keep getting it wrong, size 43", "size 43"),
     ],
@@ -95,10 +95,13 @@ def test_how_often_it_was_said_is_no_count(generator):
     assert _read(generator, "EXPRESS. i typed it like 4 times, express", PREVIEW) == [ChooseShipping(option="express")]
 
 
-def test_a_joke_count_is_no_count(generator):
+def test_a_made_up_number_is_no_count_and_a_real_one_stays_for_the_limit_to_answer(generator):
     [item] = _only_add(_read(generator, "soft flasks, like a gazillion of them lol")).items
     assert item.quantity is None
-    assert not any(isinstance(command, SetSlot) for command in _read(generator, "a million haha", ASK_COUNT))
+    assert not any(isinstance(command, SetSlot) for command in _read(generator, "a bazillion haha", ASK_COUNT))
+    # the shop's limit per line answers a real number, however large (a count dropped would have been one)
+    [item] = _only_add(_read(generator, "a million soft flasks lol")).items
+    assert item.quantity == 1_000_000
 
 
 def test_a_shouted_number_is_no_promotion_code(generator):
