@@ -156,3 +156,8 @@ def test_a_thing_for_me_and_one_for_someone_is_two(generator, who):
 def test_a_thing_for_me_and_one_for_someone_with_a_value_each_is_one_of_each(generator):
     items = _only_add(_read(generator, "a yoga mat for me and one for my mum, purple and blue")).items
     assert [(item.colour, item.quantity or 1) for item in items] == [("purple", 1), ("blue", 1)]
+
+
+def test_a_stop_said_with_a_not_yet_is_a_wait_and_alone_a_no(generator):
+    assert _read(generator, "stop stop, not yet", PREVIEW) == [Thanks()]
+    assert _read(generator, "stop", PREVIEW) == [Decline()]

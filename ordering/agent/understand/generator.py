@@ -2275,6 +2275,13 @@ class _Reader:
                 _covers(core_polite, HOLD + POLITE + NEVER_MIND_LEAD)
                 and _covers(_strip_phrases(core_polite, NEVER_MIND_LEAD)[0], HOLD)
             )
+            # "stop stop, not yet", "whoa stop, wait": a stop said with a not-yet is a wait, not a no (the cart was
+            # thrown away)
+            or (
+                _covers(core_polite, (*HOLD, *POLITE, "stop", "whoa", "woah"))
+                and re.search(r"\bstop\b", core_polite) is not None
+                and not _covers(core_polite, (*POLITE, "stop", "whoa", "woah", "wait"))
+            )
         ):
             return [Thanks()]  # "actually not today, thanks": nothing is ordered, the cart stays
         if _covers(core_polite, (*YES, *HEDGE, *HEDGE_FILLER)) and not _covers(core_polite, (*YES, *HEDGE_FILLER)):
