@@ -161,3 +161,7 @@ def test_a_thing_for_me_and_one_for_someone_with_a_value_each_is_one_of_each(gen
 def test_a_stop_said_with_a_not_yet_is_a_wait_and_alone_a_no(generator):
     assert _read(generator, "stop stop, not yet", PREVIEW) == [Thanks()]
     assert _read(generator, "stop", PREVIEW) == [Decline()]
+
+
+def test_a_correction_said_with_question_marks_is_a_correction(generator):
+    assert _read(generator, "44 not 42??", PREVIEW) == [SetSlot(slot="size", value="44")]

@@ -1382,6 +1382,10 @@ CODE_BEFORE_WORD = _rx(r"\b([a-z]{2,}[0-9]+)\s+(?:promo\s+|discount\s+)?(?:code|
 # A promotion code as people type it: "run15", "Save10", "RUN 15" (see `_Reader._parts`).
 CODE_LIKE = re.compile(r"\b(?P<letters>[A-Za-z]{3,8})\s?(?P<digits>\d{1,3})\b")
 # Letters before a number that make it no code: sizes, counts, units, references.
+EXASPERATED_CORRECTION = _rx(
+    r"(?:no\s*,?\s*)?(?:i said\s+)?(?:the\s+)?[a-z0-9]+(?:\s+(?:one|ones|pair|size))?\s+not\s+(?:the\s+)?[a-z0-9]+"
+    r"(?:\s+(?:one|ones|pair|size))?"
+)
 NOT_CODE_LETTERS = frozenset(
     _words("""
     size sizes sz mens men womens women kids qty quantity num order ord room apt flat unit suite pack packs pair
@@ -1984,6 +1988,11 @@ class _Reader:
             )
         ):
             # "pullover hoodie M, maybe red? or black idk": a value wondered about, no question about the product
+            self.question = False
+        if self.question and all(
+            EXASPERATED_CORRECTION.fullmatch(normalize(part).strip(" ?,.")) for part in (asked or [text])
+        ):
+            # "43 not 42??", "the BLACK one not the blue??": a correction said with exasperation, no question
             self.question = False
         if self.question and POLITE_REQUEST.match(self.text):
             # "Could you post my usual socks to my office, please?": a request said politely, no question about them
