@@ -42,6 +42,7 @@ HELDOUT = Path(__file__).resolve().parents[2] / "ordering" / "evaluation" / "hel
             "_21",
             "_22",
             "_23",
+            "_24",
         )
     ],
 )
