@@ -290,7 +290,8 @@ PRICE_COMPLAINT = _rx(
     r"|more than i (?:wanted|want|thought|expected)(?: to (?:spend|pay))?\b"
     r"|over (?:my )?budget|out of my (?:budget|price range)|(?:i )?(?:can not|cannot|cant) afford (?:it|that)"
     r"|not worth it|(?:a bit |a little |bit |way |very |so |really )?(?:expensive|pricey|steep)"
-    r"|not (?:at|for) (?:that|this|the|such a|those) (?:price|prices|money))(?:\s+for me)?"
+    r"|not (?:at|for) (?:that|this|the|such a|those) (?:price|prices|money)"
+    r")(?:\s+for me)?"
     r"(?:\s+(?:lol|haha|tbh|honestly|sorry|though|tho|then))*\s*[,.!]*\s*"
 )
 NEGATED_CONFIRM = _rx(
@@ -414,10 +415,15 @@ HUMAN = _rx(
     r"real human|representative|rep|operator|customer service|customer support|customer care|support team|"
     r"support staff|support agent|an agent|the agent|a manager|your manager|the manager|supervisor|"
     r"somebody|someone|staff member|member of staff|a real one)\b"
+    r"|\bwho (?:can|could|should|do) (?:i|we) (?:speak|talk|chat) (?:to|with)\b"
 )
 HUMAN_VERB = _rx(
     r"\b(?:talk|speak|chat|connect|transfer|put me through|get|want|need|give|let me|can i|could i|escalate|"
     r"call|contact|reach)\b"
+)
+BULK_DEAL = _rx(
+    r"\b(?:bulk|wholesale|corporate|business|company|trade|team|club|school|event)\s+(?:order|orders|deal|deals|"
+    r"price|prices|pricing|discount|discounts|account|purchase)\b|\b(?:a|an)\s+invoice\b|\bquote for\b"
 )
 HUMAN_ALONE = _rx(
     r"^(?:human|agent|operator|representative|customer service|support|live agent|a human|person|"
@@ -1386,6 +1392,11 @@ EXASPERATED_CORRECTION = _rx(
     r"(?:no\s*,?\s*)?(?:i said\s+)?(?:the\s+)?[a-z0-9]+(?:\s+(?:one|ones|pair|size))?\s+not\s+(?:the\s+)?[a-z0-9]+"
     r"(?:\s+(?:one|ones|pair|size))?"
 )
+# An amount of money said by the customer: "$30", "30 dollars", "60 bucks", "for 98", "at 45.50"
+MONEY_SAID = _rx(
+    r"\$\s?\d|\b\d+(?:\.\d\d)?\s*(?:dollars?|bucks?|usd|quid|pounds?|euros?)\b|\b(?:for|at)\s+\d+(?:\.\d\d)?\b"
+    r"(?!\s*(?:pairs?|packs?|of|items?|caps?|more|each|%|percent))"
+)
 NOT_CODE_LETTERS = frozenset(
     _words("""
     size sizes sz mens men womens women kids qty quantity num order ord room apt flat unit suite pack packs pair
@@ -2268,6 +2279,14 @@ class _Reader:
             after = re.match(r"(?:but|though|tho|still|anyway|anyways|yet)\s+(?P<answer>.+)$", flat[priced.end() :])
             if after is not None:
                 flat = after.group("answer")
+        if (
+            self.context.awaiting_confirmation
+            and MONEY_SAID.search(normalize(self.raw))  # the asides drop what money is said
+            and re.search(r"\b(?:yes|yeah|yep|yup|ok|okay|sure|fine|go ahead|go|confirm|place it|do it|deal)\b", flat)
+        ):
+            # "yes for $30", "ok at 60 bucks go ahead", "98 for both, go ahead": a yes to a price of the customer's own;
+            # the total is the shop's, on the preview (it placed a $47.33 order on "yes for $30")
+            return [CannotHandle(text=self.raw[:300], reason="a yes to a price of its own: the total is the preview's")]
         core, greeted = _strip_phrases(flat, GREETINGS)
         core_polite, polite = _strip_phrases(core, POLITE)
         if not core_polite:
@@ -2783,6 +2802,9 @@ class _Reader:
         if HUMAN_ALONE.match(text):
             return True
         if REFUND.search(text) and not self._mentions_adding(text):
+            return True
+        if HUMAN.search(text) and HUMAN_VERB.search(text) and BULK_DEAL.search(text):
+            # "can i talk to someone about a bulk order of 200 tees": a person, whatever it names (it added tees)
             return True
         return bool(HUMAN.search(text) and HUMAN_VERB.search(text) and not self._names_product(text, strict=True))
 

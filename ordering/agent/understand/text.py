@@ -331,6 +331,43 @@ def _times_said(match: re.Match[str]) -> str:
     return f" {between} "  # "i said express like 3 times": express
 
 
+# Numbers that are no count (red team 24: "send it to 500 Howard Street" set 500 pairs, "ship to the 94105 address"
+# 94105 beanies, "the 72 ones" 72 pairs of the $72 shoes, "44s, two pairs" 44 pairs of no size)
+_STREET_NUMBER = re.compile(
+    r"(?:(?<=\bto\s)|(?<=\bat\s)|(?<=\bon\s)|(?<=\bis\s)|(?<=\baddress\s))"
+    r"\d{1,5}[a-z]?\s+(?=(?:(?!and\b|the\b|in\b|size\b)[a-z]+\s+){1,3}"
+    r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|parkway|pkwy|highway|hwy)\b)"
+)
+# "ship to the 94105 address": which address, by its postcode
+_POSTCODE_ADDRESS = re.compile(r"\b\d{4,6}\s+(?=address\b)")
+# "the 72 ones", "the $49 thing", "the 24 dollar one": the product that costs that, never that many of it (a shoe size
+# stays: "the 42 ones")
+_PRICED_ONE = re.compile(
+    r"\bthe\s+\$?\s?(?P<amount>\d{1,4}(?:\.\d\d)?)\s*(?:dollars?|bucks?|usd|\$)?\s*(?:-|\s)?(?:one|ones|thing|things)\b"
+)
+_DOZENS = {"two": 2, "three": 3, "four": 4, "five": 5}
+_SIZE_PLURAL = re.compile(r"\b(3[5-9]|4[0-7])s\b")
+
+
+# "hmm 72 is a lot", "$98 seems steep": the price said back, then what it made them feel (72 pairs were asked for)
+_PRICE_FELT = re.compile(
+    r"\$?\s?\d+(?:\.\d\d)?\s*(?:dollars?|bucks?|usd)?\s+(?:is|seems|sounds|feels|is kind of|is kinda)\s+"
+    r"(?:(?:a bit|a little|way|kinda|pretty|so|really|too)\s+)?"
+    r"(?:a lot|too much|much|steep|expensive|pricey|crazy|insane)\b"
+)
+
+
+def _numbers_not_counts(text: str) -> str:
+    text = _PRICE_FELT.sub(" that is too expensive ", text)
+    text = _POSTCODE_ADDRESS.sub("", _STREET_NUMBER.sub("", text))
+    text = _PRICED_ONE.sub(
+        lambda m: m.group(0) if "$" not in m.group(0) and 35 <= float(m.group("amount")) <= 47 and "." not in
+        m.group("amount") and not re.search(r"dollar|buck|usd", m.group(0)) else " ",
+        text,
+    )  # fmt: skip
+    return _SIZE_PLURAL.sub(r"size \1", text)
+
+
 @functools.lru_cache(maxsize=1024)
 def normalize(text: str) -> str:
     """The message as the reader reads it: lower case, without accents, the words of other languages and of
@@ -344,7 +381,7 @@ def normalize(text: str) -> str:
     # "necesito dos packs de black running socks talla M", "do grey beanie bhej do": the words of another language
     # that carry the order, in English (foreign.py)
     text = english_words(text)
-    text = _chat_style(text)
+    text = _numbers_not_counts(_chat_style(text))
     # "yesss", "noooo", "pleeease": one letter for a run of three or more (never x: "xxxl" is a size)
     text = re.sub(r"([a-wyz])\1{2,}", r"\1", text)
     # Punctuation said aloud to a dictation engine: "white running cap new line grey gym duffel", "go ahead period"
@@ -427,6 +464,12 @@ def normalize(text: str) -> str:
     # "a couple pairs of gloves", "gloves M, a couple of pairs": two
     text = re.sub(r"\ba couple (?:of )?(?=(?:pairs?|packs?|sets?|boxes|bottles)\b)", "2 ", text)
     text = re.sub(r"\bhalf (?:a )?dozen\b", "6", text)  # "half a dozen" (it was a thing called "half", 6 of it)
+    # "two dozen caps", "a dozen socks": twelve each (it was 2)
+    text = re.sub(
+        r"\b(\d{1,2}|a|one|two|three|four|five)\s+dozen\b",
+        lambda m: str(12 * (int(m.group(1)) if m.group(1).isdigit() else _DOZENS.get(m.group(1), 1))),
+        text,
+    )
     text = re.sub(r"\b(\d{1,2}) and a half\b", r"\1.5", text)  # "a 42 and a half": a half size, never 42
     # "blue runner 42 x 2": a shoe size, then how many (it was 42 pairs of no size)
     text = re.sub(r"\b((?:3[0-9]|4[0-9]|50)(?:\.5)?)\s+x\s+([1-9]|1[0-9]|20)\b(?!\.)", r"\1 x\2", text)
