@@ -16,6 +16,7 @@ from ordering.agent.commands import (
     Human,
     Search,
     SetSlot,
+    UseMyPromotion,
 )
 from ordering.agent.understand import OfflineGenerator
 from ordering.agent.understand.text import normalize
@@ -88,3 +89,18 @@ def test_a_street_number_at_a_preview_changes_no_count(generator):
 )
 def test_a_bulk_deal_asked_of_a_person_goes_to_a_person(generator, said):
     assert _read(generator, said) == [Human()]
+
+
+def test_the_packs_the_customer_worked_out_are_the_count(generator):
+    socks = CartLine(
+        variant_id="var_run_socks_black_m", product_id="prod_run_socks", title="Running Socks 3-pack", colour="black",
+        size="M", quantity=6,
+    )  # fmt: skip
+    context = DialogueContext(cart=(socks,), awaiting_confirmation=True)
+    [command] = _read(generator, "sorry, 9 pairs, that is 3 packs", context)
+    assert isinstance(command, SetSlot) and (command.slot, command.value) == ("quantity", "3")
+
+
+def test_a_percentage_off_asked_for_is_the_customers_own_promotion(generator):
+    [command] = _read(generator, "15% off pls", PREVIEW)
+    assert command == UseMyPromotion(percent=15)

@@ -1428,6 +1428,9 @@ MY_PROMO = _rx(
     r"code)\b(?!\s+(?:is|=|:))"
     r"|\b(\d{1,3})\s*(?:%|percent)\s*(?:off\s+)?(?:promo|promotion|discount|coupon|voucher|offer|deal)\b"
     r"|\bmy\s+(\d{1,3})\s*(?:%|percent\b)(?:\s*off\b)?(?:\s+(?:one|code|discount|promo))?"
+    # "10% off please", "can i get the 10 percent discount" at a cart: the customer's own (it was not understood)
+    r"|^(?:(?:can|could|may) i (?:get|have|use)\s+|i (?:want|would like)\s+|give me\s+)?(?:the\s+|a\s+|my\s+)?"
+    r"(\d{1,3})\s*(?:%|percent)\s*(?:off|discount)(?:\s+(?:discount|please|pls|plz|thanks|thx|too|as well))*$"
 )
 LIST_PROMOS = _rx(
     r"\b(?:any|what|which|are there|is there|got|have i got|do i have|available|list|show me|current)\b.{0,30}\b"

@@ -464,6 +464,14 @@ def normalize(text: str) -> str:
     # "a couple pairs of gloves", "gloves M, a couple of pairs": two
     text = re.sub(r"\ba couple (?:of )?(?=(?:pairs?|packs?|sets?|boxes|bottles)\b)", "2 ", text)
     text = re.sub(r"\bhalf (?:a )?dozen\b", "6", text)  # "half a dozen" (it was a thing called "half", 6 of it)
+    # "6 socks, so 2 packs", "12 pairs thats 4 packs": the packs the customer worked out are the count (6 packs
+    # were ordered)
+    text = re.sub(
+        r"\b\d{1,3}\s+(?:single\s+|individual\s+)?(?:socks?|pairs?(?:\s+of\s+socks)?)\s*,?\s*"
+        r"(?:so|that is|thats|that s|which is|meaning|ie|i e|aka|or)\s+(\d{1,2})\s+(packs?)\b",
+        r"\1 \2",
+        text,
+    )
     # "two dozen caps", "a dozen socks": twelve each (it was 2)
     text = re.sub(
         r"\b(\d{1,2}|a|one|two|three|four|five)\s+dozen\b",
