@@ -104,3 +104,7 @@ def test_the_packs_the_customer_worked_out_are_the_count(generator):
 def test_a_percentage_off_asked_for_is_the_customers_own_promotion(generator):
     [command] = _read(generator, "15% off pls", PREVIEW)
     assert command == UseMyPromotion(percent=15)
+
+
+def test_a_cards_four_digits_are_no_price(generator):
+    assert normalize("ugh ok use the 4242 one") == "ugh ok use the 4242 one"

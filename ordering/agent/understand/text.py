@@ -341,9 +341,9 @@ _STREET_NUMBER = re.compile(
 # "ship to the 94105 address": which address, by its postcode
 _POSTCODE_ADDRESS = re.compile(r"\b\d{4,6}\s+(?=address\b)")
 # "the 72 ones", "the $49 thing", "the 24 dollar one": the product that costs that, never that many of it (a shoe size
-# stays: "the 42 ones")
+# stays: "the 42 ones"; four digits are a card's: "use the 4242 one")
 _PRICED_ONE = re.compile(
-    r"\bthe\s+\$?\s?(?P<amount>\d{1,4}(?:\.\d\d)?)\s*(?:dollars?|bucks?|usd|\$)?\s*(?:-|\s)?(?:one|ones|thing|things)\b"
+    r"\bthe\s+\$?\s?(?P<amount>\d{1,3}(?:\.\d\d)?)\s*(?:dollars?|bucks?|usd|\$)?\s*(?:-|\s)?(?:one|ones|thing|things)\b"
 )
 _DOZENS = {"two": 2, "three": 3, "four": 4, "five": 5}
 _SIZE_PLURAL = re.compile(r"\b(3[5-9]|4[0-7])s\b")
