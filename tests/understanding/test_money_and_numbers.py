@@ -108,3 +108,12 @@ def test_a_percentage_off_asked_for_is_the_customers_own_promotion(generator):
 
 def test_a_cards_four_digits_are_no_price(generator):
     assert normalize("ugh ok use the 4242 one") == "ugh ok use the 4242 one"
+
+
+def test_a_vague_count_to_how_many_is_asked_again(generator):
+    from ordering.agent.commands import PendingQuestion
+
+    asked = DialogueContext(pending=PendingQuestion(slot="quantity", product_id="prod_run_cap", title="Running Cap"))
+    [command] = _read(generator, "a few i guess", asked)
+    assert isinstance(command, CannotHandle)
+    assert _read(generator, "a couple", asked) == [SetSlot(slot="quantity", value="2")]

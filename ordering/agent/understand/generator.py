@@ -1392,6 +1392,12 @@ EXASPERATED_CORRECTION = _rx(
     r"(?:no\s*,?\s*)?(?:i said\s+)?(?:the\s+)?[a-z0-9]+(?:\s+(?:one|ones|pair|size))?\s+not\s+(?:the\s+)?[a-z0-9]+"
     r"(?:\s+(?:one|ones|pair|size))?"
 )
+VAGUE_COUNT = _rx(
+    r"(?:(?:um+|hmm+|uh+|er+|well|oh)\s+)*(?:just\s+)?"
+    r"(?:a few|few|several|some|a bunch|a handful|a lot|lots|loads|many|quite a few|a good few|a couple more|enough|"
+    r"not many|not too many)"
+    r"(?:\s+(?:i guess|i think|i suppose|maybe|probably|idk|i dunno|please|of them|of those|ones|i reckon))*"
+)
 # An amount of money said by the customer: "$30", "30 dollars", "60 bucks", "for 98", "at 45.50"
 MONEY_SAID = _rx(
     r"\$\s?\d|\b\d+(?:\.\d\d)?\s*(?:dollars?|bucks?|usd|quid|pounds?|euros?)\b|\b(?:for|at)\s+\d+(?:\.\d\d)?\b"
@@ -2294,6 +2300,13 @@ class _Reader:
         core_polite, polite = _strip_phrases(core, POLITE)
         if not core_polite:
             return [Greet()] if greeted and not polite else [Thanks()]
+        if (
+            self.context.pending is not None
+            and self.context.pending.slot == "quantity"
+            and VAGUE_COUNT.fullmatch(core_polite) is not None
+        ):
+            # "a few i guess", "some" to "How many?": no number said; asked again (it was 3)
+            return [CannotHandle(text=self.raw[:300], reason="not understood: how many, as a number")]
         if self.context.pending is not None and self.context.pending.slot == "cancel_order":
             answer = self._cancel_answer(core_polite)
             if answer:
