@@ -2097,12 +2097,28 @@ class Policy:
             turn.say(PRIVACY_TEXT, data={"kind": "info", "quick_replies": quick_replies(["Talk to a person"])})
             return
         if command.topic == "limits":
-            turn.say(LIMITS_TEXT, data={"kind": "info"})
+            turn.say(f"{self._limits_now(turn)}{LIMITS_TEXT}", data={"kind": "info"})
             return
         if command.topic.startswith("brand not carried:"):
             brand = command.topic.split(":", 1)[1].strip().title()
             text = f"The shop doesn't carry {brand}. I can show you what it has, e.g. its running shoes or sneakers."
         turn.say(text, data={"kind": "out_of_scope", "quick_replies": quick_replies(HELP_EXAMPLES)})
+
+    @staticmethod
+    def _limits_now(turn: Turn) -> str:
+        """The customer's spending limits as they stand ("whats my spending cap" was answered without the number)."""
+        from consent.selectors import profile_for_customer, spend_caps_effective
+
+        profile = profile_for_customer(user_id=turn.customer_id)
+        if profile is None:
+            return ""
+        caps = spend_caps_effective(profile=profile)
+        said = [
+            f"{format_money(caps[kind], profile.currency)} {label}"
+            for kind, label in (("per_order", "per order"), ("per_day", "a day"), ("per_month", "a month"))
+            if caps.get(kind)
+        ]
+        return f"Your limits now: {', '.join(said)}. " if said else ""
 
     def _do_thanks(self, turn: Turn, command: c.Command) -> None:
         flow = turn.cart_flow()

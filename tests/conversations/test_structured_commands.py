@@ -276,3 +276,17 @@ def test_an_order_that_depends_on_a_price_follows_the_shops_price(shop, chat):
     assert "The Zip Hoodie is $49.00, within the $60.00 you said." in texts, texts
     lines = answer["pending_confirmation"]["preview"]["lines"]
     assert [(line["title"], line["quantity"]) for line in lines] == [("Zip Hoodie", 1)]
+
+
+def test_asked_for_their_spending_cap_the_customer_gets_the_numbers_and_where_to_change_them(shop, chat):
+    from consent.services.grants import spend_caps_set
+
+    spend_caps_set(user_id=shop.alice.pk, caps={"per_order": 12345}, actor_type="system")
+    chat.start()
+
+    answer = chat.say("whats my spending cap?")
+
+    text = answer["messages"][-1]["text"]
+    assert text.startswith("Your limits now: $123.45 per order"), text
+    assert "settings page" in text
+    assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()  # the Running Cap was not asked about

@@ -782,6 +782,15 @@ LIMITS_QUESTION = _rx(
     r"|confirming)\b"
     r"|\bwhat\s+(?:are you|am i letting you)\s+(?:actually\s+)?(?:allowed|able|permitted)\s+to\s+do\b"
     r"|\b(?:are you|is it)\s+(?:allowed|permitted)\s+to\s+(?:order|buy|spend|charge|pay|use my)\b"
+    # "whats my spending cap", "what's my cap per order", "how much can i spend", "will this go over my 100 dollar
+    # limit?": the customer's limits (the first two were questions about the Running Cap)
+    r"|\b(?:what is|what are|how much is|how high is|tell me|remind me of)\s+(?:my\s+(?:spending\s+|spend\s+|"
+    r"order\s+|daily\s+|monthly\s+|weekly\s+|per order\s+)?(?:limits?|caps?|budget|allowance)|the\s+(?:spending|"
+    r"spend|order|daily|monthly|weekly|per order)\s+(?:limits?|caps?)|the\s+limits?)(?:\s+per\s+"
+    r"(?:order|day|month|week))?(?:\s+(?:again|now|set to|at))?$"
+    r"|\bhow much (?:can|am) i (?:allowed to |able to )?spend\b|\b(?:spending|spend)\s+(?:limits?|caps?)\b"
+    r"|\b(?:go|goes|going|be|is)\s+over\s+(?:my|the)\s+(?:\$?\d+\s*(?:dollars?|bucks?)?\s+)?(?:spending\s+|order\s+|"
+    r"daily\s+|monthly\s+)?(?:limits?|caps?|budget)\b"
 )
 LIMITS_ASKED = _rx(
     r"\b(?:raise|increase|change|lower|up|set|adjust|remove|lift|edit|reset|see|check)\s+(?:my|the)\s+(?:spending\s+|"
