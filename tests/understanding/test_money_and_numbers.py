@@ -117,3 +117,17 @@ def test_a_vague_count_to_how_many_is_asked_again(generator):
     [command] = _read(generator, "a few i guess", asked)
     assert isinstance(command, CannotHandle)
     assert _read(generator, "a couple", asked) == [SetSlot(slot="quantity", value="2")]
+
+
+def test_the_product_shown_at_the_price_quoted_is_the_one_meant(generator):
+    from ordering.agent.commands import Option
+
+    shown = DialogueContext(
+        last_shown=(Option("prod_blue_runner", "Blue Runner"), Option("prod_cloud_jogger", "Cloud Jogger"))
+    )
+    [add] = _read(generator, "the 88 ones, grey 43", shown)
+    assert isinstance(add, AddItems)
+    assert (add.items[0].product_ids, add.items[0].size, add.items[0].quantity) == (("prod_cloud_jogger",), "43", None)
+    # a price nothing shown costs names nothing, and is no count
+    [said] = _read(generator, "the 61 ones", shown)
+    assert not isinstance(said, AddItems) or said.items[0].quantity is None

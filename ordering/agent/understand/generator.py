@@ -147,7 +147,7 @@ from ordering.agent.understand.sizes import (
     find_shoe_size,
     normalize_clothing,
 )
-from ordering.agent.understand.text import normalize
+from ordering.agent.understand.text import normalize, priced_one
 from ordering.agent.understand.text import word_list as _words
 
 
@@ -1943,6 +1943,7 @@ class _Reader:
         # "Blue runner 42, no sorry, 41": the repairs inside the message are applied first (understand/repair.py).
         # What the message says beside the order (ages, order numbers, "not blue", "just kidding") goes first
         # (understand/asides.py); a value said only with "not" is kept in `excluded`.
+        text = self._priced_one_named(text)
         asides = drop_asides(
             ANY_COLOUR.sub(
                 " ",
@@ -2822,6 +2823,30 @@ class _Reader:
         if self.lexicon.resolve(self.lexicon.words(rest)).exact:
             return None  # "the blue runner, like my old nike ones": the shop's own product
         return brands[0]
+
+    def _priced_one_named(self, text: str) -> str:
+        """ "the 25 one", "the $49 thing", "the 24 dollar one in red" after products were shown with their prices: the
+        one shown at that price, by its name (the shop's catalog price the customer read; nothing is priced here).
+        Left as said when none or several shown cost that: the phrase is then no count (text.py), and not read."""
+        lowered = text.lower()
+        match = priced_one(lowered)
+        if match is None or not self.context.last_shown:
+            return text
+        amount = match.group("amount")
+        cents = round(float(amount) * 100)
+        shown = [self.lexicon.by_id[o.value] for o in self.context.last_shown if o.value in self.lexicon.by_id]
+        costs = [
+            entry
+            for entry in shown
+            if (
+                entry.price == cents
+                if "." in amount
+                else cents // 100 in (entry.price // 100, round(entry.price / 100))
+            )
+        ]
+        if len(costs) != 1:
+            return text
+        return f"{text[: match.start()]}the {costs[0].title}{text[match.end() :]}"
 
     def _wants_human(self, text: str) -> bool:
         if HUMAN_ALONE.match(text):

@@ -342,9 +342,21 @@ _STREET_NUMBER = re.compile(
 _POSTCODE_ADDRESS = re.compile(r"\b\d{4,6}\s+(?=address\b)")
 # "the 72 ones", "the $49 thing", "the 24 dollar one": the product that costs that, never that many of it (a shoe size
 # stays: "the 42 ones"; four digits are a card's: "use the 4242 one")
-_PRICED_ONE = re.compile(
+PRICED_ONE = re.compile(
     r"\bthe\s+\$?\s?(?P<amount>\d{1,3}(?:\.\d\d)?)\s*(?:dollars?|bucks?|usd|\$)?\s*(?:-|\s)?(?:one|ones|thing|things)\b"
 )
+
+
+def priced_one(text: str) -> re.Match[str] | None:
+    """The first "the 72 ones" / "the $49 thing" of `text` (lower case) that names a price, not a shoe size."""
+    for match in PRICED_ONE.finditer(text):
+        said, amount = match.group(0), match.group("amount")
+        size_like = "$" not in said and "." not in amount and 35 <= int(amount) <= 47
+        if not size_like or re.search(r"dollar|buck|usd", said):
+            return match
+    return None
+
+
 _DOZENS = {"two": 2, "three": 3, "four": 4, "five": 5}
 _SIZE_PLURAL = re.compile(r"\b(3[5-9]|4[0-7])s\b")
 
@@ -360,11 +372,8 @@ _PRICE_FELT = re.compile(
 def _numbers_not_counts(text: str) -> str:
     text = _PRICE_FELT.sub(" that is too expensive ", text)
     text = _POSTCODE_ADDRESS.sub("", _STREET_NUMBER.sub("", text))
-    text = _PRICED_ONE.sub(
-        lambda m: m.group(0) if "$" not in m.group(0) and 35 <= float(m.group("amount")) <= 47 and "." not in
-        m.group("amount") and not re.search(r"dollar|buck|usd", m.group(0)) else " ",
-        text,
-    )  # fmt: skip
+    while (priced := priced_one(text)) is not None:
+        text = text[: priced.start()] + " " + text[priced.end() :]
     return _SIZE_PLURAL.sub(r"size \1", text)
 
 
