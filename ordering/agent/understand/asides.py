@@ -184,14 +184,9 @@ ONE_EACH = re.compile(r"(?:,\s*)?\b(?:one|1|a|an)\s+each\b")
 ONE_FOR_EACH = re.compile(
     r"\b(?:one|1)\s+for\s+" + _PERSON + r"(?:\s*(?:,\s*and|,|and|&)?\s*(?:one|1)\s+for\s+" + _PERSON + r")+\b"
 )
-PEOPLE_PAIR = re.compile(r"for\s+" + _PERSON + r"\s*(?:,|&)?\s*(?:and\s+)?(?:one|1)\s+for\s+" + _PERSON)
-A_THING_FOR_THEN_ONE = re.compile(
-    r"(?<!\bone )(?<!\b1 )(?<!\beach )(?=\bfor\s+"
-    + _PERSON
-    + r"\s*(?:,|&)?\s*(?:and\s+)?(?:one|1)\s+for\s+"
-    + _PERSON
-    + r")"
-)
+PEOPLE_PAIR = re.compile(r"\bfor\s+" + _PERSON + r"\s*(?:,|&)?\s*(?:and\s+)?(?:one|1)\s+for\s+" + _PERSON)
+# where such a pair starts without a count of its own before it ("a beanie for me and one for my dog")
+A_THING_FOR_THEN_ONE = re.compile(r"(?<!\bone )(?<!\b1 )(?<!\beach )(?=" + PEOPLE_PAIR.pattern + ")")
 # "L for me, S for her", "black for him and white for me": a value for each person named.
 VALUE_FOR_EACH = re.compile(
     r"\b(?P<a>[a-z]+|\d{2})\s+for\s+"

@@ -357,7 +357,6 @@ def priced_one(text: str) -> re.Match[str] | None:
     return None
 
 
-_DOZENS = {"two": 2, "three": 3, "four": 4, "five": 5}
 _SIZE_PLURAL = re.compile(r"\b(3[5-9]|4[0-7])s\b")
 
 
@@ -484,7 +483,7 @@ def normalize(text: str) -> str:
     # "two dozen caps", "a dozen socks": twelve each (it was 2)
     text = re.sub(
         r"\b(\d{1,2}|a|one|two|three|four|five)\s+dozen\b",
-        lambda m: str(12 * (int(m.group(1)) if m.group(1).isdigit() else _DOZENS.get(m.group(1), 1))),
+        lambda m: str(12 * (int(m.group(1)) if m.group(1).isdigit() else UNITS.get(m.group(1), 1))),
         text,
     )
     text = re.sub(r"\b(\d{1,2}) and a half\b", r"\1.5", text)  # "a 42 and a half": a half size, never 42
