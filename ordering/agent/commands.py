@@ -171,9 +171,11 @@ class UseMyPromotion(Command):
 
 @dataclass(frozen=True)
 class ListPromotions(Command):
-    """ "Do I have any coupons?", "what discounts are there?"."""
+    """ "Do I have any coupons?", "what discounts are there?"; with `code`, a question about that code ("what does
+    BIG20 give me?"): answered, never applied."""
 
     kind: ClassVar[str] = "list_promotions"
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -381,6 +383,7 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
     "undo": {"what": {"enum": ["change", "added"]}},
     "apply_code": {"code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,40}$"}},
     "remove_code": {"code": {"type": "string", "pattern": "^([A-Za-z0-9_-]{2,40})?$"}},
+    "list_promotions": {"code": {"type": "string", "pattern": "^([A-Za-z0-9_-]{2,40})?$"}},
     "use_my_promotion": {"percent": {"type": ["integer", "null"], "minimum": 1, "maximum": 100}},
     "choose_card": {
         "last4": {"type": ["string", "null"], "pattern": "^[0-9]{4}$"},

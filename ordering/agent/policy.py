@@ -1715,12 +1715,27 @@ class Policy:
         )
         self._do_apply_code(turn, c.ApplyCode(code=code), why=f"the customer's personal promotion with {rule}")
 
-    def _do_list_promotions(self, turn: Turn, command: c.Command) -> None:
+    def _do_list_promotions(self, turn: Turn, command: c.ListPromotions) -> None:
         result = self._call(turn, "list_my_promotions", {}, "the customer asked about their promotions")
         if not result.ok:
             turn.say(result.error or "I could not look up your promotions.")
             return
         promotions = result.data["promotions"]
+        if command.code:
+            # "what does BIG20 give me?": the customer's own code is described; any other code's terms are the shop's,
+            # seen only when it applies it to a cart, so it is offered, never applied unasked
+            code = command.code.upper()
+            own = next((p for p in promotions if p["code"].upper() == code), None)
+            if own is not None:
+                about = f"{code} is yours: {own['description']}." if own["description"] else f"{code} is one of yours."
+            else:
+                about = (
+                    f"I can only see what {code} takes off once the shop applies it to your cart: the preview then "
+                    "shows the discount, or why it does not apply."
+                )
+            turn.say(f"{about} Nothing changes unless you ask: say \"apply {code}\" to try it.",
+                     data={"kind": "info", "quick_replies": quick_replies([f"Apply {code}"])})  # fmt: skip
+            return
         if not promotions:
             turn.say("You have no personal promotion codes right now.")
             return

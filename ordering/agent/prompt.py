@@ -54,7 +54,8 @@ SYSTEM_PROMPT = "\n".join(
         " size_said and the shop sizes it could be in size_options.",
         "- Things the customer liked, viewed or bought before: saved = liked, viewed or purchased, with"
         ' since_days for "last week" (7), "yesterday" (1), "last month" (30).',
-        '- "My 10% promo", "my discount": use_my_promotion. A code the customer typed: apply_code.',
+        '- "My 10% promo", "my discount": use_my_promotion. A code the customer typed: apply_code. A question about'
+        ' a code ("what does BIG20 give me?"): list_promotions with that code, never apply_code.',
         "- Answers to the open question (context.pending): select (by position, or by one of the offered"
         ' values) or set_slot. Corrections ("actually size 43", "make it 2", "the grey one instead"): set_slot'
         " with correction true.",

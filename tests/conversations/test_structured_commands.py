@@ -290,3 +290,29 @@ def test_asked_for_their_spending_cap_the_customer_gets_the_numbers_and_where_to
     assert text.startswith("Your limits now: $123.45 per order"), text
     assert "settings page" in text
     assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()  # the Running Cap was not asked about
+
+
+def test_a_question_about_a_code_is_answered_and_the_code_is_not_applied(shop, chat):
+    chat.start()
+    chat.say("blue runner size 42")
+
+    answer = chat.say("what does SAVE10 give me?")
+
+    text = answer["messages"][-1]["text"]
+    assert "SAVE10" in text and 'say "apply SAVE10"' in text, text
+    assert [reply["label"] for reply in answer["messages"][-1]["quick_replies"]] == ["Apply SAVE10"]
+    flow = OrderFlow.objects.get(conversation_id=chat.id)
+    assert flow.preview["promo_codes"] == []  # asked about, not applied
+
+    chat.say("apply SAVE10")
+    assert OrderFlow.objects.get(pk=flow.pk).preview["promo_codes"] == ["SAVE10"]
+
+
+def test_a_question_about_the_customers_own_code_describes_it(shop, chat):
+    chat.start()
+
+    answer = chat.say("what's ALICE10?")
+
+    text = answer["messages"][-1]["text"]
+    assert text.startswith("ALICE10 is yours:"), text
+    assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()

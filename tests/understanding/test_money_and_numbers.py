@@ -9,11 +9,13 @@ import pytest
 
 from ordering.agent.commands import (
     AddItems,
+    ApplyCode,
     CannotHandle,
     CartLine,
     Confirm,
     DialogueContext,
     Human,
+    ListPromotions,
     Search,
     SetSlot,
     UseMyPromotion,
@@ -131,3 +133,35 @@ def test_the_product_shown_at_the_price_quoted_is_the_one_meant(generator):
     # a price nothing shown costs names nothing, and is no count
     [said] = _read(generator, "the 61 ones", shown)
     assert not isinstance(said, AddItems) or said.items[0].quantity is None
+
+
+@pytest.mark.parametrize(
+    ("said", "most"),
+    [
+        ("i have $100 to spend on running shoes", 10000),
+        ("got 60 bucks to spend on a hoodie", 6000),
+        ("40 is all i have for a jacket", 4000),
+    ],
+)
+def test_money_the_customer_has_to_spend_is_a_price_limit_not_a_count(generator, said, most):
+    [command] = _read(generator, said)
+    assert isinstance(command, Search) and command.price_max == most
+
+
+@pytest.mark.parametrize(
+    ("said", "code"),
+    [
+        ("what does BIG20 give me?", "BIG20"),
+        ("whats save10", "SAVE10"),
+        ("how much does the RUN15 code take off?", "RUN15"),
+        ("what do i get with Save10", "SAVE10"),
+    ],
+)
+def test_a_question_about_a_code_asks_about_it_and_applies_nothing(generator, said, code):
+    assert _read(generator, said, PREVIEW) == [ListPromotions(code=code)]
+
+
+@pytest.mark.parametrize("said", ["apply BIG20", "big20 code please", "use save10"])
+def test_a_code_said_to_be_used_is_applied(generator, said):
+    [command] = _read(generator, said, PREVIEW)
+    assert isinstance(command, ApplyCode)

@@ -474,6 +474,13 @@ BUDGET = [
                 r"could|will|only|do not want to|dont want to)\s+spend\s+"
                 r"(?:no more than|not more than|at most|up to|under|less than|about|around|max)?\s*"
                 r"(?P<amount>\d+(?:\.\d\d)?)\s*(?:quid|pounds?|dollars?|bucks|euros?)?\s*(?:on|for)?\b"), "under"),
+    # "i have $100 to spend on running shoes", "50 is all i have for a cap": the money the customer has, never a count
+    # (it was 100 pairs)
+    (re.compile(r"\b(?:i\s+|we\s+)?(?:have|have got|got|only have|have only|just have)\s+(?:only\s+|just\s+|about\s+|"
+                r"around\s+|like\s+)?\$?\s*(?P<amount>\d+(?:\.\d\d)?)\s*(?:quid|pounds?|dollars?|bucks|euros?)?\s+"
+                r"(?:to spend|to play with|to blow|left to spend)\b(?:\s+(?:on|for)\b)?"), "under"),
+    (re.compile(r"\$?(?P<amount>\d+(?:\.\d\d)?)\s*(?:quid|pounds?|dollars?|bucks|euros?)?\s+is all (?:i|we) "
+                r"(?:have|got|can spend)\b(?:\s+(?:on|for)\b)?"), "under"),
 ]  # fmt: skip
 # "The $49 hoodie", "the 49 dollar hoodie": a price said to name the product, never a count.
 PRICE_NAMING = re.compile(

@@ -1396,6 +1396,19 @@ CODE_AFTER_VERB = _rx(
 CODE_BEFORE_WORD = _rx(r"\b([a-z]{2,}[0-9]+)\s+(?:promo\s+|discount\s+)?(?:code|coupon|voucher)\b")
 # A promotion code as people type it: "run15", "Save10", "RUN 15" (see `_Reader._parts`).
 CODE_LIKE = re.compile(r"\b(?P<letters>[A-Za-z]{3,8})\s?(?P<digits>\d{1,3})\b")
+# "what does BIG20 give me?", "whats save10", "how much does RUN15 take off?": a question about a code, answered
+# (the customer's own codes are described; any other is explained by applying it) and never applied unasked (it
+# applied the code).
+CODE_QUESTION = _rx(
+    r"(?:(?:hey|hi|so|ok|okay|um+|hmm+|wait|and)\s*,?\s+)*"
+    r"(?:what is|whats|what does|what do|what will|what would|how much (?:does|is|will|would|do)|"
+    r"what (?:do|would|will|can) (?:i|we) get (?:with|from|for|off)|tell me about|explain|any info on|info on|"
+    r"details (?:of|on|for))\s+"
+    r"(?:the\s+)?(?:(?:promo|discount|coupon)\s+)?(?:code\s+)?(?P<code>[a-z]{2,}\s?[0-9]+[a-z0-9]*)"
+    r"(?:\s+(?:code|coupon|promo))?"
+    r"(?:\s+(?:give|get|do|save|take off|knock off|mean|include|cover|worth|off|be)(?:\s+(?:me|us|you|off))?)?"
+    r"(?:\s+(?:exactly|again|off|for me))?\s*(?:please|pls|plz)?"
+)
 # Letters before a number that make it no code: sizes, counts, units, references.
 EXASPERATED_CORRECTION = _rx(
     r"(?:no\s*,?\s*)?(?:i said\s+)?(?:the\s+)?[a-z0-9]+(?:\s+(?:one|ones|pair|size))?\s+not\s+(?:the\s+)?[a-z0-9]+"
@@ -2223,6 +2236,9 @@ class _Reader:
     def _read(self) -> list[Command]:
         text = self.text
         said = normalize(self.raw)
+        asked = CODE_QUESTION.fullmatch(said)
+        if asked is not None and self._is_code(code := asked.group("code").replace(" ", ""), code):
+            return [ListPromotions(code=code.upper())]
         pending = self.context.pending
         if (
             pending is not None
