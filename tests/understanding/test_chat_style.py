@@ -165,3 +165,20 @@ def test_a_stop_said_with_a_not_yet_is_a_wait_and_alone_a_no(generator):
 
 def test_a_correction_said_with_question_marks_is_a_correction(generator):
     assert _read(generator, "44 not 42??", PREVIEW) == [SetSlot(slot="size", value="44")]
+
+
+@pytest.mark.parametrize("said", ["omg thx ur the best, 1 more", "you rock, one more", "amazing thanks, another one"])
+def test_thanks_and_praise_before_one_more_are_dropped(generator, said):
+    [command] = _read(generator, said, PREVIEW)
+    more = (isinstance(command, SetSlot) and (command.slot, command.value) == ("quantity", "2")) or (
+        isinstance(command, AddItems) and command.items[0].product_ids == ("prod_blue_runner",)
+    )
+    assert more, (said, command)
+
+
+@pytest.mark.parametrize("said", ["another in black", "add another one in black", "great, one more in black"])
+def test_another_in_a_colour_is_one_more_of_the_line_in_that_colour(generator, said):
+    [command] = _read(generator, said, DialogueContext(cart=(CAP_WHITE,)))
+    assert isinstance(command, AddItems), (said, command)
+    [item] = command.items
+    assert (item.product_ids, item.colour) == (("prod_run_cap",), "black")

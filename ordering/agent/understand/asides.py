@@ -1175,10 +1175,14 @@ def drop_asides(text: str) -> Asides:
     text = re.sub(r"\bthey\s+(?=(?:each|all|both)\s+(?:need|want))", "", text)
     text = AGE_SAID.sub(" ", text)
     text = FEELING_REMARK.sub(" ", text)
-    # "lovely thanks, actually make it 2": the thanks before a change is no part of it (not understood)
+    # "lovely thanks, actually make it 2", "omg thx ur the best, 1 more": the thanks or praise before a change is no
+    # part of it (not understood; "cheers, another one" searched for "cheer")
     text = re.sub(
-        r"^(?:(?:lovely|great|perfect|nice|cool|brilliant|ok|okay|thanks|thank you|cheers|ta|super|awesome)\s*,?\s+)+"
-        r"(?=(?:actually|oh and|and also|also|can you|could you|make it|change|swap|add|remove)\b)",
+        r"^(?:(?:lovely|great|perfect|nice|cool|brilliant|ok|okay|thanks|thank you|cheers|ta|super|awesome|amazing|"
+        r"wonderful|fab|fantastic|you are the best|you rock|you are a star|you are a legend|legend|ty|aw+|oh|wow)"
+        r"\s*,?\s+)+"
+        r"(?=(?:actually|oh and|and also|also|can you|could you|make it|change|swap|add|remove|another|one more|"
+        r"(?:\d+|two|three|a couple)\s+more)\b)",
         "",
         text,
     )

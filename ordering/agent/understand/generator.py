@@ -1223,6 +1223,9 @@ SAME_IN = _rx(
     r"|an)\s+(?P<slots2>[a-z0-9]+(?:\s+[a-z0-9]+)?)\s+one"
     r"|(?:another|one more|another one|one)\s+(?:in|with)\s+(?P<slots3>[a-z0-9]+(?:\s+[a-z0-9]+)?))"
     r"(?:\s+(?:too|as well|also|please|pls))*$"
+    # "add another in red", "one more in L pls": the same without a lead ("one in red" alone stays an answer)
+    r"|^(?:add\s+|i want\s+|i need\s+|can i get\s+|can i have\s+)?(?:another|one more|another one)\s+(?:in|with)\s+"
+    r"(?P<slots4>[a-z0-9]+(?:\s+[a-z0-9]+)?)(?:\s+(?:too|as well|also|please|pls))*$"
 )
 # "and the same socks for my husband in L", "another pair of the shoes for my son, he's a 40" (the person already
 # dropped): one more of that cart line, in what is said (the socks were searched for, the shoes were any shoes).
@@ -3774,7 +3777,9 @@ class _Reader:
         if match is None or not lines or self.context.pending is not None:
             return []
         line = lines[-1]
-        slots = self._line_slots(line, match.group("slots") or match.group("slots2") or match.group("slots3"))
+        slots = self._line_slots(
+            line, match.group("slots") or match.group("slots2") or match.group("slots3") or match.group("slots4")
+        )
         if slots is None or not (slots.colour or slots.size):
             return []
         if re.match(r"(?:actually|no|nope|nah|wait|oops|sorry|i meant|hmm)\b", text) and not re.search(
@@ -3782,6 +3787,8 @@ class _Reader:
         ):
             # "actually same but in black": a correction of the line, not one more (a second tee was ordered)
             return _line_changes(line, slots)
+        if match.group("slots4"):  # "add another one in M": one, said
+            return [AddItems(items=(_line_in(line, slots, quantity=1),))]
         return [AddItems(items=(_line_in(line, slots),))]
 
     def _another_of_the_line(self, text: str) -> list[Command]:
