@@ -165,3 +165,22 @@ def test_a_question_about_a_code_asks_about_it_and_applies_nothing(generator, sa
 def test_a_code_said_to_be_used_is_applied(generator, said):
     [command] = _read(generator, said, PREVIEW)
     assert isinstance(command, ApplyCode)
+
+
+@pytest.mark.parametrize(
+    ("said", "least", "most"),
+    [
+        ("jackets 80 to 100 dollars", 8000, 10000),
+        ("a hoodie around 40-60", 4000, 6000),
+        ("show me hoodies 40-60 bucks", 4000, 6000),
+        ("caps $20-30", 2000, 3000),
+    ],
+)
+def test_a_price_range_is_a_search_between_its_ends_never_a_count(generator, said, least, most):
+    [command] = _read(generator, said)
+    assert isinstance(command, Search) and (command.price_min, command.price_max) == (least, most), command
+
+
+def test_a_range_with_no_money_word_is_not_read_as_prices(generator):
+    [command] = _read(generator, "blue runners 42-43")
+    assert isinstance(command, AddItems) and command.items[0].quantity is None

@@ -177,7 +177,7 @@ def test_one_more_for_someone_too_but_in_another_colour(generator):
     )  # fmt: skip
     preview = DialogueContext(cart=(mat,), awaiting_confirmation=True)
     commands = generator.generate(text="oh and one for my sister too but blue", context=preview)
-    assert _lines(commands) == [("prod_yoga_mat", "blue", None, None)]
+    assert _lines(commands) == [("prod_yoga_mat", "blue", None, 1)]  # one, as said
 
 
 def test_a_bare_number_past_the_products_shown_is_a_count(generator):

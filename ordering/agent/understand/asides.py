@@ -499,8 +499,13 @@ _LIMIT_BEFORE = re.compile(
 
 
 def _not_a_limit(text: str, match: re.Match[str]) -> bool:
-    """Whether a price said is the thing's supposed price, not a limit ("under $50", "between 40 and 60 dollars")."""
-    return not _LIMIT_BEFORE.search(text[: match.start()])
+    """Whether a price said is the thing's supposed price, not a limit ("under $50", "between 40 and 60 dollars") or
+    one end of a range ("40-60 bucks", "$20-30": the range is the reader's)."""
+    return not (
+        _LIMIT_BEFORE.search(text[: match.start()])
+        or re.search(r"\d\s*-\s*$", text[: match.start()])
+        or re.match(r"\s*(?:-|to)\s*\$?\s*\d", text[match.end() :])
+    )
 
 
 # "A birthday present for my 10 year old, the graphic tee in S", "…, it's a gift": why, not what.

@@ -1364,7 +1364,13 @@ PRICE_BETWEEN = _rx(
     r"\bbetween\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd)?\s*(?:and|to|"
     r"-)\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd)?"
 )
-PRICE_RANGE = _rx(r"\$\s*(\d+(?:\.\d{1,2})?)\s*(?:-|to)\s*\$?\s*(\d+(?:\.\d{1,2})?)")
+# "$40-60", "around 40-60", "80 to 100 dollars": a price range (a range said with no money word or lead stays unread:
+# "40-42" may be sizes; "jackets 80 to 100 dollars" was 100 jackets in size 80)
+PRICE_RANGE = _rx(
+    r"(?:\$\s*|\b(?:around|about|roughly|approx(?:imately)?|in the|somewhere)\s+\$?\s*"
+    r"|\b(?=\d+(?:\.\d{1,2})?\s*(?:-|to)\s*\$?\s*\d+(?:\.\d{1,2})?\s*(?:dollars?|bucks|usd|quid|pounds?|euros?|\$)))"
+    r"(\d+(?:\.\d{1,2})?)\s*(?:-|to)\s*\$?\s*(\d+(?:\.\d{1,2})?)(?:\s*(?:dollars?|bucks|usd|quid|pounds?|euros?|\$))?"
+)
 
 _USE = (
     r"(?:(?:and\s+|then\s+)?(?:use|apply|with|add|enter|try|redeem|using|pay with|pay using|pay by|charge it to|"
@@ -5077,6 +5083,7 @@ class _Reader:
             PRICE_MAX.search(text)
             or PRICE_MIN.search(text)
             or PRICE_BETWEEN.search(text)
+            or PRICE_RANGE.search(text)
             or SORT_ASC.search(text)
             or SORT_DESC.search(text)
         ):
@@ -5223,12 +5230,17 @@ class _Reader:
         return options[index].value
 
     def _is_search(self, text: str) -> bool:
-        if not SEARCH_WORDS.search(text):
+        if not (SEARCH_WORDS.search(text) or PRICE_RANGE.search(text)):
             return False
         if (
             ORDER_REQUEST.search(text)
             and not re.search(r"\b(?:show|browse|recommend|suggest|what|which)\b", text)
-            and not (PRICE_MAX.search(text) or PRICE_MIN.search(text) or PRICE_BETWEEN.search(text))
+            and not (
+                PRICE_MAX.search(text)
+                or PRICE_MIN.search(text)
+                or PRICE_BETWEEN.search(text)
+                or PRICE_RANGE.search(text)
+            )
         ):
             # "I'll take the cheapest hoodie you have in red, size M": when one product fits, that one is ordered
             # (the preview shows its price); when several do, they are shown, cheapest first.
