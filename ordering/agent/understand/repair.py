@@ -213,9 +213,30 @@ def _repair_once(words: list[str]) -> list[str] | None:
             " ".join(words[new_at:]),
         )
         if split is not None and _kind(split.group(1)) and _kind(split.group(1)) == _kind(split.group(2)):
-            # "2 tech tees blue M. wait, one blue and one black": the count split into parts, nothing replaced (it
-            # became "one tech tees blue m blue and one black", and the black one lost its M)
-            return [*words[:start], ",", *words[new_at:]]
+            # "2 tech tees blue M. wait, one blue and one black": the count split into parts (it became "one tech
+            # tees blue m blue and one black", and the black one lost its M). The item's own value of that kind goes:
+            # "2 blue tech tees M no wait one M one L" is one M and one L (it kept a line of 2 M beside them).
+            item = words[:start]
+            kind = _kind(split.group(1))
+            for at in range(len(item) - 1, -1, -1):
+                if item[at] in ITEM_BOUNDARIES:
+                    break
+                after = item[at + 1 :]
+                if _kind(item[at]) == kind and all(_kind(w) or w in SEPARATORS for w in after):
+                    # a value said after the item's words, never a colour in a product's name ("2 blue runners")
+                    item = [*item[:at], *after]
+                    break
+            # parts that add up to another count are the count now: the item's own goes ("3 grey tees L, no wait, one
+            # L one XL" is two); parts that add up to it leave it, and what was said with it is every part's
+            counts = [at for at, word in enumerate(item) if _kind(word) == "number" and (_number(word) or 99) <= 20]
+            total = sum(_number(count) or 0 for count in re.findall(r"\b(one|1|two|2|three|3)\s", split.group(0)))
+            if counts and (counts[0] == 0 or item[counts[0] - 1] in SEPARATORS) and _number(item[counts[0]]) != total:
+                item = [*item[: counts[0]], *item[counts[0] + 1 :]]
+            # the parts joined by "and", as "one M and one L" is read (without it, "one 42 one 43" was no split)
+            parts = re.sub(
+                r"^((?:one|1|two|2|three|3)\s+[a-z0-9]+)\s*(?:,\s*)?(?:and\s+)?", r"\1 and ", " ".join(words[new_at:])
+            )
+            return [*item, ",", *parts.split()]
         kind = _kind(new)
         # "no" alone right before the new value; for a colour or size letter also "no the" ("the trail blazer in the
         # green no the black one", as dictated: the green was ordered)
@@ -364,4 +385,37 @@ def repair_self_corrections(text: str) -> str:
         # "no wait black. whatever, the blue ones" → "actually blue ones": what is left of the editing words is a
         # correction, never "no blue ones" (it removed the blue line and emptied the cart)
         words = ["actually", *words[lead:]]
-    return " ".join(_sizes_after_a_count(_open_choice(words)))
+    return " ".join(_parts_joined(_sizes_after_a_count(_open_choice(words))))
+
+
+_PART_COUNTS = frozenset({"one", "1", "two", "2", "three", "3"})
+
+
+def _parts_joined(words: list[str]) -> list[str]:
+    """ "blue runners one in 42 one in 43": two parts said one after the other, each a count and a value of the same
+    kind, are joined by "and" as "one in 42 and one in 43" is read (the 43 was lost: two pairs of the 42)."""
+    result = list(words)
+    at = 0
+    while at < len(result):
+        first = _part(result, at)
+        if first is None:
+            at += 1
+            continue
+        second = _part(result, first[1])
+        if second is not None and _kind(first[0]) == _kind(second[0]) and result[first[1] - 1] != result[second[1] - 1]:
+            result.insert(first[1], "and")
+            if at > 0 and result[at - 1] not in SEPARATORS and result[at - 1] not in ITEM_BOUNDARIES:
+                result.insert(at, ",")  # set apart from the item ("2 blue runners one in 42 ...": not 2 of the 42)
+                at += 1
+        at = first[1] + 1
+    return result
+
+
+def _part(words: list[str], at: int) -> tuple[str, int] | None:
+    """A part at `at` ("one 42", "one in 42"): its value and where it ends."""
+    if at >= len(words) or words[at] not in _PART_COUNTS:
+        return None
+    value_at = at + 2 if at + 1 < len(words) and words[at + 1] == "in" else at + 1
+    if value_at >= len(words) or _kind(words[value_at]) is None:
+        return None
+    return words[value_at], value_at + 1
