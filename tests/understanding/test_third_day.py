@@ -1,11 +1,14 @@
 """The reader on held-out run 26 (a third ordinary day, multi-turn), in words of our own. Each case here was read
-wrong before: a count corrected into parts kept the first line beside them, "one in 42 one in 43" lost the 43, ..."""
+wrong before: a count corrected into parts kept the first line beside them, "one in 42 one in 43" lost the 43, a shoe
+size in another system said about a person became an item ("wear"), a liked thing said before "plus" another of its
+kind was lost, "i got last month" was no past order, "earlier you said" was an item, and "make the white ones 2"
+recoloured the cart's last line."""
 
 from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, DialogueContext
+from ordering.agent.commands import AddItems, CartLine, DialogueContext, SetSlot
 from ordering.agent.understand import OfflineGenerator
 from ordering.evaluation.messages import demo_lexicon
 
@@ -57,3 +60,44 @@ def test_parts_said_one_after_the_other_are_each_read(generator, said):
         ("prod_trail_blazer", None, "43", 1),
         ("prod_trail_blazer", None, "44", 1),
     ]
+
+
+def test_a_shoe_size_in_another_system_said_about_a_person_is_the_size(generator):
+    assert _lines(_read(generator, "my daughter wears UK 8, the court classic in white for her")) == [
+        ("prod_court_classic", "white", "42", None)
+    ]
+
+
+def test_a_liked_thing_then_plus_another_of_its_kind_is_both(generator):
+    [command] = _read(generator, "the bottle i liked ages ago, plus a soft flask")
+    assert isinstance(command, AddItems)
+    liked, flask = command.items
+    assert liked.saved == "liked" and "prod_steel_bottle" in liked.product_ids
+    assert flask.product_ids == ("prod_soft_flask",) and flask.saved is None
+
+
+def test_a_thing_the_customer_got_before_is_a_past_order(generator):
+    [command] = _read(generator, "the canvas lows i got a few weeks ago, same size")
+    assert isinstance(command, AddItems)
+    [item] = command.items
+    assert item.saved == "purchased" and item.product_ids == ("prod_canvas_low",)
+
+
+def test_what_the_assistant_is_said_to_have_said_earlier_is_no_item(generator):
+    assert _lines(_read(generator, "before you said there was free shipping, add the grey zip hoodie M")) == [
+        ("prod_zip_hoodie", "grey", "M", None)
+    ]
+
+
+def _tee(colour: str, quantity: int) -> CartLine:
+    return CartLine(
+        variant_id=f"var_cotton_tee_{colour}_l", product_id="prod_cotton_tee", title="Organic Cotton Tee",
+        colour=colour, size="L", quantity=quantity,
+    )  # fmt: skip
+
+
+def test_make_the_line_named_by_its_colour_n_sets_that_lines_count_only(generator):
+    preview = DialogueContext(cart=(_tee("white", 3), _tee("grey", 1)), awaiting_confirmation=True)
+    [command] = _read(generator, "hang on, make the white ones 2", preview)
+    assert isinstance(command, SetSlot) and (command.slot, command.value) == ("quantity", "2")
+    assert command.target is not None and command.target.variant_id == "var_cotton_tee_white_l"

@@ -672,7 +672,9 @@ TOPIC_CHANGE = re.compile(r"^.*?\b(?:anyway|anyways|anyhow|but anyway|that said|
 
 # "I am usually a 41 or perhaps a 42", "she wears a 40", "I wear size M": a size said about the person; two sizes
 # said so are undecided (the policy asks, naming them). It was a count of 42 ("a 41 or perhaps a 42").
-_SIZE_WORD = r"(?:\d{2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl|small|medium|large)"
+# a shoe size in another system ("my son wears UK 8": it became an item "wear") is said as the customer said it; the
+# reader converts it
+_SIZE_WORD = r"(?:(?:uk|us|eu)\s?\d{1,2}(?:\.5)?|\d{2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl|small|medium|large)"
 WEARS_SIZE = re.compile(
     r"\b(?:(?:i|she|he|they|we|you)\s+(?:am|is|are)\s+(?:usually\s+|normally\s+|typically\s+|mostly\s+|generally\s+|"
     r"always\s+)?(?:a|an)\s+|(?:i|she|he|they|we|(?:my|our)\s+" + _RELATION + r")\s+"
@@ -1180,6 +1182,14 @@ def drop_asides(text: str) -> Asides:
     text = re.sub(r"\bthey\s+(?=(?:each|all|both)\s+(?:need|want))", "", text)
     text = AGE_SAID.sub(" ", text)
     text = FEELING_REMARK.sub(" ", text)
+    # "earlier you said i could have 50% off, ...": when the assistant is said to have said it is no item (it added a
+    # search for "earlier")
+    text = re.sub(
+        r"^(?:earlier|before|yesterday|the other day|last time|previously)\s*,?\s+(?=(?:you|u)\s+(?:said|told|mentioned"
+        r"|promised|offered)\b)",
+        "",
+        text,
+    )
     # "lovely thanks, actually make it 2", "omg thx ur the best, 1 more": the thanks or praise before a change is no
     # part of it (not understood; "cheers, another one" searched for "cheer")
     text = re.sub(

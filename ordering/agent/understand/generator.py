@@ -1281,7 +1281,7 @@ CORRECTION = _rx(
 # "Only one bottle", "oh wait just 1 of the socks", "make it one bottle", "one bottle only": a count said about a
 # product already in the cart is how many of that line, not one more of it, nor a new product for the last line.
 _LINE_COUNT_WORD = r"(?P<count>\d+|one|two|three|four|five|six|seven|eight|nine|ten|a single)"
-_LINE_COUNT_LEAD = r"^(?:(?:oh|wait|no|sorry|oops|hmm|actually|actualy|ok|okay)\s*,?\s*)*"
+_LINE_COUNT_LEAD = r"^(?:(?:oh|wait|no|sorry|oops|hmm|actually|actualy|ok|okay|hang on|hold on)\s*,?\s*)*"
 LINE_COUNT = _rx(
     _LINE_COUNT_LEAD
     + r"(?:(?:i\s+)?(?:just|only)\s+(?:want\s+|need\s+)?|make\s+(?:it|that)\s+(?:just\s+|only\s+)?)"
@@ -1290,6 +1290,14 @@ LINE_COUNT = _rx(
 )
 LINE_COUNT_ONLY = _rx(
     _LINE_COUNT_LEAD + _LINE_COUNT_WORD + r"\s+(?:of\s+(?:the\s+)?)?(?P<rest>.+?)\s+only(?:\s+(?:please|pls))?$"
+)
+# "wait, make the white ones 2", "change the grey tee to 3": the line named (by its product, colour or size) gets that
+# count (it recoloured the cart's last line white and set its count)
+MAKE_LINE_COUNT = _rx(
+    _LINE_COUNT_LEAD
+    + r"(?:make|change|set|put)\s+(?:the\s+|my\s+)(?P<rest>.+?)\s+(?:to\s+|into\s+)?"
+    + _LINE_COUNT_WORD
+    + r"(?:\s+(?:of them|please|pls|instead|then|now))*$"
 )
 # "Just one", "only 2 please" with one line in the cart: that line's quantity.
 BARE_LINE_COUNT = _rx(
@@ -1658,7 +1666,10 @@ SAVED_PURCHASED = _rx(
     r"\b(?:my usual(?!\s+(?:card|visa|mastercard|payment|address|shipping))|the usual(?!\s+(?:card|address))|"
     r"usual one|usual ones|same as last time|same again|same as before|same ones?|"
     r"bought|purchased|ordered (?:before|last time|previously)|i ordered|re-?order|again|last time|"
-    r"previous order|last order)\b"
+    r"previous order|last order"
+    # "those court sneakers i got last month": got from this shop before (it was a new pair of no size)
+    r"|(?:i|we)\s+got\s+(?:from\s+you\s+|here\s+)?(?:last|in|back in|a while|before|previously|earlier|recently|"
+    r"(?:a\s+)?(?:few|couple)|\d+\s+(?:days?|weeks?|months?)\s+ago))\b"
 )
 
 STATUS_WORDS = _rx(r"\b(?:where|when|status|track\w*|arriv\w*|ship|shipped|deliver\w*)\b|^(?:did|has|was)\b")
@@ -4314,6 +4325,9 @@ class _Reader:
                 target = ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
                 return [SetSlot(slot="quantity", value=str(count), target=target, correction=True)]
         match = LINE_COUNT.match(text) or LINE_COUNT_ONLY.match(text)
+        made = None
+        if match is None and len(self.context.cart) > 1:
+            match = made = MAKE_LINE_COUNT.match(text)
         if match is None or LINE_COUNT_MORE.search(match.group("rest")):
             return []
         count = 1 if match.group("count") == "a single" else self._number(match.group("count"))
@@ -4321,6 +4335,9 @@ class _Reader:
         if count is None or target is None or target.variant_id is None:
             return []
         line = next(line for line in self.context.cart if line.variant_id == target.variant_id)
+        entry = self.lexicon.by_id.get(line.product_id)
+        if made is not None and (count > MAX_QUANTITY or (entry is not None and str(count) in entry.sizes)):
+            return []  # "make the runners 44": a size, read elsewhere
         item = self._item(match.group("rest"))
         if item is None or (item.colour and item.colour != (line.colour or "").lower()):
             return []
@@ -6354,8 +6371,9 @@ GENERATOR_WORDS = _generator_words()
 def _said_again_by_name(commands: list[Command], text: str) -> list[Command]:
     """ "the white sneakers, court classic, size 44": a kind of thing, then after a comma the one product of that kind
     it is, is one item (it became two: the sneakers, to be asked which, and the Court Classic). Only with the comma
-    and no count of its own on either: "sneakers and a court classic" stays two."""
-    if "," not in text or " and " in f" {text} ":
+    and no count of its own on either: "sneakers and a court classic" stays two, and so does a thing saved or added
+    to ("the bottle i liked, plus a soft flask": the liked bottle was lost)."""
+    if "," not in text or re.search(r"\b(?:and|plus|also|as well as|along with|too)\b", text):
         return commands
     result: list[Command] = []
     for command in commands:
@@ -6369,6 +6387,7 @@ def _said_again_by_name(commands: list[Command], text: str) -> list[Command]:
             and named.product_ids[0] in kind.product_ids
             and kind.quantity is None
             and named.quantity is None
+            and kind.saved is None
             and not (kind.colour and named.colour and kind.colour != named.colour)
             and not (kind.size and named.size and kind.size != named.size)
         ):

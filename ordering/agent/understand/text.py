@@ -307,6 +307,8 @@ def _chat_style(text: str) -> str:
     text = re.sub(r"\bwtf\b", " ", text)
     # "yeah no" is a no; "ur the best" is "you are the best" (it became "your the best", not understood)
     text = re.sub(r"^\s*(?:yeah|yea|ya)\s+no\b", "no", text)
+    # "hang on, make the white ones 2": a wait ("hang" was searched for)
+    text = re.sub(r"^\s*(?:hang|hold)\s+on\s*,(?=\s*[a-z0-9])", "wait,", text)
     text = re.sub(r"\bur\s+(?=(?:the best|a star|a legend|a lifesaver|a life saver|amazing|awesome|great|so|too|"
                   r"welcome)\b)", "you are ", text)  # fmt: skip
     return _JOKE_COUNT.sub(" ", _COMPLAINT.sub(" ", _REACTIONS.sub(" ", text)))
