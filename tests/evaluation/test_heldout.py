@@ -43,6 +43,8 @@ HELDOUT = Path(__file__).resolve().parents[2] / "ordering" / "evaluation" / "hel
             "_22",
             "_23",
             "_24",
+            "_25",
+            "_26",
         )
     ],
 )
