@@ -1291,6 +1291,19 @@ LINE_COUNT = _rx(
 LINE_COUNT_ONLY = _rx(
     _LINE_COUNT_LEAD + _LINE_COUNT_WORD + r"\s+(?:of\s+(?:the\s+)?)?(?P<rest>.+?)\s+only(?:\s+(?:please|pls))?$"
 )
+# What an occasion or a deadline is said with (`_Reader._occasions_dropped`), and what keeps such a part (shipping,
+# delivery, a card, an address, an arrival asked about: each read elsewhere).
+OCCASION = _rx(
+    r"\b(?:trip|flight|race|marathon|club|meets?|birthday|bday|party|wedding|holiday|vacation|weekend|hike|challenge|"
+    r"game|match|event|travel(?:l?ing)?|flying|leaving|leave|away|training|train|morning|evening|tonight|tomorrow|"
+    r"today|xmas|christmas|(?:mon|tues|wednes|thurs|fri|satur|sun)day|tue|thu|fri|sat|sun|"
+    r"(?:need|want|gotta have|must have)\s+(?:it|them|em|these|those|this)\s+(?:by|before|for|on|until))\b"
+)
+OCCASION_KEEPS = _rx(
+    r"\b(?:express|standard|shipping|deliver\w*|ship|send|code|card|visa|mastercard|address|cancel|remove|confirm|"
+    r"yes|yep|place|checkout|status|where|arrive\w*|arrival|get here|come|coming|when|how|what|which|can|could|will|"
+    r"does|order)\b"
+)
 # "wait, make the white ones 2", "change the grey tee to 3": the line named (by its product, colour or size) gets that
 # count (it recoloured the cart's last line white and set its count)
 MAKE_LINE_COUNT = _rx(
@@ -1995,6 +2008,7 @@ class _Reader:
         # "oh and one more for my sister", "oh and thermal tights L": the "oh" before an addition says nothing (it was
         # a correction's lead: nothing was understood, or the boots in the cart became the tights)
         self.text = OH_BEFORE_MORE.sub("", self.text)
+        self.text = self._occasions_dropped(self.text)
         if context.cart:
             # "no the black ones", "no not those the cloud jogger in grey": a no that leads to what is meant, as
             # "no, the black ones" (it was read as a thing not in the cart)
@@ -2906,6 +2920,27 @@ class _Reader:
 
     def _mentions_adding(self, text: str) -> bool:
         return bool(re.search(r"\b(?:add|buy|order|want)\b", text)) and self._names_product(text, strict=True)
+
+    def _occasions_dropped(self, text: str) -> str:
+        """ "trip on 12/20, need the yellow rain jacket L", "2 black tech tees M, need em by friday": a part of the
+        message that only says when or what for (its date or time already gone: text.py) names nothing to buy; it
+        goes when another part says what to do (it was searched for as an item: "trip", "em friday")."""
+        parts = re.split(r"\s*,\s*", text)
+        if len(parts) < 2:
+            return text
+        kept = [
+            part
+            for part in parts
+            if not (
+                OCCASION.search(part)
+                and not OCCASION_KEEPS.search(part)
+                and not self._names_product(part)
+                and not any(colour_of(word) or normalize_clothing(word) for word in part.split())
+            )
+        ]
+        if len(kept) == len(parts) or not any(_content(part) for part in kept):
+            return text
+        return " , ".join(kept)
 
     def _names_product(self, text: str, *, strict: bool = False) -> bool:
         resolution = self.lexicon.resolve(self.lexicon.words(text))
@@ -6385,13 +6420,15 @@ def _said_again_by_name(commands: list[Command], text: str) -> list[Command]:
             len(kind.product_ids) > 1
             and len(named.product_ids) == 1
             and named.product_ids[0] in kind.product_ids
-            and kind.quantity is None
             and named.quantity is None
             and kind.saved is None
             and not (kind.colour and named.colour and kind.colour != named.colour)
             and not (kind.size and named.size and kind.size != named.size)
         ):
-            merged = replace(named, colour=named.colour or kind.colour, size=named.size or kind.size)
+            # "3 pairs of socks for the race, merino M": the count said with the kind is the named one's
+            merged = replace(
+                named, colour=named.colour or kind.colour, size=named.size or kind.size, quantity=kind.quantity
+            )
             result.append(AddItems(items=(merged,)))
             continue
         result.append(command)

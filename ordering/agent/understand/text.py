@@ -370,7 +370,47 @@ _PRICE_FELT = re.compile(
 )
 
 
+# When, said beside the order (red team 25: "trip on 12/20" ordered 12 of a "trip", "home after 5:30" 5 fitness bands,
+# "since 2019" 2019 beanies, "3 day shipping on a duffel" 3 duffels): a date with a slash, a time, a year, goes before
+# the punctuation does (it turned "12/20" into two numbers); a shipping time in days is a shipping speed.
+_DATE_SLASHED = re.compile(
+    r"(?:\b(?:on|by|for|before|until|till|after|from|due|around)\s+)?(?:the\s+)?\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b"
+)
+_CLOCK_TIME = re.compile(
+    r"(?:\b(?:at|by|after|before|around|until|till|from|about|like)\s+)?\b(?:\d{1,2}:\d{2}\s*(?:am|pm|a\.m\.|p\.m\.)?"
+    r"|(?:1[0-2]|0?[1-9])\s*(?:am|pm|a\.m\.|p\.m\.)(?![a-z]))"
+    # "i run at 6 every morning", "club meets at 6": an hour said with when
+    r"|\b(?:at|after|before|around|until|till)\s+(?:1[0-2]|[1-9])(?=\s+(?:every|each|daily|most|sharp|tomorrow|today|"
+    r"tonight|on|in the|o'?clock)\b|\s*(?:[,.!?]|$))"
+)
+_YEAR_SAID = re.compile(r"\b(?:since|in|from|back in|around|circa|bought in|got in)\s+(?:19|20)\d\d\b")
+_SHIPPING_DAYS = re.compile(
+    r"\b(?P<days>next|one|1|two|2|three|3|four|4|five|5|seven|7|3\s*-\s*5|2\s*-\s*3|5\s*-\s*7)[\s-]*(?:business\s+)?days?"
+    r"\s+(?P<what>shipping|delivery|shipment)\b"
+)
+# "the 3 day race", "a 30 day challenge", "3 day weekend away": a length of time that names the occasion, never a count
+_DAYS_LONG = re.compile(
+    r"\b\d{1,3}[\s-]*(?:days?|weeks?|months?|hours?|hrs?|nights?)[\s-]+(?=(?:stage\s+)?(?:race|trip|hike|event|challenge|"
+    r"weekend|holiday|vacation|tour|camp|ultra|trek|journey|festival|course|cruise|getaway|break|retreat)\b)"
+)
+
+
+def _shipping_days(match: re.Match[str]) -> str:
+    days = match.group("days")
+    fast = days in ("next", "one", "1", "two", "2") or days.replace(" ", "") == "2-3"
+    return "express shipping" if fast else "standard shipping"
+
+
+def _when_dropped(text: str) -> str:
+    text = _SHIPPING_DAYS.sub(_shipping_days, text)
+    text = _DATE_SLASHED.sub(" ", text)
+    text = _CLOCK_TIME.sub(" ", text)
+    text = _YEAR_SAID.sub(" ", text)
+    return _DAYS_LONG.sub(" ", text)
+
+
 def _numbers_not_counts(text: str) -> str:
+    text = _when_dropped(text)
     text = _PRICE_FELT.sub(" that is too expensive ", text)
     text = _POSTCODE_ADDRESS.sub("", _STREET_NUMBER.sub("", text))
     while (priced := priced_one(text)) is not None:
