@@ -1294,7 +1294,7 @@ LINE_COUNT_ONLY = _rx(
 # What an occasion or a deadline is said with (`_Reader._occasions_dropped`), and what keeps such a part (shipping,
 # delivery, a card, an address, an arrival asked about: each read elsewhere).
 OCCASION = _rx(
-    r"\b(?:trip|flight|race|marathon|club|meets?|birthday|bday|party|wedding|holiday|vacation|weekend|hike|challenge|"
+    r"\b(?:trip|flight|race|marathon|club|meets?|birthday|bday|party|wedding|holiday|vacation|weekend|hike|challenge|camping|"
     r"game|match|event|travel(?:l?ing)?|flying|leaving|leave|away|training|train|morning|evening|tonight|tomorrow|"
     r"today|xmas|christmas|(?:mon|tues|wednes|thurs|fri|satur|sun)day|tue|thu|fri|sat|sun|"
     r"(?:need|want|gotta have|must have)\s+(?:it|them|em|these|those|this)\s+(?:by|before|for|on|until))\b"
