@@ -432,6 +432,7 @@ def session_from_wire(data: Mapping[str, Any]) -> CheckoutSession:
         authentication_metadata=authentication_metadata_from_wire(data.get("authentication_metadata")),
         protocol_version=(data.get("protocol") or {}).get("version") or "",
         links=tuple((str(link.get("type", "")), str(link.get("url", ""))) for link in data.get("links") or ()),
+        locale=str(data.get("locale") or ""),
     )
 
 

@@ -22,6 +22,17 @@ from typing import Any, Literal, Protocol, runtime_checkable
 # one-time token sent as an `spt` card credential.
 SUPPORTED_PAYMENT_HANDLERS: tuple[str, ...] = ("dev.acp.tokenized.card",)
 
+# A `dev.acp.tokenized.card` handler names the card brands it takes in its config's `accepted_brands`, from an
+# enum of lower-case names (rfc.payment_handlers §10.4.1: visa, mastercard, amex, discover, diners, jcb, unionpay).
+# Other spellings of those brands that vaults and wallets write ("American Express", "MasterCard", "Diners Club"):
+_CARD_BRAND_ALIASES = {
+    "americanexpress": "amex",
+    "mc": "mastercard",
+    "dinersclub": "diners",
+    "chinaunionpay": "unionpay",
+    "cup": "unionpay",
+}
+
 SavedItemKind = Literal["liked", "viewed", "purchased"]
 SAVED_ITEM_KINDS: tuple[str, ...] = ("liked", "viewed", "purchased")
 
@@ -38,6 +49,13 @@ class Money:
         if not (isinstance(self.currency, str) and len(self.currency) == 3):
             raise ValueError(f"Money.currency must be an ISO 4217 code, not {self.currency!r}")
         object.__setattr__(self, "currency", self.currency.lower())
+
+
+def card_brand_normalize(brand: str) -> str:
+    """A card brand in the spelling of rfc.payment_handlers' `accepted_brands` enum ("American Express" -> "amex",
+    "MasterCard" -> "mastercard"); a brand the enum does not name comes back lower-cased, its separators dropped."""
+    squeezed = "".join(character for character in brand.lower() if character.isalnum())
+    return _CARD_BRAND_ALIASES.get(squeezed, squeezed)
 
 
 # -- catalog -------------------------------------------------------------------------------------
@@ -285,6 +303,26 @@ class PaymentHandler:
     spec: str = ""
     config: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
+    @property
+    def accepted_brands(self) -> tuple[str, ...]:
+        """The card brands its config declares (`accepted_brands`, spelled as the spec's enum); () when it declares
+        none, or nothing readable as a list of names."""
+        declared = self.config.get("accepted_brands")
+        if not isinstance(declared, list | tuple):
+            return ()
+        brands = (card_brand_normalize(brand) for brand in declared if isinstance(brand, str))
+        return tuple(dict.fromkeys(brand for brand in brands if brand))
+
+    def accepts_card_brand(self, brand: str) -> bool:
+        """Whether a card of `brand` may pay with this handler, as far as its config says.
+
+        True when it declares no brands (the merchant decides at complete), and for a card whose brand we do not
+        know ("", or "other"): there is nothing to compare, so it is not refused here either.
+        """
+        accepted = self.accepted_brands
+        card = card_brand_normalize(brand)
+        return not accepted or card in ("", "other") or card in accepted
+
 
 @dataclass(frozen=True)
 class SessionCapabilities:
@@ -348,6 +386,8 @@ class CheckoutSession:
     authentication_metadata: AuthenticationMetadata | None = None
     protocol_version: str = ""
     links: tuple[tuple[str, str], ...] = ()  # (type, url)
+    # The locale the merchant wrote this session's texts in (its `locale`, e.g. "en-US"); "" when it says none.
+    locale: str = ""
 
     def total(self, type_: str = "total") -> Money | None:
         for entry in self.totals:

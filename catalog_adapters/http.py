@@ -4,8 +4,8 @@ Per logical call (`MerchantHttpClient.request`): our outbound rate limit, the ci
 connect/read timeouts, retries with bounded exponential backoff and full jitter for network errors,
 5xx, 429 and 409 `idempotency_in_flight` only (honouring `Retry-After` up to a cap), an
 `Idempotency-Key` on every POST that is the same on every retry of that call, errors normalized into
-catalog_adapters.errors, and on every attempt `X-Trace-ID`, a fresh `Request-Id`, a metric sample and
-one log line. See docs/merchant-integration.md.
+catalog_adapters.errors, and on every attempt `X-Trace-ID`, `Accept-Language`, a fresh `Request-Id`, a
+metric sample and one log line. See docs/merchant-integration.md.
 """
 
 from __future__ import annotations
@@ -24,11 +24,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import certifi
 import urllib3
+from django.conf import settings
+from django.utils.translation import to_locale
 from requests.utils import DEFAULT_ACCEPT_ENCODING, get_environ_proxies, select_proxy
 from urllib3.exceptions import HTTPError as TransportError
 
@@ -101,6 +104,22 @@ def request_signature(*, key: str, timestamp: str, body: str | None) -> str:
     payload = f"{timestamp}.".encode() + (body or "").encode()
     digest = hmac.new(key.encode(), payload, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def accept_language() -> str:
+    """The customer's language, as the `Accept-Language` of every request (rfc.agentic_checkout §3.1, RECOMMENDED;
+    delegate_payment and delegate_authentication take it too), so the merchant writes its messages in it.
+
+    The assistant speaks one language, `settings.LANGUAGE_CODE`, and nothing records another one for a customer
+    (no profile field, no widget setting, no LocaleMiddleware): that is the language the customer reads, sent as a
+    BCP 47 tag ("en-us" -> "en-US", "zh-hans" -> "zh-Hans").
+    """
+    return _language_tag(settings.LANGUAGE_CODE)
+
+
+@lru_cache(maxsize=8)
+def _language_tag(language_code: str) -> str:
+    return to_locale(language_code).replace("_", "-")
 
 
 def _rfc3339_now() -> str:
@@ -323,6 +342,7 @@ class MerchantHttpClient:
             "API-Version": self.config.api_version,
             "User-Agent": USER_AGENT,
             "Accept": "application/json",
+            "Accept-Language": accept_language(),
             TRACE_HEADER: trace_id,
             "Request-Id": request_id,
         }

@@ -262,6 +262,16 @@ def _flow_failed(event, data: dict, currency: str) -> _Said | None:
             currency=money_currency,
             card_last4=last4,
         )
+    if code == "card_brand_not_accepted":
+        card, last4 = _card_words(data)
+        return _Said(
+            "card_not_accepted",
+            f"The shop does not take your {card}, so an order{_of_amount(amount, money_currency)} was not placed; "
+            "nothing was charged",
+            amount=amount,
+            currency=money_currency,
+            card_last4=last4,
+        )
     words = _FAILURE_WORDS.get(code, "could not be placed")
     return _Said(
         "order_not_placed",

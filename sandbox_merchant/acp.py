@@ -27,8 +27,6 @@ _BUNDLES = {"agentic_checkout": "schema.agentic_checkout.json", "delegate_paymen
 PAYMENT_HANDLER_ID = "card_tokenized"
 PAYMENT_HANDLER_NAME = "dev.acp.tokenized.card"
 CREDENTIAL_TYPES = ("spt",)
-# The card brands of the sandbox's test cards (rules.TEST_CARD_NUMBERS), in the handler config's enum.
-ACCEPTED_BRANDS = ("mastercard", "visa")
 CARD_HANDLER_CONFIG_SCHEMA = "https://acp.dev/schemas/handlers/tokenized.card/config.json"
 _SPEC_BASE = "https://agenticcommerce.dev/spec/2026-04-17"
 
@@ -59,11 +57,12 @@ def payment_handler(*, public_base_url: str) -> dict:
         "instrument_schemas": [f"{_SPEC_BASE}/json-schema/schema.delegate_payment.json#/$defs/PaymentMethodCard"],
         # The dev.acp.tokenized.card config (rfc.payment_handlers §10.4.1): merchant_id, psp and accepted_brands are
         # required and nothing else is allowed (additionalProperties: false). Credentials are `spt` (the handler's
-        # tokenized pattern, §7.1-7.2); delegate_payment is at the merchant's own base URL.
+        # tokenized pattern, §7.1-7.2); delegate_payment is at the merchant's own base URL. The brands are the
+        # shop's setting (by default those of its test cards, rules.TEST_CARD_NUMBERS); complete holds to them.
         "config": {
             "merchant_id": settings.SANDBOX_MERCHANT_ID,
             "psp": "sandbox",
-            "accepted_brands": list(ACCEPTED_BRANDS),
+            "accepted_brands": list(settings.SANDBOX_MERCHANT_ACCEPTED_BRANDS),
             "supports_3ds": True,
             "environment": "sandbox",
         },

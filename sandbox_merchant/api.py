@@ -46,6 +46,7 @@ from sandbox_merchant.errors import (
 from sandbox_merchant.models import FaultKind
 from sandbox_merchant.services import NO_FAULTS, DrawnFaults
 from sandbox_merchant.wire import (
+    locale_negotiate,
     parse_authentication_create_request,
     parse_checkout_request,
     parse_complete_request,
@@ -152,6 +153,11 @@ class Call:
     faults: DrawnFaults
 
     @property
+    def locale(self) -> str:
+        """The locale this answer is written in: the supported one the request's Accept-Language asks for most."""
+        return _locale(self.request)
+
+    @property
     def public_base_url(self) -> str:
         # Where this API is mounted: the root of its own server, or /sandbox-merchant/ inside ours (tests).
         mount = reverse("sandbox_merchant:checkout-sessions").removesuffix("checkout_sessions")
@@ -159,6 +165,10 @@ class Call:
 
 
 Handler = Callable[[Call], tuple[int, dict]]
+
+
+def _locale(request: HttpRequest) -> str:
+    return locale_negotiate(request.headers.get("Accept-Language", ""), supported=settings.SANDBOX_MERCHANT_LOCALES)
 
 
 def _bearer_token(request: HttpRequest) -> str | None:
@@ -235,6 +245,7 @@ def _serve(request: HttpRequest, operation: str, handler: Handler, path_ids: dic
         idempotency_key=idempotency_key,
         operation=operation,
         received_at=timezone.now(),
+        accept_language=request.headers.get("Accept-Language", ""),
     )
     state = {"faults": NO_FAULTS, "replayed": False, "log": entry}
     try:
@@ -244,6 +255,8 @@ def _serve(request: HttpRequest, operation: str, handler: Handler, path_ids: dic
         response = _json(
             500, _failure_body(operation, "processing_error", "internal_error", "The sandbox merchant failed.")
         )
+    # What the answer's texts (messages, errors) are written in, as asked by Accept-Language (RFC 9110 §8.5).
+    response["Content-Language"] = _locale(request)
     if request.headers.get("Request-Id"):
         response["Request-Id"] = request.headers["Request-Id"]
     if idempotency_key:
@@ -389,22 +402,27 @@ def route(*, faultable: bool = True, **methods: tuple[str, Handler]) -> Callable
 # -- handlers ----------------------------------------------------------------------------------------
 
 
+def _with_locale(call: Call, session: dict) -> dict:
+    # The session's `locale` (CheckoutSessionBase): the one its texts are in, negotiated for this request.
+    return {**session, "locale": call.locale}
+
+
 def checkout_create(call: Call) -> tuple[int, dict]:
     session = services.checkout_session_create(
         request=parse_checkout_request(call.body, creating=True), public_base_url=call.public_base_url
     )
-    return 201, selectors.checkout_session_representation(session)
+    return 201, _with_locale(call, selectors.checkout_session_representation(session))
 
 
 def checkout_update(call: Call) -> tuple[int, dict]:
     session = services.checkout_session_update(
         session_id=call.path_ids["session_id"], request=parse_checkout_request(call.body, creating=False)
     )
-    return 200, selectors.checkout_session_representation(session)
+    return 200, _with_locale(call, selectors.checkout_session_representation(session))
 
 
 def checkout_get(call: Call) -> tuple[int, dict]:
-    return 200, selectors.checkout_session_detail(session_id=call.path_ids["session_id"])
+    return 200, _with_locale(call, selectors.checkout_session_detail(session_id=call.path_ids["session_id"]))
 
 
 def checkout_complete(call: Call) -> tuple[int, dict]:
@@ -420,12 +438,12 @@ def checkout_complete(call: Call) -> tuple[int, dict]:
             "The card issuer asks for 3-D Secure authentication; complete again with authentication_result.",
             "$.authentication_result",
         )
-    return 200, selectors.checkout_session_representation(session)
+    return 200, _with_locale(call, selectors.checkout_session_representation(session))
 
 
 def checkout_cancel(call: Call) -> tuple[int, dict]:
     session = services.checkout_session_cancel(session_id=call.path_ids["session_id"])
-    return 200, selectors.checkout_session_representation(session)
+    return 200, _with_locale(call, selectors.checkout_session_representation(session))
 
 
 def delegate_payment(call: Call) -> tuple[int, dict]:

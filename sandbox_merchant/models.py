@@ -522,6 +522,8 @@ class ReceivedRequest(models.Model):
     trace_id = models.CharField(max_length=128, blank=True)  # the raw X-Trace-ID header; "" when absent
     request_id = models.CharField(max_length=255, blank=True)
     idempotency_key = models.CharField(max_length=255, blank=True)
+    # The raw header; "" when absent (a database default: a row written without it, as before, reads "").
+    accept_language = models.CharField(max_length=255, blank=True, db_default="")
     operation = models.CharField(max_length=32, blank=True)
     faults = models.CharField(max_length=200, blank=True)
     status = models.PositiveSmallIntegerField(null=True, blank=True)  # None while a fault holds it (being answered)

@@ -272,6 +272,19 @@ def token_refused_message(*, refusal: str) -> dict:
     )
 
 
+def card_brand_refused_message(*, brand: str, last4: str) -> dict | None:
+    """The error a complete answers when the payment handler does not take the card's brand (its config's
+    `accepted_brands`, settings.SANDBOX_MERCHANT_ACCEPTED_BRANDS); None when it takes it."""
+    if brand.lower() in settings.SANDBOX_MERCHANT_ACCEPTED_BRANDS:
+        return None
+    return message(
+        type="error",
+        code="payment_declined",
+        param="$.payment_data",
+        content=f"This shop does not take {brand} cards (the {brand} card ending {last4}). Nothing was charged.",
+    )
+
+
 def card_declined_message(*, brand: str, last4: str) -> dict:
     """The error a complete answers when the card is declined."""
     return message(

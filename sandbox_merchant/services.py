@@ -76,6 +76,7 @@ from sandbox_merchant.rules import (
     address_complete,
     authentication_refusal,
     authentication_requested_message,
+    card_brand_refused_message,
     card_declined_message,
     default_fulfillment_selection,
     fulfillment_messages,
@@ -128,6 +129,7 @@ class RequestLogEntry:
     idempotency_key: str
     operation: str
     received_at: datetime
+    accept_language: str = ""
     id: int | None = None
 
     def columns(self, **answer: object) -> dict[str, object]:
@@ -138,6 +140,7 @@ class RequestLogEntry:
             "trace_id": self.trace_id[:128],
             "request_id": self.request_id[:255],
             "idempotency_key": self.idempotency_key[:255],
+            "accept_language": self.accept_language[:255],
             "operation": self.operation,
             "received_at": self.received_at,
             **answer,
@@ -769,6 +772,9 @@ def _session_complete_locked(
         return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[refused])
 
     card: VaultCard = token.card
+    brand_refused = card_brand_refused_message(brand=card.brand, last4=card.last4)
+    if brand_refused is not None:
+        return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[brand_refused])
     if faults.has(FaultKind.DECLINE) or card.behaviour == CardBehaviour.DECLINE:
         declined = card_declined_message(brand=card.brand, last4=card.last4)
         return _session_answer(session, status=CheckoutStatus.READY_FOR_PAYMENT, extra_messages=[declined])

@@ -552,3 +552,43 @@ def parse_fault_header(value: str | None) -> FaultHeader | None:
     if parsed.get("times") == 0:
         raise InvalidRequest("Sandbox-Fault times must be at least 1.", code="invalid_fault")
     return FaultHeader(kind=kind, times=parsed.get("times"), delay_ms=parsed.get("delay_ms"))
+
+
+# RFC 9110 §12.5.4: `Accept-Language: da, en-GB;q=0.8, en;q=0.7`; a language range is RFC 4647's (1-8 letters, then
+# "-" and 1-8 letters or digits per subtag) or "*", its weight a qvalue (0 to 1, three decimals at most).
+_LANGUAGE_RANGE = re.compile(r"^(?:\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)$")
+_QVALUE = re.compile(r"^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$")
+
+
+def locale_negotiate(accept_language: str, *, supported: list[str]) -> str:
+    """The one of `supported` (the first is the default) that an `Accept-Language` header asks for most.
+
+    Ranges are tried by weight, then in the order written: a supported tag equal to the range, else one that the
+    range, cut short one subtag at a time, covers (RFC 4647 basic filtering: "en" covers "en-US"; so "en-GB" is
+    answered in "en-US" when that is the English on offer); "*" is the default. A header that names nothing
+    supported, or that is malformed, gets the default: the answer is still served (RFC 9110 allows disregarding
+    the header rather than answering 406), and Content-Language says in what.
+    """
+    default = supported[0]
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")):
+        language_range, *parameters = (piece.strip() for piece in part.split(";"))
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q" and _QVALUE.match(value.strip()):
+                weight = float(value)
+        if _LANGUAGE_RANGE.match(language_range) and weight > 0:
+            weighted.append((-weight, position, language_range.lower()))
+    by_lower = {tag.lower(): tag for tag in supported}
+    for _, _, language_range in sorted(weighted):
+        if language_range == "*":
+            return default
+        subtags = language_range.split("-")
+        while subtags:
+            prefix = "-".join(subtags)
+            covered = [tag for lower, tag in by_lower.items() if lower == prefix or lower.startswith(f"{prefix}-")]
+            if covered:
+                return by_lower.get(prefix) or covered[0]
+            subtags.pop()
+    return default

@@ -32,6 +32,22 @@ SANDBOX_MERCHANT_API_VERSIONS = ["2026-04-17"]
 # Request signing (Signature + Timestamp, sandbox_merchant/signing.py): required when any key is set.
 SANDBOX_MERCHANT_SIGNING_KEYS = env_list("SANDBOX_MERCHANT_SIGNING_KEYS", [])
 
+# The card brands its payment handler takes (config.accepted_brands, rfc.payment_handlers §10.4.1, whose enum these
+# must be from): a complete paying with a card of another brand is declined. The default is the brands of its test
+# cards; a narrower list plays a shop that does not take some of them (docs/sandbox-merchant.md).
+_CARD_BRANDS = ("visa", "mastercard", "amex", "discover", "diners", "jcb", "unionpay")
+SANDBOX_MERCHANT_ACCEPTED_BRANDS = list(
+    dict.fromkeys(brand.lower() for brand in env_list("SANDBOX_MERCHANT_ACCEPTED_BRANDS", ["mastercard", "visa"]))
+)
+if not SANDBOX_MERCHANT_ACCEPTED_BRANDS or not set(SANDBOX_MERCHANT_ACCEPTED_BRANDS) <= set(_CARD_BRANDS):
+    raise ImproperlyConfigured(
+        f"SANDBOX_MERCHANT_ACCEPTED_BRANDS must name one or more of {', '.join(_CARD_BRANDS)} "
+        f"(comma-separated), not {SANDBOX_MERCHANT_ACCEPTED_BRANDS!r}."
+    )
+# The locales it answers in (Content-Language, a session's `locale`), the first the default: the one of a request
+# whose Accept-Language names none of them (served, not refused). Its texts are English, whatever the locale.
+SANDBOX_MERCHANT_LOCALES = env_list("SANDBOX_MERCHANT_LOCALES", ["en-US"])
+
 SANDBOX_MERCHANT_WEBHOOK_URL = env_str(
     "SANDBOX_MERCHANT_WEBHOOK_URL", "http://127.0.0.1:8000/webhooks/merchants/sandbox/"
 )

@@ -15,8 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import ActorType, Outcome
-from catalog_adapters.contract import CheckoutSession
+from catalog_adapters.contract import CheckoutSession, card_brand_normalize
 from consent.formatting import format_money
+from consent.models import CardBrand
+from consent.selectors import payment_methods_for_customer
 from consent.services.ledger import spend_commit
 from ordering import metrics
 from ordering.hooks import PersonNeeded, person_needed
@@ -63,9 +65,14 @@ class Retry:
 
 @dataclass
 class Fail:
+    """The flow stops here: `code` names why (the chat message, the audit event), `detail` is for the people who
+    read the flow. `result`: facts the step found, kept on its row and read by the message (e.g. the brands a
+    merchant takes)."""
+
     code: str
     detail: str
     error_class: str = "business"
+    result: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -254,14 +261,60 @@ _FAILURE_TEXT = {
 }
 
 
+# Refusals of the card itself: the customer's activity names the card (brand and last four, nothing more).
+_CARD_REFUSALS = ("payment_declined", "card_brand_not_accepted")
+# Brands a merchant may name that our saved cards' brands (CardBrand) do not.
+_MORE_BRAND_NAMES = {"diners": "Diners Club", "jcb": "JCB", "unionpay": "UnionPay"}
+
+
+def _brand_name(brand: str) -> str:
+    known = dict(CardBrand.choices)
+    return known.get(brand) or _MORE_BRAND_NAMES.get(brand) or brand.title()
+
+
+def _either(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _card_not_accepted(flow: OrderFlow, outcome: Fail, accepted: list[str]) -> tuple[str, dict[str, Any]]:
+    """What the customer reads when the shop does not take the card's brand, and what it offers instead: their
+    other saved cards at this shop whose brand it takes (quick replies that choose one), else their settings."""
+    card = flow.payment_method
+    refused = card.get_brand_display() if card is not None else _brand_name(str(outcome.result.get("card_brand")))
+    others = [
+        other
+        for other in payment_methods_for_customer(user_id=flow.customer_id).filter(merchant_id=flow.merchant_id)
+        if (card is None or other.pk != card.pk) and card_brand_normalize(other.brand) in accepted
+    ]
+    text = f"This shop doesn't take {refused} cards, so I did not place the order and nothing was charged. "
+    if others:
+        text += (
+            f"You can pay with your {_either([other.masked for other in others])} instead, finish at the shop's "
+            "own checkout page, or talk to a person."
+        )
+        replies = [
+            {"label": f"Pay with {other.masked}", "text": f"Pay with the card ending {other.last4}"} for other in others
+        ]
+        return text, {"options": ["manual_checkout", "talk_to_human"], "quick_replies": replies}
+    takes = _either([_brand_name(brand) for brand in accepted]) if accepted else "other cards"
+    text += (
+        f"It takes {takes}, and none of your saved cards is one: you can add one on your settings page, finish at "
+        "the shop's own checkout page, or talk to a person."
+    )
+    return text, {"options": ["settings", "manual_checkout", "talk_to_human"]}
+
+
 def _failed(flow: OrderFlow, step: str, outcome: Fail) -> None:
     flow.failure_code = outcome.code[:64]
     flow.failure_detail = outcome.detail
     flow.next_step = ""
-    facts = {"step": step, "code": outcome.code, "error_class": outcome.error_class}
-    if outcome.code == "payment_declined" and flow.payment_method is not None:
-        # The customer's activity says which card was declined (brand and last four, nothing more).
+    facts: dict[str, Any] = {"step": step, "code": outcome.code, "error_class": outcome.error_class}
+    if outcome.code in _CARD_REFUSALS and flow.payment_method is not None:
+        # The customer's activity says which card was refused (brand and last four, nothing more).
         facts["card"] = flow.payment_method.masked
+    accepted = [str(brand) for brand in outcome.result.get("accepted_brands") or ()]
+    if outcome.code == "card_brand_not_accepted":
+        facts["accepted_brands"] = accepted
     flow_transition(
         flow,
         FlowStatus.FAILED,
@@ -276,12 +329,16 @@ def _failed(flow: OrderFlow, step: str, outcome: Fail) -> None:
         else "I could not place this order; nothing was charged."
     )
     data: dict[str, Any] = {"kind": "flow_failed", "flow_id": str(flow.pk), "code": outcome.code}
-    if outcome.code in ("payment_declined", "payment_handler_unavailable"):
+    if outcome.code == "card_brand_not_accepted":
+        text, offered = _card_not_accepted(flow, outcome, accepted)
+        data.update(offered)
+    elif outcome.code in ("payment_declined", "payment_handler_unavailable"):
         data["options"] = (
             ["another_card", "manual_checkout", "talk_to_human"]
             if outcome.code == "payment_declined"
             else ["manual_checkout", "talk_to_human"]
         )
+    if "manual_checkout" in data.get("options", ()):
         continue_url = flow.preview.get("continue_url")
         if continue_url:
             data["manual_checkout_url"] = continue_url

@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from audit.models import ActorType
 from audit.services import audit_record
-from catalog_adapters.contract import Allowance, CheckoutSession, Money, PaymentData, PaymentToken
+from catalog_adapters.contract import (
+    Allowance,
+    CheckoutSession,
+    Money,
+    PaymentData,
+    PaymentToken,
+    card_brand_normalize,
+)
 from catalog_adapters.errors import MerchantClientError
 from catalog_adapters.registry import get_merchant
 from consent.exceptions import ConsentDenied, ConsentError
@@ -137,15 +144,28 @@ def step_verify_price(flow: OrderFlow, claim: Claim) -> StepOutcome:
         return Fail(code=str(incomplete.details.get("code") or "preview_incomplete"), detail=incomplete.message)
     if preview_drifted(flow.preview, current):
         return Repreview(session)
-    if session.payment_handler is None:
+    handler = session.payment_handler
+    if handler is None:
         # Negotiation found no payment handler both sides support: stop before a token is minted.
-        offered = ", ".join(handler.name for handler in session.payment_handlers) or "none"
+        offered = ", ".join(each.name for each in session.payment_handlers) or "none"
         return Fail(
             code="payment_handler_unavailable",
             detail=f"The merchant offers no payment handler we can pay with (offered: {offered}).",
         )
+    if not handler.accepts_card_brand(payment_method.brand):
+        # The handler names the brands it takes: a token for another card would only be refused at complete.
+        return Fail(
+            code="card_brand_not_accepted",
+            detail=f"The merchant's payment handler {handler.id} takes {', '.join(handler.accepted_brands)} cards, "
+            f"not {card_brand_normalize(payment_method.brand)}.",
+            result={
+                "payment_handler": handler.id,
+                "card_brand": card_brand_normalize(payment_method.brand),
+                "accepted_brands": list(handler.accepted_brands),
+            },
+        )
     # Recorded with the step: the complete pays with this handler instead of reading the session again.
-    return Advance({"total": current["total"], "payment_handler": session.payment_handler.id})
+    return Advance({"total": current["total"], "payment_handler": handler.id})
 
 
 def mint_token(flow: OrderFlow, request: TokenRequest) -> PaymentToken:

@@ -144,6 +144,11 @@ def assert_session_matches(session: CheckoutSession, wire: dict[str, Any]) -> No
         )
         for h in handlers
     ]
+    # the card brands a handler takes, in the spec's enum spelling (rfc.payment_handlers §10.4.1)
+    assert [h.accepted_brands for h in session.payment_handlers] == [
+        tuple(h["config"].get("accepted_brands", ())) for h in handlers
+    ]
+    assert session.locale == wire.get("locale", "")
     interventions = capabilities.get("interventions") or {}
     assert session.capabilities.interventions == tuple(interventions.get("supported", ()))
     assert session.capabilities.interventions_required == tuple(interventions.get("required", ()))

@@ -6,10 +6,14 @@ responses; it records the bytes our client sent, and each body is validated as i
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
+import jsonschema
 import pytest
+import yaml
 
 from catalog_adapters.contract import (
     Address,
@@ -26,7 +30,7 @@ from catalog_adapters.contract import (
 from catalog_adapters.errors import MerchantRequestInvalid, PaymentHandlerUnavailable
 from tests.contract.conftest import serve_session, session_example
 from tests.merchant_client.scripted import Reply
-from tests.support.acp_schema import assert_valid, example
+from tests.support.acp_schema import OPENAPI_DIR, assert_valid, example
 
 pytestmark = [pytest.mark.redis]
 
@@ -339,3 +343,105 @@ def test_an_update_choosing_another_option_sends_the_selection_with_the_sessions
             }
         ]
     }
+
+
+# -- Accept-Language -------------------------------------------------------------------------------
+
+# RFC 5646's language tag as RFC 9110's Accept-Language takes it: a primary language, then subtags.
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+# Each official operation our client calls: its OpenAPI file and path template.
+_OPERATIONS = {
+    ("POST", "/checkout_sessions"): ("openapi.agentic_checkout.yaml", "/checkout_sessions"),
+    ("GET", "/checkout_sessions/{id}"): ("openapi.agentic_checkout.yaml", "/checkout_sessions/{checkout_session_id}"),
+    ("POST", "/checkout_sessions/{id}"): ("openapi.agentic_checkout.yaml", "/checkout_sessions/{checkout_session_id}"),
+    ("POST", "/checkout_sessions/{id}/complete"): (
+        "openapi.agentic_checkout.yaml",
+        "/checkout_sessions/{checkout_session_id}/complete",
+    ),
+    ("POST", "/checkout_sessions/{id}/cancel"): (
+        "openapi.agentic_checkout.yaml",
+        "/checkout_sessions/{checkout_session_id}/cancel",
+    ),
+    ("POST", "/agentic_commerce/delegate_payment"): (
+        "openapi.delegate_payment.yaml",
+        "/agentic_commerce/delegate_payment",
+    ),
+    ("POST", "/delegate_authentication"): ("openapi.delegate_authentication.yaml", "/delegate_authentication"),
+    ("GET", "/delegate_authentication/{id}"): (
+        "openapi.delegate_authentication.yaml",
+        "/delegate_authentication/{authentication_session_id}",
+    ),
+}
+
+
+@cache
+def _openapi(file: str) -> dict:
+    return yaml.safe_load((OPENAPI_DIR / file).read_text())
+
+
+def _accept_language_parameter(method: str, path: str) -> dict | None:
+    """The operation's `Accept-Language` header parameter in the official OpenAPI (path or operation level)."""
+    generic = re.sub(r"^(/checkout_sessions|/delegate_authentication)/[^/]+", r"\1/{id}", path)
+    file, template = _OPERATIONS[(method, generic)]
+    spec = _openapi(file)
+    item = spec["paths"][template]
+    for parameter in [*item.get("parameters", []), *item[method.lower()].get("parameters", [])]:
+        if "$ref" in parameter:
+            parameter = spec["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+        if parameter["in"] == "header" and parameter["name"] == "Accept-Language":
+            return parameter
+    return None
+
+
+def test_every_official_operation_carries_accept_language_as_its_openapi_defines_it(scripted, merchant):
+    # given the language the assistant speaks (settings.LANGUAGE_CODE, "en-us" by default), and a merchant answering
+    # each official operation our client calls with the spec's own example
+    needs_3ds = session_example("checkout_session_authentication_required")
+    auth = "examples.delegate_authentication.json"
+    started = example("authenticate_response_challenge_required", file=auth)
+    scripted.then(
+        Reply(201, session_example(), method="POST", path="/checkout_sessions"),
+        Reply(200, session_example("update_checkout_session_response"), method="POST"),
+        Reply(200, session_example(), method="GET"),
+        Reply(201, example("delegate_payment_success_response", file="examples.delegate_payment.json"), method="POST"),
+        Reply(200, session_example("complete_checkout_session_response"), method="POST"),
+        Reply(200, session_example("cancel_checkout_session_response"), method="POST"),
+        Reply(200, needs_3ds, method="GET"),
+        Reply(201, started, method="POST"),
+        Reply(200, example("retrieve_session_response_authenticated", file=auth), method="GET"),
+    )
+
+    # when our client makes each of them once
+    merchant.checkout.create(request=cart(option="fulfillment_option_123"), operation_id=op())
+    merchant.checkout.update(
+        session_id=SESSION_ID, request=CheckoutRequest(discount_codes=("SAVE10",)), operation_id=op()
+    )
+    merchant.checkout.get(session_id=SESSION_ID)
+    merchant.vault.delegate(
+        vault_reference="pm_ref_4242",
+        allowance=Allowance(
+            max_amount=Money(4800, "usd"),
+            checkout_session_id=SESSION_ID,
+            merchant_id=merchant.id,
+            expires_at=datetime.now(UTC) + timedelta(minutes=15),
+        ),
+        operation_id=op(),
+    )
+    merchant.checkout.complete(
+        session_id=SESSION_ID, payment=PaymentData(token="vt_abc123", handler_id="card_tokenized"), operation_id=op()
+    )
+    merchant.checkout.cancel(session_id=SESSION_ID, operation_id=op())
+    merchant.checkout.authentication_create(
+        session_id=needs_3ds["id"], notification_url="https://assistant.example/done", operation_id=op()
+    )
+    merchant.checkout.authentication_get(authentication_session_id=started["authentication_session_id"])
+
+    # then each request went to an operation whose OpenAPI takes Accept-Language, and carried one it accepts
+    assert len(scripted.received) == 9
+    for request in scripted.received:
+        parameter = _accept_language_parameter(request.method, request.path)
+        assert parameter is not None, f"{request.method} {request.path} takes no Accept-Language in the spec"
+        sent = request.headers.get("Accept-Language")
+        assert sent == "en-US", (request.method, request.path, sent)
+        jsonschema.validate(sent, parameter["schema"])
+        assert _LANGUAGE_TAG.match(sent)

@@ -143,6 +143,46 @@ def test_the_card_handler_config_is_the_one_its_handler_spec_defines(sandbox_mer
     assert set(handler["config"]["accepted_brands"]) == {brand for brand, _ in TEST_CARD_NUMBERS.values()}
 
 
+def test_a_shop_that_takes_fewer_brands_says_so_in_the_config_and_declines_the_others_at_complete(
+    sandbox_merchant, settings
+):
+    from jsonschema import Draft202012Validator
+
+    # given a shop that takes Visa only (SANDBOX_MERCHANT_ACCEPTED_BRANDS)
+    settings.SANDBOX_MERCHANT_ACCEPTED_BRANDS = ["visa"]
+    session = sandbox_merchant.ready_session()
+    [handler] = session["capabilities"]["payment"]["handlers"]
+
+    # then its handler's config names that brand only, and is still the config its schema defines
+    assert handler["config"]["accepted_brands"] == ["visa"]
+    assert list(Draft202012Validator(CARD_HANDLER_CONFIG_SCHEMA).iter_errors(handler["config"])) == []
+    assert_valid(handler, "PaymentHandler")
+
+    # and a token for alice's Mastercard (delegated all the same: the vault is not the shop) pays nothing
+    token = sandbox_merchant.delegate(session["id"], _total(session), vault_reference="pm_alice_3ds")
+    refused = _session(sandbox_merchant.complete(session["id"], token))
+    assert refused["status"] == "ready_for_payment" and "order" not in refused
+    assert [(m["type"], m["code"], m["param"]) for m in refused["messages"]] == [
+        ("error", "payment_declined", "$.payment_data")
+    ]
+    assert refused["messages"][0]["content"] == (
+        "This shop does not take mastercard cards (the mastercard card ending 3220). Nothing was charged."
+    )
+
+
+def test_a_session_says_in_which_locale_it_is_written_as_accept_language_asked(sandbox_merchant, settings):
+    settings.SANDBOX_MERCHANT_LOCALES = ["en-US", "fr-FR"]
+    asked = {"Accept-Language": "fr-CA, fr;q=0.9, en;q=0.5"}
+
+    body = {"currency": "usd", "line_items": [{"id": "var_blue_runner_42"}], "capabilities": AGENT_CAPABILITIES}
+    created = sandbox_merchant.post("/checkout_sessions", body, headers=asked)
+    read = sandbox_merchant.get(f"/checkout_sessions/{created.json()['id']}")
+
+    # the spec's CheckoutSession `locale` (optional, a string): the supported locale asked for most, else the first
+    assert (_session(created, 201)["locale"], created.headers["Content-Language"]) == ("fr-FR", "fr-FR")
+    assert (_session(read)["locale"], read.headers["Content-Language"]) == ("en-US", "en-US")
+
+
 def test_unknown_capability_values_of_a_newer_agent_are_ignored_not_refused(sandbox_merchant):
     # rfc.capability_negotiation §4.6.2: implementations MUST ignore unknown capability values. An agent of a later
     # version declares an intervention and a display context this version's enums do not have.

@@ -377,6 +377,36 @@ def test_every_request_the_sandbox_received_carried_the_trace_id(acp, sandbox_me
     assert all(row.request_id for row in rows) and len({row.request_id for row in rows}) == len(rows)
 
 
+# -- every request asks for the customer's language --------------------------------------------------
+
+
+@pytest.mark.parametrize(("language_code", "asked"), [("en-us", "en-US"), ("fr-fr", "fr-FR")])
+def test_every_request_asks_for_the_customers_language_and_the_session_says_which_it_got(
+    acp, sandbox_merchant, settings, language_code, asked
+):
+    # given the language the assistant speaks to customers, and a shop that writes en-US and fr-FR
+    settings.LANGUAGE_CODE = language_code
+    settings.SANDBOX_MERCHANT_LOCALES = ["en-US", "fr-FR"]
+
+    # when a whole checkout goes over the wire
+    session = acp.checkout.create(request=ready_request(), operation_id=op())
+    acp.checkout.update(session_id=session.id, request=CheckoutRequest(discount_codes=("SAVE10",)), operation_id=op())
+    session = acp.checkout.get(session_id=session.id)
+    completed = acp.checkout.complete(
+        session_id=session.id, payment=PaymentData(token=token_for(acp, session)), operation_id=op()
+    )
+    other = acp.checkout.create(request=ready_request(), operation_id=op())
+    canceled = acp.checkout.cancel(session_id=other.id, operation_id=op())
+
+    # then each request carried Accept-Language as a BCP 47 tag, and each session answered in that locale
+    rows = received(sandbox_merchant)
+    # (complete reads the session first to negotiate its handler)
+    assert [row.operation for row in rows] == ["create", "update", "get", "delegate_payment", "get", "complete",
+                                               "create", "cancel"]  # fmt: skip
+    assert {row.accept_language for row in rows} == {asked}
+    assert {session.locale, completed.locale, canceled.locale} == {asked}
+
+
 # -- a real webhook from the sandbox -----------------------------------------------------------------
 
 

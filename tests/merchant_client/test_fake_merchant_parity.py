@@ -321,6 +321,16 @@ def a_declined_card_is_payment_declined_and_stays_ready(shop, record):
     record(shop.complete(session, shop.token(session)))
 
 
+def a_card_of_a_brand_the_shop_does_not_take_is_payment_declined(shop, record):
+    from django.test import override_settings
+
+    with override_settings(SANDBOX_MERCHANT_ACCEPTED_BRANDS=["visa"]):
+        session = record(shop.ready((RUNNER, 1)))
+        record([handler.accepted_brands for handler in session.payment_handlers])
+        record(shop.complete(session, shop.token(session, card="pm_alice_3ds")))  # a Mastercard
+        record(shop.complete(session, shop.token(session)))
+
+
 def tokens_refused(shop, record):
     session = record(shop.ready((RUNNER, 1)))
     record(shop.complete(session, shop.token(session, max_amount=100)))
@@ -561,6 +571,7 @@ SCENARIOS = [
     set_stock_to_zero,
     a_visa_completes_and_the_order_is_confirmed,
     a_declined_card_is_payment_declined_and_stays_ready,
+    a_card_of_a_brand_the_shop_does_not_take_is_payment_declined,
     tokens_refused,
     not_ready_session_says_what_is_missing,
     a_3ds_card_asks_for_authentication,

@@ -23,8 +23,10 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def shop(fake_shop):
-    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+def shop(fake_shop, settings):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back. It takes
+    American Express too (its card handler's accepted_brands), the brand of the card alice adds."""
+    settings.SANDBOX_MERCHANT_ACCEPTED_BRANDS = ["mastercard", "visa", "amex"]
     return fake_shop
 
 

@@ -243,6 +243,36 @@ def test_every_request_is_recorded_with_its_trace_id_even_refused_ones(sandbox_m
     assert (first.request_id, first.idempotency_key, first.operation) == ("req-trace", "trace-key", "create")
 
 
+@pytest.mark.parametrize(
+    ("accept_language", "answered_in"),
+    [
+        (None, "en-US"),  # nothing asked: the first locale
+        ("fr-FR", "fr-FR"),
+        ("fr-ca, en;q=0.5", "fr-FR"),  # fr-CA is not offered: cut short to fr, which covers fr-FR
+        ("de, fr;q=0.4, en-GB;q=0.8", "en-US"),  # by weight: de (not offered), en-GB, then fr
+        ("en;q=0, fr;q=0.1", "fr-FR"),  # q=0 is "not this one"
+        ("*", "en-US"),
+        ("ja-JP", "en-US"),  # nothing offered asked for: answered all the same, in the first locale
+        ("not a language!!, ;q=x", "en-US"),  # malformed: disregarded, never a 4xx
+    ],
+    ids=str,
+)
+def test_accept_language_picks_the_locale_of_the_answer_and_is_recorded(
+    sandbox_merchant, settings, accept_language, answered_in
+):
+    settings.SANDBOX_MERCHANT_LOCALES = ["en-US", "fr-FR"]
+    headers = {"Accept-Language": accept_language} if accept_language is not None else {}
+
+    created = sandbox_merchant.post("/checkout_sessions", CREATE_BODY, headers=headers)
+    refused = sandbox_merchant.get("/products", headers={**headers, "Authorization": "Bearer nope"})
+
+    assert created.status_code == 201, created.text
+    assert (created.json()["locale"], created.headers["Content-Language"]) == (answered_in, answered_in)
+    assert (refused.status_code, refused.headers["Content-Language"]) == (401, answered_in)
+    recorded = list(ReceivedRequest.objects.order_by("id").values_list("accept_language", flat=True))
+    assert recorded == [accept_language or ""] * 2
+
+
 def test_an_unsupported_method_is_405_with_allow(sandbox_merchant):
     response = sandbox_merchant.request("DELETE", "/checkout_sessions")
 

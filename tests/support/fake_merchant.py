@@ -15,7 +15,8 @@ the contract data the real adapter would give them.
 tests/merchant_client/test_fake_merchant_parity.py runs the same scenarios against the fake and the real
 sandbox over HTTP and compares the answers: change the fake when it fails, never the scenarios.
 
-What it does not do: HTTP (no retries, timeouts, breaker, rate limit, idempotency keys on a wire), the HTTP
+What it does not do: HTTP (no retries, timeouts, breaker, rate limit, idempotency keys on a wire, no
+`Accept-Language`: its sessions carry no `locale`), the HTTP
 fault switchboard (only `price_change`, `decline` and `requires_3ds` are offered, as `fault(...)`, and a checkout
 session's cancel or a product search answering 500, as `add_fault("server_error", operation=...)`), webhooks, the
 issuer's 3-D Secure pages. 3-D Secure as the sandbox's rules decide it: the 3-D Secure card's issuer mandates a
@@ -939,6 +940,7 @@ class FakeMerchant:
         from sandbox_merchant.rules import (
             authentication_refusal,
             authentication_requested_message,
+            card_brand_refused_message,
             card_declined_message,
             missing_for_payment,
             price_change_message,
@@ -985,6 +987,9 @@ class FakeMerchant:
             return self._answer(session, "ready_for_payment", [refused])
         card = self.cards[token.vault_reference]
         session.token_card = card.brand
+        brand_refused = card_brand_refused_message(brand=card.brand, last4=card.last4)
+        if brand_refused is not None:
+            return self._answer(session, "ready_for_payment", [brand_refused])
         if self._fault_draw("decline") or card.behaviour == "decline":
             declined = card_declined_message(brand=card.brand, last4=card.last4)
             return self._answer(session, "ready_for_payment", [declined])
