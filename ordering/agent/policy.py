@@ -62,6 +62,11 @@ LIMITS_TEXT = (
     "your settings page; I can't change them from the chat. When a limit stops an order, I say which one, and "
     "nothing is charged."
 )
+SHIPPING_TEXT = (
+    'The shop offers standard and express shipping and prices each; say "express" or "standard" and the '
+    "preview shows the new total and the days the shop gives before anything is ordered. I can't promise a date "
+    "the shop doesn't."
+)
 GIFT_SERVICE_TEXT = (
     "I can't arrange gift wrapping, gift receipts or gift notes: the shop doesn't offer them through me, sorry."
 )
@@ -2114,10 +2119,29 @@ class Policy:
         if command.topic == "limits":
             turn.say(f"{self._limits_now(turn)}{LIMITS_TEXT}", data={"kind": "info"})
             return
+        if command.topic == "shipping":
+            turn.say(self._shipping_now(turn) + SHIPPING_TEXT, data={"kind": "info", "quick_replies": quick_replies(
+                ["Express shipping", "Standard shipping"])})  # fmt: skip
+            return
         if command.topic.startswith("brand not carried:"):
             brand = command.topic.split(":", 1)[1].strip().title()
             text = f"The shop doesn't carry {brand}. I can show you what it has, e.g. its running shoes or sneakers."
         turn.say(text, data={"kind": "out_of_scope", "quick_replies": quick_replies(HELP_EXAMPLES)})
+
+    @staticmethod
+    def _shipping_now(turn: Turn) -> str:
+        """What this cart's preview says of its shipping (the shop's price and the days it gives), or ""."""
+        flow = turn.cart_flow()
+        preview = flow.preview if flow is not None and flow.status == FlowStatus.PREVIEWED else None
+        if not preview or preview.get("shipping") is None:
+            return ""
+        option = str(turn.state.get("shipping") or "standard").removeprefix("ship_")
+        cost = "free" if not preview["shipping"] else format_money(preview["shipping"], preview["currency"])
+        text = f"This order goes by {option} shipping: {cost}"
+        delivery = preview.get("delivery") or {}
+        if delivery.get("latest"):
+            text += f", the shop says by {delivery['latest']}"
+        return text + ". "
 
     @staticmethod
     def _limits_now(turn: Turn) -> str:

@@ -316,3 +316,21 @@ def test_a_question_about_the_customers_own_code_describes_it(shop, chat):
     text = answer["messages"][-1]["text"]
     assert text.startswith("ALICE10 is yours:"), text
     assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
+
+
+def test_a_question_about_express_is_answered_and_the_shipping_stays(shop, chat):
+    chat.start()
+    first = chat.say("blue runner size 42")
+    shipping = first["pending_confirmation"]["preview"]["shipping"]
+
+    answer = chat.say("how much extra is express?")
+
+    text = answer["messages"][-1]["text"]
+    assert text.startswith("This order goes by standard shipping:"), text
+    assert 'say "express" or "standard"' in text
+    assert [reply["label"] for reply in answer["messages"][-1]["quick_replies"]] == [
+        "Express shipping",
+        "Standard shipping",
+    ]
+    flow = OrderFlow.objects.get(conversation_id=chat.id)
+    assert flow.preview["shipping"] == shipping  # nothing was chosen

@@ -7,10 +7,25 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, ChooseShipping, DialogueContext
+from ordering.agent.commands import (
+    AddItems,
+    CartLine,
+    ChooseShipping,
+    DialogueContext,
+    Option,
+    OutOfScope,
+    PendingQuestion,
+    SetSlot,
+)
 from ordering.agent.understand import OfflineGenerator
 from ordering.agent.understand.text import normalize
 from ordering.evaluation.messages import demo_lexicon
+
+RUNNER_42 = CartLine(
+    variant_id="var_blue_runner_42", product_id="prod_blue_runner", title="Blue Runner", colour="blue", size="42",
+    quantity=1,
+)  # fmt: skip
+PREVIEW = DialogueContext(cart=(RUNNER_42,), awaiting_confirmation=True)
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +88,48 @@ def test_shipping_said_in_days_is_a_shipping_speed_and_no_count(generator, said,
     assert ChooseShipping(option=option) in commands
     [add] = [command for command in commands if isinstance(command, AddItems)]
     assert [item.quantity for item in add.items] == [None]
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["how much more is express?", "is standard shipping free?", "whats faster, express or standard?"],
+)
+def test_a_question_about_a_shipping_option_asks_and_chooses_nothing(generator, said):
+    commands = generator.generate(text=said, context=PREVIEW)
+    assert commands == [OutOfScope(topic="shipping")], commands
+
+
+def test_a_question_about_shipping_then_a_choice_is_the_choice(generator):
+    assert generator.generate(text="express isnt free? ok standard then", context=PREVIEW) == [
+        ChooseShipping(option="standard")
+    ]
+
+
+@pytest.mark.parametrize("said", ["dont do express on the shell", "never express pls, lime wind shell M"])
+def test_express_said_with_a_do_not_is_standard(generator, said):
+    assert ChooseShipping(option="standard") in generator.generate(text=said, context=DialogueContext())
+
+
+def test_a_count_before_a_colour_answering_which_colour_of_a_cap_is_the_count(generator):
+    asked = DialogueContext(
+        pending=PendingQuestion(
+            slot="colour", product_id="prod_run_cap", title="Running Cap",
+            options=(Option(value="blue", label="blue"), Option(value="white", label="white")),
+        )
+    )  # fmt: skip
+    commands = generator.generate(text="3 white, we need them by the 2nd", context=asked)
+    assert commands == [SetSlot(slot="colour", value="white"), SetSlot(slot="quantity", value="3")]
+
+
+def test_both_said_with_a_deadline_is_no_count_and_a_would_like_it_is_no_liked_item(generator):
+    beanie = CartLine(
+        variant_id="var_beanie_grey", product_id="prod_beanie", title="Wool Beanie", colour="grey", size=None,
+        quantity=1,
+    )  # fmt: skip
+    commands = generator.generate(
+        text="plus a black one, both before friday", context=DialogueContext(cart=(beanie,), awaiting_confirmation=True)
+    )
+    assert [(item.colour, item.quantity) for command in commands for item in command.items] == [("black", 1)]
+    assert _items(generator, "grey zip hoodie M, i would like it by the 12th") == [
+        (("prod_zip_hoodie",), "grey", "M", None, "")
+    ]

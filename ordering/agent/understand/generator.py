@@ -1628,9 +1628,24 @@ NOT_ADDRESS = frozenset(
 NO_RUSH = _rx(
     r"\b(?:no rush|no hurry|not in (?:a|any) (?:rush|hurry)|in no (?:rush|hurry)|not urgent|no need to rush|"
     r"(?:not|no|without|do not want|dont want|do not need|dont need|no need for|no need to pay for|skip|not bothered"
-    r" about|not fussed about)\s+(?:the\s+|any\s+)?(?:express|overnight|next day|fast)(?:\s+(?:shipping|delivery))?"
+    r" about|not fussed about|do not do|dont do|do not use|dont use|do not add|dont add|do not put|dont put|never)"
+    r"\s+(?:the\s+|any\s+)?(?:express|overnight|next day|fast)(?:\s+(?:shipping|delivery))?"
     r"|(?:express|overnight|next day)(?:\s+(?:shipping|delivery))?\s+(?:is not needed|not needed|is not necessary|"
     r"is unnecessary|is overkill))\b"
+)
+# A question about a shipping option (`_Reader._parts`): what express costs, what the difference is, whether it is free
+# or tracked ("how much is shipping?" alone is the preview's to show).
+SHIPPING_QUESTION = _rx(
+    r"^(?:(?:oh|so|and|hmm|wait|ok|okay)\s*,?\s+)*(?:how much(?: extra| more)? (?:is|does|for|would)|what is|whats|"
+    r"what are|which is|which one is|is|isnt|is not|does|do|how long does|how fast is|what does)\b.*"
+    r"\b(?:express|standard|overnight|next day)\b"
+    r"|\b(?:express|standard)\s+(?:is not|isnt)\s+free\b"
+    r"|\bdifference between (?:standard|express)\b"
+    r"|\b(?:express|standard)\b.*\b(?:different|differ|difference|vs|versus)\b.*\b(?:express|standard)\b"
+)
+SHIPPING_CHOSEN = _rx(
+    r"\b(?:switch|change|upgrade|make it|make that|go with|use|add|want|i will take|ill take|pick|choose|put it on|"
+    r"then|fine|ok then|please|pls)\b"
 )
 DATE_WISH = _rx(
     r"\b(?:(?:i|we)\s+)?need\s+(?:it|them|this|these|those)\s+(?:by|before|for)\s+(?:the\s+)?\w+"
@@ -1657,7 +1672,8 @@ STANDARD = _rx(
 )
 
 SAVED_LIKED = _rx(
-    r"\b(?:liked|like[ds]? it|i like|i liked|favou?rited|favou?rites|fav(?:e|ou?rite)?s?|faves|saved|loved|hearted|"
+    r"\b(?:liked|(?<!would )(?<!d )like[ds]? it|i like|i liked|favou?rited|favou?rites|fav(?:e|ou?rite)?s?|faves|"
+    r"saved|loved|hearted|"
     r"wish ?list(?:ed)?|bookmarked|starred)\b|\b(?:on|from|in)\s+my\s+(?:saved\s+)?list\b(?!\s*[:,-])"
 )
 # "Everything on my wishlist", "all my saved stuff", "all the shoes I liked", "both things I saved": every saved item.
@@ -3128,9 +3144,19 @@ class _Reader:
         # "Need it by friday": a wish about the date, not one more of "it" (the shop promises no date).
         rest = re.sub(DATE_WISH, " ", rest).strip(" ,")
         # Shipping.
+        clauses = [clause.strip() for clause in rest.split(",")]
+        if len(clauses) > 1 and SHIPPING_QUESTION.search(clauses[0]) and not SHIPPING_CHOSEN.search(clauses[0]):
+            # "oh express isnt free? fine standard then": the question asked, then the choice made (it chose express)
+            rest = " , ".join(clauses[1:])
         slow = NO_RUSH.search(rest)
         match = EXPRESS.search(rest)
-        if slow:
+        asked = SHIPPING_QUESTION.search(rest)
+        if asked is not None and not slow and not SHIPPING_CHOSEN.search(rest):
+            # "how much extra is express?", "whats quicker, express or standard?", "is express free?": asked about,
+            # never chosen (each chose express); the answer says what the preview shows and how to switch
+            commands.append(OutOfScope(topic="shipping"))
+            rest = ""
+        elif slow:
             commands.append(ChooseShipping(option="standard"))
             take(slow)
             rest = re.sub(r"\b(?:standard|regular|normal|free|economy|cheapest|slow)\b", " ", STANDARD.sub(" ", rest))
@@ -4407,6 +4433,12 @@ class _Reader:
                 and (self._colour(rest) if pending.slot == "colour" else re.fullmatch(r"[a-z]{1,3}(?:\s+ones?)?", rest))
             ):
                 counted = said_of
+        if counted is None and pending is not None and pending.slot == "colour" and not self._pending_is_shoe():
+            # "4 blue" to the caps' colour question: four of them in blue (a digit before a colour is a shoe's size
+            # only for shoes; it ordered one cap)
+            bare = re.match(r"(?P<count>[1-9]|1[0-9]|20)\s+(?=[a-z])", text)
+            if bare is not None and self._colour(text[bare.end() :]):
+                counted = bare
         count = self._number(next(group for group in counted.groups() if group)) if counted is not None else None
         if counted is None or not count:
             return self._answer_slots(text)

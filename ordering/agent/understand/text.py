@@ -383,6 +383,17 @@ _CLOCK_TIME = re.compile(
     r"|\b(?:at|after|before|around|until|till)\s+(?:1[0-2]|[1-9])(?=\s+(?:every|each|daily|most|sharp|tomorrow|today|"
     r"tonight|on|in the|o'?clock)\b|\s*(?:[,.!?]|$))"
 )
+# "by friday", "before next tue", "by tomorrow": a deadline (the shop promises no date; "friday" was a day to look back
+# to for something liked)
+_DEADLINE = re.compile(
+    # "both by the 20th": when both are wanted, never two more of them
+    r"(?:\b(?:both|all|all of them|both of them|them both|them all)\s+)?"
+    r"(?:\b(?:(?:i|we)\s+)?(?:need|want|gotta have|must have|would like|d like)\s+(?:it|them|em|these|those|this)\s+)?"
+    r"\b(?:by|before|until|till|for)\s+(?:next\s+|this\s+|this coming\s+)?"
+    r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|the\s+\d{1,2}(?:st|nd|rd|th)|\d{1,2}(?:st|nd|rd|th)|"
+    r"mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|tomorrow|tonight|the weekend|the week end|next week|xmas|christmas|"
+    r"new year'?s?|eow|end of (?:the )?(?:week|month))\b"
+)
 _YEAR_SAID = re.compile(r"\b(?:since|in|from|back in|around|circa|bought in|got in)\s+(?:19|20)\d\d\b")
 _SHIPPING_DAYS = re.compile(
     r"\b(?P<days>next|one|1|two|2|three|3|four|4|five|5|seven|7|3\s*-\s*5|2\s*-\s*3|5\s*-\s*7)[\s-]*(?:business\s+)?days?"
@@ -406,6 +417,7 @@ def _when_dropped(text: str) -> str:
     text = _DATE_SLASHED.sub(" ", text)
     text = _CLOCK_TIME.sub(" ", text)
     text = _YEAR_SAID.sub(" ", text)
+    text = _DEADLINE.sub(" ", text)
     return _DAYS_LONG.sub(" ", text)
 
 
