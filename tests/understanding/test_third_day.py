@@ -12,6 +12,16 @@ from ordering.agent.commands import AddItems, CartLine, DialogueContext, SetSlot
 from ordering.agent.understand import OfflineGenerator
 from ordering.evaluation.messages import demo_lexicon
 
+PREVIEW_CHINOS = DialogueContext(
+    cart=(
+        CartLine(
+            variant_id="var_chinos_navy_m", product_id="prod_chinos", title="Slim Chinos", colour="navy", size="M",
+            quantity=1,
+        ),
+    ),
+    awaiting_confirmation=True,
+)  # fmt: skip
+
 
 @pytest.fixture(scope="module")
 def generator() -> OfflineGenerator:
@@ -101,3 +111,22 @@ def test_make_the_line_named_by_its_colour_n_sets_that_lines_count_only(generato
     [command] = _read(generator, "hang on, make the white ones 2", preview)
     assert isinstance(command, SetSlot) and (command.slot, command.value) == ("quantity", "2")
     assert command.target is not None and command.target.variant_id == "var_cotton_tee_white_l"
+
+
+def test_the_kind_then_which_of_it_is_that_product_with_the_values_said_after(generator):
+    assert _lines(_read(generator, "and a jacket, the wind one, blue M", PREVIEW_CHINOS)) == [
+        ("prod_wind_shell", "blue", "M", None)
+    ]
+
+
+def test_another_pair_same_as_before_but_a_size_is_the_carts_line_in_that_size(generator):
+    assert _lines(_read(generator, "one more same as before but in S", PREVIEW_CHINOS)) == [
+        ("prod_chinos", "navy", "S", None)
+    ]
+
+
+def test_a_look_for_one_product_with_its_colour_beside_an_addition_is_added_too(generator):
+    lines = _lines(_read(generator, "i search a steel bottle, the black one, and also a yoga mat purple"))
+    assert lines == [("prod_steel_bottle", "black", None, None), ("prod_yoga_mat", "purple", None, None)]
+    shown = _read(generator, "show me black steel bottles and add a purple yoga mat")
+    assert [command.kind for command in shown] == ["search", "add_items"]  # asked to be shown: only shown

@@ -1214,7 +1214,9 @@ COUNT_OF_PLACE = _rx(
 )
 # "And the same in black", "same again but in L": one more of the latest line in what is said.
 SAME_IN = _rx(
-    _LEAD + r"(?:also\s+|add\s+|and\s+)?(?:the\s+)?same(?:\s+(?:one|ones|thing|again|item|pair))?\s+"
+    # "and another pair same as before but L": the cart's line again (it reordered a past purchase)
+    _LEAD + r"(?:also\s+|add\s+|and\s+)?(?:another(?:\s+(?:one|pair))?\s+|one more\s+)?(?:the\s+)?same"
+    r"(?:\s+(?:one|ones|thing|again|item|pair))?(?:\s+as\s+(?:before|that|that one|this one|the last one))?\s+"
     r"(?:but\s+(?:in\s+|with\s+|size\s+)?|in\s+|with\s+|as\s+)"
     r"(?P<slots>.+?)(?:\s+(?:too|as well|also|please|pls))*$"
     # "and a pink one", "plus another in pink", "and one more in L": one more of the line, in that (it changed the
@@ -1291,6 +1293,8 @@ LINE_COUNT = _rx(
 LINE_COUNT_ONLY = _rx(
     _LINE_COUNT_LEAD + _LINE_COUNT_WORD + r"\s+(?:of\s+(?:the\s+)?)?(?P<rest>.+?)\s+only(?:\s+(?:please|pls))?$"
 )
+# "socks, the running ones", "a jacket, the rain one": the kind, then which of it (`_Reader._kind_narrowed`).
+THE_KIND_ONES = _rx(r"\b(?P<kind>[a-z]+)\s*,\s*the\s+(?P<which>[a-z]+(?:\s+[a-z]+)?)\s+ones?\b")
 # What an occasion or a deadline is said with (`_Reader._occasions_dropped`), and what keeps such a part (shipping,
 # delivery, a card, an address, an arrival asked about: each read elsewhere).
 OCCASION = _rx(
@@ -2025,6 +2029,7 @@ class _Reader:
         # a correction's lead: nothing was understood, or the boots in the cart became the tights)
         self.text = OH_BEFORE_MORE.sub("", self.text)
         self.text = self._occasions_dropped(self.text)
+        self.text = THE_KIND_ONES.sub(self._kind_narrowed, self.text)
         if context.cart:
             # "no the black ones", "no not those the cloud jogger in grey": a no that leads to what is meant, as
             # "no, the black ones" (it was read as a thing not in the cart)
@@ -2206,6 +2211,8 @@ class _Reader:
             # never read as a count or a card; the policy says how to pay with a saved card.
             return [CannotHandle(text="", reason="a card number was typed into the chat")]
         commands = _said_again_by_name(self._shoe_size_not_count(self._read()), self.text)
+        if not re.search(r"\b(?:show|browse|what|which|any|do you|have you|got any|options|see)\b", self.text):
+            commands = _searched_one_added(commands)
         if self._every_but:
             commands = [*commands, *self._every_but_commands()]
         if self.people:
@@ -2936,6 +2943,16 @@ class _Reader:
 
     def _mentions_adding(self, text: str) -> bool:
         return bool(re.search(r"\b(?:add|buy|order|want)\b", text)) and self._names_product(text, strict=True)
+
+    def _kind_narrowed(self, match: re.Match[str]) -> str:
+        """THE_KIND_ONES: "socks, the running ones" is running socks, when those words name fewer products than the
+        kind alone (it became a search for socks, and the colour and size said after were lost)."""
+        kind, which = match.group("kind"), match.group("which")
+        narrowed = self.lexicon.resolve(self.lexicon.words(f"{which} {kind}")).product_ids
+        broad = self.lexicon.resolve(self.lexicon.words(kind)).product_ids
+        if narrowed and broad and len(narrowed) < len(broad) and set(narrowed) <= set(broad):
+            return f"{which} {kind}"
+        return match.group(0)
 
     def _occasions_dropped(self, text: str) -> str:
         """ "trip on 12/20, need the yellow rain jacket L", "2 black tech tees M, need em by friday": a part of the
@@ -6433,6 +6450,29 @@ def _generator_words() -> frozenset[str]:
 
 
 GENERATOR_WORDS = _generator_words()
+
+
+def _searched_one_added(commands: list[Command]) -> list[Command]:
+    """ "I'm looking for a backpack, the blue one, and also a white steel bottle": a look for one product, with its
+    colour or size chosen, said beside things added, is added with them (the backpack was only searched for, and the
+    yes ordered the bottle alone)."""
+    adds = [command for command in commands if isinstance(command, AddItems)]
+    searches = [
+        command
+        for command in commands
+        if isinstance(command, Search)
+        and len(command.product_ids) == 1
+        and (command.colour or command.size)
+        and command.price_min is None
+        and command.price_max is None
+        and command.sort == "relevance"
+    ]
+    if len(adds) != 1 or len(searches) != 1:
+        return commands
+    search = searches[0]
+    item = ItemSpec(product_ids=search.product_ids, category=search.category, colour=search.colour, size=search.size)
+    added = AddItems(items=(item, *adds[0].items))
+    return [added if command is adds[0] else command for command in commands if command is not search]
 
 
 def _said_again_by_name(commands: list[Command], text: str) -> list[Command]:
