@@ -133,3 +133,9 @@ def test_both_said_with_a_deadline_is_no_count_and_a_would_like_it_is_no_liked_i
     assert _items(generator, "grey zip hoodie M, i would like it by the 12th") == [
         (("prod_zip_hoodie",), "grey", "M", None, "")
     ]
+
+
+@pytest.mark.parametrize("said", ["ok do express", "do standard then"])
+def test_do_express_is_a_choice_not_a_question(generator, said):
+    [command] = generator.generate(text=said, context=PREVIEW)
+    assert isinstance(command, ChooseShipping), command

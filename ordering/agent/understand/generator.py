@@ -1641,7 +1641,7 @@ NO_RUSH = _rx(
 # or tracked ("how much is shipping?" alone is the preview's to show).
 SHIPPING_QUESTION = _rx(
     r"^(?:(?:oh|so|and|hmm|wait|ok|okay)\s*,?\s+)*(?:how much(?: extra| more)? (?:is|does|for|would)|what is|whats|"
-    r"what are|which is|which one is|is|isnt|is not|does|do|how long does|how fast is|what does)\b.*"
+    r"what are|which is|which one is|is|isnt|is not|does|do you|do they|how long does|how fast is|what does)\b.*"
     r"\b(?:express|standard|overnight|next day)\b"
     r"|\b(?:express|standard)\s+(?:is not|isnt)\s+free\b"
     r"|\bdifference between (?:standard|express)\b"
