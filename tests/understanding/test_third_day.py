@@ -130,3 +130,35 @@ def test_a_look_for_one_product_with_its_colour_beside_an_addition_is_added_too(
     assert lines == [("prod_steel_bottle", "black", None, None), ("prod_yoga_mat", "purple", None, None)]
     shown = _read(generator, "show me black steel bottles and add a purple yoga mat")
     assert [command.kind for command in shown] == ["search", "add_items"]  # asked to be shown: only shown
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "when is my package gonna turn up",
+        "my parcel still isnt here and its the 9th",
+        "will my order make it by monday?",
+        "my order was due yesterday",
+    ],
+)
+def test_when_an_order_comes_or_that_it_is_late_is_its_status(generator, said):
+    assert [command.kind for command in _read(generator, said)] == ["order_status"], said
+
+
+def test_a_shoe_size_asked_about_is_the_size_not_how_many(generator):
+    [question] = _read(generator, "have you got the trail blazer in black 44?")
+    assert (question.item.size, question.item.quantity) == ("44", None)
+
+
+@pytest.mark.parametrize(
+    "said", ["thanks so much, you are very helpful", "looks good to me", "maybe later, gotta run", "let me ask my mom"]
+)
+def test_politeness_and_holds_are_thanks_never_a_yes(generator, said):
+    assert [command.kind for command in _read(generator, said, PREVIEW_CHINOS)] == ["thanks"], said
+
+
+def test_keep_the_card_chooses_it_and_is_possible_asks_for_the_thing(generator):
+    assert [command.kind for command in _read(generator, "fine, keep the 4242", PREVIEW_CHINOS)] == ["choose_card"]
+    assert _lines(_read(generator, "is possible also the beanie, grey colour?")) == [
+        ("prod_beanie", "grey", None, None)
+    ]

@@ -171,6 +171,8 @@ POLITE = (
     "thanks", "thank", "cheers", "ta", "please", "kindly", "much appreciated", "dear", "love", "darling",
     "that is very kind of you", "that is very kind", "very kind of you", "kind of you", "that is kind of you",
     "you have been very helpful", "you have been helpful", "very helpful", "helpful", "appreciate it", "appreciated",
+    "you are very helpful", "you are so helpful", "you are helpful", "looks good to me", "looks good to me thanks",
+    "that looks good to me", "seems good", "seems fine",
     "for your help", "for all your help", "for the help", "for helping", "for helping me", "meh",
     "great",
     "cool", "nice", "awesome", "lovely", "brilliant", "perfect", "ok", "okay", "k", "kk", "alright", "all right",
@@ -279,6 +281,12 @@ HOLD = (
     "not decided yet", "i have not decided yet", "i have not decided", "i am still thinking about it",
     "not tonight", "maybe tomorrow", "not this time", "maybe next time",
     "still thinking about it tbh", "i am still deciding tbh",
+    # red team 26: a hold with a reason, or said on the way out
+    "maybe later gotta run", "yeah maybe later", "yeah maybe later gotta run", "gotta run", "got to run", "gotta go",
+    "let me check with my wife first", "let me check with my husband first", "let me check with my partner first",
+    "let me ask my wife", "let me ask my husband", "let me ask my partner", "i need to ask my wife",
+    "let me check with my wife", "let me check with my husband", "let me check with my partner",
+    "let me check with my mum first", "let me check with my mom first", "let me ask my mum", "let me ask my mom",
 )  # fmt: skip
 # What the price made the customer feel ("hmm too much", "way too expensive", "over my budget"): said with a no or
 # a "forget it", it is that no ("too expensive, never mind" searched for "never"); said alone, it asks for cheaper.
@@ -845,7 +853,15 @@ STATUS_ALL = _rx(
     r"my purchases|purchase history|recent orders|my recent orders|orders i (?:have )?placed)\b"
 )
 STATUS = _rx(
-    r"\b(?:where is my (?:order|package|parcel|stuff|delivery|shipment)|where are my (?:things|shoes|items|stuff)|"
+    # "whens my order gonna show up", "will my order make it by friday", "my order was due on the 3rd", "my package
+    # still isnt here", "can i change the delivery date on my order": the order's status and when it comes (each added
+    # an item: "going", "due", "date")
+    r"\b(?:my (?:order|package|parcel|delivery|shipment)\s+(?:is\s+|was\s+)?(?:(?:gonna|going to|gon)\s+)?"
+    r"(?:show up|turn up|make it|get here|be here|be late|late|due|still (?:is not|isnt|not) here|is not here|"
+    r"isnt here|has not come|hasnt come|has not arrived|hasnt arrived|never came|never arrived)|"
+    r"(?:when is|whens|when s|when will) my (?:order|package|parcel)\b|"
+    r"(?:change|move|pick) the (?:delivery|arrival) (?:date|day|time)|"
+    r"where is my (?:order|package|parcel|stuff|delivery|shipment)|where are my (?:things|shoes|items|stuff)|"
     r"track(?:ing)? (?:my |the )?(?:order|package|parcel|shipment|delivery)|tracking (?:number|info|information)|"
     r"order status|status of my (?:last |latest )?order|status of (?:the|my) order|has my order (?:shipped|arrived|"
     r"been)|"
@@ -2236,6 +2252,22 @@ class _Reader:
         ]
         result = []
         for command in commands:
+            item = command.item if isinstance(command, ProductQuestion) else None
+            if (
+                item is not None
+                and item.quantity is not None
+                and item.size is None
+                and item.product_ids
+                and all(
+                    (entry := self.lexicon.by_id.get(pid)) is not None
+                    and entry.size_kind == "shoe"
+                    and str(item.quantity) in entry.sizes
+                    for pid in item.product_ids
+                )
+                and not COUNT_WORDS.search(self.text)
+            ):
+                # "do you have it in blue 42 then?" about a shoe: its size (the shop answered how many 42 were left)
+                command = replace(command, item=replace(item, size=str(item.quantity), quantity=None))
             if (
                 isinstance(command, SetSlot)
                 and command.slot == "quantity"

@@ -499,6 +499,16 @@ def normalize(text: str) -> str:
         r"\1 4 ",
         text,
     )
+    # "ok keep the 4242", "keep it on my visa": the card chosen ("keep" was searched for); "is possible also the cap,
+    # white colour?" (a learner's "is it possible"): asked for, as "can i also have the cap"
+    text = re.sub(
+        r"^((?:(?:ok|okay|fine|yes|yeah|sure|alright)\s*,?\s*)*)keep(?:\s+it)?(?:\s+on)?\s+"
+        r"(?=(?:the|my)\s+(?:\d{4}\b|visa|mastercard|master card|amex|card))",
+        r"\1use ",
+        text,
+    )
+    text = re.sub(r"^(?:is|its|it is)\s+possible\s+(?:to\s+)?(?:have\s+|get\s+|add\s+)?(?=(?:also|the|a|an)\b)",
+                  "can i have ", text)  # fmt: skip
     # "same to same" (Indian English: exactly the same): "the same"
     text = re.sub(r"\bsame to same\b", "the same", text)
     # Dictated homophones of colours: "the blew cloud jogger", "a read beanie", "the read one", "in read" (a verb
