@@ -162,3 +162,15 @@ def test_keep_the_card_chooses_it_and_is_possible_asks_for_the_thing(generator):
     assert _lines(_read(generator, "is possible also the beanie, grey colour?")) == [
         ("prod_beanie", "grey", None, None)
     ]
+
+
+def test_you_guys_which_do_you_think_and_faster_are_read_as_meant(generator):
+    assert [c.kind for c in _read(generator, "do u guys have yoga mats")] == ["search"]
+    assert [c.kind for c in _read(generator, "merino or running socks, which do you think")] == ["search"]
+    assert [c.kind for c in _read(generator, "could it come sooner? my trip is on friday", PREVIEW_CHINOS)] == [
+        "choose_shipping"
+    ]
+    assert _read(generator, "ugh too expensive, standard is fine", PREVIEW_CHINOS)[0].option == "standard"
+    assert [c.kind for c in _read(generator, "it didnt work? use my mastercard then", PREVIEW_CHINOS)] == [
+        "choose_card"
+    ]
