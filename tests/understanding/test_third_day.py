@@ -174,3 +174,15 @@ def test_you_guys_which_do_you_think_and_faster_are_read_as_meant(generator):
     assert [c.kind for c in _read(generator, "it didnt work? use my mastercard then", PREVIEW_CHINOS)] == [
         "choose_card"
     ]
+
+
+def test_what_is_wanted_in_short_then_in_full_after_a_colon_is_the_full_with_the_counts(generator):
+    assert _lines(_read(generator, "3 socks and a bottle for the trip: merino socks L and the steel bottle black")) == [
+        ("prod_wool_socks", None, "L", 3),
+        ("prod_steel_bottle", "black", None, None),
+    ]
+    # details that name no thing of their own are the short one's values, read as before
+    assert _lines(_read(generator, "running socks for the kids: 2 M and 1 S, white")) == [
+        ("prod_run_socks", "white", "M", 2),
+        ("prod_run_socks", "white", "S", 1),
+    ]

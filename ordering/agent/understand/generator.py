@@ -2226,6 +2226,9 @@ class _Reader:
             # A card number typed into the chat (removed from the message before it was kept: ordering/services.py):
             # never read as a count or a card; the policy says how to pay with a saved card.
             return [CannotHandle(text="", reason="a card number was typed into the chat")]
+        detailed = self._summary_then_details()
+        if detailed is not None:
+            return detailed
         commands = _said_again_by_name(self._shoe_size_not_count(self._read()), self.text)
         if not re.search(r"\b(?:show|browse|what|which|any|do you|have you|got any|options|see)\b", self.text):
             commands = _searched_one_added(commands)
@@ -2240,6 +2243,33 @@ class _Reader:
             changes = [command for command in commands if command.changes_cart]
             commands = [OutOfScope(topic="gift wrapping"), *changes]
         return self._without_excluded(commands) if self.excluded else commands
+
+    def _summary_then_details(self) -> list[Command] | None:
+        """ "2 tees and a cap by friday: tech tee blue L and the cap in white": what is wanted in short, then each thing
+        in full after a colon, is the things in full with the counts said in short (it added the tees twice: two of
+        any tee beside the blue one). Only when every thing in full is one of those said in short and each of those is
+        said in full; otherwise None and the message is read as a whole."""
+        summary, colon, details = self.raw.partition(":")
+        if not colon or not details.strip() or ":" in details or len(summary) > 80:
+            return None
+        brief = [c for c in _Reader(self.lexicon, summary, self.context).read() if isinstance(c, AddItems)]
+        full = _Reader(self.lexicon, details, self.context).read()
+        adds = [command for command in full if isinstance(command, AddItems)]
+        if len(brief) != 1 or len(adds) != 1:
+            return None
+        kinds, named = brief[0].items, list(adds[0].items)
+        if not all(item.product_ids for item in named):
+            return None  # "running socks for the family: 2 M and 1 S, black": the details name no thing of their own
+        under = [
+            [at for at, kind in enumerate(kinds) if set(item.product_ids) <= set(kind.product_ids)] for item in named
+        ]
+        if not all(under) or {at for ats in under for at in ats} != set(range(len(kinds))):
+            return None
+        for at, kind in enumerate(kinds):
+            covering = [position for position, ats in enumerate(under) if at in ats]
+            if kind.quantity is not None and len(covering) == 1 and named[covering[0]].quantity is None:
+                named[covering[0]] = replace(named[covering[0]], quantity=kind.quantity)
+        return [AddItems(items=tuple(named)) if command is adds[0] else command for command in full]
 
     def _shoe_size_not_count(self, commands: list[Command]) -> list[Command]:
         """A bare count of 35 to 50 set on no line in particular, with one pair of shoes in the cart that comes in
