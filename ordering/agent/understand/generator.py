@@ -1665,7 +1665,7 @@ SHIPPING_QUESTION = _rx(
 )
 SHIPPING_CHOSEN = _rx(
     r"\b(?:switch|change|upgrade|make it|make that|go with|use|add|want|i will take|ill take|pick|choose|put it on|"
-    r"then|fine|ok then|please|pls)\b"
+    r"then|fine|ok then|please|pls|possible|more fast)\b"
 )
 DATE_WISH = _rx(
     r"\b(?:(?:i|we)\s+)?need\s+(?:it|them|this|these|those)\s+(?:by|before|for)\s+(?:the\s+)?\w+"

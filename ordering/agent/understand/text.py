@@ -440,6 +440,7 @@ _WHICH_DO_YOU_THINK = re.compile(r"\b(?:which|what)\s+(?:one\s+)?(?:do|would)\s+
 _COME_FASTER = re.compile(
     r"^(?:can|could)\s+(?:it|they|you ship it|you send it|it be sent|it ship)\s+(?:come\s+)?(?:any\s+)?"
     r"(?:faster|quicker|sooner)\b"
+    r"|^(?:is|its|is it|it is)\s+possible\s+(?:more fast|faster|quicker|sooner)\b"
 )
 _TOO_MUCH_THEN = re.compile(
     r"^(?:(?:nah|no|ugh|hmm+|oof)\s*,?\s*)?(?:that is |thats |its |it is )?"
@@ -528,8 +529,10 @@ def normalize(text: str) -> str:
         r"\1use ",
         text,
     )
-    text = re.sub(r"^(?:is|its|it is)\s+possible\s+(?:to\s+)?(?:have\s+|get\s+|add\s+)?(?=(?:also|the|a|an)\b)",
-                  "can i have ", text)  # fmt: skip
+    text = re.sub(r"^(?:(?:is|its|it is|is it)\s+possible\s+(?:to\s+)?|can i\s+)(?:have|get)\s+"
+                  r"(?=(?:express|standard)\b)", "", text)  # fmt: skip
+    text = re.sub(r"^(?:is|its|it is|is it)\s+possible\s+(?:to\s+)?(?:have\s+|get\s+|add\s+)?"
+                  r"(?=(?:also|the|a|an)\b)", "can i have ", text)  # fmt: skip
     text = _YOU_GUYS.sub("you", text)
     text = _WHICH_DO_YOU_THINK.sub("which would you recommend", text)
     text = _COME_FASTER.sub("express shipping please", text)
