@@ -786,8 +786,24 @@ class Policy:
                     turn.record_decision(
                         DecisionKind.RULE, "question_dropped", rationale=f"{answer.value} was not among the options"
                     )
-                    self._add_one(turn, c.ItemSpec(**{**_item_from_wire(pending.get("item")).__dict__,
-                                                      "product_ids": (answer.value,), "query": ""}), [])  # fmt: skip
+                    # What was said with it is its own ("running gloves in M then" to "What would you like?": the
+                    # size was asked again).
+                    said = {
+                        **self.select_slots,
+                        **{a.slot: a.value for a in answers if isinstance(a, c.SetSlot) and a.target is None},
+                    }
+                    item = {
+                        **_item_from_wire(pending.get("item")).__dict__,
+                        "product_ids": (answer.value,),
+                        "query": "",
+                    }
+                    if said.get("size"):
+                        item.update(size=said["size"].upper(), size_said=None, size_options=())
+                    if said.get("colour"):
+                        item["colour"] = said["colour"].lower()
+                    if said.get("quantity"):
+                        item["quantity"] = _quantity(said["quantity"])
+                    self._add_one(turn, c.ItemSpec(**item), [])
                     return
                 if chosen is None:
                     self._clarification_failed(turn, pending)

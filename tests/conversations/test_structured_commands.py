@@ -334,3 +334,16 @@ def test_a_question_about_express_is_answered_and_the_shipping_stays(shop, chat)
     ]
     flow = OrderFlow.objects.get(conversation_id=chat.id)
     assert flow.preview["shipping"] == shipping  # nothing was chosen
+
+
+def test_a_product_named_with_its_size_to_what_would_you_like_keeps_the_size(shop, chat):
+    chat.start()
+    asked = chat.say("and is it free?")
+    assert asked["messages"][-1]["text"] == "What would you like to buy?"
+
+    answer = chat.say("ok, running gloves in M then")
+
+    preview = answer["pending_confirmation"]["preview"]
+    assert [(line["title"], line["variant"]) for line in preview["lines"]] == [
+        ("Touchscreen Running Gloves", "black, M")
+    ]

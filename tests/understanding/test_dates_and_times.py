@@ -141,6 +141,8 @@ def test_do_express_is_a_choice_not_a_question(generator, said):
     assert isinstance(command, ChooseShipping), command
 
 
-@pytest.mark.parametrize("said", ["is possible more fast? express", "is it possible to get express", "can i get express"])
+@pytest.mark.parametrize(
+    "said", ["is possible more fast? express", "is it possible to get express", "can i get express"]
+)
 def test_asking_whether_express_is_possible_asks_for_it(generator, said):
     assert generator.generate(text=said, context=PREVIEW) == [ChooseShipping(option="express")]
