@@ -347,3 +347,13 @@ def test_a_product_named_with_its_size_to_what_would_you_like_keeps_the_size(sho
     assert [(line["title"], line["variant"]) for line in preview["lines"]] == [
         ("Touchscreen Running Gloves", "black, M")
     ]
+
+
+def test_a_thing_sent_to_someone_elses_address_is_not_shipped_home_unsaid(shop, chat):
+    chat.start()
+
+    answer = chat.say("ship a grey beanie to my mom's")
+
+    texts = " ".join(message["text"] for message in answer["messages"])
+    assert "You have no saved address called" in texts and "mom" in texts, texts
+    assert "Your saved addresses: Home or Work." in texts

@@ -146,3 +146,21 @@ def test_do_express_is_a_choice_not_a_question(generator, said):
 )
 def test_asking_whether_express_is_possible_asks_for_it(generator, said):
     assert generator.generate(text=said, context=PREVIEW) == [ChooseShipping(option="express")]
+
+
+def test_the_length_of_an_occasion_goes_with_its_for_and_the_size_said_before_stays(generator):
+    assert _items(generator, "2 pairs of running socks L for the 5 day hike") == [
+        (("prod_run_socks",), None, "L", 2, "")
+    ]
+
+
+def test_as_quick_as_possible_is_express(generator):
+    commands = generator.generate(text="grey beanie, as fast as possible", context=DialogueContext())
+    assert ChooseShipping(option="express") in commands
+
+
+def test_a_summary_then_a_dash_and_the_things_in_full_is_the_things_in_full(generator):
+    assert _items(generator, "a cap and 2 beanies for sunday - the white cap and the beanie in red") == [
+        (("prod_run_cap",), "white", None, None, ""),
+        (("prod_beanie",), "red", None, 2, ""),
+    ]

@@ -109,6 +109,7 @@ _RELATION = (
     # "a yoga mat for me and one for my cat lol": a pet is someone too (it searched for "cat")
     r"dog|dogs|cat|cats|puppy|puppies|pup|kitten|kitty|pet|pets|doggo)"
 )
+RELATION = _RELATION  # the people an order may be for, also where it may be sent (generator.SHIP_TO_RELATION)
 _PERSON = (
     r"(?:me|myself|us|him|her|them|both of us|the two of us|(?:the\s+)?(?:whole\s+)?family|the kids|the twins|the boys|"
     r"the girls|the children|mum|mom|dad|mummy|mommy|daddy|nan|nana|nanna|gran|granny|grandma|grandpa|grandad|"

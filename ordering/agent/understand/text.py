@@ -401,8 +401,10 @@ _SHIPPING_DAYS = re.compile(
 )
 # "the 3 day race", "a 30 day challenge", "3 day weekend away": a length of time that names the occasion, never a count
 _DAYS_LONG = re.compile(
-    r"\b\d{1,3}[\s-]*(?:days?|weeks?|months?|hours?|hrs?|nights?)[\s-]+(?=(?:stage\s+)?(?:race|trip|hike|event|challenge|"
-    r"weekend|holiday|vacation|tour|camp|ultra|trek|journey|festival|course|cruise|getaway|break|retreat)\b)"
+    r"(?:\bfor\s+(?:a|the|my|our)\s+(?=\d))?"
+    r"\b\d{1,3}[\s-]*(?:days?|weeks?|months?|hours?|hrs?|nights?)[\s-]+(?:stage\s+)?"
+    r"(?P<what>race|trip|hike|event|challenge|weekend|holiday|vacation|tour|camp|ultra|trek|journey|festival|course|"
+    r"cruise|getaway|break|retreat)\b"
 )
 
 
@@ -418,7 +420,8 @@ def _when_dropped(text: str) -> str:
     text = _CLOCK_TIME.sub(" ", text)
     text = _YEAR_SAID.sub(" ", text)
     text = _DEADLINE.sub(" ", text)
-    return _DAYS_LONG.sub(" ", text)
+    # "for the 3 day race" goes whole; "a 3 day weekend away" keeps "weekend" (the occasion, read as such by the reader)
+    return _DAYS_LONG.sub(lambda match: " " if match.group(0).startswith("for ") else f" {match.group('what')} ", text)
 
 
 def _numbers_not_counts(text: str) -> str:
