@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, CartLine, DialogueContext, SetSlot
+from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, SetSlot
 from ordering.agent.understand import OfflineGenerator
 from ordering.evaluation.messages import demo_lexicon
 
@@ -186,3 +186,11 @@ def test_what_is_wanted_in_short_then_in_full_after_a_colon_is_the_full_with_the
         ("prod_run_socks", "white", "M", 2),
         ("prod_run_socks", "white", "S", 1),
     ]
+
+
+def test_a_size_step_said_with_the_size_is_that_size_and_why_now_is_no_item(generator):
+    shown = DialogueContext(last_shown=(Option(value="prod_tech_tee", label="Tech Running Tee"),))
+    assert _lines(_read(generator, "i'll go a size up then, L in black", shown)) == [
+        ("prod_tech_tee", "black", "L", None)
+    ]
+    assert _lines(_read(generator, "thanks! while i'm here, a grey beanie")) == [("prod_beanie", "grey", None, None)]

@@ -4305,6 +4305,10 @@ class _Reader:
         match = RELATIVE_SIZE.search(text)
         if match is None:
             return []
+        rest = RELATIVE_SIZE.sub(" ", text)
+        if any(normalize_clothing(word) for word in rest.split()) or re.search(r"\b(?:3[5-9]|4[0-7])\b", rest):
+            # "ok i'll size up then, XL in blue": the size said is the one (the step only says why); read as said
+            return []
         direction = match.group("dir") or match.group("dir2") or match.group("dir3") or match.group("dir4")
         step = (2 if match.group("n") in ("two", "2") else 1) * (
             1 if direction in ("bigger", "larger", "up", "higher") else -1

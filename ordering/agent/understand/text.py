@@ -536,6 +536,8 @@ def normalize(text: str) -> str:
                   r"(?=(?:express|standard)\b)", "", text)  # fmt: skip
     text = re.sub(r"^(?:is|its|it is|is it)\s+possible\s+(?:to\s+)?(?:have\s+|get\s+|add\s+)?"
                   r"(?=(?:also|the|a|an)\b)", "can i have ", text)  # fmt: skip
+    # "ok thx. while im here, a white cap": why now, no part of what is wanted (it searched for "while")
+    text = re.sub(r"\bwhile (?:i am|im|i'm) (?:here|at it|on)\b\s*,?", " ", text)
     text = _YOU_GUYS.sub("you", text)
     text = _WHICH_DO_YOU_THINK.sub("which would you recommend", text)
     text = _COME_FASTER.sub("express shipping please", text)
