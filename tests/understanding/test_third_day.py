@@ -194,3 +194,9 @@ def test_a_size_step_said_with_the_size_is_that_size_and_why_now_is_no_item(gene
         ("prod_tech_tee", "black", "L", None)
     ]
     assert _lines(_read(generator, "thanks! while i'm here, a grey beanie")) == [("prod_beanie", "grey", None, None)]
+
+
+def test_a_product_left_out_for_its_price_beside_the_one_chosen_is_not_added(generator):
+    assert _lines(_read(generator, "the zip hoodie grey M, the pullover one is way too pricey")) == [
+        ("prod_zip_hoodie", "grey", "M", None)
+    ]

@@ -1317,6 +1317,12 @@ LINE_COUNT = _rx(
 LINE_COUNT_ONLY = _rx(
     _LINE_COUNT_LEAD + _LINE_COUNT_WORD + r"\s+(?:of\s+(?:the\s+)?)?(?P<rest>.+?)\s+only(?:\s+(?:please|pls))?$"
 )
+# "the racer is too much", "that one's too pricey": a product left out for its price, said beside the one chosen.
+PRICED_OUT = _rx(
+    r"(?:but\s+)?(?:the|that|this|those|these)\s+(?:[a-z]+\s+){0,3}?(?:is|s|are|was|were|one is|ones are)\s+"
+    r"(?:way\s+|a bit\s+|a little\s+|kinda\s+|just\s+|far\s+|much\s+)?(?:too much|too expensive|too pricey|too steep|"
+    r"too dear|out of my budget|over my budget|over budget)(?:\s*\$+)?(?:\s+(?:lol|haha|for me))?"
+)
 # "socks, the running ones", "a jacket, the rain one": the kind, then which of it (`_Reader._kind_narrowed`).
 THE_KIND_ONES = _rx(r"\b(?P<kind>[a-z]+)\s*,\s*the\s+(?P<which>[a-z]+(?:\s+[a-z]+)?)\s+ones?\b")
 # What an occasion or a deadline is said with (`_Reader._occasions_dropped`), and what keeps such a part (shipping,
@@ -3047,6 +3053,8 @@ class _Reader:
                 and not self._names_product(part)
                 and not any(colour_of(word) or normalize_clothing(word) for word in part.split())
             )
+            # "ok ill go with the blue runner in 44, the racer is too much $$": why not the other one (it was added)
+            and not PRICED_OUT.fullmatch(part.strip())
         ]
         if len(kept) == len(parts) or not any(_content(part) for part in kept):
             return text
