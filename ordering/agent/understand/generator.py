@@ -3253,7 +3253,10 @@ class _Reader:
         slow = NO_RUSH.search(rest)
         match = EXPRESS.search(rest)
         asked = SHIPPING_QUESTION.search(rest)
-        if asked is not None and not slow and not SHIPPING_CHOSEN.search(rest):
+        about_the_order = re.search(
+            r"\b(?:my|the|that) (?:order|package|parcel)\b", rest
+        )  # "is my order coming by express?"
+        if asked is not None and not slow and not SHIPPING_CHOSEN.search(rest) and not about_the_order:
             # "how much extra is express?", "whats quicker, express or standard?", "is express free?": asked about,
             # never chosen (each chose express); the answer says what the preview shows and how to switch
             commands.append(OutOfScope(topic="shipping"))
