@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connections
 
 from audit.models import AuditEvent
 from audit.selectors import audit_chain_verify
 from consent.activity import activity_page
 from ordering.models import CompensationStatus, FlowStatus, FlowStep, OrderFlow
-from ordering.saga import engine
 from ordering.services import flow_confirm
 from tests.ordering.saga_reads import confirm, ledger, messages
-from tests.ordering.test_flow_lifecycle import drive
+from tests.ordering.test_flow_lifecycle import confirm_and_run_at_once, drive
 from tests.support.merchant_state import merchant_order_count, merchant_tokens, session_status
 
 
@@ -142,27 +139,8 @@ def test_a_customer_with_no_card_the_shop_takes_is_told_which_brands_it_takes(sh
 def test_two_confirmations_at_once_of_a_card_the_shop_does_not_take_mint_nothing_and_fail_once(visa_only):
     shop = visa_only
     flow = shop.start_flow(card="pm_alice_3ds")
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
-    def confirm_then_run() -> None:
-        try:
-            barrier.wait()
-            flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
-            barrier.wait()
-            # each thread also plays a worker that got the task (a duplicate delivery)
-            for _ in range(5):
-                engine.flow_run_next_step(flow_id=flow.pk)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=confirm_then_run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = confirm_and_run_at_once(flow, customer_id=shop.alice.pk, threads=2, runs=5)
     flow = drive(flow)
 
     assert errors == []

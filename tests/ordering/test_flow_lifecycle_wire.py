@@ -5,18 +5,15 @@ what the sandbox received, and the HTTP client's call log (test_flow_lifecycle.p
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connections
 
 from audit.models import AuditEvent
 from escalations.models import Escalation
 from ordering.errors import FlowNotConfirmable
 from ordering.models import FlowStatus, FlowStep
-from ordering.saga import engine, resumes, sweeper
+from ordering.saga import resumes, sweeper
 from ordering.services import flow_confirm
-from tests.ordering.test_flow_lifecycle import drive, refresh_flow
+from tests.ordering.test_flow_lifecycle import confirm_and_run_at_once, drive, refresh_flow
 from tests.support.merchant_state import (
     merchant_order_count,
     merchant_token,
@@ -29,27 +26,8 @@ from tests.support.merchant_state import (
 @pytest.mark.postgres
 def test_ten_concurrent_confirms_and_ten_concurrent_workers_place_one_order(shop):
     flow = shop.start_flow()
-    barrier = threading.Barrier(10)
-    errors: list[BaseException] = []
 
-    def confirm_then_run() -> None:
-        try:
-            barrier.wait()
-            flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
-            barrier.wait()
-            # every thread also plays a worker that received the task (redelivery, duplicates)
-            for _ in range(10):
-                engine.flow_run_next_step(flow_id=flow.pk)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=confirm_then_run) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = confirm_and_run_at_once(flow, customer_id=shop.alice.pk, threads=10, runs=10)
     flow = drive(flow)
 
     assert errors == []
