@@ -622,12 +622,16 @@ class Policy:
             self._finish(turn)
             return None
         if new_request:
-            # A new request, not an answer: the open question is dropped rather than answered by accident.
+            # A new request, not an answer: the open question is dropped rather than answered by accident. What waited
+            # behind it ("I'll add that too") still comes: it was promised (it was lost, and a yes ordered without it).
             turn.record_decision(
                 DecisionKind.RULE, "question_dropped", rationale=f'"{turn.customer_text[:60]}" asks for something else'
             )
             self._clear_pending(turn)
             self.dropped_question = pending
+            queued = [_item_from_wire(raw) for raw in pending.get("queue") or []]
+            if queued and not any(isinstance(command, c.ClearCart | c.Undo | c.CancelOrder) for command in commands):
+                return [c.AddItems(items=tuple(queued)), *commands]
             return commands
         understood = [command for command in commands if not isinstance(command, c.CannotHandle)]
         if (

@@ -357,3 +357,15 @@ def test_a_thing_sent_to_someone_elses_address_is_not_shipped_home_unsaid(shop, 
     texts = " ".join(message["text"] for message in answer["messages"])
     assert "You have no saved address called" in texts and "mom" in texts, texts
     assert "Your saved addresses: Home or Work." in texts
+
+
+def test_what_waited_behind_a_dropped_question_still_comes(shop, chat):
+    chat.start()
+    chat.say("a wool beanie")  # which colour?
+    queued = chat.say("oh also add a headlamp")
+    assert queued["messages"][-1]["text"].startswith("I'll add that too."), queued["messages"][-1]["text"]
+
+    answer = chat.say("give me a blue running cap")  # something else: the question about the beanie is dropped
+
+    preview = answer["pending_confirmation"]["preview"]
+    assert sorted(line["title"] for line in preview["lines"]) == ["Running Cap", "Running Headlamp"]
