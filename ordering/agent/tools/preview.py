@@ -22,6 +22,8 @@ from ordering.selectors import preview_public
 from ordering.services import flow_preview
 
 if TYPE_CHECKING:
+    from catalog_adapters.contract import CheckoutSession
+    from consent.models import PaymentMethod
     from ordering.agent.turn import Turn
 
 
@@ -59,6 +61,7 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
     address = turn.shipping_address()
     if payment_method_id is None or address is None:
         return failed("A saved card and a saved address are needed; add them on the settings page.")
+    card = next((m for m in turn.payment_methods() if m.pk == payment_method_id), None)
     try:
         # The shop's answer to this turn's cart change is its latest word on the session: no second read.
         session = turn.checkout_sessions.get(flow.checkout_session_id) or get_merchant(flow.merchant_id).checkout.get(
@@ -70,7 +73,7 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
             session=session,
             payment_method_id=payment_method_id,
             address_id=address.pk,
-            payment_method=next((m for m in turn.payment_methods() if m.pk == payment_method_id), None),
+            payment_method=card,
             address=address,
             known=flow,
         )
@@ -88,7 +91,7 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
         "preview": preview_public(flow),
         "cart_edit": _cart_edit(turn),
     }
-    blocked = _placement_blocker(turn, flow)
+    blocked = _placement_blocker(turn, flow) or _card_not_taken(turn, session, card)
     if blocked is not None:
         # Invariant: a preview that can never be placed is not offered for confirmation; it says why. Nor does
         # it hold the items at the shop: its session is canceled (the lines stay in the cart, for a change).
@@ -105,11 +108,18 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
             turn.cart_flow_written(None)
         turn.save_state()
         message_data.update(kind="preview_blocked", blocked=blocked)
+        if blocked.get("quick_replies"):
+            message_data["quick_replies"] = blocked["quick_replies"]
+        where = (
+            f" You can change this on your settings page: {blocked['settings_url']}"
+            if blocked.get("settings_url")
+            else ""
+        )
         return ToolResult(
             ok=True,
             data={"flow_id": str(flow.pk), "blocked": blocked, "total": preview["total"], "held": False},
-            say=f"{preview_text(preview).rsplit(' Confirm', 1)[0]} I can't place this order: {blocked['message']} "
-            f"You can change this on your settings page: {blocked['settings_url']}",
+            say=f"{preview_text(preview).rsplit(' Confirm', 1)[0]} I can't place this order: {blocked['message']}"
+            + where,
             message_data=message_data,
         )
     turn.state["shown_preview_hash"] = flow.preview_hash
@@ -177,6 +187,32 @@ def _placement_blocker(turn: Turn, flow: OrderFlow) -> dict[str, Any] | None:
         }
     turn.placement_profile = (profile,)
     return None
+
+
+def _card_not_taken(turn: Turn, session: CheckoutSession, card: PaymentMethod | None) -> dict[str, Any] | None:
+    """The shop's card handler names the brands it takes (`accepted_brands`) and the card chosen is not one: said
+    before the customer confirms, with their saved cards it does take as quick replies (it was found only after the
+    yes, when the order failed). The saga checks it again before any token (ordering/saga/steps.py)."""
+    handler = session.payment_handler
+    if card is None or handler is None or handler.accepts_card_brand(card.brand):
+        return None
+    brand = card.get_brand_display()
+    others = [m for m in turn.payment_methods() if m.pk != card.pk and handler.accepts_card_brand(m.brand)]
+    if others:
+        masked = [m.masked for m in others]
+        choices = masked[0] if len(masked) == 1 else f"{', '.join(masked[:-1])} or {masked[-1]}"
+        return {
+            "reason": "card_brand_not_accepted",
+            "message": f"the shop doesn't take {brand} cards. You can pay with your {choices} instead.",
+            "quick_replies": [
+                {"label": f"Pay with {m.masked}", "text": f"Pay with the card ending {m.last4}"} for m in others
+            ],
+        }
+    return {
+        "reason": "card_brand_not_accepted",
+        "message": f"the shop doesn't take {brand} cards, and none of your saved cards is one it takes.",
+        "settings_url": reverse("consent-settings"),
+    }
 
 
 def _cart_edit(turn: Turn) -> list[dict[str, Any]]:
