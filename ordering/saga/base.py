@@ -84,15 +84,21 @@ class TokenRequest:
     amount: int
     currency: str
     expires_at: datetime
+    # The seller's account with its PSP, from the negotiated card handler's config (rfc.payment_handlers: the agent
+    # puts it in the allowance); "" when the handler names none (the merchant's id in our registry is sent then).
+    psp_merchant_id: str = ""
 
     def as_result(self) -> dict[str, Any]:
-        return {
+        result = {
             "round": self.round_number,
             "payment_attempt": self.payment_attempt,
             "max_amount": self.amount,
             "currency": self.currency,
             "token_expires_at": self.expires_at.isoformat(),
         }
+        if self.psp_merchant_id:
+            result["psp_merchant_id"] = self.psp_merchant_id
+        return result
 
     @classmethod
     def from_result(cls, result: dict[str, Any]) -> TokenRequest:
@@ -102,6 +108,7 @@ class TokenRequest:
             amount=result["max_amount"],
             currency=result["currency"],
             expires_at=datetime.fromisoformat(result["token_expires_at"]),
+            psp_merchant_id=result.get("psp_merchant_id", ""),
         )
 
 
@@ -120,6 +127,8 @@ class StepHistory:
     first_started: dict[str, datetime] = field(default_factory=dict)
     # verify_price's key -> the payment handler it negotiated (complete pays with it without reading the session)
     payment_handlers: dict[str, str] = field(default_factory=dict)
+    # verify_price's key -> the seller's PSP account its handler's config names (the token's allowance carries it)
+    psp_merchant_ids: dict[str, str] = field(default_factory=dict)
     # mint_token's key -> the token this task minted: held in memory only, never stored, so the complete that
     # follows in the same task pays with it instead of asking the vault again for the same token.
     minted: dict[str, PaymentToken] = field(default_factory=dict, repr=False)
@@ -142,13 +151,15 @@ class StepHistory:
             if name == "mint_token" and result:
                 history.token_requests[key] = result  # the latest attempt's wins
             elif name == "verify_price" and status == StepStatus.SUCCEEDED and result.get("payment_handler"):
-                history.payment_handlers[key] = result["payment_handler"]
+                history.record(name, key, result)
         return history
 
     def record(self, name: str, key: str, result: dict[str, Any]) -> None:
         """What a step that just succeeded in this task tells the steps claimed after it in the same task."""
         if name == "verify_price" and result.get("payment_handler"):
             self.payment_handlers[key] = result["payment_handler"]
+            if result.get("psp_merchant_id"):
+                self.psp_merchant_ids[key] = result["psp_merchant_id"]
 
     def next_attempt(self, name: str, key: str) -> tuple[int, int]:
         """(the attempt number of the step's new row, its attempt number within this logical call).

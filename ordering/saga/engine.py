@@ -442,6 +442,7 @@ def _claim_remote(
                 expires_at=(timezone.now() + timedelta(seconds=settings.ORDERING_PAYMENT_TOKEN_TTL_SECONDS)).replace(
                     microsecond=0
                 ),
+                psp_merchant_id=history.psp_merchant_ids.get(round_key(flow, "verify_price"), ""),
             )
         )
     elif step_name == "complete_checkout":

@@ -165,7 +165,12 @@ def step_verify_price(flow: OrderFlow, claim: Claim) -> StepOutcome:
             },
         )
     # Recorded with the step: the complete pays with this handler instead of reading the session again.
-    return Advance({"total": current["total"], "payment_handler": handler.id})
+    result = {"total": current["total"], "payment_handler": handler.id}
+    psp_merchant_id = handler.config.get("merchant_id")
+    if isinstance(psp_merchant_id, str) and psp_merchant_id.strip():
+        # rfc.payment_handlers: the agent takes the seller's PSP account from the handler's config for the allowance
+        result["psp_merchant_id"] = psp_merchant_id.strip()[:256]
+    return Advance(result)
 
 
 def mint_token(flow: OrderFlow, request: TokenRequest) -> PaymentToken:
@@ -181,7 +186,7 @@ def mint_token(flow: OrderFlow, request: TokenRequest) -> PaymentToken:
         allowance=Allowance(
             max_amount=Money(request.amount, request.currency),
             checkout_session_id=flow.checkout_session_id,
-            merchant_id=flow.merchant_id,
+            merchant_id=request.psp_merchant_id or flow.merchant_id,
             expires_at=request.expires_at,
         ),
         operation_id=f"flow:{flow.pk}:r{request.round_number}:mint_token"

@@ -159,3 +159,21 @@ def test_two_confirmations_at_once_of_a_card_the_shop_does_not_take_mint_nothing
     flow = drive(flow)
     assert AuditEvent.objects.filter(action="flow.confirmed", target_id=str(flow.pk)).count() == 1
     assert merchant_tokens(session_id=flow.checkout_session_id) == []
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_the_tokens_allowance_names_the_sellers_psp_account_from_the_handlers_config(shop, settings):
+    from sandbox_merchant.models import VaultToken
+
+    # given a shop whose card handler's config names its PSP account (rfc.payment_handlers: merchant_id)
+    settings.SANDBOX_MERCHANT_ID = "acct_sandbox_7731"
+    flow = shop.start_flow(card="pm_alice_visa")
+
+    flow = confirm(shop, flow)
+
+    assert flow.status == FlowStatus.PLACED
+    verify = FlowStep.objects.get(flow=flow, name="verify_price")
+    assert verify.result["psp_merchant_id"] == "acct_sandbox_7731"
+    [token] = VaultToken.objects.filter(checkout_session_id=flow.checkout_session_id)
+    assert token.merchant_id == "acct_sandbox_7731"  # not our registry's id for the shop ("sandbox")
+    assert flow.merchant_id == "sandbox"
