@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connections
 
 from audit.models import AuditEvent
 from consent.models import Scope, SpendEntry
@@ -27,6 +26,7 @@ from tests.support.merchant_state import (
     session_status,
 )
 from tests.support.sandbox import BLUE_RUNNER_42
+from tests.support.together import together
 
 
 @pytest.fixture
@@ -50,27 +50,15 @@ def drive(flow) -> OrderFlow:
 def confirm_and_run_at_once(flow, *, customer_id: int, threads: int, runs: int) -> list[BaseException]:
     """`threads` threads confirm the same preview at the same moment, then each plays a worker that got the task
     (redelivery, duplicates) and runs the saga `runs` times; what any of them raised."""
-    barrier = threading.Barrier(threads)
-    errors: list[BaseException] = []
+    confirmed = threading.Barrier(threads)
 
     def confirm_then_run() -> None:
-        try:
-            barrier.wait()
-            flow_confirm(flow_id=flow.pk, customer_id=customer_id, preview_hash=flow.preview_hash)
-            barrier.wait()
-            for _ in range(runs):
-                engine.flow_run_next_step(flow_id=flow.pk)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+        flow_confirm(flow_id=flow.pk, customer_id=customer_id, preview_hash=flow.preview_hash)
+        confirmed.wait()
+        for _ in range(runs):
+            engine.flow_run_next_step(flow_id=flow.pk)
 
-    workers = [threading.Thread(target=confirm_then_run) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return errors
+    return together(threads, confirm_then_run)[1]
 
 
 def test_every_status_has_a_row_in_the_transition_table():

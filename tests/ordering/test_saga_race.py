@@ -14,30 +14,9 @@ from ordering.models import FlowStatus, FlowStep, OrderFlow
 from ordering.saga import base, engine, outcomes
 from ordering.services import flow_confirm
 from tests.support.merchant_state import merchant_order_count
+from tests.support.together import together
 
 pytestmark = pytest.mark.postgres
-
-
-def _together(count: int, work) -> tuple[list, list[BaseException]]:
-    barrier = threading.Barrier(count)
-    results: list = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(work())
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 def _confirmed(shop) -> OrderFlow:
@@ -49,7 +28,7 @@ def _confirmed(shop) -> OrderFlow:
 def test_two_workers_claiming_one_flow_at_once_get_one_claim(shop):
     flow = _confirmed(shop)
 
-    claims, errors = _together(2, lambda: engine._claim(flow.pk))
+    claims, errors = together(2, lambda: engine._claim(flow.pk))
 
     assert errors == []
     won = [claim for claim in claims if claim is not None]
@@ -67,7 +46,7 @@ def test_two_workers_claiming_one_flow_at_once_get_one_claim(shop):
 def test_two_deliveries_of_the_same_task_at_once_place_one_order(shop):
     flow = _confirmed(shop)
 
-    outcomes, errors = _together(2, lambda: engine.flow_run(flow_id=flow.pk))
+    outcomes, errors = together(2, lambda: engine.flow_run(flow_id=flow.pk))
 
     assert errors == []
     assert sorted(outcomes) == ["placed", "skipped"]
