@@ -290,11 +290,12 @@ HOLD = (
 )  # fmt: skip
 # What the price made the customer feel ("hmm too much", "way too expensive", "over my budget"): said with a no or
 # a "forget it", it is that no ("too expensive, never mind" searched for "never"); said alone, it asks for cheaper.
+_TOO_DEAR = r"too (?:much|expensive|pricey|dear|steep|costly)"
 PRICE_COMPLAINT = _rx(
-    r"^(?:(?:hmm+|hm+|ugh|oh|oof|ouch|yikes|wow|whoa|eh|meh|ah|damn|dang|jeez|geez)\s*,?\s+)*"
+    r"^(?:(?:hmm+|hm+|ugh|oh|oof|ouch|yikes|wow|whoa|eh|meh|ah|damn|dang|jeez|geez|nah)\s*,?\s+)*"
     r"(?:(?:that|it|this|thats|its)(?:\s+is|\s+was|\s+s)?\s+|(?:way|far|much|a bit|a little|bit|rather"
     r"|quite|just|still|kinda|kind of|sort of|pretty|really|super|abit)\s+)*"
-    r"(?:too (?:much|expensive|pricey|dear|steep|costly)"
+    r"(?:" + _TOO_DEAR + r"|a bit much"
     r"|more than i (?:wanted|want|thought|expected)(?: to (?:spend|pay))?\b"
     r"|over (?:my )?budget|out of my (?:budget|price range)|(?:i )?(?:can not|cannot|cant) afford (?:it|that)"
     r"|not worth it|(?:a bit |a little |bit |way |very |so |really )?(?:expensive|pricey|steep)"
@@ -1320,8 +1321,8 @@ LINE_COUNT_ONLY = _rx(
 # "the racer is too much", "that one's too pricey": a product left out for its price, said beside the one chosen.
 PRICED_OUT = _rx(
     r"(?:but\s+)?(?:the|that|this|those|these)\s+(?:[a-z]+\s+){0,3}?(?:is|s|are|was|were|one is|ones are)\s+"
-    r"(?:way\s+|a bit\s+|a little\s+|kinda\s+|just\s+|far\s+|much\s+)?(?:too much|too expensive|too pricey|too steep|"
-    r"too dear|out of my budget|over my budget|over budget)(?:\s*\$+)?(?:\s+(?:lol|haha|for me))?"
+    r"(?:way\s+|a bit\s+|a little\s+|kinda\s+|just\s+|far\s+|much\s+)?(?:" + _TOO_DEAR + r"|out of my budget|"
+    r"over my budget|over budget)(?:\s*\$+)?(?:\s+(?:lol|haha|for me))?"
 )
 # "socks, the running ones", "a jacket, the rain one": the kind, then which of it (`_Reader._kind_narrowed`).
 THE_KIND_ONES = _rx(r"\b(?P<kind>[a-z]+)\s*,\s*the\s+(?P<which>[a-z]+(?:\s+[a-z]+)?)\s+ones?\b")
@@ -3053,8 +3054,10 @@ class _Reader:
                 and not self._names_product(part)
                 and not any(colour_of(word) or normalize_clothing(word) for word in part.split())
             )
-            # "ok ill go with the blue runner in 44, the racer is too much $$": why not the other one (it was added)
+            # "ok ill go with the blue runner in 44, the racer is too much $$": why not the other one (it was added);
+            # "nah too much, standard is fine": the price felt, then the cheaper choice (not understood)
             and not PRICED_OUT.fullmatch(part.strip())
+            and not ((felt := PRICE_COMPLAINT.match(part.strip())) is not None and felt.end() == len(part.strip()))
         ]
         if len(kept) == len(parts) or not any(_content(part) for part in kept):
             return text

@@ -435,8 +435,7 @@ def _numbers_not_counts(text: str) -> str:
 
 # Red team 26, said as people chat: "do you guys have" is you (it was read as an order of the thing); "which do u
 # think" asks for a recommendation (both were added); "can it come faster?" asks for express (a question about
-# "faster"); "nah too much, standard is fine" is the price felt, then the cheaper choice (the feeling was not
-# understood); "oh it didnt go through? try my other visa" is what happened, then what to do (it asked about "oh
+# "faster"); "oh it didnt go through? try my other visa" is what happened, then what to do (it asked about "oh
 # through").
 _YOU_GUYS = re.compile(r"\b(?:you|u)\s+(?:guys|all|lot|folks)\b(?=\s+(?:have|got|sell|carry|stock|do)\b)")
 _WHICH_DO_YOU_THINK = re.compile(r"\b(?:which|what)\s+(?:one\s+)?(?:do|would)\s+you\s+(?:think|reckon|suggest)\b")
@@ -444,11 +443,6 @@ _COME_FASTER = re.compile(
     r"^(?:can|could)\s+(?:it|they|you ship it|you send it|it be sent|it ship)\s+(?:come\s+)?(?:any\s+)?"
     r"(?:faster|quicker|sooner)\b"
     r"|^(?:is|its|is it|it is)\s+possible\s+(?:more fast|faster|quicker|sooner)\b"
-)
-_TOO_MUCH_THEN = re.compile(
-    r"^(?:(?:nah|no|ugh|hmm+|oof)\s*,?\s*)?(?:that is |thats |its |it is )?"
-    r"(?:too much|too expensive|too pricey|too steep|a bit much)\s*,\s*"
-    r"(?=(?:standard|regular|normal|ok|fine|just|go with)\b)"
 )
 _DID_NOT_GO_THROUGH = re.compile(
     r"^(?:oh\s+|so\s+)?(?:it|that|the payment|my card)\s+(?:did not|didnt|didn't)\s+(?:go through|work)\s*,?\s*"
@@ -541,7 +535,6 @@ def normalize(text: str) -> str:
     text = _YOU_GUYS.sub("you", text)
     text = _WHICH_DO_YOU_THINK.sub("which would you recommend", text)
     text = _COME_FASTER.sub("express shipping please", text)
-    text = _TOO_MUCH_THEN.sub("", text)
     text = _DID_NOT_GO_THROUGH.sub("", text)
     # "same to same" (Indian English: exactly the same): "the same"
     text = re.sub(r"\bsame to same\b", "the same", text)
