@@ -200,3 +200,9 @@ def test_a_product_left_out_for_its_price_beside_the_one_chosen_is_not_added(gen
     assert _lines(_read(generator, "the zip hoodie grey M, the pullover one is way too pricey")) == [
         ("prod_zip_hoodie", "grey", "M", None)
     ]
+
+
+def test_make_the_only_line_named_by_its_colour_n_sets_its_count_and_says_no_colour(generator):
+    preview = DialogueContext(cart=(_tee("grey", 2),), awaiting_confirmation=True)
+    [command] = _read(generator, "wait, make the grey ones 1", preview)
+    assert (command.slot, command.value, command.target.variant_id) == ("quantity", "1", "var_cotton_tee_grey_l")

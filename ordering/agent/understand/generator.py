@@ -4499,7 +4499,7 @@ class _Reader:
                 return [SetSlot(slot="quantity", value=str(count), target=target, correction=True)]
         match = LINE_COUNT.match(text) or LINE_COUNT_ONLY.match(text)
         made = None
-        if match is None and len(self.context.cart) > 1:
+        if match is None:
             match = made = MAKE_LINE_COUNT.match(text)
         if match is None or LINE_COUNT_MORE.search(match.group("rest")):
             return []
