@@ -1,7 +1,6 @@
 """The database itself refuses to change or remove audit events, on PostgreSQL and on SQLite."""
 
 import json
-import subprocess
 import sys
 
 import pytest
@@ -9,6 +8,7 @@ from django.db import DatabaseError, connection, transaction
 
 from audit.models import AuditEvent, AuditSeal
 from audit.services import audit_record, audit_seal
+from tests.support import zygote
 from tests.support.services import PROJECT_DIR, child_env
 
 STATEMENTS = {
@@ -109,7 +109,7 @@ def test_sqlite_appends_seals_and_refuses_raw_update_delete_and_its_truncate(tmp
         "seal delete": SEAL_STATEMENTS["delete"],
         "seal truncate": "DELETE FROM audit_auditseal",
     }
-    result = subprocess.run(
+    result = zygote.run(
         [sys.executable, "-c", f"STATEMENTS = {json.dumps(json.dumps(statements))}\n" + _SQLITE_SCRIPT],
         cwd=PROJECT_DIR,
         env=child_env(
@@ -133,7 +133,7 @@ def test_sqlite_appends_seals_and_refuses_raw_update_delete_and_its_truncate(tmp
 
 
 def test_flush_is_refused_outside_test_settings(tmp_path):
-    result = subprocess.run(
+    result = zygote.run(
         [sys.executable, "manage.py", "flush", "--no-input"],
         cwd=PROJECT_DIR,
         env=child_env(DJANGO_SETTINGS_MODULE="config.settings.dev", DATABASE_URL=None, VAR_DIR=str(tmp_path)),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import subprocess
 import sys
 import time
 import uuid
@@ -31,6 +30,7 @@ from audit.selectors import audit_chain_verify
 from audit.services import audit_record, audit_seal
 from consent.models import ConsentGrant, GrantChannel, GrantStatus, Scope
 from consent.services.grants import consent_grant, consent_revoke
+from tests.support import zygote
 from tests.support.services import PROJECT_DIR, CeleryWorker, child_env
 
 pytestmark = pytest.mark.postgres
@@ -84,7 +84,7 @@ def deployment(django_db_setup, django_db_blocker) -> Iterator[Deployment]:
         admin.execute(f'CREATE DATABASE "{deployment.database}" OWNER "{deployment.owner}"')
     try:
         # The release step: migrate as the owner; DATABASE_APP_ROLE makes it grant the app role at the end.
-        migrate = subprocess.run(
+        migrate = zygote.run(
             [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
             cwd=PROJECT_DIR,
             env=child_env(DATABASE_URL=deployment.url(deployment.owner), DATABASE_APP_ROLE=deployment.app),

@@ -52,6 +52,7 @@ from ordering.evaluation.tasks import (
     task_from_dict,
     tasks_load,
 )
+from tests.support import zygote
 from tests.support.corpus_report import CORPUS_OUTCOMES, outcome_record
 from tests.support.wallet_replay import demo_wallet_replaying
 
@@ -395,7 +396,7 @@ def _eval_command(tmp_path: Path, *arguments: str) -> subprocess.CompletedProces
         and not key.startswith("LLM_")
     }
     environment["VAR_DIR"] = str(tmp_path / "var")
-    return subprocess.run(
+    return zygote.run(
         [sys.executable, "manage.py", "eval_conversations", *arguments],
         cwd=REPOSITORY,
         env=environment,

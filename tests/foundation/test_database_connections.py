@@ -5,7 +5,6 @@ a real `celery worker`."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import threading
 import time
@@ -16,6 +15,7 @@ from django.db import OperationalError, connection, connections
 
 from config.env import parse_database_url, with_connection_pool
 from config.outages import unavailable_dependency
+from tests.support import zygote
 from tests.support.services import PROJECT_DIR, child_env
 
 POSTGRES = "postgres://shop@db.internal/orders"
@@ -53,7 +53,7 @@ def _settings_in_a_fresh_process(**environment: str) -> dict:
         "print(json.dumps({'pool': db['OPTIONS'].get('pool'), 'age': db['CONN_MAX_AGE'], "
         "'reuse': settings.CELERY_DB_REUSE_MAX}))"
     )
-    result = subprocess.run(
+    result = zygote.run(
         [sys.executable, "-c", script],
         cwd=PROJECT_DIR,
         env=child_env(DJANGO_SETTINGS_MODULE="config.settings.dev", **environment),

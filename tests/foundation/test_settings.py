@@ -1,4 +1,3 @@
-import subprocess
 import sys
 from pathlib import Path
 
@@ -6,6 +5,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import BASE_DIR, env_bool, env_float, parse_database_url, redact_url
+from tests.support import zygote
 from tests.support.services import PROJECT_DIR, child_env
 
 
@@ -85,7 +85,7 @@ def test_numbers_with_fractions_are_strict_too(monkeypatch):
 
 def _settings_in_child(code: str, tmp_path: Path, settings_module: str, **env: str | None):
     script = "import django, json; django.setup(); from django.conf import settings; " + code
-    return subprocess.run(
+    return zygote.run(
         [sys.executable, "-c", script],
         cwd=PROJECT_DIR,
         env=child_env(DJANGO_SETTINGS_MODULE=settings_module, VAR_DIR=str(tmp_path), **env),
@@ -159,7 +159,7 @@ def test_debug_alone_does_not_unlock_the_development_key_in_production(tmp_path)
 
 
 def test_production_settings_pass_check_deploy(tmp_path):
-    result = subprocess.run(
+    result = zygote.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=PROJECT_DIR,
         env=child_env(

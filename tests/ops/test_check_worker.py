@@ -3,7 +3,6 @@ DependencyUnavailable): through the queue the on-call person names, and a clear 
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 import uuid
@@ -13,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.support import services
+from tests.support import services, zygote
 
 
 @pytest.fixture
@@ -48,7 +47,7 @@ def test_with_the_broker_unreachable_it_says_so_at_once_without_the_password(tmp
     unreachable = f"redis://:broker-secret-password@127.0.0.1:{services.free_port()}/0"
     started = time.monotonic()
 
-    run = subprocess.run(
+    run = zygote.run(
         [sys.executable, "manage.py", "check_worker", "--timeout", "30"],
         cwd=services.PROJECT_DIR,
         env=services.child_env(REDIS_URL=unreachable, CELERY_BROKER_URL=None, VAR_DIR=str(tmp_path)),

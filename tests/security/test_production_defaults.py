@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from config.checks import check_production_defaults
+from tests.support import zygote
 from tests.support.services import PROJECT_DIR
 
 METRICS_TOKEN = "scrape-token-0123456789"
@@ -57,7 +58,7 @@ def production_env(tmp_path, **overrides: str | None) -> dict[str, str]:
 
 def run_production(code: str, tmp_path, **overrides: str | None) -> subprocess.CompletedProcess:
     script = "import django, json; django.setup(); from django.conf import settings; " + code
-    return subprocess.run(
+    return zygote.run(
         [sys.executable, "-c", script],
         cwd=PROJECT_DIR,
         env=production_env(tmp_path, **overrides),
@@ -78,7 +79,7 @@ call_command('check', deploy=True, fail_level='WARNING')
 
 
 def check_deploy(tmp_path, **overrides: str | None) -> subprocess.CompletedProcess:
-    return subprocess.run(
+    return zygote.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=PROJECT_DIR,
         env=production_env(tmp_path, **overrides),
@@ -239,7 +240,7 @@ def test_without_the_sandbox_the_migrations_plan_without_it(tmp_path):
     # pytest-django only uses as the stem of its test database's name, and need not exist).
     server = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/x"))
     empty_database = urlunsplit((server.scheme, server.netloc, "/postgres", "", ""))
-    result = subprocess.run(
+    result = zygote.run(
         [sys.executable, "manage.py", "migrate", "--plan"],
         cwd=PROJECT_DIR,
         env=production_env(tmp_path, DATABASE_URL=empty_database),

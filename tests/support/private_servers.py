@@ -47,6 +47,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support import zygote
 from tests.support.services import PROJECT_DIR, ServerProcess, free_port, stop_process_group
 
 # The variables of the test run that must not leak into a private site: it gets its own of each.
@@ -313,7 +314,7 @@ class PrivateSite:
         return env
 
     def manage(self, *args: str, timeout: float = 120) -> str:
-        result = subprocess.run(
+        result = zygote.run(
             [sys.executable, "manage.py", *args],
             cwd=PROJECT_DIR,
             env=self.env(),

@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 
+from tests.support import zygote
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"
 
@@ -158,7 +160,7 @@ def child_env(**overrides: str | None) -> dict[str, str]:
     return env
 
 
-def wait_for_http(url: str, *, timeout: float, process: subprocess.Popen | None = None) -> None:
+def wait_for_http(url: str, *, timeout: float, process: subprocess.Popen | zygote.ForkedProcess | None = None) -> None:
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
@@ -175,7 +177,9 @@ def wait_for_http(url: str, *, timeout: float, process: subprocess.Popen | None 
     raise TimeoutError(f"{url} did not answer within {timeout}s: {last_error}")
 
 
-def stop_process_group(process: subprocess.Popen, *, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+def stop_process_group(
+    process: subprocess.Popen | zygote.ForkedProcess, *, sig: int = signal.SIGTERM, timeout: float = 20
+) -> None:
     if process.poll() is not None:
         return
     try:
@@ -196,14 +200,14 @@ class ServerProcess:
     log_path: Path
     port: int = field(default_factory=free_port)
     threads: int = 4
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen | zygote.ForkedProcess | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> ServerProcess:
-        self.process = subprocess.Popen(
+        self.process = zygote.popen(
             [
                 sys.executable,
                 "-m",
@@ -244,7 +248,7 @@ class CeleryWorker:
     name: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex[:8]}@localhost")
     concurrency: int = 2
     extra_env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen | zygote.ForkedProcess | None = None
 
     def start(self, timeout: float = 60) -> CeleryWorker:
         env = child_env(
@@ -256,7 +260,7 @@ class CeleryWorker:
             CELERY_SKIP_CHECKS="1",
             **self.extra_env,
         )
-        self.process = subprocess.Popen(
+        self.process = zygote.popen(
             [
                 sys.executable,
                 "-m",
