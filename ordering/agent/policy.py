@@ -112,6 +112,22 @@ def _said_as(text: str, label: str) -> str:
     return label
 
 
+def _query_fits(query: str, product: Any) -> bool:
+    """Whether what the customer looked for is this product: a short look ("black running shoes"), or a longer one whose
+    words are mostly the shop's own words for it (its title, description and category: "white leather tennis shoes with
+    the gum sole" → "Leather court sneakers with a gum sole"). "kitting out for winter runs: warm leggings M, gloves
+    that work with my phone M, and a woolly hat" is not the beanie alone."""
+    words = [word for word in re.findall(r"[a-z]+", query.lower()) if len(word) > 2]
+    if len(words) <= 4:
+        return True
+    if product is None:
+        return False
+    text = f"{product.title} {getattr(product, 'description', '') or ''} {product.category}".lower()
+    own = {word.rstrip("s") for word in re.findall(r"[a-z]+", text)}
+    hits = sum(1 for word in words if word.rstrip("s") in own)
+    return hits * 2 >= len(words)
+
+
 def _or_list(items: list[str]) -> str:
     items = [item for item in items if item]
     if not items:
@@ -488,6 +504,8 @@ class Policy:
                 # dropped, and the customer told there was nothing to confirm).
                 turn.record_decision(DecisionKind.RULE, "yes_to_a_question", rationale="a yes answers no question")
                 _say_question(turn, pending, f"Nothing is ordered yet. {pending.get('question', '')}")
+                return
+            if isinstance(command, c.Confirm) and not pending and self._offer_taken(turn):
                 return
             turn.say(NOTHING_TO_CONFIRM)
             return
@@ -2017,6 +2035,53 @@ class Policy:
         turn.save_state()
         if not products:
             self._not_found(turn, c.ItemSpec(query=command_words(command)))
+        elif (
+            len(products) == 1
+            and self.commands == [command]
+            and not turn.state.get("pending")
+            # a look read from a long message may be only part of it ("kitting out for winter runs: warm leggings M,
+            # gloves …, and a woolly hat"): offering the one thing found would drop the rest
+            and _query_fits(command.query, turn.products.get(products[0]["product_id"]))
+        ):
+            self._offered(turn, command, products[0])
+
+    def _offered(self, turn: Turn, command: c.Search, product: dict[str, Any]) -> None:
+        """A look for something that found exactly one product, with nothing else asked in the message ("black running
+        shoes, 44": the Trail Blazer): the assistant asks whether to add it, with what was said when looking, so that a
+        "yes" has something to answer (`_offer_taken`); it was a list of one and a dead end."""
+        title = product["title"]
+        said = " ".join(part for part in (command.colour or "", f"size {command.size}" if command.size else "") if part)
+        turn.state["offer"] = {
+            "product_id": product["product_id"],
+            "title": title,
+            "colour": command.colour or "",
+            "size": command.size or "",
+            "turn_no": int(turn.state.get("turn_no") or 0),
+        }
+        turn.save_state()
+        turn.say(
+            f"Would you like the {title}{' in ' + said if said else ''}? Say yes and I'll put it in your cart "
+            "(nothing is ordered until you confirm the preview).",
+            data={"kind": "question", "quick_replies": quick_replies(["Yes", "No thanks"])},
+        )
+
+    def _offer_taken(self, turn: Turn) -> bool:
+        """ "yes" right after the assistant offered the one product a search found: that product, with what was said
+        when looking, goes into the cart and its preview is shown. Nothing is ordered: the preview still waits for its
+        own yes."""
+        offer = turn.state.get("offer")
+        if not offer or offer.get("turn_no") != int(turn.state.get("turn_no") or 0) - 1:
+            return False
+        turn.state["offer"] = None
+        turn.record_decision(
+            DecisionKind.RULE, "yes_to_an_offer", rationale=f"a yes to the {offer['title']}, offered as the one found"
+        )
+        item = c.ItemSpec(
+            product_ids=(offer["product_id"],), colour=offer.get("colour") or None, size=offer.get("size") or None
+        )
+        self._execute(turn, c.AddItems(items=(item,)))
+        self._finish(turn)
+        return True
 
     def _do_product_question(self, turn: Turn, command: c.ProductQuestion) -> None:
         spec = command.item

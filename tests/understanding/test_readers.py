@@ -147,9 +147,36 @@ def test_category_matches_keep_the_colour_said_and_put_the_named_one_first():
 
 
 def test_lexicon_is_built_from_names_not_descriptions():
-    # "Lightweight blue running shoes with a breathable mesh upper": description words name nothing.
+    # "Lightweight blue running shoes with a breathable mesh upper": description words name nothing, and never become
+    # words a typo is corrected into. The vocabulary has the words of our own list of what shoppers say things do
+    # (FEATURE_WORDS, e.g. "breathable"), never the merchant's text.
     assert demo_lexicon().find("breathable mesh upper").product_ids == ()
-    assert "breathable" not in demo_lexicon().vocabulary
+    assert "mesh" not in demo_lexicon().vocabulary
+    assert "upper" not in demo_lexicon().vocabulary
+
+
+def test_a_description_tells_apart_the_products_of_a_kind_but_names_none_alone():
+    lexicon = demo_lexicon()
+    # what the shop says of each: "Elastic-sided leather Chelsea boots", "Merino wool hiking socks"
+    assert lexicon.find("boots with stretchy sides").product_ids == ("prod_chelsea_boot",)
+    assert lexicon.find("socks for hiking").product_ids == ("prod_wool_socks",)
+    # "earphones for the gym": the gym only says what they are for (it was the Gym Duffel beside the earbuds)
+    assert lexicon.resolve(lexicon.words("earphones"), describing=lexicon.words("the gym")).product_ids == (
+        "prod_earbuds",
+    )
+    # described without a name: a feature that only one product has, or two of one product's
+    assert lexicon.find("something that counts my steps").product_ids == ("prod_fitness_band",)
+    assert lexicon.find("something that counts my steps").described
+    # one weak word is not enough ("long" alone is no Cloud Jogger), and a description word alone names nothing
+    assert lexicon.find("something long").product_ids == ()
+    assert lexicon.find("padded").product_ids == ()
+    # the colour said comes first, then what it is for among those: the only khaki shorts are the cargo ones
+    assert lexicon.resolve(
+        lexicon.words("khaki shorts"), colour="khaki", describing=lexicon.words("the big side pockets")
+    ).product_ids == ("prod_cargo_shorts",)
+    assert lexicon.resolve(lexicon.words("shorts"), describing=lexicon.words("a zip pocket")).product_ids == (
+        "prod_run_shorts",
+    )
 
 
 def test_typo_correction_leaves_ordinary_words_alone():

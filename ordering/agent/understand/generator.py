@@ -130,6 +130,7 @@ from ordering.agent.understand.dates import since_days
 from ordering.agent.understand.lexicon import (
     COMMON_WORDS,
     ENGLISH_WORDS,
+    OTHER_KINDS,
     CatalogLexicon,
     colour_by_shade,
     colour_in_family,
@@ -1910,6 +1911,36 @@ DESCRIBED_WITH = _rx(
     r"(?P<before>\b[a-z][a-z-]*(?P<head>\s+(?:thing|things|one|ones|kind|model|version|type|style))?)\s+with\s+"
     r"(?P<what>(?:the|a|an|some|those|that|these|this|two|2)\s+[a-z0-9 ]+?)(?=\s*(?:[,;.]|$|\band\b|\bplus\b))"
 )
+# "no not those big ones, the little ones that go in your ears", "not that one, the one for hiking": the thing on the
+# table is not it, and what follows says which (`_Reader._not_that_one`).
+NOT_THAT_BUT = _rx(
+    r"^(?:(?:no+|nah|nope|hmm+|oh)\b[,.!]*\s*)*not\s+(?:those|that|these|this|them|it)(?:\s+(?:[a-z]+\s+)?ones?)?"
+    r"\s*[,;.!]+\s*(?:i\s+(?:want|meant|mean|need|wanted)\s+|i would like\s+|but\s+|rather\s+)?(?P<new>.+)$"
+)
+# "…, not high tops", "not the zip one": an option said not to be it (`_Reader._option_not_named`)
+NOT_THE_OPTION = _rx(
+    r"\b(?:not|no|never)\s+(?:the\s+|those\s+|that\s+)?(?P<what>[a-z0-9][a-z0-9 -]*?)(?=\s*(?:[,;.!?]|$|\bbut\b))"
+)
+# What a thing is for or goes with, to the end of its clause (`_Reader._purposes_marked`): "earphones for the gym",
+# "socks to wear with my hiking boots", "shorts with a zip pocket for my keys when i run", "a bag with room for shoes".
+PURPOSE = _rx(
+    r"\s+(?P<lead>to wear with|to go with|that goes? with|to use (?:at|in|on|for|with)|(?:for|on) (?:my|the|a|an|our)"
+    r"|for|when i(?: am)?|while i(?: am)?|big enough for|with room for|room for|space for|that fits?|to fit|to hold"
+    r"|that holds?|that (?:will|would|can|could) (?:fit|hold))\s+"
+    r"(?P<what>[a-z0-9'\- ]+?)(?=\s*(?:[,;.!?()]|\band\b|\bplus\b|$))"
+)
+# Not a purpose: a price, a person, a time, a count ("for under $50", "for me", "for tomorrow", "for 2 people").
+PURPOSE_NOT = (
+    r"(?:\$|\d|under\b|less\b|below\b|over\b|above\b|around\b|about\b|roughly\b|me\b|you\b|him\b|her\b|them\b"
+    r"|us\b|it\b|now\b|today\b|tonight\b|tomorrow\b|later\b|sure\b|real\b|free\b|the price\b|that price\b"
+    r"|this one\b|that one\b|the (?:other|same|blue|black|white|red|grey|green) one\b)"
+)
+# Not after these: the "for" belongs to a verb ("looking for", "swap it for the blue one").
+PURPOSE_NOT_AFTER = (
+    r"\b(?:look|looking|looked|search|searching|ask|asking|swap|change|exchange|trade|replace|switch|pay|paid|"
+    r"go|going|opt|settle|wait|waiting|thanks|thank|ready|time|instead)\b"
+)
+PURPOSE_MARKER = re.compile(r"zzpurpose(\d+)zz")
 ITEM_SPLIT = _rx(
     r"\s*(?:,|\band then\b|\band also\b|\bplus\b|\bas well as\b|\balong with\b|\band\b|\balso\b|\bwith\b|;)\s*"
 )
@@ -2135,6 +2166,9 @@ class _Reader:
         self._definite: dict[int, bool] = {}  # id(item) → said with "the" ("the hoodie in navy, XL")
         self._pair: dict[int, bool] = {}  # id(item) → named by a word that is always plural ("socks", "shorts")
         self._pointer: dict[int, bool] = {}  # id(item) → said with a pronoun ("buy it in olive L")
+        self._found_by_description: dict[int, bool] = {}  # id(item) → named nothing, only described ("steps and sleep")
+        # What things are for or go with, taken out of the message before it is split into things (`_purposes_marked`)
+        self._purposes: list[list[str]] = []
         # The product a question earlier in this message was about, with what it asked ("does the zip hoodie
         # come in navy? if so add one in M").
         self._asked: ItemSpec | None = None
@@ -2393,6 +2427,10 @@ class _Reader:
         clauses = self._edit_clauses_read(self.text)
         if clauses is not None:
             return clauses
+        if pending is not None and pending.slot == "product" and len(pending.options) >= 2:
+            left = self._option_not_named(self.text)
+            if left:
+                return left
         chosen = self._shown_by_word(self.text)
         if chosen:
             return chosen
@@ -2736,7 +2774,8 @@ class _Reader:
             # "yes to the shoes, no to the socks": the socks go, and only they
             whole = text = f"remove the {drop}" if drop else f"just the {keep}"
         keep_only = (
-            self._keep_only(whole)
+            self._not_that_one(whole)
+            or self._keep_only(whole)
             or self._swap_line(whole)
             or self._every_line(whole)
             or self._the_other(whole)
@@ -3584,6 +3623,11 @@ class _Reader:
             # "a tennis racket", "protein powder chocolate flavour": asked for plainly, so the shop is searched and
             # the customer told it does not sell it (and what is closest), not that they were not understood.
             return [AddItems(items=tuple(items[:10]))]
+        other_kind = next((item for item in items if self._other_kind(item)), None)
+        if other_kind is not None:
+            # "swim shorts for my holiday, L", "yoga pants, black, S": a look for it, so the customer hears that the
+            # shop does not sell it (and what is closest), not that they were not understood
+            return [Search(query=other_kind.query, colour=other_kind.colour)]
         if items:
             return [CannotHandle(text=self.raw[:300], reason="no product matched these words")]
         core, _greeted = _strip_phrases(text, GREETINGS)
@@ -3672,10 +3716,19 @@ class _Reader:
             return []
         return [SetSlot(slot=slot, value=value.lower() if slot == "colour" else value)]
 
+    def _other_kind(self, item: ItemSpec) -> bool:
+        """A thing named as a kind the shop sells made another by the word before it (`OTHER_KINDS`: "swim shorts")."""
+        said = self.lexicon.words(item.query) if item.query and not item.product_ids else []
+        return any(before in OTHER_KINDS.get(word, ()) for before, word in itertools.pairwise(said))
+
     def _a_thing_not_sold(self, item: ItemSpec, text: str) -> bool:
         """A thing asked for by its everyday name alone ("a tennis racket"), not a sentence or a question."""
         words = item.query.split()
-        if item.product_ids or item.saved or not words or self.question or self.context.pending is not None:
+        if item.product_ids or item.saved or not words or self.context.pending is not None:
+            return False
+        if self._other_kind(item):
+            return True  # "a sleeping bag", "swim shorts": a kind of its own, not sold here
+        if self.question:
             return False
         if re.match(r"(?:my|i|im|we|our|it|its|this|that|he|she|they|you)\b", text) or not all(
             word.isalpha() and word not in COMMON_WORDS and word not in CHATTER and word not in NOT_A_THING
@@ -4413,6 +4466,80 @@ class _Reader:
         if slots is None:
             return []
         return _line_changes(line, slots)
+
+    def _option_not_named(self, text: str) -> list[Command]:
+        """ "the low ones, not high tops", "not the high tops" to "which one?": the option named after "not" is out (it
+        was chosen, for being named); when one is left and nothing else said names another, that one is chosen."""
+        pending = self.context.pending
+        if pending is None:
+            return []
+        options = [option.value for option in pending.options if option.value in self.lexicon.by_id]
+        negated = list(NOT_THE_OPTION.finditer(text))
+        out = {pid for match in negated for pid in self.lexicon.find(match.group("what")).product_ids} & set(options)
+        if not out:
+            return []
+        rest = NOT_THE_OPTION.sub(" ", text)
+        left = [pid for pid in options if pid not in out]
+        named = [pid for pid in left if pid in self.lexicon.find(rest).product_ids]
+        if named:
+            left = named
+        if len(left) != 1:
+            return []
+        return [Select(value=left[0]), *self._answer_extras(rest, "product", left[0])]
+
+    def _not_that_one(self, text: str) -> list[Command]:
+        """ "no not those big ones, the little ones that go in your ears" (the headphones in the cart), "no not those,
+        the ones for hiking, M" (the running socks just shown): the one thing on the table is not it, and what follows
+        says which is. In the cart its line becomes that product (with the colour or size said); shown, that product is
+        added. Only when what follows is one other product, by its name or by what the shop says of it among the things
+        of the same kind; otherwise nothing is read here."""
+        match = NOT_THAT_BUT.match(text)
+        if match is None:
+            return []
+        cart = self.context.cart
+        if len(cart) == 1:
+            target, line = cart[0].product_id, cart[0]
+        elif not cart and len(self.context.last_shown) == 1:
+            target, line = self.context.last_shown[0].value, None
+        else:
+            return []
+        if target not in self.lexicon.by_id:
+            return []
+        said = match.group("new")
+        items = self._items(said)
+        words = self.lexicon.words(said)
+        others = tuple(dict.fromkeys(pid for item in items for pid in item.product_ids if pid != target))
+        if not others:
+            # "the ones for hiking", "the little ones": another of the same kind, by what the shop says of it
+            kind = self.lexicon.by_id[target].category
+            others = tuple(pid for pid in self.lexicon.category_ids(kind) if pid != target)
+        if len(others) > 1:
+            others = self.lexicon.described(others, [*words, *(w for p in self._purposes for w in p)])
+        if len(others) != 1:
+            return []
+        chosen = others[0]
+        # what else was said of it, read as said of the product chosen ("…, M": its size)
+        item = ItemSpec(product_ids=(chosen,))
+        for chunk in ITEM_SPLIT.split(said):
+            part = self._item(chunk, previous=item) if chunk.strip() else None
+            if part is None or (part.product_ids and chosen not in part.product_ids):
+                continue
+            item = replace(
+                item,
+                colour=item.colour or part.colour,
+                size=item.size or part.size,
+                quantity=item.quantity if item.quantity is not None else part.quantity,
+            )
+        if line is None:
+            return [AddItems(items=(item,))]
+        commands: list[Command] = [SetSlot(slot="product", value=chosen, target=_line_target(line), correction=True)]
+        entry = self.lexicon.by_id[chosen]
+        for slot, offered in (("colour", entry.colours), ("size", entry.sizes)):
+            # the line's colour or size, when the other product has it and nothing else was said ("black" stays)
+            value = getattr(item, slot) or (getattr(line, slot) if getattr(line, slot) in offered else None)
+            if value:
+                commands.append(SetSlot(slot=slot, value=value, target=_line_target(line), correction=True))
+        return commands
 
     def _every_line(self, text: str) -> list[Command]:
         """EVERY_LINE and EACH_COUNT: the size, colour or count said goes to each line of the cart (a correction
@@ -5655,14 +5782,44 @@ class _Reader:
                 thing = self._item(match.group("before"))
                 if thing is not None and set(item.product_ids) < set(thing.product_ids):
                     return what  # "the t-shirt with the mountain": which of the t-shirts (it was all three and it)
+            described = False
+            if item is not None and item.product_ids and not self._found_by_description.get(id(item)):
+                thing = self._item(match.group("before"))
+                if thing is not None and len(thing.product_ids) > 1:
+                    # "shorts with a zip pocket": of the shorts, the ones with one (it was a Zip Hoodie as well)
+                    narrowed = self.lexicon.described(thing.product_ids, self.lexicon.words(what))
+                    described = len(narrowed) < len(thing.product_ids) and not set(item.product_ids) & set(narrowed)
+            if item is not None and item.product_ids and (described or self._found_by_description.get(id(item))):
+                # "tan boots with the stretchy sides": which boots, by what the shop says of them
+                self._purposes.append(self.lexicon.words(what))
+                return f"{match.group('before')} zzpurpose{len(self._purposes) - 1}zz"
             if item is not None and (item.product_ids or item.saved):
                 return match.group(0)  # "the blue runners with socks": two things
             return match.group("before")
 
         return DESCRIBED_WITH.sub(describing, text)
 
+    def _purposes_marked(self, text: str) -> str:
+        """`text` with what a thing is for or goes with ("earphones for the gym", "socks to wear with my hiking
+        boots", "a bag with room for shoes") put aside as a marker, so that it is never a thing of its own (the gym
+        was the Gym Duffel, the boots a second item) but tells apart the products the thing before it may be."""
+
+        def aside(match: re.Match[str]) -> str:
+            head = re.split(r"[,;]", match.string[: match.start()])[-1]
+            what = match.group("what")
+            if re.match(PURPOSE_NOT, what) or re.search(PURPOSE_NOT_AFTER, head):
+                return match.group(0)
+            thing = self._item(head)
+            if thing is None or not thing.product_ids:
+                return match.group(0)
+            self._purposes.append(self.lexicon.words(what))
+            return f" zzpurpose{len(self._purposes) - 1}zz"
+
+        return PURPOSE.sub(aside, text)
+
     def _items(self, text: str) -> list[ItemSpec]:
         text = re.sub(r"\b(?:to|in|into) (?:my|the) (?:cart|basket|bag|order)\b", " ", text)
+        text = self._purposes_marked(text)
         text = self._described_with(text)
         chunks = [piece for chunk in ITEM_SPLIT.split(text) if chunk and chunk.strip()
                   for piece in self._count_split(chunk.strip())]  # fmt: skip
@@ -5680,6 +5837,28 @@ class _Reader:
             item = self._item(together.group(1) if together else chunk, previous=items[-1] if items else None,
                               pointing=True)  # fmt: skip
             if item is None:
+                continue
+            if (
+                self._found_by_description.get(id(item))
+                and items
+                and (
+                    # "something that counts my steps and sleep": one thing described twice
+                    (
+                        self._found_by_description.get(id(items[-1]))
+                        and set(items[-1].product_ids) & set(item.product_ids)
+                    )
+                    or (
+                        len(items[-1].product_ids) > 1
+                        and not re.search(r"\b(?:and|plus|also|too|as well)\b\s*" + re.escape(chunk), text)
+                    )
+                )
+                and item.quantity is None
+            ):
+                # "running shoes, something cushioned, size 10": what the shoes are like, not a second thing (the
+                # cushioned socks were added beside them); of the shoes, those the shop describes so
+                kept = tuple(pid for pid in items[-1].product_ids if pid in item.product_ids) or items[-1].product_ids
+                items[-1] = self._derive(_fill(replace(items[-1], product_ids=kept), replace(item, product_ids=())),
+                                         items[-1])  # fmt: skip
                 continue
             run_on = (
                 self._run_on(chunk)
@@ -6018,6 +6197,7 @@ class _Reader:
         self._one[id(new)] = self._one.get(id(old), False)
         self._definite[id(new)] = self._definite.get(id(old), False)
         self._pair[id(new)] = self._pair.get(id(old), False)
+        self._found_by_description[id(new)] = self._found_by_description.get(id(old), False)
         return new
 
     def _item(self, chunk: str, previous: ItemSpec | None = None, *, pointing: bool = False) -> ItemSpec | None:
@@ -6069,10 +6249,14 @@ class _Reader:
         if match:
             quantity = int(next(group for group in match.groups() if group))
             text = text[: match.start()] + " " + text[match.end() :]
+        describing: list[str] = []
+        for marker in PURPOSE_MARKER.finditer(text):
+            describing += self._purposes[int(marker.group(1))]
+        text = PURPOSE_MARKER.sub(" ", text)
         words = [word for word in text.split() if not self._descriptive(word)]
         resolution_words = self.lexicon.words(" ".join(word for word in words if not _numberish(word)))
         colour = next((c for c in self.lexicon.colour_words(resolution_words)), None)
-        resolution = self.lexicon.resolve(resolution_words, colour=colour)
+        resolution = self.lexicon.resolve(resolution_words, colour=colour, describing=describing)
         if resolution.exact and colour and colour in resolution.used:
             colour = None  # "blue runner": the colour is part of the name
         shade = SHADE.search(chunk) if not colour and len(resolution.product_ids) == 1 else None
@@ -6241,6 +6425,7 @@ class _Reader:
         self._definite[id(item)] = bool(words) and words[0] in ("the", "that", "this")
         self._pair[id(item)] = any(word in PAIR_NOUNS for word in words)
         self._pointer[id(item)] = pointer
+        self._found_by_description[id(item)] = resolution.described and not topic
         return item
 
     def _descriptive(self, word: str) -> bool:

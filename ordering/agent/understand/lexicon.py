@@ -24,7 +24,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -87,6 +87,79 @@ WORD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "weight": ("kettlebell",), "flasks": ("flask",), "sunnies": ("sunglass",), "sunnie": ("sunglass",),
     "specs": ("sunglass",), "beany": ("beanie",), "toque": ("beanie",),
 }  # fmt: skip
+
+# What a customer says a thing is like or is for → the words shop descriptions and titles use for it ("keeps water
+# cold" → the bottle that "keeps drinks cold", "stretchy sides" → the "elastic-sided" boots, "counts my steps" → the
+# "step, sleep and heart-rate tracker"). Only to tell products apart by what the shop says of them
+# (`CatalogLexicon.described`), or to find the one a customer describes without naming it; never an instruction.
+FEATURE_WORDS: dict[str, tuple[str, ...]] = {
+    "waterproof": ("waterproof",), "rain": ("waterproof",), "rainy": ("waterproof",), "wet": ("waterproof",),
+    "downpour": ("waterproof",), "windproof": ("windproof",), "wind": ("windproof",), "windy": ("windproof",),
+    "warm": ("warm", "fleece-lined", "thermal"), "warmest": ("warm", "700-fill"), "warmer": ("warm",),
+    "cosy": ("warm", "fleece-lined"), "cozy": ("warm", "fleece-lined"), "freeze": ("warm",), "freezing": ("warm",),
+    "heavy": ("heavyweight",), "heavier": ("heavyweight",), "heaviest": ("heavyweight",), "thick": ("heavyweight",),
+    "thicker": ("heavyweight",), "lightweight": ("lightweight", "featherweight"), "lighter": ("lightweight",),
+    "fleecy": ("fleece-lined",), "fleece": ("fleece-lined",), "stretchy": ("elastic-sided", "stretch"),
+    "elastic": ("elastic-sided",), "fold": ("collapsible",), "folds": ("collapsible",), "foldable": ("collapsible",),
+    "collapsible": ("collapsible",), "squashable": ("collapsible",), "squeezy": ("soft",), "squishy": ("soft",),
+    "packable": ("pack",), "race": ("race", "racing"), "racing": ("race", "racing"), "fast": ("racing",),
+    "speed": ("racing",), "speedy": ("racing",), "10k": ("race",), "marathon": ("race",), "carbon": ("carbon-plated",),
+    "cushioned": ("cushioned",), "cushion": ("cushioned",), "cushy": ("cushioned",), "cushioning": ("cushioned",),
+    "plush": ("cushioned",), "grippy": ("grippy",), "grip": ("grippy",), "muddy": ("grippy", "trail"),
+    "mud": ("grippy", "trail"), "offroad": ("trail",), "gum": ("gum",), "zip": ("zip",), "zipped": ("zip",),
+    "zipper": ("zip",), "pocket": ("pocket",), "step": ("step",), "pedometer": ("step",), "sleep": ("sleep",),
+    "heart": ("heart", "heart-rate"), "pulse": ("heart-rate", "heart"), "bpm": ("heart-rate", "heart"),
+    "touchscreen": ("screen", "phone"), "screen": ("screen",), "phone": ("phone",), "texting": ("phone",),
+    "sweat": ("sweat-proof",), "sweaty": ("sweat-proof", "quick-dry"), "sweatproof": ("sweat-proof",),
+    "noise": ("noise-cancelling",), "cancelling": ("noise-cancelling",), "canceling": ("noise-cancelling",),
+    "quick-dry": ("quick-dry",), "wicking": ("quick-dry",), "dries": ("quick-dry",), "breathable": ("breathable",),
+    "print": ("print",), "printed": ("print",), "graphic": ("print",), "mountain": ("mountain",),
+    "hike": ("hiking", "hike"), "hiking": ("hiking", "hike"), "hillwalking": ("hiking", "hike"),
+    "trek": ("hiking", "hike"), "trekking": ("hiking", "hike"), "hillwalk": ("hiking", "hike"),
+    "road": ("road",), "pavement": ("road",), "tarmac": ("road",), "daily": ("daily", "everyday"),
+    "everyday": ("everyday", "daily"), "easy": ("easy",), "slow": ("easy",), "leather": ("leather",),
+    "canvas": ("canvas",), "merino": ("merino",), "wool": ("wool",), "woolly": ("wool",), "woollen": ("wool",),
+    "blister": ("anti-blister",), "polarised": ("polarised",), "polarized": ("polarised",), "glare": ("polarised",),
+    "recovery": ("recovery",), "sore": ("recovery",), "massage": ("recovery",), "stretching": ("yoga", "recovery"),
+    "stretch": ("yoga", "recovery"), "yoga": ("yoga",), "cotton": ("cotton",), "organic": ("organic",),
+    "wireless": ("wireless",), "bluetooth": ("wireless",), "cordless": ("wireless",), "gps": ("gps",),
+    "rechargeable": ("rechargeable",), "usb": ("rechargeable",), "liner": ("liner",), "lined": ("fleece-lined",),
+    "compartment": ("compartment",), "insulated": ("insulated",), "thermos": ("insulated",),
+    "cold": ("cold",), "chilled": ("cold",), "icy": ("cold",), "sun": ("polarised", "cap"),
+    "sunny": ("polarised", "cap"),
+    "dark": ("headlamp",), "night": ("headlamp",), "ear": ("earbud",), "back": ("backpack",),
+    "side": ("cargo",), "cargo": ("cargo",),
+}  # fmt: skip
+# A kind the shop sells, made another kind by the word before it: "swim shorts" are no running shorts, "a sleeping bag"
+# no day pack, "yoga pants" no running tights. Such words name nothing here (the policy says what it could not find).
+OTHER_KINDS: dict[str, frozenset[str]] = {
+    "short": frozenset(_words("swim swimming board bike cycling bermuda boxer")),
+    "bag": frozenset(_words("sleeping laptop tote hand shopping garbage trash bin bean toiletry wash makeup")),
+    "pant": frozenset(_words("yoga sweat track ski snow jogging cargo suit dress")),
+    "jacket": frozenset(_words("life ski leather denim suit dinner")),
+    "shoe": frozenset(_words("football soccer golf climbing cycling bowling dance ballet water")),
+    "boot": frozenset(_words("football soccer ski snow riding cowboy wellington")),
+    "sneaker": frozenset(_words("football soccer golf")),
+    "tee": frozenset(_words("dress polo")),
+    "hat": frozenset(_words("sun bucket cowboy party straw")),
+}
+# Said of something to wear: it is for an animal, and the shop sells nothing for one ("a raincoat for my dog").
+ANIMAL_WORDS = frozenset(_words("dog dogs puppy pup cat cats kitten pet pets doggy"))
+_WEARABLE_CATEGORIES = frozenset(
+    _words("running-shoes sneakers boots t-shirts hoodies jackets shorts pants socks accessories")
+)
+# Words of a description that say nothing about the thing.
+_DESCRIPTION_STOP_WORDS = frozenset(_words("a an the and or with for that its it own into of to in on by from at"))
+# Features that tell one product by themselves ("something waterproof", "counts my steps"); the others need a second
+# word of the same product's description before they name anything ("long" alone is no Cloud Jogger).
+STRONG_FEATURES = frozenset(
+    _words("""
+    waterproof windproof rain rainy stretchy elastic collapsible foldable fold folds grippy gum zip pocket step
+    pedometer sleep heart pulse touchscreen sweatproof noise cancelling canceling quick-dry wicking merino
+    polarised polarized glare wireless bluetooth gps rechargeable compartment insulated thermos cold fleecy fleece
+    heavier heaviest warmest cushioned carbon racing marathon freeze freezing
+    """)
+)
 
 # A word → what it covers: categories ("cat:") or products whose titles have a word ("tok:").
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -304,6 +377,7 @@ class Resolution:
     named: bool = False  # a whole title or a distinctive title word was said (not only a category)
     used: frozenset[str] = frozenset()  # the words that named it
     words: tuple[str, ...] = ()  # the content words (corrected), for a query
+    described: bool = False  # found only by what the shop says of it ("something that counts my steps")
 
 
 @dataclass
@@ -388,6 +462,9 @@ class CatalogLexicon:
         vocabulary |= set(lexicon.brands) | set(BASIC_COLOURS) | set(lexicon.colours)
         vocabulary |= {word for spoken in lexicon._category_words for word in spoken.split()}
         vocabulary |= {word for word in WORD_SYNONYMS if word.isalpha()} | set(GROUPS)
+        vocabulary |= {word for word in FEATURE_WORDS if word.isalpha() and len(word) > 3}
+        # one-word names the catalog's words stand for ("earphones" are earbuds, never a typo of "headphones")
+        vocabulary |= {phrase for phrase in PHRASES if phrase.isalpha()}
         vocabulary |= {"tshirt", "sneaker", "trainer", "hoodie", "jacket", "backpack", "bottle", "watch", "sunglasses"}
         lexicon.vocabulary = frozenset(vocabulary)
         return lexicon
@@ -479,8 +556,45 @@ class CatalogLexicon:
 
     # -- resolution --------------------------------------------------------------------------------
 
-    def resolve(self, words: Sequence[str], *, colour: str | None = None) -> Resolution:
-        """The products `words` (from `self.words`) name, best first; see the module docstring."""
+    def resolve(self, words: Sequence[str], *, colour: str | None = None, describing: Sequence[str] = ()) -> Resolution:
+        """The products `words` (from `self.words`) name, best first; see the module docstring. `describing`: what
+        the thing is for or goes with ("earphones *for the gym*", "socks *to wear with my hiking boots*"), which only
+        tells apart the products the words name, never names one itself."""
+        if any(previous in OTHER_KINDS.get(word, ()) for previous, word in itertools.pairwise(words)):
+            return Resolution(words=tuple(word for word in words if word not in COMMON_WORDS))
+        # The colour said first, then what it is for among those: "khaki shorts with the big side pockets" are the
+        # cargo shorts, the only khaki ones.
+        resolution = self._resolve(words, colour=colour)
+        if not describing:
+            return resolution
+        if (
+            ANIMAL_WORDS & set(describing)
+            and resolution.product_ids
+            and all(self.by_id[pid].category in _WEARABLE_CATEGORIES for pid in resolution.product_ids)
+        ):
+            return Resolution(words=resolution.words)  # "a raincoat for my dog": nothing the shop sells
+        if len(resolution.product_ids) > 1:
+            narrowed = self.described(resolution.product_ids, describing)
+            if narrowed != resolution.product_ids:
+                categories = {self.by_id[pid].category for pid in narrowed}
+                return replace(
+                    resolution,
+                    product_ids=narrowed,
+                    category=resolution.category or (categories.pop() if len(categories) == 1 else None),
+                )
+        if not resolution.product_ids:
+            found = self.described_anywhere([*resolution.words, *describing])
+            if found:
+                categories = {self.by_id[pid].category for pid in found}
+                return replace(
+                    resolution,
+                    product_ids=found,
+                    category=categories.pop() if len(categories) == 1 else None,
+                    described=True,
+                )
+        return resolution
+
+    def _resolve(self, words: Sequence[str], *, colour: str | None = None) -> Resolution:
         present = set(words)
         content = tuple(word for word in words if word not in COMMON_WORDS)
         content = tuple(word for word in content if not word.isdigit())
@@ -555,9 +669,17 @@ class CatalogLexicon:
                 chosen_entries = [entry for score, strong, entry in scored if score == best and (strong or covered)]
                 best_score = best if chosen_entries else 0
             if not chosen_entries and covered:
-                chosen_entries = _described(scope, distinctive)
+                chosen_entries = _described(scope, distinctive, self)
         elif covered:
-            chosen_entries = _described(scope, [word for word in content if word not in used_words])
+            chosen_entries = _described(scope, [word for word in content if word not in used_words], self)
+        described_only = False
+        if not chosen_entries and not covered and not distinctive:
+            # 4. Described, not named: "something that counts my steps and sleep", "a bottle that keeps water cold".
+            described = self.described_anywhere(content)
+            described_only = bool(described)
+            if described:
+                chosen_entries = [self.by_id[pid] for pid in described]
+                used_words |= {word for word in content if word in FEATURE_WORDS}
         if not chosen_entries:
             return Resolution(words=content)
         if colour:
@@ -578,20 +700,79 @@ class CatalogLexicon:
             named=bool(distinctive) and best_score > 0,
             used=frozenset(used_words | set(distinctive)),
             words=content,
+            described=described_only,
         )
 
     def find(self, text: str, *, colour: str | None = None) -> Resolution:
         return self.resolve(self.words(text), colour=colour)
 
+    # -- what the shop says of its products ----------------------------------------------------------------
 
-def _described(scope: list[ProductEntry], words: Sequence[str]) -> list[ProductEntry]:
-    """Of the products of a kind the customer named, those whose description has every word they added ("wool
-    socks": the socks described as wool); all of them when none does, or every one does."""
+    def features(self, product_id: str) -> frozenset[str]:
+        """A product's description and title words, hyphenated ones also in parts ("elastic-sided": elastic, sided)."""
+        cache: dict[str, frozenset[str]] = self.__dict__.setdefault("_features", {})
+        found = cache.get(product_id)
+        if found is None:
+            entry = self.by_id[product_id]
+            words = set(entry.description_words) | set(entry.title_words)
+            words |= {part for word in words if "-" in word for part in word.split("-") if len(part) > 2}
+            found = cache[product_id] = frozenset(words - _DESCRIPTION_STOP_WORDS)
+        return found
+
+    def _feature_matches(self, product_id: str, words: Sequence[str], *, plain: bool) -> int:
+        """How many of `words` the product's own words have: a feature word through what shops call it
+        (`FEATURE_WORDS`), and with `plain` any other word of its description as it is ("padded collar")."""
+        own = self.features(product_id)
+        count = 0
+        for word in dict.fromkeys(words):
+            wanted = FEATURE_WORDS.get(word)
+            if wanted is not None:
+                count += any(feature in own for feature in wanted)
+            elif plain and word in own and colour_of(word) is None and not word.isdigit() and len(word) > 2:
+                count += 1
+        return count
+
+    def described(self, product_ids: Sequence[str], words: Sequence[str]) -> tuple[str, ...]:
+        """Of `product_ids` (one kind the customer named), those the shop describes with the most of what the customer
+        said of the thing ("wool socks", "shorts with a zip pocket", "a bag for weekend hikes"); all of them when
+        nothing said tells them apart."""
+        ids = tuple(pid for pid in product_ids if pid in self.by_id)
+        if len(ids) < 2:
+            return tuple(product_ids)
+        scores = {pid: self._feature_matches(pid, words, plain=True) for pid in ids}
+        best = max(scores.values())
+        if best == 0:
+            return tuple(product_ids)
+        return tuple(pid for pid in ids if scores[pid] == best)
+
+    def described_anywhere(self, words: Sequence[str]) -> tuple[str, ...]:
+        """The products a customer describes without naming them or their kind ("something that counts my steps and
+        sleep", "a bottle that keeps water cold"): those with a feature that tells them alone (`STRONG_FEATURES`), or
+        two of what was said; the best-matched ones, at most four, else none."""
+        said = [word for word in dict.fromkeys(words) if word in FEATURE_WORDS]
+        if not said:
+            return ()
+        scored: list[tuple[int, str]] = []
+        for entry in self.products:
+            own = self.features(entry.id)
+            matched = [word for word in said if any(feature in own for feature in FEATURE_WORDS[word])]
+            if len(matched) >= 2 or any(word in STRONG_FEATURES for word in matched):
+                scored.append((len(matched), entry.id))
+        if not scored:
+            return ()
+        best = max(score for score, _ in scored)
+        chosen = tuple(pid for score, pid in scored if score == best)
+        return chosen if len(chosen) <= 4 else ()
+
+
+def _described(scope: list[ProductEntry], words: Sequence[str], lexicon: CatalogLexicon) -> list[ProductEntry]:
+    """Of the products of a kind the customer named, those the shop describes with most of the words they added
+    ("wool socks": the socks described as wool); all of them when nothing added tells them apart."""
     extra = [word for word in words if word not in COMMON_WORDS and colour_of(word) is None and not word.isdigit()]
     if not extra or len(scope) < 2:
         return scope
-    described = [entry for entry in scope if all(word in entry.description_words for word in extra)]
-    return described or scope
+    chosen = set(lexicon.described([entry.id for entry in scope], extra))
+    return [entry for entry in scope if entry.id in chosen]
 
 
 # -- the merchant's lexicon, cached per process -------------------------------------------------------

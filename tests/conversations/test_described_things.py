@@ -1,0 +1,105 @@
+"""Shoppers who describe a thing instead of naming it (held-out set 27): the one product a look finds is offered, a yes
+to that offer puts it in the cart (never orders it), and "no, not those, the little ones" changes the line."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.models import AgentDecision, FlowStatus, OrderFlow
+
+pytestmark = pytest.mark.usefixtures("eager_tasks")
+
+
+@pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
+
+def _texts(answer: dict) -> str:
+    return " ".join(message["text"] for message in answer["messages"])
+
+
+def _preview_lines(answer: dict) -> list[tuple[str, int]]:
+    """The lines of the preview this answer shows (its card's editable lines), or none."""
+    previews = [message for message in answer["messages"] if message["kind"] == "preview"]
+    return [(line["variant_id"], line["quantity"]) for line in previews[-1]["cart_edit"]] if previews else []
+
+
+def test_the_one_product_a_look_finds_is_offered_and_a_yes_puts_it_in_the_cart_without_ordering(shop, chat):
+    chat.start()
+    found = chat.say("black running shoes, 44")
+
+    # only the Trail Blazer comes in black among the running shoes: it is offered with what was said
+    assert "Trail Blazer" in _texts(found)
+    assert found["messages"][-1]["text"].startswith("Would you like the Trail Blazer in black size 44?")
+    assert found["pending_confirmation"] is None
+
+    added = chat.say("yes")
+
+    assert _preview_lines(added) == [("var_trail_blazer_black_44", 1)]
+    flow = OrderFlow.objects.get(conversation_id=chat.id)
+    assert flow.status == FlowStatus.PREVIEWED  # in the cart and previewed; nothing placed on the offer's yes
+    assert AgentDecision.objects.filter(conversation_id=chat.id, name="yes_to_an_offer").count() == 1
+
+    chat.say("yes")  # the yes to the preview places it
+    flow.refresh_from_db()
+    assert flow.status == FlowStatus.PLACED
+
+
+def test_an_offer_is_only_for_the_next_message(shop, chat):
+    chat.start()
+    chat.say("black running shoes, 44")
+    chat.say("what sizes does it come in?")
+
+    late = chat.say("yes")
+
+    assert "nothing waiting for your confirmation" in _texts(late)
+    assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
+
+
+def test_a_look_that_finds_several_offers_none(shop, chat):
+    chat.start()
+    found = chat.say("show me running shoes")
+
+    assert not found["messages"][-1]["text"].startswith("Would you like")
+    answer = chat.say("yes")
+    assert "nothing waiting for your confirmation" in _texts(answer)
+    assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
+
+
+def test_a_long_message_read_only_in_part_offers_nothing(shop, chat):
+    chat.start()
+    found = chat.say(
+        "kitting out for winter runs: warm leggings M, gloves that work with my phone M, and a woolly hat (grey)"
+    )
+
+    assert not any(message["text"].startswith("Would you like") for message in found["messages"])
+
+
+def test_what_a_thing_is_for_is_no_second_thing(shop, chat):
+    chat.start()
+    answer = chat.say("earphones for the gym, black ones")
+
+    # the gym says what they are for: it was the Gym Duffel beside the earbuds
+    assert _preview_lines(answer) == [("var_earbuds_black", 1)]
+
+
+def test_not_those_the_little_ones_changes_the_line_and_orders_nothing(shop, chat):
+    chat.start()
+    first = chat.say("headphones for the gym, black")
+    assert _preview_lines(first) == [("var_headphones_black", 1)]
+
+    changed = chat.say("no not those big ones, the little ones that go in your ears")
+
+    assert _preview_lines(changed) == [("var_earbuds_black", 1)]
+    assert OrderFlow.objects.get(conversation_id=chat.id).status == FlowStatus.PREVIEWED
+
+
+def test_not_those_the_ones_for_hiking_after_a_look_adds_the_other_kind_with_its_size(shop, chat):
+    chat.start()
+    chat.say("show me the running socks")
+
+    answer = chat.say("no not those, the ones for hiking, M")
+
+    assert _preview_lines(answer) == [("var_wool_socks_m", 1)]

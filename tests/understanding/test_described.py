@@ -1,0 +1,105 @@
+"""The reader on held-out run 27 (shoppers who describe a thing instead of naming it), in words of our own. Each case
+here was read wrong before: what a thing is for became a second thing ("earphones for the gym" added the Gym Duffel,
+"socks to wear with my hiking boots" the boots in size M), a feature the shop's description states named nothing
+("something that counts my steps and sleep"), the same thing described twice became two, "earphones" were read as a
+typo of "headphones", and "no, not those, the little ones" after a look or a preview was not understood."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, SetSlot
+from ordering.agent.understand import OfflineGenerator
+from ordering.evaluation.messages import demo_lexicon
+
+PREVIEW_HEADPHONES = DialogueContext(
+    cart=(
+        CartLine(
+            variant_id="var_headphones_black", product_id="prod_headphones", title="Over-ear Headphones",
+            colour="black", size=None, quantity=1,
+        ),
+    ),
+    awaiting_confirmation=True,
+)  # fmt: skip
+SHOWN_RUNNING_SOCKS = DialogueContext(last_shown=(Option(value="prod_run_socks", label="Running Socks 3-pack"),))
+
+
+@pytest.fixture(scope="module")
+def generator() -> OfflineGenerator:
+    return OfflineGenerator(demo_lexicon())
+
+
+def _read(generator: OfflineGenerator, text: str, context: DialogueContext | None = None) -> list:
+    return list(generator.generate(text=text, context=context or DialogueContext()))
+
+
+def _lines(commands: list) -> list[tuple]:
+    return [
+        (item.product_ids[0] if len(item.product_ids) == 1 else item.product_ids, item.colour, item.size, item.quantity)
+        for command in commands
+        if isinstance(command, AddItems)
+        for item in command.items
+    ]
+
+
+@pytest.mark.parametrize(
+    ("said", "lines"),
+    [
+        # what it is for, or goes with, is no second thing
+        ("earbuds for the gym, in black", [("prod_earbuds", "black", None, None)]),
+        ("earphones for the gym, black ones", [("prod_earbuds", "black", None, None)]),
+        ("i need socks to go with my hiking boots, M, 2 pairs", [("prod_wool_socks", None, "M", 2)]),
+        ("running shorts with a zip pocket for my keys, blue L", [("prod_run_shorts", "blue", "L", None)]),
+        # the one the shop describes so, of the kind named
+        ("boots with the elastic sides in tan, 41", [("prod_chelsea_boot", "tan", "41", None)]),
+    ],
+)
+def test_what_a_thing_is_for_or_like_tells_which_it_is(generator, said, lines):
+    assert _lines(_read(generator, said)) == lines
+
+
+@pytest.mark.parametrize(
+    "said", ["something that counts my steps and sleep, pink", "something that tracks my sleep and my steps, black"]
+)
+def test_a_thing_described_twice_is_one_thing(generator, said):
+    # a look or an item, but one thing: the band the shop describes as a "step, sleep and heart-rate tracker"
+    named = [
+        product_ids
+        for command in _read(generator, said)
+        for product_ids in (
+            [item.product_ids for item in command.items] if isinstance(command, AddItems) else [command.product_ids]
+        )
+    ]
+    assert named == [("prod_fitness_band",)]
+
+
+def test_a_thing_for_someone_or_under_a_price_keeps_its_words(generator):
+    # "for" a person or a price is no purpose to set aside
+    assert _lines(_read(generator, "a beanie for my dad, grey")) == [("prod_beanie", "grey", None, None)]
+    assert _lines(_read(generator, "add a yoga mat and socks for my sister")) != []
+
+
+def test_earphones_are_earbuds_not_a_typo_of_headphones(generator):
+    assert _lines(_read(generator, "black earphones please")) == [("prod_earbuds", "black", None, None)]
+
+
+def test_not_those_after_a_preview_changes_the_line_keeping_its_colour(generator):
+    commands = _read(generator, "no no not those big ones, the little ones that go in your ears", PREVIEW_HEADPHONES)
+
+    assert [(c.slot, c.value) for c in commands if isinstance(c, SetSlot)] == [
+        ("product", "prod_earbuds"),
+        ("colour", "black"),
+    ]
+    assert all(c.target is not None and c.target.variant_id == "var_headphones_black" for c in commands)
+
+
+def test_not_those_after_a_look_adds_the_other_of_the_kind_with_what_was_said(generator):
+    assert _lines(_read(generator, "nope not those, the hiking ones in L", SHOWN_RUNNING_SOCKS)) == [
+        ("prod_wool_socks", None, "L", None)
+    ]
+
+
+def test_not_those_with_nothing_that_says_which_is_not_guessed(generator):
+    # "the blue ones" names no other product of the kind: nothing is changed to a guess
+    commands = _read(generator, "no not those, the nice ones", PREVIEW_HEADPHONES)
+    assert not any(isinstance(c, SetSlot) and c.slot == "product" and c.value != "prod_headphones" for c in commands)
