@@ -112,6 +112,17 @@ def _said_as(text: str, label: str) -> str:
     return label
 
 
+def _a_plain_yes(turn: Turn) -> bool:
+    """The customer's words are a yes and nothing more ("yes", "yes please", "sure, go on"), read by the offline reader
+    as if a preview waited, whoever read the message."""
+    from ordering.agent.pipeline import offline_generator
+
+    read = offline_generator().generate(text=turn.customer_text, context=c.DialogueContext(awaiting_confirmation=True))
+    return any(isinstance(command, c.Confirm) for command in read) and all(
+        isinstance(command, c.Confirm | c.Thanks) for command in read
+    )
+
+
 def _query_fits(query: str, product: Any) -> bool:
     """Whether what the customer looked for is this product: a short look ("black running shoes"), or a longer one whose
     words are mostly the shop's own words for it (its title, description and category: "white leather tennis shoes with
@@ -237,6 +248,13 @@ class Policy:
             if decision and not [o for o in others if not isinstance(o, c.CancelOrder)]:  # "yes, cancel it"
                 self._cancel_placed(turn, pending, decision[-1])
                 return
+        if (
+            not decision
+            and commands
+            and all(isinstance(command, c.Thanks) for command in commands)
+            and self._offer_taken(turn)
+        ):
+            return  # "yes please" right after an offer: read as thanks when nothing waits for a yes
         if decision and not others:
             self._decide(turn, decision[-1])
             return
@@ -2042,20 +2060,21 @@ class Policy:
             # a look read from a long message may be only part of it ("kitting out for winter runs: warm leggings M,
             # gloves …, and a woolly hat"): offering the one thing found would drop the rest
             and _query_fits(command.query, turn.products.get(products[0]["product_id"]))
+            # "…, with the running shoe discount": a look carries no code, so a yes to it would drop the discount
+            and not re.search(r"\b(?:discount|promo|promotion|code|coupon|voucher)s?\b", turn.customer_text.lower())
         ):
-            self._offered(turn, command, products[0])
+            self._offered(turn, products[0]["product_id"], products[0]["title"], command.colour, command.size)
 
-    def _offered(self, turn: Turn, command: c.Search, product: dict[str, Any]) -> None:
-        """A look for something that found exactly one product, with nothing else asked in the message ("black running
-        shoes, 44": the Trail Blazer): the assistant asks whether to add it, with what was said when looking, so that a
-        "yes" has something to answer (`_offer_taken`); it was a list of one and a dead end."""
-        title = product["title"]
-        said = " ".join(part for part in (command.colour or "", f"size {command.size}" if command.size else "") if part)
+    def _offered(self, turn: Turn, product_id: str, title: str, colour: str | None, size: str | None) -> None:
+        """A look for something that found exactly one product, or an answer that it is in stock, with nothing else
+        asked in the message ("black running shoes, 44": the Trail Blazer): the assistant asks whether to add it, with
+        what was said, so that a "yes" has something to answer (`_offer_taken`); it was a dead end."""
+        said = " ".join(part for part in (colour or "", f"size {size}" if size else "") if part)
         turn.state["offer"] = {
-            "product_id": product["product_id"],
+            "product_id": product_id,
             "title": title,
-            "colour": command.colour or "",
-            "size": command.size or "",
+            "colour": colour or "",
+            "size": size or "",
             "turn_no": int(turn.state.get("turn_no") or 0),
         }
         turn.save_state()
@@ -2070,7 +2089,7 @@ class Policy:
         when looking, goes into the cart and its preview is shown. Nothing is ordered: the preview still waits for its
         own yes."""
         offer = turn.state.get("offer")
-        if not offer or offer.get("turn_no") != int(turn.state.get("turn_no") or 0) - 1:
+        if not offer or offer.get("turn_no") != int(turn.state.get("turn_no") or 0) - 1 or not _a_plain_yes(turn):
             return False
         turn.state["offer"] = None
         turn.record_decision(
@@ -2134,6 +2153,15 @@ class Policy:
         turn.state["shown_with"] = {"colour": spec.colour or "", "size": spec.size or ""}
         turn.state["topic"] = {"product_id": product_id, "title": candidates[0]["title"]}
         turn.save_state()
+        if (
+            command.aspect == "availability"
+            and result.data.get("available")
+            and self.commands == [command]
+            and not turn.state["cart"]
+            and not turn.state.get("pending")
+        ):
+            # "got black running shoes in 45?" → "Yes, the Trail Blazer is in stock …": would they like it
+            self._offered(turn, product_id, candidates[0]["title"], spec.colour, spec.size)
 
     def _do_order_status(self, turn: Turn, command: c.OrderStatus) -> None:
         if self.told_placed_unchanged and command.which == "last":

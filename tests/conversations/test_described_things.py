@@ -103,3 +103,33 @@ def test_not_those_the_ones_for_hiking_after_a_look_adds_the_other_kind_with_its
     answer = chat.say("no not those, the ones for hiking, M")
 
     assert _preview_lines(answer) == [("var_wool_socks_m", 1)]
+
+
+def test_yes_please_after_an_in_stock_answer_puts_that_one_in_the_cart(shop, chat):
+    chat.start()
+    answered = chat.say("is the down jacket in olive available in L?")
+    assert "in stock in olive size L" in _texts(answered)
+    assert answered["messages"][-1]["text"].startswith("Would you like the Down Jacket in olive size L?")
+
+    added = chat.say("yes please")  # read as thanks when nothing waits for a yes; here it answers the offer
+
+    assert _preview_lines(added) == [("var_down_jacket_olive_l", 1)]
+    assert OrderFlow.objects.get(conversation_id=chat.id).status == FlowStatus.PREVIEWED
+
+
+def test_not_the_high_tops_after_a_look_at_two_takes_the_other(shop, chat):
+    chat.start()
+    chat.say("white sneakers 42")
+
+    answer = chat.say("not the high tops")
+
+    # it previewed the Street High: the one named after "not"
+    assert _preview_lines(answer) == [("var_court_classic_42", 1)]
+
+
+def test_a_look_with_a_code_said_is_not_offered(shop, chat):
+    chat.start()
+    found = chat.say("black trail trainers in 42 with the running shoe discount")
+
+    # a yes to an offer would put the shoes in the cart without the discount the customer asked for
+    assert not any(message["text"].startswith("Would you like") for message in found["messages"])

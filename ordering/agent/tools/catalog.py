@@ -187,12 +187,14 @@ def answer_product_question(turn: Turn, args: dict) -> ToolResult:
     sizes = sorted({v.size for v in in_stock if v.size}, key=lambda s: (len(s), s))
     colours = sorted({v.colour for v in in_stock if v.colour})
     price = format_money(product.price.amount, product.price.currency)
+    available = False  # the very colour and size asked about are in stock
     if size or colour:
         fitting = [
             v for v in in_stock if (not size or (v.size or "").upper() == size) and (not colour or v.colour == colour)
         ]
         what = " ".join(part for part in (colour, f"size {size}" if size else "") if part)
         if fitting:
+            available = aspect in ("availability", "sizes", "details")
             units = sum(v.available for v in fitting)
             say = f"Yes, the {title} is in stock in {what} ({units} left), at {price}."
         else:
@@ -218,7 +220,7 @@ def answer_product_question(turn: Turn, args: dict) -> ToolResult:
         say = f"{title} ({price}): {product.description[:300]}"
     return ToolResult(
         ok=True,
-        data={"product": _product_data(product)},
+        data={"product": _product_data(product), "available": available},
         say=say,
         message_data={"kind": "product_answer", "cards": [product_card(product)]},
     )

@@ -1913,6 +1913,8 @@ DESCRIBED_WITH = _rx(
 )
 # "no not those big ones, the little ones that go in your ears", "not that one, the one for hiking": the thing on the
 # table is not it, and what follows says which (`_Reader._not_that_one`).
+# "no , the ones that go in your ears": "no not those" as the reader has it by then, with the cart's one line
+NO_THEN_THE = _rx(r"^no+\s*,\s*(?P<new>(?:the|a|an)\s+.+)$")
 NOT_THAT_BUT = _rx(
     r"^(?:(?:no+|nah|nope|hmm+|oh)\b[,.!]*\s*)*not\s+(?:those|that|these|this|them|it)(?:\s+(?:[a-z]+\s+)?ones?)?"
     r"\s*[,;.!]+\s*(?:i\s+(?:want|meant|mean|need|wanted)\s+|i would like\s+|but\s+|rather\s+)?(?P<new>.+)$"
@@ -1927,7 +1929,7 @@ PURPOSE = _rx(
     r"\s+(?P<lead>to wear with|to go with|that goes? with|to use (?:at|in|on|for|with)|(?:for|on) (?:my|the|a|an|our)"
     r"|for|when i(?: am)?|while i(?: am)?|big enough for|with room for|room for|space for|that fits?|to fit|to hold"
     r"|that holds?|that (?:will|would|can|could) (?:fit|hold))\s+"
-    r"(?P<what>[a-z0-9'\- ]+?)(?=\s*(?:[,;.!?()]|\band\b|\bplus\b|$))"
+    r"(?P<what>[a-z0-9'\- ]+?)(?=\s*(?:[,;.!?()]|\band\b|\bplus\b|\bin\b|\bsize\b|\bsz\b|$))"
 )
 # Not a purpose: a price, a person, a time, a count ("for under $50", "for me", "for tomorrow", "for 2 people").
 PURPOSE_NOT = (
@@ -2427,10 +2429,16 @@ class _Reader:
         clauses = self._edit_clauses_read(self.text)
         if clauses is not None:
             return clauses
-        if pending is not None and pending.slot == "product" and len(pending.options) >= 2:
+        if (pending is not None and pending.slot == "product" and len(pending.options) >= 2) or (
+            pending is None and len(self.context.last_shown) >= 2
+        ):
             left = self._option_not_named(self.text)
             if left:
                 return left
+        if pending is None:
+            meant = self._not_that_one(self.text)
+            if meant:
+                return meant
         chosen = self._shown_by_word(self.text)
         if chosen:
             return chosen
@@ -2774,8 +2782,7 @@ class _Reader:
             # "yes to the shoes, no to the socks": the socks go, and only they
             whole = text = f"remove the {drop}" if drop else f"just the {keep}"
         keep_only = (
-            self._not_that_one(whole)
-            or self._keep_only(whole)
+            self._keep_only(whole)
             or self._swap_line(whole)
             or self._every_line(whole)
             or self._the_other(whole)
@@ -4471,9 +4478,8 @@ class _Reader:
         """ "the low ones, not high tops", "not the high tops" to "which one?": the option named after "not" is out (it
         was chosen, for being named); when one is left and nothing else said names another, that one is chosen."""
         pending = self.context.pending
-        if pending is None:
-            return []
-        options = [option.value for option in pending.options if option.value in self.lexicon.by_id]
+        offered = pending.options if pending is not None else self.context.last_shown
+        options = [option.value for option in offered if option.value in self.lexicon.by_id]
         negated = list(NOT_THE_OPTION.finditer(text))
         out = {pid for match in negated for pid in self.lexicon.find(match.group("what")).product_ids} & set(options)
         if not out:
@@ -4485,6 +4491,9 @@ class _Reader:
             left = named
         if len(left) != 1:
             return []
+        if pending is None:
+            # "not the high tops" after a look at two: the other one, with what was said when looking
+            return [AddItems(items=(ItemSpec(product_ids=(left[0],)),))]
         return [Select(value=left[0]), *self._answer_extras(rest, "product", left[0])]
 
     def _not_that_one(self, text: str) -> list[Command]:
@@ -4493,7 +4502,10 @@ class _Reader:
         says which is. In the cart its line becomes that product (with the colour or size said); shown, that product is
         added. Only when what follows is one other product, by its name or by what the shop says of it among the things
         of the same kind; otherwise nothing is read here."""
+        plain_no = False
         match = NOT_THAT_BUT.match(text)
+        if match is None and self.context.cart:
+            match, plain_no = NO_THEN_THE.match(text), True
         if match is None:
             return []
         cart = self.context.cart
@@ -4509,12 +4521,20 @@ class _Reader:
         items = self._items(said)
         words = self.lexicon.words(said)
         others = tuple(dict.fromkeys(pid for item in items for pid in item.product_ids if pid != target))
+        if others and plain_no:
+            return []  # "no the other hoodie", "no the cloud jogger in grey": a product named, read as a correction
         if not others:
             # "the ones for hiking", "the little ones": another of the same kind, by what the shop says of it
             kind = self.lexicon.by_id[target].category
             others = tuple(pid for pid in self.lexicon.category_ids(kind) if pid != target)
-        if len(others) > 1:
-            others = self.lexicon.described(others, [*words, *(w for p in self._purposes for w in p)])
+            described = [*words, *(word for purpose in self._purposes for word in purpose)]
+            # only by what the shop says of it ("the ones that go in your ears"), or said to be the other one: "no, the
+            # black ones" is the colour of the same thing
+            others = tuple(pid for pid in others if self.lexicon.feature_matches(pid, described))
+            if "other" not in words and len(others) > 1:
+                others = self.lexicon.described(others, described)
+            elif "other" in words and not others:
+                others = tuple(pid for pid in self.lexicon.category_ids(kind) if pid != target)
         if len(others) != 1:
             return []
         chosen = others[0]
@@ -5850,6 +5870,12 @@ class _Reader:
                     or (
                         len(items[-1].product_ids) > 1
                         and not re.search(r"\b(?:and|plus|also|too|as well)\b\s*" + re.escape(chunk), text)
+                    )
+                    # "a tracker for my sleep and my steps": more of what the one thing named is (it was a second)
+                    or (
+                        len(items[-1].product_ids) == 1
+                        and items[-1].product_ids[0] in item.product_ids
+                        and not re.match(r"(?:a|an|another|one|some|the other)\b", chunk)
                     )
                 )
                 and item.quantity is None

@@ -732,6 +732,10 @@ class CatalogLexicon:
                 count += 1
         return count
 
+    def feature_matches(self, product_id: str, words: Sequence[str]) -> int:
+        """How many of what the customer said of a thing (`FEATURE_WORDS`) the shop says of this product."""
+        return self._feature_matches(product_id, words, plain=False) if product_id in self.by_id else 0
+
     def described(self, product_ids: Sequence[str], words: Sequence[str]) -> tuple[str, ...]:
         """Of `product_ids` (one kind the customer named), those the shop describes with the most of what the customer
         said of the thing ("wool socks", "shorts with a zip pocket", "a bag for weekend hikes"); all of them when
