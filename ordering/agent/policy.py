@@ -2029,7 +2029,8 @@ class Policy:
             arguments["product_ids"] = list(command.product_ids)
         named = set(command.product_ids)
         why = f"the customer browsed {command_words(command)}"
-        result = self._call(turn, "search_products", arguments, why, speak=not named)
+        # spoken below, once it is known whether the one product found is offered in the same message
+        result = self._call(turn, "search_products", arguments, why, speak=False)
         if result.ok and named and not named & {p["product_id"] for p in result.data["products"]}:
             # "a warm hat": the reader named the caps and beanies ("hat"), the shop's word search found the gloves
             # (its text "…that…"); the products named are what was asked for
@@ -2037,12 +2038,27 @@ class Policy:
             result = self._call(
                 turn, "search_products", arguments, "the products the customer's words name", speak=False
             )
-        if named and result.ok and result.say:
-            turn.say(result.say, data=result.message_data)
         if not result.ok:
             turn.say(result.error or "I could not search the shop.")
             return
         products = result.data["products"]
+        offer = (
+            len(products) == 1
+            and self.commands == [command]
+            and not turn.state.get("pending")
+            # a look read from a long message may be only part of it ("kitting out for winter runs: warm leggings M,
+            # gloves …, and a woolly hat"): offering the one thing found would drop the rest
+            and _query_fits(command.query, turn.products.get(products[0]["product_id"]))
+            # "…, with the running shoe discount": a look carries no code, so a yes to it would drop the discount
+            and not re.search(r"\b(?:discount|promo|promotion|code|coupon|voucher)s?\b", turn.customer_text.lower())
+        )
+        if result.say:
+            offered = (
+                self._offered(turn, products[0]["product_id"], products[0]["title"], command.colour, command.size)
+                if offer
+                else ""
+            )
+            turn.say(f"{result.say} {offered}".strip(), data=result.message_data)
         turn.state["last_shown"] = [
             {"value": p["product_id"], "label": p["title"], "price": p.get("price")} for p in products[:6]
         ]
@@ -2053,22 +2069,12 @@ class Policy:
         turn.save_state()
         if not products:
             self._not_found(turn, c.ItemSpec(query=command_words(command)))
-        elif (
-            len(products) == 1
-            and self.commands == [command]
-            and not turn.state.get("pending")
-            # a look read from a long message may be only part of it ("kitting out for winter runs: warm leggings M,
-            # gloves …, and a woolly hat"): offering the one thing found would drop the rest
-            and _query_fits(command.query, turn.products.get(products[0]["product_id"]))
-            # "…, with the running shoe discount": a look carries no code, so a yes to it would drop the discount
-            and not re.search(r"\b(?:discount|promo|promotion|code|coupon|voucher)s?\b", turn.customer_text.lower())
-        ):
-            self._offered(turn, products[0]["product_id"], products[0]["title"], command.colour, command.size)
 
-    def _offered(self, turn: Turn, product_id: str, title: str, colour: str | None, size: str | None) -> None:
+    def _offered(self, turn: Turn, product_id: str, title: str, colour: str | None, size: str | None) -> str:
         """A look for something that found exactly one product, or an answer that it is in stock, with nothing else
-        asked in the message ("black running shoes, 44": the Trail Blazer): the assistant asks whether to add it, with
-        what was said, so that a "yes" has something to answer (`_offer_taken`); it was a dead end."""
+        asked in the message ("black running shoes, 44": the Trail Blazer): the assistant asks, in the same message,
+        whether to add it with what was said, so that a "yes" has something to answer (`_offer_taken`); it was a dead
+        end. Returns the sentence that asks."""
         said = " ".join(part for part in (colour or "", f"size {size}" if size else "") if part)
         turn.state["offer"] = {
             "product_id": product_id,
@@ -2078,10 +2084,9 @@ class Policy:
             "turn_no": int(turn.state.get("turn_no") or 0),
         }
         turn.save_state()
-        turn.say(
+        return (
             f"Would you like the {title}{' in ' + said if said else ''}? Say yes and I'll put it in your cart "
-            "(nothing is ordered until you confirm the preview).",
-            data={"kind": "question", "quick_replies": quick_replies(["Yes", "No thanks"])},
+            "(nothing is ordered until you confirm the preview)."
         )
 
     def _offer_taken(self, turn: Turn) -> bool:
@@ -2145,14 +2150,11 @@ class Policy:
         result = self._call(turn, "answer_product_question",
                             {"product_id": product_id, "aspect": command.aspect, "size": spec.size or "",
                              "colour": spec.colour or ""},
-                            f"the customer asked about {candidates[0]['title']}")  # fmt: skip
+                            f"the customer asked about {candidates[0]['title']}", speak=False)  # fmt: skip
         if not result.ok:
             turn.say(result.error or "I could not look that up.")
             return
-        turn.state["last_shown"] = [{"value": product_id, "label": candidates[0]["title"]}]
-        turn.state["shown_with"] = {"colour": spec.colour or "", "size": spec.size or ""}
-        turn.state["topic"] = {"product_id": product_id, "title": candidates[0]["title"]}
-        turn.save_state()
+        offered = ""
         if (
             command.aspect == "availability"
             and result.data.get("available")
@@ -2161,7 +2163,13 @@ class Policy:
             and not turn.state.get("pending")
         ):
             # "got black running shoes in 45?" → "Yes, the Trail Blazer is in stock …": would they like it
-            self._offered(turn, product_id, candidates[0]["title"], spec.colour, spec.size)
+            offered = self._offered(turn, product_id, candidates[0]["title"], spec.colour, spec.size)
+        if result.say:
+            turn.say(f"{result.say} {offered}".strip(), data=result.message_data)
+        turn.state["last_shown"] = [{"value": product_id, "label": candidates[0]["title"]}]
+        turn.state["shown_with"] = {"colour": spec.colour or "", "size": spec.size or ""}
+        turn.state["topic"] = {"product_id": product_id, "title": candidates[0]["title"]}
+        turn.save_state()
 
     def _do_order_status(self, turn: Turn, command: c.OrderStatus) -> None:
         if self.told_placed_unchanged and command.which == "last":

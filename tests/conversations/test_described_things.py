@@ -31,8 +31,12 @@ def test_the_one_product_a_look_finds_is_offered_and_a_yes_puts_it_in_the_cart_w
     found = chat.say("black running shoes, 44")
 
     # only the Trail Blazer comes in black among the running shoes: it is offered with what was said
-    assert "Trail Blazer" in _texts(found)
-    assert found["messages"][-1]["text"].startswith("Would you like the Trail Blazer in black size 44?")
+    # in the same message as what was found (still an answer, not a question of its own)
+    assert found["messages"][-1]["kind"] == "products"
+    assert found["messages"][-1]["text"] == (
+        "Here is what I found: Trail Blazer ($95.00). Would you like the Trail Blazer in black size 44? Say yes and "
+        "I'll put it in your cart (nothing is ordered until you confirm the preview)."
+    )
     assert found["pending_confirmation"] is None
 
     added = chat.say("yes")
@@ -62,7 +66,7 @@ def test_a_look_that_finds_several_offers_none(shop, chat):
     chat.start()
     found = chat.say("show me running shoes")
 
-    assert not found["messages"][-1]["text"].startswith("Would you like")
+    assert "Would you like" not in _texts(found)
     answer = chat.say("yes")
     assert "nothing waiting for your confirmation" in _texts(answer)
     assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
@@ -74,7 +78,7 @@ def test_a_long_message_read_only_in_part_offers_nothing(shop, chat):
         "kitting out for winter runs: warm leggings M, gloves that work with my phone M, and a woolly hat (grey)"
     )
 
-    assert not any(message["text"].startswith("Would you like") for message in found["messages"])
+    assert "Would you like" not in _texts(found)
 
 
 def test_what_a_thing_is_for_is_no_second_thing(shop, chat):
@@ -108,8 +112,9 @@ def test_not_those_the_ones_for_hiking_after_a_look_adds_the_other_kind_with_its
 def test_yes_please_after_an_in_stock_answer_puts_that_one_in_the_cart(shop, chat):
     chat.start()
     answered = chat.say("is the down jacket in olive available in L?")
-    assert "in stock in olive size L" in _texts(answered)
-    assert answered["messages"][-1]["text"].startswith("Would you like the Down Jacket in olive size L?")
+    assert answered["messages"][-1]["kind"] == "product_answer"
+    assert answered["messages"][-1]["text"].startswith("Yes, the Down Jacket is in stock in olive size L")
+    assert "Would you like the Down Jacket in olive size L?" in answered["messages"][-1]["text"]
 
     added = chat.say("yes please")  # read as thanks when nothing waits for a yes; here it answers the offer
 
@@ -132,4 +137,4 @@ def test_a_look_with_a_code_said_is_not_offered(shop, chat):
     found = chat.say("black trail trainers in 42 with the running shoe discount")
 
     # a yes to an offer would put the shoes in the cart without the discount the customer asked for
-    assert not any(message["text"].startswith("Would you like") for message in found["messages"])
+    assert "Would you like" not in _texts(found)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, SetSlot
+from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, PendingQuestion, SetSlot
 from ordering.agent.understand import OfflineGenerator
 from ordering.evaluation.messages import demo_lexicon
 
@@ -103,3 +103,46 @@ def test_not_those_with_nothing_that_says_which_is_not_guessed(generator):
     # "the blue ones" names no other product of the kind: nothing is changed to a guess
     commands = _read(generator, "no not those, the nice ones", PREVIEW_HEADPHONES)
     assert not any(isinstance(c, SetSlot) and c.slot == "product" and c.value != "prod_headphones" for c in commands)
+
+
+ASKED_JACKET_OR_BOOT = DialogueContext(
+    pending=PendingQuestion(
+        slot="product",
+        options=(
+            Option(value="prod_rain_jacket", label="Packable Rain Jacket"),
+            Option(value="prod_hiking_boot", label="Summit Hiking Boot"),
+        ),
+    )
+)
+
+
+def test_the_coloured_one_to_which_one_is_the_option_made_in_that_colour(generator):
+    commands = _read(generator, "the blue one in M", ASKED_JACKET_OR_BOOT)
+
+    assert [(type(c).__name__, getattr(c, "slot", None), c.value) for c in commands] == [
+        ("Select", None, "prod_rain_jacket"),
+        ("SetSlot", "colour", "blue"),
+        ("SetSlot", "size", "M"),
+    ]
+    # a colour neither comes in says nothing about which: nothing is chosen for it
+    assert not any(type(c).__name__ == "Select" for c in _read(generator, "the green one", ASKED_JACKET_OR_BOOT))
+
+
+def test_a_colour_liked_after_a_look_is_the_one_shown_in_it(generator):
+    shown = DialogueContext(
+        last_shown=(Option(value="prod_down_jacket", label="Down Jacket"), Option(value="prod_beanie", label="Beanie"))
+    )
+    assert _lines(_read(generator, "grey would be nice", shown)) == [("prod_beanie", "grey", None, None)]
+
+
+def test_the_cheaper_one_when_one_was_shown_is_that_one(generator):
+    shown = DialogueContext(last_shown=(Option(value="prod_fitness_band", label="Fitness Band"),))
+    assert _lines(_read(generator, "the cheaper one, black", shown)) == [("prod_fitness_band", "black", None, None)]
+
+
+def test_a_thermos_is_the_insulated_bottle_not_the_thermal_tights(generator):
+    named = [
+        command.item.product_ids if hasattr(command, "item") else command.items[0].product_ids
+        for command in _read(generator, "do you sell a thermos? white if possible")
+    ]
+    assert named == [("prod_steel_bottle",)]

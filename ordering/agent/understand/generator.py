@@ -615,6 +615,11 @@ VALUE_AFTER_EDIT = _rx(
     r"\b(?:sorry|no sorry|sorry no|no wait|wait no|wait|i mean|i meant|no actually|actually no|oops|my bad|or rather)"
     r"\s*,?\s*(?:the\s+|in\s+)?(?P<value>[a-z0-9]+)(?:\s+(?:ones?|pair|instead|please|pls))*\s*$"
 )
+# "grey would be nice", "black is good": a colour liked, as "the grey one" (it was not understood)
+COLOUR_LIKED = _rx(
+    r"^(?:(?:ok|okay|oh|hmm+|i think|maybe)\s*,?\s+)?(?P<colour>[a-z]+)\s+(?:would be|is|sounds|looks|seems)\s+"
+    r"(?:nice|great|good|perfect|fine|lovely|best|ideal)(?:\s+(?:thanks|thx|ty|please|pls))?$"
+)
 OH_BEFORE_MORE = _rx(r"^(?:oh+|ooh+|ah+)\s*,?\s+(?=(?:and|also|plus|another|one more)\b)")
 NO_THEN_WHAT = _rx(r"^(?:no\s+)+(?:not\s+(?:those|that|them|these|this)(?:\s+ones?)?\s*,?\s+)?(?=(?:the|a|an)\s+[a-z])")
 SAME_BEFORE_MORE = _rx(r"^(?:the\s+)?same(?:\s+again|\s+one)?\s*,?\s+(?=(?:one more|another|1 more)\b)")
@@ -1919,6 +1924,15 @@ NOT_THAT_BUT = _rx(
     r"^(?:(?:no+|nah|nope|hmm+|oh)\b[,.!]*\s*)*not\s+(?:those|that|these|this|them|it)(?:\s+(?:[a-z]+\s+)?ones?)?"
     r"\s*[,;.!]+\s*(?:i\s+(?:want|meant|mean|need|wanted)\s+|i would like\s+|but\s+|rather\s+)?(?P<new>.+)$"
 )
+# "the blue one in M", "blue one, size 42" to "which one?" (`_Reader._option_by_colour`)
+THE_COLOURED_ONE = _rx(
+    r"^(?:(?:ok|okay|yes|yeah|sure)\s*,?\s+)?(?:the\s+)?(?P<colour>[a-z]+)\s+ones?\b\s*,?\s*(?P<slots>.*)$"
+)
+# "the cheaper one, black", "that one in M" after a look that showed one product
+THAT_ONE_SHOWN = _rx(
+    r"^(?:(?:ok|okay|yes|yeah|sure|great)\s*,?\s+)?(?:the|that)\s+(?:cheaper|cheapest|only|same)?\s*one\b\s*,?\s*"
+    r"(?:in\s+)?(?P<slots>.*)$"
+)
 # "…, not high tops", "not the zip one": an option said not to be it (`_Reader._option_not_named`)
 NOT_THE_OPTION = _rx(
     r"\b(?:not|no|never)\s+(?:the\s+|those\s+|that\s+)?(?P<what>[a-z0-9][a-z0-9 -]*?)(?=\s*(?:[,;.!?]|$|\bbut\b))"
@@ -2093,6 +2107,9 @@ class _Reader:
         # "oh and one more for my sister", "oh and thermal tights L": the "oh" before an addition says nothing (it was
         # a correction's lead: nothing was understood, or the boots in the cart became the tights)
         self.text = OH_BEFORE_MORE.sub("", self.text)
+        liked = COLOUR_LIKED.match(self.text)
+        if liked is not None and colour_of(liked.group("colour")):
+            self.text = f"the {liked.group('colour')} one"
         self.text = self._occasions_dropped(self.text)
         self.text = THE_KIND_ONES.sub(self._kind_narrowed, self.text)
         if context.cart:
@@ -2439,6 +2456,9 @@ class _Reader:
             meant = self._not_that_one(self.text)
             if meant:
                 return meant
+        by_colour = self._option_by_colour(self.text)
+        if by_colour:
+            return by_colour
         chosen = self._shown_by_word(self.text)
         if chosen:
             return chosen
@@ -4473,6 +4493,46 @@ class _Reader:
         if slots is None:
             return []
         return _line_changes(line, slots)
+
+    def _option_by_colour(self, text: str) -> list[Command]:
+        """ "the blue one in M" to "which one: the Packable Rain Jacket or the Summit Hiking Boot?": the one option
+        made in that colour, with the colour and size said (it was not understood, or the colour of neither); "the
+        cheaper one, black" when a look showed one product: that one. Nothing when no option or several have it."""
+        pending = self.context.pending
+        if pending is not None and pending.slot == "product":
+            offered = [option.value for option in pending.options if option.value in self.lexicon.by_id]
+        elif pending is None and len(self.context.last_shown) == 1 and THAT_ONE_SHOWN.match(text):
+            offered = [option.value for option in self.context.last_shown if option.value in self.lexicon.by_id]
+        else:
+            return []
+        match = THE_COLOURED_ONE.match(text) or THAT_ONE_SHOWN.match(text)
+        if match is None or not offered:
+            return []
+        slots = self._slots_only(match.group("slots")) if match.group("slots") else ItemSpec()
+        if slots is None or slots.product_ids or slots.query:
+            return []
+        colour = colour_of(match.groupdict().get("colour") or "") or slots.colour
+        fitting = [pid for pid in offered if not colour or colour in self.lexicon.by_id[pid].colours]
+        if len(fitting) != 1 or (pending is not None and not colour):
+            return []
+        chosen = fitting[0]
+        item = (
+            self._item(
+                " ".join(part for part in (match.group("slots") or "",) if part),
+                previous=ItemSpec(product_ids=(chosen,)),
+            )
+            if match.group("slots")
+            else None
+        )
+        size = (item.size if item is not None else None) or slots.size
+        if pending is None:
+            return [AddItems(items=(ItemSpec(product_ids=(chosen,), colour=colour, size=size),))]
+        commands: list[Command] = [Select(value=chosen)]
+        if colour:
+            commands.append(SetSlot(slot="colour", value=colour))
+        if size:
+            commands.append(SetSlot(slot="size", value=size))
+        return commands
 
     def _option_not_named(self, text: str) -> list[Command]:
         """ "the low ones, not high tops", "not the high tops" to "which one?": the option named after "not" is out (it

@@ -86,6 +86,8 @@ WORD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "sneaks": ("sneaker",), "runners": ("runner",), "bottles": ("bottle",),
     "weight": ("kettlebell",), "flasks": ("flask",), "sunnies": ("sunglass",), "sunnie": ("sunglass",),
     "specs": ("sunglass",), "beany": ("beanie",), "toque": ("beanie",),
+    # "a thermos" is an insulated bottle ("thermos" folds to "thermo", once a typo of "thermal": the running tights)
+    "thermos": ("insulated", "bottle"), "thermo": ("insulated", "bottle"),
 }  # fmt: skip
 
 # What a customer says a thing is like or is for → the words shop descriptions and titles use for it ("keeps water
