@@ -146,3 +146,18 @@ def test_a_thermos_is_the_insulated_bottle_not_the_thermal_tights(generator):
         for command in _read(generator, "do you sell a thermos? white if possible")
     ]
     assert named == [("prod_steel_bottle",)]
+
+
+def test_a_feature_asked_of_the_thing_in_the_cart_names_no_other_thing(generator):
+    earbuds = DialogueContext(
+        cart=(
+            CartLine(
+                variant_id="var_earbuds_black", product_id="prod_earbuds", title="Sport Earbuds", colour="black",
+                size=None, quantity=1,
+            ),
+        ),
+        awaiting_confirmation=True,
+    )  # fmt: skip
+    # "waterproof" names the rain jacket and the hiking boots, but "these" are the earbuds: nothing else is offered
+    commands = _read(generator, "wait are these waterproof", earbuds)
+    assert not any(isinstance(c, AddItems | SetSlot) for c in commands)

@@ -132,6 +132,7 @@ from ordering.agent.understand.lexicon import (
     ENGLISH_WORDS,
     OTHER_KINDS,
     CatalogLexicon,
+    Resolution,
     colour_by_shade,
     colour_in_family,
     colour_of,
@@ -1940,7 +1941,7 @@ NOT_THE_OPTION = _rx(
 # What a thing is for or goes with, to the end of its clause (`_Reader._purposes_marked`): "earphones for the gym",
 # "socks to wear with my hiking boots", "shorts with a zip pocket for my keys when i run", "a bag with room for shoes".
 PURPOSE = _rx(
-    r"\s+(?P<lead>to wear with|to go with|that goes? with|to use (?:at|in|on|for|with)|(?:for|on) (?:my|the|a|an|our)"
+    r"\s+(?P<lead>to wear with|to go with|that goes? with|to use (?:at|in|on|for|with)|for (?:my|the|a|an|our)"
     r"|for|when i(?: am)?|while i(?: am)?|big enough for|with room for|room for|space for|that fits?|to fit|to hold"
     r"|that holds?|that (?:will|would|can|could) (?:fit|hold))\s+"
     r"(?P<what>[a-z0-9'\- ]+?)(?=\s*(?:[,;.!?()]|\band\b|\bplus\b|\bin\b|\bsize\b|\bsz\b|$))"
@@ -1955,6 +1956,11 @@ PURPOSE_NOT = (
 PURPOSE_NOT_AFTER = (
     r"\b(?:look|looking|looked|search|searching|ask|asking|swap|change|exchange|trade|replace|switch|pay|paid|"
     r"go|going|opt|settle|wait|waiting|thanks|thank|ready|time|instead)\b"
+)
+# "the hoodie i liked for my wishlist", "for the cart": where the thing is, never what it is for
+PURPOSE_SAVED = (
+    r"\b(?:wishlist|wish list|saved|liked|favou?rites?|cart|basket|order|orders|bought|purchased|last time|before"
+    r"|usual)\b"
 )
 PURPOSE_MARKER = re.compile(r"zzpurpose(\d+)zz")
 ITEM_SPLIT = _rx(
@@ -5887,7 +5893,7 @@ class _Reader:
         def aside(match: re.Match[str]) -> str:
             head = re.split(r"[,;]", match.string[: match.start()])[-1]
             what = match.group("what")
-            if re.match(PURPOSE_NOT, what) or re.search(PURPOSE_NOT_AFTER, head):
+            if re.match(PURPOSE_NOT, what) or re.search(PURPOSE_NOT_AFTER, head) or re.search(PURPOSE_SAVED, what):
                 return match.group(0)
             thing = self._item(head)
             if thing is None or not thing.product_ids:
@@ -6343,6 +6349,10 @@ class _Reader:
         resolution_words = self.lexicon.words(" ".join(word for word in words if not _numberish(word)))
         colour = next((c for c in self.lexicon.colour_words(resolution_words)), None)
         resolution = self.lexicon.resolve(resolution_words, colour=colour, describing=describing)
+        if resolution.described and re.search(r"\b(?:it|its|they|them|these|those|this)\b", chunk):
+            # "wait, are these waterproof?": a feature asked of the thing on the table names no other thing (it
+            # offered the rain jacket and the boots to replace the earbuds)
+            resolution = Resolution(words=resolution.words)
         if resolution.exact and colour and colour in resolution.used:
             colour = None  # "blue runner": the colour is part of the name
         shade = SHADE.search(chunk) if not colour and len(resolution.product_ids) == 1 else None
