@@ -583,7 +583,16 @@ class CatalogLexicon:
                     resolution,
                     product_ids=narrowed,
                     category=resolution.category or (categories.pop() if len(categories) == 1 else None),
+                    # "socks for hiking": one product of the kind said, as good as its name
+                    named=resolution.named or len(narrowed) == 1,
                 )
+        if (
+            len(resolution.product_ids) == 1
+            and not resolution.named
+            and self._feature_matches(resolution.product_ids[0], describing, plain=True)
+        ):
+            # "a kit bag for the gym in grey": the one grey bag, and the one for the gym, as good as its name
+            return replace(resolution, named=True)
         if not resolution.product_ids:
             found = self.described_anywhere([*resolution.words, *describing])
             if found:
