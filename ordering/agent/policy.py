@@ -112,6 +112,21 @@ def _said_as(text: str, label: str) -> str:
     return label
 
 
+_COUNT_WORDS = frozenset(
+    [
+        *("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "dozen"),
+        *("couple", "pair", "pairs", "few", "several"),
+    ]
+)
+
+
+def _count_said(text: str, size: str | None) -> bool:
+    """A number in the customer's words that is not the size they said, or a count in words ("2 caps", "a couple")."""
+    lowered = text.lower()
+    numbers = re.findall(r"\d+(?:\.\d+)?", lowered)
+    return any(number != (size or "") for number in numbers) or bool(set(re.findall(r"[a-z]+", lowered)) & _COUNT_WORDS)
+
+
 def _a_plain_yes(turn: Turn) -> bool:
     """The customer's words are a yes and nothing more ("yes", "yes please", "sure, go on"), read by the offline reader
     as if a preview waited, whoever read the message."""
@@ -2051,6 +2066,8 @@ class Policy:
             and _query_fits(command.query, turn.products.get(products[0]["product_id"]))
             # "…, with the running shoe discount": a look carries no code, so a yes to it would drop the discount
             and not re.search(r"\b(?:discount|promo|promotion|code|coupon|voucher)s?\b", turn.customer_text.lower())
+            # "2 blue caps, pack them separately": nor a count (a number other than the size said)
+            and not _count_said(turn.customer_text, command.size)
         )
         if result.say:
             offered = (

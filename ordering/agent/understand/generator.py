@@ -3137,6 +3137,8 @@ class _Reader:
 
     def _names_product(self, text: str, *, strict: bool = False) -> bool:
         resolution = self.lexicon.resolve(self.lexicon.words(text))
+        if resolution.described:
+            return False  # "is it ok for a full marathon?": what the shop says of a product names none
         if strict:
             return bool(resolution.product_ids) and len(resolution.product_ids) <= 3
         return bool(resolution.product_ids)
@@ -5893,7 +5895,14 @@ class _Reader:
         def aside(match: re.Match[str]) -> str:
             head = re.split(r"[,;]", match.string[: match.start()])[-1]
             what = match.group("what")
-            if re.match(PURPOSE_NOT, what) or re.search(PURPOSE_NOT_AFTER, head) or re.search(PURPOSE_SAVED, what):
+            if (
+                re.match(PURPOSE_NOT, what)
+                or re.search(PURPOSE_NOT_AFTER, head)
+                or re.search(PURPOSE_SAVED, what)
+                # "caps for my running club of 8": a count said with it, which the purpose would take away
+                or re.search(r"\d", what)
+                or any(word in NUMBER_WORDS for word in what.split())
+            ):
                 return match.group(0)
             thing = self._item(head)
             if thing is None or not thing.product_ids:
