@@ -138,3 +138,13 @@ def test_a_look_with_a_code_said_is_not_offered(shop, chat):
 
     # a yes to an offer would put the shoes in the cart without the discount the customer asked for
     assert "Would you like" not in _texts(found)
+
+
+def test_a_look_with_a_count_said_is_not_offered(shop, chat):
+    chat.start()
+    found = chat.say("2 grey beanies, pack them separately theyre presents")
+
+    # read as a look for the beanie (the packing is not something the shop does), which carries no count: a yes to an
+    # offer would put one beanie in the cart
+    assert any(message["kind"] == "products" for message in found["messages"])
+    assert "Would you like" not in _texts(found)

@@ -161,3 +161,21 @@ def test_a_feature_asked_of_the_thing_in_the_cart_names_no_other_thing(generator
     # "waterproof" names the rain jacket and the hiking boots, but "these" are the earbuds: nothing else is offered
     commands = _read(generator, "wait are these waterproof", earbuds)
     assert not any(isinstance(c, AddItems | SetSlot) for c in commands)
+
+
+def test_a_count_said_with_what_it_is_for_stays_the_count(generator):
+    assert _lines(_read(generator, "caps for my football team of 6, all white")) == [("prod_run_cap", "white", None, 6)]
+
+
+def test_a_feature_does_not_hide_a_request_for_a_person(generator):
+    cart = DialogueContext(
+        cart=(
+            CartLine(
+                variant_id="var_tempo_racer_red_43", product_id="prod_tempo_racer", title="Tempo Racer", colour="red",
+                size="43", quantity=1,
+            ),
+        ),
+        awaiting_confirmation=True,
+    )  # fmt: skip
+    commands = _read(generator, "would these do a marathon? actually let me talk to a human about it", cart)
+    assert [type(c).__name__ for c in commands] == ["Human"]
