@@ -123,6 +123,8 @@ _COUNT_WORDS = frozenset(
 def _count_said(text: str, size: str | None) -> bool:
     """A number in the customer's words that is not the size they said, or a count in words ("2 caps", "a couple")."""
     lowered = text.lower()
+    # a size in another system or with its word is no count ("UK 7", "size 9", "us 10.5")
+    lowered = re.sub(r"\b(?:uk|us|eu|euro|size|sz|mens|men's|womens|women's)\s*\d+(?:\.\d+)?", " ", lowered)
     numbers = re.findall(r"\d+(?:\.\d+)?", lowered)
     return any(number != (size or "") for number in numbers) or bool(set(re.findall(r"[a-z]+", lowered)) & _COUNT_WORDS)
 
@@ -2059,6 +2061,9 @@ class Policy:
         products = result.data["products"]
         offer = (
             len(products) == 1
+            # the reader took the words for several things ("red shoes": the Tempo Racer and the Street High) and the
+            # shop's word search found one: the customer may mean the other
+            and len(command.product_ids) <= 1
             and self.commands == [command]
             and not turn.state.get("pending")
             # a look read from a long message may be only part of it ("kitting out for winter runs: warm leggings M,

@@ -148,3 +148,20 @@ def test_a_look_with_a_count_said_is_not_offered(shop, chat):
     # offer would put one beanie in the cart
     assert any(message["kind"] == "products" for message in found["messages"])
     assert "Would you like" not in _texts(found)
+
+
+def test_a_look_the_reader_took_for_several_things_is_not_offered_when_the_shop_finds_one(shop, chat):
+    chat.start()
+    found = chat.say("red shoes size 42")
+
+    # "red shoes" are the Tempo Racer and the Street High; the shop's word search finds only the one whose text says
+    # "shoes" (the Street High is "sneakers")
+    assert "Here is what I found: Tempo Racer ($129.00)." in _texts(found)
+    assert "Would you like" not in _texts(found)
+
+
+def test_a_size_in_another_system_is_no_count_that_stops_the_offer(shop, chat):
+    chat.start()
+    found = chat.say("everyday road running trainers, UK 7")
+
+    assert "Would you like the Blue Runner in size 41?" in _texts(found)

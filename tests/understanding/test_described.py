@@ -179,3 +179,22 @@ def test_a_feature_does_not_hide_a_request_for_a_person(generator):
     )  # fmt: skip
     commands = _read(generator, "would these do a marathon? actually let me talk to a human about it", cart)
     assert [type(c).__name__ for c in commands] == ["Human"]
+
+
+def test_not_those_after_a_look_at_several_takes_the_one_so_described(generator):
+    shown = DialogueContext(
+        last_shown=(
+            Option(value="prod_wool_socks", label="Merino Hiking Socks"),
+            Option(value="prod_run_socks", label="Running Socks 3-pack"),
+        )
+    )
+    assert _lines(_read(generator, "no not those, the ones for hiking, L", shown)) == [
+        ("prod_wool_socks", None, "L", None)
+    ]
+
+
+def test_thats_exactly_what_i_need_is_the_one_just_shown(generator):
+    shown = DialogueContext(last_shown=(Option(value="prod_soft_flask", label="Soft Flask 500ml"),))
+    assert _lines(_read(generator, "ooh that's just what i was looking for!", shown)) == [
+        ("prod_soft_flask", None, None, None)
+    ]

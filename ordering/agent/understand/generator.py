@@ -1925,6 +1925,12 @@ NOT_THAT_BUT = _rx(
     r"^(?:(?:no+|nah|nope|hmm+|oh)\b[,.!]*\s*)*not\s+(?:those|that|these|this|them|it)(?:\s+(?:[a-z]+\s+)?ones?)?"
     r"\s*[,;.!]+\s*(?:i\s+(?:want|meant|mean|need|wanted)\s+|i would like\s+|but\s+|rather\s+)?(?P<new>.+)$"
 )
+# "oh that's exactly what i need!", "perfect, this is what i was looking for" about the thing just shown
+THATS_WHAT_I_NEED = _rx(
+    r"^(?:(?:oh+|wow|yes|yeah|perfect|great|ooh+|ah+)\s*,?\s+)*(?:that is|this is|that s|those are|these are|it is)\s+"
+    r"(?:exactly\s+|just\s+|totally\s+)?what\s+i\s+(?:need|needed|want|wanted|was looking for|am looking for|was after"
+    r"|am after)\b[\s!.]*(?:thanks|thank you|thx|ty)?[\s!.]*$"
+)
 # "the blue one in M", "blue one, size 42" to "which one?" (`_Reader._option_by_colour`)
 THE_COLOURED_ONE = _rx(
     r"^(?:(?:ok|okay|yes|yeah|sure)\s*,?\s+)?(?:the\s+)?(?P<colour>[a-z]+)\s+ones?\b\s*,?\s*(?P<slots>.*)$"
@@ -2465,6 +2471,11 @@ class _Reader:
         by_colour = self._option_by_colour(self.text)
         if by_colour:
             return by_colour
+        if pending is None and THATS_WHAT_I_NEED.match(self.text):
+            # "oh that's exactly what i need!" about the one thing just shown: that one (it looked for "oh exactly")
+            topic = self._topic()
+            if topic is not None:
+                return [AddItems(items=(ItemSpec(product_ids=(topic,)),))]
         chosen = self._shown_by_word(self.text)
         if chosen:
             return chosen
@@ -4577,13 +4588,17 @@ class _Reader:
         if match is None:
             return []
         cart = self.context.cart
+        shown = [option.value for option in self.context.last_shown if option.value in self.lexicon.by_id]
         if len(cart) == 1:
             target, line = cart[0].product_id, cart[0]
-        elif not cart and len(self.context.last_shown) == 1:
-            target, line = self.context.last_shown[0].value, None
+        elif not cart and len(shown) == 1:
+            target, line = shown[0], None
+        elif not cart and len(shown) > 1 and not plain_no:
+            # "good socks for walking" showed two; "no not those, the ones for hiking, M": the one of them so described
+            target, line = "", None
         else:
             return []
-        if target not in self.lexicon.by_id:
+        if target and target not in self.lexicon.by_id:
             return []
         said = match.group("new")
         items = self._items(said)
@@ -4593,15 +4608,15 @@ class _Reader:
             return []  # "no the other hoodie", "no the cloud jogger in grey": a product named, read as a correction
         if not others:
             # "the ones for hiking", "the little ones": another of the same kind, by what the shop says of it
-            kind = self.lexicon.by_id[target].category
-            others = tuple(pid for pid in self.lexicon.category_ids(kind) if pid != target)
+            kind = self.lexicon.by_id[target or shown[0]].category
+            others = tuple(pid for pid in self.lexicon.category_ids(kind) if pid != target) if target else tuple(shown)
             described = [*words, *(word for purpose in self._purposes for word in purpose)]
             # only by what the shop says of it ("the ones that go in your ears"), or said to be the other one: "no, the
             # black ones" is the colour of the same thing
             others = tuple(pid for pid in others if self.lexicon.feature_matches(pid, described))
             if "other" not in words and len(others) > 1:
                 others = self.lexicon.described(others, described)
-            elif "other" in words and not others:
+            elif "other" in words and not others and target:
                 others = tuple(pid for pid in self.lexicon.category_ids(kind) if pid != target)
         if len(others) != 1:
             return []
