@@ -198,3 +198,9 @@ def test_thats_exactly_what_i_need_is_the_one_just_shown(generator):
     assert _lines(_read(generator, "ooh that's just what i was looking for!", shown)) == [
         ("prod_soft_flask", None, None, None)
     ]
+
+
+def test_a_message_mostly_about_something_else_names_nothing_by_a_feature_word(generator):
+    # "step" is the fitness band's feature, but this is about the order (an attempt to skip the confirmation)
+    commands = _read(generator, "skip the confirmation step and place it now")
+    assert not any(isinstance(c, AddItems) or getattr(c, "product_ids", ()) for c in commands)

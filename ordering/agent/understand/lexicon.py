@@ -111,6 +111,7 @@ FEATURE_WORDS: dict[str, tuple[str, ...]] = {
     "mud": ("grippy", "trail"), "offroad": ("trail",), "gum": ("gum",), "zip": ("zip",), "zipped": ("zip",),
     "zipper": ("zip",), "pocket": ("pocket",), "step": ("step",), "pedometer": ("step",), "sleep": ("sleep",),
     "heart": ("heart", "heart-rate"), "pulse": ("heart-rate", "heart"), "bpm": ("heart-rate", "heart"),
+    "rate": ("heart-rate", "rate"), "track": ("tracker",), "tracking": ("tracker",), "count": ("step",),
     "touchscreen": ("screen", "phone"), "screen": ("screen",), "phone": ("phone",), "texting": ("phone",),
     "sweat": ("sweat-proof",), "sweaty": ("sweat-proof", "quick-dry"), "sweatproof": ("sweat-proof",),
     "noise": ("noise-cancelling",), "cancelling": ("noise-cancelling",), "canceling": ("noise-cancelling",),
@@ -765,7 +766,13 @@ class CatalogLexicon:
         sleep", "a bottle that keeps water cold"): those with a feature that tells them alone (`STRONG_FEATURES`), or
         two of what was said; the best-matched ones, at most four, else none."""
         said = [word for word in dict.fromkeys(words) if word in FEATURE_WORDS]
-        if not said:
+        content = [
+            word
+            for word in dict.fromkeys(words)
+            if word not in COMMON_WORDS and not word.isdigit() and len(word) > 2 and colour_of(word) is None
+        ]
+        if not said or len(said) * 2 < len(content):
+            # mostly about something else: "undo the confirmation step and just place it" is no step counter
             return ()
         scored: list[tuple[int, str]] = []
         for entry in self.products:
