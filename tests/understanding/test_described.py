@@ -202,5 +202,5 @@ def test_thats_exactly_what_i_need_is_the_one_just_shown(generator):
 
 def test_a_message_mostly_about_something_else_names_nothing_by_a_feature_word(generator):
     # "step" is the fitness band's feature, but this is about the order (an attempt to skip the confirmation)
-    commands = _read(generator, "skip the confirmation step and place it now")
+    commands = _read(generator, "remove the confirmation step please")
     assert not any(isinstance(c, AddItems) or getattr(c, "product_ids", ()) for c in commands)

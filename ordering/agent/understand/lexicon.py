@@ -151,6 +151,11 @@ ANIMAL_WORDS = frozenset(_words("dog dogs puppy pup cat cats kitten pet pets dog
 _WEARABLE_CATEGORIES = frozenset(
     _words("running-shoes sneakers boots t-shirts hoodies jackets shorts pants socks accessories")
 )
+# Words about the ordering itself: a message with them is about the order, not a description of a thing ("remove the
+# confirmation step" is no step counter).
+_PROCESS_WORDS = frozenset(
+    _words("confirmation confirm confirming checkout preview payment process login password account website app")
+)
 # Words of a description that say nothing about the thing.
 _DESCRIPTION_STOP_WORDS = frozenset(_words("a an the and or with for that its it own into of to in on by from at"))
 # Features that tell one product by themselves ("something waterproof", "counts my steps"); the others need a second
@@ -771,7 +776,7 @@ class CatalogLexicon:
             for word in dict.fromkeys(words)
             if word not in COMMON_WORDS and not word.isdigit() and len(word) > 2 and colour_of(word) is None
         ]
-        if not said or len(said) * 2 < len(content):
+        if not said or len(said) * 2 < len(content) or _PROCESS_WORDS & set(content):
             # mostly about something else: "undo the confirmation step and just place it" is no step counter
             return ()
         scored: list[tuple[int, str]] = []
