@@ -2106,9 +2106,19 @@ class Policy:
             "turn_no": int(turn.state.get("turn_no") or 0),
         }
         turn.save_state()
+        from consent.selectors import auto_checkout_threshold_of, profile_for_customer
+
+        profile = profile_for_customer(user_id=turn.customer_id)
+        threshold = auto_checkout_threshold_of(profile=profile)
+        currency = profile.currency if profile is not None else "USD"
+        after = (
+            # the customer's own auto-checkout places a preview under its amount at once: the offer says so
+            f"(your auto-checkout setting places orders under {format_money(threshold, currency)} without asking again)"
+            if threshold > 0
+            else "(nothing is ordered until you confirm the preview)"
+        )
         return (
-            f"Would you like the {title}{' in ' + said if said else ''}? Say yes and I'll put it in your cart "
-            "(nothing is ordered until you confirm the preview)."
+            f"Would you like the {title}{' in ' + said if said else ''}? Say yes and I'll put it in your cart {after}."
         )
 
     def _offer_taken(self, turn: Turn) -> bool:

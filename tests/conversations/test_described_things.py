@@ -165,3 +165,19 @@ def test_a_size_in_another_system_is_no_count_that_stops_the_offer(shop, chat):
     found = chat.say("everyday road running trainers, UK 7")
 
     assert "Would you like the Blue Runner in size 41?" in _texts(found)
+
+
+def test_an_offer_to_a_customer_with_auto_checkout_says_that_a_yes_may_place_it(shop, chat):
+    from consent.services.grants import auto_checkout_set
+
+    auto_checkout_set(user_id=shop.alice.pk, threshold=5000)
+    chat.start()
+    found = chat.say("a collapsible water bottle for running")
+
+    # the offer must not promise a preview to confirm when the customer's own setting places it without asking
+    assert "Would you like the Soft Flask 500ml?" in _texts(found)
+    assert "nothing is ordered until you confirm" not in _texts(found)
+    assert "your auto-checkout setting places orders under $50.00 without asking again" in _texts(found)
+
+    chat.say("yes")
+    assert OrderFlow.objects.get(conversation_id=chat.id).status != FlowStatus.PREVIEWED  # placed (or placing) at once
