@@ -181,3 +181,14 @@ def test_an_offer_to_a_customer_with_auto_checkout_says_that_a_yes_may_place_it(
 
     chat.say("yes")
     assert OrderFlow.objects.get(conversation_id=chat.id).status != FlowStatus.PREVIEWED  # placed (or placing) at once
+
+
+def test_thanks_after_an_offer_puts_nothing_in_the_cart(shop, chat):
+    chat.start()
+    chat.say("black running shoes, 44")
+
+    answer = chat.say("thanks")
+
+    assert _preview_lines(answer) == []
+    assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
+    assert not AgentDecision.objects.filter(conversation_id=chat.id, name="yes_to_an_offer").exists()
