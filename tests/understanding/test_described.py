@@ -73,6 +73,33 @@ def test_a_thing_described_twice_is_one_thing(generator, said):
     assert named == [("prod_fitness_band",)]
 
 
+@pytest.mark.parametrize(
+    ("said", "lines"),
+    [
+        # a list of things each described, with its colour or size in brackets or after it
+        (
+            "new at the gym: a bag with space for shoes (grey), a bottle that keeps drinks cold (white) and a mat for "
+            "stretching (purple)",
+            [
+                ("prod_gym_duffel", "grey", None, None),
+                ("prod_steel_bottle", "white", None, None),
+                ("prod_yoga_mat", "purple", None, None),
+            ],
+        ),
+        (
+            "getting ready for winter: thermal tights S, gloves that work on a touchscreen S, and a beanie (red)",
+            [
+                ("prod_run_tights", None, "S", None),
+                ("prod_gloves", None, "S", None),
+                ("prod_beanie", "red", None, None),
+            ],
+        ),
+    ],
+)
+def test_a_list_of_described_things_is_each_thing(generator, said, lines):
+    assert _lines(_read(generator, said)) == lines
+
+
 def test_a_thing_for_someone_or_under_a_price_keeps_its_words(generator):
     # "for" a person or a price is no purpose to set aside
     assert _lines(_read(generator, "a beanie for my dad, grey")) == [("prod_beanie", "grey", None, None)]

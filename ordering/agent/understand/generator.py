@@ -1947,7 +1947,8 @@ NOT_THE_OPTION = _rx(
 # What a thing is for or goes with, to the end of its clause (`_Reader._purposes_marked`): "earphones for the gym",
 # "socks to wear with my hiking boots", "shorts with a zip pocket for my keys when i run", "a bag with room for shoes".
 PURPOSE = _rx(
-    r"\s+(?P<lead>to wear with|to go with|that goes? with|to use (?:at|in|on|for|with)|for (?:my|the|a|an|our)"
+    r"\s+(?P<lead>to wear with|to go with|that goes? with|(?:that|which) (?:works?|go|goes|fits?) (?:with|on|in)"
+    r"|to use (?:at|in|on|for|with)|for (?:my|the|a|an|our)"
     r"|for|when i(?: am)?|while i(?: am)?|big enough for|with room for|room for|space for|that fits?|to fit|to hold"
     r"|that holds?|that (?:will|would|can|could) (?:fit|hold))\s+"
     r"(?P<what>[a-z0-9'\- ]+?)(?=\s*(?:[,;.!?()]|\band\b|\bplus\b|\bin\b|\bsize\b|\bsz\b|$))"
@@ -5922,8 +5923,15 @@ class _Reader:
             thing = self._item(head)
             if thing is None or not thing.product_ids:
                 return match.group(0)
-            self._purposes.append(self.lexicon.words(what))
-            return f" zzpurpose{len(self._purposes) - 1}zz"
+            # a colour or a size said after it is the thing's ("a bag with room for shoes (black)", "…hiking M")
+            words = what.split()
+            kept: list[str] = []
+            while words and (colour_of(words[-1]) or words[-1].lower() in SIZE_LETTERS or words[-1].isdigit()):
+                kept.insert(0, words.pop())
+            if not words:
+                return match.group(0)
+            self._purposes.append(self.lexicon.words(" ".join(words)))
+            return f" zzpurpose{len(self._purposes) - 1}zz {' '.join(kept)}".rstrip()
 
         return PURPOSE.sub(aside, text)
 
