@@ -192,3 +192,13 @@ def test_thanks_after_an_offer_puts_nothing_in_the_cart(shop, chat):
     assert _preview_lines(answer) == []
     assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
     assert not AgentDecision.objects.filter(conversation_id=chat.id, name="yes_to_an_offer").exists()
+
+
+def test_the_waterproof_one_instead_replaces_the_line_keeping_its_colour_and_size(shop, chat):
+    chat.start()
+    chat.say("running wind shell in blue, L")
+
+    answer = chat.say("then the waterproof one instead, same colour and size")
+
+    # the rain jacket (the shop's "waterproof jacket") in place of the wind shell, still blue L; it was 1 of something
+    assert _preview_lines(answer) == [("var_rain_jacket_blue_l", 1)]

@@ -231,3 +231,22 @@ def test_a_message_mostly_about_something_else_names_nothing_by_a_feature_word(g
     # "step" is the fitness band's feature, but this is about the order (an attempt to skip the confirmation)
     commands = _read(generator, "remove the confirmation step please")
     assert not any(isinstance(c, AddItems) or getattr(c, "product_ids", ()) for c in commands)
+
+
+def test_that_one_instead_with_a_line_in_the_cart_replaces_the_line(generator):
+    context = DialogueContext(
+        cart=(
+            CartLine(
+                variant_id="var_tech_tee_blue_m", product_id="prod_tech_tee", title="Tech Running Tee", colour="blue",
+                size="M", quantity=1,
+            ),
+        ),
+        last_shown=(Option(value="prod_cotton_tee", label="Organic Cotton Tee"),),
+        awaiting_confirmation=True,
+    )  # fmt: skip
+    commands = _read(generator, "fine, that one instead, black L", context)
+    assert [(c.slot, c.value) for c in commands if isinstance(c, SetSlot)] == [
+        ("product", "prod_cotton_tee"),
+        ("colour", "black"),
+        ("size", "L"),
+    ]

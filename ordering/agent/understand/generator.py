@@ -1919,6 +1919,11 @@ DESCRIBED_WITH = _rx(
 )
 # "no not those big ones, the little ones that go in your ears", "not that one, the one for hiking": the thing on the
 # table is not it, and what follows says which (`_Reader._not_that_one`).
+# "then the waterproof one instead, same colour and size": another thing, described, in place of the cart's one line
+THE_OTHER_INSTEAD = _rx(
+    r"^(?:(?:then|ok|okay|actually|hmm+|oh|no|so|maybe)\s*,?\s+)*(?P<new>(?:the|a|an)\s+[a-z0-9 -]+?\s+ones?)\s+"
+    r"instead\b\s*,?\s*(?P<rest>.*)$"
+)
 # "no , the ones that go in your ears": "no not those" as the reader has it by then, with the cart's one line
 NO_THEN_THE = _rx(r"^no+\s*,\s*(?P<new>(?:the|a|an)\s+.+)$")
 NOT_THAT_BUT = _rx(
@@ -1937,8 +1942,9 @@ THE_COLOURED_ONE = _rx(
 )
 # "the cheaper one, black", "that one in M" after a look that showed one product
 THAT_ONE_SHOWN = _rx(
-    r"^(?:(?:ok|okay|yes|yeah|sure|great)\s*,?\s+)?(?:the|that)\s+(?:cheaper|cheapest|only|same)?\s*one\b\s*,?\s*"
-    r"(?:in\s+)?(?P<slots>.*)$"
+    r"^(?:(?:ok|okay|yes|yeah|sure|great|fine|alright|right|cool|then)\s*,?\s+)*(?:the|that)\s+"
+    r"(?:cheaper|cheapest|only|same)?\s*one\b"
+    r"(?:\s+instead\b)?\s*,?\s*(?:in\s+)?(?P<slots>.*)$"
 )
 # "…, not high tops", "not the zip one": an option said not to be it (`_Reader._option_not_named`)
 NOT_THE_OPTION = _rx(
@@ -4545,6 +4551,18 @@ class _Reader:
             else None
         )
         size = (item.size if item is not None else None) or slots.size
+        cart = self.context.cart
+        if pending is None and len(cart) == 1 and cart[0].product_id != chosen and re.search(r"\binstead\b", text):
+            # "ok that one instead, white M" with the tech tee in the cart and the cotton tee just shown: the line
+            # becomes the one shown (it was a second line beside it)
+            target = _line_target(cart[0])
+            changes: list[Command] = [SetSlot(slot="product", value=chosen, target=target, correction=True)]
+            changes += [
+                SetSlot(slot=slot, value=value, target=target, correction=True)
+                for slot, value in (("colour", colour), ("size", size))
+                if value
+            ]
+            return changes
         if pending is None:
             return [AddItems(items=(ItemSpec(product_ids=(chosen,), colour=colour, size=size),))]
         commands: list[Command] = [Select(value=chosen)]
@@ -4583,6 +4601,10 @@ class _Reader:
         added. Only when what follows is one other product, by its name or by what the shop says of it among the things
         of the same kind; otherwise nothing is read here."""
         plain_no = False
+        instead = THE_OTHER_INSTEAD.match(text) if len(self.context.cart) == 1 else None
+        if instead is not None:
+            # "then the waterproof one instead, same colour and size": said of the one line, as "not that, …"
+            text = f"not that , {instead.group('new')} , {instead.group('rest')}".strip(" ,")
         match = NOT_THAT_BUT.match(text)
         if match is None and self.context.cart:
             match, plain_no = NO_THEN_THE.match(text), True
@@ -4619,6 +4641,11 @@ class _Reader:
                 others = self.lexicon.described(others, described)
             elif "other" in words and not others and target:
                 others = tuple(pid for pid in self.lexicon.category_ids(kind) if pid != target)
+        if len(others) > 1 and target:
+            # "the waterproof one instead" of the wind shell: the waterproof jacket, not the waterproof boots
+            kind = self.lexicon.by_id[target].category
+            same_kind = tuple(pid for pid in others if self.lexicon.by_id[pid].category == kind)
+            others = same_kind or others
         if len(others) != 1:
             return []
         chosen = others[0]
