@@ -202,3 +202,18 @@ def test_the_waterproof_one_instead_replaces_the_line_keeping_its_colour_and_siz
 
     # the rain jacket (the shop's "waterproof jacket") in place of the wind shell, still blue L; it was 1 of something
     assert _preview_lines(answer) == [("var_rain_jacket_blue_l", 1)]
+
+
+def test_i_meant_the_other_one_cancel_that_order_cancels_the_order_just_placed(shop, chat):
+    chat.start()
+    chat.say("the black rucksack")
+    chat.say("yes")
+    flow = OrderFlow.objects.get(conversation_id=chat.id)
+    assert flow.status == FlowStatus.PLACED
+
+    asked = chat.say("argh i meant the gym bag, cancel that order")
+
+    # the order just placed, not "an order with the gym bag in it" (there is none: the charge stayed)
+    assert "1x 20L Day Pack (black)" in _texts(asked) and "Should I ask the shop to cancel it?" in _texts(asked)
+    done = chat.say("yes")
+    assert "the shop canceled order" in _texts(done)

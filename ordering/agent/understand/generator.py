@@ -1919,6 +1919,9 @@ DESCRIBED_WITH = _rx(
 )
 # "no not those big ones, the little ones that go in your ears", "not that one, the one for hiking": the thing on the
 # table is not it, and what follows says which (`_Reader._not_that_one`).
+# "oh no i meant the gym one, cancel that order": what was meant, and the order just placed pointed at (`_cancel`)
+MEANT_OTHER = _rx(r"\b(?:i\s+)?meant\b|\bwanted\s+the\b|\bwrong\s+(?:one|bag|thing|item|colour|color|size)\b")
+CANCEL_THAT_ORDER = _rx(r"\bcancel\w*\s+(?:that|this|the|my)\s+order\b|\bcancel\w*\s+(?:it|that)\b")
 # "then the waterproof one instead, same colour and size": another thing, described, in place of the cart's one line
 THE_OTHER_INSTEAD = _rx(
     r"^(?:(?:then|ok|okay|actually|hmm+|oh|no|so|maybe)\s*,?\s+)*(?P<new>(?:the|a|an)\s+[a-z0-9 -]+?\s+ones?)\s+"
@@ -3902,6 +3905,13 @@ class _Reader:
             return [CancelOrder(which="all")]
         if CANCEL_LAST.search(text):
             return [CancelOrder(which="last")]
+        if MEANT_OTHER.search(text) and CANCEL_THAT_ORDER.search(text) and not self.context.cart:
+            # "oh no i meant the gym one, cancel that order" right after the day pack was ordered: that order, and the
+            # gym bag is what they wanted instead (it looked for an order with the gym bag in it, and kept the charge)
+            ordered = {line.product_id for line in self.context.ordered}
+            named = self._target_spec(text) if self._names_product(text, strict=True) else None
+            if named is None or not set(named.product_ids) & ordered:
+                return [CancelOrder(which="last")]
         keeping = self._cancel_keeping(text)
         if keeping is not None:
             return keeping
