@@ -250,3 +250,13 @@ def test_that_one_instead_with_a_line_in_the_cart_replaces_the_line(generator):
         ("colour", "black"),
         ("size", "L"),
     ]
+
+
+def test_what_a_thing_must_hold_said_after_a_comma_describes_it_and_adds_nothing(generator):
+    # "and a jacket" is what the bag must hold (the jackets were looked for too)
+    assert _lines(_read(generator, "a backpack for day hikes, big enough for a jumper and a raincoat")) == [
+        ("prod_day_pack", None, None, None)
+    ]
+    assert _lines(_read(generator, "a black bag for the gym, with room for my shoes and a towel")) == [
+        ("prod_gym_duffel", "black", None, None)
+    ]

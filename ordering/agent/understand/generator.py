@@ -1962,6 +1962,13 @@ PURPOSE = _rx(
     r"|that holds?|that (?:will|would|can|could) (?:fit|hold))\s+"
     r"(?P<what>[a-z0-9'\- ]+?)(?=\s*(?:[,;.!?()]|\band\b|\bplus\b|\bin\b|\bsize\b|\bsz\b|$))"
 )
+# ", big enough for lunch and a jacket", ", with room for a laptop": what the thing said before the comma must hold
+FITS_AFTER = _rx(
+    r"\s*,\s*(?:(?:it|that)\s+(?:needs to be|should be|must be)\s+)?(?:big enough|large enough|roomy enough"
+    r"|with room|with space|room|space|that fits|that can fit|to fit|to hold|that holds|that can hold)\s+"
+    r"(?:for|to fit|to hold)?\s*"
+    r"(?P<what>[a-z][a-z ']*?)(?=\s*(?:[,;.!?]|$))"
+)
 # Not a purpose: a price, a person, a time, a count ("for under $50", "for me", "for tomorrow", "for 2 people").
 PURPOSE_NOT = (
     r"(?:\$|\d|under\b|less\b|below\b|over\b|above\b|around\b|about\b|roughly\b|me\b|you\b|him\b|her\b|them\b"
@@ -5741,6 +5748,10 @@ class _Reader:
                 price_min = _cents(match.group(1))
                 body = body.replace(match.group(0), " ")
         sort = "price_asc" if SORT_ASC.search(text) else "price_desc" if SORT_DESC.search(text) else "relevance"
+        # what the thing is for narrows what is looked for, and is no word of the look itself ("a bag for weekend hikes,
+        # big enough for lunch and a jacket" looked for the jackets too)
+        unmarked = body
+        body = self._purposes_marked(body)
         body = FEATURE_VERB.sub(" ", body)
         body = re.sub(
             r"\b(?:show me|show|browse|looking for|look for|look at|search for|search|find me|find|recommend|suggest|"
@@ -5752,6 +5763,11 @@ class _Reader:
             body,
         )
         item = self._item(body) or ItemSpec()
+        if PURPOSE_MARKER.search(body) and not item.product_ids:
+            # what it is for named nothing: looked for with all the words, as before
+            body = unmarked
+            item = self._item(body) or ItemSpec()
+        body = PURPOSE_MARKER.sub(" ", body)
         reading = self._size(body, letters_alone=False, shoe=False, bare_number=False)
         if reading is not None and item.size:
             body = body[: reading.start] + " " + body[reading.end :]
@@ -5948,6 +5964,11 @@ class _Reader:
         def aside(match: re.Match[str]) -> str:
             head = re.split(r"[,;]", match.string[: match.start()])[-1]
             what = match.group("what")
+            marker = PURPOSE_MARKER.search(what)
+            if marker is not None:
+                # a purpose set aside already ("…, big enough for …"): its words join this one
+                self._purposes[int(marker.group(1))] += self.lexicon.words(PURPOSE_MARKER.sub(" ", what))
+                return f" {marker.group(0)}"
             if (
                 re.match(PURPOSE_NOT, what)
                 or re.search(PURPOSE_NOT_AFTER, head)
@@ -5970,7 +5991,16 @@ class _Reader:
             self._purposes.append(self.lexicon.words(" ".join(words)))
             return f" zzpurpose{len(self._purposes) - 1}zz {' '.join(kept)}".rstrip()
 
-        return PURPOSE.sub(aside, text)
+        def fits(match: re.Match[str]) -> str:
+            # ", big enough for lunch and a jacket" after the thing: what it must hold, all of it, said of that thing
+            head = re.split(r"[,;]", match.string[: match.start()])[-1]
+            thing = self._item(head) if head.strip() else None
+            if thing is None or not thing.product_ids or re.search(r"\d", match.group("what")):
+                return match.group(0)
+            self._purposes.append(self.lexicon.words(match.group("what")))
+            return f" zzpurpose{len(self._purposes) - 1}zz"
+
+        return PURPOSE.sub(aside, FITS_AFTER.sub(fits, text))
 
     def _items(self, text: str) -> list[ItemSpec]:
         text = re.sub(r"\b(?:to|in|into) (?:my|the) (?:cart|basket|bag|order)\b", " ", text)
