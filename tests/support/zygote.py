@@ -393,10 +393,14 @@ def popen(
     argv = [str(part) for part in argv]
     env = dict(os.environ if env is None else env)
     cwd = str(cwd if cwd is not None else os.getcwd())
-    if not _ZYGOTE.accepts(argv, env) or subprocess.PIPE in (stdin, stdout, stderr):
+
+    def exec_it() -> subprocess.Popen[bytes]:  # a new interpreter, as before the zygote
         return subprocess.Popen(
             argv, env=env, cwd=cwd, stdin=stdin, stdout=stdout, stderr=stderr, start_new_session=start_new_session
         )
+
+    if not _ZYGOTE.accepts(argv, env) or subprocess.PIPE in (stdin, stdout, stderr):
+        return exec_it()
     opened: list[int] = []
     try:
         in_fd = _fd_for(stdin if stdin is not None else subprocess.DEVNULL, 0, opened, os.O_RDONLY)
@@ -406,9 +410,7 @@ def popen(
             err_fd = out_fd
         pid = _ZYGOTE.fork(argv, env=env, cwd=cwd, fds=(in_fd, out_fd, err_fd), new_session=start_new_session)
     except OSError:
-        return subprocess.Popen(
-            argv, env=env, cwd=cwd, stdin=stdin, stdout=stdout, stderr=stderr, start_new_session=start_new_session
-        )
+        return exec_it()
     finally:
         for fd in opened:
             os.close(fd)

@@ -1917,8 +1917,6 @@ DESCRIBED_WITH = _rx(
     r"(?P<before>\b[a-z][a-z-]*(?P<head>\s+(?:thing|things|one|ones|kind|model|version|type|style))?)\s+with\s+"
     r"(?P<what>(?:the|a|an|some|those|that|these|this|two|2)\s+[a-z0-9 ]+?)(?=\s*(?:[,;.]|$|\band\b|\bplus\b))"
 )
-# "no not those big ones, the little ones that go in your ears", "not that one, the one for hiking": the thing on the
-# table is not it, and what follows says which (`_Reader._not_that_one`).
 # "oh no i meant the gym one, cancel that order": what was meant, and the order just placed pointed at (`_cancel`)
 MEANT_OTHER = _rx(r"\b(?:i\s+)?meant\b|\bwanted\s+the\b|\bwrong\s+(?:one|bag|thing|item|colour|color|size)\b")
 CANCEL_THAT_ORDER = _rx(r"\bcancel\w*\s+(?:that|this|the|my)\s+order\b|\bcancel\w*\s+(?:it|that)\b")
@@ -1929,6 +1927,8 @@ THE_OTHER_INSTEAD = _rx(
 )
 # "no , the ones that go in your ears": "no not those" as the reader has it by then, with the cart's one line
 NO_THEN_THE = _rx(r"^no+\s*,\s*(?P<new>(?:the|a|an)\s+.+)$")
+# "no not those big ones, the little ones that go in your ears", "not that one, the one for hiking": the thing on the
+# table is not it, and what follows says which (`_Reader._not_that_one`).
 NOT_THAT_BUT = _rx(
     r"^(?:(?:no+|nah|nope|hmm+|oh)\b[,.!]*\s*)*not\s+(?:those|that|these|this|them|it)(?:\s+(?:[a-z]+\s+)?ones?)?"
     r"\s*[,;.!]+\s*(?:i\s+(?:want|meant|mean|need|wanted)\s+|i would like\s+|but\s+|rather\s+)?(?P<new>.+)$"
