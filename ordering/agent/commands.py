@@ -57,6 +57,17 @@ class ItemSpec:
     every: bool | None = None
     # With `saved`: the size next to the one saved or bought, +1 bigger or -1 smaller ("the runners I liked, size up").
     size_step: int | None = None
+    # What to take when the size or colour asked is not in stock or not made ("42, or 43 if the 42s are gone", "the
+    # green ones, if not the black"): the policy takes it then and says so; the shop's stock decides, never a guess.
+    otherwise_size: str | None = None
+    otherwise_colour: str | None = None
+    # And for a count the shop may not have ("2 pairs if they're in stock, if not just one"): the count to take then;
+    # with `up_to`, as many as the shop has up to `quantity` ("4 if you have them, otherwise however many you've got").
+    otherwise_quantity: int | None = None
+    up_to: bool | None = None
+    # Only while the whole order stays within this many cents, as the shop totals it ("and a blue cap as long as it all
+    # stays under 100"): the policy leaves the thing out, and says so, when the preview with it comes to more.
+    within_total: int | None = None
 
     def describe(self) -> str:
         return self.query or ", ".join(self.product_ids) or (self.saved or "")
@@ -200,6 +211,9 @@ class ChooseAddress(Command):
     kind: ClassVar[str] = "choose_address"
     changes_cart: ClassVar[bool] = True
     label: str = ""
+    # The saved address to use when the customer has none called `label` ("to my work address if you've got it on
+    # file, otherwise home"): said by the customer, never chosen for them.
+    otherwise: str = ""
 
 
 @dataclass(frozen=True)
@@ -207,6 +221,10 @@ class ChooseShipping(Command):
     kind: ClassVar[str] = "choose_shipping"
     changes_cart: ClassVar[bool] = True
     option: Literal["standard", "express"] = "standard"
+    # "express if it's under 10 bucks, otherwise normal shipping": the most this option may cost (cents), as the shop
+    # prices it on the cart; over it, `otherwise` is taken and the customer told.
+    within: int | None = None
+    otherwise: Literal["", "standard", "express"] = ""
 
 
 # -- browsing and questions ------------------------------------------------------------------------
@@ -362,6 +380,11 @@ ITEM_SCHEMA: dict[str, Any] = {
         "variant_id": {"type": ["string", "null"], "maxLength": 128},
         "every": {"type": ["boolean", "null"]},
         "size_step": {"enum": [-1, 1, None]},
+        "otherwise_size": {"type": ["string", "null"], "maxLength": 10},
+        "otherwise_colour": _OPTIONAL_SHORT,
+        "otherwise_quantity": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
+        "up_to": {"type": ["boolean", "null"]},
+        "within_total": {"type": ["integer", "null"], "minimum": 1},
     },
 }
 _OPTIONAL_ITEM = {"anyOf": [ITEM_SCHEMA, {"type": "null"}]}
@@ -389,9 +412,16 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
         "last4": {"type": ["string", "null"], "pattern": "^[0-9]{4}$"},
         "brand": {"type": ["string", "null"], "maxLength": 20},
     },
-    "choose_address": {"label": {"type": "string", "minLength": 1, "maxLength": 40}},
+    "choose_address": {
+        "label": {"type": "string", "minLength": 1, "maxLength": 40},
+        "otherwise": {"type": "string", "maxLength": 40},
+    },
     "account_info": {"topic": {"enum": ["cards", "addresses"]}},
-    "choose_shipping": {"option": {"enum": ["standard", "express"]}},
+    "choose_shipping": {
+        "option": {"enum": ["standard", "express"]},
+        "within": {"type": ["integer", "null"], "minimum": 0},
+        "otherwise": {"enum": ["", "standard", "express"]},
+    },
     "search": {
         "query": _SHORT,
         "category": _OPTIONAL_SHORT,

@@ -197,6 +197,8 @@ class Policy:
         # A line whose variant a change of this turn replaced (size L for M): a later change in the same message
         # that names the line as it was ("… the graphic one L, and 2 of the graphic") finds it under its new id.
         self.renamed: dict[str, str] = {}
+        # Lines added only while the order's total stays within a limit the customer said: (variant, title, cents)
+        self.within_total: list[tuple[str, str, int]] = []
 
     # -- entry ----------------------------------------------------------------------------------
 
@@ -484,9 +486,32 @@ class Policy:
         return result
 
     def _preview(self, turn: Turn, why: str) -> None:
+        if self.within_total:
+            self._within_total(turn)
         result = self._call(turn, "preview_order", {}, why)
         if not result.ok:
             turn.say(result.error or "I could not prepare a preview.")
+
+    def _within_total(self, turn: Turn) -> None:
+        """ "…, and a blue cap as long as it all stays under 100": the shop prices the cart (a preview not shown); when
+        its total is over the limit, the line said with it comes out and the customer is told why. The shop's total
+        decides, never a sum of ours; the preview shown after is what the customer confirms."""
+        conditional, self.within_total = self.within_total, []
+        priced = self._call(turn, "preview_order", {}, "the total decides a line said with a limit", speak=False)
+        total = priced.data.get("total") if priced.ok else None
+        if total is None:
+            return
+        for variant_id, title, limit in conditional:
+            if total <= limit or not any(line["variant_id"] == variant_id for line in turn.state["cart"]):
+                continue
+            currency = priced.data.get("currency") or "USD"
+            turn.record_decision(DecisionKind.RULE, "over_the_total_said",
+                                 rationale=f"total {total} > {limit}: {title} left out")  # fmt: skip
+            removed = self._call(turn, "remove_from_cart", {"variant_id": variant_id}, f"{title}: over the total said")
+            if removed.ok:
+                turn.say(f"With the {title} the order came to {format_money(total, currency)}, more than the "
+                         f"{format_money(limit, currency)} you said, so I've left the {title} out.")  # fmt: skip
+            return
 
     def _check_codes(self, turn: Turn, result: ToolResult) -> None:
         """Invariant 3: a code the shop did not apply is taken off and the customer told why, at once."""
@@ -1251,11 +1276,15 @@ class Policy:
         fitting = in_stock
         if spec.colour and len(colours) > 0:
             if spec.colour not in colours:
+                if spec.otherwise_colour:
+                    return self._otherwise(turn, spec, title, f"doesn't come in {spec.colour}", remembered, queue, line)
                 options = sorted({v["colour"] for v in in_stock if v["colour"]})
                 self._ask(turn, f"The {title} doesn't come in {spec.colour}. Which colour: {_or_list(options)}?",
                           {**base, "slot": "colour"}, [{"value": o, "label": o} for o in options])  # fmt: skip
                 return None
             fitting = [v for v in fitting if v["colour"] == spec.colour]
+            if not fitting and spec.otherwise_colour:
+                return self._otherwise(turn, spec, title, f"is sold out in {spec.colour}", remembered, queue, line)
             if not fitting:
                 options = sorted({v["colour"] for v in in_stock if v["colour"]})
                 self._ask(turn, f"The {title} is sold out in {spec.colour}. Which colour: {_or_list(options)}?",
@@ -1280,11 +1309,18 @@ class Policy:
             if spec.size:
                 sizes_all = {v["size"].upper() for v in variants if v["size"]}
                 if spec.size.upper() not in sizes_all:
+                    if spec.otherwise_size:
+                        return self._otherwise(
+                            turn, spec, title, f"doesn't come in size {spec.size}", remembered, queue, line
+                        )
                     options = _sizes(fitting)
                     self._ask(turn, f"The {title} doesn't come in size {spec.size}. Which size: {_or_list(options)}?",
                               {**base, "slot": "size"}, [{"value": o, "label": o} for o in options])  # fmt: skip
                     return None
                 sized = [v for v in fitting if (v["size"] or "").upper() == spec.size.upper()]
+                if not sized and (spec.otherwise_size or spec.otherwise_colour):
+                    what = f"in {spec.colour}, size {spec.size}" if spec.colour else f"in size {spec.size}"
+                    return self._otherwise(turn, spec, title, f"is sold out {what}", remembered, queue, line)
                 if not sized:
                     options = _sizes(fitting)
                     what = f"in {spec.colour}, size {spec.size}" if spec.colour else f"in size {spec.size}"
@@ -1310,6 +1346,15 @@ class Policy:
         total = quantity + held if line is None else quantity
         room = variant["available"] + held - turn.reserved_since_fetch.get(variant["variant_id"], 0)
         problem = _quantity_problem(quantity, total, {**variant, "available": room}, title)
+        fewer = spec.otherwise_quantity or (min(quantity, room - held) if spec.up_to and room - held > 0 else None)
+        if problem and quantity > 1 and fewer and 0 < fewer + held <= room and fewer <= MAX_QUANTITY:
+            # "2 pairs if they're in stock, if not just one": the count the customer said to take then
+            said = f"{title}: {quantity} asked, {room} available → {fewer}, as said"
+            turn.record_decision(DecisionKind.RULE, "fallback_taken", rationale=said)
+            turn.say(
+                f"The shop has only {variant['available']} of the {title} left, so I'm taking {fewer}, as you said."
+            )
+            quantity, total, problem = fewer, fewer + held if line is None else fewer, ""
         if problem:
             most = min(MAX_QUANTITY, variant["available"])
             options = [str(n) for n in (1, 2, most) if 1 <= n <= most]
@@ -1332,7 +1377,34 @@ class Policy:
         turn.state["focus"] = variant["variant_id"]
         turn.state["topic"] = {"product_id": product_id, "title": title}
         turn.save_state()
+        if spec.within_total:
+            self.within_total.append((variant["variant_id"], title, spec.within_total))
         return variant
+
+    def _otherwise(
+        self,
+        turn: Turn,
+        spec: c.ItemSpec,
+        title: str,
+        why: str,
+        remembered: str | None,
+        queue: list[c.ItemSpec],
+        line: str | None,
+    ) -> dict | None:
+        """The first choice is not there and the customer said what to take then ("or 43 if the 42s are gone"): the
+        same thing in the fallback size (or else colour), said to the customer, and asked about as any choice when
+        that is not there either. Only one fallback, never a chain of guesses."""
+        if spec.otherwise_size:
+            fallback = c.ItemSpec(**{**spec.__dict__, "size": spec.otherwise_size, "otherwise_size": None,
+                                     "otherwise_colour": None})  # fmt: skip
+            took = f"size {spec.otherwise_size}"
+        else:
+            fallback = c.ItemSpec(**{**spec.__dict__, "colour": spec.otherwise_colour, "otherwise_size": None,
+                                     "otherwise_colour": None})  # fmt: skip
+            took = str(spec.otherwise_colour)
+        turn.record_decision(DecisionKind.RULE, "fallback_taken", rationale=f"{title} {why} → {took}, as said")
+        turn.say(f"The {title} {why}, so I'm taking {took} instead, as you said.")
+        return self._choose_variant(turn, fallback, remembered, queue, line)
 
     def _clear_pending_if_any(self, turn: Turn) -> None:
         if turn.state.get("pending"):
@@ -1998,6 +2070,14 @@ class Policy:
             return
         self._revive_cart(turn)
         result = self._call(turn, "choose_address", {"label": command.label}, f"the customer said {command.label!r}")
+        if not result.ok and command.otherwise:
+            # "to my work address if you've got it on file, otherwise home": none called that, so the one said then
+            why = f"no {command.label!r} address; the customer said {command.otherwise!r} then"
+            instead = self._call(turn, "choose_address", {"label": command.otherwise}, why)
+            if instead.ok:
+                turn.say(f'You have no saved address called "{_said_as(turn.customer_text, command.label)}", so '
+                         f"I'll ship to your {instead.data['address']} address, as you said.")  # fmt: skip
+                return
         if not result.ok:
             self.refused_choice = True
             labels = [a["label"] for a in result.data.get("saved", [])]
@@ -2012,6 +2092,30 @@ class Policy:
             if not self._placed_order_unchanged(turn, "where it goes", f"Your next order will go to {chosen}."):
                 turn.say(f"OK, I'll ship to {chosen}.")
 
+    def _shipping_within(self, turn: Turn, command: c.ChooseShipping) -> None:
+        """ "express if it's under 10 bucks, otherwise normal shipping": the shop prices the cart with that option (a
+        preview not shown); over the price said, the other option is taken. The customer hears the shop's figure either
+        way, and the preview shown after is what they confirm."""
+        priced = self._call(turn, "preview_order", {}, "the shipping's price decides the option", speak=False)
+        flow = turn.cart_flow()
+        preview = flow.preview if priced.ok and flow is not None else None
+        if not preview or preview.get("shipping") is None:
+            return
+        cost, currency = preview["shipping"], preview.get("currency") or "USD"
+        said = format_money(command.within or 0, currency)
+        costs = "free" if not cost else format_money(cost, currency)
+        within = cost <= (command.within or 0)
+        turn.record_decision(DecisionKind.RULE, "shipping_price_condition",
+                             rationale=f"{command.option} {cost} vs {command.within}", ok=within)  # fmt: skip
+        if within or not command.otherwise:
+            turn.say(f"{command.option.capitalize()} shipping is {costs} for this order, "
+                     f"{'within' if within else 'more than'} the {said} you said.")  # fmt: skip
+            return
+        result = self._call(turn, "choose_shipping", {"option": command.otherwise}, "over the price said")
+        if result.ok:
+            turn.say(f"{command.option.capitalize()} shipping would be {costs}, more than the {said} you said, so it "
+                     f"goes by {command.otherwise} shipping.")  # fmt: skip
+
     def _asked_about_the_order(self, turn: Turn) -> bool:
         """ "Is it coming express?", "is it going to work?" with nothing in the cart: a question about the order, which
         its status answers, not a choice (it chose express for the next order and said the order could not change)."""
@@ -2025,6 +2129,9 @@ class Policy:
         if self._asked_about_the_order(turn):
             return
         result = self._call(turn, "choose_shipping", {"option": command.option}, f"the customer chose {command.option}")
+        if result.ok and command.within is not None and turn.state["cart"]:
+            self._shipping_within(turn, command)
+            return
         if not result.ok:
             turn.say(result.error or "I could not change the shipping.")
         elif not turn.state["cart"] and not self._placed_order_unchanged(

@@ -54,6 +54,12 @@ SYSTEM_PROMPT = "\n".join(
         " size_said and the shop sizes it could be in size_options.",
         "- Things the customer liked, viewed or bought before: saved = liked, viewed or purchased, with"
         ' since_days for "last week" (7), "yesterday" (1), "last month" (30).',
+        '- What to take when the first choice is gone, said with it ("42, or 43 if the 42s are gone", "green, if not'
+        ' black", "2 if you have them, 1 if not", "4 if you have them, otherwise however many you\'ve got"): keep the'
+        " first choice and put the fallback in otherwise_size, otherwise_colour, otherwise_quantity or up_to; never a"
+        ' second item. A thing said with a limit on the whole order ("and a cap as long as it all stays under 100")'
+        ' gets within_total in cents; "express if it\'s under 10" is choose_shipping express with within 1000 and'
+        ' otherwise standard; "to my work address if you have it, otherwise home" is choose_address with otherwise.',
         '- "My 10% promo", "my discount": use_my_promotion. A code the customer typed: apply_code. A question about'
         ' a code ("what does BIG20 give me?"): list_promotions with that code, never apply_code.',
         "- Answers to the open question (context.pending): select (by position, or by one of the offered"

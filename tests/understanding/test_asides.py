@@ -114,9 +114,9 @@ def test_an_apology_is_a_sorry_and_what_should_have_been_is_a_change():
 @pytest.mark.parametrize(
     ("message", "left"),
     [
-        # each added both choices (two pairs), or read "43" as a count of an unknown shoe
-        # ("43 if you have it" is left whole: a count said "if you have them" is the shop's stock to decide)
-        ("the trail blazer 43 if you have it, otherwise the blue runner 43", "the trail blazer 43 if you have it"),
+        # each added both choices (two pairs), or read "43" as a count of an unknown shoe; with a second choice said,
+        # "if you have it" is that choice's condition and goes too (set 28: "2 pairs if they're in stock, if not one")
+        ("the trail blazer 43 if you have it, otherwise the blue runner 43", "the trail blazer 43"),
         ("trail blazer 43 or if that's sold out the blue runner 43", "trail blazer 43"),
         ("grey beanie, or red if grey is out", "grey beanie"),
         ("cotton tee black L, if you dont have it in black then white", "cotton tee black l"),
@@ -177,3 +177,26 @@ def test_why_a_line_goes_is_no_search():
     # "hmm too expensive, drop the cap" also searched for cheaper things (found when trying the widget)
     assert aside("hmm too expensive, drop the cap").text == "drop the cap"
     assert aside("too expensive").text == "too expensive"  # alone, it still asks for cheaper things
+
+
+@pytest.mark.parametrize(
+    ("message", "left", "otherwise"),
+    [
+        ("blue runners in 42, or 43 if the 42s are gone", "blue runners in 42", "43"),
+        ("grey cloud joggers in 42, or 41 if there's no 42", "grey cloud joggers in 42", "41"),
+        ("kettlebell please, 2 if you have them, 1 if not", "kettlebell please , 2", "1"),
+        ("the shoes i saved, and if my size has gone a 43 is fine", "the shoes i saved", "43"),
+    ],
+)
+def test_the_second_choice_is_kept_for_the_reader(message, left, otherwise):
+    said = aside(message)
+
+    assert (said.text, said.otherwise) == (left, otherwise)
+
+
+def test_a_limit_on_the_whole_order_is_kept_with_where_it_was_said():
+    end = aside("blue runners in 44, socks L, and a blue cap as long as it all stays under 100")
+    middle = aside("blue runner 42 and, if the total's still under 100, a pack of white running socks m too")
+
+    assert (end.total_max, end.total_before, end.text) == (10000, "", "blue runners in 44, socks l, and a blue cap")
+    assert (middle.total_max, middle.total_before) == (10000, "blue runner 42 and")

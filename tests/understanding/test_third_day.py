@@ -11,6 +11,8 @@ import pytest
 from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, SetSlot
 from ordering.agent.understand import OfflineGenerator
 from ordering.evaluation.messages import demo_lexicon
+from tests.understanding.reading import lines as _lines
+from tests.understanding.reading import read as _read
 
 PREVIEW_CHINOS = DialogueContext(
     cart=(
@@ -26,19 +28,6 @@ PREVIEW_CHINOS = DialogueContext(
 @pytest.fixture(scope="module")
 def generator() -> OfflineGenerator:
     return OfflineGenerator(demo_lexicon())
-
-
-def _read(generator: OfflineGenerator, text: str, context: DialogueContext | None = None) -> list:
-    return list(generator.generate(text=text, context=context or DialogueContext()))
-
-
-def _lines(commands: list) -> list[tuple]:
-    return [
-        (item.product_ids[0] if len(item.product_ids) == 1 else item.product_ids, item.colour, item.size, item.quantity)
-        for command in commands
-        if isinstance(command, AddItems)
-        for item in command.items
-    ]
 
 
 @pytest.mark.parametrize(

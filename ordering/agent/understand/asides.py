@@ -392,6 +392,14 @@ class Asides:
     # A gift service asked for beside the order ("can you gift wrap it?"): the order is read without it, and the
     # assistant says what it cannot do.
     gift_service: bool = False
+    # What to take when the first choice is gone, as said ("or 43 if the 42s are gone": "43"; "if not, the black"):
+    # the reader keeps it beside the item as its fallback size or colour; the shop's stock decides which is taken.
+    otherwise: str = ""
+    # The most the whole order may come to for one thing said with it ("and a blue cap as long as it all stays under
+    # 100", "and, if the total's still under 100, socks too"), in cents; `total_before` is the message before the
+    # condition when the thing comes after it ("", when the condition ends the message: the thing before it).
+    total_max: int | None = None
+    total_before: str = ""
 
 
 def _value_kind(word: str) -> str | None:
@@ -585,26 +593,65 @@ GIFT_SERVICE = re.compile(
 # is not a yes).
 IF_AVAILABLE = re.compile(
     r"\s*\b(?:if|when) (?:you (?:have|got|have got|carry|stock|still have) (?:it|them|one|any|that|those|some|that "
-    r"colou?r|that size)(?: in stock| left)?|(?:it is|its|they are|theyre|it s) (?:available|in stock)|available|"
-    r"possible|in stock|you can)\b"
+    r"colou?r|that size)(?: in stock| left| on file| saved| stored)?"
+    r"|(?:it is|its|they are|theyre|it s) (?:available|in stock)|available|"
+    r"possible|in stock|you can|(?:they|it) (?:come|comes|are made|is made) in (?:a |size )?[a-z0-9]+"
+    # "if you do half sizes", "if they've still got my size", "if my size is still there"
+    r"|(?:you|u) (?:do|make|sell|stock|carry|have) (?:half sizes|halves|half|that size|wide fit|wide)"
+    r"|(?:they|you|u)(?:ve| have)? still (?:got|have|do|stock) (?:my size|it|them|one|any|that|those|some)"
+    r"|(?:they|you|u) still (?:have|stock|do) (?:my size|it|them|one|any)|my size is still (?:there|available|in stock)"
+    r"|there is still (?:one|some|any) left|(?:it|they) (?:is|are|s|re) still (?:there|available|in stock|around)"
+    # "to my work address if you've got it on file", "if you have that address": the saved addresses decide
+    r"|(?:you|u)(?:ve| have)?\s*(?:got )?(?:it|that|that address|that one|one|it saved) (?:on file|saved|stored)"
+    r"|(?:you|u) have (?:that|this|the) address|(?:it|that) is (?:on file|saved))\b"
 )
 # A second choice for when the first is not in stock ("trail blazer 43 if you have it, otherwise the blue runner",
 # "grey beanie, or red if grey is out"): the first choice is the order, and the shop's stock decides; when it is
 # not there the assistant says so and the customer picks again. Both were added (two pairs), and "or if that's
 # sold out the blue runner 43" was 43 of an unknown shoe.
 _GONE = (
-    r"(?:\s+(?:is|are|s|was|were))?\s+(?:not available|unavailable|sold out|out of stock|out|gone|not in stock|"
+    r"(?:\s+(?:is|are|s|was|were|has|have|has been|have been|ve|ve been))?\s+(?:not available|unavailable|sold out"
+    r"|out of stock|out|gone|not in stock|"
     r"not there|not an option|not possible)"
 )
-_SUBJECT = r"(?:that|it|they|those|this|thats|its|theyre|the [a-z]+(?: [a-z]+)?|[a-z]+)"
+_SUBJECT = (
+    r"(?:that|it|they|those|this|thats|its|theyre|(?:the|my|that|this|your) [a-z0-9']+(?: [a-z0-9']+)?|[a-z0-9']+)"
+)
+# "if there's no 42", "if you're out of 42", "if you don't have the 42s": the first choice gone, said of the shop
+_NONE_LEFT = (
+    r"(?:there(?:s| s| is| are)\s+(?:no|none)(?:\s+[a-z0-9]+){0,2}"
+    r"|(?:you|u)(?:re| re| are)?\s+out(?:\s+of(?:\s+[a-z0-9]+){1,2})?"
+    r"|(?:you|u)\s+(?:have|got)\s+(?:no|none)(?:\s+[a-z0-9]+){0,2})"
+)
 FALLBACK_TAIL = re.compile(
     r"\s*[,.;]?\s*(?:and\s+|but\s+)?\b(?:otherwise|if not|if no|or else|failing that|if (?:you )?(?:do not|dont|"
-    r"cannot|can not|cant)(?: have(?: (?:it|them|one|that|any))?| do (?:it|that))?|(?:or\s+)?if "
+    r"cannot|can not|cant)(?: have(?: (?:it|them|one|that|any))?| do (?:it|that))?|(?:or\s+)?if (?:"
     + _SUBJECT
     + _GONE
-    + r")\b.*$"
+    + "|"
+    + _NONE_LEFT
+    + r"))\b\s*,?\s*(?:then\s+|just\s+|go (?:for|with)\s+|get\s+|i will take\s+|ill take\s+)?(?P<alt>.*)$"
 )
-ALTERNATIVE_IF_GONE = re.compile(r"\s*,?\s*\bor\s+(?:the\s+|a\s+)?[a-z0-9 ]+?\s+if\s+" + _SUBJECT + _GONE + r"\b.*$")
+# "…, and a blue cap as long as it all stays under 100", "and, if the total's still under 100, …": a limit on the whole
+# order that one thing of it depends on
+TOTAL_LIMIT = re.compile(
+    r"\s*,?\s*\b(?:if|as long as|so long as|provided|only if)\s+(?:the\s+|my\s+)?(?:total|whole thing|whole order"
+    r"|order total|order|it all|everything|all of it|all)(?:'s| is| s|s)?\s*"
+    r"(?:still\s+|stays?\s+|comes? to\s+|comes? in\s+|is still\s+|stays? at or\s+)?"
+    r"(?:under|below|less than|no more than|at most|within)\s*\$?\s*"
+    r"(?P<amount>\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd)?(?:\s+(?:total|in total|all in))?\s*,?"
+)
+# "2 if you have them, 1 if not": the count to take when the first is more than the shop has
+COUNT_IF_NOT = re.compile(
+    r"\s*[,;]\s*(?:or\s+|else\s+)?"
+    r"(?P<alt>(?:just\s+|only\s+)?(?:\d{1,2}|one|two|three|four|five|a single|a)(?:\s+[a-z]+)?)"
+    r"\s+if\s+(?:not|none|no|you (?:do not|dont|don't|cannot|cant|can't)(?: have(?: (?:them|that many|enough))?)?"
+    r"|(?:they|there)(?:re| re| are)? not|there (?:are not|arent|aren't))\b.*$"
+)
+ALTERNATIVE_IF_GONE = re.compile(
+    r"\s*,?\s*\bor\s+(?:the\s+|a\s+|an\s+)?(?P<alt>[a-z0-9 ]+?)\s+if\s+(?:" + _SUBJECT + _GONE + "|" + _NONE_LEFT
+    + r")\b.*$"
+)  # fmt: skip
 IF_YOU_HAVE_ADD = re.compile(
     r"\s*,?\s*\b(?:and\s+)?if (?:you|u) (?:have|got|have got|stock|carry|still have) "
     r"(?P<what>(?:the|a|an|any) [a-z0-9 ]+?)"
@@ -785,6 +832,7 @@ def drop_asides(text: str) -> Asides:
     # "back, make that one purple one blue" (after "brb"): the customer is back; no part of the order
     text = re.sub(r"^(?:(?:ok|okay|right|sorry)\s*,?\s+)*(?:i am\s+|im\s+)?back\s*[,.!]+\s*(?=\S)", "", text)
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
+    otherwise_said = ""
     text = _one_persons_size(NOT_SURE_OF_SIZE.sub(" ", text))
     text = LIST_LABEL.sub("", LETTER_CLOSING.sub("", LETTER_OPENING.sub("", text)))
     text = WHY_THE_OLD_ONE_WENT.sub(" ", WRITING_TO.sub("", text))
@@ -1150,18 +1198,39 @@ def drop_asides(text: str) -> Asides:
     text = re.sub(r"\b(?:let us |lets |can we |please )?go back to (?:the |a )?(?=[a-z0-9])", "actually ", text)
     # who or what it is for beyond a person ("for the running club", "for our team"): why, not what
     text = re.sub(
-        r"\s*,?\s*\bfor (?:the|my|our) (?:running |cycling |hiking |book |football |sports? )?(?:club|team|group|"
+        r"\s*,?\s*\bfor (?:me and |myself and |us and )?(?:the|my|our) (?:running |cycling |hiking |book |football "
+        r"|sports? )?(?:club|team|group|"
         r"office|squad|crew|class|gym buddies|friends|lads|girls)\b(?=\s*(?:[,.;]|$))",
         " ",
         text,
     )
+    total_max, total_before = None, ""
+    limit = TOTAL_LIMIT.search(text)
+    if limit is not None and not re.match(r"(?:yes|yeah|yep|ok|okay|sure|go ahead|confirm)\b", text):
+        # "…, and a blue cap as long as it all stays under 100": the cap depends on the total (the shop's, on the
+        # preview); the words go, and the reader marks the thing
+        total_max = round(float(limit.group("amount")) * 100)
+        after = text[limit.end() :].strip(" ,.")
+        total_before = text[: limit.start()].strip(" ,") if after else ""
+        text = f"{text[: limit.start()]} {text[limit.end() :]}".strip()
+        text = re.sub(r"\s+,", ",", re.sub(r"\band\s*,\s*", "and ", text))
     yes_if = re.match(r"(?:yes|yeah|yep|yup|ok|okay|sure|confirm|go ahead)\b\W*(?:if|only if|as long as)\b", text)
     if not yes_if and not CONDITIONAL_ANSWER.match(text):  # "yes if not too late" is no yes
-        for fallback in (ALTERNATIVE_IF_GONE, FALLBACK_TAIL):
-            first = fallback.sub("", text)
-            if len(re.findall(r"[a-z0-9]+", first)) >= 2:
+        for fallback in (COUNT_IF_NOT, ALTERNATIVE_IF_GONE, FALLBACK_TAIL):
+            match = fallback.search(text)
+            first = text[: match.start()] if match else text
+            if match and len(re.findall(r"[a-z0-9]+", first)) >= 2:
                 text = first
-    if not _YES_LEAD.match(text) and not _COUNT_IF_STOCKED.search(text):
+                # what to take instead, for the reader to keep beside the first choice ("or 43 if the 42s are gone")
+                otherwise = re.sub(
+                    r"^(?:(?:the|a|an|in|size|actually)\s+)+"
+                    r"|\s*(?:please|pls|instead|then|is fine|is ok|is okay|will do|works|would be fine|would do"
+                    r"|is good)\s*$",
+                    "",
+                    match.group("alt").strip(" ,.;"),
+                )
+                otherwise_said = otherwise or otherwise_said
+    if not _YES_LEAD.match(text) and (otherwise_said or not _COUNT_IF_STOCKED.search(text)):
         text = IF_AVAILABLE.sub("", text)
     text = ANYTHING_BUT.sub("not ", text)
     # "No socks this time, just the cotton tee in black L": what is not wanted this time, before what is.
@@ -1388,4 +1457,7 @@ def drop_asides(text: str) -> Asides:
         excluded=excluded,
         people=people,
         gift_service=gift_service,
+        otherwise=otherwise_said,
+        total_max=total_max,
+        total_before=total_before,
     )

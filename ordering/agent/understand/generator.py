@@ -178,7 +178,8 @@ POLITE = (
     "for your help", "for all your help", "for the help", "for helping", "for helping me", "meh",
     "great",
     "cool", "nice", "awesome", "lovely", "brilliant", "perfect", "ok", "okay", "k", "kk", "alright", "all right",
-    "got it", "noted", "good", "fine", "sounds good", "looks good", "great stuff", "wonderful", "super",
+    "got it", "noted", "good", "fine", "sounds good", "sounds great", "looks good", "great stuff", "wonderful", "super",
+    "you have been super helpful", "you have been so helpful", "you have been a great help", "you have been great",
     "amazing", "excellent", "fantastic", "you are the best", "you rock", "very", "so", "much", "then", "oh",
     # "That would be lovely, thank you." at a preview: pleased, never a yes
     "that would be lovely", "that would be great", "that would be perfect", "that would be wonderful",
@@ -289,6 +290,13 @@ HOLD = (
     "let me ask my wife", "let me ask my husband", "let me ask my partner", "i need to ask my wife",
     "let me check with my wife", "let me check with my husband", "let me check with my partner",
     "let me check with my mum first", "let me check with my mom first", "let me ask my mum", "let me ask my mom",
+    # red team 28: signing off with the preview still open (no yes in it)
+    "talk later", "talk to you later", "speak later", "speak soon", "catch you later", "ttyl", "bye for now", "bye",
+    "that is all for now", "that is it for now", "all for now", "that will be all for now",
+    "that is everything for now",
+    "i will sort it out", "i will sort it all out", "i will sort it out later", "i will sort it all out later",
+    "i will do it later", "i will do it tonight", "i will finish it later", "i will finish it tonight",
+    "tonight", "after work", "later today", "if you say so", "ok if you say so",
 )  # fmt: skip
 # What the price made the customer feel ("hmm too much", "way too expensive", "over my budget"): said with a no or
 # a "forget it", it is that no ("too expensive, never mind" searched for "never"); said alone, it asks for cheaper.
@@ -761,7 +769,7 @@ WHICHEVER = _rx(
 # "If the down jacket is under $150 …", "if it's less than 100 bucks": a price the order depends on.
 IF_PRICE_UNDER = _rx(
     r"\bif\s+(?:the\s+price\s+of\s+)?(?P<what>[a-z0-9 ]*?)\s*(?:\b(?:is|are|s|costs?|comes? to|goes for)\s+)?"
-    r"(?:under|below|less than|cheaper than|no more than|not more than|at most|within)\s*\$?\s*"
+    r"(?:under|below|less than|cheaper than|no more than|not more than|at most|within|still|only)\s*\$?\s*"
     r"(?P<amount>\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd|\$)?(?:\s+or less)?"
 )
 # Going on without a thing the shop does not sell ("ok without the rope then", "fine, no rope").
@@ -1737,7 +1745,8 @@ SAVED_VIEWED = _rx(
 SAVED_PURCHASED = _rx(
     r"\b(?:my usual(?!\s+(?:card|visa|mastercard|payment|address|shipping))|the usual(?!\s+(?:card|address))|"
     r"usual one|usual ones|same as last time|same again|same as before|same ones?|"
-    r"bought|purchased|ordered (?:before|last time|previously)|i ordered|re-?order|again|last time|"
+    r"bought|purchased|ordered (?:before|last time|previously)|i ordered|re-?order|(?<!\bhi )(?<!\bhello )(?<!\bhey )"
+    r"(?<!\bme )(?<!\bus )(?<!\bhere )(?<!\bback )again|last time|"
     r"previous order|last order"
     # "those court sneakers i got last month": got from this shop before (it was a new pair of no size)
     r"|(?:i|we)\s+got\s+(?:from\s+you\s+|here\s+)?(?:last|in|back in|a while|before|previously|earlier|recently|"
@@ -2000,6 +2009,88 @@ FILLER = _rx(
 )
 
 
+# What makes a part of a long message more than the customer's story (`_Reader._story_dropped`): a request, a
+# question word, an answer, a thing of the order (a code, a card, an address).
+STORY_REQUEST = _rx(
+    r"\b(?:want|wanna|need|needs|needed|get|gimme|add|order|ordered|buy|bought|take|grab|please|pls|plz|look|looking"
+    r"|after|like|liked|love|send|reorder|another|same|show|have|got|can|could|would|will|cancel|remove|change|swap"
+    r"|make|confirm|yes|yeah|yep|no|nope|code|coupon|promo|discount|size|sz|pay|card|address|ship|shipping|deliver"
+    r"|delivery|cart|basket|checkout|price|cost|how|what|which|where|when|does|do|is it|are they|thanks|thank|cheers"
+    r"|help|human|person|agent|refund|return|those|these|them|it|either|both|all|each|also"
+    r"|instead|actually|wait|sorry|use|using|visa|mastercard|amex|paypal|ending|express|standard|post"
+    r"|(?:to|at|for) (?:my |the )?(?:home|work|office)"
+    r"|charge|deliver|delivered|send|sent|arrive|arrived|order|status|track|summary|preview|skip|bother)\b|\btoo\s*[.!]*$"
+)
+# "…, otherwise however many you've got": as many as the shop has, up to the count said
+OTHERWISE_ALL = (
+    r"(?:just\s+)?(?:however many|whatever|as many as|what|all|everything|all of what|all that)\s*"
+    r"(?:you (?:have|ve|'ve|got|have got|ve got|'ve got|can|can do)|you have left|s left|is left|there is|there are"
+    r"|theres|you got)?(?:\s+left)?"
+    r"(?:\s+then)?(?:\s+please)?"
+)
+# "2 blue caps, does the headlamp charge with usb?, and black socks L": a question between the things of an order
+EMBEDDED_QUESTION = re.compile(
+    r"^(?P<before>[^?]+?)\s*(?:,|;|\s-+|\s\u2013|\()\s*(?P<question>[^,;?()]+\?)\s*\)?\s*(?:,|;|-+|\u2013)?\s*"
+    r"(?:and|plus|also|&)\s+(?P<after>[^?]+)$",
+    re.IGNORECASE,
+)
+# "express if it's under 10 bucks", "how much is express? if it's under 20 do express": a shipping option taken only
+# within a price
+SHIPPING_IF_UNDER = re.compile(
+    r"(?:how much (?:is|does|would)\s+)?\bexpress(?: shipping| delivery)?\b[^.?!]{0,40}?[.?!,]?\s*"
+    r"(?:but\s+)?(?:only\s+)?if\s+(?:it|its|it's|it s|that|thats|that's|the express|express)"
+    r"(?:\s+is|\s+s|\s+costs?)?\s+"
+    r"(?:under|below|less than|no more than|at most|within)\s*\$?\s*(?P<amount>\d+(?:\.\d{1,2})?)",
+    re.IGNORECASE,
+)
+# A card's last four said, then corrected by another last four later in the same message
+CARD_CORRECTED = re.compile(
+    r"\b(?:visa|mastercard|master card|amex|card|debit card|credit card)\s+(?:ending\s+(?:in\s+)?|that ends in\s+)?"
+    r"(?P<old>\d{4})\b.*?(?P<fix>\s*(?:\.\.\.|[,.;-])?\s*\b(?:actually|sorry|wait|no|oops)\b[\s,.]*(?:no\b[\s,.]*)?"
+    r"(?:the\s+|use\s+the\s+|make it\s+(?:the\s+)?)?(?:one\s+ending\s+(?:in\s+)?)?(?P<new>\d{4})\b(?:\s+(?:one|card))?)"
+    r"\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
+# "…, and a grey beanie - scratch the white cap": one thing of the list taken back in the same message
+SCRATCH_THAT = re.compile(
+    r"^(?P<list>.+?)\s*(?:[-,;.]+|\.\.\.)\s*(?:(?:actually|oh|wait|hmm|no)\s*,?\s+)*(?:scratch|forget|drop|skip|remove"
+    r"|lose|cancel|take off|take out)\s+(?:the\s+)?(?P<what>[a-z][a-z0-9 ]*?)\s*(?:please|pls|actually)?\s*"
+    r"(?:[,;.!]+.*)?$",
+    re.IGNORECASE,
+)
+# Another shop the customer tells about ("last place i ordered from", "the other site"): never this order.
+OTHER_SHOP = _rx(
+    r"\b(?:last|other|another|previous|different)\s+(?:place|shop|store|site|website|company|retailer|brand)\b"
+    r"|\bamazon\b|\bebay\b"
+)
+# Where a story may end and the request start: a comma, or "and"/"so" before "i need", "i want"…
+STORY_CLAUSE = re.compile(
+    r"\s*[,;]\s*|\s+(?:and|so|and so|which means|meaning)\s+"
+    r"(?=(?:now\s+)?(?:i\s+|i'?m\s+|im\s+)?"
+    r"(?:need|want|would like|d like|am after|m after|am looking|m looking|looking)\b)",
+    re.IGNORECASE,
+)
+# The start of a clause that tells about the customer ("my old ones are falling apart", "i burn so easily").
+STORY_LEAD = _rx(
+    r"^(?:(?:hi|hey|hello|so|well|ok|okay|and|but|lol|haha|honestly|basically|anyway|apparently)\s+)*"
+    r"(?:i|im|ive|id|my|we|were|our|me|its|he|hes|she|shes|they|theyre|his|her|their"
+    r"|it was|been|just|last|this|the weather|mine|doing|running|training|getting ready|going|heading|starting|started"
+    r"|planning|off to)\b"
+)
+# What the customer has that is worn out or gone ("my old shoes are falling apart", "my cap died"): a story about
+# a thing, never a request for it.
+STORY_WORN = _rx(
+    r"\b(?:my|mine|our)\s+(?:[a-z]+\s+){0,3}?(?:is|are|was|were|have|has|just|finally|totally|completely)?\s*"
+    r"(?:falling apart|fell apart|falling to bits|worn out|worn through|wore out|broke|broken|died|dead|ruined|wrecked"
+    r"|(?:have|has|got) holes|lost|stolen|done for|toast|gave up|giving up|too (?:small|big|large|tight|loose))\b"
+)
+# A size or count said in a part of the message: "i'm a 42", "usually an M" (not "a 10k", "in july", "2 years ago").
+STORY_VALUE = _rx(
+    r"\d{3,}|(?<![\w$./])\d{1,2}(?:\.5)?(?!/)(?!\s*(?:k|km|kms|mi|miles?|years?|yrs?|months?|weeks?|days?|hours?|mins?|minutes"
+    r"|am|pm|th|st|nd|rd|%|kg|kilos?|lbs?|x)\b)(?![\w%])|\b(?:xs|xxl|xl|small|medium|large)\b"
+)
+
+
 # "both L", "all size M", "each in navy": what the parts of a split count share.
 SHARED_SLOTS = _rx(r"^(?:both|all|each)(?:\s+of them)?\s+(.+)$")
 
@@ -2117,6 +2208,7 @@ class _Reader:
         # "Blue runner 42, no sorry, 41": the repairs inside the message are applied first (understand/repair.py).
         # What the message says beside the order (ages, order numbers, "not blue", "just kidding") goes first
         # (understand/asides.py); a value said only with "not" is kept in `excluded`.
+        text = self._story_dropped(text)
         text = self._priced_one_named(text)
         asides = drop_asides(
             ANY_COLOUR.sub(
@@ -2131,6 +2223,8 @@ class _Reader:
         self.people = asides.people
         self._before_repair = asides.text  # "M or L": both values, before the repair drops them as undecided
         self.gift_service = asides.gift_service
+        self.otherwise = asides.otherwise
+        self.total_max, self.total_before = asides.total_max, asides.total_before
         self.uncorrected = repair_self_corrections(asides.text)
         self.text = _edit_clauses(repair_self_corrections(lexicon.correct_text(self.uncorrected, GENERATOR_WORDS)))
         # "oh and one more for my sister", "oh and thermal tights L": the "oh" before an addition says nothing (it was
@@ -2343,7 +2437,96 @@ class _Reader:
             # the order said beside it, then what the assistant cannot do; only the gift service asked: that alone
             changes = [command for command in commands if command.changes_cart]
             commands = [OutOfScope(topic="gift wrapping"), *changes]
+        if self.otherwise:
+            commands = self._with_otherwise(commands)
+        if self.total_max:
+            commands = self._within_total(commands)
+        shipping = SHIPPING_IF_UNDER.search(normalize(self.raw))
+        if shipping is not None:
+            # "express if it's under 10 bucks, otherwise normal shipping is fine": express only within that price,
+            # which the shop's own figure for this cart decides (never a guess)
+            commands = [
+                *(command for command in commands if not isinstance(command, ChooseShipping)),
+                ChooseShipping(option="express", within=round(float(shipping.group("amount")) * 100),
+                               otherwise="standard"),
+            ]  # fmt: skip
+        if self.otherwise and any(isinstance(command, ChooseAddress) for command in commands):
+            # "send it to my work address if you've got it on file, otherwise home": the second address said
+            other = re.sub(r"^(?:to\s+)?(?:my|the|our)\s+|\s+address$", "", self.otherwise.strip())
+            if re.fullmatch(r"[a-z][a-z' ]{1,30}", other) and not self.lexicon.find(other).product_ids:
+                commands = [
+                    replace(command, otherwise=other)
+                    if isinstance(command, ChooseAddress) and command.label != other
+                    else command
+                    for command in commands
+                ]
         return self._without_excluded(commands) if self.excluded else commands
+
+    def _within_total(self, commands: list[Command]) -> list[Command]:
+        """The thing said with a limit on the whole order ("…, and a blue cap as long as it all stays under 100": the
+        cap; "blue runner 42 and, if the total's still under 100, socks M too": the socks) marked with it. With one
+        thing only, the limit is the whole order's and marks nothing (the preview shows the total to confirm)."""
+        adds = [index for index, command in enumerate(commands) if isinstance(command, AddItems)]
+        if not adds:
+            return commands
+        index = adds[-1]
+        command = commands[index]
+        assert isinstance(command, AddItems)  # noqa: S101 - found by its type above
+        if len(command.items) < 2:
+            return commands
+        position = len(command.items) - 1
+        if self.total_before:
+            before = [item for item in self._items(self.total_before) if item.product_ids or item.saved]
+            position = min(len(before), len(command.items) - 1)
+        items = list(command.items)
+        items[position] = replace(items[position], within_total=self.total_max)
+        commands = list(commands)
+        commands[index] = AddItems(items=tuple(items))
+        return commands
+
+    def _with_otherwise(self, commands: list[Command]) -> list[Command]:
+        """The fallback said after the first choice ("blue runners 42, or 43 if the 42s are gone", "the green ones,
+        if not the black") kept on the item it was said of, the last one added: a size or a colour that differs from
+        the one asked. Anything else said as the fallback (another product) is left out, as before: the shop's stock
+        decides the first choice, and the customer is asked when it is gone."""
+        adds = [index for index, command in enumerate(commands) if isinstance(command, AddItems)]
+        if not adds:
+            return commands
+        index = adds[-1]
+        command = commands[index]
+        assert isinstance(command, AddItems)  # noqa: S101 - found by its type above
+        item = command.items[-1]
+        if len(item.product_ids) != 1 and not item.saved:
+            return commands  # a fallback between products is no size or colour of one
+        words = self.otherwise
+        named = self.lexicon.find(words)
+        if named.product_ids and named.named and not set(named.product_ids) & set(item.product_ids):
+            return commands  # another product: not a size or colour of this one
+        if item.quantity is not None and item.quantity > 1:
+            # "2 pairs if they're in stock, if not just one", "4 if you have them, otherwise however many you've got"
+            if re.fullmatch(OTHERWISE_ALL, words):
+                changed = replace(item, up_to=True)
+            else:
+                fewer = self._number(re.sub(r"^(?:just|only)\s+", "", words))
+                changed = replace(item, otherwise_quantity=fewer) if fewer and 0 < fewer < item.quantity else item
+            if changed != item:
+                commands = list(commands)
+                commands[index] = AddItems(items=(*command.items[:-1], changed))
+                return commands
+        shoe = all(self.lexicon.by_id[pid].size_kind == "shoe" for pid in item.product_ids if pid in self.lexicon.by_id)
+        colour = self._colour(words)
+        reading = self._size(words, letters_alone=True, shoe=shoe, bare_number=shoe, small=False)
+        size = reading.size if reading is not None and reading.size else None
+        changed = replace(
+            item,
+            otherwise_colour=colour if colour and colour != item.colour else None,
+            otherwise_size=size if size and size != item.size else None,
+        )
+        if changed == item:
+            return commands
+        commands = list(commands)
+        commands[index] = AddItems(items=(*command.items[:-1], changed))
+        return commands
 
     def _summary_then_details(self) -> list[Command] | None:
         """ "2 tees and a cap by friday: tech tee blue L and the cap in white": what is wanted in short, then each thing
@@ -2922,8 +3105,8 @@ class _Reader:
         the item; the policy adds it only when the shop's price is within it (`Policy._price_conditions`). It was
         added whatever its price (the condition dropped: the $199 jacket went into the cart)."""
         match = IF_PRICE_UNDER.search(text)
-        if match is None:
-            return []
+        if match is None or SHIPPING_IF_UNDER.search(text):
+            return []  # "express if it's under 10 bucks": the shipping's price, not the thing's
         rest = (text[: match.start()] + " , " + match.group("what") + " , " + text[match.end() :]).strip()
         rest = re.sub(r"\s*,?\s*\b(?:otherwise|if not|or else)\b.*$", "", rest)
         rest = re.sub(r"\b(?:i will take|i will have|i will get|get|take|buy|order|add)\b", " , ", rest)
@@ -3080,6 +3263,129 @@ class _Reader:
         if self.lexicon.resolve(self.lexicon.words(rest)).exact:
             return None  # "the blue runner, like my old nike ones": the shop's own product
         return brands[0]
+
+    def _story_dropped(self, text: str) -> str:
+        """A long message without the sentences (and leading clauses) that only tell the customer's story ("doing a
+        summer 10k in july and i burn so easily, my forehead was bright red for a week. white running cap please", "my
+        old ones are falling apart, blue runner 42 please"): no product, no size, no request in them. Left in, their
+        words were searched for (a search for "doing half marathon"), or their colour taken ("bright red")."""
+        shipping = SHIPPING_IF_UNDER.search(text)
+        if shipping is not None:
+            # "the kettlebell. express if it's under 10 bucks, otherwise normal shipping is fine": the shipping's
+            # condition is read whole after the reading (`read`); its words are no part of what is ordered
+            end = re.search(r"[.!]|$", text[shipping.end() :])
+            text = f"{text[: shipping.start()]} {text[shipping.end() + (end.start() if end else 0) :]}".strip()
+        # "white running socks M too": the lone size letter before "too" is a size (it was left out)
+        text = re.sub(r"(?<=[a-z] )(xs|s|m|l|xl|xxl)(?=\s+(?:too|as well|also)\b)", r"size \1", text, flags=re.I)
+        # "hi again, the purple yoga mat please": a greeting of one who came back, no reorder ("again")
+        text = re.sub(r"^\s*(?:hi|hello|hey|hiya|heya|its me|it's me|me)\s+again\b[\s,!.]*", "hi, ", text, flags=re.I)
+        sentences = [part for part in re.split(r"(?<=[.!])\s+", text.strip()) if part]
+        kept = [part for part in sentences if not self._only_story(part, sentence=True)] if len(sentences) > 1 else []
+        if kept and len(kept) < len(sentences) and self._names_something(" ".join(kept)):
+            text = " ".join(kept)
+            sentences = kept
+        if len(sentences) > 1:
+            # "a wool beanie. red, he likes red": a value said after the sentence that names the thing is its value
+            joined = sentences[0]
+            for part in sentences[1:]:
+                first = re.findall(r"[a-z0-9]+", normalize(part))[:2]
+                value = first and (colour_of(first[0]) or first[0] in ("size", "sz") or first[0] in SIZE_LETTERS)
+                after_thing = value and self._names_something(joined)
+                joined = f"{joined.rstrip(' .!')}, {part}" if after_thing else f"{joined} {part}"
+            text = joined
+        clauses = STORY_CLAUSE.split(text, maxsplit=1)
+        while len(clauses) == 2 and self._only_story(clauses[0], sentence=False) and self._names_something(clauses[1]):
+            text = clauses[1]
+            clauses = STORY_CLAUSE.split(text, maxsplit=1)
+        # and a last clause that only tells why ("scratch the white cap, my wife has one", "make that 40, my sister
+        # says they come up big"), after something that names the order
+        last = re.match(r"^(?P<head>.*\S)\s*[,;-]\s*(?P<tail>[^,;]+?)[\s.!]*$", text)
+        if (
+            last is not None
+            and not any(
+                colour_of(word) for word in normalize(last.group("tail")).split()
+            )  # "she likes red": her colour
+            and self._only_story(last.group("tail"), sentence=False)
+            and self._names_something(last.group("head"))
+        ):
+            text = last.group("head")
+        text = self._question_moved_last(text)
+        # "charge the visa ending 0002... actually no, the 4242": the card said again by its last four (4242 pairs)
+        card = CARD_CORRECTED.search(text)
+        if card is not None:
+            text = f"{text[: card.start()]}card ending {card.group('new')}{text[card.end('old') : card.start('fix')]}"
+        # "42 means 42": said for emphasis, the value once
+        text = re.sub(r"\b(\w+) means \1\b\s*[:,]?", r"", text)
+        return self._scratched(text)
+
+    def _question_moved_last(self, text: str) -> str:
+        """ "2 blue caps, does the headlamp charge with usb or batteries?, and a pack of black socks L": a question
+        asked between the things of an order goes after them, where the reader answers it beside the order (the socks
+        were taken into the question and never added). A question about "they" or "it" names the thing said before
+        it."""
+        match = EMBEDDED_QUESTION.match(text)
+        if match is None:
+            return text
+        before, question, after = match.group("before"), match.group("question").strip(), match.group("after")
+        if GIFT_SERVICE.search(normalize(question)):
+            return text  # "(can you wrap it as a gift?)": said beside the order, where it stands (asides.py)
+        if not (self._names_something(before) and self._names_something(after)):
+            return text
+        if not self._names_something(question):
+            thing = re.sub(r"^(?:(?:\d+|a|an|one|two|three|a pack|a pair|pack|pair)\s+(?:of\s+)?)?(?:the\s+)?", "",
+                           re.split(r"\s*(?:,|\band\b)\s*", before)[-1].strip())  # fmt: skip
+            question = re.sub(r"\b(?:they|it)\b", f"the {thing}", question, count=1, flags=re.IGNORECASE)
+        return f"{before} and {after}, {question}"
+
+    def _scratched(self, text: str) -> str:
+        """ "blue cap, white cap, and a grey beanie - scratch the white cap": the list without what the same message
+        takes back by name (it was a removal of something not in the cart, and nothing was understood)."""
+        match = SCRATCH_THAT.match(text)
+        if match is None:
+            return text
+        listed, what = match.group("list"), match.group("what").strip()
+        parts = re.split(r"(\s*,\s*(?:and\s+)?|\s+and\s+)", listed)
+        items = parts[::2]
+        kept = [item for item in items if re.sub(r"^(?:a|an|the|one|1)\s+", "", item.strip().lower()) != what]
+        if len(kept) == len(items) or not kept:
+            return text
+        return ", ".join(item.strip() for item in kept)
+
+    def _names_something(self, text: str) -> bool:
+        return bool(self.lexicon.find(normalize(text)).product_ids)
+
+    def _only_story(self, part: str, *, sentence: bool) -> bool:
+        lowered = normalize(part)
+        words = lowered.split()
+        # how the old ones fit, a person hard to buy for, a time of day: no value, no request
+        unfit = re.sub(
+            r"\btoo (?:small|big|large|tight|loose)\b|\b(?:hard|impossible|difficult|tricky|a nightmare) to buy for\b"
+            r"|\bat \d{1,2}(?:[:.]\d\d)?\b|\bturn(?:s|ed|ing)? \d{1,3}\b|\b\d{1,3} (?:years? old|yrs? old|yo)\b",
+            " ",
+            lowered,
+        )
+        if "?" in part or len(words) < (5 if sentence else 4):
+            return False
+        colours = [word for word in re.findall(r"[a-z]+", lowered) if colour_of(word)]
+        if colours and (len(words) < 8 or colour_of(re.findall(r"[a-z]+", lowered)[0])):
+            return False  # "red, he likes red": the colour of the thing, with why
+        if sentence and OTHER_SHOP.search(lowered):
+            return True  # "last place i ordered from sent me the wrong size twice": about another shop
+        if STORY_REQUEST.search(unfit):
+            return False
+        if not sentence and not STORY_LEAD.match(lowered):
+            return False
+        if STORY_VALUE.search(unfit) or (
+            any(colour_of(word) for word in words) and re.search(r"\b(?:colou?r|fave|favou?rite|prefer)", lowered)
+        ):
+            return False  # "i'm a 42 in most brands", "my favourite colour is green": what the order needs
+        # what the customer has or had is no thing asked for ("my gym leggings are not office appropriate")
+        owned = re.sub(
+            r"\b(?:my|his|her|our|their)\s+(?:[a-z']+\s+){0,2}?[a-z']+(?=\s+(?:is|are|was|were|s|has|have)\b)",
+            " ",
+            lowered,
+        )
+        return bool(STORY_WORN.search(lowered)) or not self._names_something(owned)
 
     def _priced_one_named(self, text: str) -> str:
         """ "the 25 one", "the $49 thing", "the 24 dollar one in red" after products were shown with their prices: the

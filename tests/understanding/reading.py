@@ -1,0 +1,20 @@
+"""Helpers the reader's tests share: a message read in a context, and the lines an AddItems reading asks for."""
+
+from __future__ import annotations
+
+from ordering.agent.commands import AddItems, DialogueContext
+from ordering.agent.understand import OfflineGenerator
+
+
+def read(generator: OfflineGenerator, text: str, context: DialogueContext | None = None) -> list:
+    return list(generator.generate(text=text, context=context or DialogueContext()))
+
+
+def lines(commands: list) -> list[tuple]:
+    """(product, colour, size, quantity) of each item added; the product ids when more than one may be meant."""
+    return [
+        (item.product_ids[0] if len(item.product_ids) == 1 else item.product_ids, item.colour, item.size, item.quantity)
+        for command in commands
+        if isinstance(command, AddItems)
+        for item in command.items
+    ]
