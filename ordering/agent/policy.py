@@ -333,6 +333,14 @@ class Policy:
         turn.record_decision(
             DecisionKind.RULE, "price_condition", rationale=f"{costs}; the customer's limit {said}", ok=bool(within)
         )
+        fewer = [item.otherwise_quantity for item in add.items]
+        if not within and len(add.items) == 1 and fewer[0]:
+            # "3 if they're under 20 each, otherwise 2": the count said for the shop's price
+            item = add.items[0]
+            turn.say(f"{costs}, more than the {said} you said, so I'm taking {fewer[0]}, as you said.")
+            taken = c.ItemSpec(**{**item.__dict__, "quantity": fewer[0], "otherwise_quantity": None})
+            return [c.AddItems(items=(taken,)) if command is add else command for command in commands
+                    if command is not search]  # fmt: skip
         if not within:
             # what was talked about, so that "add it anyway" is this product
             turn.state["last_shown"] = [
@@ -1585,6 +1593,14 @@ class Policy:
             index = command.index if command.index >= 0 else len(shown) - 1
             chosen = shown[index]["value"] if 0 <= index < len(shown) else None
         elif command.price and shown:
+            # "the cheaper of your two hoodies, black, L": among those made in what is said with the choice (the
+            # cheaper hoodie is not made in black; the other one is)
+            said = c.ItemSpec(colour=self.select_slots.get("colour"), size=self.select_slots.get("size"))
+            offering = [o for o in shown if not o["value"].startswith("prod_") or self._offers(turn, o["value"], said)]
+            if (said.colour or said.size) and offering and len(offering) < len(shown):
+                made = f"{[o['value'] for o in offering]} come in {said.colour or ''} {said.size or ''}"
+                turn.record_decision(DecisionKind.RULE, "by_price_among_those_made_so", rationale=made)
+                shown = offering
             chosen = self._by_price(turn, shown, command.price)
             if chosen is None:
                 labels = [o["label"] for o in shown]

@@ -199,3 +199,33 @@ def test_express_within_the_price_said_is_taken(shop, chat):
     said = re.search(r"Express shipping is (\$[\d.]+) for this order, within the \$20\.00 you said\.", _texts(answer))
     assert said is not None
     assert f"{said.group(1)} shipping" in [m for m in answer["messages"] if m["kind"] == "preview"][-1]["text"]
+
+
+def test_the_count_said_for_a_price_the_shop_is_over_is_the_other_one(shop, chat):
+    chat.start()
+
+    answer = chat.say("black tech tees size M, get 3 if they're under 20 each otherwise 2")
+
+    # the Tech Running Tee is $25 at the shop: the count said for that is taken, and the shop's price is said
+    assert _preview_lines(answer) == [("var_tech_tee_black_m", 2)]
+    assert "The Tech Running Tee is $25.00, more than the $20.00 you said, so I'm taking 2, as you said." in _texts(
+        answer
+    )
+
+
+def test_the_count_said_at_the_price_the_shop_still_asks(shop, chat):
+    chat.start()
+
+    answer = chat.say("white cotton tees in L, 3 if they're under 20 each, otherwise just 2")
+
+    assert _preview_lines(answer) == [("var_cotton_tee_white_l", 3)]
+
+
+def test_the_cheaper_of_two_is_among_those_made_in_what_is_said(shop, chat):
+    chat.start()
+
+    answer = chat.say("the cheaper of your two hoodies, black, L")
+
+    # the Zip Hoodie ($49) is not made in black; of those that are, the Pullover Hoodie is the cheaper
+    assert _preview_lines(answer) == [("var_pullover_hoodie_black_l", 1)]
+    assert AgentDecision.objects.filter(conversation_id=chat.id, name="by_price_among_those_made_so").count() == 1

@@ -503,7 +503,8 @@ PRICE_SAID = re.compile(
 )
 _LIMIT_BEFORE = re.compile(
     r"(?:under|below|less than|over|above|more than|between|and|max|maximum|up to|budget|from|to|no more than|at most|"
-    r"at least|around|about|cheaper than|within)\s*$"
+    r"at least|around|about|cheaper than|within"
+    r"|if (?:it|its|it s|they|theyre|they re|the [a-z]+) (?:is |are |s )?(?:still|only))\s*$"
 )
 
 
@@ -593,7 +594,7 @@ GIFT_SERVICE = re.compile(
 # is not a yes).
 IF_AVAILABLE = re.compile(
     r"\s*\b(?:if|when) (?:you (?:have|got|have got|carry|stock|still have) (?:it|them|one|any|that|those|some|that "
-    r"colou?r|that size)(?: in stock| left| on file| saved| stored)?"
+    r"colou?r|that size|that many|enough)(?: in stock| left| on file| saved| stored)?"
     r"|(?:it is|its|they are|theyre|it s) (?:available|in stock)|available|"
     r"possible|in stock|you can|(?:they|it) (?:come|comes|are made|is made) in (?:a |size )?[a-z0-9]+"
     # "if you do half sizes", "if they've still got my size", "if my size is still there"

@@ -2013,7 +2013,8 @@ FILLER = _rx(
 # question word, an answer, a thing of the order (a code, a card, an address).
 STORY_REQUEST = _rx(
     r"\b(?:want|wanna|need|needs|needed|get|gimme|add|order|ordered|buy|bought|take|grab|please|pls|plz|look|looking"
-    r"|after|like|liked|love|send|reorder|another|same|show|have|got|can|could|would|will|cancel|remove|change|swap"
+    r"|(?:am|m|im|are|re) after|like|liked|love|send|reorder|another|same|show|have|got|can|could|would|will|cancel"
+    r"|remove|change|swap"
     r"|make|confirm|yes|yeah|yep|no|nope|code|coupon|promo|discount|size|sz|pay|card|address|ship|shipping|deliver"
     r"|delivery|cart|basket|checkout|price|cost|how|what|which|where|when|does|do|is it|are they|thanks|thank|cheers"
     r"|help|human|person|agent|refund|return|those|these|them|it|either|both|all|each|also"
@@ -2025,7 +2026,7 @@ STORY_REQUEST = _rx(
 OTHERWISE_ALL = (
     r"(?:just\s+)?(?:however many|whatever|as many as|what|all|everything|all of what|all that)\s*"
     r"(?:you (?:have|ve|'ve|got|have got|ve got|'ve got|can|can do)|you have left|s left|is left|there is|there are"
-    r"|theres|you got)?(?:\s+left)?"
+    r"|theres|you got|are left|are there|is there|remain|are in stock)?(?:\s+left)?"
     r"(?:\s+then)?(?:\s+please)?"
 )
 # "2 blue caps, does the headlamp charge with usb?, and black socks L": a question between the things of an order
@@ -2446,7 +2447,8 @@ class _Reader:
             # "express if it's under 10 bucks, otherwise normal shipping is fine": express only within that price,
             # which the shop's own figure for this cart decides (never a guess)
             commands = [
-                *(command for command in commands if not isinstance(command, ChooseShipping)),
+                # the condition said alone ("express if its under 10 bucks") is no thanks and nothing not understood
+                *(command for command in commands if not isinstance(command, (ChooseShipping, Thanks, CannotHandle))),
                 ChooseShipping(option="express", within=round(float(shipping.group("amount")) * 100),
                                otherwise="standard"),
             ]  # fmt: skip
@@ -3114,6 +3116,14 @@ class _Reader:
         if len(items) != 1:
             return []
         item = items[0]
+        count = re.search(
+            r"\b(?:make it|get me|get|i will take|ill take|i want|take|buy)\s+"
+            r"(?P<count>\d{1,2}|two|three|four|five|six)\b",
+            text[match.end() :],
+        )
+        if count is not None and item.quantity is None:
+            # "if they're still under 20 get me 3": the count wanted at that price
+            item = replace(item, quantity=self._number(count.group("count")))
         return [
             Search(product_ids=item.product_ids, price_max=round(float(match.group("amount")) * 100)),
             AddItems(items=(item,)),
@@ -3275,6 +3285,14 @@ class _Reader:
             # condition is read whole after the reading (`read`); its words are no part of what is ordered
             end = re.search(r"[.!]|$", text[shipping.end() :])
             text = f"{text[: shipping.start()]} {text[shipping.end() + (end.start() if end else 0) :]}".strip()
+        # "if they're still 15 bucks make it 2 packs": the count wanted at that price, no correction of the price
+        text = re.sub(
+            r"(\bif\b[^,.;]{0,40}?(?:\$\s*\d+(?:\.\d\d)?|\b\d+(?:\.\d\d)?\s*(?:bucks|dollars?|quid|pounds?|euros?)))\s*,?\s*"
+            r"(?:then\s+)?make it\s+(?=\d|two|three|four|five|six)",
+            r"\1, get me ",
+            text,
+            flags=re.I,
+        )
         # "white running socks M too": the lone size letter before "too" is a size (it was left out)
         text = re.sub(r"(?<=[a-z] )(xs|s|m|l|xl|xxl)(?=\s+(?:too|as well|also)\b)", r"size \1", text, flags=re.I)
         # "hi again, the purple yoga mat please": a greeting of one who came back, no reorder ("again")
