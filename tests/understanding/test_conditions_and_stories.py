@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, ProductQuestion
+from ordering.agent.commands import AddItems, CartLine, DialogueContext, ProductQuestion
 from ordering.agent.understand import OfflineGenerator
 from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
+
+PREVIEW_MAT = DialogueContext(
+    cart=(
+        CartLine(
+            variant_id="var_yoga_mat_purple", product_id="prod_yoga_mat", title="Yoga Mat", colour="purple", size=None,
+            quantity=1,
+        ),
+    ),
+    awaiting_confirmation=True,
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +150,42 @@ def test_a_thing_taken_back_in_the_same_message_is_left_out(generator):
     commands = read(generator, "a yoga mat, a foam roller and a kettlebell - scratch the kettlebell, too heavy to post")
 
     assert lines(commands) == [("prod_yoga_mat", None, None, None), ("prod_foam_roller", None, None, None)]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "brilliant, you've been a great help! I'll sort it out after work",
+        "sounds great, speak soon",
+        "lovely thanks, that's everything for now",
+    ],
+)
+def test_signing_off_at_a_preview_is_thanks_never_a_yes(generator, said):
+    commands = read(generator, said, PREVIEW_MAT)
+
+    assert [command.kind for command in commands] == ["thanks"]
+
+
+def test_a_person_asked_for_after_a_complaint_is_a_handover(generator):
+    said = (
+        "The tee I bought came with a stain on the front. I wrote to you on monday and heard nothing back. "
+        "Honestly fed up. Can I speak to a real person please?"
+    )
+
+    assert [command.kind for command in read(generator, said)] == ["human"]
+
+
+def test_a_refund_wanted_for_a_thing_that_arrived_broken_adds_nothing(generator):
+    assert [command.kind for command in read(generator, "the yoga mat came ripped, i want my money back")] == ["human"]
+
+
+def test_a_refund_only_if_the_order_is_lost_asks_where_it_is(generator):
+    commands = read(generator, "has my order shipped yet? if it doesn't arrive by friday i want a refund")
+
+    assert [command.kind for command in commands] == ["order_status"]
+
+
+def test_a_remark_about_the_weather_after_the_order_is_no_part_of_it(generator):
+    commands = read(generator, "a black running cap please, apparently it's going to be sunny all week")
+
+    assert lines(commands) == [("prod_run_cap", "black", None, None)]

@@ -180,6 +180,7 @@ POLITE = (
     "cool", "nice", "awesome", "lovely", "brilliant", "perfect", "ok", "okay", "k", "kk", "alright", "all right",
     "got it", "noted", "good", "fine", "sounds good", "sounds great", "looks good", "great stuff", "wonderful", "super",
     "you have been super helpful", "you have been so helpful", "you have been a great help", "you have been great",
+    "really helpful", "really kind", "super helpful",
     "amazing", "excellent", "fantastic", "you are the best", "you rock", "very", "so", "much", "then", "oh",
     # "That would be lovely, thank you." at a preview: pleased, never a yes
     "that would be lovely", "that would be great", "that would be perfect", "that would be wonderful",
@@ -471,7 +472,7 @@ OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
     ("news", _rx(r"\b(?:news|election|president|prime minister|politic\w*|war in)\b")),
     ("finance", _rx(r"\b(?:bitcoin|crypto\w*|stock market|stock price|shares of|invest\w*|mortgage)\b")),
     ("sports", _rx(r"\b(?:score of|who won|match last night|world cup|super bowl|premier league|nba|nfl)\b")),
-    ("cooking", _rx(r"\b(?:recipe|cook|bake|dinner ideas?|pizza|burger|sushi|restaurant)\b")),
+    ("cooking", _rx(r"\b(?:recipes?|cook|bake|dinner ideas?|pizza|burger|sushi|restaurant|pasta)\b")),
     (
         "maths",
         _rx(r"\b(?:what is \d+\s*(?:plus|minus|times|x|divided by)\s*\d+|square root|solve|equation|calculus)\b"),
@@ -2017,7 +2018,7 @@ STORY_REQUEST = _rx(
     r"|remove|change|swap"
     r"|make|confirm|yes|yeah|yep|no|nope|code|coupon|promo|discount|size|sz|pay|card|address|ship|shipping|deliver"
     r"|delivery|cart|basket|checkout|price|cost|how|what|which|where|when|does|do|is it|are they|thanks|thank|cheers"
-    r"|help|human|person|agent|refund|return|those|these|them|it|either|both|all|each|also"
+    r"|help|human|person|agent|refund|return|those|these|them|either|both|each|also"
     r"|instead|actually|wait|sorry|use|using|visa|mastercard|amex|paypal|ending|express|standard|post"
     r"|(?:to|at|for) (?:my |the )?(?:home|work|office)"
     r"|charge|deliver|delivered|send|sent|arrive|arrived|order|status|track|summary|preview|skip|bother)\b|\btoo\s*[.!]*$"
@@ -2028,6 +2029,11 @@ OTHERWISE_ALL = (
     r"(?:you (?:have|ve|'ve|got|have got|ve got|'ve got|can|can do)|you have left|s left|is left|there is|there are"
     r"|theres|you got|are left|are there|is there|remain|are in stock)?(?:\s+left)?"
     r"(?:\s+then)?(?:\s+please)?"
+)
+# How a complaint sounds beside the words of REFUND ("a hole in the sleeve", "nobody has answered")
+COMPLAINT_WORDS = re.compile(
+    r"\b(?:frustrated|annoyed|angry|upset|furious|fed up|disappointed|unacceptable|ridiculous|nobody|no one|no reply"
+    r"|no answer|emailed|hole|holes|ripped|torn|stain|stained|missing|lost)\b"
 )
 # "2 blue caps, does the headlamp charge with usb?, and black socks L": a question between the things of an order
 EMBEDDED_QUESTION = re.compile(
@@ -2075,7 +2081,8 @@ STORY_CLAUSE = re.compile(
 STORY_LEAD = _rx(
     r"^(?:(?:hi|hey|hello|so|well|ok|okay|and|but|lol|haha|honestly|basically|anyway|apparently)\s+)*"
     r"(?:i|im|ive|id|my|we|were|our|me|its|he|hes|she|shes|they|theyre|his|her|their"
-    r"|it was|been|just|last|this|the weather|mine|doing|running|training|getting ready|going|heading|starting|started"
+    r"|it was|it is|it s|it will|it ll|it might|there is|theres|been|just|last|this|the weather|mine|doing|running"
+    r"|training|getting ready|going|heading|starting|started"
     r"|planning|off to)\b"
 )
 # What the customer has that is worn out or gone ("my old shoes are falling apart", "my cap died"): a story about
@@ -3332,6 +3339,34 @@ class _Reader:
         card = CARD_CORRECTED.search(text)
         if card is not None:
             text = f"{text[: card.start()]}card ending {card.group('new')}{text[card.end('old') : card.start('fix')]}"
+        # "I ordered a hoodie … a hole in the sleeve. I've emailed twice … Can I please talk to an actual person?": the
+        # person asked for after the complaint is what is asked (it looked up the hoodie bought last month)
+        told = [part for part in re.split(r"(?<=[.!?])\s+", text.strip()) if part]
+        if (
+            len(told) > 1
+            and HUMAN.search(normalize(told[-1]))
+            and HUMAN_VERB.search(normalize(told[-1]))
+            and (REFUND.search(normalize(" ".join(told[:-1]))) or COMPLAINT_WORDS.search(" ".join(told[:-1]).lower()))
+        ):
+            return told[-1]
+        # "where's my order from last week? if it's lost i want my money back": the status asked; what happens if it
+        # is lost is for then (it was handed to a person as a refund)
+        text = (
+            re.sub(
+                r"(?<=[?.!,])\s*if (?:it|its|it's|it is|they|they're|theyre|they are|the order|my order)\b"
+                r"[^.?!]{0,20}?\b(?:lost|missing|not (?:here|there|arrived|come)|never (?:arrives|comes|shows up)"
+                r"|(?:does|do) ?n[o']?t (?:arrive|come|show up))\b[^.?!]*[.!]?\s*$",
+                "",
+                text,
+                flags=re.I,
+            )
+            if re.search(
+                r"\b(?:where|status|track|when will|has it|have they|has my|shipped|dispatched|on its way)\b",
+                text,
+                re.I,
+            )
+            else text
+        )
         # "42 means 42": said for emphasis, the value once
         text = re.sub(r"\b(\w+) means \1\b\s*[:,]?", r"", text)
         return self._scratched(text)
@@ -3434,6 +3469,8 @@ class _Reader:
             return True
         if REFUND.search(text) and not self._mentions_adding(text):
             return True
+        if re.search(r"\b(?:want|need|would like|like)\s+(?:a\s+|my\s+)?(?:money back|refund)\b", text):
+            return True  # "my kettlebell arrived cracked, i want my money back": "i want" adds nothing here
         if HUMAN.search(text) and HUMAN_VERB.search(text) and BULK_DEAL.search(text):
             # "can i talk to someone about a bulk order of 200 tees": a person, whatever it names (it added tees)
             return True
