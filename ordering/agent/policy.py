@@ -1593,15 +1593,19 @@ class Policy:
             index = command.index if command.index >= 0 else len(shown) - 1
             chosen = shown[index]["value"] if 0 <= index < len(shown) else None
         elif command.price and shown:
-            # "the cheaper of your two hoodies, black, L": among those made in what is said with the choice (the
-            # cheaper hoodie is not made in black; the other one is)
-            said = c.ItemSpec(colour=self.select_slots.get("colour"), size=self.select_slots.get("size"))
-            offering = [o for o in shown if not o["value"].startswith("prod_") or self._offers(turn, o["value"], said)]
-            if (said.colour or said.size) and offering and len(offering) < len(shown):
-                made = f"{[o['value'] for o in offering]} come in {said.colour or ''} {said.size or ''}"
-                turn.record_decision(DecisionKind.RULE, "by_price_among_those_made_so", rationale=made)
-                shown = offering
             chosen = self._by_price(turn, shown, command.price)
+            said = c.ItemSpec(colour=self.select_slots.get("colour"), size=self.select_slots.get("size"))
+            if (
+                chosen
+                and chosen.startswith("prod_")
+                and (said.colour or said.size)
+                and not self._offers(turn, chosen, said)
+            ):
+                # "the cheaper of your two hoodies, black, L": the cheaper one is not made in black. The two wishes
+                # conflict, so the customer chooses (never the dearer one taken for them, never the colour dropped):
+                # which one is not made so, and which of the others are, with the shop's prices.
+                self._by_price_conflict(turn, shown, chosen, said)
+                return
             if chosen is None:
                 labels = [o["label"] for o in shown]
                 turn.say(
@@ -1620,6 +1624,27 @@ class Policy:
             product_ids=(chosen,), size=(said.get("size") or "").upper() or None,
             colour=(said.get("colour") or "").lower() or None, quantity=_quantity(said.get("quantity")),
         ), [])  # fmt: skip
+
+    def _by_price_conflict(self, turn: Turn, shown: list[dict], chosen: str, said: c.ItemSpec) -> None:
+        what = " ".join(part for part in (said.colour, f"size {said.size}" if said.size else None) if part)
+        titles = {o["value"]: o["label"] for o in shown}
+        made = [o for o in shown if o["value"] != chosen and self._offers(turn, o["value"], said)]
+        price = {o["value"]: (self._product(turn, o["value"]) or {}).get("price_display", "") for o in shown}
+        turn.record_decision(DecisionKind.RULE, "by_price_conflict",
+                             rationale=f"{chosen} is not made in {what}; {[o['value'] for o in made]} are")  # fmt: skip
+        text = f"The {titles[chosen]} ({price[chosen]}) is the cheaper one, but it doesn't come in {what}"
+        if made:
+            text += (
+                "; "
+                + _or_list([f"the {o['label']} ({price[o['value']]})" for o in made])
+                + " does. Which would you like?"
+            )
+        else:
+            text += ". Which would you like?"
+        options = [
+            {"value": o["value"], "label": o["label"]} for o in [next(o for o in shown if o["value"] == chosen), *made]
+        ]
+        self._ask(turn, text, {"slot": "product", "item": _item_wire(said), "queue": []}, options)
 
     def _do_remove_item(self, turn: Turn, command: c.RemoveItem) -> None:
         if self._cart_already_ordered(turn):

@@ -221,11 +221,20 @@ def test_the_count_said_at_the_price_the_shop_still_asks(shop, chat):
     assert _preview_lines(answer) == [("var_cotton_tee_white_l", 3)]
 
 
-def test_the_cheaper_of_two_is_among_those_made_in_what_is_said(shop, chat):
+def test_the_cheaper_of_two_not_made_in_the_colour_said_is_asked_about(shop, chat):
     chat.start()
 
     answer = chat.say("the cheaper of your two hoodies, black, L")
 
-    # the Zip Hoodie ($49) is not made in black; of those that are, the Pullover Hoodie is the cheaper
-    assert _preview_lines(answer) == [("var_pullover_hoodie_black_l", 1)]
-    assert AgentDecision.objects.filter(conversation_id=chat.id, name="by_price_among_those_made_so").count() == 1
+    # the Zip Hoodie ($49) is the cheaper, but is not made in black; the Pullover Hoodie is: the two wishes conflict,
+    # so the customer chooses, told the shop's prices (never the dearer one taken, never the colour dropped)
+    assert _preview_lines(answer) == []
+    assert (
+        "The Zip Hoodie ($49.00) is the cheaper one, but it doesn't come in black size L; the Pullover Hoodie ($55.00) "
+        "does. Which would you like?"
+    ) in _texts(answer)
+    assert AgentDecision.objects.filter(conversation_id=chat.id, name="by_price_conflict").count() == 1
+
+    chosen = chat.say("oh ok, the black one then")
+
+    assert _preview_lines(chosen) == [("var_pullover_hoodie_black_l", 1)]
