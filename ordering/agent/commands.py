@@ -68,6 +68,10 @@ class ItemSpec:
     # Only while the whole order stays within this many cents, as the shop totals it ("and a blue cap as long as it all
     # stays under 100"): the policy leaves the thing out, and says so, when the preview with it comes to more.
     within_total: int | None = None
+    # Another thing to take only when the one said before it cannot be had as said ("the gloves in S, or if they're
+    # out a grey beanie instead", "the headphones if they're under 150, if not the earbuds"): sold out, not made so,
+    # or over the price said. Otherwise it is left out.
+    instead_of_previous: bool | None = None
 
     def describe(self) -> str:
         return self.query or ", ".join(self.product_ids) or (self.saved or "")
@@ -385,6 +389,7 @@ ITEM_SCHEMA: dict[str, Any] = {
         "otherwise_quantity": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
         "up_to": {"type": ["boolean", "null"]},
         "within_total": {"type": ["integer", "null"], "minimum": 1},
+        "instead_of_previous": {"type": ["boolean", "null"]},
     },
 }
 _OPTIONAL_ITEM = {"anyOf": [ITEM_SCHEMA, {"type": "null"}]}

@@ -199,6 +199,9 @@ class Policy:
         self.renamed: dict[str, str] = {}
         # Lines added only while the order's total stays within a limit the customer said: (variant, title, cents)
         self.within_total: list[tuple[str, str, int]] = []
+        # The other thing said for when the one being added cannot be had as said, and whether it was needed
+        self.fallback_item: c.ItemSpec | None = None
+        self.fell_back = False
 
     # -- entry ----------------------------------------------------------------------------------
 
@@ -320,7 +323,11 @@ class Policy:
         if len(searches) != 1 or len(adds) != 1:
             return commands
         search, add = searches[0], adds[0]
-        if not all(item.product_ids and set(item.product_ids) <= set(search.product_ids) for item in add.items):
+        fallbacks = [item for item in add.items if item.instead_of_previous]
+        asked = [item for item in add.items if not item.instead_of_previous]
+        if not asked or not all(
+            item.product_ids and set(item.product_ids) <= set(search.product_ids) for item in asked
+        ):
             return commands
         limit = search.price_max or 0
         products = [product for pid in search.product_ids[:3] if (product := self._product(turn, pid))]
@@ -333,6 +340,20 @@ class Policy:
         turn.record_decision(
             DecisionKind.RULE, "price_condition", rationale=f"{costs}; the customer's limit {said}", ok=bool(within)
         )
+        if not within and fallbacks and len(asked) == 1:
+            # "the headphones if they're under 150, if not the earbuds": the other thing said for that price
+            taking = " and ".join(
+                f"the {self.lexicon_title(turn, item)}" for item in fallbacks if self.lexicon_title(turn, item)
+            )
+            turn.record_decision(DecisionKind.RULE, "fallback_taken", rationale=f"{costs}; over {said}: {taking}")
+            turn.say(f"{costs}, more than the {said} you said, so I'm taking {taking} instead, as you said.")
+            plain = tuple(c.ItemSpec(**{**item.__dict__, "instead_of_previous": None}) for item in fallbacks)
+            return [c.AddItems(items=plain) if command is add else command for command in commands
+                    if command is not search]  # fmt: skip
+        if fallbacks:
+            add_asked = c.AddItems(items=tuple(asked))
+            commands = [add_asked if command is add else command for command in commands]
+            add = add_asked
         fewer = [item.otherwise_quantity for item in add.items]
         if not within and len(add.items) == 1 and fewer[0]:
             # "3 if they're under 20 each, otherwise 2": the count said for the shop's price
@@ -1010,10 +1031,23 @@ class Policy:
                 "with its own preview."
             )
         for index, spec in enumerate(items):
+            if spec.instead_of_previous:
+                continue  # taken only in place of the thing before it (below), never on its own
             if self.asked:
-                self._queue(turn, c.AddItems(items=tuple(items[index:])))
+                # a question about a thing means it can be had: the fallbacks said for it are not kept
+                self._queue(turn, c.AddItems(items=tuple(i for i in items[index:] if not i.instead_of_previous)))
                 return
+            fallback = items[index + 1] if index + 1 < len(items) and items[index + 1].instead_of_previous else None
+            self.fallback_item = fallback
+            self.fell_back = False
             self._add_one(turn, spec, [])
+            self.fallback_item = None
+            if fallback is not None and self.fell_back and not self.asked:
+                self._add_one(turn, c.ItemSpec(**{**fallback.__dict__, "instead_of_previous": None}), [])
+
+    def lexicon_title(self, turn: Turn, spec: c.ItemSpec) -> str:
+        product = self._product(turn, spec.product_ids[0]) if len(spec.product_ids) == 1 else None
+        return product["title"] if product else ""
 
     def _found(self, turn: Turn, spec: c.ItemSpec) -> list[dict] | None:
         """The products a spec may mean, or None when the customer was told there are none (or something else)."""
@@ -1261,7 +1295,8 @@ class Policy:
         variants = product["variants"]
         in_stock = [v for v in variants if v["available"] > 0]
         if not in_stock:
-            turn.say(f"Sorry, the {title} is sold out.")
+            if not self._fall_back(turn, title, "is sold out"):
+                turn.say(f"Sorry, the {title} is sold out.")
             return None
         saved_variant = next((v for v in variants if v["variant_id"] == remembered), None) if remembered else None
         # The variant the customer saved or bought ("the shoes I liked" were liked in size 42): what they did
@@ -1286,6 +1321,8 @@ class Policy:
             if spec.colour not in colours:
                 if spec.otherwise_colour:
                     return self._otherwise(turn, spec, title, f"doesn't come in {spec.colour}", remembered, queue, line)
+                if self._fall_back(turn, title, f"doesn't come in {spec.colour}"):
+                    return None
                 options = sorted({v["colour"] for v in in_stock if v["colour"]})
                 self._ask(turn, f"The {title} doesn't come in {spec.colour}. Which colour: {_or_list(options)}?",
                           {**base, "slot": "colour"}, [{"value": o, "label": o} for o in options])  # fmt: skip
@@ -1293,6 +1330,8 @@ class Policy:
             fitting = [v for v in fitting if v["colour"] == spec.colour]
             if not fitting and spec.otherwise_colour:
                 return self._otherwise(turn, spec, title, f"is sold out in {spec.colour}", remembered, queue, line)
+            if not fitting and self._fall_back(turn, title, f"is sold out in {spec.colour}"):
+                return None
             if not fitting:
                 options = sorted({v["colour"] for v in in_stock if v["colour"]})
                 self._ask(turn, f"The {title} is sold out in {spec.colour}. Which colour: {_or_list(options)}?",
@@ -1321,6 +1360,8 @@ class Policy:
                         return self._otherwise(
                             turn, spec, title, f"doesn't come in size {spec.size}", remembered, queue, line
                         )
+                    if self._fall_back(turn, title, f"doesn't come in size {spec.size}"):
+                        return None
                     options = _sizes(fitting)
                     self._ask(turn, f"The {title} doesn't come in size {spec.size}. Which size: {_or_list(options)}?",
                               {**base, "slot": "size"}, [{"value": o, "label": o} for o in options])  # fmt: skip
@@ -1329,6 +1370,8 @@ class Policy:
                 if not sized and (spec.otherwise_size or spec.otherwise_colour):
                     what = f"in {spec.colour}, size {spec.size}" if spec.colour else f"in size {spec.size}"
                     return self._otherwise(turn, spec, title, f"is sold out {what}", remembered, queue, line)
+                if not sized and self._fall_back(turn, title, f"is sold out in size {spec.size}"):
+                    return None
                 if not sized:
                     options = _sizes(fitting)
                     what = f"in {spec.colour}, size {spec.size}" if spec.colour else f"in size {spec.size}"
@@ -1388,6 +1431,17 @@ class Policy:
         if spec.within_total:
             self.within_total.append((variant["variant_id"], title, spec.within_total))
         return variant
+
+    def _fall_back(self, turn: Turn, title: str, why: str) -> bool:
+        """The thing being added cannot be had as said and the customer named another for that case ("the gloves in S,
+        or if they're out a grey beanie instead"): said, and the other one is added after it (`_do_add_items`)."""
+        if self.fallback_item is None:
+            return False
+        other = self.lexicon_title(turn, self.fallback_item) or "other one"
+        turn.record_decision(DecisionKind.RULE, "fallback_taken", rationale=f"{title} {why} → {other}, as said")
+        turn.say(f"The {title} {why}, so I'm taking the {other} instead, as you said.")
+        self.fallback_item, self.fell_back = None, True
+        return True
 
     def _otherwise(
         self,

@@ -57,7 +57,9 @@ SYSTEM_PROMPT = "\n".join(
         '- What to take when the first choice is gone, said with it ("42, or 43 if the 42s are gone", "green, if not'
         ' black", "2 if you have them, 1 if not", "4 if you have them, otherwise however many you\'ve got"): keep the'
         " first choice and put the fallback in otherwise_size, otherwise_colour, otherwise_quantity or up_to; never a"
-        ' second item. A thing said with a limit on the whole order ("and a cap as long as it all stays under 100")'
+        ' second item. Another product said for that case ("or if they\'re out, a beanie instead") is the next item'
+        " with instead_of_previous true."
+        ' A thing said with a limit on the whole order ("and a cap as long as it all stays under 100")'
         ' gets within_total in cents; "express if it\'s under 10" is choose_shipping express with within 1000 and'
         ' otherwise standard; "to my work address if you have it, otherwise home" is choose_address with otherwise.',
         '- "My 10% promo", "my discount": use_my_promotion. A code the customer typed: apply_code. A question about'

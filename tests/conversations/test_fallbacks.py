@@ -39,7 +39,7 @@ def test_the_first_size_is_taken_when_the_shop_has_it(shop, chat):
     answer = chat.say("blue runners in 42 please, or 43 if the 42s are gone")
 
     assert _preview_lines(answer) == [("var_blue_runner_42", 1)]
-    assert "instead" not in _texts(answer)
+    assert "so I'm taking" not in _texts(answer)
     assert _fallbacks_taken(chat) == 0
 
 
@@ -238,3 +238,54 @@ def test_the_cheaper_of_two_not_made_in_the_colour_said_is_asked_about(shop, cha
     chosen = chat.say("oh ok, the black one then")
 
     assert _preview_lines(chosen) == [("var_pullover_hoodie_black_l", 1)]
+
+
+def test_another_thing_said_for_when_the_first_is_sold_out_is_taken_then(shop, chat):
+    shop.sandbox.set_stock("var_gloves_s", 0)
+    chat.start()
+
+    answer = chat.say(
+        "blue wind shell S and the touchscreen gloves in S, or if the gloves are out a grey beanie instead"
+    )
+
+    assert sorted(_preview_lines(answer)) == [("var_beanie_grey", 1), ("var_wind_shell_blue_s", 1)]
+    assert (
+        "The Touchscreen Running Gloves is sold out in size S, so I'm taking the Wool Beanie instead, as you said."
+        in _texts(answer)
+    )
+
+
+def test_another_thing_said_for_when_the_first_is_sold_out_is_left_out_when_it_is_not(shop, chat):
+    chat.start()
+
+    answer = chat.say(
+        "blue wind shell S and the touchscreen gloves in S, or if the gloves are out a grey beanie instead"
+    )
+
+    assert sorted(_preview_lines(answer)) == [("var_gloves_s", 1), ("var_wind_shell_blue_s", 1)]
+    assert "so I'm taking" not in _texts(answer)
+    assert _fallbacks_taken(chat) == 0
+
+
+def test_another_thing_said_for_a_price_the_first_is_over_is_taken(shop, chat):
+    chat.start()
+
+    answer = chat.say("the over-ear headphones if they're under 150, if not the earbuds, black either way")
+
+    assert _preview_lines(answer) == [("var_earbuds_black", 1)]
+    assert (
+        "The Over-ear Headphones is $189.00, more than the $150.00 you said, so I'm taking the Sport Earbuds instead, "
+        "as you said." in _texts(answer)
+    )
+
+
+def test_a_question_about_the_first_thing_drops_the_thing_said_for_when_it_is_gone(shop, chat):
+    chat.start()
+
+    asked = chat.say("the touchscreen gloves, or if they're out a grey beanie instead")
+    assert "Which size" in _texts(asked)
+
+    answer = chat.say("M")
+
+    # the gloves can be had (the customer chose their size): the beanie was only for when they could not
+    assert _preview_lines(answer) == [("var_gloves_m", 1)]

@@ -66,12 +66,14 @@ def test_a_fallback_colour_is_kept_beside_the_first(generator, said, colour, oth
     assert (item.colour, item.otherwise_colour) == (colour, otherwise)
 
 
-def test_a_fallback_that_is_another_product_is_no_size_or_colour(generator):
-    item = _item(read(generator, "trail blazer 43 if you have it, otherwise the blue runner"))
+def test_a_fallback_that_is_another_product_is_no_size_or_colour_of_the_first(generator):
+    (command,) = read(generator, "trail blazer 43 if you have it, otherwise the blue runner")
 
-    assert (item.product_ids, item.size, item.otherwise_size, item.otherwise_colour) == (
+    first, other = command.items
+    assert (first.product_ids, first.size, first.otherwise_size, first.otherwise_colour) == (
         ("prod_trail_blazer",), "43", None, None
     )  # fmt: skip
+    assert (other.product_ids, other.instead_of_previous) == (("prod_blue_runner",), True)
 
 
 @pytest.mark.parametrize(
@@ -189,3 +191,14 @@ def test_a_remark_about_the_weather_after_the_order_is_no_part_of_it(generator):
     commands = read(generator, "a black running cap please, apparently it's going to be sunny all week")
 
     assert lines(commands) == [("prod_run_cap", "black", None, None)]
+
+
+def test_another_thing_said_for_when_the_first_is_gone_is_kept_after_it(generator):
+    (command,) = [
+        c for c in read(generator, "the yoga mat in blue, or if it's sold out the foam roller") if c.kind == "add_items"
+    ]
+
+    assert [(item.product_ids, item.colour, item.instead_of_previous) for item in command.items] == [
+        (("prod_yoga_mat",), "blue", None),
+        (("prod_foam_roller",), None, True),
+    ]

@@ -1413,9 +1413,10 @@ def test_the_price_alone_asks_for_cheaper_and_leave_it_is_a_no_only_to_a_preview
 def test_the_first_choice_is_the_order_and_the_second_is_not_added(generator, text):
     [command] = read(generator, text, DialogueContext())
     assert isinstance(command, AddItems)
-    assert [(item.product_ids, item.size, item.quantity) for item in command.items] == [
-        (("prod_trail_blazer",), "43", None)
-    ]
+    asked = [item for item in command.items if not item.instead_of_previous]
+    assert [(item.product_ids, item.size, item.quantity) for item in asked] == [(("prod_trail_blazer",), "43", None)]
+    # the second choice is kept only as what to take when the first cannot be had (never added beside it)
+    assert [item.product_ids for item in command.items if item.instead_of_previous] == [("prod_blue_runner",)]
 
 
 def test_a_shoe_size_then_x_and_a_count_is_that_many_of_that_size(generator):

@@ -2510,7 +2510,21 @@ class _Reader:
         words = self.otherwise
         named = self.lexicon.find(words)
         if named.product_ids and named.named and not set(named.product_ids) & set(item.product_ids):
-            return commands  # another product: not a size or colour of this one
+            # another product ("the gloves in S, or if they're out a grey beanie instead"): taken only when the first
+            # cannot be had as said
+            others = [other for other in self._items(words) if len(other.product_ids) == 1]
+            if len(others) != 1 or item.saved:
+                return commands
+            fallback = replace(others[0], instead_of_previous=True)
+            both = re.search(r"(?P<colour>[a-z]+)\s+(?:either way|both ways?|in both cases|whichever)\b", words)
+            if both is not None and colour_of(both.group("colour")):
+                # "black either way": the colour said of both
+                colour = colour_of(both.group("colour"))
+                item = replace(item, colour=item.colour or colour)
+                fallback = replace(fallback, colour=fallback.colour or colour)
+            commands = list(commands)
+            commands[index] = AddItems(items=(*command.items[:-1], item, fallback))
+            return commands
         if item.quantity is not None and item.quantity > 1:
             # "2 pairs if they're in stock, if not just one", "4 if you have them, otherwise however many you've got"
             if re.fullmatch(OTHERWISE_ALL, words):
