@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from ordering.models import AgentDecision, FlowStatus, OrderFlow
+from tests.conversations.answers import preview_lines as _preview_lines
+from tests.conversations.answers import texts as _texts
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
@@ -14,16 +16,6 @@ pytestmark = pytest.mark.usefixtures("eager_tasks")
 def shop(fake_shop):
     """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
     return fake_shop
-
-
-def _texts(answer: dict) -> str:
-    return " ".join(message["text"] for message in answer["messages"])
-
-
-def _preview_lines(answer: dict) -> list[tuple[str, int]]:
-    """The lines of the preview this answer shows (its card's editable lines), or none."""
-    previews = [message for message in answer["messages"] if message["kind"] == "preview"]
-    return [(line["variant_id"], line["quantity"]) for line in previews[-1]["cart_edit"]] if previews else []
 
 
 def test_the_one_product_a_look_finds_is_offered_and_a_yes_puts_it_in_the_cart_without_ordering(shop, chat):

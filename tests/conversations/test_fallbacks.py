@@ -10,6 +10,8 @@ import re
 import pytest
 
 from ordering.models import AgentDecision, FlowStatus, OrderFlow
+from tests.conversations.answers import preview_lines as _preview_lines
+from tests.conversations.answers import texts as _texts
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
@@ -18,15 +20,6 @@ pytestmark = pytest.mark.usefixtures("eager_tasks")
 def shop(fake_shop):
     """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
     return fake_shop
-
-
-def _texts(answer: dict) -> str:
-    return " ".join(message["text"] for message in answer["messages"])
-
-
-def _preview_lines(answer: dict) -> list[tuple[str, int]]:
-    previews = [message for message in answer["messages"] if message["kind"] == "preview"]
-    return [(line["variant_id"], line["quantity"]) for line in previews[-1]["cart_edit"]] if previews else []
 
 
 def _fallbacks_taken(chat) -> int:

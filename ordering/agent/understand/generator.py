@@ -2099,6 +2099,15 @@ STORY_VALUE = _rx(
 )
 
 
+def _last_add(commands: list[Command]) -> tuple[int, AddItems] | None:
+    """The last AddItems of a reading, with its position."""
+    for index in range(len(commands) - 1, -1, -1):
+        command = commands[index]
+        if isinstance(command, AddItems):
+            return index, command
+    return None
+
+
 # "both L", "all size M", "each in navy": what the parts of a split count share.
 SHARED_SLOTS = _rx(r"^(?:both|all|each)(?:\s+of them)?\s+(.+)$")
 
@@ -2475,12 +2484,10 @@ class _Reader:
         """The thing said with a limit on the whole order ("…, and a blue cap as long as it all stays under 100": the
         cap; "blue runner 42 and, if the total's still under 100, socks M too": the socks) marked with it. With one
         thing only, the limit is the whole order's and marks nothing (the preview shows the total to confirm)."""
-        adds = [index for index, command in enumerate(commands) if isinstance(command, AddItems)]
-        if not adds:
+        last = _last_add(commands)
+        if last is None:
             return commands
-        index = adds[-1]
-        command = commands[index]
-        assert isinstance(command, AddItems)  # noqa: S101 - found by its type above
+        index, command = last
         if len(command.items) < 2:
             return commands
         position = len(command.items) - 1
@@ -2495,15 +2502,13 @@ class _Reader:
 
     def _with_otherwise(self, commands: list[Command]) -> list[Command]:
         """The fallback said after the first choice ("blue runners 42, or 43 if the 42s are gone", "the green ones,
-        if not the black") kept on the item it was said of, the last one added: a size or a colour that differs from
-        the one asked. Anything else said as the fallback (another product) is left out, as before: the shop's stock
-        decides the first choice, and the customer is asked when it is gone."""
-        adds = [index for index, command in enumerate(commands) if isinstance(command, AddItems)]
-        if not adds:
+        if not the black", "2 if you have them, 1 if not") kept on the item it was said of, the last one added: a size,
+        colour or count that differs from the one asked; another product ("or if they're out a grey beanie instead")
+        is the next item, `instead_of_previous`. The shop's stock (or price) decides which is taken (the policy)."""
+        last = _last_add(commands)
+        if last is None:
             return commands
-        index = adds[-1]
-        command = commands[index]
-        assert isinstance(command, AddItems)  # noqa: S101 - found by its type above
+        index, command = last
         item = command.items[-1]
         if len(item.product_ids) != 1 and not item.saved:
             return commands  # a fallback between products is no size or colour of one
