@@ -1456,10 +1456,18 @@ class Policy:
         """The first choice is not there and the customer said what to take then ("or 43 if the 42s are gone"): the
         same thing in the fallback size (or else colour), said to the customer, and asked about as any choice when
         that is not there either. Only one fallback, never a chain of guesses."""
-        if spec.otherwise_size:
-            fallback = c.ItemSpec(**{**spec.__dict__, "size": spec.otherwise_size, "otherwise_size": None,
+        size = spec.otherwise_size
+        if size in ("largest", "smallest"):
+            # "46 if you do it, otherwise the biggest you've got": the end of what the shop has in stock, as it is now
+            product = self._product(turn, spec.product_ids[0]) if spec.product_ids else None
+            stocked = [v for v in (product or {}).get("variants", []) if v["available"] > 0
+                       and (not spec.colour or v["colour"] == spec.colour)]  # fmt: skip
+            sizes = _sizes(stocked)
+            size = (sizes[-1] if size == "largest" else sizes[0]) if sizes else None
+        if size:
+            fallback = c.ItemSpec(**{**spec.__dict__, "size": size, "otherwise_size": None,
                                      "otherwise_colour": None})  # fmt: skip
-            took = f"size {spec.otherwise_size}"
+            took = f"size {size}"
         else:
             fallback = c.ItemSpec(**{**spec.__dict__, "colour": spec.otherwise_colour, "otherwise_size": None,
                                      "otherwise_colour": None})  # fmt: skip

@@ -282,3 +282,14 @@ def test_a_question_about_the_first_thing_drops_the_thing_said_for_when_it_is_go
 
     # the gloves can be had (the customer chose their size): the beanie was only for when they could not
     assert _preview_lines(answer) == [("var_gloves_m", 1)]
+
+
+def test_the_biggest_the_shop_has_when_the_size_said_is_not_made(shop, chat):
+    shop.sandbox.set_stock("var_chelsea_boot_black_45", 0)
+    chat.start()
+
+    answer = chat.say("black chelsea boots, 46 if you do it, otherwise the biggest you've got")
+
+    # not made in 46; of what is in stock now in black, 44 is the biggest (45 is sold out)
+    assert _preview_lines(answer) == [("var_chelsea_boot_black_44", 1)]
+    assert "The Chelsea Boot doesn't come in size 46, so I'm taking size 44 instead, as you said." in _texts(answer)

@@ -202,3 +202,9 @@ def test_another_thing_said_for_when_the_first_is_gone_is_kept_after_it(generato
         (("prod_yoga_mat",), "blue", None),
         (("prod_foam_roller",), None, True),
     ]
+
+
+def test_whichever_of_two_is_cheaper_is_a_choice_by_price(generator):
+    kinds = [command.kind for command in read(generator, "whichever of the two hoodies is cheaper, grey, size S")]
+
+    assert kinds[:2] == ["search", "select"]

@@ -2545,6 +2545,9 @@ class _Reader:
         colour = self._colour(words)
         reading = self._size(words, letters_alone=True, shoe=shoe, bare_number=shoe, small=False)
         size = reading.size if reading is not None and reading.size else None
+        end = re.search(r"\b(?:(?P<big>biggest|largest)|(?P<small>smallest))\b", words)
+        if size is None and end is not None:
+            size = "largest" if end.group("big") else "smallest"  # "otherwise the biggest you've got": the shop's
         changed = replace(
             item,
             otherwise_colour=colour if colour and colour != item.colour else None,
@@ -3193,6 +3196,13 @@ class _Reader:
         """ "Whichever is cheaper, the cloud jogger or the blue runner, size 42": the products named are shown, and
         the cheaper (dearer) of them is chosen, in what is said; the policy compares the shop's prices (it was a
         search only). Only when each thing named is one product."""
+        # "whichever of the two hoodies is cheaper" is "the cheaper of the two hoodies"
+        text = re.sub(
+            r"\b(?:whichever|which ever) of (the|your|those|these) (two|2|three|3|both) ([a-z ]+?) (?:is|s) "
+            r"(cheaper|cheapest|less expensive|least expensive|dearer|more expensive|most expensive|pricier)\b",
+            r"the \4 of \1 \2 \3",
+            text,
+        )
         match = WHICHEVER.search(text)
         if match is None:
             return []
