@@ -342,9 +342,7 @@ class Policy:
         )
         if not within and fallbacks and len(asked) == 1:
             # "the headphones if they're under 150, if not the earbuds": the other thing said for that price
-            taking = " and ".join(
-                f"the {self.lexicon_title(turn, item)}" for item in fallbacks if self.lexicon_title(turn, item)
-            )
+            taking = " and ".join(f"the {title}" for item in fallbacks if (title := self._title(turn, item)))
             turn.record_decision(DecisionKind.RULE, "fallback_taken", rationale=f"{costs}; over {said}: {taking}")
             turn.say(f"{costs}, more than the {said} you said, so I'm taking {taking} instead, as you said.")
             plain = tuple(c.ItemSpec(**{**item.__dict__, "instead_of_previous": None}) for item in fallbacks)
@@ -1045,7 +1043,8 @@ class Policy:
             if fallback is not None and self.fell_back and not self.asked:
                 self._add_one(turn, c.ItemSpec(**{**fallback.__dict__, "instead_of_previous": None}), [])
 
-    def lexicon_title(self, turn: Turn, spec: c.ItemSpec) -> str:
+    def _title(self, turn: Turn, spec: c.ItemSpec) -> str:
+        """The shop's title of the one product a spec names, or "" (read once per turn through `_product`)."""
         product = self._product(turn, spec.product_ids[0]) if len(spec.product_ids) == 1 else None
         return product["title"] if product else ""
 
@@ -1437,7 +1436,7 @@ class Policy:
         or if they're out a grey beanie instead"): said, and the other one is added after it (`_do_add_items`)."""
         if self.fallback_item is None:
             return False
-        other = self.lexicon_title(turn, self.fallback_item) or "other one"
+        other = self._title(turn, self.fallback_item) or "other one"
         turn.record_decision(DecisionKind.RULE, "fallback_taken", rationale=f"{title} {why} → {other}, as said")
         turn.say(f"The {title} {why}, so I'm taking the {other} instead, as you said.")
         self.fallback_item, self.fell_back = None, True
