@@ -58,6 +58,8 @@ def test_a_fallback_size_is_kept_beside_the_first(generator, said, size, otherwi
         ("a grey wool beanie, or red if grey is out", "grey", "red"),
         ("the steel bottle in white, failing that black", "white", "black"),
         ("a running cap in blue - if blue's sold out, white", "blue", "white"),
+        ("cloud joggers in purple 43, or grey if u dont do purple", "purple", "grey"),
+        ("cotton tee black L, if you dont have it in black then white", "black", "white"),
     ],
 )
 def test_a_fallback_colour_is_kept_beside_the_first(generator, said, colour, otherwise):

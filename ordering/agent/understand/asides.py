@@ -622,7 +622,10 @@ _SUBJECT = (
 _NONE_LEFT = (
     r"(?:there(?:s| s| is| are)\s+(?:no|none)(?:\s+[a-z0-9]+){0,2}"
     r"|(?:you|u)(?:re| re| are)?\s+out(?:\s+of(?:\s+[a-z0-9]+){1,2})?"
-    r"|(?:you|u)\s+(?:have|got)\s+(?:no|none)(?:\s+[a-z0-9]+){0,2})"
+    r"|(?:you|u)\s+(?:have|got)\s+(?:no|none)(?:\s+[a-z0-9]+){0,2}"
+    # "or grey if you dont do purple", "or 44 if you don't have 43"
+    r"|(?:you|u)\s+(?:do not|dont|don't|cannot|cant|can't)\s+(?:do|have|make|stock|sell|carry|get)"
+    r"(?:\s+(?:it|them|that|those))?(?:\s+in)?(?:\s+[a-z0-9]+){0,2})"
 )
 FALLBACK_TAIL = re.compile(
     r"\s*[,.;]?\s*(?:and\s+|but\s+)?\b(?:otherwise|if not|if no|or else|failing that|if (?:you )?(?:do not|dont|"
@@ -1230,6 +1233,8 @@ def drop_asides(text: str) -> Asides:
                     "",
                     match.group("alt").strip(" ,.;"),
                 )
+                # "if you dont have it in black then white": what comes after "then"
+                otherwise = re.sub(r"^.*\bthen\s+(?=\S)", "", otherwise)
                 otherwise_said = otherwise or otherwise_said
     if not _YES_LEAD.match(text) and (otherwise_said or not _COUNT_IF_STOCKED.search(text)):
         text = IF_AVAILABLE.sub("", text)
