@@ -3989,7 +3989,7 @@ class _Reader:
         if self._is_question(text):
             return self._product_question(text)
         if self._is_search(text):
-            return [self._search(text)]
+            return self._cheapest_to_buy(text) or [self._search(text)]
         both_colours = self._both_colours(text)
         if both_colours:
             return both_colours
@@ -6115,11 +6115,77 @@ class _Reader:
         return not (
             ADD_VERB.search(text)
             and not re.search(
-                r"\b(?:show|browse|looking for|look for|search|find|recommend|suggest|cheapest|under|below|less than|"
+                r"\b(?:show|browse|looking for|look for|search|find|recommend|suggest|cheapest|most expensive|priciest|"
+                r"dearest|under|below|less than|"
                 r"do you (?:have|sell|carry)|what \w+ do you|over|above|between|have you got|got anything)\b",
                 text,
             )
         )
+
+    def _cheapest_to_buy(self, text: str) -> list[Command]:
+        """ "Whatever your cheapest t-shirt is, white, S, two of them", "add the cheapest water bottle": the cheapest
+        (dearest) of what is named is asked for, not a list to browse. When one product fits it is the item; when
+        several do they are shown cheapest first and the policy takes the cheapest by the shop's prices, in the size,
+        colour and count said (asking when that one is not made so). A look ("show me", "what's your cheapest"), a
+        price range or no sign of buying (a verb, a count, "whatever … is") stays a search."""
+        superlative = re.search(
+            r"\b(?:(?P<low>cheapest|least expensive|lowest priced)|(?P<high>most expensive|priciest|dearest))\b", text
+        )
+        if superlative is None:
+            return []
+        whatever = re.search(r"\b(?:whatever|whichever)\s+(?:your|the|you have as|you got as)\b", text)
+        looking = re.search(
+            r"\b(?:show|browse|recommend|suggest|what|which|see|look|looking|compare|options|any)\b", text
+        )
+        priced = PRICE_MAX.search(text) or PRICE_MIN.search(text) or PRICE_BETWEEN.search(text)
+        if priced or (looking and not whatever):
+            return []
+        body = re.sub(
+            r"\b(?:whatever|whichever|your|you have|you got|is|are|cheapest|least expensive|lowest priced|most "
+            r"expensive|priciest|dearest|of your|please|pls|just|the|add|buy|order|get me|give me|"
+            r"to (?:my|the) (?:cart|basket|bag)|(?:i|we) (?:really )?(?:want|need|would like|will take|will have))\b",
+            " ",
+            text,
+        )
+        # what is left is read as an order of its own ("t-shirt, white, S, two"): one thing, nothing else
+        body = re.sub(r"\s+", " ", body).strip(" ,")
+        read = _Reader(self.lexicon, body, self.context).read()
+        if len(read) != 1:
+            return []
+        if isinstance(read[0], AddItems) and len(read[0].items) == 1:
+            item = read[0].items[0]
+        elif isinstance(read[0], Search) and read[0].price_max is None and read[0].price_min is None:
+            # a kind named alone is a look ("water bottle"); here it is what the cheapest is taken from
+            counted = ANSWER_COUNT.search(body)
+            count = self._number(next(group for group in counted.groups() if group)) if counted else None
+            look = read[0]
+            item = ItemSpec(product_ids=look.product_ids, colour=look.colour, size=look.size, quantity=count)
+        else:
+            return []
+        if not item.product_ids or (item.query and not isinstance(read[0], Search)) or item.saved:
+            return []
+        count = item.quantity
+        if not (whatever or ORDER_REQUEST.search(text) or count):
+            return []
+        size, colour = item.size, item.colour
+        # the cheapest of those made in the colour and size said (the catalog's, not the stock's)
+        made = tuple(
+            product
+            for product in item.product_ids
+            if (entry := self.lexicon.by_id.get(product)) is None
+            or ((not colour or colour in entry.colours) and (not size or size in entry.sizes))
+        )
+        products = made or item.product_ids
+        if len(products) == 1:
+            return [AddItems(items=(replace(item, product_ids=products, query="", quantity=count),))]
+        commands: list[Command] = [
+            Search(product_ids=products, sort="price_asc"),
+            Select(price="lowest" if superlative.group("low") else "highest"),
+        ]
+        for slot, value in (("size", size), ("colour", colour), ("quantity", str(count) if count else None)):
+            if value:
+                commands.append(SetSlot(slot=slot, value=value))
+        return commands
 
     def _search(self, text: str) -> Search:
         price_min = price_max = None
