@@ -169,6 +169,7 @@ CHATTER = (
     "tonight", "basically", "so basically", "honestly", "anyway", "cheer", "cheers", "ta", "lol", "haha", "btw",
 )  # fmt: skip
 POLITE = (
+    "thanks again", "thank you again", "thx again", "cheers again",
     "thank you so much", "thank you very much", "thanks a lot", "thanks so much", "many thanks", "thank you",
     "thanks", "thank", "cheers", "ta", "please", "kindly", "much appreciated", "dear", "love", "darling",
     "that is very kind of you", "that is very kind", "very kind of you", "kind of you", "that is kind of you",
@@ -299,6 +300,17 @@ HOLD = (
     "i will do it later", "i will do it tonight", "i will finish it later", "i will finish it tonight",
     "tonight", "after work", "later today", "if you say so", "ok if you say so",
 )  # fmt: skip
+# Going now or checking something first, said of the customer's own day ("brb my train is here", "thanks! my stop is
+# next", "lunch is over, back later", "let me check my bank app first"): a hold, never a yes or a no.
+LEAVING = _rx(
+    r"\b(?:brb|be right back|back (?:later|soon|in a (?:bit|sec|second|min|minute|few))|be back"
+    r"|(?:my|the) stop is (?:next|here|coming|now)|(?:this|next) is my stop"
+    r"|(?:my|the) (?:train|bus|tube|ride|uber|lyft|taxi|cab|flight|boss|meeting|class|break|lunch|shift)(?: break)?"
+    r" (?:is|s) (?:here|over|starting|about to start|coming|boarding|leaving|done)"
+    r"|(?:got to|gotta|have to|need to|must) (?:go|run|dash|get off|hop off|jump off|board)"
+    r"|(?:let me|i will|i need to|i have to|i got to|got to|need to|going to) (?:check|ask|look at|think|sleep on)"
+    r"\b.*|(?:talk|chat|speak) (?:later|soon|tomorrow|tonight))"
+)
 # What the price made the customer feel ("hmm too much", "way too expensive", "over my budget"): said with a no or
 # a "forget it", it is that no ("too expensive, never mind" searched for "never"); said alone, it asks for cheaper.
 _TOO_DEAR = r"too (?:much|expensive|pricey|dear|steep|costly)"
@@ -472,7 +484,24 @@ OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
     ("news", _rx(r"\b(?:news|election|president|prime minister|politic\w*|war in)\b")),
     ("finance", _rx(r"\b(?:bitcoin|crypto\w*|stock market|stock price|shares of|invest\w*|mortgage)\b")),
     ("sports", _rx(r"\b(?:score of|who won|match last night|world cup|super bowl|premier league|nba|nfl)\b")),
-    ("cooking", _rx(r"\b(?:recipes?|cook|bake|dinner ideas?|pizza|burger|sushi|restaurant|pasta)\b")),
+    (
+        "cooking",
+        _rx(
+            r"\b(?:recipes?|cook|bake|dinner ideas?|pizza|burger|sushi|restaurant|pasta)\b"
+            # "what should i get for lunch, im starving": food, not the shop's
+            r"|\bwhat (?:should|can|do|shall) (?:i|we) (?:get|eat|have|grab|order|make) for "
+            r"(?:lunch|dinner|breakfast)\b"
+        ),
+    ),
+    # "do you know when the next one to downtown is", "bus times to the airport?": the customer's trip
+    (
+        "travel",
+        _rx(
+            r"\b(?:when|what time)\b[^.?!]{0,40}\b(?:train|bus|tube|subway|metro|tram|ferry)(?:es|s)?\b"
+            r"|\b(?:train|bus|tube|subway|metro|tram|ferry)\s+(?:times?|timetables?|schedules?)\b"
+            r"|\bnext (?:train|bus|tube|tram|one) (?:to|from|into)\b"
+        ),
+    ),
     (
         "maths",
         _rx(r"\b(?:what is \d+\s*(?:plus|minus|times|x|divided by)\s*\d+|square root|solve|equation|calculus)\b"),
@@ -1743,11 +1772,50 @@ SAVED_VIEWED = _rx(
     r"\b(?:viewed|looked at|was looking at|were looking at|been looking at|checked out|saw|browsed|"
     r"had a look at|was eyeing|eyed|recently viewed|i viewed)\b"
 )
+# "thanks again", "sorry again", "my train is delayed again", "the site crashed again": "again" about something else
+# than buying (it reordered the last purchase; "trains delayed again" became a Court Classic in the cart)
+_NOT_AGAIN = "".join(
+    rf"(?<!\b{word} )"
+    for word in (
+        "thanks",
+        "thank you",
+        "thx",
+        "ty",
+        "sorry",
+        "late",
+        "delayed",
+        "crashed",
+        "broke",
+        "broken",
+        "down",
+        "wrong",
+        "sick",
+        "stuck",
+        "failed",
+        "forgot",
+        "lost",
+        "raining",
+        "happening",
+        "happened",
+        "cancelled",
+        "canceled",
+        "busy",
+        "tired",
+        "working",
+        "off",
+        "there",
+        "yet",
+        "overslept",
+        "missed",
+        "rain",
+        "snowing",
+    )
+)
 SAVED_PURCHASED = _rx(
     r"\b(?:my usual(?!\s+(?:card|visa|mastercard|payment|address|shipping))|the usual(?!\s+(?:card|address))|"
     r"usual one|usual ones|same as last time|same again|same as before|same ones?|"
     r"bought|purchased|ordered (?:before|last time|previously)|i ordered|re-?order|(?<!\bhi )(?<!\bhello )(?<!\bhey )"
-    r"(?<!\bme )(?<!\bus )(?<!\bhere )(?<!\bback )again|last time|"
+    r"(?<!\bme )(?<!\bus )(?<!\bhere )(?<!\bback )" + _NOT_AGAIN + r"again|last time|"
     r"previous order|last order"
     # "those court sneakers i got last month": got from this shop before (it was a new pair of no size)
     r"|(?:i|we)\s+got\s+(?:from\s+you\s+|here\s+)?(?:last|in|back in|a while|before|previously|earlier|recently|"
@@ -2076,6 +2144,29 @@ STORY_CLAUSE = re.compile(
     r"(?=(?:now\s+)?(?:i\s+|i'?m\s+|im\s+)?"
     r"(?:need|want|would like|d like|am after|m after|am looking|m looking|looking)\b)",
     re.IGNORECASE,
+)
+SIZE_OF_PAST = _rx(
+    r"\s*[,;-]?\s*(?:in\s+)?(?:the\s+)?same\s+size\s+(?:as|like)\s+(?:the|my|those|these|that)\s+[a-z0-9 ]{1,40}?\s+"
+    r"(?:i|we)\s+(?:got|bought|ordered|had|have|purchased|orderd)\b(?:\s+(?:last time|before|last (?:week|month|year)"
+    r"|from you|here|previously|a while ago))*"
+)
+# Where the customer is or what they are doing, said first on a phone ("on my lunch break so quick one, grey beanie
+# pls", "on the bus, 2 navy canvas low 43", "omw to work, can u add a grey zip hoodie L"): no part of the order (a
+# search for "bus 2 canvas low"; "to work" chose the work address).
+SITUATION = _rx(
+    r"^(?:(?:hi|hey|hello|ok|okay|so|right)\s*,?\s+)*(?:(?:i\s*a?m|im|i m|just|currently|quickly|still)\s+)*"
+    r"(?:(?:on|at|in|from|during)\s+(?:my|the|a|our)?\s*"
+    r"(?:lunch(?:\s*break)?|break|coffee break|tea break|bus|train|tube|subway|metro|tram|ferry|commute|phone|desk"
+    r"|meeting|school run|way (?:to|home)(?:\s+(?:work|the office|school|the gym))?|(?:the\s+)?gym)"
+    r"|(?:at|in)\s+(?:work|the office|office|school|uni|college|home)"
+    r"|(?:omw|on my way|otw|heading|walking|driving|commuting)(?:\s+(?:to|home|into|back)(?:\s+(?:work|the office"
+    r"|school|the gym|home|town))?)?"
+    r"|between meetings|waiting for (?:my|the|a) (?:bus|train|tube|coffee|kids?|flight)|stuck in traffic"
+    r"|(?:quick one|real quick|in a rush|in a hurry))"
+    r"(?:\s+(?:so|and|but)\s+(?:a\s+)?(?:quick one|real quick|in a rush|in a hurry|gotta be quick|need to be quick"
+    r"|make it quick|quickly))?"
+    r"(?:\s+(?:rn|right now|atm|at the moment|now|today|lol|haha))*"
+    r"\s*(?:[,:;]|\s-|\.{1,3}|!)\s*"
 )
 # The start of a clause that tells about the customer ("my old ones are falling apart", "i burn so easily").
 STORY_LEAD = _rx(
@@ -2809,6 +2900,15 @@ class _Reader:
             )
         ):
             return [Thanks()]  # "actually not today, thanks": nothing is ordered, the cart stays
+        if (
+            LEAVING.search(core_polite)
+            and not YES_START.match(core_polite)
+            and not re.search(r"\d|\b(?:no|nope|cancel|remove|change|add|yes|confirm|order it|buy)\b", core_polite)
+            and not self._names_something(core_polite)
+        ):
+            # "thanks! my stop is next", "lunch is over, back later", "let me check my bank app first": going, or
+            # checking something first, with the cart as it is (it was not understood)
+            return [Thanks()]
         if _covers(core_polite, (*YES, *HEDGE, *HEDGE_FILLER)) and not _covers(core_polite, (*YES, *HEDGE_FILLER)):
             return [CannotHandle(text=self.raw[:300], reason="unsure: a hesitant answer is not a confirmation")]
         # "yep that's it", "yeah that's everything": as "yes that is it" (it showed the preview again)
@@ -3333,6 +3433,14 @@ class _Reader:
         text = re.sub(r"(?<=[a-z] )(xs|s|m|l|xl|xxl)(?=\s+(?:too|as well|also)\b)", r"size \1", text, flags=re.I)
         # "hi again, the purple yoga mat please": a greeting of one who came back, no reorder ("again")
         text = re.sub(r"^\s*(?:hi|hello|hey|hiya|heya|its me|it's me|me)\s+again\b[\s,!.]*", "hi, ", text, flags=re.I)
+        # "black trail blazers, same size as the court classics i got last time": the size of a past purchase, which the
+        # reader cannot see, so the size is asked; never the past purchase ordered again beside the new thing
+        past = SIZE_OF_PAST.search(text)
+        if past is not None and self._names_something(text[: past.start()]):
+            text = f"{text[: past.start()]} {text[past.end() :]}".strip()
+        situation = SITUATION.match(text.lower())
+        if situation is not None and self._names_something(text[situation.end() :]):
+            text = text[situation.end() :]
         sentences = [part for part in re.split(r"(?<=[.!])\s+", text.strip()) if part]
         kept = [part for part in sentences if not self._only_story(part, sentence=True)] if len(sentences) > 1 else []
         if kept and len(kept) < len(sentences) and self._names_something(" ".join(kept)):
@@ -3351,6 +3459,14 @@ class _Reader:
         while len(clauses) == 2 and self._only_story(clauses[0], sentence=False) and self._names_something(clauses[1]):
             text = clauses[1]
             clauses = STORY_CLAUSE.split(text, maxsplit=1)
+        # "black earbuds, dont ask me to confirm just order it, im driving": where the customer is, said last
+        where = re.search(r"[,;]\s*(?P<tail>[^,;]+?)[\s.!]*$", text)
+        if (
+            where is not None
+            and SITUATION.match(where.group("tail").lower() + ",")
+            and self._names_something(text[: where.start()])
+        ):
+            text = text[: where.start()]
         # and a last clause that only tells why ("scratch the white cap, my wife has one", "make that 40, my sister
         # says they come up big"), after something that names the order
         last = re.match(r"^(?P<head>.*\S)\s*[,;-]\s*(?P<tail>[^,;]+?)[\s.!]*$", text)
@@ -3359,7 +3475,7 @@ class _Reader:
             and not any(
                 colour_of(word) for word in normalize(last.group("tail")).split()
             )  # "she likes red": her colour
-            and self._only_story(last.group("tail"), sentence=False)
+            and self._only_story(last.group("tail"), sentence=False, trailing=True)
             and self._names_something(last.group("head"))
         ):
             text = last.group("head")
@@ -3436,7 +3552,7 @@ class _Reader:
     def _names_something(self, text: str) -> bool:
         return bool(self.lexicon.find(normalize(text)).product_ids)
 
-    def _only_story(self, part: str, *, sentence: bool) -> bool:
+    def _only_story(self, part: str, *, sentence: bool, trailing: bool = False) -> bool:
         lowered = normalize(part)
         words = lowered.split()
         # how the old ones fit, a person hard to buy for, a time of day: no value, no request
@@ -3455,7 +3571,13 @@ class _Reader:
             return True  # "last place i ordered from sent me the wrong size twice": about another shop
         if STORY_REQUEST.search(unfit):
             return False
-        if not sentence and not STORY_LEAD.match(lowered):
+        # after the order, how things are ("…, the glare on the drive home is killing me") is why, too
+        how_things_are = (
+            trailing
+            and re.match(r"(?:the|this|that|these|those)\b", lowered) is not None
+            and re.search(r"\b(?:is|are|was|were|keeps|kept)\b", lowered) is not None
+        )
+        if not sentence and not STORY_LEAD.match(lowered) and not how_things_are:
             return False
         if STORY_VALUE.search(unfit) or (
             any(colour_of(word) for word in words) and re.search(r"\b(?:colou?r|fave|favou?rite|prefer)", lowered)
@@ -3508,7 +3630,7 @@ class _Reader:
     def _out_of_scope(self, text: str) -> str | None:
         for topic, pattern in OUT_OF_SCOPE:
             if pattern.search(text):
-                if topic in ("cooking", "trivia") and self._names_product(text, strict=True):
+                if topic in ("cooking", "trivia", "travel") and self._names_product(text, strict=True):
                     continue
                 if self._names_product(text, strict=True) and ORDER_REQUEST.search(text):
                     continue  # "long story short, i lost my headphones …, i need a new pair of the over-ear ones"
@@ -6274,7 +6396,8 @@ class _Reader:
                     not item.product_ids
                     and bool(item.query)
                     and len(item.query.split()) <= 2
-                    and self._one.get(id(item), False)
+                    # "…, and 2 yoga blocks": a count said of it is as good as "a"
+                    and (self._one.get(id(item), False) or (item.quantity is not None and 1 < item.quantity < 10))
                     # a count or a pointer is no thing ("a couple of black ones": "couple" was a thing not sold)
                     and not any(
                         word in NUMBER_WORDS or word in UNIT_WORDS or word in ("couple", "few", "ones", "one", "same")

@@ -146,6 +146,7 @@ OTHER_KINDS: dict[str, frozenset[str]] = {
     "sneaker": frozenset(_words("football soccer golf")),
     "tee": frozenset(_words("dress polo")),
     "hat": frozenset(_words("sun bucket cowboy party straw")),
+    "cap": frozenset(_words("swim swimming shower bathing graduation")),
 }
 # Said of something to wear: it is for an animal, and the shop sells nothing for one ("a raincoat for my dog").
 ANIMAL_WORDS = frozenset(_words("dog dogs puppy pup cat cats kitten pet pets doggy"))
@@ -574,6 +575,8 @@ class CatalogLexicon:
         # The colour said first, then what it is for among those: "khaki shorts with the big side pockets" are the
         # cargo shorts, the only khaki ones.
         resolution = self._resolve(words, colour=colour)
+        if self._another_thing(resolution):
+            return Resolution(words=resolution.words)
         if not describing:
             return resolution
         if (
@@ -611,6 +614,36 @@ class CatalogLexicon:
                     described=True,
                 )
         return resolution
+
+    def _another_thing(self, resolution: Resolution) -> bool:
+        """ "2 yoga blocks", "foam blocks": a word of a product's name that only says what kind (the Yoga Mat's "yoga"),
+        followed by a thing the shop has no word for, is that other thing (two yoga mats were read). Only when the
+        product was named by such words alone, never by its whole title or its own noun ("mat")."""
+        if not resolution.product_ids or resolution.exact or not resolution.used:
+            return False
+        heads = {self.by_id[pid].title_words[-1] for pid in resolution.product_ids if pid in self.by_id}
+        if resolution.used & heads:
+            return False
+        words = resolution.words
+        if len(words) != 2 or words[0] not in resolution.used:
+            return False  # only "<kind word> <thing>", said alone: a longer phrase is the customer's own words
+        if not any(words[0] in self.by_id[pid].title_words for pid in resolution.product_ids if pid in self.by_id):
+            return False  # a category's word ("shoes between …") is no word of a product's name
+        following = words[1]
+        return (
+            following not in self.vocabulary
+            and following not in COMMON_WORDS
+            and following.isalpha()
+            and len(following) > 3
+            and colour_of(following) is None
+            # a misspelt word of the catalog ("yoga matt", "fitness bland", "tempo razor") is that word
+            and not any(
+                fuzz.ratio(following, known) >= 60
+                for pid in resolution.product_ids
+                if pid in self.by_id
+                for known in self.by_id[pid].title_words
+            )
+        )
 
     def _resolve(self, words: Sequence[str], *, colour: str | None = None) -> Resolution:
         present = set(words)

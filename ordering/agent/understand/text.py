@@ -26,7 +26,7 @@ CONTRACTIONS = {
     "werent": "were not", "couldn't": "could not", "couldnt": "could not", "wouldnt": "would not",
     "shouldnt": "should not", "hadn't": "had not", "hadnt": "had not",
     "u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
-    "r": "are", "cn": "can", "hw": "how", "mch": "much", "wat": "what", "wht": "what", "abt": "about",
+    "r": "are", "cn": "can", "hw": "how", "mch": "much", "wat": "what", "abt": "about",
     "smth": "something", "sth": "something", "w": "with", "w/": "with", "yh": "yeah", "nvm": "never mind",
     "wanna": "want to", "gonna": "going to", "gimme": "give me", "lemme": "let me", "gotta": "got to",
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "2moro": "tomorrow", "2morrow": "tomorrow",
@@ -580,6 +580,14 @@ def normalize(text: str) -> str:
     text = re.sub(r"\b(\d{1,2}) and a half\b", r"\1.5", text)  # "a 42 and a half": a half size, never 42
     # "blue runner 42 x 2": a shoe size, then how many (it was 42 pairs of no size)
     text = re.sub(r"\b((?:3[0-9]|4[0-9]|50)(?:\.5)?)\s+x\s+([1-9]|1[0-9]|20)\b(?!\.)", r"\1 x\2", text)
+    # "wht" is "what" before what a question asks ("wht size", "wht is the price") and the colour white before the
+    # thing ("wht steel bottle for my desk" lost its colour)
+    text = re.sub(
+        r"\bwht\b(?=\s+(?:is|s|are|r|do|does|did|was|about|abt|size|sizes|colou?rs?|kind|sort|type|time|u|you|ya|if"
+        r"|happened|the|a|an|would|should|can|cn)\b|\s*\?)|^wht$",
+        "what",
+        text,
+    )
     words = []
     for word in text.split():
         words.append(CONTRACTIONS.get(word, word))

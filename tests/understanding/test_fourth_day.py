@@ -1,0 +1,159 @@
+"""The reader on held-out run 29 (a fourth ordinary day: lunch break and commute), in words of our own. Each case here
+was read wrong before: where the customer is, said first or last ("on the bus, 2 navy canvas low 43" was a search for
+"bus 2 canvas low"; "omw to work, …" chose the work address; "…, im driving" was a thing to look for), "again" said of
+something else than buying ("trains delayed again", "thanks again" reordered the last purchase), a sign-off at the
+preview ("thanks! my stop is next") not understood, "wht" read as "what" before a thing, a thing of another kind named
+by a word of a product's name ("2 yoga blocks" were two yoga mats), and "same size as the court classics i got last
+time" ordered the court classics again."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.agent.commands import (
+    AddItems,
+    CartLine,
+    ChooseAddress,
+    DialogueContext,
+    OutOfScope,
+    ProductQuestion,
+    Thanks,
+)
+from ordering.agent.understand import OfflineGenerator
+from ordering.evaluation.messages import demo_lexicon
+from tests.understanding.reading import lines, read
+
+PREVIEW_CAP = DialogueContext(
+    cart=(
+        CartLine(
+            variant_id="var_run_cap_blue", product_id="prod_run_cap", title="Running Cap", colour="blue", size=None,
+            quantity=1,
+        ),
+    ),
+    awaiting_confirmation=True,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def generator() -> OfflineGenerator:
+    return OfflineGenerator(demo_lexicon())
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("at lunch so real quick, a black beanie please", [("prod_beanie", "black", None, None)]),
+        ("on the train, 3 white running caps", [("prod_run_cap", "white", None, 3)]),
+        ("im in a meeting rn - grey zip hoodie M", [("prod_zip_hoodie", "grey", "M", None)]),
+        ("kettlebell please, im on the bus", [("prod_kettlebell", None, None, None)]),
+        ("heading home, a purple yoga mat", [("prod_yoga_mat", "purple", None, None)]),
+    ],
+)
+def test_where_the_customer_is_is_no_part_of_the_order(generator, said, expected):
+    commands = read(generator, said)
+    assert lines(commands) == expected
+    assert not [command for command in commands if isinstance(command, ChooseAddress)]
+
+
+def test_on_the_way_to_work_chooses_no_address(generator):
+    commands = read(generator, "on my way to work, can you add a black tech tee L")
+    assert lines(commands) == [("prod_tech_tee", "black", "L", None)]
+    assert not [command for command in commands if isinstance(command, ChooseAddress)]
+
+
+def test_an_address_said_after_where_the_customer_is_is_kept(generator):
+    commands = read(generator, "at work, send a white running cap to my home")
+    assert lines(commands) == [("prod_run_cap", "white", None, None)]
+    assert [command.label for command in commands if isinstance(command, ChooseAddress)] == ["home"]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "thanks again!",
+        "the bus is late again, ugh",
+        "sorry again",
+    ],
+)
+def test_again_about_something_else_reorders_nothing(generator, said):
+    commands = read(generator, said)
+    assert not [item for command in commands if isinstance(command, AddItems) for item in command.items if item.saved]
+
+
+def test_again_about_a_thing_is_still_a_reorder(generator):
+    (command,) = read(generator, "the court classics again please")
+    assert isinstance(command, AddItems)
+    assert command.items[0].saved == "purchased"
+
+
+@pytest.mark.parametrize(
+    ("said", "topic"),
+    [
+        ("train's late. when does the next one to the airport leave", "travel"),
+        ("what should we have for dinner tonight", "cooking"),
+    ],
+)
+def test_a_question_about_the_customers_day_is_out_of_scope(generator, said, topic):
+    assert read(generator, said) == [OutOfScope(topic=topic)]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "ok my stop is next, back later",
+        "brb the bus is here",
+        "let me check my banking app first",
+        "my lunch break is over, talk later",
+    ],
+)
+def test_going_or_checking_first_at_the_preview_is_a_hold(generator, said):
+    assert read(generator, said, PREVIEW_CAP) == [Thanks()]
+
+
+def test_asking_for_a_person_is_no_hold(generator):
+    commands = read(generator, "i need to talk to someone, its urgent", PREVIEW_CAP)
+    assert commands != [Thanks()]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("wht running cap pls", [("prod_run_cap", "white", None, None)]),
+        ("steel bottle in wht", [("prod_steel_bottle", "white", None, None)]),
+    ],
+)
+def test_wht_before_or_as_a_thing_is_white(generator, said, expected):
+    assert lines(read(generator, said)) == expected
+
+
+def test_wht_before_a_question_word_is_what(generator):
+    (command,) = read(generator, "wht sizes does the blue runner come in")
+    assert isinstance(command, ProductQuestion)
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["a purple yoga mat and 2 yoga straps", "a purple yoga mat, 2 yoga wheels"],
+)
+def test_a_thing_named_by_a_word_of_a_products_name_is_not_that_product(generator, said):
+    (command,) = read(generator, said)
+    assert isinstance(command, AddItems)
+    first, second = command.items
+    assert (first.product_ids, first.colour) == (("prod_yoga_mat",), "purple")
+    assert second.product_ids == () and second.quantity == 2  # the policy says it is not sold
+
+
+@pytest.mark.parametrize("said", ["yoga matt purple", "yoga mate in purple"])
+def test_a_misspelt_name_is_still_the_product(generator, said):
+    assert lines(read(generator, said)) == [("prod_yoga_mat", "purple", None, None)]
+
+
+def test_a_swim_cap_is_no_running_cap(generator):
+    commands = read(generator, "3 swim caps, any colour")
+    assert not [item for command in commands if isinstance(command, AddItems) for item in command.items
+                if item.product_ids]  # fmt: skip
+
+
+def test_the_size_of_a_past_purchase_orders_nothing_more(generator):
+    commands = read(generator, "grey cloud joggers, same size as the court classics i ordered before")
+    assert lines(commands) == [("prod_cloud_jogger", "grey", None, None)]
