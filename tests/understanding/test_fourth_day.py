@@ -15,6 +15,7 @@ from ordering.agent.commands import (
     CartLine,
     ChooseAddress,
     DialogueContext,
+    Human,
     OutOfScope,
     ProductQuestion,
     Thanks,
@@ -157,3 +158,55 @@ def test_a_swim_cap_is_no_running_cap(generator):
 def test_the_size_of_a_past_purchase_orders_nothing_more(generator):
     commands = read(generator, "grey cloud joggers, same size as the court classics i ordered before")
     assert lines(commands) == [("prod_cloud_jogger", "grey", None, None)]
+
+
+def test_whether_something_fits_is_a_question(generator):
+    (command,) = read(generator, "would my laptop fit in the day pack")
+    assert isinstance(command, ProductQuestion)
+    assert command.item.product_ids == ("prod_day_pack",)
+
+
+def test_the_thing_from_my_likes_is_a_liked_item(generator):
+    (command,) = read(generator, "the beanie from my likes please")
+    assert isinstance(command, AddItems)
+    assert command.items[0].saved == "liked"
+
+
+def test_a_person_asked_to_answer_is_the_handover_even_with_an_if(generator):
+    assert read(generator, "could a real person check if these are ok for wide feet", PREVIEW_CAP) == [Human()]
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["ok cool, i'll decide later", "nice, ill think about it tonight", "i'll sort it out after work"],
+)
+def test_deciding_later_at_the_preview_is_a_hold(generator, said):
+    assert read(generator, said, PREVIEW_CAP) == [Thanks()]
+
+
+def test_a_price_complaint_and_a_pass_orders_nothing(generator):
+    assert read(generator, "hmm bit much, i'll pass") == [Thanks()]
+
+
+def test_who_it_is_for_said_last_is_no_part_of_the_order(generator):
+    commands = read(generator, "2 pairs of white court classics, a 41 and a 44, one's for my dad")
+    assert lines(commands) == [("prod_court_classic", "white", "41", 1), ("prod_court_classic", "white", "44", 1)]
+    commands = read(generator, "foam roller to my work address, it's for the office gym")
+    assert lines(commands) == [("prod_foam_roller", None, None, None)]
+    assert [command.label for command in commands if isinstance(command, ChooseAddress)] == ["work"]
+
+
+def test_one_for_me_and_one_for_her_is_still_two(generator):
+    assert lines(read(generator, "black beanie, one for me and one for my wife")) == [("prod_beanie", "black", None, 2)]
+
+
+def test_why_the_address_changes_is_no_part_of_it(generator):
+    commands = read(generator, "actually send it home, im working from home this week", PREVIEW_CAP)
+    assert [command.label for command in commands if isinstance(command, ChooseAddress)] == ["home"]
+    assert len(commands) == 1
+
+
+def test_a_size_said_first_is_the_size_asked_about(generator):
+    (command,) = read(generator, "im a US 10, do the blue runners come in that")
+    assert isinstance(command, ProductQuestion)
+    assert (command.item.product_ids, command.item.size) == (("prod_blue_runner",), "43")

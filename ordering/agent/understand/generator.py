@@ -309,7 +309,11 @@ LEAVING = _rx(
     r" (?:is|s) (?:here|over|starting|about to start|coming|boarding|leaving|done)"
     r"|(?:got to|gotta|have to|need to|must) (?:go|run|dash|get off|hop off|jump off|board)"
     r"|(?:let me|i will|i need to|i have to|i got to|got to|need to|going to) (?:check|ask|look at|think|sleep on)"
-    r"\b.*|(?:talk|chat|speak) (?:later|soon|tomorrow|tonight))"
+    r"\b.*|(?:talk|chat|speak) (?:later|soon|tomorrow|tonight)"
+    # "ok cool, ill decide later", "i'll sort it out tonight": deciding later
+    r"|(?:decide|think about it|think it over|sort it(?: out)?|finish (?:it|this|up)|come back|get back to you|"
+    r"have a think|make up my mind)(?: on it| about it)? (?:later|tomorrow|tonight|after work|this evening|at home|"
+    r"soon|in a bit|another time|on the weekend|at the weekend))"
 )
 # What the price made the customer feel ("hmm too much", "way too expensive", "over my budget"): said with a no or
 # a "forget it", it is that no ("too expensive, never mind" searched for "never"); said alone, it asks for cheaper.
@@ -318,7 +322,7 @@ PRICE_COMPLAINT = _rx(
     r"^(?:(?:hmm+|hm+|ugh|oh|oof|ouch|yikes|wow|whoa|eh|meh|ah|damn|dang|jeez|geez|nah)\s*,?\s+)*"
     r"(?:(?:that|it|this|thats|its)(?:\s+is|\s+was|\s+s)?\s+|(?:way|far|much|a bit|a little|bit|rather"
     r"|quite|just|still|kinda|kind of|sort of|pretty|really|super|abit)\s+)*"
-    r"(?:" + _TOO_DEAR + r"|a bit much"
+    r"(?:" + _TOO_DEAR + r"|(?:a )?bit much|(?:a )?little much"
     r"|more than i (?:wanted|want|thought|expected)(?: to (?:spend|pay))?\b"
     r"|over (?:my )?budget|out of my (?:budget|price range)|(?:i )?(?:can not|cannot|cant) afford (?:it|that)"
     r"|not worth it|(?:a bit |a little |bit |way |very |so |really )?(?:expensive|pricey|steep)"
@@ -456,6 +460,12 @@ HUMAN_VERB = _rx(
 BULK_DEAL = _rx(
     r"\b(?:bulk|wholesale|corporate|business|company|trade|team|club|school|event)\s+(?:order|orders|deal|deals|"
     r"price|prices|pricing|discount|discounts|account|purchase)\b|\b(?:a|an)\s+invoice\b|\bquote for\b"
+)
+# "can a real person tell me if these are ok for flat feet": a person asked to answer (a condition, not understood)
+HUMAN_TO_ANSWER = _rx(
+    r"\b(?:can|could|would|is there|i want|i need|id like|i would like)\s+(?:a|an|some|one of your)?\s*(?:real|actual|"
+    r"live)?\s*(?:person|human|someone|somebody|agent|expert|staff member|member of staff)\s+(?:who can\s+)?"
+    r"(?:tell|check|help|advise|answer|confirm|look|explain|let me know)\b"
 )
 HUMAN_ALONE = _rx(
     r"^(?:human|agent|operator|representative|customer service|support|live agent|a human|person|"
@@ -1414,6 +1424,9 @@ QUESTION_START = _rx(
     r"are there|is the|are the|is it|are they|does the|does it|does that|does this|do they|do the|do those|do these|"
     # "is earbuds available in black colour", "are blue runners in stock in 42": asked without "the" (an order)
     r"(?:is|are) (?:[a-z0-9-]+ ){1,4}(?:available|in stock)\b|"
+    # "will a laptop fit in the day pack", "does my phone fit in the pocket": whether something fits (it was added)
+    r"(?:will|would|does|do|can|could) (?:a|an|my|our|his|her|your) (?:[a-z0-9-]+ ){1,3}(?:fit|fits|go|goes|work|works"
+    r"|hold|stay)\b|"
     r"can i get the \w+ in|tell me (?:about|"
     r"more)|"
     r"what is|what are|info on|information on|details (?:on|of|about)|describe|any info|price of|cost of|the price|"
@@ -1756,6 +1769,8 @@ SAVED_LIKED = _rx(
     r"\b(?:liked|(?<!would )(?<!d )like[ds]? it|i like|i liked|favou?rited|favou?rites|fav(?:e|ou?rite)?s?|faves|"
     r"saved|loved|hearted|"
     r"wish ?list(?:ed)?|bookmarked|starred)\b|\b(?:on|from|in)\s+my\s+(?:saved\s+)?list\b(?!\s*[:,-])"
+    # "the hoodie from my likes", "in my hearts": where the shop keeps what was liked
+    r"|\b(?:on|from|in|of)\s+my\s+(?:likes|hearts|loves|saves|saved items|liked items|liked stuff)\b"
 )
 # "Everything on my wishlist", "all my saved stuff", "all the shoes I liked", "both things I saved": every saved item.
 EVERY_SAVED = _rx(
@@ -2150,6 +2165,16 @@ SIZE_OF_PAST = _rx(
     r"(?:i|we)\s+(?:got|bought|ordered|had|have|purchased|orderd)\b(?:\s+(?:last time|before|last (?:week|month|year)"
     r"|from you|here|previously|a while ago))*"
 )
+FOR_WHOM_LAST = _rx(
+    r"\s*[,;-]\s*(?:(?:and|but)\s+)?(?:(?:one|the other(?: one)?|both(?: of them)?)\s+(?:is|s|are)|"
+    r"they re|theyre|they are|its|it s|it is|this is|that s|thats|these are|those are)\s+"
+    r"(?:for|a gift for|a present for|gifts for|presents for|going to|meant for)\s+[^,;.!?]*[.!]*\s*$"
+)
+SIZE_THEN_THAT = _rx(
+    r"^\s*(?:i\s*a?m|im|i m|i wear|i take|my size is|i'm)\s+(?:a\s+|an\s+)?(?:size\s+)?"
+    r"(?P<size>(?:(?:us|uk|eu)\s*)?\d{1,2}(?:\.5)?(?:\s*(?:us|uk|eu))?|xs|xxl|xl|s|m|l|small|medium|large)"
+    r"\s*(?:[,.;!-]\s*|\s+(?:so|and)\s+)(?P<rest>.*\b(?:in that|that size|in those|in my size)\b.*)$"
+)
 # Where the customer is or what they are doing, said first on a phone ("on my lunch break so quick one, grey beanie
 # pls", "on the bus, 2 navy canvas low 43", "omw to work, can u add a grey zip hoodie L"): no part of the order (a
 # search for "bus 2 canvas low"; "to work" chose the work address).
@@ -2162,10 +2187,12 @@ SITUATION = _rx(
     r"|(?:omw|on my way|otw|heading|walking|driving|commuting)(?:\s+(?:to|home|into|back)(?:\s+(?:work|the office"
     r"|school|the gym|home|town))?)?"
     r"|between meetings|waiting for (?:my|the|a) (?:bus|train|tube|coffee|kids?|flight)|stuck in traffic"
+    r"|wfh|working from home|work from home|off work|off sick|on holiday|on vacation|away(?: for work)?"
+    r"|(?:at|in) (?:home|the office|work) (?:this|all|next) (?:week|month)"
     r"|(?:quick one|real quick|in a rush|in a hurry))"
     r"(?:\s+(?:so|and|but)\s+(?:a\s+)?(?:quick one|real quick|in a rush|in a hurry|gotta be quick|need to be quick"
     r"|make it quick|quickly))?"
-    r"(?:\s+(?:rn|right now|atm|at the moment|now|today|lol|haha))*"
+    r"(?:\s+(?:rn|right now|atm|at the moment|now|today|this week|all week|next week|this month|lol|haha))*"
     r"\s*(?:[,:;]|\s-|\.{1,3}|!)\s*"
 )
 # The start of a clause that tells about the customer ("my old ones are falling apart", "i burn so easily").
@@ -2977,6 +3004,7 @@ class _Reader:
         if (
             CONDITIONAL.search(core_polite)
             and not REFUND.search(core_polite)  # "if they don't fit can i send them back?": a return, for a person
+            and not HUMAN_TO_ANSWER.search(core_polite)  # "can a real person tell me if …": the person asked for
             and (self.context.awaiting_confirmation or YES_START.match(core_polite))
             and not (self.question and re.match(r"(?:can|could|do|does|is|are|will|what|how)\b", core_polite))
         ):
@@ -3438,6 +3466,12 @@ class _Reader:
         past = SIZE_OF_PAST.search(text)
         if past is not None and self._names_something(text[: past.start()]):
             text = f"{text[: past.start()]} {text[past.end() :]}".strip()
+        # "im a 10 US, do the cloud joggers come in that": the size said first is the one asked about (it was not
+        # understood, and the question lost its size)
+        worn = SIZE_THEN_THAT.match(text.lower())
+        if worn is not None:
+            rest = text[worn.start("rest") :]
+            text = re.sub(r"\b(?:in )?(?:that size|that|those|my size)\b", f"in {worn.group('size')}", rest, count=1)
         situation = SITUATION.match(text.lower())
         if situation is not None and self._names_something(text[situation.end() :]):
             text = text[situation.end() :]
@@ -3459,12 +3493,24 @@ class _Reader:
         while len(clauses) == 2 and self._only_story(clauses[0], sentence=False) and self._names_something(clauses[1]):
             text = clauses[1]
             clauses = STORY_CLAUSE.split(text, maxsplit=1)
+        # "kettlebell to my work address, its for the office gym", "…, a 42 and a 43, one's for my sister": who or what
+        # it is for, said last ("gym" named the Gym Duffel; "one's" made the whole message a search)
+        meant_for = FOR_WHOM_LAST.search(re.sub(r"['\u2019]", " ", text))  # the same length: its positions are text's
+        if meant_for is not None and self._names_something(text[: meant_for.start()]):
+            text = text[: meant_for.start()]
         # "black earbuds, dont ask me to confirm just order it, im driving": where the customer is, said last
         where = re.search(r"[,;]\s*(?P<tail>[^,;]+?)[\s.!]*$", text)
         if (
             where is not None
             and SITUATION.match(where.group("tail").lower() + ",")
-            and self._names_something(text[: where.start()])
+            and (
+                self._names_something(text[: where.start()])
+                or re.search(
+                    r"\b(?:ship|send|deliver|address|card|visa|mastercard|amex|express|standard)\b",
+                    text[: where.start()],
+                    re.I,
+                )
+            )
         ):
             text = text[: where.start()]
         # and a last clause that only tells why ("scratch the white cap, my wife has one", "make that 40, my sister
@@ -3616,7 +3662,7 @@ class _Reader:
         return f"{text[: match.start()]}the {costs[0].title}{text[match.end() :]}"
 
     def _wants_human(self, text: str) -> bool:
-        if HUMAN_ALONE.match(text):
+        if HUMAN_ALONE.match(text) or HUMAN_TO_ANSWER.search(text):
             return True
         if REFUND.search(text) and not self._mentions_adding(text):
             return True
