@@ -16,6 +16,7 @@ from ordering.agent.commands import (
     ChooseAddress,
     DialogueContext,
     Human,
+    Option,
     OutOfScope,
     ProductQuestion,
     Thanks,
@@ -210,3 +211,8 @@ def test_a_size_said_first_is_the_size_asked_about(generator):
     (command,) = read(generator, "im a US 10, do the blue runners come in that")
     assert isinstance(command, ProductQuestion)
     assert (command.item.product_ids, command.item.size) == (("prod_blue_runner",), "43")
+
+
+def test_risking_it_takes_the_thing_just_shown(generator):
+    shown = DialogueContext(last_shown=(Option(value="prod_day_pack", label="20L Day Pack"),))
+    assert lines(read(generator, "ok i'll chance it, black one", shown)) == [("prod_day_pack", "black", None, None)]

@@ -3466,6 +3466,14 @@ class _Reader:
         past = SIZE_OF_PAST.search(text)
         if past is not None and self._names_something(text[: past.start()]):
             text = f"{text[: past.start()]} {text[past.end() :]}".strip()
+        if not self.context.awaiting_confirmation:
+            # "will a laptop fit in the day pack" … "ok ill risk it, black one": taking it (a search for "ill risk")
+            text = re.sub(
+                r"\b(?:i will|i'll|ill|i ll|let me|let's|lets)\s+(?:risk it|chance it|give it a (?:go|try|shot))\b",
+                "i will take it",
+                text,
+                flags=re.I,
+            )
         # "im a 10 US, do the cloud joggers come in that": the size said first is the one asked about (it was not
         # understood, and the question lost its size)
         worn = SIZE_THEN_THAT.match(text.lower())
