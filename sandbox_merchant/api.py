@@ -531,7 +531,14 @@ def saved_products(call: Call) -> tuple[int, dict]:
 
 
 def customer_promotions(call: Call) -> tuple[int, dict]:
-    return 200, {"data": selectors.customer_promotions(customer_id=call.path_ids["customer_id"])}
+    include = call.request.GET.get("include") or ""
+    if include not in ("", "public"):
+        raise InvalidRequest("include must be 'public' or left out.", param="include")
+    return 200, {
+        "data": selectors.customer_promotions(
+            customer_id=call.path_ids["customer_id"], include_public=include == "public"
+        )
+    }
 
 
 def order_get(call: Call) -> tuple[int, dict]:

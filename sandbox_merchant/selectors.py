@@ -324,14 +324,19 @@ def customer_detail(*, customer_id: str) -> dict:
     }
 
 
-def customer_promotions(*, customer_id: str) -> list[dict]:
-    """The customer's personal codes that are usable now (how an agent learns what "my promo" is)."""
+def customer_promotions(*, customer_id: str, include_public: bool = False) -> list[dict]:
+    """The customer's personal codes that are usable now (how an agent learns what "my promo" is); with
+    `include_public`, then the codes anyone may use now (how it answers "any promo codes going?"). Each says
+    whether it is the customer's own (`personal`)."""
     _customer_or_404(customer_id)
     now = timezone.now()
-    promotions = Promotion.objects.filter(customer_id=customer_id, active=True).filter(
+    whose = Q(customer_id=customer_id) | Q(customer__isnull=True) if include_public else Q(customer_id=customer_id)
+    promotions = Promotion.objects.filter(whose, active=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now), Q(starts_at__isnull=True) | Q(starts_at__lte=now)
     )
-    return [promotion_representation(promotion) for promotion in promotions]
+    # the customer's own first, then by code (a stable order for the list the customer reads)
+    ordered = sorted(promotions, key=lambda promotion: (promotion.customer_id is None, promotion.code))
+    return [promotion_representation(promotion) for promotion in ordered]
 
 
 def promotion_representation(promotion: Promotion) -> dict:
@@ -345,6 +350,7 @@ def promotion_representation(promotion: Promotion) -> dict:
         "minimum_spend": promotion.minimum_spend_amount,
         "category": promotion.category or None,
         "expires_at": rfc3339(promotion.expires_at),
+        "personal": promotion.customer_id is not None,
     }
 
 

@@ -177,11 +177,14 @@ class RemoveCode(Command):
 
 @dataclass(frozen=True)
 class UseMyPromotion(Command):
-    """ "My 10% promo", "my discount": the customer's personal promotion (the policy looks it up)."""
+    """ "My 10% promo", "my discount": the customer's personal promotion (the policy looks it up). With `about`, a
+    promotion named by what it is for ("the running shoe one", after the codes were listed): the one, personal or open
+    to everyone, whose shop's description says so."""
 
     kind: ClassVar[str] = "use_my_promotion"
     changes_cart: ClassVar[bool] = True
     percent: int | None = None
+    about: str = ""
 
 
 @dataclass(frozen=True)
@@ -412,7 +415,10 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
     "apply_code": {"code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,40}$"}},
     "remove_code": {"code": {"type": "string", "pattern": "^([A-Za-z0-9_-]{2,40})?$"}},
     "list_promotions": {"code": {"type": "string", "pattern": "^([A-Za-z0-9_-]{2,40})?$"}},
-    "use_my_promotion": {"percent": {"type": ["integer", "null"], "minimum": 1, "maximum": 100}},
+    "use_my_promotion": {
+        "percent": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
+        "about": {"type": "string", "maxLength": 60},
+    },
     "choose_card": {
         "last4": {"type": ["string", "null"], "pattern": "^[0-9]{4}$"},
         "brand": {"type": ["string", "null"], "maxLength": 20},

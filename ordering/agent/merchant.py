@@ -51,12 +51,18 @@ class Promotion:
     kind: str
     percent_off: int | None
     amount_off: int | None
+    personal: bool = True  # the customer's own code; False: one anyone may use
 
 
 def promotions_for_customer(
-    *, customer_id: int, merchant_id: str, account: MerchantAccount | object | None = ...
+    *,
+    customer_id: int,
+    merchant_id: str,
+    account: MerchantAccount | object | None = ...,
+    include_public: bool = False,
 ) -> list[Promotion]:
-    """The customer's personal codes usable now (the merchant's promotions extension).
+    """The customer's personal codes usable now (the merchant's promotions extension); with `include_public`,
+    then the codes anyone may use now (`include=public`; a merchant that ignores it lists the personal ones).
 
     The ACP client has no call for it, so this asks the merchant's HTTP client directly (timeouts,
     retries, breaker and trace id included). No merchant account known: no personal promotions.
@@ -73,6 +79,7 @@ def promotions_for_customer(
         "GET",
         f"/customers/{customer_ref}/promotions",
         operation="list_promotions",
+        params={"include": "public"} if include_public else None,
     )
     promotions = []
     for item in (response.data or {}).get("data") or []:
@@ -85,6 +92,8 @@ def promotions_for_customer(
                 kind=str(item.get("kind") or ""),
                 percent_off=item.get("percent_off") if isinstance(item.get("percent_off"), int) else None,
                 amount_off=item.get("amount_off") if isinstance(item.get("amount_off"), int) else None,
+                # a merchant that does not say is answering the personal list
+                personal=item.get("personal") is not False,
             )
         )
     return promotions

@@ -31,6 +31,7 @@ from ordering.agent.state import MAX_QUANTITY, SHIPPING_OPTIONS, cart_reset
 from ordering.agent.tools import ToolCall, ToolResult
 from ordering.agent.tools.preview import cart_released_noted
 from ordering.agent.turn import Turn
+from ordering.agent.understand.lexicon import singular as _singular
 from ordering.agent.understand.sizes import LETTER_SIZES
 from ordering.holds import PREVIEW_BLOCKED
 from ordering.models import DecisionKind, FlowStatus
@@ -88,6 +89,9 @@ CART_TOOLS = frozenset(
      "choose_payment_method"}
 )  # fmt: skip
 
+# Words that say nothing of what a promotion is for ("the running shoe one", "the code for shoes").
+_ABOUT_FILLER = frozenset({"the", "a", "an", "one", "code", "discount", "promo", "promotion", "coupon", "deal", "for",
+                           "on", "off", "of", "my", "that", "this"})  # fmt: skip
 _CHOICES = (c.ApplyCode, c.RemoveCode, c.UseMyPromotion, c.ChooseCard, c.ChooseAddress, c.ChooseShipping)
 _CART = (c.AddItems, c.SetSlot, c.Select, c.RemoveItem, c.ClearCart, c.Undo)
 _INFO = (c.Search, c.ProductQuestion, c.ListPromotions, c.AccountInfo, c.OrderStatus, c.Help, c.Greet, c.OutOfScope)
@@ -462,19 +466,36 @@ class Policy:
         turn.codes_on_create = [code for code in dict.fromkeys(codes) if code]
 
     def _my_promotions(self, turn: Turn) -> ToolResult:
-        """The customer's promotions, looked up once per turn."""
+        """The customer's promotions and the codes anyone may use (each says which), looked up once per turn."""
         if self.promotions is None:
-            self.promotions = self._call(turn, "list_my_promotions", {}, "the customer referred to their own promotion")
+            self.promotions = self._call(
+                turn, "list_my_promotions", {"include_public": True}, "the customer referred to a promotion"
+            )
         return self.promotions
 
+    def _meant_promotions(self, turn: Turn, command: c.UseMyPromotion, promotions: list[dict]) -> list[dict]:
+        """The promotions the command means: named by what it is for ("the running shoe one": those whose shop's
+        description says so, personal or not), else the customer's own, with the percent said."""
+        if command.about:
+            wanted = {_singular(word) for word in re.findall(r"[a-z0-9]+", command.about.lower())} - _ABOUT_FILLER
+            return [
+                p for p in promotions
+                if wanted and wanted <= {_singular(word) for word in re.findall(r"[a-z0-9]+", p["description"].lower())}
+            ]  # fmt: skip
+        own = [p for p in promotions if p.get("personal", True)]
+        if command.percent is None:
+            return own
+        # "with the 15% one": the customer's own with that percent, else a code open to everyone with it
+        return [p for p in own if p["percent_off"] == command.percent] or [
+            p for p in promotions if p["percent_off"] == command.percent
+        ]
+
     def _my_promotion_code(self, turn: Turn, command: c.UseMyPromotion) -> str | None:
-        """The one promotion of the customer's that the command means, if exactly one does."""
+        """The one promotion that the command means, if exactly one does."""
         result = self._my_promotions(turn)
         if not result.ok:
             return None
-        promotions = result.data["promotions"]
-        if command.percent is not None:
-            promotions = [p for p in promotions if p["percent_off"] == command.percent]
+        promotions = self._meant_promotions(turn, command, result.data["promotions"])
         return promotions[0]["code"] if len(promotions) == 1 else None
 
     @staticmethod
@@ -1930,12 +1951,18 @@ class Policy:
     def _do_use_my_promotion(self, turn: Turn, command: c.UseMyPromotion) -> None:
         applied = [code for code in turn.state.get("promo_codes") or [] if code]
         removed = turn.state.get("code_removed")
-        if removed and not applied and command.percent is None and CODE_BACK.search(turn.customer_text):
+        if (
+            removed
+            and not applied
+            and command.percent is None
+            and not command.about
+            and CODE_BACK.search(turn.customer_text)
+        ):
             # "put the code back" after "remove the code": the code taken off (it applied ALICE10 instead of RUN15)
             turn.record_decision(DecisionKind.RULE, "code_back", rationale=f"{removed} was taken off before")
             self._do_apply_code(turn, c.ApplyCode(code=removed), why="the code taken off, put back")
             return
-        if applied and command.percent is None and not MY_OWN_SAID.search(turn.customer_text):
+        if applied and command.percent is None and not command.about and not MY_OWN_SAID.search(turn.customer_text):
             # "how much is it with RUN15?" … "put the code on then": the code already on the order (it added the
             # customer's own ALICE10 beside it, never asked for)
             turn.say(f"{_or_list(applied)} is already applied to your order.", data={"kind": "info"})
@@ -1946,11 +1973,11 @@ class Policy:
         if not result.ok:
             turn.say(result.error or "I could not look up your promotions.")
             return
-        promotions = result.data["promotions"]
-        if command.percent is not None:
-            promotions = [p for p in promotions if p["percent_off"] == command.percent]
+        promotions = self._meant_promotions(turn, command, result.data["promotions"])
         if len(promotions) != 1:
-            if not promotions:
+            if not promotions and command.about:
+                turn.say(f"I couldn't find a promotion for {command.about}, so I didn't apply any code.")
+            elif not promotions:
                 what = f"a {command.percent}% promotion" if command.percent else "a personal promotion"
                 turn.say(f"I couldn't find {what} on your account, so I didn't apply any code.")
             else:
@@ -1959,27 +1986,37 @@ class Policy:
                           {"slot": "code"}, [{"value": code, "label": code} for code in codes])  # fmt: skip
             return
         code = promotions[0]["code"]
-        rule = f"{command.percent}% off" if command.percent is not None else "the only personal promotion"
+        rule = (
+            f"{command.percent}% off"
+            if command.percent is not None
+            else f"the one described as for {command.about}"
+            if command.about
+            else "the only personal promotion"
+        )
         turn.record_decision(
             DecisionKind.RULE,
             "my_promotion",
-            rationale=f"{turn.customer_text[:60]!r} matched {code}, the customer's personal promotion with {rule}",
+            rationale=f"{turn.customer_text[:60]!r} matched {code}, the promotion with {rule}",
         )
-        self._do_apply_code(turn, c.ApplyCode(code=code), why=f"the customer's personal promotion with {rule}")
+        self._do_apply_code(turn, c.ApplyCode(code=code), why=f"the promotion with {rule}")
 
     def _do_list_promotions(self, turn: Turn, command: c.ListPromotions) -> None:
-        result = self._call(turn, "list_my_promotions", {}, "the customer asked about their promotions")
+        result = self._call(turn, "list_my_promotions", {"include_public": True}, "the customer asked about promotions")
         if not result.ok:
             turn.say(result.error or "I could not look up your promotions.")
             return
-        promotions = result.data["promotions"]
+        everyone = [p for p in result.data["promotions"] if not p.get("personal", True)]
+        promotions = [p for p in result.data["promotions"] if p.get("personal", True)]
         if command.code:
             # "what does BIG20 give me?": the customer's own code is described; any other code's terms are the shop's,
             # seen only when it applies it to a cart, so it is offered, never applied unasked
             code = command.code.upper()
             own = next((p for p in promotions if p["code"].upper() == code), None)
+            open_code = next((p for p in everyone if p["code"].upper() == code), None)
             if own is not None:
                 about = f"{code} is yours: {own['description']}." if own["description"] else f"{code} is one of yours."
+            elif open_code is not None:
+                about = f"{code} is open to everyone: {open_code['description'] or 'a shop promotion'}."
             else:
                 about = (
                     f"I can only see what {code} takes off once the shop applies it to your cart: the preview then "
@@ -1988,12 +2025,19 @@ class Policy:
             turn.say(f"{about} Nothing changes unless you ask: say \"apply {code}\" to try it.",
                      data={"kind": "info", "quick_replies": quick_replies([f"Apply {code}"])})  # fmt: skip
             return
-        if not promotions:
-            turn.say("You have no personal promotion codes right now.")
+        if not promotions and not everyone:
+            turn.say("There are no promotion codes you can use right now.")
             return
-        listed = "; ".join(f"{p['code']} ({p['description']})" if p["description"] else p["code"] for p in promotions)
-        turn.say(f"Your promotions: {listed}.", data={"kind": "info", "quick_replies": quick_replies(
-            [f"Use {p['code']}" for p in promotions[:4]])})  # fmt: skip
+
+        def listed(codes: list[dict]) -> str:
+            return "; ".join(f"{p['code']} ({p['description']})" if p["description"] else p["code"] for p in codes)
+
+        parts = [f"Your promotions: {listed(promotions)}." if promotions else "You have no personal promotion codes."]
+        if everyone:
+            parts.append(f"Codes anyone can use now: {listed(everyone)}.")
+        parts.append("The shop checks a code when it is applied to your cart.")
+        turn.say(" ".join(parts), data={"kind": "info", "quick_replies": quick_replies(
+            [f"Use {p['code']}" for p in [*promotions, *everyone][:4]])})  # fmt: skip
 
     def _do_account_info(self, turn: Turn, command: c.AccountInfo) -> None:
         """The customer's saved cards or addresses (the customer's own, from our database; a card as its brand and

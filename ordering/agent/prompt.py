@@ -63,7 +63,8 @@ SYSTEM_PROMPT = "\n".join(
         ' gets within_total in cents; "express if it\'s under 10" is choose_shipping express with within 1000 and'
         ' otherwise standard; "to my work address if you have it, otherwise home" is choose_address with otherwise.',
         '- "My 10% promo", "my discount": use_my_promotion. A code the customer typed: apply_code. A question about'
-        ' a code ("what does BIG20 give me?"): list_promotions with that code, never apply_code.',
+        ' a code ("what does BIG20 give me?"): list_promotions with that code, never apply_code. A code named by what'
+        ' it is for ("the running shoe one", "the $10 off code"): use_my_promotion with about set to those words.',
         "- Answers to the open question (context.pending): select (by position, or by one of the offered"
         ' values) or set_slot. Corrections ("actually size 43", "make it 2", "the grey one instead"): set_slot'
         " with correction true.",

@@ -520,6 +520,12 @@ def personal_promotions(shop, record):
         answer = shop.merchant.http.request("GET", f"/customers/{customer}/promotions", operation="list_promotions")
         # expires_at: each shop dates its demo codes from when it was seeded
         record([{k: v for k, v in promotion.items() if k != "expires_at"} for promotion in answer.data["data"]])
+    for customer in ("cus_alice", "cus_bob"):
+        # with the codes anyone may use (how the assistant answers "any promo codes going?"), the customer's first
+        answer = shop.merchant.http.request(
+            "GET", f"/customers/{customer}/promotions", operation="list_promotions", params={"include": "public"}
+        )
+        record([{k: v for k, v in promotion.items() if k != "expires_at"} for promotion in answer.data["data"]])
 
 
 def the_control_puts_back_the_demo_shop(shop, record):

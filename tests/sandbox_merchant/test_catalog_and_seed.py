@@ -111,6 +111,23 @@ def test_customer_detail_and_personal_promotions(sandbox_merchant):
     assert bob_promotions == []
 
 
+def test_promotions_with_the_codes_anyone_may_use(sandbox_merchant):
+    from sandbox_merchant.models import Promotion
+
+    Promotion.objects.filter(code="SAVE10").update(active=False)  # a code switched off is not listed
+    alice = sandbox_merchant.get("/customers/cus_alice/promotions", params={"include": "public"}).json()["data"]
+    bob = sandbox_merchant.get("/customers/cus_bob/promotions", params={"include": "public"}).json()["data"]
+    refused = sandbox_merchant.get("/customers/cus_bob/promotions", params={"include": "everything"})
+
+    # the customer's own first, then the open ones; another customer's personal code never
+    assert [(p["code"], p["personal"]) for p in alice][0] == ("ALICE10", True)
+    assert ("RUN15", False) in [(p["code"], p["personal"]) for p in alice]
+    assert "SAVE10" not in {p["code"] for p in alice}
+    assert "ALICE10" not in {p["code"] for p in bob}
+    assert all(p["personal"] is False for p in bob) and {p["code"] for p in bob} >= {"RUN15"}
+    assert refused.status_code == 400
+
+
 def _counts() -> dict[str, int]:
     return {
         model.__name__: model.objects.count()

@@ -499,9 +499,10 @@ class FakeOrders(_Capability):
 class FakeHttp:
     """The merchant's HTTP client (`Merchant.http`) for the one sandbox extension our side calls through it
     directly rather than through the contract: `GET /customers/{id}/promotions`, the customer's personal codes
-    usable now (`ordering.agent.merchant.promotions_for_customer`), answered as the sandbox's endpoint answers
-    it (`sandbox_merchant.selectors.customer_promotions`). Any other request is a 404, as a path the shop does
-    not serve. No retries, breaker or rate limit: there is no wire."""
+    usable now, with `include=public` also the codes anyone may use
+    (`ordering.agent.merchant.promotions_for_customer`), answered as the sandbox's endpoint answers it
+    (`sandbox_merchant.selectors.customer_promotions`). Any other request is a 404, as a path the shop does not
+    serve. No retries, breaker or rate limit: there is no wire."""
 
     def __init__(self, merchant: FakeMerchant) -> None:
         self._merchant = merchant
@@ -510,7 +511,7 @@ class FakeHttp:
     def merchant_id(self) -> str:
         return self._merchant.id
 
-    def request(self, method: str, path: str, *, operation: str, **_options: Any):
+    def request(self, method: str, path: str, *, operation: str, params: dict | None = None, **_options: Any):
         import re
 
         from catalog_adapters.http import MerchantResponse
@@ -530,11 +531,20 @@ class FakeHttp:
         customer_id = promotions.group(1)
         if customer_id not in merchant.customers:
             raise not_found(f"No customer {customer_id}.")
+        include = (params or {}).get("include") or ""
+        if include not in ("", "public"):
+            raise MerchantClientError(
+                "include must be 'public' or left out.", merchant_id=merchant.id, operation=operation, status=400,
+                code="invalid_request", attempts=1,
+            )  # fmt: skip
+        whose = {customer_id, None} if include == "public" else {customer_id}
         now = timezone.now()
         usable = [
             promotion_representation(promotion)
-            for _code, promotion in sorted(merchant.promotions.items())
-            if promotion.customer_id == customer_id
+            for _code, promotion in sorted(
+                merchant.promotions.items(), key=lambda item: (item[1].customer_id is None, item[0])
+            )
+            if promotion.customer_id in whose
             and promotion.active
             and (promotion.expires_at is None or promotion.expires_at > now)
             and (promotion.starts_at is None or promotion.starts_at <= now)

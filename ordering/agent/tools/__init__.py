@@ -115,8 +115,9 @@ TOOLS: dict[str, ToolSpec] = {
         ),
         ToolSpec(
             "list_my_promotions",
-            "The customer's personal promotion codes usable now (to resolve 'my 10% promo').",
-            _NOTHING,
+            "The customer's personal promotion codes usable now (to resolve 'my 10% promo'); with include_public,"
+            " then the codes anyone may use now (to answer 'any promo codes?'). Each says whether it is personal.",
+            _object({"include_public": {"type": "boolean"}}),
             list_my_promotions,
         ),
         ToolSpec(

@@ -217,7 +217,10 @@ def list_my_promotions(turn: Turn, args: dict) -> ToolResult:
     try:
         merchant_id = shop.merchant_id_default()
         promotions = shop.promotions_for_customer(
-            customer_id=turn.customer_id, merchant_id=merchant_id, account=turn.merchant_account(merchant_id)
+            customer_id=turn.customer_id,
+            merchant_id=merchant_id,
+            account=turn.merchant_account(merchant_id),
+            include_public=bool(args.get("include_public")),
         )
     except MerchantError as error:
         return merchant_failed(error)
@@ -231,6 +234,7 @@ def list_my_promotions(turn: Turn, args: dict) -> ToolResult:
                     "kind": promotion.kind,
                     "percent_off": promotion.percent_off,
                     "amount_off": promotion.amount_off,
+                    "personal": promotion.personal,
                 }
                 for promotion in promotions[:10]
             ]

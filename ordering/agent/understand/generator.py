@@ -1569,6 +1569,11 @@ UNIT_LIKE = _rx(
     r"x-large|"
     r"x-small|xx-large|hi-top|high-top|low-top|e-mail|off-white|see-through|re-order|t-shirts|check-out)$"
 )
+# "with the running shoe one", "use the shoe discount", "the $10 off code": a promotion named by what it is for
+PROMO_ABOUT = _rx(
+    r"\b(?:(?:with|use|apply|using|and|plus|put on|stick on|add)\s+the\s+(?P<about1>[a-z0-9$ ]{3,30}?)\s+one"
+    r"|the\s+(?P<about2>[a-z0-9$ ]{3,30}?)\s+(?:code|discount|promo|promotion|coupon|voucher|deal|offer))\b"
+)
 MY_PROMO = _rx(
     # "with the 10% one", "use the 15 percent one" (after the promotions were listed)
     r"\b(?:with|use|apply|using|and)\s+the\s+(\d{1,3})\s*(?:%|percent|pc)\s+(?:one|off one|discount one)\b|"
@@ -3669,6 +3674,15 @@ class _Reader:
             return text
         return f"{text[: match.start()]}the {costs[0].title}{text[match.end() :]}"
 
+    def _promotion_about(self, words: str) -> bool:
+        """Words that can say what a promotion is for: a kind of thing the shop sells ("running shoe", "shoes"), never
+        one product, a colour or a size; or an amount off ("$10 off", "10 dollars off")."""
+        if re.fullmatch(r"\$?\d{1,3}(?:\s*(?:dollars?|bucks|%|percent))?\s+off", words.strip()):
+            return True
+        found = self.lexicon.find(normalize(words))
+        content = [word for word in found.words if not colour_of(word)]
+        return len(found.product_ids) > 1 and bool(content) and not found.exact
+
     def _wants_human(self, text: str) -> bool:
         if HUMAN_ALONE.match(text) or HUMAN_TO_ANSWER.search(text):
             return True
@@ -3812,6 +3826,13 @@ class _Reader:
                 rest,
             ).strip()
         # The customer's own promotion.
+        about = PROMO_ABOUT.search(rest)
+        said_for = (about.group("about1") or about.group("about2") or "").strip() if about is not None else ""
+        if about is not None and not MY_PROMO.search(rest) and self._promotion_about(said_for):
+            # "ok blue runners 43 with the running shoe one": a code named by what it is for (the shop's
+            # description decides which; it was a second pair of running shoes)
+            commands.append(UseMyPromotion(about=said_for[:60]))
+            take(about)
         match = MY_PROMO.search(rest)
         if match:
             percent_text = next((group for group in match.groups() if group), None)

@@ -1,0 +1,83 @@
+"""What the customer hears when asking for codes, and a code named by what it is for (held-out set 29: "any promo
+codes going atm?" was answered "You have no personal promotion codes right now" while the shop had codes open to
+everyone, and "ok blue runners 43 with the running shoe one" then asked which running shoe)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from ordering.models import AgentDecision, FlowStatus, OrderFlow
+from tests.conversations.answers import preview_lines, texts
+from tests.conversations.conftest import Chat
+
+pytestmark = pytest.mark.usefixtures("eager_tasks")
+
+
+@pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
+
+@pytest.fixture
+def chat_bob(shop) -> Chat:
+    """bob, who has no personal code (alice has ALICE10)."""
+    client = APIClient()
+    client.force_login(get_user_model().objects.get(username="bob"))
+    return Chat(client)
+
+
+def test_the_codes_anyone_may_use_are_listed_after_the_customers_own(shop, chat):
+    chat.start()
+
+    answer = chat.say("any promo codes going atm?")
+
+    said = texts(answer)
+    assert "Your promotions: ALICE10" in said
+    assert "Codes anyone can use now:" in said and "RUN15 (15% off running shoes)" in said
+    assert said.index("ALICE10") < said.index("RUN15")
+
+
+def test_a_customer_without_codes_of_their_own_hears_the_open_ones(shop, chat_bob):
+    chat_bob.start()
+
+    answer = chat_bob.say("do you have any discount codes?")
+
+    said = texts(answer)
+    assert "You have no personal promotion codes." in said
+    assert "RUN15 (15% off running shoes)" in said
+    assert "ALICE10" not in said  # another customer's code is never shown
+
+
+def test_a_code_named_by_what_it_is_for_is_applied_after_the_list(shop, chat_bob):
+    chat_bob.start()
+    chat_bob.say("any promo codes going?")
+
+    answer = chat_bob.say("ok blue runners 43 with the running shoe one")
+
+    assert preview_lines(answer) == [("var_blue_runner_43", 1)]
+    assert answer["pending_confirmation"]["preview"]["promo_codes"] == ["RUN15"]
+    assert AgentDecision.objects.filter(conversation_id=chat_bob.id, name="my_promotion").exists()
+    chat_bob.say("yes")
+    assert OrderFlow.objects.get(conversation_id=chat_bob.id).status == FlowStatus.PLACED
+
+
+def test_my_promo_is_still_only_the_customers_own(shop, chat_bob):
+    chat_bob.start()
+
+    answer = chat_bob.say("blue runners 43 with my promo code")
+
+    # bob has none of his own: the open codes are not his "promo", nothing is applied without his word
+    assert "I couldn't find a personal promotion on your account" in texts(answer)
+    assert answer["pending_confirmation"]["preview"]["promo_codes"] == []
+
+
+def test_a_code_for_something_no_code_is_for_is_said_and_nothing_applied(shop, chat):
+    chat.start()
+
+    answer = chat.say("grey beanie please, with the hoodie discount")
+
+    assert "I couldn't find a promotion for hoodie" in texts(answer)
+    assert answer["pending_confirmation"]["preview"]["promo_codes"] == []
