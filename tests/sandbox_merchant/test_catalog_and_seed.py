@@ -120,7 +120,7 @@ def test_promotions_with_the_codes_anyone_may_use(sandbox_merchant):
     refused = sandbox_merchant.get("/customers/cus_bob/promotions", params={"include": "everything"})
 
     # the customer's own first, then the open ones; another customer's personal code never
-    assert [(p["code"], p["personal"]) for p in alice][0] == ("ALICE10", True)
+    assert (alice[0]["code"], alice[0]["personal"]) == ("ALICE10", True)
     assert ("RUN15", False) in [(p["code"], p["personal"]) for p in alice]
     assert "SAVE10" not in {p["code"] for p in alice}
     assert "ALICE10" not in {p["code"] for p in bob}
