@@ -12,8 +12,11 @@ import pytest
 
 from ordering.agent.commands import (
     AddItems,
+    ApplyCode,
+    CannotHandle,
     CartLine,
     ChooseAddress,
+    ChooseShipping,
     DialogueContext,
     Human,
     Option,
@@ -216,3 +219,47 @@ def test_a_size_said_first_is_the_size_asked_about(generator):
 def test_risking_it_takes_the_thing_just_shown(generator):
     shown = DialogueContext(last_shown=(Option(value="prod_day_pack", label="20L Day Pack"),))
     assert lines(read(generator, "ok i'll chance it, black one", shown)) == [("prod_day_pack", "black", None, None)]
+
+
+PREVIEW_JACKET = DialogueContext(
+    cart=(
+        CartLine(
+            variant_id="var_rain_jacket_yellow_l", product_id="prod_rain_jacket", title="Rain Jacket", colour="yellow",
+            size="L", quantity=1,
+        ),
+    ),
+    awaiting_confirmation=True,
+)  # fmt: skip
+
+
+def test_a_yes_with_but_and_a_change_is_the_change_only(generator):
+    assert read(generator, "go ahead, but with express please", PREVIEW_JACKET) == [ChooseShipping(option="express")]
+
+
+def test_a_yes_with_but_first_and_a_question_is_the_question_only(generator):
+    (command,) = read(generator, "sure thing, but first does it have a hood", PREVIEW_JACKET)
+    assert isinstance(command, ProductQuestion)
+
+
+def test_put_the_code_on_is_the_code(generator):
+    commands = read(generator, "grey beanie and stick my alice10 code on")
+    assert lines(commands) == [("prod_beanie", "grey", None, None)]
+    assert [command.code for command in commands if isinstance(command, ApplyCode)] == ["ALICE10"]
+    assert not [command for command in commands if isinstance(command, CannotHandle)]
+
+
+def test_a_heading_that_only_names_the_list_is_no_part_of_it(generator):
+    commands = read(generator, "socks + cap for race day: white running socks L, blue running cap")
+    assert lines(commands) == [("prod_run_socks", "white", "L", None), ("prod_run_cap", "blue", None, None)]
+
+
+def test_a_heading_that_says_more_is_kept(generator):
+    # "gym" tells which bag; "two gifts" is no heading to drop either
+    commands = read(generator, "off to the gym: a bag with space for my shoes (black)")
+    assert lines(commands) == [("prod_gym_duffel", "black", None, None)]
+
+
+def test_both_to_an_address_is_no_count(generator):
+    commands = read(generator, "a white running cap and a blue running cap, both to my work address")
+    assert lines(commands) == [("prod_run_cap", "white", None, None), ("prod_run_cap", "blue", None, None)]
+    assert [command.label for command in commands if isinstance(command, ChooseAddress)] == ["work"]

@@ -749,8 +749,9 @@ REMOVE_THE_OTHER = _rx(
 )
 YES_BUT = _rx(
     # "yes ok but to my work pls": the yes words may come two together
-    r"^(?:(?:yes|yeah|yep|yup|ok|okay|sure|fine|great)\s*,?\s*){1,3}(?:but|except|only|wait|hang on"
-    r"|hold on|oh wait|actually)"
+    # "do it, but with express", "sure thing, but first is it waterproof": a yes that waits for a change or an answer
+    r"^(?:(?:yes|yeah|yep|yup|ok|okay|sure|fine|great|do it|sure thing|go ahead|sounds good|cool|alright)\s*,?\s*)"
+    r"{1,3}(?:but|except|only|wait|hang on|hold on|oh wait|actually)(?:\s+first)?"
     r"\s*,?\s+(?=\S)"
 )
 # "Both please", "I'll take both": the two products just offered.
@@ -3196,7 +3197,10 @@ class _Reader:
         )
         if keep_only:
             return keep_only
-        text = CHANGE_PREAMBLE.sub(" ", YES_BUT.sub("", text)).strip()
+        if YES_BUT.match(text):
+            # "do it, but switch to express first": the change, then the yes ("first" is when, no thing)
+            text = re.sub(r"\s*,?\s*\bfirst\s*$", "", YES_BUT.sub("", text))
+        text = CHANGE_PREAMBLE.sub(" ", text).strip()
         found = self._parts(text)
         rest = found.rest
         commands = found.commands
@@ -3485,6 +3489,19 @@ class _Reader:
         if worn is not None:
             rest = text[worn.start("rest") :]
             text = re.sub(r"\b(?:in )?(?:that size|that|those|my size)\b", f"in {worn.group('size')}", rest, count=1)
+        # "shorts + tee for my lunch runs: blue shorts M, orange tech tee M": a heading before the list that only names
+        # what the list names again, with no value of its own (the whole message was a search). One that says more
+        # ("off to the gym: a bag with space for shoes"; "two gifts: …") is kept.
+        heading = re.match(r"^\s*(?P<head>[^:]{3,80}?)\s*:\s*(?P<list>\S.*)$", text)
+        if heading is not None and self._heading_only(heading.group("head"), heading.group("list")):
+            text = heading.group("list")
+        # "a grey beanie and a red beanie, both to my work address": where both go, never a count of two
+        text = re.sub(
+            r"(?<=[a-z0-9]),?\s+both\s+(?=(?:to|going to|shipped to|sent to|delivered to|shipping to)\b)",
+            ", ",
+            text,
+            flags=re.I,
+        )
         situation = SITUATION.match(text.lower())
         if situation is not None and self._names_something(text[situation.end() :]):
             text = text[situation.end() :]
@@ -3607,6 +3624,16 @@ class _Reader:
         if len(kept) == len(items) or not kept:
             return text
         return ", ".join(item.strip() for item in kept)
+
+    def _heading_only(self, head: str, listed: str) -> bool:
+        lowered = head.lower()
+        if STORY_VALUE.search(lowered) or any(
+            colour_of(word) or word in NUMBER_WORDS for word in re.findall(r"[a-z]+", lowered)
+        ):
+            return False
+        named = [singular(word) for word in re.findall(r"[a-z]+", lowered) if singular(word) in self.lexicon.vocabulary]
+        said = {singular(word) for word in re.findall(r"[a-z]+", listed.lower())}
+        return bool(named) and set(named) <= said and self._names_something(listed)
 
     def _names_something(self, text: str) -> bool:
         return bool(self.lexicon.find(normalize(text)).product_ids)
@@ -3823,6 +3850,13 @@ class _Reader:
                 r"(?:promo|discount|coupon|voucher|promotion)(?:\s+code)?\b"
                 r"|^(?:apply|use|redeem|try|i have|i have got|i got|got|here is|there is)(?:\s+(?:my|the|a|an|this))?$",
                 " ",
+                rest,
+            ).strip()
+            # "… and put my alice10 code on", "stick SAVE10 on it": the verb around the code
+            rest = re.sub(
+                r"\s*(?:,|\band\b)?\s*\b(?:put|stick|slap|pop|throw|chuck)(?:\s+(?:my|the|a))?\s+on(?:\s+(?:it|that|this"
+                r"|them|the order|my order))?\s*$",
+                "",
                 rest,
             ).strip()
         # The customer's own promotion.
