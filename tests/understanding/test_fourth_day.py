@@ -263,3 +263,10 @@ def test_both_to_an_address_is_no_count(generator):
     commands = read(generator, "a white running cap and a blue running cap, both to my work address")
     assert lines(commands) == [("prod_run_cap", "white", None, None), ("prod_run_cap", "blue", None, None)]
     assert [command.label for command in commands if isinstance(command, ChooseAddress)] == ["work"]
+
+
+@pytest.mark.parametrize("said", ["does it run small", "do they come up big"])
+def test_how_it_fits_is_a_question_without_a_question_mark(generator, said):
+    (command,) = read(generator, said, DialogueContext(cart=PREVIEW_JACKET.cart))
+    assert isinstance(command, ProductQuestion)
+    assert command.item.product_ids == ("prod_rain_jacket",)

@@ -3483,6 +3483,16 @@ class _Reader:
                 text,
                 flags=re.I,
             )
+        # "does it run small", "do they come up big": how it fits is asked, with or without the question mark (without
+        # one, "small" was read as a size and nothing was understood)
+        text = re.sub(
+            r"\b((?:do|does|will|would)\s+(?:it|they|these|those|this|that|the\s+[a-z ]{3,30}?)\s+"
+            r"(?:run|come up|come out|fit)\s+(?:small|big|large|narrow|wide|tight|loose|true to size|short|long))\b"
+            r"(?!\s*\?)",
+            r"\1?",
+            text,
+            flags=re.I,
+        )
         # "im a 10 US, do the cloud joggers come in that": the size said first is the one asked about (it was not
         # understood, and the question lost its size)
         worn = SIZE_THEN_THAT.match(text.lower())
