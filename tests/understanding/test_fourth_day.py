@@ -270,3 +270,9 @@ def test_how_it_fits_is_a_question_without_a_question_mark(generator, said):
     (command,) = read(generator, said, DialogueContext(cart=PREVIEW_JACKET.cart))
     assert isinstance(command, ProductQuestion)
     assert command.item.product_ids == ("prod_rain_jacket",)
+
+
+def test_a_question_after_a_yes_and_but_keeps_its_thing(generator):
+    (command,) = read(generator, "sounds good, but does it run small", PREVIEW_JACKET)
+    assert isinstance(command, ProductQuestion)
+    assert command.item.product_ids == ("prod_rain_jacket",)

@@ -3483,6 +3483,15 @@ class _Reader:
                 text,
                 flags=re.I,
             )
+        # "sounds good, but do they run small": the question after a yes-and-but is what is said (its words were
+        # taken for the thing asked about)
+        yes_but = YES_BUT.match(text.lower())
+        if yes_but is not None and re.match(
+            r"(?:is|are|do|does|did|can|could|will|would|how|what|which|where|when|has|have)\b",
+            text[yes_but.end() :],
+            re.I,
+        ):
+            text = text[yes_but.end() :]
         # "does it run small", "do they come up big": how it fits is asked, with or without the question mark (without
         # one, "small" was read as a size and nothing was understood)
         text = re.sub(
