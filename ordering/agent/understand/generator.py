@@ -1927,6 +1927,12 @@ COLOURED_LINE = _rx(
     r"(?P<old>[a-z]+)\s+(?:thing|one|ones|item|stuff|pair)\s+(?:in|to|into|should be|as|instead)\s+"
     r"(?P<new>[a-z0-9 ]+?)(?:\s+(?:instead|please|pls|then|thanks))*"
 )
+# "make the black one L", "make the red one an XL": the same, said with "make" and no "in"
+MADE_LINE = _rx(
+    r"(?:(?:actually|no|nope|nah|sorry|oh|hmm|wait|ok|okay|and|so|then)\s*,?\s+)*make\s+(?:the|my)\s+"
+    r"(?P<old>[a-z]+)\s+(?:thing|one|ones|item|pair)\s+(?:an?\s+|a size\s+|size\s+)?"
+    r"(?P<new>[a-z0-9 ]+?)(?:\s+(?:instead|please|pls|then|thanks))*"
+)
 # "the 44 should be red", "make the 44 red", "the size 40 pair in 41", "the L one in black": the one cart line in the
 # size said first, changed to what is said after (the 44 was read as a new size for no line in particular).
 SIZED_LINE = _rx(
@@ -4864,12 +4870,22 @@ class _Reader:
         """ "actually the blue thing in black", "the orange one in blue", "the red one should be L": the one cart line
         of the colour said first, changed to what is said after (it took the first colour as the new one, and
         changed another line)."""
-        match = COLOURED_LINE.fullmatch(text.strip(" ,"))
+        match = COLOURED_LINE.fullmatch(text.strip(" ,")) or MADE_LINE.fullmatch(text.strip(" ,"))
         if match is None or len(self.context.cart) < 1 or self.context.pending is not None:
             return []
         target = self._line_by_its_colour(f"the {match.group('old')} one")
         if target is None:
-            return []
+            colour = colour_of(match.group("old"))
+            same = [line for line in self.context.cart if colour and (line.colour or "").lower() == colour]
+            fits = [(line, slots) for line in same if (slots := self._line_slots(line, match.group("new")))]
+            if len(same) < 2 or not fits:
+                return []
+            if len(fits) == 1:
+                return _line_changes_and_count(*fits[0])  # "make the blue one 43": only the shoe has a 43
+            # "make the black one L" with two black lines that both come in L: the change, for "the black one" of those
+            # (the policy asks which; it recoloured a line black and guessed which)
+            either = ItemSpec(product_ids=tuple(dict.fromkeys(line.product_id for line, _ in fits)), colour=colour)
+            return [replace(command, target=either) for command in _line_changes_and_count(*fits[0])]
         line = next(line for line in self.context.cart if line.variant_id == target.variant_id)
         slots = self._line_slots(line, match.group("new"))
         if slots is None:
