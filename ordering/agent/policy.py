@@ -571,6 +571,7 @@ class Policy:
             return
         messages = result.data.get("merchant_messages") or []
         turn.state["promo_codes"] = [code for code in turn.state["promo_codes"] if code not in refused]
+        turn.state["code_refused"] = refused[-1]  # "add socks and try the code again": this one, not another
         turn.save_state()
         for code in refused:
             reason = next(
@@ -1928,6 +1929,9 @@ class Policy:
         if not result.ok:
             reason = result.data.get("merchant_reason") or ""
             turn.say(f"The shop did not accept the code {code}" + (f": {reason}" if reason else "."))
+            if result.data.get("code"):
+                turn.state["code_refused"] = code  # "try the code again": this one, not another of the customer's
+                turn.save_state()
             self.changed = self.changed or bool(turn.state["cart"])
         elif result.data.get("applied") is None:
             turn.say(f"I'll give the shop the code {code} as soon as your cart has something in it; it decides then.")
@@ -1951,6 +1955,20 @@ class Policy:
     def _do_use_my_promotion(self, turn: Turn, command: c.UseMyPromotion) -> None:
         applied = [code for code in turn.state.get("promo_codes") or [] if code]
         removed = turn.state.get("code_removed")
+        refused = turn.state.get("code_refused")
+        if (
+            refused
+            and refused not in applied
+            and command.percent is None
+            and not command.about
+            and not MY_OWN_SAID.search(turn.customer_text)
+            and CODE_BACK.search(turn.customer_text)
+        ):
+            # "then add a pack of socks and try the code again" after SAVE10 was refused for its minimum: that code,
+            # tried again on the new cart (it applied the customer's own ALICE10, never asked for)
+            turn.record_decision(DecisionKind.RULE, "code_again", rationale=f"{refused} was refused before")
+            self._do_apply_code(turn, c.ApplyCode(code=refused), why="the code refused before, tried again")
+            return
         if (
             removed
             and not applied

@@ -40,6 +40,7 @@ def state_load(raw: dict[str, Any] | None) -> dict[str, Any]:
     state.setdefault("released", None)
     state.setdefault("undo", None)
     state.setdefault("code_removed", None)
+    state.setdefault("code_refused", None)  # the last code the shop refused for this cart ("try the code again")
     # The lines of this conversation's last cart that became an order (`Policy.settle_cart`), for "the same in red"
     # said right after it: one more of an ordered line starts the next cart.
     state.setdefault("ordered_lines", [])
@@ -73,6 +74,7 @@ def cart_reset(state: dict[str, Any]) -> None:
     state["removed"] = {}
     state["undo"] = None
     state["code_removed"] = None
+    state["code_refused"] = None
     state["promo_codes"] = []
     state["shipping"] = DEFAULT_SHIPPING
     state["flow_id"] = None

