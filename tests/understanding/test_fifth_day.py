@@ -89,3 +89,20 @@ def test_a_saved_address_named_by_its_town(generator):
     commands = read(generator, "Could you ship a grey beanie to the Springfield address?")
     assert lines(commands) == [("prod_beanie", "grey", None, None)]
     assert [c.label for c in commands if isinstance(c, ChooseAddress)] == ["springfield"]
+
+
+def test_a_story_sentence_about_the_body_is_no_part_of_the_order(generator):
+    commands = read(
+        generator, "Two pairs of the Merino Hiking Socks in M, please. They're for my dad, he always gets cold feet."
+    )
+    assert lines(commands) == [("prod_wool_socks", None, "M", 2)]
+
+
+def test_how_the_customer_feels_after_a_question_names_nothing(generator):
+    (command,) = read(generator, "Is the Down Jacket warm enough for winter? I get cold really easily.")
+    assert command.item.product_ids == ("prod_down_jacket",)  # "cold" named the insulated bottle too
+
+
+def test_the_thing_said_again_by_what_it_does_is_no_second_thing(generator):
+    commands = read(generator, "The black Over-ear Headphones, please - the noise-cancelling ones.")
+    assert lines(commands) == [("prod_headphones", "black", None, None)]

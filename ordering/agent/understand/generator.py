@@ -2219,6 +2219,12 @@ SITUATION = _rx(
     r"(?:\s+(?:rn|right now|atm|at the moment|now|today|this week|all week|next week|this month|lol|haha))*"
     r"\s*(?:[,:;]|\s-|\.{1,3}|!)\s*"
 )
+# How the customer's (or someone's) body is: "i get cold very easily", "he's always got cold feet".
+BODY_SAID = _rx(
+    r"\b(?:i|he is|she is|he|she|they|we|my \w+)\s+(?:always\s+|really\s+|just\s+|never\s+|often\s+)?"
+    r"(?:get|gets|got|have|has)\s+(?:so\s+|very\s+|really\s+)?(?:cold|hot|warm|wet|sweaty|sore|tired|blisters|flat|"
+    r"wide|narrow|bad|sensitive)\b"
+)
 # The start of a clause that tells about the customer ("my old ones are falling apart", "i burn so easily").
 STORY_LEAD = _rx(
     r"^(?:(?:hi|hey|hello|so|well|ok|okay|and|but|lol|haha|honestly|basically|anyway|apparently)\s+)*"
@@ -3550,6 +3556,13 @@ class _Reader:
         situation = SITUATION.match(text.lower())
         if situation is not None and self._names_something(text[situation.end() :]):
             text = text[situation.end() :]
+        # after a question, how the customer's body is ("How warm is the Down Jacket? I get cold very easily.") is no
+        # part of the question ("cold" named the insulated bottle)
+        asked_then = re.match(r"^(?P<question>[^?]+\?+)\s+(?P<after>[^?]+)$", text.strip())
+        if asked_then is not None and BODY_SAID.search(normalize(asked_then.group("after"))):
+            after = asked_then.group("after")
+            if self._only_story(after, sentence=True):
+                text = asked_then.group("question")
         sentences = [part for part in re.split(r"(?<=[.!])\s+", text.strip()) if part]
         kept = [part for part in sentences if not self._only_story(part, sentence=True)] if len(sentences) > 1 else []
         if kept and len(kept) < len(sentences) and self._names_something(" ".join(kept)):
@@ -3568,6 +3581,18 @@ class _Reader:
         while len(clauses) == 2 and self._only_story(clauses[0], sentence=False) and self._names_something(clauses[1]):
             text = clauses[1]
             clauses = STORY_CLAUSE.split(text, maxsplit=1)
+        # "I'd like the silver Over-ear Headphones, please - the noise-cancelling ones": what the thing is, said again
+        # by what it does (a second thing to look for); never a colour or a size ("…, the black ones")
+        described = re.search(
+            r"\s*[,;-]\s*(?:the|those|these)\s+(?P<what>[a-z][a-z -]{2,30}?)\s+ones?\s*[.!]*\s*$", text, re.I
+        )
+        if described is not None and self._names_something(text[: described.start()]):
+            what = described.group("what").lower()
+            head = self.lexicon.find(normalize(text[: described.start()])).product_ids
+            if not any(colour_of(word) for word in what.split()) and not re.search(r"\d|\b(?:xs|s|m|l|xl|xxl)\b", what):
+                named = self.lexicon.find(normalize(what)).product_ids
+                if not named or set(named) & set(head):
+                    text = text[: described.start()]
         # "kettlebell to my work address, its for the office gym", "…, a 42 and a 43, one's for my sister": who or what
         # it is for, said last ("gym" named the Gym Duffel; "one's" made the whole message a search)
         meant_for = FOR_WHOM_LAST.search(re.sub(r"['\u2019]", " ", text))  # the same length: its positions are text's
@@ -3695,6 +3720,20 @@ class _Reader:
         )
         if "?" in part or len(words) < (5 if sentence else 4):
             return False
+        # how the customer's body is ("i get cold very easily", "he's always got cold feet", "i have wide feet"): no
+        # request in its "get" or "have", and no thing named by "cold" (the insulated bottle) unless it is named
+        body = BODY_SAID.search(unfit)
+        if sentence and body is not None and not STORY_VALUE.search(unfit):
+            rest_of_it = unfit[: body.start()] + " " + unfit[body.end() :]
+            if not STORY_REQUEST.search(rest_of_it) and not self._names_product(rest_of_it, strict=True):
+                return True
+        unfit = re.sub(
+            r"\b(?:i|he is|she is|he|she|they|we|my \w+)\s+(?:always\s+|really\s+|just\s+|never\s+|often\s+)?"
+            r"(?:get|gets|got|have|has)\s+(?=(?:so\s+|very\s+|really\s+)?(?:cold|hot|warm|wet|sweaty|sore|tired|"
+            r"blisters|flat|wide|narrow|bad|sensitive)\b)",
+            " ",
+            unfit,
+        )
         colours = [word for word in re.findall(r"[a-z]+", lowered) if colour_of(word)]
         if colours and (len(words) < 8 or colour_of(re.findall(r"[a-z]+", lowered)[0])):
             return False  # "red, he likes red": the colour of the thing, with why
