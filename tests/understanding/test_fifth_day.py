@@ -11,8 +11,10 @@ from ordering.agent.commands import (
     AddItems,
     CartLine,
     ChooseAddress,
+    ChooseCard,
     ChooseShipping,
     DialogueContext,
+    Option,
     PendingQuestion,
     SetSlot,
     Thanks,
@@ -106,3 +108,35 @@ def test_how_the_customer_feels_after_a_question_names_nothing(generator):
 def test_the_thing_said_again_by_what_it_does_is_no_second_thing(generator):
     commands = read(generator, "The black Over-ear Headphones, please - the noise-cancelling ones.")
     assert lines(commands) == [("prod_headphones", "black", None, None)]
+
+
+RAIN_JACKET_PREVIEW = DialogueContext(
+    cart=(
+        CartLine(
+            variant_id="var_rain_jacket_yellow_m", product_id="prod_rain_jacket", title="Packable Rain Jacket",
+            colour="yellow", size="M", quantity=1,
+        ),
+    ),
+    awaiting_confirmation=True,
+)  # fmt: skip
+
+
+def test_a_size_change_after_a_word_about_why(generator):
+    commands = read(generator, "Oh wait, he's grown loads since spring - better make it an XL.", RAIN_JACKET_PREVIEW)
+    assert commands == [SetSlot(slot="size", value="XL", correction=True)]
+
+
+def test_showing_it_to_someone_first_is_a_hold(generator):
+    assert read(generator, "Lovely, thanks! I'll show it to my husband first.", RAIN_JACKET_PREVIEW) == [Thanks()]
+
+
+def test_paying_with_a_card_asked_as_a_question_beside_an_order(generator):
+    commands = read(generator, "The Running Headlamp, please. Could I pay with my Mastercard?")
+    assert lines(commands) == [("prod_headlamp", None, None, None)]
+    assert [c.brand for c in commands if isinstance(c, ChooseCard)] == ["mastercard"]
+
+
+def test_what_the_customer_will_do_instead_before_the_request(generator):
+    shown = DialogueContext(last_shown=(Option(value="prod_steel_bottle", label="Insulated Steel Bottle"),))
+    commands = read(generator, "No worries, I'll just rinse it out. The black one, please.", shown)
+    assert lines(commands) == [("prod_steel_bottle", "black", None, None)]

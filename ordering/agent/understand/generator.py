@@ -311,6 +311,9 @@ LEAVING = _rx(
     r"|(?:got to|gotta|have to|need to|must) (?:go|run|dash|get off|hop off|jump off|board)"
     r"|(?:let me|i will|i need to|i have to|i got to|got to|need to|going to) (?:just )?(?:check|ask|look at|think"
     r"|sleep on|find|get|grab|dig out|look for)"
+    # "I'll show it to my partner first", "going to run it by my wife"
+    r"|(?:i will|i am going to|going to|let me|i need to|i want to) (?:show|run) (?:it|this|them|that) (?:to|by|past) "
+    r"(?:my|the) \w+"
     r"\b.*|(?:talk|chat|speak) (?:later|soon|tomorrow|tonight)"
     # "ok cool, ill decide later", "i'll sort it out tonight": deciding later
     r"|(?:decide|think about it|think it over|sort it(?: out)?|finish (?:it|this|up)|come back|get back to you|"
@@ -2179,10 +2182,13 @@ OTHER_SHOP = _rx(
 )
 # Where a story may end and the request start: a comma, or "and"/"so" before "i need", "i want"…
 STORY_CLAUSE = re.compile(
-    r"\s*[,;]\s*|\s+(?:and|so|and so|which means|meaning)\s+"
+    r"\s*[,;]\s*|\s+-\s+|\s+(?:and|so|and so|which means|meaning)\s+"
     r"(?=(?:now\s+)?(?:i\s+|i'?m\s+|im\s+)?"
     r"(?:need|want|would like|d like|am after|m after|am looking|m looking|looking)\b)",
     re.IGNORECASE,
+)
+CHANGE_IT = re.compile(
+    r"(?:please\s+|better\s+|best\s+)?(?:make|change|switch|swap)\s+(?:it|that|them|this)\b", re.IGNORECASE
 )
 SIZE_OF_PAST = _rx(
     r"\s*[,;-]?\s*(?:in\s+)?(?:the\s+)?same\s+size\s+(?:as|like)\s+(?:the|my|those|these|that)\s+[a-z0-9 ]{1,40}?\s+"
@@ -3515,6 +3521,38 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "The Running Headlamp, please. Could I pay with my Amex?": the card asked for as a question is the card chosen
+        # (the question made the headlamp a question too); the shop's tool says when no such card is saved
+        text = re.sub(
+            r"\b(?:could|can|may)\s+i\s+(?:please\s+)?(?:pay|use)\s+(?:it\s+)?(?:with\s+|by\s+|on\s+)?(?:my|the)\s+"
+            r"(?P<card>amex|american express|visa|mastercard|master card|other card|debit card|credit card)\s*\?",
+            r"pay with my \g<card>",
+            text,
+            flags=re.I,
+        )
+        # "Never mind, I'll wash it by hand. The white one, please.": what the customer will do instead, before the
+        # request, is no part of it
+        aside = re.match(
+            r"^\s*(?:never ?mind|no worries|oh well|fair enough|that'?s fine|ok|okay|right|alright)\b[^.!?]*[.!]+\s+"
+            r"(?P<rest>\S.*)$",
+            text,
+            flags=re.I,
+        )
+        if aside is not None:
+            first = text[: aside.start("rest")]
+            if (
+                not self._names_product(normalize(first), strict=True)
+                and not STORY_VALUE.search(normalize(first))
+                and not any(colour_of(word) for word in normalize(first).split())
+                and not re.search(r"\b(?:yes|no|cancel|remove|order|buy|confirm|place)\b", first, re.I)
+            ):
+                text = aside.group("rest")
+        # "Great, that size then, please." after the sizes were answered: that one, in what was answered
+        text = re.sub(r"\bthat size(?=\s+(?:then|please)\b|\s*[,.!]|\s*$)", "that one", text, flags=re.I)
+        # "make it an L", "a M for me": a size letter in capitals after "a"/"an" is the size (a search for "l")
+        text = re.sub(r"\b(?:a|an)\s+(?=(?:XS|S|M|L|XL|XXL)\b)", "", text)
+        # "better make it an L": a change said with "better"
+        text = re.sub(r"\b(?:better|best|probably better to|i'?d better)\s+(?=make it\b)", "", text, flags=re.I)
         # "sounds good, but do they run small": the question after a yes-and-but is what is said (its words were
         # taken for the thing asked about)
         yes_but = YES_BUT.match(text.lower())
@@ -3577,10 +3615,18 @@ class _Reader:
                 after_thing = value and self._names_something(joined)
                 joined = f"{joined.rstrip(' .!')}, {part}" if after_thing else f"{joined} {part}"
             text = joined
+        # "Wait, she's grown a lot this year - better make it an L": the word that starts a correction is kept
+        lead = re.match(r"^\s*(?:(?:wait|oh|hmm|actually|sorry|ah|um|erm)\s*[,!.]*\s+)+", text, flags=re.I)
+        said_first, text = (text[: lead.end()], text[lead.end() :]) if lead is not None else ("", text)
         clauses = STORY_CLAUSE.split(text, maxsplit=1)
-        while len(clauses) == 2 and self._only_story(clauses[0], sentence=False) and self._names_something(clauses[1]):
+        while (
+            len(clauses) == 2
+            and self._only_story(clauses[0], sentence=False)
+            and (self._names_something(clauses[1]) or CHANGE_IT.match(clauses[1].strip()) is not None)
+        ):
             text = clauses[1]
             clauses = STORY_CLAUSE.split(text, maxsplit=1)
+        text = said_first + text
         # "I'd like the silver Over-ear Headphones, please - the noise-cancelling ones": what the thing is, said again
         # by what it does (a second thing to look for); never a colour or a size ("…, the black ones")
         described = re.search(
