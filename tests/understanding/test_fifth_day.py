@@ -14,6 +14,7 @@ from ordering.agent.commands import (
     ChooseCard,
     ChooseShipping,
     DialogueContext,
+    Human,
     Option,
     PendingQuestion,
     SetSlot,
@@ -140,3 +141,23 @@ def test_what_the_customer_will_do_instead_before_the_request(generator):
     shown = DialogueContext(last_shown=(Option(value="prod_steel_bottle", label="Insulated Steel Bottle"),))
     commands = read(generator, "No worries, I'll just rinse it out. The black one, please.", shown)
     assert lines(commands) == [("prod_steel_bottle", "black", None, None)]
+
+
+SOCKS_PREVIEW = DialogueContext(
+    cart=(
+        CartLine(
+            variant_id="var_run_socks_white_l", product_id="prod_run_socks", title="Running Socks 3-pack",
+            colour="white", size="L", quantity=3,
+        ),
+    ),
+    awaiting_confirmation=True,
+)  # fmt: skip
+
+
+def test_a_count_that_will_do_after_seeing_the_total(generator):
+    (command,) = read(generator, "Now that I've seen the total, two packs should be enough.", SOCKS_PREVIEW)
+    assert (command.slot, command.value) == ("quantity", "2")
+
+
+def test_someone_who_knows_about_a_thing_is_a_person(generator):
+    assert read(generator, "Could I talk to someone who actually knows about trail shoes first?") == [Human()]

@@ -472,6 +472,11 @@ HUMAN_TO_ANSWER = _rx(
     r"live)?\s*(?:person|human|someone|somebody|agent|expert|staff member|member of staff)\s+(?:who can\s+)?"
     r"(?:tell|check|help|advise|answer|confirm|look|explain|let me know)\b"
 )
+# "could I speak to someone who actually knows about racing shoes?": a person, whatever the thing named
+HUMAN_WHO_KNOWS = _rx(
+    r"\b(?:speak|talk|chat)\s+(?:to|with)\s+(?:someone|somebody|a person|a human|an expert|a specialist|a member of "
+    r"staff|staff|one of your staff)\s+(?:who|that)\s+(?:actually\s+|really\s+)?(?:knows?|understands?|can)\b"
+)
 HUMAN_ALONE = _rx(
     r"^(?:human|agent|operator|representative|customer service|support|live agent|a human|person|"
     r"real person|speak to human|human please|agent please)$"
@@ -3551,6 +3556,24 @@ class _Reader:
         text = re.sub(r"\bthat size(?=\s+(?:then|please)\b|\s*[,.!]|\s*$)", "that one", text, flags=re.I)
         # "make it an L", "a M for me": a size letter in capitals after "a"/"an" is the size (a search for "l")
         text = re.sub(r"\b(?:a|an)\s+(?=(?:XS|S|M|L|XL|XXL)\b)", "", text)
+        # "Having seen the total, two packs will do.": why, before the change
+        text = re.sub(
+            r"^\s*(?:(?:ok|okay|hmm|right|so)\s*,?\s*)?(?:having seen|now that i(?:'ve| have)? seen"
+            r"|now i(?:'ve| have)? seen|seeing|after seeing|looking at|having looked at|after looking at)"
+            r"\s+(?:the|that)\s+"
+            r"(?:total|price|prices|cost|final price|bill)\s*[,.-]+\s*",
+            "",
+            text,
+            flags=re.I,
+        )
+        # "two packs will do", "2 should be enough": that count (it was not understood)
+        text = re.sub(
+            r"(\b(?:\d{1,2}|one|two|three|four|five|six|a couple)\b[^,.!?]{0,20}?)\s+(?:will do|would do|should do"
+            r"|is enough|are enough|is plenty|will be enough|should be enough|is fine)\b",
+            r"\1 then",
+            text,
+            flags=re.I,
+        )
         # "better make it an L": a change said with "better"
         text = re.sub(r"\b(?:better|best|probably better to|i'?d better)\s+(?=make it\b)", "", text, flags=re.I)
         # "sounds good, but do they run small": the question after a yes-and-but is what is said (its words were
@@ -3841,7 +3864,7 @@ class _Reader:
         return len(found.product_ids) > 1 and bool(content) and not found.exact
 
     def _wants_human(self, text: str) -> bool:
-        if HUMAN_ALONE.match(text) or HUMAN_TO_ANSWER.search(text):
+        if HUMAN_ALONE.match(text) or HUMAN_TO_ANSWER.search(text) or HUMAN_WHO_KNOWS.search(text):
             return True
         if REFUND.search(text) and not self._mentions_adding(text):
             return True
