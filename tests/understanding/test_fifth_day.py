@@ -161,3 +161,42 @@ def test_a_count_that_will_do_after_seeing_the_total(generator):
 
 def test_someone_who_knows_about_a_thing_is_a_person(generator):
     assert read(generator, "Could I talk to someone who actually knows about trail shoes first?") == [Human()]
+
+
+def test_the_one_shown_whose_description_says_so(generator):
+    shown = DialogueContext(
+        last_shown=(
+            Option(value="prod_zip_hoodie", label="Zip Hoodie"),
+            Option(value="prod_pullover_hoodie", label="Pullover Hoodie"),
+        )
+    )
+    commands = read(generator, "I think the heavyweight one. Black, size M, please.", shown)
+    assert lines(commands) == [("prod_pullover_hoodie", "black", "M", None)]
+
+
+def test_the_choice_after_but_is_what_is_chosen(generator):
+    shown = DialogueContext(
+        last_shown=(
+            Option(value="prod_headphones", label="Over-ear Headphones"),
+            Option(value="prod_earbuds", label="Sport Earbuds"),
+        )
+    )
+    commands = read(generator, "The earbuds are lighter, but I'll go with the first one you showed me. Silver, please.",
+                    shown)  # fmt: skip
+    assert not [c for c in commands if isinstance(c, AddItems) and c.items[0].product_ids == ("prod_earbuds",)]
+    assert SetSlot(slot="colour", value="silver") in commands
+
+
+def test_another_place_that_has_it_is_the_customers_story(generator):
+    commands = read(generator, "Oh no, I've just seen my local shop sells them. Could you cancel that order, please?")
+    assert [type(c).__name__ for c in commands] == ["CancelOrder"]
+    assert not commands[0].item.product_ids if commands[0].item else True
+
+
+def test_what_the_customer_will_do_with_it_said_last(generator):
+    assert read(generator, "Ok. Send it to work then and I'll take it home myself.", PREVIEW_TEE) == [
+        ChooseAddress(label="work")
+    ]
+    ask_size = DialogueContext(pending=PendingQuestion(slot="size", product_id="prod_blue_runner", title="Blue Runner"))
+    commands = read(generator, "44 then - they'll just be a bit roomy.", ask_size)
+    assert commands == [SetSlot(slot="size", value="44")]

@@ -2184,6 +2184,9 @@ SCRATCH_THAT = re.compile(
 OTHER_SHOP = _rx(
     r"\b(?:last|other|another|previous|different)\s+(?:place|shop|store|site|website|company|retailer|brand)\b"
     r"|\bamazon\b|\bebay\b"
+    # "I've just noticed my gym sells them": another place that has the thing
+    r"|\b(?:my|our|the|a)\s+(?:local\s+)?(?:gym|shop|store|supermarket|work|office|club|mall|pharmacy)\s+"
+    r"(?:sells|has|stocks|carries|does|gives out)\s+(?:them|it|those|these|one|some)\b"
 )
 # Where a story may end and the request start: a comma, or "and"/"so" before "i need", "i want"…
 STORY_CLAUSE = re.compile(
@@ -2199,6 +2202,14 @@ SIZE_OF_PAST = _rx(
     r"\s*[,;-]?\s*(?:in\s+)?(?:the\s+)?same\s+size\s+(?:as|like)\s+(?:the|my|those|these|that)\s+[a-z0-9 ]{1,40}?\s+"
     r"(?:i|we)\s+(?:got|bought|ordered|had|have|purchased|orderd)\b(?:\s+(?:last time|before|last (?:week|month|year)"
     r"|from you|here|previously|a while ago))*"
+)
+# "45 then - they'll just be a little roomy", "send it home then and I'll take it over to them": how it will be, or
+# what the customer will do with it, said last
+AFTERWORD_LAST = _rx(
+    r"(?:\s*[,;-]\s*|\s+and\s+)(?:(?:they|it|these|those|that)\s*(?:ll|will|should|would|might|may|s going to|re "
+    r"going to)?\s*(?:just\s+|probably\s+|only\s+)?(?:be|fit|feel|run|look)\b"
+    r"|i\s*(?:ll|will|can|am going to)\s+(?:just\s+)?(?:take|bring|give|pass|drop|hand)\s+(?:it|them)\b)"
+    r"[^,;.!?]*[.!]*\s*$"
 )
 FOR_WHOM_LAST = _rx(
     r"\s*[,;-]\s*(?:(?:and|but)\s+)?(?:(?:one|the other(?: one)?|both(?: of them)?)\s+(?:is|s|are)|"
@@ -3520,8 +3531,8 @@ class _Reader:
             )
         # "Ah, I see. Then add a pack of black socks": the acknowledgement said first, no part of the request
         text = re.sub(
-            r"^\s*(?:(?:ah|oh|ok|okay|right|hmm)\s*,?\s*)?(?:i see|i understand|got it|fair enough|makes sense)"
-            r"\s*[.!,;-]+\s*(?:then\s*,?\s*)?(?=\S)",
+            r"^\s*(?:(?:ah|oh|ok|okay|right|hmm)\s*,?\s*)?(?:i see|i understand|got it|fair enough|makes sense"
+            r"|of course|good point)\s*[.!,;-]+\s*(?:then\s*,?\s*)?(?=\S)",
             "",
             text,
             flags=re.I,
@@ -3549,7 +3560,12 @@ class _Reader:
                 not self._names_product(normalize(first), strict=True)
                 and not STORY_VALUE.search(normalize(first))
                 and not any(colour_of(word) for word in normalize(first).split())
-                and not re.search(r"\b(?:yes|no|cancel|remove|order|buy|confirm|place)\b", first, re.I)
+                and not re.search(
+                    r"\b(?:yes|no|cancel|remove|order|buy|confirm|place|keep|leave|add|drop|change|make|swap|switch|use"
+                    r"|send|ship|both)\b",
+                    first,
+                    re.I,
+                )
             ):
                 text = aside.group("rest")
         # "Great, that size then, please." after the sizes were answered: that one, in what was answered
@@ -3576,6 +3592,18 @@ class _Reader:
         )
         # "better make it an L": a change said with "better"
         text = re.sub(r"\b(?:better|best|probably better to|i'?d better)\s+(?=make it\b)", "", text, flags=re.I)
+        # "I think the fleece-lined one. Navy, size S, please." after two products were shown: the one whose shop's
+        # description says so, by its name (it was not understood)
+        text = self._shown_one_by_feature(text)
+        # "The earbuds are cheaper, but I'll go back to the first one you showed me.": what is chosen after "but"
+        chosen = re.match(
+            r"^(?P<said>[^,.;]{3,80}?),?\s+but\s+(?P<choice>(?:i'?ll|i will|i'?d|i would|let'?s|i think i'?ll)\s+"
+            r"(?:go back to|go with|take|have|stick with|get)\b.*)$",
+            text,
+            flags=re.I,
+        )
+        if chosen is not None and not re.search(r"\b(?:and|also|plus)\b", chosen.group("said"), re.I):
+            text = chosen.group("choice")
         # "sounds good, but do they run small": the question after a yes-and-but is what is said (its words were
         # taken for the thing asked about)
         yes_but = YES_BUT.match(text.lower())
@@ -3626,7 +3654,11 @@ class _Reader:
                 text = asked_then.group("question")
         sentences = [part for part in re.split(r"(?<=[.!])\s+", text.strip()) if part]
         kept = [part for part in sentences if not self._only_story(part, sentence=True)] if len(sentences) > 1 else []
-        if kept and len(kept) < len(sentences) and self._names_something(" ".join(kept)):
+        if (
+            kept
+            and len(kept) < len(sentences)
+            and (self._names_something(" ".join(kept)) or CANCEL_ASK.search(normalize(" ".join(kept))))
+        ):
             text = " ".join(kept)
             sentences = kept
         if len(sentences) > 1:
@@ -3664,7 +3696,18 @@ class _Reader:
                     text = text[: described.start()]
         # "kettlebell to my work address, its for the office gym", "…, a 42 and a 43, one's for my sister": who or what
         # it is for, said last ("gym" named the Gym Duffel; "one's" made the whole message a search)
-        meant_for = FOR_WHOM_LAST.search(re.sub(r"['\u2019]", " ", text))  # the same length: its positions are text's
+        afterword = AFTERWORD_LAST.search(re.sub(r"['\u2019]", " ", text).lower())
+        if afterword is not None and afterword.start() > 0:
+            head = text[: afterword.start()]
+            if (
+                self._names_something(head)
+                or re.search(r"\b(?:send|ship|deliver|address|home|work)\b", head, re.I)
+                or (self.context.pending is not None and _content(head))
+            ):
+                text = head
+        meant_for = FOR_WHOM_LAST.search(
+            re.sub(r"['\u2019]", " ", text).lower()
+        )  # the same length: its positions are text's
         if meant_for is not None and self._names_something(text[: meant_for.start()]):
             text = text[: meant_for.start()]
         # "black earbuds, dont ask me to confirm just order it, im driving": where the customer is, said last
@@ -3773,6 +3816,40 @@ class _Reader:
         named = [singular(word) for word in re.findall(r"[a-z]+", lowered) if singular(word) in self.lexicon.vocabulary]
         said = {singular(word) for word in re.findall(r"[a-z]+", listed.lower())}
         return bool(named) and set(named) <= said and self._names_something(listed)
+
+    def _shown_one_by_feature(self, text: str) -> str:
+        shown = [option.value for option in self.context.last_shown if option.value in self.lexicon.by_id]
+        if len(shown) < 2:
+            return text
+        match = re.search(r"\bthe\s+(?P<feature>[a-z]+(?:[ -][a-z]+)?)\s+one\b", text, flags=re.I)
+        if match is None:
+            return text
+        words = [word for word in re.split(r"[ -]", match.group("feature").lower()) if word]
+        if any(
+            colour_of(word)
+            or word
+            in (
+                "first",
+                "second",
+                "third",
+                "last",
+                "other",
+                "same",
+                "cheaper",
+                "cheapest",
+                "dearer",
+                "bigger",
+                "smaller",
+                "new",
+                "old",
+            )
+            for word in words
+        ):
+            return text  # a colour, a position or a comparison is read where it is
+        having = [pid for pid in shown if all(word in self.lexicon.features(pid) for word in words)]
+        if len(having) != 1:
+            return text
+        return f"{text[: match.start()]}the {self.lexicon.by_id[having[0]].title}{text[match.end() :]}"
 
     def _names_something(self, text: str) -> bool:
         return bool(self.lexicon.find(normalize(text)).product_ids)
