@@ -200,3 +200,34 @@ def test_what_the_customer_will_do_with_it_said_last(generator):
     ask_size = DialogueContext(pending=PendingQuestion(slot="size", product_id="prod_blue_runner", title="Blue Runner"))
     commands = read(generator, "44 then - they'll just be a bit roomy.", ask_size)
     assert commands == [SetSlot(slot="size", value="44")]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Yes, that's the one - please order it.",
+        "Everything's right. You can go ahead with the order now.",
+        "That looks right. Please go ahead with the order.",
+    ],
+)
+def test_a_yes_typed_in_full(generator, said):
+    assert [type(c).__name__ for c in read(generator, said, PREVIEW_TEE)] == ["Confirm"]
+
+
+@pytest.mark.parametrize("said", ["That's the one.", "Everything's right.", "You've been very helpful."])
+def test_agreeing_alone_is_no_yes(generator, said):
+    assert [type(c).__name__ for c in read(generator, said, PREVIEW_TEE)] != ["Confirm"]
+
+
+def test_why_the_address_changes_is_no_yes(generator):
+    assert read(generator, "Yes, but send it to my work address - it's a surprise.", PREVIEW_TEE) == [
+        ChooseAddress(label="work")
+    ]
+
+
+def test_the_first_one_talked_about_with_one_product_on_screen_is_asked(generator):
+    # only the earbuds were answered about last; "the first one" was the headphones, which the reader cannot see
+    shown = DialogueContext(last_shown=(Option(value="prod_earbuds", label="Sport Earbuds"),))
+    commands = read(generator, "Actually, I'll go back to the first one you showed me. Black, please.", shown)
+    assert [type(c).__name__ for c in commands] == ["CannotHandle"]
+    assert lines(read(generator, "that one please, black", shown)) == [("prod_earbuds", "black", None, None)]

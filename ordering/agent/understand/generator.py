@@ -234,6 +234,10 @@ YES = (
     # a yes that says the order is complete ("Yes please, that's everything.")
     "yes please that is everything", "yes that is everything", "yes please that is all", "yes that is all",
     "yes please that is it", "yes that is it", "yes that will be all", "yes please that will be all",
+    # typed at home, in full ("Yes, that's the one - please order it.", "You can go ahead with the order now.")
+    "please order it", "order it please", "please order", "go ahead with the order", "go ahead with the order now",
+    "you can go ahead", "you can go ahead with the order", "you can go ahead with the order now",
+    "please go ahead with the order", "please go ahead with the order now", "you can go ahead now",
 )  # fmt: skip
 # Words that agree with the preview without being a yes themselves ("that all looks fine", "lovely"): beside a yes
 # ("please place the order") they are part of it.
@@ -247,7 +251,8 @@ ASSENT = (
     "that is lovely", "that is perfect", "that is brilliant", "that is grand", "that is spot on", "spot on",
     "that is wonderful", "that is excellent", "that is amazing", "that is great thanks",
     "order it for me", "do place the order", "do place it", "for me", "then", "that is fine", "that is great",
-    "i see",
+    "i see", "that is the one", "that is the right one", "everything is right", "all is right", "that is all right",
+    "everything is in order", "all good",
 )  # fmt: skip
 NO = (
     "no", "nope", "nah", "n", "no actually", "actually no", "no wait", "no sorry", "sorry no",
@@ -2208,7 +2213,8 @@ SIZE_OF_PAST = _rx(
 AFTERWORD_LAST = _rx(
     r"(?:\s*[,;-]\s*|\s+and\s+)(?:(?:they|it|these|those|that)\s*(?:ll|will|should|would|might|may|s going to|re "
     r"going to)?\s*(?:just\s+|probably\s+|only\s+)?(?:be|fit|feel|run|look)\b"
-    r"|i\s*(?:ll|will|can|am going to)\s+(?:just\s+)?(?:take|bring|give|pass|drop|hand)\s+(?:it|them)\b)"
+    r"|i\s*(?:ll|will|can|am going to)\s+(?:just\s+)?(?:take|bring|give|pass|drop|hand)\s+(?:it|them)\b"
+    r"|(?:it|this|that|they)\s*(?:s|is|are|re)\s+(?:a\s+)?(?:surprise|gift|present|birthday present|secret)\b)"
     r"[^,;.!?]*[.!]*\s*$"
 )
 FOR_WHOM_LAST = _rx(
@@ -6187,6 +6193,14 @@ class _Reader:
         )
         if position.group(3) and not -offered <= index < offered:
             return []  # "ok only 2" with one product shown: a count, not the second of them (there is none)
+        if (
+            offered == 1
+            and self.context.pending is None
+            and re.search(r"\b(?:first|second|third|1st|2nd|3rd|earlier|before|back to)\b", text)
+        ):
+            # "I'll go back to the first one you showed me" when only the last product is on screen: an earlier one in
+            # the conversation, which the reader cannot see, so the customer is asked (it ordered the one on screen)
+            return [CannotHandle(text=self.raw[:300], reason="not understood: which of the products talked about")]
         return [Select(index=index), *self._said_of_the_chosen(stripped, index)]
 
     def _said_of_the_chosen(self, text: str, index: int) -> list[Command]:
