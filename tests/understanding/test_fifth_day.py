@@ -231,3 +231,13 @@ def test_the_first_one_talked_about_with_one_product_on_screen_is_asked(generato
     commands = read(generator, "Actually, I'll go back to the first one you showed me. Black, please.", shown)
     assert [type(c).__name__ for c in commands] == ["CannotHandle"]
     assert lines(read(generator, "that one please, black", shown)) == [("prod_earbuds", "black", None, None)]
+
+
+def test_sizes_said_of_people_first_are_one_pair_each(generator):
+    commands = read(generator, "My wife is a UK 5 and I'm a UK 9 - two pairs of navy Canvas Lows, please.")
+    assert lines(commands) == [("prod_canvas_low", "navy", "39", 1), ("prod_canvas_low", "navy", "43", 1)]
+
+
+def test_ages_said_first_are_no_sizes(generator):
+    commands = read(generator, "my son is 9 and my daughter is 11, they both want a wool beanie, one red one grey")
+    assert lines(commands) == [("prod_beanie", "red", None, 1), ("prod_beanie", "grey", None, 1)]

@@ -2227,6 +2227,17 @@ SIZE_THEN_THAT = _rx(
     r"(?P<size>(?:(?:us|uk|eu)\s*)?\d{1,2}(?:\.5)?(?:\s*(?:us|uk|eu))?|xs|xxl|xl|s|m|l|small|medium|large)"
     r"\s*(?:[,.;!-]\s*|\s+(?:so|and)\s+)(?P<rest>.*\b(?:in that|that size|in those|in my size)\b.*)$"
 )
+# A size said of a person: "a UK 9", "an M", "size 42", "a 44" (never "is 12": an age)
+_SIZE_SAID = (
+    r"(?:(?:a|an|size)\s+(?:size\s+)?(?:(?:uk|us|eu)\s*)?(?:\d{1,2}(?:\.5)?(?:\s*(?:uk|us|eu))?|xs|s|m|l|xl|xxl|small"
+    r"|medium|large)|(?:uk|us|eu)\s*\d{1,2}(?:\.5)?)"
+)
+PEOPLE_SIZES_FIRST = re.compile(
+    r"^\s*(?P<p1>my\s+\w+|he|she)\s+(?:is|'s|s)\s+(?P<s1>" + _SIZE_SAID + r")\s*,?\s+and\s+"
+    r"(?P<p2>i'?m|i am|my\s+\w+(?:\s+(?:is|'s))?|he'?s|she'?s|he is|she is)\s+"
+    r"(?P<s2>" + _SIZE_SAID + r")\s*[-,:.;]+\s*(?P<rest>\S.*)$",
+    re.IGNORECASE,
+)
 # Where the customer is or what they are doing, said first on a phone ("on my lunch break so quick one, grey beanie
 # pls", "on the bus, 2 navy canvas low 43", "omw to work, can u add a grey zip hoodie L"): no part of the order (a
 # search for "bus 2 canvas low"; "to work" chose the work address).
@@ -3610,6 +3621,18 @@ class _Reader:
         )
         if chosen is not None and not re.search(r"\b(?:and|also|plus)\b", chosen.group("said"), re.I):
             text = chosen.group("choice")
+        # "My husband is a UK 9 and I'm a UK 6 - two pairs of white Court Classics, please.": the sizes said of the
+        # people first belong to the pairs said after, one each (both pairs were ordered in the last size)
+        people_first = PEOPLE_SIZES_FIRST.match(text)
+        if people_first is not None:
+
+            def whom(said: str) -> str:
+                return "me" if re.fullmatch(r"i(?:'?m| am)?", said.strip().lower()) else said.strip()
+
+            text = (
+                f"{people_first.group('rest').rstrip(' .!')}, {people_first.group('s1')} for "
+                f"{whom(people_first.group('p1'))} and {people_first.group('s2')} for {whom(people_first.group('p2'))}"
+            )
         # "sounds good, but do they run small": the question after a yes-and-but is what is said (its words were
         # taken for the thing asked about)
         yes_but = YES_BUT.match(text.lower())
