@@ -241,3 +241,10 @@ def test_sizes_said_of_people_first_are_one_pair_each(generator):
 def test_ages_said_first_are_no_sizes(generator):
     commands = read(generator, "my son is 9 and my daughter is 11, they both want a wool beanie, one red one grey")
     assert lines(commands) == [("prod_beanie", "red", None, 1), ("prod_beanie", "grey", None, 1)]
+
+
+def test_a_choice_said_first_in_its_own_sentence_is_kept(generator):
+    # "ok the faster one." is the shipping asked about, not an aside (it was dropped and the order went standard)
+    commands = read(generator, "ok the faster one. a black day pack")
+    assert ChooseShipping(option="express") in commands
+    assert lines(commands) == [("prod_day_pack", "black", None, None)]

@@ -3566,7 +3566,7 @@ class _Reader:
         # "Never mind, I'll wash it by hand. The white one, please.": what the customer will do instead, before the
         # request, is no part of it
         aside = re.match(
-            r"^\s*(?:never ?mind|no worries|oh well|fair enough|that'?s fine|ok|okay|right|alright)\b[^.!?]*[.!]+\s+"
+            r"^\s*(?:never ?mind|no worries|oh well|fair enough|that'?s fine)\b[^.!?]*[.!]+\s+"
             r"(?P<rest>\S.*)$",
             text,
             flags=re.I,
@@ -3579,7 +3579,8 @@ class _Reader:
                 and not any(colour_of(word) for word in normalize(first).split())
                 and not re.search(
                     r"\b(?:yes|no|cancel|remove|order|buy|confirm|place|keep|leave|add|drop|change|make|swap|switch|use"
-                    r"|send|ship|both)\b",
+                    r"|send|ship|both|express|standard|faster|fastest|quicker|cheaper|shipping|delivery|card|visa|address"
+                    r"|home|work|code|promo)\b",
                     first,
                     re.I,
                 )
