@@ -473,7 +473,8 @@ class Policy:
             )
         return self.promotions
 
-    def _meant_promotions(self, turn: Turn, command: c.UseMyPromotion, promotions: list[dict]) -> list[dict]:
+    @staticmethod
+    def _meant_promotions(command: c.UseMyPromotion, promotions: list[dict]) -> list[dict]:
         """The promotions the command means: named by what it is for ("the running shoe one": those whose shop's
         description says so, personal or not), else the customer's own, with the percent said."""
         if command.about:
@@ -495,7 +496,7 @@ class Policy:
         result = self._my_promotions(turn)
         if not result.ok:
             return None
-        promotions = self._meant_promotions(turn, command, result.data["promotions"])
+        promotions = self._meant_promotions(command, result.data["promotions"])
         return promotions[0]["code"] if len(promotions) == 1 else None
 
     @staticmethod
@@ -1991,7 +1992,7 @@ class Policy:
         if not result.ok:
             turn.say(result.error or "I could not look up your promotions.")
             return
-        promotions = self._meant_promotions(turn, command, result.data["promotions"])
+        promotions = self._meant_promotions(command, result.data["promotions"])
         if len(promotions) != 1:
             if not promotions and command.about:
                 turn.say(f"I couldn't find a promotion for {command.about}, so I didn't apply any code.")

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -76,6 +77,14 @@ class Chat:
 def chat(shop) -> Chat:  # noqa: F811
     client = APIClient()
     client.force_login(shop.alice)
+    return Chat(client)
+
+
+@pytest.fixture
+def chat_bob(shop) -> Chat:  # noqa: F811
+    """bob's chat in the same shop: he has no personal promotion code (alice has ALICE10) and one saved card."""
+    client = APIClient()
+    client.force_login(get_user_model().objects.get(username="bob"))
     return Chat(client)
 
 

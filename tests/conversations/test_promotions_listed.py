@@ -5,12 +5,9 @@ everyone, and "ok blue runners 43 with the running shoe one" then asked which ru
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from rest_framework.test import APIClient
 
 from ordering.models import AgentDecision, FlowStatus, OrderFlow
 from tests.conversations.answers import preview_lines, texts
-from tests.conversations.conftest import Chat
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
@@ -19,14 +16,6 @@ pytestmark = pytest.mark.usefixtures("eager_tasks")
 def shop(fake_shop):
     """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
     return fake_shop
-
-
-@pytest.fixture
-def chat_bob(shop) -> Chat:
-    """bob, who has no personal code (alice has ALICE10)."""
-    client = APIClient()
-    client.force_login(get_user_model().objects.get(username="bob"))
-    return Chat(client)
 
 
 def test_the_codes_anyone_may_use_are_listed_after_the_customers_own(shop, chat):

@@ -5315,8 +5315,7 @@ class _Reader:
         rest = re.sub(r"\s+", " ", rest).strip(" ,")
         extras: list[Command] = []
         if _content(rest):
-            counted = ANSWER_COUNT.search(rest)
-            count = self._number(next(group for group in counted.groups() if group)) if counted else None
+            counted, count = self._count_said(rest)
             if counted is not None and count:
                 extras.append(SetSlot(slot="quantity", value=str(count)))
                 rest = re.sub(r"\s+", " ", rest[: counted.start()] + " " + rest[counted.end() :]).strip(" ,")
@@ -6690,6 +6689,11 @@ class _Reader:
             )
         )
 
+    def _count_said(self, text: str) -> tuple[re.Match[str] | None, int | None]:
+        """ANSWER_COUNT in `text` ("x2", "two of them", "3 pairs"): the match and the count it says."""
+        counted = ANSWER_COUNT.search(text)
+        return counted, self._number(next(group for group in counted.groups() if group)) if counted else None
+
     def _cheapest_to_buy(self, text: str) -> list[Command]:
         """ "Whatever your cheapest t-shirt is, white, S, two of them", "add the cheapest water bottle": the cheapest
         (dearest) of what is named is asked for, not a list to browse. When one product fits it is the item; when
@@ -6724,8 +6728,7 @@ class _Reader:
             item = read[0].items[0]
         elif isinstance(read[0], Search) and read[0].price_max is None and read[0].price_min is None:
             # a kind named alone is a look ("water bottle"); here it is what the cheapest is taken from
-            counted = ANSWER_COUNT.search(body)
-            count = self._number(next(group for group in counted.groups() if group)) if counted else None
+            _counted, count = self._count_said(body)
             look = read[0]
             item = ItemSpec(product_ids=look.product_ids, colour=look.colour, size=look.size, quantity=count)
         else:
