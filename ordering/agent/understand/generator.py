@@ -142,6 +142,7 @@ from ordering.agent.understand.numbers import NUMBER_WORDS, parse_quantity
 from ordering.agent.understand.repair import repair_self_corrections
 from ordering.agent.understand.sizes import (
     CLOTHING_WORDS,
+    EU_SHOE_RANGE,
     LETTER_SIZES,
     SizeReading,
     bare_shoe_size,
@@ -554,6 +555,12 @@ SHIP_TO_RELATION = _rx(
     + RELATION
     + r"(?:\s*'?\s*s\b)?(?:\s+(?:house|home|place|flat|address|apartment|work|office))?)"
     r"(?=\s*(?:$|,|\.|and\b|please|pls))"
+)
+RELATION_STREET = re.compile(
+    r"(?P<to>\bto\s+(?:my|our)\s+" + RELATION + r"(?:\s*'?\s*s\b)?(?:\s+(?:house|home|place|flat))?)\s*,?\s*(?:at\s+)?"
+    r"(?:\d{1,5}[a-z]?\s+)?(?:[a-z]+\s+){1,3}(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|way|close|court|crescent"
+    r"|boulevard|blvd|terrace|grove|gardens)\b\.?(?:\s*,\s*[a-z]+(?:\s+[a-z]+)?(?=\s*(?:$|[,.!])))?",
+    re.IGNORECASE,
 )
 # Questions about the shop rather than its products (returns, shipping countries, opening hours, gift
 # wrapping, price matching, ways to pay): out of scope for the assistant, never a product search. A return or
@@ -1946,6 +1953,12 @@ COUNT_OF_LINE = _rx(
     r"(?:\s+(?:packs?|pairs?|units?|pieces?))?\s+of\s+(?:them|those|these|the\s+(?P<thing>[a-z ]+?))"
     r"(?:\s+(?:please|pls|then|instead|actually))*"
 )
+# "one pack then", "ok 2 pairs instead" about a cart of one line: that line's count (it was not understood)
+COUNT_THEN = _rx(
+    r"(?:(?:actually|ok|okay|so|fine|alright|right|hmm|oh|ah)\s*,?\s+)*"
+    r"(?P<count>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|a couple)"
+    r"(?:\s+(?:packs?|pairs?|units?|pieces?|of it|of those|of them))?\s+(?:then|instead|only)(?:\s+(?:please|pls))?"
+)
 # "actually the blue thing in black", "the orange one should be L": a line by its colour, and what it becomes.
 COLOURED_LINE = _rx(
     r"(?:(?:actually|no|nope|nah|sorry|oh|hmm|wait|ok|okay|and|make|change|switch)\s*,?\s+)*(?:the|my)\s+"
@@ -2236,6 +2249,34 @@ PEOPLE_SIZES_FIRST = re.compile(
     r"^\s*(?P<p1>my\s+\w+|he|she)\s+(?:is|'s|s)\s+(?P<s1>" + _SIZE_SAID + r")\s*,?\s+and\s+"
     r"(?P<p2>i'?m|i am|my\s+\w+(?:\s+(?:is|'s))?|he'?s|she'?s|he is|she is)\s+"
     r"(?P<s2>" + _SIZE_SAID + r")\s*[-,:.;]+\s*(?P<rest>\S.*)$",
+    re.IGNORECASE,
+)
+PRICE_REACTION = re.compile(
+    r"^\s*(?:(?:hmm+|hm+|oh|ah|wow|yikes|ouch|oof|ok|okay|right|mm+)\s*[,.!]*\s+)*"
+    r"(?:that'?s|that is|thats|it'?s|it is|its|that comes to|that'?s come to)\s+"
+    r"(?:a lot|a lot more than i (?:expected|thought|planned)|(?:a bit|a little|way|rather|quite)?\s*(?:much|too much)"
+    r"|more than i(?:'d| had| would have)? (?:planned|expected|thought|wanted to spend|budgeted)"
+    r"|(?:a bit |a little |too |quite |very |rather |kinda |pretty |so )?(?:expensive|pricey|pricy|steep|dear))"
+    r"(?:\s+for me)?(?:\s+(?:tbh|honestly|actually))?\s*[.!,;:-]+\s*(?P<rest>\S.*)$",
+    re.IGNORECASE,
+)
+# Thinking aloud, then what is settled on in a sentence of its own: "… so maybe a 43? Yes, let's go with the 43."
+DECIDED_LAST = re.compile(
+    r"^(?P<before>.+?[.?!])\s+(?:(?:yes|yeah|yep|ok|okay|right|alright|fine|actually)\s*[,.!]?\s+)?"
+    r"(?:let'?s\s+(?:go with|do|go for|make it|say)|i'?ll\s+(?:go with|go for|take|have|get)"
+    r"|i'?m\s+going\s+(?:with|for)|going with|go with|make it)\s+(?:the\s+|a\s+|an\s+)?(?:size\s+)?(?P<value>[a-z0-9]+)"
+    r"(?:\s+(?:one|ones|pair|then|please|pls|it is))*\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
+# Sizes said for people before the thing: "M for me and S for my daughter, tech tees in blue", "an M for me and an S
+# for my daughter in the blue tech tee" (one tee was ordered, or one in the last size)
+_SIZE_FOR = (
+    r"(?:(?:an?|size)\s+)?(?:(?:uk|us|eu)\s*)?(?:\d{1,2}|xs|s|m|l|xl|xxl|small|medium|large)\s+for\s+"
+    r"(?:me|myself|him|her|my\s+\w+|[a-z]+)"
+)
+SIZES_FOR_PEOPLE_FIRST = re.compile(
+    r"^\s*(?P<sizes>" + _SIZE_FOR + r"(?:\s*(?:,\s*|\s+and\s+|,\s*and\s+)" + _SIZE_FOR + r")+)"
+    r"(?:\s*[-,:;]+\s*|\s+(?:in|of)\s+)(?P<rest>\S.*)$",
     re.IGNORECASE,
 )
 # Where the customer is or what they are doing, said first on a phone ("on my lunch break so quick one, grey beanie
@@ -3306,6 +3347,23 @@ class _Reader:
                     continue
                 main.extend(self._main(clause, had_parts=bool(commands or main)))
         main = _merge_adds(main)
+        if len(pieces) > 1:
+            # "Is the bottle on my wishlist still available? If so, I'd like to order it.": adding it tells whether the
+            # shop has it; the question of stock is not asked as well
+            added = {
+                pid for command in main if isinstance(command, AddItems) for i in command.items for pid in i.product_ids
+            }
+            main = [
+                command
+                for command in main
+                if not (
+                    isinstance(command, ProductQuestion)
+                    and command.aspect == "availability"
+                    and command.item.product_ids
+                    and not (command.item.colour or command.item.size)
+                    and set(command.item.product_ids) <= added
+                )
+            ]
         if PRODUCT_CORRECTION.search(self.text) or VALUE_AFTER_EDIT.search(self.text):
             # a product said again (or another of its kind) after "no sorry", in the same clause or one of its own
             main = [
@@ -3613,6 +3671,12 @@ class _Reader:
         # "I think the fleece-lined one. Navy, size S, please." after two products were shown: the one whose shop's
         # description says so, by its name (it was not understood)
         text = self._shown_one_by_feature(text)
+        text = self._decided_after_thinking(text)
+        # "that's more than I'd planned. one pack then.", "hmm, that's a lot - just one pack": how the total felt, then
+        # the change it led to (not understood)
+        felt = PRICE_REACTION.match(text)
+        if felt is not None and self.context.cart:
+            text = felt.group("rest")
         # "The earbuds are cheaper, but I'll go back to the first one you showed me.": what is chosen after "but"
         chosen = re.match(
             r"^(?P<said>[^,.;]{3,80}?),?\s+but\s+(?P<choice>(?:i'?ll|i will|i'?d|i would|let'?s|i think i'?ll)\s+"
@@ -3634,6 +3698,9 @@ class _Reader:
                 f"{people_first.group('rest').rstrip(' .!')}, {people_first.group('s1')} for "
                 f"{whom(people_first.group('p1'))} and {people_first.group('s2')} for {whom(people_first.group('p2'))}"
             )
+        sizes_first = SIZES_FOR_PEOPLE_FIRST.match(text)
+        if sizes_first is not None and self.lexicon.find(sizes_first.group("rest")).product_ids:
+            text = f"{sizes_first.group('rest').rstrip(' .!')}, {sizes_first.group('sizes')}"
         # "sounds good, but do they run small": the question after a yes-and-but is what is said (its words were
         # taken for the thing asked about)
         yes_but = YES_BUT.match(text.lower())
@@ -3672,6 +3739,9 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "send a red beanie to my mums, 12 oak lane, salem": the street of someone's house not on file is no part of
+        # the thing (a search for "beanie mums oak lane salem"); the policy refuses the address naming the saved ones
+        text = RELATION_STREET.sub(r"\g<to>", text)
         situation = SITUATION.match(text.lower())
         if situation is not None and self._names_something(text[situation.end() :]):
             text = text[situation.end() :]
@@ -3839,6 +3909,14 @@ class _Reader:
 
     def _heading_only(self, head: str, listed: str) -> bool:
         lowered = head.lower()
+        if re.fullmatch(
+            r"(?:(?:\d{1,2}|one|two|three|four|five|a few|a couple(?: of)?|some|my|the)\s+)?(?:little\s+|quick\s+)?"
+            r"(?:gifts?|presents?|things?|items?|bits|stuff|orders?|requests?|birthday presents?|christmas presents?)"
+            r"(?:\s+(?:for\s+[a-z ]{2,40}|to (?:order|buy|get)|today|please|pls))?",
+            lowered.strip(),
+        ):
+            # "two gifts: a grey beanie for my brother and a red beanie for my sister": what the list is, no thing
+            return self._names_something(listed)
         if STORY_VALUE.search(lowered) or any(
             colour_of(word) or word in NUMBER_WORDS for word in re.findall(r"[a-z]+", lowered)
         ):
@@ -3846,6 +3924,33 @@ class _Reader:
         named = [singular(word) for word in re.findall(r"[a-z]+", lowered) if singular(word) in self.lexicon.vocabulary]
         said = {singular(word) for word in re.findall(r"[a-z]+", listed.lower())}
         return bool(named) and set(named) <= said and self._names_something(listed)
+
+    def _decided_after_thinking(self, text: str) -> str:
+        """ "Hmm, let me think. I'm a 44 in most shoes, but I've read that Court Classics come up big, so maybe a
+        43? Yes, let's go with the 43.": thinking aloud, then the size or colour settled on, of the one product named
+        before (every size said became a line, the usual 44 of any shoe among them, and the "Yes" no part of it)."""
+        decided = DECIDED_LAST.match(text)
+        if decided is None:
+            return text
+        value = decided.group("value").lower()
+        clothing = normalize_clothing(value)
+        size = value if value.isdigit() and int(value) in EU_SHOE_RANGE else clothing
+        colour = colour_of(value) if size is None else None
+        if size is None and colour is None:
+            return text
+        named = set()
+        for sentence in re.split(r"[.?!;,]+|\bbut\b|\bso\b", decided.group("before")):
+            resolution = self.lexicon.find(sentence)
+            if resolution.named and len(resolution.product_ids) == 1:
+                named.add(resolution.product_ids[0])
+        if len(named) != 1:
+            return text
+        entry = self.lexicon.by_id[named.pop()]
+        if size is None:
+            return f"the {entry.title} in {colour}"
+        # a colour said once before the thinking stays ("grey zip hoodie. hmm L or XL? let's say L")
+        colours = {colour_of(word) for word in normalize(decided.group("before")).split()} & set(entry.colours)
+        return f"the {colours.pop() + ' ' if len(colours) == 1 else ''}{entry.title} in size {size}"
 
     def _shown_one_by_feature(self, text: str) -> str:
         shown = [option.value for option in self.context.last_shown if option.value in self.lexicon.by_id]
@@ -4100,6 +4205,16 @@ class _Reader:
             commands.append(ApplyCode(code=code))
             rest = re.sub(r"\s+", " ", said.sub(" ", rest)).strip(" ,")
         if any(isinstance(command, ApplyCode) for command in commands):
+            # "My friend Alice gave me her code ALICE10 - could I use it on the blue Sport Earbuds?": the code on that
+            # thing, asked for (the earbuds were only asked about)
+            on_thing = re.search(
+                r"\b(?:could|can|may)\s+(?:i|we)\s+(?:(?:use|apply|put|redeem)\s+)?(?:it|that|this|them|(?:the|her|his|my|a)\s+"
+                r"code)?\s*(?:on|for|to|with)\s+(?P<thing>[^?]+?)\s*\?*\s*$",
+                rest,
+            )
+            if on_thing is not None and self.lexicon.find(on_thing.group("thing")).named:
+                rest = on_thing.group("thing")
+                self.question = False
             # "try BIG20 again", "apply SAVE10 once more": a code tried again, not a reorder.
             rest = re.sub(r"\b(?:again|once more|one more time|another time|now)\b", " ", rest).strip()
             if re.fullmatch(r"(?:\s|,|\b(?:and|both|plus|too|as well|codes?|the|please|pls)\b)*", rest):
@@ -4552,8 +4667,18 @@ class _Reader:
         if self._if_so and self._asked is not None:
             # "Does it come in navy? If so add one in M": in navy.
             asked = replace(self._asked, quantity=None)
-            items = [self._derive(_fill(item, asked), item) if item.product_ids == asked.product_ids else item
-                     for item in items]  # fmt: skip
+            # "Is the bottle on my wishlist still available? If so, I'd like to order it.": "it" is the one asked
+            # about, even when its words could be two products (it was an empty item)
+            items = [
+                self._derive(_fill(item, asked), item)
+                if item.product_ids == asked.product_ids
+                else self._derive(
+                    _fill(replace(item, product_ids=asked.product_ids, category=asked.category), asked), item
+                )
+                if not item.product_ids and self._pointer.get(id(item))
+                else item
+                for item in items
+            ]
         if items and self._unread:
             return [CannotHandle(text=self.raw[:300], reason=f"not understood: {', '.join(self._unread)}"[:100])]
         line_change = self._named_line_change(text, items) if items and not self._unread else []
@@ -4583,7 +4708,9 @@ class _Reader:
             return [self._search(text)]
         pointed = self._pointed_item(text) if not items else None
         asked = self._asked if self._if_so else None
-        if pointed is not None and asked is not None and pointed.product_ids == asked.product_ids:
+        if pointed is not None and asked is not None and pointed.product_ids in (asked.product_ids, ()):
+            # "Is the bottle on my wishlist still available? If so, I'd like to order it.": the one asked about, even
+            # when the words asked about could be two products (it was an empty item)
             pointed = _fill(pointed, replace(asked, quantity=None))
         if pointed is not None:
             return [AddItems(items=(pointed,))]
@@ -5121,13 +5248,13 @@ class _Reader:
     def _count_of_line(self, text: str) -> list[Command]:
         """ "50 of them" at a preview of one line, "25 of the socks": that line's count (it searched for "50"); the
         policy refuses a count above what it allows or the shop has, naming the maximum."""
-        match = COUNT_OF_LINE.fullmatch(text.strip(" ,"))
+        match = COUNT_OF_LINE.fullmatch(text.strip(" ,.!")) or COUNT_THEN.fullmatch(text.strip(" ,.!"))
         if match is None or not self.context.cart or self.context.pending is not None:
             return []
         value, used = parse_quantity(match.group("count").split(), 0)
         if value is None or used != len(match.group("count").split()):
             return []
-        thing = match.group("thing")
+        thing = match.groupdict().get("thing")
         lines = self._cart_lines(thing) if thing else list(self.context.cart)
         if len(lines) != 1:
             return []
@@ -7579,6 +7706,24 @@ class _Reader:
             if at is not None and words[at + 1] not in ("s",):
                 reading = find_clothing_size(words[at + 1], letters_alone=True)
                 letter_word = words[at + 1] if reading is not None else None
+        if reading is None and clothing and product_ids and len(words) >= 3:
+            # "tech tee M - the orange one", "zip hoodie L the navy one": the letter right after the thing's name,
+            # before what tells which one (the size was lost)
+            owners = self.lexicon.title_word_owners()
+            at = next(
+                (
+                    i
+                    for i in range(1, len(words) - 1)
+                    if words[i] in SIZE_LETTERS
+                    and words[i] != "s"
+                    and set(owners.get(singular(words[i - 1]), ())) & set(product_ids)
+                    and (words[i + 1] == "the" or colour_of(words[i + 1]) is not None)
+                ),
+                None,
+            )
+            if at is not None:
+                reading = find_clothing_size(words[at], letters_alone=True)
+                letter_word = words[at] if reading is not None else None
         if reading is None and clothing and len(words) >= 3 and colour is not None:
             # "cotton tee M black", "zip hoodie L grey please": the letter said before the colour at the end
             # (the size was lost, and the policy asked it again).

@@ -494,6 +494,8 @@ class CatalogLexicon:
             and word.isalpha()
             and word not in COMMON_WORDS
             and word not in ENGLISH_WORDS
+            # the plural of an everyday word: "2 tennis rackets" are no jackets
+            and not (singular(word) != word and singular(word) in ENGLISH_WORDS and len(singular(word)) >= 5)
             and word not in extra
             and not self.is_known(word)
             and colour_of(word) is None
