@@ -27,7 +27,7 @@ from typing import Any
 
 from consent.formatting import format_money
 from ordering.agent import commands as c
-from ordering.agent.state import MAX_QUANTITY, SHIPPING_OPTIONS, cart_reset
+from ordering.agent.state import MAX_CANDIDATES, MAX_QUANTITY, SHIPPING_OPTIONS, cart_reset
 from ordering.agent.tools import ToolCall, ToolResult
 from ordering.agent.tools.preview import cart_released_noted
 from ordering.agent.turn import Turn
@@ -2470,7 +2470,15 @@ class Policy:
             offered = self._offered(turn, product_id, candidates[0]["title"], spec.colour, spec.size)
         if result.say:
             turn.say(f"{result.say} {offered}".strip(), data=result.message_data)
-        turn.state["last_shown"] = [{"value": product_id, "label": candidates[0]["title"]}]
+        answered = {"value": product_id, "label": candidates[0]["title"]}
+        before = turn.state.get("topic") or {}
+        shown = [option for option in turn.state.get("last_shown") or [] if option.get("value") != product_id]
+        if before.get("product_id") not in (None, product_id) and shown and shown[-1]["value"] == before["product_id"]:
+            # "Tell me about the Over-ear Headphones." … "And the Sport Earbuds?" … "I'll go back to the first one you
+            # showed me": the products asked about one after the other are the ones shown, in that order
+            turn.state["last_shown"] = [*shown[-(MAX_CANDIDATES - 1) :], answered]
+        else:
+            turn.state["last_shown"] = [answered]
         turn.state["shown_with"] = {"colour": spec.colour or "", "size": spec.size or ""}
         turn.state["topic"] = {"product_id": product_id, "title": candidates[0]["title"]}
         turn.save_state()
