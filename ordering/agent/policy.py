@@ -1963,10 +1963,11 @@ class Policy:
             and command.percent is None
             and not command.about
             and not MY_OWN_SAID.search(turn.customer_text)
-            and CODE_BACK.search(turn.customer_text)
+            and (CODE_BACK.search(turn.customer_text) or THE_CODE.search(turn.customer_text))
         ):
-            # "then add a pack of socks and try the code again" after SAVE10 was refused for its minimum: that code,
-            # tried again on the new cart (it applied the customer's own ALICE10, never asked for)
+            # "then add a pack of socks and try the code again", "ok add a foam roller too then and use the code" after
+            # SAVE10 was refused for its minimum: that code, tried again on the new cart (it applied the customer's own
+            # ALICE10, never asked for, or said they had none)
             turn.record_decision(DecisionKind.RULE, "code_again", rationale=f"{refused} was refused before")
             self._do_apply_code(turn, c.ApplyCode(code=refused), why="the code refused before, tried again")
             return
@@ -2665,6 +2666,10 @@ class Policy:
 
 SAME_COLOUR = re.compile(r"\bsame (?:size and |size & )?colou?r\b|\bsame colou?r and size\b", re.IGNORECASE)
 CODE_BACK = re.compile(r"\b(?:back|again|re-?apply|re-?add)\b", re.IGNORECASE)
+# "use the code", "with that code now": the code just talked about
+THE_CODE = re.compile(
+    r"\b(?:the|that|this)\s+(?:promo\s+|discount\s+|coupon\s+)?(?:code|coupon|voucher)\b", re.IGNORECASE
+)
 PUT_BACK_COUNT = re.compile(r"\b(\d{1,2})\s*(?:packs?|pairs?|of them|x)\b|\bx\s*(\d{1,2})\b", re.IGNORECASE)
 # "my promo", "my own code", "my personal discount": the customer's own promotion, said as theirs.
 MY_OWN_SAID = re.compile(r"\b(?:my|mine|personal|own)\b", re.IGNORECASE)

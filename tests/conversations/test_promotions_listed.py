@@ -83,3 +83,26 @@ def test_the_code_refused_is_tried_again_when_asked(shop, chat):
     assert answer["pending_confirmation"]["preview"]["promo_codes"] == ["SAVE10"]
     assert sorted(preview_lines(answer)) == [("var_canvas_low_black_41", 1), ("var_run_socks_black_m", 1)]
     assert AgentDecision.objects.filter(conversation_id=chat.id, name="code_again").exists()
+
+
+def test_the_code_said_as_the_code_after_it_was_refused_is_that_one(shop, chat_bob):
+    chat_bob.start()
+    answer = chat_bob.say("a purple yoga mat for my sister, with SAVE10")
+    assert "did not accept the code SAVE10" in texts(answer)  # under its $50 minimum
+
+    answer = chat_bob.say("ok then add a kettlebell too and use the code")
+
+    # bob has no code of his own: "the code" is the one just refused, tried on the bigger cart
+    assert answer["pending_confirmation"]["preview"]["promo_codes"] == ["SAVE10"]
+    assert "I couldn't find a personal promotion" not in texts(answer)
+    assert AgentDecision.objects.filter(conversation_id=chat_bob.id, name="code_again").exists()
+
+
+def test_my_code_after_another_was_refused_is_still_my_own(shop, chat):
+    chat.start()
+    answer = chat.say("a purple yoga mat with SAVE10")
+    assert "did not accept the code SAVE10" in texts(answer)
+
+    answer = chat.say("ok use my code instead")
+
+    assert answer["pending_confirmation"]["preview"]["promo_codes"] == ["ALICE10"]

@@ -203,6 +203,10 @@ POLITE = (
     # "ok is good, yes buy": "it is good" said without the "it".
     "is good", "it is good", "is ok", "is okay", "is fine", "it is fine", "that is good", "that is fine",
     "thanks you", "thank u", "thanks u",
+    # "ok full price is fine" after a code was refused: accepting the price, never a yes
+    "full price is fine", "full price is ok", "full price is okay", "the full price is fine", "full price it is",
+    "i will pay full price", "i will pay the full price",
+    "lovely jubbly", "cheers love", "ta very much", "nice one",
     # thanks and please in the shopper's own language: politeness, never a yes
     "merci", "merci beaucoup", "danke", "danke schon", "vielen dank", "gracias", "muchas gracias", "grazie",
     "obrigado", "obrigada", "arigato", "por favor", "bitte", "s il vous plait", "sil vous plait", "per favore",
@@ -316,7 +320,7 @@ LEAVING = _rx(
     r" (?:is|s) (?:here|over|starting|about to start|coming|boarding|leaving|done)"
     r"|(?:got to|gotta|have to|need to|must) (?:go|run|dash|get off|hop off|jump off|board)"
     r"|(?:let me|i will|i need to|i have to|i got to|got to|need to|going to) (?:just )?(?:check|ask|look at|think"
-    r"|sleep on|find|get|grab|dig out|look for)"
+    r"|sleep on|find|get|grab|dig out|look for|text|message|call|ring|phone|whatsapp|email)"
     # "I'll show it to my partner first", "going to run it by my wife"
     r"|(?:i will|i am going to|going to|let me|i need to|i want to) (?:show|run) (?:it|this|them|that) (?:to|by|past) "
     r"(?:my|the) \w+"
@@ -2227,7 +2231,10 @@ AFTERWORD_LAST = _rx(
     r"(?:\s*[,;-]\s*|\s+and\s+)(?:(?:they|it|these|those|that)\s*(?:ll|will|should|would|might|may|s going to|re "
     r"going to)?\s*(?:just\s+|probably\s+|only\s+)?(?:be|fit|feel|run|look)\b"
     r"|i\s*(?:ll|will|can|am going to)\s+(?:just\s+)?(?:take|bring|give|pass|drop|hand)\s+(?:it|them)\b"
-    r"|(?:it|this|that|they)\s*(?:s|is|are|re)\s+(?:a\s+)?(?:surprise|gift|present|birthday present|secret)\b)"
+    r"|(?:it|this|that|they)\s*(?:s|is|are|re)\s+(?:a\s+)?(?:surprise|gift|present|birthday present|secret)\b"
+    # "…, its her 30th": the occasion
+    r"|(?:it|its|it s)\s*(?:is|s)?\s+(?:her|his|their|my|our)\s+(?:\d{1,3}(?:st|nd|rd|th)?|birthday|bday|b day"
+    r"|anniversary|retirement|graduation|big day|wedding|leaving do|first race|first marathon)\b)"
     r"[^,;.!?]*[.!]*\s*$"
 )
 FOR_WHOM_LAST = _rx(
@@ -2258,6 +2265,14 @@ PRICE_REACTION = re.compile(
     r"|more than i(?:'d| had| would have)? (?:planned|expected|thought|wanted to spend|budgeted)"
     r"|(?:a bit |a little |too |quite |very |rather |kinda |pretty |so )?(?:expensive|pricey|pricy|steep|dear))"
     r"(?:\s+for me)?(?:\s+(?:tbh|honestly|actually))?\s*[.!,;:-]+\s*(?P<rest>\S.*)$",
+    re.IGNORECASE,
+)
+# "…, a red one for mum - no wait, mum would prefer the gloves": another thing for one of the people said
+PREFERRED_BY = re.compile(
+    r"^(?P<before>.+?\bfor\b.+?)\s*(?:[-,.;!]+\s*)?(?:(?:no|oh|um|erm)\s*,?\s*)?(?:wait|actually|sorry|hang on"
+    r"|on second thought|thinking about it)\s*[,.!-]*\s*(?P<who>(?:my\s+|our\s+)?[a-z]+)\s+"
+    r"(?:would prefer|would rather have|would rather|wants|would like|prefers|should get|should have|can have"
+    r"|would love)\s+(?P<new>[^.!?]+)[.!]*$",
     re.IGNORECASE,
 )
 # Thinking aloud, then what is settled on in a sentence of its own: "… so maybe a 43? Yes, let's go with the 43."
@@ -2302,8 +2317,21 @@ SITUATION = _rx(
 # How the customer's (or someone's) body is: "i get cold very easily", "he's always got cold feet".
 BODY_SAID = _rx(
     r"\b(?:i|he is|she is|he|she|they|we|my \w+)\s+(?:always\s+|really\s+|just\s+|never\s+|often\s+)?"
-    r"(?:get|gets|got|have|has)\s+(?:so\s+|very\s+|really\s+)?(?:cold|hot|warm|wet|sweaty|sore|tired|blisters|flat|"
-    r"wide|narrow|bad|sensitive)\b"
+    r"(?:get|gets|got|have|has|feel|feels)\s+(?:so\s+|very\s+|really\s+)?(?:the\s+)?(?:cold|hot|warm|wet|sweaty|sore"
+    r"|tired|blisters|flat|wide|narrow|bad|sensitive|heat)\b"
+)
+# How a part of someone's body is: "her calves are always tight", "my knees ache", "his feet are killing him" ("tight"
+# named the Thermal Running Tights).
+BODY_PART_SAID = _rx(
+    r"\b(?:my|her|his|their|our)\s+(?:calves|calf|legs|leg|feet|foot|back|knees|knee|shoulders|shoulder|hands|ears"
+    r"|neck|muscles|hamstrings|quads|hips|shins|ankles|toes|fingers|arms)\s+(?:are|is|get|gets|feel|feels|have been"
+    r"|keep|always|ache|aches|hurt|hurts)\b[^,;.!?]*$"
+)
+# Someone has grown: "he's grown", "she's shot up this year" (a search for "grown")
+GROWN_SAID = _rx(
+    r"\b(?:he|she|they|my \w+)\s+(?:is|has|have|are)?\s*(?:grown|shot up|got bigger|gotten bigger|got taller"
+    r"|gotten taller|growing|getting bigger|had a growth spurt)\b(?:\s+(?:a lot|so much|loads|again|since|this year"
+    r"|lately|recently|last year))*\s*$"
 )
 # The start of a clause that tells about the customer ("my old ones are falling apart", "i burn so easily").
 STORY_LEAD = _rx(
@@ -3587,6 +3615,40 @@ class _Reader:
             text,
             flags=re.I,
         )
+
+        # "yellow so she's easy to spot, size M", "the black one as he spills everything": why, said between the values
+        # (a search for "spot"); a reason with a value or a thing in it stays ("as he wears a 44")
+        def why(match: re.Match[str]) -> str:
+            said = normalize(match.group(0))
+            if STORY_VALUE.search(said) or any(colour_of(word) for word in said.split()) or self._names_product(said):
+                return match.group(0)
+            return ""
+
+        text = re.sub(
+            r"(?<=\w)\s+(?:so|because|cos|coz|cause|as|since)\s+(?:(?:she|he|they|we)(?:\s*'\s*(?:s|re|ll|d))?\s+[a-z]+"
+            r"|it(?:\s*'\s*(?:s|ll|d)|\s+(?:is|will|can|could|would|won't|wont|doesn't|doesnt|does|has)))\b[^,.;!?]*",
+            why,
+            text,
+            flags=re.I,
+        )
+        # "actually gloves instead, he's got loads of hats. size L": what someone already has, said between the change
+        # and its size, is why ("hats" named the beanie the gloves replace)
+        text = re.sub(
+            r"\s*[,;-]\s*(?:he|she|they|we|my \w+)(?:\s*'\s*s|\s+has|\s+have|\s*'\s*ve)?\s+(?:already\s+)?"
+            r"(?:got|has|have|owns|own)\s+(?:loads|lots|plenty|enough|too many|a lot|so many|tons|heaps|a drawer full"
+            r"|a few|a million|hundreds|dozens)(?:\s+of)?\s+[a-z ]{2,30}?(?=\s*(?:[.,;!]|$))",
+            "",
+            text,
+            flags=re.I,
+        )
+        # "… for her birthday present, the pink fitness band": what the present is, said after the word for it
+        text = re.sub(
+            r"\b(?:for\s+)?(?:her|his|my|their|our|a|the)\s+(?:(?:birthday|bday|christmas|xmas|anniversary|leaving"
+            r"|retirement|graduation|secret santa|little)\s+)?(?:present|gift|pressie)\s*[,:-]\s*(?=\S)",
+            "",
+            text,
+            flags=re.I,
+        )
         # "white running socks M too": the lone size letter before "too" is a size (it was left out)
         text = re.sub(r"(?<=[a-z] )(xs|s|m|l|xl|xxl)(?=\s+(?:too|as well|also)\b)", r"size \1", text, flags=re.I)
         # "hi again, the purple yoga mat please": a greeting of one who came back, no reorder ("again")
@@ -3604,10 +3666,12 @@ class _Reader:
                 text,
                 flags=re.I,
             )
-        # "Ah, I see. Then add a pack of black socks": the acknowledgement said first, no part of the request
+        # "Ah, I see. Then add a pack of black socks", "oh great. a medium for my husband then": the acknowledgement
+        # said first, no part of the request
         text = re.sub(
             r"^\s*(?:(?:ah|oh|ok|okay|right|hmm)\s*,?\s*)?(?:i see|i understand|got it|fair enough|makes sense"
-            r"|of course|good point)\s*[.!,;-]+\s*(?:then\s*,?\s*)?(?=\S)",
+            r"|of course|good point|great|perfect|lovely|brilliant|excellent|awesome|nice one|cool)\s*[.!;-]+\s*"
+            r"(?:then\s*,?\s*)?(?=\S)",
             "",
             text,
             flags=re.I,
@@ -3672,6 +3736,7 @@ class _Reader:
         # description says so, by its name (it was not understood)
         text = self._shown_one_by_feature(text)
         text = self._decided_after_thinking(text)
+        text = self._preferred_by_whom(text)
         # "that's more than I'd planned. one pack then.", "hmm, that's a lot - just one pack": how the total felt, then
         # the change it led to (not understood)
         felt = PRICE_REACTION.match(text)
@@ -3732,6 +3797,18 @@ class _Reader:
         heading = re.match(r"^\s*(?P<head>[^:]{3,80}?)\s*:\s*(?P<list>\S.*)$", text)
         if heading is not None and self._heading_only(heading.group("head"), heading.group("list")):
             text = heading.group("list")
+        elif heading is not None:
+            # "merino socks for my parents: a small for mum and a large for dad": who they are for is in the list, one
+            # size each (the heading's people made one pair, in the last size)
+            head = heading.group("head")
+            whom = re.search(r"\s+for\s+(?:my|our|the|his|her)\s+[a-z' -]{2,30}$", head, re.I)
+            if (
+                whom is not None
+                and self._names_something(head[: whom.start()])
+                and STORY_VALUE.search(normalize(heading.group("list")))
+                and re.search(r"\bfor\b", heading.group("list"), re.I)
+            ):
+                text = f"{head[: whom.start()]}, {heading.group('list')}"
         # "a grey beanie and a red beanie, both to my work address": where both go, never a count of two
         text = re.sub(
             r"(?<=[a-z0-9]),?\s+both\s+(?=(?:to|going to|shipped to|sent to|delivered to|shipping to)\b)",
@@ -3925,6 +4002,31 @@ class _Reader:
         said = {singular(word) for word in re.findall(r"[a-z]+", listed.lower())}
         return bool(named) and set(named) <= said and self._names_something(listed)
 
+    def _preferred_by_whom(self, text: str) -> str:
+        """ "a grey beanie for dad and a red one for mum - no wait, mum would prefer the gloves, size S": the thing said
+        for that person replaced by what they would prefer (the red beanie was kept beside the gloves, and the size
+        went to every line)."""
+        said = PREFERRED_BY.match(text)
+        if said is None:
+            return text
+        who = re.escape(said.group("who").lower().removeprefix("my ").removeprefix("our "))
+        before = said.group("before")
+        # the last thing said for them
+        theirs = None
+        for found in re.finditer(
+            rf"(?:^|\band\b|[,.;])\s*(?P<item>(?:(?!\band\b)[^,.;])+?)\s+for\s+(?:my\s+|our\s+)?{who}\b",
+            before,
+            flags=re.I,
+        ):
+            theirs = found
+        if theirs is None or not self._names_something(said.group("new")):
+            return text
+        new = said.group("new").strip(" ,")
+        sized = re.match(r"^(?:the\s+)?(?P<thing>.+?),?\s+(?:in\s+)?(?P<size>size\s+\S+)$", new, flags=re.I)
+        if sized is not None:
+            new = f"{sized.group('size')} {sized.group('thing')}"
+        return f"{before[: theirs.start('item')]}{new}{before[theirs.end('item') :]}"
+
     def _decided_after_thinking(self, text: str) -> str:
         """ "Hmm, let me think. I'm a 44 in most shoes, but I've read that Court Classics come up big, so maybe a
         43? Yes, let's go with the 43.": thinking aloud, then the size or colour settled on, of the one product named
@@ -3999,7 +4101,23 @@ class _Reader:
             " ",
             lowered,
         )
-        if "?" in part or len(words) < (5 if sentence else 4):
+        if "?" in part or len(words) < 2:
+            return False
+        if GROWN_SAID.fullmatch(lowered.strip()):
+            return True
+        if len(words) < 3:
+            return False
+        # the whole clause is how someone's body is ("…, her calves are always tight", "…, she gets cold", "he feels
+        # the cold")
+        for said in (BODY_PART_SAID.search(lowered), BODY_SAID.search(lowered)):
+            if (
+                said is not None
+                and re.fullmatch(r"\s*(?:(?:and|but|so|because|cos|as)\s+)?", lowered[: said.start()])
+                and not self._names_product(lowered[said.end() :], strict=True)
+                and not STORY_REQUEST.search(lowered[said.end() :])
+            ):
+                return True
+        if len(words) < (5 if sentence else 4):
             return False
         # how the customer's body is ("i get cold very easily", "he's always got cold feet", "i have wide feet"): no
         # request in its "get" or "have", and no thing named by "cold" (the insulated bottle) unless it is named
@@ -4208,7 +4326,8 @@ class _Reader:
             # "My friend Alice gave me her code ALICE10 - could I use it on the blue Sport Earbuds?": the code on that
             # thing, asked for (the earbuds were only asked about)
             on_thing = re.search(
-                r"\b(?:could|can|may)\s+(?:i|we)\s+(?:(?:use|apply|put|redeem)\s+)?(?:it|that|this|them|(?:the|her|his|my|a)\s+"
+                r"\b(?:(?:could|can|may)\s+(?:i|we)|(?:i|we)\s+(?:could|can|may))\s+(?:(?:use|apply|put|redeem)\s+)?"
+                r"(?:it|that|this|them|(?:the|her|his|my|a)\s+"
                 r"code)?\s*(?:on|for|to|with)\s+(?P<thing>[^?]+?)\s*\?*\s*$",
                 rest,
             )
