@@ -127,3 +127,50 @@ def test_no_code_then_still_takes_the_code_off(generator):
     commands = read(generator, "no code then", PREVIEW_BAND)
     assert all(not isinstance(command, Thanks) for command in commands)
     assert not any(isinstance(command, AddItems) for command in commands)
+
+
+def test_bought_for_myself_then_the_same_in_another_colour_is_one_thing(generator):
+    context = DialogueContext()
+    commands = read(generator, "the hoodie I bought myself last week, same again but in red for my dad", context)
+    (add,) = [command for command in commands if isinstance(command, AddItems)]
+    (item,) = add.items
+    assert item.saved == "purchased" and item.colour == "red"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "navy canvas lows for my son, he's a kids size 3",
+        "a grey zip hoodie for my daughter, ages 7-8",
+        "tech tee, age 9-10",
+    ],
+)
+def test_childrens_sizes_and_ages_are_no_count_and_no_size(generator, said):
+    (add,) = [command for command in read(generator, said) if isinstance(command, AddItems)]
+    (item,) = add.items
+    assert item.quantity in (None, 1) and item.size is None
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "could you put a little card in saying happy retirement?",
+        "please leave the prices off the packing slip, it's a gift",
+        "can you engrave her name on the steel bottle?",
+        "I'd like it personalised with his initials",
+    ],
+)
+def test_services_the_shop_does_not_offer_are_said_so(generator, said):
+    commands = read(generator, said, PREVIEW_BEANIE)
+    assert [command.kind for command in commands] == ["out_of_scope"]
+
+
+def test_wrapping_it_oneself_is_no_request(generator):
+    assert read(generator, "no worries, I'll wrap it myself", PREVIEW_BEANIE) == [Thanks()]
+
+
+@pytest.mark.parametrize(
+    "said", ["has the gift I ordered for my mum shipped yet?", "where's the hoodie we bought for my son last week?"]
+)
+def test_the_thing_ordered_for_someone_asked_after_is_the_order(generator, said):
+    assert [command.kind for command in read(generator, said)] == ["order_status"]

@@ -207,6 +207,9 @@ POLITE = (
     "full price is fine", "full price is ok", "full price is okay", "the full price is fine", "full price it is",
     "i will pay full price", "i will pay the full price",
     "lovely jubbly", "cheers love", "ta very much", "nice one",
+    # "no worries, I'll wrap it myself" after hearing the shop does not gift wrap: nothing asked
+    "i will wrap it myself", "i will wrap it up myself", "i will wrap them myself", "i will do the wrapping myself",
+    "i will wrap it", "i can wrap it myself", "i will write the card myself", "i will add a card myself",
     # thanks and please in the shopper's own language: politeness, never a yes
     "merci", "merci beaucoup", "danke", "danke schon", "vielen dank", "gracias", "muchas gracias", "grazie",
     "obrigado", "obrigada", "arigato", "por favor", "bitte", "s il vous plait", "sil vous plait", "per favore",
@@ -601,7 +604,12 @@ SHOP_POLICY: list[tuple[str, re.Pattern[str]]] = [
         "gift wrapping",
         _rx(
             r"\bgift ?-?wrap\w*|\bwrap (?:it|them|this|that)\b|\bgift (?:cards?|vouchers?|certificates?|receipts?|"
-            r"message|note|box)\b"
+            r"message|note|box|bag)\b"
+            # a note or card in the parcel, the price off the slip, engraving: what the shop does not offer either
+            r"|\b(?:put|add|include|write|pop|slip|tuck)\s+(?:in\s+)?(?:a|an|the|my)?\s*(?:little\s+|short\s+|personal\s+"
+            r"|handwritten\s+|birthday\s+)?(?:note|card|message)\b|\bnote (?:saying|that says|with)\b|\bpacking slip\b"
+            r"|\bprices? (?:off|tags?)\b|\b(?:engrave|engraved|engraving|personalise|personalize|personalised"
+            r"|personalized|monogram|monogrammed)\b"
         ),
     ),
     ("guarantees", _rx(r"\bprice ?match\w*|\bwarrant(?:y|ies)\b|\bguarantee\b|\bloyalty (?:program|points)\b")),
@@ -3649,6 +3657,32 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "the sneakers i got myself last month, same again but in red": one thing, bought before, in another colour
+        # (a second line of no product; "myself" made the purchase a search)
+        text = re.sub(
+            r"\b(i|we)\s+(got|bought|ordered|treated)\s+(?:myself|ourselves|me)\b", r"\1 \2", text, flags=re.I
+        )
+        text = re.sub(
+            r"\s*[,;-]\s*(?:the\s+)?same\s+(?:again|thing|ones?|pair|as before)\s*,?\s+(?=but\b|in\b|only\b|just\b)",
+            " ",
+            text,
+            flags=re.I,
+        )
+        # "has the present i ordered for my wife shipped yet?", "where's the hoodie we bought for my son": the order's
+        # status (a search for "present", a question about the purchased hoodie)
+        if re.search(
+            r"\b(?:shipped|dispatched|sent out|arrived?|arriving|delivered|on (?:its|the) way|where(?:'s| is)?"
+            r"|when will|track|status|here yet|come yet|coming)\b",
+            text,
+            flags=re.I,
+        ):
+            text = re.sub(
+                r"\b(?:the|my)\s+(?:[a-z]+\s+){0,2}?(?:i|we)\s+(?:ordered|bought|got)"
+                r"(?:\s+(?:for\s+(?:my\s+)?[a-z-]+|last\s+\w+|yesterday|on\s+\w+|from you))*",
+                "my order",
+                text,
+                flags=re.I,
+            )
         # "white running socks M too": the lone size letter before "too" is a size (it was left out)
         text = re.sub(r"(?<=[a-z] )(xs|s|m|l|xl|xxl)(?=\s+(?:too|as well|also)\b)", r"size \1", text, flags=re.I)
         # "hi again, the purple yoga mat please": a greeting of one who came back, no reorder ("again")
@@ -6776,6 +6810,11 @@ class _Reader:
         return False
 
     def _product_question(self, text: str) -> list[Command]:
+        if self._shop_policy(self.text) == "gift wrapping" and not re.search(
+            r"\b(?:how much|price|cost|sizes?|colou?rs?|in stock|available|made of|material|warm|waterproof)\b", text
+        ):
+            # "can you engrave his initials on the bottle?": a service the shop does not offer, asked of a product
+            return [OutOfScope(topic="gift wrapping")]
         fit = FIT_QUESTION.search(text)
         if fit:
             # "do the cloud joggers run small?": about the product, whose details say how it fits; "small" is no size

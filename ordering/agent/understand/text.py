@@ -425,7 +425,19 @@ def _when_dropped(text: str) -> str:
     return _DAYS_LONG.sub(lambda match: " " if match.group(0).startswith("for ") else f" {match.group('what')} ", text)
 
 
+# Children's sizes and ages, which the shop does not make (red team 31: "he's a kids size 2" ordered two pairs, "age
+# 5-6 size" minus six): no count, and no size of the shop's; the size is asked, with the shop's own sizes
+_KIDS_SIZE = re.compile(
+    r"\b(?:kids?|kid s|kids s|childrens?|children s|youth|junior|juniors|toddler|infant|little kids?|big kids?)\s+"
+    r"(?:size\s+|sz\s+|us\s+|uk\s+|eu\s+)?\d{1,2}(?:\.5)?\b"
+    r"|\bsize\s+\d{1,2}(?:\.5)?\s+(?:kids|youth|junior|toddler|infant)\b"
+    r"|\b(?:age[sd]?|aged|for ages?)\s+\d{1,2}\s*(?:-|to|\u2013)\s*\d{1,2}\b"
+    r"|\b\d{1,2}\s*(?:-|to|\u2013)\s*\d{1,2}\s*(?:years?|yrs?|yo|y o|year olds?)\b"
+)
+
+
 def _numbers_not_counts(text: str) -> str:
+    text = _KIDS_SIZE.sub(" kids size ", text)
     text = _when_dropped(text)
     text = _PRICE_FELT.sub(" that is too expensive ", text)
     text = _POSTCODE_ADDRESS.sub("", _STREET_NUMBER.sub("", text))
