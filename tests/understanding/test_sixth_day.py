@@ -13,6 +13,9 @@ from ordering.agent.commands import (
     AddItems,
     ApplyCode,
     CartLine,
+    ChooseAddress,
+    ChooseShipping,
+    Confirm,
     DialogueContext,
     Option,
     PendingQuestion,
@@ -174,3 +177,78 @@ def test_wrapping_it_oneself_is_no_request(generator):
 )
 def test_the_thing_ordered_for_someone_asked_after_is_the_order(generator, said):
     assert [command.kind for command in read(generator, said)] == ["order_status"]
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["anything under $30 for a colleague who swims?", "gift ideas under 30 bucks", "what can I get for under $30"],
+)
+def test_a_budget_for_someone_is_a_look_within_that_price(generator, said):
+    (search,) = read(generator, said)
+    assert search.kind == "search" and search.price_max == 3000
+
+
+def test_asking_for_help_first_then_the_request(generator):
+    said = "Hello! Can you help me choose a gift for my aunt? She hikes. The grey merino socks in M would be perfect."
+    assert lines(read(generator, said)) == [("prod_wool_socks", "grey", "M", None)]
+
+
+def test_what_two_products_are_for_only_tells_them_apart(generator):
+    (question,) = read(generator, "the fitness band or the gps watch, which is better for the gym?")
+    assert set(question.item.product_ids) == {"prod_fitness_band", "prod_gps_watch"}
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "if I get my sister a hoodie and she doesn't like it, can she exchange it?",
+        "can he return it if it doesn't fit?",
+    ],
+)
+def test_what_happens_if_a_gift_does_not_fit_is_asked_not_ordered(generator, said):
+    assert [command.kind for command in read(generator, said)] == ["out_of_scope"]
+
+
+def test_no_summary_wanted_is_still_the_order_and_never_a_yes(generator):
+    commands = read(generator, "the navy zip hoodie in M, no need for a summary, just put it through")
+    assert lines(commands) == [("prod_zip_hoodie", "navy", "M", None)]
+    assert all(command.kind != "confirm" for command in commands)
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("yes and pop it in the post to my office", [ChooseAddress(label="work")]),
+        ("fine, send it to mine and I'll hand it over", [ChooseAddress(label="home")]),
+        ("express please, just in case", [ChooseShipping(option="express")]),
+        ("all good, you can send it", [Confirm()]),
+    ],
+)
+def test_how_it_is_sent_said_the_british_way(generator, said, expected):
+    assert read(generator, said, PREVIEW_HOODIE) == expected
+
+
+def test_the_office_in_its_town(generator):
+    commands = read(generator, "the black duffel, ship it to the office in san francisco")
+    assert lines(commands) == [("prod_gym_duffel", "black", None, None)]
+    assert ChooseAddress(label="work") in commands
+
+
+def test_a_size_not_known_is_asked(generator):
+    commands = read(generator, "brown hiking boots for my dad, he's a 43 i think, maybe 44")
+    assert lines(commands) == [("prod_hiking_boot", "brown", None, None)]
+
+
+def test_the_size_settled_on_after_hang_on(generator):
+    said = "red tempo racer 41 - hang on, she wears a 42 in everything, so 42"
+    assert lines(read(generator, said)) == [("prod_tempo_racer", "red", "42", None)]
+
+
+def test_lets_go_with_a_size_and_a_saying(generator):
+    ask = DialogueContext(
+        pending=PendingQuestion(
+            slot="size", product_id="prod_hiking_boot", title="Summit Hiking Boot",
+            options=tuple(Option(value=str(size), label=str(size)) for size in range(40, 46)),
+        )
+    )  # fmt: skip
+    assert read(generator, "let's go 44, better too big than too small", ask) == [SetSlot(slot="size", value="44")]

@@ -230,7 +230,9 @@ YES = (
     " good", "now", "it", "please do", "yes buy", "yes buy it", "yes order", "yes order it",
     "proceed", "you may proceed", "you can proceed", "proceed with it", "proceed with the purchase",
     "order that", "order this", "order them", "place that", "buy that", "please order that",
-    "send it", "send it through", "send it off", "book it", "buy", "buy them", "get them ordered",
+    "send it", "send it through", "send it off", "book it", "you can send it", "you can send it off",
+    "you can ship it", "you can order it", "you can buy it", "you can go ahead", "you can put it through", "buy",
+    "buy them", "get them ordered",
     "get it ordered", "pull the trigger", "lets go", "let us go ahead", "go go go", "hit it",
     "go", "go now", "order", "order please", "yes order", "si order", "yes for both", "yes to both", "yes both",
     "yes for all", "yes to all", "yes for all three", "yes all", "yes all of it", "yes everything",
@@ -433,7 +435,11 @@ INSTRUCTION = _rx(
 # only that (or only that and a yes) is not understood: it never becomes a Confirm.
 SKIP_CONFIRMATION = _rx(
     r"\b(?:without (?:asking|confirm\w*|my confirmation|showing|a preview|previewing|checking)(?: with)?(?: me)?"
-    r"(?: anything| first| again| the preview)?|skip(?:ping)? (?:the )?(?:confirm\w*|preview|questions?)(?: step)?"
+    r"(?: anything| first| again| the preview)?|skip(?:ping)? (?:the )?(?:confirm\w*|preview|questions?"
+    r"|summary)(?: step)?"
+    # "no need to show me a summary, just put it through"
+    r"|(?:there is\s+)?no need (?:to show me|for|to see|to send me) (?:a |the |any )?(?:summary|preview|confirmation"
+    r"|recap|overview)(?:\s*,?\s*just (?:put it through|order it|place it|send it|do it|buy it))?"
     r"|(?:from now on\s*,?\s*)?(?:you\s+)?(?:do not|no) need to (?:confirm|ask|show|check)(?: with)?(?: me)?"
     r"(?: anything| first| anymore| any more| again)?"
     r"(?:\s*,?\s*(?:just )?(?:order|buy|get) (?:whatever|anything|everything) i (?:say|ask for|want|tell you))?"
@@ -579,6 +585,10 @@ SHOP_POLICY: list[tuple[str, re.Pattern[str]]] = [
             r"\b(?:return|returns|refund|refunds|exchange|exchanges) (?:policy|policies|window|period|process)\b"
             r"|\bhow (?:do|does|can) (?:i )?(?:returns?|refunds?|exchanges?)(?: work)?\b|\bfree returns\b"
             r"|\bhow long do i have to (?:return|exchange)\b|\bcan i return (?:things|items|stuff|products)\b"
+            # "if I buy my brother a tee and it's the wrong size, can he exchange it?": what happens if, asked before
+            r"|\bif\b[^?]{0,80}\b(?:wrong size|does not fit|doesnt fit|not fit|do not fit|dont fit|does not like"
+            r"|doesnt like|do not like|dont like|hates? it)\b[^?]{0,40}\b(?:exchange|return|swap|send (?:it|them) back"
+            r"|refund)\w*|\bcan (?:he|she|they) (?:exchange|return|swap) (?:it|them)\b"
         ),
     ),
     (
@@ -606,7 +616,8 @@ SHOP_POLICY: list[tuple[str, re.Pattern[str]]] = [
             r"\bgift ?-?wrap\w*|\bwrap (?:it|them|this|that)\b|\bgift (?:cards?|vouchers?|certificates?|receipts?|"
             r"message|note|box|bag)\b"
             # a note or card in the parcel, the price off the slip, engraving: what the shop does not offer either
-            r"|\b(?:put|add|include|write|pop|slip|tuck)\s+(?:in\s+)?(?:a|an|the|my)?\s*(?:little\s+|short\s+|personal\s+"
+            r"|\b(?:put|add|include|write|pop|slip|tuck)\s+(?:in\s+)?(?:a|an|the|my)?\s*(?:little\s+|short\s+"
+            r"|personal\s+"
             r"|handwritten\s+|birthday\s+)?(?:note|card|message)\b|\bnote (?:saying|that says|with)\b|\bpacking slip\b"
             r"|\bprices? (?:off|tags?)\b|\b(?:engrave|engraved|engraving|personalise|personalize|personalised"
             r"|personalized|monogram|monogrammed)\b"
@@ -1419,7 +1430,8 @@ THE_KIND_ONES = _rx(r"\b(?P<kind>[a-z]+)\s*,\s*the\s+(?P<which>[a-z]+(?:\s+[a-z]
 # What an occasion or a deadline is said with (`_Reader._occasions_dropped`), and what keeps such a part (shipping,
 # delivery, a card, an address, an arrival asked about: each read elsewhere).
 OCCASION = _rx(
-    r"\b(?:trip|flight|race|marathon|club|meets?|birthday|bday|party|wedding|holiday|vacation|weekend|hike|challenge|camping|"
+    r"\b(?:trip|flight|race|marathon|club|meets?|birthday|bday|party|wedding|holiday|vacation|weekend|hike|challenge"
+    r"|camping|"
     r"game|match|event|travel(?:l?ing)?|flying|leaving|leave|away|training|train|morning|evening|tonight|tomorrow|"
     r"today|xmas|christmas|(?:mon|tues|wednes|thurs|fri|satur|sun)day|tue|thu|fri|sat|sun|"
     r"(?:need|want|gotta have|must have)\s+(?:it|them|em|these|those|this)\s+(?:by|before|for|on|until))\b"
@@ -2166,7 +2178,8 @@ STORY_REQUEST = _rx(
     r"|help|human|person|agent|refund|return|those|these|them|either|both|each|also"
     r"|instead|actually|wait|sorry|use|using|visa|mastercard|amex|paypal|ending|express|standard|post"
     r"|(?:to|at|for) (?:my |the )?(?:home|work|office)"
-    r"|charge|deliver|delivered|send|sent|arrive|arrived|order|status|track|summary|preview|skip|bother)\b|\btoo\s*[.!]*$"
+    r"|charge|deliver|delivered|send|sent|arrive|arrived|order|status|track|summary|preview|skip|bother)\b"
+    r"|\btoo\s*[.!]*$"
 )
 # "…, otherwise however many you've got": as many as the shop has, up to the count said
 OTHERWISE_ALL = (
@@ -2358,7 +2371,8 @@ STORY_WORN = _rx(
 )
 # A size or count said in a part of the message: "i'm a 42", "usually an M" (not "a 10k", "in july", "2 years ago").
 STORY_VALUE = _rx(
-    r"\d{3,}|(?<![\w$./])\d{1,2}(?:\.5)?(?!/)(?!\s*(?:k|km|kms|mi|miles?|years?|yrs?|months?|weeks?|days?|hours?|mins?|minutes"
+    r"\d{3,}|(?<![\w$./])\d{1,2}(?:\.5)?(?!/)(?!\s*(?:k|km|kms|mi|miles?|years?|yrs?|months?|weeks?|days?|hours?"
+    r"|mins?|minutes"
     r"|am|pm|th|st|nd|rd|%|kg|kilos?|lbs?|x)\b)(?![\w%])|\b(?:xs|xxl|xl|small|medium|large)\b"
 )
 
@@ -3617,7 +3631,8 @@ class _Reader:
             text = f"{text[: shipping.start()]} {text[shipping.end() + (end.start() if end else 0) :]}".strip()
         # "if they're still 15 bucks make it 2 packs": the count wanted at that price, no correction of the price
         text = re.sub(
-            r"(\bif\b[^,.;]{0,40}?(?:\$\s*\d+(?:\.\d\d)?|\b\d+(?:\.\d\d)?\s*(?:bucks|dollars?|quid|pounds?|euros?)))\s*,?\s*"
+            r"(\bif\b[^,.;]{0,40}?(?:\$\s*\d+(?:\.\d\d)?|\b\d+(?:\.\d\d)?\s*(?:bucks|dollars?|quid|pounds?"
+            r"|euros?)))\s*,?\s*"
             r"(?:then\s+)?make it\s+(?=\d|two|three|four|five|six)",
             r"\1, get me ",
             text,
@@ -3683,6 +3698,94 @@ class _Reader:
                 text,
                 flags=re.I,
             )
+        # "Could you help me find something for my brother-in-law? …": asking for help, before what is asked (its
+        # question mark made the request a question)
+        helped = re.match(
+            r"^\s*(?:(?:hi|hey|hello|good (?:morning|afternoon|evening))\s*(?:there)?[!,. ]*)?(?:could|can|would) you"
+            r"(?:\s+please)?\s+help me(?:\s+(?:to\s+)?(?:find|choose|pick|get|buy|out"
+            r"|with))?[^?.!]*[?.!]+\s+(?P<rest>\S.*)$",
+            text,
+            flags=re.I,
+        )
+        if helped is not None and self._names_something(helped.group("rest")):
+            text = helped.group("rest")
+        # "earbuds or headphones, which are better for the gym?": what they are for only tells them apart ("gym" named
+        # the Gym Duffel as a third thing to compare)
+        text = re.sub(
+            r"(\bwhich(?: one)?\s+(?:is|are|would be|'s|s)\s+(?:better|best|nicer|warmer|comfier|more comfortable"
+            r"|lighter"
+            r"|good))\s+for\s+(?:the\s+|a\s+|my\s+)?[a-z]+(?:\s+[a-z]+)?(?=\s*[?.!]*\s*$)",
+            r"\1",
+            text,
+            flags=re.I,
+        )
+        # "ship it to the office in san francisco please": the saved address, with the town it is in (a search for "san
+        # francisco")
+        text = re.sub(
+            r"\b((?:the|my|our)\s+(?:office|work|house|home|place|flat|apartment))\s+(?:in|at)\s+[a-z]+(?:\s+[a-z]+)?"
+            r"(?=\s*(?:$|[,.!]|please\b|pls\b|thanks\b))",
+            r"\1",
+            text,
+            flags=re.I,
+        )
+        # "pop it in the post to my office": send it there; "send it to mine": to the customer's own home; "express to
+        # be safe": why, no part of the choice (each was not understood)
+        text = re.sub(
+            r"\b(?:pop|put|stick|bung)\s+(it|them)\s+in\s+the\s+(?:post|mail)\b", r"send \1", text, flags=re.I
+        )
+        text = re.sub(r"\b(send|ship|deliver|post)\s+(it|them)\s+to\s+(?:mine|my place|me)\b(?!\s+(?:at|in)\b)",
+                      r"\1 \2 to my home", text, flags=re.I)  # fmt: skip
+        # "let's go 45, better too big than too small": the size settled on; the saying is no part of it
+        text = re.sub(
+            r"\s*[,;-]?\s*(?:(?:it'?s|its)\s+)?(?:better|rather)\s+(?:too\s+)?(?:big|large|loose"
+            r"|roomy)\s+than\s+(?:too\s+)?"
+            r"(?:small|tight)\b|\s*[,;-]?\s*better (?:safe|to be safe) than sorry\b",
+            "",
+            text,
+            flags=re.I,
+        )
+        text = re.sub(r"^\s*(?:ok\s*,?\s*)?let'?s\s+(?:go|do|say)\s+(?=(?:a\s+|size\s+)?\d{2}\b)", "", text, flags=re.I)
+        # "black trail blazers for my husband, he's a 44 i think, maybe 45": the size is not known, so it is asked (44
+        # was taken, and "maybe 45" searched for)
+        text = re.sub(
+            r"\s*[,;-]?\s*(?:he|she|they)\s*(?:'\s*s|is|are|'\s*re|wears?)\s+(?:a\s+|an\s+|size\s+)?\d{2}(?:\.5)?"
+            r"\s*(?:,?\s*i think|,?\s*i reckon|,?\s*probably|,?\s*i guess)?\s*,?\s*(?:or\s+)?(?:maybe|possibly|perhaps)"
+            r"\s+(?:a\s+|an\s+)?\d{2}(?:\.5)?\b",
+            "",
+            text,
+            flags=re.I,
+        )
+        # "grey cloud jogger 41 - hang on, she's a 42 in everything except sandals, so 42": the size settled on last
+        settled = re.match(
+            r"^(?P<before>.+?\b(?:3[5-9]|4\d)\b.*?)\s*[-,.;]\s*(?:hang on|wait|actually|hmm|oh|on second thought)\b.*?"
+            r"\bso\s+(?:a\s+|size\s+)?(?P<value>3[5-9]|4\d)\s*[.!]*\s*$",
+            text,
+            flags=re.I,
+        )
+        if settled is not None:
+            before = settled.group("before")
+            last = list(re.finditer(r"\b(?:3[5-9]|4\d)\b", before))[-1]
+            text = f"{before[: last.start()]}{settled.group('value')}{before[last.end() :]}"
+        text = re.sub(
+            r"\s+(?:to be (?:safe|sure|on the safe side)|just in case|to be on the safe side)\b", "", text, flags=re.I
+        )
+        # "something under $40 for a coworker who cycles to work?", "gift ideas under $40", "what can I get for under
+        # $40": a look at what the shop has within that price, for whoever it is (not understood, or "to work" chose
+        # the work address)
+        budget = re.match(
+            r"^\s*(?:(?:hi|hey|hello|so|ok|okay)\s*[,!.]*\s+)?(?:(?:any|some|got any)\s+)?(?:something|anything"
+            r"|(?:a\s+)?gift"
+            r"(?:\s+ideas?)?|ideas?|(?:a\s+)?present(?:\s+ideas?)?|suggestions?|what can (?:i|we) (?:get|buy)"
+            r"(?:\s+for)?)\s+(?P<price>(?:under|below|less than|for less than|for under|up to|no more than"
+            r"|at most)\s*\$?"
+            r"\s*\d+(?:\.\d\d)?\s*(?:dollars?|bucks|usd|\$)?)(?:\s+for\s+(?:a|an|my|our"
+            r"|the)\s+[a-z-]+(?:\s+who\s+[^,.?!]*)?)?"
+            r"\s*[?.!]*\s*$",
+            text,
+            flags=re.I,
+        )
+        if budget is not None:
+            text = f"show me something {budget.group('price')}"
         # "white running socks M too": the lone size letter before "too" is a size (it was left out)
         text = re.sub(r"(?<=[a-z] )(xs|s|m|l|xl|xxl)(?=\s+(?:too|as well|also)\b)", r"size \1", text, flags=re.I)
         # "hi again, the purple yoga mat please": a greeting of one who came back, no reorder ("again")
@@ -3735,7 +3838,8 @@ class _Reader:
                 and not any(colour_of(word) for word in normalize(first).split())
                 and not re.search(
                     r"\b(?:yes|no|cancel|remove|order|buy|confirm|place|keep|leave|add|drop|change|make|swap|switch|use"
-                    r"|send|ship|both|express|standard|faster|fastest|quicker|cheaper|shipping|delivery|card|visa|address"
+                    r"|send|ship|both|express|standard|faster|fastest|quicker|cheaper|shipping|delivery|card|visa"
+                    r"|address"
                     r"|home|work|code|promo)\b",
                     first,
                     re.I,
@@ -4382,7 +4486,8 @@ class _Reader:
             ).strip()
             # "… and put my alice10 code on", "stick SAVE10 on it": the verb around the code
             rest = re.sub(
-                r"\s*(?:,|\band\b)?\s*\b(?:put|stick|slap|pop|throw|chuck)(?:\s+(?:my|the|a))?\s+on(?:\s+(?:it|that|this"
+                r"\s*(?:,|\band\b)?\s*\b(?:put|stick|slap|pop|throw|chuck)(?:\s+(?:my|the|a))?\s+on(?:\s+(?:it|that"
+                r"|this"
                 r"|them|the order|my order))?\s*$",
                 "",
                 rest,
