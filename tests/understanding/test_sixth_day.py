@@ -252,3 +252,37 @@ def test_lets_go_with_a_size_and_a_saying(generator):
         )
     )  # fmt: skip
     assert read(generator, "let's go 44, better too big than too small", ask) == [SetSlot(slot="size", value="44")]
+
+
+SHOWN_BAND_WATCH = DialogueContext(
+    last_shown=(
+        Option(value="prod_fitness_band", label="Fitness Band ($69.00)"),
+        Option(value="prod_gps_watch", label="GPS Running Watch ($249.00)"),
+    )
+)
+
+
+@pytest.mark.parametrize("said", ["I'll get her the pink one", "get him the pink one", "I'll take the pink one"])
+def test_the_one_of_those_shown_made_in_that_colour(generator, said):
+    assert lines(read(generator, said, SHOWN_BAND_WATCH)) == [("prod_fitness_band", "pink", None, None)]
+
+
+def test_a_colour_both_shown_come_in_is_not_guessed(generator):
+    (add,) = read(generator, "I'll take the black one", SHOWN_BAND_WATCH)
+    assert add.items[0].product_ids == ()
+
+
+@pytest.mark.parametrize("said", ["let me grab my card", "brb need to find my wallet"])
+def test_fetching_a_card_is_still_a_pause(generator, said):
+    assert read(generator, said, PREVIEW_HOODIE) == [Thanks()]
+
+
+def test_over_the_budget_agreed_then_the_change(generator):
+    preview = DialogueContext(
+        cart=(*PREVIEW_HOODIE.cart, *PREVIEW_BEANIE.cart), awaiting_confirmation=True
+    )  # fmt: skip
+    commands = read(
+        generator, "hmm that's more than the $60 we agreed for the office swap, take the beanie out", preview
+    )
+    assert [command.kind for command in commands] == ["remove_item"]
+    assert commands[0].target.variant_id == "var_beanie_red"

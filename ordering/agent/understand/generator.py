@@ -326,6 +326,8 @@ LEAVING = _rx(
     r"|(?:got to|gotta|have to|need to|must) (?:go|run|dash|get off|hop off|jump off|board)"
     r"|(?:let me|i will|i need to|i have to|i got to|got to|need to|going to) (?:just )?(?:check|ask|look at|think"
     r"|sleep on|find|get|grab|dig out|look for|text|message|call|ring|phone|whatsapp|email)"
+    # never "I'll get her the pink one": a choice, with whom it is for
+    r"(?!\s+(?:him|her|them|me|us|my \w+)\s+(?:the|a|an|one|two|some|\d)\b)(?!\s+(?:the|a|an)\s+\w+\s+one\b)"
     # "I'll show it to my partner first", "going to run it by my wife"
     r"|(?:i will|i am going to|going to|let me|i need to|i want to) (?:show|run) (?:it|this|them|that) (?:to|by|past) "
     r"(?:my|the) \w+"
@@ -2284,6 +2286,9 @@ PRICE_REACTION = re.compile(
     r"(?:that'?s|that is|thats|it'?s|it is|its|that comes to|that'?s come to)\s+"
     r"(?:a lot|a lot more than i (?:expected|thought|planned)|(?:a bit|a little|way|rather|quite)?\s*(?:much|too much)"
     r"|more than i(?:'d| had| would have)? (?:planned|expected|thought|wanted to spend|budgeted)"
+    # "that's more than the $50 we agreed for secret santa"
+    r"|more than (?:the\s+)?\$?\s?\d+(?:\.\d\d)?\s*(?:dollars?|bucks)?\s*(?:we|i)\s+(?:agreed|said|planned|budgeted"
+    r"|wanted to spend|set)(?:\s+(?:on|for)\s+[a-z ]{2,30}?)?"
     r"|(?:a bit |a little |too |quite |very |rather |kinda |pretty |so )?(?:expensive|pricey|pricy|steep|dear))"
     r"(?:\s+for me)?(?:\s+(?:tbh|honestly|actually))?\s*[.!,;:-]+\s*(?P<rest>\S.*)$",
     re.IGNORECASE,
@@ -3728,6 +3733,14 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "get her the pink one", "order him two of those": whom it is for, between the verb and the thing (the thing
+        # was lost)
+        text = re.sub(
+            r"\b(get|buy|order|grab)\s+(?:him|her|them|us)\s+(?=(?:the|a|an|one|two|three|\d)\b)",
+            r"\1 ",
+            text,
+            flags=re.I,
+        )
         # "pop it in the post to my office": send it there; "send it to mine": to the customer's own home; "express to
         # be safe": why, no part of the choice (each was not understood)
         text = re.sub(
@@ -4959,7 +4972,7 @@ class _Reader:
             # added a second cap when the words before the verb were not read).
             return [CannotHandle(text=self.raw[:300], reason="not understood: a removal of something not in the cart")]
         if items and (ADD_VERB.search(text) or self._plain_items(items)):
-            return [AddItems(items=tuple(items[:10]))]
+            return [AddItems(items=tuple(self._coloured_among_shown(item) for item in items[:10]))]
         # "That one", "nah not that one": pointing at a product without asking for anything is not an order.
         items = [item for item in items if not self._pointer.get(id(item))]
         if items and any(item.product_ids for item in items):
@@ -6813,6 +6826,17 @@ class _Reader:
             options = tuple(option for option in item.size_options if option in entry.sizes) or item.size_options
             item = replace(item, size_options=options)
         return [AddItems(items=(replace(item, product_ids=(topic,), category=None),))]
+
+    def _coloured_among_shown(self, item: ItemSpec) -> ItemSpec:
+        """ "I'll take the pink one" after the Fitness Band and the GPS watch were shown: the one of them made in pink
+        (the item named no product). As it was when none or several of them are."""
+        if item.product_ids or not item.colour or not self._pointer.get(id(item)):
+            return item
+        shown = [option.value for option in self.context.last_shown if option.value in self.lexicon.by_id]
+        having = [pid for pid in shown if item.colour in self.lexicon.by_id[pid].colours]
+        if len(shown) < 2 or len(having) != 1 or self.context.pending is not None:
+            return item
+        return replace(item, product_ids=(having[0],))
 
     def _shown_by_colour(self, text: str) -> list[Command]:
         """ "the red ones 42" after several products were shown: the one of them that comes in that colour, in what
