@@ -176,3 +176,9 @@ def test_the_plural_of_an_everyday_word_is_not_corrected_into_a_product(generato
         not (isinstance(command, AddItems) and any(item.product_ids for item in command.items)) for command in commands
     )
     assert any(isinstance(command, (AddItems, Search, CannotHandle)) for command in commands)
+
+
+def test_if_so_please_order_it_is_the_one_asked_about_not_a_yes(generator):
+    commands = read(generator, "Is the runner I liked still in stock? If so, please order it.")
+    assert [command.kind for command in commands] == ["add_items"]
+    assert commands[0].items[0].saved == "liked"

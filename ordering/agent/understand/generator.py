@@ -226,8 +226,8 @@ YES = (
     "go ahead and buy it", "go ahead and place the order", "go ahead and place my order", "go ahead and place it",
     "you can place it",
     "please place it", "place the order now", "order now", "buy now", "i do", "let us go", "ship it",
-    "make it so", "sure thing", "yes sure", "approved", "approve", "accept", "that is fine go ahead", "all"
-    " good", "now", "it", "please do", "yes buy", "yes buy it", "yes order", "yes order it",
+    "make it so", "sure thing", "yes sure", "approved", "approve", "accept", "that is fine go ahead", "all good",
+    "all fine", "now", "it", "please do", "yes buy", "yes buy it", "yes order", "yes order it",
     "proceed", "you may proceed", "you can proceed", "proceed with it", "proceed with the purchase",
     "order that", "order this", "order them", "place that", "buy that", "please order that",
     "send it", "send it through", "send it off", "book it", "you can send it", "you can send it off",
@@ -3377,6 +3377,9 @@ class _Reader:
                 if not _content(clause):
                     continue
                 if _covers(clause, YES + POLITE + GREETINGS):
+                    if self._if_so and self._asked is not None and re.search(r"\b(?:order|buy|get|take)\b", clause):
+                        # "Is the runner I liked still in stock? If so, please order it.": the one asked about
+                        main.append(AddItems(items=(replace(self._asked, quantity=None),)))
                     continue  # "yes and add a cap": a yes with a change is not a confirmation (it needs a preview)
                 slots = self._slots_only(clause, counted=True) if main and isinstance(main[-1], AddItems) else None
                 if slots is not None:
