@@ -286,3 +286,19 @@ def test_over_the_budget_agreed_then_the_change(generator):
     )
     assert [command.kind for command in commands] == ["remove_item"]
     assert commands[0].target.variant_id == "var_beanie_red"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "a grey beanie for my mum and a beanie for my dad",
+        "a grey beanie for my mum and the gloves in L for my dad - actually dad would rather have a beanie too",
+    ],
+)
+def test_a_thing_for_each_person_even_when_the_second_says_less(generator, said):
+    assert [product for product, *_ in lines(read(generator, said))] == ["prod_beanie", "prod_beanie"]
+
+
+def test_a_thing_said_again_with_no_one_else_is_still_one(generator):
+    said = "my old beanie has a hole in it, so I need a new beanie, a grey one"
+    assert [product for product, *_ in lines(read(generator, said))] == ["prod_beanie"]

@@ -3802,6 +3802,17 @@ class _Reader:
         )
         if budget is not None:
             text = f"show me something {budget.group('price')}"
+        # "a grey beanie for my mum and a beanie for my dad": a thing for each person, even when the second says less
+        # of it (dad's beanie was taken for the first said again, and one beanie ordered)
+        if len(re.findall(r"\bfor\s+(?:my\s+|our\s+|the\s+|his\s+|her\s+)?[a-z]+", text, flags=re.I)) >= 2:
+            text = re.sub(
+                r"((?:,|\band\b)\s+)(?:a|an|another|one more)\s+(?=[a-z][a-z -]{1,30}?\s+for\s+(?:(?:my|our|the|his"
+                r"|her)\s+)?"
+                r"[a-z]+)",
+                r"\g<1>1 ",
+                text,
+                flags=re.I,
+            )
         # "white running socks M too": the lone size letter before "too" is a size (it was left out)
         text = re.sub(r"(?<=[a-z] )(xs|s|m|l|xl|xxl)(?=\s+(?:too|as well|also)\b)", r"size \1", text, flags=re.I)
         # "hi again, the purple yoga mat please": a greeting of one who came back, no reorder ("again")
@@ -4175,7 +4186,8 @@ class _Reader:
             theirs = found
         if theirs is None or not self._names_something(said.group("new")):
             return text
-        new = said.group("new").strip(" ,")
+        new = re.sub(r"\s+(?:too|as well|also)$", "", said.group("new").strip(" ,"), flags=re.I)
+        new = re.sub(r"^(?:a|an|another)\s+", "1 ", new, flags=re.I)  # a thing of their own, even one said before
         sized = re.match(r"^(?:the\s+)?(?P<thing>.+?),?\s+(?:in\s+)?(?P<size>size\s+\S+)$", new, flags=re.I)
         if sized is not None:
             new = f"{sized.group('size')} {sized.group('thing')}"
