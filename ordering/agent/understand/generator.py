@@ -3805,11 +3805,16 @@ class _Reader:
         # "a grey beanie for my mum and a beanie for my dad": a thing for each person, even when the second says less
         # of it (dad's beanie was taken for the first said again, and one beanie ordered)
         if len(re.findall(r"\bfor\s+(?:my\s+|our\s+|the\s+|his\s+|her\s+)?[a-z]+", text, flags=re.I)) >= 2:
+
+            def one_more(match: re.Match[str]) -> str:
+                said_before = set(self.lexicon.find(normalize(text[: match.start()])).product_ids)
+                this = set(self.lexicon.find(normalize(match.group("thing"))).product_ids)
+                return f"{match.group(1)}1 " if this and this <= said_before else match.group(0)
+
             text = re.sub(
-                r"((?:,|\band\b)\s+)(?:a|an|another|one more)\s+(?=[a-z][a-z -]{1,30}?\s+for\s+(?:(?:my|our|the|his"
-                r"|her)\s+)?"
-                r"[a-z]+)",
-                r"\g<1>1 ",
+                r"((?:,|\band\b)\s+)(?:a|an|another|one more)\s+(?=(?P<thing>[a-z][a-z -]{1,30}?)\s+for\s+"
+                r"(?:(?:my|our|the|his|her)\s+)?[a-z]+)",
+                one_more,
                 text,
                 flags=re.I,
             )
