@@ -302,3 +302,8 @@ def test_a_thing_for_each_person_even_when_the_second_says_less(generator, said)
 def test_a_thing_said_again_with_no_one_else_is_still_one(generator):
     said = "my old beanie has a hole in it, so I need a new beanie, a grey one"
     assert [product for product, *_ in lines(read(generator, said))] == ["prod_beanie"]
+
+
+def test_praise_then_one_please_after_an_answer_is_one_of_it(generator):
+    answered = DialogueContext(last_shown=(Option(value="prod_headlamp", label="Running Headlamp"),))
+    assert lines(read(generator, "nice, one please", answered)) == [("prod_headlamp", None, None, 1)]

@@ -206,7 +206,7 @@ POLITE = (
     # "ok full price is fine" after a code was refused: accepting the price, never a yes
     "full price is fine", "full price is ok", "full price is okay", "the full price is fine", "full price it is",
     "i will pay full price", "i will pay the full price",
-    "lovely jubbly", "cheers love", "ta very much", "nice one",
+    "lovely jubbly", "cheers love", "ta very much",
     # "no worries, I'll wrap it myself" after hearing the shop does not gift wrap: nothing asked
     "i will wrap it myself", "i will wrap it up myself", "i will wrap them myself", "i will do the wrapping myself",
     "i will wrap it", "i can wrap it myself", "i will write the card myself", "i will add a card myself",
