@@ -307,3 +307,11 @@ def test_a_thing_said_again_with_no_one_else_is_still_one(generator):
 def test_praise_then_one_please_after_an_answer_is_one_of_it(generator):
     answered = DialogueContext(last_shown=(Option(value="prod_headlamp", label="Running Headlamp"),))
     assert lines(read(generator, "nice, one please", answered)) == [("prod_headlamp", None, None, 1)]
+
+
+@pytest.mark.parametrize(
+    "said", ["a red beanie, and add a card saying get well soon", "the black steel bottle, and engrave his name on it"]
+)
+def test_a_service_said_beside_the_order_keeps_the_order(generator, said):
+    commands = read(generator, said)
+    assert [command.kind for command in commands] == ["out_of_scope", "add_items"]

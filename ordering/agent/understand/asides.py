@@ -583,7 +583,12 @@ GIFT_SERVICE = re.compile(
     r"(?:(?:a|an|the)\s+)?(?:gift ?-?wrap\w*(?:\s+(?:it|them|this|that))?"
     r"|wrap (?:it|them|this|that)(?: up)?(?: as a gift| for me)?|gift (?:receipt|message|note|box)s?"
     r"|no prices?(?: on (?:the |it)?(?:slip|receipt|packing slip|invoice|package|box))?"
-    r"|(?:do not|dont) (?:include|show|put) (?:the )?prices?(?: on (?:the |it)?(?:slip|receipt|packing slip))?)"
+    r"|(?:do not|dont) (?:include|show|put) (?:the )?prices?(?: on (?:the |it)?(?:slip|receipt|packing slip))?"
+    # "blue yoga mat, add a note saying happy 30th!", "…, and engrave his initials on it": the order, and a service
+    # the shop does not offer (the mat was lost once a note was a service said alone)
+    r"|(?:add|put|include|pop|slip|write|tuck)\s+(?:in\s+)?(?:a\s+|an\s+|the\s+)?(?:little\s+|short\s+|personal\s+"
+    r"|handwritten\s+|birthday\s+)?(?:note|card|message)(?:\s+in)?(?:\s*(?:saying|that says|with|reading)\b[^,.;]*)?"
+    r"|(?:engrave|personalise|personalize|monogram)\s+[^,.;]*)"
     r"(?:\s+(?:please|pls|as well|too|would be (?:great|nice|good|lovely|perfect|ideal)|if (?:you can|possible)))*"
     # the end of a clause: a comma, the end, or "and" before more of the order ("the court classic 44 (could you gift
     # wrap it?) and a grey beanie": the gift wrap was out of scope, and the order lost)
