@@ -68,6 +68,19 @@ SHIPPING_TEXT = (
     "preview shows the new total and the days the shop gives before anything is ordered. I can't promise a date "
     "the shop doesn't."
 )
+DEADLINE_TEXT = (
+    "You said when you need it: I can't promise a date, but the preview below shows the shop's delivery estimate for "
+    'standard shipping. If that is too late, say "express" and I\'ll show the new total before anything is ordered.'
+)
+# "need them before my trip thursday", "gotta have it by friday", "has to arrive by the 15th": a date said for the order
+DEADLINE_SAID = re.compile(
+    r"\b(?:need|needs|want|wants|have|get|gotta have|got to have|has to (?:be|arrive|get)|must (?:be"
+    r"|arrive))\b[^.?!]{0,30}?"
+    r"\b(?:by|before|in time for)\s+(?:the\s+|this\s+|next\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\b|monday|tuesday|wednesday"
+    r"|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|tomorrow|tonight|the weekend|weekend"
+    r"|(?:my|our|his|her)\s+\w+)",
+    re.IGNORECASE,
+)
 GIFT_SERVICE_TEXT = (
     "I can't arrange gift wrapping, gift receipts or gift notes: the shop doesn't offer them through me, sorry."
 )
@@ -537,6 +550,16 @@ class Policy:
     def _preview(self, turn: Turn, why: str) -> None:
         if self.within_total:
             self._within_total(turn)
+        if (
+            DEADLINE_SAID.search(turn.customer_text.lower().replace("\u2019", "'"))
+            and str(turn.state.get("shipping") or "standard").removeprefix("ship_") != "express"
+            and not any(isinstance(command, c.ChooseShipping) for command in self.commands)
+        ):
+            # "black gloves L, need them before my trip thursday": the shop promises no date and express is never
+            # chosen for the customer; what the preview says of delivery is pointed at, before it (a typed yes must
+            # follow the preview it confirms)
+            turn.record_decision(DecisionKind.RULE, "deadline_said", rationale="a date was said; shipping left as is")
+            turn.say(DEADLINE_TEXT, data={"kind": "info", "quick_replies": quick_replies(["Express shipping"])})
         result = self._call(turn, "preview_order", {}, why)
         if not result.ok:
             turn.say(result.error or "I could not prepare a preview.")

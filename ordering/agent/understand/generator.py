@@ -1799,7 +1799,8 @@ SHIPPING_CHOSEN = _rx(
     r"then|fine|ok then|please|pls|possible|more fast)\b"
 )
 DATE_WISH = _rx(
-    r"\b(?:(?:i|we)\s+)?need\s+(?:it|them|this|these|those)\s+(?:by|before|for)\s+(?:the\s+)?\w+"
+    r"\b(?:(?:i|we)\s+)?need\s+(?:it|them|this|these|those)\s+(?:by|before|for)\s+(?:(?:the|my|our)\s+)?"
+    r"(?:(?:trip|holiday|vacation|flight|race|party|birthday|wedding|event|marathon|meeting)\s+(?:on\s+)?)?\w+"
     r"(?:\s+(?:morning|afternoon|night|evening|latest|at the latest))?\b"
 )
 EXPRESS = _rx(
@@ -2301,6 +2302,17 @@ PREFERRED_BY = re.compile(
     r"|would love)\s+(?P<new>[^.!?]+)[.!]*$",
     re.IGNORECASE,
 )
+# "finance won't sign that off, just 1", "my boss won't approve that - one pack": who would not pay it, then the change
+NOT_SIGNED_OFF = re.compile(
+    r"^\s*(?:(?:hmm+|oh|ah|ok|okay|ugh|right)\s*[,.!]*\s+)*(?:finance|accounts|accounting|procurement|(?:my|the|our)\s+"
+    r"(?:boss|manager|budget|finance team|wife|husband|partner|team lead))\s+(?:won'?t|will not|wont|would not"
+    r"|wouldn'?t"
+    r"|can'?t|cannot|doesn'?t|does not|will never)\s+(?:sign (?:that|it|this) off|sign off on (?:that|it|this)"
+    r"|approve (?:that|it|this)|go for (?:that|it|this)|allow (?:that|it|this)|cover (?:that|it|this)|pay (?:that"
+    r"|for that))"
+    r"\s*[.!,;:-]+\s*(?P<rest>\S.*)$",
+    re.IGNORECASE,
+)
 # Thinking aloud, then what is settled on in a sentence of its own: "… so maybe a 43? Yes, let's go with the 43."
 DECIDED_LAST = re.compile(
     r"^(?P<before>.+?[.?!])\s+(?:(?:yes|yeah|yep|ok|okay|right|alright|fine|actually)\s*[,.!]?\s+)?"
@@ -2766,12 +2778,13 @@ class _Reader:
     def _within_total(self, commands: list[Command]) -> list[Command]:
         """The thing said with a limit on the whole order ("…, and a blue cap as long as it all stays under 100": the
         cap; "blue runner 42 and, if the total's still under 100, socks M too": the socks) marked with it. With one
-        thing only, the limit is the whole order's and marks nothing (the preview shows the total to confirm)."""
+        thing only, the limit is the whole order's and marks nothing (the preview shows the total to confirm), unless
+        it is added to a cart ("and a kettlebell if the total stays under $120" at a preview of two hoodies)."""
         last = _last_add(commands)
         if last is None:
             return commands
         index, command = last
-        if len(command.items) < 2:
+        if len(command.items) < 2 and not self.context.cart:
             return commands
         position = len(command.items) - 1
         if self.total_before:
@@ -3818,6 +3831,55 @@ class _Reader:
                 text,
                 flags=re.I,
             )
+        # "3 yoga mats for the wellness room - 2 purple 1 blue - send to the office": the count said first is the whole
+        # of the counts after it (3 purple and 1 blue were ordered), as after a colon
+        split = re.match(
+            r"^\s*(?P<n>\d{1,2})\s+(?P<thing>[^-:,]+?)\s*[-\u2013]\s*(?P<list>\d{1,2}\s+[a-z]+(?:\s*,?\s*(?:and\s+)?\d"
+            r"{1,2}"
+            r"\s+[a-z]+)+)(?P<rest>\s*(?:[-,.;].*)?)$",
+            text,
+            flags=re.I,
+        )
+        if split is not None and sum(int(n) for n in re.findall(r"\d+", split.group("list"))) == int(split.group("n")):
+            text = f"{split.group('n')} {split.group('thing')}, {split.group('list')}{split.group('rest')}"
+        # "3 blue tech tees M for the team - no wait, 2 M and 1 L": the same three, told apart (five M were ordered)
+        regrouped = re.match(
+            r"^\s*(?P<n>\d{1,2})\s+(?P<thing>.+?)\s*[-,.;]*\s*(?:no\s+wait|wait|sorry|actually|no|i mean|make (?:that"
+            r"|it))"
+            r"\s*[,.!-]*\s*(?P<list>\d{1,2}\s+[a-z0-9]+(?:\s*(?:,|and|,\s*and)?\s*\d{1,2}\s+[a-z0-9]+)+)\s*[.!]*$",
+            text,
+            flags=re.I,
+        )
+        if regrouped is not None:
+            counts = [
+                int(n) for n in re.findall(r"(?:^|[\s,])(\d{1,2})\s+[a-z0-9]", regrouped.group("list"), flags=re.I)
+            ]
+            values = re.findall(r"\d{1,2}\s+([a-z0-9]+)", regrouped.group("list"), flags=re.I)
+            if len(counts) > 1 and sum(counts) == int(regrouped.group("n")):
+                thing = regrouped.group("thing")
+                if all(normalize_clothing(value) or value.isdigit() for value in values):
+                    thing = re.sub(r"\b(?:size\s+)?(?:xs|s|m|l|xl|xxl|3[5-9]|4\d)\b", " ", thing, flags=re.I)
+                elif all(colour_of(value.lower()) for value in values):
+                    thing = " ".join(word for word in thing.split() if not colour_of(word.lower()))
+                thing = " ".join(thing.split())
+                text = f"{regrouped.group('n')} {thing}, {regrouped.group('list')}"
+        # "3 yoga mats for the wellness room: 2 purple 1 blue": what the whole is for is no part of the breakdown
+        # and "2 blue runners: one in 42 and one in 43" is one of each after a colon too (two 42s and a 43 were ordered)
+        whole = re.match(
+            r"^\s*(?P<n>\d{1,2})\s+(?P<thing>[^:]+?)(?:\s+for\s+[^:]{2,40})?:\s*(?P<list>.+)$", text, flags=re.I
+        )
+        if whole is not None:
+            numbers = {"one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+            counts = [
+                int(n) if n.isdigit() else numbers[n.lower()]
+                for n in re.findall(
+                    r"(?:^|[\s,])(\d{1,2}|one|two|three|four|five|six|an?)\s+(?:in\s+)?[a-z0-9]",
+                    whole.group("list"),
+                    re.I,
+                )
+            ]
+            if len(counts) > 1 and sum(counts) == int(whole.group("n")):
+                text = f"{whole.group('n')} {whole.group('thing')}, {whole.group('list')}"
         # "white running socks M too": the lone size letter before "too" is a size (it was left out)
         text = re.sub(r"(?<=[a-z] )(xs|s|m|l|xl|xxl)(?=\s+(?:too|as well|also)\b)", r"size \1", text, flags=re.I)
         # "hi again, the purple yoga mat please": a greeting of one who came back, no reorder ("again")
@@ -3909,7 +3971,7 @@ class _Reader:
         text = self._preferred_by_whom(text)
         # "that's more than I'd planned. one pack then.", "hmm, that's a lot - just one pack": how the total felt, then
         # the change it led to (not understood)
-        felt = PRICE_REACTION.match(text)
+        felt = PRICE_REACTION.match(text) or NOT_SIGNED_OFF.match(text)
         if felt is not None and self.context.cart:
             text = felt.group("rest")
         # "The earbuds are cheaper, but I'll go back to the first one you showed me.": what is chosen after "but"
@@ -4650,7 +4712,8 @@ class _Reader:
                 # shop's tool matches a label, then a town); it went to the default address
                 commands.append(ChooseAddress(label=place))
                 rest = (rest[: town.start("to")] + " " + rest[town.end() :]).strip(" ,")
-        # "Need it by friday": a wish about the date, not one more of "it" (the shop promises no date).
+        # "Need it by friday": a wish about the date, not one more of "it" (the shop promises no date); what the
+        # shipping options give is said beside the order (`read`), so the customer can choose express
         rest = re.sub(DATE_WISH, " ", rest).strip(" ,")
         # Shipping.
         clauses = [clause.strip() for clause in rest.split(",")]

@@ -382,7 +382,9 @@ _CLOCK_TIME = re.compile(
     r"|(?:1[0-2]|0?[1-9])\s*(?:am|pm|a\.m\.|p\.m\.)(?![a-z]))"
     # "i run at 6 every morning", "club meets at 6": an hour said with when
     r"|\b(?:at|after|before|around|until|till)\s+(?:1[0-2]|[1-9])(?=\s+(?:every|each|daily|most|sharp|tomorrow|today|"
-    r"tonight|on|in the|o'?clock)\b|\s*(?:[,.!?]|$))"
+    r"tonight|on|in the|o'?clock|when|while|and|so|ish)\b|\s*(?:[,.!?]|$))"
+    # "it's pitch dark at 5 when i run home": the hour of something dark, light, home or done (five headlamps)
+    r"|\b(?:dark|light|home|back|done|finished|off|out|up|open|closed)\s+(?:by|at|around|after|before)\s+(?:1[0-2]|[1-9])\b(?![:.]\d)"
 )
 # "by friday", "before next tue", "by tomorrow": a deadline (the shop promises no date; "friday" was a day to look back
 # to for something liked)

@@ -1,0 +1,83 @@
+"""The reader on held-out run 32 (a Monday at work: terse orders between meetings, team orders, budgets), in words of
+our own. Each case was a wrong order before: a count said first and its breakdown after a dash or a colon were both
+ordered ("3 yoga mats - 2 purple 1 blue" was three purple and a blue), the breakdown said as a correction was added to
+the first count, an hour ("dark at 5") was five headlamps, who would not pay for it hid the change, and a limit on the
+total said at a preview marked nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.agent.commands import AddItems, CartLine, DialogueContext, SetSlot
+from ordering.agent.understand import OfflineGenerator
+from ordering.evaluation.messages import demo_lexicon
+from tests.understanding.reading import lines, read
+
+PREVIEW_HOODIES = DialogueContext(
+    cart=(
+        CartLine(
+            variant_id="var_zip_hoodie_grey_m", product_id="prod_zip_hoodie", title="Zip Hoodie", colour="grey",
+            size="M", quantity=2,
+        ),
+    ),
+    awaiting_confirmation=True,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def generator() -> OfflineGenerator:
+    return OfflineGenerator(demo_lexicon())
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        (
+            "4 beanies for the office raffle - 3 grey 1 red - ship to work",
+            [("prod_beanie", "grey", None, 3), ("prod_beanie", "red", None, 1)],
+        ),
+        (
+            "4 beanies for the raffle: 3 grey, 1 red",
+            [("prod_beanie", "grey", None, 3), ("prod_beanie", "red", None, 1)],
+        ),
+        (
+            "2 trail blazers: one in 41 and one in 44",
+            [("prod_trail_blazer", None, "41", 1), ("prod_trail_blazer", None, "44", 1)],
+        ),
+        (
+            "3 black cotton tees L for the team - no wait, 1 L and 2 S",
+            [("prod_cotton_tee", "black", "L", 1), ("prod_cotton_tee", "black", "S", 2)],
+        ),
+    ],
+)
+def test_a_count_and_its_breakdown_are_one_order(generator, said, expected):
+    assert lines(read(generator, said)) == expected
+
+
+@pytest.mark.parametrize("said", ["a headlamp, it gets dark at 6", "a headlamp - it's pitch dark at 7 when i get home"])
+def test_an_hour_is_no_count(generator, said):
+    assert lines(read(generator, said)) == [("prod_headlamp", None, None, None)]
+
+
+def test_a_time_with_minutes_is_still_no_count(generator):
+    assert lines(read(generator, "home after 6:45, black fitness band please")) == [
+        ("prod_fitness_band", "black", None, None)
+    ]
+
+
+@pytest.mark.parametrize("said", ["finance won't sign that off, just 1", "my boss won't approve that - just one"])
+def test_who_would_not_pay_then_the_change(generator, said):
+    (command,) = read(generator, said, PREVIEW_HOODIES)
+    assert isinstance(command, SetSlot) and command.slot == "quantity" and command.value == "1"
+
+
+def test_a_limit_on_the_total_said_at_a_preview_marks_the_new_thing(generator):
+    (add,) = read(generator, "and a kettlebell if the total stays under $120", PREVIEW_HOODIES)
+    assert isinstance(add, AddItems)
+    (item,) = add.items
+    assert item.product_ids == ("prod_kettlebell",) and item.within_total == 12000
+
+
+def test_a_limit_with_one_thing_and_no_cart_marks_nothing(generator):
+    (add,) = read(generator, "a kettlebell as long as it all stays under $120")
+    assert add.items[0].within_total is None
