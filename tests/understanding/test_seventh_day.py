@@ -81,3 +81,48 @@ def test_a_limit_on_the_total_said_at_a_preview_marks_the_new_thing(generator):
 def test_a_limit_with_one_thing_and_no_cart_marks_nothing(generator):
     (add,) = read(generator, "a kettlebell as long as it all stays under $120")
     assert add.items[0].within_total is None
+
+
+PREVIEW_ONE = DialogueContext(
+    cart=(
+        CartLine(
+            variant_id="var_beanie_grey", product_id="prod_beanie", title="Wool Beanie", colour="grey", size=None,
+            quantity=1,
+        ),
+    ),
+    awaiting_confirmation=True,
+)  # fmt: skip
+
+
+def test_a_size_letter_ending_the_sentence_of_the_order(generator):
+    assert lines(read(generator, "black cotton tee L. casual friday at the office")) == [
+        ("prod_cotton_tee", "black", "L", None)
+    ]
+
+
+def test_no_letter_then_another_is_still_a_correction(generator):
+    commands = read(generator, "no M. no L. L final", PREVIEW_HOODIES)
+    assert [(command.slot, command.value) for command in commands] == [("size", "L")]
+
+
+def test_the_same_as_last_month_is_what_was_bought(generator):
+    (add,) = read(generator, "same socks as last month please")
+    assert add.items[0].saved == "purchased"
+
+
+@pytest.mark.parametrize(
+    ("said", "kind"),
+    [
+        ("scrap that, plans changed after the call", "decline"),
+        ("nope, not after all", "decline"),
+        ("cheers, will sort it after the meeting", "thanks"),
+        ("ok one sec, my phone is ringing", "thanks"),
+    ],
+)
+def test_at_a_preview_between_meetings(generator, said, kind):
+    assert [command.kind for command in read(generator, said, PREVIEW_ONE)] == [kind]
+
+
+@pytest.mark.parametrize("said", ["human agent pls", "a real human now", "live chat please"])
+def test_a_person_asked_for_in_two_words(generator, said):
+    assert [command.kind for command in read(generator, said)] == ["human"]

@@ -266,6 +266,7 @@ ASSENT = (
 )  # fmt: skip
 NO = (
     "no", "nope", "nah", "n", "no actually", "actually no", "no wait", "no sorry", "sorry no",
+    "not after all", "nope not after all", "no not after all", "on second thought no",
     "no thanks", "no thank you", "no way", "do not", "do not order it",
     "do not order", "do not place it", "do not place the order", "do not buy it", "do not do it", "not now",
     "not yet", "hold on", "hold off", "wait", "stop", "decline", "declined", "no do not", "reject",
@@ -321,8 +322,11 @@ HOLD = (
 LEAVING = _rx(
     r"\b(?:brb|be right back|back (?:later|soon|in a (?:bit|sec|second|min|minute|few))|be back"
     r"|(?:my|the) stop is (?:next|here|coming|now)|(?:this|next) is my stop"
-    r"|(?:my|the) (?:train|bus|tube|ride|uber|lyft|taxi|cab|flight|boss|meeting|class|break|lunch|shift)(?: break)?"
-    r" (?:is|s) (?:here|over|starting|about to start|coming|boarding|leaving|done)"
+    r"|(?:my|the) (?:train|bus|tube|ride|uber|lyft|taxi|cab|flight|boss|meeting|class|break|lunch|shift|manager|phone"
+    r"|call)(?: break)?"
+    r" (?:is|s) (?:here|over|starting|about to start|coming|boarding|leaving|done|calling|ringing)"
+    # "thx!! one sec boss is calling": a moment away
+    r"|(?:one|a|just a|1) (?:sec|second|min|minute|moment)\b(?=.*\b(?:calling|call|meeting|boss|door|back)\b)"
     r"|(?:got to|gotta|have to|need to|must) (?:go|run|dash|get off|hop off|jump off|board)"
     r"|(?:let me|i will|i need to|i have to|i got to|got to|need to|going to) (?:just )?(?:check|ask|look at|think"
     r"|sleep on|find|get|grab|dig out|look for|text|message|call|ring|phone|whatsapp|email)"
@@ -335,7 +339,9 @@ LEAVING = _rx(
     # "ok cool, ill decide later", "i'll sort it out tonight": deciding later
     r"|(?:decide|think about it|think it over|sort it(?: out)?|finish (?:it|this|up)|come back|get back to you|"
     r"have a think|make up my mind)(?: on it| about it)? (?:later|tomorrow|tonight|after work|this evening|at home|"
-    r"soon|in a bit|another time|on the weekend|at the weekend))"
+    r"soon|in a bit|another time|on the weekend|at the weekend|after (?:the |my )?(?:standup|stand up|meeting|call"
+    r"|lunch"
+    r"|work)))"
 )
 # What the price made the customer feel ("hmm too much", "way too expensive", "over my budget"): said with a no or
 # a "forget it", it is that no ("too expensive, never mind" searched for "never"); said alone, it asks for cheaper.
@@ -475,7 +481,8 @@ CONFIRM_TAIL = _rx(
 HUMAN = _rx(
     r"\b(?:human|humans|real person|a person|actual person|live person|live agent|live chat|someone real|"
     r"real human|representative|rep|operator|customer service|customer support|customer care|support team|"
-    r"support staff|support agent|an agent|the agent|a manager|your manager|the manager|supervisor|"
+    r"support staff|support agent|an agent|the agent|human agent|real agent|a manager|your manager|the manager"
+    r"|supervisor|"
     r"somebody|someone|staff member|member of staff|a real one)\b"
     r"|\bwho (?:can|could|should|do) (?:i|we) (?:speak|talk|chat) (?:to|with)\b"
 )
@@ -499,8 +506,9 @@ HUMAN_WHO_KNOWS = _rx(
     r"staff|staff|one of your staff)\s+(?:who|that)\s+(?:actually\s+|really\s+)?(?:knows?|understands?|can)\b"
 )
 HUMAN_ALONE = _rx(
-    r"^(?:human|agent|operator|representative|customer service|support|live agent|a human|person|"
-    r"real person|speak to human|human please|agent please)$"
+    r"^(?:(?:a|an|the)\s+)?(?:human|agent|operator|representative|customer service|support|live agent|person|"
+    r"real person|speak to human|human agent|real agent|real human|live person|live chat)"
+    r"(?:\s+(?:please|pls|plz|now|asap|thanks|thx))*$"
 )
 REFUND = _rx(
     r"\b(?:refund|return|exchange|complaint|complain|broken|damaged|faulty|arrived wrong|wrong item|"
@@ -3880,6 +3888,32 @@ class _Reader:
             ]
             if len(counts) > 1 and sum(counts) == int(whole.group("n")):
                 text = f"{whole.group('n')} {whole.group('thing')}, {whole.group('list')}"
+        # "navy chinos M. new dress code at work": a size letter typed in capitals, ending the sentence of the order
+        text = re.sub(
+            r"\b(?P<before>[a-z]+) (?P<size>XS|S|M|L|XL|XXL)(?=\s*[.!;]\s+\S)",
+            lambda m: (
+                m.group(0)
+                if m.group("before").lower() in ("no", "not", "or", "and", "nope", "nah", "than")
+                else f"{m.group('before')} size {m.group('size')}"
+            ),
+            text,
+        )
+        # "same shoes as last month, another pair": what was bought then (a search of every shoe)
+        text = re.sub(
+            r"\b(same\s+[a-z ]{2,30}?\s+as)\s+(?:the\s+)?last\s+(?:month|week|year|order|summer|winter|spring|autumn"
+            r"|fall)\b",
+            r"\1 last time",
+            text,
+            flags=re.I,
+        )
+        # "scrap that, plans changed after the meeting": what changed is why, no part of the request
+        text = re.sub(
+            r"\s*[,;-]\s*(?:(?:my|the|our)\s+)?plans?\s+(?:have\s+|has\s+)?(?:changed|fell through"
+            r"|got cancell?ed)\b[^,;.!?]*",
+            "",
+            text,
+            flags=re.I,
+        )
         # "white running socks M too": the lone size letter before "too" is a size (it was left out)
         text = re.sub(r"(?<=[a-z] )(xs|s|m|l|xl|xxl)(?=\s+(?:too|as well|also)\b)", r"size \1", text, flags=re.I)
         # "hi again, the purple yoga mat please": a greeting of one who came back, no reorder ("again")
