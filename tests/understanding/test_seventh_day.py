@@ -126,3 +126,10 @@ def test_at_a_preview_between_meetings(generator, said, kind):
 @pytest.mark.parametrize("said", ["human agent pls", "a real human now", "live chat please"])
 def test_a_person_asked_for_in_two_words(generator, said):
     assert [command.kind for command in read(generator, said)] == ["human"]
+
+
+def test_the_size_before_the_card_said_by_its_last_four(generator):
+    commands = read(generator, "navy zip hoodie L on my personal card - the 4242, not the work one")
+    assert [line[:3] for line in lines(commands)] == [("prod_zip_hoodie", "navy", "L")]
+    assert lines(commands)[0][3] in (None, 1)
+    assert any(command.kind == "choose_card" and command.last4 == "4242" for command in commands)

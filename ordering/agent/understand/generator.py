@@ -3765,6 +3765,15 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "orange tech tee M on my personal card - the 4242, not the work mastercard": the card is the one by its last
+        # four (the size before "on" was lost)
+        text = re.sub(
+            r"\s+(?:on|with)\s+my\s+(?:(?:personal|work|business|company|own|other|usual)\s+)?card\s*[-,:]?\s*"
+            r"(?=(?:the\s+)?(?:one\s+)?(?:ending\s+(?:in\s+)?)?\d{4}\b)",
+            ", ",
+            text,
+            flags=re.I,
+        )
         # "pop it in the post to my office": send it there; "send it to mine": to the customer's own home; "express to
         # be safe": why, no part of the choice (each was not understood)
         text = re.sub(
