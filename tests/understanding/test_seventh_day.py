@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, CartLine, DialogueContext, SetSlot
+from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, SetSlot
 from ordering.agent.understand import OfflineGenerator
 from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
@@ -129,7 +129,10 @@ def test_a_person_asked_for_in_two_words(generator, said):
 
 
 def test_the_size_before_the_card_said_by_its_last_four(generator):
-    commands = read(generator, "navy zip hoodie L on my personal card - the 4242, not the work one")
+    cards = DialogueContext(
+        cards=(Option(value="4242", label="Visa ending 4242"), Option(value="3220", label="Mastercard ending 3220"))
+    )
+    commands = read(generator, "navy zip hoodie L on my personal card - the 4242, not the work one", cards)
     assert [line[:3] for line in lines(commands)] == [("prod_zip_hoodie", "navy", "L")]
     assert lines(commands)[0][3] in (None, 1)
     assert any(command.kind == "choose_card" and command.last4 == "4242" for command in commands)
