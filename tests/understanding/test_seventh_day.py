@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, SetSlot
+from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, PendingQuestion, SetSlot
 from ordering.agent.understand import OfflineGenerator
 from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
@@ -136,3 +136,41 @@ def test_the_size_before_the_card_said_by_its_last_four(generator):
     assert [line[:3] for line in lines(commands)] == [("prod_zip_hoodie", "navy", "L")]
     assert lines(commands)[0][3] in (None, 1)
     assert any(command.kind == "choose_card" and command.last4 == "4242" for command in commands)
+
+
+def test_a_colour_said_fine_to_the_sizes_left(generator):
+    ask = DialogueContext(
+        pending=PendingQuestion(
+            slot="size", product_id="prod_pullover_hoodie", title="Pullover Hoodie",
+            options=(Option(value="S", label="S"), Option(value="L", label="L")),
+        )
+    )  # fmt: skip
+    commands = read(generator, "black's fine then", ask)
+    assert [(command.slot, command.value) for command in commands] == [("colour", "black")]
+
+
+def test_the_word_one_of_those_shown(generator):
+    shown = DialogueContext(
+        last_shown=(
+            Option(value="prod_cloud_jogger", label="Cloud Jogger"),
+            Option(value="prod_trail_blazer", label="Trail Blazer"),
+        )
+    )
+    assert lines(read(generator, "cloud one, grey 42", shown)) == [("prod_cloud_jogger", "grey", "42", None)]
+
+
+def test_the_size_before_a_card_said_by_what_it_is_for(generator):
+    assert lines(read(generator, "black tech tee L on my work card"))[0][:3] == ("prod_tech_tee", "black", "L")
+
+
+@pytest.mark.parametrize("said", ["anything for the kitchen under $30?", "something for my desk under 30 bucks"])
+def test_what_it_is_for_before_a_budget(generator, said):
+    (search,) = read(generator, said)
+    assert search.kind == "search" and search.price_max == 3000
+
+
+@pytest.mark.parametrize("said", ["8 caps for the club, or however many you've got", "8 caps, or as many as you have"])
+def test_or_however_many_is_up_to_the_count(generator, said):
+    (add,) = read(generator, said)
+    (item,) = add.items
+    assert item.quantity == 8 and item.up_to is True

@@ -1223,6 +1223,9 @@ def drop_asides(text: str) -> Asides:
         total_before = text[: limit.start()].strip(" ,") if after else ""
         text = f"{text[: limit.start()]} {text[limit.end() :]}".strip()
         text = re.sub(r"\s+,", ",", re.sub(r"\band\s*,\s*", "and ", text))
+    # "6 soft flasks for the run club, or however many you've got": as many as the shop has, up to six (the "or"
+    # form of "otherwise however many"; "however" was a second thing to look for)
+    text = re.sub(r",?\s+or\s+(?=(?:just\s+)?(?:however many|as many as)\b)", ", otherwise ", text)
     yes_if = re.match(r"(?:yes|yeah|yep|yup|ok|okay|sure|confirm|go ahead)\b\W*(?:if|only if|as long as)\b", text)
     if not yes_if and not CONDITIONAL_ANSWER.match(text):  # "yes if not too late" is no yes
         for fallback in (COUNT_IF_NOT, ALTERNATIVE_IF_GONE, FALLBACK_TAIL):

@@ -3765,6 +3765,27 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "black's fine then" (to the sizes left): that colour is fine; "trail one, black 43": the one of those shown
+        text = re.sub(
+            r"\b([a-z]+)\s*'\s*s\s+(fine|ok|okay|good|great|alright)\b",
+            lambda m: f"{m.group(1)} is {m.group(2)}" if colour_of(m.group(1).lower()) else m.group(0),
+            text,
+            flags=re.I,
+        )
+        text = re.sub(
+            r"^\s*(?P<word>[a-z]+)\s+one\b",
+            lambda m: (
+                f"the {m.group('word')} one" if m.group("word").lower() in self.lexicon.vocabulary else m.group(0)
+            ),
+            text,
+            flags=re.I,
+        )
+        # "gloves M on my work card": the size said before the card (it was lost)
+        text = re.sub(
+            r"\b(XS|S|M|L|XL|XXL)\s+(?=(?:on|with|using)\s+(?:my|the)\s+(?:\w+\s+)?(?:card|visa|mastercard|amex)\b)",
+            r"size \1, ",
+            text,
+        )
         # "orange tech tee M on my personal card - the 4242, not the work mastercard": the card is the one by its last
         # four (the size before "on" was lost)
         text = re.sub(
@@ -3814,6 +3835,13 @@ class _Reader:
             text = f"{before[: last.start()]}{settled.group('value')}{before[last.end() :]}"
         text = re.sub(
             r"\s+(?:to be (?:safe|sure|on the safe side)|just in case|to be on the safe side)\b", "", text, flags=re.I
+        )
+        # "anything for the desk under $30?": what it is for, before the price
+        text = re.sub(
+            r"^(\s*(?:something|anything))\s+for\s+(?:the|my|a|our)\s+[a-z]+(?=\s+(?:under|below|less than|up to)\b)",
+            r"\1",
+            text,
+            flags=re.I,
         )
         # "something under $40 for a coworker who cycles to work?", "gift ideas under $40", "what can I get for under
         # $40": a look at what the shop has within that price, for whoever it is (not understood, or "to work" chose
