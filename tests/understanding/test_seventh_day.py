@@ -174,3 +174,22 @@ def test_or_however_many_is_up_to_the_count(generator, said):
     (add,) = read(generator, said)
     (item,) = add.items
     assert item.quantity == 8 and item.up_to is True
+
+
+def test_the_kind_named_among_those_shown_is_that_one(generator):
+    shown = DialogueContext(
+        last_shown=(
+            Option(value="prod_foam_roller", label="Foam Roller"),
+            Option(value="prod_steel_bottle", label="Insulated Steel Bottle"),
+            Option(value="prod_run_cap", label="Running Cap"),
+        )
+    )
+    assert lines(read(generator, "the bottle, white", shown)) == [("prod_steel_bottle", "white", None, None)]
+    assert [command.kind for command in read(generator, "do you have other bottles?", shown)] == ["search"]
+
+
+def test_bought_before_in_another_colour_keeps_every_product_of_the_kind(generator):
+    (add,) = read(generator, "the usual socks but in grey this time")
+    (item,) = add.items
+    assert item.saved == "purchased" and item.colour == "grey"
+    assert set(item.product_ids) == {"prod_run_socks", "prod_wool_socks"}

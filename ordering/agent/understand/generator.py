@@ -5129,6 +5129,16 @@ class _Reader:
             return [AddItems(items=tuple(self._coloured_among_shown(item) for item in items[:10]))]
         # "That one", "nah not that one": pointing at a product without asking for anything is not an order.
         items = [item for item in items if not self._pointer.get(id(item))]
+        shown = {option.value for option in self.context.last_shown}
+        among = [tuple(pid for pid in item.product_ids if pid in shown) for item in items]
+        if items and len(shown) > 1 and self.context.pending is None and all(len(ids) == 1 for ids in among):
+            # "the bottle, black" after the foam roller, the steel bottle and the cap were shown: the one of them it
+            # names, chosen (it was looked up again, and offered as a list of one)
+            return [
+                AddItems(
+                    items=tuple(replace(item, product_ids=ids) for item, ids in zip(items, among, strict=True))[:10]
+                )
+            ]
         if items and any(item.product_ids for item in items):
             return [self._search(text)]
         pointed = self._pointed_item(text) if not items else None
@@ -8043,7 +8053,11 @@ class _Reader:
         words = [word for word in text.split() if not self._descriptive(word)]
         resolution_words = self.lexicon.words(" ".join(word for word in words if not _numberish(word)))
         colour = next((c for c in self.lexicon.colour_words(resolution_words)), None)
-        resolution = self.lexicon.resolve(resolution_words, colour=colour, describing=describing)
+        # "the usual socks but in grey this time": the kind bought before, whatever colours its products come in (the
+        # grey merino socks were taken for the white running socks bought); the shop's saved items say which it was
+        resolution = self.lexicon.resolve(
+            resolution_words, colour=None if saved == "purchased" else colour, describing=describing
+        )
         if resolution.described and re.search(r"\b(?:it|its|they|them|these|those|this)\b", chunk):
             # "wait, are these waterproof?": a feature asked of the thing on the table names no other thing (it
             # offered the rain jacket and the boots to replace the earbuds)
