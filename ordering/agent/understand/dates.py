@@ -37,7 +37,9 @@ _FIXED: list[tuple[re.Pattern[str], int]] = [
         8,
     ),
     (re.compile(r"\b(?:last week|a week ago|past week|previous week|one week ago|the week before)\b"), 14),
-    (re.compile(r"\b(?:recently|lately|this month|a while ago|a while back)\b"), 31),
+    (re.compile(r"\b(?:recently|lately|this month)\b"), 31),
+    # "a while back": longer than recently (the socks bought five weeks before were not found)
+    (re.compile(r"\b(?:a while ago|a while back|some time ago|a bit ago|ages ago)\b"), 365),
     (re.compile(r"\b(?:last month|a month ago|past month|previous month|one month ago)\b"), 62),
     (re.compile(r"\b(?:last year|a year ago|past year)\b"), 730),
 ]

@@ -267,6 +267,8 @@ ASSENT = (
 NO = (
     "no", "nope", "nah", "n", "no actually", "actually no", "no wait", "no sorry", "sorry no",
     "not after all", "nope not after all", "no not after all", "on second thought no",
+    "i have changed my mind", "changed my mind", "i do not want it after all", "i do not want it anymore",
+    "i do not want it any more", "oh dear i have changed my mind", "oh dear", "i have changed my mind i do not want it",
     "no thanks", "no thank you", "no way", "do not", "do not order it",
     "do not order", "do not place it", "do not place the order", "do not buy it", "do not do it", "not now",
     "not yet", "hold on", "hold off", "wait", "stop", "decline", "declined", "no do not", "reject",
@@ -498,7 +500,7 @@ BULK_DEAL = _rx(
 HUMAN_TO_ANSWER = _rx(
     r"\b(?:can|could|would|is there|i want|i need|id like|i would like)\s+(?:a|an|some|one of your)?\s*(?:real|actual|"
     r"live)?\s*(?:person|human|someone|somebody|agent|expert|staff member|member of staff)\s+(?:who can\s+)?"
-    r"(?:tell|check|help|advise|answer|confirm|look|explain|let me know)\b"
+    r"(?:tell|check|help|advise|answer|confirm|look|explain|let me know|finish|complete|do|take over|sort|handle)\b"
 )
 # "could I speak to someone who actually knows about racing shoes?": a person, whatever the thing named
 HUMAN_WHO_KNOWS = _rx(
@@ -893,7 +895,8 @@ META_HELP = _rx(
 )
 # What the assistant keeps about the customer: answered as such (it was a product question on "data ads").
 PRIVACY = _rx(
-    r"\b(?:what|how much) do you (?:know|have|store|keep|remember|save|collect) (?:about|on|of) me\b"
+    r"\b(?:what|how much) (?:(?:information|info|data|details|personal data)\s+)?do you (?:know|have|hold|store|keep"
+    r"|remember|save|collect) (?:about|on|of) me\b"
     r"|\b(?:use|sell|share|store|keep|track|collect|save)\s+(?:my|our)\s+(?:data|info|information|details|personal "
     r"(?:data|info|information)|history|conversations?|chats?)\b"
     r"|\bprivacy\b|\bgdpr\b|\b(?:delete|erase|remove)\s+my\s+(?:data|info|information|account|history)\b"
@@ -1544,7 +1547,7 @@ PRICE_RANGE = _rx(
 )
 
 _USE = (
-    r"(?:(?:and\s+|then\s+)?(?:use|apply|with|add|enter|try|redeem|using|pay with|pay using|pay by|charge it to|"
+    r"(?:\b(?:and\s+|then\s+)?(?:use|apply|with|add|enter|try|redeem|using|pay with|pay using|pay by|charge it to|"
     r"charge|put it on|and|on|onto)\s+(?:the\s+|my\s+|this\s+)?)?"
 )
 CODE_AFTER_WORD = _rx(
@@ -1983,7 +1986,8 @@ PUT_BACK_COUNT_SAID = _rx(
 )
 # "50 of them", "make it 25 of the socks", "three of those please": a line's count.
 COUNT_OF_LINE = _rx(
-    r"(?:(?:actually|ok|okay|so|then|and|also|plus|make it|make that|i want|i need|give me)\s*,?\s+)*"
+    r"(?:(?:actually|ok|okay|so|then|and|also|plus|make it|make that|i want|i need|give me|can i have|could i have"
+    r"|can i get|could i get|i will have|i will take|i would like)\s*,?\s+)*"
     r"(?P<count>\d{1,4}|two|three|four|five|six|seven|eight|nine|ten|a dozen|a couple)"
     r"(?:\s+(?:packs?|pairs?|units?|pieces?))?\s+of\s+(?:them|those|these|the\s+(?P<thing>[a-z ]+?))"
     r"(?:\s+(?:please|pls|then|instead|actually))*"
@@ -3836,6 +3840,67 @@ class _Reader:
         text = re.sub(
             r"\s+(?:to be (?:safe|sure|on the safe side)|just in case|to be on the safe side)\b", "", text, flags=re.I
         )
+        # "ok, just for the gym then. black" after the earbuds were answered about: what the one on the table is for,
+        # never another thing ("gym" named the Gym Duffel, and it was ordered)
+        if len(self.context.last_shown) == 1 and not self.context.cart:
+            purpose = re.compile(
+                r"(?<!ones )(?<!one )\b(?:(?:just|only|mainly|mostly)\s+)?for\s+(?:the\s+|my\s+)?(?:gym|running|runs"
+                r"|work|office"
+                r"|commute|commuting|hiking|hikes|yoga|training|travel|travelling|walks|walking)\b(?:\s+then)?",
+                re.I,
+            )
+            rest = purpose.sub(" ", text)
+            if rest != text and not self._names_product(normalize(rest), strict=True):
+                text = rest
+        # "a pair of Blue Runners for me in 40 and one for my husband in 44": the size said after the person is theirs
+        # (44 pairs in size 40 were read)
+        text = re.sub(
+            r"\bfor\s+(?P<who>me|myself|him|her|them|us|(?:my|our|his|her)\s+[a-z-]+)\s+in\s+(?P<size>(?:size\s+)?"
+            r"(?:(?:uk|us|eu)\s*)?\d{1,2}(?:\.5)?)\b(?!\s+and\s+(?:my|me|our|his|her)\b)",
+            r"in \g<size> for \g<who>",
+            text,
+            flags=re.I,
+        )
+        # "I pressed the little heart on some running shoes": the ones liked; "the visa you've got on file": saved
+        text = re.sub(
+            r"\b(?:pressed|clicked|tapped|hit|ticked)\s+(?:the\s+)?(?:little\s+)?(?:heart|love heart|like button)\s+"
+            r"(?:on|for|next to)\s+",
+            "liked ",
+            text,
+            flags=re.I,
+        )
+        text = re.sub(
+            r"(?<=visa|card|amex)\s+(?:that\s+)?(?:you'?ve\s+got|you\s+have|you've|you\s+got|i'?ve\s+got|i\s+have|that'?s|that\s+is"
+            r"|which is)?"
+            r"\s*on\s+file\b",
+            "",
+            text,
+            flags=re.I,
+        )
+        # "oh dear, I've changed my mind, I don't want it after all" at a preview: a no (it looked for what to remove)
+        if self.context.awaiting_confirmation and re.fullmatch(
+            r"\s*(?:(?:oh|oh dear|hmm|sorry|actually|um|erm)\s*[,.!]*\s*)*(?:(?:i'?ve"
+            r"|i have)\s+)?(?:changed my mind\s*[,.!;-]*"
+            r"\s*)?i\s+(?:don'?t|do not)\s+want\s+(?:it|them|this|that|the order|any of it)\s+(?:after all|anymore"
+            r"|any more"
+            r"|now)\s*[.!]*\s*",
+            text,
+            flags=re.I,
+        ):
+            text = "no"
+        # "i need 12 pairs of white running socks M. they come in packs of 3 so 4 packs": the packs worked out last
+        # are the count (12 packs were read once the size was)
+        packs = re.search(
+            r"\s*[.,;]?\s*(?:they|it|which|these|those)\s+comes?\s+in\s+(?:packs?|sets?)\s+of\s+\d+\s*,?\s*so\s+"
+            r"(?:that'?s\s+|that\s+is\s+|i\s+need\s+)?(?P<n>\d{1,2})\s+(?:packs?|sets?)\s*[.!]*\s*$",
+            text,
+            flags=re.I,
+        )
+        if packs is not None and re.search(r"\b\d{1,3}\s+pairs?\b", text[: packs.start()], flags=re.I):
+            head = re.sub(
+                r"\b\d{1,3}\s+pairs?\b", f"{packs.group('n')} packs", text[: packs.start()], count=1, flags=re.I
+            )
+            text = head
         # "anything for the desk under $30?": what it is for, before the price
         text = re.sub(
             r"^(\s*(?:something|anything))\s+for\s+(?:the|my|a|our)\s+[a-z]+(?=\s+(?:under|below|less than|up to)\b)",

@@ -477,6 +477,12 @@ def normalize(text: str) -> str:
     # "necesito dos packs de black running socks talla M", "do grey beanie bhej do": the words of another language
     # that carry the order, in English (foreign.py)
     text = english_words(text)
+    # "no, I beg your pardon, one white and one black": a correction said politely (a search for "beg pardon")
+    text = re.sub(
+        r"\b(?:i\s+)?(?:do\s+)?beg\s+your\s+pardon\b\s*,?|\bpardon\s+me\b\s*,?|\bmy\s+(?:mistake|bad)\b\s*,?",
+        "sorry ",
+        text,
+    )
     text = _numbers_not_counts(_chat_style(text))
     # "yesss", "noooo", "pleeease": one letter for a run of three or more (never x: "xxxl" is a size)
     text = re.sub(r"([a-wyz])\1{2,}", r"\1", text)
