@@ -90,3 +90,24 @@ def test_the_little_heart_is_a_like(generator):
 def test_a_while_back_is_longer_than_recently(generator):
     (add,) = read(generator, "I bought a beanie from you a while back, the same again please")
     assert add.items[0].saved == "purchased" and add.items[0].since_days == 365
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Dear Sir/Madam, I would like to order one grey Wool Beanie. Kind regards, Margaret",
+        "To whom it may concern, please send me a grey wool beanie. Yours faithfully, Mr Jones",
+    ],
+)
+def test_a_letter_is_its_request(generator, said):
+    assert [line[:3] for line in lines(read(generator, said))] == [("prod_beanie", "grey", None)]
+
+
+def test_an_age_said_of_oneself_is_no_count(generator):
+    said = "I'm 71 and my knees aren't what they were. The blue Cloud Jogger in 41 please"
+    assert lines(read(generator, said)) == [("prod_cloud_jogger", "blue", "41", None)]
+
+
+def test_not_sure_how_this_works_then_the_order(generator):
+    said = "not sure how this works, do i just say what i want? red beanie"
+    assert lines(read(generator, said)) == [("prod_beanie", "red", None, None)]

@@ -3870,7 +3870,8 @@ class _Reader:
             flags=re.I,
         )
         text = re.sub(
-            r"(?<=visa|card|amex)\s+(?:that\s+)?(?:you'?ve\s+got|you\s+have|you've|you\s+got|i'?ve\s+got|i\s+have|that'?s|that\s+is"
+            r"(?<=visa|card|amex)\s+(?:that\s+)?(?:you'?ve\s+got|you\s+have|you've|you\s+got|i'?ve\s+got|i\s+have"
+            r"|that'?s|that\s+is"
             r"|which is)?"
             r"\s*on\s+file\b",
             "",
@@ -3901,6 +3902,28 @@ class _Reader:
                 r"\b\d{1,3}\s+pairs?\b", f"{packs.group('n')} packs", text[: packs.start()], count=1, flags=re.I
             )
             text = head
+        # A letter's salutation and sign-off ("Dear Sir/Madam, I would like to order … Kind regards, Robert"), and a
+        # first-timer's "not sure how this works, do i just type what i want?" before the order: no part of it
+        text = re.sub(
+            r"^\s*(?:dear\s+(?:sir\s*(?:/|or)\s*madam|sir|madam|shop|team|all)|to whom it may concern)\s*[,.:!]*\s*",
+            "",
+            text,
+            flags=re.I,
+        )
+        text = re.sub(
+            r"\s*[,.]?\s*(?:kind(?:est)? regards|best regards|regards|yours (?:sincerely|faithfully|truly)|many thanks"
+            r"|best wishes|thanks in advance|cheers)\s*[,.]?\s*(?:[A-Z][a-z]+|mr\.? [a-z]+|mrs\.? [a-z]+)?\s*[.!]*\s*$",
+            "",
+            text,
+        )
+        text = re.sub(
+            r"^\s*(?:(?:i'?m|i am)\s+)?(?:not sure|unsure)\s+how\s+(?:this|it)\s+works\s*[,.!]*\s*(?:(?:do|can"
+            r"|should)\s+i\s+"
+            r"(?:just\s+)?(?:type|say|write|tell you)\s+what\s+i\s+(?:want|need)\s*\??\s*)?",
+            "",
+            text,
+            flags=re.I,
+        )
         # "anything for the desk under $30?": what it is for, before the price
         text = re.sub(
             r"^(\s*(?:something|anything))\s+for\s+(?:the|my|a|our)\s+[a-z]+(?=\s+(?:under|below|less than|up to)\b)",

@@ -438,7 +438,12 @@ _KIDS_SIZE = re.compile(
 )
 
 
+# "I'm 68 and my doctor wants me walking": an age said of oneself, no count (68 of a "doctor walking" were asked for)
+_OWN_AGE = re.compile(r"\b(?:i\s*'?\s*m|i am|im)\s+\d{2}\s+(?:years? old\s+)?(?=and\b|so\b|now\b|,)")
+
+
 def _numbers_not_counts(text: str) -> str:
+    text = _OWN_AGE.sub(" ", text)
     text = _KIDS_SIZE.sub(" kids size ", text)
     text = _when_dropped(text)
     text = _PRICE_FELT.sub(" that is too expensive ", text)
