@@ -111,3 +111,11 @@ def test_an_age_said_of_oneself_is_no_count(generator):
 def test_not_sure_how_this_works_then_the_order(generator):
     said = "not sure how this works, do i just say what i want? red beanie"
     assert lines(read(generator, said)) == [("prod_beanie", "red", None, None)]
+
+
+def test_a_percentage_sum_is_no_count(generator):
+    assert [command.kind for command in read(generator, "what's 20% of 65 for the tip?")] == ["out_of_scope"]
+
+
+def test_without_it_then_after_a_refused_code_changes_nothing(generator):
+    assert [command.kind for command in read(generator, "ok, without it then", PREVIEW_TEE)] == ["thanks"]

@@ -205,7 +205,8 @@ POLITE = (
     "thanks you", "thank u", "thanks u",
     # "ok full price is fine" after a code was refused: accepting the price, never a yes
     "full price is fine", "full price is ok", "full price is okay", "the full price is fine", "full price it is",
-    "i will pay full price", "i will pay the full price",
+    "i will pay full price", "i will pay the full price", "without it then", "ok without it then",
+    "fine without it", "fine without it then",
     "lovely jubbly", "cheers love", "ta very much",
     # "no worries, I'll wrap it myself" after hearing the shop does not gift wrap: nothing asked
     "i will wrap it myself", "i will wrap it up myself", "i will wrap them myself", "i will do the wrapping myself",
@@ -555,7 +556,11 @@ OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "maths",
-        _rx(r"\b(?:what is \d+\s*(?:plus|minus|times|x|divided by)\s*\d+|square root|solve|equation|calculus)\b"),
+        # "whats 15% of 84 for the team lunch tip": a sum, never 84 of anything
+        _rx(
+            r"\b(?:what is \d+\s*(?:plus|minus|times|x|divided by)\s*\d+|square root|solve|equation|calculus)\b"
+            r"|\bwhat (?:is|s) \d+(?:\.\d+)?\s*(?:%|percent|per cent)\s+of\s+\$?\d+"
+        ),
     ),
     ("code", _rx(r"\b(?:python|javascript|sql|program(?:ming)?|code snippet|function that|regex)\b")),
     (
