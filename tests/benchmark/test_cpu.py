@@ -11,18 +11,26 @@ from ordering.benchmark.cpu import CpuByRole, per_turn_text
 
 
 def test_a_role_is_charged_the_cpu_its_process_group_spent_while_sampled():
-    # given a process of its own group that burns about 0.3 s of CPU, and one that only sleeps
+    # given a process of its own group that burns about 0.3 s of CPU and then waits, alive, to be let go (so the
+    # sampler's last sample sees all of it however loaded the machine is: on a busy machine it used to exit between
+    # two samples and be charged nothing), and one that only sleeps
+    burn = (
+        "import sys, time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\n"
+        "print('burnt', flush=True)\nsys.stdin.read()"
+    )
     busy = subprocess.Popen(
-        [sys.executable, "-c", "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"],
-        start_new_session=True,
+        [sys.executable, "-c", burn], start_new_session=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1)"], start_new_session=True)
     sampler = CpuByRole(groups={busy.pid: "busy", idle.pid: "idle"}, database="bench_nothing_here")
     sampler.start()
-    busy.wait()
+    assert busy.stdout is not None and busy.stdin is not None
+    assert busy.stdout.readline().strip() == "burnt"
     idle.wait()
     time.sleep(0.3)
     seconds = sampler.stop()
+    busy.stdin.close()
+    busy.wait(timeout=30)
 
     # then the busy group is charged its CPU, counted up to its last sample, and the sleeping one about nothing
     assert 0.1 <= seconds["busy"] <= 0.6, seconds
