@@ -2330,6 +2330,13 @@ NOT_SIGNED_OFF = re.compile(
     r"\s*[.!,;:-]+\s*(?P<rest>\S.*)$",
     re.IGNORECASE,
 )
+# What the one product answered about is for ("ok, just for the gym then. black"): no other thing ("gym" named the Gym
+# Duffel); never "the ones for hiking", which tells products apart
+ANSWERED_PURPOSE = re.compile(
+    r"(?<!ones )(?<!one )\b(?:(?:just|only|mainly|mostly)\s+)?for\s+(?:the\s+|my\s+)?(?:gym|running|runs|work|office"
+    r"|commute|commuting|hiking|hikes|yoga|training|travel|travelling|walks|walking)\b(?:\s+then)?",
+    re.IGNORECASE,
+)
 # Thinking aloud, then what is settled on in a sentence of its own: "… so maybe a 43? Yes, let's go with the 43."
 DECIDED_LAST = re.compile(
     r"^(?P<before>.+?[.?!])\s+(?:(?:yes|yeah|yep|ok|okay|right|alright|fine|actually)\s*[,.!]?\s+)?"
@@ -3848,13 +3855,7 @@ class _Reader:
         # "ok, just for the gym then. black" after the earbuds were answered about: what the one on the table is for,
         # never another thing ("gym" named the Gym Duffel, and it was ordered)
         if len(self.context.last_shown) == 1 and not self.context.cart:
-            purpose = re.compile(
-                r"(?<!ones )(?<!one )\b(?:(?:just|only|mainly|mostly)\s+)?for\s+(?:the\s+|my\s+)?(?:gym|running|runs"
-                r"|work|office"
-                r"|commute|commuting|hiking|hikes|yoga|training|travel|travelling|walks|walking)\b(?:\s+then)?",
-                re.I,
-            )
-            rest = purpose.sub(" ", text)
+            rest = ANSWERED_PURPOSE.sub(" ", text)
             if rest != text and not self._names_product(normalize(rest), strict=True):
                 text = rest
         # "a pair of Blue Runners for me in 40 and one for my husband in 44": the size said after the person is theirs
