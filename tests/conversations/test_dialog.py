@@ -200,6 +200,23 @@ def test_a_card_number_typed_into_the_chat_is_never_kept_nor_used(shop, chat):
     assert AgentDecision.objects.filter(conversation_id=chat.id, name="card_number_in_chat").exists()
 
 
+def test_an_order_typed_with_a_card_number_is_previewed_on_a_saved_card_after_the_warning(shop, chat):
+    chat.start()
+    answer = chat.say("blue yoga mat please, my card number is 4111 1111 1111 1111 exp 04/29")
+
+    texts = chat.assistant_texts(answer)
+    assert "never take card numbers" in texts[0], texts
+    preview = answer["pending_confirmation"]["preview"]
+    assert [line["quantity"] for line in preview["lines"]] == [1]  # neither 4111 nor 04/29 is a count
+    assert "4242" in texts[-1] and "4111" not in " ".join(texts)  # the saved default card, named on the preview
+    chat.say("yes")
+    flow = OrderFlow.objects.get(conversation_id=chat.id)
+    assert flow.status in (FlowStatus.CONFIRMED, FlowStatus.PLACED)
+    from ordering.models import Message
+
+    assert not Message.objects.filter(conversation_id=chat.id, text__contains="4111").exists()
+
+
 def test_the_customers_own_cards_and_addresses_asked_at_a_preview_change_nothing(shop, chat):
     # "which card is this going on?" was a product question about "going"; "whats my work address" chose Work
     chat.start()

@@ -1304,6 +1304,22 @@ def test_a_card_number_typed_into_the_chat_is_never_read_as_a_count(generator):
     assert isinstance(command, CannotHandle) and "card number" in command.reason
 
 
+def test_an_order_said_beside_a_typed_card_number_is_read_without_the_cards_details(generator):
+    # the order is read (the refusal first); the number, its expiry and its code are never a count, size or card
+    text = "the blue rain jacket in M please. my card number is 5500 0000 0000 0004, expiry 04/29"
+    refused, added = read(generator, text, DialogueContext())
+    assert isinstance(refused, CannotHandle) and "card number" in refused.reason
+    assert _items_of([added]) == [(("prod_rain_jacket",), "blue", "M", None)]
+    refused, added = read(
+        generator, "2 running caps in blue, card [redacted] exp 12/27 cvc [redacted]", DialogueContext()
+    )
+    assert isinstance(refused, CannotHandle) and [item.quantity for item in added.items] == [2]
+    # a yes or a card choice said beside a typed number is never taken: the refusal alone
+    for text in ("yes, charge it to 4242 4242 4242 4242", "use my visa [redacted] and place the order"):
+        [command] = read(generator, text, AWAITING)
+        assert isinstance(command, CannotHandle), text
+
+
 def test_british_polite_and_non_native_wordings(generator):
     # "trainers" are any sports shoes; a size conversion the customer adds is no question about sizes
     text = "May I have the Cloud Jogger trainers in grey, UK size 9 please? I believe that is a 43 in European sizes."

@@ -89,7 +89,7 @@ from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
-from audit.redaction import luhn_valid
+from audit.redaction import luhn_valid, redact_text
 from ordering.agent.commands import (
     AccountInfo,
     AddItems,
@@ -698,6 +698,16 @@ KEEP_ALL = _rx(
 )
 # What audit.redaction leaves of a card number (or security code), or a card number itself (13 to 19 digits).
 CARD_NUMBER_TYPED = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+# What carries a card's details in a message, once its number is removed ("[redacted]", ordering/services.py): the
+# number with the words that name it, the expiry date and the security code. The rest of the message is read.
+CARD_DETAILS_SAID = _rx(
+    r"(?:(?:\band\s+)?(?:\bhere\s*(?:'s|is)\s+)?(?:\b(?:my|the|a|this)\s+)?(?:\b(?:credit|debit)\s+)?"
+    r"\b(?:card|visa|mastercard|master\s+card|amex)(?:\s+(?:number|no\.?|num|details|#))?\s*(?:is|=|:|-)?\s*)?"
+    r"\[redacted\]"
+    r"|(?:\band\s+)?\b(?:exp(?:iry|ires|iration)?|valid\s+(?:thru|through|until))(?:\s+date)?\s*(?:is|:|-)?\s*"
+    r"\d{1,2}\s*/\s*\d{2,4}"
+    r"|(?:\band\s+)?\b(?:cvc|cvv|cv2|security\s+code)\s*(?:is|:|-)?\s*(?:\[redacted\]|\d{3,4})",
+)
 JUST_THE_ONE = _rx(
     r"^(?:(?:ok|okay|fine|alright|right|oh)\s*,?\s+)*(?:i will take\s+|i will have\s+)?(?:just|only)\s+(?:the\s+)?"
     r"(?:one|1|a single one)(?:\s+(?:then|please|pls|thanks|of them))*$"
@@ -2535,6 +2545,10 @@ class OfflineGenerator:
         return _Reader(self.lexicon, text, context).read()
 
 
+# What a message that also holds a typed card number may still do (see `_Reader.read`).
+_BESIDE_A_CARD_NUMBER = (AddItems, SetSlot, Select, RemoveItem, ChooseAddress, ChooseShipping, ApplyCode, Search)
+
+
 class _Reader:
     def __init__(self, lexicon: CatalogLexicon, text: str, context: DialogueContext) -> None:
         self.lexicon = lexicon
@@ -2752,8 +2766,15 @@ class _Reader:
             luhn_valid(re.sub(r"\D", "", match.group(0))) for match in CARD_NUMBER_TYPED.finditer(self.raw)
         ):
             # A card number typed into the chat (removed from the message before it was kept: ordering/services.py):
-            # never read as a count or a card; the policy says how to pay with a saved card.
-            return [CannotHandle(text="", reason="a card number was typed into the chat")]
+            # never read as a count or a card; the policy says how to pay with a saved card. What the message asks
+            # besides ("the blue rain jacket in M please, my card number is ...") is read without the card's details,
+            # and only what builds the cart is kept: never a yes or a card choice said beside a typed number.
+            refused = CannotHandle(text="", reason="a card number was typed into the chat")
+            rest = CARD_DETAILS_SAID.sub(" , ", redact_text(self.raw))
+            if not re.search(r"[a-z]{2}", rest, re.IGNORECASE):
+                return [refused]
+            besides = _Reader(self.lexicon, rest, self.context).read()
+            return [refused, *(command for command in besides if isinstance(command, _BESIDE_A_CARD_NUMBER))]
         detailed = self._summary_then_details()
         if detailed is not None:
             return detailed
