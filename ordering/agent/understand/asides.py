@@ -840,6 +840,13 @@ def drop_asides(text: str) -> Asides:
     )
     # "back, make that one purple one blue" (after "brb"): the customer is back; no part of the order
     text = re.sub(r"^(?:(?:ok|okay|right|sorry)\s*,?\s+)*(?:i am\s+|im\s+)?back\s*[,.!]+\s*(?=\S)", "", text)
+    # "just testing you - a unicorn in size 44 and a blue cap": why the message is odd, no part of the order
+    text = re.sub(
+        r"^(?:(?:ok|okay|right|so|hi|hey|hello)\s*,?\s+)*(?:i am\s+|im\s+)?(?:just|only)\s+testing"
+        r"(?:\s+(?:you|u|this|it|it out|things out|the bot|the assistant|the chat))?\s*[-,.!:;]*\s*(?=\S)",
+        "",
+        text,
+    )
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
     otherwise_said = ""
     text = _one_persons_size(NOT_SURE_OF_SIZE.sub(" ", text))

@@ -697,6 +697,11 @@ KEEP_ALL = _rx(
     r"(?:both|them|all|everything)(?:\s+(?:of them|then|please))?)$"
 )
 # What audit.redaction leaves of a card number (or security code), or a card number itself (13 to 19 digits).
+# A request in the form of a question, about things the customer saved or bought ("can you find those for me?").
+SAVED_FETCHED = _rx(
+    r"\b(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+|just\s+)?(?:find(?!\s+out\b)|get|fetch|dig|pull|look\s+up|"
+    r"bring\s+up|order|add|grab|send|put)\b"
+)
 CARD_NUMBER_TYPED = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 # What carries a card's details in a message, once its number is removed ("[redacted]", ordering/services.py): the
 # number with the words that name it, the expiry date and the security code. The rest of the message is read.
@@ -7264,6 +7269,10 @@ class _Reader:
             topic = self._topic()
             if topic:
                 item = replace(item, product_ids=(topic,))
+        if item.saved and aspect == "details" and SAVED_FETCHED.search(text):
+            # "I pressed the little heart on some running shoes last week, can you find those for me?": no question
+            # about them, a request for them (the saved item itself, as "the running shoes I liked" is)
+            return [AddItems(items=(item,))]
         if item.product_ids:
             self._asked = item
         return [ProductQuestion(item=item, aspect=aspect)]
