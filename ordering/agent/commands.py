@@ -314,11 +314,19 @@ class Greet(Command):
     kind: ClassVar[str] = "greet"
 
 
+# What a customer asks about the assistant itself, each answered on its own (policy.HELP_TOPIC_TEXTS): whether a person
+# reads the chat, how an order is confirmed, what happens after the yes, how paying works, whether an account is needed,
+# whether sizes are remembered, a phone line, confirming later.
+HELP_TOPICS = ("person", "confirming", "after_order", "paying", "account", "memory", "phone", "later")
+
+
 @dataclass(frozen=True)
 class Help(Command):
-    """ "What can you do?", "help"."""
+    """ "What can you do?", "help"; with a topic, one question about how the assistant works ("is a real person
+    reading this?", "so nothing gets ordered until I say yes?", "how do I pay?"): HELP_TOPICS."""
 
     kind: ClassVar[str] = "help"
+    topic: str = ""
 
 
 @dataclass(frozen=True)
@@ -450,6 +458,7 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
     "cancel_order": {"which": {"enum": ["current", "last", "all"]}, "item": _OPTIONAL_ITEM},
     "order_status": {"which": {"enum": ["current", "last", "all"]}},
     "out_of_scope": {"topic": _SHORT},
+    "help": {"topic": {"enum": ["", *HELP_TOPICS]}},
     "cannot_handle": {"text": {"type": "string", "maxLength": 300}, "reason": _SHORT},
 }
 _REQUIRED: dict[str, list[str]] = {

@@ -49,6 +49,45 @@ HELP_TEXT = (
     "priced by the shop."
 )
 HELP_EXAMPLES = ("Show me running shoes", "What's in my cart?", "Where is my order?", "Talk to a person")
+# One question about how the assistant works (commands.HELP_TOPICS), answered on its own; `_do_help` adds what is true
+# of this customer and this cart (a preview waiting, their auto-checkout setting, their saved cards).
+HELP_TOPIC_TEXTS = {
+    "person": (
+        "I'm an automated assistant, not a person, and I answer here straight away. Support staff read a "
+        'conversation when it is handed to them: say "talk to a person" whenever you\'d like one.'
+    ),
+    "confirming": (
+        'Nothing is ordered until you confirm a preview priced by the shop. To confirm, type "yes" or press Confirm '
+        'on the preview card (both do the same). Until then you can change anything, or say "no" to drop it.'
+    ),
+    "after_order": (
+        "When you confirm, I place the order with the shop and post its order number here; the shop then sends it, "
+        'and you can ask me "where is my order?" at any time. You can ask me to cancel it while the shop still '
+        "allows it; to change it, cancel it and order again. Whether the shop also emails you is up to the shop: the "
+        "order number here is your record."
+    ),
+    "paying": (
+        "Orders are paid with a card saved to your account: you add or remove cards on your settings page, and the "
+        "shop keeps them. I only ever see a card's brand and last four digits, and every preview names the card it "
+        "will charge. Please never type a card number into this chat."
+    ),
+    "account": (
+        "No need: you're signed in already, and I order with your account at the shop. Your saved cards and "
+        "addresses are on your settings page."
+    ),
+    "memory": (
+        "I don't keep a note of your sizes, so please say the size when you order. I can find things you bought or "
+        'liked before, e.g. "the shoes I bought last month".'
+    ),
+    "phone": (
+        "I can't take or make calls. If you'd like a person, say \"talk to a person\" and support staff will answer "
+        "you here in this chat."
+    ),
+    "later": (
+        "Of course: nothing is ordered until you confirm, so there's no rush. Your cart stays in this conversation; "
+        'when you come back, say "show my cart" and I\'ll show you its preview to confirm then.'
+    ),
+}
 # What the assistant keeps about the customer, for "what do you know about me?", "do you sell my data?".
 PRIVACY_TEXT = (
     "I keep what you need for your orders: this conversation, your carts and orders, and a log of every action I "
@@ -2562,8 +2601,39 @@ class Policy:
         turn.say("Hi! What would you like to order today?",
                  data={"kind": "help", "quick_replies": quick_replies(HELP_EXAMPLES)})  # fmt: skip
 
-    def _do_help(self, turn: Turn, command: c.Command) -> None:
-        turn.say(HELP_TEXT, data={"kind": "help", "quick_replies": quick_replies(HELP_EXAMPLES)})
+    def _do_help(self, turn: Turn, command: c.Help) -> None:
+        text = HELP_TOPIC_TEXTS.get(command.topic)
+        if text is None:
+            turn.say(HELP_TEXT, data={"kind": "help", "quick_replies": quick_replies(HELP_EXAMPLES)})
+            return
+        turn.record_decision(
+            DecisionKind.RULE,
+            "how_it_works",
+            rationale="asked how the assistant works",
+            arguments={"topic": command.topic},
+        )
+        if command.topic in ("confirming", "after_order", "later"):
+            from consent.selectors import auto_checkout_threshold_of, profile_for_customer
+
+            profile = profile_for_customer(user_id=turn.customer_id)
+            threshold = auto_checkout_threshold_of(profile=profile)
+            if threshold > 0:
+                currency = profile.currency if profile is not None else "USD"
+                text += (
+                    f" Your auto-checkout setting places orders under {format_money(threshold, currency)} without "
+                    "asking first; you can change it on your settings page."
+                )
+        if command.topic == "paying":
+            cards = ", ".join(f"{m.brand.title()} ending {m.last4}" for m in turn.payment_methods()[:5])
+            text += f" Your saved cards: {cards}." if cards else " You have no saved card yet: add one there first."
+        replies = ["Talk to a person"] if command.topic in ("person", "phone") else list(HELP_EXAMPLES[:3])
+        data: dict[str, Any] = {"kind": "help", "quick_replies": quick_replies(replies)}
+        flow = turn.cart_flow()
+        if flow is not None and flow.status == FlowStatus.PREVIEWED and turn.latest_preview_hash() == flow.preview_hash:
+            # asked at a preview: the preview stays the one a "yes" confirms (as after thanks or a question about cards)
+            text += ' Nothing is ordered yet: reply "yes" to place the order as shown.'
+            data = {**data, "kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash}
+        turn.say(text, data=data)
 
     def _do_out_of_scope(self, turn: Turn, command: c.OutOfScope) -> None:
         text = OUT_OF_SCOPE_TEXT

@@ -1,16 +1,27 @@
 """The reader on what held-out run 33 still missed and on held-out run 34 (late night and early morning on a phone), in
 words of our own. Each case was read wrong before: a saved item asked for as a question ("can you find those for me?")
 was a question about it, and nothing was put in the cart; "just testing you - ..." before an order made the whole
-message a search for "testing"."""
+message a search for "testing"; questions about how the assistant works ("is a real person reading this?", "so nothing
+gets ordered until I say yes?", "how do I pay?") were product questions about a stray word or searches."""
 
 from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, DialogueContext, ProductQuestion
+from ordering.agent.commands import AddItems, CartLine, DialogueContext, ProductQuestion
 from ordering.agent.understand import OfflineGenerator
 from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
+
+AWAITING_BEANIE = DialogueContext(
+    cart=(
+        CartLine(
+            variant_id="var_beanie_grey", product_id="prod_beanie", title="Wool Beanie", colour="grey", size=None,
+            quantity=1,
+        ),
+    ),
+    awaiting_confirmation=True,
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +58,32 @@ def test_testing_the_assistant_is_no_part_of_the_order(generator, opening):
     assert isinstance(command, AddItems)
     assert lines(commands)[-1] == ("prod_run_cap", "white", None, None)
     assert all("test" not in item.query for item in command.items)
+
+
+@pytest.mark.parametrize(
+    ("said", "topic"),
+    [
+        ("r u a real person or is anyone even reading this", "person"),
+        ("so nothing is charged till i type yes right?", "confirming"),
+        ("what do i press to confirm", "confirming"),
+        ("will you buy stuff without asking me?", "confirming"),
+        ("what happens after i confirm?", "after_order"),
+        ("will i get a receipt by email", "after_order"),
+        ("how do i pay on this thing", "paying"),
+        ("are my card details secure", "paying"),
+        ("do i have to sign up for anything", "account"),
+        ("can you remember what size i take in shoes?", "memory"),
+        ("is there a customer service number", "phone"),
+        ("can i finish this in the morning", "later"),
+    ],
+)
+def test_questions_about_how_the_assistant_works_are_answered_as_such(generator, said, topic):
+    [command] = read(generator, said, AWAITING_BEANIE)
+    assert (command.kind, getattr(command, "topic", None)) == ("help", topic), command
+
+
+@pytest.mark.parametrize(
+    "said", ["hi, is anyone there?", "is the blue runner safe on wet roads?", "can i pay for 2 beanies"]
+)
+def test_a_greeting_or_a_product_is_no_question_about_the_assistant(generator, said):
+    assert not any(command.kind == "help" and command.topic for command in read(generator, said))

@@ -913,6 +913,96 @@ META_HELP = _rx(
     r"|\bfirst time (?:using|here|trying|on)\b|\bdo you (?:actually |really )?(?:order|buy|place)\b.*\bfor me\b"
     r"|\bwhat (?:can|do) you (?:do|help with)\b|\bwho am i (?:talking|chatting) to\b"
 )
+# Questions about how the assistant itself works (commands.HELP_TOPICS), each answered on its own; they were product
+# questions about a stray word ("real person reading", "type press button", "until say") or searches ("account").
+HOW_IT_WORKS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "memory",
+        _rx(
+            r"\b(?:will|would|can|could|do|does|did)\s+(?:you|it|the (?:bot|assistant|chat|system))\s+(?:remember|save"
+            r"|keep|store|know|note|learn)\s+(?:my|what|which)\s+(?:\w+\s+){0,2}(?:size|sizes|measurements?|preferences?"
+            r"|colou?rs?)\b|\bremember\s+(?:my|what)\s+(?:\w+\s+){0,2}(?:size|sizes)\b"
+        ),
+    ),
+    (
+        "person",
+        _rx(
+            r"\b(?:is|are)\s+(?:there\s+)?(?:a\s+|any\s+)?(?:real\s+|actual\s+|live\s+)?(?:person|human|people|someone"
+            r"|somebody|anyone|anybody|staff)\s+(?:actually\s+|really\s+|even\s+)?(?:reading|seeing|watching|checking"
+            r"|answering|typing|on the other end|behind)\b"
+            r"|\b(?:does|do|will|can|would)\s+(?:a\s+|any\s+)?(?:real\s+)?(?:person|human|anyone|anybody|someone"
+            r"|somebody|staff|people)\s+(?:ever\s+|actually\s+|really\s+|even\s+)?(?:read|see|check|look at"
+            r"|answer)\s+(?:this|these|my|the|what)\b"
+            r"|\bwho (?:reads|sees|answers|is reading|is answering) (?:this|these|my|the)\b"
+        ),
+    ),
+    (
+        "phone",
+        _rx(
+            r"\b(?:phone|telephone|contact|helpline|customer service)\s+(?:number|line)\b|\bnumber (?:i|we) can (?:call"
+            r"|ring|phone)\b|\bcan (?:i|we) (?:call|ring|phone|telephone)\b|\b(?:can|could|will)\s+you\s+(?:call|ring"
+            r"|phone)\s+me\b"
+        ),
+    ),
+    (
+        "confirming",
+        _rx(
+            r"\bnothing (?:gets|is|will be|will get|would be|would get)\s+(?:ordered|bought|charged|placed|sent"
+            r"|paid)\b"
+            r"|\b(?:until|till|unless|before)\s+i\s+(?:say|type|press|click|tap|give)\s+(?:(?:the\s+)?(?:yes|ok|okay"
+            r"|confirm|go ahead|button)|it the ok)\b"
+            r"|\bhow (?:do|can|should|would) i (?:confirm|say yes|approve|accept|agree)\b"
+            r"|\b(?:type|typing|write|say|reply)\s+(?:confirm|yes|ok)\s+or\s+(?:press|click|tap|hit|use|push)\b"
+            r"|\b(?:press|click|tap|push)\s+(?:the\s+|a\s+)?(?:button|confirm)\s+or\s+(?:type|say|write|reply)\b"
+            r"|^(?:confirm|say yes)\W+how\b|\bwhat do i (?:type|press|click|say) to (?:confirm|order|buy|say yes)\b"
+            r"|\b(?:do|will|would|can|could) (?:you|it) (?:ever\s+)?(?:order|buy|place|charge|pay|purchase)\b[^?]{0,40}"
+            r"\b(?:without (?:asking|checking|me|my ok|my say)|on (?:your|its) own|by (?:yourself|itself)"
+            r"|automatically|straight away|right away)\b"
+        ),
+    ),
+    (
+        "after_order",
+        _rx(
+            r"\bwhat (?:happens|happen|comes|do i do|should i do|is next)(?:\s+(?:now|next|then|after (?:that|this"
+            r"|i (?:say yes|confirm|order|press|click)|the yes|saying yes|confirming|i have ordered)))?\s*$"
+            r"|\bwhat (?:happens|happen|comes) (?:now|next|then|after (?:that|this|i (?:say yes|confirm|order|press"
+            r"|click)|the yes|saying yes|confirming))\b"
+            r"|\b(?:do|will|would|should) (?:i|we) (?:get|receive|be sent)\s+(?:a|an|any)?\s*(?:confirmation|receipt"
+            r"|email|e-mail|text|sms)\b|\b(?:a\s+)?(?:confirmation|order)\s+(?:email|e-mail|receipt)\b"
+        ),
+    ),
+    (
+        "paying",
+        _rx(
+            r"\bhow (?:do|can|would|will|should) (?:i|we) pay\b|\bways? (?:to|i can|can i|do i|of) pay(?:ing|ment)?\b"
+            r"|\bhow does (?:the\s+)?(?:payment|paying) work\b"
+            r"|\bhow (?:do|will|would) you (?:take|charge|get)\s+(?:the\s+)?(?:payment|money|paid)\b"
+            r"|\b(?:is|are)\s+my\s+(?:card|cards|card details|payment details|bank details|details|money)\s+(?:safe"
+            r"|secure)\b|\b(?:is|it is|its)\s+(?:it\s+)?safe to pay\b"
+            r"|\b(?:do|will|would|can) you (?:keep|store|see|save) my (?:card|cards|card details|card number)\b"
+        ),
+    ),
+    (
+        "account",
+        _rx(
+            r"\b(?:do|will|would|should|must) (?:i|we) (?:need|have) to (?:make|create|open|set up|register|sign up"
+            r"|log ?in|sign in|join)\b|\b(?:do|will|would) (?:i|we) need (?:an|a new) account\b"
+            r"|\bdo (?:i|we) (?:have|need) to (?:register|sign up)\b"
+        ),
+    ),
+    (
+        "later",
+        _rx(
+            r"\b(?:can|could|may)\s+i\s+(?:confirm|order|finish|decide|do (?:it|this|that)|come back|buy (?:it|them)"
+            r"|pay|say yes|check ?out)\b[^?]{0,30}\b(?:tomorrow|later|another time|next week|tonight|in the morning"
+            r"|after work|when i get home)\b"
+            r"|\b(?:will|does|would) (?:my|the) (?:cart|basket|trolley|order) (?:be saved|stay|keep|still be here"
+            r"|wait)\b"
+        ),
+    ),
+]
+
+
 # What the assistant keeps about the customer: answered as such (it was a product question on "data ads").
 PRIVACY = _rx(
     r"\b(?:what|how much) (?:(?:information|info|data|details|personal data)\s+)?do you (?:know|have|hold|store|keep"
@@ -3101,6 +3191,11 @@ class _Reader:
             # "can you just order without asking me next time?": ordering without a yes is the customer's to allow on
             # the settings page (auto-checkout), never from the chat
             return [OutOfScope(topic="limits")]
+        how_it_works = next((topic for topic, pattern in HOW_IT_WORKS if pattern.search(text)), None)
+        if how_it_works is not None and (how_it_works == "memory" or not self._names_product(text, strict=True)):
+            # how the assistant works, before a yes or a "without asking" is looked for ("so nothing gets ordered until
+            # I say yes?"); "will you remember my shoe size?" names shoes, and is no question about them
+            return [Help(topic=how_it_works)]
         if SKIP_CONFIRMATION.search(text):
             text = CONFIRM_TAIL.sub(" ", SKIP_CONFIRMATION.sub(" ", text))
             text = re.sub(r"(?:\s*,)+", " ,", re.sub(r"\s+", " ", text)).strip(" ,")

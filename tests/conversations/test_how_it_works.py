@@ -1,0 +1,69 @@
+"""Questions about how the assistant works ("is a real person reading this?", "so nothing is charged until I say
+yes?", "how do I pay?"), asked by first-time customers: each is answered for what it asks, with what is true of this
+customer (their saved cards, their auto-checkout setting), and at a preview the preview stays the one a yes confirms.
+They were product questions about a stray word ("I couldn't find "real person reading" in the shop")."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.models import ActorType
+from consent.services.grants import auto_checkout_set
+from ordering.models import AgentDecision, FlowStatus, OrderFlow
+
+pytestmark = pytest.mark.usefixtures("eager_tasks")
+
+
+@pytest.fixture
+def shop(fake_shop):
+    return fake_shop
+
+
+def test_asked_at_a_preview_each_is_answered_and_the_next_yes_confirms_that_preview(shop, chat):
+    chat.start()
+    preview = chat.say("blue yoga mat")["pending_confirmation"]
+
+    answer = chat.say("is anyone actually reading these messages?")
+    assert "not a person" in chat.assistant_texts(answer)[-1]
+    answer = chat.say("so nothing is charged until i type yes?")
+    reply = chat.assistant_texts(answer)[-1]
+    assert "Nothing is ordered until you confirm" in reply and "press Confirm" in reply, reply
+    answer = chat.say("how do i pay on here")
+    reply = chat.assistant_texts(answer)[-1]
+    assert "Your saved cards: Visa ending 4242" in reply and "never type a card number" in reply, reply
+
+    # nothing was ordered, and the preview shown is still the one a yes confirms
+    assert answer["pending_confirmation"]["preview_hash"] == preview["preview_hash"]
+    assert OrderFlow.objects.get(conversation_id=chat.id).status == FlowStatus.PREVIEWED
+    chat.say("yes")
+    assert OrderFlow.objects.get(conversation_id=chat.id).status in (FlowStatus.CONFIRMED, FlowStatus.PLACED)
+    topics = AgentDecision.objects.filter(conversation_id=chat.id, name="how_it_works").values_list(
+        "arguments__topic", flat=True
+    )
+    assert sorted(topics) == ["confirming", "paying", "person"]
+
+
+def test_the_answer_about_confirming_names_the_customers_own_auto_checkout(shop, chat):
+    auto_checkout_set(user_id=shop.alice.pk, threshold=3000, actor_type=ActorType.SYSTEM)
+    chat.start()
+
+    answer = chat.say("will you buy things without asking me?")
+
+    reply = chat.assistant_texts(answer)[-1]
+    assert (
+        "Nothing is ordered until you confirm" in reply and "auto-checkout setting places orders under $30.00" in reply
+    )
+    assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
+
+
+def test_with_nothing_in_the_cart_the_questions_order_nothing(shop, chat):
+    chat.start()
+    for said, expected in (
+        ("do i need to make an account first", "you're signed in already"),
+        ("will you remember my shoe size next time?", "I don't keep a note of your sizes"),
+        ("is there a phone number i can ring", "I can't take or make calls"),
+        ("what happens after i say yes?", "post its order number here"),
+    ):
+        reply = chat.assistant_texts(chat.say(said))[-1]
+        assert expected in reply, (said, reply)
+    assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
