@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, CartLine, DialogueContext, ProductQuestion
+from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, ProductQuestion
 from ordering.agent.understand import OfflineGenerator
 from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
@@ -87,3 +87,60 @@ def test_questions_about_how_the_assistant_works_are_answered_as_such(generator,
 )
 def test_a_greeting_or_a_product_is_no_question_about_the_assistant(generator, said):
     assert not any(command.kind == "help" and command.topic for command in read(generator, said))
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        # why, said last: how things are, what the customer is doing, being awake ("shifts" and "runs" were searched)
+        ("3 pairs merino socks L, 14 hr night shifts are wrecking my feet", [("prod_wool_socks", None, "L", 3)]),
+        ("grey beanie, walking to the bus at 5am is freezing", [("prod_beanie", "grey", None, None)]),
+        ("a blue yoga mat, unwinding after my shift", [("prod_yoga_mat", "blue", None, None)]),
+        ("the silver headphones, couldnt sleep so spoiling myself", [("prod_headphones", "silver", None, None)]),
+        # a capital size before why ("M so …" lost the size), and what it is for
+        ("yellow wind shell L so the drivers see me at dawn", [("prod_wind_shell", "yellow", "L", None)]),
+        # the hour before the order, and where a code came from, are no part of it
+        ("soz its so late haha, can i still order? black beanie", [("prod_beanie", "black", None, None)]),
+    ],
+)
+def test_what_is_said_around_a_night_order_is_no_part_of_it(generator, said, expected):
+    commands = read(generator, said)
+    assert [command.kind for command in commands] == ["add_items"], commands
+    assert lines(commands) == expected
+
+
+def test_awake_at_night_names_no_sleep_tracker(generator):
+    said = "couldnt sleep, worried about the 10k tomorrow. blue runner 43 please"
+    commands = read(generator, said)
+    assert lines(commands) == [("prod_blue_runner", None, "43", None)], commands
+
+
+def test_a_code_from_social_media_is_the_code_and_the_order(generator):
+    commands = read(generator, "got the code RUN15 off tiktok, white cap please")
+    assert [command.kind for command in commands] == ["add_items", "apply_code"]
+    assert lines(commands) == [("prod_run_cap", "white", None, None)]
+
+
+def test_the_ones_always_bought_are_the_purchased_ones(generator):
+    [command] = read(generator, "the beanie i usually get")
+    assert command.items[0].saved == "purchased"
+
+
+SHOWN_SOCKS = DialogueContext(
+    last_shown=(Option(value="prod_wool_socks", label="Merino Hiking Socks"),
+                Option(value="prod_run_socks", label="Running Socks 3-pack")),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("said", "expected"), [
+    ("running ones, black", [("prod_run_socks", "black", None, None)]),
+    ("hiking ones in L", [("prod_wool_socks", None, "L", None)]),
+])  # fmt: skip
+def test_one_of_those_shown_named_by_a_word_without_the(generator, said, expected):
+    # "running ones, white" (no "the") ordered the white Running Cap, which was never shown
+    assert lines(read(generator, said, SHOWN_SOCKS)) == expected
+
+
+def test_a_count_said_as_qty_with_actually_changes_the_line(generator):
+    [command] = read(generator, "qty 3 actually", AWAITING_BEANIE)
+    assert (command.kind, command.slot, command.value, command.correction) == ("set_slot", "quantity", "3", True)

@@ -1296,7 +1296,8 @@ _TAKE = (
 )
 SHOWN_BY_WORD = _rx(
     # "ones" whole: its "s" was read as size S ("the merino ones" ordered merino socks in S, a size never said)
-    _TAKE + r"the\s+(?P<word>[a-z]+)\s+(?:ones|one|pairs|pair)\b(?:\s+(?:then|please|pls))*\s*,?\s*"
+    # "running ones, white" said without "the" (the white Running Cap, never shown, was ordered)
+    _TAKE + r"(?:the\s+)?(?P<word>[a-z]+)\s+(?:ones|one|pairs|pair)\b(?:\s+(?:then|please|pls))*\s*,?\s*"
     r"(?P<rest>[a-z0-9 ,]*?)"
     r"(?:\s+(?:then|please|pls|thanks))*"
 )
@@ -2018,6 +2019,8 @@ SAVED_PURCHASED = _rx(
     r"bought|purchased|ordered (?:before|last time|previously)|i ordered|re-?order|(?<!\bhi )(?<!\bhello )(?<!\bhey )"
     r"(?<!\bme )(?<!\bus )(?<!\bhere )(?<!\bback )" + _NOT_AGAIN + r"again|last time|"
     r"previous order|last order"
+    # "the socks i always get": what the customer buys here every time
+    r"|(?:i|we)\s+(?:always|usually|normally|regularly)\s+(?:get|buy|order|have)\b"
     # "those court sneakers i got last month": got from this shop before (it was a new pair of no size)
     r"|(?:i|we)\s+got\s+(?:from\s+you\s+|here\s+)?(?:last|in|back in|a while|before|previously|earlier|recently|"
     r"(?:a\s+)?(?:few|couple)|\d+\s+(?:days?|weeks?|months?)\s+ago))\b"
@@ -2518,7 +2521,7 @@ STORY_WORN = _rx(
 # A size or count said in a part of the message: "i'm a 42", "usually an M" (not "a 10k", "in july", "2 years ago").
 STORY_VALUE = _rx(
     r"\d{3,}|(?<![\w$./])\d{1,2}(?:\.5)?(?!/)(?!\s*(?:k|km|kms|mi|miles?|years?|yrs?|months?|weeks?|days?|hours?"
-    r"|mins?|minutes"
+    r"|hrs?|mins?|minutes"
     r"|am|pm|th|st|nd|rd|%|kg|kilos?|lbs?|x)\b)(?![\w%])|\b(?:xs|xxl|xl|small|medium|large)\b"
 )
 
@@ -3815,7 +3818,10 @@ class _Reader:
 
         text = re.sub(
             r"(?<=\w)\s+(?:so|because|cos|coz|cause|as|since)\s+(?:(?:she|he|they|we)(?:\s*'\s*(?:s|re|ll|d))?\s+[a-z]+"
-            r"|it(?:\s*'\s*(?:s|ll|d)|\s+(?:is|will|can|could|would|won't|wont|doesn't|doesnt|does|has)))\b[^,.;!?]*",
+            r"|it(?:\s*'\s*(?:s|ll|d)|\s+(?:is|will|can|could|would|won't|wont|doesn't|doesnt|does|has))"
+            # "… so the cars can see me on night runs": what it is for
+            r"|(?:that\s+)?(?:i|people|drivers|cars|the\s+[a-z]+|other\s+[a-z]+)\s+(?:can|could|will|would|do not|dont"
+            r"|won't|wont|see|spot|notice))\b[^,.;!?]*",
             why,
             text,
             flags=re.I,
@@ -4150,6 +4156,16 @@ class _Reader:
             ),
             text,
         )
+        # "lime wind shell M so the cars can see me": a size letter in capitals before why (it was lost)
+        text = re.sub(
+            r"\b(?P<before>[a-z]+) (?P<size>XS|S|M|L|XL|XXL)(?=\s+(?:so|because|cos|coz|as|since)\s)",
+            lambda m: (
+                m.group(0)
+                if m.group("before").lower() in ("no", "not", "or", "and", "nope", "nah", "than")
+                else f"{m.group('before')} size {m.group('size')},"
+            ),
+            text,
+        )
         # "same shoes as last month, another pair": what was bought then (a search of every shoe)
         text = re.sub(
             r"\b(same\s+[a-z ]{2,30}?\s+as)\s+(?:the\s+)?last\s+(?:month|week|year|order|summer|winter|spring|autumn"
@@ -4183,6 +4199,26 @@ class _Reader:
                 text,
                 flags=re.I,
             )
+        # "sorry its late lol, can i still order? white court classic 41": the hour, and whether the shop is open,
+        # before the order (a search for "late")
+        text = re.sub(
+            r"^\s*(?:(?:hi|hey|hello)\s*[,!.]*\s*)?(?:(?:sorry|soz|apologies)\s*,?\s*)?(?:(?:i know\s+)?(?:its|it is"
+            r"|it's)\s+(?:so\s+|really\s+|super\s+)?(?:late|early)(?:\s+(?:lol|haha|here))?\s*[,.!]*\s*)"
+            r"(?:(?:can|could|may)\s+i\s+still\s+(?:order|shop|buy(?:\s+something)?)(?:\s+(?:now|tonight"
+            r"|at this hour))?\s*\?*\s*)?(?=\S)",
+            "",
+            text,
+            flags=re.I,
+        )
+        # "got a code NIGHTOWL from insta": where the code came from is no part of the order (a search for "insta")
+        text = re.sub(
+            r"(\bcode\s+[A-Za-z0-9]+)\s+(?:from|off|on|via|in)\s+(?:insta(?:gram)?|tiktok|facebook|fb|twitter|youtube"
+            r"|reddit|a friend|my friend|a mate|an? (?:email|e-mail|ad|advert|influencer|newsletter|text)"
+            r"|my (?:email|inbox|welcome email|newsletter))\b",
+            r"\1",
+            text,
+            flags=re.I,
+        )
         # "Ah, I see. Then add a pack of black socks", "oh great. a medium for my husband then": the acknowledgement
         # said first, no part of the request
         text = re.sub(
@@ -4636,8 +4672,8 @@ class _Reader:
                 and not STORY_REQUEST.search(lowered[said.end() :])
             ):
                 return True
-        if len(words) < (5 if sentence else 4):
-            return False
+        if len(words) < (5 if sentence else 4) and not (trailing and re.match(r"[a-z]{3,}ing\b", lowered)):
+            return False  # ("…, stretching before bed" is why, said last)
         # how the customer's body is ("i get cold very easily", "he's always got cold feet", "i have wide feet"): no
         # request in its "get" or "have", and no thing named by "cold" (the insulated bottle) unless it is named
         body = BODY_SAID.search(unfit)
@@ -4657,13 +4693,23 @@ class _Reader:
             return False  # "red, he likes red": the colour of the thing, with why
         if sentence and OTHER_SHOP.search(lowered):
             return True  # "last place i ordered from sent me the wrong size twice": about another shop
+        # "…, cant sleep so treating myself": awake at night is no request (its "can" was one)
+        unfit = re.sub(
+            r"\b(?:can not|cannot|cant|could not|couldnt) sleep\b|\b(?:up|awake) (?:late|all night|again)\b", " ", unfit
+        )
         if STORY_REQUEST.search(unfit):
             return False
-        # after the order, how things are ("…, the glare on the drive home is killing me") is why, too
-        how_things_are = (
-            trailing
-            and re.match(r"(?:the|this|that|these|those)\b", lowered) is not None
-            and re.search(r"\b(?:is|are|was|were|keeps|kept)\b", lowered) is not None
+        # after the order, how things are ("…, the glare on the drive home is killing me", "…, 12 hr shifts are killing
+        # my feet", "…, walking the dog at 6am is brutal") or what the customer is doing ("…, stretching before bed")
+        # is why, too
+        how_things_are = trailing and (
+            (
+                re.match(r"(?:the|this|that|these|those)\b", lowered) is not None
+                and re.search(r"\b(?:is|are|was|were|keeps|kept)\b", lowered) is not None
+            )
+            or re.search(r"\b(?:is|are|was|were|keeps|kept)\s+(?:so\s+|really\s+|just\s+)?[a-z]+ing\b", lowered)
+            is not None
+            or re.match(r"[a-z]{3,}ing\b|(?:can not|cannot|cant|could not|couldnt) sleep\b", lowered) is not None
         )
         if not sentence and not STORY_LEAD.match(lowered) and not how_things_are:
             return False
@@ -4673,7 +4719,9 @@ class _Reader:
             return False  # "i'm a 42 in most brands", "my favourite colour is green": what the order needs
         # what the customer has or had is no thing asked for ("my gym leggings are not office appropriate")
         owned = re.sub(
-            r"\b(?:my|his|her|our|their)\s+(?:[a-z']+\s+){0,2}?[a-z']+(?=\s+(?:is|are|was|were|s|has|have)\b)",
+            r"\b(?:my|his|her|our|their)\s+(?:[a-z']+\s+){0,2}?[a-z']+(?=\s+(?:is|are|was|were|s|has|have)\b)"
+            # "cant sleep": no sleep-tracking band asked for
+            r"|\b(?:can not|cannot|cant|could not|couldnt) sleep\b",
             " ",
             lowered,
         )
@@ -7273,10 +7321,12 @@ class _Reader:
         quantity = self._number(text)
         if quantity is not None and re.fullmatch(
             r"[-\d]+|\w+ (?:of them|please|pairs?|units?|packs?|boxes?|sets?|pieces?)|x\d+|\d+x"
-            r"|(?:qty|quantity):? -?\d+",
+            r"|(?:qty|quantity):? -?\d+(?:\s+(?:actually|instead))?",
             text,
         ):
-            return [SetSlot(slot="quantity", value=str(quantity))]
+            # "qty 2 actually": a change of the count said last (it was not understood, and one pack was ordered)
+            correction = re.search(r"\b(?:actually|instead)$", text) is not None
+            return [SetSlot(slot="quantity", value=str(quantity), correction=correction)]
         return []
 
     # questions and search ---------------------------------------------------------------------
