@@ -127,6 +127,8 @@ OUT_OF_SCOPE_TEXT = (
     "I can only help with shopping here: finding products, your cart, codes, and your orders. "
     "I can't help with that, sorry."
 )
+# "in my usual size", "my normal size": a size from the customer's past orders, not the thing itself bought again.
+USUAL_SIZE = re.compile(r"\b(?:usual|normal|regular|standard)\s+size\b")
 # "Also", "too", "as well": one more thing besides what is being settled, not instead of it.
 ALSO = re.compile(r"\b(?:also|too|as well|in addition|besides)\b")
 # The questions about an item (which product, colour, size, count, cart line): a "yes" answers none of them.
@@ -1141,7 +1143,25 @@ class Policy:
             return None
         return candidates
 
+    def _usual_size_unknown(self, turn: Turn, spec: c.ItemSpec) -> c.ItemSpec:
+        """ "black trail blazers in my usual size" when none were ever bought here: the size is what is not known, so
+        the thing itself is looked for and its size asked (it ended at "couldn't find anything like that")."""
+        if not (spec.saved == "purchased" and spec.product_ids and USUAL_SIZE.search(turn.customer_text.lower())):
+            return spec
+        result = self._call(
+            turn,
+            "list_saved_items",
+            {"kind": "purchased", "product_ids": list(spec.product_ids)[:40]},
+            "the customer asked for their usual size of a product",
+        )
+        if not result.ok or any(item["product_id"] in spec.product_ids for item in result.data["items"]):
+            return spec
+        turn.record_decision(DecisionKind.RULE, "usual_size_unknown", rationale="no purchase of it to take a size from")
+        turn.say("I can't find that among what you've bought here, so I don't know your usual size for it.")
+        return c.ItemSpec(**{**spec.__dict__, "saved": None, "since_days": None})
+
     def _add_one(self, turn: Turn, spec: c.ItemSpec, queue: list[c.ItemSpec]) -> None:
+        spec = self._usual_size_unknown(turn, spec)
         candidates = self._found(turn, spec)
         if candidates is None:
             return

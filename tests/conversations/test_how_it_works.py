@@ -67,3 +67,25 @@ def test_with_nothing_in_the_cart_the_questions_order_nothing(shop, chat):
         reply = chat.assistant_texts(chat.say(said))[-1]
         assert expected in reply, (said, reply)
     assert not OrderFlow.objects.filter(conversation_id=chat.id).exists()
+
+
+def test_a_usual_size_of_a_thing_never_bought_here_is_asked_not_a_dead_end(shop, chat):
+    # alice never bought a Trail Blazer: "in my usual size" ended at "I couldn't find anything like that"
+    chat.start()
+    answer = chat.say("the black trail blazers in my usual size please")
+
+    texts = chat.assistant_texts(answer)
+    assert "don't know your usual size" in texts[0] and "Which size" in texts[-1], texts
+    assert AgentDecision.objects.filter(conversation_id=chat.id, name="usual_size_unknown").exists()
+    answer = chat.say("44")
+    assert [line["variant"] for line in answer["pending_confirmation"]["preview"]["lines"]] == ["black, 44"]
+
+
+def test_a_usual_size_of_a_thing_bought_before_is_that_purchase(shop, chat):
+    chat.start()
+    answer = chat.say("running socks in my usual size")
+
+    # her demo purchase: white running socks in M
+    [line] = answer["pending_confirmation"]["preview"]["lines"]
+    assert (line["title"], line["variant"]) == ("Running Socks 3-pack", "white, M")
+    assert not AgentDecision.objects.filter(conversation_id=chat.id, name="usual_size_unknown").exists()

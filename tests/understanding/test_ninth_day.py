@@ -144,3 +144,24 @@ def test_one_of_those_shown_named_by_a_word_without_the(generator, said, expecte
 def test_a_count_said_as_qty_with_actually_changes_the_line(generator):
     [command] = read(generator, "qty 3 actually", AWAITING_BEANIE)
     assert (command.kind, command.slot, command.value, command.correction) == ("set_slot", "quantity", "3", True)
+
+
+SHOWN_HOODIES = DialogueContext(
+    last_shown=(Option(value="prod_zip_hoodie", label="Zip Hoodie"),
+                Option(value="prod_pullover_hoodie", label="Pullover Hoodie")),
+)  # fmt: skip
+
+
+def test_a_colour_and_size_alone_pick_the_one_shown_made_in_that_colour(generator):
+    # only the Zip Hoodie comes in navy, only the Pullover in red ("ok navy S" was not understood)
+    assert lines(read(generator, "ok navy S", SHOWN_HOODIES)) == [("prod_zip_hoodie", "navy", "S", None)]
+    assert lines(read(generator, "red one, XL", SHOWN_HOODIES)) == [("prod_pullover_hoodie", "red", "XL", None)]
+
+
+@pytest.mark.parametrize("said", ["zzzz", "ok thx, nighty night", "gnight xx", "sleep well"])
+def test_signing_off_at_night_at_a_preview_is_no_answer(generator, said):
+    assert [command.kind for command in read(generator, said, AWAITING_BEANIE)] == ["thanks"]
+
+
+def test_a_playlist_is_not_the_shops(generator):
+    assert [command.kind for command in read(generator, "could you make me a running playlist")] == ["out_of_scope"]

@@ -191,6 +191,9 @@ POLITE = (
     "thanks ever so much", "thank you ever so much", "ever so much", "ever so kind", "so kind",
     "well", "and", "hmm", "um", "ah", "i see", "understood", "fair enough", "no problem", "np", "sweet", "bye",
     "goodbye", "bye bye", "see you", "see ya", "have a nice day", "have a good day", "take care", "lol", "haha",
+    # signing off at night ("thx, night night"), half asleep ("zzz", read "z"): nothing to do, never a yes or a no
+    "night night", "nighty night", "nite nite", "good night", "goodnight", "gnight", "g night", "night", "nite",
+    "sleep well", "sweet dreams", "off to bed", "bedtime", "z", "x", "xx", "xxx",
     # Praise for the assistant: "you're a lifesaver, add 2 more", "ur a legend"
     "you are a lifesaver", "you are a life saver", "lifesaver", "life saver", "you are a star", "you are a legend",
     "legend", "you are a genius", "you are amazing", "you are awesome", "you are so helpful", "you are a gem",
@@ -530,7 +533,7 @@ OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
         "writing",
         _rx(
             r"\b(?:essay|poem|poetry|story|stories|homework|assignment|cover letter|resume|cv|song lyrics|"
-            r"haiku|limerick|write me|write my|write a)\b"
+            r"haiku|limerick|write me|write my|write a|playlists?|mixtape)\b"
         ),
     ),
     ("news", _rx(r"\b(?:news|election|president|prime minister|politic\w*|war in)\b")),
@@ -2133,7 +2136,9 @@ SIZED_LINE = _rx(
 )
 # "the red ones 42", "ok the white one in M please": one of the products shown, by its colour.
 SHOWN_COLOUR_ONES = _rx(
-    r"(?:(?:ok|okay|so|then|i will take|i want|give me|yes|yeah)\s+)*(?:the\s+)?(?P<colour>[a-z]+)\s+(?:ones?|pair)"
+    # "ok navy S" after two hoodies were shown, one of them made in navy: "ones" unsaid
+    r"(?:(?:ok|okay|so|then|i will take|i want|give me|yes|yeah)\s+)*(?:the\s+)?(?P<colour>[a-z]+)"
+    r"(?:\s+(?:ones?|pair))?"
     r"(?P<rest>(?:\s*,?\s*(?:in\s+|size\s+)?[a-z0-9]+)*?)(?:\s+(?:please|pls|then|thanks))?"
 )
 # "that one", "this one please", "ok I take": the product just shown or answered about, taken.
