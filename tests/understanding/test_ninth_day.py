@@ -165,3 +165,27 @@ def test_signing_off_at_night_at_a_preview_is_no_answer(generator, said):
 
 def test_a_playlist_is_not_the_shops(generator):
     assert [command.kind for command in read(generator, "could you make me a running playlist")] == ["out_of_scope"]
+
+
+CART_TEMPO = DialogueContext(
+    cart=(
+        CartLine(
+            variant_id="var_tempo_racer_white_44", product_id="prod_tempo_racer", title="Tempo Racer", colour="white",
+            size="44", quantity=1,
+        ),
+    ),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("said", ["ugh ok, the trail blazers in 44 then", "fine. just the blue runner 44 then"])
+def test_settling_for_another_of_the_same_kind_replaces_the_line(generator, said):
+    # at a preview its limit stopped: the pair settled for replaces the pair (it was added beside it)
+    commands = read(generator, said, CART_TEMPO)
+    assert {command.kind for command in commands} == {"set_slot"}, commands
+    product = [command.value for command in commands if command.slot == "product"]
+    assert len(product) == 1 and product[0] in ("prod_trail_blazer", "prod_blue_runner")
+
+
+@pytest.mark.parametrize("said", ["ok a grey beanie then", "and the trail blazers in 44 then"])
+def test_another_kind_or_an_and_is_still_an_addition(generator, said):
+    assert [command.kind for command in read(generator, said, CART_TEMPO)] == ["add_items"]

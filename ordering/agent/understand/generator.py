@@ -4215,6 +4215,28 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "ugh fine the blue runners in 44 then" at the preview of another pair of running shoes (one its limit
+        # stopped): settling for that one instead (it was added beside the pair it replaces)
+        settled_for = re.match(
+            r"^\s*(?:(?:ugh|urgh|oh|ok|okay|fine|alright|all right|right|meh|sigh|oh well|i guess|guess|whatever)"
+            r"\s*[,.!]*\s*)+(?:just\s+)?(?P<what>(?:the\s+)?[a-z][a-z0-9 ]+?)\s+then\s*[.!]*\s*$",
+            text,
+            flags=re.I,
+        )
+        if (
+            settled_for is not None
+            and len(self.context.cart) == 1
+            and not re.search(r"\b(?:and|also|too|as well|another|more|plus|both)\b", settled_for.group("what"), re.I)
+        ):
+            named = self.lexicon.find(normalize(settled_for.group("what"))).product_ids
+            line = self.context.cart[0]
+            if (
+                len(named) == 1
+                and named[0] != line.product_id
+                and line.product_id in self.lexicon.by_id
+                and self.lexicon.by_id[named[0]].category == self.lexicon.by_id[line.product_id].category
+            ):
+                text = f"{settled_for.group('what')} instead"
         # "got a code NIGHTOWL from insta": where the code came from is no part of the order (a search for "insta")
         text = re.sub(
             r"(\bcode\s+[A-Za-z0-9]+)\s+(?:from|off|on|via|in)\s+(?:insta(?:gram)?|tiktok|facebook|fb|twitter|youtube"
