@@ -189,3 +189,12 @@ def test_settling_for_another_of_the_same_kind_replaces_the_line(generator, said
 @pytest.mark.parametrize("said", ["ok a grey beanie then", "and the trail blazers in 44 then"])
 def test_another_kind_or_an_and_is_still_an_addition(generator, said):
     assert [command.kind for command in read(generator, said, CART_TEMPO)] == ["add_items"]
+
+
+@pytest.mark.parametrize(
+    "said", ["sure, when i get paid on friday", "ok go ahead tomorrow once im up", "yes, after payday"]
+)
+def test_a_yes_put_off_to_later_is_no_yes_now(generator, said):
+    # "sure, once i get paid friday" at a preview confirmed: the date was dropped and "sure" taken
+    [command] = read(generator, said, AWAITING_BEANIE)
+    assert command.kind == "cannot_handle" and "conditional" in command.reason, command

@@ -379,6 +379,12 @@ HEDGE = (
 HEDGE_FILLER = ("but", "yet", "still", "hmm", "um", "erm", "so", "tbh", "to be honest", "honestly")
 WHY_NOT = _rx(r"(?:(?:sure|yes|yeah|ok|okay)\s+)?why not")
 CONDITIONAL = _rx(r"\b(?:if|unless|as long as|provided|only when|only if|assuming)\b")
+# A yes put off to a later moment ("sure, once i get paid friday", "go ahead tmrw when im awake"): no yes now.
+DEFERRED_YES = _rx(
+    r"\b(?:once|when|after|as soon as)\s+(?:i|we)\s+(?:get|am|m|have|wake|woke|can|check|sort|hear)\b"
+    r"|\bwhen\s+im\b|\b(?:after|on|by)\s+pay\s?day\b|\bget paid\b"
+    r"|\b(?:tmrw|tomorrow|tmr|tmorrow|later|in the morning|next week|tonight)\b(?=.*\b(?:when|once|after)\b)"
+)
 YES_START = _rx(r"^(?:yes|yeah|yep|yup|sure|ok|okay|confirm|go ahead)\b")
 NEVER_MIND_LEAD = ("actually", "actualy", "oh", "hmm", "ok", "okay", "wait", "sorry", "then", "well", "um")
 NEVER_MIND = ("never mind", "nevermind", "forget it", "forget about it", "scrap that", "scratch that",
@@ -3117,6 +3123,10 @@ class _Reader:
     def _read(self) -> list[Command]:
         text = self.text
         said = normalize(self.raw)
+        if self.context.awaiting_confirmation and YES_START.match(said) and DEFERRED_YES.search(said):
+            # "sure, once i get paid friday": a yes put off to later is no yes now (the date after it was dropped, and
+            # "sure" confirmed)
+            return [CannotHandle(text=self.raw[:300], reason="a conditional answer is not a confirmation")]
         asked = CODE_QUESTION.fullmatch(said)
         if asked is not None and self._is_code(code := asked.group("code").replace(" ", ""), code):
             return [ListPromotions(code=code.upper())]
