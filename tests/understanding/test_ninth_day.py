@@ -198,3 +198,34 @@ def test_a_yes_put_off_to_later_is_no_yes_now(generator, said):
     # "sure, once i get paid friday" at a preview confirmed: the date was dropped and "sure" taken
     [command] = read(generator, said, AWAITING_BEANIE)
     assert command.kind == "cannot_handle" and "conditional" in command.reason, command
+
+
+@pytest.mark.parametrize(
+    ("said", "kind"),
+    [
+        ("battery on 3% brb", "thanks"),  # the battery: no count, no code
+        ("double check its the M not the L?", "show_cart"),  # a check asked, never a yes
+    ],
+)
+def test_night_messages_at_a_preview(generator, said, kind):
+    assert [command.kind for command in read(generator, said, AWAITING_BEANIE)] == [kind]
+
+
+@pytest.mark.parametrize("said", ["wait no hang on", "no no hang on", "wait no hold on"])
+def test_a_pause_with_a_no_is_never_a_yes_nor_a_search(generator, said):
+    # a pause, maybe a no: asked again or dropped ("wait no hang on" looked for "hang")
+    assert [command.kind for command in read(generator, said, AWAITING_BEANIE)] in (["cannot_handle"], ["decline"])
+
+
+def test_a_yes_with_an_address_and_why_is_the_address(generator):
+    # "im on shift all night" is why work (it was not understood beside the address)
+    commands = read(generator, "yes but ship it to work, im on nights this week", AWAITING_BEANIE)
+    assert [(command.kind, getattr(command, "label", None)) for command in commands] == [("choose_address", "work")]
+
+
+@pytest.mark.parametrize(
+    ("said", "topic"),
+    [("when will it ship if i order tonight?", "shipping"), ("couldnt sleep again, got any advice?", "health")],
+)
+def test_night_questions_that_are_not_products(generator, said, topic):
+    assert [(command.kind, command.topic) for command in read(generator, said)] == [("out_of_scope", topic)]

@@ -838,6 +838,13 @@ def drop_asides(text: str) -> Asides:
         "",
         text,
     )
+    # "phone on 2% brb": the battery, never a count or a discount
+    text = re.sub(
+        r"\b(?:my\s+)?(?:phone|battery|phone battery|phones)\s+(?:is\s+|s\s+)?(?:on|at|nearly|almost|down to)\s+"
+        r"\d{1,2}\s*(?:%|percent)(?:\s+battery)?",
+        "my phone is dying",
+        text,
+    )
     # "back, make that one purple one blue" (after "brb"): the customer is back; no part of the order
     text = re.sub(r"^(?:(?:ok|okay|right|sorry)\s*,?\s+)*(?:i am\s+|im\s+)?back\s*[,.!]+\s*(?=\S)", "", text)
     # "just testing you - a unicorn in size 44 and a blue cap": why the message is odd, no part of the order
@@ -873,7 +880,9 @@ def drop_asides(text: str) -> Asides:
     # "no sorry work, i'm at the office all week": why that address, named before it, not an item; said alone ("im at
     # the office all week so deliver there") it is the address, kept
     text = re.sub(
-        r"\s*,?\s*\b(?:i am|im|we are|i will be|ill be)\s+(?:at|in)\s+(?:the|my|our)\s+(?:office|work|house|place)\b"
+        r"\s*,?\s*\b(?:i am|im|we are|i will be|ill be)\s+(?:(?:at|in)\s+(?:the|my|our)\s+(?:office|work|house|place)\b"
+        # "yes but send it to work, im on shift all night": why work
+        r"|on\s+(?:shift|nights|night shift|the night shift|a night shift|call|duty|lates|earlies)\b)"
         r"[^,.]*",
         lambda match: " " if re.search(r"\b(?:work|home|office)\b", match.string[: match.start()]) else match.group(0),
         text,

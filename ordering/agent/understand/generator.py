@@ -298,6 +298,7 @@ HOLD = (
     "a sec", "a second", "a minute", "a moment", "one sec", "one second", "one minute", "one moment", "a min",
     "just a sec", "just a second", "just a minute", "just a moment", "give me a sec", "give me a second",
     "give me a minute", "give me a moment", "brb", "be right back", "let me think", "let me think about it",
+    "my phone is dying", "phone dying", "battery dying",
     "i will think about it", "let me check", "let me check something", "let me see", "let me look",
     "i need to think", "i need to think about it", "i will come back later", "i will get back to you",
     "leave it for now", "leave it for the moment", "leave it for today", "i will come back another day",
@@ -379,6 +380,13 @@ HEDGE = (
 HEDGE_FILLER = ("but", "yet", "still", "hmm", "um", "erm", "so", "tbh", "to be honest", "honestly")
 WHY_NOT = _rx(r"(?:(?:sure|yes|yeah|ok|okay)\s+)?why not")
 CONDITIONAL = _rx(r"\b(?:if|unless|as long as|provided|only when|only if|assuming)\b")
+# "confirm its the 42 not the 43?", "can you check that it's going to work?": the customer asks for the preview to be
+# checked (a question; its "confirm" is no yes)
+CHECK_ASKED = _rx(
+    r"^(?:(?:can|could|would) you\s+)?(?:please\s+)?(?:just\s+)?(?:confirm|check|double check|make sure)\s+"
+    r"(?:for me\s+)?(?:that\s+)?(?:its|it is|it s|this is|thats|that is|the|they are|theyre|they re|you have|you got"
+    r"|i have|i got|i am getting|im getting|it will|it is going)\b"
+)
 # A yes put off to a later moment ("sure, once i get paid friday", "go ahead tmrw when im awake"): no yes now.
 DEFERRED_YES = _rx(
     r"\b(?:once|when|after|as soon as)\s+(?:i|we)\s+(?:get|am|m|have|wake|woke|can|check|sort|hear)\b"
@@ -542,6 +550,14 @@ OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
             r"haiku|limerick|write me|write my|write a|playlists?|mixtape)\b"
         ),
     ),
+    # "cant sleep rn, any tips": advice about sleep, never the sleep-tracking band
+    (
+        "health",
+        _rx(
+            r"\b(?:can not|cannot|cant|could not|couldnt) sleep\b.*\b(?:tips|advice|ideas|suggestions|help)\b"
+            r"|\b(?:tips|advice|help)\s+(?:for|on|with)\s+(?:sleep|sleeping|insomnia|falling asleep)\b"
+        ),
+    ),
     ("news", _rx(r"\b(?:news|election|president|prime minister|politic\w*|war in)\b")),
     ("finance", _rx(r"\b(?:bitcoin|crypto\w*|stock market|stock price|shares of|invest\w*|mortgage)\b")),
     ("sports", _rx(r"\b(?:score of|who won|match last night|world cup|super bowl|premier league|nba|nfl)\b")),
@@ -626,6 +642,9 @@ SHOP_POLICY: list[tuple[str, re.Pattern[str]]] = [
             r"|\binternational (?:shipping|delivery)\b|\bship(?:ping)? (?:internationally|abroad|overseas|worldwide)\b"
             r"|\b(?:ship|deliver|send|post)\w*\s+(?:it\s+|them\s+|this\s+|that\s+|the order\s+)?to\s+(?:his|her|their|"
             r"someone|somebody|another|a different|a friend|a gift)\b"
+            # "if i order now when does it go out?": when the shop sends an order
+            r"|\bwhen (?:does|do|will|would) (?:it|they|an order|orders|my order|the order|this|that|stuff|things)\s+"
+            r"(?:go out|ship|get shipped|be shipped|get sent|be sent|get dispatched|be dispatched|dispatch|leave)\b"
         ),
     ),
     (
@@ -3127,6 +3146,9 @@ class _Reader:
             # "sure, once i get paid friday": a yes put off to later is no yes now (the date after it was dropped, and
             # "sure" confirmed)
             return [CannotHandle(text=self.raw[:300], reason="a conditional answer is not a confirmation")]
+        if self.context.awaiting_confirmation and self.raw.strip().endswith("?") and CHECK_ASKED.match(said):
+            # "confirm its the 42 not the 43?": asked to check what the preview says, never a yes and never a change
+            return [ShowCart()]
         asked = CODE_QUESTION.fullmatch(said)
         if asked is not None and self._is_code(code := asked.group("code").replace(" ", ""), code):
             return [ListPromotions(code=code.upper())]
@@ -3356,6 +3378,14 @@ class _Reader:
             and not _covers(core_polite, NO + NEVER_MIND_LEAD + HOLD)
         ):  # "forget it", "nah forget it", "actually never mind", "forget all of it, i'll come back another day"
             return [Decline()] if self.context.awaiting_confirmation else [CancelOrder(which="current")]
+        if (
+            self.context.awaiting_confirmation
+            and _covers(core_polite, NO + NEVER_MIND_LEAD + HOLD)
+            and not _covers(core_polite, NO + NEVER_MIND_LEAD)
+            and not _covers(core_polite, HOLD + NEVER_MIND_LEAD)
+        ):
+            # "wait no hang on" at a preview: a pause, maybe a no; asked again (it searched for "hang")
+            return [CannotHandle(text=self.raw[:300], reason="unsure: a pause is not an answer")]
         unsold = WITHOUT_UNSOLD.match(core_polite)
         if (
             unsold is not None
