@@ -2735,6 +2735,22 @@ class Policy:
                 data={"kind": "refusal"},
             )  # fmt: skip
             return
+        if command.reason.startswith("relayed"):
+            # "ok she says yes": the one typing is the account holder, and the yes must be theirs
+            turn.record_decision(DecisionKind.CLARIFICATION, "relayed_yes", rationale="a yes relayed from someone else")
+            data: dict[str, Any] = {"kind": "question"}
+            text = "Good to hear. As this is your account, I need the yes from you:"
+            if (
+                flow is not None
+                and flow.status == FlowStatus.PREVIEWED
+                and turn.latest_preview_hash() == flow.preview_hash
+            ):
+                text += ' reply "yes" to place the order as shown.'
+                data = {"kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash}
+            else:
+                text += " say what to order and confirm the preview I show you."
+            turn.say(text, data=data)
+            return
         if "two addresses" in command.reason:
             # "the hoodie to work and the cap home": an order has one address. No preview goes out with one picked.
             labels = [address.label for address in turn.addresses()]

@@ -89,3 +89,18 @@ def test_a_usual_size_of_a_thing_bought_before_is_that_purchase(shop, chat):
     [line] = answer["pending_confirmation"]["preview"]["lines"]
     assert (line["title"], line["variant"]) == ("Running Socks 3-pack", "white, M")
     assert not AgentDecision.objects.filter(conversation_id=chat.id, name="usual_size_unknown").exists()
+
+
+def test_a_yes_relayed_from_someone_else_asks_the_account_holder_and_their_yes_places_it(shop, chat):
+    chat.start()
+    preview = chat.say("blue yoga mat for my wife")["pending_confirmation"]
+
+    answer = chat.say("ok she says yes")
+
+    reply = chat.assistant_texts(answer)[-1]
+    assert "I need the yes from you" in reply, reply
+    assert OrderFlow.objects.get(conversation_id=chat.id).status == FlowStatus.PREVIEWED  # nothing placed on it
+    assert answer["pending_confirmation"]["preview_hash"] == preview["preview_hash"]
+    chat.say("yes")
+    assert OrderFlow.objects.get(conversation_id=chat.id).status in (FlowStatus.CONFIRMED, FlowStatus.PLACED)
+    assert AgentDecision.objects.filter(conversation_id=chat.id, name="relayed_yes").exists()

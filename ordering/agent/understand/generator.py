@@ -332,6 +332,11 @@ LEAVING = _rx(
     r"|(?:my|the) (?:train|bus|tube|ride|uber|lyft|taxi|cab|flight|boss|meeting|class|break|lunch|shift|manager|phone"
     r"|call)(?: break)?"
     r" (?:is|s) (?:here|over|starting|about to start|coming|boarding|leaving|done|calling|ringing)"
+    # "he's thinking about it", "thanks, she'll decide after dinner", "we'll finish this after the kids' bath": someone
+    # else deciding, or the customer back later
+    r"|(?:he|she|they|we|my \w+)\s*(?:'\s*s|s|is|are|re|'\s*re)\s+(?:still\s+)?(?:thinking|deciding|making up)"
+    r"|(?:he|she|they|we|i)\s*(?:'\s*ll|ll|will)\s+(?:decide|finish|do (?:it|this)|sort (?:it|this)|look|think)\b"
+    r"[^.?!]*\b(?:after|later|tomorrow|tonight|when)\b"
     # "thx!! one sec boss is calling": a moment away
     r"|(?:one|a|just a|1) (?:sec|second|min|minute|moment)\b(?=.*\b(?:calling|call|meeting|boss|door|back)\b)"
     r"|(?:got to|gotta|have to|need to|must) (?:go|run|dash|get off|hop off|jump off|board)"
@@ -387,6 +392,33 @@ CHECK_ASKED = _rx(
     r"(?:for me\s+)?(?:that\s+)?(?:its|it is|it s|this is|thats|that is|the|they are|theyre|they re|you have|you got"
     r"|i have|i got|i am getting|im getting|it will|it is going)\b"
 )
+# Someone else's words relayed by the one typing ("he wants it in L not M", "she says the black looks better", "M she
+# says", "ok she says yes"): read as what they ask for; a yes relayed is not the account holder's own (`_relayed`).
+_RELAYER = (
+    r"(?:he|she|they|the kids?|the boys|the girls|the little one|the teenager|mum|mom|dad|(?:my|our|his|her)\s+(?:wife"
+    r"|husband|partner|son|daughter|kids?|boy|girl|mum|mom|mother|dad|father|sister|brother|flatmate|housemate"
+    r"|roommate|other half|missus|hubby|fiance|fiancee|girlfriend|boyfriend|teenager|grandson|granddaughter|wee one"
+    r"|little one))"
+)
+RELAYED = _rx(
+    r"^(?P<lead>(?:(?:ok|okay|right|so|hang on|hold on|wait|no wait|no|nope|ugh|um|hmm|well|oh|actually)\s*,?\s*)*)"
+    + _RELAYER
+    + r"\s+(?P<verb>says?|said|reckons|thinks?|wants?|would like|would rather|prefers?|has decided|decided)\s+"
+    r"(?:that\s+|on\s+)?(?P<rest>\S.*)$"
+)
+# Another's approval said beside the typist's own yes ("she's happy, yes go ahead and place it", "yeah mum said its
+# fine, place it", "this is his wife, he's popped out - yes please place it"): the yes is the typist's; the approval is
+# no part of it (each was not understood).
+APPROVED_BY_OTHER = _rx(
+    r"\b(?:she|he|they|we|both of us|all of us|the kids?|mum|mom|dad|my \w+)\s*(?:'\s*s|s|is|are|re|'\s*re)\s+"
+    r"(?:both\s+|all\s+)?(?:happy|fine|ok|okay|good|pleased)(?:\s+with\s+(?:it|that|them|this))?"
+    r"|\b(?:she|he|they|mum|mom|dad|my \w+)\s+(?:said|says)\s+(?:it\s*'?\s*s|its|it is|that\s*'?\s*s|thats|that is)\s+"
+    r"(?:fine|ok|okay|good|alright|all right)"
+    r"|\b(?:that\s*'?\s*s|thats|that is|it\s*'?\s*s|its)\s+the\s+one\s+(?:she|he|they)\s+(?:wants?|likes?|chose|picked)"
+    r"|\bthis is\s+(?:his|her|their)\s+(?:wife|husband|partner|mum|mom|dad|son|daughter)\b"
+    r"|\b(?:he|she)\s*(?:'\s*s|s|is|has)\s+(?:popped|nipped|gone|stepped)\s+out\b"
+)
+RELAYED_LAST = _rx(r"^(?P<rest>\S.*?)\s*,?\s+" + _RELAYER + r"\s+(?:says?|said)\s*[.!]*$")
 # A yes put off to a later moment ("sure, once i get paid friday", "go ahead tmrw when im awake"): no yes now.
 DEFERRED_YES = _rx(
     r"\b(?:once|when|after|as soon as)\s+(?:i|we)\s+(?:get|am|m|have|wake|woke|can|check|sort|hear)\b"
@@ -558,6 +590,8 @@ OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
             r"|\b(?:tips|advice|help)\s+(?:for|on|with)\s+(?:sleep|sleeping|insomnia|falling asleep)\b"
         ),
     ),
+    # "can you settle an argument - is it pronounced gif or jif": trivia, not the shop's
+    ("trivia", _rx(r"\bsettle an? (?:argument|debate|bet)\b|\bhow (?:do you|to) pronounce\b|\bis it pronounced\b")),
     ("news", _rx(r"\b(?:news|election|president|prime minister|politic\w*|war in)\b")),
     ("finance", _rx(r"\b(?:bitcoin|crypto\w*|stock market|stock price|shares of|invest\w*|mortgage)\b")),
     ("sports", _rx(r"\b(?:score of|who won|match last night|world cup|super bowl|premier league|nba|nfl)\b")),
@@ -983,6 +1017,9 @@ HOW_IT_WORKS: list[tuple[str, re.Pattern[str]]] = [
             r"|\b(?:type|typing|write|say|reply)\s+(?:confirm|yes|ok)\s+or\s+(?:press|click|tap|hit|use|push)\b"
             r"|\b(?:press|click|tap|push)\s+(?:the\s+|a\s+)?(?:button|confirm)\s+or\s+(?:type|say|write|reply)\b"
             r"|^(?:confirm|say yes)\W+how\b|\bwhat do i (?:type|press|click|say) to (?:confirm|order|buy|say yes)\b"
+            # "What do I press now dear?" at a preview
+            r"|^(?:so\s+|and\s+|ok\s+)?what do (?:i|we) (?:press|click|tap|type|do|say)(?:\s+(?:now|next|then))?"
+            r"(?:\s+(?:dear|love|please|pls))?\s*$"
             r"|\b(?:do|will|would|can|could) (?:you|it) (?:ever\s+)?(?:order|buy|place|charge|pay|purchase)\b[^?]{0,40}"
             r"\b(?:without (?:asking|checking|me|my ok|my say)|on (?:your|its) own|by (?:yourself|itself)"
             r"|automatically|straight away|right away)\b"
@@ -1696,7 +1733,7 @@ CODE_AFTER_WORD = _rx(
 _CODE_NOUN = r"(?:(?:promo|discount|coupon|voucher|promotion)\s+)?(?:codes?|coupons?|promos?|vouchers?|discounts?)"
 _TAKE_OFF = (
     r"(?:remove|delete|drop|cancel|undo|scrap|ditch|lose|get rid of|take (?:off|out|away)|do not (?:use|apply|want)|"
-    r"forget)"
+    r"forget|never mind|nevermind|skip)"
 )
 # "Remove the code", "drop the discount code", "no code please", "take the code off": every code comes off.
 REMOVE_CODE = _rx(
@@ -2048,7 +2085,7 @@ SAVED_PURCHASED = _rx(
     r"(?<!\bme )(?<!\bus )(?<!\bhere )(?<!\bback )" + _NOT_AGAIN + r"again|last time|"
     r"previous order|last order"
     # "the socks i always get": what the customer buys here every time
-    r"|(?:i|we)\s+(?:always|usually|normally|regularly)\s+(?:get|buy|order|have)\b"
+    r"|(?:i|we|he|she|they)\s+(?:always|usually|normally|regularly)\s+(?:get|gets|buy|buys|order|orders|have|has)\b"
     # "those court sneakers i got last month": got from this shop before (it was a new pair of no size)
     r"|(?:i|we)\s+got\s+(?:from\s+you\s+|here\s+)?(?:last|in|back in|a while|before|previously|earlier|recently|"
     r"(?:a\s+)?(?:few|couple)|\d+\s+(?:days?|weeks?|months?)\s+ago))\b"
@@ -2889,6 +2926,49 @@ class _Reader:
 
     # -- the whole message ------------------------------------------------------------------------
 
+    def _relayed(self) -> list[Command] | None:
+        """What someone else in the room says, relayed by the one typing ("he wants it in L not M", "the kids want
+        blue", "she says the black looks better", "M she says"): read as said by them; a yes among it is no yes of the
+        account holder's (only what it changes is kept: "she says yes but in the grey"). None when nothing is relayed
+        or what is relayed is not read."""
+        said = normalize(self.raw)
+        if self.context.awaiting_confirmation and APPROVED_BY_OTHER.search(said):
+            own = re.sub(r"^[\s,.;:!-]+|[\s,.;:!-]+$", "", APPROVED_BY_OTHER.sub(" , ", said))
+            commands = _Reader(self.lexicon, own, self.context).read() if own else []
+            if any(isinstance(command, Confirm) for command in commands):
+                return commands  # the typist's own yes
+            if not own:
+                # "she's happy": the other's approval, and no yes of the account holder's
+                return [
+                    CannotHandle(
+                        text=self.raw[:300], reason="relayed: a yes said by someone else is not the account holder's"
+                    )
+                ]
+        relayed = RELAYED.match(said)
+        if relayed is not None:
+            rest, lead, verb = relayed.group("rest"), relayed.group("lead"), relayed.group("verb")
+        else:
+            relayed = RELAYED_LAST.match(said)
+            if relayed is None:
+                return None
+            rest, lead, verb = relayed.group("rest"), "", "says"
+        if re.search(r"\b(?:too|as well|also|another|one each|each)\b", rest):
+            return None  # "my daughter wants one too": one more for another person (read whole)
+        rest = re.sub(r"^(?:he|she|they)\s+(?:does not|doesnt|do not|dont)\s+(?:need|want|like)\b", "i dont need", rest)
+        rest = re.sub(r"^(?:it|them|one)\s+(?=in\b)", "", rest)
+        rest = re.sub(r"\s+(?:looks?|is|would look|would be|will look)\s+(?:better|nicer|best|nicest)\b.*$", "", rest)
+        commands = _Reader(self.lexicon, f"{lead}{rest}", self.context).read()
+        if not commands or all(isinstance(command, CannotHandle) for command in commands):
+            return None
+        if verb.startswith(("say", "said")) and any(isinstance(command, Confirm) for command in commands):
+            changes = [command for command in commands if not isinstance(command, Confirm)]
+            return changes or [
+                CannotHandle(
+                    text=self.raw[:300], reason="relayed: a yes said by someone else is not the account holder's"
+                )
+            ]
+        return commands
+
     def read(self) -> list[Command]:
         if "[redacted]" in self.raw or any(
             luhn_valid(re.sub(r"\D", "", match.group(0))) for match in CARD_NUMBER_TYPED.finditer(self.raw)
@@ -2903,6 +2983,9 @@ class _Reader:
                 return [refused]
             besides = _Reader(self.lexicon, rest, self.context).read()
             return [refused, *(command for command in besides if isinstance(command, _BESIDE_A_CARD_NUMBER))]
+        relayed = self._relayed()
+        if relayed is not None:
+            return relayed
         detailed = self._summary_then_details()
         if detailed is not None:
             return detailed
@@ -3904,13 +3987,14 @@ class _Reader:
         # status (a search for "present", a question about the purchased hoodie)
         if re.search(
             r"\b(?:shipped|dispatched|sent out|arrived?|arriving|delivered|on (?:its|the) way|where(?:'s| is)?"
-            r"|when will|track|status|here yet|come yet|coming)\b",
+            r"|when will|track|status|here yet|come yet|coming|go through|gone through|went through|go thru)\b",
             text,
             flags=re.I,
         ):
             text = re.sub(
-                r"\b(?:the|my)\s+(?:[a-z]+\s+){0,2}?(?:i|we)\s+(?:ordered|bought|got)"
-                r"(?:\s+(?:for\s+(?:my\s+)?[a-z-]+|last\s+\w+|yesterday|on\s+\w+|from you))*",
+                r"\b(?:the|my)\s+(?:[a-z]+\s+){0,2}?(?:i|we)\s+(?:ordered|bought|got|put in|placed|made)"
+                r"(?:\s+(?:for\s+(?:my\s+)?[a-z-]+|last\s+\w+|yesterday|on\s+\w+|from you|this morning|this afternoon"
+                r"|this evening|earlier|today|last night|tonight))*",
                 "my order",
                 text,
                 flags=re.I,
@@ -4277,6 +4361,96 @@ class _Reader:
                 and self.lexicon.by_id[named[0]].category == self.lexicon.by_id[line.product_id].category
             ):
                 text = f"{settled_for.group('what')} instead"
+        # Shopping for others at home (set 35, written as families sharing one tablet):
+        # "beanies for all three of us - 2 grey and 1 red": who they are for, before the breakdown (3 grey were read)
+        text = re.sub(
+            r"\s+for\s+(?:all\s+|the\s+)?(?:two|three|four|five|both|2|3|4|5)\s+of\s+(?:us|them|you)\b",
+            " ",
+            text,
+            flags=re.I,
+        )
+        # "the white court classics in a 9 for my son": "in a 9" is a size (9 pairs were read)
+        text = re.sub(r"\bin\s+an?\s+(\d{1,2}(?:\.5)?)\b(?!\s*(?:k|km|mile|x)\b)", r"in size \1", text, flags=re.I)
+        # "bob's in the shower, he wants ...", "Grandad here, using Bob's tablet.": where the others are, who types
+        text = re.sub(
+            r"^\s*(?:[a-z]+\s*'\s*s|he\s*'\s*s|she\s*'\s*s|he is|she is|they\s*'\s*re|they are)\s+(?:in|at|out|upstairs"
+            r"|downstairs|asleep|busy|on)\b(?:\s+(?:the|a|his|her|their)\s+)?(?:\s*[a-z]+){0,3}\s*[,.;-]+\s*(?=\S)",
+            "",
+            text,
+            flags=re.I,
+        )
+        text = re.sub(
+            r"^\s*(?:(?:hi|hello|hey)\s*[,!.]*\s*)?(?:(?:it\s*'?\s*s|its|this is)\s+)?(?:his\s+|her\s+|their\s+)?"
+            r"(?:grandad|granddad|grandpa|grandma|gran|granny|nan|nana|mum|mom|dad|wife|husband|son|daughter|sister"
+            r"|brother|aunt|auntie|uncle|carer|neighbour|neighbor)\s+here\s*[,.]?\s*(?:(?:using|on|with)\s+(?:[a-z]+\s*'\s*s|my\s+[a-z]+\s*'?\s*s?|his|her)\s+(?:tablet|ipad|phone|laptop|computer|account"
+            r"|kindle))?\s*[,.!]+\s*(?=\S)",
+            "",
+            text,
+            flags=re.I,
+        )
+        # "getting alice the socks she always buys": for whom, between the verb and the thing
+        text = re.sub(
+            r"^\s*(?:i\s*'?\s*m\s+|im\s+)?(?:getting|buying|ordering|grabbing)\s+[a-z]+\s+(?=(?:the|a|an|some|two|2)\b)",
+            "",
+            text,
+            flags=re.I,
+        )
+        # "use alice's 10% code": the account's own promotion, named by whose it is
+        text = re.sub(
+            r"\b(use|apply|with|add)\s+[a-z]+\s*'\s*s\s+((?:\d{1,2}\s*%\s+)?(?:code|promo|promotion|discount|coupon))\b",
+            r"\1 my \2",
+            text,
+            flags=re.I,
+        )
+        # "…, he keeps nicking mine", "…, he says the black ones are boring": why, or what the other one thinks of
+        # what was not chosen, said last
+        text = re.sub(
+            r"\s*[,;-]\s*(?:he|she|they|the kids?|my \w+)\s+(?:keeps|kept|always)\s+(?:nicking|pinching|stealing"
+            r"|borrowing|taking|wearing|using|losing)\s+(?:mine|ours|my \w+|our \w+)\b[^,.;]*",
+            "",
+            text,
+            flags=re.I,
+        )
+        text = re.sub(
+            r"\s*[,;-]\s*(?:he|she|they|the kids?|my \w+)\s+(?:says|said|thinks|reckons|finds)\s+(?:that\s+)?"
+            r"(?:the\s+)?[a-z ]{1,20}?\s*(?:ones?\s+)?(?:are|is|look|looks)\s+(?:so\s+|too\s+|really\s+)?"
+            r"(?:boring|ugly|horrible|awful|hideous|dull|naff|lame|not (?:nice|great|good))\b[^,.;]*",
+            "",
+            text,
+            flags=re.I,
+        )
+        # "…, will they come by saturday?", "…, will it get here in time?": when it arrives, asked after the order (the
+        # order was made a question)
+        arrives = re.search(
+            r"\s*[,;-]?\s*(?:and\s+)?(?:will|would|can|could|do you think)\s+(?:it|they|that|these|those|the \w+)\s+"
+            r"(?:come|arrive|get here|be here|make it|reach (?:me|us)|turn up|be delivered)\b[^?]*\?\s*$",
+            text,
+            flags=re.I,
+        )
+        if arrives is not None and self._names_something(text[: arrives.start()]):
+            text = text[: arrives.start()]
+        # "ok 2 then, i'll go without": the customer does without one, no removal
+        text = re.sub(
+            r"\s*[,;-]?\s*(?:i\s*'?\s*ll|i will|ill|we\s*'?\s*ll|we will)\s+(?:just\s+)?(?:go|do|manage|cope|live)\s+"
+            r"without(?:\s+(?:one|it|them|mine))?\b",
+            "",
+            text,
+            flags=re.I,
+        )
+        # "is that with tax? he's asking", "… my husband says there's no email": who asks, said after
+        text = re.sub(
+            r"(?<=[?.!])\s*(?:he|she|they|the kids?|my \w+)\s*(?:'\s*s|is|are)\s+(?:asking|wondering)\s*[.!?]*\s*$",
+            "",
+            text,
+            flags=re.I,
+        )
+        text = re.sub(
+            r"(?<=[?.!])\s*(?:he|she|they|my \w+)\s+(?:says|said)\s+(?:there\s*'?\s*s|there is|theres|he|she|they)\b"
+            r"[^?]*$",
+            "",
+            text,
+            flags=re.I,
+        )
         # "got a code NIGHTOWL from insta": where the code came from is no part of the order (a search for "insta")
         text = re.sub(
             r"(\bcode\s+[A-Za-z0-9]+)\s+(?:from|off|on|via|in)\s+(?:insta(?:gram)?|tiktok|facebook|fb|twitter|youtube"

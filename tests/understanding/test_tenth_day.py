@@ -1,0 +1,122 @@
+"""The reader on held-out run 35 (Sunday afternoon, a family shopping together on one tablet), in words of our own. Each
+case was read wrong before: someone else's words relayed by the one typing ("he wants it in L not M", "the kids want
+blue", "she says the black looks better") were a second line or not understood, and the order went out unchanged; a
+relayed yes ("ok she says yes") and the typist's own yes beside another's approval ("she's happy, yes go ahead") were
+not told apart; who things are for ("for all three of us - 2 grey and 1 red") and where the others are ("bob's in the
+shower, ...") changed the count or added a line."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.agent.commands import CartLine, DialogueContext
+from ordering.agent.understand import OfflineGenerator
+from ordering.evaluation.messages import demo_lexicon
+from tests.understanding.reading import lines, read
+
+
+def _preview(variant: str, product: str, title: str, colour: str, size: str | None, quantity: int = 1):
+    line = CartLine(variant_id=variant, product_id=product, title=title, colour=colour, size=size, quantity=quantity)
+    return DialogueContext(cart=(line,), awaiting_confirmation=True)
+
+
+HOODIE_M = _preview("var_pullover_hoodie_black_m", "prod_pullover_hoodie", "Pullover Hoodie", "black", "M")
+TEES_ORANGE = _preview("var_tech_tee_orange_s", "prod_tech_tee", "Tech Running Tee", "orange", "S", 2)
+
+
+@pytest.fixture(scope="module")
+def generator() -> OfflineGenerator:
+    return OfflineGenerator(demo_lexicon())
+
+
+def _changes(commands) -> list[tuple]:
+    return [(command.kind, getattr(command, "slot", None), getattr(command, "value", None)) for command in commands]
+
+
+@pytest.mark.parametrize(
+    ("said", "context", "expected"),
+    [
+        ("my husband wants it in XL not M", HOODIE_M, ("size", "XL")),
+        ("the boys want black", TEES_ORANGE, ("colour", "black")),
+        ("my wife says the red would look better", HOODIE_M, ("colour", "red")),
+        ("no wait she says L", HOODIE_M, ("size", "L")),
+        ("XL he says", HOODIE_M, ("size", "XL")),
+    ],
+)
+def test_a_change_relayed_from_someone_else_changes_the_line(generator, said, context, expected):
+    commands = read(generator, said, context)
+    assert [(slot, value) for kind, slot, value in _changes(commands)] == [expected], commands
+
+
+@pytest.mark.parametrize("said", ["ok he says yes", "my wife says go ahead", "the kids said yes please lol"])
+def test_a_yes_relayed_from_someone_else_is_not_the_account_holders(generator, said):
+    [command] = read(generator, said, HOODIE_M)
+    assert command.kind == "cannot_handle" and command.reason.startswith("relayed"), command
+
+
+def test_a_relayed_yes_with_a_change_is_the_change_alone(generator):
+    assert _changes(read(generator, "he says yes but in the red", HOODIE_M)) == [("set_slot", "colour", "red")]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "he's happy with it, yes go ahead and order",
+        "yeah dad said its ok, place it",
+        "this is her husband, she's nipped out - yes please order it",
+    ],
+)
+def test_the_typists_own_yes_beside_anothers_approval_is_a_yes(generator, said):
+    assert [command.kind for command in read(generator, said, HOODIE_M)] == ["confirm"]
+
+
+def test_anothers_approval_alone_is_no_yes(generator):
+    [command] = read(generator, "he's happy", HOODIE_M)
+    assert command.kind == "cannot_handle" and command.reason.startswith("relayed")
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("caps for all four of us - 3 blue and 1 white",
+         [("prod_run_cap", "blue", None, 3), ("prod_run_cap", "white", None, 1)]),
+        ("sam's in the bath, he wants the grey beanie", [("prod_beanie", "grey", None, None)]),
+        ("Nan here, using Alice's ipad. One red wool beanie please.", [("prod_beanie", "red", None, 1)]),
+        ("black tech tee M for him, he keeps pinching mine", [("prod_tech_tee", "black", "M", None)]),
+        ("silver headphones for her, she says the black ones are dull", [("prod_headphones", "silver", None, None)]),
+        ("grey cloud jogger 43, will they arrive by friday?", [("prod_cloud_jogger", "grey", "43", None)]),
+    ],
+)  # fmt: skip
+def test_who_it_is_for_and_what_they_think_is_no_part_of_the_order(generator, said, expected):
+    commands = read(generator, said)
+    assert [command.kind for command in commands] == ["add_items"], commands
+    assert lines(commands) == expected
+
+
+def test_in_a_number_is_a_size_not_a_count(generator):
+    [command] = read(generator, "the navy canvas lows in a 10 for my daughter")
+    [item] = command.items
+    assert item.quantity is None and item.size_said == "10", item
+
+
+def test_a_named_persons_percent_code_is_the_accounts_own_promotion(generator):
+    commands = read(generator, "use bob's 10% code on the black gym duffel")
+    assert [command.kind for command in commands] == ["add_items", "use_my_promotion"]
+
+
+@pytest.mark.parametrize(
+    ("said", "kind"),
+    [
+        ("she's still thinking about it", "thanks"),
+        ("cheers, he'll decide after tea", "thanks"),
+        ("never mind the discount then", "remove_code"),
+        ("what do i click now?", "help"),
+    ],
+)
+def test_family_messages_at_a_preview(generator, said, kind):
+    assert [command.kind for command in read(generator, said, HOODIE_M)] == [kind]
+
+
+def test_the_others_buying_habit_is_a_purchase(generator):
+    [command] = read(generator, "getting dan the socks he always gets")
+    assert command.items[0].saved == "purchased"
