@@ -120,3 +120,30 @@ def test_family_messages_at_a_preview(generator, said, kind):
 def test_the_others_buying_habit_is_a_purchase(generator):
     [command] = read(generator, "getting dan the socks he always gets")
     assert command.items[0].saved == "purchased"
+
+
+CANVAS_43 = _preview("var_canvas_low_black_43", "prod_canvas_low", "Canvas Low", "black", "43")
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("and the navy in 41 for my daughter", [("prod_canvas_low", "navy", "41", None)]),
+        ("and the 40 for her", [("prod_canvas_low", "black", "40", 1)]),
+    ],
+)
+def test_one_more_of_the_same_for_another_person_is_a_second_line(generator, said, expected):
+    # "and the navy in 40 for me" after "black canvas 43 for him" changed the pair's size to 40 (and lost the navy)
+    commands = read(generator, said, CANVAS_43)
+    assert [command.kind for command in commands] == ["add_items"], commands
+    assert lines(commands) == expected
+
+
+def test_the_count_worked_out_after_why_is_the_count(generator):
+    commands = read(generator, "the beanie i bought before, my son wants one as well so two")
+    assert [item.quantity for item in commands[0].items] == [2] and commands[0].items[0].saved == "purchased"
+
+
+def test_how_a_count_is_shared_is_no_part_of_it(generator):
+    said = "navy zip hoodie L x2, one for me one for my brother"
+    assert lines(read(generator, said)) == [("prod_zip_hoodie", "navy", "L", 2)]

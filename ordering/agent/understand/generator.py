@@ -4451,6 +4451,59 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "and the navy in 40 for me" after "black canvas 43 for him": one more of the same thing, in what is said (the
+        # line's size was changed to 40, and the navy lost)
+        another = re.match(
+            r"^\s*(?:and|plus|also|oh and)\s+(?:the\s+)?(?P<values>[a-z0-9 ]+?)"
+            r"(?P<whom>\s+for\s+(?:me|myself|him|her|them|us|my\s+[a-z]+|the\s+[a-z]+))?\s*(?:please|pls|too)?\s*[.!]*\s*$",
+            text,
+            flags=re.I,
+        )
+        if another is not None and self.context.cart:
+            values = another.group("values").split()
+            said_value = any(colour_of(word.lower()) or re.fullmatch(r"\d{1,2}(?:\.5)?|xs|s|m|l|xl|xxl", word, re.I)
+                             for word in values)  # fmt: skip
+            if said_value and all(
+                colour_of(word.lower())
+                or re.fullmatch(r"in|size|sz|one|ones|pair|\d{1,2}(?:\.5)?|xs|s|m|l|xl|xxl", word, re.I)
+                for word in values
+            ):
+                colours = " ".join(word for word in values if colour_of(word.lower()))
+                sizes = " ".join(
+                    word
+                    for word in values
+                    if not colour_of(word.lower()) and word.lower() not in ("one", "ones", "pair", "in", "size", "sz")
+                )
+                if colours:
+                    text = f"and a {colours} one{' in ' + sizes if sizes else ''}{another.group('whom') or ''}"
+                elif sizes and another.group("whom"):
+                    # "and the 40 for me": one more for that person (the line's size was changed)
+                    text = f"and one in {sizes}{another.group('whom')}"
+        # "the water bottle i liked, my daughter wants one too so two": the count worked out last, after why (one
+        # bottle was ordered)
+        so_many = re.match(
+            r"^(?P<head>[^,;]+?)\s*[,;]\s*(?P<why>[^,;]*?)\s*,?\s+so\s+(?:that\s*'?\s*s\s+|thats\s+|make it\s+"
+            r"|i need\s+|we need\s+)?(?P<n>two|three|four|five|six|2|3|4|5|6)(?:\s+(?:of them|then|please|pls|in total"
+            r"|total|altogether))?\s*[.!]*\s*$",
+            text,
+            flags=re.I,
+        )
+        if (
+            so_many is not None
+            and self._names_something(so_many.group("head"))
+            and not STORY_VALUE.search(normalize(so_many.group("head")))
+            and not re.search(r"\b(?:one|a|an|two|three|\d+)\s+(?:more|extra)\b", so_many.group("why"), flags=re.I)
+        ):
+            text = f"{so_many.group('head')}, {so_many.group('n')} of them"
+        # "grey merino socks M x2, one pair for me one for the wife": how the count is shared, said after it
+        text = re.sub(
+            r"(\bx\s*\d|\b\d\s*x\b|\b(?:two|three|four|2|3|4)\s+(?:pairs?|packs?|of them)\b)\s*[,;-]\s*(?:one|1)\s+"
+            r"(?:pair\s+|pack\s+)?for\s+(?:me|him|her|them|my\s+\w+|the\s+\w+)\s*(?:,|and)?\s*(?:one|1)\s+"
+            r"(?:pair\s+|pack\s+)?for\s+(?:me|him|her|them|my\s+\w+|the\s+\w+)\b",
+            r"\1",
+            text,
+            flags=re.I,
+        )
         # "got a code NIGHTOWL from insta": where the code came from is no part of the order (a search for "insta")
         text = re.sub(
             r"(\bcode\s+[A-Za-z0-9]+)\s+(?:from|off|on|via|in)\s+(?:insta(?:gram)?|tiktok|facebook|fb|twitter|youtube"
