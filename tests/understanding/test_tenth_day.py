@@ -147,3 +147,32 @@ def test_the_count_worked_out_after_why_is_the_count(generator):
 def test_how_a_count_is_shared_is_no_part_of_it(generator):
     said = "navy zip hoodie L x2, one for me one for my brother"
     assert lines(read(generator, said)) == [("prod_zip_hoodie", "navy", "L", 2)]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("my flatmate wants a grey beanie, ill pay him back", [("prod_beanie", "grey", None, None)]),
+        ("navy zip hoodie M for my son, he's always cold", [("prod_zip_hoodie", "navy", "M", None)]),
+    ],
+)
+def test_who_pays_and_how_they_are_said_after_the_order_are_no_part_of_it(generator, said, expected):
+    commands = read(generator, said)
+    assert [command.kind for command in commands] == ["add_items"], commands
+    assert lines(commands) == expected
+
+
+def test_a_code_relayed_after_the_order_is_the_code(generator):
+    commands = read(generator, "black tech tee L for my son, he says there's a RUN15 code")
+    assert [command.kind for command in commands] == ["add_items", "apply_code"], commands
+    assert commands[1].code == "RUN15"
+
+
+def test_whatever_is_left_after_a_count_is_up_to_that_count(generator):
+    [command] = read(generator, "4 blue caps for the team or whatever you've got")
+    assert [(item.quantity, item.up_to) for item in command.items] == [(4, True)]
+
+
+@pytest.mark.parametrize("said", ["dad will confirm when he's home", "lol she's making a face, give us a sec"])
+def test_waiting_on_someone_else_at_a_preview_is_no_answer(generator, said):
+    assert [command.kind for command in read(generator, said, HOODIE_M)] == ["thanks"]

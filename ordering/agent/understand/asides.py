@@ -1241,7 +1241,13 @@ def drop_asides(text: str) -> Asides:
         text = re.sub(r"\s+,", ",", re.sub(r"\band\s*,\s*", "and ", text))
     # "6 soft flasks for the run club, or however many you've got": as many as the shop has, up to six (the "or"
     # form of "otherwise however many"; "however" was a second thing to look for)
-    text = re.sub(r",?\s+or\s+(?=(?:just\s+)?(?:however many|as many as)\b)", ", otherwise ", text)
+    # (and "5 soft flasks for the family or whatever you have": whatever is left, up to 5)
+    text = re.sub(
+        r",?\s+or\s+(?=(?:just\s+)?(?:however many|as many as|whatever (?:you (?:have|ve|got|have got)|is left|s left"
+        r"|there is|theres))\b)",
+        ", otherwise ",
+        text,
+    )
     yes_if = re.match(r"(?:yes|yeah|yep|yup|ok|okay|sure|confirm|go ahead)\b\W*(?:if|only if|as long as)\b", text)
     if not yes_if and not CONDITIONAL_ANSWER.match(text):  # "yes if not too late" is no yes
         for fallback in (COUNT_IF_NOT, ALTERNATIVE_IF_GONE, FALLBACK_TAIL):

@@ -298,6 +298,7 @@ HOLD = (
     "a sec", "a second", "a minute", "a moment", "one sec", "one second", "one minute", "one moment", "a min",
     "just a sec", "just a second", "just a minute", "just a moment", "give me a sec", "give me a second",
     "give me a minute", "give me a moment", "brb", "be right back", "let me think", "let me think about it",
+    "give us a minute", "give us a sec", "give us a second", "give us a moment", "give us a min",
     "my phone is dying", "phone dying", "battery dying",
     "i will think about it", "let me check", "let me check something", "let me see", "let me look",
     "i need to think", "i need to think about it", "i will come back later", "i will get back to you",
@@ -335,8 +336,10 @@ LEAVING = _rx(
     # "he's thinking about it", "thanks, she'll decide after dinner", "we'll finish this after the kids' bath": someone
     # else deciding, or the customer back later
     r"|(?:he|she|they|we|my \w+)\s*(?:'\s*s|s|is|are|re|'\s*re)\s+(?:still\s+)?(?:thinking|deciding|making up)"
-    r"|(?:he|she|they|we|i)\s*(?:'\s*ll|ll|will)\s+(?:decide|finish|do (?:it|this)|sort (?:it|this)|look|think)\b"
-    r"[^.?!]*\b(?:after|later|tomorrow|tonight|when)\b"
+    r"|(?:he|she|they|we|i|mum|mom|dad|my \w+)\s*(?:'\s*ll|ll|will)\s+(?:decide|finish|do (?:it|this)|sort (?:it|this)"
+    r"|look|think|say yes|confirm|check)\b[^.?!]*\b(?:after|later|tomorrow|tonight|when|once)\b"
+    # "lol he's pulling a face, give us a minute"
+    r"|(?:he|she|they)\s*(?:'\s*s|s|is|are|re)\s+(?:pulling|making) a face\b"
     # "thx!! one sec boss is calling": a moment away
     r"|(?:one|a|just a|1) (?:sec|second|min|minute|moment)\b(?=.*\b(?:calling|call|meeting|boss|door|back)\b)"
     r"|(?:got to|gotta|have to|need to|must) (?:go|run|dash|get off|hop off|jump off|board)"
@@ -2554,7 +2557,9 @@ SITUATION = _rx(
 # How the customer's (or someone's) body is: "i get cold very easily", "he's always got cold feet".
 BODY_SAID = _rx(
     r"\b(?:i|he is|she is|he|she|they|we|my \w+)\s+(?:always\s+|really\s+|just\s+|never\s+|often\s+)?"
-    r"(?:get|gets|got|have|has|feel|feels)\s+(?:so\s+|very\s+|really\s+)?(?:the\s+)?(?:cold|hot|warm|wet|sweaty|sore"
+    # ("she's always cold": normalized "she s always cold")
+    r"(?:get|gets|got|have|has|feel|feels|s|is|am|are|m)\s+(?:always\s+|so\s+|very\s+|really\s+)?(?:the\s+)?(?:cold"
+    r"|hot|warm|wet|sweaty|sore"
     r"|tired|blisters|flat|wide|narrow|bad|sensitive|heat)\b"
 )
 # How a part of someone's body is: "her calves are always tight", "my knees ache", "his feet are killing him" ("tight"
@@ -2932,6 +2937,13 @@ class _Reader:
         account holder's (only what it changes is kept: "she says yes but in the grey"). None when nothing is relayed
         or what is relayed is not read."""
         said = normalize(self.raw)
+        if self.context.awaiting_confirmation and re.search(
+            _RELAYER
+            + r"\s+(?:will|ll|is going to|s going to|gonna)\s+(?:say yes|confirm|ok it|okay it|approve|decide)\b"
+            r".*\b(?:when|once|after|later|tomorrow|tonight)\b",
+            said,
+        ):
+            return [Thanks()]  # "mum will say yes when she's back from the shops": the cart waits, nothing is ordered
         if self.context.awaiting_confirmation and APPROVED_BY_OTHER.search(said):
             own = re.sub(r"^[\s,.;:!-]+|[\s,.;:!-]+$", "", APPROVED_BY_OTHER.sub(" , ", said))
             commands = _Reader(self.lexicon, own, self.context).read() if own else []
@@ -4501,6 +4513,23 @@ class _Reader:
             r"(?:pair\s+|pack\s+)?for\s+(?:me|him|her|them|my\s+\w+|the\s+\w+)\s*(?:,|and)?\s*(?:one|1)\s+"
             r"(?:pair\s+|pack\s+)?for\s+(?:me|him|her|them|my\s+\w+|the\s+\w+)\b",
             r"\1",
+            text,
+            flags=re.I,
+        )
+        # "my housemate wants a foam roller, ill pay her back": who pays whom, said after the order
+        text = re.sub(
+            r"\s*[,;-]\s*(?:and\s+)?(?:i\s*'?\s*ll|ill|i will|he\s*'?\s*ll|she\s*'?\s*ll|they\s*'?\s*ll|he will"
+            r"|she will|they will)\s+(?:pay|give|send)\s+(?:you|me|her|him|them|it)\s+back\b[^,.;]*",
+            "",
+            text,
+            flags=re.I,
+        )
+        # "grey cloud jogger 44 for my wife, she says there's a RUN15 code": the code, relayed (the order was a search)
+        text = re.sub(
+            r"\s*[,;-]\s*(?:and\s+)?(?:he|she|they|the kids?|my \w+)\s+(?:says|said|reckons|thinks)\s+(?:there\s*'?\s*s"
+            r"|there is|theres|we have|we\s*'?\s*ve got|she has|he has)\s+(?:a|an)\s+(?:code\s+)?([a-z0-9]{4,20})"
+            r"(?:\s+(?:code|discount|promo))?\b",
+            r", code \1",
             text,
             flags=re.I,
         )
