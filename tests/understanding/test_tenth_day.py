@@ -176,3 +176,13 @@ def test_whatever_is_left_after_a_count_is_up_to_that_count(generator):
 @pytest.mark.parametrize("said", ["dad will confirm when he's home", "lol she's making a face, give us a sec"])
 def test_waiting_on_someone_else_at_a_preview_is_no_answer(generator, said):
     assert [command.kind for command in read(generator, said, HOODIE_M)] == ["thanks"]
+
+
+@pytest.mark.parametrize("said", ["is that with tax? she wants to know", "does the total include the shipping?"])
+def test_what_the_total_holds_asked_at_a_preview_shows_it_again(generator, said):
+    assert [command.kind for command in read(generator, said, HOODIE_M)] == ["show_cart"]
+
+
+def test_use_mine_with_its_last_four_is_that_card(generator):
+    [command] = read(generator, "fine, use mine then - the 3220", HOODIE_M)
+    assert (command.kind, command.last4) == ("choose_card", "3220")

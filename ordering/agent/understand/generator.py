@@ -422,6 +422,12 @@ APPROVED_BY_OTHER = _rx(
     r"|\b(?:he|she)\s*(?:'\s*s|s|is|has)\s+(?:popped|nipped|gone|stepped)\s+out\b"
 )
 RELAYED_LAST = _rx(r"^(?P<rest>\S.*?)\s*,?\s+" + _RELAYER + r"\s+(?:says?|said)\s*[.!]*$")
+# "is that with tax?", "does the total include shipping": what the preview's total holds
+TAX_IN_IT = _rx(
+    r"^(?:(?:so|and|ok|wait|hang on)\s*,?\s*)*(?:is|does|will)\s+(?:that|this|it|the total|the price|that price"
+    r"|the amount)\s+(?:with|include|includes|including|incl|inc|come with)\s+(?:the\s+)?(?:tax|taxes|vat|shipping"
+    r"|postage|delivery)\b"
+)
 # A yes put off to a later moment ("sure, once i get paid friday", "go ahead tmrw when im awake"): no yes now.
 DEFERRED_YES = _rx(
     r"\b(?:once|when|after|as soon as)\s+(?:i|we)\s+(?:get|am|m|have|wake|woke|can|check|sort|hear)\b"
@@ -3241,6 +3247,9 @@ class _Reader:
             # "sure, once i get paid friday": a yes put off to later is no yes now (the date after it was dropped, and
             # "sure" confirmed)
             return [CannotHandle(text=self.raw[:300], reason="a conditional answer is not a confirmation")]
+        if self.context.awaiting_confirmation and TAX_IN_IT.match(said):
+            # "is that with tax? he's asking": the preview says what is in its total (a question about "tax")
+            return [ShowCart()]
         if self.context.awaiting_confirmation and self.raw.strip().endswith("?") and CHECK_ASKED.match(said):
             # "confirm its the 42 not the 43?": asked to check what the preview says, never a yes and never a change
             return [ShowCart()]
@@ -4530,6 +4539,13 @@ class _Reader:
             r"|there is|theres|we have|we\s*'?\s*ve got|she has|he has)\s+(?:a|an)\s+(?:code\s+)?([a-z0-9]{4,20})"
             r"(?:\s+(?:code|discount|promo))?\b",
             r", code \1",
+            text,
+            flags=re.I,
+        )
+        # "ok just use mine then, the 4242": the customer's own card, said by its last four
+        text = re.sub(
+            r"\b(?:just\s+)?use\s+mine(?:\s+then)?\s*[,;-]\s*(?:the\s+)?(?:one\s+)?(?:ending\s+(?:in\s+)?)?(?=\d{4}\b)",
+            "use card ",
             text,
             flags=re.I,
         )
