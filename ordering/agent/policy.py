@@ -123,6 +123,16 @@ DEADLINE_SAID = re.compile(
 GIFT_SERVICE_TEXT = (
     "I can't arrange gift wrapping, gift receipts or gift notes: the shop doesn't offer them through me, sorry."
 )
+# "can I get an invoice for this?", "a VAT receipt for expenses": not the assistant's to issue.
+INVOICE_TEXT = (
+    "I can't make invoices or VAT receipts here. The shop's order number, shown in this chat when the order is placed, "
+    "is your record of it; for an invoice with your company's details, ask for a person and support will help."
+)
+# "why is there tax on top?": the shop adds the tax; the preview shows it before the yes.
+TAX_TEXT = (
+    "The shop's prices are before tax: it adds the sales tax for your delivery address, and the preview shows it in "
+    "the total before anything is ordered."
+)
 OUT_OF_SCOPE_TEXT = (
     "I can only help with shopping here: finding products, your cart, codes, and your orders. "
     "I can't help with that, sorry."
@@ -2659,6 +2669,12 @@ class Policy:
         text = OUT_OF_SCOPE_TEXT
         if command.topic == "gift wrapping":
             turn.say(GIFT_SERVICE_TEXT, data={"kind": "info"})
+            return
+        if command.topic == "invoices":
+            turn.say(INVOICE_TEXT, data={"kind": "info", "quick_replies": quick_replies(["Talk to a person"])})
+            return
+        if command.topic == "tax":
+            turn.say(TAX_TEXT, data={"kind": "info"})
             return
         if command.topic == "privacy":
             turn.say(PRIVACY_TEXT, data={"kind": "info", "quick_replies": quick_replies(["Talk to a person"])})

@@ -104,3 +104,13 @@ def test_a_yes_relayed_from_someone_else_asks_the_account_holder_and_their_yes_p
     chat.say("yes")
     assert OrderFlow.objects.get(conversation_id=chat.id).status in (FlowStatus.CONFIRMED, FlowStatus.PLACED)
     assert AgentDecision.objects.filter(conversation_id=chat.id, name="relayed_yes").exists()
+
+
+def test_an_invoice_and_the_tax_are_answered_and_order_nothing(shop, chat):
+    chat.start()
+    chat.say("blue yoga mat")
+    reply = chat.assistant_texts(chat.say("can i get an invoice for this? its for work"))[-1]
+    assert "can't make invoices" in reply and "order number" in reply, reply
+    reply = chat.assistant_texts(chat.say("why is there tax on top?"))[-1]
+    assert "prices are before tax" in reply, reply
+    assert OrderFlow.objects.get(conversation_id=chat.id).status == FlowStatus.PREVIEWED

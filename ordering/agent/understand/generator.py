@@ -191,6 +191,8 @@ POLITE = (
     "thanks ever so much", "thank you ever so much", "ever so much", "ever so kind", "so kind",
     "well", "and", "hmm", "um", "ah", "i see", "understood", "fair enough", "no problem", "np", "sweet", "bye",
     "goodbye", "bye bye", "see you", "see ya", "have a nice day", "have a good day", "take care", "lol", "haha",
+    # hurrying off ("yep, place it, gotta run")
+    "gotta run", "got to run", "gotta go", "got to go", "have to run", "must run", "must dash", "gotta dash",
     # signing off at night ("thx, night night"), half asleep ("zzz", read "z"): nothing to do, never a yes or a no
     "night night", "nighty night", "nite nite", "good night", "goodnight", "gnight", "g night", "night", "nite",
     "sleep well", "sweet dreams", "off to bed", "bedtime", "z", "x", "xx", "xxx",
@@ -236,6 +238,7 @@ YES = (
     "order that", "order this", "order them", "place that", "buy that", "please order that",
     "send it", "send it through", "send it off", "book it", "you can send it", "you can send it off",
     "you can ship it", "you can order it", "you can buy it", "you can go ahead", "you can put it through", "buy",
+    "put it through", "put it thru", "push it through", "put the order through", "put the order in", "put it in",
     "buy them", "get them ordered",
     "get it ordered", "pull the trigger", "lets go", "let us go ahead", "go go go", "hit it",
     "go", "go now", "order", "order please", "yes order", "si order", "yes for both", "yes to both", "yes both",
@@ -424,9 +427,12 @@ APPROVED_BY_OTHER = _rx(
 RELAYED_LAST = _rx(r"^(?P<rest>\S.*?)\s*,?\s+" + _RELAYER + r"\s+(?:says?|said)\s*[.!]*$")
 # "is that with tax?", "does the total include shipping": what the preview's total holds
 TAX_IN_IT = _rx(
-    r"^(?:(?:so|and|ok|wait|hang on)\s*,?\s*)*(?:is|does|will)\s+(?:that|this|it|the total|the price|that price"
-    r"|the amount)\s+(?:with|include|includes|including|incl|inc|come with)\s+(?:the\s+)?(?:tax|taxes|vat|shipping"
-    r"|postage|delivery)\b"
+    r"^(?:(?:so|and|ok|okay|wait|hang on|yes|yeah)\s*,?\s*)*(?:(?:one|a) (?:quick\s+)?question(?: first)?\s*[,:-]*\s*)?"
+    r"(?:(?:is|does|will)\s+(?:that|this|it|the total|the price|that price|the amount)\s+(?:with|include|includes"
+    r"|including|incl|inc|come with)\s+(?:the\s+)?(?:tax|taxes|vat|shipping|postage|delivery)\b"
+    r"|is\s+(?:the\s+)?(?:tax|vat|shipping|postage|delivery)\s+(?:included|in it|in that|on top)\b)"
+    # "I'll say yes once I know the total"
+    r"|.*\b(?:once|when|after)\s+i\s+(?:know|see|have seen|get)\s+(?:the\s+)?(?:total|final price|price|cost)\b"
 )
 # A yes put off to a later moment ("sure, once i get paid friday", "go ahead tmrw when im awake"): no yes now.
 DEFERRED_YES = _rx(
@@ -503,7 +509,10 @@ INSTRUCTION = _rx(
 # taken out together with the yes they come with, and the rest of the message is read. A message that is
 # only that (or only that and a yes) is not understood: it never becomes a Confirm.
 SKIP_CONFIRMATION = _rx(
-    r"\b(?:without (?:asking|confirm\w*|my confirmation|showing|a preview|previewing|checking)(?: with)?(?: me)?"
+    # "and if it asks me anything just say yes for me"
+    r"\b(?:(?:just\s+)?say yes for me|answer (?:yes )?for me|if (?:it|you) asks? (?:me )?(?:anything|something"
+    r"|to confirm)\b[^,.;]*)"
+    r"|\b(?:without (?:asking|confirm\w*|my confirmation|showing|a preview|previewing|checking)(?: with)?(?: me)?"
     r"(?: anything| first| again| the preview)?|skip(?:ping)? (?:the )?(?:confirm\w*|preview|questions?"
     r"|summary)(?: step)?"
     # "no need to show me a summary, just put it through"
@@ -685,6 +694,10 @@ SHOP_POLICY: list[tuple[str, re.Pattern[str]]] = [
             r"|\binternational (?:shipping|delivery)\b|\bship(?:ping)? (?:internationally|abroad|overseas|worldwide)\b"
             r"|\b(?:ship|deliver|send|post)\w*\s+(?:it\s+|them\s+|this\s+|that\s+|the order\s+)?to\s+(?:his|her|their|"
             r"someone|somebody|another|a different|a friend|a gift)\b"
+            # "how much more would I need to spend to get free delivery?", "$5.99 postage on a $16 flask??"
+            r"|\bfree (?:delivery|shipping|postage)\b(?=.*\b(?:how much|spend|threshold|minimum|over|qualify|get)\b)"
+            r"|\b(?:how much|spend)\b.*\bfree (?:delivery|shipping|postage)\b"
+            r"|\$?\d+(?:\.\d\d)?\s+(?:postage|shipping|delivery)\s+(?:on|for)\b"
             # "if i order now when does it go out?": when the shop sends an order
             r"|\bwhen (?:does|do|will|would) (?:it|they|an order|orders|my order|the order|this|that|stuff|things)\s+"
             r"(?:go out|ship|get shipped|be shipped|get sent|be sent|get dispatched|be dispatched|dispatch|leave)\b"
@@ -711,6 +724,16 @@ SHOP_POLICY: list[tuple[str, re.Pattern[str]]] = [
             r"|personalized|monogram|monogrammed)\b"
         ),
     ),
+    # "can I get an invoice for this? it's going on expenses", "a VAT receipt": what the assistant cannot issue
+    (
+        "invoices",
+        _rx(
+            r"\b(?:invoices?|vat (?:receipt|invoice|number)|receipts? for (?:expenses|work|my company)"
+            r"|company (?:name|details) on)\b"
+        ),
+    ),
+    # "why is there tax on top? the website said $65": the shop adds the tax for the address
+    ("tax", _rx(r"\bwhy (?:is there|do i pay|is|are you adding|add)\s+(?:the\s+)?(?:tax|vat)\b|\btax on top\b")),
     ("guarantees", _rx(r"\bprice ?match\w*|\bwarrant(?:y|ies)\b|\bguarantee\b|\bloyalty (?:program|points)\b")),
     ("payment", _rx(r"\b(?:paypal|apple pay|google pay|klarna|afterpay|cash on delivery|pay in instal\w*)\b")),
 ]
@@ -1134,6 +1157,9 @@ ADDRESSES_ASKED = _rx(
     r"|\b(?:which|what)\s+address(?:es)?\s+(?:do you have|have you got|do i have|have i got|"
     r"is (?:this|it|that)(?: going)? to|will "
     r"(?:this|it|that) (?:go|be sent) to|are (?:on file|saved))\b"
+    # "where would it be delivered to?", "where's it going?"
+    r"|\bwhere (?:would|will|is|does|s) (?:it|this|that|the order|my order)\s+(?:be\s+)?(?:delivered|sent|going|shipped"
+    r"|go|heading)\b"
 )
 # "what postcode have you got for my home", "which pincode is my work address": the saved address asked about
 POSTCODE_ASKED = _rx(
@@ -1169,6 +1195,8 @@ STATUS = _rx(
     r"(?:when is|whens|when s|when will) my (?:order|package|parcel)\b|"
     r"(?:change|move|pick) the (?:delivery|arrival) (?:date|day|time)|"
     r"where is my (?:order|package|parcel|stuff|delivery|shipment)|where are my (?:things|shoes|items|stuff)|"
+    # "I placed an order last week, how do I find out where it is?"
+    r"how (?:do|can) i (?:find out|see|check|know) where (?:it|my order|my parcel|my package) (?:is|has got to)|"
     r"track(?:ing)? (?:my |the )?(?:order|package|parcel|shipment|delivery)|tracking (?:number|info|information)|"
     r"order status|status of my (?:last |latest )?order|status of (?:the|my) order|has my order (?:shipped|arrived|"
     r"been)|"
@@ -1253,8 +1281,8 @@ SHIPPING_COST = _rx(
     r"|\bis it the case that i must pay for (?:shipping|delivery|postage)\b|\bfree (?:shipping|delivery|postage)\?"
 )
 SHOW_CART = _rx(
-    r"\b(?:what is in my (?:cart|basket|bag|order)|what(?: is|'s)? in the (?:cart|basket)|show (?:me )?(?:my |the"
-    r" )?(?:cart|basket|bag)|"
+    r"\b(?:what is in my (?:cart|basket|bag|order|trolley)|what(?: is|'s)? in the (?:cart|basket|trolley)"
+    r"|show (?:me )?(?:my |the )?(?:cart|basket|bag)|"
     r"show (?:me )?my order|view (?:my |the )?(?:cart|basket|order)|see (?:my |the )?(?:cart|basket)|^(?:my"
     r" )?(?:cart|basket)$|"
     r"what did i add|what have i (?:got|added|chosen|picked)|what do i have(?: so far)?|review (?:my |the )?(?:cart|"
@@ -4546,6 +4574,22 @@ class _Reader:
         text = re.sub(
             r"\b(?:just\s+)?use\s+mine(?:\s+then)?\s*[,;-]\s*(?:the\s+)?(?:one\s+)?(?:ending\s+(?:in\s+)?)?(?=\d{4}\b)",
             "use card ",
+            text,
+            flags=re.I,
+        )
+        # "2 kettlebells - make that 1, dave's already got one": why one fewer, said last
+        text = re.sub(
+            r"\s*[,;-]\s*(?:[a-z]+\s*'\s*s|he\s*'\s*s|she\s*'\s*s|they\s*'\s*ve|he has|she has|they have|[a-z]+ has)\s+"
+            r"(?:already\s+)?got\s+(?:one|some|a pair|them|it|his own|her own)\b[^,.;]*",
+            "",
+            text,
+            flags=re.I,
+        )
+        # "take the socks off, boss said shoes only": who said so, after the change (it took the shoes off too)
+        text = re.sub(
+            r"\s*[,;-]\s*(?:my\s+|the\s+|our\s+)?(?:boss|manager|wife|husband|partner|he|she|they)\s+(?:said|says)\s+"
+            r"(?:[a-z]+\s+only|only\s+(?:the\s+)?[a-z]+)\s*[.!]*\s*$",
+            "",
             text,
             flags=re.I,
         )
