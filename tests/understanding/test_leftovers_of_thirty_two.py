@@ -74,3 +74,13 @@ def test_who_said_what_after_a_removal_removes_nothing_more(generator):
 def test_why_one_fewer_said_last_is_no_part_of_it(generator):
     commands = read(generator, "3 foam rollers - make that 2, sam has already got one")
     assert lines(commands) == [("prod_foam_roller", None, None, 2)]
+
+
+@pytest.mark.parametrize(("said", "product"), [
+    ("3 of the 12kg ones please", "prod_kettlebell"),
+    ("the 500ml one, 2 of them", "prod_soft_flask"),
+])  # fmt: skip
+def test_a_measure_only_one_title_has_names_that_product(generator, said, product):
+    # "need 4 of the 12kg ones for the office gym" ordered four Gym Duffels ("gym")
+    [command] = read(generator, said)
+    assert [item.product_ids for item in command.items] == [(product,)]

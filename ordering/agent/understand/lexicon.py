@@ -713,6 +713,11 @@ class CatalogLexicon:
                 score = sum(1 for word in distinctive if word in entry.title_words or word == entry.brand.lower())
                 strong = any(
                     word not in WEAK_TITLE_WORDS
+                    # "the 12kg ones": a measure only one product's title has names it
+                    or (
+                        re.fullmatch(r"\d+(?:kg|l|ml)", word) is not None
+                        and sum(word in other.title_words for other in self.products) == 1
+                    )
                     for word in distinctive
                     if word in entry.title_words or word == entry.brand.lower()
                 )
