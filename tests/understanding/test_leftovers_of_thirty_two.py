@@ -84,3 +84,10 @@ def test_a_measure_only_one_title_has_names_that_product(generator, said, produc
     # "need 4 of the 12kg ones for the office gym" ordered four Gym Duffels ("gym")
     [command] = read(generator, said)
     assert [item.product_ids for item in command.items] == [(product,)]
+
+
+def test_a_codes_minimum_asked_back_is_no_count(generator):
+    # "oh it needs 50? add a grey woolly hat then" set the line's count to 50
+    commands = read(generator, "wait the code needs 40? ok add a white cap then", PREVIEW_TWO)
+    assert [command.kind for command in commands] == ["add_items"], commands
+    assert lines(commands) == [("prod_run_cap", "white", None, None)]

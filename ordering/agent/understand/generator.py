@@ -4593,6 +4593,18 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "oh it needs 50? add a grey woolly hat then": the code's minimum spend, asked back, is no count (the line's
+        # count was set to 50)
+        text = re.sub(
+            r"^\s*(?:(?:oh|ah|hmm|ok|okay|wait|so)\s*,?\s*)*(?:it|the code|that code|that|the discount|this)\s+"
+            r"(?:needs|requires|wants|is only for|only works (?:on|over|above))\s+(?:a\s+|an\s+)?"
+            r"(?:minimum\s+(?:of\s+)?)?"
+            r"\$?\s*\d+(?:\.\d\d)?(?:\s*(?:dollars?|bucks|usd))?(?:\s+(?:minimum|min|or more|spend))?"
+            r"\s*\?*\s*[,.!]*\s*(?=\S)",
+            "",
+            text,
+            flags=re.I,
+        )
         # "got a code NIGHTOWL from insta": where the code came from is no part of the order (a search for "insta")
         text = re.sub(
             r"(\bcode\s+[A-Za-z0-9]+)\s+(?:from|off|on|via|in)\s+(?:insta(?:gram)?|tiktok|facebook|fb|twitter|youtube"
