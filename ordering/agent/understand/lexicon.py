@@ -405,12 +405,17 @@ class CatalogLexicon:
     clothing_sizes: tuple[str, ...] = ()
     _category_words: dict[str, str] = field(default_factory=dict)
     variant_products: dict[str, str] = field(default_factory=dict)  # variant id → product id
+    # The shop's stock-keeping codes, lower case → variant id ("ZIP-HOODIE-NAVY-S" copied off a label or a receipt), and
+    # each product's title as a link's path would spell it ("packable-rain-jacket") → product id (understand/pasted.py)
+    skus: dict[str, str] = field(default_factory=dict)
+    slugs: dict[str, str] = field(default_factory=dict)
     _corrections: dict[tuple[str, frozenset[str]], str] = field(default_factory=dict)
 
     @classmethod
     def from_products(cls, products: Iterable[Product]) -> CatalogLexicon:
         entries: list[ProductEntry] = []
-        for product in products:
+        products_seen = list(products)
+        for product in products_seen:
             variants = tuple(
                 VariantEntry(
                     id=variant.id,
@@ -451,6 +456,13 @@ class CatalogLexicon:
             if first.isalpha() and second.isalpha() and first + second not in ENGLISH_WORDS
         }
         lexicon.variant_products = {variant.id: entry.id for entry in entries for variant in entry.variants}
+        lexicon.skus = {
+            variant.sku.lower(): variant.id
+            for product in products_seen
+            for variant in product.variants
+            if getattr(variant, "sku", "")
+        }
+        lexicon.slugs = {re.sub(r"[^a-z0-9]+", "-", entry.title.lower()).strip("-"): entry.id for entry in entries}
         categories: dict[str, list[str]] = {}
         for entry in entries:
             categories.setdefault(entry.category, []).append(entry.id)
