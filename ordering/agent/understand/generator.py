@@ -1422,7 +1422,7 @@ _TAKE = (
 SHOWN_BY_WORD = _rx(
     # "ones" whole: its "s" was read as size S ("the merino ones" ordered merino socks in S, a size never said)
     # "running ones, white" said without "the" (the white Running Cap, never shown, was ordered)
-    _TAKE + r"(?:the\s+)?(?P<word>[a-z]+)\s+(?:ones|one|pairs|pair)\b(?:\s+(?:then|please|pls))*\s*,?\s*"
+    _TAKE + r"(?P<the>the\s+)?(?P<word>[a-z]+)\s+(?:ones|one|pairs|pair)\b(?:\s+(?:then|please|pls))*\s*,?\s*"
     r"(?P<rest>[a-z0-9 ,]*?)"
     r"(?:\s+(?:then|please|pls|thanks))*"
 )
@@ -2952,6 +2952,10 @@ class _Reader:
             return []
         word = match.group("word")
         having = [pid for pid in shown if re.search(rf"\b{re.escape(word)}\b", self.lexicon.by_id[pid].title.lower())]
+        if not match.group("the") and (
+            not having or word in COMMON_WORDS or word in ("that", "this", "which", "other")
+        ):
+            return []  # without "the", only a word of a title shown ("that one in blue" named the rain jacket)
         if not having:
             # "the wool ones" among the running and the merino hiking socks: the one whose description has the word
             # (it chose the Wool Beanie, which was not shown)
@@ -4363,7 +4367,7 @@ class _Reader:
         )
         # "lime wind shell M so the cars can see me": a size letter in capitals before why (it was lost)
         text = re.sub(
-            r"\b(?P<before>[a-z]+) (?P<size>XS|S|M|L|XL|XXL)(?=\s+(?:so|because|cos|coz|as|since|before)\s)",
+            r"\b(?P<before>[a-z]+) (?P<size>XS|S|M|L|XL|XXL)(?=\s+(?:so|because|cos|coz|since|before)\s)",
             lambda m: (
                 m.group(0)
                 if m.group("before").lower() in ("no", "not", "or", "and", "nope", "nah", "than")
@@ -4503,7 +4507,14 @@ class _Reader:
             text,
             flags=re.I,
         )
-        if arrives is not None and self._names_something(text[: arrives.start()]):
+        if (
+            arrives is not None
+            and self._names_something(text[: arrives.start()])
+            # "could it come by the quickest delivery you offer?": the speed asked for, kept (it went standard)
+            and not re.search(
+                r"\b(?:quick\w*|fast\w*|express|asap|urgent\w*|overnight|next day|speed\w*)\b", arrives.group(0), re.I
+            )
+        ):
             text = text[: arrives.start()]
         # "ok 2 then, i'll go without": the customer does without one, no removal
         text = re.sub(
