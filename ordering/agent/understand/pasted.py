@@ -62,7 +62,7 @@ _DATE = re.compile(
 _BOILERPLATE = re.compile(
     r"\b(?:subtotal|total|tax|vat|shipping|delivery|status|price|was|now)\s*:\s*(?:\$\s*\d+(?:\.\d\d)?|[a-z]+)?"
     r"|[\u2605\u2606]+\s*(?:\(\d+\))?"
-    r"|\border\s*#\s*[a-z0-9-]+\s*(?:[-\u2013\u2014:]\s*)?"
+    r"|^\s*order\s*#\s*[a-z0-9-]+\s*(?:[-\u2013\u2014:]\s*)?"
     r"|\bqty\s*:\s*(?=\d)"
     r"|^\s*(?:add to (?:cart|basket|bag)|buy it now|in stock|out of stock|free returns)\s*$",
     re.IGNORECASE | re.MULTILINE,
@@ -104,6 +104,19 @@ def _sku_words(lexicon: CatalogLexicon, said: str) -> str:
         size = next((v.size for v in entry.variants if v.id == variant), None)
         return f" {entry.title} {other.group(1)}{' ' + size if size else ''} "
     return f" {_variant_words(lexicon, variant)} {after}"
+
+
+def _code_words(lexicon: CatalogLexicon, code: str) -> str:
+    """A code in the shop's form that the shop does not have, as its words when two of them are the catalog's (a
+    product's word and a colour, or two product words); as it was otherwise (an order number, a reference)."""
+    from ordering.agent.understand.lexicon import colour_of
+
+    if code.lower() in lexicon.skus:
+        return code
+    words = [part.lower() for part in code.split("-") if part.isalpha()]
+    products = [word for word in words if lexicon.find(word).product_ids]
+    colours = [word for word in words if colour_of(word)]
+    return f" {code.replace('-', ' ').lower()} " if products and len(products) + len(colours) >= 2 else code
 
 
 def _link_words(lexicon: CatalogLexicon, url: str) -> str:
@@ -152,6 +165,8 @@ def pasted(text: str, lexicon: CatalogLexicon) -> str:
     for emoji, words in EMOJI_WORDS.items():
         if emoji in text:
             text = text.replace(emoji + "\ufe0f", words).replace(emoji, words)
+    # "2️⃣ actually": a keycap digit is that digit ("4️⃣3️⃣" is 43)
+    text = re.sub(r"([0-9])\ufe0f?\u20e3", r"\1", text)
     if "\u274c" in text:
         # "❌ gloves": not the gloves (a list line starting with it is handled below)
         text = re.sub(r"(?<![\n])\u274c\ufe0f?\s*(?=[A-Za-z])", " no ", text)
@@ -174,6 +189,18 @@ def pasted(text: str, lexicon: CatalogLexicon) -> str:
         lines = kept
     text = "\n".join(line.replace("\t", " ") for line in lines)
     text = _URL.sub(lambda match: _link_words(lexicon, match.group(0).rstrip(".,)!?\u201d'\"")), text)
+    # "🎉 SAVE10 — $10 off orders of $50 or more! ← that one": a code copied off a banner, with what it gives
+    text = re.sub(
+        r"\b([A-Z]{2,}[0-9]{1,3})\b(?=\s*[-\u2013\u2014:]\s*(?:\$\s*\d+|\d+\s*%)\s*off\b)", r" code \1 ", text
+    )
+    # "Pasted from the product page:", "from my notes:" before what was pasted
+    text = re.sub(r"^\s*(?:(?:i\s*'?m\s+)?(?:pasted|pasting|copied|copying|copy-pasted)\s+(?:this\s+)?(?:from|off)\s+"
+                  r"(?:the\s+|my\s+)?(?:product\s+)?(?:page|site|website|email|app|list|notes?)\s*:?"
+                  r"|(?:from|off)\s+(?:the\s+|my\s+)?(?:product\s+)?(?:page|site|website|email|app|list|notes?)\s*:)\s*",
+                  "", text, flags=re.IGNORECASE)  # fmt: skip
+    # "on the page I saved", "from the page I copied that from": where the paste came from, no saved item
+    text = re.sub(r"\b(?:on|from|off)\s+the\s+(?:page|site|link|tab)\s+i\s+(?:saved|copied|found|had open)"
+                  r"(?:\s+(?:it|that))?(?:\s+from)?\b", " ", text, flags=re.IGNORECASE)  # fmt: skip
     if lexicon.skus:
         text = re.sub(r"\b[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\b(?:\s*,?\s*(?:but|only|just)\s+(?:in\s+)?[a-z]+\b)?",
                       lambda match: _sku_words(lexicon, match.group(0)), text)  # fmt: skip
@@ -194,6 +221,8 @@ def pasted(text: str, lexicon: CatalogLexicon) -> str:
             else:
                 joined.append(line)
         text = "\n".join(joined)
+    # "BLUE-RUNNER-46": a code in the shop's form that it does not have (a size it does not make), as its words
+    text = re.sub(r"\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]+){1,4}\b", lambda match: _code_words(lexicon, match.group(0)), text)
     text = _DATE.sub(" a date ", text)
     text = _BOILERPLATE.sub(" ", text)
     named_lines = [line for line in text.split("\n") if lexicon.find(line).named]
