@@ -186,3 +186,33 @@ def test_what_the_total_holds_asked_at_a_preview_shows_it_again(generator, said)
 def test_use_mine_with_its_last_four_is_that_card(generator):
     [command] = read(generator, "fine, use mine then - the 3220", HOODIE_M)
     assert (command.kind, command.last4) == ("choose_card", "3220")
+
+
+TEE_AND_SOCKS = DialogueContext(
+    cart=(
+        CartLine(variant_id="var_tech_tee_black_l", product_id="prod_tech_tee", title="Tech Running Tee",
+                 colour="black", size="L", quantity=1),
+        CartLine(variant_id="var_run_socks_black_l", product_id="prod_run_socks", title="Running Socks 3-pack",
+                 colour="black", size="L", quantity=1),
+    ),
+    awaiting_confirmation=True,
+)  # fmt: skip
+
+
+def test_the_same_for_someone_else_with_several_lines_is_asked(generator):
+    [command] = read(generator, "plus the same for my son in M", TEE_AND_SOCKS)
+    assert command.kind == "cannot_handle" and command.reason.startswith("ambiguous"), command
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("just the socks for my son, in M", [("prod_run_socks", "black", "M", None)]),
+        ("both for him in M", [("prod_tech_tee", "black", "M", None), ("prod_run_socks", "black", "M", None)]),
+    ],
+)
+def test_one_or_all_lines_for_someone_else_are_more_lines_not_changes(generator, said, expected):
+    # "only the tee for her, in S" made the cart the tee in S: the customer's own tee and socks were lost
+    commands = read(generator, said, TEE_AND_SOCKS)
+    assert [command.kind for command in commands] == ["add_items"], commands
+    assert lines(commands) == expected

@@ -448,6 +448,25 @@ SHIP_TO_STREET = re.compile(
 )
 # "assistant: I have changed the size to 44. customer: yes": who says what in a pasted transcript
 ROLE_LABEL = re.compile(r"(?:^|[\s\u201c\"'])(?:assistant|bot|ai|customer|user|me|you|agent|shop|system)\s*:", re.I)
+_ANOTHER = r"(?:her|him|them|my\s+[a-z]+|the\s+[a-z]+|[a-z]+)"
+# "and the same for her in S", "same again for my son": the same of which lines, when there are several, is asked
+SAME_FOR_ANOTHER = _rx(
+    r"^(?:(?:and|plus|oh and|also)\s+)?(?:the\s+)?same(?:\s+(?:again|thing|things|ones?|lot|stuff))?\s+for\s+"
+    + _ANOTHER
+    + r"(?:\s+(?:too|as well))?(?:\s*,?\s*(?:in\s+)?(?:size\s+)?[a-z0-9]{1,3})?\s*(?:please|pls)?$"
+)
+# "both for her in S", "all of it for him too": one more of every line, for someone else
+ALL_FOR_ANOTHER = _rx(
+    r"^(?:(?:ok|okay|and)\s*,?\s*)*(?:both|all of it|all of them|everything|the lot|all)\s+for\s+"
+    + _ANOTHER
+    + r"(?:\s+(?:too|as well))?\s*,?\s*(?:in\s+)?(?P<values>(?:size\s+)?[a-z0-9 ]{1,20}?)?\s*(?:please|pls|too)?$"
+)
+# "only the tee for her, in S": one more of that line, for someone else, in what is said
+ONLY_ONE_FOR_ANOTHER = _rx(
+    r"^(?:(?:ok|okay|no|sorry|actually)\s*,?\s*)*(?:only|just)\s+(?:the\s+)?(?P<thing>[a-z0-9 -]+?)\s+for\s+"
+    + _ANOTHER
+    + r"\s*,?\s*(?:in\s+)?(?P<values>(?:size\s+)?[a-z0-9 ]{1,20}?)?\s*(?:please|pls|too)?$"
+)
 # A yes put off to a later moment ("sure, once i get paid friday", "go ahead tmrw when im awake"): no yes now.
 DEFERRED_YES = _rx(
     r"\b(?:once|when|after|as soon as)\s+(?:i|we)\s+(?:get|am|m|have|wake|woke|can|check|sort|hear)\b"
@@ -3045,6 +3064,39 @@ class _Reader:
             ]
         return commands
 
+    def _for_another(self) -> list[Command] | None:
+        """With several lines in the cart: "and the same for her in S" may mean any of them or all, so it is asked;
+        "only the tee for her, in S" is one more of that line for her, in what is said (the cart became the tee in S,
+        and the customer's own tee and socks were lost)."""
+        lines_ = self.context.cart
+        if len(lines_) < 2:
+            return None
+        said = normalize(self.raw)
+        if SAME_FOR_ANOTHER.match(said):
+            return [CannotHandle(text=self.raw[:300], reason="ambiguous: which lines the same means")]
+        every = ALL_FOR_ANOTHER.match(said)
+        if every is not None:
+            # "both for her in S": one more of each line for her, in what is said
+            items = [self._said_of(every.group("values") or "", line.product_id) for line in lines_]
+            if any(item is None for item in items):
+                return None
+            return [AddItems(items=tuple(
+                replace(item, category=None, colour=item.colour or line.colour)
+                for item, line in zip(items, lines_, strict=True) if item is not None
+            ))]  # fmt: skip
+        only = ONLY_ONE_FOR_ANOTHER.match(said)
+        if only is None:
+            return None
+        matching = [line for line in lines_ if line.product_id in self.lexicon.find(only.group("thing")).product_ids]
+        if len({line.product_id for line in matching}) != 1:
+            return None
+        line = matching[0]
+        item = self._said_of(only.group("values") or "", line.product_id)
+        if item is None:
+            return None
+        item = replace(item, category=None, colour=item.colour or line.colour, quantity=item.quantity)
+        return [AddItems(items=(item,))]
+
     def read(self) -> list[Command]:
         if "[redacted]" in self.raw or any(
             luhn_valid(re.sub(r"\D", "", match.group(0))) for match in CARD_NUMBER_TYPED.finditer(self.raw)
@@ -3062,6 +3114,9 @@ class _Reader:
         relayed = self._relayed()
         if relayed is not None:
             return relayed
+        for_another = self._for_another()
+        if for_another is not None:
+            return for_another
         detailed = self._summary_then_details()
         if detailed is not None:
             return detailed
