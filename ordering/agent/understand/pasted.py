@@ -211,12 +211,12 @@ def pasted(text: str, lexicon: CatalogLexicon) -> str:
     # "Organic Cotton\nTee black\nM and the Gym\nDuffel grey": a title broken over two lines is one title
     lines = text.split("\n")
     if len(lines) > 1:
-        titles = [entry.title.lower() for entry in lexicon.products]
+        titles = [f" {entry.title.lower()} " for entry in lexicon.products]
         joined = [lines[0]]
         for line in lines[1:]:
             last = re.findall(r"[a-z0-9-]+$", joined[-1].strip().lower())
             first = re.findall(r"^[a-z0-9-]+", line.strip().lower())
-            if last and first and any(f"{last[0]} {first[0]}" in title for title in titles):
+            if last and first and any(f" {last[0]} {first[0]} " in title for title in titles):
                 joined[-1] = f"{joined[-1].rstrip()} {line.lstrip()}"
             else:
                 joined.append(line)
@@ -225,8 +225,8 @@ def pasted(text: str, lexicon: CatalogLexicon) -> str:
     text = re.sub(r"\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]+){1,4}\b", lambda match: _code_words(lexicon, match.group(0)), text)
     text = _DATE.sub(" a date ", text)
     text = _BOILERPLATE.sub(" ", text)
-    named_lines = [line for line in text.split("\n") if lexicon.find(line).named]
-    if named_lines and _AGAIN.search(text):
+    looks_pasted = "\n" in text or re.search(r"\$\s*\d|\b\d+\s*x\b", text) is not None
+    if looks_pasted and _AGAIN.search(text) and any(lexicon.find(line).named for line in text.split("\n")):
         # "1 x Running Socks 3-pack (white, M) $15.00 / same again please": the lines pasted are what is asked for
         text = _AGAIN.sub(" please ", text)
     return text
