@@ -153,3 +153,13 @@ def test_a_keycap_digit_is_the_digit(generator):
 
 def test_an_order_number_is_kept_for_the_status(generator):
     assert [command.kind for command in read(generator, "where is order #SB-20301?")] == ["order_status"]
+
+
+def test_same_again_beside_a_code_off_a_receipt_is_that_code_alone(generator):
+    commands = read(generator, "the receipt says BEANIE-RED, same again please")
+    assert lines(commands) == [("prod_beanie", "red", None, None)]
+
+
+def test_same_again_typed_without_a_paste_is_still_a_past_purchase(generator):
+    [command] = read(generator, "same socks again please")
+    assert command.items[0].saved == "purchased"

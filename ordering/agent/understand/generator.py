@@ -4731,7 +4731,7 @@ class _Reader:
         text = re.sub(r"(?<=[?.!])\s*the (?:email|e-mail|app|site|page|text)\s+(?:just\s+)?says\b.*$", "", text,
                       flags=re.I)  # fmt: skip
         text = re.sub(
-            r"^\s*(?:my\s+)?(?:old\s+)?(?:receipt|email|e-mail|invoice|order confirmation)\s+says\s*:?\s*",
+            r"^\s*(?:my\s+|the\s+)?(?:old\s+)?(?:receipt|email|e-mail|invoice|order confirmation)\s+says\s*:?\s*",
             "",
             text,
             flags=re.I,

@@ -188,6 +188,7 @@ def pasted(text: str, lexicon: CatalogLexicon) -> str:
             kept.append(line)
         lines = kept
     text = "\n".join(line.replace("\t", " ") for line in lines)
+    before_codes = text
     text = _URL.sub(lambda match: _link_words(lexicon, match.group(0).rstrip(".,)!?\u201d'\"")), text)
     # "🎉 SAVE10 — $10 off orders of $50 or more! ← that one": a code copied off a banner, with what it gives
     text = re.sub(
@@ -204,6 +205,7 @@ def pasted(text: str, lexicon: CatalogLexicon) -> str:
     if lexicon.skus:
         text = re.sub(r"\b[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\b(?:\s*,?\s*(?:but|only|just)\s+(?:in\s+)?[a-z]+\b)?",
                       lambda match: _sku_words(lexicon, match.group(0)), text)  # fmt: skip
+    copied_code = text != before_codes
     # "✅ means yes right?": the tick asked about, a word
     text = re.sub(r"[\u2705\u2714\u2611]\ufe0f?(?=\s*(?:means?|=|is\b|counts?))", " tick ", text)
     # "wrong paste, it's the L 🙈": a correction
@@ -225,7 +227,7 @@ def pasted(text: str, lexicon: CatalogLexicon) -> str:
     text = re.sub(r"\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]+){1,4}\b", lambda match: _code_words(lexicon, match.group(0)), text)
     text = _DATE.sub(" a date ", text)
     text = _BOILERPLATE.sub(" ", text)
-    looks_pasted = "\n" in text or re.search(r"\$\s*\d|\b\d+\s*x\b", text) is not None
+    looks_pasted = copied_code or "\n" in text or re.search(r"\$\s*\d|\b\d+\s*x\b", text) is not None
     if looks_pasted and _AGAIN.search(text) and any(lexicon.find(line).named for line in text.split("\n")):
         # "1 x Running Socks 3-pack (white, M) $15.00 / same again please": the lines pasted are what is asked for
         text = _AGAIN.sub(" please ", text)
