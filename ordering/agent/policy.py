@@ -2772,6 +2772,18 @@ class Policy:
                 "text, so I've ignored that part. Nothing is ordered until you confirm a preview.",
                 data={"kind": "refusal"},
             )
+            alone = all(isinstance(other, c.CannotHandle) for other in self.commands)
+            if (
+                alone
+                and flow is not None
+                and flow.status == FlowStatus.PREVIEWED
+                and turn.latest_preview_hash() == flow.preview_hash
+            ):
+                # at a preview: it is unchanged, and still the one a "yes" of the customer's own confirms
+                turn.say(
+                    'Your order is as shown above: reply "yes" to place it as it is, or tell me what to change.',
+                    data={"kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash},
+                )
             return
         if command.reason.startswith("relayed"):
             # "ok she says yes": the one typing is the account holder, and the yes must be theirs
