@@ -216,3 +216,29 @@ def test_one_or_all_lines_for_someone_else_are_more_lines_not_changes(generator,
     commands = read(generator, said, TEE_AND_SOCKS)
     assert [command.kind for command in commands] == ["add_items"], commands
     assert lines(commands) == expected
+
+
+CAP_AND_GLOVES = DialogueContext(
+    cart=(
+        CartLine(variant_id="var_run_cap_blue", product_id="prod_run_cap", title="Running Cap", colour="blue",
+                 size=None, quantity=1),
+        CartLine(variant_id="var_gloves_black_l", product_id="prod_gloves", title="Touchscreen Running Gloves",
+                 colour="black", size="L", quantity=1),
+    ),
+    awaiting_confirmation=True,
+)  # fmt: skip
+
+
+def test_whose_line_it_is_says_which_to_take_off(generator):
+    # "just take his gloves off for now" added a second pair ("for now" read as someone the gloves were for)
+    [command] = read(generator, "just take her gloves off for now", CAP_AND_GLOVES)
+    assert (command.kind, command.target.product_ids) == ("remove_item", ("prod_gloves",))
+
+
+def test_when_something_is_for_said_after_the_order_is_no_part_of_it(generator):
+    assert lines(read(generator, "grey beanie please, for the walk to work")) == [("prod_beanie", "grey", None, None)]
+
+
+def test_the_typists_own_yes_beside_an_approval_takes_an_offer_too(generator):
+    # "yeah mum said its fine, place it" after an offer was not understood
+    assert [command.kind for command in read(generator, "yeah dad said its ok, order it")] == ["confirm"]

@@ -448,7 +448,11 @@ SHIP_TO_STREET = re.compile(
 )
 # "assistant: I have changed the size to 44. customer: yes": who says what in a pasted transcript
 ROLE_LABEL = re.compile(r"(?:^|[\s\u201c\"'])(?:assistant|bot|ai|customer|user|me|you|agent|shop|system)\s*:", re.I)
-_ANOTHER = r"(?:her|him|them|my\s+[a-z]+|the\s+[a-z]+|[a-z]+)"
+_ANOTHER = (
+    r"(?:her|him|them|my\s+[a-z]+|the\s+(?!moment\b|time\b|price\b|day\b|week\b)[a-z]+"
+    r"|(?!now\b|today\b|tonight\b|tomorrow\b|later\b|me\b|myself\b|us\b|work\b|home\b|free\b|sure\b|real\b|good\b"
+    r"|ages\b|sale\b|less\b|more\b|cheap\b|that\b|this\b|it\b)[a-z]+)"
+)
 # "and the same for her in S", "same again for my son": the same of which lines, when there are several, is asked
 SAME_FOR_ANOTHER = _rx(
     r"^(?:(?:and|plus|oh and|also)\s+)?(?:the\s+)?same(?:\s+(?:again|thing|things|ones?|lot|stuff))?\s+for\s+"
@@ -3026,12 +3030,12 @@ class _Reader:
             said,
         ):
             return [Thanks()]  # "mum will say yes when she's back from the shops": the cart waits, nothing is ordered
-        if self.context.awaiting_confirmation and APPROVED_BY_OTHER.search(said):
+        if APPROVED_BY_OTHER.search(said):
             own = re.sub(r"^[\s,.;:!-]+|[\s,.;:!-]+$", "", APPROVED_BY_OTHER.sub(" , ", said))
             commands = _Reader(self.lexicon, own, self.context).read() if own else []
             if any(isinstance(command, Confirm) for command in commands):
                 return commands  # the typist's own yes
-            if not own:
+            if not own and self.context.awaiting_confirmation:
                 # "she's happy": the other's approval, and no yes of the account holder's
                 return [
                     CannotHandle(
@@ -4744,6 +4748,23 @@ class _Reader:
         street_left = SHIP_TO_STREET.sub(" ", text)
         if street_left != text and self._names_something(street_left):
             text = street_left
+        # "take his gloves off": whose they are says which line, no one more for him (a pair was added)
+        text = re.sub(
+            r"\b(take|remove|drop|delete|lose|ditch|scrap)\s+(?:his|her|their|our)\s+(?=[a-z]+\s+(?:off|out)\b)",
+            r"\1 the ",
+            text,
+            flags=re.I,
+        )
+        # "black sport earbuds pls, for the bus to school": when they are for, said after the order (a search for "bus")
+        commute = re.search(
+            r"\s*[,;-]\s*(?:just\s+|mainly\s+|mostly\s+)?for\s+(?:the|my|our)\s+(?:bus|train|tube|subway|metro|commute"
+            r"|school run|walk|drive|ride|flight|plane|journey|trip)\b(?:\s+(?:to|into|home|from|at)\s+[a-z]+)*"
+            r"\s*[.!]*\s*$",
+            text,
+            flags=re.I,
+        )
+        if commute is not None and self._names_something(text[: commute.start()]):
+            text = text[: commute.start()]
         # "got a code NIGHTOWL from insta": where the code came from is no part of the order (a search for "insta")
         text = re.sub(
             r"(\bcode\s+[A-Za-z0-9]+)\s+(?:from|off|on|via|in)\s+(?:insta(?:gram)?|tiktok|facebook|fb|twitter|youtube"
