@@ -224,6 +224,23 @@ def _query_fits(query: str, product: Any) -> bool:
     return hits * 2 >= len(words)
 
 
+def _street_words(text: str) -> list[str]:
+    abbreviations = {"st": "street", "ave": "avenue", "rd": "road", "ln": "lane", "dr": "drive", "blvd": "boulevard"}
+    return [abbreviations.get(word, word) for word in re.findall(r"[a-z0-9]+", text.lower())]
+
+
+def _saved_by_street(turn: Turn, said: str) -> str | None:
+    """The label of the saved address whose street `said` is ("500 Howard Street", "500 howard st"), or None."""
+    words = _street_words(said)
+    if not words or not words[0].isdigit():
+        return None
+    for address in turn.addresses():
+        street = _street_words(address.line1)
+        if street and words[: len(street)] == street:
+            return address.label
+    return None
+
+
 def _or_list(items: list[str]) -> str:
     items = [item for item in items if item]
     if not items:
@@ -2327,6 +2344,12 @@ class Policy:
         if self._asked_about_the_order(turn):
             return
         self._revive_cart(turn)
+        saved = _saved_by_street(turn, command.label)
+        if saved is not None:
+            # "ship to: 500 Howard Street, San Francisco": the street of a saved address, typed out (or pasted), is
+            # that address (it was refused as no saved address of that name)
+            turn.record_decision(DecisionKind.RULE, "address_by_street", rationale=f"{command.label!r} is {saved!r}")
+            command = c.ChooseAddress(label=saved)
         result = self._call(turn, "choose_address", {"label": command.label}, f"the customer said {command.label!r}")
         if not result.ok and command.otherwise:
             # "to my work address if you've got it on file, otherwise home": none called that, so the one said then

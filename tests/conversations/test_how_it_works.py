@@ -154,3 +154,12 @@ def test_a_pasted_transcript_at_a_preview_changes_nothing_and_the_customers_own_
     assert OrderFlow.objects.get(conversation_id=chat.id).status == FlowStatus.PREVIEWED
     chat.say("yes")
     assert OrderFlow.objects.get(conversation_id=chat.id).status in (FlowStatus.CONFIRMED, FlowStatus.PLACED)
+
+
+def test_a_saved_address_typed_out_by_its_street_is_that_address(shop, chat):
+    # alice's Work address is 500 Howard Street: typed (or pasted) out, it was refused as no saved address of that name
+    chat.start()
+    answer = chat.say("blue yoga mat, ship to: 500 Howard St, San Francisco, CA 94105")
+    assert "to Work" in chat.assistant_texts(answer)[-1], chat.assistant_texts(answer)
+    answer = chat.say("send it to 12 Nowhere Road")
+    assert 'no saved address called "12 Nowhere Road"' in chat.assistant_texts(answer)[-1]

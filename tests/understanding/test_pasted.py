@@ -163,3 +163,9 @@ def test_same_again_beside_a_code_off_a_receipt_is_that_code_alone(generator):
 def test_same_again_typed_without_a_paste_is_still_a_past_purchase(generator):
     [command] = read(generator, "same socks again please")
     assert command.items[0].saved == "purchased"
+
+
+def test_the_wrong_colour_with_a_cancel_is_the_cancel(generator):
+    # "wait that was the wrong colour, cancel it pls" after the order was handed to a person as a complaint
+    [command] = read(generator, "oh no that was the wrong size, cancel it please")
+    assert (command.kind, command.which) == ("cancel_order", "last")

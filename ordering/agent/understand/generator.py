@@ -3134,6 +3134,9 @@ class _Reader:
         street = SHIP_TO_STREET.search(self.raw)
         if street is not None and not self._elsewhere:
             self._elsewhere = re.split(r"\s*,\s*", street.group("where").strip())[0]
+            if all(isinstance(command, CannotHandle) for command in commands):
+                # "send it to 500 Howard Street" alone: that address (the policy knows a saved one by its street)
+                return [ChooseAddress(label=self._elsewhere)]
         relation = SHIP_TO_RELATION.search(self.text) if not self._elsewhere else None
         if relation is not None and not any(isinstance(command, ChooseAddress) for command in commands):
             self._elsewhere = re.sub(r"\s+'?\s*s$", "'s", relation.group("where"))
@@ -3747,6 +3750,12 @@ class _Reader:
         brand = self._brand_not_carried()
         if brand:
             return [OutOfScope(topic=f"brand not carried: {brand}")]
+        if re.search(r"\b(?:is|was|s)\s+the\s+wrong\s+(?:colou?r|size|one|item)\b", text) and re.search(
+            r"\bcancel\s+(?:it|that|this|the order|my order|the lot)\b", text
+        ):
+            # "wait that was the wrong colour, cancel it pls" right after the order: the cancel asked for (it was a
+            # complaint handed to a person, and the order went ahead)
+            return [CancelOrder(which="last")]
         if self._wants_human(text):
             return [Human()]
         topic = self._out_of_scope(text) or self._out_of_scope(self.uncorrected)
