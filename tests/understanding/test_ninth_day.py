@@ -229,3 +229,11 @@ def test_a_yes_with_an_address_and_why_is_the_address(generator):
 )
 def test_night_questions_that_are_not_products(generator, said, topic):
     assert [(command.kind, command.topic) for command in read(generator, said)] == [("out_of_scope", topic)]
+
+
+@pytest.mark.parametrize("said", ["court classic 33", "the blue runners, 31 please"])
+def test_a_childrens_eu_size_after_a_shoe_is_a_size_not_a_count(generator, said):
+    # "court classic 34" ordered 34 pairs (then asked how many of the ten left)
+    [command] = read(generator, said)
+    [item] = command.items
+    assert item.quantity is None and item.size in ("31", "33"), item

@@ -9,8 +9,9 @@ system is converted with this table (men's sizes, the usual retail approximation
 
 "men's 9" is US men's. A half size (US 9.5) falls between two EU sizes: both are offered. A bare small
 number ("size 9") could be US or UK: it is never guessed; the reading carries the words as said and the
-EU sizes it could be (US 9 → 42, UK 9 → 43), and the policy asks which. A number from 35 to 50 is an
-EU size already.
+EU sizes it could be (US 9 → 42, UK 9 → 43), and the policy asks which. A number from 30 to 50 is an
+EU size already (30 to 34 are children's sizes: "court classic 34" was 34 pairs; the policy says which sizes the shoe
+comes in).
 
 Clothing sizes: XS, S, M, L, XL, XXL, from letters or words ("medium", "extra large", "x-large").
 """
@@ -21,7 +22,7 @@ import math
 import re
 from dataclasses import dataclass
 
-EU_SHOE_RANGE = range(35, 51)
+EU_SHOE_RANGE = range(30, 51)
 US_MEN_OFFSET = 33
 UK_OFFSET = 34
 US_WOMEN_OFFSET = 31
@@ -151,7 +152,7 @@ def find_shoe_size(text: str, shop_sizes: tuple[str, ...] = ()) -> SizeReading |
 def bare_shoe_size(
     value_text: str, *, said: str | None = None, start: int = 0, end: int = 0, shop_sizes: tuple[str, ...] = ()
 ) -> SizeReading | None:
-    """A number alone as a shoe size: 35 to 50 is EU; a small one (3 to 16) is US or UK, not guessed."""
+    """A number alone as a shoe size: 30 to 50 is EU; a small one (3 to 16) is US or UK, not guessed."""
     try:
         value = float(value_text)
     except ValueError:
