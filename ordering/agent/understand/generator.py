@@ -628,7 +628,14 @@ REFUND = _rx(
     r"(?:arrived|come|here)\b|\bhas not (?:arrived|come|turned up)\b"
 )
 OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
-    ("weather", _rx(r"\b(?:weather|forecast|rain(?:ing)? today|temperature outside|sunny)\b")),
+    (
+        "weather",
+        _rx(
+            r"\b(?:(?<!cold )(?<!wet )(?<!warm )(?<!hot )(?<!winter )(?<!rainy )weather"
+            r"(?!\s+(?:kit|gear|running|clothes|jacket|jackets|tights|layers))|forecast|rain(?:ing)? today"
+            r"|temperature outside|sunny)\b"
+        ),
+    ),
     ("joke", _rx(r"\b(?:joke|jokes|something funny|make me laugh|riddle)\b")),
     (
         "writing",
@@ -2514,7 +2521,7 @@ OTHER_SHOP = _rx(
 # Where a story may end and the request start: a comma, or "and"/"so" before "i need", "i want"…
 STORY_CLAUSE = re.compile(
     r"\s*[,;]\s*|\s+-\s+|\s+(?:and|so|and so|which means|meaning)\s+"
-    r"(?=(?:now\s+)?(?:i\s+|i'?m\s+|im\s+)?"
+    r"(?=(?:now\s+|apparently\s+|then\s+|basically\s+)?(?:i\s+|i'?m\s+|im\s+)?"
     r"(?:need|want|would like|d like|am after|m after|am looking|m looking|looking)\b)",
     re.IGNORECASE,
 )
@@ -4766,14 +4773,73 @@ class _Reader:
         )
         # "black sport earbuds pls, for the bus to school": when they are for, said after the order (a search for "bus")
         commute = re.search(
-            r"\s*[,;-]\s*(?:just\s+|mainly\s+|mostly\s+)?for\s+(?:the|my|our)\s+(?:bus|train|tube|subway|metro|commute"
-            r"|school run|walk|drive|ride|flight|plane|journey|trip)\b(?:\s+(?:to|into|home|from|at)\s+[a-z]+)*"
+            r"\s*[,;-]\s*(?:just\s+|mainly\s+|mostly\s+)?for\s+(?:the|my|our)\s+(?:(?:cold|long|early|late|dark|wet|daily"
+            r"|morning|evening)\s+)?(?:bus|train|tube|subway|metro|commute|school run|walk|drive|ride|flight|plane"
+            r"|journey|trip)\b(?:\s+(?:to|into|home|from|at)\s+(?:the\s+|my\s+)?[a-z]+)*"
             r"\s*[.!]*\s*$",
             text,
             flags=re.I,
         )
         if commute is not None and self._names_something(text[: commute.start()]):
             text = text[: commute.start()]
+        # Kit for an occasion (set 37): "i've got a headlamp already, take it out", "skip the day pack, i've got one",
+        # "i've got a watch so don't need one of those": what the customer has is taken out of the cart (it was added)
+        if self.context.cart:
+
+            def owned_out(match: re.Match[str]) -> str:
+                thing = match.group("thing")
+                named = set(self.lexicon.find(thing).product_ids)
+                if named and any(line.product_id in named for line in self.context.cart):
+                    return f"remove the {thing}"
+                return match.group(0)
+
+            text = re.sub(
+                r"^\s*(?:(?:oh|wait|actually|hmm|ok|oh wait)\s*,?\s*)*(?:i\s*'?\s*ve|i have|i)\s+(?:already\s+)?got\s+"
+                r"(?:a|an|one|my own|the)\s+(?P<thing>[a-z ]+?)(?:\s+already)?\s*(?:,|so|and)?\s*(?:(?:take|remove|drop"
+                r"|skip|lose)\s+(?:it|that|them)(?:\s+(?:out|off))?|(?:i\s+)?(?:do not|dont|don't)\s+need\s+(?:it|one"
+                r"|that|one of those|them))?\s*[.!]*\s*$",
+                owned_out,
+                text,
+                flags=re.I,
+            )
+            text = re.sub(
+                r"^\s*(?:(?:ok|oh|actually)\s*,?\s*)*(?:skip|leave out|no need for|forget)\s+(?:the\s+)?"
+                r"(?P<thing>[a-z ]+?)\s*,?\s*(?:i\s*'?\s*ve|i have|i)\s+(?:already\s+)?got\s+(?:one|it|them|a pair"
+                r"|my own)(?:\s+already)?\s*[.!]*\s*$",
+                owned_out,
+                text,
+                flags=re.I,
+            )
+        # "the walk is on the 20th, will merino socks M get here in time?": when the occasion is, before the request
+        occasion = re.match(
+            r"^\s*(?:the|my|our)\s+(?:walk|race|hike|marathon|half marathon|half|10k|5k|event|wedding|trip|match|game"
+            r"|party|holiday|class|parkrun)\s+(?:is|s|was)\s+(?:on\s+)?[^,]{1,30},\s*(?P<rest>\S.*)$",
+            text,
+            flags=re.I,
+        )
+        if occasion is not None and self._names_something(occasion.group("rest")):
+            text = occasion.group("rest")
+        # "two pairs of running gloves in M, one for me one for my running buddy": how the count is shared, said last
+        shared = re.search(
+            r"(?<=\S)\s*[,;-]\s*(?:one|1)\s+(?:pair\s+|pack\s+)?(?:is\s+)?for\s+(?:me|him|her|them|my\s+[a-z ]+?"
+            r"|the\s+[a-z ]+?)\s*(?:,|and)?\s*(?:the other|one|1)\s+(?:pair\s+|pack\s+)?(?:is\s+)?for\s+"
+            r"(?:me|him|her|them"
+            r"|my\s+[a-z ]+?"
+            r"|the\s+[a-z ]+?)\s*[.!]*\s*$",
+            text,
+            flags=re.I,
+        )
+        if shared is not None and re.search(
+            r"\b(?:two|three|four|2|3|4)\b|\bx\s*\d|\b\d\s*x\b", text[: shared.start()], flags=re.I
+        ):
+            text = text[: shared.start()]  # the count said before it stays the count (only that, no one more line)
+        # "my wife's dragging me to yoga with her": going to the class, no yoga mat (two mats were added)
+        text = re.sub(
+            r"\b((?:dragging|taking|bringing)\s+me|going|heading|signed up|started|starting)\s+to\s+(yoga|pilates)\b",
+            r"\1 to class",
+            text,
+            flags=re.I,
+        )
         # "got a code NIGHTOWL from insta": where the code came from is no part of the order (a search for "insta")
         text = re.sub(
             r"(\bcode\s+[A-Za-z0-9]+)\s+(?:from|off|on|via|in)\s+(?:insta(?:gram)?|tiktok|facebook|fb|twitter|youtube"
@@ -5257,6 +5323,13 @@ class _Reader:
             return False  # "red, he likes red": the colour of the thing, with why
         if sentence and OTHER_SHOP.search(lowered):
             return True  # "last place i ordered from sent me the wrong size twice": about another shop
+        # "my cotton tops get soaked": what happens to what the customer has is no request (its "get" was one)
+        unfit = re.sub(
+            r"\b(?:get|gets|got|getting)\s+(?:so\s+|really\s+|completely\s+)?(?:soaked|wet|sweaty|damp|drenched|ruined"
+            r"|wrecked|cold|hot|soggy|muddy|heavy|itchy)\b",
+            " ",
+            unfit,
+        )
         # "…, cant sleep so treating myself": awake at night is no request (its "can" was one)
         unfit = re.sub(
             r"\b(?:can not|cannot|cant|could not|couldnt) sleep\b|\b(?:up|awake) (?:late|all night|again)\b", " ", unfit
@@ -5283,7 +5356,8 @@ class _Reader:
             return False  # "i'm a 42 in most brands", "my favourite colour is green": what the order needs
         # what the customer has or had is no thing asked for ("my gym leggings are not office appropriate")
         owned = re.sub(
-            r"\b(?:my|his|her|our|their)\s+(?:[a-z']+\s+){0,2}?[a-z']+(?=\s+(?:is|are|was|were|s|has|have)\b)"
+            r"\b(?:my|his|her|our|their)\s+(?:[a-z']+\s+){0,2}?[a-z']+(?=\s+(?:is|are|was|were|s|has|have|get|gets|got"
+            r"|keep|keeps)\b)"
             # "cant sleep": no sleep-tracking band asked for
             r"|\b(?:can not|cannot|cant|could not|couldnt) sleep\b",
             " ",

@@ -190,6 +190,9 @@ def pasted(text: str, lexicon: CatalogLexicon) -> str:
     text = "\n".join(line.replace("\t", " ") for line in lines)
     before_codes = text
     text = _URL.sub(lambda match: _link_words(lexicon, match.group(0).rstrip(".,)!?\u201d'\"")), text)
+    # "MARATHON25 came in my race pack, on the orange tech tee M": a code, said by where it came from
+    text = re.sub(r"^\s*([A-Z][A-Z0-9]{2,}[0-9])\s+(?:came|was|arrived)\s+(?:in|on|with)\s+(?:my|the)\s+"
+                  r"[a-z ]{1,30}?\s*,\s*", r"code \1, ", text)  # fmt: skip
     # "🎉 SAVE10 — $10 off orders of $50 or more! ← that one": a code copied off a banner, with what it gives
     text = re.sub(
         r"\b([A-Z]{2,}[0-9]{1,3})\b(?=\s*[-\u2013\u2014:]\s*(?:\$\s*\d+|\d+\s*%)\s*off\b)", r" code \1 ", text
