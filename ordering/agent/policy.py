@@ -362,6 +362,10 @@ class Policy:
             and self._offer_taken(turn)
         ):
             return  # "yes please" right after an offer: read as thanks when nothing waits for a yes
+        if not decision and commands and all(isinstance(command, c.AddItems) for command in commands):
+            # "yes but add a grey beanie too", "oh and merino socks L" right after an offer: the offered one as well (it
+            # was lost, and only the beanie or the socks were ordered)
+            self._offer_taken_beside(turn)
         if decision and not others:
             self._decide(turn, decision[-1])
             return
@@ -2508,6 +2512,28 @@ class Policy:
         return (
             f"Would you like the {title}{' in ' + said if said else ''}? Say yes and I'll put it in your cart {after}."
         )
+
+    def _offer_taken_beside(self, turn: Turn) -> None:
+        """The offer of the turn before, taken by a message that adds something more beside it ("yes but add a grey
+        beanie too", "oh and merino socks L"): the offered product goes into the cart first; the rest follows."""
+        offer = turn.state.get("offer")
+        if not offer or offer.get("turn_no") != int(turn.state.get("turn_no") or 0) - 1:
+            return
+        said = turn.customer_text.lower()
+        beside = re.match(
+            r"^\s*(?:(?:yes|yeah|yep|yup|sure|ok|okay|oh|great|perfect)\b[\s,!.]*)*(?:but\s+)?(?:and|also|plus|add)\b",
+            said,
+        )
+        if beside is None and not re.search(r"\b(?:too|as well|also)\b", said):
+            return
+        turn.state["offer"] = None
+        turn.record_decision(
+            DecisionKind.RULE, "offer_taken_beside", rationale=f"the {offer['title']}, offered, and more said beside it"
+        )
+        item = c.ItemSpec(
+            product_ids=(offer["product_id"],), colour=offer.get("colour") or None, size=offer.get("size") or None
+        )
+        self._execute(turn, c.AddItems(items=(item,)))
 
     def _offer_taken(self, turn: Turn) -> bool:
         """ "yes" right after the assistant offered the one product a search found: that product, with what was said

@@ -163,3 +163,13 @@ def test_a_saved_address_typed_out_by_its_street_is_that_address(shop, chat):
     assert "to Work" in chat.assistant_texts(answer)[-1], chat.assistant_texts(answer)
     answer = chat.say("send it to 12 Nowhere Road")
     assert 'no saved address called "12 Nowhere Road"' in chat.assistant_texts(answer)[-1]
+
+
+def test_more_added_right_after_an_offer_takes_the_offer_too(shop, chat):
+    # "oh and merino socks L" right after the Trail Blazer was offered ordered only the socks
+    chat.start()
+    answer = chat.say("do you sell foam rollers")
+    assert "Would you like the Foam Roller" in chat.assistant_texts(answer)[-1], chat.assistant_texts(answer)
+    preview = chat.say("oh and a grey wool beanie too")["pending_confirmation"]["preview"]
+    assert sorted(line["title"] for line in preview["lines"]) == ["Foam Roller", "Wool Beanie"], preview["lines"]
+    assert AgentDecision.objects.filter(conversation_id=chat.id, name="offer_taken_beside").exists()

@@ -71,3 +71,17 @@ def test_a_code_said_by_where_it_came_from_is_the_code(generator):
     commands = read(generator, "RUNNER15 came with my race number, on the blue tech tee L")
     assert [command.kind for command in commands] == ["add_items", "apply_code"], commands
     assert commands[1].code == "RUNNER15"
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("grey beanie, for my morning runs", [("prod_beanie", "grey", None, None)]),
+        ("blue runner 42, for a half marathon", [("prod_blue_runner", None, "42", None)]),
+    ],
+)
+def test_the_occasion_said_after_the_order_is_no_part_of_it(generator, said, expected):
+    # "thermal tights, S, for winter runs" was a look (and the size lost), "for a trail half" too
+    commands = read(generator, said)
+    assert [command.kind for command in commands] == ["add_items"], commands
+    assert lines(commands) == expected

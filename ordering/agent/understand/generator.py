@@ -4773,10 +4773,11 @@ class _Reader:
         )
         # "black sport earbuds pls, for the bus to school": when they are for, said after the order (a search for "bus")
         commute = re.search(
-            r"\s*[,;-]\s*(?:just\s+|mainly\s+|mostly\s+)?for\s+(?:the|my|our)\s+(?:(?:cold|long|early|late|dark|wet|daily"
-            r"|morning|evening)\s+)?(?:bus|train|tube|subway|metro|commute|school run|walk|drive|ride|flight|plane"
-            r"|journey|trip)\b(?:\s+(?:to|into|home|from|at)\s+(?:the\s+|my\s+)?[a-z]+)*"
-            r"\s*[.!]*\s*$",
+            r"\s*[,;-]\s*(?:just\s+|mainly\s+|mostly\s+)?for\s+(?:the\s+|my\s+|our\s+|a\s+)?(?:(?:cold|long|early|late|dark"
+            r"|wet|daily|morning|evening|winter|night|summer|trail)\s+)?(?:bus|train|tube|subway|metro|commute"
+            r"|school run|walk|drive|ride|flight|plane|journey|trip|runs|run|training|races|race|half|marathon|10k"
+            r"|5k)\b"
+            r"(?:\s+(?:to|into|home|from|at)\s+(?:the\s+|my\s+)?[a-z]+)*\s*[.!]*\s*$",
             text,
             flags=re.I,
         )
