@@ -2519,6 +2519,13 @@ class Policy:
         offer = turn.state.get("offer")
         if not offer or offer.get("turn_no") != int(turn.state.get("turn_no") or 0) - 1:
             return
+        if any(
+            offer["product_id"] in item.product_ids or not item.product_ids
+            for command in self.commands
+            if isinstance(command, c.AddItems)
+            for item in command.items
+        ):
+            return  # "great, add it in navy M": the offered one itself, as said now
         said = turn.customer_text.lower()
         beside = re.match(
             r"^\s*(?:(?:yes|yeah|yep|yup|sure|ok|okay|oh|great|perfect)\b[\s,!.]*)*(?:but\s+)?(?:and|also|plus|add)\b",

@@ -173,3 +173,11 @@ def test_more_added_right_after_an_offer_takes_the_offer_too(shop, chat):
     preview = chat.say("oh and a grey wool beanie too")["pending_confirmation"]["preview"]
     assert sorted(line["title"] for line in preview["lines"]) == ["Foam Roller", "Wool Beanie"], preview["lines"]
     assert AgentDecision.objects.filter(conversation_id=chat.id, name="offer_taken_beside").exists()
+
+
+def test_the_offered_product_itself_said_again_is_not_taken_twice(shop, chat):
+    chat.start()
+    chat.say("do you sell foam rollers")
+    preview = chat.say("great, add it please")["pending_confirmation"]["preview"]
+    assert [(line["title"], line["quantity"]) for line in preview["lines"]] == [("Foam Roller", 1)]
+    assert not AgentDecision.objects.filter(conversation_id=chat.id, name="offer_taken_beside").exists()
