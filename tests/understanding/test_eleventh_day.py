@@ -85,3 +85,10 @@ def test_the_occasion_said_after_the_order_is_no_part_of_it(generator, said, exp
     commands = read(generator, said)
     assert [command.kind for command in commands] == ["add_items"], commands
     assert lines(commands) == expected
+
+
+def test_asap_said_with_the_summary_before_the_details_is_express(generator):
+    # "… i need the trail shoes asap - black trail blazer 42" went standard
+    commands = read(generator, "the 10k got moved so i need the shoes asap - blue runner 43")
+    assert [command.kind for command in commands] == ["add_items", "choose_shipping"], commands
+    assert commands[1].option == "express"

@@ -471,6 +471,10 @@ ONLY_ONE_FOR_ANOTHER = _rx(
     + _ANOTHER
     + r"\s*,?\s*(?:in\s+)?(?P<values>(?:size\s+)?[a-z0-9 ]{1,20}?)?\s*(?:please|pls|too)?$"
 )
+# The speed of delivery asked for in so many words: express
+SPEED_ASKED = _rx(
+    r"\b(?:asap|a s a p|urgently|as soon as possible|as quick as possible|as fast as possible|fastest delivery)\b"
+)
 # A yes put off to a later moment ("sure, once i get paid friday", "go ahead tmrw when im awake"): no yes now.
 DEFERRED_YES = _rx(
     r"\b(?:once|when|after|as soon as)\s+(?:i|we)\s+(?:get|am|m|have|wake|woke|can|check|sort|hear)\b"
@@ -3024,6 +3028,19 @@ class _Reader:
 
     # -- the whole message ------------------------------------------------------------------------
 
+    def _with_speed(self, commands: list[Command]) -> list[Command]:
+        """ "i need the trail shoes asap - black trail blazer 42": the speed said in so many words, with the order but
+        away from it, is express (the summary was left for its details, and the order went standard)."""
+        said = normalize(self.raw)
+        if (
+            SPEED_ASKED.search(said)
+            and not re.search(r"\b(?:no|not|dont|do not|don't|no need|without|never|rather than|instead of)\b", said)
+            and any(isinstance(command, AddItems) for command in commands)
+            and not any(isinstance(command, ChooseShipping) for command in commands)
+        ):
+            return [*commands, ChooseShipping(option="express")]
+        return commands
+
     def _relayed(self) -> list[Command] | None:
         """What someone else in the room says, relayed by the one typing ("he wants it in L not M", "the kids want
         blue", "she says the black looks better", "M she says"): read as said by them; a yes among it is no yes of the
@@ -3130,7 +3147,7 @@ class _Reader:
             return for_another
         detailed = self._summary_then_details()
         if detailed is not None:
-            return detailed
+            return self._with_speed(detailed)
         commands = _said_again_by_name(self._shoe_size_not_count(self._read()), self.text)
         if not re.search(r"\b(?:show|browse|what|which|any|do you|have you|got any|options|see)\b", self.text):
             commands = _searched_one_added(commands)
@@ -3149,6 +3166,7 @@ class _Reader:
             self._elsewhere = re.sub(r"\s+'?\s*s$", "'s", relation.group("where"))
         if self._elsewhere and any(isinstance(command, AddItems) for command in commands):
             commands = [*commands, ChooseAddress(label=self._elsewhere)]
+        commands = self._with_speed(commands)
         if self.gift_service:
             # the order said beside it, then what the assistant cannot do; only the gift service asked: that alone
             changes = [command for command in commands if command.changes_cart]
