@@ -241,6 +241,19 @@ def _saved_by_street(turn: Turn, said: str) -> str | None:
     return None
 
 
+def _preview_on_screen(turn: Turn) -> Any:
+    """The cart's flow when its preview is the latest one shown (the one a "yes" still confirms), else None."""
+    flow = turn.cart_flow()
+    if flow is not None and flow.status == FlowStatus.PREVIEWED and turn.latest_preview_hash() == flow.preview_hash:
+        return flow
+    return None
+
+
+def _reminder(flow: Any) -> dict[str, Any]:
+    """The data of a message that keeps `flow`'s preview the one a "yes" confirms."""
+    return {"kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash}
+
+
 def _or_list(items: list[str]) -> str:
     items = [item for item in items if item]
     if not items:
@@ -2211,11 +2224,11 @@ class Policy:
             DecisionKind.RULE, "account_info", rationale=f"the customer asked about their {command.topic}"
         )
         data: dict[str, Any] = {"kind": "info", "quick_replies": quick_replies(replies)}
-        flow = turn.cart_flow()
-        if flow is not None and flow.status == FlowStatus.PREVIEWED and turn.latest_preview_hash() == flow.preview_hash:
+        shown = _preview_on_screen(turn)
+        if shown is not None:
             # asked at a preview: the preview stays the one a "yes" confirms (as after thanks)
             text += ' Nothing is ordered yet: reply "yes" to place the order as shown.'
-            data = {**data, "kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash}
+            data = {**data, **_reminder(shown)}
         turn.say(text, data=data)
 
     def _revive_cart(self, turn: Turn) -> None:
@@ -2516,8 +2529,8 @@ class Policy:
     def _offer_taken_beside(self, turn: Turn) -> None:
         """The offer of the turn before, taken by a message that adds something more beside it ("yes but add a grey
         beanie too", "oh and merino socks L"): the offered product goes into the cart first; the rest follows."""
-        offer = turn.state.get("offer")
-        if not offer or offer.get("turn_no") != int(turn.state.get("turn_no") or 0) - 1:
+        offer = self._offer_of_last_turn(turn)
+        if offer is None:
             return
         if any(
             offer["product_id"] in item.product_ids or not item.product_ids
@@ -2533,32 +2546,35 @@ class Policy:
         )
         if beside is None and not re.search(r"\b(?:too|as well|also)\b", said):
             return
-        turn.state["offer"] = None
-        turn.record_decision(
-            DecisionKind.RULE, "offer_taken_beside", rationale=f"the {offer['title']}, offered, and more said beside it"
-        )
-        item = c.ItemSpec(
-            product_ids=(offer["product_id"],), colour=offer.get("colour") or None, size=offer.get("size") or None
-        )
-        self._execute(turn, c.AddItems(items=(item,)))
+        self._offer_add(turn, offer, "offer_taken_beside", f"the {offer['title']}, offered, and more said beside it")
 
     def _offer_taken(self, turn: Turn) -> bool:
         """ "yes" right after the assistant offered the one product a search found: that product, with what was said
         when looking, goes into the cart and its preview is shown. Nothing is ordered: the preview still waits for its
         own yes."""
-        offer = turn.state.get("offer")
-        if not offer or offer.get("turn_no") != int(turn.state.get("turn_no") or 0) - 1 or not _a_plain_yes(turn):
+        offer = self._offer_of_last_turn(turn)
+        if offer is None or not _a_plain_yes(turn):
             return False
+        self._offer_add(turn, offer, "yes_to_an_offer", f"a yes to the {offer['title']}, offered as the one found")
+        self._finish(turn)
+        return True
+
+    @staticmethod
+    def _offer_of_last_turn(turn: Turn) -> dict | None:
+        """The one product the assistant offered in the turn before this one ("Would you like the …?"), or None."""
+        offer = turn.state.get("offer")
+        if not offer or offer.get("turn_no") != int(turn.state.get("turn_no") or 0) - 1:
+            return None
+        return offer
+
+    def _offer_add(self, turn: Turn, offer: dict, name: str, rationale: str) -> None:
+        """The offered product, with what was said when looking, into the cart (the offer is used up)."""
         turn.state["offer"] = None
-        turn.record_decision(
-            DecisionKind.RULE, "yes_to_an_offer", rationale=f"a yes to the {offer['title']}, offered as the one found"
-        )
+        turn.record_decision(DecisionKind.RULE, name, rationale=rationale)
         item = c.ItemSpec(
             product_ids=(offer["product_id"],), colour=offer.get("colour") or None, size=offer.get("size") or None
         )
         self._execute(turn, c.AddItems(items=(item,)))
-        self._finish(turn)
-        return True
 
     def _do_product_question(self, turn: Turn, command: c.ProductQuestion) -> None:
         spec = command.item
@@ -2714,11 +2730,11 @@ class Policy:
             text += f" Your saved cards: {cards}." if cards else " You have no saved card yet: add one there first."
         replies = ["Talk to a person"] if command.topic in ("person", "phone") else list(HELP_EXAMPLES[:3])
         data: dict[str, Any] = {"kind": "help", "quick_replies": quick_replies(replies)}
-        flow = turn.cart_flow()
-        if flow is not None and flow.status == FlowStatus.PREVIEWED and turn.latest_preview_hash() == flow.preview_hash:
+        shown = _preview_on_screen(turn)
+        if shown is not None:
             # asked at a preview: the preview stays the one a "yes" confirms (as after thanks or a question about cards)
             text += ' Nothing is ordered yet: reply "yes" to place the order as shown.'
-            data = {**data, "kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash}
+            data = {**data, **_reminder(shown)}
         turn.say(text, data=data)
 
     def _do_out_of_scope(self, turn: Turn, command: c.OutOfScope) -> None:
@@ -2779,12 +2795,12 @@ class Policy:
         return f"Your limits now: {', '.join(said)}. " if said else ""
 
     def _do_thanks(self, turn: Turn, command: c.Command) -> None:
-        flow = turn.cart_flow()
-        if flow is not None and flow.status == FlowStatus.PREVIEWED and turn.latest_preview_hash() == flow.preview_hash:
+        shown = _preview_on_screen(turn)
+        if shown is not None:
             # Politeness never confirms: say so, about the very same preview (it stays the one to confirm).
             turn.say(
                 'No problem. Nothing is ordered yet: reply "yes" to place this order, or "no" to drop it.',
-                data={"kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash},
+                data=_reminder(shown),
             )
             return
         if not turn.messages_said():
@@ -2828,17 +2844,12 @@ class Policy:
                 "text, so I've ignored that part. Nothing is ordered until you confirm a preview.",
                 data={"kind": "refusal"},
             )
-            alone = all(isinstance(other, c.CannotHandle) for other in self.commands)
-            if (
-                alone
-                and flow is not None
-                and flow.status == FlowStatus.PREVIEWED
-                and turn.latest_preview_hash() == flow.preview_hash
-            ):
+            shown = _preview_on_screen(turn) if all(isinstance(o, c.CannotHandle) for o in self.commands) else None
+            if shown is not None:
                 # at a preview: it is unchanged, and still the one a "yes" of the customer's own confirms
                 turn.say(
                     'Your order is as shown above: reply "yes" to place it as it is, or tell me what to change.',
-                    data={"kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash},
+                    data=_reminder(shown),
                 )
             return
         if command.reason.startswith("relayed"):
@@ -2846,13 +2857,10 @@ class Policy:
             turn.record_decision(DecisionKind.CLARIFICATION, "relayed_yes", rationale="a yes relayed from someone else")
             data: dict[str, Any] = {"kind": "question"}
             text = "Good to hear. As this is your account, I need the yes from you:"
-            if (
-                flow is not None
-                and flow.status == FlowStatus.PREVIEWED
-                and turn.latest_preview_hash() == flow.preview_hash
-            ):
+            shown = _preview_on_screen(turn)
+            if shown is not None:
                 text += ' reply "yes" to place the order as shown.'
-                data = {"kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash}
+                data = _reminder(shown)
             else:
                 text += " say what to order and confirm the preview I show you."
             turn.say(text, data=data)
@@ -2869,19 +2877,15 @@ class Policy:
                 data={"kind": "question", "quick_replies": quick_replies([f"To {label}" for label in labels])},
             )  # fmt: skip
             return
-        if (
-            command.reason.startswith("unsure")
-            and flow is not None
-            and flow.status == FlowStatus.PREVIEWED
-            and turn.latest_preview_hash() == flow.preview_hash
-        ):
+        shown = _preview_on_screen(turn) if command.reason.startswith("unsure") else None
+        if shown is not None:
             # "yes i think? idk": no yes; nothing is placed until the customer is sure, and the preview shown stays
             # the one a "yes" confirms (as after thanks)
             turn.record_decision(DecisionKind.CLARIFICATION, "unsure", rationale=f'"{words}" is not a sure yes')
             turn.say(
                 'No rush: nothing is ordered until you\'re sure. Reply "yes" to place this order as shown, or tell me '
                 "what to change.",
-                data={"kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash},
+                data=_reminder(shown),
             )
             return
         if "split" in command.reason:
