@@ -125,11 +125,14 @@ class Select(Command):
 
 @dataclass(frozen=True)
 class RemoveItem(Command):
-    """Take a line out ("remove the socks"); no target: the only line, or ask which."""
+    """Take a line out ("remove the socks"); no target: the only line, or ask which. By price ("drop the most
+    expensive thing": `price="highest"`; "take the cheapest one out": `"lowest"`): the policy compares the shop's
+    prices of the cart's lines, and asks which when two tie; the reader never knows or decides a price."""
 
     kind: ClassVar[str] = "remove_item"
     changes_cart: ClassVar[bool] = True
     target: ItemSpec | None = None
+    price: Literal["", "lowest", "highest"] = ""
 
 
 @dataclass(frozen=True)
@@ -418,7 +421,7 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
         "value": _SHORT,
         "price": {"enum": ["", "lowest", "highest"]},
     },
-    "remove_item": {"target": _OPTIONAL_ITEM},
+    "remove_item": {"target": _OPTIONAL_ITEM, "price": {"enum": ["", "lowest", "highest"]}},
     "undo": {"what": {"enum": ["change", "added"]}},
     "apply_code": {"code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,40}$"}},
     "remove_code": {"code": {"type": "string", "pattern": "^([A-Za-z0-9_-]{2,40})?$"}},

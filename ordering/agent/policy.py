@@ -261,6 +261,10 @@ def _or_list(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
+def _and_list(items: list[str]) -> str:
+    return _or_list(items).rsplit(" or ", 1)[0] + (" and " + items[-1] if len(items) > 1 else "")
+
+
 def _item_wire(spec: c.ItemSpec) -> dict[str, Any]:
     return c.item_to_dict(spec)
 
@@ -1859,6 +1863,9 @@ class Policy:
     def _do_remove_item(self, turn: Turn, command: c.RemoveItem) -> None:
         if self._cart_already_ordered(turn):
             return
+        if command.price and command.target is None:
+            self._remove_by_price(turn, command.price)
+            return
         line = self._target_line(turn, command.target)
         if line is None:
             if not turn.state["cart"]:
@@ -1870,6 +1877,43 @@ class Policy:
             self._ask_line(turn, "remove")
             return
         self._remove_line(turn, line)
+
+    def _remove_by_price(self, turn: Turn, which: str) -> None:
+        """ "Drop the most expensive thing" / "take the cheapest one out": the cart line whose unit price at the shop
+        is the highest (lowest). Two lines at that price, or a price the shop does not give: asked which."""
+        cart = turn.state["cart"]
+        if not cart:
+            turn.say("Your cart is empty.")
+            return
+        priced: list[tuple[int, dict]] = []
+        for row in cart:
+            product = self._product(turn, row["product_id"])
+            variant = next((v for v in (product or {}).get("variants", []) if v.get("id") == row["variant_id"]), None)
+            price = (variant or {}).get("price", (product or {}).get("price"))
+            if not isinstance(price, int):
+                self._ask_line(turn, "remove")
+                return
+            priced.append((price, row))
+        edge = max(price for price, _row in priced) if which == "highest" else min(price for price, _row in priced)
+        chosen = [row for price, row in priced if price == edge]
+        if len(chosen) > 1:
+            currency = next((p.get("currency") for p in self.products.values() if p.get("currency")), None) or "USD"
+            labels = [_line_label(row) for row in chosen]
+            options = [{"value": row["variant_id"], "label": _line_label(row)} for row in chosen]
+            word = "most expensive" if which == "highest" else "cheapest"
+            self._ask(
+                turn,
+                f"{_and_list(labels)} are the {word}, at {format_money(edge, currency)} each. Which one should I take "
+                f"out: {_or_list(labels)}?",
+                {"slot": "line", "action": "remove", "value": ""},
+                options,
+            )
+            return
+        turn.record_decision(
+            DecisionKind.RULE, "removed_by_price",
+            rationale=f"{which} unit price in the cart: {chosen[0]['variant_id']} at {edge}",
+        )  # fmt: skip
+        self._remove_line(turn, chosen[0])
 
     def _by_price(self, turn: Turn, options: list[dict], which: str) -> str | None:
         """ "The cheaper one" / "the most expensive one" among the products offered: compared with the shop's

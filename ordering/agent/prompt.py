@@ -101,6 +101,8 @@ _NOTES = {
     "search": "Prices are in minor units (cents).",
     "select": "index is 0-based among the options of context.pending (or context.last_shown); -1 is the last. "
     '"the cheaper/cheapest one": price "lowest"; "the most expensive/pricier one": price "highest" (never an index).',
+    "remove_item": 'A line named by its price ("drop the most expensive thing", "take the cheapest one out"): no '
+    'target, price "highest" or "lowest" (the cart\'s prices are compared for you).',
     "product_question": "aspect: price, availability, sizes, colours or details.",
     "cancel_order": "which: current (this cart), last (the latest order), all. item: what is in the order meant,"
     ' when the customer names it ("cancel the beanie order", "cancel the grey one"): never the latest order instead.',

@@ -1379,9 +1379,15 @@ PREVIEW = _rx(
 PREVIEW_ALONE = _rx(r"^(?:done|finished|that is all|checkout|check out|ready|pay|complete|finish|that is it|total)$")
 
 REMOVE = _rx(
-    r"\b(?:remove|delete|drop|take (?:out|off|away)|get rid of|ditch|scrap|minus|no more|without)\b|"
+    r"\b(?:remove|delete|drop|take (?:out|off|away)|get rid of|ditch|scrap|minus|no more|without)\b|\blose the\b|"
     r"\btake\b.+\b(?:out|off)\b|\bdo not (?:want|need)\b.+\b(?:anymore|any more|after all)\b|"
     r"\bi (?:do not|no longer) (?:want|need)\b"
+)
+# "Too much, drop the most expensive thing", "take the cheapest one out": a cart line by the shop's price (the policy
+# compares them), about a cart of two lines or more.
+REMOVE_BY_PRICE = _rx(
+    r"\bthe\s+(?:(?P<high>most expensive|priciest|dearest|costliest|most costly|pricie?st)|(?P<low>cheapest|least "
+    r"expensive|least costly))(?:\s+(?:thing|one|item|bit|line|piece|of (?:them|the lot|it all|those)))?\b"
 )
 FEWER = _rx(
     r"^(?:(?:oh|wait|no|sorry|oops|hmm|actually|ok|okay|and|can you|could you)\s*,?\s*)*"
@@ -1587,6 +1593,8 @@ RELATIVE_SIZE = _rx(
     r"(?<!half )\b(?P<n>a|one|1|two|2)\s+sizes?\s+(?P<dir>bigger|larger|up|higher|smaller|down|lower)\b"
     r"|(?<!half a )\bsize\s+(?P<dir2>up|down|bigger|smaller|larger)\b|\b(?P<dir3>bigger|smaller|larger)\s+size\b"
     r"|\bnext\s+size\s+(?P<dir4>up|down)\b"
+    # "go up a size", "down one size": the step said before the size
+    r"|\b(?P<dir5>up|down)\s+(?P<n2>a|one|1|two|2)\s+sizes?\b"
 )
 # "Make the beanie red and the other one white" about a cart of two lines: the second change is the other line's.
 THE_OTHER = _rx(
@@ -5905,7 +5913,7 @@ class _Reader:
         if everyday:
             return everyday
         if REMOVE.search(text) and not QUESTION_START.match(text):
-            removed = self._remove(text)
+            removed = self._remove_by_price(text) or self._remove(text)
             if removed:
                 return removed
         each = self._each_option(text)
@@ -6781,6 +6789,17 @@ class _Reader:
             found += [line for line in lines if line not in found]
         return found or None
 
+    def _remove_by_price(self, text: str) -> list[Command]:
+        """REMOVE_BY_PRICE about the cart: RemoveItem by price. Nothing when the words also name a product ("drop the
+        most expensive of the socks" is read as the socks)."""
+        match = REMOVE_BY_PRICE.search(text)
+        if match is None or not self.context.cart:
+            return []
+        rest = text[: match.start()] + " " + text[match.end() :]
+        if self._names_product(REMOVE.sub(" ", rest), strict=True):
+            return []
+        return [RemoveItem(price="lowest" if match.group("low") else "highest")]
+
     def _price_choice(self, text: str) -> list[Command]:
         """PRICE_CHOICE among the products offered (the open question's or the ones shown last): Select by price,
         with the size, colour and count said beside it. Nothing when the words also name a product."""
@@ -6850,8 +6869,14 @@ class _Reader:
         if any(normalize_clothing(word) for word in rest.split()) or re.search(r"\b(?:3[5-9]|4[0-7])\b", rest):
             # "ok i'll size up then, XL in blue": the size said is the one (the step only says why); read as said
             return []
-        direction = match.group("dir") or match.group("dir2") or match.group("dir3") or match.group("dir4")
-        step = (2 if match.group("n") in ("two", "2") else 1) * (
+        direction = (
+            match.group("dir")
+            or match.group("dir2")
+            or match.group("dir3")
+            or match.group("dir4")
+            or match.group("dir5")
+        )
+        step = (2 if (match.group("n") or match.group("n2")) in ("two", "2") else 1) * (
             1 if direction in ("bigger", "larger", "up", "higher") else -1
         )
         named = self._cart_lines(RELATIVE_SIZE.sub(" ", text))
