@@ -1330,6 +1330,12 @@ class Policy:
             if not items:
                 when = f" in the last {spec.since_days} days" if spec.since_days else ""
                 verb = {"liked": "liked", "viewed": "looked at", "purchased": "bought"}[spec.saved]
+                if len(spec.product_ids) == 1 and spec.saved == "purchased":
+                    # "the grey beanie again please": a history the shop's records do not show changes nothing, the
+                    # thing is named; it is taken as named (the preview still asks), and the customer is told
+                    turn.say(f"I don't see that among the items you {verb}{when}, so I've gone by what you named.")
+                    product = self._product(turn, spec.product_ids[0])
+                    return [{"product_id": spec.product_ids[0], "title": product["title"]}] if product else None
                 turn.say(f"I couldn't find anything like that among the items you {verb}{when}.")
                 return None
             if spec.saved == "purchased":
@@ -1871,7 +1877,10 @@ class Policy:
             if not turn.state["cart"]:
                 turn.say("Your cart is empty.")
             else:
-                turn.say(f"That isn't in your cart. It has: {_or_list([_line_label(r) for r in turn.state['cart']])}.")
+                turn.say(
+                    f"That isn't in your cart, so nothing changes. It has: "
+                    f"{_and_list([_line_label(r) for r in turn.state['cart']])}."
+                )
             return
         if line == "ask":
             self._ask_line(turn, "remove")

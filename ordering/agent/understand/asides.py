@@ -1220,7 +1220,13 @@ def drop_asides(text: str) -> Asides:
         text,
     )
     # "go back to 44", "go back to the blue": that value again, as a change
-    text = re.sub(r"\b(?:let us |lets |can we |please )?go back to (?:the |a )?(?=[a-z0-9])", "actually ", text)
+    # ("nah go back to the blue": the "nah" is part of the change, it was not understood)
+    text = re.sub(
+        r"(?:\b(?:nah|nope|naa|no|hmm|erm|um|oh)\s*,?\s+)*\b(?:let us |lets |can we |please )?go back to (?:the |a )?"
+        r"(?=[a-z0-9])",
+        "actually ",
+        text,
+    )
     # who or what it is for beyond a person ("for the running club", "for our team"): why, not what
     text = re.sub(
         r"\s*,?\s*\bfor (?:me and |myself and |us and )?(?:the|my|our) (?:running |cycling |hiking |book |football "

@@ -13,6 +13,8 @@ and needing no clock (so the reading is pure). The table:
     recently, lately, this month            31
     last month, a month ago                 62
     N months ago                            31·(N + 1)
+    N years ago                             365·(N + 1)
+    ("back" for "ago" too: "a few weeks back")
     last year, a year ago                   730
 """
 
@@ -43,7 +45,8 @@ _FIXED: list[tuple[re.Pattern[str], int]] = [
     (re.compile(r"\b(?:last month|a month ago|past month|previous month|one month ago)\b"), 62),
     (re.compile(r"\b(?:last year|a year ago|past year)\b"), 730),
 ]
-_AGO = re.compile(r"\b([a-z0-9-]+(?:\s+[a-z]+)?)\s+(days?|weeks?|months?)\s+ago\b")
+# "3 weeks ago", "a few weeks back" ("a few weeks back" was read as 3 of the thing liked)
+_AGO = re.compile(r"\b([a-z0-9-]+(?:\s+[a-z]+)?)\s+(days?|weeks?|months?|years?)\s+(?:ago|back)\b")
 _PAST = re.compile(r"\b(?:in the )?(?:last|past)\s+([a-z0-9-]+(?:\s+[a-z]+)?)\s+(days?|weeks?|months?)\b")
 
 
@@ -52,6 +55,8 @@ def _window(count: int, unit: str) -> int:
         return count + 1
     if unit.startswith("week"):
         return 7 * count + 7
+    if unit.startswith("year"):
+        return 365 * (count + 1)
     return 31 * (count + 1)
 
 
