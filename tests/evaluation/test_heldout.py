@@ -14,40 +14,20 @@ from ordering.management.commands.eval_conversations import _single_messages
 HELDOUT = Path(__file__).resolve().parents[2] / "ordering" / "evaluation" / "heldout"
 
 
-@pytest.mark.parametrize(
-    ("tasks_file", "messages_file"),
-    [
-        (f"tasks{n}.yaml", f"messages{n}.yaml")
-        for n in (
-            "",
-            "_2",
-            "_3",
-            "_4",
-            "_5",
-            "_6",
-            "_7",
-            "_8",
-            "_9",
-            "_10",
-            "_11",
-            "_12",
-            "_13",
-            "_14",
-            "_15",
-            "_16",
-            "_17",
-            "_18",
-            "_19",
-            "_20",
-            "_21",
-            "_22",
-            "_23",
-            "_24",
-            "_25",
-            "_26",
-        )
-    ],
-)
+def _sets() -> list[tuple[str, str]]:
+    """Every held-out set on disk (tasks.yaml, tasks_2.yaml … tasks_N.yaml), each with its messages file."""
+    tasks = sorted(HELDOUT.glob("tasks*.yaml"), key=lambda path: int(path.stem.removeprefix("tasks").strip("_") or 1))
+    return [(path.name, path.name.replace("tasks", "messages", 1)) for path in tasks]
+
+
+def test_every_held_out_set_on_disk_is_checked_and_has_its_messages():
+    sets = _sets()
+    # thirty-eight runs so far (tasks.yaml and tasks_2 … tasks_38), none of them left without its messages
+    assert len(sets) >= 38 and sets[0][0] == "tasks.yaml" and sets[-1][0] == f"tasks_{len(sets)}.yaml"
+    assert all((HELDOUT / messages).exists() for _tasks, messages in sets)
+
+
+@pytest.mark.parametrize(("tasks_file", "messages_file"), _sets())
 def test_the_held_out_sets_load_with_their_tasks_and_messages(tasks_file, messages_file):
     tasks = tasks_load(path=HELDOUT / tasks_file)
     messages = load_messages(HELDOUT / messages_file)

@@ -18,7 +18,11 @@ from ordering.agent.commands import (
     CartLine,
     ChooseShipping,
     DialogueContext,
+    Human,
+    OrderStatus,
     SetSlot,
+    Thanks,
+    Undo,
 )
 from ordering.agent.understand import OfflineGenerator
 from ordering.evaluation.messages import demo_lexicon
@@ -183,3 +187,41 @@ def test_still_in_a_size_is_that_size(generator):
     [add] = read(generator, "the shoes i liked last week, still in 42")
     [item] = add.items
     assert (item.saved, item.size) == ("liked", "42")
+
+
+ZIP = _cart(("var_zip_hoodie_navy_m", "prod_zip_hoodie", "Zip Hoodie", "navy", "M"))
+
+
+@pytest.mark.parametrize("said", ["nah go back to the first one", "no, back to the original colour please"])
+def test_going_back_to_the_first_one_after_a_change_is_an_undo(generator, said):
+    # it kept the change ("nah go back to the first one" after a switch to the zip hoodie), and a yes ordered it
+    assert read(generator, said, ZIP) == [Undo()]
+
+
+def test_having_a_think_at_a_preview_is_a_pause(generator):
+    assert read(generator, "cheers, i'll have a think and come back", JOGGER) == [Thanks()]
+
+
+def test_the_same_person_as_last_time_is_a_person(generator):
+    assert read(generator, "can i talk to the same person who helped me last time? sarah i think") == [Human()]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        (
+            "express this time please, my last order took ages - grey zip hoodie M",
+            ("prod_zip_hoodie", "grey", "M", None),
+        ),
+        ("foam roller please, the one i got at the gym is rubbish", ("prod_foam_roller", None, None, None)),
+        ("3 grey beanies, one each for me and the kids", ("prod_beanie", "grey", None, 3)),
+    ],
+)
+def test_how_an_earlier_one_went_or_who_they_are_for_is_no_status_and_no_search(generator, said, expected):
+    commands = read(generator, said)
+    assert lines(commands) == [expected]
+    assert not any(isinstance(command, OrderStatus) for command in commands)
+
+
+def test_a_status_question_about_the_last_order_is_still_one(generator):
+    assert read(generator, "my last order took ages, where is it?") == [OrderStatus(which="last")]

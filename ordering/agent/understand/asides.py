@@ -319,6 +319,11 @@ def _per_person_count(text: str) -> str:
         one_for = ONE_FOR_SOMEONE.search(text)
         if one_for is not None and len(re.findall(r"\b(?:one|1)\b", text)) == 1:  # not "one blue and one for him"
             return text[: one_for.start()] + " " + text[one_for.end() :]
+    if span is not None and count is None:
+        # "3 grey beanies, one each for me and the kids": a group of no said size, after a count said: the count stands
+        # and the people only say who they are for (it was not understood)
+        rest = text[: span[0]] + " " + replacement + text[span[1] :]
+        return rest if _SAID_COUNT.search(" " + rest) else text
     if span is None or count is None:
         return text
     rest = text[: span[0]] + " " + replacement + text[span[1] :]
@@ -1223,7 +1228,7 @@ def drop_asides(text: str) -> Asides:
     # ("nah go back to the blue": the "nah" is part of the change, it was not understood)
     text = re.sub(
         r"(?:\b(?:nah|nope|naa|no|hmm|erm|um|oh)\s*,?\s+)*\b(?:let us |lets |can we |please )?go back to (?:the |a )?"
-        r"(?=[a-z0-9])",
+        r"(?=[a-z0-9])(?!(?:first|original|previous|old|other|earlier|one before)\b)",
         "actually ",
         text,
     )

@@ -305,6 +305,8 @@ HOLD = (
     "give us a minute", "give us a sec", "give us a second", "give us a moment", "give us a min",
     "my phone is dying", "phone dying", "battery dying",
     "i will think about it", "let me check", "let me check something", "let me see", "let me look",
+    "i will have a think", "i will have a think and come back", "let me have a think", "have a think",
+    "i will have a think about it", "i will have a think and come back to it",
     "i need to think", "i need to think about it", "i will come back later", "i will get back to you",
     "leave it for now", "leave it for the moment", "leave it for today", "i will come back another day",
     "i will come back tomorrow", "i will come back another time", "i will be back later", "i will be back",
@@ -596,6 +598,8 @@ HUMAN = _rx(
     r"|supervisor|"
     r"somebody|someone|staff member|member of staff|a real one)\b"
     r"|\bwho (?:can|could|should|do) (?:i|we) (?:speak|talk|chat) (?:to|with)\b"
+    # "can i talk to the same person who helped me last time? sarah i think"
+    r"|\b(?:speak|talk|chat) (?:to|with) (?:the same|that|the)\s+(?:person|lady|guy|woman|man|agent|girl|bloke|chap)\b"
 )
 HUMAN_VERB = _rx(
     r"\b(?:talk|speak|chat|connect|transfer|put me through|get|want|need|give|let me|can i|could i|escalate|"
@@ -1454,6 +1458,8 @@ UNDO = _rx(
     r"(?:\s+(?:to\s+)?" + _AS_IT_WAS + r"(?:\s+before)?)?"
     r"|(?:go|take (?:it|me|us))\s+back\s+(?:to\s+)?(?:" + _AS_IT_WAS + r"|before|a step|one step)(?:\s+before)?"
     r"|back to (?:" + _AS_IT_WAS + r"|before|the way it was)(?:\s+before)?"
+    # "nah go back to the first one" after a change: the line as it was (it kept the change, and a yes ordered it)
+    r"|(?:go\s+)?back to (?:the\s+)?(?:first|original|previous|old|earlier)(?:\s+(?:one|ones|pair|colou?r|size))?"
     r"|(?:never\s*mind|scrap|scratch|forget|cancel|ignore|drop)\s+(?:that|the|my)\s+last\s+(?:change|edit|step|bit))"
     r"(?:\s+(?:please|pls|plz|thanks|thx|then|now|sorry))*$"
 )
@@ -4222,6 +4228,21 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "express this time please, my last order took ages - grey zip hoodie M": how an earlier order went is why
+        # (it asked for the last order's status)
+        earlier = re.sub(
+            r"\s*[,;.-]?\s*\b(?:my|the|our)\s+(?:last|previous|old|other|first)\s+(?:order|one|delivery|parcel|package"
+            r"|pair)\s+(?:took|was|came|arrived|got|never)\b(?:(?!\s-\s)[^,.;!?])*(?:\s+-(?=\s))?"
+            # "foam roller please, the one i got at the gym is rubbish"
+            r"|\s*[,;.-]?\s*\b(?:the|my)\s+(?:old\s+)?(?:one|ones|pair)\s+(?:i|we)\s+(?:got|bought|have|had)\b[^,.;!?]*?"
+            r"\b(?:is|was|are|were)\s+(?:rubbish|useless|broken|crap|falling apart|knackered|worn out|shot|dead"
+            r"|no good)\b[^,.;!?]*",
+            " ,",
+            text,
+            flags=re.I,
+        )
+        if earlier != text and self._names_product(normalize(earlier)):
+            text = earlier
         text = re.sub(
             r"^\s*(?:(?:i\s*'\s*m|we\s*'\s*re|i am|we are)\s+)?(?:visiting|seeing|meeting|staying with)\s+(?:my|our)\s+"
             r"[a-z]+(?:\s+(?:on|this|next|at)\s+[^,.;!?]*)?\s*[,;.-]\s*(?:and\s+)?",
