@@ -254,6 +254,13 @@ def _reminder(flow: Any) -> dict[str, Any]:
     return {"kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash}
 
 
+# "what did i buy from you last time?", "what have i ordered before": the customer's purchases, not an order's status
+BOUGHT_ASKED = re.compile(
+    r"\bwhat (?:did|have|had) (?:i|we) (?:buy|bought|get|got|order|ordered|purchase|purchased)\b"
+    r"|\bwhat (?:i|we) (?:bought|ordered|got|purchased) (?:last time|before|from you)\b"
+)
+
+
 def _or_list(items: list[str]) -> str:
     items = [item for item in items if item]
     if not items:
@@ -2704,7 +2711,40 @@ class Policy:
     def _do_order_status(self, turn: Turn, command: c.OrderStatus) -> None:
         if self.told_placed_unchanged and command.which == "last":
             return  # "change the address on my last order": the answer named that order already
-        self._call(turn, "order_status", {"which": command.which}, "the customer asked about their orders")
+        bought = BOUGHT_ASKED.search(turn.customer_text.lower().replace("\u2019", "'"))
+        result = self._call(
+            turn, "order_status", {"which": command.which}, "the customer asked about their orders", speak=not bought
+        )
+        if not bought:
+            return
+        if result.ok and not (result.data.get("orders") or result.data.get("flow")) and self._purchases_told(turn):
+            return
+        if result.say:
+            turn.say(result.say)
+
+    def _purchases_told(self, turn: Turn) -> bool:
+        """ "What did I buy from you last time?" with no order placed in this chat: what the shop's records show they
+        bought (its purchase history, as "my usual" reads it), most recent first. False when it shows nothing."""
+        saved = self._call(
+            turn, "list_saved_items", {"kind": "purchased"}, "the customer asked what they bought before", speak=False
+        )
+        items = saved.data.get("items") or [] if saved.ok else []
+        if not items:
+            return False
+        labels = []
+        for item in items[:3]:
+            product = turn.products.get(item["product_id"])
+            variant = next((v for v in getattr(product, "variants", ()) if v.id == item.get("variant_id")), None)
+            said = ", ".join(
+                value for value in (getattr(variant, "colour", None), getattr(variant, "size", None)) if value
+            )
+            labels.append(f"{item['title']} ({said})" if said else item["title"])
+        turn.say(
+            f"No order has been placed through this chat yet. The shop's records show you bought: {_and_list(labels)}. "
+            'Say "the same again" to order it again.',
+            data={"kind": "info"},
+        )
+        return True
 
     def _do_cancel_order(self, turn: Turn, command: c.CancelOrder) -> None:
         if command.which == "current" and not turn.state["cart"] and (self.dropped_question or {}).get("item"):

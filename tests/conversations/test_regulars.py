@@ -38,3 +38,32 @@ def test_a_purchase_on_record_is_still_reordered(shop, chat):
 
     [line] = answer["pending_confirmation"]["preview"]["lines"]
     assert (line["title"], line["variant"]) == ("Running Socks 3-pack", "white, M")
+
+
+def test_what_they_bought_before_is_the_shops_purchase_history_when_no_order_was_placed_here(shop, chat):
+    chat.start()
+
+    answer = chat.say("what did i buy from you last time?")
+
+    reply = chat.assistant_texts(answer)[-1]
+    assert "The shop's records show you bought: Running Socks 3-pack (white, M)" in reply, reply
+    assert "No order has been placed through this chat yet" in reply
+    assert answer.get("pending_confirmation") is None
+
+
+def test_a_status_question_with_no_orders_still_says_there_are_none(shop, chat):
+    chat.start()
+
+    answer = chat.say("where is my order?")
+
+    assert chat.assistant_texts(answer)[-1] == "You have no orders yet."
+
+
+def test_a_code_used_before_asked_about_again_is_applied_with_the_thing_named(shop, chat_bob):
+    chat_bob.start()
+
+    answer = chat_bob.say("used SAVE10 last time, can i use it again? white court classics 43")
+
+    preview = answer["pending_confirmation"]["preview"]
+    assert [(line["title"], line["variant"]) for line in preview["lines"]] == [("Court Classic", "white, 43")]
+    assert "SAVE10" in " ".join(chat_bob.assistant_texts(answer))

@@ -14,8 +14,10 @@ import pytest
 
 from ordering.agent.commands import (
     AddItems,
+    ApplyCode,
     CannotHandle,
     CartLine,
+    ChooseAddress,
     ChooseShipping,
     DialogueContext,
     Human,
@@ -225,3 +227,22 @@ def test_how_an_earlier_one_went_or_who_they_are_for_is_no_status_and_no_search(
 
 def test_a_status_question_about_the_last_order_is_still_one(generator):
     assert read(generator, "my last order took ages, where is it?") == [OrderStatus(which="last")]
+
+
+@pytest.mark.parametrize("said", ["ah right, just home then", "ok, home is fine", "home then please"])
+def test_the_address_label_alone_with_words_around_it_is_the_address(generator, said):
+    assert read(generator, said) == [ChooseAddress(label="home")]
+
+
+@pytest.mark.parametrize(
+    ("said", "code"),
+    [
+        ("used SAVE10 last time, can i use it again? black chelsea boots 43", "SAVE10"),
+        ("SUMMER5 worked for me back in the summer, still ok? white court classics 43", "SUMMER5"),
+    ],
+)
+def test_a_code_used_before_is_the_code_and_the_thing_is_no_purchase_to_look_up(generator, said, code):
+    commands = read(generator, said)
+    assert ApplyCode(code=code) in commands
+    [add] = [command for command in commands if isinstance(command, AddItems)]
+    assert [(item.saved, item.size) for item in add.items] == [(None, "43")]

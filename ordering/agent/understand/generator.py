@@ -4250,6 +4250,19 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "used SAVE10 last time, can i use it again? black chelsea boots 43", "SUMMER5 worked for me back in the
+        # summer, still ok? …": a code used before, asked about again, is the code (the "last time" made the boots a
+        # purchase to look up, and the question a question about them)
+        text = re.sub(
+            r"\b(?:i\s+|we\s+)?(?:used|had|got)\s+(?P<code>(?=[a-z]*\d)[a-z0-9]{4,20})\s+(?:last time|before|previously"
+            r"|back in (?:the\s+)?[a-z]+|last [a-z]+)\s*[,.]?\s*(?:(?:can|could) (?:i|we) (?:use|have) it again"
+            r"|is it still (?:ok|okay|valid|good|on)|still (?:ok|okay|valid|good|on|work)|does it still work)?\s*\??"
+            r"|\b(?P<code2>(?=[a-z]*\d)[a-z0-9]{4,20})\s+(?:worked|was ok|was good)\s+for\s+(?:me|us)\b[^,.?]*[,.]?\s*"
+            r"(?:(?:is it\s+)?still (?:ok|okay|valid|good|on|work)|does it still work|can i use it again)?\s*\??",
+            lambda m: f"code {m.group('code') or m.group('code2')}, ",
+            text,
+            flags=re.I,
+        )
         # "my son's gone up to a US 7 now, white tempo racer for him": the size said of the person first is the size
         # of what follows (the rest was searched for)
         person_size = re.match(
@@ -5850,7 +5863,15 @@ class _Reader:
         not_this = NOT_THIS_ADDRESS.search(rest)
         rest = re.sub(r"\s+", " ", NOT_THIS_ADDRESS.sub(" ", rest)).strip(" ,")
         # After "not to work", a bare "home" is the address wanted ("no wait, not to work, home").
-        match = ADDRESS.search(rest) or (BARE_ADDRESS.search(rest) if not_this else None)
+        # "ah right, just home then" after being told there is no work address: the label alone, with words that only
+        # frame the choice, is the address (it was not understood)
+        label_alone = re.fullmatch(
+            r"(?:(?:ah|oh|ok|okay|right|fine|alright|yes|yeah|just|no worries)\s*,?\s*)*"
+            r"(?:(?:to|send it to|ship to)\s+)?(?:my\s+|the\s+)?(?:home|work|office)(?:\s+address)?"
+            r"(?:\s*,?\s*(?:then|instead|is fine|will do|please|pls|it is|that is fine))*",
+            rest,
+        )
+        match = ADDRESS.search(rest) or (BARE_ADDRESS.search(rest) if not_this or label_alone else None)
         if match:
             word = next(group for group in match.groups() if group)
             label = self._address_label(word)
