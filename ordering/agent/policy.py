@@ -1337,9 +1337,15 @@ class Policy:
             if not items:
                 when = f" in the last {spec.since_days} days" if spec.since_days else ""
                 verb = {"liked": "liked", "viewed": "looked at", "purchased": "bought"}[spec.saved]
-                if len(spec.product_ids) == 1 and spec.saved == "purchased":
+                if (
+                    len(spec.product_ids) == 1
+                    and spec.saved == "purchased"
+                    and (spec.colour or spec.size)
+                    and re.search(r"\b(?:again|another|same|re-?order)\b", turn.customer_text.lower())
+                ):
                     # "the grey beanie again please": a history the shop's records do not show changes nothing, the
-                    # thing is named; it is taken as named (the preview still asks), and the customer is told
+                    # thing is named in full; it is taken as named (the preview still asks), and the customer is told.
+                    # Not "the boots i bought leak": a complaint about a purchase orders nothing
                     turn.say(f"I don't see that among the items you {verb}{when}, so I've gone by what you named.")
                     product = self._product(turn, spec.product_ids[0])
                     return [{"product_id": spec.product_ids[0], "title": product["title"]}] if product else None

@@ -67,3 +67,13 @@ def test_a_code_used_before_asked_about_again_is_applied_with_the_thing_named(sh
     preview = answer["pending_confirmation"]["preview"]
     assert [(line["title"], line["variant"]) for line in preview["lines"]] == [("Court Classic", "white, 43")]
     assert "SAVE10" in " ".join(chat_bob.assistant_texts(answer))
+
+
+def test_a_complaint_about_something_bought_starts_no_order_of_it(shop, chat):
+    chat.start()
+
+    answer = chat.say("the hiking boots i bought leak")
+
+    texts = " ".join(chat.assistant_texts(answer))
+    assert "I've gone by what you named" not in texts and "Which size" not in texts, texts
+    assert answer.get("pending_confirmation") is None
