@@ -2922,6 +2922,21 @@ class Policy:
                 data={"kind": "refusal"},
             )  # fmt: skip
             return
+        if command.reason.endswith(("nothing like it in the cart", "a removal of something not in the cart")) and (
+            turn.state.get("cart")
+        ):
+            # "skip the day pack, i've got one", "i've got a watch so don't need one of those" about a cart without
+            # one: nothing to take out, and the preview shown (if any) is still the one a yes confirms
+            turn.record_decision(DecisionKind.RULE, "not_in_cart", rationale=command.reason)
+            lines = _and_list([_line_label(row) for row in turn.state["cart"]])
+            text = f"OK. That isn't in your cart, so nothing changes. It has: {lines}."
+            data: dict[str, Any] = {"kind": "info"}
+            shown = _preview_on_screen(turn)
+            if shown is not None:
+                text += ' Nothing is ordered yet: reply "yes" to place the order as shown.'
+                data = {**data, **_reminder(shown)}
+            turn.say(text, data=data)
+            return
         if command.reason.startswith("ambiguous: which lines"):
             # "and the same for her in S" with a tee and socks in the cart: which of them, or both, is asked
             titles = [line.get("title", "") for line in turn.state.get("cart") or [] if line.get("title")]

@@ -74,3 +74,19 @@ def test_a_size_step_moves_the_one_sized_line_to_the_shops_next_size(shop, chat,
 
     [line] = answer["pending_confirmation"]["preview"]["lines"]
     assert line["variant"] == ("brown, 43" if "up" in said else "brown, 41")
+
+
+@pytest.mark.parametrize("said", ["skip the day pack, i've got one", "i've got a watch so don't need one of those"])
+def test_leaving_out_what_the_cart_does_not_have_changes_nothing_and_the_yes_still_confirms(shop, chat, said):
+    chat.start()
+    previewed = chat.say("merino socks M and the blue rain jacket in M")["pending_confirmation"]
+
+    answer = chat.say(said)
+
+    reply = chat.assistant_texts(answer)[-1]
+    assert "That isn't in your cart, so nothing changes" in reply and "Merino Hiking Socks" in reply, reply
+    assert OrderFlow.objects.get(conversation_id=chat.id).preview_hash == previewed["preview_hash"]
+    chat.say("yes")
+    flow = OrderFlow.objects.get(conversation_id=chat.id)
+    assert flow.status in (FlowStatus.CONFIRMED, FlowStatus.PLACED)
+    assert sorted(line["title"] for line in flow.preview["lines"]) == ["Merino Hiking Socks", "Packable Rain Jacket"]

@@ -76,3 +76,10 @@ def test_a_size_step_said_verb_first_changes_the_one_sized_line(generator, said,
     [change] = read(generator, said, BOOTS)
     assert isinstance(change, SetSlot) and (change.slot, change.value, change.correction) == ("size", size, True)
     assert change.target is not None and change.target.variant_id == "var_hiking_boot_42"
+
+
+def test_a_pause_to_check_the_old_kit_first_is_a_pause(generator):
+    from ordering.agent.commands import Thanks
+
+    said = "hmm let me see if my old boots will survive one more trip first"
+    assert read(generator, said, BOOTS) == [Thanks()]

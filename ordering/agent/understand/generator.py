@@ -3569,6 +3569,14 @@ class _Reader:
             )
         ):
             return [Thanks()]  # "actually not today, thanks": nothing is ordered, the cart stays
+        if self.context.cart and re.fullmatch(
+            r"(?:(?:hmm|ok|okay|erm|um|right|ah)\s*,?\s*)*let me (?:see|check|find out|work out) (?:if|whether)\s+"
+            r"(?!(?:you|u|they|there|the shop|it comes|it is in|you have)\b).+",
+            core_polite,
+        ):
+            # "hmm let me see if my old boots will survive one more trip first": a pause, whatever it names (it was not
+            # understood); the cart stays
+            return [Thanks()]
         if (
             LEAVING.search(core_polite)
             and not YES_START.match(core_polite)
@@ -4988,6 +4996,9 @@ class _Reader:
                 named = set(self.lexicon.find(thing).product_ids)
                 if named and any(line.product_id in named for line in self.context.cart):
                     return f"remove the {thing}"
+                if named:
+                    # not in the cart: nothing to take out, and never an order of it (it asked which watch)
+                    return f"no {thing}"
                 return match.group(0)
 
             text = re.sub(
