@@ -2035,6 +2035,9 @@ ADDRESS = _rx(
     r"|\b(?:address|deliver(?:y)? address|shipping address)\s*(?::|is|should be|=)?\s*(?:my\s+)?(home|work|office)\b"
     r"|^(?:and\s+)?(?:to|at)\s+(?:my|the|our)\s+([a-z']+)(?:\s+(?:address|place))?(?:\s+(?:please|pls|thanks))*$"
     r"|\b(?:to|at)\s+(?:my|the|our)\s+(room|flat|apartment|apt|suite|unit|dorm|hotel)\b"
+    # "it needs to go to work so she doesn't see it", "they have to go to the office"
+    r"|\b(?:it|they|this(?: one)?|that(?: one)?|these|those|the order)\s+(?:needs?|has|have)\s+to\s+"
+    r"(?:go|be sent|be delivered|be shipped)\s+(?:to|at)\s+(?:my\s+|the\s+)?(home|work|office)\b"
     # ", to work," said as a clause of its own; "work address" in a list of changes
     r"|(?:^|,|:)\s*(?:and\s+)?(?:just\s+)?to\s+(?:the\s+|my\s+)?(home|work|office)\b(?=\s*(?:,|$))"
     r"|\b(?:the\s+|my\s+)?(home|work|office)\s+address\b"
@@ -4258,6 +4261,14 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "put the code i used last time on navy chinos M": the time is the code's, never a purchase of the chinos
+        text = re.sub(
+            r"\b(?:the|that|my)\s+((?:promo\s+|discount\s+)?(?:code|coupon|promo|voucher))\s+(?:i|we)\s+(?:used|had|got)\s+"
+            r"(?:last time|before|previously|last [a-z]+)\b",
+            r"my \1",
+            text,
+            flags=re.I,
+        )
         # "used SAVE10 last time, can i use it again? black chelsea boots 43", "SUMMER5 worked for me back in the
         # summer, still ok? …": a code used before, asked about again, is the code (the "last time" made the boots a
         # purchase to look up, and the question a question about them)
@@ -4282,6 +4293,19 @@ class _Reader:
         )
         if person_size is not None and self._names_product(normalize(person_size.group("rest"))):
             text = f"{person_size.group('rest')} in {person_size.group('size')}"
+        # "about $30 each for my 2 sisters - a red beanie for one and a blue steel bottle for the other": the people are
+        # shared out by the things, one each (the 2 counted the bottle)
+        if re.search(r"\bfor\s+(?:the\s+)?(?:one|1)\b.*\bfor\s+the\s+other\b", text, re.I):
+            text = re.sub(r"\bfor\s+(?:my|our|the)\s+(?:2|two|both)\s+[a-z]+\b", " ", text, flags=re.I)
+        # "actually make that two, her sister will want one too": who the change is for is why (not understood)
+        text = re.sub(
+            r"\s*[,;.-]\s*(?:(?:her|his|my|our|their)\s+[a-z]+|he|she|they)\s*(?:'\s*ll|'\s*d|\s+will|\s+would"
+            r"|\s+is going to)?\s+(?:want|need|like|love|get|have)\s+(?:one|it|them|some|a pair)"
+            r"(?:\s+(?:too|as well|also))?\s*[.!]*\s*$",
+            "",
+            text,
+            flags=re.I,
+        )
         # "the shoes i liked last week, still in 42": "still" says the size has not changed
         text = re.sub(r"\bstill\s+(?=in\s+(?:size\s+)?[a-z0-9])", "", text, flags=re.I)
         # "ok it was a 41 - white tempo racer in 41 please": the size they looked up, said again with the order
@@ -5002,7 +5026,8 @@ class _Reader:
                 return match.group(0)
 
             text = re.sub(
-                r"^\s*(?:(?:oh|wait|actually|hmm|ok|oh wait)\s*,?\s*)*(?:i\s*'?\s*ve|i have|i)\s+(?:already\s+)?got\s+"
+                r"^\s*(?:(?:oh|wait|actually|hmm|ok|oh wait)\s*,?\s*)*(?:(?:i\s*'?\s*ve|i have|i)\s+(?:already\s+)?got"
+                r"|i\s+already\s+(?:have|own))\s+"
                 r"(?:a|an|one|my own|the)\s+(?P<thing>[a-z ]+?)(?:\s+already)?\s*(?:,|so|and)?\s*(?:(?:take|remove|drop"
                 r"|skip|lose)\s+(?:it|that|them)(?:\s+(?:out|off))?|(?:i\s+)?(?:do not|dont|don't)\s+need\s+(?:it|one"
                 r"|that|one of those|them))?\s*[.!]*\s*$",
