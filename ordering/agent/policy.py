@@ -31,6 +31,7 @@ from ordering.agent.state import MAX_CANDIDATES, MAX_QUANTITY, SHIPPING_OPTIONS,
 from ordering.agent.tools import ToolCall, ToolResult
 from ordering.agent.tools.preview import cart_released_noted
 from ordering.agent.turn import Turn
+from ordering.agent.understand.generator import NOT_IN_THE_CART
 from ordering.agent.understand.lexicon import singular as _singular
 from ordering.agent.understand.sizes import LETTER_SIZES
 from ordering.holds import PREVIEW_BLOCKED
@@ -2922,9 +2923,7 @@ class Policy:
                 data={"kind": "refusal"},
             )  # fmt: skip
             return
-        if command.reason.endswith(("nothing like it in the cart", "a removal of something not in the cart")) and (
-            turn.state.get("cart")
-        ):
+        if command.reason == NOT_IN_THE_CART and turn.state.get("cart"):
             # "skip the day pack, i've got one", "i've got a watch so don't need one of those" about a cart without
             # one: nothing to take out, and the preview shown (if any) is still the one a yes confirms
             turn.record_decision(DecisionKind.RULE, "not_in_cart", rationale=command.reason)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import CartLine, ChooseAddress, DialogueContext, SetSlot
+from ordering.agent.commands import ApplyCode, CartLine, ChooseAddress, DialogueContext, SetSlot
 from ordering.agent.understand import OfflineGenerator
+from ordering.agent.understand.generator import NOT_IN_THE_CART
 from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 
@@ -61,3 +62,51 @@ def test_where_it_has_to_go_said_as_a_need_is_the_address(generator, said):
 def test_a_count_changed_with_who_the_other_one_is_for_is_the_count(generator):
     [change] = read(generator, "actually make that two, her sister will want one too", BEANIE)
     assert isinstance(change, SetSlot) and (change.slot, change.value) == ("quantity", "2")
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("my mum's a small, touchscreen gloves for her please", ("prod_gloves", None, "S", None)),
+        ("my dad's a large, grey zip hoodie for him", ("prod_zip_hoodie", "grey", "L", None)),
+        ("husband's a UK 11, black canvas lows for him", ("prod_canvas_low", "black", "45", None)),
+        (
+            "got my boss for secret santa, she's always cold, grey wool beanie please",
+            ("prod_beanie", "grey", None, None),
+        ),
+    ],
+)
+def test_a_size_or_who_it_is_for_said_first_is_no_search(generator, said, expected):
+    assert lines(read(generator, said)) == [expected]
+
+
+def test_a_present_forgotten_said_beside_the_order_is_why(generator):
+    commands = read(generator, "fastest delivery you do please, forgot my dad's present - touchscreen gloves L")
+    assert lines(commands) == [("prod_gloves", None, "L", None)]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "got RUN15 in an email, does it work on the tempo racer? red 41 for my son",
+        "saw RUN15 on your instagram - red tempo racer 41",
+    ],
+)
+def test_a_code_seen_somewhere_is_the_code_and_the_thing_is_ordered(generator, said):
+    commands = read(generator, said)
+    assert ApplyCode(code="RUN15") in commands
+    assert lines(commands) == [("prod_tempo_racer", "red", "41", None)]
+
+
+def test_a_no_with_more_said_about_a_line_in_the_cart_is_not_called_absent(generator):
+    cart = DialogueContext(
+        cart=(
+            CartLine(variant_id="var_kettlebell", product_id="prod_kettlebell", title="Kettlebell 12kg", colour="black",
+                     size=None, quantity=1),
+            CartLine(variant_id="var_yoga_mat_purple", product_id="prod_yoga_mat", title="Yoga Mat", colour="purple",
+                     size=None, quantity=1),
+        ),
+        awaiting_confirmation=True,
+    )  # fmt: skip
+    said = "no kettlebell, too heavy to carry. add a foam roller instead"
+    assert all(getattr(command, "reason", "") != NOT_IN_THE_CART for command in read(generator, said, cart))

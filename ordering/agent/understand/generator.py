@@ -1393,6 +1393,9 @@ REMOVE_BY_PRICE = _rx(
     r"\bthe\s+(?:(?P<high>most expensive|priciest|dearest|costliest|most costly|pricie?st)|(?P<low>cheapest|least "
     r"expensive|least costly))(?:\s+(?:thing|one|item|bit|line|piece|of (?:them|the lot|it all|those)))?\b"
 )
+# The reason of a removal of a thing the reader checked is not in the cart ("skip the day pack, i've got one"): the
+# policy says so and what the cart has (other removals it cannot place stay "not understood").
+NOT_IN_THE_CART = "not understood: a removal of something the cart does not have"
 FEWER = _rx(
     r"^(?:(?:oh|wait|no|sorry|oops|hmm|actually|ok|okay|and|can you|could you)\s*,?\s*)*"
     r"(?:(?:please\s+)?(?:take off|take out|take away|remove|drop|delete|minus)\s+"
@@ -4261,6 +4264,30 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "got a colleague for secret santa who's always moaning about sore legs, foam roller please", "forgot my dad's
+        # present - touchscreen gloves L": who the present is for, said first, is why (the thing was only shown)
+        for_whom = re.sub(
+            r"^\s*(?:i\s*'\s*ve\s+|i\s+)?(?:got|have|drew|pulled)\s+(?:a|my|our|the)\s+[a-z]+\s+for\s+"
+            r"(?:secret santa|the secret santa|kris kringle)\b[^,.;!?-]*\s*[,;.!-]\s*"
+            r"|\b(?:i\s+)?(?:forgot|almost forgot|nearly forgot)\s+(?:my|our|the)\s+[a-z']+\s+"
+            r"(?:present|gift|pressie)\b\s*[,;.!-]?",
+            " ",
+            text,
+            flags=re.I,
+        )
+        if for_whom != text and self._names_product(normalize(for_whom)):
+            text = for_whom
+        # "got RUN15 in an email, does it work on the tempo racer? red 41 for my son": the code, where it was seen, and
+        # the thing it is for (the email was searched for)
+        text = re.sub(
+            r"\b(?:i\s+)?(?:got|saw|found|have|received)\s+(?P<code>(?=[a-z]*\d)[a-z0-9]{4,20})\s+(?:in|on|from|via)\s+"
+            r"(?:an?|the|my|your)\s+(?:e-?mail|newsletter|instagram|insta|facebook|tiktok|twitter|ad|advert|text|flyer"
+            r"|leaflet|post)\b\s*[,;.-]?\s*(?:(?:does|will|would|can) it (?:work|apply|be used) (?:on|for|with)\s+"
+            r"(?P<thing>[^?.,;]+)\?)?",
+            lambda m: f"code {m.group('code')}, {m.group('thing') or ''}",
+            text,
+            flags=re.I,
+        )
         # "put the code i used last time on navy chinos M": the time is the code's, never a purchase of the chinos
         text = re.sub(
             r"\b(?:the|that|my)\s+((?:promo\s+|discount\s+)?(?:code|coupon|promo|voucher))\s+(?:i|we)\s+(?:used|had|got)\s+"
@@ -4285,9 +4312,12 @@ class _Reader:
         # "my son's gone up to a US 7 now, white tempo racer for him": the size said of the person first is the size
         # of what follows (the rest was searched for)
         person_size = re.match(
-            r"^\s*(?:my\s+[a-z]+|he|she|i|we|they)\s*(?:'\s*s|'\s*m|'\s*re|\s+is|\s+am|\s+are|\s+has|\s+have)?\s*"
+            r"^\s*(?:(?:my\s+)?(?:mum|mom|dad|husband|wife|son|daughter|brother|sister|boyfriend|girlfriend|partner"
+            r"|grandad|grandpa|grandma|nan|nephew|niece|uncle|aunt|friend|mate|boss|colleague|kid|lad|boy|girl|[a-z]+)"
+            r"|he|she|i|we|they)\s*(?:'\s*s|'\s*m|'\s*re|\s+is|\s+am|\s+are|\s+has|\s+have)\s*"
             r"(?:gone up to|grown into|moved up to|gone down to|now|in|wears?|takes?)?\s*(?:a\s+|an\s+)?(?:size\s+)?"
-            r"(?P<size>(?:us|uk|eu)\s*\d{1,2}(?:\.5)?)\s*(?:now)?\s*[,;.-]\s*(?P<rest>.+)$",
+            r"(?P<size>(?:us|uk|eu)\s*\d{1,2}(?:\.5)?|small|medium|large|extra large|x-?large|xl|xxl|s|m|l)\s*"
+            r"(?:now)?\s*[,;.-]\s*(?P<rest>.+)$",
             text,
             re.I,
         )
@@ -5021,8 +5051,9 @@ class _Reader:
                 if named and any(line.product_id in named for line in self.context.cart):
                     return f"remove the {thing}"
                 if named:
-                    # not in the cart: nothing to take out, and never an order of it (it asked which watch)
-                    return f"no {thing}"
+                    # not in the cart: nothing to take out, and never an order of it (it asked which watch); read as the
+                    # skip of it (`_everyday_removal`)
+                    return f"skip the {thing}"
                 return match.group(0)
 
             text = re.sub(
@@ -6792,11 +6823,7 @@ class _Reader:
                 named = self._names_product(first, strict=True) and not self._names_product(rest)
                 item = self._item(first) if named and not re.search(r"\binstead\b", rest) else None
                 if item is not None and item.product_ids:
-                    return [
-                        CannotHandle(
-                            text=self.raw[:300], reason="not understood: a removal of something not in the cart"
-                        )
-                    ]
+                    return [CannotHandle(text=self.raw[:300], reason=NOT_IN_THE_CART)]
             for pattern in EVERYDAY_REMOVE[1:3]:
                 negated = pattern.match(text)
                 if negated is None:
