@@ -354,6 +354,11 @@ class Human(Command):
     kind: ClassVar[str] = "human"
 
 
+# CannotHandle's reason for a removal of a thing the reader checked is not in the cart ("skip the day pack, i've got
+# one"): the policy says so and what the cart has (other removals it cannot place stay "not understood").
+NOT_IN_THE_CART = "not understood: a removal of something the cart does not have"
+
+
 @dataclass(frozen=True)
 class CannotHandle(Command):
     """The generator could not read the message (or part of it): the policy says so and asks."""

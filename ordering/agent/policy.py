@@ -31,7 +31,6 @@ from ordering.agent.state import MAX_CANDIDATES, MAX_QUANTITY, SHIPPING_OPTIONS,
 from ordering.agent.tools import ToolCall, ToolResult
 from ordering.agent.tools.preview import cart_released_noted
 from ordering.agent.turn import Turn
-from ordering.agent.understand.generator import NOT_IN_THE_CART
 from ordering.agent.understand.lexicon import singular as _singular
 from ordering.agent.understand.sizes import LETTER_SIZES
 from ordering.holds import PREVIEW_BLOCKED
@@ -255,6 +254,16 @@ def _reminder(flow: Any) -> dict[str, Any]:
     return {"kind": "preview_reminder", "flow_id": str(flow.pk), "preview_hash": flow.preview_hash}
 
 
+def _say_keeping_preview(turn: Turn, text: str, data: dict[str, Any]) -> None:
+    """Say `text`; asked at a preview, the preview shown stays the one a "yes" confirms (said, and kept in the
+    message's data as after thanks)."""
+    shown = _preview_on_screen(turn)
+    if shown is not None:
+        text += ' Nothing is ordered yet: reply "yes" to place the order as shown.'
+        data = {**data, **_reminder(shown)}
+    turn.say(text, data=data)
+
+
 # "what did i buy from you last time?", "what have i ordered before": the customer's purchases, not an order's status
 BOUGHT_ASKED = re.compile(
     r"\bwhat (?:did|have|had) (?:i|we) (?:buy|bought|get|got|order|ordered|purchase|purchased)\b"
@@ -270,7 +279,16 @@ def _or_list(items: list[str]) -> str:
 
 
 def _and_list(items: list[str]) -> str:
-    return _or_list(items).rsplit(" or ", 1)[0] + (" and " + items[-1] if len(items) > 1 else "")
+    items = [item for item in items if item]
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _not_in_cart(turn: Turn) -> str:
+    """What is said of a removal of something the cart does not have: nothing changes, and what it has."""
+    lines = _and_list([_line_label(row) for row in turn.state["cart"]])
+    return f"That isn't in your cart, so nothing changes. It has: {lines}."
 
 
 def _item_wire(spec: c.ItemSpec) -> dict[str, Any]:
@@ -1891,10 +1909,7 @@ class Policy:
             if not turn.state["cart"]:
                 turn.say("Your cart is empty.")
             else:
-                turn.say(
-                    f"That isn't in your cart, so nothing changes. It has: "
-                    f"{_and_list([_line_label(r) for r in turn.state['cart']])}."
-                )
+                turn.say(_not_in_cart(turn))
             return
         if line == "ask":
             self._ask_line(turn, "remove")
@@ -1909,18 +1924,19 @@ class Policy:
             turn.say("Your cart is empty.")
             return
         priced: list[tuple[int, dict]] = []
+        currency = "USD"
         for row in cart:
-            product = self._product(turn, row["product_id"])
-            variant = next((v for v in (product or {}).get("variants", []) if v.get("id") == row["variant_id"]), None)
-            price = (variant or {}).get("price", (product or {}).get("price"))
+            product = self._product(turn, row["product_id"]) or {}
+            variant = next((v for v in product.get("variants", []) if v.get("id") == row["variant_id"]), None)
+            price = (variant or {}).get("price", product.get("price"))
             if not isinstance(price, int):
                 self._ask_line(turn, "remove")
                 return
             priced.append((price, row))
+            currency = product.get("currency") or currency
         edge = max(price for price, _row in priced) if which == "highest" else min(price for price, _row in priced)
         chosen = [row for price, row in priced if price == edge]
         if len(chosen) > 1:
-            currency = next((p.get("currency") for p in self.products.values() if p.get("currency")), None) or "USD"
             labels = [_line_label(row) for row in chosen]
             options = [{"value": row["variant_id"], "label": _line_label(row)} for row in chosen]
             word = "most expensive" if which == "highest" else "cheapest"
@@ -2290,13 +2306,7 @@ class Policy:
         turn.record_decision(
             DecisionKind.RULE, "account_info", rationale=f"the customer asked about their {command.topic}"
         )
-        data: dict[str, Any] = {"kind": "info", "quick_replies": quick_replies(replies)}
-        shown = _preview_on_screen(turn)
-        if shown is not None:
-            # asked at a preview: the preview stays the one a "yes" confirms (as after thanks)
-            text += ' Nothing is ordered yet: reply "yes" to place the order as shown.'
-            data = {**data, **_reminder(shown)}
-        turn.say(text, data=data)
+        _say_keeping_preview(turn, text, {"kind": "info", "quick_replies": quick_replies(replies)})
 
     def _revive_cart(self, turn: Turn) -> None:
         """After a placement that failed (a declined card), the same items go into a new cart with the new
@@ -2829,13 +2839,7 @@ class Policy:
             cards = ", ".join(f"{m.brand.title()} ending {m.last4}" for m in turn.payment_methods()[:5])
             text += f" Your saved cards: {cards}." if cards else " You have no saved card yet: add one there first."
         replies = ["Talk to a person"] if command.topic in ("person", "phone") else list(HELP_EXAMPLES[:3])
-        data: dict[str, Any] = {"kind": "help", "quick_replies": quick_replies(replies)}
-        shown = _preview_on_screen(turn)
-        if shown is not None:
-            # asked at a preview: the preview stays the one a "yes" confirms (as after thanks or a question about cards)
-            text += ' Nothing is ordered yet: reply "yes" to place the order as shown.'
-            data = {**data, **_reminder(shown)}
-        turn.say(text, data=data)
+        _say_keeping_preview(turn, text, {"kind": "help", "quick_replies": quick_replies(replies)})
 
     def _do_out_of_scope(self, turn: Turn, command: c.OutOfScope) -> None:
         text = OUT_OF_SCOPE_TEXT
@@ -2923,18 +2927,11 @@ class Policy:
                 data={"kind": "refusal"},
             )  # fmt: skip
             return
-        if command.reason == NOT_IN_THE_CART and turn.state.get("cart"):
+        if command.reason == c.NOT_IN_THE_CART and turn.state.get("cart"):
             # "skip the day pack, i've got one", "i've got a watch so don't need one of those" about a cart without
             # one: nothing to take out, and the preview shown (if any) is still the one a yes confirms
             turn.record_decision(DecisionKind.RULE, "not_in_cart", rationale=command.reason)
-            lines = _and_list([_line_label(row) for row in turn.state["cart"]])
-            text = f"OK. That isn't in your cart, so nothing changes. It has: {lines}."
-            data: dict[str, Any] = {"kind": "info"}
-            shown = _preview_on_screen(turn)
-            if shown is not None:
-                text += ' Nothing is ordered yet: reply "yes" to place the order as shown.'
-                data = {**data, **_reminder(shown)}
-            turn.say(text, data=data)
+            _say_keeping_preview(turn, f"OK. {_not_in_cart(turn)}", {"kind": "info"})
             return
         if command.reason.startswith("ambiguous: which lines"):
             # "and the same for her in S" with a tee and socks in the cart: which of them, or both, is asked

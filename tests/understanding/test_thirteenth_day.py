@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import ApplyCode, CartLine, ChooseAddress, DialogueContext, SetSlot
+from ordering.agent.commands import NOT_IN_THE_CART, ApplyCode, CartLine, ChooseAddress, DialogueContext, SetSlot
 from ordering.agent.understand import OfflineGenerator
-from ordering.agent.understand.generator import NOT_IN_THE_CART
 from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import (
+    NOT_IN_THE_CART,
     AddItems,
     ApplyCode,
     CannotHandle,
@@ -27,7 +28,6 @@ from ordering.agent.commands import (
     Undo,
 )
 from ordering.agent.understand import OfflineGenerator
-from ordering.agent.understand.generator import NOT_IN_THE_CART
 from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 

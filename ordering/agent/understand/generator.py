@@ -91,6 +91,7 @@ from rapidfuzz import fuzz
 
 from audit.redaction import luhn_valid, redact_text
 from ordering.agent.commands import (
+    NOT_IN_THE_CART,
     AccountInfo,
     AddItems,
     ApplyCode,
@@ -1393,9 +1394,6 @@ REMOVE_BY_PRICE = _rx(
     r"\bthe\s+(?:(?P<high>most expensive|priciest|dearest|costliest|most costly|pricie?st)|(?P<low>cheapest|least "
     r"expensive|least costly))(?:\s+(?:thing|one|item|bit|line|piece|of (?:them|the lot|it all|those)))?\b"
 )
-# The reason of a removal of a thing the reader checked is not in the cart ("skip the day pack, i've got one"): the
-# policy says so and what the cart has (other removals it cannot place stay "not understood").
-NOT_IN_THE_CART = "not understood: a removal of something the cart does not have"
 FEWER = _rx(
     r"^(?:(?:oh|wait|no|sorry|oops|hmm|actually|ok|okay|and|can you|could you)\s*,?\s*)*"
     r"(?:(?:please\s+)?(?:take off|take out|take away|remove|drop|delete|minus)\s+"
