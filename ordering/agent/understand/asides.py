@@ -110,12 +110,13 @@ _RELATION = (
     r"dog|dogs|cat|cats|puppy|puppies|pup|kitten|kitty|pet|pets|doggo)"
 )
 RELATION = _RELATION  # the people an order may be for, also where it may be sent (generator.SHIP_TO_RELATION)
+# "her sister" before "her": a relation said with its possessive is one person (the sister was left over as words)
 _PERSON = (
-    r"(?:me|myself|us|him|her|them|both of us|the two of us|(?:the\s+)?(?:whole\s+)?family|the kids|the twins|the boys|"
+    r"(?:(?:both\s+(?:of\s+)?)?(?:my|our|his|her)\s+(?:(?:little|big|older|younger|eldest|youngest|oldest"
+    r"|baby|\d|two|three)\s+)?" + _RELATION + r"\b|"
+    r"me|myself|us|him|her|them|both of us|the two of us|(?:the\s+)?(?:whole\s+)?family|the kids|the twins|the boys|"
     r"the girls|the children|mum|mom|dad|mummy|mommy|daddy|nan|nana|nanna|gran|granny|grandma|grandpa|grandad|"
-    r"the wife|the missus|the hubby|the husband|"
-    r"(?:both\s+(?:of\s+)?)?(?:my|our|his|her)\s+(?:(?:little|big|older|younger|eldest|youngest|oldest"
-    r"|baby|\d|two|three)\s+)?" + _RELATION + r")"
+    r"the wife|the missus|the hubby|the husband)"
 )
 RECIPIENT = re.compile(r"\s*\bfor\s+" + _PERSON + r"(?:\s*(?:and|&|,)\s*" + _PERSON + r")*\b")
 # What may follow a recipient that only marks a part: the end, a comma, "and", a size, a colour or a count.
@@ -188,6 +189,19 @@ ONE_FOR_EACH = re.compile(
 PEOPLE_PAIR = re.compile(r"\bfor\s+" + _PERSON + r"\s*(?:,|&)?\s*(?:and\s+)?(?:one|1)\s+for\s+" + _PERSON)
 # where such a pair starts without a count of its own before it ("a beanie for me and one for my dog")
 A_THING_FOR_THEN_ONE = re.compile(r"(?<!\bone )(?<!\b1 )(?<!\beach )(?=" + PEOPLE_PAIR.pattern + ")")
+# "a red beanie and one for my brother", "navy lows in 42 and the same for her sister": the thing, then one more of it
+# for someone, with nothing said after (it was one)
+AND_ONE_FOR = re.compile(
+    r"^(?P<thing>(?:(?!\band\b)[^,])+?)\s*,?\s*\band\s+(?:one|1)\s+for\s+"
+    + _PERSON
+    + r"\s*(?:please|pls|too|as well)?\s*$"
+)
+_THING_COUNTED = re.compile(r"\b(?:[2-9]|two|three|four|five|six|pairs|several|some|a few|a couple)\b")
+# "navy lows in 42 for my girlfriend, and the same for her sister", "… and another pair for my son": one more of
+# the thing, for someone else, as "and one for her sister" (it was one pair)
+SAME_FOR_SOMEONE = re.compile(
+    r"\b(?:the\s+same(?:\s+again)?|same\s+again|another(?:\s+(?:one|pair|set|pack))?)\s+(?=for\s+" + _PERSON + r"\b)"
+)
 # "L for me, S for her", "black for him and white for me": a value for each person named.
 VALUE_FOR_EACH = re.compile(
     r"\b(?P<a>[a-z]+|\d{2})\s+for\s+"
@@ -251,6 +265,16 @@ def _parts_of_the_people(before: str, values: str) -> tuple[int, int]:
     return first, second
 
 
+_FILLERS = {"and", "ooh", "oh", "so", "also", "plus", "then", "ok", "okay", "um", "wait", "actually", "yes", "yeah"}
+
+
+def _one_more_after_a_thing(match: re.Match[str]) -> str:
+    """SAME_FOR_SOMEONE as "one ", only after a thing said in the same message ("… in 42 for my girlfriend, and the
+    same for her sister"); "and the same for my dad but in 45" alone is about the cart, read by the generator."""
+    before = [word for word in re.findall(r"[a-z0-9']+", match.string[: match.start()]) if word not in _FILLERS]
+    return "one " if before else match.group(0)
+
+
 def _per_person_count(text: str) -> str:
     """A count said by the people it is for ("one each for me and my brother" is 2): the phrase becomes "x2", which
     the reader takes as the count of the one thing named, or ", 2 each" after several things ("a cap and a beanie
@@ -260,14 +284,20 @@ def _per_person_count(text: str) -> str:
     span: tuple[int, int] | None = None
     replacement = ""
     loose = False
+    text = SAME_FOR_SOMEONE.sub(_one_more_after_a_thing, text)
+    thing_then_one = AND_ONE_FOR.match(text) if PEOPLE_PAIR.search(text) is None else None
+    if thing_then_one is not None and not _THING_COUNTED.search(thing_then_one.group("thing")):
+        return thing_then_one.group("thing") + " x2"
     # "a beanie for me and one for my brother", "yoga mat for me and one for my dog": the thing said for the first
     # person is one of them (it was one beanie)
     if (first := A_THING_FOR_THEN_ONE.search(text)) is not None:
         before = text[: first.start()].split()
         people = PEOPLE_PAIR.match(text, first.start())
-        after = re.findall(r"[a-z0-9]+", text[people.end() :] if people is not None else "")
-        # not "navy L for me and one for my son in S", nor "… for my mum, purple and blue": a value each, said apart
-        if before and not _value_kind(before[-1]) and len([word for word in after if _value_kind(word)]) < 2:
+        after = [word for word in re.findall(r"[a-z0-9]+", text[people.end() :] if people is not None else "")]
+        values_after = len([word for word in after if _value_kind(word)])
+        # not "navy L for me and one for my son in S", nor "… for my mum, purple and blue": a value each, said apart;
+        # "navy zip hoodie L for me and one for my son", with nothing said after it, is two in L (it was one)
+        if before and (not _value_kind(before[-1]) or values_after == 0) and values_after < 2:
             text = text[: first.start()] + "one " + text[first.start() :]
     values = VALUE_FOR_EACH.search(text)
     if values is not None and _value_kind(values.group("a")) and _value_kind(values.group("b")):

@@ -1422,6 +1422,15 @@ ONE_OF_THEM = _rx(
     r"(?:(?:should|could|can|must|has to|needs to)\s+be|to|into|in|as|be|is)?\s*(?:a\s+|an\s+|size\s+)?"
     r"(?P<value>[a-z0-9]+)(?:\s+(?:instead|please|pls|though|tho|one|pair))*$"
 )
+# "her sister's a 41 actually", "my son is an M though": the size of the one a line of two or more is partly for
+# (after "navy lows in 42 for my girlfriend, and the same for her sister"): one of it in that size, as ONE_OF_THEM
+PERSON_IS_VALUE = _rx(
+    r"^(?:(?:oh|wait|actually|ok|okay|and|no|hmm|sorry|but|um|so|ah|oops)\s*,?\s+)*"
+    r"(?:my|her|his|our|their)\s+(?:(?:little|big|older|younger|eldest|youngest|oldest)\s+)?"
+    + RELATION
+    + r"(?:'s|s|\s+is|\s+wears|\s+takes)\s+(?:a\s+|an\s+)?(?:size\s+)?(?P<value>[a-z0-9]+)"
+    r"(?:\s+(?:actually|though|tho|instead|please|pls|not \S+))*$"
+)
 DOUBLE_LINE = _rx(
     r"^(?:(?:oh|wait|actually|ok|okay|and|can you|could you|please|just|hmm|um)\s*,?\s*)*"
     r"(?:double|twice as many)\s+(?:the\s+|my\s+|of the\s+)?(?P<what>[a-z ]+?)(?:\s+(?:please|pls|thanks))*$"
@@ -1637,6 +1646,11 @@ SWAP_LINE = _rx(
 COUNT_OF_PLACE = _rx(
     _LEAD + r"(?:(?:make it|i want|i need|can i have|make that)\s+)?(?P<count>\d{1,2}|two|three|four|five|six)\s+of\s+"
     r"the\s+(?P<place>first|1st|second|2nd|third|3rd|last)(?:\s+(?:one|item|line|thing))?(?:\s+(?:please|pls|then))*$"
+)
+# A part of a message that asks for another of the thing before it: "and the same in M", "another in blue".
+SAME_AGAIN_CHUNK = _rx(
+    r"^(?:and\s+|plus\s+|also\s+)?(?:the\s+same|same\s+again|another(?:\s+one)?)\b"
+    r"(?!\s+(?:size|sizes|colou?r|style|model|one as|as|thing|but))"
 )
 # "And the same in black", "same again but in L": one more of the latest line in what is said.
 SAME_IN = _rx(
@@ -6661,11 +6675,11 @@ class _Reader:
     def _one_of_them(self, text: str) -> list[Command]:
         """ONE_OF_THEM: one of a line of two or more in the value said; the rest of the line stays as it was.
         Which line: the one the words name ("the smalls"), else the only line of two or more; otherwise nothing."""
-        match = ONE_OF_THEM.match(text)
+        match = ONE_OF_THEM.match(text) or PERSON_IS_VALUE.match(text)
         if match is None or self.context.pending is not None:
             return []
         lines = [line for line in self.context.cart if line.quantity >= 2]
-        which = match.group("which")
+        which = match.groupdict().get("which")
         if which:
             value = normalize_clothing(which) or colour_of(which) or which
             lines = [line for line in lines if value in ((line.size or "").upper(), (line.colour or "").lower())]
@@ -9003,6 +9017,9 @@ class _Reader:
             clash = (sized and bool(previous.size or previous.size_said)) or bool(
                 item.colour and previous.colour and item.colour != previous.colour
             )
+            # "the hoodie i liked, and the same in M": another of it, said as such, even where the first one's size is
+            # still to come from what was liked (it became the one hoodie in M)
+            clash = clash or bool(previous.saved and (sized or item.colour) and SAME_AGAIN_CHUNK.match(chunk))
             count_only = item.quantity is not None and not sized and not item.colour
             if count_only and previous.quantity is not None:
                 # "3 cotton tees, one of each colour": a second count for the same thing is not read as a line.
