@@ -2172,7 +2172,11 @@ class Policy:
             and command.percent is None
             and not command.about
             and not MY_OWN_SAID.search(turn.customer_text)
-            and (CODE_BACK.search(turn.customer_text) or THE_CODE.search(turn.customer_text))
+            and (
+                CODE_BACK.search(turn.customer_text)
+                or THE_CODE.search(turn.customer_text)
+                or CODE_COUNTS.search(turn.customer_text)
+            )
         ):
             # "then add a pack of socks and try the code again", "ok add a foam roller too then and use the code" after
             # SAVE10 was refused for its minimum: that code, tried again on the new cart (it applied the customer's own
@@ -3018,6 +3022,13 @@ CODE_BACK = re.compile(r"\b(?:back|again|re-?apply|re-?add)\b", re.IGNORECASE)
 # "use the code", "with that code now": the code just talked about
 THE_CODE = re.compile(
     r"\b(?:the|that|this)\s+(?:promo\s+|discount\s+|coupon\s+)?(?:code|coupon|voucher)\b", re.IGNORECASE
+)
+# "add a soft flask so it counts", "socks too so i hit the minimum": about the refused code's minimum
+CODE_COUNTS = re.compile(
+    r"\bso\s+(?:that\s+)?(?:it|the\s+(?:code|discount|promo|offer))\s+(?:counts|works|applies|qualifies|kicks in)\b"
+    r"|\b(?:hit|reach|get over|get to|make)\s+the\s+(?:minimum|min)\b"
+    r"|\bso\s+(?:that\s+)?(?:i|we)\s+(?:get|qualify for|can use|can get)\s+the\s+(?:discount|code|promo|offer)\b",
+    re.IGNORECASE,
 )
 PUT_BACK_COUNT = re.compile(r"\b(\d{1,2})\s*(?:packs?|pairs?|of them|x)\b|\bx\s*(\d{1,2})\b", re.IGNORECASE)
 # "my promo", "my own code", "my personal discount": the customer's own promotion, said as theirs.

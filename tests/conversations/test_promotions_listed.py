@@ -106,3 +106,29 @@ def test_my_code_after_another_was_refused_is_still_my_own(shop, chat):
     answer = chat.say("ok use my code instead")
 
     assert answer["pending_confirmation"]["preview"]["promo_codes"] == ["ALICE10"]
+
+
+@pytest.mark.parametrize(
+    "said", ["add a soft flask then so it counts", "a pack of black running socks M too so i hit the minimum"]
+)
+def test_a_thing_added_so_the_refused_code_counts_tries_that_code_again(shop, chat_bob, said):
+    chat_bob.start()
+    answer = chat_bob.say("SAVE10 on a purple yoga mat")
+    assert "did not accept the code SAVE10" in texts(answer)  # under its $50 minimum
+
+    answer = chat_bob.say(said)
+
+    # the code he was refused, on the bigger cart (it was only the thing added, and the order went without the code)
+    assert answer["pending_confirmation"]["preview"]["promo_codes"] == ["SAVE10"]
+    assert AgentDecision.objects.filter(conversation_id=chat_bob.id, name="code_again").exists()
+
+
+def test_the_running_shoe_one_said_first_after_the_codes_were_listed_is_that_code(shop, chat_bob):
+    chat_bob.start()
+    listed = chat_bob.say("any new year discounts?")
+    assert "RUN15" in texts(listed)
+
+    answer = chat_bob.say("the running shoe one on blue runners 44 then")
+
+    assert answer["pending_confirmation"]["preview"]["promo_codes"] == ["RUN15"]
+    assert preview_lines(answer) == [("var_blue_runner_44", 1)]

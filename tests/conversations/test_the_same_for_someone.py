@@ -1,7 +1,8 @@
-"""Presents for two people in one message, through the conversation API (held-out run 39, in words of our own): "the
-same" for the second person is a second of the thing, in their size when one is said, and the second person's size
-said afterwards splits the pair. Both were wrong orders: one hoodie in M instead of his L and an M, one pair instead
-of two."""
+"""Presents for two people, and one that did not fit, through the conversation API (held-out runs 39 and 40, in words
+of our own): "the same" for the second person is a second of the thing, in their size when one is said, and the second
+person's size said afterwards splits the pair; a present too small is the size asked for only. Each was a wrong order:
+one hoodie in M instead of his L and an M, one pair instead of two, his own pair changed to his wife's size, the size
+the present came in ordered beside the one asked for."""
 
 from __future__ import annotations
 
@@ -49,3 +50,21 @@ def test_the_same_for_her_sister_then_her_size_is_one_pair_each(shop, chat):
         ("var_canvas_low_navy_41", 1),
         ("var_canvas_low_navy_42", 1),
     ]
+
+
+def test_the_same_shoes_for_his_wife_in_her_size_keeps_his_own_pair(shop, chat_bob):
+    chat_bob.start()
+    chat_bob.say("grey cloud joggers 43 for me")
+
+    answer = chat_bob.say("same shoes for my wife, she's a 40")
+
+    # his pair stays; hers is a second line (it changed his to 40, and only hers was ordered)
+    assert _lines(answer) == [("Cloud Jogger", "grey, 40", 1), ("Cloud Jogger", "grey, 43", 1)]
+
+
+def test_a_present_too_small_is_the_size_asked_for_only(shop, chat):
+    chat.start()
+
+    answer = chat.say("got a black pullover hoodie for christmas but it's too small, need the XL")
+
+    assert _lines(answer) == [("Pullover Hoodie", "black, XL", 1)]

@@ -1934,6 +1934,18 @@ UNIT_LIKE = _rx(
 PROMO_ABOUT = _rx(
     r"\b(?:(?:with|use|apply|using|and|plus|put on|stick on|add)\s+the\s+(?P<about1>[a-z0-9$ ]{3,30}?)\s+one"
     r"|the\s+(?P<about2>[a-z0-9$ ]{3,30}?)\s+(?:code|discount|promo|promotion|coupon|voucher|deal|offer))\b"
+    # "the running shoe one on blue runners 44 then": said first, then what it goes on
+    r"|^\s*(?:(?:ok|okay|so|right|then|great|cool)\s*,?\s+)*the\s+(?P<about3>[a-z0-9$ ]{3,30}?)\s+one\s+"
+    r"(?=(?:on|for|with)\b)"
+)
+# "add a soft flask then so it counts", "a pair of socks too so i hit the minimum": the code refused for its minimum,
+# tried again on the bigger cart (the policy knows which; it was only the thing added)
+SO_THE_CODE_COUNTS = _rx(
+    r"\s*,?\s*\b(?:so\s+(?:that\s+)?(?:it|the\s+(?:code|discount|promo|voucher|coupon|offer))\s+(?:counts|works|applies"
+    r"|kicks in|goes through|qualifies|will work|can apply)"
+    r"|so\s+(?:that\s+)?(?:i|we)\s+(?:get|qualify for|can use|can get|can have)\s+the\s+"
+    r"(?:discount|code|promo|offer|\$?\d+\s*off)"
+    r"|(?:to|so\s+(?:i|we))\s+(?:hit|reach|get over|get to|make)\s+the\s+(?:minimum|min|\$?\d+))\b"
 )
 MY_PROMO = _rx(
     # "with the 10% one", "use the 15 percent one" (after the promotions were listed)
@@ -2714,6 +2726,30 @@ STORY_WORN = _rx(
     r"\b(?:my|mine|our)\s+(?:[a-z]+\s+){0,3}?(?:is|are|was|were|have|has|just|finally|totally|completely)?\s*"
     r"(?:falling apart|fell apart|falling to bits|worn out|worn through|wore out|broke|broken|died|dead|ruined|wrecked"
     r"|(?:have|has|got) holes|lost|stolen|done for|toast|gave up|giving up|too (?:small|big|large|tight|loose))\b"
+)
+# A present that did not fit: who gave it, the thing (and the size it came in), "too small/tight/big", then what is
+# wanted now ("… need the XL", "L please", "can i get a 44").
+GIFT_DID_NOT_FIT = re.compile(
+    r"^(?:.*?\b)?(?:got|gave|given|brought|bought|sent)\s+(?:me\s+)?(?P<thing>(?:(?!\b(?:but|too)\b).)+?)\s*[,.;-]?\s*"
+    r"(?:but\s+|and\s+)?(?:it\s*'?\s*s|its|it\s+is|they\s*'?\s*re|theyre|they\s+are|it\s*'?\s*s\s+just|they\s+were"
+    r"|it\s+was)?\s*(?:way\s+|much\s+|a\s+bit\s+|a\s+little\s+|slightly\s+|far\s+|so\s+|just\s+|bit\s+)?"
+    r"too\s+(?:small|tight|big|large|short|long|loose|snug|narrow|wide|baggy)\b[\s.,;!]*(?:(?:so|and)\s+)?(?P<rest>.*)$",
+    re.I,
+)
+# "my trail shoes have finally died, same again please", "my trail blazers are falling apart after 800 miles, same
+# again, green 44": the worn-out thing is what "same again" is.
+WORN_OUT_SAME_AGAIN = re.compile(
+    r"^\s*(?:my|our)\s+(?P<thing>[a-z][a-z ]{2,30}?)\s+(?:have|has|are|is|'ve|'s)?\s*"
+    r"(?:finally\s+|just\s+|completely\s+|totally\s+)?(?:died|dead|split|worn\s+out|worn\s+through|falling\s+apart|fallen\s+apart|broken|broke|had\s+it"
+    r"|knackered|shot|given\s+up|packed\s+in|packed\s+up)\b[^,.;!]*[,.;!]+\s*(?:so\s+)?(?:the\s+)?same\s+again\b",
+    re.I,
+)
+# "same shoes for my wife, she's a 40", "the same for my son, he takes an M": the size after the person.
+SAME_FOR_PERSON_THEN_SIZE = re.compile(
+    r"^(?P<head>\s*(?:and\s+|oh\s+|also\s+)?(?:the\s+)?same\b[^,.;]{0,20}?\bfor\s+(?:my|our|his|her)\s+[a-z]+)\s*[,;-]?\s*"
+    r"(?:(?:he|she|they)\s*'?\s*(?:s|is|are|re)|(?:he|she|they)\s+(?:wears|takes|wear|take))\s+(?:a\s+|an\s+)?"
+    r"(?:size\s+)?(?P<value>[a-z0-9.]+)\s*$",
+    re.I,
 )
 # A size or count said in a part of the message: "i'm a 42", "usually an M" (not "a 10k", "in july", "2 years ago").
 STORY_VALUE = _rx(
@@ -4154,6 +4190,39 @@ class _Reader:
             # condition is read whole after the reading (`read`); its words are no part of what is ordered
             end = re.search(r"[.!]|$", text[shipping.end() :])
             text = f"{text[: shipping.start()]} {text[shipping.end() + (end.start() if end else 0) :]}".strip()
+        # "got a black pullover hoodie for christmas but it's too small, need the XL", "santa brought me merino socks in
+        # S but they're way too tight, L please": a present that did not fit is the thing in the size now said, never
+        # the size it came in (both sizes were ordered; "too tight" was the running tights)
+        gift = GIFT_DID_NOT_FIT.match(text)
+        if gift is not None and gift.group("rest").strip(" .,!"):
+            thing = re.sub(
+                r"\s+(?:for\s+(?:christmas|xmas|my\s+birthday|my\s+bday)|in\s+(?:a\s+|an\s+)?(?:size\s+)?[a-z0-9.]+)\s*$",
+                "",
+                gift.group("thing").strip(" ,.;-"),
+                flags=re.I,
+            )
+            thing = re.sub(r"\s+in\s+(?:a\s+|an\s+)?(?:size\s+)?[a-z0-9.]+\s*$", "", thing, flags=re.I)
+            text = f"{thing}, {gift.group('rest').strip()}"
+        # "my trail shoes have finally died, same again please": the same thing again (it added the last purchase too)
+        text = WORN_OUT_SAME_AGAIN.sub(r"\g<thing> again", text)
+        # "just 1, the other two were for mates who've already given up lol": who the rest were for is no request
+        text = re.sub(
+            r"\s*[,;-]\s*the\s+others?(?:\s+(?:two|2|three|3|four|4|ones?|pairs?|packs?))?\s+(?:were|was|are|is|would"
+            r"\s+have\s+been)\s+(?:for|meant\s+for)\b[^.;!?]*",
+            "",
+            text,
+            flags=re.I,
+        )
+        # "same shoes for my wife, she's a 40": the size said after the person is theirs ("… for my wife in 40"; it
+        # changed the line in the cart to 40)
+        text = SAME_FOR_PERSON_THEN_SIZE.sub(r"\g<head> in \g<value>", text)
+        # "same shoes for my wife in 40": "the same ones" of the cart's line (it changed the line's size)
+        text = re.sub(
+            r"^(\s*(?:and\s+|oh\s+|also\s+)?(?:the\s+)?)same\s+(?!again\b|ones?\b|as\b|for\b)[a-z]+\s+(?=for\s+(?:my|our|his|her)\s)",
+            r"\1same ones ",
+            text,
+            flags=re.I,
+        )
         # "if they're still 15 bucks make it 2 packs": the count wanted at that price, no correction of the price
         text = re.sub(
             r"(\bif\b[^,.;]{0,40}?(?:\$\s*\d+(?:\.\d\d)?|\b\d+(?:\.\d\d)?\s*(?:bucks|dollars?|quid|pounds?"
@@ -4178,6 +4247,16 @@ class _Reader:
             # "… so the cars can see me on night runs": what it is for
             r"|(?:that\s+)?(?:i|people|drivers|cars|the\s+[a-z]+|other\s+[a-z]+)\s+(?:can|could|will|would|do not|dont"
             r"|won't|wont|see|spot|notice))\b[^,.;!?]*",
+            why,
+            text,
+            flags=re.I,
+        )
+        # "actually L, layering up for winter runs", "grey zip hoodie M, starting couch to 5k monday": why, said last
+        # as what they are doing (it was not understood); a clause naming a thing or a value stays ("…, red socks M")
+        text = re.sub(
+            r"(?<=\w)\s*[,;-]\s*(?:(?:i\s*'?\s*m|im|i\s+am|we\s*'?\s*re|just|finally)\s+)?"
+            r"(?!(?:some|no|any|every)?thing\b|(?:morn|even|cloth|spr|str|br|s|k|w|r)ing\b|(?:check|ask|wait|think|wonder"
+            r"|decid|confirm|text|messag|call|hold)ing\b)[a-z]{3,}ing\b[^,.;!?]*[.!]?\s*$",
             why,
             text,
             flags=re.I,
@@ -5837,12 +5916,21 @@ class _Reader:
             ).strip()
         # The customer's own promotion.
         about = PROMO_ABOUT.search(rest)
-        said_for = (about.group("about1") or about.group("about2") or "").strip() if about is not None else ""
+        said_for = (
+            (about.group("about1") or about.group("about2") or about.group("about3") or "").strip()
+            if about is not None
+            else ""
+        )
         if about is not None and not MY_PROMO.search(rest) and self._promotion_about(said_for):
             # "ok blue runners 43 with the running shoe one": a code named by what it is for (the shop's
             # description decides which; it was a second pair of running shoes)
             commands.append(UseMyPromotion(about=said_for[:60]))
             take(about)
+        counts = SO_THE_CODE_COUNTS.search(rest)
+        if counts is not None and not MY_PROMO.search(rest) and self._names_product(rest[: counts.start()]):
+            # only beside a thing added ("i said yes before the change so it counts" is no code)
+            commands.append(UseMyPromotion())
+            take(counts)
         match = MY_PROMO.search(rest)
         if match:
             percent_text = next((group for group in match.groups() if group), None)
