@@ -104,3 +104,34 @@ def test_so_it_counts_about_a_yes_is_no_code(generator):
     tee = _cart("var_tech_tee_blue_m", "prod_tech_tee", "blue", "M")
     commands = read(generator, "i said yes before the change so it counts", tee)
     assert UseMyPromotion() not in commands
+
+
+@pytest.mark.parametrize("said", ["has my order from new year's day shipped yet?", "did my order from monday arrive?"])
+def test_an_order_named_by_its_day_is_a_status_question(generator, said):
+    assert [command.kind for command in read(generator, said)] == ["order_status"]
+
+
+@pytest.mark.parametrize(
+    "said", ["nice one, cheers for the help", "ah, no worries, without it", "fair enough, without it"]
+)
+def test_thanks_and_going_without_the_code_are_politeness(generator, said):
+    assert [command.kind for command in read(generator, said)] == ["thanks"]
+
+
+@pytest.mark.parametrize("said", ["never mind", "without the code then"])
+def test_never_mind_and_without_the_code_keep_their_meaning(generator, said):
+    assert [command.kind for command in read(generator, said)] != ["thanks"]
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["can you make me a couch to 5k plan?", "could you write me a marathon training plan", "give me a workout routine"],
+)
+def test_a_training_plan_is_out_of_scope(generator, said):
+    # never a search for "couch plan" (it answered that the shop has no such thing)
+    assert [command.kind for command in read(generator, said)] == ["out_of_scope"]
+
+
+def test_a_person_asked_for_last_about_swapping_a_present_is_a_handover(generator):
+    said = "my uncle got me a rain jacket from you and it's too big, can i talk to someone about exchanging it?"
+    assert [command.kind for command in read(generator, said)] == ["human"]

@@ -215,6 +215,8 @@ POLITE = (
     "i will pay full price", "i will pay the full price", "without it then", "ok without it then",
     "fine without it", "fine without it then",
     "lovely jubbly", "cheers love", "ta very much",
+    # "nice one, cheers for the help"; "ah, no worries, without it" after a code was refused
+    "nice one", "good one", "no worries", "without it", "shame",
     # "no worries, I'll wrap it myself" after hearing the shop does not gift wrap: nothing asked
     "i will wrap it myself", "i will wrap it up myself", "i will wrap them myself", "i will do the wrapping myself",
     "i will wrap it", "i can wrap it myself", "i will write the card myself", "i will add a card myself",
@@ -667,6 +669,15 @@ OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
         _rx(
             r"\bwhat does (?:this|that|the|an?) emoji mean\b|\bsettle an? (?:argument|debate|bet)\b"
             r"|\bhow (?:do you|to) pronounce\b|\bis it pronounced\b"
+        ),
+    ),
+    # "can you make me a couch to 5k plan?", "write me a marathon training plan": coaching, not the shop's
+    (
+        "coaching",
+        _rx(
+            r"\b(?:make|write|give|build|create|design|plan|put together|draw up)\s+(?:me\s+|us\s+)?(?:a|an|my|some)\s+"
+            r"(?:[a-z0-9]+\s+){0,4}?(?:training|workout|running|diet|meal|fitness|exercise|5k|10k|marathon)?\s*"
+            r"(?:plan|programme|program|schedule|routine)\b"
         ),
     ),
     ("news", _rx(r"\b(?:news|election|president|prime minister|politic\w*|war in)\b")),
@@ -1282,6 +1293,9 @@ STATUS = _rx(
     r"did (?:you|u|the shop) (?:get|receive) my order|what did i (?:just )?(?:order|buy)\b(?!\s+(?:last|before|from))|"
     r"(?:has|have|did|is) (?:the|my|that) (?:[a-z]+ ){0,3}order (?:shipped|arrived|come|left|gone out|been shipped|"
     r"been sent|been dispatched|ship|arrive)|"
+    # "has my order from new year's day shipped yet?", "did my order from monday arrive": the order by its day
+    r"(?:has|have|did|is) (?:the|my|that) order (?:from|of|on|placed on|i placed on) [a-z0-9' ]{2,30}? (?:shipped|"
+    r"arrived|come|left|gone out|been shipped|been sent|been dispatched|ship|arrive)|"
     r"(?:which|what) (?:card|payment|address) (?:did|was|were|is|does) (?:that|it|the order|my order|u|you|this)\b.*"
     r"\b(?:go|going|went|charge|charged|use|used|paid|pay|ship|shipped|shipping|sent|send|on|to)\b|"
     r"is (?:it|that|the order) (?:on (?:its|the) way|shipped|coming|out for delivery)|has (?:it"
@@ -5468,6 +5482,18 @@ class _Reader:
             and (REFUND.search(normalize(" ".join(told[:-1]))) or COMPLAINT_WORDS.search(" ".join(told[:-1]).lower()))
         ):
             return told[-1]
+        # "my aunt got me a down jacket from you and it's too small, can i talk to someone about swapping it?": a person
+        # asked for last, about an exchange or a return, is what is asked (it was a question about the jacket)
+        clauses = [part for part in re.split(r"(?<=[.!?])\s+|\s*,\s*", text.strip()) if part]
+        if (
+            len(clauses) > 1
+            and HUMAN.search(normalize(clauses[-1]))
+            and HUMAN_VERB.search(normalize(clauses[-1]))
+            and re.search(
+                r"\b(?:swap|swapping|exchange|exchanging|return|returning|send (?:it|them) back)\b", clauses[-1], re.I
+            )
+        ):
+            return clauses[-1]
         # "where's my order from last week? if it's lost i want my money back": the status asked; what happens if it
         # is lost is for then (it was handed to a person as a refund)
         text = (
