@@ -135,3 +135,27 @@ def test_a_training_plan_is_out_of_scope(generator, said):
 def test_a_person_asked_for_last_about_swapping_a_present_is_a_handover(generator):
     said = "my uncle got me a rain jacket from you and it's too big, can i talk to someone about exchanging it?"
     assert [command.kind for command in read(generator, said)] == ["human"]
+
+
+KETTLEBELL = [("prod_kettlebell", None, None, None)]
+PURPLE_MAT = [("prod_yoga_mat", "purple", None, None)]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("new year's resolution is to use the garage gym more, a kettlebell please", KETTLEBELL),
+        ("need a purple yoga mat, my first session is on saturday - the purple one", PURPLE_MAT),
+    ],
+)
+def test_the_resolution_and_when_it_starts_are_no_things_asked_for(generator, said, expected):
+    # the home gym was the Gym Duffel, "my first class is tomorrow - blue one" a search with the colour
+    assert lines(read(generator, said)) == expected
+
+
+@pytest.mark.parametrize(
+    "said", ["the blue runners again, my old ones have holes in", "same tee as before in M, he's starting too"]
+)
+def test_what_the_old_ones_are_like_or_who_else_starts_is_no_second_thing(generator, said):
+    [command] = read(generator, said)
+    assert isinstance(command, AddItems) and len(command.items) == 1, command

@@ -4219,6 +4219,15 @@ class _Reader:
             text = f"{thing}, {gift.group('rest').strip()}"
         # "my trail shoes have finally died, same again please": the same thing again (it added the last purchase too)
         text = WORN_OUT_SAME_AGAIN.sub(r"\g<thing> again", text)
+        # "new years resolution is to actually use the home gym lol, one kettlebell pls": the resolution is the story,
+        # what follows it the order (a search for "resolution kettlebell")
+        resolution = re.match(
+            r"^\s*(?:(?:so|well|ok|right)\s*,?\s+)?(?:my\s+|our\s+|the\s+)?new\s*year\s*'?\s*s?\s+resolutions?\b[^,.;!?]*[,.;!?-]+\s*",
+            text,
+            flags=re.I,
+        )
+        if resolution is not None and self._names_something(text[resolution.end() :]):
+            text = text[resolution.end() :]
         # "just 1, the other two were for mates who've already given up lol": who the rest were for is no request
         text = re.sub(
             r"\s*[,;-]\s*the\s+others?(?:\s+(?:two|2|three|3|four|4|ones?|pairs?|packs?))?\s+(?:were|was|are|is|would"
@@ -4261,6 +4270,18 @@ class _Reader:
             # "… so the cars can see me on night runs": what it is for
             r"|(?:that\s+)?(?:i|people|drivers|cars|the\s+[a-z]+|other\s+[a-z]+)\s+(?:can|could|will|would|do not|dont"
             r"|won't|wont|see|spot|notice))\b[^,.;!?]*",
+            why,
+            text,
+            flags=re.I,
+        )
+        # "…, he's starting too", "…, my old ones have holes in", "…, my first class is tomorrow - blue one": who else
+        # is starting, what the old ones are like, when it is needed, said beside the order (each was searched for, and
+        # "blue one" went with the search)
+        text = re.sub(
+            r"\s*[,;]\s*(?:(?:he|she|they)\s*'?\s*(?:s|is|are|re)\s+(?:starting|doing it|joining|joining in|coming)\b"
+            r"|(?:my|our|his|her)\s+old\s+(?:ones?|pairs?|[a-z]+s)\s+(?:have|has|are|is|got|\s*'\s*ve)\b"
+            r"|(?:my|our|his|her)\s+(?:first\s+)?[a-z]+\s+(?:is|s|starts)\s+(?:tomorrow|today|tonight|on\s+[a-z]+"
+            r"|next\s+[a-z]+|this\s+[a-z]+)\b)[^,.;!?-]*",
             why,
             text,
             flags=re.I,
@@ -4489,6 +4510,10 @@ class _Reader:
                 r"|join(?:ed|ing)?)\s+(?:the\s+)?gym\b"
                 r"(?!\s*(?:bag|duffel|duffle|holdall|kit\s*bag|sack))"
                 r"|\bgym\s+(?:sessions?|class(?:es)?|membership|routine|buddy|time|tomorrow|today|tonight|every\s+\w+)\b"
+                # "… to actually use the home gym": a room of the house
+                r"|\b(?:(?:use|using|used|set up|setting up|build|building|kit out|my|our|the)\s+)?"
+                r"(?:the\s+|my\s+|our\s+)?(?:home|garage|spare room|basement)\s+gym\b"
+                r"(?!\s*(?:bag|duffel|duffle|holdall))"
                 r"|\b(?:(?:hot|first|beginners?|morning|evening)\s+)?yoga\s+(?:class(?:es)?|sessions?|teacher|studio|retreat"
                 r"|course|lessons?)\b"
                 r"|\b(?:hot|doing|do|at|started|starting|took up|taking up)\s+yoga\b(?!\s*mats?\b)",
