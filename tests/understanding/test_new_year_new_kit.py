@@ -159,3 +159,12 @@ def test_the_resolution_and_when_it_starts_are_no_things_asked_for(generator, sa
 def test_what_the_old_ones_are_like_or_who_else_starts_is_no_second_thing(generator, said):
     [command] = read(generator, said)
     assert isinstance(command, AddItems) and len(command.items) == 1, command
+
+
+def test_nice_then_one_please_about_the_thing_shown_is_still_one_of_it(generator):
+    # "nice, one pls" after the day pack was answered about: one of it, never thanks ("nice one" is thanks only beside
+    # thanks)
+    from ordering.agent.commands import Option
+
+    shown = DialogueContext(last_shown=(Option(value="prod_day_pack", label="20L Day Pack"),))
+    assert lines(read(generator, "nice, one pls", shown)) == [("prod_day_pack", None, None, 1)]

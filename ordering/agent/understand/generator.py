@@ -215,8 +215,8 @@ POLITE = (
     "i will pay full price", "i will pay the full price", "without it then", "ok without it then",
     "fine without it", "fine without it then",
     "lovely jubbly", "cheers love", "ta very much",
-    # "nice one, cheers for the help"; "ah, no worries, without it" after a code was refused
-    "nice one", "good one", "no worries", "without it", "shame",
+    # "nice one, cheers for the help" ("nice, one pls" is one more); "ah, no worries, without it" (a code refused)
+    "nice one cheers", "nice one thanks", "nice one ta", "good one cheers", "no worries", "without it", "shame",
     # "no worries, I'll wrap it myself" after hearing the shop does not gift wrap: nothing asked
     "i will wrap it myself", "i will wrap it up myself", "i will wrap them myself", "i will do the wrapping myself",
     "i will wrap it", "i can wrap it myself", "i will write the card myself", "i will add a card myself",
