@@ -168,3 +168,28 @@ def test_nice_then_one_please_about_the_thing_shown_is_still_one_of_it(generator
 
     shown = DialogueContext(last_shown=(Option(value="prod_day_pack", label="20L Day Pack"),))
     assert lines(read(generator, "nice, one pls", shown)) == [("prod_day_pack", None, None, 1)]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        (
+            "aiming for 10k steps a day this year, black fitness band please",
+            [("prod_fitness_band", "black", None, None)],
+        ),
+        (
+            "physio says go easy on my knees, grey cloud joggers in 42 please",
+            [("prod_cloud_jogger", "grey", "42", None)],
+        ),
+    ],
+)
+def test_a_first_clause_that_names_and_asks_nothing_is_the_story(generator, said, expected):
+    # it was a search for the story's words with the product
+    assert lines(read(generator, said)) == expected
+
+
+def test_a_first_clause_with_a_saved_thing_or_a_code_is_kept(generator):
+    saved = read(generator, "the three things i saved, not the bottle")
+    assert any(item.saved for command in saved if isinstance(command, AddItems) for item in command.items), saved
+    coded = read(generator, "half marathon kit with my ALICE10 - grey cloud jogger 40")
+    assert any(command.kind in ("apply_code", "use_my_promotion") for command in coded), coded

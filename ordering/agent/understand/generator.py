@@ -5431,7 +5431,7 @@ class _Reader:
         clauses = STORY_CLAUSE.split(text, maxsplit=1)
         while (
             len(clauses) == 2
-            and self._only_story(clauses[0], sentence=False)
+            and (self._only_story(clauses[0], sentence=False) or self._plain_story(clauses[0], clauses[1]))
             and (self._names_something(clauses[1]) or CHANGE_IT.match(clauses[1].strip()) is not None)
         ):
             text = clauses[1]
@@ -5681,6 +5681,24 @@ class _Reader:
 
     def _names_something(self, text: str) -> bool:
         return bool(self.lexicon.find(normalize(text)).product_ids)
+
+    def _plain_story(self, part: str, rest: str) -> bool:
+        """A first clause that names nothing, asks nothing and says no value, before a clause that names a product
+        ("aiming for 10k steps a day this year, black fitness band please", "coach says start with something cushioned,
+        grey cloud joggers in 40 please"): the story of the order (its words were searched for with the product)."""
+        lowered = normalize(part)
+        words = lowered.split()
+        if len(words) < 4 or "?" in part or not self._names_product(normalize(rest), strict=True):
+            return False
+        if STORY_REQUEST.search(lowered) or STORY_VALUE.search(lowered) or any(colour_of(word) for word in words):
+            return False
+        if re.search(
+            r"\b(?:not|dont|don t|never|without|instead|except|but|only|just|any|anything|something else|saved|liked"
+            r"|bought|ordered|favourited|wishlist|usual|same|sizes?|xs|s|m|l|xl|xxl)\b|\b[a-z]+\d{1,3}\b",
+            lowered,
+        ) or re.match(r"\s*(?:not|except|but|apart from|without|minus|no)\b", normalize(rest)):
+            return False  # a thing saved, a code ("half marathon kit with my ALICE10 - …"), or what is left out
+        return not self._names_product(lowered)
 
     def _only_story(self, part: str, *, sentence: bool, trailing: bool = False) -> bool:
         lowered = normalize(part)
