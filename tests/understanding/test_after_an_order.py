@@ -21,8 +21,6 @@ from ordering.agent.commands import (
     Thanks,
 )
 from ordering.agent.prompt import SYSTEM_PROMPT, context_from_dict, context_to_dict
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 
 GREY_BEANIE = CartLine(
     variant_id="var_beanie_grey", product_id="prod_beanie", title="Wool Beanie", colour="grey", size=None, quantity=1
@@ -31,11 +29,6 @@ HOODIE = CartLine(
     variant_id="var_zip_hoodie_navy_l", product_id="prod_zip_hoodie", title="Zip Hoodie", colour="navy", size="L",
     quantity=1,
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 def _after(*ordered: CartLine) -> DialogueContext:

@@ -22,7 +22,6 @@ from ordering.agent.commands import (
 )
 from ordering.agent.understand import OfflineGenerator
 from ordering.agent.understand.text import normalize
-from ordering.evaluation.messages import demo_lexicon
 
 
 def _line(variant: str, product: str, title: str, colour: str | None = None, size: str | None = None) -> CartLine:
@@ -37,11 +36,6 @@ ASK_COLOUR = DialogueContext(
     pending=PendingQuestion(slot="colour", product_id="prod_trail_blazer", title="Trail Blazer")
 )
 ASK_COUNT = DialogueContext(pending=PendingQuestion(slot="quantity", product_id="prod_soft_flask", title="Soft Flask"))
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 def _read(generator: OfflineGenerator, text: str, context: DialogueContext | None = None) -> list:

@@ -7,14 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import AddItems, Search, Select, SetSlot
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 @pytest.mark.parametrize(

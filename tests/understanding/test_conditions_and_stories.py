@@ -10,8 +10,6 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import AddItems, CartLine, DialogueContext, ProductQuestion
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 
 PREVIEW_MAT = DialogueContext(
@@ -23,11 +21,6 @@ PREVIEW_MAT = DialogueContext(
     ),
     awaiting_confirmation=True,
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 def _item(commands: list):

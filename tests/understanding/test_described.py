@@ -9,8 +9,6 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, PendingQuestion, SetSlot
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines as _lines
 from tests.understanding.reading import read as _read
 
@@ -24,11 +22,6 @@ PREVIEW_HEADPHONES = DialogueContext(
     awaiting_confirmation=True,
 )  # fmt: skip
 SHOWN_RUNNING_SOCKS = DialogueContext(last_shown=(Option(value="prod_run_socks", label="Running Socks 3-pack"),))
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 @pytest.mark.parametrize(

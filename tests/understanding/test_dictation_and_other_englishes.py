@@ -27,7 +27,6 @@ from ordering.agent.commands import (
 )
 from ordering.agent.understand import OfflineGenerator
 from ordering.agent.understand.text import normalize
-from ordering.evaluation.messages import demo_lexicon
 
 CARDS = (Option("4242", "Visa ending 4242"), Option("0002", "Visa ending 0002"))
 EMPTY = DialogueContext(cards=CARDS, addresses=("Home", "Work"))
@@ -47,11 +46,6 @@ def _preview(*lines: CartLine, ordered: tuple[CartLine, ...] = ()) -> DialogueCo
     return DialogueContext(
         cart=lines, awaiting_confirmation=True, ordered=ordered, cards=CARDS, addresses=("Home", "Work")
     )
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 def _read(generator: OfflineGenerator, text: str, context: DialogueContext = EMPTY) -> list:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import DialogueContext, Option, PendingQuestion, SetSlot
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 
 
 def _asked(slot: str, product_id: str, *values: str) -> DialogueContext:
@@ -18,11 +16,6 @@ def _asked(slot: str, product_id: str, *values: str) -> DialogueContext:
 CAP_COLOUR = _asked("colour", "prod_run_cap", "blue", "white")
 TEE_SIZE = _asked("size", "prod_tech_tee", "S", "M", "L", "XL")
 TEE_COLOUR = _asked("colour", "prod_tech_tee", "black", "blue", "orange", "grey", "white")
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 def _values(commands) -> list[tuple[str, str]]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import CartLine, DialogueContext, Option
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 
 PREVIEW_TEE = DialogueContext(
@@ -23,11 +21,6 @@ PREVIEW_TEE = DialogueContext(
     awaiting_confirmation=True,
 )  # fmt: skip
 ANSWERED_EARBUDS = DialogueContext(last_shown=(Option(value="prod_earbuds", label="Sport Earbuds"),))
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 @pytest.mark.parametrize(

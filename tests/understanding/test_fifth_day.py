@@ -21,8 +21,6 @@ from ordering.agent.commands import (
     Thanks,
     UseMyPromotion,
 )
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 
 PREVIEW_TEE = DialogueContext(
@@ -34,11 +32,6 @@ PREVIEW_TEE = DialogueContext(
     ),
     awaiting_confirmation=True,
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 @pytest.mark.parametrize(

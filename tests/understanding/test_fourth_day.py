@@ -24,8 +24,6 @@ from ordering.agent.commands import (
     ProductQuestion,
     Thanks,
 )
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 
 PREVIEW_CAP = DialogueContext(
@@ -37,11 +35,6 @@ PREVIEW_CAP = DialogueContext(
     ),
     awaiting_confirmation=True,
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 @pytest.mark.parametrize(

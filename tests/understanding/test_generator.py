@@ -38,8 +38,6 @@ from ordering.agent.commands import (
     command_from_dict,
     command_to_dict,
 )
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 
 RUNNER_LINE = CartLine(
     variant_id="var_blue_runner_42", product_id="prod_blue_runner", title="Blue Runner", colour="blue", size="42",
@@ -50,11 +48,6 @@ SOCKS_LINE = CartLine(
     size="M", quantity=2,
 )  # fmt: skip
 AWAITING = DialogueContext(cart=(RUNNER_LINE,), awaiting_confirmation=True)
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 def read(generator, text, context=AWAITING):

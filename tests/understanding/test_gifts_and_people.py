@@ -32,8 +32,6 @@ from ordering.agent.commands import (
     command_from_dict,
     command_to_dict,
 )
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 
 
 def _line(variant_id: str, product_id: str, title: str, colour: str | None, size: str | None) -> CartLine:
@@ -54,11 +52,6 @@ BEANIE = _line("var_beanie_red", "prod_beanie", "Wool Beanie", "red", None)
 
 def preview(*lines: CartLine) -> DialogueContext:
     return DialogueContext(cart=lines, awaiting_confirmation=True)
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 def read(generator, text, context):

@@ -19,8 +19,6 @@ from ordering.agent.commands import (
     Search,
     SetSlot,
 )
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 
 PREVIEW_SOCKS = DialogueContext(
@@ -42,11 +40,6 @@ PREVIEW_TWO = DialogueContext(
     ),
     awaiting_confirmation=True,
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 @pytest.mark.parametrize(

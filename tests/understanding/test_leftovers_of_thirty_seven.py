@@ -8,8 +8,6 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import CartLine, DialogueContext, RemoveItem, Search, SetSlot
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import read
 
 KIT = DialogueContext(
@@ -30,11 +28,6 @@ BOOTS = DialogueContext(
     ),
     awaiting_confirmation=True,
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 @pytest.mark.parametrize(

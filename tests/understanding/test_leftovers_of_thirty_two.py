@@ -10,8 +10,6 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import CartLine, DialogueContext
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 
 PREVIEW_TWO = DialogueContext(
@@ -23,11 +21,6 @@ PREVIEW_TWO = DialogueContext(
     ),
     awaiting_confirmation=True,
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 def _kinds(commands) -> list[tuple]:

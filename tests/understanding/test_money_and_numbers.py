@@ -22,18 +22,12 @@ from ordering.agent.commands import (
 )
 from ordering.agent.understand import OfflineGenerator
 from ordering.agent.understand.text import normalize
-from ordering.evaluation.messages import demo_lexicon
 
 RUNNER_42 = CartLine(
     variant_id="var_blue_runner_42", product_id="prod_blue_runner", title="Blue Runner", colour="blue", size="42",
     quantity=1,
 )  # fmt: skip
 PREVIEW = DialogueContext(cart=(RUNNER_42,), awaiting_confirmation=True, addresses=("Home", "Work"))
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 def _read(generator: OfflineGenerator, text: str, context: DialogueContext | None = None) -> list:

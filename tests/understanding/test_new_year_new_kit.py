@@ -10,19 +10,12 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import AddItems, CartLine, DialogueContext, SetSlot, UseMyPromotion
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 
 
 def _cart(variant: str, product: str, colour: str | None, size: str | None, quantity: int = 1) -> DialogueContext:
     line = CartLine(variant_id=variant, product_id=product, title=product, colour=colour, size=size, quantity=quantity)
     return DialogueContext(cart=(line,), awaiting_confirmation=True)
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,6 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, ProductQuestion
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 
 AWAITING_BEANIE = DialogueContext(
@@ -22,11 +20,6 @@ AWAITING_BEANIE = DialogueContext(
     ),
     awaiting_confirmation=True,
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 @pytest.mark.parametrize(

@@ -19,18 +19,12 @@ from ordering.agent.commands import (
 )
 from ordering.agent.understand import OfflineGenerator
 from ordering.agent.understand.foreign import english_words
-from ordering.evaluation.messages import demo_lexicon
 
 MAT = CartLine(
     variant_id="var_yoga_mat_purple", product_id="prod_yoga_mat", title="Yoga Mat", colour="purple", size=None,
     quantity=1,
 )  # fmt: skip
 PREVIEW = DialogueContext(cart=(MAT,), awaiting_confirmation=True, addresses=("Home", "Work"))
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 def _item(generator: OfflineGenerator, text: str):

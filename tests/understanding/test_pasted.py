@@ -9,15 +9,9 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import CartLine, DialogueContext
-from ordering.agent.understand import OfflineGenerator
 from ordering.agent.understand.pasted import pasted
 from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 @pytest.mark.parametrize(

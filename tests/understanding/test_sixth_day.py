@@ -23,8 +23,6 @@ from ordering.agent.commands import (
     SetSlot,
     Thanks,
 )
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 
 
@@ -42,11 +40,6 @@ ASK_COLOUR_SHELL = DialogueContext(
         options=(Option(value="blue", label="blue"), Option(value="lime", label="lime")),
     )
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 @pytest.mark.parametrize(

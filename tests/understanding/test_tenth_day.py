@@ -10,8 +10,6 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import CartLine, DialogueContext
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 
 
@@ -22,11 +20,6 @@ def _preview(variant: str, product: str, title: str, colour: str, size: str | No
 
 HOODIE_M = _preview("var_pullover_hoodie_black_m", "prod_pullover_hoodie", "Pullover Hoodie", "black", "M")
 TEES_ORANGE = _preview("var_tech_tee_orange_s", "prod_tech_tee", "Tech Running Tee", "orange", "S", 2)
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 def _changes(commands) -> list[tuple]:

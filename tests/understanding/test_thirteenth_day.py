@@ -10,8 +10,6 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import NOT_IN_THE_CART, ApplyCode, CartLine, ChooseAddress, DialogueContext, SetSlot
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 
 TEE = DialogueContext(
@@ -28,11 +26,6 @@ BEANIE = DialogueContext(
     ),
     awaiting_confirmation=True,
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 @pytest.mark.parametrize(

@@ -27,8 +27,6 @@ from ordering.agent.commands import (
     Thanks,
     Undo,
 )
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 from tests.understanding.reading import lines, read
 
 
@@ -50,11 +48,6 @@ HIKE = _cart(
     ("var_wool_socks_m", "prod_wool_socks", "Merino Hiking Socks", "grey", "M"),
     ("var_rain_jacket_blue_m", "prod_rain_jacket", "Packable Rain Jacket", "blue", "M"),
 )
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,6 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, PendingQuestion
-from ordering.agent.understand import OfflineGenerator
-from ordering.evaluation.messages import demo_lexicon
 
 JACKET = CartLine(
     variant_id="var_rain_jacket_blue_s", product_id="prod_rain_jacket", title="Packable Rain Jacket", colour="blue",
@@ -19,11 +17,6 @@ DUFFEL_COLOUR = DialogueContext(
         slot="colour", product_id="prod_gym_duffel", options=(Option("black", "black"), Option("grey", "grey"))
     )
 )
-
-
-@pytest.fixture(scope="module")
-def generator() -> OfflineGenerator:
-    return OfflineGenerator(demo_lexicon())
 
 
 def _lines(commands) -> list[tuple[str, str | None, str | None, int | None]]:
