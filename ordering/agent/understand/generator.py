@@ -4209,13 +4209,14 @@ class _Reader:
         # the size it came in (both sizes were ordered; "too tight" was the running tights)
         gift = GIFT_DID_NOT_FIT.match(text)
         if gift is not None and gift.group("rest").strip(" .,!"):
+            # the occasion and the size it came in, said after the thing in either order
             thing = re.sub(
-                r"\s+(?:for\s+(?:christmas|xmas|my\s+birthday|my\s+bday)|in\s+(?:a\s+|an\s+)?(?:size\s+)?[a-z0-9.]+)\s*$",
+                r"(?:\s+(?:for\s+(?:christmas|xmas|my\s+birthday|my\s+bday)|in\s+(?:a\s+|an\s+)?(?:size\s+)?[a-z0-9.]+))+"
+                r"\s*$",
                 "",
                 gift.group("thing").strip(" ,.;-"),
                 flags=re.I,
             )
-            thing = re.sub(r"\s+in\s+(?:a\s+|an\s+)?(?:size\s+)?[a-z0-9.]+\s*$", "", thing, flags=re.I)
             text = f"{thing}, {gift.group('rest').strip()}"
         # "my trail shoes have finally died, same again please": the same thing again (it added the last purchase too)
         text = WORN_OUT_SAME_AGAIN.sub(r"\g<thing> again", text)
