@@ -241,6 +241,8 @@ YES = (
     "proceed", "you may proceed", "you can proceed", "proceed with it", "proceed with the purchase",
     "order that", "order this", "order them", "place that", "buy that", "please order that",
     "send it", "send it through", "send it off", "book it", "you can send it", "you can send it off",
+    # "send em over" (em: them)
+    "send it over", "send them", "send them over", "send them through", "send them off", "ship them",
     "you can ship it", "you can order it", "you can buy it", "you can go ahead", "you can put it through", "buy",
     "put it through", "put it thru", "push it through", "put the order through", "put the order in", "put it in",
     "buy them", "get them ordered",
@@ -1058,6 +1060,14 @@ IF_PRICE_UNDER = _rx(
 WITHOUT_UNSOLD = _rx(
     r"^(?:(?:ok|okay|fine|alright|sure|then|oh well|never mind|nvm)\s*,?\s+)*(?:just\s+)?(?:without|no|skip|forget)\s+"
     r"(?:the\s+|a\s+)?(?P<what>[a-z][a-z ]*?)(?:\s+(?:then|please|pls|thanks))*$"
+)
+# "ah, just mine then", "skip hers": the customer's own cart as it is, after a question about one more for someone else
+# ("the Cloud Jogger doesn't come in 39, which size?" for the wife); it was not understood, and the question stayed.
+JUST_MINE = _rx(
+    r"^(?:(?:ah|oh|ok|okay|fine|right|hmm|nah|no|oh well|never mind|nevermind|shame|pity|damn)\s*,?\s+)*"
+    r"(?:(?:just|only)\s+(?:mine|me|for me|my (?:one|ones|pair|own))|(?:never mind|nevermind|forget|skip|drop|leave)"
+    r"\s+(?:hers|his|theirs|her ones?|his ones?|her pair|his pair|the other (?:one|pair)|the second (?:one|pair)))"
+    r"(?:\s+(?:then|please|thanks|for now|this time|i guess))*$"
 )
 # Words that make a "without …" something other than a thing not sold: a change of mind about a value ("no actually
 # black", "no not this colour"), or an order's settings ("no code please", "no rush on shipping", "no, to work").
@@ -2526,7 +2536,8 @@ STORY_REQUEST = _rx(
     r"|delivery|cart|basket|checkout|price|cost|how|what|which|where|when|does|do|is it|are they|thanks|thank|cheers"
     r"|help|human|person|agent|refund|return|those|these|them|either|both|each|also"
     r"|instead|actually|wait|sorry|use|using|visa|mastercard|amex|paypal|ending|express|standard|post"
-    r"|(?:to|at|for) (?:my |the )?(?:home|work|office)"
+    # ("back at work on the 4th", "going back to work monday": the customer's days, no address)
+    r"|(?<!back )(?:to|at|for) (?:my |the )?(?:home|work|office)"
     r"|charge|deliver|delivered|send|sent|arrive|arrived|order|status|track|summary|preview|skip|bother)\b"
     r"|\btoo\s*[.!]*$"
 )
@@ -2894,9 +2905,96 @@ class OfflineGenerator:
 _BESIDE_A_CARD_NUMBER = (AddItems, SetSlot, Select, RemoveItem, ChooseAddress, ChooseShipping, ApplyCode, Search)
 
 
+# A promotion code said aloud or dictated ("save ten on the red street highs", "run fifteen on black trail blazers 44",
+# "summer five code on a black tech tee", "use big twenty"): a word and a round number, with a code word or a code verb
+# beside it, or said first before "on" and the thing. Its number was the count (ten pairs, fifteen, five tees).
+_SPOKEN_NUMBERS = {
+    "five": "5", "ten": "10", "fifteen": "15", "twenty": "20", "twenty five": "25", "twenty-five": "25",
+    "thirty": "30", "forty": "40", "fifty": "50",
+}  # fmt: skip
+_SPOKEN_CODE = re.compile(
+    r"(?P<lead>\b(?:code|promo|promo code|coupon|voucher|use|apply|try|with code|with the code|with my)\s+)?"
+    r"(?P<word>\b[a-z]{3,10})\s*-?\s*(?P<number>5|10|15|20|25|30|40|50|five|ten|fifteen|twenty[\s-]five|twenty|thirty"
+    r"|forty|fifty)\b(?!\s*(?:%|percent|per cent|pc|pct|dollars?|bucks|quid|pounds?|off|minutes?|mins?|pairs?|packs?"
+    r"|of\b|x\b|[a-z]+s\b(?<!\bons)))"
+    r"(?=\s*(?P<after>(?:promo\s+)?code\b|promo\b|coupon\b|voucher\b|discount\b|on\b|for\b|[,.!?]|$))",
+    re.I,
+)
+_NOT_A_CODE_WORD = frozenset(
+    _words("""
+    a an the and or of on for in at to with my your our his her their me it them this that these those some any all
+    get got add order buy want need take grab make put give have has had get me size sizes sz just only about around
+    another more less than over under below above up to maybe like each every both pair pairs pack packs quantity qty
+    number no not yes yeah nope please pls thanks is are was were be i we you they he she its size uk us eu eur mens
+    womens kids men women kid needs requires required wants costs cost gives takes says said worth minimum min spend
+    spending least total only was were
+    """)
+)
+
+
+def spoken_codes(text: str, lexicon: CatalogLexicon) -> str:
+    """The message with a code said as words ("save ten") written as a code ("SAVE10")."""
+
+    def code(match: re.Match[str]) -> str:
+        word = match.group("word").lower()
+        if (
+            word in _NOT_A_CODE_WORD
+            or word in COMMON_WORDS
+            or word in NUMBER_WORDS
+            or colour_of(word)
+            or normalize_clothing(word)
+            or any(word in entry.title_words for entry in lexicon.by_id.values())
+        ):
+            return match.group(0)
+        after = (match.group("after") or "").lower()
+        # said first, before "on" and a thing; else a code word or a code verb must be beside it
+        if (
+            not match.group("lead")
+            and not after.endswith(("code", "promo", "coupon", "voucher", "discount"))
+            and (after not in ("on", "for") or text[: match.start()].strip(" ,.!-"))
+        ):
+            return match.group(0)
+        number = match.group("number").lower()
+        digits = _SPOKEN_NUMBERS.get(re.sub(r"\s+", " ", number), number)
+        return f"{match.group('lead') or ''}{word.upper()}{digits}"
+
+    return _SPOKEN_CODE.sub(code, text)
+
+
+# A count dictated as its homophone after a verb of ordering: "can i get to blue running caps" (two; one was ordered),
+# "i need for packs of white running socks" (four). "to" is read as two only before a colour or a thing said in the
+# plural ("want to buy", "like to order" stay), "for" as four only before a unit of count.
+_SPOKEN_COUNT = re.compile(
+    r"\b(?P<verb>get|want|need|order|buy|add|have|take|grab|gimme|give me|send me)\s+(?P<word>to|too|for)\s+"
+    r"(?P<next>[a-z]+)\b(?:\s+(?P<then>[a-z]+))?",
+    re.I,
+)
+
+
+def spoken_counts(text: str, lexicon: CatalogLexicon) -> str:
+    """The message with "to" and "for" written as the count they stand for."""
+
+    def count(match: re.Match[str]) -> str:
+        word, after = match.group("word").lower(), match.group("next").lower()
+        following = (match.group("then") or "").lower()
+        if word == "for":
+            meant = "four" if after in ("packs", "pairs", "boxes", "sets", "units") else None
+        else:
+            plural = after.endswith("s") and lexicon.is_known(after) and not after.endswith("ss")
+            coloured = colour_of(after) is not None and bool(following) and lexicon.is_known(following)
+            meant = "two" if plural or coloured else None
+        if meant is None:
+            return match.group(0)
+        return f"{match.group('verb')} {meant} {match.group(0)[match.start('next') - match.start() :]}"
+
+    return _SPOKEN_COUNT.sub(count, text)
+
+
 class _Reader:
     def __init__(self, lexicon: CatalogLexicon, text: str, context: DialogueContext) -> None:
         self.lexicon = lexicon
+        # "save ten on the red street highs": a code said as words is read as the code it is (`spoken_codes`)
+        text = lexicon.dictation_corrected(spoken_counts(spoken_codes(text, lexicon), lexicon))
         self.raw = text
         self.context = context
         # A question mark with more after it ends a clause ("how much is the gps watch? ok add it in black").
@@ -2991,6 +3089,13 @@ class _Reader:
             EXASPERATED_CORRECTION.fullmatch(normalize(part).strip(" ?,.")) for part in (asked or [text])
         ):
             # "43 not 42??", "the BLACK one not the blue??": a correction said with exasperation, no question
+            self.question = False
+        if (
+            self.question
+            and asked
+            and all(POLITE_REQUEST.match(normalize(re.split(r"[,;]|\s-\s", part)[-1]).strip(" ,.!?")) for part in asked)
+        ):
+            # "blue wind shell S, can you send it to my gym?": the order, then how it is to be sent, asked politely
             self.question = False
         if self.question and POLITE_REQUEST.match(self.text):
             # "Could you post my usual socks to my office, please?": a request said politely, no question about them
@@ -3741,6 +3846,8 @@ class _Reader:
         ):
             # "wait no hang on" at a preview: a pause, maybe a no; asked again (it searched for "hang")
             return [CannotHandle(text=self.raw[:300], reason="unsure: a pause is not an answer")]
+        if self.context.pending is not None and self.context.cart and JUST_MINE.match(core_polite):
+            return [Preview()]  # the cart as it is, previewed (as "check out" without the thing asked about)
         unsold = WITHOUT_UNSOLD.match(core_polite)
         if (
             unsold is not None
@@ -4369,6 +4476,77 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "race on saturday and my shoes just split - blue runners 43", "my old trainers have finally died, court
+        # classics 44": the kit that wore out is why (its "shoes" were searched for with the thing asked for)
+        worn = re.sub(
+            r"\s*(?:\band\s+)?\b(?:my|our|his|her)\s+(?:old\s+|current\s+|only\s+)?[a-z]+(?:\s+[a-z]+)?\s+"
+            r"(?:(?:have|has|are|is)\s+)?(?:(?:just|finally|completely|totally|properly|already)\s+)?(?:split|ripped"
+            r"|torn|tore|broke|broken|died|dead|fell apart|falling apart|worn out|wore out|gave out|given out|gave up"
+            r"|packed in|had it|done for|knackered|shot)\b(?:\s*\([^)]*\))?(?:\s+(?:on me|again|today|yesterday"
+            r"|this morning|last week))?(?:\s+after\b[^,.;!?]*)?(?=\s*(?:[,.;!?-]|$|\band\b|\bso\b))",
+            "",
+            text,
+            flags=re.I,
+        )
+        if worn != text and self._names_product(normalize(worn), strict=True):
+            text = worn
+        # "hang on make it two", "hold on can you make it 2": the pause said before a change, without its comma (a
+        # search for "hang" with a count of two)
+        text = re.sub(
+            r"^\s*(?:(?:oh|ah|er|um|sorry)\s*,?\s+)?(?:hang on|hold on|wait|one sec|one second|just a sec"
+            r"|just a second)(?:\s+(?:a\s+)?(?:sec|second|min|minute))?\s+(?=(?:make (?:it|that|them)|change|swap"
+            r"|switch|can you|could you|actually|i meant|i mean|add|remove|take|drop|no\b|not\b))",
+            "",
+            text,
+            flags=re.I,
+        )
+        # "Grey beanie. Tell him I'll be there in five.": dictation that caught a message for someone else (its "five"
+        # was the count); a sentence told to someone, or when the customer will be somewhere, is no part of the order
+        told = re.sub(
+            r"(?:(?<=[.!?])|^)\s*(?i:and\s+|oh\s+|also\s+)?(?i:tell|text|message|ping|call|ring)\s+(?:(?i:him|her|them|mum"
+            r"|mom|dad)|[A-Z][a-z]+)\b[^.!?]*[.!?]*|(?i:\s*[,;-]?\s*\b(?:i\s*'?\s*ll|i\s+will|we\s*'?\s*ll|we\s+will|i\s*'?\s*m"
+            r"|i\s+am)\s+(?:be\s+)?(?:there|back|home|down|round|over|ready|out|leaving|coming)\s+in\s+(?:a\s+)?(?:five|ten"
+            r"|fifteen|twenty|\d{1,2}|few|sec|min|minute|bit|jiffy)(?:\s+(?:mins?|minutes?|secs?|hours?))?\b[.!]*"
+            r"|\s*[,;.-]?\s*\bsee\s+(?:you|u|ya)\s+(?:at|in|by)\s+\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm)?(?:\s*x+)?\b[.!]*)",
+            " ",
+            text,
+        )
+        if told != text and self._names_product(normalize(told), strict=True):
+            text = told.strip()
+        # "ok just the bottle then, the racers can wait till i've actually stuck at it": a line of the cart that "can
+        # wait" is left out; beside "just the bottle" it says nothing more (its "racers" made it a search for both)
+        wait = re.search(
+            r"\s*(?:[,;-]\s*|\band\s+)(?:the|my|those|these)\s+(?P<thing>[a-z][a-z ]{1,30}?)\s+(?:can|could"
+            r"|will have to|ll have to|will|can just)\s+wait\b[^,.;!?]*[.!]?",
+            text,
+            flags=re.I,
+        )
+        if wait is not None and set(
+            self.lexicon.resolve(self.lexicon.words(normalize(wait.group("thing")))).product_ids
+        ) & {line.product_id for line in self.context.cart}:
+            kept = text[: wait.start()]
+            said = "" if re.search(r"\b(?:just|only)\b", kept, re.I) else f", remove the {wait.group('thing')}"
+            text = f"{kept}{said}{text[wait.end() :]}"
+        # "fine, work then, it's round the corner", "home then as i'm off all week": why that address, said after it
+        # (it was not understood)
+        text = re.sub(
+            r"^(\s*(?:(?:fine|ok|okay|oh well|right|alright|ah|hmm|sure)\s*,?\s+)*(?:to\s+|send it to\s+)?"
+            r"(?:my\s+|the\s+)?(?:home|work|office)(?:\s+address)?(?:\s+then)?)\s*[,;-]?\s+(?:it\s*'?\s*s|it\s+is|that\s*'?\s*s|that\s+is"
+            r"|as|cos|coz|because|since|i\s*'?\s*m|i\s+am|i\s*'?\s*ll|i\s+will)\b[^,.;!?]*[.!]?\s*$",
+            r"\1",
+            text,
+            flags=re.I,
+        )
+        # "…, they pinch now i'm running in them": what the customer does in the things they have is why (its
+        # "running" narrowed the trainers they bought to running shoes)
+        text = re.sub(
+            r"\s*,?\s*\b(?:(?:now|since|cos|because|as)\s+)?(?:that\s+)?(?:i\s*'?\s*m|im|i\s+am|i\s*'?\s*ve\s+been"
+            r"|i\s+have\s+been|i\s+started)\s+(?:running|jogging|walking|training|hiking|cycling|commuting|working)"
+            r"\s+in\s+(?:them|it|those|these)\b(?:\s+(?:now|a lot|every day|daily|more))?",
+            "",
+            text,
+            flags=re.I,
+        )
         # "express this time please, my last order took ages - grey zip hoodie M": how an earlier order went is why
         # (it asked for the last order's status)
         earlier = re.sub(
@@ -4415,6 +4593,34 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "does SAVE10 work on the blue wind shell M?", "still got SUMMER5 from last year, does it work on a blue wind
+        # shell M?": whether a code works on a thing the shop alone decides, on a cart: the thing with the code (only
+        # the thing was answered about; "oh well, without it then" then had nothing to order). A kind of thing ("does
+        # it work on hoodies?") stays a question.
+        code_on = re.search(
+            r"(?:(?:\b(?:i\s+)?(?:still\s+)?(?:got|have)\s+)?(?P<code>\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{4,20})\b"
+            r"(?:\s+(?:from|since)\s+(?:last|this)\s+(?:year|summer|winter|spring|autumn|month|time|christmas|xmas))?"
+            r"\s*[,;.-]?\s*(?:does|will|would|can)\s+it"
+            r"|\b(?:does|will|would|can)\s+(?:the\s+)?(?P<code2>(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{4,20})(?:\s+code)?)"
+            r"\s+(?:still\s+)?(?:work|apply|be used|count)\s+(?:on|for|with)\s+(?P<thing>(?:a|an|the|this|that|these"
+            r"|those|\d+|one|two|three|four)\b[^?.;]+)\?",
+            text,
+            flags=re.I,
+        )
+        if code_on is not None and self._names_product(normalize(code_on.group("thing")), strict=True):
+            code, thing = code_on.group("code") or code_on.group("code2"), code_on.group("thing").strip(" ,")
+            text = f"{text[: code_on.start()]}code {code}, {thing}{text[code_on.end() :]}"
+        # "RUN15 on 2 packs of black running socks M, they're for running so that counts right?": whether the code
+        # counts is the shop's to say on the cart; the question was the whole message (only the socks were answered)
+        if re.search(r"\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{4,20}\b|\bcode\b", text, re.I):
+            text = re.sub(
+                r"\s*[,;-]\s*(?:(?:they|it)\s*'?\s*(?:re|s|are|is)\s+(?:for|meant for)\s+[a-z ]+?\s+)?(?:so\s+)?"
+                r"(?:that|it|this|they|the code)\s+(?:counts?|works?|qualif(?:y|ies)|applies"
+                r"|should (?:count|work|apply))(?:\s*,?\s*(?:right|yeah|yes|surely|too|then|innit))?\s*\?+\s*$",
+                "",
+                text,
+                flags=re.I,
+            )
         # "put the code i used last time on navy chinos M": the time is the code's, never a purchase of the chinos
         text = re.sub(
             r"\b(?:the|that|my)\s+((?:promo\s+|discount\s+)?(?:code|coupon|promo|voucher))\s+(?:i|we)\s+(?:used|had|got)\s+"

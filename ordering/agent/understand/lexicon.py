@@ -539,6 +539,70 @@ class CatalogLexicon:
         self._corrections[key] = result
         return result
 
+    def title_pairs(self) -> frozenset[tuple[str, str]]:
+        """Each two words of a product's title in their order ("merino" then "sock", "steel" then "bottle"), built
+        once per lexicon."""
+        pairs = self.__dict__.get("_title_pairs")
+        if pairs is None:
+            pairs = frozenset(
+                (first, second)
+                for entry in self.by_id.values()
+                for first, second in itertools.combinations([w for w in entry.title_words if w.isalpha()], 2)
+            )
+            self.__dict__["_title_pairs"] = pairs
+        return pairs
+
+    def dictation_corrected(self, text: str) -> str:
+        """`text` with an everyday word that sounds like a word of a product's title, said right beside another word
+        of that title, written as the title's word: "white steal bottle" (steel), "marina socks" (merino), "pink
+        fitness ban" (band). A spell checker keeps these (each is a word of its own) and a voice keyboard makes them.
+        The word must start with the same letter and be one edit away (two for words of five letters or more), and
+        must not be a word the catalog knows, a colour, a number or an everyday little word ("which" is no watch)."""
+        tokens = list(re.finditer(r"[A-Za-z]+", text))
+        if len(tokens) < 2:
+            return text
+        pairs = self.title_pairs()
+        firsts = {first for first, _ in pairs}
+        seconds = {second for _, second in pairs}
+        replaced: dict[int, str] = {}
+        for left, right in itertools.pairwise(tokens):
+            if right.start() - left.end() > 2:
+                continue  # "steal, bottle": words apart
+            said_left, said_right = left.group(0).lower(), right.group(0).lower()
+            if singular(said_right) in seconds and not self._known_word(said_left):
+                meant = self._sounds_like(said_left, [a for a, b in pairs if b == singular(said_right)])
+                if meant:
+                    replaced[left.start()] = meant
+            elif said_left in firsts and not self._known_word(said_right):
+                meant = self._sounds_like(said_right, [b for a, b in pairs if a == said_left])
+                if meant:
+                    replaced[right.start()] = meant + (
+                        "s" if said_right.endswith("s") and not meant.endswith("s") else ""
+                    )
+        if not replaced:
+            return text
+        result, cursor = [], 0
+        for token in tokens:
+            if token.start() in replaced:
+                result.append(text[cursor : token.start()])
+                result.append(replaced[token.start()])
+                cursor = token.end()
+        result.append(text[cursor:])
+        return "".join(result)
+
+    def _known_word(self, word: str) -> bool:
+        return self.is_known(word) or colour_of(word) is not None or len(word) < 3 or word in COMMON_WORDS
+
+    @staticmethod
+    def _sounds_like(word: str, candidates: list[str]) -> str | None:
+        limit = 2 if len(word) >= 5 else 1
+        close = sorted(
+            (OSA.distance(word, candidate), candidate)
+            for candidate in candidates
+            if candidate[0] == word[0] and candidate != word and abs(len(candidate) - len(word)) <= limit
+        )
+        return close[0][1] if close and close[0][0] <= limit else None
+
     def correct_text(self, text: str, extra: frozenset[str] = frozenset()) -> str:
         """Normalized text with each unknown word replaced by its correction (see `correct`)."""
         return " ".join(self.correct(word, extra) for word in text.split())

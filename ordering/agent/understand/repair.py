@@ -78,6 +78,21 @@ EDITING_PHRASES: tuple[tuple[str, ...], ...] = tuple(
             "my final answer",
             "final decision",
             "ugh",
+            # said at the slip itself, typed or dictated: "red tempo racers in 42 ducking hell, 43" (the phone's
+            # autocorrect; both pairs were ordered), "42 argh 43", "M damn autocorrect L"
+            "ducking hell",
+            "bloody hell",
+            "damn it",
+            "dammit",
+            "damn autocorrect",
+            "stupid autocorrect",
+            "autocorrect",
+            "damn",
+            "argh",
+            "doh",
+            "ffs",
+            "oh god",
+            "typo",
             "whatever",
             "whatever just do",
             "just do",
@@ -99,7 +114,7 @@ FILLER = frozenset(
     )
 )
 # Editing words that may come before another editing phrase ("no wait, actually 43", "oh sorry i mean").
-STACKED = frozenset(word_list("no wait sorry oops whoops actually oh hmm um uh whatever fine ugh"))
+STACKED = frozenset(word_list("no wait sorry oops whoops actually oh hmm um uh whatever fine ugh argh damn doh"))
 SEPARATORS = frozenset({",", "-", "--"})
 # Words that may stand between a value and the editing phrase, or before the new value ("no sorry, size 41").
 VALUE_WORDS = frozenset({"size", "sz", "eu", "us", "uk", "in", "colour", "color", "the", "a"})

@@ -33,6 +33,7 @@ CONTRACTIONS = {
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "2moro": "tomorrow", "2morrow": "tomorrow",
     "thnx": "thanks", "thanx": "thanks", "tnx": "thanks", "tysm": "thanks", "thks": "thanks", "b4": "before",
     "bro": "brother", "sis": "sister", "sox": "socks", "cuz": "because", "coz": "because", "plss": "please",
+    "em": "them",  # "get em ordered", "send 'em over" (it searched for "em")
     # "did it go thru?", "number fourty three": everyday spellings (it searched for "thru"; "fourty" was no number)
     "thru": "through", "fourty": "forty", "xtra": "extra", "mediums": "medium", "smalls": "small", "larges": "large",
 }  # fmt: skip
