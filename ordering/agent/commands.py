@@ -269,9 +269,13 @@ class ProductQuestion(Command):
 
 @dataclass(frozen=True)
 class Preview(Command):
-    """ "Check out", "I'm done", "that's all": show the preview (it asks to confirm; it places nothing)."""
+    """ "Check out", "I'm done", "that's all": show the preview (it asks to confirm; it places nothing).
+    `without_open_question`: the customer goes on without the thing the open question is about ("ah, just mine then"
+    after "the Cloud Jogger doesn't come in 39, which size?" for someone else); a bare "check out" with such a
+    question open asks it once more first."""
 
     kind: ClassVar[str] = "preview"
+    without_open_question: bool = False
 
 
 @dataclass(frozen=True)
@@ -463,6 +467,7 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
         "item": ITEM_SCHEMA,
         "aspect": {"enum": ["price", "availability", "sizes", "colours", "details"]},
     },
+    "preview": {"without_open_question": {"type": "boolean"}},
     "cancel_order": {"which": {"enum": ["current", "last", "all"]}, "item": _OPTIONAL_ITEM},
     "order_status": {"which": {"enum": ["current", "last", "all"]}},
     "out_of_scope": {"topic": _SHORT},

@@ -994,12 +994,14 @@ class Policy:
             return False
         if not any(isinstance(command, c.Preview) for command in commands):
             return False
-        if pending.get("checkout_asked"):
+        without = any(isinstance(command, c.Preview) and command.without_open_question for command in commands)
+        if pending.get("checkout_asked") or without:
             self._clear_pending(turn)
+            said = "said to go on without it" if without else "checked out again"
             turn.record_decision(
                 DecisionKind.RULE,
                 "question_dropped",
-                rationale="checked out again: the order goes without the item the open question was about",
+                rationale=f"{said}: the order goes without the item the open question was about",
             )
             return False
         pending["checkout_asked"] = True

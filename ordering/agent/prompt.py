@@ -65,6 +65,8 @@ SYSTEM_PROMPT = "\n".join(
         '- "My 10% promo", "my discount": use_my_promotion. A code the customer typed: apply_code. A question about'
         ' a code ("what does BIG20 give me?"): list_promotions with that code, never apply_code. A code named by what'
         ' it is for ("the running shoe one", "the $10 off code"): use_my_promotion with about set to those words.',
+        '- Going on without what the open question is about ("ah, just mine then", "forget hers"): preview with'
+        " without_open_question true.",
         "- Answers to the open question (context.pending): select (by position, or by one of the offered"
         ' values) or set_slot. Corrections ("actually size 43", "make it 2", "the grey one instead"): set_slot'
         " with correction true.",

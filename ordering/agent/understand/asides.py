@@ -661,6 +661,8 @@ _SUBJECT = (
 # "if there's no 42", "if you're out of 42", "if you don't have the 42s": the first choice gone, said of the shop
 _NONE_LEFT = (
     r"(?:there(?:s| s| is| are)\s+(?:no|none)(?:\s+[a-z0-9]+){0,2}"
+    # "blue tech tee M or L if no M" (typed short: both sizes were left open, and one was asked for)
+    r"|no\s+[a-z0-9]+(?:\s+left)?(?=\s*[.!?,]|\s*$)"
     r"|(?:you|u)(?:re| re| are)?\s+out(?:\s+of(?:\s+[a-z0-9]+){1,2})?"
     r"|(?:you|u)\s+(?:have|got)\s+(?:no|none)(?:\s+[a-z0-9]+){0,2}"
     # "or grey if you dont do purple", "or 44 if you don't have 43"
@@ -1135,13 +1137,16 @@ def drop_asides(text: str) -> Asides:
     )
     # "red 42. no wait white. ugh, red.": a sound of annoyance before a value, in the middle, corrects what came before
     text = re.sub(
-        r"(?<=[a-z0-9])\s*,?\s+\b(?:ugh+|argh|meh|pfft)\b\s*,?\s+(?=([a-z0-9]+)\b)",
+        # ("white racers 41 damn it 42", "in 42 ducking hell, 43": the phone's autocorrect at the slip)
+        r"(?<=[a-z0-9])\s*,?\s+\b(?:ugh+|argh|meh|pfft|damn(?:\s+it)?|dammit|ffs|doh|dang|darn|shoot|crap"
+        r"|(?:ducking|bloody)\s+hell)\b\s*,?\s+(?=([a-z0-9]+)\b)",
         lambda match: " no " if _value_kind(match.group(1)) else match.group(0),
         text,
     )
     # "oh shoot", "dang", "oh no": what the customer feels, nothing to order
     text = re.sub(
-        r"\b(?:oh\s+)?(?:shoot|dang|darn|damn|crap|oh no|oh dear|argh|ugh|oopsie|come on|cmon)\b(?!\s+(?:pants|bag))",
+        r"\b(?:oh\s+)?(?:shoot|dang|darn|damn(?:\s+it)?|dammit|crap|oh no|oh dear|argh|ugh|oopsie|come on|cmon)\b"
+        r"(?!\s+(?:pants|bag))",
         " ",
         text,
     )

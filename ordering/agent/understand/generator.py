@@ -193,6 +193,13 @@ POLITE = (
     "thanks ever so much", "thank you ever so much", "ever so much", "ever so kind", "so kind",
     "well", "and", "hmm", "um", "ah", "i see", "understood", "fair enough", "no problem", "np", "sweet", "bye",
     "goodbye", "bye bye", "see you", "see ya", "have a nice day", "have a good day", "take care", "lol", "haha",
+    # a message sent to the wrong chat ("sorry wrong chat lol", "oops that was for my sister"): nothing to do
+    "wrong chat", "sorry wrong chat", "oops wrong chat", "wrong window", "sorry wrong window", "oops wrong window",
+    "wrong person",
+    "sorry wrong person", "ignore that", "ignore that last one", "ignore me", "that was not for you",
+    "that was not meant for you", "not meant for you", "oops that was for my sister", "oops that was for my wife",
+    "oops that was for my husband", "oops that was for my mum", "that was for my sister", "that was for my wife",
+    "that was for my husband",
     # hurrying off ("yep, place it, gotta run")
     "gotta run", "got to run", "gotta go", "got to go", "have to run", "must run", "must dash", "gotta dash",
     # signing off at night ("thx, night night"), half asleep ("zzz", read "z"): nothing to do, never a yes or a no
@@ -234,7 +241,8 @@ YES = (
     "complete the order", "complete my order", "complete the purchase", "submit", "submit the order",
     "submit order", "yes please", "proceed with the order", "go ahead and order", "go ahead and order it",
     "go ahead and buy it", "go ahead and place the order", "go ahead and place my order", "go ahead and place it",
-    "you can place it",
+    "you can place it", "go ahead and order that", "go ahead and order them", "go ahead and buy that",
+    "go ahead and buy them", "go ahead and place that", "go ahead and get it", "go ahead and get them",
     "please place it", "place the order now", "order now", "buy now", "i do", "let us go", "ship it",
     "make it so", "sure thing", "yes sure", "approved", "approve", "accept", "that is fine go ahead", "all good",
     "all fine", "now", "it", "please do", "yes buy", "yes buy it", "yes order", "yes order it",
@@ -309,6 +317,11 @@ HOLD = (
     "give me a minute", "give me a moment", "brb", "be right back", "let me think", "let me think about it",
     "give us a minute", "give us a sec", "give us a second", "give us a moment", "give us a min",
     "my phone is dying", "phone dying", "battery dying",
+    # on the go: "in a meeting will sort later", "driving, will do it later"
+    "in a meeting", "in a meeting will sort later", "in a meeting will sort it later", "will sort later",
+    "will sort it later", "i will sort it later", "sort it later", "in a meeting sort it later", "driving",
+    "i am driving", "driving will do it later", "will do it later", "i will do it later", "on a call",
+    "on a call will sort it later", "in a meeting will do it later", "in a meeting back soon", "back soon",
     "i will think about it", "let me check", "let me check something", "let me see", "let me look",
     "i will have a think", "i will have a think and come back", "let me have a think", "have a think",
     "i will have a think about it", "i will have a think and come back to it",
@@ -680,6 +693,14 @@ OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
             r"\b(?:make|write|give|build|create|design|plan|put together|draw up)\s+(?:me\s+|us\s+)?(?:a|an|my|some)\s+"
             r"(?:[a-z0-9]+\s+){0,4}?(?:training|workout|running|diet|meal|fitness|exercise|5k|10k|marathon)?\s*"
             r"(?:plan|programme|program|schedule|routine)\b"
+        ),
+    ),
+    # "can you remind me to run at 6", "set an alarm for 5am": a phone's assistant, not the shop's
+    (
+        "reminders",
+        _rx(
+            r"\bremind me (?:to|at|in|tomorrow|tonight|later)\b(?!\s+(?:what|which|of|about)\b)"
+            r"|\bset (?:a|an|me a|me an|my) (?:reminder|alarm|timer)\b|\bwake me up\b"
         ),
     ),
     ("news", _rx(r"\b(?:news|election|president|prime minister|politic\w*|war in)\b")),
@@ -1266,7 +1287,8 @@ STATUS_ALL = _rx(
     r"\b(?:my orders|all (?:of )?my orders|order history|past orders|previous orders|my past orders|"
     r"my previous orders|list (?:of )?my orders|what (?:have|did) i (?:order|ordered|buy|bought)|show (?:me )?my"
     r" orders|"
-    r"my purchases|purchase history|recent orders|my recent orders|orders i (?:have )?placed)\b"
+    r"my purchases|purchase history|recent orders|my recent orders|orders i (?:have )?placed|"
+    r"remind me what i (?:have )?(?:ordered|bought))\b"
 )
 STATUS = _rx(
     # "whens my order gonna show up", "will my order make it by friday", "my order was due on the 3rd", "my package
@@ -1852,11 +1874,14 @@ SORT_DESC = _rx(
 )
 PRICE_MAX = _rx(
     r"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|no more than|at most|within|for less than|"
-    r"not more than|below)\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd|\$)?"
+    # "nothing over fifty quid": the most it may cost
+    r"not more than|below|(?:nothing|none|not|no)\s+(?:over|above|more than|dearer than|pricier than))\s*\$?\s*"
+    r"(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd|quid|pounds?|\$)?"
 )
 PRICE_MAX_AFTER = _rx(r"\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd)?\s*(?:or less|or under|or below|max|tops)\b")
 PRICE_MIN = _rx(
-    r"\b(?:over|above|more than|at least|from|min(?:imum)?|starting at)\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|"
+    r"\b(?<!nothing )(?<!none )(?<!not )(?<!no )(?:over|above|more than|at least|from|min(?:imum)?|starting at)"
+    r"\s*\$?\s*(\d+(?:\.\d{1,2})?)\s*(?:dollars?|"
     r"bucks|usd|\$)?"
 )
 PRICE_BETWEEN = _rx(
@@ -3847,7 +3872,7 @@ class _Reader:
             # "wait no hang on" at a preview: a pause, maybe a no; asked again (it searched for "hang")
             return [CannotHandle(text=self.raw[:300], reason="unsure: a pause is not an answer")]
         if self.context.pending is not None and self.context.cart and JUST_MINE.match(core_polite):
-            return [Preview()]  # the cart as it is, previewed (as "check out" without the thing asked about)
+            return [Preview(without_open_question=True)]  # the cart as it is, without the thing asked about
         unsold = WITHOUT_UNSOLD.match(core_polite)
         if (
             unsold is not None
@@ -4490,6 +4515,18 @@ class _Reader:
         )
         if worn != text and self._names_product(normalize(worn), strict=True):
             text = worn
+        # "between meetings so quick pls, foam roller", "on the bus, be quick - grey beanie": where the customer is and
+        # that they are in a hurry, said before the order (searched for with the roller)
+        busy = re.match(
+            r"^\s*(?:(?:i\s*'?\s*m|im|i\s+am)\s+)?(?:in\s+between|between|in|on|at)\s+(?:a\s+|the\s+|my\s+)?(?:meetings?"
+            r"|calls?|classes|lectures|bus|train|tube|work|break|lunch break|school run)\b(?:\s+(?:so|and)\s+(?:be\s+)?"
+            r"(?:quick|fast|brief|in a hurry|quick please|quick pls))?(?:\s+(?:please|pls|plz|thanks))?\s*[,.;!-]+\s*"
+            r"(?:(?:so\s+)?(?:be\s+)?(?:quick|fast)(?:\s+(?:please|pls|plz))?\s*[,.;!-]+\s*)?",
+            text,
+            flags=re.I,
+        )
+        if busy is not None and self._names_product(normalize(text[busy.end() :]), strict=True):
+            text = text[busy.end() :]
         # "hang on make it two", "hold on can you make it 2": the pause said before a change, without its comma (a
         # search for "hang" with a count of two)
         text = re.sub(
@@ -4527,6 +4564,25 @@ class _Reader:
             kept = text[: wait.start()]
             said = "" if re.search(r"\b(?:just|only)\b", kept, re.I) else f", remove the {wait.group('thing')}"
             text = f"{kept}{said}{text[wait.end() :]}"
+        # "is this the cushioned one" at a preview: a question about the thing in the cart ("which one do you mean:
+        # Cloud Jogger or Running Socks?" was asked back, as if no shoe was in the cart)
+        in_cart = {line.product_id for line in self.context.cart}
+        if len(in_cart) == 1 and next(iter(in_cart)) in self.lexicon.by_id:
+            title = self.lexicon.by_id[next(iter(in_cart))].title
+            text = re.sub(
+                r"^\s*(?:(?:so|wait|hang on|and|oh)\s*,?\s+)?(?:is|are)\s+(?:this|that|these|those|they|it)\s+the\s+"
+                r"(?P<what>[a-z]+(?:\s+[a-z]+)?)\s+ones?\s*\?*\s*$",
+                lambda m: f"is the {title} {m.group('what')}?",
+                text,
+                flags=re.I,
+            )
+        # "oh right homes fine then", "work's better": the address is fine (it was not understood)
+        text = re.sub(
+            r"\b(?:(home)\s*'?\s*s|(work|office)\s*'\s*s)\s+(?=(?:fine|ok|okay|good|better|best|easier|great|grand)\b)",
+            lambda m: f"{m.group(1) or m.group(2)} is ",
+            text,
+            flags=re.I,
+        )
         # "fine, work then, it's round the corner", "home then as i'm off all week": why that address, said after it
         # (it was not understood)
         text = re.sub(

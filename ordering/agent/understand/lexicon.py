@@ -227,7 +227,7 @@ COMMON_WORDS = frozenset(
     more sore song pack packs bye goodbye tell said says team game name same came come home work life wife
     five fire hire line mine nine wine pine fine dine bike like hike mike site note vote live love move book
     back oop whoops woops he she his hers him her they their theirs hes shes kindly
-    books look took cook hook boat road load
+    books look took cook hook boat road load grab grabbed sweet lovely
     """)
 )
 
@@ -281,6 +281,21 @@ def join_phrases(text: str) -> str:
     for phrase, replacement in sorted(PHRASES.items(), key=lambda item: -len(item[0])):
         text = re.sub(rf"(?<![a-z0-9]){re.escape(phrase)}(?:e?s)?(?![a-z0-9])", replacement, text)
     return text
+
+
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEYBOARD_NEIGHBOURS = {
+    (row[index], row[index + offset]) for row in _KEYBOARD_ROWS for index in range(len(row)) for offset in (-1, 1)
+    if 0 <= index + offset < len(row)
+}  # fmt: skip
+
+
+def _fat_fingered(word: str, candidate: str) -> bool:
+    """True when `candidate` is `word` with one letter typed as the key beside it ("bkack" is black, not back)."""
+    if len(word) != len(candidate):
+        return False
+    differ = [(a, b) for a, b in zip(word, candidate, strict=True) if a != b]
+    return len(differ) == 1 and differ[0] in _KEYBOARD_NEIGHBOURS
 
 
 def _swapped(word: str, candidate: str) -> bool:
@@ -521,10 +536,12 @@ class CatalogLexicon:
                 if distance > limit:
                     continue
                 # At the same distance two swapped letters are the likeliest typo ("balck" is black, not back;
-                # "crat" is cart, not coat), then a catalog word over one of the caller's own.
+                # "crat" is cart, not coat), then a key's neighbour ("bkack" is black, not back), then a catalog word
+                # over one of the caller's own.
                 rank = (
                     distance,
                     0 if _swapped(word, candidate) else 1,
+                    0 if _fat_fingered(word, candidate) else 1,
                     0 if candidate in self.vocabulary else 1,
                     -fuzz.ratio(word, candidate),
                     candidate,
@@ -532,7 +549,7 @@ class CatalogLexicon:
                 if best is None or rank < best:
                     best = rank
             if best is not None:
-                result = best[4]
+                result = best[-1]
             elif singular(word) != word:
                 # "sokcs": the plural of a typo of a word the catalog has in the singular ("sokc" is sock)
                 result = self.correct(singular(word), extra)

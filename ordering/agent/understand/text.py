@@ -268,10 +268,15 @@ _EMOTICON = re.compile(r"(?<![\w<])(?:<+/?3+|[:;=]'?-?[)(\]\[dpo/\\|*3$@]+|\^_*\
 # "ffs", "fr fr" ("ngl the hoodie looks sick" searched for "ngl"; "omg lol" was a product to add)
 _REACTIONS = re.compile(
     r"\b(?:lo+l+z?|lmf?a+o+|rofl|roflmao|(?:b?w?a?ha){2,}h?|(?:he){2,}h?|(?:hi){3,}|omf?g+|o+m+g+|ngl|tbh|smh+|ikr|"
-    r"bruh+|ffs|oof|yikes|sheesh|dang|damn+|goddamn|fr\s+fr|frfr|fr(?=\s*(?:$|[,.!?]))|istg|tho)\b"
+    r"bruh+|ffs|oof|yikes|sheesh|dang|damn+(?:\s+it)?|dammit|goddamn(?:\s+it)?|fr\s+fr|frfr|fr(?=\s*(?:$|[,.!?]))|istg"
+    r"|tho)\b"
     # "for the 4th time", "this is the third time": how often it was asked, never a count
     r"|\b(?:(?:this is|that is|thats|its|it is)\s+)?(?:for\s+)?the\s+(?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth|"
     r"umpteenth|hundredth|millionth|last)\s+time\b"
+)
+_CURSE_BETWEEN_VALUES = re.compile(
+    r"(\b(?:\d{1,2}|xs|s|m|l|xl|xxl))\s*[,.!]?\s+(?:ffs|dang|damn+(?:\s+it)?|dammit|goddamn(?:\s+it)?)\s*[,.!]?\s+"
+    r"(?=(?:\d{1,2}|xs|s|m|l|xl|xxl)\b)"
 )
 # A complaint about the assistant said before what to do ("you keep getting it wrong, remove the cap", "why is this so
 # hard, just the black one"): it names nothing to order, and the rest was not understood with it
@@ -313,6 +318,8 @@ def _chat_style(text: str) -> str:
     text = re.sub(r"^\s*(?:hang|hold)\s+on\s*,(?=\s*[a-z0-9])", "wait,", text)
     text = re.sub(r"\bur\s+(?=(?:the best|a star|a legend|a lifesaver|a life saver|amazing|awesome|great|so|too|"
                   r"welcome)\b)", "you are ", text)  # fmt: skip
+    # "white racers 41 damn it 42", "M ffs L": a curse between two values is the slip corrected (read as "no")
+    text = _CURSE_BETWEEN_VALUES.sub(r"\1 no ", text)
     return _JOKE_COUNT.sub(" ", _COMPLAINT.sub(" ", _REACTIONS.sub(" ", text)))
 
 
