@@ -31,6 +31,7 @@ from ordering.agent.state import MAX_CANDIDATES, MAX_QUANTITY, SHIPPING_OPTIONS,
 from ordering.agent.tools import ToolCall, ToolResult
 from ordering.agent.tools.preview import cart_released_noted
 from ordering.agent.turn import Turn
+from ordering.agent.understand import rx
 from ordering.agent.understand.lexicon import singular as _singular
 from ordering.agent.understand.sizes import LETTER_SIZES
 from ordering.holds import PREVIEW_BLOCKED
@@ -175,7 +176,7 @@ def _said_as(text: str, label: str) -> str:
 
     lowered = text.lower()
     for word, canonical in ADDRESS_WORDS.items():
-        if canonical == label.lower() and re.search(rf"\b{re.escape(word)}\b", lowered):
+        if canonical == label.lower() and rx.search(rf"\b{re.escape(word)}\b", lowered):
             return word
     return label
 
@@ -192,9 +193,9 @@ def _count_said(text: str, size: str | None) -> bool:
     """A number in the customer's words that is not the size they said, or a count in words ("2 caps", "a couple")."""
     lowered = text.lower()
     # a size in another system or with its word is no count ("UK 7", "size 9", "us 10.5")
-    lowered = re.sub(r"\b(?:uk|us|eu|euro|size|sz|mens|men's|womens|women's)\s*\d+(?:\.\d+)?", " ", lowered)
-    numbers = re.findall(r"\d+(?:\.\d+)?", lowered)
-    return any(number != (size or "") for number in numbers) or bool(set(re.findall(r"[a-z]+", lowered)) & _COUNT_WORDS)
+    lowered = rx.sub(r"\b(?:uk|us|eu|euro|size|sz|mens|men's|womens|women's)\s*\d+(?:\.\d+)?", " ", lowered)
+    numbers = rx.findall(r"\d+(?:\.\d+)?", lowered)
+    return any(number != (size or "") for number in numbers) or bool(set(rx.findall(r"[a-z]+", lowered)) & _COUNT_WORDS)
 
 
 def _a_plain_yes(turn: Turn) -> bool:
@@ -213,20 +214,20 @@ def _query_fits(query: str, product: Any) -> bool:
     words are mostly the shop's own words for it (its title, description and category: "white leather tennis shoes with
     the gum sole" → "Leather court sneakers with a gum sole"). "kitting out for winter runs: warm leggings M, gloves
     that work with my phone M, and a woolly hat" is not the beanie alone."""
-    words = [word for word in re.findall(r"[a-z]+", query.lower()) if len(word) > 2]
+    words = [word for word in rx.findall(r"[a-z]+", query.lower()) if len(word) > 2]
     if len(words) <= 4:
         return True
     if product is None:
         return False
     text = f"{product.title} {getattr(product, 'description', '') or ''} {product.category}".lower()
-    own = {word.rstrip("s") for word in re.findall(r"[a-z]+", text)}
+    own = {word.rstrip("s") for word in rx.findall(r"[a-z]+", text)}
     hits = sum(1 for word in words if word.rstrip("s") in own)
     return hits * 2 >= len(words)
 
 
 def _street_words(text: str) -> list[str]:
     abbreviations = {"st": "street", "ave": "avenue", "rd": "road", "ln": "lane", "dr": "drive", "blvd": "boulevard"}
-    return [abbreviations.get(word, word) for word in re.findall(r"[a-z0-9]+", text.lower())]
+    return [abbreviations.get(word, word) for word in rx.findall(r"[a-z0-9]+", text.lower())]
 
 
 def _saved_by_street(turn: Turn, said: str) -> str | None:
@@ -606,10 +607,10 @@ class Policy:
         """The promotions the command means: named by what it is for ("the running shoe one": those whose shop's
         description says so, personal or not), else the customer's own, with the percent said."""
         if command.about:
-            wanted = {_singular(word) for word in re.findall(r"[a-z0-9]+", command.about.lower())} - _ABOUT_FILLER
+            wanted = {_singular(word) for word in rx.findall(r"[a-z0-9]+", command.about.lower())} - _ABOUT_FILLER
             return [
                 p for p in promotions
-                if wanted and wanted <= {_singular(word) for word in re.findall(r"[a-z0-9]+", p["description"].lower())}
+                if wanted and wanted <= {_singular(word) for word in rx.findall(r"[a-z0-9]+", p["description"].lower())}
             ]  # fmt: skip
         own = [p for p in promotions if p.get("personal", True)]
         if command.percent is None:
@@ -1362,7 +1363,7 @@ class Policy:
                     len(spec.product_ids) == 1
                     and spec.saved == "purchased"
                     and (spec.colour or spec.size)
-                    and re.search(r"\b(?:again|another|same|re-?order)\b", turn.customer_text.lower())
+                    and rx.search(r"\b(?:again|another|same|re-?order)\b", turn.customer_text.lower())
                 ):
                     # "the grey beanie again please": a history the shop's records do not show changes nothing, the
                     # thing is named in full; it is taken as named (the preview still asks), and the customer is told.
@@ -2558,7 +2559,7 @@ class Policy:
             # gloves …, and a woolly hat"): offering the one thing found would drop the rest
             and _query_fits(command.query, turn.products.get(products[0]["product_id"]))
             # "…, with the running shoe discount": a look carries no code, so a yes to it would drop the discount
-            and not re.search(r"\b(?:discount|promo|promotion|code|coupon|voucher)s?\b", turn.customer_text.lower())
+            and not rx.search(r"\b(?:discount|promo|promotion|code|coupon|voucher)s?\b", turn.customer_text.lower())
             # "2 blue caps, pack them separately": nor a count (a number other than the size said)
             and not _count_said(turn.customer_text, command.size)
         )
@@ -2623,11 +2624,11 @@ class Policy:
         ):
             return  # "great, add it in navy M": the offered one itself, as said now
         said = turn.customer_text.lower()
-        beside = re.match(
+        beside = rx.match(
             r"^\s*(?:(?:yes|yeah|yep|yup|sure|ok|okay|oh|great|perfect)\b[\s,!.]*)*(?:but\s+)?(?:and|also|plus|add)\b",
             said,
         )
-        if beside is None and not re.search(r"\b(?:too|as well|also)\b", said):
+        if beside is None and not rx.search(r"\b(?:too|as well|also)\b", said):
             return
         self._offer_add(turn, offer, "offer_taken_beside", f"the {offer['title']}, offered, and more said beside it")
 
@@ -3084,10 +3085,10 @@ def _option_named(text: str, options: list[dict]) -> str | None:
 
     # Words of three letters count too: "red. no white. hmm, red or white" names both colours (it chose white,
     # the only one of four letters or more, after the reader had found the customer undecided).
-    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) >= 3]
+    words = [w for w in rx.findall(r"[a-z0-9]+", text.lower()) if len(w) >= 3]
     hits = []
     for option in options:
-        label_words = re.findall(r"[a-z0-9]+", option["label"].lower())
+        label_words = rx.findall(r"[a-z0-9]+", option["label"].lower())
         if any(
             fuzz.ratio(w.rstrip("s") if len(w) > 3 else w, lw) >= 85
             for w in words

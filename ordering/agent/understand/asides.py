@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ordering.agent.understand import rx
 from ordering.agent.understand.lexicon import colour_of
 from ordering.agent.understand.numbers import parse_number_words
 from ordering.agent.understand.sizes import normalize_clothing
@@ -140,23 +141,23 @@ _PEOPLE_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2
 def _people_of_ages(match: re.Match[str]) -> str:
     """ "kids are 8, 10 and 12" → "kids"; "my kids (6 and 9)" → "my 2 kids": as many people as ages, when their number
     was not said."""
-    ages = re.findall(r"\d+", match.group(0))
-    counted = re.search(r"\b(?:\d|two|three|four|five|six|both)\s*$", match.string[: match.start()])
+    ages = rx.findall(r"\d+", match.group(0))
+    counted = rx.search(r"\b(?:\d|two|three|four|five|six|both)\s*$", match.string[: match.start()])
     return f"{match.group(1)} " if counted else f"{len(ages)} {match.group(1)} "
 
 
 def _people_in(persons: str) -> int | None:
     total = 0
-    for person in re.split(r"\s*(?:\band\b|&|,)\s*", persons.strip()):
+    for person in rx.split(r"\s*(?:\band\b|&|,)\s*", persons.strip()):
         person = person.strip()
         if not person:
             continue
-        number = re.search(r"\b(\d|two|three|four|five|six|both)\b", person)
+        number = rx.search(r"\b(\d|two|three|four|five|six|both)\b", person)
         if number is not None:
             total += int(number.group(1)) if number.group(1).isdigit() else _PEOPLE_WORDS[number.group(1)]
-        elif re.fullmatch(r"(?:both of us|the two of us)", person):
+        elif rx.fullmatch(r"(?:both of us|the two of us)", person):
             total += 2
-        elif re.search(r"(?:s|children|family|us|them|kids)$", person) and not re.search(
+        elif rx.search(r"(?:s|children|family|us|them|kids)$", person) and not rx.search(
             r"\b(?:his|ness|boss)$", person
         ):
             return None  # a group of no said size
@@ -221,7 +222,7 @@ _SAID_COUNT = re.compile(r"(?:^|\s)(?:\d{1,2}|two|three|four|five|six|a couple o
 def _people_named(text: str) -> int | None:
     """Two or more people one thing is for, said without "each" or "both" ("for me and my brother"), or None."""
     match = FOR_PEOPLE.search(text)
-    if match is None or re.search(r"\b(?:both|all|each|one for)\b", text):
+    if match is None or rx.search(r"\b(?:both|all|each|one for)\b", text):
         return None
     if _SAID_COUNT.search(" " + text[: match.start()] + " " + text[match.end() :]):
         return None  # "2 tees for me and my brother": the count said stands ("my 2 brothers" counts people)
@@ -254,7 +255,7 @@ def _parts_of_the_people(before: str, values: str) -> tuple[int, int]:
     total = _people_in(named.group("persons")) if named is not None else None
     if len(said) != 2:
         return 1, 1
-    counts = [None if re.fullmatch(r"them|the others|the rest", person) else _people_in(person) for person in said]
+    counts = [None if rx.fullmatch(r"them|the others|the rest", person) else _people_in(person) for person in said]
     if counts[0] is None and counts[1] is not None and total is not None:
         counts[0] = total - counts[1]
     elif counts[1] is None and counts[0] is not None and total is not None:
@@ -271,7 +272,7 @@ _FILLERS = {"and", "ooh", "oh", "so", "also", "plus", "then", "ok", "okay", "um"
 def _one_more_after_a_thing(match: re.Match[str]) -> str:
     """SAME_FOR_SOMEONE as "one ", only after a thing said in the same message ("… in 42 for my girlfriend, and the
     same for her sister"); "and the same for my dad but in 45" alone is about the cart, read by the generator."""
-    before = [word for word in re.findall(r"[a-z0-9']+", match.string[: match.start()]) if word not in _FILLERS]
+    before = [word for word in rx.findall(r"[a-z0-9']+", match.string[: match.start()]) if word not in _FILLERS]
     return "one " if before else match.group(0)
 
 
@@ -293,7 +294,7 @@ def _per_person_count(text: str) -> str:
     if (first := A_THING_FOR_THEN_ONE.search(text)) is not None:
         before = text[: first.start()].split()
         people = PEOPLE_PAIR.match(text, first.start())
-        after = [word for word in re.findall(r"[a-z0-9]+", text[people.end() :] if people is not None else "")]
+        after = [word for word in rx.findall(r"[a-z0-9]+", text[people.end() :] if people is not None else "")]
         values_after = len([word for word in after if _value_kind(word)])
         # not "navy L for me and one for my son in S", nor "… for my mum, purple and blue": a value each, said apart;
         # "navy zip hoodie L for me and one for my son", with nothing said after it, is two in L (it was one)
@@ -312,7 +313,7 @@ def _per_person_count(text: str) -> str:
     elif (match := PEOPLE_THEN_EACH.search(text)) is not None:
         count, span = _people_in(match.group("persons")), match.span()
         replacement = match.group("thing")
-    elif (match := PEOPLE_NEED.search(text)) is not None and re.search(
+    elif (match := PEOPLE_NEED.search(text)) is not None and rx.search(
         r"\beach(?: of them)?\s+(?:need|want)", match.group(0)
     ):
         # "my 3 kids each need a running cap": one per person
@@ -327,19 +328,19 @@ def _per_person_count(text: str) -> str:
         # the count where "one each" was: the thing said before it ("water bottles x2, the steel one in white")
         return text[match.end() : each.start()].rstrip(" ,") + f" x{count} " + text[each.end() :]
     elif (match := ONE_FOR_EACH.search(text)) is not None:
-        count, span = len(re.findall(r"\b(?:one|1)\s+for\b", match.group(0))), match.span()
-        last_only = re.match(
+        count, span = len(rx.findall(r"\b(?:one|1)\s+for\b", match.group(0))), match.span()
+        last_only = rx.match(
             r"\s*,?\s*(?:(?:(?:he|she|they)\s+(?:is|are|wears|wear)|hes|shes|theyre)\s+(?:a\s+|an\s+)?(?:size\s+)?"
             r"|in\s+|"
             r"size\s+)"
             r"(?P<value>[a-z0-9]+)\b",
             text[span[1] :],
         )
-        if last_only is not None and not re.search(r"\b(?:both|all|each)\b", text):
+        if last_only is not None and not rx.search(r"\b(?:both|all|each)\b", text):
             # "one for me and one for my sister in S": the size is the sister's only; one without it (it was 2 in S)
             parts = "one and " * (count - 1) + f"one in {last_only.group('value')}"
             return text[: span[0]] + " " + parts + text[span[1] + last_only.end() :]
-    elif (match := FOR_PEOPLE.search(text)) is not None and re.search(r"\b(?:both|all|each)\b", text):
+    elif (match := FOR_PEOPLE.search(text)) is not None and rx.search(r"\b(?:both|all|each)\b", text):
         count, span = _people_in(match.group("persons")), match.span()
         if count is not None and count < 2:
             return text
@@ -347,7 +348,7 @@ def _per_person_count(text: str) -> str:
     if span is None and _SAID_COUNT.search(" " + text):
         # "2 of the hoodie i saved, one for my brother": the count said stands; who one of them is for is no item
         one_for = ONE_FOR_SOMEONE.search(text)
-        if one_for is not None and len(re.findall(r"\b(?:one|1)\b", text)) == 1:  # not "one blue and one for him"
+        if one_for is not None and len(rx.findall(r"\b(?:one|1)\b", text)) == 1:  # not "one blue and one for him"
             return text[: one_for.start()] + " " + text[one_for.end() :]
     if span is not None and count is None:
         # "3 grey beanies, one each for me and the kids": a group of no said size, after a count said: the count stands
@@ -359,7 +360,7 @@ def _per_person_count(text: str) -> str:
     rest = text[: span[0]] + " " + replacement + text[span[1] :]
     if _SAID_COUNT.search(" " + rest):
         return rest  # the count said stands; the people only said who each is for
-    if re.search(r"\band\b|&|\bplus\b", rest) or (rest.count(",") > 1 and re.search(r",\s*(?:a|an|one|some)\s", rest)):
+    if rx.search(r"\band\b|&|\bplus\b", rest) or (rest.count(",") > 1 and rx.search(r",\s*(?:a|an|one|some)\s", rest)):
         # several things: that many of each, when "each" said so ("both" may be about the things; "… for both my kids,
         # white, plus a black one for me" gave the black one the count)
         return text if loose else f"{rest.rstrip(' ,')}, {count} each"
@@ -380,17 +381,17 @@ def _parts_by_person(text: str) -> str:
     if (
         count is not None
         and count >= 2
-        and re.search(r"\b(?:and|plus)\s+(?:a|an|one|1)\b", later)
+        and rx.search(r"\b(?:and|plus)\s+(?:a|an|one|1)\b", later)
         and not _SAID_COUNT.search(" " + text[: first.start()])
     ):
-        after = re.match(r"\s*,\s*(?P<value>[a-z0-9]+)\s*(?=,)", later)
+        after = rx.match(r"\s*,\s*(?P<value>[a-z0-9]+)\s*(?=,)", later)
         if after is not None and _value_kind(after.group("value")):
             text = f"{text[: first.start()]} x{count} {after.group('value')}{later[after.end() :]}"
         else:
             text = f"{text[: first.start()]} x{count}{later}"
         recipients = list(RECIPIENT.finditer(text))
     last = recipients[-1]
-    tail = re.search(r"\s+in\s+(?P<said>[a-z0-9]+)\s*,\s*(?P<value>[a-z0-9]+)\s*$", text[last.end() :])
+    tail = rx.search(r"\s+in\s+(?P<said>[a-z0-9]+)\s*,\s*(?P<value>[a-z0-9]+)\s*$", text[last.end() :])
     if (
         tail is not None
         and _value_kind(tail.group("said"))
@@ -440,7 +441,7 @@ class Asides:
 def _value_kind(word: str) -> str | None:
     if colour_of(word) is not None:
         return "colour"
-    if re.fullmatch(r"\d{2}(?:\.5)?", word) and 30 <= float(word) <= 50:
+    if rx.fullmatch(r"\d{2}(?:\.5)?", word) and 30 <= float(word) <= 50:
         return "shoe"
     if normalize_clothing(word):
         return "letter"
@@ -548,8 +549,8 @@ def _not_a_limit(text: str, match: re.Match[str]) -> bool:
     one end of a range ("40-60 bucks", "$20-30": the range is the reader's)."""
     return not (
         _LIMIT_BEFORE.search(text[: match.start()])
-        or re.search(r"\d\s*-\s*$", text[: match.start()])
-        or re.match(r"\s*(?:-|to)\s*\$?\s*\d", text[match.end() :])
+        or rx.search(r"\d\s*-\s*$", text[: match.start()])
+        or rx.match(r"\s*(?:-|to)\s*\$?\s*\d", text[match.end() :])
     )
 
 
@@ -832,7 +833,7 @@ _SMALL_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 def _more_of_the_same(text: str) -> str:
     match = MORE_OF_THE_SAME.search(text)
     before = text[: match.start()] if match else ""
-    if match is None or re.search(r"(?:^|\s)(?:\d+|two|three|four|five|a couple of|a pair of)\s+[a-z]", before):
+    if match is None or rx.search(r"(?:^|\s)(?:\d+|two|three|four|five|a couple of|a pair of)\s+[a-z]", before):
         return text
     said = match.group("n")
     count = int(said) if said.isdigit() else _SMALL_NUMBERS[said]
@@ -843,7 +844,7 @@ def _one_persons_size(text: str) -> str:
     """WEARS_SIZE, when the message is about one person's size: with two people and their sizes ("for me and my
     wife, I'm a US 9 and she's a 40", "one for me and one for my son, he's a 40") it is left to the people rules."""
     found = WEARS_SIZE.findall(text)
-    if len(found) != 1 or len(re.findall(r"\b(?:i am|i'm|im|she is|he is|they are|she's|he's)\b", text)) > 1:
+    if len(found) != 1 or len(rx.findall(r"\b(?:i am|i'm|im|she is|he is|they are|she's|he's)\b", text)) > 1:
         return text
     if ONE_FOR_EACH.search(text) or VALUE_FOR_EACH.search(text) or (_people_named(text) or 0) >= 2:
         return text
@@ -856,19 +857,19 @@ def _size_worn(match: re.Match[str]) -> str:
         return f" size {first} or {second} "
     elsewhere = match.string[: match.start()] + " " + match.string[match.end() :]
     # "the blue runner in 40 for her (she wears a 40)": said already, once is enough (the second was 40 pairs)
-    return " " if re.search(rf"\b{re.escape(first)}\b", elsewhere) else f" size {first} "
+    return " " if rx.search(rf"\b{re.escape(first)}\b", elsewhere) else f" size {first} "
 
 
 def _spelled(said: str) -> str:
     """ "forty two" → "42", "ten" → "10"; digits as they are."""
-    value, used = parse_number_words(re.split(r"[\s-]+", said))
+    value, used = parse_number_words(rx.split(r"[\s-]+", said))
     return str(value) if value is not None and used else said
 
 
 def drop_asides(text: str) -> Asides:
     """The normalized message without what it says beside the order (see the module docstring)."""
     # "hiii sorry was on the train, yes go ahead": why the answer came late, no part of it (not understood)
-    text = re.sub(
+    text = rx.sub(
         r"^(?:(?:hi|hey|hello|ok|okay)\s*,?\s+)*(?:sorry|soz|apologies)\s*,?\s+(?:i\s+)?(?:was|am|got)\s+"
         r"(?:on|in|at|busy|driving|cooking|stuck|away|out|with|at work|distracted)\b[a-z ]*?\s*[,.!]+\s*"
         r"(?=(?:yes|yeah|yep|ok|okay|sure|go|no|nah|actually|make|change|add|remove)\b)",
@@ -876,16 +877,16 @@ def drop_asides(text: str) -> Asides:
         text,
     )
     # "phone on 2% brb": the battery, never a count or a discount
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:my\s+)?(?:phone|battery|phone battery|phones)\s+(?:is\s+|s\s+)?(?:on|at|nearly|almost|down to)\s+"
         r"\d{1,2}\s*(?:%|percent)(?:\s+battery)?",
         "my phone is dying",
         text,
     )
     # "back, make that one purple one blue" (after "brb"): the customer is back; no part of the order
-    text = re.sub(r"^(?:(?:ok|okay|right|sorry)\s*,?\s+)*(?:i am\s+|im\s+)?back\s*[,.!]+\s*(?=\S)", "", text)
+    text = rx.sub(r"^(?:(?:ok|okay|right|sorry)\s*,?\s+)*(?:i am\s+|im\s+)?back\s*[,.!]+\s*(?=\S)", "", text)
     # "just testing you - a unicorn in size 44 and a blue cap": why the message is odd, no part of the order
-    text = re.sub(
+    text = rx.sub(
         r"^(?:(?:ok|okay|right|so|hi|hey|hello)\s*,?\s+)*(?:i am\s+|im\s+)?(?:just|only)\s+testing"
         r"(?:\s+(?:you|u|this|it|it out|things out|the bot|the assistant|the chat))?\s*[-,.!:;]*\s*(?=\S)",
         "",
@@ -899,7 +900,7 @@ def drop_asides(text: str) -> Asides:
     text = _more_of_the_same(text)
     # "Is it the case that I must pay for postage? I only want one pack of the black socks": the order's preview says
     # what shipping costs ("postage" was searched as a product)
-    text = re.sub(
+    text = rx.sub(
         r"^(?:(?:hi|hello|ok|so)\s*,?\s+)*(?:is it the case that\s+)?"
         r"(?:(?:must|do|will|would)\s+i|i\s+(?:must|have to))\s+(?:have to\s+|need to\s+)?pay\s+(?:for|extra for)\s+"
         r"(?:the\s+)?(?:postage|shipping|delivery)\s*[?.,]?\s+(?=\S)",
@@ -907,7 +908,7 @@ def drop_asides(text: str) -> Asides:
         text,
     )
     # "green 43 please. do they run small?": how it fits, asked after the order, is left (the order was lost to it)
-    text = re.sub(
+    text = rx.sub(
         r"(?<=[a-z0-9])\s*[.!,]?\s+(?:and\s+)?(?:do|does|are|is|will)\s+(?:they|it|these|those|the \w+)\s+"
         r"(?:run|fit|come up|size up)?\s*(?:a (?:bit|little)\s+)?(?:small|large|big|true to size|narrow|wide)"
         r"\s*\??\s*$",
@@ -916,16 +917,16 @@ def drop_asides(text: str) -> Asides:
     )
     # "no sorry work, i'm at the office all week": why that address, named before it, not an item; said alone ("im at
     # the office all week so deliver there") it is the address, kept
-    text = re.sub(
+    text = rx.sub(
         r"\s*,?\s*\b(?:i am|im|we are|i will be|ill be)\s+(?:(?:at|in)\s+(?:the|my|our)\s+(?:office|work|house|place)\b"
         # "yes but send it to work, im on shift all night": why work
         r"|on\s+(?:shift|nights|night shift|the night shift|a night shift|call|duty|lates|earlies)\b)"
         r"[^,.]*",
-        lambda match: " " if re.search(r"\b(?:work|home|office)\b", match.string[: match.start()]) else match.group(0),
+        lambda match: " " if rx.search(r"\b(?:work|home|office)\b", match.string[: match.start()]) else match.group(0),
         text,
     )
     # "my son lost his water bottle AGAIN so a black steel bottle": the loss happened again, no reorder of it
-    text = re.sub(
+    text = rx.sub(
         r"\b((?:lost|broke|broken|forgot|left|ripped|tore|torn|dropped|ruined|outgrew|wore out|smashed|cracked)\b"
         r"[^,.;]{0,40}?)\s+again\b",
         r"\1",
@@ -933,7 +934,7 @@ def drop_asides(text: str) -> Asides:
     )
     # "the Court Classic in size 44, the same as I bought last month": a remark about the thing named (it was a second
     # pair, the one bought); said alone ("the same as I bought last time") it is the reorder, kept
-    text = re.sub(
+    text = rx.sub(
         r"(?<=[a-z0-9])\s*,\s*(?:just\s+)?(?:the\s+)?same\s+(?:ones?\s+|pair\s+|kind\s+|size\s+)?as\s+(?:i|we)\s+"
         r"(?:bought|ordered|got|had|purchased)(?:\s+(?:last\s+(?:time|week|month|year)|before|previously|a while ago"
         r"|from you))?\b",
@@ -942,7 +943,7 @@ def drop_asides(text: str) -> Asides:
     )
     # "do the cloud joggers run small? anyway ill take them in grey 44": how it fits is asked and left; the thing
     # stays for what follows to point at (it was size S and 44 of them)
-    text = re.sub(
+    text = rx.sub(
         r"^(?:do|does|are|is)\s+(?P<thing>(?:the|these|those)\s+[a-z ]+?)\s+(?:(?:run|fit|come up|size)\s+)?"
         r"(?:a (?:bit|little)\s+)?(?:small|large|big|true to size|narrow|wide|short|long)"
         r"(?:\s*,\s*(?:anyway|anyways|but|though|ok|okay)?|\s+(?:anyway|anyways|but|though|ok|okay|so)"
@@ -952,85 +953,85 @@ def drop_asides(text: str) -> Asides:
     )
     changed = TOPIC_CHANGE.sub("", text)
     if (
-        len(re.findall(r"[a-z0-9]+", changed)) >= 2
+        len(rx.findall(r"[a-z0-9]+", changed)) >= 2
         and changed != text
-        and not re.search(
+        and not rx.search(
             r"\b(?:it|them|they|those|these|that one|the same)\b", changed
         )  # what it points back at stays
     ):
         text = changed
     # A hedge before the thing named ("shoes size 43, prob the blue runners", "maybe a cap"): that thing, said;
     # with "not sure" after it, it is not asked for ("and maybe the kettlebell, not sure yet")
-    text = re.sub(
+    text = rx.sub(
         r"\s*,?\s*\b(?:and\s+)?(?:maybe|perhaps|possibly)\s+(?:the|a|an|some)\s+[a-z ]+?\s*,?\s*"
         r"(?:not sure|idk|i do not know|dunno|we will see|i will see|still thinking|undecided)"
         r"(?:\s+(?:yet|about that|about it))?\s*(?=[,.;]|$)",
         " ",
         text,
     )
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:prob|probs|probably|prolly|likely|i think|i guess|maybe|perhaps)\s+(?=(?:the|a|an)\s)", "", text
     )
     text = MONEY_OFF.sub(" cheaper ", text)
     text = LEADS.sub(" ", THINGS_COUNT.sub(" ", text))
     text = FINAL_WORD.sub(" actually ", IDIOMS.sub(" ", OWN_CONVERSION.sub(" ", text)))
     # "hmm no, home is better": that address again; "never mind then, just a white running cap": what comes after
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:the\s+)?(home|work|office)(?:\s+address)?\s+(?:is|was|would be)\s+(?:better|fine|right|best)\b",
         r", to \1",
         text,
     )
-    text = re.sub(
+    text = rx.sub(
         r"^(?:never ?mind|nevermind|forget it|no worries)(?:\s+then)?\s*,\s*(?=(?:just\s+)?(?:a|an|the|\d)\b)", "", text
     )
     # "hoodie with zip" is the zip hoodie ("with" starts another item); "i already said yes earlier, so …" is a claim,
     # never a yes and never an item (the preview still asks)
-    text = re.sub(r"\b(hoodie|jacket|top)(s?) with (?:a |the )?(?:zip|zipper)\b", r"zip \1\2", text)
-    text = re.sub(
+    text = rx.sub(r"\b(hoodie|jacket|top)(s?) with (?:a |the )?(?:zip|zipper)\b", r"zip \1\2", text)
+    text = rx.sub(
         r"\b(?:i|we)\s+(?:already|just|have already)\s+(?:said|told you|confirmed|agreed|approved)(?:\s+(?:yes|so|it|"
         r"that))?(?:\s+(?:earlier|before|already|previously))?\s*,?\s*(?:so\s+)?",
         " ",
         text,
     )
     # "apologies, that should have been a large": an apology is a "sorry", and what should have been is a change
-    text = re.sub(
+    text = rx.sub(
         r"^(?:(?:my|many|sincere|so many)\s+)?(?:apologies|apology|(?:i\s+)?apologi[sz]e|(?:i\s+(?:do\s+)?)?beg your "
         r"pardon|pardon(?:\s+me)?|excuse me|forgive me)\b\s*[,.!-]*\s*",
         "sorry ",
         text,
     )
-    text = re.sub(r"\b(?:that|it|this|they|those)\s+should(?:\s+have)?\s+been\b", "should be", text)
+    text = rx.sub(r"\b(?:that|it|this|they|those)\s+should(?:\s+have)?\s+been\b", "should be", text)
     # "ugh no, 43 was right": a sound of annoyance carries nothing (and hid the correction after it)
-    text = re.sub(r"^(?:(?:ugh|argh|meh|erm|um|umm|uh|ffs|pfft|sigh)\s*,?\s+)+(?=\S)", "", text)
-    text = re.sub(r"(?<=\S)\s*,?\s*\b(?:whatever|or whatever|meh)\s*$", "", text)  # "put the cap back, whatever"
+    text = rx.sub(r"^(?:(?:ugh|argh|meh|erm|um|umm|uh|ffs|pfft|sigh)\s*,?\s+)+(?=\S)", "", text)
+    text = rx.sub(r"(?<=\S)\s*,?\s*\b(?:whatever|or whatever|meh)\s*$", "", text)  # "put the cap back, whatever"
     # "…, whatever, just place it": a clause of its own (a value right after it is a repair: repair.py)
-    text = re.sub(r"(?<=\S)\s*,?\s*\bwhatever\b\s*,?\s*(?=just\b)", " , ", text)
+    text = rx.sub(r"(?<=\S)\s*,?\s*\bwhatever\b\s*,?\s*(?=just\b)", " , ", text)
     # "shoe for running, number 44": a shoe size said as a number; "it must be more big, L": the size said is meant
-    text = re.sub(r"\bnumber\s+((?:3[5-9]|4[0-9])(?:\.5)?)\b", r"size \1", text)
-    text = re.sub(
+    text = rx.sub(r"\bnumber\s+((?:3[5-9]|4[0-9])(?:\.5)?)\b", r"size \1", text)
+    text = rx.sub(
         r"\b(?:it|they|this|that)\s+(?:must|should|has to|have to|needs? to)\s+be\s+(?:more big|bigger|larger|more "
         r"small|smaller)\s*,?\s*(?=(?:size\s+)?(?:xs|s|m|l|xl|xxl|\d{2})\b)",
         "actually ",
         text,
     )
     # "ugh no, 43 was right", "the black was better": that value again, as a correction
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:(?:no|nah|nope)\s*,?\s+)?(?:the\s+)?([a-z0-9.]+)(?:\s+one)?\s+(?:was|is)\s+(?:right|correct|better|"
         r"fine|best)(?:\s+after all)?\b",
         lambda m: f"actually {m.group(1)}" if _value_kind(m.group(1)) else m.group(0),
         text,
     )
-    if re.search(r"\b(?:home|work|office|house)\b.*\b(?:home|work|office|house)\b", text):
+    if rx.search(r"\b(?:home|work|office|house)\b.*\b(?:home|work|office|house)\b", text):
         text = NOT_THIS_ADDRESS.sub(" ", text)  # only beside the address meant
-    if re.search(r"\b(?:\d{4}|visa|mastercard|amex|card)\b", text):
+    if rx.search(r"\b(?:\d{4}|visa|mastercard|amex|card)\b", text):
         text = CARD_CHECK.sub(" ", text)
     text = NO_WORRIES.sub(" ", text)
     # "if you have the tech tee in orange L add that too": that item, for the shop's stock to decide
     text = IF_YOU_HAVE_ADD.sub(lambda match: " and " + match.group("what") + " ", text)
-    text = re.sub(r"\s*,?\s*\b(?:anyway|anyways)\s*$", "", text)  # "yes anyway", "i'll take it anyway"
-    text = re.sub(r"(?<=\S)\s+(?:tho|though)\s*$", "", text)  # "in navy tho"
+    text = rx.sub(r"\s*,?\s*\b(?:anyway|anyways)\s*$", "", text)  # "yes anyway", "i'll take it anyway"
+    text = rx.sub(r"(?<=\S)\s+(?:tho|though)\s*$", "", text)  # "in navy tho"
     # why a size is wanted ("make both of them large, they run small"): a reason, not a request
-    text = re.sub(
+    text = rx.sub(
         r"\s*[,.;]?\s*\b(?:since |because |as |cause |cos )?(?:they|it|these|those|this|that one|the \w+)\s+"
         r"(?:run|runs|come up|comes up|fit|fits|are|is)\s+(?:a bit |a little |really |very |quite )?(?:small|large|"
         r"big|tight|loose|narrow|wide|true to size|short|long)\b(?=\s*(?:[,.;]|$))",
@@ -1040,16 +1041,16 @@ def drop_asides(text: str) -> Asides:
     # "and a steel bottle to go with it": what it goes with is no swap ("go with" read as choosing the bottle
     # instead of the day pack, which was dropped)
     # ("and a cap to go with, blue": said with nothing after it, the cap replaced the rain jacket)
-    text = re.sub(
+    text = rx.sub(
         r"\s*\bto (?:go with|match|wear with|pair with|go along with)(?:\s+(?:it|that|them|this|those|the [a-z]+"
         r"(?: [a-z]+)?)\b|(?=\s*(?:[,.;!]|$)))",
         " ",
         text,
     )
     # "ok only 2 tho": a "though" at the end says nothing more (the 2 was read as the second product shown)
-    text = re.sub(r"\s*,?\s*\b(?:tho|though)\s*$", "", text)
+    text = rx.sub(r"\s*,?\s*\b(?:tho|though)\s*$", "", text)
     # "forget the jacket, just the wind shell blue M": a swap (the removal took everything after "forget" as its thing)
-    text = re.sub(
+    text = rx.sub(
         r"^(?:(?:no|nah|ok|okay|actually|hmm)\s*,?\s+)*(?:forget|skip|scratch|drop|ditch|nix|lose)\s+(?:about\s+)?"
         r"(?:the\s+|my\s+|that\s+)?(?P<old>[a-z0-9 ]+?)\s*,\s*(?:just|only)\s+(?:get\s+|the\s+)*(?P<new>[a-z0-9 ]+)$",
         r"swap the \g<old> for the \g<new>",
@@ -1057,31 +1058,31 @@ def drop_asides(text: str) -> Asides:
     )
     # "pink is nicer", "nah the blue looks better, back to blue": a preference said as a remark is that value (not
     # understood); "one for my sister too but blue": in blue; "the over ear headphones instead, silver": in silver
-    text = re.sub(
+    text = rx.sub(
         r"(?:^|(?<=[\s,]))(?:the\s+)?([a-z0-9]+)(?:\s+ones?)?\s+(?:is|looks|was|s)\s+(?:much\s+|way\s+)?"
         r"(?:nicer|better|prettier|cooler|nicer looking)\b",
         lambda match: (
-            ("" if re.search(rf"\b{match.group(1)}\b", match.string[match.end() :]) else match.group(1))
+            ("" if rx.search(rf"\b{match.group(1)}\b", match.string[match.end() :]) else match.group(1))
             if _value_kind(match.group(1))
             else match.group(0)
         ),
         text,
     )
-    text = re.sub(r"\b(?:too|as well)\s*,?\s+but\s+(?:in\s+)?(?=[a-z0-9]+\s*$)", "in ", text)
-    text = re.sub(
+    text = rx.sub(r"\b(?:too|as well)\s*,?\s+but\s+(?:in\s+)?(?=[a-z0-9]+\s*$)", "in ", text)
+    text = rx.sub(
         r"\binstead\s*,\s*([a-z0-9]+)\s*$",
         lambda match: f"in {match.group(1)} instead" if _value_kind(match.group(1)) else match.group(0),
         text,
     )
     # "and a pink one", "plus one in pink": one more, in that colour or size (it changed the line's colour)
-    text = re.sub(
+    text = rx.sub(
         r"^((?:(?:oh|ok|okay|hmm|ah)\s*,?\s+)*)(?:and|plus|also)\s+(?:(?:a|an)\s+([a-z0-9]+)\s+one|one\s+"
         r"(?:for\s+" + _PERSON + r"\s*,?\s*)?(?:in|with)\s+([a-z0-9]+))\b",
         lambda match: f"{match.group(1)}another in {match.group(2) or match.group(3)}",
         text,
     )
     # "and one medium for me", "plus one more large": the same, the value said without "in"
-    text = re.sub(
+    text = rx.sub(
         r"^((?:(?:oh|ok|okay|hmm|ah)\s*,?\s+)*)(?:(?:and|plus|also)\s+one\s+(?:more\s+)?|(?:and\s+)?another(?:\s+one|"
         r"\s+pair|\s+pack)?\s+|(?:and\s+)?one\s+more\s+)(?:for\s+" + _PERSON + r"\s*,?\s*)?(?:size\s+|in\s+)?"
         r"([a-z0-9]+)\b",
@@ -1089,7 +1090,7 @@ def drop_asides(text: str) -> Asides:
         text,
     )
     # "and one for him too", "another for my sister": one more of the same, for someone else
-    text = re.sub(
+    text = rx.sub(
         r"^((?:(?:oh|ok|okay|hmm|ah)\s*,?\s+)*)(?:(?:and|plus|also)\s+one|(?:and\s+)?another(?:\s+one)?"
         r"|(?:and\s+)?one\s+"
         r"more)\s+for\s+" + _PERSON + r"(?:\s+(?:too|as well|also|please|pls))*$",
@@ -1097,7 +1098,7 @@ def drop_asides(text: str) -> Asides:
         text,
     )
     # "same as my last order again", "reorder my last order": what was bought last time (it was the order's status)
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:(?:the\s+)?same(?:\s+(?:thing|stuff|items?|things|order))?\s+(?:as|like)\s+(?:my\s+|the\s+|in my\s+)?"
         r"(?:last|previous|latest)\s+(?:order|purchase)|(?:re-?order|repeat|order)\s+(?:my\s+|the\s+)?(?:last|previous|"
         r"latest)\s+order(?:\s+again)?|(?:my\s+)?(?:last|previous)\s+order\s+again)\b(?:\s+again)?",
@@ -1108,7 +1109,7 @@ def drop_asides(text: str) -> Asides:
     # a product change beside it)
     # "i don't need two pairs of white shoes, remove the court classic": likewise (the first part removed a line of
     # its own, asked which, and the removal said after it was lost)
-    text = re.sub(
+    text = rx.sub(
         r"^(?:(?:actually|ok|okay|hmm|so|oh|haha|wait|honestly|look|listen|well|right)\s*,?\s+)*(?:i\s+)?"
         r"(?:do not|really do not)\s+(?:really\s+)?"
         r"(?:need|want)\s+(?:two|2|three|3|both|all|all of|that many|so many|the two)\b[a-z0-9 ]{0,40}?\s*,\s*"
@@ -1117,7 +1118,7 @@ def drop_asides(text: str) -> Asides:
         "",
         text,
     )
-    text = re.sub(
+    text = rx.sub(
         r"^(?:(?:actually|ok|okay|hmm|so|oh)\s*,?\s+)*(?:i\s+)?(?:only|just|really only)\s+(?:need|want)\s+"
         r"(?:one|1|the one)(?:\s+[a-z]+)?\s*,\s*(?:so\s+)?"
         r"(?=(?:remove|drop|delete|take out|lose|get rid of|cancel|forget|ditch|scrap|bin)\b)",
@@ -1125,7 +1126,7 @@ def drop_asides(text: str) -> Asides:
         text,
     )
     # what the customer has now ("my old shoes finally died", "my current jacket is too small"): no order
-    text = re.sub(
+    text = rx.sub(
         r"\bmy (?:old|current|last|previous|worn[- ]out|broken|existing|present) "
         r"(?!(?:order|orders|purchase|purchases|time|one|ones|card|address|code)\b)(?:pair of )?[a-z]+(?: [a-z]+)?"
         r"(?:\s+(?:finally |just |totally |completely )?(?:have |has |are |is |were |was )?"
@@ -1136,7 +1137,7 @@ def drop_asides(text: str) -> Asides:
         text,
     )
     # "red 42. no wait white. ugh, red.": a sound of annoyance before a value, in the middle, corrects what came before
-    text = re.sub(
+    text = rx.sub(
         # ("white racers 41 damn it 42", "in 42 ducking hell, 43": the phone's autocorrect at the slip)
         r"(?<=[a-z0-9])\s*,?\s+\b(?:ugh+|argh|meh|pfft|damn(?:\s+it)?|dammit|ffs|doh|dang|darn|shoot|crap"
         r"|(?:ducking|bloody)\s+hell)\b\s*,?\s+(?=([a-z0-9]+)\b)",
@@ -1144,21 +1145,21 @@ def drop_asides(text: str) -> Asides:
         text,
     )
     # "oh shoot", "dang", "oh no": what the customer feels, nothing to order
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:oh\s+)?(?:shoot|dang|darn|damn(?:\s+it)?|dammit|crap|oh no|oh dear|argh|ugh|oopsie|come on|cmon)\b"
         r"(?!\s+(?:pants|bag))",
         " ",
         text,
     )
     # "the office is closed next week", "work is shut till monday": why an address is not wanted, no address chosen
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:(?:the|my|our)\s+)?(?:office|work|workplace|house|home|place)\s+(?:is|will be|was|s)\s+(?:closed|shut|"
         r"empty|locked|being renovated)\b[^,]*",
         " ",
         text,
     )
     # "take the code off, saving it for later": why, not what
-    text = re.sub(
+    text = rx.sub(
         r"\s*,?\s*\b(?:i am\s+|i will be\s+)?(?:saving|save|keeping|keep)\s+(?:it|that|them|this)\s+(?:for\s+(?:later|"
         r"next time|another time|another day|the next order|something else))\b",
         " ",
@@ -1172,25 +1173,25 @@ def drop_asides(text: str) -> Asides:
         kinds = {_value_kind(match.group("a")), _value_kind(match.group("b"))}
         return " " if len(kinds) == 1 and None not in kinds else match.group(0)
 
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:not sure\s+|unsure\s+|torn\s+)?between\s+(?P<a>[a-z0-9]+)\s+(?:and|or)\s+"
         r"(?P<b>[a-z0-9]+)\b",
         undecided,
         text,
     )
     # (two values with "or" are the repair's: "M or L" is no size said, "42, or maybe 44" a change of mind)
-    text = re.sub(
+    text = rx.sub(
         r"\b(?P<a>[a-z0-9]+)\s*,?\s+or\s+(?P<b>[a-z0-9]+)\s*,?\s*(?:can not decide|cannot decide|not sure|idk|"
         r"i do not know|dunno|no idea|either is fine|whichever)\b",
         undecided,
         text,
     )
-    if not re.sub(r"\b(?:i|am|im|not|sure|idk|hmm|um|well|so|ok|okay|really|honestly)\b|[^a-z0-9]", "", text):
+    if not rx.sub(r"\b(?:i|am|im|not|sure|idk|hmm|um|well|so|ok|okay|really|honestly)\b|[^a-z0-9]", "", text):
         # said alone, as an answer to "which size?": both values stay (the reader says both, and the policy asks)
         text = said_before
     # "surprise me on the colour", "either colour is fine", "you pick the size": the choice left to the assistant,
     # which asks instead (never picks for an order)
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:surprise me(?: on the (?:colou?r|size))?|either (?:colou?r|size|one) is (?:fine|ok|okay)|(?:you|u) "
         r"(?:pick|choose|decide)(?: the (?:colou?r|size))?|no idea (?:of|about|on) (?:his|her|their|my|the) size|"
         r"(?:can not|cannot|cant) decide|not sure (?:on|about) the (?:colou?r|size))\b",
@@ -1198,30 +1199,30 @@ def drop_asides(text: str) -> Asides:
         text,
     )
     # "probably 2 packs": the count said, without the hedge (it became a search for "probably")
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:probably|prob|maybe|perhaps)\s+"
         r"(?=(?:\d{1,2}|two|three|four|a couple)\s+(?:packs?|pairs?|of them|units?)\b)",
         "",
         text,
     )
     # "looks good i guess", "that is fine i suppose": a hedge after what was said
-    text = re.sub(r"(?<=[a-z0-9])\s*,?\s+i (?:guess|suppose|reckon)\s*$", " ", text)
+    text = rx.sub(r"(?<=[a-z0-9])\s*,?\s+i (?:guess|suppose|reckon)\s*$", " ", text)
     # "can i still change the size to 43?", "could you change it to L": the change asked as a question
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:can|could|may)\s+(?:i|you|we)\s+(?:still\s+|please\s+|just\s+)*(?=(?:change|switch|swap|make|send|ship|"
         r"deliver|update)\b)",
         " ",
         text,
     )
     # "sorry for the long message": an apology for the message, not about the order
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:sorry|apologies)\s+(?:for|about)\s+(?:the|my|this)\s+(?:long\s+|rambling\s+)?(?:message|text|essay|rant|"
         r"ramble|novel|wall of text)\b",
         " ",
         text,
     )
     # "hmm too expensive, drop the cap": why the line goes, not a search for cheaper things beside the removal
-    text = re.sub(
+    text = rx.sub(
         r"^(?:(?:hmm+|ugh|oof|yikes|ok|okay|oh)\s*,?\s+)*(?:(?:that|it|this) ?(?:is|s)?\s+|thats\s+|its\s+)?"
         r"(?:(?:a bit|a little|way|far|much|bit)\s+)?(?:too\s+)?(?:expensive|pricey|much|steep|dear)\s*[,.;!]+\s*"
         r"(?=(?:so\s+)?(?:drop|remove|lose|take|skip|forget|ditch|get rid of|no|delete|bin)\b)",
@@ -1229,19 +1230,19 @@ def drop_asides(text: str) -> Asides:
         text,
     )
     # "wait, put them back": the "wait" before a change is only a breath (read alone, it was "not understood")
-    text = re.sub(
+    text = rx.sub(
         r"^(?:(?:oh|hmm|um|erm)\s*,?\s+)*wait\s*[,.!]+\s*(?=(?:put|bring|add|keep|remove|drop|make|change|take"
         r"|swap)\b)",
         "",
         text,
     )
     # "change of plan, one purple one blue", "scrap that, I want the white ones": a change follows
-    text = re.sub(
+    text = rx.sub(
         r"^(?:(?:ok|okay|so|hmm|oh)\s*,?\s+)*(?:change of plans?|new plan|plan b|on second thoughts?)\s*[,.:;!-]*\s*",
         "actually ",
         text,
     )
-    text = re.sub(
+    text = rx.sub(
         r"^(?:scrap|scratch|forget)\s+that\s*[,.;]?\s*(?:i\s+(?:want|would like|will take|will have|need)\s+)?"
         r"(?=the\s+[a-z0-9]+\s+(?:ones?|pair)\b)",
         "actually ",
@@ -1249,7 +1250,7 @@ def drop_asides(text: str) -> Asides:
     )
     # "(actually) one purple one blue" about a line of two: the line split, as "make it one purple and one blue" (it
     # set the count to 1 in purple)
-    text = re.sub(
+    text = rx.sub(
         r"^(?:actually\s+)?(?:(?:make|change|split)\s+(?:that|it|them|those)(?:\s+(?:to|into))?\s*,?\s+)?(?:one|1)\s+"
         r"([a-z0-9]+)\s*,?\s+(?:and\s+)?(?:one|1)\s+([a-z0-9]+)$",
         lambda match: (
@@ -1261,14 +1262,14 @@ def drop_asides(text: str) -> Asides:
     )
     # "go back to 44", "go back to the blue": that value again, as a change
     # ("nah go back to the blue": the "nah" is part of the change, it was not understood)
-    text = re.sub(
+    text = rx.sub(
         r"(?:\b(?:nah|nope|naa|no|hmm|erm|um|oh)\s*,?\s+)*\b(?:let us |lets |can we |please )?go back to (?:the |a )?"
         r"(?=[a-z0-9])(?!(?:first|original|previous|old|other|earlier|one before)\b)",
         "actually ",
         text,
     )
     # who or what it is for beyond a person ("for the running club", "for our team"): why, not what
-    text = re.sub(
+    text = rx.sub(
         r"\s*,?\s*\bfor (?:me and |myself and |us and )?(?:the|my|our) (?:running |cycling |hiking |book |football "
         r"|sports? )?(?:club|team|group|"
         r"office|squad|crew|class|gym buddies|friends|lads|girls)\b(?=\s*(?:[,.;]|$))",
@@ -1277,32 +1278,32 @@ def drop_asides(text: str) -> Asides:
     )
     total_max, total_before = None, ""
     limit = TOTAL_LIMIT.search(text)
-    if limit is not None and not re.match(r"(?:yes|yeah|yep|ok|okay|sure|go ahead|confirm)\b", text):
+    if limit is not None and not rx.match(r"(?:yes|yeah|yep|ok|okay|sure|go ahead|confirm)\b", text):
         # "…, and a blue cap as long as it all stays under 100": the cap depends on the total (the shop's, on the
         # preview); the words go, and the reader marks the thing
         total_max = round(float(limit.group("amount")) * 100)
         after = text[limit.end() :].strip(" ,.")
         total_before = text[: limit.start()].strip(" ,") if after else ""
         text = f"{text[: limit.start()]} {text[limit.end() :]}".strip()
-        text = re.sub(r"\s+,", ",", re.sub(r"\band\s*,\s*", "and ", text))
+        text = rx.sub(r"\s+,", ",", rx.sub(r"\band\s*,\s*", "and ", text))
     # "6 soft flasks for the run club, or however many you've got": as many as the shop has, up to six (the "or"
     # form of "otherwise however many"; "however" was a second thing to look for)
     # (and "5 soft flasks for the family or whatever you have": whatever is left, up to 5)
-    text = re.sub(
+    text = rx.sub(
         r",?\s+or\s+(?=(?:just\s+)?(?:however many|as many as|whatever (?:you (?:have|ve|got|have got)|is left|s left"
         r"|there is|theres))\b)",
         ", otherwise ",
         text,
     )
-    yes_if = re.match(r"(?:yes|yeah|yep|yup|ok|okay|sure|confirm|go ahead)\b\W*(?:if|only if|as long as)\b", text)
+    yes_if = rx.match(r"(?:yes|yeah|yep|yup|ok|okay|sure|confirm|go ahead)\b\W*(?:if|only if|as long as)\b", text)
     if not yes_if and not CONDITIONAL_ANSWER.match(text):  # "yes if not too late" is no yes
         for fallback in (COUNT_IF_NOT, ALTERNATIVE_IF_GONE, FALLBACK_TAIL):
             match = fallback.search(text)
             first = text[: match.start()] if match else text
-            if match and len(re.findall(r"[a-z0-9]+", first)) >= 2:
+            if match and len(rx.findall(r"[a-z0-9]+", first)) >= 2:
                 text = first
                 # what to take instead, for the reader to keep beside the first choice ("or 43 if the 42s are gone")
-                otherwise = re.sub(
+                otherwise = rx.sub(
                     r"^(?:(?:the|a|an|in|size|actually)\s+)+"
                     r"|\s*(?:please|pls|instead|then|is fine|is ok|is okay|will do|works|would be fine|would do"
                     r"|is good)\s*$",
@@ -1310,16 +1311,16 @@ def drop_asides(text: str) -> Asides:
                     match.group("alt").strip(" ,.;"),
                 )
                 # "if you dont have it in black then white": what comes after "then"
-                otherwise = re.sub(r"^.*\bthen\s+(?=\S)", "", otherwise)
+                otherwise = rx.sub(r"^.*\bthen\s+(?=\S)", "", otherwise)
                 otherwise_said = otherwise or otherwise_said
     if not _YES_LEAD.match(text) and (otherwise_said or not _COUNT_IF_STOCKED.search(text)):
         text = IF_AVAILABLE.sub("", text)
     text = ANYTHING_BUT.sub("not ", text)
     # "No socks this time, just the cotton tee in black L": what is not wanted this time, before what is.
-    text = re.sub(r"^(?:no|not)\s+(?:the\s+|any\s+)?[a-z]+(?:\s+[a-z]+)?\s+this time\s*,?\s+(?=\S)", "", text)
-    if re.match(r"(?:remove|delete|drop|take out|get rid of|lose)\b", text):
+    text = rx.sub(r"^(?:no|not)\s+(?:the\s+|any\s+)?[a-z]+(?:\s+[a-z]+)?\s+this time\s*,?\s+(?=\S)", "", text)
+    if rx.match(r"(?:remove|delete|drop|take out|get rid of|lose)\b", text):
         text = NOT_THAT_LINE.sub("", text)
-    elif re.match(r"(?:(?:hmm+|no|nope|sorry|oh|actually|wait|ok|okay)\s*,?\s+)*(?:the|my)\s", text) and not re.search(
+    elif rx.match(r"(?:(?:hmm+|no|nope|sorry|oh|actually|wait|ok|okay)\s*,?\s+)*(?:the|my)\s", text) and not rx.search(
         r"\b(?:saved|wishlist|liked|favou?rites?|everything|all|things|stuff|lot)\b", text
     ):  # "the three things i saved, not the bottle": every one but the bottle (reader)
         text = NOT_THE_OTHER.sub(lambda match: match.group(0) if _value_kind(match.group("what")) else "", text)
@@ -1331,12 +1332,12 @@ def drop_asides(text: str) -> Asides:
     text = PRICE_SAID.sub(lambda match: " " if _not_a_limit(text, match) else match.group(0), text)
     text = AGE_OF_PERSON.sub(r"\1", text)
     text = AGES_OF_PEOPLE.sub(_people_of_ages, text)
-    text = re.sub(r"\bthey\s+(?=(?:each|all|both)\s+(?:need|want))", "", text)
+    text = rx.sub(r"\bthey\s+(?=(?:each|all|both)\s+(?:need|want))", "", text)
     text = AGE_SAID.sub(" ", text)
     text = FEELING_REMARK.sub(" ", text)
     # "earlier you said i could have 50% off, ...": when the assistant is said to have said it is no item (it added a
     # search for "earlier")
-    text = re.sub(
+    text = rx.sub(
         r"^(?:earlier|before|yesterday|the other day|last time|previously)\s*,?\s+(?=(?:you|u)\s+(?:said|told|mentioned"
         r"|promised|offered)\b)",
         "",
@@ -1344,7 +1345,7 @@ def drop_asides(text: str) -> Asides:
     )
     # "lovely thanks, actually make it 2", "omg thx ur the best, 1 more": the thanks or praise before a change is no
     # part of it (not understood; "cheers, another one" searched for "cheer")
-    text = re.sub(
+    text = rx.sub(
         r"^(?:(?:lovely|great|perfect|nice|cool|brilliant|ok|okay|thanks|thank you|cheers|ta|super|awesome|amazing|"
         r"wonderful|fab|fantastic|you are the best|you rock|you are a star|you are a legend|legend|ty|aw+|oh|wow)"
         r"\s*,?\s+)+"
@@ -1354,7 +1355,7 @@ def drop_asides(text: str) -> Asides:
         text,
     )
     # "does the rain jacket pack down small?": "down" after a verb is no Down Jacket (it ordered one in yellow)
-    text = re.sub(
+    text = rx.sub(
         r"\b(pack|packs|packed|packing|fold|folds|folded|roll|rolls|rolled|zip|zips|zipped|break|breaks|wear|wears|"
         r"worn|slow|calm|scroll|trade|narrow|cut|water|wash|washes|tone|toned|turn|turned)\s+down\b",
         r"\1 away",
@@ -1362,14 +1363,14 @@ def drop_asides(text: str) -> Asides:
     )
     # "43 please, actually make it 2 pairs" (to "which size?"): a count said after a size, where no count was said
     # before, is that count (the repair read it as replacing the 43, and the 2 was lost)
-    later_count = re.search(
+    later_count = rx.search(
         r"\s*,?\s*\b(?:actually|oh and|and)?\s*make (?:it|that)\s+(\d|two|three|four|five)\s+(pairs|packs|of them)\b",
         text,
     )
     if (
         later_count is not None
         and text[: later_count.start()].strip(" ,")
-        and not re.search(
+        and not rx.search(
             r"\b(?:[1-9]|1\d|one|two|three|four|five|a couple|pairs?|packs?)\b|\bx\d", text[: later_count.start()]
         )
     ):
@@ -1379,28 +1380,28 @@ def drop_asides(text: str) -> Asides:
             + text[later_count.end() :]
         )
     # "nice, order me a pair" after the shoes were shown: one of them ("a pair" of nothing named was not understood)
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:a|one|1)\s+(?:pair|pack)(?=\s*(?:,|please|pls|then|thanks|of (?:them|those|these))?\s*$)", "one", text
     )
     text = STUFF_LABEL.sub("", text)
     # "cloud jogger grey forty two": a number in words from thirty to fifty is a shoe size, never that many pairs (it
     # ordered 42 of them); a count that large is said with what it counts ("forty two pairs")
-    text = re.sub(
+    text = rx.sub(
         r"(?<!size )\b(thirty|forty|fifty)[\s-]+(one|two|three|four|five|six|seven|eight|nine)\b"
         r"(?!\s+(?:pairs?|packs?|of|x\b|items?|bottles?|caps?|units?))",
         lambda match: f"size {_spelled(match.group(0))}",
         text,
     )
     # "size ten in US", "a 9 in uk": the size system said after "in" (it was 43 or 44, asked)
-    text = re.sub(
+    text = rx.sub(
         r"\b(\d{1,2}(?:\.5)?|five|six|seven|eight|nine|ten|eleven|twelve|thirteen)\s+(?:in\s+)?(us|uk|eu)\b",
         lambda match: f"{_spelled(match.group(1))} {match.group(2)}",
         text,
     )
     # "green color, number forty three" (shoes): "number" before a size in words is the size (it was 43 of "number")
-    text = re.sub(r"\bnumber\s+(?:size\s+)?(?=(?:thirty|forty|fifty|3\d|4\d)\b)", "size ", text)
+    text = rx.sub(r"\bnumber\s+(?:size\s+)?(?=(?:thirty|forty|fifty|3\d|4\d)\b)", "size ", text)
     # "the light u wear on ur head", "the flashing light for my head": a head torch said as what it is (no product)
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:flashing\s+|little\s+|small\s+|running\s+|night\s+)?lights?\s+(?:(?:that\s+)?(?:you|u"
         r"|one)\s+wears?\s+|to wear\s+)?"
         r"(?:on|for)\s+(?:your|ur|my|the|his|her|a)\s+head\b",
@@ -1408,7 +1409,7 @@ def drop_asides(text: str) -> Asides:
         text,
     )
     # "2 black tees M one tech one cotton": one of each product named, in what was said for both (it was 2 of either)
-    text = re.sub(
+    text = rx.sub(
         r"^(?:(?:ok|okay|so|hi)\s*,?\s+)*(?:2|two)\s+(?P<rest>[a-z0-9 ]+?)\s*,?\s+(?:one"
         r"|1)\s+(?P<a>[a-z]+)\s*,?\s+(?:and\s+)?"
         r"(?:one|1)\s+(?P<b>[a-z]+)$",
@@ -1420,62 +1421,62 @@ def drop_asides(text: str) -> Asides:
         text,
     )
     # "on the mastercard. no wait keep the visa": the card kept is the choice (the mastercard was chosen)
-    text = re.sub(
+    text = rx.sub(
         r"^(?:(?:put it |pay )?(?:on|with|use)\s+)?(?:the|my)\s+(?:visa|mastercard|amex|card ending \d{4})\s*[,.]*\s*"
         r"(?:no wait|no sorry|actually|sorry|wait|no)\s*,?\s*(?:keep|stick with|stay on)\s+(?:the|my)\s+",
         "use the ",
         text,
     )
     # "two actually", "43 actually": the value said first, the correction word after it (not understood)
-    text = re.sub(r"^([a-z0-9]+)\s*,?\s+actually$", r"actually \1", text)
+    text = rx.sub(r"^([a-z0-9]+)\s*,?\s+actually$", r"actually \1", text)
     # "oh expired? ok yes then": a reaction to what was said, then the answer
-    text = re.sub(
+    text = rx.sub(
         r"^(?:oh|ah|hmm|huh)\s*,?\s+(?:it|that|the code|its|it is|that is)?\s*(?:expired|gone|sold out|out of stock|"
         r"too bad|shame|pity|really)\s*[,.!]*\s+(?=(?:ok|okay|fine|yes|yeah|sure|alright|then|no)\b)",
         "",
         text,
     )
     # "the 10% one", "the 10 percent one": the customer's promotion of that percentage (not understood)
-    text = re.sub(
+    text = rx.sub(
         r"^(?:use\s+)?the\s+(\d{1,2})\s*(?:%|percent|per cent)\s+(?:one|code|off one)$", r"my \1% promo", text
     )
     # "code save 10", "promo code run 15": a code typed with a space before its digits is one code (it was the code
     # "SAVE" and 10 hoodies)
     # "got a code save ten", "use run 15", "big 20 code pls": the same, its number in words, after "use" or "apply",
     # or said before the word "code" (the code SAVE and 10 kettlebells; a search for "run 15"; not understood)
-    text = re.sub(r"\b(code|coupon|voucher|use|apply|enter|redeem)\s+([a-z]{3,10})\s+(" + _CODE_NUMBER_WORDS + r")\b",
+    text = rx.sub(r"\b(code|coupon|voucher|use|apply|enter|redeem)\s+([a-z]{3,10})\s+(" + _CODE_NUMBER_WORDS + r")\b",
                   _code_number_joined, text)  # fmt: skip
-    text = re.sub(
+    text = rx.sub(
         r"\b((?:promo |discount |coupon |voucher |promotion )?code|coupon|voucher)\s+([a-z]{3,10})\s+(\d{1,3})\b"
         r"(?!\s*(?:%|percent|off|pairs?|packs?|of|x\b))",
         r"\1 \2\3",
         text,
     )
-    text = re.sub(
+    text = rx.sub(
         r"\b(use|apply|enter|redeem)\s+(?!(?:" + _NOT_CODE_WORDS + r")\b)([a-z]{3,10})\s+(\d{1,2})\b"
         r"(?!\s*(?:%|percent|off|pairs?|packs?|of|x\b|more|each|items?|times?))",
         r"\1 \2\3",
         text,
     )
     # (only at the start of a clause: "blue runner 43 code run15" is the runner in 43, and the code RUN15)
-    text = re.sub(
+    text = rx.sub(
         r"(^|,\s*|\band\s+|\bplus\s+|\bwith\s+|\bthe\s+|\ba\s+)(?!(?:" + _NOT_CODE_WORDS + r")\b)([a-z]{3,10})\s+"
         r"(\d{1,2})\s+((?:promo |discount )?code|coupon|voucher)\b",
         r"\1\2\3 \4",
         text,
     )
     # "take the express off", "take off the express": standard shipping (it removed a line and chose express)
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:take|put)\s+(?:the\s+)?express(?:\s+shipping|\s+delivery)?\s+off\b|\btake\s+off\s+(?:the\s+)?express"
         r"(?:\s+shipping|\s+delivery)?\b",
         "standard shipping",
         text,
     )
     # "gloves in S and M (one of each)": "one of each" after the values is their own part, as after a comma
-    text = re.sub(r"(?<=[a-z0-9])\s+(?=(?:one|1) of each\b)", " , ", text)
+    text = rx.sub(r"(?<=[a-z0-9])\s+(?=(?:one|1) of each\b)", " , ", text)
     # "put it on the 4242", "charge it to my 0002": a card's last digits, never 4242 of the thing (with no saved card
     # to match, it was a count)
-    text = re.sub(
+    text = rx.sub(
         r"\b((?:put|pay for|charge)\s+(?:it|them|this|that|the order|everything)\s+(?:on|to|with)|pay\s+(?:on"
         r"|with|by)|use)\s+"
         r"(?:the|my)\s+(\d{4})\b(?!\s*(?:card|visa|mastercard|amex|one))",
@@ -1489,17 +1490,17 @@ def drop_asides(text: str) -> Asides:
     text = LINE_IS_FINE.sub("", text)
     text = HAVE_A_CODE.sub("code ", text)
     reason = REASON_REMARK.search(text)
-    if reason is not None and len(re.findall(r"[a-z0-9]+", text[: reason.start()])) >= 2:
+    if reason is not None and len(rx.findall(r"[a-z0-9]+", text[: reason.start()])) >= 2:
         said_before = set(text[: reason.start()].split())
         values = [word for word in reason.group("what").split() if _value_kind(word)]
         if all(word in said_before for word in values):
             text = text[: reason.start()]
     without_gift = GIFT_SERVICE.sub(" ", text)
-    gift_service = without_gift != text and len(re.findall(r"[a-z0-9]+", without_gift)) >= 2
+    gift_service = without_gift != text and len(rx.findall(r"[a-z0-9]+", without_gift)) >= 2
     if gift_service:
         text = without_gift
     # "make it 2, one for my brother too": the count said; who the other one is for is no item (it was "one too")
-    text = re.sub(
+    text = rx.sub(
         r"\b((?:make it|make that|change it to|(?:i|we) (?:need|want))\s+(?:\d{1,2}|two|three|four)"
         r"|(?:\d{1,2}|two|three)\s+of\s+(?:them|those|these))\s*,?\s*(?:and\s+)?(?:one|1|the other(?: one)?)\s+"
         r"(?:each\s+)?(?:is\s+|of them\s+)?for\s+" + _PERSON + r"(?:\s+(?:too|as well|also))?\b",
@@ -1507,19 +1508,19 @@ def drop_asides(text: str) -> Asides:
         text,
     )
     # "a yoga mat for me and my wife to share": one thing for both, never one each
-    text = re.sub(r"\s*\b(?:for\s+" + _PERSONS + r"\s+)?to share(?:\s+between\s+" + _PERSONS + r")?\b", " ", text)
+    text = rx.sub(r"\s*\b(?:for\s+" + _PERSONS + r"\s+)?to share(?:\s+between\s+" + _PERSONS + r")?\b", " ", text)
     text = _parts_by_person(text)
     people = _people_named(text)
-    sizes_listed = re.search(r"(?:^|,)\s*((?:(?:xs|s|m|l|xl|xxl|\d{2})\s*,?\s*(?:and\s+)?){2,6})\s*$", text)
+    sizes_listed = rx.search(r"(?:^|,)\s*((?:(?:xs|s|m|l|xl|xxl|\d{2})\s*,?\s*(?:and\s+)?){2,6})\s*$", text)
     if (
         people
         and sizes_listed is not None
-        and len(re.findall(r"\b(?:xs|s|m|l|xl|xxl|\d{2})\b", sizes_listed.group(1))) == people
+        and len(rx.findall(r"\b(?:xs|s|m|l|xl|xxl|\d{2})\b", sizes_listed.group(1))) == people
         and not _SAID_COUNT.search(" " + FOR_PEOPLE.sub(" ", text[: sizes_listed.start()], count=1))
     ):
         # "pullover hoodies for me and my 2 sons, black, L L and S": one size each for the three of them (it was one L
         # and one S: the L said twice was one)
-        text = f"{people} " + re.sub(r"\s*\bfor\s+" + _PERSONS + r"\b\s*,?", " ", text, count=1)
+        text = f"{people} " + rx.sub(r"\s*\bfor\s+" + _PERSONS + r"\b\s*,?", " ", text, count=1)
         people = None
     text = _per_person_count(text)
     # "where is order 12345", "order #a1234 status": the customer's order, never 12345 of anything ("order 2 caps" is
@@ -1527,15 +1528,15 @@ def drop_asides(text: str) -> Asides:
     text = ORDER_NUMBER.sub(" my order ", text)
     for pattern in ELSEWHERE_NUMBERS:
         text = pattern.sub(" ", text)
-    text = GIFT_TAIL.sub("", GIFT_LEAD.sub("", re.sub(r"\s+", " ", text).strip()))
+    text = GIFT_TAIL.sub("", GIFT_LEAD.sub("", rx.sub(r"\s+", " ", text).strip()))
     text = _drop_recipients(text)
     mind = MIND_CHANGE.fullmatch(text.strip(" ,"))
     if mind is not None and CHANGE_OF_MIND_WORDS.search(text) and _value_kind(mind.group("value")):
         text = "actually " + mind.group("value")  # read as the correction it is
     words, excluded = _not_values(_size_in_words(text.split()))
-    cleaned = re.sub(r"(?:\s*,)+\s*$", "", " ".join(words)).strip(" ,")
+    cleaned = rx.sub(r"(?:\s*,)+\s*$", "", " ".join(words)).strip(" ,")
     return Asides(
-        text=re.sub(r"\s+", " ", cleaned),
+        text=rx.sub(r"\s+", " ", cleaned),
         excluded=excluded,
         people=people,
         gift_service=gift_service,

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from ordering.agent.understand import rx
+
 # Counts that are no English word.
 _COUNTS = {
     # Spanish, French, German, Hindi, Tagalog
@@ -149,10 +151,10 @@ _TELLTALE = re.compile(
 def english_words(text: str) -> str:
     """`text` (lower case, accents gone) with the order-carrying words of other languages in English."""
     text = text.replace("\u00df", "ss")  # "größe", "weiß"
-    if not (_TELLTALE.search(text) or re.search(r"\b(?:de|bhej|kar|hata) do\b", text)):
+    if not (_TELLTALE.search(text) or rx.search(r"\b(?:de|bhej|kar|hata) do\b", text)):
         return text
     text = _FORTY.sub(_forty, text)
-    text = re.sub(r"^si\b(?=\s*(?:,|$))", "yes", text)  # "si, …" at the start: yes ("si tienen en 43" is "if")
+    text = rx.sub(r"^si\b(?=\s*(?:,|$))", "yes", text)  # "si, …" at the start: yes ("si tienen en 43" is "if")
     for pattern, english in _PHRASE_PATTERNS:
         text = pattern.sub(english, text)
     words = text.split(" ")
@@ -164,15 +166,15 @@ def english_words(text: str) -> str:
             words[index] = word.replace(bare, _COUNTS[bare])
     text = " ".join(words)
     ambiguous = "|".join(_AMBIGUOUS_COUNTS)
-    text = re.sub(
+    text = rx.sub(
         _COUNT_LEAD + r"(" + ambiguous + r")\s+(?!" + _NOT_AFTER_COUNT + r")(?=[a-z0-9])",
         lambda match: match.group(1) + _AMBIGUOUS_COUNTS[match.group(2)] + " ",
         text,
     )
-    return re.sub(r"\s+", " ", text).strip()
+    return rx.sub(r"\s+", " ", text).strip()
 
 
 def _forty(match: re.Match[str]) -> str:
     unit = match.group("es") or match.group("fr") or match.group("de") or ""
-    unit = re.sub(r"[\s-]+", " ", unit)
+    unit = rx.sub(r"[\s-]+", " ", unit)
     return str(40 + _UNITS.get(unit, 0))

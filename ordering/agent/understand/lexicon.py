@@ -31,6 +31,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from catalog_adapters.contract import Product
+from ordering.agent.understand import rx
 from ordering.agent.understand.text import normalize
 from ordering.agent.understand.text import word_list as _words
 
@@ -279,7 +280,7 @@ def singular(word: str) -> str:
 def join_phrases(text: str) -> str:
     """Replace several-word names with the catalog's one (normalized, lower-case text)."""
     for phrase, replacement in sorted(PHRASES.items(), key=lambda item: -len(item[0])):
-        text = re.sub(rf"(?<![a-z0-9]){re.escape(phrase)}(?:e?s)?(?![a-z0-9])", replacement, text)
+        text = rx.sub(rf"(?<![a-z0-9]){re.escape(phrase)}(?:e?s)?(?![a-z0-9])", replacement, text)
     return text
 
 
@@ -477,7 +478,7 @@ class CatalogLexicon:
             for variant in product.variants
             if getattr(variant, "sku", "")
         }
-        lexicon.slugs = {re.sub(r"[^a-z0-9]+", "-", entry.title.lower()).strip("-"): entry.id for entry in entries}
+        lexicon.slugs = {rx.sub(r"[^a-z0-9]+", "-", entry.title.lower()).strip("-"): entry.id for entry in entries}
         categories: dict[str, list[str]] = {}
         for entry in entries:
             categories.setdefault(entry.category, []).append(entry.id)
@@ -575,7 +576,7 @@ class CatalogLexicon:
         fitness ban" (band). A spell checker keeps these (each is a word of its own) and a voice keyboard makes them.
         The word must start with the same letter and be one edit away (two for words of five letters or more), and
         must not be a word the catalog knows, a colour, a number or an everyday little word ("which" is no watch)."""
-        tokens = list(re.finditer(r"[A-Za-z]+", text))
+        tokens = list(rx.finditer(r"[A-Za-z]+", text))
         if len(tokens) < 2:
             return text
         pairs = self.title_pairs()
@@ -808,7 +809,7 @@ class CatalogLexicon:
                     word not in WEAK_TITLE_WORDS
                     # "the 12kg ones": a measure only one product's title has names it
                     or (
-                        re.fullmatch(r"\d+(?:kg|l|ml)", word) is not None
+                        rx.fullmatch(r"\d+(?:kg|l|ml)", word) is not None
                         and sum(word in other.title_words for other in self.products) == 1
                     )
                     for word in distinctive

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from ordering.agent.understand import rx
+
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
@@ -94,7 +96,7 @@ def parse_quantity(tokens: list[str], start: int = 0) -> tuple[int | None, int]:
                 # "a hundred", "a thousand": the scale is the number.
                 return SCALES[tokens[start + 1]], 2
             return value, len(words)
-    match = re.match(r"^(?:x|\u00d7)([-\u2212]?\d{1,9})$|^([-\u2212]?\d{1,9})(?:x|\u00d7)$", word)
+    match = rx.match(r"^(?:x|\u00d7)([-\u2212]?\d{1,9})$|^([-\u2212]?\d{1,9})(?:x|\u00d7)$", word)
     if match:
         return int((match.group(1) or match.group(2)).replace("\u2212", "-")), 1
     value = number_from_digits(word)

@@ -25,6 +25,8 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ordering.agent.understand import rx
+
 if TYPE_CHECKING:
     from ordering.agent.understand.lexicon import CatalogLexicon
 
@@ -93,12 +95,12 @@ def _sku_words(lexicon: CatalogLexicon, said: str) -> str:
     """A code the catalog knows as its variant's words; "ZIP-HOODIE-GREY-M but in navy": in the colour said after."""
     from ordering.agent.understand.lexicon import colour_of
 
-    match = re.match(r"(?P<code>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+)(?P<after>.*)$", said, flags=re.DOTALL)
+    match = rx.match(r"(?P<code>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+)(?P<after>.*)$", said, flags=re.DOTALL)
     if match is None or match.group("code").lower() not in lexicon.skus:
         return said
     variant = lexicon.skus[match.group("code").lower()]
     after = match.group("after")
-    other = re.search(r"([a-z]+)\s*$", after.lower())
+    other = rx.search(r"([a-z]+)\s*$", after.lower())
     if after.strip() and other and colour_of(other.group(1)):
         entry = lexicon.by_id[lexicon.variant_products[variant]]
         size = next((v.size for v in entry.variants if v.id == variant), None)
@@ -126,7 +128,7 @@ def _link_words(lexicon: CatalogLexicon, url: str) -> str:
     query = parse_qs(parts.query)
     words = ""
     for piece in reversed(path):
-        slug = re.sub(r"[^a-z0-9]+", "-", piece).strip("-")
+        slug = rx.sub(r"[^a-z0-9]+", "-", piece).strip("-")
         if slug in lexicon.slugs:
             words = lexicon.by_id[lexicon.slugs[slug]].title
             break
@@ -166,10 +168,10 @@ def pasted(text: str, lexicon: CatalogLexicon) -> str:
         if emoji in text:
             text = text.replace(emoji + "\ufe0f", words).replace(emoji, words)
     # "2️⃣ actually": a keycap digit is that digit ("4️⃣3️⃣" is 43)
-    text = re.sub(r"([0-9])\ufe0f?\u20e3", r"\1", text)
+    text = rx.sub(r"([0-9])\ufe0f?\u20e3", r"\1", text)
     if "\u274c" in text:
         # "❌ gloves": not the gloves (a list line starting with it is handled below)
-        text = re.sub(r"(?<![\n])\u274c\ufe0f?\s*(?=[A-Za-z])", " no ", text)
+        text = rx.sub(r"(?<![\n])\u274c\ufe0f?\s*(?=[A-Za-z])", " no ", text)
     lines = [line for line in text.replace("\r", "").split("\n")]
     if any(_TICKED.match(line) for line in lines) and any(_UNTICKED.match(line) for line in lines):
         lines = [line for line in lines if not _UNTICKED.match(line)]
@@ -181,7 +183,7 @@ def pasted(text: str, lexicon: CatalogLexicon) -> str:
         seen: set[str] = set()
         kept = []
         for line in lines:
-            key = re.sub(r"\s+", " ", line.strip().lower())
+            key = rx.sub(r"\s+", " ", line.strip().lower())
             if key and key in seen:
                 continue
             seen.add(key)
@@ -191,46 +193,46 @@ def pasted(text: str, lexicon: CatalogLexicon) -> str:
     before_codes = text
     text = _URL.sub(lambda match: _link_words(lexicon, match.group(0).rstrip(".,)!?\u201d'\"")), text)
     # "MARATHON25 came in my race pack, on the orange tech tee M": a code, said by where it came from
-    text = re.sub(r"^\s*([A-Z][A-Z0-9]{2,}[0-9])\s+(?:came|was|arrived)\s+(?:in|on|with)\s+(?:my|the)\s+"
+    text = rx.sub(r"^\s*([A-Z][A-Z0-9]{2,}[0-9])\s+(?:came|was|arrived)\s+(?:in|on|with)\s+(?:my|the)\s+"
                   r"[a-z ]{1,30}?\s*,\s*", r"code \1, ", text)  # fmt: skip
     # "🎉 SAVE10 — $10 off orders of $50 or more! ← that one": a code copied off a banner, with what it gives
-    text = re.sub(
+    text = rx.sub(
         r"\b([A-Z]{2,}[0-9]{1,3})\b(?=\s*[-\u2013\u2014:]\s*(?:\$\s*\d+|\d+\s*%)\s*off\b)", r" code \1 ", text
     )
     # "Pasted from the product page:", "from my notes:" before what was pasted
-    text = re.sub(r"^\s*(?:(?:i\s*'?m\s+)?(?:pasted|pasting|copied|copying|copy-pasted)\s+(?:this\s+)?(?:from|off)\s+"
+    text = rx.sub(r"^\s*(?:(?:i\s*'?m\s+)?(?:pasted|pasting|copied|copying|copy-pasted)\s+(?:this\s+)?(?:from|off)\s+"
                   r"(?:the\s+|my\s+)?(?:product\s+)?(?:page|site|website|email|app|list|notes?)\s*:?"
                   r"|(?:from|off)\s+(?:the\s+|my\s+)?(?:product\s+)?(?:page|site|website|email|app|list|notes?)\s*:)\s*",
                   "", text, flags=re.IGNORECASE)  # fmt: skip
     # "on the page I saved", "from the page I copied that from": where the paste came from, no saved item
-    text = re.sub(r"\b(?:on|from|off)\s+the\s+(?:page|site|link|tab)\s+i\s+(?:saved|copied|found|had open)"
+    text = rx.sub(r"\b(?:on|from|off)\s+the\s+(?:page|site|link|tab)\s+i\s+(?:saved|copied|found|had open)"
                   r"(?:\s+(?:it|that))?(?:\s+from)?\b", " ", text, flags=re.IGNORECASE)  # fmt: skip
     if lexicon.skus:
-        text = re.sub(r"\b[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\b(?:\s*,?\s*(?:but|only|just)\s+(?:in\s+)?[a-z]+\b)?",
+        text = rx.sub(r"\b[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\b(?:\s*,?\s*(?:but|only|just)\s+(?:in\s+)?[a-z]+\b)?",
                       lambda match: _sku_words(lexicon, match.group(0)), text)  # fmt: skip
     copied_code = text != before_codes
     # "✅ means yes right?": the tick asked about, a word
-    text = re.sub(r"[\u2705\u2714\u2611]\ufe0f?(?=\s*(?:means?|=|is\b|counts?))", " tick ", text)
+    text = rx.sub(r"[\u2705\u2714\u2611]\ufe0f?(?=\s*(?:means?|=|is\b|counts?))", " tick ", text)
     # "wrong paste, it's the L 🙈": a correction
-    text = re.sub(r"\bwrong (?:paste|copy|link|one pasted)\b", "sorry", text, flags=re.IGNORECASE)
+    text = rx.sub(r"\bwrong (?:paste|copy|link|one pasted)\b", "sorry", text, flags=re.IGNORECASE)
     # "Organic Cotton\nTee black\nM and the Gym\nDuffel grey": a title broken over two lines is one title
     lines = text.split("\n")
     if len(lines) > 1:
         titles = [f" {entry.title.lower()} " for entry in lexicon.products]
         joined = [lines[0]]
         for line in lines[1:]:
-            last = re.findall(r"[a-z0-9-]+$", joined[-1].strip().lower())
-            first = re.findall(r"^[a-z0-9-]+", line.strip().lower())
+            last = rx.findall(r"[a-z0-9-]+$", joined[-1].strip().lower())
+            first = rx.findall(r"^[a-z0-9-]+", line.strip().lower())
             if last and first and any(f" {last[0]} {first[0]} " in title for title in titles):
                 joined[-1] = f"{joined[-1].rstrip()} {line.lstrip()}"
             else:
                 joined.append(line)
         text = "\n".join(joined)
     # "BLUE-RUNNER-46": a code in the shop's form that it does not have (a size it does not make), as its words
-    text = re.sub(r"\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]+){1,4}\b", lambda match: _code_words(lexicon, match.group(0)), text)
+    text = rx.sub(r"\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]+){1,4}\b", lambda match: _code_words(lexicon, match.group(0)), text)
     text = _DATE.sub(" a date ", text)
     text = _BOILERPLATE.sub(" ", text)
-    looks_pasted = copied_code or "\n" in text or re.search(r"\$\s*\d|\b\d+\s*x\b", text) is not None
+    looks_pasted = copied_code or "\n" in text or rx.search(r"\$\s*\d|\b\d+\s*x\b", text) is not None
     if looks_pasted and _AGAIN.search(text) and any(lexicon.find(line).named for line in text.split("\n")):
         # "1 x Running Socks 3-pack (white, M) $15.00 / same again please": the lines pasted are what is asked for
         text = _AGAIN.sub(" please ", text)

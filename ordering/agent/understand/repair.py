@@ -24,8 +24,7 @@ same kind said before it, and the editing phrase goes.
 
 from __future__ import annotations
 
-import re
-
+from ordering.agent.understand import rx
 from ordering.agent.understand.lexicon import colour_of
 from ordering.agent.understand.numbers import parse_number_words
 from ordering.agent.understand.sizes import normalize_clothing
@@ -127,7 +126,7 @@ ITEM_BOUNDARIES = frozenset({"and", "plus", "also", "with", "then"})
 def _number(word: str) -> float | None:
     """A number said as one word ("two", "42", "10.5"), between 0 and 100 (a count or a size), else None."""
     spelled, _ = parse_number_words([word])
-    if spelled is None and re.fullmatch(r"x\d{1,2}|\d{1,2}x", word):
+    if spelled is None and rx.fullmatch(r"x\d{1,2}|\d{1,2}x", word):
         word = word.strip("x")  # "kettlebell x2, i meant just 1": a count
     try:
         value = float(spelled) if spelled is not None else float(word)
@@ -223,7 +222,7 @@ def _repair_once(words: list[str]) -> list[str] | None:
         if new_at >= len(words):
             continue
         new = words[new_at]
-        split = re.match(
+        split = rx.match(
             r"(?:one|1|two|2|three|3)\s+([a-z0-9]+)\s*,?\s+(?:and\s+)?(?:one|1|two|2|three|3)\s+([a-z0-9]+)\b",
             " ".join(words[new_at:]),
         )
@@ -244,11 +243,11 @@ def _repair_once(words: list[str]) -> list[str] | None:
             # parts that add up to another count are the count now: the item's own goes ("3 grey tees L, no wait, one
             # L one XL" is two); parts that add up to it leave it, and what was said with it is every part's
             counts = [at for at, word in enumerate(item) if _kind(word) == "number" and (_number(word) or 99) <= 20]
-            total = sum(_number(count) or 0 for count in re.findall(r"\b(one|1|two|2|three|3)\s", split.group(0)))
+            total = sum(_number(count) or 0 for count in rx.findall(r"\b(one|1|two|2|three|3)\s", split.group(0)))
             if counts and (counts[0] == 0 or item[counts[0] - 1] in SEPARATORS) and _number(item[counts[0]]) != total:
                 item = [*item[: counts[0]], *item[counts[0] + 1 :]]
             # the parts joined by "and", as "one M and one L" is read (without it, "one 42 one 43" was no split)
-            parts = re.sub(
+            parts = rx.sub(
                 r"^((?:one|1|two|2|three|3)\s+[a-z0-9]+)\s*(?:,\s*)?(?:and\s+)?", r"\1 and ", " ".join(words[new_at:])
             )
             return [*item, ",", *parts.split()]

@@ -22,6 +22,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from ordering.agent.understand import rx
+
 EU_SHOE_RANGE = range(30, 51)
 US_MEN_OFFSET = 33
 UK_OFFSET = 34
@@ -116,7 +118,7 @@ def _system(word: str | None, gender: str | None) -> str:
         return "uk"
     if word in ("eu", "euro", "european"):
         return "eu"
-    if gender and re.fullmatch(_WOMEN, gender):
+    if gender and rx.fullmatch(_WOMEN, gender):
         return "us_women"
     return "us"
 

@@ -7,6 +7,7 @@ import functools
 import re
 import unicodedata
 
+from ordering.agent.understand import rx
 from ordering.agent.understand.foreign import english_words
 from ordering.agent.understand.numbers import UNITS, parse_number_words
 
@@ -75,7 +76,7 @@ _PACK_SIZE = re.compile(
 
 
 def _words_number(said: str) -> str:
-    value, _ = parse_number_words(re.split(r"[\s-]+", said.replace(" and ", " ")))
+    value, _ = parse_number_words(rx.split(r"[\s-]+", said.replace(" and ", " ")))
     return str(value) if value is not None else said
 
 
@@ -148,11 +149,11 @@ def _spoken_numbers(text: str) -> str:
         lambda m: (
             m.group("lead")
             + " "
-            + "".join(_SPOKEN_DIGITS.get(w, w) for w in re.findall(r"[a-z]+|\d", m.group("digits")))
+            + "".join(_SPOKEN_DIGITS.get(w, w) for w in rx.findall(r"[a-z]+|\d", m.group("digits")))
         ),
         text,
     )
-    text = re.sub(
+    text = rx.sub(
         r"\b("
         + _TENS_WORD
         + r")(?:[\s-]+("
@@ -176,7 +177,7 @@ def _spoken_numbers(text: str) -> str:
         ),
         text,
     )
-    text = re.sub(
+    text = rx.sub(
         r"\b(uk|us|eu|size|sz|sizes|is|am|aged|age|turning|turned)\s+(?!one\b)("
         + _SMALL_WORD
         + r")\b(?!\s+(?:of|in|more|pairs?|packs?)\b)",
@@ -184,8 +185,8 @@ def _spoken_numbers(text: str) -> str:
         text,
     )
     # "a pair of 43s", "two pairs of 44's": the size, as a size (it was no size, and the size was asked)
-    text = re.sub(r"\b((?:3[5-9]|4[0-9])(?:\.5)?)'?s\b", r"\1", text)
-    return re.sub(
+    text = rx.sub(r"\b((?:3[5-9]|4[0-9])(?:\.5)?)'?s\b", r"\1", text)
+    return rx.sub(
         r"\b(" + _SMALL_WORD + r")(?=\s+(?:dollars?|bucks|usd|quid|pounds?|euros?|rupees|rs)\b)",
         lambda m: str(UNITS[m.group(1)]),
         text,
@@ -202,36 +203,36 @@ _POSTCODE = re.compile(
 
 def _other_englishes(text: str) -> str:
     """British, Australian and Indian English, and a dictation's fillers, as the reader's words."""
-    text = re.sub(r"\b(\d{1,3})\s*(?:nos\.?|no\.)(?=\s|$)", r"\1", text)  # "2 nos. black tech tee": two
+    text = rx.sub(r"\b(\d{1,3})\s*(?:nos\.?|no\.)(?=\s|$)", r"\1", text)  # "2 nos. black tech tee": two
     text = _POSTCODE.sub(" ", text)
     # fillers a voice leaves: "um", "uh", "erm"; "do one thing," (Indian English: here is what to do)
-    text = re.sub(r"\b(?:um+|uh+|umm+|er+m|erm+|uhm+)\b\s*,?", " ", text)
-    text = re.sub(r"^(?:and\s+then|okay\s+so|ok\s+so|so)\s+(?=\w)", "", text.strip())
-    text = re.sub(r"^(?:please\s+|kindly\s+)?do one thing\s*,?\s*", "", text)
+    text = rx.sub(r"\b(?:um+|uh+|umm+|er+m|erm+|uhm+)\b\s*,?", " ", text)
+    text = rx.sub(r"^(?:and\s+then|okay\s+so|ok\s+so|so)\s+(?=\w)", "", text.strip())
+    text = rx.sub(r"^(?:please\s+|kindly\s+)?do one thing\s*,?\s*", "", text)
     # "running headlamp urgently required": needed, not a question
-    text = re.sub(r"\s*\b(?:is\s+|are\s+)?(?:very\s+)?(?:urgently|urgent)\s+(?:required|needed)\b", "", text)
-    text = re.sub(r"\bpay (?:from|through|thru|via) (?=(?:my|the|this|that)\b)", "pay with ", text)
+    text = rx.sub(r"\s*\b(?:is\s+|are\s+)?(?:very\s+)?(?:urgently|urgent)\s+(?:required|needed)\b", "", text)
+    text = rx.sub(r"\bpay (?:from|through|thru|via) (?=(?:my|the|this|that)\b)", "pay with ", text)
     # "which all cards i am having": which cards do i have
-    text = re.sub(r"\bwhich all\b", "which", text)
-    text = re.sub(r"\b(which|what)\s+((?:[a-z]+\s+){1,2})i am having\b", r"\1 \2do i have", text)
-    text = re.sub(r"\bi am having\b(?!\s+(?:a|an|the|some|trouble|problems?|issues?)\b)", "i have", text)
+    text = rx.sub(r"\bwhich all\b", "which", text)
+    text = rx.sub(r"\b(which|what)\s+((?:[a-z]+\s+){1,2})i am having\b", r"\1 \2do i have", text)
+    text = rx.sub(r"\bi am having\b(?!\s+(?:a|an|the|some|trouble|problems?|issues?)\b)", "i have", text)
     # "send to my home only, not office": the other address is only named to be left out
-    text = re.sub(
+    text = rx.sub(
         r"\s*,?\s*(?:and\s+|but\s+)?not\s+(?:to\s+)?(?:the\s+|my\s+)?(?:office|work|home)(?:\s+address)?\s*$", "", text
     )
-    text = re.sub(r"\b(home|work|office)(?:\s+address)?\s+only\b", r"\1", text)
+    text = rx.sub(r"\b(home|work|office)(?:\s+address)?\s+only\b", r"\1", text)
     # British "a waterproof" (a rain jacket); "ordinary post", "normal post", "by post": standard delivery
-    text = re.sub(
+    text = rx.sub(
         r"\b(a|the|my|lightweight|light|new|packable)\s+waterproof\b(?!\s+(?:boots?|shoes?|trainers?|jacket|coat|"
         r"hiking|trail|running|bag|pack|case|cover)\b)",
         r"\1 rain jacket",
         text,
     )
     post = r"\b(?:ordinary|normal|regular|standard|second class|2nd class)\s+(?:post|postage)\b"
-    text = re.sub(post, "standard shipping", text)
-    text = re.sub(r"\b(?:fastest|quickest|express)\s+(?:courier|post|postage)\b", "express shipping", text)
+    text = rx.sub(post, "standard shipping", text)
+    text = rx.sub(r"\b(?:fastest|quickest|express)\s+(?:courier|post|postage)\b", "express shipping", text)
     # "i'm a 44, add the chelsea boot in black": the customer's size, for the thing named after it
-    said = re.match(
+    said = rx.match(
         r"^i(?: am|'m|m) an? ((?:3[5-9]|4[0-9])(?:\.5)?|xs|s|m|l|xl|xxl)\b\s*,?\s*(?:so\s+|and\s+)?(.+)$", text
     )
     if said is not None:
@@ -302,7 +303,7 @@ _EMPHASIS = re.compile(
 
 def _chat_style(text: str) -> str:
     text = _EMOJI_MODIFIERS.sub("", _KEYCAP.sub(r"\1", text)).replace("\U0001f51f", " 10 ")
-    if _NO_EMOJI.match(text) and not re.fullmatch(r"[\s.!]*", text):
+    if _NO_EMOJI.match(text) and not rx.fullmatch(r"[\s.!]*", text):
         return "no"
     for emoji, colour in _COLOUR_EMOJI:
         text = emoji.sub(f" {colour} ", text)
@@ -310,13 +311,13 @@ def _chat_style(text: str) -> str:
     text = _EMPHASIS.sub(
         lambda match: match.group(0).split()[0] if match.group(0).startswith(("what", "why", "how")) else "", text
     )
-    text = re.sub(r"\bwtf\b(?=\s+(?:is|are|does|do|did)\b)", "what", text)
-    text = re.sub(r"\bwtf\b", " ", text)
+    text = rx.sub(r"\bwtf\b(?=\s+(?:is|are|does|do|did)\b)", "what", text)
+    text = rx.sub(r"\bwtf\b", " ", text)
     # "yeah no" is a no; "ur the best" is "you are the best" (it became "your the best", not understood)
-    text = re.sub(r"^\s*(?:yeah|yea|ya)\s+no\b", "no", text)
+    text = rx.sub(r"^\s*(?:yeah|yea|ya)\s+no\b", "no", text)
     # "hang on, make the white ones 2": a wait ("hang" was searched for)
-    text = re.sub(r"^\s*(?:hang|hold)\s+on\s*,(?=\s*[a-z0-9])", "wait,", text)
-    text = re.sub(r"\bur\s+(?=(?:the best|a star|a legend|a lifesaver|a life saver|amazing|awesome|great|so|too|"
+    text = rx.sub(r"^\s*(?:hang|hold)\s+on\s*,(?=\s*[a-z0-9])", "wait,", text)
+    text = rx.sub(r"\bur\s+(?=(?:the best|a star|a legend|a lifesaver|a life saver|amazing|awesome|great|so|too|"
                   r"welcome)\b)", "you are ", text)  # fmt: skip
     # "white racers 41 damn it 42", "M ffs L": a curse between two values is the slip corrected (read as "no")
     text = _CURSE_BETWEEN_VALUES.sub(r"\1 no ", text)
@@ -363,7 +364,7 @@ def priced_one(text: str) -> re.Match[str] | None:
     for match in PRICED_ONE.finditer(text):
         said, amount = match.group(0), match.group("amount")
         size_like = "$" not in said and "." not in amount and 35 <= int(amount) <= 47
-        if not size_like or re.search(r"dollar|buck|usd", said):
+        if not size_like or rx.search(r"dollar|buck|usd", said):
             return match
     return None
 
@@ -491,44 +492,44 @@ def normalize(text: str) -> str:
     # that carry the order, in English (foreign.py)
     text = english_words(text)
     # "no, I beg your pardon, one white and one black": a correction said politely (a search for "beg pardon")
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:i\s+)?(?:do\s+)?beg\s+your\s+pardon\b\s*,?|\bpardon\s+me\b\s*,?|\bmy\s+(?:mistake|bad)\b\s*,?",
         "sorry ",
         text,
     )
     text = _numbers_not_counts(_chat_style(text))
     # "yesss", "noooo", "pleeease": one letter for a run of three or more (never x: "xxxl" is a size)
-    text = re.sub(r"([a-wyz])\1{2,}", r"\1", text)
+    text = rx.sub(r"([a-wyz])\1{2,}", r"\1", text)
     # Punctuation said aloud to a dictation engine: "white running cap new line grey gym duffel", "go ahead period"
-    text = re.sub(r"\s*\b(?:new line|next line|new paragraph|comma)\b\s*", " , ", text)
-    text = re.sub(r"\s*\b(?:full stop|period|exclamation (?:mark|point))\s*(?=$|\s)", " . ", text)
-    text = re.sub(r"\s*\bquestion mark\s*(?=$|\s)", " ? ", text)
+    text = rx.sub(r"\s*\b(?:new line|next line|new paragraph|comma)\b\s*", " , ", text)
+    text = rx.sub(r"\s*\b(?:full stop|period|exclamation (?:mark|point))\s*(?=$|\s)", " . ", text)
+    text = rx.sub(r"\s*\bquestion mark\s*(?=$|\s)", " ? ", text)
     text = _text_speak(text)
     text = _spoken_numbers(text)
     text = _TIMES_SAID.sub(_times_said, text)
     text = _other_englishes(text)
     # A list, one item a line ("order:\n- 1 day pack blue\n- 1 headlamp"): each line is an item of the list (the
     # lines after the first were lost). A bullet or a list number starting a line goes.
-    text = re.sub(r"(?m)^\s*(?:[-*\u2022\u00b7]|\d{1,2}[.)])(?=\s)\s*", "", text)  # "-2 caps" stays a minus
-    text = re.sub(r"\s*\n+\s*", " , ", text.strip())
-    text = re.sub(r"[\u2018\u2019\u02bc`\u00b4]", "'", text)
+    text = rx.sub(r"(?m)^\s*(?:[-*\u2022\u00b7]|\d{1,2}[.)])(?=\s)\s*", "", text)  # "-2 caps" stays a minus
+    text = rx.sub(r"\s*\n+\s*", " , ", text.strip())
+    text = rx.sub(r"[\u2018\u2019\u02bc`\u00b4]", "'", text)
     text = text.replace("&", " and ").replace("\u00d7", "x")
-    text = re.sub(r"(?<=\d)\+(?=\d)", " plus ", text)
+    text = rx.sub(r"(?<=\d)\+(?=\d)", " plus ", text)
     text = text.replace("+", " and ").replace(";", ",")  # "gps watch black; fitness band pink": a list
-    text = re.sub(r"[^a-z0-9$%',.\-# ]+", " ", text)
-    text = re.sub(r"(?<!\d)[.,]|[.,](?!\d)", lambda m: " , " if m.group(0) == "," else " ", text)
-    text = re.sub(r"(?<![a-z0-9])'|'(?![a-z])", " ", text)
-    text = re.sub(r"(?<![a-z0-9])-(?!\d)|(?<=[a-z])-(?![a-z0-9])", " ", text)
-    text = re.sub(r"#(?!\d)", " ", text)
-    text = re.sub(r"(?<=[a-z]) n (?=[a-z])", " and ", text)  # "headlamp n kettlebell" (the headlamp was lost)
+    text = rx.sub(r"[^a-z0-9$%',.\-# ]+", " ", text)
+    text = rx.sub(r"(?<!\d)[.,]|[.,](?!\d)", lambda m: " , " if m.group(0) == "," else " ", text)
+    text = rx.sub(r"(?<![a-z0-9])'|'(?![a-z])", " ", text)
+    text = rx.sub(r"(?<![a-z0-9])-(?!\d)|(?<=[a-z])-(?![a-z0-9])", " ", text)
+    text = rx.sub(r"#(?!\d)", " ", text)
+    text = rx.sub(r"(?<=[a-z]) n (?=[a-z])", " and ", text)  # "headlamp n kettlebell" (the headlamp was lost)
     # "u have the down jacket in xl black?": a question, as "do you have …" (it was an order)
-    text = re.sub(r"^(?:u|you)\s+(?:have|got)\b", "do you have", text)
+    text = rx.sub(r"^(?:u|you)\s+(?:have|got)\b", "do you have", text)
     # "ill come back another day", "ill take the black one": "I'll", typed without its apostrophe
-    text = re.sub(r"\bill\s+(?=(?:come|take|have|get|go|pass|do|buy|order|think|check|leave|be|just|need|try)\b)",
+    text = rx.sub(r"\bill\s+(?=(?:come|take|have|get|go|pass|do|buy|order|think|check|leave|be|just|need|try)\b)",
                   "i will ", text)  # fmt: skip
     # "what is the rate of the headlamp", "rate?", "best rate for 2": the price, as Indian English says it (it was
     # read as the fitness band's heart rate). A heart rate stays one.
-    text = re.sub(
+    text = rx.sub(
         r"(?<!heart )\b(?:rates?)\b(?=\s*(?:$|\?|of\b|for\b|pls\b|please\b|kindly\b|,))|"
         r"(?<=\bthe )rate\b(?! monitor)|(?<=\bwhat )rate\b|(?<=\bbest )rate\b",
         "price",
@@ -536,47 +537,47 @@ def normalize(text: str) -> str:
     )
     # Indian English: "kindly confirm the availability" asks whether it is in stock (a "confirm" that confirms
     # nothing); "please do the needful" at a preview is "please go ahead"
-    text = re.sub(
+    text = rx.sub(
         r"\b(?:please |kindly |pls )?confirm (?:the |its |their )?(?:availability|stock)\b"
         r"|\b(?:please |kindly |pls )?confirm (?:if|whether) (?:it is|its|they are|it|they) (?:available|in stock)\b",
         "is it available",
         text,
     )
-    text = re.sub(r"\b(?:please |kindly |pls )?do the needful\b", "please go ahead", text)
+    text = rx.sub(r"\b(?:please |kindly |pls )?do the needful\b", "please go ahead", text)
     # Dictated homophones of a count before a pack or a pair ("add to packs of black socks", "i need too pairs of"):
     # "to packs of" can only be two of them (one pack was ordered). "for" is four only after a verb of wanting.
-    text = re.sub(r"\b(?:to|too)\s+(?=(?:pairs|packs|sets|boxes|bottles)\s+of\b)", "2 ", text)
-    text = re.sub(r"^for\s+(?=(?:pairs|packs|sets|boxes|bottles)\s+of\b)", "4 ", text)
-    text = re.sub(
+    text = rx.sub(r"\b(?:to|too)\s+(?=(?:pairs|packs|sets|boxes|bottles)\s+of\b)", "2 ", text)
+    text = rx.sub(r"^for\s+(?=(?:pairs|packs|sets|boxes|bottles)\s+of\b)", "4 ", text)
+    text = rx.sub(
         r"\b(add|get|want|need|order|buy|take|send)\s+for\s+(?=(?:pairs|packs|sets|boxes|bottles)\s+of\b)",
         r"\1 4 ",
         text,
     )
     # "ok keep the 4242", "keep it on my visa": the card chosen ("keep" was searched for); "is possible also the cap,
     # white colour?" (a learner's "is it possible"): asked for, as "can i also have the cap"
-    text = re.sub(
+    text = rx.sub(
         r"^((?:(?:ok|okay|fine|yes|yeah|sure|alright)\s*,?\s*)*)keep(?:\s+it)?(?:\s+on)?\s+"
         r"(?=(?:the|my)\s+(?:\d{4}\b|visa|mastercard|master card|amex|card))",
         r"\1use ",
         text,
     )
-    text = re.sub(r"^(?:(?:is|its|it is|is it)\s+possible\s+(?:to\s+)?|can i\s+)(?:have|get)\s+"
+    text = rx.sub(r"^(?:(?:is|its|it is|is it)\s+possible\s+(?:to\s+)?|can i\s+)(?:have|get)\s+"
                   r"(?=(?:express|standard)\b)", "", text)  # fmt: skip
-    text = re.sub(r"^(?:is|its|it is|is it)\s+possible\s+(?:to\s+)?(?:have\s+|get\s+|add\s+)?"
+    text = rx.sub(r"^(?:is|its|it is|is it)\s+possible\s+(?:to\s+)?(?:have\s+|get\s+|add\s+)?"
                   r"(?=(?:also|the|a|an)\b)", "can i have ", text)  # fmt: skip
     # "ok thx. while im here, a white cap": why now, no part of what is wanted (it searched for "while")
-    text = re.sub(r"\bwhile (?:i am|im|i'm) (?:here|at it|on)\b\s*,?", " ", text)
+    text = rx.sub(r"\bwhile (?:i am|im|i'm) (?:here|at it|on)\b\s*,?", " ", text)
     text = _YOU_GUYS.sub("you", text)
     text = _WHICH_DO_YOU_THINK.sub("which would you recommend", text)
     text = _COME_FASTER.sub("express shipping please", text)
     text = _DID_NOT_GO_THROUGH.sub("", text)
     # "same to same" (Indian English: exactly the same): "the same"
-    text = re.sub(r"\bsame to same\b", "the same", text)
+    text = rx.sub(r"\bsame to same\b", "the same", text)
     # Dictated homophones of colours: "the blew cloud jogger", "a read beanie", "the read one", "in read" (a verb
     # "read" is never before a thing or "one", nor after "in")
-    text = re.sub(r"(^|\b(?:a|an|the|in|and|or|my|same)\s+)blew\b", r"\1blue", text)
-    text = re.sub(r"\bblew(?=\s+ones?\b)", "blue", text)
-    text = re.sub(
+    text = rx.sub(r"(^|\b(?:a|an|the|in|and|or|my|same)\s+)blew\b", r"\1blue", text)
+    text = rx.sub(r"\bblew(?=\s+ones?\b)", "blue", text)
+    text = rx.sub(
         r"\b(a|the|in|and|or)\s+read\b(?!\s+(?:the|it|that|this|my|your|about|through|reviews?)\b)", r"\1 red", text
     )
     # A measure said in words is one in digits ("five inch running shorts", "twenty litre day pack", "five hundred
@@ -587,36 +588,36 @@ def normalize(text: str) -> str:
     text = _PACK_SIZE.sub(lambda m: f"{m.group('before')} {_words_number(m.group('number'))}-pack", text)
     # A measure is no count: "5 inch running shorts" (5 pairs), "20 litre day pack" (20 packs). The shop's titles
     # write them as one word ("5-inch", "20L", "12kg"), and so does this; a measure of no title stays one word too.
-    text = re.sub(
+    text = rx.sub(
         r"\b(\d{1,3}(?:\.\d)?)\s*-?\s*(inch|inches|in(?=\s+(?:running\s+)?shorts?\b)|kg|kgs|kilo|kilos|kilograms?|"
         r"litre|liter|litres|liters|millilitres?|milliliters?|lb|lbs|cm|mm|ml|oz|l(?=\s+(?:day\s*pack|pack|bag|backpack|rucksack|duffel|bottle|flask)\b))\b",
         lambda match: match.group(1) + _MEASURE_UNITS.get(match.group(2), "-" + match.group(2)),
         text,
     )
-    text = re.sub(r"\b(a|one)\s+(\d)\s+pack\b", r"\1 \2-pack", text)  # "a 3 pack of socks": one 3-pack
+    text = rx.sub(r"\b(a|one)\s+(\d)\s+pack\b", r"\1 \2-pack", text)  # "a 3 pack of socks": one 3-pack
     # "a couple pairs of gloves", "gloves M, a couple of pairs": two
-    text = re.sub(r"\ba couple (?:of )?(?=(?:pairs?|packs?|sets?|boxes|bottles)\b)", "2 ", text)
-    text = re.sub(r"\bhalf (?:a )?dozen\b", "6", text)  # "half a dozen" (it was a thing called "half", 6 of it)
+    text = rx.sub(r"\ba couple (?:of )?(?=(?:pairs?|packs?|sets?|boxes|bottles)\b)", "2 ", text)
+    text = rx.sub(r"\bhalf (?:a )?dozen\b", "6", text)  # "half a dozen" (it was a thing called "half", 6 of it)
     # "6 socks, so 2 packs", "12 pairs thats 4 packs": the packs the customer worked out are the count (6 packs
     # were ordered)
-    text = re.sub(
+    text = rx.sub(
         r"\b\d{1,3}\s+(?:single\s+|individual\s+)?(?:socks?|pairs?(?:\s+of\s+socks)?)\s*,?\s*"
         r"(?:so|that is|thats|that s|which is|meaning|ie|i e|aka|or)\s+(\d{1,2})\s+(packs?)\b",
         r"\1 \2",
         text,
     )
     # "two dozen caps", "a dozen socks": twelve each (it was 2)
-    text = re.sub(
+    text = rx.sub(
         r"\b(\d{1,2}|a|one|two|three|four|five)\s+dozen\b",
         lambda m: str(12 * (int(m.group(1)) if m.group(1).isdigit() else UNITS.get(m.group(1), 1))),
         text,
     )
-    text = re.sub(r"\b(\d{1,2}) and a half\b", r"\1.5", text)  # "a 42 and a half": a half size, never 42
+    text = rx.sub(r"\b(\d{1,2}) and a half\b", r"\1.5", text)  # "a 42 and a half": a half size, never 42
     # "blue runner 42 x 2": a shoe size, then how many (it was 42 pairs of no size)
-    text = re.sub(r"\b((?:3[0-9]|4[0-9]|50)(?:\.5)?)\s+x\s+([1-9]|1[0-9]|20)\b(?!\.)", r"\1 x\2", text)
+    text = rx.sub(r"\b((?:3[0-9]|4[0-9]|50)(?:\.5)?)\s+x\s+([1-9]|1[0-9]|20)\b(?!\.)", r"\1 x\2", text)
     # "wht" is "what" before what a question asks ("wht size", "wht is the price") and the colour white before the
     # thing ("wht steel bottle for my desk" lost its colour)
-    text = re.sub(
+    text = rx.sub(
         r"\bwht\b(?=\s+(?:is|s|are|r|do|does|did|was|about|abt|size|sizes|colou?rs?|kind|sort|type|time|u|you|ya|if"
         r"|happened|the|a|an|would|should|can|cn)\b|\s*\?)|^wht$",
         "what",
