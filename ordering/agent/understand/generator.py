@@ -517,15 +517,25 @@ def _longest_first(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted({tuple(phrase.split()) for phrase in phrases}, key=len, reverse=True))
 
 
+@functools.lru_cache(maxsize=256)
+def _by_first_word(phrases: tuple[str, ...]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """`_longest_first(phrases)` grouped by their first word (each group longest first): a word is compared with the
+    phrases that start with it only (it was compared with every phrase, ~0.15 ms a call)."""
+    grouped: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in _longest_first(phrases):
+        grouped.setdefault(phrase[0], []).append(phrase)
+    return {word: tuple(group) for word, group in grouped.items()}
+
+
 def _covers(text: str, phrases: tuple[str, ...]) -> bool:
     """True when `text` is made only of `phrases` (longest first), and is not empty."""
     words = text.split()
     if not words:
         return False
-    ordered = _longest_first(phrases)
+    grouped = _by_first_word(phrases)
     index = 0
     while index < len(words):
-        for phrase in ordered:
+        for phrase in grouped.get(words[index], ()):
             if tuple(words[index : index + len(phrase)]) == phrase:
                 index += len(phrase)
                 break
@@ -538,10 +548,13 @@ def _strip_phrases(text: str, phrases: tuple[str, ...]) -> tuple[str, bool]:
     """Remove leading and trailing `phrases` from text; (rest, whether any were removed)."""
     words = text.split()
     ordered = _longest_first(phrases)
+    firsts, lasts = _ends(phrases)
     removed = False
     changed = True
     while changed and words:
         changed = False
+        if words[0] not in firsts and words[-1] not in lasts:
+            break  # no phrase starts or ends here (most messages: the loop below compared every phrase)
         for phrase in ordered:
             if tuple(words[: len(phrase)]) == phrase:
                 words = words[len(phrase) :]
@@ -552,6 +565,13 @@ def _strip_phrases(text: str, phrases: tuple[str, ...]) -> tuple[str, bool]:
                 removed = changed = True
                 break
     return " ".join(words), removed
+
+
+@functools.lru_cache(maxsize=256)
+def _ends(phrases: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """The first words and the last words of `phrases`."""
+    ordered = _longest_first(phrases)
+    return frozenset(phrase[0] for phrase in ordered), frozenset(phrase[-1] for phrase in ordered)
 
 
 # -- patterns ---------------------------------------------------------------------------------------

@@ -277,10 +277,19 @@ def singular(word: str) -> str:
     return word
 
 
+# Each several-word name, longest first, with its pattern (built once: sorting and escaping them at every call was
+# ~0.3 ms of a message).
+_PHRASE_PATTERNS = tuple(
+    (phrase, re.compile(rf"(?<![a-z0-9]){re.escape(phrase)}(?:e?s)?(?![a-z0-9])"), replacement)
+    for phrase, replacement in sorted(PHRASES.items(), key=lambda item: -len(item[0]))
+)
+
+
 def join_phrases(text: str) -> str:
     """Replace several-word names with the catalog's one (normalized, lower-case text)."""
-    for phrase, replacement in sorted(PHRASES.items(), key=lambda item: -len(item[0])):
-        text = rx.sub(rf"(?<![a-z0-9]){re.escape(phrase)}(?:e?s)?(?![a-z0-9])", replacement, text)
+    for phrase, pattern, replacement in _PHRASE_PATTERNS:
+        if phrase in text:  # a name that is not in the text is not replaced (most are not)
+            text = pattern.sub(replacement, text)
     return text
 
 

@@ -37,6 +37,10 @@ PHRASES = {
 }
 NUMBER_WORDS = frozenset(UNITS) | frozenset(TENS) | frozenset(SCALES)
 
+# The phrases longest first, split once (they were sorted and split at every call, ~100 calls a message)
+_PHRASES_LONGEST_FIRST = tuple(
+    (phrase, phrase.split(), value) for phrase, value in sorted(PHRASES.items(), key=lambda item: -len(item[0]))
+)
 _DIGITS = re.compile(r"^[-\u2212]?\d{1,9}$")
 
 
@@ -88,8 +92,7 @@ def parse_quantity(tokens: list[str], start: int = 0) -> tuple[int | None, int]:
     if start >= len(tokens):
         return None, 0
     word = tokens[start]
-    for phrase, value in sorted(PHRASES.items(), key=lambda item: -len(item[0])):
-        words = phrase.split()
+    for phrase, words, value in _PHRASES_LONGEST_FIRST:
         if tokens[start : start + len(words)] == words:
             # "a couple", "a pair of": a number word may follow "a" ("a hundred") — prefer the number.
             if phrase in ("a", "an") and start + 1 < len(tokens) and tokens[start + 1] in SCALES:
