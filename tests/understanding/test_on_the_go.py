@@ -215,3 +215,24 @@ def test_just_mine_after_a_question_about_one_for_someone_else_previews_the_cart
     )  # fmt: skip
     for said in ("oh well, just mine then", "forget his", "only mine please"):
         assert read(generator, said, context) == [Preview(without_open_question=True)], said
+
+
+@pytest.mark.parametrize(
+    ("said", "size_said"),
+    [
+        ("green trail blazers a pair of tens", "10"),
+        ("court classics in a nine and a half please", "9.5"),
+        ("blue runners in an eight", "8"),  # it was eight pairs
+    ],
+)
+def test_a_shoe_size_said_as_a_word_is_a_size_said_never_a_count(generator, said, size_said):
+    [command] = read(generator, said)
+    assert isinstance(command, AddItems)
+    [item] = command.items
+    assert (item.size_said, item.quantity) == (size_said, None)
+    assert item.size_options  # the shop's sizes it could be, asked about
+
+
+def test_in_a_ten_beside_a_thing_without_shoe_sizes_stays_as_it_was(generator):
+    [command] = read(generator, "2 caps in a ten")
+    assert [(item.size_said, item.quantity) for item in command.items] == [(None, 2)]

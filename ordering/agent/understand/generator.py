@@ -4597,6 +4597,24 @@ class _Reader:
                 text,
                 flags=re.I,
             )
+        # "black trail blazers a pair of elevens", "court classics in a ten": a shoe size said as a word, the way US and
+        # UK sizes are said (no size was read, and "in an eleven" was eleven pairs); read as "size 11", which asks
+        # which system when the shop's sizes are another
+        said_size = rx.search(
+            r"\b(?:(?:a\s+)?pair\s+of\s+(?P<plural>fives|sixes|sevens|eights|nines|tens|elevens|twelves|thirteens)"
+            r"|in\s+an?\s+(?P<one>five|six|seven|eight|nine|ten|eleven|twelve|thirteen)(?:\s+and\s+a\s+half)?)\b",
+            text,
+            flags=re.I,
+        )
+        if said_size is not None:
+            named = self.lexicon.resolve(self.lexicon.words(normalize(text[: said_size.start()]))).product_ids
+            if named and all(
+                pid in self.lexicon.by_id and self.lexicon.by_id[pid].size_kind == "shoe" for pid in named
+            ):
+                word = (said_size.group("plural") or "").lower()
+                word = {"sixes": "six"}.get(word, word[:-1]) if word else said_size.group("one").lower()
+                half = " and a half" if "half" in said_size.group(0).lower() else ""
+                text = f"{text[: said_size.start()]}size {word}{half}{text[said_size.end() :]}"
         # "oh right homes fine then", "work's better": the address is fine (it was not understood)
         text = rx.sub(
             r"\b(?:(home)\s*'?\s*s|(work|office)\s*'\s*s)\s+(?=(?:fine|ok|okay|good|better|best|easier|great|grand)\b)",
