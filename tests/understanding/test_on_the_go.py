@@ -236,3 +236,14 @@ def test_a_shoe_size_said_as_a_word_is_a_size_said_never_a_count(generator, said
 def test_in_a_ten_beside_a_thing_without_shoe_sizes_stays_as_it_was(generator):
     [command] = read(generator, "2 caps in a ten")
     assert [(item.size_said, item.quantity) for item in command.items] == [(None, 2)]
+
+
+def test_the_order_then_a_polite_request_to_send_it_is_the_order_and_the_address(generator):
+    commands = read(generator, "grey running cap, could you send it to my work?")
+    assert [command.kind for command in commands] == ["add_items", "choose_address"]
+
+
+def test_asking_to_send_it_to_someone_else_stays_a_question(generator):
+    # their address is not the shop's to know: never a silent preview to the customer's own home
+    commands = read(generator, "navy zip hoodie M for my brother, can you send it straight to him?")
+    assert not any(isinstance(command, AddItems) for command in commands)

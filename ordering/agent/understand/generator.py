@@ -3140,6 +3140,12 @@ class _Reader:
             self.question
             and asked
             and all(POLITE_REQUEST.match(normalize(rx.split(r"[,;]|\s-\s", part)[-1]).strip(" ,.!?")) for part in asked)
+            # "…, can you ship it straight to her?": someone else's address, which the shop does not have (it was a
+            # silent preview to Home); that question stays one
+            and not any(
+                rx.search(rf"\b(?:to|for)\s+(?:her|him|them|my\s+{RELATION}|his\s+{RELATION}|her\s+{RELATION})\b", part)
+                for part in asked
+            )
         ):
             # "blue wind shell S, can you send it to my gym?": the order, then how it is to be sent, asked politely
             self.question = False
