@@ -247,3 +247,9 @@ def test_asking_to_send_it_to_someone_else_stays_a_question(generator):
     # their address is not the shop's to know: never a silent preview to the customer's own home
     commands = read(generator, "navy zip hoodie M for my brother, can you send it straight to him?")
     assert not any(isinstance(command, AddItems) for command in commands)
+
+
+@pytest.mark.parametrize("said", ["whats good to where for a wet hike", "what's best for running in the rain"])
+def test_what_is_good_to_wear_is_a_look_at_what_the_shop_has(generator, said):
+    [command] = read(generator, said)
+    assert command.kind == "search"

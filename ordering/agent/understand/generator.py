@@ -995,7 +995,9 @@ SIZE_CONVERT = _rx(
 RECOMMEND = _rx(
     r"\b(?:recommend\w*|suggest\w*|suggestions?|ideas?|advice|advise|gift|gifts|present|presents|what should i "
     r"(?:get|buy)|what do you (?:think|have for)|(?:anything|something|stuff|things) for (?:someone|somebody|a person|"
-    r"people|my \w+|him|her|them))\b"
+    r"people|my \w+|him|her|them)"
+    # "what's good to wear running in the dark", "whats best for hiking in the rain": what the shop would suggest
+    r"|what (?:is )?(?:good|best|nice|decent) (?:to (?:wear|use|take|bring|get|have)|for))\b"
 )
 ACTIVITIES = {
     **dict.fromkeys(_words("run runs runner runners running jog jogs jogging jogger joggers marathon"), "running"),
@@ -4621,6 +4623,14 @@ class _Reader:
                 word = {"sixes": "six"}.get(word, word[:-1]) if word else said_size.group("one").lower()
                 half = " and a half" if "half" in said_size.group(0).lower() else ""
                 text = f"{text[: said_size.start()]}size {word}{half}{text[said_size.end() :]}"
+        # "whats good to where running in the dark": dictation's "where" for wear (the question word was dropped)
+        text = rx.sub(
+            r"\b((?:good|best|what|something|anything|stuff|things?|nice|ok|okay)\s+to|(?:can|could|should|would)\s+i)"
+            r"\s+where\b(?!\s+(?:is|are|do|does|did|can|could|would|should|will|i|you|we|it)\b)",
+            r"\1 wear",
+            text,
+            flags=re.I,
+        )
         # "oh right homes fine then", "work's better": the address is fine (it was not understood)
         text = rx.sub(
             r"\b(?:(home)\s*'?\s*s|(work|office)\s*'\s*s)\s+(?=(?:fine|ok|okay|good|better|best|easier|great|grand)\b)",
