@@ -857,6 +857,18 @@ class Policy:
 
         Returns the commands left to run, or None when the turn is over (asked again, handed over).
         """
+        if any(isinstance(command, c.Preview) and command.without_open_question for command in commands):
+            # "oh. just his then" to "the Blue Runner doesn't come in 38, which size?": her pair is dropped, and what
+            # waited behind the question (his 41) still comes, then the preview
+            turn.record_decision(
+                DecisionKind.RULE,
+                "question_dropped",
+                rationale="the customer said to go on without what it asked about",
+            )
+            self._clear_pending(turn)
+            self.dropped_question = pending
+            queued = [_item_from_wire(raw) for raw in pending.get("queue") or []]
+            return [c.AddItems(items=tuple(queued)), *commands] if queued else commands
         answers = [
             command
             for command in commands

@@ -115,6 +115,8 @@ RELATION = _RELATION  # the people an order may be for, also where it may be sen
 _PERSON = (
     r"(?:(?:both\s+(?:of\s+)?)?(?:my|our|his|her)\s+(?:(?:little|big|older|younger|eldest|youngest|oldest"
     r"|baby|\d|two|three)\s+)?" + _RELATION + r"\b|"
+    # "one each for the two kids"
+    r"the\s+(?:\d|two|three|four)\s+" + _RELATION + r"\b|"
     r"me|myself|us|him|her|them|both of us|the two of us|(?:the\s+)?(?:whole\s+)?family|the kids|the twins|the boys|"
     r"the girls|the children|mum|mom|dad|mummy|mommy|daddy|nan|nana|nanna|gran|granny|grandma|grandpa|grandad|"
     r"the wife|the missus|the hubby|the husband)"
