@@ -164,3 +164,11 @@ def test_the_chosen_one_of_two_shown_keeps_its_size_letter_before_a_count(genera
     assert lines(read(generator, "the running ones, black, S, two packs", shown)) == [
         ("prod_run_socks", "black", "S", 2)
     ]
+
+
+@pytest.mark.parametrize(
+    "said", ["how can we stop our teenagers buying stuff on here?", "do you have parental controls"]
+)
+def test_who_may_order_on_the_account_is_the_settings_pages(generator, said):
+    [command] = read(generator, said)
+    assert (command.kind, command.topic) == ("out_of_scope", "limits")  # answered with the settings page

@@ -1275,6 +1275,11 @@ LIMITS_ASKED = _rx(
     r"\b(?:raise|increase|change|lower|up|set|adjust|remove|lift|edit|reset|see|check)\s+(?:my|the)\s+(?:spending\s+|"
     r"spend\s+|order\s+|daily\s+|monthly\s+|weekly\s+)?(?:limits?|caps?|budget|allowance)\b"
     r"|\b(?:spending|spend)\s+(?:limits?|caps?)\b"
+    # "how do i stop my kids ordering things on here?", "parental controls?": who may order on the account is the
+    # settings page's (whether the assistant may order, and the limits); it was a product question about "stop"
+    r"|\b(?:how\s+(?:do|can|would)\s+(?:i|we)\s+)?(?:stop|block|prevent|keep)\s+(?:my|the|our)\s+(?:kids|children|son"
+    r"|daughter|husband|wife|partner|family|teenagers?|boys|girls)\s+(?:from\s+)?(?:ordering|buying|spending|using|placing)\b"
+    r"|\bparental\s+(?:controls?|lock)\b"
 )
 # The customer's own saved details asked about ("which cards do you have for me?", "which card is this going on?",
 # "what's my work address?"): said back, nothing changes (they were searches for "cards", and a choice of Work).
