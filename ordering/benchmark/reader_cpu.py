@@ -16,7 +16,7 @@ import argparse
 import time
 
 
-def main(repeat: int) -> str:
+def main(repeat: int, limit: int | None = None) -> str:
     import django
 
     django.setup()
@@ -24,7 +24,7 @@ def main(repeat: int) -> str:
     from ordering.evaluation.messages import demo_lexicon, load_messages
 
     generator = OfflineGenerator(demo_lexicon())
-    cases = load_messages()
+    cases = load_messages()[:limit]
     for case in cases:
         generator.generate(text=case.text, context=case.context)
     best = float("inf")
@@ -40,4 +40,6 @@ def main(repeat: int) -> str:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
-    print(main(parser.parse_args().repeat))
+    parser.add_argument("--limit", type=int, default=None, help="only the first N messages")
+    arguments = parser.parse_args()
+    print(main(arguments.repeat, arguments.limit))
