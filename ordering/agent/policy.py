@@ -860,15 +860,9 @@ class Policy:
         if any(isinstance(command, c.Preview) and command.without_open_question for command in commands):
             # "oh. just his then" to "the Blue Runner doesn't come in 38, which size?": her pair is dropped, and what
             # waited behind the question (his 41) still comes, then the preview
-            turn.record_decision(
-                DecisionKind.RULE,
-                "question_dropped",
-                rationale="the customer said to go on without what it asked about",
+            return self._question_dropped(
+                turn, pending, commands, "the customer said to go on without what it asked about"
             )
-            self._clear_pending(turn)
-            self.dropped_question = pending
-            queued = [_item_from_wire(raw) for raw in pending.get("queue") or []]
-            return [c.AddItems(items=tuple(queued)), *commands] if queued else commands
         answers = [
             command
             for command in commands
@@ -903,15 +897,9 @@ class Policy:
         if new_request:
             # A new request, not an answer: the open question is dropped rather than answered by accident. What waited
             # behind it ("I'll add that too") still comes: it was promised (it was lost, and a yes ordered without it).
-            turn.record_decision(
-                DecisionKind.RULE, "question_dropped", rationale=f'"{turn.customer_text[:60]}" asks for something else'
+            return self._question_dropped(
+                turn, pending, commands, f'"{turn.customer_text[:60]}" asks for something else'
             )
-            self._clear_pending(turn)
-            self.dropped_question = pending
-            queued = [_item_from_wire(raw) for raw in pending.get("queue") or []]
-            if queued and not any(isinstance(command, c.ClearCart | c.Undo | c.CancelOrder) for command in commands):
-                return [c.AddItems(items=tuple(queued)), *commands]
-            return commands
         understood = [command for command in commands if not isinstance(command, c.CannotHandle)]
         if (
             understood
@@ -998,6 +986,19 @@ class Policy:
         queue = [_item_from_wire(raw) for raw in pending.get("queue") or []]
         self._add_queue(turn, [*parts, *queue])
         return True
+
+    def _question_dropped(
+        self, turn: Turn, pending: dict, commands: list[c.Command], rationale: str
+    ) -> list[c.Command]:
+        """The open question dropped, unanswered; what waited behind it ("I'll add that too") still comes first, unless
+        the customer clears, undoes or cancels."""
+        turn.record_decision(DecisionKind.RULE, "question_dropped", rationale=rationale)
+        self._clear_pending(turn)
+        self.dropped_question = pending
+        queued = [_item_from_wire(raw) for raw in pending.get("queue") or []]
+        if queued and not any(isinstance(command, c.ClearCart | c.Undo | c.CancelOrder) for command in commands):
+            return [c.AddItems(items=tuple(queued)), *commands]
+        return commands
 
     def _checkout_waits_for_item(self, turn: Turn, pending: dict, commands: list[c.Command]) -> bool:
         """ "Check out" while something the customer asked for still waits on a question (which colour, which

@@ -3014,7 +3014,7 @@ def spoken_codes(text: str, lexicon: CatalogLexicon) -> str:
             or word in NUMBER_WORDS
             or colour_of(word)
             or normalize_clothing(word)
-            or any(word in entry.title_words for entry in lexicon.by_id.values())
+            or word in lexicon.title_word_set()
         ):
             return match.group(0)
         after = (match.group("after") or "").lower()

@@ -579,6 +579,23 @@ class CatalogLexicon:
             self.__dict__["_title_pairs"] = pairs
         return pairs
 
+    def title_word_set(self) -> frozenset[str]:
+        """Every word of every product's title, built once per lexicon."""
+        words = self.__dict__.get("_title_word_set")
+        if words is None:
+            words = frozenset(word for entry in self.by_id.values() for word in entry.title_words)
+            self.__dict__["_title_word_set"] = words
+        return words
+
+    def _title_pair_ends(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The first words and the second words of `title_pairs`, built once per lexicon."""
+        ends = self.__dict__.get("_title_pair_ends_cache")
+        if ends is None:
+            pairs = self.title_pairs()
+            ends = (frozenset(first for first, _ in pairs), frozenset(second for _, second in pairs))
+            self.__dict__["_title_pair_ends_cache"] = ends
+        return ends
+
     def dictation_corrected(self, text: str) -> str:
         """`text` with an everyday word that sounds like a word of a product's title, said right beside another word
         of that title, written as the title's word: "white steal bottle" (steel), "marina socks" (merino), "pink
@@ -589,8 +606,7 @@ class CatalogLexicon:
         if len(tokens) < 2:
             return text
         pairs = self.title_pairs()
-        firsts = {first for first, _ in pairs}
-        seconds = {second for _, second in pairs}
+        firsts, seconds = self._title_pair_ends()
         replaced: dict[int, str] = {}
         for left, right in itertools.pairwise(tokens):
             if right.start() - left.end() > 2:
