@@ -296,6 +296,31 @@ def _item_wire(spec: c.ItemSpec) -> dict[str, Any]:
     return c.item_to_dict(spec)
 
 
+def _waiting_named_again(commands: list[c.Command], queued: list[c.ItemSpec]) -> list[c.Command]:
+    """The commands without the items that only name again a thing waiting in the queue ("green trail blazers 42 and a
+    soft flask" → "which size?" → "just the flask then": the waiting flask, not a second one)."""
+
+    def waiting(item: c.ItemSpec) -> bool:
+        return item.quantity is None and any(
+            queued_item.product_ids == item.product_ids
+            and all(
+                not getattr(item, name) or getattr(item, name) == getattr(queued_item, name)
+                for name in ("colour", "size")
+            )  # fmt: skip
+            for queued_item in queued
+        )
+
+    kept: list[c.Command] = []
+    for command in commands:
+        if isinstance(command, c.AddItems):
+            items = tuple(item for item in command.items if not waiting(item))
+            if items:
+                kept.append(c.AddItems(items=items))
+            continue
+        kept.append(command)
+    return kept
+
+
 def _item_from_wire(raw: dict[str, Any] | None) -> c.ItemSpec:
     return c.item_from_dict(raw or {}) or c.ItemSpec()
 
@@ -997,7 +1022,7 @@ class Policy:
         self.dropped_question = pending
         queued = [_item_from_wire(raw) for raw in pending.get("queue") or []]
         if queued and not any(isinstance(command, c.ClearCart | c.Undo | c.CancelOrder) for command in commands):
-            return [c.AddItems(items=tuple(queued)), *commands]
+            return [c.AddItems(items=tuple(queued)), *_waiting_named_again(commands, queued)]
         return commands
 
     def _checkout_waits_for_item(self, turn: Turn, pending: dict, commands: list[c.Command]) -> bool:

@@ -796,7 +796,9 @@ LETTER_OPENING = re.compile(
 )
 LETTER_CLOSING = re.compile(
     r"\s*[,.!]?\s*\b(?:yours\s+(?:faithfully|sincerely|truly)|(?:kind|best|warm|warmest)\s+(?:regards|wishes)|regards|"
-    r"sincerely|thanks in advance|thank you in advance)(?:\s*[,.!])*(?:\s+[a-z]+){0,2}(?:\s*[,.!])*\s*$"
+    r"sincerely|(?:many\s+)?thanks(?:\s+(?:so|very)\s+much)?\s+in advance"
+    r"|thank you(?:\s+(?:so much|very much|ever so much|kindly))?\s+in advance|thank you (?:ever so )?kindly)"
+    r"(?:\s*[,.!])*(?:\s+[a-z]+){0,2}(?:\s*[,.!])*\s*$"
 )
 WRITING_TO = re.compile(r"\b(?:i am|i'm|im)\s+writing\s+(?:to\s+(?:you\s+)?(?:to\s+)?)?(?=order|ask|buy|request)")
 WHY_THE_OLD_ONE_WENT = re.compile(
@@ -897,7 +899,9 @@ def drop_asides(text: str) -> Asides:
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
     otherwise_said = ""
     text = _one_persons_size(NOT_SURE_OF_SIZE.sub(" ", text))
-    text = LIST_LABEL.sub("", LETTER_CLOSING.sub("", LETTER_OPENING.sub("", text)))
+    # "Kind regards, Alice" sent alone: a sign-off, read as the thanks it is
+    closed = LETTER_CLOSING.sub("", LETTER_OPENING.sub("", text))
+    text = LIST_LABEL.sub("", closed) if closed.strip(" ,.!") or not text.strip() else "thanks"
     text = WHY_THE_OLD_ONE_WENT.sub(" ", WRITING_TO.sub("", text))
     text = _more_of_the_same(text)
     # "Is it the case that I must pay for postage? I only want one pack of the black socks": the order's preview says

@@ -237,6 +237,10 @@ POLITE = (
     "i will pay full price", "i will pay the full price", "without it then", "ok without it then",
     "fine without it", "fine without it then",
     "lovely jubbly", "cheers love", "ta very much",
+    # signing off a letter ("Kind regards, Alice": the story drops "regards" with the name) and thanking the old way
+    "kind", "you have been ever so helpful", "ever so helpful", "that looks lovely", "looks lovely", "very well",
+    "the full price then", "full price then", "i shall pay the full price", "i shall pay full price",
+    "i will pay the full price then", "thank you anyway", "thanks anyway",
     # "nice one, cheers for the help" ("nice, one pls" is one more); "ah, no worries, without it" (a code refused)
     "nice one cheers", "nice one thanks", "nice one ta", "good one cheers", "no worries", "without it", "shame",
     # "no worries, I'll wrap it myself" after hearing the shop does not gift wrap: nothing asked
@@ -284,6 +288,10 @@ YES = (
     "please order it", "order it please", "please order", "go ahead with the order", "go ahead with the order now",
     "you can go ahead", "you can go ahead with the order", "you can go ahead with the order now",
     "please go ahead with the order", "please go ahead with the order now", "you can go ahead now",
+    # said the way a letter says it ("That is all correct, you may send it.", "Please proceed.")
+    "you may send it", "you may send it off", "you may send them", "you may place the order", "you may place it",
+    "you may order it", "you may go ahead", "you may go ahead with the order", "please proceed",
+    "please proceed with it", "please proceed with the purchase",
 )  # fmt: skip
 # Words that agree with the preview without being a yes themselves ("that all looks fine", "lovely"): beside a yes
 # ("please place the order") they are part of it.
@@ -299,6 +307,9 @@ ASSENT = (
     "order it for me", "do place the order", "do place it", "for me", "then", "that is fine", "that is great",
     "i see", "that is the one", "that is the right one", "everything is right", "all is right", "that is all right",
     "everything is in order", "all good",
+    # "Yes, that will do nicely, please go ahead": British agreement beside the yes, no yes alone
+    "that will do nicely", "that will do very nicely", "that will do", "that will do fine", "that will do me",
+    "that is just the thing", "just the thing", "that sounds fine", "that sounds lovely", "that all sounds fine",
 )  # fmt: skip
 NO = (
     "no", "nope", "nah", "n", "no actually", "actually no", "no wait", "no sorry", "sorry no",
@@ -1067,6 +1078,13 @@ IF_PRICE_UNDER = _rx(
     r"(?P<amount>\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd|\$)?(?:\s+or less)?"
 )
 # Going on without a thing the shop does not sell ("ok without the rope then", "fine, no rope").
+# "YES PLEASE TO THE HAT BUT NOT THE GLOVES", "the hat but not the gloves", "not the gloves" at a cart of both: the line
+# not wanted comes out, and the yes waits for the next preview (it searched for "hat gloves", and a yes placed both)
+KEEP_BUT_NOT = _rx(
+    r"^(?:(?:yes|yeah|yep|ok|okay)\s*,?\s*)?(?:please\s*,?\s*)?(?:(?:to|for)\s+)?"
+    r"(?:(?:the\s+)?(?P<keep>[a-z0-9 ]{2,40}?)\s*,?\s+but\s+)?not\s+(?:the\s+)?(?P<drop>[a-z0-9 ]{2,40}?)"
+    r"\s*(?:,?\s*(?:please|thanks|thank you|though))?\s*[.!]*$"
+)
 WITHOUT_UNSOLD = _rx(
     r"^(?:(?:ok|okay|fine|alright|sure|then|oh well|never mind|nvm)\s*,?\s+)*(?:just\s+)?(?:without|no|skip|forget)\s+"
     r"(?:the\s+|a\s+)?(?P<what>[a-z][a-z ]*?)(?:\s+(?:then|please|pls|thanks))*$"
@@ -1087,6 +1105,12 @@ JUST_MINE = _rx(
     r"|his pair|her pair)|(?:never mind|nevermind|forget|skip|drop|leave)"
     r"\s+(?:hers|his|theirs|her ones?|his ones?|her pair|his pair|the other (?:one|pair)|the second (?:one|pair)))"
     r"(?:\s+(?:then|please|thanks|for now|this time|i guess))*$"
+)
+# "just the flask then i guess" while the size of a sold-out shoe is asked, the flask in the cart: the cart as it is,
+# without the thing asked about (it showed the cart, and the flask was added again)
+JUST_THE_CART = _rx(
+    r"^(?:(?:ah|oh|ok|okay|fine|right|hmm|nah|no|oh well|ugh|damn|shame|pity)\s*[,.!]*\s+)*(?:just|only)\s+(?:get\s+)?"
+    r"(?:the\s+)?(?P<what>[a-z0-9 ]{2,30}?)(?:\s+(?:then|please|thanks|for now|this time|i guess|i suppose))*$"
 )
 # Words that make a "without …" something other than a thing not sold: a change of mind about a value ("no actually
 # black", "no not this colour"), or an order's settings ("no code please", "no rush on shipping", "no, to work").
@@ -1298,6 +1322,17 @@ STATUS = _rx(
     # "whens my order gonna show up", "will my order make it by friday", "my order was due on the 3rd", "my package
     # still isnt here", "can i change the delivery date on my order": the order's status and when it comes (each added
     # an item: "going", "due", "date")
+    # "Has that gone through now dear?", "Have I ordered them now?", "I've already paid for this haven't I?", "did that
+    # just charge me twice??", "did my order for the shoes go through this morning?": whether the order went through,
+    # asked after it (they were searches, a cancel and an item "already")
+    r"\b(?:(?:has|did|is|have) (?:that|it|this|the order|my order|everything|the payment|my payment) (?:(?:already|just)"
+    r"\s+)?(?:gone|go|went|got) through|(?:have|did) (?:i|we) (?:already |just )?(?:ordered|order|paid|pay|bought|buy)"
+    r" (?:it|them|that|this|for (?:it|them|that|this))\b(?: now| already| yet)?(?=\s*(?:\?|,|$))|(?:i have|i've|ive|i) already"
+    r" (?:paid|ordered|bought) (?:for )?(?:it|them|this|that)\b.{0,20}\b(?:have not|haven'?t|didn'?t|did not) i\b|"
+    r"(?:(?:been|was|were|got|i|you) (?:charged|paid|billed)|did (?:that|it|you|they) (?:just )?charge) (?:me )?"
+    r"(?:twice|two times|double)|double (?:charged|billed)|"
+    r"did my order (?:for|with) (?:the |my )?[a-z ]{2,30}? (?:go through|ship|arrive|come)|"
+    r"(?:did|has) (?:that|it|this|the order) (?:already |just )?go(?:ne)? through)|"
     r"\b(?:my (?:order|package|parcel|delivery|shipment)\s+(?:is\s+|was\s+)?(?:(?:gonna|going to|gon)\s+)?"
     r"(?:show up|turn up|make it|get here|be here|be late|late|due|still (?:is not|isnt|not) here|is not here|"
     r"isnt here|has not come|hasnt come|has not arrived|hasnt arrived|never came|never arrived)|"
@@ -2871,6 +2906,14 @@ class _Reader:
         self.lexicon = lexicon
         # "save ten on the red street highs": a code said as words is read as the code it is (`spoken_codes`)
         text = lexicon.dictation_corrected(spoken_counts(spoken_codes(text, lexicon), lexicon))
+        # "Yes, the large one please" at a preview: the yes and "the large one" are one answer, the change (split at the
+        # comma, "the large one" was read as nothing and the yes after it placed the M)
+        text = rx.sub(
+            r"^\s*(yes|yeah|yep|ok|okay)(?:\s*,?\s*please\s*,?|\s*,)\s*(?=the\s+\w+\s+ones?\b)",
+            r"\1 ",
+            text,
+            flags=re.I,
+        )
         self.raw = text
         self.context = context
         # A question mark with more after it ends a clause ("how much is the gps watch? ok add it in black").
@@ -3218,6 +3261,9 @@ class _Reader:
         for_another = self._for_another()
         if for_another is not None:
             return for_another
+        kept_but_not = self._kept_but_not()
+        if kept_but_not is not None:
+            return kept_but_not
         detailed = self._summary_then_details()
         if detailed is not None:
             return self._with_speed(detailed)
@@ -3723,6 +3769,11 @@ class _Reader:
         ):
             # "yes if it's under $50": a condition is not a yes; the policy asks again.
             return [CannotHandle(text=self.raw[:300], reason="a conditional answer is not a confirmation")]
+        if rx.search(r"\bfull price\b", self.text) and _covers(
+            core_polite, NEVER_MIND + ("oh dear", "oh well", "shame", "pity", "fine", "ok", "okay", "oh")
+        ):
+            # "Oh dear. Never mind, I shall pay the full price" after a code was refused: the price accepted, no no
+            return [Thanks()]
         if _covers(core_polite, NEVER_MIND) or (
             _covers(core_polite, NO + NEVER_MIND + NEVER_MIND_LEAD + HOLD)
             and not _covers(core_polite, NO + NEVER_MIND_LEAD + HOLD)
@@ -3740,6 +3791,11 @@ class _Reader:
             return [Thanks()]  # nothing to do yet: the preview stays, nothing is ordered
         if self.context.pending is not None and JUST_MINE.match(core_polite):
             return [Preview(without_open_question=True)]  # the cart as it is, without the thing asked about
+        just_the_cart = JUST_THE_CART.match(self.text) if self.context.pending and self.context.cart else None
+        if just_the_cart is not None and len(self._cart_lines(just_the_cart.group("what"))) == len(self.context.cart):
+            asked = self.context.pending.product_id if self.context.pending else None
+            if asked not in {line.product_id for line in self.context.cart}:
+                return [Preview(without_open_question=True)]
         unsold = WITHOUT_UNSOLD.match(core_polite)
         if (
             unsold is not None
@@ -5825,6 +5881,20 @@ class _Reader:
             return ItemSpec()
         return ItemSpec(product_ids=item.product_ids, query=item.query if not item.product_ids else "",
                         category=item.category, colour=item.colour, size=item.size)  # fmt: skip
+
+    def _kept_but_not(self) -> list[Command] | None:
+        """KEEP_BUT_NOT at a cart of several lines: the line not wanted comes out, when the words name exactly one line
+        and what is kept (if said) is another."""
+        said = KEEP_BUT_NOT.match(normalize(self.raw).strip()) if len(self.context.cart) > 1 else None
+        if said is None:
+            return None
+        dropped = self._cart_target(said.group("drop"))
+        kept = self._cart_target(said.group("keep")) if said.group("keep") else None
+        if dropped is None or not dropped.variant_id:
+            return None
+        if said.group("keep") and (kept is None or kept.variant_id == dropped.variant_id):
+            return None
+        return [RemoveItem(target=dropped)]
 
     def _cart_target(self, text: str) -> ItemSpec | None:
         """The cart line the words point at ("the socks", "the blue runners in 42"), when exactly one fits."""

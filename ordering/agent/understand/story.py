@@ -1596,6 +1596,48 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         replacement="",
         flags=re.I,
     ),
+    # "my ALICE10 didn't work last time, try it on blue runners 40": a code that failed before is tried again now (the
+    # story of its failing dropped the code, and "last time" read as the last purchase)
+    StoryRule(
+        pattern=(
+            r"^\s*(?:(?:so|ok|okay|hi|hey)\s*,?\s+)*(?:my\s+|the\s+)?(?:code\s+)?(?P<code>[a-z]{3,12}\d{1,3})\s+"
+            r"(?:did\s*n[o']?t|didnt|did not|would\s*n[o']?t|wouldnt|would not|was\s*n[o']?t accepted|got rejected)\s+"
+            r"(?:work|go through|apply)?\s*(?:last time|before|yesterday|earlier|the other day|on the (?:website|app)"
+            r"|online)?\s*[,.;-]+\s*(?:(?:can you|could you|please)\s+)?(?:try|use|apply)\s+(?:it|that|the code)\s+"
+            r"(?:again\s+)?(?=on|with|for)"
+        ),
+        replacement=r"use \g<code> ",
+        flags=re.I,
+    ),
+    # "Oh dear, large will swamp me, a small please", "the M would drown him, S": why the size does not do, then the
+    # size wanted (it was read as nothing, and the yes after it placed the large)
+    StoryRule(
+        pattern=(
+            r"^\s*(?:(?:oh dear|oh|ah|hmm|no|actually)\s*[,.!]*\s+)*(?:the\s+)?(?:size\s+)?(?:xs|s|m|l|xl|xxl|small"
+            r"|medium|large|extra large|\d{2})\s+(?:will|would|is going to|\'?ll|\'?d)\s+(?:swamp|drown|be too"
+            r"\s+(?:big|small|tight|baggy|loose|snug))\s+(?:me|him|her|them)\s*[,.;-]+\s*(?=\S)"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
+    # "Only one pack, I have just found some in the drawer": where the rest turned up is no item (a search for "found
+    # drawer" kept the two packs, and the yes after it placed them)
+    StoryRule(
+        pattern=(
+            r"(?<=\S)\s*[,;.-]+\s*(?:(?:i|we)\s*(?:have|\'?ve)?\s+)?(?:just\s+)?found\s+(?:some|one|a pair|a couple"
+            r"|a few|another|more|two|a pack|an old pair)(?:\s+(?:more|spare|old ones|already))?(?:\s+(?:in|at|under"
+            r"|on|behind)\s+(?:the|my|our)\s+[a-z]+(?:\s+[a-z]+)?)?\s*[.!]*\s*$"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
+    # "no just one, and add a grey beanie" at a preview of two: the no corrects the count, it declines nothing
+    StoryRule(
+        pattern=r"^\s*(?:no|nope|nah)\s*[,.!]*\s+(?=(?:just|only)\s+(?:one|1|two|2|three|3)\b)",
+        replacement="",
+        flags=re.I,
+        when=lambda text, ctx: bool(ctx.context.cart),
+    ),
     _intro,
     StoryRule(
         pattern=(
