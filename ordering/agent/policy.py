@@ -306,7 +306,7 @@ def _waiting_named_again(commands: list[c.Command], queued: list[c.ItemSpec]) ->
             and all(
                 not getattr(item, name) or getattr(item, name) == getattr(queued_item, name)
                 for name in ("colour", "size")
-            )  # fmt: skip
+            )
             for queued_item in queued
         )
 

@@ -1325,10 +1325,11 @@ STATUS = _rx(
     # "Has that gone through now dear?", "Have I ordered them now?", "I've already paid for this haven't I?", "did that
     # just charge me twice??", "did my order for the shoes go through this morning?": whether the order went through,
     # asked after it (they were searches, a cancel and an item "already")
-    r"\b(?:(?:has|did|is|have) (?:that|it|this|the order|my order|everything|the payment|my payment) (?:(?:already|just)"
-    r"\s+)?(?:gone|go|went|got) through|(?:have|did) (?:i|we) (?:already |just )?(?:ordered|order|paid|pay|bought|buy)"
-    r" (?:it|them|that|this|for (?:it|them|that|this))\b(?: now| already| yet)?(?=\s*(?:\?|,|$))|(?:i have|i've|ive|i) already"
-    r" (?:paid|ordered|bought) (?:for )?(?:it|them|this|that)\b.{0,20}\b(?:have not|haven'?t|didn'?t|did not) i\b|"
+    r"\b(?:(?:has|did|is|have) (?:that|it|this|the order|my order|everything|the payment|my payment) "
+    r"(?:(?:already|just)\s+)?(?:gone|go|went|got) through|(?:have|did) (?:i|we) (?:already |just )?(?:ordered|order"
+    r"|paid|pay|bought|buy) (?:it|them|that|this|for (?:it|them|that|this))\b(?: now| already| yet)?(?=\s*(?:\?|,|$))"
+    r"|(?:i have|i've|ive|i) already (?:paid|ordered|bought) (?:for )?(?:it|them|this|that)\b.{0,20}\b(?:have not"
+    r"|haven'?t|didn'?t|did not) i\b|"
     r"(?:(?:been|was|were|got|i|you) (?:charged|paid|billed)|did (?:that|it|you|they) (?:just )?charge) (?:me )?"
     r"(?:twice|two times|double)|double (?:charged|billed)|"
     r"did my order (?:for|with) (?:the |my )?[a-z ]{2,30}? (?:go through|ship|arrive|come)|"
@@ -3770,7 +3771,7 @@ class _Reader:
             # "yes if it's under $50": a condition is not a yes; the policy asks again.
             return [CannotHandle(text=self.raw[:300], reason="a conditional answer is not a confirmation")]
         if rx.search(r"\bfull price\b", self.text) and _covers(
-            core_polite, NEVER_MIND + ("oh dear", "oh well", "shame", "pity", "fine", "ok", "okay", "oh")
+            core_polite, (*NEVER_MIND, "oh dear", "oh well", "shame", "pity", "fine", "ok", "okay", "oh")
         ):
             # "Oh dear. Never mind, I shall pay the full price" after a code was refused: the price accepted, no no
             return [Thanks()]
