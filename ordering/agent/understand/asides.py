@@ -655,7 +655,8 @@ IF_AVAILABLE = re.compile(
 # sold out the blue runner 43" was 43 of an unknown shoe.
 _GONE = (
     r"(?:\s+(?:is|are|s|was|were|has|have|has been|have been|ve|ve been))?\s+(?:not available|unavailable|sold out"
-    r"|out of stock|out|gone|not in stock|"
+    # "or the black if the tan has all gone", "if they've run out"
+    r"|out of stock|out|all gone|gone|all sold|run out|not in stock|"
     r"not there|not an option|not possible)"
 )
 _SUBJECT = (

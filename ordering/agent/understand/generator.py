@@ -1096,6 +1096,9 @@ HOLD_SAID = _rx(
     r"|^\s*(?:(?:ok|okay|ah|oh|right|so|hmm)\s*,?\s+)*(?:i\s+am\s+)?(?:gonna|going to|i will|ill|let me|need to|have to"
     r"|got to|gotta|i want to|i should)\s+(?:run it|run this|run that|check it|check this|check)\s+(?:past|by|with)\s+"
     r"(?:him|her|them|my\s+[a-z]+|the\s+[a-z]+)\b"
+    # "Please do not order it until my son has checked it on Sunday": not yet, and no no
+    r"|^\s*(?:please\s+)?(?:do not|don't|dont|don t)\s+(?:order|place|buy|send|confirm)\s+(?:it|them|that|this|anything"
+    r"|the order)(?:\s+(?:just\s+)?yet)?\s+(?:until|till|til|before|unless)\b"
 )
 # "ah, just mine then", "skip hers": the customer's own cart as it is, after a question about one more for someone else
 # ("the Cloud Jogger doesn't come in 39, which size?" for the wife); it was not understood, and the question stayed.

@@ -69,6 +69,7 @@ PHRASES: dict[str, str] = {
     "hydration pack": "vest", "running vest": "vest", "yoga mat": "yoga mat", "foam roller": "foam roller",
     "running trainers": "running shoes", "running sneakers": "running shoes", "jogging shoes": "running shoes",
     "running shoe": "running shoes", "road shoes": "running shoes", "trail shoes": "trail shoes",
+    "walking boots": "hiking boot", "walking boot": "hiking boot",
     "hooded sweatshirt": "hoodie", "hooded top": "hoodie", "hooded tops": "hoodie", "hooded jumper": "hoodie",
     "knit hat": "beanie", "wooly hat": "beanie", "woolly hat": "beanie",
     "baseball cap": "cap", "running hat": "running cap", "hiking boots": "hiking boot",

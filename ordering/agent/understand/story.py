@@ -1609,6 +1609,111 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         replacement=r"use \g<code> ",
         flags=re.I,
     ),
+    # "I am 79 years young and I have 6 grandchildren and 2 great-grandchildren, ... I should like ONE pair of the blue
+    # running shoes": an age and a family are no counts (it ordered six pairs) and no items ("young"); a family the
+    # things are for ("i have 2 kids and need blue caps for them") stays the count
+    StoryRule(
+        pattern=(
+            r"(?:^|(?<=[,.;!?])|\band\s+)\s*(?:i am|i'm|im)\s+\d{2,3}\s+(?:years?\s+)?(?:young|old|of age)\b"
+            r"\s*[,.;!]*"
+        ),
+        replacement=" ",
+        flags=re.I,
+    ),
+    StoryRule(
+        pattern=(
+            r"(?:^|(?<=[,.;!?])|\band\s+)\s*(?:i\s+(?:have|'ve|ve)|we\s+(?:have|'ve|ve))\s+(?:got\s+)?\d{1,2}\s+"
+            r"(?:great[-\s]?)?(?:grand)?(?:children|kids|grandkids|sons|daughters|dogs|cats)(?:\s*,?\s*(?:and\s+)?"
+            r"\d{1,2}\s+(?:great[-\s]?)?(?:grand)?(?:children|kids|grandkids))*\b\s*[,.;!]*"
+        ),
+        replacement=" ",
+        flags=re.I,
+        when=lambda text, ctx: (
+            not rx.search(r"\bfor\s+(?:them|both|all|each|every one|everyone)\b|\beach\b|\bapiece\b", text, flags=re.I)
+        ),
+    ),
+    # "... and I have walked to the paper shop every morning since 1962....": a year a habit began is no count
+    StoryRule(
+        pattern=r"\b(?:ever\s+)?since\s+(?:19|20)\d\d\b",
+        replacement=" ",
+        flags=re.I,
+    ),
+    # "My doctor's appointment is on Tuesday and I should like to walk there in new shoes. The blue Cloud Jogger in 40
+    # please.": the appointment is the story of a sentence that ends before the thing is named
+    StoryRule(
+        pattern=(
+            r"(?:^|(?<=[.!?]))\s*(?:my|the|our|his|her)\s+(?:doctor|dentist|hospital|gp|hair|nurse|optician|vet)"
+            r"(?:'?s)?\s+appointment\b[^.!?]*[.!?]+\s*(?=\S)"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
+    # "a light for my head, for walking the dog in the evenings", "a small rucksack for carrying my shopping home":
+    # what it is for, said as an errand, is no second item ("walking dog evening")
+    StoryRule(
+        pattern=(
+            r"\s*,?\s*\bfor\s+(?:walking|taking|carrying|getting|visiting|going to)\s+(?:the|my|our|her|his)\s+"
+            r"[a-z]+(?:\s+(?:home|out|to [a-z]+))?(?:\s+(?:in the (?:evenings?|mornings?|dark|rain)|at night|every"
+            r" (?:day|morning|evening|week)|on (?:sundays?|saturdays?)))?(?=\s*(?:[,.;!?]|$))"
+        ),
+        replacement="",
+        flags=re.I,
+        # "have you got anything for walking the dog in the rain?": there it is what is looked for
+        when=lambda text, ctx: not rx.search(r"\b(?:anything|something|what|which)\b", text, flags=re.I),
+    ),
+    # "One plain white t-shirt please, the cotton one, in medium, to wear under my cardigan": what it is worn with is no
+    # part of the thing (a search for "wear cardigan" instead of the tee in the cart)
+    StoryRule(
+        pattern=(
+            r"\s*,?\s*\b(?:to|for)\s+(?:wear|wearing)\s+(?:under|over|beneath|underneath)\s+(?:my|his|her|a|the"
+            r"|their)\s+[a-z]+(?:\s+[a-z]+)?(?=\s*(?:[,.;!?]|$))"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
+    # "Size 9 shoe, English sizing", "I take a size 5 shoe, English", "an American size 7": a shoe size in the system it
+    # was named in (UK, US), read as the reader reads "uk 9" (a search for "english sizing")
+    StoryRule(
+        pattern=(
+            r"\b(?:a\s+)?(?:size\s+)?(?P<n>\d{1,2}(?:\.5)?)\s*(?:shoes?\s*)?,?\s*(?:in\s+)?(?:english|british)"
+            r"(?:\s+(?:sizing|sizes?|size\s+shoes?))?\b"
+        ),
+        replacement=r"uk \g<n>",
+        flags=re.I,
+    ),
+    StoryRule(
+        pattern=r"\b(?P<system>english|british|american)\s+(?:shoe\s+)?size\s+(?P<n>\d{1,2}(?:\.5)?)\b",
+        replacement=lambda m: ("us " if m.group("system").lower() == "american" else "uk ") + m.group("n"),
+        flags=re.I,
+    ),
+    # "Smart navy trousers, the chinos, in large please": the thing described, then named, is one thing (it added the
+    # chinos twice, once in no colour)
+    StoryRule(
+        pattern=(
+            r"(?P<kind>\b(?:trousers|pants|shoes|trainers|sneakers|boots|top|hat|jacket|coat|socks|bag|hoodie|jumper"
+            r"|tee|t-shirt|shirt|chinos|runners)),\s+the\s+(?P<name>[a-z]+(?:\s+[a-z]+)?)(?:\s+ones?)?\s*,\s*"
+            r"(?=(?:in|size|please)\b|\d|(?:xs|s|m|l|xl|small|medium|large)\b)"
+        ),
+        replacement=r"\g<kind> \g<name> ",
+        flags=re.I,
+    ),
+    # "The one with the zip, in navy, medium" after both hoodies were shown: "the zip one"
+    StoryRule(
+        pattern=r"\bthe one with (?:the |a )?(?P<feature>zip|hood|zipper|pockets?|laces|buckle|strap)\b",
+        replacement=r"the \g<feature> one",
+        flags=re.I,
+    ),
+    # "My own discount code ALICE10 please, on the brown walking boots": "own" is no word of the thing (a search)
+    StoryRule(pattern=r"\bmy own (?=(?:discount |promo |promotion |voucher )?code\b)", replacement="my ", flags=re.I),
+    # "On second thoughts, the grey would go better with my coat": why the colour is changed, not a coat
+    StoryRule(
+        pattern=(
+            r"\s+(?:would|will|'d|'ll|should)\s+(?:go|look)\s+(?:better|nicer|best|well|lovely)\s+with\s+(?:my|his|her"
+            r"|the|our)\s+[a-z]+(?:\s+[a-z]+)?(?=\s*(?:[,.;!?]|$))"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
     # "Oh dear, large will swamp me, a small please", "the M would drown him, S": why the size does not do, then the
     # size wanted (it was read as nothing, and the yes after it placed the large)
     StoryRule(
