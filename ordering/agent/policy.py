@@ -767,6 +767,16 @@ class Policy:
         if flow is None and turn.state["cart"] and turn.state.get("released"):
             self._after_release(turn, command)
             return
+        if (
+            isinstance(command, c.Confirm)
+            and flow is not None
+            and not turn.state.get("pending")
+            and self._offer_of_last_turn(turn) is not None
+            and self._offer_taken(turn)
+        ):
+            # "yes" right after "Would you like the Zip Hoodie in grey M?" while an earlier preview waits: the offer is
+            # what the yes answers (the last question asked); the cart with it is previewed again, nothing is placed
+            return
         if flow is None or flow.status != FlowStatus.PREVIEWED:
             pending = turn.state.get("pending")
             if isinstance(command, c.Decline) and pending:

@@ -109,6 +109,8 @@ def _context_from(raw: dict[str, Any] | None) -> DialogueContext:
         last_shown=tuple(Option(**option) for option in raw.get("last_shown", ())),
         cards=tuple(Option(**option) for option in raw.get("cards", ())),
         addresses=tuple(raw.get("addresses", ())),
+        # the lines of this conversation's order placed a moment ago ("scrap that" after it is about that order)
+        ordered=tuple(CartLine(**line) for line in raw.get("ordered", ())),
     )
 
 

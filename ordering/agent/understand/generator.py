@@ -241,6 +241,8 @@ POLITE = (
     "kind", "you have been ever so helpful", "ever so helpful", "that looks lovely", "looks lovely", "very well",
     "the full price then", "full price then", "i shall pay the full price", "i shall pay full price",
     "i will pay the full price then", "thank you anyway", "thanks anyway",
+    # "damn. nothing then" after hearing it is sold out: nothing to do (never a no that would drop a cart)
+    "nothing", "nothing then", "nothing for now", "none then",
     # "nice one, cheers for the help" ("nice, one pls" is one more); "ah, no worries, without it" (a code refused)
     "nice one cheers", "nice one thanks", "nice one ta", "good one cheers", "no worries", "without it", "shame",
     # "no worries, I'll wrap it myself" after hearing the shop does not gift wrap: nothing asked
@@ -292,6 +294,9 @@ YES = (
     "you may send it", "you may send it off", "you may send them", "you may place the order", "you may place it",
     "you may order it", "you may go ahead", "you may go ahead with the order", "please proceed",
     "please proceed with it", "please proceed with the purchase",
+    # impatient at a preview ("just order it already!!"): a yes all the same (the policy still refuses what it must)
+    "just order it", "just order it already", "order it already", "just place it", "just buy it", "just buy it already",
+    "just place the order", "place it already", "buy it already",
 )  # fmt: skip
 # Words that agree with the preview without being a yes themselves ("that all looks fine", "lovely"): beside a yes
 # ("please place the order") they are part of it.
@@ -521,7 +526,24 @@ DEFERRED_YES = _rx(
     r"|\b(?:tmrw|tomorrow|tmr|tmorrow|later|in the morning|next week|tonight)\b(?=.*\b(?:when|once|after)\b)"
 )
 YES_START = _rx(r"^(?:yes|yeah|yep|yup|sure|ok|okay|confirm|go ahead)\b")
-NEVER_MIND_LEAD = ("actually", "actualy", "oh", "hmm", "ok", "okay", "wait", "sorry", "then", "well", "um")
+NEVER_MIND_LEAD = (
+    "actually",
+    "actualy",
+    "oh",
+    "hmm",
+    "ok",
+    "okay",
+    "wait",
+    "sorry",
+    "then",
+    "well",
+    "um",
+    "damn",
+    "ugh",
+    "shame",
+    "pity",
+    "oh well",
+)
 NEVER_MIND = ("never mind", "nevermind", "forget it", "forget about it", "scrap that", "scratch that",
               "forget all that", "forget all of that", "forget that", "forget everything", "forget the whole thing",
               "scrap all that", "scrap everything", "forget all of it", "forget it all", "forget the lot",
@@ -1078,6 +1100,14 @@ IF_PRICE_UNDER = _rx(
     r"(?P<amount>\d+(?:\.\d{1,2})?)\s*(?:dollars?|bucks|usd|\$)?(?:\s+or less)?"
 )
 # Going on without a thing the shop does not sell ("ok without the rope then", "fine, no rope").
+# "just give me what you have", "whatever you've got", "the lot" to "only 3 left, how many?": as many as the shop has
+ALL_THEY_HAVE = _rx(
+    r"^(?:(?:ok|okay|fine|right|ugh|oh|then|well)\s*[,.!]*\s+)*(?:(?:just|then)\s+)?(?:(?:give|get|send|take)\s+(?:me|us)?"
+    r"\s*|i will take\s+|ill take\s+)?(?:what(?:ever)?|all|as many as)\s+(?:you|u|they|the shop)\s*(?:have|'?ve got|"
+    r"'?ve|got|have got|have left|can)(?:\s+(?:got\s+)?left)?(?:\s+(?:then|please|pls|thanks))*\s*[.!]*$"
+    r"|^(?:(?:ok|okay|fine)\s*,?\s*)?(?:all of them|the lot|as many as there are|all that is left|all thats left)"
+    r"(?:\s+(?:then|please|pls))*\s*[.!]*$"
+)
 # "YES PLEASE TO THE HAT BUT NOT THE GLOVES", "the hat but not the gloves", "not the gloves" at a cart of both: the line
 # not wanted comes out, and the yes waits for the next preview (it searched for "hat gloves", and a yes placed both)
 KEEP_BUT_NOT = _rx(
@@ -3265,6 +3295,11 @@ class _Reader:
         for_another = self._for_another()
         if for_another is not None:
             return for_another
+        pending = self.context.pending
+        if pending is not None and pending.slot == "quantity" and ALL_THEY_HAVE.match(normalize(self.raw).strip()):
+            counts = [int(option.value) for option in pending.options if option.value.isdigit()]
+            if counts:
+                return [Select(value=str(max(counts)))]
         kept_but_not = self._kept_but_not()
         if kept_but_not is not None:
             return kept_but_not
@@ -3782,7 +3817,12 @@ class _Reader:
             _covers(core_polite, NO + NEVER_MIND + NEVER_MIND_LEAD + HOLD)
             and not _covers(core_polite, NO + NEVER_MIND_LEAD + HOLD)
         ):  # "forget it", "nah forget it", "actually never mind", "forget all of it, i'll come back another day"
-            return [Decline()] if self.context.awaiting_confirmation else [CancelOrder(which="current")]
+            if self.context.awaiting_confirmation:
+                return [Decline()]
+            # "ok never mind" with nothing going (no cart, no question, no order placed in this chat): nothing to
+            # cancel, and never an order placed before it (the policy offered to cancel the last order)
+            going = self.context.cart or self.context.pending or self.context.ordered
+            return [CancelOrder(which="current")] if going else [Thanks()]
         if (
             self.context.awaiting_confirmation
             and _covers(core_polite, NO + NEVER_MIND_LEAD + HOLD)
@@ -3795,6 +3835,18 @@ class _Reader:
             return [Thanks()]  # nothing to do yet: the preview stays, nothing is ordered
         if self.context.pending is not None and JUST_MINE.match(core_polite):
             return [Preview(without_open_question=True)]  # the cart as it is, without the thing asked about
+        just_other = JUST_THE_CART.match(self.text) if self.context.cart and not self.context.pending else None
+        if (
+            just_other is not None
+            and not self._cart_lines(just_other.group("what"))
+            and self._names_product(just_other.group("what"), strict=True)
+        ):
+            # "fine, just the grey hoodie in M then" at a preview of the shoes: only that, instead of what is in the
+            # cart (it offered the hoodie, and the yes to the offer confirmed the shoes' preview)
+            wanted = self._item(just_other.group("what"))
+            if wanted is not None and len(wanted.product_ids) == 1:
+                removed: list[Command] = [RemoveItem(target=_line_target(line)) for line in self.context.cart]
+                return [*removed, AddItems(items=(replace(wanted, quantity=wanted.quantity or 1),))]
         just_the_cart = JUST_THE_CART.match(self.text) if self.context.pending and self.context.cart else None
         if just_the_cart is not None and len(self._cart_lines(just_the_cart.group("what"))) == len(self.context.cart):
             asked = self.context.pending.product_id if self.context.pending else None

@@ -1691,10 +1691,16 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     StoryRule(
         pattern=(
             r"(?P<kind>\b(?:trousers|pants|shoes|trainers|sneakers|boots|top|hat|jacket|coat|socks|bag|hoodie|jumper"
-            r"|tee|t-shirt|shirt|chinos|runners)),\s+the\s+(?P<name>[a-z]+(?:\s+[a-z]+)?)(?:\s+ones?)?\s*,\s*"
+            r"|tee|t-shirt|shirt|chinos|runners)),\s+the\s+(?P<name>[a-z]+(?:\s+(?!ones?\b)[a-z]+)?)(?:\s+ones?)?\s*,\s*"
             r"(?=(?:in|size|please)\b|\d|(?:xs|s|m|l|xl|small|medium|large)\b)"
         ),
         replacement=r"\g<kind> \g<name> ",
+        flags=re.I,
+    ),
+    # "The navy hooded top with the zip, in large": the zip hoodie
+    StoryRule(
+        pattern=r"\b(?P<thing>hooded\s+tops?|hoodies?|hoody|hooded\s+jumper)\s+with\s+(?:the\s+|a\s+)?zip(?:per)?\b",
+        replacement=r"zip \g<thing>",
         flags=re.I,
     ),
     # "The one with the zip, in navy, medium" after both hoodies were shown: "the zip one"
@@ -1713,6 +1719,72 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         ),
         replacement="",
         flags=re.I,
+    ),
+    # "2's fine" to "only 2 left, how many?": two
+    StoryRule(
+        pattern=r"^\s*(\d{1,2})\s*'\s*s\s+(?=(?:fine|ok|okay|good|enough|plenty|grand)\b)",
+        replacement=r"\1 is ",
+        flags=re.I,
+    ),
+    # "race on saturday and my cap blew away, white running cap": the event and what happened to the old one are the
+    # story of a message that names the thing after them (a search for "race saturday cap blew away running cap")
+    StoryRule(
+        pattern=(
+            r"^\s*(?:(?:i have a|i've got a|ive got a|got a|there's a|theres a|big)\s+)?(?:race|match|game|marathon|10k"
+            r"|5k|half marathon|parkrun)\s+(?:on|this|next)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday"
+            r"|sunday|weekend)\b\s*(?:,\s*)?(?:and\s+)?(?:(?:my|our|his|her)\s+(?:old\s+)?[a-z]+\s+(?:blew|flew)\s+"
+            r"(?:away|off)\b)?\s*[,.;-]*\s*"
+        ),
+        replacement="",
+        flags=re.I,
+        when=lambda text, ctx: ctx.names_product(rx.sub(r"^.*?\b(?:away|off)\b", "", text, flags=re.I)),
+    ),
+    # "oh. 40 then, i'll wear thick socks", "45 then, they'll do": how the customer will make the size do is no item
+    # (a search for "boots" and "thick socks")
+    StoryRule(
+        pattern=(
+            r"\s*[,;-]?\s*\b(?:i|he|she|they|we)\s*(?:'ll|will|ll)\s+(?:just\s+)?wear\s+(?:thick|thicker|two pairs of"
+            r"|extra|warm|wooly|woolly)\s+socks(?:\s+with\s+(?:them|it))?\s*[.!]*\s*$"
+            r"|\s*[,;-]\s*(?:they|that|it|those|these)\s*(?:'ll|will|ll)\s+do(?:\s+(?:fine|nicely|me|him|her))?\s*[.!]*\s*$"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
+    # "wait the price changed? it was 69 a minute ago": when it was said is no item (a search for "minute")
+    StoryRule(
+        pattern=(
+            r"\s+\b(?:a|one|two|five|ten|a few|a couple of|\d{1,2})\s+(?:minutes?|mins?|secs?|seconds?|hours?)\s+ago\b"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
+    # "wait the price changed? it was 69": the price the customer remembers is no count (it asked about 69 of them)
+    StoryRule(
+        pattern=r"\s*[,?]?\s*\b(?:it|that|they)\s+(?:was|were|said|showed)\s+\$?\d{1,4}(?:\.\d\d)?\s*(?:dollars|bucks)?\s*$",
+        replacement="",
+        flags=re.I,
+        when=lambda text, ctx: bool(
+            rx.search(r"\b(?:price|cost|total|changed|jumped|went up|more|dearer)\b", text, flags=re.I)
+        ),
+    ),
+    # "is the rain jacket actually waterproof or will i get soaked again": the worry is the question's, not a
+    # purchase again ("again" read as the last purchase)
+    StoryRule(
+        pattern=r"\s*,?\s*\bor\s+will\s+(?:i|he|she|we|they)\s+(?:get|be)\s+(?:soaked|wet|drenched|cold|freezing)(?:\s+again)?\b",
+        replacement="",
+        flags=re.I,
+    ),
+    # "my card got declined yesterday on the website, use my other card - black running shorts M": a decline elsewhere
+    # is the story of the card asked for (a search for "website")
+    StoryRule(
+        pattern=(
+            r"\b(?:my\s+)?card\s+(?:got|was|has been|had been|keeps getting)\s+(?:declined|rejected|refused)"
+            r"(?:\s+(?:yesterday|earlier|today|last week|last time|again))?(?:\s+on\s+(?:the|your)\s+"
+            r"(?:website|site|app|web\s*site|shop))?\s*[,;.-]*\s*(?:so\s+)?"
+        ),
+        replacement="",
+        flags=re.I,
+        when=lambda text, ctx: bool(rx.search(r"\b(?:use|try|pay with|put it on)\b", text, flags=re.I)),
     ),
     # "Oh dear, large will swamp me, a small please", "the M would drown him, S": why the size does not do, then the
     # size wanted (it was read as nothing, and the yes after it placed the large)
