@@ -243,6 +243,8 @@ POLITE = (
     "i will pay the full price then", "thank you anyway", "thanks anyway",
     # "damn. nothing then" after hearing it is sold out: nothing to do (never a no that would drop a cart)
     "nothing", "nothing then", "nothing for now", "none then",
+    # a code refused: "huh. fine without", "whatever, no code then" (the code itself goes by its own reading)
+    "fine without", "without then", "fine without then", "huh",
     # "nice one, cheers for the help" ("nice, one pls" is one more); "ah, no worries, without it" (a code refused)
     "nice one cheers", "nice one thanks", "nice one ta", "good one cheers", "no worries", "without it", "shame",
     # "no worries, I'll wrap it myself" after hearing the shop does not gift wrap: nothing asked
@@ -293,7 +295,8 @@ YES = (
     # said the way a letter says it ("That is all correct, you may send it.", "Please proceed.")
     "you may send it", "you may send it off", "you may send them", "you may place the order", "you may place it",
     "you may order it", "you may go ahead", "you may go ahead with the order", "please proceed",
-    "please proceed with it", "please proceed with the purchase",
+    "please proceed with it", "please proceed with the purchase", "please proceed with the order",
+    "please proceed with my order", "please proceed with the order now", "you may proceed with the order",
     # impatient at a preview ("just order it already!!"): a yes all the same (the policy still refuses what it must)
     "just order it", "just order it already", "order it already", "just place it", "just buy it", "just buy it already",
     "just place the order", "place it already", "buy it already",
@@ -1108,6 +1111,17 @@ ALL_THEY_HAVE = _rx(
     r"|^(?:(?:ok|okay|fine)\s*,?\s*)?(?:all of them|the lot|as many as there are|all that is left|all thats left)"
     r"(?:\s+(?:then|please|pls))*\s*[.!]*$"
 )
+# Impatience with the chat itself ("hello?? is anyone actually there", "is this thing on??", "did that send", "ugh come
+# on"): no request of its own; the assistant says it is there and what it can do, the cart as it was (they were
+# product questions about "anyone", "working" and the beanie)
+IMPATIENT = _rx(
+    r"^(?:(?:hello+|helo+|hi+|hey+|um+|erm+|so|ugh+|omg|oi)\s*[?!.,]*\s*)*(?:is\s+(?:this|the)\s+(?:thing|chat|bot"
+    r"|assistant|app|site|it)\s+(?:even\s+|still\s+)?(?:on|working|broken|there|alive)|is\s+(?:any\s?one|any\s?body"
+    r"|someone|somebody)\s+(?:actually\s+|even\s+|still\s+)?(?:there|here|reading this|on)|are\s+(?:you|u)\s+"
+    r"(?:still\s+|even\s+)?(?:there|working|awake|alive)|did\s+(?:that|it|my message|this)\s+(?:even\s+)?(?:send"
+    r"|get sent|come through)|(?:this\s+is|it\s*'?\s*s|its)\s+taking\s+(?:ages|forever|so long|too long"
+    r"|a while)|come on|hurry up|still waiting|anyone)\s*[?!.]*$"
+)
 # "YES PLEASE TO THE HAT BUT NOT THE GLOVES", "the hat but not the gloves", "not the gloves" at a cart of both: the line
 # not wanted comes out, and the yes waits for the next preview (it searched for "hat gloves", and a yes placed both)
 KEEP_BUT_NOT = _rx(
@@ -1237,6 +1251,11 @@ HOW_IT_WORKS: list[tuple[str, re.Pattern[str]]] = [
             r"|\b(?:is|are)\s+my\s+(?:card|cards|card details|payment details|bank details|details|money)\s+(?:safe"
             r"|secure)\b|\b(?:is|it is|its)\s+(?:it\s+)?safe to pay\b"
             r"|\b(?:do|will|would|can) you (?:keep|store|see|save) my (?:card|cards|card details|card number)\b"
+            # "Is it safe to put my card details on here?", "why was it declined??": how paying here works
+            r"|\bis\s+it\s+safe\s+to\s+(?:put|enter|give|type|use)\s+my\s+(?:card|bank|payment)"
+            r"|\bwhy\s+(?:was|did|has|is)\s+(?:it|my card|the card|my payment|the payment|that)\s+(?:been\s+|get\s+"
+            r"|got\s+|keep\s+|keeps\s+)?(?:declined|decline|rejected|refused|fail|failed|failing|bounced"
+            r"|not go through)\b"
         ),
     ),
     (
@@ -1465,7 +1484,7 @@ SHIPPING_COST = _rx(
 )
 SHOW_CART = _rx(
     r"\b(?:what is in my (?:cart|basket|bag|order|trolley)|what(?: is|'s)? in the (?:cart|basket|trolley)"
-    r"|show (?:me )?(?:my |the )?(?:cart|basket|bag)|"
+    r"|show (?:me )?(?:my |the )?(?:cart|basket|bag)|show (?:me )?(?:my |the )?(?:total|order total)\b|"
     r"show (?:me )?my order|view (?:my |the )?(?:cart|basket|order)|see (?:my |the )?(?:cart|basket)|^(?:my"
     r" )?(?:cart|basket)$|"
     r"what did i add|what have i (?:got|added|chosen|picked)|what do i have(?: so far)?|review (?:my |the )?(?:cart|"
@@ -3300,6 +3319,11 @@ class _Reader:
             counts = [int(option.value) for option in pending.options if option.value.isdigit()]
             if counts:
                 return [Select(value=str(max(counts)))]
+        impatient = IMPATIENT.match(rx.sub(r"\s+", " ", self.raw.lower()).strip())
+        if impatient is not None:
+            # "is anyone there?": a hello back; "ugh come on", "this is taking ages": what the assistant can do
+            waiting = rx.search(r"\b(?:come on|hurry up|taking|still waiting)\b", impatient.group(0))
+            return [Help()] if waiting else [Greet()]
         kept_but_not = self._kept_but_not()
         if kept_but_not is not None:
             return kept_but_not

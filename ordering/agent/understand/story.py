@@ -1786,6 +1786,15 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         flags=re.I,
         when=lambda text, ctx: bool(rx.search(r"\b(?:use|try|pay with|put it on)\b", text, flags=re.I)),
     ),
+    # "this is taking ages, just show me the total": the impatience before what is asked
+    StoryRule(
+        pattern=(
+            r"^\s*(?:(?:ugh|omg|come on)\s*[,.!]*\s*)*(?:this\s+is|it\s*'?\s*s|its)\s+taking\s+(?:ages|forever|so long"
+            r"|too long|a while)\s*[,.;!-]+\s*(?=\S)"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
     # "Oh dear, large will swamp me, a small please", "the M would drown him, S": why the size does not do, then the
     # size wanted (it was read as nothing, and the yes after it placed the large)
     StoryRule(
