@@ -898,6 +898,17 @@ class Policy:
             return self._question_dropped(
                 turn, pending, commands, "the customer said to go on without what it asked about"
             )
+        queued_products = {tuple(raw.get("product_ids") or ()) for raw in pending.get("queue") or []}
+        if any(
+            isinstance(command, c.SetSlot) and command.slot == "product" and (command.value,) in queued_products
+            for command in commands
+        ):
+            # "oh. only the flask then" to "the Trail Blazer is sold out in 41, which size?" with the flask waiting
+            # behind the question: the shoe is dropped and the flask comes (it became a green flask, not sold)
+            rest = [
+                command for command in commands if not (isinstance(command, c.SetSlot) and command.slot == "product")
+            ]
+            return self._question_dropped(turn, pending, rest, "the customer kept only what waited behind the question")
         answers = [
             command
             for command in commands

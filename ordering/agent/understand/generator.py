@@ -237,8 +237,8 @@ POLITE = (
     "i will pay full price", "i will pay the full price", "without it then", "ok without it then",
     "fine without it", "fine without it then",
     "lovely jubbly", "cheers love", "ta very much",
-    # signing off a letter ("Kind regards, Alice": the story drops "regards" with the name) and thanking the old way
-    "kind", "you have been ever so helpful", "ever so helpful", "that looks lovely", "looks lovely", "very well",
+    # thanking the old way ("Thank you dear, you have been ever so helpful")
+    "you have been ever so helpful", "ever so helpful", "that looks lovely", "looks lovely", "very well",
     "the full price then", "full price then", "i shall pay the full price", "i shall pay full price",
     "i will pay the full price then", "thank you anyway", "thanks anyway",
     # "damn. nothing then" after hearing it is sold out: nothing to do (never a no that would drop a cart)
@@ -1380,8 +1380,8 @@ STATUS = _rx(
     r"\b(?:(?:has|did|is|have) (?:that|it|this|the order|my order|everything|the payment|my payment) "
     r"(?:(?:already|just)\s+)?(?:gone|go|went|got) through|(?:have|did) (?:i|we) (?:already |just )?(?:ordered|order"
     r"|paid|pay|bought|buy) (?:it|them|that|this|for (?:it|them|that|this))\b(?: now| already| yet)?(?=\s*(?:\?|,|$))"
-    r"|(?:i have|i've|ive|i) already (?:paid|ordered|bought) (?:for )?(?:it|them|this|that)\b.{0,20}\b(?:have not"
-    r"|haven'?t|didn'?t|did not) i\b|"
+    r"|(?:i have|i've|ive|i) already (?:paid|ordered|bought) (?:for )?(?:it|them|this|that|(?:the|my) [a-z]+)\b"
+    r".{0,20}\b(?:have not|haven'?t|didn'?t|did not) i\b|"
     r"(?:(?:been|was|were|got|i|you) (?:charged|paid|billed)|did (?:that|it|you|they) (?:just )?charge) (?:me )?"
     r"(?:twice|two times|double)|double (?:charged|billed)|"
     r"did my order (?:for|with) (?:the |my )?[a-z ]{2,30}? (?:go through|ship|arrive|come)|"

@@ -1779,8 +1779,8 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     StoryRule(
         pattern=(
             r"\b(?:my\s+)?card\s+(?:got|was|has been|had been|keeps getting)\s+(?:declined|rejected|refused)"
-            r"(?:\s+(?:yesterday|earlier|today|last week|last time|again))?(?:\s+on\s+(?:the|your)\s+"
-            r"(?:website|site|app|web\s*site|shop))?\s*[,;.-]*\s*(?:so\s+)?"
+            r"(?:\s+(?:yesterday|earlier|today|last week|last time|again)|\s+on\s+(?:the|your)\s+(?:website|site|app"
+            r"|web\s*site|shop)){0,2}\s*[,;.-]*\s*(?:so\s+)?"
         ),
         replacement="",
         flags=re.I,
@@ -1794,6 +1794,13 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         ),
         replacement="",
         flags=re.I,
+    ),
+    # "Yes, the larger one please", "the smaller one" at a cart: a size up or down (a search for "larger")
+    StoryRule(
+        pattern=r"\bthe\s+(?P<way>larger|bigger|smaller)\s+(?:one|ones|pair|size)\b",
+        replacement=lambda m: "one size " + ("smaller" if m.group("way").lower() == "smaller" else "bigger"),
+        flags=re.I,
+        when=lambda text, ctx: bool(ctx.context.cart),
     ),
     # "Oh dear, large will swamp me, a small please", "the M would drown him, S": why the size does not do, then the
     # size wanted (it was read as nothing, and the yes after it placed the large)
@@ -1810,9 +1817,10 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     # drawer" kept the two packs, and the yes after it placed them)
     StoryRule(
         pattern=(
-            r"(?<=\S)\s*[,;.-]+\s*(?:(?:i|we)\s*(?:have|\'?ve)?\s+)?(?:just\s+)?found\s+(?:some|one|a pair|a couple"
-            r"|a few|another|more|two|a pack|an old pair)(?:\s+(?:more|spare|old ones|already))?(?:\s+(?:in|at|under"
-            r"|on|behind)\s+(?:the|my|our)\s+[a-z]+(?:\s+[a-z]+)?)?\s*[.!]*\s*$"
+            r"(?<=\S)\s*[,;.-]+\s*(?:(?:i|we)\s*(?:have|\'?ve)?\s+)?(?:just\s+)?found\s+(?:some|one|another|more|two"
+            r"|a couple|a few|an?\s+(?:spare\s+|old\s+|extra\s+)?(?:pair|pack|one))(?:\s+(?:more|spare|old ones|already"
+            r"|of them|pairs?|packs?))?(?:\s+(?:in|at|under|on|behind)\s+(?:the|my|our)\s+[a-z]+(?:\s+[a-z]+)?)?"
+            r"\s*[.!]*\s*$"
         ),
         replacement="",
         flags=re.I,
@@ -2228,8 +2236,9 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     ),
     StoryRule(
         pattern=(
-            r"\s*[,.]?\s*(?:kind(?:est)? regards|best regards|regards|yours (?:sincerely|faithfully|truly)|many thanks"
-            r"|best wishes|thanks in advance|cheers)\s*[,.]?\s*(?:[A-Z][a-z]+|mr\.? [a-z]+|mrs\.? [a-z]+)?\s*[.!]*\s*$"
+            r"\s*[,.]?\s*(?i:kind(?:est)? regards|best regards|warm(?:est)? regards|regards|yours (?:sincerely"
+            r"|faithfully|truly)|many thanks|best wishes|thanks in advance|cheers)\s*[,.]?\s*(?:[A-Z][a-z]+"
+            r"|mr\.? [a-z]+|mrs\.? [a-z]+)?\s*[.!]*\s*$"
         ),
         replacement="",
     ),
