@@ -1802,6 +1802,32 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         flags=re.I,
         when=lambda text, ctx: bool(ctx.context.cart),
     ),
+    # "a pair of the blue running shoes in 41": the shoe the shop calls the Blue Runner (it asked "Blue Runner or Cloud
+    # Jogger?"); not when it names something saved or bought, which may be a blue Cloud Jogger
+    StoryRule(
+        pattern=r"\bblue\s+running\s+shoes?\b",
+        replacement="blue runners",
+        flags=re.I,
+        when=lambda text, ctx: (
+            not rx.search(
+                r"\b(?:liked|loved|saved|bought|ordered|viewed|looked at|wish\s*list|favourites?|favorites?|last time"
+                r"|before|again|had)\b",
+                text,
+                flags=re.I,
+            )
+        ),
+    ),
+    # "The magazine gave me a code, RUN15, for the blue running shoes": where the code came from is no item (a search
+    # for "magazine")
+    StoryRule(
+        pattern=(
+            r"\b(?:the|a|my|our)\s+(?:magazine|newsletter|email|e-mail|leaflet|flyer|advert|ad|club|running club|gym"
+            r"|friend|paper|newspaper)\s+(?:gave|sent|emailed|texted)\s+(?:me|us)\s+(?:a|this|the|a discount"
+            r"|a promo)\s+(?:code|voucher|coupon)\s*,?\s*"
+        ),
+        replacement="code ",
+        flags=re.I,
+    ),
     # "Oh dear, large will swamp me, a small please", "the M would drown him, S": why the size does not do, then the
     # size wanted (it was read as nothing, and the yes after it placed the large)
     StoryRule(
