@@ -1622,7 +1622,8 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     ),
     StoryRule(
         pattern=(
-            r"(?:^|(?<=[,.;!?])|\band\s+)\s*(?:i\s+(?:have|'ve|ve)|we\s+(?:have|'ve|ve))\s+(?:got\s+)?\d{1,2}\s+"
+            r"(?:^|(?<=[,.;!?])|\band\s+|\s+(?=with\b))\s*(?:i\s+(?:have|'ve|ve)|we\s+(?:have|'ve|ve)|with)\s+(?:got\s+)?"
+            r"\d{1,2}\s+"
             r"(?:great[-\s]?)?(?:grand)?(?:children|kids|grandkids|sons|daughters|dogs|cats)(?:\s*,?\s*(?:and\s+)?"
             r"\d{1,2}\s+(?:great[-\s]?)?(?:grand)?(?:children|kids|grandkids))*\b\s*[,.;!]*"
         ),
