@@ -1108,7 +1108,8 @@ ALL_THEY_HAVE = _rx(
     r"^(?:(?:ok|okay|fine|right|ugh|oh|then|well)\s*[,.!]*\s+)*(?:(?:just|then)\s+)?(?:(?:give|get|send|take)\s+(?:me|us)?"
     r"\s*|i will take\s+|ill take\s+)?(?:what(?:ever)?|all|as many as)\s+(?:you|u|they|the shop)\s*(?:have|'?ve got|"
     r"'?ve|got|have got|have left|can)(?:\s+(?:got\s+)?left)?(?:\s+(?:then|please|pls|thanks))*\s*[.!]*$"
-    r"|^(?:(?:ok|okay|fine)\s*,?\s*)?(?:all of them|the lot|as many as there are|all that is left|all thats left)"
+    r"|^(?:(?:ok|okay|fine)\s*,?\s*)?(?:all of them|the lot|as many as there are|all that is left|all thats left"
+    r"|(?:the\s+)?max(?:imum)?|as many as (?:possible|you can))"
     r"(?:\s+(?:then|please|pls))*\s*[.!]*$"
 )
 # Impatience with the chat itself ("hello?? is anyone actually there", "is this thing on??", "did that send", "ugh come
