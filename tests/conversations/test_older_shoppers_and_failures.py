@@ -86,3 +86,17 @@ def test_as_many_as_the_shop_has_answers_how_many(shop, chat):
     answer = chat.say("fine, whatever you've got then")
 
     assert preview_lines(answer) == [("var_gym_duffel_grey", 2)], texts(answer)
+
+
+def test_a_yes_on_a_condition_places_nothing(shop, chat):
+    # held-out run 45: "if it comes in black, yes" placed the grey one the preview showed
+    chat.start()
+    chat.say("grey zip hoodie, size L")
+
+    answer = chat.say("if it comes in black, yes")
+
+    assert shop.sandbox.order_records == {}
+    assert answer["pending_confirmation"] is None or preview_lines(answer) != [("var_zip_hoodie_grey_l", 1)]
+
+    chat.say("if the total comes under 20, go ahead")
+    assert shop.sandbox.order_records == {}

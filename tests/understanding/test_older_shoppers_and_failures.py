@@ -221,3 +221,71 @@ def test_just_x_instead_of_the_cart(generator):
         ("product", "prod_run_cap"),
         ("colour", "white"),
     ]
+
+
+# -- held-out run 45: asking before buying --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "slot", "value"),
+    [("if it comes in navy, yes", "colour", "navy"), ("if you do them in a 44, go ahead", "size", "44")],
+)
+def test_a_yes_on_a_condition_said_first_is_the_change_it_names(generator, said, slot, value):
+    # the grey one was placed on "if it comes in black, yes"
+    assert read(generator, said, _preview(HAT)) == [SetSlot(slot=slot, value=value)]
+
+
+def test_a_yes_on_another_condition_is_no_yes(generator):
+    [command] = read(generator, "if it's machine washable, yes", _preview(HAT))
+    assert command.kind == "cannot_handle"
+    # a limit on the total: the cart with its total, for a yes of its own (a total over the limit was placed)
+    assert read(generator, "if the total comes under 30, go ahead", _preview(HAT)) == [ShowCart()]
+
+
+def test_a_question_about_delivery_chooses_no_shipping(generator):
+    assert read(generator, "will express get here by thursday?", _preview(HAT)) == [Help()]
+
+
+def test_how_bright_is_a_question(generator):
+    [question] = read(generator, "how warm is the down jacket")
+    assert question.kind == "product_question"
+    [question] = read(generator, "how thick are the wool socks")
+    assert question.kind == "product_question"
+
+
+def test_two_colours_of_one_thing_are_two_things(generator):
+    assert lines(read(generator, "a red and a grey beanie please")) == [
+        ("prod_beanie", "red", None, None),
+        ("prod_beanie", "grey", None, None),
+    ]
+    assert lines(read(generator, "2 black and 1 white running caps")) == [
+        ("prod_run_cap", "black", None, 2),
+        ("prod_run_cap", "white", None, 1),
+    ]
+
+
+def test_values_alone_after_the_one_product_answered_about_are_that_product(generator):
+    answered = DialogueContext(last_shown=(Option(value="prod_yoga_mat", label="Yoga Mat"),))
+    assert lines(read(generator, "then a blue and a purple", answered)) == [
+        ("prod_yoga_mat", "blue", None, None),
+        ("prod_yoga_mat", "purple", None, None),
+    ]
+
+
+def test_take_both_names_the_two_things_once_each(generator):
+    commands = read(generator, "fine i'll take both, black pullover L and navy zip L")
+    assert sorted(lines(commands)) == [
+        ("prod_pullover_hoodie", "black", "L", None),
+        ("prod_zip_hoodie", "navy", "L", None),
+    ]
+
+
+def test_no_extra_things_is_no_item(generator):
+    assert lines(read(generator, "the hydration vest in L then, no extra flasks")) == [
+        ("prod_run_vest", None, "L", None)
+    ]
+
+
+def test_drop_one_keep_the_other(generator):
+    [removed] = read(generator, "ok drop the hat, just the socks", _preview(SOCKS, HAT))
+    assert isinstance(removed, RemoveItem) and removed.target.variant_id == "var_beanie_grey"

@@ -245,6 +245,8 @@ POLITE = (
     "nothing", "nothing then", "nothing for now", "none then",
     # a code refused: "huh. fine without", "whatever, no code then" (the code itself goes by its own reading)
     "fine without", "without then", "fine without then", "huh",
+    # after an answer about the thing: "good enough, 2 please" (a search for "enough")
+    "good enough", "that is good enough", "sounds good enough",
     # "nice one, cheers for the help" ("nice, one pls" is one more); "ah, no worries, without it" (a code refused)
     "nice one cheers", "nice one thanks", "nice one ta", "good one cheers", "no worries", "without it", "shame",
     # "no worries, I'll wrap it myself" after hearing the shop does not gift wrap: nothing asked
@@ -1112,6 +1114,29 @@ ALL_THEY_HAVE = _rx(
     r"|(?:the\s+)?max(?:imum)?|as many as (?:possible|you can))"
     r"(?:\s+(?:then|please|pls))*\s*[.!]*$"
 )
+# A yes on a condition said first ("if it comes in black, yes", "if they do it in 44, go ahead") at a preview: the value
+# the condition names is the change (a new preview, or the shop's "not made"), never a yes (the grey one was placed);
+# any other condition before a yes is no answer
+CONDITION_THEN_YES = _rx(
+    r"^\s*(?:(?:ok|okay|hmm|well)\s*,?\s+)?(?:only\s+)?if\s+(?P<condition>[^,.;!?]{1,80}?)\s*[,;-]?\s*(?:then\s+)?"
+    r"(?:yes|yeah|yep|sure|ok|okay|go ahead|order it|buy it|place it|i will take (?:it|them)|ill take (?:it|them))\b"
+)
+CONDITION_VALUE = _rx(
+    r"^(?:it|they|you|u)\s+(?:comes?|come|do|does|have|has|got|make|makes|stock|sell)\s+(?:it\s+|them\s+|one\s+)?"
+    r"(?:in\s+)?(?:a\s+|size\s+)?(?P<value>[a-z0-9]+)(?:\s+(?:too|as well|colou?r|size))?$"
+)
+# "would express get it here by friday?": a question about delivery (the shop promises no day), never express chosen
+DELIVERY_QUESTION = _rx(
+    r"^\s*(?:would|will|does|can|could|is)\s+(?:the\s+)?(?:express|standard|next[- ]day|faster|fast)\s+(?:shipping\s+"
+    r"|delivery\s+|post\s+|one\s+)?(?:get|arrive|make it|be here|come(?! with)|reach|be there)\b[^,;]*\??\s*$"
+)
+# "then drop the shell, just the shoes" at a cart of both: the line dropped comes out, the one kept stays (the shoes
+# were taken out, and a yes placed the shell)
+DROP_BUT_KEEP = _rx(
+    r"^(?:(?:then|ok|okay|so|right|fine|ugh|hmm)\s*,?\s+)*(?:drop|remove|lose|scrap|ditch|take off|take out|forget)\s+"
+    r"(?:the\s+)?(?P<drop>(?:(?!\band\b)[a-z0-9 ]){2,40}?)\s*[,;-]?\s*(?:and\s+)?(?:just|only|keep)\s+(?:the\s+)?"
+    r"(?P<keep>[a-z0-9 ]{2,40}?)(?:\s+(?:then|please|pls|thanks))*\s*[.!]*$"
+)
 # Impatience with the chat itself ("hello?? is anyone actually there", "is this thing on??", "did that send", "ugh come
 # on"): no request of its own; the assistant says it is there and what it can do, the cart as it was (they were
 # product questions about "anyone", "working" and the beanie)
@@ -1932,7 +1957,10 @@ QUESTION_START = _rx(
     r"what is|what are|info on|information on|details (?:on|of|about)|describe|any info|price of|cost of|the price|"
     r"in stock|is that|are those|what about|how about|compare|difference between|which is|which one is|what kind|"
     r"what type|what brand|who makes|is this|are these|will the|would the|can the|how does|how do the|how do they|"
-    r"how long does|how long do|how heavy|how big|how warm|how waterproof|how good)\b"
+    r"how long does|how long do|how heavy|how big|how warm|how waterproof|how good"
+    # "how bright is the running headlamp": a question about it (it was added to the cart)
+    r"|how (?:bright|long|thick|wide|tall|light|loud|strong|durable|comfortable|comfy|breathable|stretchy|soft|sturdy"
+    r"|grippy|cold|hot|small|large|deep|roomy|quick|fast)(?: is| are| does| do) (?:the|your|these|those)\b)\b"
 )
 PRICE_WORDS = _rx(r"\b(?:how much|price|prices|priced|cost|costs|how expensive|pricey)\b")
 SIZES_WORDS = _rx(
@@ -3320,7 +3348,25 @@ class _Reader:
             counts = [int(option.value) for option in pending.options if option.value.isdigit()]
             if counts:
                 return [Select(value=str(max(counts)))]
-        impatient = IMPATIENT.match(rx.sub(r"\s+", " ", self.raw.lower()).strip())
+        said = rx.sub(r"\s+", " ", self.raw.lower()).strip()
+        condition = CONDITION_THEN_YES.match(said) if self.context.awaiting_confirmation else None
+        if condition is not None:
+            named = CONDITION_VALUE.match(condition.group("condition").strip())
+            value = named.group("value") if named else ""
+            colour = colour_of(value) if value else None
+            size = normalize_clothing(value) or (value if rx.fullmatch(r"\d{2}(?:\.5)?", value) else None)
+            if colour:
+                return [SetSlot(slot="colour", value=colour)]
+            if size:
+                return [SetSlot(slot="size", value=size)]
+            if rx.search(r"\d|\b(?:total|price|cost|costs)\b", condition.group("condition")):
+                # "if the total's under 50 go ahead": the cart with its total, for a yes of its own (it was a yes,
+                # and a total of 77 was placed)
+                return [ShowCart()]
+            return [CannotHandle(text=self.raw[:300], reason="a conditional answer is not a confirmation")]
+        if DELIVERY_QUESTION.match(said):
+            return [Help()]
+        impatient = IMPATIENT.match(said)
         if impatient is not None:
             # "is anyone there?": a hello back; "ugh come on", "this is taking ages": what the assistant can do
             waiting = rx.search(r"\b(?:come on|hurry up|taking|still waiting)\b", impatient.group(0))
@@ -5966,7 +6012,8 @@ class _Reader:
     def _kept_but_not(self) -> list[Command] | None:
         """KEEP_BUT_NOT at a cart of several lines: the line not wanted comes out, when the words name exactly one line
         and what is kept (if said) is another."""
-        said = KEEP_BUT_NOT.match(normalize(self.raw).strip()) if len(self.context.cart) > 1 else None
+        message = normalize(self.raw).strip()
+        said = (KEEP_BUT_NOT.match(message) or DROP_BUT_KEEP.match(message)) if len(self.context.cart) > 1 else None
         if said is None:
             return None
         dropped = self._cart_target(said.group("drop"))

@@ -232,6 +232,60 @@ SAME_FOR_PERSON_THEN_SIZE = re.compile(
 )
 
 
+_TWO_COLOURS_ONE_THING = re.compile(
+    r"\b(?P<q1>a|an|one|the|\d{1,2}|two|three|four)\s+(?P<c1>[a-z]+)\s+and\s+(?P<q2>a|an|one|the|\d{1,2}|two|three|four)"
+    r"\s+(?P<c2>[a-z]+)\s+(?P<thing>(?!(?:then|please|pls|thanks|each|too|ones?|instead|for|in|size)\b)[a-z][a-z-]*"
+    r"(?:\s+[a-z][a-z-]*){0,2}?)(?=\s*(?:[,.;!?]|$)|\s+(?:please|pls|in|size"
+    r"|for|then|thanks)\b)",
+    re.I,
+)
+
+
+_TWO_COLOURS_ALONE = re.compile(
+    r"^\s*(?:(?:then|ok|okay|so|great|perfect|lovely|nice)\s*,?\s+)*(?P<q1>a|an|one|\d{1,2}|two|three|four)\s+"
+    r"(?P<c1>[a-z]+)\s+and\s+(?P<q2>a|an|one|\d{1,2}|two|three|four)\s+(?P<c2>[a-z]+)(?:\s+(?:then|please|pls"
+    r"|ones?))*\s*[.!]*\s*$",
+    re.I,
+)
+
+
+def _two_colours_one_thing(text: str, ctx: StoryContext) -> str:
+    """ "2 blue and 1 white running caps", "a blue and a purple yoga mat", "the blue and the white cap": each colour is
+    a thing of its own (only the last colour was taken: one cap, one mat). Said alone ("then a blue and a purple")
+    right after the one product shown or answered about: that product in each colour."""
+
+    def each(match: re.Match[str]) -> str:
+        first, second, thing = match.group("c1"), match.group("c2"), match.group("thing")
+        if colour_of(first.lower()) is None or colour_of(second.lower()) is None or colour_of(thing.split()[0].lower()):
+            return match.group(0)
+        return f"{match.group('q1')} {first} {thing} and {match.group('q2')} {second} {thing}"
+
+    alone = _TWO_COLOURS_ALONE.match(text)
+    shown = ctx.context.last_shown
+    values = rx.match(
+        r"^\s*(?:(?:then|ok|okay|so|great)\s*,?\s+)*(?:(?:a|an|one|two|\d)\s+)?(?P<first>[a-z0-9]+)\b.*\band\b",
+        text,
+        re.I,
+    )
+    if (
+        values is not None
+        and alone is None
+        and len(shown) == 1
+        and not ctx.context.cart
+        and ctx.context.pending is None
+        and (colour_of(values.group("first").lower()) or normalize_clothing(values.group("first").lower()))
+        and not ctx.names_product(text)
+    ):
+        # "M for me and S for my daughter" right after the gloves were answered about: both are the gloves (only the
+        # M was ordered)
+        return f"the {shown[0].label}, {text}"
+    if alone is not None and len(shown) == 1 and not ctx.context.cart:
+        first, second, title = alone.group("c1"), alone.group("c2"), shown[0].label
+        if colour_of(first.lower()) is not None and colour_of(second.lower()) is not None:
+            return f"{alone.group('q1')} {first} {title} and {alone.group('q2')} {second} {title}"
+    return _TWO_COLOURS_ONE_THING.sub(each, text)
+
+
 # -- the table --------------------------------------------------------------------------------------------------
 
 
@@ -1829,6 +1883,23 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         replacement="code ",
         flags=re.I,
     ),
+    # "ok the vest in M then, no extra flasks" (it comes with two): things not wanted are no item (a flask was added)
+    StoryRule(
+        pattern=(
+            r"\s*[,;-]?\s*\b(?:but\s+)?(?:no|without(?:\s+any)?|dont need(?:\s+any)?|don't need(?:\s+any)?)\s+"
+            r"(?:extra|additional|spare|more|separate)\s+[a-z]+(?:\s+(?:please|thanks))?(?=\s*(?:[,.;!?]|$))"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
+    # "meh i'll take both then, grey zip M and black pullover M": "both" is the two things named after it (the first
+    # was ordered twice)
+    StoryRule(
+        pattern=r"\b(?:take|get|have|order|want)\s+both(?:\s+(?:then|please))?\s*[,:;-]+\s*(?=[^,]+?\s+and\s+\S)",
+        replacement="",
+        flags=re.I,
+    ),
+    _two_colours_one_thing,
     # "Oh dear, large will swamp me, a small please", "the M would drown him, S": why the size does not do, then the
     # size wanted (it was read as nothing, and the yes after it placed the large)
     StoryRule(
