@@ -289,3 +289,10 @@ def test_no_extra_things_is_no_item(generator):
 def test_drop_one_keep_the_other(generator):
     [removed] = read(generator, "ok drop the hat, just the socks", _preview(SOCKS, HAT))
     assert isinstance(removed, RemoveItem) and removed.target.variant_id == "var_beanie_grey"
+
+
+def test_a_figure_accepted_after_an_answer_is_no_count(generator):
+    answered = DialogueContext(last_shown=(Option(value="prod_headlamp", label="Running Headlamp"),))
+    assert lines(read(generator, "300 lumens is plenty for me, just the one", answered)) == [
+        ("prod_headlamp", None, None, 1)
+    ]

@@ -1900,6 +1900,17 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         flags=re.I,
     ),
     _two_colours_one_thing,
+    # "5mm is fine for my knees, the purple one" after the thickness was answered: the figure accepted is no count and
+    # no item
+    StoryRule(
+        pattern=(
+            r"^\s*(?:(?:ok|okay|right|so)\s*,?\s+)?\d+(?:\.\d+)?\s*(?:mm|cm|kg|g|l|litres?|liters?|lumens?|hours?|hrs?)\s+"
+            r"(?:is|are|sounds|seems|should be)\s+(?:fine|ok|okay|good|perfect|enough|plenty|great)(?:\s+for\s+"
+            r"(?:my|me|him|her|us)(?:\s+[a-z]+)?)?\s*[,.;!-]+\s*(?=\S)"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
     # "Oh dear, large will swamp me, a small please", "the M would drown him, S": why the size does not do, then the
     # size wanted (it was read as nothing, and the yes after it placed the large)
     StoryRule(
