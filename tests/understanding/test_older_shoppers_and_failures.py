@@ -296,3 +296,12 @@ def test_a_figure_accepted_after_an_answer_is_no_count(generator):
     assert lines(read(generator, "300 lumens is plenty for me, just the one", answered)) == [
         ("prod_headlamp", None, None, 1)
     ]
+
+
+def test_a_nod_to_the_answer_is_no_item_and_no_count(generator):
+    boots = DialogueContext(last_shown=(Option(value="prod_chelsea_boot", label="Chelsea Boot"),))
+    assert lines(read(generator, "suede's fine. black in 42", boots)) == [("prod_chelsea_boot", "black", "42", None)]
+    bell = DialogueContext(last_shown=(Option(value="prod_kettlebell", label="Kettlebell 12kg"),))
+    assert lines(read(generator, "12 sounds fine, i'll have it", bell)) == [("prod_kettlebell", None, None, None)]
+    flask = DialogueContext(last_shown=(Option(value="prod_soft_flask", label="Soft Flask 500ml"),))
+    assert lines(read(generator, "3 is fine, thanks", flask)) == [("prod_soft_flask", None, None, 3)]

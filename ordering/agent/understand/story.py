@@ -286,6 +286,29 @@ def _two_colours_one_thing(text: str, ctx: StoryContext) -> str:
     return _TWO_COLOURS_ONE_THING.sub(each, text)
 
 
+def _answer_accepted(text: str, ctx: StoryContext) -> str:
+    """ "leather's good. tan in 44" after "what are the chelsea boots made of", "12 is fine, i'll take it" after the
+    Kettlebell 12kg was answered about: the customer's nod to the answer is no item and no count (a search for
+    "leather", a count of 12)."""
+    shown = ctx.context.last_shown
+    if len(shown) != 1 or ctx.context.cart:
+        return text
+    nod = rx.match(
+        r"^\s*(?:(?:ok|okay|right|so)\s*,?\s+)?(?P<what>[a-z0-9]+)\s*(?:'\s*s|\s+is|\s+are|\s+sounds|\s+should be)\s+"
+        r"(?:good|fine|ok|okay|great|perfect|plenty|enough|what i want|what i need)\s*[,.;!-]+\s*(?=\S)",
+        text,
+        re.I,
+    )
+    if nod is None:
+        return text
+    what = nod.group("what").lower()
+    if colour_of(what) is not None or normalize_clothing(what):
+        return text  # "purple's good, one please": the colour chosen
+    if what.isdigit() and not rx.search(r"\b" + what + r"\s*(?:kg|g|mm|cm|l|lumens?)?\b", shown[0].label.lower()):
+        return text  # "2 is fine" is a count, unless the thing's own name says the number
+    return text[nod.end() :]
+
+
 # -- the table --------------------------------------------------------------------------------------------------
 
 
@@ -1899,6 +1922,7 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         replacement="",
         flags=re.I,
     ),
+    _answer_accepted,
     _two_colours_one_thing,
     # "5mm is fine for my knees, the purple one" after the thickness was answered: the figure accepted is no count and
     # no item
