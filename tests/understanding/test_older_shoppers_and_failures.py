@@ -305,3 +305,12 @@ def test_a_nod_to_the_answer_is_no_item_and_no_count(generator):
     assert lines(read(generator, "12 sounds fine, i'll have it", bell)) == [("prod_kettlebell", None, None, None)]
     flask = DialogueContext(last_shown=(Option(value="prod_soft_flask", label="Soft Flask 500ml"),))
     assert lines(read(generator, "3 is fine, thanks", flask)) == [("prod_soft_flask", None, None, 3)]
+
+
+def test_a_thing_asked_for_then_a_question_about_it(generator):
+    # the socks were only answered about, and the yes after it found nothing to confirm
+    commands = read(generator, "black running socks L, and are they actually cushioned?")
+    assert lines(commands) == [("prod_run_socks", "black", "L", None)]
+    assert [command.kind for command in commands] == ["add_items", "product_question"]
+    # a thing only named to ask about stays a question
+    assert [command.kind for command in read(generator, "the grey beanie, is it itchy?")] == ["product_question"]

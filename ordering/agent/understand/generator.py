@@ -1137,6 +1137,15 @@ DROP_BUT_KEEP = _rx(
     r"(?:the\s+)?(?P<drop>(?:(?!\band\b)[a-z0-9 ]){2,40}?)\s*[,;-]?\s*(?:and\s+)?(?:just|only|keep)\s+(?:the\s+)?"
     r"(?P<keep>[a-z0-9 ]{2,40}?)(?:\s+(?:then|please|pls|thanks))*\s*[.!]*$"
 )
+# "white running socks M, and are they actually anti blister?", "two grey beanies, are they one size fits all?": the
+# thing asked for, then a question about it: the thing goes in the cart and the question is answered (it was only
+# answered, and the yes after it found nothing to confirm)
+WANT_THEN_QUESTION = _rx(
+    r"^(?P<want>(?!\s*(?:are|is|do|does|will|would|can|could|what|whats|how|which|why|where|when|have|has|any)\b)"
+    r"[^?]{3,80}?)\s*[,;-]+\s*(?:and\s+|but\s+|oh and\s+|also\s+)?(?P<question>(?:are|is|do|does)\s+(?:they|it|these"
+    r"|those)\s+(?:actually\s+|really\s+|properly\s+)?(?!(?:in stock|available|on sale|coming|arriving)\b)[a-z][^?]*"
+    r"\?+)\s*$"
+)
 # Impatience with the chat itself ("hello?? is anyone actually there", "is this thing on??", "did that send", "ugh come
 # on"): no request of its own; the assistant says it is there and what it can do, the cart as it was (they were
 # product questions about "anyone", "working" and the beanie)
@@ -3371,6 +3380,9 @@ class _Reader:
             # "is anyone there?": a hello back; "ugh come on", "this is taking ages": what the assistant can do
             waiting = rx.search(r"\b(?:come on|hurry up|taking|still waiting)\b", impatient.group(0))
             return [Help()] if waiting else [Greet()]
+        asked_after = self._want_then_question()
+        if asked_after is not None:
+            return asked_after
         kept_but_not = self._kept_but_not()
         if kept_but_not is not None:
             return kept_but_not
@@ -6008,6 +6020,28 @@ class _Reader:
             return ItemSpec()
         return ItemSpec(product_ids=item.product_ids, query=item.query if not item.product_ids else "",
                         category=item.category, colour=item.colour, size=item.size)  # fmt: skip
+
+    def _want_then_question(self) -> list[Command] | None:
+        """WANT_THEN_QUESTION with no preview waiting: the thing asked for (one product, said plainly), and the question
+        about it; None when the first part is not such a request."""
+        said = WANT_THEN_QUESTION.match(rx.sub(r"\s+", " ", self.raw.lower()).strip())
+        if said is None or self.context.awaiting_confirmation or self.context.pending is not None:
+            return None
+        if rx.search(
+            r"\b(?:get here|come by|by then|arrive|deliver\w*|ship\w*|send|gift|wrap|cancel|swap|exchange|return|refund"
+            r"|talk|someone|person|price|cost|quid|stock|sale|note|express)\b",
+            said.group("question"),
+        ):
+            return None  # a question about the order's service, not the thing: read as before
+        wanted = _Reader(self.lexicon, said.group("want"), self.context).read()
+        if len(wanted) != 1 or not isinstance(wanted[0], AddItems) or len(wanted[0].items) != 1:
+            return None
+        [item] = wanted[0].items
+        if len(item.product_ids) != 1 or item.saved or not (item.size or item.quantity):
+            return None  # "the blue runner, is it true to size?": a thing named to ask about, not yet asked for
+        asked = _Reader(self.lexicon, said.group("question"), self.context).read()
+        aspect = next((command.aspect for command in asked if isinstance(command, ProductQuestion)), "details")
+        return [*wanted, ProductQuestion(item=ItemSpec(product_ids=item.product_ids), aspect=aspect)]
 
     def _kept_but_not(self) -> list[Command] | None:
         """KEEP_BUT_NOT at a cart of several lines: the line not wanted comes out, when the words name exactly one line
