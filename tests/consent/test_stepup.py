@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from django_otp.oath import totp
+from django_otp.oath import hotp, totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
@@ -19,8 +19,13 @@ from consent.services.stepup import stepup_enrol_begin, stepup_enrol_confirm, st
 
 
 def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:
-    # The device refuses a code it already accepted, so a second check uses the next time step.
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=steps_ahead):06d}"
+    # The device refuses a code it already accepted, so a second check uses a later time step: counted from the step it
+    # last accepted, not from the clock (a 30-second boundary between the two calls made the device's synced drift
+    # refuse "now + 1")
+    if steps_ahead:
+        device.refresh_from_db()
+        return f"{hotp(device.bin_key, device.last_t + steps_ahead, digits=device.digits):06d}"
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
 def wrong_code(device: TOTPDevice) -> str:
