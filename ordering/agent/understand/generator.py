@@ -3380,7 +3380,7 @@ class _Reader:
             # "is anyone there?": a hello back; "ugh come on", "this is taking ages": what the assistant can do
             waiting = rx.search(r"\b(?:come on|hurry up|taking|still waiting)\b", impatient.group(0))
             return [Help()] if waiting else [Greet()]
-        asked_after = self._want_then_question()
+        asked_after = self._want_then_question(said)
         if asked_after is not None:
             return asked_after
         kept_but_not = self._kept_but_not()
@@ -6021,10 +6021,10 @@ class _Reader:
         return ItemSpec(product_ids=item.product_ids, query=item.query if not item.product_ids else "",
                         category=item.category, colour=item.colour, size=item.size)  # fmt: skip
 
-    def _want_then_question(self) -> list[Command] | None:
+    def _want_then_question(self, message: str) -> list[Command] | None:
         """WANT_THEN_QUESTION with no preview waiting: the thing asked for (one product, said plainly), and the question
         about it; None when the first part is not such a request."""
-        said = WANT_THEN_QUESTION.match(rx.sub(r"\s+", " ", self.raw.lower()).strip())
+        said = WANT_THEN_QUESTION.match(message)
         if said is None or self.context.awaiting_confirmation or self.context.pending is not None:
             return None
         if rx.search(
