@@ -266,6 +266,10 @@ def test_two_colours_of_one_thing_are_two_things(generator):
 
 def test_values_alone_after_the_one_product_answered_about_are_that_product(generator):
     answered = DialogueContext(last_shown=(Option(value="prod_yoga_mat", label="Yoga Mat"),))
+    assert lines(read(generator, "fine, a green and a blue one then", answered)) == [
+        ("prod_yoga_mat", "green", None, None),
+        ("prod_yoga_mat", "blue", None, None),
+    ]
     assert lines(read(generator, "then a blue and a purple", answered)) == [
         ("prod_yoga_mat", "blue", None, None),
         ("prod_yoga_mat", "purple", None, None),

@@ -242,7 +242,8 @@ _TWO_COLOURS_ONE_THING = re.compile(
 
 
 _TWO_COLOURS_ALONE = re.compile(
-    r"^\s*(?:(?:then|ok|okay|so|great|perfect|lovely|nice)\s*,?\s+)*(?P<q1>a|an|one|\d{1,2}|two|three|four)\s+"
+    r"^\s*(?:(?:then|ok|okay|so|great|perfect|lovely|nice|fine|right|alright|cool|meh)\s*,?\s+)*"
+    r"(?P<q1>a|an|one|\d{1,2}|two|three|four)\s+"
     r"(?P<c1>[a-z]+)\s+and\s+(?P<q2>a|an|one|\d{1,2}|two|three|four)\s+(?P<c2>[a-z]+)(?:\s+(?:then|please|pls"
     r"|ones?))*\s*[.!]*\s*$",
     re.I,
