@@ -622,6 +622,9 @@ class PendingQuestion:
     options: tuple[Option, ...] = ()
     product_id: str | None = None
     title: str = ""
+    # The count the customer asked of that product, when the question is about it ("3 blue caps" → "only 1 left, how
+    # many?": 3, so that "the one blue and the rest white" is two white)
+    quantity: int | None = None
 
 
 @dataclass(frozen=True)

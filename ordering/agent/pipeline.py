@@ -185,6 +185,12 @@ def _cart_lines(rows: list[dict]) -> tuple[c.CartLine, ...]:
     )
 
 
+def _asked_count(pending: dict) -> int | None:
+    """The count asked of the item an open question is about (None when none was said)."""
+    quantity = (pending.get("item") or {}).get("quantity")
+    return quantity if isinstance(quantity, int) and quantity > 0 else None
+
+
 def dialogue_context(turn: Turn) -> c.DialogueContext:
     """What a generator may know: the cart, the open question, whether a preview waits, what was shown."""
     state = turn.state
@@ -198,6 +204,7 @@ def dialogue_context(turn: Turn) -> c.DialogueContext:
             options=tuple(c.Option(value=o["value"], label=o["label"]) for o in pending.get("options") or []),
             product_id=pending.get("product_id"),
             title=pending.get("title") or "",
+            quantity=_asked_count(pending),
         )
         if pending
         else None,

@@ -170,6 +170,12 @@ def _say_question(turn: Turn, pending: dict, text: str) -> None:
     )
 
 
+def _together_asked(text: str) -> bool:
+    """ "How much are the two together?", "what's the total for both", "the lot combined": a price for all of them."""
+    return bool(rx.search(r"\b(?:together|altogether|combined|in total|total|all in|for both|both of them|the lot)\b",
+                          text.lower()))  # fmt: skip
+
+
 def _said_as(text: str, label: str) -> str:
     """The customer's own word for an address label ("office" for the label "work"), else the label."""
     from ordering.agent.understand.generator import ADDRESS_WORDS
@@ -2726,18 +2732,27 @@ class Policy:
             return
         if len(candidates) > 1 and (command.aspect == "price" or (command.aspect == "details" and spec.product_ids)):
             # A comparison ("which is cheaper, X or Y?", "compare X and Y"): each one, from the shop's data.
-            lines, compared = [], []
+            lines, compared, prices = [], [], []
             for cand in candidates[:6]:
                 product = self._product(turn, cand["product_id"])
                 if product and command.aspect == "price":
                     lines.append(f"{product['title']}: {product['price_display']}")
+                    prices.append((product.get("price"), product.get("currency") or "USD"))
                 elif product:
                     lines.append(f"{product['title']} ({product['price_display']}): {product['description'][:160]}")
                 if product:
                     compared.append(
                         {"value": cand["product_id"], "label": product["title"], "price": product.get("price")}
                     )
-            turn.say("; ".join(lines) + ".", data={"kind": "info"})
+            text = "; ".join(lines) + "."
+            if len(prices) == len(candidates) and _together_asked(turn.customer_text):
+                # "how much are the duffel and the day pack together?": the shop's prices added up, one of each; what
+                # an order costs (tax, shipping, codes) only its preview says
+                amounts, currencies = [amount for amount, _ in prices], {currency for _, currency in prices}
+                if len(currencies) == 1 and all(isinstance(amount, int) for amount in amounts):
+                    total = format_money(sum(amounts), currencies.pop())
+                    text += f" Together {total} for one of each, before tax and shipping."
+            turn.say(text, data={"kind": "info"})
             # "Ok the cheaper one in black": the products just compared are the ones a choice is among.
             turn.state["last_shown"] = compared
             # "…? i want white ones": what was said with the comparison goes to the one picked next

@@ -163,6 +163,8 @@ def context_to_dict(context: DialogueContext) -> dict[str, Any]:
             "product_id": context.pending.product_id,
             "title": _clip(context.pending.title, MAX_TITLE_CHARS),
         }
+        if context.pending.quantity is not None:
+            pending["quantity_asked"] = context.pending.quantity
     data: dict[str, Any] = {
         "cart": [{**asdict(line), "title": _clip(line.title, MAX_TITLE_CHARS)} for line in context.cart[:MAX_LIST]],
         "pending": pending,
@@ -192,6 +194,7 @@ def context_from_dict(data: dict[str, Any]) -> DialogueContext:
             options=options(pending.get("options")),
             product_id=pending.get("product_id"),
             title=pending.get("title") or "",
+            quantity=pending.get("quantity_asked"),
         )
         if pending
         else None,

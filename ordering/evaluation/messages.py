@@ -102,6 +102,7 @@ def _context_from(raw: dict[str, Any] | None) -> DialogueContext:
             options=tuple(Option(**option) for option in pending.get("options", ())),
             product_id=pending.get("product_id"),
             title=pending.get("title", ""),
+            quantity=pending.get("quantity"),
         )
         if pending
         else None,

@@ -140,7 +140,7 @@ from ordering.agent.understand.lexicon import (
     colour_of,
     singular,
 )
-from ordering.agent.understand.numbers import NUMBER_WORDS, parse_quantity
+from ordering.agent.understand.numbers import NUMBER_WORDS, UNITS, parse_quantity
 from ordering.agent.understand.pasted import pasted
 from ordering.agent.understand.patterns import (
     BODY_SAID,
@@ -1114,6 +1114,16 @@ ALL_THEY_HAVE = _rx(
     r"|(?:the\s+)?max(?:imum)?|as many as (?:possible|you can))"
     r"(?:\s+(?:then|please|pls))*\s*[.!]*$"
 )
+# "the one blue and make the rest white" to "only 1 left, how many?" after three were asked: a count and a colour (or a
+# size), then the others of the count asked ("the rest", "the other ones", "the remaining") in another, made a number
+# by `_rest_counted`.
+THE_REST = _rx(
+    r"^(?:(?:ok|okay|fine|so|then|right|ugh|oh|well)\s*[,.!]*\s+)*(?:(?:just|only)\s+)?(?:(?:give|get|send)\s+(?:me|us)\s+"
+    r"|i\s*(?:'?ll|will)\s+(?:take|have)\s+)?(?:just\s+|only\s+)?(?:the\s+)?(?P<count>\d+|one|two|three|four|five|six)"
+    r"\s+(?:in\s+)?(?P<first>[a-z]+)\s*(?:,|\band\b|\bthen\b|\+|\s)+\s*(?:(?:make|do|give me|get|send|put|have)\s+)?"
+    r"(?:all\s+)?(?:the\s+)?(?:rest|others|other ones|remaining(?:\s+ones)?)(?!\s*\d)\s+(?:in\s+)?(?P<second>[a-z]+)"
+    r"(?:\s+(?:please|pls|thanks|then))*\s*[.!]*$"
+)
 # A yes on a condition said first ("if it comes in black, yes", "if they do it in 44, go ahead") at a preview: the value
 # the condition names is the change (a new preview, or the shop's "not made"), never a yes (the grey one was placed);
 # any other condition before a yes is no answer
@@ -1533,6 +1543,9 @@ SHOW_CART = _rx(
     r"how many (?:[a-z]+ )?(?:did|have) i (?:put|add|added|got|get|choose|chose|pick|picked|order|ordered)|"
     r"how much (?:is it|is that|does it come to|will it be|do i owe|is everything)(?: now| in total| altogether| all "
     r"together| overall| then)+|what do i owe|what is the damage|whats the damage|what does it come to|"
+    # "what does it all come to", "whats that come to altogether": the cart's total
+    r"what(?:s| is| does| do| will| would)? (?:it|that|this|everything|they|the lot|all that|all this)(?: all)?"
+    r" comes? to|"
     r"what is in (?:there|it) so far|whats in there(?: so far)?|what is in there)\b"
 )
 # "how much is all that", "what's the total now", "how much altogether": the cart's total, in the preview.
@@ -1971,7 +1984,10 @@ QUESTION_START = _rx(
     r"|how (?:bright|long|thick|wide|tall|light|loud|strong|durable|comfortable|comfy|breathable|stretchy|soft|sturdy"
     r"|grippy|cold|hot|small|large|deep|roomy|quick|fast)(?: is| are| does| do) (?:the|your|these|those)\b)\b"
 )
-PRICE_WORDS = _rx(r"\b(?:how much|price|prices|priced|cost|costs|how expensive|pricey)\b")
+PRICE_WORDS = _rx(
+    r"\b(?:how much|price|prices|priced|cost|costs|how expensive|pricey|come to|comes to|add up to|adds up to"
+    r"|set me back)\b"
+)
 SIZES_WORDS = _rx(
     r"\b(?:what sizes?|which sizes?|sizes? (?:do|does|are|is) (?:it|they|there|available)|come in (?:what|which)"
     r" sizes?|"
@@ -3125,6 +3141,10 @@ class _Reader:
         self._pair: dict[int, bool] = {}  # id(item) → named by a word that is always plural ("socks", "shorts")
         self._pointer: dict[int, bool] = {}  # id(item) → said with a pronoun ("buy it in olive L")
         self._found_by_description: dict[int, bool] = {}  # id(item) → named nothing, only described ("steps and sleep")
+        # The items those tables are about, kept alive while the message is read: an id is only unique among living
+        # objects, and an item made later (`replace`) could take a dropped one's id and its judgements with it (the
+        # same message was read differently after another one)
+        self._judged: list[ItemSpec] = []
         # What things are for or go with, taken out of the message before it is split into things (`_purposes_marked`)
         self._purposes: list[list[str]] = []
         # The product a question earlier in this message was about, with what it asked ("does the zip hoodie
@@ -3353,6 +3373,9 @@ class _Reader:
         if for_another is not None:
             return for_another
         pending = self.context.pending
+        rest = self._rest_counted()
+        if rest is not None:
+            return _Reader(self.lexicon, rest, self.context).read()
         if pending is not None and pending.slot == "quantity" and ALL_THEY_HAVE.match(normalize(self.raw).strip()):
             counts = [int(option.value) for option in pending.options if option.value.isdigit()]
             if counts:
@@ -7378,6 +7401,25 @@ class _Reader:
             return not rx.search(r"\b(?:in stock|available|left)\b", text)
         return False
 
+    def _rest_counted(self) -> str | None:
+        """The message with "the rest" written as the number it is, when an open question about a product knows the
+        count first asked ("3 blue caps" → "only 1 left, how many?" → "the one blue and make the rest white" is "1
+        blue and 2 white"); None when the message says no such thing or the count cannot be known."""
+        pending = self.context.pending
+        if pending is None or not pending.quantity:
+            return None
+        said = rx.sub(r"\s+", " ", self.raw.lower()).strip()
+        match = THE_REST.match(said)
+        if match is None:
+            return None
+        count, values = match.group("count"), (match.group("first"), match.group("second"))
+        first = int(count) if count.isdigit() else UNITS.get(count)
+        if not isinstance(first, int) or not 0 < first < pending.quantity:
+            return None
+        if not all(colour_of(value) or normalize_clothing(value) for value in values):
+            return None
+        return f"{first} {values[0]} and {pending.quantity - first} {values[1]}"
+
     def _product_question(self, text: str) -> list[Command]:
         if self._shop_policy(self.text) == "gift wrapping" and not rx.search(
             r"\b(?:how much|price|cost|sizes?|colou?rs?|in stock|available|made of|material|warm|waterproof)\b", text
@@ -7410,11 +7452,12 @@ class _Reader:
             " ",
             text,
         )
-        several = self._products_asked_about(body)
+        several, colour = self._products_asked_about(body)
         if several:
             # "what is the rate of the sport sunglasses and the headlamp": the question is about each (the headlamp was
-            # dropped, and "ok take both" then ordered two pairs of sunglasses)
-            return [ProductQuestion(item=ItemSpec(product_ids=several), aspect=aspect)]
+            # dropped, and "ok take both" then ordered two pairs of sunglasses); "the black duffel and the black day
+            # pack": the colour said of them is kept
+            return [ProductQuestion(item=ItemSpec(product_ids=several, colour=colour), aspect=aspect)]
         first_shown = self._shown_reference(text)
         item = self._item(body) or ItemSpec()
         if first_shown and not item.product_ids:
@@ -7433,20 +7476,30 @@ class _Reader:
             self._asked = item
         return [ProductQuestion(item=item, aspect=aspect)]
 
-    def _products_asked_about(self, body: str) -> tuple[str, ...]:
+    def _products_asked_about(self, body: str) -> tuple[tuple[str, ...], str | None]:
         """The products a question names one per part ("the sunglasses and the headlamp"), when it names two or more
-        that way and nothing else; () otherwise."""
+        that way and nothing else, with the colour said of every one of them ("the black duffel and the black day
+        pack") or once after the last (none when the parts say different ones, or only an earlier one says one); ((),
+        None) otherwise. A size said of a part is no such question."""
         parts = [part for part in rx.split(r"\s*(?:,|\band\b|\bplus\b|&)\s*", body) if has_content(part)]
         if len(parts) < 2:
-            return ()
+            return (), None
         product_ids: list[str] = []
+        colours: list[str] = []
         for part in parts:
             item = self._item(part)
-            if item is None or len(item.product_ids) != 1 or item.colour or item.size:
-                return ()
+            if item is None or len(item.product_ids) != 1 or item.size:
+                return (), None
+            colours.append(item.colour or "")
             if item.product_ids[0] not in product_ids:
                 product_ids.append(item.product_ids[0])
-        return tuple(product_ids[:10]) if len(product_ids) >= 2 else ()
+        if len(product_ids) < 2:
+            return (), None
+        if len(set(colours)) == 1 or not any(colours[:-1]):
+            # the same colour said of each, or said once at the end of all of them ("the gym duffel and the day pack in
+            # black")
+            return tuple(product_ids[:10]), colours[-1] or None
+        return tuple(product_ids[:10]), None
 
     def _comparison(self, text: str) -> list[Command]:
         """ "Which is cheaper, the zip hoodie or the pullover hoodie?": one question about every product named,
@@ -8278,6 +8331,7 @@ class _Reader:
         self._definite[id(new)] = self._definite.get(id(old), False)
         self._pair[id(new)] = self._pair.get(id(old), False)
         self._found_by_description[id(new)] = self._found_by_description.get(id(old), False)
+        self._judged.append(new)
         return new
 
     def _item(self, chunk: str, previous: ItemSpec | None = None, *, pointing: bool = False) -> ItemSpec | None:
@@ -8532,6 +8586,7 @@ class _Reader:
         self._pair[id(item)] = any(word in PAIR_NOUNS for word in words)
         self._pointer[id(item)] = pointer
         self._found_by_description[id(item)] = resolution.described and not topic
+        self._judged.append(item)
         return item
 
     def _descriptive(self, word: str) -> bool:

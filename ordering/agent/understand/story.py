@@ -233,8 +233,8 @@ SAME_FOR_PERSON_THEN_SIZE = re.compile(
 
 
 _TWO_COLOURS_ONE_THING = re.compile(
-    r"\b(?P<q1>a|an|one|the|\d{1,2}|two|three|four)\s+(?P<c1>[a-z]+)\s+and\s+(?P<q2>a|an|one|the|\d{1,2}|two|three|four)"
-    r"\s+(?P<c2>[a-z]+)\s+(?P<thing>(?!(?:then|please|pls|thanks|each|too|ones?|instead|for|in|size)\b)[a-z][a-z-]*"
+    r"\b(?P<q1>a|an|one|the|\d{1,2}|two|three|four)\s+(?:in\s+)?(?P<c1>[a-z]+)\s+and\s+(?P<q2>a|an|one|the|\d{1,2}|two"
+    r"|three|four)\s+(?:in\s+)?(?P<c2>[a-z]+)\s+(?P<thing>(?!(?:then|please|pls|thanks|each|too|ones?|instead|for|in|size)\b)[a-z][a-z-]*"
     r"(?:\s+[a-z][a-z-]*){0,2}?)(?=\s*(?:[,.;!?]|$)|\s+(?:please|pls|in|size"
     r"|for|then|thanks)\b)",
     re.I,
@@ -243,8 +243,8 @@ _TWO_COLOURS_ONE_THING = re.compile(
 
 _TWO_COLOURS_ALONE = re.compile(
     r"^\s*(?:(?:then|ok|okay|so|great|perfect|lovely|nice|fine|right|alright|cool|meh)\s*,?\s+)*"
-    r"(?P<q1>a|an|one|\d{1,2}|two|three|four)\s+"
-    r"(?P<c1>[a-z]+)\s+and\s+(?P<q2>a|an|one|\d{1,2}|two|three|four)\s+(?P<c2>[a-z]+)(?:\s+(?:then|please|pls"
+    r"(?P<q1>a|an|one|\d{1,2}|two|three|four)\s+(?:in\s+)?"
+    r"(?P<c1>[a-z]+)\s+and\s+(?P<q2>a|an|one|\d{1,2}|two|three|four)\s+(?:in\s+)?(?P<c2>[a-z]+)(?:\s+(?:then|please|pls"
     r"|ones?))*\s*[.!]*\s*$",
     re.I,
 )
@@ -284,6 +284,16 @@ def _two_colours_one_thing(text: str, ctx: StoryContext) -> str:
         first, second, title = alone.group("c1"), alone.group("c2"), shown[0].label
         if colour_of(first.lower()) is not None and colour_of(second.lower()) is not None:
             return f"{alone.group('q1')} {first} {title} and {alone.group('q2')} {second} {title}"
+    if (
+        alone is not None
+        and ctx.context.pending is not None
+        and ctx.context.pending.slot in ("quantity", "colour")
+        and rx.search(r"\bin\b", alone.group(0), re.I)
+    ):
+        # "1 in blue and 2 in white" to "how many?" about the caps: the answer without its "in"s (only the 1 was kept)
+        first, second = alone.group("c1"), alone.group("c2")
+        if colour_of(first.lower()) is not None and colour_of(second.lower()) is not None:
+            return f"{alone.group('q1')} {first} and {alone.group('q2')} {second}"
     return _TWO_COLOURS_ONE_THING.sub(each, text)
 
 
