@@ -108,6 +108,7 @@ class SetSlot(Command):
     value: str = ""
     target: ItemSpec | None = None
     correction: bool = False  # the customer said it as a change ("actually", "instead", "make it")
+    # A quantity value "+2": that many more than the line has ("2 more" about a cart of several things).
 
 
 @dataclass(frozen=True)
@@ -643,3 +644,6 @@ class DialogueContext:
     # (one more of such a line is a new cart; a change of it is not possible: the order is with the shop), "cancel
     # the red one" while another cart waits (that order, not the cart).
     ordered: tuple[CartLine, ...] = ()
+    # True when the assistant's latest message told the shipping options: "the quick one", "whichever's cheaper" next
+    # choose one of them.
+    shipping_offered: bool = False

@@ -213,6 +213,7 @@ def dialogue_context(turn: Turn) -> c.DialogueContext:
         cards=tuple(c.Option(value=m.last4, label=f"{m.brand} ending {m.last4}") for m in turn.payment_methods()[:10]),
         addresses=tuple(a.label for a in turn.addresses()[:10]),
         ordered=_cart_lines(state.get("ordered_lines") or []),
+        shipping_offered=bool(state.get("shipping_told")) and state.get("shipping_told") == state.get("turn_no"),
     )
 
 

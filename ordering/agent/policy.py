@@ -331,6 +331,10 @@ def _item_from_wire(raw: dict[str, Any] | None) -> c.ItemSpec:
     return c.item_from_dict(raw or {}) or c.ItemSpec()
 
 
+# The option of a "which item?" question that means each line of the cart ("both of them", "all of them").
+EVERY_LINE = "every_line"
+
+
 def _quantity(value: Any) -> int | None:
     try:
         return int(str(value).strip())
@@ -362,6 +366,7 @@ class Policy:
         # The other thing said for when the one being added cannot be had as said, and whether it was needed
         self.fallback_item: c.ItemSpec | None = None
         self.fell_back = False
+        self.added: list[str] = []  # the variants this turn put in the cart, in order
 
     # -- entry ----------------------------------------------------------------------------------
 
@@ -565,6 +570,7 @@ class Policy:
             ]
         cart_reset(turn.state)
         turn.state["focus"] = None
+        turn.state["focus_shared"] = False
         turn.save_state()
 
     def _cart_already_ordered(self, turn: Turn) -> bool:
@@ -1684,6 +1690,10 @@ class Policy:
             turn.say(result.error or "I could not add that to your cart.")
             return None
         turn.state["focus"] = variant["variant_id"]
+        # "grey beanie and a soft flask" → "make it 2": the last thing added is no line under discussion when one
+        # message added several (the count went to the flask alone)
+        self.added.append(variant["variant_id"])
+        turn.state["focus_shared"] = len(self.added) > 1
         turn.state["topic"] = {"product_id": product_id, "title": title}
         turn.save_state()
         if spec.within_total:
@@ -1769,18 +1779,48 @@ class Policy:
                 return None
         if len(cart) == 1:
             return cart[0]
+        if turn.state.get("focus_shared"):
+            return "ask"
         focus = turn.state.get("focus")
         line = next((row for row in cart if row["variant_id"] == focus), None)
         return line if line is not None else "ask"
+
+    def _line_offering(self, turn: Turn, slot: str, value: str) -> dict | None:
+        """The one cart line whose product comes in the size or colour said and has another now ("blue runners 42 and
+        a white cap" → "swap it for a 43": the runners, the only line made in 43); None when none or several do."""
+        if slot not in ("size", "colour") or not value:
+            return None
+        wanted = value.upper() if slot == "size" else value.lower()
+        fitting = []
+        for row in turn.state["cart"]:
+            product = self._product(turn, row["product_id"])
+            values = {((v.get(slot) or "").upper() if slot == "size" else (v.get(slot) or "").lower())
+                      for v in (product or {}).get("variants", [])}  # fmt: skip
+            current = (row.get(slot) or "").upper() if slot == "size" else (row.get(slot) or "").lower()
+            if wanted in values and current != wanted:
+                fitting.append(row)
+        return fitting[0] if len(fitting) == 1 else None
 
     def _ask_line(self, turn: Turn, action: str, value: str = "") -> None:
         options = [{"value": row["variant_id"], "label": _line_label(row)} for row in turn.state["cart"]]
         verb = {"remove": "remove", "quantity": f"change to {value}", "size": f"change to size {value}",
                 "colour": f"change to {value}"}.get(action, "change")  # fmt: skip
-        self._ask(turn, f"Which item should I {verb}: {_or_list([o['label'] for o in options])}?",
+        if action == "quantity" and value.startswith("+"):
+            verb = f"add {value[1:]} more of"
+        labels = [o["label"] for o in options]
+        if action == "quantity":
+            # "make it 2" about a cart of several things: any one of them, or each ("both of them")
+            every = "both" if len(options) == 2 else "all of them"
+            options.append({"value": EVERY_LINE, "label": every})
+            labels.append(every)
+        self._ask(turn, f"Which item should I {verb}: {_or_list(labels)}?",
                   {"slot": "line", "action": action, "value": value}, options)  # fmt: skip
 
     def _line_answer(self, turn: Turn, pending: dict, variant_id: str | None) -> None:
+        if variant_id == EVERY_LINE and pending.get("action") == "quantity":
+            for row in list(turn.state["cart"]):
+                self._set_on_line(turn, row, "quantity", pending.get("value", ""))
+            return
         line = next((row for row in turn.state["cart"] if row["variant_id"] == variant_id), None)
         if line is None:
             turn.say("That item is no longer in your cart.")
@@ -1799,6 +1839,10 @@ class Policy:
                           else c.ItemSpec(query=command.value), [])  # fmt: skip
             return
         line = self._target_line(turn, command.target)
+        if command.target is None and len(turn.state["cart"]) > 1:
+            line = self._line_offering(turn, command.slot, command.value) or line
+            if command.slot == "quantity" and command.value.startswith("+"):
+                line = "ask"  # "2 more" of which of them: never guessed
         if line is None:
             if not turn.state["cart"]:
                 turn.say("Your cart is empty, so there is nothing to change yet. What would you like to order?")
@@ -1814,7 +1858,8 @@ class Policy:
 
     def _set_on_line(self, turn: Turn, line: dict, slot: str, value: str, also: dict | None = None) -> None:
         if slot == "quantity":
-            quantity = _quantity(value)
+            more = _quantity(value[1:]) if str(value).startswith("+") else None
+            quantity = line["quantity"] + more if more is not None else _quantity(value)
             product = self._product(turn, line["product_id"])
             variant = next(
                 (v for v in (product or {}).get("variants", []) if v["variant_id"] == line["variant_id"]), None
@@ -1903,6 +1948,7 @@ class Policy:
             return
         self.renamed[variant_id] = variant["variant_id"]
         turn.state["focus"] = variant["variant_id"]
+        turn.state["focus_shared"] = False
         turn.save_state()
 
     def _do_select(self, turn: Turn, command: c.Select) -> None:
@@ -2940,6 +2986,8 @@ class Policy:
             turn.say(f"{self._limits_now(turn)}{LIMITS_TEXT}", data={"kind": "info"})
             return
         if command.topic == "shipping":
+            turn.state["shipping_told"] = turn.state.get("turn_no")  # "the quick one" next is express
+            turn.save_state()
             turn.say(self._shipping_now(turn) + SHIPPING_TEXT, data={"kind": "info", "quick_replies": quick_replies(
                 ["Express shipping", "Standard shipping"])})  # fmt: skip
             return

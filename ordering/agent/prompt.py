@@ -173,6 +173,8 @@ def context_to_dict(context: DialogueContext) -> dict[str, Any]:
         "cards": [_option(option) for option in context.cards[:MAX_LIST]],
         "addresses": [_clip(label, 40) for label in context.addresses[:MAX_LIST]],
     }
+    if context.shipping_offered:
+        data["shipping_options_told"] = True
     if context.ordered:
         data["just_ordered"] = [
             {**asdict(line), "title": _clip(line.title, MAX_TITLE_CHARS)} for line in context.ordered[:MAX_LIST]

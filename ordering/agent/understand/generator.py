@@ -820,6 +820,9 @@ SHOP_POLICY: list[tuple[str, re.Pattern[str]]] = [
             r"\bdo you (?:ship|deliver|send)\b|\b(?:delivery|shipping) (?:time|times|days|speed|policy|options|"
             r"countries|zones?|estimate)\b|\bhow (?:long|fast|quick(?:ly)?) (?:does|do|will|is) (?:the )?(?:shipping|"
             r"delivery|it take)\b|\bdeliver(?:y)? on (?:weekends?|saturdays?|sundays?|holidays?)\b"
+            # "how fast can you send it?", "how soon would they get here"
+            r"|\bhow (?:fast|quick(?:ly)?|soon) (?:(?:can|could|will|would|do|does) (?:you|u|it|they|the shop|that) )?"
+            r"(?:send|ship|deliver|post|get (?:it |them )?(?:here|to me)|arrive|come)\b"
             r"|\binternational (?:shipping|delivery)\b|\bship(?:ping)? (?:internationally|abroad|overseas|worldwide)\b"
             r"|\b(?:ship|deliver|send|post)\w*\s+(?:it\s+|them\s+|this\s+|that\s+|the order\s+)?to\s+(?:his|her|their|"
             r"someone|somebody|another|a different|a friend|a gift)\b"
@@ -1123,6 +1126,43 @@ THE_REST = _rx(
     r"\s+(?:in\s+)?(?P<first>[a-z]+)\s*(?:,|\band\b|\bthen\b|\+|\s)+\s*(?:(?:make|do|give me|get|send|put|have)\s+)?"
     r"(?:all\s+)?(?:the\s+)?(?:rest|others|other ones|remaining(?:\s+ones)?)(?!\s*\d)\s+(?:in\s+)?(?P<second>[a-z]+)"
     r"(?:\s+(?:please|pls|thanks|then))*\s*[.!]*$"
+)
+# "not home, the other one", "not the 0002, that one's dead", "no, not work - home": a saved address or card said not
+# to be used, then the other (or why).
+NOT_THIS_ONE = _rx(
+    r"^(?:(?:no|nope|nah|oh|wait|sorry|actually|hmm|erm|um)\s*[,.!-]*\s+)*(?:(?:send it|ship it|deliver it|pay)\s+)?"
+    r"not\s+(?:to\s+|with\s+|on\s+)?(?:the\s+|my\s+)?(?:card\s+)?(?:ending\s+(?:in\s+)?)?(?P<name>[a-z]+|\d{4})"
+    r"(?:\s+(?:address|one|card|please|pls))?(?P<rest>\s*[,.;!-]+.*)?$"
+)
+# "the quick one then", "whichever's cheaper", "standard's fine": one of the shipping options just told.
+SHIPPING_PICK = _rx(
+    r"(?:(?:ok|okay|fine|then|right|oh|so|yes|yeah|hmm|um|erm|just)\s*,?\s+)*(?:(?:go with|i will take|i ll take|take"
+    r"|i will have|i ll have|give me|make it|use|do)\s+)?(?:the\s+|whichever(?:\s*'?\s*s\s+|\s+is\s+|\s+))?"
+    r"(?:(?P<fast>quick|quicker|quickest|fast|faster|fastest|express|speedy|speedier|sooner|next day|expensive|pricier"
+    r"|dearer)|(?P<slow>cheap|cheaper|cheapest|standard|normal|regular|slow|slower|free|basic|economy))"
+    r"(?:\s+(?:one|option|way|shipping|delivery))?(?:(?:\s*'?\s*s|\s+is)\s+(?:fine|good|ok|okay|great))?"
+    r"(?:\s+(?:then|please|pls|thanks|thx|is fine|will do|works|for me))*"
+)
+# "1 M and 1 L then", "one in 42 and one in 43 please": a count in each of two values.
+SPLIT_ANSWER = _rx(
+    r"(?:(?:ok|okay|fine|then|right|oh|hmm|so|just)\s*,?\s+)*(?P<n1>\d|one|two|three|four)\s+(?:in\s+(?:an?\s+)?|size\s+)?"
+    r"(?P<v1>[a-z0-9.]+)\s*(?:,|\band\b|\+|&|\bplus\b)+\s*(?P<n2>\d|one|two|three|four)\s+(?:in\s+(?:an?\s+)?|size\s+)?"
+    r"(?P<v2>[a-z0-9.]+)(?:\s+(?:then|please|pls|thanks|instead))*"
+)
+# "yes add one", "add a white pack in M then", "ok put one in, blue please": one of the product just answered about.
+ONE_OF_THE_SHOWN = _rx(
+    r"^(?:(?:yes|yeah|yep|yup|ok|okay|sure|great|perfect|lovely|cool|nice|go on|fine|then|right)\s*[,.!]*\s+)*"
+    r"(?:please\s+)?(?:add|put|throw|chuck|pop|get me|give me|i will have|i will take|i ll have|i ll take)\s+"
+    r"(?:one|it|that|a|one of (?:them|those|these)|a (?:pack|pair|set) of (?:them|those|these))"
+    r"(?P<values>(?:\s*,?\s*(?!(?:and|but|or|not|no|with|for|to)\b)[a-z0-9]+)*?)"
+    r"(?:\s+(?:pack|pair|set|one))?(?:\s+(?:in|on|into))?(?:\s+(?:my|the)\s+(?:cart|basket|order))?"
+    r"(?:\s+(?:then|please|pls|too|as well|thanks))*\s*$"
+)
+# "both of them", "all of them please", "each one" to a "which item?" question that offers them all.
+EVERY_ONE = _rx(
+    r"(?:(?:oh|ok|okay|um|erm|sorry|no|yes|yeah)\s*,?\s+)*(?:(?:do|make it|change)\s+)?(?:both|all|each|every one"
+    r"|the two|the lot)(?:\s+(?:of them|of em|of those|of it|one|ones|things|items|lines))?"
+    r"(?:\s+(?:please|pls|thanks|then|actually|obviously|haha|lol))*\s*,?"
 )
 # A yes on a condition said first ("if it comes in black, yes", "if they do it in 44, go ahead") at a preview: the value
 # the condition names is the change (a new preview, or the shop's "not made"), never a yes (the grey one was placed);
@@ -1430,6 +1470,14 @@ STATUS = _rx(
     r"(?:(?:been|was|were|got|i|you) (?:charged|paid|billed)|did (?:that|it|you|they) (?:just )?charge) (?:me )?"
     r"(?:twice|two times|double)|double (?:charged|billed)|"
     r"did my order (?:for|with) (?:the |my )?[a-z ]{2,30}? (?:go through|ship|arrive|come)|"
+    # "did you place it already??", "have you put the order through yet": whether it was placed
+    r"(?:did|have) (?:you|u) (?:already |just )?(?:place|placed|put through|submit|submitted|send|sent|process"
+    r"|processed) (?:it|that|the order|my order|them)(?: through)?(?: already| yet| now)?(?=\s*(?:\?|,|$))|"
+    # "did the running socks i bought ever get sent?", "have the shoes i ordered shipped yet": a thing bought, asked
+    # after (it was put in the cart again)
+    r"(?:did|have|has|were|was) (?:the|my|those|that) (?:[a-z]+ ){1,3}(?:i|we) (?:bought|ordered|got|paid for)"
+    r"(?: \w+){0,3}? (?:(?:ever|yet|already) )?(?:get |got |been |gone )?(?:sent|shipped|posted|dispatched|delivered"
+    r"|arrived|arrive|ship|come|left)\b|"
     r"(?:did|has) (?:that|it|this|the order) (?:already |just )?go(?:ne)? through)|"
     r"\b(?:my (?:order|package|parcel|delivery|shipment)\s+(?:is\s+|was\s+)?(?:(?:gonna|going to|gon)\s+)?"
     r"(?:show up|turn up|make it|get here|be here|be late|late|due|still (?:is not|isnt|not) here|is not here|"
@@ -2900,7 +2948,90 @@ class OfflineGenerator:
 
     def generate(self, *, text: str, context: DialogueContext) -> list[Command]:
         # a limit said first goes before `pasted`, which reads "total:" as a label copied off a receipt
-        return _Reader(self.lexicon, pasted(total_said_first(text), self.lexicon), context).read()
+        reader = _Reader(self.lexicon, pasted(total_said_first(text), self.lexicon), context)
+        commands = reader.read()
+        if commands and all(isinstance(command, CannotHandle) for command in commands):
+            one_shown = reader.one_of_the_shown()
+            if one_shown is not None:
+                return one_shown
+        found = commands[0] if len(commands) == 1 else None
+        if isinstance(found, Search) and len(found.product_ids) == 1:
+            # "black gym duffel pls, mine ripped", "khaki shorts, XL, for the allotment": the one product, with a last
+            # clause that says nothing the order needs, is the order (the clause's words made it a search, and the
+            # customer was asked whether they meant the product they had named)
+            head = inert_tail_dropped(text, self.lexicon, found.product_ids[0])
+            if head is not None:
+                again = _Reader(self.lexicon, pasted(total_said_first(head), self.lexicon), context).read()
+                if (
+                    len(again) == 1
+                    and isinstance(again[0], AddItems)
+                    and again[0].items[0].product_ids == (found.product_ids)
+                ):
+                    return again
+        if _said_again(commands, text, context):
+            # "the usual" → the Court Classic 44 shown → "the court classics, 44": the preview's line named again,
+            # which is no second pair (it added one)
+            return [Preview()]
+        return commands
+
+
+_ONE_MORE = _rx(
+    r"\b(?:another|more|also|too|plus|add|added|extra|second|as well|and|each|both|pairs|x\s*\d|\d+\s*x|two|three"
+    r"|four)\b"
+)
+
+
+def _said_again(commands: list[Command], text: str, context: DialogueContext) -> bool:
+    """The one thing asked for is the preview's one line as it is, named again with nothing more ("the court
+    classics, 44" at the preview of them): no count, no word of one more."""
+    if not context.awaiting_confirmation or len(context.cart) != 1 or len(commands) != 1:
+        return False
+    added = commands[0]
+    if not isinstance(added, AddItems) or len(added.items) != 1:
+        return False
+    item, line = added.items[0], context.cart[0]
+    if item.quantity is not None or item.saved or item.product_ids != (line.product_id,):
+        return False
+    if (item.colour and item.colour != (line.colour or "").lower()) or (
+        item.size and item.size.upper() != (line.size or "").upper()
+    ):
+        return False
+    return not _ONE_MORE.search(normalize(text))
+
+
+# Words that make a last clause part of the order, not its story: counts and pairs, what is left out or kept, what
+# came before, and the words of paying, sending and codes.
+_TAIL_MATTERS = _rx(
+    r"\b(?:not|no|nope|without|except|but|instead|only|just|also|and|plus|too|each|both|all|every|same|usual|last time"
+    r"|as before|like before|pairs?|packs?|sizes?|colou?rs?|express|standard|shipping|delivery|deliver|send|ship"
+    r"|card|address|code|gift|wrap|wrapped|cancel|remove|add|order|want|need|get|buy|take|make|change|swap|one|ones"
+    r"|two|three|four|five|six|seven|eight|nine|ten|dozen|couple|few|half|more|less|another|other|else"
+    # counts said in the other languages shoppers mix in ("…, una para mi hijo": one of the pair is for him)
+    r"|un|una|uno|dos|tres|par|ek|isa|dalawa|deux|trois|ein|eine|eins|zwei|drei"
+    # a question or a choice said last ("merino or running socks, which do you think")
+    r"|or|which|what|how|why|should|would|could|recommend|think|best|better|versus|vs|cheaper|cheapest)\b|\d|\?"
+)
+
+
+def inert_tail_dropped(text: str, lexicon: CatalogLexicon, product_id: str) -> str | None:
+    """`text` without its last clause (after a comma or a dash) when that clause says nothing an order needs: no
+    count, colour or size, no product but `product_id`, no request, no "not" or "same", nothing of paying or sending;
+    None when there is no such clause."""
+    last = rx.match(r"^(?P<head>.*\S)\s*(?:,|;|\s-+|\.\.\.)\s*(?P<tail>[^,;]+?)[\s.!]*$", text)
+    if last is None or rx.search(r"\bor\b", last.group("head"), re.I):
+        return None
+    tail = normalize(last.group("tail"))
+    tail = rx.sub(
+        r"\b(?:lost|broke|ripped|wore out|wrecked|ruined)\s+one\s+of\s+(?:mine|them|my\s+\w+)\b", "lost", tail
+    )
+    words = rx.findall(r"[a-z']+", tail)
+    if not words or len(words) > 8 or _TAIL_MATTERS.search(tail):
+        return None
+    if any(colour_of(word) or normalize_clothing(word) or word in lexicon.title_word_set() for word in words):
+        return None
+    if set(lexicon.find(tail).product_ids) - {product_id}:
+        return None
+    return last.group("head")
 
 
 # What a message that also holds a typed card number may still do (see `_Reader.read`).
@@ -3376,6 +3507,20 @@ class _Reader:
         rest = self._rest_counted()
         if rest is not None:
             return _Reader(self.lexicon, rest, self.context).read()
+        every = self._every_line_option()
+        if every is not None:
+            return [Select(value=every)]
+        split = self._split_answer()
+        if split is not None:
+            return split
+        other = self._not_this_one_the_other()
+        if other is not None:
+            return other
+        if self.context.shipping_offered:
+            picked = SHIPPING_PICK.fullmatch(normalize(self.raw).strip(" .!"))
+            if picked is not None:
+                # "the quick one then", "whichever's cheaper" right after the shipping options were told
+                return [ChooseShipping(option="express" if picked.group("fast") else "standard")]
         if pending is not None and pending.slot == "quantity" and ALL_THEY_HAVE.match(normalize(self.raw).strip()):
             counts = [int(option.value) for option in pending.options if option.value.isdigit()]
             if counts:
@@ -4069,6 +4214,10 @@ class _Reader:
 
     def read_request(self, text: str) -> list[Command]:
         policy = self._shop_policy(text)
+        if policy == "shipping":
+            wanted = self._thing_then_shipping_question(text)
+            if wanted:
+                return [*wanted, OutOfScope(topic=policy)]
         if policy:
             return [OutOfScope(topic=policy)]
         if LIMIT_OVERRIDE.search(text):
@@ -4372,6 +4521,28 @@ class _Reader:
         if len(targets) != len(edits):
             return []  # the same line changed twice: read whole
         return edits
+
+    def _thing_then_shipping_question(self, text: str) -> list[Command]:
+        """ "a purple yoga mat - what shipping options are there?", "blue running cap, how fast can you send it?": the
+        thing asked for first, read as a request of its own (only the question was answered, and nothing added)."""
+        pattern = dict(SHOP_POLICY)["shipping"]
+        asked = pattern.search(text)
+        if asked is None:
+            return []
+        head = rx.sub(
+            r"(?:\s*[,;.-]+)?\s*(?:\b(?:and|so|but|also|oh|btw|what|which|how|are there|is there|do you|any|whats)\b"
+            r"\s*)*$",
+            "",
+            text[: asked.start()],
+        ).strip(" ,;.-")
+        if not head or self._shop_policy(head) or not self._names_product(head, strict=True):
+            return []
+        asking, self.question = self.question, False  # the thing is said, not asked about
+        try:
+            wanted = self.read_request(head)
+        finally:
+            self.question = asking
+        return wanted if wanted and all(isinstance(command, AddItems) for command in wanted) else []
 
     def _shop_policy(self, text: str) -> str | None:
         for topic, pattern in SHOP_POLICY:
@@ -5704,6 +5875,12 @@ class _Reader:
         if match is None or not cart or self.context.pending is not None:
             return []
         if len(cart) > 1:
+            said = (match.group("more") or "").split()[:1]
+            more = self._number(said[0]) if said else None
+            if more is not None:
+                # "2 more" about a cart of several things: that many more of the line the customer then names (the
+                # policy asks which; "of the flask" next made it 2 flasks, not 3)
+                return [SetSlot(slot="quantity", value=f"+{more}", correction=True)]
             return [CannotHandle(text=self.raw[:300], reason="not understood: which line's count")]
         line = cart[0]
         target = _line_target(line)
@@ -7400,6 +7577,92 @@ class _Reader:
                 return False
             return not rx.search(r"\b(?:in stock|available|left)\b", text)
         return False
+
+    def _not_this_one_the_other(self) -> list[Command] | None:
+        """ "not home, the other one", "not the 0002, that one's dead": the customer's one other saved address, or the
+        one other card (or the one other card of the same kind, the two a "which Visa?" offers); None when there is not
+        exactly one other (it changed the cap's colour to the other one). The preview shows it before any yes."""
+        said = NOT_THIS_ONE.match(normalize(self.raw).strip(" .!"))
+        if said is None or self._names_product(said.group("rest") or "", strict=True):
+            return None
+        name = said.group("name").lower()
+        addresses = [label for label in self.context.addresses if label]
+        if name in {label.lower() for label in addresses}:
+            others = [label for label in addresses if label.lower() != name]
+            return [ChooseAddress(label=others[0])] if len(others) == 1 else None
+        cards = {option.value: option.label.split()[0].lower() for option in self.context.cards if option.label}
+        if name in cards:
+            others = [last4 for last4 in cards if last4 != name]
+            # "on my visa" → "which Visa?" → "not the 0002": the other card of that kind
+            alike = [last4 for last4 in others if cards[last4] == cards[name]]
+            chosen = others if len(others) == 1 else alike
+            return [ChooseCard(last4=chosen[0])] if len(chosen) == 1 else None
+        return None
+
+    def _split_answer(self) -> list[Command] | None:
+        """ "1 M and 1 L then" to "only 1 of the gloves in M left, how many?", "one in 42 and one in 43" to a size
+        question: the count in the first value for the item asked about, and the others in the second value as an item
+        of their own (only the first count was kept). Two sizes, or two colours, of the product asked about."""
+        pending = self.context.pending
+        if pending is None or pending.slot not in ("quantity", "size") or pending.product_id not in self.lexicon.by_id:
+            return None
+        match = SPLIT_ANSWER.fullmatch(normalize(self.raw).strip(" .!"))
+        if match is None:
+            return None
+        counts = [self._number(match.group(name)) for name in ("n1", "n2")]
+        firsts = [match.group(name) for name in ("v1", "v2")]
+        entry = self.lexicon.by_id[pending.product_id]
+        sizes = [normalize_clothing(value) or (value if value in entry.sizes else None) for value in firsts]
+        colours = [colour_of(value) for value in firsts]
+        if not all(counts) or not (all(sizes) or all(colours)):
+            return None
+        slot = "size" if all(sizes) else "colour"
+        values = [str(value) for value in (sizes if slot == "size" else colours)]
+        if values[0] == values[1]:
+            return None
+        other = ItemSpec(product_ids=(pending.product_id,), quantity=counts[1], **{slot: values[1]})
+        return [
+            SetSlot(slot="quantity", value=str(counts[0])),
+            SetSlot(slot=slot, value=values[0]),
+            AddItems(items=(other,)),
+        ]
+
+    def one_of_the_shown(self) -> list[Command] | None:
+        """ "yes add one", "add a white pack in M then", "ok put one in, blue" right after the one product the assistant
+        answered about (not in the cart): one of it, with the colour and size said (with another thing in the cart
+        the "one" was not read, and the yes after it placed the cart without it)."""
+        shown = self.context.last_shown
+        if len(shown) != 1 or self.context.pending is not None or shown[0].value not in self.lexicon.by_id:
+            return None
+        product_id = shown[0].value
+        if any(line.product_id == product_id for line in self.context.cart):
+            return None
+        said = normalize(self.raw).strip(" .!")
+        match = ONE_OF_THE_SHOWN.match(said)
+        if match is None:
+            return None
+        values = rx.sub(
+            r"\b(?:in|size|colou?r|then|please|pls|too|as well|and|,)\b|,", " ", match.group("values") or ""
+        )
+        values = rx.sub(r"\s+", " ", values).strip()
+        item = self._said_of(values, product_id) if values else ItemSpec(product_ids=(product_id,))
+        if item is None:
+            return None
+        return [AddItems(items=(replace(item, quantity=None),))]
+
+    def _every_line_option(self) -> str | None:
+        """ "both of them", "all of them", "each" to "which item should I change to 2: the beanie, the flask or
+        both?": the option that means every line, when the question offers one."""
+        pending = self.context.pending
+        if pending is None or pending.slot != "line":
+            return None
+        every = next((option.value for option in pending.options if option.label in ("both", "all of them")), None)
+        if every is None:
+            return None
+        said = rx.sub(r"[\s.!]+", " ", self.raw.lower()).strip()
+        if EVERY_ONE.fullmatch(said):
+            return every
+        return None
 
     def _rest_counted(self) -> str | None:
         """The message with "the rest" written as the number it is, when an open question about a product knows the

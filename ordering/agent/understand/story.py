@@ -297,6 +297,65 @@ def _two_colours_one_thing(text: str, ctx: StoryContext) -> str:
     return _TWO_COLOURS_ONE_THING.sub(each, text)
 
 
+def _colour_then_its_look(text: str, ctx: StoryContext) -> str:
+    """ "orange, the bright one", "navy - the dark one please": the colour, and how it looks, which names nothing (it
+    was searched for "bright")."""
+
+    def colour_only(match: re.Match[str]) -> str:
+        said, look = match.group("colour"), match.group("look")
+        if colour_of(said.lower()) is None or colour_of(look.lower()) or normalize_clothing(look.lower()):
+            return match.group(0)
+        return said
+
+    return rx.sub(
+        r"\b(?P<colour>[a-z]+)\s*(?:,|-+|;)\s*(?:the\s+|a\s+)?(?P<look>bright|brighter|dark|darker|light|lighter|pale|deep"
+        r"|vivid|loud|plain|neon|muted|soft|bold|nice|fun|happy|boring|classic|sensible|safe)\s+(?:one|ones)\b",
+        colour_only,
+        text,
+        flags=re.I,
+    )
+
+
+APOLOGY_FIRST = re.compile(
+    r"^\s*(?:(?:sorry|soz|sry|apologies|oops|whoops|my bad|ok back|okay back|back now|back|i'?m back|im back)\b)"
+    r"(?P<why>[^.!?]*)[.!?]+\s*(?P<rest>[^\s.!?].*)$",
+    re.I,
+)
+
+
+def _apology_first(text: str, ctx: StoryContext) -> str:
+    """ "sorry was on the phone. actually L", "sorry lol toddler got the phone. M not S": an apology and why, said
+    first, is no part of the change that follows (the whole message was not understood, and the old preview placed)."""
+    first = APOLOGY_FIRST.match(text)
+    if first is None:
+        return text
+    why = normalize(first.group("why"))
+    words = rx.findall(r"[a-z0-9]+", why)
+    if any(word.isdigit() or colour_of(word) or normalize_clothing(word) for word in words):
+        return text  # "sorry, L not M. …": the value is said in it
+    if ctx.names_product(why, strict=True) or rx.search(
+        r"\b(?:not|no|wrong|cancel|instead|change|size|colou?r)\b", why
+    ):
+        return text
+    return first.group("rest")
+
+
+# "ok the usual one is fine", "the default's fine" at a preview, to what it is paid with or sent to: nothing asked
+USUAL_IS_FINE = re.compile(
+    r"^\s*(?:(?:ok|okay|yeah|yes|yep|fine|right|oh)\s*,?\s+)*(?:the\s+)?(?:usual|default|normal|same|current)"
+    r"(?:\s+(?:one|card|address))?\s*(?:'\s*s|\s+is|\s+will do|\s+works|\s+s)\s*"
+    r"(?:fine|good|ok|okay|grand|great|perfect)?"
+    r"(?:\s+(?:thanks|thx|ty|then))*[\s.!]*$",
+    re.I,
+)
+
+
+def _usual_is_fine(text: str, ctx: StoryContext) -> str:
+    if ctx.context.awaiting_confirmation and USUAL_IS_FINE.match(text):
+        return "ok thanks"  # (it ordered the customer's last purchase again beside the preview's line)
+    return text
+
+
 def _answer_accepted(text: str, ctx: StoryContext) -> str:
     """ "leather's good. tan in 44" after "what are the chelsea boots made of", "12 is fine, i'll take it" after the
     Kettlebell 12kg was answered about: the customer's nod to the answer is no item and no count (a search for
@@ -1582,6 +1641,44 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     _gift,
     # "my trail shoes have finally died, same again please": the same thing again (it added the last purchase too)
     StoryRule(pattern=WORN_OUT_SAME_AGAIN, replacement=r"\g<thing> again"),
+    # "do it in 44 actually", "can you do that in a 44": the size (or colour) the thing should be in; no yes ("do it")
+    StoryRule(
+        pattern=(
+            r"^\s*(?:(?:ok|okay|oh|actually|wait|hmm|erm|um)\s*,?\s+)*(?:(?:can|could) (?:you|u) |pls |please )?do"
+            r" (?:it|that|them|those|this|these|the [a-z]+)\s+(?=in\s+(?:a\s+|an\s+|size\s+)?[a-z0-9]+\b)"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
+    # "actually the other colour would be nicer", "a 43 would be better": what would be better is what is asked
+    StoryRule(
+        pattern=(
+            r"^(?P<head>[^?]+?)\s+(?:would|will|might|could)\s+be\s+(?:a\s+lot\s+|much\s+|way\s+|so\s+|far\s+)?"
+            r"(?:nicer|better|best|prettier|more my style|more me)\b[\s.!]*$"
+        ),
+        replacement=r"\g<head>",
+        flags=re.I,
+    ),
+    _colour_then_its_look,
+    _apology_first,
+    # "42, oh and chuck in a white cap": the "oh" is no item (the 42 answered was lost)
+    StoryRule(
+        pattern=r",\s*(?:oh|ah|ooh|and oh)\s*,?\s+and\b",
+        replacement=", and",
+        flags=re.I,
+        when=lambda text, ctx: ctx.context.pending is not None,
+    ),
+    _usual_is_fine,
+    # "3 soft flasks, long run season again", "…, it's marathon season": the time of year, said last, is no order of
+    # what was bought before (it added a past purchase of running socks)
+    StoryRule(
+        pattern=(
+            r"\s*[,;-]+\s*(?:it\s*'?\s*s\s+|its\s+|tis\s+)?(?:[a-z]+\s+){0,3}season(?:\s+(?:again|is\s+(?:here|back|coming)"
+            r"|coming\s+up|already))?[\s.!]*$"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
     _resolution,
     # "just 1, the other two were for mates who've already given up lol": who the rest were for is no request
     StoryRule(
