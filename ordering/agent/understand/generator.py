@@ -993,7 +993,12 @@ COMPARE = _rx(
     r"\b(?:compare|comparison|difference between|differences between|(?:which|what)(?: one)?(?: is)? (?:cheaper|"
     r"cheapest|more expensive|less expensive|pricier|better|lighter|warmer|best)|(?:which|what)(?: one)? (?:costs?|"
     r"is priced) (?:more|less)|(?:cheaper|more expensive|less "
-    r"expensive|pricier|better|lighter|warmer) than|versus|vs)\b"
+    r"expensive|pricier|better|lighter|warmer) than|versus|vs"
+    # "merino or running socks, which would you go for", "the gym duffel, or is the day pack better": which of the two
+    # (each was ordered)
+    r"|which (?:one )?(?:would|should|do|did|will|could) (?:you|u|i|people) (?:go for|pick|choose|get|recommend|suggest"
+    r"|take|think|prefer|say)|which (?:one )?(?:do you|would you) (?:think|reckon)"
+    r"|\bor\b[^,.;?]{1,40}\b(?:better|warmer|lighter|cheaper|comfier|nicer|the better (?:one|bet|choice))\s*\??\s*$)"
 )
 COMPARE_PRICE = _rx(r"\b(?:cheaper|cheapest|expensive|pricier|price|prices|cost|costs|costlier)\b")
 COMPARE_SPLIT = _rx(r"\s*(?:,|\bor\b|\band\b|\bvs\b|\bversus\b|\bthan\b|\bcompared (?:to|with)\b|\bto\b)\s*")
@@ -2950,7 +2955,15 @@ class OfflineGenerator:
         # a limit said first goes before `pasted`, which reads "total:" as a label copied off a receipt
         reader = _Reader(self.lexicon, pasted(total_said_first(text), self.lexicon), context)
         commands = reader.read()
-        if commands and all(isinstance(command, CannotHandle) for command in commands):
+        if commands and (
+            all(isinstance(command, CannotHandle) for command in commands)
+            or (
+                len(commands) == 1
+                and isinstance(commands[0], AddItems)
+                and len(commands[0].items) == 1
+                and not (commands[0].items[0].product_ids or commands[0].items[0].query or commands[0].items[0].saved)
+            )
+        ):
             one_shown = reader.one_of_the_shown()
             if one_shown is not None:
                 return one_shown
@@ -3212,6 +3225,10 @@ class _Reader:
                 or all(GIFT_SERVICE.search(normalize(part)) for part in rx.findall(r"[^.!?()]*\?", text))
             )
         )
+        if not self.question and rx.search(r"\bor\b", self.text) and COMPARE.search(self.text):
+            # "the gym duffel, or is the day pack better", "merino or running socks, which would you go for": a choice
+            # between two asked about, with or without its "?" (both were ordered)
+            self.question = True
         asked = [part for part in rx.findall(r"[^.!?]*\?", text.lower()) if part.strip(" ?")]
         rest_of_it = text.lower()
         for part in asked:
@@ -7582,7 +7599,7 @@ class _Reader:
         """ "not home, the other one", "not the 0002, that one's dead": the customer's one other saved address, or the
         one other card (or the one other card of the same kind, the two a "which Visa?" offers); None when there is not
         exactly one other (it changed the cap's colour to the other one). The preview shows it before any yes."""
-        said = NOT_THIS_ONE.match(normalize(self.raw).strip(" .!"))
+        said = NOT_THIS_ONE.match(rx.sub(r"\s+", " ", self.raw.lower()).strip(" .!"))
         if said is None or self._names_product(said.group("rest") or "", strict=True):
             return None
         name = said.group("name").lower()
