@@ -1785,11 +1785,11 @@ class Policy:
         line = next((row for row in cart if row["variant_id"] == focus), None)
         return line if line is not None else "ask"
 
-    def _line_offering(self, turn: Turn, slot: str, value: str) -> dict | None:
-        """The one cart line whose product comes in the size or colour said and has another now ("blue runners 42 and
-        a white cap" → "swap it for a 43": the runners, the only line made in 43); None when none or several do."""
+    def _lines_offering(self, turn: Turn, slot: str, value: str) -> list[dict]:
+        """The cart lines whose product comes in the size or colour said and have another now ("blue runners 42 and a
+        white cap" → "swap it for a 43": the runners, the only line made in 43)."""
         if slot not in ("size", "colour") or not value:
-            return None
+            return []
         wanted = value.upper() if slot == "size" else value.lower()
         fitting = []
         for row in turn.state["cart"]:
@@ -1799,7 +1799,7 @@ class Policy:
             current = (row.get(slot) or "").upper() if slot == "size" else (row.get(slot) or "").lower()
             if wanted in values and current != wanted:
                 fitting.append(row)
-        return fitting[0] if len(fitting) == 1 else None
+        return fitting
 
     def _ask_line(self, turn: Turn, action: str, value: str = "") -> None:
         options = [{"value": row["variant_id"], "label": _line_label(row)} for row in turn.state["cart"]]
@@ -1840,7 +1840,17 @@ class Policy:
             return
         line = self._target_line(turn, command.target)
         if command.target is None and len(turn.state["cart"]) > 1:
-            line = self._line_offering(turn, command.slot, command.value) or line
+            if command.slot in ("size", "colour"):
+                fitting = self._lines_offering(turn, command.slot, command.value)
+                if len(fitting) == 1:
+                    line = fitting[0]
+                elif not fitting and any(
+                    (row.get(command.slot) or "").lower() == command.value.lower() for row in turn.state["cart"]
+                ):
+                    # "white" about socks and a cap both white already: nothing to change, nothing to ask
+                    turn.say("That is already what's in your cart.")
+                    self.changed = True
+                    return
             if command.slot == "quantity" and command.value.startswith("+"):
                 line = "ask"  # "2 more" of which of them: never guessed
         if line is None:

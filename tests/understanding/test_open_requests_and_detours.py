@@ -230,8 +230,8 @@ def test_how_fast_it_can_be_sent_is_a_shipping_question(generator):
 def test_not_this_address_the_other_one(generator):
     context = _preview(CAP, addresses=("Home", "Work"))
 
-    assert read(generator, "not home, the other one", context) == [ChooseAddress(label="Work")]
-    assert read(generator, "no, not work", context) == [ChooseAddress(label="Home")]
+    assert read(generator, "not home, the other one", context) == [ChooseAddress(label="work")]
+    assert read(generator, "no, not work", context) == [ChooseAddress(label="home")]
 
 
 def test_not_this_card_is_the_other_card_of_its_kind(generator):
@@ -263,3 +263,11 @@ def test_a_question_naming_nothing_new_is_still_a_question(generator):
     # the fallbacks above do not turn questions into orders
     assert isinstance(read(generator, "how much is the wool beanie")[0], ProductQuestion)
     assert isinstance(read(generator, "show me trail shoes")[0], Search)
+
+
+def test_a_shipping_option_named_by_its_price_is_express_up_to_that_price(generator):
+    [choice] = read(generator, "the 15 dollar one", _preview(CAP, shipping_offered=True))
+
+    # the shop alone knows what express costs: up to the dollar said, else standard (and the customer is told)
+    assert choice == ChooseShipping(option="express", within=1599, otherwise="standard")
+    assert not any(isinstance(c, ChooseShipping) for c in read(generator, "the 15 dollar one", _preview(CAP)))

@@ -1148,6 +1148,12 @@ SHIPPING_PICK = _rx(
     r"(?:\s+(?:one|option|way|shipping|delivery))?(?:(?:\s*'?\s*s|\s+is)\s+(?:fine|good|ok|okay|great))?"
     r"(?:\s+(?:then|please|pls|thanks|thx|is fine|will do|works|for me))*"
 )
+# "the 15 dollar one", "the $14.99 one please": a shipping option by the price said of it.
+SHIPPING_PRICED = _rx(
+    r"(?:(?:ok|okay|fine|then|right|oh|so|yes|yeah|hmm|just)\s*,?\s+)*"
+    r"(?:(?:go with|i will take|i'?ll take|take|make it|use)\s+)?(?:the\s+)?(?:\$|£|€)?\s*"
+    r"(?P<amount>\d{1,3}(?:\.\d{2})?)\s*(?:dollars?|bucks|quid|usd)?(?:\s+|-)(?:one|option|shipping|delivery)(?:\s+(?:then|please|pls|thanks))*"
+)
 # "1 M and 1 L then", "one in 42 and one in 43 please": a count in each of two values.
 SPLIT_ANSWER = _rx(
     r"(?:(?:ok|okay|fine|then|right|oh|hmm|so|just)\s*,?\s+)*(?P<n1>\d|one|two|three|four)\s+(?:in\s+(?:an?\s+)?|size\s+)?"
@@ -3538,6 +3544,12 @@ class _Reader:
             if picked is not None:
                 # "the quick one then", "whichever's cheaper" right after the shipping options were told
                 return [ChooseShipping(option="express" if picked.group("fast") else "standard")]
+            priced = SHIPPING_PRICED.fullmatch(rx.sub(r"\s+", " ", self.raw.lower()).strip(" .!"))
+            if priced is not None:
+                # "the 15 dollar one": the option at that price, which only the shop knows; express if it costs no
+                # more (to the dollar said), else standard, and the customer is told which (it was "you're welcome")
+                amount = round(float(priced.group("amount")) * 100)
+                return [ChooseShipping(option="express", within=amount - amount % 100 + 99, otherwise="standard")]
         if pending is not None and pending.slot == "quantity" and ALL_THEY_HAVE.match(normalize(self.raw).strip()):
             counts = [int(option.value) for option in pending.options if option.value.isdigit()]
             if counts:
@@ -7606,7 +7618,7 @@ class _Reader:
         addresses = [label for label in self.context.addresses if label]
         if name in {label.lower() for label in addresses}:
             others = [label for label in addresses if label.lower() != name]
-            return [ChooseAddress(label=others[0])] if len(others) == 1 else None
+            return [ChooseAddress(label=others[0].lower())] if len(others) == 1 else None
         cards = {option.value: option.label.split()[0].lower() for option in self.context.cards if option.label}
         if name in cards:
             others = [last4 for last4 in cards if last4 != name]
