@@ -331,6 +331,14 @@ def _item_from_wire(raw: dict[str, Any] | None) -> c.ItemSpec:
     return c.item_from_dict(raw or {}) or c.ItemSpec()
 
 
+# A no that dismisses what was just answered, not the order ("nope lol", "ok never mind that", "nah too pricey").
+DETOUR_DISMISSAL = re.compile(
+    r"(?:(?:ok|okay|oh|ah|eh|hmm|well|right)\s*[,.]*\s+)*(?:no|nope|nah|no thanks|no thank you"
+    r"|never\s*mind(?: that| then)?|nvm|not interested|too (?:much|pricey|expensive|dear)|not for me|pass)"
+    r"(?:\s*[,.!]*\s*(?:lol|haha|then|thanks|thx|ta|too (?:much|pricey|expensive)))*"
+)
+
+
 # The option of a "which item?" question that means each line of the cart ("both of them", "all of them").
 EVERY_LINE = "every_line"
 
@@ -804,6 +812,16 @@ class Policy:
             if isinstance(command, c.Confirm) and not pending and self._offer_taken(turn):
                 return
             turn.say(NOTHING_TO_CONFIRM)
+            return
+        if isinstance(command, c.Decline) and self._detour_dismissed(turn):
+            # "whats the price on the tempo racers" → "nope lol", "status of the one from tuesday" → "ok never mind
+            # that": the no is to what was just answered, not to the order waiting (it was canceled)
+            turn.record_decision(
+                DecisionKind.RULE, "detour_dismissed", rationale="a bare no right after an answer about something else"
+            )
+            turn.say("OK. Your order is still here, nothing is placed yet.")
+            self.changed = True
+            self._finish(turn)
             return
         if isinstance(command, c.Decline):
             decline_typed(turn, flow)
@@ -2753,6 +2771,16 @@ class Policy:
             return
         self._offer_add(turn, offer, "offer_taken_beside", f"the {offer['title']}, offered, and more said beside it")
 
+    @staticmethod
+    def _detour_dismissed(turn: Turn) -> bool:
+        """A bare "no", "nope lol", "never mind that" right after the assistant answered something besides the order
+        (a price of another thing, a status, a thing not found): about that answer. "cancel it", "forget it, not
+        today" or a no right after the preview stay a no to the order."""
+        if not DETOUR_DISMISSAL.fullmatch(turn.customer_text.lower().strip(" .!")):
+            return False
+        return turn.latest_reply_kind() in ("info", "product_answer", "not_found", "products", "flow_status",
+                                            "out_of_scope", "help")  # fmt: skip
+
     def _offer_taken(self, turn: Turn) -> bool:
         """ "yes" right after the assistant offered the one product a search found: that product, with what was said
         when looking, goes into the cart and its preview is shown. Nothing is ordered: the preview still waits for its
@@ -2905,6 +2933,15 @@ class Policy:
             # "Cancel everything" while the only thing going was an item still being chosen: that item is what
             # the customer cancels, not an order they placed before.
             turn.say("OK, I've dropped that. Your cart is empty, so nothing will be ordered.", data={"kind": "info"})
+            return
+        if command.which == "current" and turn.state["cart"] and self._detour_dismissed(turn):
+            # "whats the status of the one from tuesday" → (not found) → "ok never mind that": that question dropped,
+            # not the cart (it was canceled)
+            turn.record_decision(
+                DecisionKind.RULE, "detour_dismissed", rationale="never mind right after an answer about something else"
+            )
+            turn.say("OK. Your order is still here, nothing is placed yet.")
+            self.changed = True
             return
         if command.which == "current" and turn.state["cart"]:
             self._clear_pending_if_any(turn)

@@ -250,6 +250,18 @@ class Turn:
     def latest_preview_hash(self) -> str:
         """The preview hash when the assistant's latest message (before this turn's) is a preview waiting for
         a decision, or a reminder of it; "" when the latest message is anything else."""
+        latest = self._latest_reply()
+        if latest is None or (latest.data or {}).get("kind") not in ("preview", "preview_reminder"):
+            return ""
+        data = latest.data
+        return data.get("preview_hash") or (data.get("preview") or {}).get("preview_hash") or ""
+
+    def latest_reply_kind(self) -> str:
+        """The kind of the assistant's latest message before this turn's ("preview", "info", "not_found", …), or ""."""
+        latest = self._latest_reply()
+        return str((latest.data or {}).get("kind") or "") if latest is not None else ""
+
+    def _latest_reply(self) -> Message | None:
         said = [message.pk for message in self._said]
 
         def read() -> Message | None:
@@ -264,7 +276,7 @@ class Turn:
             )
             return rows[0] if rows else None
 
-        latest = postgresql_or_orm(
+        return postgresql_or_orm(
             postgresql=read,
             orm=lambda: (
                 Message.objects.filter(conversation=self.conversation)
@@ -274,10 +286,6 @@ class Turn:
                 .first()
             ),
         )
-        if latest is None or (latest.data or {}).get("kind") not in ("preview", "preview_reminder"):
-            return ""
-        data = latest.data
-        return data.get("preview_hash") or (data.get("preview") or {}).get("preview_hash") or ""
 
     def recent_messages(self, limit: int) -> list[dict]:
         limit = max(0, int(limit))

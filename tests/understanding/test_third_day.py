@@ -148,7 +148,9 @@ def test_keep_the_card_chooses_it_and_is_possible_asks_for_the_thing(generator):
 
 def test_you_guys_which_do_you_think_and_faster_are_read_as_meant(generator):
     assert [c.kind for c in _read(generator, "do u guys have yoga mats")] == ["search"]
-    assert [c.kind for c in _read(generator, "merino or running socks, which do you think")] == ["search"]
+    # a choice between two, asked: about both (never an order; a search for both was read before)
+    [asked] = _read(generator, "merino or running socks, which do you think")
+    assert asked.kind == "product_question" and set(asked.item.product_ids) == {"prod_wool_socks", "prod_run_socks"}
     assert [c.kind for c in _read(generator, "could it come sooner? my trip is on friday", PREVIEW_CHINOS)] == [
         "choose_shipping"
     ]

@@ -1132,6 +1132,13 @@ THE_REST = _rx(
     r"(?:all\s+)?(?:the\s+)?(?:rest|others|other ones|remaining(?:\s+ones)?)(?!\s*\d)\s+(?:in\s+)?(?P<second>[a-z]+)"
     r"(?:\s+(?:please|pls|thanks|then))*\s*[.!]*$"
 )
+# "is my work address saved", "do you have my home address on file? if so send it there"
+ADDRESS_SAVED_ASKED = _rx(
+    r"^(?:(?:oh|ok|okay|btw|wait|and|also|hmm)\s*,?\s+)*(?:is|have you got|do you have|did you save|you got)\s+my\s+"
+    r"(?P<label>[a-z]+)\s+address(?:\s+(?:saved|on file|stored|there|in there|set up|on my account))?\s*\??"
+    r"(?P<then>\s*(?:[,.;-]+\s*)?(?:and\s+)?if\s+(?:so|yes|it is|you do|you have)\s*,?\s*(?:please\s+)?"
+    r"(?:ship|send|deliver|post)\s+(?:it|them|this|the order)?\s*(?:there|to it)\b.*)?\s*$"
+)
 # "not home, the other one", "not the 0002, that one's dead", "no, not work - home": a saved address or card said not
 # to be used, then the other (or why).
 NOT_THIS_ONE = _rx(
@@ -1481,6 +1488,9 @@ STATUS = _rx(
     r"(?:(?:been|was|were|got|i|you) (?:charged|paid|billed)|did (?:that|it|you|they) (?:just )?charge) (?:me )?"
     r"(?:twice|two times|double)|double (?:charged|billed)|"
     r"did my order (?:for|with) (?:the |my )?[a-z ]{2,30}? (?:go through|ship|arrive|come)|"
+    # "whats the status of the one from tuesday", "status of the thing i ordered": an order said by when or what
+    r"status (?:of|on) (?:the|that|my) (?:one|thing|stuff|order|parcel|package|delivery)"
+    r"(?: (?:from|i|we|on|last)\b[a-z ]{0,30})?(?=\s*(?:\?|,|$))|"
     # "did you place it already??", "have you put the order through yet": whether it was placed
     r"(?:did|have) (?:you|u) (?:already |just )?(?:place|placed|put through|submit|submitted|send|sent|process"
     r"|processed) (?:it|that|the order|my order|them)(?: through)?(?: already| yet| now)?(?=\s*(?:\?|,|$))|"
@@ -3539,6 +3549,14 @@ class _Reader:
         other = self._not_this_one_the_other()
         if other is not None:
             return other
+        saved_address = ADDRESS_SAVED_ASKED.match(rx.sub(r"\s+", " ", self.raw.lower()).strip())
+        if saved_address is not None:
+            # "is my work address saved", "is my work address saved? if so ship it there": the customer's addresses,
+            # and that one chosen when the customer said so (it searched for things "for work")
+            answer: list[Command] = [AccountInfo(topic="addresses")]
+            if saved_address.group("then"):
+                answer.append(ChooseAddress(label=saved_address.group("label")))
+            return answer
         if self.context.shipping_offered:
             picked = SHIPPING_PICK.fullmatch(normalize(self.raw).strip(" .!"))
             if picked is not None:

@@ -1661,6 +1661,30 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     ),
     _colour_then_its_look,
     _apology_first,
+    # "wait, cancel - no, i mean hold on, im checking my size": what was meant, said after "no, i mean" (it canceled)
+    StoryRule(
+        pattern=(
+            r"^[^.!?]*?\b(?:cancel|stop|remove|delete|yes|confirm|place it|order it|go ahead)\b[^.!?]*?\b"
+            r"(?:no|nah|sorry|oops)\s*[,.;-]*\s*i\s+mean\b\s*[,:;-]*\s*(?=\S)"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
+    # "hold on, im checking my size", "wait, just measuring my feet": what the customer is doing while they hold on
+    StoryRule(
+        pattern=(
+            r"^(?P<hold>\s*(?:hold on|hang on|wait|one sec|one second|one moment|just a sec|a sec)\b)\s*[,.;-]*\s*"
+            r"(?:i'?m|im|i am|just|am)\s+(?:checking|looking|having a look|measuring|asking|seeing|trying)\b.*$"
+        ),
+        replacement=r"\g<hold>",
+        flags=re.I,
+    ),
+    # "eh, forget it": a sound said first
+    StoryRule(pattern=r"^\s*(?:eh|meh|ugh|erm|um|uh)\s*[,.!-]+\s*(?=\S)", replacement="", flags=re.I),
+    # "eh, forget it, not today": when, said after it, is no part of it
+    StoryRule(
+        pattern=r"\s*[,;-]*\s*\bnot (?:today|tonight|right now|now|this time)\s*[.!]*\s*$", replacement="", flags=re.I
+    ),
     # "42, oh and chuck in a white cap": the "oh" is no item (the 42 answered was lost)
     StoryRule(
         pattern=r",\s*(?:oh|ah|ooh|and oh)\s*,?\s+and\b",
