@@ -332,10 +332,12 @@ def _item_from_wire(raw: dict[str, Any] | None) -> c.ItemSpec:
 
 
 # A no that dismisses what was just answered, not the order ("nope lol", "ok never mind that", "nah too pricey").
+_DISMISS = (
+    r"(?:no|nope|nah|no thanks|no thank you|never\s*mind(?: that| then)?|nvm|not interested"
+    r"|too (?:much|pricey|expensive|dear)|not for me|pass)"
+)
 DETOUR_DISMISSAL = re.compile(
-    r"(?:(?:ok|okay|oh|ah|eh|hmm|well|right)\s*[,.]*\s+)*(?:no|nope|nah|no thanks|no thank you"
-    r"|never\s*mind(?: that| then)?|nvm|not interested|too (?:much|pricey|expensive|dear)|not for me|pass)"
-    r"(?:\s*[,.!]*\s*(?:lol|haha|then|thanks|thx|ta|too (?:much|pricey|expensive)))*"
+    rf"(?:(?:ok|okay|oh|ah|eh|hmm|well|right)\s*[,.]*\s+)*{_DISMISS}(?:\s*[,.!]*\s*(?:{_DISMISS}|lol|haha|then|thanks|thx|ta))*"
 )
 
 

@@ -3241,7 +3241,13 @@ class _Reader:
                 or all(GIFT_SERVICE.search(normalize(part)) for part in rx.findall(r"[^.!?()]*\?", text))
             )
         )
-        if not self.question and rx.search(r"\bor\b", self.text) and COMPARE.search(self.text):
+        said = rx.sub(r"\s+", " ", text.lower())
+        if (
+            not self.question
+            and rx.search(r"\bor\b", said)
+            and not rx.search(r"\bwhichever\b", said)  # "43 or 44 whichever fits better": the order, its rule said
+            and (COMPARE.search(self.text) or COMPARE.search(said))
+        ):
             # "the gym duffel, or is the day pack better", "merino or running socks, which would you go for": a choice
             # between two asked about, with or without its "?" (both were ordered)
             self.question = True

@@ -1693,6 +1693,17 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         when=lambda text, ctx: ctx.context.pending is not None,
     ),
     _usual_is_fine,
+    # "navy day pack please, the zip went on my old one": what broke on the old one is no Zip Hoodie (one was added)
+    StoryRule(
+        pattern=(
+            r"\s*[,;-]*\s*\b(?:(?:the|my|its|their)\s+)?(?:zip|zipper|strap|straps|sole|soles|handle|lid|buckle|laces?|seam"
+            r"|heel|clip|stitching)\s+(?:on\s+(?:my|the)\s+(?:old\s+)?[a-z]+\s+)?(?:went|broke|snapped|has gone|is gone"
+            r"|gone|died|is broken|came off|fell off|tore|ripped|split|wore out|wore through|is worn out|packed in)"
+            r"(?:\s+(?:on|in)\s+(?:my|the|his|her)\s+(?:old\s+)?(?:one|ones|[a-z]+))?\b(?:\s+(?:again|lol|haha))*[\s.!]*$"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
     # "3 soft flasks, long run season again", "…, it's marathon season": the time of year, said last, is no order of
     # what was bought before (it added a past purchase of running socks)
     StoryRule(
