@@ -2451,6 +2451,11 @@ class Policy:
                 text = f"This order goes to your {chosen_address.label} address ({chosen_address.city}). " + text
             text += " Addresses are added or changed on your settings page."
             replies = [f"Ship to {a.label}" for a in addresses[:4]] if in_cart else []
+            said = turn.customer_text.lower()
+            named = [a.label for a in addresses if rx.search(rf"\b{re.escape(a.label.lower())}\b", said)]
+            # "is my work address saved?" → "send it there then": the address asked about is what "there" is
+            turn.state["address_asked"] = named[0] if len(named) == 1 else ""
+            turn.save_state()
         turn.record_decision(
             DecisionKind.RULE, "account_info", rationale=f"the customer asked about their {command.topic}"
         )
@@ -2585,6 +2590,17 @@ class Policy:
     def _do_choose_address(self, turn: Turn, command: c.ChooseAddress) -> None:
         if self._asked_about_the_order(turn):
             return
+        if command.label == "there":
+            asked = turn.state.get("address_asked") or ""
+            if not asked:
+                # "send it there" with no address just asked about: which one is asked, none is guessed
+                labels = [a.label for a in turn.addresses()]
+                self.refused_choice = True
+                replies = quick_replies([f"Ship to {label}" for label in labels])
+                turn.say(f"Which address should I send it to: {_or_list(labels) or 'none saved'}?",
+                         data={"kind": "question", "quick_replies": replies})  # fmt: skip
+                return
+            command = c.ChooseAddress(label=asked)
         self._revive_cart(turn)
         saved = _saved_by_street(turn, command.label)
         if saved is not None:

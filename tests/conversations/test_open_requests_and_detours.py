@@ -134,3 +134,48 @@ def test_one_of_the_thing_just_priced_joins_the_order(shop, chat):
 
     assert sorted(line for line, _ in preview_lines(answer)) == ["var_beanie_grey", "var_kettlebell"], texts(answer)
     assert shop.sandbox.order_records == {}
+
+
+def test_there_is_the_address_just_asked_about(shop, chat):
+    chat.start()
+    chat.say("the black day pack please")
+    told = chat.say("is my work address saved")
+    assert "Work (San Francisco)" in texts(told), texts(told)
+
+    answer = chat.say("send it there then")
+
+    assert "to Work" in texts(answer), texts(answer)
+    assert shop.sandbox.order_records == {}
+
+
+def test_there_with_no_address_asked_about_is_asked(shop, chat):
+    chat.start()
+    chat.say("the black day pack please")
+
+    answer = chat.say("ship it there please")
+
+    assert "Which address should I send it to" in texts(answer), texts(answer)
+    assert "to Work" not in texts(answer)
+
+
+def test_a_no_to_what_was_just_answered_keeps_the_order(shop, chat):
+    chat.start()
+    chat.say("running cap in blue pls")
+    chat.say("whats the price on the tempo racers")
+
+    kept = chat.say("nope lol")
+
+    assert preview_lines(kept) == [("var_run_cap_blue", 1)], texts(kept)
+    chat.say("yes")
+    assert len(shop.sandbox.order_records) == 1
+
+
+def test_a_no_right_after_the_preview_is_still_a_no(shop, chat):
+    chat.start()
+    chat.say("running cap in blue pls")
+
+    answer = chat.say("nope")
+
+    assert "won't order it" in texts(answer), texts(answer)
+    chat.say("yes")
+    assert shop.sandbox.order_records == {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from ordering.agent.commands import (
+    AccountInfo,
     CartLine,
     ChooseAddress,
     ChooseCard,
@@ -271,3 +272,21 @@ def test_a_shipping_option_named_by_its_price_is_express_up_to_that_price(genera
     # the shop alone knows what express costs: up to the dollar said, else standard (and the customer is told)
     assert choice == ChooseShipping(option="express", within=1599, otherwise="standard")
     assert not any(isinstance(c, ChooseShipping) for c in read(generator, "the 15 dollar one", _preview(CAP)))
+
+
+@pytest.mark.parametrize(
+    ("said", "then"),
+    [
+        ("is my work address saved", []),
+        ("got my work address on file? if so send it there", [ChooseAddress(label="work")]),
+    ],
+)
+def test_whether_an_address_is_saved_is_asked_about_the_addresses(generator, said, then):
+    assert read(generator, said, _preview(CAP, addresses=("Home", "Work"))) == [AccountInfo(topic="addresses"), *then]
+
+
+def test_there_is_an_address_the_policy_resolves(generator):
+    assert read(generator, "send it there then", _preview(CAP)) == [ChooseAddress(label="there")]
+    commands = read(generator, "great, send a black gym duffel there")
+    assert lines(commands) == [("prod_gym_duffel", "black", None, None)]
+    assert commands[-1] == ChooseAddress(label="there")

@@ -1134,7 +1134,7 @@ THE_REST = _rx(
 )
 # "is my work address saved", "do you have my home address on file? if so send it there"
 ADDRESS_SAVED_ASKED = _rx(
-    r"^(?:(?:oh|ok|okay|btw|wait|and|also|hmm)\s*,?\s+)*(?:is|have you got|do you have|did you save|you got)\s+my\s+"
+    r"^(?:(?:oh|ok|okay|btw|wait|and|also|hmm)\s*,?\s+)*(?:is|have you got|do you have|did you save|you got|got)\s+my\s+"
     r"(?P<label>[a-z]+)\s+address(?:\s+(?:saved|on file|stored|there|in there|set up|on my account))?\s*\??"
     r"(?P<then>\s*(?:[,.;-]+\s*)?(?:and\s+)?if\s+(?:so|yes|it is|you do|you have)\s*,?\s*(?:please\s+)?"
     r"(?:ship|send|deliver|post)\s+(?:it|them|this|the order)?\s*(?:there|to it)\b.*)?\s*$"
@@ -2997,6 +2997,11 @@ class OfflineGenerator:
                     and again[0].items[0].product_ids == (found.product_ids)
                 ):
                     return again
+        if SENT_THERE.search(text.lower()) and not any(isinstance(command, ChooseAddress) for command in commands):
+            # "send it there then", "great, send a black gym duffel there": the address just asked about (the policy
+            # knows which; the order went to the default one)
+            kept = [command for command in commands if not isinstance(command, CannotHandle)]
+            return [*kept, ChooseAddress(label="there")]
         if _said_again(commands, text, context):
             # "the usual" → the Court Classic 44 shown → "the court classics, 44": the preview's line named again,
             # which is no second pair (it added one)
@@ -3026,6 +3031,14 @@ def _said_again(commands: list[Command], text: str, context: DialogueContext) ->
     ):
         return False
     return not _ONE_MORE.search(normalize(text))
+
+
+# "send it there then", "ship the duffel there please": a place said as "there" (the address just asked about).
+SENT_THERE = _rx(
+    r"\b(?:send|ship|deliver|post|mail)\s+(?:it|them|this|that|the order|everything|the lot"
+    r"|(?:a|an|the|my|\d+)\s+[a-z ]{1,40}?)\s+(?:over\s+)?there\b"
+    r"(?:\s+(?:then|please|pls|instead|too|as well|thanks))*\s*[.!]*\s*$"
+)
 
 
 # Words that make a last clause part of the order, not its story: counts and pairs, what is left out or kept, what
