@@ -1134,7 +1134,8 @@ THE_REST = _rx(
 )
 # "is my work address saved", "do you have my home address on file? if so send it there"
 ADDRESS_SAVED_ASKED = _rx(
-    r"^(?:(?:oh|ok|okay|btw|wait|and|also|hmm)\s*,?\s+)*(?:is|have you got|do you have|did you save|you got|got)\s+my\s+"
+    r"^(?:(?:oh|ok|okay|btw|wait|and|also|hmm)\s*,?\s+)*(?:is|have you got|do you have|did you save|you got|got)"
+    r"\s+my\s+"
     r"(?P<label>[a-z]+)\s+address(?:\s+(?:saved|on file|stored|there|in there|set up|on my account))?\s*\??"
     r"(?P<then>\s*(?:[,.;-]+\s*)?(?:and\s+)?if\s+(?:so|yes|it is|you do|you have)\s*,?\s*(?:please\s+)?"
     r"(?:ship|send|deliver|post)\s+(?:it|them|this|the order)?\s*(?:there|to it)\b.*)?\s*$"
@@ -2984,6 +2985,19 @@ class OfflineGenerator:
             if one_shown is not None:
                 return one_shown
         found = commands[0] if len(commands) == 1 else None
+        if (
+            isinstance(found, AddItems)
+            and len(found.items) >= 2
+            and len(found.items[0].product_ids) == 1
+            and not (found.items[-1].product_ids or found.items[-1].saved)
+        ):
+            # "yellow jacket M, the kids want to spot me at the school gate": the last clause was read as one more
+            # thing (not sold), beside the jacket
+            head = inert_tail_dropped(text, self.lexicon, found.items[0].product_ids[0])
+            if head is not None:
+                again = _Reader(self.lexicon, pasted(total_said_first(head), self.lexicon), context).read()
+                if len(again) == 1 and isinstance(again[0], AddItems) and again[0].items == found.items[:-1]:
+                    return again
         if isinstance(found, Search) and len(found.product_ids) == 1:
             # "black gym duffel pls, mine ripped", "khaki shorts, XL, for the allotment": the one product, with a last
             # clause that says nothing the order needs, is the order (the clause's words made it a search, and the
