@@ -70,6 +70,10 @@ SYSTEM_PROMPT = "\n".join(
         "- Answers to the open question (context.pending): select (by position, or by one of the offered"
         ' values) or set_slot. Corrections ("actually size 43", "make it 2", "the grey one instead"): set_slot'
         " with correction true.",
+        '- context.pending.quantity_asked is the count first asked of the item a how-many question is about: "the one'
+        ' blue and the rest white" is set_slot quantity 1 and colour blue, and add_items of the rest in white.',
+        '- context.shipping_options_told: the assistant just told the shipping options; "the quick one" is'
+        ' choose_shipping express, "whichever\'s cheaper" standard.',
         "- context.just_ordered lists the lines of this conversation's last order: with an empty cart, one more of such"
         ' a line ("and one in red too", "the same in M") is add_items of its product in what is said; a change of it'
         ' ("actually make it red") is set_slot (the order cannot be changed; the assistant says so).',
@@ -205,6 +209,7 @@ def context_from_dict(data: dict[str, Any]) -> DialogueContext:
         cards=options(data.get("cards")),
         addresses=tuple(data.get("addresses") or ()),
         ordered=tuple(CartLine(**line) for line in data.get("just_ordered") or ()),
+        shipping_offered=bool(data.get("shipping_options_told")),
     )
 
 
