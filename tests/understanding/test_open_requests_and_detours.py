@@ -290,3 +290,53 @@ def test_there_is_an_address_the_policy_resolves(generator):
     commands = read(generator, "great, send a black gym duffel there")
     assert lines(commands) == [("prod_gym_duffel", "black", None, None)]
     assert commands[-1] == ChooseAddress(label="there")
+
+
+def _asked(slot: str, product: str, *values: str) -> DialogueContext:
+    return DialogueContext(
+        pending=PendingQuestion(
+            slot=slot, product_id=product, title=product, options=tuple(Option(value, value) for value in values)
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("said", "context", "value"),
+    [
+        ("41, wide feet", _asked("size", "prod_chelsea_boot", "40", "41", "42"), "41"),
+        ("M please, size 9 feet", _asked("size", "prod_run_socks", "S", "M", "L"), "M"),
+        ("43 yep, same as the ones i had before", _asked("size", "prod_blue_runner", "42", "43"), "43"),
+    ],
+)
+def test_an_answer_with_something_said_about_the_customer_is_the_answer(generator, said, context, value):
+    # "40, small feet" was size S; "42 yeah, same as the ones i liked" asked for 42 of the liked item
+    assert read(generator, said, context) == [SetSlot(slot="size", value=value)]
+
+
+def test_an_answer_then_a_full_stop_then_more(generator):
+    commands = read(generator, "44. and can it go express", _asked("size", "prod_trail_blazer", "43", "44"))
+
+    assert commands == [SetSlot(slot="size", value="44"), ChooseShipping(option="express")]
+
+
+@pytest.mark.parametrize("said", ["both ngl, one of each", "both please"])
+def test_both_to_a_question_between_two_colours_is_one_of_each(generator, said):
+    commands = read(generator, said, _asked("colour", "prod_zip_hoodie", "grey", "navy"))
+
+    assert {command.value for command in commands if command.slot == "colour"} == {"grey", "navy"}
+
+
+def test_a_position_and_a_name_that_disagree_take_the_name(generator):
+    context = DialogueContext(
+        pending=PendingQuestion(
+            slot="product",
+            options=(
+                Option("prod_down_jacket", "Down Jacket"),
+                Option("prod_rain_jacket", "Packable Rain Jacket"),
+                Option("prod_wind_shell", "Running Wind Shell"),
+            ),
+        )
+    )
+
+    assert read(generator, "the second one, the wind shell", context) == [Select(value="prod_wind_shell")]
+    assert read(generator, "the second one", context) == [Select(index=1)]

@@ -6943,6 +6943,11 @@ class _Reader:
             if index is not None:
                 chosen = pending.options[index].value if -len(pending.options) <= index < len(pending.options) else None
                 rest = text[: position.start()] + " " + text[position.end() :]
+                named = self._option_by_words(rest, pending.options) if pending.slot in ("product", "line") else None
+                if named is not None and named != chosen:
+                    # "the 2nd one, the down one" when the down jacket was listed first: the one named, not the one
+                    # counted to (the rain jacket was chosen)
+                    return [Select(value=named)]
                 return [Select(index=index), *self._answer_extras(rest, pending.slot, chosen)]
         slot = pending.slot
         if slot == "size":

@@ -1679,6 +1679,50 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         replacement=r"\g<hold>",
         flags=re.I,
     ),
+    # "43. and can you send it express" to "which size?": the answer, then more (the 43 was lost to the full stop)
+    StoryRule(
+        pattern=r"^\s*([a-z0-9]{1,4})\s*\.\s+(?=\S)",
+        replacement=r"\1, ",
+        flags=re.I,
+        when=lambda text, ctx: ctx.context.pending is not None,
+    ),
+    # "42 yeah, same as the ones i liked" to "which size?": the size, and where the customer knows it from (42 of the
+    # liked item were asked for)
+    StoryRule(
+        pattern=(
+            r"\s*[,;-]*\s*\b(?:same|like|as)\s+(?:as\s+)?(?:the\s+(?:ones?|pair|size)|what|my)\s+(?:i|we)?\s*(?:liked|saved|had|have"
+            r"|bought|got|ordered|wear)(?:\s+(?:before|last time|already))?\b[\s.!]*$"
+        ),
+        replacement="",
+        flags=re.I,
+        when=lambda text, ctx: ctx.context.pending is not None and ctx.context.pending.slot in ("size", "colour"),
+    ),
+    # "40, small feet", "L pls, size 11 feet": the customer's feet, said with the size, are no size of their own
+    StoryRule(
+        pattern=(
+            r"\s*[,;-]+\s*(?:i\s+have\s+|i'?ve\s+got\s+|got\s+)?(?:(?:size\s+)?\d{1,2}(?:\.5)?|small|big|wide|narrow|flat|long"
+            r"|short|tiny|huge)\s+(?:feet|foot|hands|head)\b[\s.!]*$"
+        ),
+        replacement="",
+        flags=re.I,
+        when=lambda text, ctx: ctx.context.pending is not None,
+    ),
+    # "both tbh, one of each": "tbh", "ngl" say nothing
+    StoryRule(pattern=r"\s*\b(?:tbh|tbf|ngl|imo|imho|honestly)\b\s*,?", replacement=" ", flags=re.I),
+    # "both tbh, one of each", "both please" to "which colour: grey or navy?": one of each of the two offered
+    StoryRule(
+        pattern=(
+            r"^\s*(?:(?:ok|okay|eh|oh|hmm|um)\s*,?\s+)?both\b(?:\s*[,;-]*\s*(?:please|pls|then|of them|lol|haha|why not"
+            r"|one of each|1 of each))*\s*[.!]*\s*$"
+        ),
+        replacement="one of each",
+        flags=re.I,
+        when=lambda text, ctx: (
+            ctx.context.pending is not None
+            and ctx.context.pending.slot in ("colour", "size")
+            and len(ctx.context.pending.options) == 2
+        ),
+    ),
     # "eh, forget it": a sound said first
     StoryRule(pattern=r"^\s*(?:eh|meh|ugh|erm|um|uh)\s*[,.!-]+\s*(?=\S)", replacement="", flags=re.I),
     # "eh, forget it, not today": when, said after it, is no part of it
