@@ -356,6 +356,30 @@ def _usual_is_fine(text: str, ctx: StoryContext) -> str:
     return text
 
 
+THING_THEN_DROP_IT = re.compile(
+    r"^\s*(?:(?:oh|ok|okay|actually|hmm|wait|so)\s*,?\s+)*(?:the\s+|my\s+)?(?P<thing>[a-z][a-z -]{1,30}?)\s+"
+    r"(?:is|are|was|were|wont|won'?t|will not|doesn'?t|does not|can'?t|cannot|isn'?t|aren'?t|would not|wouldn'?t)\b"
+    r"[^,;.!]*[,;.!]+\s*"
+    r"(?:so\s+)?(?:just\s+)?(?:please\s+)?(?P<verb>drop|remove|lose|scrap|cancel|ditch|bin|skip|take out|take off)\s+"
+    r"(?:it|them|that)\b(?P<rest>.*)$",
+    re.I,
+)
+
+
+def _thing_then_drop_it(text: str, ctx: StoryContext) -> str:
+    """ "the band is for the 18th and wont make it anyway, drop it": the thing named first is what "it" is, when it is
+    in the cart (with two lines, which to remove was asked, and the yes after it placed both)."""
+    said = THING_THEN_DROP_IT.match(text)
+    if said is None or not ctx.context.cart:
+        return text
+    thing = said.group("thing").strip()
+    found = set(ctx.lexicon.find(normalize(thing)).product_ids)
+    lines = [line for line in ctx.context.cart if line.product_id in found]
+    if len(lines) != 1:
+        return text
+    return f"{said.group('verb')} the {thing}{said.group('rest')}"
+
+
 def _answer_accepted(text: str, ctx: StoryContext) -> str:
     """ "leather's good. tan in 44" after "what are the chelsea boots made of", "12 is fine, i'll take it" after the
     Kettlebell 12kg was answered about: the customer's nod to the answer is no item and no count (a search for
@@ -1661,6 +1685,7 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     ),
     _colour_then_its_look,
     _apology_first,
+    _thing_then_drop_it,
     # "wait, cancel - no, i mean hold on, im checking my size": what was meant, said after "no, i mean" (it canceled)
     StoryRule(
         pattern=(
