@@ -1162,6 +1162,13 @@ SHIPPING_PRICED = _rx(
     r"(?:(?:go with|i will take|i'?ll take|take|make it|use)\s+)?(?:the\s+)?(?:\$|£|€)?\s*"
     r"(?P<amount>\d{1,3}(?:\.\d{2})?)\s*(?:dollars?|bucks|quid|usd)?(?:\s+|-)(?:one|option|shipping|delivery)(?:\s+(?:then|please|pls|thanks))*"
 )
+# "3 more of the white ones", "add one more of the socks please": more of one line, named.
+MORE_OF_A_LINE = _rx(
+    r"(?:(?:oh|ok|okay|and|also|actually|hmm|wait)\s*,?\s+)*"
+    r"(?:(?:add|give me|get me|i need|i want|can i get|can i have)\s+)?"
+    r"(?P<count>\d{1,2}|one|two|three|four|five|six)\s+more\s+(?:of\s+)?(?:the\s+|those\s+|them\s+|my\s+)?"
+    r"(?P<what>[a-z][a-z0-9 -]*?)(?:\s+ones?|\s+pairs?|\s+packs?)?(?:\s+(?:please|pls|too|then|thanks|as well))*"
+)
 # "1 M and 1 L then", "one in 42 and one in 43 please": a count in each of two values.
 SPLIT_ANSWER = _rx(
     r"(?:(?:ok|okay|fine|then|right|oh|hmm|so|just)\s*,?\s+)*(?P<n1>\d|one|two|three|four)\s+(?:in\s+(?:an?\s+)?|size\s+)?"
@@ -1616,7 +1623,11 @@ SHOW_CART = _rx(
     # "what does it all come to", "whats that come to altogether": the cart's total
     r"what(?:s| is| does| do| will| would)? (?:it|that|this|everything|they|the lot|all that|all this)(?: all)?"
     r" comes? to|"
-    r"what is in (?:there|it) so far|whats in there(?: so far)?|what is in there)\b"
+    r"what is in (?:there|it) so far|whats in there(?: so far)?|what is in there"
+    # "run me through the order again", "go over my cart", "read me back the order"
+    r"|run (?:me )?(?:through|over) (?:the|my) (?:order|cart|basket)"
+    r"|go (?:over|through) (?:the|my) (?:order|cart|basket)"
+    r"|read (?:me )?(?:back )?(?:the|my) (?:order|cart|basket))\b"
 )
 # "how much is all that", "what's the total now", "how much altogether": the cart's total, in the preview.
 TOTAL_ASKED = _rx(
@@ -2225,6 +2236,9 @@ MY_PROMO = _rx(
     # "10% off please", "can i get the 10 percent discount" at a cart: the customer's own (it was not understood)
     r"|^(?:(?:can|could|may) i (?:get|have|use)\s+|i (?:want|would like)\s+|give me\s+)?(?:the\s+|a\s+|my\s+)?"
     r"(\d{1,3})\s*(?:%|percent)\s*(?:off|discount)(?:\s+(?:discount|please|pls|plz|thanks|thx|too|as well))*$"
+    # "use my personal one", "apply my own one then" after the codes were listed
+    r"|^(?:(?:ok|okay|then|yes|yeah)\s*,?\s+)*(?:use|apply|try|put on|add)\s+my\s+"
+    r"(?:personal|own|private|member|loyalty)\s+one\b"
 )
 LIST_PROMOS = _rx(
     r"\b(?:any|what|which|are there|is there|got|have i got|do i have|available|list|show me|current)\b.{0,30}\b"
@@ -3579,6 +3593,9 @@ class _Reader:
         split = self._split_answer()
         if split is not None:
             return split
+        more = self._more_of_a_line()
+        if more is not None:
+            return more
         other = self._not_this_one_the_other()
         if other is not None:
             return other
@@ -7683,6 +7700,33 @@ class _Reader:
             chosen = others if len(others) == 1 else alike
             return [ChooseCard(last4=chosen[0])] if len(chosen) == 1 else None
         return None
+
+    def _more_of_a_line(self) -> list[Command] | None:
+        """ "3 more of the white ones", "one more of the socks" about a cart of several lines: that many more of the one
+        line the words name (by its colour, or its product); None when they name none or several (it was not
+        understood, and the yes after it placed the cart as it was)."""
+        cart = self.context.cart
+        if len(cart) < 2 or self.context.pending is not None:
+            return None
+        said = MORE_OF_A_LINE.fullmatch(rx.sub(r"\s+", " ", self.raw.lower()).strip(" .!"))
+        if said is None:
+            return None
+        count = self._number(said.group("count"))
+        what = said.group("what").strip()
+        if not count or not what:
+            return None
+        words = what.split()
+        colours = {colour for colour in (colour_of(word) for word in words) if colour}
+        named = set(self.lexicon.find(normalize(what)).product_ids) if len(colours) < len(words) else set()
+        lines = [
+            line
+            for line in cart
+            if (not colours or (line.colour or "").lower() in colours) and (not named or line.product_id in named)
+        ]
+        if len(lines) != 1 or not (colours or named):
+            return None
+        line = lines[0]
+        return [SetSlot(slot="quantity", value=str(line.quantity + count), target=_line_target(line), correction=True)]
 
     def _split_answer(self) -> list[Command] | None:
         """ "1 M and 1 L then" to "only 1 of the gloves in M left, how many?", "one in 42 and one in 43" to a size

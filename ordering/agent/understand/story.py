@@ -380,6 +380,28 @@ def _thing_then_drop_it(text: str, ctx: StoryContext) -> str:
     return f"{said.group('verb')} the {thing}{said.group('rest')}"
 
 
+NOT_X_JUST_Y = re.compile(
+    r"^\s*(?:(?:oh|ok|okay|actually|wait|hmm)\s*,?\s+)*(?:no|not the|without the|no more|scrap the|forget the)\s+"
+    r"(?P<x>[a-z][a-z -]{1,30}?)\s*[,;-]+\s*(?:just|only)\s+(?:the\s+)?(?P<y>[a-z][a-z -]{1,30}?)"
+    r"(?:\s+(?:please|pls|then|thanks))*\s*[.!]*\s*$",
+    re.I,
+)
+
+
+def _not_x_just_y(text: str, ctx: StoryContext) -> str:
+    """ "no cap, just the sunglasses" with both in the cart: the cap taken out (it was read as a swap of "cap
+    sunglasses", and which line to change was asked)."""
+    said = NOT_X_JUST_Y.match(text)
+    if said is None or len(ctx.context.cart) < 2:
+        return text
+    in_cart = {line.product_id for line in ctx.context.cart}
+    dropped = set(ctx.lexicon.find(normalize(said.group("x"))).product_ids) & in_cart
+    kept = set(ctx.lexicon.find(normalize(said.group("y"))).product_ids) & in_cart
+    if len(dropped) != 1 or not kept or dropped & kept:
+        return text
+    return f"remove the {said.group('x').strip()}"
+
+
 def _answer_accepted(text: str, ctx: StoryContext) -> str:
     """ "leather's good. tan in 44" after "what are the chelsea boots made of", "12 is fine, i'll take it" after the
     Kettlebell 12kg was answered about: the customer's nod to the answer is no item and no count (a search for
@@ -1685,6 +1707,38 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     ),
     _colour_then_its_look,
     _apology_first,
+    _not_x_just_y,
+    # "instead of the flask, the blue steel bottle": a swap said the other way round (which line was asked)
+    StoryRule(
+        pattern=(
+            r"^\s*(?:(?:oh|ok|okay|actually|hmm)\s*,?\s+)*instead\s+of\s+(?:the\s+|my\s+)?(?P<x>[a-z][a-z -]{1,30}?)"
+            r"\s*[,;-]+\s*(?:(?:i'?ll have|give me|get me|can i have|could i have|i want)\s+)?"
+            r"(?P<y>(?:the\s+|a\s+|an\s+)?[a-z].*)$"
+        ),
+        replacement=r"swap the \g<x> for \g<y>",
+        flags=re.I,
+    ),
+    # "2 of each of those": each line
+    StoryRule(pattern=r"\bof each of (?:those|them|these|the two|em|the lot)\b", replacement="of each", flags=re.I),
+    # "home's better, nobody's in the office on fridays": why, said after the choice, names no second address
+    StoryRule(
+        pattern=(
+            r"\s*[,;-]+\s*(?:cos\s+|because\s+|as\s+|since\s+)?(?:nobody|no one|noone|no-one)\s*(?:'?s|is|will be)\b.*$"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
+    # "socks for hiking and some for running": the same kind of thing again, for the second purpose (only the first
+    # was added)
+    StoryRule(
+        pattern=(
+            r"\b(?P<kind>[a-z]+)\s+for\s+(?!(?:me|him|her|us|them|my|his|our|their|the|a|an|you)\b)(?P<first>[a-z]+)\s+and"
+            r"\s+(?:some|a pair|a couple|one|another)\s+for\s+"
+            r"(?!(?:me|him|her|us|them|my|his|our|their|the|a|an|you)\b)(?P<second>[a-z]+)\b"
+        ),
+        replacement=r"\g<kind> for \g<first> and \g<kind> for \g<second>",
+        flags=re.I,
+    ),
     _thing_then_drop_it,
     # "wait, cancel - no, i mean hold on, im checking my size": what was meant, said after "no, i mean" (it canceled)
     StoryRule(
