@@ -1828,7 +1828,8 @@ class Policy:
         if action == "quantity" and value.startswith("+"):
             verb = f"add {value[1:]} more of"
         labels = [o["label"] for o in options]
-        if action == "quantity":
+        every_fits = action in ("size", "colour") and len(self._lines_offering(turn, action, value)) == len(options)
+        if action == "quantity" or every_fits:
             # "make it 2" about a cart of several things: any one of them, or each ("both of them")
             every = "both" if len(options) == 2 else "all of them"
             options.append({"value": EVERY_LINE, "label": every})
@@ -1837,9 +1838,9 @@ class Policy:
                   {"slot": "line", "action": action, "value": value}, options)  # fmt: skip
 
     def _line_answer(self, turn: Turn, pending: dict, variant_id: str | None) -> None:
-        if variant_id == EVERY_LINE and pending.get("action") == "quantity":
+        if variant_id == EVERY_LINE and pending.get("action") in ("quantity", "size", "colour"):
             for row in list(turn.state["cart"]):
-                self._set_on_line(turn, row, "quantity", pending.get("value", ""))
+                self._set_on_line(turn, row, pending["action"], pending.get("value", ""))
             return
         line = next((row for row in turn.state["cart"] if row["variant_id"] == variant_id), None)
         if line is None:

@@ -1708,6 +1708,34 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     _colour_then_its_look,
     _apology_first,
     _not_x_just_y,
+    # "chinos in M, the hoodie stays S": what stays as it is, said after the change, is no change (the hoodie became M)
+    StoryRule(
+        pattern=(
+            r"\s*[,;-]+\s*(?:but\s+|and\s+)?(?:the\s+|my\s+)?[a-z][a-z -]{1,30}?\s+(?:stays?|remains?|can stay|is fine"
+            r"|is ok|is okay)(?:\s+(?:as it is|as is|the same|in\s+[a-z0-9]{1,3}|[a-z0-9]{1,3}))?\s*[.!]*\s*$"
+        ),
+        replacement="",
+        flags=re.I,
+        when=lambda text, ctx: len(ctx.context.cart) > 1,
+    ),
+    # "undo that, M was right": the undo, and why
+    StoryRule(
+        pattern=(
+            r"^(?P<undo>\s*(?:undo|revert|reverse)\s+(?:that|it|the last (?:one|change|thing))|go back)\s*[,;-]+\s*"
+            r"[a-z0-9 ]{1,20}?\s+(?:was|is)\s+(?:right|fine|correct|ok|okay|better)\b.*$"
+        ),
+        replacement=r"\g<undo>",
+        flags=re.I,
+    ),
+    # "can it be a 42", "could they be in blue?": the change asked for
+    StoryRule(
+        pattern=(
+            r"^\s*(?:(?:and|oh|hmm|actually)\s*,?\s+)?(?:can|could)\s+(?:it|that|they|those|these|them)\s+be\s+"
+            r"(?:a\s+|an\s+|in\s+(?:a\s+)?|size\s+)?(?P<value>[a-z0-9]{1,8})(?:\s+(?:instead|please|pls))*\s*\??\s*$"
+        ),
+        replacement=r"make it in \g<value>",
+        flags=re.I,
+    ),
     # "instead of the flask, the blue steel bottle": a swap said the other way round (which line was asked)
     StoryRule(
         pattern=(
