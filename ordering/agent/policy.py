@@ -1911,6 +1911,12 @@ class Policy:
             )  # fmt: skip
             if not result.ok:
                 turn.say(result.error or "I could not change that.")
+                return
+            # "make it 2 flasks" → "ugh no, 4 of them": the line just changed is the one under discussion (which was
+            # asked, the lines having been added together)
+            turn.state["focus"] = line["variant_id"]
+            turn.state["focus_shared"] = False
+            turn.save_state()
             return
         spec = c.ItemSpec(
             product_ids=(line["product_id"],),

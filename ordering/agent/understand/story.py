@@ -1708,6 +1708,26 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     _colour_then_its_look,
     _apology_first,
     _not_x_just_y,
+    # "drop to one flask then", "cut it down to 2 bottles": the count it goes down to (the flasks were removed)
+    StoryRule(
+        pattern=(
+            r"\b(?:drop|go down|come down|cut(?: it)?(?: down)?|reduce(?: it)?|bring (?:it|that|them) down"
+            r"|take (?:it|that|them) down)\s+to\s+(?=(?:\d{1,2}|one|two|three|four|five|just)\b)"
+        ),
+        replacement="make it ",
+        flags=re.I,
+    ),
+    # "and black ones, same size": the same thing in another colour, in the size it has (it was searched for)
+    StoryRule(
+        pattern=(
+            r"\bones?\s*[,;-]*\s*(?:in\s+)?(?:the\s+)?same\s+size"
+            r"(?:\s+(?:please|pls|too|as before|as the others?|as those))*\s*[.!]*\s*$"
+        ),
+        replacement="ones too",
+        flags=re.I,
+        # said as one more ("and black ones, same size"), not as a change ("actually the blue ones, same size")
+        when=lambda text, ctx: bool(rx.match(r"\s*(?:oh\s+)?(?:and|also|plus|add)\b", text, re.I)),
+    ),
     # "chinos in M, the hoodie stays S": what stays as it is, said after the change, is no change (the hoodie became M)
     StoryRule(
         pattern=(
@@ -1816,19 +1836,12 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     ),
     # "both tbh, one of each": "tbh", "ngl" say nothing
     StoryRule(pattern=r"\s*\b(?:tbh|tbf|ngl|imo|imho|honestly)\b\s*,?", replacement=" ", flags=re.I),
-    # "both tbh, one of each", "both please" to "which colour: grey or navy?": one of each of the two offered
+    # "both tbh, one of each" to "which colour: grey or navy?": one of each ("both" alone is both colours, with the
+    # count left to the item)
     StoryRule(
-        pattern=(
-            r"^\s*(?:(?:ok|okay|eh|oh|hmm|um)\s*,?\s+)?both\b(?:\s*[,;-]*\s*(?:please|pls|then|of them|lol|haha|why not"
-            r"|one of each|1 of each))*\s*[.!]*\s*$"
-        ),
-        replacement="one of each",
+        pattern=r"^\s*(?:(?:ok|okay|eh|oh|hmm|um)\s*,?\s+)?both\b\s*[,;-]*\s*(?=(?:one|1) of each\b)",
+        replacement="",
         flags=re.I,
-        when=lambda text, ctx: (
-            ctx.context.pending is not None
-            and ctx.context.pending.slot in ("colour", "size")
-            and len(ctx.context.pending.options) == 2
-        ),
     ),
     # "eh, forget it": a sound said first
     StoryRule(pattern=r"^\s*(?:eh|meh|ugh|erm|um|uh)\s*[,.!-]+\s*(?=\S)", replacement="", flags=re.I),
