@@ -179,3 +179,24 @@ def test_a_no_right_after_the_preview_is_still_a_no(shop, chat):
     assert "won't order it" in texts(answer), texts(answer)
     chat.say("yes")
     assert shop.sandbox.order_records == {}
+
+
+def test_a_colour_both_lines_come_in_is_asked_and_both_changes_each(shop, chat):
+    chat.start()
+    chat.say("black tech tee S and black running shorts S")
+
+    asked = chat.say("blue would be nicer")
+
+    assert "Which item should I change to blue" in texts(asked) and "both" in texts(asked), texts(asked)
+    answer = chat.say("both please")
+    assert sorted(preview_lines(answer)) == [("var_run_shorts_blue_s", 1), ("var_tech_tee_blue_s", 1)], texts(answer)
+
+
+def test_a_count_corrected_again_goes_to_the_line_just_changed(shop, chat):
+    chat.start()
+    chat.say("3 soft flasks and a headlamp")
+    chat.say("make it 2 flasks")
+
+    answer = chat.say("ugh no, 4 of them")
+
+    assert sorted(preview_lines(answer)) == [("var_headlamp", 1), ("var_soft_flask", 4)], texts(answer)

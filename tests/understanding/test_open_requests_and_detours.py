@@ -26,7 +26,10 @@ from ordering.agent.commands import (
     Search,
     Select,
     SetSlot,
+    ShowCart,
     Thanks,
+    Undo,
+    UseMyPromotion,
 )
 from tests.understanding.reading import lines, read
 
@@ -340,3 +343,91 @@ def test_a_position_and_a_name_that_disagree_take_the_name(generator):
 
     assert read(generator, "the second one, the wind shell", context) == [Select(value="prod_wind_shell")]
     assert read(generator, "the second one", context) == [Select(index=1)]
+
+
+SUNGLASSES = _line("var_sunglasses", "prod_sunglasses", "black")
+FLASK = _line("var_soft_flask", "prod_soft_flask", "clear", quantity=2)
+HEADLAMP = _line("var_headlamp", "prod_headlamp", "black")
+SOCKS_BLACK = _line("var_run_socks_black_s", "prod_run_socks", "black", "S")
+SOCKS_WHITE = _line("var_run_socks_white_s", "prod_run_socks", "white", "S")
+ZIP_S = _line("var_zip_hoodie_grey_s", "prod_zip_hoodie", "grey", "S")
+CHINOS_S = _line("var_chinos_navy_s", "prod_chinos", "navy", "S")
+BAND = _line("var_fitness_band_pink", "prod_fitness_band", "pink")
+SHELL = _line("var_wind_shell_blue_m", "prod_wind_shell", "blue", "M")
+
+
+def _targets(commands: list) -> list[tuple]:
+    return [
+        (command.kind, getattr(command, "slot", ""), getattr(command, "value", ""), command.target.variant_id)
+        for command in commands
+        if getattr(command, "target", None) is not None
+    ]
+
+
+@pytest.mark.parametrize(
+    ("said", "cart", "expected"),
+    [
+        ("no cap, just the sunglasses", (SUNGLASSES, CAP), [("remove_item", "", "", "var_run_cap_blue")]),
+        ("drop to one flask then", (FLASK, HEADLAMP), [("set_slot", "quantity", "1", "var_soft_flask")]),
+        (
+            "3 more of the white ones",
+            (SOCKS_BLACK, SOCKS_WHITE),
+            [("set_slot", "quantity", "4", "var_run_socks_white_s")],
+        ),
+        ("chinos in M, the hoodie stays S", (ZIP_S, CHINOS_S), [("set_slot", "size", "M", "var_chinos_navy_s")]),
+        (
+            "the band is for the 18th and wont make it anyway, drop it",
+            (SHELL, BAND),
+            [("remove_item", "", "", "var_fitness_band_pink")],
+        ),
+        (
+            "2 of each of those",
+            (SUNGLASSES, CAP),
+            [("set_slot", "quantity", "2", "var_sunglasses"), ("set_slot", "quantity", "2", "var_run_cap_blue")],
+        ),
+    ],
+)
+def test_a_change_of_one_of_several_lines_names_its_line(generator, said, cart, expected):
+    assert _targets(read(generator, said, _preview(*cart))) == expected
+
+
+def test_instead_of_one_thing_another_swaps_that_line(generator):
+    commands = read(generator, "instead of the flask, the blue steel bottle", _preview(HEADLAMP, FLASK))
+
+    assert ("set_slot", "product", "prod_steel_bottle", "var_soft_flask") in _targets(commands)
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("run me through the order again", [ShowCart()]),
+        ("undo that, M was right", [Undo()]),
+        ("can it be a 42", [SetSlot(slot="size", value="42", correction=True)]),
+        ("use my personal one", [UseMyPromotion()]),
+    ],
+)
+def test_what_people_say_about_a_cart_of_several_lines(generator, said, expected):
+    assert read(generator, said, _preview(_line("var_chelsea_boot_tan_41", "prod_chelsea_boot", "tan", "41"), CAP)) == (
+        expected
+    )
+
+
+def test_another_colour_of_the_one_line_in_the_same_size(generator):
+    commands = read(generator, "and black ones, same size", _preview(SOCKS_WHITE))
+
+    assert [line[:3] for line in lines(commands)] == [("prod_run_socks", "black", "S")]
+
+
+def test_the_same_kind_for_two_purposes_is_two_things(generator):
+    assert [line[:3] for line in lines(read(generator, "socks for hiking and some for running, both in L"))] == [
+        ("prod_wool_socks", None, "L"),
+        ("prod_run_socks", None, "L"),
+    ]
+
+
+def test_why_an_address_is_better_names_no_second_one(generator):
+    context = _preview(CAP, addresses=("Home", "Work"))
+
+    assert read(generator, "no actually home's better, nobody's in the office on fridays", context) == [
+        ChooseAddress(label="home")
+    ]
