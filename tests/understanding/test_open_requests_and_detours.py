@@ -431,3 +431,21 @@ def test_why_an_address_is_better_names_no_second_one(generator):
     assert read(generator, "no actually home's better, nobody's in the office on fridays", context) == [
         ChooseAddress(label="home")
     ]
+
+
+def test_the_word_ones_is_the_line_whose_title_has_the_word(generator):
+    hiking = _line("var_wool_socks_l", "prod_wool_socks", "grey", "L")
+    running = _line("var_run_socks_white_l", "prod_run_socks", "white", "L")
+
+    commands = read(generator, "oh and make the hiking ones 2 pairs", _preview(hiking, running))
+
+    assert _targets(commands) == [("set_slot", "quantity", "2", "var_wool_socks_l")]
+
+
+@pytest.mark.parametrize(
+    ("said", "removed"), [("take the cheaper one out", "var_run_cap_blue"), ("drop the pricier one", "var_beanie_red")]
+)
+def test_the_cheaper_of_two_lines_by_the_catalog_price(generator, said, removed):
+    beanie = _line("var_beanie_red", "prod_beanie", "red")
+
+    assert _targets(read(generator, said, _preview(beanie, CAP))) == [("remove_item", "", "", removed)]
