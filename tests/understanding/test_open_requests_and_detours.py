@@ -23,6 +23,7 @@ from ordering.agent.commands import (
     PendingQuestion,
     Preview,
     ProductQuestion,
+    RemoveItem,
     Search,
     Select,
     SetSlot,
@@ -442,10 +443,22 @@ def test_the_word_ones_is_the_line_whose_title_has_the_word(generator):
     assert _targets(commands) == [("set_slot", "quantity", "2", "var_wool_socks_l")]
 
 
-@pytest.mark.parametrize(
-    ("said", "removed"), [("take the cheaper one out", "var_run_cap_blue"), ("drop the pricier one", "var_beanie_red")]
-)
-def test_the_cheaper_of_two_lines_by_the_catalog_price(generator, said, removed):
+@pytest.mark.parametrize(("said", "end"), [("take the cheaper one out", "lowest"), ("drop the pricier one", "highest")])
+def test_the_cheaper_of_two_lines_is_for_the_shops_prices_to_say(generator, said, end):
     beanie = _line("var_beanie_red", "prod_beanie", "red")
 
-    assert _targets(read(generator, said, _preview(beanie, CAP))) == [("remove_item", "", "", removed)]
+    # which line is cheaper, the policy asks the shop's prices (it was not understood, and the yes placed both)
+    assert read(generator, said, _preview(beanie, CAP)) == [RemoveItem(price=end)]
+
+
+@pytest.mark.parametrize(
+    "said", ["oh thats over 100, drop the cap", "hmm that's way over my $100 budget, drop the cap"]
+)
+def test_what_the_total_is_beside_a_limit_is_no_count(generator, said):
+    runner = _line("var_trail_blazer_black_42", "prod_trail_blazer", "black", "42")
+
+    assert _targets(read(generator, said, _preview(runner, CAP))) == [("remove_item", "", "", "var_run_cap_blue")]
+    # a condition on the price stays one ("only if its under 60")
+    assert any(
+        getattr(c, "price_max", None) == 6000 for c in read(generator, "blue rain jacket L but only if its under 60")
+    )

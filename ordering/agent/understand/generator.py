@@ -1658,8 +1658,9 @@ REMOVE = _rx(
 # "Too much, drop the most expensive thing", "take the cheapest one out": a cart line by the shop's price (the policy
 # compares them), about a cart of two lines or more.
 REMOVE_BY_PRICE = _rx(
-    r"\bthe\s+(?:(?P<high>most expensive|priciest|dearest|costliest|most costly|pricie?st)|(?P<low>cheapest|least "
-    r"expensive|least costly))(?:\s+(?:thing|one|item|bit|line|piece|of (?:them|the lot|it all|those)))?\b"
+    r"\bthe\s+(?:(?P<high>most expensive|priciest|dearest|costliest|most costly|pricie?st|more expensive|pricier"
+    r"|dearer)|(?P<low>cheapest|least expensive|least costly|cheaper|less expensive))"
+    r"(?:\s+(?:thing|one|item|bit|line|piece|of (?:them|the lot|it all|those)))?\b"
 )
 FEWER = _rx(
     r"^(?:(?:oh|wait|no|sorry|oops|hmm|actually|ok|okay|and|can you|could you)\s*,?\s*)*"

@@ -424,28 +424,6 @@ def _the_word_ones(text: str, ctx: StoryContext) -> str:
     return rx.sub(r"\bthe\s+(?P<word>[a-z]+)\s+ones?\b", line_named, text, flags=re.I)
 
 
-CHEAPER_LINE = re.compile(
-    r"\b(?P<verb>take|remove|drop|lose|ditch|scrap|bin)\s+the\s+(?P<end>cheaper|cheapest|less expensive|more expensive"
-    r"|pricier|priciest|dearer|most expensive)\s+(?:one|thing|item)\b(?:\s+out|\s+off)?",
-    re.I,
-)
-
-
-def _cheaper_line(text: str, ctx: StoryContext) -> str:
-    """ "take the cheaper one out" with two lines of different catalog prices: that line by its name (the shop's price
-    only tells the lines apart; nothing is priced here). Left as said when the prices are the same."""
-    said = CHEAPER_LINE.search(text)
-    cart = [line for line in ctx.context.cart if line.product_id in ctx.lexicon.by_id]
-    if said is None or len(cart) != 2:
-        return text
-    prices = sorted((ctx.lexicon.by_id[line.product_id].price, line.product_id) for line in cart)
-    if prices[0][0] == prices[1][0]:
-        return text
-    low = said.group("end").lower() in ("cheaper", "cheapest", "less expensive")
-    chosen = prices[0][1] if low else prices[1][1]
-    return f"{text[: said.start()]}remove the {ctx.lexicon.by_id[chosen].title.lower()}{text[said.end() :]}"
-
-
 def _answer_accepted(text: str, ctx: StoryContext) -> str:
     """ "leather's good. tan in 44" after "what are the chelsea boots made of", "12 is fine, i'll take it" after the
     Kettlebell 12kg was answered about: the customer's nod to the answer is no item and no count (a search for
@@ -1752,8 +1730,18 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     _colour_then_its_look,
     _apology_first,
     _not_x_just_y,
+    # "oh thats over 100, drop the cap": what the total is next to a limit is no count (100 of something was set)
+    StoryRule(
+        pattern=(
+            r"(?<!if )(?<!when )\b(?:that'?s|thats|it'?s|its|that is|it is|this is|we'?re|we are|i'?m|im)\s+"
+            r"(?:way\s+|a bit\s+|just\s+)?"
+            r"(?:over|above|more than|under|below|less than)\s+(?:the\s+|my\s+)?(?:\$|£|€)?\d+(?:\.\d\d)?"
+            r"\s*(?:dollars|bucks|quid)?(?:\s+budget)?\s*[,;.!-]*"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
     _the_word_ones,
-    _cheaper_line,
     # "drop to one flask then", "cut it down to 2 bottles": the count it goes down to (the flasks were removed)
     StoryRule(
         pattern=(
