@@ -462,3 +462,11 @@ def test_what_the_total_is_beside_a_limit_is_no_count(generator, said):
     assert any(
         getattr(c, "price_max", None) == 6000 for c in read(generator, "blue rain jacket L but only if its under 60")
     )
+
+
+@pytest.mark.parametrize("said", ["thats under 50 right?", "that's over 100 right", "its less than 60 yeah?"])
+def test_a_question_about_the_total_at_a_preview_is_never_a_yes(generator, said):
+    bottles = _line("var_steel_bottle_black", "prod_steel_bottle", "black", quantity=2)
+
+    # the total beside a limit was once dropped as a remark, and "right?" left over read as a yes (an order placed)
+    assert not any(command.kind == "confirm" for command in read(generator, said, _preview(bottles)))

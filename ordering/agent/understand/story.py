@@ -1736,7 +1736,10 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
             r"(?<!if )(?<!when )\b(?:that'?s|thats|it'?s|its|that is|it is|this is|we'?re|we are|i'?m|im)\s+"
             r"(?:way\s+|a bit\s+|just\s+)?"
             r"(?:over|above|more than|under|below|less than)\s+(?:the\s+|my\s+)?(?:\$|£|€)?\d+(?:\.\d\d)?"
-            r"\s*(?:dollars|bucks|quid)?(?:\s+budget)?\s*[,;.!-]*"
+            r"\s*(?:dollars|bucks|quid)?(?:\s+budget)?\s*[,;.!-]+\s*"
+            # only before the change it explains ("thats under 50 right?" is a question, never a yes)
+            r"(?=(?:so\s+|just\s+|please\s+|then\s+)*(?:drop|remove|take|lose|ditch|scrap|cut|make|change|swap"
+            r"|get rid)\b)"
         ),
         replacement="",
         flags=re.I,
