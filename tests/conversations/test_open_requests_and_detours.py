@@ -200,3 +200,13 @@ def test_a_count_corrected_again_goes_to_the_line_just_changed(shop, chat):
     answer = chat.say("ugh no, 4 of them")
 
     assert sorted(preview_lines(answer)) == [("var_headlamp", 1), ("var_soft_flask", 4)], texts(answer)
+
+
+def test_start_again_with_a_thing_empties_the_cart_and_takes_the_thing(shop, chat):
+    chat.start()
+    chat.say("black tech tee M")
+
+    answer = chat.say("forget it, start again. navy zip hoodie L")
+
+    assert preview_lines(answer) == [("var_zip_hoodie_navy_l", 1)], texts(answer)
+    assert shop.sandbox.order_records == {}

@@ -17,7 +17,9 @@ from ordering.agent.commands import (
     ChooseAddress,
     ChooseCard,
     ChooseShipping,
+    ClearCart,
     DialogueContext,
+    ListPromotions,
     Option,
     OrderStatus,
     PendingQuestion,
@@ -470,3 +472,24 @@ def test_a_question_about_the_total_at_a_preview_is_never_a_yes(generator, said)
 
     # the total beside a limit was once dropped as a remark, and "right?" left over read as a yes (an order placed)
     assert not any(command.kind == "confirm" for command in read(generator, said, _preview(bottles)))
+
+
+@pytest.mark.parametrize(
+    ("said", "code"), [("is SAVE10 still a thing?", "SAVE10"), ("does RUN15 work on these?", "RUN15")]
+)
+def test_whether_a_code_works_is_asked_never_applied(generator, said, code):
+    assert read(generator, said, _preview(CAP)) == [ListPromotions(code=code)]
+
+
+@pytest.mark.parametrize(
+    "said", ["oh wait, whats happening with my other order?", "what's up with the order i placed monday"]
+)
+def test_what_is_happening_with_an_order_is_its_status(generator, said):
+    assert read(generator, said, _preview(CAP)) == [OrderStatus()]
+
+
+def test_start_again_with_a_thing_is_the_cart_emptied_and_the_thing(generator):
+    commands = read(generator, "forget it, start again. navy zip hoodie L", _preview(CAP))
+
+    assert commands[0] == ClearCart()
+    assert lines(commands) == [("prod_zip_hoodie", "navy", "L", None)]

@@ -1496,6 +1496,9 @@ STATUS = _rx(
     r"(?:(?:been|was|were|got|i|you) (?:charged|paid|billed)|did (?:that|it|you|they) (?:just )?charge) (?:me )?"
     r"(?:twice|two times|double)|double (?:charged|billed)|"
     r"did my order (?:for|with) (?:the |my )?[a-z ]{2,30}? (?:go through|ship|arrive|come)|"
+    # "whats happening with my other order?", "what's up with the order i placed monday"
+    r"what(?:s| is)? (?:happening|going on|up) with (?:my|the) (?:other |last |latest |earlier )?"
+    r"(?:order|parcel|package|delivery|stuff)\b|"
     # "whats the status of the one from tuesday", "status of the thing i ordered": an order said by when or what
     r"status (?:of|on) (?:the|that|my) (?:one|thing|stuff|order|parcel|package|delivery)"
     r"(?: (?:from|i|we|on|last)\b[a-z ]{0,30})?(?=\s*(?:\?|,|$))|"
@@ -2169,6 +2172,14 @@ CODE_QUESTION = _rx(
     r"(?:\s+(?:code|coupon|promo))?"
     r"(?:\s+(?:give|get|do|save|take off|knock off|mean|include|cover|worth|off|be)(?:\s+(?:me|us|you|off))?)?"
     r"(?:\s+(?:exactly|again|off|for me))?\s*(?:please|pls|plz)?"
+    # "is SAVE10 still a thing?", "does RUN15 work on these?", "is BIG20 still valid": whether it works, asked (it was
+    # applied, beside a question about "still")
+    r"|(?:(?:hey|hi|so|ok|okay|um+|hmm+|wait|and|oh)\s*,?\s+)*(?:is|does|will|would|can i use|could i use)\s+"
+    r"(?:the\s+)?"
+    r"(?:(?:promo|discount|coupon)\s+)?(?:code\s+)?(?P<code2>[a-z]{2,}\s?[0-9]+[a-z0-9]*)"
+    r"(?:\s+(?:code|coupon|promo))?\s+"
+    r"(?:still\s+)?(?:a thing|valid|working|work|live|active|running|on|apply|applies|count|good)"
+    r"(?:\s+(?:anymore|still|now|on (?:these|this|them|those|it|my order|shoes|the shoes)|for (?:these|this|them|me)))*"
 )
 # Letters before a number that make it no code: sizes, counts, units, references.
 EXASPERATED_CORRECTION = _rx(
@@ -3026,6 +3037,15 @@ class OfflineGenerator:
                     and again[0].items[0].product_ids == (found.product_ids)
                 ):
                     return again
+        if (
+            context.cart
+            and commands
+            and all(isinstance(command, AddItems) for command in commands)
+            and CLEAR.search(normalize(text))
+        ):
+            # "forget it, start again. navy zip hoodie L": the retraction took "start again" with it, and the hoodie
+            # was added beside what the cart held
+            return [ClearCart(), *commands]
         if SENT_THERE.search(text.lower()) and not any(isinstance(command, ChooseAddress) for command in commands):
             # "send it there then", "great, send a black gym duffel there": the address just asked about (the policy
             # knows which; the order went to the default one)
@@ -3909,7 +3929,9 @@ class _Reader:
             # "confirm its the 42 not the 43?": asked to check what the preview says, never a yes and never a change
             return [ShowCart()]
         asked = CODE_QUESTION.fullmatch(said)
-        if asked is not None and self._is_code(code := asked.group("code").replace(" ", ""), code):
+        if asked is not None and self._is_code(
+            code := (asked.group("code") or asked.group("code2")).replace(" ", ""), code
+        ):
             return [ListPromotions(code=code.upper())]
         pending = self.context.pending
         if (
@@ -5463,7 +5485,18 @@ class _Reader:
         keep_only = self._keep_only(text) or self._put_back(text) or self._line_by_place(text)
         if keep_only:
             return keep_only
-        if CLEAR.search(text):
+        cleared = CLEAR.search(text)
+        if cleared:
+            # "forget it, start again. navy zip hoodie L": the cart emptied, then what is said after it (it was lost,
+            # and a yes would have placed the emptied cart's replacement without the hoodie, or the old cart)
+            after = text[cleared.end() :].strip(" ,.;:-!")
+            after = rx.sub(r"^(?:(?:and|then|with|so|ok|okay|now|please)\s+)+", "", after)
+            if after and self._names_product(after, strict=True):
+                wanted = _Reader(
+                    self.lexicon, after, replace(self.context, cart=(), awaiting_confirmation=False)
+                ).read()
+                if wanted and all(isinstance(command, AddItems) for command in wanted):
+                    return [ClearCart(), *wanted]
             return [ClearCart()]
         if SHOW_CART.search(text) and not self._is_question_about_product(text):
             return [ShowCart()]
