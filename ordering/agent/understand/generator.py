@@ -2995,48 +2995,15 @@ class OfflineGenerator:
         self.lexicon = lexicon
 
     def generate(self, *, text: str, context: DialogueContext) -> list[Command]:
-        # a limit said first goes before `pasted`, which reads "total:" as a label copied off a receipt
-        reader = _Reader(self.lexicon, pasted(total_said_first(text), self.lexicon), context)
+        reader = self._reader(text, context)
         commands = reader.read()
-        if commands and (
-            all(isinstance(command, CannotHandle) for command in commands)
-            or (
-                len(commands) == 1
-                and isinstance(commands[0], AddItems)
-                and len(commands[0].items) == 1
-                and not (commands[0].items[0].product_ids or commands[0].items[0].query or commands[0].items[0].saved)
-            )
-        ):
+        if _nothing_read(commands):
             one_shown = reader.one_of_the_shown()
             if one_shown is not None:
                 return one_shown
-        found = commands[0] if len(commands) == 1 else None
-        if (
-            isinstance(found, AddItems)
-            and len(found.items) >= 2
-            and len(found.items[0].product_ids) == 1
-            and not (found.items[-1].product_ids or found.items[-1].saved)
-        ):
-            # "yellow jacket M, the kids want to spot me at the school gate": the last clause was read as one more
-            # thing (not sold), beside the jacket
-            head = inert_tail_dropped(text, self.lexicon, found.items[0].product_ids[0])
-            if head is not None:
-                again = _Reader(self.lexicon, pasted(total_said_first(head), self.lexicon), context).read()
-                if len(again) == 1 and isinstance(again[0], AddItems) and again[0].items == found.items[:-1]:
-                    return again
-        if isinstance(found, Search) and len(found.product_ids) == 1:
-            # "black gym duffel pls, mine ripped", "khaki shorts, XL, for the allotment": the one product, with a last
-            # clause that says nothing the order needs, is the order (the clause's words made it a search, and the
-            # customer was asked whether they meant the product they had named)
-            head = inert_tail_dropped(text, self.lexicon, found.product_ids[0])
-            if head is not None:
-                again = _Reader(self.lexicon, pasted(total_said_first(head), self.lexicon), context).read()
-                if (
-                    len(again) == 1
-                    and isinstance(again[0], AddItems)
-                    and again[0].items[0].product_ids == (found.product_ids)
-                ):
-                    return again
+        without_tail = self._without_inert_tail(text, context, commands)
+        if without_tail is not None:
+            return without_tail
         if (
             context.cart
             and commands
@@ -3056,6 +3023,56 @@ class OfflineGenerator:
             # which is no second pair (it added one)
             return [Preview()]
         return commands
+
+    def _reader(self, text: str, context: DialogueContext) -> _Reader:
+        # a limit said first goes before `pasted`, which reads "total:" as a label copied off a receipt
+        return _Reader(self.lexicon, pasted(total_said_first(text), self.lexicon), context)
+
+    def _without_inert_tail(self, text: str, context: DialogueContext, commands: list[Command]) -> list[Command] | None:
+        """The message read again without a last clause that says nothing the order needs (`inert_tail_dropped`), when
+        that clause made the one product named a search ("black gym duffel pls, mine ripped", "khaki shorts, XL, for
+        the allotment": the customer was asked whether they meant what they had named) or one more thing not sold
+        ("yellow jacket M, the kids want to spot me at the school gate"); None when the reading stands."""
+        found = commands[0] if len(commands) == 1 else None
+        if (
+            isinstance(found, AddItems)
+            and len(found.items) >= 2
+            and len(found.items[0].product_ids) == 1
+            and not (found.items[-1].product_ids or found.items[-1].saved)
+        ):
+            product_id, kept = found.items[0].product_ids[0], found.items[:-1]
+
+            def same(again: AddItems) -> bool:
+                return again.items == kept
+
+        elif isinstance(found, Search) and len(found.product_ids) == 1:
+            product_id, named = found.product_ids[0], found.product_ids
+
+            def same(again: AddItems) -> bool:
+                return again.items[0].product_ids == named
+
+        else:
+            return None
+        head = inert_tail_dropped(text, self.lexicon, product_id)
+        if head is None:
+            return None
+        again = self._reader(head, context).read()
+        return again if len(again) == 1 and isinstance(again[0], AddItems) and same(again[0]) else None
+
+
+def _nothing_read(commands: list[Command]) -> bool:
+    """Only "not understood", or one thing added that names nothing (no product, no words, no saved item)."""
+    if not commands:
+        return False
+    if all(isinstance(command, CannotHandle) for command in commands):
+        return True
+    added = commands[0]
+    return (
+        len(commands) == 1
+        and isinstance(added, AddItems)
+        and len(added.items) == 1
+        and not (added.items[0].product_ids or added.items[0].query or added.items[0].saved)
+    )
 
 
 _ONE_MORE = _rx(
