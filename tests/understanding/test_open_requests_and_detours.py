@@ -493,3 +493,11 @@ def test_start_again_with_a_thing_is_the_cart_emptied_and_the_thing(generator):
 
     assert commands[0] == ClearCart()
     assert lines(commands) == [("prod_zip_hoodie", "navy", "L", None)]
+
+
+@pytest.mark.parametrize("said", ["hmm is the beanie itchy?", "ok does the cap have a strap?"])
+def test_a_question_about_a_line_with_a_sound_first_is_a_question(generator, said):
+    beanie = _line("var_beanie_grey", "prod_beanie", "grey")
+
+    # found trying the assistant as a shopper: it was read as a change to a beanie, and its colour asked
+    assert [command.kind for command in read(generator, said, _preview(beanie, CAP))] == ["product_question"]

@@ -5581,6 +5581,15 @@ class _Reader:
             )
             # "hmm how much is the fitness band" asks; it changed the cart's line into the band
             and not (self._is_question(text) and PRICE_WORDS.search(text) and not CHANGE_VERB.search(text))
+            # "hmm is the beanie itchy?" asks about the beanie in the cart; it was read as a change to a beanie, whose
+            # colour was then asked
+            and not (
+                self.question
+                and rx.match(
+                    r"(?:(?:hmm+|oh|ok|okay|ah|wait|um+|so)\s*,?\s+)*(?:is|are|does|do|will|would|can)\b", text
+                )
+                and not CHANGE_VERB.search(text)
+            )
         ):
             correction = self._correction(text)
             if correction:
@@ -7699,7 +7708,9 @@ class _Reader:
         return bool(QUESTION_START.match(text)) and self._names_product(text, strict=True)
 
     def _is_question(self, text: str) -> bool:
-        if QUESTION_START.match(text) or (PRICE_WORDS.search(text) and not ADD_VERB.search(text)):
+        # "ok does the cap have a strap?": a sound or a nod first ("have" made it an order of a second cap)
+        asked = rx.sub(r"^(?:(?:ok|okay|hmm+|oh|ah|um+|so|right)\s*,?\s+)+", "", text) if self.question else text
+        if QUESTION_START.match(asked) or (PRICE_WORDS.search(text) and not ADD_VERB.search(text)):
             return not self._is_browse_question(text)
         if SIZES_WORDS.search(text) or COLOURS_WORDS.search(text):
             return True
