@@ -1855,6 +1855,8 @@ class Policy:
     def _do_set_slot(self, turn: Turn, command: c.SetSlot) -> None:
         if self._cart_already_ordered(turn):
             return
+        if command.slot == "product" and command.correction and self._meant_the_other_line(turn, command):
+            return
         if command.slot == "product" and not turn.state["cart"]:
             self._add_one(turn, c.ItemSpec(product_ids=(command.value,)) if command.value.startswith("prod_")
                           else c.ItemSpec(query=command.value), [])  # fmt: skip
@@ -1886,6 +1888,43 @@ class Policy:
             self._ask_line(turn, command.slot, command.value)
             return
         self._set_on_line(turn, line, command.slot, command.value, also=self.product_change_slots)
+
+    def _meant_the_other_line(self, turn: Turn, command: c.SetSlot) -> bool:
+        """ "drop the flask" → "no wait, i meant the headlamp (keep the flask)": the line the last change took out was
+        the wrong one, so it comes back and the line named goes. Only when that removal was the cart's last change
+        and the line named is in the cart (it was "I can't find that in your cart", then a yes ordered the
+        headlamp); "not the flask", when said, must be the line taken out."""
+        last = turn.state.get("removed_last") or {}
+        gone = last.get("variants") or []
+        points = _undo_points(turn.state)
+        if len(gone) != 1 or last.get("turn") == turn.record.pk or not points or not command.value.startswith("prod_"):
+            return False
+        taken = gone[0]
+        named = [line for line in turn.state["cart"] if line["product_id"] == command.value]
+        if len(named) != 1 or named[0]["product_id"] == taken["product_id"]:
+            return False
+        if command.target is not None and taken["product_id"] not in command.target.product_ids:
+            return False
+        before = {item["variant_id"]: item["quantity"] for item in points[-1].get("cart") or []}
+        now = {line["variant_id"]: line["quantity"] for line in turn.state["cart"]}
+        if before != {**now, taken["variant_id"]: taken["quantity"]}:
+            return False  # something else changed since: which removal is meant is not this rule's to guess
+        turn.record_decision(
+            DecisionKind.RULE, "meant_the_other_line",
+            rationale=f"{taken['variant_id']} back in, {named[0]['variant_id']} out instead",
+        )  # fmt: skip
+        turn.state["removed_last"] = {}
+        turn.save_state()
+        result = self._call(turn, "add_to_cart", dict(taken), "the line taken out was not the one meant")
+        if not result.ok:
+            turn.say(result.error or "I couldn't put it back.")
+            return True
+        back = next((line for line in turn.state["cart"] if line["variant_id"] == taken["variant_id"]), None)
+        self._remove_line(turn, named[0])
+        if back is not None:
+            turn.say(f"Got it: the {back['title']} is back in your cart and the {named[0]['title']} is out.")
+        self.changed = True
+        return True
 
     def _set_on_line(self, turn: Turn, line: dict, slot: str, value: str, also: dict | None = None) -> None:
         if slot == "quantity":

@@ -1325,6 +1325,14 @@ def drop_asides(text: str) -> Asides:
     text = ANYTHING_BUT.sub("not ", text)
     # "No socks this time, just the cotton tee in black L": what is not wanted this time, before what is.
     text = rx.sub(r"^(?:no|not)\s+(?:the\s+|any\s+)?[a-z]+(?:\s+[a-z]+)?\s+this time\s*,?\s+(?=\S)", "", text)
+    # "drop the flask" → "no wait, i meant the headlamp - keep the flask": the thing meant, then the one kept, as
+    # "the headlamp not the flask" (the keep was read as one more flask, and the product as "headlamp keep flask")
+    text = rx.sub(
+        r"\b(?P<meant>(?:i\s+)?meant|i\s+mean|no)\s+(?P<what>the\s+[a-z0-9]+(?:\s+[a-z0-9]+)?)\s*[-,;.!]*\s*"
+        r"(?:keep|leave)\s+the\s+(?P<kept>[a-z]+)(?:\s+in)?\b",
+        r"\g<meant> \g<what> not the \g<kept>",
+        text,
+    )
     if rx.match(r"(?:remove|delete|drop|take out|get rid of|lose)\b", text):
         text = NOT_THAT_LINE.sub("", text)
     elif rx.match(r"(?:(?:hmm+|no|nope|sorry|oh|actually|wait|ok|okay)\s*,?\s+)*(?:the|my)\s", text) and not rx.search(

@@ -1,0 +1,45 @@
+"""Held-out runs 50-53 through the conversation API on the fake merchant, in words of our own: a removal said of the
+wrong line and put right at once ("drop the flask" → "no wait, i meant the headlamp - keep the flask" ordered the
+headlamp: the flask stayed out and "I can't find that in your cart" was the answer)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conversations.answers import preview_lines, texts
+
+pytestmark = pytest.mark.usefixtures("eager_tasks")
+
+
+@pytest.fixture
+def shop(fake_shop):
+    """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
+    return fake_shop
+
+
+@pytest.mark.parametrize(
+    "meant",
+    ["sorry, meant the cap, leave the bottle in", "oh no i meant the cap not the bottle", "i meant the cap"],
+)
+def test_a_removal_of_the_wrong_line_put_right_brings_it_back_and_takes_the_one_meant(shop, chat, meant):
+    chat.start()
+    chat.say("blue runners 42, a blue steel bottle and a white running cap")
+    chat.say("take the bottle out")
+
+    answer = chat.say(meant)
+
+    assert sorted(preview_lines(answer)) == [("var_blue_runner_42", 1), ("var_steel_bottle_blue", 1)], texts(answer)
+    assert "back in your cart" in texts(answer)
+    assert shop.sandbox.order_records == {}
+
+
+def test_the_line_meant_after_another_change_is_not_swapped_on_a_guess(shop, chat):
+    chat.start()
+    chat.say("blue runners 42, a blue steel bottle and a white running cap")
+    chat.say("take the bottle out")
+    chat.say("and the shoes in 43 please")
+
+    answer = chat.say("i meant the cap not the bottle")
+
+    # the bottle's removal is no longer the cart's last change: it does not come back behind the customer's back
+    assert ("var_steel_bottle_blue", 1) not in preview_lines(answer), texts(answer)
