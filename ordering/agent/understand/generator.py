@@ -2428,6 +2428,9 @@ EXPRESS = _rx(
     r"fast (?:shipping|delivery)|quick (?:shipping|delivery)|quickest|ship it fast|ship fast|"
     r"(?:as )?(?:quick|fast) as (?:possible|poss|you can)|"
     r"the (?:faster|quicker|fastest|quickest) (?:one|option|way)|faster (?:shipping|delivery|one|option)|"
+    # "can i get it quicker?", "i need them sooner": the thing sent faster
+    r"(?:get|have|send|ship|deliver|need)\s+(?:it|them|this|that|these|those)\s+(?:to\s+(?:me|us)\s+)?"
+    r"(?:any\s+|a\s+bit\s+|a\s+little\s+)?(?:faster|quicker|sooner)|"
     r"(?:1|one) day(?!\s+(?:packs?|bags?)))\b"
     # "the quickest delivery you've got", "the fastest shipping you have": what the shop has, said of the option
     r"(?:\s+(?:shipping|delivery|option|one|way|post|service))?(?:\s+(?:you have got|you have|you got|you guys have|"
@@ -4351,10 +4354,10 @@ class _Reader:
 
     def read_request(self, text: str) -> list[Command]:
         policy = self._shop_policy(text)
-        if policy == "shipping":
-            wanted = self._thing_then_shipping_question(text)
+        if policy in ("shipping", None):
+            wanted = self._thing_then_shipping_question(text, policy_said=policy == "shipping")
             if wanted:
-                return [*wanted, OutOfScope(topic=policy)]
+                return [*wanted, OutOfScope(topic="shipping")]
         if policy:
             return [OutOfScope(topic=policy)]
         if LIMIT_OVERRIDE.search(text):
@@ -4659,11 +4662,24 @@ class _Reader:
             return []  # the same line changed twice: read whole
         return edits
 
-    def _thing_then_shipping_question(self, text: str) -> list[Command]:
+    def _thing_then_shipping_question(self, text: str, *, policy_said: bool = True) -> list[Command]:
         """ "a purple yoga mat - what shipping options are there?", "blue running cap, how fast can you send it?": the
         thing asked for first, read as a request of its own (only the question was answered, and nothing added)."""
         pattern = dict(SHOP_POLICY)["shipping"]
-        asked = pattern.search(text)
+        asked = pattern.search(text) if policy_said else None
+        if asked is None and not policy_said:
+            # "orange tech tee M - what does express cost?": a question about an option, in a clause of its own
+            asked = next(
+                (
+                    separator
+                    for separator in rx.finditer(
+                        r"(?<=[a-z0-9,])\s+(?=(?:how|what|whats|which|is|isnt|does|do)\b)", text
+                    )
+                    if SHIPPING_QUESTION.match(text[separator.end() :])
+                    and not SHIPPING_CHOSEN.search(text[separator.end() :])
+                ),
+                None,
+            )
         if asked is None:
             return []
         head = rx.sub(
@@ -7143,7 +7159,10 @@ class _Reader:
         larger, whatever n was. Anything else (a half size, three options, a label that says which is
         which) is not read here."""
         pending = self.context.pending
-        filler = ("size", "sizes", "sizing", "please", "it", "is", "the", "i", "mean", "meant", "men's", "mens", "one")
+        filler = ("size", "sizes", "sizing", "please", "it", "is", "the", "i", "mean", "meant", "men's", "mens", "one",
+                  # "uk sizing mate", "its uk", "thats us sizing", "in uk pls": what is said around the system
+                  "its", "thats", "that", "in", "pls", "plz", "mate", "ta", "thanks", "sorry", "oh", "ah", "ok", "okay",
+                  "im", "i'm", "am", "using", "a", "sized", "shoe", "shoes", "number", "yeah", "yes")  # fmt: skip
         words = [word for word in text.split() if word not in filler]
         if pending is None or len(words) != 1:
             return None
@@ -7598,7 +7617,10 @@ class _Reader:
         topic = self._topic()
         item = self._item(text) if topic else None
         if topic is not None and item is not None and not item.product_ids and item.quantity is not None:
-            # "black 44" about the Trail Blazer: read as said of it, so that 44 is its size (it was 44 pairs)
+            # "black 44" about the Trail Blazer: read as said of it, so that 44 is its size (it was 44 pairs); "L then,
+            # white, 2 packs" about the socks: a letter alone is their size, as in an answer (the L was lost)
+            if self.lexicon.by_id[topic].size_kind == "clothing" and len(text.split()) <= 8:
+                text = rx.sub(r"(?<![a-z0-9])(?<!size )(xs|s|m|l|xl|xxl)(?![a-z0-9])", r"size \1", text)
             said = self._said_of(text, topic)
             if said is not None:
                 item = replace(said, product_ids=(), category=None)

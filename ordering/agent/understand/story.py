@@ -1705,6 +1705,40 @@ def _scratched(text: str, ctx: StoryContext) -> str:
 
 
 STORY_RULES: tuple[StoryRule | Step, ...] = (
+    # "can i get it quicker? happy to pay extra", "express pls, i dont mind paying more": what the customer would pay
+    # is no product (it was a search for "happy extra")
+    StoryRule(
+        pattern=(
+            r"\s*[,;.!-]*\s*(?:and\s+)?(?:i'?m\s+|im\s+|i am\s+|i'?d be\s+|id be\s+)?(?:happy|willing|ok|okay|fine|glad"
+            r"|don'?t mind|dont mind|do not mind)\s+(?:to\s+)?pay(?:ing)?\s+(?:a bit\s+|a little\s+|bit\s+|a few bucks\s+)?"
+            r"(?:extra|more|for it|for that|the difference)\b(?:\s+(?:for it|for that))?[\s.!]*"
+        ),
+        replacement=" ",
+        flags=re.I,
+    ),
+    # "what colours does the pullover come in? thinking of getting one": the customer's plan, after the question
+    # (it was a search for "pullover thinking")
+    StoryRule(
+        pattern=(
+            r"\s*[,;.!?-]*\s*(?:i'?m\s+|im\s+|i am\s+|was\s+|just\s+)?(?:thinking of|thinking about|considering"
+            r"|planning on|might be|maybe)\s+(?:getting|buying|ordering|grabbing)\s+(?:one|some|a pair|them|it|a couple"
+            r"|one of them|one of those)\b[\s.!]*$"
+        ),
+        replacement="",
+        flags=re.I,
+        when=lambda text, ctx: "?" in text,
+    ),
+    # "grey beanie, and apply STAFF100 - the manager said its fine": who said a code may be used is no product (the
+    # order became a search for "beanie manager"); the shop decides on the code
+    StoryRule(
+        pattern=(
+            r"\s*[,;.!-]+\s*(?:the|my|your|a|one of your)\s+(?:manager|boss|staff|friend|mate|colleague|guy|lady|person"
+            r"|rep|support|agent)\s+(?:said|says|told me)\s+(?:its|it's|it is|that's|thats|that is|i can|we can)"
+            r"(?:\s+(?:fine|ok|okay|allowed|valid|good|use it))?[\s.!]*$"
+        ),
+        replacement="",
+        flags=re.I,
+    ),
     _shipping,
     _gift,
     # "my trail shoes have finally died, same again please": the same thing again (it added the last purchase too)

@@ -521,6 +521,13 @@ def normalize(text: str) -> str:
     text = rx.sub(r"(?<![a-z0-9])'|'(?![a-z])", " ", text)
     text = rx.sub(r"(?<![a-z0-9])-(?!\d)|(?<=[a-z])-(?![a-z0-9])", " ", text)
     text = rx.sub(r"#(?!\d)", " ", text)
+    # "nah standard's fine then", "that's fine", "express's better": the "'s" of "is" (it was searched for)
+    text = rx.sub(
+        r"\b(?!(?:either|whichever|whatever|anything|anyone)')(?P<what>[a-z]+)'s\s+"
+        r"(?=(?:fine|good|ok|okay|great|alright|perfect|better|best|grand|cool)\b)",
+        r"\g<what> is ",
+        text,
+    )
     text = rx.sub(r"(?<=[a-z]) n (?=[a-z])", " and ", text)  # "headlamp n kettlebell" (the headlamp was lost)
     # "u have the down jacket in xl black?": a question, as "do you have …" (it was an order)
     text = rx.sub(r"^(?:u|you)\s+(?:have|got)\b", "do you have", text)
