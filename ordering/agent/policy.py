@@ -23,6 +23,7 @@ cannot-handle (two unanswered clarifications in a row hand over to a person).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from consent.formatting import format_money
@@ -300,6 +301,30 @@ def _not_in_cart(turn: Turn) -> str:
 
 def _item_wire(spec: c.ItemSpec) -> dict[str, Any]:
     return c.item_to_dict(spec)
+
+
+def _with_the_asked_values(pending: dict, commands: list[c.Command]) -> list[c.Command]:
+    """ "orange tech tees for me and my son" → "which size?" → "XL for me, he's a small": the son's tee, added beside
+    the answer, is orange too. What the thing asked about already had is said of the other things of its product the
+    answer adds (their own values win); it was asked again for the colour of the second tee."""
+    raw = pending.get("item") or {}
+    product_ids = tuple(raw.get("product_ids") or ())
+    known = {key: raw[key] for key in ("colour", "size") if raw.get(key)}
+    if len(product_ids) != 1 or not known:
+        return commands
+    result: list[c.Command] = []
+    for command in commands:
+        if isinstance(command, c.AddItems):
+            command = c.AddItems(
+                items=tuple(
+                    replace(item, **{key: value for key, value in known.items() if not getattr(item, key)})
+                    if item.product_ids == product_ids and not item.variant_id and not item.saved
+                    else item
+                    for item in command.items
+                )
+            )
+        result.append(command)
+    return result
 
 
 def _waiting_named_again(commands: list[c.Command], queued: list[c.ItemSpec]) -> list[c.Command]:
@@ -950,7 +975,9 @@ class Policy:
             isinstance(command, c.AddItems | c.ClearCart | c.Undo | c.CancelOrder) for command in commands
         ) or (pending.get("slot") == "code" and any(isinstance(command, c.ApplyCode) for command in commands))
         if answers:
-            rest = self._fill_queued(turn, pending, [command for command in commands if command not in answers])
+            rest = _with_the_asked_values(
+                pending, self._fill_queued(turn, pending, [command for command in commands if command not in answers])
+            )
             self._clear_pending(turn)
             self._resume(turn, pending, answers)
             return rest

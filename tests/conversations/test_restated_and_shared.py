@@ -43,3 +43,31 @@ def test_the_line_meant_after_another_change_is_not_swapped_on_a_guess(shop, cha
 
     # the bottle's removal is no longer the cart's last change: it does not come back behind the customer's back
     assert ("var_steel_bottle_blue", 1) not in preview_lines(answer), texts(answer)
+
+
+def test_each_persons_size_said_to_the_size_question_is_a_line_of_its_own_in_the_colour_said_before(shop, chat):
+    chat.start()
+    asked = chat.say("blue tech tees for me and my daughter")
+    assert "Which size" in texts(asked), texts(asked)
+
+    answer = chat.say("L for me, she's a small")
+
+    assert sorted(preview_lines(answer)) == [("var_tech_tee_blue_l", 1), ("var_tech_tee_blue_s", 1)], texts(answer)
+
+
+def test_each_persons_colour_and_size_answer_the_colour_question(shop, chat):
+    chat.start()
+    chat.say("zip hoodies for me and my husband")
+
+    answer = chat.say("grey S for me and navy XL for him")
+
+    assert sorted(preview_lines(answer)) == [("var_zip_hoodie_grey_s", 1), ("var_zip_hoodie_navy_xl", 1)], texts(answer)
+
+
+def test_counts_per_colour_after_a_price_answer_are_two_lines(shop, chat):
+    chat.start()
+    chat.say("what do the running caps cost? need three of them")
+
+    answer = chat.say("ok, 1 in blue and 2 in white then")
+
+    assert sorted(preview_lines(answer)) == [("var_run_cap_blue", 1), ("var_run_cap_white", 2)], texts(answer)

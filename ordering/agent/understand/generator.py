@@ -1175,6 +1175,16 @@ SPLIT_ANSWER = _rx(
     r"(?P<v1>[a-z0-9.]+)\s*(?:,|\band\b|\+|&|\bplus\b)+\s*(?P<n2>\d|one|two|three|four)\s+(?:in\s+(?:an?\s+)?|size\s+)?"
     r"(?P<v2>[a-z0-9.]+)(?:\s+(?:then|please|pls|thanks|instead))*"
 )
+# The parts of an answer that each say whose thing it is ("navy M for me", "grey L for him", "i'm a 40", "he's a 44",
+# "small for her") or how many of a value ("2 in blue", "1 in white") (`_Reader._values_per_person`).
+PER_PERSON_PART = _rx(
+    r"\bfor\s+(?:me|myself|him|her|them|us|(?:my|our|the)\s+(?:\w+\s+)?" + RELATION + r"|mum|mom|dad)\b"
+    r"|\b(?:i'?m|im|i am|he'?s|hes|he is|she'?s|shes|she is|they'?re|they are)\s+(?:a\s+|an\s+)?(?:size\s+)?"
+    r"(?:\d{2}|xs|s|m|l|xl|xxl|small|medium|large)\b"
+)
+COUNTED_PART = _rx(
+    r"\b(?:\d|one|two|three|four)\s+(?:in\s+)?(?:an?\s+)?[a-z0-9]+(?:\s+(?:then|please|pls|thanks|ta))*\s*(?:,|\band\b|&|$)"
+)
 # "yes add one", "add a white pack in M then", "ok put one in, blue please": one of the product just answered about.
 ONE_OF_THE_SHOWN = _rx(
     r"^(?:(?:yes|yeah|yep|yup|ok|okay|sure|great|perfect|lovely|cool|nice|go on|fine|then|right)\s*[,.!]*\s+)*"
@@ -3634,6 +3644,9 @@ class _Reader:
         split = self._split_answer()
         if split is not None:
             return split
+        per_person = self._values_per_person()
+        if per_person is not None:
+            return per_person
         more = self._more_of_a_line()
         if more is not None:
             return more
@@ -7839,6 +7852,54 @@ class _Reader:
             SetSlot(slot=slot, value=values[0]),
             AddItems(items=(other,)),
         ]
+
+    def _values_per_person(self) -> list[Command] | None:
+        """ "navy M for me, grey L for him" to "which colour?" about two zip hoodies, "i'm a 40, he's a 44" or "2 in
+        blue and 1 in white" right after the assistant answered about one product: the values of each person's (or
+        each part's) thing, said without naming the product. Read as the same words said with the product's name,
+        which the request reads as one item each; to a question, the first item answers it (the thing asked about
+        becomes that one) and the others are added beside it (the first value alone was kept, on both, and the yes
+        ordered two of it). Nothing when the product is named (the request reads it as it is) or fewer than two parts
+        are said."""
+        pending = self.context.pending
+        if pending is not None:
+            if pending.slot not in ("colour", "size", "quantity"):
+                return None
+            product_id = pending.product_id
+        elif self.context.cart or self.context.awaiting_confirmation:
+            return None
+        else:
+            product_id = self._topic()
+        if product_id is None or product_id not in self.lexicon.by_id:
+            return None
+        said = rx.sub(r"[\u2018\u2019`]", "'", rx.sub(r"\s+", " ", self.raw.lower())).strip(" .!")
+        parts = len(PER_PERSON_PART.findall(said))
+        if parts < 2 and len(COUNTED_PART.findall(said)) < 2:
+            return None
+        if self._names_product(normalize(said), strict=True) or self.question:
+            return None
+        context = replace(self.context, pending=None, last_shown=())
+        # "ok, … then": the words around an answer (left in, "then" made the request a search)
+        said = rx.sub(r"^(?:(?:ok|okay|right|so|sure|fine|yeah|yes|alright|then)\b[\s,]*)+", "", said)
+        said = rx.sub(r"(?:[\s,]*\b(?:then|please|pls|thanks|ta|cheers|thx)\b)+\s*$", "", said)
+        read = _Reader(self.lexicon, f"{self.lexicon.by_id[product_id].title} {said}", context).read()
+        adds = [command for command in read if isinstance(command, AddItems)]
+        if len(adds) != 1 or any(isinstance(command, (CannotHandle, Confirm)) for command in read):
+            return None
+        items = adds[0].items
+        if len(items) < 2 or any(item.product_ids != (product_id,) for item in items):
+            return None
+        items = tuple(replace(item, category=None, quantity=item.quantity or 1) for item in items)
+        others = [command for command in read if not isinstance(command, AddItems)]
+        if pending is None:
+            return [AddItems(items=items), *others]
+        first = items[0]
+        answer: list[Command] = [SetSlot(slot="quantity", value=str(first.quantity))]
+        if first.colour:
+            answer.append(SetSlot(slot="colour", value=first.colour))
+        if first.size:
+            answer.append(SetSlot(slot="size", value=first.size))
+        return [*answer, AddItems(items=items[1:]), *others]
 
     def one_of_the_shown(self) -> list[Command] | None:
         """ "yes add one", "add a white pack in M then", "ok put one in, blue" right after the one product the assistant
