@@ -72,6 +72,9 @@ class ItemSpec:
     # out a grey beanie instead", "the headphones if they're under 150, if not the earbuds"): sold out, not made so,
     # or over the price said. Otherwise it is left out.
     instead_of_previous: bool | None = None
+    # Who the thing is for, as said ("me", "him", "her", "son", "wife"): "navy M for me, grey L for him" adds two lines
+    # with their people, and "make his an L" or "drop hers" later points at the line by its person.
+    person: str | None = None
 
     def describe(self) -> str:
         return self.query or ", ".join(self.product_ids) or (self.saved or "")
@@ -414,6 +417,7 @@ ITEM_SCHEMA: dict[str, Any] = {
         "up_to": {"type": ["boolean", "null"]},
         "within_total": {"type": ["integer", "null"], "minimum": 1},
         "instead_of_previous": {"type": ["boolean", "null"]},
+        "person": {"type": ["string", "null"], "maxLength": 30},
     },
 }
 _OPTIONAL_ITEM = {"anyOf": [ITEM_SCHEMA, {"type": "null"}]}

@@ -303,6 +303,59 @@ def _item_wire(spec: c.ItemSpec) -> dict[str, Any]:
     return c.item_to_dict(spec)
 
 
+# Who a person word may be: "his" is the one line for a man or a boy, "hers" for a woman or a girl, "mine" the
+# customer's own (`_lines_of_person`).
+_HE = {"him", "he", "his", "son", "sons", "husband", "hubby", "dad", "daddy", "father", "brother", "boyfriend", "bf",
+       "lad", "boy", "boys", "grandpa", "grandad", "nephew", "fiance", "grandson", "uncle"}  # fmt: skip
+_SHE = {"her", "she", "hers", "daughter", "daughters", "wife", "mum", "mom", "mummy", "mommy", "mother", "sister",
+        "girlfriend", "gf", "girl", "girls", "grandma", "nan", "nana", "gran", "granny", "niece", "fiancee",
+        "granddaughter", "missus", "aunt", "auntie"}  # fmt: skip
+_ME = {"me", "myself", "mine", "my", "i"}
+
+
+def _owner_add(state: dict, variant_id: str, person: str) -> None:
+    owners = dict(state.get("owners") or {})
+    owners[variant_id] = [*owners.get(variant_id, []), person.lower()][-5:]
+    state["owners"] = owners
+
+
+def _owner_moved(state: dict, old: str, new: str) -> None:
+    owners = dict(state.get("owners") or {})
+    if old in owners:
+        owners[new] = owners.pop(old)
+        state["owners"] = owners
+
+
+def _lines_of_person(state: dict, person: str) -> list[dict]:
+    """The cart lines that are `person`'s: said for them ("grey L for my son") or, for "him"/"her"/"mine", for the one
+    person of that kind; else, when every other line is someone else's, the one line said for no one ("navy M for me,
+    grey L for him" to a question: the first line answered it). A line two people share is nobody's alone."""
+    owners = state.get("owners") or {}
+    cart = state.get("cart") or []
+    person = person.lower()
+    kinds = [_ME, _HE, _SHE]
+
+    def kind(word: str) -> set | None:
+        return next((group for group in kinds if word in group), None)
+
+    def owner(row: dict) -> str | None:
+        said = owners.get(row["variant_id"]) or []
+        return said[0] if len(said) == 1 else ("" if said else None)
+
+    exact = [row for row in cart if owner(row) == person]
+    if exact:
+        return exact
+    group = kind(person)
+    if group is not None:
+        alike = [row for row in cart if owner(row) and kind(owner(row) or "") is group]
+        if alike:
+            return alike
+    unowned = [row for row in cart if owner(row) is None]
+    if len(unowned) == 1 and all(owner(row) for row in cart if row is not unowned[0]):
+        return unowned
+    return []
+
+
 def _with_the_asked_values(pending: dict, commands: list[c.Command]) -> list[c.Command]:
     """ "orange tech tees for me and my son" → "which size?" → "XL for me, he's a small": the son's tee, added beside
     the answer, is orange too. What the thing asked about already had is said of the other things of its product the
@@ -1740,6 +1793,8 @@ class Policy:
         # "grey beanie and a soft flask" → "make it 2": the last thing added is no line under discussion when one
         # message added several (the count went to the flask alone)
         self.added.append(variant["variant_id"])
+        if spec.person:
+            _owner_add(turn.state, variant["variant_id"], spec.person)
         turn.state["focus_shared"] = len(self.added) > 1
         turn.state["topic"] = {"product_id": product_id, "title": title}
         turn.save_state()
@@ -1801,6 +1856,14 @@ class Policy:
         cart = turn.state["cart"]
         if not cart:
             return None
+        if target is not None and target.person and not target.variant_id:
+            owned = _lines_of_person(turn.state, target.person)
+            if target.product_ids:
+                owned = [row for row in owned if row["product_id"] in target.product_ids]
+            if len(owned) == 1:
+                return owned[0]
+            if len(cart) > 1:
+                return "ask"  # whose line it is was not said, or two fit: never the last line on a guess
         if target is not None:
             if target.variant_id:
                 variant_id, seen = target.variant_id, set()
@@ -2050,6 +2113,7 @@ class Policy:
             turn.say(result.error or "I could not change that.")
             return
         self.renamed[variant_id] = variant["variant_id"]
+        _owner_moved(turn.state, variant_id, variant["variant_id"])
         turn.state["focus"] = variant["variant_id"]
         turn.state["focus_shared"] = False
         turn.save_state()

@@ -71,3 +71,39 @@ def test_counts_per_colour_after_a_price_answer_are_two_lines(shop, chat):
     answer = chat.say("ok, 1 in blue and 2 in white then")
 
     assert sorted(preview_lines(answer)) == [("var_run_cap_blue", 1), ("var_run_cap_white", 2)], texts(answer)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("make hers the L and leave mine", [("var_run_shorts_black_l", 1), ("var_run_shorts_black_m", 1)]),
+        ("mine should be an S actually", [("var_run_shorts_black_s", 2)]),
+        ("she wants blue ones", [("var_run_shorts_black_m", 1), ("var_run_shorts_blue_s", 1)]),
+    ],
+)
+def test_a_change_said_of_a_person_goes_to_that_persons_line(shop, chat, change, expected):
+    chat.start()
+    chat.say("black running shorts, M for me and S for my sister")
+
+    answer = chat.say(change)
+
+    assert sorted(preview_lines(answer)) == expected, texts(answer)
+
+
+def test_a_removal_said_of_a_person_takes_out_that_persons_line(shop, chat):
+    chat.start()
+    chat.say("grey cloud joggers 41 for me and blue 44 for my partner")
+
+    answer = chat.say("drop my partner's, they already have some")
+
+    assert preview_lines(answer) == [("var_cloud_jogger_grey_41", 1)], texts(answer)
+
+
+def test_a_person_whose_line_was_never_said_is_asked_about(shop, chat):
+    chat.start()
+    chat.say("two black tech tees, an S and an L")
+
+    asked = chat.say("make his the blue one")
+
+    assert "Which item" in texts(asked), texts(asked)
+    assert shop.sandbox.order_records == {}

@@ -1182,6 +1182,58 @@ PER_PERSON_PART = _rx(
     r"|\b(?:i'?m|im|i am|he'?s|hes|he is|she'?s|shes|she is|they'?re|they are)\s+(?:a\s+|an\s+)?(?:size\s+)?"
     r"(?:\d{2}|xs|s|m|l|xl|xxl|small|medium|large)\b"
 )
+# Who a part of the message is for, each with what is theirs said just before ("M for me", "blue S for him", "one for my
+# sister") or after ("i'm a 40", "he's a 44", "my size is 42", "my husband's is 45"), in the order said.
+_WHO = r"me|myself|him|her|them|(?:my|our|the)\s+(?:\w+\s+)?" + RELATION + r"|mum|mom|dad"
+PERSON_WITH_VALUES = _rx(
+    r"(?:^|[,;:&-]|\band\b|\bthen\b|\bplus\b|(?=\b(?:one|1)\s+for\b))\s*(?:(?:and|then|plus|a|an)\s+)?"
+    r"(?P<values>[a-z0-9][a-z0-9 ]{0,30}?)\s+for\s+"
+    r"(?P<who>" + _WHO + r")\b"
+    r"|\b(?P<pronoun>i'?m|im|i am|he'?s|hes|he is|she'?s|shes|she is)\s+(?:a\s+|an\s+)?(?:size\s+)?"
+    r"(?:\d{2}|xs|s|m|l|xl|xxl|small|medium|large)\b"
+    r"|\bmy size is\b|\bmy\s+(?P<owner>" + RELATION + r")'?s\s+(?:is|are)\b"
+)
+_PRONOUN_PERSON = {"i'm": "me", "im": "me", "i am": "me", "he's": "him", "hes": "him", "he is": "him", "she's": "her",
+                   "shes": "her", "she is": "her"}  # fmt: skip
+
+
+def person_key(who: str) -> str:
+    """ "my little son" → "son", "myself" → "me", "mum" → "mum": the word a person is kept and looked up by."""
+    words = who.lower().replace("'", " ").split()
+    if not words:
+        return ""
+    last = words[-1]
+    return "me" if last in ("me", "myself", "mine", "i", "my") else last
+
+
+def people_with_values(said: str) -> list[str]:
+    """The people a message gives things to, each with what is theirs (`PERSON_WITH_VALUES`), in the order said."""
+    people = []
+    for match in PERSON_WITH_VALUES.finditer(said):
+        if match.group("who"):
+            people.append(person_key(match.group("who")))
+        elif match.group("pronoun"):
+            people.append(_PRONOUN_PERSON.get(rx.sub(r"\s+", " ", match.group("pronoun")), "me"))
+        elif match.group("owner"):
+            people.append(person_key(match.group("owner")))
+        else:
+            people.append("me")
+    return people
+
+
+# "…, and leave hers", "keep his as it is": the other person's line stays (`_Reader._change_for_a_person`)
+PERSON_KEPT = re.compile(
+    r"(?i)\s*,?\s*(?:and\s+|but\s+)?(?:leave|keep)\s+(?:his|hers|mine|theirs|the other(?:\s+one)?)"
+    r"(?:\s+(?:as it is|as is|alone|the same))?\b"
+)
+# Whose line a change is about: "mine", "his", "hers", "my son's", "dad's a", "the one for my son", "he says"
+PERSON_CHANGED = re.compile(
+    r"(?i)(?P<lead>\b(?:make|change|put|switch|do|drop|remove|take out|lose|ditch|scrap|get rid of)\s+)?"
+    r"(?:the\s+(?:one|ones|pair|tee|hoodie|pair of \w+)\s+for\s+(?P<one_for>" + _WHO + r")"
+    r"|(?:my\s+|the\s+)?(?P<rel>" + RELATION + r"|mum|mom|dad)\s*'\s*s(?P<verb>\s+(?:a|an|is|are|size|one|ones|pair))?"
+    r"|(?P<pronoun>mine|his|hers)(?P<verb2>\s+(?:is|are|'s|one|ones|pair|size))?"
+    r"|(?P<said_by>he|she)\s+(?:says|said|wants|would like|needs|prefers|likes|'d like|d like))\b"
+)
 COUNTED_PART = _rx(
     r"\b(?:\d|one|two|three|four)\s+(?:in\s+)?(?:an?\s+)?[a-z0-9]+(?:\s+(?:then|please|pls|thanks|ta))*\s*(?:,|\band\b|&|$)"
 )
@@ -3628,6 +3680,9 @@ class _Reader:
                 return [refused]
             besides = _Reader(self.lexicon, rest, self.context).read()
             return [refused, *(command for command in besides if isinstance(command, _BESIDE_A_CARD_NUMBER))]
+        for_a_person = self._change_for_a_person()
+        if for_a_person is not None:
+            return for_a_person
         relayed = self._relayed()
         if relayed is not None:
             return relayed
@@ -3755,7 +3810,29 @@ class _Reader:
                     else command
                     for command in commands
                 ]
-        return self._without_excluded(commands) if self.excluded else commands
+        commands = self._without_excluded(commands) if self.excluded else commands
+        return self._with_persons(commands)
+
+    def _with_persons(self, commands: list[Command]) -> list[Command]:
+        """ "grey zip hoodies, M for me and S for my daughter", "orange XL for me, blue S for him": who each thing is
+        for, in the order said, when the message adds exactly as many things of one product as it names people with
+        what is theirs. The policy keeps it with the line, so that "make mine the L" or "drop his" later is about that
+        line (it asked which, or changed the last one)."""
+        adds = [command for command in commands if isinstance(command, AddItems)]
+        if len(adds) != 1 or len(adds[0].items) < 2:
+            return commands
+        items = adds[0].items
+        if len({item.product_ids for item in items}) != 1 or any(item.person for item in items):
+            return commands
+        said = rx.sub(r"[\u2018\u2019`]", "'", rx.sub(r"\s+", " ", self.raw.lower()))
+        people = people_with_values(said)
+        if len(people) > len(items) and all(item.colour or item.size for item in items):
+            # "tech tees for me and my son - orange XL for me, blue S for him": the values said last are each one's
+            people = people[-len(items) :]
+        if len(people) != len(items):
+            return commands
+        owned = AddItems(items=tuple(replace(item, person=person) for item, person in zip(items, people, strict=True)))
+        return [owned if command is adds[0] else command for command in commands]
 
     def _within_total(self, commands: list[Command]) -> list[Command]:
         """The thing said with a limit on the whole order ("…, and a blue cap as long as it all stays under 100": the
@@ -7900,6 +7977,42 @@ class _Reader:
         if first.size:
             answer.append(SetSlot(slot="size", value=first.size))
         return [*answer, AddItems(items=items[1:]), *others]
+
+    def _change_for_a_person(self) -> list[Command] | None:
+        """ "make mine the L and leave hers", "his is 45 actually", "make the one for my son black", "he says navy as
+        well", "drop his", "dad's a small actually" with two or more lines in the cart: the change, about the line of
+        that person (the policy knows whose each line is: `ItemSpec.person`). Read as the same change said of "it",
+        then pointed at the person; nothing when that reading is not one change or removal (it was not understood, or
+        the change went to the last line, or the question which line came back after a yes)."""
+        if len(self.context.cart) < 2 or self.question:
+            return None
+        said = rx.sub(r"[\u2018\u2019`]", "'", rx.sub(r"\s+", " ", self.raw)).strip(" .!")
+        said = PERSON_KEPT.sub("", said)
+        match = PERSON_CHANGED.search(said)
+        if match is None:
+            return None
+        who = next(
+            (match.group(name) for name in ("rel", "one_for", "pronoun", "said_by") if match.group(name)), ""
+        ).lower()
+        person = person_key({"his": "him", "he": "him", "hers": "her", "she": "her", "mine": "me"}.get(who, who))
+        rest = f"{said[: match.start()]} {match.group('lead') + 'it' if match.group('lead') else 'make it'}"
+        rest = rx.sub(r"\s+", " ", f"{rest} {said[match.end() :]}").strip()
+        # "he says navy as well", "she wants the red ones too now": the value, said of that person's line (with "as
+        # well" or "the red ones" it read as one more)
+        rest = rx.sub(r"(?i)\b(?:as well|too|also|now|instead|then)\b", " ", rest)
+        rest = rx.sub(r"(?i)\bthe\s+([a-z0-9]+)\s+(?:ones?|pair)\b", r"\1", rest).strip(" ,")
+        read = _Reader(self.lexicon, rest, self.context).read()
+        if not read or any(isinstance(command, (AddItems, CannotHandle)) for command in read):
+            # "make mine M, the L are always too big on me": the change, without why
+            first = rx.split(r"\s*[,;.]\s*", rest)[0]
+            read = _Reader(self.lexicon, first, self.context).read() if first != rest else read
+        changes = [command for command in read if isinstance(command, (SetSlot, RemoveItem))]
+        if not changes or len(changes) != len(read) or any(command.target is not None for command in changes):
+            return None
+        if any(isinstance(command, SetSlot) and command.slot not in ("size", "colour", "quantity") for command in read):
+            return None
+        target = ItemSpec(person=person)
+        return [replace(command, target=target) for command in changes]
 
     def one_of_the_shown(self) -> list[Command] | None:
         """ "yes add one", "add a white pack in M then", "ok put one in, blue" right after the one product the assistant
