@@ -2,8 +2,8 @@
 Each was misread before, most into a wrong order: each person's values said to a question kept the first value on
 both things ("S for me, he's an XL"); a change said of a person ("make hers blue", "his is a 43", "drop mine") was not
 understood or went to the last line; "can i have it sooner? don't mind paying more" was a search and the yes placed
-standard; "blue cap - how much is express?" chose express; "standard's fine" was not understood; "L then, black, 3 packs"
-lost the L; "uk sizes pls" did not answer the US/UK question."""
+standard; "blue cap - how much is express?" chose express; "standard's fine" was not understood; "L then, black, 3
+packs" lost the L; "uk sizes pls" did not answer the US/UK question."""
 
 from __future__ import annotations
 

@@ -1733,7 +1733,8 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     # order became a search for "beanie manager"); the shop decides on the code
     StoryRule(
         pattern=(
-            r"\s*[,;.!-]+\s*(?:the|my|your|a|one of your)\s+(?:[a-z]+\s+)?(?:manager|boss|staff|friend|mate|colleague|guy|lady|person"
+            r"\s*[,;.!-]+\s*(?:the|my|your|a|one of your)\s+(?:[a-z]+\s+)?"
+            r"(?:manager|boss|staff|friend|mate|colleague|guy|lady|person"
             r"|rep|support|agent)\s+(?:said|says|told me)\s+(?:its|it's|it is|that's|thats|that is|i can|we can)"
             r"(?:\s+(?:fine|ok|okay|allowed|valid|good|use it))?[\s.!]*$"
         ),
