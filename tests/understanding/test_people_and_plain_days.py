@@ -164,3 +164,34 @@ def test_the_size_system_said_with_words_around_it_answers_which(generator, said
     )
 
     assert read(generator, said, asked) == [SetSlot(slot="size", value=size)]
+
+
+@pytest.mark.parametrize(
+    ("said", "colours"),
+    [
+        ("black and grey gym duffels", ["black", "grey"]),
+        ("purple and blue yoga mats for me and my mum", ["purple", "blue"]),
+    ],
+)
+def test_two_colours_of_one_thing_are_one_of_each(generator, said, colours):
+    [add] = read(generator, said)
+
+    assert [item.colour for item in add.items] == colours, add
+
+
+def test_two_colours_with_a_count_before_them_are_not_split_on_a_guess(generator):
+    commands = read(generator, "3 pairs of black and white running socks M")
+
+    assert len(lines(commands)) <= 1, commands
+
+
+def test_a_size_said_of_one_persons_share_of_a_line_splits_the_line(generator):
+    jackets = DialogueContext(
+        cart=(CartLine("var_rain_jacket_yellow_m", "prod_rain_jacket", "Packable Rain Jacket", "yellow", "M", 2),),
+        awaiting_confirmation=True,
+    )
+
+    commands = read(generator, "oh wait my brother's is an L", jackets)
+
+    assert lines(commands) == [("prod_rain_jacket", "yellow", "L", 1)], commands
+    assert any(isinstance(command, SetSlot) and command.value == "1" for command in commands), commands

@@ -1226,11 +1226,23 @@ PERSON_KEPT = re.compile(
     r"(?i)\s*,?\s*(?:and\s+|but\s+)?(?:leave|keep)\s+(?:his|hers|mine|theirs|the other(?:\s+one)?)"
     r"(?:\s+(?:as it is|as is|alone|the same))?\b"
 )
+SAID_BY = re.compile(r"(?i)^\W*(?:(?:oh|ok|okay|and|actually|wait|hmm|um)\W+)*(?P<who>he|she)\s+(?:says|said|wants)\b")
+PERSON_OWNS = re.compile(
+    r"(?i)\s*[,;.-]+\s*(?:that'?s|thats|that is|it'?s|its|that one'?s|that one is)\s+(?:for\s+)?(?:my|our)\s+"
+    + RELATION
+    + r"(?:\s*'\s*s)?\s*$"
+)
+ONE_OF_THEM_FOR = re.compile(
+    r"(?i)\bone of (?:them|those|the \w+)\s*(?:'\s*s|is)\s+for\s+(?:" + _WHO + r")\s*[,;.-]*\s*"
+    r"(?:so\s+)?(?:make|do|get)\s+(?:his|hers|hers|theirs|it|that one|that)\s+"
+)
 # Whose line a change is about: "mine", "his", "hers", "my son's", "dad's a", "the one for my son", "he says"
 PERSON_CHANGED = re.compile(
     r"(?i)(?P<lead>\b(?:make|change|put|switch|do|drop|remove|take out|lose|ditch|scrap|get rid of)\s+)?"
     r"(?:the\s+(?:one|ones|pair|tee|hoodie|pair of \w+)\s+for\s+(?P<one_for>" + _WHO + r")"
-    r"|(?:my\s+|the\s+)?(?P<rel>" + RELATION + r"|mum|mom|dad)\s*'\s*s(?P<verb>\s+(?:a|an|is|are|size|one|ones|pair))?"
+    r"|(?:my\s+|our\s+|the\s+)?(?P<rel>"
+    + RELATION
+    + r"|mum|mom|dad)\s*'\s*s(?P<verb>\s+(?:a|an|is|are|size|one|ones|pair))?"
     r"|(?P<pronoun>mine|his|hers)(?P<verb2>\s+(?:is|are|'s|one|ones|pair|size))?"
     r"|(?P<said_by>he|she)\s+(?:says|said|wants|would like|needs|prefers|likes|'d like|d like))\b"
 )
@@ -3312,11 +3324,45 @@ def spoken_counts(text: str, lexicon: CatalogLexicon) -> str:
     return _SPOKEN_COUNT.sub(count, text)
 
 
+# "grey and navy zip hoodies in M", "pink and black fitness bands": two colours of one thing, one of each (the first
+# colour was lost, and one was ordered in the second) (`colours_each`).
+_TWO_COLOURS = re.compile(
+    r"\b(?P<c1>[a-z]+)\s+(?:and|&|\+)\s+(?P<c2>[a-z]+)\s+(?P<rest>[a-z0-9][a-z0-9 -]*?)(?=\s*(?:[,.;:!?(]|$|\s+for\b))",
+    re.I,
+)
+
+
+def colours_each(text: str, lexicon: CatalogLexicon) -> str:
+    """The message with two colours said of one thing that comes in both as one thing in each ("a grey zip hoodie in
+    M and a navy zip hoodie in M"). Left as said with a count before it ("2 pairs of black and white socks": how many
+    of each is not said) or more said in the clause."""
+
+    def each(match: re.Match[str]) -> str:
+        first, second = colour_of(match.group("c1").lower()), colour_of(match.group("c2").lower())
+        rest = match.group("rest")
+        if not first or not second or first == second or rx.search(r"\b(?:and|or|with|plus|but)\b", rest, re.I):
+            return match.group(0)
+        found = lexicon.find(normalize(rest))
+        if len(found.product_ids) != 1:
+            return match.group(0)
+        entry = lexicon.by_id[found.product_ids[0]]
+        if first not in entry.colours or second not in entry.colours:
+            return match.group(0)
+        if rx.search(
+            r"(?:\b(?:\d+|two|three|four|five|both|pairs?|packs?|sets?)\s+(?:of\s+)?)$", text[: match.start()], re.I
+        ):
+            return match.group(0)
+        return f"a {match.group('c1')} {rest} and a {match.group('c2')} {rest}"
+
+    return _TWO_COLOURS.sub(each, text)
+
+
 class _Reader:
     def __init__(self, lexicon: CatalogLexicon, text: str, context: DialogueContext) -> None:
         self.lexicon = lexicon
         # "save ten on the red street highs": a code said as words is read as the code it is (`spoken_codes`)
         text = lexicon.dictation_corrected(spoken_counts(spoken_codes(text, lexicon), lexicon))
+        text = colours_each(text, lexicon)
         # "Yes, the large one please" at a preview: the yes and "the large one" are one answer, the change (split at the
         # comma, "the large one" was read as nothing and the yes after it placed the M)
         text = rx.sub(
@@ -3680,15 +3726,15 @@ class _Reader:
                 return [refused]
             besides = _Reader(self.lexicon, rest, self.context).read()
             return [refused, *(command for command in besides if isinstance(command, _BESIDE_A_CARD_NUMBER))]
-        for_a_person = self._change_for_a_person()
-        if for_a_person is not None:
-            return for_a_person
         relayed = self._relayed()
         if relayed is not None:
-            return relayed
+            return self._said_of_the_one_who_says(relayed)
         for_another = self._for_another()
         if for_another is not None:
             return for_another
+        for_a_person = self._change_for_a_person()
+        if for_a_person is not None:
+            return for_a_person
         pending = self.context.pending
         rest = self._rest_counted()
         if rest is not None:
@@ -3831,6 +3877,9 @@ class _Reader:
             people = people[-len(items) :]
         if len(people) != len(items):
             return commands
+        if all(item.quantity == len(items) for item in items) and len(rx.findall(r"\bone\s+for\b", said)) == len(items):
+            # "grey and navy zip hoodies in M, one for me one for my sister": one each, not two of each
+            items = tuple(replace(item, quantity=None) for item in items)
         owned = AddItems(items=tuple(replace(item, person=person) for item, person in zip(items, people, strict=True)))
         return [owned if command is adds[0] else command for command in commands]
 
@@ -3995,7 +4044,17 @@ class _Reader:
             return commands
         item = adds[0].items[0]
         kinds = {self.lexicon.by_id[pid].size_kind for pid in item.product_ids if pid in self.lexicon.by_id}
-        if item.quantity is not None or not kinds or not kinds <= {"clothing", "shoe"}:
+        titles = {
+            word
+            for pid in item.product_ids
+            if pid in self.lexicon.by_id
+            for word in self.lexicon.by_id[pid].title_words
+        }
+        # "red beanies for me and my sister", "gym duffels for my two sons": a thing said in the plural, one each
+        plural = any(
+            word != singular(word) and singular(word) in titles for word in rx.findall(r"[a-z]+", self.raw.lower())
+        )
+        if item.quantity is not None or not kinds or not (kinds <= {"clothing", "shoe"} or plural):
             return commands
         counted = AddItems(items=(replace(item, quantity=people),))
         return [counted if command is adds[0] else command for command in commands]
@@ -7978,41 +8037,94 @@ class _Reader:
             answer.append(SetSlot(slot="size", value=first.size))
         return [*answer, AddItems(items=items[1:]), *others]
 
+    def _said_of_the_one_who_says(self, relayed: list[Command]) -> list[Command]:
+        """ "she says orange actually" with two or more lines: what she says is about her line (`ItemSpec.person`), read
+        as the relayed change it is ("he says he doesn't need the black one" names its line and stays as read)."""
+        said = SAID_BY.search(self.raw)
+        if (
+            len(self.context.cart) >= 2
+            and said is not None
+            and len(relayed) == 1
+            and isinstance(relayed[0], AddItems)
+            and len(relayed[0].items) == 1
+            and not rx.search(r"(?i)\b(?:too|also|another|more|as well|extra|second|one more|and)\b", self.raw)
+        ):
+            # "she wants blue ones": the thing she has, in another colour (it was one more pair)
+            item = relayed[0].items[0]
+            if (
+                item.quantity is None
+                and len(item.product_ids) == 1
+                and any(line.product_id == item.product_ids[0] for line in self.context.cart)
+                and (item.colour or item.size)
+            ):
+                target = ItemSpec(person="him" if said.group("who").lower() == "he" else "her")
+                slots = [("colour", item.colour), ("size", item.size)]
+                return [SetSlot(slot=slot, value=value, target=target) for slot, value in slots if value]
+        if (
+            len(self.context.cart) < 2
+            or said is None
+            or len(relayed) != 1
+            or not isinstance(relayed[0], SetSlot)
+            or relayed[0].target is not None
+            or relayed[0].slot not in ("size", "colour")
+        ):
+            return relayed
+        person = "him" if said.group("who").lower() == "he" else "her"
+        return [replace(relayed[0], target=ItemSpec(person=person))]
+
     def _change_for_a_person(self) -> list[Command] | None:
         """ "make mine the L and leave hers", "his is 45 actually", "make the one for my son black", "he says navy as
         well", "drop his", "dad's a small actually" with two or more lines in the cart: the change, about the line of
         that person (the policy knows whose each line is: `ItemSpec.person`). Read as the same change said of "it",
         then pointed at the person; nothing when that reading is not one change or removal (it was not understood, or
         the change went to the last line, or the question which line came back after a yes)."""
-        if len(self.context.cart) < 2 or self.question:
+        cart = self.context.cart
+        # "2 grey cloud joggers in 41, one's for my sister" → "oh wait my sister's is a 42": one of the line's pairs
+        shared = len(cart) == 1 and cart[0].quantity >= 2
+        if (len(cart) < 2 and not shared) or self.question:
             return None
         said = rx.sub(r"[\u2018\u2019`]", "'", rx.sub(r"\s+", " ", self.raw)).strip(" .!")
         said = PERSON_KEPT.sub("", said)
+        # "make one of them white, that's my daughter's": whose it is, said after the change
+        said = PERSON_OWNS.sub("", said)
+        # "one of them's for my husband, make his an L": the one that is his, made an L
+        said = ONE_OF_THEM_FOR.sub("make one of them ", said)
         match = PERSON_CHANGED.search(said)
         if match is None:
+            if said != rx.sub(r"[\u2018\u2019`]", "'", rx.sub(r"\s+", " ", self.raw)).strip(" .!"):
+                return _Reader(self.lexicon, said, self.context).read()
             return None
         who = next(
             (match.group(name) for name in ("rel", "one_for", "pronoun", "said_by") if match.group(name)), ""
         ).lower()
         person = person_key({"his": "him", "he": "him", "hers": "her", "she": "her", "mine": "me"}.get(who, who))
-        rest = f"{said[: match.start()]} {match.group('lead') + 'it' if match.group('lead') else 'make it'}"
+        it = "one of them" if shared else "it"
+        rest = f"{said[: match.start()]} {match.group('lead') + it if match.group('lead') else 'make ' + it}"
         rest = rx.sub(r"\s+", " ", f"{rest} {said[match.end() :]}").strip()
+        rest = rx.sub(r"(?i)^(?:(?:and|oh|also|plus|ok|okay|actually|wait)\b\W*)+", "", rest)
         # "he says navy as well", "she wants the red ones too now": the value, said of that person's line (with "as
         # well" or "the red ones" it read as one more)
         rest = rx.sub(r"(?i)\b(?:as well|too|also|now|instead|then)\b", " ", rest)
         rest = rx.sub(r"(?i)\bthe\s+([a-z0-9]+)\s+(?:ones?|pair)\b", r"\1", rest).strip(" ,")
         read = _Reader(self.lexicon, rest, self.context).read()
-        if not read or any(isinstance(command, (AddItems, CannotHandle)) for command in read):
+        if shared:
+            return read if read and not any(isinstance(command, CannotHandle) for command in read) else None
+
+        def one_change(commands: list[Command]) -> bool:
+            return bool(commands) and all(
+                isinstance(command, RemoveItem)
+                or (isinstance(command, SetSlot) and command.slot in ("size", "colour", "quantity"))
+                for command in commands
+            )
+
+        if not one_change(read):
             # "make mine M, the L are always too big on me": the change, without why
             first = rx.split(r"\s*[,;.]\s*", rest)[0]
             read = _Reader(self.lexicon, first, self.context).read() if first != rest else read
-        changes = [command for command in read if isinstance(command, (SetSlot, RemoveItem))]
-        if not changes or len(changes) != len(read) or any(command.target is not None for command in changes):
-            return None
-        if any(isinstance(command, SetSlot) and command.slot not in ("size", "colour", "quantity") for command in read):
+        if not one_change(read) or any(command.target is not None for command in read):  # type: ignore[attr-defined]
             return None
         target = ItemSpec(person=person)
-        return [replace(command, target=target) for command in changes]
+        return [replace(command, target=target) for command in read]
 
     def one_of_the_shown(self) -> list[Command] | None:
         """ "yes add one", "add a white pack in M then", "ok put one in, blue" right after the one product the assistant
