@@ -113,7 +113,8 @@ def test_a_huge_context_and_long_messages_are_capped(generator_for):
     assert catalog_lines == []  # too many products to list: none listed
     assert len(request.messages) == 1 + 8 + 1  # rules and context, the recent window, the new text
     assert all(len(m["content"]) <= 800 for m in request.messages[1:])
-    assert request.size < 40_000, request.size
+    # uncapped, this context would be megabytes; the rest is the tool schemas (an item's `person` added ~0.6 KB)
+    assert request.size < 41_000, request.size
 
 
 def test_catalog_text_reaches_the_model_only_as_json_data_and_what_it_obeys_is_only_a_command(generator_for):

@@ -195,3 +195,16 @@ def test_a_size_said_of_one_persons_share_of_a_line_splits_the_line(generator):
 
     assert lines(commands) == [("prod_rain_jacket", "yellow", "L", 1)], commands
     assert any(isinstance(command, SetSlot) and command.value == "1" for command in commands), commands
+
+
+def test_each_ones_size_said_first_is_a_thing_each(generator):
+    [add] = read(generator, "my size is 44 and my brother's is 41, trail blazers in black")
+
+    assert [(item.colour, item.size, item.person) for item in add.items] == [
+        ("black", "44", "me"),
+        ("black", "41", "brother"),
+    ], add
+
+
+def test_a_count_written_after_the_thing_stands_beside_who_one_is_for(generator):
+    assert lines(read(generator, "soft flask x2, one for my dad")) == [("prod_soft_flask", None, None, 2)]

@@ -218,7 +218,11 @@ ONE_FOR_SOMEONE = re.compile(
 )
 # "zip hoodies for me and my wife, both M": two or more people named, with "both"/"all"/"each" about the things.
 FOR_PEOPLE = re.compile(r"\bfor\s+(?P<persons>" + _PERSONS + r")\b")
-_SAID_COUNT = re.compile(r"(?:^|\s)(?:\d{1,2}|two|three|four|five|six|a couple of|a pair of|pair of)\s+(?!for\b)[a-z]")
+_SAID_COUNT = re.compile(
+    r"(?:^|\s)(?:\d{1,2}|two|three|four|five|six|a couple of|a pair of|pair of)\s+(?!for\b)[a-z]"
+    # "grey wool beanie x2, one for my mum": the count written after the thing
+    r"|[a-z]\s*x\s*[2-9]\b"
+)
 
 
 def _people_named(text: str) -> int | None:

@@ -1240,7 +1240,7 @@ ONE_OF_THEM_FOR = re.compile(
 PERSON_CHANGED = re.compile(
     r"(?i)(?P<lead>\b(?:make|change|put|switch|do|drop|remove|take out|lose|ditch|scrap|get rid of)\s+)?"
     r"(?:the\s+(?:one|ones|pair|tee|hoodie|pair of \w+)\s+for\s+(?P<one_for>" + _WHO + r")"
-    r"|(?:my\s+|our\s+|the\s+)?(?P<rel>"
+    r"|(?:my\s+|our\s+|the\s+|her\s+|his\s+|their\s+)?(?P<rel>"
     + RELATION
     + r"|mum|mom|dad)\s*'\s*s(?P<verb>\s+(?:a|an|is|are|size|one|ones|pair))?"
     r"|(?P<pronoun>mine|his|hers)(?P<verb2>\s+(?:is|are|'s|one|ones|pair|size))?"
@@ -3363,6 +3363,17 @@ class _Reader:
         # "save ten on the red street highs": a code said as words is read as the code it is (`spoken_codes`)
         text = lexicon.dictation_corrected(spoken_counts(spoken_codes(text, lexicon), lexicon))
         text = colours_each(text, lexicon)
+        # "my size is 42, my husband's is 45 - court classics for both of us": each one's size said as "42 for me, 45
+        # for my husband" (the 45 alone was ordered)
+        if rx.search(r"(?i)\bmy size is\b", text):
+            text = rx.sub(r"(?i)\bmy size is\s+(?:a\s+|an\s+)?(?P<value>[a-z0-9]+)", r"\g<value> for me", text)
+            text = rx.sub(
+                r"(?i)\bmy\s+(?P<who>"
+                + RELATION
+                + r")\s*['\u2019]?\s*s\s+(?:is|are)\s+(?:a\s+|an\s+)?(?P<value>[a-z0-9]+)",
+                r"\g<value> for my \g<who>",
+                text,
+            )
         # "Yes, the large one please" at a preview: the yes and "the large one" are one answer, the change (split at the
         # comma, "the large one" was read as nothing and the yes after it placed the M)
         text = rx.sub(
@@ -8015,9 +8026,11 @@ class _Reader:
         if self._names_product(normalize(said), strict=True) or self.question:
             return None
         context = replace(self.context, pending=None, last_shown=())
-        # "ok, … then": the words around an answer (left in, "then" made the request a search)
-        said = rx.sub(r"^(?:(?:ok|okay|right|so|sure|fine|yeah|yes|alright|then)\b[\s,]*)+", "", said)
-        said = rx.sub(r"(?:[\s,]*\b(?:then|please|pls|thanks|ta|cheers|thx)\b)+\s*$", "", said)
+        # "ok, … then": the words around an answer (left in, "then" made the request a search); as typed, for a letter
+        # size's case ("S for me": a lone "s" was read as no size)
+        said = rx.sub(r"[\u2018\u2019`]", "'", rx.sub(r"\s+", " ", self.raw)).strip(" .!")
+        said = rx.sub(r"(?i)^(?:(?:ok|okay|right|so|sure|fine|yeah|yes|alright|then)\b[\s,]*)+", "", said)
+        said = rx.sub(r"(?i)(?:[\s,]*\b(?:then|please|pls|thanks|ta|cheers|thx)\b)+\s*$", "", said)
         read = _Reader(self.lexicon, f"{self.lexicon.by_id[product_id].title} {said}", context).read()
         adds = [command for command in read if isinstance(command, AddItems)]
         if len(adds) != 1 or any(isinstance(command, (CannotHandle, Confirm)) for command in read):
@@ -8099,12 +8112,18 @@ class _Reader:
         ).lower()
         person = person_key({"his": "him", "he": "him", "hers": "her", "she": "her", "mine": "me"}.get(who, who))
         it = "one of them" if shared else "it"
-        rest = f"{said[: match.start()]} {match.group('lead') + it if match.group('lead') else 'make ' + it}"
+        # "her sister's a 41": the article stays ("make one of them a 41")
+        article = (
+            (match.group("verb") or "").strip().lower()
+            if (match.group("verb") or "").strip().lower() in ("a", "an")
+            else ""
+        )
+        rest = f"{said[: match.start()]} {match.group('lead') + it if match.group('lead') else 'make ' + it} {article}"
         rest = rx.sub(r"\s+", " ", f"{rest} {said[match.end() :]}").strip()
         rest = rx.sub(r"(?i)^(?:(?:and|oh|also|plus|ok|okay|actually|wait)\b\W*)+", "", rest)
         # "he says navy as well", "she wants the red ones too now": the value, said of that person's line (with "as
         # well" or "the red ones" it read as one more)
-        rest = rx.sub(r"(?i)\b(?:as well|too|also|now|instead|then)\b", " ", rest)
+        rest = rx.sub(r"(?i)\b(?:as well|too|also|now|instead|then)\b|\bactually\s*$", " ", rest)
         rest = rx.sub(r"(?i)\bthe\s+([a-z0-9]+)\s+(?:ones?|pair)\b", r"\1", rest).strip(" ,")
         read = _Reader(self.lexicon, rest, self.context).read()
         if shared:

@@ -1710,9 +1710,9 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
     StoryRule(
         pattern=(
             r"\s*[,;.!-]*\s*(?:and\s+)?(?:i'?m\s+|im\s+|i am\s+|i'?d be\s+|id be\s+)?"
-            r"(?:happy|willing|ok|okay|fine|glad|don'?t mind|dont mind|do not mind)\s+(?:to\s+)?pay(?:ing)?\s+"
+            r"(?:happy|willing|ok|okay|fine|glad|don'?t mind|dont mind|do not mind)\s+(?:to\s+)?pay(?:ing)?\s*"
             r"(?:a bit\s+|a little\s+|bit\s+|a few bucks\s+)?"
-            r"(?:extra|more|for it|for that|the difference)\b(?:\s+(?:for it|for that))?[\s.!]*"
+            r"(?:extra|more|for it|for that|the difference|(?=[\s.!]*$))\b(?:\s+(?:for it|for that))?[\s.!]*"
         ),
         replacement=" ",
         flags=re.I,
