@@ -3025,6 +3025,9 @@ class OfflineGenerator:
         restated = self._without_restatement(text, context, commands)
         if restated is not None:
             return restated
+        put_back = self._put_back_as_before(text, context, commands)
+        if put_back is not None:
+            return put_back
         decided = self._decided_after_a_doubt(text, context, commands)
         if decided is not None:
             return decided
@@ -3121,6 +3124,34 @@ class OfflineGenerator:
         old = "them" if old in ("those", "these", "them") else "it" if old in ("it", "that", "this") else f"the {old}"
         read = self._reader(f"swap {old} for {swapped.group('new')}{swapped.group('tail')}", context).read()
         if read and isinstance(read[0], SetSlot) and read[0].slot == "product" and read[0].target is not None:
+            return read
+        return None
+
+    def _put_back_as_before(self, text: str, context: DialogueContext, commands: list[Command]) -> list[Command] | None:
+        """A thing taken out of the cart wanted again, said with how it was: "hmm add the socks back, same as before"
+        (a reorder of the last order was added beside the socks), "hmm no, put the socks back, just not the tee" (not
+        understood), "actually i'll have the gloves, M like before" about a cart of a beanie (the beanie was made
+        gloves): the thing added, read without those words; None when the message is not that."""
+        if not context.cart:
+            return None
+        said = rx.sub(r"\s+", " ", text.lower()).strip()
+        tail = PUT_BACK_THEN.match(said)
+        if tail is not None:
+            head = rx.sub(r"^(?:(?:actually|ok|okay|oh|hmm+|no|nah|wait|sorry)\s*,?\s+)*", "", tail.group("head"))
+            read = self._reader(head, context).read()
+            return read if len(read) == 1 and isinstance(read[0], AddItems) else None
+        before = AS_BEFORE.search(said)
+        changed = {command.value for command in commands if isinstance(command, SetSlot) and command.slot == "product"}
+        if before is None or len(changed) != 1 or any(line.product_id in changed for line in context.cart):
+            return None
+        wanted = rx.sub(r"^(?:(?:actually|ok|okay|oh|hmm|no|nah|wait)\s*,?\s+)*", "", AS_BEFORE.sub(" ", said))
+        read = self._reader(wanted, DialogueContext()).read()
+        if (
+            len(read) == 1
+            and isinstance(read[0], AddItems)
+            and len(read[0].items) == 1
+            and read[0].items[0].product_ids == tuple(changed)
+        ):
             return read
         return None
 
@@ -3274,6 +3305,12 @@ class OfflineGenerator:
 NO_SUCH_THING = _rx(
     r"(?:^|\bsaid\s+)no\s+(?P<colour>[a-z]+)\s+(?P<thing>[a-z][a-z ]*?)(?:\s+(?:pls|please|then))?[.!]*$"
 )
+# "…, same as before", "…, just not the tee" after a thing put back: how it was, and what is not put back
+PUT_BACK_THEN = _rx(
+    r"^(?P<head>.*?\b(?:put|add|bring)\s+(?:the\s+|my\s+)?[a-z0-9 ]+?\s+back(?:\s+in)?)\s*[,;-]+\s*"
+    r"(?:same as before|like before|as before|as it was|(?:just|but)\s+not\s+(?:the\s+|my\s+)?[a-z0-9 ]+?)\s*[.!]*$"
+)
+AS_BEFORE = _rx(r"\s*,?\s*\b(?:same\s+)?(?:like|as)\s+before\b")
 _OH_NO = r"^(?:(?:no|oh|ah|sorry|oops|actually|ugh|wait|you know what)\s*,?\s+)*"
 # "no i meant the running socks not the hiking ones - white, L"
 MEANT_NOT = _rx(
