@@ -3311,7 +3311,7 @@ PUT_BACK_THEN = _rx(
     r"(?:same as before|like before|as before|as it was|(?:just|but)\s+not\s+(?:the\s+|my\s+)?[a-z0-9 ]+?)\s*[.!]*$"
 )
 AS_BEFORE = _rx(r"\s*,?\s*\b(?:same\s+)?(?:like|as)\s+before\b")
-_OH_NO = r"^(?:(?:no|oh|ah|sorry|oops|actually|ugh|wait|you know what)\s*,?\s+)*"
+_OH_NO = r"^(?:(?:no|oh|ah|hmm+|sorry|oops|actually|ugh|wait|you know what)\s*,?\s+)*"
 # "no i meant the running socks not the hiking ones - white, L"
 MEANT_NOT = _rx(
     _OH_NO + r"i\s+meant\s+(?:the\s+)?(?P<new>[a-z0-9 ]+?)\s*,?\s+not\s+(?:the\s+)?(?P<old>[a-z0-9 ]+?)"
