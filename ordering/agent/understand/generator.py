@@ -3001,6 +3001,17 @@ class OfflineGenerator:
         started_over = self._started_over(text, context)
         if started_over is not None:
             return started_over
+        said = rx.sub(r"\s+", " ", text.lower()).strip()
+        if PUT_ALL_BACK.match(said):
+            # "wait no, put it all back" after the cart was emptied: the cart as it was (not understood)
+            return [Undo()]
+        if context.awaiting_confirmation and DOUBT_OVER_THE_PRICE.match(said):
+            # "hmm dunno... $99 is a lot" at the preview: a doubt, no yes and no no (it searched for "dunno")
+            return [CannotHandle(text=text[:300], reason="unsure: a doubt about the price, neither a yes nor a no")]
+        meant_last = MEANT_SAID_LAST.match(said)
+        if meant_last is not None:
+            # "no the pullover i meant": read as "no i meant the pullover" (it was not understood)
+            return self.generate(text=f"no i meant the {meant_last.group('what')}", context=context)
         meant = self._meant_instead(text, context)
         if meant is not None:
             return meant
@@ -3025,6 +3036,16 @@ class OfflineGenerator:
         restated = self._without_restatement(text, context, commands)
         if restated is not None:
             return restated
+        if (
+            context.cart
+            and len(commands) == 1
+            and isinstance(commands[0], (Search, CannotHandle))
+            and rx.search(r"\bstill\b", text.lower())
+        ):
+            # "black pullover, S still" at the preview of it: what stays as it is, said again (a search for "s still")
+            again = self.generate(text=rx.sub(r"\s*\bstill\b", "", text, flags=re.IGNORECASE), context=context)
+            if not (len(again) == 1 and isinstance(again[0], (Search, CannotHandle))):
+                return again
         put_back = self._put_back_as_before(text, context, commands)
         if put_back is not None:
             return put_back
@@ -3040,6 +3061,49 @@ class OfflineGenerator:
             # "nah i do need the roller, put it back": the thing named is the "it" put back, once (the "put it back"
             # kept the cart as it was, and the roller went in twice)
             return [commands[0]]
+        pending = context.pending
+        given_up = FORGET_THE_THING.search(rx.sub(r"\s+", " ", text.lower()).strip())
+        if (
+            pending is not None
+            and pending.product_id
+            and given_up is not None
+            and all(isinstance(command, CannotHandle) for command in commands)
+            and not any(line.product_id == pending.product_id for line in context.cart)
+            and pending.product_id in self._products_named(given_up.group("what"))
+        ):
+            # "nah actually keep the hoodie, forget the jacket" while the jacket's colour is asked: the order goes on
+            # without it (not understood: no jacket in the cart to remove)
+            return [Preview(without_open_question=True)]
+        if (
+            pending is not None
+            and pending.product_id
+            and len(commands) > 1
+            and any(
+                isinstance(command, SetSlot) and command.slot == "product" and command.value == pending.product_id
+                for command in commands
+            )
+        ):
+            # "lime... the shell in lime i mean, M" while the shell's colour is asked: the shell named again, not a
+            # change of another line into a shell
+            commands = [
+                command
+                for command in commands
+                if not (
+                    isinstance(command, SetSlot)
+                    and command.slot == "product"
+                    and command.value == pending.product_id
+                    and command.target is None
+                )
+            ]
+        if (
+            commands == [Confirm()]
+            and not context.awaiting_confirmation
+            and not context.cart
+            and context.ordered
+            and rx.fullmatch(r"\W*(?:yes|yeah|yep|yup|ok)\W*\?+\W*", text.lower())
+        ):
+            # "yes??" after the order was placed, nothing previewed: asking whether it went through
+            return [OrderStatus(which="last")]
         if _repeated_to_be_sure(commands, text, context):
             # "did u get the beanie? grey beanie", "+ white running cap like i said": lines the preview shows, named
             # again to be sure they are there (a second beanie was added); the cart is shown
@@ -3245,13 +3309,17 @@ class OfflineGenerator:
         return None
 
     def _products_named(self, words: str) -> set[str]:
+        """The products the words could be ("jacket": every jacket), read alone."""
         read = self._reader(words, DialogueContext()).read()
-        return {
+        named = {
             product_id
             for command in read
             if isinstance(command, AddItems)
             for item in command.items
             for product_id in item.product_ids
+        }
+        return named | {
+            product_id for command in read if isinstance(command, Search) for product_id in command.product_ids
         }
 
     def _restated_items(
@@ -3276,7 +3344,7 @@ class OfflineGenerator:
         filled = list(items)
         taken: set[int] = set()
         for said in said_items:
-            if said.saved or said.query:
+            if said.saved:
                 return None
             at = next(
                 (
@@ -3290,6 +3358,8 @@ class OfflineGenerator:
                         for name in ("colour", "size")
                     )
                     and said.quantity in (None, item.quantity if item.quantity is not None else 1)
+                    # "…, the white leather ones yeah": words the shop says of that very product
+                    and all(word in self.lexicon.features(item.product_ids[0]) for word in said.query.split())
                 ),
                 None,
             )
@@ -3409,6 +3479,27 @@ def _count_restated(commands: list[Command], text: str, context: DialogueContext
     return None
 
 
+# "wait no, put it all back", "bring everything back": the cart as it was before
+PUT_ALL_BACK = _rx(
+    r"^(?:(?:wait|no|oh|actually|hmm+|sorry|ugh|nah)\s*,?\s+)*(?:put|bring|add)\s+(?:it\s+all|them\s+all|everything"
+    r"|all of it|the lot|all of them|all that)\s+back(?:\s+in)?(?:\s+(?:please|pls|then))?\s*[.!]*$"
+)
+# "hmm dunno... $99 is a lot": a doubt over what the preview costs
+DOUBT_OVER_THE_PRICE = _rx(
+    r"^(?:(?:hmm+|um+|erm|eh|uh+|dunno|not sure|i don'?t know|idk)[\s,.…]*)+"
+    r"(?:\$\s?\d+(?:\.\d\d)?|\d+\s*(?:dollars|bucks)|that|it)\s*(?:'s|s|is)\s+"
+    r"(?:a lot|a bit much|too much|steep|pricey|expensive|quite a lot|a lot of money)"
+    r"(?:\s+(?:tbh|honestly|for me))?[\s.!]*$"
+)
+# "no the pullover i meant", "sorry, the cargo shorts i meant": what was meant, said first
+MEANT_SAID_LAST = _rx(
+    r"^(?:no|oh no|ah no|sorry|no sorry)\s*,?\s+(?:the\s+)?(?P<what>[a-z0-9][a-z0-9 ]*?)\s+i\s+(?:meant|mean)\s*[.!]*$"
+)
+# "…, forget the jacket", "never mind the jacket": the thing asked about given up
+FORGET_THE_THING = _rx(
+    r"(?:^|[,;.]\s*|\s)(?:forget|drop|skip|scrap|ditch|never\s*mind|nvm|leave)\s+(?:about\s+)?(?:the\s+|that\s+)?"
+    r"(?P<what>[a-z][a-z ]*?)(?:\s+(?:then|pls|please|out))?\s*[.!]*$"
+)
 # "…, put it back", "…, add them back in": what the clause before named, put back
 PUT_IT_BACK_LAST = _rx(
     r"[,;.-]\s*(?:so\s+|pls\s+|please\s+)?(?:put|add|bring)\s+(?:it|them)\s+back(?:\s+in)?(?:\s+(?:pls|please|then))?"
@@ -7706,6 +7797,8 @@ class _Reader:
             commands.append(_size_slot(reading, correction=True, target=target))
             numbers_text = (value_text[: reading.start] + " " + value_text[reading.end :]).strip()
         quantity = self._number(numbers_text)
+        if quantity == 1 and reading is not None and rx.search(r"\bone\s+size\s+(?:down|up|smaller|bigger)\b", body):
+            quantity = None  # "one size down i mean, the 41": the step the size said is, not one of them
         if quantity is not None:
             commands.append(SetSlot(slot="quantity", value=str(quantity), target=target, correction=True))
         colour = self._colour(value_text)
