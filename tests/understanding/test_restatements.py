@@ -12,14 +12,19 @@ import pytest
 
 from ordering.agent.commands import (
     AddItems,
+    CannotHandle,
     CartLine,
     ClearCart,
     Confirm,
     DialogueContext,
+    Option,
+    OrderStatus,
+    PendingQuestion,
     Preview,
     RemoveItem,
     SetSlot,
     ShowCart,
+    Undo,
 )
 from tests.understanding.reading import lines, read
 
@@ -157,3 +162,53 @@ def test_a_thing_put_back_as_it_was_is_that_thing_alone(generator):
 
     assert len(commands) == 1 and isinstance(commands[0], AddItems), commands
     assert lines(commands) == [("prod_headlamp", None, None, None)], commands
+
+
+@pytest.mark.parametrize("said", ["yeah??", "hello? i said yes. place it"])
+def test_a_yes_again_after_the_order_with_nothing_previewed_asks_after_the_order(generator, said):
+    flask = _line("var_soft_flask", "prod_soft_flask", "clear")
+
+    assert read(generator, said, DialogueContext(ordered=(flask,))) == [OrderStatus(which="last")]
+
+
+def test_the_thing_asked_about_named_again_answers_with_what_was_said_of_it(generator):
+    asked = PendingQuestion(
+        slot="colour", product_id="prod_trail_blazer", options=(Option("green", "green"), Option("black", "black"))
+    )
+
+    commands = read(generator, "trail blazers. size 44.", DialogueContext(pending=asked))
+
+    assert [(command.kind, command.slot, command.value) for command in commands] == [("set_slot", "size", "44")]
+
+
+def test_the_thing_asked_about_given_up_goes_on_without_it(generator):
+    asked = PendingQuestion(slot="size", product_id="prod_gloves", options=(Option("S", "S"), Option("M", "M")))
+
+    commands = read(generator, "ok keep the cap, skip the gloves", DialogueContext(cart=(CAP,), pending=asked))
+
+    assert commands == [Preview(without_open_question=True)]
+
+
+def test_everything_put_back_after_the_cart_was_emptied_is_an_undo(generator):
+    assert read(generator, "no wait, bring everything back") == [Undo()]
+
+
+def test_a_doubt_over_the_price_is_neither_a_yes_nor_a_no(generator):
+    commands = read(generator, "hmm not sure... $60 is steep", _preview(TEE))
+
+    assert len(commands) == 1 and isinstance(commands[0], CannotHandle), commands
+
+
+def test_a_change_of_mind_said_first_is_no_reorder(generator):
+    commands = read(generator, "ok changed my mind again: the red beanie please")
+
+    assert [item.saved for command in commands for item in getattr(command, "items", ())] == [None], commands
+    assert lines(commands) == [("prod_beanie", "red", None, None)], commands
+
+
+def test_one_size_up_said_with_the_size_is_no_count(generator):
+    blazer = _line("var_trail_blazer_green_42", "prod_trail_blazer", "green", "42")
+
+    commands = read(generator, "one size up i mean, the 42", _preview(blazer))
+
+    assert [(command.slot, command.value) for command in commands] == [("size", "42")], commands

@@ -3008,6 +3008,26 @@ class OfflineGenerator:
         if context.awaiting_confirmation and DOUBT_OVER_THE_PRICE.match(said):
             # "hmm dunno... $99 is a lot" at the preview: a doubt, no yes and no no (it searched for "dunno")
             return [CannotHandle(text=text[:300], reason="unsure: a doubt about the price, neither a yes nor a no")]
+        changed_mind = CHANGED_MY_MIND.match(said)
+        if changed_mind is not None:
+            # "ugh sorry, changed my mind again - the grey beanie, i do want it": what is wanted now ("again" was a
+            # reorder of the last order)
+            return self.generate(text=changed_mind.group("rest"), context=context)
+        said_before = SAID_IT_BEFORE.match(said)
+        if said_before is not None and set(said_before.group("again").split()) <= set(
+            said_before.group("head").split()
+        ):
+            # "to work pls, i said work": the request, said again to be heard (not understood)
+            return self.generate(text=said_before.group("head"), context=context)
+        if (
+            not context.awaiting_confirmation
+            and not context.cart
+            and (context.ordered or rx.search(r"\border\b", said))
+            and rx.search(r"\bi said yes\b|\bwent thr(?:ough|u)\b", said)
+        ):
+            # "just checking my beanie order went through, i said yes earlier" with the order placed: how it went (a
+            # beanie was put in the cart)
+            return [OrderStatus(which="last")]
         meant_last = MEANT_SAID_LAST.match(said)
         if meant_last is not None:
             # "no the pullover i meant": read as "no i meant the pullover" (it was not understood)
@@ -3104,6 +3124,27 @@ class OfflineGenerator:
         ):
             # "yes??" after the order was placed, nothing previewed: asking whether it went through
             return [OrderStatus(which="last")]
+        if (
+            pending is not None
+            and pending.product_id
+            and len(commands) == 1
+            and isinstance(commands[0], AddItems)
+            and len(commands[0].items) == 1
+            and commands[0].items[0].product_ids == (pending.product_id,)
+            and commands[0].items[0].quantity is None
+            and not commands[0].items[0].saved
+            and not _ONE_MORE.search(normalize(text))
+        ):
+            # "chelsea boots. size 40." while the boots' colour is asked: the thing asked about named again with what
+            # was said of it, not a second pair
+            item = commands[0].items[0]
+            answers = [SetSlot(slot="colour", value=item.colour)] if item.colour else []
+            answers += [SetSlot(slot="size", value=item.size)] if item.size else []
+            if answers:
+                return answers
+        if _no_change_said_again(commands, text, context):
+            # "+ white running cap like i said" with the white cap there: nothing to change, the cart shown
+            return [ShowCart()]
         if _repeated_to_be_sure(commands, text, context):
             # "did u get the beanie? grey beanie", "+ white running cap like i said": lines the preview shows, named
             # again to be sure they are there (a second beanie was added); the cart is shown
@@ -3467,6 +3508,11 @@ def _count_restated(commands: list[Command], text: str, context: DialogueContext
     lines = [line for line in context.cart if line.product_id in product_ids]
     if not product_ids and len(context.cart) == 1:
         lines = list(context.cart)
+    total_said = COUNT_IN_TOTAL.search(normalize(text))
+    if not product_ids and len(context.cart) > 1 and total_said is not None:
+        # "3 in total i mean, not 3 more" of a cart of several: the line that has that many already
+        count = int(total_said.group("count") or total_said.group("so"))
+        lines = [line for line in context.cart if line.quantity == count]
     if len(lines) != 1:
         return None
     line, said = lines[0], normalize(text)
@@ -3479,6 +3525,15 @@ def _count_restated(commands: list[Command], text: str, context: DialogueContext
     return None
 
 
+# "ugh sorry, changed my mind again - the grey beanie": what comes after the change of mind
+CHANGED_MY_MIND = _rx(
+    r"^(?:(?:ugh|oh|ok|okay|sorry|hmm+|right|actually)\s*,?\s+)*(?:i'?ve\s+|i\s+)?changed\s+my\s+mind(?:\s+again)?"
+    r"\s*(?:[-,.;:]+|…)\s*(?P<rest>[a-z0-9].*)$"
+)
+# "to work pls, i said work": a request and what of it was said before
+SAID_IT_BEFORE = _rx(
+    r"^(?P<head>.*[a-z0-9].*?)\s*[,.;-]+\s*(?:i said|like i said|as i said)\s+(?P<again>[a-z0-9 ]+?)\s*[.!]*$"
+)
 # "wait no, put it all back", "bring everything back": the cart as it was before
 PUT_ALL_BACK = _rx(
     r"^(?:(?:wait|no|oh|actually|hmm+|sorry|ugh|nah)\s*,?\s+)*(?:put|bring|add)\s+(?:it\s+all|them\s+all|everything"
@@ -3510,6 +3565,24 @@ MAKING_SURE = _rx(
     r"\b(?:did (?:you|u|ya)|have (?:you|u)|(?:you|u) got|i said|like i said|as i said|i did say|just making sure"
     r"|just checking|making sure|got that)\b"
 )
+
+
+def _no_change_said_again(commands: list[Command], text: str, context: DialogueContext) -> bool:
+    """At the preview, changes that each set a line's colour or size to what it is already, said to be sure
+    (MAKING_SURE, or "still")."""
+    said = normalize(text)
+    if not context.awaiting_confirmation or not commands:
+        return False
+    if not (MAKING_SURE.search(said) or rx.search(r"\bstill\b", said)):
+        return False
+    lines = {line.variant_id: line for line in context.cart}
+    for command in commands:
+        if not isinstance(command, SetSlot) or command.slot not in ("colour", "size") or command.target is None:
+            return False
+        line = lines.get(command.target.variant_id or "")
+        if line is None or (getattr(line, command.slot) or "").lower() != command.value.lower():
+            return False
+    return True
 
 
 def _repeated_to_be_sure(commands: list[Command], text: str, context: DialogueContext) -> bool:
