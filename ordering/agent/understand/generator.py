@@ -3291,11 +3291,18 @@ class OfflineGenerator:
             )
             if colour:
                 commands.append(SetSlot(slot="colour", value=colour, target=target, correction=True))
-            elif size:
+            elif size and not (meant is not None and size == self._line_size(context, target)):
+                # (the size the line has already goes with it: "…, white, L" of the L hiking socks)
                 commands.append(SetSlot(slot="size", value=size, target=target, correction=True))
+            elif size:
+                continue
             elif word not in ("in", "size", "the", "a", "pls", "please", "then", "and"):
                 return None  # more said than the colour and the size: read as usual
         return commands
+
+    @staticmethod
+    def _line_size(context: DialogueContext, target: ItemSpec) -> str | None:
+        return next((line.size for line in context.cart if line.variant_id == target.variant_id), None)
 
     def _decided_after_a_doubt(
         self, text: str, context: DialogueContext, commands: list[Command]
@@ -3577,9 +3584,11 @@ def _no_change_said_again(commands: list[Command], text: str, context: DialogueC
         return False
     lines = {line.variant_id: line for line in context.cart}
     for command in commands:
-        if not isinstance(command, SetSlot) or command.slot not in ("colour", "size") or command.target is None:
+        if not isinstance(command, SetSlot) or command.slot not in ("colour", "size"):
             return False
-        line = lines.get(command.target.variant_id or "")
+        if command.target is None and len(context.cart) != 1:
+            return False
+        line = lines.get(command.target.variant_id or "") if command.target else context.cart[0]
         if line is None or (getattr(line, command.slot) or "").lower() != command.value.lower():
             return False
     return True
