@@ -1445,6 +1445,12 @@ class Policy:
             # "a hoodie in grey": only the products that come in what the customer said are candidates.
             fitting = [cand for cand in candidates if self._offers(turn, cand["product_id"], spec)]
             candidates = fitting or candidates
+        taken_out = turn.state.get("removed") or {}
+        if len(candidates) > 1 and not spec.saved and sum(cand["product_id"] in taken_out for cand in candidates) == 1:
+            # "ok put the bottle back after all", "hmm no keep the socks": of the products the words fit, the one taken
+            # out of this cart (the customer was asked which bottle)
+            candidates = [cand for cand in candidates if cand["product_id"] in taken_out]
+            turn.record_decision(DecisionKind.RULE, "taken_out_one", rationale=candidates[0]["product_id"])
         if len(candidates) > 1:
             options = [
                 {
@@ -2286,8 +2292,15 @@ class Policy:
         if not turn.state["cart"]:
             turn.say("Your cart is already empty.")
             return
+        removed = dict(turn.state.get("removed") or {})
         for line in list(turn.state["cart"]):
-            self._call(turn, "remove_from_cart", {"variant_id": line["variant_id"]}, "the customer emptied the cart")
+            result = self._call(
+                turn, "remove_from_cart", {"variant_id": line["variant_id"]}, "the customer emptied the cart"
+            )
+            if result.ok:
+                # "bin all that, just the cap" then "put the socks back": those socks, as `_remove_line` remembers
+                removed[line["product_id"]] = line["variant_id"]
+        turn.state["removed"] = dict(list(removed.items())[-10:])
         turn.say("Done, your cart is empty. Nothing was ordered.")
 
     def _do_undo(self, turn: Turn, command: c.Undo) -> None:

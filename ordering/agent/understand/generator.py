@@ -3072,6 +3072,52 @@ class OfflineGenerator:
         self.lexicon = lexicon
 
     def generate(self, *, text: str, context: DialogueContext) -> list[Command]:
+        started_over = self._started_over(text, context)
+        if started_over is not None:
+            return started_over
+        said = rx.sub(r"\s+", " ", text.lower()).strip()
+        if PUT_ALL_BACK.match(said):
+            # "wait no, put it all back" after the cart was emptied: the cart as it was (not understood)
+            return [Undo()]
+        if context.awaiting_confirmation and DOUBT_OVER_THE_PRICE.match(said):
+            # "hmm dunno... $99 is a lot" at the preview: a doubt, no yes and no no (it searched for "dunno")
+            return [CannotHandle(text=text[:300], reason="unsure: a doubt about the price, neither a yes nor a no")]
+        changed_mind = CHANGED_MY_MIND.match(said)
+        if changed_mind is not None:
+            # "ugh sorry, changed my mind again - the grey beanie, i do want it": what is wanted now ("again" was a
+            # reorder of the last order)
+            return self.generate(text=changed_mind.group("rest"), context=context)
+        said_before = SAID_IT_BEFORE.match(said)
+        if said_before is not None and set(said_before.group("again").split()) <= set(
+            said_before.group("head").split()
+        ):
+            # "to work pls, i said work": the request, said again to be heard (not understood)
+            return self.generate(text=said_before.group("head"), context=context)
+        if (
+            not context.awaiting_confirmation
+            and not context.cart
+            and (context.ordered or rx.search(r"\border\b", said))
+            and rx.search(r"\bi said yes\b|\bwent thr(?:ough|u)\b", said)
+        ):
+            # "just checking my beanie order went through, i said yes earlier" with the order placed: how it went (a
+            # beanie was put in the cart)
+            return [OrderStatus(which="last")]
+        meant_last = MEANT_SAID_LAST.match(said)
+        if meant_last is not None:
+            # "no the pullover i meant": read as "no i meant the pullover" (it was not understood)
+            return self.generate(text=f"no i meant the {meant_last.group('what')}", context=context)
+        meant = self._meant_instead(text, context)
+        if meant is not None:
+            return meant
+        unwanted = NO_SUCH_THING.search(rx.sub(r"\s+", " ", text.lower()).strip())
+        if unwanted and context.cart and colour_of(unwanted.group("colour")):
+            # "hello? i said no white cap" with the white cap already out: nothing to change, the cart shown (the
+            # blue cap was made white, or a white cap added)
+            thing = self._products_named(unwanted.group("thing"))
+            colour = colour_of(unwanted.group("colour"))
+            lines = [line for line in context.cart if line.product_id in thing]
+            if len(thing) == 1 and lines and not any((line.colour or "").lower() == colour for line in lines):
+                return [ShowCart()]
         reader = self._reader(text, context)
         commands = reader.read()
         if _nothing_read(commands):
@@ -3081,6 +3127,105 @@ class OfflineGenerator:
         without_tail = self._without_inert_tail(text, context, commands)
         if without_tail is not None:
             return without_tail
+        restated = self._without_restatement(text, context, commands)
+        if restated is not None:
+            return restated
+        if (
+            context.cart
+            and len(commands) == 1
+            and isinstance(commands[0], (Search, CannotHandle))
+            and rx.search(r"\bstill\b", text.lower())
+        ):
+            # "black pullover, S still" at the preview of it: what stays as it is, said again (a search for "s still")
+            again = self.generate(text=rx.sub(r"\s*\bstill\b", "", text, flags=re.IGNORECASE), context=context)
+            if not (len(again) == 1 and isinstance(again[0], (Search, CannotHandle))):
+                return again
+        put_back = self._put_back_as_before(text, context, commands)
+        if put_back is not None:
+            return put_back
+        decided = self._decided_after_a_doubt(text, context, commands)
+        if decided is not None:
+            return decided
+        if (
+            len(commands) == 2
+            and isinstance(commands[0], AddItems)
+            and isinstance(commands[1], ShowCart)
+            and PUT_IT_BACK_LAST.search(normalize(text))
+        ):
+            # "nah i do need the roller, put it back": the thing named is the "it" put back, once (the "put it back"
+            # kept the cart as it was, and the roller went in twice)
+            return [commands[0]]
+        pending = context.pending
+        given_up = FORGET_THE_THING.search(rx.sub(r"\s+", " ", text.lower()).strip())
+        if (
+            pending is not None
+            and pending.product_id
+            and given_up is not None
+            and all(isinstance(command, CannotHandle) for command in commands)
+            and not any(line.product_id == pending.product_id for line in context.cart)
+            and pending.product_id in self._products_named(given_up.group("what"))
+        ):
+            # "nah actually keep the hoodie, forget the jacket" while the jacket's colour is asked: the order goes on
+            # without it (not understood: no jacket in the cart to remove)
+            return [Preview(without_open_question=True)]
+        if (
+            pending is not None
+            and pending.product_id
+            and len(commands) > 1
+            and any(
+                isinstance(command, SetSlot) and command.slot == "product" and command.value == pending.product_id
+                for command in commands
+            )
+        ):
+            # "lime... the shell in lime i mean, M" while the shell's colour is asked: the shell named again, not a
+            # change of another line into a shell
+            commands = [
+                command
+                for command in commands
+                if not (
+                    isinstance(command, SetSlot)
+                    and command.slot == "product"
+                    and command.value == pending.product_id
+                    and command.target is None
+                )
+            ]
+        if (
+            commands == [Confirm()]
+            and not context.awaiting_confirmation
+            and not context.cart
+            and context.ordered
+            and rx.fullmatch(r"\W*(?:yes|yeah|yep|yup|ok)\W*\?+\W*", text.lower())
+        ):
+            # "yes??" after the order was placed, nothing previewed: asking whether it went through
+            return [OrderStatus(which="last")]
+        if (
+            pending is not None
+            and pending.product_id
+            and len(commands) == 1
+            and isinstance(commands[0], AddItems)
+            and len(commands[0].items) == 1
+            and commands[0].items[0].product_ids == (pending.product_id,)
+            and commands[0].items[0].quantity is None
+            and not commands[0].items[0].saved
+            and not _ONE_MORE.search(normalize(text))
+        ):
+            # "chelsea boots. size 40." while the boots' colour is asked: the thing asked about named again with what
+            # was said of it, not a second pair
+            item = commands[0].items[0]
+            answers = [SetSlot(slot="colour", value=item.colour)] if item.colour else []
+            answers += [SetSlot(slot="size", value=item.size)] if item.size else []
+            if answers:
+                return answers
+        if _no_change_said_again(commands, text, context):
+            # "+ white running cap like i said" with the white cap there: nothing to change, the cart shown
+            return [ShowCart()]
+        if _repeated_to_be_sure(commands, text, context):
+            # "did u get the beanie? grey beanie", "+ white running cap like i said": lines the preview shows, named
+            # again to be sure they are there (a second beanie was added); the cart is shown
+            return [ShowCart()]
+        counted = _count_restated(commands, text, context)
+        if counted is not None:
+            return counted
         if (
             context.cart
             and commands
@@ -3135,6 +3280,420 @@ class OfflineGenerator:
             return None
         again = self._reader(head, context).read()
         return again if len(again) == 1 and isinstance(again[0], AddItems) and same(again[0]) else None
+
+    def _started_over(self, text: str, context: DialogueContext) -> list[Command] | None:
+        """What is in the cart given up and something else asked for in one breath: "scrap all that, i'll just get a
+        blue running cap" is the cart emptied and the cap put in (the cap was searched for in the cart to remove);
+        "ditch the hoodie, the packable rain jacket instead, same size" is the hoodie's line made the jacket (the
+        jacket was removed, or the hoodie removed and the jacket asked about from nothing). Read as "start over - …"
+        and "swap the hoodie for …", which the reader knows; None when the message is not that."""
+        if not context.cart or context.pending is not None:
+            return None
+        said = rx.sub(r"\s+", " ", text.lower()).strip()
+        everything = START_OVER_SAID.match(said)
+        if everything is not None:
+            read = self._reader(f"start over - {everything.group('rest')}", context).read()
+            if len(read) == 2 and isinstance(read[0], ClearCart) and isinstance(read[1], AddItems):
+                return read
+            return None
+        swapped = SWAP_SAID.match(said)
+        if swapped is None:
+            return None
+        old = swapped.group("old")
+        old = "them" if old in ("those", "these", "them") else "it" if old in ("it", "that", "this") else f"the {old}"
+        read = self._reader(f"swap {old} for {swapped.group('new')}{swapped.group('tail')}", context).read()
+        if read and isinstance(read[0], SetSlot) and read[0].slot == "product" and read[0].target is not None:
+            return read
+        return None
+
+    def _put_back_as_before(self, text: str, context: DialogueContext, commands: list[Command]) -> list[Command] | None:
+        """A thing taken out of the cart wanted again, said with how it was: "hmm add the socks back, same as before"
+        (a reorder of the last order was added beside the socks), "hmm no, put the socks back, just not the tee" (not
+        understood), "actually i'll have the gloves, M like before" about a cart of a beanie (the beanie was made
+        gloves): the thing added, read without those words; None when the message is not that."""
+        if not context.cart:
+            return None
+        said = rx.sub(r"\s+", " ", text.lower()).strip()
+        tail = PUT_BACK_THEN.match(said)
+        if tail is not None:
+            head = rx.sub(r"^(?:(?:actually|ok|okay|oh|hmm+|no|nah|wait|sorry)\s*,?\s+)*", "", tail.group("head"))
+            read = self._reader(head, context).read()
+            return read if len(read) == 1 and isinstance(read[0], AddItems) else None
+        before = AS_BEFORE.search(said)
+        changed = {command.value for command in commands if isinstance(command, SetSlot) and command.slot == "product"}
+        if before is None or len(changed) != 1 or any(line.product_id in changed for line in context.cart):
+            return None
+        wanted = rx.sub(r"^(?:(?:actually|ok|okay|oh|hmm|no|nah|wait)\s*,?\s+)*", "", AS_BEFORE.sub(" ", said))
+        read = self._reader(wanted, DialogueContext()).read()
+        if (
+            len(read) == 1
+            and isinstance(read[0], AddItems)
+            and len(read[0].items) == 1
+            and read[0].items[0].product_ids == tuple(changed)
+        ):
+            return read
+        return None
+
+    def _meant_instead(self, text: str, context: DialogueContext) -> list[Command] | None:
+        """Another product meant for a cart line, with what is said of it: "no i meant the running socks not the
+        hiking ones - white, L" is the hiking socks' line made white running socks in L (the running socks were added
+        beside the hiking ones, or the hiking socks made white); "no you know what, the tempos were right. red 42"
+        about the one line of Cloud Joggers is that line made red Tempo Racers in 42 (it was not understood). None
+        when the words do not name one line and one other product."""
+        if not context.cart or context.pending is not None:
+            return None
+        said = rx.sub(r"\s+", " ", text.lower()).strip()
+        meant = MEANT_NOT.match(said)
+        right = WAS_RIGHT.match(said) if meant is None else None
+        if meant is None and right is None:
+            return None
+        reader = self._reader(text, context)
+        if meant is not None:
+            new, slots = meant.group("new"), meant.group("slots") or ""
+            target = reader._cart_target(rx.sub(r"\bones?$", new.split()[-1], meant.group("old")))
+        else:
+            new, slots = right.group("new"), right.group("slots") or ""  # type: ignore[union-attr]
+            target = _line_target(context.cart[0]) if len(context.cart) == 1 else None
+        products = self._products_named(new)
+        if target is None or len(products) != 1 or target.product_ids == tuple(products):
+            return None
+        commands: list[Command] = [SetSlot(slot="product", value=next(iter(products)), target=target, correction=True)]
+        for word in normalize(slots.replace(",", " ")).split():
+            colour, size = (
+                colour_of(word),
+                normalize_clothing(word) or (word if rx.fullmatch(r"\d{2}(?:\.5)?", word) else None),
+            )
+            if colour:
+                commands.append(SetSlot(slot="colour", value=colour, target=target, correction=True))
+            elif size and not (meant is not None and size == self._line_size(context, target)):
+                # (the size the line has already goes with it: "…, white, L" of the L hiking socks)
+                commands.append(SetSlot(slot="size", value=size, target=target, correction=True))
+            elif size:
+                continue
+            elif word not in ("in", "size", "the", "a", "pls", "please", "then", "and"):
+                return None  # more said than the colour and the size: read as usual
+        return commands
+
+    @staticmethod
+    def _line_size(context: DialogueContext, target: ItemSpec) -> str | None:
+        return next((line.size for line in context.cart if line.variant_id == target.variant_id), None)
+
+    def _decided_after_a_doubt(
+        self, text: str, context: DialogueContext, commands: list[Command]
+    ) -> list[Command] | None:
+        """A no or a pause at the preview taken back in the same breath, then the decision: "nah... actually go on
+        then, place it", "no hold on... ok fine, order it", "eh go on, yes" are the yes said last (they were not
+        understood); "nah... actually go on then, but in navy" is the change (as "yes but in navy"). Only what the
+        words after the doubt read as alone, and only when the whole was not understood; None otherwise."""
+        if not context.awaiting_confirmation or not commands:
+            return None
+        if not all(isinstance(command, CannotHandle) for command in commands):
+            return None
+        said = DOUBT_TAKEN_BACK.match(rx.sub(r"\s+", " ", text.lower()).strip())
+        if said is None:
+            return None
+        rest = said.group("rest")
+        but = YES_THEN_BUT.match(rest)
+        if but is not None:
+            read = self._reader(f"yes but {but.group('change')}", context).read()
+            return read if read and all(isinstance(command, SetSlot) for command in read) else None
+        read = self._reader(rest, context).read()
+        return read if len(read) == 1 and isinstance(read[0], Confirm) else None
+
+    def _without_restatement(
+        self, text: str, context: DialogueContext, commands: list[Command]
+    ) -> list[Command] | None:
+        """The request read without a last clause that only says it again ("a grey beanie pls, the grey wool one", "2
+        soft flasks, so two of the 500ml ones", "olive down jacket M, as in medium", "navy canvas lows in 41... yeah
+        41"): the clause named each thing, count, size or colour a second time and the reader took it for a second
+        item (two beanies, four flasks) or for a count (41 pairs). What the clause adds (a colour, a size) is kept;
+        None when the message has no such clause or the clause says anything else."""
+        if not commands or not all(isinstance(command, (AddItems, CannotHandle, Search)) for command in commands):
+            return None
+        lowered = text.lower()
+        for cut in RESTATED_FROM.finditer(lowered):
+            head, tail = lowered[: cut.start()], lowered[cut.end() :]
+            said = RESTATEMENT_CORE.fullmatch(tail)
+            if said is None or RESTATEMENT_ADDS.search(tail):
+                continue
+            read = self._reader(head, context).read()
+            if len(read) != 1 or not isinstance(read[0], AddItems) or not read[0].items:
+                continue
+            items = read[0].items
+            if any(len(item.product_ids) != 1 or item.saved for item in items):
+                continue
+            excluded = said.group("not")
+            if excluded and any(set(item.product_ids) & self._products_named(excluded) for item in items):
+                continue  # "…, not the grey one": not the thing the request named
+            filled = self._restated_items(said.group("core"), items, context)
+            if filled is not None:
+                return [AddItems(items=filled)]
+        return None
+
+    def _products_named(self, words: str) -> set[str]:
+        """The products the words could be ("jacket": every jacket), read alone."""
+        read = self._reader(words, DialogueContext()).read()
+        named = {
+            product_id
+            for command in read
+            if isinstance(command, AddItems)
+            for item in command.items
+            for product_id in item.product_ids
+        }
+        return named | {
+            product_id for command in read if isinstance(command, Search) for product_id in command.product_ids
+        }
+
+    def _restated_items(
+        self, core: str, items: tuple[ItemSpec, ...], context: DialogueContext
+    ) -> tuple[ItemSpec, ...] | None:
+        """`items` with what `core` says again of them filled in, when `core` says nothing else; None otherwise."""
+        core = core.strip(" ,.!")
+        if rx.fullmatch(r"\d{1,2}(?:\.5)?", core):
+            # "... yeah 41": the size or the count the request said
+            return items if len(items) == 1 and core in (items[0].size, str(items[0].quantity)) else None
+        reader = self._reader(core, context)
+        again = reader.read()
+        if len(again) == 1 and isinstance(again[0], AddItems):
+            said_items = again[0].items
+        else:
+            slots = reader._slots_only(normalize(core), counted=True)
+            if slots is None or len(items) != 1:
+                return None
+            said_items = (slots,)
+        if len(said_items) > len(items):
+            return None
+        filled = list(items)
+        taken: set[int] = set()
+        for said in said_items:
+            if said.saved:
+                return None
+            at = next(
+                (
+                    index
+                    for index, item in enumerate(filled)
+                    if index not in taken
+                    and set(said.product_ids) <= set(item.product_ids)
+                    and (said.product_ids or len(items) == 1)
+                    and not any(
+                        getattr(said, name) and getattr(item, name) and getattr(said, name) != getattr(item, name)
+                        for name in ("colour", "size")
+                    )
+                    and said.quantity in (None, item.quantity if item.quantity is not None else 1)
+                    # "…, the white leather ones yeah": words the shop says of that very product
+                    and all(word in self.lexicon.features(item.product_ids[0]) for word in said.query.split())
+                ),
+                None,
+            )
+            if at is None:
+                return None
+            taken.add(at)
+            item = filled[at]
+            filled[at] = replace(item, colour=item.colour or said.colour, size=item.size or said.size)
+        return tuple(filled)
+
+
+# "no white cap", "i said no white cap": a thing not wanted, said with its colour ("no, white cap" is a correction)
+NO_SUCH_THING = _rx(
+    r"(?:^|\bsaid\s+)no\s+(?P<colour>[a-z]+)\s+(?P<thing>[a-z][a-z ]*?)(?:\s+(?:pls|please|then))?[.!]*$"
+)
+# "…, same as before", "…, just not the tee" after a thing put back: how it was, and what is not put back
+PUT_BACK_THEN = _rx(
+    r"^(?P<head>.*?\b(?:put|add|bring)\s+(?:the\s+|my\s+)?[a-z0-9 ]+?\s+back(?:\s+in)?)\s*[,;-]+\s*"
+    r"(?:same as before|like before|as before|as it was|(?:just|but)\s+not\s+(?:the\s+|my\s+)?[a-z0-9 ]+?)\s*[.!]*$"
+)
+AS_BEFORE = _rx(r"\s*,?\s*\b(?:same\s+)?(?:like|as)\s+before\b")
+_OH_NO = r"^(?:(?:no|oh|ah|hmm+|sorry|oops|actually|ugh|wait|you know what)\s*,?\s+)*"
+# "no i meant the running socks not the hiking ones - white, L"
+MEANT_NOT = _rx(
+    _OH_NO + r"i\s+meant\s+(?:the\s+)?(?P<new>[a-z0-9 ]+?)\s*,?\s+not\s+(?:the\s+)?(?P<old>[a-z0-9 ]+?)"
+    r"(?:\s*[,;:-]+\s*(?P<slots>[a-z0-9 ,]+?))?\s*[.!]*$"
+)
+# "no you know what, the tempos were right. red 42": back to the first product
+WAS_RIGHT = _rx(
+    _OH_NO + r"(?:the\s+)?(?P<new>[a-z0-9 ]+?)\s+(?:were|was)\s+(?:right|better)(?:\s+after all)?"
+    r"(?:\s*[,;:.!-]+\s*(?P<slots>[a-z0-9 ,]+?))?\s*[.!]*$"
+)
+# A no or a pause taken back before the decision: "nah... actually", "no hold on... ok fine,", "eh" (a pause alone)
+DOUBT_TAKEN_BACK = _rx(
+    r"^(?:(?:(?:nah|no|nope|wait|hold on|hang on|no wait|no hold on|no hang on)\s*(?:\.{2,}|…)\s*"
+    r"(?:(?:actually|ok|okay|oh|fine|alright|well)\b[\s,]*)*"
+    r"|(?:nah|no|nope|wait|hold on|hang on)\s*,?\s+(?:actually|ok fine|okay fine|oh well|fine)\b[\s,]*"
+    r"|(?:eh|hmm+|erm|um+|uh+|meh)\b[\s,.…]*(?:(?:actually|ok|okay|oh|fine|alright|well)\b[\s,]*)*))"
+    r"(?P<rest>[a-z].*)$"
+)
+YES_THEN_BUT = _rx(
+    r"(?:(?:go on|go ahead)(?:\s+then)?|ok(?:ay)?(?:\s+fine)?|fine|alright|sure)\s*,?\s+but\s+(?P<change>.+)$"
+)
+_GIVEN_UP = r"(?:scrap|bin|forget|ditch|drop|lose|chuck|clear|cancel|nix|trash|dump|skip)"
+# "scrap all that, i'll just get a blue running cap", "forget all of it. one navy zip hoodie, M": the cart given up
+# and what is wanted now
+START_OVER_SAID = _rx(
+    r"^(?:(?:ok|okay|right|hmm|ugh|nah|no|actually|sorry)\s*,?\s+)*" + _GIVEN_UP + r"\s+(?:all\s+(?:of\s+)?"
+    r"(?:that|it|this|those|these|them)|(?:that|this|it)\s+all|everything|the lot"
+    r"|(?:that|this|it)(?=\s*[,.;:!-]+\s*(?:i'?ll\s+|i\s+will\s+)?just\b))\b(?:\s+(?:pls|please|then))?"
+    r"\s*[,.;:!-]+\s*(?:(?:i'?ll|i will|i'?d|let me|can i)\s+(?:just\s+)?(?:get|have|take|go for|go with)\s+)?"
+    r"(?P<rest>[a-z0-9].*)$"
+)
+# "ditch the hoodie, the packable rain jacket instead, same size", "scrap those, tempo racers instead": one line given
+# up for another thing
+SWAP_SAID = _rx(
+    r"^(?:(?:ok|okay|right|hmm|ugh|nah|no|actually|sorry)\s*,?\s+)*" + _GIVEN_UP + r"\s+(?:the\s+)?"
+    r"(?P<old>[a-z0-9 -]{2,40}?)\s*[,.;:-]+\s*(?:(?:get|give)\s+me|i'?ll\s+(?:have|take|get)|i\s+want|just)?\s*"
+    r"(?P<new>[a-z0-9][a-z0-9 -]*?)\s+instead\b(?P<tail>(?:\s*,?\s*(?:same size|in the same size|same colou?r"
+    r"|pls|please|then))*)\s*[.!]*$"
+)
+# Where a clause that says the request again may start: after a comma, a dash or dots, with "so", "as in", "i mean",
+# "yeah" or "the" ("…, so two of the 500ml ones", "… - the cap i mean, not a beanie", "…... yeah 41")
+RESTATED_FROM = _rx(r"(?:\s*(?:,|;|\.{2,}|…)\s*|\s+-+\s+)(?=(?:so|as in|i mean|i\.?e\.?|that is|yeah|yep|yes|the)\b)")
+# The clause itself: its marker, what it says again, and a thing it is not ("not a beanie")
+RESTATEMENT_CORE = _rx(
+    r"(?:(?:so|as in|i mean|i\.?e\.?|that is|yeah|yep|yes)\b[\s,]*)?(?P<core>.+?)"
+    r"(?:[\s,]*\b(?:i mean|i meant|like i said|yeah|yep|pls|please))?"
+    r"(?:\s*,?\s*not\s+(?:a\s+|an\s+|the\s+)?(?P<not>[a-z][a-z ]*?))?\s*[.!]*"
+)
+# …and what makes it more than the same said again
+RESTATEMENT_ADDS = _rx(
+    r"\b(?:another|more|also|too|as well|plus|extra|each|both|instead|or|but|without|except|if|unless|otherwise)\b|\?"
+)
+
+
+# A count said as the line's total ("3 flasks in total pls", "so 2 bottles total", "one more flask i mean, so 3")
+COUNT_IN_TOTAL = _rx(
+    r"\b(?P<count>\d{1,3})\s+(?:[a-z]+\s+)?(?:in total|total|altogether|all together|all in all)\b"
+    r"|(?:^|,\s*|\s)so\s+(?P<so>\d{1,3})\s*(?:[a-z]+\s*)?(?:in total|total|altogether)?\s*(?:pls|please)?\s*[.!]*$"
+)
+# A step said again as a correction of itself ("the bottles, 2 more of those i mean" after "can i have another 2")
+STEP_SAID_AGAIN = _rx(
+    r"\b(?P<count>\d{1,3}|one|two|three|four|five)\s+more\b.*\bi\s+(?:mean|meant)\b"
+    r"|\bi\s+(?:mean|meant)\b.*\b(?P<later>\d{1,3}|one|two|three|four|five)\s+more\b"
+)
+
+
+def _count_restated(commands: list[Command], text: str, context: DialogueContext) -> list[Command] | None:
+    """The count of a cart line said again as its total or as the step just taken, at the preview: "3 flasks in total
+    pls" with three flasks in the cart is that line at 3 (it was three more), "one more flask i mean, so 3" the same;
+    "2 more of those i mean" with the line above two is the step the preview already shows (it was set to 2). None
+    when the message is not that."""
+    if not context.awaiting_confirmation or len(commands) != 1:
+        return None
+    command = commands[0]
+    if isinstance(command, AddItems) and len(command.items) == 1:
+        product_ids = command.items[0].product_ids
+    elif isinstance(command, SetSlot) and command.slot == "quantity":
+        product_ids = command.target.product_ids if command.target else ()
+    elif isinstance(command, CannotHandle):
+        product_ids = ()  # "so 3 total" of the one line
+    else:
+        return None
+    lines = [line for line in context.cart if line.product_id in product_ids]
+    if not product_ids and len(context.cart) == 1:
+        lines = list(context.cart)
+    total_said = COUNT_IN_TOTAL.search(normalize(text))
+    if not product_ids and len(context.cart) > 1 and total_said is not None:
+        # "3 in total i mean, not 3 more" of a cart of several: the line that has that many already
+        count = int(total_said.group("count") or total_said.group("so"))
+        lines = [line for line in context.cart if line.quantity == count]
+    if len(lines) != 1:
+        return None
+    line, said = lines[0], normalize(text)
+    total = COUNT_IN_TOTAL.search(said)
+    if total is not None:
+        return [SetSlot(slot="quantity", value=total.group("count") or total.group("so"), target=_line_target(line))]
+    step = STEP_SAID_AGAIN.search(said)
+    if step is not None and line.quantity > (parse_quantity([step.group("count") or step.group("later")])[0] or 0):
+        return [Preview()]
+    return None
+
+
+# "ugh sorry, changed my mind again - the grey beanie": what comes after the change of mind
+CHANGED_MY_MIND = _rx(
+    r"^(?:(?:ugh|oh|ok|okay|sorry|hmm+|right|actually)\s*,?\s+)*(?:i'?ve\s+|i\s+)?changed\s+my\s+mind(?:\s+again)?"
+    r"\s*(?:[-,.;:]+|…)\s*(?P<rest>[a-z0-9].*)$"
+)
+# "to work pls, i said work": a request and what of it was said before
+SAID_IT_BEFORE = _rx(
+    r"^(?P<head>.*[a-z0-9].*?)\s*[,.;-]+\s*(?:i said|like i said|as i said)\s+(?P<again>[a-z0-9 ]+?)\s*[.!]*$"
+)
+# "wait no, put it all back", "bring everything back": the cart as it was before
+PUT_ALL_BACK = _rx(
+    r"^(?:(?:wait|no|oh|actually|hmm+|sorry|ugh|nah)\s*,?\s+)*(?:put|bring|add)\s+(?:it\s+all|them\s+all|everything"
+    r"|all of it|the lot|all of them|all that)\s+back(?:\s+in)?(?:\s+(?:please|pls|then))?\s*[.!]*$"
+)
+# "hmm dunno... $99 is a lot": a doubt over what the preview costs
+DOUBT_OVER_THE_PRICE = _rx(
+    r"^(?:(?:hmm+|um+|erm|eh|uh+|dunno|not sure|i don'?t know|idk)[\s,.…]*)+"
+    r"(?:\$\s?\d+(?:\.\d\d)?|\d+\s*(?:dollars|bucks)|that|it)\s*(?:'s|s|is)\s+"
+    r"(?:a lot|a bit much|too much|steep|pricey|expensive|quite a lot|a lot of money)"
+    r"(?:\s+(?:tbh|honestly|for me))?[\s.!]*$"
+)
+# "no the pullover i meant", "sorry, the cargo shorts i meant": what was meant, said first
+MEANT_SAID_LAST = _rx(
+    r"^(?:no|oh no|ah no|sorry|no sorry)\s*,?\s+(?:the\s+)?(?P<what>[a-z0-9][a-z0-9 ]*?)\s+i\s+(?:meant|mean)\s*[.!]*$"
+)
+# "…, forget the jacket", "never mind the jacket": the thing asked about given up
+FORGET_THE_THING = _rx(
+    r"(?:^|[,;.]\s*|\s)(?:forget|drop|skip|scrap|ditch|never\s*mind|nvm|leave)\s+(?:about\s+)?(?:the\s+|that\s+)?"
+    r"(?P<what>[a-z][a-z ]*?)(?:\s+(?:then|pls|please|out))?\s*[.!]*$"
+)
+# "…, put it back", "…, add them back in": what the clause before named, put back
+PUT_IT_BACK_LAST = _rx(
+    r"[,;.-]\s*(?:so\s+|pls\s+|please\s+)?(?:put|add|bring)\s+(?:it|them)\s+back(?:\s+in)?(?:\s+(?:pls|please|then))?"
+    r"\s*[.!]*$"
+)
+# Words of a thing said again to be sure it was heard: "did u get the beanie?", "like i said", "just making sure"
+MAKING_SURE = _rx(
+    r"\b(?:did (?:you|u|ya)|have (?:you|u)|(?:you|u) got|i said|like i said|as i said|i did say|just making sure"
+    r"|just checking|making sure|got that)\b"
+)
+
+
+def _no_change_said_again(commands: list[Command], text: str, context: DialogueContext) -> bool:
+    """At the preview, changes that each set a line's colour or size to what it is already, said to be sure
+    (MAKING_SURE, or "still")."""
+    said = normalize(text)
+    if not context.awaiting_confirmation or not commands:
+        return False
+    if not (MAKING_SURE.search(said) or rx.search(r"\bstill\b", said)):
+        return False
+    lines = {line.variant_id: line for line in context.cart}
+    for command in commands:
+        if not isinstance(command, SetSlot) or command.slot not in ("colour", "size"):
+            return False
+        if command.target is None and len(context.cart) != 1:
+            return False
+        line = lines.get(command.target.variant_id or "") if command.target else context.cart[0]
+        if line is None or (getattr(line, command.slot) or "").lower() != command.value.lower():
+            return False
+    return True
+
+
+def _repeated_to_be_sure(commands: list[Command], text: str, context: DialogueContext) -> bool:
+    """At the preview, the things read to add are each a cart line as it is (its product, and its colour and size
+    when said, no count), and the words say they are repeated to be sure (MAKING_SURE)."""
+    if not context.awaiting_confirmation or not context.cart or len(commands) != 1:
+        return False
+    added = commands[0]
+    said = normalize(text)
+    if not isinstance(added, AddItems) or not added.items or not MAKING_SURE.search(said):
+        return False
+    if rx.search(r"\b(?:another|more|extra|second|also|too|as well|again)\b", said):
+        return False  # "another grey beanie like i said": one more
+
+    def on_a_line(item: ItemSpec) -> bool:
+        return (
+            len(item.product_ids) == 1
+            and item.quantity is None
+            and not item.saved
+            and any(
+                line.product_id == item.product_ids[0]
+                and (item.colour is None or item.colour == (line.colour or "").lower())
+                and (item.size is None or item.size.upper() == (line.size or "").upper())
+                for line in context.cart
+            )
+        )
+
+    return all(on_a_line(item) for item in added.items)
 
 
 def _nothing_read(commands: list[Command]) -> bool:
@@ -4714,6 +5273,9 @@ class _Reader:
         cart = self.context.cart
         if not cart or self.context.pending is not None or TERSE_ADDS.search(text):
             return []
+        unwanted = NO_SUCH_THING.search(self.raw.lower().strip())
+        if unwanted and colour_of(unwanted.group("colour")):
+            return []  # "i said no white cap": that thing not wanted, never the cart's blue cap made white
         body = rx.sub(r"\bnot\s+(?:the\s+)?[a-z0-9]+\s*$", " ", TERSE_FILLER.sub(" ", text))
         body = rx.sub(r"\s+", " ", body).strip(" ,")
         if not body:
@@ -4796,6 +5358,8 @@ class _Reader:
             return []
         edits: list[Command] = []
         for part in parts:
+            if edits and rx.match(r"not\s+(?:the|my|a)\s", part):
+                continue  # "2 more of the bottle, not the cap": which line the change is about, not a removal
             commands = _Reader(self.lexicon, part, self.context).read()
             if (
                 edits
@@ -6792,6 +7356,9 @@ class _Reader:
 
     def _put_back(self, text: str) -> list[Command]:
         """PUT_BACK: the item named is added again; already in the cart, the cart is shown."""
+        text = rx.sub(r"\s+after all\b", "", text)
+        both = rx.search(r"\s*,?\s*\bboth(?:\s+of\s+them)?\s*$", text)
+        text = text[: both.start()] if both else text
         match = PUT_BACK.match(text) or KEEP_THE.match(text)
         if (
             match is not None
@@ -6803,12 +7370,35 @@ class _Reader:
             return []  # "keep the beanie grey": a value said with it is a change back, read as such
         if match is not None and match.re is KEEP_THE and self._cart_lines(match.group("what")):
             return [ShowCart()]  # "keep the shoes": nothing changes
-        if match is None or not self._names_product(match.group("what"), strict=True):
+        if match is not None and not self._names_product(match.group("what"), strict=True):
+            return self._put_back_by_value(match.group("what"))
+        if match is None:
             return []
         if self._cart_lines(match.group("what")):
             return [ShowCart()]
         items = [item for item in self._items(match.group("what")) if item.product_ids or item.saved]
+        if len(items) == 1 and items[0].quantity is None and both:
+            items = [replace(items[0], quantity=2)]  # "put the flasks back in, both of them": the two there were
         return [AddItems(items=tuple(items[:10]))] if items and not self._unread else []
+
+    def _put_back_by_value(self, what: str) -> list[Command]:
+        """ "put the red one back after all" with only grey beanies left: one more line of the cart's one product, in
+        that colour or size (the grey line was made red); the cart shown when such a line is there."""
+        said = rx.fullmatch(r"(?P<slots>[a-z0-9 ]+?)\s+ones?", what.strip())
+        products = {line.product_id for line in self.context.cart}
+        if said is None or len(products) != 1:
+            return []
+        slots = self._slots_only(said.group("slots"))
+        if slots is None or slots.quantity is not None:
+            return []
+        product_id = next(iter(products))
+        if any(
+            (slots.colour is None or (line.colour or "").lower() == slots.colour)
+            and (slots.size is None or (line.size or "").upper() == slots.size.upper())
+            for line in self.context.cart
+        ):
+            return [ShowCart()]
+        return [AddItems(items=(ItemSpec(product_ids=(product_id,), colour=slots.colour, size=slots.size),))]
 
     def _line_by_place(self, text: str) -> list[Command]:
         """LINE_BY_PLACE about a cart of several lines: the size or colour said goes to that line. Without a
@@ -7384,6 +7974,13 @@ class _Reader:
         return None
 
     def _correction(self, text: str) -> list[Command]:
+        unwanted = NO_SUCH_THING.search(self.raw.lower().strip())
+        if (
+            unwanted
+            and colour_of(unwanted.group("colour"))
+            and self._names_product(unwanted.group("thing"), strict=True)
+        ):
+            return []  # "hello? i said no white cap": that thing not wanted, never the cart's blue cap made white
         body = rx.sub(
             r"^(?:actually|actualy|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thought|"
             r"i meant|i mean|no i meant|no)\b\s*,?\s*",
@@ -7442,6 +8039,8 @@ class _Reader:
             commands.append(_size_slot(reading, correction=True, target=target))
             numbers_text = (value_text[: reading.start] + " " + value_text[reading.end :]).strip()
         quantity = self._number(numbers_text)
+        if quantity == 1 and reading is not None and rx.search(r"\bone\s+size\s+(?:down|up|smaller|bigger)\b", body):
+            quantity = None  # "one size down i mean, the 41": the step the size said is, not one of them
         if quantity is not None:
             commands.append(SetSlot(slot="quantity", value=str(quantity), target=target, correction=True))
         colour = self._colour(value_text)
