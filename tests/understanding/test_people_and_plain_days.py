@@ -208,3 +208,16 @@ def test_each_ones_size_said_first_is_a_thing_each(generator):
 
 def test_a_count_written_after_the_thing_stands_beside_who_one_is_for(generator):
     assert lines(read(generator, "soft flask x2, one for my dad")) == [("prod_soft_flask", None, None, 2)]
+
+
+def test_what_one_person_of_a_line_of_two_says_is_their_one_in_all_of_it(generator):
+    jackets = DialogueContext(
+        cart=(CartLine("var_rain_jacket_blue_m", "prod_rain_jacket", "Packable Rain Jacket", "blue", "M", 2),),
+        awaiting_confirmation=True,
+    )
+
+    commands = read(generator, "he's an L, and he wants yellow", jackets)
+
+    assert lines(commands) == [("prod_rain_jacket", "yellow", "L", 1)], commands
+    [kept] = [command for command in commands if isinstance(command, SetSlot)]
+    assert (kept.value, kept.target.variant_id) == ("1", "var_rain_jacket_blue_m"), commands

@@ -1227,6 +1227,13 @@ PERSON_KEPT = re.compile(
     r"(?:\s+(?:as it is|as is|alone|the same))?\b"
 )
 SAID_BY = re.compile(r"(?i)^\W*(?:(?:oh|ok|okay|and|actually|wait|hmm|um)\W+)*(?P<who>he|she)\s+(?:says|said|wants)\b")
+# The words that say whose a thing is, taken out to leave what is said of it (`_Reader._persons_share`).
+PERSON_WORDS = re.compile(
+    r"(?i)\b(?:(?:she|he|they)\s*'?\s*s|shes|hes|she is|he is|they are"
+    r"|(?:she|he|they)\s+(?:wants?|says?|would like|needs?|prefers?|likes?|takes?|wears?)"
+    r"|(?:my|our|her|his|their|the)\s+(?:\w+\s+)?" + RELATION + r"\s*(?:'\s*s)?"
+    r"(?:\s+(?:is|are|one|size))?|mine|his|hers|theirs|is|are|an?|size|in)\b"
+)
 PERSON_OWNS = re.compile(
     r"(?i)\s*[,;.-]+\s*(?:that'?s|thats|that is|it'?s|its|that one'?s|that one is)\s+(?:for\s+)?(?:my|our)\s+"
     + RELATION
@@ -8684,6 +8691,31 @@ class _Reader:
         person = "him" if said.group("who").lower() == "he" else "her"
         return [replace(relayed[0], target=ItemSpec(person=person))]
 
+    def _persons_share(self, said: str, person: str) -> list[Command] | None:
+        """ "two rain jackets, blue M for me and one for my friend" → "she's an S, and she wants yellow": of the one
+        line of two, the person's one in everything they said (a yellow S), the rest as it was (the S went to the whole
+        line and the yellow to a second M)."""
+        line = self.context.cart[0]
+        words = normalize(PERSON_WORDS.sub(" ", said))
+        words = rx.sub(
+            r"\b(?:oh|wait|actually|ok|okay|and|so|sorry|then|too|as well|please|pls|one|ones)\b", " ", words
+        )
+        words = rx.sub(r"\s+", " ", words).strip(" ,")
+        if self.lexicon.by_id[line.product_id].size_kind == "clothing":
+            words = rx.sub(r"(?<![a-z0-9])(xs|s|m|l|xl|xxl)(?![a-z0-9])", r"size \1", words)  # "she's an S"
+        item = self._said_of(words, line.product_id) if words else None
+        if item is None or not (item.colour or item.size) or item.quantity not in (None, 1):
+            return None
+        colour, size = item.colour or line.colour, item.size or line.size
+        if (colour, size) == (line.colour, line.size):
+            return None
+        kept = ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
+        theirs = ItemSpec(product_ids=(line.product_id,), colour=colour, size=size, quantity=1, person=person)
+        return [
+            SetSlot(slot="quantity", value=str(line.quantity - 1), target=kept, correction=True),
+            AddItems(items=(theirs,)),
+        ]
+
     def _change_for_a_person(self) -> list[Command] | None:
         """ "make mine the L and leave hers", "his is 45 actually", "make the one for my son black", "he says navy as
         well", "drop his", "dad's a small actually" with two or more lines in the cart: the change, about the line of
@@ -8724,9 +8756,9 @@ class _Reader:
         # well" or "the red ones" it read as one more)
         rest = rx.sub(r"(?i)\b(?:as well|too|also|now|instead|then)\b|\bactually\s*$", " ", rest)
         rest = rx.sub(r"(?i)\bthe\s+([a-z0-9]+)\s+(?:ones?|pair)\b", r"\1", rest).strip(" ,")
-        read = _Reader(self.lexicon, rest, self.context).read()
         if shared:
-            return read if read and not any(isinstance(command, CannotHandle) for command in read) else None
+            return self._persons_share(said, person)
+        read = _Reader(self.lexicon, rest, self.context).read()
 
         def one_change(commands: list[Command]) -> bool:
             return bool(commands) and all(
