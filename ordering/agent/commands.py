@@ -651,3 +651,6 @@ class DialogueContext:
     # True when the assistant's latest message told the shipping options: "the quick one", "whichever's cheaper" next
     # choose one of them.
     shipping_offered: bool = False
+    # The customer's message just before, when it said only sizes, colours or whose they are and so was not understood
+    # ("a medium for me and a small for my daughter please"): the thing named next ("the zip hoodies, navy") is in them.
+    values_said: str = ""

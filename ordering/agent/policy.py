@@ -303,6 +303,11 @@ def _item_wire(spec: c.ItemSpec) -> dict[str, Any]:
     return c.item_to_dict(spec)
 
 
+# Sizes or colours said in a message that was not understood (`Policy.run`, `DialogueContext.values_said`).
+VALUES_ONLY = re.compile(
+    r"\b(?:xs|s|m|l|xl|xxl|small|medium|large|extra large|[34]\d|black|white|grey|gray|navy|blue|red|green|orange"
+    r"|pink|purple|yellow|beige|tan|khaki|olive|lime)\b"
+)
 # Who a person word may be: "his" is the one line for a man or a boy, "hers" for a woman or a girl, "mine" the
 # customer's own (`_lines_of_person`).
 _HE = {"him", "he", "his", "son", "sons", "husband", "hubby", "dad", "daddy", "father", "brother", "boyfriend", "bf",
@@ -468,6 +473,11 @@ class Policy:
             # "revert" next: this message meant a change that did not happen (not understood, or a question asked
             # instead), so there is nothing of it to undo
             turn.state["unread_at"] = turn_no
+            turn.save_state()
+        if unread and VALUES_ONLY.search(turn.customer_text.lower()):
+            # "a medium for me and a small for my daughter please", not understood: the thing named next is in them
+            # (`DialogueContext.values_said`)
+            turn.state["values_said"] = {"text": turn.customer_text[:300], "turn": turn_no}
             turn.save_state()
         self._remember_for_undo(turn, commands, before)
 

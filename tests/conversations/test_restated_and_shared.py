@@ -107,3 +107,13 @@ def test_a_person_whose_line_was_never_said_is_asked_about(shop, chat):
 
     assert "Which item" in texts(asked), texts(asked)
     assert shop.sandbox.order_records == {}
+
+
+def test_sizes_said_before_the_thing_are_its_sizes_in_the_next_message(shop, chat):
+    chat.start()
+    first = chat.say("an L for me and an M for my son please")
+    assert shop.sandbox.order_records == {} and "didn't understand" in texts(first), texts(first)
+
+    answer = chat.say("the grey zip hoodies")
+
+    assert sorted(preview_lines(answer)) == [("var_zip_hoodie_grey_l", 1), ("var_zip_hoodie_grey_m", 1)], texts(answer)

@@ -221,3 +221,17 @@ def test_what_one_person_of_a_line_of_two_says_is_their_one_in_all_of_it(generat
     assert lines(commands) == [("prod_rain_jacket", "yellow", "L", 1)], commands
     [kept] = [command for command in commands if isinstance(command, SetSlot)]
     assert (kept.value, kept.target.variant_id) == ("1", "var_rain_jacket_blue_m"), commands
+
+
+def test_sizes_said_before_the_thing_are_its_sizes(generator):
+    said_before = DialogueContext(values_said="an L for me and an S for my niece please")
+
+    [add] = read(generator, "the cargo shorts", said_before)
+
+    assert [(item.size, item.person) for item in add.items] == [("L", "me"), ("S", "niece")], add
+
+
+def test_a_size_said_before_a_thing_that_has_no_sizes_is_not_its(generator):
+    said_before = DialogueContext(values_said="a large please")
+
+    assert lines(read(generator, "white running cap", said_before)) == [("prod_run_cap", "white", None, None)]

@@ -4303,6 +4303,9 @@ class _Reader:
                 return [refused]
             besides = _Reader(self.lexicon, rest, self.context).read()
             return [refused, *(command for command in besides if isinstance(command, _BESIDE_A_CARD_NUMBER))]
+        with_values = self._with_values_said_before()
+        if with_values is not None:
+            return with_values
         relayed = self._relayed()
         if relayed is not None:
             return self._said_of_the_one_who_says(relayed)
@@ -8655,6 +8658,36 @@ class _Reader:
         if first.size:
             answer.append(SetSlot(slot="size", value=first.size))
         return [*answer, AddItems(items=items[1:]), *others]
+
+    def _with_values_said_before(self) -> list[Command] | None:
+        """ "a medium for me and a small for my daughter please" (not understood) → "the zip hoodies, navy": the thing
+        named now, in the sizes and colours said just before (`DialogueContext.values_said`), read as one message (the
+        size was asked, and the two people's sizes were lost). Only when that reading adds the thing named now, with
+        more said of it than this message says alone."""
+        before = self.context.values_said
+        if not before or self.context.pending is not None or self.question:
+            return None
+        plain = _Reader(self.lexicon, self.raw, replace(self.context, values_said="")).read()
+        adds = [command for command in plain if isinstance(command, AddItems)]
+        if len(adds) != 1 or len(plain) != 1 or len({item.product_ids for item in adds[0].items}) != 1:
+            return None
+        product_ids = adds[0].items[0].product_ids
+        if len(product_ids) != 1 or any(item.size for item in adds[0].items):
+            return None
+        joined = _Reader(self.lexicon, f"{self.raw}, {before}", replace(self.context, values_said="")).read()
+        if len(joined) != 1 or not isinstance(joined[0], AddItems):
+            return None
+        items = joined[0].items
+        if any(item.product_ids != product_ids for item in items) or not all(
+            item.size or item.colour for item in items
+        ):
+            return None
+        if len(items) <= len(adds[0].items) and not any(item.size for item in items):
+            return None  # nothing more said of it than now
+        sizes = self.lexicon.by_id[product_ids[0]].sizes if product_ids[0] in self.lexicon.by_id else ()
+        if any(item.size and item.size not in sizes for item in items):
+            return None  # "a medium please" → "blue cap": a cap has no sizes, so the medium was about something else
+        return joined
 
     def _said_of_the_one_who_says(self, relayed: list[Command]) -> list[Command]:
         """ "she says orange actually" with two or more lines: what she says is about her line (`ItemSpec.person`), read
