@@ -3923,6 +3923,12 @@ def colours_each(text: str, lexicon: CatalogLexicon) -> str:
     return _TWO_COLOURS.sub(each, text)
 
 
+def _as_typed(text: str) -> str:
+    """The message with its spacing collapsed and curly apostrophes straight, its case and punctuation as typed (what
+    the person rules read: "i'm", "he's", "S for me")."""
+    return rx.sub(r"[\u2018\u2019`]", "'", rx.sub(r"\s+", " ", text))
+
+
 class _Reader:
     def __init__(self, lexicon: CatalogLexicon, text: str, context: DialogueContext) -> None:
         self.lexicon = lexicon
@@ -4450,7 +4456,7 @@ class _Reader:
         items = adds[0].items
         if len({item.product_ids for item in items}) != 1 or any(item.person for item in items):
             return commands
-        said = rx.sub(r"[\u2018\u2019`]", "'", rx.sub(r"\s+", " ", self.raw.lower()))
+        said = _as_typed(self.raw.lower())
         people = people_with_values(said)
         if len(people) > len(items) and all(item.colour or item.size for item in items):
             # "tech tees for me and my son - orange XL for me, blue S for him": the values said last are each one's
@@ -8628,7 +8634,7 @@ class _Reader:
             product_id = self._topic()
         if product_id is None or product_id not in self.lexicon.by_id:
             return None
-        said = rx.sub(r"[\u2018\u2019`]", "'", rx.sub(r"\s+", " ", self.raw.lower())).strip(" .!")
+        said = _as_typed(self.raw.lower()).strip(" .!")
         parts = len(PER_PERSON_PART.findall(said))
         if parts < 2 and len(COUNTED_PART.findall(said)) < 2:
             return None
@@ -8637,7 +8643,7 @@ class _Reader:
         context = replace(self.context, pending=None, last_shown=())
         # "ok, … then": the words around an answer (left in, "then" made the request a search); as typed, for a letter
         # size's case ("S for me": a lone "s" was read as no size)
-        said = rx.sub(r"[\u2018\u2019`]", "'", rx.sub(r"\s+", " ", self.raw)).strip(" .!")
+        said = _as_typed(self.raw).strip(" .!")
         said = rx.sub(r"(?i)^(?:(?:ok|okay|right|so|sure|fine|yeah|yes|alright|then)\b[\s,]*)+", "", said)
         said = rx.sub(r"(?i)(?:[\s,]*\b(?:then|please|pls|thanks|ta|cheers|thx)\b)+\s*$", "", said)
         read = _Reader(self.lexicon, f"{self.lexicon.by_id[product_id].title} {said}", context).read()
@@ -8760,15 +8766,15 @@ class _Reader:
         shared = len(cart) == 1 and cart[0].quantity >= 2
         if (len(cart) < 2 and not shared) or self.question:
             return None
-        said = rx.sub(r"[\u2018\u2019`]", "'", rx.sub(r"\s+", " ", self.raw)).strip(" .!")
-        said = PERSON_KEPT.sub("", said)
+        typed = _as_typed(self.raw).strip(" .!")
+        said = PERSON_KEPT.sub("", typed)
         # "make one of them white, that's my daughter's": whose it is, said after the change
         said = PERSON_OWNS.sub("", said)
         # "one of them's for my husband, make his an L": the one that is his, made an L
         said = ONE_OF_THEM_FOR.sub("make one of them ", said)
         match = PERSON_CHANGED.search(said)
         if match is None:
-            if said != rx.sub(r"[\u2018\u2019`]", "'", rx.sub(r"\s+", " ", self.raw)).strip(" .!"):
+            if said != typed:
                 return _Reader(self.lexicon, said, self.context).read()
             return None
         who = next(
