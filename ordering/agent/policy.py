@@ -3447,14 +3447,16 @@ def _option_named(text: str, options: list[dict]) -> str | None:
 
 
 def _conflicting_slots(commands: list[c.Command]) -> tuple[str, list[str]] | None:
-    seen: dict[tuple[str, str | None], list[str]] = {}
+    seen: dict[tuple[str, str | None, str | None], list[str]] = {}
     for command in commands:
         if isinstance(command, c.SetSlot):
-            key = (command.slot, command.target.variant_id if command.target else None)
+            # "his navy, mine grey": one value for each person's line is no conflict
+            target = command.target
+            key = (command.slot, target.variant_id if target else None, target.person if target else None)
             values = seen.setdefault(key, [])
             if command.value.lower() not in (value.lower() for value in values):
                 values.append(command.value)
-    for (slot, _), values in seen.items():
+    for (slot, _variant, _person), values in seen.items():
         if len(values) > 1:
             return slot, values
     return None

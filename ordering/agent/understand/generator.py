@@ -121,6 +121,7 @@ from ordering.agent.commands import (
     Select,
     SetSlot,
     ShowCart,
+    Slot,
     Thanks,
     Undo,
     UseMyPromotion,
@@ -1206,6 +1207,20 @@ def person_key(who: str) -> str:
     return "me" if last in ("me", "myself", "mine", "i", "my") else last
 
 
+# What may be said after a swap besides the values: who wants which ("she wants the navy", "my son likes grey more")
+_SWAP_REASON_WORDS = frozenset(
+    _words("""
+    she he they i we wants want likes like prefers prefer would rather needs need the one ones mine his hers theirs my
+    our her him them me so cos because as since its it s d ll re thats that is was more better instead actually lol
+    please have get take go with pls thanks ta cheers now then too
+    """)
+)
+# "two pairs of trail blazers - black 44 for me and …": a count of the whole said before what each one's is
+TOTAL_BEFORE_PEOPLE = _rx(
+    r"\b(?P<count>[2-5]|two|three|four|five)\s+(?:(?:pairs?|packs?)\s+of\s+)?(?:the\s+)?[a-z][a-z ]*?\s*[-:,]\s"
+)
+
+
 def people_with_values(said: str) -> list[str]:
     """The people a message gives things to, each with what is theirs (`PERSON_WITH_VALUES`), in the order said."""
     people = []
@@ -1226,6 +1241,8 @@ PERSON_KEPT = re.compile(
     r"(?i)\s*,?\s*(?:and\s+|but\s+)?(?:leave|keep)\s+(?:his|hers|mine|theirs|the other(?:\s+one)?)"
     r"(?:\s+(?:as it is|as is|alone|the same))?\b"
 )
+# "…, same as mine", "…, like his": the one whose line already has the value said (`_Reader._change_for_a_person`)
+SAME_AS_PERSON = re.compile(r"(?i)\s*[,;-]\s*(?:the\s+)?(?:same\s+as|like)\s+(?:mine|his|hers|theirs|me|him|her)\s*$")
 SAID_BY = re.compile(r"(?i)^\W*(?:(?:oh|ok|okay|and|actually|wait|hmm|um)\W+)*(?P<who>he|she)\s+(?:says|said|wants)\b")
 # The words that say whose a thing is, taken out to leave what is said of it (`_Reader._persons_share`).
 PERSON_WORDS = re.compile(
@@ -1263,6 +1280,8 @@ ONE_OF_THE_SHOWN = _rx(
     r"(?:one|it|that|a|one of (?:them|those|these)|a (?:pack|pair|set) of (?:them|those|these))"
     r"(?P<values>(?:\s*,?\s*(?!(?:and|but|or|not|no|with|for|to)\b)[a-z0-9]+)*?)"
     r"(?:\s+(?:pack|pair|set|one))?(?:\s+(?:in|on|into))?(?:\s+(?:my|the)\s+(?:cart|basket|order))?"
+    # "add one for my husband then": who it is for (the policy keeps it with the line)
+    r"(?:\s+for\s+(?P<who>" + _WHO + r"))?"
     r"(?:\s+(?:then|please|pls|too|as well|thanks))*\s*$"
 )
 # "both of them", "all of them please", "each one" to a "which item?" question that offers them all.
@@ -1792,6 +1811,12 @@ DOUBLE_LINE = _rx(
 _LEAD = (
     r"^(?:(?:actually|oh|ok|okay|yes|yeah|and|hmm|wait|so|please|pls|but|then|nah|nope|no|ugh|erm|er|um|uh|right|"
     r"well|oops|sorry|ah|meh|argh|hm|mm|ya|yep|fine|alright)\s*,?\s+)*"
+)
+# "actually swap the colours, she wants the navy", "can you switch the sizes round": the two lines' values swapped
+SWAP_VALUES = _rx(
+    _LEAD + r"(?:(?:can|could) you\s+|please\s+|pls\s+|lets\s+|let's\s+)?(?:swap|switch|flip|reverse)\s+"
+    r"(?:the|their|our|them|those)\s+(?P<slot>colou?rs|sizes)(?:\s+(?:round|around|over))?"
+    r"(?:\s+(?:please|pls))?(?P<rest>(?:\s*[,;.-]+\s*|\s+(?:cos|because|as|since)\s+).*)?$"
 )
 # "Undo that", "put it back how it was", "go back to what it was": the cart as it was before its last change
 # (`Undo`). "Go back" alone only about a cart; "put them back" after a removal stays KEEP_ALL's.
@@ -4318,6 +4343,9 @@ class _Reader:
         for_another = self._for_another()
         if for_another is not None:
             return for_another
+        swapped = self._swapped()
+        if swapped is not None:
+            return swapped
         for_a_person = self._change_for_a_person()
         if for_a_person is not None:
             return for_a_person
@@ -4461,8 +4489,27 @@ class _Reader:
         if len(people) > len(items) and all(item.colour or item.size for item in items):
             # "tech tees for me and my son - orange XL for me, blue S for him": the values said last are each one's
             people = people[-len(items) :]
+        if len(people) == len(items) - 1 and items[0].saved and "me" not in people:
+            # "the running shoes i liked, and a pair in 40 for my daughter": the saved one is the customer's own, the
+            # others are said for someone (the policy takes a line said for no one as the customer's)
+            owned = AddItems(
+                items=(items[0], *(replace(item, person=who) for item, who in zip(items[1:], people, strict=True)))
+            )
+            return [owned if command is adds[0] else command for command in commands]
         if len(people) != len(items):
             return commands
+        total = TOTAL_BEFORE_PEOPLE.search(said)
+        if (
+            total is not None
+            and parse_quantity([total.group("count")])[0] == len(items)
+            # "tech tees for my two boys in blue, and an orange one for me": two are the boys', not of them all
+            and not rx.search(r"\bfor\b|\b(?:" + RELATION + r")\b", total.group(0))
+            and items[0].quantity == len(items)
+            and all(item.quantity is None for item in items[1:])
+        ):
+            # "RUN15 on two pairs of trail blazers - black 44 for me and green 40 for my son": the count said before is
+            # of them all (it was two of the first)
+            items = (replace(items[0], quantity=None), *items[1:])
         if all(item.quantity == len(items) for item in items) and len(rx.findall(r"\bone\s+for\b", said)) == len(items):
             # "grey and navy zip hoodies in M, one for me one for my sister": one each, not two of each
             items = tuple(replace(item, quantity=None) for item in items)
@@ -8755,6 +8802,30 @@ class _Reader:
             AddItems(items=(theirs,)),
         ]
 
+    def _swapped(self) -> list[Command] | None:
+        """ "actually swap the colours, she wants the navy", "switch the sizes round": the two lines of one thing each
+        take the other's colour (or size). Only with exactly two lines of one product that differ in it; what is said
+        after it may only name one of the two values (it made both navy)."""
+        match = SWAP_VALUES.match(normalize(self.raw))
+        lines = self.context.cart
+        if match is None or len(lines) != 2 or lines[0].product_id != lines[1].product_id:
+            return None
+        slot: Slot = "colour" if match.group("slot").startswith("colo") else "size"
+        first, second = (getattr(line, slot) or "" for line in lines)
+        if not first or not second or first.lower() == second.lower():
+            return None
+        rest = set(rx.findall(r"[a-z0-9]+", match.group("rest") or ""))
+        values = {first.lower(), second.lower()}
+        said = {word for word in rest if colour_of(word) or normalize_clothing(word) or word.isdigit()}
+        if {(colour_of(word) or normalize_clothing(word) or word).lower() for word in said} - values:
+            return None
+        if any(not rx.fullmatch(RELATION, word) for word in rest - said - _SWAP_REASON_WORDS):
+            return None  # "swap the colours, and add a cap": more is asked than the swap
+        return [
+            SetSlot(slot=slot, value=second, target=_line_target(lines[0]), correction=True),
+            SetSlot(slot=slot, value=first, target=_line_target(lines[1]), correction=True),
+        ]
+
     def _change_for_a_person(self) -> list[Command] | None:
         """ "make mine the L and leave hers", "his is 45 actually", "make the one for my son black", "he says navy as
         well", "drop his", "dad's a small actually" with two or more lines in the cart: the change, about the line of
@@ -8767,7 +8838,14 @@ class _Reader:
         if (len(cart) < 2 and not shared) or self.question:
             return None
         typed = _as_typed(self.raw).strip(" .!")
+        both = self._changes_for_two_people(typed)
+        if both is not None:
+            return both
         said = PERSON_KEPT.sub("", typed)
+        # "he wants grey actually, same as mine": the value said again by whose it already is, not a change of mine
+        kept = SAME_AS_PERSON.sub("", said)
+        if kept != said and any(colour_of(word) or normalize_clothing(word) for word in rx.findall(r"[a-z0-9]+", kept)):
+            said = kept
         # "make one of them white, that's my daughter's": whose it is, said after the change
         said = PERSON_OWNS.sub("", said)
         # "one of them's for my husband, make his an L": the one that is his, made an L
@@ -8793,7 +8871,7 @@ class _Reader:
         rest = rx.sub(r"(?i)^(?:(?:and|oh|also|plus|ok|okay|actually|wait)\b\W*)+", "", rest)
         # "he says navy as well", "she wants the red ones too now": the value, said of that person's line (with "as
         # well" or "the red ones" it read as one more)
-        rest = rx.sub(r"(?i)\b(?:as well|too|also|now|instead|then)\b|\bactually\s*$", " ", rest)
+        rest = rx.sub(r"(?i)\b(?:as well|too|also|now|instead|then|back to)\b|\bactually\s*$", " ", rest)
         rest = rx.sub(r"(?i)\bthe\s+([a-z0-9]+)\s+(?:ones?|pair)\b", r"\1", rest).strip(" ,")
         if shared:
             return self._persons_share(said, person)
@@ -8814,6 +8892,27 @@ class _Reader:
             return None
         target = ItemSpec(person=person)
         return [replace(command, target=target) for command in read]
+
+    def _changes_for_two_people(self, typed: str) -> list[Command] | None:
+        """ "actually just his navy, mine stays grey", "make hers navy and mine grey": a change of each of two people's
+        lines in one message, each read as said alone (the first was taken for both lines, or nothing was understood).
+        Only when both halves are such changes, of two different people."""
+        body = rx.sub(_LEAD, "", typed.lower())
+        parts = [part for part in rx.split(r"\s*[,;]\s*(?:and\s+|but\s+)?|\s+(?:and|but|while)\s+", body) if part]
+        if len(parts) != 2:
+            return None
+        changes: list[Command] = []
+        people: set[str] = set()
+        for part in parts:
+            part = rx.sub(r"(?i)^(?:(?:actually|just|only|oh|ok|okay|so|wait|and)\b\W*)+", "", part)
+            if not PERSON_CHANGED.search(part):
+                return None
+            read = _Reader(self.lexicon, part, self.context)._change_for_a_person()
+            if not read or any(getattr(command, "target", None) is None for command in read):
+                return None
+            people |= {command.target.person for command in read if command.target is not None}  # type: ignore[attr-defined]
+            changes += read
+        return changes if len(people) == 2 else None
 
     def one_of_the_shown(self) -> list[Command] | None:
         """ "yes add one", "add a white pack in M then", "ok put one in, blue" right after the one product the assistant
@@ -8836,7 +8935,8 @@ class _Reader:
         item = self._said_of(values, product_id) if values else ItemSpec(product_ids=(product_id,))
         if item is None:
             return None
-        return [AddItems(items=(replace(item, quantity=None),))]
+        who = match.group("who")
+        return [AddItems(items=(replace(item, quantity=None, person=person_key(who) if who else None),))]
 
     def _every_line_option(self) -> str | None:
         """ "both of them", "all of them", "each" to "which item should I change to 2: the beanie, the flask or
@@ -9498,6 +9598,16 @@ class _Reader:
                 # "ok i'll take that in orange, M": the size of the one pointed at (it was a second item, "m")
                 items[-1] = self._derive(replace(items[-1], size=letter), items[-1])
                 continue
+            if (
+                item.saved == "purchased"
+                and not (item.product_ids or item.query)
+                and items
+                and items[-1].saved
+                and SAME_AGAIN_CHUNK.match(chunk)
+            ):
+                # "the hoodie i liked, plus the same one in M for my brother": another of the saved one in M; "the same
+                # one" is no past purchase here (it took bob's last order, a pair of shoes, in M)
+                item = self._derive(replace(item, saved=None), item)
             if item.product_ids or item.query or item.saved or self._pointer.get(id(item)):
                 if carried is not None:
                     item = self._derive(_fill(item, carried), item)
@@ -9583,7 +9693,11 @@ class _Reader:
             )
             # "the hoodie i liked, and the same in M": another of it, said as such, even where the first one's size is
             # still to come from what was liked (it became the one hoodie in M)
-            clash = clash or bool(previous.saved and (sized or item.colour) and SAME_AGAIN_CHUNK.match(chunk))
+            clash = clash or bool(
+                previous.saved
+                and (sized or item.colour)
+                and (SAME_AGAIN_CHUNK.match(chunk) or self._another_said(chunk, text))
+            )
             count_only = item.quantity is not None and not sized and not item.colour
             if count_only and previous.quantity is not None:
                 # "3 cotton tees, one of each colour": a second count for the same thing is not read as a line.
@@ -9609,6 +9723,18 @@ class _Reader:
         for group in groups:
             dropped |= self._settle(items, group)
         return [item for index, item in enumerate(items) if index not in dropped]
+
+    @staticmethod
+    def _another_said(chunk: str, text: str) -> bool:
+        """ "and a pair in 40", "plus a navy one in S", "and one in M for my son": another thing of the one before it,
+        said after "and" or "plus" (after a saved item: "the running shoes i liked, and a pair in 40 for my daughter"
+        was the liked pair in 40 alone)."""
+        if not rx.match(
+            r"(?:(?:and|plus|also)\s+)*(?:(?:a|one|another)\s+(?:pair|pack|one|[a-z]+\s+(?:one|pair))|one\s+(?:in|for))\b",
+            chunk,
+        ):
+            return False
+        return bool(rx.search(r"\b(?:and|plus|also)\s+" + re.escape(chunk), text))
 
     @staticmethod
     def _said_of_every_part(text: str, chunk: str, items: list[ItemSpec], slot: ItemSpec) -> bool:
