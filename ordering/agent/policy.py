@@ -318,10 +318,45 @@ _SHE = {"her", "she", "hers", "daughter", "daughters", "wife", "mum", "mom", "mu
 _ME = {"me", "myself", "mine", "my", "i"}
 
 
-def _owner_add(state: dict, variant_id: str, person: str) -> None:
+def _owner_add(state: dict, variant_id: str, person: str, count: int = 1) -> None:
+    """`person` owns `count` more units of the line ("white caps, 2 for me and 1 for the wife": me, me, wife)."""
     owners = dict(state.get("owners") or {})
-    owners[variant_id] = [*owners.get(variant_id, []), person.lower()][-5:]
+    owners[variant_id] = [*owners.get(variant_id, []), *[person.lower()] * max(1, min(count, 20))][-20:]
     state["owners"] = owners
+
+
+def _owner_drop(state: dict, variant_id: str, person: str, count: int) -> None:
+    owners = dict(state.get("owners") or {})
+    said = list(owners.get(variant_id) or [])
+    for _ in range(count):
+        if person in said:
+            said.remove(person)
+    owners[variant_id] = said
+    state["owners"] = owners
+
+
+def _share_of_person(state: dict, person: str) -> tuple[dict, str, int] | None:
+    """The one cart line that `person` shares with others ("beanies - red for my mum and red for my sister": one line
+    of two, one each), with the owner word it is kept under and how many of it are theirs; None when no line or two
+    lines hold a share of theirs, or the person word fits two owners of the line ("her" of mum and sister)."""
+    owners = state.get("owners") or {}
+    person = person.lower()
+    group = next((kind for kind in (_ME, _HE, _SHE) if person in kind), None)
+    found = []
+    for row in state.get("cart") or []:
+        said = owners.get(row["variant_id"]) or []
+        if not said or (len(set(said)) == 1 and len(said) >= row["quantity"]):
+            continue  # nobody's, or theirs alone
+        if person in said:
+            found.append((row, person, said.count(person)))
+            continue
+        alike = {word for word in said if group is not None and word in group}
+        if len(alike) == 1:
+            [word] = alike
+            found.append((row, word, said.count(word)))
+    if len(found) != 1 or found[0][2] >= found[0][0]["quantity"]:
+        return None
+    return found[0]
 
 
 def _owner_moved(state: dict, old: str, new: str) -> None:
@@ -345,7 +380,8 @@ def _lines_of_person(state: dict, person: str) -> list[dict]:
 
     def owner(row: dict) -> str | None:
         said = owners.get(row["variant_id"]) or []
-        return said[0] if len(said) == 1 else ("" if said else None)
+        # theirs alone when every unit of it was said for them; a share with others (or with units said for no one)
+        return said[0] if said and len(set(said)) == 1 and len(said) >= row["quantity"] else ("" if said else None)
 
     exact = [row for row in cart if owner(row) == person]
     if exact:
@@ -1810,7 +1846,7 @@ class Policy:
         # message added several (the count went to the flask alone)
         self.added.append(variant["variant_id"])
         if spec.person:
-            _owner_add(turn.state, variant["variant_id"], spec.person)
+            _owner_add(turn.state, variant["variant_id"], spec.person, quantity)
         turn.state["focus_shared"] = len(self.added) > 1
         turn.state["topic"] = {"product_id": product_id, "title": title}
         turn.save_state()
@@ -1967,6 +2003,10 @@ class Policy:
             self._add_one(turn, c.ItemSpec(product_ids=(command.value,)) if command.value.startswith("prod_")
                           else c.ItemSpec(query=command.value), [])  # fmt: skip
             return
+        if command.slot in ("size", "colour") and self._split_for_person(
+            turn, command.target, command.slot, command.value
+        ):
+            return
         line = self._target_line(turn, command.target)
         if command.target is None and len(turn.state["cart"]) > 1:
             if command.slot in ("size", "colour"):
@@ -1994,6 +2034,34 @@ class Policy:
             self._ask_line(turn, command.slot, command.value)
             return
         self._set_on_line(turn, line, command.slot, command.value, also=self.product_change_slots)
+
+    def _split_for_person(self, turn: Turn, target: c.ItemSpec | None, slot: str | None, value: str) -> bool:
+        """A change or removal said of one person whose things share a line with someone else's ("beanies - red for my
+        mum and red for my sister" → "my sister wants grey"; "2 for me and 1 for the wife" → "the wife wants blue"):
+        their units leave the line, and come back as a line of their own with the change (`slot` None: they go).
+        False when the person has a line of their own, or no one share fits (then as before: their line, or asked)."""
+        if target is None or not target.person or target.variant_id:
+            return False
+        if _lines_of_person(turn.state, target.person):
+            return False
+        share = _share_of_person(turn.state, target.person)
+        if share is None:
+            return False
+        row, owner, count = share
+        if target.product_ids and row["product_id"] not in target.product_ids:
+            return False
+        spec = c.ItemSpec(
+            product_ids=(row["product_id"],), colour=row.get("colour") or None, size=row.get("size") or None,
+            quantity=count, person=owner,
+        )  # fmt: skip
+        if slot is not None and (getattr(spec, slot) or "").lower() == value.lower():
+            return False  # theirs is that already: nothing to split
+        self._set_on_line(turn, row, "quantity", str(row["quantity"] - count))
+        _owner_drop(turn.state, row["variant_id"], owner, count)
+        turn.save_state()
+        if slot is not None:
+            self._add_one(turn, replace(spec, **{slot: value}), [])
+        return True
 
     def _meant_the_other_line(self, turn: Turn, command: c.SetSlot) -> bool:
         """ "drop the flask" → "no wait, i meant the headlamp (keep the flask)": the line the last change took out was
@@ -2200,6 +2268,8 @@ class Policy:
             return
         if command.price and command.target is None:
             self._remove_by_price(turn, command.price)
+            return
+        if self._split_for_person(turn, command.target, None, ""):
             return
         line = self._target_line(turn, command.target)
         if line is None:

@@ -18,3 +18,12 @@ def lines(commands: list) -> list[tuple]:
         if isinstance(command, AddItems)
         for item in command.items
     ]
+
+
+def totals(commands: list) -> dict[tuple, int]:
+    """How many of each (product, colour, size) the AddItems ask for in all, whatever the lines: "one for me and one
+    for my brother" may be one item of two or one item each with its person."""
+    counted: dict[tuple, int] = {}
+    for product, colour, size, quantity in lines(commands):
+        counted[(product, colour, size)] = counted.get((product, colour, size), 0) + (quantity or 1)
+    return counted

@@ -38,6 +38,7 @@ from ordering.agent.commands import (
     command_from_dict,
     command_to_dict,
 )
+from tests.understanding.reading import totals
 
 RUNNER_LINE = CartLine(
     variant_id="var_blue_runner_42", product_id="prod_blue_runner", title="Blue Runner", colour="blue", size="42",
@@ -362,9 +363,13 @@ def test_a_count_said_by_the_people_it_is_for_is_their_number(generator, text, q
     # Each ordered one hoodie: "one each for me and my brother" was read as a count of 1.
     [command] = read(generator, text, DialogueContext())
     assert isinstance(command, AddItems)
-    assert [(item.product_ids, item.size, item.quantity) for item in command.items] == [
-        (("prod_zip_hoodie",), "M", quantity)
-    ]
+    if quantity is None:
+        assert [(item.product_ids, item.size, item.quantity) for item in command.items] == [
+            (("prod_zip_hoodie",), "M", None)
+        ]
+    else:
+        # one item of that count, or one item each with its person (the policy keeps whose each is)
+        assert totals([command]) == {("prod_zip_hoodie", None, "M"): quantity}
 
 
 @pytest.mark.parametrize(

@@ -107,6 +107,9 @@ _RELATION = (
     r"fiance|fiancee|grandma|grandpa|grandson|granddaughter|niece|nephew|family|mate|colleague|baby|toddler|"
     r"teen|teenager|roommate|flatmate|other half|twins|grandkids|grandchildren|mates|colleagues|buddies|pals|cousin|"
     r"cousins|teammates|nephews|nieces|"
+    # said the way people type them ("same again for my bro", "one for the lad", "2 for me 1 for my running buddy")
+    r"bro|bros|sis|lad|lads|lass|buddy|pal|aunt|auntie|aunty|uncle|stepson|stepdaughter|missus|wifey|grandad|"
+    r"granddad|nan|nana|gran|granny|bestie|hubbie|daugter|daughtr|dauther|husbnd|"
     # "a yoga mat for me and one for my cat lol": a pet is someone too (it searched for "cat")
     r"dog|dogs|cat|cats|puppy|puppies|pup|kitten|kitty|pet|pets|doggo)"
 )
@@ -117,9 +120,11 @@ _PERSON = (
     r"|baby|\d|two|three)\s+)?" + _RELATION + r"\b|"
     # "one each for the two kids"
     r"the\s+(?:\d|two|three|four)\s+" + _RELATION + r"\b|"
-    r"me|myself|us|him|her|them|both of us|the two of us|(?:the\s+)?(?:whole\s+)?family|the kids|the twins|the boys|"
+    # "us" but "US 11", a size ("40 for me and US 11 for my husband" lost the husband's pair)
+    r"me|myself|us(?!\s*\d)|him|her|them|both of us|the two of us|(?:the\s+)?(?:whole\s+)?family|the kids|"
+    r"the twins|the boys|"
     r"the girls|the children|mum|mom|dad|mummy|mommy|daddy|nan|nana|nanna|gran|granny|grandma|grandpa|grandad|"
-    r"the wife|the missus|the hubby|the husband)"
+    r"the wife|the missus|the hubby|the husband|hubby|hubbie)"
 )
 RECIPIENT = re.compile(r"\s*\bfor\s+" + _PERSON + r"(?:\s*(?:and|&|,)\s*" + _PERSON + r")*\b")
 # What may follow a recipient that only marks a part: the end, a comma, "and", a size, a colour or a count.

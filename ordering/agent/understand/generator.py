@@ -509,6 +509,14 @@ SAME_FOR_ANOTHER = _rx(
     + _ANOTHER
     + r"(?:\s+(?:too|as well))?(?:\s*,?\s*(?:in\s+)?(?:size\s+)?[a-z0-9]{1,3})?\s*(?:please|pls)?$"
 )
+# "same again for my bro", "and the same for my brother, he's a 44": one more of the one line for someone, in what is
+# said
+SAME_FOR_ANOTHER_ONE = _rx(
+    r"^(?:(?:and|plus|oh and|also|oh|ok|okay)\s*,?\s+)?(?:the\s+)?same(?:\s+(?:again|thing|one|pair))?\s+for\s+"
+    r"(?P<who>(?:my|our|the)\s+(?:[a-z]+\s+)?" + RELATION + r"|him|her|them)"
+    r"(?:\s+(?:too|as well))?(?P<values>(?:\s*,?\s*(?:but\s+)?(?:in\s+|size\s+|(?:he|she|they)\s*(?:s|is|are)\s+)"
+    r"(?:a\s+|an\s+)?[a-z0-9]{1,6}(?:\s+[a-z0-9]{1,6})?))?\s*(?:please|pls|thanks|ta|mind)?$"
+)
 # "both for her in S", "all of it for him too": one more of every line, for someone else
 ALL_FOR_ANOTHER = _rx(
     r"^(?:(?:ok|okay|and)\s*,?\s*)*(?:both|all of it|all of them|everything|the lot|all)\s+for\s+"
@@ -1204,6 +1212,8 @@ def person_key(who: str) -> str:
     if not words:
         return ""
     last = words[-1]
+    if last in ("one", "ones") and len(words) > 1 and words[-2] not in ("my", "our", "the"):
+        return f"{words[-2]} {last}"  # "the little one"
     return "me" if last in ("me", "myself", "mine", "i", "my") else last
 
 
@@ -1215,6 +1225,47 @@ _SWAP_REASON_WORDS = frozenset(
     please have get take go with pls thanks ta cheers now then too
     """)
 )
+# A remark at the end after "lol"/"haha" about someone ("lol hes taller than me now", "haha she'll love it")
+LOL_REMARK = re.compile(
+    r"(?i)\s*[,.!]?\s+(?:lol|lmao|haha+|hehe)\s+(?P<remark>(?:he|she|they|it|i|we|hes|shes|its|im|theyre)\b[^,.;!?]*)[.!]*\s*$"
+)
+
+
+def self_says_values(remark: str, lexicon: CatalogLexicon) -> bool:
+    """Whether a remark names a colour, a size, a count, a product or a want ("lol he wants grey too")."""
+    words = rx.findall(r"[a-z0-9]+", remark.lower())
+    if any(
+        colour_of(word) or normalize_clothing(word) or word.isdigit() for word in words if word not in ("s", "m", "l")
+    ):
+        return True
+    if rx.search(
+        r"(?i)\b(?:wants?|says?|needs?|prefers?|rather|instead|actually|make|change|add|too|also|more)\b", remark
+    ):
+        return True
+    return bool(lexicon.find(normalize(remark)).product_ids)
+
+
+# "im a US 7", "he's an 11", "my husband's a US 11", "my daughter is a small": a person and their size
+PERSON_IS_SIZE = re.compile(
+    r"(?i)\b(?P<who>i\s*'?\s*m|i am|he\s*'?\s*s|he is|she\s*'?\s*s|she is"
+    r"|my\s+(?:\w+\s+)?(?:" + RELATION + r")\s*['\u2019]?\s*s|my\s+(?:\w+\s+)?(?:" + RELATION + r")\s+is)"
+    # a size said as one: with "a"/"size" or its system ("my son is 14" is his age)
+    r"\s+(?:(?:a|an|size)\s+(?:size\s+)?(?P<value>(?:(?:us|uk|eu)\s*)?\d{1,2}(?:\.5)?|xxl|xl|xs|s|m|l|small|medium|large)"
+    r"|(?P<system_value>(?:us|uk|eu)\s*\d{1,2}(?:\.5)?|xxl|xl|xs|small|medium|large))\b"
+)
+
+
+def _size_for_person(match: re.Match[str]) -> str:
+    who = rx.sub(r"\s+", " ", match.group("who").lower())
+    if who.startswith("my "):
+        person = rx.sub(r"\s*['\u2019]?\s*s$|\s+is$", "", who)
+    elif who[0] == "i":
+        person = "me"
+    else:
+        person = "him" if who.startswith("he") else "her"
+    return f"{match.group('value') or match.group('system_value')} for {person}"
+
+
 # "two pairs of trail blazers - black 44 for me and …": a count of the whole said before what each one's is
 TOTAL_BEFORE_PEOPLE = _rx(
     r"\b(?P<count>[2-5]|two|three|four|five)\s+(?:(?:pairs?|packs?)\s+of\s+)?(?:the\s+)?[a-z][a-z ]*?\s*[-:,]\s"
@@ -1242,8 +1293,37 @@ PERSON_KEPT = re.compile(
     r"(?:\s+(?:as it is|as is|alone|the same))?\b"
 )
 # "…, same as mine", "…, like his": the one whose line already has the value said (`_Reader._change_for_a_person`)
-SAME_AS_PERSON = re.compile(r"(?i)\s*[,;-]\s*(?:the\s+)?(?:same\s+as|like)\s+(?:mine|his|hers|theirs|me|him|her)\s*$")
-SAID_BY = re.compile(r"(?i)^\W*(?:(?:oh|ok|okay|and|actually|wait|hmm|um)\W+)*(?P<who>he|she)\s+(?:says|said|wants)\b")
+SAME_AS_PERSON = re.compile(
+    r"(?i)(?:\s*[,;-]\s*|\s+)(?:the\s+)?(?:same\s+as|like)\s+(?:mine|his|hers|theirs|me|him|her)\s*$"
+)
+# "one pair is for my daughter and she's a 40", "one of them's for my mum, she'd prefer purple" (a line of two or more)
+ONE_IS_FOR = re.compile(
+    r"(?i)^(?:(?:oh|ah|and|also|actually|wait|btw|ok|okay)\W+)*(?:one|one pair|one of (?:them|those|these|the \w+))"
+    r"\s*(?:'\s*s|is|will be|s)\s+for\s+(?P<who>" + _WHO + r")\s*(?:,|-|;|and|so|but)\s*(?P<rest>.+)$"
+)
+# "2 for me", "1 pair in S for the little one", "red for my mum": a person's count and values (`_counts_per_person`)
+PERSON_COUNT = re.compile(
+    r"(?:^|(?<=[\s,;:&-]))\s*(?:and\s+|plus\s+)?(?P<count>\d|one|two|three|four|five|a|an)?\s*"
+    r"(?P<values>(?:pairs?|packs?)?(?:\s*(?:in\s+|size\s+)?(?!for\b)[a-z0-9]+){0,3}?)\s*\bfor\s+"
+    r"(?P<who>me|myself|him|her|them|(?:my|our|the)\s+(?:little\s+|running\s+|big\s+|older\s+|younger\s+)?"
+    r"(?:" + RELATION + r"|one|ones))\b"
+)
+# "mine's fine", "hers is ok as it is", "his stays as it is": that person's line stays as it is
+PERSON_FINE = re.compile(
+    r"(?i)(?:mine|his|hers|theirs|my\s+\w+\s*'?\s*s|(?:my|his|her|the)\s+\w+'?s?\s+(?:one|pair))"
+    r"\s*(?:'\s*s|is|are|s)?\s+(?:(?:fine|ok|okay|good|great|perfect|alright|spot on|sorted)(?:\s+as it is)?"
+    r"|stays?(?:\s+(?:as it is|as is|the same))?)"
+)
+# After a change said of someone: why ("he's already got a watch", "she likes them baggy", "cos he's growing")
+REASON_CLAUSE = re.compile(
+    r"(?i)(?:cos|coz|because|bc|as|since|lol|haha)\b|(?:he|she|they)\s*(?:'\s*s|s|is|are|has|have|had|likes?|loves?"
+    r"|hates?|wears?|says?|already|doesn'?t|don'?t|never|always|got|gets?)\b"
+)
+SAID_BY = re.compile(
+    r"(?i)^\W*(?:(?:oh|ok|okay|and|actually|wait|hmm|um)\W+)*(?P<who>he|she|(?:my|the|our)\s+(?:\w+\s+)?"
+    + RELATION
+    + r"|mum|mom|dad)\s*(?:says|said|wants|would (?:rather|prefer|like)|'\s*d (?:rather|prefer|like)|prefers)\b"
+)
 # The words that say whose a thing is, taken out to leave what is said of it (`_Reader._persons_share`).
 PERSON_WORDS = re.compile(
     r"(?i)\b(?:(?:she|he|they)\s*'?\s*s|shes|hes|she is|he is|they are"
@@ -1268,7 +1348,19 @@ PERSON_CHANGED = re.compile(
     + RELATION
     + r"|mum|mom|dad)\s*'\s*s(?P<verb>\s+(?:a|an|is|are|size|one|ones|pair))?"
     r"|(?P<pronoun>mine|his|hers)(?P<verb2>\s+(?:is|are|'s|one|ones|pair|size))?"
-    r"|(?P<said_by>he|she)\s+(?:says|said|wants|would like|needs|prefers|likes|'d like|d like))\b"
+    r"|(?P<said_by>he|she)\s+(?:says|said|wants|would like|needs|prefers|likes|'d like|d like)"
+    # "he's a 44 mind", "she's an S": that person's size
+    r"|(?P<is_a>he|she)\s*(?:'\s*s|s|is)(?=\s+(?:a|an|size)\s)"
+    # "actually the wife wants blue", "my sister would rather have grey": what that person wants of their line
+    r"|(?:my\s+|our\s+|the\s+)(?P<rel_said>" + RELATION + r"|mum|mom|dad)\s+(?:says|said|wants|would like|needs"
+    r"|prefers|likes|'d like|would rather(?: have)?|'d rather(?: have)?|'d prefer|would prefer))\b"
+)
+# "mum doesn't want one after all", "my son doesn't need his anymore": that person's line goes
+PERSON_NOT_WANTED = re.compile(
+    r"(?i)^\W*(?:(?:oh|ok|okay|and|actually|wait|hmm|um|so|turns out)\W+)*(?P<who>he|she|(?:my|the|our)\s+(?:\w+\s+)?"
+    + RELATION
+    + r"|mum|mom|dad)\s+(?:doesn'?t|does not|won'?t|will not)\s+(?:want|need)\s+(?:one|it|that|his|hers|theirs|them"
+    r"|any|the \w+)?(?:\s+(?:after all|anymore|any more|now|then|either))*\s*[.!]*$"
 )
 COUNTED_PART = _rx(
     r"\b(?:\d|one|two|three|four)\s+(?:in\s+)?(?:an?\s+)?[a-z0-9]+(?:\s+(?:then|please|pls|thanks|ta))*\s*(?:,|\band\b|&|$)"
@@ -3758,8 +3850,8 @@ def _said_again(commands: list[Command], text: str, context: DialogueContext) ->
     if not isinstance(added, AddItems) or len(added.items) != 1:
         return False
     item, line = added.items[0], context.cart[0]
-    if item.quantity is not None or item.saved or item.product_ids != (line.product_id,):
-        return False
+    if item.quantity is not None or item.saved or item.person or item.product_ids != (line.product_id,):
+        return False  # "same again for my bro": one for someone else is one more
     if (item.colour and item.colour != (line.colour or "").lower()) or (
         item.size and item.size.upper() != (line.size or "").upper()
     ):
@@ -3959,6 +4051,13 @@ class _Reader:
         self.lexicon = lexicon
         # "save ten on the red street highs": a code said as words is read as the code it is (`spoken_codes`)
         text = lexicon.dictation_corrected(spoken_counts(spoken_codes(text, lexicon), lexicon))
+        # "hoodies for me n my son", "L for me n S for her": "n" between words is "and"
+        text = rx.sub(r"(?i)(?<=[a-z0-9])\s+n\s+(?=[a-z0-9])", " and ", text)
+        # "…, S for me and L for him lol hes taller than me now": a remark after "lol" that asks nothing (it was read
+        # as words of the search)
+        remark = LOL_REMARK.search(text)
+        if remark is not None and not self_says_values(remark.group("remark"), lexicon):
+            text = text[: remark.start()]
         text = colours_each(text, lexicon)
         # "my size is 42, my husband's is 45 - court classics for both of us": each one's size said as "42 for me, 45
         # for my husband" (the 45 alone was ordered)
@@ -3971,6 +4070,11 @@ class _Reader:
                 r"\g<value> for my \g<who>",
                 text,
             )
+        # "court classics - im a US 7 and my husband's a US 11", "im a us 10 and hes a uk 7": each one's size said as
+        # "US 7 for me and US 11 for my husband" (the second was a search word, or 7 pairs)
+        sized_people = list(PERSON_IS_SIZE.finditer(text))
+        if len(sized_people) >= 2:
+            text = PERSON_IS_SIZE.sub(_size_for_person, text)
         # "Yes, the large one please" at a preview: the yes and "the large one" are one answer, the change (split at the
         # comma, "the large one" was read as nothing and the yes after it placed the M)
         text = rx.sub(
@@ -4189,6 +4293,14 @@ class _Reader:
             having = [pid for pid in shown if singular(word) in self.lexicon.by_id[pid].description_words]
         if len(having) != 1:
             return []
+        typed = _as_typed(self.raw)
+        if len(people_with_values(typed.lower())) >= 2:
+            # "the pullover ones, black for both, XL for me and M for him": the one chosen, read as named with what is
+            # each one's (one pair of values was kept for both: two in XL)
+            title = self.lexicon.by_id[having[0]].title
+            named = rx.sub(rf"(?i)\b(?:the\s+)?{re.escape(word)}(?:\s+(?:ones?|pairs?))?\b", title, typed, count=1)
+            if named != typed:
+                return _Reader(self.lexicon, named, replace(self.context, last_shown=())).read()
         # "the running ones, white, S, two packs": the values of the one chosen, commas and all (the S was lost
         # before a count said after a comma)
         rest = rx.sub(r"\s*,\s*", " ", match.group("rest") or "")
@@ -4292,9 +4404,11 @@ class _Reader:
         "only the tee for her, in S" is one more of that line for her, in what is said (the cart became the tee in S,
         and the customer's own tee and socks were lost)."""
         lines_ = self.context.cart
+        said = normalize(self.raw)
+        if len(lines_) == 1:
+            return self._same_again_for_another(said, lines_[0])
         if len(lines_) < 2:
             return None
-        said = normalize(self.raw)
         if SAME_FOR_ANOTHER.match(said):
             return [CannotHandle(text=self.raw[:300], reason="ambiguous: which lines the same means")]
         every = ALL_FOR_ANOTHER.match(said)
@@ -4319,6 +4433,105 @@ class _Reader:
             return None
         item = replace(item, category=None, colour=item.colour or line.colour, quantity=item.quantity)
         return [AddItems(items=(item,))]
+
+    def _counts_per_person(self) -> list[Command] | None:
+        """ "white caps, 2 for me and 1 for the wife", "3 soft flasks, 2 for me and 1 for my son", "merino socks x3, 2
+        pairs in L for me and 1 pair in S for the little one", "beanies - grey for me, red for my mum and red for my
+        sister": one thing, and each person's count and values, one item each (the second count was lost, or the
+        total could not be split, or one of three people was lost). Only when one product is named outside what each
+        person gets, and a total said first is the sum of the counts."""
+        typed = _as_typed(self.raw).lower()
+        if "?" in typed or self.question:
+            return None  # "do the zip hoodies come in navy? want one for me and one for my son": the question first
+        parts = list(PERSON_COUNT.finditer(typed))
+        if len(parts) < 2 or not (len(parts) >= 3 or any(part["count"] for part in parts)):
+            return None
+        if len({person_key(part["who"]) for part in parts}) != len(parts):
+            return None
+        tail = rx.sub(
+            r"[\s,.;:!?&-]|\b(?:please|pls|thanks|thx|ta|cheers|each|too|as well|x\d)\b", "", typed[parts[-1].end() :]
+        )
+        if tail:
+            return None  # "…, one for my mum in red": more is said of the last one than the part holds
+        if any(part["values"] and self.lexicon.find(normalize(part["values"])).product_ids for part in parts):
+            return None  # "a blue cap for my son and a grey beanie for my sister": things of their own
+        outside = typed[: parts[0].start()]
+        if rx.search(r"\b(?:and|or|plus|with)\b|&", outside):
+            return None  # "grey and navy zip hoodies in M, one for me one for my sister": one of each colour
+        between = [typed[a.end() : b.start()] for a, b in itertools.pairwise(parts)]
+        if any(rx.sub(r"[\s,;&-]|\band\b|\bplus\b", "", gap) for gap in between):
+            return None  # something else is said between them
+        total = None
+        head = rx.sub(r"\b(?:x\s*|qty\s*)(\d+)\b|\b(\d+)\s*x\b", lambda m: f" {m.group(1) or m.group(2)} ", outside)
+        numbers = [word for word in rx.findall(r"\b(?:\d+|two|three|four|five|six)\b", head)]
+        if len(numbers) > 1:
+            return None
+        if numbers:
+            total = parse_quantity([numbers[0]])[0]
+            head = rx.sub(r"\b" + re.escape(numbers[0]) + r"\b", " ", head, count=1)
+        found = self.lexicon.find(normalize(head))
+        if len(found.product_ids) != 1:
+            return None
+        product_id = found.product_ids[0]
+        head = rx.sub(r"\b(?:pairs?|packs?|of|for|the|a|an|some|please|pls)\b", " ", head)
+        if self.lexicon.by_id[product_id].size_kind == "clothing":
+            head = rx.sub(r"(?<![a-z0-9])(xs|s|m|l|xl|xxl)(?![a-z0-9])", r"size \1", head)  # "tech tee blue M, …"
+        shared = self._said_of(head, product_id)
+        if shared is None:
+            return None
+        items = []
+        for part in parts:
+            count = parse_quantity([part["count"]])[0] if part["count"] else 1
+            values = rx.sub(r"\b(?:pairs?|packs?|in|size|of)\b", " ", part["values"] or "")
+            if self.lexicon.by_id[product_id].size_kind == "clothing":
+                values = rx.sub(r"(?<![a-z0-9])(xs|s|m|l|xl|xxl)(?![a-z0-9])", r"size \1", values)
+            item = self._said_of(values, product_id) if values.strip() else ItemSpec(product_ids=(product_id,))
+            if item is None or not count or item.quantity not in (None, 1):
+                return None
+            items.append(
+                replace(
+                    item,
+                    category=None,
+                    colour=item.colour or shared.colour,
+                    size=item.size or shared.size,
+                    quantity=count,
+                    person=person_key(part["who"]),
+                )
+            )
+        if total is not None and total != sum(item.quantity or 1 for item in items):
+            return None
+        return [AddItems(items=tuple(items))]
+
+    def _same_again_for_another(self, said: str, line: CartLine) -> list[Command] | None:
+        """ "same again for my bro", "and the same for my brother, he's a 44" with one line in the cart: one more of
+        that line for them, in the size said (it reordered the customer's last purchase, a pair of other shoes). The
+        size said may be one the line's product has not: the policy says so and asks."""
+        match = SAME_FOR_ANOTHER_ONE.match(said)
+        if match is None:
+            return None
+        who = match.group("who")
+        values = rx.sub(
+            r"^\s*,?\s*(?:but\s+)?(?:in\s+|size\s+|(?:he|she|they)\s*(?:s|is|are)\s+)(?:a\s+|an\s+)?(?:size\s+)?",
+            "",
+            match.group("values") or "",
+        ).strip()
+        item = self._said_of(values, line.product_id) if values else ItemSpec(product_ids=(line.product_id,))
+        if item is None:
+            return None
+        return [
+            AddItems(
+                items=(
+                    replace(
+                        item,
+                        category=None,
+                        colour=item.colour or line.colour,
+                        size=item.size if (item.size or item.size_said) else line.size,
+                        quantity=None,
+                        person=person_key(who) if who else None,
+                    ),
+                )
+            )
+        ]
 
     def read(self) -> list[Command]:
         if "[redacted]" in self.raw or any(
@@ -4346,6 +4559,9 @@ class _Reader:
         swapped = self._swapped()
         if swapped is not None:
             return swapped
+        counted = self._counts_per_person()
+        if counted is not None:
+            return counted
         for_a_person = self._change_for_a_person()
         if for_a_person is not None:
             return for_a_person
@@ -8745,7 +8961,11 @@ class _Reader:
     def _said_of_the_one_who_says(self, relayed: list[Command]) -> list[Command]:
         """ "she says orange actually" with two or more lines: what she says is about her line (`ItemSpec.person`), read
         as the relayed change it is ("he says he doesn't need the black one" names its line and stays as read)."""
-        said = SAID_BY.search(self.raw)
+        said = SAID_BY.search(_as_typed(self.raw))
+        who = said.group("who").lower() if said is not None else ""
+        person = {"he": "him", "she": "her"}.get(who) or person_key(who)
+        # a line of two or more can be shared ("white caps, 2 for me and 1 for the wife" is one line of three)
+        several = len(self.context.cart) >= 2 or (len(self.context.cart) == 1 and self.context.cart[0].quantity >= 2)
         if (
             len(self.context.cart) >= 2
             and said is not None
@@ -8762,11 +8982,11 @@ class _Reader:
                 and any(line.product_id == item.product_ids[0] for line in self.context.cart)
                 and (item.colour or item.size)
             ):
-                target = ItemSpec(person="him" if said.group("who").lower() == "he" else "her")
+                target = ItemSpec(person=person)
                 slots = [("colour", item.colour), ("size", item.size)]
                 return [SetSlot(slot=slot, value=value, target=target) for slot, value in slots if value]
         if (
-            len(self.context.cart) < 2
+            not several
             or said is None
             or len(relayed) != 1
             or not isinstance(relayed[0], SetSlot)
@@ -8774,7 +8994,6 @@ class _Reader:
             or relayed[0].slot not in ("size", "colour")
         ):
             return relayed
-        person = "him" if said.group("who").lower() == "he" else "her"
         return [replace(relayed[0], target=ItemSpec(person=person))]
 
     def _persons_share(self, said: str, person: str) -> list[Command] | None:
@@ -8838,6 +9057,18 @@ class _Reader:
         if (len(cart) < 2 and not shared) or self.question:
             return None
         typed = _as_typed(self.raw).strip(" .!")
+        not_wanted = PERSON_NOT_WANTED.match(typed)
+        if not_wanted is not None:
+            who = not_wanted.group("who").lower()
+            return [RemoveItem(target=ItemSpec(person={"he": "him", "she": "her"}.get(who) or person_key(who)))]
+        one_is_for = ONE_IS_FOR.match(typed) if shared else None
+        if one_is_for is not None:
+            # "oh one pair is for my daughter and she's a 40", "one of them's for my mum, she'd prefer purple": that
+            # one in what is said, the rest as it was (the whole line became one pair in 40)
+            what = rx.sub(
+                r"(?i)\b(?:she|he|they)\s*'?\s*d\s+(?:rather\s+have|rather|prefer|like)\b", " ", one_is_for["rest"]
+            )
+            return self._persons_share(what, person_key(one_is_for["who"]))
         both = self._changes_for_two_people(typed)
         if both is not None:
             return both
@@ -8856,7 +9087,12 @@ class _Reader:
                 return _Reader(self.lexicon, said, self.context).read()
             return None
         who = next(
-            (match.group(name) for name in ("rel", "one_for", "pronoun", "said_by") if match.group(name)), ""
+            (
+                match.group(name)
+                for name in ("rel", "one_for", "pronoun", "said_by", "rel_said", "is_a")
+                if match.group(name)
+            ),
+            "",
         ).lower()
         person = person_key({"his": "him", "he": "him", "hers": "her", "she": "her", "mine": "me"}.get(who, who))
         it = "one of them" if shared else "it"
@@ -8875,6 +9111,11 @@ class _Reader:
         rest = rx.sub(r"(?i)\bthe\s+([a-z0-9]+)\s+(?:ones?|pair)\b", r"\1", rest).strip(" ,")
         if shared:
             return self._persons_share(said, person)
+        clauses = rx.split(r"\s*[,;.]\s*", rest)
+        if len(clauses) > 1 and all(REASON_CLAUSE.match(clause) for clause in clauses[1:]):
+            # "scrap his, he's already got a watch", "make hers a medium, she likes them baggy": the change, without
+            # why (the watch was taken for the thing to remove)
+            rest = clauses[0]
         read = _Reader(self.lexicon, rest, self.context).read()
 
         def one_change(commands: list[Command]) -> bool:
@@ -8903,6 +9144,18 @@ class _Reader:
             return None
         changes: list[Command] = []
         people: set[str] = set()
+        fine = [part for part in parts if PERSON_FINE.fullmatch(part.strip(" .!"))]
+        if len(fine) == 1:
+            # "mine's fine, change hers to orange", "mine in blue as well, hers is fine": the other one's change alone
+            # ("mine's" was read as size S for mine)
+            [part] = [part for part in parts if part not in fine]
+            part = rx.sub(r"(?i)^(?:(?:actually|just|only|oh|ok|okay|so|wait|and)\b\W*)+", "", part)
+            if not PERSON_CHANGED.search(part):
+                return None
+            read = _Reader(self.lexicon, part, self.context)._change_for_a_person()
+            if not read or any(getattr(command, "target", None) is None for command in read):
+                return None
+            return read
         for part in parts:
             part = rx.sub(r"(?i)^(?:(?:actually|just|only|oh|ok|okay|so|wait|and)\b\W*)+", "", part)
             if not PERSON_CHANGED.search(part):
