@@ -1303,7 +1303,7 @@ ONE_IS_FOR = re.compile(
 )
 # "2 for me", "1 pair in S for the little one", "red for my mum": a person's count and values (`_counts_per_person`)
 PERSON_COUNT = re.compile(
-    r"(?:^|(?<=[\s,;:&-]))\s*(?:and\s+|plus\s+)?(?P<count>\d|one|two|three|four|five|a|an)?\s*"
+    r"(?:^|(?<=[\s,;:&-]))\s*(?:and\s+|plus\s+)?(?P<count>\d(?![\d.])|one|two|three|four|five|a|an)?\s*"
     r"(?P<values>(?:pairs?|packs?)?(?:\s*(?:in\s+|size\s+)?(?!for\b)[a-z0-9]+){0,3}?)\s*\bfor\s+"
     r"(?P<who>me|myself|him|her|them|(?:my|our|the)\s+(?:little\s+|running\s+|big\s+|older\s+|younger\s+)?"
     r"(?:" + RELATION + r"|one|ones))\b"
