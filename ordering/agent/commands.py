@@ -111,7 +111,8 @@ class SetSlot(Command):
     value: str = ""
     target: ItemSpec | None = None
     correction: bool = False  # the customer said it as a change ("actually", "instead", "make it")
-    # A quantity value "+2": that many more than the line has ("2 more" about a cart of several things).
+    # A quantity value "+2": that many more than the line has ("2 more" about a cart of several things). A size value
+    # "-1" / "+1": the size next to the line's that way ("make the kid's one smaller"; the policy knows the sizes).
 
 
 @dataclass(frozen=True)

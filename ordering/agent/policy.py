@@ -316,6 +316,15 @@ _SHE = {"her", "she", "hers", "daughter", "daughters", "wife", "mum", "mom", "mu
         "girlfriend", "gf", "girl", "girls", "grandma", "nan", "nana", "gran", "granny", "niece", "fiancee",
         "granddaughter", "missus", "aunt", "auntie"}  # fmt: skip
 _ME = {"me", "myself", "mine", "my", "i"}
+# "the kid's one": the one line of a child, whoever it is
+_CHILD = {"kid", "kids", "child", "children", "little one", "baby", "toddler", "teen", "teenager", "son", "sons",
+          "daughter", "daughters", "boy", "boys", "girl", "girls", "lad", "lass", "nephew", "niece", "grandson",
+          "granddaughter", "twins"}  # fmt: skip
+_ANY_CHILD = {"kid", "kids", "child", "children", "little one", "baby", "toddler", "teen", "teenager"}
+
+
+# "-1", "+1": a size step said of a line ("make the kid's one smaller"), resolved against its product's sizes
+SIZE_STEP = re.compile(r"[+-][12]")
 
 
 def _owner_add(state: dict, variant_id: str, person: str, count: int = 1) -> None:
@@ -386,6 +395,10 @@ def _lines_of_person(state: dict, person: str) -> list[dict]:
     exact = [row for row in cart if owner(row) == person]
     if exact:
         return exact
+    if person in _ANY_CHILD:
+        children = [row for row in cart if (owner(row) or "") in _CHILD]
+        if children:
+            return children
     group = kind(person)
     if group is not None:
         alike = [row for row in cart if owner(row) and kind(owner(row) or "") is group]
@@ -2003,6 +2016,11 @@ class Policy:
             self._add_one(turn, c.ItemSpec(product_ids=(command.value,)) if command.value.startswith("prod_")
                           else c.ItemSpec(query=command.value), [])  # fmt: skip
             return
+        if command.slot == "size" and SIZE_STEP.fullmatch(command.value):
+            stepped = self._size_stepped(turn, command)
+            if stepped is None:
+                return
+            command = stepped
         if command.slot in ("size", "colour") and self._split_for_person(
             turn, command.target, command.slot, command.value
         ):
@@ -2034,6 +2052,32 @@ class Policy:
             self._ask_line(turn, command.slot, command.value)
             return
         self._set_on_line(turn, line, command.slot, command.value, also=self.product_change_slots)
+
+    def _size_stepped(self, turn: Turn, command: c.SetSlot) -> c.SetSlot | None:
+        """ "make the kid's one smaller": a size step ("-1", "+1") said of a person's line, as the size next to theirs
+        that way among the sizes the product comes in; said and None when there is none that way, or whose line it is
+        is not known (then asked which, as any change of an unknown line)."""
+        step = int(command.value)
+        row: dict | None = None
+        if command.target is not None and command.target.person:
+            owned = _lines_of_person(turn.state, command.target.person)
+            share = _share_of_person(turn.state, command.target.person) if not owned else None
+            row = owned[0] if len(owned) == 1 else (share[0] if share else None)
+        elif command.target is not None:
+            found = self._target_line(turn, command.target)
+            row = found if isinstance(found, dict) else None
+        way = "smaller" if step < 0 else "bigger"
+        if row is None:
+            self._ask_line(turn, "size", f"a size {way}")
+            return None
+        product = self._product(turn, row["product_id"]) or {}
+        sizes = _sizes(product.get("variants", []))
+        current = (row.get("size") or "").upper()
+        position = next((index for index, size in enumerate(sizes) if size.upper() == current), None)
+        if position is None or not 0 <= position + step < len(sizes):
+            turn.say(f"The {row['title']} doesn't come a size {way} than {row.get('size') or 'that'}.")
+            return None
+        return replace(command, value=sizes[position + step])
 
     def _split_for_person(self, turn: Turn, target: c.ItemSpec | None, slot: str | None, value: str) -> bool:
         """A change or removal said of one person whose things share a line with someone else's ("beanies - red for my

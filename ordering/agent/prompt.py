@@ -63,7 +63,8 @@ SYSTEM_PROMPT = "\n".join(
         ' gets within_total in cents; "express if it\'s under 10" is choose_shipping express with within 1000 and'
         ' otherwise standard; "to my work address if you have it, otherwise home" is choose_address with otherwise.',
         '- Who a thing is for, said with it ("M for me, S for my daughter"): each item\'s person ("me", "daughter",'
-        ' "him", "her"); a change said of a person ("make hers an L", "drop his") targets {"person": …}.',
+        ' "him", "her"); a change said of a person ("make hers an L", "drop his") targets {"person": …}; "make his a'
+        ' size smaller" is set_slot size "-1" ("+1" a size bigger).',
         '- "My 10% promo", "my discount": use_my_promotion. A code the customer typed: apply_code. A question about'
         ' a code ("what does BIG20 give me?"): list_promotions with that code, never apply_code. A code named by what'
         ' it is for ("the running shoe one", "the $10 off code"): use_my_promotion with about set to those words.',

@@ -271,6 +271,33 @@ def _as_added(command: dict[str, Any]) -> dict[str, Any]:
     return {**command, "items": items}
 
 
+def _persons_merged(command: dict[str, Any]) -> dict[str, Any]:
+    """An AddItems whose items differ only in who each is for and how many, as one item of their total: "white caps,
+    2 for me and 1 for the wife" orders three white caps, one line at the shop, whichever way it is written down.
+    Only items that each say their person are merged."""
+    if command.get("kind") != "add_items":
+        return command
+    items: list[dict[str, Any]] = []
+    keys: list[dict[str, Any]] = []
+    for item in command.get("items", []):
+        key = {name: value for name, value in item.items() if name not in ("person", "quantity")}
+        twin = next(
+            (
+                index
+                for index, kept in enumerate(keys)
+                if kept == key and items[index].get("person") and item.get("person")
+            ),
+            None,
+        )
+        if twin is None:
+            items.append(dict(item))
+            keys.append(key)
+            continue
+        total = (items[twin].get("quantity") or 1) + (item.get("quantity") or 1)
+        items[twin] = {**key, "quantity": total, "person": "several"}
+    return {**command, "items": [{name: value for name, value in item.items() if value != "several"} for item in items]}
+
+
 def evaluate_messages(generator: Any, lexicon: CatalogLexicon | None = None,
                       cases: list[MessageCase] | None = None) -> MessageReport:  # fmt: skip
     """Run every corpus message through `generator.generate(text=, context=)` and score it."""
@@ -283,6 +310,13 @@ def evaluate_messages(generator: Any, lexicon: CatalogLexicon | None = None,
         except Exception as error:
             actual = ({"kind": "error", "error": f"{type(error).__name__}: {error}"},)
         passed = any(commands_match(list(expected), list(actual), lexicon) for expected in case.expected)
+        if not passed:
+            # "one for me one for my bro" read as one item each with its person is the same order as one item of two
+            merged = tuple(_persons_merged(command) for command in actual)
+            if merged != actual and any(
+                commands_match(list(expected), list(merged), lexicon) for expected in case.expected
+            ):
+                passed, actual = True, merged
         dangers: list[str] = []
         if not passed:
             # Judge danger against the closest reading the corpus accepts (the first alternative).

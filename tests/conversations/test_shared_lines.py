@@ -75,3 +75,22 @@ def test_the_other_ones_fine_and_a_change_of_hers_changes_hers_only(shop, chat):
     answer = chat.say("mine's fine, change hers to orange")
 
     assert sorted(preview_lines(answer)) == [("var_tech_tee_black_l", 1), ("var_tech_tee_orange_m", 1)], texts(answer)
+
+
+def test_the_kids_one_a_size_smaller_is_the_size_below_theirs(shop, chat):
+    chat.start()
+    chat.say("grey zip hoodies, L for me and M for my son")
+
+    answer = chat.say("make the kid's one smaller, he's a skinny thing")
+
+    assert sorted(preview_lines(answer)) == [("var_zip_hoodie_grey_l", 1), ("var_zip_hoodie_grey_s", 1)], texts(answer)
+
+
+def test_a_size_bigger_than_the_largest_is_said_and_nothing_changes(shop, chat):
+    chat.start()
+    chat.say("grey zip hoodies, XL for me and M for my son")
+
+    answer = chat.say("make mine a size bigger")
+
+    assert "doesn't come a size bigger than XL" in texts(answer), texts(answer)
+    assert shop.sandbox.order_records == {}

@@ -3,7 +3,7 @@ Run with `-s` to see the table by category."""
 
 from __future__ import annotations
 
-from ordering.agent.commands import command_to_dict
+from ordering.agent.commands import DialogueContext, command_to_dict
 from ordering.agent.understand import OfflineGenerator
 from ordering.evaluation.messages import commands_match, demo_lexicon, evaluate_messages, load_messages
 
@@ -55,3 +55,30 @@ def test_a_generator_that_always_confirms_is_caught_as_dangerous():
     assert report.accuracy < 0.2
     assert len(report.dangerous) > 200
     assert command_to_dict(Confirm()) == {"kind": "confirm"}
+
+
+def test_items_said_per_person_count_as_the_one_item_of_their_total():
+    """ "one for me one for my bro" read as one item each with its person orders what one item of two orders (the
+    shop holds one line); a different total, or items without their persons, are still misses."""
+    from ordering.agent.commands import AddItems, ItemSpec
+    from ordering.evaluation.messages import MessageCase
+
+    def per_person(*counts: int):
+        class Reader:
+            def generate(self, *, text, context):
+                people = ["me", "brother", "sister"]
+                return [AddItems(items=tuple(
+                    ItemSpec(product_ids=("prod_tech_tee",), colour="blue", size="M", quantity=count, person=who)
+                    for count, who in zip(counts, people, strict=False)
+                ))]  # fmt: skip
+
+        return Reader()
+
+    expected = ({"kind": "add_items", "items": [{"product_ids": ["prod_tech_tee"], "colour": "blue", "size": "M",
+                                                  "quantity": 2}]},)  # fmt: skip
+    case = MessageCase(text="tech tee blue M, one for me one for my bro", category="numbers", context=DialogueContext(),
+                       expected=(expected,))  # fmt: skip
+    lexicon = demo_lexicon()
+    assert evaluate_messages(per_person(1, 1), lexicon, [case]).accuracy == 1.0
+    assert evaluate_messages(per_person(1, 2), lexicon, [case]).accuracy == 0.0
+    assert evaluate_messages(per_person(1, 1, 1), lexicon, [case]).accuracy == 0.0

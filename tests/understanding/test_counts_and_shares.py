@@ -164,3 +164,20 @@ def test_the_product_chosen_among_those_shown_keeps_each_persons_values(generato
     commands = read(generator, "the zip ones, grey for both, L for me and S for my girl", context)
 
     assert [(item[1], item[2], item[4]) for item in _items(commands)] == [("grey", "L", "me"), ("grey", "S", "girl")]
+
+
+@pytest.mark.parametrize(
+    ("said", "value", "person"),
+    [
+        ("make the kid's one smaller, he's a skinny thing", "-1", "kid"),
+        ("make mine a size bigger", "+1", "me"),
+        ("make his one size up", "+1", "him"),
+        ("make hers two sizes smaller", "-2", "her"),
+    ],
+)
+def test_a_size_step_said_of_a_persons_line_is_a_step_not_a_count(generator, said, value, person):
+    # "one" was read as a count of 1, and "a size bigger" was not understood (the policy knows the line's size)
+    [change] = read(generator, said, TWO_TEES)
+
+    assert isinstance(change, SetSlot)
+    assert (change.slot, change.value, change.target.person) == ("size", value, person)

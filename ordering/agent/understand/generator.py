@@ -1225,6 +1225,11 @@ _SWAP_REASON_WORDS = frozenset(
     please have get take go with pls thanks ta cheers now then too
     """)
 )
+# "make it smaller", "make it a size bigger", "make it one size down" (said of a person's line: `_change_for_a_person`)
+SIZE_STEP_SAID = re.compile(
+    r"(?i)^(?:make|do|get|go)\s+it\s+(?:one\s+|a\s+)?(?:(?:(?P<n>a|one|1|two|2)\s+)?sizes?\s+)?"
+    r"(?P<dir>smaller|bigger|larger|up|down)(?:\s+(?:size|one|please|pls|then|actually))*\s*$"
+)
 # A remark at the end after "lol"/"haha" about someone ("lol hes taller than me now", "haha she'll love it")
 LOL_REMARK = re.compile(
     r"(?i)\s*[,.!]?\s+(?:lol|lmao|haha+|hehe)\s+(?P<remark>(?:he|she|they|it|i|we|hes|shes|its|im|theyre)\b[^,.;!?]*)[.!]*\s*$"
@@ -9112,6 +9117,13 @@ class _Reader:
         if shared:
             return self._persons_share(said, person)
         clauses = rx.split(r"\s*[,;.]\s*", rest)
+        stepped = SIZE_STEP_SAID.match(clauses[0]) if all(REASON_CLAUSE.match(c) for c in clauses[1:]) else None
+        if stepped is not None:
+            # "make the kid's one smaller, he's a skinny thing", "make mine a size bigger": the size next to theirs
+            # (the policy knows their line and its product's sizes; "one" was read as a count)
+            step = 2 if stepped.group("n") in ("two", "2") else 1
+            return [SetSlot(slot="size", value=f"{-step if stepped.group('dir') in ('smaller', 'down') else step:+d}",
+                            target=ItemSpec(person=person), correction=True)]  # fmt: skip
         if len(clauses) > 1 and all(REASON_CLAUSE.match(clause) for clause in clauses[1:]):
             # "scrap his, he's already got a watch", "make hers a medium, she likes them baggy": the change, without
             # why (the watch was taken for the thing to remove)
