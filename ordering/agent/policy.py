@@ -323,6 +323,35 @@ _CHILD = {"kid", "kids", "child", "children", "little one", "baby", "toddler", "
 _ANY_CHILD = {"kid", "kids", "child", "children", "little one", "baby", "toddler", "teen", "teenager"}
 
 
+def _people_merged(items: list[c.ItemSpec]) -> tuple[list[c.ItemSpec], dict[int, list[tuple[str, int]]]]:
+    """Items that are one thing said per person ("2 headlamps, one for me and one for my brother": the same headlamp
+    for two people) as one item of their total, so that the shop's stock is asked about once ("only 1 left, how many?"
+    was asked of the second, after the first took the last one); with each one's share kept by the item's index."""
+    merged: list[c.ItemSpec] = []
+    shares: dict[int, list[tuple[str, int]]] = {}
+    for item in items:
+        bare = replace(item, person=None, quantity=None)
+        twin = next(
+            (
+                index
+                for index, kept in enumerate(merged)
+                if item.person and index in shares and replace(kept, person=None, quantity=None) == bare
+            ),
+            None,
+        )
+        if twin is None and item.person and not (item.instead_of_previous or item.saved):
+            merged.append(item)
+            shares[len(merged) - 1] = [(item.person, item.quantity or 1)]
+            continue
+        if twin is None:
+            merged.append(item)
+            continue
+        shares[twin].append((item.person or "", item.quantity or 1))
+        merged[twin] = replace(bare, quantity=sum(count for _person, count in shares[twin]))
+    # an item said for one person alone keeps its person as said
+    return merged, {index: share for index, share in shares.items() if len(share) > 1}
+
+
 # "-1", "+1": a size step said of a line ("make the kid's one smaller"), resolved against its product's sizes
 SIZE_STEP = re.compile(r"[+-][12]")
 
@@ -509,6 +538,8 @@ class Policy:
         self.fallback_item: c.ItemSpec | None = None
         self.fell_back = False
         self.added: list[str] = []  # the variants this turn put in the cart, in order
+        # "2 headlamps, one for me and one for my brother": who gets how many of the one item they were merged into
+        self.shares: list[tuple[str, int]] = []
 
     # -- entry ----------------------------------------------------------------------------------
 
@@ -1411,7 +1442,7 @@ class Policy:
     # -- the cart -------------------------------------------------------------------------------
 
     def _do_add_items(self, turn: Turn, command: c.AddItems) -> None:
-        items = list(command.items)
+        items, shares = _people_merged(list(command.items))
         if not turn.state["cart"] and turn.state.get("ordered_lines") and TO_THE_ORDER.search(turn.customer_text):
             # "add a headlamp to that order" right after it was placed: the shop has it, so this is a new order, and
             # the customer is told so before its preview (the preview alone read as the order grown by a headlamp)
@@ -1432,7 +1463,9 @@ class Policy:
             fallback = items[index + 1] if index + 1 < len(items) and items[index + 1].instead_of_previous else None
             self.fallback_item = fallback
             self.fell_back = False
+            self.shares = shares.get(index, [])
             self._add_one(turn, spec, [])
+            self.shares = []
             self.fallback_item = None
             if fallback is not None and self.fell_back and not self.asked:
                 self._add_one(turn, c.ItemSpec(**{**fallback.__dict__, "instead_of_previous": None}), [])
@@ -1860,6 +1893,9 @@ class Policy:
         self.added.append(variant["variant_id"])
         if spec.person:
             _owner_add(turn.state, variant["variant_id"], spec.person, quantity)
+        elif self.shares and quantity == sum(count for _person, count in self.shares):
+            for person, count in self.shares:  # each one's share of the one item they were merged into
+                _owner_add(turn.state, variant["variant_id"], person, count)
         turn.state["focus_shared"] = len(self.added) > 1
         turn.state["topic"] = {"product_id": product_id, "title": title}
         turn.save_state()

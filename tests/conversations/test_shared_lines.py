@@ -94,3 +94,15 @@ def test_a_size_bigger_than_the_largest_is_said_and_nothing_changes(shop, chat):
 
     assert "doesn't come a size bigger than XL" in texts(answer), texts(answer)
     assert shop.sandbox.order_records == {}
+
+
+def test_one_each_for_two_people_with_one_left_asks_once_how_many(shop, chat):
+    # the same thing for two people is one item of two at the shop: its stock is asked about once ("only 1 left")
+    shop.sandbox.set_stock("var_headlamp", 1)
+    chat.start()
+    asked = chat.say("2 headlamps, one for me and one for my sister")
+    assert "only 1" in texts(asked), texts(asked)
+
+    answer = chat.say("just the one then")
+
+    assert preview_lines(answer) == [("var_headlamp", 1)], texts(answer)

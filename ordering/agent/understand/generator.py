@@ -1313,6 +1313,14 @@ PERSON_COUNT = re.compile(
     r"(?P<who>me|myself|him|her|them|(?:my|our|the)\s+(?:little\s+|running\s+|big\s+|older\s+|younger\s+)?"
     r"(?:" + RELATION + r"|one|ones))\b"
 )
+# "just get him the socks, not the shoes", "only the cap for her, not the bottle": their line of the other thing goes
+ONLY_THIS_FOR_THEM = re.compile(
+    r"(?:just|only)\s+(?:(?:get|give|order|buy)\s+)?(?:(?P<who>him|her|them|(?:my|the|our)\s+(?:\w+\s+)?"
+    + RELATION
+    + r")\s+)?(?:the\s+)?(?P<keep>[a-z ]+?)(?:\s+for\s+(?P<who2>him|her|them|(?:my|the|our)\s+(?:\w+\s+)?"
+    + RELATION
+    + r"))?\s*,?\s*(?:and\s+)?not\s+the\s+(?P<drop>[a-z ]+?)(?:\s*,.*)?$"
+)
 # "mine's fine", "hers is ok as it is", "his stays as it is": that person's line stays as it is
 PERSON_FINE = re.compile(
     r"(?i)(?:mine|his|hers|theirs|my\s+\w+\s*'?\s*s|(?:my|his|her|the)\s+\w+'?s?\s+(?:one|pair))"
@@ -4427,8 +4435,8 @@ class _Reader:
                 for item, line in zip(items, lines_, strict=True) if item is not None
             ))]  # fmt: skip
         only = ONLY_ONE_FOR_ANOTHER.match(said)
-        if only is None:
-            return None
+        if only is None or rx.search(r"\bnot\s+the\b", said):
+            return None  # "just the socks for him, not the shoes": his shoes go (`_change_for_a_person`)
         matching = [line for line in lines_ if line.product_id in self.lexicon.find(only.group("thing")).product_ids]
         if len({line.product_id for line in matching}) != 1:
             return None
@@ -9062,6 +9070,15 @@ class _Reader:
         if (len(cart) < 2 and not shared) or self.question:
             return None
         typed = _as_typed(self.raw).strip(" .!")
+        only = ONLY_THIS_FOR_THEM.match(rx.sub(_LEAD, "", typed.lower()))
+        if only is not None:
+            # "actually just get him the socks, not the shoes": their line of the thing said "not" goes (it was read
+            # as a change of product to "socks shoes loads")
+            dropped = self.lexicon.find(normalize(only["drop"])).product_ids
+            kept = self.lexicon.find(normalize(only["keep"])).product_ids
+            who = (only["who"] or only["who2"] or "").lower()
+            if who and dropped and kept and not set(dropped) & set(kept):
+                return [RemoveItem(target=ItemSpec(product_ids=tuple(dropped), person=person_key(who)))]
         not_wanted = PERSON_NOT_WANTED.match(typed)
         if not_wanted is not None:
             who = not_wanted.group("who").lower()
@@ -9141,10 +9158,16 @@ class _Reader:
             # "make mine M, the L are always too big on me": the change, without why
             first = rx.split(r"\s*[,;.]\s*", rest)[0]
             read = _Reader(self.lexicon, first, self.context).read() if first != rest else read
-        if not one_change(read) or any(command.target is not None for command in read):  # type: ignore[attr-defined]
+        if not one_change(read):
             return None
-        target = ItemSpec(person=person)
-        return [replace(command, target=target) for command in read]
+        targets = [command.target for command in read]  # type: ignore[attr-defined]
+        if any(t is not None and (t.variant_id or t.person or not t.product_ids) for t in targets):
+            return None
+        # "drop his shoes": that person's line of the thing named (with two pairs of shoes it asked which)
+        return [
+            replace(command, target=replace(t, person=person) if t is not None else ItemSpec(person=person))
+            for command, t in zip(read, targets, strict=True)
+        ]
 
     def _changes_for_two_people(self, typed: str) -> list[Command] | None:
         """ "actually just his navy, mine stays grey", "make hers navy and mine grey": a change of each of two people's
