@@ -106,3 +106,12 @@ def test_one_each_for_two_people_with_one_left_asks_once_how_many(shop, chat):
     answer = chat.say("just the one then")
 
     assert preview_lines(answer) == [("var_headlamp", 1)], texts(answer)
+
+
+def test_swapping_ones_own_thing_for_another_product_replaces_theirs(shop, chat):
+    chat.start()
+    chat.say("blue day pack for my son and a black one for me")
+
+    answer = chat.say("swap mine for a duffel, the grey one")
+
+    assert sorted(preview_lines(answer)) == [("var_day_pack_blue", 1), ("var_gym_duffel_grey", 1)], texts(answer)

@@ -1355,7 +1355,7 @@ ONE_OF_THEM_FOR = re.compile(
 )
 # Whose line a change is about: "mine", "his", "hers", "my son's", "dad's a", "the one for my son", "he says"
 PERSON_CHANGED = re.compile(
-    r"(?i)(?P<lead>\b(?:make|change|put|switch|do|drop|remove|take out|lose|ditch|scrap|get rid of)\s+)?"
+    r"(?i)(?P<lead>\b(?:make|change|put|switch|swap|replace|do|drop|remove|take out|lose|ditch|scrap|get rid of)\s+)?"
     r"(?:the\s+(?:one|ones|pair|tee|hoodie|pair of \w+)\s+for\s+(?P<one_for>" + _WHO + r")"
     r"|(?:my\s+|our\s+|the\s+|her\s+|his\s+|their\s+)?(?P<rel>"
     + RELATION
@@ -9148,9 +9148,10 @@ class _Reader:
         read = _Reader(self.lexicon, rest, self.context).read()
 
         def one_change(commands: list[Command]) -> bool:
+            # "swap mine for a duffel, the grey one": a change of product too (the duffel was added beside mine)
             return bool(commands) and all(
                 isinstance(command, RemoveItem)
-                or (isinstance(command, SetSlot) and command.slot in ("size", "colour", "quantity"))
+                or (isinstance(command, SetSlot) and command.slot in ("size", "colour", "quantity", "product"))
                 for command in commands
             )
 
