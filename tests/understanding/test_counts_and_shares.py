@@ -181,3 +181,11 @@ def test_a_size_step_said_of_a_persons_line_is_a_step_not_a_count(generator, sai
 
     assert isinstance(change, SetSlot)
     assert (change.slot, change.value, change.target.person) == ("size", value, person)
+
+
+def test_a_reason_that_names_a_product_is_no_change_of_product(generator):
+    # "lost weight" named the kettlebell, and the change of size became a change of product
+    [change] = read(generator, "and mine in L, i've put on weight", TWO_TEES)
+
+    assert isinstance(change, SetSlot)
+    assert (change.slot, change.value, change.target.person) == ("size", "L", "me")

@@ -9147,11 +9147,14 @@ class _Reader:
             rest = clauses[0]
         read = _Reader(self.lexicon, rest, self.context).read()
 
+        # "swap mine for a duffel, the grey one": a change of product too, only when said as a swap (the duffel was
+        # added beside mine; "and mine in S, i've lost weight" is no kettlebell)
+        swapped = rx.match(r"(?i)(?:swap|replace|switch|change)\b", match.group("lead") or "") is not None
+        slots = ("size", "colour", "quantity", "product") if swapped else ("size", "colour", "quantity")
+
         def one_change(commands: list[Command]) -> bool:
-            # "swap mine for a duffel, the grey one": a change of product too (the duffel was added beside mine)
             return bool(commands) and all(
-                isinstance(command, RemoveItem)
-                or (isinstance(command, SetSlot) and command.slot in ("size", "colour", "quantity", "product"))
+                isinstance(command, RemoveItem) or (isinstance(command, SetSlot) and command.slot in slots)
                 for command in commands
             )
 
