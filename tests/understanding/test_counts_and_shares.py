@@ -189,3 +189,24 @@ def test_a_reason_that_names_a_product_is_no_change_of_product(generator):
 
     assert isinstance(change, SetSlot)
     assert (change.slot, change.value, change.target.person) == ("size", "L", "me")
+
+
+NAVY_CHINOS = DialogueContext(
+    cart=(_line("var_chinos_navy_l", "prod_chinos", "navy", "L"),), awaiting_confirmation=True
+)
+
+
+def test_someones_maybe_after_a_question_is_no_change_of_ones_own_line(generator):
+    # "my son might want some" made the question a change: the customer's navy chinos became beige
+    [question] = read(generator, "are they available in beige? my brother might want a pair", NAVY_CHINOS)
+
+    assert question.kind == "product_question"
+
+
+def test_values_for_someone_after_an_answer_about_the_thing_in_the_cart_are_one_more_for_them(generator):
+    context = DialogueContext(cart=NAVY_CHINOS.cart, last_shown=(Option("prod_chinos", "Slim Chinos"),))
+
+    commands = read(generator, "go on then, beige M for my nephew", context)
+
+    assert _items(commands) == [("prod_chinos", "beige", "M", None, "nephew")]
+    assert read(generator, "beige for me", context)[0].kind == "set_slot"  # one's own: a change, never one more

@@ -1236,6 +1236,13 @@ LOL_REMARK = re.compile(
 )
 
 
+MAYBE_AFTER_QUESTION = re.compile(
+    r"(?i)\?\s*(?:(?:my|our|the)\s+(?:[a-z]+\s+)?(?:" + RELATION + r")|he|she|they|i|we)\s+"
+    r"(?:might|may|could|would maybe|probably)\s+(?:want|like|need|fancy|go for|get)\s+"
+    r"(?:one|some|a pair|them|it|a couple|one of them|one of those)\b(?:\s+(?:too|as well|later|then))?[\s.!]*$"
+)
+
+
 def self_says_values(remark: str, lexicon: CatalogLexicon) -> bool:
     """Whether a remark names a colour, a size, a count, a product or a want ("lol he wants grey too")."""
     words = rx.findall(r"[a-z0-9]+", remark.lower())
@@ -1388,6 +1395,12 @@ ONE_OF_THE_SHOWN = _rx(
     # "add one for my husband then": who it is for (the policy keeps it with the line)
     r"(?:\s+for\s+(?P<who>" + _WHO + r"))?"
     r"(?:\s+(?:then|please|pls|too|as well|thanks))*\s*$"
+)
+# "go on then, beige S for him", "ok a black M for my son then": one more of the thing answered about, for someone
+FOR_SOMEONE_SHOWN = _rx(
+    r"^(?:(?:go on|go on then|ok|okay|yes|yeah|yep|sure|right|fine|cool|great|then)\s*[,.!]*\s+)*(?:a\s+|an\s+|one\s+)?"
+    r"(?P<values>[a-z0-9]+(?:\s+(?:in\s+)?[a-z0-9]+)?)\s+(?:one\s+|pair\s+)?for\s+(?P<who>" + _WHO + r")"
+    r"(?:\s+(?:then|please|pls|too|as well|thanks))*$"
 )
 # "both of them", "all of them please", "each one" to a "which item?" question that offers them all.
 EVERY_ONE = _rx(
@@ -4071,6 +4084,11 @@ class _Reader:
         remark = LOL_REMARK.search(text)
         if remark is not None and not self_says_values(remark.group("remark"), lexicon):
             text = text[: remark.start()]
+        # "do you do them in beige? my son might want some": someone's maybe after a question is no order (it changed
+        # the colour of the customer's own line to beige)
+        maybe = MAYBE_AFTER_QUESTION.search(text)
+        if maybe is not None:
+            text = text[: maybe.start() + 1]
         text = colours_each(text, lexicon)
         # "my size is 42, my husband's is 45 - court classics for both of us": each one's size said as "42 for me, 45
         # for my husband" (the 45 alone was ordered)
@@ -9206,6 +9224,21 @@ class _Reader:
             changes += read
         return changes if len(people) == 2 else None
 
+    def _one_more_for_someone(self, product_id: str) -> list[Command] | None:
+        """ "go on then, beige S for him" right after an answer about the thing already in the cart ("do you do them in
+        beige? my son might want some"): one more of it for that person, in what is said (not understood, and the yes
+        placed the cart without it). Never for "me": that would be a change of one's own line."""
+        match = FOR_SOMEONE_SHOWN.match(normalize(self.raw).strip(" .!"))
+        if match is None or person_key(match["who"]) == "me":
+            return None
+        values = match["values"]
+        if self.lexicon.by_id[product_id].size_kind == "clothing":
+            values = rx.sub(r"(?<![a-z0-9])(xs|s|m|l|xl|xxl)(?![a-z0-9])", r"size \1", values)
+        item = self._said_of(values, product_id)
+        if item is None or not (item.colour or item.size):
+            return None
+        return [AddItems(items=(replace(item, category=None, quantity=None, person=person_key(match["who"])),))]
+
     def one_of_the_shown(self) -> list[Command] | None:
         """ "yes add one", "add a white pack in M then", "ok put one in, blue" right after the one product the assistant
         answered about (not in the cart): one of it, with the colour and size said (with another thing in the cart
@@ -9215,7 +9248,7 @@ class _Reader:
             return None
         product_id = shown[0].value
         if any(line.product_id == product_id for line in self.context.cart):
-            return None
+            return self._one_more_for_someone(product_id)
         said = normalize(self.raw).strip(" .!")
         match = ONE_OF_THE_SHOWN.match(said)
         if match is None:
