@@ -389,8 +389,13 @@ def _share_of_person(state: dict, person: str) -> tuple[dict, str, int] | None:
             found.append((row, person, said.count(person)))
             continue
         alike = {word for word in said if group is not None and word in group}
+        others = {word for word in said if word not in _ME}
         if len(alike) == 1:
             [word] = alike
+            found.append((row, word, said.count(word)))
+        elif not alike and person in ("him", "her", "them") and len(others) == 1:
+            # "make it 2 for him as well" of "2 for me and 1 for my running buddy": the one other person of the line
+            [word] = others
             found.append((row, word, said.count(word)))
     if len(found) != 1 or found[0][2] >= found[0][0]["quantity"]:
         return None
@@ -2061,6 +2066,8 @@ class Policy:
             turn, command.target, command.slot, command.value
         ):
             return
+        if command.slot == "quantity" and self._count_of_person(turn, command.target, command.value):
+            return
         line = self._target_line(turn, command.target)
         if command.target is None and len(turn.state["cart"]) > 1:
             if command.slot in ("size", "colour"):
@@ -2114,6 +2121,25 @@ class Policy:
             turn.say(f"The {row['title']} doesn't come a size {way} than {row.get('size') or 'that'}.")
             return None
         return replace(command, value=sizes[position + step])
+
+    def _count_of_person(self, turn: Turn, target: c.ItemSpec | None, value: str) -> bool:
+        """ "make it 2 for him as well" of a line shared by "2 for me and 1 for my running buddy": his share becomes 2
+        and the line holds the others' and his (it became 2 flasks in all, or 2 more). False when the person has a
+        line of their own (then as any count change) or no one share fits."""
+        if target is None or not target.person or target.variant_id or value.startswith("+"):
+            return False
+        if _lines_of_person(turn.state, target.person):
+            return False
+        share = _share_of_person(turn.state, target.person)
+        count = _quantity(value)
+        if share is None or count is None or count < 1:
+            return False
+        row, owner, theirs = share
+        self._set_on_line(turn, row, "quantity", str(row["quantity"] - theirs + count))
+        _owner_drop(turn.state, row["variant_id"], owner, theirs)
+        _owner_add(turn.state, row["variant_id"], owner, count)
+        turn.save_state()
+        return True
 
     def _split_for_person(self, turn: Turn, target: c.ItemSpec | None, slot: str | None, value: str) -> bool:
         """A change or removal said of one person whose things share a line with someone else's ("beanies - red for my

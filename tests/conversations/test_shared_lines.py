@@ -115,3 +115,13 @@ def test_swapping_ones_own_thing_for_another_product_replaces_theirs(shop, chat)
     answer = chat.say("swap mine for a duffel, the grey one")
 
     assert sorted(preview_lines(answer)) == [("var_day_pack_blue", 1), ("var_gym_duffel_grey", 1)], texts(answer)
+
+
+def test_a_count_said_for_the_other_person_of_a_shared_line_is_their_share(shop, chat):
+    chat.start()
+    first = chat.say("soft flasks, 2 for me 1 for my running buddy")
+    assert preview_lines(first) == [("var_soft_flask", 3)], texts(first)
+
+    answer = chat.say("make it 2 for him as well")
+
+    assert preview_lines(answer) == [("var_soft_flask", 4)], texts(answer)

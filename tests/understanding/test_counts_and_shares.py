@@ -210,3 +210,14 @@ def test_values_for_someone_after_an_answer_about_the_thing_in_the_cart_are_one_
 
     assert _items(commands) == [("prod_chinos", "beige", "M", None, "nephew")]
     assert read(generator, "beige for me", context)[0].kind == "set_slot"  # one's own: a change, never one more
+
+
+def test_a_count_said_for_someone_of_a_shared_line_is_their_count(generator):
+    context = DialogueContext(
+        cart=(_line("var_soft_flask", "prod_soft_flask", quantity=3),), awaiting_confirmation=True
+    )
+
+    [change] = read(generator, "make it 2 for him as well", context)
+
+    assert isinstance(change, SetSlot)
+    assert (change.slot, change.value, change.target.person) == ("quantity", "2", "him")

@@ -1320,6 +1320,11 @@ PERSON_COUNT = re.compile(
     r"(?P<who>me|myself|him|her|them|(?:my|our|the)\s+(?:little\s+|running\s+|big\s+|older\s+|younger\s+)?"
     r"(?:" + RELATION + r"|one|ones))\b"
 )
+# "make it 2 for him as well", "3 for my sister too": that person's count of the thing they share a line of
+COUNT_FOR_PERSON = re.compile(
+    r"(?:(?:make it|make that|make his|make hers|and)\s+)?(?P<count>\d|one|two|three|four|five)\s+for\s+"
+    r"(?P<who>him|her|them|(?:my|the|our)\s+(?:\w+\s+)?" + RELATION + r")(?:\s+(?:too|as well|also|then|please|pls))*$"
+)
 # "just get him the socks, not the shoes", "only the cap for her, not the bottle": their line of the other thing goes
 ONLY_THIS_FOR_THEM = re.compile(
     r"(?:just|only)\s+(?:(?:get|give|order|buy)\s+)?(?:(?P<who>him|her|them|(?:my|the|our)\s+(?:\w+\s+)?"
@@ -9088,6 +9093,14 @@ class _Reader:
         if (len(cart) < 2 and not shared) or self.question:
             return None
         typed = _as_typed(self.raw).strip(" .!")
+        counted_for = COUNT_FOR_PERSON.match(rx.sub(_LEAD, "", typed.lower()))
+        if counted_for is not None:
+            # "make it 2 for him as well" of "2 for me and 1 for my running buddy": his count is 2 (2 more were added)
+            count = parse_quantity([counted_for["count"]])[0]
+            who = counted_for["who"]
+            if count:
+                return [SetSlot(slot="quantity", value=str(count), target=ItemSpec(person=person_key(who)),
+                                correction=True)]  # fmt: skip
         only = ONLY_THIS_FOR_THEM.match(rx.sub(_LEAD, "", typed.lower()))
         if only is not None:
             # "actually just get him the socks, not the shoes": their line of the thing said "not" goes (it was read
