@@ -221,3 +221,12 @@ def test_a_count_said_for_someone_of_a_shared_line_is_their_count(generator):
 
     assert isinstance(change, SetSlot)
     assert (change.slot, change.value, change.target.person) == ("quantity", "2", "him")
+
+
+def test_and_get_someone_one_too_and_a_size_said_before_me_are_each_persons(generator):
+    # "and get my son one too in small" was not understood; "XL me" among the others' "for" lost every person
+    liked = _items(read(generator, "the hoodie i liked, and get my daughter one too in M"))
+    assert [(saved_size, person) for _p, _c, saved_size, _n, person in liked] == [(None, None), ("M", "daughter")]
+
+    three = _items(read(generator, "cotton tees, white for the 3 of us - L me, S for the wife and M for our lad"))
+    assert [(size, person) for _p, _c, size, _n, person in three] == [("L", "me"), ("S", "wife"), ("M", "lad")]

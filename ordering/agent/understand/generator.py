@@ -1230,6 +1230,10 @@ SIZE_STEP_SAID = re.compile(
     r"(?i)^(?:make|do|get|go)\s+it\s+(?:one\s+|a\s+)?(?:(?:(?P<n>a|one|1|two|2)\s+)?sizes?\s+)?"
     r"(?P<dir>smaller|bigger|larger|up|down)(?:\s+(?:size|one|please|pls|then|actually))*\s*$"
 )
+GET_SOMEONE_ONE = re.compile(
+    r"(?i)\band\s+(?:get|buy|grab|order)\s+(?P<who>(?:my|our)\s+(?:[a-z]+\s+)?(?:" + RELATION + r")|him|her)\s+"
+    r"(?:one|a pair)(?:\s+(?:too|as well|also))?\b"
+)
 # A remark at the end after "lol"/"haha" about someone ("lol hes taller than me now", "haha she'll love it")
 LOL_REMARK = re.compile(
     r"(?i)\s*[,.!]?\s+(?:lol|lmao|haha+|hehe)\s+(?P<remark>(?:he|she|they|it|i|we|hes|shes|its|im|theyre)\b[^,.;!?]*)[.!]*\s*$"
@@ -4082,6 +4086,12 @@ class _Reader:
         self.lexicon = lexicon
         # "save ten on the red street highs": a code said as words is read as the code it is (`spoken_codes`)
         text = lexicon.dictation_corrected(spoken_counts(spoken_codes(text, lexicon), lexicon))
+        # "the hoodie from my likes, and get my son one too in small": "one for my son" (it was not understood)
+        text = GET_SOMEONE_ONE.sub(lambda m: f"and one for {m['who']}", text)
+        # "black for all 3 of us - XL me, M for the wife and S for our lad": "XL for me" among the others' "for"
+        if rx.search(r"(?i)\bfor\s+(?:my|our|the|him|her)\b", text):
+            text = rx.sub(r"(?i)\b(xxl|xl|xs|s|m|l|small|medium|large|\d{2})\s+(me|myself)\b(?=\s*[,;&]|\s+and\b)",
+                          r"\1 for \2", text)  # fmt: skip
         # "hoodies for me n my son", "L for me n S for her": "n" between words is "and"
         text = rx.sub(r"(?i)(?<=[a-z0-9])\s+n\s+(?=[a-z0-9])", " and ", text)
         # "…, S for me and L for him lol hes taller than me now": a remark after "lol" that asks nothing (it was read
