@@ -352,6 +352,13 @@ def _people_merged(items: list[c.ItemSpec]) -> tuple[list[c.ItemSpec], dict[int,
     return merged, {index: share for index, share in shares.items() if len(share) > 1}
 
 
+# "the boy's", "his", "my son's one", "the one for my daughter": a person named as the answer to "which item?"
+PERSON_ANSWER = re.compile(
+    r"(?:(?:oh|ok|okay|sorry|um|er)\W+)*(?:the\s+one\s+for\s+(?:my\s+|the\s+|our\s+)?|(?:the|my|our)\s+)?"
+    r"(?P<who>[a-z]+)(?:\s*'\s*s|s)?(?:\s+(?:one|pair|line|please|pls|thanks))*"
+)
+
+
 # "-1", "+1": a size step said of a line ("make the kid's one smaller"), resolved against its product's sizes
 SIZE_STEP = re.compile(r"[+-][12]")
 
@@ -1079,6 +1086,25 @@ class Policy:
         turn.ask(question, pending=pending, quick_replies=replies)
         self.asked = True
 
+    def _line_of_person_said(self, turn: Turn, pending: dict) -> str | None:
+        """The variant of the one line offered whose person the answer names ("the boy's", "his", "my son's one"), or
+        None."""
+        match = PERSON_ANSWER.fullmatch(turn.customer_text.lower().replace("\u2019", "'").strip(" .!"))
+        if match is None:
+            return None
+        who = match.group("who")
+        who = {"his": "him", "hers": "her", "mine": "me", "my": "me", "me": "me"}.get(who, who)
+        said_for = {person for people in (turn.state.get("owners") or {}).values() for person in people}
+        if who not in _HE | _SHE | _ME | _CHILD and who not in said_for:
+            return None  # a word that names nobody ("yes", "that one") is no answer by person
+        offered = {option.get("value") for option in pending.get("options") or []}
+        rows = [row for row in _lines_of_person(turn.state, who) if row["variant_id"] in offered]
+        if len(rows) > 1 and who in _CHILD:
+            # "the boy's" of a dad's line and a son's: the child's
+            owners = turn.state.get("owners") or {}
+            rows = [row for row in rows if set(owners.get(row["variant_id"]) or []) <= _CHILD]
+        return rows[0]["variant_id"] if len(rows) == 1 else None
+
     def _clear_pending(self, turn: Turn) -> None:
         turn.state["pending"] = None
         turn.state["failed_clarifications"] = 0
@@ -1114,6 +1140,12 @@ class Policy:
                 command for command in commands if not (isinstance(command, c.SetSlot) and command.slot == "product")
             ]
             return self._question_dropped(turn, pending, rest, "the customer kept only what waited behind the question")
+        if pending.get("slot") == "line" and all(isinstance(command, c.CannotHandle) for command in commands):
+            # "the boy's" to "which item should I change to size M: …?": the one line of that person (not understood,
+            # and the question was asked again)
+            chosen = self._line_of_person_said(turn, pending)
+            if chosen is not None:
+                commands = [c.Select(value=chosen)]
         answers = [
             command
             for command in commands

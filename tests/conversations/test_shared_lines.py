@@ -125,3 +125,15 @@ def test_a_count_said_for_the_other_person_of_a_shared_line_is_their_share(shop,
     answer = chat.say("make it 2 for him as well")
 
     assert preview_lines(answer) == [("var_soft_flask", 4)], texts(answer)
+
+
+@pytest.mark.parametrize("answer", ["the boy's", "my son's one"])
+def test_a_person_named_as_the_answer_to_which_item_is_their_line(shop, chat, answer):
+    chat.start()
+    chat.say("merino socks, L for my dad and S for my son")
+    asked = chat.say("make his a medium")
+    assert "Which item" in texts(asked), texts(asked)
+
+    answered = chat.say(answer)
+
+    assert sorted(preview_lines(answered)) == [("var_wool_socks_l", 1), ("var_wool_socks_m", 1)], texts(answered)
