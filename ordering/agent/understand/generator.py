@@ -4599,18 +4599,11 @@ class _Reader:
         relayed = self._relayed()
         if relayed is not None:
             return self._said_of_the_one_who_says(relayed)
-        for_another = self._for_another()
-        if for_another is not None:
-            return for_another
-        swapped = self._swapped()
-        if swapped is not None:
-            return swapped
-        counted = self._counts_per_person()
-        if counted is not None:
-            return counted
-        for_a_person = self._change_for_a_person()
-        if for_a_person is not None:
-            return for_a_person
+        # what is said of other people's things, and of whose each line is, before anything else reads it
+        for rule in (self._for_another, self._swapped, self._counts_per_person, self._change_for_a_person):
+            said_of_people = rule()
+            if said_of_people is not None:
+                return said_of_people
         pending = self.context.pending
         rest = self._rest_counted()
         if rest is not None:
