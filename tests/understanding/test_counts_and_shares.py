@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, RemoveItem, SetSlot
+from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, PendingQuestion, RemoveItem, SetSlot
 from tests.understanding.reading import read
 
 
@@ -230,3 +230,15 @@ def test_and_get_someone_one_too_and_a_size_said_before_me_are_each_persons(gene
 
     three = _items(read(generator, "cotton tees, white for the 3 of us - L me, S for the wife and M for our lad"))
     assert [(size, person) for _p, _c, size, _n, person in three] == [("L", "me"), ("S", "wife"), ("M", "lad")]
+
+
+def test_one_persons_size_and_colour_in_two_clauses_are_one_thing(generator):
+    # "he's a small and wants grey" was a navy S and a grey one of no size: three hoodies for two people
+    context = DialogueContext(
+        pending=PendingQuestion(slot="colour", options=(Option("grey", "grey"), Option("navy", "navy")),
+                                product_id="prod_zip_hoodie", title="Zip Hoodie", quantity=2)
+    )  # fmt: skip
+
+    commands = read(generator, "navy L for me, she's a medium and wants grey", context)
+
+    assert _items(commands) == [("prod_zip_hoodie", "grey", "M", 1, "her")]

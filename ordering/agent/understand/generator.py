@@ -1230,6 +1230,11 @@ SIZE_STEP_SAID = re.compile(
     r"(?i)^(?:make|do|get|go)\s+it\s+(?:one\s+|a\s+)?(?:(?:(?P<n>a|one|1|two|2)\s+)?sizes?\s+)?"
     r"(?P<dir>smaller|bigger|larger|up|down)(?:\s+(?:size|one|please|pls|then|actually))*\s*$"
 )
+SIZE_AND_WANTS_COLOUR = re.compile(
+    r"(?i)\b(?P<who>(?:he|she)\s*'?\s*s\s+(?:a|an)|(?:he|she)\s+is\s+(?:a|an))\s+(?P<size>xxl|xl|xs|s|m|l|small|medium"
+    r"|large|\d{2})\s+(?:and|but)\s+(?:(?:he|she)\s+)?(?:wants|likes|prefers|would like|'d like|would prefer)\s+"
+    r"(?:the\s+)?(?P<colour>[a-z]+)(?:\s+one)?\b"
+)
 GET_SOMEONE_ONE = re.compile(
     r"(?i)\band\s+(?:get|buy|grab|order)\s+(?P<who>(?:my|our)\s+(?:[a-z]+\s+)?(?:" + RELATION + r")|him|her)\s+"
     r"(?:one|a pair)(?:\s+(?:too|as well|also))?\b"
@@ -4092,6 +4097,11 @@ class _Reader:
         if rx.search(r"(?i)\bfor\s+(?:my|our|the|him|her)\b", text):
             text = rx.sub(r"(?i)\b(xxl|xl|xs|s|m|l|small|medium|large|\d{2})\s+(me|myself)\b(?=\s*[,;&]|\s+and\b)",
                           r"\1 for \2", text)  # fmt: skip
+        # "navy M for me, he's a small and wants grey": one person's size and colour in two clauses, one thing (it was
+        # a navy S and a grey one of no size: three hoodies)
+        text = SIZE_AND_WANTS_COLOUR.sub(
+            lambda m: f"{m['who']} {m['size']} in {m['colour']}" if colour_of(m["colour"].lower()) else m.group(0), text
+        )
         # "hoodies for me n my son", "L for me n S for her": "n" between words is "and"
         text = rx.sub(r"(?i)(?<=[a-z0-9])\s+n\s+(?=[a-z0-9])", " and ", text)
         # "…, S for me and L for him lol hes taller than me now": a remark after "lol" that asks nothing (it was read
