@@ -1214,6 +1214,8 @@ def person_key(who: str) -> str:
     last = words[-1]
     if last in ("one", "ones") and len(words) > 1 and words[-2] not in ("my", "our", "the"):
         return f"{words[-2]} {last}"  # "the little one"
+    if last in ("he", "his", "she", "hers"):
+        return "him" if last in ("he", "his") else "her"
     return "me" if last in ("me", "myself", "mine", "i", "my") else last
 
 
@@ -4490,6 +4492,12 @@ class _Reader:
         item = replace(item, category=None, colour=item.colour or line.colour, quantity=item.quantity)
         return [AddItems(items=(item,))]
 
+    def _letters_as_sizes(self, words: str, product_id: str) -> str:
+        """ "she's an S", "tech tee blue M": a size letter said alone is the size, for a thing sized in letters."""
+        if self.lexicon.by_id[product_id].size_kind != "clothing":
+            return words
+        return rx.sub(r"(?<![a-z0-9])(xs|s|m|l|xl|xxl)(?![a-z0-9])", r"size \1", words)
+
     def _counts_per_person(self) -> list[Command] | None:
         """ "white caps, 2 for me and 1 for the wife", "3 soft flasks, 2 for me and 1 for my son", "merino socks x3, 2
         pairs in L for me and 1 pair in S for the little one", "beanies - grey for me, red for my mum and red for my
@@ -4530,17 +4538,14 @@ class _Reader:
             return None
         product_id = found.product_ids[0]
         head = rx.sub(r"\b(?:pairs?|packs?|of|for|the|a|an|some|please|pls)\b", " ", head)
-        if self.lexicon.by_id[product_id].size_kind == "clothing":
-            head = rx.sub(r"(?<![a-z0-9])(xs|s|m|l|xl|xxl)(?![a-z0-9])", r"size \1", head)  # "tech tee blue M, …"
-        shared = self._said_of(head, product_id)
+        shared = self._said_of(self._letters_as_sizes(head, product_id), product_id)  # "tech tee blue M, …"
         if shared is None:
             return None
         items = []
         for part in parts:
             count = parse_quantity([part["count"]])[0] if part["count"] else 1
             values = rx.sub(r"\b(?:pairs?|packs?|in|size|of)\b", " ", part["values"] or "")
-            if self.lexicon.by_id[product_id].size_kind == "clothing":
-                values = rx.sub(r"(?<![a-z0-9])(xs|s|m|l|xl|xxl)(?![a-z0-9])", r"size \1", values)
+            values = self._letters_as_sizes(values, product_id)
             item = self._said_of(values, product_id) if values.strip() else ItemSpec(product_ids=(product_id,))
             if item is None or not count or item.quantity not in (None, 1):
                 return None
@@ -9012,7 +9017,7 @@ class _Reader:
         as the relayed change it is ("he says he doesn't need the black one" names its line and stays as read)."""
         said = SAID_BY.search(_as_typed(self.raw))
         who = said.group("who").lower() if said is not None else ""
-        person = {"he": "him", "she": "her"}.get(who) or person_key(who)
+        person = person_key(who)
         # a line of two or more can be shared ("white caps, 2 for me and 1 for the wife" is one line of three)
         several = len(self.context.cart) >= 2 or (len(self.context.cart) == 1 and self.context.cart[0].quantity >= 2)
         if (
@@ -9055,8 +9060,7 @@ class _Reader:
             r"\b(?:oh|wait|actually|ok|okay|and|so|sorry|then|too|as well|please|pls|one|ones)\b", " ", words
         )
         words = rx.sub(r"\s+", " ", words).strip(" ,")
-        if self.lexicon.by_id[line.product_id].size_kind == "clothing":
-            words = rx.sub(r"(?<![a-z0-9])(xs|s|m|l|xl|xxl)(?![a-z0-9])", r"size \1", words)  # "she's an S"
+        words = self._letters_as_sizes(words, line.product_id)  # "she's an S"
         item = self._said_of(words, line.product_id) if words else None
         if item is None or not (item.colour or item.size) or item.quantity not in (None, 1):
             return None
@@ -9126,7 +9130,7 @@ class _Reader:
         not_wanted = PERSON_NOT_WANTED.match(typed)
         if not_wanted is not None:
             who = not_wanted.group("who").lower()
-            return [RemoveItem(target=ItemSpec(person={"he": "him", "she": "her"}.get(who) or person_key(who)))]
+            return [RemoveItem(target=ItemSpec(person=person_key(who)))]
         one_is_for = ONE_IS_FOR.match(typed) if shared else None
         if one_is_for is not None:
             # "oh one pair is for my daughter and she's a 40", "one of them's for my mum, she'd prefer purple": that
@@ -9160,7 +9164,7 @@ class _Reader:
             ),
             "",
         ).lower()
-        person = person_key({"his": "him", "he": "him", "hers": "her", "she": "her", "mine": "me"}.get(who, who))
+        person = person_key(who)
         it = "one of them" if shared else "it"
         # "her sister's a 41": the article stays ("make one of them a 41")
         article = (
@@ -9257,10 +9261,7 @@ class _Reader:
         match = FOR_SOMEONE_SHOWN.match(normalize(self.raw).strip(" .!"))
         if match is None or person_key(match["who"]) == "me":
             return None
-        values = match["values"]
-        if self.lexicon.by_id[product_id].size_kind == "clothing":
-            values = rx.sub(r"(?<![a-z0-9])(xs|s|m|l|xl|xxl)(?![a-z0-9])", r"size \1", values)
-        item = self._said_of(values, product_id)
+        item = self._said_of(self._letters_as_sizes(match["values"], product_id), product_id)
         if item is None or not (item.colour or item.size):
             return None
         return [AddItems(items=(replace(item, category=None, quantity=None, person=person_key(match["who"])),))]
