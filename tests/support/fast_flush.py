@@ -11,16 +11,26 @@ audit log's append-only triggers) for that statement only. Content types, permis
 history are kept: post_migrate would only have recreated them. The result is what `flush` leaves: every
 other table empty, sequences not reset. It needs a superuser (as the test database owner is in CI and
 here); without one, and on SQLite, Django's `flush` runs as before.
+
+A request the live server is still answering when its test ends (a browser's last fetch, a sandbox call the test did
+not wait for) can hold row locks that the DELETE needs while it waits on one the DELETE holds: PostgreSQL then ends
+one of the two as a deadlock. When that is the DELETE, the tables are probed and emptied again (a few times, a moment
+apart) instead of leaving rows for the next test on the worker.
 """
 
 from __future__ import annotations
 
+import time
+
 from django.core.management import call_command
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, OperationalError, connections
 from django.test import TransactionTestCase
 
 # What Django's flush re-creates at once through post_migrate, and the migration history it keeps.
 KEPT_TABLES = frozenset({"django_migrations", "django_content_type", "auth_permission"})
+# PostgreSQL's deadlock_detected: the DELETE lost to a transaction that is still running; it ends in a moment.
+DEADLOCK = "40P01"
+ATTEMPTS = 5
 
 _django_fixture_teardown = TransactionTestCase._fixture_teardown
 
@@ -29,6 +39,18 @@ def empty_tables(connection) -> list[str] | None:
     """Delete every row of every table but KEPT_TABLES; the tables emptied, or None when this cannot be done."""
     if connection.vendor != "postgresql":
         return None
+    attempt = 1
+    while True:
+        try:
+            return _empty_once(connection)
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != DEADLOCK or attempt == ATTEMPTS:
+                raise
+        time.sleep(0.1 * attempt)
+        attempt += 1
+
+
+def _empty_once(connection) -> list[str] | None:
     tables = sorted(
         set(connection.introspection.django_table_names(only_existing=True, include_views=False)) - KEPT_TABLES
     )
