@@ -54,7 +54,7 @@ def test_a_flush_that_loses_a_deadlock_to_a_running_request_empties_the_tables_a
                 time.sleep(0.2)  # the request still has work to do after the flush lost
                 cursor.execute("COMMIT")
             outcome["request"] = "committed"
-        except Exception as error:  # noqa: BLE001 - reported to the test below
+        except Exception as error:  # reported to the test below
             outcome["request"] = error
         finally:
             connections.close_all()
