@@ -1400,6 +1400,14 @@ class Policy:
             return
         if "product" in values:
             spec = c.ItemSpec(**{**spec.__dict__, "product_ids": (values["product"],), "query": ""})
+        # "size 9 for me and a 10 for my brother" → "which one: 42 or 43?" → "US sizes": the size system the answer
+        # named for one bare size is the one the customer counts in, so the brother's 10 is a US 10 too (it was
+        # asked again). Only when a system is named: "42" alone answers for that one size.
+        system = (
+            _size_system(spec, values["size"])
+            if "size" in values and SIZE_SYSTEM_SAID.search(turn.customer_text or "")
+            else None
+        )
         if "size" in values:
             spec = c.ItemSpec(
                 **{**spec.__dict__, "size": values["size"].upper(), "size_said": None, "size_options": ()}
@@ -1419,6 +1427,9 @@ class Policy:
         # "L for both", "black for all of them": every queued item that left it open, whatever its product.
         every = bool(EVERY_PART.search(turn.customer_text or ""))
         queue = [_with_answer(item, spec, values, any_product=every) for item in queue]
+        if system is not None:
+            queue = [_in_size_system(item, system) for item in queue]
+            turn.record_decision(DecisionKind.RULE, "size_system", rationale=f"{system}: the answer's, for the others")
         self._add_queue(turn, queue)
 
     def _fill_queued(self, turn: Turn, pending: dict, rest: list[c.Command]) -> list[c.Command]:
@@ -3615,6 +3626,8 @@ KEEP_AFTER_ALL = re.compile(
     re.IGNORECASE,
 )
 EVERY_PART = re.compile(r"\b(?:both|all|each|every|everything)\b", re.IGNORECASE)
+# A shoe-size system named in an answer ("US sizes", "uk sizing mate", "american").
+SIZE_SYSTEM_SAID = re.compile(r"\b(?:us|usa|american|uk|british|english)\b", re.IGNORECASE)
 # "2 of each", "two each", "2 apiece": a count said for every value of an answer.
 EACH_SAID = re.compile(r"\b(?:of each|each|apiece|of both|per (?:colou?r|size))\b", re.IGNORECASE)
 
@@ -3632,6 +3645,31 @@ def _with_answer(
     if "size" in values and not (item.size or item.size_said):
         changes.update(size=answered.size, size_said=None, size_options=())
     return c.ItemSpec(**{**item.__dict__, **changes}) if changes else item
+
+
+def _bare_size_pair(options: tuple[str, ...]) -> tuple[str, str] | None:
+    """The two EU sizes a bare shoe size could be (US n is EU n+33, UK n is EU n+34: sizes.py), low first."""
+    if len(options) != 2 or not all(option.isdigit() for option in options):
+        return None
+    low, high = sorted(options, key=int)
+    return (low, high) if int(high) - int(low) == 1 else None
+
+
+def _size_system(asked: c.ItemSpec, answer: str) -> str | None:
+    """ "us" or "uk": which reading of a bare size the answer to "which one: 42 or 43?" took."""
+    pair = _bare_size_pair(asked.size_options) if asked.size_said and not asked.size else None
+    if pair is None or answer not in pair:
+        return None
+    return "us" if answer == pair[0] else "uk"
+
+
+def _in_size_system(item: c.ItemSpec, system: str) -> c.ItemSpec:
+    """A waiting item's bare size read in the system the customer's answer chose for the first one."""
+    pair = _bare_size_pair(item.size_options) if item.size_said and not item.size else None
+    if pair is None:
+        return item
+    size = pair[0] if system == "us" else pair[1]
+    return c.ItemSpec(**{**item.__dict__, "size": size, "size_said": None, "size_options": ()})
 
 
 def _option_named(text: str, options: list[dict]) -> str | None:

@@ -473,7 +473,9 @@ def test_another_card_is_a_card_choice(generator, text, brand):
 @pytest.mark.parametrize("text", ["oops, one more thing: black rather than tan", "black instead of the tan please"])
 def test_x_instead_of_y_changes_the_line_never_adds(generator, text):
     commands = read(generator, text, DialogueContext(cart=(BOOT_LINE,), awaiting_confirmation=True))
-    assert commands == [SetSlot(slot="colour", value="black", correction=True)]
+    assert [(c.slot, c.value, c.correction) for c in commands] == [("colour", "black", True)], commands
+    # the line in the colour replaced, when it is named (the cart's one line here), or no target at all
+    assert commands[0].target is None or commands[0].target.variant_id == BOOT_LINE.variant_id, commands
 
 
 def test_yes_but_a_change_is_the_change(generator):

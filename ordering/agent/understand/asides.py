@@ -110,6 +110,9 @@ _RELATION = (
     # said the way people type them ("same again for my bro", "one for the lad", "2 for me 1 for my running buddy")
     r"bro|bros|sis|lad|lads|lass|buddy|pal|aunt|auntie|aunty|uncle|stepson|stepdaughter|missus|wifey|grandad|"
     r"granddad|nan|nana|gran|granny|bestie|hubbie|daugter|daughtr|dauther|husbnd|"
+    # "my fella wants one too" (it searched the shop for "fella")
+    r"fella|feller|bloke|spouse|stepdad|stepmum|stepmom|godson|goddaughter|grandmother|grandfather|sibling|siblings|"
+    r"coworker|workmate|neighbour|neighbor|"
     # "a yoga mat for me and one for my cat lol": a pet is someone too (it searched for "cat")
     r"dog|dogs|cat|cats|puppy|puppies|pup|kitten|kitty|pet|pets|doggo)"
 )
@@ -120,6 +123,8 @@ _PERSON = (
     r"|baby|\d|two|three)\s+)?" + _RELATION + r"\b|"
     # "one each for the two kids"
     r"the\s+(?:\d|two|three|four)\s+" + _RELATION + r"\b|"
+    # "blue runners for me and the lad" (one pair was asked for)
+    r"the\s+(?:little\s+|big\s+)?" + _RELATION + r"\b|"
     # "us" but "US 11", a size ("40 for me and US 11 for my husband" lost the husband's pair)
     r"me|myself|us(?!\s*\d)|him|her|them|both of us|the two of us|(?:the\s+)?(?:whole\s+)?family|the kids|"
     r"the twins|the boys|"

@@ -209,6 +209,10 @@ POLITE = (
     "thanks ever so much", "thank you ever so much", "ever so much", "ever so kind", "so kind",
     "well", "and", "hmm", "um", "ah", "i see", "understood", "fair enough", "no problem", "np", "sweet", "bye",
     "goodbye", "bye bye", "see you", "see ya", "have a nice day", "have a good day", "take care", "lol", "haha",
+    # "cheers mate, have a good one" (the "one" was read as a thing to add)
+    "have a good one", "have a great one", "have a good night", "have a good evening", "have a good weekend",
+    "have a great day", "have a great weekend", "have a lovely day", "have a lovely weekend", "have a lovely evening",
+    "have a nice weekend", "have a nice evening", "enjoy your day", "enjoy your weekend", "mate", "pal", "buddy",
     # a message sent to the wrong chat ("sorry wrong chat lol", "oops that was for my sister"): nothing to do
     "wrong chat", "sorry wrong chat", "oops wrong chat", "wrong window", "sorry wrong window", "oops wrong window",
     "wrong person",
@@ -462,10 +466,13 @@ CHECK_ASKED = _rx(
 # Someone else's words relayed by the one typing ("he wants it in L not M", "she says the black looks better", "M she
 # says", "ok she says yes"): read as what they ask for; a yes relayed is not the account holder's own (`_relayed`).
 _RELAYER = (
-    r"(?:he|she|they|the kids?|the boys|the girls|the little one|the teenager|mum|mom|dad|(?:my|our|his|her)\s+(?:wife"
+    r"(?:he|she|they|the kids?|the boys|the girls|the little one|the teenager|mum|mom|dad"
+    # "the wife says tan", "the missus reckons", "the other half wants": said with "the" as often as with "my"
+    r"|the\s+(?:wife|husband|hubby|missus|other half|partner|fella|boyfriend|girlfriend|bf|gf)"
+    r"|(?:my|our|his|her)\s+(?:wife"
     r"|husband|partner|son|daughter|kids?|boy|girl|mum|mom|mother|dad|father|sister|brother|flatmate|housemate"
     r"|roommate|other half|missus|hubby|fiance|fiancee|girlfriend|boyfriend|teenager|grandson|granddaughter|wee one"
-    r"|little one))"
+    r"|little one|fella|bf|gf|bloke|wifey|hubbie|bro|sis))"
 )
 RELAYED = _rx(
     r"^(?P<lead>(?:(?:ok|okay|right|so|hang on|hold on|wait|no wait|no|nope|ugh|um|hmm|well|oh|actually)\s*,?\s*)*)"
@@ -788,7 +795,10 @@ OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [
         "trivia",
         _rx(
             r"\b(?:capital of|meaning of life|who invented|how far is|how old is|tallest|population of|"
-            r"translate|translation|horoscope|zodiac|dating advice|girlfriend|boyfriend|movie|movies|film|"
+            r"translate|translation|horoscope|zodiac|dating advice|movie|movies|film|"
+            # "will you be my girlfriend", "how do i get a boyfriend" ("my boyfriend wants one too" is a person)
+            r"be my (?:girlfriend|boyfriend)|(?:get|find|need) (?:a |me a )?(?:girlfriend|boyfriend)|"
+            r"(?:girlfriend|boyfriend) advice|"
             r"netflix|tv show|music|song|sing|your favou?rite|are you (?:alive|real|sentient|human)|do you love|"
             r"time is it|what day is it|date today|flight|hotel|taxi|uber|doctor|medical|diagnos\w*|"
             r"lawyer|legal advice|tax return|book a table)\b"
@@ -2220,7 +2230,8 @@ REMOVE_WORDS = _rx(
 )
 CORRECTION = _rx(
     r"^(?:actually|actualy|actually,|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thoughts?|"
-    r"i meant|i mean|no i meant|no,|no)\b|\b(?:make (?:it|that|them|those|this|the \w+(?: \w+)?|"
+    r"i meant|i mean|no i meant|no,|no)\b|^(?:(?:ah|oh|um|er|erm|ooh)\s*,?\s+)?(?:hang on|hold on)\b\s*,"
+    r"|\b(?:make (?:it|that|them|those|this|the \w+(?: \w+)?|"
     r"\d{1,2}\b|two\b|three\b|four\b|five\b)|change (?:it|that|"
     r"them|this|the \w+(?: \w+)?)"
     r"|switch (?:it|that|them|to|for)|swap (?:it|that|them|to|for)|instead|rather|i meant|i mean|correction|"
@@ -2230,6 +2241,11 @@ CORRECTION = _rx(
     r"colou?r|quantity)|"
     r"different (?:size|colou?r)|wrong size|wrong colou?r|i said|only (?:want|need)|should be|needs to be|has to be)\b"
     r"|^[\w.]+ not (?:the )?[\w.]+$"
+)
+# "oh hold on", "ah hang on", "um wait a sec": a pause said as its own clause, before what is changed
+PAUSE_CLAUSE = _rx(
+    r"(?:(?:oh|ah|um+|er+m?|hmm+|ooh|ok|okay|right|no)\s*,?\s*)*(?:hang on|hold on|wait|one sec|one second|just a sec)"
+    r"(?:\s+(?:a\s+)?(?:sec|second|min|minute|mo|moment))?"
 )
 # "Only one bottle", "oh wait just 1 of the socks", "make it one bottle", "one bottle only": a count said about a
 # product already in the cart is how many of that line, not one more of it, nor a new product for the last line.
@@ -2637,7 +2653,9 @@ NOT_ADDRESS = frozenset(
 NO_RUSH = _rx(
     r"\b(?:no rush|no hurry|not in (?:a|any) (?:rush|hurry)|in no (?:rush|hurry)|not urgent|no need to rush|"
     r"(?:not|no|without|do not want|dont want|do not need|dont need|no need for|no need to pay for|skip|not bothered"
-    r" about|not fussed about|do not do|dont do|do not use|dont use|do not add|dont add|do not put|dont put|never)"
+    r" about|not fussed about|do not do|dont do|do not use|dont use|do not add|dont add|do not put|dont put|never"
+    # "eh forget express, it can come normal", "scrap the express": the express said, taken back
+    r"|forget(?:\s+about)?|scrap|ditch|drop|cancel|never mind|nevermind|no to)"
     r"\s+(?:the\s+|any\s+)?(?:express|overnight|next day|fast)(?:\s+(?:shipping|delivery))?"
     r"|(?:express|overnight|next day)(?:\s+(?:shipping|delivery))?\s+(?:is not needed|not needed|is not necessary|"
     r"is unnecessary|is overkill))\b"
@@ -2679,7 +2697,9 @@ EXPRESS = _rx(
 STANDARD = _rx(
     r"\b(?:standard|regular|normal|free|slow|slowest|cheapest|cheap|economy|ground|basic)\s+(?:shipping|delivery|"
     r"post)\b"
-    r"|\bstandard\s+(?:is fine|is ok|is okay|will do|is good|then|instead|please|pls)\b"
+    r"|\b(?:standard|normal|regular)\s+(?:is fine|is ok|is okay|will do|is good|then|instead|please|pls)\b"
+    # "it can come normal", "send it regular": the thing sent the usual way
+    r"|\b(?:come|send it|ship it|post it|comes?)\s+(?:the\s+)?(?:normal|regular|standard)(?:\s+way)?\b"
     r"|\b(?:shipping|delivery)\s*:?\s*(?:standard|regular|normal|free|economy)\b|^standard$|^standard please$"
     r"|\b(?:whatever|whichever)?\s*(?:shipping|delivery)\s+(?:(?:that"
     r"|which)\s+)?(?:is\s+)?(?:the\s+)?(?:cheapest|free)\b"
@@ -4527,24 +4547,41 @@ class _Reader:
             return None  # something else is said between them
         total = None
         head = rx.sub(r"\b(?:x\s*|qty\s*)(\d+)\b|\b(\d+)\s*x\b", lambda m: f" {m.group(1) or m.group(2)} ", outside)
-        numbers = [word for word in rx.findall(r"\b(?:\d+|two|three|four|five|six)\b", head)]
+        found = self.lexicon.find(normalize(head))
+        if len(found.product_ids) != 1:
+            return None
+        product_id = found.product_ids[0]
+        entry = self.lexicon.by_id.get(product_id)
+        # "blue runners 42, 2 for me and 1 for my dad": a number the shoe is made in is everyone's size, not the total
+        sizes = {size for size in entry.sizes if size.isdigit()} if entry is not None else set()
+        numbers = [
+            word
+            for word in rx.findall(r"\b(?:\d+|two|three|four|five|six)\b", head)
+            if not (word in sizes and int(word) > 10)
+        ]
         if len(numbers) > 1:
             return None
         if numbers:
             total = parse_quantity([numbers[0]])[0]
             head = rx.sub(r"\b" + re.escape(numbers[0]) + r"\b", " ", head, count=1)
-        found = self.lexicon.find(normalize(head))
-        if len(found.product_ids) != 1:
-            return None
-        product_id = found.product_ids[0]
-        head = rx.sub(r"\b(?:pairs?|packs?|of|for|the|a|an|some|please|pls)\b", " ", head)
+        head = rx.sub(r"\b(?:pairs?|packs?|of|for|the|a|an|some|please|pls)\b", " ", head).strip(" ,;:-")
         shared = self._said_of(self._letters_as_sizes(head, product_id), product_id)  # "tech tee blue M, …"
-        if shared is None:
+        if shared is None or shared.quantity not in (None, 1):
             return None
+        # Shoes: "a 9 for me and a 10 for my dad", "9 for me and 10 for my dad": a number said with "a", or every
+        # person's number one no one buys that many pairs of, is their size (9 pairs in size 10 were asked for).
+        bare = [part["values"] if part["count"] in ("a", "an") else part["count"] or part["values"] for part in parts]
+        sizes_said = (
+            entry is not None
+            and entry.size_kind == "shoe"
+            and all(rx.fullmatch(r"\d{1,2}(?:\.5)?", value or "") for value in bare)
+            and (any(part["count"] in ("a", "an") for part in parts) or all(float(value) >= 4 for value in bare))
+        )
         items = []
-        for part in parts:
-            count = parse_quantity([part["count"]])[0] if part["count"] else 1
-            values = rx.sub(r"\b(?:pairs?|packs?|in|size|of)\b", " ", part["values"] or "")
+        for part, number in zip(parts, bare, strict=True):
+            count = parse_quantity([part["count"]])[0] if part["count"] and not sizes_said else 1
+            values = f"size {number}" if sizes_said else part["values"] or ""
+            values = rx.sub(r"\b(?:pairs?|packs?|in|size|of)\b", " ", values) if not sizes_said else values
             values = self._letters_as_sizes(values, product_id)
             item = self._said_of(values, product_id) if values.strip() else ItemSpec(product_ids=(product_id,))
             if item is None or not count or item.quantity not in (None, 1):
@@ -5501,6 +5538,8 @@ class _Reader:
                 clause = rx.sub(rf"^(?:also|and|so|then)\s+(?=(?:{_QUESTION_AHEAD})\b)", "", clause.strip(" ,"))
                 if not has_content(clause):
                     continue
+                if len(clauses) > 1 and PAUSE_CLAUSE.fullmatch(clause.strip(" ,.!")):
+                    continue  # "oh hold on, make it 45": the pause before the change (it was read as a search)
                 if _covers(clause, YES + POLITE + GREETINGS):
                     if self._if_so and self._asked is not None and rx.search(r"\b(?:order|buy|get|take)\b", clause):
                         # "Is the runner I liked still in stock? If so, please order it.": the one asked about
@@ -6437,7 +6476,7 @@ class _Reader:
             rest = rx.sub(r"\b(?:standard|regular|normal|free|economy|cheapest|slow)\b", " ", STANDARD.sub(" ", rest))
             rest = rx.sub(
                 r"\b(?:shipping|delivery|is fine|is ok|is okay|on|will do|then|keep it|leave it|stick with|stick to|"
-                r"go with|make it|just)\b",
+                r"go with|make it|just|it can|it can just|eh)\b",
                 " ",
                 rest,
             ).strip(" ,")
@@ -7970,7 +8009,9 @@ class _Reader:
             said = self._item(match.group("keep")) if len(kept) == 1 and len(colours) <= 1 else None
             changes = _line_changes(kept[0], said) if said is not None else []
             if not going:
-                return changes or ([] if loose else [ShowCart()])
+                # "just the flasks and headlamp then" (a tent the shop has not got was left out): every line kept is
+                # no change, the order as it is (it ordered them all again)
+                return changes or [ShowCart()]
             return [*(RemoveItem(target=_line_target(line)) for line in going), *changes]
         return []
 
@@ -8315,8 +8356,8 @@ class _Reader:
         ):
             return []  # "hello? i said no white cap": that thing not wanted, never the cart's blue cap made white
         body = rx.sub(
-            r"^(?:actually|actualy|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thought|"
-            r"i meant|i mean|no i meant|no)\b\s*,?\s*",
+            r"^(?:(?:actually|actualy|no wait|no no|wait|sorry|oops|oh|hmm|whoops|my bad|correction|on second thought|"
+            r"i meant|i mean|no i meant|no|ah|hang on|hold on)\b\s*,?\s*)+",
             "",
             text,
         )
@@ -8349,6 +8390,20 @@ class _Reader:
                 target = self._cart_target(match.group(1)) or self._target_spec(match.group(1))
                 value_text = match.group(2)
         # "42 not 43", "black instead of blue": the value said second is the one replaced, not a value.
+        replaced = rx.search(r"\b(?:not|instead of|rather than)\s+(?:the\s+)?([\w.-]+)(?:\s+ones?)?\s*$", value_text)
+        if replaced is not None and (target is None or not target.variant_id):
+            # "make mine an M, not S": the one line in S is the one meant, whoever the policy knows it is for (it asked
+            # which of three lines)
+            was = replaced.group(1).lower()
+            lines = [
+                line
+                for line in self.context.cart
+                if (line.size or "").lower() == was or (colour_of(was) is not None and line.colour == colour_of(was))
+            ]
+            if len(lines) == 1 and (
+                target is None or not target.product_ids or lines[0].product_id in target.product_ids
+            ):
+                target = _line_target(lines[0])
         value_text = rx.sub(r"\b(?:not|instead of|rather than)\s+(?:the\s+)?[\w.-]+(?:\s+ones?)?\s*$", " ", value_text)
         value_text = rx.sub(r"\b(?:the|that|this|a)\s+(\w+)\s+ones?\b", r"\1", value_text)
         value_text = rx.sub(
@@ -8567,6 +8622,11 @@ class _Reader:
         if not (ADD_VERB.search(text) and ONE_MORE.search(text)):
             return None
         item = self._item(text)
+        letter = normalize_clothing(item.query) if item is not None and item.query and not item.size else None
+        if item is not None and letter and not item.product_ids:
+            # "another one, grey L", "my fella wants one too, grey L": a size letter said last is the size (it searched
+            # the shop for "l")
+            item = replace(item, query="", size=letter)
         said = item is not None and bool(item.colour or item.size or item.size_said)
         if item is not None and (item.product_ids or item.query or item.saved):
             return None
@@ -9215,6 +9275,18 @@ class _Reader:
         targets = [command.target for command in read]  # type: ignore[attr-defined]
         if any(t is not None and (t.variant_id or t.person or not t.product_ids) for t in targets):
             return None
+        was = rx.search(
+            r"(?i)(?:,\s*|\s)(?:not|instead of|rather than)\s+(?:the\s+|an?\s+)?([a-z0-9.]+)(?:\s+ones?)?\s*$", said
+        )
+        value = was.group(1).lower() if was is not None else ""
+        lines = [
+            line
+            for line in self.context.cart
+            if value and ((line.size or "").lower() == value or (colour_of(value) or "-") == line.colour)
+        ]
+        if len(lines) == 1 and all(t is None or lines[0].product_id in t.product_ids for t in targets):
+            # "make mine an M, not S": the one line in S, whoever the policy knows it is for (it asked which of three)
+            return [replace(command, target=_line_target(lines[0])) for command in read]
         # "drop his shoes": that person's line of the thing named (with two pairs of shoes it asked which)
         return [
             replace(command, target=replace(t, person=person) if t is not None else ItemSpec(person=person))
@@ -9944,12 +10016,18 @@ class _Reader:
                 letter
                 and items
                 and not items[-1].product_ids
-                and self._pointer.get(id(items[-1]))
+                and (self._pointer.get(id(items[-1])) or not (items[-1].query or items[-1].saved))
                 and not items[-1].size
             ):
-                # "ok i'll take that in orange, M": the size of the one pointed at (it was a second item, "m")
-                items[-1] = self._derive(replace(items[-1], size=letter), items[-1])
+                # "ok i'll take that in orange, M": the size of the one pointed at (it was a second item, "m"); "my
+                # fella wants one too, grey L": the size and colour of that one (it searched the shop for "l")
+                said = {"colour": item.colour} if item.colour and not items[-1].colour else {}
+                items[-1] = self._derive(replace(items[-1], size=letter, **said), items[-1])
                 continue
+            if letter and not items and carried is not None and not (carried.query or carried.product_ids):
+                # "another one, grey L": the letter is the size of the one said before it (`_pointed_item`)
+                item = self._derive(replace(item, query="", size=letter), item)
+
             if (
                 item.saved == "purchased"
                 and not (item.product_ids or item.query)

@@ -231,6 +231,10 @@ COMMON_WORDS = frozenset(
     five fire hire line mine nine wine pine fine dine bike like hike mike site note vote live love move book
     back oop whoops woops he she his hers him her they their theirs hes shes kindly
     books look took cook hook boat road load grab grabbed sweet lovely
+    fella feller bloke partner hubby hubbie missus wifey bf gf bro sis lad lass buddy pal bestie mate mates fiance
+    fiancee spouse grandma grandpa gran granny nan nana grandad granddad aunt auntie aunty uncle cousin niece nephew
+    stepson stepdaughter stepdad stepmum stepmom godson goddaughter sibling siblings coworker workmate colleague
+    neighbour neighbor roommate flatmate
     """)
 )
 
