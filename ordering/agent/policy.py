@@ -3080,6 +3080,22 @@ class Policy:
             result = self._call(
                 turn, "search_products", arguments, "the products the customer's words name", speak=False
             )
+        elif result.ok and len(named) > 1 and command.query and not command.category:
+            # "what shoes have you got in black?": the reader's word names every shoe, the shop's word search found the
+            # one whose text says "shoes" (the black Canvas Low and Chelsea Boot were not shown); the products named,
+            # with the colour or size asked about, when that finds more
+            found = {p["product_id"] for p in result.data["products"]}
+            if named - found:
+                filters = {name: value for name, value in arguments.items() if name in ("colour", "size")}
+                wider = self._call(
+                    turn,
+                    "search_products",
+                    {"query": "", "limit": 10, "product_ids": sorted(named), **filters},
+                    "the products the customer's words name",
+                    speak=False,
+                )
+                if wider.ok and len(wider.data["products"]) > len(found):
+                    result = wider
         if not result.ok:
             turn.say(result.error or "I could not search the shop.")
             return

@@ -147,8 +147,8 @@ def test_a_look_the_reader_took_for_several_things_is_not_offered_when_the_shop_
     found = chat.say("red shoes size 42")
 
     # "red shoes" are the Tempo Racer and the Street High; the shop's word search finds only the one whose text says
-    # "shoes" (the Street High is "sneakers")
-    assert "Here is what I found: Tempo Racer ($129.00)." in _texts(found)
+    # "shoes" (the Street High is "sneakers"), so both the reader named are shown, and neither is offered alone
+    assert "Here is what I found: Street High ($80.00), Tempo Racer ($129.00)." in _texts(found)
     assert "Would you like" not in _texts(found)
 
 

@@ -9,6 +9,8 @@ from ordering.agent.commands import (
     CartLine,
     ChooseShipping,
     DialogueContext,
+    Option,
+    PendingQuestion,
     SetSlot,
     ShowCart,
     Thanks,
@@ -105,4 +107,115 @@ def test_the_person_said_with_the_is_counted(generator):
     commands = read(generator, "court classics 43 for me and the lad", DialogueContext())
     assert [(i.product_ids, i.size, i.quantity) for c in commands for i in c.items] == [
         (("prod_court_classic",), "43", 2)
+    ], commands
+
+
+ORDERED = DialogueContext(ordered=(_line("var_rain_jacket_blue_s", "prod_rain_jacket", "blue", "S"),))
+
+
+@pytest.mark.parametrize(
+    "said", ["oh no, can you cancel that? the weather's turned, sunny all week", "cancel it please, the forecast lied"]
+)
+def test_a_cancel_with_the_weather_as_its_reason_is_the_cancel(generator, said):
+    # it answered that the weather is not the shop's business, and the order went ahead
+    assert [type(c).__name__ for c in read(generator, said, ORDERED)] == ["CancelOrder"]
+
+
+HOW_MANY = DialogueContext(pending=PendingQuestion(slot="quantity", product_id="prod_tech_tee", quantity=3))
+
+
+@pytest.mark.parametrize(
+    ("said", "count"), [("ok 2's fine then", "2"), ("alright, 2 will do", "2"), ("just the one for me then", "1")]
+)
+def test_a_count_settled_on_answers_how_many(generator, said, count):
+    assert read(generator, said, HOW_MANY) == [SetSlot(slot="quantity", value=count)]
+
+
+WHICH_SIZE = DialogueContext(
+    pending=PendingQuestion(
+        slot="size", product_id="prod_pullover_hoodie", options=(Option("S", "S"), Option("L", "L"), Option("XL", "XL"))
+    )
+)
+
+
+@pytest.mark.parametrize("said", ["ah ok, black will do then", "oh right, black then", "yeah black will do"])
+def test_another_colour_said_to_a_size_sold_out_is_that_colour(generator, said):
+    commands = read(generator, said, WHICH_SIZE)
+    assert [(c.slot, c.value) for c in commands if isinstance(c, SetSlot)] == [("colour", "black")], commands
+    assert all(isinstance(c, SetSlot) for c in commands), commands
+
+
+SHOWN = DialogueContext(last_shown=(Option("prod_canvas_low", "Canvas Low"),))
+
+
+@pytest.mark.parametrize("said", ["those in navy, 43", "them in navy, 43"])
+def test_the_one_shown_with_its_colour_and_then_its_size(generator, said):
+    commands = read(generator, said, SHOWN)
+    assert [(i.product_ids, i.colour, i.size) for c in commands for i in c.items] == [
+        (("prod_canvas_low",), "navy", "43")
+    ], commands
+
+
+TEE = DialogueContext(cart=(_line("var_tech_tee_black_l", "prod_tech_tee", "black", "L"),), awaiting_confirmation=True)
+
+
+@pytest.mark.parametrize(
+    "said", ["and my 2 girls want one each too, blue S", "my three kids want one each as well, blue in S"]
+)
+def test_one_each_for_a_number_of_people_is_that_many(generator, said):
+    commands = read(generator, said, TEE)
+    expected = 3 if "three" in said else 2
+    assert [(i.product_ids, i.colour, i.size, i.quantity) for c in commands for i in c.items] == [
+        (("prod_tech_tee",), "blue", "S", expected)
+    ], commands
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["foam roller, restocking the garage gym", "foam roller, the old one's knackered", "pink fitness band on my visa"],
+)
+def test_why_it_is_bought_and_a_card_beside_it_leave_the_thing(generator, said):
+    # "restocking ..." made it a search; "...band on my visa" cut "band" to "b"
+    commands = read(generator, said, DialogueContext())
+    items = [item for c in commands if isinstance(c, AddItems) for item in c.items]
+    assert len(items) == 1 and len(items[0].product_ids) == 1 and not items[0].query, commands
+
+
+def test_being_a_student_is_why_a_code_is_tried_not_a_thing(generator):
+    commands = read(generator, "grey beanie and im a student so use UNI20", DialogueContext())
+    assert [type(c).__name__ for c in commands] == ["AddItems", "ApplyCode"], commands
+    assert commands[0].items[0].product_ids == ("prod_beanie",) and not commands[0].items[0].query, commands
+
+
+@pytest.mark.parametrize(("said", "expected"), [("UK, im british haha", "43"), ("us sizes, i'm american", "42")])
+def test_the_size_system_said_in_parts_answers_which_size(generator, said, expected):
+    context = DialogueContext(
+        pending=PendingQuestion(
+            slot="size", product_id="prod_cloud_jogger", options=(Option("42", "42"), Option("43", "43"))
+        )
+    )
+    assert read(generator, said, context) == [SetSlot(slot="size", value=expected)]
+
+
+def test_a_size_before_the_colours_is_every_parts(generator):
+    commands = read(generator, "tech tees S, one orange one black", DialogueContext())
+    assert [(i.colour, i.size) for c in commands for i in c.items] == [("orange", "S"), ("black", "S")], commands
+
+
+SHOWN_TWO = DialogueContext(
+    last_shown=(Option("prod_pullover_hoodie", "Pullover Hoodie"), Option("prod_zip_hoodie", "Zip Hoodie"))
+)
+
+
+@pytest.mark.parametrize("said", ["whichever's cheaper, in L please", "whatevers cheapest in L"])
+def test_whichever_is_cheaper_of_the_ones_shown(generator, said):
+    commands = read(generator, said, SHOWN_TWO)
+    assert [type(c).__name__ for c in commands] == ["Select", "SetSlot"], commands
+    assert commands[0].price == "lowest" and commands[1].value == "L", commands
+
+
+def test_a_thing_had_a_look_at_is_a_viewed_one(generator):
+    commands = read(generator, "the cloud joggers i had a look at, grey 42", DialogueContext())
+    assert [(i.product_ids, i.saved, i.colour, i.size) for c in commands for i in c.items] == [
+        (("prod_cloud_jogger",), "viewed", "grey", "42")
     ], commands

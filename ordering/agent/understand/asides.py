@@ -911,6 +911,9 @@ def drop_asides(text: str) -> Asides:
         "",
         text,
     )
+    # "blue wind shell S and i'm a student so use STUDENT50": who the customer is, said as why a code should apply
+    # (the student was searched for with the shell); the code is still read, and the shop decides it
+    text = rx.sub(r"(?:\s*,|\s+and)?\s+(?:i am|im|i'm)\s+a\s+student\b(?:\s+so\b)?", " ,", text)
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
     otherwise_said = ""
     text = _one_persons_size(NOT_SURE_OF_SIZE.sub(" ", text))

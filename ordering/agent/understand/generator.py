@@ -2011,7 +2011,7 @@ BOTH_SHOWN = _rx(
     r"(?:\s+(?:then|please|pls|thanks))*"
 )
 FIT_TAIL_QUESTION = _rx(
-    r"(?:and\s+)?(?:do|does|are|is|will)\s+(?:they|it|these|those|the \w+)\s+(?:run|fit|come up|size up)?\s*"
+    r"(?:\band\s+)?\b(?:do|does|are|is|will)\s+(?:they|it|these|those|the \w+)\s+(?:run|fit|come up|size up)?\s*"
     r"(?:a (?:bit|little)\s+)?(?:small|large|big|true to size|narrow|wide)"
 )
 EDIT_CLAUSE_SPLIT = _rx(
@@ -2242,6 +2242,26 @@ CORRECTION = _rx(
     r"different (?:size|colou?r)|wrong size|wrong colou?r|i said|only (?:want|need)|should be|needs to be|has to be)\b"
     r"|^[\w.]+ not (?:the )?[\w.]+$"
 )
+# "…, one pack white and one black", "…, one white one black": the parts of one thing by colour, after its size
+ONE_EACH_COLOUR = _rx(
+    r",\s*(?:one|1)\s+(?:pack\s+|pair\s+)?(?:in\s+)?[a-z]+\s*(?:,|and|&|\+)?\s*"
+    r"(?:one|1|the other)\s+(?:in\s+)?[a-z]+\s*$"
+)
+# "my 2 boys want one each", "the three kids need one each": how many people, each getting one
+PEOPLE_EACH = _rx(
+    r"\b(?:my|our|the|both of my|all)\s+(?P<n>[2-6]|two|three|four|five|six)\s+(?:little\s+|older\s+|younger\s+)?"
+    + RELATION
+    + r"\b.*\b(?:one|1)\s+each\b"
+)
+# "ok 2's fine then", "alright 3 will do", "yeah just 2 for now": a count settled on, answering how many
+COUNT_SETTLED = _rx(
+    r"(?:(?:ok|okay|fine|yes|yeah|yep|sure|oh|ah|right|alright|go on|hmm|then)\s*,?\s+)*(?:just\s+|only\s+)?"
+    r"(?P<n>\d{1,2}|one|two|three|four|five|six)(?:\s+of\s+(?:them|those|em))?"
+    r"(?:\s*'\s*s|\s+is|\s+are|\s+will do|\s+then|\s+fine|\s+ok|\s+okay|\s+please|\s+pls|\s+thanks|\s+for me"
+    r"|\s+for now|\s+then)+"
+)
+# "can you cancel that?", "please cancel my order": a cancel asked for, whatever reason is given beside it
+CANCEL_ASKED = _rx(r"\bcancel\s+(?:it|that|this|them|those|the order|my order|the lot|everything)\b")
 # "oh hold on", "ah hang on", "um wait a sec": a pause said as its own clause, before what is changed
 PAUSE_CLAUSE = _rx(
     r"(?:(?:oh|ah|um+|er+m?|hmm+|ooh|ok|okay|right|no)\s*,?\s*)*(?:hang on|hold on|wait|one sec|one second|just a sec)"
@@ -2275,7 +2295,10 @@ OCCASION = _rx(
     r"|camping|"
     r"game|match|event|travel(?:l?ing)?|flying|leaving|leave|away|training|train|morning|evening|tonight|tomorrow|"
     r"today|xmas|christmas|(?:mon|tues|wednes|thurs|fri|satur|sun)day|tue|thu|fri|sat|sun|"
-    r"(?:need|want|gotta have|must have)\s+(?:it|them|em|these|those|this)\s+(?:by|before|for|on|until))\b"
+    r"(?:need|want|gotta have|must have)\s+(?:it|them|em|these|those|this)\s+(?:by|before|for|on|until)"
+    # why it is bought ("kettlebell 12kg x1, restocking the home gym", "black gym duffel, the old one's ripped")
+    r"|restock\w*|(?:the|my)\s+old\s+(?:one|ones|pair|pairs)|ripped|broken|torn|worn out|wore out|fell apart"
+    r"|falling apart|knackered|busted)\b"
 )
 OCCASION_KEEPS = _rx(
     r"\b(?:express|standard|shipping|deliver\w*|ship|send|code|card|visa|mastercard|address|cancel|remove|confirm|"
@@ -2344,7 +2367,9 @@ AVAILABILITY_WORDS = _rx(
     r"do you have|have you got|got any|is there|are there|can i get|stock)\b"
 )
 SEARCH_WORDS = _rx(
-    r"\b(?:show me|show|browse|looking for|look for|look at|search|find|find me|recommend|recommendations?|suggest|"
+    # "the trail shoes i had a look at": a thing viewed before (SAVED_VIEWED), no look to take now
+    r"\b(?:show me|show|browse|looking for|look for|(?<!had a )(?<!took a )look at|search|find|find me|recommend|"
+    r"recommendations?|suggest|"
     r"suggestions?|ideas?|options for|what (?:\w+ ){0,3}do you (?:have|sell|carry|stock|got)|what (?:\w+ ){0,2}have"
     r" you got|"
     r"do you (?:have|sell|carry|stock)|have you got|got any|any good|cheapest|cheap|cheaper|budget|affordable|"
@@ -2533,8 +2558,9 @@ CARD_ENDING_SHORT = _rx(
 # "size 32", "32 waist", "waist 34": a clothing size said as a number.
 WAIST_SIZE = _rx(r"\b(?:size|sz|waist|waist size)\s+(\d{2,3})\b|\b(\d{2})\s*(?:waist|w)\b")
 CARD_BRAND = _rx(
-    r"(?:and\s+)?\b(?:use|pay(?: it)? (?:with|by|using)|with|charge|on|put it on|via|(?:switch|change|swap)(?: it| the"
-    r" card| card| payment| the payment)? (?:to|for))\s+(?:my|the)?\s*(visa|"
+    # "\b" before "and": "black fitness band on my amex" kept "fitness b" (the band was lost)
+    r"(?:\band\s+)?\b(?:use|pay(?: it)? (?:with|by|using)|with|charge|on|put it on|via|(?:switch|change|swap)"
+    r"(?: it| the card| card| payment| the payment)? (?:to|for))\s+(?:my|the)?\s*(visa|"
     r"mastercard|master card|mc|amex|american express|discover)\b"
     r"|\b(?:my|the)\s+(visa|mastercard|master card|amex|american express|discover)\b"
     # "yoga mat purple, mastercard", "kettlebell, visa please": the brand said alone after the item
@@ -2570,7 +2596,10 @@ _LOW_PRICE = (
 _HIGH_PRICE = r"most expensive|more expensive|pricier|priciest|dearer|dearest|higher priced|highest priced"
 PRICE_CHOICE = _rx(
     r"\b(?:the\s+(?:(?P<low>" + _LOW_PRICE + r")|(?P<high>" + _HIGH_PRICE + r"))(?:\s+(?:one|ones|option|pair|model))?"
-    r"|(?P<low2>cheapest)\s+(?:one|ones|option|pair)|(?P<high2>most expensive|priciest)\s+(?:one|ones|option|pair))\b"
+    r"|(?P<low2>cheapest)\s+(?:one|ones|option|pair)|(?P<high2>most expensive|priciest)\s+(?:one|ones|option|pair)"
+    # "whichever's cheaper, in M please" of the ones shown (it searched the shop for "whichever's")
+    r"|(?:whichever|which ever|whatever)(?:\s*'\s*s|s|\s+is|\s+one\s*'\s*s|\s+one is)?\s+(?:(?P<low3>cheaper|cheapest"
+    r"|less expensive)|(?P<high3>dearer|pricier|more expensive)))\b"
 )
 VALUE_THEN_APOLOGY = _rx(r"^(?P<value>[a-z0-9.]+(?:\s+[a-z0-9.]+)?)\s*,?\s+(?:sorry|oops|whoops|my bad|soz)\b.*$")
 IF_STOCKED_COUNT = _rx(
@@ -5442,6 +5471,11 @@ class _Reader:
         return []
 
     def read_request(self, text: str) -> list[Command]:
+        if self.context.pending is not None and self.context.pending.slot == "size" and "," in text:
+            # "US, im american lol": the size system said in parts (the parts were read as things to find)
+            system = self._size_system_answer(text.replace(",", " "))
+            if system is not None:
+                return [SetSlot(slot="size", value=system)]
         policy = self._shop_policy(text)
         if policy in ("shipping", None):
             wanted = self._thing_then_shipping_question(text, policy_said=policy == "shipping")
@@ -6150,6 +6184,8 @@ class _Reader:
                     continue
                 if self._names_product(text, strict=True) and ORDER_REQUEST.search(text):
                     continue  # "long story short, i lost my headphones …, i need a new pair of the over-ear ones"
+                if CANCEL_ASKED.search(text):
+                    continue  # "can you cancel that? the forecast's changed": why the order is canceled
                 return topic
         return None
 
@@ -7604,7 +7640,7 @@ class _Reader:
         match = PRICE_CHOICE.search(text)
         if match is None:
             return []
-        which = "lowest" if (match.group("low") or match.group("low2")) else "highest"
+        which = "lowest" if (match.group("low") or match.group("low2") or match.group("low3")) else "highest"
         rest = rx.sub(
             r"\b(?:ok|okay|so|then|i will take|i will have|i want|i would like|give me|go with|lets do|let us do|get|"
             r"take|add|please|pls|thanks|one|ones|just|in|size|yes|yeah|great|perfect|cool|nice|lovely|alright|fine|"
@@ -8197,9 +8233,13 @@ class _Reader:
             # "Just the one", "ok just the one then": one.
             one = (
                 r"(?:(?:ok|okay|fine|yes|yeah|sure|oh|ah)\s+)*(?:(?:just|only)\s+)?(?:the|that)\s+one"
-                r"(?:\s+(?:please|then|thanks))*"
+                r"(?:\s+(?:please|then|thanks|for me|for myself|for now))*"
             )
             quantity = 1 if rx.fullmatch(one, text) else self._number(text)
+            said = COUNT_SETTLED.fullmatch(text.strip(" ,.!")) if quantity is None else None
+            if said is not None:
+                # "ok 2's fine then", "go on, 3 will do": the count settled on (not understood)
+                quantity = self._number(said.group("n"))
             if quantity is not None:
                 return [SetSlot(slot="quantity", value=str(quantity))]
         if slot == "product" and len(pending.options) > 1:
@@ -8286,11 +8326,17 @@ class _Reader:
         filler = ("size", "sizes", "sizing", "please", "it", "is", "the", "i", "mean", "meant", "men's", "mens", "one",
                   # "uk sizing mate", "its uk", "thats us sizing", "in uk pls": what is said around the system
                   "its", "thats", "that", "in", "pls", "plz", "mate", "ta", "thanks", "sorry", "oh", "ah", "ok", "okay",
-                  "im", "i'm", "am", "using", "a", "sized", "shoe", "shoes", "number", "yeah", "yes")  # fmt: skip
-        words = [word for word in text.split() if word not in filler]
-        if pending is None or len(words) != 1:
+                  "im", "i'm", "am", "using", "a", "sized", "shoe", "shoes", "number", "yeah", "yes",
+                  # "US, im american lol": the system said twice, with a laugh
+                  "lol", "haha", "from", "the", "uk's", "us's", "an")  # fmt: skip
+        words = [word.strip(",.!") for word in text.split() if word.strip(",.!") not in filler]
+        systems = {
+            {"us": "us", "american": "us", "usa": "us", "uk": "uk", "british": "uk", "english": "uk"}.get(word)
+            for word in words
+        }
+        if pending is None or not words or len(systems) != 1:
             return None
-        system = {"us": "us", "american": "us", "usa": "us", "uk": "uk", "british": "uk", "english": "uk"}.get(words[0])
+        system = next(iter(systems))
         values = [option.value for option in pending.options]
         if system is None or len(values) != 2 or not all(value.isdigit() for value in values):
             return None
@@ -8619,7 +8665,9 @@ class _Reader:
         discussion (the one product just shown, or the cart's latest line, or with an empty cart the line just
         ordered: a new cart), with what was said. The product must come in the colour and size said; when both
         could, both are named (the policy asks which)."""
-        if not (ADD_VERB.search(text) and ONE_MORE.search(text)):
+        # "my 2 kids want one each as well, orange S" (its people counted: "x2 as well, orange s"): more of the same
+        counted_too = rx.match(r"x[2-9]\b.*\b(?:as well|too|also)\b", text) is not None
+        if not (ADD_VERB.search(text) and ONE_MORE.search(text)) and not counted_too:
             return None
         item = self._item(text)
         letter = normalize_clothing(item.query) if item is not None and item.query and not item.size else None
@@ -8663,6 +8711,10 @@ class _Reader:
             spec = replace(spec, size=line.size)  # "a black one too": the same thing, in black
         if line is not None and fitting == [line.product_id] and not item.colour and line.colour:
             spec = replace(spec, colour=line.colour)  # "another one in S": the same thing, in S
+        people = PEOPLE_EACH.search(self.raw)
+        if people is not None and spec.quantity in (None, 1):
+            # "oh and my 2 boys want one each too, orange S": one each of two (one was added)
+            spec = replace(spec, quantity=parse_quantity([people.group("n")])[0] or spec.quantity)
         return spec
 
     def _each_option(self, text: str) -> list[Command]:
@@ -8856,7 +8908,9 @@ class _Reader:
             return []
         words = text.split()
         if len(words) > 4:
-            return []
+            # "ah ok, black will do then": only a colour among words of agreement, however many
+            colour = self._colour(text) if len(words) <= 8 else None
+            return [SetSlot(slot="colour", value=colour)] if colour and _only_colour(text) else []
         shoe = self._line_is_shoe(None)
         reading = self._size(text, letters_alone=True, shoe=shoe, bare_number=shoe and not COUNT_WORDS.search(text),
                              sizes=self._line_sizes(None))  # fmt: skip
@@ -10141,6 +10195,9 @@ class _Reader:
             # "one in 42 and one in 43": another of the previous product. "The same in black": the same in all but
             # what is said (the size was asked again).
             same = bool(rx.search(r"\bsame\b", chunk)) and not sized
+            # "running socks L, one pack white and one black": the size said before the colours is both packs' (the
+            # black one was asked its size)
+            same = same or bool(not sized and item.colour and previous.size and ONE_EACH_COLOUR.search(text))
             inherited = ItemSpec(
                 product_ids=previous.product_ids, query=previous.query, category=previous.category,
                 colour=item.colour or previous.colour, size=previous.size if same else item.size,
@@ -10338,6 +10395,9 @@ class _Reader:
         self._definite[id(new)] = self._definite.get(id(old), False)
         self._pair[id(new)] = self._pair.get(id(old), False)
         self._found_by_description[id(new)] = self._found_by_description.get(id(old), False)
+        if self._pointer.get(id(old)):
+            # "those in black, 41": still the product pointed at, with the size said after (it was a search for 41)
+            self._pointer[id(new)] = True
         self._judged.append(new)
         return new
 
@@ -10709,7 +10769,7 @@ def _numberish(word: str) -> bool:
 def _only_colour(text: str) -> bool:
     words = [
         word
-        for word in text.split()
+        for word in (word.strip(",.!") or "," for word in text.split())
         if word
         not in (
             "the",
@@ -10742,6 +10802,14 @@ def _only_colour(text: str) -> bool:
             "pls",
             "actually",
             ",",
+            # "ah ok, black will do then" to a size sold out in red: black, in the size asked for
+            "ah",
+            "oh",
+            "will",
+            "do",
+            "yeah",
+            "yep",
+            "cool",
         )
     ]
     return bool(words) and all(colour_of(word) for word in words)
