@@ -219,3 +219,19 @@ def test_a_thing_had_a_look_at_is_a_viewed_one(generator):
     assert [(i.product_ids, i.saved, i.colour, i.size) for c in commands for i in c.items] == [
         (("prod_cloud_jogger",), "viewed", "grey", "42")
     ], commands
+
+
+@pytest.mark.parametrize(
+    "goodbye", ["Anyway thanks so much, have a lovely weekend x", "Have a good one!", "Thanks, have a great day"]
+)
+def test_a_goodbye_after_a_long_request_leaves_the_request(generator, goodbye):
+    # the goodbye was read as the message ("anyway" dropped what came before) or as a search for "weekend"
+    said = (
+        "Big week - my dad's off on a hike on saturday, so I thought I'd get him the grey zip hoodie in L, "
+        f"and one in navy M for me while I'm at it. {goodbye}"
+    )
+    commands = read(generator, said, DialogueContext())
+    assert [(i.product_ids, i.colour, i.size) for c in commands for i in c.items] == [
+        (("prod_zip_hoodie",), "grey", "L"),
+        (("prod_zip_hoodie",), "navy", "M"),
+    ], commands

@@ -780,6 +780,10 @@ LEADS = re.compile(r"\b(?:here is the deal|heres the deal|here's the deal|the de
 # "…the box was crushed. anyway, I need a rain jacket": what comes after the change of subject is the request
 # (the complaint before it was an item to look for, "super late").
 TOPIC_CHANGE = re.compile(r"^.*?\b(?:anyway|anyways|anyhow|but anyway|that said|moving on)\b\s*[,.!:]*\s*(?=\S)")
+SIGN_OFF = re.compile(
+    r"(?:(?:thanks?|thank you|thx|ty|cheers|ta|so much|very much|a lot|again|in advance|have a (?:\w+ )?(?:one|day|"
+    r"night|evening|weekend)|bye|x+|love|lots of love|speak soon|take care|mate|hun|and)[\s,.!]*)+"
+)
 
 
 # "I am usually a 41 or perhaps a 42", "she wears a 40", "I wear size M": a size said about the person; two sizes
@@ -979,6 +983,9 @@ def drop_asides(text: str) -> Asides:
     if (
         len(rx.findall(r"[a-z0-9]+", changed)) >= 2
         and changed != text
+        # "… one pair in M for me while I'm at it. anyway thanks so much, have a lovely weekend x": a goodbye after
+        # "anyway" is no new subject (the socks were dropped, and only the thanks was read)
+        and not SIGN_OFF.fullmatch(changed.strip())
         and not rx.search(
             r"\b(?:it|them|they|those|these|that one|the same)\b", changed
         )  # what it points back at stays

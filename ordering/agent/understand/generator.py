@@ -128,7 +128,7 @@ from ordering.agent.commands import (
 )
 from ordering.agent.state import MAX_QUANTITY
 from ordering.agent.understand import rx
-from ordering.agent.understand.asides import GIFT_SERVICE, RELATION, drop_asides
+from ordering.agent.understand.asides import GIFT_SERVICE, RELATION, SIGN_OFF, drop_asides
 from ordering.agent.understand.dates import since_days
 from ordering.agent.understand.lexicon import (
     COMMON_WORDS,
@@ -4182,6 +4182,11 @@ class _Reader:
         sized_people = list(PERSON_IS_SIZE.finditer(text))
         if len(sized_people) >= 2:
             text = PERSON_IS_SIZE.sub(_size_for_person, text)
+        # "… and one pair in M for me. Anyway thanks so much, have a lovely weekend x": the goodbye after the request,
+        # no part of it ("have a lovely weekend" became a search for "weekend" that took the M pair with it)
+        last = rx.search(r"(?<=[.!?])\s+(?:(?:anyway|anyways)\b[\s,]*)?(?P<tail>[^.!?]+?)[\s.!]*$", text, re.I)
+        if last is not None and SIGN_OFF.fullmatch(last.group("tail").strip().lower()):
+            text = text[: last.start()]
         # "Yes, the large one please" at a preview: the yes and "the large one" are one answer, the change (split at the
         # comma, "the large one" was read as nothing and the yes after it placed the M)
         text = rx.sub(
