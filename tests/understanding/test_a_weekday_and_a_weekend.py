@@ -235,3 +235,22 @@ def test_a_goodbye_after_a_long_request_leaves_the_request(generator, goodbye):
         (("prod_zip_hoodie",), "grey", "L"),
         (("prod_zip_hoodie",), "navy", "M"),
     ], commands
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "3 packs of running socks M - if you've only got one, just the one",
+        "3 packs of running socks M, if you only have one then just the one",
+    ],
+)
+def test_fewer_said_after_the_condition_is_the_fallback_not_the_count(generator, said):
+    # the one pack was taken for the count wanted: one ordered where three were asked and in stock
+    [add] = read(generator, said, DialogueContext())
+    assert [(i.product_ids, i.quantity, i.otherwise_quantity) for i in add.items] == [(("prod_run_socks",), 3, 1)], add
+
+
+@pytest.mark.parametrize("said", ["ok, stick it on the visa then", "whack it on my visa", "charge it to the visa"])
+def test_a_card_said_with_a_verb_of_its_own_is_the_card(generator, said):
+    context = DialogueContext(cart=(HEADLAMP,), awaiting_confirmation=True)
+    assert [type(c).__name__ for c in read(generator, said, context)] == ["ChooseCard"]

@@ -710,7 +710,9 @@ COUNT_IF_NOT = re.compile(
     r"\s*[,;]\s*(?:or\s+|else\s+)?"
     r"(?P<alt>(?:just\s+|only\s+)?(?:\d{1,2}|one|two|three|four|five|a single|a)(?:\s+[a-z]+)?)"
     r"\s+if\s+(?:not|none|no|you (?:do not|dont|don't|cannot|cant|can't)(?: have(?: (?:them|that many|enough))?)?"
-    r"|(?:they|there)(?:re| re| are)? not|there (?:are not|arent|aren't))\b.*$"
+    r"|(?:they|there)(?:re| re| are)? not|there (?:are not|arent|aren't)"
+    # "2 pairs of grey cloud joggers 43, 1 if you've only got one"
+    r"|(?:you|u) (?:have )?only (?:have |got |have got )?(?:one|1|two|2)(?: left| in stock)?)\b.*$"
 )
 ALTERNATIVE_IF_GONE = re.compile(
     r"\s*,?\s*\bor\s+(?:the\s+|a\s+|an\s+)?(?P<alt>[a-z0-9 ]+?)\s+if\s+(?:" + _SUBJECT + _GONE + "|" + _NONE_LEFT

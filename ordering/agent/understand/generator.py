@@ -2559,7 +2559,9 @@ CARD_ENDING_SHORT = _rx(
 WAIST_SIZE = _rx(r"\b(?:size|sz|waist|waist size)\s+(\d{2,3})\b|\b(\d{2})\s*(?:waist|w)\b")
 CARD_BRAND = _rx(
     # "\b" before "and": "black fitness band on my amex" kept "fitness b" (the band was lost)
-    r"(?:\band\s+)?\b(?:use|pay(?: it)? (?:with|by|using)|with|charge|on|put it on|via|(?:switch|change|swap)"
+    r"(?:\band\s+)?\b(?:use|pay(?: it)? (?:with|by|using)|with|charge(?: it| them)? (?:to|on)|charge|on"
+    # "oops, stick it on the visa then" (the "stick it" was not understood beside the card)
+    r"|(?:put|stick|pop|whack|bung|chuck) (?:it|them|that|this|the lot) on|via|(?:switch|change|swap)"
     r"(?: it| the card| card| payment| the payment)? (?:to|for))\s+(?:my|the)?\s*(visa|"
     r"mastercard|master card|mc|amex|american express|discover)\b"
     r"|\b(?:my|the)\s+(visa|mastercard|master card|amex|american express|discover)\b"
@@ -4192,6 +4194,16 @@ class _Reader:
         text = rx.sub(
             r"^\s*(yes|yeah|yep|ok|okay)(?:\s*,?\s*please\s*,?|\s*,)\s*(?=the\s+\w+\s+ones?\b)",
             r"\1 ",
+            text,
+            flags=re.I,
+        )
+        # "2 pairs of grey cloud joggers 43 - if you've only got one, just the one": the fewer said after the condition,
+        # as "…, 1 if you've only got one" is read (the one pair was taken for the count wanted)
+        text = rx.sub(
+            r"\s*[,;-]?\s*(?:and\s+|but\s+)?if\s+(?:you|u)\s*(?:'ve|\u2019ve|\s+have|ve)?\s+only\s+"
+            r"(?:got|have|have got)\s+(one|1)(?:\s+(?:left|in stock))?\s*[,;-]?\s*(?:then\s+)?(?:just|only)\s+"
+            r"(?:the\s+)?(?:one|1)\b",
+            r", 1 if you have only got \1",
             text,
             flags=re.I,
         )
