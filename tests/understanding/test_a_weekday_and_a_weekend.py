@@ -254,3 +254,49 @@ def test_fewer_said_after_the_condition_is_the_fallback_not_the_count(generator,
 def test_a_card_said_with_a_verb_of_its_own_is_the_card(generator, said):
     context = DialogueContext(cart=(HEADLAMP,), awaiting_confirmation=True)
     assert [type(c).__name__ for c in read(generator, said, context)] == ["ChooseCard"]
+
+
+@pytest.mark.parametrize(
+    ("said", "count"),
+    [
+        ("grey beanies for my twins", 2),
+        ("red beanies for both kids, one each", 2),
+        ("grey beanies for the triplets", 3),
+    ],
+)
+def test_people_of_a_known_number_are_that_many(generator, said, count):
+    # "for my twins" and "for both kids" were one
+    [add] = read(generator, said, DialogueContext())
+    assert [(i.product_ids, i.quantity) for i in add.items] == [(("prod_beanie",), count)], add
+
+
+def test_one_each_in_different_colours_of_a_thing_made_in_two(generator):
+    [add] = read(generator, "beanies for the twins, one each, different colours", DialogueContext())
+    assert sorted((i.colour, i.quantity) for i in add.items) == [("grey", 1), ("red", 1)], add
+
+
+def test_why_said_after_the_shipping_choice_is_no_search(generator):
+    commands = read(generator, "blue caps for my twins, express pls its for their match on saturday", DialogueContext())
+    assert [type(c).__name__ for c in commands] == ["AddItems", "ChooseShipping"], commands
+    assert [(i.product_ids, i.colour, i.quantity) for i in commands[0].items] == [(("prod_run_cap",), "blue", 2)]
+
+
+LOWS = DialogueContext(
+    pending=PendingQuestion(
+        slot="colour",
+        product_id="prod_canvas_low",
+        title="Canvas Low",
+        quantity=2,
+        options=(Option("black", "black"), Option("navy", "navy")),
+    )
+)
+
+
+@pytest.mark.parametrize("said", ["black for both, 42 me and 44 him", "black for me in 42, he'll have black, 44"])
+def test_each_ones_size_said_without_for_answers_for_both(generator, said):
+    commands = read(generator, said, LOWS)
+    sizes = sorted(
+        [c.value for c in commands if isinstance(c, SetSlot) and c.slot == "size"]
+        + [i.size for c in commands if isinstance(c, AddItems) for i in c.items]
+    )
+    assert sizes == ["42", "44"], commands

@@ -105,8 +105,8 @@ _RELATION = (
     r"(?:son|sons|daughter|daughters|wife|husband|hubby|partner|kid|kids|child|children|boy|boys|girl|girls|dad|"
     r"father|mom|mum|mother|parents|brother|brothers|sister|sisters|friend|friends|boyfriend|girlfriend|bf|gf|"
     r"fiance|fiancee|grandma|grandpa|grandson|granddaughter|niece|nephew|family|mate|colleague|baby|toddler|"
-    r"teen|teenager|roommate|flatmate|other half|twins|grandkids|grandchildren|mates|colleagues|buddies|pals|cousin|"
-    r"cousins|teammates|nephews|nieces|"
+    r"teen|teenager|roommate|flatmate|other half|twins|triplets|grandkids|grandchildren|mates|colleagues|buddies|pals|"
+    r"cousin|cousins|teammates|nephews|nieces|"
     # said the way people type them ("same again for my bro", "one for the lad", "2 for me 1 for my running buddy")
     r"bro|bros|sis|lad|lads|lass|buddy|pal|aunt|auntie|aunty|uncle|stepson|stepdaughter|missus|wifey|grandad|"
     r"granddad|nan|nana|gran|granny|bestie|hubbie|daugter|daughtr|dauther|husbnd|"
@@ -123,6 +123,8 @@ _PERSON = (
     r"|baby|\d|two|three)\s+)?" + _RELATION + r"\b|"
     # "one each for the two kids"
     r"the\s+(?:\d|two|three|four)\s+" + _RELATION + r"\b|"
+    # "beanies for both kids, one each" (one beanie was asked for)
+    r"both\s+(?:of\s+)?(?:the\s+)?" + _RELATION + r"\b|"
     # "blue runners for me and the lad" (one pair was asked for)
     r"the\s+(?:little\s+|big\s+)?" + _RELATION + r"\b|"
     # "us" but "US 11", a size ("40 for me and US 11 for my husband" lost the husband's pair)
@@ -169,6 +171,8 @@ def _people_in(persons: str) -> int | None:
             total += int(number.group(1)) if number.group(1).isdigit() else _PEOPLE_WORDS[number.group(1)]
         elif rx.fullmatch(r"(?:both of us|the two of us)", person):
             total += 2
+        elif rx.search(r"\b(?:twins|triplets)$", person):
+            total += 2 if person.endswith("twins") else 3  # "white caps for my twins": two of them
         elif rx.search(r"(?:s|children|family|us|them|kids)$", person) and not rx.search(
             r"\b(?:his|ness|boss)$", person
         ):
@@ -374,6 +378,9 @@ def _per_person_count(text: str) -> str:
     if span is None or count is None:
         return text
     rest = text[: span[0]] + " " + replacement + text[span[1] :]
+    if loose:
+        # "caps for the twins, one each, different colours": "one each" is how many per person, no count of its own
+        rest = ONE_EACH.sub(" ", rest)
     if _SAID_COUNT.search(" " + rest):
         return rest  # the count said stands; the people only said who each is for
     if rx.search(r"\band\b|&|\bplus\b", rest) or (rest.count(",") > 1 and rx.search(r",\s*(?:a|an|one|some)\s", rest)):

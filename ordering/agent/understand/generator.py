@@ -4150,6 +4150,20 @@ class _Reader:
         if rx.search(r"(?i)\bfor\s+(?:my|our|the|him|her)\b", text):
             text = rx.sub(r"(?i)\b(xxl|xl|xs|s|m|l|small|medium|large|\d{2})\s+(me|myself)\b(?=\s*[,;&]|\s+and\b)",
                           r"\1 for \2", text)  # fmt: skip
+        # "blue for me in S, he'll have black, L": what the other one will have, said last, as "black, L for him" (the
+        # answer took blue and black for one tee and asked its size)
+        text = rx.sub(
+            r"(?i)(?<=[,;])\s*(?:and\s+)?(he|she)\s*(?:'\s*ll|\u2019ll|ll|will|'\s*d|\u2019d|would)\s+(?:have|take|like|want)"
+            r"\s+(?:the\s+)?(?P<values>[a-z0-9]+(?:\s*,?\s*(?:in\s+)?[a-z0-9]+)?)\s*[.!]*$",
+            lambda m: f" {m['values']} for {'him' if m.group(1).lower() == 'he' else 'her'}",
+            text,
+        )
+        # "navy for both, 40 me and 41 her": each one's size said before them, with no "for" at all (not understood)
+        sized_bare = (
+            r"(?i)\b(xxl|xl|xs|s|m|l|small|medium|large|\d{2})\s+(me|myself|him|her)\b(?=\s*(?:[,;&.]|and\b|$))"
+        )
+        if len(rx.findall(sized_bare, text)) >= 2:
+            text = rx.sub(sized_bare, r"\1 for \2", text)
         # "navy M for me, he's a small and wants grey": one person's size and colour in two clauses, one thing (it was
         # a navy S and a grey one of no size: three hoodies)
         text = SIZE_AND_WANTS_COLOUR.sub(
@@ -5576,6 +5590,10 @@ class _Reader:
         found = self._parts(text)
         rest = found.rest
         commands = found.commands
+        if commands:
+            # "white caps for my twins, express pls its for their race on sunday": what the shipping choice had kept
+            # with it is only why, once the choice is taken (it searched for "race sunday")
+            rest = self._occasions_dropped(rest)
         main: list[Command] = []
         asking = self.question
         pieces = IF_SO.split(rest) if has_content(rest) else []

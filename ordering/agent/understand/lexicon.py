@@ -234,7 +234,7 @@ COMMON_WORDS = frozenset(
     fella feller bloke partner hubby hubbie missus wifey bf gf bro sis lad lass buddy pal bestie mate mates fiance
     fiancee spouse grandma grandpa gran granny nan nana grandad granddad aunt auntie aunty uncle cousin niece nephew
     stepson stepdaughter stepdad stepmum stepmom godson goddaughter sibling siblings coworker workmate colleague
-    neighbour neighbor roommate flatmate
+    neighbour neighbor roommate flatmate twins triplets
     """)
 )
 
