@@ -3100,6 +3100,36 @@ class Policy:
             turn.say(result.error or "I could not search the shop.")
             return
         products = result.data["products"]
+        asked_for_one = (
+            command.sort in ("price_asc", "price_desc")
+            and len(products) > 1
+            and self.commands == [command]
+            and not turn.state.get("pending")
+            and rx.search(
+                r"\b(?:the|your|ur)\s+(?:very\s+)?(?:cheapest|least expensive|most expensive|priciest|dearest)\b",
+                turn.customer_text.lower(),
+            )
+            and not rx.search(r"\b(?:ones|options|few|couple|two|three|2|3)\b", turn.customer_text.lower())
+        )
+        if asked_for_one and result.say:
+            # "what's the cheapest running shoe you have": the one asked for, named first and offered, and the one
+            # "those in 40" is about (the four were listed and "those" could be any of them)
+            first = products[0]
+            which = "cheapest" if command.sort == "price_asc" else "most expensive"
+            others = ", ".join(
+                f"{p['title']} ({format_money(p['price'], p.get('currency') or 'USD')})" for p in products[1:6]
+            )
+            price = format_money(first["price"], first.get("currency") or "USD")
+            offered = self._offered(turn, first["product_id"], first["title"], command.colour, command.size)
+            turn.say(f"The {which} is the {first['title']} ({price}); the others: {others}. {offered}",
+                     data=result.message_data)  # fmt: skip
+            turn.state["last_shown"] = [
+                {"value": first["product_id"], "label": first["title"], "price": first["price"]}
+            ]
+            turn.state["shown_with"] = {"colour": command.colour or "", "size": command.size or ""}
+            turn.state["topic"] = {"product_id": first["product_id"], "title": first["title"]}
+            turn.save_state()
+            return
         offer = (
             len(products) == 1
             # the reader took the words for several things ("red shoes": the Tempo Racer and the Street High) and the

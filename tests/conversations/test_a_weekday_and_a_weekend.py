@@ -32,3 +32,15 @@ def test_another_colour_said_when_the_size_is_sold_out_is_that_colour_in_that_si
     answer = chat.say("ah ok, black will do then")
 
     assert preview_lines(answer) == [("var_pullover_hoodie_black_l", 1)], texts(answer)
+
+
+def test_the_cheapest_asked_for_is_named_and_offered_and_those_is_it(shop, chat):
+    chat.start()
+    listed = chat.say("whats the cheapest hoodie you've got?")
+    # the one asked for first (the Zip Hoodie at $49), the other after it, and the offer of the one asked for
+    assert "The cheapest is the Zip Hoodie" in texts(listed), texts(listed)
+    assert "Would you like the Zip Hoodie" in texts(listed), texts(listed)
+
+    answer = chat.say("ok those in navy, M")
+
+    assert preview_lines(answer) == [("var_zip_hoodie_navy_m", 1)], texts(answer)
