@@ -300,3 +300,17 @@ def test_each_ones_size_said_without_for_answers_for_both(generator, said):
         + [i.size for c in commands if isinstance(c, AddItems) for i in c.items]
     )
     assert sizes == ["42", "44"], commands
+
+
+MATS = DialogueContext(
+    cart=(_line("var_yoga_mat_purple", "prod_yoga_mat", "purple"), _line("var_yoga_mat_blue", "prod_yoga_mat", "blue")),
+    awaiting_confirmation=True,
+)
+
+
+@pytest.mark.parametrize("said", ["and another for my aunt, same as mine", "one more for my nan, the same as dad's"])
+def test_one_more_the_same_as_someones_among_two_colours_leaves_the_colour_open(generator, said):
+    # whose line is whose the reader does not know: the last line's colour was taken (a wrong order when it was not
+    # that person's); the colour is left for the policy to ask
+    [add] = read(generator, said, MATS)
+    assert [(i.product_ids, i.colour) for i in add.items] == [(("prod_yoga_mat",), None)], add

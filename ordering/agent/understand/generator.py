@@ -4221,6 +4221,16 @@ class _Reader:
             text,
             flags=re.I,
         )
+        # "and one more for my sister, same as mum's": whose line it copies is the policy's to know; the words go (they
+        # were a search for "mum's"), and a line to copy among several is not guessed (`_pointed_item`)
+        copied = rx.search(
+            r"(?i)\s*[,;-]?\s*(?:the\s+)?same\s+(?:one\s+)?as\s+(?:mine|his|hers|theirs|(?:my|our|the)\s+\w+\s*['\u2019]?s|"
+            r"(?:mum|mom|dad|nan|gran)\s*['\u2019]?s)\s*[.!]*$",
+            text,
+        )
+        self._same_as_someone = copied is not None and bool(rx.search(r"(?i)\b(?:one more|another|one)\b", text))
+        if self._same_as_someone and copied is not None:
+            text = text[: copied.start()]
         self.raw = text
         self.context = context
         # A question mark with more after it ends a clause ("how much is the gps watch? ok add it in black").
@@ -8720,6 +8730,11 @@ class _Reader:
             if line is None or not rx.search(r"\b(?:another|one more|same)\b", text):
                 return None
             # "add another one": one more of the latest line, as it is.
+            copied = [other for other in self.context.cart if other.product_id == line.product_id]
+            if self._same_as_someone and len({(other.colour, other.size) for other in copied}) > 1:
+                # "one more for my sister, same as mum's" among a purple and a blue mat: which is mum's is the policy's
+                # to ask, never the last line taken (it was the blue one, whoever's it was)
+                return ItemSpec(product_ids=(line.product_id,), quantity=item.quantity if item is not None else None)
             return ItemSpec(product_ids=(line.product_id,), colour=line.colour, size=line.size,
                             quantity=item.quantity if item is not None else None)  # fmt: skip
         if item is None:  # `said` needs an item, and an unsaid one returned above
@@ -8746,6 +8761,10 @@ class _Reader:
             spec = replace(spec, size=line.size)  # "a black one too": the same thing, in black
         if line is not None and fitting == [line.product_id] and not item.colour and line.colour:
             spec = replace(spec, colour=line.colour)  # "another one in S": the same thing, in S
+        lines_of = [line for line in self.context.cart if line.product_id in spec.product_ids]
+        if self._same_as_someone and len({(line.colour, line.size) for line in lines_of}) > 1:
+            # the same, with something said ("one more in L for my sister, same as mum's"): what is said, nothing more
+            spec = replace(spec, colour=item.colour, size=item.size)
         people = PEOPLE_EACH.search(self.raw)
         if people is not None and spec.quantity in (None, 1):
             # "oh and my 2 boys want one each too, orange S": one each of two (one was added)
