@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ordering.agent.commands import AddItems, DialogueContext
+from ordering.agent.commands import AddItems, CartLine, DialogueContext
 from ordering.agent.understand import OfflineGenerator
 
 
@@ -27,3 +27,8 @@ def totals(commands: list) -> dict[tuple, int]:
     for product, colour, size, quantity in lines(commands):
         counted[(product, colour, size)] = counted.get((product, colour, size), 0) + (quantity or 1)
     return counted
+
+
+def cart_line(variant: str, product: str, colour: str | None = None, size: str | None = None, quantity: int = 1):
+    """A line of the cart as the reader's context holds it (the title is the product id: the reader reads no titles)."""
+    return CartLine(variant_id=variant, product_id=product, title=product, colour=colour, size=size, quantity=quantity)

@@ -6,7 +6,6 @@ import pytest
 
 from ordering.agent.commands import (
     AddItems,
-    CartLine,
     ChooseShipping,
     DialogueContext,
     Option,
@@ -15,12 +14,8 @@ from ordering.agent.commands import (
     ShowCart,
     Thanks,
 )
+from tests.understanding.reading import cart_line as _line
 from tests.understanding.reading import read
-
-
-def _line(variant: str, product: str, colour: str | None = None, size: str | None = None, quantity: int = 1):
-    return CartLine(variant_id=variant, product_id=product, title=product, colour=colour, size=size, quantity=quantity)
-
 
 FLASKS = _line("var_soft_flask", "prod_soft_flask", "clear", quantity=2)
 HEADLAMP = _line("var_headlamp", "prod_headlamp", "black")

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, PendingQuestion, RemoveItem, SetSlot
+from ordering.agent.commands import AddItems, DialogueContext, Option, PendingQuestion, RemoveItem, SetSlot
+from tests.understanding.reading import cart_line as _line
 from tests.understanding.reading import read
-
-
-def _line(variant: str, product: str, colour: str | None = None, size: str | None = None, quantity: int = 1):
-    return CartLine(variant_id=variant, product_id=product, title=product, colour=colour, size=size, quantity=quantity)
 
 
 def _items(commands: list) -> list[tuple]:

@@ -34,11 +34,8 @@ from ordering.agent.commands import (
     Undo,
     UseMyPromotion,
 )
+from tests.understanding.reading import cart_line as _line
 from tests.understanding.reading import lines, read
-
-
-def _line(variant: str, product: str, colour: str | None = None, size: str | None = None, quantity: int = 1):
-    return CartLine(variant_id=variant, product_id=product, title=product, colour=colour, size=size, quantity=quantity)
 
 
 def _preview(*cart: CartLine, **more) -> DialogueContext:
