@@ -309,3 +309,16 @@ def test_one_more_the_same_as_someones_among_two_colours_leaves_the_colour_open(
     # that person's); the colour is left for the policy to ask
     [add] = read(generator, said, MATS)
     assert [(i.product_ids, i.colour) for i in add.items] == [(("prod_yoga_mat",), None)], add
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("wool beanies for my mum and my sister, red and grey", [("red", "mum"), ("grey", "sister")]),
+        ("merino socks for my brother and me, L and M", [("L", "brother"), ("M", "me")]),
+    ],
+)
+def test_values_said_in_the_order_of_the_people_are_theirs(generator, said, expected):
+    # "merino socks for my dad and my son, L and S": no one's, so "make the boy's a medium" found no line of his
+    [add] = read(generator, said, DialogueContext())
+    assert [(i.colour or i.size, i.person) for i in add.items] == expected, add

@@ -2247,6 +2247,12 @@ ONE_EACH_COLOUR = _rx(
     r",\s*(?:one|1)\s+(?:pack\s+|pair\s+)?(?:in\s+)?[a-z]+\s*(?:,|and|&|\+)?\s*"
     r"(?:one|1|the other)\s+(?:in\s+)?[a-z]+\s*$"
 )
+# "merino socks for my dad and my son, L and S": two people, then a value each in the same order
+PEOPLE_THEN_VALUES = _rx(
+    r"\bfor\s+(?P<a>me|myself|him|her|(?:my|our|the)\s+(?:\w+\s+)?" + RELATION + r")\s+(?:and|&)\s+"
+    r"(?P<b>me|myself|him|her|(?:my|our|the)\s+(?:\w+\s+)?" + RELATION + r")\s*[,:-]\s*"
+    r"(?P<v1>[a-z0-9]+)\s+(?:and|&|,)\s+(?P<v2>[a-z0-9]+)(?:\s+(?:please|pls|respectively))?\s*[.!]*$"
+)
 # "my 2 boys want one each", "the three kids need one each": how many people, each getting one
 PEOPLE_EACH = _rx(
     r"\b(?:my|our|the|both of my|all)\s+(?P<n>[2-6]|two|three|four|five|six)\s+(?:little\s+|older\s+|younger\s+)?"
@@ -4863,6 +4869,16 @@ class _Reader:
             return commands
         said = _as_typed(self.raw.lower())
         people = people_with_values(said)
+        in_order = PEOPLE_THEN_VALUES.search(said) if len(people) < 2 and len(items) == 2 else None
+        said_values = (
+            [(normalize_clothing(v) or "").lower() or colour_of(v) or v for v in (in_order["v1"], in_order["v2"])]
+            if in_order is not None
+            else []
+        )
+        if in_order is not None and [(item.size or "").lower() or (item.colour or "") for item in items] == said_values:
+            # "merino socks for my dad and my son, L and S": the values in the order the people were said (the L was
+            # no one's, so "the boy's" found no line to change)
+            people = [person_key(in_order["a"]), person_key(in_order["b"])]
         if len(people) > len(items) and all(item.colour or item.size for item in items):
             # "tech tees for me and my son - orange XL for me, blue S for him": the values said last are each one's
             people = people[-len(items) :]
