@@ -311,10 +311,12 @@ VALUES_ONLY = re.compile(
 # Who a person word may be: "his" is the one line for a man or a boy, "hers" for a woman or a girl, "mine" the
 # customer's own (`_lines_of_person`).
 _HE = {"him", "he", "his", "son", "sons", "husband", "hubby", "dad", "daddy", "father", "brother", "boyfriend", "bf",
-       "lad", "boy", "boys", "grandpa", "grandad", "nephew", "fiance", "grandson", "uncle"}  # fmt: skip
+       "lad", "boy", "boys", "grandpa", "grandad", "nephew", "fiance", "grandson", "uncle", "fella", "bloke", "bro",
+       "stepson", "stepdad"}  # fmt: skip
 _SHE = {"her", "she", "hers", "daughter", "daughters", "wife", "mum", "mom", "mummy", "mommy", "mother", "sister",
         "girlfriend", "gf", "girl", "girls", "grandma", "nan", "nana", "gran", "granny", "niece", "fiancee",
-        "granddaughter", "missus", "aunt", "auntie"}  # fmt: skip
+        "granddaughter", "missus", "aunt", "auntie", "wifey", "sis", "lass", "stepdaughter", "stepmum",
+        "stepmom"}  # fmt: skip
 _ME = {"me", "myself", "mine", "my", "i"}
 # "the kid's one": the one line of a child, whoever it is
 _CHILD = {"kid", "kids", "child", "children", "little one", "baby", "toddler", "teen", "teenager", "son", "sons",
@@ -438,6 +440,11 @@ def _lines_of_person(state: dict, person: str) -> list[dict]:
         return exact
     if person in _ANY_CHILD:
         children = [row for row in cart if (owner(row) or "") in _CHILD]
+        if children:
+            return children
+    if person in _CHILD and kind(person) is not None:
+        # "make the boy's a medium" of the husband's and the son's: the child of that kind (both are "he")
+        children = [row for row in cart if (owner(row) or "") in _CHILD and kind(owner(row) or "") is kind(person)]
         if children:
             return children
     group = kind(person)

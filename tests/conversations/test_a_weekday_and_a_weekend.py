@@ -44,3 +44,13 @@ def test_the_cheapest_asked_for_is_named_and_offered_and_those_is_it(shop, chat)
     answer = chat.say("ok those in navy, M")
 
     assert preview_lines(answer) == [("var_zip_hoodie_navy_m", 1)], texts(answer)
+
+
+def test_sizes_in_the_order_of_the_people_and_the_boys_line_changed(shop, chat):
+    chat.start()
+    chat.say("merino socks for my husband and my son, L and S")
+
+    answer = chat.say("make the boy's a medium")
+
+    # the boy is the son, not the husband (both are "he": it asked which of the two)
+    assert sorted(preview_lines(answer)) == [("var_wool_socks_l", 1), ("var_wool_socks_m", 1)], texts(answer)
