@@ -322,3 +322,11 @@ def test_values_said_in_the_order_of_the_people_are_theirs(generator, said, expe
     # "merino socks for my dad and my son, L and S": no one's, so "make the boy's a medium" found no line of his
     [add] = read(generator, said, DialogueContext())
     assert [(i.colour or i.size, i.person) for i in add.items] == expected, add
+
+
+def test_what_is_not_understood_is_quoted_as_typed_never_as_the_reader_rewrote_it(generator):
+    # "…, he'll have black, L" is read as "black, L for him"; when the whole is not understood, the customer's own
+    # words are quoted back, not the rewrite
+    said = "zzz for me in S, he'll have black, L"
+    quoted = [c.text for c in read(generator, said, DialogueContext()) if type(c).__name__ == "CannotHandle"]
+    assert quoted and all(text == said or text in said for text in quoted), quoted

@@ -3295,6 +3295,20 @@ class OfflineGenerator:
         self.lexicon = lexicon
 
     def generate(self, *, text: str, context: DialogueContext) -> list[Command]:
+        commands = self._generate(text=text, context=context)
+        # what was not understood is quoted as the customer typed it: the reader's own rewrites ("40 me" read as "40 for
+        # me") are never shown back as if they had been said
+        if not any(isinstance(command, CannotHandle) and command.text for command in commands):
+            return commands
+        typed = redact_text(text)  # as stored: a card number typed is never quoted back
+        return [
+            replace(command, text=typed[:300])
+            if isinstance(command, CannotHandle) and command.text and command.text.lower() not in typed.lower()
+            else command
+            for command in commands
+        ]
+
+    def _generate(self, *, text: str, context: DialogueContext) -> list[Command]:
         started_over = self._started_over(text, context)
         if started_over is not None:
             return started_over
