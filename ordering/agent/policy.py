@@ -3679,8 +3679,10 @@ KEEP_AFTER_ALL = re.compile(
     re.IGNORECASE,
 )
 EVERY_PART = re.compile(r"\b(?:both|all|each|every|everything)\b", re.IGNORECASE)
-# A shoe-size system named in an answer ("US sizes", "uk sizing mate", "american").
-SIZE_SYSTEM_SAID = re.compile(r"\b(?:us|usa|american|uk|british|english)\b", re.IGNORECASE)
+# A shoe-size system named in an answer ("US sizes", "uk sizing mate", "american"); "for both of us" is no system.
+SIZE_SYSTEM_SAID = re.compile(
+    r"(?<!of )(?<!for )(?<!with )(?<!to )(?<!let )\b(?:us|usa|american|uk|british|english)\b", re.IGNORECASE
+)
 # "2 of each", "two each", "2 apiece": a count said for every value of an answer.
 EACH_SAID = re.compile(r"\b(?:of each|each|apiece|of both|per (?:colou?r|size))\b", re.IGNORECASE)
 
