@@ -330,3 +330,8 @@ def test_what_is_not_understood_is_quoted_as_typed_never_as_the_reader_rewrote_i
     said = "zzz for me in S, he'll have black, L"
     quoted = [c.text for c in read(generator, said, DialogueContext()) if type(c).__name__ == "CannotHandle"]
     assert quoted and all(text == said or text in said for text in quoted), quoted
+
+
+def test_a_cancel_of_something_that_is_not_an_order_of_ours_is_no_cancel(generator):
+    # a reason beside a cancel is no topic of its own; but "cancel that flight" cancels no order of ours
+    assert [type(c).__name__ for c in read(generator, "can you cancel that flight for me", ORDERED)] != ["CancelOrder"]

@@ -2267,7 +2267,11 @@ COUNT_SETTLED = _rx(
     r"|\s+for now|\s+then)+"
 )
 # "can you cancel that?", "please cancel my order": a cancel asked for, whatever reason is given beside it
-CANCEL_ASKED = _rx(r"\bcancel\s+(?:it|that|this|them|those|the order|my order|the lot|everything)\b")
+CANCEL_ASKED = _rx(
+    # "cancel that flight for me" is no order of ours: the thing canceled is said at the clause's end
+    r"\bcancel\s+(?:it|that|this|them|those|the order|my order|the lot|everything)"
+    r"(?=\s*(?:[?.!,;:-]|$|please\b|pls\b|for me\b|thanks\b|now\b))"
+)
 # "oh hold on", "ah hang on", "um wait a sec": a pause said as its own clause, before what is changed
 PAUSE_CLAUSE = _rx(
     r"(?:(?:oh|ah|um+|er+m?|hmm+|ooh|ok|okay|right|no)\s*,?\s*)*(?:hang on|hold on|wait|one sec|one second|just a sec)"
