@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from ordering.agent.understand import rx
 from ordering.agent.understand.lexicon import colour_of
 from ordering.agent.understand.numbers import parse_number_words
+from ordering.agent.understand.people import RELATION_PHRASES, RELATION_WORDS
 from ordering.agent.understand.sizes import normalize_clothing
 
 _NUMBER = r"\d{1,6}"
@@ -101,21 +102,7 @@ AGE_SAID = re.compile(r"\b(?:aged\s+1?\d|1?\d\s*(?:years? old|yrs? old|yo|y/o|ye
 PLACE_NUMBER = re.compile(
     r"\b(?:(?:my|the|our)\s+)?(room|apt|apartment|flat|suite|unit)\s*(?:number|no|#)?\s*#?\s*[a-z]?\d{1,5}[a-z]?\b"
 )
-_RELATION = (
-    r"(?:son|sons|daughter|daughters|wife|husband|hubby|partner|kid|kids|child|children|boy|boys|girl|girls|dad|"
-    r"father|mom|mum|mother|parents|brother|brothers|sister|sisters|friend|friends|boyfriend|girlfriend|bf|gf|"
-    r"fiance|fiancee|grandma|grandpa|grandson|granddaughter|niece|nephew|family|mate|colleague|baby|toddler|"
-    r"teen|teenager|roommate|flatmate|other half|twins|triplets|grandkids|grandchildren|mates|colleagues|buddies|pals|"
-    r"cousin|cousins|teammates|nephews|nieces|"
-    # said the way people type them ("same again for my bro", "one for the lad", "2 for me 1 for my running buddy")
-    r"bro|bros|sis|lad|lads|lass|buddy|pal|aunt|auntie|aunty|uncle|stepson|stepdaughter|missus|wifey|grandad|"
-    r"granddad|nan|nana|gran|granny|bestie|hubbie|daugter|daughtr|dauther|husbnd|"
-    # "my fella wants one too" (it searched the shop for "fella")
-    r"fella|feller|bloke|spouse|stepdad|stepmum|stepmom|godson|goddaughter|grandmother|grandfather|sibling|siblings|"
-    r"coworker|workmate|neighbour|neighbor|"
-    # "a yoga mat for me and one for my cat lol": a pet is someone too (it searched for "cat")
-    r"dog|dogs|cat|cats|puppy|puppies|pup|kitten|kitty|pet|pets|doggo)"
-)
+_RELATION = "(?:" + "|".join((*RELATION_WORDS, *RELATION_PHRASES)) + ")"
 RELATION = _RELATION  # the people an order may be for, also where it may be sent (generator.SHIP_TO_RELATION)
 # "her sister" before "her": a relation said with its possessive is one person (the sister was left over as words)
 _PERSON = (

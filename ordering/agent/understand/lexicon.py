@@ -32,6 +32,7 @@ from rapidfuzz.distance import OSA
 
 from catalog_adapters.contract import Product
 from ordering.agent.understand import rx
+from ordering.agent.understand.people import PEOPLE_WORDS
 from ordering.agent.understand.text import normalize
 from ordering.agent.understand.text import word_list as _words
 
@@ -231,12 +232,8 @@ COMMON_WORDS = frozenset(
     five fire hire line mine nine wine pine fine dine bike like hike mike site note vote live love move book
     back oop whoops woops he she his hers him her they their theirs hes shes kindly
     books look took cook hook boat road load grab grabbed sweet lovely
-    fella feller bloke partner hubby hubbie missus wifey bf gf bro sis lad lass buddy pal bestie mate mates fiance
-    fiancee spouse grandma grandpa gran granny nan nana grandad granddad aunt auntie aunty uncle cousin niece nephew
-    stepson stepdaughter stepdad stepmum stepmom godson goddaughter sibling siblings coworker workmate colleague
-    neighbour neighbor roommate flatmate twins triplets
     """)
-)
+) | frozenset(PEOPLE_WORDS)  # the people an order may be for (people.py): "my fella" is never looked for
 
 
 def _english_words() -> frozenset[str]:
