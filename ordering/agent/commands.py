@@ -113,6 +113,8 @@ class SetSlot(Command):
     correction: bool = False  # the customer said it as a change ("actually", "instead", "make it")
     # A quantity value "+2": that many more than the line has ("2 more" about a cart of several things). A size value
     # "-1" / "+1": the size next to the line's that way ("make the kid's one smaller"; the policy knows the sizes).
+    # A size or colour value "=<person>": that person's line's ("make hers the same size as mine": "=me", target
+    # person "her").
 
 
 @dataclass(frozen=True)

@@ -365,6 +365,13 @@ PERSON_ANSWER = re.compile(
 SIZE_STEP = re.compile(r"[+-][12]")
 
 
+def _possessive(person: str) -> str:
+    """ "me" → "yours", "her" → "hers", "mum" → "your mum's": whose, as said back to the customer."""
+    person = person.lower()
+    said = {"me": "yours", "him": "his", "her": "hers", "them": "theirs"}.get(person)
+    return said or f"your {person}'s"
+
+
 def _owner_add(state: dict, variant_id: str, person: str, count: int = 1) -> None:
     """`person` owns `count` more units of the line ("white caps, 2 for me and 1 for the wife": me, me, wife)."""
     owners = dict(state.get("owners") or {})
@@ -2107,6 +2114,11 @@ class Policy:
             self._add_one(turn, c.ItemSpec(product_ids=(command.value,)) if command.value.startswith("prod_")
                           else c.ItemSpec(query=command.value), [])  # fmt: skip
             return
+        if command.slot in ("size", "colour") and command.value.startswith("="):
+            same = self._same_as_person(turn, command)
+            if same is None:
+                return
+            command = same
         if command.slot == "size" and SIZE_STEP.fullmatch(command.value):
             stepped = self._size_stepped(turn, command)
             if stepped is None:
@@ -2145,6 +2157,28 @@ class Policy:
             self._ask_line(turn, command.slot, command.value)
             return
         self._set_on_line(turn, line, command.slot, command.value, also=self.product_change_slots)
+
+    def _same_as_person(self, turn: Turn, command: c.SetSlot) -> c.SetSlot | None:
+        """ "make hers the same size as mine" (`value` "=me"): the size or colour of the other person's line, as the
+        value to set; said and None when whose line that is is not known or their lines differ in it (never guessed)."""
+        source = command.value[1:].strip().lower()
+        rows = _lines_of_person(turn.state, source) if source else []
+        if not rows and source:
+            share = _share_of_person(turn.state, source)
+            rows = [share[0]] if share else []
+        values = {str(row.get(command.slot) or "") for row in rows}
+        if len(values) == 1 and "" not in values:
+            return replace(command, value=values.pop())
+        whose = _possessive(source)
+        target = _possessive(command.target.person) if command.target and command.target.person else "it"
+        turn.record_decision(DecisionKind.CLARIFICATION, "same_as_whose", rationale=f"{command.slot} of {source}")
+        _say_keeping_preview(
+            turn,
+            f"I can't tell which {command.slot} is {whose} here, so I haven't changed anything. Tell me the "
+            f'{command.slot} for {target} (e.g. "make {target} {"an M" if command.slot == "size" else "black"}").',
+            {"kind": "question"},
+        )
+        return None
 
     def _size_stepped(self, turn: Turn, command: c.SetSlot) -> c.SetSlot | None:
         """ "make the kid's one smaller": a size step ("-1", "+1") said of a person's line, as the size next to theirs

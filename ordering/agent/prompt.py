@@ -64,7 +64,8 @@ SYSTEM_PROMPT = "\n".join(
         ' otherwise standard; "to my work address if you have it, otherwise home" is choose_address with otherwise.',
         '- Who a thing is for, said with it ("M for me, S for my daughter"): each item\'s person ("me", "daughter",'
         ' "him", "her"); a change said of a person ("make hers an L", "drop his") targets {"person": …}; "make his a'
-        ' size smaller" is set_slot size "-1" ("+1" a size bigger).',
+        ' size smaller" is set_slot size "-1" ("+1" a size bigger); "make hers the same size as mine" is set_slot'
+        ' size "=me" targeting {"person": "her"} ("=mum" for "the same colour as mum\'s").',
         '- "My 10% promo", "my discount": use_my_promotion. A code the customer typed: apply_code. A question about'
         ' a code ("what does BIG20 give me?"): list_promotions with that code, never apply_code. A code named by what'
         ' it is for ("the running shoe one", "the $10 off code"): use_my_promotion with about set to those words.',

@@ -156,6 +156,7 @@ from ordering.agent.understand.patterns import (
     YES_BUT,
     has_content,
 )
+from ordering.agent.understand.people import PEOPLE_WORDS
 from ordering.agent.understand.repair import repair_self_corrections
 from ordering.agent.understand.sizes import (
     CLOTHING_WORDS,
@@ -530,10 +531,12 @@ ALL_FOR_ANOTHER = _rx(
     + _ANOTHER
     + r"(?:\s+(?:too|as well))?\s*,?\s*(?:in\s+)?(?P<values>(?:size\s+)?[a-z0-9 ]{1,20}?)?\s*(?:please|pls|too)?$"
 )
-# "only the tee for her, in S": one more of that line, for someone else, in what is said
+# "only the tee for her, in S": one more of that line, for someone else, in what is said (or, when she has it already
+# beside other things, only that of hers is kept)
 ONLY_ONE_FOR_ANOTHER = _rx(
-    r"^(?:(?:ok|okay|no|sorry|actually)\s*,?\s*)*(?:only|just)\s+(?:the\s+)?(?P<thing>[a-z0-9 -]+?)\s+for\s+"
+    r"^(?:(?:ok|okay|no|sorry|actually)\s*,?\s*)*(?:only|just)\s+(?:the\s+)?(?P<thing>[a-z0-9 -]+?)\s+for\s+(?P<who>"
     + _ANOTHER
+    + r")"
     + r"\s*,?\s*(?:in\s+)?(?P<values>(?:size\s+)?[a-z0-9 ]{1,20}?)?\s*(?:please|pls|too)?$"
 )
 # The speed of delivery asked for in so many words: express
@@ -1216,6 +1219,18 @@ _PRONOUN_PERSON = {"i'm": "me", "im": "me", "i am": "me", "he's": "him", "hes": 
                    "shes": "her", "she is": "her"}  # fmt: skip
 
 
+def _possessor(said: str) -> str:
+    """ "my mum's" → "mum", "hers" → "her", "mine" → "me", "my one" → "me": the person a possessive names."""
+    words = rx.sub(r"\s*'\s*s\b", "", said.lower().strip()).split()
+    if words[-2:] == ["my", "one"]:
+        return "me"
+    if words and words[-1] == "theirs":
+        return "them"
+    if len(words) > 1 and words[-1].endswith("s") and words[-1][:-1] in PEOPLE_WORDS:
+        words[-1] = words[-1][:-1]  # "my mums" typed without the apostrophe
+    return person_key(" ".join(words))
+
+
 def person_key(who: str) -> str:
     """ "my little son" → "son", "myself" → "me", "mum" → "mum": the word a person is kept and looked up by."""
     words = who.lower().replace("'", " ").split()
@@ -1345,6 +1360,23 @@ PERSON_COUNT = re.compile(
 COUNT_FOR_PERSON = re.compile(
     r"(?:(?:make it|make that|make his|make hers|and)\s+)?(?P<count>\d|one|two|three|four|five)\s+for\s+"
     r"(?P<who>him|her|them|(?:my|the|our)\s+(?:\w+\s+)?" + RELATION + r")(?:\s+(?:too|as well|also|then|please|pls))*$"
+)
+# "make hers the same size as mine", "his should be the same colour as mine", "give her the same size as me", "same size
+# as mine for my son": that person's line takes the other one's size or colour (`SetSlot.value` "=me"); the policy knows
+# whose each line is
+_SAME_WHO = (
+    r"(?:him|her|them|his|hers|theirs|mine|me|my\s+one|(?:my|the|our)\s+(?:\w+\s+)?" + RELATION + r"(?:\s*'?\s*s)?)"
+)
+SAME_VALUE_AS_PERSON = re.compile(
+    r"^(?:(?:(?:can|could|would)\s+(?:you|u)\s+)?(?:make|put|get|give|do|change|have)\s+)?(?P<who>"
+    + _SAME_WHO
+    + r")(?:\s+(?:one|pair|ones))?\s+"
+    r"(?:(?:should|can|could|will)\s+(?:be|have)\s+|(?:to be|in|is|be|as|into|to)\s+)?(?:the\s+)?same\s+"
+    r"(?P<slot>size|colou?r)\s+as\s+(?P<source>" + _SAME_WHO + r")(?:\s+(?:one|please|pls|too|then|thanks))*\s*\??$"
+)
+SAME_VALUE_AS_PERSON_AFTER = re.compile(
+    r"^(?:(?:make\s+it|put\s+it\s+in|get\s+it\s+in|in)\s+)?(?:the\s+)?same\s+(?P<slot>size|colou?r)\s+as\s+"
+    r"(?P<source>" + _SAME_WHO + r")\s+for\s+(?P<who>" + _SAME_WHO + r")(?:\s+(?:please|pls|too|then|thanks))*$"
 )
 # "just get him the socks, not the shoes", "only the cap for her, not the bottle": their line of the other thing goes
 ONLY_THIS_FOR_THEM = re.compile(
@@ -4342,6 +4374,9 @@ class _Reader:
             # said beside how it fits or what shipping costs is no question (the asides drop those; the order was
             # lost to them)
             self.question = False
+        if self.question and SAME_VALUE_AS_PERSON.match(rx.sub(_LEAD, "", said.strip(" .!"))):
+            # "could you make his the same size as mine?": a change asked politely (it was a question about the hoodie)
+            self.question = False
         if self.question and asked and all(CARD.search(normalize(part)) for part in asked):
             # "a yoga mat in purple. could you charge the card that ends in 0002?": the card asked for, no question
             self.question = False
@@ -4581,7 +4616,10 @@ class _Reader:
             return self._same_again_for_another(said, lines_[0])
         if len(lines_) < 2:
             return None
-        if SAME_FOR_ANOTHER.match(said):
+        if SAME_FOR_ANOTHER.match(said) or SAME_FOR_ANOTHER_ONE.match(said):
+            every_line = self._same_of_every_line_for_another(said, lines_)
+            if every_line is not None:
+                return every_line
             return [CannotHandle(text=self.raw[:300], reason="ambiguous: which lines the same means")]
         every = ALL_FOR_ANOTHER.match(said)
         if every is not None:
@@ -4604,6 +4642,18 @@ class _Reader:
         if item is None:
             return None
         item = replace(item, category=None, colour=item.colour or line.colour, quantity=item.quantity)
+        others = tuple(dict.fromkeys(other.product_id for other in lines_ if other.product_id != line.product_id))
+        if (
+            item.size
+            and others
+            and any(
+                other.product_id == line.product_id and other.size == item.size and other.colour == item.colour
+                for other in lines_
+            )
+        ):
+            # "only the tee for her, in S" when the same of everything was added for her a moment ago (a tee and socks
+            # in S are in the cart): her other things go, never one more tee
+            return [RemoveItem(target=ItemSpec(product_ids=others, person=person_key(only.group("who"))))]
         return [AddItems(items=(item,))]
 
     def _letters_as_sizes(self, words: str, product_id: str) -> str:
@@ -4691,6 +4741,46 @@ class _Reader:
                 )
             )
         if total is not None and total != sum(item.quantity or 1 for item in items):
+            return None
+        return [AddItems(items=tuple(items))]
+
+    def _same_of_every_line_for_another(self, said: str, lines_: tuple[CartLine, ...]) -> list[Command] | None:
+        """ "and the same for my brother" after a white cap and a grey beanie: one more of each line for them, as a shop
+        assistant would take it (it was asked which, and a yes to that question then placed the order without them).
+        A size said ("the same for her in S") goes to each line it fits; a line it does not fit keeps no size, so the
+        policy asks theirs (a shoe size is never copied from the customer's own pair). None when what is said fits no
+        line (the question is asked)."""
+        match = SAME_FOR_ANOTHER_ONE.match(said)
+        if match is None:
+            return None
+        who = match.group("who")
+        values = rx.sub(
+            r"^\s*,?\s*(?:but\s+)?(?:in\s+|size\s+|(?:he|she|they)\s*(?:s|is|are)\s+)(?:a\s+|an\s+)?(?:size\s+)?",
+            "",
+            match.group("values") or "",
+        ).strip()
+        person = person_key(who) if who else None
+        items: list[ItemSpec] = []
+        fitted = False
+        for line in lines_:
+            item = self._said_of(values, line.product_id) if values else ItemSpec(product_ids=(line.product_id,))
+            sized = item is not None and bool(item.size or (item.size_said and item.size_options))
+            if item is None or (values and not sized):
+                # "in S" said of a shoe ("he's a 44" of a tee): that line's size is asked; a colour said ("the same for
+                # him but in red"): which of the lines is asked
+                if item is not None and item.colour:
+                    return None
+                item = ItemSpec(product_ids=(line.product_id,))
+                size = None
+            else:
+                fitted = fitted or sized
+                size = item.size if sized else line.size
+            items.append(replace(
+                item, category=None, colour=item.colour or line.colour, size=size,
+                size_said=item.size_said if sized else None, size_options=item.size_options if sized else (),
+                quantity=None, person=person,
+            ))  # fmt: skip
+        if values and not fitted:
             return None
         return [AddItems(items=tuple(items))]
 
@@ -9312,6 +9402,16 @@ class _Reader:
         if (len(cart) < 2 and not shared) or self.question:
             return None
         typed = _as_typed(self.raw).strip(" .!")
+        same_as = SAME_VALUE_AS_PERSON.match(rx.sub(_LEAD, "", typed.lower())) or SAME_VALUE_AS_PERSON_AFTER.match(
+            rx.sub(_LEAD, "", typed.lower())
+        )
+        if same_as is not None:
+            # "make hers the same size as mine": her line takes my line's size (it was not understood, and a yes to
+            # the preview shown again placed the order with her size unchanged)
+            who, source = (_possessor(same_as[group]) for group in ("who", "source"))
+            slot = "size" if same_as["slot"] == "size" else "colour"
+            if who and source and who != source:
+                return [SetSlot(slot=slot, value=f"={source}", target=ItemSpec(person=who), correction=True)]
         counted_for = COUNT_FOR_PERSON.match(rx.sub(_LEAD, "", typed.lower()))
         if counted_for is not None:
             # "make it 2 for him as well" of "2 for me and 1 for my running buddy": his count is 2 (2 more were added)
