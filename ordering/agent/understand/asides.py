@@ -913,7 +913,17 @@ def drop_asides(text: str) -> Asides:
     )
     # "blue wind shell S and i'm a student so use STUDENT50": who the customer is, said as why a code should apply
     # (the student was searched for with the shell); the code is still read, and the shop decides it
-    text = rx.sub(r"(?:\s*,|\s+and)?\s+(?:i am|im|i'm)\s+a\s+student\b(?:\s+so\b)?", " ,", text)
+    # "white cotton tee size s, broke student so just the one lol", "skint this month so only one": why so few, no part
+    # of the order (the student was searched for)
+    text = rx.sub(
+        r"(?:\s*,|\s+and)?\s+(?:(?:i am|im|i'm)\s+(?:a\s+)?(?:(?:poor|broke|skint)\s+)?(?:uni\s+)?student"
+        r"|(?:(?:i am|im|i'm)\s+)?(?:a\s+)?(?:poor|broke|skint)\s+(?:uni\s+)?student"
+        r"|(?:i am|im|i'm)\s+(?:skint|broke|on a (?:tight\s+)?budget)"
+        r"|(?:skint|broke|on a (?:tight\s+)?budget|money\s*'?\s*s tight)(?=\s+(?:this month|atm|rn|right now|so)\b))"
+        r"(?:\s+(?:this month|atm|rn|right now|lol|haha))*\b(?:\s+so\b)?",
+        " ,",
+        text,
+    )
     text = PLACE_NUMBER.sub(r"my \1", JUST_KIDDING.sub("", text))
     otherwise_said = ""
     text = _one_persons_size(NOT_SURE_OF_SIZE.sub(" ", text))

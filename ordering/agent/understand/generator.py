@@ -308,6 +308,10 @@ YES = (
     # impatient at a preview ("just order it already!!"): a yes all the same (the policy still refuses what it must)
     "just order it", "just order it already", "order it already", "just place it", "just buy it", "just buy it already",
     "just place the order", "place it already", "buy it already",
+    # "lovely, all looks right - order away", "lovely, send it all through", "nice, go ahead with that"
+    "order away", "send it all through", "send it all", "send the lot", "order the lot", "go ahead with that",
+    "go ahead with it", "go ahead and place it", "go ahead and send it", "order it all", "get it all ordered",
+    "get them ordered", "get it sent", "get it sent off",
 )  # fmt: skip
 # Words that agree with the preview without being a yes themselves ("that all looks fine", "lovely"): beside a yes
 # ("please place the order") they are part of it.
@@ -326,6 +330,15 @@ ASSENT = (
     # "Yes, that will do nicely, please go ahead": British agreement beside the yes, no yes alone
     "that will do nicely", "that will do very nicely", "that will do", "that will do fine", "that will do me",
     "that is just the thing", "just the thing", "that sounds fine", "that sounds lovely", "that all sounds fine",
+    "all looks right", "looks right to me", "all looks correct", "all correct now", "all good now", "all sorted",
+    "sorted", "sweet", "sweet as", "brill", "ace", "grand", "smashing",
+)  # fmt: skip
+# "great, that's it - send it", "cheers, thats the lot - order it", "brill, that's all - go ahead and place it": the
+# order said complete beside a yes is the yes (it showed the preview again, or searched for "cheer"); alone it is no yes
+DONE_BESIDE_A_YES = (
+    "that is it", "that is all", "that is everything", "that is the lot", "the lot", "that is all of it",
+    "that is all for now", "that is it for now", "that is everything for now", "that is everything then",
+    "that is it then", "that is all then", "all done", "done",
 )  # fmt: skip
 NO = (
     "no", "nope", "nah", "n", "no actually", "actually no", "no wait", "no sorry", "sorry no",
@@ -1272,11 +1285,50 @@ LOL_REMARK = re.compile(
 )
 
 
+# "he says L not XL, he's been skipping the gym lol", "M please, i've been lifting more": what someone has been doing,
+# said after the order as its reason (the gym was searched for); dropped unless it says a value or a want
+BEEN_REMARK = re.compile(
+    r"(?i)\s*[,;.!-]\s*(?P<remark>(?:he|she|they|i|we)\s*(?:'\s*s|\u2019s|s|has|have|'\s*ve|\u2019ve|ve|had)\s+been\s+"
+    r"[^,.;!?]*?)(?:\s+(?:lol|lmao|haha+|hehe|tbh|ha))*\s*[.!]*\s*$"
+)
+# "make that 2, the vest already has two", "a soft flask, my vest came with one": what the customer already has, said
+# after the order as its reason (the vest was read as the thing wanted)
+ALREADY_HAS_REMARK = re.compile(
+    r"(?i)\s*[,;-]\s*(?P<remark>(?:the|my|his|her|their|our)\s+[a-z][a-z ]{1,30}?\s+(?:already\s+(?:has|have|had|"
+    r"comes?\s+with|came\s+with)|(?:comes?|came)\s+with)\b[^,.;!?]*)\s*[.!]*\s*$"
+)
+
+
+# "2x black steel bottles, one for work one for the car", "two soft flasks - one for the gym and one for home", "one for
+# each bike": where each of the things counted goes, no thing of its own (the car was searched for)
+ONE_FOR_EACH_PLACE = re.compile(
+    r"(?i)\s*[,;:-]\s*(?:(?:one|1)\s+(?:is\s+)?for\s+(?P<a>(?:the\s+|my\s+|our\s+)?[a-z]+)\s*(?:,|and|&|\+)?\s*(?:(?:the\s+)?"
+    r"other(?:\s+one)?|one|1)\s+(?:is\s+)?for\s+(?P<b>(?:the\s+|my\s+|our\s+)?[a-z]+)|(?:one|1)\s+for\s+each\s+[a-z]+)"
+    r"(?:\s+(?:lol|please|pls|thanks|ta))*\s*[.!]*\s*$"
+)
+_ONE_PERSON = re.compile(r"(?i)^(?:me|myself|him|her|them|us|(?:my|the|our)\s+(?:\w+\s+)?(?:" + RELATION + r"))$")
+
+
+CODE_HEARD_OF = re.compile(
+    r"(?i)\s*\b(?:(?:my|the|a|our)\s+)?(?:uni|university|work|school|college|friend|mate|gym|club|coach|email|"
+    r"newsletter|insta|instagram|flyer|ad|advert|sister|brother|mum|mom|dad|wife|husband)\s+"
+    r"(?:said|says|told me|gave me|sent me)\s+"
+    r"(?:that\s+)?(?:the\s+code\s+)?(?P<code>[a-z]{3,}\d{1,3})\s+(?:works?|is valid|applies|should work|is still on)"
+    r"(?:\s+(?:on here|here|for this|on this|with you|on your site))?\s*(?:\?+|[.!]*)\s*(?=$|[,.;])"
+)
+
+
 MAYBE_AFTER_QUESTION = re.compile(
     r"(?i)\?\s*(?:(?:my|our|the)\s+(?:[a-z]+\s+)?(?:" + RELATION + r")|he|she|they|i|we)\s+"
     r"(?:might|may|could|would maybe|probably)\s+(?:want|like|need|fancy|go for|get)\s+"
     r"(?:one|some|a pair|them|it|a couple|one of them|one of those)\b(?:\s+(?:too|as well|later|then))?[\s.!]*$"
 )
+
+
+def _a_value_word(word: str) -> bool:
+    """A size letter or word, a shoe size or a colour: what one person's part of a thing may be said as."""
+    word = word.lower()
+    return bool(rx.fullmatch(r"xxs|xs|s|m|l|xl|xxl|small|medium|large|(?:3\d|4\d|50)(?:\.5)?", word) or colour_of(word))
 
 
 def self_says_values(remark: str, lexicon: CatalogLexicon) -> bool:
@@ -1377,6 +1429,18 @@ SAME_VALUE_AS_PERSON = re.compile(
 SAME_VALUE_AS_PERSON_AFTER = re.compile(
     r"^(?:(?:make\s+it|put\s+it\s+in|get\s+it\s+in|in)\s+)?(?:the\s+)?same\s+(?P<slot>size|colou?r)\s+as\s+"
     r"(?P<source>" + _SAME_WHO + r")\s+for\s+(?P<who>" + _SAME_WHO + r")(?:\s+(?:please|pls|too|then|thanks))*$"
+)
+_PAIR_WHO = r"(?:me|myself|him|her|(?:my|our|the)\s+(?:(?:little|big|\d|two|three|four)\s+)?" + RELATION + r")"
+# "merino socks for me (M) and my two kids, both S", "gloves for me in M and my 2 boys in S": one value per person said
+# after each of them (`_Reader.__init__` says them as "M for me and S for my two kids")
+PERSON_THEN_VALUE_PAIR = re.compile(
+    r"(?i)^(?P<head>.*?)\bfor\s+(?P<p1>"
+    + _PAIR_WHO
+    + r")\s*(?:\(\s*(?P<v1>[a-z0-9]{1,6})\s*\)|,?\s+in\s+(?P<v1b>[a-z0-9]{1,6}))"
+    r"\s*,?\s*(?:and|&|\+)\s+(?:for\s+)?(?P<p2>"
+    + _PAIR_WHO
+    + r")\s*(?:,\s*(?:both|all|each)?\s*|\s+(?:both\s+|all\s+)?(?:in\s+)?|"
+    r"\s*\(\s*)(?P<v2>[a-z0-9]{1,6})\s*\)?(?P<tail>\s*(?:please|pls|thanks|thx|ta)?\s*[.!]*)$"
 )
 # "just get him the socks, not the shoes", "only the cap for her, not the bottle": their line of the other thing goes
 ONLY_THIS_FOR_THEM = re.compile(
@@ -4220,6 +4284,17 @@ class _Reader:
         )
         if len(rx.findall(sized_bare, text)) >= 2:
             text = rx.sub(sized_bare, r"\1 for \2", text)
+        # "merino socks for me (M) and my two kids, both S", "for me in M and my 2 boys in S": each one's value after
+        # them, as "M for me and S for my two kids" (the kids' count was lost: one pair in S)
+        text = PERSON_THEN_VALUE_PAIR.sub(
+            lambda m: (
+                f"{m['head']}{m['v1'] or m['v1b']} for {m['p1']} and {m['v2']} for {m['p2']} "
+                f"{m['tail'].strip()}".rstrip()
+                if all(_a_value_word(value) for value in (m["v1"] or m["v1b"], m["v2"]))
+                else m.group(0)
+            ),
+            text,
+        )
         # "navy M for me, he's a small and wants grey": one person's size and colour in two clauses, one thing (it was
         # a navy S and a grey one of no size: three hoodies)
         text = SIZE_AND_WANTS_COLOUR.sub(
@@ -4232,6 +4307,33 @@ class _Reader:
         remark = LOL_REMARK.search(text)
         if remark is not None and not self_says_values(remark.group("remark"), lexicon):
             text = text[: remark.start()]
+        been = BEEN_REMARK.search(text)
+        if (
+            been is not None
+            and been.start() > 0
+            and not rx.search(
+                r"(?i)\b(?:wants?|needs?|prefers?|rather|instead|make|change|add|more|size|sizes)\b", been["remark"]
+            )
+            and not any(
+                colour_of(word) or normalize_clothing(word) or word.isdigit()
+                for word in rx.findall(r"[a-z0-9]+", been["remark"].lower())
+                if word not in ("s", "m", "l")
+            )
+        ):
+            text = text[: been.start()]
+        # "blue tech tee M, my uni said STUDENT15 works on here?": the code, and where it was heard of (the uni was
+        # searched for with the tee, and the "?" made the order a question)
+        text = CODE_HEARD_OF.sub(lambda m: f" use {m['code']}", text)
+        places = ONE_FOR_EACH_PLACE.search(text)
+        if (
+            places is not None
+            and rx.search(r"(?i)(?:\b(?:[2-9]|two|three|four)\b|\b[2-9]\s*x|\bx\s*[2-9]\b)", text[: places.start()])
+            and not any(_ONE_PERSON.match(places[group] or "") for group in ("a", "b"))
+        ):
+            text = text[: places.start()]
+        already = ALREADY_HAS_REMARK.search(text)
+        if already is not None and already.start() > 0 and "?" not in already["remark"]:
+            text = text[: already.start()]
         # "do you do them in beige? my son might want some": someone's maybe after a question is no order (it changed
         # the colour of the customer's own line to beige)
         maybe = MAYBE_AFTER_QUESTION.search(text)
@@ -4376,6 +4478,16 @@ class _Reader:
             self.question = False
         if self.question and SAME_VALUE_AS_PERSON.match(rx.sub(_LEAD, "", said.strip(" .!"))):
             # "could you make his the same size as mine?": a change asked politely (it was a question about the hoodie)
+            self.question = False
+        if (
+            self.question
+            and len(asked) == 1
+            and rx.search(r"\b[a-z]{3,}\d{1,3}\b", asked[0])
+            and rx.search(r"\b(?:works?|working|valid|applies|apply|accepted|on here|still on)\b", asked[0])
+            and rx.search(r"[,.;:-]", asked[0].strip(" ?"))
+        ):
+            # "blue tech tee M, my uni said STUDENT15 works on here?": the order, and whether the code works asked with
+            # it (the shop says when it is tried); it was a question about the tee, and nothing was added
             self.question = False
         if self.question and asked and all(CARD.search(normalize(part)) for part in asked):
             # "a yoga mat in purple. could you charge the card that ends in 0002?": the card asked for, no question
@@ -5412,8 +5524,8 @@ class _Reader:
             return [CannotHandle(text=self.raw[:300], reason="unsure: a hesitant answer is not a confirmation")]
         # "yep that's it", "yeah that's everything": as "yes that is it" (it showed the preview again)
         core_yes = rx.sub(r"^(?:yeah|yep|yup|ya|yea|yeh|ye|yess)\b", "yes", core)
-        if _covers(core_yes, (*YES, *ASSENT, *POLITE, "whatever", "just")) and not _covers(
-            core_yes, (*ASSENT, *POLITE, "it", "now", "whatever", "just")
+        if _covers(core_yes, (*YES, *ASSENT, *POLITE, *DONE_BESIDE_A_YES, "whatever", "just")) and not _covers(
+            core_yes, (*ASSENT, *POLITE, *DONE_BESIDE_A_YES, "it", "now", "whatever", "just")
         ):
             # "yes, kindly proceed", "That all looks fine. Please place the order.": a yes said among words that
             # agree; agreeing alone ("that all looks fine") is still no yes.

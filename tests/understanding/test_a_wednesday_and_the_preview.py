@@ -1,0 +1,105 @@
+"""The reader on held-out runs 57 (a weekday's honest sample) and 58 (changes at the preview, then a yes in one's own
+words), in words of our own."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.agent.commands import ApplyCode, Confirm, DialogueContext, ItemSpec, SetSlot
+from tests.understanding.reading import cart_line as _line
+from tests.understanding.reading import lines, read
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        # the kids' count was lost: one pair in S
+        ("need merino socks for me (M) and my two kids, both S", [("prod_wool_socks", None, "M", 1),
+                                                                  ("prod_wool_socks", None, "S", 2)]),
+        ("merino socks for me in L and my 2 boys in S please", [("prod_wool_socks", None, "L", 1),
+                                                                ("prod_wool_socks", None, "S", 2)]),
+        ("zip hoodies for me (navy) and my husband (grey)", [("prod_zip_hoodie", "navy", None, 1),
+                                                             ("prod_zip_hoodie", "grey", None, 1)]),
+    ],
+)  # fmt: skip
+def test_each_persons_value_said_after_them_is_theirs_with_their_count(generator, said, expected):
+    assert lines(read(generator, said)) == expected
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        # why so few, or where each goes: no part of the order (a search for the student, the car)
+        ("white cotton tee size s, broke student so just the one lol", [("prod_cotton_tee", "white", "S", None)]),
+        ("grey beanie, skint this month so only one", [("prod_beanie", "grey", None, 1)]),
+        ("2x black steel bottles, one for work one for the car", [("prod_steel_bottle", "black", None, 2)]),
+        ("two soft flasks, one for each bike", [("prod_soft_flask", None, None, 2)]),
+        ("grey zip hoodie M, i've been living in my old one", [("prod_zip_hoodie", "grey", "M", None)]),
+    ],
+)
+def test_a_reason_beside_the_order_is_no_part_of_it(generator, said, expected):
+    assert lines(read(generator, said)) == expected
+
+
+def test_one_for_me_one_for_my_son_still_names_the_people(generator):
+    commands = read(generator, "2 black steel bottles, one for me one for my son")
+    assert [item.person for command in commands for item in command.items] == ["me", "son"], commands
+
+
+FLASKS = DialogueContext(
+    cart=(_line("var_soft_flask", "prod_soft_flask", "clear", quantity=3),), awaiting_confirmation=True
+)
+HOODIES = DialogueContext(
+    cart=(
+        _line("var_zip_hoodie_navy_m", "prod_zip_hoodie", "navy", "M"),
+        _line("var_zip_hoodie_grey_xl", "prod_zip_hoodie", "grey", "XL"),
+    ),
+    awaiting_confirmation=True,
+)
+
+
+def test_what_the_customer_already_has_said_as_the_reason_is_no_change_of_product(generator):
+    # the vest was made the thing in the cart
+    assert read(generator, "make that 2, the vest already has two", FLASKS) == [
+        SetSlot(slot="quantity", value="2", correction=True)
+    ]
+
+
+def test_what_someone_has_been_doing_said_as_the_reason_is_no_search(generator):
+    # the gym was searched for
+    assert read(generator, "he says L not XL, he's been skipping the gym lol", HOODIES) == [
+        SetSlot(slot="size", value="L", target=ItemSpec(person="him"))
+    ]
+
+
+def test_a_code_heard_of_beside_the_order_is_the_order_and_the_code(generator):
+    commands = read(generator, "blue tech tee M, my uni said STUDENT15 works on here?")
+    assert lines(commands) == [("prod_tech_tee", "blue", "M", None)], commands
+    assert ApplyCode(code="STUDENT15") in commands
+
+
+JOGGERS = DialogueContext(
+    cart=(_line("var_cloud_jogger_grey_40", "prod_cloud_jogger", "grey", "40"),), awaiting_confirmation=True
+)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "lovely, all looks right - order away",
+        "great, that's it - send it",
+        "nice, go ahead with that",
+        "ta, that's everything - order it",
+        "sweet as, get them ordered",
+        "cheers, thats the lot - order it",
+        "lovely, send it all through",
+        "brill, that's all - go ahead and place it",
+    ],
+)
+def test_a_yes_in_ones_own_words_at_the_preview_is_a_yes(generator, said):
+    assert read(generator, said, JOGGERS) == [Confirm()]
+
+
+@pytest.mark.parametrize("said", ["that's it", "great, that's the lot", "cheers, that's everything", "sweet as"])
+def test_the_order_said_complete_without_a_yes_is_no_yes(generator, said):
+    assert Confirm() not in read(generator, said, JOGGERS)
