@@ -103,3 +103,55 @@ def test_a_yes_in_ones_own_words_at_the_preview_is_a_yes(generator, said):
 @pytest.mark.parametrize("said", ["that's it", "great, that's the lot", "cheers, that's everything", "sweet as"])
 def test_the_order_said_complete_without_a_yes_is_no_yes(generator, said):
     assert Confirm() not in read(generator, said, JOGGERS)
+
+
+TEMPO = DialogueContext(
+    cart=(_line("var_tempo_racer_white_42", "prod_tempo_racer", "white", "42"),), awaiting_confirmation=True
+)
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        # each was not understood, and a yes (or the Confirm button) then placed the order unchanged
+        ("41s actually, sorry", [("size", "41")]),
+        ("size down please, 41", [("size", "41")]),
+        ("in a 43 this time, they were a bit snug", [("size", "43")]),
+        ("go on, red then", [("colour", "red")]),
+        ("sure, red then", [("colour", "red")]),
+        ("red, and a 43", [("colour", "red"), ("size", "43")]),
+        ("red, 43", [("colour", "red"), ("size", "43")]),
+        # a size the shoe is made in is no count (it was 43 pairs)
+        ("fine, 43 then", [("size", "43")]),
+    ],
+)
+def test_a_change_said_with_words_around_it_is_the_change_and_no_yes(generator, said, expected):
+    commands = read(generator, said, TEMPO)
+    assert [(c.slot, c.value) for c in commands] == expected, commands
+    assert Confirm() not in commands
+
+
+def test_a_nod_before_a_yes_is_still_a_yes(generator):
+    assert read(generator, "fine, go on then", TEMPO) == [Confirm()]
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["can i get 2? my mate wants one too", "make it 2, one's for my brother", "make it 2, my sister needs one too"],
+)
+def test_a_count_with_who_the_others_are_for_is_the_count(generator, said):
+    mat = DialogueContext(cart=(_line("var_yoga_mat_purple", "prod_yoga_mat", "purple"),), awaiting_confirmation=True)
+    assert read(generator, said, mat) == [SetSlot(slot="quantity", value="2", correction=True)]
+
+
+def test_another_pack_with_the_reason_it_is_wanted_is_one_more_of_the_line(generator):
+    # "they always go missing" was searched for
+    socks = DialogueContext(cart=(_line("var_run_socks_black_m", "prod_run_socks", "black", "M"),))
+    assert lines(read(generator, "add another pack please, they always go missing", socks)) == [
+        ("prod_run_socks", "black", "M", None)
+    ]
+
+
+@pytest.mark.parametrize("said", ["bang on, that's right. order it", "that's us both sorted, go ahead"])
+def test_more_yeses_in_ones_own_words(generator, said):
+    assert read(generator, said, TEMPO) == [Confirm()]

