@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import ApplyCode, Confirm, DialogueContext, ItemSpec, SetSlot
+from ordering.agent.commands import ApplyCode, Confirm, DialogueContext, ItemSpec, RemoveCode, SetSlot
 from tests.understanding.reading import cart_line as _line
 from tests.understanding.reading import lines, read
 
@@ -155,3 +155,49 @@ def test_another_pack_with_the_reason_it_is_wanted_is_one_more_of_the_line(gener
 @pytest.mark.parametrize("said", ["bang on, that's right. order it", "that's us both sorted, go ahead"])
 def test_more_yeses_in_ones_own_words(generator, said):
     assert read(generator, said, TEMPO) == [Confirm()]
+
+
+JOGGERS_42 = DialogueContext(
+    cart=(_line("var_cloud_jogger_blue_42", "prod_cloud_jogger", "blue", "42"),), awaiting_confirmation=True
+)
+
+
+@pytest.mark.parametrize(
+    ("said", "old"),
+    [
+        ("oh wait, isn't RUN15 more off on shoes? swap to that", ""),
+        ("use RUN15 instead", ""),
+        ("swap SAVE10 for RUN15", "SAVE10"),
+        ("RUN15 instead of SAVE10 please", "SAVE10"),
+    ],
+)
+def test_a_code_swapped_takes_the_old_one_off(generator, said, old):
+    # both codes stayed on, and the order was placed with the two
+    assert read(generator, said, JOGGERS_42) == [RemoveCode(code=old), ApplyCode(code="RUN15")]
+
+
+def test_three_changes_in_one_message_are_all_read(generator):
+    cart = DialogueContext(
+        cart=(
+            _line("var_street_high_white_42", "prod_street_high", "white", "42"),
+            _line("var_run_cap_blue", "prod_run_cap", "blue"),
+            _line("var_run_socks_black_m", "prod_run_socks", "black", "M"),
+        ),
+        awaiting_confirmation=True,
+    )
+    commands = read(generator, "shoes in 41, no cap, and express please", cart)
+    # it searched the shop for shoes in 41 and chose express: a yes then placed the old shoes and the cap, express
+    assert [c.kind for c in commands] == ["set_slot", "remove_item", "choose_shipping"], commands
+    assert (commands[0].value, commands[1].target.product_ids, commands[2].option) == (
+        "41",
+        ("prod_run_cap",),
+        "express",
+    )
+
+
+def test_the_one_line_kept_and_a_yes_is_a_yes(generator):
+    shoes = DialogueContext(
+        cart=(_line("var_court_classic_45", "prod_court_classic", "white", "45"),), awaiting_confirmation=True
+    )
+    assert read(generator, "right, just the shoes then. go ahead", shoes) == [Confirm()]
+    assert Confirm() not in read(generator, "show me my cart. yes", shoes)

@@ -1352,6 +1352,19 @@ def _change_said_loosely(text: str) -> str:
                   r"\g<colour> \g<size>", said)  # fmt: skip
     said = rx.sub(r"(?i)^(?P<step>(?:a\s+)?size\s+(?:down|up))\s+(?:please|pls)\s*,\s*", r"\g<step>, ", said)
     said = rx.sub(r"(?i)^in\s+an?\s+(?=\d{2}(?:\.5)?\b)", "", said)
+    # "shoes in 41, no cap, and express please": the shoes of the cart (read as a search once other changes followed),
+    # and "no cap" among other changes is the cap dropped (read with the shoes as one search)
+    said = rx.sub(
+        r"(?i)^(?P<thing>[a-z]+)\s+in\s+(?=(?:size\s+)?[a-z0-9]{1,3}\s*,\s*(?:and\s+)?(?:no|drop|remove|lose)\b)",
+        r"the \g<thing> in ",
+        said,
+    )
+    said = rx.sub(
+        r"(?i),\s*(?:and\s+)?no\s+(?!thanks|thank|problem|worries|rush|hurry|need|idea|way|more|longer|code|codes|"
+        r"discount|express|gift|bag|receipt)(?P<thing>[a-z]+)\s*(?=,|$|\s+and\b)",
+        r", drop the \g<thing>",
+        said,
+    )
     # "can i get 2? my mate wants one too", "make it 2, one's for my brother": the count, with who the other is for
     said = rx.sub(
         r"(?i)^(?:(?:can|could)\s+(?:i|we)\s+(?:get|have|do)|make\s+(?:it|that))\s+(?P<n>\d{1,2}|two|three|four)"
@@ -3428,6 +3441,37 @@ def _line_changes_and_count(line: CartLine, slots: ItemSpec) -> list[Command]:
     return changes
 
 
+# A promotion code as typed, letters then digits ("run15", "SAVE10"), never a size, a count or a reference ("size44").
+CODE_SHAPED = re.compile(
+    r"\b(?!(?:size|sizes|sz|qty|pack|packs|pair|pairs|order|number|room|apt|flat|unit|suite|card|ending|visa|amex|"
+    r"uk|us|eu|x)\d)[a-z]{3,8}\d{1,3}\b"
+)
+_A_CODE = r"(?:the\s+)?(?:code\s+)?(?P<{name}>[a-z]{{3,8}}\d{{1,3}})(?:\s+code)?"
+# "swap SAVE10 for RUN15", "change the code SAVE10 to RUN15", "replace save10 with run15"
+CODE_SWAP_NAMED = re.compile(
+    r"\b(?:swap|switch|change|replace|trade)\s+"
+    + _A_CODE.format(name="old")
+    + r"\s+(?:for|with|to|out for)\s+"
+    + _A_CODE.format(name="new")
+    + r"\b"
+)
+# "RUN15 instead of SAVE10", "use run15 rather than save10"
+CODE_INSTEAD_OF = re.compile(
+    _A_CODE.format(name="new") + r"\s+(?:instead\s+of|rather\s+than|not)\s+" + _A_CODE.format(name="old") + r"\b"
+)
+# "use RUN15 instead", "swap to RUN15", "can i have run15 instead"
+CODE_INSTEAD = re.compile(
+    r"\b(?:(?:use|try|apply|put on|have|do|go with)\s+)?" + _A_CODE.format(name="new") + r"\s+instead\b"
+    r"|\b(?:swap|switch|change)\s+(?:it\s+|that\s+|the code\s+|the discount\s+|over\s+)?(?:to|for)\s+"
+    + _A_CODE.format(name="new").replace("(?P<new>", "(?P<new2>")
+)
+# "isn't RUN15 more off on shoes? swap to that": the one code said in the message
+CODE_SWAP_TO_THAT = re.compile(
+    r"\b(?:swap|switch|change)\s+(?:it\s+|over\s+)?(?:to|for)\s+(?:that|this|it)(?:\s+one)?\b"
+    r"|\b(?:use|apply|put on)\s+(?:that|this)(?:\s+one)?\s+instead\b"
+)
+
+
 class OfflineGenerator:
     """Commands from a message, read against the merchant's catalog (see the module docstring)."""
 
@@ -3450,10 +3494,52 @@ class OfflineGenerator:
             for command in commands
         ]
 
+    def _code_swapped(self, text: str, context: DialogueContext) -> list[Command] | None:
+        """ "swap SAVE10 for RUN15", "RUN15 instead of SAVE10", "use RUN15 instead", "isn't RUN15 more off on shoes?
+        swap to that": the code on the order comes off and the new one is tried (both stayed on, and the order was
+        placed with the two). Without the old code named, every code on the order comes off first ("instead" of it).
+        What else the message says that changes the cart is read as well; its questions about the code are not asked."""
+        said = rx.sub(r"\s+", " ", text.lower()).strip()
+        old = new = None
+        if (match := CODE_SWAP_NAMED.search(said) or CODE_INSTEAD_OF.search(said)) is not None:
+            old, new = match["old"], match["new"]
+        elif (match := CODE_INSTEAD.search(said)) is not None:
+            new = match["new"] or match["new2"]
+        elif (match := CODE_SWAP_TO_THAT.search(said)) is not None:
+            named = {code.group(0) for code in CODE_SHAPED.finditer(said)}
+            if len(named) != 1:
+                return None
+            new = named.pop()
+        if match is None or new is None or not CODE_SHAPED.fullmatch(new) or (old and not CODE_SHAPED.fullmatch(old)):
+            return None
+        rest = (said[: match.start()] + " " + said[match.end() :]).strip(" ,.!?-")
+        besides: list[Command] = []
+        if rest and not CODE_SHAPED.search(rest) and rx.search(r"[a-z]{2}", rest):
+            besides = [
+                command
+                for command in _Reader(self.lexicon, rest, context).read()
+                if isinstance(command, (SetSlot, AddItems, RemoveItem, ChooseShipping, ChooseCard, ChooseAddress))
+            ]
+        return [*besides, RemoveCode(code=(old or "").upper()), ApplyCode(code=new.upper())]
+
     def _generate(self, *, text: str, context: DialogueContext) -> list[Command]:
         started_over = self._started_over(text, context)
         if started_over is not None:
             return started_over
+        swapped = self._code_swapped(text, context)
+        if swapped is not None:
+            return swapped
+        if (
+            context.awaiting_confirmation
+            and (parts := rx.split(r"(?<=[a-z])\s*[.;!]+\s+|\s+-\s+", text.strip()))
+            and (len(parts) == 2)
+        ):
+            # "right, just the shoes then. go ahead" when the shoes are all the preview holds: the order as shown, and a
+            # yes to it (it searched for shoes); a change beside a yes stays a change, never a yes
+            first, second = (self._generate(text=part, context=context) for part in parts)
+            asked_to_see = rx.search(r"(?i)\b(?:show|see|what|how much|total|cart|basket|order|summary)\b", parts[0])
+            if first == [ShowCart()] and second == [Confirm()] and not asked_to_see:
+                return [Confirm()]
         said = rx.sub(r"\s+", " ", text.lower()).strip()
         if PUT_ALL_BACK.match(said):
             # "wait no, put it all back" after the cart was emptied: the cart as it was (not understood)
@@ -8360,8 +8446,13 @@ class _Reader:
             if match is None:
                 continue
             loose = number == len(KEEP_ONLY) - 1  # "just the shoes": only about a cart of several lines
-            if loose and (len(cart) < 2 or self.context.pending is not None):
+            if loose and self.context.pending is not None:
                 return []
+            if loose and len(cart) < 2:
+                # "right, just the shoes then" at the preview of the shoes alone (a line dropped a moment ago): the
+                # order as it is (the shop was searched for shoes); about any other one line, read as before
+                one = self._lines_listed(match.group("keep")) if self.context.awaiting_confirmation else None
+                return [ShowCart()] if one == list(cart) and rx.search(r"\bthen\b", text) else []
             kept = self._lines_listed(match.group("keep"))
             if kept is None:
                 if loose:
