@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import ApplyCode, Confirm, DialogueContext, ItemSpec, RemoveCode, SetSlot
+from ordering.agent.commands import (
+    ApplyCode,
+    CannotHandle,
+    ChooseAddress,
+    ChooseShipping,
+    Confirm,
+    DialogueContext,
+    ItemSpec,
+    RemoveCode,
+    SetSlot,
+    Undo,
+)
 from tests.understanding.reading import cart_line as _line
 from tests.understanding.reading import lines, read
 
@@ -201,3 +212,45 @@ def test_the_one_line_kept_and_a_yes_is_a_yes(generator):
     )
     assert read(generator, "right, just the shoes then. go ahead", shoes) == [Confirm()]
     assert Confirm() not in read(generator, "show me my cart. yes", shoes)
+
+
+HOODIE_GREY_M = DialogueContext(
+    cart=(_line("var_zip_hoodie_grey_m", "prod_zip_hoodie", "grey", "M"),), awaiting_confirmation=True
+)
+
+
+@pytest.mark.parametrize(
+    ("said", "colour"), [("can i have it in black?", "black"), ("could i get it in navy please", "navy")]
+)
+def test_it_in_another_colour_at_the_preview_is_a_change_not_a_second_one(generator, said, colour):
+    # a second hoodie was added, and the answer to the colours it comes in left both in the order (a wrong order)
+    assert read(generator, said, HOODIE_GREY_M) == [SetSlot(slot="colour", value=colour, correction=True)]
+
+
+def test_going_back_to_the_thing_before_a_swap_is_an_undo(generator):
+    pullover = DialogueContext(
+        cart=(_line("var_pullover_hoodie_black_m", "prod_pullover_hoodie", "black", "M"),), awaiting_confirmation=True
+    )
+    # the zip hoodie was asked again, colour unknown (and "one" was a count)
+    assert read(generator, "hmm no, go back to the zip one", pullover) == [Undo()]
+    # a value said is that value
+    assert read(generator, "go back to L", pullover) == [SetSlot(slot="size", value="L", correction=True)]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("on second thoughts normal delivery will do", [ChooseShipping(option="standard")]),
+        ("oh i've got SAVE10", [ApplyCode(code="SAVE10")]),
+        ("oh wait take the code off, i'll use it next week on the big order", [RemoveCode(code="")]),
+    ],
+)
+def test_the_words_around_a_shipping_code_or_card_choice_are_no_not_understood(generator, said, expected):
+    # "Sorry, I didn't understand" was said over a change that was made
+    assert read(generator, said, HOODIE_GREY_M) == expected
+
+
+def test_what_was_not_read_beside_a_choice_is_still_said(generator):
+    commands = read(generator, "can it go to work, and express please", HOODIE_GREY_M)
+    # the address was not read: not understood is said, the express kept
+    assert any(isinstance(c, CannotHandle) for c in commands) or any(isinstance(c, ChooseAddress) for c in commands)

@@ -1352,6 +1352,15 @@ def _change_said_loosely(text: str) -> str:
                   r"\g<colour> \g<size>", said)  # fmt: skip
     said = rx.sub(r"(?i)^(?P<step>(?:a\s+)?size\s+(?:down|up))\s+(?:please|pls)\s*,\s*", r"\g<step>, ", said)
     said = rx.sub(r"(?i)^in\s+an?\s+(?=\d{2}(?:\.5)?\b)", "", said)
+    # "can i have it in black?" at the preview: the thing in the cart, changed (a second one in black was added, and
+    # "navy then" to the colours it comes in left both in the order)
+    said = rx.sub(
+        r"(?i)^(?P<head>(?:(?:so|oh|hmm|um|ok|okay)\s*,?\s+)*(?:can|could|may)\s+(?:i|we)\s+(?:have|get))\s+"
+        r"(?P<it>it|them|that|those|this|these|that one|this one)\s+in\s+(?P<values>(?:a\s+|size\s+)?[a-z0-9]+"
+        r"(?:\s+[a-z0-9]+)?)(?:\s+(?:please|pls))?\s*(?P<q>\?*)$",
+        r"\g<head> \g<it> in \g<values> instead\g<q>",
+        said,
+    )
     # "shoes in 41, no cap, and express please": the shoes of the cart (read as a search once other changes followed),
     # and "no cap" among other changes is the cap dropped (read with the shoes as one search)
     said = rx.sub(
@@ -3482,6 +3491,7 @@ class OfflineGenerator:
 
     def generate(self, *, text: str, context: DialogueContext) -> list[Command]:
         commands = self._generate(text=text, context=context)
+        commands = self._without_filler_not_understood(commands)
         # what was not understood is quoted as the customer typed it: the reader's own rewrites ("40 me" read as "40 for
         # me") are never shown back as if they had been said
         if not any(isinstance(command, CannotHandle) and command.text for command in commands):
@@ -3493,6 +3503,37 @@ class OfflineGenerator:
             else command
             for command in commands
         ]
+
+    def _without_filler_not_understood(self, commands: list[Command]) -> list[Command]:
+        """ "on second thoughts normal delivery will do", "oh i've got SAVE10", "oh wait take the code off, i'll use it
+        next week on the big order": the shipping, code or card read, and the words around it not understood beside it
+        (the reply said "Sorry, I didn't understand" over a change that was made). The words go when they name nothing:
+        no product, colour, size or number."""
+        done = [
+            c for c in commands if isinstance(c, (ChooseShipping, ApplyCode, RemoveCode, ChooseCard, ChooseAddress))
+        ]
+        unread = [c for c in commands if isinstance(c, CannotHandle) and c.reason in ("not understood", "")]
+        if not done or len(unread) != 1 or len(done) + 1 != len(commands):
+            return commands
+        typed = unread[0].text.lower()
+        said_of = {
+            ChooseAddress: r"\b(?:work|home|office|address|addresses)\b",
+            ChooseCard: r"\b(?:card|cards|visa|mastercard|amex|debit|credit)\b",
+            ChooseShipping: r"\b(?:express|standard|next day|rush|delivery|shipping|postage|normal)\b",
+            ApplyCode: r"\b(?:code|codes|promo|discount|coupon|voucher)\b|" + CODE_SHAPED.pattern,
+        }
+        kinds = {RemoveCode: ApplyCode}
+        read = {kinds.get(type(command), type(command)) for command in done}
+        if "?" in typed or rx.search(r"\b(?:another|one more|more|also|add|plus|each|both)\b", typed):
+            return commands  # a question, or more asked for beside it
+        if any(rx.search(pattern, typed) and kind not in read for kind, pattern in said_of.items()):
+            return commands  # "can it go to work, and express please": the address was not read
+        words = CODE_SHAPED.sub(" ", normalize(unread[0].text))
+        if rx.search(r"\d", words) or any(colour_of(word) or normalize_clothing(word) for word in words.split()):
+            return commands
+        if self.lexicon.find(words).product_ids:
+            return commands
+        return done
 
     def _code_swapped(self, text: str, context: DialogueContext) -> list[Command] | None:
         """ "swap SAVE10 for RUN15", "RUN15 instead of SAVE10", "use RUN15 instead", "isn't RUN15 more off on shoes?
@@ -3543,6 +3584,19 @@ class OfflineGenerator:
         said = rx.sub(r"\s+", " ", text.lower()).strip()
         if PUT_ALL_BACK.match(said):
             # "wait no, put it all back" after the cart was emptied: the cart as it was (not understood)
+            return [Undo()]
+        back = GO_BACK_TO.match(said) if context.cart or context.awaiting_confirmation else None
+        thing = normalize(back["thing"] or "") if back is not None else ""
+        if back is not None and (
+            not thing
+            or (
+                self.lexicon.find(thing).product_ids
+                and not set(self.lexicon.find(thing).product_ids) & {line.product_id for line in context.cart}
+                and not rx.search(r"\d", thing)
+                and not any(colour_of(word) or normalize_clothing(word) for word in thing.split())
+            )
+        ):
+            # "go back to 42", "go back to the green one": the value said, read as a change elsewhere
             return [Undo()]
         if context.awaiting_confirmation and DOUBT_OVER_THE_PRICE.match(said):
             # "hmm dunno... $99 is a lot" at the preview: a doubt, no yes and no no (it searched for "dunno")
@@ -4084,6 +4138,13 @@ SAID_IT_BEFORE = _rx(
 PUT_ALL_BACK = _rx(
     r"^(?:(?:wait|no|oh|actually|hmm+|sorry|ugh|nah)\s*,?\s+)*(?:put|bring|add)\s+(?:it\s+all|them\s+all|everything"
     r"|all of it|the lot|all of them|all that)\s+back(?:\s+in)?(?:\s+(?:please|pls|then))?\s*[.!]*$"
+)
+# "hmm no, go back to the zip one" after a swap to the pullover: the cart as it was before its last change (the zip
+# hoodie was asked again, its colour unknown); "go back to 42" is the size said, read elsewhere
+GO_BACK_TO = _rx(
+    r"^(?:(?:wait|no|oh|actually|hmm+|sorry|ugh|nah|ok|okay|ah)\s*,?\s+)*(?:(?:go|switch|change\s+(?:it|that))\s+back"
+    r"\s+to\s+(?:the\s+|my\s+)?(?P<thing>[a-z0-9 -]+?)(?:\s+(?:one|ones|then|instead))*)"
+    r"(?:\s+(?:please|pls|then|thanks))*\s*[.!]*$"
 )
 # "hmm dunno... $99 is a lot": a doubt over what the preview costs
 DOUBT_OVER_THE_PRICE = _rx(
