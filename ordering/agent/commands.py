@@ -221,6 +221,9 @@ class ChooseCard(Command):
     changes_cart: ClassVar[bool] = True
     last4: str | None = None
     brand: str | None = None
+    # "My usual card", "my normal card", "my default card": the customer's default saved card; with `brand` ("my usual
+    # visa"), that brand's default or only card.
+    usual: bool = False
 
 
 @dataclass(frozen=True)
@@ -450,6 +453,7 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
     "choose_card": {
         "last4": {"type": ["string", "null"], "pattern": "^[0-9]{4}$"},
         "brand": {"type": ["string", "null"], "maxLength": 20},
+        "usual": {"type": "boolean"},
     },
     "choose_address": {
         "label": {"type": "string", "minLength": 1, "maxLength": 40},
@@ -654,6 +658,9 @@ class DialogueContext:
     # True when the assistant's latest message told the shipping options: "the quick one", "whichever's cheaper" next
     # choose one of them.
     shipping_offered: bool = False
+    # True when the assistant's latest message answered about promotion codes: "put that on then", "apply that one"
+    # next is use_my_promotion with no fields (the policy takes the one code that answer named).
+    promotions_told: bool = False
     # The customer's message just before, when it said only sizes, colours or whose they are and so was not understood
     # ("a medium for me and a small for my daughter please"): the thing named next ("the zip hoodies, navy") is in them.
     values_said: str = ""

@@ -214,6 +214,8 @@ def dialogue_context(turn: Turn) -> c.DialogueContext:
         addresses=tuple(a.label for a in turn.addresses()[:10]),
         ordered=_cart_lines(state.get("ordered_lines") or []),
         shipping_offered=bool(state.get("shipping_told")) and state.get("shipping_told") == state.get("turn_no"),
+        promotions_told=bool(state.get("turn_no"))
+        and (state.get("promotions_told") or {}).get("turn") == state.get("turn_no"),
         values_said=(state.get("values_said") or {}).get("text", "")
         if (state.get("values_said") or {}).get("turn") == state.get("turn_no")
         else "",

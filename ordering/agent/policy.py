@@ -141,6 +141,28 @@ OUT_OF_SCOPE_TEXT = (
 )
 # "in my usual size", "my normal size": a size from the customer's past orders, not the thing itself bought again.
 USUAL_SIZE = re.compile(r"\b(?:usual|normal|regular|standard)\s+size\b")
+# "can i have it in black?", "could i get them in XL instead", "i'd rather have it in navy": the thing in the cart, in
+# another colour or size (a change of its line, not one more of it)
+IT_OTHERWISE = re.compile(
+    r"\b(?:(?:can|could|may|cud|cant|can't|couldnt|couldn't)\s+(?:i|we|u|you)\s+(?:please\s+)?(?:have|get|grab|do|make)"
+    r"|i(?:'?d|\s+would)\s+(?:rather|prefer|like)(?:\s+to)?(?:\s+(?:have|get))?"
+    r"|i\s+(?:want|need))"
+    r"\s+(?:it|them|that|this|those|these)(?:\s+ones?)?\s+in\b",
+    re.IGNORECASE,
+)
+# "leave it as it was", "stick with what i had", "keep them": the line as it is, not the change asked about it
+KEPT_AS_IT_WAS = re.compile(
+    r"\bas (?:it|they) (?:was|were|is|are)\b|\bas is\b|\bas before\b|\boriginal\b"
+    r"|\b(?:what|the ones?) i (?:had|have|chose|picked)\b"
+    r"|\b(?:stick|stay|keep|leave)(?: with)? (?:it|them|that|those|mine)\b(?!\s+(?:in|but)\b)",
+    re.IGNORECASE,
+)
+# "another one in navy", "one in black too", "a second pair": one more of the thing, not a change of it
+ONE_MORE_SAID = re.compile(
+    r"\b(?:another|one more|two more|also|as well|second|2nd|extra|additional|each|both|plus)\b"
+    r"|\btoo\b(?!\s+(?:small|big|large|tight|loose|short|long|bright|dark|light|much|plain|loud|wide|narrow)\b)",
+    re.IGNORECASE,
+)
 # "Also", "too", "as well": one more thing besides what is being settled, not instead of it.
 ALSO = re.compile(r"\b(?:also|too|as well|in addition|besides)\b")
 # The questions about an item (which product, colour, size, count, cart line): a "yes" answers none of them.
@@ -863,6 +885,9 @@ class Policy:
 
     def _my_promotion_code(self, turn: Turn, command: c.UseMyPromotion) -> str | None:
         """The one promotion that the command means, if exactly one does."""
+        told = self._code_told(turn, command)
+        if told:
+            return told
         result = self._my_promotions(turn)
         if not result.ok:
             return None
@@ -1236,8 +1261,49 @@ class Policy:
             self._resume(turn, pending, [c.Select(value=chosen)])
             self._finish(turn)
             return None
+        kept = self._line_kept(turn, pending)
+        if kept is not None:
+            # "nah keep the red" to "the Tempo Racer is sold out in white, size 42. Which size?", asked about a change
+            # of that line: the change is dropped and the line stays as it was (it was "Sorry, I didn't get that")
+            self._clear_pending(turn)
+            turn.record_decision(
+                DecisionKind.RULE, "change_dropped",
+                rationale=f'"{turn.customer_text[:60]}" keeps {kept["variant_id"]} as it was',
+            )  # fmt: skip
+            turn.say(f"OK, the {kept['title']} stays as it was.")
+            self.changed = True
+            self._add_queue(turn, [_item_from_wire(raw) for raw in pending.get("queue") or []])
+            self._finish(turn)
+            return None
         self._clarification_failed(turn, pending)
         return None
+
+    def _line_kept(self, turn: Turn, pending: dict) -> dict | None:
+        """The cart line an open question about changing it leaves as it was: the customer's words, not read as an
+        answer, name what the line is now and not what the change asked for ("ok stick with the white" of a white line
+        asked in red), or say to keep it as it was ("leave it as it was"). None otherwise."""
+        variant_id = pending.get("line_variant_id")
+        line = (
+            next((row for row in turn.state["cart"] if row["variant_id"] == variant_id), None) if variant_id else None
+        )
+        if line is None:
+            return None
+        said = (turn.customer_text or "").lower().replace("\u2019", "'")
+        asked = pending.get("item") or {}
+
+        def named(value: str) -> bool:
+            before = r"(?:size|the|an?|in)\s+" if len(value) == 1 else ""
+            return bool(re.search(rf"(?<![a-z0-9']){before}{re.escape(value.lower())}(?![a-z0-9])", said))
+
+        own, wanted = [], []
+        for slot in ("colour", "size"):
+            now, then = str(line.get(slot) or ""), str(asked.get(slot) or "")
+            if now and then and now.lower() != then.lower():
+                own.append(now)
+                wanted.append(then)
+        if any(named(value) for value in wanted):
+            return None
+        return line if any(named(value) for value in own) or KEPT_AS_IT_WAS.search(said) else None
 
     def _split_answer(self, turn: Turn, commands: list[c.Command]) -> bool:
         """ "2 caps" → "which colour?" → "blue and white" / "one of each": the count asked for is shared among the
@@ -1515,6 +1581,25 @@ class Policy:
                 "Your last order is already with the shop, so I can't add to it; I'll put this in a new order, "
                 "with its own preview."
             )
+        line = self._line_asked_otherwise(turn, items) if len(command.items) == 1 else None
+        if line is not None:
+            # "could i get them in black?" of the one line of that product: a change of that line, never a second one
+            # beside it (a colour it is not made in was asked about, and the answer then added a line)
+            spec = items[0]
+            turn.record_decision(
+                DecisionKind.RULE, "asked_of_the_line",
+                rationale=f'"{turn.customer_text[:60]}" asks for {line["variant_id"]} otherwise: a change of it',
+            )  # fmt: skip
+            sized = (
+                {"size": spec.size} if spec.size else {"size_said": spec.size_said, "size_options": spec.size_options}
+            )
+            if not (spec.size or spec.size_said):
+                sized = {"size": line.get("size") or None}
+            self._change_line(turn, line["variant_id"], c.ItemSpec(
+                product_ids=(line["product_id"],), colour=spec.colour or line.get("colour") or None,
+                quantity=line["quantity"], **sized,
+            ))  # fmt: skip
+            return
         for index, spec in enumerate(items):
             if spec.instead_of_previous:
                 continue  # taken only in place of the thing before it (below), never on its own
@@ -1531,6 +1616,35 @@ class Policy:
             self.fallback_item = None
             if fallback is not None and self.fell_back and not self.asked:
                 self._add_one(turn, c.ItemSpec(**{**fallback.__dict__, "instead_of_previous": None}), [])
+
+    def _line_asked_otherwise(self, turn: Turn, items: list[c.ItemSpec]) -> dict | None:
+        """The cart line an add of one thing is really about: "can i have it in black?", "could i get them in XL?" said
+        of the cart's one line of that product (the reader reads "it" as that product, in the line's other values):
+        the line in another colour or size, not one more of it. None when one more is said ("another one in navy",
+        "one in black too"), or the words give a count, a person or a fallback of their own."""
+        said = (turn.customer_text or "").replace("\u2019", "'")
+        if len(items) != 1 or self.asked or not IT_OTHERWISE.search(said) or ONE_MORE_SAID.search(said):
+            return None
+        spec = items[0]
+        if (
+            len(spec.product_ids) != 1
+            or not (spec.colour or spec.size or spec.size_said)
+            or spec.quantity is not None
+            or spec.saved
+            or spec.person
+            or spec.variant_id
+            or spec.every
+            or spec.size_step
+            or spec.otherwise_size
+            or spec.otherwise_colour
+            or spec.otherwise_quantity
+            or spec.up_to
+            or spec.within_total
+            or spec.instead_of_previous
+        ):
+            return None
+        lines = [row for row in turn.state["cart"] if row["product_id"] == spec.product_ids[0]]
+        return lines[0] if len(lines) == 1 else None
 
     def _title(self, turn: Turn, spec: c.ItemSpec) -> str:
         """The shop's title of the one product a spec names, or "" (read once per turn through `_product`)."""
@@ -2728,6 +2842,18 @@ class Policy:
 
     def _do_use_my_promotion(self, turn: Turn, command: c.UseMyPromotion) -> None:
         applied = [code for code in turn.state.get("promo_codes") or [] if code]
+        told = self._code_told(turn, command)
+        if told:
+            # "any discount on running shoes?" → "…RUN15 (15% off running shoes)…" → "put that on then": that code
+            # (it was not understood, or the customer's own ALICE10 was put on in its place)
+            turn.record_decision(DecisionKind.RULE, "code_told", rationale=f"{told}: the code the last answer named")
+            if told in applied:
+                turn.say(f"{told} is already applied to your order.", data={"kind": "info"})
+                if turn.state["cart"]:
+                    self._do_show_cart(turn, c.ShowCart())  # the preview again, so that a yes answers it
+                return
+            self._do_apply_code(turn, c.ApplyCode(code=told), why="the code the last answer about codes named")
+            return
         removed = turn.state.get("code_removed")
         refused = turn.state.get("code_refused")
         if (
@@ -2819,12 +2945,21 @@ class Policy:
                     f"I can only see what {code} takes off once the shop applies it to your cart: the preview then "
                     "shows the discount, or why it does not apply."
                 )
+            self._promotions_told(turn, code)
             turn.say(f"{about} Nothing changes unless you ask: say \"apply {code}\" to try it.",
                      data={"kind": "info", "quick_replies": quick_replies([f"Apply {code}"])})  # fmt: skip
             return
         if not promotions and not everyone:
+            self._promotions_told(turn, "")
             turn.say("There are no promotion codes you can use right now.")
             return
+        listed_codes = [*promotions, *everyone]
+        # "any discount on running shoes?": the one code listed for what the question names (every word its shop's
+        # description gives it is said), else the one code listed at all; "put that on then" next is that code
+        asked = {_singular(word) for word in rx.findall(r"[a-z0-9]+", turn.customer_text.lower())}
+        fitting = [p for p in listed_codes if (words := _promotion_words(p)) and words <= asked]
+        singled = fitting if len(fitting) == 1 else listed_codes if len(listed_codes) == 1 else []
+        self._promotions_told(turn, singled[0]["code"] if singled else "")
 
         def listed(codes: list[dict]) -> str:
             return "; ".join(f"{p['code']} ({p['description']})" if p["description"] else p["code"] for p in codes)
@@ -2835,6 +2970,26 @@ class Policy:
         parts.append("The shop checks a code when it is applied to your cart.")
         turn.say(" ".join(parts), data={"kind": "info", "quick_replies": quick_replies(
             [f"Use {p['code']}" for p in [*promotions, *everyone][:4]])})  # fmt: skip
+
+    @staticmethod
+    def _promotions_told(turn: Turn, code: str) -> None:
+        """What this turn's answer about codes singled out (`code`, "" for none): "put that on then" said next is it
+        (`_code_told`), and the reader is told codes were just answered about (`DialogueContext.promotions_told`)."""
+        turn.state["promotions_told"] = {"turn": turn.state.get("turn_no"), "code": code.upper()}
+        turn.save_state()
+
+    @staticmethod
+    def _code_told(turn: Turn, command: c.UseMyPromotion) -> str:
+        """The code a promotion said as "that one" means: the one the assistant's last answer about codes singled out
+        ("any discount on running shoes?" → RUN15, "what does BIG20 give me?" → BIG20), when the customer's message
+        right after it names none ("put that on then", "use the discount then"), and never their own as "my"; else
+        ""."""
+        told = turn.state.get("promotions_told") or {}
+        if command.percent is not None or command.about or MY_OWN_SAID.search(turn.customer_text):
+            return ""
+        if not told.get("code") or told.get("turn") != int(turn.state.get("turn_no") or 0) - 1:
+            return ""
+        return str(told["code"])
 
     def _do_account_info(self, turn: Turn, command: c.AccountInfo) -> None:
         """The customer's saved cards or addresses (the customer's own, from our database; a card as its brand and
@@ -2901,7 +3056,7 @@ class Policy:
 
     def _do_choose_card(self, turn: Turn, command: c.ChooseCard) -> None:
         self._revive_cart(turn)
-        if not command.last4 and not command.brand:
+        if not command.last4 and not command.brand and not command.usual:
             if self._placed_order_unchanged(turn, "how it is paid", "For your next order, tell me which card to use."):
                 return  # "pay for that with my other card" right after the order: it is paid as it was
             # "another card": which one is the customer's to say; the one used last is not offered again.
@@ -2918,10 +3073,25 @@ class Policy:
                       "quick_replies": quick_replies([f"Pay with the card ending {card['last4']}" for card in saved])},
             )  # fmt: skip
             return
-        arguments = {"last4": command.last4} if command.last4 else {"brand": command.brand or ""}
-        result = self._call(turn, "choose_payment_method", arguments, "the customer named a card")
+        arguments: dict[str, Any] = {"last4": command.last4} if command.last4 else {"brand": command.brand or ""}
+        if command.usual and not command.last4:
+            # "use my usual card then" (after a decline too: the same items, previewed again on it)
+            arguments = {"usual": True, **({"brand": command.brand} if command.brand else {})}
+        why = "the customer asked for their usual card" if "usual" in arguments else "the customer named a card"
+        result = self._call(turn, "choose_payment_method", arguments, why)
         if not result.ok:
             self.refused_choice = True
+            if result.data.get("no_default"):
+                saved = result.data.get("saved") or []
+                cards = [f"{s['brand'].title()} ending {s['last4']}" for s in saved]
+                turn.say(
+                    "None of your saved cards is set as your default, so I don't know which is your usual one. "
+                    + (f"Your saved cards: {_or_list(cards)}. Which one should I use?" if cards else
+                       "You have no saved cards; add one on your settings page."),
+                    data={"kind": "question", "quick_replies": quick_replies(
+                        [f"Pay with the card ending {s['last4']}" for s in saved])},
+                )  # fmt: skip
+                return
             matching = result.data.get("matching") or []
             current = turn.state.get("payment_method_id")
             others = [card for card in matching if card.get("payment_method_id") != current]
@@ -3759,6 +3929,17 @@ def _in_size_system(item: c.ItemSpec, system: str) -> c.ItemSpec:
         return item
     size = pair[0] if system == "us" else pair[1]
     return c.ItemSpec(**{**item.__dict__, "size": size, "size_said": None, "size_options": ()})
+
+
+# Words of a promotion's description that say nothing of what it is for ("$10 off orders of $50 or more").
+_PROMOTION_FILLER = _ABOUT_FILLER | {"order", "more", "or", "and", "all", "any", "your", "with", "over", "s", "first"}
+
+
+def _promotion_words(promotion: dict) -> set[str]:
+    """What a promotion is for, in its shop's description's words ("15% off running shoes": running, shoe); none for
+    one that is for any order."""
+    words = {_singular(word) for word in rx.findall(r"[a-z]+", str(promotion.get("description") or "").lower())}
+    return words - _PROMOTION_FILLER
 
 
 def _option_named(text: str, options: list[dict]) -> str | None:

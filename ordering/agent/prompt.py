@@ -48,7 +48,9 @@ SYSTEM_PROMPT = "\n".join(
         " product_ids empty and put the customer's words for it in query (with category, colour and size if"
         " said); the assistant searches and asks.",
         "- Keep what the customer said: quantities exactly as said, even 0, negative or huge; codes exactly as"
-        " typed; a card by its last four digits or brand; an address by its label. Never fix, clamp or replace.",
+        " typed; a card by its last four digits or brand; an address by its label. Never fix, clamp or replace."
+        ' "My usual card", "my normal card", "my default card" is choose_card with usual true (with brand for "my'
+        ' usual visa").',
         "- Sizes: size is the shop's own size label (as in the catalog index). When the customer gives a size in"
         " another system (US or UK shoe sizes) or you are not sure which shop size it is, put their words in"
         " size_said and the shop sizes it could be in size_options.",
@@ -68,7 +70,9 @@ SYSTEM_PROMPT = "\n".join(
         ' size "=me" targeting {"person": "her"} ("=mum" for "the same colour as mum\'s").',
         '- "My 10% promo", "my discount": use_my_promotion. A code the customer typed: apply_code. A question about'
         ' a code ("what does BIG20 give me?"): list_promotions with that code, never apply_code. A code named by what'
-        ' it is for ("the running shoe one", "the $10 off code"): use_my_promotion with about set to those words.',
+        ' it is for ("the running shoe one", "the $10 off code"): use_my_promotion with about set to those words.'
+        ' context.promotions_told: the assistant just answered about codes; "put that on then", "apply that one" is'
+        " use_my_promotion with no fields (the assistant takes the one code its answer named).",
         '- Going on without what the open question is about ("ah, just mine then", "forget hers"): preview with'
         " without_open_question true.",
         "- Answers to the open question (context.pending): select (by position, or by one of the offered"
@@ -183,6 +187,8 @@ def context_to_dict(context: DialogueContext) -> dict[str, Any]:
     }
     if context.shipping_offered:
         data["shipping_options_told"] = True
+    if context.promotions_told:
+        data["promotions_told"] = True
     if context.ordered:
         data["just_ordered"] = [
             {**asdict(line), "title": _clip(line.title, MAX_TITLE_CHARS)} for line in context.ordered[:MAX_LIST]
@@ -214,6 +220,7 @@ def context_from_dict(data: dict[str, Any]) -> DialogueContext:
         addresses=tuple(data.get("addresses") or ()),
         ordered=tuple(CartLine(**line) for line in data.get("just_ordered") or ()),
         shipping_offered=bool(data.get("shipping_options_told")),
+        promotions_told=bool(data.get("promotions_told")),
     )
 
 

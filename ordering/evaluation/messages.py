@@ -113,6 +113,7 @@ def _context_from(raw: dict[str, Any] | None) -> DialogueContext:
         # the lines of this conversation's order placed a moment ago ("scrap that" after it is about that order)
         ordered=tuple(CartLine(**line) for line in raw.get("ordered", ())),
         shipping_offered=bool(raw.get("shipping_offered", False)),
+        promotions_told=bool(raw.get("promotions_told", False)),
         values_said=str(raw.get("values_said", "")),
     )
 

