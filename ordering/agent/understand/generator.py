@@ -1350,7 +1350,13 @@ def _change_said_loosely(text: str) -> str:
         said = said[nod.end() :]
     said = rx.sub(r"(?i)^(?P<colour>[a-z]+)\s*,\s*and\s+(?:a|an|in\s+a|size)\s+(?P<size>\d{2}(?:\.5)?)[.!]*$",
                   r"\g<colour> \g<size>", said)  # fmt: skip
-    said = rx.sub(r"(?i)^(?P<step>(?:a\s+)?size\s+(?:down|up))\s+(?:please|pls)\s*,\s*", r"\g<step>, ", said)
+    # "a size down please, 41", "one size up - 44": the size said is the size (a step and a size were not understood)
+    said = rx.sub(
+        r"(?i)^(?:(?:a|one)\s+)?size\s+(?:down|up|smaller|bigger)(?:\s+(?:please|pls))?\s*[,;:-]+\s*"
+        r"(?P<size>\d{2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl)(?:\s+(?:please|pls))?\s*[.!]*$",
+        r"\g<size>",
+        said,
+    )
     said = rx.sub(r"(?i)^in\s+an?\s+(?=\d{2}(?:\.5)?\b)", "", said)
     # "can i have it in black?" at the preview: the thing in the cart, changed (a second one in black was added, and
     # "navy then" to the colours it comes in left both in the order)
