@@ -302,3 +302,27 @@ def test_two_things_one_for_me_one_for_her_is_one_each(generator):
     )
     # two of each were ordered
     assert lines(commands) == [("prod_headphones", "black", None, 1), ("prod_earbuds", "black", None, 1)], commands
+
+
+def test_a_count_settled_on_after_the_stock_was_said_is_that_count(generator):
+    tee = DialogueContext(
+        cart=(_line("var_tech_tee_black_m", "prod_tech_tee", "black", "M"),), awaiting_confirmation=True
+    )
+    # "the shop has only 2 left. How many would you like?" is said, not asked: "2 is fine then" was not understood,
+    # and the yes after it placed one
+    [settled] = read(generator, "2 is fine then", tee)
+    assert (settled.slot, settled.value) == ("quantity", "2"), settled
+    # the price agreed to is no count
+    assert not any(isinstance(c, SetSlot) for c in read(generator, "yes, 72 is fine", tee))
+
+
+def test_a_count_dropped_to_is_that_count(generator):
+    socks = DialogueContext(
+        cart=(_line("var_run_socks_white_s", "prod_run_socks", "white", "S", quantity=3),), awaiting_confirmation=True
+    )
+    assert read(generator, "drop it to 2 please", socks) == [SetSlot(slot="quantity", value="2", correction=True)]
+
+
+def test_a_word_of_the_title_with_the_colour_and_ones_picks_the_one_shown(generator):
+    shown = DialogueContext(last_shown=(Option(value="prod_run_shorts", label="5-inch Running Shorts ($32.00)"),))
+    assert lines(read(generator, "the blue running ones in M", shown)) == [("prod_run_shorts", "blue", "M", None)]

@@ -1358,6 +1358,13 @@ def _change_said_loosely(text: str) -> str:
         said,
     )
     said = rx.sub(r"(?i)^in\s+an?\s+(?=\d{2}(?:\.5)?\b)", "", said)
+    # "drop it to 2 please", "cut them to one": the count of the one line (it was a removal of nothing)
+    said = rx.sub(
+        r"(?i)^(?P<lead>(?:(?:ok|okay|actually|hmm|oh|sorry|wait)\s*,?\s+)*)(?:drop|take|cut|knock|lower|reduce)\s+"
+        r"(?:it|that|them|those|these)\s+(?:down\s+)?to\s+(?P<n>\d{1,2}|one|two|three|four|five)\b",
+        r"\g<lead>bring it down to \g<n>",
+        said,
+    )
     # "can i have it in black?" at the preview: the thing in the cart, changed (a second one in black was added, and
     # "navy then" to the colours it comes in left both in the order)
     said = rx.sub(
@@ -4614,6 +4621,19 @@ class _Reader:
             text = rx.sub(sized_bare, r"\1 for \2", text)
         if context.cart:
             text = _change_said_loosely(text)
+        if context.last_shown:
+            # "the blue running ones in M" to the running shorts shown: a word of the title said with "ones" (it was not
+            # understood)
+            text = rx.sub(
+                r"(?i)^(?P<head>(?:ok\s+|okay\s+)?the\s+(?:[a-z]+\s+)?)(?P<word>[a-z]+)\s+(?=ones\b)",
+                lambda m: (
+                    m["head"]
+                    if any(m["word"].lower() in option.label.lower().split() for option in context.last_shown)
+                    and any(colour_of(word) for word in m["head"].lower().split())
+                    else m.group(0)
+                ),
+                text,
+            )
         # "merino socks for me (M) and my two kids, both S", "for me in M and my 2 boys in S": each one's value after
         # them, as "M for me and S for my two kids" (the kids' count was lost: one pair in S)
         text = PERSON_THEN_VALUE_PAIR.sub(
@@ -8020,12 +8040,17 @@ class _Reader:
         """ "50 of them" at a preview of one line, "25 of the socks": that line's count (it searched for "50"); the
         policy refuses a count above what it allows or the shop has, naming the maximum."""
         match = COUNT_OF_LINE.fullmatch(text.strip(" ,.!")) or COUNT_THEN.fullmatch(text.strip(" ,.!"))
-        if match is None or not self.context.cart or self.context.pending is not None:
+        # "2 is fine then" after "the shop has only 2 left. How many would you like?" (said, not asked): that count
+        settled = COUNT_SETTLED.fullmatch(text.strip(" ,.!")) if match is None else None
+        if (match is None and settled is None) or not self.context.cart or self.context.pending is not None:
             return []
-        value, used = parse_quantity(match.group("count").split(), 0)
-        if value is None or used != len(match.group("count").split()):
+        count = match.group("count") if match is not None else settled.group("n") if settled is not None else ""
+        value, used = parse_quantity(count.split(), 0)
+        if value is None or used != len(count.split()):
             return []
-        thing = match.groupdict().get("thing")
+        if settled is not None and (value > 10 or rx.match(r"(?:yes|yeah|yep|sure)\b", text.strip())):
+            return []  # "yes, 72 is fine": the price agreed to, never 72 of it
+        thing = match.groupdict().get("thing") if match is not None else None
         lines = self._cart_lines(thing) if thing else list(self.context.cart)
         if len(lines) != 1:
             return []
