@@ -333,7 +333,8 @@ ASSENT = (
     "all looks right", "looks right to me", "all looks correct", "all correct now", "all good now", "all sorted",
     "sorted", "sweet", "sweet as", "brill", "ace", "grand", "smashing", "bang on", "spot on", "that is bang on",
     "that is us both sorted", "that is us sorted", "that is both sorted", "that is both of us sorted", "us both sorted",
-    "both sorted", "that is both done",
+    "both sorted", "that is both done", "sound", "happy with that", "i am happy with that",
+    "that is what i want", "that is what i wanted", "that is exactly what i want", "that is the one i want",
 )  # fmt: skip
 # "great, that's it - send it", "cheers, thats the lot - order it", "brill, that's all - go ahead and place it": the
 # order said complete beside a yes is the yes (it showed the preview again, or searched for "cheer"); alone it is no yes
