@@ -1235,6 +1235,20 @@ _PRONOUN_PERSON = {"i'm": "me", "im": "me", "i am": "me", "he's": "him", "hes": 
                    "shes": "her", "she is": "her"}  # fmt: skip
 
 
+def _same_for_whom(said: str) -> tuple[str | None, str] | None:
+    """ "and the same for my brother, he's a 44" → ("my brother", "44"): who "the same" is for, and the values said
+    for them (SAME_FOR_ANOTHER_ONE); None when it is not said so."""
+    match = SAME_FOR_ANOTHER_ONE.match(said)
+    if match is None:
+        return None
+    values = rx.sub(
+        r"^\s*,?\s*(?:but\s+)?(?:in\s+|size\s+|(?:he|she|they)\s*(?:s|is|are)\s+)(?:a\s+|an\s+)?(?:size\s+)?",
+        "",
+        match.group("values") or "",
+    ).strip()
+    return match.group("who"), values
+
+
 def _possessor(said: str) -> str:
     """ "my mum's" → "mum", "hers" → "her", "mine" → "me", "my one" → "me": the person a possessive names."""
     words = rx.sub(r"\s*'\s*s\b", "", said.lower().strip()).split()
@@ -5213,15 +5227,10 @@ class _Reader:
         A size said ("the same for her in S") goes to each line it fits; a line it does not fit keeps no size, so the
         policy asks theirs (a shoe size is never copied from the customer's own pair). None when what is said fits no
         line (the question is asked)."""
-        match = SAME_FOR_ANOTHER_ONE.match(said)
-        if match is None:
+        said_for = _same_for_whom(said)
+        if said_for is None:
             return None
-        who = match.group("who")
-        values = rx.sub(
-            r"^\s*,?\s*(?:but\s+)?(?:in\s+|size\s+|(?:he|she|they)\s*(?:s|is|are)\s+)(?:a\s+|an\s+)?(?:size\s+)?",
-            "",
-            match.group("values") or "",
-        ).strip()
+        who, values = said_for
         person = person_key(who) if who else None
         items: list[ItemSpec] = []
         fitted = False
@@ -5251,15 +5260,10 @@ class _Reader:
         """ "same again for my bro", "and the same for my brother, he's a 44" with one line in the cart: one more of
         that line for them, in the size said (it reordered the customer's last purchase, a pair of other shoes). The
         size said may be one the line's product has not: the policy says so and asks."""
-        match = SAME_FOR_ANOTHER_ONE.match(said)
-        if match is None:
+        said_for = _same_for_whom(said)
+        if said_for is None:
             return None
-        who = match.group("who")
-        values = rx.sub(
-            r"^\s*,?\s*(?:but\s+)?(?:in\s+|size\s+|(?:he|she|they)\s*(?:s|is|are)\s+)(?:a\s+|an\s+)?(?:size\s+)?",
-            "",
-            match.group("values") or "",
-        ).strip()
+        who, values = said_for
         item = self._said_of(values, line.product_id) if values else ItemSpec(product_ids=(line.product_id,))
         if item is None:
             return None
