@@ -3599,7 +3599,9 @@ class OfflineGenerator:
         }
         kinds = {RemoveCode: ApplyCode}
         read = {kinds.get(type(command), type(command)) for command in done}
-        if "?" in typed or rx.search(r"\b(?:another|one more|more|also|add|plus|each|both)\b", typed):
+        if "?" in typed or rx.search(
+            r"\b(?:another|one more|more|also|add|plus|each|both|wants?|would like|too|as well)\b", typed
+        ):
             return commands  # a question, or more asked for beside it
         if any(rx.search(pattern, typed) and kind not in read for kind, pattern in said_of.items()):
             return commands  # "can it go to work, and express please": the address was not read
