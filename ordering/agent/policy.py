@@ -2222,6 +2222,15 @@ class Policy:
     def _do_set_slot(self, turn: Turn, command: c.SetSlot) -> None:
         if self._cart_already_ordered(turn):
             return
+        asked = turn.state.get("change_of_person") or {}
+        if (
+            command.target is None
+            and asked.get("person")
+            and asked.get("turn") == int(turn.state.get("turn_no") or 0) - 1
+            and command.slot in ("size", "colour", "quantity")
+        ):
+            # "to orange" right after "what should I change on hers?": her line (it was not understood)
+            command = replace(command, target=c.ItemSpec(person=asked["person"]), correction=True)
         if command.slot == "product" and command.correction and self._meant_the_other_line(turn, command):
             return
         if command.slot == "product" and not turn.state["cart"]:
@@ -3762,6 +3771,20 @@ class Policy:
             # one: nothing to take out, and the preview shown (if any) is still the one a yes confirms
             turn.record_decision(DecisionKind.RULE, "not_in_cart", rationale=command.reason)
             _say_keeping_preview(turn, f"OK. {_not_in_cart(turn)}", {"kind": "info"})
+            return
+        if command.reason.startswith("unsure: what to change of "):
+            # "mine's fine, change hers": whose line, not yet to what; asked, and the value said next ("to orange") is
+            # for their line (`_do_set_slot`)
+            person = command.reason.removeprefix("unsure: what to change of ").strip()
+            whose = _possessive(person)
+            turn.state["change_of_person"] = {"turn": turn.state.get("turn_no"), "person": person}
+            turn.save_state()
+            turn.record_decision(DecisionKind.CLARIFICATION, "change_of_whose", rationale=f"{person}'s line, to what")
+            _say_keeping_preview(
+                turn,
+                f'What should I change on {whose}: the colour, the size or how many? Say e.g. "{whose} in orange".',
+                {"kind": "question"},
+            )
             return
         if command.reason.startswith("ambiguous: which lines"):
             # "and the same for her in S" with a tee and socks in the cart: which of them, or both, is asked

@@ -223,3 +223,15 @@ def test_no_default_card_is_said_and_nothing_chosen(shop):
 
     assert not result.ok and result.data["no_default"] is True
     assert turn.state["payment_method_id"] is None
+
+
+def test_whose_line_said_first_and_the_value_next_changes_that_line(shop, chat):
+    chat.start()
+    chat.say("tech tees, blue L for me and blue S for my daughter")
+    asked = chat.say("mine's fine, change hers")
+    assert "What should I change on hers" in texts(asked), texts(asked)
+
+    answer = chat.say("to orange")
+
+    # the value went to no line (not understood), and a yes placed both blue
+    assert sorted(preview_lines(answer)) == [("var_tech_tee_blue_l", 1), ("var_tech_tee_orange_s", 1)], texts(answer)

@@ -326,3 +326,19 @@ def test_a_count_dropped_to_is_that_count(generator):
 def test_a_word_of_the_title_with_the_colour_and_ones_picks_the_one_shown(generator):
     shown = DialogueContext(last_shown=(Option(value="prod_run_shorts", label="5-inch Running Shorts ($32.00)"),))
     assert lines(read(generator, "the blue running ones in M", shown)) == [("prod_run_shorts", "blue", "M", None)]
+
+
+TWO_BLUE_TEES = DialogueContext(
+    cart=(
+        _line("var_tech_tee_blue_l", "prod_tech_tee", "blue", "L"),
+        _line("var_tech_tee_blue_s", "prod_tech_tee", "blue", "S"),
+    ),
+    awaiting_confirmation=True,
+)
+
+
+def test_whose_line_to_change_without_to_what_is_asked_and_the_value_next_is_read(generator):
+    # both were not understood, and a yes to the preview shown again placed it unchanged (held-out run 54)
+    [asked] = read(generator, "mine's fine, change hers", TWO_BLUE_TEES)
+    assert isinstance(asked, CannotHandle) and asked.reason == "unsure: what to change of her", asked
+    assert read(generator, "to orange", TWO_BLUE_TEES) == [SetSlot(slot="colour", value="orange")]

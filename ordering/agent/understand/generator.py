@@ -1373,6 +1373,8 @@ def _change_said_loosely(text: str) -> str:
         said,
     )
     said = rx.sub(r"(?i)^in\s+an?\s+(?=\d{2}(?:\.5)?\b)", "", said)
+    # "to orange", "into an M" said alone: the value (the change asked about a moment ago)
+    said = rx.sub(r"(?i)^(?:to|into)\s+(?:an?\s+)?(?=[a-z0-9]+[.!]*$)", "", said)
     # "drop it to 2 please", "cut them to one": the count of the one line (it was a removal of nothing)
     said = rx.sub(
         r"(?i)^(?P<lead>(?:(?:ok|okay|actually|hmm|oh|sorry|wait)\s*,?\s+)*)(?:drop|take|cut|knock|lower|reduce)\s+"
@@ -10041,6 +10043,16 @@ class _Reader:
             # ("mine's" was read as size S for mine)
             [part] = [part for part in parts if part not in fine]
             part = rx.sub(r"(?i)^(?:(?:actually|just|only|oh|ok|okay|so|wait|and)\b\W*)+", "", part)
+            bare = rx.fullmatch(
+                r"(?i)(?:change|swap|switch)\s+(?P<who>hers|his|theirs|(?:my|the)\s+\w+\s*'?\s*s)(?:\s+(?:one|please|pls|then))*",
+                part.strip(" .!"),
+            )
+            if bare is not None:
+                # "mine's fine, change hers": whose line, and not yet to what (it was not understood, and "to orange"
+                # next was not either: a yes to the preview shown again placed it unchanged); what to is asked
+                return [
+                    CannotHandle(text=self.raw[:300], reason=f"unsure: what to change of {_possessor(bare['who'])}")
+                ]
             if not PERSON_CHANGED.search(part):
                 return None
             read = _Reader(self.lexicon, part, self.context)._change_for_a_person()
