@@ -3480,11 +3480,16 @@ def _line_changes_and_count(line: CartLine, slots: ItemSpec) -> list[Command]:
     return changes
 
 
-# A promotion code as typed, letters then digits ("run15", "SAVE10"), never a size, a count or a reference ("size44").
-CODE_SHAPED = re.compile(
-    r"\b(?!(?:size|sizes|sz|qty|pack|packs|pair|pairs|order|number|room|apt|flat|unit|suite|card|ending|visa|amex|"
-    r"uk|us|eu|x)\d)[a-z]{3,8}\d{1,3}\b"
-)
+# A promotion code as typed, letters then digits ("run15", "SAVE10"); letters of a size, a count or a reference
+# ("size44", "pack2", "room101") make none (`_codes_typed`, with the code reader's NOT_CODE_LETTERS)
+CODE_SHAPED = re.compile(r"\b(?P<letters>[a-z]{3,8})\d{1,3}\b")
+
+
+def _codes_typed(text: str) -> list[str]:
+    """The words of `text` (lower case) that read as promotion codes."""
+    return [match.group(0) for match in CODE_SHAPED.finditer(text) if match["letters"] not in NOT_CODE_LETTERS]
+
+
 _A_CODE = r"(?:the\s+)?(?:code\s+)?(?P<{name}>[a-z]{{3,8}}\d{{1,3}})(?:\s+code)?"
 # "swap SAVE10 for RUN15", "change the code SAVE10 to RUN15", "replace save10 with run15"
 CODE_SWAP_NAMED = re.compile(
@@ -3597,7 +3602,7 @@ class OfflineGenerator:
             ChooseAddress: r"\b(?:work|home|office|address|addresses)\b",
             ChooseCard: r"\b(?:card|cards|visa|mastercard|amex|debit|credit)\b",
             ChooseShipping: r"\b(?:express|standard|next day|rush|delivery|shipping|postage|normal)\b",
-            ApplyCode: r"\b(?:code|codes|promo|discount|coupon|voucher)\b|" + CODE_SHAPED.pattern,
+            ApplyCode: r"\b(?:code|codes|promo|discount|coupon|voucher)\b",
         }
         kinds = {RemoveCode: ApplyCode}
         read = {kinds.get(type(command), type(command)) for command in done}
@@ -3605,9 +3610,14 @@ class OfflineGenerator:
             r"\b(?:another|one more|more|also|add|plus|each|both|wants?|would like|too|as well)\b", typed
         ):
             return commands  # a question, or more asked for beside it
-        if any(rx.search(pattern, typed) and kind not in read for kind, pattern in said_of.items()):
+        if any(
+            (rx.search(pattern, typed) or (kind is ApplyCode and _codes_typed(typed))) and kind not in read
+            for kind, pattern in said_of.items()
+        ):
             return commands  # "can it go to work, and express please": the address was not read
-        words = CODE_SHAPED.sub(" ", normalize(unread[0].text))
+        words = normalize(unread[0].text)
+        for code in _codes_typed(words):
+            words = rx.sub(rf"\b{code}\b", " ", words)
         if rx.search(r"\d", words) or any(colour_of(word) or normalize_clothing(word) for word in words.split()):
             return commands
         if self.lexicon.find(words).product_ids:
@@ -3646,19 +3656,12 @@ class OfflineGenerator:
         parts = [part for part in rx.split(r"(?<=[.!])\s+(?=[A-Za-z])", text.strip()) if part.strip()]
         if len(parts) < 2:
             return text
-        readers = [_Reader(self.lexicon, part, context) for part in parts]
-        named = [
-            reader._names_product(normalize(part), strict=True) for reader, part in zip(readers, parts, strict=True)
-        ]
-        if not any(named):
-            return text
 
-        def story(part: str, names: bool) -> bool:
+        def told(part: str) -> bool:
             said = part.lower()
             words = rx.findall(r"[a-z0-9']+", said)
             return (
-                not names
-                and len(words) >= 6
+                len(words) >= 6
                 and "?" not in said
                 and not rx.search(r"\d", said)
                 and not any(
@@ -3672,9 +3675,18 @@ class OfflineGenerator:
                 )
             )
 
-        def read_as_nothing(part: str) -> bool:
+        if not any(told(part) for part in parts):
+            return text  # the readers below are built only for a message that may tell a story
+        readers = [_Reader(self.lexicon, part, context) for part in parts]
+        named = [
+            reader._names_product(normalize(part), strict=True) for reader, part in zip(readers, parts, strict=True)
+        ]
+        if not any(named):
+            return text
+
+        def read_as_nothing(reader: _Reader) -> bool:
             # alone, it reads as nothing the shop has (an instruction to the assistant, a thanks or a yes stay)
-            alone = _Reader(self.lexicon, part, context).read()
+            alone = reader.read()
             return all(
                 (
                     isinstance(command, CannotHandle)
@@ -3686,7 +3698,9 @@ class OfflineGenerator:
             )
 
         kept = [
-            part for part, names in zip(parts, named, strict=True) if not (story(part, names) and read_as_nothing(part))
+            part
+            for part, names, reader in zip(parts, named, readers, strict=True)
+            if not (not names and told(part) and read_as_nothing(reader))
         ]
         return " ".join(kept) if kept and len(kept) < len(parts) else text
 
@@ -3702,15 +3716,15 @@ class OfflineGenerator:
         elif (match := CODE_INSTEAD.search(said)) is not None:
             new = match["new"] or match["new2"]
         elif (match := CODE_SWAP_TO_THAT.search(said)) is not None:
-            named = {code.group(0) for code in CODE_SHAPED.finditer(said)}
+            named = set(_codes_typed(said))
             if len(named) != 1:
                 return None
             new = named.pop()
-        if match is None or new is None or not CODE_SHAPED.fullmatch(new) or (old and not CODE_SHAPED.fullmatch(old)):
+        if match is None or new is None or _codes_typed(new) != [new] or (old and _codes_typed(old) != [old]):
             return None
         rest = (said[: match.start()] + " " + said[match.end() :]).strip(" ,.!?-")
         besides: list[Command] = []
-        if rest and not CODE_SHAPED.search(rest) and rx.search(r"[a-z]{2}", rest):
+        if rest and not _codes_typed(rest) and rx.search(r"[a-z]{2}", rest):
             besides = [
                 command
                 for command in _Reader(self.lexicon, rest, context).read()
@@ -3742,9 +3756,12 @@ class OfflineGenerator:
         ):
             # "right, just the shoes then. go ahead" when the shoes are all the preview holds: the order as shown, and a
             # yes to it (it searched for shoes); a change beside a yes stays a change, never a yes
-            first, second = (self._generate(text=part, context=context) for part in parts)
             asked_to_see = rx.search(r"(?i)\b(?:show|see|what|how much|total|cart|basket|order|summary)\b", parts[0])
-            if first == [ShowCart()] and second == [Confirm()] and not asked_to_see:
+            if (
+                not asked_to_see
+                and self._generate(text=parts[1], context=context) == [Confirm()]
+                and self._generate(text=parts[0], context=context) == [ShowCart()]
+            ):
                 return [Confirm()]
         said = rx.sub(r"\s+", " ", text.lower()).strip()
         if PUT_ALL_BACK.match(said):
