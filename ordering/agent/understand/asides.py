@@ -123,7 +123,8 @@ _PERSON = (
 RECIPIENT = re.compile(r"\s*\bfor\s+" + _PERSON + r"(?:\s*(?:and|&|,)\s*" + _PERSON + r")*\b")
 # What may follow a recipient that only marks a part: the end, a comma, "and", a size, a colour or a count.
 _AFTER_RECIPIENT = re.compile(
-    r"\s*(?:$|[,:;]|(?:and|in|size|sz|both|all|each|please|pls|thanks|too|as well|one|x|the|but)\b|\d)"
+    r"\s*(?:$|[,:;&+]|(?:and|plus|also|with|along with|as well as|in|size|sz|both|all|each|please|pls|thanks|too"
+    r"|as well|one|x|the|but)\b|\d)"
 )
 # "gloves for me in M and my son in S": the second person named without "for".
 RECIPIENT_AND = re.compile(r"\b(and|,)\s+(?:(?:my|our)\s+" + _RELATION + r"|me|him|her)(?=\s+(?:in|size|sz)\b)")

@@ -1460,6 +1460,43 @@ def _size_for_person(match: re.Match[str]) -> str:
     return f"{match.group('value') or match.group('system_value')} for {person}"
 
 
+# "grey zip hoodies, me L and him M", "mine 42, my son's 38": a person at the head of a part with their size after it,
+# read as "L for me" (the sizes were lost, or the first was taken for both)
+PERSON_THEN_SIZE = re.compile(
+    r"(?i)(?:^|(?<=[,;.:&])|(?<=\band)|(?<=\bthen))\s*(?P<who>me|mine|myself|him|his|her|hers"
+    r"|(?:my|our|the)\s+(?:\w+\s+)?(?:" + RELATION + r")(?:\s*['\u2019]?\s*s)?)\s*[:=-]?\s*(?:(?:an?|size|in)\s+)?"
+    r"(?P<value>xxl|xl|xs|s|m|l|small|medium|large|\d{2})\b(?!\s*(?:for|pairs?|of|x)\b)"
+)
+# "…, him… hang on ill ask him", "and her? not sure": another person named alone after one with a size
+PERSON_UNSIZED = re.compile(
+    r"(?i)^\s*[,;.]?\s*(?:and\s+)?(?P<who>him|her|them|(?:my|our|the)\s+(?:\w+\s+)?(?:" + RELATION + r"))\s*"
+    r"(?:\.{2,}|\u2026|\?|-|,|$)"
+)
+
+
+def _person_of(who: str) -> str:
+    """ "mine" → "me", "his" → "him", "my son's" → "my son": a possessive said as the person it is."""
+    who = rx.sub(r"\s+", " ", who.lower()).strip()
+    who = {"mine": "me", "myself": "me", "his": "him", "hers": "her"}.get(who, who)
+    return rx.sub(r"\s*['\u2019]?\s*s$", "", who) if who.startswith(("my ", "our ", "the ")) else who
+
+
+def _sizes_after_people(text: str) -> str:
+    """ "both grey, me L and him M": each person's size said after them, as "L for me and M for him"; "me L, him...
+    hang on ill ask him": the size of one, and one more for the other, whose size is asked (the L was taken for both).
+    Only with two or more people said, each with a size, or one with a size and the other named alone after it."""
+    pairs = list(PERSON_THEN_SIZE.finditer(text))
+    if len(pairs) >= 2 and len({_person_of(pair["who"]) for pair in pairs}) == len(pairs):
+        return PERSON_THEN_SIZE.sub(lambda m: f" {m['value']} for {_person_of(m['who'])}", text)
+    if len(pairs) == 1:
+        pair = pairs[0]
+        other = PERSON_UNSIZED.match(text[pair.end() :])
+        if other is not None and _person_of(other["who"]) != _person_of(pair["who"]):
+            first, second = _person_of(pair["who"]), _person_of(other["who"])
+            return f"{text[: pair.start()]} {pair['value']} for {first}, and one for {second}"
+    return text
+
+
 # "two pairs of trail blazers - black 44 for me and …": a count of the whole said before what each one's is
 TOTAL_BEFORE_PEOPLE = _rx(
     r"\b(?P<count>[2-5]|two|three|four|five)\s+(?:(?:pairs?|packs?)\s+of\s+)?(?:the\s+)?[a-z][a-z ]*?\s*[-:,]\s"
@@ -1481,6 +1518,8 @@ def people_with_values(said: str) -> list[str]:
     return people
 
 
+# "for me", "for my son": who a part of a message is for (`_Reader._persons_by_clause`)
+PERSON_IN_PART = _rx(r"\bfor\s+(?P<who>" + _WHO + r")\b")
 # "…, and leave hers", "keep his as it is": the other person's line stays (`_Reader._change_for_a_person`)
 PERSON_KEPT = re.compile(
     r"(?i)\s*,?\s*(?:and\s+|but\s+)?(?:leave|keep)\s+(?:his|hers|mine|theirs|the other(?:\s+one)?)"
@@ -4742,6 +4781,7 @@ class _Reader:
         sized_people = list(PERSON_IS_SIZE.finditer(text))
         if len(sized_people) >= 2:
             text = PERSON_IS_SIZE.sub(_size_for_person, text)
+        text = _sizes_after_people(text)
         # "… and one pair in M for me. Anyway thanks so much, have a lovely weekend x": the goodbye after the request,
         # no part of it ("have a lovely weekend" became a search for "weekend" that took the M pair with it)
         last = rx.search(r"(?<=[.!?])\s+(?:(?:anyway|anyways)\b[\s,]*)?(?P<tail>[^.!?]+?)[\s.!]*$", text, re.I)
@@ -5461,8 +5501,13 @@ class _Reader:
         if len(adds) != 1 or len(adds[0].items) < 2:
             return commands
         items = adds[0].items
-        if len({item.product_ids for item in items}) != 1 or any(item.person for item in items):
+        if any(item.person for item in items):
             return commands
+        if len({item.product_ids for item in items}) != 1:
+            owned_by_clause = self._persons_by_clause(items)
+            if owned_by_clause is None:
+                return commands
+            return [AddItems(items=owned_by_clause) if command is adds[0] else command for command in commands]
         said = _as_typed(self.raw.lower())
         people = people_with_values(said)
         in_order = PEOPLE_THEN_VALUES.search(said) if len(people) < 2 and len(items) == 2 else None
@@ -5504,6 +5549,59 @@ class _Reader:
             items = tuple(replace(item, quantity=None) for item in items)
         owned = AddItems(items=tuple(replace(item, person=person) for item, person in zip(items, people, strict=True)))
         return [owned if command is adds[0] else command for command in commands]
+
+    def _persons_by_clause(self, items: tuple[ItemSpec, ...]) -> tuple[ItemSpec, ...] | None:
+        """ "court classics 44 for me, and for my son the 41s plus a pack of white running socks S", "a tech tee and
+        shorts in M for me, and white socks S for my son": different things for two or more people, each said in its
+        own part of the message; who each thing is for (it was no one's, so "just get him the socks, not the shoes"
+        found no line of his and was asked which). A part that starts with "for <someone>" gives them what follows it
+        up to the next person; one that ends with it gives them what came before since the last person. Only when the
+        message's parts are exactly its things, and every thing is someone's."""
+        said = _as_typed(self.raw.lower())
+        if "?" in said or not rx.search(r"\bfor\s+(?:" + _WHO + r")\b", said):
+            return None
+        chunks = [chunk.strip(" ,.!") for chunk in ITEM_SPLIT.split(said) if chunk and chunk.strip(" ,.!")]
+        owner_of: list[str | None] = []
+        pending: list[int] = []  # parts said before anyone was named for them
+        current: str | None = None  # the one named at the head of a part, for what follows
+        last_named: str | None = None
+        for chunk in chunks:
+            mention = PERSON_IN_PART.search(chunk)
+            thing = PERSON_IN_PART.sub(" ", chunk)
+            thing = rx.sub(
+                r"^\s*(?:and|then|also|plus|oh|ok|okay|please|pls)\b|\b(?:please|pls|thanks|ta)\s*$", "", thing
+            )
+            has_thing = bool(thing.strip(" ,.!"))
+            if mention is None:
+                if has_thing:
+                    owner_of.append(current)
+                    if current is None:
+                        pending.append(len(owner_of) - 1)
+                continue
+            who = person_key(mention.group("who"))
+            if who in ("him", "her", "them") and last_named is not None:
+                who = last_named  # "tan chelsea boots 40 for my sister and a red beanie for her stocking": the sister
+            elif who not in ("me", "him", "her", "them"):
+                last_named = who
+            if mention.start() == 0 or not thing[: mention.start()].strip(" ,.!"):
+                # "for my son the 41s plus …": theirs is what follows
+                current = who
+                if has_thing:
+                    owner_of.append(who)
+                for index in pending:
+                    if owner_of[index] is None:
+                        return None  # a thing before anyone was named, with no one said after it
+                continue
+            # "court classics 44 for me": theirs is this thing and those said since the last person
+            for index in pending:
+                owner_of[index] = who
+            pending = []
+            if has_thing:
+                owner_of.append(who)
+            current = None
+        if len(owner_of) != len(items) or any(who is None for who in owner_of) or len(set(owner_of)) < 2:
+            return None
+        return tuple(replace(item, person=who) for item, who in zip(items, owner_of, strict=True))
 
     def _within_total(self, commands: list[Command]) -> list[Command]:
         """The thing said with a limit on the whole order ("…, and a blue cap as long as it all stays under 100": the
@@ -9752,7 +9850,7 @@ class _Reader:
             product_id = self._topic()
         if product_id is None or product_id not in self.lexicon.by_id:
             return None
-        said = _as_typed(self.raw.lower()).strip(" .!")
+        said = _sizes_after_people(_as_typed(self.raw.lower()).strip(" .!"))
         parts = len(PER_PERSON_PART.findall(said))
         if parts < 2 and len(COUNTED_PART.findall(said)) < 2:
             return None
@@ -9761,7 +9859,11 @@ class _Reader:
         context = replace(self.context, pending=None, last_shown=())
         # "ok, … then": the words around an answer (left in, "then" made the request a search); as typed, for a letter
         # size's case ("S for me": a lone "s" was read as no size)
-        said = _as_typed(self.raw).strip(" .!")
+        said = _sizes_after_people(_as_typed(self.raw).strip(" .!"))
+        # "both grey. me L, him M": the sentences of one answer are its parts (the sizes after the stop were lost)
+        said = rx.sub(r"(?<=[a-zA-Z0-9])\.\s+(?=[a-zA-Z0-9])", ", ", said)
+        # "both grey, L for me, M for him": "both" is the two people said after it, not two of each
+        said = rx.sub(r"(?i)\b(?:for\s+)?both(?:\s+of\s+(?:them|us))?\b\s*(?:in\s+)?", "", said)
         said = rx.sub(r"(?i)^(?:(?:ok|okay|right|so|sure|fine|yeah|yes|alright|then)\b[\s,]*)+", "", said)
         said = rx.sub(r"(?i)(?:[\s,]*\b(?:then|please|pls|thanks|ta|cheers|thx)\b)+\s*$", "", said)
         read = _Reader(self.lexicon, f"{self.lexicon.by_id[product_id].title} {said}", context).read()
