@@ -53,9 +53,11 @@ from catalog_adapters.contract import (
     StoredCard,
     TokenRevocation,
     Total,
+    fulfillment_option_choose,
 )
 from catalog_adapters.errors import (
     MerchantClientError,
+    MerchantError,
     MerchantRequestInvalid,
     MerchantServerError,
     PaymentHandlerUnavailable,
@@ -490,15 +492,52 @@ def _details_to_wire(details: FulfillmentDetails) -> dict[str, Any]:
     return wire
 
 
+# What a whole-order SelectedFulfillmentOption.item_ids names: the Items' ids ("item") or the line items' ("line").
+# The spec says both: the schema's description says line item ids; RFC §5 ("mapping fulfillment option to items")
+# and every example (RFC §9, the examples files) put Item ids there (item_123 on line line_item_123).
+ITEM_ID_KINDS = ("item", "line")
+
+
+def item_ids_kind(session: CheckoutSession) -> str:
+    """Which ids this merchant puts in `item_ids`, read from its own answer (its selected options' item_ids); with
+    nothing to tell, Item ids, as every example of the spec does."""
+    item_ids = {line.item_id for line in session.line_items}
+    line_ids = {line.id for line in session.line_items}
+    for selected in session.selected_fulfillment_options:
+        named = set(selected.item_ids)
+        if not named or item_ids == line_ids:
+            continue
+        if named <= line_ids and not named <= item_ids:
+            return "line"
+        if named <= item_ids and not named <= line_ids:
+            return "item"
+    return "item"
+
+
+def _whole_order_ids(session: CheckoutSession, option_id: str, kind: str) -> list[str]:
+    """The ids an option chosen for the whole order covers: the ones the merchant's option lists itself (some
+    merchants add `item_ids` or `line_item_ids` to an option), else every line's, of `kind`."""
+    for option in (session.raw or {}).get("fulfillment_options") or ():
+        if isinstance(option, Mapping) and option.get("id") == option_id:
+            listed = option.get("item_ids" if kind == "item" else "line_item_ids")
+            if isinstance(listed, list) and listed and all(isinstance(value, str) for value in listed):
+                return list(listed)
+    ids = (line.item_id if kind == "item" else line.id for line in session.line_items)
+    return list(dict.fromkeys(value for value in ids if value))
+
+
 def selected_options_to_wire(
-    selected: Sequence[SelectedFulfillmentOption], session: CheckoutSession | None = None
+    selected: Sequence[SelectedFulfillmentOption], session: CheckoutSession | None = None, kind: str | None = None
 ) -> list[dict[str, Any]]:
-    """SelectedFulfillmentOption needs item_ids: an option chosen for "everything" names all line ids."""
-    every_line = [line.id for line in session.line_items] if session is not None else []
-    return [
-        {"type": option.type, "option_id": option.option_id, "item_ids": list(option.item_ids) or every_line}
-        for option in selected
-    ]
+    """SelectedFulfillmentOption needs item_ids: an option chosen for "everything" names every line, with the kind
+    of id the merchant uses (`item_ids_kind`, or `kind`)."""
+    wire = []
+    for option in selected:
+        item_ids = list(option.item_ids)
+        if not item_ids and session is not None:
+            item_ids = _whole_order_ids(session, option.option_id, kind or item_ids_kind(session))
+        wire.append({"type": option.type, "option_id": option.option_id, "item_ids": item_ids})
+    return wire
 
 
 def checkout_create_to_wire(request: CheckoutRequest) -> dict[str, Any]:
@@ -842,8 +881,32 @@ class AcpCheckout(_Capability):
             operation_id=operation_id,
             json_body=checkout_create_to_wire(request),
         )
-        session = self._parse("checkout_create", session_from_wire, response)
-        return self._select_fulfillment(session, request.selected_fulfillment_options, operation_id)
+        try:
+            session = self._parse("checkout_create", session_from_wire, response)
+        except MerchantServerError:
+            # The merchant made a session (201) we cannot use: it must not stay open, holding stock, unseen.
+            created = response.data.get("id") if isinstance(response.data, dict) else None
+            if isinstance(created, str) and created:
+                self._abandon(created, operation_id)
+            raise
+        try:
+            return self._select_fulfillment(session, request.selected_fulfillment_options, operation_id)
+        except MerchantError:
+            # No flow will own this session (the caller gets the error), so nobody else would ever cancel it.
+            self._abandon(session.id, operation_id)
+            raise
+
+    def _abandon(self, session_id: str, operation_id: str) -> None:
+        """Cancel a session just created that we cannot use; a failure is logged, the caller's error stands."""
+        try:
+            self.cancel(session_id=session_id, operation_id=f"{operation_id}:abandon")
+        except (MerchantError, ValueError) as error:
+            logger.warning(
+                "merchant.checkout.abandon_failed",
+                extra={"merchant": self.merchant_id, "session": session_id, "error": str(error)[:200]},
+            )
+        else:
+            logger.info("merchant.checkout.abandoned", extra={"merchant": self.merchant_id, "session": session_id})
 
     def update(self, *, session_id: str, request: CheckoutRequest, operation_id: str) -> CheckoutSession:
         selected = request.selected_fulfillment_options
@@ -869,11 +932,31 @@ class AcpCheckout(_Capability):
     ) -> CheckoutSession:
         if not selected:
             return session
-        wanted = {option.option_id for option in selected}
-        if wanted == {option.option_id for option in session.selected_fulfillment_options}:
-            return session  # the merchant's default already is the customer's choice
-        body = {"selected_fulfillment_options": selected_options_to_wire(selected, session)}
-        return self._update(session.id, body, f"{operation_id}:fulfillment")
+        # Only options the merchant offers are ever sent: the assistant's words become its own options.
+        chosen = []
+        for option in selected:
+            offered = fulfillment_option_choose(session, option.option_id)
+            if offered is not None:
+                chosen.append(dataclasses.replace(option, option_id=offered.id, type=offered.type))
+        if not chosen or {option.option_id for option in chosen} == {
+            option.option_id for option in session.selected_fulfillment_options
+        }:
+            return session  # the merchant's own selection already is the customer's choice (or none to make)
+        kind = item_ids_kind(session)
+        body = {"selected_fulfillment_options": selected_options_to_wire(chosen, session, kind)}
+        try:
+            answer = self._update(session.id, body, f"{operation_id}:fulfillment")
+        except MerchantClientError as error:
+            if error.status != 400 or "item_ids" not in (error.param or ""):
+                raise
+            answer = None
+        if answer is not None and not any("item_ids" in (message.param or "") for message in answer.errors):
+            return answer
+        # The merchant reads item_ids as the other kind of id (the spec says both): once more with that kind.
+        other = ITEM_ID_KINDS[1 - ITEM_ID_KINDS.index(kind)]
+        logger.info("merchant.checkout.item_ids_kind", extra={"merchant": self.merchant_id, "kind": other})
+        body = {"selected_fulfillment_options": selected_options_to_wire(chosen, session, other)}
+        return self._update(session.id, body, f"{operation_id}:fulfillment:{other}")
 
     def get(self, *, session_id: str) -> CheckoutSession:
         return self._parse("checkout_get", session_from_wire, self._get_response(session_id))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
 # Payment handlers this client can pay with (ACP capabilities.payment.handlers[].name): a delegated
@@ -174,9 +174,32 @@ class LineItemRequest:
 
 @dataclass(frozen=True)
 class SelectedFulfillmentOption:
+    """A fulfillment choice. `option_id` is one of the merchant's own `fulfillment_options` ids, or one of the
+    assistant's words for a shipping choice (`SHIPPING_WORDS`), which the client maps onto the options the merchant
+    offers (`fulfillment_option_choose`) before anything is sent. No `item_ids`: the whole order."""
+
     option_id: str
     item_ids: tuple[str, ...] = ()
     type: str = "shipping"
+
+
+# The assistant's words for a shipping choice, as the agent's state keeps them. They are the sandbox's own option
+# ids too, so with the sandbox they are sent as they are; another merchant has its own ids and they are mapped.
+SHIPPING_STANDARD = "ship_standard"
+SHIPPING_EXPRESS = "ship_express"
+SHIPPING_WORDS = {"standard": SHIPPING_STANDARD, "express": SHIPPING_EXPRESS, "default": SHIPPING_STANDARD}
+# A shipping option said to be fast by its title, when the merchant gives no delivery window to compare.
+_FAST_TITLE_WORDS = (
+    "express",
+    "overnight",
+    "next day",
+    "next-day",
+    "priority",
+    "expedited",
+    "rush",
+    "same day",
+    "1-day",
+)
 
 
 @dataclass(frozen=True)
@@ -422,6 +445,79 @@ class CheckoutSession:
             if handler.name in SUPPORTED_PAYMENT_HANDLERS:
                 return handler
         return None
+
+
+def fulfillment_option_cost(option: FulfillmentOption) -> int:
+    """What an option costs: its `total` entry (the spec's options carry one), else the sum of what it lists."""
+    for entry in option.totals:
+        if entry.type == "total":
+            return entry.amount.amount
+    return sum(entry.amount.amount for entry in option.totals)
+
+
+def _fastest(options: Sequence[FulfillmentOption]) -> FulfillmentOption | None:
+    """The option that arrives first by its delivery window (latest, then earliest delivery time), else the one
+    whose title says it is fast; None when nothing tells them apart."""
+    timed = [option for option in options if option.latest_delivery_time or option.earliest_delivery_time]
+    if len(timed) >= 2:
+
+        def aware(value: datetime) -> datetime:
+            # a time sent without an offset is read as UTC, so that it compares with the others
+            return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+        def arrival(option: FulfillmentOption) -> tuple[datetime, datetime]:
+            # one of the two is set (`timed`): an option with one only arrives by it
+            latest = aware(option.latest_delivery_time or option.earliest_delivery_time or datetime.max)
+            earliest = aware(option.earliest_delivery_time or latest)
+            return latest, earliest
+
+        ranked = sorted(timed, key=arrival)
+        if arrival(ranked[0]) < arrival(ranked[1]):
+            return ranked[0]
+    titled = [option for option in options if any(word in option.title.lower() for word in _FAST_TITLE_WORDS)]
+    if len(titled) == 1 and len(options) > 1:
+        return titled[0]
+    return None
+
+
+def fulfillment_option_choose(session: CheckoutSession, wanted: str) -> FulfillmentOption | None:
+    """The merchant's own option for a choice: `wanted` itself when the merchant offers an option of that id, else
+    the assistant's word (`SHIPPING_WORDS`, or any id not offered) mapped onto the shipping options it offers.
+
+    rfc.agentic_checkout §8: a selected option_id MUST be one of the session's `fulfillment_options`, so nothing
+    else is ever returned; None when the merchant offers no shipping option (nothing to choose: its own stands).
+    - express: the fastest shipping option (by its delivery window, else a title saying so: "Express",
+      "Overnight"...); with nothing to tell them apart, the dearest (what costs more is bought for speed).
+    - standard (and the default, and any other word): the merchant's own selection when it is a shipping option
+      and not the express one (its default, or our standard chosen before); else the cheapest shipping option.
+    """
+    offered = {option.id: option for option in session.fulfillment_options}
+    if wanted in offered:
+        return offered[wanted]
+    shipping = [option for option in session.fulfillment_options if option.type == "shipping"]
+    if not shipping:
+        return None
+    word = SHIPPING_WORDS.get(wanted.lower(), wanted.lower())
+    fastest = _fastest(shipping) if len(shipping) > 1 else shipping[0]
+    if word == SHIPPING_EXPRESS or "express" in word:
+        if fastest is not None:
+            return fastest
+        return max(shipping, key=fulfillment_option_cost)  # max keeps the first of equals: the merchant's order
+    current = [
+        offered[selected.option_id]
+        for selected in session.selected_fulfillment_options
+        if selected.option_id in offered
+    ]
+    if (
+        len(current) == 1
+        and current[0].type == "shipping"
+        and (len(shipping) == 1 or fastest is None or current[0].id != fastest.id)
+    ):
+        return current[0]
+    cheapest = min(fulfillment_option_cost(option) for option in shipping)
+    candidates = [option for option in shipping if fulfillment_option_cost(option) == cheapest]
+    # Of equally cheap options, not the express one (when the cheapest are all alike, the merchant's first).
+    return next((option for option in candidates if fastest is None or option.id != fastest.id), candidates[0])
 
 
 @dataclass(frozen=True)

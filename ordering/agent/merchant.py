@@ -174,6 +174,7 @@ def _checkout_request(
         currency=(state["cart"][0].get("currency") or "usd") if with_currency else None,
         buyer=Buyer(email=email, first_name=customer.first_name, last_name=customer.last_name),
         fulfillment_details=details,
+        # The assistant's word for the choice: the client maps it onto an option this merchant offers.
         selected_fulfillment_options=(SelectedFulfillmentOption(option_id=state["shipping"]),),
         discount_codes=(*state["promo_codes"], *(code for code in offer_codes if code not in state["promo_codes"])),
     )

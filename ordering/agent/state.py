@@ -9,13 +9,19 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from catalog_adapters.contract import SHIPPING_EXPRESS, SHIPPING_STANDARD
+
 MAX_CART_LINES = 20
 MAX_QUANTITY = 20
 MAX_PROMO_CODES = 5
 MAX_CANDIDATES = 5
 
-DEFAULT_SHIPPING = "ship_standard"
-SHIPPING_OPTIONS = {"standard": "ship_standard", "express": "ship_express"}
+# The assistant's words for the shipping choice (the sandbox's own option ids too). They are not sent as they are
+# to a merchant that does not offer them: the client maps each onto one of the merchant's own fulfillment options
+# (catalog_adapters.contract.fulfillment_option_choose: the default and standard keep the merchant's own selection,
+# else its cheapest shipping; express is its fastest).
+DEFAULT_SHIPPING = SHIPPING_STANDARD
+SHIPPING_OPTIONS = {"standard": SHIPPING_STANDARD, "express": SHIPPING_EXPRESS}
 
 
 def state_load(raw: dict[str, Any] | None) -> dict[str, Any]:

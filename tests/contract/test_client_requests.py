@@ -98,9 +98,10 @@ def test_a_chosen_fulfillment_option_follows_the_create_as_an_official_update(sc
     create, update = scripted.received
     assert_valid(create.json(), "CheckoutSessionCreateRequest")
     assert_valid(update.json(), "CheckoutSessionUpdateRequest")
+    # item_ids: the Item ids, as the merchant's own selection in its create answer names them (item_123)
     assert update.json() == {
         "selected_fulfillment_options": [
-            {"type": "shipping", "option_id": "fulfillment_option_456", "item_ids": ["line_item_123"]}
+            {"type": "shipping", "option_id": "fulfillment_option_456", "item_ids": ["item_123"]}
         ]
     }
     assert create.headers["Idempotency-Key"] != update.headers["Idempotency-Key"]
@@ -324,7 +325,7 @@ def test_delegate_authentication_create_sends_an_official_request_from_the_sessi
     assert started.status == "action_required" and started.challenge_url == "https://acs.issuer.com/challenge"
 
 
-def test_an_update_choosing_another_option_sends_the_selection_with_the_sessions_line_ids(scripted, merchant):
+def test_an_update_choosing_another_option_sends_the_selection_with_the_sessions_item_ids(scripted, merchant):
     answer = session_example("update_checkout_session_response")  # option 456 selected
     scripted.then(Reply(200, answer), Reply(200, answer))
 
@@ -339,7 +340,8 @@ def test_an_update_choosing_another_option_sends_the_selection_with_the_sessions
             {
                 "type": "shipping",
                 "option_id": "fulfillment_option_123",
-                "item_ids": [line["id"] for line in answer["line_items"]],
+                # the kind of id the merchant's own selection uses (the example's: Item ids)
+                "item_ids": [line["item"]["id"] for line in answer["line_items"]],
             }
         ]
     }

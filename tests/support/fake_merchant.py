@@ -63,7 +63,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -96,6 +96,7 @@ from catalog_adapters.contract import (
     SavedProduct,
     StoredCard,
     TokenRevocation,
+    fulfillment_option_choose,
 )
 from catalog_adapters.errors import MerchantClientError, MerchantServerError
 
@@ -325,7 +326,11 @@ class FakeCheckout(_Capability):
         return self._select_fulfillment(session, request.selected_fulfillment_options, operation_id)
 
     def _select_fulfillment(self, session, selected, operation_id: str) -> CheckoutSession:
-        # As the ACP adapter: create has no field for the option, so a chosen one follows as an update.
+        # As the ACP adapter: create has no field for the option, so a chosen one follows as an update, and only
+        # an option the merchant offers is sent (an id it does not offer is read as the assistant's word).
+        if selected:
+            chosen = ((o, fulfillment_option_choose(session, o.option_id)) for o in selected)
+            selected = tuple(replace(o, option_id=offered.id, type=offered.type) for o, offered in chosen if offered)
         if not selected or {o.option_id for o in selected} == {
             o.option_id for o in session.selected_fulfillment_options
         }:
