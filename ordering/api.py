@@ -8,6 +8,8 @@ conversations (`ORDERING_CONVERSATIONS_RATE`).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import connection
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
@@ -38,6 +40,12 @@ from ordering.serializers import (
     TurnOut,
 )
 from ordering.turn_wait import BUSY_RETRY_AFTER_SECONDS, turn_wait_ended
+
+# The conversation's GET sends at most this many flows, the newest first.
+FLOWS_MAX = 100
+# The events poll sends the flows changed since a little before the client's newest message (a turn's length and
+# then some): a flow changed during a turn changed before that turn's last message.
+FLOWS_LOOKBACK = timedelta(minutes=2)
 
 
 class TurnRateThrottle(UserRateThrottleWithLocalFallback):
@@ -129,6 +137,9 @@ class ConversationDetailView(OrderingAPIView):
             "messages": selectors.messages_for(conversation=conversation),
             "pending_confirmation": selectors.pending_confirmation(conversation=conversation),
             "flow": flow,
+            # Every flow the messages' previews belong to (not only the newest): after a reload, each earlier
+            # preview shows how it ended (placed, cancelled, replaced), not "no longer current".
+            "flows": list(selectors.flows_changed_since(conversation=conversation, since=None).reverse()[:FLOWS_MAX]),
             "ordering": availability(),
         }
         return Response(render(ConversationOut, body))
@@ -288,9 +299,12 @@ class ConversationEventsView(OrderingAPIView):
         after = int(raw_after)
         messages = list(selectors.messages_for(conversation=conversation, after_id=after)[:200])
         since_message = conversation.messages.filter(pk=after).first() if after else None
-        flows = selectors.flows_changed_since(
-            conversation=conversation, since=since_message.created_at if since_message else None
-        )
+        # A turn's messages come through its own url, so a flow that changed while the turn ran (a placed order
+        # the shop canceled before the reply was written) changed before the newest message the client has: look
+        # back a little before it. A flow sent twice costs nothing; one never sent leaves a preview saying
+        # "Order placed" for a canceled order.
+        since = since_message.created_at - FLOWS_LOOKBACK if since_message else None
+        flows = selectors.flows_changed_since(conversation=conversation, since=since)
         body = {
             "status": conversation.status,
             "messages": messages,

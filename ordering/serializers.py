@@ -186,6 +186,10 @@ class FlowBriefOut(serializers.Serializer):
     )
     updated_at = UTCDateTimeField()
     confirmed_preview_hash = serializers.CharField(allow_null=True, help_text="The preview the customer confirmed.")
+    merchant_order_status = serializers.CharField(
+        help_text="A placed order's status at the shop (confirmed, shipped, canceled, …), or empty: a placed flow "
+        "stays placed when the shop cancels or refunds it."
+    )
 
     def to_representation(self, instance: OrderFlow) -> dict[str, Any]:
         return super().to_representation(_flow_brief(instance))
@@ -251,6 +255,10 @@ class ConversationOut(serializers.Serializer):
     messages = MessageOut(many=True)
     pending_confirmation = PendingConfirmationOut(allow_null=True)
     flow = FlowBriefOut(allow_null=True)
+    flows = FlowBriefOut(
+        many=True,
+        help_text="The conversation's flows (the newest 100), so every preview in `messages` can show how it ended.",
+    )
     ordering = OrderingAvailabilityOut()
 
 
@@ -324,4 +332,5 @@ def _flow_brief(flow: OrderFlow) -> dict[str, Any]:
         # Which preview the customer confirmed: only that one shows the order's progress, earlier
         # (superseded) previews of the same flow say they were replaced.
         "confirmed_preview_hash": flow.confirmed_hash or None,
+        "merchant_order_status": flow.merchant_order_status,
     }

@@ -935,9 +935,12 @@
       } else {
         words = "This preview is no longer current.";
       }
+      // A placed order stays "placed" when the shop cancels it afterwards; its status at the shop says so.
+      if (status === "placed" && ["canceled", "cancelled"].indexOf(flow.merchant_order_status) !== -1) status = "canceled";
       if (status) {
         words = FLOW_WORDS[status] || capitalise(status);
         if (status === "placed" && flow.merchant_order_id) words += " · " + flow.merchant_order_id;
+        if (status === "canceled" && flow.merchant_order_id) words = "Order cancelled · " + flow.merchant_order_id;
       }
       progress.hidden = !words;
       box.classList.toggle("oaw-preview-stale", !live && !status && !!words);
