@@ -7,15 +7,29 @@ pooled connection set, shared by its capabilities.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.signals import setting_changed
 
-from catalog_adapters.contract import Catalog, Checkout, Orders, PaymentVault
+from catalog_adapters.contract import Catalog, Checkout, CheckoutSession, Orders, PaymentVault
 from catalog_adapters.errors import CapabilityNotSupported, UnknownMerchant
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CAPABILITIES = ("catalog", "checkout", "vault", "orders")
+# Revoking a delegated token (POST /agentic_commerce/delegate_payment/{id}/revoke) is the sandbox's extension: ACP
+# has no such endpoint, a token is bounded by its allowance (max amount, one checkout session, expiry). Offered by
+# the built-in sandbox, and by a merchant whose MERCHANT_<ID>_CAPABILITIES lists it.
+TOKEN_REVOKE = "token_revoke"  # noqa: S105 - a capability's name, not a secret
+# How long the payment handlers a merchant listed for a session are kept for its later answers (a session lives
+# minutes to hours; a flow waiting for a person keeps its session longer).
+HANDLERS_KEPT_SECONDS = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -39,7 +53,7 @@ class MerchantConfig:
     rate_limit_max_wait: float = 2.0
     # Signs every request (Signature/Timestamp) when set; MERCHANT_<ID>_SIGNING_KEY. Never logged.
     signing_key: str = field(default="", repr=False)
-    capabilities: tuple[str, ...] = ("catalog", "checkout", "vault", "orders")
+    capabilities: tuple[str, ...] = DEFAULT_CAPABILITIES
     # A test merchant taking no real payments (MERCHANT_<ID>_SANDBOX; the built-in sandbox is one).
     sandbox: bool = False
 
@@ -64,10 +78,75 @@ class MerchantConfig:
             rate_limit_lease=int(values.get("RATE_LIMIT_LEASE", 0)),
             rate_limit_max_wait=float(values.get("RATE_LIMIT_MAX_WAIT", 2.0)),
             signing_key=values.get("SIGNING_KEY", ""),
-            capabilities=tuple(values.get("CAPABILITIES", ("catalog", "checkout", "vault", "orders"))),
+            capabilities=_capabilities(values),
             # The built-in sandbox is one even when a configuration (a test's) leaves the flag out.
             sandbox=bool(values.get("SANDBOX", values["ID"] == "sandbox")),
         )
+
+
+def _capabilities(values: dict[str, Any]) -> tuple[str, ...]:
+    capabilities = tuple(values.get("CAPABILITIES", DEFAULT_CAPABILITIES))
+    # The built-in sandbox serves the token revoke extension (docs/sandbox-merchant-wire.md) with its vault.
+    if values["ID"] == "sandbox" and "vault" in capabilities and TOKEN_REVOKE not in capabilities:
+        capabilities += (TOKEN_REVOKE,)
+    return capabilities
+
+
+class HandlersKeptCheckout:
+    """The checkout capability, keeping the payment handlers a merchant listed for a session for its later answers.
+
+    The spec's examples list `capabilities.payment.handlers` only on the create answer; update, get, complete and
+    cancel answer `"handlers": []`. Every answer that lists some is kept (in the shared cache, for every process:
+    the web process creates the session, a worker pays it), and an answer listing none carries the latest list kept
+    for that session, so the saga negotiates from the latest non-empty list. `raw` stays the wire as received.
+    """
+
+    def __init__(self, merchant_id: str, checkout: Checkout) -> None:
+        self._merchant_id = merchant_id
+        self._checkout = checkout
+
+    def _key(self, session_id: str) -> str:
+        return f"acp:payment_handlers:{self._merchant_id}:{session_id}"
+
+    def _kept(self, session: CheckoutSession) -> CheckoutSession:
+        from catalog_adapters.acp import payment_handler_from_wire
+
+        if not isinstance(session, CheckoutSession) or not session.id:
+            return session
+        try:
+            if session.payment_handlers:
+                wire = ((session.raw.get("capabilities") or {}).get("payment") or {}).get("handlers")
+                if wire:
+                    caches["default"].set(self._key(session.id), list(wire), HANDLERS_KEPT_SECONDS)
+                return session
+            kept = caches["default"].get(self._key(session.id))
+            if not kept:
+                return session
+            handlers = tuple(payment_handler_from_wire(handler) for handler in kept)
+        except Exception:
+            # The cache is a convenience: without it the session is what the merchant answered.
+            logger.warning("payment handlers not kept", extra={"merchant": self._merchant_id}, exc_info=True)
+            return session
+        capabilities = dataclasses.replace(session.capabilities, payment_handlers=handlers)
+        return dataclasses.replace(session, capabilities=capabilities)
+
+    def create(self, **kwargs: Any) -> CheckoutSession:
+        return self._kept(self._checkout.create(**kwargs))
+
+    def update(self, **kwargs: Any) -> CheckoutSession:
+        return self._kept(self._checkout.update(**kwargs))
+
+    def get(self, **kwargs: Any) -> CheckoutSession:
+        return self._kept(self._checkout.get(**kwargs))
+
+    def complete(self, **kwargs: Any) -> CheckoutSession:
+        return self._kept(self._checkout.complete(**kwargs))
+
+    def cancel(self, **kwargs: Any) -> CheckoutSession:
+        return self._kept(self._checkout.cancel(**kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._checkout, name)
 
 
 class Merchant:
@@ -81,7 +160,7 @@ class Merchant:
         self.id = config.id
         self.http = MerchantHttpClient(config)
         self._catalog = AcpCatalog(self.http)
-        self._checkout = AcpCheckout(self.http)
+        self._checkout = cast(Checkout, HandlersKeptCheckout(config.id, AcpCheckout(self.http)))
         self._vault = AcpPaymentVault(self.http)
         self._orders = AcpOrders(self.http)
 
@@ -133,6 +212,14 @@ def get_merchant_config(merchant_id: str) -> MerchantConfig:
     except KeyError:
         raise UnknownMerchant(f"no merchant {merchant_id!r} is configured (MERCHANT_<ID>_BASE_URL)") from None
     return MerchantConfig.from_settings({**values, "ID": merchant_id})
+
+
+def merchant_offers(merchant_id: str, capability: str) -> bool:
+    """Whether the configured merchant offers `capability` (e.g. TOKEN_REVOKE); False for one not configured."""
+    try:
+        return capability in get_merchant_config(merchant_id).capabilities
+    except UnknownMerchant:
+        return False
 
 
 def merchant_is_sandbox(merchant_id: str) -> bool:

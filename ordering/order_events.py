@@ -19,6 +19,11 @@ task (`ordering.tasks.merchant_order_event_apply`, by event id) calls `merchant_
   once per increase's key, never past what was committed), so the caps move in step with `refunded_amount`;
 - the customer reads what happened in their conversation, and an audit event records it.
 
+A flow still waiting for the merchant to finish a complete it took (complete_in_progress, pending_approval,
+requires_escalation: `ordering.saga.base.flow_awaiting_merchant`) is placed by an event naming its order at the
+confirmed total (`_placed_by_event`), then the event applies as to any placed order. Events for other flows not placed
+yet stay pending for the sweeper, as before.
+
 Exactly once, whatever is delivered twice or races: the event row is locked (an event is applied once),
 then the flow row (events of one order apply one after the other), and `FlowOrderAdjustment` and the
 refund ledger row are unique per adjustment. Lock order: webhook event, flow, spend reservation (inside
@@ -161,7 +166,7 @@ def _apply(event: MerchantWebhookEvent) -> str:
             "merchant.webhook.unknown_order", extra={"merchant": event.merchant_id, "order_id": event.order_id}
         )
         return WebhookOutcome.UNKNOWN_ORDER
-    if flow.status != FlowStatus.PLACED:
+    if flow.status != FlowStatus.PLACED and not _placed_by_event(flow, event, data):
         return PENDING if flow.status in NOT_PLACED_YET else WebhookOutcome.NOT_PLACED
     if data.get("id") and str(data["id"]) != flow.merchant_order_id:
         # Same checkout session, another order id: not the order we placed.
@@ -247,6 +252,29 @@ def _apply(event: MerchantWebhookEvent) -> str:
     if canceled_now or applied.refunded:
         _tell(flow, event, applied, canceled=canceled_now, order_number=order.order_number)
     return WebhookOutcome.APPLIED
+
+
+def _placed_by_event(flow: OrderFlow, event: MerchantWebhookEvent, data: dict) -> bool:
+    """Place a flow waiting for the merchant to finish a complete it took (complete_in_progress, pending_approval,
+    requires_escalation) when the merchant's event names the order it created: the order id, not canceled, at the
+    confirmed total. The flow is locked; a poll of its session running meanwhile finds its claim gone. Anything
+    else (a canceled order, another total, no id) places nothing here: the poll reads the session and decides."""
+    from ordering.saga.base import flow_awaiting_merchant
+    from ordering.saga.outcomes import flow_placed_by_merchant
+
+    order_id = str(data.get("id") or "")[:128]
+    if not order_id or not flow_awaiting_merchant(flow):
+        return False
+    try:
+        order = webhook_event_order(event=event, currency=flow.currency, order_id=order_id)
+    except (KeyError, TypeError, ValueError, AttributeError, MerchantError):
+        return False
+    status = (order.status or "").strip().lower()
+    total = order.total("total")
+    if status in CANCELED_STATUSES or total is None or total.amount != flow.total_amount:
+        return False
+    flow_placed_by_merchant(flow, order_id=order_id, via=f"order_webhook:{event.pk}")
+    return True
 
 
 def _adjustments_sum(recorded: dict[str, int]) -> int:

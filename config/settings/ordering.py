@@ -32,6 +32,11 @@ ORDERING_STUCK_AFTER_SECONDS = env_int("ORDERING_STUCK_AFTER_SECONDS", 60)
 ORDERING_SWEEP_INTERVAL_SECONDS = env_int("ORDERING_SWEEP_INTERVAL_SECONDS", 30)
 # The delegated payment token's life (DESIGN: 15 minutes).
 ORDERING_PAYMENT_TOKEN_TTL_SECONDS = env_int("ORDERING_PAYMENT_TOKEN_TTL_SECONDS", 15 * 60)
+# A complete the merchant took but has not finished (complete_in_progress, pending_approval, requires_escalation):
+# its session is read again after 5 s, doubling up to 5 min; a person is asked after a day without an outcome.
+ORDERING_MERCHANT_WAIT_POLL_BASE_SECONDS = env_int("ORDERING_MERCHANT_WAIT_POLL_BASE_SECONDS", 5)
+ORDERING_MERCHANT_WAIT_POLL_MAX_SECONDS = env_int("ORDERING_MERCHANT_WAIT_POLL_MAX_SECONDS", 300)
+ORDERING_MERCHANT_WAIT_ESCALATE_SECONDS = env_int("ORDERING_MERCHANT_WAIT_ESCALATE_SECONDS", 24 * 3600)
 
 # Risk rules: points per signal; step-up (TOTP) from ORDERING_RISK_STEP_UP_SCORE, human review from
 # ORDERING_RISK_REVIEW_SCORE.

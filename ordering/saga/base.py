@@ -41,6 +41,20 @@ REFUSED_CLASSES = frozenset({MerchantCircuitOpen.error_class, MerchantRateLimite
 REFUSAL_JITTER_SECONDS = 1.0
 # Undo steps still to run (or to run again).
 UNDO_OPEN = (CompensationStatus.PENDING, CompensationStatus.FAILED)
+# A session's statuses after a complete the merchant took but has not finished: the outcome is unknown (it may still
+# charge and create the order, or turn it down), so the flow waits for it (ordering.saga.steps, "Awaiting").
+MERCHANT_WAITING_STATUSES = frozenset(
+    {"complete_in_progress", "pending_approval", "requires_escalation", "in_progress"}
+)
+# The merchant reviews the order (a person or its risk check), rather than only finishing the payment.
+MERCHANT_REVIEW_STATUSES = frozenset({"pending_approval", "requires_escalation"})
+# Statuses in which the merchant has not taken a payment: a complete answered so, with no order, placed nothing. Any
+# other answer without an order (complete_in_progress, pending_approval, requires_escalation, in_progress, a status
+# the spec does not list) leaves the outcome unknown: the merchant may still charge and create the order, so the flow
+# waits for it (ordering.saga.steps._awaiting).
+MERCHANT_UNPAID_STATUSES = frozenset(
+    {"incomplete", "not_ready_for_payment", "ready_for_payment", "authentication_required"}
+)
 
 
 # -- what a step is given ------------------------------------------------------------------------
@@ -66,6 +80,9 @@ class Claim:
     since: datetime | None = None
     # complete_checkout: the handler the round's verify_price negotiated ("": the client negotiates it again).
     payment_handler: str = ""
+    # complete_checkout: what the latest attempt recorded when the merchant took the complete but had not finished
+    # it (`merchant_status`, `awaiting_since`, `polls`, …); None until then. Set, the step only reads the outcome.
+    awaiting: dict[str, Any] | None = None
 
     @property
     def step_row_id(self) -> int:
@@ -129,6 +146,8 @@ class StepHistory:
     payment_handlers: dict[str, str] = field(default_factory=dict)
     # verify_price's key -> the seller's PSP account its handler's config names (the token's allowance carries it)
     psp_merchant_ids: dict[str, str] = field(default_factory=dict)
+    # complete_checkout's key -> the latest attempt's record of a complete the merchant took but had not finished
+    awaiting: dict[str, dict[str, Any]] = field(default_factory=dict)
     # mint_token's key -> the token this task minted: held in memory only, never stored, so the complete that
     # follows in the same task pays with it instead of asking the vault again for the same token.
     minted: dict[str, PaymentToken] = field(default_factory=dict, repr=False)
@@ -150,6 +169,8 @@ class StepHistory:
                 history.running.append(pk)
             if name == "mint_token" and result:
                 history.token_requests[key] = result  # the latest attempt's wins
+            elif name == "complete_checkout" and result.get("awaiting_since"):
+                history.awaiting[key] = result  # the latest attempt's wins
             elif name == "verify_price" and status == StepStatus.SUCCEEDED and result.get("payment_handler"):
                 history.record(name, key, result)
         return history
@@ -220,6 +241,27 @@ def refusal_wait(retry_after: float | None, *, deadline: datetime | None) -> flo
     if deadline is not None:
         wait = min(wait, max(0.0, (deadline - timezone.now()).total_seconds()))
     return wait
+
+
+def merchant_wait_delay(polls: int) -> float:
+    """Seconds until the next read of a session the merchant is still completing: doubling from
+    ORDERING_MERCHANT_WAIT_POLL_BASE_SECONDS up to ORDERING_MERCHANT_WAIT_POLL_MAX_SECONDS, a little jitter."""
+    base = float(settings.ORDERING_MERCHANT_WAIT_POLL_BASE_SECONDS)
+    cap = float(settings.ORDERING_MERCHANT_WAIT_POLL_MAX_SECONDS)
+    delay: float = min(cap, base * 2.0 ** max(polls - 1, 0))
+    return delay + random.uniform(0, delay / 10)  # noqa: S311 - jitter, not security
+
+
+def flow_awaiting_merchant(flow: OrderFlow) -> bool:
+    """Whether the flow waits for the merchant to finish a complete it took (complete_in_progress, pending_approval,
+    requires_escalation): placing, its round's complete answered so and nothing after it decided (call with the
+    flow locked)."""
+    if flow.status != FlowStatus.PLACING or flow.next_step != "complete_checkout":
+        return False
+    return FlowStep.objects.filter(
+        flow=flow, name="complete_checkout", idempotency_key=round_key(flow, "complete_checkout"),
+        result__has_key="awaiting_since",
+    ).exists()  # fmt: skip
 
 
 def ask_for_a_person(flow: OrderFlow, reason: EscalationReason, detail: str) -> int:

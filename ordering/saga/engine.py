@@ -34,6 +34,7 @@ from ordering.models import FlowCompensation, FlowStatus, FlowStep, OrderFlow, S
 from ordering.saga.base import LOCAL_STEPS, NEXT_STEP, RUNNABLE_STATUSES, Claim, StepHistory, TokenRequest, round_key
 from ordering.saga.outcomes import (
     Advance,
+    Await,
     Escalate,
     Fail,
     NeedsAction,
@@ -161,7 +162,9 @@ def _step_transaction(
 def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> tuple[Claim | None, int, str]:
     """Record a merchant step's outcome and, when the next step is ready and the task has budget, claim it."""
     name = type(outcome).__name__.lower()
-    outcome = _given_up(outcome, claim.step, claim.attempt_in_round, since=claim.since)
+    if claim.awaiting is None:
+        # (a read of a complete the merchant is finishing never gives up into a failure: the outcome is unknown)
+        outcome = _given_up(outcome, claim.step, claim.attempt_in_round, since=claim.since)
     now = timezone.now()
     advancing = isinstance(outcome, Advance)
     next_step = NEXT_STEP[claim.step] if advancing else claim.step
@@ -344,7 +347,7 @@ def _given_up(outcome: StepOutcome, step: str, attempt_in_round: int, *, since: 
 
 
 def _step_status(outcome: StepOutcome) -> str:
-    succeeded = isinstance(outcome, Advance | Placed | Repreview | NeedsAction | Escalate)
+    succeeded = isinstance(outcome, Advance | Placed | Repreview | NeedsAction | Escalate | Await)
     return StepStatus.SUCCEEDED if succeeded else StepStatus.FAILED
 
 
@@ -427,6 +430,7 @@ def _claim_remote(
     attempt, attempt_in_round = history.next_attempt(step_name, operation_id)
     token_request = None
     payment_handler = ""
+    awaiting = None
     if step_name == "mint_token":
         # Fixed before the first call and reused by every later attempt: a replay must send the
         # identical body, even when an attempt died before it could record anything.
@@ -449,6 +453,7 @@ def _claim_remote(
         recorded = history.token_requests.get(round_key(flow, "mint_token"))
         token_request = TokenRequest.from_result(recorded) if recorded else None
         payment_handler = history.payment_handlers.get(round_key(flow, "verify_price"), "")
+        awaiting = history.awaiting.get(operation_id)
     result = token_request.as_result() if step_name == "mint_token" and token_request else {}
     if result:
         history.token_requests[operation_id] = result  # what the complete claimed next in this task pays with
@@ -484,6 +489,7 @@ def _claim_remote(
         history=history,
         since=history.first_started.get(operation_id) or step.started_at,
         payment_handler=payment_handler,
+        awaiting=awaiting,
     )
 
 

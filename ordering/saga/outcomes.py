@@ -1,6 +1,6 @@
 """What a step can answer (`StepOutcome`: `Advance`, `Retry`, `Fail`, `Repreview`, `NeedsAction`, `Escalate`,
-`Placed`), and what each answer that ends a run does to the flow (`outcome_apply`): placed, failed (its undo
-enqueued), a new preview, waiting for the customer or a person, or retried later.
+`Await`, `Placed`), and what each answer that ends a run does to the flow (`outcome_apply`): placed, failed (its
+undo enqueued), a new preview, waiting for the customer, a person or the merchant, or retried later.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import ActorType, Outcome
+from audit.services import audit_record
 from catalog_adapters.contract import CheckoutSession, card_brand_normalize
 from consent.formatting import format_money
 from consent.models import CardBrand
@@ -34,7 +35,14 @@ from ordering.models import (
 )
 from ordering.preview import preview_build, preview_hash, preview_text
 from ordering.rollout.events import experiment_event_of
-from ordering.saga.base import ask_for_a_person, flow_instruments, refusal_wait, retry_delay, spend_reference
+from ordering.saga.base import (
+    ask_for_a_person,
+    flow_instruments,
+    merchant_wait_delay,
+    refusal_wait,
+    retry_delay,
+    spend_reference,
+)
 from ordering.saga.resumes import payment_verification_link
 from ordering.services import conversation_post
 from ordering.transitions import flow_advance_on_commit, flow_compensate_on_commit, flow_transition
@@ -106,12 +114,29 @@ class Escalate:
 
 
 @dataclass
+class Await:
+    """The merchant took the complete but has not finished it (`status`: complete_in_progress, pending_approval,
+    requires_escalation, …): the outcome is unknown, so nothing is undone and the spend reservation stands. The flow
+    stays placing and reads the session again later (or the merchant's order webhook places it). `review`: the shop
+    reviews the order; `tell`: the shopper hears of it (first time, or the shop's status changed); `ask_person`: no
+    outcome for too long; `shop_says`: the merchant's own words, if any. `result` is kept on the step's row."""
+
+    status: str
+    detail: str
+    review: bool = False
+    tell: bool = False
+    ask_person: bool = False
+    shop_says: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class Placed:
     order_id: str
     result: dict[str, Any] = field(default_factory=dict)
 
 
-StepOutcome = Advance | Retry | Fail | Repreview | NeedsAction | Escalate | Placed
+StepOutcome = Advance | Retry | Fail | Repreview | NeedsAction | Escalate | Await | Placed
 
 
 # -- what each outcome does to the flow ----------------------------------------------------------
@@ -154,6 +179,8 @@ def outcome_apply(
                 _needs_action(flow, outcome)
             elif isinstance(outcome, Escalate):
                 _escalate(flow, outcome)
+            elif isinstance(outcome, Await):
+                _await(flow, outcome)
     except Exception as error:
         # Recording the outcome failed (our database, the ledger): a person must look, and the
         # outcome goes to them verbatim, an order id included, so nothing is done twice or lost.
@@ -183,19 +210,28 @@ def outcome_apply(
         )
 
 
-def _placed(flow: OrderFlow, outcome: Placed, *, ordered_before: bool | None = None) -> None:
+def flow_placed_by_merchant(flow: OrderFlow, *, order_id: str, via: str) -> None:
+    """The merchant says the order a waiting flow's complete led to exists (its order webhook): place the flow, as
+    the saga would have, in the caller's transaction (the flow locked, `ordering.saga.base.flow_awaiting_merchant`
+    checked under that lock). A poll of the session running meanwhile finds its claim gone and records nothing."""
+    _placed(flow, Placed(order_id=order_id, result={"merchant_order_id": order_id}), via=via)
+
+
+def _placed(flow: OrderFlow, outcome: Placed, *, ordered_before: bool | None = None, via: str = "") -> None:
     # The ledger first: it locks the reservation after the flow, the order every writer keeps.
     spend_commit(flow_reference=spend_reference(flow), amount=flow.total_amount)
     flow.merchant_order_id = outcome.order_id
     flow.placed_at = timezone.now()
     flow.next_step = ""
-    flow_transition(
-        flow,
-        FlowStatus.PLACED,
-        actor_type=ActorType.AGENT,
-        data={"merchant_order_id": outcome.order_id, "round": flow.confirmations},
-        extra_fields=("merchant_order_id", "placed_at", "next_step", "step_lease_until"),
-    )
+    flow.step_lease_until = None
+    fields = ["merchant_order_id", "placed_at", "next_step", "step_lease_until"]
+    if flow.failure_detail:
+        flow.failure_detail = ""  # what it waited for (the merchant's completion) is over
+        fields.append("failure_detail")
+    data: dict[str, Any] = {"merchant_order_id": outcome.order_id, "round": flow.confirmations}
+    if via:
+        data["via"] = via
+    flow_transition(flow, FlowStatus.PLACED, actor_type=ActorType.AGENT, data=data, extra_fields=tuple(fields))
     # The order stands: this round's and the flow's own undo steps are retired. An earlier round's
     # (a token or a reservation left by a price change) still runs.
     flow.compensations.filter(
@@ -243,6 +279,12 @@ _FAILURE_TEXT = {
         "Please try again in a little while, or ask for a person."
     ),
     "spend_cap_exceeded": "This order would go over one of your spending limits, so I did not place it.",
+    # The merchant had taken the complete (it was completing or reviewing it) and then did not go through with it.
+    # Whether the card was touched is the shop's to say: it is not claimed that nothing was charged.
+    "merchant_not_completed": (
+        "The shop did not go through with this order, so it is not placed. If your card shows a pending amount "
+        "from the shop for it, the shop releases it; ask for a person if it does not."
+    ),
     "payment_handler_unavailable": (
         "This shop does not take the kind of payment I can make for you, so I did not place the order and "
         "nothing was charged. You can finish at the shop's own checkout page, or talk to a person."
@@ -405,6 +447,55 @@ def _needs_action(flow: OrderFlow, outcome: NeedsAction) -> None:
     if not _last_said_about(flow, text=text, data=data):
         conversation_post(conversation_id=flow.conversation_id, role=MessageRole.ASSISTANT, text=text, data=data)
     metrics.flow_outcomes.labels(outcome="requires_action", **metrics.rollout_labels(flow)).inc()
+
+
+def _await(flow: OrderFlow, outcome: Await) -> None:
+    """The merchant is still completing or reviewing the order: the flow stays placing (its spend reservation stands,
+    nothing is undone), its next read of the session waits `merchant_wait_delay` (the step's lease until then, so
+    the sweeper leaves it alone), and the shopper hears what is going on, honestly, once per status."""
+    delay = merchant_wait_delay(int(outcome.result.get("polls") or 1))
+    flow.step_lease_until = timezone.now() + timedelta(seconds=delay)
+    flow.failure_detail = outcome.detail
+    flow.save(update_fields=["step_lease_until", "failure_detail", "updated_at"])
+    flow_advance_on_commit(flow.pk, countdown=delay + 1.0)
+    if outcome.ask_person:
+        ask_for_a_person(
+            flow,
+            EscalationReason.MERCHANT_UNAVAILABLE,
+            f"The merchant took this order's payment step and has said {outcome.status!r} since "
+            f"{outcome.result.get('awaiting_since')}: check with the shop whether it placed and charged the order.",
+        )
+    if not (outcome.tell or outcome.ask_person):
+        return
+    audit_record(
+        action="flow.awaiting_merchant",
+        actor_type=ActorType.AGENT,
+        customer_id=flow.customer_id,
+        target_type="flow",
+        target_id=flow.pk,
+        data={"merchant_status": outcome.status, "person_asked": outcome.ask_person},
+    )
+    if outcome.review:
+        text = (
+            "The shop is reviewing this order before it accepts it, so it is not confirmed yet. I'll tell you here "
+            "as soon as the shop decides."
+        )
+    else:
+        text = (
+            "The shop is still processing this order and its payment, so it is not confirmed yet. I'll tell you "
+            "here as soon as it is."
+        )
+    if outcome.shop_says:
+        text += f" The shop says: “{outcome.shop_says}”"
+    if outcome.ask_person:
+        text = "The shop still has not confirmed this order, so a specialist is checking with them and will reply here."
+    data: dict[str, Any] = {"kind": "flow_awaiting_merchant", "flow_id": str(flow.pk), "code": outcome.status}
+    continue_url = outcome.result.get("continue_url")
+    if continue_url and outcome.review and not outcome.ask_person:
+        data["link"] = {"url": continue_url, "label": "Open the order at the shop"}
+    conversation_post(conversation_id=flow.conversation_id, role=MessageRole.ASSISTANT, text=text, data=data)
+    if outcome.tell:
+        metrics.flow_outcomes.labels(outcome="awaiting_merchant", **metrics.rollout_labels(flow)).inc()
 
 
 def _last_said_about(flow: OrderFlow, *, text: str, data: dict[str, Any]) -> bool:

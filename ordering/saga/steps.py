@@ -7,8 +7,10 @@ engine's transaction; the merchant steps (price, token, complete) run with no lo
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from audit.models import ActorType
@@ -21,7 +23,7 @@ from catalog_adapters.contract import (
     PaymentToken,
     card_brand_normalize,
 )
-from catalog_adapters.errors import MerchantClientError
+from catalog_adapters.errors import MerchantClientError, MerchantError
 from catalog_adapters.registry import get_merchant
 from consent.exceptions import ConsentDenied, ConsentError
 from consent.selectors import consent_require, spend_reservation_unsettled, stepup_verified_within
@@ -30,8 +32,17 @@ from ordering.errors import FlowNotConfirmable, PreviewIncomplete
 from ordering.models import EscalationReason, FlowStep, OrderFlow, WaitingFor
 from ordering.preview import preview_build, preview_drifted
 from ordering.risk import ALLOW, REVIEW, risk_assess
-from ordering.saga.base import FLOW_SCOPES, Claim, TokenRequest, flow_instruments, round_key, spend_reference
-from ordering.saga.outcomes import Advance, Escalate, Fail, NeedsAction, Placed, Repreview, StepOutcome
+from ordering.saga.base import (
+    FLOW_SCOPES,
+    MERCHANT_REVIEW_STATUSES,
+    MERCHANT_UNPAID_STATUSES,
+    Claim,
+    TokenRequest,
+    flow_instruments,
+    round_key,
+    spend_reference,
+)
+from ordering.saga.outcomes import Advance, Await, Escalate, Fail, NeedsAction, Placed, Repreview, StepOutcome
 
 # A reservation must outlive the complete call by this much, or the round stops before paying.
 RESERVATION_MARGIN = timedelta(seconds=60)
@@ -233,10 +244,14 @@ def _payment_verification_detail(session: CheckoutSession) -> str:
 
 
 def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
+    if claim.awaiting is not None:
+        # The merchant took this round's complete and has not finished it: never complete again, only read what
+        # became of it (the consent, token and reservation checks were for sending it).
+        return _merchant_outcome_read(flow, claim.awaiting)
     denied = _consent_outcome(flow) or _instruments_outcome(flow)
     if denied:
         return denied
-    payment_method, address = flow_instruments(flow)
+    flow_instruments(flow)  # a card and an address to pay and ship with (the answer is checked against them)
     request = claim.token_request  # what the round's mint step delegated
     if request is None or request.expires_at <= timezone.now():
         return Fail(code="payment_token_expired", detail="The one-time payment token expired before completion.")
@@ -271,6 +286,27 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
         # "Already completed": an earlier attempt whose answer we lost did complete it. Read the
         # session and carry on with what the merchant holds.
         session = checkout.get(session_id=flow.checkout_session_id)
+    return _complete_answered(flow, session, awaiting=None)
+
+
+def _merchant_outcome_read(flow: OrderFlow, awaiting: dict[str, Any]) -> StepOutcome:
+    """Read the session of a complete the merchant is still finishing, and say what became of it."""
+    try:
+        session = get_merchant(flow.merchant_id).checkout.get(session_id=flow.checkout_session_id)
+    except MerchantError as error:
+        # Not knowing is no outcome: keep waiting (the order webhook may still come), ask a person in time.
+        return _awaiting(flow, status=str(awaiting.get("merchant_status") or ""), awaiting=awaiting, note=str(error))
+    if session.status in ("canceled", "expired"):
+        return Fail(
+            code="merchant_not_completed",
+            detail=f"The merchant's checkout session became {session.status} while it was completing the order.",
+        )
+    return _complete_answered(flow, session, awaiting=awaiting)
+
+
+def _complete_answered(flow: OrderFlow, session: CheckoutSession, *, awaiting: dict[str, Any] | None) -> StepOutcome:
+    """What a session answered after a complete (the complete's own answer, or a later read) means for the flow."""
+    payment_method, address = flow_instruments(flow)
     if session.status == "completed" and session.order is not None:
         total = session.total("total")
         if total is None or total.amount != flow.total_amount:
@@ -302,13 +338,72 @@ def step_complete_checkout(flow: OrderFlow, claim: Claim) -> StepOutcome:
             waiting_for=WaitingFor.PAYMENT_VERIFICATION,
             escalate=EscalationReason.PAYMENT_VERIFICATION,
         )
+    if session.status not in MERCHANT_UNPAID_STATUSES and session.status not in ("canceled", "expired"):
+        # complete_in_progress, pending_approval, requires_escalation, a completed session whose order is not named
+        # yet, a status the spec does not list: the merchant may still charge and create the order. Not a failure:
+        # nothing is undone and the shopper is not told "nothing was charged"; the flow waits for the outcome.
+        return _awaiting(flow, status=session.status, awaiting=awaiting, session=session)
     for code in ("payment_declined", "out_of_stock"):
         if session.has_message(code):
             return Fail(code=code, detail=next(m.content for m in session.messages if m.code == code))
     first_error = session.errors[0] if session.errors else None
+    if awaiting is not None and first_error is None:
+        # It was completing and now is not, with no word why: the merchant gave the completion up.
+        return Fail(
+            code="merchant_not_completed",
+            detail=f"The merchant left the session {session.status} after completing it was under way.",
+        )
     return Fail(
         code=first_error.code if first_error else "not_completed",
         detail=first_error.content if first_error else f"The merchant left the session {session.status}.",
+    )
+
+
+def _awaiting(
+    flow: OrderFlow,
+    *,
+    status: str,
+    awaiting: dict[str, Any] | None,
+    session: CheckoutSession | None = None,
+    note: str = "",
+) -> Await:
+    """Wait for a complete the merchant took but has not finished: poll its session (ordering.saga.base.
+    merchant_wait_delay) and listen for its order webhook; ask a person once after
+    ORDERING_MERCHANT_WAIT_ESCALATE_SECONDS without an outcome."""
+    now = timezone.now()
+    previous = awaiting or {}
+    since = str(previous.get("awaiting_since") or now.isoformat())
+    waited = (now - datetime.fromisoformat(since)).total_seconds()
+    ask_person = not previous.get("person_asked") and waited >= settings.ORDERING_MERCHANT_WAIT_ESCALATE_SECONDS
+    result: dict[str, Any] = {
+        "merchant_status": status,
+        "awaiting_since": since,
+        "polls": int(previous.get("polls") or 0) + 1,
+        "person_asked": bool(previous.get("person_asked")) or ask_person,
+    }
+    shop_says = ""
+    if session is not None:
+        said = next((m.content for m in session.messages if m.type == "error" and m.content), "")
+        said = said or next((m.content for m in session.messages if m.content), "")
+        shop_says = said[:300]
+        if session.continue_url:
+            result["continue_url"] = session.continue_url
+    if note:
+        result["last_read_error"] = note[:300]
+    review = status in MERCHANT_REVIEW_STATUSES
+    detail = (
+        f"The merchant took the complete and says {status or 'nothing'}: "
+        + ("it reviews the order before accepting it." if review else "it is still completing it.")
+        + " Waiting for the session to settle or the merchant's order webhook."
+    )
+    return Await(
+        status=status,
+        detail=detail,
+        review=review,
+        tell=awaiting is None or previous.get("merchant_status") != status,
+        ask_person=ask_person,
+        shop_says=shop_says,
+        result=result,
     )
 
 

@@ -19,12 +19,29 @@ from django.utils import timezone
 from audit.models import ActorType, Outcome
 from audit.services import audit_record
 from catalog_adapters.errors import MerchantClientError, MerchantError
-from catalog_adapters.registry import get_merchant
+from catalog_adapters.registry import TOKEN_REVOKE, get_merchant, merchant_offers
 from consent.exceptions import SpendReservationSettled
 from consent.services.ledger import spend_release
 from ordering import metrics
-from ordering.models import CompensationStatus, EscalationReason, FlowCompensation, FlowStatus, OrderFlow, WaitingFor
-from ordering.saga.base import ROUND_COMPENSATIONS, UNDO_OPEN, ask_for_a_person, refusal_wait, retry_delay
+from ordering.models import (
+    CompensationStatus,
+    EscalationReason,
+    FlowCompensation,
+    FlowStatus,
+    FlowStep,
+    OrderFlow,
+    StepStatus,
+    WaitingFor,
+)
+from ordering.saga.base import (
+    REFUSED_CLASSES,
+    ROUND_COMPENSATIONS,
+    UNDO_OPEN,
+    TokenRequest,
+    ask_for_a_person,
+    refusal_wait,
+    retry_delay,
+)
 from ordering.saga.steps import mint_token, recorded_token_request
 from ordering.transitions import flow_transition
 
@@ -50,14 +67,7 @@ def _compensate_one(flow: OrderFlow, compensation: FlowCompensation) -> tuple[st
             return CompensationStatus.NOT_NEEDED, "the spend was committed by a placed order"
         return (CompensationStatus.DONE, "reservation released") if entry else (CompensationStatus.NOT_NEEDED, "none")
     if compensation.action == "revoke_token":
-        request = recorded_token_request(flow, compensation.target_ref)
-        if request is None:
-            return CompensationStatus.NOT_NEEDED, "no token was minted"
-        token = mint_token(flow, request)
-        revocation = merchant.vault.revoke(token_id=token.id, operation_id=operation_id)
-        if revocation.revoked:
-            return CompensationStatus.DONE, "token revoked"
-        return CompensationStatus.NOT_NEEDED, revocation.reason or "token not revocable"
+        return _revoke_token(flow, compensation, operation_id)
     if compensation.action == "cancel_order":
         if flow.merchant_order_id or flow.status == FlowStatus.PLACED:
             return CompensationStatus.NOT_NEEDED, "the flow's order stands"
@@ -68,6 +78,45 @@ def _compensate_one(flow: OrderFlow, compensation: FlowCompensation) -> tuple[st
         merchant.orders.cancel(order_id=session.order.id, operation_id=operation_id)
         return CompensationStatus.DONE, f"order {session.order.id} canceled and refunded"
     raise ValueError(f"unknown compensation {compensation.action!r}")
+
+
+def _token_may_exist(flow: OrderFlow, operation_id: str) -> bool:
+    """Whether the round's delegate call may have minted a token: one attempt succeeded, or one may have reached
+    the vault without an answer we could read (a timeout, a 5xx, a worker that died). Attempts the vault refused
+    (a 4xx) or that our own breaker never sent mint nothing, so there is nothing to revoke and nothing to re-mint."""
+    attempts = FlowStep.objects.filter(flow=flow, name="mint_token", idempotency_key=operation_id).exclude(
+        error_class__in=(*REFUSED_CLASSES, "client_error", "consent", "business")
+    )
+    return attempts.filter(status__in=(StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.RUNNING)).exists()
+
+
+def _allowance_note(request: TokenRequest) -> str:
+    return (
+        f"the merchant offers no token revoke: the token is bounded by its allowance (at most {request.amount} "
+        f"{request.currency} minor units, this checkout session, until {request.expires_at.isoformat()})"
+    )
+
+
+def _revoke_token(flow: OrderFlow, compensation: FlowCompensation, operation_id: str) -> tuple[str, str]:
+    """Revoke the round's token where the merchant offers revoke (a sandbox extension, not ACP); elsewhere the
+    undo is done without a call: the token cannot pay more, elsewhere or later than its allowance."""
+    request = recorded_token_request(flow, compensation.target_ref)
+    if request is None or not _token_may_exist(flow, compensation.target_ref):
+        return CompensationStatus.NOT_NEEDED, "no token was minted"
+    if not merchant_offers(flow.merchant_id, TOKEN_REVOKE):
+        return CompensationStatus.NOT_NEEDED, _allowance_note(request)
+    # The same delegate call again (same key, same body) gives back the token it minted, never a new one.
+    token = mint_token(flow, request)
+    try:
+        revocation = get_merchant(flow.merchant_id).vault.revoke(token_id=token.id, operation_id=operation_id)
+    except MerchantClientError as error:
+        if error.status in (404, 405, 501):
+            # No revoke endpoint after all (or not for this token): "not offered", not a reason to escalate.
+            return CompensationStatus.NOT_NEEDED, f"revoke not offered ({error.status}); " + _allowance_note(request)
+        raise
+    if revocation.revoked:
+        return CompensationStatus.DONE, "token revoked"
+    return CompensationStatus.NOT_NEEDED, revocation.reason or "token not revocable"
 
 
 def _flow_is_ending(flow: OrderFlow) -> bool:

@@ -84,7 +84,10 @@ class ScriptedShop(ScriptedServer):
 def scripted_shop_running(configure_merchant, session: dict[str, Any] | None = None):
     """A ScriptedShop on a real socket, configured as our merchant (one attempt per call); `.merchant` is ours."""
     server = ScriptedShop(session).start()
-    server.merchant = configure_merchant(server.url, max_attempts=1)
+    # It serves the sandbox's token revoke extension too, so it is configured as offering it.
+    server.merchant = configure_merchant(
+        server.url, max_attempts=1, capabilities=["catalog", "checkout", "vault", "orders", "token_revoke"]
+    )
     try:
         yield server
     finally:
