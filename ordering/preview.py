@@ -20,13 +20,47 @@ _BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express
 PREVIEW_NEUTRAL_CODES = frozenset({"price_change", "price_changed"})
 # The parts of a preview that, if the merchant's numbers change, make a new confirmation necessary.
 PRICED_FIELDS = (
-    "currency", "lines", "subtotal", "discount", "promo_codes", "tax", "shipping", "total", "fulfillment",
+    "currency", "lines", "subtotal", "discount", "promo_codes", "tax", "shipping", "total", "fulfillment", "charges",
 )  # fmt: skip
+# The merchant's totals the preview shows in their own fields (or that are no charge: sums, the total, refunds);
+# every other type (fee, gift_wrap, tip, store_credit, one the spec adds later) is a charge of its own, named.
+_SHOWN_TOTALS = frozenset(
+    {"items_base_amount", "items_discount", "subtotal", "discount", "tax", "fulfillment", "total", "amount_refunded"}
+)
+# Totals that lower what is paid (the merchant lists them as positive amounts, as it does discounts).
+_CREDIT_TOTALS = frozenset({"store_credit"})
+_CHARGE_NAMES = {"fee": "fee", "gift_wrap": "gift wrap", "tip": "tip", "store_credit": "store credit"}
+_CHARGE_NAME_LENGTH = 40
 
 
 def _amount(session: CheckoutSession, total_type: str) -> int:
     money = session.total(total_type)
     return money.amount if money is not None else 0
+
+
+def _sum(session: CheckoutSession, total_type: str) -> int:
+    """Every entry of a type (a merchant may list its state and its city tax apart)."""
+    return sum(entry.amount.amount for entry in session.totals if entry.type == total_type)
+
+
+def _charges(session: CheckoutSession) -> list[dict[str, Any]]:
+    """What the merchant's total carries besides the items, discounts, tax and shipping, each as it names it, so
+    that the customer confirms every amount paid: [{"type", "name", "amount", "credit"}] (`credit`: it lowers the
+    total). Zero amounts are left out."""
+    charges = []
+    for entry in session.totals:
+        if entry.type in _SHOWN_TOTALS or not entry.amount.amount:
+            continue
+        name = " ".join((entry.display_text or "").split())[:_CHARGE_NAME_LENGTH]
+        charges.append(
+            {
+                "type": entry.type,
+                "name": name or _CHARGE_NAMES.get(entry.type, entry.type.replace("_", " ")),
+                "amount": entry.amount.amount,
+                "credit": entry.type in _CREDIT_TOTALS,
+            }
+        )
+    return charges
 
 
 def _discounts(session: CheckoutSession) -> int:
@@ -94,7 +128,7 @@ def preview_build(
                 "total": line.total.amount,
             }
         )
-    return {
+    preview: dict[str, Any] = {
         "merchant_id": merchant_id,
         "checkout_session_id": session.id,
         "currency": session.currency.lower(),
@@ -102,8 +136,8 @@ def preview_build(
         "subtotal": _amount(session, "items_base_amount") or _amount(session, "subtotal"),
         "discount": _discounts(session),
         "promo_codes": sorted(session.discount_codes),
-        "tax": _amount(session, "tax"),
-        "shipping": _amount(session, "fulfillment"),
+        "tax": _sum(session, "tax"),
+        "shipping": _sum(session, "fulfillment"),
         "total": total.amount,
         "ship_to": {"address_id": address.pk, "label": address.label, "masked": f"{address.label} ({address.city})"},
         # Where the merchant will actually ship (its session, not our address book): part of what is confirmed.
@@ -115,7 +149,13 @@ def preview_build(
             "last4": payment_method.last4,
         },
         "expires_at": session.expires_at.isoformat() if session.expires_at else None,
+        # The shop's own checkout page for this session: offered when we cannot place the order ourselves.
+        "continue_url": session.continue_url or None,
     }
+    charges = _charges(session)
+    if charges:  # only then: a preview confirmed before charges were named reads the same (PRICED_FIELDS)
+        preview["charges"] = charges
+    return preview
 
 
 def _canonical(value: Any) -> str:
@@ -143,14 +183,19 @@ def preview_text(preview: dict[str, Any]) -> str:
         for line in preview["lines"]
     )
     text = f"I'll order {items} — {format_money(preview['total'], currency)}"
-    if preview["promo_codes"] and preview["discount"]:
-        text += f" after {format_money(preview['discount'], currency)} off ({', '.join(preview['promo_codes'])})"
+    if preview["discount"]:
+        codes = f" ({', '.join(preview['promo_codes'])})" if preview["promo_codes"] else ""
+        text += f" after {format_money(preview['discount'], currency)} off{codes}"
     shipping = (
         "free shipping" if preview["shipping"] == 0 else f"{format_money(preview['shipping'], currency)} shipping"
     )
+    charges = "".join(
+        f", {'less ' if charge['credit'] else ''}{format_money(charge['amount'], currency)} {charge['name'].lower()}"
+        for charge in preview.get("charges") or ()
+    )
     payment = preview["payment"]
     return (
-        f"{text}, incl. {format_money(preview['tax'], currency)} tax, {shipping}, "
+        f"{text}, incl. {format_money(preview['tax'], currency)} tax, {shipping}{charges}, "
         f"to {preview['ship_to']['label']}, paid with {_BRANDS.get(payment['brand'], 'Card')} •••• {payment['last4']}. "
         "Confirm?"
     )

@@ -170,6 +170,7 @@ def preview_public_from(preview: dict[str, Any] | None, preview_hash: str) -> di
         "promo_codes": list(preview["promo_codes"]),
         "tax": preview["tax"],
         "shipping": preview["shipping"],
+        "charges": list(preview.get("charges") or []),
         "total": preview["total"],
         "currency": preview["currency"],
         "ship_to": ship_to["masked"] if isinstance(ship_to, dict) else ship_to,

@@ -28,6 +28,8 @@
       script.getAttribute("data-login-url") ||
       "/accounts/login/?next=" + encodeURIComponent(window.location.pathname + window.location.search),
     settingsUrl: script.getAttribute("data-settings-url") || "/settings/",
+    // The longest message the box takes (the API's ORDERING_MESSAGE_MAX_CHARS, 2000 unless changed).
+    maxChars: parseInt(script.getAttribute("data-max-chars"), 10) || 2000,
     title: script.getAttribute("data-title") || "Ordering assistant",
   };
   var STORAGE_PREFIX = "ordering-assistant:";
@@ -215,6 +217,9 @@
       return error.message || "That was refused. Please reload the page and try again.";
     }
     if (error.status >= 500) return error.message || "Something went wrong on our side. Please try again in a moment.";
+    // A refused message in the API's own words, without the field's name ("Text: A message can be at most …").
+    var said = error.status === 400 && error.body && error.body.fields && error.body.fields.text;
+    if (said) return String(Array.isArray(said) ? said[0] : said);
     return error.message || "That didn't work. Please try again.";
   }
 
@@ -305,8 +310,13 @@
   input.name = "text";
   input.rows = 1;
   input.placeholder = "Ask for something to buy…";
-  input.setAttribute("aria-describedby", "oaw-hint");
+  input.setAttribute("aria-describedby", "oaw-hint oaw-counter");
   input.setAttribute("autocomplete", "off");
+  input.maxLength = config.maxChars;
+  // How many characters are left, once a message comes near the limit.
+  var counter = el("p", "oaw-counter");
+  counter.id = "oaw-counter";
+  counter.hidden = true;
   var sendButton = el("button", "oaw-send", "Send");
   sendButton.type = "submit";
   var hint = el("p", "oaw-visually-hidden", "Press Enter to send, Shift and Enter for a new line.");
@@ -338,8 +348,15 @@
   panel.appendChild(status);
   panel.appendChild(alertBox);
   panel.appendChild(form);
+  panel.appendChild(counter);
   root.appendChild(panel);
   root.appendChild(launcher);
+
+  // The launcher sits at the end of the page, after every link of it: a keyboard user reaches the assistant
+  // early through this skip button at the top (shown when focused), right after the page's own skip link.
+  var skip = el("button", "oaw-skip", "Open the assistant");
+  skip.type = "button";
+  skip.setAttribute("aria-controls", "oaw-panel");
 
   // -- state ------------------------------------------------------------------------------------
 
@@ -619,6 +636,10 @@
     }
     row(totals, "Tax", money(preview.tax, preview.currency));
     row(totals, "Shipping", preview.shipping ? money(preview.shipping, preview.currency) : "Free");
+    // Every other amount the shop's total carries (a fee, gift wrap, a tip, store credit), as the shop names it.
+    (preview.charges || []).forEach(function (charge) {
+      row(totals, charge.name, (charge.credit ? "−" : "") + money(charge.amount, preview.currency));
+    });
     row(totals, "Total", money(preview.total, preview.currency), "oaw-total");
     box.appendChild(totals);
     var facts = el("dl", "oaw-preview-facts");
@@ -696,7 +717,7 @@
         if (first) first.focus();
       },
       function (error) {
-        showAlert(explain(error));
+        showError(error);
       }
     );
   }
@@ -816,7 +837,7 @@
             Array.prototype.forEach.call(scores.querySelectorAll("button"), function (other) {
               other.disabled = false;
             });
-            showAlert(explain(error));
+            showError(error);
           }
         );
       });
@@ -1040,6 +1061,26 @@
     alertBox.hidden = !text;
   }
 
+  function showError(error, more) {
+    // The error in words; signed out, with a link to sign in that comes back to this page.
+    showAlert(explain(error) + (more || ""));
+    if ((error.status === 401 || error.status === 403) && error.body && error.body.error === "not_authenticated") {
+      alertBox.appendChild(document.createTextNode(" "));
+      var again = el("a", "oaw-alert-link", "Sign in");
+      again.href = config.loginUrl;
+      alertBox.appendChild(again);
+    }
+  }
+
+  function updateCounter() {
+    var left = config.maxChars - input.value.length;
+    counter.hidden = left > config.maxChars / 10;
+    counter.textContent =
+      left > 0
+        ? left + (left === 1 ? " character" : " characters") + " left"
+        : "A message can be at most " + config.maxChars + " characters long.";
+  }
+
   function setUnavailable(error) {
     // Said once per outage in the API's own words; the status line says the widget is on it.
     var text = error ? explain(error) : "";
@@ -1113,7 +1154,7 @@
           showSignIn();
           return;
         }
-        showAlert(explain(error) + " Close and reopen the chat to try again.");
+        showError(error, " Close and reopen the chat to try again.");
       }
     );
   }
@@ -1231,7 +1272,7 @@
           setBusy(false);
           if (error.networkDown) setOffline(true);
           if (error.status === 429) holdFor(error.body.retry_after_seconds);
-          if (!rolloutRefusal(error)) showAlert(explain(error));
+          if (!rolloutRefusal(error)) showError(error);
           input.focus();
           schedulePoll(state.pollDelay);
         }
@@ -1273,7 +1314,7 @@
         return poll(true);
       },
       function (error) {
-        if (!rolloutRefusal(error)) showAlert(explain(error));
+        if (!rolloutRefusal(error)) showError(error);
         return poll(true);
       }
     ).then(function () {
@@ -1311,7 +1352,7 @@
       function (error) {
         if (error.networkDown) {
           setOffline(true);
-          showAlert(explain(error));
+          showError(error);
           state.pollDelay = Math.min(Math.max(state.pollDelay, POLL_FAST_MS) * 2, POLL_OFFLINE_MAX_MS);
         } else if (unavailable(error)) {
           setUnavailable(error);
@@ -1421,6 +1462,7 @@
   }
 
   function autosize() {
+    updateCounter();
     input.style.height = "auto";
     input.style.height = Math.min(input.scrollHeight, 140) + "px";
   }
@@ -1428,6 +1470,11 @@
   launcher.addEventListener("click", function () {
     if (panel.hidden) open();
     else close();
+  });
+  skip.addEventListener("click", function () {
+    if (panel.hidden) open();
+    else if (!signIn.hidden) signInLink.focus();
+    else input.focus();
   });
   closeButton.addEventListener("click", close);
   panel.addEventListener("keydown", function (event) {
@@ -1465,6 +1512,8 @@
 
   function mount() {
     document.body.appendChild(root);
+    var pageSkip = document.querySelector("body > a.skip-link");
+    document.body.insertBefore(skip, pageSkip ? pageSkip.nextSibling : document.body.firstChild);
     updateSendButton();
     // The chat stays open across page loads of the same tab (the conversation itself is kept per user).
     if (recall(session, "open")) open();

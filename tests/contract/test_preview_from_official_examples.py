@@ -63,7 +63,8 @@ def test_the_multi_item_example_previews_with_its_lines_quantities_and_totals(sc
     # Variants come from the lines' custom_attributes (Size).
     assert [line["variant"] for line in preview["lines"]] == ["Medium", "32"]
     assert preview_text(preview) == (
-        "I'll order 2x Vintage Denim Jacket (Medium), 1x Leather Belt (32) — $13.05, incl. $1.05 tax, "
+        # the merchant's own $0.50 discount (no code) is named too: every amount of the total is confirmed
+        "I'll order 2x Vintage Denim Jacket (Medium), 1x Leather Belt (32) — $13.05 after $0.50 off, incl. $1.05 tax, "
         "$1.50 shipping, to Home, paid with Visa •••• 4242. Confirm?"
     )
 
