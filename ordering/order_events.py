@@ -82,6 +82,9 @@ class _Applied:
     refunded: int = 0  # what the shop gave back in this event (capped at the order's total)
     credited: int = 0  # of it, what went back to the spend caps
     recorded: int = 0  # adjustments recorded, whether or not they gave anything back
+    # Of `refunded`, what no adjustment or `amount_refunded` of the shop's reports: a cancel's rest, taken off the
+    # caps, which the shop has not said it paid back (the spec records refunds as adjustments).
+    unreported: int = 0
     adjustment_ids: list[str] = field(default_factory=list)  # those that gave something back
 
 
@@ -242,6 +245,7 @@ def _apply(event: MerchantWebhookEvent) -> str:
             kind="cancellation",
             reported=rest,
             amount=rest,
+            unreported=True,
         )
     if not (status_moves or applied.recorded):
         return WebhookOutcome.NO_CHANGE
@@ -329,9 +333,11 @@ def _give_back(
     kind: str,
     reported: int,
     amount: int,
+    unreported: bool = False,
 ) -> None:
     """Record one adjustment (`reported`: the merchant's amount) and give back `amount` of it, the part not
-    given back already: on the order (up to its total) and in the caps, under a key of this adjustment."""
+    given back already: on the order (up to its total) and in the caps, under a key of this adjustment.
+    `unreported`: ours (a cancel's rest), not one the shop reported."""
     refunded = min(max(amount, 0), max((flow.total_amount or 0) - flow.refunded_amount, 0))
     credited = 0
     if refunded:
@@ -360,6 +366,8 @@ def _give_back(
         applied.refunded += refunded
         applied.credited += credited
         applied.adjustment_ids.append(adjustment_id)
+        if unreported:
+            applied.unreported += refunded
 
 
 def _tell(
@@ -370,8 +378,15 @@ def _tell(
     total = flow.total_amount or 0
     if canceled:
         text = f"The shop canceled your order {reference}."
-        if applied.refunded:
-            text += f" You get a refund of {money} to the card you paid with."
+        reported = applied.refunded - applied.unreported
+        if reported:
+            text += f" You get a refund of {format_money(reported, flow.currency)} to the card you paid with."
+        if applied.unreported:
+            # Only what the shop reports as refunded is told as a refund: a cancel alone says nothing of the money.
+            text += (
+                f" It has not said yet that it gave back the {format_money(applied.unreported, flow.currency)} "
+                "you paid: if that does not come back to your card, ask the shop about it."
+            )
         action, kind = "flow.order_canceled_by_merchant", "order_canceled_by_shop"
     else:
         text = f"The shop refunded {money} for your order {reference}."
@@ -393,6 +408,8 @@ def _tell(
             "merchant_order_id": flow.merchant_order_id,
             "refunded": applied.refunded,
             "refunded_total": flow.refunded_amount,
+            # of `refunded`, what the shop has not reported paying back (a cancel without its refund adjustment)
+            "refund_unreported": applied.unreported,
             "currency": flow.currency,
         },
     )
