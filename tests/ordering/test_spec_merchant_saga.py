@@ -400,3 +400,28 @@ def test_the_read_placing_first_leaves_the_late_webhook_to_record_the_orders_sta
     assert placed_events(flow) == 1
     assert ledger(flow)["commit"] == flow.total_amount
     assert flow.merchant_order_status == "confirmed"
+
+
+def test_reads_that_fail_keep_waiting_past_the_steps_attempts_and_a_person_is_asked_once_in_time(
+    spec, settings, wall_clock
+):
+    settings.ORDERING_MERCHANT_WAIT_ESCALATE_SECONDS = 600
+    spec.control(handlers_on="all", complete="in_progress")
+    flow = spec.confirmed()
+    down = {"status": 500, "body": {"type": "processing_error", "code": "internal", "message": "down"}}
+    spec.control(queue={"get": [down] * 5})
+
+    # more failed reads than ORDERING_STEP_MAX_ATTEMPTS (3): the outcome is unknown, not a failure
+    for _ in range(5):
+        wall_clock.advance(200)
+        flow_run(flow_id=flow.pk)
+
+    flow = OrderFlow.objects.get(pk=flow.pk)
+    assert_waiting(spec, flow)
+    assert [status for method, _, status in spec.wire() if method == "GET"][-5:] == [500] * 5
+    assert escalations(flow) == 1
+    assert "a specialist is checking with them" in messages(flow)[-1]["text"]
+
+    wall_clock.advance(400)
+    flow_run(flow_id=flow.pk)
+    assert escalations(flow) == 1  # asked once
