@@ -312,8 +312,8 @@
   input.placeholder = "Ask for something to buy…";
   input.setAttribute("aria-describedby", "oaw-hint oaw-counter");
   input.setAttribute("autocomplete", "off");
-  input.maxLength = config.maxChars;
-  // How many characters are left, once a message comes near the limit.
+  // How many characters are left once a message comes near the limit, and how many too many past it (no
+  // maxlength: a pasted text is never cut silently).
   var counter = el("p", "oaw-counter");
   counter.id = "oaw-counter";
   counter.hidden = true;
@@ -1075,10 +1075,13 @@
   function updateCounter() {
     var left = config.maxChars - input.value.length;
     counter.hidden = left > config.maxChars / 10;
-    counter.textContent =
-      left > 0
-        ? left + (left === 1 ? " character" : " characters") + " left"
-        : "A message can be at most " + config.maxChars + " characters long.";
+    counter.classList.toggle("oaw-counter-over", left < 0);
+    if (left >= 0) counter.textContent = left + (left === 1 ? " character" : " characters") + " left";
+    else {
+      counter.textContent =
+        -left + (left === -1 ? " character" : " characters") + " too many: a message can be at most " +
+        config.maxChars + " characters long.";
+    }
   }
 
   function setUnavailable(error) {
