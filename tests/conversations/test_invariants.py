@@ -160,7 +160,7 @@ def test_a_preview_over_a_cap_says_which_cap_and_cannot_be_confirmed(shop, chat,
 
     text = _texts(chat, answer)
     assert "per-order cap of $100.00" in text, text
-    assert "/settings/" in text
+    assert "in your settings" in text and "/settings/" not in text  # the card's settings button, not a bare path
     assert answer["pending_confirmation"] is None  # no confirm buttons for it
     preview_message = next(m for m in answer["messages"] if m["kind"] == "preview_blocked")
     assert preview_message["preview"]["total"] > 10000

@@ -110,16 +110,11 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
         message_data.update(kind="preview_blocked", blocked=blocked)
         if blocked.get("quick_replies"):
             message_data["quick_replies"] = blocked["quick_replies"]
-        where = (
-            f" You can change this on your settings page: {blocked['settings_url']}"
-            if blocked.get("settings_url")
-            else ""
-        )
         return ToolResult(
             ok=True,
             data={"flow_id": str(flow.pk), "blocked": blocked, "total": preview["total"], "held": False},
-            say=f"{preview_text(preview).rsplit(' Confirm', 1)[0]} I can't place this order: {blocked['message']}"
-            + where,
+            # The card beside it shows the order; the words say only what is blocked and why (never "I'll order").
+            say=_blocked_words("I can't place this order", blocked),
             message_data=message_data,
         )
     turn.state["shown_preview_hash"] = flow.preview_hash
@@ -150,8 +145,7 @@ def _reopen_released_cart(turn: Turn) -> OrderFlow | ToolResult:
             return ToolResult(
                 ok=True,
                 data={"flow_id": None, "blocked": blocked, "held": False},
-                say=f"I still can't place this order: {blocked['message']} "
-                f"You can change this on your settings page: {blocked['settings_url']}",
+                say=_blocked_words("I still can't place this order", blocked),
                 message_data={"kind": "refusal", "blocked": blocked},
             )
     session = cart_send(turn, cart_snapshot(turn))
@@ -159,6 +153,20 @@ def _reopen_released_cart(turn: Turn) -> OrderFlow | ToolResult:
         return session
     flow = turn.cart_flow()
     return flow if flow is not None else failed("The cart is empty; there is nothing to preview.")
+
+
+def _blocked_words(opening: str, blocked: dict[str, Any]) -> str:
+    """What stops the order and why, said once; where to change it is the message's settings button (its
+    `blocked.settings_url`), named in words only when the reason does not already name the settings page."""
+    reason = str(blocked["message"]).strip()
+    if reason[:4] in ("You ", "This") and not reason.startswith("This order of"):
+        reason = reason[0].lower() + reason[1:]
+    elif reason.startswith("This order of "):
+        reason = "its total of " + reason.removeprefix("This order of ")
+    said = f"{opening}: {reason}"
+    if blocked.get("settings_url") and "settings" not in reason:
+        said += " You can change that in your settings."
+    return said
 
 
 def _placement_blocker(turn: Turn, flow: OrderFlow) -> dict[str, Any] | None:
