@@ -613,6 +613,9 @@ class CartLine:
     colour: str | None
     size: str | None
     quantity: int
+    # How many different people the line's units were said to be for (0: none said): "2 packs of socks" is one
+    # person's two, "zip hoodies for me and my wife" two people's one each ("the same for my son" copies one or two).
+    people: int = 0
 
 
 @dataclass(frozen=True)

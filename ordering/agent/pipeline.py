@@ -171,7 +171,7 @@ def offline_generator() -> Any:
     return OfflineGenerator(catalog_lexicon(merchant_id_default()))
 
 
-def _cart_lines(rows: list[dict]) -> tuple[c.CartLine, ...]:
+def _cart_lines(rows: list[dict], owners: dict[str, list[str]] | None = None) -> tuple[c.CartLine, ...]:
     return tuple(
         c.CartLine(
             variant_id=line["variant_id"],
@@ -180,6 +180,7 @@ def _cart_lines(rows: list[dict]) -> tuple[c.CartLine, ...]:
             colour=line.get("colour"),
             size=line.get("size"),
             quantity=line["quantity"],
+            people=len(set((owners or {}).get(line["variant_id"]) or [])),
         )
         for line in rows
     )
@@ -198,7 +199,7 @@ def dialogue_context(turn: Turn) -> c.DialogueContext:
     flow = turn.cart_flow()
     awaiting = bool(flow and flow.status == FlowStatus.PREVIEWED and turn.latest_preview_hash() == flow.preview_hash)
     return c.DialogueContext(
-        cart=_cart_lines(state["cart"]),
+        cart=_cart_lines(state["cart"], state.get("owners") or {}),
         pending=c.PendingQuestion(
             slot=pending.get("slot") or "product",
             options=tuple(c.Option(value=o["value"], label=o["label"]) for o in pending.get("options") or []),

@@ -411,7 +411,7 @@ def _owner_drop(state: dict, variant_id: str, person: str, count: int) -> None:
     state["owners"] = owners
 
 
-def _share_of_person(state: dict, person: str) -> tuple[dict, str, int] | None:
+def _share_of_person(state: dict, person: str, product_ids: tuple[str, ...] = ()) -> tuple[dict, str, int] | None:
     """The one cart line that `person` shares with others ("beanies - red for my mum and red for my sister": one line
     of two, one each), with the owner word it is kept under and how many of it are theirs; None when no line or two
     lines hold a share of theirs, or the person word fits two owners of the line ("her" of mum and sister)."""
@@ -420,6 +420,8 @@ def _share_of_person(state: dict, person: str) -> tuple[dict, str, int] | None:
     group = next((kind for kind in (_ME, _HE, _SHE) if person in kind), None)
     found = []
     for row in state.get("cart") or []:
+        if product_ids and row["product_id"] not in product_ids:
+            continue  # "just the cap for him" of a cap and a flask each: his flask goes, not a question of which
         said = owners.get(row["variant_id"]) or []
         if not said or (len(set(said)) == 1 and len(said) >= row["quantity"]):
             continue  # nobody's, or theirs alone
@@ -2357,7 +2359,7 @@ class Policy:
             return False
         if _lines_of_person(turn.state, target.person):
             return False
-        share = _share_of_person(turn.state, target.person)
+        share = _share_of_person(turn.state, target.person, target.product_ids)
         if share is None:
             return False
         row, owner, count = share

@@ -178,7 +178,7 @@ def context_to_dict(context: DialogueContext) -> dict[str, Any]:
         if context.pending.quantity is not None:
             pending["quantity_asked"] = context.pending.quantity
     data: dict[str, Any] = {
-        "cart": [{**asdict(line), "title": _clip(line.title, MAX_TITLE_CHARS)} for line in context.cart[:MAX_LIST]],
+        "cart": [_line_dict(line) for line in context.cart[:MAX_LIST]],
         "pending": pending,
         "awaiting_confirmation": context.awaiting_confirmation,
         "last_shown": [_option(option) for option in context.last_shown[:MAX_LIST]],
@@ -190,9 +190,15 @@ def context_to_dict(context: DialogueContext) -> dict[str, Any]:
     if context.promotions_told:
         data["promotions_told"] = True
     if context.ordered:
-        data["just_ordered"] = [
-            {**asdict(line), "title": _clip(line.title, MAX_TITLE_CHARS)} for line in context.ordered[:MAX_LIST]
-        ]
+        data["just_ordered"] = [_line_dict(line) for line in context.ordered[:MAX_LIST]]
+    return data
+
+
+def _line_dict(line: CartLine) -> dict[str, Any]:
+    """A cart line for the model: its title clipped; how many people it is for only when someone was said."""
+    data = {**asdict(line), "title": _clip(line.title, MAX_TITLE_CHARS)}
+    if not line.people:
+        data.pop("people")
     return data
 
 

@@ -312,6 +312,9 @@ YES = (
     "order away", "send it all through", "send it all", "send the lot", "order the lot", "go ahead with that",
     "go ahead with it", "go ahead and place it", "go ahead and send it", "order it all", "get it all ordered",
     "get them ordered", "get it sent", "get it sent off",
+    # "yep thats them, order pls", "L is right now, go ahead and buy it"
+    "order please", "please order them", "order them please", "order them", "go ahead and buy it",
+    "go ahead and buy them", "go ahead and order it", "go ahead and order them", "buy them", "buy it please",
 )  # fmt: skip
 # Words that agree with the preview without being a yes themselves ("that all looks fine", "lovely"): beside a yes
 # ("please place the order") they are part of it.
@@ -335,6 +338,10 @@ ASSENT = (
     "that is us both sorted", "that is us sorted", "that is both sorted", "that is both of us sorted", "us both sorted",
     "both sorted", "that is both done", "sound", "happy with that", "i am happy with that",
     "that is what i want", "that is what i wanted", "that is exactly what i want", "that is the one i want",
+    # "yep thats them, order pls"; a value of the preview said back first ("L is right now, go ahead":
+    # `_values_said_back`)
+    "that is them", "that is them now", "those are them", "those are the ones", "that is the ones", "is right",
+    "is right now", "are right", "are right now", "that is right now", "is correct", "is correct now", "is the one",
 )  # fmt: skip
 # "great, that's it - send it", "cheers, thats the lot - order it", "brill, that's all - go ahead and place it": the
 # order said complete beside a yes is the yes (it showed the preview again, or searched for "cheer"); alone it is no yes
@@ -550,7 +557,8 @@ ALL_FOR_ANOTHER = _rx(
 # "only the tee for her, in S": one more of that line, for someone else, in what is said (or, when she has it already
 # beside other things, only that of hers is kept)
 ONLY_ONE_FOR_ANOTHER = _rx(
-    r"^(?:(?:ok|okay|no|sorry|actually)\s*,?\s*)*(?:only|just)\s+(?:the\s+)?(?P<thing>[a-z0-9 -]+?)\s+for\s+(?P<who>"
+    r"^(?:(?:ok|okay|no|sorry|actually|ah|oh|hmm|so|right)\s*,?\s*)*(?:only|just)\s+(?:the\s+)?"
+    r"(?P<thing>[a-z0-9 -]+?)\s+for\s+(?P<who>"
     + _ANOTHER
     + r")"
     + r"\s*,?\s*(?:in\s+)?(?P<values>(?:size\s+)?[a-z0-9 ]{1,20}?)?\s*(?:please|pls|too)?$"
@@ -1325,6 +1333,13 @@ ALREADY_HAS_REMARK = re.compile(
 )
 
 
+HAS_ONE_FIRST = re.compile(
+    r"(?i)^(?P<lead>(?:(?:actually|oh|ah|hmm|wait|no|nah|ok|okay)\W+)*)(?:he|she|they|my\s+[a-z]+)\s*"
+    r"(?:['\u2019]\s*s|\s+has|\s+have|['\u2019]\s*ve|\s+s)\s+(?:already\s+)?got\s+(?:a|an|one|some|the|his|her|their)\s+"
+    r"[a-z][a-z ]{1,25}?(?:\s+already)?\s*[,;.-]\s*(?P<rest>.+)$"
+)
+
+
 # "2x black steel bottles, one for work one for the car", "two soft flasks - one for the gym and one for home", "one for
 # each bike": where each of the things counted goes, no thing of its own (the car was searched for)
 ONE_FOR_EACH_PLACE = re.compile(
@@ -1518,6 +1533,28 @@ def people_with_values(said: str) -> list[str]:
     return people
 
 
+# A code said and taken back in the same message: "…, SAVE10 on it - actually no save it for later", "use RUN15, wait
+# no, keep it for the next order" (`_Reader._parts`)
+CODE_WITHDRAWN = _rx(
+    r"(?:\b(?:actually|wait|hmm|hang on|on second thoughts?|oh)\b[\s,.-]*)+(?:\b(?:no|nah|nope)\b[\s,.-]*)?"
+    r"(?:(?:save|keep|hold)\s+(?:it|that|the code|that code|the discount)\s+(?:for|till|until)\b[a-z ]*"
+    r"|(?:don'?t|dont|do not)\s+(?:use|apply|bother with)\s+(?:it|that|the code|that code)\b[a-z ]*"
+    r"|(?:forget|leave|skip)\s+(?:the\s+)?(?:code|discount)\b[a-z ]*|no code\b[a-z ]*)"
+)
+# A run of letters and digits longer than any word the shop or a customer uses (`OfflineGenerator.generate`)
+LONG_RUN = re.compile(r"[^\W_]{41,}")
+# "the cap's white", "the tee should be an XL", "shoes need to be 43": a line's thing said with its new value
+THING_IS_VALUE = re.compile(
+    r"(?i)\b(?P<thing>(?:the|my|his|her)\s+[a-z]+(?:\s+[a-z]+)?)\s*(?:['\u2019]\s*s|\s+is|\s+should be|\s+needs? to be"
+    r"|\s+wants? to be|\s+can be)\s+(?:an?\s+|in\s+|size\s+)?(?P<value>xxl|xl|xs|s|m|l|\d{2}|"
+    r"black|white|grey|gray|navy|blue|red|green|orange|pink|purple|tan|olive|beige|brown|yellow|lime|clear)\b(?!\s*for\b)"
+)
+# "…, same sizes. and use SAVE10": a code said after "the same for …" (`_Reader._same_said_plainly`)
+SAME_THEN_CODE = _rx(
+    r"\s*[,;.-]?\s*(?:and\s+|also\s+|plus\s+)?(?:(?:use|apply|put on|stick on|add|with)\s+)?(?:the\s+)?(?:code\s+)?"
+    r"(?P<code>(?!(?:in|size|sz|us|uk|eu|a|an|x)\d)[a-z]{2,}\d{1,3})"
+    r"(?:\s+(?:code|on it|on that|please|pls|too|as well))*\s*[.!]*$"
+)
 # "for me", "for my son": who a part of a message is for (`_Reader._persons_by_clause`)
 PERSON_IN_PART = _rx(r"\bfor\s+(?P<who>" + _WHO + r")\b")
 # "…, and leave hers", "keep his as it is": the other person's line stays (`_Reader._change_for_a_person`)
@@ -2955,7 +2992,8 @@ EXPRESS = _rx(
     r"express|next day|next-day|overnight|fastest|expedited|priority|rush|same day|asap delivery|"
     r"fast (?:shipping|delivery)|quick (?:shipping|delivery)|quickest|ship it fast|ship fast|"
     r"(?:as )?(?:quick|fast) as (?:possible|poss|you can)|"
-    r"the (?:faster|quicker|fastest|quickest) (?:one|option|way)|faster (?:shipping|delivery|one|option)|"
+    r"the (?:faster|quicker|fastest|quickest) (?:one|option|way)|the (?:fast|quick) (?:way|shipping|delivery)|"
+    r"faster (?:shipping|delivery|one|option)|"
     # "can i get it quicker?", "i need them sooner": the thing sent faster
     r"(?:get|have|send|ship|deliver|need)\s+(?:it|them|this|that|these|those)\s+(?:to\s+(?:me|us)\s+)?"
     r"(?:any\s+|a\s+bit\s+|a\s+little\s+)?(?:faster|quicker|sooner)|"
@@ -3586,6 +3624,11 @@ class OfflineGenerator:
         self.lexicon = lexicon
 
     def generate(self, *, text: str, context: DialogueContext) -> list[Command]:
+        # No product, size, colour or code is 40 letters long: a run that long is dropped before reading (one word of
+        # 2,000 letters took the reader's patterns 40 s and held a worker; every other message reads in milliseconds)
+        text = LONG_RUN.sub(" ", text)
+        if not text.strip():
+            return [CannotHandle(text="", reason="not understood")]
         commands = self._generate(text=text, context=context)
         commands = self._without_filler_not_understood(commands)
         commands = self._one_each_of_different_things(text, commands)
@@ -4759,6 +4802,11 @@ class _Reader:
         already = ALREADY_HAS_REMARK.search(text)
         if already is not None and already.start() > 0 and "?" not in already["remark"]:
             text = text[: already.start()]
+        # "actually he's got a flask, just the cap for him": what someone has already, said first as the reason for
+        # the change after it (it read "flask cap" as a product to swap to)
+        has_one = HAS_ONE_FIRST.match(text)
+        if has_one is not None and has_one["rest"].strip():
+            text = f"{has_one['lead']}{has_one['rest']}"
         # "do you do them in beige? my son might want some": someone's maybe after a question is no order (it changed
         # the colour of the customer's own line to beige)
         maybe = MAYBE_AFTER_QUESTION.search(text)
@@ -4782,6 +4830,35 @@ class _Reader:
         if len(sized_people) >= 2:
             text = PERSON_IS_SIZE.sub(_size_for_person, text)
         text = _sizes_after_people(text)
+        # "just the 1 extra flask" of two: the count of that line, as "just one flask" is read (the other lines were
+        # taken out, and the two flasks kept)
+        text = rx.sub(
+            r"(?i)\b(just|only)\s+the\s+(1|one|2|two|3|three)\s+(?:extra|more|additional|spare)\s+",
+            r"\1 \2 ",
+            text,
+        )
+        if context.cart:
+            text = rx.sub(r"(?i)\b(just|only)\s+the\s+(1|one|2|two|3|three)\s+(?=[a-z])", r"\1 \2 ", text)
+        # "no socks, and the cap's white", "the tee should be an XL" at a preview: the thing of a line, in that value,
+        # as "the cap in white" is read (it was not understood, and the yes after it ordered the blue cap)
+        if context.cart and "?" not in text:
+
+            def in_value(match: re.Match[str]) -> str:
+                named = lexicon.find(normalize(match["thing"])).product_ids
+                if not named or not any(line.product_id in named for line in context.cart):
+                    return match.group(0)
+                return f"{match['thing']} in {match['value']}"
+
+            text = THING_IS_VALUE.sub(in_value, text)
+        # "one beanie's enough", "2 packs will be plenty": that count of the thing, as "just one beanie" is read (it was
+        # not understood, and a yes to the preview shown again placed two)
+        text = rx.sub(
+            r"(?i)^(?P<lead>(?:(?:oh|ah|actually|hmm|ok|okay|no|nah|sorry)\W+)*)(?P<count>1|one|2|two|3|three)\s+"
+            r"(?P<thing>[a-z][a-z -]{1,30}?)\s*(?:['\u2019]\s*s|\s+is|\s+will be|\s+would be|\s+should be)\s+"
+            r"(?:enough|plenty|fine|ok|okay|loads|heaps)\b",
+            r"\g<lead>just \g<count> \g<thing>",
+            text,
+        )
         # "… and one pair in M for me. Anyway thanks so much, have a lovely weekend x": the goodbye after the request,
         # no part of it ("have a lovely weekend" became a search for "weekend" that took the M pair with it)
         last = rx.search(r"(?<=[.!?])\s+(?:(?:anyway|anyways)\b[\s,]*)?(?P<tail>[^.!?]+?)[\s.!]*$", text, re.I)
@@ -5148,8 +5225,42 @@ class _Reader:
         """With several lines in the cart: "and the same for her in S" may mean any of them or all, so it is asked;
         "only the tee for her, in S" is one more of that line for her, in what is said (the cart became the tee in S,
         and the customer's own tee and socks were lost)."""
+        said, code = self._same_said_plainly(normalize(self.raw))
+        found = self._for_another_said(said)
+        if not code:
+            return found
+        if found and any(isinstance(command, AddItems) for command in found):
+            return [*found, ApplyCode(code=code)]
+        return None
+
+    def _same_said_plainly(self, said: str) -> tuple[str, str]:
+        """ "double it, one set for my sister, same sizes. and use SAVE10" → ("the same for my sister", "SAVE10"): the
+        same again said another way, without the words that only say it is the same, and a code said after it (the
+        code alone was read, and the sister's set was lost without a word)."""
+        code = ""
+        tail = SAME_THEN_CODE.search(said)
+        if (
+            tail is not None
+            and tail["code"].rstrip("0123456789") not in NOT_CODE_LETTERS
+            and self._is_code(tail["code"], tail["code"])
+        ):
+            code, said = tail["code"].upper(), said[: tail.start()].strip(" ,.")
+        said = rx.sub(
+            r"^(?:(?:ok|okay|oh|and|actually)\s*,?\s*)*(?:double it|double that|double the order|double up|twice that)"
+            r"\s*[,;:-]?\s*(?:(?:one|a|the other|another)\s+(?:set|lot|of each|each)\s+)?(?=for\b)",
+            "the same ",
+            said,
+        )
+        said = rx.sub(
+            r"\s*[,;.-]?\s*(?:in\s+)?(?:the\s+)?same\s+(?:sizes?|colou?rs?|everything|size and colou?r)"
+            r"(?:\s+(?:please|pls|too|as well))*\s*[.!]*$",
+            "",
+            said,
+        )
+        return said, code
+
+    def _for_another_said(self, said: str) -> list[Command] | None:
         lines_ = self.context.cart
-        said = normalize(self.raw)
         if len(lines_) == 1:
             return self._same_again_for_another(said, lines_[0])
         if len(lines_) < 2:
@@ -5181,7 +5292,15 @@ class _Reader:
             return None
         item = replace(item, category=None, colour=item.colour or line.colour, quantity=item.quantity)
         others = tuple(dict.fromkeys(other.product_id for other in lines_ if other.product_id != line.product_id))
-        if (
+        shared = (
+            # "actually he's got a flask, just the cap for him" after the same of a cap and a flask for him: every line
+            # holds his one beside the customer's (one line of two each), and only his cap stays (it added a third cap)
+            not (only.group("values") or "").strip()
+            and others
+            and all(other.quantity >= 2 for other in lines_)
+            and not any(other.quantity != lines_[0].quantity for other in lines_)
+        )
+        if shared or (
             item.size
             and others
             and any(
@@ -5193,6 +5312,23 @@ class _Reader:
             # in S are in the cart): her other things go, never one more tee
             return [RemoveItem(target=ItemSpec(product_ids=others, person=person_key(only.group("who"))))]
         return [AddItems(items=(item,))]
+
+    def _values_said_back(self, core: str) -> str:
+        """ "navy M yep thats right, order away", "L is right now, go ahead and buy it" at a preview: the colour and
+        size of its lines said back first, as a check, are no change (the message was not understood, and the yes in it
+        was lost). Only the values the preview's lines have, at the head of the message, before more words."""
+        if not self.context.awaiting_confirmation or not self.context.cart:
+            return core
+        values = {value.lower() for line in self.context.cart for value in (line.colour, line.size) if value}
+        words = core.split()
+        # "M is right now" reads as "actually m now"; "ugh no, 42 was right" goes back to 42 (a change, never a yes)
+        head = 1 if words and words[0] == "actually" and not rx.search(r"\bwas\b", self.raw.lower()) else 0
+        start = head
+        while head < len(words) and words[head] in values:
+            head += 1
+        if head == start or head == len(words):
+            return core
+        return " ".join(words[head:])
 
     def _letters_as_sizes(self, words: str, product_id: str) -> str:
         """ "she's an S", "tech tee blue M": a size letter said alone is the size, for a thing sized in letters."""
@@ -5311,7 +5447,7 @@ class _Reader:
             items.append(replace(
                 item, category=None, colour=item.colour or line.colour, size=size,
                 size_said=item.size_said if sized else None, size_options=item.size_options if sized else (),
-                quantity=None, person=person,
+                quantity=line.quantity if line.quantity > 1 and line.people <= 1 else None, person=person,
             ))  # fmt: skip
         if values and not fitted:
             return None
@@ -5336,7 +5472,9 @@ class _Reader:
                         category=None,
                         colour=item.colour or line.colour,
                         size=item.size if (item.size or item.size_said) else line.size,
-                        quantity=None,
+                        # "2 packs of socks" then "and the same for my wife": two more, the line's count (it was one);
+                        # a line of one each for several people copies one
+                        quantity=line.quantity if line.quantity > 1 and line.people <= 1 else None,
                         person=person_key(who) if who else None,
                     ),
                 )
@@ -5753,8 +5891,32 @@ class _Reader:
                 and not rx.search(r"\b(?:qty|quantity|x\s*\d+|\d+\s*x)\b", self.text)
             ):
                 command = SetSlot(slot="size", value=command.value, target=_line_target(shoes[0]), correction=True)
+            if isinstance(command, AddItems) and not COUNT_WORDS.search(self.text):
+                command = AddItems(items=tuple(self._shoe_size_as_said(item) for item in command.items))
+            elif isinstance(command, ProductQuestion) and command.item is not None and command.item.size:
+                command = replace(command, item=self._shoe_size_as_said(command.item))
             result.append(command)
         return result
+
+    def _shoe_size_as_said(self, item: ItemSpec) -> ItemSpec:
+        """ "cloud joggers grey 41, or is it 42? yeah 42": a second shoe size said after the first is the size meant,
+        never a count of 42 pairs (a count of 35 to 50 that is a size of the shoe, beside a size said)."""
+        if (
+            item.quantity is None
+            or not 35 <= item.quantity <= 50
+            or not item.size
+            or not item.product_ids
+            or rx.search(r"\b(?:qty|quantity|pairs?|x\s*\d+|\d+\s*x)\b", self.text)
+        ):
+            return item
+        said = self.text.lower()
+        if said.rfind(str(item.quantity)) < said.rfind(item.size.lower()):
+            return item  # "they're 42s, can you swap them for a 43?": the size said last is the size
+        entries = [self.lexicon.by_id.get(pid) for pid in item.product_ids]
+        if not all(entry is not None and entry.size_kind == "shoe" and str(item.quantity) in entry.sizes
+                   for entry in entries):  # fmt: skip
+            return item
+        return replace(item, size=str(item.quantity), quantity=None)
 
     def _one_each(self, commands: list[Command], people: int) -> list[Command]:
         """ "A pullover hoodie for me and my brother, L": one thing that is worn, for two people, is one each (it
@@ -5997,7 +6159,7 @@ class _Reader:
         if _covers(core_polite, (*YES, *HEDGE, *HEDGE_FILLER)) and not _covers(core_polite, (*YES, *HEDGE_FILLER)):
             return [CannotHandle(text=self.raw[:300], reason="unsure: a hesitant answer is not a confirmation")]
         # "yep that's it", "yeah that's everything": as "yes that is it" (it showed the preview again)
-        core_yes = rx.sub(r"^(?:yeah|yep|yup|ya|yea|yeh|ye|yess)\b", "yes", core)
+        core_yes = rx.sub(r"^(?:yeah|yep|yup|ya|yea|yeh|ye|yess)\b", "yes", self._values_said_back(core))
         if _covers(core_yes, (*YES, *ASSENT, *POLITE, *DONE_BESIDE_A_YES, "whatever", "just")) and not _covers(
             core_yes, (*ASSENT, *POLITE, *DONE_BESIDE_A_YES, "it", "now", "whatever", "just")
         ):
@@ -7051,6 +7213,13 @@ class _Reader:
                 continue
             commands.append(ApplyCode(code=code))
             rest = rx.sub(r"\s+", " ", said.sub(" ", rest)).strip(" ,")
+        applied = [command.code.lower() for command in commands if isinstance(command, ApplyCode)]
+        typed = self.raw.lower()
+        last_code = max((typed.rfind(code) for code in applied), default=-1)
+        if last_code >= 0 and CODE_WITHDRAWN.search(typed, last_code):
+            # "black day pack, SAVE10 on it - actually no save it for later": the code said and taken back in the same
+            # breath is not applied (it was, and the order was placed with it)
+            commands = [command for command in commands if not isinstance(command, ApplyCode)]
         if any(isinstance(command, ApplyCode) for command in commands):
             # "My friend Alice gave me her code ALICE10 - could I use it on the blue Sport Earbuds?": the code on that
             # thing, asked for (the earbuds were only asked about)
@@ -8138,6 +8307,17 @@ class _Reader:
             what = match.group("what")
             if rx.fullmatch(r"(?:it|that|this|them|rush|hurry|problem|worries|thanks|thank you|way)(?:\s+\w+)?", what):
                 continue
+            parts = [
+                part.strip() for part in rx.split(r"\s*(?:,|&|\band\b|\bplus\b|\bor\b|\bno\b)\s*", what) if part.strip()
+            ]
+            if len(parts) > 1:
+                # "drop the cap and socks then", "lose the cap and the socks", "no cap and no socks": every line named
+                # comes out (the last one named alone did, and the cap was ordered)
+                targets = [self._cart_target(part) for part in parts]
+                if all(t is not None and t.variant_id is not None for t in targets) and len(
+                    {t.variant_id for t in targets if t is not None}
+                ) == len(targets):
+                    return [RemoveItem(target=t) for t in targets if t is not None]
             target = self._cart_target(what) or self._line_by_its_colour(what)
             if target is not None and target.variant_id is not None:
                 item = self._item(what)
@@ -11385,7 +11565,12 @@ class _Reader:
                     if words[i] in SIZE_LETTERS
                     and words[i] != "s"
                     and set(owners.get(singular(words[i - 1]), ())) & set(product_ids)
-                    and (words[i + 1] == "the" or colour_of(words[i + 1]) is not None)
+                    and (
+                        words[i + 1] == "the"
+                        or colour_of(words[i + 1]) is not None
+                        # "tech tee L in black", "zip hoodie M in navy" (the size was lost)
+                        or (words[i + 1] == "in" and i + 2 < len(words) and colour_of(words[i + 2]) is not None)
+                    )
                 ),
                 None,
             )

@@ -64,6 +64,9 @@ EDITING_PHRASES: tuple[tuple[str, ...], ...] = tuple(
             "make that",
             "make it",
             "or rather",
+            # the size remembered as it is typed: "grey 41 or is it 42... yeah 42" (42 pairs of the 41 were ordered)
+            "or is it",
+            "or was it",
             "rather",
             "oops",
             "whoops",

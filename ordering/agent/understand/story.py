@@ -891,7 +891,13 @@ def _earlier(text: str, ctx: StoryContext) -> str:
         text,
         flags=re.I,
     )
-    if earlier != text and ctx.names_product(normalize(earlier)):
+    if (
+        earlier != text
+        and ctx.names_product(normalize(earlier))
+        and not rx.search(r"\b(?:refund|money back|return|exchange|replacement|replace)\b", text, flags=re.I)
+    ):
+        # (never a complaint: "the shoes from my last order arrived damaged … i want a refund" is a person's job, and
+        # dropping it left "the shoes" to be searched)
         text = earlier
     return text
 
