@@ -151,3 +151,40 @@ def test_one_enormous_word_is_not_understood_and_a_request_beside_it_is_still_re
     [command] = read(generator, "x" * 1990)
     assert isinstance(command, CannotHandle) and command.reason == "not understood", command
     assert lines(read(generator, "grey beanie please " + "z" * 300)) == [("prod_beanie", "grey", None, None)]
+
+
+SHOES_AND_SOCKS = _at_preview(
+    _line("var_court_classic_43", "prod_court_classic", "white", "43"),
+    _line("var_run_socks_black_m", "prod_run_socks", "black", "M"),
+)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "yep shoes 43, socks M, all correct - place it",
+        "lovely, both things look right - order",
+        "sorted, order the two",
+        "thats better now, place the order for both",
+    ],
+)
+def test_the_preview_said_back_line_by_line_beside_a_yes_is_the_yes(generator, said):
+    assert read(generator, said, SHOES_AND_SOCKS) == [Confirm()]
+
+
+@pytest.mark.parametrize(
+    "said", ["shoes 44, socks M, place it", "yes just the socks", "so yeah the shoes", "socks L, all correct, order"]
+)
+def test_a_line_said_with_another_value_or_alone_is_never_the_yes(generator, said):
+    assert Confirm() not in read(generator, said, SHOES_AND_SOCKS)
+
+
+def test_what_the_things_are_for_said_after_them_adds_nothing(generator):
+    commands = read(generator, "a kettlebell and a foam roller please, kitting out a gym in the shed")
+    assert [item[0] for item in lines(commands)] == ["prod_kettlebell", "prod_foam_roller"], commands
+
+
+def test_a_pair_for_someone_after_mine_in_a_size_is_theirs_with_its_size_asked(generator):
+    commands = read(generator, "running socks L for me and a pack for my daughter")
+    [added] = commands
+    assert [(item.size, item.person, item.quantity) for item in added.items] == [("L", "me", 1), (None, "daughter", 1)]

@@ -315,6 +315,10 @@ YES = (
     # "yep thats them, order pls", "L is right now, go ahead and buy it"
     "order please", "please order them", "order them please", "order them", "go ahead and buy it",
     "go ahead and buy them", "go ahead and order it", "go ahead and order them", "buy them", "buy it please",
+    # "sorted, order both tees", "grand, order the three", "thats it now, send it over" (the lines said back go first:
+    # `_lines_said_back`)
+    "order", "order them all", "order it all now", "send it over", "send them over", "send it through",
+    "place the order for", "place the order for all", "buy", "get them sent", "place them", "place it all",
 )  # fmt: skip
 # Words that agree with the preview without being a yes themselves ("that all looks fine", "lovely"): beside a yes
 # ("please place the order") they are part of it.
@@ -342,6 +346,10 @@ ASSENT = (
     # `_values_said_back`)
     "that is them", "that is them now", "those are them", "those are the ones", "that is the ones", "is right",
     "is right now", "are right", "are right now", "that is right now", "is correct", "is correct now", "is the one",
+    # "cheers, both pairs look right - order", "thats better, place the order for all 3", "all right, go ahead"
+    "cheers", "look right", "looks right now", "look good", "look fine", "that is better", "better", "all right",
+    "alright", "correct", "right", "that is it now", "sorted now", "nice", "cool", "good", "that is", "that is the",
+    "that is all of",
 )  # fmt: skip
 # "great, that's it - send it", "cheers, thats the lot - order it", "brill, that's all - go ahead and place it": the
 # order said complete beside a yes is the yes (it showed the preview again, or searched for "cheer"); alone it is no yes
@@ -1540,6 +1548,14 @@ CODE_WITHDRAWN = _rx(
     r"(?:(?:save|keep|hold)\s+(?:it|that|the code|that code|the discount)\s+(?:for|till|until)\b[a-z ]*"
     r"|(?:don'?t|dont|do not)\s+(?:use|apply|bother with)\s+(?:it|that|the code|that code)\b[a-z ]*"
     r"|(?:forget|leave|skip)\s+(?:the\s+)?(?:code|discount)\b[a-z ]*|no code\b[a-z ]*)"
+)
+# "merino socks M for me and a pair for my son" (`_Reader.__init__`); "a blue tech tee L for me and one for my mate" is
+# two in L (the corpus' reading: "one" is one more of it)
+ONE_MORE_FOR_ANOTHER_UNSIZED = re.compile(
+    r"(?i)^(?P<thing>[a-z][a-z -]{2,40}?)\s+(?:in\s+|size\s+)?(?P<value>xxl|xl|xs|s|m|l|\d{2})\s+for\s+"
+    r"(?P<me>me|myself)\s*"
+    r"(?:and|&|\+|,)\s*(?:a pair|a pack|another pair|another pack|one pair|one pack)\s+for\s+"
+    r"(?P<who>(?:my|our|the)\s+(?:\w+\s+)?(?:" + RELATION + r")|him|her)\s*(?:please|pls|too|as well)?[.!]*$"
 )
 # A run of letters and digits longer than any word the shop or a customer uses (`OfflineGenerator.generate`)
 LONG_RUN = re.compile(r"[^\W_]{41,}")
@@ -4830,6 +4846,11 @@ class _Reader:
         if len(sized_people) >= 2:
             text = PERSON_IS_SIZE.sub(_size_for_person, text)
         text = _sizes_after_people(text)
+        # "merino socks M for me and a pair for my son": two of the thing, mine in M and his whose size is asked (his
+        # pair was lost, or took my M on a guess), as "2 merino socks, M for me and one for my son" is read
+        text = ONE_MORE_FOR_ANOTHER_UNSIZED.sub(
+            lambda m: f"2 {m['thing']}, {m['value']} for {m['me']} and one for {m['who']}", text, count=1
+        )
         # "just the 1 extra flask" of two: the count of that line, as "just one flask" is read (the other lines were
         # taken out, and the two flasks kept)
         text = rx.sub(
@@ -5312,6 +5333,47 @@ class _Reader:
             # in S are in the cart): her other things go, never one more tee
             return [RemoveItem(target=ItemSpec(product_ids=others, person=person_key(only.group("who"))))]
         return [AddItems(items=(item,))]
+
+    def _lines_said_back(self, core: str) -> str:
+        """ "yep shoes 44, socks L, all correct - place it", "perfect thats all four, get them ordered", "sorted, order
+        both tees" at a preview: the preview's lines said back (their things, colours and sizes, how many there are)
+        beside a yes are no change; what is left must be a yes and words that agree (`_Reader._read`'s cover), so a
+        line said with another value ("shoes 45, order it") never is. The words that only say back go."""
+        cart = self.context.cart
+        if not self.context.awaiting_confirmation or not cart:
+            return core
+        if rx.search(
+            r"\b(?:just|only|no|not|without|except|but|instead|drop|remove|lose|minus|more|another|swap)\b", core
+        ):
+            return core  # "yes just the cap": a change said with the yes, never lines said back
+        if not rx.search(r"\b(?:order|place|buy|go ahead|send|get (?:it|them)|proceed|confirm)\b", core):
+            return core  # "so yeah the boots": no yes to the order said in so many words
+        owned = {line.product_id for line in cart}
+        values = {value.lower() for line in cart for value in (line.colour, line.size) if value}
+        units = sum(line.quantity for line in cart)
+        names = {number: word for word, number in UNITS.items()}
+        counts = {str(len(cart)), str(units), names.get(len(cart), ""), names.get(units, "")} - {""}
+        if len(cart) == 2 or units == 2:
+            counts.add("both")
+        words = core.split()
+
+        def said_back(word: str) -> bool:
+            named = self.lexicon.find(word).product_ids if word.isalpha() and len(word) > 2 else ()
+            return (
+                word in values
+                or word in counts
+                or word in ("all", "things", "items", "pairs", "lot")
+                or bool(named and set(named) & owned and not colour_of(word))
+            )
+
+        gone = [said_back(word) for word in words]
+        # "the" and "of them" go only with what they lead to ("thats the four things"; "place the order" stays)
+        gone = [
+            back or (word in ("the", "of", "them") and any(gone[at + 1 : at + 2]))
+            for at, (word, back) in enumerate(zip(words, gone, strict=True))
+        ]
+        kept = [word for word, back in zip(words, gone, strict=True) if not back]
+        return " ".join(kept) if kept else core
 
     def _values_said_back(self, core: str) -> str:
         """ "navy M yep thats right, order away", "L is right now, go ahead and buy it" at a preview: the colour and
@@ -6159,9 +6221,11 @@ class _Reader:
         if _covers(core_polite, (*YES, *HEDGE, *HEDGE_FILLER)) and not _covers(core_polite, (*YES, *HEDGE_FILLER)):
             return [CannotHandle(text=self.raw[:300], reason="unsure: a hesitant answer is not a confirmation")]
         # "yep that's it", "yeah that's everything": as "yes that is it" (it showed the preview again)
-        core_yes = rx.sub(r"^(?:yeah|yep|yup|ya|yea|yeh|ye|yess)\b", "yes", self._values_said_back(core))
-        if _covers(core_yes, (*YES, *ASSENT, *POLITE, *DONE_BESIDE_A_YES, "whatever", "just")) and not _covers(
-            core_yes, (*ASSENT, *POLITE, *DONE_BESIDE_A_YES, "it", "now", "whatever", "just")
+        said_back = (self._values_said_back(core), self._lines_said_back(core))
+        if any(
+            _covers(core_yes, (*YES, *ASSENT, *POLITE, *DONE_BESIDE_A_YES, "whatever", "just"))
+            and not _covers(core_yes, (*ASSENT, *POLITE, *DONE_BESIDE_A_YES, "it", "now", "whatever", "just"))
+            for core_yes in (rx.sub(r"^(?:yeah|yep|yup|ya|yea|yeh|ye|yess)\b", "yes", text) for text in said_back)
         ):
             # "yes, kindly proceed", "That all looks fine. Please place the order.": a yes said among words that
             # agree; agreeing alone ("that all looks fine") is still no yes.

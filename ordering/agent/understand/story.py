@@ -2465,6 +2465,18 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         flags=re.I,
     ),
     _earlier,
+    # "kettlebell, a foam roller and the blue yoga mat pls, setting up a gym in the garage": what the things are for,
+    # said after them as what the customer is doing (the gym was a gym duffel, added beside them)
+    StoryRule(
+        pattern=(
+            r"\s*[,;.-]\s*(?:(?:i\s*'\s*m|im|i am|we\s*'\s*re|we are)\s+)?(?:just\s+)?(?:setting up|kitting out"
+            r"|doing up|sorting out|building|fitting out|getting ready for|getting into|starting|taking up)\s+"
+            r"(?:a|an|my|our|the)\b[^,.;!?]*[.!]*\s*$"
+        ),
+        replacement="",
+        flags=re.I,
+        when=lambda text, ctx: ctx.names_product(normalize(rx.split(r"[,;.-]", text)[0])),
+    ),
     StoryRule(
         pattern=(
             r"^\s*(?:(?:i\s*'\s*m|we\s*'\s*re|i am|we are)\s+)?(?:visiting|seeing|meeting|staying with)\s+(?:my|our)\s+"
