@@ -5334,6 +5334,49 @@ class _Reader:
             return [RemoveItem(target=ItemSpec(product_ids=others, person=person_key(only.group("who"))))]
         return [AddItems(items=(item,))]
 
+    def _lines_said_back_changed(self) -> list[Command] | None:
+        """ "shoes 44, socks M, place it" at a preview of the 43s: the preview said back line by line, one of them with
+        another value, beside a yes: that line changed, and a new preview waits for its own yes (it was a search, or a
+        yes to the 43s). None unless every part is a line's thing with a value it is made in, or words of a yes."""
+        cart = self.context.cart
+        if not self.context.awaiting_confirmation or len(cart) < 2:
+            return None
+        parts = [part.strip() for part in rx.split(r"\s*(?:,|;|\s-\s|\band\b)\s*", self.raw.lower()) if part.strip()]
+        changes: list[Command] = []
+        lines_said = 0
+        for part in parts:
+            if _covers(normalize(part), (*YES, *ASSENT, *POLITE, *DONE_BESIDE_A_YES, "all", "all correct")):
+                continue
+            pair = rx.fullmatch(
+                r"(?:(?:yep|yes|yeah|ok|okay|so)\s+)?(?:the\s+)?(?P<thing>[a-z]+)\s+(?:in\s+|size\s+)?(?P<value>[a-z0-9]+)",
+                part,
+            )
+            if pair is None:
+                return None
+            named = set(self.lexicon.find(pair["thing"]).product_ids)
+            lines_of = [line for line in cart if line.product_id in named]
+            if len(lines_of) != 1:
+                return None
+            line = lines_of[0]
+            entry = self.lexicon.by_id.get(line.product_id)
+            value = pair["value"]
+            size = normalize_clothing(value) or (value if value.isdigit() else None)
+            colour = colour_of(value)
+            if entry is None:
+                return None
+            lines_said += 1
+            if size and size in entry.sizes:
+                if size != (line.size or ""):
+                    changes.append(SetSlot(slot="size", value=size, target=_line_target(line), correction=True))
+            elif colour and colour in {c.lower() for c in entry.colours}:
+                if colour != (line.colour or "").lower():
+                    changes.append(SetSlot(slot="colour", value=colour, target=_line_target(line), correction=True))
+            else:
+                return None
+        if lines_said < 2 or not changes:
+            return None
+        return changes
+
     def _lines_said_back(self, core: str) -> str:
         """ "yep shoes 44, socks L, all correct - place it", "perfect thats all four, get them ordered", "sorted, order
         both tees" at a preview: the preview's lines said back (their things, colours and sizes, how many there are)
@@ -5557,6 +5600,9 @@ class _Reader:
                 return [refused]
             besides = _Reader(self.lexicon, rest, self.context).read()
             return [refused, *(command for command in besides if isinstance(command, _BESIDE_A_CARD_NUMBER))]
+        said_back = self._lines_said_back_changed()
+        if said_back is not None:
+            return said_back
         with_values = self._with_values_said_before()
         if with_values is not None:
             return with_values
