@@ -188,3 +188,12 @@ def test_a_pair_for_someone_after_mine_in_a_size_is_theirs_with_its_size_asked(g
     commands = read(generator, "running socks L for me and a pack for my daughter")
     [added] = commands
     assert [(item.size, item.person, item.quantity) for item in added.items] == [("L", "me", 1), (None, "daughter", 1)]
+
+
+def test_values_said_back_that_leave_a_line_of_the_same_thing_out_are_no_yes(generator):
+    # a beige and a navy pair previewed (the beige one was meant to be scratched): "navy M" says nothing of the beige
+    context = _at_preview(
+        _line("var_chinos_beige_m", "prod_chinos", "beige", "M"), _line("var_chinos_navy_m", "prod_chinos", "navy", "M")
+    )
+    assert Confirm() not in read(generator, "navy M yep that's right, order away", context)
+    assert read(generator, "beige and navy, both M - order away", context) == [Confirm()]

@@ -5377,6 +5377,26 @@ class _Reader:
             return None
         return changes
 
+    def _said_back_tells_lines_apart(self, said: list[str]) -> bool:
+        """Whether the values said back name every line of the preview that another line of the same thing differs
+        from: "navy M yep thats right" of a beige and a navy pair of chinos says nothing of the beige pair (a yes to
+        both was a wrong order), so it is no saying back of this preview."""
+        said_set = set(said)
+        cart = self.context.cart
+        for line in cart:
+            for other in cart:
+                if other is line or other.product_id != line.product_id:
+                    continue
+                for mine, theirs in ((line.colour, other.colour), (line.size, other.size)):
+                    if (
+                        mine
+                        and mine.lower() != (theirs or "").lower()
+                        and mine.lower() not in said_set
+                        and said_set & {(other.colour or "").lower(), (other.size or "").lower()}
+                    ):
+                        return False
+        return True
+
     def _lines_said_back(self, core: str) -> str:
         """ "yep shoes 44, socks L, all correct - place it", "perfect thats all four, get them ordered", "sorted, order
         both tees" at a preview: the preview's lines said back (their things, colours and sizes, how many there are)
@@ -5416,6 +5436,8 @@ class _Reader:
             for at, (word, back) in enumerate(zip(words, gone, strict=True))
         ]
         kept = [word for word, back in zip(words, gone, strict=True) if not back]
+        if not self._said_back_tells_lines_apart([word for word, back in zip(words, gone, strict=True) if back]):
+            return core
         return " ".join(kept) if kept else core
 
     def _values_said_back(self, core: str) -> str:
@@ -5431,7 +5453,7 @@ class _Reader:
         start = head
         while head < len(words) and words[head] in values:
             head += 1
-        if head == start or head == len(words):
+        if head == start or head == len(words) or not self._said_back_tells_lines_apart(words[start:head]):
             return core
         return " ".join(words[head:])
 

@@ -164,7 +164,15 @@ def _editing_phrase(words: list[str], start: int) -> int:
     return 0
 
 
-def _replaced(words: list[str], before: int, kind: str, new: str, restated: frozenset[str] = frozenset()) -> int | None:
+def _replaced(
+    words: list[str],
+    before: int,
+    kind: str,
+    new: str,
+    restated: frozenset[str] = frozenset(),
+    *,
+    past_item: bool = False,
+) -> int | None:
     """The position of the value the new one replaces: the last of its kind before `before`, in this item. Item words
     said again after the new value (`restated`: "a black beanie… sorry grey beanie") are passed over."""
     past_item_words = False
@@ -181,11 +189,11 @@ def _replaced(words: list[str], before: int, kind: str, new: str, restated: froz
                 # the one replaced (it stayed 1)
                 past_item_words = True
                 continue
-            if kind != "number" and past_item_words:
+            if kind != "number" and past_item_words and not past_item:
                 return None
             return position
         if word_kind is None and word not in SEPARATORS and word not in VALUE_WORDS:
-            if kind != "number":
+            if kind != "number" and not past_item:
                 return None  # a colour or size letter is not looked for past the item's words
             past_item_words = True
     return None
@@ -270,7 +278,10 @@ def _repair_once(words: list[str]) -> list[str] | None:
         restated = frozenset(
             word for word in words[new_at + 1 : new_at + 3] if _kind(word) is None and word not in SEPARATORS
         )
-        old_at = _replaced(words, edit_start, kind, new, restated)
+        # "beige chinos, scratch that, navy": a phrase that takes back what was said looks past the thing's words for
+        # the value it replaces (both pairs were ordered)
+        explicit = words[start:end] in (["scratch", "that"], ["correction"])
+        old_at = _replaced(words, edit_start, kind, new, restated, past_item=explicit)
         if old_at is not None and restated and kind != "number":
             # the item said again with the new value replaces the one said before, whole: "a black beanie… sorry grey
             # beanie" is "a grey beanie"
