@@ -197,3 +197,15 @@ def test_values_said_back_that_leave_a_line_of_the_same_thing_out_are_no_yes(gen
     )
     assert Confirm() not in read(generator, "navy M yep that's right, order away", context)
     assert read(generator, "beige and navy, both M - order away", context) == [Confirm()]
+
+
+def test_one_line_changed_and_the_other_said_fine_is_the_change_alone(generator):
+    context = _at_preview(
+        _line("var_run_shorts_black_l", "prod_run_shorts", "black", "L"),
+        _line("var_tech_tee_orange_l", "prod_tech_tee", "orange", "L"),
+    )
+    commands = read(generator, "tee in XL, shorts are fine", context)
+    assert [(c.slot, c.value, c.target.variant_id) for c in commands if isinstance(c, SetSlot)] == [
+        ("size", "XL", "var_tech_tee_orange_l")
+    ], commands
+    assert len(commands) == 1, commands

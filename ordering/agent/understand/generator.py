@@ -349,7 +349,7 @@ ASSENT = (
     # "cheers, both pairs look right - order", "thats better, place the order for all 3", "all right, go ahead"
     "cheers", "look right", "looks right now", "look good", "look fine", "that is better", "better", "all right",
     "alright", "correct", "right", "that is it now", "sorted now", "nice", "cool", "good", "that is", "that is the",
-    "that is all of",
+    "that is all of", "is fine", "are fine", "is ok", "are ok", "are good", "is good",
 )  # fmt: skip
 # "great, that's it - send it", "cheers, thats the lot - order it", "brill, that's all - go ahead and place it": the
 # order said complete beside a yes is the yes (it showed the preview again, or searched for "cheer"); alone it is no yes
@@ -5346,6 +5346,18 @@ class _Reader:
         lines_said = 0
         for part in parts:
             if _covers(normalize(part), (*YES, *ASSENT, *POLITE, *DONE_BESIDE_A_YES, "all", "all correct")):
+                continue
+            fine = rx.fullmatch(
+                r"(?:the\s+)?(?P<thing>[a-z]+)\s+(?:is|are|r|s|'s|'re)\s+(?:fine|ok|okay|good|right|perfect)"
+                r"(?:\s+as (?:is|they are))?",
+                part,
+            )
+            if fine is not None:
+                # "tee in XL, shorts are fine": that line kept as it is
+                named = set(self.lexicon.find(fine["thing"]).product_ids)
+                if len([line for line in cart if line.product_id in named]) != 1:
+                    return None
+                lines_said += 1
                 continue
             pair = rx.fullmatch(
                 r"(?:(?:yep|yes|yeah|ok|okay|so)\s+)?(?:the\s+)?(?P<thing>[a-z]+)\s+(?:in\s+|size\s+)?(?P<value>[a-z0-9]+)",
