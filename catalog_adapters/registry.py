@@ -7,6 +7,7 @@ pooled connection set, shared by its capabilities.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
 import threading
@@ -92,6 +93,11 @@ def _capabilities(values: dict[str, Any]) -> tuple[str, ...]:
     return capabilities
 
 
+# The handler lists this process wrote last, by cache key (a few thousand sessions at most).
+_WRITTEN: collections.OrderedDict[str, Any] = collections.OrderedDict()
+_WRITTEN_MAX = 4096
+
+
 class HandlersKeptCheckout:
     """The checkout capability, keeping the payment handlers a merchant listed for a session for its later answers.
 
@@ -116,8 +122,14 @@ class HandlersKeptCheckout:
         try:
             if session.payment_handlers:
                 wire = ((session.raw.get("capabilities") or {}).get("payment") or {}).get("handlers")
-                if wire:
-                    caches["default"].set(self._key(session.id), list(wire), HANDLERS_KEPT_SECONDS)
+                key = self._key(session.id)
+                if wire and _WRITTEN.get(key) != wire:
+                    # a merchant that lists them on every answer (the sandbox) is written once per session and
+                    # process, not once per answer (a cache round trip on every merchant call of a placement)
+                    caches["default"].set(key, list(wire), HANDLERS_KEPT_SECONDS)
+                    _WRITTEN[key] = wire
+                    while len(_WRITTEN) > _WRITTEN_MAX:
+                        _WRITTEN.popitem(last=False)
                 return session
             kept = caches["default"].get(self._key(session.id))
             if not kept:
