@@ -1514,6 +1514,12 @@ def _sizes_after_people(text: str) -> str:
     """ "both grey, me L and him M": each person's size said after them, as "L for me and M for him"; "me L, him...
     hang on ill ask him": the size of one, and one more for the other, whose size is asked (the L was taken for both).
     Only with two or more people said, each with a size, or one with a size and the other named alone after it."""
+    if not rx.search(
+        r"(?i)\b(?:me|mine|myself|him|his|her|hers|my|our|the)\b[^,;.]{0,40}?\b(?:xxl|xl|xs|s|m|l|small|medium"
+        r"|large|\d{2})\b",
+        text,
+    ):
+        return text
     pairs = list(PERSON_THEN_SIZE.finditer(text))
     if len(pairs) >= 2 and len({_person_of(pair["who"]) for pair in pairs}) == len(pairs):
         return PERSON_THEN_SIZE.sub(lambda m: f" {m['value']} for {_person_of(m['who'])}", text)
@@ -4854,9 +4860,10 @@ class _Reader:
         text = _sizes_after_people(text)
         # "merino socks M for me and a pair for my son": two of the thing, mine in M and his whose size is asked (his
         # pair was lost, or took my M on a guess), as "2 merino socks, M for me and one for my son" is read
-        text = ONE_MORE_FOR_ANOTHER_UNSIZED.sub(
-            lambda m: f"2 {m['thing']}, {m['value']} for {m['me']} and one for {m['who']}", text, count=1
-        )
+        if rx.search(r"(?i)\bfor (?:me|myself)\b", text):
+            text = ONE_MORE_FOR_ANOTHER_UNSIZED.sub(
+                lambda m: f"2 {m['thing']}, {m['value']} for {m['me']} and one for {m['who']}", text, count=1
+            )
         # "just the 1 extra flask" of two: the count of that line, as "just one flask" is read (the other lines were
         # taken out, and the two flasks kept)
         text = rx.sub(
@@ -5345,7 +5352,7 @@ class _Reader:
         another value, beside a yes: that line changed, and a new preview waits for its own yes (it was a search, or a
         yes to the 43s). None unless every part is a line's thing with a value it is made in, or words of a yes."""
         cart = self.context.cart
-        if not self.context.awaiting_confirmation or len(cart) < 2:
+        if not self.context.awaiting_confirmation or len(cart) < 2 or not rx.search(r"[,;-]|\band\b", self.raw):
             return None
         parts = [part.strip() for part in rx.split(r"\s*(?:,|;|\s-\s|\band\b)\s*", self.raw.lower()) if part.strip()]
         changes: list[Command] = []

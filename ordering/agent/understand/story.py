@@ -1710,6 +1710,13 @@ def _scratched(text: str, ctx: StoryContext) -> str:
     return ctx.scratched(text)
 
 
+# What the customer is doing, said after the things (the rule below reads the message only when it says one)
+_DOING_NOW = re.compile(
+    r"(?i)\b(?:setting up|kitting out|doing up|sorting out|building|fitting out|getting ready for|getting into|starting"
+    r"|taking up)\b"
+)
+
+
 STORY_RULES: tuple[StoryRule | Step, ...] = (
     # "can i get it quicker? happy to pay extra", "express pls, i dont mind paying more": what the customer would pay
     # is no product (it was a search for "happy extra")
@@ -2475,7 +2482,9 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         ),
         replacement="",
         flags=re.I,
-        when=lambda text, ctx: ctx.names_product(normalize(rx.split(r"[,;.-]", text)[0])),
+        when=lambda text, ctx: (
+            bool(_DOING_NOW.search(text)) and ctx.names_product(normalize(rx.split(r"[,;.-]", text)[0]))
+        ),
     ),
     StoryRule(
         pattern=(
