@@ -65,6 +65,18 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         report.longrepr = f"skipped under REQUIRE_SERVICES=1: {report.longrepr}"
 
 
+@pytest.fixture(scope="module")
+def spec_url():
+    """An independent ACP merchant written from the spec (tests/support/spec_merchant.py) on a free local port."""
+    from tests.support import spec_merchant
+
+    server, url = spec_merchant.start()
+    try:
+        yield url
+    finally:
+        server.shutdown()
+
+
 @pytest.fixture
 def celery_worker(django_db_setup, django_db_blocker, tmp_path):
     """A real Celery worker process on this run's queue, talking to the test database.

@@ -36,24 +36,10 @@ HOME = FulfillmentDetails(
 )
 
 
-@pytest.fixture(scope="module")
-def spec_url():
-    server, url = spec_merchant.start()
-    try:
-        yield url
-    finally:
-        server.shutdown()
-
-
 @pytest.fixture
 def shop(spec_url, configure_merchant):
     spec_merchant.reset()
     return configure_merchant(spec_url, token=spec_merchant.TOKEN, capabilities=["checkout", "vault"])
-
-
-def control(url: str, **values) -> None:
-    request = urllib.request.Request(f"{url}/__control", data=json.dumps(values).encode(), method="POST")
-    urllib.request.urlopen(request).read()
 
 
 def requests_sent(url: str) -> list[dict]:
@@ -107,7 +93,7 @@ def test_express_is_the_merchants_fastest_option_named_with_item_ids(shop, spec_
 @pytest.mark.parametrize("refusal", ["error", "message"])
 def test_a_merchant_reading_item_ids_as_line_ids_is_asked_once_more_with_line_ids(shop, spec_url, refusal):
     # given a merchant that wants line ids in item_ids, and says so with a 400 or with an error message
-    control(spec_url, item_ids="line", bad_option=refusal)
+    spec_merchant.control(spec_url, item_ids="line", bad_option=refusal)
 
     session = create(shop, "ship_express")
 
@@ -148,7 +134,7 @@ def test_the_merchants_own_ids_are_sent_as_they_are(shop, spec_url):
 def test_a_create_whose_choice_is_refused_cancels_the_session_the_merchant_made(shop, spec_url):
     # given a merchant that refuses the shipping choice for another reason than the kind of ids
     refusal = {"type": "invalid_request", "code": "invalid", "message": "Express is not available"}
-    control(
+    spec_merchant.control(
         spec_url,
         queue={
             "update": [{"status": 400, "body": {**refusal, "param": "$.selected_fulfillment_options[0].option_id"}}]
@@ -166,7 +152,7 @@ def test_a_create_whose_choice_is_refused_cancels_the_session_the_merchant_made(
 
 def test_a_create_answer_we_cannot_read_cancels_the_session_the_merchant_made(shop, spec_url):
     # given a 201 whose body lacks its currency (no CheckoutSession we can use)
-    control(spec_url, queue={"create": [{"patch": {"currency": None}}]})
+    spec_merchant.control(spec_url, queue={"create": [{"patch": {"currency": None}}]})
 
     with pytest.raises(MerchantServerError):
         create(shop, "ship_standard")
@@ -177,7 +163,7 @@ def test_a_create_answer_we_cannot_read_cancels_the_session_the_merchant_made(sh
 
 def test_with_pickup_delivery_and_digital_offered_too_the_words_still_choose_among_shipping(shop, spec_url):
     # given a merchant offering a free pickup, a same-day local delivery and a digital option besides its shipping
-    control(spec_url, options="all_kinds")
+    spec_merchant.control(spec_url, options="all_kinds")
 
     express = create(shop, "ship_express")
     standard = create(shop, "ship_standard")

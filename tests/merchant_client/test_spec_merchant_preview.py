@@ -7,40 +7,20 @@ wrap and a $1.00 tip and takes $1.50 of store credit off (and lists a second, $0
 
 from __future__ import annotations
 
-import json
-import urllib.request
 import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from catalog_adapters.contract import (
-    Address as AcpAddress,
-)
-from catalog_adapters.contract import (
-    Buyer,
-    CheckoutRequest,
-    FulfillmentDetails,
-    LineItemRequest,
-    SelectedFulfillmentOption,
-)
-from consent.models import Address, PaymentMethod
+from consent.models import PaymentMethod
 from ordering.preview import preview_drifted, preview_text
 from ordering.selectors import preview_public
 from ordering.services import conversation_start, flow_preview, flow_start
 from tests.support import spec_merchant
+from tests.support.checkout_requests import home_checkout_request
 from tests.support.seed_replay import consent_demo_restore
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
-
-
-@pytest.fixture(scope="module")
-def spec_url():
-    server, url = spec_merchant.start()
-    try:
-        yield url
-    finally:
-        server.shutdown()
 
 
 @pytest.fixture
@@ -55,34 +35,9 @@ def alice():
     return get_user_model().objects.get(username="alice")
 
 
-def control(url: str, **values) -> None:
-    request = urllib.request.Request(f"{url}/__control", data=json.dumps(values).encode(), method="POST")
-    urllib.request.urlopen(request).read()
-
-
 def previewed(shop, alice, shipping: str = "ship_standard"):
-    home = Address.objects.get(user=alice, label="Home")
-    session = shop.checkout.create(
-        request=CheckoutRequest(
-            line_items=(LineItemRequest(id="item_123", quantity=1),),
-            currency="usd",
-            buyer=Buyer(email=alice.email, first_name=alice.first_name),
-            fulfillment_details=FulfillmentDetails(
-                name=home.recipient,
-                email=alice.email,
-                address=AcpAddress(
-                    name=home.recipient,
-                    line_one=home.line1,
-                    city=home.city,
-                    state=home.region,
-                    country=home.country,
-                    postal_code=home.postal_code,
-                ),
-            ),
-            selected_fulfillment_options=(SelectedFulfillmentOption(option_id=shipping),),
-        ),
-        operation_id=f"op-{uuid.uuid4().hex}",
-    )
+    request, home = home_checkout_request(alice, (("item_123", 1),), shipping=shipping)
+    session = shop.checkout.create(request=request, operation_id=f"op-{uuid.uuid4().hex}")
     conversation = conversation_start(customer_id=alice.pk)
     flow = flow_start(conversation=conversation, merchant_id=shop.id, checkout_session_id=session.id)
     card = PaymentMethod.objects.filter(user=alice, vault_reference="pm_alice_visa").get()
@@ -106,7 +61,7 @@ def test_the_merchants_service_fee_is_named_in_the_preview(shop, alice):
 
 
 def test_gift_wrap_a_tip_and_store_credit_are_each_named_and_add_up_to_the_total(shop, spec_url, alice):
-    control(spec_url, totals="all_types")
+    spec_merchant.control(spec_url, totals="all_types")
 
     _, flow = previewed(shop, alice)
 

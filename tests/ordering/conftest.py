@@ -22,20 +22,11 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth import get_user_model
 
-from catalog_adapters.contract import (
-    Address as AcpAddress,
-)
-from catalog_adapters.contract import (
-    Buyer,
-    CheckoutRequest,
-    FulfillmentDetails,
-    LineItemRequest,
-    SelectedFulfillmentOption,
-)
 from catalog_adapters.registry import get_merchant, reset_merchants
 from consent.models import Address, PaymentMethod
 from ordering.models import OrderFlow
 from ordering.services import conversation_start, flow_preview, flow_start
+from tests.support.checkout_requests import home_checkout_request
 from tests.support.sandbox import BLUE_RUNNER_42
 from tests.support.seed_replay import consent_demo_restore
 
@@ -84,29 +75,8 @@ class Shop:
 
 
 def previewed_flow(*, user, card: str, variant: str, quantity: int = 1, codes=()) -> OrderFlow:
-    home = Address.objects.get(user=user, label="Home")
-    session = get_merchant("sandbox").checkout.create(
-        request=CheckoutRequest(
-            line_items=(LineItemRequest(id=variant, quantity=quantity),),
-            currency="usd",
-            buyer=Buyer(email=user.email, first_name=user.first_name),
-            fulfillment_details=FulfillmentDetails(
-                name=home.recipient,
-                email=user.email,
-                address=AcpAddress(
-                    name=home.recipient,
-                    line_one=home.line1,
-                    city=home.city,
-                    state=home.region,
-                    country=home.country,
-                    postal_code=home.postal_code,
-                ),
-            ),
-            selected_fulfillment_options=(SelectedFulfillmentOption(option_id="ship_standard"),),
-            discount_codes=tuple(codes),
-        ),
-        operation_id=f"test-create-{uuid.uuid4().hex}",
-    )
+    request, home = home_checkout_request(user, ((variant, quantity),), shipping="ship_standard", codes=tuple(codes))
+    session = get_merchant("sandbox").checkout.create(request=request, operation_id=f"test-create-{uuid.uuid4().hex}")
     conversation = conversation_start(customer_id=user.pk)
     flow = flow_start(conversation=conversation, merchant_id="sandbox", checkout_session_id=session.id)
     return flow_preview(

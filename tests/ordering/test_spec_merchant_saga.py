@@ -22,17 +22,16 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from audit.models import AuditEvent
-from catalog_adapters.contract import Address as AcpAddress
-from catalog_adapters.contract import Buyer, CheckoutRequest, FulfillmentDetails, LineItemRequest
 from catalog_adapters.registry import get_merchant
 from consent.demo import consent_demo_seed
-from consent.models import Address, PaymentMethod
+from consent.models import PaymentMethod
 from escalations.models import Escalation
 from ordering.models import CompensationStatus, FlowCompensation, FlowStatus, OrderFlow
 from ordering.saga.engine import flow_run
 from ordering.services import conversation_start, flow_confirm, flow_preview, flow_start
 from tests.ordering.saga_reads import ledger, messages
 from tests.support import spec_merchant
+from tests.support.checkout_requests import home_checkout_request
 from tests.webhooks.conftest import deliver, order_event
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
@@ -55,13 +54,6 @@ QUICK = {
 }
 
 
-@pytest.fixture(scope="module")
-def spec_url():
-    server, url = spec_merchant.start()
-    yield url
-    server.shutdown()
-
-
 @dataclass
 class Spec:
     url: str
@@ -69,7 +61,7 @@ class Spec:
     alice: object
 
     def control(self, **values) -> None:
-        requests.post(f"{self.url}/__control", json=values, timeout=5).raise_for_status()
+        spec_merchant.control(self.url, **values)
 
     def wire(self) -> list[tuple[str, str, int]]:
         log = requests.get(f"{self.url}/__log", timeout=5).json()["log"]
@@ -80,27 +72,10 @@ class Spec:
 
     def confirmed(self) -> OrderFlow:
         """Alice's previewed flow on a new session at the spec merchant, confirmed (the saga runs)."""
-        home = Address.objects.get(user=self.alice, label="Home")
+        request, home = home_checkout_request(self.alice, (("item_123", 1),))
         card = PaymentMethod.objects.filter(user=self.alice, brand="visa").order_by("pk").first()
         session = get_merchant(self.merchant_id).checkout.create(
-            request=CheckoutRequest(
-                line_items=(LineItemRequest(id="item_123", quantity=1),),
-                currency="usd",
-                buyer=Buyer(email=self.alice.email, first_name=self.alice.first_name),
-                fulfillment_details=FulfillmentDetails(
-                    name=home.recipient,
-                    email=self.alice.email,
-                    address=AcpAddress(
-                        name=home.recipient,
-                        line_one=home.line1,
-                        city=home.city,
-                        state=home.region,
-                        country=home.country,
-                        postal_code=home.postal_code,
-                    ),
-                ),
-            ),
-            operation_id=f"spec-create-{uuid.uuid4().hex}",
+            request=request, operation_id=f"spec-create-{uuid.uuid4().hex}"
         )
         flow = flow_start(
             conversation=conversation_start(customer_id=self.alice.pk),

@@ -653,6 +653,14 @@ def start(port: int = 0) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
+def control(url: str, **values: object) -> None:
+    """Merge `values` into the served merchant's CONTROL (its answers; see the keys above)."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{url}/__control", data=json.dumps(values).encode(), method="POST")
+    urllib.request.urlopen(request, timeout=5).read()
+
+
 def reset() -> None:
     """Back to the default answers, with an empty request log, sessions and idempotency store."""
     global CONTROL
