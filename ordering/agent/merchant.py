@@ -149,26 +149,29 @@ def buyer_read(*, conversation: Conversation, state: dict[str, Any]) -> CartBuye
     )
 
 
+def fulfillment_details(address: Any, email: str) -> FulfillmentDetails:
+    """A saved address (`consent.models.Address`) as ACP's fulfillment details, to `email`."""
+    return FulfillmentDetails(
+        name=address.recipient,
+        email=email,
+        address=AcpAddress(
+            name=address.recipient,
+            line_one=address.line1,
+            line_two=address.line2,
+            city=address.city,
+            state=address.region,
+            country=address.country,
+            postal_code=address.postal_code,
+        ),
+    )
+
+
 def _checkout_request(
     *, buyer: CartBuyer, state: dict[str, Any], with_currency: bool, offer_codes: tuple[str, ...] = ()
 ) -> CheckoutRequest:
     customer, account, address = buyer.customer, buyer.account, buyer.address
     email = (account.email if account else "") or customer.email
-    details = None
-    if address is not None:
-        details = FulfillmentDetails(
-            name=address.recipient,
-            email=email,
-            address=AcpAddress(
-                name=address.recipient,
-                line_one=address.line1,
-                line_two=address.line2,
-                city=address.city,
-                state=address.region,
-                country=address.country,
-                postal_code=address.postal_code,
-            ),
-        )
+    details = fulfillment_details(address, email) if address is not None else None
     return CheckoutRequest(
         line_items=tuple(LineItemRequest(id=line["variant_id"], quantity=line["quantity"]) for line in state["cart"]),
         currency=(state["cart"][0].get("currency") or "usd") if with_currency else None,

@@ -4,16 +4,13 @@ share it): the items, the buyer, the address as ACP's fulfillment details, and a
 from __future__ import annotations
 
 from catalog_adapters.contract import (
-    Address as AcpAddress,
-)
-from catalog_adapters.contract import (
     Buyer,
     CheckoutRequest,
-    FulfillmentDetails,
     LineItemRequest,
     SelectedFulfillmentOption,
 )
 from consent.models import Address
+from ordering.agent.merchant import fulfillment_details
 
 
 def home_checkout_request(
@@ -25,18 +22,7 @@ def home_checkout_request(
         line_items=tuple(LineItemRequest(id=item, quantity=quantity) for item, quantity in items),
         currency="usd",
         buyer=Buyer(email=user.email, first_name=user.first_name),
-        fulfillment_details=FulfillmentDetails(
-            name=home.recipient,
-            email=user.email,
-            address=AcpAddress(
-                name=home.recipient,
-                line_one=home.line1,
-                city=home.city,
-                state=home.region,
-                country=home.country,
-                postal_code=home.postal_code,
-            ),
-        ),
+        fulfillment_details=fulfillment_details(home, user.email),
         selected_fulfillment_options=(SelectedFulfillmentOption(option_id=shipping),) if shipping else None,
         discount_codes=codes,
     )
