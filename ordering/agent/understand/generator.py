@@ -7873,6 +7873,11 @@ class _Reader:
             and (context.awaiting_confirmation or rx.search(r"\b(?:just|only)\b", text))
             and self._names_the_only_line(items[0])
             and not (ADD_VERB.search(text) or MORE_OF.search(text) or CHANGE_VERB.search(text))
+        ) or (
+            context.awaiting_confirmation
+            and self._names_every_line(items)
+            # (the "and" between the names is no "more of")
+            and not (ADD_VERB.search(text) or MORE_OF.search(rx.sub(r"\band\b", " ", text)) or CHANGE_VERB.search(text))
         ):
             # "could I have a jumper in grey, L" → a preview of the Zip Hoodie → "the zip hoodie": saying which
             # product was meant, not a second one (it asked the new one's colour). The preview is shown again.
@@ -8075,6 +8080,23 @@ class _Reader:
             and item.product_ids == (cart[0].product_id,)
             and not (item.colour or item.size or item.size_said or item.quantity is not None or item.saved)
         )
+
+    def _names_every_line(self, items: list[ItemSpec]) -> bool:
+        """ "fine, the mat and roller then" at a preview of the yoga mat and the foam roller (a third thing was not
+        sold): each bare product name (no count, colour or size) names its own line of the cart, and every line is
+        named; what is said back is the preview as it stands, not more of each (it asked the mat's colour again)."""
+        cart = self.context.cart
+        if len(items) < 2 or len(items) != len(cart) or len({line.product_id for line in cart}) != len(cart):
+            return False
+        named = set()
+        for item in items:
+            if item.colour or item.size or item.size_said or item.quantity is not None or item.saved:
+                return False
+            lines = [line.product_id for line in cart if line.product_id in item.product_ids]
+            if len(lines) != 1:
+                return False
+            named.add(lines[0])
+        return len(named) == len(cart)
 
     def _like_the_cart_line(self, item: ItemSpec) -> ItemSpec:
         """ "Another one in S", "he needs one too, in S" about the blue tee in the cart: the blue tee in S (the
@@ -10931,8 +10953,13 @@ class _Reader:
                     not item.product_ids
                     and bool(item.query)
                     and len(item.query.split()) <= 2
-                    # "…, and 2 yoga blocks": a count said of it is as good as "a"
-                    and (self._one.get(id(item), False) or (item.quantity is not None and 1 < item.quantity < 10))
+                    # "…, and 2 yoga blocks": a count said of it is as good as "a"; so is a word said in the plural
+                    # of one thing ("blue running shorts S and swim shorts")
+                    and (
+                        self._one.get(id(item), False)
+                        or (item.quantity is not None and 1 < item.quantity < 10)
+                        or self._pair.get(id(item), False)
+                    )
                     # a count or a pointer is no thing ("a couple of black ones": "couple" was a thing not sold)
                     and not any(
                         word in NUMBER_WORDS or word in UNIT_WORDS or word in ("couple", "few", "ones", "one", "same")
@@ -11070,6 +11097,21 @@ class _Reader:
 
         return DESCRIBED_WITH.sub(describing, text)
 
+    def _unsold_last_of_list(self, head: str, what: str) -> bool:
+        """ "a white cap and a swim cap for the pool": the last thing of a list is one the shop does not sell, and what
+        follows it is what it is for (a place or an activity, not a person): set aside like a product's purpose, so the
+        thing stays one item of the list (the whole message was a search for "cap swim cap pool")."""
+        chunks = [chunk for chunk in ITEM_SPLIT.split(head) if chunk and chunk.strip()]
+        if len(chunks) < 2 or rx.search(RELATION, what) or PERSON_WORDS.fullmatch(what.strip()):
+            return False
+        last = self._item(chunks[-1].strip())
+        return (
+            last is not None
+            and not last.product_ids
+            and 0 < len(last.query.split()) <= 2
+            and any(self._item(chunk.strip()) is not None for chunk in chunks[:-1])
+        )
+
     def _purposes_marked(self, text: str) -> str:
         """`text` with what a thing is for or goes with ("earphones for the gym", "socks to wear with my hiking
         boots", "a bag with room for shoes") put aside as a marker, so that it is never a thing of its own (the gym
@@ -11093,7 +11135,7 @@ class _Reader:
             ):
                 return match.group(0)
             thing = self._item(head)
-            if thing is None or not thing.product_ids:
+            if (thing is None or not thing.product_ids) and not self._unsold_last_of_list(head, what):
                 return match.group(0)
             # a colour or a size said after it is the thing's ("a bag with room for shoes (black)", "…hiking M")
             words = what.split()

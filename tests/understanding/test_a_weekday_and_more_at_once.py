@@ -1,0 +1,58 @@
+"""The reader on what held-out runs 60-62 left asked again (several things at once; a weekday's traffic), in words of
+our own: a thing the shop does not sell beside things it does, with what it is for ("... and a swim cap for the
+pool") or said in the plural with no "a" ("... and swim shorts for my son"), is one item of the list (the whole
+message was a search for every word of it); and at a preview, naming every line of it by name ("fine, the mat and
+roller then", after a third thing was not sold) is the preview as it stands, not one more of each."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.agent.commands import AddItems, DialogueContext, ShowCart
+from tests.understanding.reading import cart_line as _line
+from tests.understanding.reading import lines, read
+
+
+def _at_preview(*cart) -> DialogueContext:
+    return DialogueContext(cart=tuple(cart), awaiting_confirmation=True)
+
+
+@pytest.mark.parametrize(
+    ("said", "sold"),
+    [
+        ("white running cap and a swim cap for the pool", ("prod_run_cap", "white", None, None)),
+        ("a grey beanie plus a snorkel for the beach", ("prod_beanie", "grey", None, None)),
+        ("blue running shorts in S and board shorts for my son", ("prod_run_shorts", "blue", "S", None)),
+    ],
+)
+def test_a_thing_not_sold_in_a_list_stays_one_item_of_it(generator, said, sold):
+    commands = read(generator, said)
+
+    assert len(commands) == 1 and isinstance(commands[0], AddItems), commands
+    named, unsold = commands[0].items
+    assert lines([AddItems(items=(named,))]) == [sold]
+    assert not unsold.product_ids and 0 < len(unsold.query.split()) <= 2, unsold
+
+
+def test_a_person_after_a_thing_not_sold_is_still_whose_it_is(generator):
+    (command,) = read(generator, "a white cap for me and a swim cap for my daughter")
+
+    assert isinstance(command, AddItems), command
+    assert [item.person for item in command.items] == ["me", "daughter"]
+
+
+MAT_AND_ROLLER = _at_preview(
+    _line("var_yoga_mat_purple", "prod_yoga_mat", "purple"), _line("var_foam_roller", "prod_foam_roller", "black")
+)
+
+
+@pytest.mark.parametrize("said", ["fine, the mat and roller then", "ok the roller and the mat please"])
+def test_every_line_of_the_preview_named_is_the_preview_as_it_stands(generator, said):
+    assert read(generator, said, MAT_AND_ROLLER) == [ShowCart()]
+
+
+@pytest.mark.parametrize("said", ["another mat and roller", "add a mat and a roller", "the mat and roller too"])
+def test_more_of_every_line_is_still_more(generator, said):
+    (command,) = read(generator, said, MAT_AND_ROLLER)
+
+    assert isinstance(command, AddItems), command
