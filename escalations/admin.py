@@ -348,6 +348,9 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 if flow is not None and flow.waiting_for == WaitingFor.PAYMENT_VERIFICATION
                 else None
             ),
+            # The escalation of the same order whose page takes the decision the order waits for, when it is not
+            # this one (a customer's request about an order waiting for its risk review): the page links to it.
+            "deciding": services.deciding_escalation(escalation),
             "stop_reason": selectors.flow_stop_reason(flow) if flow is not None and flow.failure_code else "",
             "compensations": list(flow.compensations.order_by("registered_at", "id")) if flow else [],
             "consent": selectors.escalation_consent_summary(

@@ -279,6 +279,9 @@ class PaymentRefusal:
     verification_kind: str  # "" (nothing was sent), "staff_two_person", "customer_challenge"
     recorded_by: str
     confirmed_by: str
+    challenge: str = (
+        ""  # "mandated" (by the card's issuer), "preferred" (by the merchant), "" (the merchant did not say)
+    )
 
     @property
     def refused_a_verification(self) -> bool:
@@ -312,6 +315,7 @@ def payment_refusals(*, flow_id: object) -> list[PaymentRefusal]:
                 verification_kind=str(verification.get("kind") or ""),
                 recorded_by=str(verification.get("recorded_by") or ""),
                 confirmed_by=str(verification.get("confirmed_by") or ""),
+                challenge=str(data.get("challenge") or ""),
             )
         )
     return refusals
@@ -323,6 +327,13 @@ def two_specialists_refused(refusals: Iterable[PaymentRefusal]) -> PaymentRefusa
     would be refused the same way."""
     refused = [refusal for refusal in refusals if refusal.refused_two_specialists]
     return refused[-1] if refused else None
+
+
+def challenge_mandated(refusals: Iterable[PaymentRefusal]) -> bool:
+    """Whether the merchant said, the last time it said whose wish the bank's check of this order is, that the card's
+    issuer mandates it: then only the customer's own check pays, and a verification by two specialists is refused."""
+    said = [refusal.challenge for refusal in refusals if refusal.challenge]
+    return bool(said) and said[-1] == "mandated"
 
 
 @dataclass(frozen=True)

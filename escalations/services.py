@@ -38,6 +38,7 @@ from escalations.models import (
 )
 from escalations.selectors import (
     PAYMENT_REFUSED,
+    challenge_mandated,
     escalation_reply_repeated,
     payment_refusals,
     people_names,
@@ -205,6 +206,9 @@ def escalation_payment_refusal_record(*, escalation_id: int, flow_id: object, de
             "round": flow.confirmations,
             "detail": detail[:1000],
             "verification": verification,
+            # whose wish the bank's check is, as the merchant said it: "mandated" (the card's issuer: only the
+            # customer's own check pays), "preferred" (the merchant's), or "" (not said)
+            "challenge": str((step.result or {}).get("challenge") or "") if step is not None else "",
         },
     )
 
@@ -339,13 +343,11 @@ def escalation_action_refusal(escalation: Escalation, action: str, *, staff_id: 
             return "This escalation has no order to approve."
         if escalation.reason == EscalationReason.RISK_REVIEW:
             return flow_staff_refusal(flow, "approve")
-        else:
-            return (
-                "A payment verification needs evidence, not one click: record how you verified it with the "
-                "customer and a second specialist confirms it, or the customer finishes their bank's check "
-                "from the link in the chat."
-            )
-        return None
+        return two_specialists_refusal(escalation) or (
+            "A payment verification needs evidence, not one click: record how you verified it with the "
+            "customer and a second specialist confirms it, or the customer finishes their bank's check "
+            "from the link in the chat."
+        )
     if action in ("verify_payment", "confirm_payment"):
         return _payment_verification_refusal(escalation, action, staff_id=staff_id)
     if action == "retry_compensations":
@@ -362,7 +364,95 @@ def escalation_action_refusal(escalation: Escalation, action: str, *, staff_id: 
             return "This escalation has no order to cancel."
         return flow_staff_refusal(flow, "cancel_flow")
     # hand_back, resolve: the order must not still need the specialist
-    return flow_staff_refusal(flow, "close") if flow is not None else None
+    return _close_refusal(escalation, staff_id=staff_id)
+
+
+# The console's buttons that move an order on, as they are labelled: what a page that cannot be closed yet names.
+_FLOW_BUTTONS = (
+    ("approve", "Approve and place"),
+    ("verify_payment", "Payment verified (needs a second specialist)"),
+    ("confirm_payment", "Confirm the verification: pay and place"),
+    ("retry_compensations", "Retry the failed undo steps"),
+    ("cancel_flow", "Cancel the order"),
+)
+
+# What the order waits for -> the escalation reason whose page decides it.
+_DECIDED_ON = {
+    WaitingFor.RISK_REVIEW: (EscalationReason.RISK_REVIEW,),
+    WaitingFor.STEP_UP: (EscalationReason.RISK_REVIEW,),
+    WaitingFor.PAYMENT_VERIFICATION: (EscalationReason.PAYMENT_VERIFICATION,),
+    WaitingFor.SPECIALIST: (EscalationReason.COMPENSATION_FAILED, EscalationReason.AGENT_STUCK),
+}
+
+
+def deciding_escalation(escalation: Escalation) -> Escalation | None:
+    """Another active escalation of the same order whose page takes the decision the order waits for (its risk
+    review, its payment verification, its failed undo), when this one's reason does not: a customer's request about
+    an order that waits for a risk decision points there instead of offering what only that page has."""
+    flow = escalation.flow
+    if flow is None or not flow.waiting_for:
+        return None
+    reasons = _DECIDED_ON.get(WaitingFor(flow.waiting_for), ())
+    if escalation.reason in reasons:
+        return None
+    return (
+        Escalation.objects.filter(flow_id=flow.pk, reason__in=reasons, status__in=OPEN_STATUSES)
+        .exclude(pk=escalation.pk)
+        .order_by("created_at")
+        .first()
+    )
+
+
+def _either(labels: list[str]) -> str:
+    quoted = [f"“{label}”" for label in labels]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def _close_refusal(escalation: Escalation, *, staff_id: int) -> str | None:
+    """Why the escalation cannot be resolved or handed back yet (ordering's word about its order), followed by what
+    this specialist can do about it on this page, naming only the buttons it offers them (or the escalation that
+    has them); None when it can be closed."""
+    flow = escalation.flow
+    if flow is None:
+        return None
+    refusal = flow_staff_refusal(flow, "close")
+    if refusal is None:
+        return None
+    offered = [
+        label
+        for action, label in _FLOW_BUTTONS
+        if escalation_action_refusal(escalation, action, staff_id=staff_id) is None
+    ]
+    close = "then resolve this escalation or hand it back."
+    if flow.status == FlowStatus.PLACING:
+        if escalation.reason == EscalationReason.MERCHANT_UNAVAILABLE:
+            return (
+                "The shop has not said yet whether it placed and charged this order: check with the shop. The order "
+                "moves on by itself when the shop answers (its order webhook, or the next read of its checkout): "
+                "reload this page then, and resolve this escalation or hand it back."
+            )
+        return f"{refusal} Reload this page in a moment, {close}"
+    if flow.status in (FlowStatus.FAILED, FlowStatus.COMPENSATING):
+        return f"{refusal} Reload this page in a moment, {close}"
+    you_can = f", or you can press {_either(offered)}" if offered else ""
+    if flow.status == FlowStatus.CONFIRMED:
+        return f"{refusal} It is about to be placed: reload this page in a moment{you_can}; {close}"
+    deciding = deciding_escalation(escalation)
+    if deciding is not None:
+        elsewhere = f"That is decided on escalation #{deciding.pk} ({deciding.get_reason_display()})"
+        return f"{refusal} {elsewhere}{you_can + ' here' if offered else ''}; {close}"
+    ways = []
+    if flow.waiting_for == WaitingFor.PAYMENT_VERIFICATION:
+        ways.append("the customer can finish their bank's check from the link in the chat")
+        pending = pending_payment_verification(escalation)
+        if pending is not None and pending.recorded_by_id == staff_id:
+            ways.append("a different specialist can confirm the verification you recorded")
+    if offered:
+        ways.append(f"you can press {_either(offered)}")
+    if not ways:
+        return f"{refusal} Nothing on this page can move the order on now; reload it later, {close}"
+    said = ways[0] if len(ways) == 1 else f"{', '.join(ways[:-1])}, or {ways[-1]}"
+    return f"{refusal} {said[0].upper()}{said[1:]}; {close}"
 
 
 # What each resolution code says the order ended as; the codes not listed say nothing about an order.
@@ -423,15 +513,26 @@ def _payment_verification_refusal(escalation: Escalation, action: str, *, staff_
 
 
 def two_specialists_refusal(escalation: Escalation) -> str | None:
-    """Why a verification by two specialists is not offered for this escalation's order (a sentence for the person),
-    or None: the merchant already refused one for it, and says what staff can do instead.
+    """Why a verification by two specialists is not offered for this escalation's order (a sentence for the person,
+    with what staff can do instead), or None: the merchant already refused one for it, or said when it asked for the
+    bank's check that the card's issuer mandates that check.
 
     The merchant decides per checkout session whether it takes two specialists' word (never where the card's issuer
-    mandates its own challenge), so a second round of recording and confirming would end the same way."""
+    mandates its own challenge), so a verification it said it would refuse, or a second round of recording and
+    confirming after it refused one, would end the same way. (Where the merchant did not say whose wish the check is,
+    ACP's `flow_preference` being optional, the first verification is offered.)"""
     if escalation.flow_id is None:
         return None
-    refused = two_specialists_refused(payment_refusals(flow_id=escalation.flow_id))
+    refusals = payment_refusals(flow_id=escalation.flow_id)
+    refused = two_specialists_refused(refusals)
     if refused is None:
+        if challenge_mandated(refusals):
+            return (
+                "The card's issuer mandates its own 3-D Secure check for this payment (the merchant said so), so the "
+                "merchant refuses a verification by two specialists. Instead, ask "
+                f"{escalation.customer.get_username()} to finish their bank's check from the link in the chat, or "
+                "cancel the order."
+            )
         return None
     names = people_names([refused.recorded_by, refused.confirmed_by])
     at = timezone.localtime(refused.at).strftime("%H:%M")

@@ -37,8 +37,15 @@ def flow_staff_refusal(flow: OrderFlow, action: str) -> str | None:
         if not flow.can_become(FlowStatus.CANCELED):
             return f"The order is {status}; it cannot be canceled from here."
     else:  # close: the order must not still need the specialist, nor be on its way
+        # Only what the order is waiting for: which buttons can move it on depends on the escalation and who looks
+        # (escalations.services says that after this sentence).
         if flow.status == FlowStatus.ESCALATED or flow.waiting_for == WaitingFor.PAYMENT_VERIFICATION:
-            return f"The order is still waiting for a specialist ({status}): approve it, retry it or cancel it first."
-        if flow.status in (FlowStatus.CONFIRMED, FlowStatus.PLACING, FlowStatus.FAILED, FlowStatus.COMPENSATING):
-            return f"The order is {status} right now; wait until it is placed, undone or canceled, then reload."
+            waits = f": {flow.get_waiting_for_display()[:1].lower()}{flow.get_waiting_for_display()[1:]}"
+            return f"The order is still waiting for a specialist ({status}{waits if flow.waiting_for else ''})."
+        if flow.status == FlowStatus.CONFIRMED:
+            return "The order is confirmed and not placed yet."
+        if flow.status == FlowStatus.PLACING:
+            return "The order is being placed at the shop right now."
+        if flow.status in (FlowStatus.FAILED, FlowStatus.COMPENSATING):
+            return "The order failed and is being undone right now."
     return None

@@ -332,11 +332,17 @@ def _complete_answered(flow: OrderFlow, session: CheckoutSession, *, awaiting: d
         # ACP warning `price_change` (the lines carry the new unit amounts): charge nothing, ask again.
         return Repreview(session)
     if session.status == "authentication_required" or session.has_message("requires_3ds"):
+        metadata = session.authentication_metadata
+        challenge = metadata.flow_preference_subtype if metadata and metadata.flow_preference == "challenge" else ""
         return NeedsAction(
             code="payment_verification",
             detail=_payment_verification_detail(session),
             waiting_for=WaitingFor.PAYMENT_VERIFICATION,
             escalate=EscalationReason.PAYMENT_VERIFICATION,
+            # Whose wish the challenge is (`mandated` by the card's issuer, `preferred` by the merchant; empty when the
+            # merchant did not say), kept on the step's row: the console offers no verification by two specialists
+            # for a mandated one, which the merchant would refuse.
+            result={"challenge": challenge} if challenge else {},
         )
     if session.status not in MERCHANT_UNPAID_STATUSES and session.status not in ("canceled", "expired"):
         # complete_in_progress, pending_approval, requires_escalation, a completed session whose order is not named

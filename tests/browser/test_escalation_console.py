@@ -25,10 +25,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pyte
 QUESTION = "Cancel this order and undo what it did?"
 
 
-def _payment_verification(shop) -> Escalation:
-    """A flow the card issuer stopped for 3-D Secure, with its escalation (what support is asked to look at)."""
+def _payment_verification(shop, *, preferred: bool = False) -> Escalation:
+    """A flow stopped for 3-D Secure, with its escalation (what support is asked to look at): the card's issuer
+    mandates the check, or (`preferred`) the merchant only prefers it, where two specialists may verify it."""
+    if preferred:
+        shop.merchant_prefers_3ds()
     with trace_context():
-        flow = shop.start_flow(card="pm_alice_3ds")
+        flow = shop.start_flow(card="pm_alice_visa" if preferred else "pm_alice_3ds")
         flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
     return Escalation.objects.get(flow_id=flow.pk, reason="payment_verification")
 
@@ -94,7 +97,7 @@ def test_cancel_the_order_asks_first_and_dismissing_keeps_the_order(shop, live_s
 
 def test_a_double_click_sends_an_action_once_and_shows_what_it_did(shop, live_server, chromium, otp_login):
     # given: sam has the 3-D Secure escalation open and has written how the payment was verified
-    escalation = in_thread(_payment_verification, shop)
+    escalation = in_thread(_payment_verification, shop, preferred=True)
     page = _staff_page(chromium, live_server, otp_login)
     watched = Watched(page)
     page.goto(f"{live_server.url}/admin/escalations/escalation/{escalation.pk}/change/")

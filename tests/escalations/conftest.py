@@ -87,6 +87,17 @@ def payment_verification(shop, eager_tasks):
 
 
 @pytest.fixture
+def payment_verification_unannounced(shop, eager_tasks):
+    """As `payment_verification` (the issuer mandates its own challenge, so two specialists' verification is
+    refused), at a merchant that does not say so (ACP's `flow_preference` is optional): the console cannot tell, so it
+    offers the first verification. The in-memory fake merchant only (`fake_shop`)."""
+    shop.sandbox.announces_challenge = False
+    flow = _confirm(shop, card="pm_alice_3ds")
+    assert flow.status == "requires_action"
+    return Escalation.objects.get(flow=flow, reason="payment_verification")
+
+
+@pytest.fixture
 def payment_verification_preferred(shop, eager_tasks):
     """A flow the merchant (not the card's issuer) stopped for 3-D Secure, as its own preference: requires_action,
     with its escalation. Two specialists' verification can pay it (the merchant takes `not_supported`)."""

@@ -74,8 +74,8 @@ def test_claiming_takes_the_escalation_and_is_audited(payment_verification, sam,
 NOTE = "Called alice on the number on file; she read back the bank's code and confirmed the order."
 
 
-def test_a_single_click_no_longer_places_a_3ds_payment(payment_verification, sam, sam_client, shop):
-    escalation = payment_verification
+def test_a_single_click_no_longer_places_a_3ds_payment(payment_verification_preferred, sam, sam_client, shop):
+    escalation = payment_verification_preferred
 
     # the old one-click "payment verified" is refused, and says what is needed instead
     clicked = press(sam_client, escalation, "approve")
@@ -108,8 +108,8 @@ def test_a_single_click_no_longer_places_a_3ds_payment(payment_verification, sam
     assert "You recorded this verification yourself; a different specialist must confirm it." in page
 
 
-def test_the_same_specialist_cannot_confirm_their_own_verification(payment_verification, sam, sam_client):
-    escalation = payment_verification
+def test_the_same_specialist_cannot_confirm_their_own_verification(payment_verification_preferred, sam, sam_client):
+    escalation = payment_verification_preferred
     press(sam_client, escalation, "verify_payment", {"note": NOTE})
 
     twice = press(sam_client, escalation, "confirm_payment")
@@ -125,8 +125,10 @@ def test_the_same_specialist_cannot_confirm_their_own_verification(payment_verif
     assert (denied.outcome, denied.actor_id) == ("denied", str(sam.pk))
 
 
-def test_a_second_approval_needs_the_permission_to_work_escalations(payment_verification, sam, sam_client, make_staff):
-    escalation = payment_verification
+def test_a_second_approval_needs_the_permission_to_work_escalations(
+    payment_verification_preferred, sam, sam_client, make_staff
+):
+    escalation = payment_verification_preferred
     press(sam_client, escalation, "verify_payment", {"note": NOTE})
     outsider = make_staff("outsider", support=False)  # staff, but not in the support group
 
@@ -181,11 +183,12 @@ def test_two_different_specialists_place_a_3ds_payment_once(
 
 
 def test_two_specialists_cannot_pay_a_challenge_the_cards_issuer_mandates(
-    payment_verification, sam, sam_client, make_staff, otp_login, shop
+    payment_verification_unannounced, sam, sam_client, make_staff, otp_login, shop
 ):
-    # given alice's 3-D Secure card, whose issuer mandates its own challenge (flow_preference challenge/mandated)
-    escalation = payment_verification
-    assert "only the customer passing their bank's verification" in fresh(escalation.flow).failure_detail
+    # given alice's 3-D Secure card, whose issuer mandates its own challenge, at a merchant that did not say so when it
+    # asked for the check (ACP's flow_preference is optional): the console could not tell, and offered a verification
+    escalation = payment_verification_unannounced
+    assert "only the customer passing their bank's verification" not in fresh(escalation.flow).failure_detail
     press(sam_client, escalation, "verify_payment", {"note": NOTE})
 
     # when a second specialist confirms the verification
@@ -200,7 +203,7 @@ def test_two_specialists_cannot_pay_a_challenge_the_cards_issuer_mandates(
     assert "The merchant refused the last verification" in flow.failure_detail
     assert "mandates 3-D Secure" in flow.failure_detail
     assert confirmed[0].startswith("Verification confirmed by a second specialist")
-    assert "only the customer passing their bank's verification" in confirmed[0]
+    assert "The merchant refused the last verification" in confirmed[0]
 
 
 def test_approving_a_risk_review_places_the_order(risk_review, sam, sam_client):
@@ -461,7 +464,10 @@ def test_closing_while_the_order_still_waits_for_a_decision_is_refused(risk_revi
     hand_back = press(sam_client, escalation, "hand_back")
     resolve = press(sam_client, escalation, "resolve", {"code": "customer_helped", "note": "done"})
 
-    expected = "The order is still waiting for a specialist (escalated): approve it, retry it or cancel it first."
+    expected = (
+        "The order is still waiting for a specialist (escalated: a specialist's risk decision). You can press "
+        "“Approve and place” or “Cancel the order”; then resolve this escalation or hand it back."
+    )
     assert hand_back == [expected] and resolve == [expected]
     assert fresh(escalation).status == "open"
     assert fresh(escalation.flow.conversation).status == ConversationStatus.ESCALATED

@@ -189,8 +189,10 @@ def test_the_detail_page_shows_the_whole_context(payment_verification, sam_clien
     )
     assert f"Mastercard •••• {card.last4}" in page and "Visa •••• 4242" in page
     assert "pm_alice" not in page  # no vault references either
-    # the buttons that fit a 3-D Secure check, and not the ones that do not
-    assert "Payment verified (needs a second specialist)" in page and "Cancel the order" in page
+    # the buttons that fit a 3-D Secure check the card's issuer mandates (the merchant said so over the wire), and
+    # not the ones that do not: two specialists' verification would be refused, and the page says so instead
+    assert "Cancel the order" in page and "Payment verified (needs a second specialist)" not in page
+    assert "The card&#x27;s issuer mandates its own 3-D Secure check for this payment (the merchant said so)" in page
     assert "Send reply" in page and "Approve and place" not in page  # no one-click payment verification
     assert "Retry the failed undo steps" not in page
     # the history of the escalation and the way to the audit timeline of its trace
@@ -211,7 +213,7 @@ def test_the_detail_page_of_a_failed_undo_offers_retry_and_shows_the_errors(comp
     assert "server_error from merchant &#x27;sandbox&#x27; on checkout_cancel status=500" in page  # why its undo failed
     assert "Undoing a failed order failed" in page
     # closing it now would leave the order stuck: the page says so
-    assert "The order is still waiting for a specialist (escalated)" in page
+    assert "The order is still waiting for a specialist (escalated: a specialist to repair it)." in page
 
 
 def test_a_closed_escalation_shows_its_resolution_and_no_buttons(bobs_request, sam_client):

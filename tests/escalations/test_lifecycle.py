@@ -188,7 +188,7 @@ def test_time_to_first_response_and_to_resolution_are_observed_once(payment_veri
 
 
 @pytest.mark.postgres
-def test_two_specialists_recording_a_verification_at_once_record_one(payment_verification, make_staff):
+def test_two_specialists_recording_a_verification_at_once_record_one(payment_verification_preferred, make_staff):
     specialists = [make_staff("sam"), make_staff("kim")]
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -197,7 +197,9 @@ def test_two_specialists_recording_a_verification_at_once_record_one(payment_ver
         try:
             barrier.wait()
             escalation_payment_verification_record(
-                escalation_id=payment_verification.pk, staff_id=staff.pk, note=f"{staff.username} called alice"
+                escalation_id=payment_verification_preferred.pk,
+                staff_id=staff.pk,
+                note=f"{staff.username} called alice",
             )
             outcomes.append("recorded")
         except EscalationActionRefused as refusal:
@@ -215,7 +217,7 @@ def test_two_specialists_recording_a_verification_at_once_record_one(payment_ver
     # the loser finds the escalation held by the winner; nothing is paid by recording
     loser = next(outcome for outcome in outcomes if outcome != "recorded")
     assert loser.endswith("is working on this escalation. Take it over first if you need to act on it.")
-    flow = fresh(payment_verification.flow)
+    flow = fresh(payment_verification_preferred.flow)
     assert flow.status == "requires_action"
     assert PaymentVerification.objects.filter(flow=flow).count() == 1
     assert merchant_order_count(session_id=flow.checkout_session_id) == 0

@@ -1,7 +1,9 @@
 """A verification by two specialists that the merchant refuses (alice's Mastercard ending 3220, whose issuer mandates
-its own 3-D Secure challenge): what the console offers afterwards, what alice is told, and how the order's page tells
-what happened. The merchant is the in-memory fake (its refusal of `not_supported` for a mandated challenge matches
-the sandbox's: tests/merchant_client/test_fake_merchant_parity.py).
+its own 3-D Secure challenge, at a merchant that did not say so when it asked for the check: ACP's flow_preference is
+optional, so the console offered the verification): what the console offers afterwards, what alice is told, and how
+the order's page tells what happened. The merchant is the in-memory fake (its refusal of `not_supported` for a
+mandated challenge matches the sandbox's: tests/merchant_client/test_fake_merchant_parity.py). Where the merchant does
+say the issuer mandates it, the verification is not offered at all: tests/escalations/test_staff_console_what_fits.py.
 """
 
 from __future__ import annotations
@@ -72,10 +74,10 @@ def _page(client, escalation: Escalation) -> str:
 
 
 def test_after_the_merchant_refused_two_specialists_recording_another_is_not_offered(
-    payment_verification, sam, sam_client, kim, kim_client
+    payment_verification_unannounced, sam, sam_client, kim, kim_client
 ):
     # given: sam and kim verified alice's payment, and the merchant refused it (the issuer mandates its own check)
-    escalation = payment_verification
+    escalation = payment_verification_unannounced
     _verify_twice_over(escalation, sam_client, kim_client)
     flow = fresh(escalation.flow)
     assert (flow.status, flow.waiting_for, flow.payment_attempt) == ("requires_action", "payment_verification", 1)
@@ -102,9 +104,9 @@ def test_after_the_merchant_refused_two_specialists_recording_another_is_not_off
 
 
 def test_a_verification_sent_from_a_page_drawn_before_the_refusal_is_refused_and_audited(
-    payment_verification, sam, sam_client, kim, kim_client
+    payment_verification_unannounced, sam, sam_client, kim, kim_client
 ):
-    escalation = payment_verification
+    escalation = payment_verification_unannounced
     _verify_twice_over(escalation, sam_client, kim_client)
 
     # when: sam sends the form of a page drawn before the merchant's answer (or calls the service)
@@ -135,9 +137,9 @@ def test_where_the_merchant_takes_two_specialists_the_form_stays_until_one_is_re
 
 
 def test_a_refused_verification_does_not_ask_the_customer_again_what_she_was_just_asked(
-    payment_verification, sam_client, kim_client
+    payment_verification_unannounced, sam_client, kim_client
 ):
-    escalation = payment_verification
+    escalation = payment_verification_unannounced
     conversation_id = escalation.flow.conversation_id
 
     _verify_twice_over(escalation, sam_client, kim_client)
@@ -152,8 +154,10 @@ def test_a_refused_verification_does_not_ask_the_customer_again_what_she_was_jus
 # -- 3. the steps table tells a refused attempt as what it was ---------------------------------------------------
 
 
-def test_the_steps_table_shows_the_merchants_refusals_not_success(payment_verification, sam_client, kim_client):
-    escalation = payment_verification
+def test_the_steps_table_shows_the_merchants_refusals_not_success(
+    payment_verification_unannounced, sam_client, kim_client
+):
+    escalation = payment_verification_unannounced
     _verify_twice_over(escalation, sam_client, kim_client)
 
     page = _page(sam_client, escalation)
@@ -178,9 +182,9 @@ def test_the_steps_table_shows_the_merchants_refusals_not_success(payment_verifi
 
 
 def test_the_order_card_says_the_merchant_refused_the_verification_and_why_the_order_stopped(
-    payment_verification, sam, sam_client, kim_client
+    payment_verification_unannounced, sam, sam_client, kim_client
 ):
-    escalation = payment_verification
+    escalation = payment_verification_unannounced
     _verify_twice_over(escalation, sam_client, kim_client)
     refused_page = _page(sam_client, escalation)
 
@@ -221,9 +225,9 @@ def test_a_verification_the_merchant_took_still_reads_verified_with_names(
 
 
 def test_history_transcript_and_pending_verification_name_people_not_ids(
-    payment_verification, sam, sam_client, kim, kim_client
+    payment_verification_unannounced, sam, sam_client, kim, kim_client
 ):
-    escalation = payment_verification
+    escalation = payment_verification_unannounced
     press(sam_client, escalation, "reply", {"text": "Hi Alice, I'm checking with your bank."})
     press(sam_client, escalation, "verify_payment", {"note": NOTE})
 

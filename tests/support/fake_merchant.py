@@ -53,6 +53,8 @@ tests/support/commits.py).
   on this state: `reset(full=False)` (`demo_reset`: the demo shop put back as the sandbox's reset does),
   `set_stock({variant: units})`, `orders(customer=...)`, `order(id)`, `tokens(...)`. The corpus gate
   (tests/evaluation/test_conversation_tasks.py) runs on it.
+- `announces_challenge = False`: a session that asks for 3-D Secure does not say whose wish the check is (ACP's
+  optional `flow_preference` left out), as a merchant may; what it accepts is unchanged.
 - `order_events = True`: instead of webhooks over HTTP, each order created or changed is handed to our webhook
   receiver's service, signed, as the sandbox's webhook delivers it during the call that made the change (off by
   default: most tests of our side want no order events they did not stage).
@@ -630,6 +632,9 @@ class FakeMerchant:
 
     # As the sandbox's order webhooks, without HTTP (`order_event`): off unless a test asks for them.
     order_events = False
+    # Whether a session asking for 3-D Secure says whose wish the check is (`authentication_metadata.flow_preference`,
+    # optional in ACP): off, the fake is a merchant that does not say (it still refuses as the sandbox decides).
+    announces_challenge = True
 
     @property
     def http(self) -> FakeHttp:
@@ -1109,6 +1114,8 @@ class FakeMerchant:
             body["authentication_metadata"] = authentication_metadata(
                 brand=session.token_card or "visa", challenge=session.authentication_challenge
             )
+            if not self.announces_challenge:
+                del body["authentication_metadata"]["flow_preference"]
         if session.order_id:
             order = self.order_records[session.order_id]
             body["order"] = order_reference(
