@@ -12,6 +12,7 @@ from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, W
 from django.utils import timezone
 
 from audit.models import ActorType, AuditEvent, Outcome
+from audit.redaction import redact_text
 from consent.formatting import format_money
 from consent.models import CapKind
 from consent.selectors import (
@@ -258,6 +259,98 @@ def escalation_transcript(conversation: Conversation | None) -> list[TranscriptR
             authors[message.pk] = author
     names = people_names(authors.values())
     return [TranscriptRow(message=message, sender=names.get(authors.get(message.pk, ""), "")) for message in messages]
+
+
+# -- a hand-over: why the customer is with a person, and what their chat held then ---------------------------------
+
+# The most of the customer's words a hand-over quotes (a whole message is at most ORDERING_MESSAGE_MAX_CHARS).
+HANDOVER_QUOTE_MAX_CHARS = 300
+
+
+def preview_items(preview: dict[str, Any] | None) -> str:
+    """A preview's lines as people say them: "1x Blue Runner (blue, 42), 2x Trail Sock"."""
+    return ", ".join(
+        f"{line.get('quantity', 1)}x {line.get('title', '')}" + (f" ({line['variant']})" if line.get("variant") else "")
+        for line in (preview or {}).get("lines", [])
+    )
+
+
+def _cart_items(conversation: Conversation | None) -> str:
+    """The lines of the conversation's cart as the assistant last saved them (before any preview prices them)."""
+    cart = (conversation.agent_state or {}).get("cart") if conversation is not None else None
+    if not isinstance(cart, list):
+        return ""
+    return preview_items({"lines": [line for line in cart if isinstance(line, dict)]})
+
+
+def _order_words(flow: OrderFlow) -> str:
+    items = preview_items(flow.preview)
+    total = flow.total_amount if flow.total_amount is not None else (flow.preview or {}).get("total")
+    money = f" — {format_money(total, flow.currency or (flow.preview or {}).get('currency') or 'usd')}" if total else ""
+    return f"{items}{money}" if items else f"an order{money}"
+
+
+# What a confirmed order was waiting for when the customer asked for a person.
+_WAITING_WORDS = {
+    "step_up": "their step-up code (from their authenticator app), nothing charged yet",
+    "payment_verification": "their bank's 3-D Secure check, nothing charged yet",
+    "risk_review": "a specialist's risk review, nothing charged yet",
+    "specialist": "a specialist to repair it",
+}
+
+
+def handover_state(*, conversation: Conversation | None, flow: OrderFlow | None) -> str:
+    """What the customer's chat held when they were handed to a person: the order a person could act on (the cart's,
+    or the newest one not placed yet), else their cart, else the last order of the chat. A sentence for staff."""
+    if flow is None and conversation is not None:
+        newest = conversation.flows.order_by("-created_at").first()
+        if newest is not None and newest.status == FlowStatus.PLACED:
+            when = timezone.localtime(newest.placed_at).strftime("%Y-%m-%d at %H:%M") if newest.placed_at else ""
+            order = f"{newest.merchant_order_id} ({_order_words(newest)})" if newest.merchant_order_id else ""
+            return (
+                f"Nothing was waiting in this chat; their last order here, {order or _order_words(newest)}, was placed"
+                + (f" on {when}." if when else ".")
+            )
+    if flow is None or flow.status == FlowStatus.DRAFT or not flow.preview:
+        items = _cart_items(conversation)
+        if items:
+            return f"Their cart had {items}, not previewed yet: nothing was confirmed or charged."
+        return "Their cart was empty and no order was open in this chat."
+    order = _order_words(flow)
+    if flow.status == FlowStatus.PREVIEWED:
+        return f"Their preview of {order} was waiting for their yes: nothing was confirmed or charged."
+    if flow.status in (FlowStatus.REQUIRES_ACTION, FlowStatus.ESCALATED):
+        waiting = _WAITING_WORDS.get(flow.waiting_for, flow.get_waiting_for_display().lower())
+        return f"They had confirmed their order of {order}; it was waiting for {waiting}."
+    if flow.status in (FlowStatus.CONFIRMED, FlowStatus.PLACING):
+        return f"They had confirmed their order of {order}; it was being placed."
+    return f"Their order of {order} was {flow.get_status_display().lower()}."
+
+
+def handover_detail(*, reason: str, conversation_id: object, flow_id: object | None, noted: str = "") -> str:
+    """The escalation's detail for a hand-over (the assistant handing the chat to a person, at the moment it does):
+    the customer's last words, quoted, and what their cart, preview or order was then; the assistant's own note
+    after, if it gave one."""
+    conversation = Conversation.objects.filter(pk=conversation_id).first() if conversation_id else None
+    flow = OrderFlow.objects.filter(pk=flow_id).first() if flow_id else None
+    last = (
+        Message.objects.filter(conversation_id=conversation.pk, role=MessageRole.CUSTOMER)
+        .order_by("-created_at", "-id")
+        .first()
+        if conversation is not None
+        else None
+    )
+    said = []
+    if last is not None and last.text.strip():
+        words = " ".join(last.text.split())
+        if len(words) > HANDOVER_QUOTE_MAX_CHARS:
+            words = words[: HANDOVER_QUOTE_MAX_CHARS - 1].rstrip() + "…"
+        lead = "They wrote" if reason == EscalationReason.CUSTOMER_REQUEST else "Their last message"
+        said.append(f"{lead} “{redact_text(words)}”.")
+    said.append(handover_state(conversation=conversation, flow=flow))
+    if noted.strip():
+        said.append(f"The assistant noted: {noted.strip()}")
+    return " ".join(said)
 
 
 # -- 3-D Secure: what the merchant answered each payment attempt ---------------------------------

@@ -43,6 +43,7 @@ from escalations.selectors import (
     payment_refusals,
     people_names,
     person_name,
+    preview_items,
     two_specialists_refused,
 )
 from escalations.staff import WORK_PERMISSION
@@ -963,11 +964,7 @@ _UNPAID_STATUSES = frozenset({FlowStatus.DRAFT, FlowStatus.PREVIEWED, FlowStatus
 def _flow_canceled_notice(flow: OrderFlow, *, unpaid: bool) -> str:
     """What the customer reads in their chat after a specialist canceled their order: what it was (the preview's
     lines and the flow's total, as the preview showed them) and what happens to the money."""
-    preview = flow.preview or {}
-    items = ", ".join(
-        f"{line['quantity']}x {line['title']}" + (f" ({line['variant']})" if line.get("variant") else "")
-        for line in preview.get("lines", [])
-    )
+    items = preview_items(flow.preview)
     what = f"your order of {items}" if items else "your order"
     if flow.total_amount:
         what += f" — {format_money(flow.total_amount, flow.currency)}"
