@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, DialogueContext, ShowCart
+from ordering.agent.commands import AddItems, Confirm, DialogueContext, ShowCart
 from tests.understanding.reading import cart_line as _line
 from tests.understanding.reading import lines, read
 
@@ -56,3 +56,39 @@ def test_more_of_every_line_is_still_more(generator, said):
     (command,) = read(generator, said, MAT_AND_ROLLER)
 
     assert isinstance(command, AddItems), command
+
+
+SOCKS_AND_GLOVES = _at_preview(
+    _line("var_wool_socks_s", "prod_wool_socks", "grey", "S"), _line("var_gloves_s", "prod_gloves", "black", "S")
+)
+
+
+@pytest.mark.parametrize(
+    ("said", "who"),
+    [
+        ("same again for her friend, same sizes", "friend"),
+        ("the same for his brother", "brother"),
+        ("and the same for their cousin please", "cousin"),
+    ],
+)
+def test_the_same_for_someone_named_with_a_possessive_is_every_line_again(generator, said, who):
+    (command,) = read(generator, said, SOCKS_AND_GLOVES)
+
+    # (it reordered the customer's last purchase: a pack of socks nobody asked for was in the next preview)
+    assert isinstance(command, AddItems), command
+    assert [(item.product_ids, item.colour, item.size, item.person) for item in command.items] == [
+        (("prod_wool_socks",), "grey", "S", who),
+        (("prod_gloves",), "black", "S", who),
+    ]
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["great, thats both girls sorted - order it", "thats the kids sorted, order it", "ok everyone's sorted, order it"],
+)
+def test_the_people_said_sorted_beside_a_yes_is_the_yes(generator, said):
+    assert read(generator, said, SOCKS_AND_GLOVES) == [Confirm()]
+
+
+def test_the_people_said_sorted_alone_is_no_yes(generator):
+    assert Confirm() not in read(generator, "thats both girls sorted", SOCKS_AND_GLOVES)

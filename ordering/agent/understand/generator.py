@@ -351,6 +351,11 @@ ASSENT = (
     "alright", "correct", "right", "that is it now", "sorted now", "nice", "cool", "good", "that is", "that is the",
     "that is all of", "is fine", "are fine", "is ok", "are ok", "are good", "is good",
 )  # fmt: skip
+PEOPLE_SORTED = _rx(
+    r"\b(?:that is\s+|they are\s+|both\s+)?(?:(?:both|all)\s+(?:of\s+)?)?(?:the\s+|my\s+|our\s+)?"
+    r"(?:two\s+|2\s+|three\s+|3\s+)?(?:" + RELATION + r"|everyone|everybody|all of us|us all)"
+    r"(?:\s*'?\s*s)?\s+(?:are\s+|is\s+|now\s+)?(?:sorted|done|covered|set)\b"
+)
 # "great, that's it - send it", "cheers, thats the lot - order it", "brill, that's all - go ahead and place it": the
 # order said complete beside a yes is the yes (it showed the preview again, or searched for "cheer"); alone it is no yes
 DONE_BESIDE_A_YES = (
@@ -538,7 +543,10 @@ TAX_IN_IT = _rx(
 # "assistant: I have changed the size to 44. customer: yes": who says what in a pasted transcript
 ROLE_LABEL = re.compile(r"(?:^|[\s\u201c\"'])(?:assistant|bot|ai|customer|user|me|you|agent|shop|system)\s*:", re.I)
 _ANOTHER = (
-    r"(?:her|him|them|my\s+[a-z]+|the\s+(?!moment\b|time\b|price\b|day\b|week\b)[a-z]+"
+    # "her friend", "his brother": a relation said with its possessive is one person ("her" alone left "friend" over)
+    r"(?:(?:his|her|their|our)\s+"
+    + RELATION
+    + r"|her|him|them|my\s+[a-z]+|the\s+(?!moment\b|time\b|price\b|day\b|week\b)[a-z]+"
     r"|(?!now\b|today\b|tonight\b|tomorrow\b|later\b|me\b|myself\b|us\b|work\b|home\b|free\b|sure\b|real\b|good\b"
     r"|ages\b|sale\b|less\b|more\b|cheap\b|that\b|this\b|it\b)[a-z]+)"
 )
@@ -546,13 +554,15 @@ _ANOTHER = (
 SAME_FOR_ANOTHER = _rx(
     r"^(?:(?:and|plus|oh and|also)\s+)?(?:the\s+)?same(?:\s+(?:again|thing|things|ones?|lot|stuff))?\s+for\s+"
     + _ANOTHER
-    + r"(?:\s+(?:too|as well))?(?:\s*,?\s*(?:in\s+)?(?:size\s+)?[a-z0-9]{1,3})?\s*(?:please|pls)?$"
+    + r"(?:\s+(?:too|as well))?(?:\s*,?\s*(?:in\s+)?(?:size\s+)?[a-z0-9]{1,3})?"
+    # "same again for her friend, same sizes": what is the same said again
+    r"(?:\s*,?\s*(?:(?:in\s+)?(?:the\s+)?same\s+(?:sizes?|colou?rs?|ones?|everything)))?\s*(?:please|pls)?$"
 )
 # "same again for my bro", "and the same for my brother, he's a 44": one more of the one line for someone, in what is
 # said
 SAME_FOR_ANOTHER_ONE = _rx(
     r"^(?:(?:and|plus|oh and|also|oh|ok|okay)\s*,?\s+)?(?:the\s+)?same(?:\s+(?:again|thing|one|pair))?\s+for\s+"
-    r"(?P<who>(?:my|our|the)\s+(?:[a-z]+\s+)?" + RELATION + r"|him|her|them)"
+    r"(?P<who>(?:my|our|the|his|her|their)\s+(?:[a-z]+\s+)?" + RELATION + r"|him|her|them)"
     r"(?:\s+(?:too|as well))?(?P<values>(?:\s*,?\s*(?:but\s+)?(?:in\s+|size\s+|(?:he|she|they)\s*(?:s|is|are)\s+)"
     r"(?:a\s+|an\s+)?[a-z0-9]{1,6}(?:\s+[a-z0-9]{1,6})?))?\s*(?:please|pls|thanks|ta|mind)?$"
 )
@@ -6314,6 +6324,9 @@ class _Reader:
         if _covers(core_polite, (*YES, *HEDGE, *HEDGE_FILLER)) and not _covers(core_polite, (*YES, *HEDGE_FILLER)):
             return [CannotHandle(text=self.raw[:300], reason="unsure: a hesitant answer is not a confirmation")]
         # "yep that's it", "yeah that's everything": as "yes that is it" (it showed the preview again)
+        # "great, thats both girls sorted - order it", "thats the kids sorted, order it": the people the order is for
+        # said done, as "that is both sorted" (it read "both" as a count of 2)
+        core = PEOPLE_SORTED.sub("that is both sorted", core)
         said_back = (self._values_said_back(core), self._lines_said_back(core))
         if any(
             _covers(core_yes, (*YES, *ASSENT, *POLITE, *DONE_BESIDE_A_YES, "whatever", "just"))
