@@ -141,6 +141,11 @@ class MessageOut(serializers.Serializer):
     quick_replies = QuickReplyOut(many=True)
     cart_edit = CartEditLineOut(many=True)
     link = LinkOut(allow_null=True, help_text="A page of this site to open, e.g. the bank's payment verification.")
+    delivered_to = serializers.CharField(
+        allow_null=True,
+        help_text="On a customer's message written while a specialist has the conversation: `specialist` (the "
+        "assistant does not answer it; the specialist reads it). Null otherwise.",
+    )
 
     def to_representation(self, instance: Message) -> dict[str, Any]:
         data = instance.data or {}
@@ -164,6 +169,7 @@ class MessageOut(serializers.Serializer):
                 "cart_edit": [line for line in data.get("cart_edit", []) if isinstance(line, dict)],
                 # A link the customer follows (the bank's 3-D Secure check): only our own paths, with a label.
                 "link": _site_link(data.get("link")),
+                "delivered_to": "specialist" if data.get("delivered_to") == "specialist" else None,
             }
         )
 

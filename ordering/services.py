@@ -1146,6 +1146,8 @@ def turn_execute(*, turn_id: int, conversation: Conversation | None = None) -> s
         return record.status if record is not None else "missing"
     if conversation is None or conversation.pk != record.conversation_id or not _customer_loaded(conversation):
         conversation = record.conversation
+    # The pipeline's own first test: a conversation with a specialist gets no answer from the assistant.
+    with_specialist = conversation.status == ConversationStatus.ESCALATED
     try:
         with deadline_scope(settings.ORDERING_TURN_DEADLINE_SECONDS):
             turn = turn_run(
@@ -1156,6 +1158,8 @@ def turn_execute(*, turn_id: int, conversation: Conversation | None = None) -> s
                 saved=saved,
                 write_state=False,
             )
+        if with_specialist and question is not None:
+            _sent_to_specialist(question)
         said = [*([question.pk] if question else []), *(message.pk for message in turn.messages_said())]
         record.planner = turn.planner_name[:32]
         record.response = {
@@ -1178,6 +1182,14 @@ def turn_execute(*, turn_id: int, conversation: Conversation | None = None) -> s
         ((record.finished_at or timezone.now()) - record.started_at).total_seconds()
     )
     return record.status
+
+
+def _sent_to_specialist(message: Message) -> None:
+    """Mark a customer's message written while a specialist has the conversation (the assistant stays silent on it):
+    the API answers it with `delivered_to: "specialist"`, so the widget says "Sent to the specialist" under it instead
+    of leaving the customer to wonder whether it arrived; the console marks it for the specialist too."""
+    message.data = {**(message.data or {}), "delivered_to": "specialist"}
+    Message.objects.filter(pk=message.pk).update(data=message.data)
 
 
 def _updates(obj: Any, names: tuple[str, ...]) -> tuple[str, list[Any]]:

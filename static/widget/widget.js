@@ -878,6 +878,7 @@
     var bubble = el("p", "oaw-bubble");
     bubble.textContent = message.text || "";
     item.appendChild(bubble);
+    markDelivery(item, message);
     if (message.cards && message.cards.length) item.appendChild(renderCards(message.cards, message));
     if (message.preview) item.appendChild(renderPreview(message.preview, message));
     if (role === "assistant" || role === "system") {
@@ -901,6 +902,16 @@
       if (options) item.appendChild(options);
     }
     log.appendChild(item);
+  }
+
+  function markDelivery(item, message) {
+    // A message written while a specialist has the chat gets no answer from the assistant, on purpose: say under it
+    // that it went to the specialist, or the customer is left to wonder whether it arrived. Known once its turn is
+    // done (the server says `delivered_to`), so a message already on screen gets it then.
+    if (!item || message.role !== "customer" || message.delivered_to !== "specialist") return false;
+    if (item.querySelector(".oaw-delivery")) return false;
+    item.appendChild(el("p", "oaw-delivery", "Sent to the specialist"));
+    return true;
   }
 
   function orderIdFor(flowId) {
@@ -1011,6 +1022,9 @@
     var added = 0;
     (data.messages || []).forEach(function (message) {
       if (!state.seen[message.id]) added += 1;
+      else if (markDelivery(log.querySelector('.oaw-message[data-message-id="' + Number(message.id) + '"]'), message)) {
+        added += 1; // not a new message, but a new line under one: keep it in view
+      }
       renderMessage(message);
     });
     if ("pending_confirmation" in data || options.pendingKnown) state.pending = data.pending_confirmation || null;
