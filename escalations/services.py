@@ -48,7 +48,16 @@ from escalations.selectors import (
 )
 from escalations.staff import WORK_PERMISSION
 from ordering.errors import FlowNotConfirmable, OrderingError
-from ordering.models import EscalationReason, FlowStatus, FlowStep, Message, MessageRole, OrderFlow, WaitingFor
+from ordering.models import (
+    CompensationStatus,
+    EscalationReason,
+    FlowStatus,
+    FlowStep,
+    Message,
+    MessageRole,
+    OrderFlow,
+    WaitingFor,
+)
 from ordering.saga.resumes import flow_staff_approve, flow_staff_retry_compensations, flow_staff_verify_payment
 from ordering.selectors import staff_reply_sent
 from ordering.services import conversation_hand_back, conversation_post, conversation_staff_reply, flow_cancel
@@ -479,6 +488,22 @@ def resolution_code_refusal(escalation: Escalation, code: str) -> str | None:
             f"“{label}” does not fit: the order is {flow.get_status_display().lower()}. "
             "Choose the resolution that says what happened to it."
         )
+    if code == ResolutionCode.UNDO_COMPLETED:
+        # A canceled order's undo runs after the cancel: its steps may still be failing (a stock hold, a token).
+        failed = list(
+            flow.compensations.filter(status=CompensationStatus.FAILED).order_by("id").values_list("action", flat=True)
+        )
+        if failed:
+            steps = ", ".join(dict.fromkeys(failed))
+            retry = (
+                "Press “Retry the failed undo steps” once the shop answers"
+                if escalation.reason == EscalationReason.COMPENSATION_FAILED
+                else "Retry them from the order's failed-undo escalation"
+            )
+            return (
+                f"“{label}” does not fit: an undo step of this order still failed ({steps}). {retry}, or choose what "
+                "you did instead."
+            )
     return None
 
 

@@ -333,3 +333,29 @@ def test_a_colleagues_page_says_to_take_it_over_and_offers_that(shop, settings, 
     assert buttons(page)[0] == "Take over from sam" and APPROVE not in buttons(page)
     assert "Take it over first" in words(page)
     assert_says_only_what_it_offers(page)
+
+
+def test_an_undo_that_failed_after_a_cancel_is_not_offered_as_completed(shop, settings, sam_client):
+    # given: sam canceled an order while the shop's checkout cancel kept failing: the order is canceled, its stock
+    # hold still held at the shop, and a failed-undo escalation asks for a person
+    settings.ORDERING_UNDO_GIVE_UP_SECONDS = 0
+    escalation = _three_ds(shop, mandated=True)
+    shop.sandbox.add_fault("server_error", operation="cancel", times=50)
+    press(sam_client, escalation, "cancel_flow")
+    flow = fresh(escalation.flow)
+    assert flow.status == "canceled"
+    undo = Escalation.objects.get(flow=flow, reason="compensation_failed")
+    press(sam_client, undo, "claim")
+
+    page = page_of(sam_client, undo)
+
+    # then: retrying is offered, and resolving says what is true: not "Undo completed" while a step still failed
+    assert RETRY in buttons(page)
+    codes = re.findall(r'<option value="([a-z_]+)"', page.split('id="esc-resolve-code"', 1)[1].split("</select>", 1)[0])
+    assert "undo_completed" not in codes and "order_canceled" in codes
+    refused = press(sam_client, undo, "resolve", {"code": "undo_completed", "note": "done"})
+    assert refused == [
+        "“Undo completed” does not fit: an undo step of this order still failed (cancel_checkout). Press “Retry "
+        "the failed undo steps” once the shop answers, or choose what you did instead."
+    ]
+    assert_says_only_what_it_offers(page)
