@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, Confirm, DialogueContext, ShowCart
+from ordering.agent.commands import AddItems, CartLine, Confirm, DialogueContext, ItemSpec, SetSlot, ShowCart
 from tests.understanding.reading import cart_line as _line
 from tests.understanding.reading import lines, read
 
@@ -92,3 +92,50 @@ def test_the_people_said_sorted_beside_a_yes_is_the_yes(generator, said):
 
 def test_the_people_said_sorted_alone_is_no_yes(generator):
     assert Confirm() not in read(generator, "thats both girls sorted", SOCKS_AND_GLOVES)
+
+
+def test_how_many_questions_come_first_is_no_count_of_the_order(generator):
+    commands = read(
+        generator,
+        "Hello - two questions and then an order. Is the Trail Blazer the one with the rock plate, and does RUN15 "
+        "work on it? If both are yes, please order the green ones in 44 with RUN15, on my visa.",
+    )
+
+    # (it ordered two pairs: "two questions" and "if both are yes" were counts)
+    adds = [command for command in commands if isinstance(command, AddItems)]
+    assert [(item.product_ids, item.colour, item.size, item.quantity) for add in adds for item in add.items] == [
+        (("prod_trail_blazer",), "green", "44", None)
+    ], commands
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "two questions: is the cap washable and does it come in red?",
+        "a couple of questions first - is the down jacket warm?",
+    ],
+)
+def test_questions_announced_are_no_order(generator, said):
+    assert not any(isinstance(command, AddItems) for command in read(generator, said))
+
+
+TWO_TEES_FOR_TWO = _at_preview(
+    CartLine("var_tech_tee_black_s", "prod_tech_tee", "Tech Running Tee", "black", "S", 2, people=2)
+)
+
+
+@pytest.mark.parametrize(
+    ("said", "who"),
+    [("he takes a large in tees", "him"), ("an L for my boyfriend", "boyfriend"), ("she wears a large", "her")],
+)
+def test_one_persons_size_said_of_a_line_for_two_is_their_one_only(generator, said, who):
+    # (both tees became L, and a yes ordered two Ls)
+    assert read(generator, said, TWO_TEES_FOR_TWO) == [
+        SetSlot(
+            slot="quantity",
+            value="1",
+            target=ItemSpec(product_ids=("prod_tech_tee",), variant_id="var_tech_tee_black_s"),
+            correction=True,
+        ),
+        AddItems(items=(ItemSpec(product_ids=("prod_tech_tee",), colour="black", size="L", quantity=1, person=who),)),
+    ]

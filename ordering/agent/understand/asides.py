@@ -896,6 +896,19 @@ def drop_asides(text: str) -> Asides:
         "",
         text,
     )
+    # "Hello - two questions and then an order.": how the message is laid out, no thing and no count (it asked for 2 of
+    # "question" and the two went to the order's shoes)
+    text = rx.sub(
+        r"(?:^|(?<=[.!?]\s)|(?<=^hello\s)|(?<=^hi\s))\s*(?:(?:hi|hey|hello|ok|okay|so|right)\s*[-,.!:]*\s+)*"
+        r"(?:(?:i have|i've got|ive got|i got|got|just)\s+)?(?:a\s+)?"
+        r"(?:two|2|three|3|a couple of|couple of|a few|few|some|one|1|quick)\s+(?:quick\s+)?(?:questions?|things?)"
+        r"(?:\s+(?:first|quickly))?\s*(?:(?:and|,)\s*(?:then\s+)?(?:an?\s+)?"
+        r"(?:order|i(?:'ll| will)? order|i want to order|i'd like to order|an order to place)(?:\s+please)?)?"
+        r"(?:\s*[-.:!,;]+\s*|\s*$"
+        r"|\s+(?=(?:is|are|does|do|can|could|will|would|what|how|which|where|when|why|first)\b))",
+        " ",
+        text,
+    )
     # "phone on 2% brb": the battery, never a count or a discount
     text = rx.sub(
         r"\b(?:my\s+)?(?:phone|battery|phone battery|phones)\s+(?:is\s+|s\s+)?(?:on|at|nearly|almost|down to)\s+"

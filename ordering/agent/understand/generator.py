@@ -1698,12 +1698,21 @@ PERSON_CHANGED = re.compile(
     + RELATION
     + r"|mum|mom|dad)\s*'\s*s(?P<verb>\s+(?:a|an|is|are|size|one|ones|pair))?"
     r"|(?P<pronoun>mine|his|hers)(?P<verb2>\s+(?:is|are|'s|one|ones|pair|size))?"
-    r"|(?P<said_by>he|she)\s+(?:says|said|wants|would like|needs|prefers|likes|'d like|d like)"
+    r"|(?P<said_by>he|she)\s+(?:says|said|wants|would like|needs|prefers|likes|'d like|d like"
+    # "he takes a large in tees", "she wears a 40": that person's size
+    r"|takes|wears|is in|goes for)"
     # "he's a 44 mind", "she's an S": that person's size
     r"|(?P<is_a>he|she)\s*(?:'\s*s|s|is)(?=\s+(?:a|an|size)\s)"
     # "actually the wife wants blue", "my sister would rather have grey": what that person wants of their line
     r"|(?:my\s+|our\s+|the\s+)(?P<rel_said>" + RELATION + r"|mum|mom|dad)\s+(?:says|said|wants|would like|needs"
     r"|prefers|likes|'d like|would rather(?: have)?|'d rather(?: have)?|'d prefer|would prefer))\b"
+)
+# "42 for the lad", "an L for my boyfriend please": a value for one person of a line said for two
+VALUE_FOR_PERSON = re.compile(
+    r"(?i)^\W*(?:(?:oh|ok|okay|and|actually|wait|hmm|um|so|then|but)\W+)*(?:(?:make it|make that|and)\s+)?"
+    r"(?:(?:a|an)\s+)?(?:size\s+)?(?P<value>(?:us|uk|eu)\s*\d{1,2}|\d{2}|xxl|xl|xs|s|m|l|small|medium|large"
+    r"|extra large|extra small)\s+for\s+(?P<who>(?:my|our|the|her|his)\s+(?:\w+\s+)?(?:" + RELATION + r")|him|her)"
+    r"(?:\s+(?:please|pls|then|thanks))*\s*[.!]*$"
 )
 # "mum doesn't want one after all", "my son doesn't need his anymore": that person's line goes
 PERSON_NOT_WANTED = re.compile(
@@ -3311,7 +3320,12 @@ CLAUSE_SPLIT = _rx(
 )
 # "Does the zip hoodie come in navy? If so add one in M": what follows depends on the answer, and is about
 # the same product with what was asked (`_Reader._asked`).
-IF_SO = _rx(r"\s*,?\s*\b(?:if so|if yes|if it does|if they do|if you do|if it is|if they are)\b\s*,?\s*")
+IF_SO = _rx(
+    r"\s*,?\s*\b(?:if so|if yes|if it does|if they do|if you do|if it is|if they are"
+    # "If both are yes, please order the green ones in 44": the answers to two questions, never a count of two
+    r"|if (?:both|all|the answers?|both answers|all answers) (?:are|is) (?:yes|a yes|true)"
+    r"|if (?:both|all|the answers?) (?:are|is) (?:yes|a yes)\s+(?:to|for) (?:both|all|them|those|these))\b\s*,?\s*"
+)
 # "…thing with the two bottles", "the sneakers with the gum sole": a "with" up to the next comma or "and" (see
 # `_Reader._described_with`); "head" is a word that only a description follows ("the one with …").
 DESCRIBED_WITH = _rx(
@@ -10416,6 +10430,11 @@ class _Reader:
         if not_wanted is not None:
             who = not_wanted.group("who").lower()
             return [RemoveItem(target=ItemSpec(person=person_key(who)))]
+        value_for = VALUE_FOR_PERSON.match(typed) if shared else None
+        if value_for is not None:
+            # "42 for the lad", "an L for my boyfriend" of one line of two said for me and him: his one in it (the
+            # line's both pairs became 42s)
+            return self._persons_share(value_for["value"], person_key(value_for["who"]))
         one_is_for = ONE_IS_FOR.match(typed) if shared else None
         if one_is_for is not None:
             # "oh one pair is for my daughter and she's a 40", "one of them's for my mum, she'd prefer purple": that
