@@ -4,7 +4,7 @@ The answers are the ACP 2026-04-17 webhook API's (openapi.agentic_checkout_webho
 `{"received": true, "request_id"?}`, and the flat Error `{type, code, message}` otherwise: 401
 `invalid_signature` for any signature problem, 400 for a body that is not an event, 404 for a
 merchant we do not know, and 413 `request_too_large` for a body over DATA_UPLOAD_MAX_MEMORY_SIZE (refused
-before it is read, as every API endpoint does in config.error_views.APIRequestSizeLimitMiddleware, but in
+before it is read, as every API endpoint does in config.error_views.RequestSizeLimitMiddleware, but in
 the spec's Error shape: the webhooks live outside /api/).
 """
 

@@ -9,7 +9,7 @@ every address under /api/.
 
 Bodies: every endpoint takes a JSON object (or a form), so `JSONObjectParser` refuses any other JSON value (`[null,
 null]`, `"x"`, `null`, `true`, `1`) with a 400 before a view sees it. A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413
-at every endpoint (config.error_views.APIRequestSizeLimitMiddleware): Django itself checks that limit only for forms,
+at every endpoint (config.error_views.RequestSizeLimitMiddleware): Django itself checks that limit only for forms,
 when one is read.
 """
 

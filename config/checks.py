@@ -6,12 +6,18 @@ knows them can read its customers, charge their saved cards to any address, canc
 faults, and forge the webhooks we accept from it. So a deployment may run it with those values, or
 make it the default merchant, only when it says it is a public demo (DEMO_MODE=1).
 
+Every merchant needs its bearer token and webhook secret, and is reached over HTTPS: a merchant without them
+fails every order at run time (or accepts its webhooks from nobody), and over plain HTTP its token, the
+customers' payment tokens and addresses cross the network readable. Refused the same way.
+
 Behind the load balancer, a deployment that does not trust it for the client's address
-(TRUSTED_PROXY_COUNT) counts every client's failed sign-ins against one address: a warning.
+(TRUSTED_PROXY_COUNT) counts every client's failed sign-ins against one address: a warning. So is an
+ALLOWED_HOSTS of "*" (any Host header accepted) and a CONSENT_SITE_URL that is not the shop's https address.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from django.core.checks import Error, Tags, Warning, register
@@ -65,6 +71,49 @@ def sandbox_exposure_problems(
     return problems
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def merchant_problems(*, merchants: dict[str, dict], demo_mode: bool) -> list[str]:
+    """Each declared merchant's missing secret or plain-HTTP address, naming the variable to set."""
+    problems: list[str] = []
+    for merchant_id, config in sorted(merchants.items()):
+        prefix = f"MERCHANT_{merchant_id.upper()}"
+        if not config.get("TOKEN"):
+            problems.append(
+                f"{prefix}_TOKEN is not set: every request to the merchant {merchant_id!r} goes without its bearer "
+                f"token and is refused, so no order can be placed there. Set {prefix}_TOKEN to the API key the "
+                "merchant gave you."
+            )
+        if not config.get("WEBHOOK_SECRET"):
+            problems.append(
+                f"{prefix}_WEBHOOK_SECRET is not set: every order webhook and 3-D Secure result from the merchant "
+                f"{merchant_id!r} is refused, so customers are never told that an order shipped or was canceled and "
+                f"no bank verification completes. Set {prefix}_WEBHOOK_SECRET to the signing secret the merchant "
+                "gave you."
+            )
+        url = urlsplit(config.get("BASE_URL", ""))
+        # A demo's sandbox moves no money; a merchant on this machine is never on the network.
+        exempt = config.get("ALLOW_HTTP") or (demo_mode and config.get("SANDBOX")) or _loopback(url.hostname or "")
+        if url.scheme == "http" and not exempt:
+            problems.append(
+                f"{prefix}_BASE_URL={config['BASE_URL']!r} is plain HTTP: the bearer token, customers' payment "
+                f"tokens and shipping addresses would cross the network unencrypted. Use https://, or set "
+                f"{prefix}_ALLOW_HTTP=1 if the merchant is reached only over a private network you trust."
+            )
+    return problems
+
+
+def merchant_problems_from(settings) -> list[str]:
+    return merchant_problems(merchants=settings.MERCHANTS, demo_mode=getattr(settings, "DEMO_MODE", False))
+
+
 def sandbox_exposure_problems_from(settings) -> list[str]:
     return sandbox_exposure_problems(
         sandbox_enabled=settings.SANDBOX_MERCHANT_ENABLED,
@@ -94,6 +143,7 @@ def check_production_defaults(app_configs, **kwargs) -> list:
         )
     else:
         messages.extend(Error(problem, id="config.E001") for problem in problems)
+    messages.extend(Error(problem, id="config.E003") for problem in merchant_problems_from(settings))
     if not getattr(settings, "METRICS_BEARER_TOKEN", ""):
         messages.append(
             Error(
@@ -123,14 +173,25 @@ def check_production_defaults(app_configs, **kwargs) -> list:
                 id="config.W003",
             )
         )
-    site_host = urlsplit(getattr(settings, "CONSENT_SITE_URL", "")).hostname or ""
-    if not settings.DEBUG and (site_host in ("localhost", "127.0.0.1", "::1") or not site_host):
+    site = urlsplit(getattr(settings, "CONSENT_SITE_URL", ""))
+    if not settings.DEBUG and (_loopback(site.hostname or "") or not site.hostname or site.scheme != "https"):
         messages.append(
             Warning(
                 f"CONSENT_SITE_URL is {settings.CONSENT_SITE_URL!r}: the e-mail telling a customer that a card, "
                 "address or authenticator was added to their account tells them to sign in there if it was not them.",
-                hint="Set CONSENT_SITE_URL to the shop's public address, e.g. https://shop.example.",
+                hint="Set CONSENT_SITE_URL to the shop's public https address, e.g. https://shop.example.",
                 id="config.W004",
+            )
+        )
+    if "*" in getattr(settings, "ALLOWED_HOSTS", []) and not settings.DEBUG:
+        messages.append(
+            Warning(
+                "ALLOWED_HOSTS contains '*': any Host header is accepted, so addresses built from the request (the "
+                "3-D Secure return address sent to the merchant) name whatever host a request claims, and a shared "
+                "cache in front of the site can be poisoned with such answers.",
+                hint="List the shop's own host names in ALLOWED_HOSTS (probes and scrapes of /healthz, /readyz and "
+                "/metrics are answered whatever host they name).",
+                id="config.W005",
             )
         )
     return messages

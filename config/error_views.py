@@ -101,23 +101,39 @@ def server_error(request: HttpRequest) -> HttpResponse:
     )
 
 
-class APIRequestSizeLimitMiddleware:
-    """Refuses an API request whose declared body is over DATA_UPLOAD_MAX_MEMORY_SIZE, before anything reads it.
+# What a browser shows for an upload over the limit (no template: nothing of the request is read to draw it).
+_TOO_LARGE_PAGE = (
+    "<!doctype html><title>Request too large</title><h1>Request too large</h1>"
+    "<p>What you sent is larger than this site accepts ({limit:,} bytes).</p>"
+)
 
-    Django checks that limit only when a form is read, and an endpoint that takes no body never reads one:
-    without this, the same oversized body would be a 413 at one endpoint and accepted at the next. A body
-    sent without a length is still stopped when it is read (config.api's parsers)."""
+
+class RequestSizeLimitMiddleware:
+    """Refuses a request whose declared body is over DATA_UPLOAD_MAX_MEMORY_SIZE, before anything reads it.
+
+    Under /api/: any body, a JSON 413. Django checks that limit only when a form is read, and an endpoint that takes
+    no body never reads one: without this, the same oversized body would be a 413 at one endpoint and accepted at the
+    next. A body sent without a length is still stopped when it is read (config.api's parsers).
+
+    Everywhere else: an upload (multipart/form-data), a 413. Django's limit counts a multipart body's fields but
+    never its files, which it writes to a temporary file as they arrive, and nothing here takes a file: a 50 MB
+    "file" posted to the sign-in page was read and written to disk in full (before the CSRF check, which reads the
+    form) and answered 200. Other bodies outside /api/ keep Django's own check when the form is read (a 400), and
+    the merchant webhooks their own 413 in ACP's error shape."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and request.path_info.startswith(API_PREFIX):
+        if limit is not None:
             try:
                 declared = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 declared = 0
             if declared > limit:
-                return _json(413, "request_too_large", str(RequestTooLarge(limit).detail))
+                if request.path_info.startswith(API_PREFIX):
+                    return _json(413, "request_too_large", str(RequestTooLarge(limit).detail))
+                if request.content_type == "multipart/form-data":
+                    return HttpResponse(_TOO_LARGE_PAGE.format(limit=limit), status=413)
         return self.get_response(request)

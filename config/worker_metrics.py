@@ -85,6 +85,11 @@ def prepare_process(argv: list[str] | None = None) -> Path | None:
 
 
 class _MetricsHandler(BaseHTTPRequestHandler):
+    # http.server's default `Server: BaseHTTP/0.6 Python/3.11.7` told anyone who reached the port our Python's
+    # exact version; the header names the service only, as gunicorn's does on the web's /metrics.
+    def version_string(self) -> str:
+        return "metrics"
+
     def do_GET(self) -> None:
         from django.conf import settings
         from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess

@@ -19,6 +19,8 @@ merchant `<id>` (lower-cased), and its other values come from `MERCHANT_<ID>_<KN
     MERCHANT_ACME_RATE_LIMIT_MAX_WAIT                   longest a call queues for a token before failing (2)
     MERCHANT_ACME_SIGNING_KEY=...                       signs our requests (Signature/Timestamp); empty: unsigned
     MERCHANT_ACME_CAPABILITIES                          comma list of catalog,checkout,vault,orders
+    MERCHANT_ACME_ALLOW_HTTP=1                          production accepts a plain http:// BASE_URL that is not on
+                                                        this machine (a private network you trust); default: refused
 
 The payment handler is not configured: it is negotiated per session (the merchant's
 capabilities.payment.handlers; catalog_adapters.contract.SUPPORTED_PAYMENT_HANDLERS).
@@ -109,6 +111,8 @@ def merchant_from_env(merchant_id: str, defaults: dict | None = None) -> dict:
     # MERCHANT_<ID>_SANDBOX=1: a test merchant taking no real payments (rollout phase 0 orders only there).
     config["SANDBOX"] = env_bool(f"{prefix}_SANDBOX", bool(defaults.get("SANDBOX", False)))
     config["CAPABILITIES"] = [item.strip() for item in config["CAPABILITIES"].split(",") if item.strip()]
+    # Production refuses an http:// merchant off this machine unless this says so (config/checks.py).
+    config["ALLOW_HTTP"] = env_bool(f"{prefix}_ALLOW_HTTP", False)
     return config
 
 

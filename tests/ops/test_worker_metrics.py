@@ -221,3 +221,27 @@ def test_configured_merchants_and_saga_series_exist_at_zero_in_the_web_process()
         )
         is not None
     )
+
+
+def test_a_worker_nodes_metrics_port_does_not_say_which_python_serves_it(settings):
+    # http.server's default header was `Server: BaseHTTP/0.6 Python/3.11.7`, on a port open to the scrape network
+    from http.server import ThreadingHTTPServer
+    from threading import Thread
+
+    from config.worker_metrics import _MetricsHandler
+
+    settings.METRICS_BEARER_TOKEN = TOKEN
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _MetricsHandler)
+    Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        answers = []
+        for path in ("/metrics", "/"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(base + path, timeout=10)
+            answers.append((refused.value.code, refused.value.headers["Server"]))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert answers == [(401, "metrics"), (404, "metrics")]

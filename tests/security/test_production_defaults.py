@@ -48,6 +48,7 @@ def production_env(tmp_path, **overrides: str | None) -> dict[str, str]:
     }
     env.update(PRODUCTION_ENV, VAR_DIR=str(tmp_path))
     env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1/x")
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")  # read, never connected to, by these checks
     for key, value in overrides.items():
         if value is None:
             env.pop(key, None)
@@ -333,3 +334,111 @@ def test_probes_and_scrapes_are_answered_whatever_host_they_name_and_nothing_els
     for host, (healthz, readyz, metrics, metrics_without_token, page) in correct_production["other_hosts"].items():
         assert [healthz, metrics, metrics_without_token, page] == [200, 200, 401, 400], host
         assert readyz in (200, 503), host
+
+
+# -- what every machine must share, and each merchant must have ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        # the cache and the Celery broker would be files on each machine: turns posted on a web machine never reach
+        # a worker on another, and rate limits and breakers are per machine
+        ({"REDIS_URL": None, "CACHE_URL": None, "CELERY_BROKER_URL": None}, "Production needs REDIS_URL"),
+        ({"REDIS_URL": None, "CACHE_URL": "redis://cache.internal:6379/1", "CELERY_BROKER_URL": None}, "REDIS_URL"),
+        # a database file of one machine
+        ({"DATABASE_URL": "sqlite:///var/production.sqlite3"}, "Production needs DATABASE_URL=postgres://"),
+    ],
+    ids=["no-redis", "cache-but-no-broker", "sqlite"],
+)
+def test_production_refuses_to_start_on_services_only_one_machine_can_see(tmp_path, overrides, message):
+    result = run_production("print('started')", tmp_path, **overrides)
+
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    assert message in result.stderr
+
+
+def test_production_starts_with_its_cache_and_broker_named_apart(tmp_path):
+    result = run_production(
+        "print(settings.CACHES['default']['BACKEND'], settings.CELERY_BROKER_URL)",
+        tmp_path,
+        REDIS_URL=None,
+        CACHE_URL="redis://cache.internal:6379/1",
+        CELERY_BROKER_URL="redis://broker.internal:6379/2",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["config.redis_cache.RedisCache", "redis://broker.internal:6379/2"]
+
+
+@pytest.mark.parametrize("variable", ["MERCHANT_ACME_TOKEN", "MERCHANT_ACME_WEBHOOK_SECRET"])
+def test_production_refuses_a_merchant_without_its_token_or_webhook_secret_and_names_it(tmp_path, variable):
+    # no token: every request to the merchant refused, no order ever placed; no secret: every order webhook and
+    # 3-D Secure result refused. Both used to start, and pass check --deploy.
+    result = run_production("print('started')", tmp_path, **{variable: None})
+
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    assert f"{variable} is not set" in result.stderr
+
+
+def test_check_deploy_reports_a_merchant_without_secrets_or_over_plain_http_under_any_settings(settings):
+    settings.MERCHANTS = {
+        **settings.MERCHANTS,
+        "acme": {"ID": "acme", "BASE_URL": "http://acme.example", "TOKEN": "", "WEBHOOK_SECRET": ""},
+        "beta": {"ID": "beta", "BASE_URL": "http://10.0.0.9", "TOKEN": "t", "WEBHOOK_SECRET": "s", "ALLOW_HTTP": True},
+    }
+
+    found = [message.msg.split(":")[0] for message in check_production_defaults(None) if message.id == "config.E003"]
+
+    assert found == [
+        "MERCHANT_ACME_TOKEN is not set",
+        "MERCHANT_ACME_WEBHOOK_SECRET is not set",
+        "MERCHANT_ACME_BASE_URL='http",
+    ]
+
+
+def test_production_refuses_a_merchant_over_plain_http_unless_it_is_on_this_machine_or_allowed(tmp_path):
+    refused = run_production("print('started')", tmp_path, MERCHANT_ACME_BASE_URL="http://acme.example/acp")
+    allowed = run_production(
+        "print('started')",
+        tmp_path,
+        MERCHANT_ACME_BASE_URL="http://acme.internal/acp",
+        MERCHANT_ACME_ALLOW_HTTP="1",
+    )
+    local = run_production("print('started')", tmp_path, MERCHANT_ACME_BASE_URL="http://127.0.0.1:8791")
+
+    assert refused.returncode != 0
+    assert "MERCHANT_ACME_BASE_URL='http://acme.example/acp' is plain HTTP" in refused.stderr
+    assert "MERCHANT_ACME_ALLOW_HTTP=1" in refused.stderr
+    assert allowed.returncode == 0, allowed.stderr
+    assert local.returncode == 0, local.stderr
+
+
+def test_check_deploy_warns_when_any_host_is_allowed(tmp_path):
+    result = check_deploy(tmp_path, ALLOWED_HOSTS="*")
+
+    assert result.returncode != 0
+    assert "config.W005" in result.stderr + result.stdout
+    assert "ALLOWED_HOSTS contains '*'" in result.stderr + result.stdout
+
+
+def test_check_deploy_warns_when_security_notices_would_send_customers_to_plain_http(tmp_path):
+    result = check_deploy(tmp_path, CONSENT_SITE_URL="http://shop.example")
+
+    assert result.returncode != 0
+    assert "config.W004" in result.stderr + result.stdout
+
+
+def test_the_customer_session_lifetime_is_the_operators_to_choose(tmp_path):
+    chosen = run_production(
+        "print(settings.SESSION_COOKIE_AGE, settings.SESSION_COOKIE_NAME)",
+        tmp_path,
+        CUSTOMER_SESSION_MAX_AGE_SECONDS="43200",
+    )
+    refused = run_production("print('started')", tmp_path, CUSTOMER_SESSION_MAX_AGE_SECONDS="0")
+
+    assert chosen.stdout.split() == ["43200", "__Host-sessionid"], chosen.stderr
+    assert refused.returncode != 0
+    assert "CUSTOMER_SESSION_MAX_AGE_SECONDS" in refused.stderr

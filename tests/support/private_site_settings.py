@@ -28,3 +28,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Plain HTTP cookies cannot carry production's `__Host-` session cookie name (browsers refuse it without Secure).
+SESSION_COOKIE_NAME = "sessionid"
