@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import pytest
 
-from ordering.agent.commands import AddItems, CartLine, Confirm, DialogueContext, ItemSpec, SetSlot, ShowCart
+from ordering.agent.commands import (
+    AddItems,
+    CartLine,
+    Confirm,
+    DialogueContext,
+    ItemSpec,
+    RemoveItem,
+    SetSlot,
+    ShowCart,
+)
 from tests.understanding.reading import cart_line as _line
 from tests.understanding.reading import lines, read
 
@@ -138,4 +147,91 @@ def test_one_persons_size_said_of_a_line_for_two_is_their_one_only(generator, sa
             correction=True,
         ),
         AddItems(items=(ItemSpec(product_ids=("prod_tech_tee",), colour="black", size="L", quantity=1, person=who),)),
+    ]
+
+
+def test_a_list_of_three_people_each_with_one_is_three(generator):
+    (command,) = read(generator, "a red cap each for me, my wife and my son")
+
+    assert isinstance(command, AddItems) and [item.quantity for item in command.items] == [3], command
+
+
+def test_one_in_a_size_each_for_a_counted_group_is_that_many(generator):
+    (command,) = read(generator, "grey zip hoodies: 2 M for me and one S each for my 3 kids")
+
+    assert isinstance(command, AddItems)
+    assert [(item.size, item.quantity) for item in command.items] == [("M", 2), ("S", 3)], command
+
+
+SOCKS_THREE = _at_preview(CartLine("var_run_socks_black_l", "prod_run_socks", "Running Socks 3-pack", "black", "L", 3))
+
+
+@pytest.mark.parametrize("said", ["two is plenty actually", "2's enough", "two will do"])
+def test_a_bare_count_said_enough_is_the_lines_count(generator, said):
+    (command,) = read(generator, said, SOCKS_THREE)
+
+    assert isinstance(command, SetSlot) and (command.slot, command.value) == ("quantity", "2"), command
+
+
+def test_a_count_with_who_else_wants_one_is_the_count(generator):
+    flask = _at_preview(_line("var_soft_flask", "prod_soft_flask", "clear"))
+
+    (command,) = read(generator, "make it 3 actually, the guys at the office want one too", flask)
+
+    assert isinstance(command, SetSlot) and (command.slot, command.value) == ("quantity", "3"), command
+
+
+def test_a_removal_after_on_reflection_is_the_removal(generator):
+    tees = _at_preview(
+        _line("var_cotton_tee_white_s", "prod_cotton_tee", "white", "S"),
+        _line("var_cotton_tee_grey_s", "prod_cotton_tee", "grey", "S"),
+    )
+
+    (command,) = read(generator, "on reflection, lose the grey one", tees)
+
+    assert isinstance(command, RemoveItem) and command.target.variant_id == "var_cotton_tee_grey_s", command
+
+
+def test_how_the_customer_knows_a_size_is_no_part_of_the_change(generator):
+    tee = _at_preview(_line("var_tech_tee_orange_l", "prod_tech_tee", "orange", "L"))
+
+    (command,) = read(generator, "sorry, S was right after all - my husband just checked the label", tee)
+
+    assert isinstance(command, SetSlot) and (command.slot, command.value) == ("size", "S"), command
+
+
+def _items_of(commands):
+    assert len(commands) == 1 and isinstance(commands[0], AddItems), commands
+    return [(item.product_ids, item.colour, item.size, item.quantity) for item in commands[0].items]
+
+
+def test_someone_wants_exactly_the_same_is_every_line_again(generator):
+    assert _items_of(read(generator, "my sister wants exactly the same", SOCKS_AND_GLOVES)) == [
+        (("prod_wool_socks",), "grey", "S", None),
+        (("prod_gloves",), "black", "S", None),
+    ]
+
+
+def test_the_same_minus_one_line_is_the_other_lines_again(generator):
+    # (the line named was taken out of the customer's own order, and a yes placed the rest)
+    assert _items_of(read(generator, "my brother wants the same minus the gloves", SOCKS_AND_GLOVES)) == [
+        (("prod_wool_socks",), "grey", "S", None)
+    ]
+
+
+def test_the_same_for_two_counted_people_is_two_of_each(generator):
+    assert _items_of(read(generator, "same for my 2 friends from the club", SOCKS_AND_GLOVES)) == [
+        (("prod_wool_socks",), "grey", "S", 2),
+        (("prod_gloves",), "black", "S", 2),
+    ]
+
+
+def test_the_same_thing_in_another_size_for_someone_is_one_more_never_mine_changed(generator):
+    shoes_and_socks = _at_preview(
+        _line("var_canvas_low_navy_43", "prod_canvas_low", "navy", "43"),
+        _line("var_run_socks_black_l", "prod_run_socks", "black", "L"),
+    )
+
+    assert _items_of(read(generator, "my dad wants the same shoes in 42, no socks for him", shoes_and_socks)) == [
+        (("prod_canvas_low",), "navy", "42", 1)
     ]

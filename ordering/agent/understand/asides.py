@@ -318,6 +318,11 @@ def _per_person_count(text: str) -> str:
         return text[: values.start()] + parts + text[values.end() :]
     if (match := ONE_EACH_FOR.search(text)) is not None:
         count, span = _people_in(match.group("persons")), match.span()
+        valued = rx.search(r"\b(?:one|1|a|an)\s+(?P<value>[a-z0-9]+)\s+$", text[: span[0]])
+        if count is not None and count >= 2 and valued is not None and _value_kind(valued.group("value")):
+            # "2 L for me and one S each for my 3 kids": three in S, whatever was counted for someone else before (the
+            # 2 said for me stood for the whole message, and one S was ordered)
+            return f"{text[: valued.start()]}{valued.group('value')} x{count}{text[span[1] :]}"
     elif (match := PEOPLE_THEN_EACH.search(text)) is not None:
         count, span = _people_in(match.group("persons")), match.span()
         replacement = match.group("thing")
@@ -1289,7 +1294,9 @@ def drop_asides(text: str) -> Asides:
     )
     # "change of plan, one purple one blue", "scrap that, I want the white ones": a change follows
     text = rx.sub(
-        r"^(?:(?:ok|okay|so|hmm|oh)\s*,?\s+)*(?:change of plans?|new plan|plan b|on second thoughts?)\s*[,.:;!-]*\s*",
+        r"^(?:(?:ok|okay|so|hmm|oh)\s*,?\s+)*(?:change of plans?|new plan|plan b|on second thoughts?"
+        # "on reflection, leave out the grey one"
+        r"|on reflection|having thought about it|thinking about it|come to think of it)\s*[,.:;!-]*\s*",
         "actually ",
         text,
     )
@@ -1548,6 +1555,16 @@ def drop_asides(text: str) -> Asides:
     text = FROM_PLACE.sub(" ", text)
     text = LINE_IS_FINE.sub("", text)
     text = HAVE_A_CODE.sub("code ", text)
+    # "M was right after all - my wife just checked the label": how the customer knows, no part of the change (the
+    # whole message was not understood, and a yes to the preview shown again placed the L)
+    text = rx.sub(
+        r"\s*[,;!-]*\s+(?:(?:cos|cause|because|as|since)\s+)?(?:(?:my|our|the)\s+(?:" + _RELATION + r")|i|we|he|she)"
+        r"\s+(?:just\s+|has\s+just\s+|have\s+just\s+)?(?:checked|looked at|measured|tried on|read)\s+"
+        r"(?:the\s+|his\s+|her\s+|my\s+|their\s+)?"
+        r"(?:label|tag|size|sizes|old ones?|one (?:he|she|i) has|shoes|feet)\s*$",
+        "",
+        text,
+    )
     reason = REASON_REMARK.search(text)
     if reason is not None and len(rx.findall(r"[a-z0-9]+", text[: reason.start()])) >= 2:
         said_before = set(text[: reason.start()].split())
@@ -1563,6 +1580,18 @@ def drop_asides(text: str) -> Asides:
         r"\b((?:make it|make that|change it to|(?:i|we) (?:need|want))\s+(?:\d{1,2}|two|three|four)"
         r"|(?:\d{1,2}|two|three)\s+of\s+(?:them|those|these))\s*,?\s*(?:and\s+)?(?:one|1|the other(?: one)?)\s+"
         r"(?:each\s+)?(?:is\s+|of them\s+)?for\s+" + _PERSON + r"(?:\s+(?:too|as well|also))?\b",
+        r"\1",
+        text,
+    )
+    # "make that three actually, the lads at work want one too": the count said; why (who else wants one) is no item and
+    # no change (it was not understood, and a yes to the preview shown again placed one)
+    text = rx.sub(
+        r"\b((?:make it|make that|change it to|make them|make those)\s+(?:\d{1,2}|two|three|four|five|six)"
+        r"(?:\s+(?:actually|then|instead))?)\s*[,;-]+\s*(?:(?:as|since|because|cos|coz)\s+)?"
+        r"(?:the|my|our|his|her|a few|some|two|2|three|3)\s+(?:\w+\s+){0,2}?(?:" + _RELATION + r"|guys|team|folks)"
+        r"(?:\s+(?:at|from)\s+(?:work|the office|school|the club|the gym))?"
+        r"\s+(?:want|wants|need|needs|would like|are after)"
+        r"\s+(?:one|some|them|it|a pair|a pack)(?:\s+(?:too|as well|also))?\b",
         r"\1",
         text,
     )

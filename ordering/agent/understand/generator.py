@@ -543,8 +543,11 @@ TAX_IN_IT = _rx(
 # "assistant: I have changed the size to 44. customer: yes": who says what in a pasted transcript
 ROLE_LABEL = re.compile(r"(?:^|[\s\u201c\"'])(?:assistant|bot|ai|customer|user|me|you|agent|shop|system)\s*:", re.I)
 _ANOTHER = (
-    # "her friend", "his brother": a relation said with its possessive is one person ("her" alone left "friend" over)
+    # "her friend", "his brother": a relation said with its possessive is one person ("her" alone left "friend" over);
+    # "my 2 friends": two of them (`SAME_FOR_COUNTED_PEOPLE`)
     r"(?:(?:his|her|their|our)\s+"
+    + RELATION
+    + r"|(?:my|our)\s+(?:[2-6]|two|three|four)\s+"
     + RELATION
     + r"|her|him|them|my\s+[a-z]+|the\s+(?!moment\b|time\b|price\b|day\b|week\b)[a-z]+"
     r"|(?!now\b|today\b|tonight\b|tomorrow\b|later\b|me\b|myself\b|us\b|work\b|home\b|free\b|sure\b|real\b|good\b"
@@ -562,7 +565,7 @@ SAME_FOR_ANOTHER = _rx(
 # said
 SAME_FOR_ANOTHER_ONE = _rx(
     r"^(?:(?:and|plus|oh and|also|oh|ok|okay)\s*,?\s+)?(?:the\s+)?same(?:\s+(?:again|thing|one|pair))?\s+for\s+"
-    r"(?P<who>(?:my|our|the|his|her|their)\s+(?:[a-z]+\s+)?" + RELATION + r"|him|her|them)"
+    r"(?P<who>(?:my|our|the|his|her|their)\s+(?:[a-z]+\s+|[2-6]\s+)?" + RELATION + r"|him|her|them)"
     r"(?:\s+(?:too|as well))?(?P<values>(?:\s*,?\s*(?:but\s+)?(?:in\s+|size\s+|(?:he|she|they)\s*(?:s|is|are)\s+)"
     r"(?:a\s+|an\s+)?[a-z0-9]{1,6}(?:\s+[a-z0-9]{1,6})?))?\s*(?:please|pls|thanks|ta|mind)?$"
 )
@@ -1706,6 +1709,33 @@ PERSON_CHANGED = re.compile(
     # "actually the wife wants blue", "my sister would rather have grey": what that person wants of their line
     r"|(?:my\s+|our\s+|the\s+)(?P<rel_said>" + RELATION + r"|mum|mom|dad)\s+(?:says|said|wants|would like|needs"
     r"|prefers|likes|'d like|would rather(?: have)?|'d rather(?: have)?|'d prefer|would prefer))\b"
+)
+_ONE_OF_THE_PEOPLE = r"(?:me|myself|(?:my|our|the|his|her)\s+(?:\w+\s+)?(?:" + RELATION + r"))"
+PEOPLE_LISTED = re.compile(
+    r"(?i)\bfor\s+" + _ONE_OF_THE_PEOPLE + r"(?:\s*,\s*(?:and\s+)?" + _ONE_OF_THE_PEOPLE + r"){1,5}"
+    r"(?:\s*,?\s*(?:and|&)\s+" + _ONE_OF_THE_PEOPLE + r")?\b"
+)
+SAME_THING_FOR_PERSON = re.compile(
+    r"(?i)^(?:(?:ok|okay|oh|and|actually|so)\s*,?\s*)*(?P<who>(?:(?:my|our|the)\s+)?(?:" + RELATION + r"))\s+"
+    r"(?:wants?|would like|needs?|is having|will have|gets?)\s+the\s+same\s+(?P<thing>[a-z]+(?:\s+[a-z]+)?)\s+"
+    r"(?:in\s+(?:a\s+)?(?:size\s+)?|size\s+)(?P<value>[a-z0-9]+)"
+    r"(?:\s*[,;-]?\s*(?:but\s+)?(?:no|not the|without)\s+[a-z ]+?\s+for\s+(?:him|her|them))?\s*[.!]*$"
+)
+# "my dad wants the same minus the headlamp", "the same for my sister except the socks"
+SAME_BUT_WITHOUT = re.compile(
+    r"(?i)^(?:(?:ok|okay|oh|and|actually|so)\s*,?\s*)*(?:(?P<who1>(?:my|our|the|his|her)\s+(?:\w+\s+)?(?:"
+    + RELATION
+    + r")|grandad|granddad|grandpa|grandma|nan|mum|mom|dad)\s+"
+    r"(?:wants?|would like|needs?|is having|will have|gets?)\s+)?"
+    r"(?:exactly\s+)?the\s+same(?:\s+(?:again|thing|things|lot))?(?:\s+for\s+(?P<who2>(?:my|our|the|his|her)\s+"
+    r"(?:\w+\s+)?(?:" + RELATION + r")|him|her))?\s*,?\s*(?:minus|except|except for|without|but not|but no|apart from|"
+    r"bar|but without)\s+(?:the\s+|a\s+|any\s+)?(?P<thing>[a-z][a-z -]{1,30}?)\s*(?:please|pls|thanks)?\s*$"
+)
+# "same for my 2 friends": how many the same is for
+SAME_FOR_COUNTED_PEOPLE = re.compile(
+    r"(?i)\bsame(?:\s+(?:again|thing|things|lot))?\s+for\s+(?:my|our)\s+(?P<count>[2-6]|two|three|four)\s+(?:"
+    + RELATION
+    + r")\b"
 )
 # "42 for the lad", "an L for my boyfriend please": a value for one person of a line said for two
 VALUE_FOR_PERSON = re.compile(
@@ -4917,6 +4947,16 @@ class _Reader:
             r"\g<lead>just \g<count> \g<thing>",
             text,
         )
+        if len(context.cart) == 1:
+            # "two is plenty actually" of a line of three: that count of the one line (it was not understood, and a yes
+            # to the preview shown again placed three)
+            text = rx.sub(
+                r"(?i)^(?P<lead>(?:(?:oh|ah|actually|hmm|ok|okay|no|nah|sorry)\W+)*)(?P<count>1|one|2|two|3|three|4|four)"
+                r"\s*(?:['\u2019]\s*s|\s+is|\s+will be|\s+would be|\s+should be|\s+will do|\s+would do)\s+"
+                r"(?:enough|plenty|fine|loads|heaps|it|ok|okay)?\s*(?:actually|then|thanks|tbh|really)?\s*[.!]*$",
+                r"\g<lead>just \g<count>",
+                text,
+            )
         # "… and one pair in M for me. Anyway thanks so much, have a lovely weekend x": the goodbye after the request,
         # no part of it ("have a lovely weekend" became a search for "weekend" that took the M pair with it)
         last = rx.search(r"(?<=[.!?])\s+(?:(?:anyway|anyways)\b[\s,]*)?(?P<tail>[^.!?]+?)[\s.!]*$", text, re.I)
@@ -4956,6 +4996,14 @@ class _Reader:
         # "Blue runner 42, no sorry, 41": the repairs inside the message are applied first (understand/repair.py).
         # What the message says beside the order (ages, order numbers, "not blue", "just kidding") goes first
         # (understand/asides.py); a value said only with "not" is kept in `excluded`.
+        # "a blue cap each for me, my sister and my brother": the people of a list are one list (the sister and the
+        # brother were a story of their own, and one cap was ordered)
+        text = PEOPLE_LISTED.sub(lambda match: rx.sub(r"\s*,\s*(?:and\s+)?", " and ", match.group(0)), text)
+        # "grandad wants the same shoes in 42, no socks for him": one more of that line for him, in what is said, and
+        # nothing of the line he does not want (my shoes became 42s and my socks went)
+        text = SAME_THING_FOR_PERSON.sub(lambda m: f"and the same {m['thing']} in {m['value']}", text)
+        # "my mum wants exactly the same": the same ("exactly" was looked for in the shop)
+        text = rx.sub(r"(?i)\bexactly\s+(?=the\s+(?:exact\s+)?same\b)", "", text)
         text = self._story_dropped(text)
         text = self._priced_one_named(text)
         asides = drop_asides(
@@ -5234,6 +5282,8 @@ class _Reader:
         account holder's (only what it changes is kept: "she says yes but in the grey"). None when nothing is relayed
         or what is relayed is not read."""
         said = normalize(self.raw)
+        if SAME_THING_FOR_PERSON.match(said):
+            return None  # "my dad wants the same shoes in 42": one more for him (`__init__`), never a change of mine
         if self.context.awaiting_confirmation and rx.search(
             _RELAYER
             + r"\s+(?:will|ll|is going to|s going to|gonna)\s+(?:say yes|confirm|ok it|okay it|approve|decide)\b"
@@ -5284,12 +5334,44 @@ class _Reader:
         "only the tee for her, in S" is one more of that line for her, in what is said (the cart became the tee in S,
         and the customer's own tee and socks were lost)."""
         said, code = self._same_said_plainly(normalize(self.raw))
+        said, without = self._same_but_without(said)
         found = self._for_another_said(said)
+        if found and without:
+            # "my dad wants the same minus the headlamp": the same of every line but that one (the headlamp line was
+            # taken out of my order instead, and a yes placed the rest)
+            found = [
+                AddItems(items=tuple(item for item in command.items if not set(item.product_ids) & set(without)))
+                if isinstance(command, AddItems)
+                else command
+                for command in found
+            ]
+            found = [command for command in found if not (isinstance(command, AddItems) and not command.items)]
+        people = SAME_FOR_COUNTED_PEOPLE.search(said)
+        if found and people is not None:
+            # "same for my 2 friends from pilates": the same for each of them (it was not understood)
+            count = parse_quantity([people["count"]])[0] or 1
+            found = [
+                AddItems(items=tuple(replace(item, quantity=count * (item.quantity or 1)) for item in command.items))
+                if isinstance(command, AddItems)
+                else command
+                for command in found
+            ]
         if not code:
             return found
         if found and any(isinstance(command, AddItems) for command in found):
             return [*found, ApplyCode(code=code)]
         return None
+
+    def _same_but_without(self, said: str) -> tuple[str, tuple[str, ...]]:
+        """ "my dad wants the same minus the headlamp" → ("the same for my dad", the headlamp's product): the same of
+        every line but the one named, when that names a line of the cart; `said` as it was otherwise."""
+        match = SAME_BUT_WITHOUT.match(said)
+        if match is None:
+            return said, ()
+        named = self.lexicon.find(normalize(match["thing"])).product_ids
+        if not named or not any(line.product_id in named for line in self.context.cart):
+            return said, ()
+        return f"the same for {match['who1'] or match['who2'] or 'them'}", tuple(named)
 
     def _same_said_plainly(self, said: str) -> tuple[str, str]:
         """ "double it, one set for my sister, same sizes. and use SAVE10" → ("the same for my sister", "SAVE10"): the
@@ -5303,6 +5385,18 @@ class _Reader:
             and self._is_code(tail["code"], tail["code"])
         ):
             code, said = tail["code"].upper(), said[: tail.start()].strip(" ,.")
+        # "my mum wants exactly the same", "grandad would like the same again": the same for that person
+        said = rx.sub(
+            r"^(?:(?:ok|okay|oh|and|actually|so)\s*,?\s*)*(?P<who>(?:my|our|the|his|her)\s+(?:\w+\s+)?(?:"
+            + RELATION
+            + r")|(?:grandad|granddad|grandpa|grandma|nan|mum|mom|dad))\s+"
+            r"(?:wants?|would like|needs?|is having|will have|gets?)\s+(?:exactly\s+)?the\s+(?:exact\s+)?same"
+            r"(?:\s+(?:thing|things|again|lot))?(?:\s+(?:too|as well))?$",
+            lambda m: f"the same for {m['who']}",
+            said,
+        )
+        # "the same for my 2 friends from pilates": where they are from is no part of it
+        said = rx.sub(r"(\bfor\s+(?:my|our)\s+(?:\d|two|three|four)\s+[a-z]+)\s+(?:from|at|in)\s+[a-z ]+$", r"\1", said)
         said = rx.sub(
             r"^(?:(?:ok|okay|oh|and|actually)\s*,?\s*)*(?:double it|double that|double the order|double up|twice that)"
             r"\s*[,;:-]?\s*(?:(?:one|a|the other|another)\s+(?:set|lot|of each|each)\s+)?(?=for\b)",
@@ -10316,6 +10410,8 @@ class _Reader:
             and isinstance(relayed[0], AddItems)
             and len(relayed[0].items) == 1
             and not rx.search(r"(?i)\b(?:too|also|another|more|as well|extra|second|one more|and)\b", self.raw)
+            # "my dad wants the same minus the headlamp": the same lines again for him, never a change of the cart's
+            and not rx.search(r"(?i)\bthe\s+(?:exact\s+)?same\b", self.raw)
         ):
             # "she wants blue ones": the thing she has, in another colour (it was one more pair)
             item = relayed[0].items[0]
@@ -10409,6 +10505,10 @@ class _Reader:
             slot = "size" if same_as["slot"] == "size" else "colour"
             if who and source and who != source:
                 return [SetSlot(slot=slot, value=f"={source}", target=ItemSpec(person=who), correction=True)]
+        if SAME_BUT_WITHOUT.match(normalize(typed)):
+            return (
+                None  # "my dad wants the same minus the headlamp": the same for him (`_for_another`), no change of his
+            )
         counted_for = COUNT_FOR_PERSON.match(rx.sub(_LEAD, "", typed.lower()))
         if counted_for is not None:
             # "make it 2 for him as well" of "2 for me and 1 for my running buddy": his count is 2 (2 more were added)
