@@ -235,3 +235,104 @@ def test_the_same_thing_in_another_size_for_someone_is_one_more_never_mine_chang
     assert _items_of(read(generator, "my dad wants the same shoes in 42, no socks for him", shoes_and_socks)) == [
         (("prod_canvas_low",), "navy", "42", 1)
     ]
+
+
+def test_a_total_said_before_the_people_is_of_them_all_beside_another_thing(generator):
+    # (it was two red Ls and a black M)
+    (command,) = read(
+        generator, "two of the zip hoodies - navy L for me, grey M for my wife - and a red beanie for her"
+    )
+
+    assert isinstance(command, AddItems)
+    assert [(item.colour, item.size, item.quantity) for item in command.items] == [
+        ("navy", "L", None),
+        ("grey", "M", None),
+        ("red", None, None),
+    ]
+
+
+def test_a_value_for_both_of_the_others_is_two_of_it(generator):
+    (command,) = read(
+        generator, "me and my 2 daughters are doing a charity 5k - 3 blue tech tees, M for me and S for both of them"
+    )
+
+    assert isinstance(command, AddItems)
+    assert [(item.size, item.quantity) for item in command.items] == [("M", 1), ("S", 2)], command
+
+
+def test_people_said_of_the_first_thing_of_two_count_it_alone(generator):
+    (command,) = read(generator, "grey beanies for me and my dad, and a white cap")
+
+    assert isinstance(command, AddItems)
+    assert [(item.product_ids, item.quantity) for item in command.items] == [
+        (("prod_beanie",), 2),
+        (("prod_run_cap",), None),
+    ], command
+
+
+CAPS_AND_BOTTLE = _at_preview(
+    CartLine("var_run_cap_white", "prod_run_cap", "Running Cap", "white", None, 2),
+    _line("var_steel_bottle_blue", "prod_steel_bottle", "blue"),
+)
+
+
+def test_what_a_line_should_have_been_split_in_two_values(generator):
+    # (the white cap was made one and the blue one never added)
+    assert read(generator, "hang on it should be 1 white and 1 blue cap", CAPS_AND_BOTTLE) == [
+        SetSlot(
+            slot="quantity",
+            value="1",
+            target=ItemSpec(product_ids=("prod_run_cap",), variant_id="var_run_cap_white"),
+            correction=True,
+        ),
+        AddItems(items=(ItemSpec(product_ids=("prod_run_cap",), colour="blue", quantity=1),)),
+    ]
+
+
+def test_rather_one_thing_than_a_line_is_that_lines_swap(generator):
+    joggers_and_socks = _at_preview(
+        _line("var_cloud_jogger_blue_43", "prod_cloud_jogger", "blue", "43"),
+        _line("var_run_socks_white_l", "prod_run_socks", "white", "L"),
+    )
+
+    commands = read(generator, "i'd rather have the trail blazers than the joggers, green please", joggers_and_socks)
+
+    assert commands and all(isinstance(command, SetSlot) for command in commands), commands
+    assert {command.target.variant_id for command in commands} == {"var_cloud_jogger_blue_43"}, commands
+    assert {(command.slot, command.value) for command in commands} >= {("product", "prod_trail_blazer")}
+
+
+def test_each_line_checked_with_one_to_change_is_that_change(generator):
+    three = _at_preview(
+        _line("var_tech_tee_blue_l", "prod_tech_tee", "blue", "L"),
+        _line("var_run_shorts_black_l", "prod_run_shorts", "black", "L"),
+        _line("var_run_socks_white_l", "prod_run_socks", "white", "L"),
+    )
+
+    assert read(generator, "tee L yes, shorts should be blue, socks L yes", three) == [
+        SetSlot(
+            slot="colour",
+            value="blue",
+            target=ItemSpec(product_ids=("prod_run_shorts",), variant_id="var_run_shorts_black_l"),
+            correction=True,
+        )
+    ]
+
+
+@pytest.mark.parametrize("said", ["take my sister's stuff out", "remove my sister's things", "take her stuff out"])
+def test_someones_stuff_taken_out_is_their_lines(generator, said):
+    (command,) = read(generator, said, SOCKS_AND_GLOVES)
+
+    assert isinstance(command, RemoveItem) and command.target.person in ("sister", "her"), command
+
+
+def test_the_same_for_someone_in_a_colour_every_line_comes_in_is_every_line_in_it(generator):
+    tee_and_shorts = _at_preview(
+        _line("var_tech_tee_blue_s", "prod_tech_tee", "blue", "S"),
+        _line("var_run_shorts_blue_s", "prod_run_shorts", "blue", "S"),
+    )
+
+    assert _items_of(read(generator, "same for my daughter in black", tee_and_shorts)) == [
+        (("prod_tech_tee",), "black", "S", None),
+        (("prod_run_shorts",), "black", "S", None),
+    ]

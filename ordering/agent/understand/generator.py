@@ -1182,7 +1182,8 @@ IF_PRICE_UNDER = _rx(
 # Going on without a thing the shop does not sell ("ok without the rope then", "fine, no rope").
 # "just give me what you have", "whatever you've got", "the lot" to "only 3 left, how many?": as many as the shop has
 ALL_THEY_HAVE = _rx(
-    r"^(?:(?:ok|okay|fine|right|ugh|oh|then|well)\s*[,.!]*\s+)*(?:(?:just|then)\s+)?(?:(?:give|get|send|take)\s+(?:me|us)?"
+    r"^(?:(?:ok|okay|fine|right|ugh|oh|then|well)\s*[,.!]*\s+)*(?:(?:just|then)\s+)?(?:(?:give|get|send"
+    r"|take)\s+(?:me|us)?"
     r"\s*|i will take\s+|ill take\s+)?(?:what(?:ever)?|all|as many as)\s+(?:you|u|they|the shop)\s*(?:have|'?ve got|"
     r"'?ve|got|have got|have left|can)(?:\s+(?:got\s+)?left)?(?:\s+(?:then|please|pls|thanks))*\s*[.!]*$"
     r"|^(?:(?:ok|okay|fine)\s*,?\s*)?(?:all of them|the lot|as many as there are|all that is left|all thats left"
@@ -1193,7 +1194,8 @@ ALL_THEY_HAVE = _rx(
 # size), then the others of the count asked ("the rest", "the other ones", "the remaining") in another, made a number
 # by `_rest_counted`.
 THE_REST = _rx(
-    r"^(?:(?:ok|okay|fine|so|then|right|ugh|oh|well)\s*[,.!]*\s+)*(?:(?:just|only)\s+)?(?:(?:give|get|send)\s+(?:me|us)\s+"
+    r"^(?:(?:ok|okay|fine|so|then|right|ugh|oh|well)\s*[,.!]*\s+)*(?:(?:just|only)\s+)?(?:(?:give|get"
+    r"|send)\s+(?:me|us)\s+"
     r"|i\s*(?:'?ll|will)\s+(?:take|have)\s+)?(?:just\s+|only\s+)?(?:the\s+)?(?P<count>\d+|one|two|three|four|five|six)"
     r"\s+(?:in\s+)?(?P<first>[a-z]+)\s*(?:,|\band\b|\bthen\b|\+|\s)+\s*(?:(?:make|do|give me|get|send|put|have)\s+)?"
     r"(?:all\s+)?(?:the\s+)?(?:rest|others|other ones|remaining(?:\s+ones)?)(?!\s*\d)\s+(?:in\s+)?(?P<second>[a-z]+)"
@@ -1227,7 +1229,8 @@ SHIPPING_PICK = _rx(
 SHIPPING_PRICED = _rx(
     r"(?:(?:ok|okay|fine|then|right|oh|so|yes|yeah|hmm|just)\s*,?\s+)*"
     r"(?:(?:go with|i will take|i'?ll take|take|make it|use)\s+)?(?:the\s+)?(?:\$|£|€)?\s*"
-    r"(?P<amount>\d{1,3}(?:\.\d{2})?)\s*(?:dollars?|bucks|quid|usd)?(?:\s+|-)(?:one|option|shipping|delivery)(?:\s+(?:then|please|pls|thanks))*"
+    r"(?P<amount>\d{1,3}(?:\.\d{2})?)\s*(?:dollars?|bucks|quid|usd)?(?:\s+|-)(?:one|option|shipping"
+    r"|delivery)(?:\s+(?:then|please|pls|thanks))*"
 )
 # "3 more of the white ones", "add one more of the socks please": more of one line, named.
 MORE_OF_A_LINE = _rx(
@@ -1238,7 +1241,8 @@ MORE_OF_A_LINE = _rx(
 )
 # "1 M and 1 L then", "one in 42 and one in 43 please": a count in each of two values.
 SPLIT_ANSWER = _rx(
-    r"(?:(?:ok|okay|fine|then|right|oh|hmm|so|just)\s*,?\s+)*(?P<n1>\d|one|two|three|four)\s+(?:in\s+(?:an?\s+)?|size\s+)?"
+    r"(?:(?:ok|okay|fine|then|right|oh|hmm|so|just)\s*,?\s+)*(?P<n1>\d|one|two|three|four)\s+(?:in\s+(?:an?\s+)?"
+    r"|size\s+)?"
     r"(?P<v1>[a-z0-9.]+)\s*(?:,|\band\b|\+|&|\bplus\b)+\s*(?P<n2>\d|one|two|three|four)\s+(?:in\s+(?:an?\s+)?|size\s+)?"
     r"(?P<v2>[a-z0-9.]+)(?:\s+(?:then|please|pls|thanks|instead))*"
 )
@@ -1327,7 +1331,8 @@ GET_SOMEONE_ONE = re.compile(
 )
 # A remark at the end after "lol"/"haha" about someone ("lol hes taller than me now", "haha she'll love it")
 LOL_REMARK = re.compile(
-    r"(?i)\s*[,.!]?\s+(?:lol|lmao|haha+|hehe)\s+(?P<remark>(?:he|she|they|it|i|we|hes|shes|its|im|theyre)\b[^,.;!?]*)[.!]*\s*$"
+    r"(?i)\s*[,.!]?\s+(?:lol|lmao|haha+|hehe)\s+(?P<remark>(?:he|she|they|it|i|we|hes|shes|its|im"
+    r"|theyre)\b[^,.;!?]*)[.!]*\s*$"
 )
 
 
@@ -1342,7 +1347,8 @@ BEEN_REMARK = re.compile(
 FIT_OR_HABIT_REMARK = re.compile(
     r"(?i)\s*[,;.!-]\s*(?P<remark>(?:they|it|those|these|the (?:old|last) ones?|mine|he|she|i|we)\s*"
     r"(?:(?:'\s*re|\u2019re|'\s*s|\u2019s|were|was|are|is|came up|come up|run|ran|felt|feel)\s+"
-    r"(?:a\s+bit\s+|a\s+little\s+|too\s+|slightly\s+|way\s+|really\s+|quite\s+|so\s+)?(?:snug|tight|small|big|loose|short|long|narrow|wide|baggy|"
+    r"(?:a\s+bit\s+|a\s+little\s+|too\s+|slightly\s+|way\s+|really\s+|quite\s+|so\s+)?(?:snug|tight|small|big"
+    r"|loose|short|long|narrow|wide|baggy|"
     r"large)|(?:always|never|keep|kept|constantly)\s+[a-z]+[^,.;!?]*)[^,.;!?]*?)"
     r"(?:\s+(?:lol|lmao|haha+|hehe|tbh|ha))*\s*[.!]*\s*$"
 )
@@ -1356,7 +1362,8 @@ ALREADY_HAS_REMARK = re.compile(
 
 HAS_ONE_FIRST = re.compile(
     r"(?i)^(?P<lead>(?:(?:actually|oh|ah|hmm|wait|no|nah|ok|okay)\W+)*)(?:he|she|they|my\s+[a-z]+)\s*"
-    r"(?:['\u2019]\s*s|\s+has|\s+have|['\u2019]\s*ve|\s+s)\s+(?:already\s+)?got\s+(?:a|an|one|some|the|his|her|their)\s+"
+    r"(?:['\u2019]\s*s|\s+has|\s+have|['\u2019]\s*ve|\s+s)\s+(?:already\s+)?got\s+(?:a|an|one|some|the|his|her"
+    r"|their)\s+"
     r"[a-z][a-z ]{1,25}?(?:\s+already)?\s*[,;.-]\s*(?P<rest>.+)$"
 )
 
@@ -1364,7 +1371,8 @@ HAS_ONE_FIRST = re.compile(
 # "2x black steel bottles, one for work one for the car", "two soft flasks - one for the gym and one for home", "one for
 # each bike": where each of the things counted goes, no thing of its own (the car was searched for)
 ONE_FOR_EACH_PLACE = re.compile(
-    r"(?i)\s*[,;:-]\s*(?:(?:one|1)\s+(?:is\s+)?for\s+(?P<a>(?:the\s+|my\s+|our\s+)?[a-z]+)\s*(?:,|and|&|\+)?\s*(?:(?:the\s+)?"
+    r"(?i)\s*[,;:-]\s*(?:(?:one|1)\s+(?:is\s+)?for\s+(?P<a>(?:the\s+|my\s+|our\s+)?[a-z]+)\s*(?:,|and|&"
+    r"|\+)?\s*(?:(?:the\s+)?"
     r"other(?:\s+one)?|one|1)\s+(?:is\s+)?for\s+(?P<b>(?:the\s+|my\s+|our\s+)?[a-z]+)|(?:one|1)\s+for\s+each\s+[a-z]+)"
     r"(?:\s+(?:lol|please|pls|thanks|ta))*\s*[.!]*\s*$"
 )
@@ -1486,7 +1494,8 @@ PERSON_IS_SIZE = re.compile(
     r"(?i)\b(?P<who>i\s*'?\s*m|i am|he\s*'?\s*s|he is|she\s*'?\s*s|she is"
     r"|my\s+(?:\w+\s+)?(?:" + RELATION + r")\s*['\u2019]?\s*s|my\s+(?:\w+\s+)?(?:" + RELATION + r")\s+is)"
     # a size said as one: with "a"/"size" or its system ("my son is 14" is his age)
-    r"\s+(?:(?:a|an|size)\s+(?:size\s+)?(?P<value>(?:(?:us|uk|eu)\s*)?\d{1,2}(?:\.5)?|xxl|xl|xs|s|m|l|small|medium|large)"
+    r"\s+(?:(?:a|an|size)\s+(?:size\s+)?(?P<value>(?:(?:us|uk|eu)\s*)?\d{1,2}(?:\.5)?|xxl|xl|xs|s|m|l|small"
+    r"|medium|large)"
     r"|(?P<system_value>(?:us|uk|eu)\s*\d{1,2}(?:\.5)?|xxl|xl|xs|small|medium|large))\b"
 )
 
@@ -1588,7 +1597,8 @@ LONG_RUN = re.compile(r"[^\W_]{41,}")
 THING_IS_VALUE = re.compile(
     r"(?i)\b(?P<thing>(?:the|my|his|her)\s+[a-z]+(?:\s+[a-z]+)?)\s*(?:['\u2019]\s*s|\s+is|\s+should be|\s+needs? to be"
     r"|\s+wants? to be|\s+can be)\s+(?:an?\s+|in\s+|size\s+)?(?P<value>xxl|xl|xs|s|m|l|\d{2}|"
-    r"black|white|grey|gray|navy|blue|red|green|orange|pink|purple|tan|olive|beige|brown|yellow|lime|clear)\b(?!\s*for\b)"
+    r"black|white|grey|gray|navy|blue|red|green|orange|pink|purple|tan|olive|beige|brown|yellow|lime"
+    r"|clear)\b(?!\s*for\b)"
 )
 # "…, same sizes. and use SAVE10": a code said after "the same for …" (`_Reader._same_said_plainly`)
 SAME_THEN_CODE = _rx(
@@ -1752,7 +1762,8 @@ PERSON_NOT_WANTED = re.compile(
     r"|any|the \w+)?(?:\s+(?:after all|anymore|any more|now|then|either))*\s*[.!]*$"
 )
 COUNTED_PART = _rx(
-    r"\b(?:\d|one|two|three|four)\s+(?:in\s+)?(?:an?\s+)?[a-z0-9]+(?:\s+(?:then|please|pls|thanks|ta))*\s*(?:,|\band\b|&|$)"
+    r"\b(?:\d|one|two|three|four)\s+(?:in\s+)?(?:an?\s+)?[a-z0-9]+(?:\s+(?:then|please|pls|thanks|ta))*\s*(?:,"
+    r"|\band\b|&|$)"
 )
 # "yes add one", "add a white pack in M then", "ok put one in, blue please": one of the product just answered about.
 ONE_OF_THE_SHOWN = _rx(
@@ -2014,7 +2025,8 @@ LIMITS_ASKED = _rx(
     # "how do i stop my kids ordering things on here?", "parental controls?": who may order on the account is the
     # settings page's (whether the assistant may order, and the limits); it was a product question about "stop"
     r"|\b(?:how\s+(?:do|can|would)\s+(?:i|we)\s+)?(?:stop|block|prevent|keep)\s+(?:my|the|our)\s+(?:kids|children|son"
-    r"|daughter|husband|wife|partner|family|teenagers?|boys|girls)\s+(?:from\s+)?(?:ordering|buying|spending|using|placing)\b"
+    r"|daughter|husband|wife|partner|family|teenagers?|boys|girls)\s+(?:from\s+)?(?:ordering|buying|spending"
+    r"|using|placing)\b"
     r"|\bparental\s+(?:controls?|lock)\b"
 )
 # The customer's own saved details asked about ("which cards do you have for me?", "which card is this going on?",
@@ -3677,9 +3689,11 @@ CODE_SWAP_TO_THAT = re.compile(
 
 # "…, one for me, one for my daughter's birthday": two people, one thing each
 ONE_EACH_PERSON_PAIR = re.compile(
-    r"\b(?:one|1)\s+(?:is\s+)?for\s+(?P<a>me|myself|him|her|(?:my|our|the)\s+(?:\w+\s+)?[a-z]+?)(?:\s*'\s*s\s+[a-z]+)?\s*"
+    r"\b(?:one|1)\s+(?:is\s+)?for\s+(?P<a>me|myself|him|her|(?:my|our"
+    r"|the)\s+(?:\w+\s+)?[a-z]+?)(?:\s*'\s*s\s+[a-z]+)?\s*"
     r"(?:,|and|&|\+)?\s*(?:,\s*)?(?:and\s+)?(?:the other(?:\s+one)?|one|1)\s+(?:is\s+)?for\s+"
-    r"(?P<b>me|myself|him|her|(?:my|our|the)\s+(?:\w+\s+)?[a-z]+?)(?:\s*'\s*s\s+[a-z]+)?(?:\s+(?:please|pls|thanks))?\s*[.!]*$"
+    r"(?P<b>me|myself|him|her|(?:my|our|the)\s+(?:\w+\s+)?[a-z]+?)(?:\s*'\s*s\s+[a-z]+)?(?:\s+(?:please|pls"
+    r"|thanks))?\s*[.!]*$"
 )
 
 
@@ -3832,7 +3846,8 @@ class OfflineGenerator:
                     colour_of(word) or normalize_clothing(word) for word in words if word not in ("s", "m", "l")
                 )
                 and not rx.search(
-                    r"\b(?:want|wants|need|needs|after|like|get|order|add|buy|send|sent|ship|deliver|make|change|remove|"
+                    r"\b(?:want|wants|need|needs|after|like|get|order|add|buy|send|sent|ship|deliver|make|change"
+                    r"|remove|"
                     r"cancel|drop|instead|card|visa|mastercard|amex|address|home|work|express|standard|code|promo|"
                     r"discount|size|colour|color|pair|pairs|pack|each|too|also|please|pls|yes|no|confirm)\b",
                     said,
@@ -4808,7 +4823,8 @@ class _Reader:
         # "blue for me in S, he'll have black, L": what the other one will have, said last, as "black, L for him" (the
         # answer took blue and black for one tee and asked its size)
         text = rx.sub(
-            r"(?i)(?<=[,;])\s*(?:and\s+)?(he|she)\s*(?:'\s*ll|\u2019ll|ll|will|'\s*d|\u2019d|would)\s+(?:have|take|like|want)"
+            r"(?i)(?<=[,;])\s*(?:and\s+)?(he|she)\s*(?:'\s*ll|\u2019ll|ll|will|'\s*d|\u2019d|would)\s+(?:have"
+            r"|take|like|want)"
             r"\s+(?:the\s+)?(?P<values>[a-z0-9]+(?:\s*,?\s*(?:in\s+)?[a-z0-9]+)?)\s*[.!]*$",
             lambda m: f" {m['values']} for {'him' if m.group(1).lower() == 'he' else 'her'}",
             text,
@@ -4951,7 +4967,8 @@ class _Reader:
             # "two is plenty actually" of a line of three: that count of the one line (it was not understood, and a yes
             # to the preview shown again placed three)
             text = rx.sub(
-                r"(?i)^(?P<lead>(?:(?:oh|ah|actually|hmm|ok|okay|no|nah|sorry)\W+)*)(?P<count>1|one|2|two|3|three|4|four)"
+                r"(?i)^(?P<lead>(?:(?:oh|ah|actually|hmm|ok|okay|no|nah|sorry)\W+)*)(?P<count>1|one|2|two|3"
+                r"|three|4|four)"
                 r"\s*(?:['\u2019]\s*s|\s+is|\s+will be|\s+would be|\s+should be|\s+will do|\s+would do)\s+"
                 r"(?:enough|plenty|fine|loads|heaps|it|ok|okay)?\s*(?:actually|then|thanks|tbh|really)?\s*[.!]*$",
                 r"\g<lead>just \g<count>",
@@ -4983,13 +5000,32 @@ class _Reader:
         # "and one more for my sister, same as mum's": whose line it copies is the policy's to know; the words go (they
         # were a search for "mum's"), and a line to copy among several is not guessed (`_pointed_item`)
         copied = rx.search(
-            r"(?i)\s*[,;-]?\s*(?:the\s+)?same\s+(?:one\s+)?as\s+(?:mine|his|hers|theirs|(?:my|our|the)\s+\w+\s*['\u2019]?s|"
+            r"(?i)\s*[,;-]?\s*(?:the\s+)?same\s+(?:one\s+)?as\s+(?:mine|his|hers|theirs|(?:my|our"
+            r"|the)\s+\w+\s*['\u2019]?s|"
             r"(?:mum|mom|dad|nan|gran)\s*['\u2019]?s)\s*[.!]*$",
             text,
         )
         self._same_as_someone = copied is not None and bool(rx.search(r"(?i)\b(?:one more|another|one)\b", text))
         if self._same_as_someone and copied is not None:
             text = text[: copied.start()]
+        # "take my sister's stuff out", "remove his things": that person's lines, as "drop my sister's" is read (it was
+        # not understood, and a yes to the preview shown again placed her things)
+        text = rx.sub(
+            r"(?i)^(?P<lead>(?:(?:actually|oh|ok|okay|no|wait|sorry|hmm|and|so)\W+)*)(?:take|get|pull|leave|strike)\s+"
+            r"(?P<who>(?:my|our|the)\s+(?:\w+\s+)?(?:" + RELATION + r")\s*'?\s*s|his|hers|theirs|her)\s+"
+            r"(?:stuff|things|bits|items|lot|ones|order|share)?\s*(?:out|off)\b",
+            lambda m: f"{m['lead']}drop {'hers' if m['who'].lower() == 'her' else m['who']}",
+            text,
+        )
+        text = rx.sub(
+            r"(?i)^(?P<lead>(?:(?:actually|oh|ok|okay|no|wait|sorry|hmm|and|so)\W+)*)"
+            r"(?:take out|remove|drop|lose|scrap|get rid of|cancel)\s+(?:all\s+(?:of\s+)?)?(?P<who>(?:my|our"
+            r"|the)\s+(?:\w+\s+)?(?:"
+            + RELATION
+            + r")\s*'?\s*s|his|hers|theirs)\s+(?:stuff|things|bits|items|lot|ones|share)\b",
+            lambda m: f"{m['lead']}drop {m['who']}",
+            text,
+        )
         self.raw = text
         self.context = context
         # A question mark with more after it ends a clause ("how much is the gps watch? ok add it in black").
@@ -4999,6 +5035,38 @@ class _Reader:
         # "a blue cap each for me, my sister and my brother": the people of a list are one list (the sister and the
         # brother were a story of their own, and one cap was ordered)
         text = PEOPLE_LISTED.sub(lambda match: rx.sub(r"\s*,\s*(?:and\s+)?", " and ", match.group(0)), text)
+        # "actually i'd rather the trail blazers than the joggers - green, same size": the joggers' line swapped (the
+        # change had no line, it asked which, and a yes to the preview shown again placed the joggers)
+        if context.cart:
+            text = rx.sub(
+                r"(?i)^(?P<lead>(?:(?:actually|oh|hmm|ok|okay|no|wait|sorry)\W+)*)"
+                r"(?:i\s*'?\s*d|i would|id)\s+(?:much\s+)?rather\s+(?:have\s+|get\s+)?(?P<new>(?:the\s+|a\s+"
+                r"|some\s+)?[a-z][a-z ]{1,30}?)\s+than\s+"
+                r"(?P<old>(?:the\s+|my\s+|those\s+)?[a-z][a-z ]{1,30}?)(?=\s*(?:$|[,.;!-]))",
+                lambda m: f"{m['lead']}swap {m['old']} for {m['new']}",
+                text,
+                count=1,
+            )
+        # "me and my 2 nephews are doing a fun run - 3 orange tech tees, ...": who is doing what, said before the order
+        # (its "2 nephews" was taken for a count of the order)
+        text = rx.sub(
+            r"(?i)^(?:(?:so|ok|okay|hi|hey)\s*,?\s+)*(?:(?:me|i)\s+and\s+(?:my|our|the)\s+(?:\d\s+|two\s+|three\s+)?(?:"
+            + RELATION
+            + r")|(?:my|our|the)\s+(?:\d\s+|two\s+|three\s+)?(?:"
+            + RELATION
+            + r")\s+and\s+(?:me|i))\s+(?:are|is|am|r)\s+(?:doing|running|going|training|starting|entering|signed up)"
+            r"\b[a-z0-9 ']{0,50}?\s*(?:[-:;.!]|,\s*so)\s+(?=\S)",
+            "",
+            text,
+        )
+        # "3 orange tech tees, L for me and S for both of them": two in that value, for them (the total was not split)
+        if rx.search(r"(?i)\bfor\s+(?:me|myself)\b", text):
+            text = rx.sub(
+                r"(?i)\b(?P<value>xxl|xl|xs|s|m|l|small|medium|large|\d{2})\s+for\s+(?:both(?:\s+of\s+them)?"
+                r"|the\s+(?:two|2)\s+of\s+them|them\s+both)(?=\s*(?:$|[,.;!-]|and\b|please\b|pls\b|thanks\b))",
+                r"2 \g<value> for them",
+                text,
+            )
         # "grandad wants the same shoes in 42, no socks for him": one more of that line for him, in what is said, and
         # nothing of the line he does not want (my shoes became 42s and my socks went)
         text = SAME_THING_FOR_PERSON.sub(lambda m: f"and the same {m['thing']} in {m['value']}", text)
@@ -5491,7 +5559,10 @@ class _Reader:
                 lines_said += 1
                 continue
             pair = rx.fullmatch(
-                r"(?:(?:yep|yes|yeah|ok|okay|so)\s+)?(?:the\s+)?(?P<thing>[a-z]+)\s+(?:in\s+|size\s+)?(?P<value>[a-z0-9]+)",
+                r"(?:(?:yep|yes|yeah|ok|okay|so)\s+)?(?:the\s+)?(?P<thing>[a-z]+)\s+"
+                # "tee L yes, shorts should be blue, socks L yes": each line checked, one to change
+                r"(?:(?:should be|should have been|needs to be|has to be|want(?:ed)? (?:it|them)|in\s+|size\s+)\s*)?"
+                r"(?P<value>[a-z0-9]+)(?:\s+(?:yes|yep|ok|okay|fine|good|correct|right|please|pls))?",
                 part,
             )
             if pair is None:
@@ -5701,9 +5772,29 @@ class _Reader:
         person = person_key(who) if who else None
         items: list[ItemSpec] = []
         fitted = False
+        said_colours = {
+            said.colour
+            for said in (self._said_of(values, line.product_id) if values else None for line in lines_)
+            if said is not None
+        }
+        one_colour = next(iter(said_colours)) if len(said_colours) == 1 else None
+        # "same for my daughter in black" of a blue tee and blue shorts that both come in black: both in black, each
+        # in its line's size (it asked which line, and a yes to the preview shown again placed mine alone)
+        every_line_in_it = one_colour is not None and all(
+            one_colour.lower() in {colour.lower() for colour in self.lexicon.by_id[line.product_id].colours}
+            for line in lines_
+            if line.product_id in self.lexicon.by_id
+        )
         for line in lines_:
             item = self._said_of(values, line.product_id) if values else ItemSpec(product_ids=(line.product_id,))
             sized = item is not None and bool(item.size or (item.size_said and item.size_options))
+            if every_line_in_it and item is not None and item.colour == one_colour and not sized:
+                fitted = True
+                items.append(replace(
+                    item, category=None, size=line.size, size_said=None, size_options=(),
+                    quantity=line.quantity if line.quantity > 1 and line.people <= 1 else None, person=person,
+                ))  # fmt: skip
+                continue
             if item is None or (values and not sized):
                 # "in S" said of a shoe ("he's a 44" of a tee): that line's size is asked; a colour said ("the same for
                 # him but in red"): which of the lines is asked
@@ -5918,6 +6009,7 @@ class _Reader:
             owned_by_clause = self._persons_by_clause(items)
             if owned_by_clause is None:
                 return commands
+            owned_by_clause = self._total_said_before_of_one_product(owned_by_clause)
             return [AddItems(items=owned_by_clause) if command is adds[0] else command for command in commands]
         said = _as_typed(self.raw.lower())
         people = people_with_values(said)
@@ -5960,6 +6052,24 @@ class _Reader:
             items = tuple(replace(item, quantity=None) for item in items)
         owned = AddItems(items=tuple(replace(item, person=person) for item, person in zip(items, people, strict=True)))
         return [owned if command is adds[0] else command for command in commands]
+
+    def _total_said_before_of_one_product(self, items: tuple[ItemSpec, ...]) -> tuple[ItemSpec, ...]:
+        """ "two of the pullover hoodies - red L for me, black M for my girlfriend - and a grey beanie for her": the
+        count said before the people is of that product's items together (it was two red Ls and a black M)."""
+        total = TOTAL_BEFORE_PEOPLE.search(_as_typed(self.raw.lower()))
+        if total is None or rx.search(r"\bfor\b|\b(?:" + RELATION + r")\b", total.group(0)):
+            return items
+        count = parse_quantity([total.group("count")])[0]
+        first = items[0]
+        same = [item for item in items if item.product_ids == first.product_ids]
+        if (
+            count is None
+            or len(same) != count
+            or first.quantity != count
+            or any(item.quantity is not None for item in same[1:])
+        ):
+            return items
+        return (replace(first, quantity=None), *items[1:])
 
     def _persons_by_clause(self, items: tuple[ItemSpec, ...]) -> tuple[ItemSpec, ...] | None:
         """ "court classics 44 for me, and for my son the 41s plus a pack of white running socks S", "a tech tee and
@@ -6195,8 +6305,23 @@ class _Reader:
         """ "A pullover hoodie for me and my brother, L": one thing that is worn, for two people, is one each (it
         ordered one). A thing that may be shared ("a yoga mat for me and my wife") keeps its count of one."""
         adds = [command for command in commands if isinstance(command, AddItems)]
-        if len(adds) != 1 or len(adds[0].items) != 1:
+        if len(adds) != 1:
             return commands
+        if len(adds[0].items) != 1:
+            # "red beanies for me and my mum, and a blue cap": the people are said of the first thing only (its count
+            # was lost, and one beanie was ordered)
+            first_clause = rx.split(r"\s*(?:,|;|\band\b(?!\s+(?:my|our|the|his|her|me)\b))\s*", self.raw.lower())[0]
+            products = [item.product_ids for item in adds[0].items]
+            if (
+                any(item.person for item in adds[0].items)
+                or len(set(products)) != len(products)  # per person values of one thing ("navy L for me, grey S…")
+                or not rx.search(r"\bfor\b", first_clause)
+            ):
+                return commands
+            single = self._one_each([AddItems(items=adds[0].items[:1])], people)
+            first = single[0].items[0] if isinstance(single[0], AddItems) else adds[0].items[0]
+            counted = AddItems(items=(first, *adds[0].items[1:]))
+            return [counted if command is adds[0] else command for command in commands]
         item = adds[0].items[0]
         kinds = {self.lexicon.by_id[pid].size_kind for pid in item.product_ids if pid in self.lexicon.by_id}
         titles = {
@@ -9782,6 +9907,14 @@ class _Reader:
         body = rx.sub(
             r"^(?:make|change|switch|swap|update|split)\s+(?:it|that|them|this|those)\s+(?:to|into|for)?\s*", "", body
         )
+        # "wait it should be 1 white and 1 blue cap": what the line was meant to be (it took the white for both)
+        body = rx.sub(
+            r"^(?:(?:wait|oh|hmm|sorry|actually|no|ah)\s*,?\s+)*(?:(?:it|that|they|this|those)\s+)?"
+            r"(?:should be|should have been|needs to be|need to be|was meant to be|were meant to be"
+            r"|was supposed to be|i meant|i wanted)\s+",
+            "",
+            body,
+        )
         chunks = [chunk.strip() for chunk in ITEM_SPLIT.split(body) if chunk and chunk.strip()]
         counted = [chunk for chunk in chunks if rx.match(r"(?:-?\d+|one|two|three|four|five|a|an)\b", chunk)]
         if len(counted) < 2:
@@ -10654,7 +10787,8 @@ class _Reader:
             [part] = [part for part in parts if part not in fine]
             part = rx.sub(r"(?i)^(?:(?:actually|just|only|oh|ok|okay|so|wait|and)\b\W*)+", "", part)
             bare = rx.fullmatch(
-                r"(?i)(?:change|swap|switch)\s+(?P<who>hers|his|theirs|(?:my|the)\s+\w+\s*'?\s*s)(?:\s+(?:one|please|pls|then))*",
+                r"(?i)(?:change|swap|switch)\s+(?P<who>hers|his|theirs|(?:my|the)\s+\w+\s*'?\s*s)(?:\s+(?:one"
+                r"|please|pls|then))*",
                 part.strip(" .!"),
             )
             if bare is not None:
@@ -11537,7 +11671,8 @@ class _Reader:
         said after "and" or "plus" (after a saved item: "the running shoes i liked, and a pair in 40 for my daughter"
         was the liked pair in 40 alone)."""
         if not rx.match(
-            r"(?:(?:and|plus|also)\s+)*(?:(?:a|one|another)\s+(?:pair|pack|one|[a-z]+\s+(?:one|pair))|one\s+(?:in|for))\b",
+            r"(?:(?:and|plus|also)\s+)*(?:(?:a|one|another)\s+(?:pair|pack|one|[a-z]+\s+(?:one|pair))"
+            r"|one\s+(?:in|for))\b",
             chunk,
         ):
             return False
