@@ -11,6 +11,9 @@ import pytest
 from ordering.agent.commands import (
     AddItems,
     CartLine,
+    ChooseAddress,
+    ChooseCard,
+    ChooseShipping,
     Confirm,
     DialogueContext,
     ItemSpec,
@@ -336,3 +339,65 @@ def test_the_same_for_someone_in_a_colour_every_line_comes_in_is_every_line_in_i
         (("prod_tech_tee",), "black", "S", None),
         (("prod_run_shorts",), "black", "S", None),
     ]
+
+
+def test_after_a_decline_my_usual_one_is_the_usual_card_never_the_usual_order(generator):
+    # (it reordered the customer's last purchase, and a yes ordered socks nobody asked for)
+    assert read(generator, "argh, that's my old card - pay with my usual one please") == [ChooseCard(usual=True)]
+
+
+def test_the_card_and_the_address_said_around_the_thing_are_all_kept(generator):
+    commands = read(generator, "grey zip hoodie in M, charged to my usual card and sent to work please")
+
+    assert [type(command) for command in commands] == [AddItems, ChooseAddress, ChooseCard], commands
+    assert lines(commands) == [("prod_zip_hoodie", "grey", "M", None)]
+
+
+def test_exactly_what_i_wanted_beside_go_ahead_is_the_yes(generator):
+    jacket = _at_preview(_line("var_rain_jacket_blue_s", "prod_rain_jacket", "blue", "S"))
+
+    assert read(generator, "perfect, that's just what I wanted - go ahead", jacket) == [Confirm()]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        (
+            "the white court classics please, I'm a UK 8 - got a wedding coming up",
+            [("prod_court_classic", "white", "42", None)],
+        ),
+        (
+            "2 foam rollers - me and my flatmate are starting a pilates course",
+            [("prod_foam_roller", None, None, 2)],
+        ),
+    ],
+)
+def test_why_said_after_the_order_is_no_part_of_it(generator, said, expected):
+    assert lines(read(generator, said)) == expected
+
+
+def test_how_the_old_ones_fitted_is_no_thing_to_add(generator):
+    # (the Thermal Running Tights were added for "a touch tight")
+    commands = read(generator, "can i get the blue runners i bought last time but in a 44? they were a bit tight")
+
+    assert [item.product_ids for command in commands if isinstance(command, AddItems) for item in command.items] == [
+        ("prod_blue_runner",)
+    ], commands
+
+
+def test_what_matters_more_beside_a_removal_is_no_second_removal(generator):
+    shoes_and_bottle = _at_preview(
+        _line("var_blue_runner_43", "prod_blue_runner", "blue", "43"),
+        _line("var_steel_bottle_black", "prod_steel_bottle", "black"),
+    )
+
+    (command,) = read(generator, "lose the bottle then, the shoes matter more", shoes_and_bottle)
+
+    assert isinstance(command, RemoveItem) and command.target.variant_id == "var_steel_bottle_black", command
+
+
+def test_a_dash_before_how_it_is_sent_keeps_the_thing(generator):
+    commands = read(generator, "black gym duffel - no rush on delivery, standard is fine")
+
+    assert lines(commands) == [("prod_gym_duffel", "black", None, None)], commands
+    assert ChooseShipping(option="standard") in commands

@@ -1565,6 +1565,28 @@ def drop_asides(text: str) -> Asides:
         "",
         text,
     )
+    # "... but in a 45? they were a touch tight", "drop the bottle then, the shoes matter more", "... I'm a US 7 - got a
+    # half marathon coming up", "..., one purple and one blue - me and the wife are starting a lunchtime class": why,
+    # said after what is asked, no thing of its own (the tights were added, the shoes were dropped too, the message
+    # became a search)
+    text = rx.sub(
+        r"(?:\s*[,.;?!-]+\s*|\s+)(?:(?:they|it|those|these|the old ones?|mine|my old ones?)\s+(?:were|was|are|is"
+        r"|felt|feel|fit)\s+"
+        r"(?:a\s+)?(?:touch|bit|little|tad|lot|way|really|very|slightly|massively|far)?\s*(?:too\s+)?"
+        r"(?:tight|small|big|loose|short|long|snug|narrow|wide|large|baggy)\b[a-z ]*"
+        r"|(?:the\s+)?[a-z]+(?:\s+[a-z]+)?\s+(?:matters?|is|are)\s+more\s+important(?:\s+to me)?|(?:the\s+)?[a-z]+"
+        r"(?:\s+[a-z]+)?\s+matters?\s+more(?:\s+to me)?"
+        r"|(?:i\s*'?ve\s+|i have\s+|ive\s+)?got\s+(?:a|an|my)\s+[a-z0-9 ]{2,30}?\s+coming\s+up(?:\s+soon)?"
+        r"|(?:me\s+and\s+(?:my|the)\s+(?:\w+\s+)?(?:"
+        + _RELATION
+        + r")|(?:my|the)\s+(?:\w+\s+)?(?:"
+        + _RELATION
+        + r")\s+and\s+(?:me|i)|we)\s+(?:are|r)\s+"
+        r"(?:starting|doing|joining|going to|training for|taking up)\b[a-z0-9 ]*)"
+        r"\s*[.!]*$",
+        "",
+        text,
+    )
     reason = REASON_REMARK.search(text)
     if reason is not None and len(rx.findall(r"[a-z0-9]+", text[: reason.start()])) >= 2:
         said_before = set(text[: reason.start()].split())

@@ -342,6 +342,9 @@ ASSENT = (
     "that is us both sorted", "that is us sorted", "that is both sorted", "that is both of us sorted", "us both sorted",
     "both sorted", "that is both done", "sound", "happy with that", "i am happy with that",
     "that is what i want", "that is what i wanted", "that is exactly what i want", "that is the one i want",
+    # "lovely, that's exactly what I wanted - go ahead"
+    "that is exactly what i wanted", "exactly what i wanted", "just what i wanted", "that is just what i wanted",
+    "that is exactly what i was after", "exactly what i was after", "that is what i was after",
     # "yep thats them, order pls"; a value of the preview said back first ("L is right now, go ahead":
     # `_values_said_back`)
     "that is them", "that is them now", "those are them", "those are the ones", "that is the ones", "is right",
@@ -3805,6 +3808,22 @@ class OfflineGenerator:
     def _usual_card(self, said: str, context: DialogueContext) -> list[Command] | None:
         """ "weird. use my usual card then" (after a decline), "actually no, put it on my usual visa", "navy chinos S,
         pay with my normal card": the customer's default saved card (of that brand), with what else changes the cart."""
+        # "ugh, that's my old card - use my usual one please" (after a decline): the usual card, never "the usual"
+        # order (it reordered the customer's last purchase)
+        if rx.search(r"\bcard\b", said):
+            said = rx.sub(
+                r"\b(?P<verb>use|pay with|put it on|charge it to|charge|go with|try)\s+(?P<whose>my|the)\s+"
+                r"(?P<which>usual|normal|regular|default|main|everyday|proper)\s+one\b",
+                r"\g<verb> \g<whose> \g<which> card",
+                said,
+            )
+            said = rx.sub(
+                r"^(?:(?:ugh|oh|ah|argh|oops|doh|damn)\W+)*(?:that\s*'?\s*s|thats|that is|it\s*'?\s*s|its)\s+"
+                r"(?:my|an|the)\s+(?:old|expired|dead|cancelled|canceled|closed|wrong)\s+(?:card"
+                r"|one)\s*[-,.;!]*\s*(?=\S)",
+                "",
+                said,
+            )
         match = USUAL_CARD.search(said)
         if match is None:
             return None
@@ -3819,7 +3838,16 @@ class OfflineGenerator:
         chosen: list[Command] = [ChooseCard(usual=True, brand=brand)]
         if not rest:
             return chosen
-        besides = _Reader(self.lexicon, said[: match.start()].strip(" ,.-"), context).read()
+        # "black pullover hoodie in S, charged to my usual card and sent to work please": what comes before and after
+        # the card, without the words that lead to it (the hoodie became a search for "charged", and work was lost)
+        before = rx.sub(
+            r"\b(?:charged|charge(?:\s+it)?|put(?:\s+it)?|stick(?:\s+it)?|pay(?:\s+for\s+it)?|paid)\s*(?:to|on"
+            r"|with)?\s*$",
+            "",
+            said[: match.start()].strip(" ,.-"),
+        ).strip(" ,.-")
+        after = rx.sub(r"^\s*(?:,|and|then|&)\s*", "", said[match.end() :]).strip(" ,.-")
+        besides = _Reader(self.lexicon, f"{before}, {after}" if after and before else before or after, context).read()
         if besides and all(
             isinstance(command, (AddItems, SetSlot, ChooseShipping, ChooseAddress)) for command in besides
         ):
@@ -3912,6 +3940,9 @@ class OfflineGenerator:
         return [*besides, RemoveCode(code=(old or "").upper()), ApplyCode(code=new.upper())]
 
     def _generate(self, *, text: str, context: DialogueContext) -> list[Command]:
+        # "blue wind shell in L - no rush on delivery, standard is fine": the dash before how it is sent is a comma (the
+        # shell was lost, and only the shipping was chosen)
+        text = rx.sub(r"(?i)\s+-+\s+(?=(?:no rush|no hurry|not urgent|standard|express)\b)", ", ", text)
         started_over = self._started_over(text, context)
         if started_over is not None:
             return started_over
