@@ -10,6 +10,7 @@ import pytest
 
 from ordering.agent.commands import (
     AddItems,
+    CancelOrder,
     CartLine,
     ChooseAddress,
     ChooseCard,
@@ -20,6 +21,7 @@ from ordering.agent.commands import (
     RemoveItem,
     SetSlot,
     ShowCart,
+    UseMyPromotion,
 )
 from tests.understanding.reading import cart_line as _line
 from tests.understanding.reading import lines, read
@@ -401,3 +403,25 @@ def test_a_dash_before_how_it_is_sent_keeps_the_thing(generator):
 
     assert lines(commands) == [("prod_gym_duffel", "black", None, None)], commands
     assert ChooseShipping(option="standard") in commands
+
+
+def test_why_an_order_is_canceled_never_says_which(generator):
+    # (it looked for a red beanie among the orders and canceled nothing)
+    (command,) = read(generator, "could you cancel the cap I ordered earlier? I'd rather have the white one")
+
+    assert isinstance(command, CancelOrder) and command.item is not None, command
+    assert command.item.product_ids == ("prod_run_cap",) and command.item.colour is None, command
+
+
+def test_my_own_percent_is_my_promotion(generator):
+    mat = _at_preview(_line("var_yoga_mat_purple", "prod_yoga_mat", "purple"))
+
+    assert read(generator, "oh ok. put my own 15% on instead then", mat) == [UseMyPromotion(percent=15)]
+
+
+@pytest.mark.parametrize("said", ["a mouse mat and a blue running cap", "a desk mat and a blue running cap"])
+def test_a_mat_for_something_else_is_not_the_yoga_mat(generator, said):
+    (command,) = read(generator, said)
+
+    assert isinstance(command, AddItems), command
+    assert [item.product_ids for item in command.items] == [(), ("prod_run_cap",)], command

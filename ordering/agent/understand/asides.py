@@ -1587,6 +1587,15 @@ def drop_asides(text: str) -> Asides:
         "",
         text,
     )
+    if rx.search(r"\bcancel", text):
+        # "could you cancel the beanie I ordered earlier? I'd rather have the red one": why the order goes, never which
+        # one (it looked for a red beanie among the orders and canceled nothing)
+        text = rx.sub(
+            r"(?:\s*[,.;?!-]+\s*|\s+)(?:(?:as|because|since|cos)\s+)?(?:i\s*'?\s*d|i would|id|i want to)\s+"
+            r"(?:much\s+)?(?:rather|prefer)\b[a-z0-9 ]*[.!]*$",
+            "",
+            text,
+        )
     reason = REASON_REMARK.search(text)
     if reason is not None and len(rx.findall(r"[a-z0-9]+", text[: reason.start()])) >= 2:
         said_before = set(text[: reason.start()].split())

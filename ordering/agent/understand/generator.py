@@ -2893,7 +2893,7 @@ MY_PROMO = _rx(
     r"(?:personal\s+)?(?:promo|promotion|discount|coupon|voucher|offer|deal|promo code|discount code|"
     r"code)\b(?!\s+(?:is|=|:))"
     r"|\b(\d{1,3})\s*(?:%|percent)\s*(?:off\s+)?(?:promo|promotion|discount|coupon|voucher|offer|deal)\b"
-    r"|\bmy\s+(\d{1,3})\s*(?:%|percent\b)(?:\s*off\b)?(?:\s+(?:one|code|discount|promo))?"
+    r"|\bmy\s+(?:own\s+|personal\s+)?(\d{1,3})\s*(?:%|percent\b)(?:\s*off\b)?(?:\s+(?:one|code|discount|promo))?"
     # "10% off please", "can i get the 10 percent discount" at a cart: the customer's own (it was not understood)
     r"|^(?:(?:can|could|may) i (?:get|have|use)\s+|i (?:want|would like)\s+|give me\s+)?(?:the\s+|a\s+|my\s+)?"
     r"(\d{1,3})\s*(?:%|percent)\s*(?:off|discount)(?:\s+(?:discount|please|pls|plz|thanks|thx|too|as well))*$"

@@ -151,6 +151,10 @@ OTHER_KINDS: dict[str, frozenset[str]] = {
     "tee": frozenset(_words("dress polo")),
     "hat": frozenset(_words("sun bucket cowboy party straw")),
     "cap": frozenset(_words("swim swimming shower bathing graduation")),
+    # "a standing desk mat", "a mouse mat": mats for other things than yoga (a yoga mat's colour was asked)
+    "mat": frozenset(_words("desk mouse bath door floor car changing picnic beach")),
+    "bottle": frozenset(_words("baby wine beer hot")),
+    "roller": frozenset(_words("paint lint hair")),
 }
 # Said of something to wear: it is for an animal, and the shop sells nothing for one ("a raincoat for my dog").
 ANIMAL_WORDS = frozenset(_words("dog dogs puppy pup cat cats kitten pet pets doggy"))
