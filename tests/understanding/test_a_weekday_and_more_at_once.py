@@ -425,3 +425,12 @@ def test_a_mat_for_something_else_is_not_the_yoga_mat(generator, said):
 
     assert isinstance(command, AddItems), command
     assert [item.product_ids for item in command.items] == [(), ("prod_run_cap",)], command
+
+
+@pytest.mark.parametrize("said", ["great, please order those two for me", "ok order the two of them"])
+def test_ordering_as_many_as_the_preview_holds_is_the_yes(generator, said):
+    assert read(generator, said, SOCKS_AND_GLOVES) == [Confirm()]
+
+
+def test_ordering_more_than_the_preview_holds_is_no_yes(generator):
+    assert Confirm() not in read(generator, "order those three", SOCKS_AND_GLOVES)

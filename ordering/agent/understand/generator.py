@@ -3943,6 +3943,15 @@ class OfflineGenerator:
         # "blue wind shell in L - no rush on delivery, standard is fine": the dash before how it is sent is a comma (the
         # shell was lost, and only the shipping was chosen)
         text = rx.sub(r"(?i)\s+-+\s+(?=(?:no rush|no hurry|not urgent|standard|express)\b)", ", ", text)
+        if context.awaiting_confirmation and len(context.cart) >= 2:
+            # "great, please order those two for me" at a preview of two lines: them all (it was two of nothing)
+            counted = rx.search(
+                r"(?i)\b(?:order|buy|get|place|send)\s+(?:those|these|the|them|all|all of the)\s+"
+                r"(?P<count>two|2|three|3|four|4)(?:\s+of\s+them|\s+things|\s+items|\s+lines)?\b",
+                text,
+            )
+            if counted is not None and parse_quantity([counted["count"].lower()])[0] == len(context.cart):
+                text = text[: counted.start()] + "order them all" + text[counted.end() :]
         started_over = self._started_over(text, context)
         if started_over is not None:
             return started_over
