@@ -434,3 +434,24 @@ def test_ordering_as_many_as_the_preview_holds_is_the_yes(generator, said):
 
 def test_ordering_more_than_the_preview_holds_is_no_yes(generator):
     assert Confirm() not in read(generator, "order those three", SOCKS_AND_GLOVES)
+
+
+def test_three_colours_of_one_thing_are_one_of_each(generator):
+    # (the first colour was lost, and a yes ordered two)
+    assert lines(read(generator, "white, grey and black cotton tees, all L")) == [
+        ("prod_cotton_tee", "white", "L", None),
+        ("prod_cotton_tee", "grey", "L", None),
+        ("prod_cotton_tee", "black", "L", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "right thats me and my dad sorted, get it ordered",
+        "brill, thats me and both boys - order the lot",
+        "great, one each for the kids - put it through",
+    ],
+)
+def test_who_it_is_for_said_back_beside_a_yes_is_the_yes(generator, said):
+    assert read(generator, said, SOCKS_AND_GLOVES) == [Confirm()]

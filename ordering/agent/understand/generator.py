@@ -354,6 +354,12 @@ ASSENT = (
     "alright", "correct", "right", "that is it now", "sorted now", "nice", "cool", "good", "that is", "that is the",
     "that is all of", "is fine", "are fine", "is ok", "are ok", "are good", "is good",
 )  # fmt: skip
+PEOPLE_SAID_BACK = _rx(
+    r"\b(?:that is|thats)\s+(?:me|us)\s+and\s+(?:both\s+|all\s+|the\s+|my\s+|our\s+)*(?:two\s+|2\s+|three\s+|3\s+)?(?:"
+    + RELATION
+    + r")(?:\s+(?:sorted|done|covered|set))?\b"
+    r"|\bone each for (?:the|my|both|our)\s+(?:two\s+|2\s+)?(?:" + RELATION + r")\b"
+)
 PEOPLE_SORTED = _rx(
     r"\b(?:that is\s+|they are\s+|both\s+)?(?:(?:both|all)\s+(?:of\s+)?)?(?:the\s+|my\s+|our\s+)?"
     r"(?:two\s+|2\s+|three\s+|3\s+)?(?:" + RELATION + r"|everyone|everybody|all of us|us all)"
@@ -4818,6 +4824,13 @@ _TWO_COLOURS = re.compile(
 )
 
 
+_COLOUR_LIST = re.compile(
+    r"\b(?P<cs>[a-z]+(?:\s*,\s*[a-z]+)+)\s*,?\s+(?:and|&|\+)\s+(?P<last>[a-z]+)\s+"
+    r"(?P<rest>[a-z0-9][a-z0-9 -]*?)(?=\s*(?:[,.;:!?(]|$|\s+for\b))",
+    re.I,
+)
+
+
 def colours_each(text: str, lexicon: CatalogLexicon) -> str:
     """The message with two colours said of one thing that comes in both as one thing in each ("a grey zip hoodie in
     M and a navy zip hoodie in M"). Left as said with a count before it ("2 pairs of black and white socks": how many
@@ -4840,6 +4853,27 @@ def colours_each(text: str, lexicon: CatalogLexicon) -> str:
             return match.group(0)
         return f"a {match.group('c1')} {rest} and a {match.group('c2')} {rest}"
 
+    def each_of_several(match: re.Match[str]) -> str:
+        # "blue, black and orange tech tees, all M": one of each of the three (the first colour was lost)
+        said = [word.strip() for word in match.group("cs").split(",")] + [match.group("last")]
+        colours = [colour_of(word.lower()) for word in said]
+        rest = match.group("rest")
+        if any(colour is None for colour in colours) or len(set(colours)) != len(colours):
+            return match.group(0)
+        if rx.search(r"\b(?:and|or|with|plus|but)\b", rest, re.I):
+            return match.group(0)
+        found = lexicon.find(normalize(rest))
+        if len(found.product_ids) != 1 or not all(
+            colour in lexicon.by_id[found.product_ids[0]].colours for colour in colours
+        ):
+            return match.group(0)
+        if rx.search(
+            r"(?:\b(?:\d+|two|three|four|five|both|pairs?|packs?|sets?)\s+(?:of\s+)?)$", text[: match.start()], re.I
+        ):
+            return match.group(0)
+        return " and ".join(f"a {word} {rest}" for word in said)
+
+    text = _COLOUR_LIST.sub(each_of_several, text)
     return _TWO_COLOURS.sub(each, text)
 
 
@@ -6599,7 +6633,14 @@ class _Reader:
         # "yep that's it", "yeah that's everything": as "yes that is it" (it showed the preview again)
         # "great, thats both girls sorted - order it", "thats the kids sorted, order it": the people the order is for
         # said done, as "that is both sorted" (it read "both" as a count of 2)
+        # "right thats me and my brother sorted, get it ordered", "brill, thats me and both girls - order the lot",
+        # "great, one each for the kids - put it through": who it is for, said back beside a yes
+        core = PEOPLE_SAID_BACK.sub("that is both sorted", core)
         core = PEOPLE_SORTED.sub("that is both sorted", core)
+        # "yep his XL and my M, perfect - place the order for both", "ta, black and green 43s - order both": the
+        # values said back by whose they are, or in the plural
+        core = rx.sub(r"\b(?:his|her|hers|my|mine|their|the)\s+(?=(?:xxl|xl|xs|s|m|l|\d{2})\b)", "", core)
+        core = rx.sub(r"\b(\d{2})\s*'?s\b", r"\1", core)
         said_back = (self._values_said_back(core), self._lines_said_back(core))
         if any(
             _covers(core_yes, (*YES, *ASSENT, *POLITE, *DONE_BESIDE_A_YES, "whatever", "just"))
