@@ -34,6 +34,7 @@ from ordering.agent.tools.preview import cart_released_noted
 from ordering.agent.turn import Turn
 from ordering.agent.understand import rx
 from ordering.agent.understand.lexicon import singular as _singular
+from ordering.agent.understand.people import PEOPLE_WORDS
 from ordering.agent.understand.sizes import LETTER_SIZES
 from ordering.holds import PREVIEW_BLOCKED
 from ordering.models import DecisionKind, FlowStatus
@@ -440,6 +441,167 @@ def _share_of_person(state: dict, person: str, product_ids: tuple[str, ...] = ()
     if len(found) != 1 or found[0][2] >= found[0][0]["quantity"]:
         return None
     return found[0]
+
+
+def _owner_in_cart(state: dict, person: str) -> str | None:
+    """The one owner word of the cart's lines that `person` names ("brother" for "my brother's", "him" of one man, "the
+    kid's" of one child), or None when nobody or two fit ("hers" of a mum's and a sister's things: never guessed)."""
+    owners = state.get("owners") or {}
+    rows = state.get("cart") or []
+    words = {word for row in rows for word in owners.get(row["variant_id"]) or []}
+    person = person.lower()
+    if person in words:
+        return person
+    group = next((kind for kind in (_ME, _HE, _SHE) if person in kind), None)
+    if person in _ANY_CHILD:
+        fitting = {word for word in words if word in _CHILD}
+    elif group is not None:
+        fitting = {word for word in words if word in group}
+        if not fitting and person in ("him", "her"):
+            # "take his out" of "for me and my running buddy": the one other person, of no kind said otherwise
+            fitting = {word for word in words if word not in _ME | _HE | _SHE}
+    else:
+        fitting = set()
+    return fitting.pop() if len(fitting) == 1 else None
+
+
+def _units_of_person(state: dict, person: str) -> list[tuple[dict, str, int]]:
+    """Every cart line that holds units said for `person`, with the owner word and how many are theirs: their own
+    lines and their share of lines bought for several people ("2 kettlebells and 2 foam rollers for me and my
+    brother": one of each is his). Empty when the person word fits no one owner (`_owner_in_cart`)."""
+    owner = _owner_in_cart(state, person)
+    if owner is None:
+        return []
+    owners = state.get("owners") or {}
+    found = []
+    for row in state.get("cart") or []:
+        count = (owners.get(row["variant_id"]) or []).count(owner)
+        if count:
+            found.append((row, owner, min(count, row["quantity"])))
+    return found
+
+
+# "my brother's", "for my brother", "his", "hers": a person the words name, as the reader keeps one ("brother", "him")
+PERSON_SAID = re.compile(
+    r"\b(?:(?:my|the|our)\s+(?:(?:little|big|older|younger)\s+)?(?P<own>[a-z]+)\s*'\s*s\b"
+    r"|for\s+(?:my|the|our)\s+(?:(?:little|big|older|younger)\s+)?(?P<for>[a-z]+)\b"
+    r"|(?P<pronoun>his|hers|mine)\b)"
+)
+_PRONOUN_PERSON = {"his": "him", "hers": "her", "mine": "me"}
+
+
+def _person_said_of_line(state: dict, text: str, row: dict) -> str | None:
+    """The one owner of a line bought for several people that the words name ("drop my brother's hoodie", "no tee for
+    my brother", "make his hoodie an L"), when the reader gave the line and not the person; None when the line is one
+    person's (or nobody's), or the words name none or two of its owners."""
+    said = (state.get("owners") or {}).get(row["variant_id"]) or []
+    if len(set(said)) < 2:
+        return None
+    named = set()
+    for match in PERSON_SAID.finditer((text or "").lower().replace("\u2019", "'")):
+        word = match.group("own") or match.group("for") or _PRONOUN_PERSON[match.group("pronoun")]
+        if word not in PEOPLE_WORDS and word not in _ME | _HE | _SHE:
+            continue
+        owner = _owner_in_cart({"cart": [row], "owners": {row["variant_id"]: said}}, word)
+        if owner is not None:
+            named.add(owner)
+    return named.pop() if len(named) == 1 else None
+
+
+_GENERIC_TITLE_WORDS = {"the", "and", "for", "with", "pack", "set", "pair", "one"}
+
+
+def _title_words(text: str) -> set[str]:
+    return {_singular(word) for word in rx.findall(r"[a-z0-9]+", text.lower()) if len(word) >= 3} - _GENERIC_TITLE_WORDS
+
+
+def _whom(person: str) -> str:
+    """ "me" → "you", "brother" → "your brother": the person, as said back to the customer."""
+    person = person.lower()
+    if person in _ME:
+        return "you"
+    return person if person in ("him", "her", "them") else f"your {person}"
+
+
+def _whose(person: str) -> str:
+    """ "me" → "your", "him" → "his", "brother" → "your brother's": whose things, before their names."""
+    person = person.lower()
+    if person in _ME:
+        return "your"
+    return {"him": "his", "her": "her", "them": "their"}.get(person) or f"your {person}'s"
+
+
+# "2 kettlebells and 2 foam rollers for me and my brother", "for my wife and me", "for me, my son and my dad": the
+# people a message's things are for, named one by one (a group of no said size, "my kids", "the lads", names none).
+_ONE_PERSON = (
+    r"(?:me|myself|i|him|her|(?:my|the|our)\s+(?:(?:little|big|older|younger|eldest|youngest)\s+)?"
+    + r"(?:"
+    + "|".join(
+        sorted(
+            (
+                word
+                for word in PEOPLE_WORDS
+                if not (word.endswith("s") and word[:-1] in PEOPLE_WORDS)
+                and word not in {"children", "family", "parents", "twins", "triplets", "grandkids", "grandchildren",
+                                 "buddies", "siblings", "teammates", "bros"}
+            ),
+            key=len,
+            reverse=True,
+        )
+    )
+    + r"))"
+)  # fmt: skip
+PEOPLE_OF_THE_THINGS = re.compile(
+    rf"\bfor\s+(?:both\s+)?(?P<people>{_ONE_PERSON}(?:\s*(?:,\s*and\b|,|&|\+|\band\b)\s*{_ONE_PERSON}){{1,2}})"
+    r"\b(?!\s*'\s*s\b)",
+    re.IGNORECASE,
+)
+
+
+# "for my son", "for the kids", "for him": a phrase naming whom things are for (a second one says whose each thing is)
+FOR_SOMEONE = re.compile(
+    r"\bfor\s+(?:both\s+|each\s+of\s+)?(?:me|myself|us|him|her|them|(?:my|the|our)\s+(?:\w+\s+)?(?:"
+    + "|".join(sorted(PEOPLE_WORDS, key=len, reverse=True))
+    + r"))\b",
+    re.IGNORECASE,
+)
+
+
+def _people_of_the_things(text: str) -> list[str]:
+    """The people one message's things are all for, as the owner words kept with a line ("me", "brother"), when the
+    message names two or three of them one by one and no other group; else none."""
+    text = text.replace("\u2019", "'")
+    found = list(PEOPLE_OF_THE_THINGS.finditer(text))
+    if len(found) != 1 or len(FOR_SOMEONE.findall(text)) > 1:
+        return []  # "hoodies for me and my wife, and socks for my son": whose each thing is, is the reader's to say
+    named = re.split(r"\s*(?:,|&|\+|\band\b)\s*", found[0].group("people").lower())
+    people = [_person_word(words) for words in named if words.strip()]
+    if len(people) < 2 or len(set(people)) != len(people):
+        return []
+    return people
+
+
+def _person_word(words: str) -> str:
+    """ "my little brother" → "brother", "myself" → "me": the word a person is kept under, as the reader keeps it."""
+    last = words.split()[-1]
+    return "me" if last in ("me", "myself", "i") else last
+
+
+def _shares_said_for_all(text: str, items: list[c.ItemSpec]) -> dict[int, list[tuple[str, int]]]:
+    """ "2 kettlebells and 2 foam rollers for me and my brother": the reader gives the counts and no people; each thing
+    whose count the people share evenly is theirs in equal shares (one kettlebell and one foam roller each), so that
+    "scrap my brother's" later takes his share of every line. A count they do not share evenly ("a yoga mat for me
+    and my wife") is nobody's in particular, as before."""
+    people = _people_of_the_things(text or "")
+    if not people:
+        return {}
+    shares = {}
+    for index, item in enumerate(items):
+        count = item.quantity or 1
+        if item.saved or item.instead_of_previous or count % len(people):
+            continue
+        shares[index] = [(person, count // len(people)) for person in people]
+    return shares
 
 
 def _owner_moved(state: dict, old: str, new: str) -> None:
@@ -1573,6 +1735,8 @@ class Policy:
 
     def _do_add_items(self, turn: Turn, command: c.AddItems) -> None:
         items, shares = _people_merged(list(command.items))
+        if not shares and not any(item.person for item in items):
+            shares = _shares_said_for_all(turn.customer_text, items)
         if not turn.state["cart"] and turn.state.get("ordered_lines") and TO_THE_ORDER.search(turn.customer_text):
             # "add a headlamp to that order" right after it was placed: the shop has it, so this is a new order, and
             # the customer is told so before its preview (the preview alone read as the order grown by a headlamp)
@@ -2190,23 +2354,33 @@ class Policy:
                 fitting.append(row)
         return fitting
 
-    def _ask_line(self, turn: Turn, action: str, value: str = "") -> None:
-        options = [{"value": row["variant_id"], "label": _line_label(row)} for row in turn.state["cart"]]
+    def _ask_line(
+        self, turn: Turn, action: str, value: str = "", person: str = "", rows: list[dict] | None = None
+    ) -> None:
+        """ "Which item should I …?" of the cart's lines (`rows`: of those only). With `person`, the change is of that
+        person's units of the line answered (`_line_answer`), never of the others' bought with them."""
+        rows = turn.state["cart"] if rows is None else rows
+        options = [{"value": row["variant_id"], "label": _line_label(row)} for row in rows]
         verb = {"remove": "remove", "quantity": f"change to {value}", "size": f"change to size {value}",
                 "colour": f"change to {value}"}.get(action, "change")  # fmt: skip
         if action == "quantity" and value.startswith("+"):
             verb = f"add {value[1:]} more of"
+        if person:
+            verb = f"{verb} for {_whom(person)}"
         labels = [o["label"] for o in options]
-        every_fits = action in ("size", "colour") and len(self._lines_offering(turn, action, value)) == len(options)
+        fitting = {row["variant_id"] for row in self._lines_offering(turn, action, value)}
+        every_fits = action in ("size", "colour") and all(o["value"] in fitting for o in options)
         if action == "quantity" or every_fits:
             # "make it 2" about a cart of several things: any one of them, or each ("both of them")
             every = "both" if len(options) == 2 else "all of them"
             options.append({"value": EVERY_LINE, "label": every})
             labels.append(every)
-        self._ask(turn, f"Which item should I {verb}: {_or_list(labels)}?",
-                  {"slot": "line", "action": action, "value": value}, options)  # fmt: skip
+        asked = {"slot": "line", "action": action, "value": value, **({"person": person} if person else {})}
+        self._ask(turn, f"Which item should I {verb}: {_or_list(labels)}?", asked, options)
 
     def _line_answer(self, turn: Turn, pending: dict, variant_id: str | None) -> None:
+        if pending.get("person") and self._person_line_answer(turn, pending, variant_id):
+            return
         if variant_id == EVERY_LINE and pending.get("action") in ("quantity", "size", "colour"):
             for row in list(turn.state["cart"]):
                 self._set_on_line(turn, row, pending["action"], pending.get("value", ""))
@@ -2220,6 +2394,80 @@ class Policy:
             self._remove_line(turn, line)
         else:
             self._set_on_line(turn, line, action, pending.get("value", ""))
+
+    def _person_line_answer(self, turn: Turn, pending: dict, variant_id: str | None) -> bool:
+        """The line answered to "which item should I change for your brother?": his units of it (each of his lines,
+        answered "both"); False when he has none there (then as any answer: the line)."""
+        action, value = pending.get("action") or "", pending.get("value", "")
+        units = _units_of_person(turn.state, pending["person"])
+        chosen = [unit for unit in units if variant_id in (EVERY_LINE, unit[0]["variant_id"])]
+        if not chosen or action not in ("remove", "quantity", "size", "colour"):
+            return False
+        if action == "remove":
+            self._take_units(turn, chosen)
+            return True
+        for row, owner, count in chosen:
+            self._change_units(turn, row["variant_id"], owner, count, action, value)
+        return True
+
+    def _change_for_person(self, turn: Turn, command: c.SetSlot) -> bool:
+        """ "make my brother's an L" of a hoodie and a tee bought for me and my brother: his units of the one line
+        whose product comes that way, or asked which of his lines (the answer changes his units only; it changed the
+        whole line, mine too). False when the person's things are one line, or no one owner fits the word (then as
+        before)."""
+        target = command.target
+        if target is None or not target.person or target.variant_id or target.product_ids or target.query:
+            return False
+        units = _units_of_person(turn.state, target.person)
+        if len(units) < 2 or command.value.startswith("+"):
+            return False
+        if command.slot in ("size", "colour"):
+            offering = {row["variant_id"] for row in self._lines_offering(turn, command.slot, command.value)}
+            units = [unit for unit in units if unit[0]["variant_id"] in offering]
+            if not units:
+                return False
+        owner = units[0][1]
+        if len(units) == 1:
+            row, _owner, count = units[0]
+            self._change_units(turn, row["variant_id"], owner, count, command.slot, command.value)
+            return True
+        self._ask_line(turn, command.slot, command.value, person=owner, rows=[row for row, _owner, _count in units])
+        return True
+
+    def _change_units(self, turn: Turn, variant_id: str, owner: str, count: int, slot: str, value: str) -> None:
+        """One person's units of a line changed: the whole line when it is all theirs; else their units leave it and
+        come back as a line of their own with the change, the others' kept as they were."""
+        row = next((line for line in turn.state["cart"] if line["variant_id"] == variant_id), None)
+        if row is None:
+            return
+        if count >= row["quantity"]:
+            self._set_on_line(turn, row, slot, value)
+            return
+        if slot == "quantity":
+            wanted = _quantity(value)
+            if wanted is None or wanted < 1:
+                self._set_on_line(turn, row, slot, value)  # refused in words there
+                return
+            total = row["quantity"] - count + wanted
+            self._set_on_line(turn, row, "quantity", str(total))
+            if not any(line["variant_id"] == variant_id and line["quantity"] == total for line in turn.state["cart"]):
+                return  # the shop has not that many, and the customer was told
+            _owner_drop(turn.state, variant_id, owner, count)
+            _owner_add(turn.state, variant_id, owner, wanted)
+            turn.save_state()
+            return
+        spec = c.ItemSpec(
+            product_ids=(row["product_id"],), colour=row.get("colour") or None, size=row.get("size") or None,
+            quantity=count, person=owner,
+        )  # fmt: skip
+        if (getattr(spec, slot) or "").lower() == value.lower():
+            turn.say("That is already what's in your cart.")
+            self.changed = True
+            return
+        self._set_on_line(turn, row, "quantity", str(row["quantity"] - count))
+        _owner_drop(turn.state, variant_id, owner, count)
+        turn.save_state()
+        self._add_one(turn, replace(spec, size=value) if slot == "size" else replace(spec, colour=value), [])
 
     def _do_set_slot(self, turn: Turn, command: c.SetSlot) -> None:
         if self._cart_already_ordered(turn):
@@ -2249,6 +2497,14 @@ class Policy:
             if stepped is None:
                 return
             command = stepped
+        shared = self._share_named(turn, command.target) if command.slot in ("size", "colour") else None
+        if shared is not None:
+            # "make my brother's hoodie an L" of hoodies for me and my brother: his hoodie only
+            row, owner, count = shared
+            self._change_units(turn, row["variant_id"], owner, count, command.slot, command.value)
+            return
+        if self._change_for_person(turn, command):
+            return
         if command.slot in ("size", "colour") and self._split_for_person(
             turn, command.target, command.slot, command.value
         ):
@@ -2581,10 +2837,14 @@ class Policy:
     def _do_remove_item(self, turn: Turn, command: c.RemoveItem) -> None:
         if self._cart_already_ordered(turn):
             return
+        shared = self._share_named(turn, command.target)
+        if shared is not None:
+            self._take_units(turn, [shared])
+            return
         if command.price and command.target is None:
             self._remove_by_price(turn, command.price)
             return
-        if self._split_for_person(turn, command.target, None, ""):
+        if self._remove_for_person(turn, command.target) or self._split_for_person(turn, command.target, None, ""):
             return
         line = self._target_line(turn, command.target)
         if line is None:
@@ -2597,6 +2857,71 @@ class Policy:
             self._ask_line(turn, "remove")
             return
         self._remove_line(turn, line)
+
+    def _share_named(self, turn: Turn, target: c.ItemSpec | None) -> tuple[dict, str, int] | None:
+        """ "drop my brother's hoodie" of hoodies bought for me and my brother: the reader gives the hoodie line and
+        not whose, so the change would reach both hoodies. The line, the one of its owners the words name, and how
+        many units are theirs (his hoodie only); None when the words name no one owner of a line bought for several."""
+        if target is None or target.person or target.saved or not (target.variant_id or target.product_ids):
+            return None
+        line = self._target_line(turn, target)
+        if not isinstance(line, dict):
+            return None
+        owner = _person_said_of_line(turn.state, turn.customer_text, line)
+        if owner is None:
+            return None
+        count = min((turn.state.get("owners") or {}).get(line["variant_id"], []).count(owner), line["quantity"])
+        turn.record_decision(
+            DecisionKind.RULE, "person_of_the_line",
+            rationale=f"{line['variant_id']} is for several people; the words name {owner} ({count})",
+        )  # fmt: skip
+        return line, owner, count
+
+    def _remove_for_person(self, turn: Turn, target: c.ItemSpec | None) -> bool:
+        """ "scrap my brother's, he's got his own" of "2 kettlebells and 2 foam rollers for me and my brother", "take
+        out my sister's" of two lines for her: with no product named, everything of that person's goes, their own
+        lines and their share of lines bought for several people (one kettlebell and one foam roller stay; it asked
+        which line, and a yes placed them all). False when their things are one line, or the person word fits no
+        one owner (then as before: their line, their share, or asked which)."""
+        if target is None or not target.person or target.variant_id or target.product_ids or target.query:
+            return False
+        units = _units_of_person(turn.state, target.person)
+        said = _title_words(turn.customer_text or "")
+        named = [unit for unit in units if _title_words(unit[0]["title"]) & said]
+        if named:
+            # "remove the hoodie for my brother", read as his things without the hoodie: only what the words name
+            units = named
+        elif len(units) < 2:
+            return False
+        turn.record_decision(
+            DecisionKind.RULE, "removed_for_person",
+            rationale=f"{units[0][1]}'s units: {[(row['variant_id'], count) for row, _owner, count in units]}",
+        )  # fmt: skip
+        self._take_units(turn, units)
+        return True
+
+    def _take_units(self, turn: Turn, units: list[tuple[dict, str, int]]) -> None:
+        """Take one person's units out of the lines that hold them: a line that is all theirs goes, a line bought for
+        several people keeps the others' units. Says what went when the cart still has something."""
+        taken = []
+        for row, owner, count in units:
+            line = next((line for line in turn.state["cart"] if line["variant_id"] == row["variant_id"]), None)
+            if line is None:
+                continue
+            left = line["quantity"] - count
+            if left < 1:
+                self._remove_line(turn, line)
+            else:
+                self._set_on_line(turn, line, "quantity", str(left))
+            now = next((kept["quantity"] for kept in turn.state["cart"] if kept["variant_id"] == row["variant_id"]), 0)
+            if now != max(left, 0):
+                continue  # the shop did not take the change, and the customer was told
+            _owner_drop(turn.state, row["variant_id"], owner, count)
+            turn.save_state()
+            taken.append(f"{count}x {row['title']}" if count > 1 else row["title"])
+        if taken and turn.state["cart"]:
+            turn.say(f"I've taken out {_whose(units[0][1])} {_and_list(taken)}.")
+        self.changed = True
 
     def _remove_by_price(self, turn: Turn, which: str) -> None:
         """ "Drop the most expensive thing" / "take the cheapest one out": the cart line whose unit price at the shop
