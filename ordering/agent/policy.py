@@ -443,6 +443,12 @@ def _share_of_person(state: dict, person: str, product_ids: tuple[str, ...] = ()
     return found[0]
 
 
+# An order confirmed and not yet placed nor stopped: whether its card went through is not known yet.
+_PAYMENT_UNDECIDED = frozenset(
+    {FlowStatus.CONFIRMED, FlowStatus.PLACING, FlowStatus.REQUIRES_ACTION, FlowStatus.ESCALATED}
+)
+
+
 def _owner_in_cart(state: dict, person: str) -> str | None:
     """The one owner word of the cart's lines that `person` names ("brother" for "my brother's", "him" of one man, "the
     kid's" of one child), or None when nobody or two fit ("hers" of a mum's and a sister's things: never guessed)."""
@@ -513,6 +519,12 @@ _GENERIC_TITLE_WORDS = {"the", "and", "for", "with", "pack", "set", "pair", "one
 
 def _title_words(text: str) -> set[str]:
     return {_singular(word) for word in rx.findall(r"[a-z0-9]+", text.lower()) if len(word) >= 3} - _GENERIC_TITLE_WORDS
+
+
+def _card_in_use_said(state: dict) -> int | None:
+    """The card the customer last saw this chat use, for "the other visa": the one chosen; after an order that did not
+    go through, its card until a preview has said it is not used again (`Policy._card_note`)."""
+    return state.get("payment_method_id") or (state.get("card_note") or {}).get("payment_method_id")
 
 
 def _whom(person: str) -> str:
@@ -941,6 +953,12 @@ class Policy:
         return [command for command in commands if command is not search]
 
     def settle_cart(self, turn: Turn) -> None:
+        """Before a message is read: the cart that became an order is no longer the cart (`_settle_lines`), and a card
+        whose order did not go through is not used again without the customer saying so (`_settle_card`)."""
+        self._settle_lines(turn)
+        self._settle_card(turn)
+
+    def _settle_lines(self, turn: Turn) -> None:
         """A cart whose flow went on to be an order (or expired) is no longer the customer's cart: a change
         now must never build a second order of those items by accident."""
         from ordering.models import OrderFlow
@@ -950,6 +968,10 @@ class Policy:
         if cart_released_noted(turn):
             return  # kept without its hold: a change or a "yes" opens a fresh session (`_after_release`)
         flow = OrderFlow.objects.filter(pk=turn.state["flow_id"], conversation=turn.conversation).first()
+        if flow is not None and flow.confirmed_at is not None and str(flow.pk) != turn.state.get("card_checked"):
+            # paying was tried: how it ended decides whether its card is used again (`_settle_card`)
+            turn.state["card_to_check"] = str(flow.pk)
+            turn.save_state()
         if flow is not None and flow.status in (FlowStatus.FAILED, FlowStatus.COMPENSATING, FlowStatus.COMPENSATED):
             return  # kept: another card puts the same items in a new cart (`_revive_cart`)
         if flow is not None and flow.confirmed_at is not None and flow.status != FlowStatus.CANCELED:
@@ -962,6 +984,78 @@ class Policy:
         turn.state["focus"] = None
         turn.state["focus_shared"] = False
         turn.save_state()
+
+    def _settle_card(self, turn: Turn) -> None:
+        """The card of an order that was confirmed and then did not go through (declined, failed, canceled or expired
+        in a payment check, undone) is not used again silently. One the customer chose in this chat goes: the next
+        preview is on their default card and says why; their default card stays theirs, and the next preview says
+        that its last order did not go through. A card whose order was placed stays for the next cart ("the same
+        again"); every preview names its card, and nothing is placed without a yes to it."""
+        from ordering.models import OrderFlow
+
+        flow_id = turn.state.get("card_to_check")
+        if not flow_id:
+            return
+        flow = OrderFlow.objects.filter(pk=flow_id, conversation=turn.conversation).first()
+        if flow is not None and flow.status in _PAYMENT_UNDECIDED:
+            return  # still on its way (or waiting for a check or a person): looked at again at the next message
+        turn.state["card_to_check"] = None
+        turn.state["card_checked"] = flow_id
+        turn.save_state()
+        if flow is None or flow.status == FlowStatus.PLACED or flow.payment_method_id is None:
+            return
+        card = flow.payment_method_id
+        chosen = turn.state.get("payment_method_id")
+        default = turn.payment_method_default()
+        if chosen == card:
+            turn.state["payment_method_id"] = None
+            for point in _undo_points(turn.state):
+                if point.get("payment_method_id") == card:
+                    point["payment_method_id"] = None  # "undo" does not bring it back either
+        elif chosen or default is None or default.pk != card:
+            return  # the next cart is paid with another card anyway
+        # chosen or not, the default card is the customer's own setting: it stays, and the preview says so
+        dropped = default is None or default.pk != card
+        turn.state["card_note"] = {
+            "payment_method_id": card,
+            "dropped": dropped,
+            "declined": flow.failure_code == "payment_declined",
+        }
+        turn.save_state()
+        turn.record_decision(
+            DecisionKind.RULE, "card_not_used_again",
+            rationale=f"order {flow.pk} paid with card {card} ended {flow.status} ({flow.failure_code or 'no code'}); "
+            + ("the chosen card is dropped" if dropped else "the default card stays, said at the next preview"),
+        )  # fmt: skip
+
+    def _card_note(self, turn: Turn) -> None:
+        """Said once, before the next preview after `_settle_card`: which card did not go through, and which card this
+        order uses instead (or again, being the default), with the words to pay with another."""
+        note = turn.state.get("card_note")
+        if not note or not turn.state["cart"]:
+            return
+        turn.state["card_note"] = None
+        turn.save_state()
+        cards = turn.payment_methods()
+        failed = next((card for card in cards if card.pk == note.get("payment_method_id")), None)
+        if failed is None:
+            return  # removed since: nothing to say about it
+        name = f"{failed.brand.title()} ending {failed.last4}"
+        how = "was declined" if note.get("declined") else "didn't go through"
+        default = turn.payment_method_default()
+        if note.get("dropped"):
+            text = f"Your last order here with your {name} {how}, so I haven't used that card again"
+            text += (
+                f": this order is on your default card, {default.brand.title()} ending {default.last4}. To pay with "
+                f'the {name} after all, say "pay with the card ending {failed.last4}".'
+                if default is not None
+                else "."
+            )
+        else:
+            others = [card for card in cards if card.pk != failed.pk]
+            text = f"Your last order here with your {name} {how}. This order uses it again, as it is your default card"
+            text += f'; to pay with another, say "pay with the card ending {others[0].last4}".' if others else "."
+        turn.say(text, data={"kind": "info"})
 
     def _cart_already_ordered(self, turn: Turn) -> bool:
         flow = self.ordered_flow
@@ -1106,6 +1200,7 @@ class Policy:
             # follow the preview it confirms)
             turn.record_decision(DecisionKind.RULE, "deadline_said", rationale="a date was said; shipping left as is")
             turn.say(DEADLINE_TEXT, data={"kind": "info", "quick_replies": quick_replies(["Express shipping"])})
+        self._card_note(turn)
         result = self._call(turn, "preview_order", {}, why)
         if not result.ok:
             turn.say(result.error or "I could not prepare a preview.")
@@ -3397,7 +3492,7 @@ class Policy:
                 return  # "pay for that with my other card" right after the order: it is paid as it was
             # "another card": which one is the customer's to say; the one used last is not offered again.
             result = self._call(turn, "choose_payment_method", {}, "the customer asked for another card: list them")
-            current = turn.state.get("payment_method_id")
+            current = _card_in_use_said(turn.state)
             saved = [s for s in result.data.get("saved") or [] if s["payment_method_id"] != current]
             self.refused_choice = True
             names = [f"{card['brand'].title()} ending {card['last4']}" for card in saved]
@@ -3429,7 +3524,7 @@ class Policy:
                 )  # fmt: skip
                 return
             matching = result.data.get("matching") or []
-            current = turn.state.get("payment_method_id")
+            current = _card_in_use_said(turn.state)
             others = [card for card in matching if card.get("payment_method_id") != current]
             if (
                 result.data.get("ambiguous")

@@ -50,6 +50,12 @@ def state_load(raw: dict[str, Any] | None) -> dict[str, Any]:
     # The lines of this conversation's last cart that became an order (`Policy.settle_cart`), for "the same in red"
     # said right after it: one more of an ordered line starts the next cart.
     state.setdefault("ordered_lines", [])
+    # The card chosen in this chat (`payment_method_id`) outlives its cart only while paying with it did not fail: the
+    # flow confirmed with it, until its end is known; the last flow so looked at; and what the next preview says of a
+    # card that did not go through (`Policy._settle_card`).
+    state.setdefault("card_to_check", None)
+    state.setdefault("card_checked", None)
+    state.setdefault("card_note", None)
     return state
 
 
@@ -75,7 +81,9 @@ def state_bounded(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def cart_reset(state: dict[str, Any]) -> None:
-    """A new cart (the previous flow was placed, canceled or expired): choices made for it go too."""
+    """A new cart (the previous flow was placed, canceled or expired): choices made for it go too. The card and the
+    address chosen stay for the next cart ("the same again"), each named by its preview; a card whose order was
+    confirmed and did not go through is dropped by `Policy._settle_card`, not here (how it ends is known later)."""
     state["cart"] = []
     state["removed"] = {}
     state["undo"] = None

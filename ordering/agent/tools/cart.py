@@ -349,5 +349,6 @@ def choose_payment_method(turn: Turn, args: dict) -> ToolResult:
     method = matching[0]
     # The card is not sent to the shop before payment; the next preview shows it (and replaces an older one).
     turn.state["payment_method_id"] = method.pk
+    turn.state["card_note"] = None  # chosen now: what the last order's card did is no longer this cart's to say
     turn.save_state()
     return ToolResult(ok=True, data={"payment": {"brand": method.brand, "last4": method.last4}})

@@ -59,6 +59,14 @@ def preview_order(turn: Turn, args: dict) -> ToolResult:
         return failed("The cart is empty; there is nothing to preview.")
     payment_method_id = turn.state["payment_method_id"] or getattr(turn.payment_method_default(), "pk", None)
     address = turn.shipping_address()
+    if payment_method_id is None and address is not None and turn.payment_methods():
+        # cards saved and none of them the default (or the card chosen was dropped): which one is the customer's to say
+        cards = [f"{card.brand.title()} ending {card.last4}" for card in turn.payment_methods()]
+        listed = cards[0] if len(cards) == 1 else f"{', '.join(cards[:-1])} or {cards[-1]}"
+        return failed(
+            f"Which card should I use for this order: your {listed}? Say e.g. "
+            f'"pay with the card ending {turn.payment_methods()[0].last4}".'
+        )
     if payment_method_id is None or address is None:
         return failed("A saved card and a saved address are needed; add them on the settings page.")
     card = next((m for m in turn.payment_methods() if m.pk == payment_method_id), None)
