@@ -455,3 +455,26 @@ def test_three_colours_of_one_thing_are_one_of_each(generator):
 )
 def test_who_it_is_for_said_back_beside_a_yes_is_the_yes(generator, said):
     assert read(generator, said, SOCKS_AND_GLOVES) == [Confirm()]
+
+
+@pytest.mark.parametrize(
+    ("said", "who"),
+    [("remove everything for my brother", "brother"), ("drop all of my sister's", "sister"), ("take mine out", "me")],
+)
+def test_everything_of_one_person_is_their_lines_never_the_whole_cart(generator, said, who):
+    # (the whole cart was emptied)
+    assert read(generator, said, SOCKS_AND_GLOVES) == [RemoveItem(target=ItemSpec(person=who))]
+
+
+@pytest.mark.parametrize(
+    "said", ["hmm, that's my old card - put it on my usual one", "sorry its the wrong card, use my usual one"]
+)
+def test_the_usual_one_after_the_old_card_is_the_usual_card(generator, said):
+    assert read(generator, said) == [ChooseCard(usual=True)]
+
+
+def test_some_of_a_thing_not_sold_beside_a_thing_sold_is_one_of_the_list(generator):
+    (command,) = read(generator, "a white running cap and some goggles for the pool")
+
+    assert isinstance(command, AddItems)
+    assert [bool(item.product_ids) for item in command.items] == [True, False], command

@@ -904,7 +904,8 @@ def drop_asides(text: str) -> Asides:
     # "Hello - two questions and then an order.": how the message is laid out, no thing and no count (it asked for 2 of
     # "question" and the two went to the order's shoes)
     text = rx.sub(
-        r"(?:^|(?<=[.!?]\s)|(?<=^hello\s)|(?<=^hi\s))\s*(?:(?:hi|hey|hello|ok|okay|so|right)\s*[-,.!:]*\s+)*"
+        r"(?:^|(?<=[.!?]\s)|(?<=^hello\s)|(?<=^hi\s))\s*"
+        r"(?:(?:hi|hey|hello|ok|okay|so|right|good (?:morning|afternoon|evening)|morning|afternoon)\s*[-,.!:]*\s+)*"
         r"(?:(?:i have|i've got|ive got|i got|got|just)\s+)?(?:a\s+)?"
         r"(?:two|2|three|3|a couple of|couple of|a few|few|some|one|1|quick)\s+(?:quick\s+)?(?:questions?|things?)"
         r"(?:\s+(?:first|quickly))?\s*(?:(?:and|,)\s*(?:then\s+)?(?:an?\s+)?"

@@ -359,6 +359,9 @@ PEOPLE_SAID_BACK = _rx(
     + RELATION
     + r")(?:\s+(?:sorted|done|covered|set))?\b"
     r"|\bone each for (?:the|my|both|our)\s+(?:two\s+|2\s+)?(?:" + RELATION + r")\b"
+    r"|\b(?:that is|thats)\s+(?:the|my|our)\s+(?:"
+    + RELATION
+    + r")\s+and\s+(?:me|i|myself)(?:\s+(?:sorted|done|covered|set))?\b"
 )
 PEOPLE_SORTED = _rx(
     r"\b(?:that is\s+|they are\s+|both\s+)?(?:(?:both|all)\s+(?:of\s+)?)?(?:the\s+|my\s+|our\s+)?"
@@ -1301,6 +1304,12 @@ def _possessor(said: str) -> str:
     if len(words) > 1 and words[-1].endswith("s") and words[-1][:-1] in PEOPLE_WORDS:
         words[-1] = words[-1][:-1]  # "my mums" typed without the apostrophe
     return person_key(" ".join(words))
+
+
+def person_possessive(who: str) -> str:
+    """ "my brother" → "my brother's", "him" → "his", "her" → "hers", "them" → "theirs": whose things are said."""
+    lowered = who.lower().strip()
+    return {"him": "his", "her": "hers", "them": "theirs"}.get(lowered, f"{who}'s")
 
 
 def person_key(who: str) -> str:
@@ -3824,7 +3833,8 @@ class OfflineGenerator:
                 said,
             )
             said = rx.sub(
-                r"^(?:(?:ugh|oh|ah|argh|oops|doh|damn)\W+)*(?:that\s*'?\s*s|thats|that is|it\s*'?\s*s|its)\s+"
+                r"^(?:(?:ugh|oh|ah|argh|oops|doh|damn|hmm+|erm|um|sorry|no)\W+)*"
+                r"(?:that\s*'?\s*s|thats|that is|it\s*'?\s*s|its)\s+"
                 r"(?:my|an|the)\s+(?:old|expired|dead|cancelled|canceled|closed|wrong)\s+(?:card"
                 r"|one)\s*[-,.;!]*\s*(?=\S)",
                 "",
@@ -5096,10 +5106,24 @@ class _Reader:
             r"(?:take out|remove|drop|lose|scrap|get rid of|cancel)\s+(?:all\s+(?:of\s+)?)?(?P<who>(?:my|our"
             r"|the)\s+(?:\w+\s+)?(?:"
             + RELATION
-            + r")\s*'?\s*s|his|hers|theirs)\s+(?:stuff|things|bits|items|lot|ones|share)\b",
-            lambda m: f"{m['lead']}drop {m['who']}",
+            + r")\s*'?\s*s|his|hers|theirs|her)\s+(?:stuff|things|bits|items|lot|ones|share)\b",
+            lambda m: f"{m['lead']}drop {'hers' if m['who'].lower() == 'her' else m['who']}",
             text,
         )
+        # "remove everything for my brother", "drop all of my brother's": his lines, never the whole cart (it was
+        # emptied)
+        text = rx.sub(
+            r"(?i)^(?P<lead>(?:(?:actually|oh|ok|okay|no|wait|sorry|hmm|and|so)\W+)*)"
+            r"(?:take out|remove|drop|lose|scrap|get rid of|cancel)\s+(?:everything|all|all the stuff|all the things"
+            r"|the lot)\s+(?:for|of)\s+(?P<who>(?:my|our|the)\s+(?:\w+\s+)?(?:"
+            + RELATION
+            + r")|him|her|them)(?:\s*'?\s*s)?\b",
+            lambda m: f"{m['lead']}drop {person_possessive(m['who'])}",
+            text,
+        )
+        # "take mine out": the customer's own lines
+        text = rx.sub(r"(?i)^(?P<lead>(?:(?:actually|oh|ok|okay|no|wait|sorry|hmm|and|so)\W+)*)take\s+mine\s+out\b",
+                      r"\g<lead>drop mine", text)  # fmt: skip
         self.raw = text
         self.context = context
         # A question mark with more after it ends a clause ("how much is the gps watch? ok add it in black").
@@ -5279,6 +5303,7 @@ class _Reader:
         self._apposition = bool(rx.search(r",\s*the\s", self.text)) and not rx.search(r"\band the\b", self.text)
         self._named: dict[int, bool] = {}  # id(item) → named by a title or a distinctive title word
         self._one: dict[int, bool] = {}  # id(item) → said as one thing ("a jacket"), not a kind ("jackets")
+        self._some: dict[int, bool] = {}  # id(item) → said with "some" ("some goggles")
         self._definite: dict[int, bool] = {}  # id(item) → said with "the" ("the hoodie in navy, XL")
         self._pair: dict[int, bool] = {}  # id(item) → named by a word that is always plural ("socks", "shorts")
         self._pointer: dict[int, bool] = {}  # id(item) → said with a pronoun ("buy it in olive L")
@@ -11301,9 +11326,10 @@ class _Reader:
                     and bool(item.query)
                     and len(item.query.split()) <= 2
                     # "…, and 2 yoga blocks": a count said of it is as good as "a"; so is a word said in the plural
-                    # of one thing ("blue running shorts S and swim shorts")
+                    # of one thing ("blue running shorts S and swim shorts"), and "some" ("… and some goggles")
                     and (
                         self._one.get(id(item), False)
+                        or self._some.get(id(item), False)
                         or (item.quantity is not None and 1 < item.quantity < 10)
                         or self._pair.get(id(item), False)
                     )
@@ -11928,6 +11954,7 @@ class _Reader:
     def _derive(self, new: ItemSpec, old: ItemSpec) -> ItemSpec:
         self._named[id(new)] = self._named.get(id(old), False)
         self._one[id(new)] = self._one.get(id(old), False)
+        self._some[id(new)] = self._some.get(id(old), False)
         self._definite[id(new)] = self._definite.get(id(old), False)
         self._pair[id(new)] = self._pair.get(id(old), False)
         self._found_by_description[id(new)] = self._found_by_description.get(id(old), False)
@@ -12190,6 +12217,7 @@ class _Reader:
         )
         self._named[id(item)] = resolution.named
         self._one[id(item)] = bool(words) and words[0] in ("a", "an", "one", "single")
+        self._some[id(item)] = bool(words) and words[0] == "some"
         self._definite[id(item)] = bool(words) and words[0] in ("the", "that", "this")
         self._pair[id(item)] = any(word in PAIR_NOUNS for word in words)
         self._pointer[id(item)] = pointer
