@@ -478,3 +478,17 @@ def test_some_of_a_thing_not_sold_beside_a_thing_sold_is_one_of_the_list(generat
 
     assert isinstance(command, AddItems)
     assert [bool(item.product_ids) for item in command.items] == [True, False], command
+
+
+@pytest.mark.parametrize("said", ["and for my brother the same but XL", "the same for my brother but XL"])
+def test_the_same_for_someone_but_in_a_size_is_every_line_in_it(generator, said):
+    # (only the last line was copied, and a yes then placed the order without his tee)
+    tee_and_shorts = _at_preview(
+        _line("var_tech_tee_black_l", "prod_tech_tee", "black", "L"),
+        _line("var_run_shorts_blue_l", "prod_run_shorts", "blue", "L"),
+    )
+
+    assert _items_of(read(generator, said, tee_and_shorts)) == [
+        (("prod_tech_tee",), "black", "XL", None),
+        (("prod_run_shorts",), "blue", "XL", None),
+    ]

@@ -578,7 +578,8 @@ SAME_FOR_ANOTHER = _rx(
 SAME_FOR_ANOTHER_ONE = _rx(
     r"^(?:(?:and|plus|oh and|also|oh|ok|okay)\s*,?\s+)?(?:the\s+)?same(?:\s+(?:again|thing|one|pair))?\s+for\s+"
     r"(?P<who>(?:my|our|the|his|her|their)\s+(?:[a-z]+\s+|[2-6]\s+)?" + RELATION + r"|him|her|them)"
-    r"(?:\s+(?:too|as well))?(?P<values>(?:\s*,?\s*(?:but\s+)?(?:in\s+|size\s+|(?:he|she|they)\s*(?:s|is|are)\s+)"
+    r"(?:\s+(?:too|as well))?(?P<values>(?:\s*,?\s*(?:but\s+(?:in\s+|size\s+)?|(?:but\s+)?(?:in\s+|size\s+"
+    r"|(?:he|she|they)\s*(?:s|is|are)\s+))"
     r"(?:a\s+|an\s+)?[a-z0-9]{1,6}(?:\s+[a-z0-9]{1,6})?))?\s*(?:please|pls|thanks|ta|mind)?$"
 )
 # "both for her in S", "all of it for him too": one more of every line, for someone else
@@ -1287,7 +1288,8 @@ def _same_for_whom(said: str) -> tuple[str | None, str] | None:
     if match is None:
         return None
     values = rx.sub(
-        r"^\s*,?\s*(?:but\s+)?(?:in\s+|size\s+|(?:he|she|they)\s*(?:s|is|are)\s+)(?:a\s+|an\s+)?(?:size\s+)?",
+        r"^\s*,?\s*(?:but\s+(?:in\s+|size\s+)?|(?:but\s+)?(?:in\s+|size\s+|(?:he|she|they)\s*(?:s|is|are)\s+))"
+        r"(?:a\s+|an\s+)?(?:size\s+)?",
         "",
         match.group("values") or "",
     ).strip()
@@ -5560,6 +5562,14 @@ class _Reader:
             r"(?:wants?|would like|needs?|is having|will have|gets?)\s+(?:exactly\s+)?the\s+(?:exact\s+)?same"
             r"(?:\s+(?:thing|things|again|lot))?(?:\s+(?:too|as well))?$",
             lambda m: f"the same for {m['who']}",
+            said,
+        )
+        # "and for my brother the same but XL": as "the same for my brother but XL" (only the last line was copied)
+        said = rx.sub(
+            r"^(?P<lead>(?:(?:ok|okay|oh|and|actually|then)\s*,?\s*)*)for\s+(?P<who>(?:my|our|the|his|her)\s+(?:\w+\s+)?(?:"
+            + RELATION
+            + r")|him|her|them)\s*,?\s+(?:the\s+)?same(?P<rest>(?:\s+(?:again|thing|things|lot))?\b.*)$",
+            lambda m: f"{m['lead']}the same for {m['who']}{m['rest']}",
             said,
         )
         # "the same for my 2 friends from pilates": where they are from is no part of it
