@@ -891,6 +891,18 @@ def _spelled(said: str) -> str:
     return str(value) if value is not None and used else said
 
 
+# "me and my 2 nephews are doing a fun run", "the wife and I are starting a class", "we're training for a 10k": who is
+# doing what, said before or after an order (the reader drops it: generator.py before, `drop_asides` after)
+PEOPLE_DOING = (
+    r"(?:(?:me|i)\s+and\s+(?:my|our|the)\s+(?:\w+\s+)?(?:"
+    + _RELATION
+    + r")|(?:my|our|the)\s+(?:\w+\s+)?(?:"
+    + _RELATION
+    + r")\s+and\s+(?:me|i)|we)\s+(?:are|is|am|r)\s+"
+    r"(?:doing|running|going to|going|training for|training|starting|entering|signed up|joining|taking up)\b"
+)
+
+
 def drop_asides(text: str) -> Asides:
     """The normalized message without what it says beside the order (see the module docstring)."""
     # "hiii sorry was on the train, yes go ahead": why the answer came late, no part of it (not understood)
@@ -1578,12 +1590,7 @@ def drop_asides(text: str) -> Asides:
         r"|(?:the\s+)?[a-z]+(?:\s+[a-z]+)?\s+(?:matters?|is|are)\s+more\s+important(?:\s+to me)?|(?:the\s+)?[a-z]+"
         r"(?:\s+[a-z]+)?\s+matters?\s+more(?:\s+to me)?"
         r"|(?:i\s*'?ve\s+|i have\s+|ive\s+)?got\s+(?:a|an|my)\s+[a-z0-9 ]{2,30}?\s+coming\s+up(?:\s+soon)?"
-        r"|(?:me\s+and\s+(?:my|the)\s+(?:\w+\s+)?(?:"
-        + _RELATION
-        + r")|(?:my|the)\s+(?:\w+\s+)?(?:"
-        + _RELATION
-        + r")\s+and\s+(?:me|i)|we)\s+(?:are|r)\s+"
-        r"(?:starting|doing|joining|going to|training for|taking up)\b[a-z0-9 ]*)"
+        r"|" + PEOPLE_DOING + r"[a-z0-9 ]*)"
         r"\s*[.!]*$",
         "",
         text,

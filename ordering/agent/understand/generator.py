@@ -128,7 +128,7 @@ from ordering.agent.commands import (
 )
 from ordering.agent.state import MAX_QUANTITY
 from ordering.agent.understand import rx
-from ordering.agent.understand.asides import GIFT_SERVICE, RELATION, SIGN_OFF, drop_asides
+from ordering.agent.understand.asides import GIFT_SERVICE, PEOPLE_DOING, RELATION, SIGN_OFF, drop_asides
 from ordering.agent.understand.dates import since_days
 from ordering.agent.understand.lexicon import (
     COMMON_WORDS,
@@ -5150,12 +5150,9 @@ class _Reader:
         # "me and my 2 nephews are doing a fun run - 3 orange tech tees, ...": who is doing what, said before the order
         # (its "2 nephews" was taken for a count of the order)
         text = rx.sub(
-            r"(?i)^(?:(?:so|ok|okay|hi|hey)\s*,?\s+)*(?:(?:me|i)\s+and\s+(?:my|our|the)\s+(?:\d\s+|two\s+|three\s+)?(?:"
-            + RELATION
-            + r")|(?:my|our|the)\s+(?:\d\s+|two\s+|three\s+)?(?:"
-            + RELATION
-            + r")\s+and\s+(?:me|i))\s+(?:are|is|am|r)\s+(?:doing|running|going|training|starting|entering|signed up)"
-            r"\b[a-z0-9 ']{0,50}?\s*(?:[-:;.!]|,\s*so)\s+(?=\S)",
+            r"(?i)^(?:(?:so|ok|okay|hi|hey)\s*,?\s+)*"
+            + PEOPLE_DOING
+            + r"[a-z0-9 ']{0,50}?\s*(?:[-:;.!]|,\s*so)\s+(?=\S)",
             "",
             text,
         )
