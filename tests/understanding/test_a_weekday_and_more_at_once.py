@@ -492,3 +492,22 @@ def test_the_same_for_someone_but_in_a_size_is_every_line_in_it(generator, said)
         (("prod_tech_tee",), "black", "XL", None),
         (("prod_run_shorts",), "blue", "XL", None),
     ]
+
+
+def test_the_sizes_said_back_in_the_plural_beside_order_both_is_the_yes(generator):
+    pairs = _at_preview(
+        _line("var_trail_blazer_black_43", "prod_trail_blazer", "black", "43"),
+        _line("var_trail_blazer_green_43", "prod_trail_blazer", "green", "43"),
+    )
+
+    # (the green pair was changed to black)
+    assert read(generator, "cheers, black and green 43s - order both", pairs) == [Confirm()]
+
+
+def test_the_old_pairs_in_the_plural_are_no_size_said_back(generator):
+    boots = _at_preview(_line("var_chelsea_boot_tan_40", "prod_chelsea_boot", "tan", "40"))
+
+    commands = read(generator, "sorry, I meant 41 - the 40s always pinch", boots)
+
+    assert commands and all(isinstance(command, SetSlot) for command in commands), commands
+    assert commands[-1].value == "41", commands

@@ -3961,6 +3961,15 @@ class OfflineGenerator:
         # "blue wind shell in L - no rush on delivery, standard is fine": the dash before how it is sent is a comma (the
         # shell was lost, and only the shipping was chosen)
         text = rx.sub(r"(?i)\s+-+\s+(?=(?:no rush|no hurry|not urgent|standard|express)\b)", ", ", text)
+        if (
+            context.awaiting_confirmation
+            and any(line.size and line.size.isdigit() for line in context.cart)
+            # said back beside an order word; "... the 40s always pinch" is about the pairs they have
+            and rx.search(r"(?i)\b(?:order|place|buy|confirm|go ahead|send)\b", text)
+        ):
+            # "ta, black and green 43s - order both" at a preview of two pairs in 43: the size said in the plural (the
+            # green pair was changed to black)
+            text = rx.sub(r"(?i)\b(\d{2})\s*'?s\b", r"\1", text)
         if context.awaiting_confirmation and len(context.cart) >= 2:
             # "great, please order those two for me" at a preview of two lines: them all (it was two of nothing)
             counted = rx.search(
