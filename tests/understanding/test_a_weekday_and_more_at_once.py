@@ -18,6 +18,8 @@ from ordering.agent.commands import (
     Confirm,
     DialogueContext,
     ItemSpec,
+    Option,
+    PendingQuestion,
     RemoveItem,
     SetSlot,
     ShowCart,
@@ -511,3 +513,24 @@ def test_the_old_pairs_in_the_plural_are_no_size_said_back(generator):
 
     assert commands and all(isinstance(command, SetSlot) for command in commands), commands
     assert commands[-1].value == "41", commands
+
+
+def test_why_fewer_said_with_the_count_left_is_no_thing(generator):
+    asked = DialogueContext(
+        pending=PendingQuestion(slot="quantity", product_id="prod_headlamp", title="Running Headlamp", quantity=3)
+    )
+
+    assert read(generator, "2 then, one of them can sort his own", asked) == [SetSlot(slot="quantity", value="2")]
+
+
+def test_a_colour_answered_for_someone_is_the_colour(generator):
+    asked = DialogueContext(
+        pending=PendingQuestion(
+            slot="size",
+            product_id="prod_pullover_hoodie",
+            title="Pullover Hoodie",
+            options=(Option(value="M", label="M"), Option(value="L", label="L")),
+        )
+    )
+
+    assert read(generator, "black for her then", asked) == [SetSlot(slot="colour", value="black")]

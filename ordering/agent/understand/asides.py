@@ -1590,6 +1590,9 @@ def drop_asides(text: str) -> Asides:
         r"|(?:the\s+)?[a-z]+(?:\s+[a-z]+)?\s+(?:matters?|is|are)\s+more\s+important(?:\s+to me)?|(?:the\s+)?[a-z]+"
         r"(?:\s+[a-z]+)?\s+matters?\s+more(?:\s+to me)?"
         r"|(?:i\s*'?ve\s+|i have\s+|ive\s+)?got\s+(?:a|an|my)\s+[a-z0-9 ]{2,30}?\s+coming\s+up(?:\s+soon)?"
+        # "2 then, one of them can sort his own" (to how many of the 3 asked for are left)
+        r"|(?:one of them|the other one|he|she|they|my\s+\w+)\s+(?:can|will|ll|'ll|could)\s+(?:sort|get|buy|bring|use"
+        r"|borrow)\s+(?:his|her|their)\s+own"
         r"|" + PEOPLE_DOING + r"[a-z0-9 ]*)"
         r"\s*[.!]*$",
         "",

@@ -3970,6 +3970,19 @@ class OfflineGenerator:
             # "ta, black and green 43s - order both" at a preview of two pairs in 43: the size said in the plural (the
             # green pair was changed to black)
             text = rx.sub(r"(?i)\b(\d{2})\s*'?s\b", r"\1", text)
+        if context.pending is not None:
+            # "black for her then" to "sold out in red, size S: which size?": the answer, whoever it is for (it was
+            # not understood)
+            answer = rx.fullmatch(
+                r"(?i)\s*(?P<value>(?:in\s+)?[a-z0-9]+)\s+for\s+(?:her|him|them|me|my\s+\w+|the\s+\w+)"
+                r"(?P<tail>(?:\s+(?:then|please|pls|thanks|instead))*)\s*[.!]*",
+                text,
+            )
+            if answer is not None and (
+                colour_of(answer["value"].split()[-1].lower())
+                or normalize_clothing(answer["value"].split()[-1].lower())
+            ):
+                text = f"{answer['value']}{answer['tail']}"
         if context.awaiting_confirmation and len(context.cart) >= 2:
             # "great, please order those two for me" at a preview of two lines: them all (it was two of nothing)
             counted = rx.search(
