@@ -91,3 +91,9 @@ def chat_bob(shop) -> Chat:  # noqa: F811
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex
+
+
+@pytest.fixture
+def staff(db):
+    """A member of support staff (the hand-over tests' specialist)."""
+    return get_user_model().objects.create_user(username="sam", password="x", is_staff=True)

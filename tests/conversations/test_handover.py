@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from escalations.models import Escalation
 from ordering.models import AgentDecision, ConversationStatus, FlowStatus, OrderFlow
@@ -16,11 +15,6 @@ pytestmark = pytest.mark.usefixtures("eager_tasks")
 def shop(fake_shop):
     """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
     return fake_shop
-
-
-@pytest.fixture
-def staff(db):
-    return get_user_model().objects.create_user(username="sam", password="x", is_staff=True)
 
 
 def test_asking_for_a_human_hands_over_and_the_agent_stops_until_handed_back(shop, chat, staff):

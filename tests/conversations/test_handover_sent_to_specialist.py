@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from ordering.models import ConversationStatus, Message
 from ordering.services import conversation_hand_back
@@ -17,11 +16,6 @@ pytestmark = pytest.mark.usefixtures("eager_tasks")
 def shop(fake_shop):
     """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
     return fake_shop
-
-
-@pytest.fixture
-def staff(db):
-    return get_user_model().objects.create_user(username="sam", password="x", is_staff=True)
 
 
 def _delivered(messages: list[dict]) -> list[tuple[str, str, str | None]]:

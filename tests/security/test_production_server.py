@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
+from tests.security.test_production_defaults import METRICS_TOKEN, PRODUCTION_ENV
 from tests.support import zygote
 from tests.support.services import (
     PROJECT_DIR,
@@ -33,7 +34,6 @@ from tests.support.services import (
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 PASSWORD = "correct-horse-battery-9"
-METRICS_TOKEN = "scrape-token-0123456789abcdef"
 
 
 def browser(server_url: str, *, client_address: str = "203.0.113.7") -> requests.Session:
@@ -95,18 +95,9 @@ def production_server_env(*, port: int, var_dir: Path, **overrides: str) -> dict
     }
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "SECRET_KEY": "k7#Qz!v9" * 8,
+            **PRODUCTION_ENV,
             "ALLOWED_HOSTS": "127.0.0.1,shop.example",
             "DATABASE_URL": database_url_for(connection.settings_dict),
-            "METRICS_BEARER_TOKEN": METRICS_TOKEN,
-            "MERCHANT_ACME_BASE_URL": "https://acme.example/acp",
-            "MERCHANT_ACME_TOKEN": "acme-token-from-the-vault",
-            "MERCHANT_ACME_WEBHOOK_SECRET": "acme-webhook-secret-from-the-vault",
-            "DEFAULT_MERCHANT_ID": "acme",
-            "TRUSTED_PROXY_COUNT": "1",
-            "EMAIL_HOST": "smtp.shop.example",
-            "CONSENT_SITE_URL": "https://shop.example",
             "STATIC_ROOT": str(var_dir / "static"),
             "VAR_DIR": str(var_dir),
             "WEB_BIND": f"127.0.0.1:{port}",
@@ -118,6 +109,18 @@ def production_server_env(*, port: int, var_dir: Path, **overrides: str) -> dict
         }
     )
     return env
+
+
+def gunicorn_start(env: dict[str, str], log: Path) -> subprocess.Popen:
+    """The README's web command, its output in `log`, in a process group of its own (`stop_process_group`)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -137,14 +140,7 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
     )
     assert collected.returncode == 0, collected.stderr
     log = var_dir / "server.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = gunicorn_start(env, log)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(f"{url}/healthz", timeout=90, process=process)
@@ -263,14 +259,7 @@ def test_the_server_refuses_to_start_without_what_it_needs_and_names_it(variable
     env.pop("CELERY_BROKER_URL", None)
 
     log = tmp_path / "server.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = gunicorn_start(env, log)
     try:
         returncode = process.wait(timeout=60)
     except subprocess.TimeoutExpired:
