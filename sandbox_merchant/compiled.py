@@ -6,7 +6,9 @@ with a few reads of a fixed shape (the fault rules, a session or product by id, 
 here the first time it is asked for, with placeholders for the values that change (`text("id")`, `moment("now")`),
 and kept as its SQL, parameters and column converters; every later call binds its values, runs the same SQL and
 makes the model instances as the ORM's own iterator does (`Model.from_db`, the columns converted; `FOR UPDATE`
-included, so locks are taken as before). A query that joins (`select_related`) is read through `raw()`.
+included, so locks are taken as before). A query that joins (`select_related`) fills its related instances the same
+way, through the ORM's own related populators (the complete's locking reads: the lines with their variants and
+products, the token with its card).
 
 For lookups whose value reaches the database as it is (`exact`, `in`, comparisons of datetimes) or escaped for LIKE
 (`iexact` on SQLite, `icontains`, `startswith`, …: the placeholder is found escaped inside the parameter, and a value
@@ -23,6 +25,7 @@ from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=Model)
 
@@ -57,6 +60,9 @@ class Compiled:
     # columns in their order, their attnames (None otherwise: such rows are read through raw()).
     converters: tuple[tuple[int, tuple[Callable, ...], Any], ...] = ()
     attnames: tuple[str, ...] | None = None
+    # For a select_related query: the main model's column span and attnames, and the ORM's populators of its related
+    # instances (stateless: they read each row by position), as `ModelIterable` builds them per query.
+    joined: tuple[int, int, tuple[str, ...], tuple[Any, ...]] | None = None
 
     def convert(self, row: tuple) -> tuple | list:
         if not self.converters:
@@ -102,7 +108,14 @@ def statement(key: Hashable, build: Callable[[], QuerySet], names: Iterable[str]
     )
     attnames = tuple(getattr(getattr(column, "target", None), "attname", "") for column in columns)
     own_columns = tuple(field.attname for field in queryset.model._meta.concrete_fields)
-    plain = compiler.klass_info is not None and not compiler.klass_info.get("related_klass_infos")
+    klass_info = compiler.klass_info
+    plain = klass_info is not None and not klass_info.get("related_klass_infos")
+    joined = None
+    if klass_info is not None and not plain and not compiler.annotation_col_map:
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        init_list = tuple(item[0].target.attname for item in compiler.select[start:end])
+        populators = tuple(get_related_populators(klass_info, compiler.select, queryset.db))
+        joined = (start, end, init_list, populators)
     adapted = {connection.ops.adapt_datetimefield_value(value): name for name, value in _moments.items()}
     texts = []
     patterns = []
@@ -130,6 +143,7 @@ def statement(key: Hashable, build: Callable[[], QuerySet], names: Iterable[str]
         moments=tuple(moments),
         converters=converters,
         attnames=attnames if plain and attnames == own_columns else None,
+        joined=joined,
     )
     if len(_compiled) < MAX_STATEMENTS:
         _compiled[cache_key] = found
@@ -139,6 +153,19 @@ def statement(key: Hashable, build: Callable[[], QuerySet], names: Iterable[str]
 def rows(model: type[M], key: Hashable, build: Callable[[], QuerySet[M]], **values: Any) -> list[M]:
     """The rows `build()` would read, as model instances, with `values` in its placeholders."""
     compiled = statement(key, build, values)
+    if compiled.joined is not None:
+        start, end, init_list, populators = compiled.joined
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, compiled.bind(values))
+            fetched = cursor.fetchall()
+        found = []
+        for row in fetched:
+            converted = compiled.convert(row)
+            instance = model.from_db(connection.alias, init_list, converted[start:end])
+            for populator in populators:
+                populator.populate(converted, instance)
+            found.append(instance)
+        return found
     if compiled.attnames is None:
         return list(model._default_manager.raw(compiled.sql, compiled.bind(values)))
     with connection.cursor() as cursor:

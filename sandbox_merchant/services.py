@@ -437,11 +437,19 @@ def _session_expire_locked(session: CheckoutSession, *, now: datetime) -> bool:
 
 def _lock_variants(variant_ids: set[str]) -> dict[str, Variant]:
     # With their products (the quote reads them), in one statement; only the variants' rows are locked.
-    variants = list(
-        Variant.objects.select_for_update(of=("self",))
-        .select_related("product")
-        .filter(id__in=variant_ids)
-        .order_by("id")
+    ordered = sorted(variant_ids)
+    if not ordered:
+        return {}
+    variants = compiled.rows(
+        Variant,
+        ("variants_lock", len(ordered)),
+        lambda: (
+            Variant.objects.select_for_update(of=("self",))
+            .select_related("product")
+            .filter(id__in=[compiled.text(f"v{index}") for index in range(len(ordered))])
+            .order_by("id")
+        ),
+        **{f"v{index}": variant_id for index, variant_id in enumerate(ordered)},
     )
     return {variant.id: variant for variant in variants}
 
@@ -688,10 +696,17 @@ def _session_complete_locked(
     # The lines with their variants, locked in variant id order (the lock order), and the variants' products
     # (the quote and the order read both), in one statement.
     lines = sorted(
-        CheckoutLine.objects.select_for_update(of=("variant",))
-        .select_related("variant__product")
-        .filter(session=session)
-        .order_by("variant_id"),
+        compiled.rows(
+            CheckoutLine,
+            "complete_lines_lock",
+            lambda: (
+                CheckoutLine.objects.select_for_update(of=("variant",))
+                .select_related("variant__product")
+                .filter(session_id=compiled.text("session"))
+                .order_by("variant_id")
+            ),
+            session=session.id,
+        ),
         key=lambda line: line.position,
     )
     variants = {line.variant_id: line.variant for line in lines}
@@ -747,7 +762,22 @@ def _session_complete_locked(
     if faults.has(FaultKind.UNDERCHARGE_AT_COMPLETE) or faults.has(FaultKind.SUBSTITUTE_AT_COMPLETE):
         quote = _misbehave(session, lines, faults, now=now)
 
-    token = VaultToken.objects.select_for_update().select_related("card").filter(id=request.token).first()
+    found = (
+        compiled.rows(
+            VaultToken,
+            "token_lock",
+            lambda: (
+                VaultToken.objects.select_for_update()
+                .select_related("card")
+                .filter(id=compiled.text("id"))
+                .order_by("pk")[:1]
+            ),
+            id=request.token,
+        )
+        if request.token
+        else []
+    )
+    token = found[0] if found else None
     refusal = token_refusal(
         token=None
         if token is None

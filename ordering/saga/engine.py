@@ -27,8 +27,9 @@ from django.utils import timezone
 
 from audit.models import ActorType
 from catalog_adapters.errors import MerchantClientError, MerchantError
-from config.statements import postgresql_or_orm
+from config.statements import postgresql_or_orm, row_model, select_list
 from config.tracing import get_trace_id
+from consent.models import Address, PaymentMethod
 from ordering import metrics
 from ordering.models import FlowCompensation, FlowStatus, FlowStep, OrderFlow, StepStatus
 from ordering.saga.base import LOCAL_STEPS, NEXT_STEP, RUNNABLE_STATUSES, Claim, StepHistory, TokenRequest, round_key
@@ -87,13 +88,48 @@ def _claim(flow_id: Any) -> Claim | None:
 
 
 def _lock_flow(flow_id: Any) -> OrderFlow | None:
-    # `of=self`: the card and address are read in the same round trip but never locked.
-    return (
-        OrderFlow.objects.select_for_update(of=("self",))
-        .select_related("payment_method", "shipping_address")
-        .filter(pk=flow_id)
-        .first()
-    )
+    """The flow, locked, with its card and address (read in the same round trip but never locked).
+
+    Hand-written on PostgreSQL: the ORM spent about 2 ms of Python per call building this three-table
+    `select_related` (once per task that starts a flow), several times what running it costs."""
+
+    def one_statement() -> OrderFlow | None:
+        quote = connection.ops.quote_name
+        card_field, address_field = OrderFlow.payment_method.field, OrderFlow.shipping_address.field
+        card_model, address_model = PaymentMethod, Address
+        card_join = f"c.{quote(card_model._meta.pk.column)} = f.{quote(card_field.column)}"
+        address_join = f"a.{quote(address_model._meta.pk.column)} = f.{quote(address_field.column)}"
+        # Only our own table and column names are interpolated; the id is a parameter.
+        sql = (
+            f"SELECT {select_list(OrderFlow, 'f')}, {select_list(card_model, 'c')}, "  # noqa: S608
+            f"{select_list(address_model, 'a')} FROM {quote(OrderFlow._meta.db_table)} f "
+            f"LEFT JOIN {quote(card_model._meta.db_table)} c ON {card_join} "
+            f"LEFT JOIN {quote(address_model._meta.db_table)} a ON {address_join} "
+            f"WHERE f.{quote(OrderFlow._meta.pk.column)} = %s FOR UPDATE OF f"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [OrderFlow._meta.pk.get_db_prep_value(flow_id, connection)])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        flow_width, card_width = len(OrderFlow._meta.concrete_fields), len(card_model._meta.concrete_fields)
+        flow = row_model(OrderFlow, row[:flow_width])
+        card_row, address_row = row[flow_width : flow_width + card_width], row[flow_width + card_width :]
+        card_field.set_cached_value(flow, row_model(card_model, card_row) if card_row[0] is not None else None)
+        address_field.set_cached_value(
+            flow, row_model(address_model, address_row) if address_row[0] is not None else None
+        )
+        return flow
+
+    def orm() -> OrderFlow | None:
+        return (
+            OrderFlow.objects.select_for_update(of=("self",))
+            .select_related("payment_method", "shipping_address")
+            .filter(pk=flow_id)
+            .first()
+        )
+
+    return postgresql_or_orm(postgresql=one_statement, orm=orm)
 
 
 def _save_placing(flow: OrderFlow, fields: tuple[str, ...]) -> None:

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sandbox_merchant import compiled
-from sandbox_merchant.models import CheckoutSession, Customer, Promotion, ReceivedRequest
+from sandbox_merchant.models import CheckoutSession, Customer, Promotion, ReceivedRequest, VaultCard, VaultToken
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +123,39 @@ def test_a_compiled_read_gives_the_instance_the_orm_would():
     fields = [field.attname for field in CheckoutSession._meta.concrete_fields]
     assert [getattr(found[0], name) for name in fields] == [getattr(loaded, name) for name in fields]
     assert found[0].buyer == {"email": "alice@example.com"}
+
+
+def test_a_compiled_read_that_joins_fills_the_related_instances_as_the_orm_would():
+    # the complete's locking reads: the token with its card (and the lines with their variants and products)
+    customer = Customer.objects.create(id="cus_joined", email="joined@example.com")
+    card = VaultCard.objects.create(
+        reference="card_joined", customer=customer, brand="visa", last4="4242", exp_month=12, exp_year=2030
+    )
+    later = timezone.now() + timedelta(minutes=15)
+    for token_id in ("vt_one", "vt_two"):
+        VaultToken.objects.create(
+            id=token_id, card=card, max_amount=100, currency="usd", checkout_session_id="cs_x", merchant_id="m",
+            expires_at=later, metadata={"k": token_id},
+        )  # fmt: skip
+
+    def token(token_id):
+        return compiled.rows(
+            VaultToken,
+            "test-token-with-card",
+            lambda: VaultToken.objects.select_related("card").filter(id=compiled.text("id")).order_by("pk")[:1],
+            id=token_id,
+        )
+
+    token("vt_one")
+    with CaptureQueriesContext(connection) as queries:
+        found = token("vt_two")
+        brand, metadata = found[0].card.brand, found[0].metadata
+
+    loaded = VaultToken.objects.select_related("card").get(id="vt_two")
+    assert len(queries.captured_queries) == 1  # the card came with the token
+    assert (brand, metadata) == ("visa", {"k": "vt_two"})
+    for model, mine, theirs in ((VaultToken, found[0], loaded), (VaultCard, found[0].card, loaded.card)):
+        fields = [field.attname for field in model._meta.concrete_fields]
+        assert [getattr(mine, name) for name in fields] == [getattr(theirs, name) for name in fields]
+        assert not mine._state.adding
+    assert token("vt_none") == []
