@@ -20,12 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Model, Sum
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -631,7 +632,7 @@ def checkout_session_update(*, session_id: str, request: CheckoutRequest) -> Che
             )
             existing = {line.variant_id: line for line in lines}
             CheckoutLine.objects.bulk_create(_reprice_and_reserve(session, request, existing=existing, now=now))
-            session.save()
+            compiled.save(session)
             return session
     raise SessionNotOpen(f"The checkout session is {session.status}.")
 
@@ -668,7 +669,7 @@ _PAYMENT_MESSAGE_CODES = {"payment_declined", "requires_3ds", "price_change"}
 def _session_answer(session: CheckoutSession, *, status: str, extra_messages: list[dict]) -> CheckoutSession:
     session.messages = [m for m in session.messages if m["code"] not in _PAYMENT_MESSAGE_CODES] + extra_messages
     _session_set_status(session, status)
-    session.save()
+    compiled.save(session)
     return session
 
 
@@ -734,7 +735,7 @@ def _session_complete_locked(
                 fulfillment_details=session.fulfillment_details, selected=session.selected_fulfillment_options
             )
             return _session_answer(session, status=CheckoutStatus.NOT_READY_FOR_PAYMENT, extra_messages=missing)
-        session.save()  # a buyer the complete carried
+        compiled.save(session)  # a buyer the complete carried
         return session
     if not lines:
         # Never payable (pricing.quote_lines keeps an empty session not_ready_for_payment); this holds a session
@@ -903,24 +904,94 @@ def _issuer_result_matching(session: CheckoutSession, request: CompleteRequest) 
     return issued if all(matches) else None
 
 
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _column(model: type[Model], name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)  # type: ignore[union-attr]
+
+
+def _db_datetime(model: type[Model], name: str, value: datetime) -> Any:
+    return model._meta.get_field(name).get_db_prep_save(value, connection)  # type: ignore[union-attr]
+
+
+# Plain SQL that PostgreSQL and SQLite both run: only our own table and column names are interpolated.
+def _token_spend_sql() -> str:
+    used, revoked = _column(VaultToken, "used_at"), _column(VaultToken, "revoked_at")
+    return (
+        f"UPDATE {_table(VaultToken)} SET {used} = %s "  # noqa: S608
+        f"WHERE {_column(VaultToken, 'id')} = %s AND {used} IS NULL AND {revoked} IS NULL"
+    )
+
+
+def _stock_take_sql() -> str:
+    stock = _column(Variant, "stock")
+    return f"UPDATE {_table(Variant)} SET {stock} = {stock} - %s WHERE {_column(Variant, 'id')} = %s AND {stock} >= %s"  # noqa: S608
+
+
+def _reservations_release_sql() -> str:
+    return (
+        f"UPDATE {_table(CheckoutLine)} SET {_column(CheckoutLine, 'reserved_quantity')} = 0 "  # noqa: S608
+        f"WHERE {_column(CheckoutLine, 'session')} = %s"
+    )
+
+
+_statements: dict[tuple[str, Callable[[], str]], str] = {}
+
+
+def _execute(build: Callable[[], str], params: list[Any]) -> int:
+    """Run the statement `build` writes (built once per database vendor); the number of rows it changed."""
+    key = (connection.vendor, build)
+    sql = _statements.get(key)
+    if sql is None:
+        sql = _statements[key] = build()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _purchases_save(customer_id: str, bought: list[tuple[str, str]], *, now: datetime) -> None:
+    """The customer's purchased items, one per product (the last line's variant wins), in one upsert: what
+    `bulk_create(update_conflicts=True, unique_fields=[customer, kind, product], update_fields=[variant, saved_at])`
+    writes, on PostgreSQL and SQLite alike."""
+    by_product = dict(bought)
+    names = ("customer", "kind", "product", "variant", "saved_at")
+    columns = ", ".join(_column(SavedItem, name) for name in names)
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(by_product))
+    variant, saved_at = _column(SavedItem, "variant"), _column(SavedItem, "saved_at")
+    unique = ", ".join(_column(SavedItem, name) for name in ("customer", "kind", "product"))
+    sql = (
+        f"INSERT INTO {_table(SavedItem)} ({columns}) VALUES {values} "  # noqa: S608
+        f"ON CONFLICT ({unique}) DO UPDATE SET {variant} = EXCLUDED.{variant}, {saved_at} = EXCLUDED.{saved_at}"
+    )
+    moment = _db_datetime(SavedItem, "saved_at", now)
+    params: list[Any] = []
+    for product_id, variant_id in by_product.items():
+        params += [customer_id, SavedItemKind.PURCHASED.value, product_id, variant_id, moment]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def _charge_and_place_order(
     session: CheckoutSession, lines: list[CheckoutLine], quote: Quote, token: VaultToken, *, now: datetime
 ) -> CheckoutSession:
     # Called inside complete's transaction, holding the session, variant and token locks.
-    spent = VaultToken.objects.filter(id=token.id, used_at__isnull=True, revoked_at__isnull=True).update(used_at=now)
+    # The writes of a placement, each a fixed statement written once (building them with the ORM cost more Python
+    # than running them), in the same transaction and with the same conditions as before.
+    spent = _execute(_token_spend_sql, [_db_datetime(VaultToken, "used_at", now), token.id])
     if not spent:
         raise TransitionInvalid(f"token {token.id} was spent while locked")
     for line in lines:
-        sold = Variant.objects.filter(id=line.variant_id, stock__gte=line.quantity).update(
-            stock=F("stock") - line.quantity
-        )
+        sold = _execute(_stock_take_sql, [line.quantity, line.variant_id, line.quantity])
         if not sold:
             # A reservation guarantees the units; reaching this means the stock was edited by hand.
             raise TransitionInvalid(f"variant {line.variant_id} has fewer units than session {session.id} reserved")
-    CheckoutLine.objects.filter(session=session).update(reserved_quantity=0)
+    _execute(_reservations_release_sql, [session.id])
     order_id = _new_id("ord")
     base = session.continue_url.removesuffix(f"/checkout/{session.id}")
-    order = Order.objects.create(
+    order = compiled.create(
+        Order,
         id=order_id,
         session=session,
         customer_id=session.customer_id,
@@ -933,21 +1004,7 @@ def _charge_and_place_order(
     )
     if session.customer_id:
         # One upsert for every line (was a savepoint, a read and a write per line).
-        SavedItem.objects.bulk_create(
-            [
-                SavedItem(
-                    customer_id=session.customer_id,
-                    kind=SavedItemKind.PURCHASED,
-                    product_id=line.variant.product_id,
-                    variant_id=line.variant_id,
-                    saved_at=now,
-                )
-                for line in {line.variant.product_id: line for line in lines}.values()
-            ],
-            update_conflicts=True,
-            unique_fields=["customer", "kind", "product"],
-            update_fields=["variant", "saved_at"],
-        )
+        _purchases_save(session.customer_id, [(line.variant.product_id, line.variant_id) for line in lines], now=now)
     _session_answer(session, status=CheckoutStatus.COMPLETED, extra_messages=[])
     # A new order has no adjustments yet, and the answer shows it without reading it back.
     order._prefetched_objects_cache = {"adjustments": []}
@@ -1234,7 +1291,8 @@ def _webhook_enqueue(order: Order, *, event_type: str) -> WebhookDelivery:
     from sandbox_merchant import tasks
 
     delivery_id = _new_id("evt")
-    delivery = WebhookDelivery.objects.create(
+    delivery = compiled.create(
+        WebhookDelivery,
         id=delivery_id,
         order=order,
         event_type=event_type,

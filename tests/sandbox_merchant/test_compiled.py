@@ -159,3 +159,29 @@ def test_a_compiled_read_that_joins_fills_the_related_instances_as_the_orm_would
         assert [getattr(mine, name) for name in fields] == [getattr(theirs, name) for name in fields]
         assert not mine._state.adding
     assert token("vt_none") == []
+
+
+def test_create_and_save_write_what_the_orms_create_and_save_write():
+    # given a session made as the ORM makes one, and the same through compiled.create
+    expires = timezone.now() + timedelta(minutes=30)
+    values = dict(status="ready_for_payment", continue_url="http://shop.example/c", expires_at=expires)
+    orm = CheckoutSession.objects.create(id="cs_orm", **values)
+    mine = compiled.create(CheckoutSession, id="cs_mine", **values)
+
+    # then both rows hold the same columns (defaults and auto_now_add filled in), and the instance is a saved one
+    fields = [field.attname for field in CheckoutSession._meta.concrete_fields if field.attname not in ("id",)]
+    stored = CheckoutSession.objects.get(id="cs_mine")
+    assert not mine._state.adding and mine.created_at is not None
+    assert [getattr(stored, name) for name in fields if name not in ("created_at", "updated_at")] == [
+        getattr(orm, name) for name in fields if name not in ("created_at", "updated_at")
+    ]
+
+    # when a loaded row changes and is saved: every column written, updated_at moved on (auto_now)
+    before = stored.updated_at
+    stored.status, stored.messages = "completed", [{"type": "info", "code": "x", "content": "y"}]
+    with CaptureQueriesContext(connection) as queries:
+        compiled.save(stored)
+    again = CheckoutSession.objects.get(id="cs_mine")
+    assert len(queries.captured_queries) == 1
+    assert (again.status, again.messages) == ("completed", [{"type": "info", "code": "x", "content": "y"}])
+    assert again.updated_at > before
