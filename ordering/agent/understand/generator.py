@@ -129,6 +129,7 @@ from ordering.agent.commands import (
 from ordering.agent.state import MAX_QUANTITY
 from ordering.agent.understand import rx
 from ordering.agent.understand.asides import GIFT_SERVICE, PEOPLE_DOING, RELATION, SIGN_OFF, drop_asides
+from ordering.agent.understand.blame import Blame, blame_read
 from ordering.agent.understand.dates import since_days
 from ordering.agent.understand.lexicon import (
     COMMON_WORDS,
@@ -353,6 +354,9 @@ ASSENT = (
     "cheers", "look right", "looks right now", "look good", "look fine", "that is better", "better", "all right",
     "alright", "correct", "right", "that is it now", "sorted now", "nice", "cool", "good", "that is", "that is the",
     "that is all of", "is fine", "are fine", "is ok", "are ok", "are good", "is good",
+    # after a fix: "all fixed now, go ahead and order", "good, thats right this time - send it"
+    "all fixed now", "all fixed", "fixed now", "that is fixed", "that is fixed now", "that is right this time",
+    "right this time", "that is correct this time", "correct this time", "that is better now",
 )  # fmt: skip
 PEOPLE_SAID_BACK = _rx(
     r"\b(?:that is|thats)\s+(?:me|us)\s+and\s+(?:both\s+|all\s+|the\s+|my\s+|our\s+)*(?:two\s+|2\s+|three\s+|3\s+)?(?:"
@@ -390,7 +394,8 @@ NO = (
 # asked about, so it is read as a no only while a preview waits for the customer's answer.
 NO_TO_PREVIEW = (
     "leave it", "i will pass", "i will pass on it", "i will pass on that", "pass", "skip it", "i will skip it",
-    "i will leave it", "not for me", "not interested", "no deal",
+    "i will leave it", "not for me", "not interested", "no deal", "never mind i will leave it",
+    "ok never mind i will leave it", "never mind leave it",
     "nah i am good", "no i am good", "i am good thanks", "i am good thank you", "nah i am ok", "i am ok thanks",
     # Australian: "yeah nah" is a no, "i'm right" / "i'm sweet" I'm fine as I am
     "yeah nah", "yeah nah i am right", "nah i am right", "yeah nah i am good", "nah i am sweet", "yeah nah i am sweet",
@@ -3625,6 +3630,54 @@ def _edit_clauses(text: str) -> str:
     return "".join(out) + text[last:]
 
 
+# "wife wants grey too, not navy": a colour said in place of another
+_NEW_NOT_OLD = rx.compile(
+    r"\b(?P<new>[a-z]+)(?:\s+(?:too|as well|instead))?\s*,?\s+not\s+(?:the\s+)?(?P<old>[a-z]+)\s*[.!]*$"
+)
+# "the 42 was for my son", "i'm the 44", "mine's the blue": a line's value said with whom it is for
+_OWNERS_SAID = rx.compile(
+    r"\bthe\s+(?P<value>[a-z]+|\d{2})\s+(?:ones?\s+|pair\s+)?(?:was|is|were|are)\s+(?:meant\s+)?for\s+"
+    r"(?:me|him|her|them|(?:my|his|her|our|the)\s+\w+)"
+    r"|\b(?:i'?m|im|i am|mine'?s|mine is|mine was|he'?s|she'?s)\s+the\s+(?P<value2>[a-z]+|\d{2})\b"
+)
+
+
+def _pairs_said_the_other_way(text: str, context: DialogueContext, commands: list[Command]) -> list[Command]:
+    """ "mixed them up - i want the blue M and he wants the orange S" at a preview of an orange M and a blue S: the
+    same sizes with the colours the other way round, so each line's colour changes (two more lines were added)."""
+    if (
+        len(commands) != 1
+        or not isinstance(commands[0], AddItems)
+        or len(commands[0].items) < 2
+        or not rx.search(
+            r"(?i)\b(?:mixed|mix up|muddled|other way round|wrong way round|swap(?:ped)?|switch(?:ed)?)\b", text
+        )
+    ):
+        return commands
+    items = commands[0].items
+    products = {item.product_ids for item in items}
+    if len(products) != 1 or len(next(iter(products))) != 1:
+        return commands
+    lines = [line for line in context.cart if (line.product_id,) in products]
+    sizes = [(line.size or "").upper() for line in lines]
+    if (
+        len(lines) != len(items)
+        or len(set(sizes)) != len(sizes)
+        or sorted((item.size or "").upper() for item in items) != sorted(sizes)
+        or sorted((item.colour or "").lower() for item in items)
+        != sorted((line.colour or "").lower() for line in lines)
+        or any(item.quantity not in (None, 1) or not item.colour for item in items)
+    ):
+        return commands
+    by_size = {(item.size or "").upper(): (item.colour or "").lower() for item in items}
+    changes: list[Command] = [
+        SetSlot(slot="colour", value=by_size[(line.size or "").upper()], target=_line_target(line), correction=True)
+        for line in lines
+        if by_size[(line.size or "").upper()] != (line.colour or "").lower()
+    ]
+    return changes or [ShowCart()]
+
+
 def _line_target(line: CartLine) -> ItemSpec:
     return ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
 
@@ -3746,6 +3799,8 @@ class OfflineGenerator:
         if not text.strip():
             return [CannotHandle(text="", reason="not understood")]
         commands = self._generate(text=text, context=context)
+        commands = self._aimed_by_the_value_replaced(text, context, commands)
+        commands = _pairs_said_the_other_way(text, context, commands)
         commands = self._without_filler_not_understood(commands)
         commands = self._one_each_of_different_things(text, commands)
         # what was not understood is quoted as the customer typed it: the reader's own rewrites ("40 me" read as "40 for
@@ -4008,6 +4063,13 @@ class OfflineGenerator:
         focused = self._without_story_sentences(text, context)
         if focused != text:
             return self._generate(text=focused, context=context)
+        blamed = self._blamed(text, context)
+        if blamed is not None:
+            return blamed
+        if context.cart and len(context.cart) >= 2 and _OWNERS_SAID.search(text.lower()):
+            kept = self._owners_said_of_lines(text.lower(), context)
+            if kept is not None:
+                return kept
         if (
             context.awaiting_confirmation
             and (parts := rx.split(r"(?<=[a-z])\s*[.;!]+\s+|\s+-\s+", text.strip()))
@@ -4188,12 +4250,12 @@ class OfflineGenerator:
             return counted
         if (
             context.cart
-            and commands
-            and all(isinstance(command, AddItems) for command in commands)
+            and any(isinstance(command, AddItems) for command in commands)
+            and all(isinstance(command, (AddItems, ApplyCode, UseMyPromotion)) for command in commands)
             and CLEAR.search(normalize(text))
         ):
             # "forget it, start again. navy zip hoodie L": the retraction took "start again" with it, and the hoodie
-            # was added beside what the cart held
+            # was added beside what the cart held ("start again. black pullover M and red beanie, with SAVE10" too)
             return [ClearCart(), *commands]
         if SENT_THERE.search(text.lower()) and not any(isinstance(command, ChooseAddress) for command in commands):
             # "send it there then", "great, send a black gym duffel there": the address just asked about (the policy
@@ -4205,6 +4267,134 @@ class OfflineGenerator:
             # which is no second pair (it added one)
             return [Preview()]
         return commands
+
+    def _aimed_by_the_value_replaced(
+        self, text: str, context: DialogueContext, commands: list[Command]
+    ) -> list[Command]:
+        """ "sorry, my daughter's is M not S", "grey not navy" with several lines: the change is of the one line in the
+        value said to be replaced (it asked which line, and a yes to that question changed nothing)."""
+        if len(context.cart) >= 2 and len(commands) == 1 and isinstance(commands[0], CannotHandle):
+            # "wife wants grey too, not navy": the one line in navy made grey (not understood)
+            said = _NEW_NOT_OLD.search(text.lower())
+            new_colour = colour_of(said["new"]) if said is not None else None
+            if new_colour and colour_of(said["old"]) and new_colour != colour_of(said["old"]):
+                commands = [SetSlot(slot="colour", value=new_colour, correction=True)]
+        if (
+            len(context.cart) < 2
+            or len(commands) != 1
+            or not isinstance(commands[0], SetSlot)
+            or commands[0].slot not in ("colour", "size")
+            or commands[0].target is not None
+        ):
+            return commands
+        change = commands[0]
+        replaced = rx.findall(r"(?i)\b(?:not|instead of|rather than)\s+(?:the\s+|a\s+|an\s+)?([a-z0-9]+)\b", text)
+        lines: list[CartLine] = []
+        for word in (word.lower() for word in replaced):
+            if change.slot == "size":
+                size = normalize_clothing(word) or (word if word.isdigit() else None)
+                lines += [line for line in context.cart if size and (line.size or "").upper() == size.upper()]
+            else:
+                colour = colour_of(word)
+                lines += [line for line in context.cart if colour and (line.colour or "").lower() == colour]
+        lines = list(dict.fromkeys(lines))
+        if len(lines) != 1:
+            return commands
+        return [replace(change, target=_line_target(lines[0]))]
+
+    def _blamed(self, text: str, context: DialogueContext) -> list[Command] | None:
+        """ "ugh thats the wrong colour, navy", "thats 3, i need 2", "wrong hoodie, i wanted the pullover - black M"
+        with a cart: the fix, read as a change of it (understand/blame.py). The words about the mistake made the
+        message unread, a search, a second bottle beside the wrong one, or a hand-over, and the next yes placed the
+        preview as it was. None when there is no such frame or the fix is no change of the cart."""
+        if not context.cart or context.pending is not None:
+            return None
+        blame = blame_read(text)
+        if blame is None or not blame.core:
+            return None
+        commands = self.generate(text=blame.core, context=context)
+        if not commands or any(isinstance(command, (CannotHandle, Search, ProductQuestion)) for command in commands):
+            return None
+        cart_products = {line.product_id for line in context.cart}
+        if len(commands) == 1 and isinstance(commands[0], AddItems) and len(commands[0].items) == 1:
+            item = commands[0].items[0]
+            named = set(item.product_ids)
+            lines = [line for line in context.cart if line.product_id in named]
+            if len(item.product_ids) == 1 and len(lines) == 1 and item.quantity is None and not item.saved:
+                # "nope, white bottle is what i asked for": the bottle there in white, not a second bottle
+                line = lines[0]
+                changes: list[Command] = []
+                if item.colour and item.colour.lower() != (line.colour or "").lower():
+                    changes.append(
+                        SetSlot(slot="colour", value=item.colour, target=_line_target(line), correction=True)
+                    )
+                if item.size and item.size.upper() != (line.size or "").upper():
+                    changes.append(SetSlot(slot="size", value=item.size, target=_line_target(line), correction=True))
+                return changes or None
+            wrong = self._blamed_line(blame, context)
+            if wrong is not None and len(item.product_ids) == 1 and not item.query and not named & cart_products:
+                # "wrong hoodie, i wanted the pullover - black M", "not the cotton one, the tech tee": the line named
+                # wrong goes and the one said comes in its place (it came beside it)
+                return [RemoveItem(target=_line_target(wrong)), commands[0]]
+            return None
+        if any(isinstance(command, AddItems) for command in commands):
+            return None
+        if not all(isinstance(command, SetSlot) and command.slot != "product" for command in commands):
+            return commands if all(command.changes_cart for command in commands) else None
+        commands = [
+            replace(command, correction=True) if isinstance(command, SetSlot) else command for command in commands
+        ]
+        if len(context.cart) > 1:
+            wrong = self._blamed_line(blame, context)
+            if wrong is not None:
+                commands = [
+                    replace(command, target=_line_target(wrong)) if isinstance(command, SetSlot) and not command.target
+                    else command
+                    for command in commands
+                ]  # fmt: skip
+        return commands
+
+    def _owners_said_of_lines(self, said: str, context: DialogueContext) -> list[Command] | None:
+        """ "no no, the 42 was for my son, i'm the 44" with a 42 and a 44 in the cart: who each line is for, said the
+        other way round, changes nothing (the 42 became 44 pairs); the cart is shown. None when a value said is no
+        line's, or the message says more ("i need a 40 too")."""
+        values = [match["value"] or match["value2"] for match in _OWNERS_SAID.finditer(said)]
+        rest = _OWNERS_SAID.sub(" ", said)
+        if rx.search(r"\b(?:too|also|another|more|add|need|want|make|change|instead|not)\b|\d", rest):
+            return None
+        lines: list[CartLine] = []
+        for value in values:
+            size = normalize_clothing(value) or (value if value.isdigit() else None)
+            colour = colour_of(value)
+            found = [
+                line
+                for line in context.cart
+                if (size and (line.size or "").upper() == size.upper())
+                or (colour and (line.colour or "").lower() == colour)
+            ]
+            if len(found) != 1:
+                return None
+            lines += found
+        return [ShowCart()] if len(set(lines)) == len(lines) >= 1 else None
+
+    def _blamed_line(self, blame: Blame, context: DialogueContext) -> CartLine | None:
+        """The one cart line the words said wrong name ("the cotton one", "XL", "hoodie", "45"), or None."""
+        found: list[CartLine] = []
+        for word in blame.wrong:
+            size = normalize_clothing(word) or (word if word.isdigit() else None)
+            colour = colour_of(word)
+            products = set(self.lexicon.find(normalize(word)).product_ids) if not (size or colour) else set()
+            found += [
+                line
+                for line in context.cart
+                if (size and (line.size or "").upper() == size.upper())
+                or (colour and (line.colour or "").lower() == colour)
+                or line.product_id in products
+            ]
+        if not found and len(context.cart) == 1 and blame.slot == "product":
+            found = list(context.cart)
+        lines = list(dict.fromkeys(found))
+        return lines[0] if len(lines) == 1 else None
 
     def _reader(self, text: str, context: DialogueContext) -> _Reader:
         # a limit said first goes before `pasted`, which reads "total:" as a label copied off a receipt

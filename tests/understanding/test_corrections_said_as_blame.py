@@ -1,0 +1,199 @@
+"""The reader on what held-out run 64 found (repairs at the preview), in words of our own: a fix said together with
+what was wrong, often as if the shop had made the mistake ("that's the wrong colour, navy", "thats 3, i need 2",
+"wrong hoodie, i wanted the pullover"), is the change of the line shown; the words about the mistake made the message
+unread (and the next yes placed the preview unchanged), a search and a second thing beside the wrong one, or a
+hand-over to a person. A frame with no fix after it ("wrong shoes") stays a question, never a guess."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.agent.commands import (
+    AddItems,
+    ApplyCode,
+    CannotHandle,
+    ChooseAddress,
+    ClearCart,
+    Confirm,
+    Decline,
+    DialogueContext,
+    Human,
+    RemoveItem,
+    SetSlot,
+    ShowCart,
+)
+from ordering.agent.understand.blame import blame_read
+from tests.understanding.reading import cart_line as _line
+from tests.understanding.reading import read
+
+
+def _at_preview(*cart) -> DialogueContext:
+    return DialogueContext(cart=tuple(cart), awaiting_confirmation=True)
+
+
+BEANIE_GREY = _at_preview(_line("var_beanie_grey", "prod_beanie", "grey", None))
+TEE_BLUE_M = _at_preview(_line("var_tech_tee_blue_m", "prod_tech_tee", "blue", "M"))
+JOGGERS_44 = _at_preview(_line("var_cloud_jogger_blue_44", "prod_cloud_jogger", "blue", "44"))
+CAPS_FOUR = _at_preview(_line("var_run_cap_white", "prod_run_cap", "white", None, quantity=4))
+
+
+@pytest.mark.parametrize(
+    ("said", "context", "slot", "value"),
+    [
+        ("argh that's the wrong colour - red please", BEANIE_GREY, "colour", "red"),
+        ("no. that's not the colour i picked, black", BEANIE_GREY, "colour", "black"),
+        ("oh no its the wrong size, L", TEE_BLUE_M, "size", "L"),
+        ("way too small, i meant XL", TEE_BLUE_M, "size", "XL"),
+        ("44?? no no, 43", JOGGERS_44, "size", "43"),
+        ("nope. 44 is wrong, 42", JOGGERS_44, "size", "42"),
+        ("nah, M - my shoulders are broad", TEE_BLUE_M, "size", "M"),
+        ("thats 4, i only need 2", CAPS_FOUR, "quantity", "2"),
+        ("you put 4, i wanted 3", CAPS_FOUR, "quantity", "3"),
+        ("i want 1 of them, not 4", CAPS_FOUR, "quantity", "1"),
+        ("no, i said three - one's for my flatmate", CAPS_FOUR, "quantity", "3"),
+    ],
+)
+def test_a_fix_said_with_what_was_wrong_is_the_change(generator, said, context, slot, value):
+    commands = read(generator, said, context)
+
+    assert [(command.slot, command.value) for command in commands if isinstance(command, SetSlot)] == [(slot, value)]
+    assert len(commands) == 1, commands
+
+
+def test_the_wrong_colour_said_angrily_is_a_change_not_a_hand_over(generator):
+    commands = read(generator, "ugh that's the wrong colour, red", BEANIE_GREY)
+
+    assert not any(isinstance(command, Human) for command in commands), commands
+    assert [(command.slot, command.value) for command in commands] == [("colour", "red")]
+
+
+def test_the_thing_said_again_in_another_colour_is_that_line_not_a_second_one(generator):
+    # it was a search, and its offer put a red beanie beside the grey one
+    commands = read(generator, "nope, a red beanie is what i wanted", BEANIE_GREY)
+
+    assert not any(isinstance(command, AddItems) for command in commands), commands
+    assert [(command.slot, command.value) for command in commands] == [("colour", "red")]
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["wrong tee, i wanted the cotton one - white M", "not the tech one, the cotton tee - white M"],
+)
+def test_the_thing_said_wrong_goes_and_the_one_meant_comes_in_its_place(generator, said):
+    commands = read(generator, said, TEE_BLUE_M)
+
+    assert len(commands) == 2, commands
+    removed, added = commands
+    assert isinstance(removed, RemoveItem) and removed.target.variant_id == "var_tech_tee_blue_m"
+    assert isinstance(added, AddItems) and [(i.product_ids, i.colour, i.size) for i in added.items] == [
+        (("prod_cotton_tee",), "white", "M")
+    ]
+
+
+def test_a_noun_said_wrong_stands_for_the_ones_meant(generator):
+    # "the merino ones" are socks; read alone, "ones" named nothing and the merino socks came beside the running pack
+    socks = _at_preview(_line("var_run_socks_black_l", "prod_run_socks", "black", "L"))
+
+    commands = read(generator, "wrong socks, the merino ones - L", socks)
+
+    assert isinstance(commands[0], RemoveItem) and commands[0].target.variant_id == "var_run_socks_black_l"
+    assert isinstance(commands[1], AddItems) and commands[1].items[0].product_ids == ("prod_wool_socks",)
+
+
+@pytest.mark.parametrize("said", ["wrong shoes", "that's not what i asked for", "nope, wrong size"])
+def test_a_mistake_said_with_no_fix_is_never_a_change(generator, said):
+    commands = read(generator, said, JOGGERS_44)
+
+    assert not any(isinstance(command, (SetSlot, AddItems, RemoveItem, Confirm)) for command in commands), commands
+
+
+def test_a_no_to_a_shipping_choice_is_not_read_as_a_reason(generator):
+    # "i'm not in a hurry" is why, and "no express" the choice: never express
+    assert blame_read("no express, im not in a hurry") is None
+
+
+def test_the_address_said_with_why_is_the_address(generator):
+    commands = read(generator, "no, ship it home, i'm away from the office all week", TEE_BLUE_M)
+
+    assert commands == [ChooseAddress(label="home")]
+
+
+def test_the_value_replaced_names_which_line_changes(generator):
+    two_tees = _at_preview(
+        _line("var_tech_tee_black_l", "prod_tech_tee", "black", "L"),
+        _line("var_tech_tee_blue_s", "prod_tech_tee", "blue", "S"),
+    )
+
+    (command,) = read(generator, "oh, my son's should be M not S", two_tees)
+
+    assert isinstance(command, SetSlot) and (command.slot, command.value) == ("size", "M")
+    assert command.target is not None and command.target.variant_id == "var_tech_tee_blue_s"
+
+    (command,) = read(generator, "my son wants black too, not blue", two_tees)
+
+    assert isinstance(command, SetSlot) and (command.slot, command.value) == ("colour", "black")
+    assert command.target is not None and command.target.variant_id == "var_tech_tee_blue_s"
+
+
+def test_the_line_meant_then_its_values_changes_each_line(generator):
+    cap_and_bottle = _at_preview(
+        _line("var_run_cap_blue", "prod_run_cap", "blue", None),
+        _line("var_steel_bottle_black", "prod_steel_bottle", "black", None),
+    )
+
+    commands = read(
+        generator, "sorry, i meant the bottle should change not the cap: cap white, bottle blue", cap_and_bottle
+    )
+
+    assert sorted((c.target.variant_id, c.value) for c in commands if isinstance(c, SetSlot)) == [
+        ("var_run_cap_blue", "white"),
+        ("var_steel_bottle_black", "blue"),
+    ]
+
+
+def test_whose_line_is_whose_said_the_other_way_round_changes_nothing(generator):
+    two_pairs = _at_preview(
+        _line("var_blue_runner_42", "prod_blue_runner", "blue", "42"),
+        _line("var_blue_runner_44", "prod_blue_runner", "blue", "44"),
+    )
+
+    # the 42 became 44 pairs
+    assert read(generator, "no wait, the 44 is for my dad, i'm the 42", two_pairs) == [ShowCart()]
+
+
+def test_two_lines_said_with_their_colours_swapped_change_each_colour(generator):
+    tees = _at_preview(
+        _line("var_tech_tee_orange_l", "prod_tech_tee", "orange", "L"),
+        _line("var_tech_tee_black_s", "prod_tech_tee", "black", "S"),
+    )
+
+    commands = read(generator, "i got them muddled - i want the black L and she wants the orange S", tees)
+
+    assert sorted((c.target.variant_id, c.value) for c in commands if isinstance(c, SetSlot)) == [
+        ("var_tech_tee_black_s", "orange"),
+        ("var_tech_tee_orange_l", "black"),
+    ]
+
+
+def test_start_again_with_a_code_clears_the_cart_first(generator):
+    commands = read(generator, "start over. grey beanie and a blue cap, with SAVE10", BEANIE_GREY)
+
+    assert isinstance(commands[0], ClearCart), commands
+    assert any(isinstance(command, AddItems) for command in commands)
+    assert ApplyCode(code="SAVE10") in commands
+
+
+@pytest.mark.parametrize("said", ["all fixed now, place the order", "great, that's right this time - order it"])
+def test_a_yes_said_after_a_fix_is_the_yes(generator, said):
+    assert read(generator, said, TEE_BLUE_M) == [Confirm()]
+
+
+def test_never_mind_leave_it_is_a_no(generator):
+    assert read(generator, "ok never mind, i'll leave it", TEE_BLUE_M) == [Decline()]
+
+
+def test_words_about_something_else_stay_unread(generator):
+    commands = read(generator, "that's the wrong way to spell it lol", TEE_BLUE_M)
+
+    assert not any(isinstance(command, (SetSlot, AddItems, RemoveItem, Confirm)) for command in commands)
+    assert commands and isinstance(commands[0], CannotHandle), commands
