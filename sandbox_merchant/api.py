@@ -247,7 +247,7 @@ def _serve(request: HttpRequest, operation: str, handler: Handler, path_ids: dic
         received_at=timezone.now(),
         accept_language=request.headers.get("Accept-Language", ""),
     )
-    state = {"faults": NO_FAULTS, "replayed": False, "log": entry}
+    state = {"faults": NO_FAULTS, "replayed": False, "log": entry, "idempotency": None}
     try:
         response = _process(request, operation, handler, path_ids, faultable=faultable, state=state)
     except Exception:
@@ -262,13 +262,14 @@ def _serve(request: HttpRequest, operation: str, handler: Handler, path_ids: dic
     if idempotency_key:
         response["Idempotency-Key"] = idempotency_key
     # One write per request: the answered request in one INSERT (or, after a deliberate wait, the UPDATE of the
-    # row written before it).
+    # row written before it), with the answer of the Idempotency-Key it claimed, stored before the client reads it.
     services.received_request_finish(
         entry=entry,
         status=response.status_code,
         faults=state["faults"].names(),
         replayed=state["replayed"],
         duration_ms=round((time.monotonic() - started) * 1000),
+        idempotency=state["idempotency"],
     )
     return response
 
@@ -335,11 +336,15 @@ def _process(
         except SandboxError as error:
             status, payload, headers = _error_response(error, operation)
             if record_id is not None:
-                services.idempotency_complete(record_id=record_id, status=status, body=payload)
+                _answer_keep(state, record_id=record_id, status=status, body=payload)
                 record_id = None
             return _json(status, payload, headers)
         if record_id is not None:
-            services.idempotency_complete(record_id=record_id, status=status, body=payload)
+            if faults.has(FaultKind.TIMEOUT_AFTER_COMMIT):
+                # Stored before the deliberate wait: a retry during it is answered from the record.
+                services.idempotency_complete(record_id=record_id, status=status, body=payload)
+            else:
+                _answer_keep(state, record_id=record_id, status=status, body=payload)
             record_id = None
         if faults.has(FaultKind.TIMEOUT_AFTER_COMMIT):
             # Done and stored; the client that gives up now does not know that it worked.
@@ -353,6 +358,11 @@ def _process(
         if record_id is not None:
             # Reached only when the handler raised something unexpected (a 500): the key is released.
             services.idempotency_abandon(record_id=record_id)
+
+
+def _answer_keep(state: dict, *, record_id: int, status: int, body: dict) -> None:
+    """The claimed key's answer, stored by `_serve` with the request log's row (one statement on PostgreSQL)."""
+    state["idempotency"] = services.IdempotencyAnswer(record_id=record_id, status=status, body=body)
 
 
 def _transport_fault(faults: DrawnFaults, operation: str = "") -> HttpResponse | None:

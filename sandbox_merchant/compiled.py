@@ -227,22 +227,47 @@ def insert(model: type[Model], **values: Any) -> Any:
         return connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
 
 
-def update(model: type[Model], pk: Any, **values: Any) -> int:
-    """UPDATE these columns of the row `pk`; the number of rows changed (0 or 1)."""
-    cache_key = (connection.vendor, ("update", model._meta.label, tuple(values)))
+def _update_statement(model: type[Model], names: tuple[str, ...]) -> _Write:
+    cache_key = (connection.vendor, ("update", model._meta.label, names))
     write = _writes.get(cache_key)
     if write is None:
         quote = connection.ops.quote_name
-        fields = tuple(model._meta.get_field(name) for name in values)
+        fields = tuple(model._meta.get_field(name) for name in names)
         assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
         table, key_column = quote(model._meta.db_table), quote(model._meta.pk.column)
         sql = f"UPDATE {table} SET {assignments} WHERE {key_column} = %s"  # noqa: S608
         write = _writes[cache_key] = _Write(sql=sql, fields=fields, returns_pk=False)
+    return write
+
+
+def _update_params(model: type[Model], write: _Write, pk: Any, values: dict[str, Any]) -> list[Any]:
     params = [field.get_db_prep_save(values[field.name], connection) for field in write.fields]
     params.append(model._meta.pk.get_db_prep_value(pk, connection))
+    return params
+
+
+def update(model: type[Model], pk: Any, **values: Any) -> int:
+    """UPDATE these columns of the row `pk`; the number of rows changed (0 or 1)."""
+    write = _update_statement(model, tuple(values))
     with connection.cursor() as cursor:
-        cursor.execute(write.sql, params)
+        cursor.execute(write.sql, _update_params(model, write, pk, values))
         return cursor.rowcount
+
+
+def update_and_insert(
+    model: type[Model], pk: Any, changes: dict[str, Any], *, insert: type[Model], values: dict[str, Any]
+) -> Any:
+    """`update(model, pk, **changes)` and `insert(insert, **values)` in one statement (PostgreSQL: a data-modifying
+    WITH, so on its own it is one commit, not two); the inserted row's primary key."""
+    changing = _update_statement(model, tuple(changes))
+    inserting = _insert_statement(insert, tuple(values))
+    if not inserting.returns_pk:
+        raise ValueError("update_and_insert needs INSERT … RETURNING (PostgreSQL)")
+    params = _update_params(model, changing, pk, changes)
+    params += [field.get_db_prep_save(values[field.name], connection) for field in inserting.fields]
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH changed AS ({changing.sql}) {inserting.sql}", params)
+        return cursor.fetchone()[0]
 
 
 def create(model: type[M], **values: Any) -> M:

@@ -30,6 +30,7 @@ from django.db.models import F, Model, Sum
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from config.statements import hand_written_sql
 from sandbox_merchant import compiled, selectors
 from sandbox_merchant.errors import (
     CardInvalid,
@@ -154,10 +155,38 @@ def received_request_hold(*, entry: RequestLogEntry) -> None:
         entry.id = compiled.insert(ReceivedRequest, **entry.columns(status=None, faults="", replayed=False))
 
 
+@dataclass(frozen=True)
+class IdempotencyAnswer:
+    """A claimed key's answer, stored with the request log's row (`received_request_finish`)."""
+
+    record_id: int
+    status: int
+    body: dict
+
+
 def received_request_finish(
-    *, entry: RequestLogEntry, status: int, faults: str, replayed: bool, duration_ms: int
+    *,
+    entry: RequestLogEntry,
+    status: int,
+    faults: str,
+    replayed: bool,
+    duration_ms: int,
+    idempotency: IdempotencyAnswer | None = None,
 ) -> None:
+    """The answered request on record, and the answer of the key it claimed (if any) stored: on PostgreSQL in one
+    autocommitted statement (a data-modifying WITH), elsewhere in two."""
     answer = {"status": status, "faults": faults[:200], "replayed": replayed, "duration_ms": duration_ms}
+    if idempotency is not None and entry.id is None and hand_written_sql():
+        entry.id = compiled.update_and_insert(
+            IdempotencyRecord,
+            idempotency.record_id,
+            _idempotency_completion(idempotency),
+            insert=ReceivedRequest,
+            values=entry.columns(**answer),
+        )
+        return
+    if idempotency is not None:
+        idempotency_complete(record_id=idempotency.record_id, status=idempotency.status, body=idempotency.body)
     if entry.id is None:
         entry.id = compiled.insert(ReceivedRequest, **entry.columns(**answer))
     else:
@@ -258,15 +287,18 @@ def idempotency_begin(*, scope: str, key: str, fingerprint: str) -> IdempotencyS
     raise IdempotencyInFlight()
 
 
+def _idempotency_completion(answer: IdempotencyAnswer) -> dict[str, Any]:
+    return {
+        "state": IdempotencyState.COMPLETED,
+        "response_status": answer.status,
+        "response_body": answer.body,
+        "completed_at": timezone.now(),
+    }
+
+
 def idempotency_complete(*, record_id: int, status: int, body: dict) -> None:
-    compiled.update(
-        IdempotencyRecord,
-        record_id,
-        state=IdempotencyState.COMPLETED,
-        response_status=status,
-        response_body=body,
-        completed_at=timezone.now(),
-    )
+    completion = _idempotency_completion(IdempotencyAnswer(record_id=record_id, status=status, body=body))
+    compiled.update(IdempotencyRecord, record_id, **completion)
 
 
 def idempotency_abandon(*, record_id: int) -> None:

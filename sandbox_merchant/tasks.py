@@ -15,7 +15,9 @@ def _backoff_seconds(retries: int) -> float:
     return min(5 * 2**retries, 600) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
 
 
-@shared_task(name="sandbox_merchant.deliver_webhook", bind=True, max_retries=None)
+# ignore_result: the delivery's outcome is its WebhookDelivery row; nobody reads a result, so none is sent to the result
+# backend (a publish no longer subscribes to it, a delivery no longer stores one).
+@shared_task(name="sandbox_merchant.deliver_webhook", bind=True, max_retries=None, ignore_result=True)
 def deliver_webhook(self, delivery_id: str) -> bool:
     if services.webhook_delivery_send(delivery_id=delivery_id):
         return True

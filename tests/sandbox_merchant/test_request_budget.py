@@ -13,6 +13,7 @@ import threading
 import pytest
 from django.db.backends.utils import CursorWrapper
 
+from config.statements import hand_written_sql
 from sandbox_merchant.models import CheckoutLine, Order, ReceivedRequest, SavedItem
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,18 +24,26 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # fault rules that did not exist, the session locked twice, the lines and the variants read apart, the products and
 # the customer read again, a savepoint, a read and a write per saved item, the new order's adjustments and the order
 # itself read back for the answer and the webhook).
+# Then (#15, the twenty-seventh session) a POST's Idempotency-Key answer is stored by the statement that writes its
+# request log row (one data-modifying WITH on PostgreSQL: one statement and one commit fewer per POST): a delegate 5,
+# a complete 13, a create 8, an update 10 (one more each where the hand-written statement does not run: SQLite,
+# DATABASE_HAND_WRITTEN_SQL=0).
 GET_QUERIES = 3
-DELEGATE_QUERIES = 6
-COMPLETE_QUERIES = 14
+DELEGATE_QUERIES = 5
+COMPLETE_QUERIES = 13
 # An add-to-cart turn's two requests: the product (its row, images, variants and the stock others hold: 6, was 7) or
 # the saved items with their products (8, was 9); then a checkout create (9, was 15: the session was written twice,
 # its lines read and deleted before it had any, the product read apart) or an update replacing its line (11, was 14:
 # the session locked twice, the product read apart).
 PRODUCT_QUERIES = 6
 SAVED_PRODUCTS_QUERIES = 8
-CREATE_QUERIES = 9
-UPDATE_QUERIES = 11
+CREATE_QUERIES = 8
+UPDATE_QUERIES = 10
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def _post(budget: int) -> int:
+    return budget if hand_written_sql() else budget + 1
 
 
 @pytest.fixture
@@ -78,8 +87,8 @@ def test_a_placed_orders_three_requests_stay_within_their_query_budgets(sandbox_
     assert body["status"] == "completed" and body["order"]["id"] == order.id
     assert SavedItem.objects.filter(customer_id=order.customer_id, kind="purchased").exists()
     assert len(get_sql) <= GET_QUERIES, "\n".join(get_sql)
-    assert len(delegate_sql) <= DELEGATE_QUERIES, "\n".join(delegate_sql)
-    assert len(complete_sql) <= COMPLETE_QUERIES, "\n".join(complete_sql)
+    assert len(delegate_sql) <= _post(DELEGATE_QUERIES), "\n".join(delegate_sql)
+    assert len(complete_sql) <= _post(COMPLETE_QUERIES), "\n".join(complete_sql)
 
 
 def test_an_add_to_cart_turns_requests_stay_within_their_query_budgets(sandbox_merchant, server_statements):
@@ -113,5 +122,5 @@ def test_an_add_to_cart_turns_requests_stay_within_their_query_budgets(sandbox_m
     ]
     assert len(product_sql) <= PRODUCT_QUERIES, "\n".join(product_sql)
     assert len(saved_sql) <= SAVED_PRODUCTS_QUERIES, "\n".join(saved_sql)
-    assert len(create_sql) <= CREATE_QUERIES, "\n".join(create_sql)
-    assert len(update_sql) <= UPDATE_QUERIES, "\n".join(update_sql)
+    assert len(create_sql) <= _post(CREATE_QUERIES), "\n".join(create_sql)
+    assert len(update_sql) <= _post(UPDATE_QUERIES), "\n".join(update_sql)
