@@ -18,6 +18,8 @@ from ordering.agent.commands import (
     Decline,
     DialogueContext,
     Human,
+    Option,
+    PendingQuestion,
     RemoveItem,
     SetSlot,
     ShowCart,
@@ -197,3 +199,120 @@ def test_words_about_something_else_stay_unread(generator):
 
     assert not any(isinstance(command, (SetSlot, AddItems, RemoveItem, Confirm)) for command in commands)
     assert commands and isinstance(commands[0], CannotHandle), commands
+
+
+def test_each_line_named_again_with_its_fix_changes_that_line(generator):
+    tee_and_shorts = _at_preview(
+        _line("var_tech_tee_black_s", "prod_tech_tee", "black", "S"),
+        _line("var_run_shorts_blue_s", "prod_run_shorts", "blue", "S"),
+    )
+
+    for said in ("sorry, my mistake - tee orange L, shorts black L", "no, tee orange L and shorts black L"):
+        commands = read(generator, said, tee_and_shorts)
+
+        assert not any(isinstance(command, AddItems) for command in commands), commands
+        assert sorted((c.target.variant_id, c.slot, c.value) for c in commands) == [
+            ("var_run_shorts_blue_s", "colour", "black"),
+            ("var_run_shorts_blue_s", "size", "L"),
+            ("var_tech_tee_black_s", "colour", "orange"),
+            ("var_tech_tee_black_s", "size", "L"),
+        ], said
+    # asking for more of them is no fix
+    more = read(generator, "and another tee orange L please, no rush", tee_and_shorts)
+    assert any(isinstance(command, AddItems) for command in more), more
+
+
+def test_a_size_put_right_beside_a_colour_answer_is_kept(generator):
+    asked = DialogueContext(
+        pending=PendingQuestion(
+            slot="colour",
+            product_id="prod_trail_blazer",
+            title="Trail Blazer",
+            options=(Option(value="green", label="green"), Option(value="black", label="black")),
+        )
+    )
+
+    commands = read(generator, "black - oh and sorry, 44 not 45", asked)
+
+    assert [(c.slot, c.value) for c in commands if isinstance(c, SetSlot)] == [("colour", "black"), ("size", "44")]
+
+
+def test_a_count_made_of_the_other_thing_beside_an_answer_is_its_count(generator):
+    asked = DialogueContext(
+        pending=PendingQuestion(
+            slot="size",
+            product_id="prod_tech_tee",
+            title="Tech Running Tee",
+            options=(Option(value="M", label="M"), Option(value="L", label="L")),
+        )
+    )
+
+    commands = read(generator, "tee in M, white cap. actually make it 3 caps", asked)
+
+    (added,) = [command for command in commands if isinstance(command, AddItems)]
+    assert [(item.product_ids, item.quantity) for item in added.items] == [(("prod_run_cap",), 3)]
+
+
+@pytest.mark.parametrize(
+    "said", ["and a 43 too", "oh, i need a 43 as well", "no, the 41 is my wife's - i need a 43 too"]
+)
+def test_one_more_in_another_size_is_one_more_never_the_line_changed(generator, said):
+    # "and a 40 too" changed the pair in the cart to a 40
+    shoes_and_socks = _at_preview(
+        _line("var_trail_blazer_green_41", "prod_trail_blazer", "green", "41"),
+        _line("var_run_socks_black_m", "prod_run_socks", "black", "M"),
+    )
+
+    commands = read(generator, said, shoes_and_socks)
+
+    assert len(commands) == 1 and isinstance(commands[0], AddItems), commands
+    assert [(i.product_ids, i.colour, i.size, i.quantity) for i in commands[0].items] == [
+        (("prod_trail_blazer",), "green", "43", 1)
+    ]
+
+
+def test_one_thing_of_a_list_made_other_at_its_end_is_that_thing_changed(generator):
+    commands = read(generator, "3 white cotton tees in S and 1 black in M... actually make the black one L")
+
+    assert len(commands) == 1 and isinstance(commands[0], AddItems), commands
+    assert [(i.colour, i.size, i.quantity) for i in commands[0].items] == [("white", "S", 3), ("black", "L", 1)]
+
+
+def test_not_the_card_is_about_the_card_never_the_things_colour(generator):
+    # "not the visa, the other one" changed the mat's colour, and the yes after it ordered a blue mat
+    mat = _at_preview(_line("var_yoga_mat_purple", "prod_yoga_mat", "purple", None))
+
+    commands = read(generator, "not the visa, the other one", mat)
+
+    assert not any(isinstance(command, (SetSlot, AddItems, RemoveItem)) for command in commands), commands
+
+
+def test_an_answer_then_a_line_put_right_is_both(generator):
+    # a search for every word of it, or the S given to the shoes asked about
+    asked = DialogueContext(
+        cart=(_line("var_run_socks_black_m", "prod_run_socks", "black", "M"),),
+        pending=PendingQuestion(
+            slot="size",
+            product_id="prod_canvas_low",
+            title="Canvas Low",
+            options=(Option(value="42", label="42"), Option(value="43", label="43")),
+        ),
+    )
+
+    commands = read(generator, "43 for the canvas ones - oh and the socks should be L", asked)
+
+    assert commands[0] == SetSlot(slot="size", value="43"), commands
+    assert [(c.slot, c.value, c.target.variant_id) for c in commands[1:]] == [("size", "L", "var_run_socks_black_m")]
+
+
+def test_a_line_said_to_stay_as_it_was_is_kept_so(generator):
+    # read as thanks
+    cap_blue = _at_preview(
+        _line("var_run_cap_blue", "prod_run_cap", "blue", None),
+        _line("var_beanie_red", "prod_beanie", "red", None),
+    )
+
+    (command,) = read(generator, "the cap stays white", cap_blue)
+
+    assert isinstance(command, SetSlot) and (command.slot, command.value) == ("colour", "white")
+    assert command.target is not None and command.target.variant_id == "var_run_cap_blue"

@@ -3630,16 +3630,64 @@ def _edit_clauses(text: str) -> str:
     return "".join(out) + text[last:]
 
 
+# "the cap stays white", "my tee can stay black"
+_STAYS = rx.compile(
+    r"(?i)(?:(?:and|no|sorry|oh|but)[\s,]+)*(?:the|my|his|her)\s+(?P<thing>[a-z]+)\s+"
+    r"(?:stays|stay|remains|can stay|should stay)\s+"
+    r"(?P<value>[a-z]+|\d{2})\b"
+)
+# "..., and the socks should be S": a change of a line said after an answer
+_THEN_A_LINE = rx.compile(
+    r"(?i)(?:[,.;]+\s*|\s+-+\s+)(?:(?:and|oh and|also|plus|but)\s+)?"
+    r"(?=(?:the|my|his|her)\s+[a-z]+\s+(?:should|needs? to|has to|must)\s+be\b)"
+)
+# "... actually make the orange one L too": one thing of the list, by its colour or size, made another
+_MAKE_THE_ONE = rx.compile(
+    r"(?i)[\s,.;:!-]+(?:(?:actually|no|sorry|wait|oh|oops|and)[\s,]+)*make\s+the\s+(?P<which>[a-z0-9]+)\s+"
+    r"(?:one|ones|pair|tee|cap|hoodie)\s+(?:an?\s+|size\s+|in\s+)?(?P<value>\d{2}|xs|s|m|l|xl|xxl|[a-z]+)"
+    r"(?:\s+(?:too|as well|instead|please|pls))*\s*[.!]*$"
+)
+# "and a 40 too", "i need a 40 as well": one more in another size
+_ONE_MORE_IN_A_SIZE = rx.compile(
+    r"(?:(?:i|we|he|she)\s+(?:need|want|would like|'d like|also need|also want)\s+)?(?:an?|one|another)\s+"
+    r"(?:pair\s+)?(?:in\s+)?(?:(?:a\s+)?size\s+)?(?P<size>\d{2}|xs|s|m|l|xl|xxl)\s+(?:too|as well|also)"
+)
 # "wife wants grey too, not navy": a colour said in place of another
 _NEW_NOT_OLD = rx.compile(
     r"\b(?P<new>[a-z]+)(?:\s+(?:too|as well|instead))?\s*,?\s+not\s+(?:the\s+)?(?P<old>[a-z]+)\s*[.!]*$"
 )
 # "the 42 was for my son", "i'm the 44", "mine's the blue": a line's value said with whom it is for
 _OWNERS_SAID = rx.compile(
-    r"\bthe\s+(?P<value>[a-z]+|\d{2})\s+(?:ones?\s+|pair\s+)?(?:was|is|were|are)\s+(?:meant\s+)?for\s+"
-    r"(?:me|him|her|them|(?:my|his|her|our|the)\s+\w+)"
+    r"\bthe\s+(?P<value>[a-z]+|\d{2})\s+(?:ones?\s+|pair\s+)?(?:was|is|were|are)\s+(?:(?:meant\s+)?for\s+"
+    r"(?:me|him|her|them|(?:my|his|her|our|the)\s+\w+)|(?:my|his|her|our)\s+\w+'?s|mine|his|hers|theirs)"
     r"|\b(?:i'?m|im|i am|mine'?s|mine is|mine was|he'?s|she'?s)\s+the\s+(?P<value2>[a-z]+|\d{2})\b"
 )
+
+
+_MADE_IT = rx.compile(r"\bmake\s+(?:it|that|them)\s+(?P<count>[1-9]|two|three|four|five|six)\s+(?P<thing>[a-z]+)\b")
+_FIX_CUE = rx.compile(r"(?i)\b(?:wrong|sorry|oops|meant|actually|should be|not|no|nope|mistake|mixed)\b")
+_MORE_CUE = rx.compile(r"(?i)\b(?:more|another|extra|too|also|as well|add|plus|again|same)\b")
+
+
+_SIZE_NOT_SIZE = rx.compile(
+    r"(?i)\b(?P<new>\d{2}|xxs|xs|s|m|l|xl|xxl)\s+not\s+(?:an?\s+)?(?P<old>\d{2}|xxs|xs|s|m|l|xl|xxl)\b"
+)
+
+
+def _size_fixed_beside_an_answer(text: str, context: DialogueContext, commands: list[Command]) -> list[Command]:
+    """ "grey, and sorry, 42 not 43" to the colour question of a pair said in 43: the colour, and the size put right
+    (the 42 was dropped, and the 43 ordered)."""
+    if context.pending is None or context.pending.slot != "colour" or not commands:
+        return commands
+    if not all(isinstance(command, (SetSlot, Select)) for command in commands) or any(
+        isinstance(command, SetSlot) and command.slot in ("size", "quantity") for command in commands
+    ):
+        return commands
+    said = _SIZE_NOT_SIZE.search(text)
+    if said is None or said["new"].lower() == said["old"].lower():
+        return commands
+    new = normalize_clothing(said["new"]) or said["new"]
+    return [*commands, SetSlot(slot="size", value=new.upper() if not new.isdigit() else new, correction=True)]
 
 
 def _pairs_said_the_other_way(text: str, context: DialogueContext, commands: list[Command]) -> list[Command]:
@@ -3801,6 +3849,9 @@ class OfflineGenerator:
         commands = self._generate(text=text, context=context)
         commands = self._aimed_by_the_value_replaced(text, context, commands)
         commands = _pairs_said_the_other_way(text, context, commands)
+        commands = self._lines_said_again_as_a_fix(text, context, commands)
+        commands = _size_fixed_beside_an_answer(text, context, commands)
+        commands = self._count_made_of_a_thing_added(text, context, commands)
         commands = self._without_filler_not_understood(commands)
         commands = self._one_each_of_different_things(text, commands)
         # what was not understood is quoted as the customer typed it: the reader's own rewrites ("40 me" read as "40 for
@@ -4066,6 +4117,21 @@ class OfflineGenerator:
         blamed = self._blamed(text, context)
         if blamed is not None:
             return blamed
+        stays = _STAYS.fullmatch(text.strip(" .!")) if context.cart else None
+        if stays is not None and (colour_of(stays["value"].lower()) or normalize_clothing(stays["value"])):
+            # "the cap stays white" after the cap was made blue: the cap kept (back to) white (read as thanks)
+            text = f"keep the {stays['thing']} {stays['value']}"
+        answered = self._answer_then_a_line_changed(text, context)
+        if answered is not None:
+            return answered
+        made = _MAKE_THE_ONE.search(text)
+        if made is not None and made.start() > 0:
+            remade = self._list_with_one_made_other(text[: made.start()], made, context)
+            if remade is not None:
+                return remade
+        one_more = self._one_more_in_a_size(text.lower(), context) if context.cart else None
+        if one_more is not None:
+            return one_more
         if context.cart and len(context.cart) >= 2 and _OWNERS_SAID.search(text.lower()):
             kept = self._owners_said_of_lines(text.lower(), context)
             if kept is not None:
@@ -4268,6 +4334,70 @@ class OfflineGenerator:
             return [Preview()]
         return commands
 
+    def _lines_said_again_as_a_fix(self, text: str, context: DialogueContext, commands: list[Command]) -> list[Command]:
+        """ "both wrong, sorry - tee blue M, shorts black M", "sorry, my mistake - tee orange L, shorts black L" at a
+        preview of a tee and shorts: each line named again with its fix is that line changed (two more lines were added
+        beside the wrong ones, or only the tee was changed). Only with words that say a mistake, never with words that
+        ask for more, and only when each thing named is one line of the cart."""
+        if not context.awaiting_confirmation or not _FIX_CUE.search(text) or _MORE_CUE.search(text):
+            return commands
+        if len(commands) == 1 and isinstance(commands[0], AddItems):
+            items = commands[0].items
+        elif len(context.cart) >= 2 and all(
+            isinstance(command, SetSlot) and command.slot in ("colour", "size") and command.target is not None
+            for command in commands
+        ):
+            alone = self.generate(text=text, context=DialogueContext())
+            if len(alone) != 1 or not isinstance(alone[0], AddItems) or len(alone[0].items) < 2:
+                return commands
+            items = alone[0].items
+        else:
+            return commands
+        changes: list[Command] = []
+        named: set[str] = set()
+        for item in items:
+            lines = [line for line in context.cart if (line.product_id,) == item.product_ids]
+            if (
+                len(lines) != 1
+                or item.quantity is not None
+                or item.saved
+                or item.person
+                or not (item.colour or item.size)
+            ):
+                return commands
+            line = lines[0]
+            named.add(line.variant_id)
+            if item.colour and item.colour.lower() != (line.colour or "").lower():
+                changes.append(SetSlot(slot="colour", value=item.colour, target=_line_target(line), correction=True))
+            if item.size and item.size.upper() != (line.size or "").upper():
+                changes.append(SetSlot(slot="size", value=item.size, target=_line_target(line), correction=True))
+        targeted = {
+            command.target.variant_id for command in commands if isinstance(command, SetSlot) and command.target
+        }
+        changed = {command.target.variant_id for command in changes if isinstance(command, SetSlot) and command.target}
+        if len(named) != len(items) or (targeted and not targeted < changed):
+            return commands
+        return changes or commands
+
+    def _count_made_of_a_thing_added(
+        self, text: str, context: DialogueContext, commands: list[Command]
+    ) -> list[Command]:
+        """ "gloves L, red beanie. actually make it 2 beanies" to the gloves' size question: the beanie added is two
+        (the count was lost with the answer, and one beanie was ordered)."""
+        if context.pending is None:
+            return commands
+        adds = [command for command in commands if isinstance(command, AddItems)]
+        said = _MADE_IT.search(text.lower())
+        if said is None or len(adds) != 1 or len(adds[0].items) != 1 or adds[0].items[0].quantity is not None:
+            return commands
+        item = adds[0].items[0]
+        count = parse_quantity([said["count"]])[0]
+        named = set(self.lexicon.find(singular(said["thing"])).product_ids)
+        if not count or len(item.product_ids) != 1 or item.product_ids[0] not in named:
+            return commands
+        counted = AddItems(items=(replace(item, quantity=count),))
+        return [counted if command is adds[0] else command for command in commands]
+
     def _aimed_by_the_value_replaced(
         self, text: str, context: DialogueContext, commands: list[Command]
     ) -> list[Command]:
@@ -4312,6 +4442,15 @@ class OfflineGenerator:
         blame = blame_read(text)
         if blame is None or not blame.core:
             return None
+        for word in blame.wrong:
+            if not (
+                word.isdigit()
+                or colour_of(word)
+                or normalize_clothing(word)
+                or self.lexicon.find(normalize(word)).product_ids
+            ):
+                # "not the visa, the other one": a card, not a thing of the cart (the mat's colour was changed)
+                return None
         commands = self.generate(text=blame.core, context=context)
         if not commands or any(isinstance(command, (CannotHandle, Search, ProductQuestion)) for command in commands):
             return None
@@ -4353,6 +4492,77 @@ class OfflineGenerator:
                     for command in commands
                 ]  # fmt: skip
         return commands
+
+    def _answer_then_a_line_changed(self, text: str, context: DialogueContext) -> list[Command] | None:
+        """ "41 for the shoes, and the socks should be S sorry" to the shoes' size question with socks in the cart: the
+        answer, then the change of the line named (a search for every word, or the S given to the shoes). None unless
+        the first part is an answer and the second a change of one line of the cart."""
+        if context.pending is None or not context.cart:
+            return None
+        split = _THEN_A_LINE.search(text)
+        if split is None or split.start() == 0:
+            return None
+        answer = self.generate(text=text[: split.start()], context=context)
+        if not answer or not all(isinstance(command, (SetSlot, Select)) for command in answer):
+            return None
+        change = self.generate(text=text[split.end() :], context=replace(context, pending=None))
+        if not change or not all(isinstance(command, SetSlot) and command.target is not None for command in change):
+            return None
+        return [*answer, *change]
+
+    def _list_with_one_made_other(
+        self, before: str, made: re.Match[str], context: DialogueContext
+    ) -> list[Command] | None:
+        """ "2 black L and 1 orange M... actually make the orange one L too": the list said before, with the one thing
+        named by its colour (or size) made what is said after (the orange M was ordered, or an orange L came beside
+        it). None unless the part before is a list with exactly one thing so named."""
+        commands = self.generate(text=before, context=context)
+        if len(commands) != 1 or not isinstance(commands[0], AddItems):
+            return None
+        which, value = made["which"].lower(), made["value"].lower()
+        colour = colour_of(which)
+        size = normalize_clothing(which) or (which if which.isdigit() else None)
+        named = [
+            index
+            for index, item in enumerate(commands[0].items)
+            if (colour and (item.colour or "").lower() == colour)
+            or (size and (item.size or "").upper() == size.upper())
+        ]
+        if len(named) != 1:
+            return None
+        new_colour = colour_of(value)
+        new_size = normalize_clothing(value) or (value if value.isdigit() else None)
+        item = commands[0].items[named[0]]
+        if new_colour:
+            item = replace(item, colour=new_colour)
+        elif new_size:
+            item = replace(item, size=new_size.upper() if not new_size.isdigit() else new_size)
+        else:
+            return None
+        items = list(commands[0].items)
+        items[named[0]] = item
+        return [AddItems(items=tuple(items))]
+
+    def _one_more_in_a_size(self, said: str, context: DialogueContext) -> list[Command] | None:
+        """ "and a 40 too", "no no, the 42 was for my son - i need a 40 too" with one pair in the cart: one more pair of
+        them in that size (the 42 became a 40, or nothing was understood). None unless exactly one line of the cart is
+        in that kind of size."""
+        rest = _OWNERS_SAID.sub(" ", said)
+        rest = rx.sub(r"^(?:\W*(?:no+|nope|oh|ah|wait|sorry|and|plus|also)\b)+", " ", rest)
+        match = _ONE_MORE_IN_A_SIZE.fullmatch(rx.sub(r"\s+", " ", rest).strip(" ,.;:!-"))
+        if match is None:
+            return None
+        size = match["size"]
+        shoe = size.isdigit()
+        if shoe and int(size) not in EU_SHOE_RANGE:
+            return None
+        wanted = size if shoe else normalize_clothing(size)
+        lines = [line for line in context.cart if line.size and line.size.isdigit() == shoe]
+        if not wanted or len(lines) != 1 or (lines[0].size or "").upper() == wanted.upper():
+            return None
+        line = lines[0]
+        item = ItemSpec(product_ids=(line.product_id,), colour=line.colour, size=wanted, quantity=1)
+        return [AddItems(items=(item,))]
 
     def _owners_said_of_lines(self, said: str, context: DialogueContext) -> list[Command] | None:
         """ "no no, the 42 was for my son, i'm the 44" with a 42 and a 44 in the cart: who each line is for, said the
