@@ -1237,7 +1237,8 @@ def vault_token_create(*, request: DelegatePaymentRequest) -> VaultToken:
             param=request.vault_reference_param,
             code="not_found",
         )
-    return VaultToken.objects.create(
+    return compiled.create(
+        VaultToken,
         id=_new_id("vt"),
         card=card,
         max_amount=request.max_amount,
