@@ -316,3 +316,16 @@ def test_a_line_said_to_stay_as_it_was_is_kept_so(generator):
 
     assert isinstance(command, SetSlot) and (command.slot, command.value) == ("colour", "white")
     assert command.target is not None and command.target.variant_id == "var_run_cap_blue"
+
+
+def test_a_sound_of_delight_before_the_yes_is_no_thing_to_find(generator):
+    # it searched for "aw"
+    assert read(generator, "aww brilliant, she'll love it. order please", TEE_BLUE_M) == [Confirm()]
+
+
+@pytest.mark.parametrize("said", ["a rain jacket for cycling to work", "gloves for riding to the office"])
+def test_how_one_gets_to_work_is_no_address(generator, said):
+    commands = read(generator, said)
+
+    assert not any(isinstance(command, ChooseAddress) for command in commands), commands
+    assert isinstance(commands[0], AddItems), commands

@@ -3040,7 +3040,8 @@ ADDRESS = _rx(
     # went to Home); "a hoodie to wear to work", "shoes to walk to work in" are no address
     r"|(?<=[a-z0-9] )(?<!wear )(?<!wearing )(?<!go )(?<!going )(?<!walk )(?<!walking )(?<!run )(?<!running )"
     r"(?<!ride )(?<!cycle )(?<!commute )(?<!bike )(?<!way )(?<!back )(?<!use )(?<!travel )"
-    r"(?<!take )(?<!bring )(?<!carry )"
+    r"(?<!take )(?<!bring )(?<!carry )(?<!cycling )(?<!biking )(?<!driving )(?<!riding )(?<!jogging )"
+    r"(?<!commuting )(?<!travelling )(?<!traveling )(?<!skating )(?<!scooting )(?<!drive )(?<!jog )"
     r"to\s+(?:my\s+|our\s+)?(home|work|the office|office)\b(?!\s+(?:out|on|in|with|for|at|and back)\b)"
     # "ship a grey beanie to my parents house": a place of the customer's named after the item (a saved one, or
     # refused with the saved ones named; it went Home without a word)
@@ -3056,6 +3057,7 @@ TOWN_ADDRESS = _rx(
     r"\b(?:send|ship|deliver|post)\w*\b.*?(?P<to>\bto\s+(?:the|my)\s+(?P<place>[a-z][a-z ]{2,30}?)\s+(?:one|address))\b"
 )
 ADDRESS_CHANGE = _rx(r"\b(?:actually|no|nope|sorry|wait|i mean|i meant|rather|on second thought|hmm|nah)\b")
+DELIGHT_FIRST = _rx(r"^\s*(?:a+w+|yay+|ooh+|woo+(?:hoo+)?)\b[\s,!.]+(?=\w)")
 INTERJECTIONS = frozenset(_words("oh ah uh um umm hmm erm er well so ok okay wait"))
 NOT_THIS_ADDRESS = _rx(
     r"\bnot\s+(?:to\s+|at\s+)?(?:my\s+|the\s+)?(?:home|work|office)(?:\s+address)?\b"
@@ -3844,6 +3846,8 @@ class OfflineGenerator:
         # No product, size, colour or code is 40 letters long: a run that long is dropped before reading (one word of
         # 2,000 letters took the reader's patterns 40 s and held a worker; every other message reads in milliseconds)
         text = LONG_RUN.sub(" ", text)
+        # "aw perfect, he'll love them. order please": a sound of delight first is no thing to find (it searched "aw")
+        text = DELIGHT_FIRST.sub("", text)
         if not text.strip():
             return [CannotHandle(text="", reason="not understood")]
         commands = self._generate(text=text, context=context)
