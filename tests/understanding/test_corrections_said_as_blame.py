@@ -329,3 +329,12 @@ def test_how_one_gets_to_work_is_no_address(generator, said):
 
     assert not any(isinstance(command, ChooseAddress) for command in commands), commands
     assert isinstance(commands[0], AddItems), commands
+
+
+def test_one_more_in_another_size_said_politely_is_still_one_more(generator):
+    # "and a 43 too please" changed the 41 in the cart to a 43, and the yes ordered the 43 alone
+    pair = _at_preview(_line("var_trail_blazer_green_41", "prod_trail_blazer", "green", "41"))
+
+    (command,) = read(generator, "and a 43 too please", pair)
+
+    assert isinstance(command, AddItems) and [(i.size, i.quantity) for i in command.items] == [("43", 1)]

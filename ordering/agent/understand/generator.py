@@ -3653,6 +3653,7 @@ _MAKE_THE_ONE = rx.compile(
 _ONE_MORE_IN_A_SIZE = rx.compile(
     r"(?:(?:i|we|he|she)\s+(?:need|want|would like|'d like|also need|also want)\s+)?(?:an?|one|another)\s+"
     r"(?:pair\s+)?(?:in\s+)?(?:(?:a\s+)?size\s+)?(?P<size>\d{2}|xs|s|m|l|xl|xxl)\s+(?:too|as well|also)"
+    r"(?:\s+(?:please|pls|thanks|thank you|then))*"
 )
 # "wife wants grey too, not navy": a colour said in place of another
 _NEW_NOT_OLD = rx.compile(
