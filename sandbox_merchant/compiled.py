@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from django.db import connection
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=Model)
 
@@ -63,6 +64,9 @@ class Compiled:
     # For a select_related query: the main model's column span and attnames, and the ORM's populators of its related
     # instances (stateless: they read each row by position), as `ModelIterable` builds them per query.
     joined: tuple[int, int, tuple[str, ...], tuple[Any, ...]] | None = None
+    # A locking read (`select_for_update`): refused outside a transaction, as the ORM refuses it, since its lock
+    # would end with the statement.
+    locks: bool = False
 
     def convert(self, row: tuple) -> tuple | list:
         if not self.converters:
@@ -144,6 +148,7 @@ def statement(key: Hashable, build: Callable[[], QuerySet], names: Iterable[str]
         converters=converters,
         attnames=attnames if plain and attnames == own_columns else None,
         joined=joined,
+        locks=bool(queryset.query.select_for_update) and connection.features.has_select_for_update,
     )
     if len(_compiled) < MAX_STATEMENTS:
         _compiled[cache_key] = found
@@ -153,6 +158,8 @@ def statement(key: Hashable, build: Callable[[], QuerySet], names: Iterable[str]
 def rows(model: type[M], key: Hashable, build: Callable[[], QuerySet[M]], **values: Any) -> list[M]:
     """The rows `build()` would read, as model instances, with `values` in its placeholders."""
     compiled = statement(key, build, values)
+    if compiled.locks and connection.get_autocommit() and connection.features.supports_transactions:
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
     if compiled.joined is not None:
         start, end, init_list, populators = compiled.joined
         with connection.cursor() as cursor:

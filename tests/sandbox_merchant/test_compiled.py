@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -185,3 +186,20 @@ def test_create_and_save_write_what_the_orms_create_and_save_write():
     assert len(queries.captured_queries) == 1
     assert (again.status, again.messages) == ("completed", [{"type": "info", "code": "x", "content": "y"}])
     assert again.updated_at > before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_compiled_locking_read_is_refused_outside_a_transaction_as_the_orm_refuses_it():
+    def locked():
+        return compiled.rows(
+            Customer,
+            "test-customer-lock",
+            lambda: Customer.objects.select_for_update().filter(id=compiled.text("id")).order_by(),
+            id="cus_locked",
+        )
+
+    with transaction.atomic():
+        assert locked() == []  # built and run inside one
+    if connection.features.has_select_for_update:
+        with pytest.raises(TransactionManagementError):
+            locked()  # its lock would end with the statement
