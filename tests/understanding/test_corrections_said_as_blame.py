@@ -338,3 +338,34 @@ def test_one_more_in_another_size_said_politely_is_still_one_more(generator):
     (command,) = read(generator, "and a 43 too please", pair)
 
     assert isinstance(command, AddItems) and [(i.size, i.quantity) for i in command.items] == [("43", 1)]
+
+
+def test_a_colour_of_ones_then_is_the_pair_in_that_colour_not_a_second_pair(generator):
+    pair = _at_preview(_line("var_tempo_racer_red_44", "prod_tempo_racer", "red", "44"))
+
+    (command,) = read(generator, "ok, white ones instead", pair)
+
+    assert isinstance(command, SetSlot) and (command.slot, command.value) == ("colour", "white"), command
+    # one more said is one more
+    assert isinstance(read(generator, "white ones too please", pair)[0], AddItems)
+
+
+def test_clear_that_out_is_never_the_colour_clear(generator):
+    pair = _at_preview(_line("var_street_high_red_41", "prod_street_high", "red", "41"))
+
+    commands = read(generator, "clear that out, i'll have the white ones in 42 instead", pair)
+
+    assert sorted((c.slot, c.value) for c in commands if isinstance(c, SetSlot)) == [
+        ("colour", "white"),
+        ("size", "42"),
+    ]
+    assert read(generator, "clear it all, a blue cap please", pair)[0] == ClearCart()
+
+
+def test_revert_that_with_the_value_is_that_value(generator):
+    pack = _at_preview(_line("var_day_pack_blue", "prod_day_pack", "blue", None))
+
+    (command,) = read(generator, "hmm revert that, black", pack)
+
+    assert isinstance(command, SetSlot) and (command.slot, command.value) == ("colour", "black")
+    assert read(generator, "nice, that's what i meant - order it", pack) == [Confirm()]

@@ -53,6 +53,8 @@ _NOT_THE = rx.compile(
 )
 # "... is what i asked for", "... is what i wanted"
 _IS_WHAT_WANTED = rx.compile(rf"\s+(?:is|are|was|were)\s+what\s+{_WANTED}\b.*$")
+# "nah revert that, black", "undo that - navy"
+_REVERT = rx.compile(rf"^{_LEAD}(?:revert|reverse)\s+(?:that|it)(?:\s+back)?\s*[,.;:!-]+\s*(?:to\s+)?")
 # "i meant the beanie should change, not the cap - ...": which line was meant, then the values
 _MEANT_OTHER = rx.compile(
     rf"^{_LEAD}(?:i\s+)?meant\s+(?:the\s+|my\s+)?[a-z]+\s+(?:should|to)\s+(?:change|be changed|be the one)"
@@ -140,6 +142,10 @@ def blame_read(text: str) -> Blame | None:
     match = _WAS_RIGHT.match(said)
     if match is not None and (new := _count(match["new"])) is not None:
         return Blame(core=f"make it {new}", slot="quantity")
+    match = _REVERT.match(said)
+    if match is not None and said[match.end() :].strip():
+        # "nah revert that, black": the value gone back to
+        return Blame(core=_tidy(said[match.end() :]))
     match = _MEANT_OTHER.match(said)
     if match is not None and said[match.end() :].strip():
         # "sorry, i meant the beanie should change, not the cap - cap white, beanie grey": the values after the dash

@@ -357,6 +357,7 @@ ASSENT = (
     # after a fix: "all fixed now, go ahead and order", "good, thats right this time - send it"
     "all fixed now", "all fixed", "fixed now", "that is fixed", "that is fixed now", "that is right this time",
     "right this time", "that is correct this time", "correct this time", "that is better now",
+    "that is what i meant", "that is what i meant now", "much better", "that is much better",
 )  # fmt: skip
 PEOPLE_SAID_BACK = _rx(
     r"\b(?:that is|thats)\s+(?:me|us)\s+and\s+(?:both\s+|all\s+|the\s+|my\s+|our\s+)*(?:two\s+|2\s+|three\s+|3\s+)?(?:"
@@ -3057,6 +3058,10 @@ TOWN_ADDRESS = _rx(
     r"\b(?:send|ship|deliver|post)\w*\b.*?(?P<to>\bto\s+(?:the|my)\s+(?P<place>[a-z][a-z ]{2,30}?)\s+(?:one|address))\b"
 )
 ADDRESS_CHANGE = _rx(r"\b(?:actually|no|nope|sorry|wait|i mean|i meant|rather|on second thought|hmm|nah)\b")
+CLEAR_IT_OUT = _rx(
+    r"^\s*clear\s+(?:that|it|this|them|everything|it all|that all|all that)(?:\s+out)?(?:\s+(?:please|pls))?"
+    r"\s*[,.;!-]+\s*(?=\w)"
+)
 DELIGHT_FIRST = _rx(r"^\s*(?:a+w+|yay+|ooh+|woo+(?:hoo+)?)\b[\s,!.]+(?=\w)")
 INTERJECTIONS = frozenset(_words("oh ah uh um umm hmm erm er well so ok okay wait"))
 NOT_THIS_ADDRESS = _rx(
@@ -3672,6 +3677,32 @@ _FIX_CUE = rx.compile(r"(?i)\b(?:wrong|sorry|oops|meant|actually|should be|not|n
 _MORE_CUE = rx.compile(r"(?i)\b(?:more|another|extra|too|also|as well|add|plus|again|same)\b")
 
 
+_COLOUR_ONES = rx.compile(
+    r"(?i)^(?:(?:ok|okay|oh|hmm|sorry|actually|nah|no|right|fine)\W+)*(?P<colour>[a-z]+)\s+(?:ones?|pair)"
+    r"(?:\s+(?:then|instead|please|pls|after all))*\W*$"
+)
+
+
+def _colour_ones_instead(text: str, context: DialogueContext, commands: list[Command]) -> list[Command]:
+    """ "white ones then" at a preview of red Tempo Racers: those in white, not a second pair beside the red ("the
+    white ones then" was read so; without "the" it added a pair)."""
+    said = _COLOUR_ONES.match(text.strip())
+    if (
+        said is None
+        or not context.awaiting_confirmation
+        or len(commands) != 1
+        or not isinstance(commands[0], AddItems)
+        or len(commands[0].items) != 1
+    ):
+        return commands
+    item = commands[0].items[0]
+    colour = colour_of(said["colour"].lower())
+    lines = [line for line in context.cart if (line.product_id,) == item.product_ids]
+    if not colour or item.quantity is not None or len(lines) != 1 or (lines[0].colour or "").lower() == colour:
+        return commands
+    return [SetSlot(slot="colour", value=colour, target=_line_target(lines[0]), correction=True)]
+
+
 _SIZE_NOT_SIZE = rx.compile(
     r"(?i)\b(?P<new>\d{2}|xxs|xs|s|m|l|xl|xxl)\s+not\s+(?:an?\s+)?(?P<old>\d{2}|xxs|xs|s|m|l|xl|xxl)\b"
 )
@@ -3855,6 +3886,7 @@ class OfflineGenerator:
         commands = self._aimed_by_the_value_replaced(text, context, commands)
         commands = _pairs_said_the_other_way(text, context, commands)
         commands = self._lines_said_again_as_a_fix(text, context, commands)
+        commands = _colour_ones_instead(text, context, commands)
         commands = _size_fixed_beside_an_answer(text, context, commands)
         commands = self._count_made_of_a_thing_added(text, context, commands)
         commands = self._without_filler_not_understood(commands)
@@ -4103,6 +4135,16 @@ class OfflineGenerator:
             )
             if counted is not None and parse_quantity([counted["count"].lower()])[0] == len(context.cart):
                 text = text[: counted.start()] + "order them all" + text[counted.end() :]
+        cleared = CLEAR_IT_OUT.match(text) if context.cart and context.pending is None else None
+        if cleared is not None:
+            # "clear that out please, i want the white ones in 40 instead": not a colour "clear" (it asked which colour,
+            # as the shoes come in no clear); what follows changes the one line, or comes in its place
+            rest = self._generate(text=text[cleared.end() :], context=context)
+            if rest and all(isinstance(command, SetSlot) and command.slot in ("colour", "size") for command in rest):
+                return rest if len(context.cart) == 1 else [CannotHandle(text=text[:300], reason="not understood")]
+            if len(rest) == 1 and isinstance(rest[0], AddItems):
+                return [ClearCart(), rest[0]]
+            return [ClearCart(), *(command for command in rest if not isinstance(command, (CannotHandle, Thanks)))]
         started_over = self._started_over(text, context)
         if started_over is not None:
             return started_over
