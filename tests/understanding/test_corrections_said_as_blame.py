@@ -369,3 +369,12 @@ def test_revert_that_with_the_value_is_that_value(generator):
 
     assert isinstance(command, SetSlot) and (command.slot, command.value) == ("colour", "black")
     assert read(generator, "nice, that's what i meant - order it", pack) == [Confirm()]
+
+
+def test_a_thing_wanted_back_is_added_again_never_another_line_made_it(generator):
+    # the beanie left in the cart was made a cap (a change of product with no line named)
+    beanie = _at_preview(_line("var_beanie_grey", "prod_beanie", "grey", None))
+
+    (command,) = read(generator, "ah put it back, i do want the cap after all", beanie)
+
+    assert isinstance(command, AddItems) and command.items[0].product_ids == ("prod_run_cap",), command

@@ -3703,6 +3703,27 @@ def _colour_ones_instead(text: str, context: DialogueContext, commands: list[Com
     return [SetSlot(slot="colour", value=colour, target=_line_target(lines[0]), correction=True)]
 
 
+def _wanted_back(text: str, context: DialogueContext, commands: list[Command]) -> list[Command]:
+    """ "oh put it back, i do want the cap" after the cap was taken out: the cap again, never the beanie left in the
+    cart made a cap (a change of product with no line named)."""
+    if (
+        len(commands) != 1
+        or not rx.search(r"(?i)\b(?:back|i do want|after all)\b", text)
+        or rx.search(r"(?i)\bgo(?:ing)? back to\b", text)
+    ):
+        return commands
+    cart_products = {line.product_id for line in context.cart}
+    return [
+        AddItems(items=(ItemSpec(product_ids=(command.value,)),))
+        if isinstance(command, SetSlot)
+        and command.slot == "product"
+        and command.target is None
+        and command.value not in cart_products
+        else command
+        for command in commands
+    ]
+
+
 _SIZE_NOT_SIZE = rx.compile(
     r"(?i)\b(?P<new>\d{2}|xxs|xs|s|m|l|xl|xxl)\s+not\s+(?:an?\s+)?(?P<old>\d{2}|xxs|xs|s|m|l|xl|xxl)\b"
 )
@@ -3887,6 +3908,7 @@ class OfflineGenerator:
         commands = _pairs_said_the_other_way(text, context, commands)
         commands = self._lines_said_again_as_a_fix(text, context, commands)
         commands = _colour_ones_instead(text, context, commands)
+        commands = _wanted_back(text, context, commands)
         commands = _size_fixed_beside_an_answer(text, context, commands)
         commands = self._count_made_of_a_thing_added(text, context, commands)
         commands = self._without_filler_not_understood(commands)
