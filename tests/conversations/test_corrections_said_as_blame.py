@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conversations.answers import preview_lines, texts
+from tests.conversations.answers import ordered_lines, preview_lines, texts
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
@@ -19,11 +19,6 @@ def shop(fake_shop):
     return fake_shop
 
 
-def _ordered(shop) -> list[tuple[str, int]]:
-    [order] = shop.sandbox.order_records.values()
-    return sorted((line["item"]["id"], line["quantity"]) for line in order.line_items)
-
-
 def test_the_wrong_colour_fixed_then_yes_places_the_fixed_line(shop, chat):
     chat.start()
     chat.say("a grey wool beanie")
@@ -32,7 +27,7 @@ def test_the_wrong_colour_fixed_then_yes_places_the_fixed_line(shop, chat):
 
     assert preview_lines(fixed) == [("var_beanie_red", 1)], texts(fixed)
     chat.say("yes")
-    assert _ordered(shop) == [("var_beanie_red", 1)]
+    assert ordered_lines(shop) == [("var_beanie_red", 1)]
 
 
 def test_a_count_said_back_with_the_one_needed_places_that_count(shop, chat):
@@ -43,7 +38,7 @@ def test_a_count_said_back_with_the_one_needed_places_that_count(shop, chat):
 
     assert preview_lines(fixed) == [("var_run_cap_white", 2)], texts(fixed)
     chat.say("yes")
-    assert _ordered(shop) == [("var_run_cap_white", 2)]
+    assert ordered_lines(shop) == [("var_run_cap_white", 2)]
 
 
 def test_the_wrong_thing_is_replaced_never_kept_beside_the_one_meant(shop, chat):
@@ -54,7 +49,7 @@ def test_the_wrong_thing_is_replaced_never_kept_beside_the_one_meant(shop, chat)
 
     assert preview_lines(fixed) == [("var_cotton_tee_white_m", 1)], texts(fixed)
     chat.say("yes")
-    assert _ordered(shop) == [("var_cotton_tee_white_m", 1)]
+    assert ordered_lines(shop) == [("var_cotton_tee_white_m", 1)]
 
 
 def test_a_mistake_said_with_no_fix_changes_nothing_and_places_nothing(shop, chat):

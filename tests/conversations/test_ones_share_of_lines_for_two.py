@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conversations.answers import preview_lines, texts
+from tests.conversations.answers import ordered_lines, preview_lines, texts
 
 pytestmark = pytest.mark.usefixtures("eager_tasks")
 
@@ -16,11 +16,6 @@ pytestmark = pytest.mark.usefixtures("eager_tasks")
 def shop(fake_shop):
     """The merchant is not the subject here: the in-memory fake merchant, and the test rolls back."""
     return fake_shop
-
-
-def _ordered(shop) -> list[tuple[str, int]]:
-    [order] = shop.sandbox.order_records.values()
-    return sorted((line["item"]["id"], line["quantity"]) for line in order.line_items)
 
 
 def test_scrap_my_brothers_takes_his_one_of_each_line_and_the_yes_orders_mine(shop, chat):
@@ -34,7 +29,7 @@ def test_scrap_my_brothers_takes_his_one_of_each_line_and_the_yes_orders_mine(sh
     assert "your brother's" in texts(answer)
     assert shop.sandbox.order_records == {}  # a new preview, waiting for its own yes
     chat.say("yes")
-    assert _ordered(shop) == [("var_foam_roller", 1), ("var_kettlebell", 1)]
+    assert ordered_lines(shop) == [("var_foam_roller", 1), ("var_kettlebell", 1)]
 
 
 @pytest.mark.parametrize("words", ["drop my brother's kettlebell", "my brother doesn't need one"])
