@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ordering.agent.commands import AddItems, CartLine, DialogueContext
+from ordering.agent.commands import AddItems, CartLine, DialogueContext, Option, PendingQuestion
 from ordering.agent.understand import OfflineGenerator
 
 
@@ -32,3 +32,18 @@ def totals(commands: list) -> dict[tuple, int]:
 def cart_line(variant: str, product: str, colour: str | None = None, size: str | None = None, quantity: int = 1):
     """A line of the cart as the reader's context holds it (the title is the product id: the reader reads no titles)."""
     return CartLine(variant_id=variant, product_id=product, title=product, colour=colour, size=size, quantity=quantity)
+
+
+def at_preview(*cart: CartLine) -> DialogueContext:
+    """A preview waiting for the customer's yes, of these cart lines."""
+    return DialogueContext(cart=tuple(cart), awaiting_confirmation=True)
+
+
+def asked(slot: str, product: str, title: str, *values: str, cart: tuple[CartLine, ...] = ()) -> DialogueContext:
+    """The assistant's open question about one product (its size or colour), with the values it offered."""
+    return DialogueContext(
+        cart=cart,
+        pending=PendingQuestion(
+            slot=slot, product_id=product, title=title, options=tuple(Option(value=v, label=v) for v in values)
+        ),
+    )

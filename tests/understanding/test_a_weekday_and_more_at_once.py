@@ -25,12 +25,8 @@ from ordering.agent.commands import (
     ShowCart,
     UseMyPromotion,
 )
+from tests.understanding.reading import at_preview, lines, read
 from tests.understanding.reading import cart_line as _line
-from tests.understanding.reading import lines, read
-
-
-def _at_preview(*cart) -> DialogueContext:
-    return DialogueContext(cart=tuple(cart), awaiting_confirmation=True)
 
 
 @pytest.mark.parametrize(
@@ -57,7 +53,7 @@ def test_a_person_after_a_thing_not_sold_is_still_whose_it_is(generator):
     assert [item.person for item in command.items] == ["me", "daughter"]
 
 
-MAT_AND_ROLLER = _at_preview(
+MAT_AND_ROLLER = at_preview(
     _line("var_yoga_mat_purple", "prod_yoga_mat", "purple"), _line("var_foam_roller", "prod_foam_roller", "black")
 )
 
@@ -74,7 +70,7 @@ def test_more_of_every_line_is_still_more(generator, said):
     assert isinstance(command, AddItems), command
 
 
-SOCKS_AND_GLOVES = _at_preview(
+SOCKS_AND_GLOVES = at_preview(
     _line("var_wool_socks_s", "prod_wool_socks", "grey", "S"), _line("var_gloves_s", "prod_gloves", "black", "S")
 )
 
@@ -135,7 +131,7 @@ def test_questions_announced_are_no_order(generator, said):
     assert not any(isinstance(command, AddItems) for command in read(generator, said))
 
 
-TWO_TEES_FOR_TWO = _at_preview(
+TWO_TEES_FOR_TWO = at_preview(
     CartLine("var_tech_tee_black_s", "prod_tech_tee", "Tech Running Tee", "black", "S", 2, people=2)
 )
 
@@ -170,7 +166,7 @@ def test_one_in_a_size_each_for_a_counted_group_is_that_many(generator):
     assert [(item.size, item.quantity) for item in command.items] == [("M", 2), ("S", 3)], command
 
 
-SOCKS_THREE = _at_preview(CartLine("var_run_socks_black_l", "prod_run_socks", "Running Socks 3-pack", "black", "L", 3))
+SOCKS_THREE = at_preview(CartLine("var_run_socks_black_l", "prod_run_socks", "Running Socks 3-pack", "black", "L", 3))
 
 
 @pytest.mark.parametrize("said", ["two is plenty actually", "2's enough", "two will do"])
@@ -181,7 +177,7 @@ def test_a_bare_count_said_enough_is_the_lines_count(generator, said):
 
 
 def test_a_count_with_who_else_wants_one_is_the_count(generator):
-    flask = _at_preview(_line("var_soft_flask", "prod_soft_flask", "clear"))
+    flask = at_preview(_line("var_soft_flask", "prod_soft_flask", "clear"))
 
     (command,) = read(generator, "make it 3 actually, the guys at the office want one too", flask)
 
@@ -189,7 +185,7 @@ def test_a_count_with_who_else_wants_one_is_the_count(generator):
 
 
 def test_a_removal_after_on_reflection_is_the_removal(generator):
-    tees = _at_preview(
+    tees = at_preview(
         _line("var_cotton_tee_white_s", "prod_cotton_tee", "white", "S"),
         _line("var_cotton_tee_grey_s", "prod_cotton_tee", "grey", "S"),
     )
@@ -200,7 +196,7 @@ def test_a_removal_after_on_reflection_is_the_removal(generator):
 
 
 def test_how_the_customer_knows_a_size_is_no_part_of_the_change(generator):
-    tee = _at_preview(_line("var_tech_tee_orange_l", "prod_tech_tee", "orange", "L"))
+    tee = at_preview(_line("var_tech_tee_orange_l", "prod_tech_tee", "orange", "L"))
 
     (command,) = read(generator, "sorry, S was right after all - my husband just checked the label", tee)
 
@@ -234,7 +230,7 @@ def test_the_same_for_two_counted_people_is_two_of_each(generator):
 
 
 def test_the_same_thing_in_another_size_for_someone_is_one_more_never_mine_changed(generator):
-    shoes_and_socks = _at_preview(
+    shoes_and_socks = at_preview(
         _line("var_canvas_low_navy_43", "prod_canvas_low", "navy", "43"),
         _line("var_run_socks_black_l", "prod_run_socks", "black", "L"),
     )
@@ -277,7 +273,7 @@ def test_people_said_of_the_first_thing_of_two_count_it_alone(generator):
     ], command
 
 
-CAPS_AND_BOTTLE = _at_preview(
+CAPS_AND_BOTTLE = at_preview(
     CartLine("var_run_cap_white", "prod_run_cap", "Running Cap", "white", None, 2),
     _line("var_steel_bottle_blue", "prod_steel_bottle", "blue"),
 )
@@ -297,7 +293,7 @@ def test_what_a_line_should_have_been_split_in_two_values(generator):
 
 
 def test_rather_one_thing_than_a_line_is_that_lines_swap(generator):
-    joggers_and_socks = _at_preview(
+    joggers_and_socks = at_preview(
         _line("var_cloud_jogger_blue_43", "prod_cloud_jogger", "blue", "43"),
         _line("var_run_socks_white_l", "prod_run_socks", "white", "L"),
     )
@@ -310,7 +306,7 @@ def test_rather_one_thing_than_a_line_is_that_lines_swap(generator):
 
 
 def test_each_line_checked_with_one_to_change_is_that_change(generator):
-    three = _at_preview(
+    three = at_preview(
         _line("var_tech_tee_blue_l", "prod_tech_tee", "blue", "L"),
         _line("var_run_shorts_black_l", "prod_run_shorts", "black", "L"),
         _line("var_run_socks_white_l", "prod_run_socks", "white", "L"),
@@ -334,7 +330,7 @@ def test_someones_stuff_taken_out_is_their_lines(generator, said):
 
 
 def test_the_same_for_someone_in_a_colour_every_line_comes_in_is_every_line_in_it(generator):
-    tee_and_shorts = _at_preview(
+    tee_and_shorts = at_preview(
         _line("var_tech_tee_blue_s", "prod_tech_tee", "blue", "S"),
         _line("var_run_shorts_blue_s", "prod_run_shorts", "blue", "S"),
     )
@@ -358,7 +354,7 @@ def test_the_card_and_the_address_said_around_the_thing_are_all_kept(generator):
 
 
 def test_exactly_what_i_wanted_beside_go_ahead_is_the_yes(generator):
-    jacket = _at_preview(_line("var_rain_jacket_blue_s", "prod_rain_jacket", "blue", "S"))
+    jacket = at_preview(_line("var_rain_jacket_blue_s", "prod_rain_jacket", "blue", "S"))
 
     assert read(generator, "perfect, that's just what I wanted - go ahead", jacket) == [Confirm()]
 
@@ -390,7 +386,7 @@ def test_how_the_old_ones_fitted_is_no_thing_to_add(generator):
 
 
 def test_what_matters_more_beside_a_removal_is_no_second_removal(generator):
-    shoes_and_bottle = _at_preview(
+    shoes_and_bottle = at_preview(
         _line("var_blue_runner_43", "prod_blue_runner", "blue", "43"),
         _line("var_steel_bottle_black", "prod_steel_bottle", "black"),
     )
@@ -416,7 +412,7 @@ def test_why_an_order_is_canceled_never_says_which(generator):
 
 
 def test_my_own_percent_is_my_promotion(generator):
-    mat = _at_preview(_line("var_yoga_mat_purple", "prod_yoga_mat", "purple"))
+    mat = at_preview(_line("var_yoga_mat_purple", "prod_yoga_mat", "purple"))
 
     assert read(generator, "oh ok. put my own 15% on instead then", mat) == [UseMyPromotion(percent=15)]
 
@@ -485,7 +481,7 @@ def test_some_of_a_thing_not_sold_beside_a_thing_sold_is_one_of_the_list(generat
 @pytest.mark.parametrize("said", ["and for my brother the same but XL", "the same for my brother but XL"])
 def test_the_same_for_someone_but_in_a_size_is_every_line_in_it(generator, said):
     # (only the last line was copied, and a yes then placed the order without his tee)
-    tee_and_shorts = _at_preview(
+    tee_and_shorts = at_preview(
         _line("var_tech_tee_black_l", "prod_tech_tee", "black", "L"),
         _line("var_run_shorts_blue_l", "prod_run_shorts", "blue", "L"),
     )
@@ -497,7 +493,7 @@ def test_the_same_for_someone_but_in_a_size_is_every_line_in_it(generator, said)
 
 
 def test_the_sizes_said_back_in_the_plural_beside_order_both_is_the_yes(generator):
-    pairs = _at_preview(
+    pairs = at_preview(
         _line("var_trail_blazer_black_43", "prod_trail_blazer", "black", "43"),
         _line("var_trail_blazer_green_43", "prod_trail_blazer", "green", "43"),
     )
@@ -507,7 +503,7 @@ def test_the_sizes_said_back_in_the_plural_beside_order_both_is_the_yes(generato
 
 
 def test_the_old_pairs_in_the_plural_are_no_size_said_back(generator):
-    boots = _at_preview(_line("var_chelsea_boot_tan_40", "prod_chelsea_boot", "tan", "40"))
+    boots = at_preview(_line("var_chelsea_boot_tan_40", "prod_chelsea_boot", "tan", "40"))
 
     commands = read(generator, "sorry, I meant 41 - the 40s always pinch", boots)
 

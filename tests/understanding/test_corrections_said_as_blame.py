@@ -16,27 +16,19 @@ from ordering.agent.commands import (
     ClearCart,
     Confirm,
     Decline,
-    DialogueContext,
     Human,
-    Option,
-    PendingQuestion,
     RemoveItem,
     SetSlot,
     ShowCart,
 )
 from ordering.agent.understand.blame import blame_read
+from tests.understanding.reading import asked, at_preview, read
 from tests.understanding.reading import cart_line as _line
-from tests.understanding.reading import read
 
-
-def _at_preview(*cart) -> DialogueContext:
-    return DialogueContext(cart=tuple(cart), awaiting_confirmation=True)
-
-
-BEANIE_GREY = _at_preview(_line("var_beanie_grey", "prod_beanie", "grey", None))
-TEE_BLUE_M = _at_preview(_line("var_tech_tee_blue_m", "prod_tech_tee", "blue", "M"))
-JOGGERS_44 = _at_preview(_line("var_cloud_jogger_blue_44", "prod_cloud_jogger", "blue", "44"))
-CAPS_FOUR = _at_preview(_line("var_run_cap_white", "prod_run_cap", "white", None, quantity=4))
+BEANIE_GREY = at_preview(_line("var_beanie_grey", "prod_beanie", "grey", None))
+TEE_BLUE_M = at_preview(_line("var_tech_tee_blue_m", "prod_tech_tee", "blue", "M"))
+JOGGERS_44 = at_preview(_line("var_cloud_jogger_blue_44", "prod_cloud_jogger", "blue", "44"))
+CAPS_FOUR = at_preview(_line("var_run_cap_white", "prod_run_cap", "white", None, quantity=4))
 
 
 @pytest.mark.parametrize(
@@ -94,7 +86,7 @@ def test_the_thing_said_wrong_goes_and_the_one_meant_comes_in_its_place(generato
 
 def test_a_noun_said_wrong_stands_for_the_ones_meant(generator):
     # "the merino ones" are socks; read alone, "ones" named nothing and the merino socks came beside the running pack
-    socks = _at_preview(_line("var_run_socks_black_l", "prod_run_socks", "black", "L"))
+    socks = at_preview(_line("var_run_socks_black_l", "prod_run_socks", "black", "L"))
 
     commands = read(generator, "wrong socks, the merino ones - L", socks)
 
@@ -121,7 +113,7 @@ def test_the_address_said_with_why_is_the_address(generator):
 
 
 def test_the_value_replaced_names_which_line_changes(generator):
-    two_tees = _at_preview(
+    two_tees = at_preview(
         _line("var_tech_tee_black_l", "prod_tech_tee", "black", "L"),
         _line("var_tech_tee_blue_s", "prod_tech_tee", "blue", "S"),
     )
@@ -138,7 +130,7 @@ def test_the_value_replaced_names_which_line_changes(generator):
 
 
 def test_the_line_meant_then_its_values_changes_each_line(generator):
-    cap_and_bottle = _at_preview(
+    cap_and_bottle = at_preview(
         _line("var_run_cap_blue", "prod_run_cap", "blue", None),
         _line("var_steel_bottle_black", "prod_steel_bottle", "black", None),
     )
@@ -154,7 +146,7 @@ def test_the_line_meant_then_its_values_changes_each_line(generator):
 
 
 def test_whose_line_is_whose_said_the_other_way_round_changes_nothing(generator):
-    two_pairs = _at_preview(
+    two_pairs = at_preview(
         _line("var_blue_runner_42", "prod_blue_runner", "blue", "42"),
         _line("var_blue_runner_44", "prod_blue_runner", "blue", "44"),
     )
@@ -164,7 +156,7 @@ def test_whose_line_is_whose_said_the_other_way_round_changes_nothing(generator)
 
 
 def test_two_lines_said_with_their_colours_swapped_change_each_colour(generator):
-    tees = _at_preview(
+    tees = at_preview(
         _line("var_tech_tee_orange_l", "prod_tech_tee", "orange", "L"),
         _line("var_tech_tee_black_s", "prod_tech_tee", "black", "S"),
     )
@@ -202,7 +194,7 @@ def test_words_about_something_else_stay_unread(generator):
 
 
 def test_each_line_named_again_with_its_fix_changes_that_line(generator):
-    tee_and_shorts = _at_preview(
+    tee_and_shorts = at_preview(
         _line("var_tech_tee_black_s", "prod_tech_tee", "black", "S"),
         _line("var_run_shorts_blue_s", "prod_run_shorts", "blue", "S"),
     )
@@ -223,31 +215,17 @@ def test_each_line_named_again_with_its_fix_changes_that_line(generator):
 
 
 def test_a_size_put_right_beside_a_colour_answer_is_kept(generator):
-    asked = DialogueContext(
-        pending=PendingQuestion(
-            slot="colour",
-            product_id="prod_trail_blazer",
-            title="Trail Blazer",
-            options=(Option(value="green", label="green"), Option(value="black", label="black")),
-        )
-    )
+    colour_asked = asked("colour", "prod_trail_blazer", "Trail Blazer", "green", "black")
 
-    commands = read(generator, "black - oh and sorry, 44 not 45", asked)
+    commands = read(generator, "black - oh and sorry, 44 not 45", colour_asked)
 
     assert [(c.slot, c.value) for c in commands if isinstance(c, SetSlot)] == [("colour", "black"), ("size", "44")]
 
 
 def test_a_count_made_of_the_other_thing_beside_an_answer_is_its_count(generator):
-    asked = DialogueContext(
-        pending=PendingQuestion(
-            slot="size",
-            product_id="prod_tech_tee",
-            title="Tech Running Tee",
-            options=(Option(value="M", label="M"), Option(value="L", label="L")),
-        )
-    )
+    size_asked = asked("size", "prod_tech_tee", "Tech Running Tee", "M", "L")
 
-    commands = read(generator, "tee in M, white cap. actually make it 3 caps", asked)
+    commands = read(generator, "tee in M, white cap. actually make it 3 caps", size_asked)
 
     (added,) = [command for command in commands if isinstance(command, AddItems)]
     assert [(item.product_ids, item.quantity) for item in added.items] == [(("prod_run_cap",), 3)]
@@ -258,7 +236,7 @@ def test_a_count_made_of_the_other_thing_beside_an_answer_is_its_count(generator
 )
 def test_one_more_in_another_size_is_one_more_never_the_line_changed(generator, said):
     # "and a 40 too" changed the pair in the cart to a 40
-    shoes_and_socks = _at_preview(
+    shoes_and_socks = at_preview(
         _line("var_trail_blazer_green_41", "prod_trail_blazer", "green", "41"),
         _line("var_run_socks_black_m", "prod_run_socks", "black", "M"),
     )
@@ -280,7 +258,7 @@ def test_one_thing_of_a_list_made_other_at_its_end_is_that_thing_changed(generat
 
 def test_not_the_card_is_about_the_card_never_the_things_colour(generator):
     # "not the visa, the other one" changed the mat's colour, and the yes after it ordered a blue mat
-    mat = _at_preview(_line("var_yoga_mat_purple", "prod_yoga_mat", "purple", None))
+    mat = at_preview(_line("var_yoga_mat_purple", "prod_yoga_mat", "purple", None))
 
     commands = read(generator, "not the visa, the other one", mat)
 
@@ -289,17 +267,10 @@ def test_not_the_card_is_about_the_card_never_the_things_colour(generator):
 
 def test_an_answer_then_a_line_put_right_is_both(generator):
     # a search for every word of it, or the S given to the shoes asked about
-    asked = DialogueContext(
-        cart=(_line("var_run_socks_black_m", "prod_run_socks", "black", "M"),),
-        pending=PendingQuestion(
-            slot="size",
-            product_id="prod_canvas_low",
-            title="Canvas Low",
-            options=(Option(value="42", label="42"), Option(value="43", label="43")),
-        ),
-    )
+    socks = (_line("var_run_socks_black_m", "prod_run_socks", "black", "M"),)
+    size_asked = asked("size", "prod_canvas_low", "Canvas Low", "42", "43", cart=socks)
 
-    commands = read(generator, "43 for the canvas ones - oh and the socks should be L", asked)
+    commands = read(generator, "43 for the canvas ones - oh and the socks should be L", size_asked)
 
     assert commands[0] == SetSlot(slot="size", value="43"), commands
     assert [(c.slot, c.value, c.target.variant_id) for c in commands[1:]] == [("size", "L", "var_run_socks_black_m")]
@@ -307,7 +278,7 @@ def test_an_answer_then_a_line_put_right_is_both(generator):
 
 def test_a_line_said_to_stay_as_it_was_is_kept_so(generator):
     # read as thanks
-    cap_blue = _at_preview(
+    cap_blue = at_preview(
         _line("var_run_cap_blue", "prod_run_cap", "blue", None),
         _line("var_beanie_red", "prod_beanie", "red", None),
     )
@@ -333,7 +304,7 @@ def test_how_one_gets_to_work_is_no_address(generator, said):
 
 def test_one_more_in_another_size_said_politely_is_still_one_more(generator):
     # "and a 43 too please" changed the 41 in the cart to a 43, and the yes ordered the 43 alone
-    pair = _at_preview(_line("var_trail_blazer_green_41", "prod_trail_blazer", "green", "41"))
+    pair = at_preview(_line("var_trail_blazer_green_41", "prod_trail_blazer", "green", "41"))
 
     (command,) = read(generator, "and a 43 too please", pair)
 
@@ -341,7 +312,7 @@ def test_one_more_in_another_size_said_politely_is_still_one_more(generator):
 
 
 def test_a_colour_of_ones_then_is_the_pair_in_that_colour_not_a_second_pair(generator):
-    pair = _at_preview(_line("var_tempo_racer_red_44", "prod_tempo_racer", "red", "44"))
+    pair = at_preview(_line("var_tempo_racer_red_44", "prod_tempo_racer", "red", "44"))
 
     (command,) = read(generator, "ok, white ones instead", pair)
 
@@ -351,7 +322,7 @@ def test_a_colour_of_ones_then_is_the_pair_in_that_colour_not_a_second_pair(gene
 
 
 def test_clear_that_out_is_never_the_colour_clear(generator):
-    pair = _at_preview(_line("var_street_high_red_41", "prod_street_high", "red", "41"))
+    pair = at_preview(_line("var_street_high_red_41", "prod_street_high", "red", "41"))
 
     commands = read(generator, "clear that out, i'll have the white ones in 42 instead", pair)
 
@@ -363,7 +334,7 @@ def test_clear_that_out_is_never_the_colour_clear(generator):
 
 
 def test_revert_that_with_the_value_is_that_value(generator):
-    pack = _at_preview(_line("var_day_pack_blue", "prod_day_pack", "blue", None))
+    pack = at_preview(_line("var_day_pack_blue", "prod_day_pack", "blue", None))
 
     (command,) = read(generator, "hmm revert that, black", pack)
 
@@ -373,7 +344,7 @@ def test_revert_that_with_the_value_is_that_value(generator):
 
 def test_a_thing_wanted_back_is_added_again_never_another_line_made_it(generator):
     # the beanie left in the cart was made a cap (a change of product with no line named)
-    beanie = _at_preview(_line("var_beanie_grey", "prod_beanie", "grey", None))
+    beanie = at_preview(_line("var_beanie_grey", "prod_beanie", "grey", None))
 
     (command,) = read(generator, "ah put it back, i do want the cap after all", beanie)
 
