@@ -60,3 +60,17 @@ def test_a_mistake_said_with_no_fix_changes_nothing_and_places_nothing(shop, cha
 
     assert not preview_lines(answer) or preview_lines(answer) == [("var_cloud_jogger_blue_44", 1)], texts(answer)
     assert shop.sandbox.order_records == {}
+
+
+def test_the_wrong_colour_with_no_fix_is_answered_with_the_colours_and_the_fix_after_it_places(shop, chat):
+    chat.start()
+    chat.say("a grey wool beanie")
+
+    answer = chat.say("ugh thats the wrong colour")
+
+    assert "specialist" not in texts(answer).lower(), texts(answer)
+    assert "red" in texts(answer), texts(answer)
+    fixed = chat.say("red")
+    assert preview_lines(fixed) == [("var_beanie_red", 1)], texts(fixed)
+    chat.say("yes")
+    assert ordered_lines(shop) == [("var_beanie_red", 1)]

@@ -17,6 +17,7 @@ from ordering.agent.commands import (
     Confirm,
     Decline,
     Human,
+    ProductQuestion,
     RemoveItem,
     SetSlot,
     ShowCart,
@@ -349,3 +350,14 @@ def test_a_thing_wanted_back_is_added_again_never_another_line_made_it(generator
     (command,) = read(generator, "ah put it back, i do want the cap after all", beanie)
 
     assert isinstance(command, AddItems) and command.items[0].product_ids == ("prod_run_cap",), command
+
+
+@pytest.mark.parametrize(
+    ("said", "aspect"), [("ugh thats the wrong colour", "colours"), ("that's the wrong size", "sizes")]
+)
+def test_the_wrong_value_said_with_no_fix_asks_what_it_comes_in_never_a_person(generator, said, aspect):
+    # a specialist was called in for "thats the wrong colour"
+    (command,) = read(generator, said, TEE_BLUE_M)
+
+    assert isinstance(command, ProductQuestion) and command.aspect == aspect, command
+    assert command.item.product_ids == ("prod_tech_tee",)

@@ -95,6 +95,7 @@ from ordering.agent.commands import (
     AccountInfo,
     AddItems,
     ApplyCode,
+    Aspect,
     CancelOrder,
     CannotHandle,
     CartLine,
@@ -4509,6 +4510,14 @@ class OfflineGenerator:
         if not context.cart or context.pending is not None:
             return None
         blame = blame_read(text)
+        if blame is not None and not blame.core and blame.slot in ("colour", "size"):
+            # "ugh thats the wrong colour" with nothing after it: what the thing comes in, so the customer can say
+            # which (a person was called in); never a value guessed
+            lines = [self._blamed_line(blame, context)] if len(context.cart) > 1 else list(context.cart)
+            if len(lines) == 1 and lines[0] is not None:
+                aspect: Aspect = "colours" if blame.slot == "colour" else "sizes"
+                return [ProductQuestion(item=ItemSpec(product_ids=(lines[0].product_id,)), aspect=aspect)]
+            return None
         if blame is None or not blame.core:
             return None
         for word in blame.wrong:
