@@ -16,9 +16,13 @@ from ordering.agent.commands import (
     ClearCart,
     Confirm,
     Decline,
+    DialogueContext,
     Human,
+    Option,
+    PendingQuestion,
     ProductQuestion,
     RemoveItem,
+    Select,
     SetSlot,
     ShowCart,
 )
@@ -361,3 +365,22 @@ def test_the_wrong_value_said_with_no_fix_asks_what_it_comes_in_never_a_person(g
 
     assert isinstance(command, ProductQuestion) and command.aspect == aspect, command
     assert command.item.product_ids == ("prod_tech_tee",)
+
+
+def test_whose_line_said_to_the_question_which_line_is_the_answer_not_a_look_at_the_cart(generator):
+    # "he's the L" to "which item should I change to navy?" showed the cart, and a yes ordered both grey
+    which = DialogueContext(
+        cart=(
+            _line("var_zip_hoodie_grey_m", "prod_zip_hoodie", "grey", "M"),
+            _line("var_zip_hoodie_grey_l", "prod_zip_hoodie", "grey", "L"),
+        ),
+        pending=PendingQuestion(
+            slot="line",
+            options=(
+                Option(value="var_zip_hoodie_grey_m", label="Zip Hoodie (grey, M)"),
+                Option(value="var_zip_hoodie_grey_l", label="Zip Hoodie (grey, L)"),
+            ),
+        ),
+    )
+
+    assert read(generator, "he's the L", which) == [Select(value="var_zip_hoodie_grey_l")]

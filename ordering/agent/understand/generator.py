@@ -3691,6 +3691,7 @@ def _colour_ones_instead(text: str, context: DialogueContext, commands: list[Com
     if (
         said is None
         or not context.awaiting_confirmation
+        or context.pending is not None
         or len(commands) != 1
         or not isinstance(commands[0], AddItems)
         or len(commands[0].items) != 1
@@ -4187,7 +4188,7 @@ class OfflineGenerator:
         blamed = self._blamed(text, context)
         if blamed is not None:
             return blamed
-        stays = _STAYS.fullmatch(text.strip(" .!")) if context.cart else None
+        stays = _STAYS.fullmatch(text.strip(" .!")) if context.cart and context.pending is None else None
         if stays is not None and (colour_of(stays["value"].lower()) or normalize_clothing(stays["value"])):
             # "the cap stays white" after the cap was made blue: the cap kept (back to) white (read as thanks)
             text = f"keep the {stays['thing']} {stays['value']}"
@@ -4199,10 +4200,11 @@ class OfflineGenerator:
             remade = self._list_with_one_made_other(text[: made.start()], made, context)
             if remade is not None:
                 return remade
-        one_more = self._one_more_in_a_size(text.lower(), context) if context.cart else None
+        # (never while a question is open: "he's the L" answers "which item should I change?")
+        one_more = self._one_more_in_a_size(text.lower(), context) if context.cart and not context.pending else None
         if one_more is not None:
             return one_more
-        if context.cart and len(context.cart) >= 2 and _OWNERS_SAID.search(text.lower()):
+        if context.cart and len(context.cart) >= 2 and not context.pending and _OWNERS_SAID.search(text.lower()):
             kept = self._owners_said_of_lines(text.lower(), context)
             if kept is not None:
                 return kept
@@ -4409,7 +4411,12 @@ class OfflineGenerator:
         preview of a tee and shorts: each line named again with its fix is that line changed (two more lines were added
         beside the wrong ones, or only the tee was changed). Only with words that say a mistake, never with words that
         ask for more, and only when each thing named is one line of the cart."""
-        if not context.awaiting_confirmation or not _FIX_CUE.search(text) or _MORE_CUE.search(text):
+        if (
+            not context.awaiting_confirmation
+            or context.pending is not None
+            or not _FIX_CUE.search(text)
+            or _MORE_CUE.search(text)
+        ):
             return commands
         if len(commands) == 1 and isinstance(commands[0], AddItems):
             items = commands[0].items
@@ -4473,6 +4480,8 @@ class OfflineGenerator:
     ) -> list[Command]:
         """ "sorry, my daughter's is M not S", "grey not navy" with several lines: the change is of the one line in the
         value said to be replaced (it asked which line, and a yes to that question changed nothing)."""
+        if context.pending is not None:
+            return commands
         if len(context.cart) >= 2 and len(commands) == 1 and isinstance(commands[0], CannotHandle):
             # "wife wants grey too, not navy": the one line in navy made grey (not understood)
             said = _NEW_NOT_OLD.search(text.lower())
