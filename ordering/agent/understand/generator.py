@@ -3783,6 +3783,27 @@ def _pairs_said_the_other_way(text: str, context: DialogueContext, commands: lis
     return changes or [ShowCart()]
 
 
+def _line_made_as_said(line: CartLine, item: ItemSpec) -> list[Command]:
+    """The changes that make the cart line the colour and size the item says (none for what it already is)."""
+    changes: list[Command] = []
+    if item.colour and item.colour.lower() != (line.colour or "").lower():
+        changes.append(SetSlot(slot="colour", value=item.colour, target=_line_target(line), correction=True))
+    if item.size and item.size.upper() != (line.size or "").upper():
+        changes.append(SetSlot(slot="size", value=item.size, target=_line_target(line), correction=True))
+    return changes
+
+
+def _lines_in_value(word: str, cart: tuple[CartLine, ...], *, slot: str | None = None) -> list[CartLine]:
+    """The cart lines in the size ("L", "44") or colour ("navy") the word names; only that kind when `slot` says."""
+    size = (normalize_clothing(word) or (word if word.isdigit() else None)) if slot in (None, "size") else None
+    colour = colour_of(word) if slot in (None, "colour") else None
+    return [
+        line
+        for line in cart
+        if (size and (line.size or "").upper() == size.upper()) or (colour and (line.colour or "").lower() == colour)
+    ]
+
+
 def _line_target(line: CartLine) -> ItemSpec:
     return ItemSpec(product_ids=(line.product_id,), variant_id=line.variant_id)
 
@@ -4444,10 +4465,7 @@ class OfflineGenerator:
                 return commands
             line = lines[0]
             named.add(line.variant_id)
-            if item.colour and item.colour.lower() != (line.colour or "").lower():
-                changes.append(SetSlot(slot="colour", value=item.colour, target=_line_target(line), correction=True))
-            if item.size and item.size.upper() != (line.size or "").upper():
-                changes.append(SetSlot(slot="size", value=item.size, target=_line_target(line), correction=True))
+            changes += _line_made_as_said(line, item)
         targeted = {
             command.target.variant_id for command in commands if isinstance(command, SetSlot) and command.target
         }
@@ -4500,12 +4518,7 @@ class OfflineGenerator:
         replaced = rx.findall(r"(?i)\b(?:not|instead of|rather than)\s+(?:the\s+|a\s+|an\s+)?([a-z0-9]+)\b", text)
         lines: list[CartLine] = []
         for word in (word.lower() for word in replaced):
-            if change.slot == "size":
-                size = normalize_clothing(word) or (word if word.isdigit() else None)
-                lines += [line for line in context.cart if size and (line.size or "").upper() == size.upper()]
-            else:
-                colour = colour_of(word)
-                lines += [line for line in context.cart if colour and (line.colour or "").lower() == colour]
+            lines += _lines_in_value(word, context.cart, slot=change.slot)
         lines = list(dict.fromkeys(lines))
         if len(lines) != 1:
             return commands
@@ -4548,15 +4561,7 @@ class OfflineGenerator:
             lines = [line for line in context.cart if line.product_id in named]
             if len(item.product_ids) == 1 and len(lines) == 1 and item.quantity is None and not item.saved:
                 # "nope, white bottle is what i asked for": the bottle there in white, not a second bottle
-                line = lines[0]
-                changes: list[Command] = []
-                if item.colour and item.colour.lower() != (line.colour or "").lower():
-                    changes.append(
-                        SetSlot(slot="colour", value=item.colour, target=_line_target(line), correction=True)
-                    )
-                if item.size and item.size.upper() != (line.size or "").upper():
-                    changes.append(SetSlot(slot="size", value=item.size, target=_line_target(line), correction=True))
-                return changes or None
+                return _line_made_as_said(lines[0], item) or None
             wrong = self._blamed_line(blame, context)
             if wrong is not None and len(item.product_ids) == 1 and not item.query and not named & cart_products:
                 # "wrong hoodie, i wanted the pullover - black M", "not the cotton one, the tech tee": the line named
@@ -4661,14 +4666,7 @@ class OfflineGenerator:
             return None
         lines: list[CartLine] = []
         for value in values:
-            size = normalize_clothing(value) or (value if value.isdigit() else None)
-            colour = colour_of(value)
-            found = [
-                line
-                for line in context.cart
-                if (size and (line.size or "").upper() == size.upper())
-                or (colour and (line.colour or "").lower() == colour)
-            ]
+            found = _lines_in_value(value, context.cart)
             if len(found) != 1:
                 return None
             lines += found
@@ -4678,16 +4676,10 @@ class OfflineGenerator:
         """The one cart line the words said wrong name ("the cotton one", "XL", "hoodie", "45"), or None."""
         found: list[CartLine] = []
         for word in blame.wrong:
-            size = normalize_clothing(word) or (word if word.isdigit() else None)
-            colour = colour_of(word)
-            products = set(self.lexicon.find(normalize(word)).product_ids) if not (size or colour) else set()
-            found += [
-                line
-                for line in context.cart
-                if (size and (line.size or "").upper() == size.upper())
-                or (colour and (line.colour or "").lower() == colour)
-                or line.product_id in products
-            ]
+            in_value = _lines_in_value(word, context.cart)
+            is_value = normalize_clothing(word) or word.isdigit() or colour_of(word)
+            products = set(self.lexicon.find(normalize(word)).product_ids) if not is_value else set()
+            found += in_value + [line for line in context.cart if line.product_id in products]
         if not found and len(context.cart) == 1 and blame.slot == "product":
             found = list(context.cart)
         lines = list(dict.fromkeys(found))
