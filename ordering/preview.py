@@ -101,6 +101,29 @@ def _delivery(session: CheckoutSession) -> dict[str, str] | None:
     return None
 
 
+def _shipping_options(session: CheckoutSession) -> list[dict[str, Any]]:
+    """Every way the shop offers to ship this cart, with its own price for it and the last day it gives, so that
+    "how much is express?" is answered with the shop's number before anything changes: [{"id", "title", "amount",
+    "latest", "chosen"}]. Options the shop prices no amount for are left out; nothing here is computed by us."""
+    chosen = {selected.option_id for selected in session.selected_fulfillment_options}
+    options = []
+    for option in session.fulfillment_options:
+        priced = [entry for entry in option.totals if entry.type in ("total", "fulfillment")]
+        if not priced:
+            continue
+        amount = next((entry for entry in priced if entry.type == "total"), priced[0]).amount.amount
+        options.append(
+            {
+                "id": option.id,
+                "title": option.title,
+                "amount": amount,
+                "latest": option.latest_delivery_time.date().isoformat() if option.latest_delivery_time else "",
+                "chosen": option.id in chosen,
+            }
+        )
+    return options
+
+
 def preview_build(
     *, merchant_id: str, session: CheckoutSession, payment_method: PaymentMethod, address: Address
 ) -> dict[str, Any]:
@@ -143,6 +166,7 @@ def preview_build(
         # Where the merchant will actually ship (its session, not our address book): part of what is confirmed.
         "fulfillment": _fulfillment(session),
         "delivery": _delivery(session),
+        "shipping_options": _shipping_options(session),
         "payment": {
             "payment_method_id": payment_method.pk,
             "brand": payment_method.brand,

@@ -30,6 +30,7 @@ from consent.formatting import format_money
 from ordering.agent import commands as c
 from ordering.agent.state import MAX_CANDIDATES, MAX_QUANTITY, SHIPPING_OPTIONS, cart_reset
 from ordering.agent.tools import ToolCall, ToolResult
+from ordering.agent.tools.base import sizes_in_order
 from ordering.agent.tools.preview import cart_released_noted
 from ordering.agent.turn import Turn
 from ordering.agent.understand import rx
@@ -2243,7 +2244,10 @@ class Policy:
                 if len(options) == 1:
                     spec = c.ItemSpec(**{**spec.__dict__, "size": options[0]})
                 else:
-                    labels = [{"value": s, "label": s} for s in (options or sorted({v["size"] for v in fitting}))]
+                    labels = [
+                        {"value": s, "label": s}
+                        for s in (options or sizes_in_order(v["size"] for v in fitting if v["size"]))
+                    ]
                     self._ask(
                         turn,
                         f"Size {said} could mean different sizes here; the {title} comes in EU sizes. "
@@ -4141,7 +4145,15 @@ class Policy:
         delivery = preview.get("delivery") or {}
         if delivery.get("latest"):
             text += f", the shop says by {delivery['latest']}"
-        return text + ". "
+        # "what's the total with express?": the other ways the shop ships it, each at the shop's own price
+        others = [
+            f"{option['title'] or option['id']}: "
+            + ("free" if not option["amount"] else format_money(option["amount"], preview["currency"]))
+            + (f", by {option['latest']}" if option["latest"] else "")
+            for option in preview.get("shipping_options") or ()
+            if not option["chosen"]
+        ]
+        return text + ". " + (f"The shop also offers {'; '.join(others)}. " if others else "")
 
     @staticmethod
     def _limits_now(turn: Turn) -> str:
@@ -4499,9 +4511,7 @@ def quick_replies(labels: list[str] | tuple[str, ...]) -> list[dict[str, str]]:
 
 
 def _sizes(variants: list[dict]) -> list[str]:
-    order = {"XS": 0, "S": 1, "M": 2, "L": 3, "XL": 4, "XXL": 5}
-    sizes = {v["size"] for v in variants if v["size"]}
-    return sorted(sizes, key=lambda s: (order.get(s, 99), float(s) if s.replace(".", "").isdigit() else 0, s))
+    return sizes_in_order(v["size"] for v in variants if v["size"])
 
 
 def _line_label(row: dict) -> str:

@@ -209,3 +209,12 @@ def test_i_meant_the_other_one_cancel_that_order_cancels_the_order_just_placed(s
     assert "1x 20L Day Pack (black)" in _texts(asked) and "Should I ask the shop to cancel it?" in _texts(asked)
     done = chat.say("yes")
     assert "the shop canceled order" in _texts(done)
+
+
+def test_the_sizes_a_product_comes_in_are_listed_as_a_person_reads_them(shop, chat):
+    chat.start()
+    answered = chat.say("what sizes does the rain jacket come in?")
+
+    # S, M, L, XL (they were listed L, M, S, XL: by length, then alphabetically)
+    assert answered["messages"][-1]["kind"] == "product_answer"
+    assert "in stock in sizes S, M, L, XL" in answered["messages"][-1]["text"]

@@ -327,6 +327,11 @@ def test_a_question_about_express_is_answered_and_the_shipping_stays(shop, chat)
 
     text = answer["messages"][-1]["text"]
     assert text.startswith("This order goes by standard shipping:"), text
+    # the express price is the shop's own, quoted from its offer for this cart (it was not said at all)
+    flow = OrderFlow.objects.get(conversation_id=chat.id)
+    express = next(option for option in flow.preview["shipping_options"] if option["id"] == "ship_express")
+    assert not express["chosen"] and express["amount"] == 1499 and express["latest"]
+    assert f"The shop also offers Express shipping: $14.99, by {express['latest']}." in text, text
     assert 'say "express" or "standard"' in text
     assert [reply["label"] for reply in answer["messages"][-1]["quick_replies"]] == [
         "Express shipping",

@@ -9,7 +9,25 @@ from typing import TYPE_CHECKING, Any
 from catalog_adapters.errors import MerchantError, MerchantIdInvalid
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from ordering.agent.turn import Turn
+
+_LETTER_SIZES = {name: rank for rank, name in enumerate(("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL"))}
+
+
+def sizes_in_order(sizes: Iterable[str]) -> list[str]:
+    """A product's sizes as a person reads them: S, M, L, XL (not L, M, S, XL), 40.5 after 40, one-size last."""
+
+    def key(size: str) -> tuple[int, float, str]:
+        if size.upper() in _LETTER_SIZES:
+            return (0, _LETTER_SIZES[size.upper()], size)
+        try:
+            return (1, float(size), size)
+        except ValueError:
+            return (2, 0.0, size)
+
+    return sorted(set(sizes), key=key)
 
 
 @dataclass(frozen=True)

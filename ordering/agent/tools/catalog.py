@@ -13,7 +13,7 @@ from catalog_adapters.errors import MerchantError, MerchantIdInvalid
 from catalog_adapters.registry import get_merchant
 from consent.formatting import format_money
 from ordering.agent import merchant as shop
-from ordering.agent.tools.base import ToolResult, failed, merchant_failed
+from ordering.agent.tools.base import ToolResult, failed, merchant_failed, sizes_in_order
 
 if TYPE_CHECKING:
     from ordering.agent.turn import Turn
@@ -184,7 +184,7 @@ def answer_product_question(turn: Turn, args: dict) -> ToolResult:
     colour = (args.get("colour") or "").lower()
     title = product.title[:120]
     in_stock = [v for v in product.variants if v.available > 0]
-    sizes = sorted({v.size for v in in_stock if v.size}, key=lambda s: (len(s), s))
+    sizes = sizes_in_order(v.size for v in in_stock if v.size)
     colours = sorted({v.colour for v in in_stock if v.colour})
     price = format_money(product.price.amount, product.price.currency)
     available = False  # the very colour and size asked about are in stock

@@ -12,7 +12,7 @@ from catalog_adapters.registry import get_merchant
 from consent.exceptions import ConsentDenied, SpendCapExceeded
 from consent.selectors import order_placement_check
 from ordering.agent.state import MAX_QUANTITY
-from ordering.agent.tools.base import ToolResult, failed, merchant_failed
+from ordering.agent.tools.base import ToolResult, failed, merchant_failed, sizes_in_order
 from ordering.agent.tools.cart import cart_send, cart_snapshot
 from ordering.errors import OrderingError, PreviewIncomplete
 from ordering.holds import PREVIEW_BLOCKED, flow_hold_release, flow_hold_was_released
@@ -251,7 +251,7 @@ def _cart_edit(turn: Turn) -> list[dict[str, Any]]:
                 "quantity": line["quantity"],
                 "max_quantity": max(line["quantity"], min(MAX_QUANTITY, available)),
                 "size": size,
-                "sizes": sorted({v.size for v in variants if v.size and v.colour == colour and v.available > 0}),
+                "sizes": sizes_in_order(v.size for v in variants if v.size and v.colour == colour and v.available > 0),
                 "colour": colour,
                 "colours": sorted(
                     {v.colour for v in variants if v.colour and (v.size or None) == size and v.available > 0}
