@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.db.models import Model
+from django.db.models.signals import post_save, pre_save
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
@@ -82,3 +83,44 @@ def models_select(model: type[M], *, where: str, params: Sequence[Any], tail: st
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [row_model(model, row) for row in rows]
+
+
+def fields_update(instance: Model, names: Sequence[str]) -> None:
+    """`instance.save(update_fields=names)` without building its UPDATE each time: the same SET list (each field's
+    `pre_save`, so `auto_now` is set) and the same refusal when no row was updated (DatabaseError), from SQL built
+    once per model, fields and database vendor. Only for a model whose save() is the ORM's own and that no
+    pre_save/post_save receiver listens to (the ORM's save() runs otherwise, as it does where the hand-written
+    statements are switched off): the ORM spent about 1 ms of Python building each such UPDATE, several times
+    what running it costs."""
+    model = type(instance)
+    if not names:
+        return  # as save(update_fields=[]): nothing to write
+    if not hand_written_sql() or model.save is not Model.save or _save_listened(model):
+        instance.save(update_fields=list(names))
+        return
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: a thread-local lookup per attribute read
+    key = (model, tuple(names), db.vendor)
+    built = _UPDATES.get(key)
+    if built is None:
+        options = model._meta
+        fields = [options.get_field(name) for name in dict.fromkeys(names)]
+        quote = db.ops.quote_name
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)  # type: ignore[union-attr]
+        # Only our own table and column names are interpolated; values are parameters.
+        sql = f"UPDATE {quote(options.db_table)} SET {assignments} WHERE {quote(options.pk.column)} = %s"  # noqa: S608
+        built = _UPDATES[key] = (sql, fields)
+    sql, fields = built
+    params = [field.get_db_prep_save(field.pre_save(instance, False), db) for field in fields]  # type: ignore[union-attr]
+    params.append(model._meta.pk.get_db_prep_value(instance.pk, db))
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        updated = cursor.rowcount
+    if not updated:
+        raise DatabaseError("Save with update_fields did not affect any rows.")
+
+
+_UPDATES: dict[tuple[type[Model], tuple[str, ...], str], tuple[str, list[Any]]] = {}
+
+
+def _save_listened(model: type[Model]) -> bool:
+    return pre_save.has_listeners(model) or post_save.has_listeners(model)

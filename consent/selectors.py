@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import ActorType
-from config.statements import postgresql_or_orm, row_model, select_list
+from config.statements import models_select, postgresql_or_orm, row_model, select_list
 from consent import hooks
 from consent.exceptions import ConsentDenied, ConsentExpired, ConsentMissing, ConsentRevoked, SpendCapExceeded
 from consent.formatting import format_money
@@ -81,14 +81,35 @@ def consent_require(*, user_id: int, scopes: Iterable[str] = (Scope.PLACE_ORDERS
 
 
 def _latest_grants(*, user_id: int, scopes: list[Scope], with_profile: bool = False) -> dict[str, ConsentGrant]:
-    """The newest grant per scope, in one query (with the customer's profile joined in, when asked)."""
-    grants = ConsentGrant.objects.filter(user_id=user_id, scope__in=scopes).order_by("-granted_at", "-id")
-    if with_profile:
-        grants = grants.select_related("user__consent_profile")
-    latest: dict[str, ConsentGrant] = {}
-    for grant in grants:
-        latest.setdefault(grant.scope, grant)
-    return latest
+    """The newest grant per scope, in one query (with the customer's profile joined in, when asked).
+
+    Without the profile: hand-written on PostgreSQL (`DISTINCT ON` the scope, so only those rows come back; the ORM
+    spent about 2 ms of Python building this read, which every placement makes three times), the ORM elsewhere."""
+
+    def one_statement() -> dict[str, ConsentGrant]:
+        quote = connection.ops.quote_name
+        marks = ", ".join(["%s"] * len(scopes))
+        # Only our own table and column names are interpolated; values are parameters.
+        sql = (
+            f"SELECT DISTINCT ON (g.scope) {select_list(ConsentGrant, 'g')} "  # noqa: S608
+            f"FROM {quote(ConsentGrant._meta.db_table)} g WHERE g.user_id = %s AND g.scope IN ({marks}) "
+            "ORDER BY g.scope, g.granted_at DESC, g.id DESC"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user_id, *scopes])
+            rows = cursor.fetchall()
+        return {grant.scope: grant for grant in (row_model(ConsentGrant, row) for row in rows)}
+
+    def orm() -> dict[str, ConsentGrant]:
+        grants = ConsentGrant.objects.filter(user_id=user_id, scope__in=scopes).order_by("-granted_at", "-id")
+        if with_profile:
+            grants = grants.select_related("user__consent_profile")
+        latest: dict[str, ConsentGrant] = {}
+        for grant in grants:
+            latest.setdefault(grant.scope, grant)
+        return latest
+
+    return orm() if with_profile else postgresql_or_orm(postgresql=one_statement, orm=orm)
 
 
 def _latest_grants_with_profile(
@@ -487,12 +508,31 @@ def spend_reservation_settlement(*, reservation: SpendEntry) -> SpendEntry | Non
 
 
 def spend_reservation_unsettled(*, flow_reference: str) -> SpendEntry | None:
-    """The flow's reservation if nothing settled it yet (no commit, no release), in one query; else None."""
-    return (
-        SpendEntry.objects.filter(kind=SpendKind.RESERVE, flow_reference=flow_reference)
-        .exclude(Exists(SpendEntry.objects.filter(reservation=OuterRef("pk"))))
-        .first()
-    )
+    """The flow's reservation if nothing settled it yet (no commit, no release), in one query; else None.
+
+    Hand-written on PostgreSQL (every placement asks it before paying; the ORM spent more Python building the
+    `NOT EXISTS` than the database spends answering), the ORM elsewhere."""
+
+    def one_statement() -> SpendEntry | None:
+        table = connection.ops.quote_name(SpendEntry._meta.db_table)
+        # Only our own table name is interpolated; values are parameters.
+        settled = f"EXISTS (SELECT 1 FROM {table} s WHERE s.reservation_id = t.id)"  # noqa: S608
+        found = models_select(
+            SpendEntry,
+            where=f"t.kind = %s AND t.flow_reference = %s AND NOT {settled}",
+            params=[SpendKind.RESERVE.value, flow_reference],
+            tail="ORDER BY t.created_at, t.id LIMIT 1",
+        )
+        return found[0] if found else None
+
+    def orm() -> SpendEntry | None:
+        return (
+            SpendEntry.objects.filter(kind=SpendKind.RESERVE, flow_reference=flow_reference)
+            .exclude(Exists(SpendEntry.objects.filter(reservation=OuterRef("pk"))))
+            .first()
+        )
+
+    return postgresql_or_orm(postgresql=one_statement, orm=orm)
 
 
 def spend_expired_reservations(*, now: datetime | None = None) -> QuerySet[SpendEntry]:

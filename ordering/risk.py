@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db import connection
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from audit.models import ActorType
+from config.statements import postgresql_or_orm
 from consent.policies import RiskPolicy, active_policy
 from ordering.models import FlowStatus, OrderFlow
 
@@ -62,17 +64,58 @@ def _recently_added(flow: OrderFlow, rules: RiskPolicy) -> list[str]:
 
 def _placed_history(flow: OrderFlow, *, window_start) -> dict:
     """The customer's other placed orders, in one query: how many, their average amount in this currency,
-    how many went to this flow's address, and how many were placed since `window_start`."""
-    return (
-        OrderFlow.objects.filter(customer_id=flow.customer_id, status=FlowStatus.PLACED)
-        .exclude(pk=flow.pk)
-        .aggregate(
-            orders=Count("pk"),
-            average=Avg("total_amount", filter=Q(currency=flow.currency)),
-            to_address=Count("pk", filter=Q(shipping_address_id=flow.shipping_address_id)),
-            recent=Count("pk", filter=Q(placed_at__gte=window_start)),
+    how many went to this flow's address, and how many were placed since `window_start`.
+
+    Hand-written on PostgreSQL (the ORM spent about 1.5 ms of Python building this aggregate of four filtered
+    expressions, once per placement round), the ORM's aggregate elsewhere."""
+
+    def one_statement() -> dict:
+        quote = connection.ops.quote_name
+        fields = {field.name: field for field in OrderFlow._meta.concrete_fields}
+        column = {name: quote(field.column) for name, field in fields.items()}
+        to_address = (
+            f"{column['shipping_address']} = %s" if flow.shipping_address_id is not None
+            else f"{column['shipping_address']} IS NULL"
+        )  # fmt: skip
+        # Only our own table and column names are interpolated; values are parameters.
+        sql = (
+            f"SELECT COUNT(*), AVG(CASE WHEN {column['currency']} = %s THEN {column['total_amount']} END), "  # noqa: S608
+            f"COUNT(CASE WHEN {to_address} THEN 1 END), COUNT(CASE WHEN {column['placed_at']} >= %s THEN 1 END) "
+            f"FROM {quote(OrderFlow._meta.db_table)} WHERE {column['customer']} = %s AND {column['status']} = %s "
+            f"AND {column['id']} <> %s"
         )
-    )
+        params: list = [flow.currency]
+        if flow.shipping_address_id is not None:
+            params.append(flow.shipping_address_id)
+        params += [
+            fields["placed_at"].get_db_prep_value(window_start, connection),
+            flow.customer_id,
+            FlowStatus.PLACED.value,
+            fields["id"].get_db_prep_value(flow.pk, connection),
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            orders, average, to_address_count, recent = cursor.fetchone()
+        return {
+            "orders": orders,
+            "average": None if average is None else float(average),
+            "to_address": to_address_count,
+            "recent": recent,
+        }
+
+    def orm() -> dict:
+        return (
+            OrderFlow.objects.filter(customer_id=flow.customer_id, status=FlowStatus.PLACED)
+            .exclude(pk=flow.pk)
+            .aggregate(
+                orders=Count("pk"),
+                average=Avg("total_amount", filter=Q(currency=flow.currency)),
+                to_address=Count("pk", filter=Q(shipping_address_id=flow.shipping_address_id)),
+                recent=Count("pk", filter=Q(placed_at__gte=window_start)),
+            )
+        )
+
+    return postgresql_or_orm(postgresql=one_statement, orm=orm)
 
 
 def risk_assess(*, flow: OrderFlow) -> RiskAssessment:

@@ -45,7 +45,10 @@ def _area(sql: str) -> str:
         return "transaction"
     if "pg_advisory" in sql:
         return "audit"  # the audit chain's lock
-    match = re.search(r'"([a-z_]+?)_[a-z]+"', sql)
+    # The first table the statement reads or writes (a hand-written statement names its columns, quoted, before it).
+    match = re.search(r'\b(?:FROM|INTO|UPDATE|JOIN)\s+"([a-z_]+?)_[a-z]+"', sql) or re.search(
+        r'"([a-z_]+?)_[a-z]+"', sql
+    )
     return match.group(1) if match else "other"
 
 

@@ -20,6 +20,7 @@ from django.db import transaction
 from audit.models import ActorType, Outcome
 from audit.services import Origin, audit_record
 from config.errors import DomainError
+from config.statements import fields_update
 from ordering.errors import InvalidFlowTransition
 from ordering.models import WAITING_STATUSES, FlowStatus, OrderFlow, WaitingFor
 
@@ -68,7 +69,7 @@ def status_transition(
         )
     previous = record.status
     record.status = to
-    record.save(update_fields=["status", "updated_at", *extra_fields])
+    fields_update(record, ["status", "updated_at", *extra_fields])  # type: ignore[arg-type]  # a model row
     audit_record(
         action=action,
         actor_type=actor_type,

@@ -15,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from audit.models import ActorType, Outcome
+from config.statements import hand_written_sql, models_select, postgresql_or_orm
 from consent.exceptions import (
     SpendCapExceeded,
     SpendCommitExceedsReservation,
@@ -40,7 +41,16 @@ _SETTLED_WORDS = {SpendKind.COMMIT: "committed", SpendKind.RELEASE: "released"}
 
 def _lock_profile(user_id: int) -> ConsentProfile:
     """The customer's profile, locked (one query; created first on the customer's first use)."""
-    profile = ConsentProfile.objects.select_for_update().filter(user_id=user_id).first()
+
+    def one_statement() -> ConsentProfile | None:
+        # Hand-written on PostgreSQL: the ORM spent more Python building this locking read than running it costs.
+        found = models_select(ConsentProfile, where="t.user_id = %s", params=[user_id], tail="FOR UPDATE")
+        return found[0] if found else None
+
+    def orm() -> ConsentProfile | None:
+        return ConsentProfile.objects.select_for_update().filter(user_id=user_id).first()
+
+    profile = postgresql_or_orm(postgresql=one_statement, orm=orm)
     if profile is None:
         consent_profile_ensure(user_id=user_id)
         profile = ConsentProfile.objects.select_for_update().get(user_id=user_id)
@@ -215,6 +225,35 @@ def _insert_unless_taken(entry: SpendEntry) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
+    return _inserted(entry, row)
+
+
+def _insert_unless_settled(entry: SpendEntry) -> bool:
+    """Insert the settlement `entry` (a commit or a release) of its reservation unless a settlement of that reservation
+    exists already: `INSERT … SELECT … WHERE NOT EXISTS … RETURNING id`. True, with `entry.pk` set, when it went in.
+
+    The caller holds the reservation's lock, and this is a statement of its own after that lock was granted, so in
+    READ COMMITTED it sees a settlement committed while it waited (what `_settle_locked`'s read of the settlement
+    does, in the same round trip as the write). A unique constraint it breaks all the same raises, as `create` does.
+    """
+    options = SpendEntry._meta
+    quote = connection.ops.quote_name
+    table = quote(options.db_table)
+    fields = [field for field in options.concrete_fields if not field.primary_key]
+    values = [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields]
+    # Identifiers only are formatted in; every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608
+        f"SELECT {', '.join(['%s'] * len(fields))} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE s.reservation_id = %s) RETURNING {quote(options.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, entry.reservation_id])
+        row = cursor.fetchone()
+    return _inserted(entry, row)
+
+
+def _inserted(entry: SpendEntry, row: tuple | None) -> bool:
     if row is None:
         return False
     entry.pk = row[0]
@@ -268,16 +307,28 @@ def _settle_locked(
     unless_held: bool,
 ) -> SpendEntry | None:
     """`_settle` inside its transaction: lock the reservation, then read its settlement (a statement of its
-    own: in READ COMMITTED it sees a settlement committed while we waited for the lock)."""
-    reservation = (
-        SpendEntry.objects.select_for_update().filter(kind=SpendKind.RESERVE, flow_reference=flow_reference).first()
-    )
+    own: in READ COMMITTED it sees a settlement committed while we waited for the lock).
+
+    On PostgreSQL the usual case (nothing settled it yet) is written by the statement that reads the settlement
+    (`_insert_unless_settled`): two statements after the lock instead of three, and none of them built by the ORM.
+    The sweeper's release (`unless_held`, a question asked between the read and the write) and an amount that
+    cannot be committed take the read first, as everywhere else."""
+    reservation = _reservation_lock(flow_reference)
     if reservation is None:
         if kind == SpendKind.RELEASE:
             return None  # a compensation for a reservation that never happened has nothing to undo
         raise SpendReservationNotFound(
             f"No spend reservation for flow {flow_reference!r}.", flow_reference=flow_reference
         )
+    if not unless_held and hand_written_sql():
+        try:
+            settled_amount = _commit_amount(reservation, amount) if kind == SpendKind.COMMIT else reservation.amount
+        except SpendCommitExceedsReservation:
+            pass  # refused below, unless a commit already stands (then that commit is the answer)
+        else:
+            entry = _settlement_entry(reservation, kind=kind, amount=settled_amount, reason=reason)
+            if _insert_unless_settled(entry):
+                return _settlement_recorded(entry, reservation=reservation, actor_type=actor_type)
     settlement = SpendEntry.objects.filter(reservation=reservation).first()
     if settlement is not None:
         if settlement.kind == kind:
@@ -296,31 +347,64 @@ def _settle_locked(
     if unless_held and spend_reservations_held(flow_references={flow_reference}):
         return None
     amount = _commit_amount(reservation, amount) if kind == SpendKind.COMMIT else reservation.amount
-    entry = SpendEntry.objects.create(
+    entry = _settlement_entry(reservation, kind=kind, amount=amount, reason=reason)
+    entry.save(force_insert=True)
+    return _settlement_recorded(entry, reservation=reservation, actor_type=actor_type)
+
+
+def _reservation_lock(flow_reference: str) -> SpendEntry | None:
+    """The flow's reservation, locked (None without one): hand-written on PostgreSQL, the ORM elsewhere."""
+
+    def one_statement() -> SpendEntry | None:
+        found = models_select(
+            SpendEntry,
+            where="t.kind = %s AND t.flow_reference = %s",
+            params=[SpendKind.RESERVE.value, flow_reference],
+            tail="ORDER BY t.created_at, t.id LIMIT 1 FOR UPDATE",
+        )
+        return found[0] if found else None
+
+    def orm() -> SpendEntry | None:
+        return (
+            SpendEntry.objects.select_for_update().filter(kind=SpendKind.RESERVE, flow_reference=flow_reference).first()
+        )
+
+    return postgresql_or_orm(postgresql=one_statement, orm=orm)
+
+
+def _settlement_entry(reservation: SpendEntry, *, kind: SpendKind, amount: int, reason: str) -> SpendEntry:
+    """The commit or release row of `reservation`, not saved yet."""
+    return SpendEntry(
         user_id=reservation.user_id,
         kind=kind,
         amount=amount,
         currency=reservation.currency,
-        flow_reference=flow_reference,
+        flow_reference=reservation.flow_reference,
         chat_session_reference=reservation.chat_session_reference,
         reservation=reservation,
         created_at=timezone.now(),
         reason=reason[:100],
     )
+
+
+def _settlement_recorded(entry: SpendEntry, *, reservation: SpendEntry, actor_type: ActorType | str) -> SpendEntry:
+    """A settlement just written: its audit event (in the same transaction) and its log line."""
     consent_audit_record(
-        f"spend.{'committed' if kind == SpendKind.COMMIT else 'released'}",
+        f"spend.{'committed' if entry.kind == SpendKind.COMMIT else 'released'}",
         user_id=reservation.user_id,
         actor_type=actor_type,
         actor_id=None,
         target=entry,
         data={
-            "amount": amount,
+            "amount": entry.amount,
             "currency": reservation.currency,
-            "flow_reference": flow_reference,
-            "reason": reason[:100],
+            "flow_reference": reservation.flow_reference,
+            "reason": entry.reason,
         },
     )
-    logger.info("spend %s", entry.kind, extra={"customer_id": entry.user_id, "flow_reference": flow_reference})
+    logger.info(
+        "spend %s", entry.kind, extra={"customer_id": entry.user_id, "flow_reference": reservation.flow_reference}
+    )
     return entry
 
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from audit.models import ActorType
 from catalog_adapters.errors import MerchantClientError, MerchantError
-from config.statements import postgresql_or_orm, row_model, select_list
+from config.statements import fields_update, postgresql_or_orm, row_model, select_list
 from config.tracing import get_trace_id
 from consent.models import Address, PaymentMethod
 from ordering import metrics
@@ -148,7 +148,7 @@ def _save_placing(flow: OrderFlow, fields: tuple[str, ...]) -> None:
             extra_fields=fields,
         )
     elif fields:
-        flow.save(update_fields=[*fields, "updated_at"])
+        fields_update(flow, [*fields, "updated_at"])
 
 
 def _step_transaction(

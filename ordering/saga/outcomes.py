@@ -17,6 +17,7 @@ from django.utils import timezone
 from audit.models import ActorType, Outcome
 from audit.services import audit_record
 from catalog_adapters.contract import CheckoutSession, card_brand_normalize
+from config.statements import fields_update, postgresql_or_orm
 from consent.formatting import format_money
 from consent.models import CardBrand
 from consent.selectors import payment_methods_for_customer
@@ -26,6 +27,7 @@ from ordering.hooks import PersonNeeded, person_needed
 from ordering.models import (
     CompensationStatus,
     EscalationReason,
+    ExperimentEvent,
     ExperimentEventKind,
     FlowCompensation,
     FlowStatus,
@@ -35,7 +37,7 @@ from ordering.models import (
     WaitingFor,
 )
 from ordering.preview import preview_build, preview_hash, preview_text
-from ordering.rollout.events import experiment_event_of
+from ordering.rollout.events import experiment_event_build, experiment_event_of
 from ordering.saga.base import (
     ask_for_a_person,
     flow_instruments,
@@ -45,7 +47,7 @@ from ordering.saga.base import (
     spend_reference,
 )
 from ordering.saga.resumes import payment_verification_link
-from ordering.services import conversation_post
+from ordering.services import conversation_post, insert_select
 from ordering.transitions import flow_advance_on_commit, flow_compensate_on_commit, flow_transition
 
 logger = logging.getLogger(__name__)
@@ -168,7 +170,7 @@ def outcome_apply(
     try:
         with transaction.atomic():
             if isinstance(outcome, Retry):
-                flow.save(update_fields=["step_lease_until", "updated_at"])
+                fields_update(flow, ["step_lease_until", "updated_at"])
                 flow_advance_on_commit(flow.pk, countdown=_step_retry_countdown(outcome, attempt_in_round, since))
             elif isinstance(outcome, Placed):
                 _placed(flow, outcome, ordered_before=ordered_before)
@@ -218,10 +220,10 @@ def flow_placed_by_merchant(flow: OrderFlow, *, order_id: str, via: str) -> None
     _placed(flow, Placed(order_id=order_id, result={"merchant_order_id": order_id}), via=via)
 
 
-def _compensations_retire(flow: OrderFlow, *, rounds: tuple[int, int], now: datetime) -> None:
-    """Pending or failed undo steps of these placement rounds become not needed: one UPDATE, written once per
-    process (plain SQL that PostgreSQL and SQLite both run; the ORM's update spent more Python building it than
-    the database spends running it)."""
+def _retire_statement(flow: OrderFlow, *, rounds: tuple[int, int], now: datetime) -> tuple[str, list[Any]]:
+    """The UPDATE that makes the pending or failed undo steps of these placement rounds not needed, and its
+    parameters: built once per process (plain SQL that PostgreSQL and SQLite both run; the ORM's update spent more
+    Python building it than the database spends running it)."""
     fields = {field.name: field for field in FlowCompensation._meta.concrete_fields}
     sql = _RETIRE_SQL.get(connection.vendor)
     if sql is None:
@@ -240,11 +242,63 @@ def _compensations_retire(flow: OrderFlow, *, rounds: tuple[int, int], now: date
         CompensationStatus.PENDING.value,
         CompensationStatus.FAILED.value,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return sql, params
 
 
 _RETIRE_SQL: dict[str, str] = {}
+
+
+def _placed_records(flow: OrderFlow, *, order_id: str, now: datetime) -> None:
+    """What a placement writes besides the flow's row, in the caller's transaction: this round's and the flow's own
+    undo steps retired (an earlier round's, a token or a reservation left by a price change, still runs), the
+    customer's message, and the A/B report's `order_placed` event in the phase and arm stored on the flow.
+
+    One statement on PostgreSQL (a data-modifying WITH: the three writes are independent of each other), the
+    retiring UPDATE and the ORM's two inserts elsewhere."""
+    message = Message(
+        conversation_id=flow.conversation_id,
+        role=MessageRole.ASSISTANT,
+        text=f"Your order is placed. The merchant's order number is {order_id}.",
+        data={"kind": "flow_placed", "flow_id": str(flow.pk), "merchant_order_id": order_id},
+    )
+    rounds = (0, flow.confirmations)
+
+    def one_statement() -> None:
+        quote = connection.ops.quote_name
+        retire, params = _retire_statement(flow, rounds=rounds, now=now)
+        parts = [f"r AS ({retire})"]
+        event = experiment_event_build(
+            flow, kind=ExperimentEventKind.ORDER_PLACED, order_ref=order_id, amount=flow.total_amount,
+            currency=flow.currency,
+        )  # fmt: skip
+        if event is not None:
+            columns, values, event_params = insert_select(event, computed={})
+            parts.append(f"e AS (INSERT INTO {quote(ExperimentEvent._meta.db_table)} ({columns}) VALUES ({values}))")  # noqa: S608
+            params += event_params
+        columns, values, message_params = insert_select(message, computed={})
+        params += message_params
+        # Only our own table and column names are interpolated; values are parameters. Every part of a
+        # data-modifying WITH runs, whether or not the rest of the statement reads it.
+        sql = f"WITH {', '.join(parts)} INSERT INTO {quote(Message._meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    def orm() -> None:
+        retire, params = _retire_statement(flow, rounds=rounds, now=now)
+        with connection.cursor() as cursor:
+            cursor.execute(retire, params)
+        conversation_post(
+            conversation_id=message.conversation_id, role=message.role, text=message.text, data=message.data
+        )
+        experiment_event_of(
+            flow,
+            kind=ExperimentEventKind.ORDER_PLACED,
+            order_ref=order_id,
+            amount=flow.total_amount,
+            currency=flow.currency,
+        )
+
+    postgresql_or_orm(postgresql=one_statement, orm=orm)
 
 
 def _placed(flow: OrderFlow, outcome: Placed, *, ordered_before: bool | None = None, via: str = "") -> None:
@@ -262,26 +316,11 @@ def _placed(flow: OrderFlow, outcome: Placed, *, ordered_before: bool | None = N
     if via:
         data["via"] = via
     flow_transition(flow, FlowStatus.PLACED, actor_type=ActorType.AGENT, data=data, extra_fields=tuple(fields))
-    # The order stands: this round's and the flow's own undo steps are retired. An earlier round's
-    # (a token or a reservation left by a price change) still runs.
-    _compensations_retire(flow, rounds=(0, flow.confirmations), now=timezone.now())
+    # The order stands: its undo steps retired, the customer told, the A/B report's order recorded.
+    _placed_records(flow, order_id=outcome.order_id, now=timezone.now())
     # Only a flow confirmed more than once can have an earlier round left to undo.
     if flow.confirmations > 1 and flow.compensations.filter(status=CompensationStatus.PENDING).exists():
         flow_compensate_on_commit(flow.pk)
-    conversation_post(
-        conversation_id=flow.conversation_id,
-        role=MessageRole.ASSISTANT,
-        text=f"Your order is placed. The merchant's order number is {outcome.order_id}.",
-        data={"kind": "flow_placed", "flow_id": str(flow.pk), "merchant_order_id": outcome.order_id},
-    )
-    # The A/B report's order: in the phase and arm stored on the flow, in this transaction.
-    experiment_event_of(
-        flow,
-        kind=ExperimentEventKind.ORDER_PLACED,
-        order_ref=outcome.order_id,
-        amount=flow.total_amount,
-        currency=flow.currency,
-    )
     metrics.flows_placed.labels(merchant=flow.merchant_id, **metrics.rollout_labels(flow)).inc()
     metrics.flow_outcomes.labels(outcome="placed", **metrics.rollout_labels(flow)).inc()
     metrics.order_value.labels(currency=flow.currency).observe(flow.total_amount or 0)
@@ -484,7 +523,7 @@ def _await(flow: OrderFlow, outcome: Await) -> None:
     delay = merchant_wait_delay(int(outcome.result.get("polls") or 1))
     flow.step_lease_until = timezone.now() + timedelta(seconds=delay)
     flow.failure_detail = outcome.detail
-    flow.save(update_fields=["step_lease_until", "failure_detail", "updated_at"])
+    fields_update(flow, ["step_lease_until", "failure_detail", "updated_at"])
     flow_advance_on_commit(flow.pk, countdown=delay + 1.0)
     if outcome.ask_person:
         ask_for_a_person(
