@@ -92,12 +92,28 @@ def fields_update(instance: Model, names: Sequence[str]) -> None:
     pre_save/post_save receiver listens to (the ORM's save() runs otherwise, as it does where the hand-written
     statements are switched off): the ORM spent about 1 ms of Python building each such UPDATE, several times
     what running it costs."""
-    model = type(instance)
     if not names:
         return  # as save(update_fields=[]): nothing to write
-    if not hand_written_sql() or model.save is not Model.save or _save_listened(model):
+    if not fields_update_hand_written(instance):
         instance.save(update_fields=list(names))
         return
+    sql, params = fields_update_statement(instance, names)
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, params)
+        updated = cursor.rowcount
+    fields_update_check(updated)
+
+
+def fields_update_hand_written(instance: Model) -> bool:
+    """Whether `fields_update` writes `instance` with its own statement (else it calls the ORM's save())."""
+    model = type(instance)
+    return hand_written_sql() and model.save is Model.save and not _save_listened(model)
+
+
+def fields_update_statement(instance: Model, names: Sequence[str]) -> tuple[str, list[Any]]:
+    """The UPDATE that `fields_update` runs and its parameters, for a caller that runs it as part of a statement of
+    its own (a data-modifying WITH); the caller checks that it updated the row (`fields_update_check`)."""
+    model = type(instance)
     db = connections[DEFAULT_DB_ALIAS]  # not the proxy: a thread-local lookup per attribute read
     key = (model, tuple(names), db.vendor)
     built = _UPDATES.get(key)
@@ -112,9 +128,11 @@ def fields_update(instance: Model, names: Sequence[str]) -> None:
     sql, fields = built
     params = [field.get_db_prep_save(field.pre_save(instance, False), db) for field in fields]  # type: ignore[union-attr]
     params.append(model._meta.pk.get_db_prep_value(instance.pk, db))
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        updated = cursor.rowcount
+    return sql, params
+
+
+def fields_update_check(updated: int) -> None:
+    """save(update_fields=…)'s refusal of a row that is gone."""
     if not updated:
         raise DatabaseError("Save with update_fields did not affect any rows.")
 

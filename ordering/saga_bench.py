@@ -52,6 +52,15 @@ def _area(sql: str) -> str:
     return match.group(1) if match else "other"
 
 
+def _writes(sql: str) -> bool:
+    """A statement that writes: an INSERT, UPDATE or DELETE, or a WITH with one of them among its parts."""
+    head = sql.lstrip().upper()
+    return head.startswith(_WRITES) or (head.startswith("WITH") and bool(_WRITE_PART.search(head)))
+
+
+_WRITE_PART = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b")
+
+
 @contextmanager
 def saga_meter(*, using: str = DEFAULT_DB_ALIAS) -> Iterator[SagaMeter]:
     """Count queries, commits (explicit transactions and autocommitted writes) and `flow_advance` starts.
@@ -70,7 +79,7 @@ def saga_meter(*, using: str = DEFAULT_DB_ALIAS) -> Iterator[SagaMeter]:
     def count_autocommitted(execute, sql, params, many, context):
         # Autocommit, not "outside an atomic block": a block's own COMMIT may send statements first (the
         # audit events it buffered), when Django has already left the block but not yet committed.
-        if connection.get_autocommit() and sql.lstrip().upper().startswith(_WRITES):
+        if connection.get_autocommit() and _writes(sql):
             meter.commits += 1
         return execute(sql, params, many, context)
 

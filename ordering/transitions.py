@@ -12,7 +12,7 @@ the flow waits for, and a move out of them clears it (a database constraint refu
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from django.db import transaction
@@ -54,11 +54,13 @@ def status_transition(
     extra_fields: tuple[str, ...] = (),
     trace_id: str | None = None,
     refusal_details: Mapping[str, object] | None = None,
+    write: Callable[[list[str]], None] | None = None,
 ) -> str:
     """Move a locked row to `to`, save it with `extra_fields` and audit `action`; return the status it left.
 
     Raises `refused` (the model's named DomainError) when its transition table does not allow the move.
-    The caller holds the row lock and the transaction.
+    The caller holds the row lock and the transaction. `write`, when given, is handed the names of the fields to
+    save instead of saving them: the caller writes them with its next statement, in the same transaction.
     """
     if not record.can_become(to):
         raise refused(
@@ -69,7 +71,11 @@ def status_transition(
         )
     previous = record.status
     record.status = to
-    fields_update(record, ["status", "updated_at", *extra_fields])  # type: ignore[arg-type]  # a model row
+    fields = ["status", "updated_at", *extra_fields]
+    if write is not None:
+        write(fields)
+    else:
+        fields_update(record, fields)  # type: ignore[arg-type]  # a model row
     audit_record(
         action=action,
         actor_type=actor_type,
@@ -98,10 +104,12 @@ def flow_transition(
     extra_fields: tuple[str, ...] = (),
     origin: Origin | None = None,
     waiting_for: WaitingFor | None = None,
+    write: Callable[[list[str]], None] | None = None,
 ) -> OrderFlow:
     """Move a locked flow to `to` (audit `flow.<to>`), or raise InvalidFlowTransition.
 
-    `waiting_for` is required for a move into REQUIRES_ACTION or ESCALATED and refused otherwise.
+    `waiting_for` is required for a move into REQUIRES_ACTION or ESCALATED and refused otherwise. `write`: as
+    `status_transition`'s (the saga writes the flow's row with the statement that follows).
     """
     fields = extra_fields
     facts: dict[str, Any] = {"total": flow.total_amount, "currency": flow.currency}
@@ -130,6 +138,7 @@ def flow_transition(
         data={**facts, **(data or {})},
         extra_fields=fields,
         refusal_details={"flow_id": str(flow.pk)},
+        write=write,
     )
     return flow
 

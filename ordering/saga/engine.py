@@ -27,7 +27,16 @@ from django.utils import timezone
 
 from audit.models import ActorType
 from catalog_adapters.errors import MerchantClientError, MerchantError
-from config.statements import fields_update, postgresql_or_orm, row_model, select_list
+from config.statements import (
+    fields_update,
+    fields_update_check,
+    fields_update_hand_written,
+    fields_update_statement,
+    hand_written_sql,
+    postgresql_or_orm,
+    row_model,
+    select_list,
+)
 from config.tracing import get_trace_id
 from consent.models import Address, PaymentMethod
 from ordering import metrics
@@ -132,12 +141,14 @@ def _lock_flow(flow_id: Any) -> OrderFlow | None:
     return postgresql_or_orm(postgresql=one_statement, orm=orm)
 
 
-def _save_placing(flow: OrderFlow, fields: tuple[str, ...]) -> None:
+def _save_placing(
+    flow: OrderFlow, fields: tuple[str, ...], *, write: Callable[[list[str]], None] | None = None
+) -> None:
     """Save `fields` of the locked flow, moving a confirmed flow to placing in the same UPDATE.
 
     The move is written once the local steps have run (after the spend reservation and the risk
     assessment, in their transaction), together with the claim of the next step: one write of the
-    flow's row instead of two.
+    flow's row instead of two. `write`: handed the fields instead, for the caller's next statement to write.
     """
     if flow.status == FlowStatus.CONFIRMED:
         flow_transition(
@@ -146,9 +157,13 @@ def _save_placing(flow: OrderFlow, fields: tuple[str, ...]) -> None:
             actor_type=ActorType.AGENT,
             data={"round": flow.confirmations},
             extra_fields=fields,
+            write=write,
         )
     elif fields:
-        fields_update(flow, [*fields, "updated_at"])
+        if write is not None:
+            write([*fields, "updated_at"])
+        else:
+            fields_update(flow, [*fields, "updated_at"])
 
 
 def _step_transaction(
@@ -158,6 +173,10 @@ def _step_transaction(
 
     Returns (the claim to run now or None, the units used, the name of the last outcome recorded).
     """
+    if finished is not None and _finishes_in_one_statement(*finished, budget=budget):
+        # Recorded and the next step claimed by one statement (`_finish_write`), atomic by itself: no BEGIN and
+        # COMMIT of its own around it.
+        return _finish_and_continue(*finished, budget=budget)
     with transaction.atomic():
         if finished is not None:
             return _finish_and_continue(*finished, budget=budget)
@@ -193,6 +212,20 @@ def _step_transaction(
         lease_until = now + timedelta(seconds=settings.ORDERING_STEP_LEASE_SECONDS)
         claim = _claim_remote(flow, history, rows, lease_until=lease_until, save_flow=True, undo=undo)
     return claim, used + 1, name
+
+
+def _finishes_in_one_statement(claim: Claim, outcome: StepOutcome, *, budget: int) -> bool:
+    """Whether recording this outcome is `_finish_write`'s one statement and nothing else: a merchant step that
+    advanced to another merchant step this task claims (its row and undo written by that statement, which also
+    proves the lease), where the hand-written statements run. A lost claim then marks the step superseded with a
+    conditional UPDATE of its own, as it did inside the transaction."""
+    return (
+        isinstance(outcome, Advance)
+        and budget > 0
+        and claim.lease_until is not None
+        and NEXT_STEP[claim.step] not in LOCAL_STEPS
+        and hand_written_sql()
+    )
 
 
 def _finish_and_continue(claim: Claim, outcome: StepOutcome, *, budget: int) -> tuple[Claim | None, int, str]:
@@ -507,10 +540,14 @@ def _claim_remote(
         if not write([*rows, step], new_undo):
             return None
     else:
-        _steps_write(flow, rows=[*rows, step], undo=new_undo, placement_round=flow.confirmations)
-    if save_flow:
-        flow.step_lease_until = lease_until
-        _save_placing(flow, ("next_step", "step_lease_until"))
+        flow_fields: list[str] = []
+        if save_flow:
+            # The flow's row (placing, the lease) is written by the statement that writes the step rows.
+            flow.step_lease_until = lease_until
+            _save_placing(flow, ("next_step", "step_lease_until"), write=flow_fields.extend)
+        _steps_write(
+            flow, rows=[*rows, step], undo=new_undo, placement_round=flow.confirmations, flow_fields=flow_fields
+        )
     return Claim(
         flow.pk,
         step.pk,
@@ -535,10 +572,11 @@ def _steps_write(
     rows: list[FlowStep],
     undo: list[tuple[str, str]],
     placement_round: int,
+    flow_fields: list[str] | None = None,
 ) -> None:
-    """Write a transaction's new step rows (their ids set) and the undo registered before the next step's call.
-    One statement on PostgreSQL (a data-modifying WITH); the ORM's bulk insert and `compensations_register`
-    elsewhere."""
+    """Write a transaction's new step rows (their ids set) and the undo registered before the next step's call,
+    and `flow_fields` of the (locked) flow when given. One statement on PostgreSQL (a data-modifying WITH); the
+    ORM's bulk insert, `compensations_register` and the flow's UPDATE elsewhere."""
     now = timezone.now()
     compensations = [
         FlowCompensation(
@@ -551,6 +589,11 @@ def _steps_write(
         quote = connection.ops.quote_name
         parts: list[str] = []
         params: list[Any] = []
+        flow_written = bool(flow_fields) and fields_update_hand_written(flow)
+        if flow_written:
+            update, update_params = fields_update_statement(flow, flow_fields or [])
+            parts.append(f"f AS ({update} RETURNING 1)")
+            params += update_params
         if compensations:
             undo_rows = [insert_select(undo_row, computed={}) for undo_row in compensations]
             undo_table = quote(FlowCompensation._meta.db_table)
@@ -563,16 +606,24 @@ def _steps_write(
         params += [param for _, _, row_params in step_rows for param in row_params]
         # Only our own table and column names are interpolated; values are parameters. A data-modifying WITH runs
         # whether or not the rest of the statement reads it.
-        insert = f"INSERT INTO {quote(FlowStep._meta.db_table)} ({step_rows[0][0]}) VALUES {values} RETURNING id"  # noqa: S608
+        returning = "id, (SELECT count(*) FROM f)" if flow_written else "id, 1"
+        insert = (
+            f"INSERT INTO {quote(FlowStep._meta.db_table)} ({step_rows[0][0]}) VALUES {values} RETURNING {returning}"  # noqa: S608
+        )
         with connection.cursor() as cursor:
             cursor.execute(f"WITH {', '.join(parts)} {insert}" if parts else insert, params)
-            ids = [found for (found,) in cursor.fetchall()]
-        for row, row_id in zip(rows, ids, strict=True):
+            found = cursor.fetchall()
+        for row, (row_id, _) in zip(rows, found, strict=True):
             mark_saved(row, row_id)
+        fields_update_check(found[0][1])  # the flow's row was written (it is locked: it cannot have gone)
+        if flow_fields and not flow_written:
+            fields_update(flow, flow_fields)
 
     def orm() -> None:
         FlowStep.objects.bulk_create(rows)
         compensations_register(flow=flow, undo=undo, placement_round=placement_round)
+        if flow_fields:
+            fields_update(flow, flow_fields)
 
     postgresql_or_orm(postgresql=one_statement, orm=orm)
 

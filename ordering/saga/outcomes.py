@@ -17,7 +17,13 @@ from django.utils import timezone
 from audit.models import ActorType, Outcome
 from audit.services import audit_record
 from catalog_adapters.contract import CheckoutSession, card_brand_normalize
-from config.statements import fields_update, postgresql_or_orm
+from config.statements import (
+    fields_update,
+    fields_update_check,
+    fields_update_hand_written,
+    fields_update_statement,
+    postgresql_or_orm,
+)
 from consent.formatting import format_money
 from consent.models import CardBrand
 from consent.selectors import payment_methods_for_customer
@@ -248,13 +254,14 @@ def _retire_statement(flow: OrderFlow, *, rounds: tuple[int, int], now: datetime
 _RETIRE_SQL: dict[str, str] = {}
 
 
-def _placed_records(flow: OrderFlow, *, order_id: str, now: datetime) -> None:
-    """What a placement writes besides the flow's row, in the caller's transaction: this round's and the flow's own
-    undo steps retired (an earlier round's, a token or a reservation left by a price change, still runs), the
-    customer's message, and the A/B report's `order_placed` event in the phase and arm stored on the flow.
+def _placed_records(flow: OrderFlow, *, order_id: str, now: datetime, flow_fields: list[str]) -> None:
+    """What a placement writes, in the caller's transaction: `flow_fields` of the (locked) flow's row, this round's
+    and the flow's own undo steps retired (an earlier round's, a token or a reservation left by a price change,
+    still runs), the customer's message, and the A/B report's `order_placed` event in the phase and arm stored on
+    the flow.
 
-    One statement on PostgreSQL (a data-modifying WITH: the three writes are independent of each other), the
-    retiring UPDATE and the ORM's two inserts elsewhere."""
+    One statement on PostgreSQL (a data-modifying WITH: the four writes are independent of each other), the flow's
+    UPDATE, the retiring UPDATE and the ORM's two inserts elsewhere."""
     message = Message(
         conversation_id=flow.conversation_id,
         role=MessageRole.ASSISTANT,
@@ -267,6 +274,13 @@ def _placed_records(flow: OrderFlow, *, order_id: str, now: datetime) -> None:
         quote = connection.ops.quote_name
         retire, params = _retire_statement(flow, rounds=rounds, now=now)
         parts = [f"r AS ({retire})"]
+        flow_written = fields_update_hand_written(flow)
+        if flow_written:
+            update, update_params = fields_update_statement(flow, flow_fields)
+            parts.insert(0, f"f AS ({update} RETURNING 1)")
+            params = [*update_params, *params]
+        else:
+            fields_update(flow, flow_fields)
         event = experiment_event_build(
             flow, kind=ExperimentEventKind.ORDER_PLACED, order_ref=order_id, amount=flow.total_amount,
             currency=flow.currency,
@@ -279,11 +293,15 @@ def _placed_records(flow: OrderFlow, *, order_id: str, now: datetime) -> None:
         params += message_params
         # Only our own table and column names are interpolated; values are parameters. Every part of a
         # data-modifying WITH runs, whether or not the rest of the statement reads it.
-        sql = f"WITH {', '.join(parts)} INSERT INTO {quote(Message._meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
+        written = "(SELECT count(*) FROM f)" if flow_written else "1"
+        message_table = quote(Message._meta.db_table)
+        sql = f"WITH {', '.join(parts)} INSERT INTO {message_table} ({columns}) VALUES ({values}) RETURNING {written}"  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+            fields_update_check(cursor.fetchone()[0])  # the flow's row was written (it is locked: it cannot have gone)
 
     def orm() -> None:
+        fields_update(flow, flow_fields)
         retire, params = _retire_statement(flow, rounds=rounds, now=now)
         with connection.cursor() as cursor:
             cursor.execute(retire, params)
@@ -315,9 +333,18 @@ def _placed(flow: OrderFlow, outcome: Placed, *, ordered_before: bool | None = N
     data: dict[str, Any] = {"merchant_order_id": outcome.order_id, "round": flow.confirmations}
     if via:
         data["via"] = via
-    flow_transition(flow, FlowStatus.PLACED, actor_type=ActorType.AGENT, data=data, extra_fields=tuple(fields))
+    # The flow's row is written by the statement that records the rest of the placement (below).
+    flow_fields: list[str] = []
+    flow_transition(
+        flow,
+        FlowStatus.PLACED,
+        actor_type=ActorType.AGENT,
+        data=data,
+        extra_fields=tuple(fields),
+        write=flow_fields.extend,
+    )
     # The order stands: its undo steps retired, the customer told, the A/B report's order recorded.
-    _placed_records(flow, order_id=outcome.order_id, now=timezone.now())
+    _placed_records(flow, order_id=outcome.order_id, now=timezone.now(), flow_fields=flow_fields)
     # Only a flow confirmed more than once can have an earlier round left to undo.
     if flow.confirmations > 1 and flow.compensations.filter(status=CompensationStatus.PENDING).exists():
         flow_compensate_on_commit(flow.pk)

@@ -45,9 +45,13 @@ from ordering.services import conversation_decide, flow_confirm
 # Then (#15, the twenty-eighth session's CPU pass): the placement's undo retired, its message and its A/B event in
 # one statement (`outcomes._placed_records`: 3 -> 1), and the spend commit written by the statement that looks for
 # a settlement (`ledger._insert_unless_settled`: 2 -> 1): 37. A statement is counted where the first table it reads
-# or writes belongs (hand-written ones name their columns before it): ordering's tables 11, consent's 11.
-PLACED_ORDER_QUERIES = 37
-PLACED_ORDER_ORDERING_QUERIES = 11
+# or writes belongs (hand-written ones name their columns before it): ordering's tables 11, consent's 11. Then
+# the flow's row written by the statement that writes the step rows (the move to placing) and by the placement's
+# (`flow_transition(write=…)`: 2 UPDATEs fewer), and the two merchant steps recorded with the next one's claim by
+# that one statement alone, which commits by itself (no BEGIN/COMMIT round trips around it; still 5 commits): 31,
+# ordering's tables 9.
+PLACED_ORDER_QUERIES = 31
+PLACED_ORDER_ORDERING_QUERIES = 9
 PLACED_ORDER_CONSENT_QUERIES = 11
 PLACED_ORDER_AUDIT_QUERIES = 3
 PLACED_ORDER_COMMITS = 5
@@ -65,16 +69,17 @@ FLOW_CONFIRM_QUERIES = 6
 UNIT_QUERIES = {
     # -2 (#15): the three audit events in one INSERT; the spend release's undo with the step rows.
     "local": (12, 5),
-    # -1 (#15): the lease check and the step's outcome in one statement.
-    "verify_price": (9, 5),
-    # -2 (#15): the step's row and its undo in one INSERT … WITH; the lease check and the outcome in one.
-    "mint_token": (10, 5),
+    # -1 (#15): the lease check and the step's outcome in one statement; -1: the flow's row written with its claim.
+    "verify_price": (8, 4),
+    # -2 (#15): the step's row and its undo in one INSERT … WITH; the lease check and the outcome in one; -1: the
+    # flow's row written with its claim.
+    "mint_token": (9, 4),
     # +2 (#17): the placed order's `order_placed` ExperimentEvent, in the transaction recording the placement,
     # and the first-or-repeat purchase EXISTS; -1 (#15): its two audit events in one INSERT; -1: the step's row
     # and its undo in one statement; -1: the lease check and the previous step's outcome in one; -3 (#15, the
     # twenty-eighth session): the undo retired, the message and the A/B event in one statement, the spend commit
-    # with the read of its settlement.
-    "complete_checkout": (19, 8),
+    # with the read of its settlement; -2: the flow's row written with its claim, and with the placement's records.
+    "complete_checkout": (17, 6),
 }
 
 

@@ -217,3 +217,52 @@ def test_fields_update_leaves_a_model_with_save_receivers_to_its_save(shop, sett
         type(user).save = real
     assert calls == [["first_name"]]
     assert get_user_model().objects.get(pk=user.pk).first_name == "Alicia"
+
+
+@pytest.mark.parametrize("lost", [False, True], ids=["held", "lost"])
+def test_a_chained_finish_is_one_statement_with_no_transaction_of_its_own(shop, settings, lost):
+    # given verify_price claimed by "us" (and, when lost, our lease given to another worker since)
+    settings.DATABASE_HAND_WRITTEN_SQL = True
+    flow = shop.start_flow()
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    claim = engine._claim(flow.pk)
+    assert claim is not None and claim.step == "verify_price"
+    if lost:
+        OrderFlow.objects.filter(pk=flow.pk).update(step_lease_until=claim.lease_until + timedelta(minutes=5))
+    outcome = Advance({"total": flow.total_amount, "payment_handler": "card_tokenized"})
+    assert engine._finishes_in_one_statement(claim, outcome, budget=1)
+
+    # when its outcome is recorded and mint_token claimed in the same go
+    with CaptureQueriesContext(connection) as queries:
+        claimed, used, name = engine._step_transaction(flow.pk, finished=(claim, outcome), budget=1)
+
+    statements = [query["sql"] for query in queries]
+    assert not any(sql.startswith(("SAVEPOINT", "BEGIN")) for sql in statements), statements
+    flow.refresh_from_db()
+    ours = FlowStep.objects.get(pk=claim.step_id)
+    if lost:
+        # nothing recorded or claimed by the statement; the step marked superseded after it
+        assert claimed is None and used == 0
+        assert len(statements) == 3 and statements[0].startswith("WITH h AS (UPDATE")
+        assert flow.next_step == "verify_price" and ours.error_class == "superseded"
+        assert not FlowStep.objects.filter(flow=flow, name="mint_token").exists()
+    else:
+        assert len(statements) == 1 and statements[0].startswith("WITH h AS (UPDATE")
+        assert claimed is not None and claimed.step == "mint_token" and used == 1 and name == "advance"
+        assert flow.next_step == "mint_token" and flow.step_lease_until == claimed.lease_until
+        assert ours.status == StepStatus.SUCCEEDED
+        assert FlowStep.objects.filter(flow=flow, name="mint_token", status=StepStatus.RUNNING).count() == 1
+        assert flow.compensations.filter(action="revoke_token").count() == 1
+
+
+def test_a_finish_that_is_not_chained_keeps_its_transaction(shop, settings):
+    settings.DATABASE_HAND_WRITTEN_SQL = True
+    flow = shop.start_flow()
+    flow_confirm(flow_id=flow.pk, customer_id=shop.alice.pk, preview_hash=flow.preview_hash)
+    claim = engine._claim(flow.pk)
+    advance = Advance({"total": flow.total_amount, "payment_handler": "card_tokenized"})
+
+    assert not engine._finishes_in_one_statement(claim, advance, budget=0)  # the task had its share
+    assert not engine._finishes_in_one_statement(claim, engine.Retry(error_class="x", detail="y"), budget=1)
+    settings.DATABASE_HAND_WRITTEN_SQL = False
+    assert not engine._finishes_in_one_statement(claim, advance, budget=1)  # the ORM path takes four statements
