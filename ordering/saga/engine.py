@@ -223,7 +223,7 @@ def _finishes_in_one_statement(claim: Claim, outcome: StepOutcome, *, budget: in
         isinstance(outcome, Advance)
         and budget > 0
         and claim.lease_until is not None
-        and NEXT_STEP[claim.step] not in LOCAL_STEPS
+        and NEXT_STEP.get(claim.step, "") not in ("", *LOCAL_STEPS)
         and hand_written_sql()
     )
 
