@@ -849,6 +849,22 @@ class Policy:
             # "yes but add a grey beanie too", "oh and merino socks L" right after an offer: the offered one as well (it
             # was lost, and only the beanie or the socks were ordered)
             self._offer_taken_beside(turn)
+        options = (pending or {}).get("options") or []
+        if (
+            len(decision) == 1
+            and isinstance(decision[0], c.Confirm)
+            and not others
+            and pending
+            and pending.get("slot") in ("product", "colour", "size")
+            and len(options) == 1
+        ):
+            # "yes" to "The Foam Roller doesn't come in blue. Which colour: black?": the one colour offered (the
+            # question was asked again and again; the last thing asked is what a yes answers, and nothing is placed)
+            turn.record_decision(
+                DecisionKind.RULE, "yes_to_the_one_option", rationale=f"{pending.get('slot')}: {options[0]['value']}"
+            )
+            decision, commands = [], [c.Select(value=str(options[0]["value"]))]
+            self.commands = commands
         if decision and not others:
             self._decide(turn, decision[-1])
             return
@@ -1766,6 +1782,10 @@ class Policy:
         # colour?" → "black" is two black tees (the question was asked again for the L).
         # "L for both", "black for all of them": every queued item that left it open, whatever its product.
         every = bool(EVERY_PART.search(turn.customer_text or ""))
+        if every and _asked_of_two(pending) and not rx.search(r"\b(?:all|each|every|everything)\b", turn.customer_text):
+            # "blue for both then" to "the Yoga Mat is sold out in purple, which colour?" of two mats: both mats (the
+            # foam roller waiting behind them was made blue too, and asked about again)
+            every = False
         queue = [_with_answer(item, spec, values, any_product=every) for item in queue]
         if system is not None:
             queue = [_in_size_system(item, system) for item in queue]
@@ -4339,6 +4359,13 @@ KEEP_AFTER_ALL = re.compile(
     r"|\b(?:put|bring|add)\s+(?:it|them|those|that|these)\s+back\b",
     re.IGNORECASE,
 )
+
+
+def _asked_of_two(pending: dict) -> bool:
+    """The open question is about an item of two ("2 purple yoga mats": "both" may be those two)."""
+    return (pending.get("item") or {}).get("quantity") == 2
+
+
 EVERY_PART = re.compile(r"\b(?:both|all|each|every|everything)\b", re.IGNORECASE)
 # A shoe-size system named in an answer ("US sizes", "uk sizing mate", "american"); "for both of us" is no system.
 SIZE_SYSTEM_SAID = re.compile(

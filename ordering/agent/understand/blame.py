@@ -21,7 +21,10 @@ from ordering.agent.understand import rx
 from ordering.agent.understand.numbers import parse_quantity
 
 # Interjections before the frame ("ugh", "oh no", "nope,", "argh no,"): dropped.
-_LEAD = r"(?:(?:ugh+|argh+|oh+|oops|whoops|eh|erm|um+|hmm+|no+|nope|nah|sorry|wait|hang on|hold on|hm+|er)\b[\s,.!-]*)*"
+_LEAD = (
+    r"(?:(?:ugh+|argh+|oh+|oops|whoops|eh|erm|um+|hmm+|no+|nope|nah|sorry|wait|hang on|hold on|hm+|er|huh|what)\b"
+    r"[\s,.!?-]*)*"
+)
 _WHAT = r"(?P<what>colou?rs?|sizes?|one|ones|pair|thing|item|number|amount|quantity|count|[a-z]+)"
 _PERSONAL = r"(?:i|we|my \w+|he|she)"
 _WANTED = rf"{_PERSONAL}\s+(?:wanted|want|asked for|said|meant|ordered|chose|picked|typed|put|need(?:ed)?)"
@@ -29,7 +32,9 @@ _IS = r"(?:that'?s|thats|that is|this is|it'?s|its|those are|these are|they'?re|
 
 # "that's the wrong colour", "thats the wrong size", "wrong hoodie", "you've got the wrong socks"
 _WRONG_NOUN = rx.compile(
-    rf"^{_LEAD}(?:(?:{_IS}|you'?ve got|you got|you put|you added|you picked)\s+)?(?:the\s+|a\s+)?wrong\s+{_WHAT}"
+    rf"^{_LEAD}(?:(?:{_IS}|you'?ve got|you got|you put|you added|you picked"
+    r"|one\s+of\s+(?:those|them|these|the\s+\w+)\s+(?:is|has|was))\s+)?"
+    rf"(?:the\s+|a\s+)?wrong\s+{_WHAT}"
     r"\b[\s,.!:;-]*"
 )
 # "that's not the colour i wanted", "thats not the size i asked for", "not the one i meant"
@@ -40,7 +45,9 @@ _TOO = rx.compile(
     r"(?P<too>big|small|large|tight|loose|baggy|snug)\b[\s,.!:;-]*(?:(?:i\s+)?(?:meant|mean|need|want|asked for)\s+)?"
 )
 # "45?? no, 41 pls": the wrong value said back with a question mark
-_ECHO = rx.compile(rf"^{_LEAD}(?P<wrong>\d{{1,2}}|xxs|xs|s|m|l|xl|xxl|[a-z]+)\s*\?+[\s,.!-]*{_LEAD}")
+_ECHO = rx.compile(
+    rf"^{_LEAD}(?!(?:eh|what|huh|hm+|um+|er|sorry|really)\b)(?P<wrong>\d{{1,2}}|xxs|xs|s|m|l|xl|xxl|[a-z]+)\s*\?+[\s,.!-]*{_LEAD}"
+)
 # "XL is wrong, L", "socks are wrong, i need white", "the 45 is wrong"
 _IS_WRONG = rx.compile(
     r"^" + _LEAD + r"(?:the\s+)?(?P<wrong>[a-z0-9]+)\s+(?:is|are|was|were|'s)\s+(?:all\s+)?wrong\b[\s,.!:;-]*"
@@ -51,10 +58,33 @@ _NOT_THE = rx.compile(
     rf"^{_LEAD}not\s+(?:the\s+)?(?P<wrong>[a-z0-9]+)(?:\s+(?:one|ones|pair))?\s*[,;:-]+\s*"
     rf"(?:(?:{_WANTED}|it'?s|its|it should be|should be)\s+)?"
 )
+# "i picked white tho?", "i asked for L??", "i said 39!": what was said before, said again as the fix
+_SAID_BEFORE = rx.compile(
+    rf"^{_LEAD}(?:but\s+)?(?:i|we)\s+(?:did\s+)?(?:picked|asked for|said|chose|selected|ordered|wanted|typed)\s+"
+    r"(?P<core>(?:the\s+)?[a-z0-9]+(?:\s+[a-z0-9]+)?)\s*(?:\b(?:tho|though|not\s+that|actually)\b|[?!.\s])*$"
+)
+# "yellow. its the yellow i wanted", "its the navy i asked for"
+_ITS_THE_WANTED = rx.compile(
+    rf"(?:^(?:(?:ok|okay|oh|ah|no|nope|nah|sorry)\W+)*|[.,;!]\s*){_IS}\s+(?:the\s+)?(?P<core>[a-z0-9]+)(?:\s+(?:one|ones|pair))?\s+{_WANTED}\b[\s.!]*$"
+)
+# "navy it is", "43 it is then"
+_IT_IS = rx.compile(rf"^{_LEAD}(?P<core>[a-z0-9]+(?:\s+[a-z0-9]+)?)\s+it\s+is(?:\s+then)?[\s.!]*$")
+# "thats not my size anymore, 43 now", "not my colour, the navy"
+_NOT_MY = rx.compile(
+    rf"^{_LEAD}(?:{{_IS}}\s+)?not\s+my\s+(?P<what>size|colou?r)(?:\s+any\s?more)?\b[\s,.!:;-]*".replace("{_IS}", _IS)
+)
+# "it says 1?? i need 4 for the team": what the preview says, then the fix
+_IT_SAYS = rx.compile(rf"^{_LEAD}(?:it|that|this|the preview)\s+says\s+(?P<wrong>[a-z0-9]+)\s*\?+[\s,.!-]*{_LEAD}")
 # "... is what i asked for", "... is what i wanted"
 _IS_WHAT_WANTED = rx.compile(rf"\s+(?:is|are|was|were)\s+what\s+{_WANTED}\b.*$")
 # "nah revert that, black", "undo that - navy"
-_REVERT = rx.compile(rf"^{_LEAD}(?:revert|reverse)\s+(?:that|it)(?:\s+back)?\s*[,.;:!-]+\s*(?:to\s+)?")
+_REVERT = rx.compile(
+    rf"^{_LEAD}(?:(?:revert|reverse)\s+(?:that|it)|undo(?:\s+(?:that|it))?)(?:\s+back)?\s*[,.;:!-]+\s*(?:to\s+)?"
+)
+# "its meant to be 3 of them, and black", "they're supposed to be white": what the line should be
+_MEANT_TO_BE = rx.compile(
+    rf"^{_LEAD}(?:{_IS}|it|they|that|those)\s+(?:(?:is|are|was|were)\s+)?(?:meant|supposed)\s+to\s+(?:be|have)\s+"
+)
 # "i meant the beanie should change, not the cap - ...": which line was meant, then the values
 _MEANT_OTHER = rx.compile(
     rf"^{_LEAD}(?:i\s+)?meant\s+(?:the\s+|my\s+)?[a-z]+\s+(?:should|to)\s+(?:change|be changed|be the one)"
@@ -142,8 +172,16 @@ def blame_read(text: str) -> Blame | None:
     match = _WAS_RIGHT.match(said)
     if match is not None and (new := _count(match["new"])) is not None:
         return Blame(core=f"make it {new}", slot="quantity")
-    match = _REVERT.match(said)
+    match = _MEANT_TO_BE.match(said)
     if match is not None and said[match.end() :].strip():
+        return Blame(core=_tidy(said[match.end() :]))
+    match = _REVERT.match(said)
+    if (
+        match is not None
+        and said[match.end() :].strip()
+        # "undo that, black was fine": an undo (read so elsewhere), not a value said
+        and not rx.search(r"\b(?:was|were|is)\s+(?:right|fine|correct|ok|okay|good|better)\b", said[match.end() :])
+    ):
         # "nah revert that, black": the value gone back to
         return Blame(core=_tidy(said[match.end() :]))
     match = _MEANT_OTHER.match(said)
@@ -153,9 +191,10 @@ def blame_read(text: str) -> Blame | None:
     match = _WRONG_NOUN.match(said)
     if match is not None:
         what = match["what"]
-        slot = _SLOT_OF_WHAT.get(what, "" if what in ("one", "ones", "pair", "thing", "item") else "product")
-        wrong = (what,) if slot == "product" else ()
-        core = _tidy(said[match.end() :])
+        slot = _SLOT_OF_WHAT.get(what, "" if what in ("one", "ones", "pair") else "product")
+        wrong = (what,) if slot == "product" and what not in ("thing", "item") else ()
+        # "wrong thing, i asked for running shorts. black S": the thing asked for (it was put beside the wrong one)
+        core = _tidy(rx.sub(rf"^(?:{_WANTED})\s+", "", said[match.end() :]))
         if wrong:
             # "wrong socks, the running ones": the running socks
             core = rx.sub(r"\b(?:ones|one|pair)\b", what, core, count=1)
@@ -177,6 +216,29 @@ def blame_read(text: str) -> Blame | None:
     match = _NOT_THE.match(said)
     if match is not None and said[match.end() :].strip():
         return Blame(core=_tidy(said[match.end() :]), wrong=(match["wrong"],))
+    match = _IT_SAYS.match(said)
+    if match is not None and said[match.end() :].strip():
+        rest = said[match.end() :]
+        count = rx.match(
+            r"(?:but\s+)?(?:i|we)\s+(?:only\s+)?(?:need|want|wanted|asked for|said)\s+(\d{1,2}|[a-z]+)\b", rest
+        )
+        new = _count(count[1]) if count is not None else None
+        if new is not None and 0 < new <= 20:
+            # "it says 1?? i need 4 for the team": the count needed
+            return Blame(core=f"make it {new}", slot="quantity", wrong=(match["wrong"],))
+        return Blame(core=_tidy(rest), wrong=(match["wrong"],))
+    match = _NOT_MY.match(said)
+    if match is not None and said[match.end() :].strip():
+        return Blame(core=_tidy(said[match.end() :]), slot=_SLOT_OF_WHAT.get(match["what"]))
+    match = _SAID_BEFORE.match(said)
+    if match is not None:
+        return Blame(core=_tidy(match["core"]), slot="product")
+    match = _ITS_THE_WANTED.search(said)
+    if match is not None:
+        return Blame(core=_tidy(match["core"]))
+    match = _IT_IS.match(said)
+    if match is not None:
+        return Blame(core=_tidy(match["core"]))
     wanted = _IS_WHAT_WANTED.search(said)
     if wanted is not None:
         core = rx.sub(rf"^{_LEAD}", "", said[: wanted.start()])

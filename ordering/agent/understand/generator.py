@@ -359,6 +359,13 @@ ASSENT = (
     "all fixed now", "all fixed", "fixed now", "that is fixed", "that is fixed now", "that is right this time",
     "right this time", "that is correct this time", "correct this time", "that is better now",
     "that is what i meant", "that is what i meant now", "much better", "that is much better",
+    # "That is quite correct, thank you. Please go ahead with the order." (it searched for "quite")
+    "that is quite correct", "quite correct", "that is quite right", "quite right", "that is perfectly correct",
+    "perfectly correct", "that is all quite correct",
+    # "there we go, thats what i wanted. place it", "ok now its right, go ahead and buy it", "phew ok thats right"
+    "there we go", "there you go", "now it is right", "it is right now", "it is right", "now that is right", "phew",
+    "phew ok", "phew that is right", "that is right now", "now it is correct", "it is correct now", "now its right",
+    "its right now", "its right", "ok now its right", "ok now it is right",
 )  # fmt: skip
 PEOPLE_SAID_BACK = _rx(
     r"\b(?:that is|thats)\s+(?:me|us)\s+and\s+(?:both\s+|all\s+|the\s+|my\s+|our\s+)*(?:two\s+|2\s+|three\s+|3\s+)?(?:"
@@ -904,7 +911,11 @@ SHOP_POLICY: list[tuple[str, re.Pattern[str]]] = [
     (
         "shipping",
         _rx(
-            r"\bdo you (?:ship|deliver|send)\b|\b(?:delivery|shipping) (?:time|times|days|speed|policy|options|"
+            # "what would express cost on top?": a price asked, never express chosen (and "top" was a tee)
+            r"\b(?:what|how much)\s+(?:would|will|does|do|is|would it)\s+"
+            r"(?:express|standard|next[- ]day|faster|quicker)(?:\s+(?:shipping|delivery|postage))?\s+"
+            r"(?:cost|be|come to|add)\b"
+            r"|\bdo you (?:ship|deliver|send)\b|\b(?:delivery|shipping) (?:time|times|days|speed|policy|options|"
             r"countries|zones?|estimate)\b|\bhow (?:long|fast|quick(?:ly)?) (?:does|do|will|is) (?:the )?(?:shipping|"
             r"delivery|it take)\b|\bdeliver(?:y)? on (?:weekends?|saturdays?|sundays?|holidays?)\b"
             # "how fast can you send it?", "how soon would they get here"
@@ -2135,7 +2146,7 @@ STATUS = _rx(
     # after (it was put in the cart again)
     r"(?:did|have|has|were|was) (?:the|my|those|that) (?:[a-z]+ ){1,3}(?:i|we) (?:bought|ordered|got|paid for)"
     r"(?: \w+){0,3}? (?:(?:ever|yet|already) )?(?:get |got |been |gone )?(?:sent|shipped|posted|dispatched|delivered"
-    r"|arrived|arrive|ship|come|left)\b|"
+    r"|arrived|arrive|ship|come|left|go out|gone out)\b|"
     r"(?:did|has) (?:that|it|this|the order) (?:already |just )?go(?:ne)? through)|"
     r"\b(?:my (?:order|package|parcel|delivery|shipment)\s+(?:is\s+|was\s+)?(?:(?:gonna|going to|gon)\s+)?"
     r"(?:show up|turn up|make it|get here|be here|be late|late|due|still (?:is not|isnt|not) here|is not here|"
@@ -2150,7 +2161,8 @@ STATUS = _rx(
     r"track(?:ing)? (?:my |the )?(?:order|package|parcel|shipment|delivery)|tracking (?:number|info|information)|"
     r"order status|status of my (?:last |latest )?order|status of (?:the|my) order|has my order (?:shipped|arrived|"
     r"been)|"
-    r"did my (?:\w+\s+)?order (?:go through|ship|arrive)|did (?:that|it|this|the order|everything"
+    r"did my (?:\w+\s+)?order (?:go through|ship|arrive|go out|get sent|get shipped|get dispatched|leave)|"
+    r"did (?:that|it|this|the order|everything"
     r"|the payment|my payment) "
     r"(?:go through|work|go ok|go okay)|"
     r"when (?:will|does|is) my (?:order|package|parcel|stuff) (?:arrive|"
@@ -2166,8 +2178,8 @@ STATUS = _rx(
     # after the order: where it goes, whether it arrived at the shop, what it was, a named order shipped
     r"where (?:is|s) (?:it|that|my order|the order) (?:being )?(?:sent|shipped|going|headed|delivered)|"
     r"did (?:you|u|the shop) (?:get|receive) my order|what did i (?:just )?(?:order|buy)\b(?!\s+(?:last|before|from))|"
-    r"(?:has|have|did|is) (?:the|my|that) (?:[a-z]+ ){0,3}order (?:shipped|arrived|come|left|gone out|been shipped|"
-    r"been sent|been dispatched|ship|arrive)|"
+    r"(?:has|have|did|is) (?:the|my|that) (?:[a-z]+ ){0,3}order (?:shipped|arrived|come|left|gone out|go out|"
+    r"been shipped|been sent|been dispatched|ship|arrive)|"
     # "has my order from new year's day shipped yet?", "did my order from monday arrive": the order by its day
     r"(?:has|have|did|is) (?:the|my|that) order (?:from|of|on|placed on|i placed on) [a-z0-9' ]{2,30}? (?:shipped|"
     r"arrived|come|left|gone out|been shipped|been sent|been dispatched|ship|arrive)|"
@@ -3676,10 +3688,14 @@ _OWNERS_SAID = rx.compile(
 _MADE_IT = rx.compile(r"\bmake\s+(?:it|that|them)\s+(?P<count>[1-9]|two|three|four|five|six)\s+(?P<thing>[a-z]+)\b")
 _FIX_CUE = rx.compile(r"(?i)\b(?:wrong|sorry|oops|meant|actually|should be|not|no|nope|mistake|mixed)\b")
 _MORE_CUE = rx.compile(r"(?i)\b(?:more|another|extra|too|also|as well|add|plus|again|same)\b")
+# ", not 2 black" at the end of a fix: what the customer thinks the preview says, dropped to read what they want
+_SHOULD_BE_TOO = _rx(r"(\b(?:should|shld|shud|needs? to|has to|have to)\s+be\s+[^,.;!?]*?)\s+(?:too|as well)\b")
+_FOR_SOMEONE = _rx(r"\bfor\s+(?:my|our)\s+(?:" + RELATION + r")\b(?![^?]*\?)")
+_NOT_TAIL = rx.compile(r"(?i)[,;-]?\s*\bnot\b[^,.;!?]*[.!?]*\s*$")
 
 
 _COLOUR_ONES = rx.compile(
-    r"(?i)^(?:(?:ok|okay|oh|hmm|sorry|actually|nah|no|right|fine)\W+)*(?P<colour>[a-z]+)\s+(?:ones?|pair)"
+    r"(?i)^(?:(?:ok|okay|oh|hmm|sorry|actually|nah|no|nope|right|fine)\W+)*(?P<colour>[a-z]+)\s+(?:ones?|pair)"
     r"(?:\s+(?:then|instead|please|pls|after all))*\W*$"
 )
 
@@ -3688,16 +3704,15 @@ def _colour_ones_instead(text: str, context: DialogueContext, commands: list[Com
     """ "white ones then" at a preview of red Tempo Racers: those in white, not a second pair beside the red ("the
     white ones then" was read so; without "the" it added a pair)."""
     said = _COLOUR_ONES.match(text.strip())
-    if (
-        said is None
-        or not context.awaiting_confirmation
-        or context.pending is not None
-        or len(commands) != 1
-        or not isinstance(commands[0], AddItems)
-        or len(commands[0].items) != 1
-    ):
+    if said is None or not context.awaiting_confirmation or context.pending is not None or len(commands) != 1:
         return commands
-    item = commands[0].items[0]
+    if isinstance(commands[0], CannotHandle) and len(context.cart) == 1:
+        # "nope. red ones" at a preview of white Street Highs (not understood, and the next yes placed the white)
+        item = ItemSpec(product_ids=(context.cart[0].product_id,))
+    elif isinstance(commands[0], AddItems) and len(commands[0].items) == 1:
+        item = commands[0].items[0]
+    else:
+        return commands
     colour = colour_of(said["colour"].lower())
     lines = [line for line in context.cart if (line.product_id,) == item.product_ids]
     if not colour or item.quantity is not None or len(lines) != 1 or (lines[0].colour or "").lower() == colour:
@@ -3781,6 +3796,42 @@ def _pairs_said_the_other_way(text: str, context: DialogueContext, commands: lis
         if by_size[(line.size or "").upper()] != (line.colour or "").lower()
     ]
     return changes or [ShowCart()]
+
+
+# "ok only mine then, he can wait" to "only 1 left, how many would you like?" of "one for me one for my husband": one
+_ONLY_MINE = _rx(
+    r"^(?:(?:ok(?:ay)?|oh|ah|fine|right|hmm|well|then|so)\W+)*(?:(?:then|so)\s+)?(?:only|just)\s+(?:mine|me|my one"
+    r"|(?:the\s+one\s+)?for\s+me)(?:\s+(?:then|please|pls|thanks))*\b(?:\s*[,.;-]+\s*(?:he|she|they)\b[^,.;!?]*)?"
+    r"[.!]*$"
+)
+
+
+def _only_mine_to_how_many(text: str, context: DialogueContext, commands: list[Command]) -> list[Command]:
+    """ "ok only mine then, he can wait" to "The shop has only 1 left. How many would you like?" after "2 headlamps, one
+    for me one for my husband": one (it previewed an empty cart)."""
+    if context.pending is None or context.pending.slot != "quantity" or not _ONLY_MINE.search(normalize(text)):
+        return commands
+    return [SetSlot(slot="quantity", value="1")]
+
+
+def _shoe_size_not_a_count(text: str, context: DialogueContext, commands: list[Command]) -> list[Command]:
+    """ "i said 39!" at a preview of shoes in 40: a shoe size the shop does not have, never 39 pairs (more than anyone
+    may order: the count is the policy's to refuse, the size is what was meant). "30 of those" stays a count."""
+    if (
+        len(commands) != 1
+        or not isinstance(commands[0], SetSlot)
+        or commands[0].slot != "quantity"
+        or rx.search(r"\d\s*(?:x\b|of\b|pairs?\b|packs?\b|times\b|more\b|units?\b)|\bx\s*\d", text.lower())
+        # only as what was said before ("make it 50" of shoes is how many: issue #16)
+        or not rx.search(r"\b(?:i|we)\s+(?:did\s+)?(?:said|say|asked for|picked|chose|wanted|ordered)\b", text.lower())
+    ):
+        return commands
+    change = commands[0]
+    count = int(change.value) if change.value.isdigit() else 0
+    sized = [line for line in context.cart if (line.size or "").isdigit()]
+    if count <= MAX_QUANTITY or not 34 <= count <= 48 or not sized or len(sized) != len(context.cart):
+        return commands
+    return [replace(change, slot="size")]
 
 
 def _line_made_as_said(line: CartLine, item: ItemSpec) -> list[Command]:
@@ -3926,13 +3977,20 @@ class OfflineGenerator:
         text = DELIGHT_FIRST.sub("", text)
         if not text.strip():
             return [CannotHandle(text="", reason="not understood")]
+        if context.cart:
+            # "no the shorts should be blue too", "tee should be white and the cap white too": what a line should be,
+            # like another line, is that line changed ("too" made it one more pair of shorts, in blue)
+            text = _SHOULD_BE_TOO.sub(r"\g<1>", text)
         commands = self._generate(text=text, context=context)
         commands = self._aimed_by_the_value_replaced(text, context, commands)
         commands = _pairs_said_the_other_way(text, context, commands)
         commands = self._lines_said_again_as_a_fix(text, context, commands)
+        commands = self._cart_said_as_it_is(text, context, commands)
         commands = _colour_ones_instead(text, context, commands)
         commands = _wanted_back(text, context, commands)
         commands = _size_fixed_beside_an_answer(text, context, commands)
+        commands = _only_mine_to_how_many(text, context, commands)
+        commands = _shoe_size_not_a_count(text, context, commands)
         commands = self._count_made_of_a_thing_added(text, context, commands)
         commands = self._without_filler_not_understood(commands)
         commands = self._one_each_of_different_things(text, commands)
@@ -4416,6 +4474,18 @@ class OfflineGenerator:
             # "forget it, start again. navy zip hoodie L": the retraction took "start again" with it, and the hoodie
             # was added beside what the cart held ("start again. black pullover M and red beanie, with SAVE10" too)
             return [ClearCart(), *commands]
+        cleared = CLEAR.search(normalize(text)) if context.cart else None
+        if (
+            cleared is not None
+            and commands
+            and all(isinstance(command, SetSlot) and command.target is not None for command in commands)
+        ):
+            # "scrap all that and start again. just a blue running cap" at a preview of a white cap and a beanie: what
+            # follows the restart alone, in an emptied cart (the cap was made blue and the beanie stayed)
+            after = normalize(text)[cleared.end() :].strip(" ,.;:-!")
+            wanted = self.generate(text=after, context=DialogueContext()) if after else []
+            if wanted and all(isinstance(command, AddItems) for command in wanted):
+                return [ClearCart(), *wanted]
         if SENT_THERE.search(text.lower()) and not any(isinstance(command, ChooseAddress) for command in commands):
             # "send it there then", "great, send a black gym duffel there": the address just asked about (the policy
             # knows which; the order went to the default one)
@@ -4473,6 +4543,61 @@ class OfflineGenerator:
         if len(named) != len(items) or (targeted and not targeted < changed):
             return commands
         return changes or commands
+
+    def _cart_said_as_it_is(self, text: str, context: DialogueContext, commands: list[Command]) -> list[Command]:
+        """ "oops i meant 1 black L and 1 blue M, not 2 black", "no i said one black L and one blue M" at a preview of
+        those two lines: the customer says the whole cart again as a fix. Each line gets the count said for it (the
+        black L's two became one); when every count is already the cart's, the customer misread the preview and the
+        cart is shown as it stands (it asked how many of each, or changed a line's colour). Only with words that say a
+        mistake, when the message read alone names each line of the cart once, by its colour, size or product."""
+        if (
+            not context.awaiting_confirmation
+            or context.pending is not None
+            or not context.cart
+            or not _FIX_CUE.search(text)
+            or _MORE_CUE.search(text)
+            or commands == [ShowCart()]
+            # a reading that already changes lines of the cart stands ("just the one cap actually")
+            or not any(
+                isinstance(command, CannotHandle | AddItems)
+                or (isinstance(command, SetSlot) and command.target is None)
+                for command in commands
+            )
+        ):
+            return commands
+        alone = self.generate(text=_NOT_TAIL.sub("", text), context=DialogueContext())
+        if len(alone) != 1 or not isinstance(alone[0], AddItems):
+            return commands
+        changes: list[Command] = []
+        named: list[CartLine] = []
+        for item in alone[0].items:
+            # read alone, "1 black L" is a thing called "l" in black: a word left over is a size or nothing
+            size = item.size or (normalize_clothing(item.query) if item.query and not item.product_ids else None)
+            if (
+                item.saved
+                or item.person
+                or not (item.colour or size or item.product_ids)
+                or (item.query and not item.product_ids and not size)
+            ):
+                return commands
+            lines = [
+                line
+                for line in context.cart
+                if (not item.product_ids or line.product_id in item.product_ids)
+                and (not item.colour or item.colour == line.colour)
+                and (not size or size == (line.size or "").upper())
+            ]
+            if len(lines) != 1 or (not item.product_ids and len({line.product_id for line in context.cart}) > 1):
+                return commands
+            named += lines
+            if item.quantity is None and lines[0].quantity != 1:
+                return commands  # "the red one" of a line of two: not the whole cart said again
+            if item.quantity is not None and item.quantity != lines[0].quantity:
+                target = _line_target(lines[0])
+                changes.append(SetSlot(slot="quantity", value=str(item.quantity), target=target, correction=True))
+        if len(named) != len(set(named)) or set(named) != set(context.cart):
+            return commands
+        return changes or [ShowCart()]
 
     def _count_made_of_a_thing_added(
         self, text: str, context: DialogueContext, commands: list[Command]
@@ -4539,7 +4664,9 @@ class OfflineGenerator:
             if len(lines) == 1 and lines[0] is not None:
                 aspect: Aspect = "colours" if blame.slot == "colour" else "sizes"
                 return [ProductQuestion(item=ItemSpec(product_ids=(lines[0].product_id,)), aspect=aspect)]
-            return None
+            # "one of those is the wrong size" with two lines: which one, and what it should be, are not said; never a
+            # hand-over to a person (it called a specialist) and never a guess
+            return [CannotHandle(text=text[:300], reason=f"a wrong {blame.slot} said without the line or the fix")]
         if blame is None or not blame.core:
             return None
         for word in blame.wrong:
@@ -8114,8 +8241,8 @@ class _Reader:
     def _out_of_scope(self, text: str) -> str | None:
         for topic, pattern in OUT_OF_SCOPE:
             if pattern.search(text):
-                if topic in ("cooking", "trivia", "travel") and self._names_product(text, strict=True):
-                    continue
+                if topic in ("cooking", "trivia", "travel", "weather") and self._names_product(text, strict=True):
+                    continue  # "one blue running cap for the sunny days please" (it said it only helps with shopping)
                 if self._names_product(text, strict=True) and ORDER_REQUEST.search(text):
                     continue  # "long story short, i lost my headphones …, i need a new pair of the over-ear ones"
                 if CANCEL_ASKED.search(text):
@@ -8295,13 +8422,21 @@ class _Reader:
             commands.append(UseMyPromotion(percent=percent))
             # "… and try the code again": the code tried again, never a reorder of the thing before it ("the socks
             # again with my promo" is still a reorder)
-            tried = rx.match(r"\s*(?:again|once more)\b", rest[match.end() :])
-            if tried is not None and rx.match(
-                r"(?:and\s+|then\s+)?(?:try|apply|use|put|stick|re-?apply)\b", match.group(0).strip()
+            # ("… and the code again", "… and put the code on again": the verb before the code, or "and" with it;
+            # a white cap and a reorder of the last purchase went in)
+            tried = rx.match(r"\s*(?:on\s+)?(?:again|once more)\b", rest[match.end() :])
+            if tried is not None and (
+                rx.match(r"(?:and\s+|then\s+)?(?:try|apply|use|put|stick|re-?apply)\b", match.group(0).strip())
+                or rx.match(r"and\b", match.group(0).strip())
+                or rx.search(r"\b(?:try|apply|use|put|stick|re-?apply)\s*$", rest[: match.start()])
             ):
                 rest = rest[: match.end()] + " " + rest[match.end() + tried.end() :]
             take(match)
-            rest = rx.sub(r"\b(?:apply|use|redeem|with|and)\s*$", "", rest).strip()
+            rest = rx.sub(
+                r"\b(?:(?:and\s+)?(?:put|stick|pop|slap|try)(?:\s+(?:it\s+)?on)?|apply|use|redeem|with|and)\s*$",
+                "",
+                rest,
+            ).strip()
         elif LIST_PROMOS.search(rest) and not self._names_product(rest, strict=True):
             commands.append(ListPromotions())
             rest = ""
@@ -11865,6 +12000,9 @@ class _Reader:
             # "a jacket in M": one of a category, with its size: an order (the policy asks which);
             # "black hoodies in L" stays a browse.
             or (item.product_ids and bool(item.size or item.size_said) and self._one.get(id(item), False))
+            # "shorts for my daughter, shes an S": a kind with the size of the person it is for is bought, not browsed
+            # (the two shorts were listed and nothing asked)
+            or (item.product_ids and bool(item.size or item.size_said) and bool(_FOR_SOMEONE.search(self.raw)))
             or (len(item.product_ids) == 1 and self._named.get(id(item), False))
             # "wool socks M", "running shorts black L": a word always said in the plural names one thing, with its
             # size or colour (only "black hoodies in L" is a browse).

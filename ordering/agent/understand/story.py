@@ -2872,6 +2872,14 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         replacement=" ",
         flags=re.I,
     ),
+    # "school stuff for all three: the eldest needs a black pullover in L, the middle one …": who it is all for, before
+    # a colon or a dash that says each one's (the first thing was read as three)
+    StoryRule(
+        pattern=r"\s+for\s+(?:all\s+|the\s+)?(?:two|three|four|five|both|2|3|4|5)(?:\s+of\s+(?:us|them|you))?"
+        r"(?:\s+(?:kids|children|boys|girls))?\s*(?=[:\u2013\u2014]|-\s(?!\s*(?:and|but|actually|oh|also|plus|then)\b))",
+        replacement=" ",
+        flags=re.I,
+    ),
     # "the white court classics in a 9 for my son": "in a 9" is a size (9 pairs were read)
     StoryRule(
         pattern=r"\bin\s+an?\s+(\d{1,2}(?:\.5)?)\b(?!\s*(?:k|km|mile|x)\b)", replacement=r"in size \1", flags=re.I

@@ -16,6 +16,8 @@ CONTRACTIONS = {
     "how's": "how is", "there's": "there is", "that's": "that is", "thats": "that is", "it's": "it is",
     "i'm": "i am", "im": "i am", "i've": "i have", "ive": "i have", "i'd": "i would", "i'll": "i will",
     "you're": "you are", "we're": "we are", "they're": "they are", "let's": "let us", "lets": "let us",
+    # "perfect shes going to love it, order it" (not understood: "she's" was, "shes" was not)
+    "shes": "she is", "hes": "he is", "theyre": "they are",
     "don't": "do not", "dont": "do not", "doesn't": "does not", "doesnt": "does not", "didn't": "did not",
     "didnt": "did not", "isn't": "is not", "isnt": "is not", "aren't": "are not", "can't": "can not",
     "cant": "can not", "cannot": "can not", "won't": "will not", "wouldn't": "would not",
@@ -37,6 +39,9 @@ CONTRACTIONS = {
     "em": "them",  # "get em ordered", "send 'em over" (it searched for "em")
     # "did it go thru?", "number fourty three": everyday spellings (it searched for "thru"; "fourty" was no number)
     "thru": "through", "fourty": "forty", "xtra": "extra", "mediums": "medium", "smalls": "small", "larges": "large",
+    # "oh the tees shld be L sry" on a bus (read as a product named "tees l sry": a wrong order followed)
+    "shld": "should", "shd": "should", "shud": "should", "shuld": "should", "shoud": "should", "wud": "would",
+    "cld": "could", "sry": "sorry", "srry": "sorry", "soz": "sorry",
 }  # fmt: skip
 
 

@@ -1,0 +1,90 @@
+"""The reader on what held-out run 65 found (a second sample of repairs at the preview), in words of our own: the fix
+said as what was said before ("i picked white tho?", "i asked for L??", "i said 39!"), as what it is meant to be or
+what the preview says ("it says 1?? i need 4"), as a choice ("navy it is"), as "not my size any more", as the colour
+of the ones wanted ("nope. red ones"), what a line should be "too", a restart with a line's new colour after it, a
+wrong thing with what was asked for, an undo with the count, and the yeses said once it is right. Each was unread (and
+the next yes placed the preview unchanged), a count of 39 pairs, one more pair beside the wrong one, or a person
+called in."""
+
+from __future__ import annotations
+
+import pytest
+
+from ordering.agent.commands import AddItems, CannotHandle, ClearCart, Confirm, RemoveItem, SetSlot
+from tests.understanding.reading import at_preview, read
+from tests.understanding.reading import cart_line as _line
+
+BEANIE_GREY = at_preview(_line("var_beanie_grey", "prod_beanie", "grey", None))
+TEE_M = at_preview(_line("var_tech_tee_blue_m", "prod_tech_tee", "blue", "M"))
+RUNNERS_40 = at_preview(_line("var_blue_runner_40", "prod_blue_runner", "blue", "40"))
+CAPS_TWO = at_preview(_line("var_run_cap_white", "prod_run_cap", "white", None, quantity=2))
+HIGHS_WHITE = at_preview(_line("var_street_high_white_43", "prod_street_high", "white", "43"))
+TEE_AND_SHORTS = at_preview(
+    _line("var_tech_tee_black_m", "prod_tech_tee", "black", "M"),
+    _line("var_run_shorts_blue_m", "prod_run_shorts", "blue", "M"),
+)
+CAP_AND_BEANIE = at_preview(
+    _line("var_run_cap_white", "prod_run_cap", "white", None), _line("var_beanie_grey", "prod_beanie", "grey", None)
+)
+RUNNING_SOCKS = at_preview(_line("var_run_socks_white_m", "prod_run_socks", "white", "M"))
+
+
+def _changes(commands):
+    return [(command.slot, command.value) for command in commands if isinstance(command, SetSlot)]
+
+
+@pytest.mark.parametrize(
+    ("said", "context", "change"),
+    [
+        ("i chose black tho?", BEANIE_GREY, ("colour", "black")),
+        ("i asked for XL??", TEE_M, ("size", "XL")),
+        ("i said 38!", RUNNERS_40, ("size", "38")),  # a shoe size the shop lacks, never 38 pairs
+        ("ok its the red i wanted", BEANIE_GREY, ("colour", "red")),
+        ("red it is", BEANIE_GREY, ("colour", "red")),
+        ("not my size any more, 42 now", RUNNERS_40, ("size", "42")),
+        ("it says 2?? i only need one", CAPS_TWO, ("quantity", "1")),
+        ("nope. black ones", HIGHS_WHITE, ("colour", "black")),
+        ("undo that, just one", CAPS_TWO, ("quantity", "1")),
+    ],
+)
+def test_a_fix_said_as_what_was_said_before_is_the_change(generator, said, context, change):
+    commands = read(generator, said, context)
+
+    assert _changes(commands) == [change], commands
+    assert len(commands) == 1
+
+
+def test_what_a_line_should_be_too_changes_that_line(generator):
+    [change] = read(generator, "no the shorts should be black too", TEE_AND_SHORTS)
+
+    assert (change.slot, change.value, change.target.variant_id) == ("colour", "black", "var_run_shorts_blue_m")
+
+
+def test_a_restart_with_a_new_colour_of_a_line_empties_the_cart_first(generator):
+    commands = read(generator, "scrap all that and start over. just a blue running cap", CAP_AND_BEANIE)
+
+    assert isinstance(commands[0], ClearCart)
+    [added] = commands[1:]
+    assert isinstance(added, AddItems)
+    assert [(item.product_ids, item.colour) for item in added.items] == [(("prod_run_cap",), "blue")]
+
+
+def test_the_wrong_thing_with_what_was_asked_for_swaps_it(generator):
+    commands = read(generator, "wrong item, i asked for the merino socks. M", RUNNING_SOCKS)
+
+    assert [type(command) for command in commands] == [RemoveItem, AddItems]
+    assert commands[0].target.variant_id == "var_run_socks_white_m"
+    assert commands[1].items[0].product_ids == ("prod_wool_socks",)
+
+
+def test_a_wrong_size_of_one_of_two_lines_is_asked_never_a_person(generator):
+    [command] = read(generator, "one of them is the wrong colour", TEE_AND_SHORTS)
+
+    assert isinstance(command, CannotHandle)
+
+
+@pytest.mark.parametrize(
+    "said", ["there we go, place it", "ok now its right, buy it", "phew ok thats right, send it through"]
+)
+def test_a_yes_once_it_is_right(generator, said):
+    assert read(generator, said, BEANIE_GREY) == [Confirm()]
