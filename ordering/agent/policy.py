@@ -1461,6 +1461,7 @@ class Policy:
             chosen = self._line_of_person_said(turn, pending)
             if chosen is not None:
                 commands = [c.Select(value=chosen)]
+        commands = self._fixes_for_the_queue(turn, pending, commands)
         answers = [
             command
             for command in commands
@@ -1791,6 +1792,46 @@ class Policy:
             queue = [_in_size_system(item, system) for item in queue]
             turn.record_decision(DecisionKind.RULE, "size_system", rationale=f"{system}: the answer's, for the others")
         self._add_queue(turn, queue)
+
+    def _fixes_for_the_queue(self, turn: Turn, pending: dict, commands: list[c.Command]) -> list[c.Command]:
+        """ "white cap. oh and the shorts should be S not M" to "which colour for the cap?" with blue shorts M waiting
+        behind the question, "41 for the shoes, and the socks should be S": a size or colour beside the answer that is
+        not the answer, for the one waiting item that has another one, changes that item (it was taken as a second
+        answer for the cap or the shoes, and the shorts and socks came as first said: wrong orders). Never when the
+        item asked about has that size or colour said itself ("navy, and XL actually" of a hoodie said in L)."""
+        queue = [_item_from_wire(raw) for raw in pending.get("queue") or []]
+        if not queue:
+            return commands
+        asked_item = pending.get("item") or {}
+        options = {str(option["value"]).lower() for option in pending.get("options") or []}
+        kept: list[c.Command] = []
+        answered = False
+        for command in commands:
+            if not (isinstance(command, c.SetSlot) and command.target is None and command.slot in ("colour", "size")):
+                kept.append(command)
+                continue
+            if (
+                command.slot == pending.get("slot")
+                and not answered
+                and (not options or command.value.lower() in options)
+            ):
+                answered = True
+                kept.append(command)
+                continue
+            holders = [
+                index
+                for index, item in enumerate(queue)
+                if getattr(item, command.slot) and str(getattr(item, command.slot)).lower() != command.value.lower()
+            ]
+            if asked_item.get(command.slot) or len(holders) != 1:
+                kept.append(command)
+                continue
+            queue[holders[0]] = replace(queue[holders[0]], **{command.slot: command.value})
+            turn.record_decision(
+                DecisionKind.RULE, "queued_item_fixed", rationale=f"{command.slot} {command.value}: the waiting item's"
+            )
+        pending["queue"] = [_item_wire(item) for item in queue]
+        return kept
 
     def _fill_queued(self, turn: Turn, pending: dict, rest: list[c.Command]) -> list[c.Command]:
         """ "blue, and the beanie red" to "which colour for the cap?" with the beanie waiting in the question's queue:

@@ -65,3 +65,56 @@ def test_what_express_would_cost_is_answered_with_the_shops_price_and_chooses_no
     # it chose express (and asked about the price of the tees: "top"); the shop's express price is quoted instead
     assert "Express shipping: $14.99" in texts(answer), texts(answer)
     assert answer["pending_confirmation"]["preview"]["shipping"] == shipping
+
+
+def test_a_persons_line_said_without_the_apostrophe_changes_that_persons_line(shop, chat):
+    chat.start()
+    chat.say("grey zip hoodies, L for me and S for my daughter")
+
+    fixed = chat.say("no my daughters is M, mine's fine")
+
+    # it changed the customer's own L to M (held-out run 65: a wrong order)
+    assert sorted(preview_lines(fixed)) == [("var_zip_hoodie_grey_l", 1), ("var_zip_hoodie_grey_m", 1)], texts(fixed)
+
+
+def test_a_value_relayed_for_a_person_changes_that_persons_line(shop, chat):
+    chat.start()
+    chat.say("a white cap for me and a blue one for my husband")
+
+    fixed = chat.say("husband says white too")
+
+    assert sum(quantity for variant, quantity in preview_lines(fixed) if variant == "var_run_cap_white") == 2, texts(
+        fixed
+    )
+    assert all(variant == "var_run_cap_white" for variant, _ in preview_lines(fixed))
+
+
+def test_a_fix_of_the_thing_waiting_behind_a_question_beside_the_answer_changes_it(shop, chat):
+    chat.start()
+    asked = chat.say("a running cap and blue shorts M")
+    assert asked["messages"][-1]["kind"] == "question", texts(asked)
+
+    answered = chat.say("white cap. oh and the shorts should be S not M")
+
+    # the S was taken as a second answer for the cap, and the shorts came in M (held-out run 65: a wrong order)
+    assert sorted(preview_lines(answered)) == [("var_run_cap_white", 1), ("var_run_shorts_blue_s", 1)], texts(answered)
+
+
+def test_a_size_changed_beside_the_answer_with_the_reason_after_it(shop, chat):
+    chat.start()
+    chat.say("zip hoodie for me, size L")
+
+    answered = chat.say("navy, and XL actually, L is always snug on me")
+
+    assert preview_lines(answered) == [("var_zip_hoodie_navy_xl", 1)], texts(answered)
+
+
+def test_the_wrong_code_replaced_by_the_one_meant(shop, chat):
+    chat.start()
+    first = chat.say("green trail blazers 42 with SAVE10")
+    assert first["pending_confirmation"]["preview"]["promo_codes"] == ["SAVE10"]
+
+    fixed = chat.say("oops wrong code, RUN15 i meant")
+
+    # both codes were on the order
+    assert fixed["pending_confirmation"]["preview"]["promo_codes"] == ["RUN15"], texts(fixed)

@@ -88,3 +88,52 @@ def test_a_wrong_size_of_one_of_two_lines_is_asked_never_a_person(generator):
 )
 def test_a_yes_once_it_is_right(generator, said):
     assert read(generator, said, BEANIE_GREY) == [Confirm()]
+
+
+HOODIES_FOR_TWO = at_preview(
+    _line("var_zip_hoodie_grey_l", "prod_zip_hoodie", "grey", "L"),
+    _line("var_zip_hoodie_grey_s", "prod_zip_hoodie", "grey", "S"),
+)
+
+
+@pytest.mark.parametrize(
+    ("said", "person", "change"),
+    [
+        ("no my sons is M, mine's fine", "son", ("size", "M")),
+        ("oh partners is XL", "partner", ("size", "XL")),
+        ("wife says blue too", "wife", ("colour", "blue")),
+    ],
+)
+def test_a_persons_line_without_the_apostrophe_or_relayed_is_theirs(generator, said, person, change):
+    [command] = read(generator, said, HOODIES_FOR_TWO)
+
+    assert (command.slot, command.value) == change
+    assert command.target is not None and command.target.person == person
+
+
+def test_a_yes_relayed_is_never_read_as_a_value_of_their_line(generator):
+    commands = read(generator, "my wife says yes", HOODIES_FOR_TWO)
+
+    assert not any(isinstance(command, SetSlot | Confirm) for command in commands)
+
+
+def test_the_wrong_code_is_taken_off_for_the_one_meant(generator):
+    commands = read(generator, "argh wrong code, ALICE10 i meant", RUNNERS_40)
+
+    assert [command.kind for command in commands] == ["remove_code", "apply_code"]
+    assert commands[1].code == "ALICE10"
+
+
+@pytest.mark.parametrize(
+    ("said", "changes"),
+    [
+        ("not white.. red but in 42", [("colour", "red"), ("size", "42")]),
+        ("its meant to be 2 of them, and red", [("quantity", "2"), ("colour", "red")]),
+    ],
+)
+def test_a_fix_after_what_was_wrong_or_what_it_is_meant_to_be_keeps_every_value(generator, said, changes):
+    context = at_preview(_line("var_street_high_white_43", "prod_street_high", "white", "43"))
+    commands = read(generator, said, context)
+
+    assert sorted(_changes(commands)) == sorted(changes), commands
+    assert not any(isinstance(command, AddItems) for command in commands)

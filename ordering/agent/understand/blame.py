@@ -55,7 +55,7 @@ _IS_WRONG = rx.compile(
 )
 # "not the cotton one, the tech tee", "oops not white, i wanted the blue cap"
 _NOT_THE = rx.compile(
-    rf"^{_LEAD}not\s+(?:the\s+)?(?P<wrong>[a-z0-9]+)(?:\s+(?:one|ones|pair))?\s*[,;:-]+\s*"
+    rf"^{_LEAD}not\s+(?:the\s+)?(?P<wrong>[a-z0-9]+)(?:\s+(?:one|ones|pair))?\s*(?:[,;:-]+|\.\.+)\s*"
     rf"(?:(?:{_WANTED}|it'?s|its|it should be|should be)\s+)?"
 )
 # "i picked white tho?", "i asked for L??", "i said 39!": what was said before, said again as the fix
@@ -116,7 +116,9 @@ _WAS_RIGHT = rx.compile(
 _WHY_TAIL = rx.compile(
     r"\s*(?:[,;-]+|\.)\s*(?:(?:one'?s|it'?s|its|they'?re|theyre)\s+for\s+(?:my|me|him|her|the)\b|"
     r"my\s+\w+\s+(?:is|are|was|were)\s+\w+|i'?m\s+(?:off|away|out|on holiday|working|at home|home)\b|"
-    r"(?:he|she)'?s\s+(?:off|away|growing)\b).*$"
+    r"(?:he|she)'?s\s+(?:off|away|growing)\b|"
+    r"(?:xxs|xs|s|m|l|xl|xxl|\d{2})\s+(?:is|are)\s+(?:always\s+|usually\s+|too\s+|a bit\s+|way\s+)?"
+    r"(?:snug|tight|small|big|loose|baggy|short|long)\b).*$"
 )
 
 # a message that starts by saying no to what is shown
@@ -154,6 +156,8 @@ def _count(word: str) -> int | None:
 
 def _tidy(core: str) -> str:
     core = _WHY_TAIL.sub("", core)
+    # "blue but in 41": the colour and the size (the colour was lost)
+    core = rx.sub(r"\s+but\s+(?=in\b|size\b|\d)", ", ", core)
     return rx.sub(r"\s+", " ", core).strip(" ,.;:!-")
 
 
@@ -174,7 +178,11 @@ def blame_read(text: str) -> Blame | None:
         return Blame(core=f"make it {new}", slot="quantity")
     match = _MEANT_TO_BE.match(said)
     if match is not None and said[match.end() :].strip():
-        return Blame(core=_tidy(said[match.end() :]))
+        # "its meant to be 3 of them, and black": the count of the line (three more black ones came beside it)
+        core = rx.sub(
+            r"^(\d{1,2}|one|two|three|four|five|six)\s+of\s+(?:them|those|these)\b", r"make it \1", said[match.end() :]
+        )
+        return Blame(core=_tidy(core))
     match = _REVERT.match(said)
     if (
         match is not None

@@ -133,6 +133,7 @@ from ordering.agent.understand.asides import GIFT_SERVICE, PEOPLE_DOING, RELATIO
 from ordering.agent.understand.blame import Blame, blame_read
 from ordering.agent.understand.dates import since_days
 from ordering.agent.understand.lexicon import (
+    BASIC_COLOURS,
     COMMON_WORDS,
     ENGLISH_WORDS,
     OTHER_KINDS,
@@ -3689,6 +3690,14 @@ _MADE_IT = rx.compile(r"\bmake\s+(?:it|that|them)\s+(?P<count>[1-9]|two|three|fo
 _FIX_CUE = rx.compile(r"(?i)\b(?:wrong|sorry|oops|meant|actually|should be|not|no|nope|mistake|mixed)\b")
 _MORE_CUE = rx.compile(r"(?i)\b(?:more|another|extra|too|also|as well|add|plus|again|same)\b")
 # ", not 2 black" at the end of a fix: what the customer thinks the preview says, dropped to read what they want
+_POSSESSIVE_BARE = rx.compile(
+    r"(?i)\b(?P<who>(?:(?:my|our|his|her)\s+)?(?:" + RELATION + r"))s(?=\s+(?:is|was|has|one)\b)"
+)
+_RELAYED_VALUE = rx.compile(
+    r"(?i)^(?:(?:oh|ok|okay|and|also|sorry|actually)\W+)*(?P<who>(?:my\s+)?(?:" + RELATION + r"))\s+says\s+"
+    r"(?=(?:[0-9]{1,2}|xxs|xs|s|m|l|xl|xxl|small|medium|large|" + "|".join(sorted(BASIC_COLOURS)) + r")"
+    r"(?:\s+(?:too|as well|actually|please|pls|instead))*\s*[.!]*$)"
+)
 _SHOULD_BE_TOO = _rx(r"(\b(?:should|shld|shud|needs? to|has to|have to)\s+be\s+[^,.;!?]*?)\s+(?:too|as well)\b")
 _FOR_SOMEONE = _rx(r"\bfor\s+(?:my|our)\s+(?:" + RELATION + r")\b(?![^?]*\?)")
 _NOT_TAIL = rx.compile(r"(?i)[,;-]?\s*\bnot\b[^,.;!?]*[.!?]*\s*$")
@@ -3977,7 +3986,12 @@ class OfflineGenerator:
         text = DELIGHT_FIRST.sub("", text)
         if not text.strip():
             return [CannotHandle(text="", reason="not understood")]
+        said = text
         if context.cart:
+            # "no my sons is M, mine's fine", "oh partners is XL": a person's line said without the apostrophe (the
+            # customer's own line was changed, or which line was asked); "wife says blue too": hers, relayed
+            text = _RELAYED_VALUE.sub(r"\g<who>'s should be ", text)
+            text = _POSSESSIVE_BARE.sub(r"\g<who>'s", text)
             # "no the shorts should be blue too", "tee should be white and the cap white too": what a line should be,
             # like another line, is that line changed ("too" made it one more pair of shorts, in blue)
             text = _SHOULD_BE_TOO.sub(r"\g<1>", text)
@@ -3998,7 +4012,7 @@ class OfflineGenerator:
         # me") are never shown back as if they had been said
         if not any(isinstance(command, CannotHandle) and command.text for command in commands):
             return commands
-        typed = redact_text(text)  # as stored: a card number typed is never quoted back
+        typed = redact_text(said)  # as stored: a card number typed is never quoted back
         return [
             replace(command, text=typed[:300])
             if isinstance(command, CannotHandle) and command.text and command.text.lower() not in typed.lower()
@@ -4668,6 +4682,12 @@ class OfflineGenerator:
             # hand-over to a person (it called a specialist) and never a guess
             return [CannotHandle(text=text[:300], reason=f"a wrong {blame.slot} said without the line or the fix")]
         if blame is None or not blame.core:
+            return None
+        if blame.wrong in (("code",), ("codes",)):
+            # "oops wrong code, RUN15 i meant": that code instead of the one on the order (both were applied)
+            fixed = [command for command in self.generate(text=blame.core, context=context) if command.changes_cart]
+            if len(fixed) == 1 and isinstance(fixed[0], ApplyCode):
+                return [RemoveCode(), fixed[0]]
             return None
         for word in blame.wrong:
             if not (

@@ -2872,6 +2872,14 @@ STORY_RULES: tuple[StoryRule | Step, ...] = (
         replacement=" ",
         flags=re.I,
     ),
+    # "navy, and XL actually, L is always snug on me": why the size, after it (nothing was read)
+    StoryRule(
+        pattern=r"\s*[,;-]\s*(?:the\s+)?(?:xxs|xs|s|m|l|xl|xxl|\d{2})\s+(?:is|are|was|were)\s+(?:always\s+|usually\s+"
+        r"|too\s+|a bit\s+|way\s+|a little\s+)?(?:snug|tight|small|big|loose|baggy|short|long)(?:\s+(?:on|for)\s+"
+        r"(?:me|him|her|them))?\s*[.!]*\s*$",
+        replacement="",
+        flags=re.I,
+    ),
     # "school stuff for all three: the eldest needs a black pullover in L, the middle one …": who it is all for, before
     # a colon or a dash that says each one's (the first thing was read as three)
     StoryRule(
