@@ -110,6 +110,7 @@ def main(argv: list[str]) -> None:
     django.setup()
     from django.conf import settings
     from django.db import connection
+    from django.utils import timezone
 
     from config import process_heap
     from ordering.apps import import_turn_modules_before_fork
@@ -117,8 +118,9 @@ def main(argv: list[str]) -> None:
     from ordering.benchmark import environment as env
     from ordering.benchmark.inprocess import eager
     from ordering.management.commands.bench import Bench, Config
-    from ordering.models import OrderFlow
+    from ordering.models import FlowStep, OrderFlow
     from ordering.saga.engine import flow_run
+    from sandbox_merchant.models import ReceivedRequest
 
     config = Config(
         repeat=options.repeat, sessions=0, turns=0, think=0, run_sessions=0, orders=options.orders, peer_turns=0,
@@ -189,6 +191,7 @@ def main(argv: list[str]) -> None:
             if options.worker_profile and name != "warm":
                 worker_switch.touch()
             ours = time.process_time()
+            measure_started = timezone.now()
             if profiler:
                 profiler.enable()
             if options.celery:
@@ -209,11 +212,15 @@ def main(argv: list[str]) -> None:
             if name == "warm":
                 continue
             per = 1000 / max(placed, 1)
+            # What the flows asked for: step rows (attempts) and the sandbox's requests (retries and replays count).
+            steps = FlowStep.objects.filter(flow_id__in=ids).count()
+            requests = ReceivedRequest.objects.filter(received_at__gte=measure_started).count()
             sandbox, postgres = by_role.get("sandbox", 0.0), by_role.get("postgres", 0.0)
             print(
                 f"{name}: {placed}/{count} placed; ms of CPU per placed order: worker {ours * per:.1f}, "
                 f"sandbox {sandbox * per:.1f}, postgres {postgres * per:.1f}, "
-                f"summed {(ours + sandbox + postgres) * per:.1f}{' (profiled)' if profile else ''}",
+                f"summed {(ours + sandbox + postgres) * per:.1f}{' (profiled)' if profile else ''}; per placed order "
+                f"{steps / max(placed, 1):.2f} step rows, {requests / max(placed, 1):.2f} sandbox requests",
                 flush=True,
             )
             if profiler:
