@@ -137,3 +137,13 @@ def test_a_fix_after_what_was_wrong_or_what_it_is_meant_to_be_keeps_every_value(
 
     assert sorted(_changes(commands)) == sorted(changes), commands
     assert not any(isinstance(command, AddItems) for command in commands)
+
+
+def test_the_thing_meant_instead_comes_in_the_size_of_the_line_it_replaces(generator):
+    context = at_preview(_line("var_zip_hoodie_grey_l", "prod_zip_hoodie", "grey", "L"))
+    commands = read(generator, "no not the zip one, i want the pullover in red", context)
+
+    assert [type(command) for command in commands] == [RemoveItem, AddItems]
+    [item] = commands[1].items
+    # the size was asked again (and a yes to that question answered nothing)
+    assert (item.product_ids, item.colour, item.size) == (("prod_pullover_hoodie",), "red", "L")

@@ -4712,8 +4712,15 @@ class OfflineGenerator:
             wrong = self._blamed_line(blame, context)
             if wrong is not None and len(item.product_ids) == 1 and not item.query and not named & cart_products:
                 # "wrong hoodie, i wanted the pullover - black M", "not the cotton one, the tech tee": the line named
-                # wrong goes and the one said comes in its place (it came beside it)
-                return [RemoveItem(target=_line_target(wrong)), commands[0]]
+                # wrong goes and the one said comes in its place (it came beside it), in the size of the line it
+                # replaces when none is said and it comes in it ("no not the zip one, i wanted the pullover in black"
+                # of a zip hoodie M: the size was asked again, and a yes to that question answered nothing)
+                sizes = (
+                    self.lexicon.by_id[item.product_ids[0]].sizes if item.product_ids[0] in self.lexicon.by_id else ()
+                )
+                if not item.size and wrong.size and wrong.size in sizes:
+                    item = replace(item, size=wrong.size)
+                return [RemoveItem(target=_line_target(wrong)), AddItems(items=(item,))]
             return None
         if any(isinstance(command, AddItems) for command in commands):
             return None
