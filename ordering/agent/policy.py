@@ -1795,10 +1795,11 @@ class Policy:
 
     def _fixes_for_the_queue(self, turn: Turn, pending: dict, commands: list[c.Command]) -> list[c.Command]:
         """ "white cap. oh and the shorts should be S not M" to "which colour for the cap?" with blue shorts M waiting
-        behind the question, "41 for the shoes, and the socks should be S": a size or colour beside the answer that is
-        not the answer, for the one waiting item that has another one, changes that item (it was taken as a second
-        answer for the cap or the shoes, and the shorts and socks came as first said: wrong orders). Never when the
-        item asked about has that size or colour said itself ("navy, and XL actually" of a hoodie said in L)."""
+        behind the question: a size or colour beside the answer that is not the answer, for the one waiting item that
+        has another one, changes that item (it was taken as a second answer for the cap, and the shorts came as first
+        said: a wrong order). Never when the item asked about has that size or colour said itself ("navy, and XL
+        actually" of a hoodie said in L). ("41 for the shoes, and the socks should be S" is not read as two sizes yet,
+        so it does not reach here.)"""
         queue = [_item_from_wire(raw) for raw in pending.get("queue") or []]
         if not queue:
             return commands
